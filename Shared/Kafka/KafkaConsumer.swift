@@ -1,0 +1,390 @@
+import CRdKafka
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A change of this consumer's partitions, reported from inside the group's rebalance.
+public enum RebalanceEvent: Sendable, Equatable {
+    /// These partitions were added to the assignment; reading starts at the committed offsets.
+    case assigned([TopicPartition])
+    /// These partitions are about to be taken away. The handler runs before the final commit, so
+    /// offsets it stores for finished work are still committed.
+    case revoking([TopicPartition])
+    /// These partitions are gone: their offsets were committed (unless the assignment was lost).
+    case revoked([TopicPartition])
+}
+
+/// A member of a consumer group with manual offset management.
+///
+/// Offsets: nothing is committed until the caller marks a record done (``markDone(_:)`` stores
+/// offset + 1). Stored offsets are committed in the background every `auto.commit.interval.ms`,
+/// synchronously when partitions are revoked, and by ``close()``. A record that is never marked
+/// done is read again after a restart or a rebalance.
+///
+/// Reading is pull-based: ``poll(maxRecords:timeoutMilliseconds:)`` (or iterating ``records``)
+/// blocks a dedicated dispatch queue, never Swift's cooperative pool, and holds at most one batch;
+/// librdkafka's fetch queue (`queued.max.messages.kbytes`) bounds what is read ahead. Keep polling
+/// while work is in flight: rebalances are served from the poll, and a member that stops polling
+/// for `max.poll.interval.ms` leaves the group. Use ``pause(_:)`` for backpressure.
+///
+/// Lifetime: the librdkafka handle is destroyed (in ``close()`` or `deinit`) before the
+/// rebalance context it calls into is released.
+public final class KafkaConsumer: Sendable {
+    private let rk: RDHandle
+    private let queue: RDHandle
+    private let context: RebalanceContext
+    private let contextPointer: Unmanaged<RebalanceContext>
+    private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
+    private let isClosed = Atomic<Bool>(false)
+    /// The group this consumer belongs to.
+    public let groupID: String
+
+    /// Defaults applied before the configuration's properties.
+    public static let defaultProperties: [String: String] = [
+        "enable.auto.commit": "true",
+        "auto.commit.interval.ms": "1000",
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": "6000",
+        "heartbeat.interval.ms": "1000",
+        "max.poll.interval.ms": "300000",
+        "fetch.wait.max.ms": "100",
+        "partition.assignment.strategy": "range",
+        "log.connection.close": "false",
+    ]
+
+    /// Creates a consumer and subscribes it to `topics`.
+    /// - Parameters:
+    ///   - properties: librdkafka properties for this consumer; they win over the defaults and
+    ///     the configuration's properties. `enable.auto.offset.store` is always false.
+    ///   - onRebalance: called on the poll queue inside the rebalance; keep it short.
+    public init(configuration: KafkaConfiguration, groupID: String, topics: [String],
+                properties: [String: String] = [:],
+                onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
+        var overrides = properties
+        overrides["group.id"] = groupID
+        overrides["enable.auto.offset.store"] = "false"
+        let conf = try configuration.makeConf(defaults: Self.defaultProperties, overrides: overrides)
+        let context = RebalanceContext(handler: onRebalance)
+        let contextPointer = Unmanaged.passRetained(context)
+        rd_kafka_conf_set_opaque(conf, contextPointer.toOpaque())
+        rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+        rd_kafka_conf_set_error_cb(conf, errorCallback)
+        let rk: RDHandle
+        do {
+            rk = try makeRDKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf, operation: "createConsumer")
+        } catch {
+            contextPointer.release()
+            throw error
+        }
+        rd_kafka_poll_set_consumer(rk.pointer)
+        self.rk = rk
+        self.queue = RDHandle(pointer: rd_kafka_queue_get_consumer(rk.pointer))
+        self.context = context
+        self.contextPointer = contextPointer
+        self.groupID = groupID
+
+        let list = makePartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_subscribe(rk.pointer, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            destroy()
+            throw KafkaError(err, operation: "subscribe")
+        }
+    }
+
+    deinit {
+        if !isClosed.load(ordering: .acquiring) {
+            shutDown()
+        }
+    }
+
+    /// The partitions currently assigned to this member.
+    public var assignment: Set<TopicPartition> { context.assignment }
+
+    /// Waits up to `timeoutMilliseconds` for records and returns at most `maxRecords` of them
+    /// (possibly none). Rebalance callbacks run during this call.
+    /// - Throws: ``KafkaError`` when the consumer is closed or hit a fatal error.
+    public func poll(maxRecords: Int = 1000, timeoutMilliseconds: Int32 = 100) async throws -> [ConsumerRecord] {
+        let (rk, queue) = (self.rk, self.queue)
+        let result: Result<[ConsumerRecord], KafkaError> = await withCheckedContinuation { continuation in
+            pollQueue.async { [self] in
+                guard !isClosed.load(ordering: .acquiring) else {
+                    continuation.resume(returning: .failure(.closed(operation: "poll")))
+                    return
+                }
+                continuation.resume(returning: Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords,
+                                                                 timeoutMilliseconds: timeoutMilliseconds))
+            }
+        }
+        return try result.get()
+    }
+
+    private static func consumeBatch(rk: RDHandle, queue: RDHandle, maxRecords: Int,
+                                     timeoutMilliseconds: Int32) -> Result<[ConsumerRecord], KafkaError> {
+        let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxRecords)
+        defer { messages.deallocate() }
+        let count = rd_kafka_consume_batch_queue(queue.pointer, timeoutMilliseconds, messages, maxRecords)
+        guard count >= 0 else {
+            return .failure(KafkaError(rd_kafka_last_error(), operation: "poll"))
+        }
+        var records: [ConsumerRecord] = []
+        records.reserveCapacity(count)
+        var failure: KafkaError?
+        // One topic name per topic handle and batch, not one String per record.
+        var lastTopicHandle: OpaquePointer?
+        var lastTopicName = ""
+        for i in 0..<count {
+            guard let message = messages[i] else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let m = message.pointee
+            if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
+                let reason = rd_kafka_message_errstr(message).map { String(cString: $0) }
+                let error = KafkaError(m.err, message: reason, operation: "poll")
+                if m.err == RD_KAFKA_RESP_ERR__FATAL {
+                    failure = error
+                } else {
+                    errorCallback(rk.pointer, m.err.rawValue, reason, nil)
+                }
+                continue
+            }
+            var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+            let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+            if m.rkt != lastTopicHandle {
+                lastTopicHandle = m.rkt
+                lastTopicName = String(cString: rd_kafka_topic_name(m.rkt))
+            }
+            records.append(ConsumerRecord(
+                topic: lastTopicName,
+                partition: m.partition,
+                offset: m.offset,
+                key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
+                value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) },
+                headers: copyHeaders(message),
+                timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
+        }
+        if let failure { return .failure(failure) }
+        return .success(records)
+    }
+
+    /// Marks a record done: its offset + 1 is stored and committed with the next commit.
+    /// Callers that finish records out of order store only the contiguous finished prefix.
+    /// - Throws: ``KafkaError`` (`_STATE`) when the partition is no longer assigned.
+    public func markDone(_ record: ConsumerRecord) throws {
+        try storeOffsets([record.topicPartition: record.offset + 1])
+    }
+
+    /// Stores the next offsets to read for partitions (one past the last finished record).
+    public func storeOffsets(_ nextOffsets: [TopicPartition: Int64]) throws {
+        guard !nextOffsets.isEmpty else { return }
+        let list = makePartitionList(Array(nextOffsets.keys), offsets: nextOffsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_offsets_store(rk.pointer, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, operation: "storeOffsets")
+        }
+        if let failed = partitionListElements(list).first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+            throw KafkaError(failed.error, message: "\(failed.0): \(String(cString: rd_kafka_err2str(failed.error)))",
+                             operation: "storeOffsets")
+        }
+    }
+
+    /// Commits the stored offsets now and waits for the broker's answer.
+    public func commit() async throws {
+        let rk = self.rk
+        let err: rd_kafka_resp_err_t = await withCheckedContinuation { continuation in
+            pollQueue.async { [self] in
+                guard !isClosed.load(ordering: .acquiring) else {
+                    continuation.resume(returning: RD_KAFKA_RESP_ERR__DESTROY)
+                    return
+                }
+                continuation.resume(returning: rd_kafka_commit(rk.pointer, nil, 0))
+            }
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError(err, operation: "commit")
+        }
+    }
+
+    /// Stops fetching from partitions until ``resume(_:)``; records already polled stay valid.
+    public func pause(_ partitions: [TopicPartition]) throws {
+        try changeFetching(partitions, operation: "pause") { rd_kafka_pause_partitions($0, $1) }
+    }
+
+    /// Fetches from partitions again after ``pause(_:)``.
+    public func resume(_ partitions: [TopicPartition]) throws {
+        try changeFetching(partitions, operation: "resume") { rd_kafka_resume_partitions($0, $1) }
+    }
+
+    private func changeFetching(
+        _ partitions: [TopicPartition], operation: String,
+        _ call: (OpaquePointer, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t
+    ) throws {
+        guard !partitions.isEmpty else { return }
+        let list = makePartitionList(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = call(rk.pointer, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: operation) }
+    }
+
+    /// The committed offsets of this group for `partitions` (`nil` where none is committed).
+    public func committed(_ partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) async throws -> [TopicPartition: Int64?] {
+        let rk = self.rk
+        return try await withCheckedThrowingContinuation { continuation in
+            pollQueue.async {
+                continuation.resume(with: fetchCommitted(rk: rk, partitions, timeoutMilliseconds: timeoutMilliseconds))
+            }
+        }
+    }
+
+    /// The low and high watermarks last returned by a fetch for an assigned partition.
+    /// `nil` until this consumer has fetched from it.
+    public func fetchedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let err = rd_kafka_get_watermark_offsets(rk.pointer, partition.topic, partition.partition, &low, &high)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
+        return (low, high)
+    }
+
+    /// Leaves the group: revokes the assignment (committing stored offsets), commits, and frees
+    /// the client. Safe to call more than once; `deinit` does the same if it was never called.
+    public func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            pollQueue.async { [self] in
+                shutDown()
+                continuation.resume()
+            }
+        }
+    }
+
+    private func shutDown() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        rd_kafka_consumer_close(rk.pointer)
+        destroy()
+    }
+
+    private func destroy() {
+        isClosed.store(true, ordering: .releasing)
+        rd_kafka_queue_destroy(queue.pointer)
+        rd_kafka_destroy(rk.pointer)
+        contextPointer.release()
+    }
+
+    /// The records of this consumer as an async sequence; see ``KafkaConsumer`` for the
+    /// buffering (one batch at most) and the need to keep iterating.
+    public func records(batchSize: Int = 1000) -> Records {
+        Records(consumer: self, batchSize: batchSize)
+    }
+
+    /// An async sequence over ``KafkaConsumer/poll(maxRecords:timeoutMilliseconds:)``. It ends
+    /// when the task is cancelled or the consumer is closed.
+    public struct Records: AsyncSequence, Sendable {
+        public typealias Element = ConsumerRecord
+        let consumer: KafkaConsumer
+        let batchSize: Int
+
+        public func makeAsyncIterator() -> AsyncIterator {
+            AsyncIterator(consumer: consumer, batchSize: batchSize)
+        }
+
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            let consumer: KafkaConsumer
+            let batchSize: Int
+            var batch: [ConsumerRecord] = []
+            var index = 0
+
+            public mutating func next() async throws -> ConsumerRecord? {
+                while index == batch.count {
+                    if Task.isCancelled || consumer.isClosed.load(ordering: .acquiring) { return nil }
+                    do {
+                        batch = try await consumer.poll(maxRecords: batchSize)
+                    } catch let error as KafkaError where error.code == RD_KAFKA_RESP_ERR__DESTROY.rawValue {
+                        return nil
+                    }
+                    index = 0
+                }
+                defer { index += 1 }
+                return batch[index]
+            }
+        }
+    }
+}
+
+/// Reads committed offsets with a handle's group id. Blocking.
+func fetchCommitted(rk: RDHandle, _ partitions: [TopicPartition], timeoutMilliseconds: Int32) -> Result<[TopicPartition: Int64?], KafkaError> {
+    let list = makePartitionList(partitions)
+    defer { rd_kafka_topic_partition_list_destroy(list) }
+    let err = rd_kafka_committed(rk.pointer, list, timeoutMilliseconds)
+    if err != RD_KAFKA_RESP_ERR_NO_ERROR { return .failure(KafkaError(err, operation: "committed")) }
+    var result: [TopicPartition: Int64?] = [:]
+    for (tp, offset, _) in partitionListElements(list) {
+        result[tp] = offset >= 0 ? offset : nil
+    }
+    return .success(result)
+}
+
+/// What the rebalance callback reaches: the assignment set and the caller's handler.
+final class RebalanceContext: Sendable {
+    private let current = Mutex<Set<TopicPartition>>([])
+    let handler: (@Sendable (RebalanceEvent) -> Void)?
+
+    init(handler: (@Sendable (RebalanceEvent) -> Void)?) {
+        self.handler = handler
+    }
+
+    var assignment: Set<TopicPartition> { current.withLock { $0 } }
+
+    func assigned(_ partitions: [TopicPartition]) {
+        current.withLock { $0.formUnion(partitions) }
+        handler?(.assigned(partitions.sorted()))
+    }
+
+    func revoking(_ partitions: [TopicPartition]) {
+        handler?(.revoking(partitions.sorted()))
+    }
+
+    func revoked(_ partitions: [TopicPartition]) {
+        current.withLock { $0.subtract(partitions) }
+        handler?(.revoked(partitions.sorted()))
+    }
+}
+
+/// librdkafka's rebalance callback. It performs the (incremental) assign or unassign itself, as
+/// librdkafka requires, commits stored offsets before giving partitions up, and tells Swift.
+private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = {
+    rk, err, partitions, opaque in
+    guard let rk, let partitions, let opaque else { return }
+    let context = Unmanaged<RebalanceContext>.fromOpaque(opaque).takeUnretainedValue()
+    let changed = partitionListElements(partitions).map(\.0)
+    let isCooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
+    switch err {
+    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        if isCooperative {
+            if let error = rd_kafka_incremental_assign(rk, partitions) { logConsuming(error, "incrementalAssign") }
+        } else {
+            rd_kafka_assign(rk, partitions)
+        }
+        context.assigned(changed)
+    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+        context.revoking(changed)
+        if rd_kafka_assignment_lost(rk) == 0 {
+            _ = rd_kafka_commit(rk, nil, 0)
+        }
+        if isCooperative {
+            if let error = rd_kafka_incremental_unassign(rk, partitions) { logConsuming(error, "incrementalUnassign") }
+        } else {
+            rd_kafka_assign(rk, nil)
+        }
+        context.revoked(changed)
+    default:
+        errorCallback(rk, err.rawValue, rd_kafka_err2str(err), nil)
+        rd_kafka_assign(rk, nil)
+        context.revoked(changed)
+    }
+}
+
+private func logConsuming(_ error: OpaquePointer, _ operation: String) {
+    let kafkaError = KafkaError(consuming: error, operation: operation)
+    errorCallback(nil, kafkaError.code, kafkaError.message, nil)
+}

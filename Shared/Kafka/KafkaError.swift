@@ -1,0 +1,88 @@
+import CRdKafka
+
+/// An error from the Kafka layer.
+///
+/// It carries librdkafka's error code and name, whether retrying the same operation can succeed,
+/// whether the client is no longer usable, and where in this library it arose. Policy code asks
+/// ``isRetriable`` and ``isFatal``; it never parses ``message``.
+public struct KafkaError: Error, Sendable, CustomStringConvertible {
+    /// librdkafka's `rd_kafka_resp_err_t` value; negative codes are local to the client.
+    public let code: Int32
+    /// librdkafka's symbolic name for ``code``, for example `MSG_SIZE_TOO_LARGE`.
+    public let name: String
+    /// A human-readable explanation.
+    public let message: String
+    /// Retrying the operation that failed may succeed (timeouts, leader moves, full queues).
+    public let isRetriable: Bool
+    /// The client that returned this error cannot be used any more.
+    public let isFatal: Bool
+    /// The operation that failed, for example `produce` or `createTopics`.
+    public let operation: String
+
+    public var description: String {
+        "\(operation): \(name) (\(code)): \(message)\(isFatal ? " [fatal]" : "")"
+    }
+
+    init(code: Int32, message: String? = nil, isRetriable: Bool? = nil, isFatal: Bool = false,
+         operation: String) {
+        self.code = code
+        self.name = String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code)))
+        self.message = message ?? String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(code)))
+        self.isRetriable = isRetriable ?? KafkaError.isRetriable(code: code)
+        self.isFatal = isFatal
+        self.operation = operation
+    }
+
+    init(_ err: rd_kafka_resp_err_t, message: String? = nil, operation: String) {
+        self.init(code: err.rawValue, message: message, operation: operation)
+    }
+
+    /// Takes ownership of an `rd_kafka_error_t` and frees it.
+    init(consuming error: OpaquePointer, operation: String) {
+        self.init(
+            code: rd_kafka_error_code(error).rawValue,
+            message: String(cString: rd_kafka_error_string(error)),
+            isRetriable: rd_kafka_error_is_retriable(error) != 0,
+            isFatal: rd_kafka_error_is_fatal(error) != 0,
+            operation: operation)
+        rd_kafka_error_destroy(error)
+    }
+
+    /// A configuration key librdkafka rejected, or a setting this library rejects.
+    static func configuration(key: String, _ message: String) -> KafkaError {
+        KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue,
+                   message: "configuration key '\(key)': \(message)", isRetriable: false,
+                   operation: "configure")
+    }
+
+    /// A topic exists with another partition count than the one asked for.
+    static func partitionCountMismatch(topic: String, existing: Int, requested: Int) -> KafkaError {
+        KafkaError(code: RD_KAFKA_RESP_ERR_INVALID_PARTITIONS.rawValue,
+                   message: "topic '\(topic)' exists with \(existing) partitions, \(requested) requested",
+                   isRetriable: false, operation: "createTopics")
+    }
+
+    /// The operation was attempted on a closed client.
+    static func closed(operation: String) -> KafkaError {
+        KafkaError(code: RD_KAFKA_RESP_ERR__DESTROY.rawValue, message: "the client is closed",
+                   isRetriable: false, operation: operation)
+    }
+
+    /// Errors that are worth retrying as the same operation.
+    private static func isRetriable(code: Int32) -> Bool {
+        switch rd_kafka_resp_err_t(code) {
+        case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT, RD_KAFKA_RESP_ERR__TIMED_OUT,
+            RD_KAFKA_RESP_ERR__QUEUE_FULL, RD_KAFKA_RESP_ERR__TRANSPORT,
+            RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE,
+            RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+            RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+            RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
+            RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+            RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+            RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_KAFKA_STORAGE_ERROR:
+            return true
+        default:
+            return false
+        }
+    }
+}

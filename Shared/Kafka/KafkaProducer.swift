@@ -1,0 +1,247 @@
+import CRdKafka
+import Foundation
+import Synchronization
+
+/// Sends records and reports when the broker has acknowledged them.
+///
+/// Defaults: `acks=all` with idempotence, so a retried send never duplicates a record within a
+/// partition and never reorders it; `linger.ms=10` lets librdkafka batch. A send completes only on
+/// the broker's delivery report; a failure is a ``KafkaError`` (see ``KafkaError/isRetriable``),
+/// never silence. When librdkafka's local queue is full, a send waits for room rather than fail.
+public final class KafkaProducer: Sendable {
+    private let rk: RDHandle
+    private let topics = Mutex<[String: RDHandle]>([:])
+    private let poller: PollThread
+    private let isClosed = Atomic<Bool>(false)
+
+    /// The defaults this producer applies before the caller's properties.
+    public static let defaultProperties: [String: String] = [
+        "acks": "all",
+        "enable.idempotence": "true",
+        "linger.ms": "10",
+        "message.timeout.ms": "30000",
+        "log.connection.close": "false",
+    ]
+
+    /// Creates a producer and starts its delivery-report thread.
+    /// - Parameter properties: librdkafka properties for this producer only; they win over
+    ///   ``defaultProperties`` and the configuration's properties.
+    public init(configuration: KafkaConfiguration, properties: [String: String] = [:]) throws {
+        let conf = try configuration.makeConf(defaults: Self.defaultProperties, overrides: properties)
+        rd_kafka_conf_set_dr_msg_cb(conf, deliveryCallback)
+        rd_kafka_conf_set_error_cb(conf, errorCallback)
+        let rk = try makeRDKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf, operation: "createProducer")
+        self.rk = rk
+        self.poller = PollThread(name: "kafka-producer-poll") {
+            rd_kafka_poll(rk.pointer, 100)
+        }
+    }
+
+    deinit {
+        if !isClosed.load(ordering: .acquiring) {
+            shutDown(flushTimeoutMilliseconds: 10_000)
+        }
+    }
+
+    /// Sends one record and returns where the broker stored it.
+    public func send(_ record: ProducerRecord) async throws -> DeliveryReport {
+        try await send([record])[0]
+    }
+
+    /// Sends records in order and returns, once every one is acknowledged or has failed, their
+    /// reports in the same order. Records to one partition keep their relative order.
+    /// - Throws: the first record's error when any record failed; the others may still have been
+    ///   stored, so callers that retry rely on idempotent handling downstream.
+    public func send(_ records: [ProducerRecord]) async throws -> [DeliveryReport] {
+        try await sendReportingEach(records).map { try $0.get() }
+    }
+
+    /// Sends records and returns each one's outcome, in the same order.
+    public func sendReportingEach(_ records: [ProducerRecord]) async -> [Result<DeliveryReport, KafkaError>] {
+        if records.isEmpty { return [] }
+        let batch = DeliveryBatch(records: records)
+        let batchPointer = Unmanaged.passRetained(batch)
+        for index in records.indices {
+            await enqueue(records[index], slot: batch.slots + index, batch: batch)
+        }
+        // Balanced by the retain above; the slots keep only unowned references.
+        let results = await batch.results()
+        batchPointer.release()
+        return results
+    }
+
+    private func enqueue(_ record: ProducerRecord, slot: UnsafeMutablePointer<DeliverySlot>,
+                         batch: DeliveryBatch) async {
+        guard !isClosed.load(ordering: .acquiring) else {
+            batch.complete(slot.pointee.index, .failure(.closed(operation: "produce")))
+            return
+        }
+        let rkt: RDHandle
+        do {
+            rkt = try topicHandle(record.topic)
+        } catch {
+            batch.complete(slot.pointee.index, .failure(error as! KafkaError))
+            return
+        }
+        var backoffMicros: UInt64 = 200
+        while true {
+            let err = produceOnce(record, rkt: rkt, slot: slot)
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                // Backpressure: librdkafka's queue is the buffer; wait for deliveries to drain it.
+                try? await Task.sleep(nanoseconds: backoffMicros * 1_000)
+                backoffMicros = min(backoffMicros * 2, 50_000)
+                continue
+            }
+            batch.complete(slot.pointee.index, .failure(KafkaError(err, operation: "produce")))
+            return
+        }
+    }
+
+    private func produceOnce(_ record: ProducerRecord, rkt: RDHandle,
+                             slot: UnsafeMutablePointer<DeliverySlot>) -> rd_kafka_resp_err_t {
+        var headers: OpaquePointer?
+        if !record.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.headers.count)
+            for header in record.headers {
+                header.value.withUnsafeBytes { bytes in
+                    _ = rd_kafka_header_add(headers, header.key, -1, bytes.baseAddress, bytes.count)
+                }
+            }
+        }
+        let partition = record.partition ?? RD_KAFKA_PARTITION_UA
+        let err = withOptionalBytes(record.key) { key, keyCount in
+            withOptionalBytes(record.value) { value, valueCount in
+                crdk_produce(rk.pointer, rkt.pointer, partition, key, keyCount, value, valueCount,
+                             headers, UnsafeMutableRawPointer(slot))
+            }
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR, let headers {
+            rd_kafka_headers_destroy(headers)
+        }
+        return err
+    }
+
+    private func topicHandle(_ name: String) throws -> RDHandle {
+        try topics.withLock { topics in
+            if let handle = topics[name] { return handle }
+            guard let rkt = rd_kafka_topic_new(rk.pointer, name, nil) else {
+                throw KafkaError(rd_kafka_last_error(), operation: "produce")
+            }
+            topics[name] = RDHandle(pointer: rkt)
+            return topics[name]!
+        }
+    }
+
+    /// Waits until every queued record is delivered or failed, or the timeout passes.
+    /// - Throws: a timed-out ``KafkaError`` when records are still queued.
+    public func flush(timeoutMilliseconds: Int32 = 10_000) async throws {
+        let rk = self.rk
+        let err = await runBlocking("kafka-producer-flush") { rd_kafka_flush(rk.pointer, timeoutMilliseconds) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: "flush") }
+    }
+
+    /// Flushes queued records (up to the timeout) and frees the client. Records still queued after
+    /// the timeout fail with `_DESTROY`. Sends after close fail at once.
+    public func close(flushTimeoutMilliseconds: Int32 = 10_000) async {
+        guard !isClosed.load(ordering: .acquiring) else { return }
+        await runBlocking("kafka-producer-close") { [self] in
+            shutDown(flushTimeoutMilliseconds: flushTimeoutMilliseconds)
+        }
+    }
+
+    private func shutDown(flushTimeoutMilliseconds: Int32) {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        poller.stop()
+        rd_kafka_flush(rk.pointer, flushTimeoutMilliseconds)
+        // Fails whatever is left so every waiting send completes.
+        rd_kafka_purge(rk.pointer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT)
+        rd_kafka_poll(rk.pointer, 0)
+        topics.withLock { topics in
+            for handle in topics.values { rd_kafka_topic_destroy(handle.pointer) }
+            topics.removeAll()
+        }
+        rd_kafka_destroy(rk.pointer)
+    }
+}
+
+private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?, Int) -> R) -> R {
+    guard let bytes else { return body(nil, 0) }
+    return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
+}
+
+/// What the delivery callback finds in a message's opaque pointer: its batch and position.
+struct DeliverySlot {
+    unowned(unsafe) let batch: DeliveryBatch
+    let index: Int
+}
+
+/// The outcome of one `send` call's records. Completed from librdkafka's poll thread; the
+/// state lives behind a mutex and the waiting task is resumed outside it.
+final class DeliveryBatch: Sendable {
+    private struct State {
+        var results: [Result<DeliveryReport, KafkaError>?]
+        var remaining: Int
+        var continuation: CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>?
+    }
+
+    private let state: Mutex<State>
+    /// One slot per record, owned by this batch; librdkafka holds pointers into it until each
+    /// record's delivery report.
+    nonisolated(unsafe) let slots: UnsafeMutablePointer<DeliverySlot>
+    private let count: Int
+
+    init(records: [ProducerRecord]) {
+        count = records.count
+        state = Mutex(State(results: Array(repeating: nil, count: records.count),
+                            remaining: records.count, continuation: nil))
+        slots = .allocate(capacity: records.count)
+        for index in 0..<records.count {
+            (slots + index).initialize(to: DeliverySlot(batch: self, index: index))
+        }
+    }
+
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
+
+    func complete(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
+        let resume: (CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>, [Result<DeliveryReport, KafkaError>])? =
+            state.withLock { state in
+                guard state.results[index] == nil else { return nil }
+                state.results[index] = result
+                state.remaining -= 1
+                guard state.remaining == 0, let continuation = state.continuation else { return nil }
+                state.continuation = nil
+                return (continuation, state.results.map { $0! })
+            }
+        if let (continuation, results) = resume { continuation.resume(returning: results) }
+    }
+
+    func results() async -> [Result<DeliveryReport, KafkaError>] {
+        await withCheckedContinuation { continuation in
+            let ready: [Result<DeliveryReport, KafkaError>]? = state.withLock { state in
+                if state.remaining == 0 { return state.results.map { $0! } }
+                state.continuation = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+}
+
+/// librdkafka's delivery report, called on the producer's poll thread.
+private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
+    _, message, _ in
+    guard let message, let opaque = message.pointee._private else { return }
+    let slot = opaque.assumingMemoryBound(to: DeliverySlot.self).pointee
+    let m = message.pointee
+    if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+        let topic = String(cString: rd_kafka_topic_name(m.rkt))
+        slot.batch.complete(slot.index, .success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
+    } else {
+        let reason = rd_kafka_message_errstr(message).map { String(cString: $0) }
+        slot.batch.complete(slot.index, .failure(KafkaError(m.err, message: reason, operation: "produce")))
+    }
+}

@@ -1,0 +1,124 @@
+import CRdKafka
+import Foundation
+import Synchronization
+
+/// A librdkafka handle. librdkafka's client API is thread-safe, which is what makes sharing
+/// the pointer across threads sound.
+struct RDHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+/// Creates an `rd_kafka_t`. `rd_kafka_new` takes ownership of `conf` only when it succeeds,
+/// so this frees `conf` on failure.
+func makeRDKafkaHandle(type: rd_kafka_type_t, conf: OpaquePointer, operation: String) throws -> RDHandle {
+    var errstr = [CChar](repeating: 0, count: 512)
+    guard let rk = rd_kafka_new(type, conf, &errstr, errstr.count) else {
+        rd_kafka_conf_destroy(conf)
+        throw KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue,
+                         message: string(fromCBuffer: errstr), isRetriable: false, operation: operation)
+    }
+    return RDHandle(pointer: rk)
+}
+
+/// Reports librdkafka's error events on stderr; fatal ones are marked as such.
+let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+    rk, code, reason, _ in
+    let fatal = code == RD_KAFKA_RESP_ERR__FATAL.rawValue
+    let name = String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code)))
+    let text = reason.map { String(cString: $0) } ?? ""
+    let line = "{\"level\":\"\(fatal ? "error" : "warning")\",\"component\":\"kafka\",\"error\":\"\(name)\",\"message\":\(jsonQuoted(text))}\n"
+    FileHandle.standardError.write(Data(line.utf8))
+}
+
+func jsonQuoted(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        default:
+            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    return out + "\""
+}
+
+/// A thread that calls `body` until stopped: librdkafka's blocking polls live here, never on
+/// Swift's cooperative pool.
+final class PollThread: Sendable {
+    private let isRunning = Atomic<Bool>(true)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(name: String, body: @escaping @Sendable () -> Void) {
+        // The thread holds this object until stop() ends the loop.
+        let thread = Thread { [self] in
+            while isRunning.load(ordering: .acquiring) {
+                body()
+            }
+            finished.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// Stops the loop after its current iteration and waits for it.
+    func stop() {
+        if isRunning.exchange(false, ordering: .acquiringAndReleasing) {
+            finished.wait()
+        }
+    }
+}
+
+/// Runs a blocking call on a new thread and resumes the caller when it returns.
+func runBlocking<T: Sendable>(_ name: String, _ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: body()) }
+        thread.name = name
+        thread.start()
+    }
+}
+
+/// Copies librdkafka's headers of a message into Swift values.
+func copyHeaders(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+    var headers: OpaquePointer?
+    guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else {
+        return []
+    }
+    var result: [KafkaHeader] = []
+    var index = 0
+    var name: UnsafePointer<CChar>?
+    var value: UnsafeRawPointer?
+    var size = 0
+    while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+        let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+        result.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: bytes))
+        index += 1
+    }
+    return result
+}
+
+/// Builds an `rd_kafka_topic_partition_list_t`; the caller destroys it.
+func makePartitionList(_ partitions: [TopicPartition], offsets: [TopicPartition: Int64] = [:]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+    for tp in partitions {
+        let element = rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition)!
+        if let offset = offsets[tp] { element.pointee.offset = offset }
+    }
+    return list
+}
+
+/// Reads the elements of a partition list.
+func partitionListElements(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> [(TopicPartition, offset: Int64, error: rd_kafka_resp_err_t)] {
+    (0..<Int(list.pointee.cnt)).map { i in
+        let element = list.pointee.elems[i]
+        return (TopicPartition(topic: String(cString: element.topic), partition: element.partition),
+                element.offset, element.err)
+    }
+}
+
+/// Text from a NUL-terminated C buffer that librdkafka filled.
+func string(fromCBuffer buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

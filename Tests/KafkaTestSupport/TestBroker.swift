@@ -1,0 +1,119 @@
+import Foundation
+import Kafka
+
+/// The broker tests talk to: `KAFKA_TEST_BOOTSTRAP_SERVERS` when set (Deploy/test.sh starts one),
+/// otherwise a Tansu broker this process starts on a free loopback port through
+/// `Deploy/broker.sh` and stops when it exits.
+public enum TestBroker {
+    public static let bootstrapServers: String = {
+        if let servers = ProcessInfo.processInfo.environment["KAFKA_TEST_BOOTSTRAP_SERVERS"], !servers.isEmpty {
+            return servers
+        }
+        let port = freeLoopbackPort()
+        runBrokerScript("start", port: port)
+        startedPort = port
+        atexit { if let port = TestBroker.startedPort { TestBroker.runBrokerScript("stop", port: port) } }
+        return "127.0.0.1:\(port)"
+    }()
+
+    nonisolated(unsafe) static var startedPort: Int?
+
+    /// The project's root, found from this file's location.
+    public static let projectRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// A configuration for the test broker with a recognisable client id.
+    public static func configuration(clientID: String = "test", properties: [String: String] = [:]) -> KafkaConfiguration {
+        KafkaConfiguration(bootstrapServers: bootstrapServers, clientID: clientID, properties: properties)
+    }
+
+    /// Consumer settings that keep group joins and rebalances short on the local broker.
+    public static let fastGroupProperties: [String: String] = [
+        "session.timeout.ms": "3000",
+        "heartbeat.interval.ms": "500",
+        "max.poll.interval.ms": "30000",
+        "fetch.wait.max.ms": "50",
+    ]
+
+    static func runBrokerScript(_ command: String, port: Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [projectRoot.appendingPathComponent("Deploy/broker.sh").path, command, String(port)]
+        do {
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            fatalError("cannot run Deploy/broker.sh \(command): \(error)")
+        }
+        if process.terminationStatus != 0 && command == "start" {
+            fatalError("Deploy/broker.sh start \(port) failed; run Deploy/setup.sh first")
+        }
+    }
+
+    static func freeLoopbackPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                _ = bind(fd, sa, length)
+                _ = getsockname(fd, sa, &length)
+            }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A topic name no other test uses.
+public func uniqueTopicName(_ prefix: String = "test") -> String {
+    "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
+}
+
+/// Creates a uniquely named topic, runs `body` with its name, and deletes it afterwards
+/// (the local broker keeps every record in memory until its topic is deleted).
+public func withTestTopic<T>(partitions: Int = 1, prefix: String = "test",
+                             _ body: (String) async throws -> T) async throws -> T {
+    let admin = try KafkaAdmin(configuration: TestBroker.configuration(clientID: "test-admin"))
+    let name = uniqueTopicName(prefix)
+    try await admin.createTopics([TopicSpecification(name: name, partitions: partitions)])
+    do {
+        let result = try await body(name)
+        try? await admin.deleteTopics([name])
+        return result
+    } catch {
+        try? await admin.deleteTopics([name])
+        throw error
+    }
+}
+
+/// Thrown by ``waitUntil(_:timeoutSeconds:pollMilliseconds:_:)`` when the deadline passes.
+public struct WaitTimeout: Error, CustomStringConvertible {
+    public let what: String
+    public var description: String { "timed out waiting for \(what)" }
+}
+
+/// Re-evaluates `condition` until it holds or the deadline passes.
+public func waitUntil(_ what: String, timeoutSeconds: Double = 30, pollMilliseconds: UInt64 = 50,
+                      _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeoutSeconds)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(nanoseconds: pollMilliseconds * 1_000_000)
+    }
+    if try await condition() { return }
+    throw WaitTimeout(what: what)
+}
+
+/// Polls `consumer` until `count` records arrived (or the deadline passes) and returns them.
+public func consume(_ consumer: KafkaConsumer, count: Int, timeoutSeconds: Double = 30) async throws -> [ConsumerRecord] {
+    var records: [ConsumerRecord] = []
+    try await waitUntil("\(count) records (have \(records.count))", timeoutSeconds: timeoutSeconds, pollMilliseconds: 0) {
+        records += try await consumer.poll(maxRecords: 1000, timeoutMilliseconds: 100)
+        return records.count >= count
+    }
+    return records
+}

@@ -1,0 +1,249 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import Synchronization
+import XCTest
+
+/// Producer and consumer against the real broker on loopback.
+final class ProducerConsumerTests: XCTestCase {
+    func testRoundTripKeepsKeysValuesAndHeaders() async throws {
+        try await withTestTopic(partitions: 3) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            let sent = (0..<20).map { i in
+                ProducerRecord(topic: topic, key: "lead-\(i)", value: Array("payload \(i)".utf8),
+                               headers: [KafkaHeader(key: "schema", string: "lead.discovered"),
+                                         KafkaHeader(key: "version", value: [1, UInt8(i)])])
+            }
+            let reports = try await producer.send(sent)
+            XCTAssertEqual(reports.count, 20)
+            XCTAssertTrue(reports.allSatisfy { $0.topic == topic && $0.offset >= 0 })
+            await producer.close()
+
+            let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                             topics: [topic], properties: TestBroker.fastGroupProperties)
+            let received = try await consume(consumer, count: 20)
+            await consumer.close()
+
+            XCTAssertEqual(received.count, 20)
+            for record in received {
+                let i = Int(record.keyString!.dropFirst("lead-".count))!
+                XCTAssertEqual(record.value, Array("payload \(i)".utf8))
+                XCTAssertEqual(record.header("schema"), Array("lead.discovered".utf8))
+                XCTAssertEqual(record.header("version"), [1, UInt8(i)])
+                let report = reports[i]
+                XCTAssertEqual(record.partition, report.partition)
+                XCTAssertEqual(record.offset, report.offset)
+                XCTAssertNotNil(record.timestampMilliseconds)
+            }
+        }
+    }
+
+    func testSameKeyAlwaysLandsOnSamePartition() async throws {
+        try await withTestTopic(partitions: 6) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            var records: [ProducerRecord] = []
+            for round in 0..<5 {
+                for lead in 0..<30 {
+                    records.append(ProducerRecord(topic: topic, key: "lead-\(lead)", value: Array("\(round)".utf8)))
+                }
+            }
+            let reports = try await producer.send(records)
+            await producer.close()
+            var partitionOfKey: [String: Set<Int32>] = [:]
+            for (record, report) in zip(records, reports) {
+                partitionOfKey[String(decoding: record.key!, as: UTF8.self), default: []].insert(report.partition)
+            }
+            XCTAssertEqual(partitionOfKey.count, 30)
+            XCTAssertTrue(partitionOfKey.values.allSatisfy { $0.count == 1 }, "\(partitionOfKey)")
+            XCTAssertGreaterThan(Set(partitionOfKey.values.map { $0.first! }).count, 1, "keys should spread over partitions")
+            // Within one key, offsets grow in send order.
+            for lead in 0..<30 {
+                let offsets = zip(records, reports).filter { $0.0.key == Array("lead-\(lead)".utf8) }.map { $0.1.offset }
+                XCTAssertEqual(offsets, offsets.sorted())
+            }
+        }
+    }
+
+    func testNewMemberResumesExactlyAfterLastCommittedRecord() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            let group = uniqueTopicName("group")
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send((0..<100).map { ProducerRecord(topic: topic, key: "k", value: Array("\($0)".utf8)) })
+
+            let first = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: group, topics: [topic],
+                                          properties: TestBroker.fastGroupProperties)
+            let firstBatch = try await consume(first, count: 100)
+            // Mark only the first 40 done; the rest were read but not finished.
+            for record in firstBatch where record.offset < 40 {
+                try first.markDone(record)
+            }
+            await first.close()
+
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            let committed = try await admin.committedOffsets(group: group, partitions: [TopicPartition(topic: topic, partition: 0)])
+            XCTAssertEqual(committed[TopicPartition(topic: topic, partition: 0)], 40)
+
+            _ = try await producer.send((100..<110).map { ProducerRecord(topic: topic, key: "k", value: Array("\($0)".utf8)) })
+            await producer.close()
+            let second = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: group, topics: [topic],
+                                           properties: TestBroker.fastGroupProperties)
+            let resumed = try await consume(second, count: 70)
+            await second.close()
+            XCTAssertEqual(resumed.map(\.offset), Array(40..<110), "no loss, no replay of committed records")
+        }
+    }
+
+    func testTwoMembersSplitPartitionsAndSurvivorTakesAll() async throws {
+        try await withTestTopic(partitions: 6) { topic in
+            let group = uniqueTopicName("group")
+            let events = Mutex<[String]>([])
+            func member(_ name: String) throws -> KafkaConsumer {
+                try KafkaConsumer(configuration: TestBroker.configuration(clientID: name), groupID: group, topics: [topic],
+                                  properties: TestBroker.fastGroupProperties) { event in
+                    events.withLock { $0.append("\(name): \(event)") }
+                }
+            }
+            let a = try member("a")
+            let b = try member("b")
+            let all = Set((0..<6).map { TopicPartition(topic: topic, partition: Int32($0)) })
+            // Both members must keep polling for the group to settle.
+            try await waitUntil("a 3/3 split", timeoutSeconds: 60) {
+                async let pa = a.poll(timeoutMilliseconds: 50)
+                async let pb = b.poll(timeoutMilliseconds: 50)
+                _ = try await (pa, pb)
+                return a.assignment.count == 3 && b.assignment.count == 3
+            }
+            XCTAssertEqual(a.assignment.union(b.assignment), all)
+            XCTAssertTrue(a.assignment.isDisjoint(with: b.assignment))
+
+            // Records for every partition reach whichever member owns it.
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send((0..<60).map { ProducerRecord(topic: topic, key: "lead-\($0)", value: [1]) })
+
+            await b.close()
+            var records: [ConsumerRecord] = []
+            try await waitUntil("survivor owns all 6", timeoutSeconds: 60) {
+                records += try await a.poll(timeoutMilliseconds: 50)
+                return a.assignment == all
+            }
+            let log = events.withLock { $0 }
+            XCTAssertTrue(log.contains { $0.hasPrefix("b: revoked") }, "\(log)")
+            XCTAssertTrue(log.contains { $0.hasPrefix("a: assigned") }, "\(log)")
+
+            // The survivor reads all 60 records (it owns every partition and nothing was committed).
+            _ = try await producer.send((60..<66).map { ProducerRecord(topic: topic, key: "lead-\($0)", value: [2]) })
+            await producer.close()
+            try await waitUntil("all 66 records at the survivor") {
+                records += try await a.poll(timeoutMilliseconds: 50)
+                return Set(records.map { "\($0.partition):\($0.offset)" }).count == 66
+            }
+            XCTAssertEqual(Set(records.compactMap(\.keyString)).count, 66)
+            await a.close()
+        }
+    }
+
+    func testPausedPartitionDeliversNothingUntilResumed() async throws {
+        try await withTestTopic(partitions: 2) { topic in
+            let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                             topics: [topic], properties: TestBroker.fastGroupProperties)
+            try await waitUntil("assignment") {
+                _ = try await consumer.poll(timeoutMilliseconds: 50)
+                return consumer.assignment.count == 2
+            }
+            let p0 = TopicPartition(topic: topic, partition: 0)
+            let p1 = TopicPartition(topic: topic, partition: 1)
+            try consumer.pause([p0])
+
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send((0..<10).map { ProducerRecord(topic: topic, partition: 0, key: nil, value: [UInt8($0)]) })
+            _ = try await producer.send((0..<10).map { ProducerRecord(topic: topic, partition: 1, key: nil, value: [UInt8($0)]) })
+            await producer.close()
+
+            // Partition 1 flows; partition 0 stays silent for a while after partition 1 has drained.
+            let fromP1 = try await consume(consumer, count: 10)
+            XCTAssertTrue(fromP1.allSatisfy { $0.partition == 1 })
+            var late: [ConsumerRecord] = []
+            for _ in 0..<10 { late += try await consumer.poll(timeoutMilliseconds: 100) }
+            XCTAssertTrue(late.isEmpty, "paused partition delivered \(late.count) records")
+
+            try consumer.resume([p0])
+            let fromP0 = try await consume(consumer, count: 10)
+            XCTAssertEqual(fromP0.map(\.partition), Array(repeating: 0, count: 10))
+            XCTAssertEqual(fromP0.map(\.offset), Array(0..<10))
+            _ = p1
+            await consumer.close()
+        }
+    }
+
+    func testRecordsSequenceEndsWhenConsumerCloses() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send((0..<5).map { ProducerRecord(topic: topic, key: "k", value: [UInt8($0)]) })
+            await producer.close()
+            let group = uniqueTopicName("group")
+            let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: group,
+                                             topics: [topic], properties: TestBroker.fastGroupProperties)
+            var seen: [Int64] = []
+            for try await record in consumer.records() {
+                seen.append(record.offset)
+                try consumer.markDone(record)
+                if seen.count == 3 { break }  // the caller leaves the loop early
+            }
+            await consumer.close()  // commits what was marked done and leaves the group
+            XCTAssertEqual(seen, [0, 1, 2])
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            let committed = try await admin.committedOffsets(group: group, partitions: [TopicPartition(topic: topic, partition: 0)])
+            XCTAssertEqual(committed[TopicPartition(topic: topic, partition: 0)], 3)
+            do {
+                _ = try await consumer.poll()
+                XCTFail("poll after close must fail")
+            } catch let error as KafkaError {
+                XCTAssertFalse(error.isRetriable)
+            }
+        }
+    }
+
+    func testSendToUnreachableBrokerFailsWithinItsTimeout() async throws {
+        let configuration = KafkaConfiguration(bootstrapServers: "127.0.0.1:\(1)", clientID: "unreachable")
+        let producer = try KafkaProducer(configuration: configuration, properties: ["message.timeout.ms": "1500"])
+        let started = Date()
+        do {
+            _ = try await producer.send(ProducerRecord(topic: "nowhere", key: "k", value: [1]))
+            XCTFail("send to an unreachable broker must fail")
+        } catch let error as KafkaError {
+            XCTAssertEqual(error.name, "_MSG_TIMED_OUT", "\(error)")
+            XCTAssertTrue(error.isRetriable)
+        }
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertLessThan(elapsed, 5, "failed after \(elapsed)s")
+        await producer.close(flushTimeoutMilliseconds: 100)
+    }
+
+    func testRecordAboveSizeLimitFails() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration(), properties: ["message.max.bytes": "10000"])
+            do {
+                _ = try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array(repeating: 7, count: 20_000)))
+                XCTFail("an oversized record must fail")
+            } catch let error as KafkaError {
+                XCTAssertEqual(error.name, "MSG_SIZE_TOO_LARGE", "\(error)")
+                XCTAssertFalse(error.isRetriable)
+            }
+            // The producer still works for records within the limit.
+            let report = try await producer.send(ProducerRecord(topic: topic, key: "k", value: Array(repeating: 7, count: 100)))
+            XCTAssertEqual(report.offset, 0)
+            await producer.close()
+        }
+    }
+
+    func testSendAfterCloseFails() async throws {
+        let producer = try KafkaProducer(configuration: TestBroker.configuration())
+        await producer.close()
+        do {
+            _ = try await producer.send(ProducerRecord(topic: "t", key: "k", value: [1]))
+            XCTFail("send after close must fail")
+        } catch let error as KafkaError {
+            XCTAssertEqual(error.name, "_DESTROY")
+        }
+    }
+}
