@@ -18,9 +18,14 @@ let package = Package(
         ),
         .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Shared/Kafka"),
 
+        // What every service process shares: logging, signals, the concurrent stage runner.
+        .target(name: "ServiceRuntime", dependencies: ["Kafka"], path: "Shared/ServiceRuntime"),
+
         .executableTarget(name: "KafkaBench", dependencies: ["Kafka"], path: "Benchmarks/kafka-bench"),
 
         .target(name: "KafkaTestSupport", dependencies: ["Kafka"], path: "Tests/KafkaTestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
+        .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "Kafka", "KafkaTestSupport"],
+                    path: "Tests/ServiceRuntimeTests"),
     ]
 )

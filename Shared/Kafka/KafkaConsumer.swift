@@ -52,14 +52,50 @@ public final class KafkaConsumer: Sendable {
         "log.connection.close": "false",
     ]
 
-    /// Creates a consumer and subscribes it to `topics`.
+    /// Creates a consumer and subscribes it to `topics` as a member of `groupID`.
     /// - Parameters:
     ///   - properties: librdkafka properties for this consumer; they win over the defaults and
     ///     the configuration's properties. `enable.auto.offset.store` is always false.
     ///   - onRebalance: called on the poll queue inside the rebalance; keep it short.
-    public init(configuration: KafkaConfiguration, groupID: String, topics: [String],
-                properties: [String: String] = [:],
-                onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
+    public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
+                            properties: [String: String] = [:],
+                            onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
+        try self.init(configuration: configuration, groupID: groupID, properties: properties, onRebalance: onRebalance)
+        let list = makePartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_subscribe(rk.pointer, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            shutDown()
+            throw KafkaError(err, operation: "subscribe")
+        }
+    }
+
+    /// The start offset meaning "the first record still stored".
+    public static let beginning: Int64 = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    /// The start offset meaning "only records produced from now on".
+    public static let end: Int64 = Int64(RD_KAFKA_OFFSET_END)
+
+    /// Creates a reader of fixed partitions from given offsets (``beginning``, ``end`` or an
+    /// offset), outside any group: nothing is committed and no rebalance happens. For restoring
+    /// state from a changelog and for reading whole tables.
+    public convenience init(configuration: KafkaConfiguration, startingAt offsets: [TopicPartition: Int64],
+                            properties: [String: String] = [:]) throws {
+        var overrides = properties
+        overrides["enable.auto.commit"] = "false"
+        try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
+                      onRebalance: nil)
+        let list = makePartitionList(Array(offsets.keys), offsets: offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_assign(rk.pointer, list)
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            shutDown()
+            throw KafkaError(err, operation: "assign")
+        }
+        context.assigned(Array(offsets.keys))
+    }
+
+    private init(configuration: KafkaConfiguration, groupID: String, properties: [String: String],
+                 onRebalance: (@Sendable (RebalanceEvent) -> Void)?) throws {
         var overrides = properties
         overrides["group.id"] = groupID
         overrides["enable.auto.offset.store"] = "false"
@@ -82,14 +118,6 @@ public final class KafkaConsumer: Sendable {
         self.context = context
         self.contextPointer = contextPointer
         self.groupID = groupID
-
-        let list = makePartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_subscribe(rk.pointer, list)
-        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            destroy()
-            throw KafkaError(err, operation: "subscribe")
-        }
     }
 
     deinit {

@@ -4,7 +4,7 @@ import Synchronization
 
 /// Sends records and reports when the broker has acknowledged them.
 ///
-/// Defaults: `acks=all` with idempotence, so a retried send never duplicates a record within a
+/// Defaults: keys are partitioned with murmur2 as the Java client does; `acks=all` with idempotence, so a retried send never duplicates a record within a
 /// partition and never reorders it; `linger.ms=10` lets librdkafka batch. A send completes only on
 /// the broker's delivery report; a failure is a ``KafkaError`` (see ``KafkaError/isRetriable``),
 /// never silence. When librdkafka's local queue is full, a send waits for room rather than fail.
@@ -17,6 +17,8 @@ public final class KafkaProducer: Sendable {
     /// The defaults this producer applies before the caller's properties.
     public static let defaultProperties: [String: String] = [
         "acks": "all",
+        // The Java client's partitioner, so producers in any language agree on a key's partition.
+        "partitioner": "murmur2_random",
         "enable.idempotence": "true",
         "linger.ms": "10",
         "message.timeout.ms": "30000",

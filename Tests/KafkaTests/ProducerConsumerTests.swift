@@ -203,6 +203,36 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    func testReaderReadsFixedPartitionsFromGivenOffsets() async throws {
+        try await withTestTopic(partitions: 2) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send((0..<20).map { ProducerRecord(topic: topic, partition: Int32($0 % 2), key: nil, value: [UInt8($0)]) })
+            await producer.close()
+            let p0 = TopicPartition(topic: topic, partition: 0)
+            let p1 = TopicPartition(topic: topic, partition: 1)
+            let reader = try KafkaConsumer(configuration: TestBroker.configuration(),
+                                           startingAt: [p0: KafkaConsumer.beginning, p1: 7])
+            XCTAssertEqual(reader.assignment, [p0, p1])
+            let records = try await consume(reader, count: 13)
+            await reader.close()
+            XCTAssertEqual(records.filter { $0.partition == 0 }.map(\.offset), Array(0..<10))
+            XCTAssertEqual(records.filter { $0.partition == 1 }.map(\.offset), Array(7..<10))
+        }
+    }
+
+    func testKeysArePartitionedLikeTheJavaClient() async throws {
+        // murmur2 of the key, positive, modulo the partition count: the Java client's choice.
+        try await withTestTopic(partitions: 12) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            let keys = (0..<50).map { "lead-\($0)" }
+            let reports = try await producer.send(keys.map { ProducerRecord(topic: topic, key: $0, value: [0]) })
+            await producer.close()
+            for (key, report) in zip(keys, reports) {
+                XCTAssertEqual(report.partition, Int32((murmur2(Array(key.utf8)) & 0x7fffffff) % 12), key)
+            }
+        }
+    }
+
     func testSendToUnreachableBrokerFailsWithinItsTimeout() async throws {
         let configuration = KafkaConfiguration(bootstrapServers: "127.0.0.1:\(1)", clientID: "unreachable")
         let producer = try KafkaProducer(configuration: configuration, properties: ["message.timeout.ms": "1500"])
@@ -246,4 +276,31 @@ final class ProducerConsumerTests: XCTestCase {
             XCTAssertEqual(error.name, "_DESTROY")
         }
     }
+}
+
+/// Kafka's murmur2 (the Java client's `Utils.murmur2`), written from its published definition.
+func murmur2(_ data: [UInt8]) -> UInt32 {
+    let m: UInt32 = 0x5bd1e995
+    var h: UInt32 = 0x9747b28c ^ UInt32(data.count)
+    var i = 0
+    while i + 4 <= data.count {
+        var k = UInt32(data[i]) | UInt32(data[i + 1]) << 8 | UInt32(data[i + 2]) << 16 | UInt32(data[i + 3]) << 24
+        k = k &* m
+        k ^= k >> 24
+        k = k &* m
+        h = h &* m
+        h ^= k
+        i += 4
+    }
+    let rest = data.count - i
+    if rest >= 3 { h ^= UInt32(data[i + 2]) << 16 }
+    if rest >= 2 { h ^= UInt32(data[i + 1]) << 8 }
+    if rest >= 1 {
+        h ^= UInt32(data[i])
+        h = h &* m
+    }
+    h ^= h >> 13
+    h = h &* m
+    h ^= h >> 15
+    return h
 }

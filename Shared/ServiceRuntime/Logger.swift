@@ -1,0 +1,113 @@
+import Foundation
+import Synchronization
+
+/// Log levels, in increasing severity.
+public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
+    case debug, info, warning, error
+
+    public var name: String {
+        switch self {
+        case .debug: "debug"
+        case .info: "info"
+        case .warning: "warning"
+        case .error: "error"
+        }
+    }
+
+    public init?(name: String) {
+        guard let level = Self.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+        self = level
+    }
+
+    public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// Keys of log fields, defined once so every service spells them the same way.
+public enum LogKey {
+    public static let service = "service"
+    public static let leadID = "lead"
+    public static let runID = "run"
+    public static let phase = "phase"
+    public static let attempt = "attempt"
+    public static let topic = "topic"
+    public static let partition = "partition"
+    public static let offset = "offset"
+    public static let error = "error"
+}
+
+/// One JSON object per line on stderr: time, level, service, message and fields.
+/// The level comes from `LOG_LEVEL` (debug, info, warning, error; default info).
+public struct Logger: Sendable {
+    public let service: String
+    public let level: LogLevel
+    private let fields: [String: String]
+    private let sink: @Sendable (String) -> Void
+
+    public init(service: String, level: LogLevel = .info, fields: [String: String] = [:],
+                sink: @escaping @Sendable (String) -> Void = Logger.standardError) {
+        self.service = service
+        self.level = level
+        self.fields = fields
+        self.sink = sink
+    }
+
+    /// A logger whose level is read from `LOG_LEVEL`.
+    public init(service: String, environment: [String: String]) {
+        self.init(service: service, level: environment["LOG_LEVEL"].flatMap(LogLevel.init(name:)) ?? .info)
+    }
+
+    private static let lock = Mutex(())
+
+    /// Writes whole lines to stderr, one writer at a time.
+    public static let standardError: @Sendable (String) -> Void = { line in
+        lock.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
+    }
+
+    /// A logger that adds `fields` to every line.
+    public func with(_ fields: [String: String]) -> Logger {
+        Logger(service: service, level: level, fields: self.fields.merging(fields) { _, new in new }, sink: sink)
+    }
+
+    public func debug(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.debug, message(), fields) }
+    public func info(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.info, message(), fields) }
+    public func warning(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.warning, message(), fields) }
+    public func error(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.error, message(), fields) }
+
+    public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [String: String] = [:]) {
+        guard level >= self.level else { return }
+        var object: [String: String] = self.fields.merging(fields) { _, new in new }
+        object["time"] = Date().formatted(.iso8601)
+        object["level"] = level.name
+        object[LogKey.service] = service
+        object["message"] = message()
+        sink(Self.jsonLine(object))
+    }
+
+    static func jsonLine(_ object: [String: String]) -> String {
+        // Fixed keys first, the rest sorted: lines read the same way every time.
+        let order = ["time", "level", LogKey.service, "message"]
+        let keys = order.filter { object[$0] != nil } + object.keys.filter { !order.contains($0) }.sorted()
+        let body = keys.map { "\(quoted($0)):\(quoted(object[$0]!))" }.joined(separator: ",")
+        return "{\(body)}\n"
+    }
+
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

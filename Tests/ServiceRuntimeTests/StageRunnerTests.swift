@@ -1,0 +1,132 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import ServiceRuntime
+import Synchronization
+import XCTest
+
+/// The stage runner against the real broker: concurrency, key order, bounds, commits.
+final class StageRunnerTests: XCTestCase {
+    /// Counts handler calls in flight, overall and per key.
+    final class Probe: Sendable {
+        struct State {
+            var inFlight = 0
+            var maxInFlight = 0
+            var keysInFlight: Set<String> = []
+            var overlappingKey = false
+            var order: [String: [Int64]] = [:]
+        }
+        let state = Mutex(State())
+
+        func enter(_ record: ConsumerRecord) {
+            state.withLock { s in
+                s.inFlight += 1
+                s.maxInFlight = max(s.maxInFlight, s.inFlight)
+                let key = record.keyString ?? ""
+                if !s.keysInFlight.insert(key).inserted { s.overlappingKey = true }
+                s.order[key, default: []].append(record.offset)
+            }
+        }
+
+        func leave(_ record: ConsumerRecord) {
+            state.withLock { s in
+                s.inFlight -= 1
+                s.keysInFlight.remove(record.keyString ?? "")
+            }
+        }
+    }
+
+    func runStage(input: String, output: String, group: String, settings: StageRunnerSettings,
+                  handler: @escaping RecordHandler) throws -> (StageRunner, Task<Void, Error>, KafkaProducer) {
+        let producer = try KafkaProducer(configuration: TestBroker.configuration(clientID: "stage"))
+        let runner = try StageRunner(configuration: TestBroker.configuration(clientID: "stage"), groupID: group,
+                                     topics: [input], consumerProperties: TestBroker.fastGroupProperties,
+                                     producer: producer, settings: settings,
+                                     logger: Logger(service: "test-stage", level: .warning), handler: handler)
+        let task = Task { try await runner.run() }
+        return (runner, task, producer)
+    }
+
+    func testManyInFlightWithKeysInOrderAndBounded() async throws {
+        try await withTestTopic(partitions: 2, prefix: "runner-in") { input in
+            try await withTestTopic(partitions: 2, prefix: "runner-out") { output in
+                let probe = Probe()
+                let group = uniqueTopicName("group")
+                let (_, task, producer) = try runStage(
+                    input: input, output: output, group: group,
+                    settings: StageRunnerSettings(maxInFlight: 40, pollBatch: 100)
+                ) { record in
+                    probe.enter(record)
+                    try? await Task.sleep(for: .milliseconds(100))
+                    probe.leave(record)
+                    return [ProducerRecord(topic: output, key: record.key, value: record.value)]
+                }
+                // 400 records, 100 keys: 4 records per key must run one after another.
+                let records = (0..<400).map { i in
+                    ProducerRecord(topic: input, key: "lead-\(i % 100)", value: Array("\(i)".utf8))
+                }
+                let started = Date()
+                _ = try await producer.send(records)
+                let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
+                                               topics: [output], properties: TestBroker.fastGroupProperties)
+                let outputs = try await consume(reader, count: 400, timeoutSeconds: 60)
+                let elapsed = Date().timeIntervalSince(started)
+                await reader.close()
+                task.cancel()
+                try await task.value
+
+                XCTAssertEqual(Set(outputs.map { String(decoding: $0.value!, as: UTF8.self) }).count, 400)
+                let state = probe.state.withLock { $0 }
+                XCTAssertFalse(state.overlappingKey, "two records of one key ran at once")
+                XCTAssertLessThanOrEqual(state.maxInFlight, 40, "the in-flight bound was exceeded")
+                XCTAssertGreaterThan(state.maxInFlight, 10, "records should run concurrently")
+                for (key, offsets) in state.order {
+                    XCTAssertEqual(offsets, offsets.sorted(), "\(key) ran out of order")
+                }
+                // One at a time would take 400 x 100 ms = 40 s.
+                XCTAssertLessThan(elapsed, 20, "took \(elapsed)s")
+
+                // Everything finished, so everything is committed.
+                let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+                try await waitUntil("all committed") {
+                    let lag = try await admin.lag(group: group, topics: [input])
+                    return lag.reduce(0) { $0 + $1.lag } == 0
+                }
+                await producer.close()
+            }
+        }
+    }
+
+    func testCommitStopsAtTheFirstUnfinishedRecord() async throws {
+        try await withTestTopic(partitions: 1, prefix: "runner-in") { input in
+            let gate = Mutex(false)
+            let group = uniqueTopicName("group")
+            let (_, task, producer) = try runStage(
+                input: input, output: input, group: group, settings: StageRunnerSettings(maxInFlight: 100)
+            ) { record in
+                if record.offset == 5 {
+                    // Offset 5 hangs until the gate opens; 0-4 and 6-19 finish.
+                    while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                }
+                return []
+            }
+            _ = try await producer.send((0..<20).map { ProducerRecord(topic: input, key: "k\($0)", value: [1]) })
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            let partition = TopicPartition(topic: input, partition: 0)
+            try await waitUntil("offset 5 committed") {
+                try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 5
+            }
+            // Later records finished long ago, but the commit must not pass the unfinished one.
+            try await Task.sleep(for: .milliseconds(1500))  // two auto-commit intervals
+            let stuck = try await admin.committedOffsets(group: group, partitions: [partition])[partition]
+            XCTAssertEqual(stuck, 5)
+            gate.withLock { $0 = true }
+            try await waitUntil("offset 20 committed") {
+                try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 20
+            }
+            task.cancel()
+            try await task.value
+            await producer.close()
+        }
+    }
+}
