@@ -18,6 +18,9 @@ let package = Package(
         ),
         .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Shared/Kafka"),
 
+        // Domain model, message contracts and the pure pipeline logic (no Kafka).
+        .target(name: "LeadModel", path: "Shared/LeadModel"),
+        .target(name: "Pipeline", dependencies: ["LeadModel"], path: "Shared/Pipeline"),
         // What every service process shares: logging, signals, the concurrent stage runner.
         .target(name: "ServiceRuntime", dependencies: ["Kafka"], path: "Shared/ServiceRuntime"),
 
@@ -27,5 +30,6 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "Kafka", "KafkaTestSupport"],
                     path: "Tests/ServiceRuntimeTests"),
+        .testTarget(name: "PipelineTests", dependencies: ["LeadModel", "Pipeline"], path: "Tests/PipelineTests"),
     ]
 )

@@ -1,0 +1,377 @@
+import Foundation
+
+/// What lead discovery publishes for each lead found: the public input contract of the pipeline.
+///
+/// Wire example (topic ``Topics/leadsDiscovered``, key = lead id):
+/// ```json
+/// {"schema": "lead.discovered", "version": 1, "leadID": "lead-1", "accountID": "acct-1",
+///  "offerID": "offer-1", "sourceSearchID": "search-1", "source": "keyword-search",
+///  "name": "Jane Doe", "linkedinURL": "linkedin.com/in/janedoe", "mode": "full",
+///  "discoveredAt": "2025-01-31T12:00:00.000Z"}
+/// ```
+/// `mode` defaults to `full`; `reEnrichTypes` is required when `mode` is `re-enrich`.
+public struct LeadDiscovered: Message, Hashable {
+    /// `lead.discovered`.
+    public static let schemaName = "lead.discovered"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The lead; also the record key.
+    public var leadID: LeadID
+    /// The account the lead belongs to.
+    public var accountID: AccountID
+    /// The offer the lead is scored against.
+    public var offerID: OfferID
+    /// The search that found the lead; progress is counted per search.
+    public var sourceSearchID: SearchID
+    /// How the lead was found.
+    public var source: LeadSource
+    /// The person's name as discovery saw it.
+    public var name: String
+    /// LinkedIn profile URL, if known.
+    public var linkedinURL: String?
+    /// X profile URL, if known.
+    public var xURL: String?
+    /// Which phases to run; defaults to `full`.
+    public var mode: ModeName
+    /// For `re-enrich`: what to refresh.
+    public var reEnrichTypes: [ReEnrichType]?
+    /// When discovery found the lead.
+    public var discoveredAt: Date
+
+    /// Creates the message.
+    public init(
+        leadID: LeadID, accountID: AccountID, offerID: OfferID, sourceSearchID: SearchID,
+        source: LeadSource, name: String, linkedinURL: String? = nil, xURL: String? = nil,
+        mode: ModeName = .full, reEnrichTypes: [ReEnrichType]? = nil, discoveredAt: Date
+    ) {
+        self.leadID = leadID
+        self.accountID = accountID
+        self.offerID = offerID
+        self.sourceSearchID = sourceSearchID
+        self.source = source
+        self.name = name
+        self.linkedinURL = linkedinURL
+        self.xURL = xURL
+        self.mode = mode
+        self.reEnrichTypes = reEnrichTypes
+        self.discoveredAt = discoveredAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case leadID, accountID, offerID, sourceSearchID, source, name, linkedinURL, xURL, mode,
+            reEnrichTypes, discoveredAt
+    }
+
+    /// Decodes the message; a missing `mode` means `full`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        leadID = try container.decode(LeadID.self, forKey: .leadID)
+        accountID = try container.decode(AccountID.self, forKey: .accountID)
+        offerID = try container.decode(OfferID.self, forKey: .offerID)
+        sourceSearchID = try container.decode(SearchID.self, forKey: .sourceSearchID)
+        source = try container.decode(LeadSource.self, forKey: .source)
+        name = try container.decode(String.self, forKey: .name)
+        linkedinURL = try container.decodeIfPresent(String.self, forKey: .linkedinURL)
+        xURL = try container.decodeIfPresent(String.self, forKey: .xURL)
+        mode = try container.decodeIfPresent(ModeName.self, forKey: .mode) ?? .full
+        reEnrichTypes = try container.decodeIfPresent([ReEnrichType].self, forKey: .reEnrichTypes)
+        discoveredAt = try container.decode(Date.self, forKey: .discoveredAt)
+    }
+
+    /// The LinkedIn URL parsed, or nil when absent or invalid (see ``validate()``).
+    public var linkedinProfile: ProfileURL? {
+        linkedinURL.flatMap { try? ProfileURL.linkedin($0).get() }
+    }
+
+    /// The X URL parsed, or nil when absent or invalid (see ``validate()``).
+    public var xProfile: ProfileURL? {
+        xURL.flatMap { try? ProfileURL.x($0).get() }
+    }
+
+    /// The platforms this lead has a valid URL for.
+    public var availablePlatforms: Set<Platform> {
+        var platforms: Set<Platform> = []
+        if linkedinProfile != nil { platforms.insert(.linkedin) }
+        if xProfile != nil { platforms.insert(.x) }
+        return platforms
+    }
+
+    /// The mode with its re-enrich types; `full` if the combination is invalid (see ``validate()``).
+    public var resolvedMode: Mode {
+        Mode(name: mode, reEnrichTypes: reEnrichTypes) ?? .full
+    }
+
+    /// Checks the rules JSON cannot express: a name, at least one profile URL, each URL a
+    /// profile of its platform, and types for re-enrich.
+    public func validate() throws(LeadValidationError) {
+        if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .emptyName }
+        let linkedin = linkedinURL.flatMap { $0.isEmpty ? nil : $0 }
+        let x = xURL.flatMap { $0.isEmpty ? nil : $0 }
+        if linkedin == nil && x == nil { throw .missingProfileURL }
+        if let linkedin, case .failure(let problem) = ProfileURL.linkedin(linkedin) {
+            throw .invalidLinkedInURL(linkedin, problem)
+        }
+        if let x, case .failure(let problem) = ProfileURL.x(x) {
+            throw .invalidXURL(x, problem)
+        }
+        if mode == .reEnrich && (reEnrichTypes ?? []).isEmpty { throw .reEnrichWithoutTypes }
+    }
+}
+
+/// Why a ``LeadDiscovered`` is not acceptable; each description says what to change.
+public enum LeadValidationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The name is empty.
+    case emptyName
+    /// Neither `linkedinURL` nor `xURL` is set.
+    case missingProfileURL
+    /// `linkedinURL` is not a LinkedIn person profile.
+    case invalidLinkedInURL(String, ProfileURL.Problem)
+    /// `xURL` is not an X profile.
+    case invalidXURL(String, ProfileURL.Problem)
+    /// `mode` is `re-enrich` but `reEnrichTypes` is empty.
+    case reEnrichWithoutTypes
+
+    /// What is wrong and how to fix it.
+    public var description: String {
+        switch self {
+        case .emptyName:
+            "\"name\" is empty; give the person's name"
+        case .missingProfileURL:
+            "no profile URL; set \"linkedinURL\" (linkedin.com/in/<handle>) and/or \"xURL\" (x.com/<handle>)"
+        case .invalidLinkedInURL(let url, let problem):
+            "\"linkedinURL\" \"\(url)\" is not a LinkedIn profile URL: \(problem); expected https://www.linkedin.com/in/<handle>"
+        case .invalidXURL(let url, let problem):
+            "\"xURL\" \"\(url)\" is not an X profile URL: \(problem); expected https://x.com/<handle> or https://twitter.com/<handle>"
+        case .reEnrichWithoutTypes:
+            "mode \"re-enrich\" needs \"reEnrichTypes\" with at least one of linkedin, x, activity"
+        }
+    }
+}
+
+/// Discovery declares how many leads a search produced, so progress can say when it completed.
+/// Key: the search id.
+public struct SearchTotalDeclared: Message, Hashable {
+    /// `search.total-declared`.
+    public static let schemaName = "search.total-declared"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The search.
+    public var searchID: SearchID
+    /// The account that ran it.
+    public var accountID: AccountID
+    /// How many leads the search published in total.
+    public var total: Int
+    /// When the total was declared.
+    public var declaredAt: Date
+
+    /// Creates the message.
+    public init(searchID: SearchID, accountID: AccountID, total: Int, declaredAt: Date) {
+        self.searchID = searchID
+        self.accountID = accountID
+        self.total = total
+        self.declaredAt = declaredAt
+    }
+
+    /// The total must not be negative.
+    public func validate() throws {
+        if total < 0 { throw LeadModelRuleError("\"total\" is \(total); it must be 0 or more") }
+    }
+}
+
+/// A rule violation with a readable message, for ``Message/validate()`` of configuration types.
+public struct LeadModelRuleError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong.
+    public let description: String
+    /// Creates the error.
+    public init(_ description: String) { self.description = description }
+}
+
+/// Whether an account may be charged.
+public enum BillingState: String, Codable, Sendable, CaseIterable {
+    /// Paid phases run.
+    case active
+    /// Leads wait before paid phases until the account resumes.
+    case paused
+}
+
+/// The hours in which an account's outreach may happen, in the account's time zone.
+public struct OutreachWindow: Codable, Hashable, Sendable {
+    /// An IANA time zone identifier, e.g. `America/New_York`.
+    public var timeZoneID: String
+    /// ISO weekdays on which the window is open: 1 = Monday ... 7 = Sunday.
+    public var weekdays: [Int]
+    /// First hour of the window (0-23), inclusive.
+    public var startHour: Int
+    /// Hour the window closes (1-24), exclusive.
+    public var endHour: Int
+
+    /// Creates a window.
+    public init(timeZoneID: String, weekdays: [Int] = [1, 2, 3, 4, 5], startHour: Int = 9, endHour: Int = 17) {
+        self.timeZoneID = timeZoneID
+        self.weekdays = weekdays
+        self.startHour = startHour
+        self.endHour = endHour
+    }
+
+    /// Whether `date` falls inside the window. An unknown time zone counts as UTC.
+    public func contains(_ date: Date) -> Bool {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZoneID) ?? TimeZone(secondsFromGMT: 0) ?? .current
+        let parts = calendar.dateComponents([.weekday, .hour], from: date)
+        guard let weekday = parts.weekday, let hour = parts.hour else { return false }
+        // Calendar weekdays run 1 = Sunday ... 7 = Saturday; convert to ISO.
+        let isoWeekday = weekday == 1 ? 7 : weekday - 1
+        return weekdays.contains(isoWeekday) && hour >= startHour && hour < endHour
+    }
+}
+
+/// When a scored lead is enrolled in an outreach sequence automatically.
+public struct AutopilotRule: Codable, Hashable, Sendable {
+    /// Whether autopilot is on for the account.
+    public var isEnabled: Bool
+    /// Minimum fit score (0-100).
+    public var minimumFit: Int
+    /// Minimum intent score (0-100).
+    public var minimumIntent: Int
+    /// The buyer state required; `active` is the only one autopilot should enroll.
+    public var requiredBuyerState: BuyerState
+
+    /// Creates a rule.
+    public init(isEnabled: Bool = true, minimumFit: Int = 40, minimumIntent: Int = 50, requiredBuyerState: BuyerState = .active) {
+        self.isEnabled = isEnabled
+        self.minimumFit = minimumFit
+        self.minimumIntent = minimumIntent
+        self.requiredBuyerState = requiredBuyerState
+    }
+}
+
+/// An account's configuration (topic ``Topics/accounts``, compacted, key = account id).
+public struct AccountConfig: Message, Hashable {
+    /// `account.config`.
+    public static let schemaName = "account.config"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The account.
+    public var accountID: AccountID
+    /// Whether paid phases may run.
+    public var billingState: BillingState
+    /// When outreach may happen; nil means always.
+    public var outreachWindow: OutreachWindow?
+    /// The autopilot rule; nil means autopilot is off.
+    public var autopilot: AutopilotRule?
+    /// When this configuration was written.
+    public var updatedAt: Date
+
+    /// Creates the configuration.
+    public init(
+        accountID: AccountID, billingState: BillingState = .active, outreachWindow: OutreachWindow? = nil,
+        autopilot: AutopilotRule? = nil, updatedAt: Date
+    ) {
+        self.accountID = accountID
+        self.billingState = billingState
+        self.outreachWindow = outreachWindow
+        self.autopilot = autopilot
+        self.updatedAt = updatedAt
+    }
+
+    /// The outreach window must name a known time zone and valid hours and weekdays.
+    public func validate() throws {
+        guard let window = outreachWindow else { return }
+        if TimeZone(identifier: window.timeZoneID) == nil {
+            throw LeadModelRuleError("outreachWindow.timeZoneID \"\(window.timeZoneID)\" is not an IANA time zone")
+        }
+        if !(0...23).contains(window.startHour) || !(1...24).contains(window.endHour) || window.startHour >= window.endHour {
+            throw LeadModelRuleError("outreachWindow hours \(window.startHour)-\(window.endHour) must satisfy 0 <= start < end <= 24")
+        }
+        if window.weekdays.isEmpty || !window.weekdays.allSatisfy((1...7).contains) {
+            throw LeadModelRuleError("outreachWindow.weekdays must be ISO weekdays 1 (Monday) to 7 (Sunday)")
+        }
+    }
+}
+
+/// The ideal customer profile of an offer: who fits, and what signals intent.
+public struct IdealCustomerProfile: Codable, Hashable, Sendable {
+    /// Job title keywords, e.g. "demand generation", "sales".
+    public var titles: [String]
+    /// Seniorities that buy.
+    public var seniorities: [Seniority]
+    /// Industries, e.g. "software".
+    public var industries: [String]
+    /// Smallest company (employees), inclusive; nil = no lower bound.
+    public var minimumEmployees: Int?
+    /// Largest company (employees), inclusive; nil = no upper bound.
+    public var maximumEmployees: Int?
+    /// Locations (city, region or country names).
+    public var locations: [String]
+    /// Problems the offer solves, as phrases people write ("manual prospecting").
+    public var painPoints: [String]
+    /// Competitor names.
+    public var competitors: [String]
+    /// Extra phrases that signal intent for this offer.
+    public var customIntentKeywords: [String]
+
+    /// Creates a profile; every criterion defaults to "no constraint".
+    public init(
+        titles: [String] = [], seniorities: [Seniority] = [], industries: [String] = [],
+        minimumEmployees: Int? = nil, maximumEmployees: Int? = nil, locations: [String] = [],
+        painPoints: [String] = [], competitors: [String] = [], customIntentKeywords: [String] = []
+    ) {
+        self.titles = titles
+        self.seniorities = seniorities
+        self.industries = industries
+        self.minimumEmployees = minimumEmployees
+        self.maximumEmployees = maximumEmployees
+        self.locations = locations
+        self.painPoints = painPoints
+        self.competitors = competitors
+        self.customIntentKeywords = customIntentKeywords
+    }
+}
+
+/// An offer (topic ``Topics/offers``, compacted, key = offer id).
+public struct OfferConfig: Message, Hashable {
+    /// `offer.config`.
+    public static let schemaName = "offer.config"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The offer.
+    public var offerID: OfferID
+    /// The account selling it.
+    public var accountID: AccountID
+    /// A display name.
+    public var name: String
+    /// What the offer is, as phrases ("outbound automation"); used to spot leads building the
+    /// same thing in-house.
+    public var productKeywords: [String]
+    /// Who buys.
+    public var icp: IdealCustomerProfile
+    /// Chooses the composite score weights.
+    public var signalLikelihood: SignalLikelihood
+    /// When this configuration was written.
+    public var updatedAt: Date
+
+    /// Creates the offer.
+    public init(
+        offerID: OfferID, accountID: AccountID, name: String, productKeywords: [String] = [],
+        icp: IdealCustomerProfile, signalLikelihood: SignalLikelihood = .medium, updatedAt: Date
+    ) {
+        self.offerID = offerID
+        self.accountID = accountID
+        self.name = name
+        self.productKeywords = productKeywords
+        self.icp = icp
+        self.signalLikelihood = signalLikelihood
+        self.updatedAt = updatedAt
+    }
+
+    /// The company size range must not be inverted.
+    public func validate() throws {
+        if let low = icp.minimumEmployees, let high = icp.maximumEmployees, low > high {
+            throw LeadModelRuleError("icp.minimumEmployees \(low) is above icp.maximumEmployees \(high)")
+        }
+    }
+}

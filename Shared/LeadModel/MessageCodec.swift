@@ -1,0 +1,278 @@
+import Foundation
+
+/// A record type that travels on a topic.
+///
+/// On the wire a message is one JSON object: the payload's fields plus two reserved top-level
+/// fields, `"schema"` (``schemaName``) and `"version"` (``schemaVersion``). The same two values go
+/// into the record headers ``MessageHeaders/schema`` and ``MessageHeaders/version``, so a reader
+/// can route a record without parsing it. Payload types must not use the keys `schema` or
+/// `version` for their own fields.
+public protocol Message: Codable, Sendable {
+    /// The schema name, e.g. `lead.discovered`. Stable: producers in other languages write it.
+    static var schemaName: String { get }
+    /// The version this code writes.
+    static var schemaVersion: Int { get }
+    /// The versions this code can read; defaults to exactly ``schemaVersion``.
+    static var supportedVersions: ClosedRange<Int> { get }
+
+    /// Checks rules the JSON shape cannot express; called by ``MessageCodec/decode(_:from:headers:)``.
+    /// Throw an error whose description says what to fix.
+    func validate() throws
+}
+
+extension Message {
+    /// Exactly the version this code writes.
+    public static var supportedVersions: ClosedRange<Int> { schemaVersion...schemaVersion }
+
+    /// No rules beyond the JSON shape.
+    public func validate() throws {}
+}
+
+/// The record header names carrying a message's schema; defined once here.
+public enum MessageHeaders {
+    /// Header with the schema name (``Message/schemaName``), UTF-8.
+    public static let schema = "schema"
+    /// Header with the schema version (``Message/schemaVersion``) in decimal, UTF-8.
+    public static let version = "schema-version"
+}
+
+/// Why a record could not be decoded. The description is written into dead-letter records, so
+/// it says what is wrong and where.
+public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The record is larger than the configured limit.
+    case oversized(bytes: Int, limit: Int)
+    /// The bytes are not a JSON document.
+    case malformedJSON(String)
+    /// The JSON document is not an object.
+    case notAnObject
+    /// The value has no `"schema"` string.
+    case missingSchema
+    /// The schema (in the value or the header) is not the expected one.
+    case wrongSchema(expected: String, found: String)
+    /// The version is not one this code reads.
+    case unsupportedVersion(schema: String, version: Int, supported: ClosedRange<Int>)
+    /// The headers and the value disagree.
+    case headerMismatch(header: String, headerValue: String, valueInRecord: String)
+    /// A required field is absent or null.
+    case missingField(String)
+    /// A field has the wrong JSON type.
+    case wrongType(field: String, expected: String)
+    /// A field has the right type but an unacceptable value (unknown enum case, bad date, ...).
+    case invalidValue(field: String, reason: String)
+    /// The record is well-formed but breaks a rule of its schema.
+    case invalidContent(String)
+
+    /// A sentence a person can act on.
+    public var description: String {
+        switch self {
+        case .oversized(let bytes, let limit):
+            "record of \(bytes) bytes exceeds the limit of \(limit) bytes"
+        case .malformedJSON(let reason): "malformed JSON: \(reason)"
+        case .notAnObject: "the record is JSON but not an object; expected {\"schema\": ..., \"version\": ..., ...}"
+        case .missingSchema: "missing field \"schema\" (a string naming the message type)"
+        case .wrongSchema(let expected, let found): "wrong schema \"\(found)\", expected \"\(expected)\""
+        case .unsupportedVersion(let schema, let version, let supported):
+            "unsupported version \(version) of \"\(schema)\"; this reader supports \(supported.lowerBound)...\(supported.upperBound)"
+        case .headerMismatch(let header, let headerValue, let valueInRecord):
+            "header \"\(header)\" says \"\(headerValue)\" but the record says \"\(valueInRecord)\""
+        case .missingField(let field): "missing field \"\(field)\""
+        case .wrongType(let field, let expected): "wrong type for field \"\(field)\": expected \(expected)"
+        case .invalidValue(let field, let reason): "invalid value for field \"\(field)\": \(reason)"
+        case .invalidContent(let reason): "invalid content: \(reason)"
+        }
+    }
+}
+
+/// Encodes and decodes ``Message`` values as JSON bytes with their schema name and version.
+///
+/// Dates are ISO-8601 strings in UTC with milliseconds (`2025-01-31T12:00:00.000Z`); decoding
+/// also accepts them without fractional seconds. Decoding never traps on any input: every
+/// problem is a ``DecodeError``.
+public struct MessageCodec: Sendable {
+    /// The largest record ``decode(_:from:headers:)`` accepts, in bytes.
+    public var maxRecordBytes: Int
+
+    /// Creates a codec; records above `maxRecordBytes` (default 1 MiB) are rejected unread.
+    public init(maxRecordBytes: Int = 1 << 20) {
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    /// The header pairs to attach to a record of type `T`.
+    public static func headers<T: Message>(for type: T.Type) -> [(key: String, value: String)] {
+        [(MessageHeaders.schema, T.schemaName), (MessageHeaders.version, String(T.schemaVersion))]
+    }
+
+    /// Encodes a message as one JSON object with `schema` and `version` next to its fields.
+    /// Keys are sorted, so equal values give equal bytes.
+    public func encode<T: Message>(_ message: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601.format(date))
+        }
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return Array(try encoder.encode(Envelope(message: message)))
+    }
+
+    /// Decodes a record as a `T`.
+    ///
+    /// Checks, in order: size; JSON; the `schema` and `version` fields of the value; the headers
+    /// (when present they must agree with the value); the payload's fields; ``Message/validate()``.
+    /// - Parameter headers: the record's headers as UTF-8 strings; missing headers are accepted.
+    public func decode<T: Message>(
+        _ type: T.Type, from bytes: [UInt8], headers: [String: String] = [:]
+    ) throws(DecodeError) -> T {
+        guard bytes.count <= maxRecordBytes else {
+            throw .oversized(bytes: bytes.count, limit: maxRecordBytes)
+        }
+        let data = Data(bytes)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = ISO8601.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "\"\(text)\" is not an ISO-8601 date-time")
+            }
+            return date
+        }
+
+        let schema: EnvelopeSchema
+        do {
+            schema = try decoder.decode(EnvelopeSchema.self, from: data)
+        } catch let error as DecodingError {
+            throw Self.envelopeError(error)
+        } catch {
+            throw .malformedJSON(String(describing: error))
+        }
+        guard let name = schema.schema else { throw .missingSchema }
+        guard name == T.schemaName else { throw .wrongSchema(expected: T.schemaName, found: name) }
+        guard let version = schema.version else { throw .missingField("version") }
+        guard T.supportedVersions.contains(version) else {
+            throw .unsupportedVersion(schema: name, version: version, supported: T.supportedVersions)
+        }
+        if let header = headers[MessageHeaders.schema], header != name {
+            throw .headerMismatch(header: MessageHeaders.schema, headerValue: header, valueInRecord: name)
+        }
+        if let header = headers[MessageHeaders.version], header != String(version) {
+            throw .headerMismatch(
+                header: MessageHeaders.version, headerValue: header, valueInRecord: String(version))
+        }
+
+        let message: T
+        do {
+            message = try decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw Self.fieldError(error)
+        } catch {
+            throw .invalidContent(String(describing: error))
+        }
+        do {
+            try message.validate()
+        } catch {
+            throw .invalidContent(String(describing: error))
+        }
+        return message
+    }
+
+    /// Maps a failure to read the `schema`/`version` fields.
+    private static func envelopeError(_ error: DecodingError) -> DecodeError {
+        switch error {
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            return .malformedJSON(underlyingReason(context))
+        case .typeMismatch(_, let context) where context.codingPath.isEmpty:
+            return .notAnObject
+        default:
+            return fieldError(error)
+        }
+    }
+
+    /// Maps a `DecodingError` to the field it concerns.
+    private static func fieldError(_ error: DecodingError) -> DecodeError {
+        switch error {
+        case .keyNotFound(let key, let context):
+            return .missingField(fieldPath(context.codingPath + [key]))
+        case .valueNotFound(_, let context):
+            return .missingField(fieldPath(context.codingPath))
+        case .typeMismatch(let type, let context):
+            return .wrongType(field: fieldPath(context.codingPath), expected: jsonTypeName(type))
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return .malformedJSON(underlyingReason(context)) }
+            return .invalidValue(field: fieldPath(context.codingPath), reason: context.debugDescription)
+        @unknown default:
+            return .malformedJSON(String(describing: error))
+        }
+    }
+
+    private static func underlyingReason(_ context: DecodingError.Context) -> String {
+        if let underlying = context.underlyingError {
+            return "\(context.debugDescription) (\(underlying))"
+        }
+        return context.debugDescription
+    }
+
+    /// `experiences[2].title` style paths.
+    private static func fieldPath(_ path: [any CodingKey]) -> String {
+        var result = ""
+        for key in path {
+            if let index = key.intValue, key.stringValue.hasPrefix("Index") || key.stringValue == String(index) {
+                result += "[\(index)]"
+            } else {
+                result += result.isEmpty ? key.stringValue : "." + key.stringValue
+            }
+        }
+        return result.isEmpty ? "(record)" : result
+    }
+
+    private static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt.Type, is UInt64.Type: "an integer"
+        case is Double.Type, is Float.Type: "a number"
+        case is [Any].Type: "an array"
+        default: "\(type)"
+        }
+    }
+}
+
+/// Writes the schema and version next to the payload's own fields.
+private struct Envelope<T: Message>: Encodable {
+    let message: T
+
+    enum CodingKeys: String, CodingKey {
+        case schema, version
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try message.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(T.schemaName, forKey: .schema)
+        try container.encode(T.schemaVersion, forKey: .version)
+    }
+}
+
+/// Reads only the schema and version of a record; both optional so absence is reported clearly.
+private struct EnvelopeSchema: Decodable {
+    let schema: String?
+    let version: Int?
+}
+
+/// ISO-8601 date-times in UTC, with milliseconds when writing.
+public enum ISO8601 {
+    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    private static let withoutFraction = Date.ISO8601FormatStyle()
+
+    /// Formats as `2025-01-31T12:00:00.000Z`.
+    public static func format(_ date: Date) -> String {
+        withFraction.format(date)
+    }
+
+    /// Parses with or without fractional seconds; nil if the text is not an ISO-8601 date-time.
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? withFraction.parse(text) { return date }
+        return try? withoutFraction.parse(text)
+    }
+}

@@ -1,0 +1,482 @@
+import Foundation
+
+/// An X profile as enrichment returns it.
+public struct XProfile: Codable, Hashable, Sendable {
+    /// X's numeric user id.
+    public var userID: String
+    /// Display name.
+    public var name: String
+    /// Username (from the URL).
+    public var username: String
+    /// Bio text.
+    public var bio: String
+    /// Follower count.
+    public var followersCount: Int
+    /// Following count.
+    public var followingCount: Int
+    /// Whether the account is verified.
+    public var isVerified: Bool
+    /// Profile image URL, if any.
+    public var profileImageURL: String?
+    /// Whether a DM lands in the inbox without a follow.
+    public var canDM: Bool
+    /// Protected accounts expose little data.
+    public var isProtected: Bool
+
+    /// Creates a profile.
+    public init(
+        userID: String, name: String, username: String, bio: String, followersCount: Int,
+        followingCount: Int, isVerified: Bool, profileImageURL: String?, canDM: Bool, isProtected: Bool
+    ) {
+        self.userID = userID
+        self.name = name
+        self.username = username
+        self.bio = bio
+        self.followersCount = followersCount
+        self.followingCount = followingCount
+        self.isVerified = isVerified
+        self.profileImageURL = profileImageURL
+        self.canDM = canDM
+        self.isProtected = isProtected
+    }
+}
+
+/// One position in a LinkedIn work history.
+public struct Experience: Codable, Hashable, Sendable {
+    /// Company name.
+    public var company: String
+    /// LinkedIn company id, when known.
+    public var companyLinkedInID: String?
+    /// Job title.
+    public var title: String
+    /// Start of the position.
+    public var startDate: Date?
+    /// End of the position; nil while current.
+    public var endDate: Date?
+
+    /// Creates a position.
+    public init(company: String, companyLinkedInID: String? = nil, title: String, startDate: Date?, endDate: Date? = nil) {
+        self.company = company
+        self.companyLinkedInID = companyLinkedInID
+        self.title = title
+        self.startDate = startDate
+        self.endDate = endDate
+    }
+
+    /// Whether this is a current position (no end date).
+    public var isCurrent: Bool { endDate == nil }
+}
+
+/// One education entry.
+public struct Education: Codable, Hashable, Sendable {
+    /// School name.
+    public var school: String
+    /// Degree, e.g. "BSc".
+    public var degree: String?
+    /// Field of study.
+    public var field: String?
+    /// Year finished.
+    public var endYear: Int?
+
+    /// Creates an entry.
+    public init(school: String, degree: String? = nil, field: String? = nil, endYear: Int? = nil) {
+        self.school = school
+        self.degree = degree
+        self.field = field
+        self.endYear = endYear
+    }
+}
+
+/// A LinkedIn person profile as enrichment returns it.
+public struct LinkedInProfile: Codable, Hashable, Sendable {
+    /// The public identifier (the handle in the URL).
+    public var publicIdentifier: String
+    /// Full name.
+    public var fullName: String
+    /// Headline.
+    public var headline: String
+    /// Current job title.
+    public var jobTitle: String
+    /// Current company name.
+    public var company: String
+    /// Current company's LinkedIn id, when known.
+    public var companyLinkedInID: String?
+    /// Location, e.g. "San Francisco, CA, United States".
+    public var location: String
+    /// Work history, most recent first.
+    public var experiences: [Experience]
+    /// Education.
+    public var education: [Education]
+    /// Skills.
+    public var skills: [String]
+    /// Certifications.
+    public var certifications: [String]
+    /// Languages.
+    public var languages: [String]
+    /// Connection count.
+    public var connections: Int
+    /// Follower count.
+    public var followers: Int
+
+    /// Creates a profile.
+    public init(
+        publicIdentifier: String, fullName: String, headline: String, jobTitle: String, company: String,
+        companyLinkedInID: String?, location: String, experiences: [Experience], education: [Education],
+        skills: [String], certifications: [String], languages: [String], connections: Int, followers: Int
+    ) {
+        self.publicIdentifier = publicIdentifier
+        self.fullName = fullName
+        self.headline = headline
+        self.jobTitle = jobTitle
+        self.company = company
+        self.companyLinkedInID = companyLinkedInID
+        self.location = location
+        self.experiences = experiences
+        self.education = education
+        self.skills = skills
+        self.certifications = certifications
+        self.languages = languages
+        self.connections = connections
+        self.followers = followers
+    }
+
+    /// The current position: the current experience with the latest start, if any.
+    public var currentExperience: Experience? {
+        experiences.filter(\.isCurrent).max { ($0.startDate ?? .distantPast) < ($1.startDate ?? .distantPast) }
+    }
+}
+
+/// A company, from LinkedIn or the web.
+public struct Company: Codable, Hashable, Sendable {
+    /// Name.
+    public var name: String
+    /// LinkedIn company id, when known.
+    public var linkedInID: String?
+    /// Employee count.
+    public var employeeCount: Int?
+    /// Annual revenue in US dollars.
+    public var revenueUSD: Int?
+    /// Industry, e.g. "Computer Software".
+    public var industry: String?
+    /// Web domain.
+    public var domain: String?
+    /// Headquarters location.
+    public var headquarters: String?
+
+    /// Creates a company.
+    public init(
+        name: String, linkedInID: String? = nil, employeeCount: Int? = nil, revenueUSD: Int? = nil,
+        industry: String? = nil, domain: String? = nil, headquarters: String? = nil
+    ) {
+        self.name = name
+        self.linkedInID = linkedInID
+        self.employeeCount = employeeCount
+        self.revenueUSD = revenueUSD
+        self.industry = industry
+        self.domain = domain
+        self.headquarters = headquarters
+    }
+}
+
+/// A public post by the lead.
+public struct Post: Codable, Hashable, Sendable {
+    /// Platform post id.
+    public var id: String
+    /// Where it was posted.
+    public var platform: Platform
+    /// When it was posted.
+    public var date: Date
+    /// The text.
+    public var text: String
+    /// Likes.
+    public var likes: Int
+    /// Replies / comments.
+    public var replies: Int
+    /// Reposts / shares.
+    public var reposts: Int
+    /// Link to the post.
+    public var url: String
+
+    /// Creates a post.
+    public init(id: String, platform: Platform, date: Date, text: String, likes: Int, replies: Int, reposts: Int, url: String) {
+        self.id = id
+        self.platform = platform
+        self.date = date
+        self.text = text
+        self.likes = likes
+        self.replies = replies
+        self.reposts = reposts
+        self.url = url
+    }
+}
+
+/// What an account the lead interacts with is, relative to the offer.
+public enum OrbitClassification: String, Codable, Sendable, CaseIterable {
+    /// On the offer's competitor list.
+    case competitor
+    /// A vendor in a neighbouring space.
+    case adjacentVendor = "adjacent-vendor"
+    /// A widely followed voice in the field.
+    case thoughtLeader = "thought-leader"
+    /// Anyone else: a peer.
+    case peer
+}
+
+/// An account in the lead's interaction orbit (whom the lead replies to or engages with).
+public struct OrbitTarget: Codable, Hashable, Sendable {
+    /// Platform of the interaction.
+    public var platform: Platform
+    /// The target's handle.
+    public var handle: String
+    /// The target's display name.
+    public var name: String
+    /// Competitor, adjacent vendor, thought leader or peer.
+    public var classification: OrbitClassification
+    /// How many interactions were seen.
+    public var interactionCount: Int
+    /// First interaction seen.
+    public var firstSeen: Date
+    /// Last interaction seen.
+    public var lastSeen: Date
+
+    /// Creates a target.
+    public init(
+        platform: Platform, handle: String, name: String, classification: OrbitClassification,
+        interactionCount: Int, firstSeen: Date, lastSeen: Date
+    ) {
+        self.platform = platform
+        self.handle = handle
+        self.name = name
+        self.classification = classification
+        self.interactionCount = interactionCount
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+    }
+}
+
+/// The lead's recent activity.
+public struct Activity: Codable, Hashable, Sendable {
+    /// Recent posts, newest first, none older than the horizon (about six months).
+    public var posts: [Post]
+    /// The posts as plain text with date labels, for a language model.
+    public var plainText: String
+    /// Whom the lead interacts with.
+    public var orbit: [OrbitTarget]
+    /// The newest post's date, if any.
+    public var signalDate: Date?
+
+    /// Creates an activity record.
+    public init(posts: [Post], plainText: String, orbit: [OrbitTarget], signalDate: Date?) {
+        self.posts = posts
+        self.plainText = plainText
+        self.orbit = orbit
+        self.signalDate = signalDate
+    }
+
+    /// No posts and no orbit.
+    public static let empty = Activity(posts: [], plainText: "", orbit: [], signalDate: nil)
+}
+
+/// One signal that moved a score, with the points it added (negative when it lowered it).
+public struct ScoreReason: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// What was seen, e.g. "post mentions pain point \"manual prospecting\" (12 days ago)".
+    public var signal: String
+    /// Points added to the score.
+    public var points: Int
+
+    /// Creates a reason.
+    public init(signal: String, points: Int) {
+        self.signal = signal
+        self.points = points
+    }
+
+    /// `+20 signal` / `-10 signal`.
+    public var description: String { (points >= 0 ? "+\(points) " : "\(points) ") + signal }
+}
+
+/// Scores of a lead against an offer, with the reasons for each.
+public struct ScoreCard: Codable, Hashable, Sendable {
+    /// Fit against the ideal customer profile, 0-100.
+    public var fit: Int
+    /// Intent, 0-100.
+    public var intent: Int
+    /// Timing, 0-100.
+    public var timing: Int
+    /// Weighted composite by the offer's signal likelihood, 0-100.
+    public var composite: Int
+    /// The resulting buyer state.
+    public var buyerState: BuyerState
+    /// Why fit is what it is.
+    public var fitReasons: [ScoreReason]
+    /// Why intent is what it is.
+    public var intentReasons: [ScoreReason]
+    /// Why timing is what it is.
+    public var timingReasons: [ScoreReason]
+    /// Why the buyer state was chosen.
+    public var stateReason: String
+    /// Which scorer produced this card, e.g. "rules-v1".
+    public var scorer: String
+    /// When it was scored.
+    public var scoredAt: Date
+
+    /// Creates a card.
+    public init(
+        fit: Int, intent: Int, timing: Int, composite: Int, buyerState: BuyerState, fitReasons: [ScoreReason],
+        intentReasons: [ScoreReason], timingReasons: [ScoreReason], stateReason: String, scorer: String,
+        scoredAt: Date
+    ) {
+        self.fit = fit
+        self.intent = intent
+        self.timing = timing
+        self.composite = composite
+        self.buyerState = buyerState
+        self.fitReasons = fitReasons
+        self.intentReasons = intentReasons
+        self.timingReasons = timingReasons
+        self.stateReason = stateReason
+        self.scorer = scorer
+        self.scoredAt = scoredAt
+    }
+}
+
+/// How one platform's enrichment went.
+///
+/// Encoded as `{"status": "succeeded"}`, `{"status": "failed", "reason": ..., "isRetriable": ...}`
+/// or `{"status": "skipped", "reason": ...}`.
+public enum PlatformOutcome: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// Data was fetched.
+    case succeeded
+    /// The fetch failed.
+    case failed(reason: String, isRetriable: Bool)
+    /// Not attempted (no URL, profile does not exist, not selected, ...).
+    case skipped(reason: String)
+
+    private enum CodingKeys: String, CodingKey {
+        case status, reason, isRetriable
+    }
+
+    private enum Status: String, Codable {
+        case succeeded, failed, skipped
+    }
+
+    /// Decodes the `status` form described above.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(Status.self, forKey: .status) {
+        case .succeeded: self = .succeeded
+        case .failed:
+            self = .failed(
+                reason: try container.decode(String.self, forKey: .reason),
+                isRetriable: try container.decode(Bool.self, forKey: .isRetriable))
+        case .skipped: self = .skipped(reason: try container.decode(String.self, forKey: .reason))
+        }
+    }
+
+    /// Encodes the `status` form described above.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .succeeded:
+            try container.encode(Status.succeeded, forKey: .status)
+        case .failed(let reason, let isRetriable):
+            try container.encode(Status.failed, forKey: .status)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(isRetriable, forKey: .isRetriable)
+        case .skipped(let reason):
+            try container.encode(Status.skipped, forKey: .status)
+            try container.encode(reason, forKey: .reason)
+        }
+    }
+
+    /// `succeeded`, `failed (retriable): reason`, `skipped: reason`.
+    public var description: String {
+        switch self {
+        case .succeeded: "succeeded"
+        case .failed(let reason, let isRetriable): "failed\(isRetriable ? " (retriable)" : ""): \(reason)"
+        case .skipped(let reason): "skipped: \(reason)"
+        }
+    }
+}
+
+/// A phase that was skipped for a run, with the reason.
+public struct PhaseSkip: Codable, Hashable, Sendable {
+    /// The phase.
+    public var phase: Phase
+    /// Why it was skipped.
+    public var reason: String
+    /// When.
+    public var at: Date
+
+    /// Creates a record.
+    public init(phase: Phase, reason: String, at: Date) {
+        self.phase = phase
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// Everything known about a lead, accumulated phase by phase.
+public struct EnrichedProfile: Codable, Hashable, Sendable {
+    /// The lead.
+    public var leadID: LeadID
+    /// The name as discovered.
+    public var name: String
+    /// Canonical LinkedIn URL, if the lead has one.
+    public var linkedinURL: String?
+    /// Canonical X URL, if the lead has one.
+    public var xURL: String?
+    /// LinkedIn data, once fetched.
+    public var linkedin: LinkedInProfile?
+    /// X data, once fetched.
+    public var x: XProfile?
+    /// The current company.
+    public var company: Company?
+    /// How LinkedIn enrichment went last.
+    public var linkedinOutcome: PlatformOutcome?
+    /// How X enrichment went last.
+    public var xOutcome: PlatformOutcome?
+    /// Recent activity, once fetched.
+    public var activity: Activity?
+    /// How activity enrichment went last.
+    public var activityOutcome: PlatformOutcome?
+    /// The newest post date ever seen; only moves forward.
+    public var signalDate: Date?
+    /// Scores, once scored.
+    public var scores: ScoreCard?
+    /// Phases skipped in the latest run.
+    public var skippedPhases: [PhaseSkip]
+
+    /// Creates a profile with only the discovery data.
+    public init(
+        leadID: LeadID, name: String, linkedinURL: String? = nil, xURL: String? = nil,
+        linkedin: LinkedInProfile? = nil, x: XProfile? = nil, company: Company? = nil,
+        linkedinOutcome: PlatformOutcome? = nil, xOutcome: PlatformOutcome? = nil, activity: Activity? = nil,
+        activityOutcome: PlatformOutcome? = nil, signalDate: Date? = nil, scores: ScoreCard? = nil,
+        skippedPhases: [PhaseSkip] = []
+    ) {
+        self.leadID = leadID
+        self.name = name
+        self.linkedinURL = linkedinURL
+        self.xURL = xURL
+        self.linkedin = linkedin
+        self.x = x
+        self.company = company
+        self.linkedinOutcome = linkedinOutcome
+        self.xOutcome = xOutcome
+        self.activity = activity
+        self.activityOutcome = activityOutcome
+        self.signalDate = signalDate
+        self.scores = scores
+        self.skippedPhases = skippedPhases
+    }
+
+    /// The starting profile of a discovered lead (canonical URLs, nothing enriched yet).
+    public init(discovered lead: LeadDiscovered) {
+        self.init(
+            leadID: lead.leadID, name: lead.name, linkedinURL: lead.linkedinProfile?.canonical,
+            xURL: lead.xProfile?.canonical)
+    }
+
+    /// The buyer state: the scores' state, or `notScored`.
+    public var buyerState: BuyerState { scores?.buyerState ?? .notScored }
+}

@@ -1,0 +1,107 @@
+/// Every topic name of the pipeline, defined once.
+///
+/// Names are lowercase, dot-separated nouns. Use the static names directly, or an instance with
+/// a namespace (tests use a unique one per test) whose properties carry the prefix:
+/// `Topics(namespace: "t42").leadsDiscovered == "t42.leads.discovered"`.
+public struct Topics: Hashable, Sendable {
+    /// Input: leads published by lead discovery and leadctl. Key: lead id.
+    public static let leadsDiscovered = "leads.discovered"
+    /// Input: totals declared per search. Key: search id.
+    public static let searchTotals = "search.totals"
+    /// Results of every stage for the coordinator. Key: lead id.
+    public static let phaseResults = "phase.results"
+    /// The coordinator's per-lead state changelog (compacted). Key: lead id.
+    public static let leadState = "lead.state"
+    /// Finished profiles (compacted). Key: lead id.
+    public static let leadPool = "lead.pool"
+    /// Account configuration (compacted). Key: account id.
+    public static let accounts = "accounts"
+    /// Offer configuration (compacted). Key: offer id.
+    public static let offers = "offers"
+    /// One record per charged phase. Key: account id.
+    public static let billingUsage = "billing.usage"
+    /// Progress snapshots. Key: source search id.
+    public static let progress = "progress"
+    /// Account (company) heat signals. Key: account id.
+    public static let accountSignals = "account.signals"
+    /// Automatic sequence enrollments. Key: lead id.
+    public static let autopilotEnrollments = "autopilot.enrollments"
+    /// Records that could not be processed, with the reason. Key: the original key.
+    public static let deadLetters = "dead.letters"
+
+    /// The request topic of a phase's stage: `phase.<phase>.requests`, plus `.priority` for the
+    /// priority twin. Key: lead id.
+    public static func phaseRequests(_ phase: Phase, isPriority: Bool = false) -> String {
+        "phase.\(phase.rawValue).requests" + (isPriority ? ".priority" : "")
+    }
+
+    /// All topic names, without namespace.
+    public static var allNames: [String] {
+        [leadsDiscovered, searchTotals]
+            + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
+            + [
+                phaseResults, leadState, leadPool, accounts, offers, billingUsage, progress, accountSignals,
+                autopilotEnrollments, deadLetters,
+            ]
+    }
+
+    /// `name` with the namespace prefix `<namespace>.`; unchanged when the namespace is nil or empty.
+    public static func prefixed(_ name: String, namespace: String?) -> String {
+        guard let namespace, !namespace.isEmpty else { return name }
+        return "\(namespace).\(name)"
+    }
+
+    /// All topic names with the namespace prefix.
+    public static func all(namespace: String?) -> [String] {
+        allNames.map { prefixed($0, namespace: namespace) }
+    }
+
+    /// Whether `name` is a legal Kafka topic name (1-249 of `[a-zA-Z0-9._-]`, not `.` or `..`).
+    public static func isLegalName(_ name: String) -> Bool {
+        guard (1...249).contains(name.count), name != ".", name != ".." else { return false }
+        return name.unicodeScalars.allSatisfy { scalar in
+            scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))
+        }
+    }
+
+    /// The namespace prefixed to every name, or nil.
+    public let namespace: String?
+
+    /// A view of the topic names under `namespace`.
+    public init(namespace: String? = nil) {
+        self.namespace = namespace
+    }
+
+    /// ``Topics/leadsDiscovered`` in this namespace.
+    public var leadsDiscovered: String { Self.prefixed(Self.leadsDiscovered, namespace: namespace) }
+    /// ``Topics/searchTotals`` in this namespace.
+    public var searchTotals: String { Self.prefixed(Self.searchTotals, namespace: namespace) }
+    /// ``Topics/phaseResults`` in this namespace.
+    public var phaseResults: String { Self.prefixed(Self.phaseResults, namespace: namespace) }
+    /// ``Topics/leadState`` in this namespace.
+    public var leadState: String { Self.prefixed(Self.leadState, namespace: namespace) }
+    /// ``Topics/leadPool`` in this namespace.
+    public var leadPool: String { Self.prefixed(Self.leadPool, namespace: namespace) }
+    /// ``Topics/accounts`` in this namespace.
+    public var accounts: String { Self.prefixed(Self.accounts, namespace: namespace) }
+    /// ``Topics/offers`` in this namespace.
+    public var offers: String { Self.prefixed(Self.offers, namespace: namespace) }
+    /// ``Topics/billingUsage`` in this namespace.
+    public var billingUsage: String { Self.prefixed(Self.billingUsage, namespace: namespace) }
+    /// ``Topics/progress`` in this namespace.
+    public var progress: String { Self.prefixed(Self.progress, namespace: namespace) }
+    /// ``Topics/accountSignals`` in this namespace.
+    public var accountSignals: String { Self.prefixed(Self.accountSignals, namespace: namespace) }
+    /// ``Topics/autopilotEnrollments`` in this namespace.
+    public var autopilotEnrollments: String { Self.prefixed(Self.autopilotEnrollments, namespace: namespace) }
+    /// ``Topics/deadLetters`` in this namespace.
+    public var deadLetters: String { Self.prefixed(Self.deadLetters, namespace: namespace) }
+
+    /// ``Topics/phaseRequests(_:isPriority:)`` in this namespace.
+    public func phaseRequests(_ phase: Phase, isPriority: Bool = false) -> String {
+        Self.prefixed(Self.phaseRequests(phase, isPriority: isPriority), namespace: namespace)
+    }
+
+    /// All topic names in this namespace.
+    public var all: [String] { Self.all(namespace: namespace) }
+}

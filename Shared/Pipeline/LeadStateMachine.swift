@@ -1,0 +1,337 @@
+import Foundation
+import LeadModel
+
+/// The coordinator's state machine for one lead.
+///
+/// A value type with no I/O: ``handle(_:random:)`` takes an event and returns the actions the
+/// caller must perform, in order. The caller performs them all (send requests, schedule timers,
+/// publish billing and history) and the final ``Action/persist(_:)`` before committing the input
+/// offset that caused the event. Time comes in with each event; randomness (retry jitter) comes
+/// from the caller's generator, so tests are deterministic.
+///
+/// Guarantees:
+/// - Results and timers are matched on lead id + run id + phase + attempt. Anything else
+///   (duplicates, results of an older attempt or run, timers already superseded) returns no actions
+///   and changes nothing.
+/// - A lead discovered again (redelivery or re-publication), in flight or finished, starts nothing;
+///   only ``Event/reEnrich(_:runID:at:)`` starts a new run.
+/// - A phase with no answer in time, or failing retriably, is retried with exponential backoff and
+///   jitter up to ``Configuration/maxAttempts`` attempts; then it is skipped with the reason
+///   recorded and the lead moves on. Every run ends ready.
+///
+/// Billing pause and the outreach window are not gated here yet: ``LeadStatus`` has their cases,
+/// and a gate belongs before ``startCurrentPhase(at:)`` sends a paid phase.
+public struct LeadStateMachine: Sendable {
+    /// Retry and timeout policy.
+    public struct Configuration: Sendable, Hashable {
+        /// Attempts per phase, including the first (at least 1).
+        public var maxAttempts: Int
+        /// How long to wait for a result, per phase.
+        public var phaseTimeouts: [Phase: TimeInterval]
+        /// Backoff before the second attempt; doubles per further attempt.
+        public var backoffBase: TimeInterval
+        /// Upper bound of the backoff before jitter.
+        public var backoffMax: TimeInterval
+        /// Jitter as a fraction of the backoff: the delay is drawn from `backoff * (1 ± jitter)`.
+        public var jitterFraction: Double
+        /// History entries kept per lead; older ones are dropped.
+        public var historyLimit: Int
+
+        /// Creates a policy. Defaults: 3 attempts; timeouts profile 120 s, activity 120 s, scoring
+        /// 60 s, finalize 30 s; backoff 5 s doubling up to 300 s, ±20 % jitter; 200 history entries.
+        public init(
+            maxAttempts: Int = 3,
+            phaseTimeouts: [Phase: TimeInterval] = [.profile: 120, .activity: 120, .scoring: 60, .finalize: 30],
+            backoffBase: TimeInterval = 5, backoffMax: TimeInterval = 300, jitterFraction: Double = 0.2,
+            historyLimit: Int = 200
+        ) {
+            self.maxAttempts = max(1, maxAttempts)
+            self.phaseTimeouts = phaseTimeouts
+            self.backoffBase = backoffBase
+            self.backoffMax = backoffMax
+            self.jitterFraction = min(max(jitterFraction, 0), 1)
+            self.historyLimit = max(1, historyLimit)
+        }
+
+        /// The timeout of one attempt of `phase` (60 s if not configured).
+        public func timeout(for phase: Phase) -> TimeInterval {
+            phaseTimeouts[phase] ?? 60
+        }
+
+        /// The delay before attempt `nextAttempt` (2, 3, ...): `base * 2^(nextAttempt-2)`, capped,
+        /// then jittered.
+        public func backoff(beforeAttempt nextAttempt: Int, random: inout some RandomNumberGenerator) -> TimeInterval {
+            let exponent = Double(max(0, nextAttempt - 2))
+            let delay = min(backoffMax, backoffBase * pow(2, exponent))
+            guard jitterFraction > 0 else { return delay }
+            return delay * Double.random(in: (1 - jitterFraction)...(1 + jitterFraction), using: &random)
+        }
+    }
+
+    /// A timer the caller schedules and feeds back as ``Event/timerFired(_:at:)``.
+    public struct Timer: Codable, Hashable, Sendable {
+        /// What the timer is for.
+        public enum Kind: String, Codable, Sendable {
+            /// The attempt's result is overdue.
+            case attemptTimeout = "attempt-timeout"
+            /// The backoff before the attempt is over: send it.
+            case retryBackoff = "retry-backoff"
+        }
+
+        /// The attempt the timer belongs to.
+        public var key: PhaseAttemptKey
+        /// What it is for.
+        public var kind: Kind
+        /// When it fires.
+        public var fireAt: Date
+
+        /// Creates a timer.
+        public init(key: PhaseAttemptKey, kind: Kind, fireAt: Date) {
+            self.key = key
+            self.kind = kind
+            self.fireAt = fireAt
+        }
+    }
+
+    /// Something that happened to the lead.
+    public enum Event: Sendable {
+        /// The lead arrived on the input topic. `runID` is used only when this starts the first run.
+        case discovered(LeadDiscovered, runID: RunID, at: Date)
+        /// A stage answered.
+        case phaseResult(PhaseResult, at: Date)
+        /// A scheduled timer fired.
+        case timerFired(Timer, at: Date)
+        /// A person asked to re-enrich the lead: a new run with a new run id.
+        case reEnrich(Mode, runID: RunID, at: Date)
+    }
+
+    /// Something the caller must do, in the order given.
+    public enum Action: Sendable, Hashable {
+        /// Publish the request to ``Topics/phaseRequests(_:isPriority:)`` of its phase, on the
+        /// priority twin when `request.isPriority`.
+        case sendPhaseRequest(PhaseRequest)
+        /// Schedule a timer; feed it back when it fires. Timers never need cancelling: a timer
+        /// that no longer matches is ignored.
+        case scheduleTimer(Timer)
+        /// Publish a billing usage record (idempotent by its key).
+        case recordBilling(BillingUsage)
+        /// An entry was added to the lead's history (already in the persisted state).
+        case recordHistory(HistoryEntry)
+        /// The run finished: the lead is ready with this profile.
+        case markReady(LeadID, runID: RunID, profile: EnrichedProfile)
+        /// Persist the state to the changelog. Always the last action when anything changed.
+        case persist(LeadState)
+    }
+
+    /// The policy.
+    public let configuration: Configuration
+    /// The lead's state; nil until discovered.
+    public private(set) var state: LeadState?
+
+    private var pending: [Action] = []
+
+    /// Creates a machine, empty or restored from a changelog record.
+    public init(configuration: Configuration = Configuration(), restoring state: LeadState? = nil) {
+        self.configuration = configuration
+        self.state = state
+    }
+
+    /// Handles an event with the system random generator for jitter.
+    public mutating func handle(_ event: Event) -> [Action] {
+        var random = SystemRandomNumberGenerator()
+        return handle(event, random: &random)
+    }
+
+    /// Handles an event; returns what to do. No actions means nothing changed.
+    public mutating func handle(_ event: Event, random: inout some RandomNumberGenerator) -> [Action] {
+        pending = []
+        switch event {
+        case .discovered(let lead, let runID, let at):
+            guard state == nil else { return [] }
+            begin(lead: lead, runID: runID, at: at)
+        case .phaseResult(let result, let at):
+            guard isCurrent(result.attemptKey, backingOff: false) else { return [] }
+            apply(result, at: at, random: &random)
+        case .timerFired(let timer, let at):
+            guard isCurrent(timer.key, backingOff: timer.kind == .retryBackoff) else { return [] }
+            switch timer.kind {
+            case .attemptTimeout:
+                let seconds = Int(configuration.timeout(for: timer.key.phase))
+                failAttempt(reason: "no result within \(seconds)s", isRetriable: true, at: at, random: &random)
+            case .retryBackoff:
+                sendRequest(phase: timer.key.phase, attempt: timer.key.attempt, at: at)
+            }
+        case .reEnrich(let mode, let runID, let at):
+            guard let current = state, current.runID != runID else { return [] }
+            restart(mode: mode, runID: runID, at: at)
+        }
+        guard var final = state, !pending.isEmpty else { return [] }
+        final.updatedAt = eventTime(event)
+        state = final
+        pending.append(.persist(final))
+        return pending
+    }
+
+    // MARK: - Transitions
+
+    private mutating func begin(lead: LeadDiscovered, runID: RunID, at: Date) {
+        let mode = lead.resolvedMode
+        state = LeadState(
+            lead: lead, runID: runID, mode: mode, status: .processing, plan: mode.phases, phaseIndex: 0,
+            inFlight: nil, profile: EnrichedProfile(discovered: lead), history: [], createdAt: at, updatedAt: at,
+            readyAt: nil)
+        record(.discovered, at: at, detail: "source \(lead.source.rawValue)")
+        record(.runStarted, at: at, detail: "mode \(mode)")
+        startCurrentPhase(at: at)
+    }
+
+    private mutating func restart(mode: Mode, runID: RunID, at: Date) {
+        guard var current = state else { return }
+        current.runID = runID
+        current.mode = mode
+        current.plan = mode.phases
+        current.phaseIndex = 0
+        current.inFlight = nil
+        current.status = .processing
+        current.readyAt = nil
+        current.profile.skippedPhases = []
+        state = current
+        record(.runStarted, at: at, detail: "re-enrich, mode \(mode)")
+        startCurrentPhase(at: at)
+    }
+
+    /// Sends the current phase's first attempt, skipping phases that cannot run, or finishes the run.
+    private mutating func startCurrentPhase(at: Date) {
+        guard let current = state else { return }
+        guard let phase = current.currentPhase else {
+            finishRun(at: at)
+            return
+        }
+        if phase == .profile && profilePlatforms(of: current).isEmpty {
+            skipCurrentPhase(reason: "no profile URL for the selected platforms", at: at)
+            return
+        }
+        sendRequest(phase: phase, attempt: 1, at: at)
+    }
+
+    private mutating func sendRequest(phase: Phase, attempt: Int, at: Date) {
+        guard var current = state else { return }
+        let deadline = at.addingTimeInterval(configuration.timeout(for: phase))
+        current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline)
+        current.status = .processing
+        state = current
+        let request = PhaseRequest(
+            leadID: current.leadID, runID: current.runID, phase: phase, attempt: attempt, mode: current.mode,
+            platforms: phase == .profile ? profilePlatforms(of: current).sorted() : [], lead: current.lead,
+            profile: current.profile, accountID: current.lead.accountID, offerID: current.lead.offerID,
+            isPriority: isPriority(current), requestedAt: at)
+        record(.phaseStarted, at: at, phase: phase, attempt: attempt)
+        pending.append(.sendPhaseRequest(request))
+        pending.append(.scheduleTimer(Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline)))
+    }
+
+    private mutating func apply(_ result: PhaseResult, at: Date, random: inout some RandomNumberGenerator) {
+        guard var current = state else { return }
+        switch result.outcome {
+        case .failed(let reason, let isRetriable):
+            failAttempt(reason: reason, isRetriable: isRetriable, at: at, random: &random)
+        case .completed:
+            current.profile = ProfileMerger.merge(result.payload, of: result.phase, into: current.profile)
+            current.inFlight = nil
+            current.phaseIndex += 1
+            state = current
+            record(.phaseCompleted, at: at, phase: result.phase, attempt: result.attempt)
+            for charge in result.charges where charge.units > 0 {
+                pending.append(
+                    .recordBilling(
+                        BillingUsage(
+                            accountID: current.lead.accountID, leadID: current.leadID, runID: current.runID,
+                            phase: result.phase, provider: charge.provider, units: charge.units, chargedAt: at)))
+            }
+            startCurrentPhase(at: at)
+        }
+    }
+
+    /// The in-flight attempt failed: retry after a backoff, or skip the phase after the last attempt.
+    private mutating func failAttempt(reason: String, isRetriable: Bool, at: Date, random: inout some RandomNumberGenerator) {
+        guard var current = state, let inFlight = current.inFlight else { return }
+        record(.phaseFailed, at: at, phase: inFlight.phase, attempt: inFlight.attempt, detail: reason)
+        guard isRetriable, inFlight.attempt < configuration.maxAttempts else {
+            let why = isRetriable
+                ? "gave up after \(inFlight.attempt) attempts; last: \(reason)"
+                : "permanent failure: \(reason)"
+            skipCurrentPhase(reason: why, at: at)
+            return
+        }
+        let next = inFlight.attempt + 1
+        let delay = configuration.backoff(beforeAttempt: next, random: &random)
+        let fireAt = at.addingTimeInterval(delay)
+        current.inFlight = InFlightAttempt(phase: inFlight.phase, attempt: next, isBackingOff: true, deadline: fireAt)
+        state = current
+        record(
+            .retryScheduled, at: at, phase: inFlight.phase, attempt: next,
+            detail: "in \(String(format: "%.1f", delay))s")
+        let key = PhaseAttemptKey(leadID: current.leadID, runID: current.runID, phase: inFlight.phase, attempt: next)
+        pending.append(.scheduleTimer(Timer(key: key, kind: .retryBackoff, fireAt: fireAt)))
+    }
+
+    private mutating func skipCurrentPhase(reason: String, at: Date) {
+        guard var current = state, let phase = current.currentPhase else { return }
+        current.profile.skippedPhases.append(PhaseSkip(phase: phase, reason: reason, at: at))
+        current.inFlight = nil
+        current.phaseIndex += 1
+        state = current
+        record(.phaseSkipped, at: at, phase: phase, detail: reason)
+        startCurrentPhase(at: at)
+    }
+
+    private mutating func finishRun(at: Date) {
+        guard var current = state else { return }
+        current.status = .ready
+        current.inFlight = nil
+        current.readyAt = at
+        state = current
+        record(.ready, at: at)
+        pending.append(.markReady(current.leadID, runID: current.runID, profile: current.profile))
+    }
+
+    // MARK: - Helpers
+
+    /// Whether `key` is the attempt the lead waits on, in the expected sub-state.
+    private func isCurrent(_ key: PhaseAttemptKey, backingOff: Bool) -> Bool {
+        guard let current = state, let inFlight = current.inFlight else { return false }
+        return key.leadID == current.leadID && key.runID == current.runID && key.phase == inFlight.phase
+            && key.attempt == inFlight.attempt && inFlight.isBackingOff == backingOff
+            && current.currentPhase == inFlight.phase
+    }
+
+    private func profilePlatforms(of state: LeadState) -> Set<Platform> {
+        state.mode.profilePlatforms.intersection(state.lead.availablePlatforms)
+    }
+
+    /// Intent leads and manual re-enrich (a person is waiting) use the priority topics.
+    private func isPriority(_ state: LeadState) -> Bool {
+        if case .reEnrich = state.mode { return true }
+        return state.lead.source.isIntent
+    }
+
+    private mutating func record(
+        _ kind: HistoryEntry.Kind, at: Date, phase: Phase? = nil, attempt: Int? = nil, detail: String? = nil
+    ) {
+        guard var current = state else { return }
+        let entry = HistoryEntry(at: at, kind: kind, runID: current.runID, phase: phase, attempt: attempt, detail: detail)
+        current.history.append(entry)
+        if current.history.count > configuration.historyLimit {
+            current.history.removeFirst(current.history.count - configuration.historyLimit)
+        }
+        state = current
+        pending.append(.recordHistory(entry))
+    }
+
+    private func eventTime(_ event: Event) -> Date {
+        switch event {
+        case .discovered(_, _, let at), .phaseResult(_, let at), .timerFired(_, let at), .reEnrich(_, _, let at):
+            at
+        }
+    }
+}

@@ -1,0 +1,197 @@
+import Foundation
+import LeadModel
+
+/// Why a provider call failed. Policy code asks ``isRetriable``; it never parses the text.
+public enum ProviderError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The profile does not exist (404, suspended or deleted). Permanent; costs nothing.
+    case notFound
+    /// Too many requests; try again after `retryAfter` seconds when the provider said so.
+    case rateLimited(retryAfter: TimeInterval?)
+    /// The account's provider credits are exhausted: a pause for the account, not a lead failure.
+    case outOfCredits
+    /// A passing problem (timeout, network, 5xx).
+    case transient(String)
+    /// A problem retrying will not fix (bad request, forbidden).
+    case permanent(String)
+    /// The call was cancelled (shutdown); the work should be handed back, not failed.
+    case cancelled
+
+    /// Whether trying again later may succeed.
+    public var isRetriable: Bool {
+        switch self {
+        case .rateLimited, .outOfCredits, .transient, .cancelled: true
+        case .notFound, .permanent: false
+        }
+    }
+
+    /// Whether the failure should pause the account's paid work.
+    public var pausesAccount: Bool { self == .outOfCredits }
+
+    /// A sentence for history and dead letters.
+    public var description: String {
+        switch self {
+        case .notFound: "profile not found"
+        case .rateLimited(let retryAfter?): "rate limited; retry after \(Int(retryAfter.rounded(.up)))s"
+        case .rateLimited(nil): "rate limited"
+        case .outOfCredits: "provider credits exhausted"
+        case .transient(let reason): "transient failure: \(reason)"
+        case .permanent(let reason): "permanent failure: \(reason)"
+        case .cancelled: "cancelled"
+        }
+    }
+}
+
+/// What a LinkedIn lookup returns.
+public struct LinkedInEnrichment: Hashable, Sendable {
+    /// The person.
+    public var profile: LinkedInProfile
+    /// The current company, when the provider knows it.
+    public var company: Company?
+
+    /// Creates a result.
+    public init(profile: LinkedInProfile, company: Company?) {
+        self.profile = profile
+        self.company = company
+    }
+}
+
+/// Fetches LinkedIn person profiles.
+public protocol LinkedInProvider: Sendable {
+    /// The profile with public identifier `handle`. `attempt` (from 1) is for tracing and for
+    /// simulations; real providers ignore it.
+    func fetchProfile(handle: String, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment
+}
+
+/// Fetches X profiles.
+public protocol XProvider: Sendable {
+    /// The profile of `username`. `attempt` as in ``LinkedInProvider``.
+    func fetchProfile(username: String, attempt: Int) async throws(ProviderError) -> XProfile
+}
+
+/// Whom to fetch activity for.
+public struct ActivityQuery: Hashable, Sendable {
+    /// The lead.
+    public var leadID: LeadID
+    /// LinkedIn handle, if known (preferred source).
+    public var linkedinHandle: String?
+    /// X username, if known.
+    public var xUsername: String?
+    /// Posts before this are not wanted.
+    public var since: Date
+
+    /// Creates a query.
+    public init(leadID: LeadID, linkedinHandle: String?, xUsername: String?, since: Date) {
+        self.leadID = leadID
+        self.linkedinHandle = linkedinHandle
+        self.xUsername = xUsername
+        self.since = since
+    }
+}
+
+/// One account the lead interacted with, before classification.
+public struct Interaction: Hashable, Sendable {
+    /// Platform.
+    public var platform: Platform
+    /// The account's handle.
+    public var handle: String
+    /// The account's display name.
+    public var name: String
+    /// Whether it is an organisation's account rather than a person's.
+    public var isOrganization: Bool
+    /// Its follower count.
+    public var followers: Int
+    /// Interactions seen.
+    public var count: Int
+    /// First seen.
+    public var firstSeen: Date
+    /// Last seen.
+    public var lastSeen: Date
+
+    /// Creates an interaction.
+    public init(
+        platform: Platform, handle: String, name: String, isOrganization: Bool, followers: Int, count: Int,
+        firstSeen: Date, lastSeen: Date
+    ) {
+        self.platform = platform
+        self.handle = handle
+        self.name = name
+        self.isOrganization = isOrganization
+        self.followers = followers
+        self.count = count
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+    }
+}
+
+/// Posts and interactions as a provider returns them.
+public struct RawActivity: Hashable, Sendable {
+    /// Posts, in any order, possibly older than wanted.
+    public var posts: [Post]
+    /// Interactions.
+    public var interactions: [Interaction]
+
+    /// Creates a result.
+    public init(posts: [Post], interactions: [Interaction]) {
+        self.posts = posts
+        self.interactions = interactions
+    }
+}
+
+/// Fetches a lead's recent posts and interactions.
+public protocol ActivityProvider: Sendable {
+    /// Activity for `query`. `attempt` as in ``LinkedInProvider``.
+    func fetchActivity(_ query: ActivityQuery, attempt: Int) async throws(ProviderError) -> RawActivity
+}
+
+/// Turns raw activity into the lead's ``Activity``: drops old posts, classifies the orbit,
+/// renders plain text.
+public enum ActivityBuilder {
+    /// Posts older than this many days are dropped (the published horizon is about six months).
+    public static let horizonDays = 180
+
+    /// Followers from which a person counts as a thought leader.
+    public static let thoughtLeaderFollowers = 50_000
+
+    /// The activity: posts within the horizon, newest first; the classified orbit, most
+    /// interactions first; the plain text; the newest post's date as signal date.
+    public static func build(raw: RawActivity, competitors: [String], now: Date) -> Activity {
+        let cutoff = now.addingTimeInterval(-Double(horizonDays) * 86_400)
+        let posts = raw.posts.filter { $0.date >= cutoff && $0.date <= now.addingTimeInterval(86_400) }
+            .sorted { ($0.date, $1.id) > ($1.date, $0.id) }
+        let orbit = raw.interactions.filter { $0.lastSeen >= cutoff }.map { interaction in
+            OrbitTarget(
+                platform: interaction.platform, handle: interaction.handle, name: interaction.name,
+                classification: classify(interaction, competitors: competitors),
+                interactionCount: interaction.count, firstSeen: interaction.firstSeen, lastSeen: interaction.lastSeen)
+        }
+        .sorted { ($0.interactionCount, $1.handle) > ($1.interactionCount, $0.handle) }
+        return Activity(posts: posts, plainText: renderPlainText(posts, now: now), orbit: orbit, signalDate: posts.first?.date)
+    }
+
+    /// Competitor when the name or handle matches the competitor list; adjacent vendor for other
+    /// organisations; thought leader for people with many followers; else peer.
+    public static func classify(_ interaction: Interaction, competitors: [String]) -> OrbitClassification {
+        let isCompetitor = competitors.contains { competitor in
+            SignalDetector.contains(interaction.name, phrase: competitor)
+                || SignalDetector.normalize(interaction.handle) == SignalDetector.normalize(competitor.replacingOccurrences(of: " ", with: ""))
+        }
+        if isCompetitor { return .competitor }
+        if interaction.isOrganization { return .adjacentVendor }
+        if interaction.followers >= thoughtLeaderFollowers { return .thoughtLeader }
+        return .peer
+    }
+
+    /// One block per post, newest first, each headed by a date label:
+    /// `[2025-01-31, 3 days ago, LinkedIn, 12 likes, 3 replies, 1 repost]` then the text.
+    public static func renderPlainText(_ posts: [Post], now: Date) -> String {
+        posts.map { post in
+            let days = max(0, Int(now.timeIntervalSince(post.date) / 86_400))
+            let age = days == 0 ? "today" : days == 1 ? "1 day ago" : "\(days) days ago"
+            let platform = post.platform == .linkedin ? "LinkedIn" : "X"
+            let day = String(ISO8601.format(post.date).prefix(10))
+            let engagement = "\(post.likes) likes, \(post.replies) replies, \(post.reposts) reposts"
+            return "[\(day), \(age), \(platform), \(engagement)]\n\(post.text)"
+        }
+        .joined(separator: "\n\n")
+    }
+}

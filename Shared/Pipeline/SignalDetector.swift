@@ -1,0 +1,172 @@
+import Foundation
+import LeadModel
+
+/// Finds buying signals in a lead's posts and orbit, against one offer.
+///
+/// Matching is case-insensitive on whole words: text and phrases are reduced to lowercase
+/// letters and digits separated by single spaces, so "Outbound-automation!" matches the phrase
+/// "outbound automation" but "prospecting" does not match "pro".
+public struct SignalDetector: Sendable {
+    /// A kind of signal.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// The post names one of the offer's pain points.
+        case painPoint = "pain-point"
+        /// The post names a competitor.
+        case competitorMention = "competitor-mention"
+        /// The post asks for recommendations or tools.
+        case recommendationRequest = "recommendation-request"
+        /// The post talks about switching from, replacing, or being fed up with a tool.
+        case switchingIntent = "switching-intent"
+        /// The post contains one of the offer's custom intent keywords.
+        case customKeyword = "custom-keyword"
+        /// The post says the company is hiring.
+        case hiring
+        /// The post announces funding or an IPO.
+        case funding
+        /// The post announces a product launch.
+        case productLaunch = "product-launch"
+        /// The lead builds the offer's equivalent in-house.
+        case inHouseBuild = "in-house-build"
+        /// The lead engages with a competitor's account.
+        case competitorEngagement = "competitor-engagement"
+        /// The lead engages with an adjacent vendor's account.
+        case adjacentEngagement = "adjacent-engagement"
+    }
+
+    /// One detected signal.
+    public struct Signal: Hashable, Sendable {
+        /// The kind.
+        public var kind: Kind
+        /// What matched (the phrase, competitor or account).
+        public var detail: String
+        /// When the evidence happened (post date or orbit last-seen).
+        public var date: Date
+        /// The post, when the evidence is a post.
+        public var postID: String?
+        /// For orbit signals: the interaction count.
+        public var count: Int
+
+        /// Creates a signal.
+        public init(kind: Kind, detail: String, date: Date, postID: String? = nil, count: Int = 1) {
+            self.kind = kind
+            self.detail = detail
+            self.date = date
+            self.postID = postID
+            self.count = count
+        }
+    }
+
+    /// Phrases of someone asking for a tool.
+    public static let recommendationPhrases = [
+        "any recommendations", "can anyone recommend", "can you recommend", "recommend a", "recommendations for",
+        "looking for a tool", "looking for a platform", "looking for recommendations", "what tools", "what tool",
+        "which tool", "which tools", "suggestions for", "what do you use for", "anyone using",
+    ]
+    /// Phrases of someone leaving a tool.
+    public static let switchingPhrases = [
+        "alternative to", "alternatives to", "switching from", "switch from", "moving away from", "replacing",
+        "fed up with", "frustrated with", "cancelled our", "canceling our", "cancelling our",
+    ]
+    /// Phrases of hiring.
+    public static let hiringPhrases = ["we are hiring", "we re hiring", "hiring a", "hiring for", "join our team", "open roles", "now hiring"]
+    /// Phrases of funding.
+    public static let fundingPhrases = ["raised", "series a", "series b", "series c", "seed round", "funding round", "ipo", "went public"]
+    /// Phrases of a launch.
+    public static let launchPhrases = ["we launched", "just launched", "launching today", "product launch", "now live"]
+    /// Phrases of building it yourself.
+    public static let inHousePhrases = ["building our own", "built our own", "build our own", "in house", "homegrown", "home grown", "we built a"]
+
+    private let painPoints: [String]
+    private let competitors: [String]
+    private let customKeywords: [String]
+    private let productKeywords: [String]
+
+    /// A detector for `offer`.
+    public init(offer: OfferConfig) {
+        painPoints = offer.icp.painPoints
+        competitors = offer.icp.competitors
+        customKeywords = offer.icp.customIntentKeywords
+        productKeywords = offer.productKeywords
+    }
+
+    /// Signals in posts, in post order; one signal per kind and matched phrase per post.
+    public func signals(in posts: [Post]) -> [Signal] {
+        var found: [Signal] = []
+        for post in posts {
+            let text = Self.normalize(post.text)
+            func add(_ kind: Kind, _ phrases: [String], firstOnly: Bool = false) {
+                for phrase in phrases where Self.contains(normalized: text, phrase: phrase) {
+                    found.append(Signal(kind: kind, detail: phrase, date: post.date, postID: post.id))
+                    if firstOnly { return }
+                }
+            }
+            add(.painPoint, painPoints)
+            add(.competitorMention, competitors)
+            add(.recommendationRequest, Self.recommendationPhrases, firstOnly: true)
+            add(.switchingIntent, Self.switchingPhrases, firstOnly: true)
+            add(.customKeyword, customKeywords)
+            add(.hiring, Self.hiringPhrases, firstOnly: true)
+            add(.funding, Self.fundingPhrases, firstOnly: true)
+            add(.productLaunch, Self.launchPhrases, firstOnly: true)
+            let buildsInHouse = Self.inHousePhrases.contains { Self.contains(normalized: text, phrase: $0) }
+            let aboutTheOffer = (productKeywords + painPoints).first { Self.contains(normalized: text, phrase: $0) }
+            if buildsInHouse, let topic = aboutTheOffer {
+                found.append(Signal(kind: .inHouseBuild, detail: topic, date: post.date, postID: post.id))
+            }
+        }
+        return found
+    }
+
+    /// Signals in the orbit: engagement with competitors and adjacent vendors.
+    public func signals(in orbit: [OrbitTarget]) -> [Signal] {
+        orbit.compactMap { target in
+            switch target.classification {
+            case .competitor:
+                Signal(kind: .competitorEngagement, detail: target.name, date: target.lastSeen, count: target.interactionCount)
+            case .adjacentVendor:
+                Signal(kind: .adjacentEngagement, detail: target.name, date: target.lastSeen, count: target.interactionCount)
+            case .thoughtLeader, .peer:
+                nil
+            }
+        }
+    }
+
+    /// The competitor `companyName` is, if any (whole-word match either way).
+    public func competitor(matching companyName: String) -> String? {
+        let company = Self.normalize(companyName)
+        guard !company.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        return competitors.first { competitor in
+            let name = Self.normalize(competitor)
+            return Self.contains(normalized: company, phrase: competitor) || Self.contains(normalized: name, phrase: companyName)
+        }
+    }
+
+    /// Lowercase letters and digits separated by single spaces, padded with a space on each side.
+    public static func normalize(_ text: String) -> String {
+        var result = " "
+        var lastWasSpace = true
+        for character in text.lowercased() {
+            if character.isLetter || character.isNumber {
+                result.append(character)
+                lastWasSpace = false
+            } else if !lastWasSpace {
+                result.append(" ")
+                lastWasSpace = true
+            }
+        }
+        if !lastWasSpace { result.append(" ") }
+        return result
+    }
+
+    /// Whether `phrase` occurs as whole words in already-normalised text.
+    public static func contains(normalized text: String, phrase: String) -> Bool {
+        let needle = normalize(phrase)
+        guard needle.count > 2 else { return false }
+        return text.contains(needle)
+    }
+
+    /// Whether `phrase` occurs as whole words in `text`.
+    public static func contains(_ text: String, phrase: String) -> Bool {
+        contains(normalized: normalize(text), phrase: phrase)
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import LeadModel
+import Pipeline
+import XCTest
+
+final class LeadStateMachineTests: XCTestCase {
+    typealias Machine = LeadStateMachine
+
+    private var random = SeededRandom(seed: 7)
+
+    // MARK: Helpers
+
+    private func requests(_ actions: [Machine.Action]) -> [PhaseRequest] {
+        actions.compactMap { if case .sendPhaseRequest(let request) = $0 { request } else { nil } }
+    }
+
+    private func timers(_ actions: [Machine.Action]) -> [Machine.Timer] {
+        actions.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }
+    }
+
+    private func isReady(_ actions: [Machine.Action]) -> Bool {
+        actions.contains { if case .markReady = $0 { true } else { false } }
+    }
+
+    private func completed(_ request: PhaseRequest, payload: PhasePayload = .empty, charges: [BillableCharge] = []) -> Machine.Event {
+        .phaseResult(
+            PhaseResult(answering: request, outcome: .completed, payload: payload, charges: charges, finishedAt: Fixtures.now, service: "test"),
+            at: Fixtures.now)
+    }
+
+    /// Runs a lead through by completing every request; returns the phases requested in order.
+    private func phasesRun(for lead: LeadDiscovered) -> [Phase] {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+        var phases: [Phase] = []
+        while let request = requests(actions).first {
+            phases.append(request.phase)
+            actions = machine.handle(completed(request), random: &random)
+        }
+        XCTAssertTrue(isReady(actions), "run must end ready")
+        XCTAssertEqual(machine.state?.status, .ready)
+        return phases
+    }
+
+    // MARK: Phase order per mode
+
+    func testPhaseOrderForEveryMode() {
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .full)), [.profile, .activity, .scoring, .finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .scoringOnly)), [.scoring, .finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .enrichOnly)), [.profile, .activity, .finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .noOp)), [.finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .reEnrich, types: [.activity])), [.activity, .finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .reEnrich, types: [.x, .activity])), [.profile, .activity, .finalize])
+    }
+
+    func testModePhasesAndPlatforms() {
+        XCTAssertEqual(Mode.reEnrich([.linkedin]).phases, [.profile, .finalize])
+        XCTAssertEqual(Mode.reEnrich([.linkedin]).profilePlatforms, [.linkedin])
+        XCTAssertEqual(Mode.reEnrich([.activity]).profilePlatforms, [])
+        XCTAssertEqual(Mode.full.profilePlatforms, [.linkedin, .x])
+    }
+
+    func testReEnrichProfileIsLimitedToSelectedPlatforms() throws {
+        var machine = Machine()
+        let actions = machine.handle(
+            .discovered(Fixtures.lead(mode: .reEnrich, types: [.x]), runID: "run-1", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(requests(actions).first)
+        XCTAssertEqual(request.phase, .profile)
+        XCTAssertEqual(request.platforms, [.x])
+        XCTAssertTrue(request.isPriority)
+    }
+
+    func testProfilePhaseWithoutMatchingURLIsSkipped() throws {
+        var machine = Machine()
+        let lead = Fixtures.lead(x: nil, mode: .reEnrich, types: [.x])
+        let actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+        XCTAssertEqual(requests(actions).map(\.phase), [.finalize])
+        XCTAssertEqual(machine.state?.profile.skippedPhases.map(\.phase), [.profile])
+    }
+
+    func testFirstRequestAndPriority() throws {
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport), runID: "run-1", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(requests(actions).first)
+        XCTAssertEqual(request.attempt, 1)
+        XCTAssertEqual(request.platforms, [.linkedin, .x])
+        XCTAssertFalse(request.isPriority)
+        XCTAssertEqual(timers(actions).first?.kind, .attemptTimeout)
+        XCTAssertEqual(timers(actions).first?.fireAt, Fixtures.now.addingTimeInterval(120))
+        guard case .persist(let state)? = actions.last else { return XCTFail("persist must be last") }
+        XCTAssertEqual(state.status, .processing)
+        XCTAssertEqual(state.currentPhase, .profile)
+    }
+
+    // MARK: Duplicates and stale input
+
+    func testDuplicateAndStaleResultsChangeNothing() throws {
+        var machine = Machine()
+        let first = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let second = try XCTUnwrap(requests(machine.handle(completed(first), random: &random)).first)
+        XCTAssertEqual(second.phase, .activity)
+        let before = machine.state
+
+        XCTAssertEqual(machine.handle(completed(first), random: &random), [], "duplicate result")
+        var otherRun = first
+        otherRun.runID = "run-0"
+        otherRun.phase = .activity
+        XCTAssertEqual(machine.handle(completed(otherRun), random: &random), [], "result of another run")
+        var otherAttempt = second
+        otherAttempt.attempt = 2
+        XCTAssertEqual(machine.handle(completed(otherAttempt), random: &random), [], "result of an attempt not sent")
+        var otherLead = second
+        otherLead.leadID = "lead-2"
+        XCTAssertEqual(machine.handle(completed(otherLead), random: &random), [], "result of another lead")
+        let staleTimer = Machine.Timer(key: first.attemptKey, kind: .attemptTimeout, fireAt: Fixtures.now)
+        XCTAssertEqual(machine.handle(.timerFired(staleTimer, at: Fixtures.now), random: &random), [], "stale timer")
+        XCTAssertEqual(machine.state, before)
+    }
+
+    func testRepublishWhileInFlightStartsNoNewRun() throws {
+        var machine = Machine()
+        _ = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let before = machine.state
+        XCTAssertEqual(machine.handle(.discovered(Fixtures.lead(), runID: "run-2", at: Fixtures.now), random: &random), [])
+        XCTAssertEqual(machine.state, before)
+        XCTAssertEqual(machine.state?.runID, "run-1")
+    }
+
+    func testRepublishAfterReadyStartsNoNewRun() {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &random)
+        actions = machine.handle(completed(requests(actions)[0]), random: &random)
+        XCTAssertTrue(isReady(actions))
+        XCTAssertEqual(machine.handle(.discovered(Fixtures.lead(), runID: "run-2", at: Fixtures.now), random: &random), [])
+    }
+
+    func testReEnrichStartsNewRunAndMakesOldResultsStale() throws {
+        var machine = Machine()
+        let first = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let actions = machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-2", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(requests(actions).first)
+        XCTAssertEqual(request.runID, "run-2")
+        XCTAssertEqual(request.phase, .activity)
+        XCTAssertEqual(request.attempt, 1)
+        XCTAssertEqual(machine.handle(completed(first), random: &random), [], "result of the superseded run")
+        XCTAssertEqual(machine.handle(.reEnrich(.full, runID: "run-2", at: Fixtures.now), random: &random), [], "same re-enrich again")
+        XCTAssertTrue(machine.state?.history.contains { $0.kind == .runStarted && $0.runID == "run-2" } ?? false)
+    }
+
+    func testReEnrichOfUnknownLeadDoesNothing() {
+        var machine = Machine()
+        XCTAssertEqual(machine.handle(.reEnrich(.full, runID: "run-9", at: Fixtures.now), random: &random), [])
+        XCTAssertNil(machine.state)
+    }
+
+    // MARK: Timeouts, retries, skips
+
+    func testTimeoutRetriesWithBackoffThenSkipsAndStillEndsReady() throws {
+        let configuration = Machine.Configuration(maxAttempts: 3, backoffBase: 10, jitterFraction: 0.2)
+        var machine = Machine(configuration: configuration)
+        var fixed = FixedRandom()
+        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &fixed)
+        var clock = Fixtures.now
+        var delays: [TimeInterval] = []
+        for attempt in 1...3 {
+            let request = try XCTUnwrap(requests(actions).first)
+            XCTAssertEqual(request.attempt, attempt)
+            let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+            clock = timeout.fireAt
+            actions = machine.handle(.timerFired(timeout, at: clock), random: &fixed)
+            if attempt < 3 {
+                let retry = try XCTUnwrap(timers(actions).first)
+                XCTAssertEqual(retry.kind, .retryBackoff)
+                XCTAssertEqual(retry.key.attempt, attempt + 1)
+                XCTAssertTrue(requests(actions).isEmpty, "no request before the backoff is over")
+                delays.append(retry.fireAt.timeIntervalSince(clock))
+                clock = retry.fireAt
+                actions = machine.handle(.timerFired(retry, at: clock), random: &fixed)
+            }
+        }
+        XCTAssertTrue(isReady(actions), "skipping the last phase still ends the run ready")
+        XCTAssertEqual(machine.state?.status, .ready)
+        let skip = try XCTUnwrap(machine.state?.profile.skippedPhases.first)
+        XCTAssertEqual(skip.phase, .finalize)
+        XCTAssertTrue(skip.reason.contains("gave up after 3 attempts"), skip.reason)
+        XCTAssertEqual(delays.count, 2)
+        XCTAssertGreaterThan(delays[1], delays[0], "backoff grows")
+        XCTAssertTrue((8...12).contains(delays[0]), "10 s ± 20 %: \(delays[0])")
+    }
+
+    func testTimedOutPhaseIsSkippedAndLeadMovesOn() throws {
+        var machine = Machine(configuration: .init(maxAttempts: 1))
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let timeout = try XCTUnwrap(timers(actions).first)
+        actions = machine.handle(.timerFired(timeout, at: timeout.fireAt), random: &random)
+        XCTAssertEqual(requests(actions).first?.phase, .activity)
+        XCTAssertEqual(machine.state?.profile.skippedPhases.map(\.phase), [.profile])
+        XCTAssertTrue(machine.state?.history.contains { $0.kind == .phaseSkipped } ?? false)
+    }
+
+    func testPermanentFailureSkipsWithoutRetry() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let failed = PhaseResult(
+            answering: request, outcome: .failed(reason: "bad input", isRetriable: false), payload: .empty,
+            finishedAt: Fixtures.now, service: "test")
+        let actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        XCTAssertEqual(requests(actions).first?.phase, .activity)
+        XCTAssertEqual(machine.state?.profile.skippedPhases.first?.reason, "permanent failure: bad input")
+    }
+
+    func testRetriableFailureRetries() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let failed = PhaseResult(
+            answering: request, outcome: .failed(reason: "rate limited", isRetriable: true), payload: .empty,
+            finishedAt: Fixtures.now, service: "test")
+        let actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        XCTAssertEqual(timers(actions).first?.kind, .retryBackoff)
+        XCTAssertEqual(machine.state?.inFlight?.attempt, 2)
+        XCTAssertEqual(machine.state?.inFlight?.isBackingOff, true)
+    }
+
+    // MARK: Payload, billing, history, restore
+
+    func testCompletedPhasesAccumulateProfileAndBillOnce() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let payload = PhasePayload(profile: ProfilePhaseOutput(linkedin: Fixtures.linkedin(), linkedinOutcome: .succeeded, xOutcome: .skipped(reason: "not found")))
+        let actions = machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random)
+        let billing = actions.compactMap { if case .recordBilling(let usage) = $0 { usage } else { nil } }
+        XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile:linkedin"])
+        XCTAssertEqual(machine.state?.profile.linkedin?.jobTitle, "VP of Demand Generation")
+        XCTAssertEqual(requests(actions).first?.profile.linkedin?.jobTitle, "VP of Demand Generation", "next request carries the profile")
+        XCTAssertEqual(machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random), [])
+    }
+
+    func testRestoredMachineContinues() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let codec = MessageCodec()
+        let bytes = try codec.encode(try XCTUnwrap(machine.state))
+        var restored = Machine(restoring: try codec.decode(LeadState.self, from: bytes))
+        XCTAssertEqual(requests(restored.handle(completed(request), random: &random)).first?.phase, .activity)
+    }
+
+    func testHistoryIsBounded() throws {
+        var machine = Machine(configuration: .init(maxAttempts: 50, historyLimit: 10))
+        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &random)
+        for _ in 0..<20 {
+            let timer = try XCTUnwrap(timers(actions).first)
+            actions = machine.handle(.timerFired(timer, at: timer.fireAt), random: &random)
+        }
+        XCTAssertEqual(machine.state?.history.count, 10)
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import LeadModel
+import Pipeline
+import XCTest
+
+final class ModelTests: XCTestCase {
+    func testTopicNamesAndNamespaces() {
+        XCTAssertEqual(Topics.phaseRequests(.profile), "phase.profile.requests")
+        XCTAssertEqual(Topics.phaseRequests(.finalize, isPriority: true), "phase.finalize.requests.priority")
+        XCTAssertEqual(Topics.allNames.count, 20)
+        XCTAssertEqual(Set(Topics.allNames).count, Topics.allNames.count)
+        XCTAssertTrue(Topics.allNames.allSatisfy(Topics.isLegalName))
+        let test = Topics(namespace: "t42")
+        XCTAssertEqual(test.leadsDiscovered, "t42.leads.discovered")
+        XCTAssertEqual(test.phaseRequests(.scoring, isPriority: true), "t42.phase.scoring.requests.priority")
+        XCTAssertTrue(test.all.allSatisfy { $0.hasPrefix("t42.") })
+        XCTAssertEqual(Topics().all, Topics.allNames)
+        XCTAssertEqual(Topics.all(namespace: ""), Topics.allNames)
+    }
+
+    func testSeniorityInference() {
+        XCTAssertEqual(Seniority.infer(fromTitle: "VP of Demand Generation"), .vp)
+        XCTAssertEqual(Seniority.infer(fromTitle: "Founder & CEO"), .founder)
+        XCTAssertEqual(Seniority.infer(fromTitle: "Chief Revenue Officer"), .cLevel)
+        XCTAssertEqual(Seniority.infer(fromTitle: "Head of Growth"), .director)
+        XCTAssertEqual(Seniority.infer(fromTitle: "SDR Manager"), .manager)
+        XCTAssertEqual(Seniority.infer(fromTitle: "Senior Software Engineer"), .senior)
+        XCTAssertEqual(Seniority.infer(fromTitle: "Account Executive"), .entry)
+        XCTAssertNil(Seniority.infer(fromTitle: ""))
+    }
+
+    func testMergerMovesSignalDateOnlyForward() {
+        var profile = EnrichedProfile(leadID: "lead-1", name: "Jane")
+        let newer = Activity(posts: [], plainText: "", orbit: [], signalDate: Fixtures.daysAgo(1))
+        let older = Activity(posts: [], plainText: "", orbit: [], signalDate: Fixtures.daysAgo(30))
+        profile = ProfileMerger.merge(PhasePayload(activity: newer), of: .activity, into: profile)
+        XCTAssertEqual(profile.signalDate, Fixtures.daysAgo(1))
+        profile = ProfileMerger.merge(PhasePayload(activity: older), of: .activity, into: profile)
+        XCTAssertEqual(profile.signalDate, Fixtures.daysAgo(1))
+        XCTAssertEqual(profile.activity, older, "the activity itself is replaced")
+    }
+
+    func testMergerKeepsOldDataWhenPlatformFails() {
+        var profile = EnrichedProfile(leadID: "lead-1", name: "Jane", linkedin: Fixtures.linkedin())
+        profile = ProfileMerger.merge(
+            PhasePayload(profile: ProfilePhaseOutput(linkedinOutcome: .failed(reason: "503", isRetriable: true))), of: .profile, into: profile)
+        XCTAssertNotNil(profile.linkedin)
+        XCTAssertEqual(profile.linkedinOutcome, .failed(reason: "503", isRetriable: true))
+        profile = ProfileMerger.merge(.empty, of: .finalize, into: profile)
+        XCTAssertNotNil(profile.linkedin)
+    }
+
+    func testOutreachWindow() {
+        let window = OutreachWindow(timeZoneID: "America/New_York", weekdays: [1, 2, 3, 4, 5], startHour: 9, endHour: 17)
+        XCTAssertTrue(window.contains(Fixtures.date("2025-06-16T14:00:00Z")))  // Monday 10:00 EDT
+        XCTAssertFalse(window.contains(Fixtures.date("2025-06-16T12:00:00Z")))  // Monday 08:00 EDT
+        XCTAssertFalse(window.contains(Fixtures.date("2025-06-15T15:00:00Z")))  // Sunday
+    }
+
+    func testAccountSignalsNeedTwoLeadsAndIgnoreGenericCompanies() {
+        let offer = Fixtures.offer()
+        var aggregator = AccountSignalAggregator(accountID: "acct-1", offer: offer)
+        let asking = [Fixtures.post("Can anyone recommend a tool for manual prospecting? Tired of Outreach.", daysAgo: 2)]
+        aggregator.add(leadID: "l1", profile: Fixtures.profile(company: "Acme SaaS Inc.", posts: asking))
+        XCTAssertTrue(aggregator.signals(now: Fixtures.now).isEmpty, "one lead is not enough")
+        aggregator.add(leadID: "l2", profile: Fixtures.profile(company: "acme saas", posts: asking))
+        aggregator.add(leadID: "l3", profile: Fixtures.profile(company: "Self-employed", posts: asking))
+        aggregator.add(leadID: "l4", profile: Fixtures.profile(company: "Freelance", posts: asking))
+        let signals = aggregator.signals(previousHeat: ["name:acme saas": 10], now: Fixtures.now)
+        XCTAssertEqual(signals.map(\.companyKey), ["name:acme saas"])
+        let acme = signals[0]
+        XCTAssertEqual(acme.leadCount, 2)
+        XCTAssertEqual(acme.trend, .rising)
+        XCTAssertGreaterThan(acme.heatScore, 40)
+        XCTAssertFalse(acme.signals.isEmpty)
+
+        // Re-adding a lead replaces it; moving it elsewhere drops the company below two leads.
+        var profile = Fixtures.profile(company: "Globex", posts: asking)
+        profile.company?.linkedInID = "1234"
+        aggregator.add(leadID: "l2", profile: profile)
+        XCTAssertTrue(aggregator.signals(now: Fixtures.now).isEmpty)
+        XCTAssertEqual(aggregator.leadCount(companyKey: "li:1234"), 1)
+    }
+
+    func testHeatCategoriesAndTrend() {
+        XCTAssertEqual(AccountSignalAggregator.category(heat: 70), .hot)
+        XCTAssertEqual(AccountSignalAggregator.category(heat: 40), .warm)
+        XCTAssertEqual(AccountSignalAggregator.category(heat: 39), .cool)
+        XCTAssertEqual(AccountSignalAggregator.trend(heat: 50, previous: 60), .cooling)
+        XCTAssertEqual(AccountSignalAggregator.trend(heat: 50, previous: 48), .stable)
+        XCTAssertEqual(AccountSignalAggregator.trend(heat: 50, previous: nil), .stable)
+    }
+
+    func testModeCoding() throws {
+        let encoded = try JSONEncoder().encode(Mode.reEnrich([.x, .linkedin]))
+        XCTAssertEqual(String(decoding: encoded, as: UTF8.self), #"{"name":"re-enrich","types":["linkedin","x"]}"#)
+        XCTAssertThrowsError(try JSONDecoder().decode(Mode.self, from: Data(#"{"name":"re-enrich"}"#.utf8)))
+        XCTAssertEqual(try JSONDecoder().decode(Mode.self, from: Data(#"{"name":"scoring-only"}"#.utf8)), .scoringOnly)
+    }
+}
+
+extension Fixtures {
+    static func date(_ text: String) -> Date {
+        ISO8601.parse(text) ?? .distantPast
+    }
+}

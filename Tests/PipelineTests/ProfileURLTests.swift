@@ -1,0 +1,60 @@
+import Foundation
+import LeadModel
+import XCTest
+
+final class ProfileURLTests: XCTestCase {
+    func testAcceptedLinkedInForms() throws {
+        for text in [
+            "https://www.linkedin.com/in/janedoe", "linkedin.com/in/janedoe", "www.linkedin.com/in/janedoe/",
+            "http://linkedin.com/in/janedoe?utm_source=x", "HTTPS://WWW.LinkedIn.com/in/janedoe",
+        ] {
+            let url = try ProfileURL.linkedin(text).get()
+            XCTAssertEqual(url.handle, "janedoe", text)
+            XCTAssertEqual(url.canonical, "https://www.linkedin.com/in/janedoe")
+        }
+    }
+
+    func testRejectedLinkedInForms() {
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://www.linkedin.com/company/acme")), .notAProfilePath("/company/acme"))
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://www.linkedin.com/in/")), .notAProfilePath("/in"))
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://example.com/in/janedoe")), .wrongHost("example.com"))
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://x.com/janedoe")), .wrongHost("x.com"))
+        XCTAssertEqual(failure(ProfileURL.linkedin("ftp://linkedin.com/in/janedoe")), .unsupportedScheme("ftp"))
+        XCTAssertEqual(failure(ProfileURL.linkedin("")), .notAURL)
+        XCTAssertNotNil(failure(ProfileURL.linkedin("https://linkedin.com/in/jane doe")))
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://linkedin.com/in/janedoe/details/skills")), .notAProfilePath("/in/janedoe/details/skills"))
+    }
+
+    func testXForms() throws {
+        XCTAssertEqual(try ProfileURL.x("x.com/jane_doe").get().handle, "jane_doe")
+        XCTAssertEqual(try ProfileURL.x("https://twitter.com/JaneDoe/").get().canonical, "https://x.com/JaneDoe")
+        XCTAssertEqual(try ProfileURL.x("https://www.x.com/janedoe").get().handle, "janedoe")
+        XCTAssertEqual(failure(ProfileURL.x("https://x.com/")), .notAProfilePath("/"))
+        XCTAssertEqual(failure(ProfileURL.x("https://x.com/janedoe/status/1")), .notAProfilePath("/janedoe/status/1"))
+        XCTAssertEqual(failure(ProfileURL.x("https://x.com/home")), .notAProfilePath("/home"))
+        XCTAssertEqual(failure(ProfileURL.x("https://facebook.com/janedoe")), .wrongHost("facebook.com"))
+        XCTAssertEqual(failure(ProfileURL.x("https://x.com/name-with-dash")), .invalidHandle("name-with-dash"))
+        XCTAssertEqual(failure(ProfileURL.x("https://x.com/waytoolonghandle123")), .invalidHandle("waytoolonghandle123"))
+    }
+
+    func testLeadValidation() {
+        XCTAssertNoThrow(try Fixtures.lead().validate())
+        XCTAssertNoThrow(try Fixtures.lead(linkedin: nil).validate())
+        XCTAssertThrowsError(try Fixtures.lead(linkedin: nil, x: nil).validate()) { error in
+            XCTAssertEqual(error as? LeadValidationError, .missingProfileURL)
+            XCTAssertTrue("\(error)".contains("linkedin.com/in/<handle>"))
+        }
+        XCTAssertThrowsError(try Fixtures.lead(linkedin: "https://linkedin.com/company/acme").validate()) { error in
+            XCTAssertTrue("\(error)".contains("not a person's profile"), "\(error)")
+        }
+        XCTAssertThrowsError(try Fixtures.lead(mode: .reEnrich).validate()) { error in
+            XCTAssertEqual(error as? LeadValidationError, .reEnrichWithoutTypes)
+        }
+        XCTAssertEqual(Fixtures.lead(x: "twitter.com/janedoe").availablePlatforms, [.linkedin, .x])
+    }
+
+    private func failure(_ result: Result<ProfileURL, ProfileURL.Problem>) -> ProfileURL.Problem? {
+        if case .failure(let problem) = result { return problem }
+        return nil
+    }
+}
