@@ -1,11 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let pipelineLibraries: [Target.Dependency] = ["Kafka", "LeadModel", "Pipeline", "ServiceRuntime", "PipelineServices"]
+
 let package = Package(
     name: "LeadEnrichment",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Kafka", targets: ["Kafka"]),
+        .executable(name: "coordinator", targets: ["Coordinator"]),
+        .executable(name: "profile-stage", targets: ["ProfileStage"]),
+        .executable(name: "activity-stage", targets: ["ActivityStage"]),
+        .executable(name: "scoring-stage", targets: ["ScoringStage"]),
+        .executable(name: "finalize-stage", targets: ["FinalizeStage"]),
+        .executable(name: "leadctl", targets: ["Leadctl"]),
         .executable(name: "kafka-bench", targets: ["KafkaBench"]),
     ],
     targets: [
@@ -23,7 +31,19 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["LeadModel"], path: "Shared/Pipeline"),
         // What every service process shares: logging, signals, the concurrent stage runner.
         .target(name: "ServiceRuntime", dependencies: ["Kafka"], path: "Shared/ServiceRuntime"),
+        // The pipeline's services as libraries; Services/<name>/main.swift only starts them.
+        .target(name: "PipelineServices", dependencies: ["Kafka", "LeadModel", "Pipeline", "ServiceRuntime"],
+                path: "Shared/PipelineServices"),
 
+        .target(name: "StageServices", dependencies: pipelineLibraries, path: "Shared/StageServices"),
+        .target(name: "LeadControl", dependencies: pipelineLibraries, path: "Shared/LeadControl"),
+
+        .executableTarget(name: "Coordinator", dependencies: ["PipelineServices", "ServiceRuntime"], path: "Services/coordinator"),
+        .executableTarget(name: "ProfileStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/profile-stage"),
+        .executableTarget(name: "ActivityStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/activity-stage"),
+        .executableTarget(name: "ScoringStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/scoring-stage"),
+        .executableTarget(name: "FinalizeStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/finalize-stage"),
+        .executableTarget(name: "Leadctl", dependencies: ["LeadControl", "PipelineServices"], path: "Services/leadctl"),
         .executableTarget(name: "KafkaBench", dependencies: ["Kafka"], path: "Benchmarks/kafka-bench"),
 
         .target(name: "KafkaTestSupport", dependencies: ["Kafka"], path: "Tests/KafkaTestSupport"),
@@ -31,5 +51,12 @@ let package = Package(
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "Kafka", "KafkaTestSupport"],
                     path: "Tests/ServiceRuntimeTests"),
         .testTarget(name: "PipelineTests", dependencies: ["LeadModel", "Pipeline"], path: "Tests/PipelineTests"),
+        .testTarget(name: "StageServicesTests", dependencies: pipelineLibraries + ["StageServices", "KafkaTestSupport"],
+                    path: "Tests/StageServicesTests"),
+        .testTarget(name: "LeadControlTests", dependencies: pipelineLibraries + ["LeadControl", "KafkaTestSupport"],
+                    path: "Tests/LeadControlTests"),
+        // Real processes on the real broker: builds the executables first (Deploy/test.sh does).
+        .testTarget(name: "PipelineSystemTests", dependencies: pipelineLibraries + ["KafkaTestSupport"],
+                    path: "Tests/PipelineSystemTests"),
     ]
 )

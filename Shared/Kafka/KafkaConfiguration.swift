@@ -38,7 +38,8 @@ public struct KafkaConfiguration: Sendable, Equatable {
         /// properties; the place for secrets mounted as files.
         public static let propertiesFile = "KAFKA_PROPERTIES_FILE"
         /// Prefix of single librdkafka properties: `KAFKA_PROPERTY_SECURITY_PROTOCOL=sasl_ssl`
-        /// sets `security.protocol`. The rest of the name is lower-cased and `_` becomes `.`.
+        /// sets `security.protocol`. The rest of the name is lower-cased, `__` becomes `_` and
+        /// `_` becomes `.` (`KAFKA_PROPERTY_LOG__LEVEL` sets `log_level`).
         public static let propertyPrefix = "KAFKA_PROPERTY_"
     }
 
@@ -65,8 +66,7 @@ public struct KafkaConfiguration: Sendable, Equatable {
             properties = try Self.parseProperties(text, source: path)
         }
         for (name, value) in environment where name.hasPrefix(Variable.propertyPrefix) {
-            let key = name.dropFirst(Variable.propertyPrefix.count).lowercased()
-                .replacingOccurrences(of: "_", with: ".")
+            let key = Self.propertyKey(fromVariableSuffix: String(name.dropFirst(Variable.propertyPrefix.count)))
             guard !key.isEmpty else {
                 throw KafkaError.configuration(key: name, "names no property")
             }
@@ -74,6 +74,13 @@ public struct KafkaConfiguration: Sendable, Equatable {
         }
         self.properties = properties
         try validate()
+    }
+
+    /// `SECURITY_PROTOCOL` → `security.protocol`; `LOG__LEVEL` → `log_level`.
+    static func propertyKey(fromVariableSuffix suffix: String) -> String {
+        suffix.lowercased().components(separatedBy: "__")
+            .map { $0.replacingOccurrences(of: "_", with: ".") }
+            .joined(separator: "_")
     }
 
     /// Parses `key=value` lines; blank lines and lines starting with `#` or `!` are skipped.

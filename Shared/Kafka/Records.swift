@@ -73,6 +73,17 @@ public struct ConsumerRecord: Sendable {
     /// Milliseconds since the epoch, or `nil` when the broker gave none.
     public var timestampMilliseconds: Int64?
 
+    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?,
+                headers: [KafkaHeader] = [], timestampMilliseconds: Int64? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestampMilliseconds = timestampMilliseconds
+    }
+
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
 
     /// The key as UTF-8 text, when it is valid UTF-8.

@@ -22,6 +22,8 @@ public struct Topics: Hashable, Sendable {
     public static let billingUsage = "billing.usage"
     /// Progress snapshots. Key: source search id.
     public static let progress = "progress"
+    /// Status changes of each search's leads, folded into progress. Key: source search id.
+    public static let searchEvents = "search.events"
     /// Account (company) heat signals. Key: account id.
     public static let accountSignals = "account.signals"
     /// Automatic sequence enrollments. Key: lead id.
@@ -40,7 +42,7 @@ public struct Topics: Hashable, Sendable {
         [leadsDiscovered, searchTotals]
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
-                phaseResults, leadState, leadPool, accounts, offers, billingUsage, progress, accountSignals,
+                phaseResults, leadState, leadPool, accounts, offers, billingUsage, progress, searchEvents, accountSignals,
                 autopilotEnrollments, deadLetters,
             ]
     }
@@ -90,6 +92,8 @@ public struct Topics: Hashable, Sendable {
     public var billingUsage: String { Self.prefixed(Self.billingUsage, namespace: namespace) }
     /// ``Topics/progress`` in this namespace.
     public var progress: String { Self.prefixed(Self.progress, namespace: namespace) }
+    /// ``Topics/searchEvents`` in this namespace.
+    public var searchEvents: String { Self.prefixed(Self.searchEvents, namespace: namespace) }
     /// ``Topics/accountSignals`` in this namespace.
     public var accountSignals: String { Self.prefixed(Self.accountSignals, namespace: namespace) }
     /// ``Topics/autopilotEnrollments`` in this namespace.

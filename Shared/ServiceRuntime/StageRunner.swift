@@ -58,7 +58,7 @@ public final class StageRunner: Service {
         self.inbox = inbox
         self.consumer = try KafkaConsumer(configuration: configuration, groupID: groupID, topics: topics,
                                           properties: consumerProperties) { event in
-            inbox.rebalances.withLock { $0.append(event) }
+            inbox.rebalances.append(event)
         }
         self.producer = producer
         self.settings = settings
@@ -117,11 +117,7 @@ public final class StageRunner: Service {
     // MARK: - The loop's steps (all on the run task)
 
     private func applyRebalances(_ state: inout LoopState) {
-        let events = inbox.rebalances.withLock { events in
-            defer { events.removeAll() }
-            return events
-        }
-        for event in events {
+        for event in inbox.rebalances.drain() {
             switch event {
             case .assigned(let partitions):
                 logger.info("assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
@@ -143,10 +139,7 @@ public final class StageRunner: Service {
     }
 
     private func finishCompleted(_ state: inout LoopState) {
-        let completed = inbox.completions.withLock { completions in
-            defer { completions.removeAll() }
-            return completions
-        }
+        let completed = inbox.completions.drain()
         guard !completed.isEmpty else { return }
         var commitPoints: [TopicPartition: Int64] = [:]
         for completion in completed {
@@ -221,7 +214,7 @@ public final class StageRunner: Service {
             }
             let completion = Completion(partition: record.topicPartition, offset: record.offset, key: key,
                                         bytes: record.value?.count ?? 0, isDone: isDone)
-            inbox.completions.withLock { $0.append(completion) }
+            inbox.completions.append(completion)
         }
     }
 
@@ -281,6 +274,6 @@ private struct Completion: Sendable {
 
 /// What other tasks and the rebalance callback hand to the run loop.
 private final class Inbox: Sendable {
-    let completions = Mutex<[Completion]>([])
-    let rebalances = Mutex<[RebalanceEvent]>([])
+    let completions = Mailbox<Completion>()
+    let rebalances = Mailbox<RebalanceEvent>()
 }

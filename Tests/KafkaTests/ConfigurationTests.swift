@@ -19,12 +19,13 @@ final class ConfigurationTests: XCTestCase {
             "KAFKA_GROUP_ID": "custom-group",
             "KAFKA_PROPERTY_SOCKET_KEEPALIVE_ENABLE": "true",
             "KAFKA_PROPERTY_COMPRESSION_CODEC": "lz4",
+            "KAFKA_PROPERTY_LOG__LEVEL": "3",
             "UNRELATED": "x",
         ], defaultClientID: "ignored")
         XCTAssertEqual(configuration.bootstrapServers, "kafka-0:9092,kafka-1:9092")
         XCTAssertEqual(configuration.clientID, "stage-7")
         XCTAssertEqual(configuration.groupID, "custom-group")
-        XCTAssertEqual(configuration.properties, ["socket.keepalive.enable": "true", "compression.codec": "lz4"])
+        XCTAssertEqual(configuration.properties, ["socket.keepalive.enable": "true", "compression.codec": "lz4", "log_level": "3"])
     }
 
     func testUnknownKeyFailsWithItsName() {

@@ -1,0 +1,1 @@
+print("leadctl: not yet")

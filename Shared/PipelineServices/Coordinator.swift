@@ -1,0 +1,342 @@
+import Foundation
+import Kafka
+import LeadModel
+import Pipeline
+import ServiceRuntime
+import Synchronization
+
+/// Settings of the coordinator beyond ``PipelineEnvironment``.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `PHASE_TIMEOUT_SECONDS` | profile 120, activity 120, scoring 60, finalize 30 | one value for every phase's attempt timeout |
+/// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
+/// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
+public struct CoordinatorSettings: Sendable {
+    public var machine: LeadStateMachine.Configuration
+    /// librdkafka properties for the coordinator's consumers (tests shorten session timeouts).
+    public var consumerProperties: [String: String]
+    public var pollBatch: Int
+
+    public init(machine: LeadStateMachine.Configuration = .init(), consumerProperties: [String: String] = [:],
+                pollBatch: Int = 1000) {
+        self.machine = machine
+        self.consumerProperties = consumerProperties
+        self.pollBatch = pollBatch
+    }
+
+    public init(environment: [String: String]) throws {
+        var machine = LeadStateMachine.Configuration()
+        if environment["PHASE_TIMEOUT_SECONDS"] != nil {
+            let seconds = try PipelineEnvironment.decimal(environment, "PHASE_TIMEOUT_SECONDS", default: 60, range: 0.1...86_400)
+            machine.phaseTimeouts = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0, seconds) })
+        }
+        machine.maxAttempts = try PipelineEnvironment.integer(environment, "PHASE_MAX_ATTEMPTS", default: machine.maxAttempts, range: 1...100)
+        machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
+        self.init(machine: machine)
+    }
+}
+
+/// Owns each lead's state and moves it through its phases.
+///
+/// - Input: `leads.discovered` (new leads; re-enrich commands) and `phase.results`, consumed in
+///   one group with the range assignor, so an instance owns partition *p* of both, and of the
+///   `lead.state` changelog it restores from when *p* is assigned (co-partitioning; the
+///   partition counts are checked at start-up).
+/// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
+///   commands, changelog records, billing usage and search events it causes are sent together;
+///   only when the broker acknowledged all of them are the batch's input offsets stored. A crash
+///   replays at most the batch, and replayed records change nothing (results are matched on
+///   lead, run, phase and attempt; a known lead discovered again starts nothing).
+/// - Timers (attempt timeouts, retry backoffs) live in memory and are rebuilt from the restored
+///   state, so a restart resumes interrupted runs.
+/// - Bad input (undecodable, invalid, unknown schema) goes to dead letters with the reason.
+public final class Coordinator: Service {
+    private let environment: PipelineEnvironment
+    private let settings: CoordinatorSettings
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let rebalances = Mailbox<RebalanceEvent>()
+
+    public init(environment: PipelineEnvironment, settings: CoordinatorSettings,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.environment = environment
+        self.settings = settings
+        self.now = now
+        self.logger = environment.logger
+    }
+
+    public func run() async throws {
+        let topics = environment.topics
+        try await checkCoPartitioning()
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        let group = environment.kafka.groupID ?? Topics.prefixed("coordinator", namespace: topics.namespace)
+        var properties = settings.consumerProperties
+        properties["partition.assignment.strategy"] = "range"
+        let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
+                                         topics: [topics.leadsDiscovered, topics.phaseResults],
+                                         properties: properties) { [rebalances] event in
+            rebalances.append(event)
+        }
+        let tracker = ProgressTracker(environment: environment, producer: producer,
+                                      consumerProperties: settings.consumerProperties, now: now)
+        let trackerTask = Task { try await tracker.run() }
+        defer { trackerTask.cancel() }
+
+        var state = State()
+        logger.info("started", ["group": group])
+        while !Task.isCancelled {
+            let timeout = state.timers.nextFireAt.map { max(0, min(100, Int32($0.timeIntervalSince(now()) * 1000))) } ?? 100
+            let batch: [ConsumerRecord]
+            do {
+                batch = try await consumer.poll(maxRecords: settings.pollBatch, timeoutMilliseconds: timeout)
+            } catch let error as KafkaError where !error.isFatal {
+                logger.warning("poll failed: \(error)")
+                continue
+            }
+            try await applyRebalances(&state)
+            var outputs = Outputs()
+            var nextOffsets: [TopicPartition: Int64] = [:]
+            for record in batch where state.ownedPartitions.contains(record.partition) {
+                handle(record, &state, &outputs)
+                nextOffsets[record.topicPartition] = record.offset + 1
+            }
+            for timer in state.timers.popDue(at: now()) {
+                apply(.timerFired(timer, at: now()), to: timer.key.leadID, &state, &outputs)
+            }
+            try await send(outputs.records, producer: producer)
+            do {
+                try consumer.storeOffsets(nextOffsets)
+            } catch {
+                logger.warning("offsets not stored: \(error)")
+            }
+        }
+        logger.info("stopping: committing and leaving the group")
+        await consumer.close()
+        trackerTask.cancel()
+        _ = try? await trackerTask.value
+        await producer.close()
+    }
+
+    // MARK: - State
+
+    /// What the run loop owns.
+    struct State {
+        var leads: [LeadID: LeadEntry] = [:]
+        var timers = TimerQueue()
+        var ownedPartitions: Set<Int32> = []
+    }
+
+    struct LeadEntry {
+        var machine: LeadStateMachine
+        let partition: Int32
+    }
+
+    /// The records one batch causes, with changelog writes coalesced to the last per lead.
+    struct Outputs {
+        var records: [ProducerRecord] = []
+        var changelogIndex: [LeadID: Int] = [:]
+
+        mutating func append(_ record: ProducerRecord) { records.append(record) }
+
+        mutating func persist(_ record: ProducerRecord, for lead: LeadID) {
+            if let index = changelogIndex[lead] {
+                records[index] = record
+            } else {
+                changelogIndex[lead] = records.count
+                records.append(record)
+            }
+        }
+    }
+
+    // MARK: - Handling records
+
+    private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs) {
+        let topics = environment.topics
+        let codec = environment.codec
+        do {
+            if record.topic == topics.phaseResults {
+                let result = try codec.decode(PhaseResult.self, record: record)
+                apply(.phaseResult(result, at: now()), to: result.leadID, &state, &outputs, partition: record.partition)
+                return
+            }
+            let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
+            if schema == ReEnrichRequested.schemaName {
+                let request = try codec.decode(ReEnrichRequested.self, record: record)
+                let runID = RunID(deterministicRunID(record))
+                guard state.leads[request.leadID] != nil else {
+                    outputs.append(codec.deadLetter(for: record, reason: "re-enrich of unknown lead \(request.leadID)",
+                                                    service: environment.service, topics: topics))
+                    return
+                }
+                apply(.reEnrich(.reEnrich(Set(request.types)), runID: runID, at: now()), to: request.leadID, &state, &outputs)
+                return
+            }
+            let lead = try codec.decode(LeadDiscovered.self, record: record)
+            if let key = record.keyString, key != lead.leadID.rawValue {
+                outputs.append(codec.deadLetter(for: record, reason: "record key '\(key)' differs from leadID '\(lead.leadID)'",
+                                                service: environment.service, topics: topics))
+                return
+            }
+            if state.leads[lead.leadID] == nil {
+                state.leads[lead.leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine),
+                                                     partition: record.partition)
+            }
+            apply(.discovered(lead, runID: RunID(deterministicRunID(record)), at: now()), to: lead.leadID, &state, &outputs)
+        } catch {
+            logger.warning("dead letter: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
+            outputs.append(codec.deadLetter(for: record, reason: "\(error)", service: environment.service, topics: topics))
+        }
+    }
+
+    /// The first run's id derives from the input record, so a replay after a crash asks the
+    /// stages for the same run and their answers still match.
+    private func deterministicRunID(_ record: ConsumerRecord) -> String {
+        let hash = StableHash.fnv1a("\(record.topic)/\(record.partition)/\(record.offset)/\(record.keyString ?? "")")
+        return "run-" + String(hash, radix: 16)
+    }
+
+    private func apply(_ event: LeadStateMachine.Event, to leadID: LeadID, _ state: inout State,
+                       _ outputs: inout Outputs, partition: Int32? = nil) {
+        guard var entry = state.leads[leadID] else {
+            // A result or timer for a lead this instance does not know: stale, or owned elsewhere.
+            logger.debug("no state for lead", [LogKey.leadID: leadID.rawValue])
+            return
+        }
+        let before = entry.machine.state
+        let actions = entry.machine.handle(event)
+        state.leads[leadID] = entry
+        guard !actions.isEmpty else { return }
+        let topics = environment.topics
+        let codec = environment.codec
+        for action in actions {
+            do {
+                switch action {
+                case .sendPhaseRequest(let request):
+                    outputs.append(try codec.record(request, topic: topics.phaseRequests(request.phase, isPriority: request.isPriority),
+                                                    key: request.leadID.rawValue))
+                case .scheduleTimer(let timer):
+                    state.timers.schedule(timer)
+                case .recordBilling(let usage):
+                    outputs.append(try codec.record(usage, topic: topics.billingUsage, key: usage.accountID.rawValue))
+                case .recordHistory:
+                    break  // the history is part of the persisted state
+                case .markReady(let lead, let runID, _):
+                    logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
+                case .persist(let leadState):
+                    outputs.persist(try codec.record(leadState, topic: topics.leadState, key: leadID.rawValue), for: leadID)
+                    if before?.status != leadState.status || before?.currentPhase != leadState.currentPhase
+                        || before?.runID != leadState.runID {
+                        let event = SearchLeadEvent(
+                            searchID: leadState.lead.sourceSearchID, accountID: leadState.lead.accountID, leadID: leadID,
+                            runID: leadState.runID, status: leadState.status,
+                            phase: leadState.status == .ready ? nil : leadState.currentPhase, at: leadState.updatedAt)
+                        outputs.append(try codec.record(event, topic: topics.searchEvents, key: event.searchID.rawValue))
+                    }
+                }
+            } catch {
+                // Encoding our own messages does not fail; if it ever does, say so loudly.
+                logger.error("cannot encode \(action): \(error)", [LogKey.leadID: leadID.rawValue])
+            }
+        }
+    }
+
+    // MARK: - Rebalances and restore
+
+    private func applyRebalances(_ state: inout State) async throws {
+        for event in rebalances.drain() {
+            switch event {
+            case .assigned(let partitions):
+                let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
+                guard !numbers.isEmpty else { continue }
+                try await restore(numbers.sorted(), &state)
+                state.ownedPartitions.formUnion(numbers)
+            case .revoked(let partitions):
+                let numbers = Set(partitions.map(\.partition))
+                state.ownedPartitions.subtract(numbers)
+                state.leads = state.leads.filter { !numbers.contains($0.value.partition) }
+                logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
+            case .revoking:
+                break
+            }
+        }
+    }
+
+    /// Reads the changelog partitions to their end and rebuilds machines and timers.
+    private func restore(_ partitions: [Int32], _ state: inout State) async throws {
+        let started = Date()
+        let topic = environment.topics.leadState
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let changelog = partitions.map { TopicPartition(topic: topic, partition: $0) }
+        let ends = try await admin.watermarks(changelog)
+        var restored: [LeadID: (LeadState, Int32)] = [:]
+        let toRead = changelog.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) }
+        if !toRead.isEmpty {
+            let reader = try KafkaConsumer(configuration: environment.kafka,
+                                           startingAt: Dictionary(uniqueKeysWithValues: toRead.map { ($0, KafkaConsumer.beginning) }),
+                                           properties: ["fetch.wait.max.ms": "50"])
+            var remaining = Set(toRead)
+            while !remaining.isEmpty {
+                for record in try await reader.poll(maxRecords: 5000) {
+                    if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
+                    guard let key = record.keyString else { continue }
+                    guard record.value != nil else {
+                        restored[LeadID(key)] = nil
+                        continue
+                    }
+                    do {
+                        let leadState = try environment.codec.decode(LeadState.self, record: record)
+                        restored[leadState.leadID] = (leadState, record.partition)
+                    } catch {
+                        logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
+                    }
+                }
+            }
+            await reader.close()
+        }
+        for (leadID, (leadState, partition)) in restored {
+            state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
+                                            partition: partition)
+            if let inFlight = leadState.inFlight {
+                let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: inFlight.phase, attempt: inFlight.attempt)
+                state.timers.schedule(.init(key: key, kind: inFlight.isBackingOff ? .retryBackoff : .attemptTimeout,
+                                            fireAt: inFlight.deadline))
+            }
+        }
+        logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
+                                 "leads": String(restored.count),
+                                 "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
+    }
+
+    private func checkCoPartitioning() async throws {
+        let topics = environment.topics
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let known = try await admin.listTopics()
+        let names = [topics.leadsDiscovered, topics.phaseResults, topics.leadState]
+        let counts = names.map { known[$0] }
+        guard counts.allSatisfy({ $0 != nil }) else {
+            let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)
+            throw ConfigurationError(variable: "topics", problem: "missing \(missing.joined(separator: ", ")); run `leadctl topics create`")
+        }
+        guard Set(counts.compactMap { $0 }).count == 1 else {
+            let listing = zip(names, counts).map { "\($0.0)=\($0.1!)" }.joined(separator: ", ")
+            throw ConfigurationError(variable: "topics", problem: "lead-keyed topics must have equal partition counts: \(listing)")
+        }
+    }
+
+    private func send(_ records: [ProducerRecord], producer: KafkaProducer) async throws {
+        guard !records.isEmpty else { return }
+        var delay: Duration = .milliseconds(100)
+        while true {
+            do {
+                _ = try await producer.send(records)
+                return
+            } catch let error as KafkaError where error.isRetriable && !error.isFatal {
+                // Everything is re-sent: commands and changelog records are idempotent downstream.
+                logger.warning("send failed, retrying: \(error)")
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Kafka
+import LeadModel
+import ServiceRuntime
+import Synchronization
+
+/// A compacted topic read whole into memory and kept current: accounts, offers.
+///
+/// ``start()`` returns once every partition is read up to the high watermark it had at start,
+/// then a background task follows new records. The last record per key wins; a tombstone
+/// removes the key; an undecodable record is logged and skipped (its producer gets no ack
+/// problem, so it is the writer's to fix).
+public final class KafkaTable<Value: Message>: Sendable {
+    private let configuration: KafkaConfiguration
+    private let topic: String
+    private let codec: MessageCodec
+    private let logger: Logger
+    private let rows = Mutex<[String: Value]>([:])
+    private let follower = Mutex<Task<Void, Never>?>(nil)
+
+    public init(configuration: KafkaConfiguration, topic: String, codec: MessageCodec, logger: Logger) {
+        self.configuration = configuration
+        self.topic = topic
+        self.codec = codec
+        self.logger = logger
+    }
+
+    /// The value stored under `key`, if any.
+    public subscript(key: String) -> Value? { rows.withLock { $0[key] } }
+
+    /// Every row.
+    public var all: [String: Value] { rows.withLock { $0 } }
+
+    /// Reads the table up to its current end, then keeps following it in the background.
+    public func start() async throws {
+        let admin = try KafkaAdmin(configuration: configuration)
+        let partitions = try await admin.partitions(of: topic)
+        let ends = try await admin.watermarks(partitions)
+        let reader = try KafkaConsumer(configuration: configuration,
+                                       startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaConsumer.beginning) }),
+                                       properties: ["fetch.wait.max.ms": "50"])
+        var remaining = Set(partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
+        while !remaining.isEmpty {
+            for record in try await reader.poll() {
+                apply(record)
+                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
+            }
+        }
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                guard let records = try? await reader.poll() else { break }
+                for record in records { apply(record) }
+            }
+            await reader.close()
+        }
+        follower.withLock { $0 = task }
+    }
+
+    /// Stops following.
+    public func stop() async {
+        let task = follower.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+    }
+
+    private func apply(_ record: ConsumerRecord) {
+        guard let key = record.keyString else { return }
+        guard record.value != nil else {
+            rows.withLock { $0[key] = nil }
+            return
+        }
+        do {
+            let value = try codec.decode(Value.self, record: record)
+            rows.withLock { $0[key] = value }
+        } catch {
+            logger.warning("skipping undecodable table record: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
+        }
+    }
+}

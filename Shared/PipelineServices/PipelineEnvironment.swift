@@ -1,0 +1,121 @@
+import Foundation
+import Kafka
+import LeadModel
+import Pipeline
+import ServiceRuntime
+
+/// What every pipeline process reads from its environment.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `PIPELINE_NAMESPACE` | none | prefix of every topic name (`<ns>.leads.discovered`); tests use a unique one |
+/// | `PIPELINE_PARTITIONS` | 12 | partitions of every lead-keyed topic (all equal: co-partitioning) |
+/// | `SIM_LATENCY_SCALE` | 1 | multiplies the simulated providers' latencies (0 = instant) |
+/// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
+/// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE` | 0.02 | 0...1: share of profiles that do not exist (a permanent miss) |
+/// | `MAX_RECORD_BYTES` | 1048576 | records above this go to dead letters unread |
+/// plus the Kafka variables of ``KafkaConfiguration`` and `LOG_LEVEL`.
+public struct PipelineEnvironment: Sendable {
+    public var service: String
+    public var kafka: KafkaConfiguration
+    public var topics: Topics
+    public var partitions: Int
+    public var simulation: SimulationSettings
+    public var codec: MessageCodec
+    public var logger: Logger
+
+    public init(service: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        self.service = service
+        kafka = try KafkaConfiguration(environment: environment, defaultClientID: service)
+        let namespace = environment["PIPELINE_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
+        topics = Topics(namespace: namespace)
+        partitions = try Self.integer(environment, "PIPELINE_PARTITIONS", default: 12, range: 1...1024)
+        codec = MessageCodec(maxRecordBytes: try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: 1024...(64 << 20)))
+        var simulation = SimulationSettings.realistic
+        let scale = try Self.decimal(environment, "SIM_LATENCY_SCALE", default: 1, range: 0...100)
+        for path in [\SimulationSettings.linkedin, \.x, \.activity] {
+            simulation[keyPath: path].meanLatency = simulation[keyPath: path].meanLatency * scale
+            simulation[keyPath: path].latencyJitter = simulation[keyPath: path].latencyJitter * scale
+        }
+        let failureRates: [(String, WritableKeyPath<SimulationSettings, SimulationSettings.ProviderBehavior>)] = [
+            ("SIM_LINKEDIN_FAILURE_RATE", \.linkedin), ("SIM_X_FAILURE_RATE", \.x), ("SIM_ACTIVITY_FAILURE_RATE", \.activity),
+        ]
+        for (name, path) in failureRates {
+            if environment[name] != nil {
+                simulation[keyPath: path].failureRate = try Self.decimal(environment, name, default: 0, range: 0...1)
+            }
+            let notFound = name.replacingOccurrences(of: "FAILURE_RATE", with: "NOT_FOUND_RATE")
+            if environment[notFound] != nil {
+                simulation[keyPath: path].notFoundRate = try Self.decimal(environment, notFound, default: 0, range: 0...1)
+            }
+        }
+        self.simulation = simulation
+        logger = Logger(service: service, environment: environment)
+    }
+
+    /// Reads a whole number in `range`, or `value` when unset.
+    public static func integer(_ environment: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = environment[name], !text.isEmpty else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw ConfigurationError(variable: name, problem: "'\(text)' is not a whole number in \(range)")
+        }
+        return number
+    }
+
+    /// Reads a number in `range`, or `value` when unset.
+    public static func decimal(_ environment: [String: String], _ name: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
+        guard let text = environment[name], !text.isEmpty else { return value }
+        guard let number = Double(text), range.contains(number) else {
+            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number in \(range)")
+        }
+        return number
+    }
+
+    /// Every topic of the pipeline with its partition count and configs.
+    public var topicSpecifications: [TopicSpecification] {
+        let compacted = ["cleanup.policy": "compact"]
+        let leadKeyed = [topics.leadsDiscovered, topics.phaseResults, topics.leadState, topics.leadPool,
+                         topics.autopilotEnrollments, topics.deadLetters]
+            + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }
+        var specifications = leadKeyed.map { name in
+            TopicSpecification(name: name, partitions: partitions,
+                               configs: [topics.leadState, topics.leadPool].contains(name) ? compacted : [:])
+        }
+        specifications += [
+            TopicSpecification(name: topics.accounts, partitions: 1, configs: compacted),
+            TopicSpecification(name: topics.offers, partitions: 1, configs: compacted),
+            TopicSpecification(name: topics.searchTotals, partitions: partitions, configs: compacted),
+            TopicSpecification(name: topics.progress, partitions: partitions, configs: compacted),
+            TopicSpecification(name: topics.searchEvents, partitions: partitions),
+            TopicSpecification(name: topics.billingUsage, partitions: partitions),
+            TopicSpecification(name: topics.accountSignals, partitions: partitions),
+        ]
+        return specifications
+    }
+
+    /// Creates every topic (an existing one with the right partition count is fine) and fails
+    /// when a lead-keyed topic has another partition count: co-partitioning depends on it.
+    public func ensureTopics() async throws {
+        let admin = try KafkaAdmin(configuration: kafka)
+        try await admin.createTopics(topicSpecifications)
+    }
+}
+
+/// A setting that is missing or wrong, named by its variable.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let variable: String
+    public let problem: String
+
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
+
+    public var description: String { "\(variable): \(problem)" }
+}
+
+extension Duration {
+    static func * (lhs: Duration, rhs: Double) -> Duration {
+        .nanoseconds(Int64((Double(lhs.components.seconds) * 1e9 + Double(lhs.components.attoseconds) / 1e9) * rhs))
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import LeadModel
+import Pipeline
+import Synchronization
+
+/// The scoring phase: fit, intent, timing and buyer state against the lead's offer, then account
+/// signals and the autopilot check.
+///
+/// - Unknown offer → failed, not retriable, reason `unknown offer <id>` (the coordinator skips the
+///   phase with that reason and the lead still becomes ready).
+/// - The lead is fed to this process's ``AccountSignalBook``; the company signals it changed are
+///   published (``StageOutput/accountSignals``).
+/// - Autopilot: checked against the account (unknown account → no enrollment); an eligible lead
+///   gets one ``AutopilotEnrollment`` per request. A redelivered request publishes the same
+///   enrollment again (same lead and run): downstream deduplicates on lead id + run id.
+/// - Charges: none; the rule-based scorer calls no paid provider. A model-backed scorer would
+///   charge `scoring-model` here.
+public struct ScoringStageHandler: PhaseHandler {
+    /// ``Phase/scoring``.
+    public let phase = Phase.scoring
+
+    private let scorer: any Scorer
+    private let offers: @Sendable (OfferID) -> OfferConfig?
+    private let accounts: @Sendable (AccountID) -> AccountConfig?
+    private let signals: AccountSignalBook
+    private let service: String
+    private let now: @Sendable () -> Date
+
+    /// Creates the handler.
+    /// - Parameters:
+    ///   - offers: looks an offer up (the offers table); nil when unknown.
+    ///   - accounts: looks an account up (the accounts table); nil when unknown.
+    ///   - signals: the per-account aggregators this process holds.
+    public init(
+        scorer: any Scorer = RuleBasedScorer(), offers: @escaping @Sendable (OfferID) -> OfferConfig?,
+        accounts: @escaping @Sendable (AccountID) -> AccountConfig?, signals: AccountSignalBook = AccountSignalBook(),
+        service: String = "scoring-stage", now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.scorer = scorer
+        self.offers = offers
+        self.accounts = accounts
+        self.signals = signals
+        self.service = service
+        self.now = now
+    }
+
+    /// See the type's documentation.
+    public func handle(_ request: PhaseRequest) async -> StageOutput {
+        let at = now()
+        guard let offer = offers(request.offerID) else {
+            return StageOutput(
+                result: PhaseResult(
+                    answering: request, outcome: .failed(reason: "unknown offer \(request.offerID)", isRetriable: false),
+                    payload: .empty, finishedAt: at, service: service))
+        }
+        let card = scorer.score(profile: request.profile, offer: offer, source: request.lead.source, now: at)
+        var scored = request.profile
+        scored.scores = card
+        let changed = signals.record(leadID: request.leadID, accountID: request.accountID, offer: offer, profile: scored, now: at)
+        let enrollment = accounts(request.accountID).flatMap { account in
+            AutopilotCheck.enrollment(
+                account: account, card: card, leadID: request.leadID, runID: request.runID, offerID: request.offerID, at: at)
+        }
+        let result = PhaseResult(
+            answering: request, outcome: .completed, payload: PhasePayload(scores: card), finishedAt: at, service: service)
+        return StageOutput(result: result, accountSignals: changed, enrollment: enrollment)
+    }
+}
+
+/// Per-account ``AccountSignalAggregator``s held in memory by one scoring process.
+///
+/// Each account's aggregator detects signals with the offer of the first lead recorded for it.
+/// The state is this process's alone: with several scoring instances each sees the leads of its
+/// partitions, and it starts empty after a restart (heat rebuilds as leads are scored again).
+/// Trend compares with the heat this book last computed for the company on an earlier UTC day.
+public final class AccountSignalBook: Sendable {
+    private struct HeatHistory {
+        var day: Int
+        var heat: Int
+        var earlierDayHeat: Int?
+        var lastPublished: AccountSignal?
+    }
+
+    private struct AccountState {
+        var aggregator: AccountSignalAggregator
+        var companyOfLead: [LeadID: String] = [:]
+        var history: [String: HeatHistory] = [:]
+    }
+
+    private let accounts = Mutex<[AccountID: AccountState]>([:])
+
+    /// An empty book.
+    public init() {}
+
+    /// Records (or replaces) the lead's contribution and returns the company signals that changed:
+    /// the lead's company and, when the lead moved, the company it left, each only when it has two
+    /// or more leads and differs from what was last returned for it (heat, category, trend, lead
+    /// count or the signals counted).
+    public func record(leadID: LeadID, accountID: AccountID, offer: OfferConfig, profile: EnrichedProfile, now: Date) -> [AccountSignal] {
+        accounts.withLock { accounts in
+            var state = accounts[accountID] ?? AccountState(aggregator: AccountSignalAggregator(accountID: accountID, offer: offer))
+            defer { accounts[accountID] = state }
+            let newKey = AccountSignalAggregator.companyKey(for: profile)
+            let oldKey = state.companyOfLead[leadID]
+            state.aggregator.add(leadID: leadID, profile: profile)
+            state.companyOfLead[leadID] = newKey
+            let touched = Set([newKey, oldKey].compactMap { $0 })
+            guard !touched.isEmpty else { return [] }
+
+            let day = Int((now.timeIntervalSince1970 / 86_400).rounded(.down))
+            var previousHeat: [String: Int] = [:]
+            for key in touched {
+                guard let history = state.history[key] else { continue }
+                previousHeat[key] = history.day < day ? history.heat : history.earlierDayHeat
+            }
+            var changed: [AccountSignal] = []
+            for signal in state.aggregator.signals(previousHeat: previousHeat, now: now) where touched.contains(signal.companyKey) {
+                var history = state.history[signal.companyKey] ?? HeatHistory(day: day, heat: signal.heatScore)
+                if history.day < day {
+                    history.earlierDayHeat = history.heat
+                    history.day = day
+                }
+                history.heat = signal.heatScore
+                if !Self.isSame(signal, history.lastPublished) {
+                    history.lastPublished = signal
+                    changed.append(signal)
+                }
+                state.history[signal.companyKey] = history
+            }
+            return changed
+        }
+    }
+
+    private static func isSame(_ signal: AccountSignal, _ previous: AccountSignal?) -> Bool {
+        guard let previous else { return false }
+        func counted(_ s: AccountSignal) -> [String] { s.signals.map { "\($0.leadID)|\($0.kind)|\($0.detail)" }.sorted() }
+        return signal.heatScore == previous.heatScore && signal.category == previous.category && signal.trend == previous.trend
+            && signal.leadCount == previous.leadCount && counted(signal) == counted(previous)
+    }
+}

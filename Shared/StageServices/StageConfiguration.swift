@@ -1,0 +1,59 @@
+import Foundation
+import ServiceRuntime
+
+/// Settings every stage service reads besides ``PipelineServices/PipelineEnvironment``.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `STAGE_MAX_IN_FLIGHT` | 256 | requests handled at once per process (see ``StageRunnerSettings/maxInFlight``) |
+///
+/// Consumer properties are not read from the environment here (`KAFKA_PROPERTY_*` covers them);
+/// tests pass short group timeouts through ``consumerProperties``.
+public struct StageConfiguration: Sendable {
+    /// Environment variable names this type reads.
+    public enum Variable {
+        /// Requests in flight per process; 1...100000.
+        public static let maxInFlight = "STAGE_MAX_IN_FLIGHT"
+    }
+
+    /// Bounds and timings of the stage's ``StageRunner``.
+    public var runner: StageRunnerSettings
+    /// librdkafka properties for the stage's group consumer only; they win over the defaults.
+    public var consumerProperties: [String: String]
+
+    /// Creates a configuration.
+    public init(runner: StageRunnerSettings = StageRunnerSettings(), consumerProperties: [String: String] = [:]) {
+        self.runner = runner
+        self.consumerProperties = consumerProperties
+    }
+
+    /// Reads the configuration from environment variables (see ``Variable``).
+    /// - Throws: ``StageConfigurationError`` naming the variable that is wrong.
+    public init(environment: [String: String], consumerProperties: [String: String] = [:]) throws {
+        var runner = StageRunnerSettings()
+        if let text = environment[Variable.maxInFlight]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            guard let value = Int(text), (1...100_000).contains(value) else {
+                throw StageConfigurationError(variable: Variable.maxInFlight, problem: "'\(text)' is not a whole number in 1...100000")
+            }
+            runner.maxInFlight = value
+        }
+        self.init(runner: runner, consumerProperties: consumerProperties)
+    }
+}
+
+/// A stage setting that is missing or wrong, named by its variable.
+public struct StageConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The environment variable.
+    public let variable: String
+    /// What is wrong with it.
+    public let problem: String
+
+    /// Creates the error.
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
+
+    /// `VARIABLE: problem`.
+    public var description: String { "\(variable): \(problem)" }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Kafka
+import LeadModel
+import PipelineServices
+
+/// What a stage produces for one request: the ``PhaseResult`` for the coordinator plus the
+/// stage's extra outputs. Pure data, so handlers can be tested without a broker.
+public struct StageOutput: Sendable, Hashable {
+    /// The answer to the request; always present.
+    public var result: PhaseResult
+    /// Account (company) heat signals that changed (scoring only).
+    public var accountSignals: [AccountSignal]
+    /// The autopilot enrollment, when the lead qualified (scoring only).
+    public var enrollment: AutopilotEnrollment?
+    /// The finished profile for the lead pool (finalize only).
+    public var poolEntry: LeadPoolEntry?
+
+    /// Creates an output.
+    public init(
+        result: PhaseResult, accountSignals: [AccountSignal] = [], enrollment: AutopilotEnrollment? = nil,
+        poolEntry: LeadPoolEntry? = nil
+    ) {
+        self.result = result
+        self.accountSignals = accountSignals
+        self.enrollment = enrollment
+        self.poolEntry = poolEntry
+    }
+
+    /// The records to produce, extras first and the result last: the input counts as done only
+    /// when all of them are acknowledged, so the coordinator never acts on a result whose side
+    /// outputs might be lost.
+    ///
+    /// Keys: account signals by account id, the enrollment, the pool entry and the result by lead id.
+    public func records(topics: Topics, codec: MessageCodec) throws -> [ProducerRecord] {
+        var records: [ProducerRecord] = []
+        for signal in accountSignals {
+            records.append(try codec.record(signal, topic: topics.accountSignals, key: signal.accountID.rawValue))
+        }
+        if let enrollment {
+            records.append(try codec.record(enrollment, topic: topics.autopilotEnrollments, key: enrollment.leadID.rawValue))
+        }
+        if let poolEntry {
+            records.append(try codec.record(poolEntry, topic: topics.leadPool, key: poolEntry.leadID.rawValue))
+        }
+        records.append(try codec.record(result, topic: topics.phaseResults, key: result.leadID.rawValue))
+        return records
+    }
+}
+
+/// The per-request logic of one stage, free of Kafka: decoding, dead letters and producing are
+/// the ``StageService``'s job.
+///
+/// `handle(_:)` must not throw and should not take longer than the coordinator's phase timeout:
+/// provider failures become a failed ``PhaseResult`` (retriable or not) or a completed result
+/// that records the failure, as each stage documents.
+public protocol PhaseHandler: Sendable {
+    /// The phase this handler answers; requests for another phase are dead-lettered.
+    var phase: Phase { get }
+
+    /// The output for `request`.
+    func handle(_ request: PhaseRequest) async -> StageOutput
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Kafka
+import LeadModel
+import PipelineServices
+import ServiceRuntime
+
+/// Something a stage reads whole before it takes work (the offers and accounts tables).
+public protocol StageTable: Sendable {
+    /// Reads the table up to its current end, then follows it.
+    func start() async throws
+    /// Stops following.
+    func stop() async
+}
+
+extension KafkaTable: StageTable {}
+
+/// A stateless stage worker: consumes one phase's request topics, answers each request with a
+/// ``PhaseResult`` on ``Topics/phaseResults`` and the stage's extra outputs.
+///
+/// - Input: `phase.<phase>.requests` and its `.priority` twin (admitted first), as a member of
+///   the group `stage.<phase>` (namespaced), or `KAFKA_GROUP_ID` when set.
+/// - Per record: a record that does not decode as a ``PhaseRequest``, or asks for another phase,
+///   becomes one dead letter and nothing else. Otherwise the ``PhaseHandler`` runs and its
+///   ``StageOutput`` is produced.
+/// - Guarantees (from ``StageRunner``): requests of one lead run one at a time, in order; many
+///   leads run at once; an input offset is committed only after every output record of it is
+///   acknowledged, so a crash redoes in-flight requests (the coordinator absorbs the duplicate
+///   results by lead, run, phase and attempt).
+/// - Shutdown: cancelling ``run()`` drains in-flight requests, commits, leaves the group, stops
+///   the tables and closes the producer.
+public final class StageService: Service {
+    /// The phase this stage runs.
+    public let phase: Phase
+    /// The consumer group.
+    public let groupID: String
+    /// The topics consumed: the priority twin, then the standard request topic.
+    public let inputTopics: [String]
+    private let runner: StageRunner
+    private let producer: KafkaProducer
+    private let tables: [any StageTable]
+    private let logger: Logger
+
+    /// The default group of a phase's stage: `stage.<phase>` under the namespace.
+    public static func defaultGroupID(for phase: Phase, namespace: String?) -> String {
+        Topics.prefixed("stage.\(phase.rawValue)", namespace: namespace)
+    }
+
+    /// Creates the producer, the group consumer and the runner around `handler`.
+    /// - Parameter tables: started (read whole) at the beginning of ``run()``, before any request
+    ///   is taken, and stopped at its end.
+    public init(
+        environment: PipelineEnvironment, configuration: StageConfiguration, handler: any PhaseHandler,
+        tables: [any StageTable] = []
+    ) throws {
+        let phase = handler.phase
+        let priorityTopic = environment.topics.phaseRequests(phase, isPriority: true)
+        let standardTopic = environment.topics.phaseRequests(phase)
+        let groupID = environment.kafka.groupID ?? Self.defaultGroupID(for: phase, namespace: environment.topics.namespace)
+        let logger = environment.logger.with([LogKey.phase: phase.rawValue])
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        let processor = StageRecordProcessor(
+            handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger)
+        self.runner = try StageRunner(
+            configuration: environment.kafka, groupID: groupID, topics: [priorityTopic, standardTopic],
+            consumerProperties: configuration.consumerProperties, producer: producer, settings: configuration.runner,
+            logger: logger, isPriorityTopic: { $0 == priorityTopic }, handler: { await processor.process($0) })
+        self.phase = phase
+        self.groupID = groupID
+        self.inputTopics = [priorityTopic, standardTopic]
+        self.producer = producer
+        self.tables = tables
+        self.logger = logger
+    }
+
+    /// Starts the tables, then consumes until cancelled (see the type's documentation).
+    public func run() async throws {
+        var started: [any StageTable] = []
+        do {
+            for table in tables {
+                try await table.start()
+                started.append(table)
+            }
+            logger.info("taking requests", ["group": groupID, "topics": inputTopics.joined(separator: ",")])
+            try await runner.run()
+        } catch {
+            for table in started { await table.stop() }
+            await producer.close()
+            throw error
+        }
+        for table in started { await table.stop() }
+        await producer.close()
+    }
+}
+
+/// Turns one consumed record into the records to produce: dead letter, or the handler's output.
+/// Never throws: whatever cannot be processed is dead-lettered with the reason.
+public struct StageRecordProcessor: Sendable {
+    private let handler: any PhaseHandler
+    private let codec: MessageCodec
+    private let topics: Topics
+    private let service: String
+    private let logger: Logger
+
+    /// Creates a processor for `handler`'s phase.
+    public init(handler: any PhaseHandler, codec: MessageCodec, topics: Topics, service: String, logger: Logger) {
+        self.handler = handler
+        self.codec = codec
+        self.topics = topics
+        self.service = service
+        self.logger = logger
+    }
+
+    /// The records for `record`: exactly one dead letter when it is not a ``PhaseRequest`` of this
+    /// stage's phase, else the handler's ``StageOutput`` (dead-lettered if it cannot be encoded).
+    public func process(_ record: ConsumerRecord) async -> [ProducerRecord] {
+        let request: PhaseRequest
+        do {
+            request = try codec.decode(PhaseRequest.self, record: record)
+        } catch {
+            return [deadLetter(record, reason: error.description)]
+        }
+        guard request.phase == handler.phase else {
+            return [deadLetter(record, reason: "request for phase \(request.phase.rawValue) on the \(handler.phase.rawValue) stage's topic")]
+        }
+        let fields = [
+            LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue,
+            LogKey.attempt: String(request.attempt),
+        ]
+        let output = await handler.handle(request)
+        if case .failed(let reason, let isRetriable) = output.result.outcome {
+            logger.info("phase failed\(isRetriable ? " (retriable)" : ""): \(reason)", fields)
+        } else {
+            logger.debug("phase completed", fields)
+        }
+        do {
+            return try output.records(topics: topics, codec: codec)
+        } catch {
+            return [deadLetter(record, reason: "cannot encode the stage's output: \(error)")]
+        }
+    }
+
+    private func deadLetter(_ record: ConsumerRecord, reason: String) -> ProducerRecord {
+        logger.warning("dead-lettering: \(reason)", [
+            LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset),
+        ])
+        return codec.deadLetter(for: record, reason: reason, service: service, topics: topics)
+    }
+}

@@ -1,0 +1,202 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import PipelineServices
+import ServiceRuntime
+
+/// Runs the pipeline's executables as real processes against the test broker, under a topic
+/// namespace of their own, and reads what they produce.
+final class PipelineHarness: @unchecked Sendable {  // used from one test at a time
+    let namespace: String
+    let environment: PipelineEnvironment
+    let accountID: AccountID = "acct-acme"
+    let offerID: OfferID = "offer-outbound"
+    private var baseEnvironment: [String: String]
+    private var running: [(name: String, process: Process)] = []
+    private let logDirectory: URL
+
+    /// The folder the executables were built into (`swift build` puts them in .build/debug).
+    static let binDirectory: URL = {
+        if let dir = ProcessInfo.processInfo.environment["PIPELINE_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+        return TestBroker.projectRoot.appendingPathComponent(".build/debug")
+    }()
+
+    init(partitions: Int = 4, environment extra: [String: String] = [:]) async throws {
+        namespace = "sys-" + UUID().uuidString.prefix(8).lowercased()
+        baseEnvironment = [
+            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers,
+            "PIPELINE_NAMESPACE": namespace,
+            "PIPELINE_PARTITIONS": String(partitions),
+            "SIM_LATENCY_SCALE": "0.02",
+            "LOG_LEVEL": "info",
+            "KAFKA_PROPERTY_SESSION_TIMEOUT_MS": "3000",
+            "KAFKA_PROPERTY_HEARTBEAT_INTERVAL_MS": "500",
+            "KAFKA_PROPERTY_FETCH_WAIT_MAX_MS": "50",
+            "KAFKA_PROPERTY_LOG__LEVEL": "3",
+        ].merging(extra) { _, new in new }
+        environment = try PipelineEnvironment(service: "system-test", environment: baseEnvironment)
+        logDirectory = TestBroker.projectRoot.appendingPathComponent(".run/test-logs/\(namespace)")
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        for service in ["coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage"] {
+            guard FileManager.default.isExecutableFile(atPath: Self.binDirectory.appendingPathComponent(service).path) else {
+                throw HarnessError("\(service) is not built in \(Self.binDirectory.path); run `swift build` first (Deploy/test.sh does)")
+            }
+        }
+        try await environment.ensureTopics()
+        try await publish(account: AccountConfig(accountID: accountID, autopilot: AutopilotRule(), updatedAt: Date()))
+        try await publish(offer: Self.sampleOffer(offerID: offerID, accountID: accountID))
+    }
+
+    static func sampleOffer(offerID: OfferID, accountID: AccountID) -> OfferConfig {
+        OfferConfig(
+            offerID: offerID, accountID: accountID, name: "Outbound autopilot",
+            productKeywords: ["outbound automation"],
+            icp: IdealCustomerProfile(
+                titles: ["VP of Demand Generation", "Head of Sales", "Revenue Operations"],
+                seniorities: [.vp, .director], industries: ["B2B software", "SaaS"],
+                minimumEmployees: 50, maximumEmployees: 2000, locations: ["United States"],
+                painPoints: ["manual prospecting", "low reply rates", "outbound automation"],
+                competitors: ["Outreach", "Apollo"], customIntentKeywords: ["sequence"]),
+            signalLikelihood: .medium, updatedAt: Date())
+    }
+
+    // MARK: - Processes
+
+    /// Starts one instance of `service` with the harness's environment plus `extra`.
+    @discardableResult
+    func start(_ service: String, environment extra: [String: String] = [:]) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.binDirectory.appendingPathComponent(service)
+        process.environment = ProcessInfo.processInfo.environment.merging(baseEnvironment) { _, new in new }
+            .merging(extra) { _, new in new }
+        let log = logDirectory.appendingPathComponent("\(service)-\(running.count).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        running.append((service, process))
+        return process
+    }
+
+    func startAll(environment extra: [String: String] = [:]) throws {
+        for service in ["coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage"] {
+            try start(service, environment: extra)
+        }
+    }
+
+    /// Sends `signal` and waits for the process to exit; returns its status.
+    @discardableResult
+    func stop(_ process: Process, signal: Int32 = SIGTERM, timeoutSeconds: Double = 20) async throws -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, signal)
+        try await waitUntil("pid \(process.processIdentifier) exits", timeoutSeconds: timeoutSeconds) { !process.isRunning }
+        return process.terminationStatus
+    }
+
+    /// Stops every process and deletes the namespace's topics.
+    func tearDown() async {
+        for (_, process) in running where process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+        }
+        for (_, process) in running {
+            _ = try? await waitUntil("exit", timeoutSeconds: 15) { !process.isRunning }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        running.removeAll()
+        if let admin = try? KafkaAdmin(configuration: environment.kafka) {
+            try? await admin.deleteTopics(environment.topics.all)
+        }
+    }
+
+    // MARK: - Publishing
+
+    func publish(leads: [LeadDiscovered]) async throws {
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        let records = try leads.map { try environment.codec.record($0, topic: environment.topics.leadsDiscovered, key: $0.leadID.rawValue) }
+        _ = try await producer.send(records)
+        await producer.close()
+    }
+
+    func publish<T: Message>(_ message: T, topic: String, key: String) async throws {
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        _ = try await producer.send(environment.codec.record(message, topic: topic, key: key))
+        await producer.close()
+    }
+
+    func publish(account: AccountConfig) async throws {
+        try await publish(account, topic: environment.topics.accounts, key: account.accountID.rawValue)
+    }
+
+    func publish(offer: OfferConfig) async throws {
+        try await publish(offer, topic: environment.topics.offers, key: offer.offerID.rawValue)
+    }
+
+    /// `count` leads of the harness's account and offer, modes and platforms mixed.
+    func makeLeads(_ count: Int, search: SearchID = "search-1", modes: [ModeName] = [.full],
+                   reEnrichTypes: [ReEnrichType]? = nil, prefix: String = "lead") -> [LeadDiscovered] {
+        (0..<count).map { i in
+            let handle = "\(prefix)-\(i)-\(namespace)"
+            let platforms = i % 3  // 0: both, 1: LinkedIn only, 2: X only
+            let mode = modes[i % modes.count]
+            return LeadDiscovered(
+                leadID: LeadID("\(prefix)-\(i)"), accountID: accountID, offerID: offerID, sourceSearchID: search,
+                source: i % 5 == 0 ? .keywordSearch : .csvImport, name: "Person \(i)",
+                linkedinURL: platforms != 2 ? "https://www.linkedin.com/in/\(handle)" : nil,
+                xURL: platforms != 1 ? "https://x.com/\(handle.replacingOccurrences(of: "-", with: "_").prefix(15))" : nil,
+                mode: mode, reEnrichTypes: mode == .reEnrich ? reEnrichTypes : nil, discoveredAt: Date())
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Every record of `topic` up to its current end, decoded as `T` (undecodable ones skipped).
+    func readAll<T: Message>(_ type: T.Type, topic: String) async throws -> [(key: String, value: T)] {
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await admin.partitions(of: topic)
+        let ends = try await admin.watermarks(partitions)
+        let toRead = partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) }
+        guard !toRead.isEmpty else { return [] }
+        let reader = try KafkaConsumer(configuration: environment.kafka,
+                                       startingAt: Dictionary(uniqueKeysWithValues: toRead.map { ($0, KafkaConsumer.beginning) }),
+                                       properties: ["fetch.wait.max.ms": "50"])
+        var remaining = Set(toRead)
+        var values: [(String, T)] = []
+        try await waitUntil("reading \(topic) to its end", timeoutSeconds: 60, pollMilliseconds: 0) {
+            for record in try await reader.poll(maxRecords: 5000) {
+                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
+                if let value = try? environment.codec.decode(T.self, record: record) {
+                    values.append((record.keyString ?? "", value))
+                }
+            }
+            return remaining.isEmpty
+        }
+        await reader.close()
+        return values
+    }
+
+    /// Waits until the lead pool holds `count` distinct leads; returns every pool record.
+    func waitForPool(_ count: Int, timeoutSeconds: Double = 180) async throws -> [(key: String, value: LeadPoolEntry)] {
+        var entries: [(key: String, value: LeadPoolEntry)] = []
+        try await waitUntil("\(count) leads in the pool", timeoutSeconds: timeoutSeconds, pollMilliseconds: 500) {
+            entries = try await readAll(LeadPoolEntry.self, topic: environment.topics.leadPool)
+            return Set(entries.map(\.key)).count >= count
+        }
+        return entries
+    }
+
+    /// The latest changelog state of every lead.
+    func latestStates() async throws -> [LeadID: LeadState] {
+        var states: [LeadID: LeadState] = [:]
+        for (_, state) in try await readAll(LeadState.self, topic: environment.topics.leadState) {
+            states[state.leadID] = state
+        }
+        return states
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

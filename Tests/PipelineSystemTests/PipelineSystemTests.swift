@@ -1,0 +1,155 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import PipelineServices
+import XCTest
+
+/// The whole pipeline as real processes on the real broker.
+final class PipelineSystemTests: XCTestCase {
+    /// The phases a lead's latest run went through (completed or skipped), in order.
+    func phasesOfLatestRun(_ state: LeadState) -> [Phase] {
+        state.history.filter { $0.runID == state.runID && ($0.kind == .phaseCompleted || $0.kind == .phaseSkipped) }
+            .compactMap(\.phase)
+    }
+
+    func testMixedModesAllReachReadyOnceWithTheirPhases() async throws {
+        let harness = try await PipelineHarness()
+        do {
+            try harness.startAll()
+            let modes: [ModeName] = [.full, .full, .scoringOnly, .enrichOnly, .noOp, .reEnrich]
+            let leads = harness.makeLeads(500, modes: modes, reEnrichTypes: [.x, .activity])
+            try await harness.publish(leads: leads)
+
+            let pool = try await harness.waitForPool(500)
+            XCTAssertEqual(pool.count, 500, "every lead exactly once in the pool")
+            XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
+
+            let states = try await harness.latestStates()
+            let poolByLead = Dictionary(uniqueKeysWithValues: pool.map { ($0.key, $0.value) })
+            for lead in leads {
+                let state = try XCTUnwrap(states[lead.leadID], "\(lead.leadID) has no state")
+                XCTAssertEqual(state.status, .ready, "\(lead.leadID)")
+                XCTAssertEqual(phasesOfLatestRun(state), lead.resolvedMode.phases, "\(lead.leadID) in \(lead.mode)")
+                let profile = try XCTUnwrap(poolByLead[lead.leadID.rawValue]?.profile)
+                switch lead.mode {
+                case .full:
+                    XCTAssertNotNil(profile.scores, "\(lead.leadID)")
+                    XCTAssertTrue(profile.linkedin != nil || profile.x != nil, "\(lead.leadID) got no profile")
+                case .scoringOnly:
+                    XCTAssertNil(profile.linkedin, "scoring-only must not fetch profiles")
+                    XCTAssertNil(profile.x, "scoring-only must not fetch profiles")
+                    XCTAssertNil(profile.activity)
+                    XCTAssertNotNil(profile.scores)
+                case .enrichOnly:
+                    XCTAssertNil(profile.scores)
+                case .noOp:
+                    XCTAssertNil(profile.linkedin)
+                    XCTAssertNil(profile.x)
+                    XCTAssertNil(profile.scores)
+                case .reEnrich:
+                    XCTAssertNil(profile.linkedin, "only X and activity were selected")
+                    XCTAssertNil(profile.scores)
+                }
+            }
+
+            // A manual re-enrich of finished leads runs only the selected types, then finalize.
+            let chosen = leads.filter { $0.mode == .full }.prefix(5)
+            for lead in chosen {
+                try await harness.publish(ReEnrichRequested(leadID: lead.leadID, types: [.activity], requestedAt: Date(), requestedBy: "test"),
+                                          topic: harness.environment.topics.leadsDiscovered, key: lead.leadID.rawValue)
+            }
+            var rerun: [LeadID: LeadState] = [:]
+            try await waitUntil("re-enriched leads ready", timeoutSeconds: 60, pollMilliseconds: 500) {
+                let latest = try await harness.latestStates()
+                rerun = latest.filter { id, state in chosen.contains { $0.leadID == id } && state.runID != states[id]?.runID && state.status == .ready }
+                return rerun.count == chosen.count
+            }
+            for state in rerun.values {
+                XCTAssertEqual(phasesOfLatestRun(state), [.activity, .finalize])
+            }
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    func testLinkedInFailingForEveryLeadStillDeliversXAndReady() async throws {
+        let harness = try await PipelineHarness(environment: [
+            "SIM_LINKEDIN_FAILURE_RATE": "1", "SIM_X_FAILURE_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0",
+            "RETRY_BACKOFF_SECONDS": "0.1", "PHASE_MAX_ATTEMPTS": "2",
+        ])
+        do {
+            try harness.startAll()
+            let leads = harness.makeLeads(60)
+            try await harness.publish(leads: leads)
+            let pool = try await harness.waitForPool(60)
+            let profiles = Dictionary(pool.map { ($0.key, $0.value.profile) }) { first, _ in first }
+            for lead in leads {
+                let profile = try XCTUnwrap(profiles[lead.leadID.rawValue])
+                XCTAssertNil(profile.linkedin, "LinkedIn failed for everyone")
+                if lead.xURL != nil {
+                    XCTAssertNotNil(profile.x, "\(lead.leadID): X data must arrive although LinkedIn failed")
+                }
+                XCTAssertNotNil(profile.scores, "\(lead.leadID) must still be scored")
+            }
+            let states = try await harness.latestStates()
+            XCTAssertTrue(leads.allSatisfy { states[$0.leadID]?.status == .ready })
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    func testActivityFailingForEveryLeadStillScoresAndReady() async throws {
+        let harness = try await PipelineHarness(environment: [
+            "SIM_ACTIVITY_FAILURE_RATE": "1", "RETRY_BACKOFF_SECONDS": "0.1", "PHASE_MAX_ATTEMPTS": "2",
+        ])
+        do {
+            try harness.startAll()
+            let leads = harness.makeLeads(60)
+            try await harness.publish(leads: leads)
+            let pool = try await harness.waitForPool(60)
+            for (_, entry) in pool {
+                XCTAssertNil(entry.profile.activity?.posts.first, "activity failed for everyone")
+                XCTAssertNotNil(entry.profile.scores, "\(entry.leadID) must still be scored")
+            }
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    func testCoordinatorRestartedMidRunLosesNothingAndRepeatsNothing() async throws {
+        let harness = try await PipelineHarness()
+        do {
+            let coordinator = try harness.start("coordinator")
+            for stage in ["profile-stage", "activity-stage", "scoring-stage", "finalize-stage"] { try harness.start(stage) }
+            let leads = harness.makeLeads(300)
+            try await harness.publish(leads: leads)
+            try await waitUntil("some leads ready", timeoutSeconds: 120, pollMilliseconds: 200) {
+                try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count >= 30
+            }
+            let status = try await harness.stop(coordinator, signal: SIGTERM)
+            XCTAssertEqual(status, 0, "SIGTERM must drain and exit cleanly")
+            let poolAtStop = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count
+            XCTAssertLessThan(poolAtStop, 300, "the restart should happen mid-run")
+            try harness.start("coordinator")
+
+            let pool = try await harness.waitForPool(300)
+            XCTAssertEqual(pool.count, 300, "no lead finished twice")
+            let states = try await harness.latestStates()
+            XCTAssertTrue(leads.allSatisfy { states[$0.leadID]?.status == .ready })
+            let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage)
+            XCTAssertEqual(Set(usage.map(\.value.idempotencyKey)).count, usage.count, "no phase charged twice")
+            XCTAssertFalse(usage.isEmpty)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import LeadModel
+import Pipeline
+import StageServices
+import XCTest
+
+/// Scoring, account signals and autopilot: no broker.
+final class ScoringStageHandlerTests: XCTestCase {
+    func handler(
+        scorer: any Scorer = RuleBasedScorer(), offers: [OfferID: OfferConfig] = ["offer-1": Fixtures.offer()],
+        accounts: [AccountID: AccountConfig] = [:], signals: AccountSignalBook = AccountSignalBook()
+    ) -> ScoringStageHandler {
+        ScoringStageHandler(
+            scorer: scorer, offers: { offers[$0] }, accounts: { accounts[$0] }, signals: signals, service: "test",
+            now: Fixtures.clock)
+    }
+
+    func testUnknownOfferIsAPermanentFailure() async {
+        let request = Fixtures.request(.scoring, lead: Fixtures.lead(offer: "offer-x"), profile: Fixtures.profile())
+        let output = await handler().handle(request)
+        XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-x", isRetriable: false))
+        XCTAssertNil(output.result.payload.scores)
+        XCTAssertEqual(output.accountSignals, [])
+        XCTAssertNil(output.enrollment)
+    }
+
+    func testScoresAgainstTheOffer() async {
+        let profile = Fixtures.profile(posts: [Fixtures.post("Can anyone recommend a fix for manual prospecting?", daysAgo: 2)])
+        let output = await handler().handle(Fixtures.request(.scoring, profile: profile))
+        XCTAssertEqual(output.result.outcome, .completed)
+        let card = try? XCTUnwrap(output.result.payload.scores)
+        XCTAssertEqual(card?.scorer, "rules-v1")
+        XCTAssertGreaterThan(card?.fit ?? 0, 40)
+        XCTAssertGreaterThan(card?.intent ?? 0, 0)
+        XCTAssertEqual(output.result.charges, [])
+    }
+
+    func testCompetitorEmployeeIsPoorFit() async {
+        let output = await handler().handle(Fixtures.request(.scoring, profile: Fixtures.profile(company: "Outreach")))
+        let card = output.result.payload.scores
+        XCTAssertEqual(card?.buyerState, .poorFit)
+        XCTAssertEqual([card?.fit, card?.intent, card?.timing], [0, 0, 0])
+    }
+
+    func testEligibleLeadIsEnrolled() async {
+        let output = await handler(scorer: FixedScorer.active(), accounts: ["acct-1": Fixtures.account()])
+            .handle(Fixtures.request(.scoring, profile: Fixtures.profile()))
+        let enrollment = try? XCTUnwrap(output.enrollment)
+        XCTAssertEqual(enrollment?.leadID, "lead-1")
+        XCTAssertEqual(enrollment?.runID, "run-1")
+        XCTAssertEqual(enrollment?.buyerState, .active)
+        XCTAssertEqual(enrollment?.enrolledAt, Fixtures.now)
+    }
+
+    func testNoEnrollmentForUnknownAccountOrOffAutopilotOrLowScores() async {
+        let request = Fixtures.request(.scoring, profile: Fixtures.profile())
+        let unknown = await handler(scorer: FixedScorer.active()).handle(request)
+        XCTAssertNil(unknown.enrollment)
+        let off = await handler(scorer: FixedScorer.active(), accounts: ["acct-1": Fixtures.account(autopilot: nil)]).handle(request)
+        XCTAssertNil(off.enrollment)
+        let low = await handler(scorer: FixedScorer.active(intent: 20), accounts: ["acct-1": Fixtures.account()]).handle(request)
+        XCTAssertNil(low.enrollment)
+    }
+
+    func testAccountSignalsPublishedOnceACompanyHasTwoLeads() async {
+        let signals = AccountSignalBook()
+        let handler = handler(signals: signals)
+        let asking = [Fixtures.post("Can anyone recommend an alternative to Outreach?", daysAgo: 1)]
+        let first = await handler.handle(Fixtures.request(.scoring, profile: Fixtures.profile(leadID: "lead-1", posts: asking)))
+        XCTAssertEqual(first.accountSignals, [], "one lead at a company gives no heat")
+
+        var second = Fixtures.request(.scoring, lead: Fixtures.lead(id: "lead-2"), profile: Fixtures.profile(leadID: "lead-2", posts: asking))
+        second.profile.leadID = "lead-2"
+        let output = await handler.handle(second)
+        XCTAssertEqual(output.accountSignals.count, 1)
+        let signal = output.accountSignals.first
+        XCTAssertEqual(signal?.accountID, "acct-1")
+        XCTAssertEqual(signal?.companyKey, "name:acme saas")
+        XCTAssertEqual(signal?.leadCount, 2)
+        XCTAssertGreaterThan(signal?.heatScore ?? 0, 0)
+
+        let again = await handler.handle(second)
+        XCTAssertEqual(again.accountSignals, [], "a redelivered request changes nothing")
+    }
+
+    func testRecordsGoToTheirTopicsKeyed() throws {
+        let result = PhaseResult(
+            answering: Fixtures.request(.scoring), outcome: .completed, payload: .empty, finishedAt: Fixtures.now, service: "test")
+        let enrollment = AutopilotEnrollment(
+            leadID: "lead-1", runID: "run-1", accountID: "acct-1", offerID: "offer-1", fit: 80, intent: 80, buyerState: .active,
+            reasons: [], enrolledAt: Fixtures.now)
+        let signal = AccountSignal(
+            accountID: "acct-1", companyKey: "name:acme", companyName: "Acme", heatScore: 50, category: .warm, trend: .stable,
+            leadCount: 2, signals: [], computedAt: Fixtures.now)
+        let topics = Topics(namespace: "ns")
+        let records = try StageOutput(result: result, accountSignals: [signal], enrollment: enrollment)
+            .records(topics: topics, codec: MessageCodec())
+        XCTAssertEqual(records.map(\.topic), [topics.accountSignals, topics.autopilotEnrollments, topics.phaseResults])
+        XCTAssertEqual(records.map { String(decoding: $0.key ?? [], as: UTF8.self) }, ["acct-1", "lead-1", "lead-1"])
+        let decoded = try MessageCodec().decode(PhaseResult.self, from: records[2].value ?? [])
+        XCTAssertEqual(decoded, result)
+    }
+}
+
+/// Finalize and configuration: no broker.
+final class FinalizeAndConfigurationTests: XCTestCase {
+    func testFinalizeWritesThePoolEntry() async throws {
+        var profile = Fixtures.profile()
+        profile.x = XProfile(
+            userID: "1", name: "Jane Doe", username: "janedoe", bio: "Demand gen nerd", followersCount: 10, followingCount: 5,
+            isVerified: false, profileImageURL: "", canDM: true, isProtected: false)
+        let output = await FinalizeStageHandler(service: "test", now: Fixtures.clock)
+            .handle(Fixtures.request(.finalize, profile: profile))
+        XCTAssertEqual(output.result.outcome, .completed)
+        XCTAssertEqual(output.result.payload, .empty)
+        let entry = try XCTUnwrap(output.poolEntry)
+        XCTAssertEqual(entry.leadID, "lead-1")
+        XCTAssertEqual(entry.accountID, "acct-1")
+        XCTAssertEqual(entry.offerID, "offer-1")
+        XCTAssertEqual(entry.role, "VP of Demand Generation")
+        XCTAssertEqual(entry.company, "Acme SaaS")
+        XCTAssertEqual(entry.bio, "Demand gen nerd")
+        XCTAssertEqual(entry.finishedAt, Fixtures.now)
+        XCTAssertEqual(entry.profile, profile)
+        let topics = Topics(namespace: nil)
+        let records = try output.records(topics: topics, codec: MessageCodec())
+        XCTAssertEqual(records.map(\.topic), [Topics.leadPool, Topics.phaseResults])
+    }
+
+    func testStageConfigurationFromEnvironment() throws {
+        XCTAssertEqual(try StageConfiguration(environment: [:]).runner.maxInFlight, 256)
+        XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "32"]).runner.maxInFlight, 32)
+        XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "lots"])) { error in
+            XCTAssertEqual((error as? StageConfigurationError)?.variable, "STAGE_MAX_IN_FLIGHT")
+        }
+        XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "0"]))
+    }
+
+    func testDefaultGroupIDs() {
+        XCTAssertEqual(StageService.defaultGroupID(for: .profile, namespace: nil), "stage.profile")
+        XCTAssertEqual(StageService.defaultGroupID(for: .scoring, namespace: "t1"), "t1.stage.scoring")
+    }
+}
