@@ -38,12 +38,12 @@ let package = Package(
         .target(name: "StageServices", dependencies: pipelineLibraries, path: "Shared/StageServices"),
         .target(name: "LeadControl", dependencies: pipelineLibraries, path: "Shared/LeadControl"),
 
-        .executableTarget(name: "Coordinator", dependencies: ["PipelineServices", "ServiceRuntime"], path: "Services/coordinator"),
-        .executableTarget(name: "ProfileStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/profile-stage"),
-        .executableTarget(name: "ActivityStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/activity-stage"),
-        .executableTarget(name: "ScoringStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/scoring-stage"),
-        .executableTarget(name: "FinalizeStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/finalize-stage"),
-        .executableTarget(name: "Leadctl", dependencies: ["LeadControl", "PipelineServices"], path: "Services/leadctl"),
+        .executableTarget(name: "Coordinator", dependencies: ["PipelineServices", "ServiceRuntime"], path: "Services/coordinator", exclude: ["README.md"]),
+        .executableTarget(name: "ProfileStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/profile-stage", exclude: ["README.md"]),
+        .executableTarget(name: "ActivityStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/activity-stage", exclude: ["README.md"]),
+        .executableTarget(name: "ScoringStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/scoring-stage", exclude: ["README.md"]),
+        .executableTarget(name: "FinalizeStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/finalize-stage", exclude: ["README.md"]),
+        .executableTarget(name: "Leadctl", dependencies: ["LeadControl", "PipelineServices"], path: "Services/leadctl", exclude: ["README.md"]),
         .executableTarget(name: "KafkaBench", dependencies: ["Kafka"], path: "Benchmarks/kafka-bench"),
 
         .target(name: "KafkaTestSupport", dependencies: ["Kafka"], path: "Tests/KafkaTestSupport"),

@@ -225,6 +225,22 @@ public struct OutreachWindow: Codable, Hashable, Sendable {
         let isoWeekday = weekday == 1 ? 7 : weekday - 1
         return weekdays.contains(isoWeekday) && hour >= startHour && hour < endHour
     }
+
+    /// The first moment at or after `date` inside the window: `date` itself when it is inside,
+    /// else the start of the next open hour; nil when the window never opens (no weekdays or an
+    /// empty hour range).
+    public func nextOpening(after date: Date) -> Date? {
+        if contains(date) { return date }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: timeZoneID) ?? TimeZone(secondsFromGMT: 0) ?? .current
+        guard let hourStart = calendar.dateInterval(of: .hour, for: date)?.start else { return nil }
+        // Every opening lies within the next 8 days of hours.
+        for hours in 1...(8 * 24) {
+            let candidate = hourStart.addingTimeInterval(Double(hours) * 3600)
+            if contains(candidate) { return candidate }
+        }
+        return nil
+    }
 }
 
 /// When a scored lead is enrolled in an outreach sequence automatically.

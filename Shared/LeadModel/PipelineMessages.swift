@@ -85,12 +85,16 @@ public struct PhaseAttemptKey: Codable, Hashable, Sendable, CustomStringConverti
 
 /// Whether a stage finished a phase.
 ///
-/// Encoded as `{"status": "completed"}` or `{"status": "failed", "reason": ..., "isRetriable": ...}`.
+/// Encoded as `{"status": "completed"}`, `{"status": "failed", "reason": ..., "isRetriable": ...}`
+/// or `{"status": "account-paused", "reason": ...}`.
 public enum PhaseOutcome: Codable, Hashable, Sendable {
     /// The phase ran; its payload holds the output (which may record per-platform failures).
     case completed
     /// The phase could not run; retriable failures are retried with backoff.
     case failed(reason: String, isRetriable: Bool)
+    /// A provider refused for lack of credits: the account's billing is paused and the lead
+    /// waits at this phase until it resumes. Not a failure of the lead.
+    case accountPaused(reason: String)
 
     private enum CodingKeys: String, CodingKey {
         case status, reason, isRetriable
@@ -98,6 +102,7 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
 
     private enum Status: String, Codable {
         case completed, failed
+        case accountPaused = "account-paused"
     }
 
     /// Decodes the `status` form.
@@ -105,6 +110,7 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         switch try container.decode(Status.self, forKey: .status) {
         case .completed: self = .completed
+        case .accountPaused: self = .accountPaused(reason: try container.decode(String.self, forKey: .reason))
         case .failed:
             self = .failed(
                 reason: try container.decode(String.self, forKey: .reason),
@@ -118,6 +124,9 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
         switch self {
         case .completed:
             try container.encode(Status.completed, forKey: .status)
+        case .accountPaused(let reason):
+            try container.encode(Status.accountPaused, forKey: .status)
+            try container.encode(reason, forKey: .reason)
         case .failed(let reason, let isRetriable):
             try container.encode(Status.failed, forKey: .status)
             try container.encode(reason, forKey: .reason)
@@ -162,16 +171,21 @@ public struct PhasePayload: Codable, Hashable, Sendable {
     public var activityOutcome: PlatformOutcome?
     /// Scoring phase output.
     public var scores: ScoreCard?
+    /// Finalize phase output: the entry the coordinator writes to the lead pool together with
+    /// the lead's ready state, so a redelivered finalize request cannot write it twice.
+    public var poolEntry: LeadPoolEntry?
 
     /// Creates a payload.
-    public init(profile: ProfilePhaseOutput? = nil, activity: Activity? = nil, activityOutcome: PlatformOutcome? = nil, scores: ScoreCard? = nil) {
+    public init(profile: ProfilePhaseOutput? = nil, activity: Activity? = nil, activityOutcome: PlatformOutcome? = nil,
+                scores: ScoreCard? = nil, poolEntry: LeadPoolEntry? = nil) {
         self.profile = profile
         self.activity = activity
         self.activityOutcome = activityOutcome
         self.scores = scores
+        self.poolEntry = poolEntry
     }
 
-    /// No output (finalize, or a failed phase).
+    /// No output (a failed phase).
     public static let empty = PhasePayload()
 }
 
@@ -267,6 +281,10 @@ public struct HistoryEntry: Codable, Hashable, Sendable, CustomStringConvertible
         case phaseSkipped = "phase-skipped"
         /// The lead became ready.
         case ready
+        /// The lead waits because its account's billing is paused.
+        case billingPaused = "billing-paused"
+        /// The lead waits for its account's outreach window.
+        case deferred
     }
 
     /// When.
@@ -354,6 +372,10 @@ public struct LeadState: Message, Hashable {
     public var updatedAt: Date
     /// When the current run finished.
     public var readyAt: Date?
+    /// The attempt number to use when the current phase starts again after a wait (billing
+    /// pause); nil means 1. Attempt numbers never repeat within a run, so a late result of an
+    /// attempt before the pause cannot be taken for one after it.
+    public var nextAttempt: Int?
 
     /// Creates a state record.
     public init(

@@ -19,9 +19,31 @@ import LeadModel
 ///   jitter up to ``Configuration/maxAttempts`` attempts; then it is skipped with the reason
 ///   recorded and the lead moves on. Every run ends ready.
 ///
-/// Billing pause and the outreach window are not gated here yet: ``LeadStatus`` has their cases,
-/// and a gate belongs before ``startCurrentPhase(at:)`` sends a paid phase.
+/// Gates (``Gates``, passed with each event by the caller from the account's configuration):
+/// - Billing paused: a lead about to start a paid phase waits with status billing paused, and
+///   so does a lead whose stage reported the account out of credits; ``Event/gatesChanged(at:)``
+///   after the account resumes continues it from that phase.
+/// - Outreach window: a run starts only inside the account's window; outside it the lead waits
+///   with status outside outreach window and a timer releases it when the window opens. A run
+///   that has started finishes.
 public struct LeadStateMachine: Sendable {
+    /// What the lead's account allows now.
+    public struct Gates: Sendable, Hashable {
+        /// The account's billing is paused: no paid phase may start.
+        public var isBillingPaused: Bool
+        /// When the account's outreach window opens next, if it is closed now; nil when it is
+        /// open or the account has none.
+        public var windowOpensAt: Date?
+
+        public init(isBillingPaused: Bool = false, windowOpensAt: Date? = nil) {
+            self.isBillingPaused = isBillingPaused
+            self.windowOpensAt = windowOpensAt
+        }
+
+        /// Nothing holds the lead.
+        public static let open = Gates()
+    }
+
     /// Retry and timeout policy.
     public struct Configuration: Sendable, Hashable {
         /// Attempts per phase, including the first (at least 1).
@@ -76,6 +98,8 @@ public struct LeadStateMachine: Sendable {
             case attemptTimeout = "attempt-timeout"
             /// The backoff before the attempt is over: send it.
             case retryBackoff = "retry-backoff"
+            /// The account's outreach window opens: start the waiting run.
+            case windowOpens = "window-opens"
         }
 
         /// The attempt the timer belongs to.
@@ -103,6 +127,8 @@ public struct LeadStateMachine: Sendable {
         case timerFired(Timer, at: Date)
         /// A person asked to re-enrich the lead: a new run with a new run id.
         case reEnrich(Mode, runID: RunID, at: Date)
+        /// The account's gates may have opened (billing resumed): a waiting lead tries again.
+        case gatesChanged(at: Date)
     }
 
     /// Something the caller must do, in the order given.
@@ -115,6 +141,8 @@ public struct LeadStateMachine: Sendable {
         case scheduleTimer(Timer)
         /// Publish a billing usage record (idempotent by its key).
         case recordBilling(BillingUsage)
+        /// A provider refused for lack of credits: pause the account's billing.
+        case pauseBilling(AccountID, reason: String)
         /// An entry was added to the lead's history (already in the persisted state).
         case recordHistory(HistoryEntry)
         /// The run finished: the lead is ready with this profile.
@@ -129,6 +157,7 @@ public struct LeadStateMachine: Sendable {
     public private(set) var state: LeadState?
 
     private var pending: [Action] = []
+    private var gates = Gates.open
 
     /// Creates a machine, empty or restored from a changelog record.
     public init(configuration: Configuration = Configuration(), restoring state: LeadState? = nil) {
@@ -137,14 +166,15 @@ public struct LeadStateMachine: Sendable {
     }
 
     /// Handles an event with the system random generator for jitter.
-    public mutating func handle(_ event: Event) -> [Action] {
+    public mutating func handle(_ event: Event, gates: Gates = .open) -> [Action] {
         var random = SystemRandomNumberGenerator()
-        return handle(event, random: &random)
+        return handle(event, gates: gates, random: &random)
     }
 
     /// Handles an event; returns what to do. No actions means nothing changed.
-    public mutating func handle(_ event: Event, random: inout some RandomNumberGenerator) -> [Action] {
+    public mutating func handle(_ event: Event, gates: Gates = .open, random: inout some RandomNumberGenerator) -> [Action] {
         pending = []
+        self.gates = gates
         switch event {
         case .discovered(let lead, let runID, let at):
             guard state == nil else { return [] }
@@ -152,6 +182,12 @@ public struct LeadStateMachine: Sendable {
         case .phaseResult(let result, let at):
             guard isCurrent(result.attemptKey, backingOff: false) else { return [] }
             apply(result, at: at, random: &random)
+        case .timerFired(let timer, let at) where timer.kind == .windowOpens:
+            guard let current = state, current.status == .outsideOutreachWindow, current.runID == timer.key.runID else { return [] }
+            startCurrentPhase(at: at)
+        case .gatesChanged(let at):
+            guard let current = state, current.status == .billingPaused || current.status == .outsideOutreachWindow else { return [] }
+            startCurrentPhase(at: at)
         case .timerFired(let timer, let at):
             guard isCurrent(timer.key, backingOff: timer.kind == .retryBackoff) else { return [] }
             switch timer.kind {
@@ -160,6 +196,8 @@ public struct LeadStateMachine: Sendable {
                 failAttempt(reason: "no result within \(seconds)s", isRetriable: true, at: at, random: &random)
             case .retryBackoff:
                 sendRequest(phase: timer.key.phase, attempt: timer.key.attempt, at: at)
+            case .windowOpens:
+                break  // handled above
             }
         case .reEnrich(let mode, let runID, let at):
             guard let current = state, current.runID != runID else { return [] }
@@ -211,7 +249,30 @@ public struct LeadStateMachine: Sendable {
             skipCurrentPhase(reason: "no profile URL for the selected platforms", at: at)
             return
         }
-        sendRequest(phase: phase, attempt: 1, at: at)
+        let isRunStart = current.phaseIndex == 0 && current.status != .billingPaused
+        if isRunStart, let opensAt = gates.windowOpensAt, opensAt > at {
+            wait(.outsideOutreachWindow, phase: phase, at: at, detail: "window opens \(ISO8601.format(opensAt))")
+            let key = PhaseAttemptKey(leadID: current.leadID, runID: current.runID, phase: phase, attempt: 0)
+            pending.append(.scheduleTimer(Timer(key: key, kind: .windowOpens, fireAt: opensAt)))
+            return
+        }
+        if phase.isPaid && gates.isBillingPaused {
+            wait(.billingPaused, phase: phase, at: at, detail: "account billing paused")
+            return
+        }
+        sendRequest(phase: phase, attempt: current.nextAttempt ?? 1, at: at)
+    }
+
+    /// Holds the lead before `phase` with `status`; a gate change or timer starts it again.
+    private mutating func wait(_ status: LeadStatus, phase: Phase, at: Date, detail: String) {
+        guard var current = state else { return }
+        let changed = current.status != status
+        current.status = status
+        current.inFlight = nil
+        state = current
+        if changed {
+            record(status == .billingPaused ? .billingPaused : .deferred, at: at, phase: phase, detail: detail)
+        }
     }
 
     private mutating func sendRequest(phase: Phase, attempt: Int, at: Date) {
@@ -219,6 +280,7 @@ public struct LeadStateMachine: Sendable {
         let deadline = at.addingTimeInterval(configuration.timeout(for: phase))
         current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline)
         current.status = .processing
+        current.nextAttempt = nil
         state = current
         let request = PhaseRequest(
             leadID: current.leadID, runID: current.runID, phase: phase, attempt: attempt, mode: current.mode,
@@ -235,6 +297,12 @@ public struct LeadStateMachine: Sendable {
         switch result.outcome {
         case .failed(let reason, let isRetriable):
             failAttempt(reason: reason, isRetriable: isRetriable, at: at, random: &random)
+        case .accountPaused(let reason):
+            record(.phaseFailed, at: at, phase: result.phase, attempt: result.attempt, detail: reason)
+            current.nextAttempt = result.attempt + 1
+            state = current
+            pending.append(.pauseBilling(current.lead.accountID, reason: reason))
+            wait(.billingPaused, phase: result.phase, at: at, detail: reason)
         case .completed:
             current.profile = ProfileMerger.merge(result.payload, of: result.phase, into: current.profile)
             current.inFlight = nil
@@ -330,7 +398,8 @@ public struct LeadStateMachine: Sendable {
 
     private func eventTime(_ event: Event) -> Date {
         switch event {
-        case .discovered(_, _, let at), .phaseResult(_, let at), .timerFired(_, let at), .reEnrich(_, _, let at):
+        case .discovered(_, _, let at), .phaseResult(_, let at), .timerFired(_, let at), .reEnrich(_, _, let at),
+            .gatesChanged(let at):
             at
         }
     }

@@ -78,12 +78,20 @@ public final class Coordinator: Service {
                                          properties: properties) { [rebalances] event in
             rebalances.append(event)
         }
+        let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
+                                                 codec: environment.codec, logger: logger)
+        let offers = KafkaTable<OfferConfig>(configuration: environment.kafka, topic: topics.offers,
+                                             codec: environment.codec, logger: logger)
+        try await accounts.start()
+        try await offers.start()
+        let tables = Tables(accounts: accounts, offers: offers)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now)
         let trackerTask = Task { try await tracker.run() }
         defer { trackerTask.cancel() }
 
         var state = State()
+        var lastGateCheck = ContinuousClock.now
         logger.info("started", ["group": group])
         while !Task.isCancelled {
             let timeout = state.timers.nextFireAt.map { max(0, min(100, Int32($0.timeIntervalSince(now()) * 1000))) } ?? 100
@@ -98,11 +106,15 @@ public final class Coordinator: Service {
             var outputs = Outputs()
             var nextOffsets: [TopicPartition: Int64] = [:]
             for record in batch where state.ownedPartitions.contains(record.partition) {
-                handle(record, &state, &outputs)
+                await handle(record, &state, &outputs, tables)
                 nextOffsets[record.topicPartition] = record.offset + 1
             }
             for timer in state.timers.popDue(at: now()) {
-                apply(.timerFired(timer, at: now()), to: timer.key.leadID, &state, &outputs)
+                apply(.timerFired(timer, at: now()), to: timer.key.leadID, &state, &outputs, tables)
+            }
+            if ContinuousClock.now - lastGateCheck > .seconds(1) {
+                lastGateCheck = ContinuousClock.now
+                releaseWaitingLeads(&state, &outputs, tables)
             }
             try await send(outputs.records, producer: producer)
             do {
@@ -113,6 +125,8 @@ public final class Coordinator: Service {
         }
         logger.info("stopping: committing and leaving the group")
         await consumer.close()
+        await accounts.stop()
+        await offers.stop()
         trackerTask.cancel()
         _ = try? await trackerTask.value
         await producer.close()
@@ -123,8 +137,16 @@ public final class Coordinator: Service {
     /// What the run loop owns.
     struct State {
         var leads: [LeadID: LeadEntry] = [:]
+        /// Leads held by billing pause: checked against their account every second.
+        var billingPaused: Set<LeadID> = []
         var timers = TimerQueue()
         var ownedPartitions: Set<Int32> = []
+    }
+
+    /// The compacted tables the coordinator reads whole.
+    struct Tables {
+        let accounts: KafkaTable<AccountConfig>
+        let offers: KafkaTable<OfferConfig>
     }
 
     struct LeadEntry {
@@ -151,42 +173,55 @@ public final class Coordinator: Service {
 
     // MARK: - Handling records
 
-    private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs) {
+    private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs, _ tables: Tables) async {
         let topics = environment.topics
         let codec = environment.codec
         do {
             if record.topic == topics.phaseResults {
                 let result = try codec.decode(PhaseResult.self, record: record)
-                apply(.phaseResult(result, at: now()), to: result.leadID, &state, &outputs, partition: record.partition)
+                apply(.phaseResult(result, at: now()), to: result.leadID, &state, &outputs, tables)
                 return
             }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
             if schema == ReEnrichRequested.schemaName {
-                let request = try codec.decode(ReEnrichRequested.self, record: record)
+                let request = try environment.inputCodec.decode(ReEnrichRequested.self, record: record)
                 let runID = RunID(deterministicRunID(record))
                 guard state.leads[request.leadID] != nil else {
                     outputs.append(codec.deadLetter(for: record, reason: "re-enrich of unknown lead \(request.leadID)",
                                                     service: environment.service, topics: topics))
                     return
                 }
-                apply(.reEnrich(.reEnrich(Set(request.types)), runID: runID, at: now()), to: request.leadID, &state, &outputs)
+                apply(.reEnrich(.reEnrich(Set(request.types)), runID: runID, at: now()), to: request.leadID, &state, &outputs, tables)
                 return
             }
-            let lead = try codec.decode(LeadDiscovered.self, record: record)
+            let lead = try environment.inputCodec.decode(LeadDiscovered.self, record: record)
             if let key = record.keyString, key != lead.leadID.rawValue {
                 outputs.append(codec.deadLetter(for: record, reason: "record key '\(key)' differs from leadID '\(lead.leadID)'",
                                                 service: environment.service, topics: topics))
                 return
             }
             if state.leads[lead.leadID] == nil {
+                if let problem = await unknownConfiguration(of: lead, tables) {
+                    outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
+                    return
+                }
                 state.leads[lead.leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine),
                                                      partition: record.partition)
             }
-            apply(.discovered(lead, runID: RunID(deterministicRunID(record)), at: now()), to: lead.leadID, &state, &outputs)
+            apply(.discovered(lead, runID: RunID(deterministicRunID(record)), at: now()), to: lead.leadID, &state, &outputs, tables)
         } catch {
             logger.warning("dead letter: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
             outputs.append(codec.deadLetter(for: record, reason: "\(error)", service: environment.service, topics: topics))
         }
+    }
+
+    private func eventAccount(_ event: LeadStateMachine.Event) -> AccountID? {
+        eventLead(event)?.accountID
+    }
+
+    private func eventLead(_ event: LeadStateMachine.Event) -> LeadDiscovered? {
+        if case .discovered(let lead, _, _) = event { return lead }
+        return nil
     }
 
     /// The first run's id derives from the input record, so a replay after a crash asks the
@@ -196,15 +231,62 @@ public final class Coordinator: Service {
         return "run-" + String(hash, radix: 16)
     }
 
+    /// Why a new lead cannot run: its account or offer is unknown (after reading the tables up
+    /// to now, in case they were written just before the lead).
+    private func unknownConfiguration(of lead: LeadDiscovered, _ tables: Tables) async -> String? {
+        if tables.accounts[lead.accountID.rawValue] == nil || tables.offers[lead.offerID.rawValue] == nil {
+            try? await tables.accounts.catchUp()
+            try? await tables.offers.catchUp()
+        }
+        if tables.accounts[lead.accountID.rawValue] == nil {
+            return "unknown account '\(lead.accountID)': publish its configuration first (leadctl account put)"
+        }
+        if tables.offers[lead.offerID.rawValue] == nil {
+            return "unknown offer '\(lead.offerID)': publish its configuration first (leadctl offer put)"
+        }
+        return nil
+    }
+
+    /// What the lead's account allows now.
+    private func gates(for accountID: AccountID, _ tables: Tables) -> LeadStateMachine.Gates {
+        guard let account = tables.accounts[accountID.rawValue] else { return .open }
+        let now = now()
+        let opensAt = account.outreachWindow.flatMap { $0.nextOpening(after: now) }
+        return LeadStateMachine.Gates(isBillingPaused: account.billingState == .paused,
+                                      windowOpensAt: opensAt.flatMap { $0 > now ? $0 : nil })
+    }
+
+    /// Continues leads held by billing pause whose account has resumed.
+    private func releaseWaitingLeads(_ state: inout State, _ outputs: inout Outputs, _ tables: Tables) {
+        for leadID in state.billingPaused {
+            guard let accountID = state.leads[leadID]?.machine.state?.lead.accountID else {
+                state.billingPaused.remove(leadID)
+                continue
+            }
+            if tables.accounts[accountID.rawValue]?.billingState != .paused {
+                apply(.gatesChanged(at: now()), to: leadID, &state, &outputs, tables)
+            }
+        }
+    }
+
+    /// The account configuration with billing paused, written when a stage reports no credits.
+    private func pausedAccount(_ accountID: AccountID, _ tables: Tables) -> AccountConfig {
+        var account = tables.accounts[accountID.rawValue] ?? AccountConfig(accountID: accountID, updatedAt: now())
+        account.billingState = .paused
+        account.updatedAt = now()
+        return account
+    }
+
     private func apply(_ event: LeadStateMachine.Event, to leadID: LeadID, _ state: inout State,
-                       _ outputs: inout Outputs, partition: Int32? = nil) {
+                       _ outputs: inout Outputs, _ tables: Tables) {
         guard var entry = state.leads[leadID] else {
             // A result or timer for a lead this instance does not know: stale, or owned elsewhere.
             logger.debug("no state for lead", [LogKey.leadID: leadID.rawValue])
             return
         }
         let before = entry.machine.state
-        let actions = entry.machine.handle(event)
+        let gates = (before?.lead.accountID ?? eventAccount(event)).map { self.gates(for: $0, tables) } ?? .open
+        let actions = entry.machine.handle(event, gates: gates)
         state.leads[leadID] = entry
         guard !actions.isEmpty else { return }
         let topics = environment.topics
@@ -219,12 +301,31 @@ public final class Coordinator: Service {
                     state.timers.schedule(timer)
                 case .recordBilling(let usage):
                     outputs.append(try codec.record(usage, topic: topics.billingUsage, key: usage.accountID.rawValue))
+                case .pauseBilling(let accountID, let reason):
+                    logger.warning("pausing billing of account \(accountID): \(reason)", [LogKey.leadID: leadID.rawValue])
+                    outputs.append(try codec.record(pausedAccount(accountID, tables), topic: topics.accounts, key: accountID.rawValue))
                 case .recordHistory:
                     break  // the history is part of the persisted state
-                case .markReady(let lead, let runID, _):
+                case .markReady(let lead, let runID, let profile):
+                    // The pool entry is written with the ready state, once per run: from the
+                    // finalize result, or built here when finalize was skipped.
+                    let entry: LeadPoolEntry
+                    if case .phaseResult(let result, _) = event, result.phase == .finalize, let fromStage = result.payload.poolEntry {
+                        entry = fromStage
+                    } else {
+                        let discovered = before?.lead ?? eventLead(event)
+                        entry = LeadPoolEntry(profile: profile, accountID: discovered?.accountID ?? "unknown",
+                                              offerID: discovered?.offerID ?? "unknown", finishedAt: now())
+                    }
+                    outputs.append(try codec.record(entry, topic: topics.leadPool, key: lead.rawValue))
                     logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
                 case .persist(let leadState):
                     outputs.persist(try codec.record(leadState, topic: topics.leadState, key: leadID.rawValue), for: leadID)
+                    if leadState.status == .billingPaused {
+                        state.billingPaused.insert(leadID)
+                    } else {
+                        state.billingPaused.remove(leadID)
+                    }
                     if before?.status != leadState.status || before?.currentPhase != leadState.currentPhase
                         || before?.runID != leadState.runID {
                         let event = SearchLeadEvent(
@@ -297,6 +398,12 @@ public final class Coordinator: Service {
         for (leadID, (leadState, partition)) in restored {
             state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
                                             partition: partition)
+            if leadState.status == .billingPaused { state.billingPaused.insert(leadID) }
+            if leadState.status == .outsideOutreachWindow {
+                // Re-evaluated at once: the window may have opened while no one owned the lead.
+                let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: leadState.currentPhase ?? .finalize, attempt: 0)
+                state.timers.schedule(.init(key: key, kind: .windowOpens, fireAt: now()))
+            }
             if let inFlight = leadState.inFlight {
                 let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: inFlight.phase, attempt: inFlight.attempt)
                 state.timers.schedule(.init(key: key, kind: inFlight.isBackingOff ? .retryBackoff : .attemptTimeout,

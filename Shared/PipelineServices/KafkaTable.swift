@@ -16,6 +16,9 @@ public final class KafkaTable<Value: Message>: Sendable {
     private let codec: MessageCodec
     private let logger: Logger
     private let rows = Mutex<[String: Value]>([:])
+    /// One past the last offset applied, per partition.
+    private let applied = Mutex<[TopicPartition: Int64]>([:])
+    private let partitions = Mutex<[TopicPartition]>([])
     private let follower = Mutex<Task<Void, Never>?>(nil)
 
     public init(configuration: KafkaConfiguration, topic: String, codec: MessageCodec, logger: Logger) {
@@ -35,6 +38,7 @@ public final class KafkaTable<Value: Message>: Sendable {
     public func start() async throws {
         let admin = try KafkaAdmin(configuration: configuration)
         let partitions = try await admin.partitions(of: topic)
+        self.partitions.withLock { $0 = partitions }
         let ends = try await admin.watermarks(partitions)
         let reader = try KafkaConsumer(configuration: configuration,
                                        startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaConsumer.beginning) }),
@@ -56,6 +60,22 @@ public final class KafkaTable<Value: Message>: Sendable {
         follower.withLock { $0 = task }
     }
 
+    /// Waits until every record stored in the topic now has been applied (or `timeout` passes):
+    /// for a reader that must not miss a row written just before the record it is handling.
+    public func catchUp(timeout: Duration = .seconds(5)) async throws {
+        let partitions = self.partitions.withLock { $0 }
+        let admin = try KafkaAdmin(configuration: configuration)
+        let ends = try await admin.watermarks(partitions)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let done = applied.withLock { applied in
+                partitions.allSatisfy { (applied[$0] ?? ends[$0]?.low ?? 0) >= (ends[$0]?.high ?? 0) }
+            }
+            if done { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// Stops following.
     public func stop() async {
         let task = follower.withLock { task in
@@ -67,6 +87,7 @@ public final class KafkaTable<Value: Message>: Sendable {
     }
 
     private func apply(_ record: ConsumerRecord) {
+        applied.withLock { $0[record.topicPartition] = record.offset + 1 }
         guard let key = record.keyString else { return }
         guard record.value != nil else {
             rows.withLock { $0[key] = nil }

@@ -13,7 +13,7 @@ import ServiceRuntime
 /// | `SIM_LATENCY_SCALE` | 1 | multiplies the simulated providers' latencies (0 = instant) |
 /// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
 /// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE` | 0.02 | 0...1: share of profiles that do not exist (a permanent miss) |
-/// | `MAX_RECORD_BYTES` | 1048576 | records above this go to dead letters unread |
+/// | `MAX_RECORD_BYTES` | 1048576 | input records (`leads.discovered`) above this go to dead letters unread |
 /// plus the Kafka variables of ``KafkaConfiguration`` and `LOG_LEVEL`.
 public struct PipelineEnvironment: Sendable {
     public var service: String
@@ -21,7 +21,10 @@ public struct PipelineEnvironment: Sendable {
     public var topics: Topics
     public var partitions: Int
     public var simulation: SimulationSettings
+    /// For the pipeline's own messages (bounded only by the broker's record size).
     public var codec: MessageCodec
+    /// For records other systems write to the input topic: bounded by `MAX_RECORD_BYTES`.
+    public var inputCodec: MessageCodec
     public var logger: Logger
 
     public init(service: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -30,7 +33,8 @@ public struct PipelineEnvironment: Sendable {
         let namespace = environment["PIPELINE_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
         topics = Topics(namespace: namespace)
         partitions = try Self.integer(environment, "PIPELINE_PARTITIONS", default: 12, range: 1...1024)
-        codec = MessageCodec(maxRecordBytes: try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: 1024...(64 << 20)))
+        codec = MessageCodec(maxRecordBytes: 64 << 20)
+        inputCodec = MessageCodec(maxRecordBytes: try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: 1024...(64 << 20)))
         var simulation = SimulationSettings.realistic
         let scale = try Self.decimal(environment, "SIM_LATENCY_SCALE", default: 1, range: 0...100)
         for path in [\SimulationSettings.linkedin, \.x, \.activity] {

@@ -66,6 +66,10 @@ public struct ActivityStageHandler: PhaseHandler {
                 charges: [BillableCharge(provider: Self.activityProvider, units: 1)])
         } catch {
             let failed = PlatformOutcome.failed(reason: error.description, isRetriable: error.isRetriable)
+            if error.pausesAccount {
+                // No credits: the account pauses and the lead waits here, it does not fail.
+                return output(request, .accountPaused(reason: "activity: \(error.description)"), PhasePayload(activityOutcome: failed))
+            }
             if error.isRetriable && request.attempt < retriableAttempts {
                 return output(
                     request, .failed(reason: "activity: \(error.description)", isRetriable: true),

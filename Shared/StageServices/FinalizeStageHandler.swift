@@ -1,11 +1,13 @@
 import Foundation
 import LeadModel
 
-/// The finalize phase: writes the finished profile to the lead pool and completes.
+/// The finalize phase: builds the finished profile's lead-pool entry and completes.
 ///
-/// One ``LeadPoolEntry`` per request (keyed by lead id on a compacted topic, so a redelivered
-/// request rewrites the same entry); the coordinator makes sure a lead finalizes once per run,
-/// marks it ready and tracks the completion of its search from the result.
+/// The entry travels in the result's payload; the coordinator writes it to the lead pool in the
+/// same acknowledged batch as the lead's ready state. A request redelivered after a crash of this
+/// stage therefore yields only a duplicate result, which the coordinator ignores: every lead is
+/// written to the pool once per run. The coordinator also tracks the completion of the lead's
+/// search from its ready state.
 public struct FinalizeStageHandler: PhaseHandler {
     /// ``Phase/finalize``.
     public let phase = Phase.finalize
@@ -23,7 +25,8 @@ public struct FinalizeStageHandler: PhaseHandler {
     public func handle(_ request: PhaseRequest) async -> StageOutput {
         let at = now()
         let entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID, finishedAt: at)
-        let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: at, service: service)
-        return StageOutput(result: result, poolEntry: entry)
+        let result = PhaseResult(answering: request, outcome: .completed, payload: PhasePayload(poolEntry: entry),
+                                 finishedAt: at, service: service)
+        return StageOutput(result: result)
     }
 }

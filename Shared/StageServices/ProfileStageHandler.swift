@@ -57,7 +57,13 @@ public struct ProfileStageHandler: PhaseHandler {
         var charges: [BillableCharge] = []
         if linkedinResult.value != nil { charges.append(BillableCharge(provider: Self.linkedinProvider, units: 1)) }
         if xResult.value != nil { charges.append(BillableCharge(provider: Self.xProvider, units: 1)) }
-        let outcome = Self.phaseOutcome(linkedin: linkedinResult.outcome, x: xResult.outcome)
+        var outcome = Self.phaseOutcome(linkedin: linkedinResult.outcome, x: xResult.outcome)
+        if let noCredits = [linkedinResult.accountPause, xResult.accountPause].compactMap({ $0 }).first {
+            // A provider is out of credits: the account pauses and the whole phase is redone after
+            // it resumes (nothing is charged for this attempt).
+            outcome = .accountPaused(reason: noCredits)
+            charges = []
+        }
         let result = PhaseResult(
             answering: request, outcome: outcome, payload: PhasePayload(profile: output), charges: charges,
             finishedAt: now(), service: service)
@@ -106,9 +112,12 @@ public struct ProfileStageHandler: PhaseHandler {
     struct Fetched<Value: Sendable>: Sendable {
         var value: Value?
         var outcome: PlatformOutcome?
+        /// Why the account must pause, when the provider refused for lack of credits.
+        var accountPause: String?
 
         static func failure(_ error: ProviderError) -> Fetched {
-            Fetched(value: nil, outcome: .failed(reason: error.description, isRetriable: error.isRetriable))
+            Fetched(value: nil, outcome: .failed(reason: error.description, isRetriable: error.isRetriable),
+                    accountPause: error.pausesAccount ? error.description : nil)
         }
     }
 

@@ -61,6 +61,11 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
             signalLikelihood: .medium, updatedAt: Date())
     }
 
+    /// The environment a service of this harness sees, for running one in the test process.
+    func environment(for service: String, extra: [String: String] = [:]) throws -> PipelineEnvironment {
+        try PipelineEnvironment(service: service, environment: baseEnvironment.merging(extra) { _, new in new })
+    }
+
     // MARK: - Processes
 
     /// Starts one instance of `service` with the harness's environment plus `extra`.
@@ -71,7 +76,7 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         process.environment = ProcessInfo.processInfo.environment.merging(baseEnvironment) { _, new in new }
             .merging(extra) { _, new in new }
         let log = logDirectory.appendingPathComponent("\(service)-\(running.count).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
@@ -80,8 +85,10 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         return process
     }
 
+    static let stages = ["profile-stage", "activity-stage", "scoring-stage", "finalize-stage"]
+
     func startAll(environment extra: [String: String] = [:]) throws {
-        for service in ["coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage"] {
+        for service in ["coordinator"] + Self.stages {
             try start(service, environment: extra)
         }
     }
@@ -125,6 +132,14 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         await producer.close()
     }
 
+    /// Publishes bytes as they are to the input topic, as a broken producer would.
+    func publishRaw(_ bytes: [UInt8], key: String, headers: [KafkaHeader] = []) async throws {
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        _ = try await producer.send(ProducerRecord(topic: environment.topics.leadsDiscovered, key: Array(key.utf8),
+                                                   value: bytes, headers: headers))
+        await producer.close()
+    }
+
     func publish(account: AccountConfig) async throws {
         try await publish(account, topic: environment.topics.accounts, key: account.accountID.rawValue)
     }
@@ -135,13 +150,13 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
 
     /// `count` leads of the harness's account and offer, modes and platforms mixed.
     func makeLeads(_ count: Int, search: SearchID = "search-1", modes: [ModeName] = [.full],
-                   reEnrichTypes: [ReEnrichType]? = nil, prefix: String = "lead") -> [LeadDiscovered] {
+                   reEnrichTypes: [ReEnrichType]? = nil, prefix: String = "lead", account: AccountID? = nil) -> [LeadDiscovered] {
         (0..<count).map { i in
             let handle = "\(prefix)-\(i)-\(namespace)"
             let platforms = i % 3  // 0: both, 1: LinkedIn only, 2: X only
             let mode = modes[i % modes.count]
             return LeadDiscovered(
-                leadID: LeadID("\(prefix)-\(i)"), accountID: accountID, offerID: offerID, sourceSearchID: search,
+                leadID: LeadID("\(prefix)-\(i)"), accountID: account ?? accountID, offerID: offerID, sourceSearchID: search,
                 source: i % 5 == 0 ? .keywordSearch : .csvImport, name: "Person \(i)",
                 linkedinURL: platforms != 2 ? "https://www.linkedin.com/in/\(handle)" : nil,
                 xURL: platforms != 1 ? "https://x.com/\(handle.replacingOccurrences(of: "-", with: "_").prefix(15))" : nil,

@@ -93,11 +93,13 @@ final class ProfileStageHandlerTests: XCTestCase {
         XCTAssertTrue(reason.hasPrefix("X:"), reason)
     }
 
-    func testOutOfCreditsIsARetriableFailedPlatform() async {
+    func testOutOfCreditsPausesTheAccountAndChargesNothing() async {
         let settings = Fixtures.simulation(linkedin: .init(meanLatency: .zero, outOfCreditsRate: 1))
         let output = await handler(settings).handle(Fixtures.request(.profile))
         XCTAssertEqual(output.result.payload.profile?.linkedinOutcome, .failed(reason: "provider credits exhausted", isRetriable: true))
-        XCTAssertEqual(output.result.outcome, .completed, "X succeeded")
+        XCTAssertEqual(output.result.outcome, .accountPaused(reason: "provider credits exhausted"),
+                       "no credits pauses the account although X succeeded; the phase is redone on resume")
+        XCTAssertEqual(output.result.charges, [])
     }
 
     func testPlatformsAreFetchedConcurrently() async {

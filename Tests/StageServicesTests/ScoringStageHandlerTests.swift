@@ -112,8 +112,8 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         let output = await FinalizeStageHandler(service: "test", now: Fixtures.clock)
             .handle(Fixtures.request(.finalize, profile: profile))
         XCTAssertEqual(output.result.outcome, .completed)
-        XCTAssertEqual(output.result.payload, .empty)
-        let entry = try XCTUnwrap(output.poolEntry)
+        XCTAssertNil(output.poolEntry, "the coordinator writes the pool entry with the ready state")
+        let entry = try XCTUnwrap(output.result.payload.poolEntry)
         XCTAssertEqual(entry.leadID, "lead-1")
         XCTAssertEqual(entry.accountID, "acct-1")
         XCTAssertEqual(entry.offerID, "offer-1")
@@ -124,7 +124,7 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         XCTAssertEqual(entry.profile, profile)
         let topics = Topics(namespace: nil)
         let records = try output.records(topics: topics, codec: MessageCodec())
-        XCTAssertEqual(records.map(\.topic), [Topics.leadPool, Topics.phaseResults])
+        XCTAssertEqual(records.map(\.topic), [Topics.phaseResults])
     }
 
     func testStageConfigurationFromEnvironment() throws {

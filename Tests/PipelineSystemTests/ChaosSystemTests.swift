@@ -1,0 +1,82 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import PipelineServices
+import XCTest
+
+/// Two instances of every service; one random process killed with SIGKILL and restarted every
+/// few seconds while leads flow. Sized by CHAOS_LEADS (default 300) and CHAOS_KILL_SECONDS
+/// (default 2); `Deploy/chaos.sh` runs it with 5,000 leads.
+final class ChaosSystemTests: XCTestCase {
+    func testSigkillAtRandomLosesNothingAndChargesNothingTwice() async throws {
+        let settings = ProcessInfo.processInfo.environment
+        let count = Int(settings["CHAOS_LEADS"] ?? "") ?? 300
+        let killEvery = Double(settings["CHAOS_KILL_SECONDS"] ?? "") ?? 2
+        let harness = try await PipelineHarness(partitions: 6, environment: [
+            "SIM_LATENCY_SCALE": settings["CHAOS_LATENCY_SCALE"] ?? "0.05",
+            "PHASE_TIMEOUT_SECONDS": "20", "RETRY_BACKOFF_SECONDS": "1", "LOG_LEVEL": "warning",
+        ])
+        do {
+            var processes: [(service: String, process: Process)] = []
+            for service in ["coordinator"] + PipelineHarness.stages {
+                for _ in 0..<2 { processes.append((service, try harness.start(service))) }
+            }
+            let started = Date()
+            let leads = harness.makeLeads(count, modes: [.full, .full, .scoringOnly, .enrichOnly, .noOp])
+            try await harness.publish(leads: leads)
+
+            var kills = 0
+            var generator = SystemRandomNumberGenerator()
+            while Date().timeIntervalSince(started) < 900 {
+                try await Task.sleep(for: .seconds(killEvery))
+                let ready = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
+                if Set(ready.map(\.key)).count >= count { break }
+                let victim = Int.random(in: 0..<processes.count, using: &generator)
+                try await harness.stop(processes[victim].process, signal: SIGKILL)
+                processes[victim].process = try harness.start(processes[victim].service)
+                kills += 1
+            }
+            let pool = try await harness.waitForPool(count, timeoutSeconds: 300)
+            let wall = Date().timeIntervalSince(started)
+
+            // Every consumer group drains to zero lag.
+            let admin = try KafkaAdmin(configuration: harness.environment.kafka)
+            let topics = harness.environment.topics
+            let namespace = topics.namespace
+            var groups: [(String, [String])] = [(Topics.prefixed("coordinator", namespace: namespace), [topics.leadsDiscovered, topics.phaseResults])]
+            for phase in Phase.allCases {
+                groups.append((Topics.prefixed("stage.\(phase.rawValue)", namespace: namespace),
+                               [topics.phaseRequests(phase), topics.phaseRequests(phase, isPriority: true)]))
+            }
+            var remainingLag: Int64 = -1
+            try await waitUntil("zero lag", timeoutSeconds: 60, pollMilliseconds: 500) {
+                remainingLag = 0
+                for (group, groupTopics) in groups {
+                    remainingLag += try await admin.lag(group: group, topics: groupTopics).reduce(0) { $0 + $1.lag }
+                }
+                return remainingLag == 0
+            }
+
+            let states = try await harness.latestStates()
+            let lost = leads.filter { states[$0.leadID]?.status != .ready }.count
+            let duplicatedInPool = pool.count - Set(pool.map(\.key)).count
+            let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage)
+            let doubleCharged = usage.count - Set(usage.map(\.value.idempotencyKey)).count
+            let summary = "chaos: leads \(count), kills \(kills), lost \(lost), duplicated in pool \(duplicatedInPool), "
+                + "billing records \(usage.count), double-charged \(doubleCharged), lag \(remainingLag), "
+                + String(format: "wall %.1fs", wall)
+            print(summary)
+            try? summary.write(to: TestBroker.projectRoot.appendingPathComponent(".run/chaos-summary.txt"), atomically: true, encoding: .utf8)
+            XCTAssertEqual(lost, 0)
+            XCTAssertEqual(Set(pool.map(\.key)).count, count)
+            XCTAssertEqual(duplicatedInPool, 0, summary)
+            XCTAssertEqual(doubleCharged, 0, summary)
+            XCTAssertGreaterThan(kills, 0)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import PipelineServices
+import ServiceRuntime
+import Synchronization
+import XCTest
+
+/// Gates, bad input and stuck phases with the real processes on the real broker.
+final class ResilienceSystemTests: XCTestCase {
+    func testPausedAccountWaitsWhileOtherAccountsFinishThenResumes() async throws {
+        let harness = try await PipelineHarness(environment: ["SIM_LATENCY_SCALE": "0.1"])
+        do {
+            let other: AccountID = "acct-other"
+            try await harness.publish(account: AccountConfig(accountID: other, updatedAt: Date()))
+            try harness.startAll()
+            let pausedLeads = harness.makeLeads(200, search: "search-paused", prefix: "p")
+            let otherLeads = harness.makeLeads(100, search: "search-other", prefix: "o", account: other)
+            try await harness.publish(leads: pausedLeads + otherLeads)
+
+            // Mid-run: some of the first account's leads are done, then its billing pauses.
+            try await waitUntil("first leads ready", timeoutSeconds: 120, pollMilliseconds: 200) {
+                try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count >= 10
+            }
+            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .paused, updatedAt: Date()))
+
+            // The other account's leads all finish; the paused account's remaining leads wait.
+            var states: [LeadID: LeadState] = [:]
+            try await waitUntil("other account done and paused account's leads waiting", timeoutSeconds: 120, pollMilliseconds: 500) {
+                states = try await harness.latestStates()
+                let otherDone = otherLeads.allSatisfy { states[$0.leadID]?.status == .ready }
+                let pausedSettled = pausedLeads.allSatisfy {
+                    states[$0.leadID]?.status == .ready || states[$0.leadID]?.status == .billingPaused
+                }
+                return otherDone && pausedSettled
+            }
+            let waiting = pausedLeads.filter { states[$0.leadID]?.status == .billingPaused }
+            XCTAssertGreaterThan(waiting.count, 0, "some leads of the paused account must wait")
+            XCTAssertLessThan(waiting.count, pausedLeads.count, "the pause came mid-run")
+            // Waiting leads hold before a paid phase, not in one.
+            for lead in waiting {
+                XCTAssertNil(states[lead.leadID]?.inFlight)
+                XCTAssertNotEqual(states[lead.leadID]?.currentPhase, .finalize)
+            }
+            let progress = try await harness.readAll(ProgressSnapshot.self, topic: harness.environment.topics.progress)
+            let latest = progress.last { $0.value.searchID == "search-paused" }?.value
+            XCTAssertEqual(latest?.billingPaused, waiting.count, "progress counts the waiting leads as paused")
+
+            // Resume: every waiting lead finishes without operator action.
+            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .active, updatedAt: Date()))
+            let pool = try await harness.waitForPool(300, timeoutSeconds: 120)
+            XCTAssertEqual(Set(pool.map(\.key)).count, 300)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    /// A clock the test moves by hand.
+    final class TestClock: Sendable {
+        private let current: Mutex<Date>
+        init(_ date: Date) { current = Mutex(date) }
+        var now: Date { current.withLock { $0 } }
+        func set(_ date: Date) { current.withLock { $0 = date } }
+    }
+
+    func testClosedOutreachWindowDefersThenReleases() async throws {
+        let harness = try await PipelineHarness()
+        // Mon-Fri 9-17 UTC; the clock starts on a Saturday.
+        try await harness.publish(account: AccountConfig(
+            accountID: harness.accountID, outreachWindow: OutreachWindow(timeZoneID: "UTC"), updatedAt: Date()))
+        let clock = TestClock(try XCTUnwrap(ISO8601.parse("2026-11-28T10:00:00.000Z")))
+        let coordinator = Coordinator(
+            environment: try harness.environment(for: "coordinator"),
+            settings: CoordinatorSettings(consumerProperties: TestBroker.fastGroupProperties),
+            now: { clock.now })
+        let task = Task { try await coordinator.run() }
+        do {
+            for stage in PipelineHarness.stages { try harness.start(stage) }
+            let leads = harness.makeLeads(20)
+            try await harness.publish(leads: leads)
+            try await waitUntil("every lead deferred", timeoutSeconds: 60, pollMilliseconds: 300) {
+                let states = try await harness.latestStates()
+                return leads.allSatisfy { states[$0.leadID]?.status == .outsideOutreachWindow }
+            }
+            // Nothing runs while the window is closed.
+            let pool = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
+            XCTAssertTrue(pool.isEmpty)
+
+            clock.set(try XCTUnwrap(ISO8601.parse("2026-11-30T09:00:00.000Z")))  // Monday 9:00
+            let released = try await harness.waitForPool(20, timeoutSeconds: 60)
+            XCTAssertEqual(Set(released.map(\.key)), Set(leads.map(\.leadID.rawValue)))
+            let states = try await harness.latestStates()
+            for lead in leads {
+                XCTAssertTrue(states[lead.leadID]?.history.contains { $0.kind == .deferred } ?? false)
+                XCTAssertEqual(states[lead.leadID]?.status, .ready)
+            }
+        } catch {
+            task.cancel()
+            _ = try? await task.value
+            await harness.tearDown()
+            throw error
+        }
+        task.cancel()
+        _ = try? await task.value
+        await harness.tearDown()
+    }
+
+    func testEveryKindOfBadInputIsDeadLetteredWhileGoodLeadsFinish() async throws {
+        let harness = try await PipelineHarness(environment: ["MAX_RECORD_BYTES": "4096"])
+        do {
+            try harness.startAll()
+            func json(_ fields: [String: Any]) throws -> [UInt8] {
+                Array(try JSONSerialization.data(withJSONObject: fields))
+            }
+            let valid: [String: Any] = [
+                "schema": "lead.discovered", "version": 1, "leadID": "x", "accountID": harness.accountID.rawValue,
+                "offerID": harness.offerID.rawValue, "sourceSearchID": "search-bad", "source": "csv-import",
+                "name": "Valid Person", "linkedinURL": "https://www.linkedin.com/in/valid-person",
+                "discoveredAt": "2026-11-25T10:00:00.000Z",
+            ]
+            func variant(_ key: String, _ change: (inout [String: Any]) -> Void) throws -> [UInt8] {
+                var fields = valid
+                fields["leadID"] = key
+                change(&fields)
+                return try json(fields)
+            }
+            let bad: [(key: String, bytes: [UInt8], expect: String)] = [
+                ("bad-json", Array(#"{"schema":"lead.discovered","version":1,"leadID":"#.utf8), "malformed JSON"),
+                ("bad-random", (0..<64).map { _ in UInt8.random(in: 0...255) }, "JSON"),
+                ("bad-schema", try variant("bad-schema") { $0["schema"] = "lead.invented" }, "wrong schema"),
+                ("bad-version", try variant("bad-version") { $0["version"] = 99 }, "unsupported version"),
+                ("bad-missing", try variant("bad-missing") { $0["name"] = nil }, "missing field \"name\""),
+                ("bad-type", try variant("bad-type") { $0["name"] = 42 }, "wrong type for field \"name\""),
+                ("bad-size", try variant("bad-size") { $0["name"] = String(repeating: "n", count: 8000) }, "exceeds the limit"),
+                ("bad-url", try variant("bad-url") { $0["linkedinURL"] = "https://www.linkedin.com/company/acme" }, "linkedin"),
+                ("bad-host", try variant("bad-host") { $0["linkedinURL"] = "https://evil.example.com/in/jane" }, "host"),
+                ("bad-account", try variant("bad-account") { $0["accountID"] = "acct-nobody" }, "unknown account"),
+                ("bad-offer", try variant("bad-offer") { $0["offerID"] = "offer-nothing" }, "unknown offer"),
+            ]
+            let good = harness.makeLeads(20)
+            // Interleave: good, bad, good, bad, ...
+            for (index, lead) in good.enumerated() {
+                try await harness.publish(leads: [lead])
+                if index < bad.count {
+                    try await harness.publishRaw(bad[index].bytes, key: bad[index].key,
+                                                 headers: [KafkaHeader(key: MessageHeaders.schema, string: "lead.discovered")])
+                }
+            }
+            let pool = try await harness.waitForPool(20, timeoutSeconds: 120)
+            XCTAssertEqual(Set(pool.map(\.key)), Set(good.map(\.leadID.rawValue)), "good leads around bad ones finish")
+
+            var letters: [String: DeadLetter] = [:]
+            try await waitUntil("every bad record dead-lettered", timeoutSeconds: 30, pollMilliseconds: 300) {
+                for (key, letter) in try await harness.readAll(DeadLetter.self, topic: harness.environment.topics.deadLetters) {
+                    letters[key] = letter
+                }
+                return bad.allSatisfy { letters[$0.key] != nil }
+            }
+            for item in bad {
+                let letter = try XCTUnwrap(letters[item.key])
+                XCTAssertTrue(letter.reason.lowercased().contains(item.expect.lowercased()), "\(item.key): \(letter.reason)")
+                XCTAssertEqual(letter.original, item.bytes, "\(item.key): original bytes kept")
+                XCTAssertEqual(letter.sourceTopic, harness.environment.topics.leadsDiscovered)
+                XCTAssertGreaterThanOrEqual(letter.offset, 0)
+                XCTAssertEqual(letter.service, "coordinator")
+            }
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    func testPhaseThatNeverAnswersIsSkippedAndTheLeadIsReady() async throws {
+        let harness = try await PipelineHarness(environment: [
+            "PHASE_TIMEOUT_SECONDS": "1", "PHASE_MAX_ATTEMPTS": "2", "RETRY_BACKOFF_SECONDS": "0.2",
+        ])
+        do {
+            // No activity stage runs: activity requests are never answered.
+            for service in ["coordinator", "profile-stage", "scoring-stage", "finalize-stage"] { try harness.start(service) }
+            let leads = harness.makeLeads(10)
+            try await harness.publish(leads: leads)
+            _ = try await harness.waitForPool(10, timeoutSeconds: 60)
+            let states = try await harness.latestStates()
+            for lead in leads {
+                let state = try XCTUnwrap(states[lead.leadID])
+                XCTAssertEqual(state.status, .ready)
+                let skip = try XCTUnwrap(state.profile.skippedPhases.first { $0.phase == .activity }, "\(lead.leadID)")
+                XCTAssertTrue(skip.reason.contains("gave up after 2 attempts"), skip.reason)
+                XCTAssertNotNil(state.profile.scores, "scoring still ran")
+            }
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+}
