@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "finalize-stage", targets: ["FinalizeStage"]),
         .executable(name: "leadctl", targets: ["Leadctl"]),
         .executable(name: "kafka-bench", targets: ["KafkaBench"]),
+        .executable(name: "pipeline-bench", targets: ["PipelineBench"]),
     ],
     targets: [
         // librdkafka (>= 2.2) through pkg-config; the Kafka target is the only one importing it.
@@ -45,6 +46,8 @@ let package = Package(
         .executableTarget(name: "FinalizeStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/finalize-stage", exclude: ["README.md"]),
         .executableTarget(name: "Leadctl", dependencies: ["LeadControl", "PipelineServices"], path: "Services/leadctl", exclude: ["README.md"]),
         .executableTarget(name: "KafkaBench", dependencies: ["Kafka"], path: "Benchmarks/kafka-bench"),
+        .executableTarget(name: "PipelineBench", dependencies: pipelineLibraries + ["StageServices"],
+                          path: "Benchmarks/pipeline-bench"),
 
         .target(name: "KafkaTestSupport", dependencies: ["Kafka"], path: "Tests/KafkaTestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),

@@ -1,13 +1,64 @@
 #!/usr/bin/env bash
-# Sets up what is missing, starts a local broker, builds, runs a sample through it, and stops
-# everything. KAFKA_PORT picks the broker's port (default: a free one).
+# The pipeline end to end on this machine: sets up what is missing, starts a local broker, builds,
+# creates the topics, starts every service as its own process (simulated providers), publishes the
+# sample leads of docs/samples, waits until all are in the lead pool, prints the before and after
+# of a few, and stops everything.
+#   KAFKA_PORT           broker port (default: a free one)
+#   SIM_LATENCY_SCALE    provider latency multiplier (default 0.25 for a quick demo; 1 = realistic)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash Deploy/setup.sh
 source Deploy/env.sh
 port=${KAFKA_PORT:-$(free_port)}
+export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$port"
+export PIPELINE_NAMESPACE=${PIPELINE_NAMESPACE:-demo}
+export SIM_LATENCY_SCALE=${SIM_LATENCY_SCALE:-0.25}
+export LOG_LEVEL=${LOG_LEVEL:-warning}
+export KAFKA_PROPERTY_LOG__LEVEL=${KAFKA_PROPERTY_LOG__LEVEL:-3}
+
+echo "== building (release)"
+swift build -c release 2>&1 | tail -n 1
+bin="$root/.build/release"
+leadctl="$bin/leadctl"
+
 bash Deploy/broker.sh start "$port"
-trap 'bash "$root/Deploy/broker.sh" stop "$port"' EXIT
-swift build -c release --product kafka-bench
-.build/release/kafka-bench sample --bootstrap "127.0.0.1:$port"
+cleanup() {
+  bash "$root/Deploy/pipeline.sh" stop || true
+  bash "$root/Deploy/broker.sh" stop "$port" || true
+}
+trap cleanup EXIT
+
+echo "== topics, account and offer"
+"$leadctl" topics create >/dev/null
+"$leadctl" account put --file docs/samples/account.json
+"$leadctl" offer put --file docs/samples/offer.json
+
+echo "== starting the services"
+bash Deploy/pipeline.sh start "$bin"
+
+samples=docs/samples/leads.jsonl
+count=$(grep -c . "$samples")
+echo "== publishing $count sample leads"
+"$leadctl" publish --file "$samples"
+for search in $(grep -o '"sourceSearchID":"[^"]*"' "$samples" | cut -d'"' -f4 | sort -u); do
+  total=$(grep -c "\"sourceSearchID\":\"$search\"" "$samples")
+  "$leadctl" search total --search "$search" --account acct-demo --total "$total"
+done
+
+echo "== waiting until all $count leads are in the lead pool"
+started=$(date +%s)
+"$leadctl" pool tail --from-beginning --count "$count" --timeout 300
+echo "== all $count leads ready in $(( $(date +%s) - started ))s"
+
+for lead in lead-0001 lead-0002 lead-0003; do
+  line=$(grep "\"leadID\":\"$lead\"" "$samples")
+  name=$(echo "$line" | grep -o '"name":"[^"]*"' | cut -d'"' -f4)
+  urls=$(echo "$line" | grep -o '"\(linkedinURL\|xURL\)":"[^"]*"' | cut -d'"' -f4 | paste -sd' ' -)
+  echo
+  echo "in : $name, $urls"
+  echo "out:"
+  "$leadctl" show "$lead" | sed -n '/^profile:/,/^history:/p' | sed '$d'
+done
+echo
+echo "== stopping"

@@ -10,7 +10,8 @@ do {
     let variables = ProcessInfo.processInfo.environment
     let environment = try PipelineEnvironment(service: "profile-stage", environment: variables)
     service = try StageService.makeProfileStage(
-        environment: environment, configuration: try StageConfiguration(environment: variables))
+        environment: environment, configuration: try StageConfiguration(environment: variables),
+        providers: try ProviderConfiguration(environment: variables))
     logger = environment.logger
 } catch {
     FileHandle.standardError.write(Data("profile-stage: cannot start: \(error)\n".utf8))

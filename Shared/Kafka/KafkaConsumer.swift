@@ -275,6 +275,22 @@ public final class KafkaConsumer: Sendable {
         return (low, high)
     }
 
+    /// The fetch positions of assigned partitions: the offset of the next record this consumer
+    /// will return (`nil` where it has not fetched yet). Local state, no broker call.
+    public func positions(_ partitions: [TopicPartition]) -> [TopicPartition: Int64?] {
+        guard !partitions.isEmpty else { return [:] }
+        let list = makePartitionList(partitions)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard rd_kafka_position(rk.pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            return Dictionary(uniqueKeysWithValues: partitions.map { ($0, nil) })
+        }
+        var result: [TopicPartition: Int64?] = [:]
+        for (tp, offset, _) in partitionListElements(list) {
+            result[tp] = offset >= 0 ? offset : nil
+        }
+        return result
+    }
+
     /// Leaves the group: revokes the assignment (committing stored offsets), commits, and frees
     /// the client. Safe to call more than once; `deinit` does the same if it was never called.
     public func close() async {

@@ -108,4 +108,13 @@ public struct Topics: Hashable, Sendable {
 
     /// All topic names in this namespace.
     public var all: [String] { Self.all(namespace: namespace) }
+
+    // Consumer group names, defined here once like the topics they read.
+
+    /// The coordinator's group on ``leadsDiscovered`` and ``phaseResults``.
+    public var coordinatorGroup: String { Self.prefixed("coordinator", namespace: namespace) }
+    /// The coordinator's progress tracker's group on ``searchEvents`` and ``searchTotals``.
+    public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
+    /// A stage's group on its phase's request topics: `stage.<phase>`.
+    public func stageGroup(_ phase: Phase) -> String { Self.prefixed("stage.\(phase.rawValue)", namespace: namespace) }
 }

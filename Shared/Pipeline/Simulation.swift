@@ -72,6 +72,14 @@ public struct SimulationSettings: Sendable, Hashable {
 
         /// No latency, no failures.
         public static let instant = ProviderBehavior(meanLatency: .zero)
+
+        /// The latency of one call: the mean plus a uniform draw within ± the jitter, never
+        /// negative; deterministic per `seedText`.
+        public func drawLatency(seedText: String) -> Duration {
+            var random = SeededRandom(seedText: seedText)
+            let latency = meanLatency + latencyJitter * (random.unit() * 2 - 1)
+            return max(latency, .zero)
+        }
     }
 
     /// LinkedIn profile lookups.
@@ -80,14 +88,20 @@ public struct SimulationSettings: Sendable, Hashable {
     public var x: ProviderBehavior
     /// Activity lookups.
     public var activity: ProviderBehavior
+    /// A simulated scoring model call (latency only; the rule-based scorer itself is instant).
+    public var scoring: ProviderBehavior
     /// Mixed into every seed: different salts give different (still deterministic) worlds.
     public var salt: String
 
     /// Creates settings.
-    public init(linkedin: ProviderBehavior, x: ProviderBehavior, activity: ProviderBehavior, salt: String = "") {
+    public init(
+        linkedin: ProviderBehavior, x: ProviderBehavior, activity: ProviderBehavior, scoring: ProviderBehavior = .instant,
+        salt: String = ""
+    ) {
         self.linkedin = linkedin
         self.x = x
         self.activity = activity
+        self.scoring = scoring
         self.salt = salt
     }
 

@@ -57,20 +57,29 @@ public final class Coordinator: Service {
     private let now: @Sendable () -> Date
     private let logger: Logger
     private let rebalances = Mailbox<RebalanceEvent>()
+    private let metrics: MetricsRegistry
+    private let health: HealthStatus
 
+    /// - Parameters:
+    ///   - metrics: where the coordinator's gauges and counters go (served by `/metrics`).
+    ///   - health: marked ready once the group is joined and the assigned state restored.
     public init(environment: PipelineEnvironment, settings: CoordinatorSettings,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Date() },
+                metrics: MetricsRegistry = MetricsRegistry(), health: HealthStatus = HealthStatus()) {
         self.environment = environment
         self.settings = settings
         self.now = now
         self.logger = environment.logger
+        self.metrics = metrics
+        self.health = health
+        health.markNotReady("restoring")
     }
 
     public func run() async throws {
         let topics = environment.topics
         try await checkCoPartitioning()
         let producer = try KafkaProducer(configuration: environment.kafka)
-        let group = environment.kafka.groupID ?? Topics.prefixed("coordinator", namespace: topics.namespace)
+        let group = environment.kafka.groupID ?? topics.coordinatorGroup
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
@@ -92,9 +101,11 @@ public final class Coordinator: Service {
 
         var state = State()
         var lastGateCheck = ContinuousClock.now
+        var lastGaugeUpdate = ContinuousClock.now
         logger.info("started", ["group": group])
         while !Task.isCancelled {
-            let timeout = state.timers.nextFireAt.map { max(0, min(100, Int32($0.timeIntervalSince(now()) * 1000))) } ?? 100
+            // Clamped before converting: a timer days away must not overflow the milliseconds.
+            let timeout = state.timers.nextFireAt.map { Int32(max(0, min(100, $0.timeIntervalSince(now()) * 1000))) } ?? 100
             let batch: [ConsumerRecord]
             do {
                 batch = try await consumer.poll(maxRecords: settings.pollBatch, timeoutMilliseconds: timeout)
@@ -122,7 +133,12 @@ public final class Coordinator: Service {
             } catch {
                 logger.warning("offsets not stored: \(error)")
             }
+            if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
+                lastGaugeUpdate = ContinuousClock.now
+                updateGauges(state)
+            }
         }
+        health.markNotReady("draining")
         logger.info("stopping: committing and leaving the group")
         await consumer.close()
         await accounts.stop()
@@ -179,6 +195,7 @@ public final class Coordinator: Service {
         do {
             if record.topic == topics.phaseResults {
                 let result = try codec.decode(PhaseResult.self, record: record)
+                metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
                 apply(.phaseResult(result, at: now()), to: result.leadID, &state, &outputs, tables)
                 return
             }
@@ -342,6 +359,17 @@ public final class Coordinator: Service {
         }
     }
 
+    private func updateGauges(_ state: State) {
+        var counts: [LeadStatus: Int] = [:]
+        for entry in state.leads.values {
+            if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }
+        }
+        for status in LeadStatus.allCases {
+            metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
+        }
+        metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.timers.count))
+    }
+
     // MARK: - Rebalances and restore
 
     private func applyRebalances(_ state: inout State) async throws {
@@ -349,9 +377,11 @@ public final class Coordinator: Service {
             switch event {
             case .assigned(let partitions):
                 let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
-                guard !numbers.isEmpty else { continue }
-                try await restore(numbers.sorted(), &state)
-                state.ownedPartitions.formUnion(numbers)
+                if !numbers.isEmpty {
+                    try await restore(numbers.sorted(), &state)
+                    state.ownedPartitions.formUnion(numbers)
+                }
+                health.markReady()  // joined, and what was assigned is restored
             case .revoked(let partitions):
                 let numbers = Set(partitions.map(\.partition))
                 state.ownedPartitions.subtract(numbers)

@@ -10,7 +10,10 @@ import ServiceRuntime
 /// |---|---|---|
 /// | `PIPELINE_NAMESPACE` | none | prefix of every topic name (`<ns>.leads.discovered`); tests use a unique one |
 /// | `PIPELINE_PARTITIONS` | 12 | partitions of every lead-keyed topic (all equal: co-partitioning) |
-/// | `SIM_LATENCY_SCALE` | 1 | multiplies the simulated providers' latencies (0 = instant) |
+/// | `SIM_LINKEDIN_LATENCY_MS`, `SIM_X_LATENCY_MS`, `SIM_ACTIVITY_LATENCY_MS` | 800, 400, 1200 | mean latency of each simulated provider, 0...600000 ms |
+/// | `SIM_SCORING_LATENCY_MS` | 0 | simulated latency of a scoring model call, slept by the scoring stage before it scores |
+/// | `SIM_LATENCY_JITTER` | 0.5 | 0...1: each latency varies uniformly within ± this share of its mean |
+/// | `SIM_LATENCY_SCALE` | 1 | multiplies every simulated latency above (0 = instant) |
 /// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
 /// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE` | 0.02 | 0...1: share of profiles that do not exist (a permanent miss) |
 /// | `MAX_RECORD_BYTES` | 1048576 | input records (`leads.discovered`) above this go to dead letters unread |
@@ -36,8 +39,21 @@ public struct PipelineEnvironment: Sendable {
         codec = MessageCodec(maxRecordBytes: 64 << 20)
         inputCodec = MessageCodec(maxRecordBytes: try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: 1024...(64 << 20)))
         var simulation = SimulationSettings.realistic
+        let latencies: [(String, WritableKeyPath<SimulationSettings, SimulationSettings.ProviderBehavior>)] = [
+            ("SIM_LINKEDIN_LATENCY_MS", \.linkedin), ("SIM_X_LATENCY_MS", \.x), ("SIM_ACTIVITY_LATENCY_MS", \.activity),
+            ("SIM_SCORING_LATENCY_MS", \.scoring),
+        ]
+        let jitter = try Self.decimal(environment, "SIM_LATENCY_JITTER", default: 0.5, range: 0...1)
+        for (name, path) in latencies {
+            if environment[name].map({ !$0.isEmpty }) == true {
+                let milliseconds = try Self.integer(environment, name, default: 0, range: 0...600_000)
+                simulation[keyPath: path].meanLatency = .milliseconds(milliseconds)
+            }
+            // The realistic defaults are ± half their mean, so 0.5 leaves them as they are.
+            simulation[keyPath: path].latencyJitter = simulation[keyPath: path].meanLatency * jitter
+        }
         let scale = try Self.decimal(environment, "SIM_LATENCY_SCALE", default: 1, range: 0...100)
-        for path in [\SimulationSettings.linkedin, \.x, \.activity] {
+        for (_, path) in latencies {
             simulation[keyPath: path].meanLatency = simulation[keyPath: path].meanLatency * scale
             simulation[keyPath: path].latencyJitter = simulation[keyPath: path].latencyJitter * scale
         }

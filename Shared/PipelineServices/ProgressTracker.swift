@@ -35,7 +35,7 @@ final class ProgressTracker: Service {
 
     func run() async throws {
         let topics = environment.topics
-        let group = Topics.prefixed("coordinator.progress", namespace: topics.namespace)
+        let group = topics.progressGroup
         var properties = consumerProperties
         properties["partition.assignment.strategy"] = "range"
         properties["auto.offset.reset"] = "earliest"

@@ -4,6 +4,16 @@ import Synchronization
 
 /// Bounds and timings of a ``StageRunner``.
 public struct StageRunnerSettings: Sendable {
+    /// What a ``StageRunner`` serialises on: at most one record per unit is in flight.
+    public enum Ordering: String, Sendable, CaseIterable {
+        /// One record per key at a time (records without a key are independent): many leads of
+        /// one partition run at once. The default.
+        case key
+        /// One record per partition at a time, as a plain consume-process-commit loop does.
+        /// For comparison (benchmarks); it caps a stage at one handler call per partition.
+        case partition
+    }
+
     /// Handler calls at once; records held (in flight plus waiting) above it pause standard
     /// partitions. Priority records get a quarter more before they wait or pause too.
     public var maxInFlight: Int
@@ -13,13 +23,16 @@ public struct StageRunnerSettings: Sendable {
     public var pollBatch: Int
     /// How long SIGTERM waits for in-flight records before handing them back uncommitted.
     public var drainTimeout: Duration
+    /// What records are serialised on (see ``Ordering``).
+    public var ordering: Ordering
 
     public init(maxInFlight: Int = 256, maxBufferedBytes: Int = 64 << 20, pollBatch: Int = 500,
-                drainTimeout: Duration = .seconds(8)) {
+                drainTimeout: Duration = .seconds(8), ordering: Ordering = .key) {
         self.maxInFlight = maxInFlight
         self.maxBufferedBytes = maxBufferedBytes
         self.pollBatch = pollBatch
         self.drainTimeout = drainTimeout
+        self.ordering = ordering
     }
 }
 
@@ -30,7 +43,8 @@ public typealias RecordHandler = @Sendable (ConsumerRecord) async -> [ProducerRe
 /// Consumes records with many in flight at once and commits only what is finished.
 ///
 /// - Ordering: records with the same key run one at a time, in offset order; others run
-///   concurrently and finish in any order.
+///   concurrently and finish in any order. With ``StageRunnerSettings/Ordering/partition`` the
+///   partition takes the key's place: one record per partition at a time, in offset order.
 /// - Offsets: a record is done when every record its handler returned is acknowledged by the
 ///   broker; each partition's stored offset is the end of its contiguous done prefix, so a crash
 ///   redoes at most the records that were in flight.
@@ -47,12 +61,19 @@ public final class StageRunner: Service {
     private let handler: RecordHandler
     private let isPriorityTopic: @Sendable (String) -> Bool
     private let inbox: Inbox
+    private let metrics: StageRunnerMetrics?
+    private let onJoinedGroup: (@Sendable () -> Void)?
 
     /// Creates the consumer (a member of `groupID` on `topics`) and the runner around it.
+    /// - Parameters:
+    ///   - metrics: where the runner records its counters, gauges and latencies; nil records none.
+    ///   - onJoinedGroup: called once, on the run task, when the first assignment (possibly
+    ///     empty) arrives: the member has joined its group.
     public init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                 consumerProperties: [String: String] = [:], producer: KafkaProducer,
                 settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
                 isPriorityTopic: @escaping @Sendable (String) -> Bool = { _ in false },
+                metrics: StageRunnerMetrics? = nil, onJoinedGroup: (@Sendable () -> Void)? = nil,
                 handler: @escaping RecordHandler) throws {
         let inbox = Inbox()
         self.inbox = inbox
@@ -65,6 +86,8 @@ public final class StageRunner: Service {
         self.logger = logger
         self.handler = handler
         self.isPriorityTopic = isPriorityTopic
+        self.metrics = metrics
+        self.onJoinedGroup = onJoinedGroup
     }
 
     /// The partitions this instance owns now.
@@ -86,6 +109,7 @@ public final class StageRunner: Service {
                 continue
             }
             applyRebalances(&state)
+            metrics?.recordConsumed(batch)
             for record in batch where state.trackers[record.topicPartition] != nil || consumer.assignment.contains(record.topicPartition) {
                 state.trackers[record.topicPartition, default: OffsetTracker()].register(record.offset)
                 state.bufferedBytes += record.value?.count ?? 0
@@ -95,6 +119,7 @@ public final class StageRunner: Service {
                     state.standardPending.append(record)
                 }
             }
+            updateGauges(&state)
         }
         try await drain(&state)
     }
@@ -122,6 +147,10 @@ public final class StageRunner: Service {
             case .assigned(let partitions):
                 logger.info("assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
                 state.paused.subtract(partitions)
+                if !state.hasJoinedGroup {
+                    state.hasJoinedGroup = true
+                    onJoinedGroup?()
+                }
             case .revoked(let partitions):
                 logger.info("revoked", ["partitions": partitions.map(\.description).joined(separator: ",")])
                 let gone = Set(partitions)
@@ -173,7 +202,7 @@ public final class StageRunner: Service {
         guard !queue.isEmpty else { return queue }
         var waiting: [ConsumerRecord] = []
         for record in queue {
-            let key = KeyID(record)
+            let key = KeyID(record, ordering: settings.ordering)
             if state.inFlight >= limit || state.busyKeys.contains(key) {
                 waiting.append(record)  // behind an earlier record of the same key
                 continue
@@ -186,8 +215,9 @@ public final class StageRunner: Service {
     }
 
     private func start(_ record: ConsumerRecord, key: KeyID) {
-        let (handler, producer, logger, inbox) = (self.handler, self.producer, self.logger, self.inbox)
+        let (handler, producer, logger, inbox, metrics) = (self.handler, self.producer, self.logger, self.inbox, self.metrics)
         Task {
+            let started = ContinuousClock.now
             let outputs = await handler(record)
             var isDone = false
             var delay: Duration = .milliseconds(100)
@@ -202,6 +232,7 @@ public final class StageRunner: Service {
                     break
                 }
                 if !failure.isRetriable || failure.isFatal {
+                    metrics?.outputFailures.increment()
                     logger.error("output not accepted; record left uncommitted", [
                         LogKey.topic: record.topic, LogKey.partition: String(record.partition),
                         LogKey.offset: String(record.offset), LogKey.error: failure.description,
@@ -211,6 +242,9 @@ public final class StageRunner: Service {
                 logger.warning("output send failed; retrying", [LogKey.error: failure.description])
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
+            }
+            if isDone {
+                metrics?.recordFinished(record, outputs: outputs, after: ContinuousClock.now - started)
             }
             let completion = Completion(partition: record.topicPartition, offset: record.offset, key: key,
                                         bytes: record.value?.count ?? 0, isDone: isDone)
@@ -242,6 +276,87 @@ public final class StageRunner: Service {
             state.paused.subtract(toResume)
         }
     }
+
+    /// Sets the gauges (every loop) and the per-partition lag (once a second).
+    private func updateGauges(_ state: inout LoopState) {
+        guard let metrics else { return }
+        metrics.inFlight.set(Double(state.inFlight))
+        metrics.waiting.set(Double(state.standardPending.count + state.priorityPending.count))
+        metrics.pausedPartitions.set(Double(state.paused.count))
+        let assignment = consumer.assignment
+        metrics.assignedPartitions.set(Double(assignment.count))
+        let now = ContinuousClock.now
+        guard now - state.lagUpdatedAt >= metrics.lagInterval else { return }
+        state.lagUpdatedAt = now
+        // Lag = the last fetched high watermark minus the first unfinished offset (the commit
+        // point); before anything is tracked, minus the fetch position.
+        let positions = consumer.positions(assignment.filter { state.trackers[$0]?.commitPoint == nil }.sorted())
+        var lags: [TopicPartition: Int64] = [:]
+        for tp in assignment {
+            guard let high = consumer.fetchedWatermarks(tp)?.high,
+                  let next = state.trackers[tp]?.commitPoint ?? (positions[tp] ?? nil) else { continue }
+            lags[tp] = max(0, high - next)
+        }
+        metrics.setLags(lags)
+    }
+}
+
+/// The series a ``StageRunner`` records, all labelled with its phase (see ``MetricNames``).
+public struct StageRunnerMetrics: Sendable {
+    let registry: MetricsRegistry
+    let phase: String
+    let inFlight: Gauge
+    let waiting: Gauge
+    let pausedPartitions: Gauge
+    let assignedPartitions: Gauge
+    let outputFailures: Counter
+    /// How often the per-partition lag is recomputed.
+    let lagInterval: Duration
+
+    /// The series of the stage running `phase` in `registry`.
+    public init(registry: MetricsRegistry, phase: String, lagInterval: Duration = .seconds(1)) {
+        self.registry = registry
+        self.phase = phase
+        let labels = ["phase": phase]
+        inFlight = registry.gauge(MetricNames.stageInFlight, labels)
+        waiting = registry.gauge(MetricNames.stageWaiting, labels)
+        pausedPartitions = registry.gauge(MetricNames.stagePausedPartitions, labels)
+        assignedPartitions = registry.gauge(MetricNames.stageAssignedPartitions, labels)
+        outputFailures = registry.counter(MetricNames.stageOutputFailures, labels)
+        self.lagInterval = lagInterval
+        for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions] { gauge.set(0) }
+        outputFailures.increment(by: 0)
+    }
+
+    func recordConsumed(_ batch: [ConsumerRecord]) {
+        guard !batch.isEmpty else { return }
+        var perTopic: [String: Int] = [:]
+        for record in batch { perTopic[record.topic, default: 0] += 1 }
+        for (topic, count) in perTopic {
+            registry.counter(MetricNames.stageRecordsConsumed, ["phase": phase, "topic": topic]).increment(by: Double(count))
+        }
+    }
+
+    func recordFinished(_ record: ConsumerRecord, outputs: [ProducerRecord], after elapsed: Duration) {
+        registry.histogram(MetricNames.stageProcessingSeconds, ["phase": phase, "topic": record.topic]).observe(elapsed)
+        var perTopic: [String: Int] = [:]
+        for output in outputs { perTopic[output.topic, default: 0] += 1 }
+        for (topic, count) in perTopic {
+            registry.counter(MetricNames.stageRecordsProduced, ["phase": phase, "topic": topic]).increment(by: Double(count))
+        }
+    }
+
+    /// Replaces the lag series: partitions no longer assigned disappear.
+    func setLags(_ lags: [TopicPartition: Int64]) {
+        let current = Set(lags.keys.map { ["phase": phase, "topic": $0.topic, "partition": String($0.partition)] })
+        for labels in registry.labelSets(of: MetricNames.stagePartitionLag) where labels["phase"] == phase && !current.contains(labels) {
+            registry.remove(MetricNames.stagePartitionLag, labels: labels)
+        }
+        for (tp, lag) in lags {
+            registry.gauge(MetricNames.stagePartitionLag, ["phase": phase, "topic": tp.topic, "partition": String(tp.partition)])
+                .set(Double(lag))
+        }
+    }
 }
 
 /// What the run loop owns; touched only by the run task.
@@ -253,13 +368,21 @@ private struct LoopState {
     var paused: Set<TopicPartition> = []
     var inFlight = 0
     var bufferedBytes = 0
+    var hasJoinedGroup = false
+    var lagUpdatedAt = ContinuousClock.now - .seconds(3600)
 }
 
-/// The ordering key of a record: its key bytes, or its partition and offset when it has none.
+/// The ordering key of a record: its key bytes, or its partition and offset when it has none;
+/// with ``StageRunnerSettings/Ordering/partition``, its partition.
 private struct KeyID: Hashable, Sendable {
     let bytes: [UInt8]
-    init(_ record: ConsumerRecord) {
-        bytes = record.key ?? Array("\(record.topic)/\(record.partition)/\(record.offset)".utf8)
+    init(_ record: ConsumerRecord, ordering: StageRunnerSettings.Ordering) {
+        switch ordering {
+        case .key:
+            bytes = record.key ?? Array("\(record.topic)/\(record.partition)/\(record.offset)".utf8)
+        case .partition:
+            bytes = Array("\(record.topic)/\(record.partition)".utf8)
+        }
     }
 }
 

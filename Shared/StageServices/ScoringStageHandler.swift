@@ -1,6 +1,7 @@
 import Foundation
 import LeadModel
 import Pipeline
+import PipelineServices
 import Synchronization
 
 /// The scoring phase: fit, intent, timing and buyer state against the lead's offer, then account
@@ -15,6 +16,8 @@ import Synchronization
 ///   enrollment again (same lead and run): downstream deduplicates on lead id + run id.
 /// - Charges: none; the rule-based scorer calls no paid provider. A model-backed scorer would
 ///   charge `scoring-model` here.
+/// - Simulated latency: before scoring, the handler sleeps a draw of `simulatedLatency` (zero by
+///   default), standing in for a model call's latency in benchmarks.
 public struct ScoringStageHandler: PhaseHandler {
     /// ``Phase/scoring``.
     public let phase = Phase.scoring
@@ -25,17 +28,23 @@ public struct ScoringStageHandler: PhaseHandler {
     private let signals: AccountSignalBook
     private let service: String
     private let now: @Sendable () -> Date
+    private let simulatedLatency: SimulationSettings.ProviderBehavior
 
     /// Creates the handler.
     /// - Parameters:
     ///   - offers: looks an offer up (the offers table); nil when unknown.
     ///   - accounts: looks an account up (the accounts table); nil when unknown.
     ///   - signals: the per-account aggregators this process holds.
+    ///   - simulatedLatency: slept before each scoring; nil takes `SIM_SCORING_LATENCY_MS` and
+    ///     `SIM_LATENCY_JITTER` from the process environment (zero when unset), so the scoring
+    ///     stage's executable honours them.
     public init(
         scorer: any Scorer = RuleBasedScorer(), offers: @escaping @Sendable (OfferID) -> OfferConfig?,
         accounts: @escaping @Sendable (AccountID) -> AccountConfig?, signals: AccountSignalBook = AccountSignalBook(),
-        service: String = "scoring-stage", now: @escaping @Sendable () -> Date = { Date() }
+        service: String = "scoring-stage", now: @escaping @Sendable () -> Date = { Date() },
+        simulatedLatency: SimulationSettings.ProviderBehavior? = nil
     ) {
+        self.simulatedLatency = simulatedLatency ?? Self.simulatedLatencyFromProcessEnvironment()
         self.scorer = scorer
         self.offers = offers
         self.accounts = accounts
@@ -46,6 +55,10 @@ public struct ScoringStageHandler: PhaseHandler {
 
     /// See the type's documentation.
     public func handle(_ request: PhaseRequest) async -> StageOutput {
+        let latency = simulatedLatency.drawLatency(seedText: "scoring|\(request.leadID)|\(request.runID)|\(request.attempt)")
+        if latency > .zero {
+            try? await Task.sleep(for: latency)  // cancelled on shutdown: score at once
+        }
         let at = now()
         guard let offer = offers(request.offerID) else {
             return StageOutput(
@@ -64,6 +77,20 @@ public struct ScoringStageHandler: PhaseHandler {
         let result = PhaseResult(
             answering: request, outcome: .completed, payload: PhasePayload(scores: card), finishedAt: at, service: service)
         return StageOutput(result: result, accountSignals: changed, enrollment: enrollment)
+    }
+}
+
+extension ScoringStageHandler {
+    /// The scoring latency `SIM_*` variables of the process environment ask for (see
+    /// ``PipelineEnvironment``); zero when they are unset or wrong (the environment's own
+    /// validation reports a wrong value at start-up).
+    static func simulatedLatencyFromProcessEnvironment() -> SimulationSettings.ProviderBehavior {
+        let variables = ProcessInfo.processInfo.environment
+        guard variables["SIM_SCORING_LATENCY_MS"] != nil,
+              let environment = try? PipelineEnvironment(service: "scoring-stage", environment: variables) else {
+            return .instant
+        }
+        return environment.simulation.scoring
     }
 }
 

@@ -6,6 +6,7 @@ import ServiceRuntime
 /// | variable | default | meaning |
 /// |---|---|---|
 /// | `STAGE_MAX_IN_FLIGHT` | 256 | requests handled at once per process (see ``StageRunnerSettings/maxInFlight``) |
+/// | `STAGE_ORDERING` | `key` | `key`: one request per lead at a time; `partition`: one per partition at a time (for comparison only; see ``StageRunnerSettings/Ordering``) |
 ///
 /// Consumer properties are not read from the environment here (`KAFKA_PROPERTY_*` covers them);
 /// tests pass short group timeouts through ``consumerProperties``.
@@ -14,6 +15,8 @@ public struct StageConfiguration: Sendable {
     public enum Variable {
         /// Requests in flight per process; 1...100000.
         public static let maxInFlight = "STAGE_MAX_IN_FLIGHT"
+        /// What requests are serialised on: `key` or `partition`.
+        public static let ordering = "STAGE_ORDERING"
     }
 
     /// Bounds and timings of the stage's ``StageRunner``.
@@ -36,6 +39,13 @@ public struct StageConfiguration: Sendable {
                 throw StageConfigurationError(variable: Variable.maxInFlight, problem: "'\(text)' is not a whole number in 1...100000")
             }
             runner.maxInFlight = value
+        }
+        if let text = environment[Variable.ordering]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            guard let ordering = StageRunnerSettings.Ordering(rawValue: text.lowercased()) else {
+                let allowed = StageRunnerSettings.Ordering.allCases.map(\.rawValue).joined(separator: " or ")
+                throw StageConfigurationError(variable: Variable.ordering, problem: "'\(text)' is not \(allowed)")
+            }
+            runner.ordering = ordering
         }
         self.init(runner: runner, consumerProperties: consumerProperties)
     }

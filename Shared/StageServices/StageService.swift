@@ -3,6 +3,7 @@ import Kafka
 import LeadModel
 import PipelineServices
 import ServiceRuntime
+import Synchronization
 
 /// Something a stage reads whole before it takes work (the offers and accounts tables).
 public protocol StageTable: Sendable {
@@ -28,6 +29,9 @@ extension KafkaTable: StageTable {}
 ///   results by lead, run, phase and attempt).
 /// - Shutdown: cancelling ``run()`` drains in-flight requests, commits, leaves the group, stops
 ///   the tables and closes the producer.
+/// - Operations: the runner records its metrics in ``metrics`` (``MetricNames``, label `phase`);
+///   with `METRICS_PORT` set, ``run()`` serves them with `/healthz` and `/readyz` (ready once the
+///   tables are read and the group is joined; not ready again while draining).
 public final class StageService: Service {
     /// The phase this stage runs.
     public let phase: Phase
@@ -39,18 +43,31 @@ public final class StageService: Service {
     private let producer: KafkaProducer
     private let tables: [any StageTable]
     private let logger: Logger
+    private let readiness: Readiness
+    private let metricsSettings: MetricsSettings
+    private let service: String
+    /// The stage's metrics (served on `/metrics` when the endpoint is on).
+    public let metrics: MetricsRegistry
+    /// Liveness and readiness (served on `/healthz` and `/readyz`).
+    public let health: HealthStatus
+    /// The endpoint while ``run()`` serves it (its ``MetricsEndpoint/port`` is the bound port).
+    public var metricsEndpoint: MetricsEndpoint? { endpoint.withLock { $0 } }
+    private let endpoint = Mutex<MetricsEndpoint?>(nil)
 
     /// The default group of a phase's stage: `stage.<phase>` under the namespace.
     public static func defaultGroupID(for phase: Phase, namespace: String?) -> String {
-        Topics.prefixed("stage.\(phase.rawValue)", namespace: namespace)
+        Topics(namespace: namespace).stageGroup(phase)
     }
 
     /// Creates the producer, the group consumer and the runner around `handler`.
-    /// - Parameter tables: started (read whole) at the beginning of ``run()``, before any request
-    ///   is taken, and stopped at its end.
+    /// - Parameters:
+    ///   - tables: started (read whole) at the beginning of ``run()``, before any request is
+    ///     taken, and stopped at its end.
+    ///   - metricsSettings: where to serve metrics; nil reads `METRICS_PORT` and
+    ///     `METRICS_BIND_ADDRESS` from the process environment.
     public init(
         environment: PipelineEnvironment, configuration: StageConfiguration, handler: any PhaseHandler,
-        tables: [any StageTable] = []
+        tables: [any StageTable] = [], metricsSettings: MetricsSettings? = nil
     ) throws {
         let phase = handler.phase
         let priorityTopic = environment.topics.phaseRequests(phase, isPriority: true)
@@ -60,10 +77,20 @@ public final class StageService: Service {
         let producer = try KafkaProducer(configuration: environment.kafka)
         let processor = StageRecordProcessor(
             handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger)
+        let metrics = MetricsRegistry()
+        let health = HealthStatus()
+        let readiness = Readiness(health: health, waitingFor: [.tables, .group])
+        self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)
         self.runner = try StageRunner(
             configuration: environment.kafka, groupID: groupID, topics: [priorityTopic, standardTopic],
             consumerProperties: configuration.consumerProperties, producer: producer, settings: configuration.runner,
-            logger: logger, isPriorityTopic: { $0 == priorityTopic }, handler: { await processor.process($0) })
+            logger: logger, isPriorityTopic: { $0 == priorityTopic },
+            metrics: StageRunnerMetrics(registry: metrics, phase: phase.rawValue),
+            onJoinedGroup: { readiness.satisfy(.group) }, handler: { await processor.process($0) })
+        self.metrics = metrics
+        self.health = health
+        self.readiness = readiness
+        self.service = environment.service
         self.phase = phase
         self.groupID = groupID
         self.inputTopics = [priorityTopic, standardTopic]
@@ -72,23 +99,74 @@ public final class StageService: Service {
         self.logger = logger
     }
 
-    /// Starts the tables, then consumes until cancelled (see the type's documentation).
+    /// Starts the metrics endpoint (when configured) and the tables, then consumes until
+    /// cancelled (see the type's documentation).
     public func run() async throws {
         var started: [any StageTable] = []
         do {
+            if let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health) {
+                self.endpoint.withLock { $0 = endpoint }
+                logger.info("serving /metrics, /healthz, /readyz", ["port": String(endpoint.port)])
+            }
             for table in tables {
                 try await table.start()
                 started.append(table)
             }
+            readiness.satisfy(.tables)
             logger.info("taking requests", ["group": groupID, "topics": inputTopics.joined(separator: ",")])
-            try await runner.run()
+            try await withTaskCancellationHandler {
+                try await runner.run()
+            } onCancel: { [health] in
+                health.markNotReady("draining")
+            }
         } catch {
+            health.markFailed("\(error)")
             for table in started { await table.stop() }
             await producer.close()
+            stopEndpoint()
             throw error
         }
         for table in started { await table.stop() }
         await producer.close()
+        stopEndpoint()
+    }
+
+    private func stopEndpoint() {
+        endpoint.withLock { endpoint in
+            endpoint?.stop()
+            endpoint = nil
+        }
+    }
+}
+
+/// Marks a service ready once every condition it waits for is met.
+final class Readiness: Sendable {
+    enum Condition: Hashable, Sendable {
+        /// The tables were read to their end.
+        case tables
+        /// The consumer joined its group (first assignment, possibly empty).
+        case group
+    }
+
+    private let health: HealthStatus
+    private let missing: Mutex<Set<Condition>>
+
+    init(health: HealthStatus, waitingFor conditions: Set<Condition>) {
+        self.health = health
+        self.missing = Mutex(conditions)
+        health.markNotReady("waiting for \(conditions.map { "\($0)" }.sorted().joined(separator: ", "))")
+    }
+
+    func satisfy(_ condition: Condition) {
+        let remaining = missing.withLock { missing in
+            missing.remove(condition)
+            return missing
+        }
+        if remaining.isEmpty {
+            health.markReady()
+        } else {
+            health.markNotReady("waiting for \(remaining.map { "\($0)" }.sorted().joined(separator: ", "))")
+        }
     }
 }
 

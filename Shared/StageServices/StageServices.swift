@@ -4,39 +4,50 @@ import Pipeline
 import PipelineServices
 
 extension StageService {
-    /// The profile stage (``ProfileStageHandler``) with the environment's simulated providers
-    /// unless real ones are passed.
+    /// The profile stage (``ProfileStageHandler``) with the providers `providers` selects
+    /// (simulated by default), unless providers are passed.
+    /// - Throws: ``ConfigurationError`` naming a variable the HTTP providers need but lack.
     public static func makeProfileStage(
-        environment: PipelineEnvironment, configuration: StageConfiguration,
+        environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
         linkedin: (any LinkedInProvider)? = nil, x: (any XProvider)? = nil
     ) throws -> StageService {
         let handler = ProfileStageHandler(
-            linkedin: linkedin ?? SimulatedLinkedInProvider(settings: environment.simulation),
-            x: x ?? SimulatedXProvider(settings: environment.simulation), service: environment.service)
+            linkedin: try linkedin ?? providers.makeLinkedInProvider(environment: environment),
+            x: try x ?? providers.makeXProvider(environment: environment), service: environment.service)
         return try StageService(environment: environment, configuration: configuration, handler: handler)
     }
 
-    /// The activity stage (``ActivityStageHandler``), reading the offers table for competitors.
+    /// The activity stage (``ActivityStageHandler``), reading the offers table for competitors,
+    /// with the provider `providers` selects (simulated by default) unless one is passed.
     public static func makeActivityStage(
-        environment: PipelineEnvironment, configuration: StageConfiguration, provider: (any ActivityProvider)? = nil
+        environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
+        provider: (any ActivityProvider)? = nil
     ) throws -> StageService {
         let offers = makeOffersTable(environment)
         let handler = ActivityStageHandler(
-            provider: provider ?? SimulatedActivityProvider(settings: environment.simulation),
+            provider: try provider ?? providers.makeActivityProvider(environment: environment),
             offers: { offers[$0.rawValue] }, service: environment.service)
         return try StageService(environment: environment, configuration: configuration, handler: handler, tables: [offers])
     }
 
-    /// The scoring stage (``ScoringStageHandler``), reading the offers and accounts tables.
+    /// The scoring stage, reading the offers and accounts tables: ``ScoringStageHandler`` with
+    /// `scorer`, or ``ModelScoringStageHandler`` when `providers` selects `SCORER=model`.
     public static func makeScoringStage(
-        environment: PipelineEnvironment, configuration: StageConfiguration, scorer: any Scorer = RuleBasedScorer()
+        environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
+        scorer: any Scorer = RuleBasedScorer()
     ) throws -> StageService {
         let offers = makeOffersTable(environment)
         let accounts = KafkaTable<AccountConfig>(
             configuration: environment.kafka, topic: environment.topics.accounts, codec: environment.codec,
             logger: environment.logger)
-        let handler = ScoringStageHandler(
-            scorer: scorer, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service)
+        let handler: any PhaseHandler
+        if let model = try providers.makeModelScorer(environment: environment) {
+            handler = ModelScoringStageHandler(
+                model: model, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service)
+        } else {
+            handler = ScoringStageHandler(
+                scorer: scorer, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service)
+        }
         return try StageService(
             environment: environment, configuration: configuration, handler: handler, tables: [offers, accounts])
     }

@@ -43,11 +43,9 @@ final class ChaosSystemTests: XCTestCase {
             // Every consumer group drains to zero lag.
             let admin = try KafkaAdmin(configuration: harness.environment.kafka)
             let topics = harness.environment.topics
-            let namespace = topics.namespace
-            var groups: [(String, [String])] = [(Topics.prefixed("coordinator", namespace: namespace), [topics.leadsDiscovered, topics.phaseResults])]
+            var groups: [(String, [String])] = [(topics.coordinatorGroup, [topics.leadsDiscovered, topics.phaseResults])]
             for phase in Phase.allCases {
-                groups.append((Topics.prefixed("stage.\(phase.rawValue)", namespace: namespace),
-                               [topics.phaseRequests(phase), topics.phaseRequests(phase, isPriority: true)]))
+                groups.append((topics.stageGroup(phase), [topics.phaseRequests(phase), topics.phaseRequests(phase, isPriority: true)]))
             }
             var remainingLag: Int64 = -1
             try await waitUntil("zero lag", timeoutSeconds: 60, pollMilliseconds: 500) {

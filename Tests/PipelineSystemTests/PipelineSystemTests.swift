@@ -14,7 +14,8 @@ final class PipelineSystemTests: XCTestCase {
     }
 
     func testMixedModesAllReachReadyOnceWithTheirPhases() async throws {
-        let harness = try await PipelineHarness()
+        // No simulated "profile does not exist" answers: every full-mode lead must get a profile.
+        let harness = try await PipelineHarness(environment: ["SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0"])
         do {
             try harness.startAll()
             let modes: [ModeName] = [.full, .full, .scoringOnly, .enrichOnly, .noOp, .reEnrich]

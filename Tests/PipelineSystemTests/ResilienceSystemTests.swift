@@ -58,12 +58,13 @@ final class ResilienceSystemTests: XCTestCase {
         await harness.tearDown()
     }
 
-    /// A clock the test moves by hand.
+    /// A clock the test sets by hand; between jumps it runs at real speed, so backoffs and
+    /// timeouts scheduled after a jump still come due.
     final class TestClock: Sendable {
-        private let current: Mutex<Date>
-        init(_ date: Date) { current = Mutex(date) }
-        var now: Date { current.withLock { $0 } }
-        func set(_ date: Date) { current.withLock { $0 = date } }
+        private let offset: Mutex<TimeInterval>
+        init(_ date: Date) { offset = Mutex(date.timeIntervalSinceNow) }
+        var now: Date { Date().addingTimeInterval(offset.withLock { $0 }) }
+        func set(_ date: Date) { offset.withLock { $0 = date.timeIntervalSinceNow } }
     }
 
     func testClosedOutreachWindowDefersThenReleases() async throws {

@@ -1,0 +1,87 @@
+import Foundation
+
+/// p50, p99 and max of a set of latencies, in seconds.
+struct LatencySummary {
+    let count: Int
+    let p50: Double
+    let p99: Double
+    let max: Double
+
+    init(_ seconds: [Double]) {
+        let sorted = seconds.sorted()
+        count = sorted.count
+        func rank(_ q: Double) -> Double {
+            guard !sorted.isEmpty else { return .nan }
+            // Nearest rank: the smallest value with at least q of the values at or below it.
+            let index = Int((q * Double(sorted.count)).rounded(.up)) - 1
+            return sorted[Swift.max(0, Swift.min(sorted.count - 1, index))]
+        }
+        p50 = rank(0.50)
+        p99 = rank(0.99)
+        max = sorted.last ?? .nan
+    }
+
+    /// `p50 1.23 s / p99 4.56 s`.
+    var text: String {
+        count == 0 ? "n/a" : String(format: "p50 %@ / p99 %@", Self.format(p50), Self.format(p99))
+    }
+
+    static func format(_ seconds: Double) -> String {
+        seconds < 1 ? String(format: "%.0f ms", seconds * 1000) : String(format: "%.2f s", seconds)
+    }
+}
+
+/// What one timed pipeline run measured.
+struct PipelineFigures {
+    var label: String
+    var command: String
+    var published: Int
+    var completed: Int
+    /// From the first lead's publication to the last measured lead's `finishedAt`.
+    var seconds: Double
+    var latency: LatencySummary
+    var messagesPerLead: Double?
+    var memory: [(service: String, kilobytes: Int)]
+
+    var leadsPerSecond: Double { seconds > 0 ? Double(completed) / seconds : 0 }
+
+    var memoryText: String {
+        memory.map { "\($0.service) \($0.kilobytes / 1024) MB" }.joined(separator: ", ")
+    }
+
+    /// `1234 leads in 5.6 s` (with `of N` when some did not finish).
+    var countText: String {
+        completed == published
+            ? String(format: "%d leads in %.1f s", completed, seconds)
+            : String(format: "%d of %d leads in %.1f s (time-out)", completed, published, seconds)
+    }
+}
+
+/// The Markdown report: a summary table of figures against targets, then one section per
+/// scenario with its command and details.
+struct Report {
+    struct Row {
+        var figure: String
+        var value: String
+        var latency: String
+        var target: String
+        var verdict: String
+    }
+
+    var rows: [Row] = []
+    var sections: [String] = []
+
+    mutating func add(_ figure: String, _ value: String, latency: String, target: String = "", verdict: String = "") {
+        rows.append(Row(figure: figure, value: value, latency: latency, target: target, verdict: verdict))
+    }
+
+    func markdown(header: String) -> String {
+        var text = header + "\n## Summary\n\n| figure | value | per-lead latency | target | verdict |\n|---|---|---|---|---|\n"
+        for row in rows {
+            text += "| \(row.figure) | \(row.value) | \(row.latency) | \(row.target) | \(row.verdict) |\n"
+        }
+        return text + "\n" + sections.joined(separator: "\n")
+    }
+}
+
+func verdict(_ isMet: Bool) -> String { isMet ? "met" : "**missed**" }

@@ -1,0 +1,140 @@
+// pipeline-bench: the pipeline's throughput, latency and memory against the Kafka ceiling, every
+// figure from the release executables on one broker in one run.
+//
+//   swift build -c release    (builds the services and this benchmark)
+//   .build/release/pipeline-bench [--scenario a|b|c|d|e|f|all] [--bootstrap HOST:PORT] [--leads N]
+//       [--partition-leads N] [--sequential-leads N] [--backlog N] [--memory-backlogs N,N]
+//       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
+//
+// Scenarios: a) produce → consume ceiling; b) zero-latency providers; c) slow providers, per key
+// against per partition against sequential; d) an intent lead behind a backlog; e) peak memory
+// with a backlog; f) one against two instances of the slowest stage.
+import Foundation
+
+struct Options {
+    var scenarios: [String] = ["a", "b", "c", "d", "e", "f"]
+    var bootstrap = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"] ?? "127.0.0.1:19092"
+    var partitions = 12
+    /// Leads of the timed runs of b, c (per key) and f; each has its own default when nil.
+    var leads: Int?
+    var partitionLeads = 600
+    var sequentialLeads = 12
+    var backlog = 20_000
+    var memoryBacklogs = [10_000, 100_000]
+    var window: Double = 60
+    var ceilingRecords = 200_000
+    /// Longest wait for one scenario's leads.
+    var timeout: Double = 300
+    var binDirectory = ".build/release"
+    var logDirectory = ".run/bench-logs"
+    var report: String?
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments[...]
+        while let flag = rest.popFirst() {
+            guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
+            switch flag {
+            case "--scenario":
+                let known = ["a", "b", "c", "d", "e", "f"]
+                scenarios = value == "all" ? known : value.split(separator: ",").map(String.init)
+                if let unknown = scenarios.first(where: { !known.contains($0) }) {
+                    throw BenchError("unknown scenario '\(unknown)'; use a, b, c, d, e, f or all")
+                }
+            case "--bootstrap": bootstrap = value
+            case "--partitions": partitions = try Self.number(flag, value)
+            case "--leads": leads = try Self.number(flag, value)
+            case "--partition-leads": partitionLeads = try Self.number(flag, value)
+            case "--sequential-leads": sequentialLeads = try Self.number(flag, value)
+            case "--backlog": backlog = try Self.number(flag, value)
+            case "--memory-backlogs": memoryBacklogs = try value.split(separator: ",").map { try Self.number(flag, String($0)) }
+            case "--window": window = Double(try Self.number(flag, value))
+            case "--ceiling-records": ceilingRecords = try Self.number(flag, value)
+            case "--timeout": timeout = Double(try Self.number(flag, value))
+            case "--bin-dir": binDirectory = value
+            case "--report": report = value
+            default: throw BenchError("unknown option \(flag)")
+            }
+        }
+    }
+
+    static func number(_ flag: String, _ value: String) throws -> Int {
+        guard let n = Int(value), n > 0 else { throw BenchError("\(flag) takes a positive whole number, not '\(value)'") }
+        return n
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func log(_ line: String) {
+    let stamp = Date().formatted(.iso8601.time(includingFractionalSeconds: false))
+    FileHandle.standardError.write(Data("pipeline-bench \(stamp): \(line)\n".utf8))
+}
+
+/// CPU, cores, memory and kernel of this machine, for the report's header.
+func machineDescription() -> String {
+    let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+    let model = cpuinfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+        .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+    let meminfo = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+    let memory = meminfo.split(separator: "\n").first { $0.hasPrefix("MemTotal") }?
+        .split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }.map { "\($0 / 1024 / 1024) GB" } ?? "?"
+    let kernel = ((try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)) ?? "?")
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+    return "\(model), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(memory) RAM, Linux \(kernel)"
+}
+
+func runBenchmark(_ options: Options) async throws {
+    var scenarios = Scenarios(options: options)
+    let started = Date()
+    var ceiling: Double?
+    var failures: [String] = []
+    for scenario in options.scenarios {
+        log("scenario \(scenario)")
+        do {
+            switch scenario {
+            case "a": ceiling = try await scenarios.ceiling()
+            case "b": try await scenarios.zeroLatency(ceiling: ceiling)
+            case "c": try await scenarios.slowProviderComparison()
+            case "d": try await scenarios.priorityBehindBacklog()
+            case "e": try await scenarios.memoryWithBacklog()
+            case "f": try await scenarios.scaleSlowestStage()
+            default: break
+            }
+        } catch {
+            // One failed scenario does not lose the others' figures.
+            log("scenario \(scenario) failed: \(error)")
+            failures.append("- scenario \(scenario) failed: \(error)")
+            scenarios.report.add("\(scenario)) failed", "\(error)", latency: "")
+        }
+    }
+    let minutes = Date().timeIntervalSince(started) / 60
+    let header = """
+    # Pipeline benchmark
+
+    Machine: \(machineDescription()). Broker: Tansu (memory storage) at \(options.bootstrap).
+    Built with `swift build -c release`; the services ran as the release executables from
+    `\(options.binDirectory)`, one process each, with `PIPELINE_PARTITIONS=\(options.partitions)`,
+    `KAFKA_PROPERTY_SESSION_TIMEOUT_MS=6000`, `KAFKA_PROPERTY_HEARTBEAT_INTERVAL_MS=1000`,
+    `LOG_LEVEL=warning`, simulated providers with failure and not-found rates 0, a namespace per
+    scenario (topics deleted after it). Scenarios \(options.scenarios.joined(separator: ", ")) took
+    \(String(format: "%.1f", minutes)) minutes. Per-lead latency = the lead's `finishedAt` in the lead
+    pool − the `discoveredAt` the benchmark stamped when it sent the lead.
+    \(failures.isEmpty ? "" : "\nFailures:\n" + failures.joined(separator: "\n") + "\n")
+    """
+    let markdown = scenarios.report.markdown(header: header)
+    print(markdown)
+    if let path = options.report {
+        try markdown.write(toFile: path, atomically: true, encoding: .utf8)
+        log("report written to \(path)")
+    }
+}
+
+do {
+    try await runBenchmark(try Options(Array(CommandLine.arguments.dropFirst())))
+} catch {
+    log("error: \(error)")
+    exit(1)
+}

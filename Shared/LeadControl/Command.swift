@@ -1,0 +1,400 @@
+import Foundation
+import LeadModel
+
+/// The file formats `leadctl publish --file` reads.
+public enum LeadFileFormat: String, Sendable, Hashable, CaseIterable {
+    /// One JSON object per line (the ``LeadDiscovered`` wire form; `schema`, `version` and
+    /// `discoveredAt` may be left out).
+    case jsonl
+    /// Comma-separated values with a header row (see ``LeadFileParser``).
+    case csv
+
+    /// The format a file name implies: `.jsonl`/`.ndjson`/`.json` → JSON Lines, `.csv` → CSV.
+    public init?(path: String) {
+        let lowered = path.lowercased()
+        if lowered.hasSuffix(".jsonl") || lowered.hasSuffix(".ndjson") || lowered.hasSuffix(".json") {
+            self = .jsonl
+        } else if lowered.hasSuffix(".csv") {
+            self = .csv
+        } else {
+            return nil
+        }
+    }
+}
+
+/// How `publish --synthetic` makes leads.
+public struct SyntheticLeadOptions: Sendable, Hashable {
+    /// How many leads.
+    public var count: Int
+    /// The account they belong to.
+    public var accountID: AccountID
+    /// The offer they are scored against.
+    public var offerID: OfferID
+    /// The search that "found" them.
+    public var searchID: SearchID
+    /// Their mode (not re-enrich).
+    public var mode: ModeName
+    /// The seed: the same seed gives the same leads.
+    public var seed: UInt64
+
+    /// Creates options; the defaults are those of `leadctl publish --synthetic N`.
+    public init(
+        count: Int, accountID: AccountID = "acct-demo", offerID: OfferID = "offer-demo",
+        searchID: SearchID? = nil, mode: ModeName = .full, seed: UInt64 = 1
+    ) {
+        self.count = count
+        self.accountID = accountID
+        self.offerID = offerID
+        self.searchID = searchID ?? SearchID("search-synthetic-\(seed)")
+        self.mode = mode
+        self.seed = seed
+    }
+}
+
+/// One `leadctl` command with its arguments, as parsed by ``LeadControlCommandLine/parse(_:)``.
+public enum LeadControlCommand: Sendable, Hashable {
+    /// `help [COMMAND]`: the general usage or a command's usage.
+    case help(command: String?)
+    /// `topics create`: create every topic of the namespace.
+    case topicsCreate
+    /// `topics delete --yes`: delete every topic of the namespace (a namespace is required).
+    case topicsDelete
+    /// `publish --file PATH [--format jsonl|csv] [--publish-invalid]`.
+    case publishFile(path: String, format: LeadFileFormat, isPublishingInvalid: Bool)
+    /// `publish --synthetic N [...]`.
+    case publishSynthetic(SyntheticLeadOptions)
+    /// `account put --file PATH`.
+    case accountPut(path: String)
+    /// `account sample`.
+    case accountSample
+    /// `offer put --file PATH`.
+    case offerPut(path: String)
+    /// `offer sample`.
+    case offerSample
+    /// `search total --search S --account A --total N`.
+    case searchTotal(searchID: SearchID, accountID: AccountID, total: Int)
+    /// `reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO]`.
+    case reEnrich(leadID: LeadID, types: [ReEnrichType], requestedBy: String?)
+    /// `show LEAD_ID [--json]`.
+    case show(leadID: LeadID, isJSON: Bool)
+    /// `pool tail [--from-beginning] [--count N] [--timeout SECONDS] [--json]`.
+    case poolTail(isFromBeginning: Bool, count: Int?, timeoutSeconds: Double?, isJSON: Bool)
+    /// `dead-letters list [--json]`.
+    case deadLettersList(isJSON: Bool)
+    /// `dead-letters replay PARTITION@OFFSET|OFFSET|--all [--file PATH]`.
+    case deadLettersReplay(DeadLetterSelection, replacementPath: String?)
+    /// `progress [--search S] [--watch] [--json]`.
+    case progress(searchID: SearchID?, isWatching: Bool, isJSON: Bool)
+    /// `lag [--json] [--max-lag N]`.
+    case lag(isJSON: Bool, maxLag: Int64?)
+    /// `billing pause|resume --account A`.
+    case billing(accountID: AccountID, state: BillingState)
+}
+
+/// Which dead letters `dead-letters replay` re-publishes, by their place in the dead letters topic.
+public enum DeadLetterSelection: Sendable, Hashable {
+    /// Every dead letter stored.
+    case all
+    /// The dead letter at `offset`, in `partition` when given (`dead-letters list` prints
+    /// `PARTITION@OFFSET` first on each line); without a partition the offset must be unique.
+    case one(partition: Int32?, offset: Int64)
+
+    /// Parses `PARTITION@OFFSET` or `OFFSET`.
+    public init?(position text: String) {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1:
+            guard let offset = Int64(parts[0]), offset >= 0 else { return nil }
+            self = .one(partition: nil, offset: offset)
+        case 2:
+            guard let partition = Int32(parts[0]), partition >= 0, let offset = Int64(parts[1]), offset >= 0 else { return nil }
+            self = .one(partition: partition, offset: offset)
+        default:
+            return nil
+        }
+    }
+}
+
+/// Settings given on the command line that win over the environment.
+public struct ConnectionOverrides: Sendable, Hashable {
+    /// `--bootstrap HOST:PORT[,...]`: overrides `KAFKA_BOOTSTRAP_SERVERS`.
+    public var bootstrapServers: String?
+    /// `--namespace NS`: overrides `PIPELINE_NAMESPACE`.
+    public var namespace: String?
+
+    /// Creates overrides; nil leaves the environment's value.
+    public init(bootstrapServers: String? = nil, namespace: String? = nil) {
+        self.bootstrapServers = bootstrapServers
+        self.namespace = namespace
+    }
+
+    /// `environment` with the overrides applied.
+    public func applied(to environment: [String: String]) -> [String: String] {
+        var result = environment
+        if let bootstrapServers { result["KAFKA_BOOTSTRAP_SERVERS"] = bootstrapServers }
+        if let namespace { result["PIPELINE_NAMESPACE"] = namespace }
+        return result
+    }
+}
+
+/// A parsed command line: the command and the connection overrides.
+public struct LeadControlInvocation: Sendable, Hashable {
+    /// What to do.
+    public var command: LeadControlCommand
+    /// `--bootstrap` / `--namespace`.
+    public var overrides: ConnectionOverrides
+
+    /// Creates an invocation.
+    public init(command: LeadControlCommand, overrides: ConnectionOverrides = ConnectionOverrides()) {
+        self.command = command
+        self.overrides = overrides
+    }
+}
+
+/// Turns `leadctl`'s arguments (without the program name) into a ``LeadControlInvocation``.
+public enum LeadControlCommandLine {
+    /// Options every command accepts.
+    static let connectionOptions: Set<String> = ["bootstrap", "namespace"]
+
+    /// Parses the arguments.
+    /// - Throws: ``UsageError`` with the usage text of the command concerned.
+    public static func parse(_ arguments: [String]) throws(UsageError) -> LeadControlInvocation {
+        guard let first = arguments.first else {
+            throw UsageError("no command given", usage: Usage.general)
+        }
+        if first == "help" || first == "--help" || first == "-h" {
+            let topic = arguments.dropFirst().filter { !$0.hasPrefix("-") }.joined(separator: " ")
+            if !topic.isEmpty && Usage.text(for: topic) == nil {
+                throw UsageError("no command \"\(topic)\"", usage: Usage.general)
+            }
+            return LeadControlInvocation(command: .help(command: topic.isEmpty ? nil : topic))
+        }
+        // A trailing --help on any command prints that command's usage.
+        let wantsHelp = arguments.contains("--help") || arguments.contains("-h")
+
+        switch first {
+        case "topics":
+            let (sub, rest) = try subcommand(arguments, of: "topics", among: ["create", "delete"])
+            if wantsHelp { return help("topics \(sub)") }
+            if sub == "create" {
+                let parsed = try parse(rest, usage: Usage.topicsCreate)
+                _ = try parsed.positionals([])
+                return invocation(.topicsCreate, parsed)
+            }
+            let parsed = try parse(rest, flags: ["yes"], usage: Usage.topicsDelete)
+            _ = try parsed.positionals([])
+            guard parsed.flag("yes") else {
+                throw UsageError("topics delete removes every record of the namespace; confirm with --yes", usage: Usage.topicsDelete)
+            }
+            return invocation(.topicsDelete, parsed)
+
+        case "publish":
+            if wantsHelp { return help("publish") }
+            let parsed = try parse(
+                Array(arguments.dropFirst()),
+                options: ["file", "format", "synthetic", "account", "offer", "search", "mode", "seed"],
+                flags: ["publish-invalid"], usage: Usage.publish)
+            _ = try parsed.positionals([])
+            return invocation(try publishCommand(parsed), parsed)
+
+        case "account", "offer":
+            let (sub, rest) = try subcommand(arguments, of: first, among: ["put", "sample"])
+            if wantsHelp { return help("\(first) \(sub)") }
+            let usage = first == "account"
+                ? (sub == "put" ? Usage.accountPut : Usage.accountSample)
+                : (sub == "put" ? Usage.offerPut : Usage.offerSample)
+            let parsed = try parse(rest, options: sub == "put" ? ["file"] : [], usage: usage)
+            _ = try parsed.positionals([])
+            switch (first, sub) {
+            case ("account", "put"): return invocation(.accountPut(path: try parsed.required("file")), parsed)
+            case ("account", _): return invocation(.accountSample, parsed)
+            case (_, "put"): return invocation(.offerPut(path: try parsed.required("file")), parsed)
+            default: return invocation(.offerSample, parsed)
+            }
+
+        case "search":
+            let (sub, rest) = try subcommand(arguments, of: "search", among: ["total"])
+            if wantsHelp { return help("search \(sub)") }
+            let parsed = try parse(rest, options: ["search", "account", "total"], usage: Usage.searchTotal)
+            _ = try parsed.positionals([])
+            let search = try parsed.required("search")
+            let account = try parsed.required("account")
+            _ = try parsed.required("total")
+            let total = try parsed.integer("total", in: 0...Int(Int32.max)) ?? 0
+            return invocation(.searchTotal(searchID: SearchID(search), accountID: AccountID(account), total: total), parsed)
+
+        case "reenrich", "re-enrich":
+            if wantsHelp { return help("reenrich") }
+            let parsed = try parse(Array(arguments.dropFirst()), options: ["types", "requested-by"], usage: Usage.reEnrich)
+            let leadID = try parsed.positionals(["LEAD_ID"])[0]
+            let types = try reEnrichTypes(try parsed.required("types"), usage: Usage.reEnrich)
+            return invocation(.reEnrich(leadID: LeadID(leadID), types: types, requestedBy: parsed.option("requested-by")), parsed)
+
+        case "show":
+            if wantsHelp { return help("show") }
+            let parsed = try parse(Array(arguments.dropFirst()), flags: ["json"], usage: Usage.show)
+            let leadID = try parsed.positionals(["LEAD_ID"])[0]
+            return invocation(.show(leadID: LeadID(leadID), isJSON: parsed.flag("json")), parsed)
+
+        case "pool":
+            let (sub, rest) = try subcommand(arguments, of: "pool", among: ["tail"])
+            if wantsHelp { return help("pool \(sub)") }
+            let parsed = try parse(rest, options: ["count", "timeout"], flags: ["from-beginning", "json"], usage: Usage.poolTail)
+            _ = try parsed.positionals([])
+            return invocation(
+                .poolTail(
+                    isFromBeginning: parsed.flag("from-beginning"), count: try parsed.integer("count", in: 1...Int(Int32.max)),
+                    timeoutSeconds: try parsed.decimal("timeout", in: 0.001...86_400 * 365), isJSON: parsed.flag("json")),
+                parsed)
+
+        case "dead-letters":
+            let (sub, rest) = try subcommand(arguments, of: "dead-letters", among: ["list", "replay"])
+            if wantsHelp { return help("dead-letters \(sub)") }
+            if sub == "list" {
+                let parsed = try parse(rest, flags: ["json"], usage: Usage.deadLettersList)
+                _ = try parsed.positionals([])
+                return invocation(.deadLettersList(isJSON: parsed.flag("json")), parsed)
+            }
+            let usage = Usage.deadLettersReplay
+            let parsed = try parse(rest, options: ["file"], flags: ["all"], usage: usage)
+            let selection: DeadLetterSelection
+            if parsed.flag("all") {
+                _ = try parsed.positionals([])
+                if parsed.option("file") != nil {
+                    throw UsageError("--file replaces one dead letter; name it by PARTITION@OFFSET instead of --all", usage: usage)
+                }
+                selection = .all
+            } else {
+                guard !parsed.positionals.isEmpty else {
+                    throw UsageError("missing PARTITION@OFFSET (or --all)", usage: usage)
+                }
+                let position = try parsed.positionals(["PARTITION@OFFSET"])[0]
+                guard let one = DeadLetterSelection(position: position) else {
+                    throw UsageError("\"\(position)\" is not PARTITION@OFFSET or OFFSET (whole numbers, as `dead-letters list` prints)", usage: usage)
+                }
+                selection = one
+            }
+            return invocation(.deadLettersReplay(selection, replacementPath: parsed.option("file")), parsed)
+
+        case "progress":
+            if wantsHelp { return help("progress") }
+            let parsed = try parse(Array(arguments.dropFirst()), options: ["search"], flags: ["watch", "json"], usage: Usage.progress)
+            _ = try parsed.positionals([])
+            let search = parsed.option("search")
+            if let search, search.isEmpty { throw UsageError("--search needs a search id", usage: Usage.progress) }
+            return invocation(
+                .progress(searchID: search.map(SearchID.init), isWatching: parsed.flag("watch"), isJSON: parsed.flag("json")), parsed)
+
+        case "lag":
+            if wantsHelp { return help("lag") }
+            let parsed = try parse(Array(arguments.dropFirst()), options: ["max-lag"], flags: ["json"], usage: Usage.lag)
+            _ = try parsed.positionals([])
+            let maxLag = try parsed.integer("max-lag", in: 0...Int.max).map(Int64.init)
+            return invocation(.lag(isJSON: parsed.flag("json"), maxLag: maxLag), parsed)
+
+        case "billing":
+            let (sub, rest) = try subcommand(arguments, of: "billing", among: ["pause", "resume"])
+            if wantsHelp { return help("billing \(sub)") }
+            let parsed = try parse(rest, options: ["account"], usage: Usage.billing)
+            _ = try parsed.positionals([])
+            let account = try parsed.required("account")
+            return invocation(.billing(accountID: AccountID(account), state: sub == "pause" ? .paused : .active), parsed)
+
+        default:
+            throw UsageError("unknown command \"\(first)\"", usage: Usage.general)
+        }
+    }
+
+    /// Splits `resource verb rest...`, checking the verb.
+    private static func subcommand(
+        _ arguments: [String], of resource: String, among verbs: [String]
+    ) throws(UsageError) -> (String, [String]) {
+        let usage = Usage.text(for: resource) ?? Usage.general
+        guard arguments.count >= 2, !arguments[1].hasPrefix("-") else {
+            throw UsageError("\"\(resource)\" needs one of: \(verbs.joined(separator: ", "))", usage: usage)
+        }
+        guard verbs.contains(arguments[1]) else {
+            throw UsageError(
+                "unknown command \"\(resource) \(arguments[1])\"; expected one of: \(verbs.joined(separator: ", "))",
+                usage: usage)
+        }
+        return (arguments[1], Array(arguments.dropFirst(2)))
+    }
+
+    private static func parse(
+        _ arguments: [String], options: Set<String> = [], flags: Set<String> = [], usage: String
+    ) throws(UsageError) -> ParsedArguments {
+        try ParsedArguments.parse(arguments, options: options.union(connectionOptions), flags: flags, usage: usage)
+    }
+
+    private static func invocation(_ command: LeadControlCommand, _ parsed: ParsedArguments) -> LeadControlInvocation {
+        LeadControlInvocation(
+            command: command,
+            overrides: ConnectionOverrides(bootstrapServers: parsed.option("bootstrap"), namespace: parsed.option("namespace")))
+    }
+
+    private static func help(_ command: String) -> LeadControlInvocation {
+        LeadControlInvocation(command: .help(command: command))
+    }
+
+    private static func publishCommand(_ parsed: ParsedArguments) throws(UsageError) -> LeadControlCommand {
+        let usage = Usage.publish
+        switch (parsed.option("file"), parsed.option("synthetic")) {
+        case (nil, nil):
+            throw UsageError("publish needs --file PATH or --synthetic N", usage: usage)
+        case (.some, .some):
+            throw UsageError("--file and --synthetic exclude each other", usage: usage)
+        case (.some(let path), nil):
+            for name in ["account", "offer", "search", "mode", "seed"] where parsed.option(name) != nil {
+                throw UsageError("--\(name) applies to --synthetic only", usage: usage)
+            }
+            let format: LeadFileFormat
+            if let explicit = try parsed.enumeration("format", as: LeadFileFormat.self) {
+                format = explicit
+            } else if let implied = LeadFileFormat(path: path) {
+                format = implied
+            } else {
+                throw UsageError("cannot tell the format of \"\(path)\" from its extension; add --format jsonl or --format csv", usage: usage)
+            }
+            return .publishFile(path: path, format: format, isPublishingInvalid: parsed.flag("publish-invalid"))
+        case (nil, .some):
+            for name in ["format", "publish-invalid"] where parsed.option(name) != nil || parsed.flag(name) {
+                throw UsageError("--\(name) applies to --file only", usage: usage)
+            }
+            guard let count = try parsed.integer("synthetic", in: 1...1_000_000) else {
+                throw UsageError("--synthetic needs a count", usage: usage)
+            }
+            let mode = try parsed.enumeration("mode", as: ModeName.self) ?? .full
+            if mode == .reEnrich {
+                throw UsageError("--mode re-enrich is not for new leads; use `leadctl reenrich LEAD_ID --types ...`", usage: usage)
+            }
+            var seed: UInt64 = 1
+            if let text = parsed.option("seed") {
+                guard let value = UInt64(text) else {
+                    throw UsageError("--seed \"\(text)\" is not a non-negative whole number", usage: usage)
+                }
+                seed = value
+            }
+            return .publishSynthetic(
+                SyntheticLeadOptions(
+                    count: count, accountID: AccountID(parsed.option("account") ?? "acct-demo"),
+                    offerID: OfferID(parsed.option("offer") ?? "offer-demo"),
+                    searchID: parsed.option("search").map(SearchID.init), mode: mode, seed: seed))
+        }
+    }
+
+    /// Parses `linkedin,x,activity` (commas, spaces allowed), each type once.
+    static func reEnrichTypes(_ text: String, usage: String) throws(UsageError) -> [ReEnrichType] {
+        var types: [ReEnrichType] = []
+        for part in text.split(separator: ",") {
+            let name = part.trimmingCharacters(in: .whitespaces).lowercased()
+            if name.isEmpty { continue }
+            guard let type = ReEnrichType(rawValue: name) else {
+                throw UsageError("--types: \"\(name)\" is not one of linkedin, x, activity", usage: usage)
+            }
+            if !types.contains(type) { types.append(type) }
+        }
+        if types.isEmpty { throw UsageError("--types needs at least one of linkedin, x, activity", usage: usage) }
+        return types.sorted()
+    }
+}

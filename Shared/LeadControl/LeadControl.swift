@@ -1,0 +1,527 @@
+import Foundation
+import Kafka
+import LeadModel
+import PipelineServices
+
+/// Where `leadctl` writes: standard output for results, standard error for problems and
+/// progress. Tests pass closures that capture the text.
+public struct Console: Sendable {
+    /// Writes one line (without its newline) of results.
+    public var output: @Sendable (String) -> Void
+    /// Writes one line (without its newline) of diagnostics.
+    public var error: @Sendable (String) -> Void
+
+    /// Creates a console from two line sinks.
+    public init(output: @escaping @Sendable (String) -> Void, error: @escaping @Sendable (String) -> Void) {
+        self.output = output
+        self.error = error
+    }
+
+    /// The process's standard output and standard error.
+    public static let standard = Console(
+        output: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) },
+        error: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) })
+}
+
+/// A command that ran but did not succeed; the description is printed on standard error.
+public enum LeadControlError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A file could not be read.
+    case unreadableFile(path: String, reason: String)
+    /// A file's content is not what the command expects.
+    case invalidFile(path: String, reason: String)
+    /// A message broke a rule of its schema.
+    case invalidMessage(String)
+    /// The topic does not exist (run `leadctl topics create`).
+    case missingTopic(String)
+    /// Reading a topic to its end took too long.
+    case timedOut(String)
+
+    /// What went wrong and what to do.
+    public var description: String {
+        switch self {
+        case .unreadableFile(let path, let reason): "cannot read \(path): \(reason)"
+        case .invalidFile(let path, let reason): "\(path): \(reason)"
+        case .invalidMessage(let reason): "invalid message: \(reason)"
+        case .missingTopic(let topic): "topic \(topic) does not exist; run `leadctl topics create` (with the same --namespace)"
+        case .timedOut(let what): "timed out \(what)"
+        }
+    }
+}
+
+/// The commands of `leadctl` as functions over a ``PipelineEnvironment``.
+///
+/// Each `run` writes its results to ``Console/output`` and returns the process exit status
+/// (0 success, 1 failure). Records are sent with the project's ``KafkaProducer`` (acks=all,
+/// idempotent); a command returns only after every record it sent is acknowledged.
+public struct LeadControl: Sendable {
+    /// Exit status of a successful command.
+    public static let success: Int32 = 0
+    /// Exit status of a failed command.
+    public static let failure: Int32 = 1
+    /// Exit status of a command line that cannot be run.
+    public static let usageError: Int32 = 2
+
+    /// Kafka settings, topic names and the codec.
+    public let environment: PipelineEnvironment
+    /// Where output goes.
+    public let console: Console
+    /// The clock, for `discoveredAt`, `updatedAt`, `requestedAt` and the like.
+    public let now: @Sendable () -> Date
+    /// Records per producer batch when publishing leads.
+    public var batchSize: Int = 500
+    /// The longest a read to a topic's end may take.
+    public var readTimeout: Duration = .seconds(60)
+    /// The login recorded as `requestedBy` when `--requested-by` is absent.
+    public var defaultRequester: String
+    /// Whether standard output is a terminal: `progress --watch` then redraws in place.
+    public var isTerminal: Bool = isatty(STDOUT_FILENO) == 1
+
+    /// Creates the command set.
+    public init(
+        environment: PipelineEnvironment, console: Console = .standard, now: @escaping @Sendable () -> Date = { Date() },
+        defaultRequester: String? = nil
+    ) {
+        self.environment = environment
+        self.console = console
+        self.now = now
+        let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
+        self.defaultRequester = defaultRequester ?? user.map { "\($0) via leadctl" } ?? "leadctl"
+    }
+
+    /// Parses `arguments` (without the program name), builds the environment from
+    /// `environment` plus the `--bootstrap`/`--namespace` overrides, runs the command and
+    /// returns the exit status: 0 ok, 1 failure, 2 usage error.
+    public static func main(
+        arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        console: Console = .standard
+    ) async -> Int32 {
+        let invocation: LeadControlInvocation
+        do {
+            invocation = try LeadControlCommandLine.parse(arguments)
+        } catch {
+            console.error("leadctl: \(error.problem)")
+            console.error("")
+            console.error(error.usage)
+            return usageError
+        }
+        if case .help(let command) = invocation.command {
+            console.output(command.flatMap(Usage.text(for:)) ?? Usage.general)
+            return success
+        }
+        let pipeline: PipelineEnvironment
+        do {
+            pipeline = try PipelineEnvironment(service: "leadctl", environment: invocation.overrides.applied(to: environment))
+        } catch {
+            console.error("leadctl: configuration: \(error)")
+            return failure
+        }
+        do {
+            return try await LeadControl(environment: pipeline, console: console).run(invocation.command)
+        } catch {
+            console.error("leadctl: \(error)")
+            return failure
+        }
+    }
+
+    /// Runs one command.
+    /// - Returns: the exit status.
+    /// - Throws: what stopped the command (Kafka errors, unreadable files, ...); callers print it
+    ///   and exit with 1.
+    public func run(_ command: LeadControlCommand) async throws -> Int32 {
+        switch command {
+        case .help(let name):
+            console.output(name.flatMap(Usage.text(for:)) ?? Usage.general)
+            return Self.success
+        case .topicsCreate:
+            return try await createTopics()
+        case .topicsDelete:
+            return try await deleteTopics()
+        case .publishFile(let path, let format, let isPublishingInvalid):
+            return try await publishFile(path: path, format: format, isPublishingInvalid: isPublishingInvalid)
+        case .publishSynthetic(let options):
+            return try await publishSynthetic(options)
+        case .accountPut(let path):
+            let account = try readConfiguration(AccountConfig.self, path: path, dateField: "updatedAt")
+            return try await publishConfiguration(account, topic: environment.topics.accounts, key: account.accountID.rawValue,
+                                                  what: "account \(account.accountID)")
+        case .offerPut(let path):
+            let offer = try readConfiguration(OfferConfig.self, path: path, dateField: "updatedAt")
+            return try await publishConfiguration(offer, topic: environment.topics.offers, key: offer.offerID.rawValue,
+                                                  what: "offer \(offer.offerID)")
+        case .accountSample:
+            console.output(try prettyJSON(environment.codec.encode(SampleConfigurations.account(updatedAt: now()))))
+            return Self.success
+        case .offerSample:
+            console.output(try prettyJSON(environment.codec.encode(SampleConfigurations.offer(updatedAt: now()))))
+            return Self.success
+        case .searchTotal(let searchID, let accountID, let total):
+            let message = SearchTotalDeclared(searchID: searchID, accountID: accountID, total: total, declaredAt: now())
+            return try await publishConfiguration(message, topic: environment.topics.searchTotals, key: searchID.rawValue,
+                                                  what: "total \(total) of search \(searchID)")
+        case .reEnrich(let leadID, let types, let requestedBy):
+            let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(),
+                                            requestedBy: requestedBy ?? defaultRequester)
+            return try await publishConfiguration(message, topic: environment.topics.leadsDiscovered, key: leadID.rawValue,
+                                                  what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ",")))")
+        case .show(let leadID, let isJSON):
+            return try await show(leadID: leadID, isJSON: isJSON)
+        case .poolTail(let isFromBeginning, let count, let timeoutSeconds, let isJSON):
+            return try await tailPool(isFromBeginning: isFromBeginning, count: count, timeoutSeconds: timeoutSeconds, isJSON: isJSON)
+        case .deadLettersList(let isJSON):
+            return try await listDeadLetters(isJSON: isJSON)
+        case .deadLettersReplay(let selection, let replacementPath):
+            return try await replayDeadLetters(selection, replacementPath: replacementPath)
+        case .progress(let searchID, let isWatching, let isJSON):
+            return try await progress(searchID: searchID, isWatching: isWatching, isJSON: isJSON)
+        case .lag(let isJSON, let maxLag):
+            return try await lag(isJSON: isJSON, maxLag: maxLag)
+        case .billing(let accountID, let state):
+            return try await setBilling(accountID: accountID, to: state)
+        }
+    }
+
+    // MARK: topics
+
+    /// Creates every topic and prints each with its partition count as the broker reports it.
+    public func createTopics() async throws -> Int32 {
+        try await environment.ensureTopics()
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let existing = try await admin.listTopics()
+        for specification in environment.topicSpecifications.sorted(by: { $0.name < $1.name }) {
+            let partitions = existing[specification.name] ?? specification.partitions
+            let compacted = specification.configs["cleanup.policy"] == "compact" ? "  compacted" : ""
+            console.output("\(pad(specification.name, 48)) \(partitions) partition\(partitions == 1 ? "" : "s")\(compacted)")
+        }
+        return Self.success
+    }
+
+    /// Deletes every topic of the namespace; refuses when there is no namespace.
+    public func deleteTopics() async throws -> Int32 {
+        guard let namespace = environment.topics.namespace, !namespace.isEmpty else {
+            console.error("topics delete needs a namespace (--namespace or PIPELINE_NAMESPACE); it never deletes unprefixed topics")
+            return Self.failure
+        }
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let existing = try await admin.listTopics()
+        let names = Set(environment.topics.all + environment.topicSpecifications.map(\.name))
+            .filter { existing[$0] != nil }.sorted()
+        if !names.isEmpty { try await admin.deleteTopics(names) }
+        for name in names { console.output("deleted \(name)") }
+        console.error("deleted \(names.count) topic\(names.count == 1 ? "" : "s") of namespace \(namespace)")
+        return Self.success
+    }
+
+    // MARK: publish
+
+    /// Publishes the leads of a file; invalid lines are reported and skipped (or sent as they are
+    /// with `isPublishingInvalid`). Returns 1 when any line was invalid and skipped, or the file
+    /// held no lead.
+    public func publishFile(path: String, format: LeadFileFormat, isPublishingInvalid: Bool) async throws -> Int32 {
+        let text = try readText(path)
+        let lines: [LeadLine]
+        do {
+            lines = try LeadFileParser.parse(text, format: format, now: now())
+        } catch {
+            throw LeadControlError.invalidFile(path: path, reason: error.description)
+        }
+        let topic = environment.topics.leadsDiscovered
+        var records: [ProducerRecord] = []
+        var validCount = 0
+        var invalidCount = 0
+        for line in lines {
+            switch line.result {
+            case .success(let lead):
+                records.append(try environment.codec.record(lead, topic: topic, key: lead.leadID.rawValue))
+                validCount += 1
+            case .failure(let error):
+                invalidCount += 1
+                console.error("\(path):\(line.lineNumber): \(error.reason)\(isPublishingInvalid ? " (published as is)" : "")")
+                if isPublishingInvalid {
+                    records.append(ProducerRecord(
+                        topic: topic, key: line.key.map { Array($0.utf8) }, value: Array(line.raw.utf8),
+                        headers: MessageCodec.headers(for: LeadDiscovered.self).map { KafkaHeader(key: $0.key, string: $0.value) }))
+                }
+            }
+        }
+        if lines.isEmpty {
+            console.error("\(path): no leads found")
+            return Self.failure
+        }
+        try await send(records)
+        var summary = "published \(validCount) lead\(validCount == 1 ? "" : "s") to \(topic)"
+        if invalidCount > 0 {
+            summary += isPublishingInvalid
+                ? " and \(invalidCount) invalid line\(invalidCount == 1 ? "" : "s") as is"
+                : "; skipped \(invalidCount) invalid line\(invalidCount == 1 ? "" : "s")"
+        }
+        console.output(summary)
+        return invalidCount > 0 && !isPublishingInvalid ? Self.failure : Self.success
+    }
+
+    /// Publishes deterministic synthetic leads.
+    public func publishSynthetic(_ options: SyntheticLeadOptions) async throws -> Int32 {
+        let leads = SyntheticLeads.make(options, now: now())
+        let topic = environment.topics.leadsDiscovered
+        var records: [ProducerRecord] = []
+        for lead in leads {
+            do {
+                try lead.validate()
+            } catch {
+                // The generator only makes valid leads; a failure here is a bug worth stopping for.
+                throw LeadControlError.invalidMessage("synthetic lead \(lead.leadID): \(error)")
+            }
+            records.append(try environment.codec.record(lead, topic: topic, key: lead.leadID.rawValue))
+        }
+        try await send(records)
+        let both = leads.filter { $0.linkedinURL != nil && $0.xURL != nil }.count
+        let linkedinOnly = leads.filter { $0.linkedinURL != nil && $0.xURL == nil }.count
+        let xOnly = leads.filter { $0.linkedinURL == nil && $0.xURL != nil }.count
+        console.output(
+            "published \(leads.count) synthetic lead\(leads.count == 1 ? "" : "s") to \(topic) "
+                + "(seed \(options.seed), search \(options.searchID), mode \(options.mode.rawValue)): "
+                + "\(both) LinkedIn+X, \(linkedinOnly) LinkedIn only, \(xOnly) X only")
+        return Self.success
+    }
+
+    /// Sends records in batches of ``batchSize`` and waits for every acknowledgement.
+    func send(_ records: [ProducerRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        do {
+            var start = records.startIndex
+            while start < records.endIndex {
+                let end = min(start + max(batchSize, 1), records.endIndex)
+                _ = try await producer.send(Array(records[start..<end]))
+                start = end
+            }
+        } catch {
+            await producer.close()
+            throw error
+        }
+        await producer.close()
+    }
+
+    /// Publishes one message and prints where it was stored.
+    func publishConfiguration<T: Message>(_ message: T, topic: String, key: String, what: String) async throws -> Int32 {
+        do {
+            try message.validate()
+        } catch {
+            throw LeadControlError.invalidMessage(String(describing: error))
+        }
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        let report: DeliveryReport
+        do {
+            report = try await producer.send(environment.codec.record(message, topic: topic, key: key))
+        } catch {
+            await producer.close()
+            throw error
+        }
+        await producer.close()
+        console.output("published \(what) to \(report.topic) (partition \(report.partition), offset \(report.offset))")
+        return Self.success
+    }
+
+    /// Reads a configuration file: the message's JSON, where `schema`, `version` and `dateField`
+    /// may be left out; validated by the codec.
+    func readConfiguration<T: Message>(_ type: T.Type, path: String, dateField: String) throws -> T {
+        let text = try readText(path)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)), var fields = object as? [String: Any] else {
+            throw LeadControlError.invalidFile(path: path, reason: "not a JSON object; start from `leadctl \(T.self == AccountConfig.self ? "account" : "offer") sample`")
+        }
+        if fields["schema"] == nil { fields["schema"] = T.schemaName }
+        if fields["version"] == nil { fields["version"] = T.schemaVersion }
+        if fields[dateField] == nil || fields[dateField] is NSNull { fields[dateField] = ISO8601.format(now()) }
+        let bytes = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        do {
+            return try environment.codec.decode(T.self, from: Array(bytes))
+        } catch {
+            throw LeadControlError.invalidFile(path: path, reason: error.description)
+        }
+    }
+
+    /// A file's text; `-` is standard input.
+    func readText(_ path: String) throws -> String {
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                throw LeadControlError.unreadableFile(path: path, reason: (error as NSError).localizedDescription)
+            }
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw LeadControlError.unreadableFile(path: path, reason: "not UTF-8 text")
+        }
+        return text
+    }
+
+    // MARK: show
+
+    /// Prints the latest ``LeadState`` of a lead, read from its partition of the lead state
+    /// topic up to the high watermark. Returns 1 when the lead has no state.
+    public func show(leadID: LeadID, isJSON: Bool) async throws -> Int32 {
+        let topic = environment.topics.leadState
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await partitions(of: topic, admin: admin)
+        let partition = KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: partitions.count)
+        var latest: LeadState?
+        var problems: [String] = []
+        try await readToEnd([TopicPartition(topic: topic, partition: partition)], admin: admin) { record in
+            guard record.keyString == leadID.rawValue else { return }
+            guard record.value != nil else {
+                latest = nil  // a tombstone: the lead was forgotten
+                return
+            }
+            do {
+                latest = try environment.codec.decode(LeadState.self, record: record)
+            } catch {
+                problems.append("offset \(record.offset): \(error)")
+            }
+        }
+        for problem in problems { console.error("warning: skipped an undecodable state record at \(problem)") }
+        guard let state = latest else {
+            console.error("no state for lead \(leadID) in \(topic) (partition \(partition))")
+            return Self.failure
+        }
+        if isJSON {
+            console.output(try prettyJSON(environment.codec.encode(state)))
+        } else {
+            console.output(LeadStateReport.render(state))
+        }
+        return Self.success
+    }
+
+    // MARK: pool
+
+    /// Follows the lead pool, printing each entry; stops after `count` entries or
+    /// `timeoutSeconds`, else runs until the process is interrupted.
+    public func tailPool(isFromBeginning: Bool, count: Int?, timeoutSeconds: Double?, isJSON: Bool) async throws -> Int32 {
+        let topic = environment.topics.leadPool
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await partitions(of: topic, admin: admin)
+        let start = isFromBeginning ? KafkaConsumer.beginning : KafkaConsumer.end
+        let reader = try KafkaConsumer(
+            configuration: environment.kafka,
+            startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, start) }),
+            properties: ["fetch.wait.max.ms": "100"])
+        let deadline = timeoutSeconds.map { ContinuousClock.now + .milliseconds(Int64($0 * 1000)) }
+        var printed = 0
+        do {
+            polling: while !Task.isCancelled {
+                if let deadline, ContinuousClock.now >= deadline { break }
+                for record in try await reader.poll(maxRecords: 500, timeoutMilliseconds: 200) where record.value != nil {
+                    do {
+                        let entry = try environment.codec.decode(LeadPoolEntry.self, record: record)
+                        console.output(isJSON ? String(decoding: try environment.codec.encode(entry), as: UTF8.self)
+                                              : LeadPoolLine.render(entry))
+                        printed += 1
+                    } catch {
+                        console.error("warning: skipped \(record.topic)[\(record.partition)]@\(record.offset): \(error)")
+                    }
+                    if let count, printed >= count { break polling }
+                }
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+        if let count, printed < count {
+            console.error("stopped after \(printed) of \(count) entries")
+            return Self.failure
+        }
+        return Self.success
+    }
+
+    // MARK: dead letters
+
+    /// Prints every dead letter stored, oldest first.
+    public func listDeadLetters(isJSON: Bool) async throws -> Int32 {
+        let topic = environment.topics.deadLetters
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await partitions(of: topic, admin: admin)
+        var letters: [(letter: DeadLetter, partition: Int32, offset: Int64)] = []
+        var problems: [String] = []
+        try await readToEnd(partitions, admin: admin) { record in
+            guard record.value != nil else { return }
+            do {
+                letters.append((try environment.codec.decode(DeadLetter.self, record: record), record.partition, record.offset))
+            } catch {
+                problems.append("\(record.topic)[\(record.partition)]@\(record.offset): \(error)")
+            }
+        }
+        letters.sort { ($0.letter.failedAt, $0.letter.sourceTopic, $0.letter.offset) < ($1.letter.failedAt, $1.letter.sourceTopic, $1.letter.offset) }
+        for (letter, partition, offset) in letters {
+            console.output(isJSON ? String(decoding: try environment.codec.encode(letter), as: UTF8.self)
+                                  : DeadLetterLine.render(letter, partition: partition, offset: offset))
+        }
+        for problem in problems { console.error("warning: undecodable dead letter at \(problem)") }
+        if !isJSON { console.error("\(letters.count) dead letter\(letters.count == 1 ? "" : "s") in \(topic)") }
+        return Self.success
+    }
+
+    // MARK: reading
+
+    func partitions(of topic: String, admin: KafkaAdmin) async throws -> [TopicPartition] {
+        guard try await admin.listTopics()[topic] != nil else { throw LeadControlError.missingTopic(topic) }
+        return try await admin.partitions(of: topic)
+    }
+
+    /// Reads `partitions` from the beginning up to the high watermarks they had when called.
+    ///
+    /// A compacted partition may lack its last offsets; after five idle seconds past the last
+    /// record seen, the read counts as complete.
+    func readToEnd(
+        _ partitions: [TopicPartition], admin: KafkaAdmin, _ body: (ConsumerRecord) throws -> Void
+    ) async throws {
+        let ends = try await admin.watermarks(partitions)
+        var remaining = Set(partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
+        guard !remaining.isEmpty else { return }
+        let reader = try KafkaConsumer(
+            configuration: environment.kafka,
+            startingAt: Dictionary(uniqueKeysWithValues: remaining.map { ($0, KafkaConsumer.beginning) }),
+            properties: ["fetch.wait.max.ms": "50"])
+        let clock = ContinuousClock()
+        let deadline = clock.now + readTimeout
+        var lastProgress = clock.now
+        var hasSeenRecord = false
+        do {
+            while !remaining.isEmpty {
+                if clock.now >= deadline {
+                    throw LeadControlError.timedOut(
+                        "reading \(remaining.sorted().map(\.description).joined(separator: ", ")) to its end")
+                }
+                let records = try await reader.poll(maxRecords: 1000, timeoutMilliseconds: 200)
+                if records.isEmpty {
+                    if hasSeenRecord && clock.now - lastProgress > .seconds(5) { break }
+                    continue
+                }
+                hasSeenRecord = true
+                lastProgress = clock.now
+                for record in records {
+                    guard let high = ends[record.topicPartition]?.high, record.offset < high else { continue }
+                    try body(record)
+                    if record.offset + 1 >= high { remaining.remove(record.topicPartition) }
+                }
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+    }
+}
+
+/// Pretty-printed JSON with sorted keys.
+func prettyJSON(_ bytes: [UInt8]) throws -> String {
+    let object = try JSONSerialization.jsonObject(with: Data(bytes))
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// `text` padded with spaces to `width` characters.
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}

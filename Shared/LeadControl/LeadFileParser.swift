@@ -1,0 +1,312 @@
+import Foundation
+import LeadModel
+
+/// One non-blank line (CSV: one row) of a lead file, parsed and validated.
+public struct LeadLine: Sendable, Hashable {
+    /// 1-based line number where the line (or CSV row) starts; the CSV header is line 1.
+    public var lineNumber: Int
+    /// The line as written (a CSV row spanning lines keeps its line breaks).
+    public var raw: String
+    /// The lead id, when the line names one (even when the line is invalid): the record key.
+    public var key: String?
+    /// The validated lead, or why the line is not one.
+    public var result: Result<LeadDiscovered, LeadLineError>
+
+    /// Creates a parsed line.
+    public init(lineNumber: Int, raw: String, key: String?, result: Result<LeadDiscovered, LeadLineError>) {
+        self.lineNumber = lineNumber
+        self.raw = raw
+        self.key = key
+        self.result = result
+    }
+
+    /// The lead, when the line is valid.
+    public var lead: LeadDiscovered? { try? result.get() }
+
+    /// Why the line is invalid, or nil.
+    public var error: LeadLineError? {
+        if case .failure(let error) = result { return error }
+        return nil
+    }
+}
+
+/// Why one line of a lead file is not a valid lead.
+public struct LeadLineError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A sentence naming the field and what to change.
+    public let reason: String
+    /// Creates an error.
+    public init(_ reason: String) { self.reason = reason }
+    /// The reason.
+    public var description: String { reason }
+}
+
+/// A lead file that cannot be read at all (as opposed to single bad lines).
+public struct LeadFileError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong with the file.
+    public let description: String
+    /// Creates an error.
+    public init(_ description: String) { self.description = description }
+}
+
+/// Reads leads from JSON Lines or CSV text, validating every line with
+/// ``LeadDiscovered/validate()``.
+///
+/// JSON Lines: each non-blank line is a ``LeadDiscovered`` in its wire form; `schema`, `version`
+/// and `discoveredAt` may be left out (the given `now` is used for the date).
+///
+/// CSV (RFC 4180: quoted fields may hold commas, doubled quotes and line breaks): a header row
+/// naming the columns in any order. Required: `lead_id`, `account_id`, `offer_id`, `search_id`,
+/// `name`. Optional: `source` (default `csv-import`), `linkedin_url`, `x_url`, `mode` (default
+/// `full`), `reenrich_types` (`linkedin;x;activity`, separated by `;`, `|` or `,`),
+/// `discovered_at` (ISO-8601; default `now`). An unknown column fails the whole file, so a
+/// misspelt column cannot drop data silently.
+public enum LeadFileParser {
+    /// The CSV columns, in the documented order.
+    public static let csvColumns = [
+        "lead_id", "account_id", "offer_id", "search_id", "source", "name", "linkedin_url", "x_url", "mode",
+    ]
+    /// Optional extra CSV columns.
+    public static let optionalCSVColumns = ["reenrich_types", "discovered_at"]
+    static let requiredCSVColumns: Set<String> = ["lead_id", "account_id", "offer_id", "search_id", "name"]
+
+    /// Parses `text` in `format`.
+    /// - Throws: ``LeadFileError`` when the file as a whole is unusable (CSV header problems).
+    public static func parse(_ text: String, format: LeadFileFormat, now: Date) throws(LeadFileError) -> [LeadLine] {
+        switch format {
+        case .jsonl: parseJSONLines(text, now: now)
+        case .csv: try parseCSV(text, now: now)
+        }
+    }
+
+    // MARK: JSON Lines
+
+    /// Parses JSON Lines; blank lines are skipped.
+    public static func parseJSONLines(_ text: String, now: Date) -> [LeadLine] {
+        var lines: [LeadLine] = []
+        let codec = MessageCodec()
+        for (index, rawLine) in splitLines(text).enumerated() {
+            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : rawLine
+            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            lines.append(parseJSONLine(line, lineNumber: index + 1, now: now, codec: codec))
+        }
+        return lines
+    }
+
+    private static func parseJSONLine(_ line: String, lineNumber: Int, now: Date, codec: MessageCodec) -> LeadLine {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
+        } catch {
+            return LeadLine(lineNumber: lineNumber, raw: line, key: nil,
+                            result: .failure(LeadLineError("malformed JSON: \(describeJSONError(error))")))
+        }
+        guard var fields = object as? [String: Any] else {
+            return LeadLine(lineNumber: lineNumber, raw: line, key: nil,
+                            result: .failure(LeadLineError("the line is JSON but not an object")))
+        }
+        let key = (fields["leadID"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        if fields["schema"] == nil { fields["schema"] = LeadDiscovered.schemaName }
+        if fields["version"] == nil { fields["version"] = LeadDiscovered.schemaVersion }
+        if fields["discoveredAt"] == nil || fields["discoveredAt"] is NSNull { fields["discoveredAt"] = ISO8601.format(now) }
+        let result: Result<LeadDiscovered, LeadLineError>
+        do {
+            let bytes = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            result = .success(try codec.decode(LeadDiscovered.self, from: Array(bytes)))
+        } catch let error as DecodeError {
+            result = .failure(LeadLineError(reason(for: error)))
+        } catch {
+            result = .failure(LeadLineError("cannot read the line: \(error)"))
+        }
+        return LeadLine(lineNumber: lineNumber, raw: line, key: key, result: result)
+    }
+
+    /// The decode error without the codec's generic "invalid content:" prefix for rule errors.
+    private static func reason(for error: DecodeError) -> String {
+        if case .invalidContent(let text) = error { return text }
+        return error.description
+    }
+
+    private static func describeJSONError(_ error: any Error) -> String {
+        let nsError = error as NSError
+        return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
+    }
+
+    /// Splits on `\n` keeping empty lines, so indices are line numbers.
+    private static func splitLines(_ text: String) -> [String] {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    // MARK: CSV
+
+    /// Parses CSV with a header row; blank rows are skipped.
+    public static func parseCSV(_ text: String, now: Date) throws(LeadFileError) -> [LeadLine] {
+        let rows = try CSVReader.rows(text)
+        guard let header = rows.first(where: { !$0.isBlank }) else {
+            throw LeadFileError("the CSV file is empty; expected a header row: \(csvColumns.joined(separator: ","))")
+        }
+        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let known = Set(csvColumns + optionalCSVColumns)
+        if let unknown = columns.first(where: { !known.contains($0) }) {
+            throw LeadFileError(
+                "line \(header.lineNumber): unknown column \"\(unknown)\"; known columns: \((csvColumns + optionalCSVColumns).joined(separator: ", "))")
+        }
+        if let repeated = columns.first(where: { name in columns.filter { $0 == name }.count > 1 }) {
+            throw LeadFileError("line \(header.lineNumber): column \"\(repeated)\" appears twice")
+        }
+        let missing = requiredCSVColumns.subtracting(columns).sorted()
+        if !missing.isEmpty {
+            throw LeadFileError("line \(header.lineNumber): the header lacks column(s) \(missing.joined(separator: ", "))")
+        }
+        var lines: [LeadLine] = []
+        for row in rows where row.lineNumber > header.lineNumber && !row.isBlank {
+            lines.append(parseCSVRow(row, columns: columns, now: now))
+        }
+        return lines
+    }
+
+    private static func parseCSVRow(_ row: CSVReader.Row, columns: [String], now: Date) -> LeadLine {
+        var values: [String: String] = [:]
+        for (column, field) in zip(columns, row.fields) {
+            let trimmed = field.trimmingCharacters(in: .whitespaces)
+            if !trimmed.isEmpty { values[column] = trimmed }
+        }
+        let key = values["lead_id"]
+        func failure(_ reason: String) -> LeadLine {
+            LeadLine(lineNumber: row.lineNumber, raw: row.raw, key: key, result: .failure(LeadLineError(reason)))
+        }
+        if row.fields.count != columns.count {
+            return failure("has \(row.fields.count) fields but the header has \(columns.count) columns")
+        }
+        for column in csvColumns where requiredCSVColumns.contains(column) && values[column] == nil {
+            return failure("\(column) is empty")
+        }
+        let source: LeadSource
+        if let text = values["source"] {
+            guard let parsed = LeadSource(rawValue: text.lowercased()) else {
+                return failure("source \"\(text)\" is not one of \(LeadSource.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            source = parsed
+        } else {
+            source = .csvImport
+        }
+        var mode = ModeName.full
+        if let text = values["mode"] {
+            guard let parsed = ModeName(rawValue: text.lowercased()) else {
+                return failure("mode \"\(text)\" is not one of \(ModeName.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            mode = parsed
+        }
+        var types: [ReEnrichType]?
+        if let text = values["reenrich_types"] {
+            var parsed: [ReEnrichType] = []
+            for part in text.split(whereSeparator: { ";|,".contains($0) }) {
+                let name = part.trimmingCharacters(in: .whitespaces).lowercased()
+                guard let type = ReEnrichType(rawValue: name) else {
+                    return failure("reenrich_types: \"\(name)\" is not one of linkedin, x, activity")
+                }
+                parsed.append(type)
+            }
+            types = parsed
+        }
+        var discoveredAt = now
+        if let text = values["discovered_at"] {
+            guard let date = ISO8601.parse(text) else {
+                return failure("discovered_at \"\(text)\" is not an ISO-8601 date-time such as 2025-01-31T12:00:00Z")
+            }
+            discoveredAt = date
+        }
+        let lead = LeadDiscovered(
+            leadID: LeadID(values["lead_id"]!), accountID: AccountID(values["account_id"]!),
+            offerID: OfferID(values["offer_id"]!), sourceSearchID: SearchID(values["search_id"]!), source: source,
+            name: values["name"]!, linkedinURL: values["linkedin_url"], xURL: values["x_url"], mode: mode,
+            reEnrichTypes: types, discoveredAt: discoveredAt)
+        do {
+            try lead.validate()
+        } catch {
+            return failure(error.description)
+        }
+        return LeadLine(lineNumber: row.lineNumber, raw: row.raw, key: key, result: .success(lead))
+    }
+}
+
+/// An RFC 4180 reader that remembers where each row starts.
+enum CSVReader {
+    struct Row {
+        /// 1-based line of the row's first character.
+        var lineNumber: Int
+        var fields: [String]
+        var raw: String
+        var isBlank: Bool { fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+    }
+
+    static func rows(_ text: String) throws(LeadFileError) -> [Row] {
+        var rows: [Row] = []
+        var fields: [String] = []
+        var field = ""
+        var raw = ""
+        var isQuoted = false
+        var wasQuoted = false
+        var line = 1
+        var rowStart = 1
+        var characters = Array(text.unicodeScalars)
+        if characters.first == "\u{FEFF}" { characters.removeFirst() }  // a byte-order mark
+        var index = 0
+
+        func endRow() {
+            fields.append(field)
+            rows.append(Row(lineNumber: rowStart, fields: fields, raw: raw))
+            fields = []
+            field = ""
+            raw = ""
+            wasQuoted = false
+        }
+
+        while index < characters.count {
+            let c = characters[index]
+            index += 1
+            if isQuoted {
+                if c == "\"" {
+                    if index < characters.count && characters[index] == "\"" {
+                        field.unicodeScalars.append("\"")
+                        raw += "\"\""
+                        index += 1
+                    } else {
+                        isQuoted = false
+                        raw += "\""
+                    }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.unicodeScalars.append(c)
+                    raw.unicodeScalars.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where field.trimmingCharacters(in: .whitespaces).isEmpty && !wasQuoted:
+                isQuoted = true
+                wasQuoted = true
+                field = ""
+                raw += "\""
+            case ",":
+                fields.append(field)
+                field = ""
+                wasQuoted = false
+                raw += ","
+            case "\r" where index < characters.count && characters[index] == "\n":
+                continue
+            case "\n":
+                endRow()
+                line += 1
+                rowStart = line
+            default:
+                field.unicodeScalars.append(c)
+                raw.unicodeScalars.append(c)
+            }
+        }
+        if isQuoted {
+            throw LeadFileError("line \(rowStart): a quoted field is not closed before the end of the file")
+        }
+        if !field.isEmpty || !fields.isEmpty || !raw.isEmpty { endRow() }
+        return rows
+    }
+}

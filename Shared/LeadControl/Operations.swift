@@ -1,0 +1,210 @@
+import Foundation
+import Kafka
+import LeadModel
+import PipelineServices
+
+/// The operator's commands: progress, consumer lag, dead-letter replay and billing pause/resume.
+extension LeadControl {
+    // MARK: progress
+
+    /// Prints the latest progress snapshot per search (only `searchID` when given) and the
+    /// per-account sums. With `isWatching`, follows the progress topic and redraws a bar per
+    /// search until every shown search is completed; the process's interrupt ends it earlier.
+    public func progress(searchID: SearchID?, isWatching: Bool, isJSON: Bool) async throws -> Int32 {
+        let topic = environment.topics.progress
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await partitions(of: topic, admin: admin)
+        var latest: [SearchID: ProgressSnapshot] = [:]
+        var problems = 0
+        let apply = { (record: ConsumerRecord) in
+            guard let key = record.keyString else { return }
+            guard record.value != nil else {
+                latest[SearchID(key)] = nil  // a tombstone: the search was forgotten
+                return
+            }
+            do {
+                let snapshot = try environment.codec.decode(ProgressSnapshot.self, record: record)
+                latest[snapshot.searchID] = snapshot
+            } catch {
+                problems += 1
+            }
+        }
+        let ends = try await admin.watermarks(partitions)
+        try await readToEnd(partitions, admin: admin, apply)
+        if problems > 0 { console.error("warning: skipped \(problems) undecodable progress record\(problems == 1 ? "" : "s")") }
+        var report = ProgressReport(latest: Array(latest.values), searchID: searchID)
+        guard isWatching else {
+            console.output(isJSON ? try report.renderJSON() : report.renderTable())
+            if let searchID, report.searches.isEmpty {
+                console.error("no progress for search \(searchID) in \(topic)")
+                return Self.failure
+            }
+            return Self.success
+        }
+
+        // Follow from where the read to the end stopped.
+        let follower = try KafkaConsumer(
+            configuration: environment.kafka,
+            startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, ends[$0]?.high ?? KafkaConsumer.beginning) }),
+            properties: ["fetch.wait.max.ms": "100"])
+        var previousLineCount = 0
+        var drawn: ProgressReport?
+        do {
+            while !Task.isCancelled {
+                if report != drawn {
+                    if isJSON {
+                        console.output(try report.renderJSON())
+                    } else {
+                        let frame = report.renderBars()
+                        // On a terminal, move up over the previous frame and clear it.
+                        let prefix = isTerminal && previousLineCount > 0 ? "\u{1B}[\(previousLineCount)F\u{1B}[J" : ""
+                        console.output(prefix + frame)
+                        previousLineCount = frame.split(separator: "\n", omittingEmptySubsequences: false).count
+                    }
+                    drawn = report
+                }
+                if report.isEverySearchCompleted { break }
+                for record in try await follower.poll(maxRecords: 1000, timeoutMilliseconds: 500) {
+                    apply(record)
+                }
+                report = ProgressReport(latest: Array(latest.values), searchID: searchID)
+            }
+        } catch {
+            await follower.close()
+            throw error
+        }
+        await follower.close()
+        if !isJSON { console.output(report.renderTable()) }
+        return Self.success
+    }
+
+    // MARK: lag
+
+    /// Prints the lag of every pipeline group (``PipelineGroup/all(_:)``); returns 1 when
+    /// `maxLag` is given and a group's total lag is above it.
+    public func lag(isJSON: Bool, maxLag: Int64?) async throws -> Int32 {
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        var groups: [LagReport.Group] = []
+        for group in PipelineGroup.all(environment.topics) {
+            let measured = try await admin.lag(group: group.group, topics: group.topics)
+            groups.append(LagReport.Group(group: group.group, partitions: measured.map(LagReport.Partition.init)))
+        }
+        let report = LagReport(groups: groups)
+        console.output(isJSON ? try report.renderJSON() : report.renderTable())
+        if let maxLag {
+            let over = report.groups(above: maxLag)
+            for group in over { console.error("group \(group.group): total lag \(group.totalLag) is above \(maxLag)") }
+            if !over.isEmpty { return Self.failure }
+        }
+        return Self.success
+    }
+
+    // MARK: dead-letter replay
+
+    /// Re-publishes the selected dead letters to their source topics with their original keys
+    /// (and the value of `replacementPath` instead of the original, when given). Every record is
+    /// acknowledged before this returns.
+    public func replayDeadLetters(_ selection: DeadLetterSelection, replacementPath: String?) async throws -> Int32 {
+        let topic = environment.topics.deadLetters
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await partitions(of: topic, admin: admin)
+        var found: [(position: TopicPartition, offset: Int64, letter: DeadLetter)] = []
+        var problems: [String] = []
+        try await readToEnd(partitions, admin: admin) { record in
+            guard record.value != nil else { return }
+            if case .one(let partition, let offset) = selection {
+                guard record.offset == offset, partition == nil || partition == record.partition else { return }
+            }
+            do {
+                found.append((record.topicPartition, record.offset, try environment.codec.decode(DeadLetter.self, record: record)))
+            } catch {
+                problems.append("\(record.partition)@\(record.offset): \(error)")
+            }
+        }
+        for problem in problems { console.error("warning: undecodable dead letter at \(problem)") }
+        if case .one(let partition, let offset) = selection {
+            let name = partition.map { "\($0)@\(offset)" } ?? String(offset)
+            if found.isEmpty {
+                console.error("no dead letter at \(name) in \(topic); `leadctl dead-letters list` shows PARTITION@OFFSET")
+                return Self.failure
+            }
+            if found.count > 1 {
+                let places = found.map { "\($0.position.partition)@\($0.offset)" }.joined(separator: ", ")
+                console.error("offset \(offset) names several dead letters (\(places)); give PARTITION@OFFSET")
+                return Self.failure
+            }
+        }
+        let replacement = try replacementPath.map { Array(try readText($0).utf8) }
+        var records: [ProducerRecord] = []
+        for (position, offset, letter) in found {
+            guard let value = replacement ?? letter.original else {
+                console.error("dead letter \(position.partition)@\(offset): original value is corrupt base64; replay it with --file")
+                return Self.failure
+            }
+            // A dead letter without a key had none; one whose key base64 is corrupt is refused.
+            var key: [UInt8]?
+            if let encoded = letter.originalKeyBase64 {
+                guard let decoded = Data(base64Encoded: encoded) else {
+                    console.error("dead letter \(position.partition)@\(offset): original key is corrupt base64")
+                    return Self.failure
+                }
+                key = Array(decoded)
+            }
+            records.append(ProducerRecord(topic: letter.sourceTopic, key: key, value: value,
+                                          headers: Self.schemaHeaders(of: value)))
+        }
+        try await send(records)
+        for ((position, offset, letter), record) in zip(found, records) {
+            console.output("replayed \(position.partition)@\(offset) to \(letter.sourceTopic) "
+                + "(key \(record.key.map { String(decoding: $0, as: UTF8.self) } ?? "none"), \(record.value?.count ?? 0) bytes"
+                + (replacement == nil ? "" : ", from \(replacementPath ?? "")") + ")")
+        }
+        console.error("replayed \(records.count) dead letter\(records.count == 1 ? "" : "s")")
+        return Self.success
+    }
+
+    /// The schema headers a record of `value` would have had: taken from the value's `schema`
+    /// and `version` fields when it is such a JSON object, else none (readers accept both).
+    static func schemaHeaders(of value: [UInt8]) -> [KafkaHeader] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(value)) as? [String: Any],
+              let schema = object["schema"] as? String, let version = object["version"] as? Int else { return [] }
+        return [KafkaHeader(key: MessageHeaders.schema, string: schema), KafkaHeader(key: MessageHeaders.version, string: String(version))]
+    }
+
+    // MARK: billing
+
+    /// Reads the account's latest configuration, sets its billing state and publishes it.
+    /// Returns 1 when the account has none.
+    public func setBilling(accountID: AccountID, to state: BillingState) async throws -> Int32 {
+        let topic = environment.topics.accounts
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await partitions(of: topic, admin: admin)
+        var current: AccountConfig?
+        var problems: [String] = []
+        try await readToEnd(partitions, admin: admin) { record in
+            guard record.keyString == accountID.rawValue else { return }
+            guard record.value != nil else {
+                current = nil
+                return
+            }
+            do {
+                current = try environment.codec.decode(AccountConfig.self, record: record)
+            } catch {
+                problems.append("\(record.partition)@\(record.offset): \(error)")
+            }
+        }
+        for problem in problems { console.error("warning: skipped an undecodable account record at \(problem)") }
+        guard var account = current else {
+            console.error("no configuration for account \(accountID) in \(topic); publish one with `leadctl account put`")
+            return Self.failure
+        }
+        let verb = state == .paused ? "paused" : "resumed"
+        if account.billingState == state {
+            console.output("billing of account \(accountID) is already \(state.rawValue); nothing published")
+            return Self.success
+        }
+        account.billingState = state
+        account.updatedAt = now()
+        return try await publishConfiguration(account, topic: topic, key: accountID.rawValue, what: "billing \(verb) for account \(accountID)")
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import LeadModel
+
+/// The text `leadctl show` prints for a ``LeadState``.
+public enum LeadStateReport {
+    /// The state of one phase of the current run's plan.
+    public static func phaseState(_ state: LeadState, index: Int) -> String {
+        let phase = state.plan[index]
+        if index < state.phaseIndex {
+            if let skip = state.profile.skippedPhases.last(where: { $0.phase == phase }) {
+                return "skipped: \(skip.reason)"
+            }
+            return "done"
+        }
+        guard index == state.phaseIndex else { return "pending" }
+        switch state.status {
+        case .billingPaused: return "waiting: billing paused"
+        case .outsideOutreachWindow: return "waiting: outside the outreach window"
+        case .pending: return "queued"
+        case .ready: return "done"
+        case .processing: break
+        }
+        guard let inFlight = state.inFlight, inFlight.phase == phase else { return "starting" }
+        if inFlight.isBackingOff {
+            return "backing off, attempt \(inFlight.attempt) at \(ISO8601.format(inFlight.deadline))"
+        }
+        return "running, attempt \(inFlight.attempt), times out at \(ISO8601.format(inFlight.deadline))"
+    }
+
+    /// Several lines: header, plan, profile summary, scores and history.
+    public static func render(_ state: LeadState) -> String {
+        var lines: [String] = []
+        let profile = state.profile
+        lines.append("lead \(state.leadID): \(profile.name)")
+        lines.append("  status    \(state.status.rawValue)")
+        lines.append("  run       \(state.runID)")
+        lines.append("  mode      \(state.mode)")
+        lines.append("  account   \(state.lead.accountID)   offer \(state.lead.offerID)   search \(state.lead.sourceSearchID)   source \(state.lead.source.rawValue)")
+        lines.append("  created   \(ISO8601.format(state.createdAt))   updated \(ISO8601.format(state.updatedAt))"
+            + (state.readyAt.map { "   ready \(ISO8601.format($0))" } ?? ""))
+        lines.append("")
+        lines.append("plan:")
+        for index in state.plan.indices {
+            let marker = index == state.phaseIndex ? "→" : " "
+            lines.append("  \(marker) \(pad(state.plan[index].rawValue, 9)) \(phaseState(state, index: index))")
+        }
+        lines.append("")
+        lines.append("profile:")
+        lines.append("  name      \(profile.name)")
+        if let linkedin = profile.linkedin {
+            lines.append("  title     \(linkedin.jobTitle)")
+            if !linkedin.location.isEmpty { lines.append("  location  \(linkedin.location)") }
+        }
+        if let companyLine = companySummary(profile) { lines.append("  company   \(companyLine)") }
+        if let url = profile.linkedinURL { lines.append("  linkedin  \(url)" + outcomeSuffix(profile.linkedinOutcome)) }
+        if let url = profile.xURL { lines.append("  x         \(url)" + outcomeSuffix(profile.xOutcome)) }
+        if let x = profile.x {
+            lines.append("  x stats   @\(x.username): \(x.followersCount) followers, \(x.followingCount) following"
+                + (x.isVerified ? ", verified" : "") + (x.canDM ? ", open DMs" : ""))
+        }
+        if let activity = profile.activity {
+            lines.append("  activity  \(activity.posts.count) recent post\(activity.posts.count == 1 ? "" : "s"), "
+                + "\(activity.orbit.count) orbit target\(activity.orbit.count == 1 ? "" : "s")"
+                + (profile.signalDate.map { ", signal date \(ISO8601.format($0))" } ?? "")
+                + outcomeSuffix(profile.activityOutcome))
+        }
+        if let scores = profile.scores {
+            lines.append("  scores    fit \(scores.fit), intent \(scores.intent), timing \(scores.timing), composite \(scores.composite)")
+            lines.append("  buyer     \(scores.buyerState.rawValue): \(scores.stateReason)")
+            for (label, reasons) in [("fit", scores.fitReasons), ("intent", scores.intentReasons), ("timing", scores.timingReasons)]
+            where !reasons.isEmpty {
+                lines.append("  \(pad(label, 9)) " + reasons.map(\.description).joined(separator: "; "))
+            }
+        } else {
+            lines.append("  buyer     \(profile.buyerState.rawValue)")
+        }
+        lines.append("")
+        lines.append("history:")
+        if state.history.isEmpty { lines.append("  (none)") }
+        for entry in state.history {
+            let phase = entry.phase?.rawValue ?? "-"
+            let attempt = entry.attempt.map(String.init) ?? "-"
+            lines.append("  \(ISO8601.format(entry.at))  \(pad(entry.kind.rawValue, 16)) \(pad(phase, 9)) \(pad(attempt, 3)) \(entry.detail ?? "")"
+                .trimmingCharacters(in: .whitespaces))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func companySummary(_ profile: EnrichedProfile) -> String? {
+        guard let name = profile.company?.name ?? profile.linkedin?.company else { return nil }
+        var parts: [String] = []
+        if let company = profile.company {
+            if let employees = company.employeeCount { parts.append("\(employees) employees") }
+            if let revenue = company.revenueUSD { parts.append("$\(formatMoney(revenue)) revenue") }
+            if let industry = company.industry { parts.append(industry) }
+        }
+        return parts.isEmpty ? name : "\(name) (\(parts.joined(separator: ", ")))"
+    }
+
+    private static func formatMoney(_ amount: Int) -> String {
+        switch amount {
+        case 1_000_000_000...: String(format: "%.1fB", Double(amount) / 1e9)
+        case 1_000_000...: String(format: "%.0fM", Double(amount) / 1e6)
+        case 1_000...: String(format: "%.0fK", Double(amount) / 1e3)
+        default: String(amount)
+        }
+    }
+
+    private static func outcomeSuffix(_ outcome: PlatformOutcome?) -> String {
+        guard let outcome else { return "" }
+        if case .succeeded = outcome { return "" }
+        return " (\(outcome))"
+    }
+}
+
+/// The line `leadctl pool tail` prints for a ``LeadPoolEntry``.
+public enum LeadPoolLine {
+    /// `lead-1  Jane Doe  VP of Demand Generation @ Acme SaaS  fit 87 intent 72 timing 65 active  (acct-1/offer-1)`.
+    public static func render(_ entry: LeadPoolEntry) -> String {
+        let profile = entry.profile
+        var parts = [entry.leadID.rawValue, profile.name]
+        switch (entry.role, entry.company) {
+        case (let role?, let company?): parts.append("\(role) @ \(company)")
+        case (let role?, nil): parts.append(role)
+        case (nil, let company?): parts.append("@ \(company)")
+        case (nil, nil): break
+        }
+        if let scores = profile.scores {
+            parts.append("fit \(scores.fit) intent \(scores.intent) timing \(scores.timing) \(scores.buyerState.rawValue)")
+        } else {
+            parts.append(profile.buyerState.rawValue)
+        }
+        parts.append("(\(entry.accountID)/\(entry.offerID), \(ISO8601.format(entry.finishedAt)))")
+        return parts.joined(separator: "  ")
+    }
+}
+
+/// The line `leadctl dead-letters list` prints for a ``DeadLetter``.
+public enum DeadLetterLine {
+    /// `2025-… topic[3]@42 coordinator: reason | original: {"leadID": …`.
+    public static func render(_ letter: DeadLetter) -> String {
+        let original = letter.original.map { String(decoding: $0, as: UTF8.self) } ?? "(corrupt base64)"
+        let flattened = original.replacingOccurrences(of: "\n", with: " ")
+        let preview = flattened.count > 80 ? String(flattened.prefix(80)) + "…" : flattened
+        return "\(ISO8601.format(letter.failedAt))  \(letter.sourceTopic)[\(letter.partition)]@\(letter.offset)  "
+            + "\(letter.service): \(letter.reason)  | original: \(preview)"
+    }
+
+    /// The line `dead-letters list` prints: the dead letter's place in the dead letters topic
+    /// (`PARTITION@OFFSET`, what `dead-letters replay` takes), then ``render(_:)``.
+    public static func render(_ letter: DeadLetter, partition: Int32, offset: Int64) -> String {
+        "\(partition)@\(offset)  " + render(letter)
+    }
+}

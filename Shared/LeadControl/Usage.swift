@@ -1,0 +1,270 @@
+/// The usage texts of `leadctl` and its commands, defined once.
+public enum Usage {
+    static let connection = """
+        Connection (every command):
+          --bootstrap HOST:PORT[,...]  overrides KAFKA_BOOTSTRAP_SERVERS (default 127.0.0.1:9092)
+          --namespace NS               overrides PIPELINE_NAMESPACE (topic prefix "NS.")
+        Other settings come from the environment: PIPELINE_PARTITIONS, KAFKA_PROPERTY_*, KAFKA_PROPERTIES_FILE.
+        """
+
+    /// `leadctl help`.
+    public static let general = """
+        leadctl: the operator's and upstream's command line of the lead enrichment pipeline.
+
+        Usage: leadctl COMMAND [OPTIONS]
+
+        Commands:
+          topics create                          create every topic of the namespace
+          topics delete --yes                    delete every topic of a (test) namespace
+          publish --file PATH                    publish leads from JSON Lines or CSV
+          publish --synthetic N                  publish N deterministic synthetic leads
+          account put --file PATH                publish an account configuration
+          account sample                         print a sample account configuration
+          offer put --file PATH                  publish an offer configuration
+          offer sample                           print a sample offer configuration
+          search total --search S --account A --total N
+                                                 declare how many leads a search produced
+          reenrich LEAD_ID --types linkedin,x,activity
+                                                 refresh parts of a lead
+          show LEAD_ID [--json]                  the coordinator's state of a lead
+          pool tail [--from-beginning] [--count N] [--json]
+                                                 follow the lead pool
+          dead-letters list [--json]             list dead letters
+          dead-letters replay P@O|--all [--file PATH]
+                                                 re-publish dead letters to their source topic
+          progress [--search S] [--watch] [--json]
+                                                 per-search and per-account progress
+          lag [--json] [--max-lag N]             consumer lag of every pipeline group
+          billing pause|resume --account A       stop or restart paid phases of an account
+          help [COMMAND]                         this text, or a command's usage
+
+        \(connection)
+
+        Exit status: 0 success, 1 failure, 2 usage error.
+        """
+
+    /// `leadctl topics create`.
+    public static let topicsCreate = """
+        Usage: leadctl topics create
+
+        Creates every topic of the pipeline in the namespace (existing topics with the right
+        partition count are kept) and prints each topic with its partition count.
+
+        \(connection)
+        """
+
+    /// `leadctl topics delete`.
+    public static let topicsDelete = """
+        Usage: leadctl topics delete --yes [--namespace NS]
+
+        Deletes every topic of the namespace, for test and demo namespaces. Refuses to run
+        without a namespace (from --namespace or PIPELINE_NAMESPACE), so the unprefixed
+        production topics cannot be deleted by this command.
+
+        \(connection)
+        """
+
+    /// `leadctl publish`.
+    public static let publish = """
+        Usage: leadctl publish --file PATH [--format jsonl|csv] [--publish-invalid]
+               leadctl publish --synthetic N [--account A] [--offer O] [--search S]
+                               [--mode full|scoring-only|enrich-only|no-op] [--seed S]
+
+        Publishes leads to the input topic (lead.discovered, keyed by lead id), in batches.
+
+        --file PATH        JSON Lines (.jsonl, .ndjson, .json): one lead.discovered object per line;
+                           "schema", "version" and "discoveredAt" may be left out (now is used).
+                           CSV (.csv): a header row, then one lead per row. Columns:
+                             lead_id,account_id,offer_id,search_id,source,name,linkedin_url,x_url,mode
+                           (source defaults to csv-import, mode to full; optional columns
+                           reenrich_types (e.g. "linkedin;x") and discovered_at (ISO-8601)).
+                           "-" reads standard input.
+        --format F         jsonl or csv, when the extension does not say.
+        --publish-invalid  also send invalid lines as they are (to exercise dead letters).
+        --synthetic N      N plausible leads: a mix of LinkedIn-only, X-only and both, mixed sources.
+        --account A        default acct-demo        --offer O   default offer-demo
+        --search S         default search-synthetic-<seed>
+        --mode M           default full             --seed S    default 1 (same seed, same leads)
+
+        Every lead is validated first; invalid lines are reported with their line number and
+        reason and not published. Exit status 1 when any line was invalid.
+
+        \(connection)
+        """
+
+    /// `leadctl account put`.
+    public static let accountPut = """
+        Usage: leadctl account put --file PATH
+
+        Publishes an account configuration (account.config; billing state, outreach window,
+        autopilot rule) to the accounts topic, keyed by account id. "schema", "version" and
+        "updatedAt" may be left out. Start from `leadctl account sample`.
+
+        \(connection)
+        """
+
+    /// `leadctl account sample`.
+    public static let accountSample = """
+        Usage: leadctl account sample
+
+        Prints a sample account configuration to edit and publish with `leadctl account put`.
+        """
+
+    /// `leadctl offer put`.
+    public static let offerPut = """
+        Usage: leadctl offer put --file PATH
+
+        Publishes an offer configuration (offer.config; ideal customer profile, pain points,
+        competitors, signal likelihood) to the offers topic, keyed by offer id. "schema",
+        "version" and "updatedAt" may be left out. Start from `leadctl offer sample`.
+
+        \(connection)
+        """
+
+    /// `leadctl offer sample`.
+    public static let offerSample = """
+        Usage: leadctl offer sample
+
+        Prints a sample offer configuration to edit and publish with `leadctl offer put`.
+        """
+
+    /// `leadctl search total`.
+    public static let searchTotal = """
+        Usage: leadctl search total --search S --account A --total N
+
+        Declares that search S of account A produced N leads in total (search.total-declared,
+        keyed by search id), so progress can report the search as completed.
+
+        \(connection)
+        """
+
+    /// `leadctl reenrich`.
+    public static let reEnrich = """
+        Usage: leadctl reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO]
+
+        Asks the coordinator to refresh the given parts of a lead (lead.reenrich.requested on the
+        input topic, keyed by lead id). --requested-by defaults to $USER.
+
+        \(connection)
+        """
+
+    /// `leadctl show`.
+    public static let show = """
+        Usage: leadctl show LEAD_ID [--json]
+
+        Reads the lead's partition of the lead state topic up to its end and prints the latest
+        state: status, run, mode, plan with phase states, profile summary, scores and history.
+        --json prints the state record as JSON. Exit status 1 when the lead has no state.
+
+        \(connection)
+        """
+
+    /// `leadctl pool tail`.
+    public static let poolTail = """
+        Usage: leadctl pool tail [--from-beginning] [--count N] [--timeout SECONDS] [--json]
+
+        Follows the lead pool and prints one line per finished lead (or its JSON with --json).
+        Starts at the end unless --from-beginning; stops after N leads with --count, or after
+        SECONDS with --timeout; otherwise runs until interrupted.
+
+        \(connection)
+        """
+
+    /// `leadctl dead-letters list`.
+    public static let deadLettersList = """
+        Usage: leadctl dead-letters list [--json]
+
+        Reads the dead letters topic to its end and prints, per record, its place in that topic
+        (PARTITION@OFFSET, for `dead-letters replay`), where it came from
+        (topic, partition, offset), the service, the time, the reason and the start of the
+        original value. --json prints each dead letter as one JSON line.
+
+        \(connection)
+        """
+
+    /// `leadctl dead-letters replay`.
+    public static let deadLettersReplay = """
+        Usage: leadctl dead-letters replay PARTITION@OFFSET [--file PATH]
+               leadctl dead-letters replay --all
+
+        Re-publishes dead letters to the topic they came from, with their original key, so the
+        pipeline reads them again. PARTITION@OFFSET is the dead letter's place in the dead letters
+        topic, as `dead-letters list` prints it first on each line (a bare OFFSET works when only
+        one partition has a dead letter there). --file PATH sends the file's bytes instead of the
+        original value (a fixed record; "-" reads standard input). --all replays every stored dead
+        letter once; a record that fails again becomes a new dead letter.
+
+        \(connection)
+        """
+
+    /// `leadctl progress`.
+    public static let progress = """
+        Usage: leadctl progress [--search S] [--watch] [--json]
+
+        Reads the progress topic (the latest snapshot per search) and prints, per search and per
+        account, the state (running, completed, paused) and the counters: total, completed,
+        enriching, scoring, billing paused, deferred.
+
+        --search S  only that search (and its account's total over it)
+        --watch     redraw a progress bar per search until every shown search is completed
+                    (or Ctrl-C); with --json, one JSON document per line on each change
+        --json      {"searches": [...], "accounts": [...]} for scripts
+
+        \(connection)
+        """
+
+    /// `leadctl lag`.
+    public static let lag = """
+        Usage: leadctl lag [--json] [--max-lag N]
+
+        Prints, for every consumer group of the pipeline (the coordinator on leads.discovered and
+        phase.results; stage.<phase> on its request topic and priority twin; namespaced), each
+        partition's committed offset, high watermark and lag, and the group's total.
+
+        --json       the same as JSON for scripts
+        --max-lag N  exit status 1 when any group's total lag is above N (for alerts and CI)
+
+        \(connection)
+        """
+
+    /// `leadctl billing`.
+    public static let billing = """
+        Usage: leadctl billing pause --account A
+               leadctl billing resume --account A
+
+        Reads the account's current configuration from the accounts topic, sets its billing
+        state to paused or active, and publishes it. While paused, leads wait before paid phases
+        (status billing paused); on resume they continue from that phase. Exit status 1 when the
+        account has no configuration (publish one with `leadctl account put`).
+
+        \(connection)
+        """
+
+    /// The usage of a command named as typed (`publish`, `account put`, `account`, ...), or nil.
+    public static func text(for command: String) -> String? {
+        switch command {
+        case "topics": topicsCreate + "\n\n" + topicsDelete
+        case "topics create": topicsCreate
+        case "topics delete": topicsDelete
+        case "publish": publish
+        case "account": accountPut + "\n\n" + accountSample
+        case "account put": accountPut
+        case "account sample": accountSample
+        case "offer": offerPut + "\n\n" + offerSample
+        case "offer put": offerPut
+        case "offer sample": offerSample
+        case "search", "search total": searchTotal
+        case "reenrich", "re-enrich": reEnrich
+        case "show": show
+        case "pool", "pool tail": poolTail
+        case "dead-letters": deadLettersList + "\n\n" + deadLettersReplay
+        case "dead-letters list": deadLettersList
+        case "dead-letters replay": deadLettersReplay
+        case "progress": progress
+        case "lag": lag
+        case "billing", "billing pause", "billing resume": billing
+        case "help": general
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,366 @@
+import Foundation
+import Synchronization
+
+/// What a metric measures, as the Prometheus text format names it.
+public enum MetricKind: String, Sendable, Hashable {
+    /// Only goes up (until the process restarts).
+    case counter
+    /// Goes up and down.
+    case gauge
+    /// Observations counted into fixed buckets, with their sum and count.
+    case histogram
+}
+
+/// The definition of one metric family: name, help, kind, label names and, for histograms, the
+/// bucket upper bounds. Every family of the project is a static constant of ``MetricNames``, so
+/// each name is spelled once.
+public struct MetricDescriptor: Sendable, Hashable {
+    /// The family name, `[a-zA-Z_:][a-zA-Z0-9_:]*`; counters end in `_total`.
+    public let name: String
+    /// One line saying what it measures (and in which unit).
+    public let help: String
+    /// Counter, gauge or histogram.
+    public let kind: MetricKind
+    /// The label names every series of the family carries, in this order.
+    public let labelNames: [String]
+    /// Histogram bucket upper bounds, ascending (`+Inf` is implied); empty for other kinds.
+    public let buckets: [Double]
+
+    /// Creates a descriptor; the name, the label names and the buckets are checked.
+    public init(name: String, help: String, kind: MetricKind, labelNames: [String] = [], buckets: [Double] = []) {
+        precondition(Self.isLegalName(name), "illegal metric name \(name)")
+        precondition(labelNames.allSatisfy { Self.isLegalName($0) && !$0.hasPrefix("__") && $0 != "le" },
+                     "illegal label name in \(labelNames)")
+        precondition(kind == .histogram ? !buckets.isEmpty && zip(buckets, buckets.dropFirst()).allSatisfy { $0 < $1 } : buckets.isEmpty,
+                     "histograms need ascending buckets; other kinds none")
+        self.name = name
+        self.help = help
+        self.kind = kind
+        self.labelNames = labelNames
+        self.buckets = buckets
+    }
+
+    /// Whether `name` is a legal metric or label name (no colons in label names is not checked).
+    static func isLegalName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == ":") }
+    }
+}
+
+/// Every metric family of the pipeline, defined once.
+public enum MetricNames {
+    /// Latency buckets (seconds) for work that calls slow providers: 5 ms to 2 minutes.
+    public static let latencyBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+    // MARK: stages (StageRunner)
+
+    /// Records taken from the consumer, per input topic.
+    public static let stageRecordsConsumed = MetricDescriptor(
+        name: "pipeline_stage_records_consumed_total", help: "Records polled from the stage's input topics.",
+        kind: .counter, labelNames: ["phase", "topic"])
+    /// Records produced and acknowledged, per output topic.
+    public static let stageRecordsProduced = MetricDescriptor(
+        name: "pipeline_stage_records_produced_total", help: "Output records acknowledged by the broker.",
+        kind: .counter, labelNames: ["phase", "topic"])
+    /// Input records whose outputs the broker refused for good (left uncommitted).
+    public static let stageOutputFailures = MetricDescriptor(
+        name: "pipeline_stage_output_failures_total", help: "Input records left uncommitted because their outputs were refused.",
+        kind: .counter, labelNames: ["phase"])
+    /// Handler calls running now.
+    public static let stageInFlight = MetricDescriptor(
+        name: "pipeline_stage_in_flight", help: "Records being handled now.", kind: .gauge, labelNames: ["phase"])
+    /// Records polled but not started (behind a busy key or the in-flight bound).
+    public static let stageWaiting = MetricDescriptor(
+        name: "pipeline_stage_waiting", help: "Records polled and waiting for a free slot or their key.",
+        kind: .gauge, labelNames: ["phase"])
+    /// From the start of a record's handling to its outputs' acknowledgement.
+    public static let stageProcessingSeconds = MetricDescriptor(
+        name: "pipeline_stage_processing_seconds", help: "Seconds from handling a record to its outputs being acknowledged.",
+        kind: .histogram, labelNames: ["phase", "topic"], buckets: latencyBuckets)
+    /// Partitions paused for backpressure.
+    public static let stagePausedPartitions = MetricDescriptor(
+        name: "pipeline_stage_paused_partitions", help: "Assigned partitions paused for backpressure.",
+        kind: .gauge, labelNames: ["phase"])
+    /// Partitions this instance owns.
+    public static let stageAssignedPartitions = MetricDescriptor(
+        name: "pipeline_stage_assigned_partitions", help: "Partitions assigned to this instance.",
+        kind: .gauge, labelNames: ["phase"])
+    /// High watermark (last fetch) minus the first unfinished offset, per assigned partition.
+    public static let stagePartitionLag = MetricDescriptor(
+        name: "pipeline_stage_partition_lag", help: "Records of an assigned partition not finished yet (high watermark minus commit point).",
+        kind: .gauge, labelNames: ["phase", "topic", "partition"])
+
+    // MARK: coordinator
+
+    /// Leads held in memory, by status.
+    public static let coordinatorLeads = MetricDescriptor(
+        name: "pipeline_coordinator_leads", help: "Leads owned by this coordinator instance, by status.",
+        kind: .gauge, labelNames: ["status"])
+    /// Phase results applied, by phase.
+    public static let coordinatorResultsHandled = MetricDescriptor(
+        name: "pipeline_coordinator_results_handled_total", help: "Phase results applied to lead state.",
+        kind: .counter, labelNames: ["phase"])
+    /// Attempt timeouts and retry backoffs waiting to fire.
+    public static let coordinatorTimersPending = MetricDescriptor(
+        name: "pipeline_coordinator_timers_pending", help: "Attempt timeouts and retry backoffs scheduled.", kind: .gauge)
+
+    // MARK: every service
+
+    /// 1 when the service is ready (``HealthStatus``), else 0.
+    public static let serviceReady = MetricDescriptor(
+        name: "pipeline_service_ready", help: "1 when the service has joined its group and restored its state.",
+        kind: .gauge, labelNames: ["service"])
+
+    /// Every family above, for documentation and tests.
+    public static let all: [MetricDescriptor] = [
+        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
+        stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled,
+        coordinatorTimersPending, serviceReady,
+    ]
+}
+
+/// A process's metrics: counters, gauges and histograms with labels, rendered in the Prometheus
+/// text exposition format (version 0.0.4) by ``render()``.
+///
+/// Thread-safe: every update takes one `Mutex`, so updating from many tasks is fine; updates are
+/// a dictionary lookup and an addition. A series appears in the output from its first update and
+/// stays until ``remove(_:labels:)``.
+public final class MetricsRegistry: Sendable {
+    private let families = Mutex<[String: Family]>([:])
+
+    /// Creates an empty registry.
+    public init() {}
+
+    /// A counter series of `descriptor` with `labels` (one value per label name).
+    public func counter(_ descriptor: MetricDescriptor, _ labels: [String: String] = [:]) -> Counter {
+        precondition(descriptor.kind == .counter, "\(descriptor.name) is a \(descriptor.kind)")
+        return Counter(registry: self, descriptor: descriptor, labels: Self.labelValues(descriptor, labels))
+    }
+
+    /// A gauge series of `descriptor` with `labels`.
+    public func gauge(_ descriptor: MetricDescriptor, _ labels: [String: String] = [:]) -> Gauge {
+        precondition(descriptor.kind == .gauge, "\(descriptor.name) is a \(descriptor.kind)")
+        return Gauge(registry: self, descriptor: descriptor, labels: Self.labelValues(descriptor, labels))
+    }
+
+    /// A histogram series of `descriptor` with `labels`.
+    public func histogram(_ descriptor: MetricDescriptor, _ labels: [String: String] = [:]) -> Histogram {
+        precondition(descriptor.kind == .histogram, "\(descriptor.name) is a \(descriptor.kind)")
+        return Histogram(registry: self, descriptor: descriptor, labels: Self.labelValues(descriptor, labels))
+    }
+
+    /// Drops one series (a partition that was revoked, a status no lead has any more).
+    public func remove(_ descriptor: MetricDescriptor, labels: [String: String]) {
+        let values = Self.labelValues(descriptor, labels)
+        families.withLock { _ = $0[descriptor.name]?.series.removeValue(forKey: values) }
+    }
+
+    /// The label values of every series of a family, for replacing a set of series.
+    public func labelSets(of descriptor: MetricDescriptor) -> [[String: String]] {
+        families.withLock { families in
+            (families[descriptor.name]?.series.keys).map { keys in
+                keys.map { Dictionary(uniqueKeysWithValues: zip(descriptor.labelNames, $0)) }
+            } ?? []
+        }
+    }
+
+    /// The current value of a counter or gauge series (nil when it has none), for tests.
+    public func value(_ descriptor: MetricDescriptor, _ labels: [String: String] = [:]) -> Double? {
+        let values = Self.labelValues(descriptor, labels)
+        return families.withLock { $0[descriptor.name]?.series[values]?.value }
+    }
+
+    fileprivate func update(_ descriptor: MetricDescriptor, _ labels: [String], _ change: (inout Series) -> Void) {
+        families.withLock { families in
+            if families[descriptor.name] == nil {
+                families[descriptor.name] = Family(descriptor: descriptor)
+            } else {
+                precondition(families[descriptor.name]?.descriptor == descriptor, "two definitions of \(descriptor.name)")
+            }
+            change(&families[descriptor.name, default: Family(descriptor: descriptor)].series[labels, default: Series(descriptor)])
+        }
+    }
+
+    /// Label values in the descriptor's order; a missing or extra label is a programming error.
+    private static func labelValues(_ descriptor: MetricDescriptor, _ labels: [String: String]) -> [String] {
+        precondition(Set(labels.keys) == Set(descriptor.labelNames),
+                     "\(descriptor.name) takes labels \(descriptor.labelNames), got \(labels.keys.sorted())")
+        return descriptor.labelNames.map { labels[$0]! }
+    }
+
+    /// Every family in the Prometheus text format: `# HELP` and `# TYPE` lines, then one line
+    /// per series (histograms: cumulative `_bucket` lines with `le`, `_sum`, `_count`), families
+    /// and series sorted so the output is stable.
+    public func render() -> String {
+        let snapshot = families.withLock { $0 }
+        var lines: [String] = []
+        for name in snapshot.keys.sorted() {
+            guard let family = snapshot[name] else { continue }
+            let descriptor = family.descriptor
+            lines.append("# HELP \(name) \(PrometheusText.escapeHelp(descriptor.help))")
+            lines.append("# TYPE \(name) \(descriptor.kind.rawValue)")
+            let series = family.series.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            for (values, entry) in series {
+                let pairs = Array(zip(descriptor.labelNames, values))
+                guard descriptor.kind == .histogram else {
+                    lines.append("\(name)\(PrometheusText.labels(pairs)) \(PrometheusText.number(entry.value))")
+                    continue
+                }
+                var cumulative: UInt64 = 0
+                for (bound, count) in zip(descriptor.buckets, entry.bucketCounts) {
+                    cumulative += count
+                    lines.append("\(name)_bucket\(PrometheusText.labels(pairs + [("le", PrometheusText.number(bound))])) \(cumulative)")
+                }
+                lines.append("\(name)_bucket\(PrometheusText.labels(pairs + [("le", "+Inf")])) \(entry.count)")
+                lines.append("\(name)_sum\(PrometheusText.labels(pairs)) \(PrometheusText.number(entry.value))")
+                lines.append("\(name)_count\(PrometheusText.labels(pairs)) \(entry.count)")
+            }
+        }
+        return lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The content type of ``render()``'s output.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    private struct Family {
+        let descriptor: MetricDescriptor
+        var series: [[String]: Series] = [:]
+    }
+}
+
+/// One series' numbers: the value (counter, gauge; the sum for a histogram) and, for
+/// histograms, the per-bucket (not cumulative) counts and the total count.
+struct Series: Sendable {
+    var value: Double = 0
+    var bucketCounts: [UInt64]
+    var count: UInt64 = 0
+
+    init(_ descriptor: MetricDescriptor) {
+        bucketCounts = Array(repeating: 0, count: descriptor.buckets.count)
+    }
+}
+
+/// A counter series; see ``MetricsRegistry/counter(_:_:)``.
+public struct Counter: Sendable {
+    let registry: MetricsRegistry
+    let descriptor: MetricDescriptor
+    let labels: [String]
+
+    /// Adds `amount` (not negative).
+    public func increment(by amount: Double = 1) {
+        precondition(amount >= 0, "counters only go up")
+        registry.update(descriptor, labels) { $0.value += amount }
+    }
+}
+
+/// A gauge series; see ``MetricsRegistry/gauge(_:_:)``.
+public struct Gauge: Sendable {
+    let registry: MetricsRegistry
+    let descriptor: MetricDescriptor
+    let labels: [String]
+
+    /// Sets the value.
+    public func set(_ value: Double) {
+        registry.update(descriptor, labels) { $0.value = value }
+    }
+
+    /// Adds `amount` (may be negative).
+    public func add(_ amount: Double) {
+        registry.update(descriptor, labels) { $0.value += amount }
+    }
+}
+
+/// A histogram series; see ``MetricsRegistry/histogram(_:_:)``.
+public struct Histogram: Sendable {
+    let registry: MetricsRegistry
+    let descriptor: MetricDescriptor
+    let labels: [String]
+
+    /// Counts one observation into the first bucket whose bound is at least `value`.
+    public func observe(_ value: Double) {
+        let index = descriptor.buckets.firstIndex { value <= $0 }
+        registry.update(descriptor, labels) { series in
+            if let index { series.bucketCounts[index] += 1 }
+            series.value += value
+            series.count += 1
+        }
+    }
+
+    /// Observes a duration in seconds.
+    public func observe(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        observe(Double(seconds) + Double(attoseconds) / 1e18)
+    }
+}
+
+/// The escaping and number formatting of the Prometheus text format.
+enum PrometheusText {
+    /// `{name="value",...}`, or nothing without labels; values escape `\`, `"` and newlines.
+    static func labels(_ pairs: [(String, String)]) -> String {
+        guard !pairs.isEmpty else { return "" }
+        return "{" + pairs.map { "\($0.0)=\"\(escapeLabelValue($0.1))\"" }.joined(separator: ",") + "}"
+    }
+
+    static func escapeLabelValue(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    static func escapeHelp(_ help: String) -> String {
+        help.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+    }
+
+    /// Whole numbers without a fraction, others in Swift's shortest form; `+Inf`, `-Inf`, `NaN`.
+    static func number(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+}
+
+/// Whether a service is alive and ready, for `/healthz` and `/readyz`.
+///
+/// Live from creation until ``markFailed(_:)``; ready between ``markReady()`` and
+/// ``markNotReady(_:)``. Stages are ready once they have joined their group (their first
+/// assignment, possibly empty) and read their tables; the coordinator once its first assigned
+/// partitions are restored.
+public final class HealthStatus: Sendable {
+    private struct State {
+        var isReady = false
+        var notReadyReason = "starting"
+        var failure: String?
+    }
+    private let state = Mutex(State())
+
+    /// Creates a status: live, not ready.
+    public init() {}
+
+    /// Marks the service ready.
+    public func markReady() {
+        state.withLock { $0.isReady = true }
+    }
+
+    /// Marks the service not ready (draining, lost its group), with the reason `/readyz` shows.
+    public func markNotReady(_ reason: String) {
+        state.withLock {
+            $0.isReady = false
+            $0.notReadyReason = reason
+        }
+    }
+
+    /// Marks the service dead: `/healthz` fails from now on, so the orchestrator restarts it.
+    public func markFailed(_ reason: String) {
+        state.withLock {
+            $0.failure = reason
+            $0.isReady = false
+            $0.notReadyReason = reason
+        }
+    }
+
+    /// Whether the service should keep running; nil when live, else why not.
+    public var failure: String? { state.withLock { $0.failure } }
+
+    /// Whether it is ready; nil when ready, else why not.
+    public var notReadyReason: String? { state.withLock { $0.isReady ? nil : $0.notReadyReason } }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+/// Where a service serves `/metrics`, `/healthz` and `/readyz`.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `METRICS_PORT` | unset: no endpoint | TCP port of the endpoint; `0` picks a free one (tests) |
+/// | `METRICS_BIND_ADDRESS` | `127.0.0.1` | IPv4 address to listen on (`0.0.0.0` in a container, for probes) |
+public struct MetricsSettings: Sendable, Hashable {
+    /// Environment variable names this type reads.
+    public enum Variable {
+        /// The endpoint's port; unset or empty turns the endpoint off.
+        public static let port = "METRICS_PORT"
+        /// The IPv4 address to bind.
+        public static let bindAddress = "METRICS_BIND_ADDRESS"
+    }
+
+    /// The port, or nil for no endpoint.
+    public var port: Int?
+    /// The IPv4 address to bind.
+    public var bindAddress: String
+
+    /// Creates settings; the default is no endpoint.
+    public init(port: Int? = nil, bindAddress: String = "127.0.0.1") {
+        self.port = port
+        self.bindAddress = bindAddress
+    }
+
+    /// Reads ``Variable/port`` and ``Variable/bindAddress``.
+    /// - Throws: ``MetricsSettingsError`` naming the variable that is wrong.
+    public init(environment: [String: String]) throws(MetricsSettingsError) {
+        var settings = MetricsSettings()
+        if let text = environment[Variable.port]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            guard let port = Int(text), (0...65_535).contains(port) else {
+                throw MetricsSettingsError(variable: Variable.port, problem: "'\(text)' is not a port number in 0...65535")
+            }
+            settings.port = port
+        }
+        if let text = environment[Variable.bindAddress]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+            guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else {
+                throw MetricsSettingsError(variable: Variable.bindAddress, problem: "'\(text)' is not an IPv4 address")
+            }
+            settings.bindAddress = text
+        }
+        self = settings
+    }
+}
+
+/// A metrics setting that is wrong, named by its variable.
+public struct MetricsSettingsError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The environment variable.
+    public let variable: String
+    /// What is wrong with it.
+    public let problem: String
+
+    /// `VARIABLE: problem`.
+    public var description: String { "\(variable): \(problem)" }
+}
+
+/// The operational HTTP endpoint of a service, on ``HTTPServer``:
+///
+/// - `GET /metrics`: ``MetricsRegistry/render()`` in the Prometheus text format.
+/// - `GET /healthz`: 200 while the process is live; 503 after ``HealthStatus/markFailed(_:)``
+///   (the liveness probe: restart it).
+/// - `GET /readyz`: 200 once ready (joined the group, state restored), else 503 with the reason
+///   (the readiness probe; not ready while starting and draining).
+///
+/// Other paths answer 404, other methods 405. Requests are bounded at 8 KiB.
+public final class MetricsEndpoint: Sendable {
+    /// The port it listens on (the chosen one when the settings said 0).
+    public let port: Int
+    private let server: HTTPServer
+
+    /// Starts listening.
+    /// - Throws: ``MetricsSettingsError`` when the bind address is not supported, or
+    ///   ``HTTPServerError`` when the port cannot be bound.
+    public init(port: Int, bindAddress: String = "127.0.0.1", service: String, registry: MetricsRegistry,
+                health: HealthStatus) throws {
+        server = try HTTPServer(host: bindAddress, port: port, maxRequestBytes: 8 * 1024, readTimeoutSeconds: 5) { request in
+            MetricsEndpoint.respond(to: request, service: service, registry: registry, health: health)
+        }
+        self.port = server.port
+    }
+
+    /// Starts the endpoint `settings` ask for, or nothing when they have no port.
+    public static func start(_ settings: MetricsSettings, service: String, registry: MetricsRegistry,
+                             health: HealthStatus) throws -> MetricsEndpoint? {
+        guard let port = settings.port else { return nil }
+        return try MetricsEndpoint(port: port, bindAddress: settings.bindAddress, service: service, registry: registry,
+                                   health: health)
+    }
+
+    /// Stops listening.
+    public func stop() {
+        server.stop()
+    }
+
+    /// The answer to one request (routing only; no I/O), for the server and for tests.
+    public static func respond(to request: HTTPRequest, service: String, registry: MetricsRegistry,
+                               health: HealthStatus) -> HTTPResponse {
+        guard request.method == "GET" else {
+            return .text("only GET\n", status: 405, headers: [("Allow", "GET")])
+        }
+        switch request.path {
+        case "/metrics":
+            registry.gauge(MetricNames.serviceReady, ["service": service]).set(health.notReadyReason == nil ? 1 : 0)
+            return HTTPResponse(status: 200, headers: [("Content-Type", MetricsRegistry.contentType)],
+                                    body: Data(registry.render().utf8))
+        case "/healthz":
+            return health.failure.map { .text("failed: \($0)\n", status: 503) } ?? .text("ok\n")
+        case "/readyz":
+            return health.notReadyReason.map { .text("not ready: \($0)\n", status: 503) } ?? .text("ready\n")
+        default:
+            return .text("not found; try /metrics, /healthz or /readyz\n", status: 404)
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import LeadControl
+import LeadModel
+import XCTest
+
+/// Argument parsing and usage errors: no broker.
+final class CommandLineTests: XCTestCase {
+    private func parse(_ line: String) throws -> LeadControlInvocation {
+        try LeadControlCommandLine.parse(line.split(separator: " ").map(String.init))
+    }
+
+    private func usageError(_ line: String, file: StaticString = #filePath, lineNumber: UInt = #line) -> UsageError? {
+        do {
+            let invocation = try parse(line)
+            XCTFail("expected a usage error, got \(invocation)", file: file, line: lineNumber)
+            return nil
+        } catch let error as UsageError {
+            return error
+        } catch {
+            XCTFail("unexpected \(error)", file: file, line: lineNumber)
+            return nil
+        }
+    }
+
+    func testPublishSyntheticWithAllOptions() throws {
+        let invocation = try parse("publish --synthetic 20 --account a1 --offer=o1 --search s1 --mode scoring-only --seed 7 --namespace ns1 --bootstrap 127.0.0.1:19092")
+        XCTAssertEqual(invocation.command, .publishSynthetic(
+            SyntheticLeadOptions(count: 20, accountID: "a1", offerID: "o1", searchID: "s1", mode: .scoringOnly, seed: 7)))
+        XCTAssertEqual(invocation.overrides, ConnectionOverrides(bootstrapServers: "127.0.0.1:19092", namespace: "ns1"))
+        let environment = invocation.overrides.applied(to: ["KAFKA_BOOTSTRAP_SERVERS": "other:9092", "LOG_LEVEL": "debug"])
+        XCTAssertEqual(environment["KAFKA_BOOTSTRAP_SERVERS"], "127.0.0.1:19092")
+        XCTAssertEqual(environment["PIPELINE_NAMESPACE"], "ns1")
+        XCTAssertEqual(environment["LOG_LEVEL"], "debug")
+    }
+
+    func testPublishSyntheticDefaults() throws {
+        XCTAssertEqual(try parse("publish --synthetic 3").command,
+                       .publishSynthetic(SyntheticLeadOptions(count: 3, accountID: "acct-demo", offerID: "offer-demo",
+                                                              searchID: "search-synthetic-1", mode: .full, seed: 1)))
+    }
+
+    func testPublishFileFormatFromExtensionOrFlag() throws {
+        XCTAssertEqual(try parse("publish --file leads.jsonl").command,
+                       .publishFile(path: "leads.jsonl", format: .jsonl, isPublishingInvalid: false))
+        XCTAssertEqual(try parse("publish --file LEADS.CSV --publish-invalid").command,
+                       .publishFile(path: "LEADS.CSV", format: .csv, isPublishingInvalid: true))
+        XCTAssertEqual(try parse("publish --file - --format csv").command,
+                       .publishFile(path: "-", format: .csv, isPublishingInvalid: false))
+        XCTAssertTrue(usageError("publish --file leads.txt")?.problem.contains("--format") ?? false)
+        XCTAssertTrue(usageError("publish --file x.csv --format xml")?.problem.contains("jsonl, csv") ?? false)
+    }
+
+    func testPublishUsageErrors() {
+        XCTAssertEqual(usageError("publish")?.problem, "publish needs --file PATH or --synthetic N")
+        XCTAssertEqual(usageError("publish --file a.csv --synthetic 3")?.problem, "--file and --synthetic exclude each other")
+        XCTAssertEqual(usageError("publish --synthetic 0")?.problem, "--synthetic \"0\" is not a whole number in 1...1000000")
+        XCTAssertEqual(usageError("publish --synthetic 5 --mode re-enrich")?.problem.hasPrefix("--mode re-enrich is not for new leads"), true)
+        XCTAssertEqual(usageError("publish --synthetic 5 --mode turbo")?.problem,
+                       "--mode \"turbo\" is not one of full, scoring-only, enrich-only, re-enrich, no-op")
+        XCTAssertEqual(usageError("publish --synthetic 5 --seed -1")?.problem, "--seed \"-1\" is not a non-negative whole number")
+        XCTAssertEqual(usageError("publish --file a.csv --seed 3")?.problem, "--seed applies to --synthetic only")
+        XCTAssertEqual(usageError("publish --synthetic 3 --publish-invalid")?.problem, "--publish-invalid applies to --file only")
+        XCTAssertEqual(usageError("publish --synthetic")?.problem, "--synthetic needs a value")
+        XCTAssertEqual(usageError("publish --synthetic 3 --synthetic 4")?.problem, "--synthetic is given twice")
+        XCTAssertEqual(usageError("publish --synthetic 3 extra")?.problem, "unexpected argument \"extra\"")
+        let unknown = usageError("publish --synthetc 3")
+        XCTAssertEqual(unknown?.problem.hasPrefix("unknown option --synthetc; known options:"), true)
+        XCTAssertEqual(unknown?.usage, Usage.publish)
+        XCTAssertEqual(usageError("publish -s 3")?.problem, "unknown option -s; options are spelled --name")
+    }
+
+    func testResourceCommands() throws {
+        XCTAssertEqual(try parse("topics create").command, .topicsCreate)
+        XCTAssertEqual(try parse("topics delete --yes --namespace t1").command, .topicsDelete)
+        XCTAssertEqual(usageError("topics delete")?.problem.hasSuffix("confirm with --yes"), true)
+        XCTAssertEqual(try parse("account put --file acct.json").command, .accountPut(path: "acct.json"))
+        XCTAssertEqual(try parse("account sample").command, .accountSample)
+        XCTAssertEqual(try parse("offer put --file=offer.json").command, .offerPut(path: "offer.json"))
+        XCTAssertEqual(try parse("offer sample").command, .offerSample)
+        XCTAssertEqual(try parse("search total --search s1 --account a1 --total 40").command,
+                       .searchTotal(searchID: "s1", accountID: "a1", total: 40))
+        XCTAssertEqual(usageError("account put")?.problem, "--file is required")
+        XCTAssertEqual(usageError("account")?.problem, "\"account\" needs one of: put, sample")
+        XCTAssertEqual(usageError("account delete")?.problem, "unknown command \"account delete\"; expected one of: put, sample")
+        XCTAssertEqual(usageError("search total --search s1 --account a1")?.problem, "--total is required")
+        XCTAssertEqual(usageError("search total --search s1 --account a1 --total=-4")?.problem.hasPrefix("--total \"-4\" is not a whole number"), true)
+        XCTAssertEqual(usageError("frobnicate")?.problem, "unknown command \"frobnicate\"")
+        XCTAssertEqual(usageError("")?.problem, "no command given")
+    }
+
+    func testReEnrichShowPoolAndDeadLetters() throws {
+        XCTAssertEqual(try parse("reenrich lead-9 --types x,activity,linkedin,x").command,
+                       .reEnrich(leadID: "lead-9", types: [.linkedin, .x, .activity], requestedBy: nil))
+        XCTAssertEqual(try parse("reenrich lead-9 --types activity --requested-by ops").command,
+                       .reEnrich(leadID: "lead-9", types: [.activity], requestedBy: "ops"))
+        XCTAssertEqual(usageError("reenrich lead-9 --types email")?.problem, "--types: \"email\" is not one of linkedin, x, activity")
+        XCTAssertEqual(usageError("reenrich lead-9 --types ,")?.problem, "--types needs at least one of linkedin, x, activity")
+        XCTAssertEqual(usageError("reenrich --types x")?.problem, "missing LEAD_ID")
+        XCTAssertEqual(try parse("show lead-9 --json").command, .show(leadID: "lead-9", isJSON: true))
+        XCTAssertEqual(try parse("show lead-9").command, .show(leadID: "lead-9", isJSON: false))
+        XCTAssertEqual(usageError("show a b")?.problem, "unexpected argument \"b\"")
+        XCTAssertEqual(usageError("show lead-9 --json=yes")?.problem, "--json takes no value")
+        XCTAssertEqual(try parse("pool tail --from-beginning --count 5 --json").command,
+                       .poolTail(isFromBeginning: true, count: 5, timeoutSeconds: nil, isJSON: true))
+        XCTAssertEqual(try parse("pool tail --timeout 2.5").command,
+                       .poolTail(isFromBeginning: false, count: nil, timeoutSeconds: 2.5, isJSON: false))
+        XCTAssertEqual(usageError("pool tail --count 0")?.problem.hasPrefix("--count \"0\" is not a whole number"), true)
+        XCTAssertEqual(try parse("dead-letters list --json").command, .deadLettersList(isJSON: true))
+    }
+
+    func testHelp() throws {
+        XCTAssertEqual(try parse("help").command, .help(command: nil))
+        XCTAssertEqual(try parse("help publish").command, .help(command: "publish"))
+        XCTAssertEqual(try parse("help account put").command, .help(command: "account put"))
+        XCTAssertEqual(try parse("show --help").command, .help(command: "show"))
+        XCTAssertEqual(try parse("pool tail -h").command, .help(command: "pool tail"))
+        XCTAssertEqual(usageError("help nothing")?.problem, "no command \"nothing\"")
+        for command in ["publish", "topics create", "account put", "offer sample", "search total", "reenrich", "show",
+                        "pool tail", "dead-letters list"] {
+            XCTAssertTrue(Usage.text(for: command)?.contains("Usage: leadctl \(command)") ?? false, command)
+            XCTAssertTrue(Usage.general.contains(command.components(separatedBy: " ")[0]), command)
+        }
+    }
+
+    func testMainExitCodes() async {
+        let captured = CapturedConsole()
+        let status = await LeadControl.main(arguments: ["publish", "--bogus"], environment: [:], console: captured.console)
+        XCTAssertEqual(status, LeadControl.usageError)
+        XCTAssertTrue(captured.error.contains("leadctl: unknown option --bogus"))
+        XCTAssertTrue(captured.error.contains("Usage: leadctl publish"))
+
+        let help = CapturedConsole()
+        let helpStatus = await LeadControl.main(arguments: ["help", "show"], environment: [:], console: help.console)
+        XCTAssertEqual(helpStatus, LeadControl.success)
+        XCTAssertEqual(help.output, Usage.show)
+
+        let sample = CapturedConsole()
+        let sampleStatus = await LeadControl.main(arguments: ["offer", "sample"], environment: [:], console: sample.console)
+        XCTAssertEqual(sampleStatus, LeadControl.success)
+        let offer = try? MessageCodec().decode(OfferConfig.self, from: Array(sample.output.utf8))
+        XCTAssertEqual(offer?.icp.competitors.contains("Outreach"), true)
+
+        let badConfig = CapturedConsole()
+        let configStatus = await LeadControl.main(arguments: ["topics", "create"], environment: ["PIPELINE_PARTITIONS": "zero"],
+                                                  console: badConfig.console)
+        XCTAssertEqual(configStatus, LeadControl.failure)
+        XCTAssertTrue(badConfig.error.contains("PIPELINE_PARTITIONS"), badConfig.error)
+    }
+}

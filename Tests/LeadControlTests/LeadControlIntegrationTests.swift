@@ -1,0 +1,187 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadControl
+import LeadModel
+import PipelineServices
+import XCTest
+
+/// `leadctl` commands against the real broker, each test in its own namespace whose topics are
+/// deleted afterwards.
+final class LeadControlIntegrationTests: XCTestCase {
+    private func withNamespace(
+        partitions: Int = 4, _ body: (PipelineEnvironment, [String: String]) async throws -> Void
+    ) async throws {
+        let namespace = "leadctl-\(UUID().uuidString.prefix(8).lowercased())"
+        let variables = [
+            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": namespace,
+            "PIPELINE_PARTITIONS": String(partitions),
+        ]
+        let environment = try PipelineEnvironment(service: "leadctl-test", environment: variables)
+        try await environment.ensureTopics()
+        do {
+            try await body(environment, variables)
+        } catch {
+            try? await KafkaAdmin(configuration: environment.kafka).deleteTopics(environment.topics.all)
+            throw error
+        }
+        try await KafkaAdmin(configuration: environment.kafka).deleteTopics(environment.topics.all)
+    }
+
+    /// Reads every record of `topic` up to its current end.
+    private func readAll(_ topic: String, _ environment: PipelineEnvironment) async throws -> [ConsumerRecord] {
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await admin.partitions(of: topic)
+        let ends = try await admin.watermarks(partitions)
+        let total = ends.values.reduce(0) { $0 + Int($1.high - $1.low) }
+        guard total > 0 else { return [] }
+        let reader = try KafkaConsumer(configuration: environment.kafka,
+                                       startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaConsumer.beginning) }),
+                                       properties: ["fetch.wait.max.ms": "50"])
+        let records = try await consume(reader, count: total)
+        await reader.close()
+        return records
+    }
+
+    func testPublishSyntheticThenReadBack() async throws {
+        try await withNamespace { environment, variables in
+            let captured = CapturedConsole()
+            let status = await LeadControl.main(arguments: ["publish", "--synthetic", "20", "--seed", "9", "--account", "acct-it"],
+                                                environment: variables, console: captured.console)
+            XCTAssertEqual(status, LeadControl.success, captured.error)
+            XCTAssertTrue(captured.output.hasPrefix("published 20 synthetic leads to \(environment.topics.leadsDiscovered)"), captured.output)
+
+            let records = try await readAll(environment.topics.leadsDiscovered, environment)
+            XCTAssertEqual(records.count, 20)
+            let expected = SyntheticLeads.make(SyntheticLeadOptions(count: 20, accountID: "acct-it", seed: 9), now: Samples.now)
+            var received: [LeadDiscovered] = []
+            for record in records {
+                let lead = try environment.codec.decode(LeadDiscovered.self, record: record)
+                XCTAssertEqual(record.keyString, lead.leadID.rawValue)
+                XCTAssertEqual(String(decoding: record.header(MessageHeaders.schema) ?? [], as: UTF8.self), "lead.discovered")
+                // The key's partition is the one leadctl computes for `show`.
+                XCTAssertEqual(record.partition, KafkaPartitioner.partition(forKey: lead.leadID.rawValue, partitionCount: 4))
+                received.append(lead)
+            }
+            XCTAssertEqual(Set(received.map(\.leadID)), Set(expected.map(\.leadID)))
+            XCTAssertEqual(Set(received.map(\.name)), Set(expected.map(\.name)))
+            XCTAssertTrue(received.allSatisfy { $0.accountID == "acct-it" })
+        }
+    }
+
+    func testPublishFileReportsInvalidLinesAndPublishesInvalidOnRequest() async throws {
+        try await withNamespace { environment, variables in
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("leads-\(UUID().uuidString).csv")
+            try """
+                lead_id,account_id,offer_id,search_id,source,name,linkedin_url,x_url,mode
+                f1,a,o,s,csv-import,Jane Doe,https://www.linkedin.com/in/janedoe,,full
+                f2,a,o,s,csv-import,No Url,,,full
+                f3,a,o,s,manual,Ken Ito,,x.com/kenito,no-op
+                """.write(to: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: file) }
+
+            let captured = CapturedConsole()
+            let status = await LeadControl.main(arguments: ["publish", "--file", file.path], environment: variables, console: captured.console)
+            XCTAssertEqual(status, LeadControl.failure, "an invalid line makes the exit status 1")
+            XCTAssertTrue(captured.error.contains("\(file.path):3: \(LeadValidationError.missingProfileURL)"), captured.error)
+            XCTAssertTrue(captured.output.contains("published 2 leads"), captured.output)
+            let firstRecords = try await readAll(environment.topics.leadsDiscovered, environment)
+            XCTAssertEqual(firstRecords.count, 2)
+
+            let again = CapturedConsole()
+            let invalidStatus = await LeadControl.main(arguments: ["publish", "--file", file.path, "--publish-invalid"],
+                                                       environment: variables, console: again.console)
+            XCTAssertEqual(invalidStatus, LeadControl.success)
+            let records = try await readAll(environment.topics.leadsDiscovered, environment)
+            XCTAssertEqual(records.count, 5)
+            let raw = records.first { $0.keyString == "f2" && (try? environment.codec.decode(LeadDiscovered.self, record: $0)) == nil }
+            XCTAssertEqual(raw.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) }, "f2,a,o,s,csv-import,No Url,,,full")
+        }
+    }
+
+    func testShowReadsTheLatestStateOfTheKeysPartition() async throws {
+        try await withNamespace(partitions: 6) { environment, variables in
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            var early = Samples.state(id: "lead-show", status: .processing)
+            early.phaseIndex = 1
+            early.inFlight = InFlightAttempt(phase: .activity, attempt: 1, isBackingOff: false, deadline: Samples.now)
+            let final = Samples.state(id: "lead-show", status: .ready)
+            let neighbour = Samples.state(id: "lead-other", status: .pending)
+            for state in [early, neighbour, final] {
+                _ = try await producer.send(environment.codec.record(state, topic: environment.topics.leadState, key: state.leadID.rawValue))
+            }
+            await producer.close()
+
+            let captured = CapturedConsole()
+            let status = await LeadControl.main(arguments: ["show", "lead-show"], environment: variables, console: captured.console)
+            XCTAssertEqual(status, LeadControl.success, captured.error)
+            XCTAssertTrue(captured.output.contains("lead lead-show: Jane Doe"), captured.output)
+            XCTAssertTrue(captured.output.contains("status    ready"), "the last state wins:\n\(captured.output)")
+            XCTAssertTrue(captured.output.contains("fit 87, intent 72, timing 65"), captured.output)
+
+            let json = CapturedConsole()
+            let jsonStatus = await LeadControl.main(arguments: ["show", "lead-show", "--json"], environment: variables, console: json.console)
+            XCTAssertEqual(jsonStatus, LeadControl.success, json.error)
+            XCTAssertEqual(try environment.codec.decode(LeadState.self, from: Array(json.output.utf8)), final)
+
+            let missing = CapturedConsole()
+            let missingStatus = await LeadControl.main(arguments: ["show", "lead-nobody"], environment: variables, console: missing.console)
+            XCTAssertEqual(missingStatus, LeadControl.failure)
+            XCTAssertTrue(missing.error.contains("no state for lead lead-nobody"), missing.error)
+        }
+    }
+
+    func testConfigurationReEnrichPoolAndDeadLetters() async throws {
+        try await withNamespace { environment, variables in
+            func run(_ arguments: [String]) async -> (Int32, CapturedConsole) {
+                let captured = CapturedConsole()
+                return (await LeadControl.main(arguments: arguments, environment: variables, console: captured.console), captured)
+            }
+            let directory = Samples.projectRoot.appendingPathComponent("docs/samples")
+            let (accountStatus, account) = await run(["account", "put", "--file", directory.appendingPathComponent("account.json").path])
+            XCTAssertEqual(accountStatus, LeadControl.success, account.error)
+            let (offerStatus, offer) = await run(["offer", "put", "--file", directory.appendingPathComponent("offer.json").path])
+            XCTAssertEqual(offerStatus, LeadControl.success, offer.error)
+            let (totalStatus, total) = await run(["search", "total", "--search", "s1", "--account", "acct-demo", "--total", "12"])
+            XCTAssertEqual(totalStatus, LeadControl.success, total.error)
+            let (reStatus, re) = await run(["reenrich", "lead-7", "--types", "activity,x", "--requested-by", "ops"])
+            XCTAssertEqual(reStatus, LeadControl.success, re.error)
+
+            let accounts = try await readAll(environment.topics.accounts, environment)
+            XCTAssertEqual(try accounts.map { try environment.codec.decode(AccountConfig.self, record: $0).accountID }, ["acct-demo"])
+            XCTAssertEqual(accounts.first?.keyString, "acct-demo")
+            let offers = try await readAll(environment.topics.offers, environment)
+            XCTAssertEqual(try offers.map { try environment.codec.decode(OfferConfig.self, record: $0).icp.competitors.first }, ["Outreach"])
+            let totals = try await readAll(environment.topics.searchTotals, environment)
+            XCTAssertEqual(try totals.map { try environment.codec.decode(SearchTotalDeclared.self, record: $0).total }, [12])
+            XCTAssertEqual(totals.first?.keyString, "s1")
+            let inputs = try await readAll(environment.topics.leadsDiscovered, environment)
+            XCTAssertEqual(inputs.count, 1)
+            XCTAssertEqual(String(decoding: inputs[0].header(MessageHeaders.schema) ?? [], as: UTF8.self), "lead.reenrich.requested")
+            let request = try environment.codec.decode(ReEnrichRequested.self, record: inputs[0])
+            XCTAssertEqual(request.types, [.x, .activity])
+            XCTAssertEqual(request.requestedBy, "ops")
+            XCTAssertEqual(inputs[0].keyString, "lead-7")
+
+            // Pool tail and dead letters.
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            let entry = LeadPoolEntry(profile: Samples.profile(id: "lead-pool-1"), accountID: "acct-1", offerID: "offer-1", finishedAt: Samples.now)
+            _ = try await producer.send(environment.codec.record(entry, topic: environment.topics.leadPool, key: "lead-pool-1"))
+            let letter = DeadLetter(original: Array("garbage".utf8), sourceTopic: environment.topics.leadsDiscovered, partition: 1,
+                                    offset: 7, reason: "malformed JSON: unexpected character", failedAt: Samples.now, service: "coordinator")
+            _ = try await producer.send(environment.codec.record(letter, topic: environment.topics.deadLetters, key: "k"))
+            await producer.close()
+
+            let (poolStatus, pool) = await run(["pool", "tail", "--from-beginning", "--count", "1", "--timeout", "30"])
+            XCTAssertEqual(poolStatus, LeadControl.success, pool.error)
+            XCTAssertEqual(pool.output, LeadPoolLine.render(entry))
+            let (letterStatus, letters) = await run(["dead-letters", "list"])
+            XCTAssertEqual(letterStatus, LeadControl.success, letters.error)
+            let letterPartition = KafkaPartitioner.partition(forKey: "k", partitionCount: 4)
+            XCTAssertEqual(letters.output, DeadLetterLine.render(letter, partition: letterPartition, offset: 0))
+            let (jsonStatus, lettersJSON) = await run(["dead-letters", "list", "--json"])
+            XCTAssertEqual(jsonStatus, LeadControl.success)
+            XCTAssertEqual(try environment.codec.decode(DeadLetter.self, from: Array(lettersJSON.output.utf8)), letter)
+        }
+    }
+}

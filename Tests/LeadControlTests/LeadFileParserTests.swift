@@ -1,0 +1,132 @@
+import Foundation
+import LeadControl
+import LeadModel
+import XCTest
+
+/// CSV and JSON Lines parsing, with invalid lines and their reasons: no broker.
+final class LeadFileParserTests: XCTestCase {
+    let now = Samples.now
+
+    func testJSONLinesValidAndInvalidLinesWithReasons() throws {
+        let text = """
+            {"leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"keyword-search","name":"Jane Doe","linkedinURL":"linkedin.com/in/janedoe"}
+
+            {"schema":"lead.discovered","version":1,"leadID":"l2","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Ken Ito","xURL":"https://x.com/kenito","mode":"re-enrich","reEnrichTypes":["x"],"discoveredAt":"2025-01-31T12:00:00Z"}
+            {"leadID":"l3","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"No Url"}
+            {"leadID":"l4","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Bad","linkedinURL":"https://www.linkedin.com/company/acme"}
+            {"leadID":"l5","accountID":"a","offerID":"o","sourceSearchID":"s","source":"carrier-pigeon","name":"X","xURL":"x.com/ab"}
+            {"leadID": "l6", "name": 
+            [1, 2]
+            {"leadID":"l8","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"  ","xURL":"x.com/abc"}
+            {"leadID":"l9","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Re","xURL":"x.com/abc","mode":"re-enrich"}
+            {"schema":"lead.discovered","version":2,"leadID":"l10","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"V2","xURL":"x.com/abc"}
+            {"accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"No id","xURL":"x.com/abc"}
+            """
+        let lines = try LeadFileParser.parse(text, format: .jsonl, now: now)
+        XCTAssertEqual(lines.map(\.lineNumber), [1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+
+        XCTAssertEqual(lines[0].lead?.discoveredAt, now, "a missing discoveredAt is the publish time")
+        XCTAssertEqual(lines[0].lead?.mode, .full)
+        XCTAssertEqual(lines[0].key, "l1")
+        XCTAssertEqual(lines[1].lead?.resolvedMode, .reEnrich([.x]))
+        XCTAssertEqual(lines[1].lead?.discoveredAt, ISO8601.parse("2025-01-31T12:00:00Z"))
+
+        let reasons = Dictionary(uniqueKeysWithValues: lines.compactMap { line in line.error.map { (line.lineNumber, $0.reason) } })
+        XCTAssertEqual(reasons[4], LeadValidationError.missingProfileURL.description)
+        XCTAssertEqual(reasons[5]?.hasPrefix("\"linkedinURL\" \"https://www.linkedin.com/company/acme\" is not a LinkedIn profile URL"), true,
+                       reasons[5] ?? "")
+        XCTAssertEqual(reasons[6]?.contains("invalid value for field \"source\""), true, reasons[6] ?? "")
+        XCTAssertEqual(reasons[7]?.hasPrefix("malformed JSON"), true, reasons[7] ?? "")
+        XCTAssertEqual(reasons[8], "the line is JSON but not an object")
+        XCTAssertEqual(reasons[9], LeadValidationError.emptyName.description)
+        XCTAssertEqual(reasons[10], LeadValidationError.reEnrichWithoutTypes.description)
+        XCTAssertEqual(reasons[11]?.hasPrefix("unsupported version 2 of \"lead.discovered\""), true, reasons[11] ?? "")
+        XCTAssertEqual(reasons[12], "missing field \"leadID\"")
+        XCTAssertEqual(lines[4].key, "l5", "an invalid line keeps its lead id as the key")
+        XCTAssertEqual(lines[6].raw, "[1, 2]", "the raw line is kept as written")
+    }
+
+    func testCSVWithQuotingOptionalColumnsAndInvalidRows() throws {
+        let text = """
+            lead_id,account_id,offer_id,search_id,source,name,linkedin_url,x_url,mode\r
+            c1,a,o,s,csv-import,"Doe, Jane",https://www.linkedin.com/in/janedoe,,full\r
+            c2,a,o,s,,"Ken ""KI"" Ito",,x.com/kenito,\r
+            c3,a,o,s,csv-import,"Multi
+            Line",https://www.linkedin.com/in/multiline,,enrich-only
+            c4,a,o,s,csv-import,No Urls,,,full
+            c5,a,o,s,telepathy,Bad Source,,x.com/abc,full
+            c6,a,o,s,csv-import,Bad Mode,,x.com/abc,turbo
+            c7,a,o,s,csv-import,Too Few
+            ,a,o,s,csv-import,No Id,,x.com/abc,full
+            c9,a,o,s,csv-import,Bad X,,https://x.com/home,full
+
+            """
+        let lines = try LeadFileParser.parse(text, format: .csv, now: now)
+        XCTAssertEqual(lines.map(\.lineNumber), [2, 3, 4, 6, 7, 8, 9, 10, 11])
+        XCTAssertEqual(lines[0].lead?.name, "Doe, Jane")
+        XCTAssertEqual(lines[0].lead?.source, .csvImport)
+        XCTAssertEqual(lines[1].lead?.name, "Ken \"KI\" Ito")
+        XCTAssertEqual(lines[1].lead?.source, .csvImport, "an empty source is csv-import")
+        XCTAssertEqual(lines[1].lead?.mode, .full, "an empty mode is full")
+        XCTAssertEqual(lines[1].lead?.xURL, "x.com/kenito")
+        XCTAssertNil(lines[1].lead?.linkedinURL)
+        XCTAssertEqual(lines[2].lead?.name, "Multi\nLine")
+        XCTAssertEqual(lines[2].lead?.mode, .enrichOnly)
+        XCTAssertEqual(lines[0].lead?.discoveredAt, now)
+
+        XCTAssertEqual(lines[3].error?.reason, LeadValidationError.missingProfileURL.description)
+        XCTAssertEqual(lines[3].key, "c4")
+        XCTAssertEqual(lines[4].error?.reason.hasPrefix("source \"telepathy\" is not one of keyword-search"), true)
+        XCTAssertEqual(lines[5].error?.reason, "mode \"turbo\" is not one of full, scoring-only, enrich-only, re-enrich, no-op")
+        XCTAssertEqual(lines[6].error?.reason, "has 6 fields but the header has 9 columns")
+        XCTAssertEqual(lines[7].error?.reason, "lead_id is empty")
+        XCTAssertNil(lines[7].key)
+        XCTAssertEqual(lines[8].error?.reason.contains("is not an X profile URL"), true)
+        XCTAssertEqual(lines[8].raw, "c9,a,o,s,csv-import,Bad X,,https://x.com/home,full")
+    }
+
+    func testCSVHeaderInAnyOrderWithOptionalColumns() throws {
+        let text = """
+            name,lead_id,search_id,offer_id,account_id,x_url,mode,reenrich_types,discovered_at
+            Jane Doe,r1,s,o,a,x.com/janedoe,re-enrich,linkedin;activity,2025-02-01T08:30:00Z
+            Jane Doe,r2,s,o,a,x.com/janedoe,re-enrich,,
+            Jane Doe,r3,s,o,a,x.com/janedoe,full,,yesterday
+            """
+        let lines = try LeadFileParser.parse(text, format: .csv, now: now)
+        XCTAssertEqual(lines[0].lead?.resolvedMode, .reEnrich([.linkedin, .activity]))
+        XCTAssertEqual(lines[0].lead?.discoveredAt, ISO8601.parse("2025-02-01T08:30:00Z"))
+        XCTAssertEqual(lines[1].error?.reason, LeadValidationError.reEnrichWithoutTypes.description)
+        XCTAssertEqual(lines[2].error?.reason.hasPrefix("discovered_at \"yesterday\" is not an ISO-8601 date-time"), true)
+    }
+
+    func testCSVFileErrors() {
+        func fileError(_ text: String) -> String? {
+            do {
+                _ = try LeadFileParser.parse(text, format: .csv, now: now)
+                return nil
+            } catch {
+                return error.description
+            }
+        }
+        XCTAssertEqual(fileError("lead_id,account_id,offer_id,search_id,name,linkedin\n")?.hasPrefix("line 1: unknown column \"linkedin\""), true)
+        XCTAssertEqual(fileError("lead_id,account_id,offer_id,name\n"), "line 1: the header lacks column(s) search_id")
+        XCTAssertEqual(fileError("lead_id,lead_id,account_id,offer_id,search_id,name\n"), "line 1: column \"lead_id\" appears twice")
+        XCTAssertEqual(fileError("")?.hasPrefix("the CSV file is empty"), true)
+        XCTAssertEqual(fileError("lead_id,account_id,offer_id,search_id,name\nl1,a,o,s,\"open"),
+                       "line 2: a quoted field is not closed before the end of the file")
+    }
+
+    func testProjectSamplesAreValid() throws {
+        let samples = Samples.projectRoot.appendingPathComponent("docs/samples")
+        let jsonl = try String(contentsOf: samples.appendingPathComponent("leads.jsonl"), encoding: .utf8)
+        let jsonLeads = try LeadFileParser.parse(jsonl, format: .jsonl, now: now)
+        XCTAssertGreaterThanOrEqual(jsonLeads.count, 12)
+        XCTAssertEqual(jsonLeads.compactMap(\.error).map(\.reason), [])
+        XCTAssertEqual(Set(jsonLeads.compactMap(\.lead?.mode)), Set(ModeName.allCases))
+        let csv = try String(contentsOf: samples.appendingPathComponent("leads.csv"), encoding: .utf8)
+        let csvLeads = try LeadFileParser.parse(csv, format: .csv, now: now)
+        XCTAssertGreaterThanOrEqual(csvLeads.count, 8)
+        XCTAssertEqual(csvLeads.compactMap(\.error).map(\.reason), [])
+        XCTAssertEqual(csvLeads.first(where: { $0.key == "lead-0107" })?.lead?.name, "Grace O'Neill, MBA")
+    }
+}

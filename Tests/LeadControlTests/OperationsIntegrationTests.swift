@@ -1,0 +1,182 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadControl
+import LeadModel
+import PipelineServices
+import XCTest
+
+/// `billing`, `dead-letters replay`, `progress` and `lag` against the real broker, each test in
+/// its own namespace whose topics are deleted afterwards.
+final class OperationsIntegrationTests: XCTestCase {
+    private func withNamespace(_ body: (PipelineEnvironment, [String: String]) async throws -> Void) async throws {
+        let variables = [
+            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers,
+            "PIPELINE_NAMESPACE": "ops-\(UUID().uuidString.prefix(8).lowercased())", "PIPELINE_PARTITIONS": "2",
+        ]
+        let environment = try PipelineEnvironment(service: "leadctl-test", environment: variables)
+        try await environment.ensureTopics()
+        do {
+            try await body(environment, variables)
+        } catch {
+            try? await KafkaAdmin(configuration: environment.kafka).deleteTopics(environment.topics.all)
+            throw error
+        }
+        try await KafkaAdmin(configuration: environment.kafka).deleteTopics(environment.topics.all)
+    }
+
+    private func run(_ arguments: [String], _ variables: [String: String]) async -> (status: Int32, console: CapturedConsole) {
+        let captured = CapturedConsole()
+        let status = await LeadControl.main(arguments: arguments, environment: variables, console: captured.console)
+        return (status, captured)
+    }
+
+    private func send(_ records: [ProducerRecord], _ environment: PipelineEnvironment) async throws {
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        _ = try await producer.send(records)
+        await producer.close()
+    }
+
+    /// Every record of `topic` up to its end.
+    private func readAll(_ topic: String, _ environment: PipelineEnvironment) async throws -> [ConsumerRecord] {
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let partitions = try await admin.partitions(of: topic)
+        let ends = try await admin.watermarks(partitions)
+        var remaining = Set(partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
+        guard !remaining.isEmpty else { return [] }
+        let reader = try KafkaConsumer(configuration: environment.kafka,
+                                       startingAt: Dictionary(uniqueKeysWithValues: remaining.map { ($0, KafkaConsumer.beginning) }))
+        var records: [ConsumerRecord] = []
+        try await waitUntil("reading \(topic)", timeoutSeconds: 30, pollMilliseconds: 0) {
+            for record in try await reader.poll(maxRecords: 1000, timeoutMilliseconds: 200) {
+                records.append(record)
+                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
+            }
+            return remaining.isEmpty
+        }
+        await reader.close()
+        return records
+    }
+
+    func testBillingPauseAndResumeRewriteTheLatestAccount() async throws {
+        try await withNamespace { environment, variables in
+            let (missing, missingConsole) = await run(["billing", "pause", "--account", "acct-x"], variables)
+            XCTAssertEqual(missing, LeadControl.failure)
+            XCTAssertTrue(missingConsole.error.contains("no configuration for account acct-x"), missingConsole.error)
+
+            let window = OutreachWindow(timeZoneID: "Europe/Berlin")
+            let old = AccountConfig(accountID: "acct-x", outreachWindow: nil, updatedAt: Samples.now)
+            let latest = AccountConfig(accountID: "acct-x", outreachWindow: window, autopilot: AutopilotRule(), updatedAt: Samples.now)
+            try await send([try environment.codec.record(old, topic: environment.topics.accounts, key: "acct-x"),
+                            try environment.codec.record(latest, topic: environment.topics.accounts, key: "acct-x")], environment)
+
+            let (paused, pausedConsole) = await run(["billing", "pause", "--account", "acct-x"], variables)
+            XCTAssertEqual(paused, LeadControl.success, pausedConsole.error)
+            var accounts = try await readAll(environment.topics.accounts, environment)
+            XCTAssertEqual(accounts.count, 3)
+            let written = try environment.codec.decode(AccountConfig.self, record: try XCTUnwrap(accounts.last))
+            XCTAssertEqual(written.billingState, .paused)
+            XCTAssertEqual(written.outreachWindow, window, "the rest of the latest configuration is kept")
+            XCTAssertEqual(written.autopilot, AutopilotRule())
+            XCTAssertEqual(accounts.last?.keyString, "acct-x")
+
+            let (again, againConsole) = await run(["billing", "pause", "--account", "acct-x"], variables)
+            XCTAssertEqual(again, LeadControl.success)
+            XCTAssertTrue(againConsole.output.contains("already paused"), againConsole.output)
+            let (resumed, _) = await run(["billing", "resume", "--account", "acct-x"], variables)
+            XCTAssertEqual(resumed, LeadControl.success)
+            accounts = try await readAll(environment.topics.accounts, environment)
+            XCTAssertEqual(accounts.count, 4)
+            XCTAssertEqual(try environment.codec.decode(AccountConfig.self, record: try XCTUnwrap(accounts.last)).billingState, .active)
+        }
+    }
+
+    func testReplayRepublishesOriginalOrFixedBytesWithTheOriginalKey() async throws {
+        try await withNamespace { environment, variables in
+            let source = environment.topics.leadsDiscovered
+            let broken = DeadLetter(original: Array("{\"broken".utf8), originalKey: Array("lead-9".utf8), sourceTopic: source,
+                                    partition: 0, offset: 3, reason: "malformed JSON", failedAt: Samples.now, service: "coordinator")
+            let other = DeadLetter(original: Array("other".utf8), originalKey: Array("lead-10".utf8), sourceTopic: source,
+                                   partition: 1, offset: 4, reason: "malformed JSON", failedAt: Samples.now, service: "coordinator")
+            // Both in partition 0 of the dead letters topic, at offsets 0 and 1.
+            try await send([
+                ProducerRecord(topic: environment.topics.deadLetters, partition: 0, key: Array("lead-9".utf8),
+                               value: try environment.codec.encode(broken)),
+                ProducerRecord(topic: environment.topics.deadLetters, partition: 0, key: Array("lead-10".utf8),
+                               value: try environment.codec.encode(other)),
+            ], environment)
+
+            let (listed, listing) = await run(["dead-letters", "list"], variables)
+            XCTAssertEqual(listed, LeadControl.success)
+            XCTAssertTrue(listing.output.hasPrefix("0@0  "), listing.output)
+
+            let (nothing, nothingConsole) = await run(["dead-letters", "replay", "1@0"], variables)
+            XCTAssertEqual(nothing, LeadControl.failure)
+            XCTAssertTrue(nothingConsole.error.contains("no dead letter at 1@0"), nothingConsole.error)
+
+            let fixed = Samples.lead(id: "lead-9")
+            let fixedBytes = try environment.codec.encode(fixed)
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("fixed-\(UUID().uuidString).json")
+            try Data(fixedBytes).write(to: path)
+            defer { try? FileManager.default.removeItem(at: path) }
+            let (replayed, replayConsole) = await run(["dead-letters", "replay", "0@0", "--file", path.path], variables)
+            XCTAssertEqual(replayed, LeadControl.success, replayConsole.error)
+            var inputs = try await readAll(source, environment)
+            XCTAssertEqual(inputs.count, 1)
+            XCTAssertEqual(inputs[0].keyString, "lead-9")
+            XCTAssertEqual(inputs[0].value, fixedBytes)
+            XCTAssertEqual(inputs[0].header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }, "lead.discovered")
+            XCTAssertEqual(try environment.codec.decode(LeadDiscovered.self, record: inputs[0]), fixed)
+
+            let (all, allConsole) = await run(["dead-letters", "replay", "--all"], variables)
+            XCTAssertEqual(all, LeadControl.success, allConsole.error)
+            inputs = try await readAll(source, environment)
+            XCTAssertEqual(inputs.count, 3)
+            XCTAssertEqual(Set(inputs.dropFirst().map { String(decoding: $0.value ?? [], as: UTF8.self) }), ["{\"broken", "other"])
+            XCTAssertEqual(Set(inputs.dropFirst().compactMap(\.keyString)), ["lead-9", "lead-10"])
+        }
+    }
+
+    func testProgressAndLagReadTheirTopics() async throws {
+        try await withNamespace { environment, variables in
+            let first = OperationsReportTests.snapshot("s-1", account: "acct-1")
+            var latest = first
+            latest.completed = 10
+            latest.enriching = 0
+            latest.scoring = 0
+            latest.deferred = 0
+            latest.state = .completed
+            let other = OperationsReportTests.snapshot("s-2", account: "acct-2")
+            try await send([
+                try environment.codec.record(first, topic: environment.topics.progress, key: "s-1"),
+                try environment.codec.record(other, topic: environment.topics.progress, key: "s-2"),
+                try environment.codec.record(latest, topic: environment.topics.progress, key: "s-1"),
+            ], environment)
+            let (status, console) = await run(["progress", "--json"], variables)
+            XCTAssertEqual(status, LeadControl.success, console.error)
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(console.output.utf8)) as? [String: Any])
+            let searches = try XCTUnwrap(object["searches"] as? [[String: Any]])
+            XCTAssertEqual(searches.map { $0["searchID"] as? String ?? "" }, ["s-1", "s-2"])
+            XCTAssertEqual(searches[0]["state"] as? String, "completed", "the latest snapshot per search wins")
+
+            // --watch ends at once when every shown search is completed.
+            let (watched, watchConsole) = await run(["progress", "--watch", "--search", "s-1"], variables)
+            XCTAssertEqual(watched, LeadControl.success, watchConsole.error)
+            XCTAssertTrue(watchConsole.output.contains("[##############################]  10/10  100%  completed"), watchConsole.output)
+            let (unknown, _) = await run(["progress", "--search", "s-9"], variables)
+            XCTAssertEqual(unknown, LeadControl.failure)
+
+            // Lag: a request nobody consumed yet is lag of the profile stage's group.
+            try await send([ProducerRecord(topic: environment.topics.phaseRequests(.profile), key: "lead-1", value: Array("{}".utf8))],
+                           environment)
+            let (lagStatus, lagConsole) = await run(["lag", "--json", "--max-lag", "0"], variables)
+            XCTAssertEqual(lagStatus, LeadControl.failure, "lag 1 is above --max-lag 0")
+            let lag = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lagConsole.output.utf8)) as? [String: Any])
+            let groups = try XCTUnwrap(lag["groups"] as? [[String: Any]])
+            let profile = try XCTUnwrap(groups.first { ($0["group"] as? String)?.hasSuffix("stage.profile") == true })
+            XCTAssertEqual(profile["totalLag"] as? Int, 1)
+            let (okStatus, _) = await run(["lag", "--max-lag", "1"], variables)
+            XCTAssertEqual(okStatus, LeadControl.success)
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import Kafka
+import LeadControl
+import LeadModel
+import XCTest
+
+/// `progress`, `lag`, `dead-letters replay` and `billing`: parsing and rendering, no broker.
+final class OperationsCommandLineTests: XCTestCase {
+    private func parse(_ line: String) throws -> LeadControlInvocation {
+        try LeadControlCommandLine.parse(line.split(separator: " ").map(String.init))
+    }
+
+    private func assertUsageError(_ line: String, contains text: String, file: StaticString = #filePath, line number: UInt = #line) {
+        XCTAssertThrowsError(try parse(line), file: file, line: number) { error in
+            XCTAssertTrue((error as? UsageError)?.problem.contains(text) ?? false, "\(error)", file: file, line: number)
+        }
+    }
+
+    func testProgress() throws {
+        XCTAssertEqual(try parse("progress").command, .progress(searchID: nil, isWatching: false, isJSON: false))
+        XCTAssertEqual(try parse("progress --search s-1 --watch --json --namespace demo"),
+                       LeadControlInvocation(command: .progress(searchID: "s-1", isWatching: true, isJSON: true),
+                                             overrides: ConnectionOverrides(namespace: "demo")))
+        assertUsageError("progress --search", contains: "--search needs a value")
+        assertUsageError("progress extra", contains: "unexpected argument")
+    }
+
+    func testLag() throws {
+        XCTAssertEqual(try parse("lag").command, .lag(isJSON: false, maxLag: nil))
+        XCTAssertEqual(try parse("lag --json --max-lag 500").command, .lag(isJSON: true, maxLag: 500))
+        assertUsageError("lag --max-lag lots", contains: "--max-lag \"lots\" is not a whole number")
+    }
+
+    func testDeadLetterReplay() throws {
+        XCTAssertEqual(try parse("dead-letters replay 3@17").command, .deadLettersReplay(.one(partition: 3, offset: 17), replacementPath: nil))
+        XCTAssertEqual(try parse("dead-letters replay 17 --file fixed.json").command,
+                       .deadLettersReplay(.one(partition: nil, offset: 17), replacementPath: "fixed.json"))
+        XCTAssertEqual(try parse("dead-letters replay --all").command, .deadLettersReplay(.all, replacementPath: nil))
+        assertUsageError("dead-letters replay", contains: "missing PARTITION@OFFSET")
+        assertUsageError("dead-letters replay 3@x", contains: "is not PARTITION@OFFSET")
+        assertUsageError("dead-letters replay --all --file f.json", contains: "--file replaces one dead letter")
+        assertUsageError("dead-letters replay --all 3@1", contains: "unexpected argument")
+        assertUsageError("dead-letters purge", contains: "expected one of: list, replay")
+    }
+
+    func testBilling() throws {
+        XCTAssertEqual(try parse("billing pause --account acct-1").command, .billing(accountID: "acct-1", state: .paused))
+        XCTAssertEqual(try parse("billing resume --account=acct-1").command, .billing(accountID: "acct-1", state: .active))
+        assertUsageError("billing pause", contains: "--account is required")
+        assertUsageError("billing stop --account a", contains: "expected one of: pause, resume")
+    }
+
+    func testEveryNewCommandHasUsage() {
+        for name in ["progress", "lag", "dead-letters replay", "billing pause", "billing resume", "billing"] {
+            XCTAssertNotNil(Usage.text(for: name), name)
+        }
+        for name in ["progress", "lag", "dead-letters replay", "billing pause"] {
+            XCTAssertTrue(Usage.general.contains(name), name)
+        }
+    }
+}
+
+final class OperationsReportTests: XCTestCase {
+    static let now = Date(timeIntervalSince1970: 1_750_000_000)
+
+    static func snapshot(_ search: String, account: String = "acct-1", state: ProgressSnapshot.State = .running, total: Int? = 10,
+                         completed: Int = 4, enriching: Int = 3, scoring: Int = 2, paused: Int = 0, deferred: Int = 1) -> ProgressSnapshot {
+        ProgressSnapshot(searchID: SearchID(search), accountID: AccountID(account), state: state, total: total, completed: completed,
+                         enriching: enriching, scoring: scoring, billingPaused: paused, deferred: deferred, updatedAt: now)
+    }
+
+    func testProgressAddsUpAccountsAndFilters() {
+        let report = ProgressReport(latest: [
+            Self.snapshot("s-2", state: .completed, total: 5, completed: 5, enriching: 0, scoring: 0, deferred: 0),
+            Self.snapshot("s-1"),
+            Self.snapshot("s-3", account: "acct-2", state: .paused, total: nil, completed: 0, enriching: 0, scoring: 0, paused: 7, deferred: 0),
+        ])
+        XCTAssertEqual(report.searches.map(\.searchID), ["s-1", "s-2", "s-3"])
+        XCTAssertEqual(report.accounts.map(\.accountID), ["acct-1", "acct-2"])
+        let first = report.accounts[0]
+        XCTAssertEqual(first.state, .running)
+        XCTAssertEqual(first.total, 15)
+        XCTAssertEqual([first.completed, first.enriching, first.scoring, first.billingPaused, first.deferred], [9, 3, 2, 0, 1])
+        XCTAssertEqual(report.accounts[1].state, .paused)
+        XCTAssertNil(report.accounts[1].total, "an undeclared total makes the account's total unknown")
+        XCTAssertFalse(report.isEverySearchCompleted)
+
+        let filtered = ProgressReport(latest: report.searches, searchID: "s-2")
+        XCTAssertEqual(filtered.searches.map(\.searchID), ["s-2"])
+        XCTAssertEqual(filtered.accounts.map(\.state), [.completed])
+        XCTAssertTrue(filtered.isEverySearchCompleted)
+        XCTAssertFalse(ProgressReport(latest: []).isEverySearchCompleted, "nothing shown is not done")
+    }
+
+    func testProgressTable() {
+        let report = ProgressReport(latest: [
+            Self.snapshot("s-1"), Self.snapshot("s-2", state: .completed, total: 5, completed: 5, enriching: 0, scoring: 0, deferred: 0),
+        ])
+        XCTAssertEqual(report.renderTable(), """
+                                         state      total  completed  enriching  scoring  billing paused  deferred
+            search s-1 (acct-1)          running       10          4          3        2               0         1
+            search s-2 (acct-1)          completed      5          5          0        0               0         0
+            account acct-1 (2 searches)  running       15          9          3        2               0         1
+            """)
+        XCTAssertEqual(ProgressReport(latest: []).renderTable(), "no progress snapshots yet")
+    }
+
+    func testProgressBars() {
+        let report = ProgressReport(latest: [
+            Self.snapshot("s-1", paused: 2),
+            Self.snapshot("search-22", state: .completed, total: 5, completed: 5, enriching: 0, scoring: 0, deferred: 0),
+            Self.snapshot("s-3", total: nil, completed: 3, deferred: 0),
+        ])
+        XCTAssertEqual(report.renderBars(width: 10), """
+            s-1        [####------]  4/10   40%  running  enriching 3, scoring 2, billing paused 2, deferred 1
+            s-3        [----------]  3/?    ?%  running  enriching 3, scoring 2
+            search-22  [##########]  5/5  100%  completed  enriching 0, scoring 0
+            """)
+    }
+
+    func testProgressJSON() throws {
+        let report = ProgressReport(latest: [Self.snapshot("s-1")])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try report.renderJSON().utf8)) as? [String: Any])
+        let searches = try XCTUnwrap(object["searches"] as? [[String: Any]])
+        XCTAssertEqual(searches.first?["searchID"] as? String, "s-1")
+        XCTAssertEqual(searches.first?["state"] as? String, "running")
+        XCTAssertEqual(searches.first?["total"] as? Int, 10)
+        XCTAssertEqual(searches.first?["updatedAt"] as? String, "2025-06-15T15:06:40.000Z")
+        let accounts = try XCTUnwrap(object["accounts"] as? [[String: Any]])
+        XCTAssertEqual(accounts.first?["completed"] as? Int, 4)
+        XCTAssertFalse(try report.renderJSON().contains("\n"), "one line per document")
+    }
+
+    static func lag(_ topic: String, _ partition: Int32, committed: Int64?, low: Int64 = 0, high: Int64) -> LagReport.Partition {
+        LagReport.Partition(partition: TopicPartition(topic: topic, partition: partition), committed: committed,
+                            lowWatermark: low, highWatermark: high)
+    }
+
+    func testLagTableJSONAndThreshold() throws {
+        let report = LagReport(groups: [
+            LagReport.Group(group: "coordinator", partitions: [
+                Self.lag("phase.results", 1, committed: 90, high: 100), Self.lag("leads.discovered", 0, committed: nil, high: 5),
+            ]),
+            LagReport.Group(group: "stage.finalize", partitions: []),
+        ])
+        XCTAssertEqual(report.groups[0].totalLag, 15)
+        XCTAssertEqual(report.renderTable(), """
+            group coordinator  total lag 15
+              topic             partition  committed  high  lag
+              leads.discovered          0          -     5    5
+              phase.results             1         90   100   10
+              total                                          15
+
+            group stage.finalize  total lag 0
+              (no partitions: topics missing)
+            """)
+        XCTAssertEqual(report.groups(above: 14).map(\.group), ["coordinator"])
+        XCTAssertEqual(report.groups(above: 15).map(\.group), [])
+
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try report.renderJSON().utf8)) as? [String: Any])
+        let groups = try XCTUnwrap(object["groups"] as? [[String: Any]])
+        XCTAssertEqual(groups.map { $0["group"] as? String ?? "" }, ["coordinator", "stage.finalize"])
+        XCTAssertEqual(groups[0]["totalLag"] as? Int, 15)
+        let partitions = try XCTUnwrap(groups[0]["partitions"] as? [[String: Any]])
+        XCTAssertTrue(partitions[0]["committed"] is NSNull)
+        XCTAssertEqual(partitions[1]["committed"] as? Int, 90)
+        XCTAssertEqual(partitions[1]["highWatermark"] as? Int, 100)
+        XCTAssertEqual(partitions[1]["lag"] as? Int, 10)
+    }
+
+    func testPipelineGroupsFollowTheServicesNaming() {
+        let groups = PipelineGroup.all(Topics(namespace: "ns"))
+        XCTAssertEqual(groups.map(\.group), ["ns.coordinator", "ns.stage.profile", "ns.stage.activity", "ns.stage.scoring", "ns.stage.finalize"])
+        XCTAssertEqual(groups[0].topics, ["ns.leads.discovered", "ns.phase.results"])
+        XCTAssertEqual(groups[1].topics, ["ns.phase.profile.requests.priority", "ns.phase.profile.requests"])
+        XCTAssertEqual(PipelineGroup.all(Topics()).first?.group, "coordinator")
+    }
+
+    func testDeadLetterPositions() {
+        XCTAssertEqual(DeadLetterSelection(position: "2@40"), .one(partition: 2, offset: 40))
+        XCTAssertEqual(DeadLetterSelection(position: "40"), .one(partition: nil, offset: 40))
+        for bad in ["", "@", "2@", "a@1", "-1", "1@2@3"] { XCTAssertNil(DeadLetterSelection(position: bad), bad) }
+        let letter = DeadLetter(original: Array("x".utf8), sourceTopic: "leads.discovered", partition: 1, offset: 7, reason: "bad",
+                                failedAt: Self.now, service: "coordinator")
+        XCTAssertEqual(DeadLetterLine.render(letter, partition: 3, offset: 9), "3@9  " + DeadLetterLine.render(letter))
+    }
+}

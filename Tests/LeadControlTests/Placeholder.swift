@@ -1,2 +1,0 @@
-import XCTest
-final class LeadControlTestsPlaceholder: XCTestCase { func testNothingYet() {} }

@@ -1,0 +1,60 @@
+import Foundation
+import LeadControl
+import LeadModel
+import XCTest
+
+/// What `show`, `pool tail` and `dead-letters list` print: no broker.
+final class RenderingTests: XCTestCase {
+    func testShowRendersStatusPlanProfileAndHistory() {
+        let text = LeadStateReport.render(Samples.state())
+        for expected in [
+            "lead lead-1: Jane Doe", "status    ready", "run       run-1", "mode      full",
+            "profile   done", "activity  skipped: timed out 3 times", "scoring   done", "finalize  done",
+            "title     VP of Demand Generation", "company   Acme SaaS (250 employees, $30M revenue, Computer Software)",
+            "@janedoe: 3400 followers", "fit 87, intent 72, timing 65, composite 78", "buyer     active: intent 72 and fit 87",
+            "(failed (retriable): HTTP 503 from provider)", "phase-failed     activity  1   timed out",
+        ] {
+            XCTAssertTrue(text.contains(expected), "missing \"\(expected)\" in:\n\(text)")
+        }
+    }
+
+    func testShowRendersTheRunningPhase() {
+        var state = Samples.state(status: .processing)
+        state.phaseIndex = 1
+        state.inFlight = InFlightAttempt(phase: .activity, attempt: 2, isBackingOff: true, deadline: Samples.now)
+        let text = LeadStateReport.render(state)
+        XCTAssertTrue(text.contains("→ activity  backing off, attempt 2 at 2025-06-15T15:06:40.000Z"), text)
+        XCTAssertTrue(text.contains("  scoring   pending"), text)
+        state.status = .billingPaused
+        XCTAssertEqual(LeadStateReport.phaseState(state, index: 1), "waiting: billing paused")
+    }
+
+    func testPoolAndDeadLetterLines() {
+        let entry = LeadPoolEntry(profile: Samples.profile(), accountID: "acct-1", offerID: "offer-1", finishedAt: Samples.now)
+        XCTAssertEqual(LeadPoolLine.render(entry),
+                       "lead-1  Jane Doe  VP of Demand Generation @ Acme SaaS  fit 87 intent 72 timing 65 active  (acct-1/offer-1, 2025-06-15T15:06:40.000Z)")
+        let letter = DeadLetter(original: Array("{\"leadID\":\n\"x\"".utf8), sourceTopic: "leads.discovered", partition: 3, offset: 42,
+                                reason: "malformed JSON", failedAt: Samples.now, service: "coordinator")
+        XCTAssertEqual(DeadLetterLine.render(letter),
+                       "2025-06-15T15:06:40.000Z  leads.discovered[3]@42  coordinator: malformed JSON  | original: {\"leadID\": \"x\"")
+    }
+
+    func testReEnrichRequestedValidation() throws {
+        let codec = MessageCodec()
+        let request = ReEnrichRequested(leadID: "l1", types: [.x], requestedAt: Samples.now, requestedBy: "ops")
+        XCTAssertEqual(try codec.decode(ReEnrichRequested.self, from: codec.encode(request)), request)
+        XCTAssertEqual(request.mode, .reEnrich([.x]))
+        XCTAssertEqual(MessageCodec.headers(for: ReEnrichRequested.self).map(\.value), ["lead.reenrich.requested", "1"])
+        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [], requestedAt: Samples.now, requestedBy: "ops").validate()) {
+            XCTAssertEqual($0 as? ReEnrichValidationError, .noTypes)
+        }
+        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [.x, .activity, .x], requestedAt: Samples.now, requestedBy: "ops").validate()) {
+            XCTAssertEqual(($0 as? ReEnrichValidationError)?.description, "\"types\" repeats x; name each type once")
+        }
+        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [.x], requestedAt: Samples.now, requestedBy: " ").validate())
+        let empty = #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":[],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#
+        XCTAssertThrowsError(try codec.decode(ReEnrichRequested.self, from: Array(empty.utf8))) {
+            XCTAssertEqual(($0 as? DecodeError)?.description, "invalid content: \"types\" is empty; name at least one of linkedin, x, activity")
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import LeadControl
+import LeadModel
+import XCTest
+
+/// Every message others write or read, encoded by the codec, validates against its JSON Schema
+/// in docs/schemas (Draft 2020-12, checked by Python's `jsonschema`); broken messages do not.
+final class SchemaValidationTests: XCTestCase {
+    let codec = MessageCodec()
+    let now = Samples.now
+    static let schemaDirectory = Samples.projectRoot.appendingPathComponent("docs/schemas")
+
+    struct Case: Encodable {
+        let name: String
+        let schemaFile: String
+        let instance: String
+        let isValid: Bool
+    }
+
+    private func schemaFile<T: Message>(_ type: T.Type) -> String { "\(T.schemaName).v\(T.schemaVersion).schema.json" }
+
+    private func valid<T: Message>(_ name: String, _ message: T) throws -> Case {
+        Case(name: name, schemaFile: schemaFile(T.self), instance: String(decoding: try codec.encode(message), as: UTF8.self), isValid: true)
+    }
+
+    private func invalid<T: Message>(_ name: String, _ type: T.Type, _ json: String) -> Case {
+        Case(name: name, schemaFile: schemaFile(T.self), instance: json, isValid: false)
+    }
+
+    private func sample(_ file: String) throws -> String {
+        try String(contentsOf: Samples.projectRoot.appendingPathComponent("docs/samples/\(file)"), encoding: .utf8)
+    }
+
+    func testEncodedMessagesValidateAgainstTheirSchemas() throws {
+        var cases: [Case] = []
+        // Inputs others write.
+        cases.append(try valid("lead full", Samples.lead()))
+        cases.append(try valid("lead re-enrich", Samples.lead(mode: .reEnrich, types: [.x, .activity])))
+        var xOnly = Samples.lead(mode: .noOp)
+        xOnly.linkedinURL = nil
+        cases.append(try valid("lead x only", xOnly))
+        for lead in SyntheticLeads.make(SyntheticLeadOptions(count: 10, seed: 5), now: now) {
+            cases.append(try valid("synthetic \(lead.leadID)", lead))
+        }
+        for (index, line) in try sample("leads.jsonl").split(separator: "\n").enumerated() {
+            cases.append(Case(name: "docs/samples/leads.jsonl:\(index + 1)", schemaFile: schemaFile(LeadDiscovered.self),
+                              instance: String(line), isValid: true))
+        }
+        cases.append(try valid("reenrich", ReEnrichRequested(leadID: "lead-1", types: [.linkedin, .activity], requestedAt: now, requestedBy: "ops")))
+        cases.append(try valid("search total", SearchTotalDeclared(searchID: "s1", accountID: "a1", total: 40, declaredAt: now)))
+        cases.append(try valid("account sample", SampleConfigurations.account(updatedAt: now)))
+        cases.append(try valid("account minimal", AccountConfig(accountID: "a1", billingState: .paused, updatedAt: now)))
+        cases.append(Case(name: "docs/samples/account.json", schemaFile: schemaFile(AccountConfig.self), instance: try sample("account.json"), isValid: true))
+        cases.append(try valid("offer sample", SampleConfigurations.offer(updatedAt: now)))
+        cases.append(try valid("offer minimal", OfferConfig(offerID: "o1", accountID: "a1", name: "Minimal", icp: IdealCustomerProfile(), updatedAt: now)))
+        cases.append(Case(name: "docs/samples/offer.json", schemaFile: schemaFile(OfferConfig.self), instance: try sample("offer.json"), isValid: true))
+
+        // Outputs others read.
+        let profile = Samples.profile()
+        cases.append(try valid("pool entry full", LeadPoolEntry(profile: profile, accountID: "a1", offerID: "o1", finishedAt: now)))
+        cases.append(try valid("pool entry bare", LeadPoolEntry(profile: EnrichedProfile(leadID: "l2", name: "Ken Ito"),
+                                                                accountID: "a1", offerID: "o1", finishedAt: now)))
+        cases.append(try valid("progress", ProgressSnapshot(searchID: "s1", accountID: "a1", state: .running, total: nil, completed: 3,
+                                                            enriching: 2, scoring: 1, billingPaused: 0, deferred: 4, updatedAt: now)))
+        cases.append(try valid("progress completed", ProgressSnapshot(searchID: "s1", accountID: "a1", state: .completed, total: 10,
+                                                                      completed: 10, enriching: 0, scoring: 0, billingPaused: 0,
+                                                                      deferred: 0, updatedAt: now)))
+        cases.append(try valid("account signal", AccountSignal(
+            accountID: "a1", companyKey: "li:1234", companyName: "Acme SaaS", heatScore: 71, category: .hot, trend: .rising,
+            leadCount: 3, signals: [CompanySignal(leadID: "l1", kind: "recommendation-request", detail: "asked for a tool", date: now, weight: 0.8)],
+            computedAt: now)))
+        cases.append(try valid("autopilot", AutopilotEnrollment(leadID: "l1", runID: "r1", accountID: "a1", offerID: "o1", fit: 87, intent: 72,
+                                                                buyerState: .active, reasons: ["fit 87 >= 60"], enrolledAt: now)))
+        cases.append(try valid("dead letter", DeadLetter(original: Array("{not json".utf8), originalKey: Array("l1".utf8),
+                                                         sourceTopic: "leads.discovered", partition: 3, offset: 42,
+                                                         reason: "malformed JSON", failedAt: now, service: "coordinator")))
+        cases.append(try valid("dead letter without key", DeadLetter(original: [], sourceTopic: "t", partition: 0, offset: 0,
+                                                                     reason: "r", failedAt: now, service: "s")))
+
+        // What the schemas must reject.
+        let lead = #""leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane","discoveredAt":"2025-01-31T12:00:00.000Z""#
+        cases.append(Case(name: "lead valid baseline", schemaFile: schemaFile(LeadDiscovered.self),
+                          instance: #"{"schema":"lead.discovered","version":1,\#(lead),"xURL":"x.com/jane"}"#, isValid: true))
+        cases.append(invalid("lead without URL", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,\#(lead)}"#))
+        cases.append(invalid("lead with empty URL only", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,\#(lead),"xURL":""}"#))
+        cases.append(invalid("lead with misspelt field", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,\#(lead),"linkedinUrl":"linkedin.com/in/jane"}"#))
+        cases.append(invalid("lead with unknown mode", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,\#(lead),"xURL":"x.com/jane","mode":"turbo"}"#))
+        cases.append(invalid("lead re-enrich without types", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,\#(lead),"xURL":"x.com/jane","mode":"re-enrich"}"#))
+        cases.append(invalid("lead version 2", LeadDiscovered.self, #"{"schema":"lead.discovered","version":2,\#(lead),"xURL":"x.com/jane"}"#))
+        cases.append(invalid("lead bad date", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,"leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane","xURL":"x.com/j","discoveredAt":"31/01/2025"}"#))
+        cases.append(invalid("lead empty id", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,"leadID":"","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane","xURL":"x.com/j","discoveredAt":"2025-01-31T12:00:00Z"}"#))
+        cases.append(invalid("reenrich without types", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":[],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#))
+        cases.append(invalid("reenrich duplicate types", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x","x"],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#))
+        cases.append(invalid("negative total", SearchTotalDeclared.self, #"{"schema":"search.total-declared","version":1,"searchID":"s","accountID":"a","total":-1,"declaredAt":"2025-01-31T12:00:00Z"}"#))
+        cases.append(invalid("account hour 25", AccountConfig.self, #"{"schema":"account.config","version":1,"accountID":"a","billingState":"active","outreachWindow":{"timeZoneID":"UTC","weekdays":[1],"startHour":25,"endHour":26},"updatedAt":"2025-01-31T12:00:00Z"}"#))
+        cases.append(invalid("pool entry score 101", LeadPoolEntry.self, #"{"schema":"lead.pool-entry","version":1,"leadID":"l","accountID":"a","offerID":"o","skills":[],"finishedAt":"2025-01-31T12:00:00Z","profile":{"leadID":"l","name":"n","skippedPhases":[],"scores":{"fit":101,"intent":0,"timing":0,"composite":0,"buyerState":"active","fitReasons":[],"intentReasons":[],"timingReasons":[],"stateReason":"","scorer":"x","scoredAt":"2025-01-31T12:00:00Z"}}}"#))
+
+        // Every schema file is covered.
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemaDirectory.path).filter { $0.hasSuffix(".schema.json") }
+        XCTAssertEqual(Set(cases.map(\.schemaFile)), Set(files), "every schema in docs/schemas has a sample and vice versa")
+
+        try runValidator(cases)
+    }
+
+    /// Also the codec accepts every instance the lead schema accepts (no schema-valid lead is a dead letter
+    /// for a shape reason).
+    func testSchemaValidLeadsDecode() throws {
+        for (index, line) in try sample("leads.jsonl").split(separator: "\n").enumerated() {
+            XCTAssertNoThrow(try codec.decode(LeadDiscovered.self, from: Array(line.utf8)), "leads.jsonl:\(index + 1)")
+        }
+        for text in ["2025-01-31T12:00:00Z", "2025-01-31T12:00:00.5Z", "2025-01-31T12:00:00.123456Z", "2025-01-31T12:00:00+02:00"] {
+            let json = #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x"],"requestedAt":"\#(text)","requestedBy":"ops"}"#
+            XCTAssertNoThrow(try codec.decode(ReEnrichRequested.self, from: Array(json.utf8)), text)
+        }
+    }
+
+    private func runValidator(_ cases: [Case]) throws {
+        // The first python3 on PATH (a pyenv shim, say), as a shell would find it.
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let python = path.split(separator: ":").map { "\($0)/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let python else { throw XCTSkip("python3 is not installed; cannot validate JSON Schemas") }
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: python)
+        probe.arguments = ["-c", "import jsonschema"]
+        probe.standardError = FileHandle.nullDevice
+        try probe.run()
+        probe.waitUntilExit()
+        guard probe.terminationStatus == 0 else {
+            throw XCTSkip("Python's jsonschema module is missing (pip install jsonschema); cannot validate JSON Schemas")
+        }
+
+        let casesFile = FileManager.default.temporaryDirectory.appendingPathComponent("leadctl-schema-cases-\(UUID().uuidString).json")
+        try JSONEncoder().encode(cases).write(to: casesFile)
+        defer { try? FileManager.default.removeItem(at: casesFile) }
+        let script = """
+            import json, os, sys
+            from jsonschema import Draft202012Validator, FormatChecker
+            directory, cases_path = sys.argv[1], sys.argv[2]
+            validators = {}
+            failures = []
+            for case in json.load(open(cases_path)):
+                name = case["schemaFile"]
+                if name not in validators:
+                    schema = json.load(open(os.path.join(directory, name)))
+                    Draft202012Validator.check_schema(schema)
+                    validators[name] = Draft202012Validator(schema, format_checker=FormatChecker())
+                errors = [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+                          for e in validators[name].iter_errors(json.loads(case["instance"]))]
+                if case["isValid"] and errors:
+                    failures.append(f"{case['name']} ({name}) should validate: " + "; ".join(errors))
+                if not case["isValid"] and not errors:
+                    failures.append(f"{case['name']} ({name}) should NOT validate")
+            print("\\n".join(failures))
+            sys.exit(1 if failures else 0)
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", script, Self.schemaDirectory.path, casesFile.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, output)
+    }
+}

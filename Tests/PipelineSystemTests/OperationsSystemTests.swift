@@ -1,0 +1,189 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import PipelineServices
+import XCTest
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// What operators watch, on the running pipeline: `leadctl progress --json`, `leadctl lag --json`
+/// and every service's `/metrics`, `/healthz` and `/readyz`.
+final class OperationsSystemTests: XCTestCase {
+    static let services = ["coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage"]
+
+    func testProgressLagAndMetricsWhileThePipelineRuns() async throws {
+        let harness = try await PipelineHarness()
+        do {
+            var ports: [String: Int] = [:]
+            for service in Self.services { ports[service] = try freeLoopbackPort() }
+            // Everything but the finalize stage, so finalize requests pile up: lag while running.
+            for service in Self.services where service != "finalize-stage" {
+                try harness.start(service, environment: ["METRICS_PORT": String(ports[service]!)])
+            }
+            let search: SearchID = "search-ops"
+            let leads = harness.makeLeads(120, search: search)
+            try await harness.publish(leads: leads)
+            try await harness.publish(SearchTotalDeclared(searchID: search, accountID: harness.accountID, total: leads.count,
+                                                          declaredAt: Date()),
+                                      topic: harness.environment.topics.searchTotals, key: search.rawValue)
+
+            let finalizeGroup = Topics.prefixed("stage.finalize", namespace: harness.namespace)
+            try await waitUntil("finalize requests waiting (lag)", timeoutSeconds: 90, pollMilliseconds: 500) {
+                let lag = try await self.lag(harness)
+                return (lag[finalizeGroup] ?? 0) > 0
+            }
+            try harness.start("finalize-stage", environment: ["METRICS_PORT": String(ports["finalize-stage"]!)])
+            _ = try await harness.waitForPool(leads.count)
+
+            // Progress: the declared total, all completed.
+            var snapshot: [String: Any] = [:]
+            try await waitUntil("search-ops completed in leadctl progress", timeoutSeconds: 60, pollMilliseconds: 500) {
+                let (status, output) = try await self.leadctl(["progress", "--json", "--search", search.rawValue], harness)
+                guard status == 0, let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+                      let first = (object["searches"] as? [[String: Any]])?.first else { return false }
+                snapshot = first
+                return first["state"] as? String == "completed"
+            }
+            XCTAssertEqual(snapshot["total"] as? Int, leads.count)
+            XCTAssertEqual(snapshot["completed"] as? Int, leads.count)
+            XCTAssertEqual(snapshot["enriching"] as? Int, 0)
+            XCTAssertEqual(snapshot["scoring"] as? Int, 0)
+
+            // Lag: zero for every group once everything is done and committed.
+            var lag: [String: Int] = [:]
+            try await waitUntil("zero lag in every group", timeoutSeconds: 60, pollMilliseconds: 1000) {
+                lag = try await self.lag(harness)
+                return lag.count == 5 && lag.values.allSatisfy { $0 == 0 }
+            }
+            let (status, _) = try await leadctl(["lag", "--max-lag", "0"], harness)
+            XCTAssertEqual(status, 0)
+
+            // Metrics: every stage serves Prometheus text with its work counted, and is ready.
+            for service in Self.services {
+                let base = "http://127.0.0.1:\(ports[service]!)"
+                guard let (metricsStatus, text) = try? await get("\(base)/metrics") else {
+                    // The coordinator serves metrics once its main.swift starts the endpoint
+                    // (proposed edit); until then it has none, and the stages must.
+                    XCTAssertEqual(service, "coordinator", "\(service) serves no /metrics")
+                    continue
+                }
+                XCTAssertEqual(metricsStatus, 200, service)
+                let samples = try PrometheusSamples.parse(text)
+                XCTAssertEqual(samples.first { $0.key.hasPrefix("pipeline_service_ready{") }?.value, 1, "\(service) ready")
+                let health = try await get("\(base)/healthz").0
+                let readiness = try await get("\(base)/readyz").0
+                XCTAssertEqual(health, 200, service)
+                XCTAssertEqual(readiness, 200, service)
+                guard service != "coordinator" else { continue }
+                let phase = String(service.dropLast("-stage".count))
+                let consumed = samples.filter { $0.key.hasPrefix("pipeline_stage_records_consumed_total{phase=\"\(phase)\"") }
+                XCTAssertGreaterThan(consumed.values.reduce(0, +), 0, "\(service) consumed nothing: \(text)")
+                let produced = samples.filter { $0.key.hasPrefix("pipeline_stage_records_produced_total{phase=\"\(phase)\"") }
+                XCTAssertGreaterThan(produced.values.reduce(0, +), 0, service)
+                let latencies = samples.filter { $0.key.hasPrefix("pipeline_stage_processing_seconds_count{phase=\"\(phase)\"") }
+                XCTAssertEqual(latencies.values.reduce(0, +), consumed.values.reduce(0, +), "\(service): one latency per record")
+                XCTAssertEqual(samples["pipeline_stage_in_flight{phase=\"\(phase)\"}"], 0, service)
+                XCTAssertNotNil(samples["pipeline_stage_assigned_partitions{phase=\"\(phase)\"}"], service)
+                XCTAssertTrue(samples.keys.contains { $0.hasPrefix("pipeline_stage_partition_lag{phase=\"\(phase)\"") }, service)
+            }
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    // MARK: helpers
+
+    /// Total lag per group from `leadctl lag --json`.
+    private func lag(_ harness: PipelineHarness) async throws -> [String: Int] {
+        let (_, output) = try await leadctl(["lag", "--json"], harness)
+        guard let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+              let groups = object["groups"] as? [[String: Any]] else { throw HarnessError("leadctl lag --json printed \(output)") }
+        var totals: [String: Int] = [:]
+        for group in groups {
+            if let name = group["group"] as? String, let total = group["totalLag"] as? Int { totals[name] = total }
+        }
+        return totals
+    }
+
+    /// Runs the built `leadctl` in the harness's namespace; returns its exit status and stdout.
+    private func leadctl(_ arguments: [String], _ harness: PipelineHarness) async throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = PipelineHarness.binDirectory.appendingPathComponent("leadctl")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": harness.namespace,
+            "KAFKA_PROPERTY_LOG__LEVEL": "3",
+        ]) { _, new in new }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let exited = AsyncStream<Int32> { continuation in
+            process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
+        }
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        var status: Int32 = -1
+        for await code in exited { status = code }
+        return (status, String(decoding: data, as: UTF8.self))
+    }
+
+    private func get(_ address: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: address)!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    private func freeLoopbackPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw HarnessError("socket failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw HarnessError("bind failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// Reads Prometheus text (0.0.4): `# HELP`/`# TYPE` lines and `name{labels} value` samples,
+/// rejecting anything else, a sample before its family's TYPE, or a series twice.
+enum PrometheusSamples {
+    static func parse(_ text: String) throws -> [String: Double] {
+        var samples: [String: Double] = [:]
+        var families: [String: String] = [:]
+        let sample = #"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? (\S+)$"#
+        for line in text.split(separator: "\n") {
+            let line = String(line)
+            if line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 4, families.updateValue(String(parts[3]), forKey: String(parts[2])) == nil else {
+                    throw HarnessError("bad or repeated TYPE line: \(line)")
+                }
+                continue
+            }
+            if line.hasPrefix("#") { continue }
+            guard let match = line.range(of: sample, options: .regularExpression), match == line.startIndex..<line.endIndex,
+                  let space = line.lastIndex(of: " ") else { throw HarnessError("not a sample line: \(line)") }
+            let series = String(line[..<space])
+            let valueText = String(line[line.index(after: space)...])
+            guard let value = valueText == "+Inf" ? .infinity : Double(valueText) else { throw HarnessError("bad value: \(line)") }
+            let name = String(series.prefix { $0 != "{" })
+            let family = ["_bucket", "_sum", "_count"].first { name.hasSuffix($0) && families[String(name.dropLast($0.count))] == "histogram" }
+                .map { String(name.dropLast($0.count)) } ?? name
+            guard families[family] != nil else { throw HarnessError("sample before its TYPE: \(line)") }
+            guard samples.updateValue(value, forKey: series) == nil else { throw HarnessError("series twice: \(line)") }
+        }
+        return samples
+    }
+}
