@@ -9,9 +9,18 @@ public protocol Service: Sendable {
 
 /// Runs a service until it returns, turning SIGTERM and SIGINT into cancellation of its task:
 /// the graceful path (stop taking work, drain, commit, leave the group). A second signal, or the
-/// drain taking longer than `shutdownTimeout`, exits at once with status 1.
+/// drain taking longer than the shutdown timeout, exits at once with status 1.
 public enum ServiceRunner {
-    public static func run(_ service: some Service, logger: Logger, shutdownTimeout: Duration = .seconds(10)) async -> Int32 {
+    /// The variable bounding a graceful shutdown, in seconds (default 10).
+    public static let shutdownTimeoutVariable = "SHUTDOWN_TIMEOUT_SECONDS"
+
+    /// The shutdown bound from `SHUTDOWN_TIMEOUT_SECONDS`, or 10 s when unset or not a positive number.
+    public static func shutdownTimeout(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration {
+        guard let text = environment[shutdownTimeoutVariable], let seconds = Double(text), seconds > 0 else { return .seconds(10) }
+        return .milliseconds(Int(seconds * 1000))
+    }
+
+    public static func run(_ service: some Service, logger: Logger, shutdownTimeout: Duration = ServiceRunner.shutdownTimeout()) async -> Int32 {
         let task = Task { try await service.run() }
         let signalQueue = DispatchQueue(label: "signals")
         var sources: [DispatchSourceSignal] = []
@@ -26,7 +35,9 @@ public enum ServiceRunner {
                 }
                 logger.info("signal \(signalNumber): draining in-flight work")
                 task.cancel()
-                signalQueue.asyncAfter(deadline: .now() + .milliseconds(Int(shutdownTimeout.components.seconds * 1000))) {
+                let (seconds, attoseconds) = shutdownTimeout.components
+                let milliseconds = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+                signalQueue.asyncAfter(deadline: .now() + .milliseconds(milliseconds)) {
                     logger.error("drain took longer than \(shutdownTimeout): exiting")
                     exit(1)
                 }

@@ -77,3 +77,12 @@ final class LinesBox: @unchecked Sendable {  // guarded by its lock
     func append(_ line: String) { lock.withLock { lines.append(line) } }
     var all: [String] { lock.withLock { lines } }
 }
+
+final class ServiceRunnerSettingsTests: XCTestCase {
+    func testShutdownTimeoutFromEnvironment() {
+        XCTAssertEqual(ServiceRunner.shutdownTimeout(environment: [:]), .seconds(10))
+        XCTAssertEqual(ServiceRunner.shutdownTimeout(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "2.5"]), .milliseconds(2500))
+        XCTAssertEqual(ServiceRunner.shutdownTimeout(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "soon"]), .seconds(10))
+        XCTAssertEqual(ServiceRunner.shutdownTimeout(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "-1"]), .seconds(10))
+    }
+}
