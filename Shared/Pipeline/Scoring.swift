@@ -1,13 +1,26 @@
 import Foundation
 import LeadModel
 
-/// Scores a lead against an offer. Implementations are pure: same input, same card.
+/// A score card and what producing it costs.
+public struct Evaluation: Sendable, Hashable {
+    public var card: ScoreCard
+    /// Paid calls made for it (a model call); the rules cost nothing.
+    public var charges: [BillableCharge]
+
+    public init(card: ScoreCard, charges: [BillableCharge] = []) {
+        self.card = card
+        self.charges = charges
+    }
+}
+
+/// Scores a lead against an offer, the rules or a model behind the same call.
 public protocol Scorer: Sendable {
     /// A short name written into each card, e.g. `rules-v1`.
     var name: String { get }
 
     /// Scores `profile` against `offer`. `source` is how the lead was found; `now` anchors recency.
-    func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard
+    /// Never fails: a scorer that depends on a service falls back to the rules.
+    func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation
 }
 
 /// The rule-based scorer: transparent points per signal, every point with a reason.
@@ -44,6 +57,11 @@ public struct RuleBasedScorer: Scorer {
 
     /// Creates the scorer.
     public init() {}
+
+    /// ``score(profile:offer:source:now:)``, which is pure and free.
+    public func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
+        Evaluation(card: score(profile: profile, offer: offer, source: source, now: now))
+    }
 
     /// See the type's documentation for the rules.
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard {

@@ -14,8 +14,8 @@ import Synchronization
 /// - Autopilot: checked against the account (unknown account → no enrollment); an eligible lead
 ///   gets one ``AutopilotEnrollment`` per request. A redelivered request publishes the same
 ///   enrollment again (same lead and run): downstream deduplicates on lead id + run id.
-/// - Charges: none; the rule-based scorer calls no paid provider. A model-backed scorer would
-///   charge `scoring-model` here.
+/// - Charges: what the scorer's ``Evaluation`` reports: nothing for the rules, one
+///   `scoring-model` unit for a card the model produced.
 /// - Simulated latency: before scoring, the handler sleeps a draw of `simulatedLatency` (zero by
 ///   default), standing in for a model call's latency in benchmarks.
 public struct ScoringStageHandler: PhaseHandler {
@@ -66,7 +66,8 @@ public struct ScoringStageHandler: PhaseHandler {
                     answering: request, outcome: .failed(reason: "unknown offer \(request.offerID)", isRetriable: false),
                     payload: .empty, finishedAt: at, service: service))
         }
-        let card = scorer.score(profile: request.profile, offer: offer, source: request.lead.source, now: at)
+        let evaluation = await scorer.evaluate(profile: request.profile, offer: offer, source: request.lead.source, now: at)
+        let card = evaluation.card
         var scored = request.profile
         scored.scores = card
         let changed = signals.record(leadID: request.leadID, accountID: request.accountID, offer: offer, profile: scored, now: at)
@@ -75,7 +76,8 @@ public struct ScoringStageHandler: PhaseHandler {
                 account: account, card: card, leadID: request.leadID, runID: request.runID, offerID: request.offerID, at: at)
         }
         let result = PhaseResult(
-            answering: request, outcome: .completed, payload: PhasePayload(scores: card), finishedAt: at, service: service)
+            answering: request, outcome: .completed, payload: PhasePayload(scores: card), charges: evaluation.charges,
+            finishedAt: at, service: service)
         return StageOutput(result: result, accountSignals: changed, enrollment: enrollment)
     }
 }

@@ -31,7 +31,7 @@ extension StageService {
     }
 
     /// The scoring stage, reading the offers and accounts tables: ``ScoringStageHandler`` with
-    /// `scorer`, or ``ModelScoringStageHandler`` when `providers` selects `SCORER=model`.
+    /// `scorer`, or with the ``ModelScorer`` when `providers` selects `SCORER=model`.
     public static func makeScoringStage(
         environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
         scorer: any Scorer = RuleBasedScorer()
@@ -40,14 +40,9 @@ extension StageService {
         let accounts = KafkaTable<AccountConfig>(
             configuration: environment.kafka, topic: environment.topics.accounts, codec: environment.codec,
             logger: environment.logger)
-        let handler: any PhaseHandler
-        if let model = try providers.makeModelScorer(environment: environment) {
-            handler = ModelScoringStageHandler(
-                model: model, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service)
-        } else {
-            handler = ScoringStageHandler(
-                scorer: scorer, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service)
-        }
+        let chosen: any Scorer = try providers.makeModelScorer(environment: environment) ?? scorer
+        let handler = ScoringStageHandler(
+            scorer: chosen, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service)
         return try StageService(
             environment: environment, configuration: configuration, handler: handler, tables: [offers, accounts])
     }

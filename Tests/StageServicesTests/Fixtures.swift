@@ -84,7 +84,9 @@ struct FixedScorer: Scorer {
     let name = "fixed"
     var card: ScoreCard
 
-    func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard { card }
+    func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
+        Evaluation(card: card)
+    }
 
     static func active(fit: Int = 80, intent: Int = 75) -> FixedScorer {
         FixedScorer(card: ScoreCard(

@@ -209,61 +209,15 @@ public struct ModelScorer: Sendable {
     }
 }
 
-/// The scoring phase with a ``ModelScorer``: the model (or its rule fallback) scores the lead,
-/// then ``ScoringStageHandler`` does the rest (unknown offer, account signals, autopilot) with
-/// that card. A card from the model charges one `scoring-model` unit; a fallback charges nothing.
-///
-/// This wrapper exists because ``Scorer`` is synchronous; once it is async, the model scorer can
-/// be a ``Scorer`` and this type can go.
-public struct ModelScoringStageHandler: PhaseHandler {
-    /// ``Phase/scoring``.
-    public let phase = Phase.scoring
-    /// The provider name charged for a model-produced card.
+extension ModelScorer: Scorer {
+    /// The provider name charged for a card the model produced.
     public static let modelProvider = "scoring-model"
 
-    private let model: ModelScorer
-    private let offers: @Sendable (OfferID) -> OfferConfig?
-    private let accounts: @Sendable (AccountID) -> AccountConfig?
-    private let signals: AccountSignalBook
-    private let service: String
-    private let now: @Sendable () -> Date
-
-    /// Creates the handler; the parameters are those of ``ScoringStageHandler``.
-    public init(
-        model: ModelScorer, offers: @escaping @Sendable (OfferID) -> OfferConfig?,
-        accounts: @escaping @Sendable (AccountID) -> AccountConfig?, signals: AccountSignalBook = AccountSignalBook(),
-        service: String = "scoring-stage", now: @escaping @Sendable () -> Date = { Date() }
-    ) {
-        self.model = model
-        self.offers = offers
-        self.accounts = accounts
-        self.signals = signals
-        self.service = service
-        self.now = now
+    /// The model's card, charging one `scoring-model` unit; the rules' card, free, when the model
+    /// fails (see ``score(profile:offer:source:now:)``).
+    public func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
+        let scoring = await score(profile: profile, offer: offer, source: source, now: now)
+        return Evaluation(card: scoring.card,
+                          charges: scoring.isFromModel ? [BillableCharge(provider: Self.modelProvider, units: 1)] : [])
     }
-
-    /// See the type's documentation.
-    public func handle(_ request: PhaseRequest) async -> StageOutput {
-        guard let offer = offers(request.offerID) else {
-            return await inner(RuleBasedScorer()).handle(request)
-        }
-        let scoring = await model.score(profile: request.profile, offer: offer, source: request.lead.source, now: now())
-        var output = await inner(PrecomputedScorer(card: scoring.card)).handle(request)
-        if scoring.isFromModel {
-            output.result.charges.append(BillableCharge(provider: Self.modelProvider, units: 1))
-        }
-        return output
-    }
-
-    private func inner(_ scorer: any Scorer) -> ScoringStageHandler {
-        ScoringStageHandler(scorer: scorer, offers: offers, accounts: accounts, signals: signals, service: service, now: now)
-    }
-}
-
-/// Hands a card computed beforehand to ``ScoringStageHandler``.
-private struct PrecomputedScorer: Scorer {
-    let card: ScoreCard
-    var name: String { card.scorer }
-
-    func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard { card }
 }
