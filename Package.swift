@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "activity-stage", targets: ["ActivityStage"]),
         .executable(name: "scoring-stage", targets: ["ScoringStage"]),
         .executable(name: "finalize-stage", targets: ["FinalizeStage"]),
+        .executable(name: "profile-finder", targets: ["ProfileFinder"]),
+        .executable(name: "web-enricher", targets: ["WebEnricher"]),
         .executable(name: "leadctl", targets: ["Leadctl"]),
         .executable(name: "kafka-bench", targets: ["KafkaBench"]),
         .executable(name: "pipeline-bench", targets: ["PipelineBench"]),
@@ -38,12 +40,16 @@ let package = Package(
 
         .target(name: "StageServices", dependencies: pipelineLibraries, path: "Shared/StageServices"),
         .target(name: "LeadControl", dependencies: pipelineLibraries, path: "Shared/LeadControl"),
+        // The optional processes outside the main pipeline: profile finder, web enricher.
+        .target(name: "EnrichmentServices", dependencies: pipelineLibraries, path: "Shared/EnrichmentServices"),
 
         .executableTarget(name: "Coordinator", dependencies: ["PipelineServices", "ServiceRuntime"], path: "Services/coordinator", exclude: ["README.md"]),
         .executableTarget(name: "ProfileStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/profile-stage", exclude: ["README.md"]),
         .executableTarget(name: "ActivityStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/activity-stage", exclude: ["README.md"]),
         .executableTarget(name: "ScoringStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/scoring-stage", exclude: ["README.md"]),
         .executableTarget(name: "FinalizeStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/finalize-stage", exclude: ["README.md"]),
+        .executableTarget(name: "ProfileFinder", dependencies: ["EnrichmentServices", "PipelineServices", "ServiceRuntime"], path: "Services/profile-finder", exclude: ["README.md"]),
+        .executableTarget(name: "WebEnricher", dependencies: ["EnrichmentServices", "PipelineServices", "ServiceRuntime"], path: "Services/web-enricher", exclude: ["README.md"]),
         .executableTarget(name: "Leadctl", dependencies: ["LeadControl", "PipelineServices"], path: "Services/leadctl", exclude: ["README.md"]),
         .executableTarget(name: "KafkaBench", dependencies: ["Kafka"], path: "Benchmarks/kafka-bench"),
         .executableTarget(name: "PipelineBench", dependencies: pipelineLibraries + ["StageServices"],
@@ -56,6 +62,8 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["LeadModel", "Pipeline"], path: "Tests/PipelineTests"),
         .testTarget(name: "StageServicesTests", dependencies: pipelineLibraries + ["StageServices", "KafkaTestSupport"],
                     path: "Tests/StageServicesTests"),
+        .testTarget(name: "EnrichmentServicesTests", dependencies: pipelineLibraries + ["EnrichmentServices"],
+                    path: "Tests/EnrichmentServicesTests"),
         .testTarget(name: "LeadControlTests", dependencies: pipelineLibraries + ["LeadControl", "KafkaTestSupport"],
                     path: "Tests/LeadControlTests"),
         // Real processes on the real broker: builds the executables first (Deploy/test.sh does).

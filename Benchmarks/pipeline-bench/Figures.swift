@@ -42,11 +42,17 @@ struct PipelineFigures {
     var latency: LatencySummary
     var messagesPerLead: Double?
     var memory: [(service: String, kilobytes: Int)]
+    /// CPU seconds each process used over the whole run (warm-up included).
+    var cpu: [(service: String, seconds: Double)] = []
 
     var leadsPerSecond: Double { seconds > 0 ? Double(completed) / seconds : 0 }
 
     var memoryText: String {
         memory.map { "\($0.service) \($0.kilobytes / 1024) MB" }.joined(separator: ", ")
+    }
+
+    var cpuText: String {
+        cpu.map { String(format: "%@ %.1f s", $0.service, $0.seconds) }.joined(separator: ", ")
     }
 
     /// `1234 leads in 5.6 s` (with `of N` when some did not finish).

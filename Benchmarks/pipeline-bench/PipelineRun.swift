@@ -23,7 +23,9 @@ final class PipelineRun {
     /// Creates the namespace's topics and publishes the account and the offer every lead uses.
     /// - Parameter extra: variables every process of the run gets on top of the defaults.
     init(label: String, options: Options, extra: [String: String]) async throws {
-        namespace = "bench-\(label)-" + UUID().uuidString.prefix(6).lowercased()
+        // Topic names allow letters, digits, '.', '_' and '-' only.
+        let slug = String(label.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" })
+        namespace = "bench-\(slug)-" + UUID().uuidString.prefix(6).lowercased()
         variables = [
             "KAFKA_BOOTSTRAP_SERVERS": options.bootstrap,
             "PIPELINE_NAMESPACE": namespace,
@@ -105,6 +107,24 @@ final class PipelineRun {
         }
     }
 
+    /// CPU time (user + system) every running process has used so far, in seconds.
+    func cpuSeconds() -> [(service: String, seconds: Double)] {
+        processes.compactMap { service, process in
+            guard process.isRunning, let seconds = Self.cpuSeconds(pid: process.processIdentifier) else { return nil }
+            return (service, seconds)
+        }
+    }
+
+    static func cpuSeconds(pid: Int32) -> Double? {
+        // Fields 14 and 15 of /proc/PID/stat (utime, stime) in clock ticks; the command name in
+        // field 2 is parenthesised and may hold spaces, so count from the closing parenthesis.
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     static func vmHWM(pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
@@ -133,13 +153,13 @@ final class PipelineRun {
 
     // MARK: - Leads
 
-    /// Lead `i` of a batch: platforms mixed as the system tests mix them (both, LinkedIn only,
+    /// Lead `i` of a batch (id `<prefix><i>`): platforms mixed as the system tests mix them (both, LinkedIn only,
     /// X only); `discoveredAt` is set when the batch is sent.
     func lead(_ i: Int, prefix: String, source: LeadSource) -> LeadDiscovered {
-        let handle = "\(prefix)-\(i)-\(namespace)"
+        let handle = "\(prefix)\(i)-\(namespace)"
         let platforms = i % 3
         return LeadDiscovered(
-            leadID: LeadID("\(prefix)-\(i)"), accountID: accountID, offerID: offerID, sourceSearchID: "search-bench",
+            leadID: LeadID("\(prefix)\(i)"), accountID: accountID, offerID: offerID, sourceSearchID: "search-bench",
             source: source, name: "Person \(i)",
             linkedinURL: platforms != 2 ? "https://www.linkedin.com/in/\(handle)" : nil,
             xURL: platforms != 1 ? "https://x.com/\(handle.replacingOccurrences(of: "-", with: "_").prefix(15))" : nil,

@@ -158,7 +158,7 @@ struct Scenarios {
         let figures = PipelineFigures(
             label: label, command: command, published: leads, completed: finished.count,
             seconds: end.timeIntervalSince(started), latency: LatencySummary(latencies), messagesPerLead: messagesPerLead,
-            memory: memory)
+            memory: memory, cpu: run.cpuSeconds())
         log("\(label): \(figures.countText), \(String(format: "%.1f", figures.leadsPerSecond)) leads/s, \(figures.latency.text)")
         return figures
     }
@@ -171,10 +171,10 @@ struct Scenarios {
     }
 
     static func table(_ runs: [PipelineFigures]) -> String {
-        var text = "| run | leads | leads/s | per-lead latency | max | peak RSS (VmHWM) |\n|---|---|---|---|---|---|\n"
+        var text = "| run | leads | leads/s | per-lead latency | max | peak RSS (VmHWM) | CPU time (whole run) |\n|---|---|---|---|---|---|---|\n"
         for run in runs {
             text += "| \(run.label) | \(run.countText) | \(String(format: "%.1f", run.leadsPerSecond)) | \(run.latency.text) "
-                + "| \(LatencySummary.format(run.latency.max)) | \(run.memoryText) |\n"
+                + "| \(LatencySummary.format(run.latency.max)) | \(run.memoryText) | \(run.cpuText) |\n"
         }
         return text
     }
@@ -493,10 +493,10 @@ struct SequentialJob {
 
     /// A lead as ``PipelineRun/lead(_:prefix:source:)`` makes it, outside any namespace.
     static func lead(_ i: Int, prefix: String, source: LeadSource) -> LeadDiscovered {
-        let handle = "\(prefix)-\(i)-sequential"
+        let handle = "\(prefix)\(i)-sequential"
         let platforms = i % 3
         return LeadDiscovered(
-            leadID: LeadID("\(prefix)-\(i)"), accountID: accountID, offerID: offerID, sourceSearchID: "search-bench",
+            leadID: LeadID("\(prefix)\(i)"), accountID: accountID, offerID: offerID, sourceSearchID: "search-bench",
             source: source, name: "Person \(i)",
             linkedinURL: platforms != 2 ? "https://www.linkedin.com/in/\(handle)" : nil,
             xURL: platforms != 1 ? "https://x.com/\(handle.replacingOccurrences(of: "-", with: "_").prefix(15))" : nil,

@@ -79,6 +79,8 @@ public enum LeadControlCommand: Sendable, Hashable {
     case show(leadID: LeadID, isJSON: Bool)
     /// `pool tail [--from-beginning] [--count N] [--timeout SECONDS] [--json]`.
     case poolTail(isFromBeginning: Bool, count: Int?, timeoutSeconds: Double?, isJSON: Bool)
+    /// `pool match --offer O [--min-fit N] [--dry-run]`.
+    case poolMatch(offerID: OfferID, minimumFit: Int, isDryRun: Bool)
     /// `dead-letters list [--json]`.
     case deadLettersList(isJSON: Bool)
     /// `dead-letters replay PARTITION@OFFSET|OFFSET|--all [--file PATH]`.
@@ -237,8 +239,16 @@ public enum LeadControlCommandLine {
             return invocation(.show(leadID: LeadID(leadID), isJSON: parsed.flag("json")), parsed)
 
         case "pool":
-            let (sub, rest) = try subcommand(arguments, of: "pool", among: ["tail"])
+            let (sub, rest) = try subcommand(arguments, of: "pool", among: ["tail", "match"])
             if wantsHelp { return help("pool \(sub)") }
+            if sub == "match" {
+                let parsed = try parse(rest, options: ["offer", "min-fit"], flags: ["dry-run"], usage: Usage.poolMatch)
+                _ = try parsed.positionals([])
+                return invocation(
+                    .poolMatch(offerID: OfferID(try parsed.required("offer")),
+                               minimumFit: try parsed.integer("min-fit", in: 0...100) ?? 60, isDryRun: parsed.flag("dry-run")),
+                    parsed)
+            }
             let parsed = try parse(rest, options: ["count", "timeout"], flags: ["from-beginning", "json"], usage: Usage.poolTail)
             _ = try parsed.positionals([])
             return invocation(

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
+import Pipeline
 import PipelineServices
 
 /// Where `leadctl` writes: standard output for results, standard error for problems and
@@ -167,6 +168,8 @@ public struct LeadControl: Sendable {
             return try await show(leadID: leadID, isJSON: isJSON)
         case .poolTail(let isFromBeginning, let count, let timeoutSeconds, let isJSON):
             return try await tailPool(isFromBeginning: isFromBeginning, count: count, timeoutSeconds: timeoutSeconds, isJSON: isJSON)
+        case .poolMatch(let offerID, let minimumFit, let isDryRun):
+            return try await matchPool(offerID: offerID, minimumFit: minimumFit, isDryRun: isDryRun)
         case .deadLettersList(let isJSON):
             return try await listDeadLetters(isJSON: isJSON)
         case .deadLettersReplay(let selection, let replacementPath):
@@ -432,6 +435,49 @@ public struct LeadControl: Sendable {
             console.error("stopped after \(printed) of \(count) entries")
             return Self.failure
         }
+        return Self.success
+    }
+
+    /// Publishes the pool profiles that fit `offerID` as scoring-only leads (``LeadPoolMatcher``).
+    public func matchPool(offerID: OfferID, minimumFit: Int, isDryRun: Bool) async throws -> Int32 {
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        var offer: OfferConfig?
+        try await readToEnd(try await partitions(of: environment.topics.offers, admin: admin), admin: admin) { record in
+            guard record.keyString == offerID.rawValue else { return }
+            offer = record.value == nil ? nil : try? environment.codec.decode(OfferConfig.self, record: record)
+        }
+        guard let offer else {
+            console.error("no offer \(offerID) in \(environment.topics.offers); publish it first (leadctl offer put)")
+            return Self.failure
+        }
+        var pool: [String: LeadPoolEntry] = [:]
+        var skipped = 0
+        try await readToEnd(try await partitions(of: environment.topics.leadPool, admin: admin), admin: admin) { record in
+            guard let key = record.keyString else { return }
+            guard record.value != nil else {
+                pool[key] = nil
+                return
+            }
+            if let entry = try? environment.codec.decode(LeadPoolEntry.self, record: record) { pool[key] = entry } else { skipped += 1 }
+        }
+        if skipped > 0 { console.error("warning: skipped \(skipped) undecodable pool entries") }
+        let matches = LeadPoolMatcher(minimumFit: minimumFit).matches(offer: offer, pool: Array(pool.values), at: now())
+        for match in matches {
+            console.output("\(pad(match.lead.leadID.rawValue, 40)) fit \(match.fit)  \(match.lead.name)")
+        }
+        if !isDryRun && !matches.isEmpty {
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            do {
+                _ = try await producer.send(matches.map {
+                    try environment.codec.record($0.lead, topic: environment.topics.leadsDiscovered, key: $0.lead.leadID.rawValue)
+                })
+            } catch {
+                await producer.close()
+                throw error
+            }
+            await producer.close()
+        }
+        console.error("\(matches.count) of \(pool.count) pool profiles match \(offerID)\(isDryRun ? " (dry run: nothing published)" : "")")
         return Self.success
     }
 

@@ -29,6 +29,8 @@ public enum Usage {
           show LEAD_ID [--json]                  the coordinator's state of a lead
           pool tail [--from-beginning] [--count N] [--json]
                                                  follow the lead pool
+          pool match --offer O [--min-fit N] [--dry-run]
+                                                 publish pool profiles fitting an offer as leads
           dead-letters list [--json]             list dead letters
           dead-letters replay P@O|--all [--file PATH]
                                                  re-publish dead letters to their source topic
@@ -170,6 +172,19 @@ public enum Usage {
         \(connection)
         """
 
+    /// `leadctl pool match`.
+    public static let poolMatch = """
+        Usage: leadctl pool match --offer O [--min-fit N] [--dry-run]
+
+        Reads the lead pool whole and the offer O, and publishes every pool profile whose fit
+        against O's ideal customer profile is at least N (default 60; the rule scorer's fit) as a
+        lead of O's account: id <pool lead id>@O, source lead-pool, mode scoring-only, search
+        lead-pool:O. Leads found for O already are skipped; running it again publishes the same
+        ids, which the coordinator ignores. Prints one line per match; --dry-run publishes nothing.
+
+        \(connection)
+        """
+
     /// `leadctl dead-letters list`.
     public static let deadLettersList = """
         Usage: leadctl dead-letters list [--json]
@@ -256,7 +271,9 @@ public enum Usage {
         case "search", "search total": searchTotal
         case "reenrich", "re-enrich": reEnrich
         case "show": show
-        case "pool", "pool tail": poolTail
+        case "pool": poolTail + "\n\n" + poolMatch
+        case "pool tail": poolTail
+        case "pool match": poolMatch
         case "dead-letters": deadLettersList + "\n\n" + deadLettersReplay
         case "dead-letters list": deadLettersList
         case "dead-letters replay": deadLettersReplay

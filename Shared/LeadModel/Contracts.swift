@@ -38,13 +38,18 @@ public struct LeadDiscovered: Message, Hashable {
     public var reEnrichTypes: [ReEnrichType]?
     /// When discovery found the lead.
     public var discoveredAt: Date
+    /// For a lead matched from the lead pool (source `lead-pool`, mode `scoring-only`): the
+    /// finished profile it was matched on, so scoring starts from what enrichment already found.
+    public var poolProfile: EnrichedProfile?
 
     /// Creates the message.
     public init(
         leadID: LeadID, accountID: AccountID, offerID: OfferID, sourceSearchID: SearchID,
         source: LeadSource, name: String, linkedinURL: String? = nil, xURL: String? = nil,
-        mode: ModeName = .full, reEnrichTypes: [ReEnrichType]? = nil, discoveredAt: Date
+        mode: ModeName = .full, reEnrichTypes: [ReEnrichType]? = nil, discoveredAt: Date,
+        poolProfile: EnrichedProfile? = nil
     ) {
+        self.poolProfile = poolProfile
         self.leadID = leadID
         self.accountID = accountID
         self.offerID = offerID
@@ -60,7 +65,7 @@ public struct LeadDiscovered: Message, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case leadID, accountID, offerID, sourceSearchID, source, name, linkedinURL, xURL, mode,
-            reEnrichTypes, discoveredAt
+            reEnrichTypes, discoveredAt, poolProfile
     }
 
     /// Decodes the message; a missing `mode` means `full`.
@@ -77,6 +82,7 @@ public struct LeadDiscovered: Message, Hashable {
         mode = try container.decodeIfPresent(ModeName.self, forKey: .mode) ?? .full
         reEnrichTypes = try container.decodeIfPresent([ReEnrichType].self, forKey: .reEnrichTypes)
         discoveredAt = try container.decode(Date.self, forKey: .discoveredAt)
+        poolProfile = try container.decodeIfPresent(EnrichedProfile.self, forKey: .poolProfile)
     }
 
     /// The LinkedIn URL parsed, or nil when absent or invalid (see ``validate()``).
@@ -278,23 +284,34 @@ public struct AccountConfig: Message, Hashable {
     public var outreachWindow: OutreachWindow?
     /// The autopilot rule; nil means autopilot is off.
     public var autopilot: AutopilotRule?
+    /// Cross-platform profile finding; nil (and absent in records written before it existed)
+    /// means off.
+    public var profileFinder: ProfileFinderRule?
     /// When this configuration was written.
     public var updatedAt: Date
 
     /// Creates the configuration.
     public init(
         accountID: AccountID, billingState: BillingState = .active, outreachWindow: OutreachWindow? = nil,
-        autopilot: AutopilotRule? = nil, updatedAt: Date
+        autopilot: AutopilotRule? = nil, profileFinder: ProfileFinderRule? = nil, updatedAt: Date
     ) {
         self.accountID = accountID
         self.billingState = billingState
         self.outreachWindow = outreachWindow
         self.autopilot = autopilot
+        self.profileFinder = profileFinder
         self.updatedAt = updatedAt
     }
 
-    /// The outreach window must name a known time zone and valid hours and weekdays.
+    /// Whether the profile finder runs for this account's leads.
+    public var isProfileFinderEnabled: Bool { profileFinder?.isEnabled == true }
+
+    /// The outreach window must name a known time zone and valid hours and weekdays; a profile
+    /// finder confidence must lie in 0...1.
     public func validate() throws {
+        if let confidence = profileFinder?.minimumConfidence, !(0...1).contains(confidence) {
+            throw LeadModelRuleError("profileFinder.minimumConfidence \(confidence) must lie in 0...1")
+        }
         guard let window = outreachWindow else { return }
         if TimeZone(identifier: window.timeZoneID) == nil {
             throw LeadModelRuleError("outreachWindow.timeZoneID \"\(window.timeZoneID)\" is not an IANA time zone")

@@ -30,6 +30,10 @@ public struct Topics: Hashable, Sendable {
     public static let autopilotEnrollments = "autopilot.enrollments"
     /// Records that could not be processed, with the reason. Key: the original key.
     public static let deadLetters = "dead.letters"
+    /// Requests to read a company's website. Key: lead id, else search id.
+    public static let webEnrichmentRequests = "web.enrichment.requests"
+    /// What the web enricher read (compacted). Key: as its request.
+    public static let webEnrichments = "web.enrichments"
 
     /// The request topic of a phase's stage: `phase.<phase>.requests`, plus `.priority` for the
     /// priority twin. Key: lead id.
@@ -43,7 +47,7 @@ public struct Topics: Hashable, Sendable {
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
                 phaseResults, leadState, leadPool, accounts, offers, billingUsage, progress, searchEvents, accountSignals,
-                autopilotEnrollments, deadLetters,
+                autopilotEnrollments, deadLetters, webEnrichmentRequests, webEnrichments,
             ]
     }
 
@@ -100,6 +104,10 @@ public struct Topics: Hashable, Sendable {
     public var autopilotEnrollments: String { Self.prefixed(Self.autopilotEnrollments, namespace: namespace) }
     /// ``Topics/deadLetters`` in this namespace.
     public var deadLetters: String { Self.prefixed(Self.deadLetters, namespace: namespace) }
+    /// ``Topics/webEnrichmentRequests`` in this namespace.
+    public var webEnrichmentRequests: String { Self.prefixed(Self.webEnrichmentRequests, namespace: namespace) }
+    /// ``Topics/webEnrichments`` in this namespace.
+    public var webEnrichments: String { Self.prefixed(Self.webEnrichments, namespace: namespace) }
 
     /// ``Topics/phaseRequests(_:isPriority:)`` in this namespace.
     public func phaseRequests(_ phase: Phase, isPriority: Bool = false) -> String {
@@ -117,4 +125,8 @@ public struct Topics: Hashable, Sendable {
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
     /// A stage's group on its phase's request topics: `stage.<phase>`.
     public func stageGroup(_ phase: Phase) -> String { Self.prefixed("stage.\(phase.rawValue)", namespace: namespace) }
+    /// The profile finder's group on ``leadPool``.
+    public var profileFinderGroup: String { Self.prefixed("profile-finder", namespace: namespace) }
+    /// The web enricher's group on ``webEnrichmentRequests``.
+    public var webEnricherGroup: String { Self.prefixed("web-enricher", namespace: namespace) }
 }

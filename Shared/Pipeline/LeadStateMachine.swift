@@ -216,11 +216,25 @@ public struct LeadStateMachine: Sendable {
         let mode = lead.resolvedMode
         state = LeadState(
             lead: lead, runID: runID, mode: mode, status: .processing, plan: mode.phases, phaseIndex: 0,
-            inFlight: nil, profile: EnrichedProfile(discovered: lead), history: [], createdAt: at, updatedAt: at,
+            inFlight: nil, profile: Self.startingProfile(of: lead), history: [], createdAt: at, updatedAt: at,
             readyAt: nil)
         record(.discovered, at: at, detail: "source \(lead.source.rawValue)")
         record(.runStarted, at: at, detail: "mode \(mode)")
         startCurrentPhase(at: at)
+    }
+
+    /// What the run starts from: the discovery data, plus what enrichment found before for a
+    /// lead matched from the lead pool.
+    static func startingProfile(of lead: LeadDiscovered) -> EnrichedProfile {
+        var profile = EnrichedProfile(discovered: lead)
+        if let pool = lead.poolProfile {
+            profile.linkedin = pool.linkedin
+            profile.x = pool.x
+            profile.company = pool.company
+            profile.activity = pool.activity
+            profile.signalDate = pool.signalDate
+        }
+        return profile
     }
 
     private mutating func restart(mode: Mode, runID: RunID, at: Date) {

@@ -211,6 +211,10 @@ public final class Coordinator: Service {
                 apply(.reEnrich(.reEnrich(Set(request.types)), runID: runID, at: now()), to: request.leadID, &state, &outputs, tables)
                 return
             }
+            if schema == ProfileFound.schemaName {  // see Coordinator+ProfileFound.swift
+                if let found = try profileFound(record, environment, at: now(), &state, &outputs) { apply(found.event, to: found.leadID, &state, &outputs, tables) }
+                return
+            }
             let lead = try environment.inputCodec.decode(LeadDiscovered.self, record: record)
             if let key = record.keyString, key != lead.leadID.rawValue {
                 outputs.append(codec.deadLetter(for: record, reason: "record key '\(key)' differs from leadID '\(lead.leadID)'",

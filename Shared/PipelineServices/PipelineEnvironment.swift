@@ -109,6 +109,8 @@ public struct PipelineEnvironment: Sendable {
             TopicSpecification(name: topics.searchEvents, partitions: partitions),
             TopicSpecification(name: topics.billingUsage, partitions: partitions),
             TopicSpecification(name: topics.accountSignals, partitions: partitions),
+            TopicSpecification(name: topics.webEnrichmentRequests, partitions: partitions),
+            TopicSpecification(name: topics.webEnrichments, partitions: partitions, configs: compacted),
         ]
         return specifications
     }

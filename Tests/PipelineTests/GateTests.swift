@@ -92,3 +92,20 @@ final class GateTests: XCTestCase {
         XCTAssertNil(OutreachWindow(timeZoneID: "UTC", weekdays: []).nextOpening(after: mondayTenEDT))
     }
 }
+
+final class PoolMatchTests: XCTestCase {
+    func testScoringOnlyRunOfAPoolMatchStartsFromThePoolProfile() throws {
+        var pool = Fixtures.profile(company: "Acme SaaS")
+        pool.linkedin = Fixtures.linkedin()
+        var lead = Fixtures.lead(mode: .scoringOnly)
+        lead.source = .leadPool
+        lead.poolProfile = pool
+        var machine = LeadStateMachine()
+        var random = SeededRandom(seed: 3)
+        let actions = machine.handle(.discovered(lead, runID: "r1", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(actions.compactMap { if case .sendPhaseRequest(let r) = $0 { r } else { nil } }.first)
+        XCTAssertEqual(request.phase, .scoring)
+        XCTAssertEqual(request.profile.linkedin?.jobTitle, pool.linkedin?.jobTitle, "scoring sees what enrichment found")
+        XCTAssertEqual(request.profile.leadID, lead.leadID, "but it is the new lead's profile")
+    }
+}

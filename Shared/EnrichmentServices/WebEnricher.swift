@@ -1,0 +1,190 @@
+import Foundation
+import Kafka
+import LeadModel
+import PipelineServices
+import ServiceRuntime
+
+/// Settings of the web enricher beyond ``PipelineServices/PipelineEnvironment``.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `WEB_ENRICHER_TIMEOUT_SECONDS` | 10 | timeout of one page fetch, redirects included |
+/// | `WEB_ENRICHER_MAX_PAGE_BYTES` | 1048576 | larger pages are abandoned mid-transfer |
+/// | `WEB_ENRICHER_MAX_IN_FLIGHT` | 32 | requests handled at once |
+/// | `WEB_ENRICHER_ALLOW_LOOPBACK_HTTP` | false | tests only: also fetch `http://` and `127.0.0.1`/`localhost` |
+public struct WebEnricherSettings: Sendable {
+    /// Environment variable names this type reads.
+    public enum Variable {
+        /// Fetch timeout.
+        public static let timeout = "WEB_ENRICHER_TIMEOUT_SECONDS"
+        /// Page size bound.
+        public static let maxPageBytes = "WEB_ENRICHER_MAX_PAGE_BYTES"
+        /// In-flight bound.
+        public static let maxInFlight = "WEB_ENRICHER_MAX_IN_FLIGHT"
+        /// Tests only.
+        public static let allowLoopbackHTTP = "WEB_ENRICHER_ALLOW_LOOPBACK_HTTP"
+    }
+
+    /// How pages are fetched.
+    public var fetcher: WebFetcher
+    /// Tests only: allow `http://` and loopback hosts.
+    public var isLoopbackHTTPAllowed: Bool
+    /// The runner's bounds.
+    public var runner: StageRunnerSettings
+    /// librdkafka properties for the group consumer.
+    public var consumerProperties: [String: String]
+
+    /// Creates settings.
+    public init(fetcher: WebFetcher = WebFetcher(), isLoopbackHTTPAllowed: Bool = false,
+                runner: StageRunnerSettings = StageRunnerSettings(maxInFlight: 32), consumerProperties: [String: String] = [:]) {
+        self.fetcher = fetcher
+        self.isLoopbackHTTPAllowed = isLoopbackHTTPAllowed
+        self.runner = runner
+        self.consumerProperties = consumerProperties
+    }
+
+    /// Reads the settings; a wrong value fails with the variable's name.
+    public init(environment: [String: String]) throws {
+        let timeout = try PipelineEnvironment.decimal(environment, Variable.timeout, default: 10, range: 1...300)
+        let maxBytes = try PipelineEnvironment.integer(environment, Variable.maxPageBytes, default: 1 << 20, range: 1024...(64 << 20))
+        let inFlight = try PipelineEnvironment.integer(environment, Variable.maxInFlight, default: 32, range: 1...10_000)
+        let allowText = environment[Variable.allowLoopbackHTTP]?.lowercased() ?? ""
+        guard ["", "true", "false", "1", "0"].contains(allowText) else {
+            throw ConfigurationError(variable: Variable.allowLoopbackHTTP, problem: "'\(allowText)' is not true or false")
+        }
+        self.init(fetcher: WebFetcher(maxBytes: maxBytes, timeoutSeconds: timeout),
+                  isLoopbackHTTPAllowed: allowText == "true" || allowText == "1", runner: StageRunnerSettings(maxInFlight: inFlight))
+    }
+}
+
+/// Turns one ``WebEnrichmentRequested`` into one ``WebEnrichment``: allow-list, fetch, extract.
+public struct WebEnricherHandler: Sendable {
+    private let fetcher: WebFetcher
+    private let extractor: WebPageExtractor
+    private let isLoopbackHTTPAllowed: Bool
+
+    /// Creates a handler.
+    public init(fetcher: WebFetcher, extractor: WebPageExtractor = WebPageExtractor(), isLoopbackHTTPAllowed: Bool = false) {
+        self.fetcher = fetcher
+        self.extractor = extractor
+        self.isLoopbackHTTPAllowed = isLoopbackHTTPAllowed
+    }
+
+    /// The record for `request`: completed with what the page says, refused (the domain or URL is
+    /// not allowed) or failed (the fetch did not work). Never throws.
+    public func handle(_ request: WebEnrichmentRequested, now: Date) async -> WebEnrichment {
+        let domainText = request.domain.flatMap { $0.isEmpty ? nil : $0 } ?? request.url ?? ""
+        func record(_ status: WebEnrichment.Status, domain: String, url: String?, reason: String?) -> WebEnrichment {
+            WebEnrichment(leadID: request.leadID, searchID: request.searchID, domain: domain, url: url, status: status,
+                          reason: reason, fetchedAt: now)
+        }
+        let allowList: WebAllowList
+        let start: URL
+        do {
+            allowList = try WebAllowList(domain: domainText, isLoopbackHTTPAllowed: isLoopbackHTTPAllowed)
+            start = try allowList.startURL(request.url)
+        } catch {
+            return record(.refused, domain: domainText, url: request.url, reason: "\(error)")
+        }
+        let page: WebPage
+        do {
+            page = try await fetcher.fetch(start, allowList: allowList)
+        } catch {
+            return record(.failed, domain: allowList.domain, url: start.absoluteString, reason: "\(error)")
+        }
+        let facts = extractor.extract(html: page.html, pageURL: page.url)
+        return WebEnrichment(
+            leadID: request.leadID, searchID: request.searchID, domain: allowList.domain, url: page.url.absoluteString,
+            status: .completed, name: facts.name, companyDescription: facts.description, imageURL: facts.imageURL,
+            socialLinks: facts.socialLinks, xHandle: facts.xHandle, fetchedAt: now)
+    }
+}
+
+/// Web enrichment, a process of its own (`web-enricher`), triggered only by requests.
+///
+/// - Input: ``Topics/webEnrichmentRequests`` as the group ``Topics/webEnricherGroup`` (or
+///   `KAFKA_GROUP_ID`); key: lead id or search id.
+/// - Per request: fetches the company's page over HTTPS from its own domain only (see
+///   ``WebAllowList``, ``WebFetcher``), extracts name, description, image and social links and
+///   writes one ``WebEnrichment`` to ``Topics/webEnrichments`` under the request's key, also when
+///   refused or failed (with the reason). Readers merge it with the lead; no pipeline state changes.
+/// - Undecodable or invalid requests go to dead letters with the reason.
+/// - Guarantees (``StageRunner``): the input offset is committed after the output is
+///   acknowledged; a redelivered request fetches again and overwrites the compacted record.
+public final class WebEnricherService: Service {
+    /// The consumer group.
+    public let groupID: String
+    private let runner: StageRunner
+    private let producer: KafkaProducer
+    private let logger: Logger
+    private let metricsSettings: MetricsSettings
+    private let service: String
+    /// The runner's metrics (label `phase` = `web-enricher`).
+    public let metrics: MetricsRegistry
+    /// Liveness and readiness (ready once the group is joined).
+    public let health: HealthStatus
+
+    /// Creates the service.
+    public init(environment: PipelineEnvironment, settings: WebEnricherSettings, metricsSettings: MetricsSettings? = nil) throws {
+        let topics = environment.topics
+        let logger = environment.logger
+        let groupID = environment.kafka.groupID ?? topics.webEnricherGroup
+        let producer = try KafkaProducer(configuration: environment.kafka)
+        let handler = WebEnricherHandler(fetcher: settings.fetcher, isLoopbackHTTPAllowed: settings.isLoopbackHTTPAllowed)
+        let inputCodec = environment.inputCodec
+        let codec = environment.codec
+        let service = environment.service
+        let metrics = MetricsRegistry()
+        let health = HealthStatus()
+        health.markNotReady("joining")
+        self.runner = try StageRunner(
+            configuration: environment.kafka, groupID: groupID, topics: [topics.webEnrichmentRequests],
+            consumerProperties: settings.consumerProperties, producer: producer, settings: settings.runner, logger: logger,
+            metrics: StageRunnerMetrics(registry: metrics, phase: "web-enricher"),
+            onJoinedGroup: { health.markReady() },
+            handler: { record in
+                let request: WebEnrichmentRequested
+                do {
+                    request = try inputCodec.decode(WebEnrichmentRequested.self, record: record)
+                } catch {
+                    logger.warning("dead-lettering: \(error)", [LogKey.offset: String(record.offset)])
+                    return [codec.deadLetter(for: record, reason: "\(error)", service: service, topics: topics)]
+                }
+                let enrichment = await handler.handle(request, now: Date())
+                if enrichment.status != .completed {
+                    logger.info("web enrichment \(enrichment.status.rawValue): \(enrichment.reason ?? "")", ["key": request.key])
+                }
+                do {
+                    return [try codec.record(enrichment, topic: topics.webEnrichments, key: request.key)]
+                } catch {
+                    return [codec.deadLetter(for: record, reason: "cannot encode the enrichment: \(error)", service: service, topics: topics)]
+                }
+            })
+        self.metrics = metrics
+        self.health = health
+        self.groupID = groupID
+        self.producer = producer
+        self.logger = logger
+        self.service = service
+        self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Consumes requests until cancelled (drains and commits).
+    public func run() async throws {
+        let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health)
+        defer { endpoint?.stop() }
+        logger.info("taking web enrichment requests", ["group": groupID])
+        do {
+            try await withTaskCancellationHandler {
+                try await runner.run()
+            } onCancel: { [health] in
+                health.markNotReady("draining")
+            }
+        } catch {
+            health.markFailed("\(error)")
+            await producer.close()
+            throw error
+        }
+        await producer.close()
+    }
+}

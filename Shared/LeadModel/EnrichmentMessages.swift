@@ -1,0 +1,199 @@
+import Foundation
+
+/// An account's cross-platform profile finding (``AccountConfig/profileFinder``).
+public struct ProfileFinderRule: Codable, Hashable, Sendable {
+    /// Whether the profile finder looks for the other platform's profile of this account's leads.
+    public var isEnabled: Bool
+    /// The confidence (0...1) a candidate needs for this account; nil uses the process's
+    /// `PROFILE_FINDER_MIN_CONFIDENCE`.
+    public var minimumConfidence: Double?
+
+    /// Creates a rule.
+    public init(isEnabled: Bool = true, minimumConfidence: Double? = nil) {
+        self.isEnabled = isEnabled
+        self.minimumConfidence = minimumConfidence
+    }
+}
+
+/// The profile finder found a lead's profile on a platform the lead had no URL for.
+///
+/// Published on the input topic ``Topics/leadsDiscovered``, keyed by lead id, next to
+/// ``LeadDiscovered`` and ``ReEnrichRequested``; readers dispatch on the ``MessageHeaders/schema``
+/// header. The coordinator adds the URL to the lead and, when the lead is ready, starts a
+/// re-enrich run of that platform; a lead that already has a URL for the platform is left as it
+/// is, so a redelivered record changes nothing.
+///
+/// Wire example:
+/// ```json
+/// {"schema": "lead.profile-found", "version": 1, "leadID": "lead-1", "platform": "x",
+///  "url": "https://x.com/janedoe", "confidence": 0.91, "foundBy": "profile-finder",
+///  "foundAt": "2025-01-31T12:00:00.000Z"}
+/// ```
+public struct ProfileFound: Message, Hashable {
+    /// `lead.profile-found`.
+    public static let schemaName = "lead.profile-found"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The lead; also the record key.
+    public var leadID: LeadID
+    /// The platform the profile is on.
+    public var platform: Platform
+    /// The profile URL (a person profile of ``platform``).
+    public var url: String
+    /// How sure the finder is, 0...1.
+    public var confidence: Double
+    /// Which process or provider found it.
+    public var foundBy: String
+    /// When.
+    public var foundAt: Date
+
+    /// Creates the message.
+    public init(leadID: LeadID, platform: Platform, url: String, confidence: Double, foundBy: String, foundAt: Date) {
+        self.leadID = leadID
+        self.platform = platform
+        self.url = url
+        self.confidence = confidence
+        self.foundBy = foundBy
+        self.foundAt = foundAt
+    }
+
+    /// The URL parsed as a profile of ``platform``, or nil when it is not one.
+    public var profileURL: ProfileURL? {
+        switch platform {
+        case .linkedin: try? ProfileURL.linkedin(url).get()
+        case .x: try? ProfileURL.x(url).get()
+        }
+    }
+
+    /// The URL is a profile of the platform and the confidence lies in 0...1.
+    public func validate() throws {
+        if profileURL == nil {
+            throw LeadModelRuleError("\"url\" \"\(url)\" is not a \(platform.rawValue) profile URL")
+        }
+        if !(0...1).contains(confidence) {
+            throw LeadModelRuleError("\"confidence\" \(confidence) must lie in 0...1")
+        }
+    }
+}
+
+/// Asks the web enricher to read a company's website (topic ``Topics/webEnrichmentRequests``;
+/// key: the lead id, else the search id).
+///
+/// Wire example:
+/// ```json
+/// {"schema": "web.enrichment-requested", "version": 1, "leadID": "lead-1",
+///  "domain": "acme.example", "requestedAt": "2025-01-31T12:00:00.000Z", "requestedBy": "ops"}
+/// ```
+/// `url` may replace or refine `domain` (`https://acme.example/about`); its host must be the
+/// domain (or `www.` the domain). Only that host is ever fetched, over HTTPS.
+public struct WebEnrichmentRequested: Message, Hashable {
+    /// `web.enrichment-requested`.
+    public static let schemaName = "web.enrichment-requested"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The lead the company belongs to; one of `leadID` and `searchID` is required.
+    public var leadID: LeadID?
+    /// The search whose company this is, when the request is per search.
+    public var searchID: SearchID?
+    /// The company's domain, e.g. `acme.example`; derived from `url` when absent.
+    public var domain: String?
+    /// The page to read; defaults to `https://<domain>/`.
+    public var url: String?
+    /// When the request was made.
+    public var requestedAt: Date
+    /// Who asked.
+    public var requestedBy: String?
+
+    /// Creates a request.
+    public init(leadID: LeadID? = nil, searchID: SearchID? = nil, domain: String? = nil, url: String? = nil,
+                requestedAt: Date, requestedBy: String? = nil) {
+        self.leadID = leadID
+        self.searchID = searchID
+        self.domain = domain
+        self.url = url
+        self.requestedAt = requestedAt
+        self.requestedBy = requestedBy
+    }
+
+    /// The record key: the lead id, else the search id.
+    public var key: String { leadID?.rawValue ?? searchID?.rawValue ?? "" }
+
+    /// A lead or search id, and a domain or URL.
+    public func validate() throws {
+        if (leadID?.rawValue ?? "").isEmpty && (searchID?.rawValue ?? "").isEmpty {
+            throw LeadModelRuleError("set \"leadID\" or \"searchID\"")
+        }
+        if (domain ?? "").isEmpty && (url ?? "").isEmpty {
+            throw LeadModelRuleError("set \"domain\" (acme.example) or \"url\" (https://acme.example/)")
+        }
+    }
+}
+
+/// What the web enricher read from a company's website (topic ``Topics/webEnrichments``,
+/// compacted; key: the request's key, the lead id or else the search id).
+///
+/// Readers merge it with the lead's profile themselves (join on the key): the coordinator does
+/// not change a lead's state for it.
+public struct WebEnrichment: Message, Hashable {
+    /// `web.enrichment`.
+    public static let schemaName = "web.enrichment"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// How the fetch went.
+    public enum Status: String, Codable, Sendable {
+        /// The page was read (some fields may still be empty).
+        case completed
+        /// The request named a host or scheme that may not be fetched.
+        case refused
+        /// The fetch failed (network, status code, size, redirect elsewhere, not HTML).
+        case failed
+    }
+
+    /// The lead, from the request.
+    public var leadID: LeadID?
+    /// The search, from the request.
+    public var searchID: SearchID?
+    /// The allowed domain.
+    public var domain: String
+    /// The URL fetched last (after same-host redirects).
+    public var url: String?
+    /// Completed, refused or failed.
+    public var status: Status
+    /// Why it was refused or failed.
+    public var reason: String?
+    /// The company's name (JSON-LD Organization, `og:site_name`, `og:title`, `<title>`).
+    public var name: String?
+    /// Its description (JSON-LD, `og:description`, `twitter:description`, `description`).
+    public var companyDescription: String?
+    /// Its logo or share image, absolute URL.
+    public var imageURL: String?
+    /// Social profile links (LinkedIn, X, ...), absolute, deduplicated, sorted.
+    public var socialLinks: [String]
+    /// The X handle from `twitter:site`, without `@`.
+    public var xHandle: String?
+    /// When it was fetched.
+    public var fetchedAt: Date
+
+    /// Creates a record.
+    public init(
+        leadID: LeadID?, searchID: SearchID?, domain: String, url: String?, status: Status, reason: String? = nil,
+        name: String? = nil, companyDescription: String? = nil, imageURL: String? = nil, socialLinks: [String] = [],
+        xHandle: String? = nil, fetchedAt: Date
+    ) {
+        self.leadID = leadID
+        self.searchID = searchID
+        self.domain = domain
+        self.url = url
+        self.status = status
+        self.reason = reason
+        self.name = name
+        self.companyDescription = companyDescription
+        self.imageURL = imageURL
+        self.socialLinks = socialLinks
+        self.xHandle = xHandle
+        self.fetchedAt = fetchedAt
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import LeadModel
+
+/// Matches lead-pool profiles against a new offer's ideal customer profile.
+///
+/// Fit is the rule scorer's (``RuleBasedScorer``), so a pool match and a scored lead agree on
+/// what fits, including its overrides (a lead employed by a competitor fits 0). A match becomes a
+/// ``LeadDiscovered`` of the offer's account with source `lead-pool` and mode `scoring-only`,
+/// under the id `<pool lead id>@<offer id>`: publishing the matches again yields the same ids, and
+/// the coordinator starts nothing for a lead it already knows, so matching is idempotent.
+public struct LeadPoolMatcher: Sendable {
+    /// One match.
+    public struct Match: Hashable, Sendable {
+        /// The lead to publish.
+        public var lead: LeadDiscovered
+        /// The pool entry it came from.
+        public var poolLeadID: LeadID
+        /// The fit that qualified it.
+        public var fit: Int
+    }
+
+    /// Fit (0-100) a pool profile needs; default 60.
+    public var minimumFit: Int
+    private let scorer = RuleBasedScorer()
+
+    /// Creates a matcher.
+    public init(minimumFit: Int = 60) {
+        self.minimumFit = minimumFit
+    }
+
+    /// The id of `poolLeadID` matched for `offerID`: `<pool lead id>@<offer id>`.
+    public static func matchedLeadID(_ poolLeadID: LeadID, offerID: OfferID) -> LeadID {
+        LeadID("\(poolLeadID.rawValue)@\(offerID.rawValue)")
+    }
+
+    /// The source search id of the matches of one offer: `lead-pool:<offer id>`.
+    public static func searchID(offerID: OfferID) -> SearchID {
+        SearchID("lead-pool:\(offerID.rawValue)")
+    }
+
+    /// The matches of `pool` for `offer`, ordered by pool lead id. Skipped: entries found for this
+    /// offer already, entries that are themselves matches (`…@…`), entries without a profile URL,
+    /// and entries below ``minimumFit``.
+    public func matches(offer: OfferConfig, pool: [LeadPoolEntry], at now: Date) -> [Match] {
+        var seen: Set<LeadID> = []
+        var result: [Match] = []
+        for entry in pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }) {
+            guard entry.offerID != offer.offerID, !entry.leadID.rawValue.contains("@"), seen.insert(entry.leadID).inserted else {
+                continue
+            }
+            let linkedin = entry.profile.linkedinURL.flatMap { (try? ProfileURL.linkedin($0).get())?.canonical }
+            let x = entry.profile.xURL.flatMap { (try? ProfileURL.x($0).get())?.canonical }
+            guard linkedin != nil || x != nil, !entry.profile.name.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            let fit = scorer.score(profile: entry.profile, offer: offer, source: .leadPool, now: now).fit
+            guard fit >= minimumFit else { continue }
+            let lead = LeadDiscovered(
+                leadID: Self.matchedLeadID(entry.leadID, offerID: offer.offerID), accountID: offer.accountID,
+                offerID: offer.offerID, sourceSearchID: Self.searchID(offerID: offer.offerID), source: .leadPool,
+                name: entry.profile.name, linkedinURL: linkedin, xURL: x, mode: .scoringOnly, discoveredAt: now,
+                poolProfile: entry.profile)
+            result.append(Match(lead: lead, poolLeadID: entry.leadID, fit: fit))
+        }
+        return result
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import PipelineServices
+import ServiceRuntime
+import XCTest
+
+/// The optional processes as real executables on the test broker: profile-finder with the
+/// pipeline, web-enricher against a local stub site, and `leadctl pool match`.
+final class EnrichmentProcessesSystemTests: XCTestCase {
+    func testProfileFinderAddsTheOtherPlatformAndTheLeadIsReEnriched() async throws {
+        let harness = try await PipelineHarness()
+        do {
+            try await harness.publish(account: AccountConfig(
+                accountID: harness.accountID, profileFinder: ProfileFinderRule(minimumConfidence: 0), updatedAt: Date()))
+            try harness.startAll()
+            try harness.start("profile-finder", environment: ["SIM_PROFILE_SEARCH_LATENCY_MS": "0"])
+            let leads = harness.makeLeads(6).filter { $0.xURL == nil }  // LinkedIn only
+            XCTAssertEqual(leads.count, 2)
+            try await harness.publish(leads: leads)
+            var states: [LeadID: LeadState] = [:]
+            try await waitUntil("found X profiles re-enriched", timeoutSeconds: 120, pollMilliseconds: 500) {
+                states = try await harness.latestStates()
+                return leads.allSatisfy { lead in
+                    guard let state = states[lead.leadID] else { return false }
+                    return state.status == .ready && state.lead.xURL != nil && state.mode == .reEnrich([.x])
+                }
+            }
+            for lead in leads {
+                let state = try XCTUnwrap(states[lead.leadID])
+                XCTAssertTrue(state.profile.xURL?.hasPrefix("https://x.com/") == true)
+                XCTAssertNotNil(state.profile.xOutcome, "the X profile was fetched in the re-enrich run")
+            }
+            let pool = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
+            for lead in leads {
+                XCTAssertTrue(pool.contains { $0.key == lead.leadID.rawValue && $0.value.profile.xURL != nil }, "\(lead.leadID)")
+            }
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    func testWebEnricherReadsOnlyTheCompanysOwnSite() async throws {
+        let html = """
+            <html><head><meta property="og:site_name" content="Acme &amp; Co">
+            <meta name="description" content="Anvils, delivered."></head>
+            <body><a href="https://www.linkedin.com/company/acme/">in</a></body></html>
+            """
+        let site = try HTTPServer { request in
+            switch request.path {
+            case "/": HTTPResponse(status: 200, headers: [("Content-Type", "text/html; charset=utf-8")], body: Data(html.utf8))
+            case "/away": HTTPResponse(status: 302, headers: [("Location", "https://evil.example/")])
+            default: HTTPResponse.text("not found", status: 404)
+            }
+        }
+        defer { site.stop() }
+        let harness = try await PipelineHarness()
+        do {
+            try harness.start("web-enricher", environment: ["WEB_ENRICHER_ALLOW_LOOPBACK_HTTP": "true", "WEB_ENRICHER_TIMEOUT_SECONDS": "5"])
+            let base = "http://127.0.0.1:\(site.port)"
+            let topic = harness.environment.topics.webEnrichmentRequests
+            let requests = [
+                WebEnrichmentRequested(leadID: "lead-ok", domain: "127.0.0.1", url: base + "/", requestedAt: Date()),
+                WebEnrichmentRequested(leadID: "lead-redirect", domain: "127.0.0.1", url: base + "/away", requestedAt: Date()),
+                WebEnrichmentRequested(leadID: "lead-other-host", domain: "acme.example", url: base + "/", requestedAt: Date()),
+            ]
+            for request in requests { try await harness.publish(request, topic: topic, key: request.key) }
+            var records: [String: WebEnrichment] = [:]
+            try await waitUntil("3 web enrichments", timeoutSeconds: 90, pollMilliseconds: 500) {
+                for (key, value) in try await harness.readAll(WebEnrichment.self, topic: harness.environment.topics.webEnrichments) {
+                    records[key] = value
+                }
+                return records.count >= 3
+            }
+            let ok = try XCTUnwrap(records["lead-ok"])
+            XCTAssertEqual(ok.status, .completed, ok.reason ?? "")
+            XCTAssertEqual(ok.name, "Acme & Co")
+            XCTAssertEqual(ok.companyDescription, "Anvils, delivered.")
+            XCTAssertEqual(ok.socialLinks, ["https://linkedin.com/company/acme"])
+            XCTAssertEqual(records["lead-redirect"]?.status, .failed)
+            XCTAssertTrue(records["lead-redirect"]?.reason?.contains("redirect") == true, records["lead-redirect"]?.reason ?? "")
+            XCTAssertEqual(records["lead-other-host"]?.status, .refused)
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    func testPoolMatchPublishesScoringOnlyLeadsOnce() async throws {
+        let harness = try await PipelineHarness()
+        do {
+            try harness.startAll()
+            let leads = harness.makeLeads(3)
+            try await harness.publish(leads: leads)
+            _ = try await harness.waitForPool(3, timeoutSeconds: 120)
+            let offer = PipelineHarness.sampleOffer(offerID: "offer-second", accountID: harness.accountID)
+            try await harness.publish(offer: offer)
+            for _ in 0..<2 {
+                let status = try runLeadctl(["pool", "match", "--offer", "offer-second", "--min-fit", "0"], harness: harness)
+                XCTAssertEqual(status, 0)
+            }
+            let expected = Set(leads.map { "\($0.leadID.rawValue)@offer-second" })
+            var states: [LeadID: LeadState] = [:]
+            try await waitUntil("pool matches ready", timeoutSeconds: 120, pollMilliseconds: 500) {
+                states = try await harness.latestStates()
+                return expected.allSatisfy { states[LeadID($0)]?.status == .ready }
+            }
+            for id in expected {
+                let state = try XCTUnwrap(states[LeadID(id)])
+                XCTAssertEqual(state.lead.source, .leadPool)
+                XCTAssertEqual(state.mode, .scoringOnly)
+                XCTAssertEqual(state.history.filter { $0.kind == .runStarted }.count, 1, "published twice, run once: \(id)")
+            }
+            let inputs = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsDiscovered)
+            XCTAssertEqual(inputs.filter { expected.contains($0.key) }.count, 2 * expected.count, "both runs published the same ids")
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    private func runLeadctl(_ arguments: [String], harness: PipelineHarness) throws -> Int32 {
+        let process = Process()
+        process.executableURL = PipelineHarness.binDirectory.appendingPathComponent("leadctl")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": harness.namespace,
+            "KAFKA_PROPERTY_LOG__LEVEL": "3",
+        ]) { _, new in new }
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
