@@ -4,6 +4,8 @@
 #   Deploy/broker.sh stop [PORT]    stop it by its pid file
 #   Deploy/broker.sh status [PORT]  exit 0 when it answers
 # PORT defaults to 9092. State (pid, log) lives in .run/ under the project.
+# BROKER_WATCH_PID=PID with `start`: the broker is stopped when that process exits (test runs
+# that start their own broker and may end without cleaning up).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 command=${1:-}
@@ -26,6 +28,11 @@ case "$command" in
         --advertised-listener-url "tcp://127.0.0.1:$port" \
         --storage-engine memory://tansu/ >"$logfile" 2>&1 < /dev/null &
       echo $! >"$pidfile"
+      if [ -n "${BROKER_WATCH_PID:-}" ]; then
+        broker=$!
+        setsid bash -c "while kill -0 $BROKER_WATCH_PID 2>/dev/null; do sleep 1; done; kill -9 $broker 2>/dev/null; rm -f '$pidfile'" \
+          >/dev/null 2>&1 < /dev/null &
+      fi
     fi
     if ! python3 "$root/Deploy/kafka_ping.py" "127.0.0.1:$port" 30; then
       echo "broker.sh: broker did not come up; last log lines:" >&2

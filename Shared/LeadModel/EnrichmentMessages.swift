@@ -134,8 +134,9 @@ public struct WebEnrichmentRequested: Message, Hashable {
 /// What the web enricher read from a company's website (topic ``Topics/webEnrichments``,
 /// compacted; key: the request's key, the lead id or else the search id).
 ///
-/// Readers merge it with the lead's profile themselves (join on the key): the coordinator does
-/// not change a lead's state for it.
+/// A completed enrichment keyed by lead is merged by the coordinator into the lead's profile
+/// (``EnrichedProfile/web``) and, for a ready lead, into its lead-pool entry; enrichments keyed by
+/// search are for readers to join on the key.
 public struct WebEnrichment: Message, Hashable {
     /// `web.enrichment`.
     public static let schemaName = "web.enrichment"

@@ -445,6 +445,8 @@ public struct EnrichedProfile: Codable, Hashable, Sendable {
     public var scores: ScoreCard?
     /// Phases skipped in the latest run.
     public var skippedPhases: [PhaseSkip]
+    /// What the web enricher found on the company's own site, once it ran for this lead.
+    public var web: WebEnrichment? = nil
 
     /// Creates a profile with only the discovery data.
     public init(

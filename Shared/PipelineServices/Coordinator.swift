@@ -83,7 +83,7 @@ public final class Coordinator: Service {
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
-                                         topics: [topics.leadsDiscovered, topics.phaseResults],
+                                         topics: [topics.leadsDiscovered, topics.phaseResults, topics.webEnrichments],
                                          properties: properties) { [rebalances] event in
             rebalances.append(event)
         }
@@ -193,6 +193,10 @@ public final class Coordinator: Service {
         let topics = environment.topics
         let codec = environment.codec
         do {
+            if record.topic == topics.webEnrichments {  // see Coordinator+WebEnrichment.swift
+                try mergeWebEnrichment(record, environment, at: now(), &state, &outputs)
+                return
+            }
             if record.topic == topics.phaseResults {
                 let result = try codec.decode(PhaseResult.self, record: record)
                 metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
@@ -453,7 +457,7 @@ public final class Coordinator: Service {
         let topics = environment.topics
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let known = try await admin.listTopics()
-        let names = [topics.leadsDiscovered, topics.phaseResults, topics.leadState]
+        let names = [topics.leadsDiscovered, topics.phaseResults, topics.webEnrichments, topics.leadState]
         let counts = names.map { known[$0] }
         guard counts.allSatisfy({ $0 != nil }) else {
             let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)

@@ -42,7 +42,8 @@ extension StageService {
             logger: environment.logger)
         let chosen: any Scorer = try providers.makeModelScorer(environment: environment) ?? scorer
         let handler = ScoringStageHandler(
-            scorer: chosen, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service)
+            scorer: chosen, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service,
+            simulatedLatency: environment.simulation.scoring)
         return try StageService(
             environment: environment, configuration: configuration, handler: handler, tables: [offers, accounts])
     }

@@ -35,18 +35,22 @@ public enum TestBroker {
         "fetch.wait.max.ms": "50",
     ]
 
+    /// Runs `Deploy/broker.sh COMMAND PORT` and waits for it with waitpid: Foundation's Process
+    /// depends on a run loop to notice the exit, which nothing runs while a test is initialising.
     static func runBrokerScript(_ command: String, port: Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [projectRoot.appendingPathComponent("Deploy/broker.sh").path, command, String(port)]
-        do {
-            try process.run()
-            process.waitUntilExit()
-        } catch {
-            fatalError("cannot run Deploy/broker.sh \(command): \(error)")
-        }
-        if process.terminationStatus != 0 && command == "start" {
-            fatalError("Deploy/broker.sh start \(port) failed; run Deploy/setup.sh first")
+        let arguments = ["/bin/bash", projectRoot.appendingPathComponent("Deploy/broker.sh").path, command, String(port)]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        // The broker outlives a test run that ends without atexit handlers unless it watches us.
+        setenv("BROKER_WATCH_PID", String(getpid()), 1)
+        let spawned = posix_spawn(&pid, "/bin/bash", nil, nil, &argv, environ)
+        guard spawned == 0 else { fatalError("cannot run Deploy/broker.sh \(command): error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitCode = (status >> 8) & 0xff
+        if exitCode != 0 && command == "start" {
+            fatalError("Deploy/broker.sh start \(port) failed (exit \(exitCode)); run Deploy/setup.sh first")
         }
     }
 

@@ -54,6 +54,14 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(try valid("offer sample", SampleConfigurations.offer(updatedAt: now)))
         cases.append(try valid("offer minimal", OfferConfig(offerID: "o1", accountID: "a1", name: "Minimal", icp: IdealCustomerProfile(), updatedAt: now)))
         cases.append(Case(name: "docs/samples/offer.json", schemaFile: schemaFile(OfferConfig.self), instance: try sample("offer.json"), isValid: true))
+        cases.append(try valid("profile found x", ProfileFound(leadID: "lead-1", platform: .x, url: "https://x.com/janedoe", confidence: 0.91,
+                                                               foundBy: "profile-finder", foundAt: now)))
+        cases.append(try valid("profile found linkedin", ProfileFound(leadID: "lead-2", platform: .linkedin, url: "https://www.linkedin.com/in/ken-ito",
+                                                                      confidence: 1, foundBy: "upstream", foundAt: now)))
+        cases.append(try valid("web request by lead", WebEnrichmentRequested(leadID: "lead-1", domain: "acme.example", requestedAt: now, requestedBy: "ops")))
+        cases.append(try valid("web request by search", WebEnrichmentRequested(searchID: "s1", url: "https://acme.example/about", requestedAt: now)))
+        cases.append(try valid("web request full", WebEnrichmentRequested(leadID: "lead-1", searchID: "s1", domain: "acme.example",
+                                                                          url: "https://www.acme.example/", requestedAt: now, requestedBy: "ops")))
 
         // Outputs others read.
         let profile = Samples.profile()
@@ -76,6 +84,14 @@ final class SchemaValidationTests: XCTestCase {
                                                          reason: "malformed JSON", failedAt: now, service: "coordinator")))
         cases.append(try valid("dead letter without key", DeadLetter(original: [], sourceTopic: "t", partition: 0, offset: 0,
                                                                      reason: "r", failedAt: now, service: "s")))
+        cases.append(try valid("web enrichment completed", WebEnrichment(
+            leadID: "lead-1", searchID: nil, domain: "acme.example", url: "https://acme.example/", status: .completed, name: "Acme",
+            companyDescription: "Tools for SaaS teams", imageURL: "https://acme.example/logo.png",
+            socialLinks: ["https://www.linkedin.com/company/acme", "https://x.com/acme"], xHandle: "acme", fetchedAt: now)))
+        cases.append(try valid("web enrichment refused", WebEnrichment(leadID: nil, searchID: "s1", domain: "https://evil.example/", url: nil,
+                                                                       status: .refused, reason: "host not allowed", fetchedAt: now)))
+        cases.append(try valid("web enrichment failed", WebEnrichment(leadID: "lead-1", searchID: "s1", domain: "acme.example",
+                                                                      url: "https://acme.example/", status: .failed, reason: "HTTP 503", fetchedAt: now)))
 
         // What the schemas must reject.
         let lead = #""leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane","discoveredAt":"2025-01-31T12:00:00.000Z""#
@@ -93,6 +109,32 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(invalid("reenrich duplicate types", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x","x"],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#))
         cases.append(invalid("negative total", SearchTotalDeclared.self, #"{"schema":"search.total-declared","version":1,"searchID":"s","accountID":"a","total":-1,"declaredAt":"2025-01-31T12:00:00Z"}"#))
         cases.append(invalid("account hour 25", AccountConfig.self, #"{"schema":"account.config","version":1,"accountID":"a","billingState":"active","outreachWindow":{"timeZoneID":"UTC","weekdays":[1],"startHour":25,"endHour":26},"updatedAt":"2025-01-31T12:00:00Z"}"#))
+        let found = #""schema":"lead.profile-found","version":1,"leadID":"l1","foundBy":"profile-finder","foundAt":"2025-01-31T12:00:00.000Z""#
+        let foundBaseline = #"{\#(found),"platform":"x","url":"https://x.com/jane","confidence":0.9}"#
+        cases.append(Case(name: "profile found valid baseline", schemaFile: schemaFile(ProfileFound.self), instance: foundBaseline, isValid: true))
+        XCTAssertNoThrow(try codec.decode(ProfileFound.self, from: Array(foundBaseline.utf8)))
+        cases.append(invalid("profile found unknown platform", ProfileFound.self, #"{\#(found),"platform":"facebook","url":"https://facebook.com/jane","confidence":0.9}"#))
+        cases.append(invalid("profile found confidence 1.5", ProfileFound.self, #"{\#(found),"platform":"x","url":"https://x.com/jane","confidence":1.5}"#))
+        cases.append(invalid("profile found confidence as text", ProfileFound.self, #"{\#(found),"platform":"x","url":"https://x.com/jane","confidence":"0.9"}"#))
+        cases.append(invalid("profile found without url", ProfileFound.self, #"{\#(found),"platform":"x","confidence":0.9}"#))
+        cases.append(invalid("profile found misspelt field", ProfileFound.self, #"{\#(found),"platform":"x","URL":"https://x.com/jane","confidence":0.9}"#))
+        let webRequest = #""schema":"web.enrichment-requested","version":1,"requestedAt":"2025-01-31T12:00:00.000Z""#
+        let webRequestBaseline = #"{\#(webRequest),"searchID":"s1","domain":"acme.example","url":null,"requestedBy":null}"#
+        cases.append(Case(name: "web request valid baseline", schemaFile: schemaFile(WebEnrichmentRequested.self), instance: webRequestBaseline, isValid: true))
+        XCTAssertNoThrow(try codec.decode(WebEnrichmentRequested.self, from: Array(webRequestBaseline.utf8)))
+        cases.append(invalid("web request without lead or search", WebEnrichmentRequested.self, #"{\#(webRequest),"domain":"acme.example"}"#))
+        cases.append(invalid("web request with null ids", WebEnrichmentRequested.self, #"{\#(webRequest),"leadID":null,"searchID":null,"domain":"acme.example"}"#))
+        cases.append(invalid("web request empty lead id", WebEnrichmentRequested.self, #"{\#(webRequest),"leadID":"","domain":"acme.example"}"#))
+        cases.append(invalid("web request without domain or url", WebEnrichmentRequested.self, #"{\#(webRequest),"leadID":"l1"}"#))
+        cases.append(invalid("web request empty domain only", WebEnrichmentRequested.self, #"{\#(webRequest),"leadID":"l1","domain":"","url":null}"#))
+        cases.append(invalid("web request misspelt field", WebEnrichmentRequested.self, #"{\#(webRequest),"leadID":"l1","website":"https://acme.example/"}"#))
+        cases.append(invalid("web request without date", WebEnrichmentRequested.self, #"{"schema":"web.enrichment-requested","version":1,"leadID":"l1","domain":"acme.example"}"#))
+        let web = #""schema":"web.enrichment","version":1,"leadID":"l1","domain":"acme.example","socialLinks":[],"fetchedAt":"2025-01-31T12:00:00.000Z""#
+        cases.append(Case(name: "web enrichment with unknown field", schemaFile: schemaFile(WebEnrichment.self),
+                          instance: #"{\#(web),"status":"completed","pageLanguage":"en"}"#, isValid: true))
+        cases.append(invalid("web enrichment unknown status", WebEnrichment.self, #"{\#(web),"status":"pending"}"#))
+        cases.append(invalid("web enrichment without status", WebEnrichment.self, #"{\#(web)}"#))
+        cases.append(invalid("web enrichment without lead or search", WebEnrichment.self, #"{"schema":"web.enrichment","version":1,"domain":"acme.example","status":"failed","socialLinks":[],"fetchedAt":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(invalid("pool entry score 101", LeadPoolEntry.self, #"{"schema":"lead.pool-entry","version":1,"leadID":"l","accountID":"a","offerID":"o","skills":[],"finishedAt":"2025-01-31T12:00:00Z","profile":{"leadID":"l","name":"n","skippedPhases":[],"scores":{"fit":101,"intent":0,"timing":0,"composite":0,"buyerState":"active","fitReasons":[],"intentReasons":[],"timingReasons":[],"stateReason":"","scorer":"x","scoredAt":"2025-01-31T12:00:00Z"}}}"#))
 
         // Every schema file is covered.

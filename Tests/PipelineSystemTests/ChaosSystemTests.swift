@@ -43,7 +43,7 @@ final class ChaosSystemTests: XCTestCase {
             // Every consumer group drains to zero lag.
             let admin = try KafkaAdmin(configuration: harness.environment.kafka)
             let topics = harness.environment.topics
-            var groups: [(String, [String])] = [(topics.coordinatorGroup, [topics.leadsDiscovered, topics.phaseResults])]
+            var groups: [(String, [String])] = [(topics.coordinatorGroup, [topics.leadsDiscovered, topics.phaseResults, topics.webEnrichments])]
             for phase in Phase.allCases {
                 groups.append((topics.stageGroup(phase), [topics.phaseRequests(phase), topics.phaseRequests(phase, isPriority: true)]))
             }
