@@ -12,6 +12,8 @@ import ServiceRuntime
 /// | `PROFILE_FINDER_MIN_CONFIDENCE` | 0.8 | 0...1: a candidate is accepted at or above it (an account's `profileFinder.minimumConfidence` wins) |
 /// | `PROFILE_FINDER_MAX_IN_FLIGHT` | 64 | pool entries handled at once |
 /// | `SIM_PROFILE_SEARCH_LATENCY_MS` | 300 | simulated search latency (times `SIM_LATENCY_SCALE`) |
+/// | `POOL_MATCHING_ENABLED` | true | match the lead pool against each new offer (``OfferPoolMatching``) |
+/// | `POOL_MATCH_MIN_FIT` | 60 (``LeadPoolMatcher``'s default) | 0...100: fit a pool profile needs to match an offer |
 public struct ProfileFinderSettings: Sendable {
     /// Environment variable names this type reads.
     public enum Variable {
@@ -21,6 +23,10 @@ public struct ProfileFinderSettings: Sendable {
         public static let maxInFlight = "PROFILE_FINDER_MAX_IN_FLIGHT"
         /// Simulated latency.
         public static let searchLatency = "SIM_PROFILE_SEARCH_LATENCY_MS"
+        /// Pool matching of new offers on or off.
+        public static let poolMatchingEnabled = "POOL_MATCHING_ENABLED"
+        /// Minimum fit of a pool match.
+        public static let poolMatchMinimumFit = "POOL_MATCH_MIN_FIT"
     }
 
     /// Confidence a candidate needs when the account sets none.
@@ -31,11 +37,18 @@ public struct ProfileFinderSettings: Sendable {
     public var searchLatency: Duration
     /// librdkafka properties for the group consumer (tests shorten timeouts).
     public var consumerProperties: [String: String]
+    /// Whether new offers are matched against the lead pool.
+    public var isPoolMatchingEnabled: Bool
+    /// Fit (0-100) a pool profile needs to match an offer.
+    public var poolMatchMinimumFit: Int
 
     /// Creates settings.
     public init(minimumConfidence: Double = 0.8, runner: StageRunnerSettings = StageRunnerSettings(maxInFlight: 64),
-                searchLatency: Duration = .milliseconds(300), consumerProperties: [String: String] = [:]) {
+                searchLatency: Duration = .milliseconds(300), consumerProperties: [String: String] = [:],
+                isPoolMatchingEnabled: Bool = true, poolMatchMinimumFit: Int = LeadPoolMatcher().minimumFit) {
         self.minimumConfidence = minimumConfidence
+        self.isPoolMatchingEnabled = isPoolMatchingEnabled
+        self.poolMatchMinimumFit = poolMatchMinimumFit
         self.runner = runner
         self.searchLatency = searchLatency
         self.consumerProperties = consumerProperties
@@ -47,8 +60,15 @@ public struct ProfileFinderSettings: Sendable {
         let inFlight = try PipelineEnvironment.integer(environment, Variable.maxInFlight, default: 64, range: 1...10_000)
         let latency = try PipelineEnvironment.integer(environment, Variable.searchLatency, default: 300, range: 0...600_000)
         let scale = try PipelineEnvironment.decimal(environment, "SIM_LATENCY_SCALE", default: 1, range: 0...100)
+        let enabledText = environment[Variable.poolMatchingEnabled]?.lowercased() ?? ""
+        guard ["", "true", "false", "1", "0"].contains(enabledText) else {
+            throw ConfigurationError(variable: Variable.poolMatchingEnabled, problem: "'\(enabledText)' is not true or false")
+        }
+        let minimumFit = try PipelineEnvironment.integer(environment, Variable.poolMatchMinimumFit,
+                                                         default: LeadPoolMatcher().minimumFit, range: 0...100)
         self.init(minimumConfidence: confidence, runner: StageRunnerSettings(maxInFlight: inFlight),
-                  searchLatency: .milliseconds(Int64((Double(latency) * scale).rounded())))
+                  searchLatency: .milliseconds(Int64((Double(latency) * scale).rounded())),
+                  isPoolMatchingEnabled: enabledText != "false" && enabledText != "0", poolMatchMinimumFit: minimumFit)
     }
 }
 
@@ -118,6 +138,16 @@ public struct ProfileFinderHandler: Sendable {
 ///   acknowledged; a redelivered entry publishes the same ``ProfileFound`` again, which the
 ///   coordinator ignores (the lead has the URL by then). Undecodable entries are logged and
 ///   skipped: the pool is the pipeline's own output, not an input contract.
+/// - Second loop, lead-pool matching of new offers (`POOL_MATCHING_ENABLED`, default on): a new
+///   offer matches lead-pool profiles against its ideal customer profile and starts scoring-only
+///   runs for the matches (``LeadPoolMatcher``, `POOL_MATCH_MIN_FIT`), never duplicating a lead
+///   already in that offer. An assign-mode reader follows `lead.pool` (a slim index: profile and
+///   offer per lead) and `offers` from the beginning; an offer not matched before in this run (first
+///   seen, or its ICP changed) publishes its matches' ``LeadDiscovered`` to `leads.discovered`.
+///   Idempotent: matched ids (`<pool lead id>@<offer id>`) are deterministic, so re-publishing after
+///   a restart (every offer is matched again at start) is absorbed by the coordinator, which starts
+///   nothing for a lead it already knows; matches already in the pool are not even re-published.
+///   See ``OfferPoolMatchingLoop``.
 public final class ProfileFinderService: Service {
     /// The consumer group.
     public let groupID: String
@@ -127,6 +157,7 @@ public final class ProfileFinderService: Service {
     private let logger: Logger
     private let metricsSettings: MetricsSettings
     private let service: String
+    private let poolMatching: OfferPoolMatchingLoop?
     /// The runner's metrics (label `phase` = `profile-finder`).
     public let metrics: MetricsRegistry
     /// Liveness and readiness (ready once the accounts are read and the group joined).
@@ -189,15 +220,25 @@ public final class ProfileFinderService: Service {
         self.accounts = accounts
         self.logger = logger
         self.service = environment.service
+        self.poolMatching = settings.isPoolMatchingEnabled
+            ? OfferPoolMatchingLoop(configuration: environment.kafka, topics: topics, codec: codec, producer: producer,
+                                    logger: logger, matcher: LeadPoolMatcher(minimumFit: settings.poolMatchMinimumFit))
+            : nil
         self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)
     }
 
-    /// Reads the accounts table, then consumes the pool until cancelled (drains and commits).
+    /// Reads the accounts table, starts pool matching of new offers (when enabled), then consumes
+    /// the pool until cancelled (drains and commits).
     public func run() async throws {
         let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health)
         defer { endpoint?.stop() }
+        var matching: Task<Void, Never>?
         do {
             try await accounts.start()
+            if let poolMatching {
+                logger.info("matching new offers against the lead pool")
+                matching = Task { await poolMatching.run() }
+            }
             logger.info("taking pool entries", ["group": groupID])
             try await withTaskCancellationHandler {
                 try await runner.run()
@@ -206,10 +247,14 @@ public final class ProfileFinderService: Service {
             }
         } catch {
             health.markFailed("\(error)")
+            matching?.cancel()
+            await matching?.value
             await accounts.stop()
             await producer.close()
             throw error
         }
+        matching?.cancel()
+        await matching?.value
         await accounts.stop()
         await producer.close()
     }

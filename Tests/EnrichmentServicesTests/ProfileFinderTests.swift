@@ -125,3 +125,73 @@ final class LeadPoolMatcherTests: XCTestCase {
         XCTAssertTrue(LeadPoolMatcher(minimumFit: 101).matches(offer: offer, pool: pool, at: now).isEmpty)
     }
 }
+
+final class OfferPoolMatchingTests: XCTestCase {
+    let now = Date(timeIntervalSince1970: 1_750_000_000)
+
+    func poolEntry(_ id: String, title: String, offer: OfferID = "offer-old") -> LeadPoolEntry {
+        var profile = EnrichedProfile(leadID: LeadID(id), name: "Person \(id)", linkedinURL: "https://www.linkedin.com/in/\(id)")
+        profile.linkedin = LinkedInProfile(
+            publicIdentifier: id, fullName: "Person \(id)", headline: title, jobTitle: title, company: "Co \(id)",
+            companyLinkedInID: nil, location: "San Francisco, CA, United States", experiences: [], education: [],
+            skills: ["outbound"], certifications: [], languages: [], connections: 500, followers: 100)
+        profile.company = Company(name: "Co \(id)", employeeCount: 200, industry: "Software")
+        return LeadPoolEntry(profile: profile, accountID: "acct-old", offerID: offer, finishedAt: now)
+    }
+
+    func offer(titles: [String] = ["VP of Sales"], id: OfferID = "offer-new") -> OfferConfig {
+        OfferConfig(offerID: id, accountID: "acct-new", name: "New",
+                    icp: IdealCustomerProfile(titles: titles, seniorities: [.vp], industries: ["software"],
+                                              minimumEmployees: 50, maximumEmployees: 1000, locations: ["United States"]),
+                    updatedAt: now)
+    }
+
+    func testMatchesANewOfferOnceAndAgainOnlyWhenItsICPChanges() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        for entry in [poolEntry("alice", title: "VP of Sales"), poolEntry("bobby", title: "Intern"), poolEntry("carol", title: "VP of Sales"),
+                      poolEntry("david", title: "VP of Sales", offer: "offer-new")] {
+            state.applyPoolRecord(key: entry.leadID.rawValue, entry: entry)
+        }
+        state.applyPoolRecord(key: "carol", entry: nil)  // a tombstone removes it
+        XCTAssertEqual(state.pool.keys.sorted(), ["alice", "bobby", "david"])
+
+        let first = state.leadsToPublish(for: offer(), at: now)
+        XCTAssertEqual(first?.map(\.leadID), ["alice@offer-new"], "the fitting profile only; none already in the offer")
+        XCTAssertEqual(first?.first?.mode, .scoringOnly)
+        XCTAssertNotNil(first?.first?.poolProfile)
+        XCTAssertEqual(state.leadsToPublish(for: offer(), at: now)?.map(\.leadID), ["alice@offer-new"], "not marked yet")
+        state.markMatched(offer())
+        XCTAssertNil(state.leadsToPublish(for: offer(), at: now), "the same offer again: nothing to do")
+        var republished = offer()
+        republished.name = "Renamed"
+        republished.updatedAt = now.addingTimeInterval(60)
+        XCTAssertNil(state.leadsToPublish(for: republished, at: now), "same ICP: nothing to do")
+
+        // The match reached the pool (it is indexed as an id, not as a profile to match).
+        let match = LeadPoolEntry(profile: state.pool["alice"]!.profile, accountID: "acct-new", offerID: "offer-new", finishedAt: now)
+        state.applyPoolRecord(key: "alice@offer-new", entry: match)
+        XCTAssertEqual(state.pooledMatches, ["alice@offer-new"])
+        XCTAssertNil(state.pool["alice@offer-new"])
+        state.applyPoolRecord(key: "erin0", entry: poolEntry("erin0", title: "Head of Sales"))
+
+        let changed = offer(titles: ["VP of Sales", "Head of Sales"])
+        XCTAssertEqual(state.leadsToPublish(for: changed, at: now)?.map(\.leadID), ["erin0@offer-new"],
+                       "ICP changed: matched again, without the match already in the pool")
+        state.markMatched(changed)
+        XCTAssertNil(state.leadsToPublish(for: changed, at: now))
+        state.forgetOffer("offer-new")
+        XCTAssertEqual(state.leadsToPublish(for: changed, at: now)?.map(\.leadID), ["erin0@offer-new"], "a deleted offer put again")
+        XCTAssertEqual(OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 101)).leadsToPublish(for: offer(), at: now), [])
+    }
+
+    func testSettingsReadPoolMatchingVariables() throws {
+        let defaults = try ProfileFinderSettings(environment: [:])
+        XCTAssertTrue(defaults.isPoolMatchingEnabled)
+        XCTAssertEqual(defaults.poolMatchMinimumFit, LeadPoolMatcher().minimumFit)
+        let set = try ProfileFinderSettings(environment: ["POOL_MATCHING_ENABLED": "false", "POOL_MATCH_MIN_FIT": "75"])
+        XCTAssertFalse(set.isPoolMatchingEnabled)
+        XCTAssertEqual(set.poolMatchMinimumFit, 75)
+        XCTAssertThrowsError(try ProfileFinderSettings(environment: ["POOL_MATCHING_ENABLED": "maybe"]))
+        XCTAssertThrowsError(try ProfileFinderSettings(environment: ["POOL_MATCH_MIN_FIT": "101"]))
+    }
+}

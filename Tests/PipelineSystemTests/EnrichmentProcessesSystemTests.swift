@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
+import Pipeline
 import PipelineServices
 import ServiceRuntime
 import XCTest
@@ -117,6 +118,82 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             }
             let inputs = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsDiscovered)
             XCTAssertEqual(inputs.filter { expected.contains($0.key) }.count, 2 * expected.count, "both runs published the same ids")
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    /// profile-finder's second loop: a new offer is matched against the pool by itself, its
+    /// matches run scoring-only, and publishing the offer again (or a restart) duplicates nothing.
+    func testProfileFinderMatchesTheLeadPoolWhenANewOfferIsPublished() async throws {
+        let harness = try await PipelineHarness()
+        do {
+            try harness.startAll()
+            let leads = harness.makeLeads(8)
+            try await harness.publish(leads: leads)
+            let poolRecords = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
+            var pool: [String: LeadPoolEntry] = [:]
+            for (key, entry) in poolRecords { pool[key] = entry }
+
+            // Offer B: another account's offer with an ICP of its own. The minimum fit is chosen from
+            // the pool's actual fits (the simulated profiles differ per run) so some match and some do not.
+            var offerB = PipelineHarness.sampleOffer(offerID: "offer-b", accountID: "acct-b")
+            offerB.icp = IdealCustomerProfile(
+                titles: ["VP of Demand Generation", "Head of Growth", "Chief Revenue Officer", "VP Sales"],
+                seniorities: [.vp, .director, .cLevel], industries: ["SaaS", "B2B software", "Marketing Technology"],
+                minimumEmployees: 20, maximumEmployees: 5000, locations: ["United States"],
+                painPoints: ["pipeline"], competitors: [], customIntentKeywords: [])
+            let fits = LeadPoolMatcher(minimumFit: 0).matches(offer: offerB, pool: Array(pool.values), at: Date())
+            let distinct = Set(fits.map(\.fit)).sorted()
+            guard distinct.count >= 2 else {
+                return XCTFail("the pool's fits for offer B do not differ (\(distinct)); cannot split fitting from not fitting")
+            }
+            let minimumFit = distinct[distinct.count / 2]
+            let expected = Set(fits.filter { $0.fit >= minimumFit }.map(\.lead.leadID))
+            let notFitting = Set(leads.map { LeadPoolMatcher.matchedLeadID($0.leadID, offerID: offerB.offerID) }).subtracting(expected)
+            XCTAssertFalse(expected.isEmpty)
+            XCTAssertFalse(notFitting.isEmpty)
+
+            let finderEnvironment = ["SIM_PROFILE_SEARCH_LATENCY_MS": "0", "POOL_MATCH_MIN_FIT": String(minimumFit)]
+            try await harness.publish(account: AccountConfig(accountID: "acct-b", updatedAt: Date()))
+            var finder = try harness.start("profile-finder", environment: finderEnvironment)
+            try await harness.publish(offer: offerB)
+            var states: [LeadID: LeadState] = [:]
+            try await waitUntil("offer B's matches ready", timeoutSeconds: 120, pollMilliseconds: 500) {
+                states = try await harness.latestStates()
+                return expected.allSatisfy { states[$0]?.status == .ready }
+            }
+            for id in expected {
+                let state = try XCTUnwrap(states[id])
+                XCTAssertEqual(state.lead.source, .leadPool)
+                XCTAssertEqual(state.mode, .scoringOnly)
+                XCTAssertEqual(state.lead.accountID, "acct-b")
+                let phases = Set(state.history.compactMap(\.phase))
+                XCTAssertEqual(phases, [.scoring, .finalize], "only scoring and finalize ran for \(id): \(state.history)")
+            }
+            _ = try await harness.waitForPool(leads.count + expected.count, timeoutSeconds: 60)
+
+            // Offer B published again (same ICP), then the process restarted: nothing is duplicated.
+            offerB.updatedAt = Date()
+            try await harness.publish(offer: offerB)
+            try await Task.sleep(for: .seconds(3))
+            try await harness.stop(finder)
+            finder = try harness.start("profile-finder", environment: finderEnvironment)
+            try await Task.sleep(for: .seconds(6))
+
+            states = try await harness.latestStates()
+            for id in notFitting { XCTAssertNil(states[id], "\(id) does not fit offer B") }
+            for id in expected {
+                XCTAssertEqual(states[id]?.history.filter { $0.kind == .runStarted }.count, 1, "one run: \(id)")
+            }
+            let inputs = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsDiscovered)
+            let published = inputs.filter { $0.key.hasSuffix("@offer-b") }.map(\.key)
+            XCTAssertEqual(published.sorted(), expected.map(\.rawValue).sorted(), "each match published once")
+            let poolAfter = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
+            XCTAssertEqual(Set(poolAfter.map(\.key).filter { $0.contains("@") }), Set(expected.map(\.rawValue)))
+            XCTAssertEqual(poolAfter.filter { $0.key.contains("@") }.count, expected.count, "one pool entry per match")
         } catch {
             await harness.tearDown()
             throw error
