@@ -128,6 +128,8 @@ public struct KafkaConfiguration: Sendable, Equatable {
             for (key, value) in all.sorted(by: { $0.key < $1.key }) {
                 try Self.set(conf, key, value)
             }
+            // librdkafka's log lines become JSON lines like the services' own.
+            rd_kafka_conf_set_log_cb(conf, logCallback)
             return conf
         } catch {
             rd_kafka_conf_destroy(conf)

@@ -30,6 +30,25 @@ let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?,
     FileHandle.standardError.write(Data(line.utf8))
 }
 
+/// Writes librdkafka's own log lines as JSON lines on stderr (syslog levels: 0-3 error,
+/// 4 warning, 5-6 info, 7 debug), like every other line a service writes. Called on
+/// librdkafka's threads; one write per line.
+let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+    rk, level, facility, message in
+    let name: String
+    switch level {
+    case ...3: name = "error"
+    case 4: name = "warning"
+    case 5, 6: name = "info"
+    default: name = "debug"
+    }
+    let client = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
+    let text = message.map { String(cString: $0) } ?? ""
+    let line = "{\"level\":\"\(name)\",\"component\":\"kafka\",\"client\":\(jsonQuoted(client)),"
+        + "\"facility\":\(jsonQuoted(facility.map { String(cString: $0) } ?? "")),\"message\":\(jsonQuoted(text))}\n"
+    FileHandle.standardError.write(Data(line.utf8))
+}
+
 func jsonQuoted(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {

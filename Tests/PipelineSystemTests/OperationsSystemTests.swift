@@ -89,6 +89,15 @@ final class OperationsSystemTests: XCTestCase {
                 XCTAssertNotNil(samples["pipeline_stage_assigned_partitions{phase=\"\(phase)\"}"], service)
                 XCTAssertTrue(samples.keys.contains { $0.hasPrefix("pipeline_stage_partition_lag{phase=\"\(phase)\"") }, service)
             }
+
+            // Logs: every line every service wrote is one JSON object with a level.
+            for (file, lines) in try harness.logLines() {
+                XCTAssertFalse(lines.isEmpty, file)
+                for line in lines {
+                    let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                    XCTAssertNotNil(object?["level"] as? String, "\(file): not a JSON log line: \(line)")
+                }
+            }
         } catch {
             await harness.tearDown()
             throw error

@@ -102,6 +102,16 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         return process.terminationStatus
     }
 
+    /// Every line the processes of this harness wrote to stdout and stderr so far, by log file.
+    func logLines() throws -> [String: [String]] {
+        var lines: [String: [String]] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: logDirectory.path) {
+            let text = try String(contentsOf: logDirectory.appendingPathComponent(name), encoding: .utf8)
+            lines[name] = text.split(separator: "\n").map(String.init)
+        }
+        return lines
+    }
+
     /// Stops every process and deletes the namespace's topics.
     func tearDown() async {
         for (_, process) in running where process.isRunning {
