@@ -60,15 +60,12 @@ public struct ProfileFinderSettings: Sendable {
         let inFlight = try PipelineEnvironment.integer(environment, Variable.maxInFlight, default: 64, range: 1...10_000)
         let latency = try PipelineEnvironment.integer(environment, Variable.searchLatency, default: 300, range: 0...600_000)
         let scale = try PipelineEnvironment.decimal(environment, "SIM_LATENCY_SCALE", default: 1, range: 0...100)
-        let enabledText = environment[Variable.poolMatchingEnabled]?.lowercased() ?? ""
-        guard ["", "true", "false", "1", "0"].contains(enabledText) else {
-            throw ConfigurationError(variable: Variable.poolMatchingEnabled, problem: "'\(enabledText)' is not true or false")
-        }
+        let isPoolMatchingEnabled = try PipelineEnvironment.boolean(environment, Variable.poolMatchingEnabled, default: true)
         let minimumFit = try PipelineEnvironment.integer(environment, Variable.poolMatchMinimumFit,
                                                          default: LeadPoolMatcher().minimumFit, range: 0...100)
         self.init(minimumConfidence: confidence, runner: StageRunnerSettings(maxInFlight: inFlight),
                   searchLatency: .milliseconds(Int64((Double(latency) * scale).rounded())),
-                  isPoolMatchingEnabled: enabledText != "false" && enabledText != "0", poolMatchMinimumFit: minimumFit)
+                  isPoolMatchingEnabled: isPoolMatchingEnabled, poolMatchMinimumFit: minimumFit)
     }
 }
 

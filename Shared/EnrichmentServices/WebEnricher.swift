@@ -48,12 +48,9 @@ public struct WebEnricherSettings: Sendable {
         let timeout = try PipelineEnvironment.decimal(environment, Variable.timeout, default: 10, range: 1...300)
         let maxBytes = try PipelineEnvironment.integer(environment, Variable.maxPageBytes, default: 1 << 20, range: 1024...(64 << 20))
         let inFlight = try PipelineEnvironment.integer(environment, Variable.maxInFlight, default: 32, range: 1...10_000)
-        let allowText = environment[Variable.allowLoopbackHTTP]?.lowercased() ?? ""
-        guard ["", "true", "false", "1", "0"].contains(allowText) else {
-            throw ConfigurationError(variable: Variable.allowLoopbackHTTP, problem: "'\(allowText)' is not true or false")
-        }
+        let isLoopbackHTTPAllowed = try PipelineEnvironment.boolean(environment, Variable.allowLoopbackHTTP, default: false)
         self.init(fetcher: WebFetcher(maxBytes: maxBytes, timeoutSeconds: timeout),
-                  isLoopbackHTTPAllowed: allowText == "true" || allowText == "1", runner: StageRunnerSettings(maxInFlight: inFlight))
+                  isLoopbackHTTPAllowed: isLoopbackHTTPAllowed, runner: StageRunnerSettings(maxInFlight: inFlight))
     }
 }
 
@@ -107,7 +104,8 @@ public struct WebEnricherHandler: Sendable {
 /// - Per request: fetches the company's page over HTTPS from its own domain only (see
 ///   ``WebAllowList``, ``WebFetcher``), extracts name, description, image and social links and
 ///   writes one ``WebEnrichment`` to ``Topics/webEnrichments`` under the request's key, also when
-///   refused or failed (with the reason). Readers merge it with the lead; no pipeline state changes.
+///   refused or failed (with the reason). The coordinator merges a completed, lead-keyed one into
+///   the lead's profile and pool entry; search-keyed ones are for readers to join on the key.
 /// - Undecodable or invalid requests go to dead letters with the reason.
 /// - Guarantees (``StageRunner``): the input offset is committed after the output is
 ///   acknowledged; a redelivered request fetches again and overwrites the compacted record.

@@ -82,6 +82,16 @@ public struct PipelineEnvironment: Sendable {
         return number
     }
 
+    /// Reads `true`/`false`/`1`/`0` (any case), or `value` when unset or empty.
+    public static func boolean(_ environment: [String: String], _ name: String, default value: Bool) throws -> Bool {
+        switch environment[name]?.lowercased() ?? "" {
+        case "": return value
+        case "true", "1": return true
+        case "false", "0": return false
+        case let text: throw ConfigurationError(variable: name, problem: "'\(text)' is not true or false")
+        }
+    }
+
     /// Reads a number in `range`, or `value` when unset.
     public static func decimal(_ environment: [String: String], _ name: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
         guard let text = environment[name], !text.isEmpty else { return value }

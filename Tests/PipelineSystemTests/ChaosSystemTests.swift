@@ -13,11 +13,10 @@ final class ChaosSystemTests: XCTestCase {
         let settings = ProcessInfo.processInfo.environment
         let count = Int(settings["CHAOS_LEADS"] ?? "") ?? 300
         let killEvery = Double(settings["CHAOS_KILL_SECONDS"] ?? "") ?? 2
-        let harness = try await PipelineHarness(partitions: 6, environment: [
+        try await withPipeline(partitions: 6, environment: [
             "SIM_LATENCY_SCALE": settings["CHAOS_LATENCY_SCALE"] ?? "0.05",
             "PHASE_TIMEOUT_SECONDS": "20", "RETRY_BACKOFF_SECONDS": "1", "LOG_LEVEL": "warning",
-        ])
-        do {
+        ]) { harness in
             var processes: [(service: String, process: Process)] = []
             for service in ["coordinator"] + PipelineHarness.stages {
                 for _ in 0..<2 { processes.append((service, try harness.start(service))) }
@@ -71,10 +70,6 @@ final class ChaosSystemTests: XCTestCase {
             XCTAssertEqual(duplicatedInPool, 0, summary)
             XCTAssertEqual(doubleCharged, 0, summary)
             XCTAssertGreaterThan(kills, 0)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

@@ -11,8 +11,7 @@ import XCTest
 /// pipeline, web-enricher against a local stub site, and `leadctl pool match`.
 final class EnrichmentProcessesSystemTests: XCTestCase {
     func testProfileFinderAddsTheOtherPlatformAndTheLeadIsReEnriched() async throws {
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             try await harness.publish(account: AccountConfig(
                 accountID: harness.accountID, profileFinder: ProfileFinderRule(minimumConfidence: 0), updatedAt: Date()))
             try harness.startAll()
@@ -37,11 +36,7 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             for lead in leads {
                 XCTAssertTrue(pool.contains { $0.key == lead.leadID.rawValue && $0.value.profile.xURL != nil }, "\(lead.leadID)")
             }
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     func testWebEnricherReadsOnlyTheCompanysOwnSite() async throws {
@@ -58,8 +53,7 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             }
         }
         defer { site.stop() }
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             try harness.start("web-enricher", environment: ["WEB_ENRICHER_ALLOW_LOOPBACK_HTTP": "true", "WEB_ENRICHER_TIMEOUT_SECONDS": "5"])
             let base = "http://127.0.0.1:\(site.port)"
             let topic = harness.environment.topics.webEnrichmentRequests
@@ -84,16 +78,11 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             XCTAssertEqual(records["lead-redirect"]?.status, .failed)
             XCTAssertTrue(records["lead-redirect"]?.reason?.contains("redirect") == true, records["lead-redirect"]?.reason ?? "")
             XCTAssertEqual(records["lead-other-host"]?.status, .refused)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     func testPoolMatchPublishesScoringOnlyLeadsOnce() async throws {
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             try harness.startAll()
             let leads = harness.makeLeads(3)
             try await harness.publish(leads: leads)
@@ -118,18 +107,13 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             }
             let inputs = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsDiscovered)
             XCTAssertEqual(inputs.filter { expected.contains($0.key) }.count, 2 * expected.count, "both runs published the same ids")
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     /// profile-finder's second loop: a new offer is matched against the pool by itself, its
     /// matches run scoring-only, and publishing the offer again (or a restart) duplicates nothing.
     func testProfileFinderMatchesTheLeadPoolWhenANewOfferIsPublished() async throws {
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             try harness.startAll()
             let leads = harness.makeLeads(8)
             try await harness.publish(leads: leads)
@@ -194,11 +178,7 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             let poolAfter = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
             XCTAssertEqual(Set(poolAfter.map(\.key).filter { $0.contains("@") }), Set(expected.map(\.rawValue)))
             XCTAssertEqual(poolAfter.filter { $0.key.contains("@") }.count, expected.count, "one pool entry per match")
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     private func runLeadctl(_ arguments: [String], harness: PipelineHarness) throws -> Int32 {

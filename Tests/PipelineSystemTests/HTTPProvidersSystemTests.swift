@@ -56,8 +56,7 @@ final class HTTPProvidersSystemTests: XCTestCase {
         let server = try HTTPServer { Self.route($0) }
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             try harness.startAll(environment: [
                 "PROVIDERS": "http", "SCORER": "model",
                 "X_API_BASE_URL": base, "X_BEARER_TOKEN": "x-test-token", "X_RATE_PER_MINUTE": "60000", "X_RATE_BURST": "100",
@@ -84,10 +83,6 @@ final class HTTPProvidersSystemTests: XCTestCase {
                 XCTAssertEqual(profile.scores?.scorer, "model:stub-model", "\(lead.leadID)")
                 XCTAssertEqual(profile.scores?.fit, 77, "\(lead.leadID)")
             }
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

@@ -15,8 +15,7 @@ final class OperationsSystemTests: XCTestCase {
     static let services = ["coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage"]
 
     func testProgressLagAndMetricsWhileThePipelineRuns() async throws {
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             var ports: [String: Int] = [:]
             for service in Self.services { ports[service] = try freeLoopbackPort() }
             // Everything but the finalize stage, so finalize requests pile up: lag while running.
@@ -98,18 +97,13 @@ final class OperationsSystemTests: XCTestCase {
                     XCTAssertNotNil(object?["level"] as? String, "\(file): not a JSON log line: \(line)")
                 }
             }
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     /// While a backlog waits for a slow stage, the lag the stage reports on `/metrics` matches
     /// what `leadctl lag` reads from the broker, within one batch of in-flight work.
     func testStageLagMetricMatchesLeadctlLagDuringABacklog() async throws {
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             let port = try freeLoopbackPort()
             // A slow profile stage (LinkedIn 800 ms, X 400 ms, two leads at a time) behind a backlog.
             try harness.start("coordinator")
@@ -142,11 +136,7 @@ final class OperationsSystemTests: XCTestCase {
                 comparisons += 1
                 return comparisons >= 3
             }
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     // MARK: helpers

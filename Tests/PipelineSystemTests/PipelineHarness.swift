@@ -221,6 +221,19 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
     }
 }
 
+/// Runs `body` with a new harness and tears it down afterwards, also when `body` throws.
+func withPipeline(partitions: Int = 4, environment: [String: String] = [:],
+                  _ body: (PipelineHarness) async throws -> Void) async throws {
+    let harness = try await PipelineHarness(partitions: partitions, environment: environment)
+    do {
+        try await body(harness)
+    } catch {
+        await harness.tearDown()
+        throw error
+    }
+    await harness.tearDown()
+}
+
 struct HarnessError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }

@@ -15,8 +15,7 @@ final class PipelineSystemTests: XCTestCase {
 
     func testMixedModesAllReachReadyOnceWithTheirPhases() async throws {
         // No simulated "profile does not exist" answers: every full-mode lead must get a profile.
-        let harness = try await PipelineHarness(environment: ["SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0"])
-        do {
+        try await withPipeline(environment: ["SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0"]) { harness in
             try harness.startAll()
             let modes: [ModeName] = [.full, .full, .scoringOnly, .enrichOnly, .noOp, .reEnrich]
             let leads = harness.makeLeads(500, modes: modes, reEnrichTypes: [.x, .activity])
@@ -69,19 +68,14 @@ final class PipelineSystemTests: XCTestCase {
             for state in rerun.values {
                 XCTAssertEqual(phasesOfLatestRun(state), [.activity, .finalize])
             }
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     func testLinkedInFailingForEveryLeadStillDeliversXAndReady() async throws {
-        let harness = try await PipelineHarness(environment: [
+        try await withPipeline(environment: [
             "SIM_LINKEDIN_FAILURE_RATE": "1", "SIM_X_FAILURE_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0",
             "RETRY_BACKOFF_SECONDS": "0.1", "PHASE_MAX_ATTEMPTS": "2",
-        ])
-        do {
+        ]) { harness in
             try harness.startAll()
             let leads = harness.makeLeads(60)
             try await harness.publish(leads: leads)
@@ -97,18 +91,13 @@ final class PipelineSystemTests: XCTestCase {
             }
             let states = try await harness.latestStates()
             XCTAssertTrue(leads.allSatisfy { states[$0.leadID]?.status == .ready })
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     func testActivityFailingForEveryLeadStillScoresAndReady() async throws {
-        let harness = try await PipelineHarness(environment: [
+        try await withPipeline(environment: [
             "SIM_ACTIVITY_FAILURE_RATE": "1", "RETRY_BACKOFF_SECONDS": "0.1", "PHASE_MAX_ATTEMPTS": "2",
-        ])
-        do {
+        ]) { harness in
             try harness.startAll()
             let leads = harness.makeLeads(60)
             try await harness.publish(leads: leads)
@@ -117,16 +106,11 @@ final class PipelineSystemTests: XCTestCase {
                 XCTAssertNil(entry.profile.activity?.posts.first, "activity failed for everyone")
                 XCTAssertNotNil(entry.profile.scores, "\(entry.leadID) must still be scored")
             }
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 
     func testCoordinatorRestartedMidRunLosesNothingAndRepeatsNothing() async throws {
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             let coordinator = try harness.start("coordinator")
             for stage in ["profile-stage", "activity-stage", "scoring-stage", "finalize-stage"] { try harness.start(stage) }
             let leads = harness.makeLeads(300)
@@ -147,10 +131,6 @@ final class PipelineSystemTests: XCTestCase {
             let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage)
             XCTAssertEqual(Set(usage.map(\.value.idempotencyKey)).count, usage.count, "no phase charged twice")
             XCTAssertFalse(usage.isEmpty)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }

@@ -8,8 +8,7 @@ import XCTest
 /// The coordinator merges a lead's web enrichment into its profile and its lead-pool entry.
 final class WebEnrichmentMergeTests: XCTestCase {
     func testCompletedEnrichmentOfAReadyLeadReachesItsStateAndPoolEntry() async throws {
-        let harness = try await PipelineHarness()
-        do {
+        try await withPipeline { harness in
             try harness.startAll()
             let leads = harness.makeLeads(3)
             try await harness.publish(leads: leads)
@@ -38,10 +37,6 @@ final class WebEnrichmentMergeTests: XCTestCase {
             let states = try await harness.latestStates()
             XCTAssertNil(states[leads[1].leadID]?.profile.web)
             XCTAssertEqual(states[target]?.status, .ready)
-        } catch {
-            await harness.tearDown()
-            throw error
         }
-        await harness.tearDown()
     }
 }
