@@ -211,8 +211,13 @@ private final class FetchDelegate: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     private func fail(_ error: WebFetchError, _ task: URLSessionTask) {
-        state.withLock { if $0.failure == nil { $0.failure = error } }
+        record(error)
         task.cancel()
+    }
+
+    /// Keeps the first failure; the task ends on its own.
+    private func record(_ error: WebFetchError) {
+        state.withLock { if $0.failure == nil { $0.failure = error } }
     }
 
     func urlSession(
@@ -223,16 +228,19 @@ private final class FetchDelegate: NSObject, URLSessionDataDelegate, Sendable {
             state.redirects += 1
             return state.redirects
         }
+        // A refused redirect is declined, not cancelled: the task then ends with the 3xx response
+        // and the recorded failure wins. Cancelling before answering makes FoundationNetworking
+        // trap ("Received callback for HTTP redirection, but we're not waiting for it").
         guard let target = request.url else {
-            fail(.redirectRefused("no location"), task)
+            record(.redirectRefused("no location"))
             return completionHandler(nil)
         }
         if let refusal = allowList.check(target) {
-            fail(.redirectRefused("to \(target.absoluteString): \(refusal)"), task)
+            record(.redirectRefused("to \(target.absoluteString): \(refusal)"))
             return completionHandler(nil)
         }
         if count > 5 {
-            fail(.redirectRefused("more than 5 redirects"), task)
+            record(.redirectRefused("more than 5 redirects"))
             return completionHandler(nil)
         }
         completionHandler(request)
@@ -242,25 +250,27 @@ private final class FetchDelegate: NSObject, URLSessionDataDelegate, Sendable {
         _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
         completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
     ) {
+        // Refusals answer .cancel, which cancels the task; cancelling it first as well would
+        // answer a callback FoundationNetworking no longer waits for.
         guard let http = response as? HTTPURLResponse else {
-            fail(.network("not an HTTP response"), dataTask)
+            record(.network("not an HTTP response"))
             return completionHandler(.cancel)
         }
         if let url = http.url, let refusal = allowList.check(url) {
-            fail(.redirectRefused("ended at \(url.absoluteString): \(refusal)"), dataTask)
+            record(.redirectRefused("ended at \(url.absoluteString): \(refusal)"))
             return completionHandler(.cancel)
         }
         guard (200..<300).contains(http.statusCode) else {
-            fail(.status(http.statusCode), dataTask)
+            record(.status(http.statusCode))
             return completionHandler(.cancel)
         }
         let type = (http.value(forHTTPHeaderField: "Content-Type") ?? "").lowercased()
         if !type.isEmpty && !type.contains("html") {
-            fail(.notHTML(type), dataTask)
+            record(.notHTML(type))
             return completionHandler(.cancel)
         }
         if http.expectedContentLength > Int64(maxBytes) {
-            fail(.tooLarge(limit: maxBytes), dataTask)
+            record(.tooLarge(limit: maxBytes))
             return completionHandler(.cancel)
         }
         state.withLock { $0.finalURL = http.url }
