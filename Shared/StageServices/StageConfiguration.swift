@@ -1,4 +1,5 @@
 import Foundation
+import PipelineServices
 import ServiceRuntime
 
 /// Settings every stage service reads besides ``PipelineServices/PipelineEnvironment``.
@@ -31,39 +32,22 @@ public struct StageConfiguration: Sendable {
     }
 
     /// Reads the configuration from environment variables (see ``Variable``).
-    /// - Throws: ``StageConfigurationError`` naming the variable that is wrong.
+    /// - Throws: ``ConfigurationError`` naming the variable that is wrong.
     public init(environment: [String: String], consumerProperties: [String: String] = [:]) throws {
         var runner = StageRunnerSettings()
         if let text = environment[Variable.maxInFlight]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             guard let value = Int(text), (1...100_000).contains(value) else {
-                throw StageConfigurationError(variable: Variable.maxInFlight, problem: "'\(text)' is not a whole number in 1...100000")
+                throw ConfigurationError(variable: Variable.maxInFlight, problem: "'\(text)' is not a whole number in 1...100000")
             }
             runner.maxInFlight = value
         }
         if let text = environment[Variable.ordering]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             guard let ordering = StageRunnerSettings.Ordering(rawValue: text.lowercased()) else {
                 let allowed = StageRunnerSettings.Ordering.allCases.map(\.rawValue).joined(separator: " or ")
-                throw StageConfigurationError(variable: Variable.ordering, problem: "'\(text)' is not \(allowed)")
+                throw ConfigurationError(variable: Variable.ordering, problem: "'\(text)' is not \(allowed)")
             }
             runner.ordering = ordering
         }
         self.init(runner: runner, consumerProperties: consumerProperties)
     }
-}
-
-/// A stage setting that is missing or wrong, named by its variable.
-public struct StageConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The environment variable.
-    public let variable: String
-    /// What is wrong with it.
-    public let problem: String
-
-    /// Creates the error.
-    public init(variable: String, problem: String) {
-        self.variable = variable
-        self.problem = problem
-    }
-
-    /// `VARIABLE: problem`.
-    public var description: String { "\(variable): \(problem)" }
 }

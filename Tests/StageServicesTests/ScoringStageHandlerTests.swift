@@ -1,5 +1,6 @@
 import Foundation
 import LeadModel
+import PipelineServices
 import Pipeline
 import StageServices
 import XCTest
@@ -131,7 +132,7 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         XCTAssertEqual(try StageConfiguration(environment: [:]).runner.maxInFlight, 256)
         XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "32"]).runner.maxInFlight, 32)
         XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "lots"])) { error in
-            XCTAssertEqual((error as? StageConfigurationError)?.variable, "STAGE_MAX_IN_FLIGHT")
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_MAX_IN_FLIGHT")
         }
         XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "0"]))
     }

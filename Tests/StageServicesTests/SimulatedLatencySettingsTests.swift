@@ -14,7 +14,7 @@ final class SimulatedLatencySettingsTests: XCTestCase {
         XCTAssertEqual(try StageConfiguration(environment: ["STAGE_ORDERING": "partition"]).runner.ordering, .partition)
         XCTAssertEqual(try StageConfiguration(environment: ["STAGE_ORDERING": " Key "]).runner.ordering, .key)
         XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_ORDERING": "lead"])) { error in
-            XCTAssertEqual((error as? StageConfigurationError)?.variable, "STAGE_ORDERING")
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_ORDERING")
         }
     }
 
