@@ -54,7 +54,8 @@ public enum TestBroker {
         }
     }
 
-    static func freeLoopbackPort() -> Int {
+    /// A TCP port on 127.0.0.1 that is free now.
+    public static func freeLoopbackPort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

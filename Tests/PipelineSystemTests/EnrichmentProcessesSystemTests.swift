@@ -90,7 +90,7 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             let offer = PipelineHarness.sampleOffer(offerID: "offer-second", accountID: harness.accountID)
             try await harness.publish(offer: offer)
             for _ in 0..<2 {
-                let status = try runLeadctl(["pool", "match", "--offer", "offer-second", "--min-fit", "0"], harness: harness)
+                let (status, _) = try await harness.leadctl(["pool", "match", "--offer", "offer-second", "--min-fit", "0"])
                 XCTAssertEqual(status, 0)
             }
             let expected = Set(leads.map { "\($0.leadID.rawValue)@offer-second" })
@@ -179,18 +179,5 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             XCTAssertEqual(Set(poolAfter.map(\.key).filter { $0.contains("@") }), Set(expected.map(\.rawValue)))
             XCTAssertEqual(poolAfter.filter { $0.key.contains("@") }.count, expected.count, "one pool entry per match")
         }
-    }
-
-    private func runLeadctl(_ arguments: [String], harness: PipelineHarness) throws -> Int32 {
-        let process = Process()
-        process.executableURL = PipelineHarness.binDirectory.appendingPathComponent("leadctl")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": harness.namespace,
-            "KAFKA_PROPERTY_LOG__LEVEL": "3",
-        ]) { _, new in new }
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }

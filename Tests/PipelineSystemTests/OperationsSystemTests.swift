@@ -17,7 +17,7 @@ final class OperationsSystemTests: XCTestCase {
     func testProgressLagAndMetricsWhileThePipelineRuns() async throws {
         try await withPipeline { harness in
             var ports: [String: Int] = [:]
-            for service in Self.services { ports[service] = try freeLoopbackPort() }
+            for service in Self.services { ports[service] = TestBroker.freeLoopbackPort() }
             // Everything but the finalize stage, so finalize requests pile up: lag while running.
             for service in Self.services where service != "finalize-stage" {
                 try harness.start(service, environment: ["METRICS_PORT": String(ports[service]!)])
@@ -40,7 +40,7 @@ final class OperationsSystemTests: XCTestCase {
             // Progress: the declared total, all completed.
             var snapshot: [String: Any] = [:]
             try await waitUntil("search-ops completed in leadctl progress", timeoutSeconds: 60, pollMilliseconds: 500) {
-                let (status, output) = try await self.leadctl(["progress", "--json", "--search", search.rawValue], harness)
+                let (status, output) = try await harness.leadctl(["progress", "--json", "--search", search.rawValue])
                 guard status == 0, let object = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
                       let first = (object["searches"] as? [[String: Any]])?.first else { return false }
                 snapshot = first
@@ -57,7 +57,7 @@ final class OperationsSystemTests: XCTestCase {
                 lag = try await self.lag(harness)
                 return lag.count == 5 && lag.values.allSatisfy { $0 == 0 }
             }
-            let (status, _) = try await leadctl(["lag", "--max-lag", "0"], harness)
+            let (status, _) = try await harness.leadctl(["lag", "--max-lag", "0"])
             XCTAssertEqual(status, 0)
 
             // Metrics: every stage serves Prometheus text with its work counted, and is ready.
@@ -104,7 +104,7 @@ final class OperationsSystemTests: XCTestCase {
     /// what `leadctl lag` reads from the broker, within one batch of in-flight work.
     func testStageLagMetricMatchesLeadctlLagDuringABacklog() async throws {
         try await withPipeline { harness in
-            let port = try freeLoopbackPort()
+            let port = TestBroker.freeLoopbackPort()
             // A slow profile stage (LinkedIn 800 ms, X 400 ms, two leads at a time) behind a backlog.
             try harness.start("coordinator")
             let leads = harness.makeLeads(150)
@@ -143,7 +143,7 @@ final class OperationsSystemTests: XCTestCase {
 
     /// Total lag per group from `leadctl lag --json`.
     private func lag(_ harness: PipelineHarness) async throws -> [String: Int] {
-        let (_, output) = try await leadctl(["lag", "--json"], harness)
+        let (_, output) = try await harness.leadctl(["lag", "--json"])
         guard let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
               let groups = object["groups"] as? [[String: Any]] else { throw HarnessError("leadctl lag --json printed \(output)") }
         var totals: [String: Int] = [:]
@@ -153,49 +153,9 @@ final class OperationsSystemTests: XCTestCase {
         return totals
     }
 
-    /// Runs the built `leadctl` in the harness's namespace; returns its exit status and stdout.
-    private func leadctl(_ arguments: [String], _ harness: PipelineHarness) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = PipelineHarness.binDirectory.appendingPathComponent("leadctl")
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging([
-            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": harness.namespace,
-            "KAFKA_PROPERTY_LOG__LEVEL": "3",
-        ]) { _, new in new }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        let exited = AsyncStream<Int32> { continuation in
-            process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
-        }
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        var status: Int32 = -1
-        for await code in exited { status = code }
-        return (status, String(decoding: data, as: UTF8.self))
-    }
-
     private func get(_ address: String) async throws -> (Int, String) {
         let (data, response) = try await URLSession.shared.data(from: URL(string: address)!)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
-    }
-
-    private func freeLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw HarnessError("bind failed") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -127,6 +127,29 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         }
     }
 
+    /// Runs the built `leadctl` in the harness's namespace; returns its exit status and stdout.
+    func leadctl(_ arguments: [String]) async throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = PipelineHarness.binDirectory.appendingPathComponent("leadctl")
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": namespace,
+            "KAFKA_PROPERTY_LOG__LEVEL": "3",
+        ]) { _, new in new }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        // The exit comes through terminationHandler: waitUntilExit() can hang in a test.
+        let exited = AsyncStream<Int32> { continuation in
+            process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
+        }
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        var status: Int32 = -1
+        for await code in exited { status = code }
+        return (status, String(decoding: data, as: UTF8.self))
+    }
+
     // MARK: - Publishing
 
     func publish(leads: [LeadDiscovered]) async throws {
