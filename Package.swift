@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "LeadControlTests", dependencies: pipelineLibraries + ["LeadControl", "KafkaTestSupport"],
                     path: "Tests/LeadControlTests"),
         // Real processes on the real broker: builds the executables first (Deploy/test.sh does).
-        .testTarget(name: "PipelineSystemTests", dependencies: pipelineLibraries + ["KafkaTestSupport"],
+        .testTarget(name: "PipelineSystemTests", dependencies: pipelineLibraries + ["KafkaTestSupport", "LeadControl"],
                     path: "Tests/PipelineSystemTests"),
     ]
 )

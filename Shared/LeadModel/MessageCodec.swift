@@ -34,6 +34,9 @@ public enum MessageHeaders {
     public static let schema = "schema"
     /// Header with the schema version (``Message/schemaVersion``) in decimal, UTF-8.
     public static let version = "schema-version"
+    /// Header with the run id the coordinator gave a lead when it first read it, carried by the
+    /// copy it queues in ``Topics/leadsBacklog``, UTF-8.
+    public static let runID = "run-id"
 }
 
 /// Why a record could not be decoded. The description is written into dead-letter records, so

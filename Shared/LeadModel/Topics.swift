@@ -6,6 +6,9 @@
 public struct Topics: Hashable, Sendable {
     /// Input: leads published by lead discovery and leadctl. Key: lead id.
     public static let leadsDiscovered = "leads.discovered"
+    /// Standard leads read from the input and queued until the coordinator has room for them
+    /// (intent leads skip it). Written and read by the coordinator only. Key: lead id.
+    public static let leadsBacklog = "leads.backlog"
     /// Input: totals declared per search. Key: search id.
     public static let searchTotals = "search.totals"
     /// Results of every stage for the coordinator. Key: lead id.
@@ -43,7 +46,7 @@ public struct Topics: Hashable, Sendable {
 
     /// All topic names, without namespace.
     public static var allNames: [String] {
-        [leadsDiscovered, searchTotals]
+        [leadsDiscovered, leadsBacklog, searchTotals]
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
                 phaseResults, leadState, leadPool, accounts, offers, billingUsage, progress, searchEvents, accountSignals,
@@ -80,6 +83,8 @@ public struct Topics: Hashable, Sendable {
 
     /// ``Topics/leadsDiscovered`` in this namespace.
     public var leadsDiscovered: String { Self.prefixed(Self.leadsDiscovered, namespace: namespace) }
+    /// ``Topics/leadsBacklog`` in this namespace.
+    public var leadsBacklog: String { Self.prefixed(Self.leadsBacklog, namespace: namespace) }
     /// ``Topics/searchTotals`` in this namespace.
     public var searchTotals: String { Self.prefixed(Self.searchTotals, namespace: namespace) }
     /// ``Topics/phaseResults`` in this namespace.

@@ -12,15 +12,20 @@ import Synchronization
 /// | `PHASE_TIMEOUT_SECONDS` | profile 120, activity 120, scoring 60, finalize 30 | one value for every phase's attempt timeout |
 /// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
 /// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
+/// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog` |
 public struct CoordinatorSettings: Sendable {
     public var machine: LeadStateMachine.Configuration
+    /// Leads pending or processing at once per instance before backlog records wait. Intent
+    /// leads and leads resumed from billing pause or the outreach window are not held back.
+    public var maxRunningLeads: Int
     /// librdkafka properties for the coordinator's consumers (tests shorten session timeouts).
     public var consumerProperties: [String: String]
     public var pollBatch: Int
 
-    public init(machine: LeadStateMachine.Configuration = .init(), consumerProperties: [String: String] = [:],
-                pollBatch: Int = 1000) {
+    public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000,
+                consumerProperties: [String: String] = [:], pollBatch: Int = 1000) {
         self.machine = machine
+        self.maxRunningLeads = maxRunningLeads
         self.consumerProperties = consumerProperties
         self.pollBatch = pollBatch
     }
@@ -33,16 +38,26 @@ public struct CoordinatorSettings: Sendable {
         }
         machine.maxAttempts = try PipelineEnvironment.integer(environment, "PHASE_MAX_ATTEMPTS", default: machine.maxAttempts, range: 1...100)
         machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
-        self.init(machine: machine)
+        let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
+        self.init(machine: machine, maxRunningLeads: maxRunning)
     }
 }
 
 /// Owns each lead's state and moves it through its phases.
 ///
-/// - Input: `leads.discovered` (new leads; re-enrich commands) and `phase.results`, consumed in
-///   one group with the range assignor, so an instance owns partition *p* of both, and of the
-///   `lead.state` changelog it restores from when *p* is assigned (co-partitioning; the
-///   partition counts are checked at start-up).
+/// - Input: `leads.discovered` (new leads; re-enrich commands), `leads.backlog`, `phase.results`
+///   and `web.enrichments`, consumed in one group with the range assignor, so an instance owns
+///   partition *p* of each, and of the `lead.state` changelog it restores from when *p* is
+///   assigned (co-partitioning; the partition counts are checked at start-up).
+/// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
+///   once; a new standard lead (and a command for a lead not known yet) is copied to
+///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
+///   only while fewer than ``CoordinatorSettings/maxRunningLeads`` are pending or processing;
+///   at the bound the rest of the poll is held back uncommitted and the backlog's partitions are
+///   paused. So a backlog of any size waits on the broker rather than in memory, in order, and
+///   intent leads overtake it.
+/// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
+///   profile or a web enrichment of it loads the state back from there.
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
 ///   commands, changelog records, billing usage and search events it causes are sent together;
 ///   only when the broker acknowledged all of them are the batch's input offsets stored. A crash
@@ -83,7 +98,8 @@ public final class Coordinator: Service {
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
-                                         topics: [topics.leadsDiscovered, topics.phaseResults, topics.webEnrichments],
+                                         topics: [topics.leadsDiscovered, topics.leadsBacklog, topics.phaseResults,
+                                                  topics.webEnrichments],
                                          properties: properties) { [rebalances] event in
             rebalances.append(event)
         }
@@ -114,9 +130,24 @@ public final class Coordinator: Service {
                 continue
             }
             try await applyRebalances(&state)
+            // Backlog records held back at the bound go first: they are older than the batch's.
+            let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
+            state.heldBacklog = []
+            let loaded = try await loadFinishedLeads(needed: records, &state)
             var outputs = Outputs()
             var nextOffsets: [TopicPartition: Int64] = [:]
-            for record in batch where state.ownedPartitions.contains(record.partition) {
+            var running = state.leads.values.reduce(0) { $0 + ($1.isRunning ? 1 : 0) }
+            var holding: Set<Int32> = []
+            for record in records {
+                if record.topic == topics.leadsBacklog {
+                    // At the bound, a backlog partition's records wait (uncommitted) behind the first held one.
+                    if running >= settings.maxRunningLeads || holding.contains(record.partition) {
+                        state.heldBacklog.append(record)
+                        holding.insert(record.partition)
+                        continue
+                    }
+                    running += 1
+                }
                 await handle(record, &state, &outputs, tables)
                 nextOffsets[record.topicPartition] = record.offset + 1
             }
@@ -127,12 +158,14 @@ public final class Coordinator: Service {
                 lastGateCheck = ContinuousClock.now
                 releaseWaitingLeads(&state, &outputs, tables)
             }
-            try await send(outputs.records, producer: producer)
+            let reports = try await send(outputs.records, producer: producer)
+            retireReadyLeads(outputs, reports: reports, loaded: loaded, &state)
             do {
                 try consumer.storeOffsets(nextOffsets)
             } catch {
                 logger.warning("offsets not stored: \(error)")
             }
+            adjustBacklogPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
                 updateGauges(state)
@@ -152,7 +185,14 @@ public final class Coordinator: Service {
 
     /// What the run loop owns.
     struct State {
+        /// Leads not ready (and ready ones touched by the current batch).
         var leads: [LeadID: LeadEntry] = [:]
+        /// Ready leads: where their last state is in the changelog.
+        var finished: [LeadID: ChangelogPointer] = [:]
+        /// Owned `leads.backlog` partitions paused because of ``CoordinatorSettings/maxRunningLeads``.
+        var pausedBacklog: Set<TopicPartition> = []
+        /// Backlog records polled while at the bound (at most one poll batch), in order.
+        var heldBacklog: [ConsumerRecord] = []
         /// Leads held by billing pause: checked against their account every second.
         var billingPaused: Set<LeadID> = []
         var timers = TimerQueue()
@@ -168,6 +208,19 @@ public final class Coordinator: Service {
     struct LeadEntry {
         var machine: LeadStateMachine
         let partition: Int32
+        /// Offset of the lead's last state record in `lead.state`, once acknowledged.
+        var changelogOffset: Int64? = nil
+
+        /// Pending or processing: counted against ``CoordinatorSettings/maxRunningLeads``.
+        var isRunning: Bool {
+            guard let status = machine.state?.status else { return true }
+            return status == .pending || status == .processing
+        }
+    }
+
+    struct ChangelogPointer {
+        let partition: Int32
+        let offset: Int64
     }
 
     /// The records one batch causes, with changelog writes coalesced to the last per lead.
@@ -204,18 +257,28 @@ public final class Coordinator: Service {
                 return
             }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
+            let fromBacklog = record.topic == topics.leadsBacklog
+            let runID = runID(of: record)
             if schema == ReEnrichRequested.schemaName {
                 let request = try environment.inputCodec.decode(ReEnrichRequested.self, record: record)
-                let runID = RunID(deterministicRunID(record))
                 guard state.leads[request.leadID] != nil else {
-                    outputs.append(codec.deadLetter(for: record, reason: "re-enrich of unknown lead \(request.leadID)",
-                                                    service: environment.service, topics: topics))
+                    if !fromBacklog {
+                        enqueue(record, runID: runID, &outputs)  // its lead may be waiting there
+                    } else {
+                        outputs.append(codec.deadLetter(for: record, reason: "re-enrich of unknown lead \(request.leadID)",
+                                                        service: environment.service, topics: topics))
+                    }
                     return
                 }
                 apply(.reEnrich(.reEnrich(Set(request.types)), runID: runID, at: now()), to: request.leadID, &state, &outputs, tables)
                 return
             }
             if schema == ProfileFound.schemaName {  // see Coordinator+ProfileFound.swift
+                let leadID = try environment.inputCodec.decode(ProfileFound.self, record: record).leadID
+                if !fromBacklog && state.leads[leadID] == nil {
+                    enqueue(record, runID: runID, &outputs)  // its lead may be waiting there
+                    return
+                }
                 if let found = try profileFound(record, environment, at: now(), &state, &outputs) { apply(found.event, to: found.leadID, &state, &outputs, tables) }
                 return
             }
@@ -225,15 +288,21 @@ public final class Coordinator: Service {
                                                 service: environment.service, topics: topics))
                 return
             }
-            if state.leads[lead.leadID] == nil {
-                if let problem = await unknownConfiguration(of: lead, tables) {
-                    outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
-                    return
-                }
-                state.leads[lead.leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine),
-                                                     partition: record.partition)
+            // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
+            guard state.leads[lead.leadID] == nil && state.finished[lead.leadID] == nil else { return }
+            if let problem = await unknownConfiguration(of: lead, tables) {
+                outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
+                return
             }
-            apply(.discovered(lead, runID: RunID(deterministicRunID(record)), at: now()), to: lead.leadID, &state, &outputs, tables)
+            if !fromBacklog && !lead.source.isIntent {
+                enqueue(record, runID: runID, &outputs)
+                let event = SearchLeadEvent(searchID: lead.sourceSearchID, accountID: lead.accountID, leadID: lead.leadID,
+                                            runID: runID, status: .pending, phase: nil, at: now())
+                outputs.append(try codec.record(event, topic: topics.searchEvents, key: event.searchID.rawValue))
+                return
+            }
+            state.leads[lead.leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine), partition: record.partition)
+            apply(.discovered(lead, runID: runID, at: now()), to: lead.leadID, &state, &outputs, tables)
         } catch {
             logger.warning("dead letter: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
             outputs.append(codec.deadLetter(for: record, reason: "\(error)", service: environment.service, topics: topics))
@@ -247,6 +316,21 @@ public final class Coordinator: Service {
     private func eventLead(_ event: LeadStateMachine.Event) -> LeadDiscovered? {
         if case .discovered(let lead, _, _) = event { return lead }
         return nil
+    }
+
+    /// The run id of an input record: the one carried by a backlog copy, else derived from the record.
+    private func runID(of record: ConsumerRecord) -> RunID {
+        if record.topic == environment.topics.leadsBacklog, let header = record.header(MessageHeaders.runID) {
+            return RunID(String(decoding: header, as: UTF8.self))
+        }
+        return RunID(deterministicRunID(record))
+    }
+
+    /// Queues an input record in `leads.backlog`, in the partition it was read from, with its run id.
+    private func enqueue(_ record: ConsumerRecord, runID: RunID, _ outputs: inout Outputs) {
+        let headers = record.headers.filter { $0.key != MessageHeaders.runID } + [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)]
+        outputs.append(ProducerRecord(topic: environment.topics.leadsBacklog, partition: record.partition,
+                                      key: record.key, value: record.value, headers: headers))
     }
 
     /// The first run's id derives from the input record, so a replay after a crash asks the
@@ -372,10 +456,87 @@ public final class Coordinator: Service {
         for entry in state.leads.values {
             if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }
         }
+        counts[.ready, default: 0] += state.finished.count
         for status in LeadStatus.allCases {
             metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
         }
         metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.timers.count))
+    }
+
+    // MARK: - Admission and ready leads
+
+    /// Pauses the owned backlog partitions at ``CoordinatorSettings/maxRunningLeads`` running
+    /// leads (or while records are held back) and resumes them at three quarters of it.
+    private func adjustBacklogPausing(_ state: inout State, _ consumer: KafkaConsumer) {
+        let running = state.leads.values.reduce(0) { $0 + ($1.isRunning ? 1 : 0) }
+        let backlog = Set(consumer.assignment.filter { $0.topic == environment.topics.leadsBacklog })
+        do {
+            if running >= settings.maxRunningLeads || !state.heldBacklog.isEmpty {
+                let toPause = backlog.subtracting(state.pausedBacklog)
+                guard !toPause.isEmpty else { return }
+                try consumer.pause(toPause.sorted())
+                state.pausedBacklog.formUnion(toPause)
+            } else if running <= settings.maxRunningLeads * 3 / 4 {
+                let toResume = backlog.intersection(state.pausedBacklog)
+                guard !toResume.isEmpty else { return }
+                try consumer.resume(toResume.sorted())
+                state.pausedBacklog.subtract(toResume)
+            }
+        } catch {
+            logger.warning("backlog pause or resume failed: \(error)")
+        }
+    }
+
+    /// Loads back the state of the ready leads that records of `batch` address (a re-enrich, a
+    /// found profile, a web enrichment); a repeated discovery needs none. Returns the leads loaded.
+    private func loadFinishedLeads(needed batch: [ConsumerRecord], _ state: inout State) async throws -> Set<LeadID> {
+        let topics = environment.topics
+        var wanted: [TopicPartition: [Int64: LeadID]] = [:]
+        for record in batch {
+            guard let key = record.keyString, let pointer = state.finished[LeadID(key)] else { continue }
+            let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
+            guard record.topic == topics.webEnrichments || schema != LeadDiscovered.schemaName else { continue }
+            wanted[TopicPartition(topic: topics.leadState, partition: pointer.partition), default: [:]][pointer.offset] = LeadID(key)
+        }
+        guard !wanted.isEmpty else { return [] }
+        let reader = try KafkaConsumer(configuration: environment.kafka,
+                                       startingAt: wanted.mapValues { $0.keys.min()! },
+                                       properties: ["fetch.wait.max.ms": "50"])
+        var loaded: Set<LeadID> = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while wanted.values.contains(where: { !$0.isEmpty }) && ContinuousClock.now < deadline {
+            for record in try await reader.poll(maxRecords: 5000) {
+                guard let leadID = wanted[record.topicPartition]?.removeValue(forKey: record.offset),
+                      let pointer = state.finished[leadID] else { continue }
+                do {
+                    let leadState = try environment.codec.decode(LeadState.self, record: record)
+                    state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
+                                                    partition: pointer.partition, changelogOffset: pointer.offset)
+                    state.finished[leadID] = nil
+                    loaded.insert(leadID)
+                } catch {
+                    logger.error("undecodable changelog record of a ready lead: \(error)", [LogKey.leadID: leadID.rawValue])
+                }
+            }
+        }
+        await reader.close()
+        for lead in wanted.values.flatMap(\.values) {
+            logger.error("state of a ready lead not found in the changelog", [LogKey.leadID: lead.rawValue])
+        }
+        return loaded
+    }
+
+    /// Keeps the changelog offsets the broker acknowledged, and reduces the leads that are
+    /// ready after the batch to those offsets.
+    private func retireReadyLeads(_ outputs: Outputs, reports: [DeliveryReport], loaded: Set<LeadID>, _ state: inout State) {
+        for (leadID, index) in outputs.changelogIndex where index < reports.count {
+            state.leads[leadID]?.changelogOffset = reports[index].offset
+        }
+        for leadID in loaded.union(outputs.changelogIndex.keys) {
+            guard let entry = state.leads[leadID], entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { continue }
+            state.leads[leadID] = nil
+            state.finished[leadID] = ChangelogPointer(partition: entry.partition, offset: offset)
+        }
     }
 
     // MARK: - Rebalances and restore
@@ -385,6 +546,7 @@ public final class Coordinator: Service {
             switch event {
             case .assigned(let partitions):
                 let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
+                state.pausedBacklog.subtract(partitions)  // assigned partitions start unpaused
                 if !numbers.isEmpty {
                     try await restore(numbers.sorted(), &state)
                     state.ownedPartitions.formUnion(numbers)
@@ -394,6 +556,9 @@ public final class Coordinator: Service {
                 let numbers = Set(partitions.map(\.partition))
                 state.ownedPartitions.subtract(numbers)
                 state.leads = state.leads.filter { !numbers.contains($0.value.partition) }
+                state.finished = state.finished.filter { !numbers.contains($0.value.partition) }
+                state.heldBacklog.removeAll { numbers.contains($0.partition) }
+                state.pausedBacklog.subtract(partitions)
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:
                 break
@@ -408,7 +573,8 @@ public final class Coordinator: Service {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let changelog = partitions.map { TopicPartition(topic: topic, partition: $0) }
         let ends = try await admin.watermarks(changelog)
-        var restored: [LeadID: (LeadState, Int32)] = [:]
+        var restored: [LeadID: (LeadState, Int32)] = [:]  // leads not ready
+        var finished: [LeadID: ChangelogPointer] = [:]
         let toRead = changelog.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) }
         if !toRead.isEmpty {
             let reader = try KafkaConsumer(configuration: environment.kafka,
@@ -421,11 +587,18 @@ public final class Coordinator: Service {
                     guard let key = record.keyString else { continue }
                     guard record.value != nil else {
                         restored[LeadID(key)] = nil
+                        finished[LeadID(key)] = nil
                         continue
                     }
                     do {
                         let leadState = try environment.codec.decode(LeadState.self, record: record)
-                        restored[leadState.leadID] = (leadState, record.partition)
+                        if leadState.status == .ready {
+                            restored[leadState.leadID] = nil
+                            finished[leadState.leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
+                        } else {
+                            restored[leadState.leadID] = (leadState, record.partition)
+                            finished[leadState.leadID] = nil
+                        }
                     } catch {
                         logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
                     }
@@ -433,6 +606,7 @@ public final class Coordinator: Service {
             }
             await reader.close()
         }
+        state.finished.merge(finished) { _, new in new }
         for (leadID, (leadState, partition)) in restored {
             state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
                                             partition: partition)
@@ -449,7 +623,7 @@ public final class Coordinator: Service {
             }
         }
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
-                                 "leads": String(restored.count),
+                                 "leads": String(restored.count + finished.count), "ready": String(finished.count),
                                  "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
     }
 
@@ -457,7 +631,7 @@ public final class Coordinator: Service {
         let topics = environment.topics
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let known = try await admin.listTopics()
-        let names = [topics.leadsDiscovered, topics.phaseResults, topics.webEnrichments, topics.leadState]
+        let names = [topics.leadsDiscovered, topics.leadsBacklog, topics.phaseResults, topics.webEnrichments, topics.leadState]
         let counts = names.map { known[$0] }
         guard counts.allSatisfy({ $0 != nil }) else {
             let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)
@@ -469,13 +643,13 @@ public final class Coordinator: Service {
         }
     }
 
-    private func send(_ records: [ProducerRecord], producer: KafkaProducer) async throws {
-        guard !records.isEmpty else { return }
+    /// Sends `records` until the broker acknowledges all of them; their delivery reports, in order.
+    private func send(_ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport] {
+        guard !records.isEmpty else { return [] }
         var delay: Duration = .milliseconds(100)
         while true {
             do {
-                _ = try await producer.send(records)
-                return
+                return try await producer.send(records)
             } catch let error as KafkaError where error.isRetriable && !error.isFatal {
                 // Everything is re-sent: commands and changelog records are idempotent downstream.
                 logger.warning("send failed, retrying: \(error)")

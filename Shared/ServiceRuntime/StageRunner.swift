@@ -48,9 +48,10 @@ public typealias RecordHandler = @Sendable (ConsumerRecord) async -> [ProducerRe
 /// - Offsets: a record is done when every record its handler returned is acknowledged by the
 ///   broker; each partition's stored offset is the end of its contiguous done prefix, so a crash
 ///   redoes at most the records that were in flight.
-/// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records or
+/// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
 ///   ``StageRunnerSettings/maxBufferedBytes`` the runner pauses partitions, and resumes them below
-///   three quarters of the bound. Records of priority topics are admitted first and pause later.
+///   three quarters of the bound. Records of priority topics are admitted first, may use a
+///   quarter more slots, and their partitions pause only when that many priority records wait.
 /// - Shutdown: cancelling ``run()`` stops taking records, waits for in-flight ones up to the drain
 ///   timeout, commits, leaves the group and flushes the producer.
 public final class StageRunner: Service {
@@ -253,13 +254,16 @@ public final class StageRunner: Service {
     }
 
     private func adjustPausing(_ state: inout LoopState) throws {
-        let held = state.inFlight + state.standardPending.count + state.priorityPending.count
+        // Standard partitions count everything held; priority ones only the priority records
+        // waiting, so a standard backlog never stops a priority record from being fetched.
+        let heldByAll = state.inFlight + state.standardPending.count + state.priorityPending.count
         let overBytes = state.bufferedBytes >= settings.maxBufferedBytes
-        let standardLimit = settings.maxInFlight
         var toPause: [TopicPartition] = []
         var toResume: [TopicPartition] = []
         for tp in consumer.assignment {
-            let limit = isPriorityTopic(tp.topic) ? priorityLimit : standardLimit
+            let isPriority = isPriorityTopic(tp.topic)
+            let held = isPriority ? state.priorityPending.count : heldByAll
+            let limit = isPriority ? priorityLimit : settings.maxInFlight
             let isPaused = state.paused.contains(tp)
             if !isPaused && (overBytes || held >= limit) {
                 toPause.append(tp)

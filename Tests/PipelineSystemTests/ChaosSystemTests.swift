@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
+import LeadControl
 import LeadModel
 import PipelineServices
 import XCTest
@@ -42,15 +43,11 @@ final class ChaosSystemTests: XCTestCase {
             // Every consumer group drains to zero lag.
             let admin = try KafkaAdmin(configuration: harness.environment.kafka)
             let topics = harness.environment.topics
-            var groups: [(String, [String])] = [(topics.coordinatorGroup, [topics.leadsDiscovered, topics.phaseResults, topics.webEnrichments])]
-            for phase in Phase.allCases {
-                groups.append((topics.stageGroup(phase), [topics.phaseRequests(phase), topics.phaseRequests(phase, isPriority: true)]))
-            }
             var remainingLag: Int64 = -1
             try await waitUntil("zero lag", timeoutSeconds: 60, pollMilliseconds: 500) {
                 remainingLag = 0
-                for (group, groupTopics) in groups {
-                    remainingLag += try await admin.lag(group: group, topics: groupTopics).reduce(0) { $0 + $1.lag }
+                for group in PipelineGroup.all(topics) {
+                    remainingLag += try await admin.lag(group: group.group, topics: group.topics).reduce(0) { $0 + $1.lag }
                 }
                 return remainingLag == 0
             }

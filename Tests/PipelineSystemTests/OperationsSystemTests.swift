@@ -63,7 +63,7 @@ final class OperationsSystemTests: XCTestCase {
             // Metrics: every stage serves Prometheus text with its work counted, and is ready.
             for service in Self.services {
                 let base = "http://127.0.0.1:\(ports[service]!)"
-                guard let (metricsStatus, text) = try? await get("\(base)/metrics") else {
+                guard let (metricsStatus, text) = try? await httpGet("\(base)/metrics") else {
                     // The coordinator serves metrics once its main.swift starts the endpoint
                     // (proposed edit); until then it has none, and the stages must.
                     XCTAssertEqual(service, "coordinator", "\(service) serves no /metrics")
@@ -72,8 +72,8 @@ final class OperationsSystemTests: XCTestCase {
                 XCTAssertEqual(metricsStatus, 200, service)
                 let samples = try PrometheusSamples.parse(text)
                 XCTAssertEqual(samples.first { $0.key.hasPrefix("pipeline_service_ready{") }?.value, 1, "\(service) ready")
-                let health = try await get("\(base)/healthz").0
-                let readiness = try await get("\(base)/readyz").0
+                let health = try await httpGet("\(base)/healthz").0
+                let readiness = try await httpGet("\(base)/readyz").0
                 XCTAssertEqual(health, 200, service)
                 XCTAssertEqual(readiness, 200, service)
                 guard service != "coordinator" else { continue }
@@ -142,7 +142,7 @@ final class OperationsSystemTests: XCTestCase {
 
     /// The profile stage's total partition lag from its `/metrics`, once both request topics report it.
     private func profileLagMetric(port: Int, harness: PipelineHarness) async throws -> Int? {
-        guard let (_, text) = try? await get("http://127.0.0.1:\(port)/metrics") else { return nil }
+        guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
         let metric = try PrometheusSamples.parse(text).filter { $0.key.hasPrefix("pipeline_stage_partition_lag{phase=\"profile\"") }
         guard metric.count == harness.environment.partitions * 2 else { return nil }  // both request topics
         return Int(metric.values.reduce(0, +))
@@ -162,10 +162,6 @@ final class OperationsSystemTests: XCTestCase {
         return totals
     }
 
-    private func get(_ address: String) async throws -> (Int, String) {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: address)!)
-        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
-    }
 }
 
 /// Reads Prometheus text (0.0.4): `# HELP`/`# TYPE` lines and `name{labels} value` samples,

@@ -4,6 +4,9 @@ import KafkaTestSupport
 import LeadModel
 import PipelineServices
 import ServiceRuntime
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Runs the pipeline's executables as real processes against the test broker, under a topic
 /// namespace of their own, and reads what they produce.
@@ -255,6 +258,12 @@ func withPipeline(partitions: Int = 4, environment: [String: String] = [:],
         throw error
     }
     await harness.tearDown()
+}
+
+/// The status and body of a GET of `address`.
+func httpGet(_ address: String) async throws -> (Int, String) {
+    let (data, response) = try await URLSession.shared.data(from: URL(string: address)!)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
 }
 
 struct HarnessError: Error, CustomStringConvertible {
