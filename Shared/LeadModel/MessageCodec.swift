@@ -142,6 +142,19 @@ public struct MessageCodec: Sendable {
             return date
         }
 
+        // One parse for the usual, valid record; anything wrong is diagnosed step by step below.
+        if let decoded = try? decoder.decode(EnvelopeAndMessage<T>.self, from: data), decoded.schema == T.schemaName,
+           let version = decoded.version, T.supportedVersions.contains(version),
+           headers[MessageHeaders.schema].map({ $0 == T.schemaName }) ?? true,
+           headers[MessageHeaders.version].map({ $0 == String(version) }) ?? true {
+            do {
+                try decoded.message.validate()
+            } catch {
+                throw .invalidContent(String(describing: error))
+            }
+            return decoded.message
+        }
+
         let schema: EnvelopeSchema
         do {
             schema = try decoder.decode(EnvelopeSchema.self, from: data)
@@ -254,6 +267,24 @@ private struct Envelope<T: Message>: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(T.schemaName, forKey: .schema)
         try container.encode(T.schemaVersion, forKey: .version)
+    }
+}
+
+/// Reads the schema, the version and the payload in one pass.
+private struct EnvelopeAndMessage<T: Message>: Decodable {
+    let schema: String?
+    let version: Int?
+    let message: T
+
+    enum CodingKeys: String, CodingKey {
+        case schema, version
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try container.decodeIfPresent(String.self, forKey: .schema)
+        version = try container.decodeIfPresent(Int.self, forKey: .version)
+        message = try T(from: decoder)
     }
 }
 

@@ -97,6 +97,8 @@ public final class Coordinator: Service {
         let group = environment.kafka.groupID ?? topics.coordinatorGroup
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
+        // Read-ahead is what a poll needs, not librdkafka's 64 MB default: records wait on the broker.
+        properties["queued.max.messages.kbytes"] = properties["queued.max.messages.kbytes"] ?? "16384"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: [topics.leadsDiscovered, topics.leadsBacklog, topics.phaseResults,
                                                   topics.webEnrichments],
@@ -136,7 +138,7 @@ public final class Coordinator: Service {
             let loaded = try await loadFinishedLeads(needed: records, &state)
             var outputs = Outputs()
             var nextOffsets: [TopicPartition: Int64] = [:]
-            var running = state.leads.values.reduce(0) { $0 + ($1.isRunning ? 1 : 0) }
+            var running = state.leads.running
             var holding: Set<Int32> = []
             for record in records {
                 if record.topic == topics.leadsBacklog {
@@ -186,7 +188,7 @@ public final class Coordinator: Service {
     /// What the run loop owns.
     struct State {
         /// Leads not ready (and ready ones touched by the current batch).
-        var leads: [LeadID: LeadEntry] = [:]
+        var leads = LeadTable()
         /// Ready leads: where their last state is in the changelog.
         var finished: [LeadID: ChangelogPointer] = [:]
         /// Owned `leads.backlog` partitions paused because of ``CoordinatorSettings/maxRunningLeads``.
@@ -216,6 +218,41 @@ public final class Coordinator: Service {
             guard let status = machine.state?.status else { return true }
             return status == .pending || status == .processing
         }
+    }
+
+    /// The leads held whole, with a count of those pending or processing kept as they change
+    /// (counting by iterating would copy every entry each poll).
+    struct LeadTable {
+        private var entries: [LeadID: LeadEntry] = [:]
+        /// Leads pending or processing.
+        private(set) var running = 0
+
+        subscript(id: LeadID) -> LeadEntry? {
+            get { entries[id] }
+            set {
+                if let old = entries.removeValue(forKey: id), old.isRunning { running -= 1 }
+                guard let newValue else { return }
+                entries[id] = newValue
+                if newValue.isRunning { running += 1 }
+            }
+        }
+
+        /// Lets `body` change the lead's entry in place (its state is not copied); nil when unknown.
+        mutating func modify<R>(_ id: LeadID, _ body: (inout LeadEntry) -> R) -> R? {
+            guard var entry = entries.removeValue(forKey: id) else { return nil }
+            if entry.isRunning { running -= 1 }
+            let result = body(&entry)
+            entries[id] = entry
+            if entry.isRunning { running += 1 }
+            return result
+        }
+
+        mutating func removeAll(where shouldRemove: (LeadEntry) -> Bool) {
+            entries = entries.filter { !shouldRemove($0.value) }
+            running = entries.values.reduce(0) { $0 + ($1.isRunning ? 1 : 0) }
+        }
+
+        var values: Dictionary<LeadID, LeadEntry>.Values { entries.values }
     }
 
     struct ChangelogPointer {
@@ -388,15 +425,16 @@ public final class Coordinator: Service {
 
     private func apply(_ event: LeadStateMachine.Event, to leadID: LeadID, _ state: inout State,
                        _ outputs: inout Outputs, _ tables: Tables) {
-        guard var entry = state.leads[leadID] else {
+        let handled = state.leads.modify(leadID) { entry in
+            let before = entry.machine.state
+            let gates = (before?.lead.accountID ?? eventAccount(event)).map { self.gates(for: $0, tables) } ?? .open
+            return (before, entry.machine.handle(event, gates: gates))
+        }
+        guard let (before, actions) = handled else {
             // A result or timer for a lead this instance does not know: stale, or owned elsewhere.
             logger.debug("no state for lead", [LogKey.leadID: leadID.rawValue])
             return
         }
-        let before = entry.machine.state
-        let gates = (before?.lead.accountID ?? eventAccount(event)).map { self.gates(for: $0, tables) } ?? .open
-        let actions = entry.machine.handle(event, gates: gates)
-        state.leads[leadID] = entry
         guard !actions.isEmpty else { return }
         let topics = environment.topics
         let codec = environment.codec
@@ -468,7 +506,7 @@ public final class Coordinator: Service {
     /// Pauses the owned backlog partitions at ``CoordinatorSettings/maxRunningLeads`` running
     /// leads (or while records are held back) and resumes them at three quarters of it.
     private func adjustBacklogPausing(_ state: inout State, _ consumer: KafkaConsumer) {
-        let running = state.leads.values.reduce(0) { $0 + ($1.isRunning ? 1 : 0) }
+        let running = state.leads.running
         let backlog = Set(consumer.assignment.filter { $0.topic == environment.topics.leadsBacklog })
         do {
             if running >= settings.maxRunningLeads || !state.heldBacklog.isEmpty {
@@ -555,7 +593,7 @@ public final class Coordinator: Service {
             case .revoked(let partitions):
                 let numbers = Set(partitions.map(\.partition))
                 state.ownedPartitions.subtract(numbers)
-                state.leads = state.leads.filter { !numbers.contains($0.value.partition) }
+                state.leads.removeAll { numbers.contains($0.partition) }
                 state.finished = state.finished.filter { !numbers.contains($0.value.partition) }
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)

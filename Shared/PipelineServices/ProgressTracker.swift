@@ -28,9 +28,37 @@ final class ProgressTracker: Service {
     struct Search {
         var accountID: AccountID?
         var total: Int?
-        var leads: [LeadID: SearchLeadEvent] = [:]
+        /// Each lead's latest bucket, and how many leads are in each: a snapshot costs nothing
+        /// however many leads the search has.
+        var leads: [LeadID: Bucket] = [:]
+        var counts: [Bucket: Int] = [:]
         var partition: Int32
         var lastPublished: ProgressSnapshot?
+
+        mutating func record(_ event: SearchLeadEvent) {
+            let bucket = Bucket(event)
+            if let old = leads.updateValue(bucket, forKey: event.leadID) { counts[old, default: 0] -= 1 }
+            counts[bucket, default: 0] += 1
+        }
+    }
+
+    /// Where a lead counts in a ``ProgressSnapshot``.
+    enum Bucket: UInt8 {
+        case completed, enriching, scoring, billingPaused, deferred, other
+
+        init(_ event: SearchLeadEvent) {
+            switch event.status {
+            case .ready: self = .completed
+            case .billingPaused: self = .billingPaused
+            case .outsideOutreachWindow: self = .deferred
+            case .pending, .processing:
+                switch event.phase {
+                case .scoring: self = .scoring
+                case .profile, .activity: self = .enriching
+                default: self = .other
+                }
+            }
+        }
     }
 
     func run() async throws {
@@ -40,6 +68,7 @@ final class ProgressTracker: Service {
         properties["partition.assignment.strategy"] = "range"
         properties["auto.offset.reset"] = "earliest"
         properties["enable.auto.commit"] = "false"
+        properties["queued.max.messages.kbytes"] = properties["queued.max.messages.kbytes"] ?? "8192"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: [topics.searchEvents, topics.searchTotals], properties: properties)
         var searches: [SearchID: Search] = [:]
@@ -60,7 +89,7 @@ final class ProgressTracker: Service {
                     searches[declared.searchID]?.accountID = declared.accountID
                     changed.insert(declared.searchID)
                 } else if let event = try? environment.codec.decode(SearchLeadEvent.self, record: record) {
-                    searches[event.searchID, default: Search(partition: record.partition)].leads[event.leadID] = event
+                    searches[event.searchID, default: Search(partition: record.partition)].record(event)
                     searches[event.searchID]?.accountID = event.accountID
                     changed.insert(event.searchID)
                 }
@@ -86,16 +115,9 @@ final class ProgressTracker: Service {
 
     private func snapshot(_ searchID: SearchID, _ search: Search) -> ProgressSnapshot? {
         guard let accountID = search.accountID else { return nil }
-        var completed = 0, enriching = 0, scoring = 0, paused = 0, deferred = 0
-        for event in search.leads.values {
-            switch event.status {
-            case .ready: completed += 1
-            case .billingPaused: paused += 1
-            case .outsideOutreachWindow: deferred += 1
-            case .pending, .processing:
-                if event.phase == .scoring { scoring += 1 } else if event.phase == .profile || event.phase == .activity { enriching += 1 }
-            }
-        }
+        let count = { (bucket: Bucket) in search.counts[bucket] ?? 0 }
+        let (completed, enriching, scoring) = (count(.completed), count(.enriching), count(.scoring))
+        let (paused, deferred) = (count(.billingPaused), count(.deferred))
         let state: ProgressSnapshot.State
         if let total = search.total, completed >= total {
             state = .completed
