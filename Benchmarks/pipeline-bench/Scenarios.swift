@@ -294,6 +294,7 @@ struct Scenarios {
         let command = command("d", "--backlog \(backlog)")
         let run = try await PipelineRun(label: "d", options: options, extra: slowProviders)
         var intentLatency: Double?
+        var timeline: [String] = []
         var backlogFigures: PipelineFigures?
         do {
             let watcher = try await PoolWatcher(run: run)
@@ -307,6 +308,13 @@ struct Scenarios {
                let finished = watcher.finishedAt("intent-0"), let sent = intent["intent-0"] {
                 intentLatency = finished.timeIntervalSince(sent)
                 log(String(format: "d: the intent lead was ready after %.2f s", intentLatency!))
+                if let state = try await run.latestState(of: "intent-0") {
+                    timeline = state.history.map { entry in
+                        let phase = entry.phase.map { " \($0.rawValue)" } ?? ""
+                        return String(format: "| +%.2f s | %@%@ |", entry.at.timeIntervalSince(sent), entry.kind.rawValue, phase)
+                    }
+                    log("d: intent lead history\n" + timeline.joined(separator: "\n"))
+                }
             }
             let backlogDone = try await watcher.wait(for: backlog, prefix: "m-", timeout: options.timeout, run: run)
             if !backlogDone { log("d: the backlog did not finish in \(Int(options.timeout)) s") }
@@ -351,6 +359,12 @@ struct Scenarios {
         | intent lead: time to ready | \(intentLatency.map { LatencySummary.format($0) } ?? "not ready within the time-out") |
         | its own phases, alone | \(LatencySummary.format(own)) |
         | ratio | \(String(format: "%.1f", ratio))× (target ≤ 3×) |
+
+        The intent lead's history in its `lead.state` (coordinator clock, from when it was sent):
+
+        | since sent | event |
+        |---|---|
+        \(timeline.joined(separator: "\n"))
 
         \(backlogFigures.map { Self.table([$0]) } ?? "")
         """)

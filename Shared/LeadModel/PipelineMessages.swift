@@ -584,7 +584,7 @@ public struct AccountSignal: Message, Hashable {
     public var trend: HeatTrend
     /// How many leads at the company.
     public var leadCount: Int
-    /// The signals that counted.
+    /// The strongest signals that counted, strongest first, at most 20; the heat counts every one.
     public var signals: [CompanySignal]
     /// When computed.
     public var computedAt: Date

@@ -78,25 +78,38 @@ public struct AccountSignalAggregator: Sendable {
         companies[companyKey]?.leads.count ?? 0
     }
 
-    /// Heat of every company with two or more leads, hottest first.
-    /// - Parameter previousHeat: yesterday's heat per company key, for the trend.
-    public func signals(previousHeat: [String: Int] = [:], now: Date) -> [AccountSignal] {
-        companies.compactMap { key, bucket -> AccountSignal? in
+    /// The signals an ``AccountSignal`` lists: the strongest, so a record stays small however
+    /// many leads a company has. The heat counts them all.
+    public static let maxListedSignals = 20
+
+    /// Heat of the companies with two or more leads, hottest first.
+    /// - Parameters:
+    ///   - keys: the companies to compute; nil for every company (the cost grows with their leads).
+    ///   - previousHeat: yesterday's heat per company key, for the trend.
+    public func signals(of keys: Set<String>? = nil, previousHeat: [String: Int] = [:], now: Date) -> [AccountSignal] {
+        let selected = keys.map { keys in keys.compactMap { key in companies[key].map { (key, $0) } } }
+            ?? companies.map { ($0.key, $0.value) }
+        return selected.compactMap { key, bucket -> AccountSignal? in
             guard bucket.leads.count >= 2 else { return nil }
-            var counted: [CompanySignal] = []
-            for (leadID, signals) in bucket.leads.sorted(by: { $0.key < $1.key }) {
+            var weighted: [(weight: Double, leadID: String, signal: SignalDetector.Signal)] = []
+            for (leadID, signals) in bucket.leads {
                 for signal in signals {
-                    let weight = Self.baseWeight(signal) * Self.decay(signal.date, now: now)
-                    counted.append(
-                        CompanySignal(leadID: leadID, kind: signal.kind.rawValue, detail: signal.detail, date: signal.date, weight: weight))
+                    weighted.append((Self.baseWeight(signal) * Self.decay(signal.date, now: now), leadID.rawValue, signal))
                 }
             }
-            let raw = counted.reduce(0) { $0 + $1.weight } * (1 + 0.25 * Double(bucket.leads.count - 1))
+            // Strongest first; ties by lead, kind and detail, so equal inputs give equal records.
+            weighted.sort {
+                ($0.weight, $1.leadID, $1.signal.kind.rawValue, $1.signal.detail) > ($1.weight, $0.leadID, $0.signal.kind.rawValue, $0.signal.detail)
+            }
+            let raw = weighted.reduce(0) { $0 + $1.weight } * (1 + 0.25 * Double(bucket.leads.count - 1))
             let heat = Int((100 * (1 - exp(-raw / 30))).rounded())
+            let listed = weighted.prefix(Self.maxListedSignals).map {
+                CompanySignal(leadID: LeadID($0.leadID), kind: $0.signal.kind.rawValue, detail: $0.signal.detail, date: $0.signal.date, weight: $0.weight)
+            }
             return AccountSignal(
                 accountID: accountID, companyKey: key, companyName: bucket.name, heatScore: heat,
                 category: Self.category(heat: heat), trend: Self.trend(heat: heat, previous: previousHeat[key]),
-                leadCount: bucket.leads.count, signals: counted.sorted { $0.weight > $1.weight }, computedAt: now)
+                leadCount: bucket.leads.count, signals: listed, computedAt: now)
         }
         .sorted { ($0.heatScore, $1.companyKey) > ($1.heatScore, $0.companyKey) }
     }

@@ -143,7 +143,7 @@ public final class AccountSignalBook: Sendable {
                 previousHeat[key] = history.day < day ? history.heat : history.earlierDayHeat
             }
             var changed: [AccountSignal] = []
-            for signal in state.aggregator.signals(previousHeat: previousHeat, now: now) where touched.contains(signal.companyKey) {
+            for signal in state.aggregator.signals(of: touched, previousHeat: previousHeat, now: now) {
                 var history = state.history[signal.companyKey] ?? HeatHistory(day: day, heat: signal.heatScore)
                 if history.day < day {
                     history.earlierDayHeat = history.heat

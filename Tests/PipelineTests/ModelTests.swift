@@ -82,6 +82,26 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(aggregator.leadCount(companyKey: "li:1234"), 1)
     }
 
+    func testABigCompanyListsItsStrongestSignalsOnlyAndIsComputedAlone() {
+        var aggregator = AccountSignalAggregator(accountID: "acct-1", offer: Fixtures.offer())
+        let asking = [Fixtures.post("Can anyone recommend a tool for manual prospecting? Tired of Outreach.", daysAgo: 2)]
+        let old = [Fixtures.post("Can anyone recommend a tool for manual prospecting?", daysAgo: 200)]
+        for i in 0..<60 {
+            aggregator.add(leadID: LeadID("l\(i)"), profile: Fixtures.profile(company: "Acme", posts: i < 40 ? old : asking))
+        }
+        aggregator.add(leadID: "g1", profile: Fixtures.profile(company: "Globex", posts: asking))
+        aggregator.add(leadID: "g2", profile: Fixtures.profile(company: "Globex", posts: asking))
+
+        let acme = aggregator.signals(of: ["name:acme"], now: Fixtures.now)
+        XCTAssertEqual(acme.map(\.companyKey), ["name:acme"], "only the company asked for")
+        let listed = acme[0].signals
+        XCTAssertEqual(listed.count, AccountSignalAggregator.maxListedSignals)
+        XCTAssertEqual(listed.map(\.weight), listed.map(\.weight).sorted(by: >), "strongest first")
+        XCTAssertTrue(listed.allSatisfy { Int($0.leadID.rawValue.dropFirst())! >= 40 }, "the recent signals outrank the old ones")
+        XCTAssertEqual(acme[0].leadCount, 60)
+        XCTAssertEqual(aggregator.signals(now: Fixtures.now).map(\.companyKey).sorted(), ["name:acme", "name:globex"])
+    }
+
     func testHeatCategoriesAndTrend() {
         XCTAssertEqual(AccountSignalAggregator.category(heat: 70), .hot)
         XCTAssertEqual(AccountSignalAggregator.category(heat: 40), .warm)
