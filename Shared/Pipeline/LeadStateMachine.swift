@@ -300,7 +300,7 @@ public struct LeadStateMachine: Sendable {
             leadID: current.leadID, runID: current.runID, phase: phase, attempt: attempt, mode: current.mode,
             platforms: phase == .profile ? profilePlatforms(of: current).sorted() : [], lead: current.lead,
             profile: current.profile, accountID: current.lead.accountID, offerID: current.lead.offerID,
-            isPriority: isPriority(current), requestedAt: at)
+            isPriority: current.isPriority, requestedAt: at)
         record(.phaseStarted, at: at, phase: phase, attempt: attempt)
         pending.append(.sendPhaseRequest(request))
         pending.append(.scheduleTimer(Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline)))
@@ -391,11 +391,6 @@ public struct LeadStateMachine: Sendable {
         state.mode.profilePlatforms.intersection(state.lead.availablePlatforms)
     }
 
-    /// Intent leads and manual re-enrich (a person is waiting) use the priority topics.
-    private func isPriority(_ state: LeadState) -> Bool {
-        if case .reEnrich = state.mode { return true }
-        return state.lead.source.isIntent
-    }
 
     private mutating func record(
         _ kind: HistoryEntry.Kind, at: Date, phase: Phase? = nil, attempt: Int? = nil, detail: String? = nil
@@ -416,5 +411,14 @@ public struct LeadStateMachine: Sendable {
             .gatesChanged(let at):
             at
         }
+    }
+}
+
+extension LeadState {
+    /// Whether the lead's phase requests use the priority topics: intent leads, and manual
+    /// re-enrich (a person is waiting).
+    public var isPriority: Bool {
+        if case .reEnrich = mode { return true }
+        return lead.source.isIntent
     }
 }

@@ -93,9 +93,9 @@ public struct SignalDetector: Sendable {
     public func signals(in posts: [Post]) -> [Signal] {
         var found: [Signal] = []
         for post in posts {
-            let text = Self.normalize(post.text)
+            let text = Array(Self.normalize(post.text).utf8)
             func add(_ kind: Kind, _ phrases: [String], firstOnly: Bool = false) {
-                for phrase in phrases where Self.contains(normalized: text, phrase: phrase) {
+                for phrase in phrases where Self.contains(normalizedBytes: text, phrase: phrase) {
                     found.append(Signal(kind: kind, detail: phrase, date: post.date, postID: post.id))
                     if firstOnly { return }
                 }
@@ -108,8 +108,8 @@ public struct SignalDetector: Sendable {
             add(.hiring, Self.hiringPhrases, firstOnly: true)
             add(.funding, Self.fundingPhrases, firstOnly: true)
             add(.productLaunch, Self.launchPhrases, firstOnly: true)
-            let buildsInHouse = Self.inHousePhrases.contains { Self.contains(normalized: text, phrase: $0) }
-            let aboutTheOffer = (productKeywords + painPoints).first { Self.contains(normalized: text, phrase: $0) }
+            let buildsInHouse = Self.inHousePhrases.contains { Self.contains(normalizedBytes: text, phrase: $0) }
+            let aboutTheOffer = (productKeywords + painPoints).first { Self.contains(normalizedBytes: text, phrase: $0) }
             if buildsInHouse, let topic = aboutTheOffer {
                 found.append(Signal(kind: .inHouseBuild, detail: topic, date: post.date, postID: post.id))
             }
@@ -143,6 +143,7 @@ public struct SignalDetector: Sendable {
 
     /// Lowercase letters and digits separated by single spaces, padded with a space on each side.
     public static func normalize(_ text: String) -> String {
+        if let ascii = normalizeASCII(text) { return ascii }
         var result = " "
         var lastWasSpace = true
         for character in text.lowercased() {
@@ -158,11 +159,59 @@ public struct SignalDetector: Sendable {
         return result
     }
 
+    /// ``normalize(_:)`` on bytes for ASCII text (the common case, and many times faster); nil
+    /// when the text has other characters.
+    private static func normalizeASCII(_ text: String) -> String? {
+        var bytes: [UInt8] = [0x20]
+        bytes.reserveCapacity(text.utf8.count + 2)
+        var lastWasSpace = true
+        for byte in text.utf8 {
+            switch byte {
+            case 0x80...: return nil
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                bytes.append(byte)
+                lastWasSpace = false
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                bytes.append(byte + 0x20)
+                lastWasSpace = false
+            default:
+                if !lastWasSpace {
+                    bytes.append(0x20)
+                    lastWasSpace = true
+                }
+            }
+        }
+        if !lastWasSpace { bytes.append(0x20) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// Whether `phrase` occurs as whole words in already-normalised text.
     public static func contains(normalized text: String, phrase: String) -> Bool {
-        let needle = normalize(phrase)
+        contains(normalizedBytes: Array(text.utf8), phrase: phrase)
+    }
+
+    /// ``contains(normalized:phrase:)`` on the normalised text's UTF-8 bytes.
+    private static func contains(normalizedBytes text: [UInt8], phrase: String) -> Bool {
+        let needle = Array(normalize(phrase).utf8)
         guard needle.count > 2 else { return false }
-        return text.contains(needle)
+        // Both sides are normalised and the needle starts and ends with a space, so a byte match
+        // is a whole-word match.
+        return containsBytes(text, needle)
+    }
+
+    private static func containsBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard needle.count <= haystack.count, let first = needle.first else { return needle.isEmpty }
+        var start = 0
+        let last = haystack.count - needle.count
+        while start <= last {
+            if haystack[start] == first {
+                var matched = 1
+                while matched < needle.count && haystack[start + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return true }
+            }
+            start += 1
+        }
+        return false
     }
 
     /// Whether `phrase` occurs as whole words in `text`.

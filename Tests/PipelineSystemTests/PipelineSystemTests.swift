@@ -14,8 +14,12 @@ final class PipelineSystemTests: XCTestCase {
     }
 
     func testMixedModesAllReachReadyOnceWithTheirPhases() async throws {
-        // No simulated "profile does not exist" answers: every full-mode lead must get a profile.
-        try await withPipeline(environment: ["SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0"]) { harness in
+        // No simulated "profile does not exist" answers and no failures (a lead with one platform
+        // whose every attempt fails ends without a profile, by design): every full-mode lead must
+        // get a profile.
+        try await withPipeline(environment: [
+            "SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0",
+        ]) { harness in
             try harness.startAll()
             let modes: [ModeName] = [.full, .full, .scoringOnly, .enrichOnly, .noOp, .reEnrich]
             let leads = harness.makeLeads(500, modes: modes, reEnrichTypes: [.x, .activity])

@@ -82,6 +82,17 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(aggregator.leadCount(companyKey: "li:1234"), 1)
     }
 
+    func testPhraseMatchingIsWholeWordAndCaseInsensitiveInAnyScript() {
+        XCTAssertEqual(SignalDetector.normalize("Outbound-Automation!  2x"), " outbound automation 2x ")
+        XCTAssertEqual(SignalDetector.normalize("Café—Outbound"), " café outbound ")
+        XCTAssertEqual(SignalDetector.normalize("..."), " ")
+        XCTAssertTrue(SignalDetector.contains("Tired of OUTBOUND-automation.", phrase: "outbound automation"))
+        XCTAssertFalse(SignalDetector.contains("We do prospecting", phrase: "pro"))
+        XCTAssertFalse(SignalDetector.contains("reprospecting", phrase: "prospecting"))
+        XCTAssertTrue(SignalDetector.contains("Suche ein Werkzeug für Café-Akquise", phrase: "café akquise"))
+        XCTAssertFalse(SignalDetector.contains("anything", phrase: "-"), "a phrase without letters never matches")
+    }
+
     func testABigCompanyListsItsStrongestSignalsOnlyAndIsComputedAlone() {
         var aggregator = AccountSignalAggregator(accountID: "acct-1", offer: Fixtures.offer())
         let asking = [Fixtures.post("Can anyone recommend a tool for manual prospecting? Tired of Outreach.", daysAgo: 2)]
