@@ -20,6 +20,8 @@ public struct CoordinatorSettings: Sendable {
     public var maxRunningLeads: Int
     /// librdkafka properties for the coordinator's consumers (tests shorten session timeouts).
     public var consumerProperties: [String: String]
+    /// Records handled per loop: a record waits for at most one loop of others, so smaller
+    /// batches answer sooner; each loop also waits once for the broker's acknowledgement.
     public var pollBatch: Int
 
     public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000,
