@@ -156,16 +156,20 @@ public final class Coordinator: Service {
             }
             var outputs = Outputs()
             var running = state.leads.running
+            var admitted = 0
             var holding: Set<Int32> = []
             for (index, record) in records.enumerated() where !fastLane.contains(index) {
                 if record.topic == topics.leadsBacklog {
-                    // At the bound, a backlog partition's records wait (uncommitted) behind the first held one.
-                    if running >= settings.maxRunningLeads || holding.contains(record.partition) {
+                    // At the bound, a backlog partition's records wait (uncommitted) behind the
+                    // first held one. A loop starts a limited number, so a burst of new leads
+                    // does not make one huge batch of requests and state records.
+                    if running >= settings.maxRunningLeads || admitted >= Self.admissionsPerLoop || holding.contains(record.partition) {
                         state.heldBacklog.append(record)
                         holding.insert(record.partition)
                         continue
                     }
                     running += 1
+                    admitted += 1
                 }
                 await handle(record, &state, &outputs, tables)
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
@@ -199,6 +203,9 @@ public final class Coordinator: Service {
         _ = try? await trackerTask.value
         await producer.close()
     }
+
+    /// Backlog records one loop may start.
+    static let admissionsPerLoop = 200
 
     // MARK: - State
 
