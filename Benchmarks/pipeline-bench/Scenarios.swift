@@ -314,6 +314,12 @@ struct Scenarios {
                         return String(format: "| +%.2f s | %@%@ |", entry.at.timeIntervalSince(sent), entry.kind.rawValue, phase)
                     }
                     log("d: intent lead history\n" + timeline.joined(separator: "\n"))
+                    // The pool entry carries the finalize stage's clock; the lead is ready when the
+                    // coordinator applies that result and writes the entry, a hop later.
+                    if let readyAt = state.history.last(where: { $0.kind == .ready })?.at {
+                        intentLatency = max(intentLatency!, readyAt.timeIntervalSince(sent))
+                        log(String(format: "d: ready at the coordinator after %.2f s", intentLatency!))
+                    }
                 }
             }
             let backlogDone = try await watcher.wait(for: backlog, prefix: "m-", timeout: options.timeout, run: run)
@@ -349,8 +355,9 @@ struct Scenarios {
 
         Latencies of (c), one instance per service. After warm-up, \(backlog) standard leads
         (`csv-import`) are published to `leads.discovered`, then one lead with source `intent-search`
-        (its phase requests travel on the `.priority` twin topics). Time to ready = its `finishedAt`
-        in the pool − its `discoveredAt` (set when it was sent). Its own phases' latency is the same
+        (its phase requests travel on the `.priority` twin topics). Time to ready = when the
+        coordinator marked it ready (the `ready` entry of its history, written in the batch that
+        writes its pool entry) − its `discoveredAt` (set when it was sent). Its own phases' latency is the same
         lead (same handles, hence the same simulated provider latencies; the scoring draw differs by
         run id) through the four handlers in-process with nothing else running.
 
