@@ -76,17 +76,41 @@ public struct SignalDetector: Sendable {
     /// Phrases of building it yourself.
     public static let inHousePhrases = ["building our own", "built our own", "build our own", "in house", "homegrown", "home grown", "we built a"]
 
-    private let painPoints: [String]
-    private let competitors: [String]
-    private let customKeywords: [String]
-    private let productKeywords: [String]
+    /// A phrase with its normalised UTF-8 bytes, made once rather than for every post.
+    private struct Phrase: Sendable {
+        let text: String
+        let needle: [UInt8]
+
+        init(_ text: String) {
+            self.text = text
+            needle = Array(SignalDetector.normalize(text).utf8)
+        }
+
+        /// Whether the phrase occurs as whole words in normalised text (see ``contains(normalized:phrase:)``).
+        func occurs(in normalized: [UInt8]) -> Bool {
+            needle.count > 2 && SignalDetector.containsBytes(normalized, needle)
+        }
+    }
+
+    private static let recommendation = recommendationPhrases.map(Phrase.init)
+    private static let switching = switchingPhrases.map(Phrase.init)
+    private static let hiring = hiringPhrases.map(Phrase.init)
+    private static let funding = fundingPhrases.map(Phrase.init)
+    private static let launch = launchPhrases.map(Phrase.init)
+    private static let inHouse = inHousePhrases.map(Phrase.init)
+
+    private let painPoints: [Phrase]
+    private let competitors: [Phrase]
+    private let customKeywords: [Phrase]
+    /// The offer's product keywords, then its pain points: what an in-house build is about.
+    private let offerTopics: [Phrase]
 
     /// A detector for `offer`.
     public init(offer: OfferConfig) {
-        painPoints = offer.icp.painPoints
-        competitors = offer.icp.competitors
-        customKeywords = offer.icp.customIntentKeywords
-        productKeywords = offer.productKeywords
+        painPoints = offer.icp.painPoints.map(Phrase.init)
+        competitors = offer.icp.competitors.map(Phrase.init)
+        customKeywords = offer.icp.customIntentKeywords.map(Phrase.init)
+        offerTopics = offer.productKeywords.map(Phrase.init) + painPoints
     }
 
     /// Signals in posts, in post order; one signal per kind and matched phrase per post.
@@ -94,24 +118,23 @@ public struct SignalDetector: Sendable {
         var found: [Signal] = []
         for post in posts {
             let text = Array(Self.normalize(post.text).utf8)
-            func add(_ kind: Kind, _ phrases: [String], firstOnly: Bool = false) {
-                for phrase in phrases where Self.contains(normalizedBytes: text, phrase: phrase) {
-                    found.append(Signal(kind: kind, detail: phrase, date: post.date, postID: post.id))
+            func add(_ kind: Kind, _ phrases: [Phrase], firstOnly: Bool = false) {
+                for phrase in phrases where phrase.occurs(in: text) {
+                    found.append(Signal(kind: kind, detail: phrase.text, date: post.date, postID: post.id))
                     if firstOnly { return }
                 }
             }
             add(.painPoint, painPoints)
             add(.competitorMention, competitors)
-            add(.recommendationRequest, Self.recommendationPhrases, firstOnly: true)
-            add(.switchingIntent, Self.switchingPhrases, firstOnly: true)
+            add(.recommendationRequest, Self.recommendation, firstOnly: true)
+            add(.switchingIntent, Self.switching, firstOnly: true)
             add(.customKeyword, customKeywords)
-            add(.hiring, Self.hiringPhrases, firstOnly: true)
-            add(.funding, Self.fundingPhrases, firstOnly: true)
-            add(.productLaunch, Self.launchPhrases, firstOnly: true)
-            let buildsInHouse = Self.inHousePhrases.contains { Self.contains(normalizedBytes: text, phrase: $0) }
-            let aboutTheOffer = (productKeywords + painPoints).first { Self.contains(normalizedBytes: text, phrase: $0) }
-            if buildsInHouse, let topic = aboutTheOffer {
-                found.append(Signal(kind: .inHouseBuild, detail: topic, date: post.date, postID: post.id))
+            add(.hiring, Self.hiring, firstOnly: true)
+            add(.funding, Self.funding, firstOnly: true)
+            add(.productLaunch, Self.launch, firstOnly: true)
+            let buildsInHouse = Self.inHouse.contains { $0.occurs(in: text) }
+            if buildsInHouse, let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
+                found.append(Signal(kind: .inHouseBuild, detail: topic.text, date: post.date, postID: post.id))
             }
         }
         return found
@@ -136,9 +159,9 @@ public struct SignalDetector: Sendable {
         let company = Self.normalize(companyName)
         guard !company.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         return competitors.first { competitor in
-            let name = Self.normalize(competitor)
-            return Self.contains(normalized: company, phrase: competitor) || Self.contains(normalized: name, phrase: companyName)
-        }
+            let name = Self.normalize(competitor.text)
+            return Self.contains(normalized: company, phrase: competitor.text) || Self.contains(normalized: name, phrase: companyName)
+        }?.text
     }
 
     /// Lowercase letters and digits separated by single spaces, padded with a space on each side.
@@ -187,18 +210,11 @@ public struct SignalDetector: Sendable {
 
     /// Whether `phrase` occurs as whole words in already-normalised text.
     public static func contains(normalized text: String, phrase: String) -> Bool {
-        contains(normalizedBytes: Array(text.utf8), phrase: phrase)
+        Phrase(phrase).occurs(in: Array(text.utf8))
     }
 
-    /// ``contains(normalized:phrase:)`` on the normalised text's UTF-8 bytes.
-    private static func contains(normalizedBytes text: [UInt8], phrase: String) -> Bool {
-        let needle = Array(normalize(phrase).utf8)
-        guard needle.count > 2 else { return false }
-        // Both sides are normalised and the needle starts and ends with a space, so a byte match
-        // is a whole-word match.
-        return containsBytes(text, needle)
-    }
-
+    /// Byte search. Both sides are normalised and the needle starts and ends with a space, so a
+    /// match is a whole-word match.
     private static func containsBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard needle.count <= haystack.count, let first = needle.first else { return needle.isEmpty }
         var start = 0
