@@ -237,11 +237,7 @@ public final class ProfileFinderService: Service {
                 matching = Task { await poolMatching.run() }
             }
             logger.info("taking pool entries", ["group": groupID])
-            try await withTaskCancellationHandler {
-                try await runner.run()
-            } onCancel: { [health] in
-                health.markNotReady("draining")
-            }
+            try await runner.run(markingDrainingOn: health)
         } catch {
             health.markFailed("\(error)")
             matching?.cancel()

@@ -173,11 +173,7 @@ public final class WebEnricherService: Service {
         defer { endpoint?.stop() }
         logger.info("taking web enrichment requests", ["group": groupID])
         do {
-            try await withTaskCancellationHandler {
-                try await runner.run()
-            } onCancel: { [health] in
-                health.markNotReady("draining")
-            }
+            try await runner.run(markingDrainingOn: health)
         } catch {
             health.markFailed("\(error)")
             await producer.close()

@@ -125,6 +125,16 @@ public final class StageRunner: Service {
         try await drain(&state)
     }
 
+    /// ``run()``, marking `health` not ready ("draining") as soon as the run is cancelled, so
+    /// readiness drops while in-flight records finish.
+    public func run(markingDrainingOn health: HealthStatus) async throws {
+        try await withTaskCancellationHandler {
+            try await run()
+        } onCancel: {
+            health.markNotReady("draining")
+        }
+    }
+
     private func drain(_ state: inout LoopState) async throws {
         logger.info("draining", ["inFlight": String(state.inFlight)])
         let deadline = ContinuousClock.now + settings.drainTimeout

@@ -114,11 +114,7 @@ public final class StageService: Service {
             }
             readiness.satisfy(.tables)
             logger.info("taking requests", ["group": groupID, "topics": inputTopics.joined(separator: ",")])
-            try await withTaskCancellationHandler {
-                try await runner.run()
-            } onCancel: { [health] in
-                health.markNotReady("draining")
-            }
+            try await runner.run(markingDrainingOn: health)
         } catch {
             health.markFailed("\(error)")
             for table in started { await table.stop() }
