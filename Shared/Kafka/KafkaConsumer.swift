@@ -27,11 +27,17 @@ public enum RebalanceEvent: Sendable, Equatable {
 /// while work is in flight: rebalances are served from the poll, and a member that stops polling
 /// for `max.poll.interval.ms` leaves the group. Use ``pause(_:)`` for backpressure.
 ///
+/// Priority: records of the `priorityTopics` given at creation are fetched into a queue of their
+/// own, and a poll returns what that queue holds before anything else. So a priority record waits
+/// behind at most one poll, not behind everything read ahead from the other topics.
+///
 /// Lifetime: the librdkafka handle is destroyed (in ``close()`` or `deinit`) before the
 /// rebalance context it calls into is released.
 public final class KafkaConsumer: Sendable {
     private let rk: RDHandle
     private let queue: RDHandle
+    /// Where the partitions of priority topics deliver; nil without priority topics.
+    private let priorityQueue: RDHandle?
     private let context: RebalanceContext
     private let contextPointer: Unmanaged<RebalanceContext>
     private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
@@ -56,11 +62,13 @@ public final class KafkaConsumer: Sendable {
     /// - Parameters:
     ///   - properties: librdkafka properties for this consumer; they win over the defaults and
     ///     the configuration's properties. `enable.auto.offset.store` is always false.
+    ///   - priorityTopics: topics (of `topics`) whose records a poll returns first.
     ///   - onRebalance: called on the poll queue inside the rebalance; keep it short.
     public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
-                            properties: [String: String] = [:],
+                            priorityTopics: Set<String> = [], properties: [String: String] = [:],
                             onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
-        try self.init(configuration: configuration, groupID: groupID, properties: properties, onRebalance: onRebalance)
+        try self.init(configuration: configuration, groupID: groupID, properties: properties,
+                      priorityTopics: priorityTopics.intersection(topics), onRebalance: onRebalance)
         let list = makePartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_subscribe(rk.pointer, list)
@@ -83,7 +91,7 @@ public final class KafkaConsumer: Sendable {
         var overrides = properties
         overrides["enable.auto.commit"] = "false"
         try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
-                      onRebalance: nil)
+                      priorityTopics: [], onRebalance: nil)
         let list = makePartitionList(Array(offsets.keys), offsets: offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(rk.pointer, list)
@@ -95,12 +103,12 @@ public final class KafkaConsumer: Sendable {
     }
 
     private init(configuration: KafkaConfiguration, groupID: String, properties: [String: String],
-                 onRebalance: (@Sendable (RebalanceEvent) -> Void)?) throws {
+                 priorityTopics: Set<String>, onRebalance: (@Sendable (RebalanceEvent) -> Void)?) throws {
         var overrides = properties
         overrides["group.id"] = groupID
         overrides["enable.auto.offset.store"] = "false"
         let conf = try configuration.makeConf(defaults: Self.defaultProperties, overrides: overrides)
-        let context = RebalanceContext(handler: onRebalance)
+        let context = RebalanceContext(priorityTopics: priorityTopics, handler: onRebalance)
         let contextPointer = Unmanaged.passRetained(context)
         rd_kafka_conf_set_opaque(conf, contextPointer.toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
@@ -115,6 +123,8 @@ public final class KafkaConsumer: Sendable {
         rd_kafka_poll_set_consumer(rk.pointer)
         self.rk = rk
         self.queue = RDHandle(pointer: rd_kafka_queue_get_consumer(rk.pointer))
+        self.priorityQueue = priorityTopics.isEmpty ? nil : RDHandle(pointer: rd_kafka_queue_new(rk.pointer))
+        context.priorityQueue = priorityQueue
         self.context = context
         self.contextPointer = contextPointer
         self.groupID = groupID
@@ -133,19 +143,47 @@ public final class KafkaConsumer: Sendable {
     /// (possibly none). Rebalance callbacks run during this call.
     /// - Throws: ``KafkaError`` when the consumer is closed or hit a fatal error.
     public func poll(maxRecords: Int = 1000, timeoutMilliseconds: Int32 = 100) async throws -> [ConsumerRecord] {
-        let (rk, queue) = (self.rk, self.queue)
         let result: Result<[ConsumerRecord], KafkaError> = await withCheckedContinuation { continuation in
             pollQueue.async { [self] in
                 guard !isClosed.load(ordering: .acquiring) else {
                     continuation.resume(returning: .failure(.closed(operation: "poll")))
                     return
                 }
-                continuation.resume(returning: Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords,
-                                                                 timeoutMilliseconds: timeoutMilliseconds))
+                continuation.resume(returning: consume(maxRecords: maxRecords, timeoutMilliseconds: timeoutMilliseconds))
             }
         }
         return try result.get()
     }
+
+    /// One poll, on the poll queue. With priority topics it waits in slices, looking at the
+    /// priority queue between them, so a priority record arriving during a wait is returned
+    /// within a slice.
+    private func consume(maxRecords: Int, timeoutMilliseconds: Int32) -> Result<[ConsumerRecord], KafkaError> {
+        guard let priorityQueue else {
+            return Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords, timeoutMilliseconds: timeoutMilliseconds)
+        }
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
+        while true {
+            // One place is left for the consumer queue, which also serves the rebalance callbacks.
+            var records: [ConsumerRecord]
+            switch Self.consumeBatch(rk: rk, queue: priorityQueue, maxRecords: max(1, maxRecords - 1), timeoutMilliseconds: 0) {
+            case .success(let batch): records = batch
+            case .failure(let error): return .failure(error)
+            }
+            let wait = records.isEmpty ? min(Self.prioritySliceMilliseconds, (deadline - ContinuousClock.now).wholeMilliseconds) : 0
+            if maxRecords > records.count {
+                switch Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords - records.count, timeoutMilliseconds: max(0, wait)) {
+                case .success(let batch): records += batch
+                case .failure(let error): return .failure(error)
+                }
+            }
+            if !records.isEmpty || ContinuousClock.now >= deadline { return .success(records) }
+        }
+    }
+
+    /// How long a poll with priority topics waits on the other topics before looking at the
+    /// priority queue again.
+    static let prioritySliceMilliseconds: Int32 = 10
 
     private static func consumeBatch(rk: RDHandle, queue: RDHandle, maxRecords: Int,
                                      timeoutMilliseconds: Int32) -> Result<[ConsumerRecord], KafkaError> {
@@ -310,6 +348,7 @@ public final class KafkaConsumer: Sendable {
 
     private func destroy() {
         isClosed.store(true, ordering: .releasing)
+        if let priorityQueue { rd_kafka_queue_destroy(priorityQueue.pointer) }
         rd_kafka_queue_destroy(queue.pointer)
         rd_kafka_destroy(rk.pointer)
         contextPointer.release()
@@ -355,6 +394,14 @@ public final class KafkaConsumer: Sendable {
     }
 }
 
+extension Duration {
+    /// Whole milliseconds, rounded down, clamped to `Int32`.
+    fileprivate var wholeMilliseconds: Int32 {
+        let (seconds, attoseconds) = components
+        return Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}
+
 /// Reads committed offsets with a handle's group id. Blocking.
 func fetchCommitted(rk: RDHandle, _ partitions: [TopicPartition], timeoutMilliseconds: Int32) -> Result<[TopicPartition: Int64?], KafkaError> {
     let list = makePartitionList(partitions)
@@ -368,13 +415,34 @@ func fetchCommitted(rk: RDHandle, _ partitions: [TopicPartition], timeoutMillise
     return .success(result)
 }
 
-/// What the rebalance callback reaches: the assignment set and the caller's handler.
+/// What the rebalance callback reaches: the assignment set, the priority queue and the caller's handler.
 final class RebalanceContext: Sendable {
     private let current = Mutex<Set<TopicPartition>>([])
     let handler: (@Sendable (RebalanceEvent) -> Void)?
+    let priorityTopics: Set<String>
+    private let queue = Mutex<RDHandle?>(nil)
 
-    init(handler: (@Sendable (RebalanceEvent) -> Void)?) {
+    init(priorityTopics: Set<String>, handler: (@Sendable (RebalanceEvent) -> Void)?) {
+        self.priorityTopics = priorityTopics
         self.handler = handler
+    }
+
+    /// Set once, after the handle exists and before the consumer subscribes.
+    var priorityQueue: RDHandle? {
+        get { queue.withLock { $0 } }
+        set { queue.withLock { $0 = newValue } }
+    }
+
+    /// Sends the fetched records of the priority topics among `partitions` to the priority
+    /// queue. Done before librdkafka starts fetching them; the forward outlives reassignments,
+    /// and repeating it is harmless.
+    func routePriorityPartitions(_ rk: OpaquePointer, _ partitions: [TopicPartition]) {
+        guard let priorityQueue else { return }
+        for partition in partitions where priorityTopics.contains(partition.topic) {
+            guard let partitionQueue = rd_kafka_queue_get_partition(rk, partition.topic, partition.partition) else { continue }
+            rd_kafka_queue_forward(partitionQueue, priorityQueue.pointer)
+            rd_kafka_queue_destroy(partitionQueue)
+        }
     }
 
     var assignment: Set<TopicPartition> { current.withLock { $0 } }
@@ -404,6 +472,7 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
     let isCooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
     switch err {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        context.routePriorityPartitions(rk, changed)
         if isCooperative {
             if let error = rd_kafka_incremental_assign(rk, partitions) { logConsuming(error, "incrementalAssign") }
         } else {

@@ -175,6 +175,53 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    func testPriorityTopicRecordOvertakesRecordsAlreadyReadAhead() async throws {
+        try await withTestTopic(partitions: 2, prefix: "standard") { standard in
+            try await withTestTopic(partitions: 1, prefix: "priority") { priority in
+                let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                                 topics: [standard, priority], priorityTopics: [priority],
+                                                 properties: TestBroker.fastGroupProperties)
+                try await waitUntil("assignment") {
+                    _ = try await consumer.poll(maxRecords: 1, timeoutMilliseconds: 50)
+                    return consumer.assignment.count == 3
+                }
+                let producer = try KafkaProducer(configuration: TestBroker.configuration())
+                let reports = try await producer.send((0..<3000).map {
+                    ProducerRecord(topic: standard, key: "s-\($0)", value: Array(repeating: 1, count: 100))
+                })
+                // The standard records are fetched (read ahead into the client) before the
+                // priority record is even produced.
+                for partition: Int32 in [0, 1] {
+                    let expected = Int64(reports.filter { $0.partition == partition }.count)
+                    try await waitUntil("standard partition \(partition) fetched") {
+                        consumer.fetchedWatermarks(TopicPartition(topic: standard, partition: partition))?.high == expected
+                    }
+                }
+                _ = try await producer.send([ProducerRecord(topic: priority, key: "p", value: [2])])
+                await producer.close()
+                try await waitUntil("priority partition fetched") {
+                    consumer.fetchedWatermarks(TopicPartition(topic: priority, partition: 0))?.high == 1
+                }
+
+                var received: [ConsumerRecord] = []
+                try await waitUntil("the priority record", pollMilliseconds: 0) {
+                    received += try await consumer.poll(maxRecords: 10, timeoutMilliseconds: 100)
+                    return received.contains { $0.topic == priority }
+                }
+                let position = received.firstIndex { $0.topic == priority }!
+                XCTAssertLessThan(position, 20, "the priority record came after \(position) of 3000 standard records")
+                // The standard records still all arrive, in order per partition.
+                received += try await consume(consumer, count: 3001 - received.count)
+                for partition: Int32 in [0, 1] {
+                    let offsets = received.filter { $0.topic == standard && $0.partition == partition }.map(\.offset)
+                    XCTAssertEqual(offsets, Array(0..<Int64(offsets.count)))
+                }
+                XCTAssertEqual(received.count, 3001)
+                await consumer.close()
+            }
+        }
+    }
+
     func testRecordsSequenceEndsWhenConsumerCloses() async throws {
         try await withTestTopic(partitions: 1) { topic in
             let producer = try KafkaProducer(configuration: TestBroker.configuration())
