@@ -167,9 +167,10 @@ final class PipelineRun {
     }
 
     /// Publishes `count` leads in batches of 5,000 (each batch stamped when it is built) and
-    /// returns when the broker acknowledged all; returns each lead's `discoveredAt`.
+    /// returns when the broker acknowledged all; returns each lead's `discoveredAt`. Leads go to
+    /// the input topic for their source (intent sources: the priority twin) unless `topic` is given.
     @discardableResult
-    func publish(count: Int, prefix: String, source: LeadSource = .csvImport) async throws -> [String: Date] {
+    func publish(count: Int, prefix: String, source: LeadSource = .csvImport, topic: String? = nil) async throws -> [String: Date] {
         let producer = try KafkaProducer(configuration: environment.kafka, properties: ["linger.ms": "5"])
         var discovered: [String: Date] = [:]
         discovered.reserveCapacity(count)
@@ -177,7 +178,9 @@ final class PipelineRun {
         while next < count {
             let range = next..<min(count, next + 5_000)
             let leads = range.map { lead($0, prefix: prefix, source: source) }
-            let records = try leads.map { try environment.codec.record($0, topic: environment.topics.leadsDiscovered, key: $0.leadID.rawValue) }
+            let records = try leads.map {
+                try environment.codec.record($0, topic: topic ?? environment.topics.leadsDiscovered(for: $0.source), key: $0.leadID.rawValue)
+            }
             _ = try await producer.send(records)
             for lead in leads { discovered[lead.leadID.rawValue] = lead.discoveredAt }
             next = range.upperBound

@@ -293,34 +293,28 @@ struct Scenarios {
         let backlog = options.backlog
         let command = command("d", "--backlog \(backlog)")
         let run = try await PipelineRun(label: "d", options: options, extra: slowProviders)
-        var intentLatency: Double?
-        var timeline: [String] = []
+        // The same kind of lead by both routes: the priority twin of the input topic (what
+        // `leadctl publish` and the input contract do for intent sources), and the input topic
+        // itself, behind the backlog.
+        let routes = [
+            IntentRoute(prefix: "intent-", topic: run.environment.topics.leadsDiscoveredPriority),
+            IntentRoute(prefix: "intent-std-", topic: run.environment.topics.leadsDiscovered),
+        ]
+        var outcomes: [IntentOutcome] = []
         var backlogFigures: PipelineFigures?
         do {
             let watcher = try await PoolWatcher(run: run)
             try run.startPipeline()
             try await warmUp(run, watcher: watcher)
-            log("d: publishing a backlog of \(backlog) standard leads, then one intent lead")
+            log("d: publishing a backlog of \(backlog) standard leads, then one intent lead on each input topic")
             let started = Date()
             let discovered = try await run.publish(count: backlog, prefix: "m-")
-            let intent = try await run.publish(count: 1, prefix: "intent-", source: .intentSearch)
-            if try await watcher.wait(for: 1, prefix: "intent-", timeout: options.timeout, run: run),
-               let finished = watcher.finishedAt("intent-0"), let sent = intent["intent-0"] {
-                intentLatency = finished.timeIntervalSince(sent)
-                log(String(format: "d: the intent lead was ready after %.2f s", intentLatency!))
-                if let state = try await run.latestState(of: "intent-0") {
-                    timeline = state.history.map { entry in
-                        let phase = entry.phase.map { " \($0.rawValue)" } ?? ""
-                        return String(format: "| +%.2f s | %@%@ |", entry.at.timeIntervalSince(sent), entry.kind.rawValue, phase)
-                    }
-                    log("d: intent lead history\n" + timeline.joined(separator: "\n"))
-                    // The pool entry carries the finalize stage's clock; the lead is ready when the
-                    // coordinator applies that result and writes the entry, a hop later.
-                    if let readyAt = state.history.last(where: { $0.kind == .ready })?.at {
-                        intentLatency = max(intentLatency!, readyAt.timeIntervalSince(sent))
-                        log(String(format: "d: ready at the coordinator after %.2f s", intentLatency!))
-                    }
-                }
+            var sentAt: [String: Date] = [:]
+            for route in routes {
+                sentAt[route.prefix] = try await run.publish(count: 1, prefix: route.prefix, source: .intentSearch, topic: route.topic)["\(route.prefix)0"]
+            }
+            for route in routes {
+                outcomes.append(try await intentOutcome(route, sent: sentAt[route.prefix]!, run: run, watcher: watcher))
             }
             let backlogDone = try await watcher.wait(for: backlog, prefix: "m-", timeout: options.timeout, run: run)
             if !backlogDone { log("d: the backlog did not finish in \(Int(options.timeout)) s") }
@@ -336,45 +330,108 @@ struct Scenarios {
             await run.tearDown()
             throw error
         }
-        // The intent lead's own phases: the same lead (same handles, so the same simulated
+        // Each intent lead's own phases: the same lead (same handles, so the same simulated
         // latencies) through the four handlers in-process, alone.
-        let own = try await ownPhases(of: run.lead(0, prefix: "intent-", source: .intentSearch))
-        let ratio = (intentLatency ?? .infinity) / own
-        report.add("d) intent lead behind \(backlog) standard leads: time to ready",
-                   intentLatency.map { LatencySummary.format($0) } ?? "not ready (time-out)",
-                   latency: String(format: "own phases %@", LatencySummary.format(own)),
-                   target: "≤ 3× own phases", verdict: verdict(ratio <= 3) + String(format: " (%.1f×)", ratio))
+        for index in outcomes.indices {
+            outcomes[index].own = try await ownPhases(of: run.lead(0, prefix: outcomes[index].route.prefix, source: .intentSearch))
+        }
+        let priority = outcomes[0]
+        let standard = outcomes[1]
+        report.add("d) intent lead behind \(backlog) standard leads, on `leads.discovered.priority`: time to ready",
+                   priority.latency.map { LatencySummary.format($0) } ?? "not ready (time-out)",
+                   latency: String(format: "own phases %@", LatencySummary.format(priority.own)),
+                   target: "≤ 3× own phases", verdict: verdict(priority.ratio <= 3) + String(format: " (%.1f×)", priority.ratio))
+        report.add("d) the same on `leads.discovered`, behind the backlog", standard.latency.map { LatencySummary.format($0) } ?? "not ready (time-out)",
+                   latency: String(format: "own phases %@", LatencySummary.format(standard.own)),
+                   verdict: String(format: "%.1f×", standard.ratio))
         if let backlogFigures {
             report.add("d) the backlog itself", String(format: "%.1f leads/s", backlogFigures.leadsPerSecond),
                        latency: backlogFigures.latency.text)
         }
+        let historyRows = Self.historyRows(priority.history, standard.history)
         report.sections.append("""
         ### d) One intent lead behind a standard backlog
 
         Command: \(command)
 
         Latencies of (c), one instance per service. After warm-up, \(backlog) standard leads
-        (`csv-import`) are published to `leads.discovered`, then one lead with source `intent-search`
-        (its phase requests travel on the `.priority` twin topics). Time to ready = when the
-        coordinator marked it ready (the `ready` entry of its history, written in the batch that
-        writes its pool entry) − its `discoveredAt` (set when it was sent). Its own phases' latency is the same
-        lead (same handles, hence the same simulated provider latencies; the scoring draw differs by
-        run id) through the four handlers in-process with nothing else running.
+        (`csv-import`) are published to `leads.discovered`, then two leads with source
+        `intent-search`: `intent-0` on `leads.discovered.priority` (the route the input contract
+        gives intent sources, and `leadctl publish` takes), and `intent-std-0` on `leads.discovered`
+        itself, behind the backlog. Both run their phases on the `.priority` twin topics. Time to
+        ready = when the coordinator marked the lead ready (the `ready` entry of its history,
+        written in the batch that writes its pool entry) − its `discoveredAt` (set when it was sent).
+        Own phases = the same lead (same handles, hence the same simulated provider latencies; the
+        scoring draw differs by run id) through the four handlers in-process with nothing else running.
 
-        | measure | value |
-        |---|---|
-        | intent lead: time to ready | \(intentLatency.map { LatencySummary.format($0) } ?? "not ready within the time-out") |
-        | its own phases, alone | \(LatencySummary.format(own)) |
-        | ratio | \(String(format: "%.1f", ratio))× (target ≤ 3×) |
+        | lead | input topic | time to ready | own phases | ratio |
+        |---|---|---|---|---|
+        \(outcomes.map(\.row).joined(separator: "\n"))
 
-        The intent lead's history in its `lead.state` (coordinator clock, from when it was sent):
+        Target: ≤ 3× own phases for the lead on the route intent sources take.
 
-        | since sent | event |
-        |---|---|
-        \(timeline.joined(separator: "\n"))
+        The two leads' histories in `lead.state` (coordinator clock, from when each was sent):
+
+        | event | `intent-0` (priority topic) | `intent-std-0` (input topic) |
+        |---|---|---|
+        \(historyRows.joined(separator: "\n"))
 
         \(backlogFigures.map { Self.table([$0]) } ?? "")
         """)
+    }
+
+    struct IntentRoute {
+        let prefix: String
+        let topic: String
+    }
+
+    struct IntentOutcome {
+        let route: IntentRoute
+        /// Seconds from sent to ready at the coordinator; nil when it timed out.
+        let latency: Double?
+        /// (event, seconds since sent)
+        let history: [(String, Double)]
+        var own: Double = 0
+
+        var ratio: Double { (latency ?? .infinity) / own }
+
+        var row: String {
+            "| `\(route.prefix)0` | `\(route.topic)` | \(latency.map { LatencySummary.format($0) } ?? "not ready") | "
+                + "\(LatencySummary.format(own)) | \(String(format: "%.1f", ratio))× |"
+        }
+    }
+
+    /// Waits for the intent lead of `route` and reads its history back from the changelog.
+    func intentOutcome(_ route: IntentRoute, sent: Date, run: PipelineRun, watcher: PoolWatcher) async throws -> IntentOutcome {
+        let id = "\(route.prefix)0"
+        guard try await watcher.wait(for: 1, prefix: route.prefix, timeout: options.timeout, run: run),
+              let finished = watcher.finishedAt(id) else {
+            return IntentOutcome(route: route, latency: nil, history: [])
+        }
+        // The pool entry carries the finalize stage's clock; the lead is ready when the
+        // coordinator applies that result and writes the entry, a hop later.
+        var latency = finished.timeIntervalSince(sent)
+        var history: [(String, Double)] = []
+        if let state = try await run.latestState(of: id) {
+            history = state.history.map { entry in
+                (entry.kind.rawValue + (entry.phase.map { " \($0.rawValue)" } ?? ""), entry.at.timeIntervalSince(sent))
+            }
+            if let readyAt = state.history.last(where: { $0.kind == .ready })?.at {
+                latency = max(latency, readyAt.timeIntervalSince(sent))
+            }
+        }
+        log(String(format: "d: %@ (on %@) ready after %.2f s", id, route.topic, latency))
+        return IntentOutcome(route: route, latency: latency, history: history)
+    }
+
+    /// Rows of two histories side by side, matched by position (both leads take the same phases).
+    static func historyRows(_ first: [(String, Double)], _ second: [(String, Double)]) -> [String] {
+        (0..<max(first.count, second.count)).map { index in
+            let event = index < first.count ? first[index].0 : second[index].0
+            let a = index < first.count ? String(format: "+%.2f s", first[index].1) : ""
+            let b = index < second.count ? String(format: "+%.2f s", second[index].1) : ""
+            return "| \(event) | \(a) | \(b) |"
+        }
     }
 
     func ownPhases(of lead: LeadDiscovered) async throws -> Double {

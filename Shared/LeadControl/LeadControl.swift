@@ -162,7 +162,8 @@ public struct LeadControl: Sendable {
         case .reEnrich(let leadID, let types, let requestedBy):
             let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(),
                                             requestedBy: requestedBy ?? defaultRequester)
-            return try await publishConfiguration(message, topic: environment.topics.leadsDiscovered, key: leadID.rawValue,
+            // A person is waiting: the request takes the priority twin of the input topic.
+            return try await publishConfiguration(message, topic: environment.topics.leadsDiscoveredPriority, key: leadID.rawValue,
                                                   what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ",")))")
         case .show(let leadID, let isJSON):
             return try await show(leadID: leadID, isJSON: isJSON)
@@ -229,13 +230,13 @@ public struct LeadControl: Sendable {
         }
         let topic = environment.topics.leadsDiscovered
         var records: [ProducerRecord] = []
-        var validCount = 0
+        var valid: [LeadDiscovered] = []
         var invalidCount = 0
         for line in lines {
             switch line.result {
             case .success(let lead):
-                records.append(try environment.codec.record(lead, topic: topic, key: lead.leadID.rawValue))
-                validCount += 1
+                records.append(try discoveryRecord(lead))
+                valid.append(lead)
             case .failure(let error):
                 invalidCount += 1
                 console.error("\(path):\(line.lineNumber): \(error.reason)\(isPublishingInvalid ? " (published as is)" : "")")
@@ -251,7 +252,7 @@ public struct LeadControl: Sendable {
             return Self.failure
         }
         try await send(records)
-        var summary = "published \(validCount) lead\(validCount == 1 ? "" : "s") to \(topic)"
+        var summary = "published \(valid.count) lead\(valid.count == 1 ? "" : "s") to \(destination(of: valid))"
         if invalidCount > 0 {
             summary += isPublishingInvalid
                 ? " and \(invalidCount) invalid line\(invalidCount == 1 ? "" : "s") as is"
@@ -261,10 +262,22 @@ public struct LeadControl: Sendable {
         return invalidCount > 0 && !isPublishingInvalid ? Self.failure : Self.success
     }
 
+    /// A lead's input record: on the priority twin for intent sources, so they overtake a backlog.
+    func discoveryRecord(_ lead: LeadDiscovered) throws -> ProducerRecord {
+        try environment.codec.record(lead, topic: environment.topics.leadsDiscovered(for: lead.source), key: lead.leadID.rawValue)
+    }
+
+    /// Where `leads` were published, for a summary line.
+    private func destination(of leads: [LeadDiscovered]) -> String {
+        let intent = leads.filter(\.source.isIntent).count
+        let topics = environment.topics
+        guard intent > 0 else { return topics.leadsDiscovered }
+        return "\(topics.leadsDiscovered) (\(intent) from intent sources to \(topics.leadsDiscoveredPriority))"
+    }
+
     /// Publishes deterministic synthetic leads.
     public func publishSynthetic(_ options: SyntheticLeadOptions) async throws -> Int32 {
         let leads = SyntheticLeads.make(options, now: now())
-        let topic = environment.topics.leadsDiscovered
         var records: [ProducerRecord] = []
         for lead in leads {
             do {
@@ -273,14 +286,14 @@ public struct LeadControl: Sendable {
                 // The generator only makes valid leads; a failure here is a bug worth stopping for.
                 throw LeadControlError.invalidMessage("synthetic lead \(lead.leadID): \(error)")
             }
-            records.append(try environment.codec.record(lead, topic: topic, key: lead.leadID.rawValue))
+            records.append(try discoveryRecord(lead))
         }
         try await send(records)
         let both = leads.filter { $0.linkedinURL != nil && $0.xURL != nil }.count
         let linkedinOnly = leads.filter { $0.linkedinURL != nil && $0.xURL == nil }.count
         let xOnly = leads.filter { $0.linkedinURL == nil && $0.xURL != nil }.count
         console.output(
-            "published \(leads.count) synthetic lead\(leads.count == 1 ? "" : "s") to \(topic) "
+            "published \(leads.count) synthetic lead\(leads.count == 1 ? "" : "s") to \(destination(of: leads)) "
                 + "(seed \(options.seed), search \(options.searchID), mode \(options.mode.rawValue)): "
                 + "\(both) LinkedIn+X, \(linkedinOnly) LinkedIn only, \(xOnly) X only")
         return Self.success
@@ -468,9 +481,7 @@ public struct LeadControl: Sendable {
         if !isDryRun && !matches.isEmpty {
             let producer = try KafkaProducer(configuration: environment.kafka)
             do {
-                _ = try await producer.send(matches.map {
-                    try environment.codec.record($0.lead, topic: environment.topics.leadsDiscovered, key: $0.lead.leadID.rawValue)
-                })
+                _ = try await producer.send(matches.map { try discoveryRecord($0.lead) })
             } catch {
                 await producer.close()
                 throw error

@@ -118,7 +118,7 @@ public struct PipelineGroup: Hashable, Sendable {
     /// The names come from ``Topics`` (defined once); a deployment that sets `KAFKA_GROUP_ID` on
     /// a service needs `leadctl lag` to learn that name too.
     public static func all(_ topics: Topics) -> [PipelineGroup] {
-        [PipelineGroup(group: topics.coordinatorGroup, topics: [topics.leadsDiscovered, topics.leadsBacklog, topics.phaseResults, topics.webEnrichments])]
+        [PipelineGroup(group: topics.coordinatorGroup, topics: topics.coordinatorInputs)]
             + Phase.allCases.map { phase in
                 PipelineGroup(group: topics.stageGroup(phase),
                               topics: [topics.phaseRequests(phase, isPriority: true), topics.phaseRequests(phase)])

@@ -6,6 +6,9 @@
 public struct Topics: Hashable, Sendable {
     /// Input: leads published by lead discovery and leadctl. Key: lead id.
     public static let leadsDiscovered = "leads.discovered"
+    /// Input, the priority twin of ``leadsDiscovered``: leads from intent sources published here
+    /// overtake whatever waits on the standard topic (the coordinator reads it first). Key: lead id.
+    public static let leadsDiscoveredPriority = "leads.discovered.priority"
     /// Standard leads read from the input and queued until the coordinator has room for them
     /// (intent leads skip it). Written and read by the coordinator only. Key: lead id.
     public static let leadsBacklog = "leads.backlog"
@@ -13,6 +16,9 @@ public struct Topics: Hashable, Sendable {
     public static let searchTotals = "search.totals"
     /// Results of every stage for the coordinator. Key: lead id.
     public static let phaseResults = "phase.results"
+    /// The priority twin of ``phaseResults``: results of requests that came on a priority request
+    /// topic, read first by the coordinator. Key: lead id.
+    public static let phaseResultsPriority = "phase.results.priority"
     /// The coordinator's per-lead state changelog (compacted). Key: lead id.
     public static let leadState = "lead.state"
     /// Finished profiles (compacted). Key: lead id.
@@ -46,10 +52,10 @@ public struct Topics: Hashable, Sendable {
 
     /// All topic names, without namespace.
     public static var allNames: [String] {
-        [leadsDiscovered, leadsBacklog, searchTotals]
+        [leadsDiscovered, leadsDiscoveredPriority, leadsBacklog, searchTotals]
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
-                phaseResults, leadState, leadPool, accounts, offers, billingUsage, progress, searchEvents, accountSignals,
+                phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, progress, searchEvents, accountSignals,
                 autopilotEnrollments, deadLetters, webEnrichmentRequests, webEnrichments,
             ]
     }
@@ -83,12 +89,24 @@ public struct Topics: Hashable, Sendable {
 
     /// ``Topics/leadsDiscovered`` in this namespace.
     public var leadsDiscovered: String { Self.prefixed(Self.leadsDiscovered, namespace: namespace) }
+    /// ``Topics/leadsDiscoveredPriority`` in this namespace.
+    public var leadsDiscoveredPriority: String { Self.prefixed(Self.leadsDiscoveredPriority, namespace: namespace) }
+    /// The input topic for a lead: the priority twin for intent sources.
+    public func leadsDiscovered(for source: LeadSource) -> String {
+        source.isIntent ? leadsDiscoveredPriority : leadsDiscovered
+    }
     /// ``Topics/leadsBacklog`` in this namespace.
     public var leadsBacklog: String { Self.prefixed(Self.leadsBacklog, namespace: namespace) }
     /// ``Topics/searchTotals`` in this namespace.
     public var searchTotals: String { Self.prefixed(Self.searchTotals, namespace: namespace) }
     /// ``Topics/phaseResults`` in this namespace.
     public var phaseResults: String { Self.prefixed(Self.phaseResults, namespace: namespace) }
+    /// ``Topics/phaseResultsPriority`` in this namespace.
+    public var phaseResultsPriority: String { Self.prefixed(Self.phaseResultsPriority, namespace: namespace) }
+    /// Where a stage answers a request: the priority twin for requests from a priority topic.
+    public func phaseResults(isPriority: Bool) -> String {
+        isPriority ? phaseResultsPriority : phaseResults
+    }
     /// ``Topics/leadState`` in this namespace.
     public var leadState: String { Self.prefixed(Self.leadState, namespace: namespace) }
     /// ``Topics/leadPool`` in this namespace.
@@ -124,8 +142,13 @@ public struct Topics: Hashable, Sendable {
 
     // Consumer group names, defined here once like the topics they read.
 
-    /// The coordinator's group on ``leadsDiscovered`` and ``phaseResults``.
+    /// The coordinator's group on ``coordinatorInputs``.
     public var coordinatorGroup: String { Self.prefixed("coordinator", namespace: namespace) }
+    /// What the coordinator's group reads, all keyed by lead id and co-partitioned:
+    /// ``leadsDiscovered``, ``phaseResults``, their priority twins, ``leadsBacklog`` and ``webEnrichments``.
+    public var coordinatorInputs: [String] {
+        [leadsDiscovered, leadsDiscoveredPriority, leadsBacklog, phaseResults, phaseResultsPriority, webEnrichments]
+    }
     /// The coordinator's progress tracker's group on ``searchEvents`` and ``searchTotals``.
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
     /// A stage's group on its phase's request topics: `stage.<phase>`.

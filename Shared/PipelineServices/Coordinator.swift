@@ -47,10 +47,15 @@ public struct CoordinatorSettings: Sendable {
 
 /// Owns each lead's state and moves it through its phases.
 ///
-/// - Input: `leads.discovered` (new leads; re-enrich commands), `leads.backlog`, `phase.results`
-///   and `web.enrichments`, consumed in one group with the range assignor, so an instance owns
+/// - Input: `leads.discovered` (new leads; re-enrich commands), `leads.backlog`, `phase.results`,
+///   the priority twins `leads.discovered.priority` and `phase.results.priority`, and
+///   `web.enrichments`, consumed in one group with the range assignor, so an instance owns
 ///   partition *p* of each, and of the `lead.state` changelog it restores from when *p* is
 ///   assigned (co-partitioning; the partition counts are checked at start-up).
+/// - Priority: records of the priority twins are fetched into a queue of their own, come first
+///   in each poll, and their commands are sent before the rest of the poll is handled. So an
+///   intent lead published on `leads.discovered.priority`, and each of its results, wait behind
+///   at most one poll, not behind a standard backlog.
 /// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
 ///   once; a new standard lead (and a command for a lead not known yet) is copied to
 ///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
@@ -101,9 +106,9 @@ public final class Coordinator: Service {
         properties["partition.assignment.strategy"] = "range"
         // Read-ahead is what a poll needs, not librdkafka's 64 MB default: records wait on the broker.
         properties["queued.max.messages.kbytes"] = properties["queued.max.messages.kbytes"] ?? "16384"
+        let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.phaseResultsPriority]
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
-                                         topics: [topics.leadsDiscovered, topics.leadsBacklog, topics.phaseResults,
-                                                  topics.webEnrichments],
+                                         topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
                                          properties: properties) { [rebalances] event in
             rebalances.append(event)
         }
@@ -139,12 +144,9 @@ public final class Coordinator: Service {
             state.heldBacklog = []
             let loaded = try await loadFinishedLeads(needed: records, &state)
             var nextOffsets: [TopicPartition: Int64] = [:]
-            // Results of priority leads are applied and their commands sent first, so a hop
+            // Records of the priority topics are applied and their commands sent first, so a hop
             // through a busy coordinator costs them a few records rather than a full batch.
-            let fastLane = Set(records.indices.filter { index in
-                records[index].topic == topics.phaseResults
-                    && records[index].keyString.map { state.leads.isPriority(LeadID($0)) } == true
-            })
+            let fastLane = Set(records.indices.filter { priorityTopics.contains(records[$0].topic) })
             if !fastLane.isEmpty {
                 var outputs = Outputs()
                 for record in fastLane.sorted().map({ records[$0] }) {
@@ -250,26 +252,24 @@ public final class Coordinator: Service {
         private var entries: [LeadID: LeadEntry] = [:]
         /// Leads pending or processing.
         private(set) var running = 0
-        /// Running leads on the priority topics (intent sources, manual re-enrich).
-        private var runningPriority: Set<LeadID> = []
 
         subscript(id: LeadID) -> LeadEntry? {
             get { entries[id] }
             set {
-                if let old = entries.removeValue(forKey: id) { uncount(id, old) }
+                if let old = entries.removeValue(forKey: id) { uncount(old) }
                 guard let newValue else { return }
                 entries[id] = newValue
-                count(id, newValue)
+                count(newValue)
             }
         }
 
         /// Lets `body` change the lead's entry in place (its state is not copied); nil when unknown.
         mutating func modify<R>(_ id: LeadID, _ body: (inout LeadEntry) -> R) -> R? {
             guard var entry = entries.removeValue(forKey: id) else { return nil }
-            uncount(id, entry)
+            uncount(entry)
             let result = body(&entry)
             entries[id] = entry
-            count(id, entry)
+            count(entry)
             return result
         }
 
@@ -277,19 +277,14 @@ public final class Coordinator: Service {
             for (id, entry) in entries where shouldRemove(entry) { self[id] = nil }
         }
 
-        /// Whether the lead is running on the priority topics.
-        func isPriority(_ id: LeadID) -> Bool { runningPriority.contains(id) }
-
-        private mutating func count(_ id: LeadID, _ entry: LeadEntry) {
+        private mutating func count(_ entry: LeadEntry) {
             guard entry.isRunning else { return }
             running += 1
-            if entry.machine.state?.isPriority == true { runningPriority.insert(id) }
         }
 
-        private mutating func uncount(_ id: LeadID, _ entry: LeadEntry) {
+        private mutating func uncount(_ entry: LeadEntry) {
             guard entry.isRunning else { return }
             running -= 1
-            runningPriority.remove(id)
         }
 
         var values: Dictionary<LeadID, LeadEntry>.Values { entries.values }
@@ -327,7 +322,7 @@ public final class Coordinator: Service {
                 try mergeWebEnrichment(record, environment, at: now(), &state, &outputs)
                 return
             }
-            if record.topic == topics.phaseResults {
+            if record.topic == topics.phaseResults || record.topic == topics.phaseResultsPriority {
                 let result = try codec.decode(PhaseResult.self, record: record)
                 metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
                 apply(.phaseResult(result, at: now()), to: result.leadID, &state, &outputs, tables)
@@ -709,7 +704,7 @@ public final class Coordinator: Service {
         let topics = environment.topics
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let known = try await admin.listTopics()
-        let names = [topics.leadsDiscovered, topics.leadsBacklog, topics.phaseResults, topics.webEnrichments, topics.leadState]
+        let names = topics.coordinatorInputs + [topics.leadState]
         let counts = names.map { known[$0] }
         guard counts.allSatisfy({ $0 != nil }) else {
             let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)

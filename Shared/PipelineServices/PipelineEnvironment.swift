@@ -104,8 +104,9 @@ public struct PipelineEnvironment: Sendable {
     /// Every topic of the pipeline with its partition count and configs.
     public var topicSpecifications: [TopicSpecification] {
         let compacted = ["cleanup.policy": "compact"]
-        let leadKeyed = [topics.leadsDiscovered, topics.leadsBacklog, topics.phaseResults, topics.leadState, topics.leadPool,
-                         topics.autopilotEnrollments, topics.deadLetters]
+        let leadKeyed = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadsBacklog, topics.phaseResults,
+                         topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.autopilotEnrollments,
+                         topics.deadLetters]
             + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }
         var specifications = leadKeyed.map { name in
             TopicSpecification(name: name, partitions: partitions,

@@ -52,6 +52,8 @@ public typealias RecordHandler = @Sendable (ConsumerRecord) async -> [ProducerRe
 ///   ``StageRunnerSettings/maxBufferedBytes`` the runner pauses partitions, and resumes them below
 ///   three quarters of the bound. Records of priority topics are admitted first, may use a
 ///   quarter more slots, and their partitions pause only when that many priority records wait.
+///   The consumer fetches them into a queue of their own (see ``KafkaConsumer``), so they do not
+///   wait behind standard records already read ahead.
 /// - Shutdown: cancelling ``run()`` stops taking records, waits for in-flight ones up to the drain
 ///   timeout, commits, leaves the group and flushes the producer.
 public final class StageRunner: Service {
@@ -79,6 +81,7 @@ public final class StageRunner: Service {
         let inbox = Inbox()
         self.inbox = inbox
         self.consumer = try KafkaConsumer(configuration: configuration, groupID: groupID, topics: topics,
+                                          priorityTopics: Set(topics.filter(isPriorityTopic)),
                                           properties: consumerProperties) { event in
             inbox.rebalances.append(event)
         }

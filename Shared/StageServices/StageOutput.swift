@@ -31,7 +31,8 @@ public struct StageOutput: Sendable, Hashable {
     /// outputs might be lost.
     ///
     /// Keys: account signals by account id, the enrollment, the pool entry and the result by lead id.
-    public func records(topics: Topics, codec: MessageCodec) throws -> [ProducerRecord] {
+    /// The result of a priority request goes to the priority twin of the results topic.
+    public func records(topics: Topics, codec: MessageCodec, isPriority: Bool = false) throws -> [ProducerRecord] {
         var records: [ProducerRecord] = []
         for signal in accountSignals {
             records.append(try codec.record(signal, topic: topics.accountSignals, key: signal.accountID.rawValue))
@@ -42,7 +43,7 @@ public struct StageOutput: Sendable, Hashable {
         if let poolEntry {
             records.append(try codec.record(poolEntry, topic: topics.leadPool, key: poolEntry.leadID.rawValue))
         }
-        records.append(try codec.record(result, topic: topics.phaseResults, key: result.leadID.rawValue))
+        records.append(try codec.record(result, topic: topics.phaseResults(isPriority: isPriority), key: result.leadID.rawValue))
         return records
     }
 }

@@ -16,7 +16,8 @@ public protocol StageTable: Sendable {
 extension KafkaTable: StageTable {}
 
 /// A stateless stage worker: consumes one phase's request topics, answers each request with a
-/// ``PhaseResult`` on ``Topics/phaseResults`` and the stage's extra outputs.
+/// ``PhaseResult`` on ``Topics/phaseResults`` (``Topics/phaseResultsPriority`` for a priority
+/// request) and the stage's extra outputs.
 ///
 /// - Input: `phase.<phase>.requests` and its `.priority` twin (admitted first), as a member of
 ///   the group `stage.<phase>` (namespaced), or `KAFKA_GROUP_ID` when set.
@@ -207,7 +208,7 @@ public struct StageRecordProcessor: Sendable {
             logger.debug("phase completed", fields)
         }
         do {
-            return try output.records(topics: topics, codec: codec)
+            return try output.records(topics: topics, codec: codec, isPriority: request.isPriority)
         } catch {
             return [deadLetter(record, reason: "cannot encode the stage's output: \(error)")]
         }

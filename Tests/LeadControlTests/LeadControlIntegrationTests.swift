@@ -49,11 +49,20 @@ final class LeadControlIntegrationTests: XCTestCase {
             let status = await LeadControl.main(arguments: ["publish", "--synthetic", "20", "--seed", "9", "--account", "acct-it"],
                                                 environment: variables, console: captured.console)
             XCTAssertEqual(status, LeadControl.success, captured.error)
-            XCTAssertTrue(captured.output.hasPrefix("published 20 synthetic leads to \(environment.topics.leadsDiscovered)"), captured.output)
-
-            let records = try await readAll(environment.topics.leadsDiscovered, environment)
-            XCTAssertEqual(records.count, 20)
             let expected = SyntheticLeads.make(SyntheticLeadOptions(count: 20, accountID: "acct-it", seed: 9), now: Samples.now)
+            let intent = expected.filter(\.source.isIntent).count
+            XCTAssertGreaterThan(intent, 0, "the sample should mix in intent sources")
+            XCTAssertTrue(captured.output.hasPrefix("published 20 synthetic leads to \(environment.topics.leadsDiscovered) "
+                + "(\(intent) from intent sources to \(environment.topics.leadsDiscoveredPriority))"), captured.output)
+
+            // Intent leads take the priority twin of the input topic, the others the input topic.
+            let standard = try await readAll(environment.topics.leadsDiscovered, environment)
+            let priority = try await readAll(environment.topics.leadsDiscoveredPriority, environment)
+            XCTAssertEqual(priority.count, intent)
+            XCTAssertTrue(try priority.allSatisfy { try environment.codec.decode(LeadDiscovered.self, record: $0).source.isIntent })
+            XCTAssertTrue(try standard.allSatisfy { try !environment.codec.decode(LeadDiscovered.self, record: $0).source.isIntent })
+            let records = standard + priority
+            XCTAssertEqual(records.count, 20)
             var received: [LeadDiscovered] = []
             for record in records {
                 let lead = try environment.codec.decode(LeadDiscovered.self, record: record)
@@ -155,7 +164,7 @@ final class LeadControlIntegrationTests: XCTestCase {
             let totals = try await readAll(environment.topics.searchTotals, environment)
             XCTAssertEqual(try totals.map { try environment.codec.decode(SearchTotalDeclared.self, record: $0).total }, [12])
             XCTAssertEqual(totals.first?.keyString, "s1")
-            let inputs = try await readAll(environment.topics.leadsDiscovered, environment)
+            let inputs = try await readAll(environment.topics.leadsDiscoveredPriority, environment)
             XCTAssertEqual(inputs.count, 1)
             XCTAssertEqual(String(decoding: inputs[0].header(MessageHeaders.schema) ?? [], as: UTF8.self), "lead.reenrich.requested")
             let request = try environment.codec.decode(ReEnrichRequested.self, record: inputs[0])

@@ -171,7 +171,8 @@ final class OperationsReportTests: XCTestCase {
     func testPipelineGroupsFollowTheServicesNaming() {
         let groups = PipelineGroup.all(Topics(namespace: "ns"))
         XCTAssertEqual(groups.map(\.group), ["ns.coordinator", "ns.stage.profile", "ns.stage.activity", "ns.stage.scoring", "ns.stage.finalize"])
-        XCTAssertEqual(groups[0].topics, ["ns.leads.discovered", "ns.leads.backlog", "ns.phase.results", "ns.web.enrichments"])
+        XCTAssertEqual(groups[0].topics, ["ns.leads.discovered", "ns.leads.discovered.priority", "ns.leads.backlog", "ns.phase.results",
+                                          "ns.phase.results.priority", "ns.web.enrichments"])
         XCTAssertEqual(groups[1].topics, ["ns.phase.profile.requests.priority", "ns.phase.profile.requests"])
         XCTAssertEqual(PipelineGroup.all(Topics()).first?.group, "coordinator")
     }

@@ -157,7 +157,9 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
 
     func publish(leads: [LeadDiscovered]) async throws {
         let producer = try KafkaProducer(configuration: environment.kafka)
-        let records = try leads.map { try environment.codec.record($0, topic: environment.topics.leadsDiscovered, key: $0.leadID.rawValue) }
+        let records = try leads.map {
+            try environment.codec.record($0, topic: environment.topics.leadsDiscovered(for: $0.source), key: $0.leadID.rawValue)
+        }
         _ = try await producer.send(records)
         await producer.close()
     }

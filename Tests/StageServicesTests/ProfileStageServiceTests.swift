@@ -55,12 +55,15 @@ final class ProfileStageServiceTests: XCTestCase {
         _ = try await producer.send(records)
 
         let reader = try KafkaConsumer(
-            configuration: environment.kafka, groupID: uniqueTopicName("reader"), topics: [topics.phaseResults, topics.deadLetters],
-            properties: TestBroker.fastGroupProperties)
+            configuration: environment.kafka, groupID: uniqueTopicName("reader"),
+            topics: [topics.phaseResults, topics.phaseResultsPriority, topics.deadLetters], properties: TestBroker.fastGroupProperties)
         let outputs = try await consume(reader, count: 5, timeoutSeconds: 60)
         await reader.close()
 
-        let results = try outputs.filter { $0.topic == topics.phaseResults }.map { try codec.decode(PhaseResult.self, record: $0) }
+        // The priority request is answered on the priority twin of the results topic.
+        XCTAssertEqual(outputs.filter { $0.topic == topics.phaseResultsPriority }.map(\.keyString), ["lead-3"])
+        let resultTopics: Set = [topics.phaseResults, topics.phaseResultsPriority]
+        let results = try outputs.filter { resultTopics.contains($0.topic) }.map { try codec.decode(PhaseResult.self, record: $0) }
         XCTAssertEqual(Set(results.map(\.leadID)), ["lead-1", "lead-2", "lead-3"])
         for result in results {
             XCTAssertEqual(result.phase, .profile)
@@ -70,7 +73,7 @@ final class ProfileStageServiceTests: XCTestCase {
             XCTAssertNotNil(result.payload.profile)
         }
         XCTAssertEqual(
-            outputs.filter { $0.topic == topics.phaseResults }.map(\.keyString), results.map { Optional($0.leadID.rawValue) })
+            outputs.filter { resultTopics.contains($0.topic) }.map(\.keyString), results.map { Optional($0.leadID.rawValue) })
         let letters = try outputs.filter { $0.topic == topics.deadLetters }.map { try codec.decode(DeadLetter.self, record: $0) }
         XCTAssertEqual(letters.count, 2)
         let garbage = letters.first { $0.original == Array("not json".utf8) }
