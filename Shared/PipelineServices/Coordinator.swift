@@ -13,6 +13,7 @@ import Synchronization
 /// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
 /// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog` |
+/// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 public struct CoordinatorSettings: Sendable {
     public var machine: LeadStateMachine.Configuration
     /// Leads pending or processing at once per instance before backlog records wait. Intent
@@ -25,7 +26,7 @@ public struct CoordinatorSettings: Sendable {
     public var pollBatch: Int
 
     public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000,
-                consumerProperties: [String: String] = [:], pollBatch: Int = 1000) {
+                consumerProperties: [String: String] = [:], pollBatch: Int = 500) {
         self.machine = machine
         self.maxRunningLeads = maxRunningLeads
         self.consumerProperties = consumerProperties
@@ -41,7 +42,8 @@ public struct CoordinatorSettings: Sendable {
         machine.maxAttempts = try PipelineEnvironment.integer(environment, "PHASE_MAX_ATTEMPTS", default: machine.maxAttempts, range: 1...100)
         machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
         let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
-        self.init(machine: machine, maxRunningLeads: maxRunning)
+        let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
+        self.init(machine: machine, maxRunningLeads: maxRunning, pollBatch: pollBatch)
     }
 }
 
@@ -104,8 +106,12 @@ public final class Coordinator: Service {
         let group = environment.kafka.groupID ?? topics.coordinatorGroup
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
-        // Read-ahead is what a poll needs, not librdkafka's 64 MB default: records wait on the broker.
-        properties["queued.max.messages.kbytes"] = properties["queued.max.messages.kbytes"] ?? "16384"
+        // Read-ahead is what a poll needs, not librdkafka's 64 MB default: records wait on the
+        // broker. A fetched response stays in memory until its last record is polled, so the
+        // responses are kept small too. Settings from the environment win.
+        for (key, value) in Self.readAhead where environment.kafka.properties[key] == nil && properties[key] == nil {
+            properties[key] = value
+        }
         let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.phaseResultsPriority]
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
@@ -205,6 +211,9 @@ public final class Coordinator: Service {
         _ = try? await trackerTask.value
         await producer.close()
     }
+
+    /// The coordinator consumer's read-ahead bounds, unless configured otherwise.
+    static let readAhead = ["queued.max.messages.kbytes": "4096", "max.partition.fetch.bytes": "262144"]
 
     /// Backlog records one loop may start.
     static let admissionsPerLoop = 200

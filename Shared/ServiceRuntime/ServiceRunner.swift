@@ -20,7 +20,10 @@ public enum ServiceRunner {
         return .milliseconds(Int(seconds * 1000))
     }
 
+    /// Also starts the ``HeapTrimmer`` for the life of the run.
     public static func run(_ service: some Service, logger: Logger, shutdownTimeout: Duration = ServiceRunner.shutdownTimeout()) async -> Int32 {
+        let trimmer = HeapTrimmer.start()
+        defer { trimmer?.cancel() }
         let task = Task { try await service.run() }
         let signalQueue = DispatchQueue(label: "signals")
         var sources: [DispatchSourceSignal] = []
