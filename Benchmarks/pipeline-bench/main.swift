@@ -3,7 +3,7 @@
 //
 //   swift build -c release    (builds the services and this benchmark)
 //   .build/release/pipeline-bench [--scenario a|b|c|d|e|f|all] [--bootstrap HOST:PORT] [--leads N]
-//       [--partition-leads N] [--sequential-leads N] [--backlog N] [--memory-backlogs N,N]
+//       [--partition-leads N] [--sequential-leads N] [--rounds N] [--backlog N] [--memory-backlogs N,N]
 //       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
 //
 // Scenarios: a) produce → consume ceiling; b) zero-latency providers; c) slow providers, per key
@@ -19,6 +19,8 @@ struct Options {
     var leads: Int?
     var partitionLeads = 600
     var sequentialLeads = 12
+    /// c): how many times the per-key and per-partition runs alternate.
+    var rounds = 2
     var backlog = 20_000
     var memoryBacklogs = [10_000, 100_000]
     var window: Double = 60
@@ -45,6 +47,7 @@ struct Options {
             case "--leads": leads = try Self.number(flag, value)
             case "--partition-leads": partitionLeads = try Self.number(flag, value)
             case "--sequential-leads": sequentialLeads = try Self.number(flag, value)
+            case "--rounds": rounds = max(1, try Self.number(flag, value))
             case "--backlog": backlog = try Self.number(flag, value)
             case "--memory-backlogs": memoryBacklogs = try value.split(separator: ",").map { try Self.number(flag, String($0)) }
             case "--window": window = Double(try Self.number(flag, value))
