@@ -21,6 +21,7 @@ import ServiceRuntime
 /// | `MODEL_NAME` | none | the model to ask; required with `SCORER=model` |
 /// | `MODEL_API_KEY` / `MODEL_API_KEY_FILE` | none | its API key; required with `SCORER=model` (any value for a local server) |
 /// | `MODEL_TIMEOUT_SECONDS` | 20 | timeout of one model call, 1...600 (whole seconds); on expiry the rules score the lead |
+/// | `MODEL_RATE_PER_MINUTE`, `MODEL_RATE_BURST` | 500, 10 | model calls per minute and burst, per process; a 429 pauses every model call of the process for its Retry-After |
 ///
 /// Base URLs must be `https`, or `http` on a loopback host (tests, a local model server), and
 /// carry no user, query or fragment. Formats are checked when the value is read; a missing key
@@ -45,6 +46,8 @@ public struct ProviderConfiguration: Sendable {
         public static let modelName = "MODEL_NAME"
         public static let modelAPIKey = "MODEL_API_KEY"
         public static let modelTimeout = "MODEL_TIMEOUT_SECONDS"
+        public static let modelRatePerMinute = "MODEL_RATE_PER_MINUTE"
+        public static let modelRateBurst = "MODEL_RATE_BURST"
         /// The suffix of the variable naming a file that holds a key (`X_BEARER_TOKEN_FILE`).
         public static let fileSuffix = "_FILE"
     }
@@ -101,7 +104,7 @@ public struct ProviderConfiguration: Sendable {
     public var x: API
     /// The LinkedIn person-profile API.
     public var linkedin: API
-    /// The model endpoint (`ratePerMinute`/`burst` unused).
+    /// The model endpoint.
     public var model: API
     /// `MODEL_NAME`.
     public var modelName: String?
@@ -135,7 +138,9 @@ public struct ProviderConfiguration: Sendable {
             timeoutSeconds: timeout, baseURLVariable: Variable.linkedinBaseURL, keyVariable: Variable.linkedinAPIKey)
         model = API(
             baseURL: try Self.baseURL(environment, Variable.modelBaseURL),
-            key: try Self.secret(environment, Variable.modelAPIKey), ratePerMinute: 1_000_000, burst: 1_000,
+            key: try Self.secret(environment, Variable.modelAPIKey),
+            ratePerMinute: try Self.decimal(environment, Variable.modelRatePerMinute, default: 500, range: 0.01...1_000_000),
+            burst: Int(try Self.decimal(environment, Variable.modelRateBurst, default: 10, range: 1...10_000)),
             timeoutSeconds: try Self.decimal(environment, Variable.modelTimeout, default: 20, range: 1...600),
             baseURLVariable: Variable.modelBaseURL, keyVariable: Variable.modelAPIKey)
         modelName = environment[Variable.modelName].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
@@ -170,10 +175,7 @@ public struct ProviderConfiguration: Sendable {
     public func makeModelScorer(environment: PipelineEnvironment) throws(ConfigurationError) -> ModelScorer? {
         guard scorer == .model else { return nil }
         guard let modelName else { throw ConfigurationError(variable: Variable.modelName, problem: "required with SCORER=model but not set") }
-        let (baseURL, key) = try model.required()
-        let client = ProviderHTTPClient(
-            name: "model", baseURL: baseURL, credential: key, timeoutSeconds: model.timeoutSeconds, limiter: nil,
-            forbidden: .credentialsRejected, logger: environment.logger)
+        let client = try makeClient(model, name: "model", forbidden: .credentialsRejected, logger: environment.logger)
         return ModelScorer(client: client, model: modelName, logger: environment.logger)
     }
 

@@ -105,6 +105,25 @@ final class HTTPModelScorerTests: XCTestCase {
         XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-1", isRetriable: false))
         XCTAssertEqual(stub.count, 0)
     }
+
+    /// The scorer as the scoring stage builds it: one limiter for all its calls, so a 429 holds
+    /// the calls of every lead, not only the one that got it.
+    func test429HoldsEveryModelCallOfTheProcess() async throws {
+        let stub = try StubAPI { _ in HTTPResponse.json("{}", status: 429, headers: [("Retry-After", "60")]) }
+        let configuration = try ProviderConfiguration(environment: [
+            "SCORER": "model", "MODEL_BASE_URL": stub.baseURL.absoluteString, "MODEL_NAME": "stub-model",
+            "MODEL_API_KEY": "k", "MODEL_RATE_PER_MINUTE": "600", "MODEL_RATE_BURST": "3", "PROVIDER_MAX_WAIT_SECONDS": "1",
+        ])
+        let environment = try PipelineEnvironment(service: "test", environment: ["LOG_LEVEL": "error"])
+        let scorer = try XCTUnwrap(try configuration.makeModelScorer(environment: environment))
+        XCTAssertEqual(scorer.client.limiter?.maxWaitSeconds, 1, "the scorer has a limiter with the configured wait")
+        let first = await scorer.score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
+        XCTAssertTrue(first.fallbackReason?.contains("rate limited") == true, first.fallbackReason ?? "model answered")
+        // Another lead, while the endpoint's Retry-After holds: scored by the rules without a call.
+        let second = await scorer.score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .intentSearch, now: Fixtures.now)
+        XCTAssertTrue(second.fallbackReason?.contains("rate limited") == true, second.fallbackReason ?? "model answered")
+        XCTAssertEqual(stub.count, 1, "the second lead's call must not reach the endpoint")
+    }
 }
 
 /// `PROVIDERS`, `SCORER` and the keys, read in one place.
@@ -166,6 +185,7 @@ final class HTTPProviderConfigurationTests: XCTestCase {
             (["MODEL_BASE_URL": "https://user:pw@models.example.com"], "MODEL_BASE_URL"),
             (["LINKEDIN_API_BASE_URL": "not a url"], "LINKEDIN_API_BASE_URL"),
             (["X_RATE_PER_MINUTE": "0"], "X_RATE_PER_MINUTE"),
+            (["MODEL_RATE_BURST": "none"], "MODEL_RATE_BURST"),
             (["MODEL_TIMEOUT_SECONDS": "soon"], "MODEL_TIMEOUT_SECONDS"),
             (["X_BEARER_TOKEN": "a", "X_BEARER_TOKEN_FILE": "/tmp/x"], "X_BEARER_TOKEN"),
             (["LINKEDIN_API_KEY_FILE": "/nonexistent/key"], "LINKEDIN_API_KEY_FILE"),
