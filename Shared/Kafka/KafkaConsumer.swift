@@ -28,8 +28,10 @@ public enum RebalanceEvent: Sendable, Equatable {
 /// for `max.poll.interval.ms` leaves the group. Use ``pause(_:)`` for backpressure.
 ///
 /// Priority: records of the `priorityTopics` given at creation are fetched into a queue of their
-/// own, and a poll returns what that queue holds before anything else. So a priority record waits
-/// behind at most one poll, not behind everything read ahead from the other topics.
+/// own, and a poll returns what that queue holds before anything else, up to three quarters of
+/// the batch. So a priority record waits behind at most one poll, not behind everything read
+/// ahead from the other topics, and a flood of priority records still leaves the other topics a
+/// quarter of every poll.
 ///
 /// Lifetime: the librdkafka handle is destroyed (in ``close()`` or `deinit`) before the
 /// rebalance context it calls into is released.
@@ -164,9 +166,10 @@ public final class KafkaConsumer: Sendable {
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         while true {
-            // One place is left for the consumer queue, which also serves the rebalance callbacks.
+            // A quarter (at least one place) is left for the consumer queue, which also serves the
+            // rebalance callbacks.
             var records: [ConsumerRecord]
-            switch Self.consumeBatch(rk: rk, queue: priorityQueue, maxRecords: max(1, maxRecords - 1), timeoutMilliseconds: 0) {
+            switch Self.consumeBatch(rk: rk, queue: priorityQueue, maxRecords: Self.priorityShare(of: maxRecords), timeoutMilliseconds: 0) {
             case .success(let batch): records = batch
             case .failure(let error): return .failure(error)
             }
@@ -179,6 +182,11 @@ public final class KafkaConsumer: Sendable {
             }
             if !records.isEmpty || ContinuousClock.now >= deadline { return .success(records) }
         }
+    }
+
+    /// The most priority records one poll of `maxRecords` returns.
+    static func priorityShare(of maxRecords: Int) -> Int {
+        max(1, min(maxRecords - 1, maxRecords * 3 / 4))
     }
 
     /// How long a poll with priority topics waits on the other topics before looking at the

@@ -222,6 +222,42 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    func testPriorityRecordsLeaveAQuarterOfEachPollToTheOtherTopics() async throws {
+        try await withTestTopic(partitions: 1, prefix: "standard") { standard in
+            try await withTestTopic(partitions: 1, prefix: "priority") { priority in
+                let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                                 topics: [standard, priority], priorityTopics: [priority],
+                                                 properties: TestBroker.fastGroupProperties)
+                try await waitUntil("assignment") {
+                    _ = try await consumer.poll(maxRecords: 1, timeoutMilliseconds: 50)
+                    return consumer.assignment.count == 2
+                }
+                let producer = try KafkaProducer(configuration: TestBroker.configuration())
+                _ = try await producer.send((0..<200).map { ProducerRecord(topic: priority, key: "p-\($0)", value: [1]) })
+                _ = try await producer.send((0..<200).map { ProducerRecord(topic: standard, key: "s-\($0)", value: [2]) })
+                await producer.close()
+                for topic in [standard, priority] {
+                    try await waitUntil("\(topic) fetched") {
+                        consumer.fetchedWatermarks(TopicPartition(topic: topic, partition: 0))?.high == 200
+                    }
+                }
+                // Both queues hold records: a poll of 20 takes at most 15 priority records, and
+                // (from the second poll, when nothing fetched can still be on its way into the
+                // queues) exactly 15 priority records and 5 others.
+                for round in 0..<4 {
+                    let batch = try await consumer.poll(maxRecords: 20, timeoutMilliseconds: 100)
+                    let priorityCount = batch.filter { $0.topic == priority }.count
+                    XCTAssertLessThanOrEqual(priorityCount, 15)
+                    if round > 0 {
+                        XCTAssertEqual(priorityCount, 15)
+                        XCTAssertEqual(batch.filter { $0.topic == standard }.count, 5)
+                    }
+                }
+                await consumer.close()
+            }
+        }
+    }
+
     func testRecordsSequenceEndsWhenConsumerCloses() async throws {
         try await withTestTopic(partitions: 1) { topic in
             let producer = try KafkaProducer(configuration: TestBroker.configuration())
