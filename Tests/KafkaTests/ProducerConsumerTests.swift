@@ -175,85 +175,90 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
-    func testPriorityTopicRecordOvertakesRecordsAlreadyReadAhead() async throws {
-        try await withTestTopic(partitions: 2, prefix: "standard") { standard in
+    /// A member of a new group on a standard topic of `standardPartitions` and a priority topic of
+    /// one partition, with its assignment; closed after `body`.
+    private func withPriorityConsumer(
+        standardPartitions: Int, _ body: (_ standard: String, _ priority: String, KafkaConsumer) async throws -> Void
+    ) async throws {
+        try await withTestTopic(partitions: standardPartitions, prefix: "standard") { standard in
             try await withTestTopic(partitions: 1, prefix: "priority") { priority in
                 let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
                                                  topics: [standard, priority], priorityTopics: [priority],
                                                  properties: TestBroker.fastGroupProperties)
                 try await waitUntil("assignment") {
                     _ = try await consumer.poll(maxRecords: 1, timeoutMilliseconds: 50)
-                    return consumer.assignment.count == 3
+                    return consumer.assignment.count == standardPartitions + 1
                 }
-                let producer = try KafkaProducer(configuration: TestBroker.configuration())
-                let reports = try await producer.send((0..<3000).map {
-                    ProducerRecord(topic: standard, key: "s-\($0)", value: Array(repeating: 1, count: 100))
-                })
-                // The standard records are fetched (read ahead into the client) before the
-                // priority record is even produced.
-                for partition: Int32 in [0, 1] {
-                    let expected = Int64(reports.filter { $0.partition == partition }.count)
-                    try await waitUntil("standard partition \(partition) fetched") {
-                        consumer.fetchedWatermarks(TopicPartition(topic: standard, partition: partition))?.high == expected
-                    }
+                do {
+                    try await body(standard, priority, consumer)
+                } catch {
+                    await consumer.close()
+                    throw error
                 }
-                _ = try await producer.send([ProducerRecord(topic: priority, key: "p", value: [2])])
-                await producer.close()
-                try await waitUntil("priority partition fetched") {
-                    consumer.fetchedWatermarks(TopicPartition(topic: priority, partition: 0))?.high == 1
-                }
-
-                var received: [ConsumerRecord] = []
-                try await waitUntil("the priority record", pollMilliseconds: 0) {
-                    received += try await consumer.poll(maxRecords: 10, timeoutMilliseconds: 100)
-                    return received.contains { $0.topic == priority }
-                }
-                let position = received.firstIndex { $0.topic == priority }!
-                XCTAssertLessThan(position, 20, "the priority record came after \(position) of 3000 standard records")
-                // The standard records still all arrive, in order per partition.
-                received += try await consume(consumer, count: 3001 - received.count)
-                for partition: Int32 in [0, 1] {
-                    let offsets = received.filter { $0.topic == standard && $0.partition == partition }.map(\.offset)
-                    XCTAssertEqual(offsets, Array(0..<Int64(offsets.count)))
-                }
-                XCTAssertEqual(received.count, 3001)
                 await consumer.close()
             }
         }
     }
 
+    func testPriorityTopicRecordOvertakesRecordsAlreadyReadAhead() async throws {
+        try await withPriorityConsumer(standardPartitions: 2) { standard, priority, consumer in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            let reports = try await producer.send((0..<3000).map {
+                ProducerRecord(topic: standard, key: "s-\($0)", value: Array(repeating: 1, count: 100))
+            })
+            // The standard records are fetched (read ahead into the client) before the
+            // priority record is even produced.
+            for partition: Int32 in [0, 1] {
+                let expected = Int64(reports.filter { $0.partition == partition }.count)
+                try await waitUntil("standard partition \(partition) fetched") {
+                    consumer.fetchedWatermarks(TopicPartition(topic: standard, partition: partition))?.high == expected
+                }
+            }
+            _ = try await producer.send([ProducerRecord(topic: priority, key: "p", value: [2])])
+            await producer.close()
+            try await waitUntil("priority partition fetched") {
+                consumer.fetchedWatermarks(TopicPartition(topic: priority, partition: 0))?.high == 1
+            }
+
+            var received: [ConsumerRecord] = []
+            try await waitUntil("the priority record", pollMilliseconds: 0) {
+                received += try await consumer.poll(maxRecords: 10, timeoutMilliseconds: 100)
+                return received.contains { $0.topic == priority }
+            }
+            let position = received.firstIndex { $0.topic == priority }!
+            XCTAssertLessThan(position, 20, "the priority record came after \(position) of 3000 standard records")
+            // The standard records still all arrive, in order per partition.
+            received += try await consume(consumer, count: 3001 - received.count)
+            for partition: Int32 in [0, 1] {
+                let offsets = received.filter { $0.topic == standard && $0.partition == partition }.map(\.offset)
+                XCTAssertEqual(offsets, Array(0..<Int64(offsets.count)))
+            }
+            XCTAssertEqual(received.count, 3001)
+        }
+    }
+
     func testPriorityRecordsLeaveAQuarterOfEachPollToTheOtherTopics() async throws {
-        try await withTestTopic(partitions: 1, prefix: "standard") { standard in
-            try await withTestTopic(partitions: 1, prefix: "priority") { priority in
-                let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
-                                                 topics: [standard, priority], priorityTopics: [priority],
-                                                 properties: TestBroker.fastGroupProperties)
-                try await waitUntil("assignment") {
-                    _ = try await consumer.poll(maxRecords: 1, timeoutMilliseconds: 50)
-                    return consumer.assignment.count == 2
+        try await withPriorityConsumer(standardPartitions: 1) { standard, priority, consumer in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send((0..<200).map { ProducerRecord(topic: priority, key: "p-\($0)", value: [1]) })
+            _ = try await producer.send((0..<200).map { ProducerRecord(topic: standard, key: "s-\($0)", value: [2]) })
+            await producer.close()
+            for topic in [standard, priority] {
+                try await waitUntil("\(topic) fetched") {
+                    consumer.fetchedWatermarks(TopicPartition(topic: topic, partition: 0))?.high == 200
                 }
-                let producer = try KafkaProducer(configuration: TestBroker.configuration())
-                _ = try await producer.send((0..<200).map { ProducerRecord(topic: priority, key: "p-\($0)", value: [1]) })
-                _ = try await producer.send((0..<200).map { ProducerRecord(topic: standard, key: "s-\($0)", value: [2]) })
-                await producer.close()
-                for topic in [standard, priority] {
-                    try await waitUntil("\(topic) fetched") {
-                        consumer.fetchedWatermarks(TopicPartition(topic: topic, partition: 0))?.high == 200
-                    }
+            }
+            // Both queues hold records: a poll of 20 takes at most 15 priority records, and
+            // (from the second poll, when nothing fetched can still be on its way into the
+            // queues) exactly 15 priority records and 5 others.
+            for round in 0..<4 {
+                let batch = try await consumer.poll(maxRecords: 20, timeoutMilliseconds: 100)
+                let priorityCount = batch.filter { $0.topic == priority }.count
+                XCTAssertLessThanOrEqual(priorityCount, 15)
+                if round > 0 {
+                    XCTAssertEqual(priorityCount, 15)
+                    XCTAssertEqual(batch.filter { $0.topic == standard }.count, 5)
                 }
-                // Both queues hold records: a poll of 20 takes at most 15 priority records, and
-                // (from the second poll, when nothing fetched can still be on its way into the
-                // queues) exactly 15 priority records and 5 others.
-                for round in 0..<4 {
-                    let batch = try await consumer.poll(maxRecords: 20, timeoutMilliseconds: 100)
-                    let priorityCount = batch.filter { $0.topic == priority }.count
-                    XCTAssertLessThanOrEqual(priorityCount, 15)
-                    if round > 0 {
-                        XCTAssertEqual(priorityCount, 15)
-                        XCTAssertEqual(batch.filter { $0.topic == standard }.count, 5)
-                    }
-                }
-                await consumer.close()
             }
         }
     }
