@@ -13,22 +13,29 @@ import Synchronization
 /// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
 /// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog` |
+/// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 public struct CoordinatorSettings: Sendable {
     public var machine: LeadStateMachine.Configuration
     /// Leads pending or processing at once per instance before backlog records wait. Intent
     /// leads and leads resumed from billing pause or the outreach window are not held back.
     public var maxRunningLeads: Int
+    /// Leads waiting on billing or the outreach window (held whole in memory) at once per
+    /// instance before backlog records wait too: a paused account with a large backlog must not
+    /// pull all of it into memory. The price is that other accounts' standard leads wait as well
+    /// until the account resumes or its window opens.
+    public var maxWaitingLeads: Int
     /// librdkafka properties for the coordinator's consumers (tests shorten session timeouts).
     public var consumerProperties: [String: String]
     /// Records handled per loop: a record waits for at most one loop of others, so smaller
     /// batches answer sooner; each loop also waits once for the broker's acknowledgement.
     public var pollBatch: Int
 
-    public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000,
+    public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
                 consumerProperties: [String: String] = [:], pollBatch: Int = 500) {
         self.machine = machine
         self.maxRunningLeads = maxRunningLeads
+        self.maxWaitingLeads = maxWaitingLeads
         self.consumerProperties = consumerProperties
         self.pollBatch = pollBatch
     }
@@ -43,7 +50,8 @@ public struct CoordinatorSettings: Sendable {
         machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
         let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
         let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
-        self.init(machine: machine, maxRunningLeads: maxRunning, pollBatch: pollBatch)
+        let maxWaiting = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_WAITING_LEADS", default: 10_000, range: 1...10_000_000)
+        self.init(machine: machine, maxRunningLeads: maxRunning, maxWaitingLeads: maxWaiting, pollBatch: pollBatch)
     }
 }
 
@@ -61,10 +69,11 @@ public struct CoordinatorSettings: Sendable {
 /// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
 ///   once; a new standard lead (and a command for a lead not known yet) is copied to
 ///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
-///   only while fewer than ``CoordinatorSettings/maxRunningLeads`` are pending or processing;
-///   at the bound the rest of the poll is held back uncommitted and the backlog's partitions are
-///   paused. So a backlog of any size waits on the broker rather than in memory, in order, and
-///   intent leads overtake it.
+///   only while fewer than ``CoordinatorSettings/maxRunningLeads`` are pending or processing
+///   and fewer than ``CoordinatorSettings/maxWaitingLeads`` wait on billing or the outreach
+///   window; at either bound the rest of the poll is held back uncommitted and the backlog's
+///   partitions are paused. So a backlog of any size waits on the broker rather than in memory,
+///   in order, and intent leads overtake it.
 /// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
 ///   profile or a web enrichment of it loads the state back from there.
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
@@ -171,7 +180,8 @@ public final class Coordinator: Service {
                     // At the bound, a backlog partition's records wait (uncommitted) behind the
                     // first held one. A loop starts a limited number, so a burst of new leads
                     // does not make one huge batch of requests and state records.
-                    if running >= settings.maxRunningLeads || admitted >= Self.admissionsPerLoop || holding.contains(record.partition) {
+                    if running >= settings.maxRunningLeads || state.leads.waiting >= settings.maxWaitingLeads
+                        || admitted >= Self.admissionsPerLoop || holding.contains(record.partition) {
                         state.heldBacklog.append(record)
                         holding.insert(record.partition)
                         continue
@@ -253,14 +263,21 @@ public final class Coordinator: Service {
             guard let status = machine.state?.status else { return true }
             return status == .pending || status == .processing
         }
+
+        /// Waiting on billing or the outreach window: counted against ``CoordinatorSettings/maxWaitingLeads``.
+        var isWaiting: Bool {
+            machine.state?.status == .billingPaused || machine.state?.status == .outsideOutreachWindow
+        }
     }
 
-    /// The leads held whole, with a count of those pending or processing kept as they change
+    /// The leads held whole, with counts of those running and waiting kept as they change
     /// (counting by iterating would copy every entry each poll).
     struct LeadTable {
         private var entries: [LeadID: LeadEntry] = [:]
         /// Leads pending or processing.
         private(set) var running = 0
+        /// Leads waiting on billing or the outreach window.
+        private(set) var waiting = 0
 
         subscript(id: LeadID) -> LeadEntry? {
             get { entries[id] }
@@ -287,13 +304,13 @@ public final class Coordinator: Service {
         }
 
         private mutating func count(_ entry: LeadEntry) {
-            guard entry.isRunning else { return }
-            running += 1
+            if entry.isRunning { running += 1 }
+            if entry.isWaiting { waiting += 1 }
         }
 
         private mutating func uncount(_ entry: LeadEntry) {
-            guard entry.isRunning else { return }
-            running -= 1
+            if entry.isRunning { running -= 1 }
+            if entry.isWaiting { waiting -= 1 }
         }
 
         var values: Dictionary<LeadID, LeadEntry>.Values { entries.values }
@@ -548,17 +565,18 @@ public final class Coordinator: Service {
     // MARK: - Admission and ready leads
 
     /// Pauses the owned backlog partitions at ``CoordinatorSettings/maxRunningLeads`` running
-    /// leads (or while records are held back) and resumes them at three quarters of it.
+    /// leads or ``CoordinatorSettings/maxWaitingLeads`` waiting ones (or while records are held
+    /// back), and resumes them when both are at three quarters of their bound.
     private func adjustBacklogPausing(_ state: inout State, _ consumer: KafkaConsumer) {
-        let running = state.leads.running
+        let (running, waiting) = (state.leads.running, state.leads.waiting)
         let backlog = Set(consumer.assignment.filter { $0.topic == environment.topics.leadsBacklog })
         do {
-            if running >= settings.maxRunningLeads || !state.heldBacklog.isEmpty {
+            if running >= settings.maxRunningLeads || waiting >= settings.maxWaitingLeads || !state.heldBacklog.isEmpty {
                 let toPause = backlog.subtracting(state.pausedBacklog)
                 guard !toPause.isEmpty else { return }
                 try consumer.pause(toPause.sorted())
                 state.pausedBacklog.formUnion(toPause)
-            } else if running <= settings.maxRunningLeads * 3 / 4 {
+            } else if running <= settings.maxRunningLeads * 3 / 4 && waiting <= settings.maxWaitingLeads * 3 / 4 {
                 let toResume = backlog.intersection(state.pausedBacklog)
                 guard !toResume.isEmpty else { return }
                 try consumer.resume(toResume.sorted())

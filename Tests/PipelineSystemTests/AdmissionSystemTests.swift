@@ -8,17 +8,28 @@ import XCTest
 /// The coordinator's bound on running leads: standard leads wait in `leads.backlog`, intent
 /// leads overtake them.
 final class AdmissionSystemTests: XCTestCase {
+    /// Starts the coordinator (with `coordinator` settings and a metrics port, returned) and the stages.
+    private func startPipeline(_ harness: PipelineHarness, coordinator: [String: String]) throws -> Int {
+        let port = TestBroker.freeLoopbackPort()
+        try harness.start("coordinator", environment: coordinator.merging(["METRICS_PORT": String(port)]) { _, new in new })
+        for stage in PipelineHarness.stages { try harness.start(stage) }
+        return port
+    }
+
+    /// `count` leads from a standard (not intent) source.
+    private func standardLeads(_ harness: PipelineHarness, _ count: Int) -> [LeadDiscovered] {
+        harness.makeLeads(count).map { lead in
+            var lead = lead
+            lead.source = .csvImport
+            return lead
+        }
+    }
+
     func testStandardLeadsWaitInTheBacklogWhileAnIntentLeadOvertakesThem() async throws {
         let bound = 6
         try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.5", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
-            let port = TestBroker.freeLoopbackPort()
-            try harness.start("coordinator", environment: ["COORDINATOR_MAX_RUNNING_LEADS": String(bound), "METRICS_PORT": String(port)])
-            for stage in PipelineHarness.stages { try harness.start(stage) }
-            let standard = harness.makeLeads(60).map { lead in
-                var lead = lead
-                lead.source = .csvImport
-                return lead
-            }
+            let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_RUNNING_LEADS": String(bound)])
+            let standard = standardLeads(harness, 60)
             try await harness.publish(leads: standard)
 
             // Running leads (pending or processing) on the coordinator's /metrics, sampled until all are ready.
@@ -57,6 +68,42 @@ final class AdmissionSystemTests: XCTestCase {
             let intentFinished = try XCTUnwrap(finished[intent.leadID.rawValue])
             let after = standard.filter { (finished[$0.leadID.rawValue] ?? .distantPast) > intentFinished }.count
             XCTAssertGreaterThanOrEqual(after, standard.count / 2, "only \(after) of \(standard.count) standard leads finished after the intent lead")
+        }
+    }
+
+    /// Leads waiting on a paused account are held whole, so they have a bound too: the rest of
+    /// the backlog stays on the broker until the account resumes.
+    func testWaitingLeadsAreBoundedAndTheBacklogWaitsOnTheBroker() async throws {
+        let waitingBound = 10
+        try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.2", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
+            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .paused, updatedAt: Date()))
+            let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_WAITING_LEADS": String(waitingBound)])
+            let leads = standardLeads(harness, 40)
+            try await harness.publish(leads: leads)
+
+            // Leads billing-paused on the coordinator's /metrics.
+            func paused() async throws -> Int? {
+                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
+                return try PrometheusSamples.parse(text)["pipeline_coordinator_leads{status=\"billing-paused\"}"].map { Int($0) }
+            }
+            try await waitUntil("the coordinator at its waiting bound", timeoutSeconds: 60, pollMilliseconds: 100) {
+                (try await paused() ?? 0) >= waitingBound
+            }
+            // It stays there: the other leads wait in the backlog, not in memory.
+            var most = 0
+            for _ in 0..<20 {
+                most = max(most, try await paused() ?? 0)
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            XCTAssertEqual(most, waitingBound, "waiting leads held beyond the bound")
+            let states = try await harness.latestStates()
+            XCTAssertEqual(states.count, waitingBound, "only the admitted leads have a state")
+
+            // Resumed, every lead finishes, exactly once.
+            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .active, updatedAt: Date()))
+            let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
+            XCTAssertEqual(pool.count, leads.count)
+            XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
         }
     }
 }
