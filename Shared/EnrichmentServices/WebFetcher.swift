@@ -10,7 +10,8 @@ import FoundationNetworking
 public struct WebAllowList: Hashable, Sendable {
     /// The company's domain, lower-cased, without `www.`.
     public let domain: String
-    /// Tests only: also allow `http://` and loopback hosts (`127.0.0.1`, `localhost`).
+    /// Tests only: also allow `http://` and loopback hosts (`127.0.0.1`, `localhost`), and do not
+    /// refuse domains that resolve to non-public addresses (see ``PublicAddressGuard``).
     public let isLoopbackHTTPAllowed: Bool
 
     /// Why a request cannot be fetched.
@@ -97,13 +98,15 @@ public enum WebFetchError: Error, Hashable, Sendable, CustomStringConvertible {
     case notHTML(String)
     /// Network problem or timeout.
     case network(String)
+    /// The domain resolves to a loopback, private or otherwise non-public address ("host → address").
+    case internalAddress(String)
 
     /// Whether a later try may succeed.
     public var isRetriable: Bool {
         switch self {
         case .network: true
         case .status(let code): code >= 500 || code == 429 || code == 408
-        case .redirectRefused, .tooLarge, .notHTML: false
+        case .redirectRefused, .tooLarge, .notHTML, .internalAddress: false
         }
     }
 
@@ -115,6 +118,7 @@ public enum WebFetchError: Error, Hashable, Sendable, CustomStringConvertible {
         case .tooLarge(let limit): "the page is larger than \(limit) bytes"
         case .notHTML(let type): "not an HTML page (Content-Type \(type))"
         case .network(let reason): "network: \(reason)"
+        case .internalAddress(let address): "not fetched: the domain resolves to a non-public address (\(address))"
         }
     }
 }
@@ -127,9 +131,9 @@ public struct WebPage: Sendable {
     public var html: String
 }
 
-/// Fetches one page with URLSession: only URLs the allow-list accepts, redirects only within it
-/// (at most 5), a bounded body (the transfer is cancelled past ``maxBytes``), a timeout, no
-/// cookies, no cache.
+/// Fetches one page with URLSession: only URLs the allow-list accepts, on a domain that resolves to
+/// public addresses only (``PublicAddressGuard``), redirects only within the allow-list (at most
+/// 5), a bounded body (the transfer is cancelled past ``maxBytes``), a timeout, no cookies, no cache.
 public struct WebFetcher: Sendable {
     /// Largest body read.
     public var maxBytes: Int
@@ -137,16 +141,24 @@ public struct WebFetcher: Sendable {
     public var timeoutSeconds: Double
     /// The `User-Agent` sent.
     public var userAgent: String
+    /// Refuses domains that resolve to non-public addresses.
+    public var addressGuard: PublicAddressGuard
 
     /// Creates a fetcher.
-    public init(maxBytes: Int = 1 << 20, timeoutSeconds: Double = 10, userAgent: String = "lead-pipeline-web-enricher/1") {
+    public init(maxBytes: Int = 1 << 20, timeoutSeconds: Double = 10, userAgent: String = "lead-pipeline-web-enricher/1",
+                addressGuard: PublicAddressGuard = PublicAddressGuard()) {
         self.maxBytes = maxBytes
         self.timeoutSeconds = max(1, timeoutSeconds.rounded(.up))
         self.userAgent = userAgent
+        self.addressGuard = addressGuard
     }
 
     /// Fetches `url`, which the caller checked against `allowList`.
     public func fetch(_ url: URL, allowList: WebAllowList) async throws(WebFetchError) -> WebPage {
+        if !allowList.isLoopbackHTTPAllowed,
+           let inside = await addressGuard.firstInternalAddress(of: [allowList.domain, "www." + allowList.domain]) {
+            throw .internalAddress(inside)
+        }
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeoutSeconds
         configuration.timeoutIntervalForResource = timeoutSeconds
