@@ -64,12 +64,15 @@ public final class KafkaConsumer: Sendable {
     /// - Parameters:
     ///   - properties: librdkafka properties for this consumer; they win over the defaults and
     ///     the configuration's properties. `enable.auto.offset.store` is always false.
+    ///   - defaults: librdkafka properties for this consumer that the configuration's properties
+    ///     (`KAFKA_PROPERTY_*`, the properties file) and `properties` win over.
     ///   - priorityTopics: topics (of `topics`) whose records a poll returns first.
     ///   - onRebalance: called on the poll queue inside the rebalance; keep it short.
     public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                             priorityTopics: Set<String> = [], properties: [String: String] = [:],
+                            defaults: [String: String] = [:],
                             onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
-        try self.init(configuration: configuration, groupID: groupID, properties: properties,
+        try self.init(configuration: configuration, groupID: groupID, properties: properties, defaults: defaults,
                       priorityTopics: priorityTopics.intersection(topics), onRebalance: onRebalance)
         let list = makePartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -93,7 +96,7 @@ public final class KafkaConsumer: Sendable {
         var overrides = properties
         overrides["enable.auto.commit"] = "false"
         try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
-                      priorityTopics: [], onRebalance: nil)
+                      defaults: [:], priorityTopics: [], onRebalance: nil)
         let list = makePartitionList(Array(offsets.keys), offsets: offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(rk.pointer, list)
@@ -104,12 +107,13 @@ public final class KafkaConsumer: Sendable {
         context.assigned(Array(offsets.keys))
     }
 
-    private init(configuration: KafkaConfiguration, groupID: String, properties: [String: String],
+    private init(configuration: KafkaConfiguration, groupID: String, properties: [String: String], defaults: [String: String],
                  priorityTopics: Set<String>, onRebalance: (@Sendable (RebalanceEvent) -> Void)?) throws {
         var overrides = properties
         overrides["group.id"] = groupID
         overrides["enable.auto.offset.store"] = "false"
-        let conf = try configuration.makeConf(defaults: Self.defaultProperties, overrides: overrides)
+        let conf = try configuration.makeConf(defaults: Self.defaultProperties.merging(defaults) { _, new in new },
+                                              overrides: overrides)
         let context = RebalanceContext(priorityTopics: priorityTopics, handler: onRebalance)
         let contextPointer = Unmanaged.passRetained(context)
         rd_kafka_conf_set_opaque(conf, contextPointer.toOpaque())

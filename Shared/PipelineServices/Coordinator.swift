@@ -115,16 +115,10 @@ public final class Coordinator: Service {
         let group = environment.kafka.groupID ?? topics.coordinatorGroup
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
-        // Read-ahead is what a poll needs, not librdkafka's 64 MB default: records wait on the
-        // broker. A fetched response stays in memory until its last record is polled, so the
-        // responses are kept small too. Settings from the environment win.
-        for (key, value) in Self.readAhead where environment.kafka.properties[key] == nil && properties[key] == nil {
-            properties[key] = value
-        }
         let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.phaseResultsPriority]
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
-                                         properties: properties) { [rebalances] event in
+                                         properties: properties, defaults: Self.readAhead) { [rebalances] event in
             rebalances.append(event)
         }
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
@@ -222,7 +216,9 @@ public final class Coordinator: Service {
         await producer.close()
     }
 
-    /// The coordinator consumer's read-ahead bounds, unless configured otherwise.
+    /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
+    /// what a poll needs, not librdkafka's 64 MB default: records wait on the broker. A fetched
+    /// response stays in memory until its last record is polled, so responses are kept small too.
     static let readAhead = ["queued.max.messages.kbytes": "4096", "max.partition.fetch.bytes": "262144"]
 
     /// Backlog records one loop may start.

@@ -68,9 +68,9 @@ final class ProgressTracker: Service {
         properties["partition.assignment.strategy"] = "range"
         properties["auto.offset.reset"] = "earliest"
         properties["enable.auto.commit"] = "false"
-        properties["queued.max.messages.kbytes"] = properties["queued.max.messages.kbytes"] ?? "8192"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
-                                         topics: [topics.searchEvents, topics.searchTotals], properties: properties)
+                                         topics: [topics.searchEvents, topics.searchTotals], properties: properties,
+                                         defaults: ["queued.max.messages.kbytes": "8192"])
         var searches: [SearchID: Search] = [:]
         while !Task.isCancelled {
             let batch: [ConsumerRecord]
