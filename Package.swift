@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(name: "WebEnricher", dependencies: ["EnrichmentServices", "PipelineServices", "ServiceRuntime"], path: "Services/web-enricher", exclude: ["README.md"]),
         .executableTarget(name: "Leadctl", dependencies: ["LeadControl", "PipelineServices"], path: "Services/leadctl", exclude: ["README.md"]),
         .executableTarget(name: "KafkaBench", dependencies: ["Kafka"], path: "Benchmarks/kafka-bench"),
-        .executableTarget(name: "PipelineBench", dependencies: pipelineLibraries + ["StageServices"],
+        .executableTarget(name: "PipelineBench", dependencies: pipelineLibraries + ["StageServices", "LeadControl"],
                           path: "Benchmarks/pipeline-bench"),
 
         .target(name: "KafkaTestSupport", dependencies: ["Kafka"], path: "Tests/KafkaTestSupport"),

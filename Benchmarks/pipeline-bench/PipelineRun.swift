@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import LeadControl
 import LeadModel
 import PipelineServices
 import Synchronization
@@ -200,26 +201,9 @@ final class PipelineRun {
         return total
     }
 
-    /// The last `lead.state` record of `leadID`, read from the start of its topic.
+    /// The latest `lead.state` of `leadID`, as `leadctl show` reads it.
     func latestState(of leadID: String) async throws -> LeadState? {
-        let admin = try KafkaAdmin(configuration: environment.kafka)
-        let partitions = try await admin.partitions(of: environment.topics.leadState)
-        let ends = try await admin.watermarks(partitions)
-        var remaining = Set(partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
-        guard !remaining.isEmpty else { return nil }
-        let reader = try KafkaConsumer(configuration: environment.kafka,
-                                       startingAt: Dictionary(uniqueKeysWithValues: remaining.map { ($0, KafkaConsumer.beginning) }),
-                                       properties: ["fetch.wait.max.ms": "50"])
-        var latest: ConsumerRecord?
-        let deadline = Date().addingTimeInterval(60)
-        while !remaining.isEmpty && Date() < deadline {
-            for record in try await reader.poll(maxRecords: 5_000) {
-                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
-                if record.keyString == leadID { latest = record }
-            }
-        }
-        await reader.close()
-        return try latest.map { try environment.codec.decode(LeadState.self, record: $0) }
+        try await LeadControl(environment: environment).latestState(of: LeadID(leadID)).state
     }
 }
 

@@ -375,16 +375,34 @@ public struct LeadControl: Sendable {
 
     // MARK: show
 
-    /// Prints the latest ``LeadState`` of a lead, read from its partition of the lead state
-    /// topic up to the high watermark. Returns 1 when the lead has no state.
+    /// Prints the latest ``LeadState`` of a lead (see ``latestState(of:)``). Returns 1 when the
+    /// lead has no state.
     public func show(leadID: LeadID, isJSON: Bool) async throws -> Int32 {
+        let lookup = try await latestState(of: leadID)
+        for problem in lookup.problems { console.error("warning: skipped an undecodable state record at \(problem)") }
+        guard let state = lookup.state else {
+            console.error("no state for lead \(leadID) in \(lookup.partition.topic) (partition \(lookup.partition.partition))")
+            return Self.failure
+        }
+        if isJSON {
+            console.output(try prettyJSON(environment.codec.encode(state)))
+        } else {
+            console.output(LeadStateReport.render(state))
+        }
+        return Self.success
+    }
+
+    /// The latest ``LeadState`` of a lead, read from its partition of the lead state topic up to
+    /// the high watermark (nil when it has none, or a tombstone came last), the partition read,
+    /// and the undecodable records skipped.
+    public func latestState(of leadID: LeadID) async throws -> (state: LeadState?, partition: TopicPartition, problems: [String]) {
         let topic = environment.topics.leadState
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let partitions = try await partitions(of: topic, admin: admin)
-        let partition = KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: partitions.count)
+        let partition = TopicPartition(topic: topic, partition: KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: partitions.count))
         var latest: LeadState?
         var problems: [String] = []
-        try await readToEnd([TopicPartition(topic: topic, partition: partition)], admin: admin) { record in
+        try await readToEnd([partition], admin: admin) { record in
             guard record.keyString == leadID.rawValue else { return }
             guard record.value != nil else {
                 latest = nil  // a tombstone: the lead was forgotten
@@ -396,17 +414,7 @@ public struct LeadControl: Sendable {
                 problems.append("offset \(record.offset): \(error)")
             }
         }
-        for problem in problems { console.error("warning: skipped an undecodable state record at \(problem)") }
-        guard let state = latest else {
-            console.error("no state for lead \(leadID) in \(topic) (partition \(partition))")
-            return Self.failure
-        }
-        if isJSON {
-            console.output(try prettyJSON(environment.codec.encode(state)))
-        } else {
-            console.output(LeadStateReport.render(state))
-        }
-        return Self.success
+        return (latest, partition, problems)
     }
 
     // MARK: pool
