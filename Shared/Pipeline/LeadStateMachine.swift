@@ -391,7 +391,6 @@ public struct LeadStateMachine: Sendable {
         state.mode.profilePlatforms.intersection(state.lead.availablePlatforms)
     }
 
-
     private mutating func record(
         _ kind: HistoryEntry.Kind, at: Date, phase: Phase? = nil, attempt: Int? = nil, detail: String? = nil
     ) {
@@ -417,7 +416,7 @@ public struct LeadStateMachine: Sendable {
 extension LeadState {
     /// Whether the lead's phase requests use the priority topics: intent leads, and manual
     /// re-enrich (a person is waiting).
-    public var isPriority: Bool {
+    var isPriority: Bool {
         if case .reEnrich = mode { return true }
         return lead.source.isIntent
     }
