@@ -595,7 +595,10 @@ struct SequentialJob {
             mode: .full, discoveredAt: Date())
     }
 
-    func run(_ lead: LeadDiscovered) async throws {
+    /// Runs the four phases; returns each phase's request and result.
+    @discardableResult
+    func run(_ lead: LeadDiscovered) async throws -> [(request: PhaseRequest, result: PhaseResult)] {
+        var exchanges: [(request: PhaseRequest, result: PhaseResult)] = []
         var enriched = EnrichedProfile(discovered: lead)
         let runID = RunID("run-\(lead.leadID)")
         var platforms: [Platform] = []
@@ -612,6 +615,8 @@ struct SequentialJob {
                 throw BenchError("in-process \(handler.phase.rawValue) failed for \(lead.leadID): \(output.result.outcome)")
             }
             enriched = ProfileMerger.merge(output.result.payload, of: handler.phase, into: enriched)
+            exchanges.append((request, output.result))
         }
+        return exchanges
     }
 }

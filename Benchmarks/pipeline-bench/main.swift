@@ -2,17 +2,18 @@
 // figure from the release executables on one broker in one run.
 //
 //   swift build -c release    (builds the services and this benchmark)
-//   .build/release/pipeline-bench [--scenario a|b|c|d|e|f|all] [--bootstrap HOST:PORT] [--leads N]
+//   .build/release/pipeline-bench [--scenario a|b|c|d|e|f|g|all] [--bootstrap HOST:PORT] [--leads N]
 //       [--partition-leads N] [--sequential-leads N] [--rounds N] [--backlog N] [--memory-backlogs N,N]
 //       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
 //
 // Scenarios: a) produce → consume ceiling; b) zero-latency providers; c) slow providers, per key
 // against per partition against sequential; d) an intent lead behind a backlog; e) peak memory
-// with a backlog; f) one against two instances of the slowest stage.
+// with a backlog; f) one against two instances of the slowest stage; g) the message codec against
+// Foundation's JSONEncoder and JSONDecoder, on one lead's messages (no broker).
 import Foundation
 
 struct Options {
-    var scenarios: [String] = ["a", "b", "c", "d", "e", "f"]
+    var scenarios: [String] = ["a", "b", "c", "d", "e", "f", "g"]
     var bootstrap = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"] ?? "127.0.0.1:19092"
     var partitions = 12
     /// Leads of the timed runs of b, c (per key) and f; each has its own default when nil.
@@ -37,10 +38,10 @@ struct Options {
             guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
             switch flag {
             case "--scenario":
-                let known = ["a", "b", "c", "d", "e", "f"]
+                let known = ["a", "b", "c", "d", "e", "f", "g"]
                 scenarios = value == "all" ? known : value.split(separator: ",").map(String.init)
                 if let unknown = scenarios.first(where: { !known.contains($0) }) {
-                    throw BenchError("unknown scenario '\(unknown)'; use a, b, c, d, e, f or all")
+                    throw BenchError("unknown scenario '\(unknown)'; use a, b, c, d, e, f, g or all")
                 }
             case "--bootstrap": bootstrap = value
             case "--partitions": partitions = try Self.number(flag, value)
@@ -104,6 +105,7 @@ func runBenchmark(_ options: Options) async throws {
             case "d": try await scenarios.priorityBehindBacklog()
             case "e": try await scenarios.memoryWithBacklog()
             case "f": try await scenarios.scaleSlowestStage()
+            case "g": try await scenarios.codecCost()
             default: break
             }
         } catch {

@@ -1,0 +1,535 @@
+import Foundation
+
+/// Decodes `Decodable` values from JSON bytes through an index of the document.
+///
+/// One pass checks the bytes against the JSON grammar (RFC 8259) and records every value's
+/// kind and extent; containers then read straight from the bytes, and only the strings and
+/// numbers asked for are converted. `JSONDecoder` builds a map of the document too, but each
+/// container and value goes through more layers, which costs more (figure g of
+/// `Benchmarks/pipeline-report.md`).
+///
+/// It is strict and says little: anything it does not accept exactly as `JSONDecoder` would
+/// (duplicate keys, integers written with a fraction or an exponent, floats narrower than
+/// `Double`, `URL`, `Data`) throws ``Unsupported``. ``MessageCodec`` then decodes the record
+/// again with `JSONDecoder`, which either accepts it or says precisely what is wrong.
+struct JSONIndexDecoder {
+    /// Why the index decoder gave up; carries no detail, the fallback has it.
+    struct Unsupported: Error {}
+
+    /// Deeper documents are left to `JSONDecoder`.
+    static let maxDepth = 256
+
+    /// The value of type `T` in `bytes`.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        let document = try JSONIndex(bytes)
+        return try IndexDecoder(document: document, node: 0, parent: nil, key: nil).decodeValue(T.self)
+    }
+}
+
+/// The parsed shape of a document: its values in document order, each container followed by
+/// its contents (an object's as key, value, key, value, ...).
+private final class JSONIndex {
+    enum Kind: UInt8 { case object, array, string, number, isTrue, isFalse, null }
+
+    struct Node {
+        var kind: Kind
+        /// Strings: the first byte after the opening quote. Numbers: the first byte.
+        var start: Int32
+        /// Strings: the closing quote. Numbers: the byte after the last.
+        var end: Int32
+        /// The index of the node after this value and everything inside it.
+        var after: Int32
+        /// Members of an object, elements of an array.
+        var count: Int32
+        /// A string with escapes, or a number with a fraction or exponent.
+        var isComplex: Bool
+    }
+
+    let bytes: [UInt8]
+    @exclusivity(unchecked) private(set) var nodes: [Node] = []
+
+    init(_ bytes: [UInt8]) throws {
+        self.bytes = bytes
+        nodes.reserveCapacity(bytes.count / 8)
+        var index = 0
+        try bytes.withUnsafeBufferPointer { buffer in
+            try parseValue(buffer, &index, depth: 0)
+            skipWhitespace(buffer, &index)
+            guard index == buffer.count else { throw JSONIndexDecoder.Unsupported() }
+        }
+    }
+
+    // MARK: Parsing
+
+    private func skipWhitespace(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int) {
+        while index < buffer.count {
+            switch buffer[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    private func parseValue(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int, depth: Int) throws {
+        guard depth < JSONIndexDecoder.maxDepth else { throw JSONIndexDecoder.Unsupported() }
+        skipWhitespace(buffer, &index)
+        guard index < buffer.count else { throw JSONIndexDecoder.Unsupported() }
+        switch buffer[index] {
+        case UInt8(ascii: "{"): try parseContainer(buffer, &index, depth: depth, isObject: true)
+        case UInt8(ascii: "["): try parseContainer(buffer, &index, depth: depth, isObject: false)
+        case UInt8(ascii: "\""): try parseString(buffer, &index)
+        case UInt8(ascii: "t"): try parseLiteral(buffer, &index, "true", .isTrue)
+        case UInt8(ascii: "f"): try parseLiteral(buffer, &index, "false", .isFalse)
+        case UInt8(ascii: "n"): try parseLiteral(buffer, &index, "null", .null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber(buffer, &index)
+        default: throw JSONIndexDecoder.Unsupported()
+        }
+    }
+
+    private func parseContainer(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int, depth: Int, isObject: Bool) throws {
+        let position = nodes.count
+        nodes.append(Node(kind: isObject ? .object : .array, start: Int32(index), end: 0, after: 0, count: 0, isComplex: false))
+        index += 1  // { or [
+        let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+        var count: Int32 = 0
+        skipWhitespace(buffer, &index)
+        if index < buffer.count && buffer[index] == close {
+            index += 1
+        } else {
+            while true {
+                if isObject {
+                    skipWhitespace(buffer, &index)
+                    guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw JSONIndexDecoder.Unsupported() }
+                    try parseString(buffer, &index)
+                    skipWhitespace(buffer, &index)
+                    guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw JSONIndexDecoder.Unsupported() }
+                    index += 1
+                }
+                try parseValue(buffer, &index, depth: depth + 1)
+                count += 1
+                skipWhitespace(buffer, &index)
+                guard index < buffer.count else { throw JSONIndexDecoder.Unsupported() }
+                if buffer[index] == UInt8(ascii: ",") {
+                    index += 1
+                } else if buffer[index] == close {
+                    index += 1
+                    break
+                } else {
+                    throw JSONIndexDecoder.Unsupported()
+                }
+            }
+        }
+        nodes[position].end = Int32(index)
+        nodes[position].count = count
+        nodes[position].after = Int32(nodes.count)
+    }
+
+    private func parseString(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int) throws {
+        let start = index + 1
+        var position = start
+        var hasEscapes = false
+        var isASCII = true
+        while true {
+            guard position < buffer.count else { throw JSONIndexDecoder.Unsupported() }
+            let byte = buffer[position]
+            if byte == UInt8(ascii: "\"") { break }
+            if byte < 0x20 { throw JSONIndexDecoder.Unsupported() }
+            if byte >= 0x80 { isASCII = false }
+            if byte == UInt8(ascii: "\\") {
+                hasEscapes = true
+                guard position + 1 < buffer.count else { throw JSONIndexDecoder.Unsupported() }
+                switch buffer[position + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    position += 2
+                case UInt8(ascii: "u"):
+                    guard position + 5 < buffer.count,
+                          (2...5).allSatisfy({ Self.hexValue(buffer[position + $0]) != nil }) else { throw JSONIndexDecoder.Unsupported() }
+                    position += 6
+                default:
+                    throw JSONIndexDecoder.Unsupported()
+                }
+                continue
+            }
+            position += 1
+        }
+        if !isASCII {
+            guard String(validating: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self) != nil else {
+                throw JSONIndexDecoder.Unsupported()
+            }
+        }
+        nodes.append(Node(kind: .string, start: Int32(start), end: Int32(position), after: Int32(nodes.count + 1),
+                          count: 0, isComplex: hasEscapes))
+        index = position + 1
+    }
+
+    private func parseLiteral(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int, _ literal: StaticString, _ kind: Kind) throws {
+        let length = literal.utf8CodeUnitCount
+        guard index + length <= buffer.count,
+              literal.withUTF8Buffer({ $0.elementsEqual(buffer[index..<index + length]) }) else { throw JSONIndexDecoder.Unsupported() }
+        nodes.append(Node(kind: kind, start: Int32(index), end: Int32(index + length), after: Int32(nodes.count + 1), count: 0, isComplex: false))
+        index += length
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    private func parseNumber(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int) throws {
+        let start = index
+        var position = index
+        func isDigit(_ at: Int) -> Bool { at < buffer.count && buffer[at] >= UInt8(ascii: "0") && buffer[at] <= UInt8(ascii: "9") }
+        func digits() throws {
+            guard isDigit(position) else { throw JSONIndexDecoder.Unsupported() }
+            while isDigit(position) { position += 1 }
+        }
+        if buffer[position] == UInt8(ascii: "-") { position += 1 }
+        if position < buffer.count && buffer[position] == UInt8(ascii: "0") {
+            position += 1
+        } else {
+            try digits()
+        }
+        var isComplex = false
+        if position < buffer.count && buffer[position] == UInt8(ascii: ".") {
+            isComplex = true
+            position += 1
+            try digits()
+        }
+        if position < buffer.count && (buffer[position] == UInt8(ascii: "e") || buffer[position] == UInt8(ascii: "E")) {
+            isComplex = true
+            position += 1
+            if position < buffer.count && (buffer[position] == UInt8(ascii: "+") || buffer[position] == UInt8(ascii: "-")) { position += 1 }
+            try digits()
+        }
+        nodes.append(Node(kind: .number, start: Int32(start), end: Int32(position), after: Int32(nodes.count + 1), count: 0, isComplex: isComplex))
+        index = position
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
+    // MARK: Reading values
+
+    func string(at node: Int) throws -> String {
+        let value = nodes[node]
+        guard value.kind == .string else { throw JSONIndexDecoder.Unsupported() }
+        let range = Int(value.start)..<Int(value.end)
+        guard value.isComplex else { return String(decoding: bytes[range], as: UTF8.self) }
+        return try unescape(range)
+    }
+
+    private func unescape(_ range: Range<Int>) throws -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(range.count)
+        var position = range.lowerBound
+        func hex4(_ at: Int) -> UInt32 {
+            (1...4).reduce(0) { $0 << 4 | Self.hexValue(bytes[at + $1])! }  // checked while parsing
+        }
+        while position < range.upperBound {
+            let byte = bytes[position]
+            guard byte == UInt8(ascii: "\\") else {
+                output.append(byte)
+                position += 1
+                continue
+            }
+            let escaped = bytes[position + 1]
+            position += 2
+            switch escaped {
+            case UInt8(ascii: "b"): output.append(0x08)
+            case UInt8(ascii: "f"): output.append(0x0C)
+            case UInt8(ascii: "n"): output.append(0x0A)
+            case UInt8(ascii: "r"): output.append(0x0D)
+            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = hex4(position - 1)
+                position += 4
+                if (0xD800...0xDBFF).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low one.
+                    guard position + 6 <= range.upperBound, bytes[position] == UInt8(ascii: "\\"),
+                          bytes[position + 1] == UInt8(ascii: "u") else { throw JSONIndexDecoder.Unsupported() }
+                    let low = hex4(position + 1)
+                    guard (0xDC00...0xDFFF).contains(low) else { throw JSONIndexDecoder.Unsupported() }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    position += 6
+                }
+                guard let unicode = Unicode.Scalar(scalar) else { throw JSONIndexDecoder.Unsupported() }
+                output.append(contentsOf: UTF8.encode(unicode)!)
+            default: output.append(escaped)  // " \ /
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    func integer<T: FixedWidthInteger>(at node: Int, as type: T.Type) throws -> T {
+        let value = nodes[node]
+        guard value.kind == .number, !value.isComplex else { throw JSONIndexDecoder.Unsupported() }
+        var position = Int(value.start)
+        let isNegative = bytes[position] == UInt8(ascii: "-")
+        if isNegative { position += 1 }
+        var result: T = 0
+        while position < Int(value.end) {
+            let digit = T(bytes[position] - UInt8(ascii: "0"))
+            let (shifted, overflowed) = result.multipliedReportingOverflow(by: 10)
+            let (next, overflowedAgain) = isNegative ? shifted.subtractingReportingOverflow(digit) : shifted.addingReportingOverflow(digit)
+            guard !overflowed && !overflowedAgain else { throw JSONIndexDecoder.Unsupported() }
+            result = next
+            position += 1
+        }
+        return result
+    }
+
+    func double(at node: Int) throws -> Double {
+        let value = nodes[node]
+        guard value.kind == .number,
+              let number = Double(String(decoding: bytes[Int(value.start)..<Int(value.end)], as: UTF8.self)),
+              number.isFinite else { throw JSONIndexDecoder.Unsupported() }
+        return number
+    }
+
+    func bool(at node: Int) throws -> Bool {
+        switch nodes[node].kind {
+        case .isTrue: true
+        case .isFalse: false
+        default: throw JSONIndexDecoder.Unsupported()
+        }
+    }
+
+    /// Strings, numbers, booleans and dates; nil for any other type (read through its
+    /// `init(from:)`). Types are compared by metadata, which is cheaper than casting.
+    func primitive<T: Decodable>(_ type: T.Type, at node: Int) throws -> T? {
+        if T.self == String.self { return try string(at: node) as? T }
+        if T.self == Int.self { return try integer(at: node, as: Int.self) as? T }
+        if T.self == Bool.self { return try bool(at: node) as? T }
+        if T.self == Double.self { return try double(at: node) as? T }
+        if T.self == Date.self {
+            guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
+            return date as? T
+        }
+        if T.self == Int64.self { return try integer(at: node, as: Int64.self) as? T }
+        if T.self == Int32.self { return try integer(at: node, as: Int32.self) as? T }
+        if T.self == Int16.self { return try integer(at: node, as: Int16.self) as? T }
+        if T.self == Int8.self { return try integer(at: node, as: Int8.self) as? T }
+        if T.self == UInt.self { return try integer(at: node, as: UInt.self) as? T }
+        if T.self == UInt64.self { return try integer(at: node, as: UInt64.self) as? T }
+        if T.self == UInt32.self { return try integer(at: node, as: UInt32.self) as? T }
+        if T.self == UInt16.self { return try integer(at: node, as: UInt16.self) as? T }
+        if T.self == UInt8.self { return try integer(at: node, as: UInt8.self) as? T }
+        if T.self == Float.self || T.self == URL.self || T.self == Data.self || T.self == Decimal.self {
+            throw JSONIndexDecoder.Unsupported()
+        }
+        return nil
+    }
+
+    /// Whether the key node at `node` spells `key`.
+    func key(at node: Int, equals key: String) throws -> Bool {
+        let value = nodes[node]
+        if value.isComplex { return try string(at: node) == key }
+        let length = Int(value.end - value.start)
+        var key = key
+        return key.withUTF8 { utf8 in
+            guard utf8.count == length else { return false }
+            return bytes.withUnsafeBufferPointer { buffer in
+                memcmp(buffer.baseAddress! + Int(value.start), utf8.baseAddress!, length) == 0
+            }
+        }
+    }
+}
+
+/// Decodes the value at one node of the index.
+private final class IndexDecoder: Decoder {
+    let document: JSONIndex
+    let node: Int
+    let parent: IndexDecoder?
+    let key: (any CodingKey)?
+
+    init(document: JSONIndex, node: Int, parent: IndexDecoder?, key: (any CodingKey)?) {
+        self.document = document
+        self.node = node
+        self.parent = parent
+        self.key = key
+    }
+
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var current: IndexDecoder? = self
+        while let decoder = current, let key = decoder.key {
+            path.append(key)
+            current = decoder.parent
+        }
+        return path.reversed()
+    }
+
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        KeyedDecodingContainer(try IndexKeyedContainer<Key>(decoder: self, object: node))
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        try IndexUnkeyedContainer(decoder: self, array: node)
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer {
+        IndexSingleValueContainer(decoder: self)
+    }
+
+    func child(_ node: Int, key: any CodingKey) -> IndexDecoder {
+        IndexDecoder(document: document, node: node, parent: self, key: key)
+    }
+
+    /// The value at this node as a `T`.
+    func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
+        if let value = try document.primitive(T.self, at: node) { return value }
+        return try T(from: self)
+    }
+}
+
+private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: IndexDecoder
+    /// The object's node; its members follow it as key node, value node and the value's contents.
+    let object: Int
+
+    init(decoder: IndexDecoder, object: Int) throws {
+        guard decoder.document.nodes[object].kind == .object else { throw JSONIndexDecoder.Unsupported() }
+        self.decoder = decoder
+        self.object = object
+    }
+
+    /// The key node of each member.
+    private var keyNodes: some Sequence<Int> {
+        let nodes = decoder.document.nodes
+        return sequence(first: object + 1) { Int(nodes[$0 + 1].after) }.prefix(Int(nodes[object].count))
+    }
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    var allKeys: [Key] {
+        keyNodes.compactMap { (try? decoder.document.string(at: $0)).flatMap(Key.init(stringValue:)) }
+    }
+
+    /// The value node of `key`, nil when absent; a key present twice is left to `JSONDecoder`.
+    private func valueNode(_ key: Key) throws -> Int? {
+        let name = key.stringValue
+        var found: Int?
+        for keyNode in keyNodes where try decoder.document.key(at: keyNode, equals: name) {
+            guard found == nil else { throw JSONIndexDecoder.Unsupported() }
+            found = keyNode + 1
+        }
+        return found
+    }
+
+    private func requiredNode(_ key: Key) throws -> Int {
+        guard let node = try valueNode(key), decoder.document.nodes[node].kind != .null else { throw JSONIndexDecoder.Unsupported() }
+        return node
+    }
+
+    func contains(_ key: Key) -> Bool {
+        (try? valueNode(key)) != nil
+    }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        guard let node = try valueNode(key) else { throw JSONIndexDecoder.Unsupported() }
+        return decoder.document.nodes[node].kind == .null
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
+        let node = try requiredNode(key)
+        if let value = try decoder.document.primitive(T.self, at: node) { return value }
+        return try T(from: decoder.child(node, key: key))
+    }
+
+    func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard let node = try valueNode(key), decoder.document.nodes[node].kind != .null else { return nil }
+        if let value = try decoder.document.primitive(T.self, at: node) { return value }
+        return try T(from: decoder.child(node, key: key))
+    }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try decoder.child(try requiredNode(key), key: key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try decoder.child(try requiredNode(key), key: key).unkeyedContainer()
+    }
+
+    func superDecoder() throws -> any Decoder {
+        throw JSONIndexDecoder.Unsupported()
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder {
+        throw JSONIndexDecoder.Unsupported()
+    }
+}
+
+private struct IndexUnkeyedContainer: UnkeyedDecodingContainer {
+    let decoder: IndexDecoder
+    let count: Int?
+    private(set) var currentIndex = 0
+    /// The node of the element at ``currentIndex``.
+    private var current: Int
+
+    init(decoder: IndexDecoder, array: Int) throws {
+        guard decoder.document.nodes[array].kind == .array else { throw JSONIndexDecoder.Unsupported() }
+        self.decoder = decoder
+        self.count = Int(decoder.document.nodes[array].count)
+        self.current = array + 1
+    }
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    var isAtEnd: Bool { currentIndex >= count! }
+
+    private mutating func next() throws -> (node: Int, key: StreamCodingKey) {
+        guard !isAtEnd else { throw JSONIndexDecoder.Unsupported() }
+        let element = (current, StreamCodingKey(index: currentIndex))
+        current = Int(decoder.document.nodes[current].after)
+        currentIndex += 1
+        return element
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd else { throw JSONIndexDecoder.Unsupported() }
+        guard decoder.document.nodes[current].kind == .null else { return false }
+        _ = try next()
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        let (node, key) = try next()
+        guard decoder.document.nodes[node].kind != .null else { throw JSONIndexDecoder.Unsupported() }
+        if let value = try decoder.document.primitive(T.self, at: node) { return value }
+        return try T(from: decoder.child(node, key: key))
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        let (node, key) = try next()
+        return try decoder.child(node, key: key).container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        let (node, key) = try next()
+        return try decoder.child(node, key: key).unkeyedContainer()
+    }
+
+    mutating func superDecoder() throws -> any Decoder {
+        throw JSONIndexDecoder.Unsupported()
+    }
+}
+
+private struct IndexSingleValueContainer: SingleValueDecodingContainer {
+    let decoder: IndexDecoder
+
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    func decodeNil() -> Bool {
+        decoder.document.nodes[decoder.node].kind == .null
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        guard !decodeNil() else { throw JSONIndexDecoder.Unsupported() }
+        return try decoder.decodeValue(T.self)
+    }
+}

@@ -1,0 +1,484 @@
+import Foundation
+
+/// Encodes `Encodable` values as compact JSON, writing bytes as it goes.
+///
+/// The output is what `JSONEncoder` writes with `[.sortedKeys, .withoutEscapingSlashes]`, dates
+/// as ``ISO8601`` strings and non-finite numbers as the strings `Infinity`, `-Infinity` and
+/// `NaN`: object keys in the byte order of their UTF-8, numbers as `JSONEncoder` spells them, the
+/// same string escapes. `JSONEncoder` first builds a tree of boxed values and then writes it;
+/// this encoder writes each value once into one buffer and reorders an object's members in place
+/// when it closes, which costs less (figure g of `Benchmarks/pipeline-report.md`).
+struct JSONStreamEncoder {
+    /// The JSON text of `value`.
+    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = StreamEncoder(sink: ByteSink(), parent: nil, key: nil)
+        try encoder.encodeValue(value)
+        guard encoder.shape != .empty else {
+            throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "\(T.self) did not encode any values"))
+        }
+        try encoder.finish()
+        return encoder.sink.bytes
+    }
+}
+
+/// The growing output.
+private final class ByteSink {
+    @exclusivity(unchecked) var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(2048) }
+
+    var count: Int { bytes.count }
+
+    func write(_ byte: UInt8) { bytes.append(byte) }
+
+    func write(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// `text` as a JSON string: quotes, backslashes and control characters escaped.
+    func writeString(_ text: String) {
+        write(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { utf8 in
+            var clean = 0  // start of the run not yet written
+            for index in utf8.indices {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean..<index]))
+                clean = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): write("\\\"")
+                case UInt8(ascii: "\\"): write("\\\\")
+                case 0x08: write("\\b")
+                case 0x0C: write("\\f")
+                case UInt8(ascii: "\n"): write("\\n")
+                case UInt8(ascii: "\r"): write("\\r")
+                case UInt8(ascii: "\t"): write("\\t")
+                default:
+                    write("\\u00")
+                    write(Self.hexDigits[Int(byte >> 4)])
+                    write(Self.hexDigits[Int(byte & 0xF)])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[clean...]))
+        }
+        write(UInt8(ascii: "\""))
+    }
+
+    func writeInteger<T: BinaryInteger>(_ value: T) {
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Shortest round-trip digits, without a trailing `.0`, as `JSONEncoder` writes them.
+    func writeFloatingPoint<T: BinaryFloatingPoint & LosslessStringConvertible>(_ value: T) {
+        guard value.isFinite else {
+            writeString(value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity")
+            return
+        }
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+}
+
+/// One value being written: an object, an array or a single value.
+private final class StreamEncoder: Encoder {
+    enum Shape { case empty, object, array, single }
+
+    /// A member of an open object: where its `"key":value` starts, and the encoder of a nested
+    /// container or super encoder whose bytes are appended when the object closes.
+    struct Member {
+        let key: String
+        let start: Int
+        let deferred: StreamEncoder?
+    }
+
+    let sink: ByteSink
+    let parent: StreamEncoder?
+    let key: (any CodingKey)?
+    @exclusivity(unchecked) private(set) var shape = Shape.empty
+    @exclusivity(unchecked) private var members: [Member] = []
+    /// Where the object or array began (just after `{` or `[`).
+    @exclusivity(unchecked) private var contentStart = 0
+    @exclusivity(unchecked) private var elementCount = 0
+    /// Nested containers of an array and the positions their bytes go to.
+    private var deferredElements: [(position: Int, encoder: StreamEncoder)] = []
+
+    init(sink: ByteSink, parent: StreamEncoder?, key: (any CodingKey)?) {
+        self.sink = sink
+        self.parent = parent
+        self.key = key
+    }
+
+    var codingPath: [any CodingKey] {
+        var path: [any CodingKey] = []
+        var node: StreamEncoder? = self
+        while let current = node, let key = current.key {
+            path.append(key)
+            node = current.parent
+        }
+        return path.reversed()
+    }
+
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        if shape == .empty {
+            shape = .object
+            sink.write(UInt8(ascii: "{"))
+            contentStart = sink.count
+        }
+        precondition(shape == .object, "a value asked for a keyed container after writing something else")
+        return KeyedEncodingContainer(StreamKeyedContainer<Key>(encoder: self))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        if shape == .empty {
+            shape = .array
+            sink.write(UInt8(ascii: "["))
+            contentStart = sink.count
+        }
+        precondition(shape == .array, "a value asked for an unkeyed container after writing something else")
+        return StreamUnkeyedContainer(encoder: self)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        StreamSingleValueContainer(encoder: self)
+    }
+
+    // MARK: Writing
+
+    /// Starts a single value; a second one is a programming error, as with `JSONEncoder`.
+    func beginSingle() {
+        precondition(shape == .empty, "a single value container was written twice")
+        shape = .single
+    }
+
+    func beginMember(_ key: String, deferred: StreamEncoder? = nil) {
+        if !members.isEmpty { sink.write(UInt8(ascii: ",")) }
+        members.append(Member(key: key, start: sink.count, deferred: deferred))
+        sink.writeString(key)
+        sink.write(UInt8(ascii: ":"))
+    }
+
+    func beginElement() {
+        if elementCount > 0 { sink.write(UInt8(ascii: ",")) }
+        elementCount += 1
+    }
+
+    func deferElement(_ encoder: StreamEncoder) {
+        beginElement()
+        deferredElements.append((sink.count, encoder))
+    }
+
+    /// Writes `value` in this encoder's place (it becomes this encoder's single value, object or array).
+    func encodeValue<T: Encodable>(_ value: T) throws {
+        if writePrimitive(value) {
+            beginSingle()
+        } else if T.self == URL.self {
+            beginSingle()
+            sink.writeString((value as! URL).absoluteString)
+        } else if T.self == Data.self {
+            beginSingle()
+            sink.writeString((value as! Data).base64EncodedString())
+        } else {
+            try value.encode(to: self)
+        }
+    }
+
+    /// Writes strings, numbers, booleans and dates; false for any other type. Types are compared
+    /// by metadata, which is cheaper than casting every value.
+    func writePrimitive<T: Encodable>(_ value: T) -> Bool {
+        if T.self == String.self {
+            sink.writeString(value as! String)
+        } else if T.self == Int.self {
+            sink.writeInteger(value as! Int)
+        } else if T.self == Bool.self {
+            sink.write((value as! Bool) ? "true" : "false")
+        } else if T.self == Double.self {
+            sink.writeFloatingPoint(value as! Double)
+        } else if T.self == Date.self {
+            sink.writeString(ISO8601.format(value as! Date))
+        } else if T.self == Float.self {
+            sink.writeFloatingPoint(value as! Float)
+        } else if T.self == Int8.self {
+            sink.writeInteger(value as! Int8)
+        } else if T.self == Int16.self {
+            sink.writeInteger(value as! Int16)
+        } else if T.self == Int32.self {
+            sink.writeInteger(value as! Int32)
+        } else if T.self == Int64.self {
+            sink.writeInteger(value as! Int64)
+        } else if T.self == UInt.self {
+            sink.writeInteger(value as! UInt)
+        } else if T.self == UInt8.self {
+            sink.writeInteger(value as! UInt8)
+        } else if T.self == UInt16.self {
+            sink.writeInteger(value as! UInt16)
+        } else if T.self == UInt32.self {
+            sink.writeInteger(value as! UInt32)
+        } else if T.self == UInt64.self {
+            sink.writeInteger(value as! UInt64)
+        } else {
+            return false
+        }
+        return true
+    }
+
+    /// Encodes `value` as a member or element written inline.
+    func encodeChild<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
+        let child = StreamEncoder(sink: sink, parent: self, key: key)
+        try child.encodeValue(value)
+        try child.finish()
+    }
+
+    /// An encoder with a buffer of its own, for a container whose lifetime may overlap others.
+    func deferredChild(key: (any CodingKey)?) -> StreamEncoder {
+        StreamEncoder(sink: ByteSink(), parent: self, key: key)
+    }
+
+    /// Closes the value: an object's members sorted by key, nested containers spliced in.
+    func finish() throws {
+        switch shape {
+        case .empty:
+            sink.write("{}")  // as JSONEncoder writes a nested value that encoded nothing
+        case .single:
+            break
+        case .array:
+            if !deferredElements.isEmpty { try spliceDeferredElements() }
+            sink.write(UInt8(ascii: "]"))
+        case .object:
+            try closeObject()
+        }
+    }
+
+    private func spliceDeferredElements() throws {
+        var content = Array(sink.bytes[contentStart...])
+        for (position, encoder) in deferredElements.reversed() {
+            try encoder.finish()
+            content.insert(contentsOf: encoder.sink.bytes, at: position - contentStart)
+        }
+        sink.bytes.replaceSubrange(contentStart..., with: content)
+    }
+
+    private func closeObject() throws {
+        let end = sink.count
+        let isSorted = zip(members, members.dropFirst()).allSatisfy { Self.precedes($0.key, $1.key) }
+        if isSorted && !members.contains(where: { $0.deferred != nil }) {
+            sink.write(UInt8(ascii: "}"))
+            return
+        }
+        // A member runs from its start to the comma before the next one written.
+        var ranges: [(member: Member, range: Range<Int>)] = []
+        for (index, member) in members.enumerated() {
+            let memberEnd = index + 1 < members.count ? members[index + 1].start - 1 : end
+            ranges.append((member, member.start..<memberEnd))
+        }
+        // Stable, so a key written twice keeps both in the order written (the envelope's keys
+        // never collide with a payload's; see ``Message``).
+        let ordered = ranges.enumerated().sorted { lhs, rhs in
+            lhs.element.member.key == rhs.element.member.key
+                ? lhs.offset < rhs.offset : Self.precedes(lhs.element.member.key, rhs.element.member.key)
+        }
+        var content: [UInt8] = []
+        content.reserveCapacity(end - contentStart + 64)
+        for (index, entry) in ordered.enumerated() {
+            if index > 0 { content.append(UInt8(ascii: ",")) }
+            content.append(contentsOf: sink.bytes[entry.element.range])
+            if let deferred = entry.element.member.deferred {
+                try deferred.finish()
+                content.append(contentsOf: deferred.sink.bytes)
+            }
+        }
+        content.append(UInt8(ascii: "}"))
+        sink.bytes.replaceSubrange(contentStart..., with: content)
+    }
+
+    /// Byte order of the UTF-8, which is the order of `String`'s `<` for the keys of our types.
+    private static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+}
+
+private struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let encoder: StreamEncoder
+
+    var codingPath: [any CodingKey] { encoder.codingPath }
+
+    mutating func encodeNil(forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.write("null")
+    }
+
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.write(value ? "true" : "false")
+    }
+
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.writeString(value)
+    }
+
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.writeFloatingPoint(value)
+    }
+
+    mutating func encode(_ value: Float, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.writeFloatingPoint(value)
+    }
+
+    mutating func encode(_ value: Int, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
+
+    private func encodeInteger<T: BinaryInteger>(_ value: T, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.writeInteger(value)
+    }
+
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: key) }
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(
+        keyedBy keyType: NestedKey.Type, forKey key: Key
+    ) -> KeyedEncodingContainer<NestedKey> {
+        let child = encoder.deferredChild(key: key)
+        encoder.beginMember(key.stringValue, deferred: child)
+        return child.container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        let child = encoder.deferredChild(key: key)
+        encoder.beginMember(key.stringValue, deferred: child)
+        return child.unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        superEncoder(named: "super")
+    }
+
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        superEncoder(named: key.stringValue)
+    }
+
+    private func superEncoder(named name: String) -> any Encoder {
+        let child = encoder.deferredChild(key: StreamCodingKey(name))
+        encoder.beginMember(name, deferred: child)
+        return child
+    }
+}
+
+private struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
+    let encoder: StreamEncoder
+    private(set) var count = 0
+
+    init(encoder: StreamEncoder) { self.encoder = encoder }
+
+    var codingPath: [any CodingKey] { encoder.codingPath }
+
+    mutating func encodeNil() throws {
+        encoder.beginElement()
+        encoder.sink.write("null")
+        count += 1
+    }
+
+    mutating func encode(_ value: String) throws {
+        encoder.beginElement()
+        encoder.sink.writeString(value)
+        count += 1
+    }
+
+    mutating func encode(_ value: Bool) throws {
+        encoder.beginElement()
+        encoder.sink.write(value ? "true" : "false")
+        count += 1
+    }
+
+    mutating func encode(_ value: Double) throws {
+        encoder.beginElement()
+        encoder.sink.writeFloatingPoint(value)
+        count += 1
+    }
+
+    mutating func encode(_ value: Int) throws {
+        encoder.beginElement()
+        encoder.sink.writeInteger(value)
+        count += 1
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        encoder.beginElement()
+        if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: StreamCodingKey(index: count)) }
+        count += 1
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        let child = encoder.deferredChild(key: StreamCodingKey(index: count))
+        encoder.deferElement(child)
+        count += 1
+        return child.container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        let child = encoder.deferredChild(key: StreamCodingKey(index: count))
+        encoder.deferElement(child)
+        count += 1
+        return child.unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        let child = encoder.deferredChild(key: StreamCodingKey(index: count))
+        encoder.deferElement(child)
+        count += 1
+        return child
+    }
+}
+
+private struct StreamSingleValueContainer: SingleValueEncodingContainer {
+    let encoder: StreamEncoder
+
+    var codingPath: [any CodingKey] { encoder.codingPath }
+
+    mutating func encodeNil() throws {
+        encoder.beginSingle()
+        encoder.sink.write("null")
+    }
+
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try encoder.encodeValue(value)
+    }
+}
+
+/// A key made at run time: array positions and `super`.
+struct StreamCodingKey: CodingKey {
+    let stringValue: String
+    let intValue: Int?
+
+    init(_ string: String) {
+        stringValue = string
+        intValue = nil
+    }
+
+    init(index: Int) {
+        stringValue = "Index \(index)"
+        intValue = index
+    }
+
+    init?(stringValue: String) { self.init(stringValue) }
+
+    init?(intValue: Int) { self.init(index: intValue) }
+}
