@@ -12,11 +12,74 @@ import LeadModel
 /// is multiplied by `1 + 0.25 × (leads - 1)` (more people, more heat) and mapped onto 0-100 by
 /// `100 × (1 - e^(-raw / 30))`. Hot ≥ 70, warm ≥ 40, else cool. Trend against the previous day's
 /// heat: ≥ +5 rising, ≤ -5 cooling, else stable; without a previous value, stable.
+///
+/// Recording a lead costs the lead's own signals, not the company's: every weight falls by the
+/// same factor as time passes, so the sum of weights is kept scaled to a reference date, and the
+/// strongest signals keep their order. Only a lead recorded again, or signals dated after `now`,
+/// make a company's figures be computed from all its signals.
 public struct AccountSignalAggregator: Sendable {
-    /// A company's identity and the per-lead signals seen there.
+    /// A signal with the lead it came from and its weight relative to the company's reference date.
+    private struct Weighted: Sendable {
+        var leadID: LeadID
+        var signal: SignalDetector.Signal
+        /// `baseWeight × 2^((date − reference) / 30 days)`: the weight at the reference date,
+        /// in the order of the weights at any date after every signal.
+        var scaled: Double
+
+        /// Strongest first; ties by lead, kind and detail, so equal inputs give equal records.
+        static func isStronger(_ lhs: (weight: Double, leadID: String, signal: SignalDetector.Signal),
+                               than rhs: (weight: Double, leadID: String, signal: SignalDetector.Signal)) -> Bool {
+            (lhs.weight, rhs.leadID, rhs.signal.kind.rawValue, rhs.signal.detail)
+                > (rhs.weight, lhs.leadID, lhs.signal.kind.rawValue, lhs.signal.detail)
+        }
+    }
+
+    /// A company's identity, the per-lead signals seen there, and their running figures.
     private struct CompanyBucket: Sendable {
         var name: String
-        var leads: [LeadID: [SignalDetector.Signal]]
+        var leads: [LeadID: [SignalDetector.Signal]] = [:]
+        /// The date the scaled weights refer to: the latest signal's, so none exceeds its base weight.
+        var reference: Date?
+        /// The sum of every signal's scaled weight.
+        var scaledSum = 0.0
+        /// The strongest signals by scaled weight, at most ``AccountSignalAggregator/maxListedSignals``.
+        var strongest: [Weighted] = []
+
+        init(name: String) { self.name = name }
+
+        mutating func add(_ leadID: LeadID, _ signals: [SignalDetector.Signal]) {
+            leads[leadID] = signals
+            guard let latest = signals.map(\.date).max() else { return }
+            if let reference, latest > reference {
+                // A later reference scales every weight down by the same factor; the order stays.
+                let factor = pow(2, reference.timeIntervalSince(latest) / AccountSignalAggregator.halfLife)
+                scaledSum *= factor
+                for index in strongest.indices { strongest[index].scaled *= factor }
+            }
+            let reference = max(reference ?? latest, latest)
+            self.reference = reference
+            for signal in signals {
+                let scaled = AccountSignalAggregator.baseWeight(signal)
+                    * pow(2, signal.date.timeIntervalSince(reference) / AccountSignalAggregator.halfLife)
+                scaledSum += scaled
+                strongest.append(Weighted(leadID: leadID, signal: signal, scaled: scaled))
+            }
+            strongest.sort { Weighted.isStronger(($0.scaled, $0.leadID.rawValue, $0.signal), than: ($1.scaled, $1.leadID.rawValue, $1.signal)) }
+            if strongest.count > AccountSignalAggregator.maxListedSignals {
+                strongest.removeLast(strongest.count - AccountSignalAggregator.maxListedSignals)
+            }
+        }
+
+        /// Drops a lead's signals and recomputes the running figures from the rest.
+        mutating func remove(_ leadID: LeadID) {
+            guard leads.removeValue(forKey: leadID) != nil else { return }
+            let rest = leads
+            leads = [:]
+            reference = nil
+            scaledSum = 0
+            strongest = []
+            for (lead, signals) in rest { add(lead, signals) }
+        }
     }
 
     /// The account the leads belong to.
@@ -63,13 +126,13 @@ public struct AccountSignalAggregator: Sendable {
     /// lead counts once). Leads without an identifiable company are ignored.
     public mutating func add(leadID: LeadID, profile: EnrichedProfile) {
         if let previous = companyOfLead.removeValue(forKey: leadID) {
-            companies[previous]?.leads.removeValue(forKey: leadID)
+            companies[previous]?.remove(leadID)
         }
         guard let key = Self.companyKey(for: profile) else { return }
         let activity = profile.activity ?? .empty
         let signals = detector.signals(in: activity.posts) + detector.signals(in: activity.orbit)
         let name = profile.company?.name ?? profile.linkedin?.company ?? key
-        companies[key, default: CompanyBucket(name: name, leads: [:])].leads[leadID] = signals
+        companies[key, default: CompanyBucket(name: name)].add(leadID, signals)
         companyOfLead[leadID] = key
     }
 
@@ -91,19 +154,10 @@ public struct AccountSignalAggregator: Sendable {
             ?? companies.map { ($0.key, $0.value) }
         return selected.compactMap { key, bucket -> AccountSignal? in
             guard bucket.leads.count >= 2 else { return nil }
-            var weighted: [(weight: Double, leadID: String, signal: SignalDetector.Signal)] = []
-            for (leadID, signals) in bucket.leads {
-                for signal in signals {
-                    weighted.append((Self.baseWeight(signal) * Self.decay(signal.date, now: now), leadID.rawValue, signal))
-                }
-            }
-            // Strongest first; ties by lead, kind and detail, so equal inputs give equal records.
-            weighted.sort {
-                ($0.weight, $1.leadID, $1.signal.kind.rawValue, $1.signal.detail) > ($1.weight, $0.leadID, $0.signal.kind.rawValue, $0.signal.detail)
-            }
-            let raw = weighted.reduce(0) { $0 + $1.weight } * (1 + 0.25 * Double(bucket.leads.count - 1))
+            let (sum, strongest) = Self.weights(of: bucket, now: now)
+            let raw = sum * (1 + 0.25 * Double(bucket.leads.count - 1))
             let heat = Int((100 * (1 - exp(-raw / 30))).rounded())
-            let listed = weighted.prefix(Self.maxListedSignals).map {
+            let listed = strongest.map {
                 CompanySignal(leadID: LeadID($0.leadID), kind: $0.signal.kind.rawValue, detail: $0.signal.detail, date: $0.signal.date, weight: $0.weight)
             }
             return AccountSignal(
@@ -112,6 +166,25 @@ public struct AccountSignalAggregator: Sendable {
                 leadCount: bucket.leads.count, signals: listed, computedAt: now)
         }
         .sorted { ($0.heatScore, $1.companyKey) > ($1.heatScore, $0.companyKey) }
+    }
+
+    /// The sum of a company's signal weights at `now`, and its strongest signals with their weights.
+    private static func weights(of bucket: CompanyBucket, now: Date)
+        -> (sum: Double, strongest: [(weight: Double, leadID: String, signal: SignalDetector.Signal)]) {
+        if let reference = bucket.reference, now >= reference {
+            // No signal is dated after now, so every weight is its scaled weight times one factor.
+            let strongest = bucket.strongest.map { (baseWeight($0.signal) * decay($0.signal.date, now: now), $0.leadID.rawValue, $0.signal) }
+            return (bucket.scaledSum * pow(2, reference.timeIntervalSince(now) / halfLife),
+                    strongest.sorted(by: Weighted.isStronger))
+        }
+        var weighted: [(weight: Double, leadID: String, signal: SignalDetector.Signal)] = []
+        for (leadID, signals) in bucket.leads {
+            for signal in signals {
+                weighted.append((baseWeight(signal) * decay(signal.date, now: now), leadID.rawValue, signal))
+            }
+        }
+        weighted.sort(by: Weighted.isStronger)
+        return (weighted.reduce(0) { $0 + $1.weight }, Array(weighted.prefix(maxListedSignals)))
     }
 
     /// Hot ≥ 70, warm ≥ 40, else cool.
@@ -127,7 +200,10 @@ public struct AccountSignalAggregator: Sendable {
         return .stable
     }
 
-    private static func baseWeight(_ signal: SignalDetector.Signal) -> Double {
+    /// Weights halve every 30 days.
+    static let halfLife: TimeInterval = 30 * 86_400
+
+    static func baseWeight(_ signal: SignalDetector.Signal) -> Double {
         switch signal.kind {
         case .recommendationRequest: 10
         case .switchingIntent: 9

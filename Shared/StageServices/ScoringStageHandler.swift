@@ -127,7 +127,10 @@ public final class AccountSignalBook: Sendable {
     /// count or the signals counted).
     public func record(leadID: LeadID, accountID: AccountID, offer: OfferConfig, profile: EnrichedProfile, now: Date) -> [AccountSignal] {
         accounts.withLock { accounts in
-            var state = accounts[accountID] ?? AccountState(aggregator: AccountSignalAggregator(accountID: accountID, offer: offer))
+            // Taken out while it changes: a copy left in the dictionary would make every change
+            // copy the account's leads.
+            var state = accounts.removeValue(forKey: accountID)
+                ?? AccountState(aggregator: AccountSignalAggregator(accountID: accountID, offer: offer))
             defer { accounts[accountID] = state }
             let newKey = AccountSignalAggregator.companyKey(for: profile)
             let oldKey = state.companyOfLead[leadID]

@@ -1,6 +1,6 @@
 import Foundation
 import LeadModel
-import Pipeline
+@testable import Pipeline
 import XCTest
 
 final class ModelTests: XCTestCase {
@@ -111,6 +111,51 @@ final class ModelTests: XCTestCase {
         XCTAssertTrue(listed.allSatisfy { Int($0.leadID.rawValue.dropFirst())! >= 40 }, "the recent signals outrank the old ones")
         XCTAssertEqual(acme[0].leadCount, 60)
         XCTAssertEqual(aggregator.signals(now: Fixtures.now).map(\.companyKey).sorted(), ["name:acme", "name:globex"])
+    }
+
+    /// Leads recorded one by one (some again, some moving company, a few with posts dated after
+    /// now) give the figures of computing every company from all its signals each time.
+    func testRunningCompanyFiguresEqualComputingFromEverySignal() {
+        let offer = Fixtures.offer()
+        let detector = SignalDetector(offer: offer)
+        var aggregator = AccountSignalAggregator(accountID: "acct-1", offer: offer)
+        var recorded: [LeadID: (company: String, signals: [SignalDetector.Signal])] = [:]
+        var random = SeededRandom(seed: 11)
+        let texts = ["Can anyone recommend a tool for manual prospecting?", "Tired of Outreach and low reply rates.",
+                     "Our sequences need work", "We are hiring SDRs", "Switching from Salesloft soon", "Nothing to see"]
+        let companies = ["Acme", "Globex", "Initech"]
+        for step in 0..<300 {
+            let leadID = LeadID("l\(random.next() % 120)")
+            let company = companies[Int(random.next() % 3)]
+            let posts = (0..<Int(random.next() % 3)).map { index in
+                let days = random.next() % 25 == 0 ? -3.0 : Double(random.next() % 400)  // now and then a post from the future
+                return Fixtures.post(texts[Int(random.next() % UInt64(texts.count))], daysAgo: days, id: "p\(index)")
+            }
+            let profile = Fixtures.profile(company: company, posts: posts)
+            aggregator.add(leadID: leadID, profile: profile)
+            recorded[leadID] = (AccountSignalAggregator.companyKey(for: profile)!, detector.signals(in: posts))
+            guard step % 10 == 9 else { continue }
+            let now = Fixtures.now.addingTimeInterval(Double(step) * 3_600)
+            for signal in aggregator.signals(now: now) {
+                let leads = recorded.filter { $0.value.company == signal.companyKey }
+                var weighted: [(weight: Double, leadID: String, kind: String, detail: String)] = []
+                for (lead, entry) in leads {
+                    for found in entry.signals {
+                        let days = max(0, now.timeIntervalSince(found.date) / 86_400)
+                        weighted.append((AccountSignalAggregator.baseWeight(found) * pow(0.5, days / 30), lead.rawValue, found.kind.rawValue, found.detail))
+                    }
+                }
+                weighted.sort { ($0.weight, $1.leadID, $1.kind, $1.detail) > ($1.weight, $0.leadID, $0.kind, $0.detail) }
+                let raw = weighted.reduce(0) { $0 + $1.weight } * (1 + 0.25 * Double(leads.count - 1))
+                XCTAssertEqual(signal.leadCount, leads.count)
+                XCTAssertEqual(signal.heatScore, Int((100 * (1 - exp(-raw / 30))).rounded()), "step \(step), \(signal.companyKey)")
+                XCTAssertEqual(signal.signals.map { "\($0.leadID) \($0.kind) \($0.detail)" },
+                               weighted.prefix(AccountSignalAggregator.maxListedSignals).map { "\($0.leadID) \($0.kind) \($0.detail)" })
+                for (listed, expected) in zip(signal.signals, weighted) {
+                    XCTAssertEqual(listed.weight, expected.weight, accuracy: 1e-9 * max(1, expected.weight))
+                }
+            }
+        }
     }
 
     func testHeatCategoriesAndTrend() {
