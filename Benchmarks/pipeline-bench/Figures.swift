@@ -41,6 +41,8 @@ struct PipelineFigures {
     var seconds: Double
     var latency: LatencySummary
     var messagesPerLead: Double?
+    /// Key, value and header bytes per record, over every topic of the namespace.
+    var meanRecordBytes: Double? = nil
     var memory: [(service: String, kilobytes: Int)]
     /// CPU seconds each process used over the whole run (warm-up included).
     var cpu: [(service: String, seconds: Double)] = []
