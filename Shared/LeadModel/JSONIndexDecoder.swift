@@ -323,16 +323,30 @@ private final class JSONIndex {
         return nil
     }
 
-    /// Whether the key node at `node` spells `key`.
-    func key(at node: Int, equals key: String) throws -> Bool {
-        let value = nodes[node]
-        if value.isComplex { return try string(at: node) == key }
-        let length = Int(value.end - value.start)
+    /// The value node of the member of `object` named `key`; nil when absent. A name present
+    /// twice is left to `JSONDecoder`.
+    func member(of object: Int, named key: String) throws -> Int? {
         var key = key
-        return key.withUTF8 { utf8 in
-            guard utf8.count == length else { return false }
-            return bytes.withUnsafeBufferPointer { buffer in
-                memcmp(buffer.baseAddress! + Int(value.start), utf8.baseAddress!, length) == 0
+        return try key.withUTF8 { name -> Int? in
+            try nodes.withUnsafeBufferPointer { nodes in
+                try bytes.withUnsafeBufferPointer { bytes in
+                    var found: Int?
+                    var keyNode = object + 1
+                    for _ in 0..<Int(nodes[object].count) {
+                        let candidate = nodes[keyNode]
+                        let length = Int(candidate.end - candidate.start)
+                        let matches = candidate.isComplex
+                            ? try string(at: keyNode).utf8.elementsEqual(name)
+                            : length == name.count
+                                && (length == 0 || memcmp(bytes.baseAddress! + Int(candidate.start), name.baseAddress!, length) == 0)
+                        if matches {
+                            guard found == nil else { throw JSONIndexDecoder.Unsupported() }
+                            found = keyNode + 1
+                        }
+                        keyNode = Int(nodes[keyNode + 1].after)
+                    }
+                    return found
+                }
             }
         }
     }
@@ -412,13 +426,7 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
 
     /// The value node of `key`, nil when absent; a key present twice is left to `JSONDecoder`.
     private func valueNode(_ key: Key) throws -> Int? {
-        let name = key.stringValue
-        var found: Int?
-        for keyNode in keyNodes where try decoder.document.key(at: keyNode, equals: name) {
-            guard found == nil else { throw JSONIndexDecoder.Unsupported() }
-            found = keyNode + 1
-        }
-        return found
+        try decoder.document.member(of: object, named: key.stringValue)
     }
 
     private func requiredNode(_ key: Key) throws -> Int {

@@ -265,29 +265,25 @@ private final class StreamEncoder: Encoder {
 
     private func closeObject() throws {
         let end = sink.count
-        let isSorted = zip(members, members.dropFirst()).allSatisfy { Self.precedes($0.key, $1.key) }
+        let isSorted = zip(members, members.dropFirst()).allSatisfy { Self.compare($0.key, $1.key) < 0 }
         if isSorted && !members.contains(where: { $0.deferred != nil }) {
             sink.write(UInt8(ascii: "}"))
             return
         }
-        // A member runs from its start to the comma before the next one written.
-        var ranges: [(member: Member, range: Range<Int>)] = []
-        for (index, member) in members.enumerated() {
-            let memberEnd = index + 1 < members.count ? members[index + 1].start - 1 : end
-            ranges.append((member, member.start..<memberEnd))
-        }
         // Stable, so a key written twice keeps both in the order written (the envelope's keys
         // never collide with a payload's; see ``Message``).
-        let ordered = ranges.enumerated().sorted { lhs, rhs in
-            lhs.element.member.key == rhs.element.member.key
-                ? lhs.offset < rhs.offset : Self.precedes(lhs.element.member.key, rhs.element.member.key)
+        let order = members.indices.sorted { lhs, rhs in
+            let comparison = Self.compare(members[lhs].key, members[rhs].key)
+            return comparison == 0 ? lhs < rhs : comparison < 0
         }
         var content: [UInt8] = []
         content.reserveCapacity(end - contentStart + 64)
-        for (index, entry) in ordered.enumerated() {
-            if index > 0 { content.append(UInt8(ascii: ",")) }
-            content.append(contentsOf: sink.bytes[entry.element.range])
-            if let deferred = entry.element.member.deferred {
+        for (position, index) in order.enumerated() {
+            if position > 0 { content.append(UInt8(ascii: ",")) }
+            // A member runs from its start to the comma before the next one written.
+            let memberEnd = index + 1 < members.count ? members[index + 1].start - 1 : end
+            content.append(contentsOf: sink.bytes[members[index].start..<memberEnd])
+            if let deferred = members[index].deferred {
                 try deferred.finish()
                 content.append(contentsOf: deferred.sink.bytes)
             }
@@ -296,9 +292,18 @@ private final class StreamEncoder: Encoder {
         sink.bytes.replaceSubrange(contentStart..., with: content)
     }
 
-    /// Byte order of the UTF-8, which is the order of `String`'s `<` for the keys of our types.
-    private static func precedes(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    /// Compares in the byte order of the UTF-8, which is the order of `String`'s `<` for the
+    /// keys of our types: negative, zero or positive.
+    private static func compare(_ lhs: String, _ rhs: String) -> Int {
+        var lhs = lhs
+        var rhs = rhs
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                let common = min(left.count, right.count)
+                let order = common == 0 ? 0 : Int(memcmp(left.baseAddress!, right.baseAddress!, common))
+                return order != 0 ? order : left.count - right.count
+            }
+        }
     }
 }
 
