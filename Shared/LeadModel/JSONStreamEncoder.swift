@@ -102,7 +102,7 @@ private final class StreamEncoder: Encoder {
     @exclusivity(unchecked) private var members: [Member] = []
     /// Where the object or array began (just after `{` or `[`).
     @exclusivity(unchecked) private var contentStart = 0
-    @exclusivity(unchecked) private var elementCount = 0
+    @exclusivity(unchecked) private(set) var elementCount = 0
     /// Nested containers of an array and the positions their bytes go to.
     private var deferredElements: [(position: Int, encoder: StreamEncoder)] = []
 
@@ -168,9 +168,13 @@ private final class StreamEncoder: Encoder {
         elementCount += 1
     }
 
-    func deferElement(_ encoder: StreamEncoder) {
+    /// The next element, written by an encoder with a buffer of its own and spliced in when the
+    /// array closes.
+    func deferredElement() -> StreamEncoder {
+        let child = deferredChild(key: StreamCodingKey(index: elementCount))
         beginElement()
-        deferredElements.append((sink.count, encoder))
+        deferredElements.append((sink.count, child))
+        return child
     }
 
     /// Writes `value` in this encoder's place (it becomes this encoder's single value, object or array).
@@ -317,42 +321,8 @@ private struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProto
         encoder.sink.write("null")
     }
 
-    mutating func encode(_ value: Bool, forKey key: Key) throws {
-        encoder.beginMember(key.stringValue)
-        encoder.sink.write(value ? "true" : "false")
-    }
-
-    mutating func encode(_ value: String, forKey key: Key) throws {
-        encoder.beginMember(key.stringValue)
-        encoder.sink.writeString(value)
-    }
-
-    mutating func encode(_ value: Double, forKey key: Key) throws {
-        encoder.beginMember(key.stringValue)
-        encoder.sink.writeFloatingPoint(value)
-    }
-
-    mutating func encode(_ value: Float, forKey key: Key) throws {
-        encoder.beginMember(key.stringValue)
-        encoder.sink.writeFloatingPoint(value)
-    }
-
-    mutating func encode(_ value: Int, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { try encodeInteger(value, forKey: key) }
-
-    private func encodeInteger<T: BinaryInteger>(_ value: T, forKey key: Key) throws {
-        encoder.beginMember(key.stringValue)
-        encoder.sink.writeInteger(value)
-    }
-
+    /// Every type, strings and numbers included: this one method serves all the protocol's
+    /// `encode(_:forKey:)` requirements.
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         encoder.beginMember(key.stringValue)
         if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: key) }
@@ -389,67 +359,35 @@ private struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProto
 
 private struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
     let encoder: StreamEncoder
-    private(set) var count = 0
 
-    init(encoder: StreamEncoder) { self.encoder = encoder }
+    /// The array's elements so far, whichever container wrote them.
+    var count: Int { encoder.elementCount }
 
     var codingPath: [any CodingKey] { encoder.codingPath }
 
     mutating func encodeNil() throws {
         encoder.beginElement()
         encoder.sink.write("null")
-        count += 1
     }
 
-    mutating func encode(_ value: String) throws {
-        encoder.beginElement()
-        encoder.sink.writeString(value)
-        count += 1
-    }
-
-    mutating func encode(_ value: Bool) throws {
-        encoder.beginElement()
-        encoder.sink.write(value ? "true" : "false")
-        count += 1
-    }
-
-    mutating func encode(_ value: Double) throws {
-        encoder.beginElement()
-        encoder.sink.writeFloatingPoint(value)
-        count += 1
-    }
-
-    mutating func encode(_ value: Int) throws {
-        encoder.beginElement()
-        encoder.sink.writeInteger(value)
-        count += 1
-    }
-
+    /// Every type, strings and numbers included: this one method serves all the protocol's
+    /// `encode(_:)` requirements.
     mutating func encode<T: Encodable>(_ value: T) throws {
+        let key = StreamCodingKey(index: count)
         encoder.beginElement()
-        if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: StreamCodingKey(index: count)) }
-        count += 1
+        if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: key) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let child = encoder.deferredChild(key: StreamCodingKey(index: count))
-        encoder.deferElement(child)
-        count += 1
-        return child.container(keyedBy: keyType)
+        encoder.deferredElement().container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let child = encoder.deferredChild(key: StreamCodingKey(index: count))
-        encoder.deferElement(child)
-        count += 1
-        return child.unkeyedContainer()
+        encoder.deferredElement().unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
-        let child = encoder.deferredChild(key: StreamCodingKey(index: count))
-        encoder.deferElement(child)
-        count += 1
-        return child
+        encoder.deferredElement()
     }
 }
 
