@@ -205,29 +205,17 @@ final class PipelineRun {
     /// the broker.
     func meanRecordBytes() async throws -> Double {
         let admin = try KafkaAdmin(configuration: environment.kafka)
-        var ends: [TopicPartition: Int64] = [:]
-        for topic in environment.topics.all {
-            for (partition, marks) in try await admin.watermarks(try await admin.partitions(of: topic)) where marks.high > marks.low {
-                ends[partition] = marks.high
-            }
-        }
-        guard !ends.isEmpty else { return 0 }
-        let reader = try KafkaConsumer(configuration: environment.kafka, startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
-                                       properties: ["fetch.wait.max.ms": "50"])
+        var partitions: [TopicPartition] = []
+        for topic in environment.topics.all { partitions += try await admin.partitions(of: topic) }
+        var control = LeadControl(environment: environment)
+        control.readTimeout = .seconds(120)
         var records = 0
         var bytes = 0
-        var remaining = Set(ends.keys)
-        let deadline = Date().addingTimeInterval(120)
-        while !remaining.isEmpty && Date() < deadline {
-            for record in try await reader.poll(maxRecords: 10_000) {
-                records += 1
-                bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0)
-                    + record.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
-                if record.offset + 1 >= ends[record.topicPartition] ?? 0 { remaining.remove(record.topicPartition) }
-            }
+        try await control.readToEnd(partitions, admin: admin) { record in
+            records += 1
+            bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0)
+                + record.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
         }
-        await reader.close()
-        guard remaining.isEmpty else { throw BenchError("could not read back every topic of \(namespace) in 120 s") }
         return Double(bytes) / Double(max(1, records))
     }
 

@@ -538,7 +538,7 @@ public struct LeadControl: Sendable {
     ///
     /// A compacted partition may lack its last offsets; after five idle seconds past the last
     /// record seen, the read counts as complete.
-    func readToEnd(
+    public func readToEnd(
         _ partitions: [TopicPartition], admin: KafkaAdmin, _ body: (ConsumerRecord) throws -> Void
     ) async throws {
         let ends = try await admin.watermarks(partitions)
