@@ -13,12 +13,12 @@ extension Scenarios {
         let rounds = 5
         let iterations = 300
         let lead = SequentialJob.lead(0, prefix: "codec-", source: .csvImport)
-        let exchanges = try await SequentialJob(simulation: .instant).run(lead)
+        let (exchanges, profile) = try await SequentialJob(simulation: .instant).run(lead)
         var machine = LeadStateMachine()
         _ = machine.handle(.discovered(lead, runID: exchanges[0].request.runID, at: Date()))
-        guard var state = machine.state, let last = exchanges.last,
-              let poolEntry = last.result.payload.poolEntry else { throw BenchError("the in-process lead did not finish") }
-        state.profile = poolEntry.profile
+        guard var state = machine.state, let last = exchanges.last else { throw BenchError("the in-process lead did not finish") }
+        state.profile = profile
+        let poolEntry = LeadPoolEntry(profile: profile, accountID: lead.accountID, offerID: lead.offerID, finishedAt: last.result.finishedAt)
         var messages: [(name: String, message: any Message)] = []
         for (request, result) in exchanges {
             messages.append(("phase.request (\(request.phase.rawValue))", request))

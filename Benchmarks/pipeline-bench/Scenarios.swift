@@ -622,9 +622,9 @@ struct SequentialJob {
             mode: .full, discoveredAt: Date())
     }
 
-    /// Runs the four phases; returns each phase's request and result.
+    /// Runs the four phases; returns each phase's request and result, and the finished profile.
     @discardableResult
-    func run(_ lead: LeadDiscovered) async throws -> [(request: PhaseRequest, result: PhaseResult)] {
+    func run(_ lead: LeadDiscovered) async throws -> (exchanges: [(request: PhaseRequest, result: PhaseResult)], profile: EnrichedProfile) {
         var exchanges: [(request: PhaseRequest, result: PhaseResult)] = []
         var enriched = EnrichedProfile(discovered: lead)
         let runID = RunID("run-\(lead.leadID)")
@@ -635,7 +635,7 @@ struct SequentialJob {
         for handler in handlers {
             let request = PhaseRequest(
                 leadID: lead.leadID, runID: runID, phase: handler.phase, attempt: 1, mode: .full,
-                platforms: handler.phase == .profile ? platforms.sorted() : [], lead: lead, profile: enriched,
+                platforms: handler.phase == .profile ? platforms.sorted() : [], lead: lead, profile: enriched.carried(to: handler.phase),
                 accountID: lead.accountID, offerID: lead.offerID, isPriority: false, requestedAt: Date())
             let output = await handler.handle(request)
             guard case .completed = output.result.outcome else {
@@ -644,6 +644,6 @@ struct SequentialJob {
             enriched = ProfileMerger.merge(output.result.payload, of: handler.phase, into: enriched)
             exchanges.append((request, output.result))
         }
-        return exchanges
+        return (exchanges, enriched)
     }
 }

@@ -22,7 +22,9 @@ public struct PhaseRequest: Message, Hashable {
     public var platforms: [Platform]
     /// The lead's input data.
     public var lead: LeadDiscovered
-    /// The profile accumulated so far in this lead's history.
+    /// The profile accumulated so far in this lead's history, as far as the phase reads it:
+    /// whole for scoring, only id, name and profile URLs for the other phases
+    /// (``EnrichedProfile/carried(to:)``). The coordinator holds the whole profile.
     public var profile: EnrichedProfile
     /// The lead's account.
     public var accountID: AccountID
@@ -161,7 +163,7 @@ public struct ProfilePhaseOutput: Codable, Hashable, Sendable {
     }
 }
 
-/// What a phase produced; only the field of the phase that ran is set.
+/// What a phase produced; only the field of the phase that ran is set (finalize sets none).
 public struct PhasePayload: Codable, Hashable, Sendable {
     /// Profile phase output.
     public var profile: ProfilePhaseOutput?
@@ -171,18 +173,14 @@ public struct PhasePayload: Codable, Hashable, Sendable {
     public var activityOutcome: PlatformOutcome?
     /// Scoring phase output.
     public var scores: ScoreCard?
-    /// Finalize phase output: the entry the coordinator writes to the lead pool together with
-    /// the lead's ready state, so a redelivered finalize request cannot write it twice.
-    public var poolEntry: LeadPoolEntry?
 
     /// Creates a payload.
     public init(profile: ProfilePhaseOutput? = nil, activity: Activity? = nil, activityOutcome: PlatformOutcome? = nil,
-                scores: ScoreCard? = nil, poolEntry: LeadPoolEntry? = nil) {
+                scores: ScoreCard? = nil) {
         self.profile = profile
         self.activity = activity
         self.activityOutcome = activityOutcome
         self.scores = scores
-        self.poolEntry = poolEntry
     }
 
     /// No output (a failed phase).

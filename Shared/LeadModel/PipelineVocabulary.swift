@@ -21,6 +21,10 @@ public enum Phase: String, Codable, Sendable, CaseIterable, Comparable {
         case .finalize: false
         }
     }
+
+    /// Whether the phase's stage reads the enriched profile. Only scoring does; the profile and
+    /// activity stages read the lead's profile URLs, and finalize reads nothing of it.
+    public var readsEnrichedProfile: Bool { self == .scoring }
 }
 
 /// A social platform a lead can be enriched from.

@@ -481,4 +481,11 @@ public struct EnrichedProfile: Codable, Hashable, Sendable {
 
     /// The buyer state: the scores' state, or `notScored`.
     public var buyerState: BuyerState { scores?.buyerState ?? .notScored }
+
+    /// The profile a request for `phase` carries: all of it for a phase that reads it
+    /// (``Phase/readsEnrichedProfile``), else only the lead's id, name and profile URLs (which
+    /// may come from profile finding rather than discovery).
+    public func carried(to phase: Phase) -> EnrichedProfile {
+        phase.readsEnrichedProfile ? self : EnrichedProfile(leadID: leadID, name: name, linkedinURL: linkedinURL, xURL: xURL)
+    }
 }

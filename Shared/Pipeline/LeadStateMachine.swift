@@ -299,7 +299,7 @@ public struct LeadStateMachine: Sendable {
         let request = PhaseRequest(
             leadID: current.leadID, runID: current.runID, phase: phase, attempt: attempt, mode: current.mode,
             platforms: phase == .profile ? profilePlatforms(of: current).sorted() : [], lead: current.lead,
-            profile: current.profile, accountID: current.lead.accountID, offerID: current.lead.offerID,
+            profile: current.profile.carried(to: phase), accountID: current.lead.accountID, offerID: current.lead.offerID,
             isPriority: current.isPriority, requestedAt: at)
         record(.phaseStarted, at: at, phase: phase, attempt: attempt)
         pending.append(.sendPhaseRequest(request))

@@ -511,16 +511,13 @@ public final class Coordinator: Service {
                 case .recordHistory:
                     break  // the history is part of the persisted state
                 case .markReady(let lead, let runID, let profile):
-                    // The pool entry is written with the ready state, once per run: from the
-                    // finalize result, or built here when finalize was skipped.
-                    let entry: LeadPoolEntry
-                    if case .phaseResult(let result, _) = event, result.phase == .finalize, let fromStage = result.payload.poolEntry {
-                        entry = fromStage
-                    } else {
-                        let discovered = before?.lead ?? eventLead(event)
-                        entry = LeadPoolEntry(profile: profile, accountID: discovered?.accountID ?? "unknown",
-                                              offerID: discovered?.offerID ?? "unknown", finishedAt: now())
-                    }
+                    // The pool entry is written with the ready state, so once per run, from the
+                    // profile held here; finished when the finalize stage answered.
+                    var finishedAt = now()
+                    if case .phaseResult(let result, _) = event, result.phase == .finalize { finishedAt = result.finishedAt }
+                    let discovered = before?.lead ?? eventLead(event)
+                    let entry = LeadPoolEntry(profile: profile, accountID: discovered?.accountID ?? "unknown",
+                                              offerID: discovered?.offerID ?? "unknown", finishedAt: finishedAt)
                     outputs.append(try codec.record(entry, topic: topics.leadPool, key: lead.rawValue))
                     logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
                 case .persist(let leadState):

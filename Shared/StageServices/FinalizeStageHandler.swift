@@ -1,13 +1,14 @@
 import Foundation
 import LeadModel
 
-/// The finalize phase: builds the finished profile's lead-pool entry and completes.
+/// The finalize phase: the lead's last step; it completes at once.
 ///
-/// The entry travels in the result's payload; the coordinator writes it to the lead pool in the
-/// same acknowledged batch as the lead's ready state. A request redelivered after a crash of this
-/// stage therefore yields only a duplicate result, which the coordinator ignores: every lead is
-/// written to the pool once per run. The coordinator also tracks the completion of the lead's
-/// search from its ready state.
+/// The request carries only the lead's identity (``Phase/readsEnrichedProfile``). The
+/// coordinator holds the whole profile: on this result it writes the lead's pool entry, finished
+/// at the result's `finishedAt`, in the same acknowledged batch as the ready state. A request
+/// redelivered after a crash of this stage yields only a duplicate result, which the coordinator
+/// ignores, so every lead is written to the pool once per run. The coordinator also tracks the
+/// completion of the lead's search from its ready state.
 public struct FinalizeStageHandler: PhaseHandler {
     /// ``Phase/finalize``.
     public let phase = Phase.finalize
@@ -23,10 +24,6 @@ public struct FinalizeStageHandler: PhaseHandler {
 
     /// See the type's documentation.
     public func handle(_ request: PhaseRequest) async -> StageOutput {
-        let at = now()
-        let entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID, finishedAt: at)
-        let result = PhaseResult(answering: request, outcome: .completed, payload: PhasePayload(poolEntry: entry),
-                                 finishedAt: at, service: service)
-        return StageOutput(result: result)
+        StageOutput(result: PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: now(), service: service))
     }
 }

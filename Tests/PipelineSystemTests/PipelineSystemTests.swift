@@ -36,6 +36,7 @@ final class PipelineSystemTests: XCTestCase {
                 XCTAssertEqual(state.status, .ready, "\(lead.leadID)")
                 XCTAssertEqual(phasesOfLatestRun(state), lead.resolvedMode.phases, "\(lead.leadID) in \(lead.mode)")
                 let profile = try XCTUnwrap(poolByLead[lead.leadID.rawValue]?.profile)
+                XCTAssertEqual(profile, state.profile, "\(lead.leadID): the pool holds the profile the coordinator finished with")
                 switch lead.mode {
                 case .full:
                     XCTAssertNotNil(profile.scores, "\(lead.leadID)")

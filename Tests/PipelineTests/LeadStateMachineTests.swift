@@ -231,8 +231,39 @@ final class LeadStateMachineTests: XCTestCase {
         let billing = actions.compactMap { if case .recordBilling(let usage) = $0 { usage } else { nil } }
         XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile:linkedin"])
         XCTAssertEqual(machine.state?.profile.linkedin?.jobTitle, "VP of Demand Generation")
-        XCTAssertEqual(requests(actions).first?.profile.linkedin?.jobTitle, "VP of Demand Generation", "next request carries the profile")
         XCTAssertEqual(machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random), [])
+    }
+
+    func testOnlyTheScoringRequestCarriesTheWholeProfile() throws {
+        var machine = Machine()
+        let lead = Fixtures.lead()
+        var actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+        let identity = EnrichedProfile(leadID: lead.leadID, name: lead.name, linkedinURL: lead.linkedinProfile?.canonical,
+                                       xURL: lead.xProfile?.canonical)
+        let payloads: [Phase: PhasePayload] = [
+            .profile: PhasePayload(profile: ProfilePhaseOutput(linkedin: Fixtures.linkedin(), linkedinOutcome: .succeeded)),
+            .activity: PhasePayload(activity: Fixtures.profile(posts: [Fixtures.post("hello", daysAgo: 2)]).activity, activityOutcome: .succeeded),
+            .scoring: PhasePayload(scores: ScoreCard(
+                fit: 60, intent: 75, timing: 10, composite: 50, buyerState: .active, fitReasons: [], intentReasons: [],
+                timingReasons: [], stateReason: "", scorer: "t", scoredAt: Fixtures.now)),
+        ]
+        var carried: [Phase: EnrichedProfile] = [:]
+        while let request = requests(actions).first {
+            carried[request.phase] = request.profile
+            if request.phase == .scoring {
+                XCTAssertEqual(request.profile, machine.state?.profile, "scoring reads the whole profile")
+            }
+            actions = machine.handle(completed(request, payload: payloads[request.phase] ?? .empty), random: &random)
+        }
+        XCTAssertEqual(carried[.profile], identity)
+        XCTAssertEqual(carried[.activity], identity, "activity reads only the profile URLs")
+        XCTAssertEqual(carried[.finalize], identity)
+        XCTAssertNotNil(carried[.scoring]?.linkedin)
+        XCTAssertNotNil(carried[.scoring]?.activity)
+        let ready = try XCTUnwrap(actions.compactMap { if case .markReady(_, _, let profile) = $0 { profile } else { nil } }.first)
+        XCTAssertEqual(ready, machine.state?.profile, "the coordinator keeps the whole profile")
+        XCTAssertNotNil(ready.scores)
+        XCTAssertNotNil(ready.linkedin)
     }
 
     func testRestoredMachineContinues() throws {

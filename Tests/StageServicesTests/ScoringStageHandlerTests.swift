@@ -105,24 +105,12 @@ final class ScoringStageHandlerTests: XCTestCase {
 
 /// Finalize and configuration: no broker.
 final class FinalizeAndConfigurationTests: XCTestCase {
-    func testFinalizeWritesThePoolEntry() async throws {
-        var profile = Fixtures.profile()
-        profile.x = XProfile(
-            userID: "1", name: "Jane Doe", username: "janedoe", bio: "Demand gen nerd", followersCount: 10, followingCount: 5,
-            isVerified: false, profileImageURL: "", canDM: true, isProtected: false)
+    func testFinalizeCompletesWithoutAPayload() async throws {
         let output = await FinalizeStageHandler(service: "test", now: Fixtures.clock)
-            .handle(Fixtures.request(.finalize, profile: profile))
+            .handle(Fixtures.request(.finalize, profile: Fixtures.profile().carried(to: .finalize)))
         XCTAssertEqual(output.result.outcome, .completed)
-        XCTAssertNil(output.poolEntry, "the coordinator writes the pool entry with the ready state")
-        let entry = try XCTUnwrap(output.result.payload.poolEntry)
-        XCTAssertEqual(entry.leadID, "lead-1")
-        XCTAssertEqual(entry.accountID, "acct-1")
-        XCTAssertEqual(entry.offerID, "offer-1")
-        XCTAssertEqual(entry.role, "VP of Demand Generation")
-        XCTAssertEqual(entry.company, "Acme SaaS")
-        XCTAssertEqual(entry.bio, "Demand gen nerd")
-        XCTAssertEqual(entry.finishedAt, Fixtures.now)
-        XCTAssertEqual(entry.profile, profile)
+        XCTAssertEqual(output.result.payload, .empty, "the coordinator writes the pool entry from the profile it holds")
+        XCTAssertEqual(output.result.finishedAt, Fixtures.now)
         let topics = Topics(namespace: nil)
         let records = try output.records(topics: topics, codec: MessageCodec())
         XCTAssertEqual(records.map(\.topic), [Topics.phaseResults])
