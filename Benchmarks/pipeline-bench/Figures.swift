@@ -31,6 +31,18 @@ struct LatencySummary {
     }
 }
 
+/// The records of one topic and their key, value and header bytes.
+struct TopicVolume {
+    var topic: String
+    var records = 0
+    var bytes = 0
+
+    mutating func add(bytes: Int) {
+        records += 1
+        self.bytes += bytes
+    }
+}
+
 /// What one timed pipeline run measured.
 struct PipelineFigures {
     var label: String
@@ -41,13 +53,35 @@ struct PipelineFigures {
     var seconds: Double
     var latency: LatencySummary
     var messagesPerLead: Double?
-    /// Key, value and header bytes per record, over every topic of the namespace.
-    var meanRecordBytes: Double? = nil
+    /// What every topic of the namespace holds after the run, warm-up leads included.
+    var volumes: [TopicVolume]? = nil
+    /// Leads published to the namespace, warm-up leads included.
+    var leadsInNamespace = 0
     var memory: [(service: String, kilobytes: Int)]
     /// CPU seconds each process used over the whole run (warm-up included).
     var cpu: [(service: String, seconds: Double)] = []
 
     var leadsPerSecond: Double { seconds > 0 ? Double(completed) / seconds : 0 }
+
+    /// Key, value and header bytes per record, over every topic of the namespace.
+    var meanRecordBytes: Double? {
+        volumes.map { volumes in
+            Double(volumes.reduce(0) { $0 + $1.bytes }) / Double(max(1, volumes.reduce(0) { $0 + $1.records }))
+        }
+    }
+
+    /// Records and bytes per lead in each topic, as a Markdown table.
+    var volumeTable: String {
+        guard let volumes, leadsInNamespace > 0 else { return "" }
+        let leads = Double(leadsInNamespace)
+        var text = "| topic | records per lead | mean bytes | bytes per lead |\n|---|---|---|---|\n"
+        for volume in volumes + [TopicVolume(topic: "all", records: volumes.reduce(0) { $0 + $1.records },
+                                             bytes: volumes.reduce(0) { $0 + $1.bytes })] {
+            text += "| \(volume.topic) | " + String(format: "%.2f | %.0f | %.0f", Double(volume.records) / leads,
+                                                   Double(volume.bytes) / Double(max(1, volume.records)), Double(volume.bytes) / leads) + " |\n"
+        }
+        return text
+    }
 
     var memoryText: String {
         memory.map { "\($0.service) \($0.kilobytes / 1024) MB" }.joined(separator: ", ")

@@ -201,22 +201,21 @@ final class PipelineRun {
         return total
     }
 
-    /// Key, value and header bytes per record over every topic of the namespace, read back from
-    /// the broker.
-    func meanRecordBytes() async throws -> Double {
+    /// The records and their key, value and header bytes in every topic of the namespace, read
+    /// back from the broker; the largest topic first.
+    func topicVolumes() async throws -> [TopicVolume] {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         var partitions: [TopicPartition] = []
         for topic in environment.topics.all { partitions += try await admin.partitions(of: topic) }
         var control = LeadControl(environment: environment)
         control.readTimeout = .seconds(120)
-        var records = 0
-        var bytes = 0
+        var volumes: [String: TopicVolume] = [:]
         try await control.readToEnd(partitions, admin: admin) { record in
-            records += 1
-            bytes += (record.key?.count ?? 0) + (record.value?.count ?? 0)
+            let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
                 + record.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
+            volumes[record.topic, default: TopicVolume(topic: record.topic)].add(bytes: bytes)
         }
-        return Double(bytes) / Double(max(1, records))
+        return volumes.values.sorted { $0.bytes > $1.bytes }
     }
 
     /// The latest `lead.state` of `leadID`, as `leadctl show` reads it.

@@ -146,10 +146,12 @@ struct Scenarios {
         defer { Task { await watcher.stop() } }
         try run.startPipeline(instances: instances)
         try await warmUp(run, watcher: watcher)
+        var warmUpLeads = options.partitions
         if instances.values.contains(where: { $0 > 1 }) {
             // Let the later members' rebalances settle before the clock starts.
             try await Task.sleep(for: .seconds(8))
             try await warmUp(run, watcher: watcher, prefix: "warm2-")
+            warmUpLeads += options.partitions
         }
         let before = countMessages ? try await run.recordCount() : 0
         log("\(label): publishing \(leads) leads")
@@ -159,11 +161,11 @@ struct Scenarios {
         if !isComplete { log("\(label): timed out after \(Int(options.timeout)) s") }
         let finished = watcher.finished(prefix: "m-")
         var messagesPerLead: Double?
-        var meanRecordBytes: Double?
+        var volumes: [TopicVolume]?
         if countMessages {
             try await Task.sleep(for: .seconds(2))  // the coordinator's last changelog and progress writes
             messagesPerLead = Double(try await run.recordCount() - before) / Double(leads)
-            meanRecordBytes = try await run.meanRecordBytes()
+            volumes = try await run.topicVolumes()
         }
         let memory = run.peakMemory()
         let end = finished.values.max() ?? Date()
@@ -171,7 +173,7 @@ struct Scenarios {
         let figures = PipelineFigures(
             label: label, command: command, published: leads, completed: finished.count,
             seconds: end.timeIntervalSince(started), latency: LatencySummary(latencies), messagesPerLead: messagesPerLead,
-            meanRecordBytes: meanRecordBytes, memory: memory, cpu: run.cpuSeconds())
+            volumes: volumes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: run.cpuSeconds())
         log("\(label): \(figures.countText), \(String(format: "%.1f", figures.leadsPerSecond)) leads/s, \(figures.latency.text)")
         return figures
     }
@@ -234,6 +236,10 @@ struct Scenarios {
         Messages per lead: \(String(format: "%.1f", perLead)), of \(meanBytes) bytes on average. Ceiling ÷ messages
         per lead = \(ceiling.map { String(format: "%.0f", $0 / perLead) } ?? "n/a") leads/s; ratio \(ratioText) (target ≥ 0.5).
 
+        What each topic of the namespace held after the run, per lead (the \(leads) leads and
+        \(figures.leadsInNamespace - leads) warm-up leads):
+
+        \(figures.volumeTable)
         The ceiling measured again as in a), right after the run, with \(sizedCount) records of \(meanBytes) bytes:
         \(String(format: "%.0f", sized.endToEnd)) records/s end to end (produce alone \(String(format: "%.0f", sized.produceRate)) records/s,
         per record \(sized.latency.text)). Against it, the pipeline's \(String(format: "%.1f", figures.leadsPerSecond)) leads/s ×

@@ -91,6 +91,9 @@ private final class StreamEncoder: Encoder {
     /// container or super encoder whose bytes are appended when the object closes.
     struct Member {
         let key: String
+        /// The key's first eight UTF-8 bytes, big-endian and zero-padded: members with different
+        /// prefixes compare as their prefixes do, without reading the keys.
+        let prefix: UInt64
         let start: Int
         let deferred: StreamEncoder?
     }
@@ -158,7 +161,7 @@ private final class StreamEncoder: Encoder {
 
     func beginMember(_ key: String, deferred: StreamEncoder? = nil) {
         if !members.isEmpty { sink.write(UInt8(ascii: ",")) }
-        members.append(Member(key: key, start: sink.count, deferred: deferred))
+        members.append(Member(key: key, prefix: Self.prefix(of: key), start: sink.count, deferred: deferred))
         sink.writeString(key)
         sink.write(UInt8(ascii: ":"))
     }
@@ -269,17 +272,12 @@ private final class StreamEncoder: Encoder {
 
     private func closeObject() throws {
         let end = sink.count
-        let isSorted = zip(members, members.dropFirst()).allSatisfy { Self.compare($0.key, $1.key) < 0 }
+        let isSorted = members.indices.dropFirst().allSatisfy { Self.compare(members[$0 - 1], members[$0]) < 0 }
         if isSorted && !members.contains(where: { $0.deferred != nil }) {
             sink.write(UInt8(ascii: "}"))
             return
         }
-        // Stable, so a key written twice keeps both in the order written (the envelope's keys
-        // never collide with a payload's; see ``Message``).
-        let order = members.indices.sorted { lhs, rhs in
-            let comparison = Self.compare(members[lhs].key, members[rhs].key)
-            return comparison == 0 ? lhs < rhs : comparison < 0
-        }
+        let order = sortedMemberIndices()
         var content: [UInt8] = []
         content.reserveCapacity(end - contentStart + 64)
         for (position, index) in order.enumerated() {
@@ -294,6 +292,47 @@ private final class StreamEncoder: Encoder {
         }
         content.append(UInt8(ascii: "}"))
         sink.bytes.replaceSubrange(contentStart..., with: content)
+    }
+
+    /// The members' indices in key order. Stable, so a key written twice keeps both in the order
+    /// written (the envelope's keys never collide with a payload's; see ``Message``). Objects
+    /// have a few members: an insertion sort, which needs no closure, unless there are many.
+    private func sortedMemberIndices() -> [Int] {
+        guard members.count <= 32 else {
+            return members.indices.sorted { lhs, rhs in
+                let comparison = Self.compare(members[lhs], members[rhs])
+                return comparison == 0 ? lhs < rhs : comparison < 0
+            }
+        }
+        var order = Array(members.indices)
+        for position in order.indices.dropFirst() {
+            let index = order[position]
+            var slot = position
+            while slot > 0 && Self.compare(members[order[slot - 1]], members[index]) > 0 {
+                order[slot] = order[slot - 1]
+                slot -= 1
+            }
+            order[slot] = index
+        }
+        return order
+    }
+
+    /// Orders members by key: by the prefixes when they differ, else by the whole keys.
+    private static func compare(_ lhs: Member, _ rhs: Member) -> Int {
+        if lhs.prefix != rhs.prefix { return lhs.prefix < rhs.prefix ? -1 : 1 }
+        return compare(lhs.key, rhs.key)
+    }
+
+    /// See ``Member/prefix``.
+    private static func prefix(of key: String) -> UInt64 {
+        var prefix: UInt64 = 0
+        var count = 0
+        for byte in key.utf8 {
+            if count == 8 { break }
+            prefix = prefix << 8 | UInt64(byte)
+            count += 1
+        }
+        return prefix << (8 * (8 - count))  // a shift by 64 (an empty key) gives 0
     }
 
     /// Compares in the byte order of the UTF-8, which is the order of `String`'s `<` for the
@@ -373,9 +412,9 @@ private struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
     /// Every type, strings and numbers included: this one method serves all the protocol's
     /// `encode(_:)` requirements.
     mutating func encode<T: Encodable>(_ value: T) throws {
-        let key = StreamCodingKey(index: count)
+        let index = count
         encoder.beginElement()
-        if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: key) }
+        if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: StreamCodingKey(index: index)) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
@@ -406,18 +445,21 @@ private struct StreamSingleValueContainer: SingleValueEncodingContainer {
     }
 }
 
-/// A key made at run time: array positions and `super`.
+/// A key made at run time: array positions and `super`. An array position's name is made only
+/// when asked for (a coding path in an error).
 struct StreamCodingKey: CodingKey {
-    let stringValue: String
+    private let name: String?
     let intValue: Int?
 
+    var stringValue: String { name ?? "Index \(intValue ?? 0)" }
+
     init(_ string: String) {
-        stringValue = string
+        name = string
         intValue = nil
     }
 
     init(index: Int) {
-        stringValue = "Index \(index)"
+        name = nil
         intValue = index
     }
 

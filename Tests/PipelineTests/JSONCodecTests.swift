@@ -63,6 +63,11 @@ final class JSONCodecTests: XCTestCase {
         try assertSameAsFoundation([UInt64.max])
         try assertSameAsFoundation(["", "plain", "a/b", "\"quoted\"", "back\\slash", "\u{0}\u{8}\u{c}\n\r\t\u{1f}\u{7f}", "é 漢字 🎉 \u{2028}"])
         try assertSameAsFoundation(["b": 1, "a": 2, "B": 3, "a10": 4, "a9": 5, "é": 6, "_": 7])
+        // Keys alike in their first eight bytes, prefixes of each other, empty, and an object
+        // too large for the insertion sort.
+        try assertSameAsFoundation(["activityOutcome": 1, "activity": 2, "activityOutcomes": 3, "activityA": 4, "activit": 5, "": 6,
+                                    "activityOutcomd": 7, "éééé": 8, "éééè": 9])
+        try assertSameAsFoundation(Dictionary(uniqueKeysWithValues: (0..<100).map { ("key-\(($0 * 37) % 100)", $0) }))
         try assertSameAsFoundation([true, false])
         try assertSameAsFoundation([[Date(timeIntervalSince1970: 0)], [], [Fixtures.now]])
         XCTAssertEqual(String(decoding: try JSONStreamEncoder.encode([Double.nan, .infinity, -.infinity]), as: UTF8.self),
