@@ -201,8 +201,8 @@ final class PipelineRun {
         return total
     }
 
-    /// The records and their key, value and header bytes in every topic of the namespace, read
-    /// back from the broker; the largest topic first.
+    /// The records and their key, value and header bytes in every topic of the namespace (named
+    /// without the namespace), read back from the broker; the largest topic first.
     func topicVolumes() async throws -> [TopicVolume] {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         var partitions: [TopicPartition] = []
@@ -213,7 +213,8 @@ final class PipelineRun {
         try await control.readToEnd(partitions, admin: admin) { record in
             let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
                 + record.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
-            volumes[record.topic, default: TopicVolume(topic: record.topic)].add(bytes: bytes)
+            let topic = record.topic.hasPrefix(namespace + ".") ? String(record.topic.dropFirst(namespace.count + 1)) : record.topic
+            volumes[topic, default: TopicVolume(topic: topic)].add(bytes: bytes)
         }
         return volumes.values.sorted { $0.bytes > $1.bytes }
     }

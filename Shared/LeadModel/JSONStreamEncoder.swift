@@ -9,9 +9,11 @@ import Foundation
 /// this encoder writes each value once into one buffer and reorders an object's members in place
 /// when it closes, which costs less (figure g of `Benchmarks/pipeline-report.md`).
 struct JSONStreamEncoder {
-    /// The JSON text of `value`.
-    static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+    /// The JSON text of `value`; nested values equal to the one `fragment` holds are written
+    /// from its bytes, and the first other one it meets replaces it.
+    static func encode<T: Encodable>(_ value: T, fragment: (any JSONFragmentSlot)? = nil) throws -> [UInt8] {
         let encoder = StreamEncoder(sink: ByteSink(), parent: nil, key: nil)
+        encoder.fragment = fragment
         try encoder.encodeValue(value)
         guard encoder.shape != .empty else {
             throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "\(T.self) did not encode any values"))
@@ -19,6 +21,45 @@ struct JSONStreamEncoder {
         try encoder.finish()
         return encoder.sink.bytes
     }
+}
+
+/// The JSON of one nested value, kept from one encoding for the next ones: a value written into
+/// several records (a lead's profile, in its state, a request and a pool entry) is encoded once.
+///
+/// An encoder given the slot writes a nested value of type `Value` that equals the slot's value
+/// from the slot's bytes; it encodes any other one and keeps it in the slot. Equal values have
+/// equal JSON, so the output is the same with or without the slot. Comparing costs little when
+/// the values are copies of one another: arrays and strings that share storage compare by
+/// identity. One slot serves one thread at a time.
+public final class JSONFragment<Value: Encodable & Equatable>: JSONFragmentSlot {
+    private var value: Value?
+    private var bytes: [UInt8] = []
+
+    /// An empty slot.
+    public init() {}
+
+    func bytes<T>(for candidate: T) -> [UInt8]? {
+        guard T.self == Value.self, let value, value == (candidate as! Value) else { return nil }
+        return bytes
+    }
+
+    func keep<T>(_ candidate: T, bytes: ArraySlice<UInt8>) {
+        guard T.self == Value.self else { return }
+        value = (candidate as! Value)
+        self.bytes = Array(bytes)
+    }
+
+    func holds<T>(_ type: T.Type) -> Bool { T.self == Value.self }
+}
+
+/// What the encoder asks of a ``JSONFragment`` of any value type.
+protocol JSONFragmentSlot: AnyObject {
+    /// Whether the slot is for values of `type`.
+    func holds<T>(_ type: T.Type) -> Bool
+    /// The JSON of `candidate` when the slot holds an equal value.
+    func bytes<T>(for candidate: T) -> [UInt8]?
+    /// Keeps `candidate` and its JSON.
+    func keep<T>(_ candidate: T, bytes: ArraySlice<UInt8>)
 }
 
 /// The growing output.
@@ -101,6 +142,8 @@ private final class StreamEncoder: Encoder {
     let sink: ByteSink
     let parent: StreamEncoder?
     let key: (any CodingKey)?
+    /// The root's fragment slot, shared by every nested encoder.
+    var fragment: (any JSONFragmentSlot)?
     @exclusivity(unchecked) private(set) var shape = Shape.empty
     @exclusivity(unchecked) private var members: [Member] = []
     /// Where the object or array began (just after `{` or `[`).
@@ -113,6 +156,7 @@ private final class StreamEncoder: Encoder {
         self.sink = sink
         self.parent = parent
         self.key = key
+        fragment = parent?.fragment
     }
 
     var codingPath: [any CodingKey] {
@@ -234,11 +278,19 @@ private final class StreamEncoder: Encoder {
         return true
     }
 
-    /// Encodes `value` as a member or element written inline.
+    /// Encodes `value` as a member or element written inline, from the fragment slot's bytes
+    /// when it holds an equal value.
     func encodeChild<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
+        let slot = fragment.flatMap { $0.holds(T.self) ? $0 : nil }
+        if let slot, let bytes = slot.bytes(for: value) {
+            sink.bytes.append(contentsOf: bytes)
+            return
+        }
+        let start = sink.count
         let child = StreamEncoder(sink: sink, parent: self, key: key)
         try child.encodeValue(value)
         try child.finish()
+        slot?.keep(value, bytes: sink.bytes[start...])
     }
 
     /// An encoder with a buffer of its own, for a container whose lifetime may overlap others.

@@ -111,6 +111,12 @@ public struct MessageCodec: Sendable {
         try JSONStreamEncoder.encode(Envelope(message: message))
     }
 
+    /// ``encode(_:)``, with a slot that lets records carrying the same value (a lead's profile)
+    /// share one encoding of it; see ``JSONFragment``. The bytes are the same as without it.
+    public func encode<T: Message, V>(_ message: T, fragment: JSONFragment<V>) throws -> [UInt8] {
+        try JSONStreamEncoder.encode(Envelope(message: message), fragment: fragment)
+    }
+
     /// Decodes a record as a `T`.
     ///
     /// Checks, in order: size; JSON; the `schema` and `version` fields of the value; the headers

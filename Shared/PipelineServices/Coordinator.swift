@@ -495,12 +495,15 @@ public final class Coordinator: Service {
         guard !actions.isEmpty else { return }
         let topics = environment.topics
         let codec = environment.codec
+        // The scoring request and the state after it carry the same profile, as do the pool
+        // entry and the ready state: each is encoded once.
+        let profile = JSONFragment<EnrichedProfile>()
         for action in actions {
             do {
                 switch action {
                 case .sendPhaseRequest(let request):
                     outputs.append(try codec.record(request, topic: topics.phaseRequests(request.phase, isPriority: request.isPriority),
-                                                    key: request.leadID.rawValue))
+                                                    key: request.leadID.rawValue, fragment: profile))
                 case .scheduleTimer(let timer):
                     state.timers.schedule(timer)
                 case .recordBilling(let usage):
@@ -510,18 +513,18 @@ public final class Coordinator: Service {
                     outputs.append(try codec.record(pausedAccount(accountID, tables), topic: topics.accounts, key: accountID.rawValue))
                 case .recordHistory:
                     break  // the history is part of the persisted state
-                case .markReady(let lead, let runID, let profile):
+                case .markReady(let lead, let runID, let finished):
                     // The pool entry is written with the ready state, so once per run, from the
                     // profile held here; finished when the finalize stage answered.
                     var finishedAt = now()
                     if case .phaseResult(let result, _) = event, result.phase == .finalize { finishedAt = result.finishedAt }
                     let discovered = before?.lead ?? eventLead(event)
-                    let entry = LeadPoolEntry(profile: profile, accountID: discovered?.accountID ?? "unknown",
+                    let entry = LeadPoolEntry(profile: finished, accountID: discovered?.accountID ?? "unknown",
                                               offerID: discovered?.offerID ?? "unknown", finishedAt: finishedAt)
-                    outputs.append(try codec.record(entry, topic: topics.leadPool, key: lead.rawValue))
+                    outputs.append(try codec.record(entry, topic: topics.leadPool, key: lead.rawValue, fragment: profile))
                     logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
                 case .persist(let leadState):
-                    outputs.persist(try codec.record(leadState, topic: topics.leadState, key: leadID.rawValue), for: leadID)
+                    outputs.persist(try codec.record(leadState, topic: topics.leadState, key: leadID.rawValue, fragment: profile), for: leadID)
                     if leadState.status == .billingPaused {
                         state.billingPaused.insert(leadID)
                     } else {

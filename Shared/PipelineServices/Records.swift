@@ -5,8 +5,17 @@ import LeadModel
 extension MessageCodec {
     /// A record carrying `message` with its schema name and version in the value and the headers.
     public func record<T: Message>(_ message: T, topic: String, key: String) throws -> ProducerRecord {
-        ProducerRecord(topic: topic, key: key, value: try encode(message),
-                       headers: Self.headers(for: T.self).map { KafkaHeader(key: $0.key, string: $0.value) })
+        ProducerRecord(topic: topic, key: key, value: try encode(message), headers: Self.kafkaHeaders(for: T.self))
+    }
+
+    /// ``record(_:topic:key:)``, encoded with a ``JSONFragment`` slot (see
+    /// ``MessageCodec/encode(_:fragment:)``).
+    public func record<T: Message, V>(_ message: T, topic: String, key: String, fragment: JSONFragment<V>) throws -> ProducerRecord {
+        ProducerRecord(topic: topic, key: key, value: try encode(message, fragment: fragment), headers: Self.kafkaHeaders(for: T.self))
+    }
+
+    private static func kafkaHeaders<T: Message>(for type: T.Type) -> [KafkaHeader] {
+        headers(for: type).map { KafkaHeader(key: $0.key, string: $0.value) }
     }
 
     /// Decodes a consumed record as `T`, checking its headers against its value.
@@ -26,7 +35,6 @@ extension MessageCodec {
                                 failedAt: Date(), service: service)
         // Encoding a dead letter cannot fail (strings, numbers and a date), but never lose one.
         let value = (try? encode(letter)) ?? Array(#"{"schema":"dead.letter","version":1,"reason":"unencodable"}"#.utf8)
-        return ProducerRecord(topic: topics.deadLetters, key: record.key, value: value,
-                              headers: Self.headers(for: DeadLetter.self).map { KafkaHeader(key: $0.key, string: $0.value) })
+        return ProducerRecord(topic: topics.deadLetters, key: record.key, value: value, headers: Self.kafkaHeaders(for: DeadLetter.self))
     }
 }

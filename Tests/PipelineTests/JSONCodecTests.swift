@@ -80,6 +80,33 @@ final class JSONCodecTests: XCTestCase {
         try assertSameAsFoundation(Nested(name: "n", values: [3, 1, 2], inner: ["z": "last", "a": "first"]))
     }
 
+    /// Records that carry the same profile share one encoding of it, and the bytes do not change.
+    func testAFragmentSlotWritesAnEqualValueFromItsBytes() throws {
+        let codec = MessageCodec()
+        let profile = Fixtures.profile(posts: [Fixtures.post("hello", daysAgo: 1)])
+        var machine = LeadStateMachine()
+        _ = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now))
+        var state = try XCTUnwrap(machine.state)
+        state.profile = profile
+        let request = PhaseRequest(
+            leadID: "lead-1", runID: "run-1", phase: .scoring, attempt: 1, mode: .full, platforms: [], lead: Fixtures.lead(),
+            profile: profile, accountID: "acct-1", offerID: "offer-1", isPriority: false, requestedAt: Fixtures.now)
+        let entry = LeadPoolEntry(profile: profile, accountID: "acct-1", offerID: "offer-1", finishedAt: Fixtures.now)
+        let slot = JSONFragment<EnrichedProfile>()
+        XCTAssertEqual(try codec.encode(request, fragment: slot), try codec.encode(request))
+        XCTAssertEqual(try codec.encode(state, fragment: slot), try codec.encode(state))
+        XCTAssertEqual(try codec.encode(entry, fragment: slot), try codec.encode(entry))
+
+        // The slot's bytes are what is written for an equal profile; a different one is encoded.
+        slot.keep(profile, bytes: Array(#"{"kept":true}"#.utf8)[...])
+        XCTAssertTrue(String(decoding: try codec.encode(state, fragment: slot), as: UTF8.self).contains(#""profile":{"kept":true}"#))
+        var other = profile
+        other.name = "Someone Else"
+        state.profile = other
+        XCTAssertEqual(try codec.encode(state, fragment: slot), try codec.encode(state))
+        XCTAssertEqual(slot.bytes(for: other), Array(try JSONStreamEncoder.encode(other)), "the slot now holds the other profile")
+    }
+
     func testDecodesEscapesAndWhitespaceAsJSONDecoderDoes() throws {
         let text = #" { "z" : [ "\u00e9\ud83c\udf89\n\/\"" , "\\" ] , "a" : ["x"] } "#
         let expected = try JSONDecoder().decode([String: [String]].self, from: Data(text.utf8))
