@@ -60,16 +60,19 @@ public final class KafkaProducer: Sendable {
 
     /// Sends records and returns each one's outcome, in the same order.
     public func sendReportingEach(_ records: [ProducerRecord]) async -> [Result<DeliveryReport, KafkaError>] {
-        if records.isEmpty { return [] }
+        await enqueue(records).results()
+    }
+
+    /// Hands records to librdkafka in order and returns without waiting for the broker: the
+    /// returned ``Delivery`` waits. Records of a later `enqueue` or `send` follow these in every
+    /// partition, so a caller can prepare its next batch while this one is acknowledged.
+    public func enqueue(_ records: [ProducerRecord]) async -> Delivery {
+        if records.isEmpty { return Delivery(batch: nil) }
         let batch = DeliveryBatch(records: records)
-        let batchPointer = Unmanaged.passRetained(batch)
         for index in records.indices {
             await enqueue(records[index], slot: batch.slots + index, batch: batch)
         }
-        // Balanced by the retain above; the slots keep only unowned references.
-        let results = await batch.results()
-        batchPointer.release()
-        return results
+        return Delivery(batch: batch)
     }
 
     private func enqueue(_ record: ProducerRecord, slot: UnsafeMutablePointer<DeliverySlot>,
@@ -172,6 +175,24 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?,
     return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
 }
 
+/// Records handed to librdkafka by ``KafkaProducer/enqueue(_:)``, acknowledged or not yet.
+public final class Delivery: Sendable {
+    private let batch: DeliveryBatch?
+
+    init(batch: DeliveryBatch?) { self.batch = batch }
+
+    /// Waits until every record is acknowledged or has failed; each one's outcome, in order.
+    public func results() async -> [Result<DeliveryReport, KafkaError>] {
+        await batch?.results() ?? []
+    }
+
+    /// Waits until every record is acknowledged; their reports, in order.
+    /// - Throws: the first record's error when any record failed, as `KafkaProducer.send` does.
+    public func reports() async throws -> [DeliveryReport] {
+        try await results().map { try $0.get() }
+    }
+}
+
 /// What the delivery callback finds in a message's opaque pointer: its batch and position.
 struct DeliverySlot {
     unowned(unsafe) let batch: DeliveryBatch
@@ -185,6 +206,9 @@ final class DeliveryBatch: Sendable {
         var results: [Result<DeliveryReport, KafkaError>?]
         var remaining: Int
         var continuation: CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>?
+        /// The batch itself until its last record completes: librdkafka holds pointers into its
+        /// slots (which keep only unowned references) even when nobody waits for the outcome.
+        var keepAlive: DeliveryBatch?
     }
 
     private let state: Mutex<State>
@@ -196,11 +220,12 @@ final class DeliveryBatch: Sendable {
     init(records: [ProducerRecord]) {
         count = records.count
         state = Mutex(State(results: Array(repeating: nil, count: records.count),
-                            remaining: records.count, continuation: nil))
+                            remaining: records.count, continuation: nil, keepAlive: nil))
         slots = .allocate(capacity: records.count)
         for index in 0..<records.count {
             (slots + index).initialize(to: DeliverySlot(batch: self, index: index))
         }
+        state.withLock { $0.keepAlive = self }
     }
 
     deinit {
@@ -209,16 +234,20 @@ final class DeliveryBatch: Sendable {
     }
 
     func complete(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
+        var released: DeliveryBatch?
         let resume: (CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>, [Result<DeliveryReport, KafkaError>])? =
             state.withLock { state in
                 guard state.results[index] == nil else { return nil }
                 state.results[index] = result
                 state.remaining -= 1
-                guard state.remaining == 0, let continuation = state.continuation else { return nil }
+                guard state.remaining == 0 else { return nil }
+                released = state.keepAlive.take()
+                guard let continuation = state.continuation else { return nil }
                 state.continuation = nil
                 return (continuation, state.results.map { $0! })
             }
         if let (continuation, results) = resume { continuation.resume(returning: results) }
+        _ = released  // the last reference may go here, outside the lock
     }
 
     func results() async -> [Result<DeliveryReport, KafkaError>] {
@@ -238,12 +267,13 @@ private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_k
     _, message, _ in
     guard let message, let opaque = message.pointee._private else { return }
     let slot = opaque.assumingMemoryBound(to: DeliverySlot.self).pointee
+    let batch = slot.batch  // held until the callback returns: the last completion releases the batch's own hold
     let m = message.pointee
     if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
         let topic = String(cString: rd_kafka_topic_name(m.rkt))
-        slot.batch.complete(slot.index, .success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
+        batch.complete(slot.index, .success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
     } else {
         let reason = rd_kafka_message_errstr(message).map { String(cString: $0) }
-        slot.batch.complete(slot.index, .failure(KafkaError(m.err, message: reason, operation: "produce")))
+        batch.complete(slot.index, .failure(KafkaError(m.err, message: reason, operation: "produce")))
     }
 }

@@ -136,6 +136,8 @@ public final class Coordinator: Service {
         var state = State()
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
+        // The previous batch's records, handed to the producer while this batch is handled.
+        var unconfirmed: UnconfirmedBatch?
         logger.info("started", ["group": group])
         while !Task.isCancelled {
             // Clamped before converting: a timer days away must not overflow the milliseconds.
@@ -157,6 +159,11 @@ public final class Coordinator: Service {
             // through a busy coordinator costs them a few records rather than a full batch.
             let fastLane = Set(records.indices.filter { priorityTopics.contains(records[$0].topic) })
             if !fastLane.isEmpty {
+                if let previous = unconfirmed {
+                    // A re-send of the previous batch must not land after these records.
+                    unconfirmed = nil
+                    try await confirm(previous, producer: producer, consumer: consumer, &state)
+                }
                 var outputs = Outputs()
                 for record in fastLane.sorted().map({ records[$0] }) {
                     await handle(record, &state, &outputs, tables)
@@ -193,13 +200,13 @@ public final class Coordinator: Service {
                 lastGateCheck = ContinuousClock.now
                 releaseWaitingLeads(&state, &outputs, tables)
             }
-            let reports = try await send(outputs.records, producer: producer)
-            retireReadyLeads(outputs, reports: reports, loaded: loaded, &state)
-            do {
-                try consumer.storeOffsets(nextOffsets)
-            } catch {
-                logger.warning("offsets not stored: \(error)")
+            if let previous = unconfirmed {
+                unconfirmed = nil
+                try await confirm(previous, producer: producer, consumer: consumer,
+                                  rewritten: Set(outputs.changelogIndex.keys), &state)
             }
+            unconfirmed = UnconfirmedBatch(delivery: await producer.enqueue(outputs.records), outputs: outputs, loaded: loaded,
+                                           nextOffsets: nextOffsets)
             adjustBacklogPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
@@ -208,6 +215,9 @@ public final class Coordinator: Service {
         }
         health.markNotReady("draining")
         logger.info("stopping: committing and leaving the group")
+        if let last = unconfirmed {
+            try await confirm(last, producer: producer, consumer: consumer, &state)
+        }
         await consumer.close()
         await accounts.stop()
         await offers.stop()
@@ -624,11 +634,14 @@ public final class Coordinator: Service {
 
     /// Keeps the changelog offsets the broker acknowledged, and reduces the leads that are
     /// ready after the batch to those offsets.
-    private func retireReadyLeads(_ outputs: Outputs, reports: [DeliveryReport], loaded: Set<LeadID>, _ state: inout State) {
+    /// - Parameter rewritten: leads with a newer state record not yet acknowledged (the next
+    ///   batch's); they stay until that one is.
+    private func retireReadyLeads(_ outputs: Outputs, reports: [DeliveryReport], loaded: Set<LeadID>,
+                                  rewritten: Set<LeadID> = [], _ state: inout State) {
         for (leadID, index) in outputs.changelogIndex where index < reports.count {
             state.leads[leadID]?.changelogOffset = reports[index].offset
         }
-        for leadID in loaded.union(outputs.changelogIndex.keys) {
+        for leadID in loaded.union(outputs.changelogIndex.keys) where !rewritten.contains(leadID) {
             guard let entry = state.leads[leadID], entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { continue }
             state.leads[leadID] = nil
             state.finished[leadID] = ChangelogPointer(partition: entry.partition, offset: offset)
@@ -740,6 +753,35 @@ public final class Coordinator: Service {
     }
 
     /// Sends `records` until the broker acknowledges all of them; their delivery reports, in order.
+    /// A handled batch whose records the producer has, not yet acknowledged: its input offsets
+    /// are stored only once they are.
+    struct UnconfirmedBatch {
+        let delivery: Delivery
+        let outputs: Outputs
+        let loaded: Set<LeadID>
+        let nextOffsets: [TopicPartition: Int64]
+    }
+
+    /// Waits for a batch's acknowledgements (sending it again after a retriable failure), then
+    /// retires its ready leads and stores its input offsets. The next batch is enqueued only
+    /// after this, so a batch sent again still precedes it in every partition.
+    private func confirm(_ batch: UnconfirmedBatch, producer: KafkaProducer, consumer: KafkaConsumer,
+                         rewritten: Set<LeadID> = [], _ state: inout State) async throws {
+        var reports: [DeliveryReport]
+        do {
+            reports = try await batch.delivery.reports()
+        } catch let error as KafkaError where error.isRetriable && !error.isFatal {
+            logger.warning("send failed, retrying: \(error)")
+            reports = try await send(batch.outputs.records, producer: producer)
+        }
+        retireReadyLeads(batch.outputs, reports: reports, loaded: batch.loaded, rewritten: rewritten, &state)
+        do {
+            try consumer.storeOffsets(batch.nextOffsets)
+        } catch {
+            logger.warning("offsets not stored: \(error)")
+        }
+    }
+
     private func send(_ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport] {
         guard !records.isEmpty else { return [] }
         var delay: Duration = .milliseconds(100)

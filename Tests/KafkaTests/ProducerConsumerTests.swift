@@ -38,6 +38,47 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    /// Batches enqueued one after another while earlier ones are still unacknowledged land in
+    /// the order enqueued, and each batch's reports come whenever it is awaited.
+    func testEnqueuedBatchesKeepTheirOrderAndReportLater() async throws {
+        try await withTestTopic(partitions: 2) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            var deliveries: [(records: [ProducerRecord], delivery: Delivery)] = []
+            for batch in 0..<5 {
+                let records = (0..<40).map { i in
+                    ProducerRecord(topic: topic, key: "lead-\(i % 4)", value: Array("\(batch)-\(i)".utf8))
+                }
+                deliveries.append((records, await producer.enqueue(records)))
+            }
+            let empty = try await producer.enqueue([]).reports()
+            XCTAssertTrue(empty.isEmpty)
+            // Nobody waits for this one: the batch stays alive until its last report all the same.
+            _ = await producer.enqueue([ProducerRecord(topic: topic, key: "other", value: [1])])
+            // Awaited last batch first; every batch's offsets in a partition follow the batch before.
+            var reports: [[DeliveryReport]] = Array(repeating: [], count: deliveries.count)
+            for index in deliveries.indices.reversed() {
+                reports[index] = try await deliveries[index].delivery.reports()
+                XCTAssertEqual(reports[index].count, deliveries[index].records.count)
+            }
+            await producer.close()
+            for (earlier, later) in zip(reports, reports.dropFirst()) {
+                for partition in Set(later.map(\.partition)) {
+                    let before = earlier.filter { $0.partition == partition }.map(\.offset).max() ?? -1
+                    XCTAssertGreaterThan(later.filter { $0.partition == partition }.map(\.offset).min()!, before)
+                }
+            }
+            let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                             topics: [topic], properties: TestBroker.fastGroupProperties)
+            let received = try await consume(consumer, count: 201)
+            await consumer.close()
+            for key in 0..<4 {
+                let values = received.filter { $0.keyString == "lead-\(key)" }.map { String(decoding: $0.value ?? [], as: UTF8.self) }
+                let expected = (0..<5).flatMap { batch in (0..<40).filter { $0 % 4 == key }.map { "\(batch)-\($0)" } }
+                XCTAssertEqual(values, expected, "lead-\(key) in the order enqueued")
+            }
+        }
+    }
+
     func testSameKeyAlwaysLandsOnSamePartition() async throws {
         try await withTestTopic(partitions: 6) { topic in
             let producer = try KafkaProducer(configuration: TestBroker.configuration())
