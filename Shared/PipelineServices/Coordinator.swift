@@ -169,8 +169,9 @@ public final class Coordinator: Service {
                     await handle(record, &state, &outputs, tables)
                     nextOffsets[record.topicPartition] = record.offset + 1
                 }
-                let reports = try await send(outputs.records, producer: producer)
-                retireReadyLeads(outputs, reports: reports, loaded: [], &state)
+                let encoded = outputs.encoded(codec: environment.codec, logger: logger)
+                let reports = try await send(encoded.records, producer: producer)
+                retireReadyLeads(encoded, reports: reports, loaded: [], &state)
             }
             var outputs = Outputs()
             var running = state.leads.running
@@ -200,12 +201,12 @@ public final class Coordinator: Service {
                 lastGateCheck = ContinuousClock.now
                 releaseWaitingLeads(&state, &outputs, tables)
             }
+            let encoded = outputs.encoded(codec: environment.codec, logger: logger)
             if let previous = unconfirmed {
                 unconfirmed = nil
-                try await confirm(previous, producer: producer, consumer: consumer,
-                                  rewritten: Set(outputs.changelogIndex.keys), &state)
+                try await confirm(previous, producer: producer, consumer: consumer, rewritten: outputs.changelogLeads, &state)
             }
-            unconfirmed = UnconfirmedBatch(delivery: await producer.enqueue(outputs.records), outputs: outputs, loaded: loaded,
+            unconfirmed = UnconfirmedBatch(delivery: await producer.enqueue(encoded.records), outputs: encoded, loaded: loaded,
                                            nextOffsets: nextOffsets)
             adjustBacklogPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
@@ -325,23 +326,6 @@ public final class Coordinator: Service {
     struct ChangelogPointer {
         let partition: Int32
         let offset: Int64
-    }
-
-    /// The records one batch causes, with changelog writes coalesced to the last per lead.
-    struct Outputs {
-        var records: [ProducerRecord] = []
-        var changelogIndex: [LeadID: Int] = [:]
-
-        mutating func append(_ record: ProducerRecord) { records.append(record) }
-
-        mutating func persist(_ record: ProducerRecord, for lead: LeadID) {
-            if let index = changelogIndex[lead] {
-                records[index] = record
-            } else {
-                changelogIndex[lead] = records.count
-                records.append(record)
-            }
-        }
     }
 
     // MARK: - Handling records
@@ -504,56 +488,48 @@ public final class Coordinator: Service {
         }
         guard !actions.isEmpty else { return }
         let topics = environment.topics
-        let codec = environment.codec
-        // The scoring request and the state after it carry the same profile, as do the pool
-        // entry and the ready state: each is encoded once.
-        let profile = JSONFragment<EnrichedProfile>()
+        var job = EncodeJob(leadID: leadID)
         for action in actions {
-            do {
-                switch action {
-                case .sendPhaseRequest(let request):
-                    outputs.append(try codec.record(request, topic: topics.phaseRequests(request.phase, isPriority: request.isPriority),
-                                                    key: request.leadID.rawValue, fragment: profile))
-                case .scheduleTimer(let timer):
-                    state.timers.schedule(timer)
-                case .recordBilling(let usage):
-                    outputs.append(try codec.record(usage, topic: topics.billingUsage, key: usage.accountID.rawValue))
-                case .pauseBilling(let accountID, let reason):
-                    logger.warning("pausing billing of account \(accountID): \(reason)", [LogKey.leadID: leadID.rawValue])
-                    outputs.append(try codec.record(pausedAccount(accountID, tables), topic: topics.accounts, key: accountID.rawValue))
-                case .recordHistory:
-                    break  // the history is part of the persisted state
-                case .markReady(let lead, let runID, let finished):
-                    // The pool entry is written with the ready state, so once per run, from the
-                    // profile held here; finished when the finalize stage answered.
-                    var finishedAt = now()
-                    if case .phaseResult(let result, _) = event, result.phase == .finalize { finishedAt = result.finishedAt }
-                    let discovered = before?.lead ?? eventLead(event)
-                    let entry = LeadPoolEntry(profile: finished, accountID: discovered?.accountID ?? "unknown",
-                                              offerID: discovered?.offerID ?? "unknown", finishedAt: finishedAt)
-                    outputs.append(try codec.record(entry, topic: topics.leadPool, key: lead.rawValue, fragment: profile))
-                    logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
-                case .persist(let leadState):
-                    outputs.persist(try codec.record(leadState, topic: topics.leadState, key: leadID.rawValue, fragment: profile), for: leadID)
-                    if leadState.status == .billingPaused {
-                        state.billingPaused.insert(leadID)
-                    } else {
-                        state.billingPaused.remove(leadID)
-                    }
-                    if before?.status != leadState.status || before?.currentPhase != leadState.currentPhase
-                        || before?.runID != leadState.runID {
-                        let event = SearchLeadEvent(
-                            searchID: leadState.lead.sourceSearchID, accountID: leadState.lead.accountID, leadID: leadID,
-                            runID: leadState.runID, status: leadState.status,
-                            phase: leadState.status == .ready ? nil : leadState.currentPhase, at: leadState.updatedAt)
-                        outputs.append(try codec.record(event, topic: topics.searchEvents, key: event.searchID.rawValue))
-                    }
+            switch action {
+            case .sendPhaseRequest(let request):
+                job.append(request, topic: topics.phaseRequests(request.phase, isPriority: request.isPriority), key: request.leadID.rawValue)
+            case .scheduleTimer(let timer):
+                state.timers.schedule(timer)
+            case .recordBilling(let usage):
+                job.append(usage, topic: topics.billingUsage, key: usage.accountID.rawValue)
+            case .pauseBilling(let accountID, let reason):
+                logger.warning("pausing billing of account \(accountID): \(reason)", [LogKey.leadID: leadID.rawValue])
+                job.append(pausedAccount(accountID, tables), topic: topics.accounts, key: accountID.rawValue)
+            case .recordHistory:
+                break  // the history is part of the persisted state
+            case .markReady(let lead, let runID, let finished):
+                // The pool entry is written with the ready state, so once per run, from the
+                // profile held here; finished when the finalize stage answered.
+                var finishedAt = now()
+                if case .phaseResult(let result, _) = event, result.phase == .finalize { finishedAt = result.finishedAt }
+                let discovered = before?.lead ?? eventLead(event)
+                let entry = LeadPoolEntry(profile: finished, accountID: discovered?.accountID ?? "unknown",
+                                          offerID: discovered?.offerID ?? "unknown", finishedAt: finishedAt)
+                job.append(entry, topic: topics.leadPool, key: lead.rawValue)
+                logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
+            case .persist(let leadState):
+                job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+                if leadState.status == .billingPaused {
+                    state.billingPaused.insert(leadID)
+                } else {
+                    state.billingPaused.remove(leadID)
                 }
-            } catch {
-                // Encoding our own messages does not fail; if it ever does, say so loudly.
-                logger.error("cannot encode \(action): \(error)", [LogKey.leadID: leadID.rawValue])
+                if before?.status != leadState.status || before?.currentPhase != leadState.currentPhase
+                    || before?.runID != leadState.runID {
+                    let event = SearchLeadEvent(
+                        searchID: leadState.lead.sourceSearchID, accountID: leadState.lead.accountID, leadID: leadID,
+                        runID: leadState.runID, status: leadState.status,
+                        phase: leadState.status == .ready ? nil : leadState.currentPhase, at: leadState.updatedAt)
+                    job.append(event, topic: topics.searchEvents, key: event.searchID.rawValue)
+                }
             }
         }
+        outputs.append(job)
     }
 
     private func updateGauges(_ state: State) {
@@ -636,7 +612,7 @@ public final class Coordinator: Service {
     /// ready after the batch to those offsets.
     /// - Parameter rewritten: leads with a newer state record not yet acknowledged (the next
     ///   batch's); they stay until that one is.
-    private func retireReadyLeads(_ outputs: Outputs, reports: [DeliveryReport], loaded: Set<LeadID>,
+    private func retireReadyLeads(_ outputs: EncodedOutputs, reports: [DeliveryReport], loaded: Set<LeadID>,
                                   rewritten: Set<LeadID> = [], _ state: inout State) {
         for (leadID, index) in outputs.changelogIndex where index < reports.count {
             state.leads[leadID]?.changelogOffset = reports[index].offset
@@ -757,7 +733,7 @@ public final class Coordinator: Service {
     /// are stored only once they are.
     struct UnconfirmedBatch {
         let delivery: Delivery
-        let outputs: Outputs
+        let outputs: EncodedOutputs
         let loaded: Set<LeadID>
         let nextOffsets: [TopicPartition: Int64]
     }

@@ -1,0 +1,144 @@
+import Dispatch
+import Foundation
+import Kafka
+import LeadModel
+import ServiceRuntime
+
+extension Coordinator {
+    /// The records one batch causes, in order. Most arrive as ``EncodeJob``s, encoded when the
+    /// batch is handled (``encoded(codec:logger:)``), on every core; of a lead's changelog
+    /// records only the last one written is kept.
+    struct Outputs {
+        private enum Segment {
+            case record(ProducerRecord, changelogOf: LeadID?)
+            case job(EncodeJob)
+        }
+
+        private var segments: [Segment] = []
+        /// Leads with a changelog record in this batch.
+        private(set) var changelogLeads: Set<LeadID> = []
+
+        /// A record already encoded.
+        mutating func append(_ record: ProducerRecord) { segments.append(.record(record, changelogOf: nil)) }
+
+        /// A lead's changelog record, already encoded.
+        mutating func persist(_ record: ProducerRecord, for lead: LeadID) {
+            segments.append(.record(record, changelogOf: lead))
+            changelogLeads.insert(lead)
+        }
+
+        /// Messages to encode with the batch.
+        mutating func append(_ job: EncodeJob) {
+            guard !job.messages.isEmpty else { return }
+            segments.append(.job(job))
+            if job.messages.contains(where: \.isChangelog) { changelogLeads.insert(job.leadID) }
+        }
+
+        /// Encodes the jobs, several at once when there are many, and lays the records out in
+        /// the order they were added. A lead's changelog record goes where its first one was
+        /// added, with the content of its last.
+        func encoded(codec: MessageCodec, logger: Logger) -> EncodedOutputs {
+            let jobs = segments.compactMap { if case .job(let job) = $0 { job } else { nil } }
+            var encodedJobs = Self.encode(jobs, codec: codec, logger: logger).makeIterator()
+            var laidOut: [(record: ProducerRecord, changelogOf: LeadID?)] = []
+            for segment in segments {
+                switch segment {
+                case .record(let record, let lead): laidOut.append((record, lead))
+                case .job: laidOut += encodedJobs.next() ?? []
+                }
+            }
+            var last: [LeadID: Int] = [:]
+            for (index, item) in laidOut.enumerated() { if let lead = item.changelogOf { last[lead] = index } }
+            var result = EncodedOutputs()
+            for item in laidOut {
+                guard let lead = item.changelogOf else {
+                    result.records.append(item.record)
+                    continue
+                }
+                guard result.changelogIndex[lead] == nil, let latest = last[lead] else { continue }
+                result.changelogIndex[lead] = result.records.count
+                result.records.append(laidOut[latest].record)
+            }
+            return result
+        }
+
+        /// Jobs below this many are encoded on the calling thread.
+        static let parallelThreshold = 32
+
+        private static func encode(_ jobs: [EncodeJob], codec: MessageCodec, logger: Logger)
+            -> [[(record: ProducerRecord, changelogOf: LeadID?)]]
+        {
+            let workers = min(ProcessInfo.processInfo.activeProcessorCount, jobs.count / parallelThreshold + 1)
+            guard workers > 1 else { return jobs.map { $0.records(codec: codec, logger: logger) } }
+            let results = EncodedJobs(count: jobs.count)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in stride(from: worker, to: jobs.count, by: workers) {
+                    results.store(jobs[index].records(codec: codec, logger: logger), at: index)
+                }
+            }
+            return results.collect()
+        }
+    }
+
+    /// A batch's records, encoded.
+    struct EncodedOutputs {
+        var records: [ProducerRecord] = []
+        /// Where each lead's changelog record is in ``records``.
+        var changelogIndex: [LeadID: Int] = [:]
+    }
+
+    /// The messages one state change of one lead writes, encoded together: the records that carry
+    /// the lead's profile (the scoring request and the state after it, the pool entry and the
+    /// ready state) share one encoding of it.
+    struct EncodeJob: Sendable {
+        struct Item: Sendable {
+            let message: any Message
+            let topic: String
+            let key: String
+            let isChangelog: Bool
+        }
+
+        let leadID: LeadID
+        private(set) var messages: [Item] = []
+
+        init(leadID: LeadID) { self.leadID = leadID }
+
+        mutating func append(_ message: any Message, topic: String, key: String, isChangelog: Bool = false) {
+            messages.append(Item(message: message, topic: topic, key: key, isChangelog: isChangelog))
+        }
+
+        /// The records, in order; a message that cannot be encoded (which does not happen with our
+        /// own types) is logged and left out.
+        func records(codec: MessageCodec, logger: Logger) -> [(record: ProducerRecord, changelogOf: LeadID?)] {
+            let profile = JSONFragment<EnrichedProfile>()
+            return messages.compactMap { item in
+                do {
+                    let record = try codec.record(item.message, topic: item.topic, key: item.key, fragment: profile)
+                    return (record, item.isChangelog ? leadID : nil)
+                } catch {
+                    logger.error("cannot encode \(type(of: item.message)) for \(item.topic): \(error)", [LogKey.leadID: leadID.rawValue])
+                    return nil
+                }
+            }
+        }
+    }
+}
+
+/// Results written by concurrent workers, each to its own positions.
+private final class EncodedJobs: @unchecked Sendable {
+    private let slots: UnsafeMutableBufferPointer<[(record: ProducerRecord, changelogOf: LeadID?)]>
+
+    init(count: Int) {
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: [])
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    func store(_ records: [(record: ProducerRecord, changelogOf: LeadID?)], at index: Int) { slots[index] = records }
+
+    func collect() -> [[(record: ProducerRecord, changelogOf: LeadID?)]] { Array(slots) }
+}
