@@ -90,6 +90,8 @@ public final class Coordinator: Service {
     private let now: @Sendable () -> Date
     private let logger: Logger
     private let rebalances = Mailbox<RebalanceEvent>()
+    /// The records of the batch handed to the producer last, until they are acknowledged.
+    private let unacknowledged = LatestDelivery()
     private let metrics: MetricsRegistry
     private let health: HealthStatus
 
@@ -118,7 +120,14 @@ public final class Coordinator: Service {
         let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.phaseResultsPriority]
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
-                                         properties: properties, defaults: Self.readAhead) { [rebalances] event in
+                                         properties: properties, defaults: Self.readAhead) { [rebalances, unacknowledged, logger] event in
+            if case .revoking = event, let delivery = unacknowledged.take() {
+                // Whoever restores these partitions next must find this batch's state records in
+                // the changelog: partitions are given up only once they are acknowledged.
+                if !Self.wait(for: delivery, seconds: 60) {
+                    logger.error("giving partitions up with a batch still unacknowledged after 60 s")
+                }
+            }
             rebalances.append(event)
         }
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
@@ -206,8 +215,9 @@ public final class Coordinator: Service {
                 unconfirmed = nil
                 try await confirm(previous, producer: producer, consumer: consumer, rewritten: outputs.changelogLeads, &state)
             }
-            unconfirmed = UnconfirmedBatch(delivery: await producer.enqueue(encoded.records), outputs: encoded, loaded: loaded,
-                                           nextOffsets: nextOffsets)
+            let delivery = await producer.enqueue(encoded.records)
+            unacknowledged.set(delivery)
+            unconfirmed = UnconfirmedBatch(delivery: delivery, outputs: encoded, loaded: loaded, nextOffsets: nextOffsets)
             adjustBacklogPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
@@ -750,12 +760,25 @@ public final class Coordinator: Service {
             logger.warning("send failed, retrying: \(error)")
             reports = try await send(batch.outputs.records, producer: producer)
         }
+        unacknowledged.clear(batch.delivery)
         retireReadyLeads(batch.outputs, reports: reports, loaded: batch.loaded, rewritten: rewritten, &state)
         do {
-            try consumer.storeOffsets(batch.nextOffsets)
+            // A partition given up meanwhile is replayed by its next owner.
+            try consumer.storeOffsets(batch.nextOffsets.filter { state.ownedPartitions.contains($0.key.partition) })
         } catch {
             logger.warning("offsets not stored: \(error)")
         }
+    }
+
+    /// Blocks the calling thread (the consumer's, inside a rebalance) until `delivery` is
+    /// acknowledged or failed; false after `seconds`.
+    private static func wait(for delivery: Delivery, seconds: Int) -> Bool {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            _ = await delivery.results()
+            done.signal()
+        }
+        return done.wait(timeout: .now() + .seconds(seconds)) == .success
     }
 
     private func send(_ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport] {
@@ -772,4 +795,16 @@ public final class Coordinator: Service {
             }
         }
     }
+}
+
+/// The coordinator's last batch handed to the producer, shared with its rebalance handler.
+private final class LatestDelivery: Sendable {
+    private let delivery = Mutex<Delivery?>(nil)
+
+    func set(_ latest: Delivery) { delivery.withLock { $0 = latest } }
+
+    func take() -> Delivery? { delivery.withLock { $0.take() } }
+
+    /// Forgets `confirmed` unless a later batch replaced it.
+    func clear(_ confirmed: Delivery) { delivery.withLock { if $0 === confirmed { $0 = nil } } }
 }

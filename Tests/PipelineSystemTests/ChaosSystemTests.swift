@@ -70,3 +70,34 @@ final class ChaosSystemTests: XCTestCase {
         }
     }
 }
+
+/// Coordinators joining and leaving while leads flow, without crashes.
+final class CoordinatorHandOverSystemTests: XCTestCase {
+    /// A coordinator hands a partition over only once the state records of the batch it has
+    /// sent are acknowledged, so the next owner restores every lead as it was: no result is
+    /// ignored as stale and no phase waits for its timeout.
+    func testPartitionsChangeHandsWithoutAnyPhaseTimingOut() async throws {
+        try await withPipeline(partitions: 6, environment: [
+            "SIM_LATENCY_SCALE": "0", "PHASE_TIMEOUT_SECONDS": "15", "LOG_LEVEL": "warning",
+        ]) { harness in
+            for stage in PipelineHarness.stages { _ = try harness.start(stage) }
+            let first = try harness.start("coordinator")
+            let leads = harness.makeLeads(3000)
+            try await harness.publish(leads: leads)
+            // Hand partitions over twice while leads are in every phase: to a second coordinator,
+            // and back when the first leaves.
+            try await Task.sleep(for: .seconds(4))
+            _ = try harness.start("coordinator")
+            try await Task.sleep(for: .seconds(6))
+            _ = try await harness.stop(first, signal: SIGTERM)
+            _ = try await harness.waitForPool(leads.count, timeoutSeconds: 240)
+
+            let states = try await harness.latestStates()
+            let timedOut = leads.compactMap { states[$0.leadID] }.filter { state in
+                state.history.contains { $0.kind == .phaseFailed && ($0.detail ?? "").contains("no result within") }
+            }
+            XCTAssertEqual(timedOut.map(\.leadID), [], "leads whose phase result was lost or ignored")
+            XCTAssertTrue(leads.allSatisfy { states[$0.leadID]?.status == .ready })
+        }
+    }
+}
