@@ -48,17 +48,13 @@ public final class JSONFragment<Value: Encodable & Equatable>: JSONFragmentSlot 
         value = (candidate as! Value)
         self.bytes = Array(bytes)
     }
-
-    func holds<T>(_ type: T.Type) -> Bool { T.self == Value.self }
 }
 
 /// What the encoder asks of a ``JSONFragment`` of any value type.
 protocol JSONFragmentSlot: AnyObject {
-    /// Whether the slot is for values of `type`.
-    func holds<T>(_ type: T.Type) -> Bool
-    /// The JSON of `candidate` when the slot holds an equal value.
+    /// The JSON of `candidate` when the slot holds an equal value; nil for any other value or type.
     func bytes<T>(for candidate: T) -> [UInt8]?
-    /// Keeps `candidate` and its JSON.
+    /// Keeps `candidate` and its JSON, when it is of the slot's type.
     func keep<T>(_ candidate: T, bytes: ArraySlice<UInt8>)
 }
 
@@ -281,8 +277,7 @@ private final class StreamEncoder: Encoder {
     /// Encodes `value` as a member or element written inline, from the fragment slot's bytes
     /// when it holds an equal value.
     func encodeChild<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
-        let slot = fragment.flatMap { $0.holds(T.self) ? $0 : nil }
-        if let slot, let bytes = slot.bytes(for: value) {
+        if let bytes = fragment?.bytes(for: value) {
             sink.bytes.append(contentsOf: bytes)
             return
         }
@@ -290,7 +285,7 @@ private final class StreamEncoder: Encoder {
         let child = StreamEncoder(sink: sink, parent: self, key: key)
         try child.encodeValue(value)
         try child.finish()
-        slot?.keep(value, bytes: sink.bytes[start...])
+        fragment?.keep(value, bytes: sink.bytes[start...])
     }
 
     /// An encoder with a buffer of its own, for a container whose lifetime may overlap others.

@@ -42,8 +42,9 @@ extension Coordinator {
         entry.machine = LeadStateMachine(configuration: entry.machine.configuration, restoring: updated)
         state.leads[found.leadID] = entry
         guard updated.status == .ready else {
-            outputs.persist(try environment.codec.record(updated, topic: topics.leadState, key: found.leadID.rawValue),
-                            for: found.leadID)
+            var job = EncodeJob(leadID: found.leadID)
+            job.append(updated, topic: topics.leadState, key: found.leadID.rawValue, isChangelog: true)
+            outputs.append(job)
             return nil
         }
         let hash = StableHash.fnv1a("profile-found/\(record.topic)/\(record.partition)/\(record.offset)/\(found.leadID)")

@@ -22,11 +22,13 @@ extension Coordinator {
         entry.machine = LeadStateMachine(configuration: entry.machine.configuration, restoring: current)
         state.leads[leadID] = entry
         let topics = environment.topics
-        outputs.persist(try environment.codec.record(current, topic: topics.leadState, key: leadID.rawValue), for: leadID)
+        var job = EncodeJob(leadID: leadID)
+        job.append(current, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
         if current.status == .ready {
             let pool = LeadPoolEntry(profile: current.profile, accountID: current.lead.accountID,
                                      offerID: current.lead.offerID, finishedAt: current.readyAt ?? now)
-            outputs.append(try environment.codec.record(pool, topic: topics.leadPool, key: leadID.rawValue))
+            job.append(pool, topic: topics.leadPool, key: leadID.rawValue)
         }
+        outputs.append(job)
     }
 }

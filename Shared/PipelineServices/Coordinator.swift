@@ -738,7 +738,6 @@ public final class Coordinator: Service {
         }
     }
 
-    /// Sends `records` until the broker acknowledges all of them; their delivery reports, in order.
     /// A handled batch whose records the producer has, not yet acknowledged: its input offsets
     /// are stored only once they are.
     struct UnconfirmedBatch {
@@ -781,6 +780,7 @@ public final class Coordinator: Service {
         return done.wait(timeout: .now() + .seconds(seconds)) == .success
     }
 
+    /// Sends `records` until the broker acknowledges all of them; their delivery reports, in order.
     private func send(_ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport] {
         guard !records.isEmpty else { return [] }
         var delay: Duration = .milliseconds(100)

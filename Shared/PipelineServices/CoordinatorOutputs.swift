@@ -10,7 +10,7 @@ extension Coordinator {
     /// records only the last one written is kept.
     struct Outputs {
         private enum Segment {
-            case record(ProducerRecord, changelogOf: LeadID?)
+            case record(ProducerRecord)
             case job(EncodeJob)
         }
 
@@ -18,14 +18,8 @@ extension Coordinator {
         /// Leads with a changelog record in this batch.
         private(set) var changelogLeads: Set<LeadID> = []
 
-        /// A record already encoded.
-        mutating func append(_ record: ProducerRecord) { segments.append(.record(record, changelogOf: nil)) }
-
-        /// A lead's changelog record, already encoded.
-        mutating func persist(_ record: ProducerRecord, for lead: LeadID) {
-            segments.append(.record(record, changelogOf: lead))
-            changelogLeads.insert(lead)
-        }
+        /// A record already encoded (a dead letter, a backlog copy); never a changelog record.
+        mutating func append(_ record: ProducerRecord) { segments.append(.record(record)) }
 
         /// Messages to encode with the batch.
         mutating func append(_ job: EncodeJob) {
@@ -43,7 +37,7 @@ extension Coordinator {
             var laidOut: [(record: ProducerRecord, changelogOf: LeadID?)] = []
             for segment in segments {
                 switch segment {
-                case .record(let record, let lead): laidOut.append((record, lead))
+                case .record(let record): laidOut.append((record, nil))
                 case .job: laidOut += encodedJobs.next() ?? []
                 }
             }

@@ -52,7 +52,9 @@ final class CoordinatorOutputsTests: XCTestCase {
 
     func testLeadsWithAChangelogRecordAreKnownBeforeEncoding() {
         var outputs = outputs(leads: 2, steps: 1)
-        outputs.persist(ProducerRecord(topic: "state", key: "lead-9", value: []), for: "lead-9")
+        var changelog = Coordinator.EncodeJob(leadID: "lead-9")
+        changelog.append(event(9, 0), topic: "state", key: "lead-9", isChangelog: true)
+        outputs.append(changelog)
         var job = Coordinator.EncodeJob(leadID: "lead-5")
         job.append(event(5, 0), topic: "events", key: "lead-5")
         outputs.append(job)
