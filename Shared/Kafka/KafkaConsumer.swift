@@ -5,7 +5,8 @@ import Synchronization
 
 /// A change of this consumer's partitions, reported from inside the group's rebalance.
 public enum RebalanceEvent: Sendable, Equatable {
-    /// These partitions were added to the assignment; reading starts at the committed offsets.
+    /// These partitions were added to the assignment; reading starts at the committed offsets,
+    /// unpaused (whatever was paused before the rebalance).
     case assigned([TopicPartition])
     /// These partitions are about to be taken away. The handler runs before the final commit, so
     /// offsets it stores for finished work are still committed.
@@ -490,6 +491,10 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
         } else {
             rd_kafka_assign(rk, partitions)
         }
+        // librdkafka keeps a partition's paused flag through revoke and assign: a partition
+        // paused before a rebalance would stay silent with nobody tracking it. Assigned
+        // partitions start fetching, as `RebalanceEvent.assigned` says; the owner pauses again.
+        _ = rd_kafka_resume_partitions(rk, partitions)
         context.assigned(changed)
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
         context.revoking(changed)

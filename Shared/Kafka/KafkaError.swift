@@ -19,6 +19,21 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// The operation that failed, for example `produce` or `createTopics`.
     public let operation: String
 
+    /// The client or the broker refused this record itself (too large, invalid, a bad topic
+    /// name): sending the same record again fails the same way, and no other record is the
+    /// cause. A caller takes the record out (to dead letters) rather than retry or stop.
+    public var isRecordRejected: Bool {
+        switch rd_kafka_resp_err_t(code) {
+        case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
+            RD_KAFKA_RESP_ERR_INVALID_MSG, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
+            RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR__INVALID_ARG,
+            RD_KAFKA_RESP_ERR__BAD_MSG, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+            return true
+        default:
+            return false
+        }
+    }
+
     public var description: String {
         "\(operation): \(name) (\(code)): \(message)\(isFatal ? " [fatal]" : "")"
     }

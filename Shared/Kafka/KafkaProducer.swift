@@ -273,7 +273,8 @@ private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_k
         let topic = String(cString: rd_kafka_topic_name(m.rkt))
         batch.complete(slot.index, .success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
     } else {
-        let reason = rd_kafka_message_errstr(message).map { String(cString: $0) }
-        batch.complete(slot.index, .failure(KafkaError(m.err, message: reason, operation: "produce")))
+        // Not rd_kafka_message_errstr: for a produced message it returns the record's own value
+        // (unterminated), which would put lead data and stray heap bytes into logs.
+        batch.complete(slot.index, .failure(KafkaError(m.err, operation: "produce")))
     }
 }

@@ -307,17 +307,18 @@ public struct LeadStateMachine: Sendable {
     }
 
     private mutating func apply(_ result: PhaseResult, at: Date, random: inout some RandomNumberGenerator) {
-        guard var current = state else { return }
         switch result.outcome {
         case .failed(let reason, let isRetriable):
             failAttempt(reason: reason, isRetriable: isRetriable, at: at, random: &random)
         case .accountPaused(let reason):
             record(.phaseFailed, at: at, phase: result.phase, attempt: result.attempt, detail: reason)
+            guard var current = state else { return }
             current.nextAttempt = result.attempt + 1
             state = current
             pending.append(.pauseBilling(current.lead.accountID, reason: reason))
             wait(.billingPaused, phase: result.phase, at: at, detail: reason)
         case .completed:
+            guard var current = state else { return }
             current.profile = ProfileMerger.merge(result.payload, of: result.phase, into: current.profile)
             current.inFlight = nil
             current.phaseIndex += 1
@@ -336,8 +337,10 @@ public struct LeadStateMachine: Sendable {
 
     /// The in-flight attempt failed: retry after a backoff, or skip the phase after the last attempt.
     private mutating func failAttempt(reason: String, isRetriable: Bool, at: Date, random: inout some RandomNumberGenerator) {
-        guard var current = state, let inFlight = current.inFlight else { return }
+        guard let inFlight = state?.inFlight else { return }
         record(.phaseFailed, at: at, phase: inFlight.phase, attempt: inFlight.attempt, detail: reason)
+        // Read after recording: a copy taken before would drop the failure from the history.
+        guard var current = state else { return }
         guard isRetriable, inFlight.attempt < configuration.maxAttempts else {
             let why = isRetriable
                 ? "gave up after \(inFlight.attempt) attempts; last: \(reason)"

@@ -47,6 +47,8 @@ final class GateTests: XCTestCase {
         XCTAssertTrue(actions.contains { if case .pauseBilling(let account, _) = $0 { account == first.accountID } else { false } })
         XCTAssertTrue(requests(actions).isEmpty)
         XCTAssertEqual(machine.state?.status, .billingPaused)
+        let failure = machine.state?.history.first { $0.kind == .phaseFailed }
+        XCTAssertEqual(failure?.detail, "provider credits exhausted", "the reason of the pause stays in the history")
 
         let resumed = requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: .open, random: &random))
         XCTAssertEqual(resumed.map(\.phase), [.profile])

@@ -221,6 +221,40 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.state?.inFlight?.isBackingOff, true)
     }
 
+    /// Every failure stays in the history with its reason, before the retry it caused.
+    func testRetriedFailureKeepsItsReasonInTheHistory() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let failed = PhaseResult(
+            answering: request, outcome: .failed(reason: "rate limited", isRetriable: true), payload: .empty,
+            finishedAt: Fixtures.now, service: "test")
+        _ = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        let history = try XCTUnwrap(machine.state?.history)
+        let kinds = history.map(\.kind)
+        let failure = try XCTUnwrap(kinds.firstIndex(of: .phaseFailed), "the failure is missing from \(kinds)")
+        let retry = try XCTUnwrap(kinds.firstIndex(of: .retryScheduled))
+        XCTAssertLessThan(failure, retry)
+        XCTAssertEqual(history[failure].detail, "rate limited")
+        XCTAssertEqual(history[failure].attempt, 1)
+        XCTAssertEqual(history[retry].attempt, 2)
+    }
+
+    /// A timed-out attempt records why it was retried, then why the phase was skipped.
+    func testTimeoutsAndSkipKeepEveryReasonInOrder() throws {
+        var machine = Machine(configuration: .init(maxAttempts: 2))
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        for _ in 0..<2 {
+            let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+            actions = machine.handle(.timerFired(timeout, at: timeout.fireAt), random: &random)
+            if let backoff = timers(actions).first(where: { $0.kind == .retryBackoff }) {
+                actions = machine.handle(.timerFired(backoff, at: backoff.fireAt), random: &random)
+            }
+        }
+        let history = try XCTUnwrap(machine.state?.history).filter { $0.phase == .profile }
+        XCTAssertEqual(history.map(\.kind), [.phaseStarted, .phaseFailed, .retryScheduled, .phaseStarted, .phaseFailed, .phaseSkipped])
+        XCTAssertEqual(history.filter { $0.kind == .phaseFailed }.map(\.detail), ["no result within 120s", "no result within 120s"])
+    }
+
     // MARK: Payload, billing, history, restore
 
     func testCompletedPhasesAccumulateProfileAndBillOnce() throws {
