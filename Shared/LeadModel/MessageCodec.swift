@@ -88,9 +88,9 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// Encodes and decodes ``Message`` values as JSON bytes with their schema name and version.
 ///
-/// Dates are ISO-8601 strings in UTC with milliseconds (`2025-01-31T12:00:00.000Z`); decoding
-/// also accepts them without fractional seconds. Decoding never traps on any input: every
-/// problem is a ``DecodeError``.
+/// Dates are ISO-8601 strings in UTC with milliseconds (`2025-01-31T12:00:00.000Z`) and
+/// round-trip exactly (``ISO8601``); decoding also accepts them without fractional seconds or
+/// with an offset. Decoding never traps on any input: every problem is a ``DecodeError``.
 public struct MessageCodec: Sendable {
     /// The largest record ``decode(_:from:headers:)`` accepts, in bytes.
     public var maxRecordBytes: Int
@@ -316,21 +316,4 @@ private struct EnvelopeAndMessage<T: Message>: Decodable {
 private struct EnvelopeSchema: Decodable {
     let schema: String?
     let version: Int?
-}
-
-/// ISO-8601 date-times in UTC, with milliseconds when writing.
-public enum ISO8601 {
-    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-    private static let withoutFraction = Date.ISO8601FormatStyle()
-
-    /// Formats as `2025-01-31T12:00:00.000Z`.
-    public static func format(_ date: Date) -> String {
-        withFraction.format(date)
-    }
-
-    /// Parses with or without fractional seconds; nil if the text is not an ISO-8601 date-time.
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? withFraction.parse(text) { return date }
-        return try? withoutFraction.parse(text)
-    }
 }
