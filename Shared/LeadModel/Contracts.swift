@@ -108,6 +108,9 @@ public struct LeadDiscovered: Message, Hashable {
         Mode(name: mode, reEnrichTypes: reEnrichTypes) ?? .full
     }
 
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
     /// Checks the rules JSON cannot express: a name, at least one profile URL, each URL a
     /// profile of its platform, and types for re-enrich.
     public func validate() throws(LeadValidationError) {
@@ -179,6 +182,9 @@ public struct SearchTotalDeclared: Message, Hashable {
         self.total = total
         self.declaredAt = declaredAt
     }
+
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
 
     /// The total must not be negative.
     public func validate() throws {
@@ -306,6 +312,9 @@ public struct AccountConfig: Message, Hashable {
     /// Whether the profile finder runs for this account's leads.
     public var isProfileFinderEnabled: Bool { profileFinder?.isEnabled == true }
 
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
     /// The outreach window must name a known time zone and valid hours and weekdays; a profile
     /// finder confidence must lie in 0...1.
     public func validate() throws {
@@ -400,6 +409,9 @@ public struct OfferConfig: Message, Hashable {
         self.signalLikelihood = signalLikelihood
         self.updatedAt = updatedAt
     }
+
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
 
     /// The company size range must not be inverted.
     public func validate() throws {

@@ -66,6 +66,9 @@ public struct ProfileFound: Message, Hashable {
         }
     }
 
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
     /// The URL is a profile of the platform and the confidence lies in 0...1.
     public func validate() throws {
         if profileURL == nil {
@@ -119,6 +122,9 @@ public struct WebEnrichmentRequested: Message, Hashable {
 
     /// The record key: the lead id, else the search id.
     public var key: String { leadID?.rawValue ?? searchID?.rawValue ?? "" }
+
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
 
     /// A lead or search id, and a domain or URL.
     public func validate() throws {

@@ -18,6 +18,12 @@ public protocol Message: Codable, Sendable {
     /// Checks rules the JSON shape cannot express; called by ``MessageCodec/decode(_:from:headers:)``.
     /// Throw an error whose description says what to fix.
     func validate() throws
+
+    /// Whether other systems write this message. ``MessageCodec/decode(_:from:headers:)`` holds
+    /// such records to the input rules before decoding them: no string, key or nested value (a
+    /// pool profile's, say), holds NUL. False by default: the pipeline's own records may carry
+    /// NUL from a provider's text.
+    static var isExternalInput: Bool { get }
 }
 
 extension Message {
@@ -26,6 +32,9 @@ extension Message {
 
     /// No rules beyond the JSON shape.
     public func validate() throws {}
+
+    /// Written by the pipeline.
+    public static var isExternalInput: Bool { false }
 }
 
 /// The record header names carrying a message's schema; defined once here.
@@ -64,6 +73,10 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidValue(field: String, reason: String)
     /// The record is well-formed but breaks a rule of its schema.
     case invalidContent(String)
+    /// An object has the key twice; `object` is its field path, `(record)` for the record itself.
+    case duplicateKey(String, object: String)
+    /// A string holds NUL (`\u0000`) or an unescaped control character (`scalar`).
+    case controlCharacter(field: String, scalar: UInt32, isEscaped: Bool)
 
     /// A sentence a person can act on.
     public var description: String {
@@ -82,6 +95,12 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
         case .wrongType(let field, let expected): "wrong type for field \"\(field)\": expected \(expected)"
         case .invalidValue(let field, let reason): "invalid value for field \"\(field)\": \(reason)"
         case .invalidContent(let reason): "invalid content: \(reason)"
+        case .duplicateKey(let key, let object):
+            "duplicate key \"\(key)\"" + (object == "(record)" ? "" : " in \"\(object)\"") + "; give each key once"
+        case .controlCharacter(let field, let scalar, let isEscaped):
+            isEscaped
+                ? "field \"\(field)\" contains NUL (\\u0000), which no string may hold"
+                : "field \"\(field)\" contains the unescaped control character U+\(String(format: "%04X", scalar)); escape it or remove it"
         }
     }
 }
@@ -90,7 +109,8 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
 ///
 /// Dates are ISO-8601 strings in UTC with milliseconds (`2025-01-31T12:00:00.000Z`) and
 /// round-trip exactly (``ISO8601``); decoding also accepts them without fractional seconds or
-/// with an offset. Decoding never traps on any input: every problem is a ``DecodeError``.
+/// with an offset. Decoding is strict (see ``decode(_:from:headers:)``) and never traps on any
+/// input: every problem is a ``DecodeError``.
 public struct MessageCodec: Sendable {
     /// The largest record ``decode(_:from:headers:)`` accepts, in bytes.
     public var maxRecordBytes: Int
@@ -119,8 +139,11 @@ public struct MessageCodec: Sendable {
 
     /// Decodes a record as a `T`.
     ///
-    /// Checks, in order: size; JSON; the `schema` and `version` fields of the value; the headers
-    /// (when present they must agree with the value); the payload's fields; ``Message/validate()``.
+    /// Checks, in order: size; JSON, strictly: no key twice in an object, no unescaped control
+    /// character in a string, no fraction or exponent in an integer (`"version": 1.0`), and for
+    /// an input (``Message/isExternalInput``) no NUL; the `schema` and `version` fields
+    /// of the value; the headers (when present they must agree with the value); the payload's
+    /// fields; ``Message/validate()``.
     /// - Parameter headers: the record's headers as UTF-8 strings; missing headers are accepted.
     public func decode<T: Message>(
         _ type: T.Type, from bytes: [UInt8], headers: [String: String] = [:]
@@ -129,9 +152,19 @@ public struct MessageCodec: Sendable {
             throw .oversized(bytes: bytes.count, limit: maxRecordBytes)
         }
         // The usual, valid record takes one pass of the index decoder; anything it does not
-        // take is decoded again, and diagnosed step by step, by JSONDecoder below.
-        if let decoded = try? JSONIndexDecoder.decode(EnvelopeAndMessage<T>.self, from: bytes),
-           let message = Self.accepted(decoded, headers: headers) {
+        // take is decoded again, and diagnosed step by step, by JSONDecoder below. The strict
+        // rules are the index decoder's alone, so a record it rejects is never decoded again.
+        let decoded: EnvelopeAndMessage<T>?
+        var isJSON = true
+        do {
+            decoded = try JSONIndexDecoder.decode(EnvelopeAndMessage<T>.self, from: bytes, rejectsNUL: T.isExternalInput)
+        } catch let rejected as JSONIndexDecoder.Rejected {
+            throw rejected.error
+        } catch {
+            decoded = nil
+            isJSON = !(error is JSONIndexDecoder.Malformed)
+        }
+        if let decoded, let message = Self.accepted(decoded, headers: headers) {
             try Self.validated(message)
             return message
         }
@@ -147,6 +180,8 @@ public struct MessageCodec: Sendable {
         } catch {
             throw .malformedJSON(String(describing: error))
         }
+        // JSONDecoder took what the index decoder's stricter grammar did not (RFC 8259).
+        guard isJSON else { throw .malformedJSON("the record is not JSON as RFC 8259 defines it") }
         guard let name = schema.schema else { throw .missingSchema }
         guard name == T.schemaName else { throw .wrongSchema(expected: T.schemaName, found: name) }
         guard let version = schema.version else { throw .missingField("version") }
@@ -254,7 +289,7 @@ public struct MessageCodec: Sendable {
     }
 
     /// `experiences[2].title` style paths.
-    private static func fieldPath(_ path: [any CodingKey]) -> String {
+    static func fieldPath(_ path: [any CodingKey]) -> String {
         var result = ""
         for key in path {
             if let index = key.intValue, key.stringValue.hasPrefix("Index") || key.stringValue == String(index) {

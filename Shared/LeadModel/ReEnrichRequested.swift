@@ -39,6 +39,9 @@ public struct ReEnrichRequested: Message, Hashable {
     /// The mode the re-enrich run uses.
     public var mode: Mode { .reEnrich(Set(types)) }
 
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
     /// At least one type, no type twice, and a non-empty `requestedBy`.
     public func validate() throws(ReEnrichValidationError) {
         if types.isEmpty { throw .noTypes }
