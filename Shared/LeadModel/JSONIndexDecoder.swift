@@ -13,6 +13,7 @@ import Foundation
 /// documents that passed them. Breaking one throws ``Rejected`` with the reason:
 /// - a key twice in one object (which value wins differs between readers);
 /// - an unescaped control character in a string, or NUL (`\u0000`) when asked to;
+/// - a string longer than the limit given to ``decode(_:from:maxStringLength:rejectsNUL:)``;
 /// - nesting deeper than ``maxDepth``;
 /// - a number with a fraction or an exponent (`1.0`, `1e0`) where an integer is read.
 ///
@@ -38,9 +39,14 @@ struct JSONIndexDecoder {
     static let maxDepth = 256
 
     /// The value of type `T` in `bytes`.
-    /// - Parameter rejectsNUL: whether a string may hold `\u0000`.
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], rejectsNUL: Bool = false) throws -> T {
-        let document = try JSONIndex(bytes, rejectsNUL: rejectsNUL)
+    /// - Parameters:
+    ///   - maxStringLength: the most Unicode scalars (JSON Schema's `maxLength` count) any
+    ///     string in the document, key or value, may have; nil for no limit.
+    ///   - rejectsNUL: whether a string may hold `\u0000`.
+    static func decode<T: Decodable>(
+        _ type: T.Type, from bytes: [UInt8], maxStringLength: Int? = nil, rejectsNUL: Bool = false
+    ) throws -> T {
+        let document = try JSONIndex(bytes, maxStringLength: maxStringLength, rejectsNUL: rejectsNUL)
         return try IndexDecoder(document: document, node: 0, parent: nil, key: nil).decodeValue(T.self)
     }
 }
@@ -69,10 +75,12 @@ private final class JSONIndex {
     /// While parsing, the member each open container is at, by depth: an object's current key
     /// node, or `-(index + 1)` for an array's current element. Names the place of an error.
     @exclusivity(unchecked) private var trail: [Int32]
+    private let maxStringLength: Int
     private let rejectsNUL: Bool
 
-    init(_ bytes: [UInt8], rejectsNUL: Bool = false) throws {
+    init(_ bytes: [UInt8], maxStringLength: Int? = nil, rejectsNUL: Bool = false) throws {
         self.bytes = bytes
+        self.maxStringLength = maxStringLength ?? Int.max
         self.rejectsNUL = rejectsNUL
         trail = Array(repeating: 0, count: JSONIndexDecoder.maxDepth)
         nodes.reserveCapacity(bytes.count / 8)
@@ -254,6 +262,13 @@ private final class JSONIndex {
         nodes.append(Node(kind: .string, start: Int32(start), end: Int32(position), after: Int32(nodes.count + 1),
                           count: 0, isComplex: hasEscapes))
         index = position + 1
+        // A string has at most as many scalars as bytes, so only a long one needs counting.
+        if position - start > maxStringLength {
+            let length = try string(at: nodes.count - 1).unicodeScalars.count
+            if length > maxStringLength {
+                throw JSONIndexDecoder.Rejected(error: .tooLong(field: place(depth: depth, isKey: isKey), length: length, limit: maxStringLength))
+            }
+        }
     }
 
     private func throwControlCharacter(_ scalar: UInt32, isEscaped: Bool, depth: Int, isKey: Bool) throws -> Never {

@@ -21,9 +21,13 @@ public protocol Message: Codable, Sendable {
 
     /// Whether other systems write this message. ``MessageCodec/decode(_:from:headers:)`` holds
     /// such records to the input rules before decoding them: no string, key or nested value (a
-    /// pool profile's, say), holds NUL. False by default: the pipeline's own records may carry
-    /// NUL from a provider's text.
+    /// pool profile's, say), holds NUL or has more than ``FieldLimit/text`` Unicode scalars.
+    /// False by default: the pipeline's own records may carry NUL from a provider's text.
     static var isExternalInput: Bool { get }
+
+    /// Checks each field against its own length limit (``FieldLimit``); called by
+    /// ``MessageCodec/decode(_:from:headers:)`` before ``validate()``.
+    func checkFieldLengths() throws(FieldTooLong)
 }
 
 extension Message {
@@ -35,6 +39,9 @@ extension Message {
 
     /// Written by the pipeline.
     public static var isExternalInput: Bool { false }
+
+    /// No limits.
+    public func checkFieldLengths() throws(FieldTooLong) {}
 }
 
 /// The record header names carrying a message's schema; defined once here.
@@ -77,6 +84,8 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     case duplicateKey(String, object: String)
     /// A string holds NUL (`\u0000`) or an unescaped control character (`scalar`).
     case controlCharacter(field: String, scalar: UInt32, isEscaped: Bool)
+    /// A string is longer than its limit, in Unicode scalars.
+    case tooLong(field: String, length: Int, limit: Int)
 
     /// A sentence a person can act on.
     public var description: String {
@@ -101,6 +110,8 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
             isEscaped
                 ? "field \"\(field)\" contains NUL (\\u0000), which no string may hold"
                 : "field \"\(field)\" contains the unescaped control character U+\(String(format: "%04X", scalar)); escape it or remove it"
+        case .tooLong(let field, let length, let limit):
+            "field \"\(field)\" is \(length) characters long; the limit is \(limit)"
         }
     }
 }
@@ -141,9 +152,10 @@ public struct MessageCodec: Sendable {
     ///
     /// Checks, in order: size; JSON, strictly: no key twice in an object, no unescaped control
     /// character in a string, no fraction or exponent in an integer (`"version": 1.0`), and for
-    /// an input (``Message/isExternalInput``) no NUL; the `schema` and `version` fields
+    /// an input (``Message/isExternalInput``) no NUL and no string longer than
+    /// ``FieldLimit/text``; the `schema` and `version` fields
     /// of the value; the headers (when present they must agree with the value); the payload's
-    /// fields; ``Message/validate()``.
+    /// fields; ``Message/checkFieldLengths()``; ``Message/validate()``.
     /// - Parameter headers: the record's headers as UTF-8 strings; missing headers are accepted.
     public func decode<T: Message>(
         _ type: T.Type, from bytes: [UInt8], headers: [String: String] = [:]
@@ -157,7 +169,9 @@ public struct MessageCodec: Sendable {
         let decoded: EnvelopeAndMessage<T>?
         var isJSON = true
         do {
-            decoded = try JSONIndexDecoder.decode(EnvelopeAndMessage<T>.self, from: bytes, rejectsNUL: T.isExternalInput)
+            decoded = try JSONIndexDecoder.decode(
+                EnvelopeAndMessage<T>.self, from: bytes,
+                maxStringLength: T.isExternalInput ? FieldLimit.text : nil, rejectsNUL: T.isExternalInput)
         } catch let rejected as JSONIndexDecoder.Rejected {
             throw rejected.error
         } catch {
@@ -217,6 +231,11 @@ public struct MessageCodec: Sendable {
     }
 
     private static func validated<T: Message>(_ message: T) throws(DecodeError) {
+        do throws(FieldTooLong) {
+            try message.checkFieldLengths()
+        } catch {
+            throw .tooLong(field: error.field, length: error.length, limit: error.limit)
+        }
         do {
             try message.validate()
         } catch {

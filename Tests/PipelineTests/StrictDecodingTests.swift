@@ -108,6 +108,57 @@ final class StrictDecodingTests: XCTestCase {
         XCTAssertNoThrow(try codec.decode(ProfileFound.self, from: Array(found.utf8)))
     }
 
+    // MARK: Length limits
+
+    func testLengthLimitsNameTheFieldAndTheLimit() throws {
+        /// `json` with `@LONG@` made one character too long for `field` (which has `fixed` other characters).
+        func check<T: Message>(_ type: T.Type, _ json: String, _ field: String, _ limit: Int, fixed: Int = 0,
+                               file: StaticString = #filePath, line: UInt = #line) {
+            let long = String(repeating: "é", count: limit + 1 - fixed)
+            let atLimit = String(repeating: "é", count: limit - fixed)
+            let bytes = Array(json.replacingOccurrences(of: "@LONG@", with: long).utf8)
+            XCTAssertEqual(decodeError(T.self, bytes), .tooLong(field: field, length: limit + 1, limit: limit), file: file, line: line)
+            XCTAssertEqual(decodeError(T.self, bytes)?.description, #"field "\#(field)" is \#(limit + 1) characters long; the limit is \#(limit)"#,
+                           file: file, line: line)
+            let fits = decodeError(T.self, Array(json.replacingOccurrences(of: "@LONG@", with: atLimit).utf8))
+            if case .tooLong? = fits { XCTFail("\(field) at its limit: \(fits!)", file: file, line: line) }
+        }
+        let date = #""2025-01-31T12:00:00Z""#
+        for (id, value) in [("leadID", "lead-1"), ("accountID", "acct-1"), ("offerID", "offer-1"), ("sourceSearchID", "search-1")] {
+            check(LeadDiscovered.self, lead.replacingOccurrences(of: #""\#(id)":"\#(value)""#, with: #""\#(id)":"@LONG@""#), id, FieldLimit.identifier)
+        }
+        check(LeadDiscovered.self, lead.replacingOccurrences(of: "Jane Doe", with: "@LONG@"), "name", FieldLimit.name)
+        check(LeadDiscovered.self, lead.replacingOccurrences(of: "janedoe", with: "@LONG@"), "linkedinURL", FieldLimit.url, fixed: "linkedin.com/in/".count)
+        check(LeadDiscovered.self, lead.replacingOccurrences(of: #""name":"#, with: #""xURL":"x.com/@LONG@","name":"#), "xURL", FieldLimit.url, fixed: "x.com/".count)
+        check(LeadDiscovered.self, lead.replacingOccurrences(of: #""name":"#, with: #""poolProfile":{"leadID":"l","name":"n","skills":["@LONG@"]},"name":"#),
+              "poolProfile.skills[0]", FieldLimit.text)
+        check(LeadDiscovered.self, lead.replacingOccurrences(of: #""name":"#, with: #""@LONG@":1,"name":"#), "a key", FieldLimit.text)
+        check(ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x"],"requestedAt":\#(date),"requestedBy":"@LONG@"}"#,
+              "requestedBy", FieldLimit.identifier)
+        check(ProfileFound.self, #"{"schema":"lead.profile-found","version":1,"leadID":"l1","platform":"x","url":"https://x.com/@LONG@","confidence":1,"foundBy":"f","foundAt":\#(date)}"#,
+              "url", FieldLimit.url, fixed: "https://x.com/".count)
+        check(ProfileFound.self, #"{"schema":"lead.profile-found","version":1,"leadID":"l1","platform":"x","url":"https://x.com/j","confidence":1,"foundBy":"@LONG@","foundAt":\#(date)}"#,
+              "foundBy", FieldLimit.identifier)
+        check(SearchTotalDeclared.self, #"{"schema":"search.total-declared","version":1,"searchID":"@LONG@","accountID":"a","total":1,"declaredAt":\#(date)}"#,
+              "searchID", FieldLimit.identifier)
+        check(AccountConfig.self, #"{"schema":"account.config","version":1,"accountID":"a","billingState":"active","outreachWindow":{"timeZoneID":"@LONG@","weekdays":[1],"startHour":9,"endHour":17},"updatedAt":\#(date)}"#,
+              "outreachWindow.timeZoneID", FieldLimit.identifier)
+        let offer = #"{"schema":"offer.config","version":1,"offerID":"o","accountID":"a","name":"N","productKeywords":["k"],"signalLikelihood":"high","icp":{"titles":[],"seniorities":[],"industries":[],"locations":[],"painPoints":[],"competitors":["c","@LONG@"],"customIntentKeywords":[]},"updatedAt":\#(date)}"#
+        check(OfferConfig.self, offer, "icp.competitors[1]", FieldLimit.name)
+        check(OfferConfig.self, offer.replacingOccurrences(of: #""name":"N""#, with: #""name":"@LONG@""#).replacingOccurrences(of: ",\"@LONG@\"]", with: "]"),
+              "name", FieldLimit.name)
+        check(WebEnrichmentRequested.self, #"{"schema":"web.enrichment-requested","version":1,"leadID":"l1","domain":"@LONG@","requestedAt":\#(date)}"#,
+              "domain", FieldLimit.url)
+
+        // The pipeline's own records have no such limits.
+        let longID = LeadDiscovered(leadID: LeadID(String(repeating: "x", count: 500)), accountID: "a", offerID: "o", sourceSearchID: "s",
+                                    source: .manual, name: "n", xURL: "x.com/j", discoveredAt: Fixtures.now)
+        XCTAssertEqual(decodeError(LeadDiscovered.self, try codec.encode(longID)), .tooLong(field: "leadID", length: 500, limit: 200))
+        let request = PhaseRequest(leadID: longID.leadID, runID: "r", phase: .profile, attempt: 1, mode: .full, platforms: [], lead: longID,
+                                   profile: Fixtures.profile(), accountID: "a", offerID: "o", isPriority: false, requestedAt: Fixtures.now)
+        XCTAssertEqual(try codec.decode(PhaseRequest.self, from: try codec.encode(request)), request)
+    }
+
     // MARK: The fast path and the fallback agree
 
     /// Every strict rule is the index decoder's, checked before anything else reads the record:
@@ -118,6 +169,7 @@ final class StrictDecodingTests: XCTestCase {
             lead(replacing: "Jane Doe", with: #"Jane\u0000Doe"#),
             lead(replacing: #""version":1"#, with: #""version":1.0"#),
             lead(replacing: #""version":1"#, with: #""version":1e0"#),
+            lead(replacing: "Jane Doe", with: String(repeating: "n", count: 301)),
         ]
         for bytes in cases {
             let text = String(decoding: bytes, as: UTF8.self)
