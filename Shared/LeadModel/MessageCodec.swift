@@ -153,9 +153,9 @@ public struct MessageCodec: Sendable {
     /// Checks, in order: size; JSON, strictly: no key twice in an object, no unescaped control
     /// character in a string, no fraction or exponent in an integer (`"version": 1.0`), and for
     /// an input (``Message/isExternalInput``) no NUL and no string longer than
-    /// ``FieldLimit/text``; the `schema` and `version` fields
-    /// of the value; the headers (when present they must agree with the value); the payload's
-    /// fields; ``Message/checkFieldLengths()``; ``Message/validate()``.
+    /// ``FieldLimit/text``; the `schema` and `version` fields of the value; the headers (when
+    /// present they must agree with the value); the payload's fields;
+    /// ``Message/checkFieldLengths()``; ``Message/validate()``.
     /// - Parameter headers: the record's headers as UTF-8 strings; missing headers are accepted.
     public func decode<T: Message>(
         _ type: T.Type, from bytes: [UInt8], headers: [String: String] = [:]
