@@ -108,6 +108,20 @@ public struct LeadDiscovered: Message, Hashable {
         Mode(name: mode, reEnrichTypes: reEnrichTypes) ?? .full
     }
 
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
+    /// Ids at most ``FieldLimit/identifier`` scalars, the name ``FieldLimit/name``, URLs ``FieldLimit/url``.
+    public func checkFieldLengths() throws(FieldTooLong) {
+        try FieldLimit.check(leadID, "leadID")
+        try FieldLimit.check(accountID, "accountID")
+        try FieldLimit.check(offerID, "offerID")
+        try FieldLimit.check(sourceSearchID, "sourceSearchID")
+        try FieldLimit.check(name, "name", limit: FieldLimit.name)
+        try FieldLimit.check(linkedinURL, "linkedinURL", limit: FieldLimit.url)
+        try FieldLimit.check(xURL, "xURL", limit: FieldLimit.url)
+    }
+
     /// Checks the rules JSON cannot express: a name, at least one profile URL, each URL a
     /// profile of its platform, and types for re-enrich.
     public func validate() throws(LeadValidationError) {
@@ -178,6 +192,15 @@ public struct SearchTotalDeclared: Message, Hashable {
         self.accountID = accountID
         self.total = total
         self.declaredAt = declaredAt
+    }
+
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
+    /// Ids at most ``FieldLimit/identifier`` scalars.
+    public func checkFieldLengths() throws(FieldTooLong) {
+        try FieldLimit.check(searchID, "searchID")
+        try FieldLimit.check(accountID, "accountID")
     }
 
     /// The total must not be negative.
@@ -306,6 +329,15 @@ public struct AccountConfig: Message, Hashable {
     /// Whether the profile finder runs for this account's leads.
     public var isProfileFinderEnabled: Bool { profileFinder?.isEnabled == true }
 
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
+    /// The id and the time zone at most ``FieldLimit/identifier`` scalars.
+    public func checkFieldLengths() throws(FieldTooLong) {
+        try FieldLimit.check(accountID, "accountID")
+        try FieldLimit.check(outreachWindow?.timeZoneID, "outreachWindow.timeZoneID", limit: FieldLimit.identifier)
+    }
+
     /// The outreach window must name a known time zone and valid hours and weekdays; a profile
     /// finder confidence must lie in 0...1.
     public func validate() throws {
@@ -399,6 +431,23 @@ public struct OfferConfig: Message, Hashable {
         self.icp = icp
         self.signalLikelihood = signalLikelihood
         self.updatedAt = updatedAt
+    }
+
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
+    /// Ids at most ``FieldLimit/identifier`` scalars; the name and each keyword or phrase
+    /// ``FieldLimit/name``.
+    public func checkFieldLengths() throws(FieldTooLong) {
+        try FieldLimit.check(offerID, "offerID")
+        try FieldLimit.check(accountID, "accountID")
+        try FieldLimit.check(name, "name", limit: FieldLimit.name)
+        try FieldLimit.check(productKeywords, "productKeywords", limit: FieldLimit.name)
+        for (field, phrases) in [("titles", icp.titles), ("industries", icp.industries), ("locations", icp.locations),
+                                 ("painPoints", icp.painPoints), ("competitors", icp.competitors),
+                                 ("customIntentKeywords", icp.customIntentKeywords)] {
+            try FieldLimit.check(phrases, "icp." + field, limit: FieldLimit.name)
+        }
     }
 
     /// The company size range must not be inverted.

@@ -66,6 +66,16 @@ public struct ProfileFound: Message, Hashable {
         }
     }
 
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
+    /// The id and `foundBy` at most ``FieldLimit/identifier`` scalars, the URL ``FieldLimit/url``.
+    public func checkFieldLengths() throws(FieldTooLong) {
+        try FieldLimit.check(leadID, "leadID")
+        try FieldLimit.check(url, "url", limit: FieldLimit.url)
+        try FieldLimit.check(foundBy, "foundBy", limit: FieldLimit.identifier)
+    }
+
     /// The URL is a profile of the platform and the confidence lies in 0...1.
     public func validate() throws {
         if profileURL == nil {
@@ -119,6 +129,19 @@ public struct WebEnrichmentRequested: Message, Hashable {
 
     /// The record key: the lead id, else the search id.
     public var key: String { leadID?.rawValue ?? searchID?.rawValue ?? "" }
+
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
+    /// Ids and `requestedBy` at most ``FieldLimit/identifier`` scalars, `domain` and `url`
+    /// ``FieldLimit/url``.
+    public func checkFieldLengths() throws(FieldTooLong) {
+        try FieldLimit.check(leadID, "leadID")
+        try FieldLimit.check(searchID, "searchID")
+        try FieldLimit.check(domain, "domain", limit: FieldLimit.url)
+        try FieldLimit.check(url, "url", limit: FieldLimit.url)
+        try FieldLimit.check(requestedBy, "requestedBy", limit: FieldLimit.identifier)
+    }
 
     /// A lead or search id, and a domain or URL.
     public func validate() throws {

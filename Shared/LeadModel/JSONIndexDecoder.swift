@@ -8,20 +8,45 @@ import Foundation
 /// container and value goes through more layers, which costs more (figure g of
 /// `Benchmarks/pipeline-report.md`).
 ///
-/// It is strict and says little: anything it does not accept exactly as `JSONDecoder` would
-/// (duplicate keys, integers written with a fraction or an exponent, floats narrower than
-/// `Double`, `URL`, `Data`) throws ``Unsupported``. ``MessageCodec`` then decodes the record
-/// again with `JSONDecoder`, which either accepts it or says precisely what is wrong.
+/// It is stricter than `JSONDecoder`, and the codec relies on that: the rules below are checked
+/// on every record before anything else reads it, so the `JSONDecoder` fallback only ever sees
+/// documents that passed them. Breaking one throws ``Rejected`` with the reason:
+/// - a key twice in one object (which value wins differs between readers);
+/// - an unescaped control character in a string, or NUL (`\u0000`) when asked to;
+/// - a string longer than the limit given to ``decode(_:from:maxStringLength:rejectsNUL:)``;
+/// - nesting deeper than ``maxDepth``;
+/// - a number with a fraction or an exponent (`1.0`, `1e0`) where an integer is read.
+///
+/// Bytes that are not JSON (RFC 8259) throw ``Malformed``; the codec asks `JSONDecoder` for a
+/// precise reason. Otherwise it says little: what it cannot decode exactly as `JSONDecoder` would
+/// (floats narrower than `Double`, `URL`, `Data`, a value of the wrong type) throws
+/// ``Unsupported``, and ``MessageCodec`` decodes the record again with `JSONDecoder`, which
+/// either accepts it or says precisely what is wrong.
 struct JSONIndexDecoder {
     /// Why the index decoder gave up; carries no detail, the fallback has it.
     struct Unsupported: Error {}
 
-    /// Deeper documents are left to `JSONDecoder`.
+    /// The bytes are not JSON; carries no detail, `JSONDecoder` has it.
+    struct Malformed: Error {}
+
+    /// The document breaks one of the decoder's rules; no other reader may accept it.
+    struct Rejected: Error {
+        /// What is wrong and where, as the codec reports it.
+        let error: DecodeError
+    }
+
+    /// Deeper documents are rejected.
     static let maxDepth = 256
 
     /// The value of type `T` in `bytes`.
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        let document = try JSONIndex(bytes)
+    /// - Parameters:
+    ///   - maxStringLength: the most Unicode scalars (JSON Schema's `maxLength` count) any
+    ///     string in the document, key or value, may have; nil for no limit.
+    ///   - rejectsNUL: whether a string may hold `\u0000`.
+    static func decode<T: Decodable>(
+        _ type: T.Type, from bytes: [UInt8], maxStringLength: Int? = nil, rejectsNUL: Bool = false
+    ) throws -> T {
+        let document = try JSONIndex(bytes, maxStringLength: maxStringLength, rejectsNUL: rejectsNUL)
         return try IndexDecoder(document: document, node: 0, parent: nil, key: nil).decodeValue(T.self)
     }
 }
@@ -47,16 +72,33 @@ private final class JSONIndex {
 
     let bytes: [UInt8]
     @exclusivity(unchecked) private(set) var nodes: [Node] = []
+    /// While parsing, the member each open container is at, by depth: an object's current key
+    /// node, or `-(index + 1)` for an array's current element. Names the place of an error.
+    @exclusivity(unchecked) private var trail: [Int32]
+    private let maxStringLength: Int
+    private let rejectsNUL: Bool
 
-    init(_ bytes: [UInt8]) throws {
+    init(_ bytes: [UInt8], maxStringLength: Int? = nil, rejectsNUL: Bool = false) throws {
         self.bytes = bytes
+        self.maxStringLength = maxStringLength ?? Int.max
+        self.rejectsNUL = rejectsNUL
+        trail = Array(repeating: 0, count: JSONIndexDecoder.maxDepth)
         nodes.reserveCapacity(bytes.count / 8)
         var index = 0
         try bytes.withUnsafeBufferPointer { buffer in
             try parseValue(buffer, &index, depth: 0)
             skipWhitespace(buffer, &index)
-            guard index == buffer.count else { throw JSONIndexDecoder.Unsupported() }
+            guard index == buffer.count else { throw JSONIndexDecoder.Malformed() }
         }
+    }
+
+    /// The field path (`poolProfile.linkedin.experiences[2]`) of the value being parsed at `depth`.
+    private func path(depth: Int) -> String {
+        MessageCodec.fieldPath((0..<depth).map { level -> any CodingKey in
+            let member = Int(trail[level])
+            guard member >= 0 else { return StreamCodingKey(index: -member - 1) }
+            return StreamCodingKey((try? string(at: member)) ?? "?")
+        })
     }
 
     // MARK: Parsing
@@ -71,18 +113,20 @@ private final class JSONIndex {
     }
 
     private func parseValue(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int, depth: Int) throws {
-        guard depth < JSONIndexDecoder.maxDepth else { throw JSONIndexDecoder.Unsupported() }
+        guard depth < JSONIndexDecoder.maxDepth else {
+            throw JSONIndexDecoder.Rejected(error: .invalidContent("JSON nested deeper than \(JSONIndexDecoder.maxDepth) levels"))
+        }
         skipWhitespace(buffer, &index)
-        guard index < buffer.count else { throw JSONIndexDecoder.Unsupported() }
+        guard index < buffer.count else { throw JSONIndexDecoder.Malformed() }
         switch buffer[index] {
         case UInt8(ascii: "{"): try parseContainer(buffer, &index, depth: depth, isObject: true)
         case UInt8(ascii: "["): try parseContainer(buffer, &index, depth: depth, isObject: false)
-        case UInt8(ascii: "\""): try parseString(buffer, &index)
+        case UInt8(ascii: "\""): try parseString(buffer, &index, depth: depth, isKey: false)
         case UInt8(ascii: "t"): try parseLiteral(buffer, &index, "true", .isTrue)
         case UInt8(ascii: "f"): try parseLiteral(buffer, &index, "false", .isFalse)
         case UInt8(ascii: "n"): try parseLiteral(buffer, &index, "null", .null)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try parseNumber(buffer, &index)
-        default: throw JSONIndexDecoder.Unsupported()
+        default: throw JSONIndexDecoder.Malformed()
         }
     }
 
@@ -99,55 +143,112 @@ private final class JSONIndex {
             while true {
                 if isObject {
                     skipWhitespace(buffer, &index)
-                    guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw JSONIndexDecoder.Unsupported() }
-                    try parseString(buffer, &index)
+                    guard index < buffer.count, buffer[index] == UInt8(ascii: "\"") else { throw JSONIndexDecoder.Malformed() }
+                    trail[depth] = Int32(nodes.count)
+                    try parseString(buffer, &index, depth: depth, isKey: true)
                     skipWhitespace(buffer, &index)
-                    guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw JSONIndexDecoder.Unsupported() }
+                    guard index < buffer.count, buffer[index] == UInt8(ascii: ":") else { throw JSONIndexDecoder.Malformed() }
                     index += 1
+                } else {
+                    trail[depth] = -(count + 1)
                 }
                 try parseValue(buffer, &index, depth: depth + 1)
                 count += 1
                 skipWhitespace(buffer, &index)
-                guard index < buffer.count else { throw JSONIndexDecoder.Unsupported() }
+                guard index < buffer.count else { throw JSONIndexDecoder.Malformed() }
                 if buffer[index] == UInt8(ascii: ",") {
                     index += 1
                 } else if buffer[index] == close {
                     index += 1
                     break
                 } else {
-                    throw JSONIndexDecoder.Unsupported()
+                    throw JSONIndexDecoder.Malformed()
                 }
             }
         }
         nodes[position].end = Int32(index)
         nodes[position].count = count
         nodes[position].after = Int32(nodes.count)
+        if isObject && count > 1 { try checkKeysAreUnique(object: position, depth: depth) }
     }
 
-    private func parseString(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int) throws {
+    /// Throws when a key appears twice in the object at node `object`. Small objects compare
+    /// their raw keys pairwise; large ones, or ones with escaped keys, compare decoded keys.
+    private func checkKeysAreUnique(object: Int, depth: Int) throws {
+        let count = Int(nodes[object].count)
+        try withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { keys in
+            var keyNode = object + 1
+            var hasEscapes = false
+            for member in 0..<count {
+                keys[member] = keyNode
+                hasEscapes = hasEscapes || nodes[keyNode].isComplex
+                keyNode = Int(nodes[keyNode + 1].after)
+            }
+            if count > 32 || hasEscapes {
+                var seen = Set<String>(minimumCapacity: count)
+                for key in keys where !seen.insert(try string(at: key)).inserted {
+                    try throwDuplicate(key, depth: depth)
+                }
+                return
+            }
+            try bytes.withUnsafeBufferPointer { bytes in
+                for first in 0..<count {
+                    let a = nodes[keys[first]]
+                    let length = Int(a.end - a.start)
+                    for second in (first + 1)..<count {
+                        let b = nodes[keys[second]]
+                        if Int(b.end - b.start) == length
+                            && (length == 0 || memcmp(bytes.baseAddress! + Int(a.start), bytes.baseAddress! + Int(b.start), length) == 0) {
+                            try throwDuplicate(keys[second], depth: depth)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func throwDuplicate(_ key: Int, depth: Int) throws -> Never {
+        throw JSONIndexDecoder.Rejected(error: .duplicateKey(try string(at: key), object: path(depth: depth)))
+    }
+
+    /// Parses the string at `index`, a key of the object at `depth` or a value at `depth`.
+    private func parseString(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int, depth: Int, isKey: Bool) throws {
         let start = index + 1
         var position = start
         var hasEscapes = false
         var isASCII = true
         while true {
-            guard position < buffer.count else { throw JSONIndexDecoder.Unsupported() }
+            guard position < buffer.count else { throw JSONIndexDecoder.Malformed() }
             let byte = buffer[position]
             if byte == UInt8(ascii: "\"") { break }
-            if byte < 0x20 { throw JSONIndexDecoder.Unsupported() }
+            if byte < 0x20 { try throwControlCharacter(UInt32(byte), isEscaped: false, depth: depth, isKey: isKey) }
             if byte >= 0x80 { isASCII = false }
             if byte == UInt8(ascii: "\\") {
                 hasEscapes = true
-                guard position + 1 < buffer.count else { throw JSONIndexDecoder.Unsupported() }
+                guard position + 1 < buffer.count else { throw JSONIndexDecoder.Malformed() }
                 switch buffer[position + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
                      UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     position += 2
                 case UInt8(ascii: "u"):
                     guard position + 5 < buffer.count,
-                          (2...5).allSatisfy({ Self.hexValue(buffer[position + $0]) != nil }) else { throw JSONIndexDecoder.Unsupported() }
+                          (2...5).allSatisfy({ Self.hexValue(buffer[position + $0]) != nil }) else { throw JSONIndexDecoder.Malformed() }
+                    let scalar = (2...5).reduce(0) { $0 << 4 | Self.hexValue(buffer[position + $1])! }
+                    if scalar == 0 && rejectsNUL { try throwControlCharacter(0, isEscaped: true, depth: depth, isKey: isKey) }
+                    if (0xDC00...0xDFFF).contains(scalar) { throw JSONIndexDecoder.Malformed() }  // a lone low surrogate
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        // A high surrogate must be followed by an escaped low one.
+                        guard position + 11 < buffer.count, buffer[position + 6] == UInt8(ascii: "\\"),
+                              buffer[position + 7] == UInt8(ascii: "u"),
+                              let low = (8...11).reduce(UInt32?(0), { partial, offset in
+                                  partial.flatMap { value in Self.hexValue(buffer[position + offset]).map { value << 4 | $0 } }
+                              }),
+                              (0xDC00...0xDFFF).contains(low) else { throw JSONIndexDecoder.Malformed() }
+                        position += 6
+                    }
                     position += 6
                 default:
-                    throw JSONIndexDecoder.Unsupported()
+                    throw JSONIndexDecoder.Malformed()
                 }
                 continue
             }
@@ -155,18 +256,35 @@ private final class JSONIndex {
         }
         if !isASCII {
             guard String(validating: UnsafeBufferPointer(rebasing: buffer[start..<position]), as: UTF8.self) != nil else {
-                throw JSONIndexDecoder.Unsupported()
+                throw JSONIndexDecoder.Malformed()
             }
         }
         nodes.append(Node(kind: .string, start: Int32(start), end: Int32(position), after: Int32(nodes.count + 1),
                           count: 0, isComplex: hasEscapes))
         index = position + 1
+        // A string has at most as many scalars as bytes, so only a long one needs counting.
+        if position - start > maxStringLength {
+            let length = try string(at: nodes.count - 1).unicodeScalars.count
+            if length > maxStringLength {
+                throw JSONIndexDecoder.Rejected(error: .tooLong(field: place(depth: depth, isKey: isKey), length: length, limit: maxStringLength))
+            }
+        }
+    }
+
+    private func throwControlCharacter(_ scalar: UInt32, isEscaped: Bool, depth: Int, isKey: Bool) throws -> Never {
+        throw JSONIndexDecoder.Rejected(error: .controlCharacter(field: place(depth: depth, isKey: isKey), scalar: scalar, isEscaped: isEscaped))
+    }
+
+    /// The value at `depth`, or a key of the object at `depth`, named for an error message.
+    private func place(depth: Int, isKey: Bool) -> String {
+        guard isKey else { return path(depth: depth) }
+        return depth == 0 ? "a key" : "a key in \(path(depth: depth))"
     }
 
     private func parseLiteral(_ buffer: UnsafeBufferPointer<UInt8>, _ index: inout Int, _ literal: StaticString, _ kind: Kind) throws {
         let length = literal.utf8CodeUnitCount
         guard index + length <= buffer.count,
-              literal.withUTF8Buffer({ $0.elementsEqual(buffer[index..<index + length]) }) else { throw JSONIndexDecoder.Unsupported() }
+              literal.withUTF8Buffer({ $0.elementsEqual(buffer[index..<index + length]) }) else { throw JSONIndexDecoder.Malformed() }
         nodes.append(Node(kind: kind, start: Int32(index), end: Int32(index + length), after: Int32(nodes.count + 1), count: 0, isComplex: false))
         index += length
     }
@@ -177,7 +295,7 @@ private final class JSONIndex {
         var position = index
         func isDigit(_ at: Int) -> Bool { at < buffer.count && buffer[at] >= UInt8(ascii: "0") && buffer[at] <= UInt8(ascii: "9") }
         func digits() throws {
-            guard isDigit(position) else { throw JSONIndexDecoder.Unsupported() }
+            guard isDigit(position) else { throw JSONIndexDecoder.Malformed() }
             while isDigit(position) { position += 1 }
         }
         if buffer[position] == UInt8(ascii: "-") { position += 1 }
@@ -263,9 +381,15 @@ private final class JSONIndex {
         return String(decoding: output, as: UTF8.self)
     }
 
-    func integer<T: FixedWidthInteger>(at node: Int, as type: T.Type) throws -> T {
+    /// The integer at `node`; a number with a fraction or an exponent is rejected, naming `path`.
+    func integer<T: FixedWidthInteger>(at node: Int, path: () -> [any CodingKey], as type: T.Type) throws -> T {
         let value = nodes[node]
-        guard value.kind == .number, !value.isComplex else { throw JSONIndexDecoder.Unsupported() }
+        guard value.kind == .number else { throw JSONIndexDecoder.Unsupported() }
+        guard !value.isComplex else {
+            let text = String(decoding: bytes[Int(value.start)..<Int(value.end)], as: UTF8.self)
+            throw JSONIndexDecoder.Rejected(error: .invalidValue(
+                field: MessageCodec.fieldPath(path()), reason: "\(text) is not a JSON integer; write it without a fraction or an exponent"))
+        }
         var position = Int(value.start)
         let isNegative = bytes[position] == UInt8(ascii: "-")
         if isNegative { position += 1 }
@@ -298,39 +422,39 @@ private final class JSONIndex {
     }
 
     /// Strings, numbers, booleans and dates; nil for any other type (read through its
-    /// `init(from:)`). Types are compared by metadata, which is cheaper than casting.
-    func primitive<T: Decodable>(_ type: T.Type, at node: Int) throws -> T? {
+    /// `init(from:)`). Types are compared by metadata, which is cheaper than casting. `path`
+    /// names the value in an error.
+    func primitive<T: Decodable>(_ type: T.Type, at node: Int, path: () -> [any CodingKey]) throws -> T? {
         if T.self == String.self { return try string(at: node) as? T }
-        if T.self == Int.self { return try integer(at: node, as: Int.self) as? T }
+        if T.self == Int.self { return try integer(at: node, path: path, as: Int.self) as? T }
         if T.self == Bool.self { return try bool(at: node) as? T }
         if T.self == Double.self { return try double(at: node) as? T }
         if T.self == Date.self {
             guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
             return date as? T
         }
-        if T.self == Int64.self { return try integer(at: node, as: Int64.self) as? T }
-        if T.self == Int32.self { return try integer(at: node, as: Int32.self) as? T }
-        if T.self == Int16.self { return try integer(at: node, as: Int16.self) as? T }
-        if T.self == Int8.self { return try integer(at: node, as: Int8.self) as? T }
-        if T.self == UInt.self { return try integer(at: node, as: UInt.self) as? T }
-        if T.self == UInt64.self { return try integer(at: node, as: UInt64.self) as? T }
-        if T.self == UInt32.self { return try integer(at: node, as: UInt32.self) as? T }
-        if T.self == UInt16.self { return try integer(at: node, as: UInt16.self) as? T }
-        if T.self == UInt8.self { return try integer(at: node, as: UInt8.self) as? T }
+        if T.self == Int64.self { return try integer(at: node, path: path, as: Int64.self) as? T }
+        if T.self == Int32.self { return try integer(at: node, path: path, as: Int32.self) as? T }
+        if T.self == Int16.self { return try integer(at: node, path: path, as: Int16.self) as? T }
+        if T.self == Int8.self { return try integer(at: node, path: path, as: Int8.self) as? T }
+        if T.self == UInt.self { return try integer(at: node, path: path, as: UInt.self) as? T }
+        if T.self == UInt64.self { return try integer(at: node, path: path, as: UInt64.self) as? T }
+        if T.self == UInt32.self { return try integer(at: node, path: path, as: UInt32.self) as? T }
+        if T.self == UInt16.self { return try integer(at: node, path: path, as: UInt16.self) as? T }
+        if T.self == UInt8.self { return try integer(at: node, path: path, as: UInt8.self) as? T }
         if T.self == Float.self || T.self == URL.self || T.self == Data.self || T.self == Decimal.self {
             throw JSONIndexDecoder.Unsupported()
         }
         return nil
     }
 
-    /// The value node of the member of `object` named `key`; nil when absent. A name present
-    /// twice is left to `JSONDecoder`.
+    /// The value node of the member of `object` named `key`; nil when absent. (Parsing rejected
+    /// any name present twice.)
     func member(of object: Int, named key: String) throws -> Int? {
         var key = key
         return try key.withUTF8 { name -> Int? in
             try nodes.withUnsafeBufferPointer { nodes in
                 try bytes.withUnsafeBufferPointer { bytes in
-                    var found: Int?
                     var keyNode = object + 1
                     for _ in 0..<Int(nodes[object].count) {
                         let candidate = nodes[keyNode]
@@ -339,13 +463,10 @@ private final class JSONIndex {
                             ? try string(at: keyNode).utf8.elementsEqual(name)
                             : length == name.count
                                 && (length == 0 || memcmp(bytes.baseAddress! + Int(candidate.start), name.baseAddress!, length) == 0)
-                        if matches {
-                            guard found == nil else { throw JSONIndexDecoder.Unsupported() }
-                            found = keyNode + 1
-                        }
+                        if matches { return keyNode + 1 }
                         keyNode = Int(nodes[keyNode + 1].after)
                     }
-                    return found
+                    return nil
                 }
             }
         }
@@ -396,7 +517,7 @@ private final class IndexDecoder: Decoder {
 
     /// The value at this node as a `T`.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
-        if let value = try document.primitive(T.self, at: node) { return value }
+        if let value = try document.primitive(T.self, at: node, path: { codingPath }) { return value }
         return try T(from: self)
     }
 }
@@ -424,7 +545,7 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
         keyNodes.compactMap { (try? decoder.document.string(at: $0)).flatMap(Key.init(stringValue:)) }
     }
 
-    /// The value node of `key`, nil when absent; a key present twice is left to `JSONDecoder`.
+    /// The value node of `key`, nil when absent.
     private func valueNode(_ key: Key) throws -> Int? {
         try decoder.document.member(of: object, named: key.stringValue)
     }
@@ -445,13 +566,13 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let node = try requiredNode(key)
-        if let value = try decoder.document.primitive(T.self, at: node) { return value }
+        if let value = try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) { return value }
         return try T(from: decoder.child(node, key: key))
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let node = try valueNode(key), decoder.document.nodes[node].kind != .null else { return nil }
-        if let value = try decoder.document.primitive(T.self, at: node) { return value }
+        if let value = try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) { return value }
         return try T(from: decoder.child(node, key: key))
     }
 
@@ -508,7 +629,7 @@ private struct IndexUnkeyedContainer: UnkeyedDecodingContainer {
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let (node, key) = try next()
         guard decoder.document.nodes[node].kind != .null else { throw JSONIndexDecoder.Unsupported() }
-        if let value = try decoder.document.primitive(T.self, at: node) { return value }
+        if let value = try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) { return value }
         return try T(from: decoder.child(node, key: key))
     }
 

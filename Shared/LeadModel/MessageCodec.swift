@@ -18,6 +18,16 @@ public protocol Message: Codable, Sendable {
     /// Checks rules the JSON shape cannot express; called by ``MessageCodec/decode(_:from:headers:)``.
     /// Throw an error whose description says what to fix.
     func validate() throws
+
+    /// Whether other systems write this message. ``MessageCodec/decode(_:from:headers:)`` holds
+    /// such records to the input rules before decoding them: no string, key or nested value (a
+    /// pool profile's, say), holds NUL or has more than ``FieldLimit/text`` Unicode scalars.
+    /// False by default: the pipeline's own records may carry NUL from a provider's text.
+    static var isExternalInput: Bool { get }
+
+    /// Checks each field against its own length limit (``FieldLimit``); called by
+    /// ``MessageCodec/decode(_:from:headers:)`` before ``validate()``.
+    func checkFieldLengths() throws(FieldTooLong)
 }
 
 extension Message {
@@ -26,6 +36,12 @@ extension Message {
 
     /// No rules beyond the JSON shape.
     public func validate() throws {}
+
+    /// Written by the pipeline.
+    public static var isExternalInput: Bool { false }
+
+    /// No limits.
+    public func checkFieldLengths() throws(FieldTooLong) {}
 }
 
 /// The record header names carrying a message's schema; defined once here.
@@ -64,6 +80,12 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidValue(field: String, reason: String)
     /// The record is well-formed but breaks a rule of its schema.
     case invalidContent(String)
+    /// An object has the key twice; `object` is its field path, `(record)` for the record itself.
+    case duplicateKey(String, object: String)
+    /// A string holds NUL (`\u0000`) or an unescaped control character (`scalar`).
+    case controlCharacter(field: String, scalar: UInt32, isEscaped: Bool)
+    /// A string is longer than its limit, in Unicode scalars.
+    case tooLong(field: String, length: Int, limit: Int)
 
     /// A sentence a person can act on.
     public var description: String {
@@ -82,15 +104,24 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
         case .wrongType(let field, let expected): "wrong type for field \"\(field)\": expected \(expected)"
         case .invalidValue(let field, let reason): "invalid value for field \"\(field)\": \(reason)"
         case .invalidContent(let reason): "invalid content: \(reason)"
+        case .duplicateKey(let key, let object):
+            "duplicate key \"\(key)\"" + (object == "(record)" ? "" : " in \"\(object)\"") + "; give each key once"
+        case .controlCharacter(let field, let scalar, let isEscaped):
+            isEscaped
+                ? "field \"\(field)\" contains NUL (\\u0000), which no string may hold"
+                : "field \"\(field)\" contains the unescaped control character U+\(String(format: "%04X", scalar)); escape it or remove it"
+        case .tooLong(let field, let length, let limit):
+            "field \"\(field)\" is \(length) characters long; the limit is \(limit)"
         }
     }
 }
 
 /// Encodes and decodes ``Message`` values as JSON bytes with their schema name and version.
 ///
-/// Dates are ISO-8601 strings in UTC with milliseconds (`2025-01-31T12:00:00.000Z`); decoding
-/// also accepts them without fractional seconds. Decoding never traps on any input: every
-/// problem is a ``DecodeError``.
+/// Dates are ISO-8601 strings in UTC with milliseconds (`2025-01-31T12:00:00.000Z`) and
+/// round-trip exactly (``ISO8601``); decoding also accepts them without fractional seconds or
+/// with an offset. Decoding is strict (see ``decode(_:from:headers:)``) and never traps on any
+/// input: every problem is a ``DecodeError``.
 public struct MessageCodec: Sendable {
     /// The largest record ``decode(_:from:headers:)`` accepts, in bytes.
     public var maxRecordBytes: Int
@@ -119,8 +150,12 @@ public struct MessageCodec: Sendable {
 
     /// Decodes a record as a `T`.
     ///
-    /// Checks, in order: size; JSON; the `schema` and `version` fields of the value; the headers
-    /// (when present they must agree with the value); the payload's fields; ``Message/validate()``.
+    /// Checks, in order: size; JSON, strictly: no key twice in an object, no unescaped control
+    /// character in a string, no fraction or exponent in an integer (`"version": 1.0`), and for
+    /// an input (``Message/isExternalInput``) no NUL and no string longer than
+    /// ``FieldLimit/text``; the `schema` and `version` fields of the value; the headers (when
+    /// present they must agree with the value); the payload's fields;
+    /// ``Message/checkFieldLengths()``; ``Message/validate()``.
     /// - Parameter headers: the record's headers as UTF-8 strings; missing headers are accepted.
     public func decode<T: Message>(
         _ type: T.Type, from bytes: [UInt8], headers: [String: String] = [:]
@@ -129,9 +164,21 @@ public struct MessageCodec: Sendable {
             throw .oversized(bytes: bytes.count, limit: maxRecordBytes)
         }
         // The usual, valid record takes one pass of the index decoder; anything it does not
-        // take is decoded again, and diagnosed step by step, by JSONDecoder below.
-        if let decoded = try? JSONIndexDecoder.decode(EnvelopeAndMessage<T>.self, from: bytes),
-           let message = Self.accepted(decoded, headers: headers) {
+        // take is decoded again, and diagnosed step by step, by JSONDecoder below. The strict
+        // rules are the index decoder's alone, so a record it rejects is never decoded again.
+        let decoded: EnvelopeAndMessage<T>?
+        var isJSON = true
+        do {
+            decoded = try JSONIndexDecoder.decode(
+                EnvelopeAndMessage<T>.self, from: bytes,
+                maxStringLength: T.isExternalInput ? FieldLimit.text : nil, rejectsNUL: T.isExternalInput)
+        } catch let rejected as JSONIndexDecoder.Rejected {
+            throw rejected.error
+        } catch {
+            decoded = nil
+            isJSON = !(error is JSONIndexDecoder.Malformed)
+        }
+        if let decoded, let message = Self.accepted(decoded, headers: headers) {
             try Self.validated(message)
             return message
         }
@@ -147,6 +194,8 @@ public struct MessageCodec: Sendable {
         } catch {
             throw .malformedJSON(String(describing: error))
         }
+        // JSONDecoder took what the index decoder's stricter grammar did not (RFC 8259).
+        guard isJSON else { throw .malformedJSON("the record is not JSON as RFC 8259 defines it") }
         guard let name = schema.schema else { throw .missingSchema }
         guard name == T.schemaName else { throw .wrongSchema(expected: T.schemaName, found: name) }
         guard let version = schema.version else { throw .missingField("version") }
@@ -182,6 +231,11 @@ public struct MessageCodec: Sendable {
     }
 
     private static func validated<T: Message>(_ message: T) throws(DecodeError) {
+        do throws(FieldTooLong) {
+            try message.checkFieldLengths()
+        } catch {
+            throw .tooLong(field: error.field, length: error.length, limit: error.limit)
+        }
         do {
             try message.validate()
         } catch {
@@ -254,7 +308,7 @@ public struct MessageCodec: Sendable {
     }
 
     /// `experiences[2].title` style paths.
-    private static func fieldPath(_ path: [any CodingKey]) -> String {
+    static func fieldPath(_ path: [any CodingKey]) -> String {
         var result = ""
         for key in path {
             if let index = key.intValue, key.stringValue.hasPrefix("Index") || key.stringValue == String(index) {
@@ -316,21 +370,4 @@ private struct EnvelopeAndMessage<T: Message>: Decodable {
 private struct EnvelopeSchema: Decodable {
     let schema: String?
     let version: Int?
-}
-
-/// ISO-8601 date-times in UTC, with milliseconds when writing.
-public enum ISO8601 {
-    private static let withFraction = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-    private static let withoutFraction = Date.ISO8601FormatStyle()
-
-    /// Formats as `2025-01-31T12:00:00.000Z`.
-    public static func format(_ date: Date) -> String {
-        withFraction.format(date)
-    }
-
-    /// Parses with or without fractional seconds; nil if the text is not an ISO-8601 date-time.
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? withFraction.parse(text) { return date }
-        return try? withoutFraction.parse(text)
-    }
 }

@@ -39,6 +39,15 @@ public struct ReEnrichRequested: Message, Hashable {
     /// The mode the re-enrich run uses.
     public var mode: Mode { .reEnrich(Set(types)) }
 
+    /// Other systems write it: held to the input rules.
+    public static var isExternalInput: Bool { true }
+
+    /// The id and `requestedBy` at most ``FieldLimit/identifier`` scalars.
+    public func checkFieldLengths() throws(FieldTooLong) {
+        try FieldLimit.check(leadID, "leadID")
+        try FieldLimit.check(requestedBy, "requestedBy", limit: FieldLimit.identifier)
+    }
+
     /// At least one type, no type twice, and a non-empty `requestedBy`.
     public func validate() throws(ReEnrichValidationError) {
         if types.isEmpty { throw .noTypes }

@@ -105,6 +105,17 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(invalid("lead version 2", LeadDiscovered.self, #"{"schema":"lead.discovered","version":2,\#(lead),"xURL":"x.com/jane"}"#))
         cases.append(invalid("lead bad date", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,"leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane","xURL":"x.com/j","discoveredAt":"31/01/2025"}"#))
         cases.append(invalid("lead empty id", LeadDiscovered.self, #"{"schema":"lead.discovered","version":1,"leadID":"","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane","xURL":"x.com/j","discoveredAt":"2025-01-31T12:00:00Z"}"#))
+        // Length limits (FieldLimit), in characters: at the limit valid, one more invalid.
+        func leadWith(id: String = "l1", name: String = "Jane", xURL: String = "x.com/j") -> String {
+            #"{"schema":"lead.discovered","version":1,"leadID":"\#(id)","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"\#(name)","xURL":"\#(xURL)","discoveredAt":"2025-01-31T12:00:00.000Z"}"#
+        }
+        let atLimits = leadWith(id: String(repeating: "é", count: FieldLimit.identifier), name: String(repeating: "n", count: FieldLimit.name))
+        cases.append(Case(name: "lead at its length limits", schemaFile: schemaFile(LeadDiscovered.self), instance: atLimits, isValid: true))
+        XCTAssertNoThrow(try codec.decode(LeadDiscovered.self, from: Array(atLimits.utf8)))
+        cases.append(invalid("lead id too long", LeadDiscovered.self, leadWith(id: String(repeating: "é", count: FieldLimit.identifier + 1))))
+        cases.append(invalid("lead name too long", LeadDiscovered.self, leadWith(name: String(repeating: "n", count: FieldLimit.name + 1))))
+        cases.append(invalid("lead URL too long", LeadDiscovered.self, leadWith(xURL: "x.com/" + String(repeating: "j", count: FieldLimit.url - 5))))
+        cases.append(invalid("reenrich requestedBy too long", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x"],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"\#(String(repeating: "o", count: FieldLimit.identifier + 1))"}"#))
         cases.append(invalid("reenrich without types", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":[],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#))
         cases.append(invalid("reenrich duplicate types", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x","x"],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#))
         cases.append(invalid("negative total", SearchTotalDeclared.self, #"{"schema":"search.total-declared","version":1,"searchID":"s","accountID":"a","total":-1,"declaredAt":"2025-01-31T12:00:00Z"}"#))

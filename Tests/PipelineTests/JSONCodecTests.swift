@@ -114,22 +114,36 @@ final class JSONCodecTests: XCTestCase {
         XCTAssertEqual(expected["z"]?.first, "é🎉\n/\"")
     }
 
-    /// What the index decoder does not take exactly as JSONDecoder would, it refuses; the codec
-    /// then decodes with JSONDecoder.
-    func testLeavesDuplicatesFractionsAndBadTextToJSONDecoder() throws {
-        for text in [#"{"a": 1, "a": 2}"#, #"{"a": 1.0}"#, #"{"a": 1e2}"#, #"{"a": 99999999999999999999}"#, #"{"a": "\ud800"}"#,
-                     #"{"a": 01}"#, #"{"a": 1,}"#, #"{"a": 1} x"#, #"{"a": tru}"#, "{\"a\": \"\u{1}\"}"] {
+    /// What is not JSON the index decoder calls malformed; what breaks its stricter rules it
+    /// rejects with the reason (StrictDecodingTests has the codec's side); what it cannot decode
+    /// exactly as JSONDecoder would, it leaves to JSONDecoder.
+    func testSortsMalformedRejectedAndUnsupportedInput() throws {
+        for text in [#"{"a": 01}"#, #"{"a": 1,}"#, #"{"a": 1} x"#, #"{"a": tru}"#, #"{"a": "\ud800"}"#, #"{"a": "\ud800\u0041"}"#] {
+            XCTAssertThrowsError(try JSONIndexDecoder.decode([String: Int].self, from: Array(text.utf8)), text) { error in
+                XCTAssertTrue(error is JSONIndexDecoder.Malformed, "\(text): \(error)")
+            }
+        }
+        XCTAssertThrowsError(try JSONIndexDecoder.decode([String].self, from: [0x5B, 0x22, 0xFF, 0x22, 0x5D]), "invalid UTF-8") { error in
+            XCTAssertTrue(error is JSONIndexDecoder.Malformed, "\(error)")
+        }
+        for text in [#"{"a": 1, "a": 2}"#, #"{"a": 1.0}"#, #"{"a": 1e2}"#, "{\"a\": \"\u{1}\"}"] {
+            XCTAssertThrowsError(try JSONIndexDecoder.decode([String: Int].self, from: Array(text.utf8)), text) { error in
+                XCTAssertTrue(error is JSONIndexDecoder.Rejected, "\(text): \(error)")
+            }
+        }
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        XCTAssertThrowsError(try JSONIndexDecoder.decode([[Int]].self, from: Array(deep.utf8)), "too deep") { error in
+            XCTAssertEqual((error as? JSONIndexDecoder.Rejected)?.error, .invalidContent("JSON nested deeper than 256 levels"))
+        }
+        for text in [#"{"a": 99999999999999999999}"#, #"{"a": "1"}"#, #"{"a": null}"#] {
             XCTAssertThrowsError(try JSONIndexDecoder.decode([String: Int].self, from: Array(text.utf8)), text) { error in
                 XCTAssertTrue(error is JSONIndexDecoder.Unsupported, "\(text): \(error)")
             }
         }
-        XCTAssertThrowsError(try JSONIndexDecoder.decode([String].self, from: [0x5B, 0x22, 0xFF, 0x22, 0x5D]), "invalid UTF-8")
-        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
-        XCTAssertThrowsError(try JSONIndexDecoder.decode([[Int]].self, from: Array(deep.utf8)), "too deep")
-        // The codec still reads a record whose integer is written with a fraction, through JSONDecoder.
+        // The codec no longer reads a record whose integer is written with a fraction.
         let lead = try MessageCodec().encode(Fixtures.lead())
         let withFraction = String(decoding: lead, as: UTF8.self).replacingOccurrences(of: #""version":1"#, with: #""version":1.0"#)
-        XCTAssertEqual(try MessageCodec().decode(LeadDiscovered.self, from: Array(withFraction.utf8)), Fixtures.lead())
+        XCTAssertThrowsError(try MessageCodec().decode(LeadDiscovered.self, from: Array(withFraction.utf8)))
     }
 
     /// Mutated records: whatever the index decoder accepts, JSONDecoder accepts with an equal value.
