@@ -8,89 +8,6 @@ import Glibc
 import Darwin
 #endif
 
-/// One HTTP/1.1 request as the ``HTTPServer`` read it.
-public struct HTTPRequest: Sendable {
-    /// The method, upper-case as sent (`GET`, `POST`, ...).
-    public var method: String
-    /// The path, percent-decoded, without the query (`/2/users/by/username/jane`).
-    public var path: String
-    /// The query parameters, percent-decoded; a repeated name keeps its last value.
-    public var query: [String: String]
-    /// The request target exactly as sent (path and query, still encoded).
-    public var target: String
-    /// The headers, names lower-cased; repeated headers are joined with `", "`.
-    public var headers: [String: String]
-    /// The body (empty without `Content-Length`).
-    public var body: Data
-
-    /// Creates a request (the server does this; tests of a router may too).
-    public init(
-        method: String, path: String, query: [String: String] = [:], target: String? = nil, headers: [String: String] = [:],
-        body: Data = Data()
-    ) {
-        self.method = method
-        self.path = path
-        self.query = query
-        self.target = target ?? path
-        self.headers = headers
-        self.body = body
-    }
-
-    /// The value of header `name` (any case).
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
-}
-
-/// The answer to an ``HTTPRequest``.
-///
-/// The server adds `Content-Length` and `Connection: close`; any the router sets are replaced.
-public struct HTTPResponse: Sendable {
-    /// The status code.
-    public var status: Int
-    /// Header names and values, written in this order.
-    public var headers: [(name: String, value: String)]
-    /// The body.
-    public var body: Data
-
-    /// Creates a response.
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: Data = Data()) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
-    /// A `text/plain; charset=utf-8` response.
-    public static func text(_ text: String, status: Int = 200, headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers, body: Data(text.utf8))
-    }
-
-    /// An `application/json` response with `json` as the body, sent as given.
-    public static func json(_ json: String, status: Int = 200, headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Data(json.utf8))
-    }
-
-    /// The standard reason phrase of ``status``, or `Status` for codes without one here.
-    public var reasonPhrase: String {
-        switch status {
-        case 200: "OK"
-        case 201: "Created"
-        case 204: "No Content"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 408: "Request Timeout"
-        case 413: "Content Too Large"
-        case 429: "Too Many Requests"
-        case 500: "Internal Server Error"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        default: "Status"
-        }
-    }
-}
-
 /// Why an ``HTTPServer`` could not start.
 public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
     /// The socket call that failed (`socket`, `bind`, `listen`, ...).
@@ -333,14 +250,7 @@ private struct Connection: Sendable {
 
     /// Writes the whole response; a peer that went away is ignored (never SIGPIPE).
     static func write(_ response: HTTPResponse, to fd: Int32) {
-        let reserved: Set<String> = ["content-length", "connection"]
-        var head = "HTTP/1.1 \(response.status) \(response.reasonPhrase)\r\n"
-        for (name, value) in response.headers where !reserved.contains(name.lowercased()) {
-            head += "\(name): \(value)\r\n"
-        }
-        head += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
-        var bytes = Array(head.utf8)
-        bytes.append(contentsOf: response.body)
+        let bytes = response.serialized()
         var sent = 0
         while sent < bytes.count {
             let result = bytes[sent...].withUnsafeBytes { pointer -> Int in
