@@ -371,15 +371,17 @@ struct HTTPConnectionLoop {
 
     // MARK: closing
 
-    /// Closes connections past their deadline; one cut off mid-request is told so (408).
+    /// Closes connections past their deadline; one cut off mid-request is told so (408) and then
+    /// lingers like any answered connection, so a byte arriving meanwhile cannot reset the 408 away.
     private mutating func closeExpired() {
         let now = clock.now
         for (id, connection) in connections {
             guard let deadline = connection.deadline, deadline <= now else { continue }
             if case .reading(let reader) = connection.phase, reader.hasBytes {
-                Self.sendOnce(HTTPRequestRejection.requestTimedOut.response, to: connection.fd)
+                startWriting(id, HTTPRequestRejection.requestTimedOut.response)
+            } else {
+                closeConnection(id)
             }
-            closeConnection(id)
         }
     }
 
