@@ -1,95 +1,10 @@
-import Dispatch
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// One HTTP/1.1 request as the ``HTTPServer`` read it.
-public struct HTTPRequest: Sendable {
-    /// The method, upper-case as sent (`GET`, `POST`, ...).
-    public var method: String
-    /// The path, percent-decoded, without the query (`/2/users/by/username/jane`).
-    public var path: String
-    /// The query parameters, percent-decoded; a repeated name keeps its last value.
-    public var query: [String: String]
-    /// The request target exactly as sent (path and query, still encoded).
-    public var target: String
-    /// The headers, names lower-cased; repeated headers are joined with `", "`.
-    public var headers: [String: String]
-    /// The body (empty without `Content-Length`).
-    public var body: Data
-
-    /// Creates a request (the server does this; tests of a router may too).
-    public init(
-        method: String, path: String, query: [String: String] = [:], target: String? = nil, headers: [String: String] = [:],
-        body: Data = Data()
-    ) {
-        self.method = method
-        self.path = path
-        self.query = query
-        self.target = target ?? path
-        self.headers = headers
-        self.body = body
-    }
-
-    /// The value of header `name` (any case).
-    public func header(_ name: String) -> String? { headers[name.lowercased()] }
-}
-
-/// The answer to an ``HTTPRequest``.
-///
-/// The server adds `Content-Length` and `Connection: close`; any the router sets are replaced.
-public struct HTTPResponse: Sendable {
-    /// The status code.
-    public var status: Int
-    /// Header names and values, written in this order.
-    public var headers: [(name: String, value: String)]
-    /// The body.
-    public var body: Data
-
-    /// Creates a response.
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: Data = Data()) {
-        self.status = status
-        self.headers = headers
-        self.body = body
-    }
-
-    /// A `text/plain; charset=utf-8` response.
-    public static func text(_ text: String, status: Int = 200, headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers, body: Data(text.utf8))
-    }
-
-    /// An `application/json` response with `json` as the body, sent as given.
-    public static func json(_ json: String, status: Int = 200, headers: [(name: String, value: String)] = []) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: Data(json.utf8))
-    }
-
-    /// The standard reason phrase of ``status``, or `Status` for codes without one here.
-    public var reasonPhrase: String {
-        switch status {
-        case 200: "OK"
-        case 201: "Created"
-        case 204: "No Content"
-        case 400: "Bad Request"
-        case 401: "Unauthorized"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 405: "Method Not Allowed"
-        case 408: "Request Timeout"
-        case 413: "Content Too Large"
-        case 429: "Too Many Requests"
-        case 500: "Internal Server Error"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        default: "Status"
-        }
-    }
-}
 
 /// Why an ``HTTPServer`` could not start.
 public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
@@ -102,48 +17,121 @@ public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(operation) failed: \(String(cString: strerror(code))) (errno \(code))" }
 }
 
+
 /// A minimal HTTP/1.1 server, for tests (stub providers) and for operational endpoints such as
-/// `/metrics`, `/healthz` and `/readyz`.
+/// `/metrics`, `/healthz` and `/readyz`, that no client can knock over.
 ///
 /// - Binds `127.0.0.1` unless told another IPv4 address (`0.0.0.0` in a container), on the
 ///   given port or an ephemeral one (``port`` says which).
 /// - One request per connection: every response carries `Connection: close` and the connection
-///   is closed after it. No keep-alive, no chunked bodies, no TLS.
-/// - Requests are bounded: header and body together at most ``maxRequestBytes`` (larger → 413);
-///   a body needs `Content-Length` (chunked → 411); a client silent for ``readTimeoutSeconds``
-///   is dropped.
-/// - Accepting runs on a dispatch source; each connection is read and written on a global
-///   dispatch queue (blocking socket calls never run on the Swift concurrency pool), and the
-///   router runs as a Task, so it may `await` (e.g. sleep to simulate a slow upstream).
+///   is closed after it. No keep-alive, no chunked bodies (411), no TLS.
+/// - One thread serves every connection with `poll(2)` on non-blocking sockets, so no client
+///   makes it start a thread and blocking socket calls never run on the Swift concurrency pool.
+///   The router runs as a Task, so it may `await` (e.g. sleep to simulate a slow upstream).
+/// - Bounded by ``Limits``: a request must be complete, head and body, within
+///   ``Limits/requestTimeout`` of being accepted (408); request line, head, header count and
+///   size are capped (414, 431, 413); `Content-Length` is parsed with overflow checks (400).
+/// - At most ``Limits/maxConnections`` connections are served; one more is answered 503 and
+///   closed at once, unless it is a probe.
+/// - Probes go ahead of the cap: when every slot is taken, up to
+///   ``Limits/reservedConnections`` further connections are read, and a `GET` of one of
+///   `probePaths` among them is routed while anything else is answered 503. When the reserve is
+///   full too, its oldest connection still waiting for its request is closed to make room, so
+///   idle or slow connections, however many, cannot keep a probe out.
 /// - ``stop()`` stops accepting new connections; connections already accepted are answered.
 public final class HTTPServer: Sendable {
     /// Routes a request to its response.
     public typealias Router = @Sendable (HTTPRequest) async -> HTTPResponse
 
-    /// Most bytes of one request (request line, headers and body): 64 KiB.
-    public static let defaultMaxRequestBytes = 64 * 1024
+    /// What one client may take of the server.
+    public struct Limits: Sendable, Hashable {
+        /// Connections served at once; one more is answered 503 (or taken into the probe reserve).
+        public var maxConnections: Int
+        /// Connections beyond ``maxConnections`` read only to answer probes; 0 turns probes ahead
+        /// of the cap off.
+        public var reservedConnections: Int
+        /// From accepting a connection to the last byte of its request; also the most time
+        /// writing the response may take.
+        public var requestTimeout: Duration
+        /// Longest request line (`GET /path HTTP/1.1`) without its CRLF; longer → 414.
+        public var maxRequestLineBytes: Int
+        /// Longest head (request line and headers); longer → 431.
+        public var maxHeadBytes: Int
+        /// Most header lines; more → 431.
+        public var maxHeaderCount: Int
+        /// Most bytes of one request, head and body; larger → 413, before the body is read.
+        public var maxRequestBytes: Int
+
+        /// Limits for a stub or an operational endpoint; each can be set.
+        public init(
+            maxConnections: Int = 256, reservedConnections: Int = 16, requestTimeout: Duration = .seconds(10),
+            maxRequestLineBytes: Int = 8 * 1024, maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100,
+            maxRequestBytes: Int = 64 * 1024
+        ) {
+            self.maxConnections = maxConnections
+            self.reservedConnections = reservedConnections
+            self.requestTimeout = requestTimeout
+            self.maxRequestLineBytes = maxRequestLineBytes
+            self.maxHeadBytes = maxHeadBytes
+            self.maxHeaderCount = maxHeaderCount
+            self.maxRequestBytes = maxRequestBytes
+        }
+    }
 
     /// The port the server listens on (the ephemeral one when started with port 0).
     public let port: Int
-    /// Larger requests are answered 413 unread.
-    public let maxRequestBytes: Int
-    /// A connection that sends nothing for this long is closed.
-    public let readTimeoutSeconds: Int
-
-    // Dispatch sources are thread-safe; the type just is not marked Sendable.
-    nonisolated(unsafe) private let acceptSource: any DispatchSourceRead
-    private let isStopped = Mutex(false)
+    /// The limits it serves within.
+    public let limits: Limits
+    private let inbox: HTTPLoopInbox
 
     /// The base URL for clients: `http://127.0.0.1:<port>`.
     public var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
-    /// Binds `host:port` (port 0: an ephemeral port) and starts accepting.
+    /// Binds `host:port` (port 0: an ephemeral port) and starts serving on a thread of its own.
+    /// - Parameter probePaths: paths whose `GET` is answered even when every connection slot
+    ///   is taken (see ``Limits/reservedConnections``).
     /// - Throws: ``HTTPServerError`` when `host` is not an IPv4 address or the socket cannot be
     ///   created, bound or listened on.
     public init(
-        host: String = "127.0.0.1", port: Int = 0, maxRequestBytes: Int = HTTPServer.defaultMaxRequestBytes,
-        readTimeoutSeconds: Int = 10, router: @escaping Router
+        host: String = "127.0.0.1", port: Int = 0, limits: Limits = Limits(), probePaths: Set<String> = [],
+        router: @escaping Router
     ) throws {
+        precondition(limits.maxConnections > 0 && limits.reservedConnections >= 0 && limits.requestTimeout > .zero,
+                     "HTTPServer.Limits: maxConnections > 0, reservedConnections >= 0, requestTimeout > 0")
+        let fd = try Self.makeListeningSocket(host: host, port: port)
+        var actual = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let inbox: HTTPLoopInbox
+        do {
+            inbox = try HTTPLoopInbox()
+        } catch {
+            close(fd)
+            throw error
+        }
+        self.port = Int(UInt16(bigEndian: actual.sin_port))
+        self.limits = limits
+        self.inbox = inbox
+        // The loop owns the listening socket from here and closes it on stop().
+        let thread = Thread {
+            var loop = HTTPConnectionLoop(listener: fd, limits: limits, probePaths: probePaths, router: router, inbox: inbox)
+            loop.run()
+        }
+        thread.name = "http-server:\(self.port)"
+        thread.start()
+    }
+
+    deinit { stop() }
+
+    /// Stops accepting connections and returns once the listening socket is closed (at most one
+    /// turn of the server's loop); connections already accepted are still answered. Idempotent.
+    public func stop() {
+        inbox.stop()
+    }
+
+    private static func makeListeningSocket(host: String, port: Int) throws -> Int32 {
         var hostAddress = in_addr()
         guard inet_pton(AF_INET, host, &hostAddress) == 1 else { throw HTTPServerError(operation: "inet_pton \(host)", code: EINVAL) }
         let fd = socket(AF_INET, Int32(Self.streamType), 0)
@@ -163,48 +151,15 @@ public final class HTTPServer: Sendable {
             close(fd)
             throw HTTPServerError(operation: "bind", code: code)
         }
-        guard listen(fd, 128) == 0 else {
+        guard listen(fd, 512) == 0 else {
             let code = errno
             close(fd)
             throw HTTPServerError(operation: "listen", code: code)
         }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        // Non-blocking, so the accept loop below drains the backlog and returns.
+        // Non-blocking, so the loop's accepts drain the backlog and return.
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-
-        self.port = Int(UInt16(bigEndian: actual.sin_port))
-        self.maxRequestBytes = maxRequestBytes
-        self.readTimeoutSeconds = readTimeoutSeconds
-
-        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: DispatchQueue(label: "http-server.accept"))
-        let limits = Connection.Limits(maxRequestBytes: maxRequestBytes, readTimeoutSeconds: readTimeoutSeconds)
-        source.setEventHandler {
-            while true {
-                let client = accept(fd, nil, nil)
-                guard client >= 0 else { return }  // EAGAIN: backlog drained
-                DispatchQueue.global().async { Connection(fd: client, limits: limits, router: router).serve() }
-            }
-        }
-        // The listening socket is closed only once the source is cancelled: no event handler
-        // can run on a closed (or reused) descriptor.
-        source.setCancelHandler { close(fd) }
-        source.resume()
-        acceptSource = source
-    }
-
-    deinit { stop() }
-
-    /// Stops accepting connections and closes the listening socket. Idempotent.
-    public func stop() {
-        let wasStopped = isStopped.withLock { stopped in
-            defer { stopped = true }
-            return stopped
-        }
-        if !wasStopped { acceptSource.cancel() }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return fd
     }
 
     #if canImport(Glibc)
@@ -212,146 +167,4 @@ public final class HTTPServer: Sendable {
     #else
     private static let streamType = SOCK_STREAM
     #endif
-}
-
-/// One accepted connection: read one request, route it, write the response, close.
-private struct Connection: Sendable {
-    struct Limits: Sendable {
-        let maxRequestBytes: Int
-        let readTimeoutSeconds: Int
-    }
-
-    let fd: Int32
-    let limits: Limits
-    let router: HTTPServer.Router
-
-    /// Runs on a dispatch thread; owns `fd` and closes it (after the response when routed).
-    func serve() {
-        // Accepted sockets may inherit O_NONBLOCK (BSD); reads here block with a timeout.
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        var timeout = timeval(tv_sec: .init(limits.readTimeoutSeconds), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        #if canImport(Darwin)
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &yes, socklen_t(MemoryLayout<Int32>.size))
-        #endif
-
-        switch readRequest() {
-        case .request(let request):
-            let fd = self.fd
-            let router = self.router
-            Task {
-                let response = await router(request)
-                DispatchQueue.global().async {
-                    Connection.write(response, to: fd)
-                    close(fd)
-                }
-            }
-        case .reject(let response):
-            Connection.write(response, to: fd)
-            close(fd)
-        case .closed:
-            close(fd)
-        }
-    }
-
-    enum ReadOutcome {
-        case request(HTTPRequest)
-        case reject(HTTPResponse)
-        case closed
-    }
-
-    private func readRequest() -> ReadOutcome {
-        var buffer = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 8192)
-        let separator: [UInt8] = [13, 10, 13, 10]
-        var headerEnd: Int?
-        var expectedTotal: Int?
-        var head: (method: String, target: String, headers: [String: String])?
-
-        while true {
-            if let expectedTotal, buffer.count >= expectedTotal { break }
-            let received = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if received <= 0 {
-                // Peer closed or timed out before a whole request arrived.
-                return headerEnd == nil && buffer.isEmpty ? .closed : .reject(.text("incomplete request\n", status: 400))
-            }
-            buffer.append(contentsOf: chunk[0..<received])
-            if buffer.count > limits.maxRequestBytes {
-                return .reject(.text("request larger than \(limits.maxRequestBytes) bytes\n", status: 413))
-            }
-            if headerEnd == nil, let end = Self.find(separator, in: buffer) {
-                headerEnd = end
-                guard let parsed = Self.parseHead(buffer[0..<end]) else {
-                    return .reject(.text("malformed request head\n", status: 400))
-                }
-                head = parsed
-                if parsed.headers["transfer-encoding"] != nil {
-                    return .reject(.text("chunked bodies are not supported; send Content-Length\n", status: 411))
-                }
-                let length = parsed.headers["content-length"].map { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 0
-                guard let length, length >= 0 else { return .reject(.text("bad Content-Length\n", status: 400)) }
-                expectedTotal = end + 4 + length
-                if expectedTotal! > limits.maxRequestBytes {
-                    return .reject(.text("request larger than \(limits.maxRequestBytes) bytes\n", status: 413))
-                }
-            }
-        }
-        guard let head, let headerEnd, let expectedTotal else { return .closed }
-        let body = Data(buffer[(headerEnd + 4)..<expectedTotal])
-        let components = URLComponents(string: head.target)
-        var query: [String: String] = [:]
-        for item in components?.queryItems ?? [] { query[item.name] = item.value ?? "" }
-        let path = components?.percentEncodedPath.removingPercentEncoding ?? head.target
-        return .request(
-            HTTPRequest(method: head.method, path: path, query: query, target: head.target, headers: head.headers, body: body))
-    }
-
-    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        for index in 0...(haystack.count - needle.count) where haystack[index] == needle[0] {
-            if Array(haystack[index..<(index + needle.count)]) == needle { return index }
-        }
-        return nil
-    }
-
-    private static func parseHead(_ bytes: ArraySlice<UInt8>) -> (method: String, target: String, headers: [String: String])? {
-        guard let text = String(bytes: bytes, encoding: .utf8) else { return nil }
-        var lines = text.components(separatedBy: "\r\n")
-        guard !lines.isEmpty else { return nil }
-        let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: true)
-        guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/1."), requestLine[1].hasPrefix("/") else { return nil }
-        var headers: [String: String] = [:]
-        for line in lines where !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            headers[name] = headers[name].map { "\($0), \(value)" } ?? value
-        }
-        return (String(requestLine[0]), String(requestLine[1]), headers)
-    }
-
-    /// Writes the whole response; a peer that went away is ignored (never SIGPIPE).
-    static func write(_ response: HTTPResponse, to fd: Int32) {
-        let reserved: Set<String> = ["content-length", "connection"]
-        var head = "HTTP/1.1 \(response.status) \(response.reasonPhrase)\r\n"
-        for (name, value) in response.headers where !reserved.contains(name.lowercased()) {
-            head += "\(name): \(value)\r\n"
-        }
-        head += "Content-Length: \(response.body.count)\r\nConnection: close\r\n\r\n"
-        var bytes = Array(head.utf8)
-        bytes.append(contentsOf: response.body)
-        var sent = 0
-        while sent < bytes.count {
-            let result = bytes[sent...].withUnsafeBytes { pointer -> Int in
-                #if canImport(Glibc)
-                return send(fd, pointer.baseAddress, pointer.count, Int32(MSG_NOSIGNAL))
-                #else
-                return send(fd, pointer.baseAddress, pointer.count, 0)
-                #endif
-            }
-            if result <= 0 { return }
-            sent += result
-        }
-    }
 }

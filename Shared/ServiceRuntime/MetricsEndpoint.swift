@@ -66,18 +66,26 @@ public struct MetricsSettingsError: Error, Hashable, Sendable, CustomStringConve
 /// - `GET /readyz`: 200 once ready (joined the group, state restored), else 503 with the reason
 ///   (the readiness probe; not ready while starting and draining).
 ///
-/// Other paths answer 404, other methods 405. Requests are bounded at 8 KiB.
+/// Other paths answer 404, other methods 405. Within ``defaultLimits``: `/healthz` and `/readyz`
+/// are probes, answered even when every connection slot is taken (``HTTPServer``).
 public final class MetricsEndpoint: Sendable {
+    /// The paths answered ahead of the connection cap.
+    public static let probePaths: Set<String> = ["/healthz", "/readyz"]
+    /// 32 connections and 64 more for probes; a request complete within 5 s and at most 8 KiB,
+    /// its head at most 4 KiB and 50 lines.
+    public static let defaultLimits = HTTPServer.Limits(
+        maxConnections: 32, reservedConnections: 64, requestTimeout: .seconds(5), maxRequestLineBytes: 2 * 1024,
+        maxHeadBytes: 4 * 1024, maxHeaderCount: 50, maxRequestBytes: 8 * 1024)
+
     /// The port it listens on (the chosen one when the settings said 0).
     public let port: Int
     private let server: HTTPServer
 
     /// Starts listening.
-    /// - Throws: ``MetricsSettingsError`` when the bind address is not supported, or
-    ///   ``HTTPServerError`` when the port cannot be bound.
-    public init(port: Int, bindAddress: String = "127.0.0.1", service: String, registry: MetricsRegistry,
-                health: HealthStatus) throws {
-        server = try HTTPServer(host: bindAddress, port: port, maxRequestBytes: 8 * 1024, readTimeoutSeconds: 5) { request in
+    /// - Throws: ``HTTPServerError`` when the address or port cannot be bound.
+    public init(port: Int, bindAddress: String = "127.0.0.1", limits: HTTPServer.Limits = MetricsEndpoint.defaultLimits,
+                service: String, registry: MetricsRegistry, health: HealthStatus) throws {
+        server = try HTTPServer(host: bindAddress, port: port, limits: limits, probePaths: Self.probePaths) { request in
             MetricsEndpoint.respond(to: request, service: service, registry: registry, health: health)
         }
         self.port = server.port

@@ -93,7 +93,7 @@ final class HTTPStubServerTests: XCTestCase {
     }
 
     func testRejectsOversizedRequestsWith413() async throws {
-        let server = try HTTPServer(maxRequestBytes: 1024) { _ in .text("never") }
+        let server = try HTTPServer(limits: HTTPServer.Limits(maxRequestBytes: 1024)) { _ in .text("never") }
         defer { server.stop() }
         var request = URLRequest(url: server.baseURL.appendingPathComponent("upload"))
         request.httpMethod = "POST"
