@@ -166,7 +166,7 @@ public final class ProfileFinderService: Service {
         let topics = environment.topics
         let logger = environment.logger
         let groupID = environment.kafka.groupID ?? topics.profileFinderGroup
-        let producer = try KafkaProducer(configuration: environment.kafka)
+        let producer = try environment.makeProducer()
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
                                                  codec: environment.codec, logger: logger)
         let handler = ProfileFinderHandler(

@@ -127,7 +127,7 @@ public final class WebEnricherService: Service {
         let topics = environment.topics
         let logger = environment.logger
         let groupID = environment.kafka.groupID ?? topics.webEnricherGroup
-        let producer = try KafkaProducer(configuration: environment.kafka)
+        let producer = try environment.makeProducer()
         let handler = WebEnricherHandler(fetcher: settings.fetcher, isLoopbackHTTPAllowed: settings.isLoopbackHTTPAllowed)
         let inputCodec = environment.inputCodec
         let codec = environment.codec

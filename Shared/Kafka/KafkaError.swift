@@ -19,6 +19,10 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// The operation that failed, for example `produce` or `createTopics`.
     public let operation: String
 
+    /// The client was closed (or is closing) under the operation: nothing more can succeed
+    /// through it.
+    public var isClientClosed: Bool { code == RD_KAFKA_RESP_ERR__DESTROY.rawValue }
+
     /// The client or the broker refused this record itself (too large, invalid, a bad topic
     /// name): sending the same record again fails the same way, and no other record is the
     /// cause. A caller takes the record out (to dead letters) rather than retry or stop.

@@ -53,6 +53,11 @@ public struct ProducerRecord: Sendable {
     public init(topic: String, key: String, value: [UInt8]?, headers: [KafkaHeader] = []) {
         self.init(topic: topic, key: Array(key.utf8), value: value, headers: headers)
     }
+
+    /// The bytes of the value, the key and the headers: what a record size limit weighs.
+    public var byteCount: Int {
+        (value?.count ?? 0) + (key?.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
+    }
 }
 
 /// Where the broker stored an acknowledged record.

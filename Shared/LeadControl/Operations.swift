@@ -138,7 +138,10 @@ extension LeadControl {
         var records: [ProducerRecord] = []
         for (position, offset, letter) in found {
             guard let value = replacement ?? letter.original else {
-                console.error("dead letter \(position.partition)@\(offset): original value is corrupt base64; replay it with --file")
+                let why = letter.originalBase64 == nil
+                    ? "original value of \(letter.originalBytes ?? 0) bytes was too large to keep (FNV-1a 64 \(letter.originalFNV1a64 ?? "?")); it is still at \(letter.sourceTopic)[\(letter.partition)]@\(letter.offset)"
+                    : "original value is corrupt base64"
+                console.error("dead letter \(position.partition)@\(offset): \(why); replay it with --file")
                 return Self.failure
             }
             // A dead letter without a key had none; one whose key base64 is corrupt is refused.

@@ -139,7 +139,8 @@ public enum LeadPoolLine {
 public enum DeadLetterLine {
     /// `2025-… topic[3]@42 coordinator: reason | original: {"leadID": …`.
     public static func render(_ letter: DeadLetter) -> String {
-        let original = letter.original.map { String(decoding: $0, as: UTF8.self) } ?? "(corrupt base64)"
+        let original = letter.original.map { String(decoding: $0, as: UTF8.self) }
+            ?? (letter.originalBase64 == nil ? "(not kept: \(letter.originalBytes ?? 0) bytes)" : "(corrupt base64)")
         let flattened = original.replacingOccurrences(of: "\n", with: " ")
         let preview = flattened.count > 80 ? String(flattened.prefix(80)) + "…" : flattened
         return "\(ISO8601.format(letter.failedAt))  \(letter.sourceTopic)[\(letter.partition)]@\(letter.offset)  "

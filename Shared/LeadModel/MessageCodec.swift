@@ -51,7 +51,8 @@ public enum MessageHeaders {
     /// Header with the schema version (``Message/schemaVersion``) in decimal, UTF-8.
     public static let version = "schema-version"
     /// Header with the run id the coordinator gave a lead when it first read it, carried by the
-    /// copy it queues in ``Topics/leadsBacklog``, UTF-8.
+    /// copy it queues in ``Topics/leadsBacklog``, and with the run a ``Topics/leadPool`` entry
+    /// finished, UTF-8.
     public static let runID = "run-id"
 }
 

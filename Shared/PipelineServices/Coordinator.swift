@@ -112,8 +112,8 @@ public final class Coordinator: Service {
 
     public func run() async throws {
         let topics = environment.topics
-        try await checkCoPartitioning()
-        let producer = try KafkaProducer(configuration: environment.kafka)
+        let partitionCount = try await checkCoPartitioning()
+        let producer = try environment.makeProducer()
         let group = environment.kafka.groupID ?? topics.coordinatorGroup
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
@@ -142,7 +142,7 @@ public final class Coordinator: Service {
         let trackerTask = Task { try await tracker.run() }
         defer { trackerTask.cancel() }
 
-        var state = State()
+        var state = State(partitionCount: partitionCount)
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
         // The previous batch's records, handed to the producer while this batch is handled.
@@ -178,11 +178,19 @@ public final class Coordinator: Service {
                     await handle(record, &state, &outputs, tables)
                     nextOffsets[record.topicPartition] = record.offset + 1
                 }
-                let encoded = outputs.encoded(codec: environment.codec, logger: logger)
-                let reports = try await send(encoded.records, producer: producer)
+                let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
+                let reports = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
                 retireReadyLeads(encoded, reports: reports, loaded: [], &state)
             }
             var outputs = Outputs()
+            for (repaired, _) in state.poolRepairs {
+                logger.warning("ready lead restored without its pool entry: writing it", [LogKey.leadID: repaired.leadID.rawValue])
+                var job = EncodeJob(leadID: repaired.leadID)
+                appendPoolEntry(of: repaired.lead, runID: repaired.runID, profile: repaired.profile,
+                                finishedAt: repaired.readyAt ?? repaired.updatedAt, to: &job)
+                outputs.append(job)
+            }
+            state.poolRepairs = []
             var running = state.leads.running
             var admitted = 0
             var holding: Set<Int32> = []
@@ -210,7 +218,7 @@ public final class Coordinator: Service {
                 lastGateCheck = ContinuousClock.now
                 releaseWaitingLeads(&state, &outputs, tables)
             }
-            let encoded = outputs.encoded(codec: environment.codec, logger: logger)
+            let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
             if let previous = unconfirmed {
                 unconfirmed = nil
                 try await confirm(previous, producer: producer, consumer: consumer, rewritten: outputs.changelogLeads, &state)
@@ -249,6 +257,8 @@ public final class Coordinator: Service {
 
     /// What the run loop owns.
     struct State {
+        /// Partitions of every lead-keyed topic (checked equal at start-up).
+        let partitionCount: Int
         /// Leads not ready (and ready ones touched by the current batch).
         var leads = LeadTable()
         /// Ready leads: where their last state is in the changelog.
@@ -261,6 +271,12 @@ public final class Coordinator: Service {
         var billingPaused: Set<LeadID> = []
         var timers = TimerQueue()
         var ownedPartitions: Set<Int32> = []
+        /// Ready leads restored without their run's pool entry (the batch that made them ready
+        /// was cut short): their entries go out with the next batch.
+        var poolRepairs: [(state: LeadState, partition: Int32)] = []
+        /// Leads restored not ready whose current run already has its pool entry (the entry was
+        /// acknowledged, the ready state was not): the run's end writes no second one.
+        var pooledRuns: [LeadID: RunID] = [:]
     }
 
     /// The compacted tables the coordinator reads whole.
@@ -359,6 +375,10 @@ public final class Coordinator: Service {
             let runID = runID(of: record)
             if schema == ReEnrichRequested.schemaName {
                 let request = try environment.inputCodec.decode(ReEnrichRequested.self, record: record)
+                if let rerouted = misrouted(record, leadID: request.leadID, state) {
+                    outputs.append(rerouted)
+                    return
+                }
                 guard state.leads[request.leadID] != nil else {
                     if !fromBacklog {
                         enqueue(record, runID: runID, &outputs)  // its lead may be waiting there
@@ -373,6 +393,10 @@ public final class Coordinator: Service {
             }
             if schema == ProfileFound.schemaName {  // see Coordinator+ProfileFound.swift
                 let leadID = try environment.inputCodec.decode(ProfileFound.self, record: record).leadID
+                if let rerouted = misrouted(record, leadID: leadID, state) {
+                    outputs.append(rerouted)
+                    return
+                }
                 if !fromBacklog && state.leads[leadID] == nil {
                     enqueue(record, runID: runID, &outputs)  // its lead may be waiting there
                     return
@@ -381,6 +405,10 @@ public final class Coordinator: Service {
                 return
             }
             let lead = try environment.inputCodec.decode(LeadDiscovered.self, record: record)
+            if let rerouted = misrouted(record, leadID: lead.leadID, state) {
+                outputs.append(rerouted)
+                return
+            }
             if let key = record.keyString, key != lead.leadID.rawValue {
                 outputs.append(codec.deadLetter(for: record, reason: "record key '\(key)' differs from leadID '\(lead.leadID)'",
                                                 service: environment.service, topics: topics))
@@ -414,6 +442,24 @@ public final class Coordinator: Service {
     private func eventLead(_ event: LeadStateMachine.Event) -> LeadDiscovered? {
         if case .discovered(let lead, _, _) = event { return lead }
         return nil
+    }
+
+    /// The copy to publish instead of handling `record`, when it arrived on an input topic without
+    /// a key or in another partition than its lead id's (murmur2, the Java client's partitioner):
+    /// the same record, keyed by the lead id, in the lead's partition, where this or another
+    /// coordinator finds the lead's state. Nil when the record is where it belongs, or keyed by
+    /// something else than its lead id (the caller dead-letters that).
+    private func misrouted(_ record: ConsumerRecord, leadID: LeadID, _ state: State) -> ProducerRecord? {
+        let topics = environment.topics
+        guard record.topic == topics.leadsDiscovered || record.topic == topics.leadsDiscoveredPriority else { return nil }
+        if let key = record.keyString, key != leadID.rawValue { return nil }
+        let partition = KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: state.partitionCount)
+        guard record.key == nil || record.partition != partition else { return nil }
+        logger.warning("input record in the wrong partition or without a key: published again in its lead's partition",
+                       [LogKey.leadID: leadID.rawValue, LogKey.topic: record.topic, "partition": String(record.partition),
+                        "leadPartition": String(partition)])
+        return ProducerRecord(topic: record.topic, partition: partition, key: Array(leadID.rawValue.utf8), value: record.value,
+                              headers: record.headers)
     }
 
     /// The run id of an input record: the one carried by a backlog copy, else derived from the record.
@@ -514,13 +560,14 @@ public final class Coordinator: Service {
                 break  // the history is part of the persisted state
             case .markReady(let lead, let runID, let finished):
                 // The pool entry is written with the ready state, so once per run, from the
-                // profile held here; finished when the finalize stage answered.
+                // profile held here; finished when the finalize stage answered. A restore
+                // repairs a ready state whose entry was lost, and remembers an entry whose ready
+                // state was lost, so neither a gap nor a second entry follows a crash.
+                guard state.pooledRuns.removeValue(forKey: lead) != runID else { break }
                 var finishedAt = now()
                 if case .phaseResult(let result, _) = event, result.phase == .finalize { finishedAt = result.finishedAt }
-                let discovered = before?.lead ?? eventLead(event)
-                let entry = LeadPoolEntry(profile: finished, accountID: discovered?.accountID ?? "unknown",
-                                          offerID: discovered?.offerID ?? "unknown", finishedAt: finishedAt)
-                job.append(entry, topic: topics.leadPool, key: lead.rawValue)
+                guard let discovered = before?.lead ?? eventLead(event) else { break }
+                appendPoolEntry(of: discovered, runID: runID, profile: finished, finishedAt: finishedAt, to: &job)
                 logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
             case .persist(let leadState):
                 job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
@@ -540,6 +587,15 @@ public final class Coordinator: Service {
             }
         }
         outputs.append(job)
+    }
+
+    /// The lead's pool entry for `runID`, with the run in a header so that a restore can tell
+    /// which run's entry the pool holds without decoding it.
+    private func appendPoolEntry(of lead: LeadDiscovered, runID: RunID, profile: EnrichedProfile, finishedAt: Date,
+                                 to job: inout EncodeJob) {
+        let entry = LeadPoolEntry(profile: profile, accountID: lead.accountID, offerID: lead.offerID, finishedAt: finishedAt)
+        job.append(entry, topic: environment.topics.leadPool, key: lead.leadID.rawValue,
+                   headers: [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)])
     }
 
     private func updateGauges(_ state: State) {
@@ -622,10 +678,10 @@ public final class Coordinator: Service {
     /// ready after the batch to those offsets.
     /// - Parameter rewritten: leads with a newer state record not yet acknowledged (the next
     ///   batch's); they stay until that one is.
-    private func retireReadyLeads(_ outputs: EncodedOutputs, reports: [DeliveryReport], loaded: Set<LeadID>,
+    private func retireReadyLeads(_ outputs: EncodedOutputs, reports: [DeliveryReport?], loaded: Set<LeadID>,
                                   rewritten: Set<LeadID> = [], _ state: inout State) {
         for (leadID, index) in outputs.changelogIndex where index < reports.count {
-            state.leads[leadID]?.changelogOffset = reports[index].offset
+            if let report = reports[index] { state.leads[leadID]?.changelogOffset = report.offset }
         }
         for leadID in loaded.union(outputs.changelogIndex.keys) where !rewritten.contains(leadID) {
             guard let entry = state.leads[leadID], entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { continue }
@@ -654,6 +710,8 @@ public final class Coordinator: Service {
                 state.finished = state.finished.filter { !numbers.contains($0.value.partition) }
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
+                state.poolRepairs.removeAll { numbers.contains($0.partition) }
+                state.pooledRuns = state.pooledRuns.filter { state.leads[$0.key] != nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:
                 break
@@ -661,50 +719,54 @@ public final class Coordinator: Service {
         }
     }
 
-    /// Reads the changelog partitions to their end and rebuilds machines and timers.
+    /// Reads the changelog partitions to their end and rebuilds machines and timers; reads the
+    /// same partitions of the lead pool first, to find ready runs whose pool entry is missing
+    /// (``State/poolRepairs``) and unfinished runs whose entry is there (``State/pooledRuns``).
     private func restore(_ partitions: [Int32], _ state: inout State) async throws {
         let started = Date()
-        let topic = environment.topics.leadState
-        let admin = try KafkaAdmin(configuration: environment.kafka)
-        let changelog = partitions.map { TopicPartition(topic: topic, partition: $0) }
-        let ends = try await admin.watermarks(changelog)
+        let topics = environment.topics
+        // The run of each lead's last pool entry; "" for an entry written before entries named
+        // their run (it stands for whatever run is ready).
+        var pooled: [LeadID: String] = [:]
+        try await readToEnd(partitions.map { TopicPartition(topic: topics.leadPool, partition: $0) }) { record in
+            guard let key = record.keyString, record.value != nil else { return }
+            pooled[LeadID(key)] = record.header(MessageHeaders.runID).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
         var restored: [LeadID: (LeadState, Int32)] = [:]  // leads not ready
         var finished: [LeadID: ChangelogPointer] = [:]
-        let toRead = changelog.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) }
-        if !toRead.isEmpty {
-            let reader = try KafkaConsumer(configuration: environment.kafka,
-                                           startingAt: Dictionary(uniqueKeysWithValues: toRead.map { ($0, KafkaConsumer.beginning) }),
-                                           properties: ["fetch.wait.max.ms": "50"])
-            var remaining = Set(toRead)
-            while !remaining.isEmpty {
-                for record in try await reader.poll(maxRecords: 5000) {
-                    if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
-                    guard let key = record.keyString else { continue }
-                    guard record.value != nil else {
-                        restored[LeadID(key)] = nil
-                        finished[LeadID(key)] = nil
-                        continue
-                    }
-                    do {
-                        let leadState = try environment.codec.decode(LeadState.self, record: record)
-                        if leadState.status == .ready {
-                            restored[leadState.leadID] = nil
-                            finished[leadState.leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
-                        } else {
-                            restored[leadState.leadID] = (leadState, record.partition)
-                            finished[leadState.leadID] = nil
-                        }
-                    } catch {
-                        logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
-                    }
-                }
+        var unpooled: [LeadID: (LeadState, Int32)] = [:]  // ready, without their run's pool entry
+        try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
+            guard let key = record.keyString else { return }
+            unpooled[LeadID(key)] = nil
+            guard record.value != nil else {
+                restored[LeadID(key)] = nil
+                finished[LeadID(key)] = nil
+                return
             }
-            await reader.close()
+            do {
+                let leadState = try environment.codec.decode(LeadState.self, record: record)
+                if leadState.status == .ready {
+                    restored[leadState.leadID] = nil
+                    finished[leadState.leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
+                    if let run = pooled[leadState.leadID], run == "" || run == leadState.runID.rawValue {
+                        unpooled[leadState.leadID] = nil
+                    } else {
+                        unpooled[leadState.leadID] = (leadState, record.partition)
+                    }
+                } else {
+                    restored[leadState.leadID] = (leadState, record.partition)
+                    finished[leadState.leadID] = nil
+                }
+            } catch {
+                logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
+            }
         }
         state.finished.merge(finished) { _, new in new }
+        state.poolRepairs += unpooled.values.map { (state: $0.0, partition: $0.1) }
         for (leadID, (leadState, partition)) in restored {
             state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
                                             partition: partition)
+            if pooled[leadID] == leadState.runID.rawValue { state.pooledRuns[leadID] = leadState.runID }
             if leadState.status == .billingPaused { state.billingPaused.insert(leadID) }
             if leadState.status == .outsideOutreachWindow {
                 // Re-evaluated at once: the window may have opened while no one owned the lead.
@@ -719,14 +781,41 @@ public final class Coordinator: Service {
         }
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
                                  "leads": String(restored.count + finished.count), "ready": String(finished.count),
+                                 "poolRepairs": String(unpooled.count),
                                  "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
     }
 
-    private func checkCoPartitioning() async throws {
+    /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
+    private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let ends = try await admin.watermarks(partitions)
+        let toRead = partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) }
+        guard !toRead.isEmpty else { return }
+        let reader = try KafkaConsumer(configuration: environment.kafka,
+                                       startingAt: Dictionary(uniqueKeysWithValues: toRead.map { ($0, KafkaConsumer.beginning) }),
+                                       properties: ["fetch.wait.max.ms": "50"])
+        var remaining = Set(toRead)
+        do {
+            while !remaining.isEmpty {
+                for record in try await reader.poll(maxRecords: 5000) {
+                    if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
+                    body(record)
+                }
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+    }
+
+    /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,
+    /// and returns it.
+    private func checkCoPartitioning() async throws -> Int {
         let topics = environment.topics
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let known = try await admin.listTopics()
-        let names = topics.coordinatorInputs + [topics.leadState]
+        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool]
         let counts = names.map { known[$0] }
         guard counts.allSatisfy({ $0 != nil }) else {
             let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)
@@ -736,6 +825,7 @@ public final class Coordinator: Service {
             let listing = zip(names, counts).map { "\($0.0)=\($0.1!)" }.joined(separator: ", ")
             throw ConfigurationError(variable: "topics", problem: "lead-keyed topics must have equal partition counts: \(listing)")
         }
+        return counts[0]!
     }
 
     /// A handled batch whose records the producer has, not yet acknowledged: its input offsets
@@ -752,13 +842,7 @@ public final class Coordinator: Service {
     /// after this, so a batch sent again still precedes it in every partition.
     private func confirm(_ batch: UnconfirmedBatch, producer: KafkaProducer, consumer: KafkaConsumer,
                          rewritten: Set<LeadID> = [], _ state: inout State) async throws {
-        var reports: [DeliveryReport]
-        do {
-            reports = try await batch.delivery.reports()
-        } catch let error as KafkaError where error.isRetriable && !error.isFatal {
-            logger.warning("send failed, retrying: \(error)")
-            reports = try await send(batch.outputs.records, producer: producer)
-        }
+        let reports = try await acknowledged(batch.delivery, batch.outputs.records, producer: producer)
         unacknowledged.clear(batch.delivery)
         retireReadyLeads(batch.outputs, reports: reports, loaded: batch.loaded, rewritten: rewritten, &state)
         do {
@@ -780,20 +864,74 @@ public final class Coordinator: Service {
         return done.wait(timeout: .now() + .seconds(seconds)) == .success
     }
 
-    /// Sends `records` until the broker acknowledges all of them; their delivery reports, in order.
-    private func send(_ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport] {
-        guard !records.isEmpty else { return [] }
+    /// Waits until every one of `records` (handed to the producer as `delivery`) is acknowledged
+    /// or taken out, and returns their reports in order.
+    ///
+    /// - A record that failed for a reason that may pass (the broker away, a timeout) is sent
+    ///   again, alone with the others that failed, in their order, until it is acknowledged:
+    ///   what was acknowledged is not sent twice.
+    /// - A record refused for what it is (``KafkaError/isRecordRejected``: too large, invalid) is
+    ///   replaced by a dead letter saying so; its report is nil. One record never stops the rest.
+    /// - A fatal producer error, or a closed producer, throws: the process ends and the batch,
+    ///   whose input offsets are not stored, is handled again after the restart.
+    private func acknowledged(_ delivery: Delivery, _ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport?] {
+        var reports = [DeliveryReport?](repeating: nil, count: records.count)
+        // What is in flight: positions in `records`, or nil for a dead letter written instead.
+        var items: [(record: ProducerRecord, index: Int?)] = records.enumerated().map { ($0.element, $0.offset) }
+        var delivery = delivery
         var delay: Duration = .milliseconds(100)
         while true {
-            do {
-                return try await producer.send(records)
-            } catch let error as KafkaError where error.isRetriable && !error.isFatal {
-                // Everything is re-sent: commands and changelog records are idempotent downstream.
-                logger.warning("send failed, retrying: \(error)")
+            var again: [(record: ProducerRecord, index: Int?)] = []
+            var mustWait = false
+            for (item, result) in zip(items, await delivery.results()) {
+                switch result {
+                case .success(let report):
+                    if let index = item.index { reports[index] = report }
+                case .failure(let error) where error.isFatal || error.isClientClosed:
+                    throw error
+                case .failure(let error) where error.isRecordRejected && item.index != nil:
+                    logger.error("record refused, dead-lettered instead: \(error)", Self.logFields(of: item.record))
+                    let reason = "the coordinator could not write this \(item.record.topic) record: \(error)"
+                    again.append((environment.codec.deadLetter(refused: item.record, reason: reason,
+                                                               service: environment.service, topics: environment.topics), nil))
+                case .failure(let error) where error.isRecordRejected:
+                    logger.error("dead letter refused, dropped: \(error)", Self.logFields(of: item.record))
+                case .failure(let error):
+                    logger.warning("send failed, sending again: \(error)", Self.logFields(of: item.record))
+                    again.append(item)
+                    mustWait = true
+                }
+            }
+            if again.isEmpty { return reports }
+            if mustWait {
                 try? await Task.sleep(for: delay)
                 delay = min(delay * 2, .seconds(5))
             }
+            items = again
+            delivery = await producer.enqueue(items.map(\.record))
         }
+    }
+
+    /// What a log line may say of a record: where it was going and its size, never its bytes.
+    private static func logFields(of record: ProducerRecord) -> [String: String] {
+        [LogKey.topic: record.topic, "bytes": String(record.byteCount),
+         "keyFNV1a64": record.key.map(DeadLetter.fnv1a64) ?? "none"]
+    }
+
+    /// `outputs` with every record above ``PipelineEnvironment/maxRecordBytes`` replaced by a
+    /// dead letter saying so, before the producer or the broker refuses it. Field limits keep
+    /// records far below it; this is the net under them.
+    private func bounded(_ outputs: EncodedOutputs) -> EncodedOutputs {
+        var outputs = outputs
+        for index in outputs.records.indices where outputs.records[index].byteCount > environment.maxRecordBytes {
+            let record = outputs.records[index]
+            logger.error("record above MAX_RECORD_BYTES, dead-lettered instead", Self.logFields(of: record))
+            let reason = "a \(record.topic) record of \(record.byteCount) bytes is above MAX_RECORD_BYTES (\(environment.maxRecordBytes))"
+            outputs.records[index] = environment.codec.deadLetter(refused: record, reason: reason,
+                                                                  service: environment.service, topics: environment.topics)
+            outputs.changelogIndex = outputs.changelogIndex.filter { $0.value != index }
+        }
+        return outputs
     }
 }
 

@@ -90,6 +90,8 @@ extension Coordinator {
             let topic: String
             let key: String
             let isChangelog: Bool
+            /// Added to the schema headers.
+            let headers: [KafkaHeader]
         }
 
         let leadID: LeadID
@@ -97,8 +99,9 @@ extension Coordinator {
 
         init(leadID: LeadID) { self.leadID = leadID }
 
-        mutating func append(_ message: any Message, topic: String, key: String, isChangelog: Bool = false) {
-            messages.append(Item(message: message, topic: topic, key: key, isChangelog: isChangelog))
+        mutating func append(_ message: any Message, topic: String, key: String, isChangelog: Bool = false,
+                             headers: [KafkaHeader] = []) {
+            messages.append(Item(message: message, topic: topic, key: key, isChangelog: isChangelog, headers: headers))
         }
 
         /// The records, in order; a message that cannot be encoded (which does not happen with our
@@ -107,7 +110,8 @@ extension Coordinator {
             let profile = JSONFragment<EnrichedProfile>()
             return messages.compactMap { item in
                 do {
-                    let record = try codec.record(item.message, topic: item.topic, key: item.key, fragment: profile)
+                    var record = try codec.record(item.message, topic: item.topic, key: item.key, fragment: profile)
+                    record.headers += item.headers
                     return (record, item.isChangelog ? leadID : nil)
                 } catch {
                     logger.error("cannot encode \(type(of: item.message)) for \(item.topic): \(error)", [LogKey.leadID: leadID.rawValue])

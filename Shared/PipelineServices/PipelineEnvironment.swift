@@ -16,7 +16,7 @@ import ServiceRuntime
 /// | `SIM_LATENCY_SCALE` | 1 | multiplies every simulated latency above (0 = instant) |
 /// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
 /// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE` | 0.02 | 0...1: share of profiles that do not exist (a permanent miss) |
-/// | `MAX_RECORD_BYTES` | 1048576 | input records (`leads.discovered`) above this go to dead letters unread |
+/// | `MAX_RECORD_BYTES` | 1048576 | 64 KiB to 64 MiB: the largest record value any process reads or writes: larger input goes to dead letters unread, and the producers' `message.max.bytes` is this plus ``PipelineEnvironment/recordOverheadBytes`` |
 /// plus the Kafka variables of ``KafkaConfiguration`` and `LOG_LEVEL`.
 public struct PipelineEnvironment: Sendable {
     public var service: String
@@ -24,9 +24,13 @@ public struct PipelineEnvironment: Sendable {
     public var topics: Topics
     public var partitions: Int
     public var simulation: SimulationSettings
-    /// For the pipeline's own messages (bounded only by the broker's record size).
+    /// `MAX_RECORD_BYTES`: the largest record value read or written. A dead letter stays within
+    /// it (see ``MessageCodec/deadLetter(for:reason:service:topics:)``), and a record the
+    /// coordinator would write above it goes to dead letters instead.
+    public var maxRecordBytes: Int
+    /// For the pipeline's own messages, bounded by ``maxRecordBytes``.
     public var codec: MessageCodec
-    /// For records other systems write to the input topic: bounded by `MAX_RECORD_BYTES`.
+    /// For records other systems write to the input topic, bounded by ``maxRecordBytes``.
     public var inputCodec: MessageCodec
     public var logger: Logger
 
@@ -36,8 +40,13 @@ public struct PipelineEnvironment: Sendable {
         let namespace = environment["PIPELINE_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
         topics = Topics(namespace: namespace)
         partitions = try Self.integer(environment, "PIPELINE_PARTITIONS", default: 12, range: 1...1024)
-        codec = MessageCodec(maxRecordBytes: 64 << 20)
-        inputCodec = MessageCodec(maxRecordBytes: try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: 1024...(64 << 20)))
+        maxRecordBytes = try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: (64 << 10)...(64 << 20))
+        codec = MessageCodec(maxRecordBytes: maxRecordBytes)
+        inputCodec = MessageCodec(maxRecordBytes: maxRecordBytes)
+        if kafka.properties["message.max.bytes"] == nil {
+            // librdkafka's own default (1,000,000) is below the documented 1 MiB.
+            kafka.properties["message.max.bytes"] = String(maxRecordBytes + Self.recordOverheadBytes)
+        }
         var simulation = SimulationSettings.realistic
         let latencies: [(String, WritableKeyPath<SimulationSettings, SimulationSettings.ProviderBehavior>)] = [
             ("SIM_LINKEDIN_LATENCY_MS", \.linkedin), ("SIM_X_LATENCY_MS", \.x), ("SIM_ACTIVITY_LATENCY_MS", \.activity),
@@ -71,6 +80,20 @@ public struct PipelineEnvironment: Sendable {
         }
         self.simulation = simulation
         logger = Logger(service: service, environment: environment)
+    }
+
+    /// Room above ``maxRecordBytes`` for a record's key, headers and framing in librdkafka's
+    /// `message.max.bytes`. Apache Kafka's brokers and topics must accept records of this size
+    /// too (`message.max.bytes`, `max.message.bytes`); a record they refuse goes to dead letters.
+    public static let recordOverheadBytes = 64 << 10
+
+    /// A producer for a pipeline process: unless `message.timeout.ms` is configured, a record
+    /// waits for the broker however long it is away (0, librdkafka's "no limit"), so an outage
+    /// delays outputs and never fails or drops them; SIGTERM still ends within its timeout,
+    /// since closing the producer purges what is left.
+    public func makeProducer() throws -> KafkaProducer {
+        let waitsOutOutages = kafka.properties["message.timeout.ms"] == nil && kafka.properties["delivery.timeout.ms"] == nil
+        return try KafkaProducer(configuration: kafka, properties: waitsOutOutages ? ["message.timeout.ms": "0"] : [:])
     }
 
     /// Reads a whole number in `range`, or `value` when unset.

@@ -28,13 +28,39 @@ extension MessageCodec {
     }
 
     /// The dead-letter record for a record that cannot be processed: its original bytes, where it
-    /// came from and a reason a person can act on. Keyed like the original.
+    /// came from and a reason a person can act on. Keyed like the original (a key above
+    /// ``DeadLetter/maxKeyBytes`` is replaced by its hash).
+    ///
+    /// The letter itself stays within ``MessageCodec/maxRecordBytes``: an original too large to
+    /// copy (base64 makes it a third larger) is left out, with its size and hash kept, so the
+    /// record that could not be processed cannot make its own dead letter fail to send.
     public func deadLetter(for record: ConsumerRecord, reason: String, service: String, topics: Topics) -> ProducerRecord {
-        let letter = DeadLetter(original: record.value ?? [], originalKey: record.key, sourceTopic: record.topic,
-                                partition: Int(record.partition), offset: record.offset, reason: reason,
-                                failedAt: Date(), service: service)
-        // Encoding a dead letter cannot fail (strings, numbers and a date), but never lose one.
-        let value = (try? encode(letter)) ?? Array(#"{"schema":"dead.letter","version":1,"reason":"unencodable"}"#.utf8)
-        return ProducerRecord(topic: topics.deadLetters, key: record.key, value: value, headers: Self.kafkaHeaders(for: DeadLetter.self))
+        deadLetter(value: record.value ?? [], key: record.key, topic: record.topic, partition: Int(record.partition),
+                   offset: record.offset, reason: reason, service: service, topics: topics)
     }
+
+    /// The dead letter of a record this process could not write (above the size limit, or
+    /// refused by the broker): `sourceTopic` is where it was going; partition and offset are -1.
+    public func deadLetter(refused record: ProducerRecord, reason: String, service: String, topics: Topics) -> ProducerRecord {
+        deadLetter(value: record.value ?? [], key: record.key, topic: record.topic, partition: -1, offset: -1,
+                   reason: reason, service: service, topics: topics)
+    }
+
+    private func deadLetter(value original: [UInt8], key: [UInt8]?, topic: String, partition: Int, offset: Int64,
+                            reason: String, service: String, topics: Topics) -> ProducerRecord {
+        var letter = DeadLetter(original: original, originalKey: key, sourceTopic: topic, partition: partition,
+                                offset: offset, reason: reason, failedAt: Date(), service: service,
+                                keepOriginal: (original.count + 2) / 3 * 4 + Self.deadLetterAllowance <= maxRecordBytes)
+        if letter.originalBase64 == nil {
+            letter.reason += " (original of \(original.count) bytes not kept)"
+        }
+        // Encoding a dead letter cannot fail (strings, numbers and a date), but never lose one.
+        let value = (try? encode(letter)) ?? Array(#"{"schema":"dead.letter","version":2,"reason":"unencodable"}"#.utf8)
+        let letterKey = key.map { $0.count <= DeadLetter.maxKeyBytes ? $0 : Array(DeadLetter.fnv1a64($0).utf8) }
+        return ProducerRecord(topic: topics.deadLetters, key: letterKey, value: value, headers: Self.kafkaHeaders(for: DeadLetter.self))
+    }
+
+    /// Room in a dead letter for everything but the original value: the key (at most
+    /// ``DeadLetter/maxKeyBytes``, base64), the reason, the other fields and the headers.
+    static let deadLetterAllowance = 16 << 10
 }

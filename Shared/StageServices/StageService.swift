@@ -75,7 +75,7 @@ public final class StageService: Service {
         let standardTopic = environment.topics.phaseRequests(phase)
         let groupID = environment.kafka.groupID ?? Self.defaultGroupID(for: phase, namespace: environment.topics.namespace)
         let logger = environment.logger.with([LogKey.phase: phase.rawValue])
-        let producer = try KafkaProducer(configuration: environment.kafka)
+        let producer = try environment.makeProducer()
         let processor = StageRecordProcessor(
             handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger)
         let metrics = MetricsRegistry()

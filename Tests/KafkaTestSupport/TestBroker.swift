@@ -22,6 +22,21 @@ public enum TestBroker {
     public static let projectRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+    /// Stops the broker process (SIGSTOP) for `seconds`, as a hung or partitioned broker looks
+    /// to its clients, and lets it go on (SIGCONT), also when the wait is cancelled.
+    /// - Throws: when the broker was not started by `Deploy/broker.sh` (no pid file).
+    public static func pause(seconds: Double) async throws {
+        let port = bootstrapServers.split(separator: ":").last.map(String.init) ?? ""
+        let pidFile = projectRoot.appendingPathComponent(".run/broker-\(port).pid")
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw BrokerPauseError(description: "no pid file at \(pidFile.path): start the broker with Deploy/broker.sh")
+        }
+        kill(pid, SIGSTOP)
+        defer { kill(pid, SIGCONT) }
+        try? await Task.sleep(for: .seconds(seconds))
+    }
+
     /// A configuration for the test broker with a recognisable client id.
     public static func configuration(clientID: String = "test", properties: [String: String] = [:]) -> KafkaConfiguration {
         KafkaConfiguration(bootstrapServers: bootstrapServers, clientID: clientID, properties: properties)
@@ -121,4 +136,9 @@ public func consume(_ consumer: KafkaConsumer, count: Int, timeoutSeconds: Doubl
         return records.count >= count
     }
     return records
+}
+
+/// Why ``TestBroker/pause(seconds:)`` could not pause the broker.
+public struct BrokerPauseError: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -1,3 +1,4 @@
+import Kafka
 import LeadControl
 import XCTest
 

@@ -84,6 +84,13 @@ final class SchemaValidationTests: XCTestCase {
                                                          reason: "malformed JSON", failedAt: now, service: "coordinator")))
         cases.append(try valid("dead letter without key", DeadLetter(original: [], sourceTopic: "t", partition: 0, offset: 0,
                                                                      reason: "r", failedAt: now, service: "s")))
+        cases.append(Case(name: "dead letter version 1", schemaFile: "dead.letter.v1.schema.json",
+                          instance: #"{"schema":"dead.letter","version":1,"originalBase64":"AQID","sourceTopic":"t","partition":0,"offset":1,"reason":"r","failedAt":"2025-01-31T12:00:00.000Z","service":"s"}"#,
+                          isValid: true))
+        cases.append(try valid("dead letter of a record too large to keep", DeadLetter(
+            original: Array(repeating: 120, count: 2_000_000), originalKey: Array(repeating: 107, count: 5000),
+            sourceTopic: "lead.state", partition: -1, offset: -1, reason: String(repeating: "r", count: 5000),
+            failedAt: now, service: "coordinator", keepOriginal: false)))
         cases.append(try valid("web enrichment completed", WebEnrichment(
             leadID: "lead-1", searchID: nil, domain: "acme.example", url: "https://acme.example/", status: .completed, name: "Acme",
             companyDescription: "Tools for SaaS teams", imageURL: "https://acme.example/logo.png",

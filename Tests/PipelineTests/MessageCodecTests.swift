@@ -86,6 +86,26 @@ final class MessageCodecTests: XCTestCase {
     func testDeadLetterKeepsOriginalBytes() {
         let letter = DeadLetter(original: [1, 2, 3, 250], sourceTopic: "t", partition: 0, offset: 1, reason: "r", failedAt: Fixtures.now, service: "s")
         XCTAssertEqual(letter.original, [1, 2, 3, 250])
+        XCTAssertEqual(letter.originalBytes, 4)
+    }
+
+    func testDeadLetterOfAnOversizedRecordKeepsItsSizeAndHashOnly() throws {
+        let original = Array(repeating: UInt8(ascii: "x"), count: 1_100_000)
+        let letter = DeadLetter(original: original, originalKey: Array(repeating: 1, count: 4096), sourceTopic: "t", partition: 0, offset: 1,
+                                reason: String(repeating: "why ", count: 2000), failedAt: Fixtures.now, service: "s", keepOriginal: false)
+        XCTAssertNil(letter.original)
+        XCTAssertNil(letter.originalKeyBase64, "a key above 1 KiB is hashed, not copied")
+        XCTAssertEqual(letter.originalBytes, 1_100_000)
+        XCTAssertEqual(letter.originalFNV1a64, DeadLetter.fnv1a64(original))
+        XCTAssertLessThan(try codec.encode(letter).count, 4096)
+        XCTAssertEqual(DeadLetter.fnv1a64(Array("a".utf8)), "af63dc4c8601ec8c", "FNV-1a 64 of 'a'")
+    }
+
+    func testVersionOneDeadLettersAreStillRead() throws {
+        let v1 = #"{"schema":"dead.letter","version":1,"originalBase64":"AQID","sourceTopic":"t","partition":0,"offset":1,"reason":"r","failedAt":"2025-01-31T12:00:00.000Z","service":"s"}"#
+        let letter = try codec.decode(DeadLetter.self, from: Array(v1.utf8), headers: ["schema": "dead.letter", "schema-version": "1"])
+        XCTAssertEqual(letter.original, [1, 2, 3])
+        XCTAssertNil(letter.originalBytes)
     }
 
     private func assertRoundTrip<T: Message & Equatable>(_ message: T, file: StaticString = #filePath, line: UInt = #line) throws {

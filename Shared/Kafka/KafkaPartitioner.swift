@@ -1,6 +1,7 @@
 /// The Java Kafka client's default partitioner, so `leadctl` finds the partition a key was
-/// written to. The project's producers set `partitioner=murmur2_random`, which is this same
-/// function for records with a key.
+/// written to and the coordinator can tell a record published to another partition than its
+/// key's. The project's producers set `partitioner=murmur2_random`, which is this same function
+/// for records with a key.
 public enum KafkaPartitioner {
     /// MurmurHash2 (32-bit) with the seed `0x9747b28c`, exactly as
     /// `org.apache.kafka.common.utils.Utils.murmur2` computes it.

@@ -1,0 +1,71 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import PipelineServices
+import XCTest
+
+/// Records of any size or shape on every input topic of the coordinator and the stages: no
+/// process stops or freezes, every bad record becomes a dead letter, and later leads finish.
+final class PoisonRecordSystemTests: XCTestCase {
+    func testRecordsOfAnySizeOnEveryInputTopicNeverStopAProcess() async throws {
+        try await withPipeline(partitions: 2, environment: ["LOG_LEVEL": "warning"]) { harness in
+            let processes = try (["coordinator"] + PipelineHarness.stages).map { try harness.start($0) }
+            let topics = harness.environment.topics
+            let inputs = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.phaseResults,
+                          topics.phaseResultsPriority, topics.webEnrichments]
+                + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }
+            let sizes = [500_000, 900_000, 1_100_000, 5_000_000]
+
+            // Invalid JSON of each size on every input topic, and on the input topic valid leads
+            // whose name alone is that large.
+            var records: [ProducerRecord] = []
+            for topic in inputs {
+                for size in sizes {
+                    let value = Array("{\"schema\":".utf8) + Array(repeating: UInt8(ascii: "x"), count: size)
+                    records.append(ProducerRecord(topic: topic, key: "poison-\(size)", value: value))
+                }
+            }
+            for size in sizes {
+                var lead = harness.makeLeads(1, prefix: "huge-\(size)")[0]
+                lead.name = String(repeating: "N", count: size)
+                records.append(try harness.environment.codec.record(lead, topic: topics.leadsDiscovered, key: lead.leadID.rawValue))
+            }
+            let producer = try KafkaProducer(configuration: harness.environment.kafka, properties: ["message.max.bytes": "10000000"])
+            let reports = try await producer.send(records)
+            await producer.close()
+
+            // Then ordinary leads, on every partition.
+            let leads = harness.makeLeads(12, prefix: "after")
+            try await harness.publish(leads: leads)
+            _ = try await harness.waitForPool(12, timeoutSeconds: 180)
+
+            // Every invalid record is a dead letter naming where it was; every huge lead is a
+            // dead letter or ready.
+            let invalid = Set(reports.prefix(inputs.count * sizes.count).map { "\($0.topic)/\($0.partition)/\($0.offset)" })
+            var lettered: Set<String> = []
+            try await waitUntil("a dead letter for every invalid record", timeoutSeconds: 60, pollMilliseconds: 500) {
+                let letters = try await harness.readAll(DeadLetter.self, topic: topics.deadLetters)
+                lettered = Set(letters.map { "\($0.value.sourceTopic)/\($0.value.partition)/\($0.value.offset)" })
+                return invalid.isSubset(of: lettered)
+            }
+            let letters = try await harness.readAll(DeadLetter.self, topic: topics.deadLetters)
+            for letter in letters.map(\.value) {
+                XCTAssertNotNil(letter.originalBytes)
+                XCTAssertNotNil(letter.originalFNV1a64)
+                if let bytes = letter.originalBytes, bytes > 700_000 {
+                    XCTAssertNil(letter.originalBase64, "an original of \(bytes) bytes cannot be copied into a record")
+                }
+            }
+            let states = try await harness.latestStates()
+            for (size, report) in zip(sizes, reports.suffix(sizes.count)) {
+                let key = "\(report.topic)/\(report.partition)/\(report.offset)"
+                let isReady = states[LeadID("huge-\(size)-0")]?.status == .ready
+                XCTAssertTrue(lettered.contains(key) || isReady, "lead with a name of \(size) bytes neither dead-lettered nor ready")
+            }
+            for (service, process) in zip(["coordinator"] + PipelineHarness.stages, processes) {
+                XCTAssertTrue(process.isRunning, "\(service) stopped")
+            }
+        }
+    }
+}
