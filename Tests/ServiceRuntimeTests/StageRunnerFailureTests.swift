@@ -1,0 +1,111 @@
+import Foundation
+@testable import Kafka
+import KafkaTestSupport
+@testable import ServiceRuntime
+import Synchronization
+import XCTest
+
+/// The stage runner when outputs fail, partitions move and the broker goes away: it never
+/// freezes, never drops an output, and dead-letters what the broker refuses for good.
+final class StageRunnerFailureTests: XCTestCase {
+    /// The lines a runner logs, for conditions to wait on.
+    final class LogCapture: Sendable {
+        private let lines = Mutex<[String]>([])
+        var logger: Logger {
+            Logger(service: "test-stage", level: .warning) { [self] line in
+                lines.withLock { $0.append(line) }
+                Logger.standardError(line)
+            }
+        }
+        func count(containing text: String) -> Int { lines.withLock { $0.filter { $0.contains(text) }.count } }
+    }
+
+    // MARK: - Classification (no broker)
+
+    func testProduceFailuresAreClassified() {
+        func failure(_ code: Int32, fatal: Bool = false) -> ProduceFailure {
+            ProduceFailure(KafkaError(code: code, isFatal: fatal, operation: "produce"))
+        }
+        XCTAssertEqual(failure(10), .refused, "MSG_SIZE_TOO_LARGE")
+        XCTAssertEqual(failure(87), .refused, "INVALID_RECORD")
+        XCTAssertEqual(failure(-192), .transient, "_MSG_TIMED_OUT")
+        XCTAssertEqual(failure(-195), .transient, "_TRANSPORT")
+        XCTAssertEqual(failure(-184), .transient, "_QUEUE_FULL")
+        XCTAssertEqual(failure(-187), .transient, "_ALL_BROKERS_DOWN")
+        XCTAssertEqual(failure(-188), .transient, "_UNKNOWN_TOPIC")
+        XCTAssertEqual(failure(-150), .fatal, "_FATAL")
+        XCTAssertEqual(failure(-152), .fatal, "_PURGE_QUEUE")
+        XCTAssertEqual(failure(-192, fatal: true), .fatal, "anything the client calls fatal")
+        XCTAssertEqual(failure(29), .fatal, "TOPIC_AUTHORIZATION_FAILED: unknown, not retriable")
+    }
+
+    func testWithheldPayloadKeepsSizeAndHashAndDropsALongKey() {
+        let input = ConsumerRecord(topic: "in", partition: 2, offset: 7, key: Array(repeating: 1, count: 2000),
+                                   value: Array("hello".utf8))
+        let (copy, note) = OutputDelivery.withholdingPayload(input)
+        XCTAssertNil(copy.value)
+        XCTAssertNil(copy.key)
+        XCTAssertEqual(copy.topic, "in")
+        XCTAssertEqual(copy.partition, 2)
+        XCTAssertEqual(copy.offset, 7)
+        // FNV-1a 64 of "hello".
+        XCTAssertTrue(note.contains("payload withheld: 5 bytes, fnv1a64 a430d84680aabd0b"), note)
+        XCTAssertTrue(note.contains("key withheld: 2000 bytes"), note)
+    }
+
+    // MARK: - Against the broker
+
+    /// An output over the producer's `message.max.bytes` turns its input into a dead letter
+    /// (with the input's payload when that fits, without it when not) and the partition's commit
+    /// point passes it.
+    func testRefusedOutputIsDeadLetteredAndThePartitionMovesOn() async throws {
+        try await withTestTopic(prefix: "refused-in") { input in
+            try await withTestTopic(prefix: "refused-out") { output in
+                try await withTestTopic(prefix: "refused-dead") { deadLetters in
+                    let configuration = TestBroker.configuration(clientID: "stage")
+                    let producer = try KafkaProducer(configuration: configuration, properties: ["message.max.bytes": "2000"])
+                    let group = uniqueTopicName("group")
+                    let runner = try StageRunner(
+                        configuration: configuration, groupID: group, topics: [input],
+                        consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                        logger: Logger(service: "test-stage", level: .error), deadLetter: testDeadLetter(topic: deadLetters)
+                    ) { record in
+                        let isHuge = record.keyString == "k1" || record.keyString == "k3"
+                        return [ProducerRecord(topic: output, key: record.key,
+                                               value: isHuge ? Array(repeating: 7, count: 5000) : record.value)]
+                    }
+                    let task = Task { try await runner.run() }
+                    let publisher = try KafkaProducer(configuration: TestBroker.configuration(clientID: "publisher"))
+                    // k1: a small input whose output is too large; k3: an input too large to travel
+                    // in its own dead letter (1,900 bytes plus the reason).
+                    _ = try await publisher.send((0..<6).map { i in
+                        ProducerRecord(topic: input, key: "k\(i)", value: i == 3 ? Array(repeating: 3, count: 1900) : Array("v\(i)".utf8))
+                    })
+                    let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+                    let partition = TopicPartition(topic: input, partition: 0)
+                    try await waitUntil("every input committed") {
+                        try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 6
+                    }
+                    let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
+                                                   topics: [output, deadLetters], properties: TestBroker.fastGroupProperties)
+                    let records = try await consume(reader, count: 6)
+                    await reader.close()
+                    task.cancel()
+                    try await task.value
+                    await producer.close()
+                    await publisher.close()
+
+                    XCTAssertEqual(Set(records.filter { $0.topic == output }.compactMap(\.keyString)), ["k0", "k2", "k4", "k5"])
+                    let letters = Dictionary(uniqueKeysWithValues: records.filter { $0.topic == deadLetters }.map {
+                        ($0.keyString ?? "", String(decoding: $0.value ?? [], as: UTF8.self))
+                    })
+                    XCTAssertEqual(Set(letters.keys), ["k1", "k3"])
+                    XCTAssertTrue(letters["k1"]?.contains("MSG_SIZE_TOO_LARGE") == true, letters["k1"] ?? "")
+                    XCTAssertTrue(letters["k1"]?.hasSuffix("\nv1") == true, "the small input travels in its letter")
+                    XCTAssertTrue(letters["k3"]?.contains("payload withheld: 1900 bytes") == true, letters["k3"] ?? "")
+                    XCTAssertFalse(letters["k3"]?.contains("\u{3}") == true, "the large payload is left out")
+                }
+            }
+        }
+    }
+}
