@@ -68,6 +68,9 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   ``DeadLetterMaker``; without its payload when the letter with it is refused too) and its
 ///   partition moves on. When the producer is unusable, ``run()`` stops taking records, drains,
 ///   and throws ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts.
+/// - Rebalances: librdkafka keeps a partition's paused flag across revoke and assign, so after
+///   every assignment the runner explicitly pauses or resumes each newly assigned partition.
+///   Completions of records read under an earlier assignment of a partition are ignored.
 /// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
 ///   ``StageRunnerSettings/maxBufferedBytes`` the runner pauses partitions, and resumes them below
 ///   three quarters of the bound. Records of priority topics are admitted first, may use a
@@ -189,7 +192,11 @@ public final class StageRunner: Service {
             switch event {
             case .assigned(let partitions):
                 logger.info("assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
+                // librdkafka may still hold them paused from an earlier assignment: settle each
+                // one explicitly (adjustPausing) instead of assuming it fetches.
                 state.paused.subtract(partitions)
+                state.unsettled.formUnion(partitions)
+                for tp in partitions { state.generations[tp, default: 0] += 1 }
                 if !state.hasJoinedGroup {
                     state.hasJoinedGroup = true
                     onJoinedGroup?()
@@ -199,6 +206,7 @@ public final class StageRunner: Service {
                 let gone = Set(partitions)
                 for tp in gone { state.trackers[tp] = nil }
                 state.paused.subtract(gone)
+                state.unsettled.subtract(gone)
                 let dropped = state.standardPending.filter { gone.contains($0.topicPartition) }
                     + state.priorityPending.filter { gone.contains($0.topicPartition) }
                 state.bufferedBytes -= dropped.reduce(0) { $0 + ($1.value?.count ?? 0) }
@@ -223,7 +231,8 @@ public final class StageRunner: Service {
             case .deadLettered: metrics?.outputFailures.increment()
             case .fatal(let error): state.fatalError = state.fatalError ?? error
             }
-            guard completion.outcome.isDone else { continue }
+            // A record read under an earlier assignment of the partition is read again under this one.
+            guard completion.outcome.isDone, completion.generation == state.generations[completion.partition] else { continue }
             if let point = state.trackers[completion.partition]?.finish(completion.offset) {
                 commitPoints[completion.partition] = point
             }
@@ -257,12 +266,12 @@ public final class StageRunner: Service {
             }
             state.busyKeys.insert(key)
             state.inFlight += 1
-            start(record, key: key)
+            start(record, key: key, generation: state.generations[record.topicPartition] ?? 0)
         }
         return waiting
     }
 
-    private func start(_ record: ConsumerRecord, key: KeyID) {
+    private func start(_ record: ConsumerRecord, key: KeyID, generation: Int) {
         let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
             let started = ContinuousClock.now
@@ -272,7 +281,7 @@ public final class StageRunner: Service {
                 metrics?.recordFinished(record, outputs: outputs, after: ContinuousClock.now - started)
             }
             inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
-                                                bytes: record.value?.count ?? 0, outcome: outcome))
+                                                bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
         }
     }
 
@@ -288,7 +297,10 @@ public final class StageRunner: Service {
             let held = isPriority ? state.priorityPending.count : heldByAll
             let limit = isPriority ? priorityLimit : settings.maxInFlight
             let isPaused = state.paused.contains(tp)
-            if !isPaused && (overBytes || held >= limit) {
+            if state.unsettled.contains(tp) {
+                // Newly assigned: librdkafka's flag is unknown, so set it either way.
+                if overBytes || held >= limit { toPause.append(tp) } else { toResume.append(tp) }
+            } else if !isPaused && (overBytes || held >= limit) {
                 toPause.append(tp)
             } else if isPaused && !overBytes && held < limit * 3 / 4 && state.bufferedBytes < settings.maxBufferedBytes * 3 / 4 {
                 toResume.append(tp)
@@ -302,6 +314,8 @@ public final class StageRunner: Service {
             try consumer.resume(toResume)
             state.paused.subtract(toResume)
         }
+        state.unsettled.subtract(toPause)
+        state.unsettled.subtract(toResume)
     }
 
     /// Sets the gauges (every loop) and the per-partition lag (once a second).
@@ -393,6 +407,11 @@ private struct LoopState {
     var standardPending: [ConsumerRecord] = []
     var busyKeys: Set<KeyID> = []
     var paused: Set<TopicPartition> = []
+    /// Assigned partitions whose paused flag in librdkafka is not known yet.
+    var unsettled: Set<TopicPartition> = []
+    /// How many times each partition was assigned: tells a record of the current assignment
+    /// from one read before the partition was revoked.
+    var generations: [TopicPartition: Int] = [:]
     /// The producer's error once it is unusable: the loop stops and ``StageRunner/run()`` throws it.
     var fatalError: KafkaError?
     var inFlight = 0
@@ -420,6 +439,8 @@ private struct Completion: Sendable {
     let offset: Int64
     let key: KeyID
     let bytes: Int
+    /// The partition's assignment the record was read under (``LoopState/generations``).
+    let generation: Int
     /// Whether the offset may move past it, and why.
     let outcome: DeliveryOutcome
 }

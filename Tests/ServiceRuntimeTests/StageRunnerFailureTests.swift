@@ -108,4 +108,54 @@ final class StageRunnerFailureTests: XCTestCase {
             }
         }
     }
+
+    /// librdkafka keeps a partition paused across revoke and assign: a partition paused for
+    /// backpressure, revoked while paused and assigned again must still be consumed.
+    func testPausedPartitionIsConsumedAfterItIsRevokedAndAssignedAgain() async throws {
+        try await withTestTopic(prefix: "rebalance-in") { input in
+            let gate = Mutex(false)
+            let configuration = TestBroker.configuration(clientID: "stage")
+            let producer = try KafkaProducer(configuration: configuration)
+            let group = uniqueTopicName("group")
+            let metrics = MetricsRegistry()
+            let runner = try StageRunner(
+                configuration: configuration, groupID: group, topics: [input],
+                consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                settings: StageRunnerSettings(maxInFlight: 2), logger: Logger(service: "test-stage", level: .error),
+                metrics: StageRunnerMetrics(registry: metrics, phase: "test"), deadLetter: testDeadLetter(topic: input)
+            ) { _ in
+                while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                return []
+            }
+            let task = Task { try await runner.run() }
+            // One key: one record in flight, five waiting, so the partition is paused.
+            _ = try await producer.send((0..<6).map { _ in ProducerRecord(topic: input, key: "lead-1", value: [1]) })
+            let paused = { metrics.value(MetricNames.stagePausedPartitions, ["phase": "test"]) }
+            try await waitUntil("the partition paused") { paused() == 1 }
+
+            // A second member joins (the runner's partition is revoked, whoever gets it) and
+            // leaves (the runner gets it back), while the first record still hangs.
+            let joined = Mutex(false)
+            let helper = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "helper"), groupID: group,
+                                           topics: [input], properties: TestBroker.fastGroupProperties) { event in
+                if case .assigned = event { joined.withLock { $0 = true } }
+            }
+            try await waitUntil("the second member joined") {
+                _ = try await helper.poll(maxRecords: 10, timeoutMilliseconds: 100)
+                return joined.withLock { $0 }
+            }
+            await helper.close()
+            let partition = TopicPartition(topic: input, partition: 0)
+            try await waitUntil("the runner owns the partition again") { runner.assignment.contains(partition) }
+
+            gate.withLock { $0 = true }
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            try await waitUntil("every record committed") {
+                try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 6
+            }
+            task.cancel()
+            try await task.value
+            await producer.close()
+        }
+    }
 }
