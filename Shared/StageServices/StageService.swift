@@ -58,6 +58,13 @@ public final class StageService: Service {
     public var metricsEndpoint: MetricsEndpoint? { endpoint.withLock { $0 } }
     private let endpoint = Mutex<MetricsEndpoint?>(nil)
 
+    /// What a stage's producer sets over the configuration: sends never time out
+    /// (`message.timeout.ms=0`), so a broker outage of any length is waited out inside librdkafka.
+    /// A timed-out send would make the idempotent producer bump its epoch, which a broker may
+    /// answer by fencing it (the local broker does), and would re-send records the broker may
+    /// already hold.
+    public static let producerProperties = ["message.timeout.ms": "0"]
+
     /// The default group of a phase's stage: `stage.<phase>` under the namespace.
     public static func defaultGroupID(for phase: Phase, namespace: String?) -> String {
         Topics(namespace: namespace).stageGroup(phase)
@@ -78,7 +85,7 @@ public final class StageService: Service {
         let standardTopic = environment.topics.phaseRequests(phase)
         let groupID = environment.kafka.groupID ?? Self.defaultGroupID(for: phase, namespace: environment.topics.namespace)
         let logger = environment.logger.with([LogKey.phase: phase.rawValue])
-        let producer = try KafkaProducer(configuration: environment.kafka)
+        let producer = try KafkaProducer(configuration: environment.kafka, properties: Self.producerProperties)
         let processor = StageRecordProcessor(
             handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger)
         let metrics = MetricsRegistry()

@@ -122,3 +122,44 @@ public func consume(_ consumer: KafkaConsumer, count: Int, timeoutSeconds: Doubl
     }
     return records
 }
+
+/// A broker of one test's own, on a free loopback port, for tests that stop it (an outage) and
+/// must not disturb the shared one. Started through `Deploy/broker.sh`; ``stop()`` it at the end.
+public final class PrivateBroker: Sendable {
+    /// The broker's port on 127.0.0.1.
+    public let port: Int
+
+    /// Starts the broker and waits until it answers.
+    public init() {
+        port = TestBroker.freeLoopbackPort()
+        TestBroker.runBrokerScript("start", port: port)
+    }
+
+    /// Where clients find it.
+    public var bootstrapServers: String { "127.0.0.1:\(port)" }
+
+    /// A configuration for this broker with a recognisable client id.
+    public func configuration(clientID: String = "test", properties: [String: String] = [:]) -> KafkaConfiguration {
+        KafkaConfiguration(bootstrapServers: bootstrapServers, clientID: clientID, properties: properties)
+    }
+
+    /// Freezes the broker process (SIGSTOP): connections stay open and nothing answers, as in a
+    /// long pause or a network partition.
+    public func suspend() { signal(SIGSTOP) }
+
+    /// Lets a suspended broker run again (SIGCONT).
+    public func resume() { signal(SIGCONT) }
+
+    /// Stops the broker (resuming it first if it is suspended).
+    public func stop() {
+        resume()
+        TestBroker.runBrokerScript("stop", port: port)
+    }
+
+    private func signal(_ number: Int32) {
+        let pidFile = TestBroker.projectRoot.appendingPathComponent(".run/broker-\(port).pid")
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return }
+        kill(pid, number)
+    }
+}

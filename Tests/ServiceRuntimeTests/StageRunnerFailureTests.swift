@@ -158,4 +158,127 @@ final class StageRunnerFailureTests: XCTestCase {
             await producer.close()
         }
     }
+
+    /// What an outage test runs: a private broker with 40 records on a two-partition input,
+    /// handlers that answer only when `gate` opens, and the runner's log.
+    final class Outage: Sendable {
+        let broker = PrivateBroker()
+        let input = uniqueTopicName("outage-in")
+        let output = uniqueTopicName("outage-out")
+        let group = uniqueTopicName("group")
+        let gate = Mutex(false)
+        /// Handler calls started and finished.
+        let entered = Mutex(0)
+        let answered = Mutex(0)
+        let log = LogCapture()
+
+        /// Creates the topics and publishes the records.
+        func prepare() async throws {
+            let admin = try KafkaAdmin(configuration: broker.configuration(clientID: "admin"))
+            try await admin.createTopics([TopicSpecification(name: input, partitions: 2), TopicSpecification(name: output, partitions: 2)])
+            let publisher = try KafkaProducer(configuration: broker.configuration(clientID: "publisher"))
+            _ = try await publisher.send((0..<40).map { i in ProducerRecord(topic: input, key: "lead-\(i)", value: Array("\(i)".utf8)) })
+            await publisher.close()
+        }
+
+        /// A runner (as one process would make it) with a producer of `producerProperties`.
+        func startRunner(producerProperties: [String: String]) throws -> (Task<Void, Error>, KafkaProducer) {
+            let configuration = broker.configuration(clientID: "stage")
+            let producer = try KafkaProducer(configuration: configuration, properties: producerProperties)
+            let output = self.output
+            let runner = try StageRunner(
+                configuration: configuration, groupID: group, topics: [input],
+                consumerProperties: TestBroker.fastGroupProperties, producer: producer, logger: log.logger,
+                deadLetter: testDeadLetter(topic: output)
+            ) { [self] record in
+                entered.withLock { $0 += 1 }
+                while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                answered.withLock { $0 += 1 }
+                return [ProducerRecord(topic: output, key: record.key, value: record.value)]
+            }
+            return (Task { try await runner.run() }, producer)
+        }
+
+        func isEverythingCommitted() async throws -> Bool {
+            let admin = try KafkaAdmin(configuration: broker.configuration(clientID: "admin"))
+            return try await admin.lag(group: group, topics: [input]).reduce(0) { $0 + $1.lag } == 0
+        }
+
+        /// The distinct keys on the output topic, once 40 records (or more) are there.
+        func outputKeys() async throws -> Set<String> {
+            let reader = try KafkaConsumer(configuration: broker.configuration(), groupID: uniqueTopicName("reader"),
+                                           topics: [output], properties: TestBroker.fastGroupProperties)
+            let outputs = try await consume(reader, count: 40, timeoutSeconds: 60)
+            await reader.close()
+            return Set(outputs.compactMap(\.keyString))
+        }
+    }
+
+    /// A broker that stops answering for longer than the producer's request timeout, with the
+    /// producer settings a ``StageService`` uses (sends never time out): the outputs wait, the
+    /// runner keeps running, nothing is refused and every input is committed once it is back.
+    func testOutputsWaitOutABrokerOutage() async throws {
+        let outage = Outage()
+        defer { outage.broker.stop() }
+        try await outage.prepare()
+        let (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "0", "request.timeout.ms": "1000"])
+        try await waitUntil("every record in a handler") { outage.entered.withLock { $0 } == 40 }
+        outage.broker.suspend()
+        outage.gate.withLock { $0 = true }
+        try await waitUntil("every handler answered") { outage.answered.withLock { $0 } == 40 }
+        // The outage itself: several request timeouts long.
+        try await Task.sleep(for: .seconds(5))
+        outage.broker.resume()
+
+        try await waitUntil("every input committed", timeoutSeconds: 90) { try await outage.isEverythingCommitted() }
+        let keys = try await outage.outputKeys()
+        XCTAssertEqual(keys.count, 40)
+        for text in ["refused", "unusable"] {
+            XCTAssertEqual(outage.log.count(containing: text), 0, text)
+        }
+        task.cancel()
+        try await task.value  // it never stopped by itself
+        await producer.close()
+    }
+
+    /// Sends that time out during an outage (`message.timeout.ms` 1.5 s) are retried; where the
+    /// broker then fences the producer (the local broker does), the runner stops with
+    /// ``StageRunnerError/producerUnusable(_:)`` instead of freezing, and a restarted runner
+    /// finishes the work. Either way no output is lost and none is dead-lettered.
+    func testTimedOutSendsAreRetriedOrTheRunnerStopsForARestart() async throws {
+        let outage = Outage()
+        defer { outage.broker.stop() }
+        try await outage.prepare()
+        var (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "1500"])
+        try await waitUntil("every record in a handler") { outage.entered.withLock { $0 } == 40 }
+        outage.broker.suspend()
+        outage.gate.withLock { $0 = true }
+        try await waitUntil("sends timed out and are retried", timeoutSeconds: 60) {
+            outage.log.count(containing: "retrying") > 0
+        }
+        outage.broker.resume()
+
+        var restarts = 0
+        try await waitUntil("every input committed", timeoutSeconds: 120) {
+            if try await outage.isEverythingCommitted() { return true }
+            guard outage.log.count(containing: "unusable") > restarts else { return false }
+            // The process would exit here and be restarted with a new producer.
+            do {
+                try await task.value
+                XCTFail("the runner returned without being cancelled")
+            } catch let error as StageRunnerError {
+                guard case .producerUnusable = error else { throw error }
+            }
+            restarts += 1
+            await producer.close()
+            (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "1500"])
+            return false
+        }
+        let keys = try await outage.outputKeys()
+        XCTAssertEqual(keys.count, 40)
+        XCTAssertEqual(outage.log.count(containing: "refused"), 0)
+        task.cancel()
+        try await task.value
+        await producer.close()
+    }
 }
