@@ -1,0 +1,90 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import PipelineServices
+import StageServices
+import Synchronization
+import XCTest
+
+/// A stage whose broker goes away while it answers requests (issue 17: stages dropped their
+/// outputs and leads finished with every phase skipped).
+final class StageServiceOutageTests: XCTestCase {
+    /// Holds requests until it opens, counting the ones that arrived and the ones answered.
+    final class Gate: Sendable {
+        private let state = Mutex((isOpen: false, entered: 0, answered: 0))
+        var entered: Int { state.withLock { $0.entered } }
+        var answered: Int { state.withLock { $0.answered } }
+        func open() { state.withLock { $0.isOpen = true } }
+
+        func pass() async {
+            state.withLock { $0.entered += 1 }
+            while !state.withLock({ $0.isOpen }) { try? await Task.sleep(for: .milliseconds(20)) }
+            state.withLock { $0.answered += 1 }
+        }
+    }
+
+    /// The finalize stage's handler behind a ``Gate``.
+    struct GatedFinalizeHandler: PhaseHandler {
+        let phase = Phase.finalize
+        let gate: Gate
+        let inner = FinalizeStageHandler(service: "finalize-stage")
+
+        func handle(_ request: PhaseRequest) async -> StageOutput {
+            await gate.pass()
+            return await inner.handle(request)
+        }
+    }
+
+    func testAStageWaitsOutABrokerOutageAndAnswersEveryRequest() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let environment = try PipelineEnvironment(service: "finalize-stage", environment: [
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrapServers, "PIPELINE_NAMESPACE": uniqueTopicName("outage"),
+            "PIPELINE_PARTITIONS": "2", "LOG_LEVEL": "warning",
+            // Requests in flight time out (and are sent again) several times during the outage.
+            "KAFKA_PROPERTY_REQUEST_TIMEOUT_MS": "1000",
+        ])
+        try await environment.ensureTopics()
+        let topics = environment.topics
+        let gate = Gate()
+        let service = try StageService(
+            environment: environment, configuration: StageConfiguration(consumerProperties: TestBroker.fastGroupProperties),
+            handler: GatedFinalizeHandler(gate: gate))
+        let task = Task { try await service.run() }
+        let publisher = try KafkaProducer(configuration: environment.kafka)
+        _ = try await publisher.send((0..<20).map { i in
+            try environment.codec.record(Fixtures.request(.finalize, lead: Fixtures.lead(id: "lead-\(i)")),
+                                         topic: topics.phaseRequests(.finalize), key: "lead-\(i)")
+        })
+        await publisher.close()
+        try await waitUntil("every request in the handler") { gate.entered == 20 }
+
+        // The stage answers while the broker is away.
+        broker.suspend()
+        gate.open()
+        try await waitUntil("every request answered") { gate.answered == 20 }
+        // The outage's length: longer than librdkafka's default message.timeout.ms (30 s), after
+        // which a send used to fail and the local broker fenced the producer.
+        try await Task.sleep(for: .seconds(35))
+        broker.resume()
+
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        try await waitUntil("every request committed", timeoutSeconds: 90) {
+            try await admin.lag(group: service.groupID, topics: service.inputTopics).reduce(0) { $0 + $1.lag } == 0
+        }
+        let reader = try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("reader"),
+                                       topics: [topics.phaseResults, topics.deadLetters], properties: TestBroker.fastGroupProperties)
+        let outputs = try await consume(reader, count: 20, timeoutSeconds: 60)
+        await reader.close()
+        XCTAssertEqual(outputs.filter { $0.topic == topics.deadLetters }.count, 0)
+        let results = try outputs.map { try environment.codec.decode(PhaseResult.self, record: $0) }
+        XCTAssertEqual(Set(results.map(\.leadID.rawValue)).count, 20)
+        XCTAssertTrue(results.allSatisfy { $0.outcome == .completed }, "\(results.map(\.outcome))")
+        XCTAssertNil(service.health.failure)
+
+        task.cancel()
+        try await task.value  // the stage never stopped by itself
+        try? await admin.deleteTopics(topics.all)
+    }
+}
