@@ -3,13 +3,14 @@ import Kafka
 import KafkaTestSupport
 import LeadModel
 import PipelineServices
+import ServiceRuntime
 import StageServices
 import Synchronization
 import XCTest
 
 /// A stage whose broker goes away while it answers requests (issue 17: stages dropped their
-/// outputs and leads finished with every phase skipped).
-final class StageServiceOutageTests: XCTestCase {
+/// outputs and leads finished with every phase skipped), and one whose output the broker refuses.
+final class StageServiceFailureTests: XCTestCase {
     /// Holds requests until it opens, counting the ones that arrived and the ones answered.
     final class Gate: Sendable {
         private let state = Mutex((isOpen: false, entered: 0, answered: 0))
@@ -86,5 +87,55 @@ final class StageServiceOutageTests: XCTestCase {
         task.cancel()
         try await task.value  // the stage never stopped by itself
         try? await admin.deleteTopics(topics.all)
+    }
+
+    /// Fails lead-big with a reason over the producer's `message.max.bytes` (1 MB by default).
+    struct OversizedResultHandler: PhaseHandler {
+        let phase = Phase.finalize
+
+        func handle(_ request: PhaseRequest) async -> StageOutput {
+            let reason = request.leadID == "lead-big" ? String(repeating: "x", count: 1_100_000) : "small"
+            return StageOutput(result: PhaseResult(answering: request, outcome: .failed(reason: reason, isRetriable: false),
+                                                   payload: .empty, finishedAt: Date(), service: "finalize-stage"))
+        }
+    }
+
+    /// A result the producer refuses (too large) dead-letters its request, with the request's
+    /// bytes and the reason, and the requests behind it on the partition are answered and committed.
+    func testARefusedResultDeadLettersItsRequestAndThePartitionMovesOn() async throws {
+        try await withNamespace(service: "finalize-stage") { environment in
+            let topics = environment.topics
+            let service = try StageService(
+                environment: environment, configuration: StageConfiguration(consumerProperties: TestBroker.fastGroupProperties),
+                handler: OversizedResultHandler())
+            let task = Task { try await service.run() }
+            let publisher = try KafkaProducer(configuration: environment.kafka)
+            // One key, so all three share a partition and lead-big sits between the others.
+            let requests = try ["lead-1", "lead-big", "lead-2"].map { id in
+                try environment.codec.record(Fixtures.request(.finalize, lead: Fixtures.lead(id: id)),
+                                             topic: topics.phaseRequests(.finalize), key: "same-key")
+            }
+            _ = try await publisher.send(requests)
+            await publisher.close()
+            let admin = try KafkaAdmin(configuration: environment.kafka)
+            try await waitUntil("every request committed") {
+                try await admin.lag(group: service.groupID, topics: service.inputTopics).reduce(0) { $0 + $1.lag } == 0
+            }
+            let reader = try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("reader"),
+                                           topics: [topics.phaseResults, topics.deadLetters], properties: TestBroker.fastGroupProperties)
+            let outputs = try await consume(reader, count: 3)
+            await reader.close()
+            task.cancel()
+            try await task.value
+
+            let results = try outputs.filter { $0.topic == topics.phaseResults }.map { try environment.codec.decode(PhaseResult.self, record: $0) }
+            XCTAssertEqual(results.map(\.leadID.rawValue), ["lead-1", "lead-2"])
+            let letters = try outputs.filter { $0.topic == topics.deadLetters }.map { try environment.codec.decode(DeadLetter.self, record: $0) }
+            XCTAssertEqual(letters.count, 1)
+            XCTAssertTrue(letters.first?.reason.contains("MSG_SIZE_TOO_LARGE") == true, letters.first?.reason ?? "")
+            XCTAssertEqual(letters.first?.original, requests[1].value, "the request itself is small: it travels in its letter")
+            XCTAssertEqual(letters.first?.sourceTopic, topics.phaseRequests(.finalize))
+            XCTAssertEqual(service.metrics.value(MetricNames.stageOutputFailures, ["phase": "finalize"]), 1)
+        }
     }
 }
