@@ -181,6 +181,7 @@ public final class ProfileFinderService: Service {
             consumerProperties: settings.consumerProperties, producer: producer, settings: settings.runner, logger: logger,
             metrics: StageRunnerMetrics(registry: metrics, phase: "profile-finder"),
             onJoinedGroup: { health.markReady() },
+            deadLetter: { codec.deadLetter(for: $0, reason: $1, service: environment.service, topics: topics) },
             handler: { record in
                 guard record.value != nil else { return [] }  // a tombstone
                 let entry: LeadPoolEntry

@@ -140,6 +140,7 @@ public final class WebEnricherService: Service {
             consumerProperties: settings.consumerProperties, producer: producer, settings: settings.runner, logger: logger,
             metrics: StageRunnerMetrics(registry: metrics, phase: "web-enricher"),
             onJoinedGroup: { health.markReady() },
+            deadLetter: { codec.deadLetter(for: $0, reason: $1, service: service, topics: topics) },
             handler: { record in
                 let request: WebEnrichmentRequested
                 do {

@@ -19,9 +19,12 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// The operation that failed, for example `produce` or `createTopics`.
     public let operation: String
 
-    /// The client was closed (or is closing) under the operation: nothing more can succeed
-    /// through it.
-    public var isClientClosed: Bool { code == RD_KAFKA_RESP_ERR__DESTROY.rawValue }
+    /// The client was closed, or purged what it held, under the operation: nothing more can
+    /// succeed through it.
+    public var isClientClosed: Bool {
+        [RD_KAFKA_RESP_ERR__DESTROY, RD_KAFKA_RESP_ERR__PURGE_QUEUE, RD_KAFKA_RESP_ERR__PURGE_INFLIGHT]
+            .contains(rd_kafka_resp_err_t(code))
+    }
 
     /// The client or the broker refused this record itself (too large, invalid, a bad topic
     /// name): sending the same record again fails the same way, and no other record is the
@@ -29,6 +32,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public var isRecordRejected: Bool {
         switch rd_kafka_resp_err_t(code) {
         case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
+            RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE, RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP,
             RD_KAFKA_RESP_ERR_INVALID_MSG, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
             RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR__INVALID_ARG,
             RD_KAFKA_RESP_ERR__BAD_MSG, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
@@ -48,7 +52,8 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.name = String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code)))
         self.message = message ?? String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(code)))
         self.isRetriable = isRetriable ?? KafkaError.isRetriable(code: code)
-        self.isFatal = isFatal
+        // A fatal error reported by code alone (a delivery report) is fatal too.
+        self.isFatal = isFatal || [RD_KAFKA_RESP_ERR__FATAL, RD_KAFKA_RESP_ERR__FENCED].contains(rd_kafka_resp_err_t(code))
         self.operation = operation
     }
 

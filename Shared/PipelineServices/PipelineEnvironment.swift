@@ -90,7 +90,9 @@ public struct PipelineEnvironment: Sendable {
     /// A producer for a pipeline process: unless `message.timeout.ms` is configured, a record
     /// waits for the broker however long it is away (0, librdkafka's "no limit"), so an outage
     /// delays outputs and never fails or drops them; SIGTERM still ends within its timeout,
-    /// since closing the producer purges what is left.
+    /// since closing the producer purges what is left. A timed-out send would also make the
+    /// idempotent producer bump its epoch, which a broker may answer by fencing it (the local
+    /// broker does), and re-send records the broker may already hold.
     public func makeProducer() throws -> KafkaProducer {
         let waitsOutOutages = kafka.properties["message.timeout.ms"] == nil && kafka.properties["delivery.timeout.ms"] == nil
         return try KafkaProducer(configuration: kafka, properties: waitsOutOutages ? ["message.timeout.ms": "0"] : [:])

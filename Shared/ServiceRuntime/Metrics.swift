@@ -62,9 +62,9 @@ public enum MetricNames {
     public static let stageRecordsProduced = MetricDescriptor(
         name: "pipeline_stage_records_produced_total", help: "Output records acknowledged by the broker.",
         kind: .counter, labelNames: ["phase", "topic"])
-    /// Input records whose outputs the broker refused for good (left uncommitted).
+    /// Input records whose outputs the broker refused for good (dead-lettered instead).
     public static let stageOutputFailures = MetricDescriptor(
-        name: "pipeline_stage_output_failures_total", help: "Input records left uncommitted because their outputs were refused.",
+        name: "pipeline_stage_output_failures_total", help: "Input records dead-lettered because the broker refused their outputs.",
         kind: .counter, labelNames: ["phase"])
     /// Handler calls running now.
     public static let stageInFlight = MetricDescriptor(

@@ -40,14 +40,37 @@ public struct StageRunnerSettings: Sendable {
 /// It must not throw: failures become result or dead-letter records.
 public typealias RecordHandler = @Sendable (ConsumerRecord) async -> [ProducerRecord]
 
+/// Why ``StageRunner/run()`` stopped by itself.
+public enum StageRunnerError: Error, CustomStringConvertible {
+    /// The producer cannot send any more (a fatal error, or closed under the runner); a restart
+    /// makes a new one and redoes the uncommitted records.
+    case producerUnusable(KafkaError)
+
+    public var description: String {
+        switch self {
+        case .producerUnusable(let error): "the producer is unusable: \(OutputDelivery.summary(of: error))"
+        }
+    }
+}
+
 /// Consumes records with many in flight at once and commits only what is finished.
 ///
 /// - Ordering: records with the same key run one at a time, in offset order; others run
 ///   concurrently and finish in any order. With ``StageRunnerSettings/Ordering/partition`` the
 ///   partition takes the key's place: one record per partition at a time, in offset order.
 /// - Offsets: a record is done when every record its handler returned is acknowledged by the
-///   broker; each partition's stored offset is the end of its contiguous done prefix, so a crash
-///   redoes at most the records that were in flight.
+///   broker, or when it is dead-lettered; each partition's stored offset is the end of its
+///   contiguous done prefix, so a crash redoes at most the records that were in flight.
+/// - Output failures (see ``ProduceFailure``): transient ones (the broker away, timeouts, a full
+///   queue) are retried with a backoff for as long as it takes, re-sending only what was not
+///   acknowledged; no output is ever dropped. When the broker refuses an output for good (too
+///   large, invalid), the input record goes to dead letters with the reason (made by the
+///   ``DeadLetterMaker``; without its payload when the letter with it is refused too) and its
+///   partition moves on. When the producer is unusable, ``run()`` stops taking records, drains,
+///   and throws ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts.
+/// - Rebalances: librdkafka keeps a partition's paused flag across revoke and assign, so after
+///   every assignment the runner explicitly pauses or resumes each newly assigned partition.
+///   Completions of records read under an earlier assignment of a partition are ignored.
 /// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
 ///   ``StageRunnerSettings/maxBufferedBytes`` the runner pauses partitions, and resumes them below
 ///   three quarters of the bound. Records of priority topics are admitted first, may use a
@@ -62,6 +85,7 @@ public final class StageRunner: Service {
     private let settings: StageRunnerSettings
     private let logger: Logger
     private let handler: RecordHandler
+    private let delivery: OutputDelivery
     private let isPriorityTopic: @Sendable (String) -> Bool
     private let inbox: Inbox
     private let metrics: StageRunnerMetrics?
@@ -72,12 +96,13 @@ public final class StageRunner: Service {
     ///   - metrics: where the runner records its counters, gauges and latencies; nil records none.
     ///   - onJoinedGroup: called once, on the run task, when the first assignment (possibly
     ///     empty) arrives: the member has joined its group.
+    ///   - deadLetter: the dead letter for an input whose outputs the broker refused for good.
     public init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                 consumerProperties: [String: String] = [:], producer: KafkaProducer,
                 settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
                 isPriorityTopic: @escaping @Sendable (String) -> Bool = { _ in false },
                 metrics: StageRunnerMetrics? = nil, onJoinedGroup: (@Sendable () -> Void)? = nil,
-                handler: @escaping RecordHandler) throws {
+                deadLetter: @escaping DeadLetterMaker, handler: @escaping RecordHandler) throws {
         let inbox = Inbox()
         self.inbox = inbox
         self.consumer = try KafkaConsumer(configuration: configuration, groupID: groupID, topics: topics,
@@ -89,6 +114,8 @@ public final class StageRunner: Service {
         self.settings = settings
         self.logger = logger
         self.handler = handler
+        self.delivery = OutputDelivery(producer: producer, deadLetter: deadLetter, logger: logger,
+                                       isAbandoned: { inbox.isAbandoned.load(ordering: .acquiring) })
         self.isPriorityTopic = isPriorityTopic
         self.metrics = metrics
         self.onJoinedGroup = onJoinedGroup
@@ -99,7 +126,7 @@ public final class StageRunner: Service {
 
     public func run() async throws {
         var state = LoopState()
-        while !Task.isCancelled {
+        while !Task.isCancelled && state.fatalError == nil {
             applyRebalances(&state)
             finishCompleted(&state)
             admit(&state)
@@ -126,6 +153,10 @@ public final class StageRunner: Service {
             updateGauges(&state)
         }
         try await drain(&state)
+        if let error = state.fatalError {
+            logger.error("producer unusable; stopping", [LogKey.error: OutputDelivery.summary(of: error)])
+            throw StageRunnerError.producerUnusable(error)
+        }
     }
 
     /// ``run()``, marking `health` not ready ("draining") as soon as the run is cancelled, so
@@ -147,6 +178,7 @@ public final class StageRunner: Service {
         }
         finishCompleted(&state)
         if state.inFlight > 0 {
+            inbox.isAbandoned.store(true, ordering: .releasing)  // their retries stop
             logger.warning("drain timed out: records handed back uncommitted", ["inFlight": String(state.inFlight)])
         }
         await consumer.close()
@@ -160,7 +192,11 @@ public final class StageRunner: Service {
             switch event {
             case .assigned(let partitions):
                 logger.info("assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
+                // librdkafka may still hold them paused from an earlier assignment: settle each
+                // one explicitly (adjustPausing) instead of assuming it fetches.
                 state.paused.subtract(partitions)
+                state.unsettled.formUnion(partitions)
+                for tp in partitions { state.generations[tp, default: 0] += 1 }
                 if !state.hasJoinedGroup {
                     state.hasJoinedGroup = true
                     onJoinedGroup?()
@@ -170,6 +206,7 @@ public final class StageRunner: Service {
                 let gone = Set(partitions)
                 for tp in gone { state.trackers[tp] = nil }
                 state.paused.subtract(gone)
+                state.unsettled.subtract(gone)
                 let dropped = state.standardPending.filter { gone.contains($0.topicPartition) }
                     + state.priorityPending.filter { gone.contains($0.topicPartition) }
                 state.bufferedBytes -= dropped.reduce(0) { $0 + ($1.value?.count ?? 0) }
@@ -189,7 +226,13 @@ public final class StageRunner: Service {
             state.inFlight -= 1
             state.bufferedBytes -= completion.bytes
             state.busyKeys.remove(completion.key)
-            guard completion.isDone else { continue }
+            switch completion.outcome {
+            case .delivered, .handedBack: break
+            case .deadLettered: metrics?.outputFailures.increment()
+            case .fatal(let error): state.fatalError = state.fatalError ?? error
+            }
+            // A record read under an earlier assignment of the partition is read again under this one.
+            guard completion.outcome.isDone, completion.generation == state.generations[completion.partition] else { continue }
             if let point = state.trackers[completion.partition]?.finish(completion.offset) {
                 commitPoints[completion.partition] = point
             }
@@ -223,46 +266,22 @@ public final class StageRunner: Service {
             }
             state.busyKeys.insert(key)
             state.inFlight += 1
-            start(record, key: key)
+            start(record, key: key, generation: state.generations[record.topicPartition] ?? 0)
         }
         return waiting
     }
 
-    private func start(_ record: ConsumerRecord, key: KeyID) {
-        let (handler, producer, logger, inbox, metrics) = (self.handler, self.producer, self.logger, self.inbox, self.metrics)
+    private func start(_ record: ConsumerRecord, key: KeyID, generation: Int) {
+        let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
             let started = ContinuousClock.now
             let outputs = await handler(record)
-            var isDone = false
-            var delay: Duration = .milliseconds(100)
-            while true {
-                let results = await producer.sendReportingEach(outputs)
-                let failures = results.compactMap { result -> KafkaError? in
-                    if case .failure(let error) = result { return error }
-                    return nil
-                }
-                guard let failure = failures.first else {
-                    isDone = true
-                    break
-                }
-                if !failure.isRetriable || failure.isFatal {
-                    metrics?.outputFailures.increment()
-                    logger.error("output not accepted; record left uncommitted", [
-                        LogKey.topic: record.topic, LogKey.partition: String(record.partition),
-                        LogKey.offset: String(record.offset), LogKey.error: failure.description,
-                    ])
-                    break
-                }
-                logger.warning("output send failed; retrying", [LogKey.error: failure.description])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
-            if isDone {
+            let outcome = await delivery.deliver(outputs, for: record)
+            if case .delivered = outcome {
                 metrics?.recordFinished(record, outputs: outputs, after: ContinuousClock.now - started)
             }
-            let completion = Completion(partition: record.topicPartition, offset: record.offset, key: key,
-                                        bytes: record.value?.count ?? 0, isDone: isDone)
-            inbox.completions.append(completion)
+            inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
+                                                bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
         }
     }
 
@@ -278,7 +297,10 @@ public final class StageRunner: Service {
             let held = isPriority ? state.priorityPending.count : heldByAll
             let limit = isPriority ? priorityLimit : settings.maxInFlight
             let isPaused = state.paused.contains(tp)
-            if !isPaused && (overBytes || held >= limit) {
+            if state.unsettled.contains(tp) {
+                // Newly assigned: librdkafka's flag is unknown, so set it either way.
+                if overBytes || held >= limit { toPause.append(tp) } else { toResume.append(tp) }
+            } else if !isPaused && (overBytes || held >= limit) {
                 toPause.append(tp)
             } else if isPaused && !overBytes && held < limit * 3 / 4 && state.bufferedBytes < settings.maxBufferedBytes * 3 / 4 {
                 toResume.append(tp)
@@ -292,6 +314,8 @@ public final class StageRunner: Service {
             try consumer.resume(toResume)
             state.paused.subtract(toResume)
         }
+        state.unsettled.subtract(toPause)
+        state.unsettled.subtract(toResume)
     }
 
     /// Sets the gauges (every loop) and the per-partition lag (once a second).
@@ -383,6 +407,13 @@ private struct LoopState {
     var standardPending: [ConsumerRecord] = []
     var busyKeys: Set<KeyID> = []
     var paused: Set<TopicPartition> = []
+    /// Assigned partitions whose paused flag in librdkafka is not known yet.
+    var unsettled: Set<TopicPartition> = []
+    /// How many times each partition was assigned: tells a record of the current assignment
+    /// from one read before the partition was revoked.
+    var generations: [TopicPartition: Int] = [:]
+    /// The producer's error once it is unusable: the loop stops and ``StageRunner/run()`` throws it.
+    var fatalError: KafkaError?
     var inFlight = 0
     var bufferedBytes = 0
     var hasJoinedGroup = false
@@ -408,12 +439,16 @@ private struct Completion: Sendable {
     let offset: Int64
     let key: KeyID
     let bytes: Int
-    /// False when its outputs were not acknowledged: the offset must not move past it.
-    let isDone: Bool
+    /// The partition's assignment the record was read under (``LoopState/generations``).
+    let generation: Int
+    /// Whether the offset may move past it, and why.
+    let outcome: DeliveryOutcome
 }
 
 /// What other tasks and the rebalance callback hand to the run loop.
 private final class Inbox: Sendable {
     let completions = Mailbox<Completion>()
     let rebalances = Mailbox<RebalanceEvent>()
+    /// Set when the drain stops waiting: in-flight records stop retrying and are handed back.
+    let isAbandoned = Atomic<Bool>(false)
 }

@@ -27,7 +27,10 @@ extension KafkaTable: StageTable {}
 /// - Guarantees (from ``StageRunner``): requests of one lead run one at a time, in order; many
 ///   leads run at once; an input offset is committed only after every output record of it is
 ///   acknowledged, so a crash redoes in-flight requests (the coordinator absorbs the duplicate
-///   results by lead, run, phase and attempt).
+///   results by lead, run, phase and attempt). While the broker is away, outputs are retried
+///   until it returns; none is dropped and no phase is failed for it. A request whose output the
+///   broker refuses for good (too large, invalid) is dead-lettered instead; an unusable producer
+///   makes ``run()`` throw so the process restarts.
 /// - Shutdown: cancelling ``run()`` drains in-flight requests, commits, leaves the group, stops
 ///   the tables and closes the producer.
 /// - Operations: the runner records its metrics in ``metrics`` (``MetricNames``, label `phase`);
@@ -87,7 +90,8 @@ public final class StageService: Service {
             consumerProperties: configuration.consumerProperties, producer: producer, settings: configuration.runner,
             logger: logger, isPriorityTopic: { $0 == priorityTopic },
             metrics: StageRunnerMetrics(registry: metrics, phase: phase.rawValue),
-            onJoinedGroup: { readiness.satisfy(.group) }, handler: { await processor.process($0) })
+            onJoinedGroup: { readiness.satisfy(.group) }, deadLetter: { processor.deadLetter(for: $0, reason: $1) },
+            handler: { await processor.process($0) })
         self.metrics = metrics
         self.health = health
         self.readiness = readiness
@@ -192,10 +196,10 @@ public struct StageRecordProcessor: Sendable {
         do {
             request = try codec.decode(PhaseRequest.self, record: record)
         } catch {
-            return [deadLetter(record, reason: error.description)]
+            return [deadLetter(for: record, reason: error.description)]
         }
         guard request.phase == handler.phase else {
-            return [deadLetter(record, reason: "request for phase \(request.phase.rawValue) on the \(handler.phase.rawValue) stage's topic")]
+            return [deadLetter(for: record, reason: "request for phase \(request.phase.rawValue) on the \(handler.phase.rawValue) stage's topic")]
         }
         let fields = [
             LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue,
@@ -207,14 +211,23 @@ public struct StageRecordProcessor: Sendable {
         } else {
             logger.debug("phase completed", fields)
         }
+        let records: [ProducerRecord]
         do {
-            return try output.records(topics: topics, codec: codec, isPriority: request.isPriority)
+            records = try output.records(topics: topics, codec: codec, isPriority: request.isPriority)
         } catch {
-            return [deadLetter(record, reason: "cannot encode the stage's output: \(error)")]
+            return [deadLetter(for: record, reason: "cannot encode the stage's output: \(error)")]
         }
+        // Checked before the producer sees it: a record between MAX_RECORD_BYTES and the
+        // producer's limit would be stored, then refused by every reader.
+        if let oversized = records.first(where: { $0.byteCount > codec.maxRecordBytes }) {
+            return [deadLetter(for: record, reason: "its \(oversized.topic) record of \(oversized.byteCount) bytes is above MAX_RECORD_BYTES (\(codec.maxRecordBytes))")]
+        }
+        return records
     }
 
-    private func deadLetter(_ record: ConsumerRecord, reason: String) -> ProducerRecord {
+    /// The dead letter for `record` (its bytes, where it was read and `reason`), logged as a
+    /// warning. Also what the ``StageRunner`` sends when the broker refuses the outputs for good.
+    public func deadLetter(for record: ConsumerRecord, reason: String) -> ProducerRecord {
         logger.warning("dead-lettering: \(reason)", [
             LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset),
         ])

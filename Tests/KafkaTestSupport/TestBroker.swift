@@ -26,15 +26,20 @@ public enum TestBroker {
     /// to its clients, and lets it go on (SIGCONT), also when the wait is cancelled.
     /// - Throws: when the broker was not started by `Deploy/broker.sh` (no pid file).
     public static func pause(seconds: Double) async throws {
-        let port = bootstrapServers.split(separator: ":").last.map(String.init) ?? ""
-        let pidFile = projectRoot.appendingPathComponent(".run/broker-\(port).pid")
-        guard let text = try? String(contentsOf: pidFile, encoding: .utf8),
-              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw BrokerPauseError(description: "no pid file at \(pidFile.path): start the broker with Deploy/broker.sh")
+        let port = bootstrapServers.split(separator: ":").last.flatMap { Int($0) } ?? 0
+        guard let pid = brokerPID(port: port) else {
+            throw BrokerPauseError(description: "no broker pid for port \(port) in .run/: start the broker with Deploy/broker.sh")
         }
         kill(pid, SIGSTOP)
         defer { kill(pid, SIGCONT) }
         try? await Task.sleep(for: .seconds(seconds))
+    }
+
+    /// The pid of the broker `Deploy/broker.sh` started on `port`, from its pid file.
+    static func brokerPID(port: Int) -> pid_t? {
+        let pidFile = projectRoot.appendingPathComponent(".run/broker-\(port).pid")
+        guard let text = try? String(contentsOf: pidFile, encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// A configuration for the test broker with a recognisable client id.
@@ -141,4 +146,42 @@ public func consume(_ consumer: KafkaConsumer, count: Int, timeoutSeconds: Doubl
 /// Why ``TestBroker/pause(seconds:)`` could not pause the broker.
 public struct BrokerPauseError: Error, CustomStringConvertible {
     public let description: String
+}
+
+/// A broker of one test's own, on a free loopback port, for tests that stop it (an outage) and
+/// must not disturb the shared one. Started through `Deploy/broker.sh`; ``stop()`` it at the end.
+public final class PrivateBroker: Sendable {
+    /// The broker's port on 127.0.0.1.
+    public let port: Int
+
+    /// Starts the broker and waits until it answers.
+    public init() {
+        port = TestBroker.freeLoopbackPort()
+        TestBroker.runBrokerScript("start", port: port)
+    }
+
+    /// Where clients find it.
+    public var bootstrapServers: String { "127.0.0.1:\(port)" }
+
+    /// A configuration for this broker with a recognisable client id.
+    public func configuration(clientID: String = "test", properties: [String: String] = [:]) -> KafkaConfiguration {
+        KafkaConfiguration(bootstrapServers: bootstrapServers, clientID: clientID, properties: properties)
+    }
+
+    /// Freezes the broker process (SIGSTOP): connections stay open and nothing answers, as in a
+    /// long pause or a network partition.
+    public func suspend() { signal(SIGSTOP) }
+
+    /// Lets a suspended broker run again (SIGCONT).
+    public func resume() { signal(SIGCONT) }
+
+    /// Stops the broker (resuming it first if it is suspended).
+    public func stop() {
+        resume()
+        TestBroker.runBrokerScript("stop", port: port)
+    }
+
+    private func signal(_ number: Int32) {
+        if let pid = TestBroker.brokerPID(port: port) { kill(pid, number) }
+    }
 }

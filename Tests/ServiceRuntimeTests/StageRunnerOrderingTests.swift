@@ -30,7 +30,7 @@ final class StageRunnerOrderingTests: XCTestCase {
                     configuration: TestBroker.configuration(clientID: "stage"), groupID: uniqueTopicName("group"),
                     topics: [input], consumerProperties: TestBroker.fastGroupProperties, producer: producer,
                     settings: StageRunnerSettings(maxInFlight: 40, pollBatch: 100, ordering: .partition),
-                    logger: Logger(service: "test-stage", level: .warning)
+                    logger: Logger(service: "test-stage", level: .warning), deadLetter: testDeadLetter(topic: output)
                 ) { record in
                     probe.state.withLock { s in
                         s.inFlight[record.partition, default: 0] += 1

@@ -5,6 +5,11 @@ import ServiceRuntime
 import Synchronization
 import XCTest
 
+/// A dead-letter maker for tests: the reason, a newline, then the input's value, keyed like the input.
+func testDeadLetter(topic: String) -> DeadLetterMaker {
+    { input, reason in ProducerRecord(topic: topic, key: input.key, value: Array((reason + "\n").utf8) + (input.value ?? [])) }
+}
+
 /// The stage runner against the real broker: concurrency, key order, bounds, commits.
 final class StageRunnerTests: XCTestCase {
     /// Counts handler calls in flight, overall and per key.
@@ -42,7 +47,8 @@ final class StageRunnerTests: XCTestCase {
         let runner = try StageRunner(configuration: TestBroker.configuration(clientID: "stage"), groupID: group,
                                      topics: [input], consumerProperties: TestBroker.fastGroupProperties,
                                      producer: producer, settings: settings,
-                                     logger: Logger(service: "test-stage", level: .warning), handler: handler)
+                                     logger: Logger(service: "test-stage", level: .warning),
+                                     deadLetter: testDeadLetter(topic: output), handler: handler)
         let task = Task { try await runner.run() }
         return (runner, task, producer)
     }

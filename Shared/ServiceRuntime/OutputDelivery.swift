@@ -1,0 +1,187 @@
+import Kafka
+import Synchronization
+
+/// What a producer error means for the outputs of one input record.
+///
+/// Policy reads the ``KafkaError`` classification (``KafkaError/isFatal``,
+/// ``KafkaError/isClientClosed``, ``KafkaError/isRecordRejected``, ``KafkaError/isRetriable``),
+/// never the message.
+public enum ProduceFailure: Sendable, Equatable {
+    /// The broker is away or busy (timeouts, transport errors, a full queue, a leader moving):
+    /// sending the same record again can succeed, so it is retried for as long as it takes.
+    case transient
+    /// The record itself can never be stored (too large, invalid, a partition that does not
+    /// exist): its input goes to dead letters and its partition moves on.
+    case refused
+    /// The producer cannot be used any more (a fatal idempotence error, the client closed or
+    /// purged under us): the process must stop, so it restarts with a new producer.
+    case fatal
+
+    /// The class of `error`, an error the producer reported for one record.
+    public init(_ error: KafkaError) {
+        if error.isFatal || error.isClientClosed {
+            self = .fatal
+        } else if error.isRecordRejected {
+            self = .refused
+        } else if error.isRetriable || Self.transientCodes.contains(error.code) {
+            self = .transient
+        } else {
+            // Unknown and not retriable: better a restart (which redoes the record) than a
+            // partition that waits forever or an output that is dropped.
+            self = .fatal
+        }
+    }
+
+    /// Not marked retriable by the Kafka layer but worth waiting out: `_UNKNOWN_TOPIC` (-188, the
+    /// output topic is not (yet) in the metadata).
+    static let transientCodes: Set<Int32> = [-188]
+}
+
+/// Makes the dead-letter record for an input record with the reason it could not be handled.
+/// The runner passes the input with its payload first; when that letter is refused too, it passes
+/// a copy without the payload (and without a key longer than 1 KiB) and says so in the reason.
+public typealias DeadLetterMaker = @Sendable (_ input: ConsumerRecord, _ reason: String) -> ProducerRecord
+
+/// How the outputs of one input record ended.
+enum DeliveryOutcome: Sendable {
+    /// Every output was acknowledged.
+    case delivered
+    /// An output was refused for good; the input's dead letter is acknowledged instead.
+    case deadLettered(KafkaError)
+    /// The runner stopped waiting (its drain timed out): the input stays uncommitted.
+    case handedBack
+    /// The producer is unusable; the input stays uncommitted and the runner must stop.
+    case fatal(KafkaError)
+
+    /// Whether the input's offset may be committed.
+    var isDone: Bool {
+        switch self {
+        case .delivered, .deadLettered: true
+        case .handedBack, .fatal: false
+        }
+    }
+}
+
+/// Sends the outputs of one input record until they are settled: acknowledged, or replaced by
+/// the input's dead letter, or given up because the producer is unusable or the runner stopped.
+///
+/// Transient failures are retried with a backoff (100 ms doubling to 5 s), re-sending only the
+/// records that were not acknowledged, for as long as it takes: a broker outage of any length is
+/// waited out and no output is dropped.
+struct OutputDelivery: Sendable {
+    let producer: KafkaProducer
+    let deadLetter: DeadLetterMaker
+    let logger: Logger
+    /// Set when the runner no longer waits for in-flight records (its drain timed out).
+    let isAbandoned: @Sendable () -> Bool
+
+    /// Keys of dead letters without the payload are dropped above this size too.
+    static let maxKeptKeyBytes = 1024
+
+    func deliver(_ outputs: [ProducerRecord], for input: ConsumerRecord) async -> DeliveryOutcome {
+        let refusal: KafkaError
+        let reason: String
+        switch await sendUntilSettled(outputs) {
+        case .delivered: return .delivered
+        case .handedBack: return .handedBack
+        case .fatal(let error): return .fatal(error)
+        case .refused(let error, let topic):
+            refusal = error
+            reason = "output to \(topic) refused: \(Self.summary(of: error))"
+        }
+        logger.error("output refused; dead-lettering the input", fields(input, refusal))
+        var letters = [deadLetter(input, reason)]
+        if input.value != nil || (input.key?.count ?? 0) > Self.maxKeptKeyBytes {
+            let (withheld, note) = Self.withholdingPayload(input)
+            letters.append(deadLetter(withheld, reason + "; " + note))
+        }
+        var lastRefusal = refusal
+        for letter in letters {
+            switch await sendUntilSettled([letter]) {
+            case .delivered: return .deadLettered(refusal)
+            case .handedBack: return .handedBack
+            case .fatal(let error): return .fatal(error)
+            case .refused(let error, _):
+                logger.warning("dead letter refused", fields(input, error))
+                lastRefusal = error
+            }
+        }
+        // Not even a letter without the payload is accepted: nothing can be done without losing
+        // the record, so stop (a restart redoes it, and an operator sees the exits).
+        return .fatal(lastRefusal)
+    }
+
+    private enum Settled {
+        case delivered, handedBack
+        case refused(KafkaError, topic: String)
+        case fatal(KafkaError)
+    }
+
+    private func sendUntilSettled(_ records: [ProducerRecord]) async -> Settled {
+        var unsent = records
+        var delay: Duration = .milliseconds(100)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let results = await producer.sendReportingEach(unsent)
+            var retry: [ProducerRecord] = []
+            var transient: KafkaError?
+            var refused: (KafkaError, String)?
+            for (record, result) in zip(unsent, results) {
+                guard case .failure(let error) = result else { continue }
+                switch ProduceFailure(error) {
+                case .fatal: return .fatal(error)
+                case .refused: refused = refused ?? (error, record.topic)
+                case .transient:
+                    retry.append(record)
+                    transient = transient ?? error
+                }
+            }
+            if let (error, topic) = refused { return .refused(error, topic: topic) }
+            guard let transient else { return .delivered }
+            if isAbandoned() { return .handedBack }
+            if attempt == 1 || attempt.isMultiple(of: 10) {
+                logger.warning("output not acknowledged yet; retrying", [
+                    LogKey.error: Self.summary(of: transient), "attempt": String(attempt), "records": String(retry.count),
+                ])
+            }
+            try? await Task.sleep(for: delay)  // not cancellable: the runner's tasks never are
+            delay = min(delay * 2, .seconds(5))
+            unsent = retry
+        }
+    }
+
+    /// A copy of `input` without its value (and without a key over ``maxKeptKeyBytes``), and the
+    /// note that says what was left out: sizes and a 64-bit FNV-1a hash of the value.
+    static func withholdingPayload(_ input: ConsumerRecord) -> (ConsumerRecord, String) {
+        var copy = input
+        copy.value = nil
+        var note = "payload withheld: \(input.value?.count ?? 0) bytes, fnv1a64 \(hexHash(input.value ?? []))"
+        if let key = input.key, key.count > maxKeptKeyBytes {
+            copy.key = nil
+            note += "; key withheld: \(key.count) bytes, fnv1a64 \(hexHash(key))"
+        }
+        return (copy, note)
+    }
+
+    /// 64-bit FNV-1a, as 16 hex digits: identifies a withheld payload, not a security hash.
+    static func hexHash(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    private func fields(_ input: ConsumerRecord, _ error: KafkaError) -> [String: String] {
+        [LogKey.topic: input.topic, LogKey.partition: String(input.partition), LogKey.offset: String(input.offset),
+         LogKey.error: Self.summary(of: error)]
+    }
+
+    /// The error's name and code, without its message: for a delivery report librdkafka's
+    /// message text can be the record's payload, which must not reach a log line or a dead letter.
+    static func summary(of error: KafkaError) -> String {
+        "\(error.operation): \(error.name) (\(error.code))\(error.isFatal ? " [fatal]" : "")"
+    }
+}

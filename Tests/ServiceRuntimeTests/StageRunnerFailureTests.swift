@@ -1,0 +1,284 @@
+import Foundation
+@testable import Kafka
+import KafkaTestSupport
+@testable import ServiceRuntime
+import Synchronization
+import XCTest
+
+/// The stage runner when outputs fail, partitions move and the broker goes away: it never
+/// freezes, never drops an output, and dead-letters what the broker refuses for good.
+final class StageRunnerFailureTests: XCTestCase {
+    /// The lines a runner logs, for conditions to wait on.
+    final class LogCapture: Sendable {
+        private let lines = Mutex<[String]>([])
+        var logger: Logger {
+            Logger(service: "test-stage", level: .warning) { [self] line in
+                lines.withLock { $0.append(line) }
+                Logger.standardError(line)
+            }
+        }
+        func count(containing text: String) -> Int { lines.withLock { $0.filter { $0.contains(text) }.count } }
+    }
+
+    // MARK: - Classification (no broker)
+
+    func testProduceFailuresAreClassified() {
+        func failure(_ code: Int32, fatal: Bool = false) -> ProduceFailure {
+            ProduceFailure(KafkaError(code: code, isFatal: fatal, operation: "produce"))
+        }
+        XCTAssertEqual(failure(10), .refused, "MSG_SIZE_TOO_LARGE")
+        XCTAssertEqual(failure(87), .refused, "INVALID_RECORD")
+        XCTAssertEqual(failure(-192), .transient, "_MSG_TIMED_OUT")
+        XCTAssertEqual(failure(-195), .transient, "_TRANSPORT")
+        XCTAssertEqual(failure(-184), .transient, "_QUEUE_FULL")
+        XCTAssertEqual(failure(-187), .transient, "_ALL_BROKERS_DOWN")
+        XCTAssertEqual(failure(-188), .transient, "_UNKNOWN_TOPIC")
+        XCTAssertEqual(failure(-150), .fatal, "_FATAL")
+        XCTAssertEqual(failure(-152), .fatal, "_PURGE_QUEUE")
+        XCTAssertEqual(failure(-192, fatal: true), .fatal, "anything the client calls fatal")
+        XCTAssertEqual(failure(29), .fatal, "TOPIC_AUTHORIZATION_FAILED: unknown, not retriable")
+    }
+
+    func testWithheldPayloadKeepsSizeAndHashAndDropsALongKey() {
+        let input = ConsumerRecord(topic: "in", partition: 2, offset: 7, key: Array(repeating: 1, count: 2000),
+                                   value: Array("hello".utf8))
+        let (copy, note) = OutputDelivery.withholdingPayload(input)
+        XCTAssertNil(copy.value)
+        XCTAssertNil(copy.key)
+        XCTAssertEqual(copy.topic, "in")
+        XCTAssertEqual(copy.partition, 2)
+        XCTAssertEqual(copy.offset, 7)
+        // FNV-1a 64 of "hello".
+        XCTAssertTrue(note.contains("payload withheld: 5 bytes, fnv1a64 a430d84680aabd0b"), note)
+        XCTAssertTrue(note.contains("key withheld: 2000 bytes"), note)
+    }
+
+    // MARK: - Against the broker
+
+    /// An output over the producer's `message.max.bytes` turns its input into a dead letter
+    /// (with the input's payload when that fits, without it when not) and the partition's commit
+    /// point passes it.
+    func testRefusedOutputIsDeadLetteredAndThePartitionMovesOn() async throws {
+        try await withTestTopic(prefix: "refused-in") { input in
+            try await withTestTopic(prefix: "refused-out") { output in
+                try await withTestTopic(prefix: "refused-dead") { deadLetters in
+                    let configuration = TestBroker.configuration(clientID: "stage")
+                    let producer = try KafkaProducer(configuration: configuration, properties: ["message.max.bytes": "2000"])
+                    let group = uniqueTopicName("group")
+                    let runner = try StageRunner(
+                        configuration: configuration, groupID: group, topics: [input],
+                        consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                        logger: Logger(service: "test-stage", level: .error), deadLetter: testDeadLetter(topic: deadLetters)
+                    ) { record in
+                        let isHuge = record.keyString == "k1" || record.keyString == "k3"
+                        return [ProducerRecord(topic: output, key: record.key,
+                                               value: isHuge ? Array(repeating: 7, count: 5000) : record.value)]
+                    }
+                    let task = Task { try await runner.run() }
+                    let publisher = try KafkaProducer(configuration: TestBroker.configuration(clientID: "publisher"))
+                    // k1: a small input whose output is too large; k3: an input too large to travel
+                    // in its own dead letter (1,900 bytes plus the reason).
+                    _ = try await publisher.send((0..<6).map { i in
+                        ProducerRecord(topic: input, key: "k\(i)", value: i == 3 ? Array(repeating: 3, count: 1900) : Array("v\(i)".utf8))
+                    })
+                    let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+                    let partition = TopicPartition(topic: input, partition: 0)
+                    try await waitUntil("every input committed") {
+                        try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 6
+                    }
+                    let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
+                                                   topics: [output, deadLetters], properties: TestBroker.fastGroupProperties)
+                    let records = try await consume(reader, count: 6)
+                    await reader.close()
+                    task.cancel()
+                    try await task.value
+                    await producer.close()
+                    await publisher.close()
+
+                    XCTAssertEqual(Set(records.filter { $0.topic == output }.compactMap(\.keyString)), ["k0", "k2", "k4", "k5"])
+                    let letters = Dictionary(uniqueKeysWithValues: records.filter { $0.topic == deadLetters }.map {
+                        ($0.keyString ?? "", String(decoding: $0.value ?? [], as: UTF8.self))
+                    })
+                    XCTAssertEqual(Set(letters.keys), ["k1", "k3"])
+                    XCTAssertTrue(letters["k1"]?.contains("MSG_SIZE_TOO_LARGE") == true, letters["k1"] ?? "")
+                    XCTAssertTrue(letters["k1"]?.hasSuffix("\nv1") == true, "the small input travels in its letter")
+                    XCTAssertTrue(letters["k3"]?.contains("payload withheld: 1900 bytes") == true, letters["k3"] ?? "")
+                    XCTAssertFalse(letters["k3"]?.contains("\u{3}") == true, "the large payload is left out")
+                }
+            }
+        }
+    }
+
+    /// librdkafka keeps a partition paused across revoke and assign: a partition paused for
+    /// backpressure, revoked while paused and assigned again must still be consumed.
+    func testPausedPartitionIsConsumedAfterItIsRevokedAndAssignedAgain() async throws {
+        try await withTestTopic(prefix: "rebalance-in") { input in
+            let gate = Mutex(false)
+            let configuration = TestBroker.configuration(clientID: "stage")
+            let producer = try KafkaProducer(configuration: configuration)
+            let group = uniqueTopicName("group")
+            let metrics = MetricsRegistry()
+            let runner = try StageRunner(
+                configuration: configuration, groupID: group, topics: [input],
+                consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                settings: StageRunnerSettings(maxInFlight: 2), logger: Logger(service: "test-stage", level: .error),
+                metrics: StageRunnerMetrics(registry: metrics, phase: "test"), deadLetter: testDeadLetter(topic: input)
+            ) { _ in
+                while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                return []
+            }
+            let task = Task { try await runner.run() }
+            // One key: one record in flight, five waiting, so the partition is paused.
+            _ = try await producer.send((0..<6).map { _ in ProducerRecord(topic: input, key: "lead-1", value: [1]) })
+            let paused = { metrics.value(MetricNames.stagePausedPartitions, ["phase": "test"]) }
+            try await waitUntil("the partition paused") { paused() == 1 }
+
+            // A second member joins (the runner's partition is revoked, whoever gets it) and
+            // leaves (the runner gets it back), while the first record still hangs.
+            let joined = Mutex(false)
+            let helper = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "helper"), groupID: group,
+                                           topics: [input], properties: TestBroker.fastGroupProperties) { event in
+                if case .assigned = event { joined.withLock { $0 = true } }
+            }
+            try await waitUntil("the second member joined") {
+                _ = try await helper.poll(maxRecords: 10, timeoutMilliseconds: 100)
+                return joined.withLock { $0 }
+            }
+            await helper.close()
+            let partition = TopicPartition(topic: input, partition: 0)
+            try await waitUntil("the runner owns the partition again") { runner.assignment.contains(partition) }
+
+            gate.withLock { $0 = true }
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            try await waitUntil("every record committed") {
+                try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 6
+            }
+            task.cancel()
+            try await task.value
+            await producer.close()
+        }
+    }
+
+    /// What an outage test runs: a private broker with 40 records on a two-partition input,
+    /// handlers that answer only when `gate` opens, and the runner's log.
+    final class Outage: Sendable {
+        let broker = PrivateBroker()
+        let input = uniqueTopicName("outage-in")
+        let output = uniqueTopicName("outage-out")
+        let group = uniqueTopicName("group")
+        let gate = Mutex(false)
+        /// Handler calls started and finished.
+        let entered = Mutex(0)
+        let answered = Mutex(0)
+        let log = LogCapture()
+
+        /// Creates the topics and publishes the records.
+        func prepare() async throws {
+            let admin = try KafkaAdmin(configuration: broker.configuration(clientID: "admin"))
+            try await admin.createTopics([TopicSpecification(name: input, partitions: 2), TopicSpecification(name: output, partitions: 2)])
+            let publisher = try KafkaProducer(configuration: broker.configuration(clientID: "publisher"))
+            _ = try await publisher.send((0..<40).map { i in ProducerRecord(topic: input, key: "lead-\(i)", value: Array("\(i)".utf8)) })
+            await publisher.close()
+        }
+
+        /// A runner (as one process would make it) with a producer of `producerProperties`.
+        func startRunner(producerProperties: [String: String]) throws -> (Task<Void, Error>, KafkaProducer) {
+            let configuration = broker.configuration(clientID: "stage")
+            let producer = try KafkaProducer(configuration: configuration, properties: producerProperties)
+            let output = self.output
+            let runner = try StageRunner(
+                configuration: configuration, groupID: group, topics: [input],
+                consumerProperties: TestBroker.fastGroupProperties, producer: producer, logger: log.logger,
+                deadLetter: testDeadLetter(topic: output)
+            ) { [self] record in
+                entered.withLock { $0 += 1 }
+                while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                answered.withLock { $0 += 1 }
+                return [ProducerRecord(topic: output, key: record.key, value: record.value)]
+            }
+            return (Task { try await runner.run() }, producer)
+        }
+
+        func isEverythingCommitted() async throws -> Bool {
+            let admin = try KafkaAdmin(configuration: broker.configuration(clientID: "admin"))
+            return try await admin.lag(group: group, topics: [input]).reduce(0) { $0 + $1.lag } == 0
+        }
+
+        /// The distinct keys on the output topic, once 40 records (or more) are there.
+        func outputKeys() async throws -> Set<String> {
+            let reader = try KafkaConsumer(configuration: broker.configuration(), groupID: uniqueTopicName("reader"),
+                                           topics: [output], properties: TestBroker.fastGroupProperties)
+            let outputs = try await consume(reader, count: 40, timeoutSeconds: 60)
+            await reader.close()
+            return Set(outputs.compactMap(\.keyString))
+        }
+    }
+
+    /// A broker that stops answering for longer than the producer's request timeout, with the
+    /// producer settings a ``StageService`` uses (sends never time out): the outputs wait, the
+    /// runner keeps running, nothing is refused and every input is committed once it is back.
+    func testOutputsWaitOutABrokerOutage() async throws {
+        let outage = Outage()
+        defer { outage.broker.stop() }
+        try await outage.prepare()
+        let (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "0", "request.timeout.ms": "1000"])
+        try await waitUntil("every record in a handler") { outage.entered.withLock { $0 } == 40 }
+        outage.broker.suspend()
+        outage.gate.withLock { $0 = true }
+        try await waitUntil("every handler answered") { outage.answered.withLock { $0 } == 40 }
+        // The outage itself: several request timeouts long.
+        try await Task.sleep(for: .seconds(5))
+        outage.broker.resume()
+
+        try await waitUntil("every input committed", timeoutSeconds: 90) { try await outage.isEverythingCommitted() }
+        let keys = try await outage.outputKeys()
+        XCTAssertEqual(keys.count, 40)
+        for text in ["refused", "unusable"] {
+            XCTAssertEqual(outage.log.count(containing: text), 0, text)
+        }
+        task.cancel()
+        try await task.value  // it never stopped by itself
+        await producer.close()
+    }
+
+    /// Sends that time out during an outage (`message.timeout.ms` 1.5 s) are retried; where the
+    /// broker then fences the producer (the local broker does), the runner stops with
+    /// ``StageRunnerError/producerUnusable(_:)`` instead of freezing, and a restarted runner
+    /// finishes the work. Either way no output is lost and none is dead-lettered.
+    func testTimedOutSendsAreRetriedOrTheRunnerStopsForARestart() async throws {
+        let outage = Outage()
+        defer { outage.broker.stop() }
+        try await outage.prepare()
+        var (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "1500"])
+        try await waitUntil("every record in a handler") { outage.entered.withLock { $0 } == 40 }
+        outage.broker.suspend()
+        outage.gate.withLock { $0 = true }
+        try await waitUntil("sends timed out and are retried", timeoutSeconds: 60) {
+            outage.log.count(containing: "retrying") > 0
+        }
+        outage.broker.resume()
+
+        var restarts = 0
+        try await waitUntil("every input committed", timeoutSeconds: 120) {
+            if try await outage.isEverythingCommitted() { return true }
+            guard outage.log.count(containing: "unusable") > restarts else { return false }
+            // The process would exit here and be restarted with a new producer.
+            do {
+                try await task.value
+                XCTFail("the runner returned without being cancelled")
+            } catch let error as StageRunnerError {
+                guard case .producerUnusable = error else { throw error }
+            }
+            restarts += 1
+            await producer.close()
+            (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "1500"])
+            return false
+        }
+        let keys = try await outage.outputKeys()
+        XCTAssertEqual(keys.count, 40)
+        XCTAssertEqual(outage.log.count(containing: "refused"), 0)
+        task.cancel()
+        try await task.value
+        await producer.close()
+    }
+}
