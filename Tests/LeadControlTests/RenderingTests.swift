@@ -1,6 +1,7 @@
 import Foundation
 import LeadControl
 import LeadModel
+import Pipeline
 import XCTest
 
 /// What `show`, `pool tail` and `dead-letters list` print: no broker.
@@ -16,6 +17,23 @@ final class RenderingTests: XCTestCase {
         ] {
             XCTAssertTrue(text.contains(expected), "missing \"\(expected)\" in:\n\(text)")
         }
+    }
+
+    /// `show` prints each failure with its reason, then the retry it caused, in order.
+    func testShowPrintsAFailureAndItsRetryInOrder() throws {
+        var machine = LeadStateMachine()
+        let lead = LeadDiscovered(leadID: "lead-9", accountID: "acct-1", offerID: "offer-1", sourceSearchID: "s1",
+                                  source: .csvImport, name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe",
+                                  xURL: nil, discoveredAt: Samples.now)
+        let actions = machine.handle(.discovered(lead, runID: "run-1", at: Samples.now))
+        let request = try XCTUnwrap(actions.compactMap { if case .sendPhaseRequest(let r) = $0 { r } else { nil } }.first)
+        let failed = PhaseResult(answering: request, outcome: .failed(reason: "HTTP 429 from provider", isRetriable: true),
+                                 payload: .empty, finishedAt: Samples.now, service: "profile-stage")
+        _ = machine.handle(.phaseResult(failed, at: Samples.now))
+        let text = LeadStateReport.render(try XCTUnwrap(machine.state))
+        let failure = try XCTUnwrap(text.range(of: "phase-failed     profile   1   HTTP 429 from provider"), text)
+        let retry = try XCTUnwrap(text.range(of: "retry-scheduled  profile   2"), text)
+        XCTAssertLessThan(failure.lowerBound, retry.lowerBound)
     }
 
     func testShowRendersTheRunningPhase() {
@@ -37,6 +55,9 @@ final class RenderingTests: XCTestCase {
                                 reason: "malformed JSON", failedAt: Samples.now, service: "coordinator")
         XCTAssertEqual(DeadLetterLine.render(letter),
                        "2025-06-15T15:06:40.000Z  leads.discovered[3]@42  coordinator: malformed JSON  | original: {\"leadID\": \"x\"")
+        let large = DeadLetter(original: Array(repeating: 120, count: 2_000_000), sourceTopic: "leads.discovered", partition: 1, offset: 7,
+                               reason: "record too large", failedAt: Samples.now, service: "coordinator", keepOriginal: false)
+        XCTAssertTrue(DeadLetterLine.render(large).hasSuffix("| original: (not kept: 2000000 bytes)"), DeadLetterLine.render(large))
     }
 
     func testReEnrichRequestedValidation() throws {

@@ -7,13 +7,15 @@ import PipelineServices
 import XCTest
 
 /// Two instances of every service; one random process killed with SIGKILL and restarted every
-/// few seconds while leads flow. Sized by CHAOS_LEADS (default 300) and CHAOS_KILL_SECONDS
-/// (default 2); `Deploy/chaos.sh` runs it with 5,000 leads.
+/// few seconds while leads flow, and the broker stopped (SIGSTOP) once after the fifth kill.
+/// Sized by CHAOS_LEADS (default 300), CHAOS_KILL_SECONDS (default 2) and
+/// CHAOS_BROKER_PAUSE_SECONDS (default 10); `Deploy/chaos.sh` runs it with 5,000 leads.
 final class ChaosSystemTests: XCTestCase {
     func testSigkillAtRandomLosesNothingAndChargesNothingTwice() async throws {
         let settings = ProcessInfo.processInfo.environment
         let count = Int(settings["CHAOS_LEADS"] ?? "") ?? 300
         let killEvery = Double(settings["CHAOS_KILL_SECONDS"] ?? "") ?? 2
+        let brokerPause = Double(settings["CHAOS_BROKER_PAUSE_SECONDS"] ?? "") ?? 10
         try await withPipeline(partitions: 6, environment: [
             "SIM_LATENCY_SCALE": settings["CHAOS_LATENCY_SCALE"] ?? "0.05",
             "PHASE_TIMEOUT_SECONDS": "20", "RETRY_BACKOFF_SECONDS": "1", "LOG_LEVEL": "warning",
@@ -27,9 +29,15 @@ final class ChaosSystemTests: XCTestCase {
             try await harness.publish(leads: leads)
 
             var kills = 0
+            var brokerPaused = false
             var generator = SystemRandomNumberGenerator()
             while Date().timeIntervalSince(started) < 900 {
                 try await Task.sleep(for: .seconds(killEvery))
+                if !brokerPaused && kills == 5 {
+                    // Once, while leads flow and processes restart: the broker stops answering.
+                    try await TestBroker.pause(seconds: brokerPause)
+                    brokerPaused = true
+                }
                 let ready = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
                 if Set(ready.map(\.key)).count >= count { break }
                 let victim = Int.random(in: 0..<processes.count, using: &generator)
@@ -63,7 +71,8 @@ final class ChaosSystemTests: XCTestCase {
             let duplicatedInPool = pool.count - Set(pool.map(\.key)).count
             let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage)
             let doubleCharged = usage.count - Set(usage.map(\.value.idempotencyKey)).count
-            let summary = "chaos: leads \(count), kills \(kills), lost \(lost), duplicated in pool \(duplicatedInPool), "
+            let summary = "chaos: leads \(count), kills \(kills), broker paused \(brokerPaused ? Int(brokerPause) : 0) s, "
+                + "lost \(lost), not ready \(notReady), duplicated in pool \(duplicatedInPool), "
                 + "billing records \(usage.count), double-charged \(doubleCharged), lag \(remainingLag), "
                 + String(format: "wall %.1fs", wall)
             print(summary)

@@ -68,4 +68,38 @@ final class PoisonRecordSystemTests: XCTestCase {
             }
         }
     }
+
+    /// The same on the inputs of the optional processes and on the tables every process reads:
+    /// web enrichment requests become dead letters; records of the pool, accounts and offers that
+    /// do not decode are skipped with a warning (their writers are the pipeline and operators).
+    func testRecordsOfAnySizeOnTheOtherProcessesInputsAndTheTables() async throws {
+        try await withPipeline(partitions: 2, environment: ["LOG_LEVEL": "warning"]) { harness in
+            let services = ["coordinator"] + PipelineHarness.stages + ["profile-finder", "web-enricher"]
+            let processes = try services.map { try harness.start($0) }
+            let topics = harness.environment.topics
+            let sizes = [500_000, 900_000, 1_100_000, 5_000_000]
+            var records: [ProducerRecord] = []
+            for topic in [topics.webEnrichmentRequests, topics.leadPool, topics.accounts, topics.offers] {
+                for size in sizes {
+                    let value = Array("{\"schema\":".utf8) + Array(repeating: UInt8(ascii: "x"), count: size)
+                    records.append(ProducerRecord(topic: topic, key: "poison-\(size)", value: value))
+                }
+            }
+            let producer = try KafkaProducer(configuration: harness.environment.kafka, properties: ["message.max.bytes": "10000000"])
+            let reports = try await producer.send(records)
+            await producer.close()
+
+            let leads = harness.makeLeads(12, prefix: "after")
+            try await harness.publish(leads: leads)
+            _ = try await harness.waitForPool(12, timeoutSeconds: 180)
+            let requests = Set(reports.prefix(sizes.count).map { "\($0.topic)/\($0.partition)/\($0.offset)" })
+            try await waitUntil("a dead letter for every web enrichment request", timeoutSeconds: 60, pollMilliseconds: 500) {
+                let letters = try await harness.readAll(DeadLetter.self, topic: topics.deadLetters)
+                return requests.isSubset(of: Set(letters.map { "\($0.value.sourceTopic)/\($0.value.partition)/\($0.value.offset)" }))
+            }
+            for (service, process) in zip(services, processes) {
+                XCTAssertTrue(process.isRunning, "\(service) stopped")
+            }
+        }
+    }
 }
