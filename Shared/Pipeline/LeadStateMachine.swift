@@ -14,7 +14,10 @@ import LeadModel
 ///   (duplicates, results of an older attempt or run, timers already superseded) returns no actions
 ///   and changes nothing.
 /// - A lead discovered again (redelivery or re-publication), in flight or finished, starts nothing;
-///   only ``Event/reEnrich(_:runID:at:)`` starts a new run.
+///   only ``Event/reEnrich(_:runID:at:)`` starts a new run, and only with a run id the lead's
+///   history does not hold: a re-enrich request delivered twice (same request id, so same run
+///   id) is one run and one charge, also when another run came between. The history keeps
+///   ``Configuration/historyLimit`` entries, so a run old enough to have left it is forgotten.
 /// - A phase with no answer in time, or failing retriably, is retried with exponential backoff and
 ///   jitter up to ``Configuration/maxAttempts`` attempts; then it is skipped with the reason
 ///   recorded and the lead moves on. Every run ends ready.
@@ -125,7 +128,8 @@ public struct LeadStateMachine: Sendable {
         case phaseResult(PhaseResult, at: Date)
         /// A scheduled timer fired.
         case timerFired(Timer, at: Date)
-        /// A person asked to re-enrich the lead: a new run with a new run id.
+        /// A person asked to re-enrich the lead: a new run with a new run id. A run id already in
+        /// the lead's history (the current run or an earlier one) starts nothing.
         case reEnrich(Mode, runID: RunID, at: Date)
         /// The account's gates may have opened (billing resumed): a waiting lead tries again.
         case gatesChanged(at: Date)
@@ -200,7 +204,9 @@ public struct LeadStateMachine: Sendable {
                 break  // handled above
             }
         case .reEnrich(let mode, let runID, let at):
-            guard let current = state, current.runID != runID else { return [] }
+            guard let current = state, current.runID != runID, !current.history.contains(where: { $0.runID == runID }) else {
+                return []
+            }
             restart(mode: mode, runID: runID, at: at)
         }
         guard var final = state, !pending.isEmpty else { return [] }

@@ -147,6 +147,30 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertTrue(machine.state?.history.contains { $0.kind == .runStarted && $0.runID == "run-2" } ?? false)
     }
 
+    /// A re-enrich request delivered twice carries the same run id; the second copy starts
+    /// nothing (and charges nothing), also when another run came between the two.
+    func testReEnrichWithARunIDOfAnEarlierRunStartsNothing() throws {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &random)
+        actions = machine.handle(completed(try XCTUnwrap(requests(actions).first)), random: &random)
+        XCTAssertTrue(isReady(actions))
+
+        actions = machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-a", at: Fixtures.now), random: &random)
+        while let request = requests(actions).first { actions = machine.handle(completed(request), random: &random) }
+        XCTAssertTrue(isReady(actions))
+        actions = machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-b", at: Fixtures.now), random: &random)
+        XCTAssertEqual(requests(actions).first?.runID, "run-request-b")
+        let before = machine.state
+
+        XCTAssertEqual(machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-a", at: Fixtures.now), random: &random), [],
+                       "the first request again, after another run")
+        XCTAssertEqual(machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-1", at: Fixtures.now), random: &random), [],
+                       "the first run's id")
+        XCTAssertEqual(machine.state, before)
+        let starts = machine.state?.history.filter { $0.kind == .runStarted }.map(\.runID)
+        XCTAssertEqual(starts, ["run-1", "run-request-a", "run-request-b"], "one run per run id")
+    }
+
     func testReEnrichOfUnknownLeadDoesNothing() {
         var machine = Machine()
         XCTAssertEqual(machine.handle(.reEnrich(.full, runID: "run-9", at: Fixtures.now), random: &random), [])
