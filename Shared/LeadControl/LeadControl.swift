@@ -161,7 +161,7 @@ public struct LeadControl: Sendable {
                                                   what: "total \(total) of search \(searchID)")
         case .reEnrich(let leadID, let types, let requestedBy):
             let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(),
-                                            requestedBy: requestedBy ?? defaultRequester)
+                                            requestedBy: requestedBy ?? defaultRequester, requestID: RequestID(UUID().uuidString.lowercased()))
             // A person is waiting: the request takes the priority twin of the input topic.
             return try await publishConfiguration(message, topic: environment.topics.leadsDiscoveredPriority, key: leadID.rawValue,
                                                   what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ",")))")
