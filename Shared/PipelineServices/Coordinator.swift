@@ -74,6 +74,10 @@ public struct CoordinatorSettings: Sendable {
 ///   window; at either bound the rest of the poll is held back uncommitted and the backlog's
 ///   partitions are paused. So a backlog of any size waits on the broker rather than in memory,
 ///   in order, and intent leads overtake it.
+/// - Re-enrich requests are idempotent: one with a request id (version 2) runs under a run id
+///   derived from lead id and request id, and a run id already in the lead's history starts
+///   nothing, so the same request delivered twice is one run and one charge. A version 1
+///   request has no id; its run id derives from its record, as a new lead's does.
 /// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
 ///   profile or a web enrichment of it loads the state back from there.
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
@@ -375,6 +379,7 @@ public final class Coordinator: Service {
             let runID = runID(of: record)
             if schema == ReEnrichRequested.schemaName {
                 let request = try environment.inputCodec.decode(ReEnrichRequested.self, record: record)
+                let runID = request.requestID.map { Self.reEnrichRunID(leadID: request.leadID, requestID: $0) } ?? runID
                 if let rerouted = misrouted(record, leadID: request.leadID, state) {
                     outputs.append(rerouted)
                     return
@@ -475,6 +480,14 @@ public final class Coordinator: Service {
         let headers = record.headers.filter { $0.key != MessageHeaders.runID } + [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)]
         outputs.append(ProducerRecord(topic: environment.topics.leadsBacklog, partition: record.partition,
                                       key: record.key, value: record.value, headers: headers))
+    }
+
+    /// The run id of a re-enrich request with a request id: from the lead and the request, not
+    /// from the record, so the same request delivered twice (two records) is the same run, which
+    /// the state machine starts once.
+    static func reEnrichRunID(leadID: LeadID, requestID: RequestID) -> RunID {
+        let hash = StableHash.fnv1a("reenrich/\(leadID)/\(requestID)")
+        return RunID("run-re-" + String(hash, radix: 16))
     }
 
     /// The first run's id derives from the input record, so a replay after a crash asks the
