@@ -12,6 +12,7 @@ import Synchronization
 /// | `PHASE_TIMEOUT_SECONDS` | profile 120, activity 120, scoring 60, finalize 30 | one value for every phase's attempt timeout |
 /// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
 /// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
+/// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog` |
 /// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
@@ -48,6 +49,8 @@ public struct CoordinatorSettings: Sendable {
         }
         machine.maxAttempts = try PipelineEnvironment.integer(environment, "PHASE_MAX_ATTEMPTS", default: machine.maxAttempts, range: 1...100)
         machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
+        machine.priorityBackoffBase = try PipelineEnvironment.decimal(
+            environment, "PRIORITY_RETRY_BACKOFF_SECONDS", default: machine.priorityBackoffBase, range: 0...3_600)
         let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
         let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
         let maxWaiting = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_WAITING_LEADS", default: 10_000, range: 1...10_000_000)
