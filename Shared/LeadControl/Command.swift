@@ -73,8 +73,9 @@ public enum LeadControlCommand: Sendable, Hashable {
     case offerSample
     /// `search total --search S --account A --total N`.
     case searchTotal(searchID: SearchID, accountID: AccountID, total: Int)
-    /// `reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO]`.
-    case reEnrich(leadID: LeadID, types: [ReEnrichType], requestedBy: String?)
+    /// `reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO] [--request-id ID]`;
+    /// without a request id, ``LeadControl`` makes a new UUID.
+    case reEnrich(leadID: LeadID, types: [ReEnrichType], requestedBy: String?, requestID: RequestID?)
     /// `show LEAD_ID [--json]`.
     case show(leadID: LeadID, isJSON: Bool)
     /// `pool tail [--from-beginning] [--count N] [--timeout SECONDS] [--json]`.
@@ -227,10 +228,19 @@ public enum LeadControlCommandLine {
 
         case "reenrich", "re-enrich":
             if wantsHelp { return help("reenrich") }
-            let parsed = try parse(Array(arguments.dropFirst()), options: ["types", "requested-by"], usage: Usage.reEnrich)
+            let parsed = try parse(Array(arguments.dropFirst()), options: ["types", "requested-by", "request-id"], usage: Usage.reEnrich)
             let leadID = try parsed.positionals(["LEAD_ID"])[0]
             let types = try reEnrichTypes(try parsed.required("types"), usage: Usage.reEnrich)
-            return invocation(.reEnrich(leadID: LeadID(leadID), types: types, requestedBy: parsed.option("requested-by")), parsed)
+            let requestID = try parsed.option("request-id").map { text throws(UsageError) in
+                guard !text.isEmpty else { throw UsageError("--request-id is empty", usage: Usage.reEnrich) }
+                let length = text.unicodeScalars.count
+                guard length <= FieldLimit.identifier else {
+                    throw UsageError("--request-id is \(length) characters long; the limit is \(FieldLimit.identifier)", usage: Usage.reEnrich)
+                }
+                return RequestID(text)
+            }
+            return invocation(.reEnrich(leadID: LeadID(leadID), types: types, requestedBy: parsed.option("requested-by"),
+                                        requestID: requestID), parsed)
 
         case "show":
             if wantsHelp { return help("show") }

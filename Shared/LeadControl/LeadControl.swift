@@ -159,12 +159,15 @@ public struct LeadControl: Sendable {
             let message = SearchTotalDeclared(searchID: searchID, accountID: accountID, total: total, declaredAt: now())
             return try await publishConfiguration(message, topic: environment.topics.searchTotals, key: searchID.rawValue,
                                                   what: "total \(total) of search \(searchID)")
-        case .reEnrich(let leadID, let types, let requestedBy):
-            let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(),
-                                            requestedBy: requestedBy ?? defaultRequester)
+        case .reEnrich(let leadID, let types, let requestedBy, let requestID):
+            // A new request unless the caller names one (to send a request again safely).
+            let requestID = requestID ?? RequestID(UUID().uuidString.lowercased())
+            let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(), requestedBy: requestedBy ?? defaultRequester,
+                                            requestID: requestID)
             // A person is waiting: the request takes the priority twin of the input topic.
-            return try await publishConfiguration(message, topic: environment.topics.leadsDiscoveredPriority, key: leadID.rawValue,
-                                                  what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ",")))")
+            return try await publishConfiguration(
+                message, topic: environment.topics.leadsDiscoveredPriority, key: leadID.rawValue,
+                what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ","))), request id \(requestID)")
         case .show(let leadID, let isJSON):
             return try await show(leadID: leadID, isJSON: isJSON)
         case .poolTail(let isFromBeginning, let count, let timeoutSeconds, let isJSON):

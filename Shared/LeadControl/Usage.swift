@@ -142,10 +142,15 @@ public enum Usage {
 
     /// `leadctl reenrich`.
     public static let reEnrich = """
-        Usage: leadctl reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO]
+        Usage: leadctl reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO] [--request-id ID]
 
         Asks the coordinator to refresh the given parts of a lead (lead.reenrich.requested on the
         input topic, keyed by lead id). --requested-by defaults to $USER.
+
+        Each request carries a request id, a new UUID unless --request-id gives one (at most 200
+        characters). The same request id for the same lead is one run and one charge, however
+        often it is sent: to retry a request whose outcome you do not know, send it again with
+        the id the first try printed.
 
         \(connection)
         """

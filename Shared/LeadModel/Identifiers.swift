@@ -57,6 +57,15 @@ public struct RunID: StringIdentifier {
     public init(_ rawValue: String) { self.rawValue = rawValue }
 }
 
+/// Identifies one request of a command (a re-enrich, say), chosen by whoever asks: the same
+/// request delivered twice carries the same id and is acted on once.
+public struct RequestID: StringIdentifier {
+    /// The raw string.
+    public let rawValue: String
+    /// Wraps a raw string.
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+}
+
 /// Identifies a customer account (billing, outreach window, autopilot rules).
 public struct AccountID: StringIdentifier {
     /// The raw string.

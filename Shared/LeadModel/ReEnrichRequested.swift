@@ -7,17 +7,23 @@ import Foundation
 /// Published on the input topic ``Topics/leadsDiscovered``, keyed by lead id, next to
 /// ``LeadDiscovered`` records; readers dispatch on the ``MessageHeaders/schema`` header.
 ///
+/// Idempotent: the run's id derives from the lead id and ``requestID``, so the same request
+/// delivered twice (a retrying client, a re-published record) is one run and one charge. Send a
+/// new request id for each request, and the same one when sending a request again.
+///
 /// Wire example:
 /// ```json
-/// {"schema": "lead.reenrich.requested", "version": 1, "leadID": "lead-1",
+/// {"schema": "lead.reenrich.requested", "version": 2, "leadID": "lead-1",
 ///  "types": ["activity", "linkedin"], "requestedAt": "2025-01-31T12:00:00.000Z",
-///  "requestedBy": "ops@example.com"}
+///  "requestedBy": "ops@example.com", "requestID": "9f0c3a52-6c1e-4d5b-9a43-2f7e1d2c8b10"}
 /// ```
 public struct ReEnrichRequested: Message, Hashable {
     /// `lead.reenrich.requested`.
     public static let schemaName = "lead.reenrich.requested"
-    /// Version 1.
-    public static let schemaVersion = 1
+    /// Version 2: adds ``requestID``, required.
+    public static let schemaVersion = 2
+    /// Versions 1 (no request id) and 2.
+    public static let supportedVersions = 1...2
 
     /// The lead to refresh; also the record key.
     public var leadID: LeadID
@@ -27,13 +33,35 @@ public struct ReEnrichRequested: Message, Hashable {
     public var requestedAt: Date
     /// Who asked (a person's login, a service name); for the lead's history.
     public var requestedBy: String
+    /// The requester's id of this request; the same id twice is one run. Nil only in a version 1
+    /// record, whose run id derives from the record's place in the topic, so a version 1
+    /// request delivered twice still makes two runs.
+    public var requestID: RequestID?
 
     /// Creates a request.
-    public init(leadID: LeadID, types: [ReEnrichType], requestedAt: Date, requestedBy: String) {
+    public init(leadID: LeadID, types: [ReEnrichType], requestedAt: Date, requestedBy: String, requestID: RequestID) {
         self.leadID = leadID
         self.types = types
         self.requestedAt = requestedAt
         self.requestedBy = requestedBy
+        self.requestID = requestID
+    }
+
+    private enum VersionKey: String, CodingKey {
+        case version
+    }
+
+    /// Reads version 1 (without ``requestID``) and version 2 (which must carry it).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let version = try decoder.container(keyedBy: VersionKey.self).decodeIfPresent(Int.self, forKey: .version) ?? Self.schemaVersion
+        leadID = try container.decode(LeadID.self, forKey: .leadID)
+        types = try container.decode([ReEnrichType].self, forKey: .types)
+        requestedAt = try container.decode(Date.self, forKey: .requestedAt)
+        requestedBy = try container.decode(String.self, forKey: .requestedBy)
+        requestID = version >= 2
+            ? try container.decode(RequestID.self, forKey: .requestID)
+            : try container.decodeIfPresent(RequestID.self, forKey: .requestID)
     }
 
     /// The mode the re-enrich run uses.
@@ -42,9 +70,10 @@ public struct ReEnrichRequested: Message, Hashable {
     /// Other systems write it: held to the input rules.
     public static var isExternalInput: Bool { true }
 
-    /// The id and `requestedBy` at most ``FieldLimit/identifier`` scalars.
+    /// The ids and `requestedBy` at most ``FieldLimit/identifier`` scalars.
     public func checkFieldLengths() throws(FieldTooLong) {
         try FieldLimit.check(leadID, "leadID")
+        try FieldLimit.check(requestID, "requestID")
         try FieldLimit.check(requestedBy, "requestedBy", limit: FieldLimit.identifier)
     }
 

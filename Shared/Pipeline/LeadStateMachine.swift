@@ -14,10 +14,15 @@ import LeadModel
 ///   (duplicates, results of an older attempt or run, timers already superseded) returns no actions
 ///   and changes nothing.
 /// - A lead discovered again (redelivery or re-publication), in flight or finished, starts nothing;
-///   only ``Event/reEnrich(_:runID:at:)`` starts a new run.
+///   only ``Event/reEnrich(_:runID:at:)`` starts a new run, and only with a run id the lead's
+///   history does not hold: a re-enrich request delivered twice (same request id, so same run
+///   id) is one run and one charge, also when another run came between. The history keeps
+///   ``Configuration/historyLimit`` entries, so a run old enough to have left it is forgotten.
 /// - A phase with no answer in time, or failing retriably, is retried with exponential backoff and
 ///   jitter up to ``Configuration/maxAttempts`` attempts; then it is skipped with the reason
-///   recorded and the lead moves on. Every run ends ready.
+///   recorded and the lead moves on. Every run ends ready. A priority lead's retries start from
+///   the shorter ``Configuration/priorityBackoffBase`` and, like its first attempt, go to the
+///   priority topics.
 ///
 /// Gates (``Gates``, passed with each event by the caller from the account's configuration):
 /// - Billing paused: a lead about to start a paid phase waits with status billing paused, and
@@ -52,6 +57,10 @@ public struct LeadStateMachine: Sendable {
         public var phaseTimeouts: [Phase: TimeInterval]
         /// Backoff before the second attempt; doubles per further attempt.
         public var backoffBase: TimeInterval
+        /// Backoff before the second attempt of a priority lead (``LeadState/isPriority``: intent
+        /// leads, manual re-enrich); doubles per further attempt like ``backoffBase``, and is
+        /// never longer than it, so a priority lead's retry does not fall behind a standard backlog.
+        public var priorityBackoffBase: TimeInterval
         /// Upper bound of the backoff before jitter.
         public var backoffMax: TimeInterval
         /// Jitter as a fraction of the backoff: the delay is drawn from `backoff * (1 ± jitter)`.
@@ -60,16 +69,18 @@ public struct LeadStateMachine: Sendable {
         public var historyLimit: Int
 
         /// Creates a policy. Defaults: 3 attempts; timeouts profile 120 s, activity 120 s, scoring
-        /// 60 s, finalize 30 s; backoff 5 s doubling up to 300 s, ±20 % jitter; 200 history entries.
+        /// 60 s, finalize 30 s; backoff 5 s (priority leads 0.5 s) doubling up to 300 s, ±20 %
+        /// jitter; 200 history entries.
         public init(
             maxAttempts: Int = 3,
             phaseTimeouts: [Phase: TimeInterval] = [.profile: 120, .activity: 120, .scoring: 60, .finalize: 30],
-            backoffBase: TimeInterval = 5, backoffMax: TimeInterval = 300, jitterFraction: Double = 0.2,
-            historyLimit: Int = 200
+            backoffBase: TimeInterval = 5, priorityBackoffBase: TimeInterval = 0.5, backoffMax: TimeInterval = 300,
+            jitterFraction: Double = 0.2, historyLimit: Int = 200
         ) {
             self.maxAttempts = max(1, maxAttempts)
             self.phaseTimeouts = phaseTimeouts
             self.backoffBase = backoffBase
+            self.priorityBackoffBase = priorityBackoffBase
             self.backoffMax = backoffMax
             self.jitterFraction = min(max(jitterFraction, 0), 1)
             self.historyLimit = max(1, historyLimit)
@@ -81,10 +92,14 @@ public struct LeadStateMachine: Sendable {
         }
 
         /// The delay before attempt `nextAttempt` (2, 3, ...): `base * 2^(nextAttempt-2)`, capped,
-        /// then jittered.
-        public func backoff(beforeAttempt nextAttempt: Int, random: inout some RandomNumberGenerator) -> TimeInterval {
+        /// then jittered; `base` is ``priorityBackoffBase`` (at most ``backoffBase``) for a
+        /// priority lead, else ``backoffBase``.
+        public func backoff(
+            beforeAttempt nextAttempt: Int, isPriority: Bool = false, random: inout some RandomNumberGenerator
+        ) -> TimeInterval {
             let exponent = Double(max(0, nextAttempt - 2))
-            let delay = min(backoffMax, backoffBase * pow(2, exponent))
+            let base = isPriority ? min(priorityBackoffBase, backoffBase) : backoffBase
+            let delay = min(backoffMax, base * pow(2, exponent))
             guard jitterFraction > 0 else { return delay }
             return delay * Double.random(in: (1 - jitterFraction)...(1 + jitterFraction), using: &random)
         }
@@ -125,7 +140,8 @@ public struct LeadStateMachine: Sendable {
         case phaseResult(PhaseResult, at: Date)
         /// A scheduled timer fired.
         case timerFired(Timer, at: Date)
-        /// A person asked to re-enrich the lead: a new run with a new run id.
+        /// A person asked to re-enrich the lead: a new run with a new run id. A run id already in
+        /// the lead's history (the current run or an earlier one) starts nothing.
         case reEnrich(Mode, runID: RunID, at: Date)
         /// The account's gates may have opened (billing resumed): a waiting lead tries again.
         case gatesChanged(at: Date)
@@ -200,7 +216,9 @@ public struct LeadStateMachine: Sendable {
                 break  // handled above
             }
         case .reEnrich(let mode, let runID, let at):
-            guard let current = state, current.runID != runID else { return [] }
+            guard let current = state, current.runID != runID, !current.history.contains(where: { $0.runID == runID }) else {
+                return []
+            }
             restart(mode: mode, runID: runID, at: at)
         }
         guard var final = state, !pending.isEmpty else { return [] }
@@ -349,7 +367,7 @@ public struct LeadStateMachine: Sendable {
             return
         }
         let next = inFlight.attempt + 1
-        let delay = configuration.backoff(beforeAttempt: next, random: &random)
+        let delay = configuration.backoff(beforeAttempt: next, isPriority: current.isPriority, random: &random)
         let fireAt = at.addingTimeInterval(delay)
         current.inFlight = InFlightAttempt(phase: inFlight.phase, attempt: next, isBackingOff: true, deadline: fireAt)
         state = current

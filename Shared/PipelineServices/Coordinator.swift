@@ -12,6 +12,7 @@ import Synchronization
 /// | `PHASE_TIMEOUT_SECONDS` | profile 120, activity 120, scoring 60, finalize 30 | one value for every phase's attempt timeout |
 /// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
 /// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
+/// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog` |
 /// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
@@ -48,6 +49,8 @@ public struct CoordinatorSettings: Sendable {
         }
         machine.maxAttempts = try PipelineEnvironment.integer(environment, "PHASE_MAX_ATTEMPTS", default: machine.maxAttempts, range: 1...100)
         machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
+        machine.priorityBackoffBase = try PipelineEnvironment.decimal(
+            environment, "PRIORITY_RETRY_BACKOFF_SECONDS", default: machine.priorityBackoffBase, range: 0...3_600)
         let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
         let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
         let maxWaiting = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_WAITING_LEADS", default: 10_000, range: 1...10_000_000)
@@ -74,6 +77,10 @@ public struct CoordinatorSettings: Sendable {
 ///   window; at either bound the rest of the poll is held back uncommitted and the backlog's
 ///   partitions are paused. So a backlog of any size waits on the broker rather than in memory,
 ///   in order, and intent leads overtake it.
+/// - Re-enrich requests are idempotent: one with a request id (version 2) runs under a run id
+///   derived from lead id and request id, and a run id already in the lead's history starts
+///   nothing, so the same request delivered twice is one run and one charge. A version 1
+///   request has no id; its run id derives from its record, as a new lead's does.
 /// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
 ///   profile or a web enrichment of it loads the state back from there.
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
@@ -375,6 +382,7 @@ public final class Coordinator: Service {
             let runID = runID(of: record)
             if schema == ReEnrichRequested.schemaName {
                 let request = try environment.inputCodec.decode(ReEnrichRequested.self, record: record)
+                let runID = request.requestID.map { Self.reEnrichRunID(leadID: request.leadID, requestID: $0) } ?? runID
                 if let rerouted = misrouted(record, leadID: request.leadID, state) {
                     outputs.append(rerouted)
                     return
@@ -475,6 +483,14 @@ public final class Coordinator: Service {
         let headers = record.headers.filter { $0.key != MessageHeaders.runID } + [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)]
         outputs.append(ProducerRecord(topic: environment.topics.leadsBacklog, partition: record.partition,
                                       key: record.key, value: record.value, headers: headers))
+    }
+
+    /// The run id of a re-enrich request with a request id: from the lead and the request, not
+    /// from the record, so the same request delivered twice (two records) is the same run, which
+    /// the state machine starts once.
+    static func reEnrichRunID(leadID: LeadID, requestID: RequestID) -> RunID {
+        let hash = StableHash.fnv1a("reenrich/\(leadID)/\(requestID)")
+        return RunID("run-re-" + String(hash, radix: 16))
     }
 
     /// The first run's id derives from the input record, so a replay after a crash asks the

@@ -89,9 +89,15 @@ final class CommandLineTests: XCTestCase {
 
     func testReEnrichShowPoolAndDeadLetters() throws {
         XCTAssertEqual(try parse("reenrich lead-9 --types x,activity,linkedin,x").command,
-                       .reEnrich(leadID: "lead-9", types: [.linkedin, .x, .activity], requestedBy: nil))
+                       .reEnrich(leadID: "lead-9", types: [.linkedin, .x, .activity], requestedBy: nil, requestID: nil))
         XCTAssertEqual(try parse("reenrich lead-9 --types activity --requested-by ops").command,
-                       .reEnrich(leadID: "lead-9", types: [.activity], requestedBy: "ops"))
+                       .reEnrich(leadID: "lead-9", types: [.activity], requestedBy: "ops", requestID: nil))
+        XCTAssertEqual(try parse("reenrich lead-9 --types activity --request-id ticket-4711").command,
+                       .reEnrich(leadID: "lead-9", types: [.activity], requestedBy: nil, requestID: "ticket-4711"))
+        XCTAssertEqual(usageError("reenrich lead-9 --types x --request-id=")?.problem, "--request-id is empty")
+        XCTAssertEqual(usageError("reenrich lead-9 --types x --request-id \(String(repeating: "r", count: 201))")?.problem,
+                       "--request-id is 201 characters long; the limit is 200")
+        XCTAssertTrue(Usage.reEnrich.contains("--request-id"), "the usage text documents --request-id")
         XCTAssertEqual(usageError("reenrich lead-9 --types email")?.problem, "--types: \"email\" is not one of linkedin, x, activity")
         XCTAssertEqual(usageError("reenrich lead-9 --types ,")?.problem, "--types needs at least one of linkedin, x, activity")
         XCTAssertEqual(usageError("reenrich --types x")?.problem, "missing LEAD_ID")

@@ -170,6 +170,7 @@ final class LeadControlIntegrationTests: XCTestCase {
             let request = try environment.codec.decode(ReEnrichRequested.self, record: inputs[0])
             XCTAssertEqual(request.types, [.x, .activity])
             XCTAssertEqual(request.requestedBy, "ops")
+            XCTAssertNotNil(request.requestID.flatMap { UUID(uuidString: $0.rawValue) }, "a generated request id is a UUID")
             XCTAssertEqual(inputs[0].keyString, "lead-7")
 
             // Pool tail and dead letters.

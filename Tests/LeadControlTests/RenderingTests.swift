@@ -62,17 +62,17 @@ final class RenderingTests: XCTestCase {
 
     func testReEnrichRequestedValidation() throws {
         let codec = MessageCodec()
-        let request = ReEnrichRequested(leadID: "l1", types: [.x], requestedAt: Samples.now, requestedBy: "ops")
+        let request = ReEnrichRequested(leadID: "l1", types: [.x], requestedAt: Samples.now, requestedBy: "ops", requestID: "r1")
         XCTAssertEqual(try codec.decode(ReEnrichRequested.self, from: codec.encode(request)), request)
         XCTAssertEqual(request.mode, .reEnrich([.x]))
-        XCTAssertEqual(MessageCodec.headers(for: ReEnrichRequested.self).map(\.value), ["lead.reenrich.requested", "1"])
-        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [], requestedAt: Samples.now, requestedBy: "ops").validate()) {
+        XCTAssertEqual(MessageCodec.headers(for: ReEnrichRequested.self).map(\.value), ["lead.reenrich.requested", "2"])
+        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [], requestedAt: Samples.now, requestedBy: "ops", requestID: "r1").validate()) {
             XCTAssertEqual($0 as? ReEnrichValidationError, .noTypes)
         }
-        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [.x, .activity, .x], requestedAt: Samples.now, requestedBy: "ops").validate()) {
+        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [.x, .activity, .x], requestedAt: Samples.now, requestedBy: "ops", requestID: "r1").validate()) {
             XCTAssertEqual(($0 as? ReEnrichValidationError)?.description, "\"types\" repeats x; name each type once")
         }
-        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [.x], requestedAt: Samples.now, requestedBy: " ").validate())
+        XCTAssertThrowsError(try ReEnrichRequested(leadID: "l1", types: [.x], requestedAt: Samples.now, requestedBy: " ", requestID: "r1").validate())
         let empty = #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":[],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#
         XCTAssertThrowsError(try codec.decode(ReEnrichRequested.self, from: Array(empty.utf8))) {
             XCTAssertEqual(($0 as? DecodeError)?.description, "invalid content: \"types\" is empty; name at least one of linkedin, x, activity")

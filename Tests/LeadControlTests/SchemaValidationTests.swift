@@ -46,7 +46,11 @@ final class SchemaValidationTests: XCTestCase {
             cases.append(Case(name: "docs/samples/leads.jsonl:\(index + 1)", schemaFile: schemaFile(LeadDiscovered.self),
                               instance: String(line), isValid: true))
         }
-        cases.append(try valid("reenrich", ReEnrichRequested(leadID: "lead-1", types: [.linkedin, .activity], requestedAt: now, requestedBy: "ops")))
+        cases.append(try valid("reenrich", ReEnrichRequested(leadID: "lead-1", types: [.linkedin, .activity], requestedAt: now, requestedBy: "ops",
+                                                             requestID: "9f0c3a52-6c1e-4d5b-9a43-2f7e1d2c8b10")))
+        cases.append(Case(name: "reenrich version 1", schemaFile: "lead.reenrich.requested.v1.schema.json",
+                          instance: #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x"],"requestedAt":"2025-01-31T12:00:00.000Z","requestedBy":"ops"}"#,
+                          isValid: true))
         cases.append(try valid("search total", SearchTotalDeclared(searchID: "s1", accountID: "a1", total: 40, declaredAt: now)))
         cases.append(try valid("account sample", SampleConfigurations.account(updatedAt: now)))
         cases.append(try valid("account minimal", AccountConfig(accountID: "a1", billingState: .paused, updatedAt: now)))
@@ -122,9 +126,17 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(invalid("lead id too long", LeadDiscovered.self, leadWith(id: String(repeating: "é", count: FieldLimit.identifier + 1))))
         cases.append(invalid("lead name too long", LeadDiscovered.self, leadWith(name: String(repeating: "n", count: FieldLimit.name + 1))))
         cases.append(invalid("lead URL too long", LeadDiscovered.self, leadWith(xURL: "x.com/" + String(repeating: "j", count: FieldLimit.url - 5))))
-        cases.append(invalid("reenrich requestedBy too long", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x"],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"\#(String(repeating: "o", count: FieldLimit.identifier + 1))"}"#))
-        cases.append(invalid("reenrich without types", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":[],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#))
-        cases.append(invalid("reenrich duplicate types", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x","x"],"requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops"}"#))
+        let reEnrich = #""schema":"lead.reenrich.requested","version":2,"leadID":"l1","requestedAt":"2025-01-31T12:00:00Z","requestedBy":"ops""#
+        cases.append(Case(name: "reenrich valid baseline", schemaFile: schemaFile(ReEnrichRequested.self),
+                          instance: #"{\#(reEnrich),"types":["x"],"requestID":"r1"}"#, isValid: true))
+        XCTAssertNoThrow(try codec.decode(ReEnrichRequested.self, from: Array(#"{\#(reEnrich),"types":["x"],"requestID":"r1"}"#.utf8)))
+        cases.append(invalid("reenrich requestedBy too long", ReEnrichRequested.self, #"{"schema":"lead.reenrich.requested","version":2,"leadID":"l1","types":["x"],"requestedAt":"2025-01-31T12:00:00Z","requestID":"r1","requestedBy":"\#(String(repeating: "o", count: FieldLimit.identifier + 1))"}"#))
+        cases.append(invalid("reenrich without types", ReEnrichRequested.self, #"{\#(reEnrich),"types":[],"requestID":"r1"}"#))
+        cases.append(invalid("reenrich duplicate types", ReEnrichRequested.self, #"{\#(reEnrich),"types":["x","x"],"requestID":"r1"}"#))
+        cases.append(invalid("reenrich version 2 without request id", ReEnrichRequested.self, #"{\#(reEnrich),"types":["x"]}"#))
+        cases.append(invalid("reenrich empty request id", ReEnrichRequested.self, #"{\#(reEnrich),"types":["x"],"requestID":""}"#))
+        cases.append(invalid("reenrich request id too long", ReEnrichRequested.self,
+                             #"{\#(reEnrich),"types":["x"],"requestID":"\#(String(repeating: "r", count: FieldLimit.identifier + 1))"}"#))
         cases.append(invalid("negative total", SearchTotalDeclared.self, #"{"schema":"search.total-declared","version":1,"searchID":"s","accountID":"a","total":-1,"declaredAt":"2025-01-31T12:00:00Z"}"#))
         cases.append(invalid("account hour 25", AccountConfig.self, #"{"schema":"account.config","version":1,"accountID":"a","billingState":"active","outreachWindow":{"timeZoneID":"UTC","weekdays":[1],"startHour":25,"endHour":26},"updatedAt":"2025-01-31T12:00:00Z"}"#))
         let found = #""schema":"lead.profile-found","version":1,"leadID":"l1","foundBy":"profile-finder","foundAt":"2025-01-31T12:00:00.000Z""#

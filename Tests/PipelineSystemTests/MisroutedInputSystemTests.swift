@@ -9,11 +9,9 @@ import XCTest
 /// (librdkafka's default partitioner, say), or no key at all. Each finishes once, enriched.
 final class MisroutedInputSystemTests: XCTestCase {
     func testLeadsInTheWrongPartitionOrWithoutAKeyFinishEnriched() async throws {
-        try await withPipeline(partitions: 4, environment: [
+        try await withPipeline(partitions: 4, environment: PipelineHarness.reliableProviders.merging([
             "SIM_LATENCY_SCALE": "0", "PHASE_TIMEOUT_SECONDS": "20",
-            "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0", "SIM_ACTIVITY_FAILURE_RATE": "0",
-            "SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0",
-        ]) { harness in
+        ]) { $1 }) { harness in
             try harness.startAll()
             let topics = harness.environment.topics
             let leads = harness.makeLeads(30)

@@ -19,6 +19,13 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
     private var running: [(name: String, process: Process)] = []
     private let logDirectory: URL
 
+    /// Simulated providers that never fail and always find a profile: every phase of every lead
+    /// is done, so a test can count runs, pool entries and charges exactly.
+    static let reliableProviders = [
+        "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0", "SIM_ACTIVITY_FAILURE_RATE": "0",
+        "SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0",
+    ]
+
     /// The folder the executables were built into (`swift build` puts them in .build/debug).
     static let binDirectory: URL = {
         if let dir = ProcessInfo.processInfo.environment["PIPELINE_BIN_DIR"] { return URL(fileURLWithPath: dir) }

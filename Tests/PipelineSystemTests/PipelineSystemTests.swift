@@ -61,7 +61,8 @@ final class PipelineSystemTests: XCTestCase {
             // A manual re-enrich of finished leads runs only the selected types, then finalize.
             let chosen = leads.filter { $0.mode == .full }.prefix(5)
             for lead in chosen {
-                try await harness.publish(ReEnrichRequested(leadID: lead.leadID, types: [.activity], requestedAt: Date(), requestedBy: "test"),
+                try await harness.publish(ReEnrichRequested(leadID: lead.leadID, types: [.activity], requestedAt: Date(), requestedBy: "test",
+                                                            requestID: RequestID("rerun-\(lead.leadID)")),
                                           topic: harness.environment.topics.leadsDiscovered, key: lead.leadID.rawValue)
             }
             var rerun: [LeadID: LeadState] = [:]

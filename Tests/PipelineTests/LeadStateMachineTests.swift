@@ -147,6 +147,30 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertTrue(machine.state?.history.contains { $0.kind == .runStarted && $0.runID == "run-2" } ?? false)
     }
 
+    /// A re-enrich request delivered twice carries the same run id; the second copy starts
+    /// nothing (and charges nothing), also when another run came between the two.
+    func testReEnrichWithARunIDOfAnEarlierRunStartsNothing() throws {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &random)
+        actions = machine.handle(completed(try XCTUnwrap(requests(actions).first)), random: &random)
+        XCTAssertTrue(isReady(actions))
+
+        actions = machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-a", at: Fixtures.now), random: &random)
+        while let request = requests(actions).first { actions = machine.handle(completed(request), random: &random) }
+        XCTAssertTrue(isReady(actions))
+        actions = machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-b", at: Fixtures.now), random: &random)
+        XCTAssertEqual(requests(actions).first?.runID, "run-request-b")
+        let before = machine.state
+
+        XCTAssertEqual(machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-a", at: Fixtures.now), random: &random), [],
+                       "the first request again, after another run")
+        XCTAssertEqual(machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-1", at: Fixtures.now), random: &random), [],
+                       "the first run's id")
+        XCTAssertEqual(machine.state, before)
+        let starts = machine.state?.history.filter { $0.kind == .runStarted }.map(\.runID)
+        XCTAssertEqual(starts, ["run-1", "run-request-a", "run-request-b"], "one run per run id")
+    }
+
     func testReEnrichOfUnknownLeadDoesNothing() {
         var machine = Machine()
         XCTAssertEqual(machine.handle(.reEnrich(.full, runID: "run-9", at: Fixtures.now), random: &random), [])
@@ -159,7 +183,8 @@ final class LeadStateMachineTests: XCTestCase {
         let configuration = Machine.Configuration(maxAttempts: 3, backoffBase: 10, jitterFraction: 0.2)
         var machine = Machine(configuration: configuration)
         var fixed = FixedRandom()
-        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &fixed)
+        // A standard lead: a priority lead's backoff starts from priorityBackoffBase.
+        var actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport, mode: .noOp), runID: "run-1", at: Fixtures.now), random: &fixed)
         var clock = Fixtures.now
         var delays: [TimeInterval] = []
         for attempt in 1...3 {
@@ -186,6 +211,47 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(delays.count, 2)
         XCTAssertGreaterThan(delays[1], delays[0], "backoff grows")
         XCTAssertTrue((8...12).contains(delays[0]), "10 s ± 20 %: \(delays[0])")
+    }
+
+    /// An intent lead's retry waits the short priority backoff (still doubling and jittered) and
+    /// goes to the priority topics; a standard lead's waits the normal one.
+    func testPriorityLeadsRetrySoonOnThePriorityTopics() throws {
+        let configuration = Machine.Configuration(maxAttempts: 3, backoffBase: 5, priorityBackoffBase: 0.5, jitterFraction: 0.2)
+        func retryDelays(_ lead: LeadDiscovered, configuration: Machine.Configuration) throws -> (delays: [TimeInterval], retries: [PhaseRequest]) {
+            var machine = Machine(configuration: configuration)
+            var actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+            var delays: [TimeInterval] = []
+            var retries: [PhaseRequest] = []
+            for _ in 1...2 {
+                let request = try XCTUnwrap(requests(actions).first)
+                let failed = PhaseResult(answering: request, outcome: .failed(reason: "HTTP 503", isRetriable: true), payload: .empty,
+                                         finishedAt: Fixtures.now, service: "test")
+                actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+                let backoff = try XCTUnwrap(timers(actions).first { $0.kind == .retryBackoff })
+                delays.append(backoff.fireAt.timeIntervalSince(Fixtures.now))
+                actions = machine.handle(.timerFired(backoff, at: Fixtures.now), random: &random)
+                retries += requests(actions)
+            }
+            return (delays, retries)
+        }
+
+        let intent = try retryDelays(Fixtures.lead(source: .keywordSearch), configuration: configuration)
+        XCTAssertTrue((0.4...0.6).contains(intent.delays[0]), "0.5 s ± 20 %: \(intent.delays)")
+        XCTAssertTrue((0.8...1.2).contains(intent.delays[1]), "doubles: \(intent.delays)")
+        XCTAssertEqual(intent.retries.map(\.attempt), [2, 3])
+        XCTAssertTrue(intent.retries.allSatisfy(\.isPriority), "retries of an intent lead use the priority topics")
+
+        let standard = try retryDelays(Fixtures.lead(source: .csvImport), configuration: configuration)
+        XCTAssertTrue((4...6).contains(standard.delays[0]), "5 s ± 20 %: \(standard.delays)")
+        XCTAssertFalse(standard.retries.contains(where: \.isPriority))
+
+        let reEnrich = try retryDelays(Fixtures.lead(source: .csvImport, mode: .reEnrich, types: [.activity]), configuration: configuration)
+        XCTAssertTrue((0.4...0.6).contains(reEnrich.delays[0]), "a manual re-enrich is priority too: \(reEnrich.delays)")
+
+        var shortStandard = configuration
+        shortStandard.backoffBase = 0.1
+        let capped = try retryDelays(Fixtures.lead(source: .keywordSearch), configuration: shortStandard)
+        XCTAssertLessThanOrEqual(capped.delays[0], 0.12, "a priority lead never waits longer than a standard one")
     }
 
     func testTimedOutPhaseIsSkippedAndLeadMovesOn() throws {

@@ -108,6 +108,34 @@ final class MessageCodecTests: XCTestCase {
         XCTAssertNil(letter.originalBytes)
     }
 
+    func testReEnrichRequestVersionTwoCarriesItsRequestID() throws {
+        let request = ReEnrichRequested(leadID: "lead-1", types: [.activity], requestedAt: Fixtures.now, requestedBy: "ops",
+                                        requestID: "req-7")
+        try assertRoundTrip(request)
+        let wire = String(decoding: try codec.encode(request), as: UTF8.self)
+        XCTAssertTrue(wire.contains(#""requestID":"req-7""#), wire)
+        XCTAssertTrue(wire.contains(#""version":2"#), wire)
+        XCTAssertEqual(MessageCodec.headers(for: ReEnrichRequested.self).map(\.value), ["lead.reenrich.requested", "2"])
+
+        let v2 = #"{"schema":"lead.reenrich.requested","version":2,"leadID":"l1","types":["x"],"requestedAt":"2025-01-31T12:00:00.000Z","requestedBy":"ops""#
+        XCTAssertEqual(try codec.decode(ReEnrichRequested.self, from: json(v2 + #","requestID":"r1"}"#),
+                                        headers: ["schema": "lead.reenrich.requested", "schema-version": "2"]).requestID, "r1")
+        XCTAssertEqual(decodeError(ReEnrichRequested.self, json(v2 + "}")), .missingField("requestID"), "version 2 must carry a request id")
+        XCTAssertNotNil(decodeError(ReEnrichRequested.self, json(v2 + #","requestID":""}"#)), "an empty request id")
+        let long = String(repeating: "r", count: FieldLimit.identifier + 1)
+        XCTAssertEqual(decodeError(ReEnrichRequested.self, json(v2 + #","requestID":"\#(long)"}"#)),
+                       .tooLong(field: "requestID", length: FieldLimit.identifier + 1, limit: FieldLimit.identifier))
+    }
+
+    func testVersionOneReEnrichRequestsWithoutARequestIDAreStillRead() throws {
+        let v1 = #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x","activity"],"requestedAt":"2025-01-31T12:00:00.000Z","requestedBy":"ops"}"#
+        let request = try codec.decode(ReEnrichRequested.self, from: json(v1), headers: ["schema": "lead.reenrich.requested", "schema-version": "1"])
+        XCTAssertNil(request.requestID)
+        XCTAssertEqual(request.leadID, "l1")
+        XCTAssertEqual(request.mode, .reEnrich([.x, .activity]))
+        XCTAssertEqual(ReEnrichRequested.supportedVersions, 1...2)
+    }
+
     private func assertRoundTrip<T: Message & Equatable>(_ message: T, file: StaticString = #filePath, line: UInt = #line) throws {
         let bytes = try codec.encode(message)
         XCTAssertEqual(try codec.decode(T.self, from: bytes), message, "\(T.self)", file: file, line: line)

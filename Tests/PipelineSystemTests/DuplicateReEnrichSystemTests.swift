@@ -1,0 +1,64 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadControl
+import LeadModel
+import PipelineServices
+import XCTest
+
+/// A re-enrich request delivered twice, seconds apart, as two records (a client retrying after a
+/// timeout, say): one run and one charge.
+final class DuplicateReEnrichSystemTests: XCTestCase {
+    func testTheSameReEnrichRequestTwiceIsOneRunAndOneCharge() async throws {
+        try await withPipeline(environment: PipelineHarness.reliableProviders) { harness in
+            try harness.startAll()
+            let topics = harness.environment.topics
+            let leads = harness.makeLeads(6)
+            try await harness.publish(leads: leads)
+            _ = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
+            let firstRuns = try await harness.latestStates().mapValues(\.runID)
+
+            let chosen = Array(leads.prefix(3))
+            let requests = chosen.map {
+                ReEnrichRequested(leadID: $0.leadID, types: [.x, .activity], requestedAt: Date(), requestedBy: "test",
+                                  requestID: RequestID("request-\($0.leadID)"))
+            }
+            for request in requests {
+                try await harness.publish(request, topic: topics.leadsDiscoveredPriority, key: request.leadID.rawValue)
+            }
+            try await Task.sleep(for: .seconds(3))
+            for request in requests {
+                try await harness.publish(request, topic: topics.leadsDiscoveredPriority, key: request.leadID.rawValue)
+            }
+
+            // Both copies handled: the re-enrich runs are in the pool and every group is at the end.
+            try await waitUntil("re-enriched leads in the pool", timeoutSeconds: 120, pollMilliseconds: 500) {
+                let pool = try await harness.readAll(LeadPoolEntry.self, topic: topics.leadPool)
+                return chosen.allSatisfy { lead in pool.filter { $0.key == lead.leadID.rawValue }.count >= 2 }
+            }
+            let admin = try KafkaAdmin(configuration: harness.environment.kafka)
+            try await waitUntil("zero lag", timeoutSeconds: 60, pollMilliseconds: 500) {
+                var lag: Int64 = 0
+                for group in PipelineGroup.all(topics) {
+                    lag += try await admin.lag(group: group.group, topics: group.topics).reduce(0) { $0 + $1.lag }
+                }
+                return lag == 0
+            }
+
+            let states = try await harness.latestStates()
+            let pool = try await harness.readAll(LeadPoolEntry.self, topic: topics.leadPool)
+            let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage).map(\.value)
+            XCTAssertEqual(Set(usage.map(\.idempotencyKey)).count, usage.count, "no billing usage key used twice")
+            for lead in chosen {
+                let state = try XCTUnwrap(states[lead.leadID], "\(lead.leadID)")
+                let firstRun = try XCTUnwrap(firstRuns[lead.leadID])
+                let reRuns = Set(state.history.filter { $0.kind == .runStarted && $0.runID != firstRun }.map(\.runID))
+                XCTAssertEqual(reRuns.count, 1, "\(lead.leadID): one new run for the request sent twice, not \(reRuns.sorted())")
+                XCTAssertEqual(state.status, .ready, "\(lead.leadID)")
+                XCTAssertEqual(pool.filter { $0.key == lead.leadID.rawValue }.count, 2, "\(lead.leadID): first run and one re-enrich")
+                let charged = Set(usage.filter { $0.leadID == lead.leadID && $0.runID != firstRun }.map(\.runID))
+                XCTAssertEqual(charged, reRuns, "\(lead.leadID): the re-enrich is charged for one run")
+            }
+        }
+    }
+}
