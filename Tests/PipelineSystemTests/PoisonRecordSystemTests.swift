@@ -19,26 +19,13 @@ final class PoisonRecordSystemTests: XCTestCase {
 
             // Invalid JSON of each size on every input topic, and on the input topic valid leads
             // whose name alone is that large.
-            var records: [ProducerRecord] = []
-            for topic in inputs {
-                for size in sizes {
-                    let value = Array("{\"schema\":".utf8) + Array(repeating: UInt8(ascii: "x"), count: size)
-                    records.append(ProducerRecord(topic: topic, key: "poison-\(size)", value: value))
-                }
-            }
+            var records = Self.invalidRecords(on: inputs, sizes: sizes)
             for size in sizes {
                 var lead = harness.makeLeads(1, prefix: "huge-\(size)")[0]
                 lead.name = String(repeating: "N", count: size)
                 records.append(try harness.environment.codec.record(lead, topic: topics.leadsDiscovered, key: lead.leadID.rawValue))
             }
-            let producer = try KafkaProducer(configuration: harness.environment.kafka, properties: ["message.max.bytes": "10000000"])
-            let reports = try await producer.send(records)
-            await producer.close()
-
-            // Then ordinary leads, on every partition.
-            let leads = harness.makeLeads(12, prefix: "after")
-            try await harness.publish(leads: leads)
-            _ = try await harness.waitForPool(12, timeoutSeconds: 180)
+            let reports = try await Self.sendThenFinishLeads(records, harness)
 
             // Every invalid record is a dead letter naming where it was; every huge lead is a
             // dead letter or ready.
@@ -78,20 +65,9 @@ final class PoisonRecordSystemTests: XCTestCase {
             let processes = try services.map { try harness.start($0) }
             let topics = harness.environment.topics
             let sizes = [500_000, 900_000, 1_100_000, 5_000_000]
-            var records: [ProducerRecord] = []
-            for topic in [topics.webEnrichmentRequests, topics.leadPool, topics.accounts, topics.offers] {
-                for size in sizes {
-                    let value = Array("{\"schema\":".utf8) + Array(repeating: UInt8(ascii: "x"), count: size)
-                    records.append(ProducerRecord(topic: topic, key: "poison-\(size)", value: value))
-                }
-            }
-            let producer = try KafkaProducer(configuration: harness.environment.kafka, properties: ["message.max.bytes": "10000000"])
-            let reports = try await producer.send(records)
-            await producer.close()
-
-            let leads = harness.makeLeads(12, prefix: "after")
-            try await harness.publish(leads: leads)
-            _ = try await harness.waitForPool(12, timeoutSeconds: 180)
+            let records = Self.invalidRecords(on: [topics.webEnrichmentRequests, topics.leadPool, topics.accounts, topics.offers],
+                                              sizes: sizes)
+            let reports = try await Self.sendThenFinishLeads(records, harness)
             let requests = Set(reports.prefix(sizes.count).map { "\($0.topic)/\($0.partition)/\($0.offset)" })
             try await waitUntil("a dead letter for every web enrichment request", timeoutSeconds: 60, pollMilliseconds: 500) {
                 let letters = try await harness.readAll(DeadLetter.self, topic: topics.deadLetters)
@@ -101,5 +77,26 @@ final class PoisonRecordSystemTests: XCTestCase {
                 XCTAssertTrue(process.isRunning, "\(service) stopped")
             }
         }
+    }
+
+    /// Invalid JSON of each size on each topic, keyed `poison-<size>`.
+    private static func invalidRecords(on topics: [String], sizes: [Int]) -> [ProducerRecord] {
+        topics.flatMap { topic in
+            sizes.map { size in
+                ProducerRecord(topic: topic, key: "poison-\(size)",
+                               value: Array("{\"schema\":".utf8) + Array(repeating: UInt8(ascii: "x"), count: size))
+            }
+        }
+    }
+
+    /// Sends `records` (the test's producer takes records of up to 10 MB), then 12 ordinary leads
+    /// on every partition and waits for them in the pool; the reports of `records`.
+    private static func sendThenFinishLeads(_ records: [ProducerRecord], _ harness: PipelineHarness) async throws -> [DeliveryReport] {
+        let producer = try KafkaProducer(configuration: harness.environment.kafka, properties: ["message.max.bytes": "10000000"])
+        let reports = try await producer.send(records)
+        await producer.close()
+        try await harness.publish(leads: harness.makeLeads(12, prefix: "after"))
+        _ = try await harness.waitForPool(12, timeoutSeconds: 180)
+        return reports
     }
 }
