@@ -163,9 +163,22 @@ public final class KafkaAdmin: Sendable {
     /// Low and high watermarks, the high one confirmed by a fetch (see ``KafkaAdmin``).
     public func watermarks(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Watermarks] {
         guard !partitions.isEmpty else { return [:] }
-        let rk = self.rk
+        let listed = try await listedWatermarks(partitions)
         let timeout = timeoutMilliseconds
         let configuration = self.configuration
+        return try await runBlocking("kafka-admin") {
+            fetchHighWatermarks(configuration: configuration, from: listed, timeoutMilliseconds: timeout)
+        }.get()
+    }
+
+    /// Low and high watermarks as the broker lists them (ListOffsets): one round trip, no
+    /// client made, for a caller that asks often. Exact on Apache Kafka; the local broker can
+    /// list a high watermark below the real one after batched produces (``watermarks(_:)``
+    /// confirms it with a fetch).
+    public func listedWatermarks(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Watermarks] {
+        guard !partitions.isEmpty else { return [:] }
+        let rk = self.rk
+        let timeout = timeoutMilliseconds
         return try await runBlocking("kafka-admin") { () -> Result<[TopicPartition: Watermarks], KafkaError> in
             var listed: [TopicPartition: Watermarks] = [:]
             for tp in partitions {
@@ -177,7 +190,7 @@ public final class KafkaAdmin: Sendable {
                 }
                 listed[tp] = Watermarks(low: low, high: high)
             }
-            return fetchHighWatermarks(configuration: configuration, from: listed, timeoutMilliseconds: timeout)
+            return .success(listed)
         }.get()
     }
 

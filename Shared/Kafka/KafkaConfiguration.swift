@@ -107,11 +107,19 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// A description safe for logs: values of keys that may hold secrets are replaced.
     public var redactedProperties: [String: String] {
         properties.reduce(into: [:]) { result, entry in
-            let secret = ["password", "secret", "key", "token", "jaas"].contains {
-                entry.key.lowercased().contains($0)
-            }
-            result[entry.key] = secret ? "[redacted]" : entry.value
+            result[entry.key] = Self.mayHoldSecret(entry.key) ? "[redacted]" : entry.value
         }
+    }
+
+    /// Whether a librdkafka property's value may be a secret: every `sasl.*` key but the
+    /// mechanism and the user name (`sasl.password`, `sasl.oauthbearer.config`,
+    /// `sasl.oauthbearer.client.secret`, `sasl.kerberos.keytab`, ...), and any key naming a
+    /// password, secret, key, token, credential or JAAS config (`ssl.key.password`,
+    /// `ssl.key.pem`, `ssl.keystore.password`, ...). Errs towards hiding.
+    static func mayHoldSecret(_ key: String) -> Bool {
+        let key = key.lowercased()
+        if key.hasPrefix("sasl.") && !["sasl.mechanism", "sasl.mechanisms", "sasl.username"].contains(key) { return true }
+        return ["password", "secret", "key", "token", "credential", "jaas"].contains { key.contains($0) }
     }
 
     /// Builds a librdkafka configuration: `defaults`, then the typed settings, then

@@ -168,6 +168,17 @@ public final class Coordinator: Service {
             try await applyRebalances(&state)
             // Backlog records held back at the bound go first: they are older than the batch's.
             let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
+            if !records.isEmpty {
+                // What was written to the tables before these records were is in force for them:
+                // a billing pause acknowledged before a lead was published holds that lead, and a
+                // lead's account or offer published just before it is known.
+                do {
+                    try await tables.accounts.catchUp(timeout: .seconds(2))
+                    try await tables.offers.catchUp(timeout: .seconds(2))
+                } catch {
+                    logger.warning("tables not caught up: \(error)")
+                }
+            }
             state.heldBacklog = []
             let loaded = try await loadFinishedLeads(needed: records, &state)
             var nextOffsets: [TopicPartition: Int64] = [:]
@@ -424,7 +435,7 @@ public final class Coordinator: Service {
             }
             // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
             guard state.leads[lead.leadID] == nil && state.finished[lead.leadID] == nil else { return }
-            if let problem = await unknownConfiguration(of: lead, tables) {
+            if let problem = unknownConfiguration(of: lead, tables) {
                 outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
                 return
             }
@@ -500,13 +511,9 @@ public final class Coordinator: Service {
         return "run-" + String(hash, radix: 16)
     }
 
-    /// Why a new lead cannot run: its account or offer is unknown (after reading the tables up
-    /// to now, in case they were written just before the lead).
-    private func unknownConfiguration(of lead: LeadDiscovered, _ tables: Tables) async -> String? {
-        if tables.accounts[lead.accountID.rawValue] == nil || tables.offers[lead.offerID.rawValue] == nil {
-            try? await tables.accounts.catchUp()
-            try? await tables.offers.catchUp()
-        }
+    /// Why a new lead cannot run: its account or offer is unknown (the tables were read up to
+    /// where they were when the lead's batch was polled, so one written before it is known).
+    private func unknownConfiguration(of lead: LeadDiscovered, _ tables: Tables) -> String? {
         if tables.accounts[lead.accountID.rawValue] == nil {
             return "unknown account '\(lead.accountID)': publish its configuration first (leadctl account put)"
         }

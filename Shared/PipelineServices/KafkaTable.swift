@@ -20,6 +20,8 @@ public final class KafkaTable<Value: Message>: Sendable {
     private let applied = Mutex<[TopicPartition: Int64]>([:])
     private let partitions = Mutex<[TopicPartition]>([])
     private let follower = Mutex<Task<Void, Never>?>(nil)
+    /// Asks for the topic's end in ``catchUp(timeout:)``; made once, in ``start()``.
+    private let admin = Mutex<KafkaAdmin?>(nil)
 
     public init(configuration: KafkaConfiguration, topic: String, codec: MessageCodec, logger: Logger) {
         self.configuration = configuration
@@ -37,6 +39,7 @@ public final class KafkaTable<Value: Message>: Sendable {
     /// Reads the table up to its current end, then keeps following it in the background.
     public func start() async throws {
         let admin = try KafkaAdmin(configuration: configuration)
+        self.admin.withLock { $0 = admin }
         let partitions = try await admin.partitions(of: topic)
         self.partitions.withLock { $0 = partitions }
         let ends = try await admin.watermarks(partitions)
@@ -61,11 +64,13 @@ public final class KafkaTable<Value: Message>: Sendable {
     }
 
     /// Waits until every record stored in the topic now has been applied (or `timeout` passes):
-    /// for a reader that must not miss a row written just before the record it is handling.
+    /// for a reader that must not miss a row written before the records it is about to handle
+    /// (a billing pause acknowledged before a lead was published). One ListOffsets round trip
+    /// when the table is current, so a caller may ask once per batch.
     public func catchUp(timeout: Duration = .seconds(5)) async throws {
         let partitions = self.partitions.withLock { $0 }
-        let admin = try KafkaAdmin(configuration: configuration)
-        let ends = try await admin.watermarks(partitions)
+        guard let admin = self.admin.withLock({ $0 }) else { return }
+        let ends = try await admin.listedWatermarks(partitions)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let done = applied.withLock { applied in

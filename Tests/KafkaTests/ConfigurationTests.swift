@@ -65,6 +65,18 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.redactedProperties["sasl.username"], "svc")
     }
 
+    func testEveryKeyThatCanHoldASecretIsRedacted() {
+        let secrets = ["sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret",
+                       "sasl.oauthbearer.extensions", "sasl.kerberos.keytab", "sasl.jaas.config", "ssl.key.password",
+                       "ssl.key.pem", "ssl.keystore.password", "ssl_key", "ssl.truststore.password"]
+        let plain = ["sasl.mechanism", "sasl.mechanisms", "sasl.username", "security.protocol", "linger.ms", "ssl.ca.location"]
+        var configuration = KafkaConfiguration(bootstrapServers: "b:9092", clientID: "c")
+        for key in secrets + plain { configuration.properties[key] = "value-of-\(key)" }
+        let redacted = configuration.redactedProperties
+        for key in secrets { XCTAssertEqual(redacted[key], "[redacted]", key) }
+        for key in plain { XCTAssertEqual(redacted[key], "value-of-\(key)", key) }
+    }
+
     func testMalformedPropertiesFileNamesTheLine() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-\(UUID()).properties")
         try "linger.ms=5\nthis line has no equals sign\n".write(to: file, atomically: true, encoding: .utf8)

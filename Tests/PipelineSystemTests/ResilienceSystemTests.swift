@@ -58,6 +58,45 @@ final class ResilienceSystemTests: XCTestCase {
         await harness.tearDown()
     }
 
+    /// A billing pause is in force once acknowledged: leads of the account published right after
+    /// it start no paid phase and are charged nothing until the account resumes.
+    func testLeadsPublishedRightAfterAPauseAreNotCharged() async throws {
+        try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.05"]) { harness in
+            try harness.startAll()
+            try await harness.publish(leads: harness.makeLeads(4, prefix: "warm"))
+            _ = try await harness.waitForPool(4, timeoutSeconds: 120)
+
+            // One producer, as a billing system and lead discovery sharing a client would: each
+            // lead goes out the moment the pause before it is acknowledged.
+            let topics = harness.environment.topics
+            let codec = harness.environment.codec
+            let producer = try KafkaProducer(configuration: harness.environment.kafka, properties: ["linger.ms": "0"])
+            let leads = harness.makeLeads(40, prefix: "after-pause")
+            for (index, lead) in leads.enumerated() {
+                let pause = AccountConfig(accountID: harness.accountID, billingState: .paused, updatedAt: Date())
+                _ = try await producer.send(codec.record(pause, topic: topics.accounts, key: pause.accountID.rawValue))
+                var intent = lead
+                intent.source = index % 2 == 0 ? .keywordSearch : .csvImport
+                _ = try await producer.send(codec.record(intent, topic: topics.leadsDiscovered(for: intent.source), key: intent.leadID.rawValue))
+            }
+            await producer.close()
+            var states: [LeadID: LeadState] = [:]
+            try await waitUntil("every lead waiting on billing", timeoutSeconds: 60, pollMilliseconds: 300) {
+                states = try await harness.latestStates()
+                return leads.allSatisfy { states[$0.leadID]?.status == .billingPaused }
+            }
+            let ids = Set(leads.map(\.leadID))
+            let charged = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage)
+                .filter { ids.contains($0.value.leadID) }
+            XCTAssertEqual(charged.map(\.value.leadID.rawValue), [], "charged after the pause was acknowledged")
+            let started = leads.filter { states[$0.leadID]?.history.contains { $0.kind == .phaseStarted } == true }
+            XCTAssertEqual(started.map(\.leadID.rawValue), [], "a paid phase started after the pause")
+
+            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .active, updatedAt: Date()))
+            _ = try await harness.waitForPool(44, timeoutSeconds: 120)
+        }
+    }
+
     /// A clock the test sets by hand; between jumps it runs at real speed, so backoffs and
     /// timeouts scheduled after a jump still come due.
     final class TestClock: Sendable {
