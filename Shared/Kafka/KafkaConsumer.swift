@@ -288,11 +288,13 @@ public final class KafkaConsumer: Sendable {
     /// Stops fetching from partitions until ``resume(_:)``; records already polled stay valid.
     public func pause(_ partitions: [TopicPartition]) throws {
         try changeFetching(partitions, operation: "pause") { rd_kafka_pause_partitions($0, $1) }
+        context.paused(partitions)
     }
 
     /// Fetches from partitions again after ``pause(_:)``.
     public func resume(_ partitions: [TopicPartition]) throws {
         try changeFetching(partitions, operation: "resume") { rd_kafka_resume_partitions($0, $1) }
+        context.resumed(partitions)
     }
 
     private func changeFetching(
@@ -460,6 +462,25 @@ final class RebalanceContext: Sendable {
 
     var assignment: Set<TopicPartition> { current.withLock { $0 } }
 
+    /// Partitions the application paused and has not resumed: librdkafka keeps them paused
+    /// through revoke and assign.
+    private let pausedByApplication = Mutex<Set<TopicPartition>>([])
+
+    func paused(_ partitions: [TopicPartition]) { pausedByApplication.withLock { $0.formUnion(partitions) } }
+
+    func resumed(_ partitions: [TopicPartition]) { pausedByApplication.withLock { $0.subtract(partitions) } }
+
+    /// Those of `partitions` still paused from an earlier assignment, now forgotten: the caller
+    /// resumes them. Only those: a pause or resume call bumps the partition's op version in
+    /// librdkafka, which discards what a fetch of the fresh assignment had under way.
+    func takeStillPaused(_ partitions: [TopicPartition]) -> [TopicPartition] {
+        pausedByApplication.withLock { paused in
+            let still = partitions.filter { paused.contains($0) }
+            paused.subtract(still)
+            return still
+        }
+    }
+
     func assigned(_ partitions: [TopicPartition]) {
         current.withLock { $0.formUnion(partitions) }
         handler?(.assigned(partitions.sorted()))
@@ -494,7 +515,12 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
         // librdkafka keeps a partition's paused flag through revoke and assign: a partition
         // paused before a rebalance would stay silent with nobody tracking it. Assigned
         // partitions start fetching, as `RebalanceEvent.assigned` says; the owner pauses again.
-        _ = rd_kafka_resume_partitions(rk, partitions)
+        let stillPaused = context.takeStillPaused(changed)
+        if !stillPaused.isEmpty {
+            let list = makePartitionList(stillPaused)
+            _ = rd_kafka_resume_partitions(rk, list)
+            rd_kafka_topic_partition_list_destroy(list)
+        }
         context.assigned(changed)
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
         context.revoking(changed)

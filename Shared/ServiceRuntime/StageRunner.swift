@@ -68,9 +68,9 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   ``DeadLetterMaker``; without its payload when the letter with it is refused too) and its
 ///   partition moves on. When the producer is unusable, ``run()`` stops taking records, drains,
 ///   and throws ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts.
-/// - Rebalances: librdkafka keeps a partition's paused flag across revoke and assign, so after
-///   every assignment the runner explicitly pauses or resumes each newly assigned partition.
-///   Completions of records read under an earlier assignment of a partition are ignored.
+/// - Rebalances: a newly assigned partition starts unpaused (``KafkaConsumer`` resumes one that
+///   librdkafka still holds paused from an earlier assignment), and the runner pauses it again
+///   when it must. Completions of records read under an earlier assignment are ignored.
 /// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
 ///   ``StageRunnerSettings/maxBufferedBytes`` the runner pauses partitions, and resumes them below
 ///   three quarters of the bound. Records of priority topics are admitted first, may use a
@@ -192,10 +192,8 @@ public final class StageRunner: Service {
             switch event {
             case .assigned(let partitions):
                 logger.info("assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
-                // librdkafka may still hold them paused from an earlier assignment: settle each
-                // one explicitly (adjustPausing) instead of assuming it fetches.
+                // Assigned partitions start unpaused (KafkaConsumer sees to it).
                 state.paused.subtract(partitions)
-                state.unsettled.formUnion(partitions)
                 for tp in partitions { state.generations[tp, default: 0] += 1 }
                 if !state.hasJoinedGroup {
                     state.hasJoinedGroup = true
@@ -206,7 +204,6 @@ public final class StageRunner: Service {
                 let gone = Set(partitions)
                 for tp in gone { state.trackers[tp] = nil }
                 state.paused.subtract(gone)
-                state.unsettled.subtract(gone)
                 let dropped = state.standardPending.filter { gone.contains($0.topicPartition) }
                     + state.priorityPending.filter { gone.contains($0.topicPartition) }
                 state.bufferedBytes -= dropped.reduce(0) { $0 + ($1.value?.count ?? 0) }
@@ -297,10 +294,7 @@ public final class StageRunner: Service {
             let held = isPriority ? state.priorityPending.count : heldByAll
             let limit = isPriority ? priorityLimit : settings.maxInFlight
             let isPaused = state.paused.contains(tp)
-            if state.unsettled.contains(tp) {
-                // Newly assigned: librdkafka's flag is unknown, so set it either way.
-                if overBytes || held >= limit { toPause.append(tp) } else { toResume.append(tp) }
-            } else if !isPaused && (overBytes || held >= limit) {
+            if !isPaused && (overBytes || held >= limit) {
                 toPause.append(tp)
             } else if isPaused && !overBytes && held < limit * 3 / 4 && state.bufferedBytes < settings.maxBufferedBytes * 3 / 4 {
                 toResume.append(tp)
@@ -314,8 +308,6 @@ public final class StageRunner: Service {
             try consumer.resume(toResume)
             state.paused.subtract(toResume)
         }
-        state.unsettled.subtract(toPause)
-        state.unsettled.subtract(toResume)
     }
 
     /// Sets the gauges (every loop) and the per-partition lag (once a second).
@@ -407,8 +399,6 @@ private struct LoopState {
     var standardPending: [ConsumerRecord] = []
     var busyKeys: Set<KeyID> = []
     var paused: Set<TopicPartition> = []
-    /// Assigned partitions whose paused flag in librdkafka is not known yet.
-    var unsettled: Set<TopicPartition> = []
     /// How many times each partition was assigned: tells a record of the current assignment
     /// from one read before the partition was revoked.
     var generations: [TopicPartition: Int] = [:]

@@ -112,6 +112,9 @@ final class CoordinatorHandOverSystemTests: XCTestCase {
             let timedOut = leads.compactMap { states[$0.leadID] }.filter { state in
                 state.history.contains { $0.kind == .phaseFailed && ($0.detail ?? "").contains("no result within") }
             }
+            for state in timedOut.prefix(2) {
+                print("TIMED-OUT \(state.leadID): " + state.history.map { "\(ISO8601.format($0.at)) \($0.kind.rawValue) \($0.phase?.rawValue ?? "-") \($0.attempt ?? 0) \($0.detail ?? "")" }.joined(separator: " | "))
+            }
             XCTAssertEqual(timedOut.map(\.leadID), [], "leads whose phase result was lost or ignored")
             XCTAssertTrue(leads.allSatisfy { states[$0.leadID]?.status == .ready })
         }
