@@ -22,9 +22,9 @@ public enum Phase: String, Codable, Sendable, CaseIterable, Comparable {
         }
     }
 
-    /// Whether the phase's stage reads the enriched profile. Only scoring does; the profile and
-    /// activity stages read the lead's profile URLs, and finalize reads nothing of it.
-    public var readsEnrichedProfile: Bool { self == .scoring }
+    /// Whether the phase's stage reads the enriched profile: scoring scores it, finalize writes
+    /// it to the lead pool. The profile and activity stages read only the lead's profile URLs.
+    public var readsEnrichedProfile: Bool { self == .scoring || self == .finalize }
 }
 
 /// A social platform a lead can be enriched from.

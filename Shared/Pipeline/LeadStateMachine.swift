@@ -354,12 +354,16 @@ public struct LeadStateMachine: Sendable {
     }
 
     /// The in-flight attempt failed: retry after a backoff, or skip the phase after the last attempt.
+    /// Finalize is never skipped: it writes the lead's pool entry, and a lead is ready only once
+    /// that is done, so it is retried (backoff capped at ``Configuration/backoffMax``) until it
+    /// completes.
     private mutating func failAttempt(reason: String, isRetriable: Bool, at: Date, random: inout some RandomNumberGenerator) {
         guard let inFlight = state?.inFlight else { return }
         record(.phaseFailed, at: at, phase: inFlight.phase, attempt: inFlight.attempt, detail: reason)
         // Read after recording: a copy taken before would drop the failure from the history.
         guard var current = state else { return }
-        guard isRetriable, inFlight.attempt < configuration.maxAttempts else {
+        let mustComplete = inFlight.phase == .finalize
+        guard mustComplete || (isRetriable && inFlight.attempt < configuration.maxAttempts) else {
             let why = isRetriable
                 ? "gave up after \(inFlight.attempt) attempts; last: \(reason)"
                 : "permanent failure: \(reason)"

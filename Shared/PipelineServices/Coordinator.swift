@@ -289,12 +289,11 @@ public final class Coordinator: Service {
         var billingPaused: Set<LeadID> = []
         var timers = TimerQueue()
         var ownedPartitions: Set<Int32> = []
-        /// Ready leads restored without their run's pool entry (the batch that made them ready
-        /// was cut short): their entries go out with the next batch.
+        /// Ready leads restored without their run's pool entry: their entries go out with the
+        /// next batch. The finalize stage writes the entry before the result that makes a lead
+        /// ready, so this mends only what older versions left, which wrote the ready state and
+        /// the entry in one batch that a crash could cut short.
         var poolRepairs: [(state: LeadState, partition: Int32)] = []
-        /// Leads restored not ready whose current run already has its pool entry (the entry was
-        /// acknowledged, the ready state was not): the run's end writes no second one.
-        var pooledRuns: [LeadID: RunID] = [:]
     }
 
     /// The compacted tables the coordinator reads whole.
@@ -581,16 +580,8 @@ public final class Coordinator: Service {
                 job.append(pausedAccount(accountID, tables), topic: topics.accounts, key: accountID.rawValue)
             case .recordHistory:
                 break  // the history is part of the persisted state
-            case .markReady(let lead, let runID, let finished):
-                // The pool entry is written with the ready state, so once per run, from the
-                // profile held here; finished when the finalize stage answered. A restore
-                // repairs a ready state whose entry was lost, and remembers an entry whose ready
-                // state was lost, so neither a gap nor a second entry follows a crash.
-                guard state.pooledRuns.removeValue(forKey: lead) != runID else { break }
-                var finishedAt = now()
-                if case .phaseResult(let result, _) = event, result.phase == .finalize { finishedAt = result.finishedAt }
-                guard let discovered = before?.lead ?? eventLead(event) else { break }
-                appendPoolEntry(of: discovered, runID: runID, profile: finished, finishedAt: finishedAt, to: &job)
+            case .markReady(let lead, let runID, _):
+                // The finalize stage wrote the run's pool entry before its result.
                 logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
             case .persist(let leadState):
                 job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
@@ -734,7 +725,6 @@ public final class Coordinator: Service {
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
                 state.poolRepairs.removeAll { numbers.contains($0.partition) }
-                state.pooledRuns = state.pooledRuns.filter { state.leads[$0.key] != nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:
                 break
@@ -744,7 +734,7 @@ public final class Coordinator: Service {
 
     /// Reads the changelog partitions to their end and rebuilds machines and timers; reads the
     /// same partitions of the lead pool first, to find ready runs whose pool entry is missing
-    /// (``State/poolRepairs``) and unfinished runs whose entry is there (``State/pooledRuns``).
+    /// (``State/poolRepairs``).
     private func restore(_ partitions: [Int32], _ state: inout State) async throws {
         let started = Date()
         let topics = environment.topics
@@ -789,7 +779,6 @@ public final class Coordinator: Service {
         for (leadID, (leadState, partition)) in restored {
             state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
                                             partition: partition)
-            if pooled[leadID] == leadState.runID.rawValue { state.pooledRuns[leadID] = leadState.runID }
             if leadState.status == .billingPaused { state.billingPaused.insert(leadID) }
             if leadState.status == .outsideOutreachWindow {
                 // Re-evaluated at once: the window may have opened while no one owned the lead.

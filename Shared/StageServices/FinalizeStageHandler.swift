@@ -1,14 +1,15 @@
 import Foundation
 import LeadModel
 
-/// The finalize phase: the lead's last step; it completes at once.
+/// The finalize phase: the lead's pool entry, assembled from the whole profile the request
+/// carries (``Phase/readsEnrichedProfile``), finished now.
 ///
-/// The request carries only the lead's identity (``Phase/readsEnrichedProfile``). The
-/// coordinator holds the whole profile: on this result it writes the lead's pool entry, finished
-/// at the result's `finishedAt`, in the same acknowledged batch as the ready state. A request
-/// redelivered after a crash of this stage yields only a duplicate result, which the coordinator
-/// ignores, so every lead is written to the pool once per run. The coordinator also tracks the
-/// completion of the lead's search from its ready state.
+/// The entry goes to `lead.pool` before the result (``StageOutput/records(topics:codec:isPriority:)``),
+/// and the request's offset is committed only when both are acknowledged: so a lead the
+/// coordinator marks ready on this result is in the pool, and a SIGKILL in between makes the
+/// request run again, writing the same run's entry again (same key and run: compaction keeps
+/// one). The coordinator retries finalize until it completes and never skips it. It also counts
+/// the lead's completion for its source search when it marks the lead ready.
 public struct FinalizeStageHandler: PhaseHandler {
     /// ``Phase/finalize``.
     public let phase = Phase.finalize
@@ -24,6 +25,10 @@ public struct FinalizeStageHandler: PhaseHandler {
 
     /// See the type's documentation.
     public func handle(_ request: PhaseRequest) async -> StageOutput {
-        StageOutput(result: PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: now(), service: service))
+        let finishedAt = now()
+        let entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID,
+                                  finishedAt: finishedAt)
+        let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
+        return StageOutput(result: result, poolEntry: entry)
     }
 }

@@ -12,20 +12,25 @@ public struct StageOutput: Sendable, Hashable {
     public var accountSignals: [AccountSignal]
     /// The autopilot enrollment, when the lead qualified (scoring only).
     public var enrollment: AutopilotEnrollment?
+    /// The lead's entry in the lead pool for the request's run (finalize only).
+    public var poolEntry: LeadPoolEntry?
 
     /// Creates an output.
-    public init(result: PhaseResult, accountSignals: [AccountSignal] = [], enrollment: AutopilotEnrollment? = nil) {
+    public init(result: PhaseResult, accountSignals: [AccountSignal] = [], enrollment: AutopilotEnrollment? = nil,
+                poolEntry: LeadPoolEntry? = nil) {
         self.result = result
         self.accountSignals = accountSignals
         self.enrollment = enrollment
+        self.poolEntry = poolEntry
     }
 
     /// The records to produce, extras first and the result last: the input counts as done only
     /// when all of them are acknowledged, so the coordinator never acts on a result whose side
     /// outputs might be lost.
     ///
-    /// Keys: account signals by account id, the enrollment and the result by lead id.
-    /// The result of a priority request goes to the priority twin of the results topic.
+    /// Keys: account signals by account id, the enrollment, the pool entry and the result by lead
+    /// id; the pool entry names its run in the ``MessageHeaders/runID`` header. The result of a
+    /// priority request goes to the priority twin of the results topic.
     public func records(topics: Topics, codec: MessageCodec, isPriority: Bool = false) throws -> [ProducerRecord] {
         var records: [ProducerRecord] = []
         for signal in accountSignals {
@@ -33,6 +38,11 @@ public struct StageOutput: Sendable, Hashable {
         }
         if let enrollment {
             records.append(try codec.record(enrollment, topic: topics.autopilotEnrollments, key: enrollment.leadID.rawValue))
+        }
+        if let poolEntry {
+            var record = try codec.record(poolEntry, topic: topics.leadPool, key: poolEntry.leadID.rawValue)
+            record.headers.append(KafkaHeader(key: MessageHeaders.runID, string: result.runID.rawValue))
+            records.append(record)
         }
         records.append(try codec.record(result, topic: topics.phaseResults(isPriority: isPriority), key: result.leadID.rawValue))
         return records

@@ -183,8 +183,9 @@ final class LeadStateMachineTests: XCTestCase {
         let configuration = Machine.Configuration(maxAttempts: 3, backoffBase: 10, jitterFraction: 0.2)
         var machine = Machine(configuration: configuration)
         var fixed = FixedRandom()
-        // A standard lead: a priority lead's backoff starts from priorityBackoffBase.
-        var actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport, mode: .noOp), runID: "run-1", at: Fixtures.now), random: &fixed)
+        // A standard lead: a priority lead's backoff starts from priorityBackoffBase. Scoring
+        // only: its one paid phase is the one that times out.
+        var actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport, mode: .scoringOnly), runID: "run-1", at: Fixtures.now), random: &fixed)
         var clock = Fixtures.now
         var delays: [TimeInterval] = []
         for attempt in 1...3 {
@@ -203,14 +204,49 @@ final class LeadStateMachineTests: XCTestCase {
                 actions = machine.handle(.timerFired(retry, at: clock), random: &fixed)
             }
         }
-        XCTAssertTrue(isReady(actions), "skipping the last phase still ends the run ready")
-        XCTAssertEqual(machine.state?.status, .ready)
-        let skip = try XCTUnwrap(machine.state?.profile.skippedPhases.first)
-        XCTAssertEqual(skip.phase, .finalize)
+        let finalize = try XCTUnwrap(requests(actions).first, "skipping scoring goes on to finalize")
+        XCTAssertEqual(finalize.phase, .finalize)
+        let skip = try XCTUnwrap(finalize.profile.skippedPhases.first, "the pool entry says what was skipped")
+        XCTAssertEqual(skip.phase, .scoring)
         XCTAssertTrue(skip.reason.contains("gave up after 3 attempts"), skip.reason)
         XCTAssertEqual(delays.count, 2)
         XCTAssertGreaterThan(delays[1], delays[0], "backoff grows")
         XCTAssertTrue((8...12).contains(delays[0]), "10 s ± 20 %: \(delays[0])")
+    }
+
+    /// Finalize writes the lead's pool entry: a lead is ready only once it has, so finalize is
+    /// retried (with a bounded backoff) for as long as it takes, never skipped.
+    func testFinalizeIsRetriedBeyondTheLastAttemptAndNeverSkipped() throws {
+        let configuration = Machine.Configuration(maxAttempts: 2, backoffBase: 1, backoffMax: 4, jitterFraction: 0)
+        var machine = Machine(configuration: configuration)
+        var fixed = FixedRandom()
+        var actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport, mode: .noOp), runID: "run-1", at: Fixtures.now), random: &fixed)
+        var clock = Fixtures.now
+        for attempt in 1...6 {
+            let request = try XCTUnwrap(requests(actions).first, "attempt \(attempt) is sent")
+            XCTAssertEqual(request.phase, .finalize)
+            XCTAssertEqual(request.attempt, attempt)
+            let failure = attempt.isMultiple(of: 2) ? PhaseOutcome.failed(reason: "pool not written", isRetriable: false) : nil
+            if let failure {
+                clock += 1
+                let result = PhaseResult(answering: request, outcome: failure, payload: .empty, finishedAt: clock, service: "test")
+                actions = machine.handle(.phaseResult(result, at: clock), random: &fixed)
+            } else {
+                let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+                clock = timeout.fireAt
+                actions = machine.handle(.timerFired(timeout, at: clock), random: &fixed)
+            }
+            XCTAssertFalse(isReady(actions))
+            XCTAssertEqual(machine.state?.status, .processing)
+            let retry = try XCTUnwrap(timers(actions).first { $0.kind == .retryBackoff })
+            XCTAssertLessThanOrEqual(retry.fireAt.timeIntervalSince(clock), 4, "the backoff stays bounded")
+            clock = retry.fireAt
+            actions = machine.handle(.timerFired(retry, at: clock), random: &fixed)
+        }
+        let request = try XCTUnwrap(requests(actions).first)
+        actions = machine.handle(completed(request, payload: .empty), random: &fixed)
+        XCTAssertTrue(isReady(actions))
+        XCTAssertEqual(machine.state?.profile.skippedPhases, [])
     }
 
     /// An intent lead's retry waits the short priority backoff (still doubling and jittered) and
@@ -357,7 +393,7 @@ final class LeadStateMachineTests: XCTestCase {
         }
         XCTAssertEqual(carried[.profile], identity)
         XCTAssertEqual(carried[.activity], identity, "activity reads only the profile URLs")
-        XCTAssertEqual(carried[.finalize], identity)
+        XCTAssertEqual(carried[.finalize], machine.state?.profile, "finalize assembles the pool entry from the whole profile")
         XCTAssertNotNil(carried[.scoring]?.linkedin)
         XCTAssertNotNil(carried[.scoring]?.activity)
         let ready = try XCTUnwrap(actions.compactMap { if case .markReady(_, _, let profile) = $0 { profile } else { nil } }.first)

@@ -105,15 +105,22 @@ final class ScoringStageHandlerTests: XCTestCase {
 
 /// Finalize and configuration: no broker.
 final class FinalizeAndConfigurationTests: XCTestCase {
-    func testFinalizeCompletesWithoutAPayload() async throws {
-        let output = await FinalizeStageHandler(service: "test", now: Fixtures.clock)
-            .handle(Fixtures.request(.finalize, profile: Fixtures.profile().carried(to: .finalize)))
+    func testFinalizeWritesThePoolEntryBeforeItsResult() async throws {
+        var profile = Fixtures.profile()
+        profile.skippedPhases = [PhaseSkip(phase: .activity, reason: "gave up", at: Fixtures.now)]
+        let request = Fixtures.request(.finalize, profile: profile.carried(to: .finalize))
+        let output = await FinalizeStageHandler(service: "test", now: Fixtures.clock).handle(request)
         XCTAssertEqual(output.result.outcome, .completed)
-        XCTAssertEqual(output.result.payload, .empty, "the coordinator writes the pool entry from the profile it holds")
         XCTAssertEqual(output.result.finishedAt, Fixtures.now)
-        let topics = Topics(namespace: nil)
-        let records = try output.records(topics: topics, codec: MessageCodec())
-        XCTAssertEqual(records.map(\.topic), [Topics.phaseResults])
+        let entry = try XCTUnwrap(output.poolEntry)
+        XCTAssertEqual(entry, LeadPoolEntry(profile: profile, accountID: request.accountID, offerID: request.offerID, finishedAt: Fixtures.now))
+
+        let records = try output.records(topics: Topics(namespace: nil), codec: MessageCodec())
+        XCTAssertEqual(records.map(\.topic), [Topics.leadPool, Topics.phaseResults], "the entry is acknowledged before the result")
+        XCTAssertEqual(records[0].key.map { String(decoding: $0, as: UTF8.self) }, request.leadID.rawValue)
+        let run = records[0].headers.first { $0.key == MessageHeaders.runID }?.value
+        XCTAssertEqual(run.map { String(decoding: $0, as: UTF8.self) }, request.runID.rawValue)
+        XCTAssertEqual(try MessageCodec().decode(LeadPoolEntry.self, from: records[0].value ?? []), entry)
     }
 
     func testStageConfigurationFromEnvironment() throws {
