@@ -12,6 +12,8 @@ public struct AccountProgress: Codable, Hashable, Sendable {
     public var searches: Int
     /// The sum of the declared totals; nil while any search has no declared total.
     public var total: Int?
+    /// Leads queued until the coordinator has room for them.
+    public var pending: Int
     /// Leads ready.
     public var completed: Int
     /// Leads in profile or activity.
@@ -43,6 +45,7 @@ public struct ProgressReport: Codable, Hashable, Sendable {
                 state: states.contains(.running) ? .running : states.contains(.paused) ? .paused : .completed,
                 searches: snapshots.count,
                 total: totals.contains(nil) ? nil : totals.reduce(0) { $0 + ($1 ?? 0) },
+                pending: snapshots.reduce(0) { $0 + $1.pending },
                 completed: snapshots.reduce(0) { $0 + $1.completed }, enriching: snapshots.reduce(0) { $0 + $1.enriching },
                 scoring: snapshots.reduce(0) { $0 + $1.scoring }, billingPaused: snapshots.reduce(0) { $0 + $1.billingPaused },
                 deferred: snapshots.reduce(0) { $0 + $1.deferred })
@@ -57,19 +60,19 @@ public struct ProgressReport: Codable, Hashable, Sendable {
     /// The table `leadctl progress` prints.
     public func renderTable() -> String {
         guard !searches.isEmpty else { return "no progress snapshots yet" }
-        let header = ["", "state", "total", "completed", "enriching", "scoring", "billing paused", "deferred"]
+        let header = ["", "state", "total", "pending", "completed", "enriching", "scoring", "billing paused", "deferred"]
         var rows: [[String]] = []
         for snapshot in searches {
             rows.append([
                 "search \(snapshot.searchID) (\(snapshot.accountID))", snapshot.state.rawValue, snapshot.total.map(String.init) ?? "?",
-                String(snapshot.completed), String(snapshot.enriching), String(snapshot.scoring), String(snapshot.billingPaused),
+                String(snapshot.pending), String(snapshot.completed), String(snapshot.enriching), String(snapshot.scoring), String(snapshot.billingPaused),
                 String(snapshot.deferred),
             ])
         }
         for account in accounts {
             rows.append([
                 "account \(account.accountID) (\(account.searches) search\(account.searches == 1 ? "" : "es"))", account.state.rawValue,
-                account.total.map(String.init) ?? "?", String(account.completed), String(account.enriching), String(account.scoring),
+                account.total.map(String.init) ?? "?", String(account.pending), String(account.completed), String(account.enriching), String(account.scoring),
                 String(account.billingPaused), String(account.deferred),
             ])
         }
@@ -87,7 +90,7 @@ public struct ProgressReport: Codable, Hashable, Sendable {
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             let count = "\(snapshot.completed)/\(total.map(String.init) ?? "?")"
             let percent = total == nil ? "  ?%" : String(format: "%3d%%", Int((fraction * 100).rounded(.down)))
-            var details = "\(snapshot.state.rawValue)  enriching \(snapshot.enriching), scoring \(snapshot.scoring)"
+            var details = "\(snapshot.state.rawValue)  pending \(snapshot.pending), enriching \(snapshot.enriching), scoring \(snapshot.scoring)"
             if snapshot.billingPaused > 0 { details += ", billing paused \(snapshot.billingPaused)" }
             if snapshot.deferred > 0 { details += ", deferred \(snapshot.deferred)" }
             return "\(pad(snapshot.searchID.rawValue, nameWidth))  [\(bar)]  \(count)  \(percent)  \(details)"

@@ -31,8 +31,9 @@ public struct Topics: Hashable, Sendable {
     public static let billingUsage = "billing.usage"
     /// Progress snapshots. Key: source search id.
     public static let progress = "progress"
-    /// Status changes of each search's leads, folded into progress. Key: source search id.
-    public static let searchEvents = "search.events"
+    /// Per search, where the leads of one partition are (compacted), added up into progress.
+    /// Key: `<search id>/<partition>`, in the partition of the search id.
+    public static let progressParts = "progress.parts"
     /// Account (company) heat signals. Key: account id.
     public static let accountSignals = "account.signals"
     /// Automatic sequence enrollments. Key: lead id.
@@ -55,7 +56,7 @@ public struct Topics: Hashable, Sendable {
         [leadsDiscovered, leadsDiscoveredPriority, leadsBacklog, searchTotals]
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
-                phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, progress, searchEvents, accountSignals,
+                phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, progress, progressParts, accountSignals,
                 autopilotEnrollments, deadLetters, webEnrichmentRequests, webEnrichments,
             ]
     }
@@ -119,8 +120,8 @@ public struct Topics: Hashable, Sendable {
     public var billingUsage: String { Self.prefixed(Self.billingUsage, namespace: namespace) }
     /// ``Topics/progress`` in this namespace.
     public var progress: String { Self.prefixed(Self.progress, namespace: namespace) }
-    /// ``Topics/searchEvents`` in this namespace.
-    public var searchEvents: String { Self.prefixed(Self.searchEvents, namespace: namespace) }
+    /// ``Topics/progressParts`` in this namespace.
+    public var progressParts: String { Self.prefixed(Self.progressParts, namespace: namespace) }
     /// ``Topics/accountSignals`` in this namespace.
     public var accountSignals: String { Self.prefixed(Self.accountSignals, namespace: namespace) }
     /// ``Topics/autopilotEnrollments`` in this namespace.
@@ -149,7 +150,7 @@ public struct Topics: Hashable, Sendable {
     public var coordinatorInputs: [String] {
         [leadsDiscovered, leadsDiscoveredPriority, leadsBacklog, phaseResults, phaseResultsPriority, webEnrichments]
     }
-    /// The coordinator's progress tracker's group on ``searchEvents`` and ``searchTotals``.
+    /// The coordinator's progress tracker's group on ``progressParts`` and ``searchTotals``.
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
     /// A stage's group on its phase's request topics: `stage.<phase>`.
     public func stageGroup(_ phase: Phase) -> String { Self.prefixed("stage.\(phase.rawValue)", namespace: namespace) }

@@ -241,6 +241,18 @@ public struct LeadStateMachine: Sendable {
         startCurrentPhase(at: at)
     }
 
+    /// The state of a lead queued until the coordinator has room for it: status pending, its
+    /// run and plan named, nothing started. The run starts with ``Event/discovered(_:runID:at:)``
+    /// when its turn comes.
+    public static func queued(_ lead: LeadDiscovered, runID: RunID, at: Date) -> LeadState {
+        let mode = lead.resolvedMode
+        let entry = HistoryEntry(at: at, kind: .discovered, runID: runID, phase: nil, attempt: nil,
+                                 detail: "source \(lead.source.rawValue); queued until the coordinator has room")
+        return LeadState(lead: lead, runID: runID, mode: mode, status: .pending, plan: mode.phases, phaseIndex: 0,
+                         inFlight: nil, profile: EnrichedProfile(discovered: lead), history: [entry], createdAt: at,
+                         updatedAt: at, readyAt: nil)
+    }
+
     /// What the run starts from: the discovery data, plus what enrichment found before for a
     /// lead matched from the lead pool.
     static func startingProfile(of lead: LeadDiscovered) -> EnrichedProfile {

@@ -236,6 +236,7 @@ public final class Coordinator: Service {
                 lastGateCheck = ContinuousClock.now
                 releaseWaitingLeads(&state, &outputs, tables)
             }
+            appendProgressParts(&state, &outputs)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
             if let previous = unconfirmed {
                 unconfirmed = nil
@@ -287,6 +288,11 @@ public final class Coordinator: Service {
         var heldBacklog: [ConsumerRecord] = []
         /// Leads held by billing pause: checked against their account every second.
         var billingPaused: Set<LeadID> = []
+        /// Leads queued in `leads.backlog` (their state: pending), with their partition. A lead
+        /// discovered again while queued is not queued twice.
+        var pendingLeads: [LeadID: Int32] = [:]
+        /// Where each search's leads are, per owned partition.
+        var progress = ProgressCounts()
         var timers = TimerQueue()
         var ownedPartitions: Set<Int32> = []
         /// Ready leads restored without their run's pool entry: their entries go out with the
@@ -432,17 +438,28 @@ public final class Coordinator: Service {
                                                 service: environment.service, topics: topics))
                 return
             }
+            let wasPending = fromBacklog && state.pendingLeads.removeValue(forKey: lead.leadID) != nil
+            if wasPending {
+                state.progress.move(.init(lead, partition: record.partition), from: .pending, to: nil)
+            }
             // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
             guard state.leads[lead.leadID] == nil && state.finished[lead.leadID] == nil else { return }
             if let problem = unknownConfiguration(of: lead, tables) {
                 outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
+                if wasPending {  // its pending state goes: the lead will not run
+                    outputs.append(ProducerRecord(topic: topics.leadState, key: lead.leadID.rawValue, value: nil))
+                }
                 return
             }
             if !fromBacklog && !lead.source.isIntent {
+                guard state.pendingLeads[lead.leadID] == nil else { return }  // queued already
                 enqueue(record, runID: runID, &outputs)
-                let event = SearchLeadEvent(searchID: lead.sourceSearchID, accountID: lead.accountID, leadID: lead.leadID,
-                                            runID: runID, status: .pending, phase: nil, at: now())
-                outputs.append(try codec.record(event, topic: topics.searchEvents, key: event.searchID.rawValue))
+                state.pendingLeads[lead.leadID] = record.partition
+                state.progress.move(.init(lead, partition: record.partition), from: nil, to: .pending)
+                var job = EncodeJob(leadID: lead.leadID)
+                job.append(LeadStateMachine.queued(lead, runID: runID, at: now()), topic: topics.leadState,
+                           key: lead.leadID.rawValue, isChangelog: true)
+                outputs.append(job)
                 return
             }
             state.leads[lead.leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine), partition: record.partition)
@@ -590,13 +607,9 @@ public final class Coordinator: Service {
                 } else {
                     state.billingPaused.remove(leadID)
                 }
-                if before?.status != leadState.status || before?.currentPhase != leadState.currentPhase
-                    || before?.runID != leadState.runID {
-                    let event = SearchLeadEvent(
-                        searchID: leadState.lead.sourceSearchID, accountID: leadState.lead.accountID, leadID: leadID,
-                        runID: leadState.runID, status: leadState.status,
-                        phase: leadState.status == .ready ? nil : leadState.currentPhase, at: leadState.updatedAt)
-                    job.append(event, topic: topics.searchEvents, key: event.searchID.rawValue)
+                if let partition = state.leads[leadID]?.partition {
+                    state.progress.move(.init(leadState.lead, partition: partition),
+                                        from: before.flatMap(ProgressCounts.Bucket.init), to: ProgressCounts.Bucket(leadState))
                 }
             }
         }
@@ -610,6 +623,21 @@ public final class Coordinator: Service {
         let entry = LeadPoolEntry(profile: profile, accountID: lead.accountID, offerID: lead.offerID, finishedAt: finishedAt)
         job.append(entry, topic: environment.topics.leadPool, key: lead.leadID.rawValue,
                    headers: [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)])
+    }
+
+    /// The progress parts the batch changed, each keyed by search and partition, in the partition
+    /// of its search id (where the tracker finds the search's other parts and its total).
+    private func appendProgressParts(_ state: inout State, _ outputs: inout Outputs) {
+        let topic = environment.topics.progressParts
+        for part in state.progress.takeChanged(at: now()) {
+            do {
+                var record = try environment.codec.record(part, topic: topic, key: part.key)
+                record.partition = KafkaPartitioner.partition(forKey: part.searchID.rawValue, partitionCount: state.partitionCount)
+                outputs.append(record)
+            } catch {
+                logger.error("cannot encode a progress part: \(error)", ["searchID": part.searchID.rawValue])
+            }
+        }
     }
 
     private func updateGauges(_ state: State) {
@@ -725,6 +753,8 @@ public final class Coordinator: Service {
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
                 state.poolRepairs.removeAll { numbers.contains($0.partition) }
+                state.pendingLeads = state.pendingLeads.filter { !numbers.contains($0.value) }
+                state.progress.remove(partitions: numbers)
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:
                 break
@@ -748,17 +778,26 @@ public final class Coordinator: Service {
         var restored: [LeadID: (LeadState, Int32)] = [:]  // leads not ready
         var finished: [LeadID: ChangelogPointer] = [:]
         var unpooled: [LeadID: (LeadState, Int32)] = [:]  // ready, without their run's pool entry
+        var pending: [LeadID: Int32] = [:]  // queued in the backlog
+        var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
             guard let key = record.keyString else { return }
             unpooled[LeadID(key)] = nil
+            pending[LeadID(key)] = nil
             guard record.value != nil else {
                 restored[LeadID(key)] = nil
                 finished[LeadID(key)] = nil
+                counted[LeadID(key)] = nil
                 return
             }
             do {
                 let leadState = try environment.codec.decode(LeadState.self, record: record)
-                if leadState.status == .ready {
+                counted[leadState.leadID] = (ProgressCounts.Lead(leadState.lead, partition: record.partition), ProgressCounts.Bucket(leadState))
+                if leadState.status == .pending {
+                    restored[leadState.leadID] = nil
+                    finished[leadState.leadID] = nil
+                    pending[leadState.leadID] = record.partition
+                } else if leadState.status == .ready {
                     restored[leadState.leadID] = nil
                     finished[leadState.leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
                     if let run = pooled[leadState.leadID], run == "" || run == leadState.runID.rawValue {
@@ -775,7 +814,10 @@ public final class Coordinator: Service {
             }
         }
         state.finished.merge(finished) { _, new in new }
+        state.pendingLeads.merge(pending) { _, new in new }
         state.poolRepairs += unpooled.values.map { (state: $0.0, partition: $0.1) }
+        // Every part of these partitions is written with the next batch, counted afresh.
+        for (lead, bucket) in counted.values { state.progress.move(lead, from: nil, to: bucket) }
         for (leadID, (leadState, partition)) in restored {
             state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
                                             partition: partition)
@@ -792,7 +834,8 @@ public final class Coordinator: Service {
             }
         }
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
-                                 "leads": String(restored.count + finished.count), "ready": String(finished.count),
+                                 "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
+                                 "pending": String(pending.count),
                                  "poolRepairs": String(unpooled.count),
                                  "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
     }
@@ -827,7 +870,9 @@ public final class Coordinator: Service {
         let topics = environment.topics
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let known = try await admin.listTopics()
-        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool]
+        // Progress parts go to the partition of their search id, where the tracker reads them
+        // with the search's total: both need the lead-keyed count too.
+        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts, topics.searchTotals]
         let counts = names.map { known[$0] }
         guard counts.allSatisfy({ $0 != nil }) else {
             let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)

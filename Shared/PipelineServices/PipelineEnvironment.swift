@@ -142,7 +142,7 @@ public struct PipelineEnvironment: Sendable {
             TopicSpecification(name: topics.offers, partitions: 1, configs: compacted),
             TopicSpecification(name: topics.searchTotals, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.progress, partitions: partitions, configs: compacted),
-            TopicSpecification(name: topics.searchEvents, partitions: partitions),
+            TopicSpecification(name: topics.progressParts, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.billingUsage, partitions: partitions),
             TopicSpecification(name: topics.accountSignals, partitions: partitions),
             TopicSpecification(name: topics.webEnrichmentRequests, partitions: partitions),

@@ -3,14 +3,16 @@ import Kafka
 import LeadModel
 import ServiceRuntime
 
-/// Folds `search.events` and `search.totals` into one ``ProgressSnapshot`` per search and
-/// publishes it to `progress` whenever it changes.
+/// Adds up each search's ``SearchProgressPart``s (one per partition of the lead-keyed topics,
+/// written by the coordinator instance that owns it) and its declared total into one
+/// ``ProgressSnapshot``, published to `progress` whenever it changes.
 ///
-/// Event-sourced: it commits no offsets, so every assignment reads its partitions from the
-/// beginning and rebuilds the same state; the latest event per lead wins, so redelivered
-/// events change nothing. A search is completed when its total is declared and that many of
-/// its leads are ready. (On a cluster with retention this needs a changelog instead; the
-/// local broker keeps everything.)
+/// Both inputs are compacted tables, each key's latest record the truth, and every part of a
+/// search and its total are in the partition of the search id; so the tracker commits no offsets
+/// and reads its partitions from the beginning on assignment: what it reads is as large as the
+/// number of searches times partitions, however many leads ran, and stays right on a cluster
+/// with retention. A search is completed when its total is declared and that many of its leads
+/// are ready.
 final class ProgressTracker: Service {
     private let environment: PipelineEnvironment
     private let producer: KafkaProducer
@@ -25,39 +27,35 @@ final class ProgressTracker: Service {
         self.now = now
     }
 
+    /// What the tracker knows of one search.
     struct Search {
         var accountID: AccountID?
         var total: Int?
-        /// Each lead's latest bucket, and how many leads are in each: a snapshot costs nothing
-        /// however many leads the search has.
-        var leads: [LeadID: Bucket] = [:]
-        var counts: [Bucket: Int] = [:]
+        /// The latest part of each partition of the lead-keyed topics.
+        var parts: [Int32: SearchProgressPart] = [:]
+        /// The partition of the inputs the search is in.
         var partition: Int32
         var lastPublished: ProgressSnapshot?
 
-        mutating func record(_ event: SearchLeadEvent) {
-            let bucket = Bucket(event)
-            if let old = leads.updateValue(bucket, forKey: event.leadID) { counts[old, default: 0] -= 1 }
-            counts[bucket, default: 0] += 1
-        }
-    }
-
-    /// Where a lead counts in a ``ProgressSnapshot``.
-    enum Bucket: UInt8 {
-        case completed, enriching, scoring, billingPaused, deferred, other
-
-        init(_ event: SearchLeadEvent) {
-            switch event.status {
-            case .ready: self = .completed
-            case .billingPaused: self = .billingPaused
-            case .outsideOutreachWindow: self = .deferred
-            case .pending, .processing:
-                switch event.phase {
-                case .scoring: self = .scoring
-                case .profile, .activity: self = .enriching
-                default: self = .other
-                }
+        /// The snapshot of the search now; nil until its account is known.
+        func snapshot(_ searchID: SearchID, at now: Date) -> ProgressSnapshot? {
+            guard let accountID else { return nil }
+            let sum = { (count: (SearchProgressPart) -> Int) in parts.values.reduce(0) { $0 + count($1) } }
+            let completed = sum(\.completed)
+            let active = sum(\.enriching) + sum(\.scoring) + sum(\.finalizing)
+            let paused = sum(\.billingPaused)
+            let state: ProgressSnapshot.State
+            if let total, completed >= total {
+                state = .completed
+            } else if paused > 0 && active == 0 {
+                state = .paused
+            } else {
+                state = .running
             }
+            return ProgressSnapshot(searchID: searchID, accountID: accountID, state: state, total: total,
+                                    pending: sum(\.pending), completed: completed, enriching: sum(\.enriching),
+                                    scoring: sum(\.scoring), billingPaused: paused,
+                                    deferred: sum(\.deferred), updatedAt: now)
         }
     }
 
@@ -69,7 +67,7 @@ final class ProgressTracker: Service {
         properties["auto.offset.reset"] = "earliest"
         properties["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
-                                         topics: [topics.searchEvents, topics.searchTotals], properties: properties,
+                                         topics: [topics.progressParts, topics.searchTotals], properties: properties,
                                          defaults: ["queued.max.messages.kbytes": "8192"])
         var searches: [SearchID: Search] = [:]
         while !Task.isCancelled {
@@ -88,15 +86,15 @@ final class ProgressTracker: Service {
                     searches[declared.searchID, default: Search(partition: record.partition)].total = declared.total
                     searches[declared.searchID]?.accountID = declared.accountID
                     changed.insert(declared.searchID)
-                } else if let event = try? environment.codec.decode(SearchLeadEvent.self, record: record) {
-                    searches[event.searchID, default: Search(partition: record.partition)].record(event)
-                    searches[event.searchID]?.accountID = event.accountID
-                    changed.insert(event.searchID)
+                } else if let part = try? environment.codec.decode(SearchProgressPart.self, record: record) {
+                    searches[part.searchID, default: Search(partition: record.partition)].parts[part.partition] = part
+                    searches[part.searchID]?.accountID = part.accountID
+                    changed.insert(part.searchID)
                 }
             }
             var records: [ProducerRecord] = []
             for searchID in changed {
-                guard var search = searches[searchID], let snapshot = snapshot(searchID, search) else { continue }
+                guard var search = searches[searchID], let snapshot = search.snapshot(searchID, at: now()) else { continue }
                 var comparable = snapshot
                 comparable.updatedAt = search.lastPublished?.updatedAt ?? snapshot.updatedAt
                 guard comparable != search.lastPublished else { continue }
@@ -111,23 +109,5 @@ final class ProgressTracker: Service {
             }
         }
         await consumer.close()
-    }
-
-    private func snapshot(_ searchID: SearchID, _ search: Search) -> ProgressSnapshot? {
-        guard let accountID = search.accountID else { return nil }
-        let count = { (bucket: Bucket) in search.counts[bucket] ?? 0 }
-        let (completed, enriching, scoring) = (count(.completed), count(.enriching), count(.scoring))
-        let (paused, deferred) = (count(.billingPaused), count(.deferred))
-        let state: ProgressSnapshot.State
-        if let total = search.total, completed >= total {
-            state = .completed
-        } else if paused > 0 && enriching + scoring == 0 {
-            state = .paused
-        } else {
-            state = .running
-        }
-        return ProgressSnapshot(searchID: searchID, accountID: accountID, state: state, total: search.total,
-                                completed: completed, enriching: enriching, scoring: scoring, billingPaused: paused,
-                                deferred: deferred, updatedAt: now())
     }
 }

@@ -72,8 +72,12 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(try valid("pool entry full", LeadPoolEntry(profile: profile, accountID: "a1", offerID: "o1", finishedAt: now)))
         cases.append(try valid("pool entry bare", LeadPoolEntry(profile: EnrichedProfile(leadID: "l2", name: "Ken Ito"),
                                                                 accountID: "a1", offerID: "o1", finishedAt: now)))
-        cases.append(try valid("progress", ProgressSnapshot(searchID: "s1", accountID: "a1", state: .running, total: nil, completed: 3,
-                                                            enriching: 2, scoring: 1, billingPaused: 0, deferred: 4, updatedAt: now)))
+        cases.append(try valid("progress", ProgressSnapshot(searchID: "s1", accountID: "a1", state: .running, total: nil, pending: 5,
+                                                            completed: 3, enriching: 2, scoring: 1, billingPaused: 0, deferred: 4,
+                                                            updatedAt: now)))
+        let progressVersion1 = #"{"schema":"progress.snapshot","version":1,"searchID":"s1","accountID":"a1","state":"running","completed":3,"enriching":2,"scoring":1,"billingPaused":0,"deferred":0,"updatedAt":"2025-01-31T12:00:00.000Z"}"#
+        cases.append(Case(name: "progress version 1", schemaFile: "progress.snapshot.v1.schema.json", instance: progressVersion1, isValid: true))
+        XCTAssertEqual(try codec.decode(ProgressSnapshot.self, from: Array(progressVersion1.utf8)).pending, 0, "a version 1 snapshot is read")
         cases.append(try valid("progress completed", ProgressSnapshot(searchID: "s1", accountID: "a1", state: .completed, total: 10,
                                                                       completed: 10, enriching: 0, scoring: 0, billingPaused: 0,
                                                                       deferred: 0, updatedAt: now)))

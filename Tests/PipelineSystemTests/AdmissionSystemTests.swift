@@ -46,6 +46,16 @@ final class AdmissionSystemTests: XCTestCase {
             try await waitUntil("the coordinator at its bound", timeoutSeconds: 60, pollMilliseconds: 100) {
                 (try await sampleRunning() ?? 0) >= bound
             }
+            // A lead waiting for room has a state, pending, which leadctl shows and progress counts.
+            let queued = try XCTUnwrap(standard.last)
+            let states = try await harness.latestStates()
+            XCTAssertEqual(states[queued.leadID]?.status, .pending)
+            let (shown, output) = try await harness.leadctl(["show", queued.leadID.rawValue])
+            XCTAssertEqual(shown, 0, output)
+            XCTAssertTrue(output.contains("queued"), output)
+            try await waitUntil("progress counts leads pending", timeoutSeconds: 30, pollMilliseconds: 200) {
+                (try await harness.latestProgress(of: "search-1")?.pending ?? 0) > 0
+            }
             var intent = harness.makeLeads(1, prefix: "intent")[0]
             intent.source = .intentSearch
             try await harness.publish(leads: [intent])
@@ -58,6 +68,10 @@ final class AdmissionSystemTests: XCTestCase {
             }
             XCTAssertEqual(pool.count, standard.count + 1, "every lead ready exactly once")
             XCTAssertLessThanOrEqual(mostRunning, bound + 1, "at most the bound of standard leads ran at once, plus the intent lead")
+            try await waitUntil("progress counts every lead completed, none pending", timeoutSeconds: 30, pollMilliseconds: 200) {
+                let progress = try await harness.latestProgress(of: "search-1")
+                return progress?.completed == standard.count + 1 && progress?.pending == 0
+            }
 
             // Every standard lead went through the backlog; the intent lead did not.
             let backlog = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsBacklog)
@@ -97,7 +111,9 @@ final class AdmissionSystemTests: XCTestCase {
             }
             XCTAssertEqual(most, waitingBound, "waiting leads held beyond the bound")
             let states = try await harness.latestStates()
-            XCTAssertEqual(states.count, waitingBound, "only the admitted leads have a state")
+            XCTAssertEqual(states.values.filter { $0.status != .pending }.count, waitingBound, "only the admitted leads started")
+            XCTAssertEqual(states.values.filter { $0.status == .pending }.count, leads.count - waitingBound,
+                           "the others are pending, each with a small state")
 
             // Resumed, every lead finishes, exactly once.
             try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .active, updatedAt: Date()))

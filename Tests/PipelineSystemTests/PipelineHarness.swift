@@ -254,6 +254,11 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         }
         return states
     }
+
+    /// The last progress snapshot of `search`, if any.
+    func latestProgress(of search: SearchID) async throws -> ProgressSnapshot? {
+        try await readAll(ProgressSnapshot.self, topic: environment.topics.progress).last { $0.value.searchID == search }?.value
+    }
 }
 
 /// Runs `body` with a new harness and tears it down afterwards, also when `body` throws.

@@ -137,6 +137,16 @@ final class PipelineSystemTests: XCTestCase {
             let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage)
             XCTAssertEqual(Set(usage.map(\.value.idempotencyKey)).count, usage.count, "no phase charged twice")
             XCTAssertFalse(usage.isEmpty)
+
+            // Progress is counted afresh from the restored states, not replayed: all 300, once.
+            var progress: ProgressSnapshot?
+            try await waitUntil("progress counts every lead completed", timeoutSeconds: 60, pollMilliseconds: 500) {
+                progress = try await harness.latestProgress(of: "search-1")
+                return progress?.completed == leads.count
+            }
+            XCTAssertEqual(progress?.pending, 0)
+            XCTAssertEqual(progress?.enriching, 0)
+            XCTAssertEqual(progress?.scoring, 0)
         }
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+
+/// How many of one search's leads are where, among the leads of one partition of the lead-keyed
+/// topics (topic ``Topics/progressParts``, compacted; key `<searchID>/<partition>`, written to
+/// the partition of the search id, so that one reader has every part of a search).
+///
+/// The coordinator instance that owns the partition writes the part whenever a count changes,
+/// in the batch of the state changes that changed it, and writes every part of a partition it
+/// restores, counted from the restored states. A part is absolute, not a delta: a batch handled
+/// again after a crash writes the same counts. The progress tracker adds a search's parts up into
+/// its ``ProgressSnapshot``.
+public struct SearchProgressPart: Message, Hashable {
+    /// `progress.part`.
+    public static let schemaName = "progress.part"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    public var searchID: SearchID
+    public var accountID: AccountID
+    /// The partition of the lead-keyed topics whose leads are counted.
+    public var partition: Int32
+    /// Queued until the coordinator has room for them.
+    public var pending: Int
+    /// In the profile or activity phase.
+    public var enriching: Int
+    /// In the scoring phase.
+    public var scoring: Int
+    /// In the finalize phase.
+    public var finalizing: Int
+    /// Waiting for billing to resume.
+    public var billingPaused: Int
+    /// Waiting for the outreach window.
+    public var deferred: Int
+    /// Ready.
+    public var completed: Int
+    public var updatedAt: Date
+
+    public init(searchID: SearchID, accountID: AccountID, partition: Int32, pending: Int = 0, enriching: Int = 0,
+                scoring: Int = 0, finalizing: Int = 0, billingPaused: Int = 0, deferred: Int = 0, completed: Int = 0,
+                updatedAt: Date) {
+        self.searchID = searchID
+        self.accountID = accountID
+        self.partition = partition
+        self.pending = pending
+        self.enriching = enriching
+        self.scoring = scoring
+        self.finalizing = finalizing
+        self.billingPaused = billingPaused
+        self.deferred = deferred
+        self.completed = completed
+        self.updatedAt = updatedAt
+    }
+
+    /// The record key: one part per search and partition survives compaction.
+    public var key: String { "\(searchID)/\(partition)" }
+}
