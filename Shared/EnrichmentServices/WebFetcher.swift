@@ -10,8 +10,9 @@ import FoundationNetworking
 public struct WebAllowList: Hashable, Sendable {
     /// The company's domain, lower-cased, without `www.`.
     public let domain: String
-    /// Tests only: also allow `http://` and loopback hosts (`127.0.0.1`, `localhost`), and do not
-    /// refuse domains that resolve to non-public addresses (see ``PublicAddressGuard``).
+    /// Tests only: also allow `http://`, any port and the loopback hosts `127.0.0.1` and
+    /// `localhost`, and let domains resolve to loopback addresses; private, link-local and other
+    /// non-public addresses are refused all the same (see ``PublicAddressGuard``).
     public let isLoopbackHTTPAllowed: Bool
 
     /// Why a request cannot be fetched.
@@ -155,9 +156,8 @@ public struct WebFetcher: Sendable {
 
     /// Fetches `url`, which the caller checked against `allowList`.
     public func fetch(_ url: URL, allowList: WebAllowList) async throws(WebFetchError) -> WebPage {
-        if !allowList.isLoopbackHTTPAllowed,
-           let inside = await addressGuard.firstInternalAddress(of: [allowList.domain, "www." + allowList.domain]) {
-            throw .internalAddress(inside)
+        for host in [allowList.domain, "www." + allowList.domain] {
+            _ = try await addressGuard.checkedAddresses(of: host, isLoopbackAllowed: allowList.isLoopbackHTTPAllowed)
         }
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeoutSeconds
