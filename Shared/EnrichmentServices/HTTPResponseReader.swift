@@ -68,11 +68,13 @@ struct HTTPResponseReader {
 
     private mutating func readOneHead() throws(WebFetchError) -> HTTPResponseHead {
         var lines: [String] = []
+        var headBytes = 0
         while true {
             let line = try readLine(limit: Self.maxHeadBytes)
             if line.isEmpty { break }
             lines.append(line)
-            if lines.reduce(0, { $0 + $1.utf8.count }) > Self.maxHeadBytes { throw .network("response head larger than 64 KiB") }
+            headBytes += line.utf8.count + 2
+            if headBytes > Self.maxHeadBytes { throw .network("response head larger than 64 KiB") }
         }
         guard let statusLine = lines.first else { throw .network("empty response head") }
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)

@@ -41,6 +41,13 @@ final class HTTPResponseReaderTests: XCTestCase {
         XCTAssertEqual(try fits.readBody(of: try fits.readHead(), limit: 50).count, 50)
     }
 
+    func testAHeadPastItsBoundFails() {
+        var reader = reader("HTTP/1.1 200 OK\r\n" + String(repeating: "a\r\n", count: 30_000) + "\r\n", size: 4096)
+        XCTAssertThrowsError(try reader.readHead()) {
+            XCTAssertEqual($0 as? WebFetchError, .network("response head larger than 64 KiB"))
+        }
+    }
+
     func testTruncatedAndMalformedResponsesFail() {
         for text in ["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-"] {
             var reader = reader(text)
