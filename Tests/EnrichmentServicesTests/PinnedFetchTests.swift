@@ -80,6 +80,17 @@ final class PinnedFetchTests: XCTestCase {
         XCTAssertEqual(site.received.first?.header("accept-encoding"), "identity")
     }
 
+    /// An address that refuses the connection (nothing listens on [::1] here) gives way to the
+    /// next checked one; no other address is tried.
+    func testTheNextCheckedAddressIsTriedWhenOneRefuses() async throws {
+        let site = try StubSite { _, _ in Self.page }
+        defer { site.server.stop() }
+        let resolver = ScriptedResolver(["acme.example": [["::1", "127.0.0.1"]]])
+        let page = try await fetch("http://acme.example:\(site.port)/", resolver: resolver).get()
+        XCTAssertEqual(page.html, "<title>Acme</title>")
+        XCTAssertEqual(site.received.count, 1)
+    }
+
     /// The rebinding attack: the first answer passes the check, the next points at loopback. Even
     /// with loopback allowed (where a second lookup would pass the check), the fetch connects only
     /// to the first, checked answer: the stub on 127.0.0.1 sees nothing and the name is asked once.
