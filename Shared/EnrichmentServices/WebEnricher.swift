@@ -43,6 +43,13 @@ public struct WebEnricherSettings: Sendable {
         self.consumerProperties = consumerProperties
     }
 
+    /// What the service logs as a warning at start-up when ``isLoopbackHTTPAllowed`` relaxes the
+    /// SSRF guard; nil when it does not.
+    public var relaxedGuardWarning: String? {
+        guard isLoopbackHTTPAllowed else { return nil }
+        return "SSRF guard relaxed: \(Variable.allowLoopbackHTTP) is set, so http://, any port and loopback addresses are fetched; tests only, never in production"
+    }
+
     /// Reads the settings; a wrong value fails with the variable's name.
     public init(environment: [String: String]) throws {
         let timeout = try PipelineEnvironment.decimal(environment, Variable.timeout, default: 10, range: 1...300)
@@ -129,10 +136,7 @@ public final class WebEnricherService: Service {
         let groupID = environment.kafka.groupID ?? topics.webEnricherGroup
         let producer = try environment.makeProducer()
         let handler = WebEnricherHandler(fetcher: settings.fetcher, isLoopbackHTTPAllowed: settings.isLoopbackHTTPAllowed)
-        if settings.isLoopbackHTTPAllowed {
-            logger.warning(
-                "SSRF guard relaxed: \(WebEnricherSettings.Variable.allowLoopbackHTTP) is set, so http://, any port and loopback addresses are fetched; tests only, never in production")
-        }
+        if let warning = settings.relaxedGuardWarning { logger.warning(warning) }
         let inputCodec = environment.inputCodec
         let codec = environment.codec
         let service = environment.service

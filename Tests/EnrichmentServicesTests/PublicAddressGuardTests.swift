@@ -67,6 +67,13 @@ final class PublicAddressGuardTests: XCTestCase {
         }
     }
 
+    func testTheLoopbackSwitchIsAnnouncedAsARelaxedGuard() throws {
+        let relaxed = try WebEnricherSettings(environment: ["WEB_ENRICHER_ALLOW_LOOPBACK_HTTP": "true"])
+        XCTAssertTrue(relaxed.isLoopbackHTTPAllowed)
+        XCTAssertTrue(relaxed.relaxedGuardWarning?.hasPrefix("SSRF guard relaxed: WEB_ENRICHER_ALLOW_LOOPBACK_HTTP is set") == true)
+        XCTAssertNil(try WebEnricherSettings(environment: [:]).relaxedGuardWarning)
+    }
+
     func testSystemResolverFindsLoopback() async {
         let found = await PublicAddressGuard().firstInternalAddress(of: ["localhost"])
         XCTAssertTrue(found?.hasPrefix("localhost → ") == true, found ?? "localhost resolved to nothing internal")
