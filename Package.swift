@@ -28,6 +28,13 @@ let package = Package(
             providers: [.apt(["librdkafka-dev"])]
         ),
         .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Shared/Kafka"),
+        // OpenSSL for the web enricher's TLS to addresses it checked; only its TLSConnection imports it.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Shared/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
 
         // Domain model, message contracts and the pure pipeline logic (no Kafka).
         .target(name: "LeadModel", path: "Shared/LeadModel"),
@@ -41,7 +48,7 @@ let package = Package(
         .target(name: "StageServices", dependencies: pipelineLibraries, path: "Shared/StageServices"),
         .target(name: "LeadControl", dependencies: pipelineLibraries, path: "Shared/LeadControl"),
         // The optional processes outside the main pipeline: profile finder, web enricher.
-        .target(name: "EnrichmentServices", dependencies: pipelineLibraries, path: "Shared/EnrichmentServices"),
+        .target(name: "EnrichmentServices", dependencies: pipelineLibraries + ["COpenSSL"], path: "Shared/EnrichmentServices"),
 
         .executableTarget(name: "Coordinator", dependencies: ["PipelineServices", "ServiceRuntime"], path: "Services/coordinator", exclude: ["README.md"]),
         .executableTarget(name: "ProfileStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/profile-stage", exclude: ["README.md"]),

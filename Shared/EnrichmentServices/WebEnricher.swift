@@ -11,7 +11,7 @@ import ServiceRuntime
 /// | `WEB_ENRICHER_TIMEOUT_SECONDS` | 10 | timeout of one page fetch, redirects included |
 /// | `WEB_ENRICHER_MAX_PAGE_BYTES` | 1048576 | larger pages are abandoned mid-transfer |
 /// | `WEB_ENRICHER_MAX_IN_FLIGHT` | 32 | requests handled at once |
-/// | `WEB_ENRICHER_ALLOW_LOOPBACK_HTTP` | false | tests only: also fetch `http://` and `127.0.0.1`/`localhost` |
+/// | `WEB_ENRICHER_ALLOW_LOOPBACK_HTTP` | false | tests only: also fetch `http://`, any port, `127.0.0.1`/`localhost` and domains resolving to loopback addresses (never private ones); logged as a warning at start-up |
 public struct WebEnricherSettings: Sendable {
     /// Environment variable names this type reads.
     public enum Variable {
@@ -27,7 +27,7 @@ public struct WebEnricherSettings: Sendable {
 
     /// How pages are fetched.
     public var fetcher: WebFetcher
-    /// Tests only: allow `http://` and loopback hosts.
+    /// Tests only: allow `http://`, any port and loopback addresses (see ``WebAllowList/isLoopbackHTTPAllowed``).
     public var isLoopbackHTTPAllowed: Bool
     /// The runner's bounds.
     public var runner: StageRunnerSettings
@@ -41,6 +41,13 @@ public struct WebEnricherSettings: Sendable {
         self.isLoopbackHTTPAllowed = isLoopbackHTTPAllowed
         self.runner = runner
         self.consumerProperties = consumerProperties
+    }
+
+    /// What the service logs as a warning at start-up when ``isLoopbackHTTPAllowed`` relaxes the
+    /// SSRF guard; nil when it does not.
+    public var relaxedGuardWarning: String? {
+        guard isLoopbackHTTPAllowed else { return nil }
+        return "SSRF guard relaxed: \(Variable.allowLoopbackHTTP) is set, so http://, any port and loopback addresses are fetched; tests only, never in production"
     }
 
     /// Reads the settings; a wrong value fails with the variable's name.
@@ -129,6 +136,7 @@ public final class WebEnricherService: Service {
         let groupID = environment.kafka.groupID ?? topics.webEnricherGroup
         let producer = try environment.makeProducer()
         let handler = WebEnricherHandler(fetcher: settings.fetcher, isLoopbackHTTPAllowed: settings.isLoopbackHTTPAllowed)
+        if let warning = settings.relaxedGuardWarning { logger.warning(warning) }
         let inputCodec = environment.inputCodec
         let codec = environment.codec
         let service = environment.service

@@ -1,17 +1,13 @@
 import Foundation
-import Synchronization
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Which URLs the web enricher may fetch for one request: HTTPS on the company's own domain
 /// (or `www.` the domain), nothing else.
 public struct WebAllowList: Hashable, Sendable {
     /// The company's domain, lower-cased, without `www.`.
     public let domain: String
-    /// Tests only: also allow `http://` and loopback hosts (`127.0.0.1`, `localhost`), and do not
-    /// refuse domains that resolve to non-public addresses (see ``PublicAddressGuard``).
+    /// Tests only: also allow `http://`, any port and the loopback hosts `127.0.0.1` and
+    /// `localhost`, and let domains resolve to loopback addresses; private, link-local and other
+    /// non-public addresses are refused all the same (see ``PublicAddressGuard``).
     public let isLoopbackHTTPAllowed: Bool
 
     /// Why a request cannot be fetched.
@@ -131,183 +127,149 @@ public struct WebPage: Sendable {
     public var html: String
 }
 
-/// Fetches one page with URLSession: only URLs the allow-list accepts, on a domain that resolves to
-/// public addresses only (``PublicAddressGuard``), redirects only within the allow-list (at most
-/// 5), a bounded body (the transfer is cancelled past ``maxBytes``), a timeout, no cookies, no cache.
+/// Fetches one page over HTTP/1.1: only URLs the allow-list accepts, only from addresses the
+/// ``PublicAddressGuard`` checked, redirects only within the allow-list (at most 5), a bounded
+/// body (reading stops past ``maxBytes``), one timeout for the whole fetch, no cookies, no cache.
+///
+/// Pinning, against DNS rebinding: each host of a fetch (the domain and `www.` the domain, the
+/// only ones the allow-list lets a fetch or its redirects reach) is resolved once, by the guard,
+/// and every address it returned is checked; a single non-public one refuses the fetch before
+/// any connection. Every connection of the fetch, the first request and each redirect hop, goes
+/// to one of those checked addresses over a socket this type opens itself: nothing resolves the
+/// name again, so an answer that changes after the check is never used. For `https` the TLS
+/// handshake (OpenSSL) sends the host as SNI and requires a certificate for the host chaining to
+/// a trusted root, so a pinned address serves only what the real site's certificate covers.
+/// Redirects are followed here, not by a library: each `Location` is checked against the
+/// allow-list and the next hop connects to its host's pinned addresses.
+///
+/// Limits, honestly: pinning holds for one fetch (within its timeout); a later fetch of the same
+/// domain resolves again and is checked again. The guard trusts the resolver's answers; an
+/// address that is public but routes inside (a gateway translating for NAT64 outside the
+/// refused prefixes, a misconfigured network) is for egress rules to stop. Responses are read
+/// as sent (`Accept-Encoding: identity`); a server compressing anyway yields unreadable text.
 public struct WebFetcher: Sendable {
     /// Largest body read.
     public var maxBytes: Int
-    /// Timeout of the whole fetch, seconds (at least 1).
+    /// Timeout of the whole fetch, redirects included, seconds (at least 1).
     public var timeoutSeconds: Double
     /// The `User-Agent` sent.
     public var userAgent: String
-    /// Refuses domains that resolve to non-public addresses.
+    /// Resolves each host once and refuses non-public addresses.
     public var addressGuard: PublicAddressGuard
+    /// A PEM file of the roots HTTPS certificates must chain to; nil: the system's roots.
+    public var trustedCertificatesFile: String?
+
+    private static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
+    private static let maxRedirects = 5
 
     /// Creates a fetcher.
     public init(maxBytes: Int = 1 << 20, timeoutSeconds: Double = 10, userAgent: String = "lead-pipeline-web-enricher/1",
-                addressGuard: PublicAddressGuard = PublicAddressGuard()) {
+                addressGuard: PublicAddressGuard = PublicAddressGuard(), trustedCertificatesFile: String? = nil) {
         self.maxBytes = maxBytes
         self.timeoutSeconds = max(1, timeoutSeconds.rounded(.up))
         self.userAgent = userAgent
         self.addressGuard = addressGuard
+        self.trustedCertificatesFile = trustedCertificatesFile
     }
 
     /// Fetches `url`, which the caller checked against `allowList`.
     public func fetch(_ url: URL, allowList: WebAllowList) async throws(WebFetchError) -> WebPage {
-        if !allowList.isLoopbackHTTPAllowed,
-           let inside = await addressGuard.firstInternalAddress(of: [allowList.domain, "www." + allowList.domain]) {
-            throw .internalAddress(inside)
+        let deadline = FetchDeadline(seconds: timeoutSeconds)
+        var pinned: [String: [String]] = [:]
+        for host in [allowList.domain, "www." + allowList.domain] {
+            pinned[host] = try await addressGuard.checkedAddresses(of: host, isLoopbackAllowed: allowList.isLoopbackHTTPAllowed)
         }
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeoutSeconds
-        configuration.timeoutIntervalForResource = timeoutSeconds
-        configuration.httpCookieStorage = nil
-        configuration.urlCache = nil
-        let delegate = FetchDelegate(allowList: allowList, maxBytes: maxBytes)
-        let session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeoutSeconds)
-        request.setValue(userAgent, forHTTPHeaderField: "User-Agent")
-        request.setValue("text/html,application/xhtml+xml;q=0.9,*/*;q=0.1", forHTTPHeaderField: "Accept")
-        let result: Result<(URL, Data), WebFetchError> = await withTaskCancellationHandler {
+        var current = url
+        var redirects = 0
+        while true {
+            let hop = try FetchHop(current)
+            if pinned[hop.host] == nil {
+                pinned[hop.host] = try await addressGuard.checkedAddresses(of: hop.host, isLoopbackAllowed: allowList.isLoopbackHTTPAllowed)
+            }
+            let addresses = pinned[hop.host] ?? []
+            switch try await perform(hop, addresses: addresses, deadline: deadline) {
+            case .page(let body):
+                return WebPage(url: current, html: String(decoding: body, as: UTF8.self))
+            case .redirect(let location):
+                guard let target = URL(string: location, relativeTo: current)?.absoluteURL else {
+                    throw .redirectRefused("to \(location): not a URL")
+                }
+                redirects += 1
+                if let refusal = allowList.check(target) { throw .redirectRefused("to \(target.absoluteString): \(refusal)") }
+                if redirects > Self.maxRedirects { throw .redirectRefused("more than \(Self.maxRedirects) redirects") }
+                current = target
+            }
+        }
+    }
+
+    /// What one hop's response says.
+    private enum HopOutcome: Sendable {
+        case page([UInt8])
+        case redirect(String)
+    }
+
+    /// One request on a connection of its own, on a dispatch thread: the socket calls block.
+    private func perform(_ hop: FetchHop, addresses: [String], deadline: FetchDeadline) async throws(WebFetchError) -> HopOutcome {
+        let result: Result<HopOutcome, WebFetchError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                delegate.start(session.dataTask(with: request), continuation: continuation)
+                DispatchQueue.global(qos: .utility).async {
+                    continuation.resume(returning: Result { () throws(WebFetchError) in try exchange(hop, addresses: addresses, deadline: deadline) })
+                }
             }
         } onCancel: {
-            delegate.cancel()
+            deadline.cancel()
         }
-        switch result {
-        case .success(let (finalURL, data)):
-            return WebPage(url: finalURL, html: String(decoding: data, as: UTF8.self))
-        case .failure(let error):
-            throw error
+        return try result.get()
+    }
+
+    private func exchange(_ hop: FetchHop, addresses: [String], deadline: FetchDeadline) throws(WebFetchError) -> HopOutcome {
+        let socket = try SocketConnection.connect(to: addresses, port: hop.port, deadline: deadline)
+        let transport: any FetchTransport = if hop.isTLS {
+            try TLSConnection(over: socket, host: hop.host, trustedCertificatesFile: trustedCertificatesFile)
+        } else {
+            socket
         }
+        try transport.write(Array(hop.requestHead(userAgent: userAgent).utf8))
+        var reader = HTTPResponseReader { () throws(WebFetchError) in try transport.read(maximum: 16 * 1024) }
+        let head = try reader.readHead()
+        if Self.redirectStatuses.contains(head.status), let location = head.value("location") { return .redirect(location) }
+        guard (200..<300).contains(head.status) else { throw .status(head.status) }
+        let type = (head.value("content-type") ?? "").lowercased()
+        if !type.isEmpty && !type.contains("html") { throw .notHTML(type) }
+        return .page(try reader.readBody(of: head, limit: maxBytes))
     }
 }
 
-/// Collects one data task's body under the fetcher's rules and resumes its continuation once.
-private final class FetchDelegate: NSObject, URLSessionDataDelegate, Sendable {
-    private struct State {
-        var task: URLSessionDataTask?
-        var continuation: CheckedContinuation<Result<(URL, Data), WebFetchError>, Never>?
-        var data = Data()
-        var failure: WebFetchError?
-        var finalURL: URL?
-        var redirects = 0
+/// Where one request of a fetch goes and what it asks for.
+struct FetchHop: Sendable {
+    /// The host, lower-cased: the key of its pinned addresses and the TLS server name.
+    var host: String
+    var port: Int
+    var isTLS: Bool
+    /// Path and query as in the URL (`/` when empty).
+    var target: String
+    /// The `Host` header: the host, with the port when it is not the scheme's default.
+    var hostHeader: String
+
+    init(_ url: URL) throws(WebFetchError) {
+        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: true), let host = components.host?.lowercased(),
+              let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http" else {
+            throw .redirectRefused("\(url.absoluteString) is not an http(s) URL")
+        }
+        let defaultPort = scheme == "https" ? 443 : 80
+        self.host = host
+        self.port = components.port ?? defaultPort
+        self.isTLS = scheme == "https"
+        let path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
+        self.target = components.percentEncodedQuery.map { "\(path)?\($0)" } ?? path
+        self.hostHeader = port == defaultPort ? host : "\(host):\(port)"
     }
 
-    private let allowList: WebAllowList
-    private let maxBytes: Int
-    private let state = Mutex(State())
-
-    init(allowList: WebAllowList, maxBytes: Int) {
-        self.allowList = allowList
-        self.maxBytes = maxBytes
-    }
-
-    func start(_ task: URLSessionDataTask, continuation: CheckedContinuation<Result<(URL, Data), WebFetchError>, Never>) {
-        state.withLock {
-            $0.task = task
-            $0.continuation = continuation
-        }
-        task.resume()
-    }
-
-    func cancel() {
-        let task = state.withLock { state in
-            if state.failure == nil { state.failure = .network("cancelled") }
-            return state.task
-        }
-        task?.cancel()
-    }
-
-    private func fail(_ error: WebFetchError, _ task: URLSessionTask) {
-        record(error)
-        task.cancel()
-    }
-
-    /// Keeps the first failure; the task ends on its own.
-    private func record(_ error: WebFetchError) {
-        state.withLock { if $0.failure == nil { $0.failure = error } }
-    }
-
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        let count = state.withLock { state in
-            state.redirects += 1
-            return state.redirects
-        }
-        // A refused redirect is declined, not cancelled: the task then ends with the 3xx response
-        // and the recorded failure wins. Cancelling before answering makes FoundationNetworking
-        // trap ("Received callback for HTTP redirection, but we're not waiting for it").
-        guard let target = request.url else {
-            record(.redirectRefused("no location"))
-            return completionHandler(nil)
-        }
-        if let refusal = allowList.check(target) {
-            record(.redirectRefused("to \(target.absoluteString): \(refusal)"))
-            return completionHandler(nil)
-        }
-        if count > 5 {
-            record(.redirectRefused("more than 5 redirects"))
-            return completionHandler(nil)
-        }
-        completionHandler(request)
-    }
-
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-    ) {
-        // Refusals answer .cancel, which cancels the task; cancelling it first as well would
-        // answer a callback FoundationNetworking no longer waits for.
-        guard let http = response as? HTTPURLResponse else {
-            record(.network("not an HTTP response"))
-            return completionHandler(.cancel)
-        }
-        if let url = http.url, let refusal = allowList.check(url) {
-            record(.redirectRefused("ended at \(url.absoluteString): \(refusal)"))
-            return completionHandler(.cancel)
-        }
-        guard (200..<300).contains(http.statusCode) else {
-            record(.status(http.statusCode))
-            return completionHandler(.cancel)
-        }
-        let type = (http.value(forHTTPHeaderField: "Content-Type") ?? "").lowercased()
-        if !type.isEmpty && !type.contains("html") {
-            record(.notHTML(type))
-            return completionHandler(.cancel)
-        }
-        if http.expectedContentLength > Int64(maxBytes) {
-            record(.tooLarge(limit: maxBytes))
-            return completionHandler(.cancel)
-        }
-        state.withLock { $0.finalURL = http.url }
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let isTooLarge = state.withLock { state in
-            state.data.append(data)
-            return state.data.count > maxBytes
-        }
-        if isTooLarge { fail(.tooLarge(limit: maxBytes), dataTask) }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let (continuation, result) = state.withLock { state -> (CheckedContinuation<Result<(URL, Data), WebFetchError>, Never>?, Result<(URL, Data), WebFetchError>) in
-            defer { state.continuation = nil }
-            if let failure = state.failure { return (state.continuation, .failure(failure)) }
-            if let error { return (state.continuation, .failure(.network(error.localizedDescription))) }
-            if let response = task.response as? HTTPURLResponse, !(200..<300).contains(response.statusCode) {
-                return (state.continuation, .failure(.status(response.statusCode)))
-            }
-            let url = state.finalURL ?? task.originalRequest?.url ?? URL(string: "about:blank")!
-            return (state.continuation, .success((url, state.data)))
-        }
-        continuation?.resume(returning: result)
+    /// The request head: a GET that asks for HTML, uncompressed, on a connection closed after it.
+    func requestHead(userAgent: String) -> String {
+        [
+            "GET \(target) HTTP/1.1", "Host: \(hostHeader)", "User-Agent: \(userAgent)",
+            "Accept: text/html,application/xhtml+xml;q=0.9,*/*;q=0.1", "Accept-Encoding: identity", "Connection: close", "", "",
+        ].joined(separator: "\r\n")
     }
 }
