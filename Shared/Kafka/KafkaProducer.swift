@@ -93,8 +93,9 @@ public final class KafkaProducer: Sendable {
             let err = produceOnce(record, rkt: rkt, slot: slot)
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                // Backpressure: librdkafka's queue is the buffer; wait for deliveries to drain it.
-                try? await Task.sleep(nanoseconds: backoffMicros * 1_000)
+                // Backpressure: librdkafka's queue is the buffer; wait for deliveries to drain it
+                // (also while a cancelled service drains: the record must still be sent).
+                await sleepIgnoringCancellation(for: .microseconds(backoffMicros))
                 backoffMicros = min(backoffMicros * 2, 50_000)
                 continue
             }

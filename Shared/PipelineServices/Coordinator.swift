@@ -927,7 +927,7 @@ public final class Coordinator: Service {
             }
             if again.isEmpty { return reports }
             if mustWait {
-                try? await Task.sleep(for: delay)
+                await sleepIgnoringCancellation(for: delay)  // the last batch is confirmed after cancellation too
                 delay = min(delay * 2, .seconds(5))
             }
             items = again
