@@ -131,7 +131,7 @@ public final class Coordinator: Service {
             if case .revoking = event, let delivery = unacknowledged.take() {
                 // Whoever restores these partitions next must find this batch's state records in
                 // the changelog: partitions are given up only once they are acknowledged.
-                if !Self.wait(for: delivery, seconds: 60) {
+                if !delivery.wait(timeout: .seconds(60)) {
                     logger.error("giving partitions up with a batch still unacknowledged after 60 s")
                 }
             }
@@ -874,17 +874,6 @@ public final class Coordinator: Service {
         } catch {
             logger.warning("offsets not stored: \(error)")
         }
-    }
-
-    /// Blocks the calling thread (the consumer's, inside a rebalance) until `delivery` is
-    /// acknowledged or failed; false after `seconds`.
-    private static func wait(for delivery: Delivery, seconds: Int) -> Bool {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            _ = await delivery.results()
-            done.signal()
-        }
-        return done.wait(timeout: .now() + .seconds(seconds)) == .success
     }
 
     /// Waits until every one of `records` (handed to the producer as `delivery`) is acknowledged
