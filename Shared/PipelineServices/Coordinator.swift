@@ -146,9 +146,21 @@ public final class Coordinator: Service {
         let tables = Tables(accounts: accounts, offers: offers)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now)
-        let trackerTask = Task { try await tracker.run() }
-        defer { trackerTask.cancel() }
+        // A child: its failure stops the loop, and so the process.
+        try await withCompanion({ try await tracker.run() }) {
+            try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
+                                      priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+        }
+        await consumer.close()
+        await accounts.stop()
+        await offers.stop()
+        await producer.close()
+    }
 
+    /// The loop: polls, handles, sends and confirms until cancelled, then confirms the last batch.
+    private func coordinate(consumer: KafkaConsumer, producer: KafkaProducer, tables: Tables, priorityTopics: Set<String>,
+                            partitionCount: Int, group: String) async throws {
+        let topics = environment.topics
         var state = State(partitionCount: partitionCount)
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
@@ -255,12 +267,6 @@ public final class Coordinator: Service {
         if let last = unconfirmed {
             try await confirm(last, producer: producer, consumer: consumer, &state)
         }
-        await consumer.close()
-        await accounts.stop()
-        await offers.stop()
-        trackerTask.cancel()
-        _ = try? await trackerTask.value
-        await producer.close()
     }
 
     /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
