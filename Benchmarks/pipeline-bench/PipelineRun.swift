@@ -140,7 +140,7 @@ final class PipelineRun {
         }
         let deadline = Date().addingTimeInterval(15)
         for (service, process) in processes {
-            while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+            while process.isRunning && Date() < deadline { await sleepIgnoringCancellation(for: .milliseconds(100)) }
             if process.isRunning {
                 log("\(service) ignored SIGTERM for 15 s; killing it")
                 kill(process.processIdentifier, SIGKILL)

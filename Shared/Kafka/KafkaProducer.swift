@@ -93,8 +93,9 @@ public final class KafkaProducer: Sendable {
             let err = produceOnce(record, rkt: rkt, slot: slot)
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                // Backpressure: librdkafka's queue is the buffer; wait for deliveries to drain it.
-                try? await Task.sleep(nanoseconds: backoffMicros * 1_000)
+                // Backpressure: librdkafka's queue is the buffer; wait for deliveries to drain it
+                // (also while a cancelled service drains: the record must still be sent).
+                await sleepIgnoringCancellation(for: .microseconds(backoffMicros))
                 backoffMicros = min(backoffMicros * 2, 50_000)
                 continue
             }
@@ -176,6 +177,9 @@ private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawPointer?,
 }
 
 /// Records handed to librdkafka by ``KafkaProducer/enqueue(_:)``, acknowledged or not yet.
+///
+/// Any number of tasks and threads may wait for it, before or after the records complete; each
+/// waiter gets the outcome once.
 public final class Delivery: Sendable {
     private let batch: DeliveryBatch?
 
@@ -191,6 +195,13 @@ public final class Delivery: Sendable {
     public func reports() async throws -> [DeliveryReport] {
         try await results().map { try $0.get() }
     }
+
+    /// Blocks the calling thread until every record is acknowledged or has failed: true, or
+    /// false once `timeout` has passed first. For threads outside Swift concurrency, such as
+    /// librdkafka's inside a rebalance callback; a task awaits ``results()`` instead.
+    public func wait(timeout: Duration) -> Bool {
+        batch?.wait(timeout: timeout) ?? true
+    }
 }
 
 /// What the delivery callback finds in a message's opaque pointer: its batch and position.
@@ -200,12 +211,18 @@ struct DeliverySlot {
 }
 
 /// The outcome of one `send` call's records. Completed from librdkafka's poll thread; the
-/// state lives behind a mutex and the waiting task is resumed outside it.
+/// state lives behind a mutex and the waiters are resumed outside it.
 final class DeliveryBatch: Sendable {
+    typealias Results = [Result<DeliveryReport, KafkaError>]
+
     private struct State {
         var results: [Result<DeliveryReport, KafkaError>?]
         var remaining: Int
-        var continuation: CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>?
+        /// Tasks waiting in ``results()``.
+        var continuations: [CheckedContinuation<Results, Never>] = []
+        /// Threads blocked in ``wait(timeout:)``, one semaphore each; one that timed out stays
+        /// here and is signalled for nobody.
+        var blockedThreads: [DispatchSemaphore] = []
         /// The batch itself until its last record completes: librdkafka holds pointers into its
         /// slots (which keep only unowned references) even when nobody waits for the outcome.
         var keepAlive: DeliveryBatch?
@@ -219,8 +236,7 @@ final class DeliveryBatch: Sendable {
 
     init(records: [ProducerRecord]) {
         count = records.count
-        state = Mutex(State(results: Array(repeating: nil, count: records.count),
-                            remaining: records.count, continuation: nil, keepAlive: nil))
+        state = Mutex(State(results: Array(repeating: nil, count: records.count), remaining: records.count))
         slots = .allocate(capacity: records.count)
         for index in 0..<records.count {
             (slots + index).initialize(to: DeliverySlot(batch: self, index: index))
@@ -235,30 +251,45 @@ final class DeliveryBatch: Sendable {
 
     func complete(_ index: Int, _ result: Result<DeliveryReport, KafkaError>) {
         var released: DeliveryBatch?
-        let resume: (CheckedContinuation<[Result<DeliveryReport, KafkaError>], Never>, [Result<DeliveryReport, KafkaError>])? =
-            state.withLock { state in
-                guard state.results[index] == nil else { return nil }
-                state.results[index] = result
-                state.remaining -= 1
-                guard state.remaining == 0 else { return nil }
-                released = state.keepAlive.take()
-                guard let continuation = state.continuation else { return nil }
-                state.continuation = nil
-                return (continuation, state.results.map { $0! })
+        let waiters: (Results, [CheckedContinuation<Results, Never>], [DispatchSemaphore])? = state.withLock { state in
+            guard state.results[index] == nil else { return nil }
+            state.results[index] = result
+            state.remaining -= 1
+            guard state.remaining == 0 else { return nil }
+            released = state.keepAlive.take()
+            defer {
+                state.continuations = []
+                state.blockedThreads = []
             }
-        if let (continuation, results) = resume { continuation.resume(returning: results) }
+            return (state.results.map { $0! }, state.continuations, state.blockedThreads)
+        }
+        if let (results, continuations, blockedThreads) = waiters {
+            for continuation in continuations { continuation.resume(returning: results) }
+            for semaphore in blockedThreads { semaphore.signal() }
+        }
         _ = released  // the last reference may go here, outside the lock
     }
 
-    func results() async -> [Result<DeliveryReport, KafkaError>] {
+    func results() async -> Results {
         await withCheckedContinuation { continuation in
-            let ready: [Result<DeliveryReport, KafkaError>]? = state.withLock { state in
+            let ready: Results? = state.withLock { state in
                 if state.remaining == 0 { return state.results.map { $0! } }
-                state.continuation = continuation
+                state.continuations.append(continuation)
                 return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }
+    }
+
+    func wait(timeout: Duration) -> Bool {
+        let semaphore = DispatchSemaphore(value: 0)
+        let isDone = state.withLock { state in
+            if state.remaining == 0 { return true }
+            state.blockedThreads.append(semaphore)
+            return false
+        }
+        if isDone { return true }
+        return semaphore.wait(timeout: .now() + DispatchTimeInterval(timeout)) == .success
     }
 }
 

@@ -131,7 +131,7 @@ public final class Coordinator: Service {
             if case .revoking = event, let delivery = unacknowledged.take() {
                 // Whoever restores these partitions next must find this batch's state records in
                 // the changelog: partitions are given up only once they are acknowledged.
-                if !Self.wait(for: delivery, seconds: 60) {
+                if !delivery.wait(timeout: .seconds(60)) {
                     logger.error("giving partitions up with a batch still unacknowledged after 60 s")
                 }
             }
@@ -146,9 +146,21 @@ public final class Coordinator: Service {
         let tables = Tables(accounts: accounts, offers: offers)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now)
-        let trackerTask = Task { try await tracker.run() }
-        defer { trackerTask.cancel() }
+        // A child: its failure stops the loop, and so the process.
+        try await withCompanion({ try await tracker.run() }) {
+            try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
+                                      priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+        }
+        await consumer.close()
+        await accounts.stop()
+        await offers.stop()
+        await producer.close()
+    }
 
+    /// The loop: polls, handles, sends and confirms until cancelled, then confirms the last batch.
+    private func coordinate(consumer: KafkaConsumer, producer: KafkaProducer, tables: Tables, priorityTopics: Set<String>,
+                            partitionCount: Int, group: String) async throws {
+        let topics = environment.topics
         var state = State(partitionCount: partitionCount)
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
@@ -256,12 +268,6 @@ public final class Coordinator: Service {
         if let last = unconfirmed {
             try await confirm(last, producer: producer, consumer: consumer, &state)
         }
-        await consumer.close()
-        await accounts.stop()
-        await offers.stop()
-        trackerTask.cancel()
-        _ = try? await trackerTask.value
-        await producer.close()
     }
 
     /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
@@ -910,17 +916,6 @@ public final class Coordinator: Service {
         }
     }
 
-    /// Blocks the calling thread (the consumer's, inside a rebalance) until `delivery` is
-    /// acknowledged or failed; false after `seconds`.
-    private static func wait(for delivery: Delivery, seconds: Int) -> Bool {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            _ = await delivery.results()
-            done.signal()
-        }
-        return done.wait(timeout: .now() + .seconds(seconds)) == .success
-    }
-
     /// Waits until every one of `records` (handed to the producer as `delivery`) is acknowledged
     /// or taken out, and returns their reports in order.
     ///
@@ -961,7 +956,7 @@ public final class Coordinator: Service {
             }
             if again.isEmpty { return reports }
             if mustWait {
-                try? await Task.sleep(for: delay)
+                await sleepIgnoringCancellation(for: delay)  // the last batch is confirmed after cancellation too
                 delay = min(delay * 2, .seconds(5))
             }
             items = again

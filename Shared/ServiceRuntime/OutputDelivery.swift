@@ -145,7 +145,7 @@ struct OutputDelivery: Sendable {
                     LogKey.error: Self.summary(of: transient), "attempt": String(attempt), "records": String(retry.count),
                 ])
             }
-            try? await Task.sleep(for: delay)  // not cancellable: the runner's tasks never are
+            await sleepIgnoringCancellation(for: delay)
             delay = min(delay * 2, .seconds(5))
             unsent = retry
         }

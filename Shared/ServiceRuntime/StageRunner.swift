@@ -173,7 +173,7 @@ public final class StageRunner: Service {
         logger.info("draining", ["inFlight": String(state.inFlight)])
         let deadline = ContinuousClock.now + settings.drainTimeout
         while state.inFlight > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))  // not cancellable: the task already is
+            await sleepIgnoringCancellation(for: .milliseconds(10))  // the task is cancelled already
             finishCompleted(&state)
         }
         finishCompleted(&state)

@@ -418,6 +418,28 @@ final class ProducerConsumerTests: XCTestCase {
         await producer.close(flushTimeoutMilliseconds: 100)
     }
 
+    /// When librdkafka's queue is full a send waits for room, also in a cancelled task (a
+    /// service draining after SIGTERM), without spinning on a sleep that cancellation cuts short.
+    func testSendWaitingForQueueRoomInACancelledTaskDoesNotSpin() async throws {
+        let configuration = KafkaConfiguration(bootstrapServers: "127.0.0.1:\(1)", clientID: "unreachable")
+        // Room for one record, which fails after 1.5 s: the second waits that long for room.
+        let producer = try KafkaProducer(configuration: configuration, properties: [
+            "message.timeout.ms": "1500", "queue.buffering.max.messages": "1", "enable.idempotence": "false",
+        ])
+        let records = (0..<2).map { ProducerRecord(topic: "nowhere", key: "k\($0)", value: [1]) }
+        let cpuBefore = processCPUTime()
+        let clock = ContinuousClock()
+        let elapsed = await clock.measure {
+            let sending = Task { _ = await producer.enqueue(records) }
+            sending.cancel()
+            await sending.value
+        }
+        let cpu = processCPUTime() - cpuBefore
+        XCTAssertGreaterThan(elapsed, .milliseconds(1000), "the second record must wait for room")
+        XCTAssertLessThan(cpu, elapsed / 4, "used \(cpu) of CPU in \(elapsed) waiting for room")
+        await producer.close(flushTimeoutMilliseconds: 100)
+    }
+
     func testRecordAboveSizeLimitFails() async throws {
         try await withTestTopic(partitions: 1) { topic in
             let producer = try KafkaProducer(configuration: TestBroker.configuration(), properties: ["message.max.bytes": "10000"])

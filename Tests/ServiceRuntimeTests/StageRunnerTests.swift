@@ -135,4 +135,32 @@ final class StageRunnerTests: XCTestCase {
             await producer.close()
         }
     }
+
+    /// After cancellation (SIGTERM) the drain waits for the record still in flight without
+    /// spinning: its sleeps are not cut short by the cancellation.
+    func testDrainWaitsForInFlightRecordsWithoutSpinning() async throws {
+        try await withTestTopic(partitions: 1, prefix: "runner-in") { input in
+            let gate = Mutex(false)
+            let (started, handlerStarted) = AsyncStream.makeStream(of: Void.self)
+            let (_, task, producer) = try runStage(
+                input: input, output: input, group: uniqueTopicName("group"),
+                settings: StageRunnerSettings(drainTimeout: .seconds(20))
+            ) { _ in
+                handlerStarted.yield()
+                while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                return []
+            }
+            _ = try await producer.send(ProducerRecord(topic: input, key: "k", value: [1]))
+            for await _ in started { break }
+            task.cancel()
+            let cpuBefore = processCPUTime()
+            let window = Duration.seconds(1)
+            try await Task.sleep(for: window)  // the window the CPU is measured over, not a synchronisation
+            let cpu = processCPUTime() - cpuBefore
+            gate.withLock { $0 = true }
+            try await task.value
+            XCTAssertLessThan(cpu, window / 4, "draining used \(cpu) of CPU in \(window)")
+            await producer.close()
+        }
+    }
 }
