@@ -164,9 +164,9 @@ public struct LeadControl: Sendable {
             let requestID = requestID ?? RequestID(UUID().uuidString.lowercased())
             let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(), requestedBy: requestedBy ?? defaultRequester,
                                             requestID: requestID)
-            // A person is waiting: the request takes the priority twin of the input topic.
+            // An internal command; the coordinator reads its topic ahead of the rest.
             return try await publishConfiguration(
-                message, topic: environment.topics.leadsDiscoveredPriority, key: leadID.rawValue,
+                message, topic: environment.topics.leadCommands, key: leadID.rawValue,
                 what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ","))), request id \(requestID)")
         case .show(let leadID, let isJSON):
             return try await show(leadID: leadID, isJSON: isJSON)
@@ -544,41 +544,12 @@ public struct LeadControl: Sendable {
     public func readToEnd(
         _ partitions: [TopicPartition], admin: KafkaAdmin, _ body: (ConsumerRecord) throws -> Void
     ) async throws {
-        let ends = try await admin.watermarks(partitions)
-        var remaining = Set(partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
-        guard !remaining.isEmpty else { return }
-        let reader = try KafkaConsumer(
-            configuration: environment.kafka,
-            startingAt: Dictionary(uniqueKeysWithValues: remaining.map { ($0, KafkaConsumer.beginning) }),
-            properties: ["fetch.wait.max.ms": "50"])
-        let clock = ContinuousClock()
-        let deadline = clock.now + readTimeout
-        var lastProgress = clock.now
-        var hasSeenRecord = false
         do {
-            while !remaining.isEmpty {
-                if clock.now >= deadline {
-                    throw LeadControlError.timedOut(
-                        "reading \(remaining.sorted().map(\.description).joined(separator: ", ")) to its end")
-                }
-                let records = try await reader.poll(maxRecords: 1000, timeoutMilliseconds: 200)
-                if records.isEmpty {
-                    if hasSeenRecord && clock.now - lastProgress > .seconds(5) { break }
-                    continue
-                }
-                hasSeenRecord = true
-                lastProgress = clock.now
-                for record in records {
-                    guard let high = ends[record.topicPartition]?.high, record.offset < high else { continue }
-                    try body(record)
-                    if record.offset + 1 >= high { remaining.remove(record.topicPartition) }
-                }
-            }
-        } catch {
-            await reader.close()
-            throw error
+            try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, admin: admin,
+                                              timeout: readTimeout, body)
+        } catch let timeout as KafkaConsumer.ReadToEndTimeout {
+            throw LeadControlError.timedOut("reading \(timeout.remaining.map(\.description).joined(separator: ", ")) to its end")
         }
-        await reader.close()
     }
 }
 

@@ -42,17 +42,11 @@ public final class KafkaTable<Value: Message>: Sendable {
         self.admin.withLock { $0 = admin }
         let partitions = try await admin.partitions(of: topic)
         self.partitions.withLock { $0 = partitions }
-        let ends = try await admin.watermarks(partitions)
+        let ends = try await admin.watermarks(partitions).filter { $0.value.high > $0.value.low }.mapValues(\.high)
         let reader = try KafkaConsumer(configuration: configuration,
                                        startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaConsumer.beginning) }),
                                        properties: ["fetch.wait.max.ms": "50"])
-        var remaining = Set(partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
-        while !remaining.isEmpty {
-            for record in try await reader.poll() {
-                apply(record)
-                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
-            }
-        }
+        try await reader.read(upTo: ends) { apply($0) }
         let task = Task { [self] in
             while !Task.isCancelled {
                 guard let records = try? await reader.poll() else { break }

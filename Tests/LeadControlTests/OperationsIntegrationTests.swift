@@ -40,21 +40,9 @@ final class OperationsIntegrationTests: XCTestCase {
     /// Every record of `topic` up to its end.
     private func readAll(_ topic: String, _ environment: PipelineEnvironment) async throws -> [ConsumerRecord] {
         let admin = try KafkaAdmin(configuration: environment.kafka)
-        let partitions = try await admin.partitions(of: topic)
-        let ends = try await admin.watermarks(partitions)
-        var remaining = Set(partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
-        guard !remaining.isEmpty else { return [] }
-        let reader = try KafkaConsumer(configuration: environment.kafka,
-                                       startingAt: Dictionary(uniqueKeysWithValues: remaining.map { ($0, KafkaConsumer.beginning) }))
         var records: [ConsumerRecord] = []
-        try await waitUntil("reading \(topic)", timeoutSeconds: 30, pollMilliseconds: 0) {
-            for record in try await reader.poll(maxRecords: 1000, timeoutMilliseconds: 200) {
-                records.append(record)
-                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
-            }
-            return remaining.isEmpty
-        }
-        await reader.close()
+        try await KafkaConsumer.readToEnd(try await admin.partitions(of: topic), configuration: environment.kafka, admin: admin,
+                                          timeout: .seconds(30)) { records.append($0) }
         return records
     }
 

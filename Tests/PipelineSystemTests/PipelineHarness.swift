@@ -214,25 +214,13 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
     /// Every record of `topic` up to its current end, decoded as `T` (undecodable ones skipped).
     func readAll<T: Message>(_ type: T.Type, topic: String) async throws -> [(key: String, value: T)] {
         let admin = try KafkaAdmin(configuration: environment.kafka)
-        let partitions = try await admin.partitions(of: topic)
-        let ends = try await admin.watermarks(partitions)
-        let toRead = partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) }
-        guard !toRead.isEmpty else { return [] }
-        let reader = try KafkaConsumer(configuration: environment.kafka,
-                                       startingAt: Dictionary(uniqueKeysWithValues: toRead.map { ($0, KafkaConsumer.beginning) }),
-                                       properties: ["fetch.wait.max.ms": "50"])
-        var remaining = Set(toRead)
         var values: [(String, T)] = []
-        try await waitUntil("reading \(topic) to its end", timeoutSeconds: 60, pollMilliseconds: 0) {
-            for record in try await reader.poll(maxRecords: 5000) {
-                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
-                if let value = try? environment.codec.decode(T.self, record: record) {
-                    values.append((record.keyString ?? "", value))
-                }
+        try await KafkaConsumer.readToEnd(try await admin.partitions(of: topic), configuration: environment.kafka, admin: admin,
+                                          timeout: .seconds(60)) { record in
+            if let value = try? environment.codec.decode(T.self, record: record) {
+                values.append((record.keyString ?? "", value))
             }
-            return remaining.isEmpty
         }
-        await reader.close()
         return values
     }
 

@@ -53,20 +53,11 @@ final class PoolRepairSystemTests: XCTestCase {
     private func poolRuns(_ harness: PipelineHarness) async throws -> [(lead: String, run: String?)] {
         let admin = try KafkaAdmin(configuration: harness.environment.kafka)
         let partitions = try await admin.partitions(of: harness.environment.topics.leadPool)
-        let ends = try await admin.watermarks(partitions)
-        let reader = try KafkaConsumer(configuration: harness.environment.kafka,
-                                       startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaConsumer.beginning) }),
-                                       properties: ["fetch.wait.max.ms": "50"])
         var runs: [(lead: String, run: String?)] = []
-        var remaining = Set(partitions.filter { (ends[$0]?.high ?? 0) > 0 })
-        try await waitUntil("pool read", timeoutSeconds: 30, pollMilliseconds: 0) {
-            for record in try await reader.poll(maxRecords: 1000) {
-                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
-                runs.append((record.keyString ?? "", record.header(MessageHeaders.runID).map { String(decoding: $0, as: UTF8.self) }))
-            }
-            return remaining.isEmpty
+        try await KafkaConsumer.readToEnd(partitions, configuration: harness.environment.kafka, admin: admin,
+                                          timeout: .seconds(30)) { record in
+            runs.append((record.keyString ?? "", record.header(MessageHeaders.runID).map { String(decoding: $0, as: UTF8.self) }))
         }
-        await reader.close()
         return runs
     }
 }

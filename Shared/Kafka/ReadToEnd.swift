@@ -1,0 +1,69 @@
+import Foundation
+
+/// Reading partitions up to the end they have now: restoring a changelog, loading a table,
+/// listing a topic. One loop for every such reader, so each stops the same way.
+extension KafkaConsumer {
+    /// A read to the end that took longer than allowed.
+    public struct ReadToEndTimeout: Error, CustomStringConvertible {
+        /// The partitions not read to their end.
+        public let remaining: [TopicPartition]
+
+        public var description: String {
+            "reading \(remaining.map(\.description).joined(separator: ", ")) to its end timed out"
+        }
+    }
+
+    /// Polls until every partition of `ends` has handed over its records below its end (one past
+    /// the offset of its last record), giving each to `body` (with any later ones the same polls
+    /// brought: nothing read is dropped). The consumer must be assigned those partitions
+    /// (``init(configuration:startingAt:properties:)``); it can go on reading afterwards.
+    ///
+    /// - Parameters:
+    ///   - idleLimit: a partition's last offsets may never arrive (compacted away, or a
+    ///     transaction marker, which no consumer receives): once records were seen and none came
+    ///     for this long, the read counts as complete.
+    ///   - timeout: throws ``ReadToEndTimeout`` after this long; nil waits as long as it takes.
+    public func read(upTo ends: [TopicPartition: Int64], idleLimit: Duration = .seconds(5), timeout: Duration? = nil,
+                     _ body: (ConsumerRecord) throws -> Void) async throws {
+        var remaining = Set(ends.filter { $0.value > 0 }.keys)
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now + $0 }
+        var lastRecordAt: ContinuousClock.Instant?
+        while !remaining.isEmpty {
+            if let deadline, clock.now >= deadline { throw ReadToEndTimeout(remaining: remaining.sorted()) }
+            let records = try await poll(maxRecords: 5000, timeoutMilliseconds: 200)
+            guard !records.isEmpty else {
+                if let lastRecordAt, clock.now - lastRecordAt > idleLimit { return }
+                continue
+            }
+            lastRecordAt = clock.now
+            for record in records {
+                try body(record)
+                if let end = ends[record.topicPartition], record.offset + 1 >= end { remaining.remove(record.topicPartition) }
+            }
+        }
+    }
+
+    /// Reads `partitions` from their beginning up to the high watermarks they have when called,
+    /// with a reader of its own, closed before returning. See ``read(upTo:idleLimit:timeout:_:)``.
+    public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,
+                                 idleLimit: Duration = .seconds(5), timeout: Duration? = nil,
+                                 _ body: (ConsumerRecord) throws -> Void) async throws {
+        let watermarks = try await admin.watermarks(partitions)
+        let ends = Dictionary(uniqueKeysWithValues: partitions.compactMap { partition -> (TopicPartition, Int64)? in
+            guard let marks = watermarks[partition], marks.high > marks.low else { return nil }
+            return (partition, marks.high)
+        })
+        guard !ends.isEmpty else { return }
+        let reader = try KafkaConsumer(configuration: configuration,
+                                       startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
+                                       properties: ["fetch.wait.max.ms": "50"])
+        do {
+            try await reader.read(upTo: ends, idleLimit: idleLimit, timeout: timeout, body)
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import XCTest
+
+/// Reading partitions to the end they have now, the one loop every restore and table uses.
+final class ReadToEndTests: XCTestCase {
+    private func produce(_ count: Int, to topic: String, partitions: Int32) async throws {
+        let producer = try KafkaProducer(configuration: TestBroker.configuration())
+        _ = try await producer.send((0..<count).map {
+            ProducerRecord(topic: topic, partition: Int32($0) % partitions, key: Array("k\($0)".utf8), value: Array("v\($0)".utf8))
+        })
+        await producer.close()
+    }
+
+    func testEveryRecordUpToTheEndIsRead() async throws {
+        try await withTestTopic(partitions: 3) { topic in
+            try await produce(30, to: topic, partitions: 3)
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            var values: Set<String> = []
+            try await KafkaConsumer.readToEnd(try await admin.partitions(of: topic), configuration: TestBroker.configuration(),
+                                              admin: admin, timeout: .seconds(30)) { values.insert(String(decoding: $0.value ?? [], as: UTF8.self)) }
+            XCTAssertEqual(values, Set((0..<30).map { "v\($0)" }))
+        }
+    }
+
+    /// An end whose last offsets never come (compacted away, a transaction marker) does not
+    /// hold the reader forever; an end with nothing at all before it times out.
+    func testAnEndThatNeverArrivesEndsByIdlenessOrTimeout() async throws {
+        try await withTestTopic(partitions: 2) { topic in
+            try await produce(10, to: topic, partitions: 1)  // all in partition 0
+            let first = TopicPartition(topic: topic, partition: 0)
+            let empty = TopicPartition(topic: topic, partition: 1)
+            let reader = try KafkaConsumer(configuration: TestBroker.configuration(), startingAt: [first: KafkaConsumer.beginning],
+                                           properties: ["fetch.wait.max.ms": "50"])
+            var count = 0
+            try await reader.read(upTo: [first: 12], idleLimit: .milliseconds(500), timeout: .seconds(30)) { _ in count += 1 }
+            XCTAssertEqual(count, 10, "every record there is, then the read ends by idleness")
+            await reader.close()
+
+            let another = try KafkaConsumer(configuration: TestBroker.configuration(), startingAt: [empty: KafkaConsumer.beginning],
+                                            properties: ["fetch.wait.max.ms": "50"])
+            do {
+                try await another.read(upTo: [empty: 3], idleLimit: .milliseconds(500), timeout: .seconds(2)) { _ in }
+                XCTFail("nothing arrived: the read must time out")
+            } catch let timeout as KafkaConsumer.ReadToEndTimeout {
+                XCTAssertEqual(timeout.remaining, [empty])
+            }
+            await another.close()
+        }
+    }
+}
