@@ -129,7 +129,7 @@ public struct ProfileFinderHandler: Sendable {
 /// - Per entry of an account whose ``AccountConfig/profileFinder`` is enabled, with exactly one
 ///   platform URL: searches the other platform (``ProfileSearchProvider``) with the name and the
 ///   company, accepts the best candidate at or above the confidence threshold and publishes a
-///   ``ProfileFound`` to ``Topics/leadsDiscovered`` keyed by lead id. The coordinator adds the URL
+///   ``ProfileFound`` to ``Topics/leadCommands`` keyed by lead id. The coordinator adds the URL
 ///   and re-enriches that platform; the new pool entry then has both URLs, which ends the loop.
 /// - Guarantees (``StageRunner``): an input offset is committed only after what it caused is
 ///   acknowledged; a redelivered entry publishes the same ``ProfileFound`` again, which the
@@ -196,7 +196,7 @@ public final class ProfileFinderService: Service {
                 case .found(let found):
                     logger.info("found \(found.platform.rawValue) profile (confidence \(found.confidence))", [LogKey.leadID: found.leadID.rawValue])
                     do {
-                        return [try codec.record(found, topic: topics.leadsDiscovered, key: found.leadID.rawValue)]
+                        return [try codec.record(found, topic: topics.leadCommands, key: found.leadID.rawValue)]
                     } catch {
                         logger.error("cannot encode \(found): \(error)")
                         return []

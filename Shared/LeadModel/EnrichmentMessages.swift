@@ -17,9 +17,10 @@ public struct ProfileFinderRule: Codable, Hashable, Sendable {
 
 /// The profile finder found a lead's profile on a platform the lead had no URL for.
 ///
-/// Published on the input topic ``Topics/leadsDiscovered``, keyed by lead id, next to
-/// ``LeadDiscovered`` and ``ReEnrichRequested``; readers dispatch on the ``MessageHeaders/schema``
-/// header. The coordinator adds the URL to the lead and, when the lead is ready, starts a
+/// Published on ``Topics/leadCommands``, keyed by lead id, next to ``ReEnrichRequested``;
+/// readers dispatch on the ``MessageHeaders/schema`` header. (Versions before `lead.commands`
+/// existed published it on ``Topics/leadsDiscovered``; the coordinator still reads it there
+/// during a rolling upgrade.) The coordinator adds the URL to the lead and, when the lead is ready, starts a
 /// re-enrich run of that platform; a lead that already has a URL for the platform is left as it
 /// is, so a redelivered record changes nothing.
 ///

@@ -4,8 +4,10 @@ import Foundation
 /// profile and/or the recent activity. The coordinator starts a new run in mode
 /// ``Mode/reEnrich(_:)`` with these types.
 ///
-/// Published on the input topic ``Topics/leadsDiscovered``, keyed by lead id, next to
-/// ``LeadDiscovered`` records; readers dispatch on the ``MessageHeaders/schema`` header.
+/// Published on ``Topics/leadCommands``, keyed by lead id, next to ``ProfileFound``; readers
+/// dispatch on the ``MessageHeaders/schema`` header. (Versions before `lead.commands` existed
+/// published it on the input topic ``Topics/leadsDiscovered`` or its priority twin; the
+/// coordinator still reads it there during a rolling upgrade.)
 ///
 /// Idempotent: the run's id derives from the lead id and ``requestID``, so the same request
 /// delivered twice (a retrying client, a re-published record) is one run and one charge. Send a

@@ -12,6 +12,10 @@ public struct Topics: Hashable, Sendable {
     /// Standard leads read from the input and queued until the coordinator has room for them
     /// (intent leads skip it). Written and read by the coordinator only. Key: lead id.
     public static let leadsBacklog = "leads.backlog"
+    /// Internal commands for the coordinator, never the public input: found profiles (from
+    /// profile-finder) and re-enrich requests (from leadctl and operators' tools). Co-partitioned
+    /// with the lead-keyed topics, read ahead of them. Key: lead id.
+    public static let leadCommands = "lead.commands"
     /// Input: totals declared per search. Key: search id.
     public static let searchTotals = "search.totals"
     /// Results of every stage for the coordinator. Key: lead id.
@@ -53,7 +57,7 @@ public struct Topics: Hashable, Sendable {
 
     /// All topic names, without namespace.
     public static var allNames: [String] {
-        [leadsDiscovered, leadsDiscoveredPriority, leadsBacklog, searchTotals]
+        [leadsDiscovered, leadsDiscoveredPriority, leadCommands, leadsBacklog, searchTotals]
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
                 phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, progress, progressParts, accountSignals,
@@ -98,6 +102,8 @@ public struct Topics: Hashable, Sendable {
     }
     /// ``Topics/leadsBacklog`` in this namespace.
     public var leadsBacklog: String { Self.prefixed(Self.leadsBacklog, namespace: namespace) }
+    /// ``Topics/leadCommands`` in this namespace.
+    public var leadCommands: String { Self.prefixed(Self.leadCommands, namespace: namespace) }
     /// ``Topics/searchTotals`` in this namespace.
     public var searchTotals: String { Self.prefixed(Self.searchTotals, namespace: namespace) }
     /// ``Topics/phaseResults`` in this namespace.
@@ -146,9 +152,10 @@ public struct Topics: Hashable, Sendable {
     /// The coordinator's group on ``coordinatorInputs``.
     public var coordinatorGroup: String { Self.prefixed("coordinator", namespace: namespace) }
     /// What the coordinator's group reads, all keyed by lead id and co-partitioned:
-    /// ``leadsDiscovered``, ``phaseResults``, their priority twins, ``leadsBacklog`` and ``webEnrichments``.
+    /// ``leadsDiscovered``, ``phaseResults``, their priority twins, ``leadCommands``, ``leadsBacklog``
+    /// and ``webEnrichments``.
     public var coordinatorInputs: [String] {
-        [leadsDiscovered, leadsDiscoveredPriority, leadsBacklog, phaseResults, phaseResultsPriority, webEnrichments]
+        [leadsDiscovered, leadsDiscoveredPriority, leadCommands, leadsBacklog, phaseResults, phaseResultsPriority, webEnrichments]
     }
     /// The coordinator's progress tracker's group on ``progressParts`` and ``searchTotals``.
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }

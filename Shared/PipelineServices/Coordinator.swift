@@ -16,6 +16,7 @@ import Synchronization
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog` |
 /// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
+/// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
 public struct CoordinatorSettings: Sendable {
     public var machine: LeadStateMachine.Configuration
     /// Leads pending or processing at once per instance before backlog records wait. Intent
@@ -31,10 +32,16 @@ public struct CoordinatorSettings: Sendable {
     /// Records handled per loop: a record waits for at most one loop of others, so smaller
     /// batches answer sooner; each loop also waits once for the broker's acknowledgement.
     public var pollBatch: Int
+    /// How long a lead whose account or offer is not in the tables yet waits for it (the
+    /// configuration may be published just after the lead) before it goes to dead letters.
+    public var configurationWait: Duration
+    /// Leads waiting for their configuration at once per instance; more go to dead letters at once.
+    public var maxAwaitingConfiguration = 1000
 
     public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
-                consumerProperties: [String: String] = [:], pollBatch: Int = 500) {
+                consumerProperties: [String: String] = [:], pollBatch: Int = 500, configurationWait: Duration = .seconds(30)) {
         self.machine = machine
+        self.configurationWait = configurationWait
         self.maxRunningLeads = maxRunningLeads
         self.maxWaitingLeads = maxWaitingLeads
         self.consumerProperties = consumerProperties
@@ -54,7 +61,9 @@ public struct CoordinatorSettings: Sendable {
         let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
         let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
         let maxWaiting = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_WAITING_LEADS", default: 10_000, range: 1...10_000_000)
-        self.init(machine: machine, maxRunningLeads: maxRunning, maxWaitingLeads: maxWaiting, pollBatch: pollBatch)
+        let wait = try PipelineEnvironment.decimal(environment, "COORDINATOR_CONFIGURATION_WAIT_SECONDS", default: 30, range: 0...3_600)
+        self.init(machine: machine, maxRunningLeads: maxRunning, maxWaitingLeads: maxWaiting, pollBatch: pollBatch,
+                  configurationWait: .milliseconds(Int64(wait * 1000)))
     }
 }
 
@@ -124,7 +133,7 @@ public final class Coordinator: Service {
         let group = environment.kafka.groupID ?? topics.coordinatorGroup
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
-        let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.phaseResultsPriority]
+        let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.leadCommands, topics.phaseResultsPriority]
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
                                          properties: properties, defaults: Self.readAhead) { [rebalances, unacknowledged, logger] event in
@@ -241,6 +250,8 @@ public final class Coordinator: Service {
                 await handle(record, &state, &outputs, tables)
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
+            await resolveAwaitingLeads(&state, &outputs, tables)
+            nextOffsets = committable(after: nextOffsets, &state)
             for timer in state.timers.popDue(at: now()) {
                 apply(.timerFired(timer, at: now()), to: timer.key.leadID, &state, &outputs, tables)
             }
@@ -299,6 +310,12 @@ public final class Coordinator: Service {
         var pendingLeads: [LeadID: Int32] = [:]
         /// Where each search's leads are, per owned partition.
         var progress = ProgressCounts()
+        /// New leads whose account or offer is not known yet, waiting for it (bounded in number
+        /// and time). Each holds its partition's committed offset at its record, so a crash
+        /// replays it (the records after it change nothing the second time).
+        var awaitingConfiguration: [LeadID: AwaitingLead] = [:]
+        /// One past the last record handled, per input partition.
+        var handledUpTo: [TopicPartition: Int64] = [:]
         var timers = TimerQueue()
         var ownedPartitions: Set<Int32> = []
         /// Ready leads restored without their run's pool entry: their entries go out with the
@@ -451,7 +468,15 @@ public final class Coordinator: Service {
             // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
             guard state.leads[lead.leadID] == nil && state.finished[lead.leadID] == nil else { return }
             if let problem = unknownConfiguration(of: lead, tables) {
-                outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
+                if state.awaitingConfiguration[lead.leadID] != nil { return }  // a copy of a waiting record
+                if settings.configurationWait > .zero && state.awaitingConfiguration.count < settings.maxAwaitingConfiguration {
+                    logger.info("waiting for configuration: \(problem)", [LogKey.leadID: lead.leadID.rawValue])
+                    state.awaitingConfiguration[lead.leadID] = AwaitingLead(record: record, since: .now)
+                    return
+                }
+                let why = settings.configurationWait > .zero
+                    ? "\(problem) (\(settings.maxAwaitingConfiguration) leads already wait for theirs)" : problem
+                outputs.append(codec.deadLetter(for: record, reason: why, service: environment.service, topics: topics))
                 if wasPending {  // its pending state goes: the lead will not run
                     outputs.append(ProducerRecord(topic: topics.leadState, key: lead.leadID.rawValue, value: nil))
                 }
@@ -492,7 +517,7 @@ public final class Coordinator: Service {
     /// something else than its lead id (the caller dead-letters that).
     private func misrouted(_ record: ConsumerRecord, leadID: LeadID, _ state: State) -> ProducerRecord? {
         let topics = environment.topics
-        guard record.topic == topics.leadsDiscovered || record.topic == topics.leadsDiscoveredPriority else { return nil }
+        guard [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands].contains(record.topic) else { return nil }
         if let key = record.keyString, key != leadID.rawValue { return nil }
         let partition = KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: state.partitionCount)
         guard record.key == nil || record.partition != partition else { return nil }
@@ -531,6 +556,50 @@ public final class Coordinator: Service {
     private func deterministicRunID(_ record: ConsumerRecord) -> String {
         let hash = StableHash.fnv1a("\(record.topic)/\(record.partition)/\(record.offset)/\(record.keyString ?? "")")
         return "run-" + String(hash, radix: 16)
+    }
+
+    /// A new lead waiting for its account or offer to be published.
+    struct AwaitingLead {
+        let record: ConsumerRecord
+        let since: ContinuousClock.Instant
+    }
+
+    /// Handles again the waiting leads whose configuration has arrived, and dead-letters those
+    /// that waited ``CoordinatorSettings/configurationWait`` in vain.
+    private func resolveAwaitingLeads(_ state: inout State, _ outputs: inout Outputs, _ tables: Tables) async {
+        for (leadID, waiting) in state.awaitingConfiguration {
+            let lead = try? environment.inputCodec.decode(LeadDiscovered.self, record: waiting.record)
+            let problem = lead.flatMap { unknownConfiguration(of: $0, tables) }
+            if problem == nil {
+                state.awaitingConfiguration[leadID] = nil
+                await handle(waiting.record, &state, &outputs, tables)
+            } else if ContinuousClock.now - waiting.since >= settings.configurationWait, let problem {
+                state.awaitingConfiguration[leadID] = nil
+                let seconds = settings.configurationWait.components.seconds
+                logger.warning("dead letter: \(problem), after waiting \(seconds) s", [LogKey.leadID: leadID.rawValue])
+                outputs.append(environment.codec.deadLetter(for: waiting.record, reason: "\(problem) (waited \(seconds) s)",
+                                                            service: environment.service, topics: environment.topics))
+                if waiting.record.topic == environment.topics.leadsBacklog {  // its pending state goes: it will not run
+                    outputs.append(ProducerRecord(topic: environment.topics.leadState, key: leadID.rawValue, value: nil))
+                }
+            }
+        }
+    }
+
+    /// The offsets to store after a batch that handled up to `handled`: per input partition, one
+    /// past its last handled record, but never past a record still waiting for its configuration.
+    private func committable(after handled: [TopicPartition: Int64], _ state: inout State) -> [TopicPartition: Int64] {
+        for (partition, next) in handled { state.handledUpTo[partition] = max(state.handledUpTo[partition] ?? 0, next) }
+        guard !state.awaitingConfiguration.isEmpty else { return handled }
+        var floors: [TopicPartition: Int64] = [:]
+        for waiting in state.awaitingConfiguration.values {
+            floors[waiting.record.topicPartition] = min(floors[waiting.record.topicPartition] ?? .max, waiting.record.offset)
+        }
+        var offsets = handled
+        for (partition, next) in state.handledUpTo {
+            offsets[partition] = min(next, floors[partition] ?? .max)
+        }
+        return offsets
     }
 
     /// Why a new lead cannot run: its account or offer is unknown (the tables were read up to
@@ -761,6 +830,8 @@ public final class Coordinator: Service {
                 state.poolRepairs.removeAll { numbers.contains($0.partition) }
                 state.pendingLeads = state.pendingLeads.filter { !numbers.contains($0.value) }
                 state.progress.remove(partitions: numbers)
+                state.awaitingConfiguration = state.awaitingConfiguration.filter { !numbers.contains($0.value.record.partition) }
+                state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:
                 break
@@ -849,25 +920,7 @@ public final class Coordinator: Service {
     /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
     private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
         let admin = try KafkaAdmin(configuration: environment.kafka)
-        let ends = try await admin.watermarks(partitions)
-        let toRead = partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) }
-        guard !toRead.isEmpty else { return }
-        let reader = try KafkaConsumer(configuration: environment.kafka,
-                                       startingAt: Dictionary(uniqueKeysWithValues: toRead.map { ($0, KafkaConsumer.beginning) }),
-                                       properties: ["fetch.wait.max.ms": "50"])
-        var remaining = Set(toRead)
-        do {
-            while !remaining.isEmpty {
-                for record in try await reader.poll(maxRecords: 5000) {
-                    if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
-                    body(record)
-                }
-            }
-        } catch {
-            await reader.close()
-            throw error
-        }
-        await reader.close()
+        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, admin: admin, body)
     }
 
     /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,

@@ -129,7 +129,7 @@ public struct PipelineEnvironment: Sendable {
     /// Every topic of the pipeline with its partition count and configs.
     public var topicSpecifications: [TopicSpecification] {
         let compacted = ["cleanup.policy": "compact"]
-        let leadKeyed = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadsBacklog, topics.phaseResults,
+        let leadKeyed = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands, topics.leadsBacklog, topics.phaseResults,
                          topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.autopilotEnrollments,
                          topics.deadLetters]
             + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }

@@ -164,7 +164,7 @@ final class LeadControlIntegrationTests: XCTestCase {
             let totals = try await readAll(environment.topics.searchTotals, environment)
             XCTAssertEqual(try totals.map { try environment.codec.decode(SearchTotalDeclared.self, record: $0).total }, [12])
             XCTAssertEqual(totals.first?.keyString, "s1")
-            let inputs = try await readAll(environment.topics.leadsDiscoveredPriority, environment)
+            let inputs = try await readAll(environment.topics.leadCommands, environment)
             XCTAssertEqual(inputs.count, 1)
             XCTAssertEqual(String(decoding: inputs[0].header(MessageHeaders.schema) ?? [], as: UTF8.self), "lead.reenrich.requested")
             let request = try environment.codec.decode(ReEnrichRequested.self, record: inputs[0])

@@ -23,8 +23,9 @@ final class DuplicateReEnrichSystemTests: XCTestCase {
                 ReEnrichRequested(leadID: $0.leadID, types: [.x, .activity], requestedAt: Date(), requestedBy: "test",
                                   requestID: RequestID("request-\($0.leadID)"))
             }
+            // First on the commands topic, where leadctl writes; again where earlier versions wrote.
             for request in requests {
-                try await harness.publish(request, topic: topics.leadsDiscoveredPriority, key: request.leadID.rawValue)
+                try await harness.publish(request, topic: topics.leadCommands, key: request.leadID.rawValue)
             }
             try await Task.sleep(for: .seconds(3))
             for request in requests {

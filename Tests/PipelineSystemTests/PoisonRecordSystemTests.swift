@@ -12,7 +12,7 @@ final class PoisonRecordSystemTests: XCTestCase {
         try await withPipeline(partitions: 2, environment: ["LOG_LEVEL": "warning"]) { harness in
             let processes = try (["coordinator"] + PipelineHarness.stages).map { try harness.start($0) }
             let topics = harness.environment.topics
-            let inputs = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.phaseResults,
+            let inputs = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands, topics.phaseResults,
                           topics.phaseResultsPriority, topics.webEnrichments]
                 + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }
             let sizes = [500_000, 900_000, 1_100_000, 5_000_000]

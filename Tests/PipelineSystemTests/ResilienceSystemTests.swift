@@ -149,7 +149,7 @@ final class ResilienceSystemTests: XCTestCase {
     }
 
     func testEveryKindOfBadInputIsDeadLetteredWhileGoodLeadsFinish() async throws {
-        let harness = try await PipelineHarness(environment: ["MAX_RECORD_BYTES": "65536"])
+        let harness = try await PipelineHarness(environment: ["MAX_RECORD_BYTES": "65536", "COORDINATOR_CONFIGURATION_WAIT_SECONDS": "2"])
         do {
             try harness.startAll()
             func json(_ fields: [String: Any]) throws -> [UInt8] {
@@ -213,6 +213,45 @@ final class ResilienceSystemTests: XCTestCase {
                 XCTAssertGreaterThanOrEqual(letter.offset, 0)
                 XCTAssertEqual(letter.service, "coordinator")
             }
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
+    /// A lead may be published just before its account: it waits for it, bounded, while the
+    /// leads behind it go on; a lead whose account never comes is dead-lettered after the wait.
+    func testALeadWaitsForItsAccountWhileOthersGoOnThenRunsOrIsDeadLettered() async throws {
+        let harness = try await PipelineHarness(environment: ["COORDINATOR_CONFIGURATION_WAIT_SECONDS": "20"])
+        do {
+            try harness.startAll()
+            let late: AccountID = "acct-late"
+            let early = harness.makeLeads(3, prefix: "early", account: late)
+            let never = harness.makeLeads(3, prefix: "never", account: "acct-never")
+            let known = harness.makeLeads(20, prefix: "known")
+            try await harness.publish(leads: early + never + known)
+
+            // The known account's leads finish while the others wait, unanswered.
+            _ = try await harness.waitForPool(known.count, timeoutSeconds: 60)
+            var letters = try await harness.readAll(DeadLetter.self, topic: harness.environment.topics.deadLetters)
+            XCTAssertTrue(letters.isEmpty, "nothing dead-lettered before the wait is over: \(letters.map(\.value.reason))")
+
+            // The late account arrives: its leads run.
+            try await harness.publish(account: AccountConfig(accountID: late, updatedAt: Date()))
+            let pool = try await harness.waitForPool(known.count + early.count, timeoutSeconds: 60)
+            XCTAssertTrue(early.allSatisfy { lead in pool.contains { $0.key == lead.leadID.rawValue } })
+
+            // The others are dead-lettered once the wait is over, with the reason.
+            try await waitUntil("leads of an account that never came dead-lettered", timeoutSeconds: 60, pollMilliseconds: 500) {
+                letters = try await harness.readAll(DeadLetter.self, topic: harness.environment.topics.deadLetters)
+                return Set(letters.map(\.key)) == Set(never.map(\.leadID.rawValue))
+            }
+            for (_, letter) in letters {
+                XCTAssertTrue(letter.reason.contains("unknown account 'acct-never'") && letter.reason.contains("waited 20 s"), letter.reason)
+            }
+            let states = try await harness.latestStates()
+            XCTAssertTrue(never.allSatisfy { states[$0.leadID] == nil || states[$0.leadID]?.status == .pending })
         } catch {
             await harness.tearDown()
             throw error
