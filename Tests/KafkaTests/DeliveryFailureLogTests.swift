@@ -1,0 +1,100 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import XCTest
+
+/// A failed delivery is logged without the record: neither librdkafka's own lines nor the error a
+/// service logs hold the value's bytes or the key. Against the real broker, paused for one case.
+final class DeliveryFailureLogTests: XCTestCase {
+    static let key = "lead-key-7f3a9c"
+    static let value = Array(#"{"name":"Jane Doe","email":"jane.doe@example.com","marker":"value-bytes-5d1e"}"#.utf8)
+    /// librdkafka's debug contexts about messages and the connection: the most it says of a record.
+    static let verbose = ["debug": "msg,topic,broker,protocol", "log_level": "7", "message.timeout.ms": "1500"]
+
+    /// Everything written to standard error (file descriptor 2: librdkafka's log lines and the
+    /// services' own) while `body` runs.
+    private func capturingStandardError(_ body: () async throws -> Void) async throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let handle = try FileHandle(forWritingTo: file)
+        let saved = dup(STDERR_FILENO)
+        dup2(handle.fileDescriptor, STDERR_FILENO)
+        do {
+            try await body()
+        } catch {
+            dup2(saved, STDERR_FILENO)
+            close(saved)
+            throw error
+        }
+        dup2(saved, STDERR_FILENO)
+        close(saved)
+        try handle.close()
+        return try String(contentsOf: file, encoding: .utf8)
+    }
+
+    private func assertHoldsNoRecord(_ log: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertFalse(log.isEmpty, "something was logged", file: file, line: line)
+        for secret in ["Jane", "jane.doe@example.com", "value-bytes-5d1e", Self.key] {
+            XCTAssertFalse(log.contains(secret), "\(secret) in the log:\n\(log)", file: file, line: line)
+        }
+        // Nor a base64 or hex copy of the value.
+        XCTAssertFalse(log.contains(Data(Self.value).base64EncodedString().prefix(24)), log, file: file, line: line)
+        XCTAssertFalse(log.contains(Self.value.prefix(12).map { String(format: "%02x", $0) }.joined()), log, file: file, line: line)
+    }
+
+    /// The broker stops answering (SIGSTOP) after the producer connected: the record times out.
+    func testTimedOutDeliveryOnAPausedBrokerLogsNoRecord() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            let log = try await capturingStandardError {
+                let producer = try KafkaProducer(configuration: TestBroker.configuration(), properties: Self.verbose)
+                _ = try await producer.send(ProducerRecord(topic: topic, key: "warm-up", value: [1]))
+                let pause = Task { try await TestBroker.pause(seconds: 4) }
+                try await Task.sleep(for: .milliseconds(200))
+                do {
+                    _ = try await producer.send(ProducerRecord(topic: topic, key: Self.key, value: Self.value))
+                    XCTFail("the broker was paused longer than message.timeout.ms")
+                } catch let error as KafkaError {
+                    XCTAssertEqual(error.name, "_MSG_TIMED_OUT", "\(error)")
+                    // What a service logs on a failed send.
+                    FileHandle.standardError.write(Data("send failed: \(error)\n".utf8))
+                }
+                try await pause.value
+                await producer.close(flushTimeoutMilliseconds: 2000)
+            }
+            assertHoldsNoRecord(log)
+            XCTAssertTrue(log.contains("_MSG_TIMED_OUT") || log.contains("timed out"), log)
+        }
+    }
+
+    /// A record the producer refuses (above `message.max.bytes`) and one to an unreachable broker.
+    func testRefusedAndUndeliverableRecordsLogNoRecord() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            let log = try await capturingStandardError {
+                let producer = try KafkaProducer(configuration: TestBroker.configuration(),
+                                                 properties: Self.verbose.merging(["message.max.bytes": "1000"]) { _, new in new })
+                let large = Self.value + Array(repeating: UInt8(ascii: "x"), count: 2000)
+                do {
+                    _ = try await producer.send(ProducerRecord(topic: topic, key: Self.key, value: large))
+                    XCTFail("a record above message.max.bytes must fail")
+                } catch let error as KafkaError {
+                    XCTAssertEqual(error.name, "MSG_SIZE_TOO_LARGE", "\(error)")
+                    FileHandle.standardError.write(Data("send failed: \(error)\n".utf8))
+                }
+                await producer.close()
+
+                let unreachable = try KafkaProducer(
+                    configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", clientID: "unreachable"), properties: Self.verbose)
+                do {
+                    _ = try await unreachable.send(ProducerRecord(topic: topic, key: Self.key, value: Self.value))
+                    XCTFail("a send to an unreachable broker must fail")
+                } catch let error as KafkaError {
+                    XCTAssertEqual(error.name, "_MSG_TIMED_OUT", "\(error)")
+                    FileHandle.standardError.write(Data("send failed: \(error)\n".utf8))
+                }
+                await unreachable.close(flushTimeoutMilliseconds: 100)
+            }
+            assertHoldsNoRecord(log)
+        }
+    }
+}
