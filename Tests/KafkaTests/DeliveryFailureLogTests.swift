@@ -43,6 +43,19 @@ final class DeliveryFailureLogTests: XCTestCase {
         XCTAssertFalse(log.contains(Self.value.prefix(12).map { String(format: "%02x", $0) }.joined()), log, file: file, line: line)
     }
 
+    /// Sends `record`, which must fail with the error named `expected`, and logs the error as a
+    /// service logs a failed send.
+    private func sendExpectingFailure(_ producer: KafkaProducer, _ record: ProducerRecord, expected: String,
+                                      file: StaticString = #filePath, line: UInt = #line) async throws {
+        do {
+            _ = try await producer.send(record)
+            XCTFail("the send must fail with \(expected)", file: file, line: line)
+        } catch let error as KafkaError {
+            XCTAssertEqual(error.name, expected, "\(error)", file: file, line: line)
+            FileHandle.standardError.write(Data("send failed: \(error)\n".utf8))
+        }
+    }
+
     /// The broker stops answering (SIGSTOP) after the producer connected: the record times out.
     func testTimedOutDeliveryOnAPausedBrokerLogsNoRecord() async throws {
         try await withTestTopic(partitions: 1) { topic in
@@ -51,14 +64,9 @@ final class DeliveryFailureLogTests: XCTestCase {
                 _ = try await producer.send(ProducerRecord(topic: topic, key: "warm-up", value: [1]))
                 let pause = Task { try await TestBroker.pause(seconds: 4) }
                 try await Task.sleep(for: .milliseconds(200))
-                do {
-                    _ = try await producer.send(ProducerRecord(topic: topic, key: Self.key, value: Self.value))
-                    XCTFail("the broker was paused longer than message.timeout.ms")
-                } catch let error as KafkaError {
-                    XCTAssertEqual(error.name, "_MSG_TIMED_OUT", "\(error)")
-                    // What a service logs on a failed send.
-                    FileHandle.standardError.write(Data("send failed: \(error)\n".utf8))
-                }
+                // The broker is paused for longer than message.timeout.ms.
+                try await self.sendExpectingFailure(producer, ProducerRecord(topic: topic, key: Self.key, value: Self.value),
+                                                    expected: "_MSG_TIMED_OUT")
                 try await pause.value
                 await producer.close(flushTimeoutMilliseconds: 2000)
             }
@@ -74,24 +82,14 @@ final class DeliveryFailureLogTests: XCTestCase {
                 let producer = try KafkaProducer(configuration: TestBroker.configuration(),
                                                  properties: Self.verbose.merging(["message.max.bytes": "1000"]) { _, new in new })
                 let large = Self.value + Array(repeating: UInt8(ascii: "x"), count: 2000)
-                do {
-                    _ = try await producer.send(ProducerRecord(topic: topic, key: Self.key, value: large))
-                    XCTFail("a record above message.max.bytes must fail")
-                } catch let error as KafkaError {
-                    XCTAssertEqual(error.name, "MSG_SIZE_TOO_LARGE", "\(error)")
-                    FileHandle.standardError.write(Data("send failed: \(error)\n".utf8))
-                }
+                try await self.sendExpectingFailure(producer, ProducerRecord(topic: topic, key: Self.key, value: large),
+                                                    expected: "MSG_SIZE_TOO_LARGE")
                 await producer.close()
 
                 let unreachable = try KafkaProducer(
                     configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", clientID: "unreachable"), properties: Self.verbose)
-                do {
-                    _ = try await unreachable.send(ProducerRecord(topic: topic, key: Self.key, value: Self.value))
-                    XCTFail("a send to an unreachable broker must fail")
-                } catch let error as KafkaError {
-                    XCTAssertEqual(error.name, "_MSG_TIMED_OUT", "\(error)")
-                    FileHandle.standardError.write(Data("send failed: \(error)\n".utf8))
-                }
+                try await self.sendExpectingFailure(unreachable, ProducerRecord(topic: topic, key: Self.key, value: Self.value),
+                                                    expected: "_MSG_TIMED_OUT")
                 await unreachable.close(flushTimeoutMilliseconds: 100)
             }
             assertHoldsNoRecord(log)
