@@ -96,6 +96,13 @@ final class KafkaACLTests: XCTestCase {
         }
     }
 
+    func testOperatorsMayCreateEveryTopic() throws {
+        // `leadctl topics create` (the topics Job) creates them all; no service creates any.
+        let rules = try Self.rules().filter { $0.operation == "Create" }
+        XCTAssertEqual(Set(rules.map(\.principal)), ["operators"])
+        XCTAssertEqual(Set(rules.map(\.name)), Set(Topics.allNames))
+    }
+
     func testEveryWriterMayWriteIdempotently() throws {
         let rules = try Self.rules()
         let writers = Set(rules.filter { $0.operation == "Write" }.map(\.principal))
