@@ -6,15 +6,14 @@ import ServiceRuntime
 do {
     let environment = try PipelineEnvironment(service: "coordinator")
     let settings = try CoordinatorSettings(environment: ProcessInfo.processInfo.environment)
+    environment.logConfiguration(["settings": "\(settings)"])
     let metrics = MetricsRegistry()
     let health = HealthStatus()
-    let endpoint = try MetricsEndpoint.start(try MetricsSettings(environment: ProcessInfo.processInfo.environment),
-                                             service: "coordinator", registry: metrics, health: health)
+    let endpoint = try MetricsEndpoint.start(environment.process.metrics, service: "coordinator", registry: metrics, health: health)
     let coordinator = Coordinator(environment: environment, settings: settings, metrics: metrics, health: health)
-    let status = await ServiceRunner.run(coordinator, logger: environment.logger)
+    let status = await ServiceRunner.run(coordinator, logger: environment.logger, settings: environment.process)
     endpoint?.stop()
     exit(status)
 } catch {
-    FileHandle.standardError.write(Data("coordinator: cannot start: \(error)\n".utf8))
-    exit(1)
+    ServiceRunner.exitCannotStart(service: "coordinator", error: error)
 }

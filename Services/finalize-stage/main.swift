@@ -4,16 +4,15 @@ import ServiceRuntime
 import StageServices
 
 // Reads the configuration, builds the stage and runs it until SIGTERM/SIGINT (graceful drain).
+let environment: PipelineEnvironment
 let service: StageService
-let logger: Logger
 do {
     let variables = ProcessInfo.processInfo.environment
-    let environment = try PipelineEnvironment(service: "finalize-stage", environment: variables)
-    service = try StageService.makeFinalizeStage(
-        environment: environment, configuration: try StageConfiguration(environment: variables))
-    logger = environment.logger
+    environment = try PipelineEnvironment(service: "finalize-stage", environment: variables)
+    let configuration = try StageConfiguration(environment: variables)
+    environment.logConfiguration(["stage": "\(configuration)"])
+    service = try StageService.makeFinalizeStage(environment: environment, configuration: configuration)
 } catch {
-    FileHandle.standardError.write(Data("finalize-stage: cannot start: \(error)\n".utf8))
-    exit(1)
+    ServiceRunner.exitCannotStart(service: "finalize-stage", error: error)
 }
-exit(await ServiceRunner.run(service, logger: logger))
+exit(await ServiceRunner.run(service, logger: environment.logger, settings: environment.process))

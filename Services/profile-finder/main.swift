@@ -4,15 +4,15 @@ import PipelineServices
 import ServiceRuntime
 
 // Reads the configuration, builds the profile finder and runs it until SIGTERM/SIGINT (graceful drain).
+let environment: PipelineEnvironment
 let service: ProfileFinderService
-let logger: Logger
 do {
     let variables = ProcessInfo.processInfo.environment
-    let environment = try PipelineEnvironment(service: "profile-finder", environment: variables)
-    service = try ProfileFinderService(environment: environment, settings: try ProfileFinderSettings(environment: variables))
-    logger = environment.logger
+    environment = try PipelineEnvironment(service: "profile-finder", environment: variables)
+    let settings = try ProfileFinderSettings(environment: variables)
+    environment.logConfiguration(["settings": "\(settings)"])
+    service = try ProfileFinderService(environment: environment, settings: settings)
 } catch {
-    FileHandle.standardError.write(Data("profile-finder: cannot start: \(error)\n".utf8))
-    exit(1)
+    ServiceRunner.exitCannotStart(service: "profile-finder", error: error)
 }
-exit(await ServiceRunner.run(service, logger: logger))
+exit(await ServiceRunner.run(service, logger: environment.logger, settings: environment.process))

@@ -4,17 +4,16 @@ import ServiceRuntime
 import StageServices
 
 // Reads the configuration, builds the stage and runs it until SIGTERM/SIGINT (graceful drain).
+let environment: PipelineEnvironment
 let service: StageService
-let logger: Logger
 do {
     let variables = ProcessInfo.processInfo.environment
-    let environment = try PipelineEnvironment(service: "profile-stage", environment: variables)
-    service = try StageService.makeProfileStage(
-        environment: environment, configuration: try StageConfiguration(environment: variables),
-        providers: try ProviderConfiguration(environment: variables))
-    logger = environment.logger
+    environment = try PipelineEnvironment(service: "profile-stage", environment: variables)
+    let configuration = try StageConfiguration(environment: variables)
+    let providers = try ProviderConfiguration(environment: variables)
+    environment.logConfiguration(["stage": "\(configuration)", "providers": "\(providers)"])
+    service = try StageService.makeProfileStage(environment: environment, configuration: configuration, providers: providers)
 } catch {
-    FileHandle.standardError.write(Data("profile-stage: cannot start: \(error)\n".utf8))
-    exit(1)
+    ServiceRunner.exitCannotStart(service: "profile-stage", error: error)
 }
-exit(await ServiceRunner.run(service, logger: logger))
+exit(await ServiceRunner.run(service, logger: environment.logger, settings: environment.process))

@@ -4,15 +4,15 @@ import PipelineServices
 import ServiceRuntime
 
 // Reads the configuration, builds the web enricher and runs it until SIGTERM/SIGINT (graceful drain).
+let environment: PipelineEnvironment
 let service: WebEnricherService
-let logger: Logger
 do {
     let variables = ProcessInfo.processInfo.environment
-    let environment = try PipelineEnvironment(service: "web-enricher", environment: variables)
-    service = try WebEnricherService(environment: environment, settings: try WebEnricherSettings(environment: variables))
-    logger = environment.logger
+    environment = try PipelineEnvironment(service: "web-enricher", environment: variables)
+    let settings = try WebEnricherSettings(environment: variables)
+    environment.logConfiguration(["settings": "\(settings)"])
+    service = try WebEnricherService(environment: environment, settings: settings)
 } catch {
-    FileHandle.standardError.write(Data("web-enricher: cannot start: \(error)\n".utf8))
-    exit(1)
+    ServiceRunner.exitCannotStart(service: "web-enricher", error: error)
 }
-exit(await ServiceRunner.run(service, logger: logger))
+exit(await ServiceRunner.run(service, logger: environment.logger, settings: environment.process))

@@ -17,7 +17,10 @@ import ServiceRuntime
 /// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
 /// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE` | 0.02 | 0...1: share of profiles that do not exist (a permanent miss) |
 /// | `MAX_RECORD_BYTES` | 1048576 | 64 KiB to 64 MiB: the largest record value any process reads or writes: larger input goes to dead letters unread, and the producers' `message.max.bytes` is this plus ``PipelineEnvironment/recordOverheadBytes`` |
-/// plus the Kafka variables of ``KafkaConfiguration`` and `LOG_LEVEL`.
+/// plus the Kafka variables of ``KafkaConfiguration`` and those of ``ServiceRuntime/ProcessSettings``
+/// (`LOG_LEVEL`, `SHUTDOWN_TIMEOUT_SECONDS`, `HEAP_TRIM_INTERVAL_SECONDS`, `METRICS_PORT`,
+/// `METRICS_BIND_ADDRESS`). Every value is read with ``ServiceRuntime/EnvironmentReader``: a
+/// bad one throws ``ServiceRuntime/ConfigurationError`` naming the variable, never a default.
 public struct PipelineEnvironment: Sendable {
     public var service: String
     public var kafka: KafkaConfiguration
@@ -32,12 +35,16 @@ public struct PipelineEnvironment: Sendable {
     public var codec: MessageCodec
     /// For records other systems write to the input topic, bounded by ``maxRecordBytes``.
     public var inputCodec: MessageCodec
+    /// Log level, shutdown bound, heap trimming and metrics endpoint of the process; pass them
+    /// to ``ServiceRuntime/ServiceRunner/run(_:logger:settings:)``.
+    public var process: ProcessSettings
     public var logger: Logger
 
     public init(service: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         self.service = service
+        process = try ProcessSettings(environment: environment)
         kafka = try KafkaConfiguration(environment: environment, defaultClientID: service)
-        let namespace = environment["PIPELINE_NAMESPACE"].flatMap { $0.isEmpty ? nil : $0 }
+        let namespace = EnvironmentReader(environment).string("PIPELINE_NAMESPACE")
         topics = Topics(namespace: namespace)
         partitions = try Self.integer(environment, "PIPELINE_PARTITIONS", default: 12, range: 1...1024)
         maxRecordBytes = try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: (64 << 10)...(64 << 20))
@@ -79,7 +86,7 @@ public struct PipelineEnvironment: Sendable {
             }
         }
         self.simulation = simulation
-        logger = Logger(service: service, environment: environment)
+        logger = Logger(service: service, level: process.logLevel)
     }
 
     /// Room above ``maxRecordBytes`` for a record's key, headers and framing in librdkafka's
@@ -98,32 +105,43 @@ public struct PipelineEnvironment: Sendable {
         return try KafkaProducer(configuration: kafka, properties: waitsOutOutages ? ["message.timeout.ms": "0"] : [:])
     }
 
-    /// Reads a whole number in `range`, or `value` when unset.
+    /// Reads a whole number in `range`, or `value` when unset (``ServiceRuntime/EnvironmentReader/integer(_:default:range:)``).
     public static func integer(_ environment: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = environment[name], !text.isEmpty else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw ConfigurationError(variable: name, problem: "'\(text)' is not a whole number in \(range)")
-        }
-        return number
+        try EnvironmentReader(environment).integer(name, default: value, range: range)
     }
 
     /// Reads `true`/`false`/`1`/`0` (any case), or `value` when unset or empty.
     public static func boolean(_ environment: [String: String], _ name: String, default value: Bool) throws -> Bool {
-        switch environment[name]?.lowercased() ?? "" {
-        case "": return value
-        case "true", "1": return true
-        case "false", "0": return false
-        case let text: throw ConfigurationError(variable: name, problem: "'\(text)' is not true or false")
-        }
+        try EnvironmentReader(environment).boolean(name, default: value)
     }
 
-    /// Reads a number in `range`, or `value` when unset.
+    /// Reads a number in `range`, or `value` when unset (``ServiceRuntime/EnvironmentReader/decimal(_:default:range:)``).
     public static func decimal(_ environment: [String: String], _ name: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
-        guard let text = environment[name], !text.isEmpty else { return value }
-        guard let number = Double(text), range.contains(number) else {
-            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number in \(range)")
-        }
-        return number
+        try EnvironmentReader(environment).decimal(name, default: value, range: range)
+    }
+
+    /// The effective configuration as log fields: the Kafka connection with its librdkafka
+    /// properties through ``Kafka/KafkaConfiguration/redactedProperties`` (no secret values),
+    /// topics, limits and ``process``, plus `settings` (the service's own, already described).
+    public func configurationFields(_ settings: [String: String] = [:]) -> [String: String] {
+        var fields = process.logFields
+        fields["kafka.bootstrapServers"] = kafka.bootstrapServers
+        fields["kafka.clientID"] = kafka.clientID
+        fields["kafka.groupID"] = kafka.groupID ?? "default"
+        fields["kafka.properties"] = kafka.redactedProperties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            .joined(separator: ",")
+        fields["namespace"] = topics.namespace ?? ""
+        fields["partitions"] = String(partitions)
+        fields["maxRecordBytes"] = String(maxRecordBytes)
+        fields["simulation"] = "\(simulation)"
+        return fields.merging(settings) { _, new in new }
+    }
+
+    /// Logs ``configurationFields(_:)`` in one line at info level: call it once at start-up,
+    /// after every setting is read. `settings` values must not hold secrets (describe a
+    /// settings type whose secrets describe themselves redacted, as `Secret` does).
+    public func logConfiguration(_ settings: [String: String] = [:]) {
+        logger.info("configuration", configurationFields(settings))
     }
 
     /// Every topic of the pipeline with its partition count and configs.
@@ -157,19 +175,6 @@ public struct PipelineEnvironment: Sendable {
         let admin = try KafkaAdmin(configuration: kafka)
         try await admin.createTopics(topicSpecifications)
     }
-}
-
-/// A setting that is missing or wrong, named by its variable.
-public struct ConfigurationError: Error, CustomStringConvertible {
-    public let variable: String
-    public let problem: String
-
-    public init(variable: String, problem: String) {
-        self.variable = variable
-        self.problem = problem
-    }
-
-    public var description: String { "\(variable): \(problem)" }
 }
 
 extension Duration {

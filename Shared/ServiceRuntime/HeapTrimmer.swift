@@ -14,8 +14,9 @@ import Foundation
 ///
 /// | variable | default | meaning |
 /// |---|---|---|
-/// | `HEAP_TRIM_INTERVAL_SECONDS` | 1 | seconds between trims; 0 turns trimming (and the arena cap) off |
+/// | `HEAP_TRIM_INTERVAL_SECONDS` | 1 | seconds between trims, 0...3600; 0 turns trimming (and the arena cap) off; another value stops the process at start-up |
 public enum HeapTrimmer {
+    /// The variable of the interval, in seconds.
     public static let intervalVariable = "HEAP_TRIM_INTERVAL_SECONDS"
 
     private typealias Trim = @convention(c) (Int) -> Int32
@@ -23,19 +24,34 @@ public enum HeapTrimmer {
     /// glibc's `M_ARENA_MAX`.
     private static let arenaMaxOption: Int32 = -8
 
-    /// Caps the arenas and starts trimming; returns the timer (keep it), or nil when off or
-    /// unavailable. Call early, before the service starts its threads.
-    public static func start(environment: [String: String] = ProcessInfo.processInfo.environment) -> DispatchSourceTimer? {
-        let seconds = environment[intervalVariable].flatMap(Double.init) ?? 1
-        guard seconds > 0, let trim = function("malloc_trim", as: Trim.self) else { return nil }
+    /// Caps the arenas and starts trimming every `interval`; returns the timer (keep it), or nil
+    /// when `interval` is nil or trimming is unavailable. Call early, before the service starts
+    /// its threads.
+    public static func start(interval: Duration?) -> DispatchSourceTimer? {
+        guard let interval, interval > .zero, let trim = function("malloc_trim", as: Trim.self) else { return nil }
         if let setOption = function("mallopt", as: SetOption.self) {
             _ = setOption(arenaMaxOption, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
         }
+        let (seconds, attoseconds) = interval.components
+        let period = DispatchTimeInterval.nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "heap-trim", qos: .utility))
-        timer.schedule(deadline: .now() + seconds, repeating: seconds)
+        timer.schedule(deadline: .now() + period, repeating: period)
         timer.setEventHandler { _ = trim(0) }
         timer.resume()
         return timer
+    }
+
+    /// ``start(interval:)`` with the interval of ``intervalVariable``.
+    /// - Throws: ``ConfigurationError`` when the variable is not a number of seconds in 0...3600.
+    public static func start(environment: [String: String]) throws(ConfigurationError) -> DispatchSourceTimer? {
+        start(interval: try interval(environment: environment))
+    }
+
+    /// The interval of ``intervalVariable`` (1 s when unset), or nil when it is 0 (off).
+    /// - Throws: ``ConfigurationError`` when it is not a number of seconds in 0...3600.
+    public static func interval(environment: [String: String]) throws(ConfigurationError) -> Duration? {
+        let interval = try EnvironmentReader(environment).seconds(intervalVariable, default: .seconds(1), range: 0...3_600)
+        return interval == .zero ? nil : interval
     }
 
     /// Trims once now; false when the C library has no `malloc_trim`.

@@ -36,7 +36,8 @@ public enum LogKey {
 }
 
 /// One JSON object per line on stderr: time, level, service, message and fields.
-/// The level comes from `LOG_LEVEL` (debug, info, warning, error; default info).
+/// The level comes from `LOG_LEVEL` (debug, info, warning, error; default info); another value
+/// stops the process at start-up (``ProcessSettings``).
 public struct Logger: Sendable {
     public let service: String
     public let level: LogLevel
@@ -52,8 +53,15 @@ public struct Logger: Sendable {
     }
 
     /// A logger whose level is read from `LOG_LEVEL`.
-    public init(service: String, environment: [String: String]) {
-        self.init(service: service, level: environment["LOG_LEVEL"].flatMap(LogLevel.init(name:)) ?? .info)
+    /// - Throws: ``ConfigurationError`` when `LOG_LEVEL` names no level.
+    public init(service: String, environment: [String: String]) throws(ConfigurationError) {
+        self.init(service: service, level: try Self.level(environment: environment))
+    }
+
+    /// The level named by `LOG_LEVEL` (any case), `info` when unset.
+    /// - Throws: ``ConfigurationError`` when it names no level.
+    public static func level(environment: [String: String]) throws(ConfigurationError) -> LogLevel {
+        try EnvironmentReader(environment).choice(ProcessSettings.Variable.logLevel, default: LogLevel.info, named: \.name)
     }
 
     private static let lock = Mutex(())

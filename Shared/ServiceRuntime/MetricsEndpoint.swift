@@ -27,19 +27,15 @@ public struct MetricsSettings: Sendable, Hashable {
     }
 
     /// Reads ``Variable/port`` and ``Variable/bindAddress``.
-    /// - Throws: ``MetricsSettingsError`` naming the variable that is wrong.
-    public init(environment: [String: String]) throws(MetricsSettingsError) {
+    /// - Throws: ``ConfigurationError`` naming the variable that is wrong.
+    public init(environment: [String: String]) throws(ConfigurationError) {
+        let reader = EnvironmentReader(environment)
         var settings = MetricsSettings()
-        if let text = environment[Variable.port]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            guard let port = Int(text), (0...65_535).contains(port) else {
-                throw MetricsSettingsError(variable: Variable.port, problem: "'\(text)' is not a port number in 0...65535")
-            }
-            settings.port = port
-        }
-        if let text = environment[Variable.bindAddress]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+        settings.port = try reader.integer(Variable.port, range: 0...65_535)
+        if let text = reader.string(Variable.bindAddress) {
             let octets = text.split(separator: ".", omittingEmptySubsequences: false)
             guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else {
-                throw MetricsSettingsError(variable: Variable.bindAddress, problem: "'\(text)' is not an IPv4 address")
+                throw ConfigurationError(variable: Variable.bindAddress, problem: "'\(text)' is not an IPv4 address")
             }
             settings.bindAddress = text
         }
@@ -47,16 +43,9 @@ public struct MetricsSettings: Sendable, Hashable {
     }
 }
 
-/// A metrics setting that is wrong, named by its variable.
-public struct MetricsSettingsError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The environment variable.
-    public let variable: String
-    /// What is wrong with it.
-    public let problem: String
-
-    /// `VARIABLE: problem`.
-    public var description: String { "\(variable): \(problem)" }
-}
+/// A metrics setting that is wrong, named by its variable (the name it had before every
+/// setting threw ``ConfigurationError``).
+public typealias MetricsSettingsError = ConfigurationError
 
 /// The operational HTTP endpoint of a service, on ``HTTPServer``:
 ///

@@ -14,15 +14,18 @@ public enum ServiceRunner {
     /// The variable bounding a graceful shutdown, in seconds (default 10).
     public static let shutdownTimeoutVariable = "SHUTDOWN_TIMEOUT_SECONDS"
 
-    /// The shutdown bound from `SHUTDOWN_TIMEOUT_SECONDS`, or 10 s when unset or not a positive number.
-    public static func shutdownTimeout(environment: [String: String] = ProcessInfo.processInfo.environment) -> Duration {
-        guard let text = environment[shutdownTimeoutVariable], let seconds = Double(text), seconds > 0 else { return .seconds(10) }
-        return .milliseconds(Int(seconds * 1000))
+    /// The shutdown bound from `SHUTDOWN_TIMEOUT_SECONDS`, or 10 s when unset.
+    /// - Throws: ``ConfigurationError`` when it is not a number of seconds in 0.1...3600.
+    public static func shutdownTimeout(environment: [String: String]) throws(ConfigurationError) -> Duration {
+        try EnvironmentReader(environment).seconds(shutdownTimeoutVariable, default: .seconds(10), range: 0.1...3_600)
     }
 
-    /// Also starts the ``HeapTrimmer`` for the life of the run.
-    public static func run(_ service: some Service, logger: Logger, shutdownTimeout: Duration = ServiceRunner.shutdownTimeout()) async -> Int32 {
-        let trimmer = HeapTrimmer.start()
+    /// Runs `service` with the shutdown bound and heap trimming of `settings` (read them with
+    /// ``ProcessSettings/init(environment:)`` before building the service); the ``HeapTrimmer``
+    /// runs for the life of the run.
+    public static func run(_ service: some Service, logger: Logger, settings: ProcessSettings) async -> Int32 {
+        let shutdownTimeout = settings.shutdownTimeout
+        let trimmer = HeapTrimmer.start(interval: settings.heapTrimInterval)
         defer { trimmer?.cancel() }
         let task = Task { try await service.run() }
         let signalQueue = DispatchQueue(label: "signals")
@@ -59,6 +62,17 @@ public enum ServiceRunner {
             logger.error("failed: \(error)")
             return 1
         }
+    }
+}
+
+extension ServiceRunner {
+    /// Ends a process that cannot start: one error line naming the problem (and the variable,
+    /// for a ``ConfigurationError``) on stderr, then exit status 1.
+    public static func exitCannotStart(service: String, error: any Error) -> Never {
+        var fields = [LogKey.error: "\(error)"]
+        if let error = error as? ConfigurationError { fields["variable"] = error.variable }
+        Logger(service: service).error("cannot start: \(error)", fields)
+        exit(1)
     }
 }
 

@@ -194,22 +194,13 @@ public struct ProviderConfiguration: Sendable {
     private static func choice<T: RawRepresentable & CaseIterable>(
         _ environment: [String: String], _ name: String, default value: T
     ) throws(ConfigurationError) -> T where T.RawValue == String {
-        guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return value }
-        guard let choice = T(rawValue: text.lowercased()) else {
-            let allowed = T.allCases.map(\.rawValue).joined(separator: " or ")
-            throw ConfigurationError(variable: name, problem: "'\(text)' is not \(allowed)")
-        }
-        return choice
+        try EnvironmentReader(environment).choice(name, default: value)
     }
 
     private static func decimal(
         _ environment: [String: String], _ name: String, default value: Double, range: ClosedRange<Double>
     ) throws(ConfigurationError) -> Double {
-        guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return value }
-        guard let number = Double(text), range.contains(number) else {
-            throw ConfigurationError(variable: name, problem: "'\(text)' is not a number in \(range)")
-        }
-        return number
+        try EnvironmentReader(environment).decimal(name, default: value, range: range)
     }
 
     /// A base URL: https (or http on loopback), a host, no user, query or fragment; trailing `/` dropped.

@@ -34,20 +34,10 @@ public struct StageConfiguration: Sendable {
     /// Reads the configuration from environment variables (see ``Variable``).
     /// - Throws: ``ConfigurationError`` naming the variable that is wrong.
     public init(environment: [String: String], consumerProperties: [String: String] = [:]) throws {
+        let reader = EnvironmentReader(environment)
         var runner = StageRunnerSettings()
-        if let text = environment[Variable.maxInFlight]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            guard let value = Int(text), (1...100_000).contains(value) else {
-                throw ConfigurationError(variable: Variable.maxInFlight, problem: "'\(text)' is not a whole number in 1...100000")
-            }
-            runner.maxInFlight = value
-        }
-        if let text = environment[Variable.ordering]?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
-            guard let ordering = StageRunnerSettings.Ordering(rawValue: text.lowercased()) else {
-                let allowed = StageRunnerSettings.Ordering.allCases.map(\.rawValue).joined(separator: " or ")
-                throw ConfigurationError(variable: Variable.ordering, problem: "'\(text)' is not \(allowed)")
-            }
-            runner.ordering = ordering
-        }
+        runner.maxInFlight = try reader.integer(Variable.maxInFlight, default: runner.maxInFlight, range: 1...100_000)
+        runner.ordering = try reader.choice(Variable.ordering, default: runner.ordering)
         self.init(runner: runner, consumerProperties: consumerProperties)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import PipelineServices
+import ServiceRuntime
 import XCTest
 
 /// The coordinator's settings from the environment (no broker).

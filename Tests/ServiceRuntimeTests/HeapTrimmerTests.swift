@@ -23,9 +23,9 @@ final class HeapTrimmerTests: XCTestCase {
         XCTAssertGreaterThan(before - after, 100, "resident \(before) MB before the trim, \(after) MB after")
     }
 
-    func testIntervalZeroTurnsTrimmingOff() {
-        XCTAssertNil(HeapTrimmer.start(environment: [HeapTrimmer.intervalVariable: "0"]))
-        let timer = HeapTrimmer.start(environment: [HeapTrimmer.intervalVariable: "5"])
+    func testIntervalZeroTurnsTrimmingOff() throws {
+        XCTAssertNil(try HeapTrimmer.start(environment: [HeapTrimmer.intervalVariable: "0"]))
+        let timer = try HeapTrimmer.start(environment: [HeapTrimmer.intervalVariable: "5"])
         XCTAssertNotNil(timer)
         timer?.cancel()
     }

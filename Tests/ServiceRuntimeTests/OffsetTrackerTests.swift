@@ -65,9 +65,9 @@ final class LoggerTests: XCTestCase {
         XCTAssertEqual(object?["message"], "phase \"done\"\nnext")
     }
 
-    func testLevelFromEnvironment() {
-        XCTAssertEqual(Logger(service: "x", environment: ["LOG_LEVEL": "DEBUG"]).level, .debug)
-        XCTAssertEqual(Logger(service: "x", environment: [:]).level, .info)
+    func testLevelFromEnvironment() throws {
+        XCTAssertEqual(try Logger(service: "x", environment: ["LOG_LEVEL": "DEBUG"]).level, .debug)
+        XCTAssertEqual(try Logger(service: "x", environment: [:]).level, .info)
     }
 }
 
@@ -79,10 +79,13 @@ final class LinesBox: @unchecked Sendable {  // guarded by its lock
 }
 
 final class ServiceRunnerSettingsTests: XCTestCase {
-    func testShutdownTimeoutFromEnvironment() {
-        XCTAssertEqual(ServiceRunner.shutdownTimeout(environment: [:]), .seconds(10))
-        XCTAssertEqual(ServiceRunner.shutdownTimeout(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "2.5"]), .milliseconds(2500))
-        XCTAssertEqual(ServiceRunner.shutdownTimeout(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "soon"]), .seconds(10))
-        XCTAssertEqual(ServiceRunner.shutdownTimeout(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "-1"]), .seconds(10))
+    func testShutdownTimeoutFromEnvironment() throws {
+        XCTAssertEqual(try ServiceRunner.shutdownTimeout(environment: [:]), .seconds(10))
+        XCTAssertEqual(try ServiceRunner.shutdownTimeout(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "2.5"]), .milliseconds(2500))
+        for bad in ["soon", "-1", "0"] {
+            XCTAssertThrowsError(try ServiceRunner.shutdownTimeout(environment: ["SHUTDOWN_TIMEOUT_SECONDS": bad]), bad) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.variable, "SHUTDOWN_TIMEOUT_SECONDS")
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ import LeadModel
 import PipelineServices
 import Pipeline
 import StageServices
+import ServiceRuntime
 import XCTest
 
 /// Scoring, account signals and autopilot: no broker.
