@@ -93,7 +93,7 @@ public struct CoordinatorSettings: Sendable {
 /// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
 ///   profile or a web enrichment of it loads the state back from there.
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
-///   commands, changelog records, billing usage and search events it causes are sent together;
+///   commands, changelog records, billing usage and progress parts it causes are sent together;
 ///   only when the broker acknowledged all of them are the batch's input offsets stored. A crash
 ///   replays at most the batch, and replayed records change nothing (results are matched on
 ///   lead, run, phase and attempt; a known lead discovered again starts nothing).
