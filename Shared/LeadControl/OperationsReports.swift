@@ -90,7 +90,7 @@ public struct ProgressReport: Codable, Hashable, Sendable {
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             let count = "\(snapshot.completed)/\(total.map(String.init) ?? "?")"
             let percent = total == nil ? "  ?%" : String(format: "%3d%%", Int((fraction * 100).rounded(.down)))
-            var details = "\(snapshot.state.rawValue)  pending \(snapshot.pending), enriching \(snapshot.enriching), scoring \(snapshot.scoring)"
+            var details = "\(snapshot.state.rawValue)  " + (snapshot.pending > 0 ? "pending \(snapshot.pending), " : "") + "enriching \(snapshot.enriching), scoring \(snapshot.scoring)"
             if snapshot.billingPaused > 0 { details += ", billing paused \(snapshot.billingPaused)" }
             if snapshot.deferred > 0 { details += ", deferred \(snapshot.deferred)" }
             return "\(pad(snapshot.searchID.rawValue, nameWidth))  [\(bar)]  \(count)  \(percent)  \(details)"

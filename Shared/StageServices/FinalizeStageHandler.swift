@@ -1,21 +1,31 @@
 import Foundation
 import LeadModel
+import Synchronization
 
 /// The finalize phase: the lead's pool entry, assembled from the whole profile the request
 /// carries (``Phase/readsEnrichedProfile``), finished now.
 ///
 /// The entry goes to `lead.pool` before the result (``StageOutput/records(topics:codec:isPriority:)``),
 /// and the request's offset is committed only when both are acknowledged: so a lead the
-/// coordinator marks ready on this result is in the pool, and a SIGKILL in between makes the
-/// request run again, writing the same run's entry again (same key and run: compaction keeps
-/// one). The coordinator retries finalize until it completes and never skips it. It also counts
-/// the lead's completion for its source search when it marks the lead ready.
+/// coordinator marks ready on this result is in the pool. The coordinator retries finalize until
+/// it completes and never skips it, and counts the lead's completion for its source search when
+/// it marks the lead ready.
+///
+/// Once per run: a retried attempt of a run this handler already wrote (the first attempt's
+/// result came late, say after a broker outage) answers completed without a second entry; the
+/// requests of one lead come to one instance, one at a time. The runs remembered are the last
+/// ``rememberedRuns`` in memory, so a request redelivered after a SIGKILL of this stage, between
+/// the entry's acknowledgement and the commit, writes the run's entry again: the same key and run,
+/// which compaction folds into one.
 public struct FinalizeStageHandler: PhaseHandler {
     /// ``Phase/finalize``.
     public let phase = Phase.finalize
+    /// How many finished runs a handler remembers.
+    public static let rememberedRuns = 100_000
 
     private let service: String
     private let now: @Sendable () -> Date
+    private let written = RecentRuns(capacity: Self.rememberedRuns)
 
     /// Creates the handler.
     public init(service: String = "finalize-stage", now: @escaping @Sendable () -> Date = { Date() }) {
@@ -26,9 +36,39 @@ public struct FinalizeStageHandler: PhaseHandler {
     /// See the type's documentation.
     public func handle(_ request: PhaseRequest) async -> StageOutput {
         let finishedAt = now()
+        let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
+        guard written.insert("\(request.leadID)/\(request.runID)") else { return StageOutput(result: result) }
         let entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID,
                                   finishedAt: finishedAt)
-        let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
         return StageOutput(result: result, poolEntry: entry)
+    }
+}
+
+/// The last `capacity` keys inserted, oldest forgotten first.
+final class RecentRuns: Sendable {
+    private struct State {
+        var keys: Set<String> = []
+        var order: [String] = []
+        var head = 0
+    }
+
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Inserts `key`; false when it was there already.
+    func insert(_ key: String) -> Bool {
+        state.withLock { state in
+            guard state.keys.insert(key).inserted else { return false }
+            if state.order.count < capacity {
+                state.order.append(key)
+            } else {
+                state.keys.remove(state.order[state.head])
+                state.order[state.head] = key
+                state.head = (state.head + 1) % capacity
+            }
+            return true
+        }
     }
 }

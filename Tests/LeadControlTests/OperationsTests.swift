@@ -97,10 +97,10 @@ final class OperationsReportTests: XCTestCase {
             Self.snapshot("s-1"), Self.snapshot("s-2", state: .completed, total: 5, completed: 5, enriching: 0, scoring: 0, deferred: 0),
         ])
         XCTAssertEqual(report.renderTable(), """
-                                         state      total  completed  enriching  scoring  billing paused  deferred
-            search s-1 (acct-1)          running       10          4          3        2               0         1
-            search s-2 (acct-1)          completed      5          5          0        0               0         0
-            account acct-1 (2 searches)  running       15          9          3        2               0         1
+                                         state      total  pending  completed  enriching  scoring  billing paused  deferred
+            search s-1 (acct-1)          running       10        0          4          3        2               0         1
+            search s-2 (acct-1)          completed      5        0          5          0        0               0         0
+            account acct-1 (2 searches)  running       15        0          9          3        2               0         1
             """)
         XCTAssertEqual(ProgressReport(latest: []).renderTable(), "no progress snapshots yet")
     }
@@ -171,7 +171,7 @@ final class OperationsReportTests: XCTestCase {
     func testPipelineGroupsFollowTheServicesNaming() {
         let groups = PipelineGroup.all(Topics(namespace: "ns"))
         XCTAssertEqual(groups.map(\.group), ["ns.coordinator", "ns.stage.profile", "ns.stage.activity", "ns.stage.scoring", "ns.stage.finalize"])
-        XCTAssertEqual(groups[0].topics, ["ns.leads.discovered", "ns.leads.discovered.priority", "ns.leads.backlog", "ns.phase.results",
+        XCTAssertEqual(groups[0].topics, ["ns.leads.discovered", "ns.leads.discovered.priority", "ns.lead.commands", "ns.leads.backlog", "ns.phase.results",
                                           "ns.phase.results.priority", "ns.web.enrichments"])
         XCTAssertEqual(groups[1].topics, ["ns.phase.profile.requests.priority", "ns.phase.profile.requests"])
         XCTAssertEqual(PipelineGroup.all(Topics()).first?.group, "coordinator")

@@ -124,6 +124,20 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         XCTAssertEqual(try MessageCodec().decode(LeadPoolEntry.self, from: records[0].value ?? []), entry)
     }
 
+    func testARetriedAttemptOfAFinalizedRunWritesNoSecondEntry() async throws {
+        let handler = FinalizeStageHandler(service: "test", now: Fixtures.clock)
+        var request = Fixtures.request(.finalize, profile: Fixtures.profile())
+        let first = await handler.handle(request)
+        XCTAssertNotNil(first.poolEntry)
+        request.attempt = 2
+        let retried = await handler.handle(request)
+        XCTAssertEqual(retried.result.outcome, .completed, "the lead still becomes ready")
+        XCTAssertNil(retried.poolEntry, "the run's entry is written once")
+        request.runID = "run-2"
+        let next = await handler.handle(request)
+        XCTAssertNotNil(next.poolEntry, "a new run gets its own entry")
+    }
+
     func testStageConfigurationFromEnvironment() throws {
         XCTAssertEqual(try StageConfiguration(environment: [:]).runner.maxInFlight, 256)
         XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "32"]).runner.maxInFlight, 32)
