@@ -810,26 +810,7 @@ public final class Coordinator: Service {
 
     /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
     private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
-        let admin = try KafkaAdmin(configuration: environment.kafka)
-        let ends = try await admin.watermarks(partitions)
-        let toRead = partitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) }
-        guard !toRead.isEmpty else { return }
-        let reader = try KafkaConsumer(configuration: environment.kafka,
-                                       startingAt: Dictionary(uniqueKeysWithValues: toRead.map { ($0, KafkaConsumer.beginning) }),
-                                       properties: ["fetch.wait.max.ms": "50"])
-        var remaining = Set(toRead)
-        do {
-            while !remaining.isEmpty {
-                for record in try await reader.poll(maxRecords: 5000) {
-                    if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { remaining.remove(record.topicPartition) }
-                    body(record)
-                }
-            }
-        } catch {
-            await reader.close()
-            throw error
-        }
-        await reader.close()
+        try await PartitionReader.readToEnd(partitions, configuration: environment.kafka, body)
     }
 
     /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,
