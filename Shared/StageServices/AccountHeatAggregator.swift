@@ -58,7 +58,9 @@ public final class AccountHeatAggregator: Service {
     /// What one poll's contributions produce.
     struct Outputs {
         var signals: [ProducerRecord] = []
-        var changelog: [ProducerRecord] = []
+        /// The last state of each company the poll changed, by changelog key: a company changed
+        /// by many contributions of one poll is written once.
+        var changelog: [String: ProducerRecord] = [:]
         var deadLetters: [ProducerRecord] = []
     }
 
@@ -97,7 +99,7 @@ public final class AccountHeatAggregator: Service {
                     nextOffsets[record.topicPartition] = record.offset + 1
                 }
                 try await deliver(outputs.signals + outputs.deadLetters, producer)
-                try await deliver(outputs.changelog, producer)
+                try await deliver(outputs.changelog.sorted { $0.key < $1.key }.map(\.value), producer)
                 try consumer.storeOffsets(nextOffsets)
             }
         } catch {
@@ -129,12 +131,12 @@ public final class AccountHeatAggregator: Service {
         let change = entry.heat.apply(contribution)
         owned.accounts[contribution.accountID] = entry
         do {
-            var changelog: [ProducerRecord] = []
-            for (companyKey, state) in change.states.sorted(by: { $0.key < $1.key }) {
-                changelog.append(try changelogRecord(accountID: contribution.accountID, companyKey: companyKey, state: state,
-                                                     partition: record.partition))
+            var changelog: [String: ProducerRecord] = [:]
+            for (companyKey, state) in change.states {
+                let key = AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)
+                changelog[key] = try changelogRecord(key: key, state: state, partition: record.partition)
             }
-            if let oversized = changelog.first(where: { $0.byteCount > codec.maxRecordBytes }) {
+            if let oversized = changelog.values.first(where: { $0.byteCount > codec.maxRecordBytes }) {
                 outputs.deadLetters.append(deadLetter(
                     for: record, reason: "its \(oversized.topic) record of \(oversized.byteCount) bytes is above MAX_RECORD_BYTES (\(codec.maxRecordBytes))"))
                 return
@@ -142,16 +144,15 @@ public final class AccountHeatAggregator: Service {
             for signal in change.signals {
                 outputs.signals.append(try codec.record(signal, topic: environment.topics.accountSignals, key: signal.accountID.rawValue))
             }
-            outputs.changelog += changelog
+            outputs.changelog.merge(changelog) { _, later in later }
         } catch {
             outputs.deadLetters.append(deadLetter(for: record, reason: "cannot encode the heat it changed: \(error)"))
         }
     }
 
-    /// A company's changelog record (a tombstone for nil), to the partition of its contributions.
-    private func changelogRecord(accountID: AccountID, companyKey: String, state: AccountHeatState?,
-                                 partition: Int32) throws -> ProducerRecord {
-        let key = AccountHeatState.changelogKey(accountID: accountID, companyKey: companyKey)
+    /// A company's changelog record under `key` (a tombstone for nil), to the partition of its
+    /// contributions.
+    private func changelogRecord(key: String, state: AccountHeatState?, partition: Int32) throws -> ProducerRecord {
         guard let state else {
             return ProducerRecord(topic: environment.topics.accountHeat, partition: partition, key: Array(key.utf8), value: nil)
         }
