@@ -44,6 +44,14 @@ extension KafkaConsumer {
         }
     }
 
+    /// ``readToEnd(_:configuration:admin:idleLimit:timeout:_:)`` with an admin client of its own.
+    public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration,
+                                 idleLimit: Duration = .seconds(5), timeout: Duration? = nil,
+                                 _ body: (ConsumerRecord) throws -> Void) async throws {
+        let admin = try KafkaAdmin(configuration: configuration)
+        try await readToEnd(partitions, configuration: configuration, admin: admin, idleLimit: idleLimit, timeout: timeout, body)
+    }
+
     /// Reads `partitions` from their beginning up to the high watermarks they have when called,
     /// with a reader of its own, closed before returning. See ``read(upTo:idleLimit:timeout:_:)``.
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,

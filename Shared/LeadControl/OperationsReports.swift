@@ -117,7 +117,8 @@ public struct PipelineGroup: Hashable, Sendable {
     public var topics: [String]
 
     /// The pipeline's groups under `topics`' namespace: `coordinator` on the input and results
-    /// topics, then `stage.<phase>` on each phase's priority and standard request topics.
+    /// topics, then `stage.<phase>` on each phase's priority and standard request topics, then
+    /// `account-heat` (the account heat aggregators in the scoring stage) on the contributions.
     /// The names come from ``Topics`` (defined once); a deployment that sets `KAFKA_GROUP_ID` on
     /// a service needs `leadctl lag` to learn that name too.
     public static func all(_ topics: Topics) -> [PipelineGroup] {
@@ -126,6 +127,7 @@ public struct PipelineGroup: Hashable, Sendable {
                 PipelineGroup(group: topics.stageGroup(phase),
                               topics: [topics.phaseRequests(phase, isPriority: true), topics.phaseRequests(phase)])
             }
+            + [PipelineGroup(group: topics.accountHeatGroup, topics: [topics.accountSignalContributions])]
     }
 }
 

@@ -40,6 +40,12 @@ public struct Topics: Hashable, Sendable {
     public static let progressParts = "progress.parts"
     /// Account (company) heat signals. Key: account id.
     public static let accountSignals = "account.signals"
+    /// Each scored lead's contribution to its account's heat, re-keyed for the aggregator that
+    /// owns the account (the repartition topic). Key: account id.
+    public static let accountSignalContributions = "account.signal.contributions"
+    /// The account heat aggregator's changelog and the heat table (compacted), partitioned like
+    /// ``accountSignalContributions``. Key: `<account id>|<company key>`.
+    public static let accountHeat = "account.heat"
     /// Automatic sequence enrollments. Key: lead id.
     public static let autopilotEnrollments = "autopilot.enrollments"
     /// Records that could not be processed, with the reason. Key: the original key.
@@ -61,6 +67,7 @@ public struct Topics: Hashable, Sendable {
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
                 phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, progress, progressParts, accountSignals,
+                accountSignalContributions, accountHeat,
                 autopilotEnrollments, deadLetters, webEnrichmentRequests, webEnrichments,
             ]
     }
@@ -130,6 +137,10 @@ public struct Topics: Hashable, Sendable {
     public var progressParts: String { Self.prefixed(Self.progressParts, namespace: namespace) }
     /// ``Topics/accountSignals`` in this namespace.
     public var accountSignals: String { Self.prefixed(Self.accountSignals, namespace: namespace) }
+    /// ``Topics/accountSignalContributions`` in this namespace.
+    public var accountSignalContributions: String { Self.prefixed(Self.accountSignalContributions, namespace: namespace) }
+    /// ``Topics/accountHeat`` in this namespace.
+    public var accountHeat: String { Self.prefixed(Self.accountHeat, namespace: namespace) }
     /// ``Topics/autopilotEnrollments`` in this namespace.
     public var autopilotEnrollments: String { Self.prefixed(Self.autopilotEnrollments, namespace: namespace) }
     /// ``Topics/deadLetters`` in this namespace.
@@ -161,6 +172,8 @@ public struct Topics: Hashable, Sendable {
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
     /// A stage's group on its phase's request topics: `stage.<phase>`.
     public func stageGroup(_ phase: Phase) -> String { Self.prefixed("stage.\(phase.rawValue)", namespace: namespace) }
+    /// The account heat aggregator's group on ``accountSignalContributions``.
+    public var accountHeatGroup: String { Self.prefixed("account-heat", namespace: namespace) }
     /// The profile finder's group on ``leadPool``.
     public var profileFinderGroup: String { Self.prefixed("profile-finder", namespace: namespace) }
     /// The web enricher's group on ``webEnrichmentRequests``.

@@ -84,7 +84,9 @@ public struct AccountSignalAggregator: Sendable {
 
     /// The account the leads belong to.
     public let accountID: AccountID
-    private let detector: SignalDetector
+    /// Detects the signals of profiles given to ``add(leadID:profile:)``; nil for an aggregator
+    /// fed signals already detected (``add(leadID:companyKey:companyName:signals:)``).
+    private let detector: SignalDetector?
     private var companies: [String: CompanyBucket] = [:]
     private var companyOfLead: [LeadID: String] = [:]
 
@@ -101,6 +103,13 @@ public struct AccountSignalAggregator: Sendable {
     public init(accountID: AccountID, offer: OfferConfig) {
         self.accountID = accountID
         self.detector = SignalDetector(offer: offer)
+    }
+
+    /// An empty aggregator for `accountID` fed signals already detected (the account heat
+    /// aggregator's: each lead's signals were detected against its own offer when it was scored).
+    public init(accountID: AccountID) {
+        self.accountID = accountID
+        self.detector = nil
     }
 
     /// The company key of a profile: `li:<LinkedIn company id>`, else `name:<normalised name>`;
@@ -123,17 +132,47 @@ public struct AccountSignalAggregator: Sendable {
     }
 
     /// Records a lead's signals, replacing what was recorded for the lead before (so a re-scored
-    /// lead counts once). Leads without an identifiable company are ignored.
+    /// lead counts once). Leads without an identifiable company are ignored. An aggregator made
+    /// without an offer detects no signals.
     public mutating func add(leadID: LeadID, profile: EnrichedProfile) {
+        let activity = profile.activity ?? .empty
+        let signals = detector.map { $0.signals(in: activity.posts) + $0.signals(in: activity.orbit) } ?? []
+        let key = Self.companyKey(for: profile)
+        add(leadID: leadID, companyKey: key, companyName: profile.company?.name ?? profile.linkedin?.company ?? key ?? "",
+            signals: signals)
+    }
+
+    /// Records a lead's signals at the company `companyKey`, replacing what was recorded for the
+    /// lead before; a nil key only removes the lead. The company's display name is the first
+    /// name recorded for it.
+    public mutating func add(leadID: LeadID, companyKey: String?, companyName: String, signals: [SignalDetector.Signal]) {
+        remove(leadID: leadID)
+        guard let key = companyKey else { return }
+        companies[key, default: CompanyBucket(name: companyName)].add(leadID, signals)
+        companyOfLead[leadID] = key
+    }
+
+    /// Forgets the lead's signals.
+    public mutating func remove(leadID: LeadID) {
         if let previous = companyOfLead.removeValue(forKey: leadID) {
             companies[previous]?.remove(leadID)
+            if companies[previous]?.leads.isEmpty == true { companies[previous] = nil }
         }
-        guard let key = Self.companyKey(for: profile) else { return }
+    }
+
+    /// The contribution of a scored lead to its account's heat: its company and the signals
+    /// detected in its posts and orbit against `offer`.
+    public static func contribution(
+        of profile: EnrichedProfile, leadID: LeadID, runID: RunID, accountID: AccountID, offer: OfferConfig, at scoredAt: Date
+    ) -> AccountSignalContribution {
+        let detector = SignalDetector(offer: offer)
         let activity = profile.activity ?? .empty
         let signals = detector.signals(in: activity.posts) + detector.signals(in: activity.orbit)
-        let name = profile.company?.name ?? profile.linkedin?.company ?? key
-        companies[key, default: CompanyBucket(name: name)].add(leadID, signals)
-        companyOfLead[leadID] = key
+        let key = companyKey(for: profile)
+        return AccountSignalContribution(
+            accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
+            companyName: key == nil ? nil : profile.company?.name ?? profile.linkedin?.company ?? key,
+            signals: signals, scoredAt: scoredAt)
     }
 
     /// How many leads are recorded at the company with `companyKey`.

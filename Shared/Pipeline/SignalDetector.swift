@@ -7,54 +7,10 @@ import LeadModel
 /// letters and digits separated by single spaces, so "Outbound-automation!" matches the phrase
 /// "outbound automation" but "prospecting" does not match "pro".
 public struct SignalDetector: Sendable {
-    /// A kind of signal.
-    public enum Kind: String, Codable, Sendable, CaseIterable {
-        /// The post names one of the offer's pain points.
-        case painPoint = "pain-point"
-        /// The post names a competitor.
-        case competitorMention = "competitor-mention"
-        /// The post asks for recommendations or tools.
-        case recommendationRequest = "recommendation-request"
-        /// The post talks about switching from, replacing, or being fed up with a tool.
-        case switchingIntent = "switching-intent"
-        /// The post contains one of the offer's custom intent keywords.
-        case customKeyword = "custom-keyword"
-        /// The post says the company is hiring.
-        case hiring
-        /// The post announces funding or an IPO.
-        case funding
-        /// The post announces a product launch.
-        case productLaunch = "product-launch"
-        /// The lead builds the offer's equivalent in-house.
-        case inHouseBuild = "in-house-build"
-        /// The lead engages with a competitor's account.
-        case competitorEngagement = "competitor-engagement"
-        /// The lead engages with an adjacent vendor's account.
-        case adjacentEngagement = "adjacent-engagement"
-    }
-
-    /// One detected signal.
-    public struct Signal: Hashable, Sendable {
-        /// The kind.
-        public var kind: Kind
-        /// What matched (the phrase, competitor or account).
-        public var detail: String
-        /// When the evidence happened (post date or orbit last-seen).
-        public var date: Date
-        /// The post, when the evidence is a post.
-        public var postID: String?
-        /// For orbit signals: the interaction count.
-        public var count: Int
-
-        /// Creates a signal.
-        public init(kind: Kind, detail: String, date: Date, postID: String? = nil, count: Int = 1) {
-            self.kind = kind
-            self.detail = detail
-            self.date = date
-            self.postID = postID
-            self.count = count
-        }
-    }
+    /// A kind of signal (``BuyingSignal/Kind``).
+    public typealias Kind = BuyingSignal.Kind
+    /// One detected signal (``BuyingSignal``).
+    public typealias Signal = BuyingSignal
 
     /// Phrases of someone asking for a tool.
     public static let recommendationPhrases = [

@@ -919,8 +919,7 @@ public final class Coordinator: Service {
 
     /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
     private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
-        let admin = try KafkaAdmin(configuration: environment.kafka)
-        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, admin: admin, body)
+        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, body)
     }
 
     /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,

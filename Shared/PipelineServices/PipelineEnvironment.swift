@@ -163,6 +163,10 @@ public struct PipelineEnvironment: Sendable {
             TopicSpecification(name: topics.progressParts, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.billingUsage, partitions: partitions),
             TopicSpecification(name: topics.accountSignals, partitions: partitions),
+            // Equal counts: the aggregator owning a contributions partition restores the same
+            // partition of the changelog.
+            TopicSpecification(name: topics.accountSignalContributions, partitions: partitions),
+            TopicSpecification(name: topics.accountHeat, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.webEnrichmentRequests, partitions: partitions),
             TopicSpecification(name: topics.webEnrichments, partitions: partitions, configs: compacted),
         ]

@@ -33,6 +33,8 @@ public enum LogKey {
     public static let partition = "partition"
     public static let offset = "offset"
     public static let error = "error"
+    /// The part of a process that logged, where a process runs more than one (`account-heat`).
+    public static let component = "component"
 }
 
 /// One JSON object per line on stderr: time, level, service, message and fields.

@@ -8,18 +8,18 @@ import PipelineServices
 public struct StageOutput: Sendable, Hashable {
     /// The answer to the request; always present.
     public var result: PhaseResult
-    /// Account (company) heat signals that changed (scoring only).
-    public var accountSignals: [AccountSignal]
+    /// The scored lead's contribution to its account's heat (scoring only).
+    public var contribution: AccountSignalContribution?
     /// The autopilot enrollment, when the lead qualified (scoring only).
     public var enrollment: AutopilotEnrollment?
     /// The lead's entry in the lead pool for the request's run (finalize only).
     public var poolEntry: LeadPoolEntry?
 
     /// Creates an output.
-    public init(result: PhaseResult, accountSignals: [AccountSignal] = [], enrollment: AutopilotEnrollment? = nil,
+    public init(result: PhaseResult, contribution: AccountSignalContribution? = nil, enrollment: AutopilotEnrollment? = nil,
                 poolEntry: LeadPoolEntry? = nil) {
         self.result = result
-        self.accountSignals = accountSignals
+        self.contribution = contribution
         self.enrollment = enrollment
         self.poolEntry = poolEntry
     }
@@ -28,13 +28,15 @@ public struct StageOutput: Sendable, Hashable {
     /// when all of them are acknowledged, so the coordinator never acts on a result whose side
     /// outputs might be lost.
     ///
-    /// Keys: account signals by account id, the enrollment, the pool entry and the result by lead
-    /// id; the pool entry names its run in the ``MessageHeaders/runID`` header. The result of a
-    /// priority request goes to the priority twin of the results topic.
+    /// Keys: the heat contribution by account id (the repartition: one aggregator owns an
+    /// account), the enrollment, the pool entry and the result by lead id; the pool entry names
+    /// its run in the ``MessageHeaders/runID`` header. The result of a priority request goes to
+    /// the priority twin of the results topic.
     public func records(topics: Topics, codec: MessageCodec, isPriority: Bool = false) throws -> [ProducerRecord] {
         var records: [ProducerRecord] = []
-        for signal in accountSignals {
-            records.append(try codec.record(signal, topic: topics.accountSignals, key: signal.accountID.rawValue))
+        if let contribution {
+            records.append(try codec.record(
+                contribution, topic: topics.accountSignalContributions, key: contribution.accountID.rawValue))
         }
         if let enrollment {
             records.append(try codec.record(enrollment, topic: topics.autopilotEnrollments, key: enrollment.leadID.rawValue))

@@ -46,6 +46,7 @@ public final class StageService: Service {
     private let runner: StageRunner
     private let producer: KafkaProducer
     private let tables: [any StageTable]
+    private let companions: [any Service]
     private let logger: Logger
     private let readiness: Readiness
     private let metricsSettings: MetricsSettings
@@ -67,11 +68,14 @@ public final class StageService: Service {
     /// - Parameters:
     ///   - tables: started (read whole) at the beginning of ``run()``, before any request is
     ///     taken, and stopped at its end.
+    ///   - companions: services of the same process run beside the stage once the tables are read
+    ///     (the scoring stage's ``AccountHeatAggregator``): cancelled with it, and one that fails
+    ///     stops the stage, so the process restarts.
     ///   - metricsSettings: where to serve metrics; nil reads `METRICS_PORT` and
     ///     `METRICS_BIND_ADDRESS` from the process environment.
     public init(
         environment: PipelineEnvironment, configuration: StageConfiguration, handler: any PhaseHandler,
-        tables: [any StageTable] = [], metricsSettings: MetricsSettings? = nil
+        tables: [any StageTable] = [], companions: [any Service] = [], metricsSettings: MetricsSettings? = nil
     ) throws {
         let phase = handler.phase
         let priorityTopic = environment.topics.phaseRequests(phase, isPriority: true)
@@ -101,6 +105,7 @@ public final class StageService: Service {
         self.inputTopics = [priorityTopic, standardTopic]
         self.producer = producer
         self.tables = tables
+        self.companions = companions
         self.logger = logger
     }
 
@@ -119,7 +124,16 @@ public final class StageService: Service {
             }
             readiness.satisfy(.tables)
             logger.info("taking requests", ["group": groupID, "topics": inputTopics.joined(separator: ",")])
-            try await runner.run(markingDrainingOn: health)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for companion in companions {
+                    group.addTask { try await companion.run() }
+                }
+                group.addTask { [runner, health] in try await runner.run(markingDrainingOn: health) }
+                // The runner returns only when cancelled; a companion's failure ends them all.
+                try await group.next()
+                group.cancelAll()
+                try await group.waitForAll()
+            }
         } catch {
             health.markFailed("\(error)")
             for table in started { await table.stop() }

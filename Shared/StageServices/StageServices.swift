@@ -31,7 +31,9 @@ extension StageService {
     }
 
     /// The scoring stage, reading the offers and accounts tables: ``ScoringStageHandler`` with
-    /// `scorer`, or with the ``ModelScorer`` when `providers` selects `SCORER=model`.
+    /// `scorer`, or with the ``ModelScorer`` when `providers` selects `SCORER=model`; with the
+    /// ``AccountHeatAggregator`` beside it, which owns the heat of the accounts whose
+    /// contributions partitions its group assigns to this process.
     public static func makeScoringStage(
         environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
         scorer: any Scorer = RuleBasedScorer()
@@ -44,8 +46,10 @@ extension StageService {
         let handler = ScoringStageHandler(
             scorer: chosen, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service,
             simulatedLatency: environment.simulation.scoring)
+        let heat = AccountHeatAggregator(environment: environment, consumerProperties: configuration.consumerProperties)
         return try StageService(
-            environment: environment, configuration: configuration, handler: handler, tables: [offers, accounts])
+            environment: environment, configuration: configuration, handler: handler, tables: [offers, accounts],
+            companions: [heat])
     }
 
     /// The finalize stage (``FinalizeStageHandler``).

@@ -170,7 +170,9 @@ final class OperationsReportTests: XCTestCase {
 
     func testPipelineGroupsFollowTheServicesNaming() {
         let groups = PipelineGroup.all(Topics(namespace: "ns"))
-        XCTAssertEqual(groups.map(\.group), ["ns.coordinator", "ns.stage.profile", "ns.stage.activity", "ns.stage.scoring", "ns.stage.finalize"])
+        XCTAssertEqual(groups.map(\.group), ["ns.coordinator", "ns.stage.profile", "ns.stage.activity", "ns.stage.scoring", "ns.stage.finalize",
+                                            "ns.account-heat"])
+        XCTAssertEqual(groups.last?.topics, ["ns.account.signal.contributions"])
         XCTAssertEqual(groups[0].topics, ["ns.leads.discovered", "ns.leads.discovered.priority", "ns.lead.commands", "ns.leads.backlog", "ns.phase.results",
                                           "ns.phase.results.priority", "ns.web.enrichments"])
         XCTAssertEqual(groups[1].topics, ["ns.phase.profile.requests.priority", "ns.phase.profile.requests"])

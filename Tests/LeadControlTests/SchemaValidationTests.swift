@@ -85,6 +85,21 @@ final class SchemaValidationTests: XCTestCase {
             accountID: "a1", companyKey: "li:1234", companyName: "Acme SaaS", heatScore: 71, category: .hot, trend: .rising,
             leadCount: 3, signals: [CompanySignal(leadID: "l1", kind: "recommendation-request", detail: "asked for a tool", date: now, weight: 0.8)],
             computedAt: now)))
+        let asking = BuyingSignal(kind: .recommendationRequest, detail: "asked for a tool", date: now, postID: "p1")
+        let contribution = AccountSignalContribution(
+            accountID: "a1", leadID: "l1", runID: "r1", offerID: "o1", companyKey: "li:1234", companyName: "Acme SaaS",
+            signals: [asking, BuyingSignal(kind: .competitorEngagement, detail: "@outreach", date: now, count: 3)], scoredAt: now)
+        cases.append(try valid("heat contribution", contribution))
+        cases.append(try valid("heat contribution without company", AccountSignalContribution(
+            accountID: "a1", leadID: "l2", runID: "r1", offerID: "o1", companyKey: nil, companyName: nil, signals: [], scoredAt: now)))
+        cases.append(invalid("heat contribution with an unknown signal kind", AccountSignalContribution.self,
+                             #"{"schema":"account.signal.contribution","version":1,"accountID":"a1","leadID":"l1","runID":"r1","offerID":"o1","signals":[{"kind":"rumour","detail":"x","date":"2025-01-31T12:00:00.000Z","count":1}],"scoredAt":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(try valid("heat state", AccountHeatState(
+            accountID: "a1", companyKey: "li:1234", companyName: "Acme SaaS",
+            leads: [HeatContribution(leadID: "l1", runID: "r1", scoredAt: now, signals: [asking])],
+            counted: [CountedContribution(leadID: "l1", runID: "r1", scoredAt: now)], heatScore: 40, heatDay: 20_000,
+            earlierDayHeat: 30, published: nil, updatedAt: now)))
+        cases.append(try valid("heat state new", AccountHeatState(accountID: "a1", companyKey: "name:acme", companyName: "Acme", updatedAt: now)))
         cases.append(try valid("autopilot", AutopilotEnrollment(leadID: "l1", runID: "r1", accountID: "a1", offerID: "o1", fit: 87, intent: 72,
                                                                 buyerState: .active, reasons: ["fit 87 >= 60"], enrolledAt: now)))
         cases.append(try valid("dead letter", DeadLetter(original: Array("{not json".utf8), originalKey: Array("l1".utf8),

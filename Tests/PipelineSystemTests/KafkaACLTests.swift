@@ -38,7 +38,8 @@ final class KafkaACLTests: XCTestCase {
     }
 
     func testEveryRuleNamesAKnownPrincipalOperationAndResource() throws {
-        let groups = Set([Topics().coordinatorGroup, Topics().progressGroup, Topics().profileFinderGroup, Topics().webEnricherGroup]
+        let groups = Set([Topics().coordinatorGroup, Topics().progressGroup, Topics().accountHeatGroup, Topics().profileFinderGroup,
+                          Topics().webEnricherGroup]
             + Phase.allCases.map { Topics().stageGroup($0) })
         for rule in try Self.rules() {
             let place = "acls.txt:\(rule.line) \(rule.name)"
@@ -83,6 +84,7 @@ final class KafkaACLTests: XCTestCase {
     func testEveryConsumerGroupOfTheCodeIsReadByItsService() throws {
         let rules = try Self.rules().filter { $0.resource == "group" && $0.operation == "Read" }
         let expected = [(Topics().coordinatorGroup, "pipeline-coordinator"), (Topics().progressGroup, "pipeline-coordinator"),
+                        (Topics().accountHeatGroup, "scoring-stage"),
                         (Topics().profileFinderGroup, "profile-finder"), (Topics().webEnricherGroup, "web-enricher")]
             + Phase.allCases.map { (Topics().stageGroup($0), "\($0.rawValue)-stage") }
         for (group, principal) in expected {

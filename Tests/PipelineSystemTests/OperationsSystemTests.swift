@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
+import LeadControl
 import LeadModel
 import PipelineServices
 import XCTest
@@ -55,7 +56,7 @@ final class OperationsSystemTests: XCTestCase {
             var lag: [String: Int] = [:]
             try await waitUntil("zero lag in every group", timeoutSeconds: 60, pollMilliseconds: 1000) {
                 lag = try await self.lag(harness)
-                return lag.count == 5 && lag.values.allSatisfy { $0 == 0 }
+                return lag.count == PipelineGroup.all(harness.environment.topics).count && lag.values.allSatisfy { $0 == 0 }
             }
             let (status, _) = try await harness.leadctl(["lag", "--max-lag", "0"])
             XCTAssertEqual(status, 0)

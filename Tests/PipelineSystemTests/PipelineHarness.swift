@@ -193,11 +193,14 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         try await publish(offer, topic: environment.topics.offers, key: offer.offerID.rawValue)
     }
 
-    /// `count` leads of the harness's account and offer, modes and platforms mixed.
+    /// `count` leads of the harness's account and offer, modes and platforms mixed. Their profile
+    /// handles end in `handleSuffix` (the namespace by default: other profiles in every test);
+    /// tests comparing two pipelines pass the same suffix to both, for the same profiles.
     func makeLeads(_ count: Int, search: SearchID = "search-1", modes: [ModeName] = [.full],
-                   reEnrichTypes: [ReEnrichType]? = nil, prefix: String = "lead", account: AccountID? = nil) -> [LeadDiscovered] {
+                   reEnrichTypes: [ReEnrichType]? = nil, prefix: String = "lead", account: AccountID? = nil,
+                   handleSuffix: String? = nil) -> [LeadDiscovered] {
         (0..<count).map { i in
-            let handle = "\(prefix)-\(i)-\(namespace)"
+            let handle = "\(prefix)-\(i)-\(handleSuffix ?? namespace)"
             let platforms = i % 3  // 0: both, 1: LinkedIn only, 2: X only
             let mode = modes[i % modes.count]
             return LeadDiscovered(

@@ -10,10 +10,10 @@ import XCTest
 final class ScoringStageHandlerTests: XCTestCase {
     func handler(
         scorer: any Scorer = RuleBasedScorer(), offers: [OfferID: OfferConfig] = ["offer-1": Fixtures.offer()],
-        accounts: [AccountID: AccountConfig] = [:], signals: AccountSignalBook = AccountSignalBook()
+        accounts: [AccountID: AccountConfig] = [:]
     ) -> ScoringStageHandler {
         ScoringStageHandler(
-            scorer: scorer, offers: { offers[$0] }, accounts: { accounts[$0] }, signals: signals, service: "test",
+            scorer: scorer, offers: { offers[$0] }, accounts: { accounts[$0] }, service: "test",
             now: Fixtures.clock)
     }
 
@@ -22,7 +22,7 @@ final class ScoringStageHandlerTests: XCTestCase {
         let output = await handler().handle(request)
         XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-x", isRetriable: false))
         XCTAssertNil(output.result.payload.scores)
-        XCTAssertEqual(output.accountSignals, [])
+        XCTAssertNil(output.contribution)
         XCTAssertNil(output.enrollment)
     }
 
@@ -64,25 +64,20 @@ final class ScoringStageHandlerTests: XCTestCase {
         XCTAssertNil(low.enrollment)
     }
 
-    func testAccountSignalsPublishedOnceACompanyHasTwoLeads() async {
-        let signals = AccountSignalBook()
-        let handler = handler(signals: signals)
+    func testEveryScoredLeadContributesToItsAccountsHeat() async {
         let asking = [Fixtures.post("Can anyone recommend an alternative to Outreach?", daysAgo: 1)]
-        let first = await handler.handle(Fixtures.request(.scoring, profile: Fixtures.profile(leadID: "lead-1", posts: asking)))
-        XCTAssertEqual(first.accountSignals, [], "one lead at a company gives no heat")
+        let request = Fixtures.request(.scoring, profile: Fixtures.profile(leadID: "lead-1", posts: asking))
+        let output = await handler().handle(request)
+        let contribution = output.contribution
+        XCTAssertEqual(contribution?.accountID, "acct-1")
+        XCTAssertEqual(contribution?.leadID, "lead-1")
+        XCTAssertEqual(contribution?.runID, request.runID)
+        XCTAssertEqual(contribution?.companyKey, "name:acme saas")
+        XCTAssertEqual(contribution?.scoredAt, Fixtures.now)
+        XCTAssertTrue(contribution?.signals.contains { $0.kind == .recommendationRequest } ?? false)
 
-        var second = Fixtures.request(.scoring, lead: Fixtures.lead(id: "lead-2"), profile: Fixtures.profile(leadID: "lead-2", posts: asking))
-        second.profile.leadID = "lead-2"
-        let output = await handler.handle(second)
-        XCTAssertEqual(output.accountSignals.count, 1)
-        let signal = output.accountSignals.first
-        XCTAssertEqual(signal?.accountID, "acct-1")
-        XCTAssertEqual(signal?.companyKey, "name:acme saas")
-        XCTAssertEqual(signal?.leadCount, 2)
-        XCTAssertGreaterThan(signal?.heatScore ?? 0, 0)
-
-        let again = await handler.handle(second)
-        XCTAssertEqual(again.accountSignals, [], "a redelivered request changes nothing")
+        let again = await handler().handle(request)
+        XCTAssertEqual(again.contribution, contribution, "a redelivered request contributes the same (the aggregator counts it once)")
     }
 
     func testRecordsGoToTheirTopicsKeyed() throws {
@@ -91,13 +86,13 @@ final class ScoringStageHandlerTests: XCTestCase {
         let enrollment = AutopilotEnrollment(
             leadID: "lead-1", runID: "run-1", accountID: "acct-1", offerID: "offer-1", fit: 80, intent: 80, buyerState: .active,
             reasons: [], enrolledAt: Fixtures.now)
-        let signal = AccountSignal(
-            accountID: "acct-1", companyKey: "name:acme", companyName: "Acme", heatScore: 50, category: .warm, trend: .stable,
-            leadCount: 2, signals: [], computedAt: Fixtures.now)
+        let contribution = AccountSignalContribution(
+            accountID: "acct-1", leadID: "lead-1", runID: "run-1", offerID: "offer-1", companyKey: "name:acme", companyName: "Acme",
+            signals: [], scoredAt: Fixtures.now)
         let topics = Topics(namespace: "ns")
-        let records = try StageOutput(result: result, accountSignals: [signal], enrollment: enrollment)
+        let records = try StageOutput(result: result, contribution: contribution, enrollment: enrollment)
             .records(topics: topics, codec: MessageCodec())
-        XCTAssertEqual(records.map(\.topic), [topics.accountSignals, topics.autopilotEnrollments, topics.phaseResults])
+        XCTAssertEqual(records.map(\.topic), [topics.accountSignalContributions, topics.autopilotEnrollments, topics.phaseResults])
         XCTAssertEqual(records.map { String(decoding: $0.key ?? [], as: UTF8.self) }, ["acct-1", "lead-1", "lead-1"])
         let decoded = try MessageCodec().decode(PhaseResult.self, from: records[2].value ?? [])
         XCTAssertEqual(decoded, result)

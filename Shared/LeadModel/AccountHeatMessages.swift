@@ -1,0 +1,193 @@
+import Foundation
+
+/// One buying signal found in a lead's posts or orbit (detected by the pipeline's signal
+/// detector against an offer); what a lead contributes to its company's heat.
+public struct BuyingSignal: Codable, Hashable, Sendable {
+    /// A kind of signal.
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// The post names one of the offer's pain points.
+        case painPoint = "pain-point"
+        /// The post names a competitor.
+        case competitorMention = "competitor-mention"
+        /// The post asks for recommendations or tools.
+        case recommendationRequest = "recommendation-request"
+        /// The post talks about switching from, replacing, or being fed up with a tool.
+        case switchingIntent = "switching-intent"
+        /// The post contains one of the offer's custom intent keywords.
+        case customKeyword = "custom-keyword"
+        /// The post says the company is hiring.
+        case hiring
+        /// The post announces funding or an IPO.
+        case funding
+        /// The post announces a product launch.
+        case productLaunch = "product-launch"
+        /// The lead builds the offer's equivalent in-house.
+        case inHouseBuild = "in-house-build"
+        /// The lead engages with a competitor's account.
+        case competitorEngagement = "competitor-engagement"
+        /// The lead engages with an adjacent vendor's account.
+        case adjacentEngagement = "adjacent-engagement"
+    }
+
+    /// The kind.
+    public var kind: Kind
+    /// What matched (the phrase, competitor or account).
+    public var detail: String
+    /// When the evidence happened (post date or orbit last-seen).
+    public var date: Date
+    /// The post, when the evidence is a post.
+    public var postID: String?
+    /// For orbit signals: the interaction count.
+    public var count: Int
+
+    /// Creates a signal.
+    public init(kind: Kind, detail: String, date: Date, postID: String? = nil, count: Int = 1) {
+        self.kind = kind
+        self.detail = detail
+        self.date = date
+        self.postID = postID
+        self.count = count
+    }
+}
+
+/// One scored lead's contribution to its account's heat (topic ``Topics/accountSignalContributions``;
+/// key: account id, so every contribution of an account reaches the one aggregator owning it).
+///
+/// Written by the scoring stage for every scored lead, read by the account heat aggregator. The
+/// latest contribution of a lead replaces its earlier ones; a contribution whose lead and run
+/// were already counted is a replay and changes nothing.
+public struct AccountSignalContribution: Message, Hashable {
+    /// `account.signal.contribution`.
+    public static let schemaName = "account.signal.contribution"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The account the lead belongs to (the record key).
+    public var accountID: AccountID
+    /// The lead.
+    public var leadID: LeadID
+    /// The run that scored the lead.
+    public var runID: RunID
+    /// The offer the signals were detected against.
+    public var offerID: OfferID
+    /// The lead's company: `li:<LinkedIn company id>` or `name:<normalised name>`; nil when the
+    /// company is missing or generic (the lead then leaves the company it counted at, if any).
+    public var companyKey: String?
+    /// A display name of the company.
+    public var companyName: String?
+    /// The signals detected in the lead's posts and orbit.
+    public var signals: [BuyingSignal]
+    /// When the lead was scored: the time its heat is computed at.
+    public var scoredAt: Date
+
+    /// Creates a contribution.
+    public init(
+        accountID: AccountID, leadID: LeadID, runID: RunID, offerID: OfferID, companyKey: String?, companyName: String?,
+        signals: [BuyingSignal], scoredAt: Date
+    ) {
+        self.accountID = accountID
+        self.leadID = leadID
+        self.runID = runID
+        self.offerID = offerID
+        self.companyKey = companyKey
+        self.companyName = companyName
+        self.signals = signals
+        self.scoredAt = scoredAt
+    }
+}
+
+/// A lead's current contribution at a company, as the aggregator keeps it.
+public struct HeatContribution: Codable, Hashable, Sendable {
+    /// The lead.
+    public var leadID: LeadID
+    /// The run whose contribution this is.
+    public var runID: RunID
+    /// When that run scored the lead.
+    public var scoredAt: Date
+    /// The lead's signals.
+    public var signals: [BuyingSignal]
+
+    /// Creates an entry.
+    public init(leadID: LeadID, runID: RunID, scoredAt: Date, signals: [BuyingSignal]) {
+        self.leadID = leadID
+        self.runID = runID
+        self.scoredAt = scoredAt
+        self.signals = signals
+    }
+}
+
+/// A contribution already counted, kept so that its replay is recognised.
+public struct CountedContribution: Codable, Hashable, Sendable {
+    /// The lead.
+    public var leadID: LeadID
+    /// The run.
+    public var runID: RunID
+    /// When the run scored the lead; entries older than the aggregator's window are dropped.
+    public var scoredAt: Date
+
+    /// Creates an entry.
+    public init(leadID: LeadID, runID: RunID, scoredAt: Date) {
+        self.leadID = leadID
+        self.runID = runID
+        self.scoredAt = scoredAt
+    }
+}
+
+/// The heat state of one company of one account: the changelog record of the account heat
+/// aggregator (topic ``Topics/accountHeat``, compacted; key ``changelogKey``, written to the
+/// partition of the account's contributions). Read back whole when an aggregator takes over the
+/// partition, and readable by anyone as the heat table.
+public struct AccountHeatState: Message, Hashable {
+    /// `account.heat`.
+    public static let schemaName = "account.heat"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The account.
+    public var accountID: AccountID
+    /// The company: `li:<id>` or `name:<normalised name>`.
+    public var companyKey: String
+    /// A display name.
+    public var companyName: String
+    /// Each lead's current contribution at this company.
+    public var leads: [HeatContribution]
+    /// The contributions (lead and run) counted by this company's changes within the window,
+    /// including those of leads that left it.
+    public var counted: [CountedContribution]
+    /// The heat last computed (two or more leads), nil before.
+    public var heatScore: Int?
+    /// The UTC day (days since 1970) ``heatScore`` was computed on.
+    public var heatDay: Int?
+    /// The heat on the last day before ``heatDay`` it was computed: the trend's reference.
+    public var earlierDayHeat: Int?
+    /// The account signal last published for the company.
+    public var published: AccountSignal?
+    /// The latest contribution time applied.
+    public var updatedAt: Date
+
+    /// Creates a state.
+    public init(
+        accountID: AccountID, companyKey: String, companyName: String, leads: [HeatContribution] = [],
+        counted: [CountedContribution] = [], heatScore: Int? = nil, heatDay: Int? = nil, earlierDayHeat: Int? = nil,
+        published: AccountSignal? = nil, updatedAt: Date
+    ) {
+        self.accountID = accountID
+        self.companyKey = companyKey
+        self.companyName = companyName
+        self.leads = leads
+        self.counted = counted
+        self.heatScore = heatScore
+        self.heatDay = heatDay
+        self.earlierDayHeat = earlierDayHeat
+        self.published = published
+        self.updatedAt = updatedAt
+    }
+
+    /// The changelog key: `<account id>|<company key>`.
+    public var changelogKey: String { Self.changelogKey(accountID: accountID, companyKey: companyKey) }
+
+    /// The changelog key of a company of an account.
+    public static func changelogKey(accountID: AccountID, companyKey: String) -> String {
+        "\(accountID.rawValue)|\(companyKey)"
+    }
+}

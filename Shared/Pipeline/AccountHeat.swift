@@ -1,0 +1,207 @@
+import Foundation
+import LeadModel
+
+/// The heat of one account's companies, owned by the one aggregator that reads the account's
+/// contributions: a pure value, fed contributions in order, whose every change is a set of
+/// ``AccountHeatState`` records to write to the changelog and the ``AccountSignal``s to publish.
+///
+/// - A lead's latest contribution replaces its earlier ones (``AccountSignalAggregator``); a lead
+///   whose company changed leaves the old company.
+/// - Replays count once: each applied contribution's lead and run is kept in the state of the
+///   company it changed (``AccountHeatState/counted``), so a contribution read again after a crash
+///   (its offset not committed, its changelog record written) changes nothing. A contribution
+///   older than the lead's current one (a late replay of an earlier run) changes nothing either.
+/// - Bounded by ``window``: contributions scored more than the window before the latest one
+///   applied are dropped, with their leads and their counted entries, once a day (of contribution
+///   time); contributions arriving that old are ignored, so a forgotten entry cannot count again.
+/// - Heat is computed at the contribution's ``AccountSignalContribution/scoredAt``, so the same
+///   contributions give the same heat whichever process applies them and when.
+/// - Trend: against the heat computed on an earlier UTC day (``AccountHeatState/earlierDayHeat``).
+/// - Published: a company's signal when it has two or more leads and its heat, category, trend,
+///   lead count or listed signals differ from the signal last published for it.
+public struct AccountHeat: Sendable {
+    /// What one contribution changed.
+    public struct Change: Sendable, Hashable {
+        /// The changed company states to write to the changelog, by company key; nil for a
+        /// company with nothing left to remember (write a tombstone).
+        public var states: [String: AccountHeatState?] = [:]
+        /// The account signals to publish.
+        public var signals: [AccountSignal] = []
+
+        /// Whether nothing changed.
+        public var isEmpty: Bool { states.isEmpty && signals.isEmpty }
+    }
+
+    /// Contributions older than this, before the latest one applied, are dropped: 180 days, the
+    /// horizon of the activity the signals come from (heat halves every 30 days, so a signal that
+    /// old weighs under 2% of a fresh one).
+    public static let window: TimeInterval = 180 * 86_400
+
+    /// The account.
+    public let accountID: AccountID
+    /// The state of each company with leads or counted contributions, by company key.
+    public private(set) var companies: [String: AccountHeatState] = [:]
+    private var aggregator: AccountSignalAggregator
+    private var companyOfLead: [LeadID: String] = [:]
+    /// The company whose state holds each counted contribution.
+    private var counted: [LeadRun: String] = [:]
+    /// The latest contribution time applied.
+    private var latest: Date?
+    /// The UTC day of the last sweep of entries older than the window.
+    private var sweptDay: Int?
+
+    private struct LeadRun: Hashable, Sendable {
+        var leadID: LeadID
+        var runID: RunID
+    }
+
+    /// An account without heat.
+    public init(accountID: AccountID) {
+        self.accountID = accountID
+        self.aggregator = AccountSignalAggregator(accountID: accountID)
+    }
+
+    /// The account as its changelog left it: `states` are the latest records of its companies.
+    /// A lead found at two companies (a change whose records were written in part before a crash)
+    /// counts at the company where its contribution is the later.
+    public init(accountID: AccountID, restoring states: [AccountHeatState]) {
+        self.init(accountID: accountID)
+        var placed: [LeadID: (key: String, entry: HeatContribution)] = [:]
+        for state in states.sorted(by: { $0.companyKey < $1.companyKey }) {
+            companies[state.companyKey] = state
+            for entry in state.leads {
+                if let earlier = placed[entry.leadID], earlier.entry.scoredAt >= entry.scoredAt { continue }
+                placed[entry.leadID] = (state.companyKey, entry)
+            }
+            for entry in state.counted { counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = state.companyKey }
+            latest = max(latest ?? state.updatedAt, state.updatedAt)
+        }
+        for (key, state) in companies {
+            companies[key]?.leads = state.leads.filter { placed[$0.leadID]?.key == key }
+        }
+        for (leadID, place) in placed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            companyOfLead[leadID] = place.key
+            aggregator.add(leadID: leadID, companyKey: place.key, companyName: companies[place.key]?.companyName ?? place.key,
+                           signals: place.entry.signals)
+        }
+    }
+
+    /// How many leads count at the company.
+    public func leadCount(companyKey: String) -> Int {
+        aggregator.leadCount(companyKey: companyKey)
+    }
+
+    /// Applies one contribution of this account (see the type's documentation).
+    public mutating func apply(_ contribution: AccountSignalContribution) -> Change {
+        let at = contribution.scoredAt
+        if let latest, at < latest.addingTimeInterval(-Self.window) { return Change() }
+        let leadRun = LeadRun(leadID: contribution.leadID, runID: contribution.runID)
+        guard counted[leadRun] == nil else { return Change() }
+        let oldKey = companyOfLead[contribution.leadID]
+        if let oldKey, let current = companies[oldKey]?.leads.first(where: { $0.leadID == contribution.leadID }),
+           current.scoredAt > at {
+            return Change()
+        }
+        let newKey = contribution.companyKey
+        guard oldKey != nil || newKey != nil else { return Change() }  // no company before or now
+        latest = max(latest ?? at, at)
+        var touched: Set<String> = []
+
+        if let oldKey, oldKey != newKey {
+            companies[oldKey]?.leads.removeAll { $0.leadID == contribution.leadID }
+            touched.insert(oldKey)
+        }
+        if let newKey {
+            var state = companies[newKey] ?? AccountHeatState(
+                accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)
+            state.leads.removeAll { $0.leadID == contribution.leadID }
+            state.leads.append(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
+                                                signals: contribution.signals))
+            companies[newKey] = state
+            touched.insert(newKey)
+        }
+        let countedAt = newKey ?? oldKey!
+        companies[countedAt]?.counted.append(CountedContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at))
+        counted[leadRun] = countedAt
+        companyOfLead[contribution.leadID] = newKey
+        aggregator.add(leadID: contribution.leadID, companyKey: newKey, companyName: companies[newKey ?? ""]?.companyName ?? "",
+                       signals: contribution.signals)
+        touched.formUnion(sweepIfNewDay(at: at))
+        return finish(touched, now: at)
+    }
+
+    /// Drops, once per UTC day of contribution time, leads and counted entries scored more than
+    /// ``window`` before the latest contribution; returns the companies changed.
+    private mutating func sweepIfNewDay(at now: Date) -> Set<String> {
+        let day = Self.day(of: now)
+        guard sweptDay != day else { return [] }
+        sweptDay = day
+        guard let latest else { return [] }
+        let horizon = latest.addingTimeInterval(-Self.window)
+        var changed: Set<String> = []
+        for (key, state) in companies {
+            let stale = state.leads.filter { $0.scoredAt < horizon }
+            let staleCounted = state.counted.filter { $0.scoredAt < horizon }
+            guard !stale.isEmpty || !staleCounted.isEmpty else { continue }
+            for entry in stale {
+                aggregator.remove(leadID: entry.leadID)
+                companyOfLead[entry.leadID] = nil
+            }
+            for entry in staleCounted { counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = nil }
+            companies[key]?.leads.removeAll { $0.scoredAt < horizon }
+            companies[key]?.counted.removeAll { $0.scoredAt < horizon }
+            changed.insert(key)
+        }
+        return changed
+    }
+
+    /// Recomputes the heat of `touched` at `now` and returns the states to write and the signals
+    /// to publish.
+    private mutating func finish(_ touched: Set<String>, now: Date) -> Change {
+        let day = Self.day(of: now)
+        var previousHeat: [String: Int] = [:]
+        for key in touched {
+            guard let state = companies[key], let heatDay = state.heatDay else { continue }
+            previousHeat[key] = heatDay < day ? state.heatScore : state.earlierDayHeat
+        }
+        var change = Change()
+        for signal in aggregator.signals(of: touched, previousHeat: previousHeat, now: now) {
+            guard var state = companies[signal.companyKey] else { continue }
+            if let heatDay = state.heatDay, heatDay < day {
+                state.earlierDayHeat = state.heatScore
+            }
+            state.heatDay = day
+            state.heatScore = signal.heatScore
+            if !Self.isSame(signal, state.published) {
+                state.published = signal
+                change.signals.append(signal)
+            }
+            companies[signal.companyKey] = state
+        }
+        for key in touched {
+            guard var state = companies[key] else { continue }
+            state.updatedAt = max(state.updatedAt, now)
+            if state.leads.isEmpty && state.counted.isEmpty {
+                companies[key] = nil
+                change.states[key] = .some(nil)
+            } else {
+                companies[key] = state
+                change.states[key] = state
+            }
+        }
+        return change
+    }
+
+    /// Whether `signal` says what `previous` said, apart from when it was computed.
+    static func isSame(_ signal: AccountSignal, _ previous: AccountSignal?) -> Bool {
+        guard let previous else { return false }
+        func counted(_ s: AccountSignal) -> [String] { s.signals.map { "\($0.leadID)|\($0.kind)|\($0.detail)" }.sorted() }
+        return signal.heatScore == previous.heatScore && signal.category == previous.category && signal.trend == previous.trend
+            && signal.leadCount == previous.leadCount && counted(signal) == counted(previous)
+    }
+
+    /// Days since 1970, UTC.
+    static func day(of date: Date) -> Int {
+        Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+    }
+}
