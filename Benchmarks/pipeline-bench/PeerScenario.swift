@@ -45,8 +45,8 @@ struct PeerComparison {
                 continue
             }
             rows.append("| \(condition.name) | \(peer.name) | "
-                + String(format: "%d leads in %.1f s | %.1f | %.2f | ", figures.leads, figures.wallSeconds, figures.leadsPerSecond,
-                         figures.cpuMillisecondsPerLead)
+                + String(format: "%d leads in %.1f s | %.1f | %.2f (sampled: %.2f) | ", figures.leads, figures.wallSeconds,
+                         figures.leadsPerSecond, figures.cpuMillisecondsPerLead, figures.sampledCPUMillisecondsPerLead ?? .nan)
                 + "p50 \(LatencySummary.format(figures.p50)) / p99 \(LatencySummary.format(figures.p99)) | 9 (by its code) | not measured |")
         }
         return rows
@@ -94,7 +94,8 @@ extension Scenarios {
                        latency: project.latency.text)
             for (peer, outcome) in [(PeerPipelines.Peer.concurrent, comparison.concurrent), (.naive, comparison.naive)] {
                 let value = outcome.figures.map {
-                    String(format: "%.1f leads/s, %.2f ms CPU per lead (%d leads)", $0.leadsPerSecond, $0.cpuMillisecondsPerLead, $0.leads)
+                    String(format: "%.1f leads/s, %.2f ms CPU per lead (sampled: %.2f; %d leads)", $0.leadsPerSecond,
+                           $0.cpuMillisecondsPerLead, $0.sampledCPUMillisecondsPerLead ?? .nan, $0.leads)
                 } ?? outcome.reason
                 let latency = outcome.figures.map { "p50 \(LatencySummary.format($0.p50)) / p99 \(LatencySummary.format($0.p99))" } ?? ""
                 report.add("h) \(peer.name), \(comparison.condition.name) providers", value, latency: latency)
@@ -127,12 +128,16 @@ extension Scenarios {
         lead = CPU time of its five processes over the whole run (start-up and warm-up included) ÷
         the timed leads, the way the peers count theirs (their stages and coordinator from start to
         exit, their 8 s settling included); in brackets, only what they used while the timed leads
-        went through. Records and bytes per lead: every record of every topic of the namespace
-        (key, value and headers), read back after the run, ÷ the leads published to it, warm-up
-        leads included. The peers write 9 records per lead (input, four requests, four results);
-        they delete their topics, so their bytes are not measured. Peer latency = from the send to
-        their coordinator seeing the last result; the project's = from the send to `finishedAt` in
-        the pool.
+        went through. A peer's CPU is the figure it prints, from `RUSAGE_CHILDREN`, which counts
+        only the processes it reaped before reading it; in brackets, the same processes as the
+        benchmark read them from `/proc` every 100 ms while the peer ran (their parent, which
+        publishes the leads, excluded, as the benchmark's publisher is for the project).
+
+        Records and bytes per lead: every record of every topic of the namespace (key, value and
+        headers), read back after the run, ÷ the leads published to it, warm-up leads included. The
+        peers write 9 records per lead (input, four requests, four results); they delete their
+        topics, so their bytes are not measured. Peer latency = from the send to their coordinator
+        seeing the last result; the project's = from the send to `finishedAt` in the pool.
         \(peerNote)
         | providers | pipeline | leads | leads/s | CPU ms per lead | per-lead latency | records per lead | bytes per lead |
         |---|---|---|---|---|---|---|---|
@@ -147,8 +152,10 @@ extension Scenarios {
 
         Besides: the project ÷ the naive peer in leads/s: \(comparisons.map { comparison in
             "\(comparison.condition.name) " + (comparison.overNaive.map { String(format: "%.1f×", $0) } ?? "n/a")
-        }.joined(separator: ", ")); the project's CPU per lead ÷ the concurrent peer's (instant): \(
-            comparisons.first.flatMap { c in c.concurrent.figures.map { String(format: "%.1f×", c.project.cpuMillisecondsPerLead / $0.cpuMillisecondsPerLead) } } ?? "n/a").
+        }.joined(separator: ", ")); the project's CPU per lead ÷ the concurrent peer's (instant, its sampled figure): \(
+            comparisons.first.flatMap { c in
+                c.concurrent.figures.map { String(format: "%.1f×", c.project.cpuMillisecondsPerLead / ($0.sampledCPUMillisecondsPerLead ?? $0.cpuMillisecondsPerLead)) }
+            } ?? "n/a").
 
         """)
     }

@@ -53,11 +53,13 @@ struct PeerPipelines {
             return .failed("exited with status \(result.status)\(result.isTimedOut ? " (killed after \(Int(timeout + 30)) s)" : ""); see \(result.log)")
         }
         guard let line = result.output.split(separator: "\n").last,
-              let figures = try? JSONDecoder().decode(PeerFigures.self, from: Data(line.utf8)) else {
+              var figures = try? JSONDecoder().decode(PeerFigures.self, from: Data(line.utf8)) else {
             return .failed("printed no figures; see \(result.log)")
         }
-        log(String(format: "%@: %.1f leads/s, p50 %.3f s / p99 %.3f s, %.2f ms CPU per lead", peer.name,
-                   figures.leadsPerSecond, figures.p50, figures.p99, figures.cpuMillisecondsPerLead))
+        figures.sampledCPUMillisecondsPerLead = result.descendantCPUSeconds * 1000 / Double(max(1, figures.leads))
+        log(String(format: "%@: %.1f leads/s, p50 %.3f s / p99 %.3f s, %.2f ms CPU per lead (sampled %.2f)", peer.name,
+                   figures.leadsPerSecond, figures.p50, figures.p99, figures.cpuMillisecondsPerLead,
+                   figures.sampledCPUMillisecondsPerLead ?? .nan))
         return .measured(figures)
     }
 
@@ -66,10 +68,14 @@ struct PeerPipelines {
         var isTimedOut: Bool
         var output: String
         var log: String
+        /// CPU seconds of the processes the peer started, as last read from /proc.
+        var descendantCPUSeconds: Double = 0
     }
 
     /// Runs `python arguments`; stdout is returned, stderr goes to a log file. After `timeout`
     /// seconds the process and every process it started (the peers fork one per stage) are killed.
+    /// The CPU time of those processes is read every 100 ms (each one's last reading counts, so
+    /// up to its last 100 ms can be missed); the parent's own, which publishes the leads, is not.
     private func run(_ arguments: [String], name: String, timeout: Double) async -> Finished {
         let stamp = UUID().uuidString.prefix(6).lowercased()
         let output = logDirectory.appendingPathComponent("\(name)-\(stamp).out")
@@ -89,15 +95,27 @@ struct PeerPipelines {
         }
         let deadline = Date().addingTimeInterval(timeout)
         var isTimedOut = false
+        var descendants: [Int32] = []
+        var lastScan = Date.distantPast
+        var cpu: [Int32: Double] = [:]
         while process.isRunning {
+            // The peers start their processes once, so a scan of /proc a second is enough.
+            if Date().timeIntervalSince(lastScan) >= 1 {
+                descendants = Self.descendants(of: process.processIdentifier)
+                lastScan = Date()
+            }
+            for pid in descendants {
+                if let seconds = PipelineRun.cpuSeconds(pid: pid) { cpu[pid] = seconds }
+            }
             if Date() > deadline {
                 isTimedOut = true
-                for pid in Self.descendants(of: process.processIdentifier) + [process.processIdentifier] { kill(pid, SIGKILL) }
+                for pid in descendants + [process.processIdentifier] { kill(pid, SIGKILL) }
             }
-            try? await Task.sleep(for: .milliseconds(200))
+            try? await Task.sleep(for: .milliseconds(100))
         }
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        return Finished(status: process.terminationStatus, isTimedOut: isTimedOut, output: text, log: errors.path)
+        return Finished(status: process.terminationStatus, isTimedOut: isTimedOut, output: text, log: errors.path,
+                        descendantCPUSeconds: cpu.values.reduce(0, +))
     }
 
     /// Every process below `pid`, children before their own children, from /proc.
@@ -130,6 +148,9 @@ struct PeerFigures: Decodable {
     /// CPU of the peer's processes (its stages and coordinator, not its parent nor the broker),
     /// start-up and its 8 s settling included, ÷ its leads.
     let cpuMillisecondsPerLead: Double
+    /// The same processes' CPU as the benchmark read it from /proc while the peer ran, ÷ its
+    /// leads: a check on the peer's own figure, which counts only the processes it reaped.
+    var sampledCPUMillisecondsPerLead: Double?
     let leadsPerSecond: Double
     let p50: Double
     let p99: Double
