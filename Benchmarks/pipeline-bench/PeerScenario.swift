@@ -131,7 +131,9 @@ extension Scenarios {
         went through. A peer's CPU is the figure it prints, from `RUSAGE_CHILDREN`, which counts
         only the processes it reaped before reading it; in brackets, the same processes as the
         benchmark read them from `/proc` every 100 ms while the peer ran (their parent, which
-        publishes the leads, excluded, as the benchmark's publisher is for the project).
+        publishes the leads, excluded, as the benchmark's publisher is for the project). The
+        comparison of CPU below uses the sampled figure. A peer that prints its figures but has not
+        exited 15 s later is killed, and its figures are kept (the naive peer once hung at exit).
 
         Records and bytes per lead: every record of every topic of the namespace (key, value and
         headers), read back after the run, ÷ the leads published to it, warm-up leads included. The

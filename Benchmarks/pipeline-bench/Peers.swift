@@ -93,28 +93,41 @@ struct PeerPipelines {
         } catch {
             return Finished(status: -1, isTimedOut: false, output: "", log: "\(error)")
         }
-        let deadline = Date().addingTimeInterval(timeout)
+        var deadline = Date().addingTimeInterval(timeout)
         var isTimedOut = false
+        var isPrinted = false
         var descendants: [Int32] = []
+        /// Each process seen below the peer, with its start time (so that a reused pid is not killed).
+        var seen: [Int32: Substring] = [:]
         var lastScan = Date.distantPast
         var cpu: [Int32: Double] = [:]
         while process.isRunning {
             // The peers start their processes once, so a scan of /proc a second is enough.
             if Date().timeIntervalSince(lastScan) >= 1 {
                 descendants = Self.descendants(of: process.processIdentifier)
+                for pid in descendants where seen[pid] == nil { seen[pid] = Self.startTime(of: pid) }
                 lastScan = Date()
+                // A peer prints its line last; one seen hanging at exit afterwards gets 15 s more.
+                if !isPrinted, let attributes = try? FileManager.default.attributesOfItem(atPath: output.path),
+                   (attributes[.size] as? Int ?? 0) > 0 {
+                    isPrinted = true
+                    deadline = min(deadline, Date().addingTimeInterval(15))
+                }
             }
             for pid in descendants {
                 if let seconds = PipelineRun.cpuSeconds(pid: pid) { cpu[pid] = seconds }
             }
             if Date() > deadline {
-                isTimedOut = true
+                isTimedOut = !isPrinted
+                if isPrinted { log("\(name) printed its figures but did not exit; killing it") }
                 for pid in descendants + [process.processIdentifier] { kill(pid, SIGKILL) }
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
+        // Processes the peer left behind (it kills its stages itself) would load the next runs.
+        for (pid, started) in seen where Self.startTime(of: pid) == started { kill(pid, SIGKILL) }
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-        return Finished(status: process.terminationStatus, isTimedOut: isTimedOut, output: text, log: errors.path,
+        return Finished(status: isPrinted ? 0 : process.terminationStatus, isTimedOut: isTimedOut, output: text, log: errors.path,
                         descendantCPUSeconds: cpu.values.reduce(0, +))
     }
 
@@ -123,12 +136,9 @@ struct PeerPipelines {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         var children: [Int32: [Int32]] = [:]
         for entry in entries {
-            // Field 4 of /proc/PID/stat is the parent; the name before it is parenthesised.
-            guard let child = Int32(entry),
-                  let text = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = text.lastIndex(of: ")") else { continue }
-            let fields = text[text.index(after: close)...].split(separator: " ")
-            if fields.count > 1, let parent = Int32(fields[1]) { children[parent, default: []].append(child) }
+            // Field 4 of /proc/PID/stat is the parent.
+            guard let child = Int32(entry), let fields = statFields(of: child), fields.count > 1 else { continue }
+            if let parent = Int32(fields[1]) { children[parent, default: []].append(child) }
         }
         var found: [Int32] = []
         var next = children[pid] ?? []
@@ -138,6 +148,21 @@ struct PeerPipelines {
             next += children[child] ?? []
         }
         return found
+    }
+
+    /// Field 22 of /proc/PID/stat: when the process started, in clock ticks after boot; nil
+    /// when it has gone (a zombie counts as gone).
+    static func startTime(of pid: Int32) -> Substring? {
+        guard let fields = statFields(of: pid), fields.count > 19, fields[0] != "Z" else { return nil }
+        return fields[19]
+    }
+
+    /// The fields of /proc/PID/stat from the third on (state, parent, ...): the command name in
+    /// field 2 is parenthesised and may hold spaces, so they are counted from its closing one.
+    static func statFields(of pid: Int32) -> [Substring]? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ")
     }
 }
 
