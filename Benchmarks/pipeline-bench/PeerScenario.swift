@@ -27,6 +27,8 @@ struct PeerComparison {
     let project: PipelineFigures
     let concurrent: PeerOutcome
     let naive: PeerOutcome
+    /// The machine's 1-minute load average as each run started, by the pipeline's name in the table.
+    let loads: [String: Double]
 
     /// The project's leads/s ÷ the concurrent peer's.
     var overConcurrent: Double? { concurrent.figures.map { project.leadsPerSecond / $0.leadsPerSecond } }
@@ -36,15 +38,16 @@ struct PeerComparison {
     var rows: [String] {
         let cpu = String(format: "%.2f (timed leads only: %.2f)", project.cpuMillisecondsPerLead,
                          (project.timedCPUSeconds ?? .nan) * 1000 / Double(max(1, project.published)))
-        var rows = ["| \(condition.name) | project | \(project.countText) | \(String(format: "%.1f", project.leadsPerSecond)) | \(cpu) | "
+        func load(_ name: String) -> String { loads[name].map { String(format: "%.1f", $0) } ?? "" }
+        var rows = ["| \(condition.name) | project | \(load("project")) | \(project.countText) | \(String(format: "%.1f", project.leadsPerSecond)) | \(cpu) | "
             + "\(project.latency.text) | \(project.recordsPerLead.map { String(format: "%.1f", $0) } ?? "n/a") | "
             + "\(project.bytesPerLead.map { String(format: "%.0f", $0) } ?? "n/a") |"]
         for (peer, outcome) in [(PeerPipelines.Peer.concurrent, concurrent), (.naive, naive)] {
             guard let figures = outcome.figures else {
-                rows.append("| \(condition.name) | \(peer.name) | \(outcome.reason) | | | | | |")
+                rows.append("| \(condition.name) | \(peer.name) | \(load(peer.name)) | \(outcome.reason) | | | | | |")
                 continue
             }
-            rows.append("| \(condition.name) | \(peer.name) | "
+            rows.append("| \(condition.name) | \(peer.name) | \(load(peer.name)) | "
                 + String(format: "%d leads in %.1f s | %.1f | %.2f (sampled: %.2f) | ", figures.leads, figures.wallSeconds,
                          figures.leadsPerSecond, figures.cpuMillisecondsPerLead, figures.sampledCPUMillisecondsPerLead ?? .nan)
                 + "p50 \(LatencySummary.format(figures.p50)) / p99 \(LatencySummary.format(figures.p99)) | 9 (by its code) | not measured |")
@@ -74,17 +77,21 @@ extension Scenarios {
         if let missing { log("h: the peers are skipped: \(missing)") }
         var comparisons: [PeerComparison] = []
         for condition in conditions {
+            var loads: [String: Double] = [:]
+            loads["project"] = loadAverage()
             let project = try await timedRun(label: "h-project-\(condition.slug)", command: command, leads: condition.leads,
                                              extra: condition.providers, countMessages: true)
             var concurrent = PeerOutcome.skipped(missing ?? "")
             var naive = PeerOutcome.skipped(missing ?? "`--\(condition.slug == "slow" ? "slow-" : "")naive-leads 0`")
             if missing == nil {
+                loads[PeerPipelines.Peer.concurrent.name] = loadAverage()
                 concurrent = await peers.measure(.concurrent, leads: condition.leads, latencies: condition.peerLatencies)
                 if condition.naiveLeads > 0 {
+                    loads[PeerPipelines.Peer.naive.name] = loadAverage()
                     naive = await peers.measure(.naive, leads: condition.naiveLeads, latencies: condition.peerLatencies)
                 }
             }
-            comparisons.append(PeerComparison(condition: condition, project: project, concurrent: concurrent, naive: naive))
+            comparisons.append(PeerComparison(condition: condition, project: project, concurrent: concurrent, naive: naive, loads: loads))
         }
         let targets = Self.peerTargets(comparisons)
         for comparison in comparisons {
@@ -141,8 +148,11 @@ extension Scenarios {
         topics, so their bytes are not measured. Peer latency = from the send to their coordinator
         seeing the last result; the project's = from the send to `finishedAt` in the pool.
         \(peerNote)
-        | providers | pipeline | leads | leads/s | CPU ms per lead | per-lead latency | records per lead | bytes per lead |
-        |---|---|---|---|---|---|---|---|
+        Load = the machine's 1-minute load average (`/proc/loadavg`) as the run started: the
+        machine's 2 cores are shared with other work, which the runs before it add to as well.
+
+        | providers | pipeline | load | leads | leads/s | CPU ms per lead | per-lead latency | records per lead | bytes per lead |
+        |---|---|---|---|---|---|---|---|---|
         \(comparisons.flatMap(\.rows).joined(separator: "\n"))
 
         Targets (issue 13), each from the figures above. Ratio: measured ÷ target for the first

@@ -99,6 +99,12 @@ func log(_ line: String) {
     FileHandle.standardError.write(Data("pipeline-bench \(stamp): \(line)\n".utf8))
 }
 
+/// The 1-minute load average of the machine (runnable and running tasks, every process's).
+func loadAverage() -> Double? {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+    return text.split(separator: " ").first.flatMap { Double($0) }
+}
+
 /// CPU, cores, memory and kernel of this machine, for the report's header.
 func machineDescription() -> String {
     let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
