@@ -148,8 +148,9 @@ extension Scenarios {
         topics, so their bytes are not measured. Peer latency = from the send to their coordinator
         seeing the last result; the project's = from the send to `finishedAt` in the pool.
         \(peerNote)
-        Load = the machine's 1-minute load average (`/proc/loadavg`) as the run started: the
-        machine's 2 cores are shared with other work, which the runs before it add to as well.
+        Load = the machine's 1-minute load average (`/proc/loadavg`) as the run started. It counts
+        every process, the previous run's included, so it says how busy the 2 cores were (other
+        sessions' builds and tests share them), not who kept them busy.
 
         | providers | pipeline | load | leads | leads/s | CPU ms per lead | per-lead latency | records per lead | bytes per lead |
         |---|---|---|---|---|---|---|---|---|
