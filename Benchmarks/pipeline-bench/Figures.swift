@@ -60,23 +60,46 @@ struct PipelineFigures {
     var memory: [(service: String, kilobytes: Int)]
     /// CPU seconds each process used over the whole run (warm-up included).
     var cpu: [(service: String, seconds: Double)] = []
+    /// CPU seconds all the pipeline's processes used from the first timed lead's publication
+    /// until the last timed lead was in the pool.
+    var timedCPUSeconds: Double?
 
     var leadsPerSecond: Double { seconds > 0 ? Double(completed) / seconds : 0 }
 
+    /// The whole run's CPU time of every process ÷ the timed leads: start-up and warm-up are
+    /// charged to the timed leads, as the peers of scenario h count theirs.
+    var cpuMillisecondsPerLead: Double {
+        cpu.reduce(0) { $0 + $1.seconds } * 1000 / Double(max(1, published))
+    }
+
+    /// Every topic of the namespace together.
+    var totalVolume: TopicVolume? {
+        volumes.map { volumes in
+            TopicVolume(topic: "all", records: volumes.reduce(0) { $0 + $1.records }, bytes: volumes.reduce(0) { $0 + $1.bytes })
+        }
+    }
+
+    /// Records on every topic of the namespace ÷ leads published to it (warm-up included).
+    var recordsPerLead: Double? {
+        totalVolume.map { Double($0.records) / Double(max(1, leadsInNamespace)) }
+    }
+
+    /// Key, value and header bytes on every topic of the namespace ÷ leads published to it.
+    var bytesPerLead: Double? {
+        totalVolume.map { Double($0.bytes) / Double(max(1, leadsInNamespace)) }
+    }
+
     /// Key, value and header bytes per record, over every topic of the namespace.
     var meanRecordBytes: Double? {
-        volumes.map { volumes in
-            Double(volumes.reduce(0) { $0 + $1.bytes }) / Double(max(1, volumes.reduce(0) { $0 + $1.records }))
-        }
+        totalVolume.map { Double($0.bytes) / Double(max(1, $0.records)) }
     }
 
     /// Records and bytes per lead in each topic, as a Markdown table.
     var volumeTable: String {
-        guard let volumes, leadsInNamespace > 0 else { return "" }
+        guard let volumes, let totalVolume, leadsInNamespace > 0 else { return "" }
         let leads = Double(leadsInNamespace)
         var text = "| topic | records per lead | mean bytes | bytes per lead |\n|---|---|---|---|\n"
-        for volume in volumes + [TopicVolume(topic: "all", records: volumes.reduce(0) { $0 + $1.records },
-                                             bytes: volumes.reduce(0) { $0 + $1.bytes })] {
+        for volume in volumes + [totalVolume] {
             text += "| \(volume.topic) | " + String(format: "%.2f | %.0f | %.0f", Double(volume.records) / leads,
                                                    Double(volume.bytes) / Double(max(1, volume.records)), Double(volume.bytes) / leads) + " |\n"
         }
@@ -112,17 +135,59 @@ struct Report {
 
     var rows: [Row] = []
     var sections: [String] = []
+    /// Summary lines and sections of an earlier report, for scenarios this run did not run.
+    private var keptRows: [String] = []
+    private var keptSections: [String] = []
+
+    /// The scenarios whose figures come from an earlier report.
+    var keptScenarios: [String] {
+        Array(Set(keptSections.compactMap { Self.scenario(of: $0.dropFirst(4)) })).sorted()
+    }
 
     mutating func add(_ figure: String, _ value: String, latency: String, target: String = "", verdict: String = "") {
         rows.append(Row(figure: figure, value: value, latency: latency, target: target, verdict: verdict))
     }
 
-    func markdown(header: String) -> String {
-        var text = header + "\n## Summary\n\n| figure | value | per-lead latency | target | verdict |\n|---|---|---|---|---|\n"
-        for row in rows {
-            text += "| \(row.figure) | \(row.value) | \(row.latency) | \(row.target) | \(row.verdict) |\n"
+    /// Keeps the summary lines and sections of `previous` (a report this type wrote, hand-added
+    /// notes after a section included) of every scenario not in `ran`, so that running one
+    /// scenario rewrites its part of the report only.
+    mutating func keep(from previous: String, except ran: [String]) {
+        let lines = previous.split(separator: "\n", omittingEmptySubsequences: false)
+        if let summary = lines.firstIndex(of: "## Summary") {
+            // The table's header and separator lines name no scenario, so they drop out.
+            let table = lines[(summary + 1)...].drop { !$0.hasPrefix("|") }.prefix { $0.hasPrefix("|") }
+            keptRows = table.filter { line in
+                Self.scenario(of: line.dropFirst(2)).map { !ran.contains($0) } ?? false
+            }.map(String.init)
         }
-        return text + "\n" + sections.joined(separator: "\n")
+        // A section runs from its `### x)` heading to the next one; the split keeps each
+        // section's text as it was written, so joining them again gives the same bytes.
+        keptSections = previous.components(separatedBy: "\n### ").dropFirst().filter { section in
+            Self.scenario(of: Substring(section)).map { !ran.contains($0) } ?? false
+        }.map { "### " + $0 }
+    }
+
+    /// `b` for text that starts with `b)`.
+    private static func scenario(of text: Substring) -> String? {
+        guard let letter = text.first, letter.isLetter, text.dropFirst().first == ")" else { return nil }
+        return String(letter)
+    }
+
+    func markdown(header: String) -> String {
+        let lines = keptRows + rows.map { "| \($0.figure) | \($0.value) | \($0.latency) | \($0.target) | \($0.verdict) |" }
+        let allSections = keptSections + sections
+        var text = header + "\n## Summary\n\n| figure | value | per-lead latency | target | verdict |\n|---|---|---|---|---|\n"
+        // Stable sorts: a scenario's rows and sections keep their order, scenarios go a to z.
+        text += Self.ordered(lines, dropping: 2).map { $0 + "\n" }.joined()
+        return text + "\n" + Self.ordered(allSections, dropping: 4).joined(separator: "\n")
+    }
+
+    /// `texts` in scenario order (the letter after `dropping` characters), stable within one.
+    private static func ordered(_ texts: [String], dropping prefix: Int) -> [String] {
+        texts.enumerated().sorted { a, b in
+            let (x, y) = (scenario(of: a.element.dropFirst(prefix)) ?? "~", scenario(of: b.element.dropFirst(prefix)) ?? "~")
+            return x == y ? a.offset < b.offset : x < y
+        }.map(\.element)
     }
 }
 

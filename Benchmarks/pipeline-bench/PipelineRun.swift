@@ -117,12 +117,9 @@ final class PipelineRun {
     }
 
     static func cpuSeconds(pid: Int32) -> Double? {
-        // Fields 14 and 15 of /proc/PID/stat (utime, stime) in clock ticks; the command name in
-        // field 2 is parenthesised and may hold spaces, so count from the closing parenthesis.
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        // Fields 14 and 15 of /proc/PID/stat (utime, stime) in clock ticks.
+        guard let fields = PeerPipelines.statFields(of: pid), fields.count > 12,
+              let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 

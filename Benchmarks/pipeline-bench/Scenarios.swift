@@ -155,10 +155,12 @@ struct Scenarios {
         }
         let before = countMessages ? try await run.recordCount() : 0
         log("\(label): publishing \(leads) leads")
+        let cpuBefore = run.cpuSeconds().reduce(0) { $0 + $1.seconds }
         let started = Date()
         let discovered = try await run.publish(count: leads, prefix: "m-")
         let isComplete = try await watcher.wait(for: leads, prefix: "m-", timeout: options.timeout, run: run)
         if !isComplete { log("\(label): timed out after \(Int(options.timeout)) s") }
+        let timedCPU = run.cpuSeconds().reduce(0) { $0 + $1.seconds } - cpuBefore
         let finished = watcher.finished(prefix: "m-")
         var messagesPerLead: Double?
         var volumes: [TopicVolume]?
@@ -173,7 +175,8 @@ struct Scenarios {
         let figures = PipelineFigures(
             label: label, command: command, published: leads, completed: finished.count,
             seconds: end.timeIntervalSince(started), latency: LatencySummary(latencies), messagesPerLead: messagesPerLead,
-            volumes: volumes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: run.cpuSeconds())
+            volumes: volumes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: run.cpuSeconds(),
+            timedCPUSeconds: timedCPU)
         log("\(label): \(figures.countText), \(String(format: "%.1f", figures.leadsPerSecond)) leads/s, \(figures.latency.text)")
         return figures
     }

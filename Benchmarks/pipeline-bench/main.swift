@@ -2,22 +2,37 @@
 // figure from the release executables on one broker in one run.
 //
 //   swift build -c release    (builds the services and this benchmark)
-//   .build/release/pipeline-bench [--scenario a|b|c|d|e|f|g|all] [--bootstrap HOST:PORT] [--leads N]
+//   .build/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|all] [--bootstrap HOST:PORT] [--leads N]
 //       [--partition-leads N] [--sequential-leads N] [--rounds N] [--backlog N] [--memory-backlogs N,N]
 //       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
+//       [--slow-leads N] [--naive-leads N] [--slow-naive-leads N] [--peers-dir DIR] [--peer-python PATH]
+//
+// Run it from the project root: --bin-dir, --peers-dir and the peers' venv are relative to it.
+// --report FILE rewrites the summary rows and sections of the scenarios run and keeps the others.
 //
 // Scenarios: a) produce → consume ceiling; b) zero-latency providers; c) slow providers, per key
 // against per partition against sequential; d) an intent lead behind a backlog; e) peak memory
 // with a backlog; f) one against two instances of the slowest stage; g) the message codec against
-// Foundation's JSONEncoder and JSONDecoder, on one lead's messages (no broker).
+// Foundation's JSONEncoder and JSONDecoder, on one lead's messages (no broker); h) the project
+// beside the Python peers of --peers-dir, instant and at 400/300/600 ms providers.
 import Foundation
 
 struct Options {
-    var scenarios: [String] = ["a", "b", "c", "d", "e", "f", "g"]
+    static let knownScenarios = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    var scenarios = Options.knownScenarios
     var bootstrap = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"] ?? "127.0.0.1:19092"
     var partitions = 12
-    /// Leads of the timed runs of b, c (per key) and f; each has its own default when nil.
+    /// Leads of the timed runs of b, c (per key), f and h (instant); each has its own default when nil.
     var leads: Int?
+    /// h: leads of the project and the concurrent peer at 400/300/600 ms providers.
+    var slowLeads = 2_000
+    /// h: leads of the naive peer with instant providers, and at 400/300/600 ms (0: not run).
+    var naiveLeads = 500
+    var slowNaiveLeads = 20
+    /// h: the folder of `naive_pipeline.py` and `concurrent_pipeline.py`.
+    var peersDirectory = "../shared/peers"
+    /// h: the Python that runs the peers; nil: `.venv-peers/bin/python` when present, else `python3`.
+    var peerPython: String?
     var partitionLeads = 600
     var sequentialLeads = 12
     /// c): how many times the per-key and per-partition runs alternate.
@@ -38,10 +53,10 @@ struct Options {
             guard let value = rest.popFirst() else { throw BenchError("\(flag) needs a value") }
             switch flag {
             case "--scenario":
-                let known = ["a", "b", "c", "d", "e", "f", "g"]
+                let known = Self.knownScenarios
                 scenarios = value == "all" ? known : value.split(separator: ",").map(String.init)
                 if let unknown = scenarios.first(where: { !known.contains($0) }) {
-                    throw BenchError("unknown scenario '\(unknown)'; use a, b, c, d, e, f, g or all")
+                    throw BenchError("unknown scenario '\(unknown)'; use \(known.joined(separator: ", ")) or all")
                 }
             case "--bootstrap": bootstrap = value
             case "--partitions": partitions = try Self.number(flag, value)
@@ -56,13 +71,20 @@ struct Options {
             case "--timeout": timeout = Double(try Self.number(flag, value))
             case "--bin-dir": binDirectory = value
             case "--report": report = value
+            case "--slow-leads": slowLeads = try Self.number(flag, value)
+            case "--naive-leads": naiveLeads = try Self.number(flag, value, allowsZero: true)
+            case "--slow-naive-leads": slowNaiveLeads = try Self.number(flag, value, allowsZero: true)
+            case "--peers-dir": peersDirectory = value
+            case "--peer-python": peerPython = value
             default: throw BenchError("unknown option \(flag)")
             }
         }
     }
 
-    static func number(_ flag: String, _ value: String) throws -> Int {
-        guard let n = Int(value), n > 0 else { throw BenchError("\(flag) takes a positive whole number, not '\(value)'") }
+    static func number(_ flag: String, _ value: String, allowsZero: Bool = false) throws -> Int {
+        guard let n = Int(value), n > 0 || (allowsZero && n == 0) else {
+            throw BenchError("\(flag) takes a \(allowsZero ? "non-negative" : "positive") whole number, not '\(value)'")
+        }
         return n
     }
 }
@@ -75,6 +97,12 @@ struct BenchError: Error, CustomStringConvertible {
 func log(_ line: String) {
     let stamp = Date().formatted(.iso8601.time(includingFractionalSeconds: false))
     FileHandle.standardError.write(Data("pipeline-bench \(stamp): \(line)\n".utf8))
+}
+
+/// The 1-minute load average of the machine (runnable and running tasks, every process's).
+func loadAverage() -> Double? {
+    let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+    return text.split(separator: " ").first.flatMap { Double($0) }
 }
 
 /// CPU, cores, memory and kernel of this machine, for the report's header.
@@ -106,6 +134,7 @@ func runBenchmark(_ options: Options) async throws {
             case "e": try await scenarios.memoryWithBacklog()
             case "f": try await scenarios.scaleSlowestStage()
             case "g": try await scenarios.codecCost()
+            case "h": try await scenarios.peersSideBySide()
             default: break
             }
         } catch {
@@ -116,6 +145,17 @@ func runBenchmark(_ options: Options) async throws {
         }
     }
     let minutes = Date().timeIntervalSince(started) / 60
+    if let path = options.report, options.scenarios != Options.knownScenarios,
+       let previous = try? String(contentsOfFile: path, encoding: .utf8) {
+        scenarios.report.keep(from: previous, except: options.scenarios)
+    }
+    let kept = scenarios.report.keptScenarios
+    let keptNote = kept.isEmpty ? "" : """
+
+
+    The summary rows and sections of scenarios \(kept.joined(separator: ", ")) are kept from an earlier
+    run written to this file; their commands and notes say how they were measured.
+    """
     let header = """
     # Pipeline benchmark
 
@@ -124,9 +164,9 @@ func runBenchmark(_ options: Options) async throws {
     `\(options.binDirectory)`, one process each, with `PIPELINE_PARTITIONS=\(options.partitions)`,
     `KAFKA_PROPERTY_SESSION_TIMEOUT_MS=6000`, `KAFKA_PROPERTY_HEARTBEAT_INTERVAL_MS=1000`,
     `LOG_LEVEL=warning`, simulated providers with failure and not-found rates 0, a namespace per
-    scenario (topics deleted after it). Scenarios \(options.scenarios.joined(separator: ", ")) took
+    scenario (topics deleted after it). Scenario\(options.scenarios.count == 1 ? "" : "s") \(options.scenarios.joined(separator: ", ")) took
     \(String(format: "%.1f", minutes)) minutes. Per-lead latency = the lead's `finishedAt` in the lead
-    pool − the `discoveredAt` the benchmark stamped when it sent the lead.
+    pool − the `discoveredAt` the benchmark stamped when it sent the lead.\(keptNote)
     \(failures.isEmpty ? "" : "\nFailures:\n" + failures.joined(separator: "\n") + "\n")
     """
     let markdown = scenarios.report.markdown(header: header)
