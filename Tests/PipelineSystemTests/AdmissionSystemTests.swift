@@ -46,7 +46,12 @@ final class AdmissionSystemTests: XCTestCase {
             try await waitUntil("the coordinator at its bound", timeoutSeconds: 60, pollMilliseconds: 100) {
                 (try await sampleRunning() ?? 0) >= bound
             }
-            // A lead waiting for room has a state, pending, which leadctl shows and progress counts.
+            var intent = harness.makeLeads(1, prefix: "intent")[0]
+            intent.source = .intentSearch
+            try await harness.publish(leads: [intent])
+
+            // Meanwhile a lead waiting for room has a state, pending, which leadctl shows and
+            // progress counts (checked after the intent lead is out, so as not to delay it).
             let queued = try XCTUnwrap(standard.last)
             let states = try await harness.latestStates()
             XCTAssertEqual(states[queued.leadID]?.status, .pending)
@@ -56,9 +61,6 @@ final class AdmissionSystemTests: XCTestCase {
             try await waitUntil("progress counts leads pending", timeoutSeconds: 30, pollMilliseconds: 200) {
                 (try await harness.latestProgress(of: "search-1")?.pending ?? 0) > 0
             }
-            var intent = harness.makeLeads(1, prefix: "intent")[0]
-            intent.source = .intentSearch
-            try await harness.publish(leads: [intent])
 
             var pool: [(key: String, value: LeadPoolEntry)] = []
             try await waitUntil("every lead ready", timeoutSeconds: 180, pollMilliseconds: 250) {
