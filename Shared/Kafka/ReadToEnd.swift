@@ -21,9 +21,11 @@ extension KafkaConsumer {
     /// - Parameters:
     ///   - idleLimit: a partition's last offsets may never arrive (compacted away, or a
     ///     transaction marker, which no consumer receives): once records were seen and none came
-    ///     for this long, the read counts as complete.
+    ///     for this long, the read counts as complete. Nil (the default) waits for the end: a
+    ///     broker that stops answering looks the same as such a tail, and a restore that ended
+    ///     early would lose state, so only a reader that may show less (leadctl) sets one.
     ///   - timeout: throws ``ReadToEndTimeout`` after this long; nil waits as long as it takes.
-    public func read(upTo ends: [TopicPartition: Int64], idleLimit: Duration = .seconds(5), timeout: Duration? = nil,
+    public func read(upTo ends: [TopicPartition: Int64], idleLimit: Duration? = nil, timeout: Duration? = nil,
                      _ body: (ConsumerRecord) throws -> Void) async throws {
         var remaining = Set(ends.filter { $0.value > 0 }.keys)
         let clock = ContinuousClock()
@@ -33,7 +35,7 @@ extension KafkaConsumer {
             if let deadline, clock.now >= deadline { throw ReadToEndTimeout(remaining: remaining.sorted()) }
             let records = try await poll(maxRecords: 5000, timeoutMilliseconds: 200)
             guard !records.isEmpty else {
-                if let lastRecordAt, clock.now - lastRecordAt > idleLimit { return }
+                if let idleLimit, let lastRecordAt, clock.now - lastRecordAt > idleLimit { return }
                 continue
             }
             lastRecordAt = clock.now
@@ -46,7 +48,7 @@ extension KafkaConsumer {
 
     /// ``readToEnd(_:configuration:admin:idleLimit:timeout:_:)`` with an admin client of its own.
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration,
-                                 idleLimit: Duration = .seconds(5), timeout: Duration? = nil,
+                                 idleLimit: Duration? = nil, timeout: Duration? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
         let admin = try KafkaAdmin(configuration: configuration)
         try await readToEnd(partitions, configuration: configuration, admin: admin, idleLimit: idleLimit, timeout: timeout, body)
@@ -55,7 +57,7 @@ extension KafkaConsumer {
     /// Reads `partitions` from their beginning up to the high watermarks they have when called,
     /// with a reader of its own, closed before returning. See ``read(upTo:idleLimit:timeout:_:)``.
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,
-                                 idleLimit: Duration = .seconds(5), timeout: Duration? = nil,
+                                 idleLimit: Duration? = nil, timeout: Duration? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
         let watermarks = try await admin.watermarks(partitions)
         let ends = Dictionary(uniqueKeysWithValues: partitions.compactMap { partition -> (TopicPartition, Int64)? in

@@ -546,7 +546,7 @@ public struct LeadControl: Sendable {
     ) async throws {
         do {
             try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, admin: admin,
-                                              timeout: readTimeout, body)
+                                              idleLimit: .seconds(5), timeout: readTimeout, body)
         } catch let timeout as KafkaConsumer.ReadToEndTimeout {
             throw LeadControlError.timedOut("reading \(timeout.remaining.map(\.description).joined(separator: ", ")) to its end")
         }
