@@ -471,7 +471,7 @@ public final class Coordinator: Service {
                 if state.awaitingConfiguration[lead.leadID] != nil { return }  // a copy of a waiting record
                 if settings.configurationWait > .zero && state.awaitingConfiguration.count < settings.maxAwaitingConfiguration {
                     logger.info("waiting for configuration: \(problem)", [LogKey.leadID: lead.leadID.rawValue])
-                    state.awaitingConfiguration[lead.leadID] = AwaitingLead(record: record, since: .now)
+                    state.awaitingConfiguration[lead.leadID] = AwaitingLead(record: record, lead: lead, since: .now)
                     return
                 }
                 let why = settings.configurationWait > .zero
@@ -561,6 +561,8 @@ public final class Coordinator: Service {
     /// A new lead waiting for its account or offer to be published.
     struct AwaitingLead {
         let record: ConsumerRecord
+        /// The record decoded, so each loop's check reads only the tables.
+        let lead: LeadDiscovered
         let since: ContinuousClock.Instant
     }
 
@@ -568,8 +570,7 @@ public final class Coordinator: Service {
     /// that waited ``CoordinatorSettings/configurationWait`` in vain.
     private func resolveAwaitingLeads(_ state: inout State, _ outputs: inout Outputs, _ tables: Tables) async {
         for (leadID, waiting) in state.awaitingConfiguration {
-            let lead = try? environment.inputCodec.decode(LeadDiscovered.self, record: waiting.record)
-            let problem = lead.flatMap { unknownConfiguration(of: $0, tables) }
+            let problem = unknownConfiguration(of: waiting.lead, tables)
             if problem == nil {
                 state.awaitingConfiguration[leadID] = nil
                 await handle(waiting.record, &state, &outputs, tables)
