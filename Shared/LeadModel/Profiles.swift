@@ -22,12 +22,19 @@ public struct XProfile: Codable, Hashable, Sendable {
     public var canDM: Bool
     /// Protected accounts expose little data.
     public var isProtected: Bool
+    /// The free-text location the user gives, if any (X's `location` user field).
+    public var location: String?
+    /// The link in the profile, if any (X's `url` user field): often the employer's site.
+    public var url: String?
 
     /// Creates a profile.
     public init(
         userID: String, name: String, username: String, bio: String, followersCount: Int,
-        followingCount: Int, isVerified: Bool, profileImageURL: String?, canDM: Bool, isProtected: Bool
+        followingCount: Int, isVerified: Bool, profileImageURL: String?, canDM: Bool, isProtected: Bool,
+        location: String? = nil, url: String? = nil
     ) {
+        self.location = location
+        self.url = url
         self.userID = userID
         self.name = name
         self.username = username
@@ -254,6 +261,39 @@ public struct OrbitTarget: Codable, Hashable, Sendable {
     }
 }
 
+/// Orbit targets the lead engaged with together within a recent window (DOMAIN: a new cluster is
+/// an intent signal, a competitor cluster the strongest).
+public struct OrbitCluster: Codable, Hashable, Sendable {
+    /// The targets' handles, sorted.
+    public var handles: [String]
+    /// Whether a competitor is among the targets.
+    public var hasCompetitor: Bool
+    /// Interactions with the targets, all together.
+    public var interactionCount: Int
+    /// The first interaction with any of the targets.
+    public var firstSeen: Date
+    /// The last interaction with any of the targets.
+    public var lastSeen: Date
+    /// Interactions per week over the cluster's span (at least one week).
+    public var velocityPerWeek: Double
+    /// Whether the cluster formed within the recent window (all its targets first seen in it).
+    public var isNew: Bool
+
+    /// Creates a cluster.
+    public init(
+        handles: [String], hasCompetitor: Bool, interactionCount: Int, firstSeen: Date, lastSeen: Date,
+        velocityPerWeek: Double, isNew: Bool
+    ) {
+        self.handles = handles
+        self.hasCompetitor = hasCompetitor
+        self.interactionCount = interactionCount
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.velocityPerWeek = velocityPerWeek
+        self.isNew = isNew
+    }
+}
+
 /// The lead's recent activity.
 public struct Activity: Codable, Hashable, Sendable {
     /// Recent posts, newest first, none older than the horizon (about six months).
@@ -264,13 +304,16 @@ public struct Activity: Codable, Hashable, Sendable {
     public var orbit: [OrbitTarget]
     /// The newest post's date, if any.
     public var signalDate: Date?
+    /// Targets of the orbit engaged together within a recent window; nil when not computed.
+    public var clusters: [OrbitCluster]?
 
     /// Creates an activity record.
-    public init(posts: [Post], plainText: String, orbit: [OrbitTarget], signalDate: Date?) {
+    public init(posts: [Post], plainText: String, orbit: [OrbitTarget], signalDate: Date?, clusters: [OrbitCluster]? = nil) {
         self.posts = posts
         self.plainText = plainText
         self.orbit = orbit
         self.signalDate = signalDate
+        self.clusters = clusters
     }
 
     /// No posts and no orbit.
@@ -283,11 +326,15 @@ public struct ScoreReason: Codable, Hashable, Sendable, CustomStringConvertible 
     public var signal: String
     /// Points added to the score.
     public var points: Int
+    /// Where the evidence came from: `linkedin`, `x`, `company`, `web`, `activity`, `source`
+    /// (how the lead was found) or nil when the reason is about the offer alone.
+    public var source: String?
 
     /// Creates a reason.
-    public init(signal: String, points: Int) {
+    public init(signal: String, points: Int, source: String? = nil) {
         self.signal = signal
         self.points = points
+        self.source = source
     }
 
     /// `+20 signal` / `-10 signal`.
@@ -318,13 +365,16 @@ public struct ScoreCard: Codable, Hashable, Sendable {
     public var scorer: String
     /// When it was scored.
     public var scoredAt: Date
+    /// How complete the evidence behind the scores was; nil on cards written before it existed.
+    public var evidence: ScoreEvidence?
 
     /// Creates a card.
     public init(
         fit: Int, intent: Int, timing: Int, composite: Int, buyerState: BuyerState, fitReasons: [ScoreReason],
         intentReasons: [ScoreReason], timingReasons: [ScoreReason], stateReason: String, scorer: String,
-        scoredAt: Date
+        scoredAt: Date, evidence: ScoreEvidence? = nil
     ) {
+        self.evidence = evidence
         self.fit = fit
         self.intent = intent
         self.timing = timing
@@ -336,6 +386,23 @@ public struct ScoreCard: Codable, Hashable, Sendable {
         self.stateReason = stateReason
         self.scorer = scorer
         self.scoredAt = scoredAt
+    }
+}
+
+/// How much the scorer knew: which fit criteria it could judge and which it could not.
+public struct ScoreEvidence: Codable, Hashable, Sendable {
+    /// Share of the offer's fit criteria the profile gave evidence for, 0-100.
+    public var completeness: Int
+    /// The fit criteria with no evidence, e.g. `title`, `industry`, `company size`, `location`.
+    public var missing: [String]
+    /// The platforms and sources the evidence came from, e.g. `linkedin`, `x`, `company`.
+    public var sources: [String]
+
+    /// Creates a record.
+    public init(completeness: Int, missing: [String], sources: [String]) {
+        self.completeness = completeness
+        self.missing = missing
+        self.sources = sources
     }
 }
 
