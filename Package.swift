@@ -38,7 +38,8 @@ let package = Package(
 
         // Domain model, message contracts and the pure pipeline logic (no Kafka).
         .target(name: "LeadModel", path: "Shared/LeadModel"),
-        .target(name: "Pipeline", dependencies: ["LeadModel"], path: "Shared/Pipeline"),
+        // The scorer's vocabulary (titles, industries) is data: Shared/Pipeline/Vocabulary/*.json.
+        .target(name: "Pipeline", dependencies: ["LeadModel"], path: "Shared/Pipeline", resources: [.copy("Vocabulary")]),
         // What every service process shares: logging, signals, the concurrent stage runner.
         .target(name: "ServiceRuntime", dependencies: ["Kafka"], path: "Shared/ServiceRuntime"),
         // The pipeline's services as libraries; Services/<name>/main.swift only starts them.

@@ -396,6 +396,30 @@ public struct IdealCustomerProfile: Codable, Hashable, Sendable {
     }
 }
 
+/// What an account adds to the rule scorer's vocabulary (`Shared/Pipeline/Vocabulary/*.json`
+/// holds the defaults; each table here adds to the one of the same name there).
+public struct VocabularyExtension: Codable, Hashable, Sendable {
+    /// Abbreviation → what it stands for ("bdr" → "business development representative").
+    public var abbreviations: [String: String]?
+    /// Function → phrases naming it in a title ("sales" → ["account executive"]).
+    public var functions: [String: [String]]?
+    /// Seniority (a ``Seniority`` raw value) → words naming it ("vp" → ["vice president"]).
+    public var seniorities: [String: [String]]?
+    /// Industry → the narrower industries it includes ("software" → ["security software"]).
+    public var industries: [String: [String]]?
+
+    /// Creates an extension.
+    public init(
+        abbreviations: [String: String]? = nil, functions: [String: [String]]? = nil,
+        seniorities: [String: [String]]? = nil, industries: [String: [String]]? = nil
+    ) {
+        self.abbreviations = abbreviations
+        self.functions = functions
+        self.seniorities = seniorities
+        self.industries = industries
+    }
+}
+
 /// An offer (topic ``Topics/offers``, compacted, key = offer id).
 public struct OfferConfig: Message, Hashable {
     /// `offer.config`.
@@ -418,12 +442,16 @@ public struct OfferConfig: Message, Hashable {
     public var signalLikelihood: SignalLikelihood
     /// When this configuration was written.
     public var updatedAt: Date
+    /// The account's additions to the scorer's title and industry vocabulary; nil for none.
+    public var vocabulary: VocabularyExtension?
 
     /// Creates the offer.
     public init(
         offerID: OfferID, accountID: AccountID, name: String, productKeywords: [String] = [],
-        icp: IdealCustomerProfile, signalLikelihood: SignalLikelihood = .medium, updatedAt: Date
+        icp: IdealCustomerProfile, signalLikelihood: SignalLikelihood = .medium, updatedAt: Date,
+        vocabulary: VocabularyExtension? = nil
     ) {
+        self.vocabulary = vocabulary
         self.offerID = offerID
         self.accountID = accountID
         self.name = name
@@ -447,6 +475,19 @@ public struct OfferConfig: Message, Hashable {
                                  ("painPoints", icp.painPoints), ("competitors", icp.competitors),
                                  ("customIntentKeywords", icp.customIntentKeywords)] {
             try FieldLimit.check(phrases, "icp." + field, limit: FieldLimit.name)
+        }
+        if let vocabulary {
+            for (field, table) in [("functions", vocabulary.functions), ("seniorities", vocabulary.seniorities),
+                                   ("industries", vocabulary.industries)] {
+                for (name, phrases) in table ?? [:] {
+                    try FieldLimit.check(name, "vocabulary.\(field) key", limit: FieldLimit.name)
+                    try FieldLimit.check(phrases, "vocabulary.\(field).\(name)", limit: FieldLimit.name)
+                }
+            }
+            for (short, long) in vocabulary.abbreviations ?? [:] {
+                try FieldLimit.check(short, "vocabulary.abbreviations key", limit: FieldLimit.name)
+                try FieldLimit.check(long, "vocabulary.abbreviations.\(short)", limit: FieldLimit.name)
+            }
         }
     }
 

@@ -361,7 +361,7 @@ public struct ScoreCard: Codable, Hashable, Sendable {
     public var timingReasons: [ScoreReason]
     /// Why the buyer state was chosen.
     public var stateReason: String
-    /// Which scorer produced this card, e.g. "rules-v1".
+    /// Which scorer produced this card, e.g. "rules-v2".
     public var scorer: String
     /// When it was scored.
     public var scoredAt: Date

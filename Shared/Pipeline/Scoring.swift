@@ -15,7 +15,7 @@ public struct Evaluation: Sendable, Hashable {
 
 /// Scores a lead against an offer, the rules or a model behind the same call.
 public protocol Scorer: Sendable {
-    /// A short name written into each card, e.g. `rules-v1`.
+    /// A short name written into each card, e.g. `rules-v2`.
     var name: String { get }
 
     /// Scores `profile` against `offer`. `source` is how the lead was found; `now` anchors recency.
@@ -23,26 +23,37 @@ public protocol Scorer: Sendable {
     func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation
 }
 
-/// The rule-based scorer: transparent points per signal, every point with a reason.
+/// The rule-based scorer: transparent points per signal, every point with a reason and, for
+/// fit, the platform the evidence came from.
 ///
-/// **Fit** (0-100): industry 25 (a known mismatch takes 10 away), company size 20 (8 when within
-/// a factor of two of the range), title 25, seniority 15, geography 10, skills 5 per match up to 10.
-/// A criterion the ICP leaves empty gives half its points.
+/// **Fit** (0-100), from LinkedIn when present, else from what X gives (``FitEvidence``): industry
+/// 25 when the company's industry falls under the ICP's (``ScoringVocabulary``'s hierarchy; a
+/// known industry outside it takes 10 away), company size 20 (8 when within a factor of two of the
+/// range), role 25 when the title names an ICP role or its synonym (18 when only the function
+/// matches: "VP Marketing" for an ICP "demand generation"), seniority 15, geography 10, skills 5
+/// per match up to 10. A criterion the ICP leaves empty gives half its points.
+///
+/// **Evidence**: each card says how complete the evidence was (``ScoreEvidence``): the share of
+/// the ICP's constrained criteria (role, industry, company size, location) the profile gave
+/// evidence for, and which were missing.
 ///
 /// **Intent** (0-100): intent source 15; per recent post, weighted by recency (≤30 days ×1,
 /// ≤90 ×0.6, ≤180 ×0.3): pain point 20 (cap 40), competitor mention 15 (cap 30), asking for
 /// recommendations 20 and switching/alternatives 20 (together cap 40), custom keyword 10 (cap 20);
-/// orbit: competitor engagement 10 per competitor (cap 20), adjacent vendor 3 (cap 6).
+/// orbit: competitor engagement 10 per competitor (cap 20), adjacent vendor 3 (cap 6); an X bio
+/// naming a competitor (not as employer) 10.
 ///
-/// **Timing** (0-100): current role started ≤90 days ago 35, ≤180 25, ≤365 12; newest post ≤14
-/// days 25, ≤30 15, ≤90 5; hiring, funding, launch 15 each (recency weighted, cap 40).
+/// **Timing** (0-100): current role started ≤90 days ago 35, ≤180 25, ≤365 12; an X bio naming a
+/// newer employer than LinkedIn's 25; newest post ≤14 days 25, ≤30 15, ≤90 5; hiring, funding,
+/// launch 15 each (recency weighted, cap 40).
 ///
-/// **Buyer state**, first rule that applies: works at a competitor → poor fit, all scores zero;
-/// builds the offer in-house → poor fit; intent ≥ 70 and fit ≥ 40 → active; fit < 30 → poor fit;
-/// composite ≥ 60 and fit ≥ 40 → active; otherwise monitor.
+/// **Buyer state**, first rule that applies: works at a competitor (LinkedIn or X employer) → poor
+/// fit, all scores zero; builds the offer in-house → poor fit; intent ≥ 70 and fit ≥ 40 → active;
+/// evidence below half complete and no evidence against the ICP → monitor ("not enough data");
+/// fit < 30 → poor fit; composite ≥ 60 and fit ≥ 40 → active; otherwise monitor.
 public struct RuleBasedScorer: Scorer {
-    /// `rules-v1`.
-    public let name = "rules-v1"
+    /// `rules-v2` (v2 reads X and states how complete its evidence was).
+    public let name = "rules-v2"
 
     /// Posts older than this many days are ignored.
     public static let horizonDays = 180.0
@@ -54,9 +65,15 @@ public struct RuleBasedScorer: Scorer {
     public static let poorFitBelow = 30
     /// Composite at or above this (with enough fit) is active.
     public static let activeComposite = 60
+    /// Evidence completeness (percent) below which a lead is not judged poor fit.
+    public static let enoughEvidence = 50
 
-    /// Creates the scorer.
-    public init() {}
+    private let vocabulary: ScoringVocabulary
+
+    /// Creates the scorer with the bundled vocabulary (an offer's additions apply per offer).
+    public init(vocabulary: ScoringVocabulary = .standard) {
+        self.vocabulary = vocabulary
+    }
 
     /// ``score(profile:offer:source:now:)``, which is pure and free.
     public func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
@@ -69,43 +86,73 @@ public struct RuleBasedScorer: Scorer {
         let posts = (profile.activity?.posts ?? []).filter { Self.ageInDays($0.date, now: now) <= Self.horizonDays }
         let postSignals = detector.signals(in: posts)
         let orbitSignals = detector.signals(in: profile.activity?.orbit ?? [])
+        let evidence = FitEvidence(profile: profile)
 
-        let companyName = profile.company?.name ?? profile.linkedin?.company ?? ""
-        if let competitor = detector.competitor(matching: companyName) {
-            let reason = ScoreReason(signal: "works at competitor \(competitor)", points: 0)
+        let employers = [evidence.company?.value, profile.linkedin?.company, profile.company?.name].compactMap { $0 }
+        if let competitor = employers.lazy.compactMap({ detector.competitor(matching: $0) }).first {
+            let source = evidence.company?.source
+            let reason = ScoreReason(signal: "works at competitor \(competitor)", points: 0, source: source)
             return ScoreCard(
                 fit: 0, intent: 0, timing: 0, composite: 0, buyerState: .poorFit, fitReasons: [reason],
                 intentReasons: [], timingReasons: [], stateReason: "employed by competitor \(competitor)",
-                scorer: name, scoredAt: now)
+                scorer: name, scoredAt: now, evidence: Self.completeness(evidence, icp: offer.icp))
         }
 
-        let (fit, fitReasons) = Self.fit(profile: profile, icp: offer.icp)
-        let (intent, intentReasons) = Self.intent(signals: postSignals + orbitSignals, source: source, now: now)
-        let (timing, timingReasons) = Self.timing(profile: profile, posts: posts, signals: postSignals, now: now)
-        let composite = Self.composite(fit: fit, intent: intent, timing: timing, likelihood: offer.signalLikelihood)
+        let fit = Fit(evidence: evidence, icp: offer.icp, vocabulary: vocabulary.extended(with: offer.vocabulary))
+        var (intent, intentReasons) = Self.intent(signals: postSignals + orbitSignals, source: source, now: now)
+        if let bio = profile.x?.bio, let mention = detector.competitor(matching: bio) {
+            let reason = ScoreReason(signal: "X bio mentions competitor \(mention)", points: min(10, 100 - intent), source: "x")
+            if reason.points > 0 {
+                intentReasons.append(reason)
+                intent += reason.points
+            }
+        }
+        let (timing, timingReasons) = Self.timing(profile: profile, evidence: evidence, posts: posts, signals: postSignals, now: now)
+        let composite = Self.composite(fit: fit.points, intent: intent, timing: timing, likelihood: offer.signalLikelihood)
+        let completeness = Self.completeness(evidence, icp: offer.icp)
 
         let state: BuyerState
         let stateReason: String
         if let build = postSignals.first(where: { $0.kind == .inHouseBuild }) {
             state = .poorFit
             stateReason = "builds an in-house equivalent (\(build.detail))"
-        } else if intent >= Self.activeIntent && fit >= Self.activeFit {
+        } else if intent >= Self.activeIntent && fit.points >= Self.activeFit {
             state = .active
-            stateReason = "intent \(intent) ≥ \(Self.activeIntent) with fit \(fit) ≥ \(Self.activeFit)"
-        } else if fit < Self.poorFitBelow {
+            stateReason = "intent \(intent) ≥ \(Self.activeIntent) with fit \(fit.points) ≥ \(Self.activeFit)"
+        } else if completeness.completeness < Self.enoughEvidence && !fit.hasEvidenceAgainst {
+            state = .monitor
+            stateReason = "not enough data to judge fit: no \(completeness.missing.joined(separator: ", ")) "
+                + "(evidence \(completeness.completeness)% complete)"
+        } else if fit.points < Self.poorFitBelow {
             state = .poorFit
-            stateReason = "fit \(fit) < \(Self.poorFitBelow)"
-        } else if composite >= Self.activeComposite && fit >= Self.activeFit {
+            stateReason = "fit \(fit.points) < \(Self.poorFitBelow)"
+        } else if composite >= Self.activeComposite && fit.points >= Self.activeFit {
             state = .active
-            stateReason = "composite \(composite) ≥ \(Self.activeComposite) with fit \(fit) ≥ \(Self.activeFit)"
+            stateReason = "composite \(composite) ≥ \(Self.activeComposite) with fit \(fit.points) ≥ \(Self.activeFit)"
         } else {
             state = .monitor
             stateReason = "composite \(composite) below \(Self.activeComposite) or fit below \(Self.activeFit)"
         }
+        let missingReasons = completeness.missing.map { ScoreReason(signal: "missing: \($0)", points: 0) }
         return ScoreCard(
-            fit: fit, intent: intent, timing: timing, composite: composite, buyerState: state, fitReasons: fitReasons,
-            intentReasons: intentReasons, timingReasons: timingReasons, stateReason: stateReason, scorer: name,
-            scoredAt: now)
+            fit: fit.points, intent: Self.clamp(intent), timing: timing, composite: composite, buyerState: state,
+            fitReasons: fit.reasons + missingReasons, intentReasons: intentReasons, timingReasons: timingReasons,
+            stateReason: stateReason, scorer: name, scoredAt: now, evidence: completeness)
+    }
+
+    /// How complete `evidence` is for the criteria `icp` constrains.
+    static func completeness(_ evidence: FitEvidence, icp: IdealCustomerProfile) -> ScoreEvidence {
+        let criteria: [(name: String, isConstrained: Bool, hasEvidence: Bool)] = [
+            ("title", !icp.titles.isEmpty || !icp.seniorities.isEmpty, evidence.title != nil),
+            ("industry", !icp.industries.isEmpty, evidence.industry != nil),
+            ("company size", icp.minimumEmployees != nil || icp.maximumEmployees != nil, evidence.employees != nil),
+            ("location", !icp.locations.isEmpty, evidence.location != nil),
+        ]
+        let constrained = criteria.filter(\.isConstrained)
+        let known = constrained.filter(\.hasEvidence).count
+        let percent = constrained.isEmpty ? 100 : Int((100 * Double(known) / Double(constrained.count)).rounded())
+        return ScoreEvidence(
+            completeness: percent, missing: constrained.filter { !$0.hasEvidence }.map(\.name), sources: evidence.sources)
     }
 
     /// The weighted composite (0-100) for the offer's signal likelihood.
@@ -127,67 +174,132 @@ public struct RuleBasedScorer: Scorer {
 
     // MARK: - Fit
 
-    private static func fit(profile: EnrichedProfile, icp: IdealCustomerProfile) -> (Int, [ScoreReason]) {
+    /// Fit points with their reasons, and whether any evidence speaks against the ICP.
+    struct Fit {
         var reasons: [ScoreReason] = []
-        let title = profile.linkedin?.jobTitle ?? ""
-        let industry = profile.company?.industry
+        /// An industry, size, role or location known and outside the ICP.
+        var hasEvidenceAgainst = false
 
-        if icp.industries.isEmpty {
-            reasons.append(ScoreReason(signal: "no industry constraint", points: 12))
-        } else if let industry {
-            if let match = icp.industries.first(where: { SignalDetector.contains(industry, phrase: $0) || SignalDetector.contains($0, phrase: industry) }) {
-                reasons.append(ScoreReason(signal: "industry \(industry) matches \(match)", points: 25))
+        var points: Int { RuleBasedScorer.clamp(reasons.reduce(0) { $0 + $1.points }) }
+
+        init(evidence: FitEvidence, icp: IdealCustomerProfile, vocabulary: ScoringVocabulary) {
+            industry(evidence.industry, icp: icp, vocabulary: vocabulary)
+            size(evidence.employees, icp: icp)
+            role(evidence, icp: icp, vocabulary: vocabulary)
+            location(evidence.location, icp: icp)
+            skills(evidence.skills, icp: icp)
+        }
+
+        private mutating func add(_ signal: String, _ points: Int, _ source: String? = nil) {
+            reasons.append(ScoreReason(signal: signal, points: points, source: source))
+        }
+
+        private mutating func industry(_ industry: FitEvidence.Fact<String>?, icp: IdealCustomerProfile, vocabulary: ScoringVocabulary) {
+            guard !icp.industries.isEmpty else { return add("no industry constraint", 12) }
+            guard let industry else { return }
+            if let match = icp.industries.first(where: { vocabulary.industry(industry.value, isUnder: $0) }) {
+                add("industry \(industry.value) falls under \(match)", 25, industry.source)
             } else {
-                reasons.append(ScoreReason(signal: "industry \(industry) is outside the ICP", points: -10))
+                hasEvidenceAgainst = true
+                add("industry \(industry.value) is outside the ICP", -10, industry.source)
             }
         }
 
-        let hasSizeRange = icp.minimumEmployees != nil || icp.maximumEmployees != nil
-        if !hasSizeRange {
-            reasons.append(ScoreReason(signal: "no company size constraint", points: 10))
-        } else if let employees = profile.company?.employeeCount {
+        private mutating func size(_ employees: FitEvidence.Fact<Int>?, icp: IdealCustomerProfile) {
+            guard icp.minimumEmployees != nil || icp.maximumEmployees != nil else { return add("no company size constraint", 10) }
+            guard let employees else { return }
             let low = icp.minimumEmployees ?? 0
             let high = icp.maximumEmployees ?? Int.max
-            if (low...max(low, high)).contains(employees) {
-                reasons.append(ScoreReason(signal: "\(employees) employees within \(sizeText(icp))", points: 20))
-            } else if employees * 2 >= low && employees / 2 <= high {
-                reasons.append(ScoreReason(signal: "\(employees) employees near \(sizeText(icp))", points: 8))
+            let range = "\(icp.minimumEmployees.map(String.init) ?? "any")-\(icp.maximumEmployees.map(String.init) ?? "any")"
+            if (low...max(low, high)).contains(employees.value) {
+                add("\(employees.value) employees within \(range)", 20, employees.source)
+            } else if employees.value * 2 >= low && employees.value / 2 <= high {
+                add("\(employees.value) employees near \(range)", 8, employees.source)
+            } else {
+                hasEvidenceAgainst = true
+                add("\(employees.value) employees outside \(range)", 0, employees.source)
             }
         }
 
-        if icp.titles.isEmpty {
-            reasons.append(ScoreReason(signal: "no title constraint", points: 12))
-        } else if let match = icp.titles.first(where: { SignalDetector.contains(title, phrase: $0) }) {
-            reasons.append(ScoreReason(signal: "title \"\(title)\" matches \(match)", points: 25))
+        private mutating func role(_ evidence: FitEvidence, icp: IdealCustomerProfile, vocabulary: ScoringVocabulary) {
+            let title = evidence.title
+            let role = title.flatMap { vocabulary.role(ofTitle: $0.value) }
+            let newer = evidence.earlierLinkedInRole.map { " (X bio; newer than LinkedIn's \($0.title) at \($0.company))" } ?? ""
+            if icp.titles.isEmpty {
+                add("no title constraint", 12)
+            } else if let title, let role {
+                let named = icp.titles.first { icpTitle in
+                    vocabulary.specialty(ofTitle: icpTitle).map { role.words.contains($0) } ?? false
+                }
+                let sameFunction = icp.titles.first { icpTitle in
+                    !(vocabulary.role(ofTitle: icpTitle)?.functions ?? []).isDisjoint(with: role.functions)
+                }
+                if let named {
+                    add("title \"\(title.value)\" matches \(named)\(newer)", 25, title.source)
+                } else if let sameFunction {
+                    add("title \"\(title.value)\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
+                } else {
+                    hasEvidenceAgainst = true
+                    add("title \"\(title.value)\" matches no ICP role\(newer)", 0, title.source)
+                }
+            } else if let title {
+                hasEvidenceAgainst = true
+                add("title \"\(title.value)\" names no known role", 0, title.source)
+            }
+
+            if icp.seniorities.isEmpty {
+                add("no seniority constraint", 7)
+            } else if let title, let seniority = role?.seniority {
+                if icp.seniorities.contains(seniority) || (seniority == .founder && icp.seniorities.contains(.cLevel)) {
+                    add("seniority \(seniority.rawValue)", 15, title.source)
+                } else {
+                    add("seniority \(seniority.rawValue) is not among \(icp.seniorities.map(\.rawValue).joined(separator: ", "))", 0, title.source)
+                }
+            }
         }
 
-        if icp.seniorities.isEmpty {
-            reasons.append(ScoreReason(signal: "no seniority constraint", points: 7))
-        } else if let seniority = Seniority.infer(fromTitle: title), icp.seniorities.contains(seniority) {
-            reasons.append(ScoreReason(signal: "seniority \(seniority.rawValue)", points: 15))
+        private mutating func location(_ location: FitEvidence.Fact<String>?, icp: IdealCustomerProfile) {
+            guard !icp.locations.isEmpty else { return add("no location constraint", 5) }
+            guard let location else { return }
+            if let match = icp.locations.first(where: { RuleBasedScorer.location(location.value, isIn: $0) }) {
+                add("located in \(match)", 10, location.source)
+            } else {
+                hasEvidenceAgainst = true
+                add("located in \(location.value), outside the ICP", 0, location.source)
+            }
         }
 
-        let location = profile.linkedin?.location ?? ""
-        if icp.locations.isEmpty {
-            reasons.append(ScoreReason(signal: "no location constraint", points: 5))
-        } else if let match = icp.locations.first(where: { SignalDetector.contains(location, phrase: $0) }) {
-            reasons.append(ScoreReason(signal: "located in \(match)", points: 10))
+        private mutating func skills(_ skills: [String], icp: IdealCustomerProfile) {
+            let vocabulary = icp.painPoints + icp.customIntentKeywords + icp.titles
+            let matching = skills.filter { skill in
+                vocabulary.contains { SignalDetector.contains(skill, phrase: $0) || SignalDetector.contains($0, phrase: skill) }
+            }
+            guard !matching.isEmpty else { return }
+            add("skills \(matching.prefix(3).joined(separator: ", ")) match the ICP", min(10, 5 * matching.count), "linkedin")
         }
-
-        let vocabulary = icp.painPoints + icp.customIntentKeywords + icp.titles
-        let matchingSkills = (profile.linkedin?.skills ?? []).filter { skill in
-            vocabulary.contains { SignalDetector.contains(skill, phrase: $0) || SignalDetector.contains($0, phrase: skill) }
-        }
-        if !matchingSkills.isEmpty {
-            let points = min(10, 5 * matchingSkills.count)
-            reasons.append(ScoreReason(signal: "skills \(matchingSkills.prefix(3).joined(separator: ", ")) match the ICP", points: points))
-        }
-        return (clamp(reasons.reduce(0) { $0 + $1.points }), reasons)
     }
 
-    private static func sizeText(_ icp: IdealCustomerProfile) -> String {
-        "\(icp.minimumEmployees.map(String.init) ?? "any")-\(icp.maximumEmployees.map(String.init) ?? "any")"
+    /// Whether free-text `location` is in the ICP location `wanted` ("Austin, TX" in "United States").
+    static func location(_ location: String, isIn wanted: String) -> Bool {
+        if SignalDetector.contains(location, phrase: wanted) { return true }
+        let aliases: [String: [String]] = [
+            "united states": ["usa", "us", "u s", "united states of america", "america"] + usStates,
+            "united kingdom": ["uk", "u k", "england", "scotland", "wales", "great britain", "london"],
+        ]
+        let normalized = SignalDetector.normalize(wanted).trimmingCharacters(in: .whitespaces)
+        return aliases[normalized, default: []].contains { SignalDetector.contains(location, phrase: $0) }
     }
+
+    /// US state names and the postal codes that are not also common words.
+    private static let usStates = [
+        "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware", "florida",
+        "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine",
+        "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana", "nebraska",
+        "nevada", "new hampshire", "new jersey", "new mexico", "new york", "north carolina", "north dakota", "ohio",
+        "oklahoma", "oregon", "pennsylvania", "rhode island", "south carolina", "south dakota", "tennessee", "texas",
+        "utah", "vermont", "virginia", "washington", "west virginia", "wisconsin", "wyoming", "ca", "tx", "ny", "nj",
+        "wa", "ma", "il", "fl", "co", "ga", "nc", "va", "az", "pa", "mn", "ut", "sf", "nyc", "bay area", "silicon valley",
+    ]
 
     // MARK: - Intent
 
@@ -232,10 +344,16 @@ public struct RuleBasedScorer: Scorer {
     // MARK: - Timing
 
     private static func timing(
-        profile: EnrichedProfile, posts: [Post], signals: [SignalDetector.Signal], now: Date
+        profile: EnrichedProfile, evidence: FitEvidence, posts: [Post], signals: [SignalDetector.Signal], now: Date
     ) -> (Int, [ScoreReason]) {
         var reasons: [ScoreReason] = []
-        if let current = profile.linkedin?.currentExperience, let start = current.startDate {
+        if let earlier = evidence.earlierLinkedInRole, let title = evidence.title {
+            let employer = evidence.company.map { " at \($0.value)" } ?? ""
+            reasons.append(ScoreReason(
+                signal: "job change: X bio says \(title.value)\(employer), LinkedIn still \(earlier.title) at \(earlier.company)",
+                points: 25, source: "x"))
+        }
+        if evidence.earlierLinkedInRole == nil, let current = profile.linkedin?.currentExperience, let start = current.startDate {
             let days = ageInDays(start, now: now)
             let points = days <= 90 ? 35 : days <= 180 ? 25 : days <= 365 ? 12 : 0
             if points > 0 {
@@ -273,7 +391,7 @@ public struct RuleBasedScorer: Scorer {
         return days == 0 ? "today" : days == 1 ? "1 day ago" : "\(days) days ago"
     }
 
-    private static func clamp(_ value: Int) -> Int { min(100, max(0, value)) }
+    static func clamp(_ value: Int) -> Int { min(100, max(0, value)) }
 }
 
 /// Whether a scored lead qualifies for automatic sequence enrollment.

@@ -74,7 +74,7 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(card.buyerState, .active)
         XCTAssertFalse(card.fitReasons.isEmpty)
         XCTAssertTrue(card.intentReasons.contains { $0.signal.contains("Salesloft") })
-        XCTAssertEqual(card.scorer, "rules-v1")
+        XCTAssertEqual(card.scorer, "rules-v2")
     }
 
     func testInHouseBuilderIsPoorFit() {

@@ -76,7 +76,7 @@ final class HTTPModelScorerTests: XCTestCase {
                 profile: Fixtures.profile(), offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
             let reason = try XCTUnwrap(scoring.fallbackReason, name)
             XCTAssertTrue(reason.contains(expected), "\(name): \(reason)")
-            XCTAssertEqual(scoring.card.scorer, "rules-v1", name)
+            XCTAssertEqual(scoring.card.scorer, "rules-v2", name)
             XCTAssertEqual([scoring.card.fit, scoring.card.intent, scoring.card.timing], [rules.fit, rules.intent, rules.timing], name)
             XCTAssertTrue(scoring.card.stateReason.hasSuffix("(model unavailable: \(reason))"), name)
         }
@@ -92,7 +92,7 @@ final class HTTPModelScorerTests: XCTestCase {
             let output = await handler.handle(Fixtures.request(.scoring, profile: Fixtures.profile()))
             XCTAssertEqual(output.result.outcome, .completed)
             let card = try XCTUnwrap(output.result.payload.scores)
-            XCTAssertEqual(card.scorer, charged ? "model:stub-model" : "rules-v1")
+            XCTAssertEqual(card.scorer, charged ? "model:stub-model" : "rules-v2")
             XCTAssertEqual(output.result.charges.map(\.provider), charged ? [ModelScorer.modelProvider] : [])
             XCTAssertEqual(output.enrollment != nil, charged, "the model's active card enrolls; the rules' card here does not")
         }

@@ -31,7 +31,7 @@ final class ScoringStageHandlerTests: XCTestCase {
         let output = await handler().handle(Fixtures.request(.scoring, profile: profile))
         XCTAssertEqual(output.result.outcome, .completed)
         let card = try? XCTUnwrap(output.result.payload.scores)
-        XCTAssertEqual(card?.scorer, "rules-v1")
+        XCTAssertEqual(card?.scorer, "rules-v2")
         XCTAssertGreaterThan(card?.fit ?? 0, 40)
         XCTAssertGreaterThan(card?.intent ?? 0, 0)
         XCTAssertEqual(output.result.charges, [])

@@ -17,7 +17,7 @@ import ServiceRuntime
 ///   `state_reason`. The composite is computed here with the offer's weights
 ///   (``RuleBasedScorer/composite(fit:intent:timing:likelihood:)``).
 /// - Fallback: any provider error (timeout, 5xx, 429, 401…), an unreadable reply or a value out
-///   of range → the rules score the lead; the card's `scorer` is then `rules-v1` and its
+///   of range → the rules score the lead; the card's `scorer` is then `rules-v2` and its
 ///   `stateReason` ends with `(model unavailable: <why>)`. A card from the model has `scorer`
 ///   `model:<name>`.
 public struct ModelScorer: Sendable {

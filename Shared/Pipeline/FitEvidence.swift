@@ -1,0 +1,143 @@
+import Foundation
+import LeadModel
+
+/// What a profile says about the fit criteria, each fact with the platform it came from.
+///
+/// LinkedIn is read first; X fills what LinkedIn leaves out (role and employer from the bio,
+/// location), and can add evidence when both exist: an X bio naming another employer than
+/// LinkedIn's current one is read as the newer role.
+public struct FitEvidence: Hashable, Sendable {
+    /// A fact and where it came from (`linkedin`, `x`, `company`).
+    public struct Fact<Value: Hashable & Sendable>: Hashable, Sendable {
+        /// The value.
+        public var value: Value
+        /// Where it came from.
+        public var source: String
+    }
+
+    /// The job title.
+    public var title: Fact<String>?
+    /// The employer's name.
+    public var company: Fact<String>?
+    /// The employer's industry (from the company record).
+    public var industry: Fact<String>?
+    /// The employer's head count (from the company record).
+    public var employees: Fact<Int>?
+    /// Where the lead is.
+    public var location: Fact<String>?
+    /// LinkedIn skills.
+    public var skills: [String]
+    /// LinkedIn's title and employer, when the X bio names a different, newer employer.
+    public var earlierLinkedInRole: EarlierRole?
+
+    /// A role the X bio replaced.
+    public struct EarlierRole: Hashable, Sendable {
+        /// LinkedIn's title.
+        public var title: String
+        /// LinkedIn's employer.
+        public var company: String
+    }
+
+    /// Gathers the evidence of `profile`.
+    public init(profile: EnrichedProfile) {
+        let linkedin = profile.linkedin
+        let linkedinTitle = [linkedin?.jobTitle, linkedin?.headline].compactMap { $0 }.first { !$0.isBlank }
+        let linkedinCompany = [profile.company?.name, linkedin?.company].compactMap { $0 }.first { !$0.isBlank }
+        let bio = profile.x.map { XBioRole.parse($0.bio) } ?? nil
+
+        title = linkedinTitle.map { Fact(value: $0, source: "linkedin") }
+        company = linkedinCompany.map { Fact(value: $0, source: profile.company?.name.isBlank == false ? "company" : "linkedin") }
+        if let bio {
+            let bioEmployer = bio.company.map(ScoringVocabulary.normalize)
+            let employerDiffers = bioEmployer.map { employer in
+                linkedinCompany.map { !Self.sameCompany(ScoringVocabulary.normalize($0), employer) } ?? false
+            } ?? false
+            if title == nil || employerDiffers {
+                if employerDiffers, let linkedinTitle, let linkedinCompany {
+                    earlierLinkedInRole = EarlierRole(title: linkedinTitle, company: linkedinCompany)
+                }
+                title = Fact(value: bio.title, source: "x")
+                if let employer = bio.company { company = Fact(value: employer, source: "x") }
+            } else if company == nil, let employer = bio.company {
+                company = Fact(value: employer, source: "x")
+            }
+        }
+        // The company record describes LinkedIn's employer; after an X role change it is stale.
+        if earlierLinkedInRole == nil {
+            industry = profile.company?.industry.flatMap { $0.isBlank ? nil : Fact(value: $0, source: "company") }
+            employees = profile.company?.employeeCount.map { Fact(value: $0, source: "company") }
+        }
+        let linkedinLocation = linkedin.map(\.location).flatMap { $0.isBlank ? nil : $0 }
+        let xLocation = profile.x?.location.flatMap { $0.isBlank ? nil : $0 }
+        location = linkedinLocation.map { Fact(value: $0, source: "linkedin") } ?? xLocation.map { Fact(value: $0, source: "x") }
+        skills = linkedin?.skills ?? []
+    }
+
+    /// Where any of the evidence came from, in a stable order.
+    public var sources: [String] {
+        let used = Set([title?.source, company?.source, industry?.source, employees?.source, location?.source].compactMap { $0 })
+            .union(skills.isEmpty ? [] : ["linkedin"])
+        return ["linkedin", "x", "company"].filter(used.contains)
+    }
+
+    private static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
+        lhs == rhs || " \(lhs) ".contains(" \(rhs) ") || " \(rhs) ".contains(" \(lhs) ")
+    }
+}
+
+/// The role an X bio states: "Head of Growth at Northwind", "VP Sales @acme | dad",
+/// "Founder, Acme", "Co-founder of Acme".
+public enum XBioRole {
+    /// A title and, when named, the employer.
+    public struct Parsed: Hashable, Sendable {
+        /// The title as written.
+        public var title: String
+        /// The employer as written (an `@handle` without its `@`), if named.
+        public var company: String?
+    }
+
+    /// The first part of the bio that reads as a role, or nil. A part reads as a role when the
+    /// vocabulary finds a function or seniority in the words before the employer (or, without an
+    /// employer, in a part of at most six words).
+    public static func parse(_ bio: String, vocabulary: ScoringVocabulary = .standard) -> Parsed? {
+        let parts = bio.components(separatedBy: CharacterSet(charactersIn: "|•·;\n/"))
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+        for part in parts {
+            if let parsed = parseRole(part, vocabulary: vocabulary) { return parsed }
+        }
+        return nil
+    }
+
+    private static func parseRole(_ part: String, vocabulary: ScoringVocabulary) -> Parsed? {
+        for marker in [" at ", " @ ", " @", ", ", " of "] {
+            guard let range = part.range(of: marker, options: .caseInsensitive) else { continue }
+            let title = String(part[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
+            let company = companyName(String(part[range.upperBound...]))
+            // "of" only after a founder or chief title ("Co-founder of Acme"), not "Head of Sales".
+            if marker == " of ", vocabulary.role(ofTitle: title).map({ [.founder, .cLevel].contains($0.seniority) }) != true {
+                continue
+            }
+            guard !title.isEmpty, let role = vocabulary.role(ofTitle: title), role.seniority != nil || !role.functions.isEmpty
+            else { continue }
+            return Parsed(title: title, company: company)
+        }
+        let words = part.split(whereSeparator: \.isWhitespace)
+        guard words.count <= 6, let role = vocabulary.role(ofTitle: part), !role.functions.isEmpty else { return nil }
+        return Parsed(title: part, company: nil)
+    }
+
+    /// The employer up to the next punctuation, without a leading `@`; nil when empty.
+    private static func companyName(_ text: String) -> String? {
+        var name = text.trimmingCharacters(in: .whitespaces)
+        if name.hasPrefix("@") { name.removeFirst() }
+        let end = name.firstIndex { ",.!()[]".contains($0) } ?? name.endIndex
+        name = String(name[..<end]).trimmingCharacters(in: .whitespaces)
+        return name.isEmpty ? nil : name
+    }
+}
+
+extension String {
+    /// Empty or only white space.
+    var isBlank: Bool { trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+}

@@ -1,0 +1,188 @@
+import Foundation
+import LeadModel
+
+/// The words the rule scorer reads titles and industries with: abbreviations, the phrases naming
+/// each function and seniority, and a small industry hierarchy.
+///
+/// The defaults are data, `Vocabulary/roles.json` and `Vocabulary/industries.json` next to this
+/// file (bundled with the module); an offer adds its own with ``extended(with:)``. All matching
+/// is on whole words of ``SignalDetector/normalize(_:)`` text, with "&" read as "and".
+public struct ScoringVocabulary: Sendable {
+    /// What a job title says: its functions, its seniority and its words with abbreviations expanded.
+    public struct Role: Hashable, Sendable {
+        /// The functions named ("sales", "marketing", ...), possibly several ("VP Sales & Marketing").
+        public var functions: Set<String>
+        /// The seniority named, if any.
+        public var seniority: Seniority?
+        /// The title normalised with abbreviations expanded, padded with spaces (" vice president sales ").
+        public var words: String
+    }
+
+    private var abbreviations: [String: String]
+    private var functionPhrases: [String: [String]]
+    private var seniorityPhrases: [Seniority: [String]]
+    /// Industry → the narrower industries it includes, all normalised.
+    private var industryChildren: [String: [String]]
+    /// The phrases of both tables, longest first (see ``role(ofTitle:)``).
+    private var phrases: [(text: String, functions: Set<String>, seniorities: Set<Seniority>)] = []
+
+    /// The bundled defaults.
+    public static let standard: ScoringVocabulary = {
+        do {
+            return try ScoringVocabulary(
+                rolesJSON: try resource("roles"), industriesJSON: try resource("industries"))
+        } catch {
+            fatalError("the scorer's bundled vocabulary does not load: \(error)")
+        }
+    }()
+
+    private static func resource(_ name: String) throws -> Data {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Vocabulary")
+            ?? Bundle.module.url(forResource: name, withExtension: "json")
+        else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "Vocabulary/\(name).json"]) }
+        return try Data(contentsOf: url)
+    }
+
+    /// Reads the two data files (the shapes of `Vocabulary/*.json`).
+    public init(rolesJSON: Data, industriesJSON: Data) throws {
+        struct Roles: Decodable {
+            var abbreviations: [String: String]
+            var functions: [String: [String]]
+            var seniorities: [String: [String]]
+        }
+        struct Industries: Decodable {
+            var children: [String: [String]]
+        }
+        let roles = try JSONDecoder().decode(Roles.self, from: rolesJSON)
+        let industries = try JSONDecoder().decode(Industries.self, from: industriesJSON)
+        abbreviations = [:]
+        functionPhrases = [:]
+        seniorityPhrases = [:]
+        industryChildren = [:]
+        try add(VocabularyExtension(
+            abbreviations: roles.abbreviations, functions: roles.functions, seniorities: roles.seniorities,
+            industries: industries.children))
+    }
+
+    /// This vocabulary with an offer's additions; itself when there are none. An unknown seniority
+    /// name in the additions is ignored (the offer's validation names it).
+    public func extended(with addition: VocabularyExtension?) -> ScoringVocabulary {
+        guard let addition else { return self }
+        var copy = self
+        try? copy.add(addition)
+        return copy
+    }
+
+    private mutating func add(_ addition: VocabularyExtension) throws {
+        for (short, long) in addition.abbreviations ?? [:] {
+            abbreviations[Self.normalize(short)] = Self.normalize(long)
+        }
+        for (function, phrases) in addition.functions ?? [:] {
+            functionPhrases[function, default: []] += phrases.map(Self.normalize)
+        }
+        for (name, phrases) in addition.seniorities ?? [:] {
+            guard let seniority = Seniority(rawValue: name) else {
+                throw LeadModelRuleError("unknown seniority '\(name)' in the vocabulary")
+            }
+            seniorityPhrases[seniority, default: []] += phrases.map(Self.normalize)
+        }
+        for (industry, children) in addition.industries ?? [:] {
+            industryChildren[Self.normalize(industry), default: []] += children.map(Self.normalize)
+        }
+        phrases = Self.phraseTable(functionPhrases: functionPhrases, seniorityPhrases: seniorityPhrases)
+    }
+
+    // MARK: - Titles
+
+    /// Normalised text with every abbreviation replaced by what it stands for, padded with spaces.
+    public func expand(_ text: String) -> String {
+        var words = " " + Self.normalize(text) + " "
+        for (short, long) in abbreviations.sorted(by: { $0.key.count > $1.key.count }) where words.contains(" \(short) ") {
+            words = words.replacingOccurrences(of: " \(short) ", with: " \(long) ")
+            // A second pass catches adjacent occurrences ("vp vp") the first one stepped over.
+            words = words.replacingOccurrences(of: " \(short) ", with: " \(long) ")
+        }
+        return words
+    }
+
+    /// The functions and seniority of a job title; nil when it names neither.
+    ///
+    /// Function and seniority phrases are read together, longest first, and a phrase inside a
+    /// longer one that matched does not count again: "vice president" is a seniority, not the
+    /// "president" inside it; "revenue operations" is not also "sales". The seniority is the most
+    /// senior one named ("Co-founder & CEO" is founder).
+    public func role(ofTitle title: String) -> Role? {
+        let words = expand(title)
+        var remaining = words
+        var functions: Set<String> = []
+        var seniorities: Set<Seniority> = []
+        for phrase in phrases where remaining.contains(" \(phrase.text) ") {
+            functions.formUnion(phrase.functions)
+            seniorities.formUnion(phrase.seniorities)
+            remaining = remaining.replacingOccurrences(of: " \(phrase.text) ", with: " | ")
+        }
+        guard !functions.isEmpty || !seniorities.isEmpty else { return nil }
+        return Role(functions: functions, seniority: seniorities.max(), words: words)
+    }
+
+    /// Every function and seniority phrase with what it names, longest first.
+    private static func phraseTable(
+        functionPhrases: [String: [String]], seniorityPhrases: [Seniority: [String]]
+    ) -> [(text: String, functions: Set<String>, seniorities: Set<Seniority>)] {
+        var table: [String: (functions: Set<String>, seniorities: Set<Seniority>)] = [:]
+        for (function, texts) in functionPhrases {
+            for text in texts where !text.isEmpty { table[text, default: ([], [])].functions.insert(function) }
+        }
+        for (seniority, texts) in seniorityPhrases {
+            for text in texts where !text.isEmpty { table[text, default: ([], [])].seniorities.insert(seniority) }
+        }
+        return table.map { ($0.key, $0.value.functions, $0.value.seniorities) }
+            .sorted { ($0.text.count, $0.text) > ($1.text.count, $1.text) }
+    }
+
+    /// An ICP title without its seniority words ("head of sales" → "sales"), expanded and padded;
+    /// nil when nothing is left.
+    public func specialty(ofTitle title: String) -> String? {
+        var words = expand(title)
+        let filler = ["of", "and", "the", "for", "in"]
+        let phrases = seniorityPhrases.values.joined().sorted { $0.count > $1.count } + filler
+        for phrase in phrases where !phrase.isEmpty {
+            while words.contains(" \(phrase) ") {
+                words = words.replacingOccurrences(of: " \(phrase) ", with: " ")
+            }
+        }
+        return words.trimmingCharacters(in: .whitespaces).isEmpty ? nil : words
+    }
+
+    // MARK: - Industries
+
+    /// Whether a company's industry falls under an ICP industry: the same, a descendant in the
+    /// hierarchy, or one naming the other ("Computer Software" under "software").
+    public func industry(_ industry: String, isUnder icpIndustry: String) -> Bool {
+        let company = Self.normalize(industry)
+        let wanted = Self.normalize(icpIndustry)
+        guard !company.isEmpty, !wanted.isEmpty else { return false }
+        if Self.containsWords(company, wanted) || Self.containsWords(wanted, company) { return true }
+        var seen: Set<String> = [wanted]
+        var frontier = [wanted]
+        while let next = frontier.popLast() {
+            for child in industryChildren[next, default: []] where seen.insert(child).inserted {
+                if child == company || Self.containsWords(company, child) { return true }
+                frontier.append(child)
+            }
+        }
+        return false
+    }
+
+    // MARK: - Text
+
+    /// Lowercase letters and digits separated by single spaces, "&" read as "and", no padding.
+    static func normalize(_ text: String) -> String {
+        SignalDetector.normalize(text.replacingOccurrences(of: "&", with: " and "))
+            .trimmingCharacters(in: .whitespaces)
+    }
+
+    private static func containsWords(_ text: String, _ phrase: String) -> Bool {
+        " \(text) ".contains(" \(phrase) ")
+    }
+}
