@@ -10,6 +10,18 @@ final class ScoringEvaluationTests: XCTestCase {
     /// Agreement the scorer must reach, overall.
     static let requiredAgreement = 0.90
 
+    /// The keys a case may have, and those of its nested records (see ``LabelledCase``).
+    static let caseKeys: Set<String> = [
+        "id", "offer", "source", "linkedin", "x", "company", "posts", "orbit", "override", "expected", "reason",
+    ]
+    static let nestedKeys: [String: Set<String>] = [
+        "linkedin": ["title", "headline", "company", "location", "startedDaysAgo", "skills"],
+        "x": ["bio", "location", "url"],
+        "company": ["name", "industry", "employees"],
+        "posts": ["daysAgo", "text", "platform"],
+        "orbit": ["name", "classification", "interactions", "lastSeenDaysAgo"],
+    ]
+
     func testLabelledSetIsWellFormed() throws {
         let set = try LabelledSet.load()
         let offerIDs = Set(set.offers.map(\.id))
@@ -21,6 +33,18 @@ final class ScoringEvaluationTests: XCTestCase {
             XCTAssertNotEqual(labelled.expected, .notScored, "\(labelled.id)")
             if let override = labelled.override {
                 XCTAssertEqual(labelled.expected, override, "\(labelled.id): an override is the expected state")
+            }
+        }
+        // Decoding ignores unknown keys, so a misspelt field would silently drop evidence.
+        let raw = try JSONSerialization.jsonObject(with: Data(contentsOf: LabelledSet.fileURL)) as? [String: Any]
+        for case let record as [String: Any] in raw?["cases"] as? [Any] ?? [] {
+            let id = record["id"] as? String ?? "?"
+            XCTAssertEqual(Set(record.keys).subtracting(Self.caseKeys), [], "\(id): unknown keys")
+            for (field, allowed) in Self.nestedKeys {
+                let values = (record[field] as? [Any]) ?? (record[field].map { [$0] } ?? [])
+                for case let value as [String: Any] in values {
+                    XCTAssertEqual(Set(value.keys).subtracting(allowed), [], "\(id).\(field): unknown keys")
+                }
             }
         }
         let counts = Dictionary(grouping: set.cases, by: \.expected).mapValues(\.count)
