@@ -166,12 +166,15 @@ struct EvaluationOutcome {
     var stateReason: String
     /// The card's fit reasons, rendered.
     var fitReasons: [String]
+    /// The card's evidence (completeness and missing criteria), when the scorer gives one.
+    var evidence: ScoreEvidence? = nil
 
     var agrees: Bool { expected == got }
 
     /// One line for a failure message.
     var line: String {
-        "\(id): expected \(expected.rawValue), got \(got.rawValue) (\(stateReason)); fit: \(fitReasons.joined(separator: "; ")); label: \(caseReason)"
+        let known = evidence.map { "; evidence \($0.completeness)%, missing \($0.missing.joined(separator: ", "))" } ?? ""
+        return "\(id): expected \(expected.rawValue), got \(got.rawValue) (\(stateReason)); fit: \(fitReasons.joined(separator: "; "))\(known); label: \(caseReason)"
     }
 }
 

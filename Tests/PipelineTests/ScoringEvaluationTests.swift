@@ -64,7 +64,7 @@ final class ScoringEvaluationTests: XCTestCase {
             return EvaluationOutcome(
                 id: labelled.id, expected: labelled.expected,
                 got: buyerState(scored: card.buyerState, override: labelled.override), caseReason: labelled.reason,
-                stateReason: card.stateReason, fitReasons: card.fitReasons.map(\.description))
+                stateReason: card.stateReason, fitReasons: card.fitReasons.map(\.description), evidence: card.evidence)
         }
         let summary = AgreementSummary(pairs: outcomes.map { ($0.expected, $0.got) })
 
@@ -132,6 +132,17 @@ final class ScoringEvaluationTests: XCTestCase {
         XCTAssertTrue(report.contains("| p\\|1 | poor-fit | monitor | x \\| y | composite |  |"), report)
         XCTAssertFalse(report.contains("| a-1 |"), report)
         XCTAssertTrue(report.contains("explanation"), report)
+    }
+
+    func testDisagreementLineNamesStatesReasonsAndMissingEvidence() {
+        var outcome = EvaluationOutcome(
+            id: "m-1", expected: .monitor, got: .poorFit, caseReason: "not enough data", stateReason: "fit 0 < 30",
+            fitReasons: ["+10 located in United States"])
+        XCTAssertEqual(
+            outcome.line,
+            "m-1: expected monitor, got poor-fit (fit 0 < 30); fit: +10 located in United States; label: not enough data")
+        outcome.evidence = ScoreEvidence(completeness: 25, missing: ["title", "industry", "company size"], sources: ["x"])
+        XCTAssertTrue(outcome.line.contains("; evidence 25%, missing title, industry, company size; label:"), outcome.line)
     }
 
     func testCaseBecomesProfileWithDatesFromDaysAgo() throws {
