@@ -104,8 +104,25 @@ public struct LeadDiscovered: Message, Hashable {
     }
 
     /// The mode with its re-enrich types; `full` if the combination is invalid (see ``validate()``).
+    /// A `scoring-only` lead without `poolProfile` has nothing to score, so it runs `full`.
     public var resolvedMode: Mode {
-        Mode(name: mode, reEnrichTypes: reEnrichTypes) ?? .full
+        if isScoringOnlyWithoutProfile { return .full }
+        return Mode(name: mode, reEnrichTypes: reEnrichTypes) ?? .full
+    }
+
+    /// Whether the lead asks for scoring only but carries no profile to score.
+    public var isScoringOnlyWithoutProfile: Bool { mode == .scoringOnly && poolProfile == nil }
+
+    /// Why `account` does not let this lead run, or nil: an account with `allowsEnrichment`
+    /// false runs only leads that need no enrichment (scoring-only with their profile).
+    public func refusal(by account: AccountConfig) -> String? {
+        guard account.allowsEnrichment == false,
+              resolvedMode.phases.contains(where: { $0 == .profile || $0 == .activity })
+        else { return nil }
+        let what = isScoringOnlyWithoutProfile
+            ? "scoring-only lead without poolProfile: there is no profile to score, and it would need enrichment"
+            : "mode \(mode.rawValue) needs enrichment"
+        return "\(what); account '\(account.accountID)' does not allow enrichment (allowsEnrichment false)"
     }
 
     /// Other systems write it: held to the input rules.
@@ -312,6 +329,9 @@ public struct AccountConfig: Message, Hashable {
     public var profileFinder: ProfileFinderRule?
     /// When this configuration was written.
     public var updatedAt: Date
+    /// Whether leads may be enriched (paid provider calls); nil means yes. False: only leads
+    /// that bring their profile (`poolProfile`) run, scoring only; others go to dead letters.
+    public var allowsEnrichment: Bool?
 
     /// Creates the configuration.
     public init(

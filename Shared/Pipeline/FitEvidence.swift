@@ -101,7 +101,8 @@ public enum XBioRole {
     /// employer, in a part of at most six words).
     public static func parse(_ bio: String, vocabulary: ScoringVocabulary = .standard) -> Parsed? {
         let parts = bio.components(separatedBy: CharacterSet(charactersIn: "|•·;\n/"))
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .flatMap { $0.components(separatedBy: ". ") }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "."))) }
             .filter { !$0.isEmpty }
         for part in parts {
             if let parsed = parseRole(part, vocabulary: vocabulary) { return parsed }
@@ -113,7 +114,10 @@ public enum XBioRole {
         for marker in [" at ", " @ ", " @", ", ", " of "] {
             guard let range = part.range(of: marker, options: .caseInsensitive) else { continue }
             let title = String(part[..<range.lowerBound]).trimmingCharacters(in: .whitespaces)
-            let company = companyName(String(part[range.upperBound...]))
+            let rest = String(part[range.upperBound...])
+            // "Director, Information Security": what follows the comma is the function, not an employer.
+            if marker == ", ", vocabulary.role(ofTitle: rest).map({ !$0.functions.isEmpty }) == true { continue }
+            let company = companyName(rest)
             // "of" only after a founder or chief title ("Co-founder of Acme"), not "Head of Sales".
             if marker == " of ", vocabulary.role(ofTitle: title).map({ [.founder, .cLevel].contains($0.seniority) }) != true {
                 continue

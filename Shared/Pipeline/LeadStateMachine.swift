@@ -237,7 +237,8 @@ public struct LeadStateMachine: Sendable {
             inFlight: nil, profile: Self.startingProfile(of: lead), history: [], createdAt: at, updatedAt: at,
             readyAt: nil)
         record(.discovered, at: at, detail: "source \(lead.source.rawValue)")
-        record(.runStarted, at: at, detail: "mode \(mode)")
+        let why = lead.isScoringOnlyWithoutProfile ? " (scoring-only without poolProfile: nothing to score yet)" : ""
+        record(.runStarted, at: at, detail: "mode \(mode)\(why)")
         startCurrentPhase(at: at)
     }
 

@@ -467,6 +467,12 @@ public final class Coordinator: Service {
             }
             // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
             guard state.leads[lead.leadID] == nil && state.finished[lead.leadID] == nil else { return }
+            func refuse(_ why: String) {
+                outputs.append(codec.deadLetter(for: record, reason: why, service: environment.service, topics: topics))
+                if wasPending {  // its pending state goes: the lead will not run
+                    outputs.append(ProducerRecord(topic: topics.leadState, key: lead.leadID.rawValue, value: nil))
+                }
+            }
             if let problem = unknownConfiguration(of: lead, tables) {
                 if state.awaitingConfiguration[lead.leadID] != nil { return }  // a copy of a waiting record
                 if settings.configurationWait > .zero && state.awaitingConfiguration.count < settings.maxAwaitingConfiguration {
@@ -474,13 +480,11 @@ public final class Coordinator: Service {
                     state.awaitingConfiguration[lead.leadID] = AwaitingLead(record: record, lead: lead, since: .now)
                     return
                 }
-                let why = settings.configurationWait > .zero
-                    ? "\(problem) (\(settings.maxAwaitingConfiguration) leads already wait for theirs)" : problem
-                outputs.append(codec.deadLetter(for: record, reason: why, service: environment.service, topics: topics))
-                if wasPending {  // its pending state goes: the lead will not run
-                    outputs.append(ProducerRecord(topic: topics.leadState, key: lead.leadID.rawValue, value: nil))
-                }
-                return
+                return refuse(settings.configurationWait > .zero
+                    ? "\(problem) (\(settings.maxAwaitingConfiguration) leads already wait for theirs)" : problem)
+            }
+            if let account = tables.accounts[lead.accountID.rawValue], let why = lead.refusal(by: account) {
+                return refuse(why)
             }
             if !fromBacklog && !lead.source.isIntent {
                 guard state.pendingLeads[lead.leadID] == nil else { return }  // queued already

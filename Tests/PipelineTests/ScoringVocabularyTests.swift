@@ -68,6 +68,8 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(parse("Dad • runner • Founder, Lumen Labs"), ["Founder", "Lumen Labs"])
         XCTAssertEqual(parse("Co-founder of Pipewise (YC W24)"), ["Co-founder", "Pipewise"])
         XCTAssertEqual(parse("Growth marketer"), ["Growth marketer", nil])
+        XCTAssertEqual(parse("Director, Information Security"), ["Director, Information Security", nil])
+        XCTAssertEqual(parse("ICU nurse. Coffee first."), ["ICU nurse", nil])
         XCTAssertNil(parse("Coffee, code and the occasional hot take"))
         XCTAssertNil(parse(""))
     }
