@@ -69,6 +69,8 @@ final class HTTPProviderTests: XCTestCase {
         XCTAssertTrue(profile.isVerified)
         XCTAssertTrue(profile.canDM)
         XCTAssertEqual(profile.bio, "Growth at Acme. Writing about outbound automation.")
+        XCTAssertEqual(profile.location, "San Francisco")
+        XCTAssertEqual(profile.url, "https://t.co/x")
         let request = try XCTUnwrap(stub.requests.first)
         XCTAssertEqual(request.query["user.fields"], HTTPXProvider.userFields)
         XCTAssertEqual(request.header("authorization"), "Bearer test-secret-token")

@@ -27,8 +27,8 @@ public struct HTTPXProvider: XProvider {
     /// A provider calling through `client`.
     public init(client: ProviderHTTPClient) { self.client = client }
 
-    /// See ``XProvider/fetchProfile(username:attempt:)``.
-    public func fetchProfile(username: String, attempt: Int) async throws(ProviderError) -> XProfile {
+    /// See ``XProvider/fetchProfile(username:lead:attempt:)``; `lead` is not used.
+    public func fetchProfile(username: String, lead: LeadIdentity?, attempt: Int) async throws(ProviderError) -> XProfile {
         let username = try Self.validated(username)
         let reply = try await client.send(
             path: ["2", "users", "by", "username", username], query: [URLQueryItem(name: "user.fields", value: Self.userFields)])
@@ -41,7 +41,8 @@ public struct HTTPXProvider: XProvider {
             userID: user.id, name: user.name ?? username, username: user.username ?? username, bio: user.description ?? "",
             followersCount: user.public_metrics?.followers_count ?? 0, followingCount: user.public_metrics?.following_count ?? 0,
             isVerified: user.verified ?? false, profileImageURL: user.profile_image_url, canDM: user.receives_your_dm ?? false,
-            isProtected: user.protected ?? false)
+            isProtected: user.protected ?? false, location: user.location.flatMap(Self.nonEmpty),
+            url: user.url.flatMap(Self.nonEmpty))
     }
 
     /// The user's posts since `since` (newest first as X returns them) and the accounts they
@@ -91,6 +92,11 @@ public struct HTTPXProvider: XProvider {
                 followers: entry.user?.public_metrics?.followers_count ?? 0, count: entry.dates.count, firstSeen: first, lastSeen: last)
         }
         return RawActivity(posts: posts, interactions: interactions)
+    }
+
+    /// The text, or nil when it is empty or only spaces (X sends `""` for an unset field).
+    static func nonEmpty(_ text: String) -> String? {
+        text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
     }
 
     /// The handle when it is a valid X username; else a permanent failure.
