@@ -16,8 +16,8 @@ import Pipeline
 /// - Errors, rate limiting and the allow-listed host: see ``ProviderHTTPClient``. A reply that is
 ///   not the documented JSON is a transient failure.
 public struct HTTPXProvider: XProvider {
-    /// The `user.fields` asked for.
-    public static let userFields = "description,profile_image_url,verified,public_metrics,receives_your_dm,location,url,protected"
+    /// The `user.fields` asked for; `entities` carries the expanded form of the profile link.
+    public static let userFields = "description,profile_image_url,verified,public_metrics,receives_your_dm,location,url,protected,entities"
     /// Pages of posts fetched at most per lead (100 posts each).
     public static let maxPages = 3
 
@@ -42,7 +42,7 @@ public struct HTTPXProvider: XProvider {
             followersCount: user.public_metrics?.followers_count ?? 0, followingCount: user.public_metrics?.following_count ?? 0,
             isVerified: user.verified ?? false, profileImageURL: user.profile_image_url, canDM: user.receives_your_dm ?? false,
             isProtected: user.protected ?? false, location: user.location.flatMap(Self.nonEmpty),
-            url: user.url.flatMap(Self.nonEmpty))
+            url: user.expandedURL.flatMap(Self.nonEmpty))
     }
 
     /// The user's posts since `since` (newest first as X returns them) and the accounts they
@@ -154,6 +154,27 @@ public struct HTTPXProvider: XProvider {
             var location: String?
             var url: String?
             var public_metrics: PublicMetrics?
+            var entities: Entities?
+
+            /// `entities.url.urls[].expanded_url` of the profile link.
+            struct Entities: Decodable {
+                struct Links: Decodable {
+                    struct Link: Decodable {
+                        var url: String?
+                        var expanded_url: String?
+                    }
+                    var urls: [Link]?
+                }
+                var url: Links?
+            }
+
+            /// The profile link as the user typed it (X's `url` field is a t.co short link; its
+            /// expansion is in `entities`), else the short link.
+            var expandedURL: String? {
+                let links = entities?.url?.urls ?? []
+                let expanded = links.first { $0.url == url } ?? links.first
+                return expanded?.expanded_url ?? url
+            }
         }
         var data: User?
         var errors: [APIError]?
