@@ -55,17 +55,80 @@ public struct LinkedInEnrichment: Hashable, Sendable {
     }
 }
 
+/// Who a profile lookup is for, as the pipeline knew the lead before enrichment.
+///
+/// Real providers look the handle up and ignore this; simulated providers use it to give the
+/// lead's own name and one consistent person on every platform.
+public struct LeadIdentity: Hashable, Sendable {
+    /// The lead; stable across platforms and attempts.
+    public var leadID: LeadID
+    /// The person's name as discovery saw it.
+    public var name: String
+
+    /// Creates an identity.
+    public init(leadID: LeadID, name: String) {
+        self.leadID = leadID
+        self.name = name
+    }
+}
+
 /// Fetches LinkedIn person profiles.
 public protocol LinkedInProvider: Sendable {
-    /// The profile with public identifier `handle`. `attempt` (from 1) is for tracing and for
-    /// simulations; real providers ignore it.
-    func fetchProfile(handle: String, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment
+    /// The profile with public identifier `handle`. `lead` is whom the pipeline looks up, when
+    /// known. `attempt` (from 1) is for tracing and for simulations; real providers ignore it.
+    func fetchProfile(handle: String, lead: LeadIdentity?, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment
+}
+
+extension LinkedInProvider {
+    /// The profile with public identifier `handle`, for no particular lead.
+    public func fetchProfile(handle: String, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment {
+        try await fetchProfile(handle: handle, lead: nil, attempt: attempt)
+    }
 }
 
 /// Fetches X profiles.
 public protocol XProvider: Sendable {
-    /// The profile of `username`. `attempt` as in ``LinkedInProvider``.
-    func fetchProfile(username: String, attempt: Int) async throws(ProviderError) -> XProfile
+    /// The profile of `username`. `lead` and `attempt` as in ``LinkedInProvider``.
+    func fetchProfile(username: String, lead: LeadIdentity?, attempt: Int) async throws(ProviderError) -> XProfile
+}
+
+extension XProvider {
+    /// The profile of `username`, for no particular lead.
+    public func fetchProfile(username: String, attempt: Int) async throws(ProviderError) -> XProfile {
+        try await fetchProfile(username: username, lead: nil, attempt: attempt)
+    }
+}
+
+/// The words of an offer that a lead's posts may use: what makes a post an intent signal for it.
+public struct OfferVocabulary: Hashable, Sendable {
+    /// The ideal customer profile's pain points.
+    public var painPoints: [String]
+    /// The competitors.
+    public var competitors: [String]
+    /// The offer's custom intent keywords.
+    public var intentKeywords: [String]
+    /// The offer's product keywords.
+    public var productKeywords: [String]
+
+    /// Creates a vocabulary.
+    public init(painPoints: [String], competitors: [String], intentKeywords: [String] = [], productKeywords: [String] = []) {
+        self.painPoints = painPoints
+        self.competitors = competitors
+        self.intentKeywords = intentKeywords
+        self.productKeywords = productKeywords
+    }
+
+    /// The words of `offer`.
+    public init(offer: OfferConfig) {
+        self.init(
+            painPoints: offer.icp.painPoints, competitors: offer.icp.competitors,
+            intentKeywords: offer.icp.customIntentKeywords, productKeywords: offer.productKeywords)
+    }
+
+    /// Whether there are no words at all.
+    public var isEmpty: Bool {
+        painPoints.isEmpty && competitors.isEmpty && intentKeywords.isEmpty && productKeywords.isEmpty
+    }
 }
 
 /// Whom to fetch activity for.
@@ -78,13 +141,19 @@ public struct ActivityQuery: Hashable, Sendable {
     public var xUsername: String?
     /// Posts before this are not wanted.
     public var since: Date
+    /// The words of the lead's offer, when known. Real providers fetch every post regardless;
+    /// simulated ones write posts in these words.
+    public var offerVocabulary: OfferVocabulary?
 
     /// Creates a query.
-    public init(leadID: LeadID, linkedinHandle: String?, xUsername: String?, since: Date) {
+    public init(
+        leadID: LeadID, linkedinHandle: String?, xUsername: String?, since: Date, offerVocabulary: OfferVocabulary? = nil
+    ) {
         self.leadID = leadID
         self.linkedinHandle = linkedinHandle
         self.xUsername = xUsername
         self.since = since
+        self.offerVocabulary = offerVocabulary
     }
 }
 

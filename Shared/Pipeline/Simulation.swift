@@ -116,23 +116,15 @@ public struct SimulationSettings: Sendable, Hashable {
     public static let instant = SimulationSettings(linkedin: .instant, x: .instant, activity: .instant)
 }
 
-/// Words the simulated activity draws on, so some posts hit an offer's signals.
-public struct SimulationVocabulary: Sendable, Hashable {
-    /// Pain points posts may mention.
-    public var painPoints: [String]
-    /// Competitors posts may mention and the orbit may contain.
-    public var competitors: [String]
+/// Words the simulated activity draws on when the query carries no offer's words.
+public typealias SimulationVocabulary = OfferVocabulary
 
-    /// Creates a vocabulary.
-    public init(painPoints: [String], competitors: [String]) {
-        self.painPoints = painPoints
-        self.competitors = competitors
-    }
-
-    /// A sales-tooling vocabulary.
-    public static let salesTooling = SimulationVocabulary(
+extension OfferVocabulary {
+    /// A sales-tooling vocabulary (the demo offer's words).
+    public static let salesTooling = OfferVocabulary(
         painPoints: ["manual prospecting", "low reply rates", "lead enrichment", "outbound automation"],
-        competitors: ["Outreach", "Apollo", "Salesloft"])
+        competitors: ["Outreach", "Apollo", "Salesloft"], intentKeywords: ["sequences"],
+        productKeywords: ["sales engagement platform"])
 }
 
 /// Shared behaviour of the simulated providers: latency and failure draws.
@@ -168,47 +160,6 @@ struct SimulatedCalls: Sendable {
 
 /// Fixed pools of plausible data for the simulations.
 enum SimulatedData {
-    struct CompanyTemplate {
-        let name: String
-        let industry: String
-        let employees: Int
-        let revenueUSD: Int
-        let domain: String
-        let headquarters: String
-    }
-
-    static let companies: [CompanyTemplate] = [
-        .init(name: "Acme SaaS", industry: "Computer Software", employees: 250, revenueUSD: 30_000_000, domain: "acmesaas.com", headquarters: "San Francisco, CA"),
-        .init(name: "Northwind Analytics", industry: "Computer Software", employees: 80, revenueUSD: 9_000_000, domain: "northwind.io", headquarters: "Austin, TX"),
-        .init(name: "Globex Logistics", industry: "Logistics and Supply Chain", employees: 4_200, revenueUSD: 900_000_000, domain: "globex.com", headquarters: "Chicago, IL"),
-        .init(name: "Initech Financial", industry: "Financial Services", employees: 1_200, revenueUSD: 210_000_000, domain: "initech.com", headquarters: "New York, NY"),
-        .init(name: "Umbrella Health", industry: "Hospital & Health Care", employees: 9_000, revenueUSD: 1_400_000_000, domain: "umbrella-health.com", headquarters: "Boston, MA"),
-        .init(name: "Hooli Cloud", industry: "Information Technology and Services", employees: 15_000, revenueUSD: 4_000_000_000, domain: "hooli.com", headquarters: "Palo Alto, CA"),
-        .init(name: "Stark Robotics", industry: "Industrial Automation", employees: 600, revenueUSD: 120_000_000, domain: "starkrobotics.com", headquarters: "Detroit, MI"),
-        .init(name: "Wayne Media", industry: "Marketing and Advertising", employees: 140, revenueUSD: 18_000_000, domain: "waynemedia.co", headquarters: "London, United Kingdom"),
-        .init(name: "Pied Piper", industry: "Computer Software", employees: 35, revenueUSD: 2_500_000, domain: "piedpiper.com", headquarters: "Palo Alto, CA"),
-        .init(name: "Cyberdyne Security", industry: "Computer & Network Security", employees: 320, revenueUSD: 45_000_000, domain: "cyberdyne.io", headquarters: "Toronto, Canada"),
-        .init(name: "Tyrell Biotech", industry: "Biotechnology", employees: 700, revenueUSD: 150_000_000, domain: "tyrellbio.com", headquarters: "Berlin, Germany"),
-        .init(name: "Blue Sun Retail", industry: "Retail", employees: 5_500, revenueUSD: 1_100_000_000, domain: "bluesun.com", headquarters: "Amsterdam, Netherlands"),
-        .init(name: "Bluth Realty", industry: "Real Estate", employees: 45, revenueUSD: 6_000_000, domain: "bluthrealty.com", headquarters: "Newport Beach, CA"),
-        .init(name: "Gekko Capital", industry: "Venture Capital & Private Equity", employees: 25, revenueUSD: 12_000_000, domain: "gekko.vc", headquarters: "New York, NY"),
-        .init(name: "Self-employed", industry: "Management Consulting", employees: 1, revenueUSD: 150_000, domain: "", headquarters: ""),
-    ]
-
-    static let titles = [
-        "VP of Demand Generation", "Head of Growth", "Director of Sales Development", "Account Executive",
-        "SDR Manager", "Chief Revenue Officer", "Founder & CEO", "Marketing Operations Manager",
-        "Senior Software Engineer", "Revenue Operations Lead", "Director of Marketing", "Growth Marketing Manager",
-        "CTO", "Product Manager", "Sales Engineer", "VP Sales", "Head of Partnerships", "Customer Success Manager",
-    ]
-
-    static let locations = [
-        "San Francisco, CA, United States", "New York, NY, United States", "Austin, TX, United States",
-        "London, England, United Kingdom", "Berlin, Germany", "Toronto, ON, Canada", "Amsterdam, Netherlands",
-        "Sydney, NSW, Australia", "Boston, MA, United States", "Paris, France", "Chicago, IL, United States",
-        "Bangalore, India",
-    ]
-
     static let skills = [
         "Demand Generation", "Outbound Sales", "Salesforce", "HubSpot", "Lead Generation", "SaaS",
         "Account-Based Marketing", "Marketing Automation", "Sales Operations", "Python", "Product Management",
@@ -246,12 +197,22 @@ enum SimulatedData {
         return words.isEmpty ? handle : words.joined(separator: " ")
     }
 
+    /// Whose person a profile is: the lead when known, so every platform shows the same person;
+    /// else the handle.
+    static func personKey(lead: LeadIdentity?, handle: String) -> String {
+        lead.map { personKey(leadID: $0.leadID) } ?? "handle:\(handle.lowercased())"
+    }
+
+    /// The person key of a lead.
+    static func personKey(leadID: LeadID) -> String { "lead:\(leadID.rawValue)" }
+
     static func startOfDay(_ date: Date) -> Date {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
     }
 }
 
-/// A deterministic LinkedIn provider: the same handle always gives the same profile.
+/// A deterministic LinkedIn provider: the same lead (or, with no lead, the same handle) always
+/// gives the same profile, drawn from the lead's ``SimulatedPerson``.
 public struct SimulatedLinkedInProvider: LinkedInProvider {
     private let calls: SimulatedCalls
     private let salt: String
@@ -265,97 +226,118 @@ public struct SimulatedLinkedInProvider: LinkedInProvider {
         self.now = now
     }
 
-    /// See ``LinkedInProvider/fetchProfile(handle:attempt:)``.
-    public func fetchProfile(handle: String, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment {
+    /// See ``LinkedInProvider/fetchProfile(handle:lead:attempt:)``. The profile carries the lead's
+    /// name when `lead` is given, else a name made from the handle.
+    public func fetchProfile(handle: String, lead: LeadIdentity?, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment {
         try await calls.perform(subject: handle, attempt: attempt)
-        return Self.makeProfile(handle: handle, salt: salt, today: SimulatedData.startOfDay(now()))
+        return Self.makeProfile(handle: handle, lead: lead, salt: salt, today: SimulatedData.startOfDay(now()))
     }
 
-    static func makeProfile(handle: String, salt: String, today: Date) -> LinkedInEnrichment {
+    static func makeProfile(handle: String, lead: LeadIdentity?, salt: String, today: Date) -> LinkedInEnrichment {
+        let person = SimulatedPerson.make(key: SimulatedData.personKey(lead: lead, handle: handle), salt: salt, today: today)
         var random = SeededRandom(seedText: "\(salt)|linkedin|profile|\(handle.lowercased())")
-        let day: TimeInterval = 86_400
-        let template = random.pick(SimulatedData.companies) ?? SimulatedData.companies[0]
-        let title = random.pick(SimulatedData.titles) ?? "Account Executive"
-        let companyID = template.domain.isEmpty ? nil : String(10_000 + StableHash.fnv1a(template.name) % 90_000)
-        // A quarter of the leads changed jobs in the last three months: a timing signal.
-        let tenureDays = random.unit() < 0.25 ? Double(10 + random.next() % 80) : Double(120 + random.next() % 1_700)
-        let currentStart = today.addingTimeInterval(-tenureDays * day)
-        var experiences = [Experience(company: template.name, companyLinkedInID: companyID, title: title, startDate: currentStart)]
-        var end = currentStart
+        let company = person.company
+        var experiences = [Experience(company: company.name, companyLinkedInID: company.linkedInID, title: person.title, startDate: person.roleStart)]
+        var end = person.roleStart
         for _ in 0..<Int(1 + random.next() % 3) {
-            let previous = random.pick(SimulatedData.companies.filter { $0.name != template.name && !$0.domain.isEmpty }) ?? template
-            let length = Double(300 + random.next() % 1_200)
-            let start = end.addingTimeInterval(-length * day)
+            let start = end.addingTimeInterval(-Double(300 + random.next() % 1_200) * 86_400)
+            // Only companies that existed when the job started; none for someone at the start of a career.
+            let candidates = SimulatedWorld.companies.filter { $0.name != company.name && !$0.domain.isEmpty && $0.founded <= start }
+            guard let previous = random.pick(candidates) else { break }
+            let title = SimulatedWorld.drawTitle(at: previous, allowFounders: false, random: &random).title
             experiences.append(
-                Experience(
-                    company: previous.name, companyLinkedInID: String(10_000 + StableHash.fnv1a(previous.name) % 90_000),
-                    title: random.pick(SimulatedData.titles) ?? title, startDate: start, endDate: end))
-            end = start.addingTimeInterval(-Double(random.next() % 60) * day)
+                Experience(company: previous.name, companyLinkedInID: previous.linkedInID, title: title, startDate: start, endDate: end))
+            end = start.addingTimeInterval(-Double(random.next() % 60) * 86_400)
         }
         let skills = Array(Set((0..<5).compactMap { _ in random.pick(SimulatedData.skills) })).sorted()
         let school = random.pick(SimulatedData.schools) ?? "Stanford University"
-        let location = random.pick(SimulatedData.locations) ?? "New York, NY, United States"
         let profile = LinkedInProfile(
-            publicIdentifier: handle, fullName: SimulatedData.displayName(fromHandle: handle),
-            headline: "\(title) at \(template.name)", jobTitle: title, company: template.name,
-            companyLinkedInID: companyID, location: location, experiences: experiences,
+            publicIdentifier: handle, fullName: lead?.name ?? SimulatedData.displayName(fromHandle: handle),
+            headline: "\(person.title) at \(company.name)", jobTitle: person.title, company: company.name,
+            companyLinkedInID: company.linkedInID, location: person.location, experiences: experiences,
             education: [Education(school: school, degree: random.unit() < 0.5 ? "BA" : "BSc", field: "Business", endYear: 2000 + Int(random.next() % 22))],
             skills: skills, certifications: random.unit() < 0.4 ? [random.pick(SimulatedData.certifications) ?? "Scrum Master"] : [],
             languages: Array(Set(["English", random.pick(SimulatedData.languages) ?? "English"])).sorted(),
             connections: Int(50 + random.next() % 450) + (random.unit() < 0.5 ? 0 : 500),
             followers: Int(100 + random.next() % 20_000))
-        let company = Company(
-            name: template.name, linkedInID: companyID, employeeCount: template.employees, revenueUSD: template.revenueUSD,
-            industry: template.industry, domain: template.domain.isEmpty ? nil : template.domain,
-            headquarters: template.headquarters.isEmpty ? nil : template.headquarters)
-        return LinkedInEnrichment(profile: profile, company: company)
+        return LinkedInEnrichment(profile: profile, company: company.record)
     }
 }
 
-/// A deterministic X provider: the same username always gives the same profile.
+/// A deterministic X provider: the same lead (or, with no lead, the same username) always gives
+/// the same profile, drawn from the same ``SimulatedPerson`` as the lead's LinkedIn profile.
+///
+/// About 60 % of bios name the role and company, the location (when set) is the LinkedIn one as
+/// people write it on X, and about a quarter link the company's site.
 public struct SimulatedXProvider: XProvider {
     private let calls: SimulatedCalls
     private let salt: String
+    private let now: @Sendable () -> Date
 
     /// Creates the provider.
-    public init(settings: SimulationSettings) {
+    public init(settings: SimulationSettings, now: @escaping @Sendable () -> Date = { Date() }) {
         calls = SimulatedCalls(behavior: settings.x, provider: "x", salt: settings.salt)
         salt = settings.salt
+        self.now = now
     }
 
-    /// See ``XProvider/fetchProfile(username:attempt:)``.
-    public func fetchProfile(username: String, attempt: Int) async throws(ProviderError) -> XProfile {
+    /// See ``XProvider/fetchProfile(username:lead:attempt:)``. The profile carries the lead's
+    /// name when `lead` is given, else a name made from the username.
+    public func fetchProfile(username: String, lead: LeadIdentity?, attempt: Int) async throws(ProviderError) -> XProfile {
         try await calls.perform(subject: username, attempt: attempt)
+        let today = SimulatedData.startOfDay(now())
+        let person = SimulatedPerson.make(key: SimulatedData.personKey(lead: lead, handle: username), salt: salt, today: today)
         var random = SeededRandom(seedText: "\(salt)|x|profile|\(username.lowercased())")
         let isProtected = random.unit() < 0.05
-        let title = random.pick(SimulatedData.titles) ?? "Builder"
-        let topic = random.pick(SimulatedData.skills) ?? "SaaS"
         let followers = random.unit() < 0.1 ? Int(20_000 + random.next() % 200_000) : Int(50 + random.next() % 5_000)
+        let domain = person.company.domain
         return XProfile(
             userID: String(1_000_000 + StableHash.fnv1a("x-id|" + username.lowercased()) % 1_000_000_000_000),
-            name: SimulatedData.displayName(fromHandle: username), username: username,
-            bio: isProtected ? "" : "\(title). Writing about \(topic.lowercased()). Opinions my own.",
+            name: lead?.name ?? SimulatedData.displayName(fromHandle: username), username: username,
+            bio: isProtected ? "" : Self.makeBio(person, random: &random),
             followersCount: followers, followingCount: Int(20 + random.next() % 2_000),
             isVerified: random.unit() < 0.15,
             profileImageURL: "https://pbs.twimg.com/profile_images/\(StableHash.fnv1a(username) % 1_000_000_000)/avatar.jpg",
-            canDM: !isProtected && random.unit() < 0.35, isProtected: isProtected)
+            canDM: !isProtected && random.unit() < 0.35, isProtected: isProtected,
+            location: random.unit() < 0.7 ? person.shortLocation : nil,
+            url: !domain.isEmpty && random.unit() < 0.25 ? "https://\(domain)" : nil)
+    }
+
+    /// Role and company for about 60 %, in one of the ways people write them; else interests.
+    static func makeBio(_ person: SimulatedPerson, random: inout SeededRandom) -> String {
+        let topic = (random.pick(SimulatedData.skills) ?? "SaaS").lowercased()
+        let company = person.company
+        guard random.unit() < 0.6, !company.domain.isEmpty else {
+            return "Writing about \(topic). Coffee, trail runs, opinions my own."
+        }
+        let companyHandle = company.name.lowercased().filter { $0.isLetter || $0.isNumber }
+        switch random.next() % 3 {
+        case 0: return "\(person.title) at \(company.name) | \(company.industry)"
+        case 1: return "\(person.title) @\(companyHandle). Writing about \(topic)."
+        default: return "\(person.title), \(company.name). Views my own."
+        }
     }
 }
 
 /// A deterministic activity provider: the same lead always gives the same posts and orbit.
 ///
 /// Posts fall within the last ~200 days (a few beyond the six-month horizon, for the filter to
-/// drop); some mention the vocabulary's pain points or competitors, ask for recommendations, or
-/// announce hiring/funding. LinkedIn posts when the lead has a LinkedIn handle, else X posts.
+/// drop). They are written in the words of the query's offer (``ActivityQuery/offerVocabulary``,
+/// else the provider's vocabulary), with base rates of the real thing: about 3.5 % of posts carry
+/// buying language (asking for a recommendation, switching, complaining about a tool), about 14 %
+/// more mention the offer's pain points, competitors or keywords in passing, a few announce
+/// hiring or a launch, and a lead whose company raised a round in the last half year may post
+/// about it. LinkedIn posts when the lead has a LinkedIn handle, else X posts.
 public struct SimulatedActivityProvider: ActivityProvider {
     private let calls: SimulatedCalls
     private let salt: String
-    private let vocabulary: SimulationVocabulary
+    private let vocabulary: OfferVocabulary
     private let now: @Sendable () -> Date
 
-    /// Creates the provider. Dates are relative to the start of `now()`'s UTC day.
+    /// Creates the provider. `vocabulary` is used for queries without the offer's words. Dates
+    /// are relative to the start of `now()`'s UTC day.
     public init(
-        settings: SimulationSettings, vocabulary: SimulationVocabulary = .salesTooling,
+        settings: SimulationSettings, vocabulary: OfferVocabulary = .salesTooling,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         calls = SimulatedCalls(behavior: settings.activity, provider: "activity", salt: settings.salt)
@@ -372,22 +354,30 @@ public struct SimulatedActivityProvider: ActivityProvider {
         let platform: Platform = query.linkedinHandle != nil ? .linkedin : .x
         try await calls.perform(subject: "\(platform.rawValue):\(handle)", attempt: attempt)
         let today = SimulatedData.startOfDay(now())
+        let words = query.offerVocabulary.flatMap { $0.isEmpty ? nil : $0 } ?? vocabulary
+        let person = SimulatedPerson.make(key: SimulatedData.personKey(leadID: query.leadID), salt: salt, today: today)
         var random = SeededRandom(seedText: "\(salt)|activity|\(platform.rawValue)|\(handle.lowercased())")
         let day: TimeInterval = 86_400
 
-        var posts: [Post] = []
+        var drafts: [(age: Double, text: String)] = []
         let postCount = random.unit() < 0.15 ? 0 : Int(1 + random.next() % 8)
-        for index in 0..<postCount {
-            let age = Double(random.next() % 200) + random.unit()
-            let text = makePostText(random: &random)
+        for _ in 0..<postCount {
+            drafts.append((Double(random.next() % 200) + random.unit(), makePostText(words, person: person, random: &random)))
+        }
+        if let roundAge = person.company.daysSinceLastRound(today: today, salt: salt), roundAge < ActivityBuilder.horizonDays,
+            random.unit() < 0.5
+        {
+            let round = person.company.stage.roundName
+            drafts.append((Double(roundAge) + random.unit(), "Thrilled to share that \(person.company.name) raised its \(round). Onwards!"))
+        }
+        let posts = drafts.enumerated().map { index, draft in
             let id = String(StableHash.fnv1a("\(handle)|post|\(index)") % 10_000_000_000)
             let url = platform == .linkedin
                 ? "https://www.linkedin.com/feed/update/urn:li:activity:\(id)"
                 : "https://x.com/\(handle)/status/\(id)"
-            posts.append(
-                Post(
-                    id: id, platform: platform, date: today.addingTimeInterval(-age * day), text: text,
-                    likes: Int(random.next() % 300), replies: Int(random.next() % 40), reposts: Int(random.next() % 25), url: url))
+            return Post(
+                id: id, platform: platform, date: today.addingTimeInterval(-draft.age * day), text: draft.text,
+                likes: Int(random.next() % 300), replies: Int(random.next() % 40), reposts: Int(random.next() % 25), url: url)
         }
 
         var interactions: [Interaction] = []
@@ -399,7 +389,7 @@ public struct SimulatedActivityProvider: ActivityProvider {
                 count: Int(1 + random.next() % 12), firstSeen: today.addingTimeInterval(-first * day),
                 lastSeen: today.addingTimeInterval(-last * day))
         }
-        if random.unit() < 0.35, let competitor = random.pick(vocabulary.competitors) {
+        if random.unit() < 0.15, let competitor = random.pick(words.competitors) {
             let targetHandle = competitor.lowercased().filter { $0.isLetter || $0.isNumber }
             interactions.append(interaction(competitor, targetHandle, isOrganization: true, followers: 40_000))
         }
@@ -417,18 +407,38 @@ public struct SimulatedActivityProvider: ActivityProvider {
         return RawActivity(posts: posts, interactions: interactions)
     }
 
-    private func makePostText(random: inout SeededRandom) -> String {
-        let pain = random.pick(vocabulary.painPoints) ?? "manual work"
-        let competitor = random.pick(vocabulary.competitors) ?? "our current vendor"
+    /// One post: buying language about 3.5 % of the time, a passing mention of the offer's words
+    /// about 14 %, hiring 3 %, a launch 1.5 % (not for the self-employed), else a generic post.
+    private func makePostText(_ words: OfferVocabulary, person: SimulatedPerson, random: inout SeededRandom) -> String {
+        let pain = random.pick(words.painPoints)
+        let competitor = random.pick(words.competitors)
+        let keyword = random.pick(words.intentKeywords)
+        let product = random.pick(words.productKeywords)
+        let hasTeam = person.company.employees > 1
+        let generic = random.pick(SimulatedData.genericPosts) ?? "Back from a great week with customers."
         let roll = random.unit()
         switch roll {
-        case ..<0.15: return "Our team spends hours on \(pain) every week. There has to be a better way."
-        case ..<0.25: return "Can anyone recommend a tool for \(pain)? Open to suggestions."
-        case ..<0.33: return "We've used \(competitor) for a year now. Looking for an alternative to \(competitor), any recommendations?"
-        case ..<0.40: return "Sat in on a \(competitor) demo today. Interesting roadmap."
-        case ..<0.46: return "We're hiring! Join our team as an SDR, DM me."
-        case ..<0.50: return "Thrilled to share that we raised our Series B to keep building."
-        default: return random.pick(SimulatedData.genericPosts) ?? "Back from a great week with customers."
+        case ..<0.014:
+            if let topic = pain ?? product { return "Can anyone recommend a tool for \(topic)? Open to suggestions." }
+        case ..<0.026:
+            if let competitor { return "We've used \(competitor) for two years. Looking for an alternative to \(competitor), what are people moving to?" }
+        case ..<0.035:
+            if let competitor { return "Frustrated with \(competitor) again this week. Support tickets go nowhere." }
+        case ..<0.095:
+            if let pain { return "Wrote up how our team deals with \(pain). Notes in the comments." }
+        case ..<0.125:
+            if let competitor { return "Sat in on a \(competitor) webinar today. Interesting roadmap." }
+        case ..<0.155:
+            if let keyword { return "Spent the week rethinking our \(keyword). Small changes, big difference." }
+        case ..<0.175:
+            if let product { return "Good panel on where the \(product) market is heading this year." }
+        case ..<0.205:
+            if hasTeam { return "We're hiring! Join our team at \(person.company.name), DM me." }
+        case ..<0.22:
+            if hasTeam { return "We just launched the new version of our app. Proud of this team." }
+        default:
+            break
         }
+        return generic
     }
 }

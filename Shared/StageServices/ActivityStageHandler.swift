@@ -54,12 +54,14 @@ public struct ActivityStageHandler: PhaseHandler {
         guard linkedin != nil || x != nil else {
             return output(request, .completed, PhasePayload(activityOutcome: .skipped(reason: "no LinkedIn or X profile URL")))
         }
+        let offer = offers(request.offerID)
         let query = ActivityQuery(
             leadID: request.leadID, linkedinHandle: linkedin?.handle, xUsername: x?.handle,
-            since: start.addingTimeInterval(-Double(ActivityBuilder.horizonDays) * 86_400))
+            since: start.addingTimeInterval(-Double(ActivityBuilder.horizonDays) * 86_400),
+            offerVocabulary: offer.map(OfferVocabulary.init(offer:)))
         do {
             let raw = try await provider.fetchActivity(query, attempt: request.attempt)
-            let competitors = offers(request.offerID)?.icp.competitors ?? []
+            let competitors = offer?.icp.competitors ?? []
             let activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: now())
             return output(
                 request, .completed, PhasePayload(activity: activity, activityOutcome: .succeeded),

@@ -47,8 +47,9 @@ public struct ProfileStageHandler: PhaseHandler {
     public func handle(_ request: PhaseRequest) async -> StageOutput {
         let linkedinPlan = Self.plan(.linkedin, request: request)
         let xPlan = Self.plan(.x, request: request)
-        async let linkedinFetch = fetchLinkedIn(linkedinPlan, attempt: request.attempt)
-        async let xFetch = fetchX(xPlan, attempt: request.attempt)
+        let lead = LeadIdentity(leadID: request.leadID, name: request.lead.name)
+        async let linkedinFetch = fetchLinkedIn(linkedinPlan, lead: lead, attempt: request.attempt)
+        async let xFetch = fetchX(xPlan, lead: lead, attempt: request.attempt)
         let (linkedinResult, xResult) = await (linkedinFetch, xFetch)
 
         let output = ProfilePhaseOutput(
@@ -121,26 +122,26 @@ public struct ProfileStageHandler: PhaseHandler {
         }
     }
 
-    private func fetchLinkedIn(_ plan: Plan, attempt: Int) async -> Fetched<LinkedInEnrichment> {
+    private func fetchLinkedIn(_ plan: Plan, lead: LeadIdentity, attempt: Int) async -> Fetched<LinkedInEnrichment> {
         switch plan {
         case .leave: return Fetched(value: nil, outcome: nil)
         case .skip(let reason): return Fetched(value: nil, outcome: .skipped(reason: reason))
         case .fetch(let handle):
             do {
-                return Fetched(value: try await linkedin.fetchProfile(handle: handle, attempt: attempt), outcome: .succeeded)
+                return Fetched(value: try await linkedin.fetchProfile(handle: handle, lead: lead, attempt: attempt), outcome: .succeeded)
             } catch {
                 return .failure(error)
             }
         }
     }
 
-    private func fetchX(_ plan: Plan, attempt: Int) async -> Fetched<XProfile> {
+    private func fetchX(_ plan: Plan, lead: LeadIdentity, attempt: Int) async -> Fetched<XProfile> {
         switch plan {
         case .leave: return Fetched(value: nil, outcome: nil)
         case .skip(let reason): return Fetched(value: nil, outcome: .skipped(reason: reason))
         case .fetch(let username):
             do {
-                return Fetched(value: try await x.fetchProfile(username: username, attempt: attempt), outcome: .succeeded)
+                return Fetched(value: try await x.fetchProfile(username: username, lead: lead, attempt: attempt), outcome: .succeeded)
             } catch {
                 return .failure(error)
             }

@@ -35,6 +35,16 @@ final class ActivityStageHandlerTests: XCTestCase {
         XCTAssertEqual(result.charges, [BillableCharge(provider: "activity", units: 1)])
     }
 
+    func testQueryCarriesTheOffersWords() async {
+        let handler = ActivityStageHandler(
+            provider: VocabularyEchoProvider(), offers: { $0 == "offer-1" ? Fixtures.offer() : nil }, service: "test",
+            now: Fixtures.clock)
+        let output = await handler.handle(Fixtures.request(.activity))
+        let offer = Fixtures.offer()
+        let expected = (offer.icp.painPoints + offer.icp.competitors + offer.icp.customIntentKeywords + offer.productKeywords)
+        XCTAssertEqual(output.result.payload.activity?.posts.first?.text, expected.joined(separator: "|"))
+    }
+
     func testUnknownOfferMeansNoCompetitors() async {
         let output = await handler(.success(Self.raw), offers: [:]).handle(Fixtures.request(.activity))
         XCTAssertEqual(output.result.outcome, .completed)
@@ -81,5 +91,13 @@ final class ActivityStageHandlerTests: XCTestCase {
         XCTAssertEqual(output.result.outcome, .completed)
         XCTAssertEqual(output.result.payload.activityOutcome, .skipped(reason: "no LinkedIn or X profile URL"))
         XCTAssertEqual(output.result.charges, [])
+    }
+}
+
+/// Answers one post whose text lists the query's offer words, so a test can see what was asked.
+private struct VocabularyEchoProvider: ActivityProvider {
+    func fetchActivity(_ query: ActivityQuery, attempt: Int) async throws(ProviderError) -> RawActivity {
+        let words = query.offerVocabulary.map { $0.painPoints + $0.competitors + $0.intentKeywords + $0.productKeywords } ?? []
+        return RawActivity(posts: [Fixtures.post(words.joined(separator: "|"), daysAgo: 1, id: "echo")], interactions: [])
     }
 }

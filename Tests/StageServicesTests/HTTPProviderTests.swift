@@ -13,6 +13,7 @@ enum ProviderSamples {
         {"data":{"id":"\(id)","name":"Jane Doe","username":"\(username)","description":"\(bio)",
         "profile_image_url":"https://pbs.twimg.com/profile_images/1/a.jpg","verified":true,"protected":false,
         "receives_your_dm":true,"location":"San Francisco","url":"https://t.co/x",
+        "entities":{"url":{"urls":[{"start":0,"end":23,"url":"https://t.co/x","expanded_url":"https://acme.com","display_url":"acme.com"}]}},
         "public_metrics":{"followers_count":4200,"following_count":310,"tweet_count":900,"listed_count":12}}}
         """
     }
@@ -69,6 +70,8 @@ final class HTTPProviderTests: XCTestCase {
         XCTAssertTrue(profile.isVerified)
         XCTAssertTrue(profile.canDM)
         XCTAssertEqual(profile.bio, "Growth at Acme. Writing about outbound automation.")
+        XCTAssertEqual(profile.location, "San Francisco")
+        XCTAssertEqual(profile.url, "https://acme.com", "the expanded link, not the t.co one")
         let request = try XCTUnwrap(stub.requests.first)
         XCTAssertEqual(request.query["user.fields"], HTTPXProvider.userFields)
         XCTAssertEqual(request.header("authorization"), "Bearer test-secret-token")

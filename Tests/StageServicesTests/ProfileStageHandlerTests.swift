@@ -21,6 +21,9 @@ final class ProfileStageHandlerTests: XCTestCase {
         XCTAssertEqual(result.payload.profile?.linkedin?.publicIdentifier, "janedoe")
         XCTAssertEqual(result.payload.profile?.x?.username, "janedoe")
         XCTAssertNotNil(result.payload.profile?.company)
+        let name = Fixtures.request(.profile).lead.name
+        XCTAssertEqual(result.payload.profile?.linkedin?.fullName, name, "the simulated profiles carry the lead's name")
+        XCTAssertEqual(result.payload.profile?.x?.name, name)
         XCTAssertEqual(result.charges, [BillableCharge(provider: "linkedin", units: 1), BillableCharge(provider: "x", units: 1)])
         XCTAssertEqual(result.attemptKey, Fixtures.request(.profile).attemptKey)
     }

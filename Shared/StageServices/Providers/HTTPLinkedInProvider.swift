@@ -20,8 +20,8 @@ public struct HTTPLinkedInProvider: LinkedInProvider {
     /// A provider calling through `client`.
     public init(client: ProviderHTTPClient) { self.client = client }
 
-    /// See ``LinkedInProvider/fetchProfile(handle:attempt:)``.
-    public func fetchProfile(handle: String, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment {
+    /// See ``LinkedInProvider/fetchProfile(handle:lead:attempt:)``; `lead` is not used.
+    public func fetchProfile(handle: String, lead: LeadIdentity?, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment {
         guard case .success(let url) = ProfileURL.linkedin("https://www.linkedin.com/in/\(handle)"), url.handle == handle else {
             throw .permanent("linkedin: \"\(handle)\" is not a valid LinkedIn handle")
         }

@@ -16,8 +16,8 @@ import Pipeline
 /// - Errors, rate limiting and the allow-listed host: see ``ProviderHTTPClient``. A reply that is
 ///   not the documented JSON is a transient failure.
 public struct HTTPXProvider: XProvider {
-    /// The `user.fields` asked for.
-    public static let userFields = "description,profile_image_url,verified,public_metrics,receives_your_dm,location,url,protected"
+    /// The `user.fields` asked for; `entities` carries the expanded form of the profile link.
+    public static let userFields = "description,profile_image_url,verified,public_metrics,receives_your_dm,location,url,protected,entities"
     /// Pages of posts fetched at most per lead (100 posts each).
     public static let maxPages = 3
 
@@ -27,8 +27,8 @@ public struct HTTPXProvider: XProvider {
     /// A provider calling through `client`.
     public init(client: ProviderHTTPClient) { self.client = client }
 
-    /// See ``XProvider/fetchProfile(username:attempt:)``.
-    public func fetchProfile(username: String, attempt: Int) async throws(ProviderError) -> XProfile {
+    /// See ``XProvider/fetchProfile(username:lead:attempt:)``; `lead` is not used.
+    public func fetchProfile(username: String, lead: LeadIdentity?, attempt: Int) async throws(ProviderError) -> XProfile {
         let username = try Self.validated(username)
         let reply = try await client.send(
             path: ["2", "users", "by", "username", username], query: [URLQueryItem(name: "user.fields", value: Self.userFields)])
@@ -41,7 +41,8 @@ public struct HTTPXProvider: XProvider {
             userID: user.id, name: user.name ?? username, username: user.username ?? username, bio: user.description ?? "",
             followersCount: user.public_metrics?.followers_count ?? 0, followingCount: user.public_metrics?.following_count ?? 0,
             isVerified: user.verified ?? false, profileImageURL: user.profile_image_url, canDM: user.receives_your_dm ?? false,
-            isProtected: user.protected ?? false)
+            isProtected: user.protected ?? false, location: user.location.flatMap(Self.nonEmpty),
+            url: user.expandedURL.flatMap(Self.nonEmpty))
     }
 
     /// The user's posts since `since` (newest first as X returns them) and the accounts they
@@ -91,6 +92,11 @@ public struct HTTPXProvider: XProvider {
                 followers: entry.user?.public_metrics?.followers_count ?? 0, count: entry.dates.count, firstSeen: first, lastSeen: last)
         }
         return RawActivity(posts: posts, interactions: interactions)
+    }
+
+    /// The text, or nil when it is empty or only spaces (X sends `""` for an unset field).
+    static func nonEmpty(_ text: String) -> String? {
+        text.trimmingCharacters(in: .whitespaces).isEmpty ? nil : text
     }
 
     /// The handle when it is a valid X username; else a permanent failure.
@@ -148,6 +154,27 @@ public struct HTTPXProvider: XProvider {
             var location: String?
             var url: String?
             var public_metrics: PublicMetrics?
+            var entities: Entities?
+
+            /// `entities.url.urls[].expanded_url` of the profile link.
+            struct Entities: Decodable {
+                struct Links: Decodable {
+                    struct Link: Decodable {
+                        var url: String?
+                        var expanded_url: String?
+                    }
+                    var urls: [Link]?
+                }
+                var url: Links?
+            }
+
+            /// The profile link as the user typed it (X's `url` field is a t.co short link; its
+            /// expansion is in `entities`), else the short link.
+            var expandedURL: String? {
+                let links = entities?.url?.urls ?? []
+                let expanded = links.first { $0.url == url } ?? links.first
+                return expanded?.expanded_url ?? url
+            }
         }
         var data: User?
         var errors: [APIError]?
