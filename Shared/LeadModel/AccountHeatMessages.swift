@@ -27,17 +27,23 @@ public struct BuyingSignal: Codable, Hashable, Sendable {
         case competitorEngagement = "competitor-engagement"
         /// The lead engages with an adjacent vendor's account.
         case adjacentEngagement = "adjacent-engagement"
+        /// The lead engages with several accounts together, recently, in a cluster new within the
+        /// window and without a competitor (the pipeline's `OrbitClusters`).
+        case orbitCluster = "orbit-cluster"
+        /// The lead engages with several accounts together, recently, a competitor among them.
+        case competitorCluster = "competitor-cluster"
     }
 
     /// The kind.
     public var kind: Kind
-    /// What matched (the phrase, competitor or account).
+    /// What matched (the phrase, competitor or account; for a cluster its accounts' names,
+    /// "Outreach and Apollo").
     public var detail: String
-    /// When the evidence happened (post date or orbit last-seen).
+    /// When the evidence happened (post date, orbit or cluster last-seen).
     public var date: Date
     /// The post, when the evidence is a post.
     public var postID: String?
-    /// For orbit signals: the interaction count.
+    /// For orbit signals: the interaction count (a cluster's: all its targets').
     public var count: Int
 
     /// Creates a signal.

@@ -110,6 +110,31 @@ public struct SignalDetector: Sendable {
         }
     }
 
+    /// Signals of orbit clusters, in cluster order: a competitor cluster, or a new cluster
+    /// without a competitor (see ``kind(of:)``); dated at the cluster's last interaction.
+    public func signals(in clusters: [OrbitCluster]) -> [Signal] {
+        clusters.compactMap { cluster in
+            Self.kind(of: cluster).map {
+                Signal(kind: $0, detail: OrbitClusters.listedNames(of: cluster), date: cluster.lastSeen, count: cluster.interactionCount)
+            }
+        }
+    }
+
+    /// The signal a cluster is: ``Kind/competitorCluster`` with a competitor among its targets,
+    /// else ``Kind/orbitCluster`` when it is new; nil for an established cluster without a
+    /// competitor (the lead's usual orbit says nothing new).
+    public static func kind(of cluster: OrbitCluster) -> Kind? {
+        cluster.hasCompetitor ? .competitorCluster : cluster.isNew ? .orbitCluster : nil
+    }
+
+    /// Every signal of an activity record: its posts', its orbit's and its clusters', in that
+    /// order. The clusters are those the record carries; a record written before clusters were
+    /// computed has them formed at `now`, or none when `now` is nil.
+    public func signals(in activity: Activity, now: Date?) -> [Signal] {
+        let clusters = now.map { OrbitClusters.clusters(of: activity, now: $0) } ?? activity.clusters ?? []
+        return signals(in: activity.posts) + signals(in: activity.orbit) + signals(in: clusters)
+    }
+
     /// The competitor `companyName` is, if any (whole-word match either way).
     public func competitor(matching companyName: String) -> String? {
         let company = Self.normalize(companyName)
