@@ -83,13 +83,17 @@ public struct AccountSignalContribution: Message, Hashable {
     public var companyName: String?
     /// The signals detected in the lead's posts and orbit.
     public var signals: [BuyingSignal]
+    /// The signals of the lead's orbit clusters (kinds `orbit-cluster`, `competitor-cluster`);
+    /// nil when it has none. Kept apart from ``signals`` so that a reader built before these kinds,
+    /// which cannot decode them, ignores the field instead of rejecting the contribution.
+    public var clusterSignals: [BuyingSignal]?
     /// When the lead was scored: the time its heat is computed at.
     public var scoredAt: Date
 
     /// Creates a contribution.
     public init(
         accountID: AccountID, leadID: LeadID, runID: RunID, offerID: OfferID, companyKey: String?, companyName: String?,
-        signals: [BuyingSignal], scoredAt: Date
+        signals: [BuyingSignal], clusterSignals: [BuyingSignal]? = nil, scoredAt: Date
     ) {
         self.accountID = accountID
         self.leadID = leadID
@@ -98,8 +102,12 @@ public struct AccountSignalContribution: Message, Hashable {
         self.companyKey = companyKey
         self.companyName = companyName
         self.signals = signals
+        self.clusterSignals = clusterSignals
         self.scoredAt = scoredAt
     }
+
+    /// ``signals`` then ``clusterSignals``: everything the lead's heat counts.
+    public var allSignals: [BuyingSignal] { signals + (clusterSignals ?? []) }
 }
 
 /// A lead's current contribution at a company, as the aggregator keeps it.
@@ -112,14 +120,21 @@ public struct HeatContribution: Codable, Hashable, Sendable {
     public var scoredAt: Date
     /// The lead's signals.
     public var signals: [BuyingSignal]
+    /// The lead's orbit cluster signals, apart for the reason given at
+    /// ``AccountSignalContribution/clusterSignals``; nil when none.
+    public var clusterSignals: [BuyingSignal]?
 
     /// Creates an entry.
-    public init(leadID: LeadID, runID: RunID, scoredAt: Date, signals: [BuyingSignal]) {
+    public init(leadID: LeadID, runID: RunID, scoredAt: Date, signals: [BuyingSignal], clusterSignals: [BuyingSignal]? = nil) {
         self.leadID = leadID
         self.runID = runID
         self.scoredAt = scoredAt
         self.signals = signals
+        self.clusterSignals = clusterSignals
     }
+
+    /// ``signals`` then ``clusterSignals``: everything the lead's heat counts.
+    public var allSignals: [BuyingSignal] { signals + (clusterSignals ?? []) }
 }
 
 /// A contribution already counted, kept so that its replay is recognised.

@@ -137,7 +137,8 @@ public struct AccountSignalAggregator: Sendable {
     /// without an offer detects no signals. The clusters counted are those the activity record
     /// carries.
     public mutating func add(leadID: LeadID, profile: EnrichedProfile) {
-        let signals = detector.map { $0.signals(in: profile.activity ?? .empty, now: nil) } ?? []
+        let activity = profile.activity ?? .empty
+        let signals = detector.map { $0.signals(in: activity) + $0.signals(in: activity.clusters ?? []) } ?? []
         let key = Self.companyKey(for: profile)
         add(leadID: leadID, companyKey: key, companyName: profile.company?.name ?? profile.linkedin?.company ?? key ?? "",
             signals: signals)
@@ -162,17 +163,20 @@ public struct AccountSignalAggregator: Sendable {
     }
 
     /// The contribution of a scored lead to its account's heat: its company and the signals
-    /// detected in its posts, orbit and orbit clusters against `offer` (clusters missing from an
-    /// older activity record are formed at `scoredAt`).
+    /// detected in its posts and orbit against `offer`, and apart those of its orbit clusters
+    /// (clusters missing from an older activity record are formed at `scoredAt`).
     public static func contribution(
         of profile: EnrichedProfile, leadID: LeadID, runID: RunID, accountID: AccountID, offer: OfferConfig, at scoredAt: Date
     ) -> AccountSignalContribution {
-        let signals = SignalDetector(offer: offer).signals(in: profile.activity ?? .empty, now: scoredAt)
+        let detector = SignalDetector(offer: offer)
+        let activity = profile.activity ?? .empty
+        let clusterSignals = detector.signals(in: OrbitClusters.clusters(of: activity, now: scoredAt))
         let key = companyKey(for: profile)
         return AccountSignalContribution(
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
             companyName: key == nil ? nil : profile.company?.name ?? profile.linkedin?.company ?? key,
-            signals: signals, scoredAt: scoredAt)
+            signals: detector.signals(in: activity), clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
+            scoredAt: scoredAt)
     }
 
     /// How many leads are recorded at the company with `companyKey`.

@@ -127,12 +127,10 @@ public struct SignalDetector: Sendable {
         cluster.hasCompetitor ? .competitorCluster : cluster.isNew ? .orbitCluster : nil
     }
 
-    /// Every signal of an activity record: its posts', its orbit's and its clusters', in that
-    /// order. The clusters are those the record carries; a record written before clusters were
-    /// computed has them formed at `now`, or none when `now` is nil.
-    public func signals(in activity: Activity, now: Date?) -> [Signal] {
-        let clusters = now.map { OrbitClusters.clusters(of: activity, now: $0) } ?? activity.clusters ?? []
-        return signals(in: activity.posts) + signals(in: activity.orbit) + signals(in: clusters)
+    /// The signals of an activity record's posts, then its orbit's (its clusters' are
+    /// ``signals(in:)`` of ``OrbitClusters/clusters(of:now:)``).
+    public func signals(in activity: Activity) -> [Signal] {
+        signals(in: activity.posts) + signals(in: activity.orbit)
     }
 
     /// The competitor `companyName` is, if any (whole-word match either way).

@@ -159,10 +159,23 @@ final class OrbitClusterTests: XCTestCase {
             return try XCTUnwrap(heat.apply(contribution("l2", orbit: orbit)).signals.first).heatScore
         }
         let clustered = contribution("l2", orbit: newCompetitorPair)
-        XCTAssertEqual(
-            clustered.signals.map(\.kind),
-            [.painPoint, .recommendationRequest, .competitorEngagement, .adjacentEngagement, .competitorCluster])
-        XCTAssertEqual(clustered.signals.last?.detail, "Apollo and Outreach")
+        XCTAssertEqual(clustered.signals.map(\.kind), [.painPoint, .recommendationRequest, .competitorEngagement, .adjacentEngagement])
+        XCTAssertEqual(clustered.clusterSignals?.map(\.kind), [.competitorCluster], "apart, for readers that do not know the kind")
+        XCTAssertEqual(clustered.clusterSignals?.first?.detail, "Apollo and Outreach")
+        XCTAssertNil(contribution("l2", orbit: competitorPairApart).clusterSignals)
+
+        // The changelog keeps them, and a restored aggregator counts them.
+        var live = AccountHeat(accountID: "acct-1")
+        _ = live.apply(contribution("l1", orbit: []))
+        _ = live.apply(clustered)
+        let state = try XCTUnwrap(live.companies["name:acme saas"])
+        XCTAssertEqual(state.leads.first { $0.leadID == "l2" }?.clusterSignals, clustered.clusterSignals)
+        var restored = AccountHeat(accountID: "acct-1", restoring: [state])
+        let later = Fixtures.now.addingTimeInterval(60)
+        var third = contribution("l3", orbit: [])
+        third.scoredAt = later
+        var liveThird = live
+        XCTAssertEqual(restored.apply(third).signals.first?.heatScore, liveThird.apply(third).signals.first?.heatScore)
         XCTAssertGreaterThan(try heat(secondLeadOrbit: newCompetitorPair), try heat(secondLeadOrbit: competitorPairApart) + 5)
     }
 }
