@@ -27,17 +27,23 @@ public struct BuyingSignal: Codable, Hashable, Sendable {
         case competitorEngagement = "competitor-engagement"
         /// The lead engages with an adjacent vendor's account.
         case adjacentEngagement = "adjacent-engagement"
+        /// The lead engages with several accounts together, recently, in a cluster new within the
+        /// window and without a competitor (the pipeline's `OrbitClusters`).
+        case orbitCluster = "orbit-cluster"
+        /// The lead engages with several accounts together, recently, a competitor among them.
+        case competitorCluster = "competitor-cluster"
     }
 
     /// The kind.
     public var kind: Kind
-    /// What matched (the phrase, competitor or account).
+    /// What matched (the phrase, competitor or account; for a cluster its accounts' names,
+    /// "Outreach and Apollo").
     public var detail: String
-    /// When the evidence happened (post date or orbit last-seen).
+    /// When the evidence happened (post date, orbit or cluster last-seen).
     public var date: Date
     /// The post, when the evidence is a post.
     public var postID: String?
-    /// For orbit signals: the interaction count.
+    /// For orbit signals: the interaction count (a cluster's: all its targets').
     public var count: Int
 
     /// Creates a signal.
@@ -77,13 +83,17 @@ public struct AccountSignalContribution: Message, Hashable {
     public var companyName: String?
     /// The signals detected in the lead's posts and orbit.
     public var signals: [BuyingSignal]
+    /// The signals of the lead's orbit clusters (kinds `orbit-cluster`, `competitor-cluster`);
+    /// nil when it has none. Kept apart from ``signals`` so that a reader built before these kinds,
+    /// which cannot decode them, ignores the field instead of rejecting the contribution.
+    public var clusterSignals: [BuyingSignal]?
     /// When the lead was scored: the time its heat is computed at.
     public var scoredAt: Date
 
     /// Creates a contribution.
     public init(
         accountID: AccountID, leadID: LeadID, runID: RunID, offerID: OfferID, companyKey: String?, companyName: String?,
-        signals: [BuyingSignal], scoredAt: Date
+        signals: [BuyingSignal], clusterSignals: [BuyingSignal]? = nil, scoredAt: Date
     ) {
         self.accountID = accountID
         self.leadID = leadID
@@ -92,8 +102,12 @@ public struct AccountSignalContribution: Message, Hashable {
         self.companyKey = companyKey
         self.companyName = companyName
         self.signals = signals
+        self.clusterSignals = clusterSignals
         self.scoredAt = scoredAt
     }
+
+    /// ``signals`` then ``clusterSignals``: everything the lead's heat counts.
+    public var allSignals: [BuyingSignal] { signals + (clusterSignals ?? []) }
 }
 
 /// A lead's current contribution at a company, as the aggregator keeps it.
@@ -106,14 +120,21 @@ public struct HeatContribution: Codable, Hashable, Sendable {
     public var scoredAt: Date
     /// The lead's signals.
     public var signals: [BuyingSignal]
+    /// The lead's orbit cluster signals, apart for the reason given at
+    /// ``AccountSignalContribution/clusterSignals``; nil when none.
+    public var clusterSignals: [BuyingSignal]?
 
     /// Creates an entry.
-    public init(leadID: LeadID, runID: RunID, scoredAt: Date, signals: [BuyingSignal]) {
+    public init(leadID: LeadID, runID: RunID, scoredAt: Date, signals: [BuyingSignal], clusterSignals: [BuyingSignal]? = nil) {
         self.leadID = leadID
         self.runID = runID
         self.scoredAt = scoredAt
         self.signals = signals
+        self.clusterSignals = clusterSignals
     }
+
+    /// ``signals`` then ``clusterSignals``: everything the lead's heat counts.
+    public var allSignals: [BuyingSignal] { signals + (clusterSignals ?? []) }
 }
 
 /// A contribution already counted, kept so that its replay is recognised.

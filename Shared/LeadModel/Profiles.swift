@@ -278,11 +278,14 @@ public struct OrbitCluster: Codable, Hashable, Sendable {
     public var velocityPerWeek: Double
     /// Whether the cluster formed within the recent window (all its targets first seen in it).
     public var isNew: Bool
+    /// The targets' display names, in the order of ``handles``; nil in records written before
+    /// names were kept (readers then show the handles).
+    public var names: [String]?
 
     /// Creates a cluster.
     public init(
         handles: [String], hasCompetitor: Bool, interactionCount: Int, firstSeen: Date, lastSeen: Date,
-        velocityPerWeek: Double, isNew: Bool
+        velocityPerWeek: Double, isNew: Bool, names: [String]? = nil
     ) {
         self.handles = handles
         self.hasCompetitor = hasCompetitor
@@ -291,6 +294,7 @@ public struct OrbitCluster: Codable, Hashable, Sendable {
         self.lastSeen = lastSeen
         self.velocityPerWeek = velocityPerWeek
         self.isNew = isNew
+        self.names = names
     }
 }
 

@@ -82,7 +82,7 @@ public struct AccountHeat: Sendable {
         for (leadID, place) in placed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             companyOfLead[leadID] = place.key
             aggregator.add(leadID: leadID, companyKey: place.key, companyName: companies[place.key]?.companyName ?? place.key,
-                           signals: place.entry.signals)
+                           signals: place.entry.allSignals)
         }
     }
 
@@ -116,7 +116,7 @@ public struct AccountHeat: Sendable {
                 accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)
             state.leads.removeAll { $0.leadID == contribution.leadID }
             state.leads.append(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
-                                                signals: contribution.signals))
+                                                signals: contribution.signals, clusterSignals: contribution.clusterSignals))
             companies[newKey] = state
             touched.insert(newKey)
         }
@@ -125,7 +125,7 @@ public struct AccountHeat: Sendable {
         counted[leadRun] = countedAt
         companyOfLead[contribution.leadID] = newKey
         aggregator.add(leadID: contribution.leadID, companyKey: newKey, companyName: companies[newKey ?? ""]?.companyName ?? "",
-                       signals: contribution.signals)
+                       signals: contribution.allSignals)
         touched.formUnion(sweepIfNewDay(at: at))
         return finish(touched, now: at)
     }

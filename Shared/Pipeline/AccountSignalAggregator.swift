@@ -8,7 +8,8 @@ import LeadModel
 ///
 /// Heat: each signal has a base weight (asking for a recommendation 10, switching 9, competitor
 /// mention 6, pain point 5, custom keyword 4, competitor engagement 3 per interaction up to 4,
-/// hiring/funding/launch 2, adjacent-vendor engagement 1), halved every 30 days of age. The raw sum
+/// competitor orbit cluster 10, new orbit cluster 4 (``OrbitClusters``), hiring/funding/launch 2,
+/// adjacent-vendor engagement 1), halved every 30 days of age. The raw sum
 /// is multiplied by `1 + 0.25 × (leads - 1)` (more people, more heat) and mapped onto 0-100 by
 /// `100 × (1 - e^(-raw / 30))`. Hot ≥ 70, warm ≥ 40, else cool. Trend against the previous day's
 /// heat: ≥ +5 rising, ≤ -5 cooling, else stable; without a previous value, stable.
@@ -133,10 +134,11 @@ public struct AccountSignalAggregator: Sendable {
 
     /// Records a lead's signals, replacing what was recorded for the lead before (so a re-scored
     /// lead counts once). Leads without an identifiable company are ignored. An aggregator made
-    /// without an offer detects no signals.
+    /// without an offer detects no signals. The clusters counted are those the activity record
+    /// carries.
     public mutating func add(leadID: LeadID, profile: EnrichedProfile) {
         let activity = profile.activity ?? .empty
-        let signals = detector.map { $0.signals(in: activity.posts) + $0.signals(in: activity.orbit) } ?? []
+        let signals = detector.map { $0.signals(in: activity) + $0.signals(in: activity.clusters ?? []) } ?? []
         let key = Self.companyKey(for: profile)
         add(leadID: leadID, companyKey: key, companyName: profile.company?.name ?? profile.linkedin?.company ?? key ?? "",
             signals: signals)
@@ -161,18 +163,20 @@ public struct AccountSignalAggregator: Sendable {
     }
 
     /// The contribution of a scored lead to its account's heat: its company and the signals
-    /// detected in its posts and orbit against `offer`.
+    /// detected in its posts and orbit against `offer`, and apart those of its orbit clusters
+    /// (clusters missing from an older activity record are formed at `scoredAt`).
     public static func contribution(
         of profile: EnrichedProfile, leadID: LeadID, runID: RunID, accountID: AccountID, offer: OfferConfig, at scoredAt: Date
     ) -> AccountSignalContribution {
         let detector = SignalDetector(offer: offer)
         let activity = profile.activity ?? .empty
-        let signals = detector.signals(in: activity.posts) + detector.signals(in: activity.orbit)
+        let clusterSignals = detector.signals(in: OrbitClusters.clusters(of: activity, now: scoredAt))
         let key = companyKey(for: profile)
         return AccountSignalContribution(
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
             companyName: key == nil ? nil : profile.company?.name ?? profile.linkedin?.company ?? key,
-            signals: signals, scoredAt: scoredAt)
+            signals: detector.signals(in: activity), clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
+            scoredAt: scoredAt)
     }
 
     /// How many leads are recorded at the company with `companyKey`.
@@ -250,6 +254,8 @@ public struct AccountSignalAggregator: Sendable {
         case .painPoint: 5
         case .customKeyword: 4
         case .competitorEngagement: 3 * Double(min(4, max(1, signal.count)))
+        case .competitorCluster: 10
+        case .orbitCluster: 4
         case .hiring, .funding, .productLaunch: 2
         case .adjacentEngagement: 1
         case .inHouseBuild: 0

@@ -222,7 +222,8 @@ public enum ActivityBuilder {
     public static let thoughtLeaderFollowers = 50_000
 
     /// The activity: posts within the horizon, newest first; the classified orbit, most
-    /// interactions first; the plain text; the newest post's date as signal date.
+    /// interactions first; the plain text; the newest post's date as signal date; the orbit's
+    /// clusters at `now` (``OrbitClusters``, an empty list when there are none).
     public static func build(raw: RawActivity, competitors: [String], now: Date) -> Activity {
         let cutoff = now.addingTimeInterval(-Double(horizonDays) * 86_400)
         let posts = raw.posts.filter { $0.date >= cutoff && $0.date <= now.addingTimeInterval(86_400) }
@@ -234,7 +235,9 @@ public enum ActivityBuilder {
                 interactionCount: interaction.count, firstSeen: interaction.firstSeen, lastSeen: interaction.lastSeen)
         }
         .sorted { ($0.interactionCount, $1.handle) > ($1.interactionCount, $0.handle) }
-        return Activity(posts: posts, plainText: renderPlainText(posts, now: now), orbit: orbit, signalDate: posts.first?.date)
+        return Activity(
+            posts: posts, plainText: renderPlainText(posts, now: now), orbit: orbit, signalDate: posts.first?.date,
+            clusters: OrbitClusters.form(orbit, now: now))
     }
 
     /// Competitor when the name or handle matches the competitor list; adjacent vendor for other

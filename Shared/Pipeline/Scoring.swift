@@ -40,8 +40,9 @@ public protocol Scorer: Sendable {
 /// **Intent** (0-100): intent source 15; per recent post, weighted by recency (≤30 days ×1,
 /// ≤90 ×0.6, ≤180 ×0.3): pain point 20 (cap 40), competitor mention 15 (cap 30), asking for
 /// recommendations 20 and switching/alternatives 20 (together cap 40), custom keyword 10 (cap 20);
-/// orbit: competitor engagement 10 per competitor (cap 20), adjacent vendor 3 (cap 6); an X bio
-/// naming a competitor (not as employer) 10.
+/// orbit: competitor engagement 10 per competitor (cap 20), adjacent vendor 3 (cap 6); orbit
+/// clusters (``OrbitClusters``, recency weighted at their last interaction): competitor cluster 20,
+/// other new cluster 10 (together cap 30); an X bio naming a competitor (not as employer) 10.
 ///
 /// **Timing** (0-100): current role started ≤90 days ago 35, ≤180 25, ≤365 12; an X bio naming a
 /// newer employer than LinkedIn's 25; newest post ≤14 days 25, ≤30 15, ≤90 5; hiring, funding,
@@ -99,7 +100,9 @@ public struct RuleBasedScorer: Scorer {
         }
 
         let fit = Fit(evidence: evidence, icp: offer.icp, vocabulary: vocabulary.extended(with: offer.vocabulary))
-        var (intent, intentReasons) = Self.intent(signals: postSignals + orbitSignals, source: source, now: now)
+        var (intent, intentReasons) = Self.intent(
+            signals: postSignals + orbitSignals, clusters: OrbitClusters.clusters(of: profile.activity ?? .empty, now: now),
+            source: source, now: now)
         if let bio = profile.x?.bio, let mention = detector.competitor(matching: bio) {
             let reason = ScoreReason(signal: "X bio mentions competitor \(mention)", points: min(10, 100 - intent), source: "x")
             if reason.points > 0 {
@@ -303,20 +306,22 @@ public struct RuleBasedScorer: Scorer {
 
     // MARK: - Intent
 
-    private static func intent(signals: [SignalDetector.Signal], source: LeadSource, now: Date) -> (Int, [ScoreReason]) {
+    private static func intent(
+        signals: [SignalDetector.Signal], clusters: [OrbitCluster], source: LeadSource, now: Date
+    ) -> (Int, [ScoreReason]) {
         var reasons: [ScoreReason] = []
         if source.isIntent {
             reasons.append(ScoreReason(signal: "found by \(source.rawValue)", points: 15))
         }
         // Per-kind points and caps; recommendation and switching share one cap.
         var used: [String: Int] = [:]
-        func add(_ signal: SignalDetector.Signal, base: Int, cap: Int, bucket: String, text: String) {
+        func add(_ signal: SignalDetector.Signal, base: Int, cap: Int, bucket: String, text: String, source: String? = nil) {
             let weight = recencyWeight(ageInDays: ageInDays(signal.date, now: now))
             let room = cap - used[bucket, default: 0]
             let points = min(room, Int((Double(base) * weight).rounded()))
             guard points > 0 else { return }
             used[bucket, default: 0] += points
-            reasons.append(ScoreReason(signal: "\(text) (\(ageText(signal.date, now: now)))", points: points))
+            reasons.append(ScoreReason(signal: "\(text) (\(ageText(signal.date, now: now)))", points: points, source: source))
         }
         for signal in signals {
             switch signal.kind {
@@ -334,9 +339,20 @@ public struct RuleBasedScorer: Scorer {
                 add(signal, base: 10, cap: 20, bucket: "orbit-competitor", text: "engages with competitor \(signal.detail) (\(signal.count) interactions)")
             case .adjacentEngagement:
                 add(signal, base: 3, cap: 6, bucket: "orbit-adjacent", text: "engages with adjacent vendor \(signal.detail)")
-            case .hiring, .funding, .productLaunch, .inHouseBuild:
+            case .hiring, .funding, .productLaunch, .inHouseBuild, .orbitCluster, .competitorCluster:
                 break
             }
+        }
+        // Clusters in their own bucket, strongest first, so one never takes points from another signal.
+        for cluster in clusters.sorted(by: OrbitClusters.isStronger) {
+            guard let kind = SignalDetector.kind(of: cluster) else { continue }
+            let names = OrbitClusters.listedNames(of: cluster)
+            let velocity = String(format: "%.1f", cluster.velocityPerWeek)
+            let competitor = cluster.hasCompetitor ? ", a competitor among them" : ""
+            let new = cluster.isNew ? ", new in the last \(OrbitClusters.windowDays) days" : ""
+            add(SignalDetector.Signal(kind: kind, detail: names, date: cluster.lastSeen, count: cluster.interactionCount),
+                base: kind == .competitorCluster ? 20 : 10, cap: 30, bucket: "orbit-cluster",
+                text: "engages with \(names) together\(competitor), \(velocity) interactions a week\(new)", source: "activity")
         }
         return (clamp(reasons.reduce(0) { $0 + $1.points }), reasons)
     }

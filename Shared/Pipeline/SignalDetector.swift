@@ -110,6 +110,29 @@ public struct SignalDetector: Sendable {
         }
     }
 
+    /// Signals of orbit clusters, in cluster order: a competitor cluster, or a new cluster
+    /// without a competitor (see ``kind(of:)``); dated at the cluster's last interaction.
+    public func signals(in clusters: [OrbitCluster]) -> [Signal] {
+        clusters.compactMap { cluster in
+            Self.kind(of: cluster).map {
+                Signal(kind: $0, detail: OrbitClusters.listedNames(of: cluster), date: cluster.lastSeen, count: cluster.interactionCount)
+            }
+        }
+    }
+
+    /// The signal a cluster is: ``Kind/competitorCluster`` with a competitor among its targets,
+    /// else ``Kind/orbitCluster`` when it is new; nil for an established cluster without a
+    /// competitor (the lead's usual orbit says nothing new).
+    public static func kind(of cluster: OrbitCluster) -> Kind? {
+        cluster.hasCompetitor ? .competitorCluster : cluster.isNew ? .orbitCluster : nil
+    }
+
+    /// The signals of an activity record's posts, then its orbit's (its clusters' are
+    /// ``signals(in:)`` of ``OrbitClusters/clusters(of:now:)``).
+    public func signals(in activity: Activity) -> [Signal] {
+        signals(in: activity.posts) + signals(in: activity.orbit)
+    }
+
     /// The competitor `companyName` is, if any (whole-word match either way).
     public func competitor(matching companyName: String) -> String? {
         let company = Self.normalize(companyName)

@@ -94,6 +94,8 @@ public struct ModelScorer: Sendable {
         var company: Company?
         var recentPosts: String
         var orbit: [OrbitTarget]
+        /// Targets engaged together recently (``OrbitClusters``), strongest first.
+        var orbitClusters: [OrbitCluster]
         var foundBy: String
         var foundByIntentSearch: Bool
         var today: String
@@ -113,7 +115,9 @@ public struct ModelScorer: Sendable {
          "state_reason": "..."}
         Fit: industry, company size, role and seniority, geography, skills against the ideal customer profile.
         Intent: asking for recommendations, complaining about or switching from a tool, competitor mentions,
-        pain points of the offer, competitor engagement, the offer's custom keywords. Recent signals weigh more.
+        pain points of the offer, competitor engagement, the offer's custom keywords, orbit clusters (accounts
+        engaged together recently: a new cluster is intent, a competitor cluster the strongest, higher
+        velocity more). Recent signals weigh more.
         Timing: job change, role tenure, funding, launches, hiring, recent engagement.
         A lead working at a competitor, or building the offer in-house, is poor-fit.
         Active means ready for outreach now (intent 70+ with fit 40+ is always active).
@@ -127,6 +131,7 @@ public struct ModelScorer: Sendable {
         let lead = LeadView(
             name: profile.name, linkedin: profile.linkedin, x: profile.x, company: profile.company,
             recentPosts: String(text.prefix(Self.maxActivityCharacters)), orbit: Array((profile.activity?.orbit ?? []).prefix(30)),
+            orbitClusters: Array(OrbitClusters.clusters(of: profile.activity ?? .empty, now: now).prefix(10)),
             foundBy: source.rawValue, foundByIntentSearch: source.isIntent, today: String(ISO8601.format(now).prefix(10)))
         let offerView = OfferView(name: offer.name, productKeywords: offer.productKeywords, idealCustomerProfile: offer.icp)
         let user = "Offer:\n\(String(decoding: try encoder.encode(offerView), as: UTF8.self))\n\nLead:\n\(String(decoding: try encoder.encode(lead), as: UTF8.self))"

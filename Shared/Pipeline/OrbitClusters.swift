@@ -1,0 +1,88 @@
+import Foundation
+import LeadModel
+
+/// Forms orbit clusters: the accounts a lead engaged with together recently (DOMAIN: "targets
+/// engaged together within a recent window form a cluster; a new cluster is an intent signal, a
+/// competitor cluster the strongest").
+///
+/// The rule, pure and deterministic for the same targets and `now`:
+/// - **Recent**: only targets last seen at or after `now − windowDays` (30 days) take part.
+/// - **Together**: two recent targets are engaged together when their engagement spans
+///   `[firstSeen, lastSeen]` overlap; a cluster is a group of targets connected by overlaps
+///   (spans merged in order of first interaction), across platforms.
+/// - **Size**: a cluster has at least two distinct handles; the same handle on two platforms is
+///   one account, so it alone forms no cluster.
+/// - ``OrbitCluster/isNew``: the cluster formed within the window, i.e. every target of it was
+///   first seen at or after `now − windowDays`.
+/// - ``OrbitCluster/hasCompetitor``: a target is classified ``OrbitClassification/competitor``.
+/// - ``OrbitCluster/interactionCount``: the targets' interactions, summed; first and last seen
+///   are the earliest first and the latest last interaction.
+/// - ``OrbitCluster/velocityPerWeek``: interactions per week over the cluster's span, the span
+///   counted as at least one week (so a burst of 9 interactions in two days is 9 a week, not 31).
+/// - **Order**: strongest first: competitor clusters, then new ones, then higher velocity, then
+///   by handles and first interaction.
+public enum OrbitClusters {
+    /// The recent window, in days.
+    public static let windowDays = 30
+
+    /// The clusters among `orbit` at `now` (see the type's documentation).
+    public static func form(_ orbit: [OrbitTarget], now: Date) -> [OrbitCluster] {
+        let windowStart = now.addingTimeInterval(-Double(windowDays) * 86_400)
+        let recent = orbit.filter { $0.lastSeen >= windowStart }
+            .sorted { ($0.firstSeen, $0.handle, $0.platform.rawValue) < ($1.firstSeen, $1.handle, $1.platform.rawValue) }
+        var groups: [[OrbitTarget]] = []
+        var groupEnd = Date.distantPast
+        for target in recent {
+            if let last = groups.indices.last, target.firstSeen <= groupEnd {
+                groups[last].append(target)
+                groupEnd = max(groupEnd, target.lastSeen)
+            } else {
+                groups.append([target])
+                groupEnd = target.lastSeen
+            }
+        }
+        return groups.compactMap { cluster(of: $0, windowStart: windowStart) }.sorted(by: isStronger)
+    }
+
+    /// The clusters the activity record carries, else (a record written before clusters were
+    /// computed) those formed from its orbit at `now`.
+    public static func clusters(of activity: Activity, now: Date) -> [OrbitCluster] {
+        activity.clusters ?? form(activity.orbit, now: now)
+    }
+
+    /// The cluster's display names joined for a sentence: "Outreach", "Outreach and Apollo",
+    /// "Apollo, Outreach and Lemlist"; the handles when the record has no names.
+    public static func listedNames(of cluster: OrbitCluster) -> String {
+        let names = cluster.names ?? cluster.handles
+        guard let last = names.last, names.count > 1 else { return names.first ?? "" }
+        return names.dropLast().joined(separator: ", ") + " and " + last
+    }
+
+    /// Whether `lhs` comes before `rhs` in the order of ``form(_:now:)``.
+    public static func isStronger(_ lhs: OrbitCluster, than rhs: OrbitCluster) -> Bool {
+        if lhs.hasCompetitor != rhs.hasCompetitor { return lhs.hasCompetitor }
+        if lhs.isNew != rhs.isNew { return lhs.isNew }
+        if lhs.velocityPerWeek != rhs.velocityPerWeek { return lhs.velocityPerWeek > rhs.velocityPerWeek }
+        if lhs.handles != rhs.handles { return lhs.handles.lexicographicallyPrecedes(rhs.handles) }
+        return lhs.firstSeen < rhs.firstSeen
+    }
+
+    /// The cluster of one group of overlapping targets; nil when it has fewer than two handles.
+    private static func cluster(of targets: [OrbitTarget], windowStart: Date) -> OrbitCluster? {
+        // A handle seen on several platforms takes the name of its first platform by name.
+        var nameOfHandle: [String: String] = [:]
+        for target in targets.sorted(by: { ($0.handle, $0.platform.rawValue) < ($1.handle, $1.platform.rawValue) })
+        where nameOfHandle[target.handle] == nil {
+            nameOfHandle[target.handle] = target.name
+        }
+        guard nameOfHandle.count >= 2, let first = targets.map(\.firstSeen).min(),
+              let last = targets.map(\.lastSeen).max() else { return nil }
+        let handles = nameOfHandle.keys.sorted()
+        let count = targets.reduce(0) { $0 + max(0, $1.interactionCount) }
+        let weeks = max(1, last.timeIntervalSince(first) / (7 * 86_400))
+        return OrbitCluster(
+            handles: handles, hasCompetitor: targets.contains { $0.classification == .competitor },
+            interactionCount: count, firstSeen: first, lastSeen: last, velocityPerWeek: Double(count) / weeks,
+            isNew: first >= windowStart, names: handles.map { nameOfHandle[$0, default: $0] })
+    }
+}
