@@ -102,6 +102,11 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(try valid("heat state new", AccountHeatState(accountID: "a1", companyKey: "name:acme", companyName: "Acme", updatedAt: now)))
         cases.append(try valid("autopilot", AutopilotEnrollment(leadID: "l1", runID: "r1", accountID: "a1", offerID: "o1", fit: 87, intent: 72,
                                                                 buyerState: .active, reasons: ["fit 87 >= 60"], enrolledAt: now)))
+        cases.append(Case(name: "autopilot version 1", schemaFile: "autopilot.enrollment.v1.schema.json",
+                          instance: #"{"schema":"autopilot.enrollment","version":1,"leadID":"l1","runID":"r1","accountID":"a1","offerID":"o1","fit":80,"intent":70,"buyerState":"active","reasons":[],"enrolledAt":"2025-01-31T12:00:00.000Z"}"#,
+                          isValid: true))
+        cases.append(invalid("autopilot version 2 without its enrollment id", AutopilotEnrollment.self,
+                             #"{"schema":"autopilot.enrollment","version":2,"leadID":"l1","runID":"r1","accountID":"a1","offerID":"o1","fit":80,"intent":70,"buyerState":"active","reasons":[],"enrolledAt":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(try valid("dead letter", DeadLetter(original: Array("{not json".utf8), originalKey: Array("l1".utf8),
                                                          sourceTopic: "leads.discovered", partition: 3, offset: 42,
                                                          reason: "malformed JSON", failedAt: now, service: "coordinator")))
