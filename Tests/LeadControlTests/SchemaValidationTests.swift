@@ -51,6 +51,19 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(Case(name: "reenrich version 1", schemaFile: "lead.reenrich.requested.v1.schema.json",
                           instance: #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x"],"requestedAt":"2025-01-31T12:00:00.000Z","requestedBy":"ops"}"#,
                           isValid: true))
+        cases.append(try valid("override manual", LeadOverride(leadID: "l1", state: .manual, reason: "sales owns it", requestedBy: "ops", at: now)))
+        cases.append(try valid("override disqualified", LeadOverride(leadID: "l1", state: .disqualified, reason: "left", requestedBy: "ops", at: now)))
+        cases.append(try valid("override cleared", LeadOverride.clearing("l1", requestedBy: "ops", at: now)))
+        cases.append(Case(name: "docs/samples/lead-override.json", schemaFile: schemaFile(LeadOverride.self),
+                          instance: try sample("lead-override.json"), isValid: true))
+        cases.append(invalid("override with a state and cleared", LeadOverride.self,
+                             #"{"schema":"lead.override","version":1,"leadID":"l1","state":"manual","cleared":true,"reason":"r","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(invalid("override neither set nor cleared", LeadOverride.self,
+                             #"{"schema":"lead.override","version":1,"leadID":"l1","reason":"r","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(invalid("override to active", LeadOverride.self,
+                             #"{"schema":"lead.override","version":1,"leadID":"l1","state":"active","reason":"r","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(invalid("override without a reason", LeadOverride.self,
+                             #"{"schema":"lead.override","version":1,"leadID":"l1","state":"manual","reason":" ","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(try valid("search total", SearchTotalDeclared(searchID: "s1", accountID: "a1", total: 40, declaredAt: now)))
         cases.append(try valid("account sample", SampleConfigurations.account(updatedAt: now)))
         cases.append(try valid("account minimal", AccountConfig(accountID: "a1", billingState: .paused, updatedAt: now)))
