@@ -20,8 +20,9 @@ import Synchronization
 /// which compaction folds into one.
 ///
 /// Autopilot: the run's ``AutopilotEnrollment`` goes out with its pool entry, decided by
-/// ``AutopilotCheck/enrollment(finalizing:account:at:)`` from the card the request carries, which
-/// is the scoring result the coordinator accepted (a rejected result never reaches finalize).
+/// ``AutopilotCheck/enrollment(finalizing:account:override:at:)`` from the card the request
+/// carries, which is the scoring result the coordinator accepted (a rejected result never reaches
+/// finalize), and the lead's override in force now (one set while the request was on its way).
 /// It is written once per run like the entry; a redelivery after a SIGKILL writes it again with
 /// the same ``AutopilotEnrollment/enrollmentID``, on which readers dedupe.
 public struct FinalizeStageHandler: PhaseHandler {
@@ -31,18 +32,23 @@ public struct FinalizeStageHandler: PhaseHandler {
     public static let rememberedRuns = 100_000
 
     private let accounts: @Sendable (AccountID) -> AccountConfig?
+    private let overrides: @Sendable (LeadID) -> LeadOverride?
     private let service: String
     private let now: @Sendable () -> Date
     private let written = RecentRuns(capacity: Self.rememberedRuns)
 
     /// Creates the handler.
-    /// - Parameter accounts: looks an account up (the accounts table) for its autopilot rule; nil
-    ///   when unknown, and then nothing is enrolled.
+    /// - Parameters:
+    ///   - accounts: looks an account up (the accounts table) for its autopilot rule; nil when
+    ///     unknown, and then nothing is enrolled.
+    ///   - overrides: looks a lead's latest override up (the `lead.overrides` table).
     public init(
-        accounts: @escaping @Sendable (AccountID) -> AccountConfig? = { _ in nil }, service: String = "finalize-stage",
+        accounts: @escaping @Sendable (AccountID) -> AccountConfig? = { _ in nil },
+        overrides: @escaping @Sendable (LeadID) -> LeadOverride? = { _ in nil }, service: String = "finalize-stage",
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.accounts = accounts
+        self.overrides = overrides
         self.service = service
         self.now = now
     }
@@ -54,7 +60,8 @@ public struct FinalizeStageHandler: PhaseHandler {
         guard written.insert("\(request.leadID)/\(request.runID)") else { return StageOutput(result: result) }
         let entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID,
                                   finishedAt: finishedAt)
-        let enrollment = AutopilotCheck.enrollment(finalizing: request, account: accounts(request.accountID), at: finishedAt)
+        let enrollment = AutopilotCheck.enrollment(
+            finalizing: request, account: accounts(request.accountID), override: overrides(request.leadID), at: finishedAt)
         return StageOutput(result: result, enrollment: enrollment, poolEntry: entry)
     }
 }

@@ -50,13 +50,18 @@ extension StageService {
     }
 
     /// The finalize stage (``FinalizeStageHandler``), reading the accounts table for the autopilot
-    /// rules.
+    /// rules and the overrides table.
     public static func makeFinalizeStage(environment: PipelineEnvironment, configuration: StageConfiguration) throws -> StageService {
         let accounts = KafkaTable<AccountConfig>(
             configuration: environment.kafka, topic: environment.topics.accounts, codec: environment.codec,
             logger: environment.logger)
-        let handler = FinalizeStageHandler(accounts: { accounts[$0.rawValue] }, service: environment.service)
-        return try StageService(environment: environment, configuration: configuration, handler: handler, tables: [accounts])
+        let overrides = KafkaTable<LeadOverride>(
+            configuration: environment.kafka, topic: environment.topics.leadOverrides, codec: environment.codec,
+            logger: environment.logger)
+        let handler = FinalizeStageHandler(
+            accounts: { accounts[$0.rawValue] }, overrides: { overrides[$0.rawValue] }, service: environment.service)
+        return try StageService(
+            environment: environment, configuration: configuration, handler: handler, tables: [accounts, overrides])
     }
 
     private static func makeOffersTable(_ environment: PipelineEnvironment) -> KafkaTable<OfferConfig> {

@@ -178,6 +178,16 @@ final class FinalizeAndConfigurationTests: XCTestCase {
             XCTAssertNil(output.enrollment, "\(state) even when the rule asks for it")
             XCTAssertNotNil(output.poolEntry)
         }
+        // Set while the finalize request, with its active card, was on its way.
+        let late = LeadOverride(leadID: "lead-1", state: .manual, reason: "just now", requestedBy: "ops", at: Fixtures.now)
+        let active = Fixtures.account()
+        let raced = await FinalizeStageHandler(accounts: { _ in active }, overrides: { $0 == "lead-1" ? late : nil }, service: "test",
+                                               now: Fixtures.clock).handle(finalizeRequest(card: FixedScorer.active().card))
+        XCTAssertNil(raced.enrollment)
+        let clearedOverride = LeadOverride.clearing("lead-1", requestedBy: "ops", at: Fixtures.now)
+        let after = await FinalizeStageHandler(accounts: { _ in active }, overrides: { _ in clearedOverride }, service: "test",
+                                               now: Fixtures.clock).handle(finalizeRequest(card: FixedScorer.active().card))
+        XCTAssertNotNil(after.enrollment, "a cleared override holds nothing back")
     }
 
     func testEnrollmentVersion1IsReadWithItsIDDerived() throws {
