@@ -601,7 +601,7 @@ struct SequentialJob {
     let profile: ProfileStageHandler
     let activity: ActivityStageHandler
     let scoring: ScoringStageHandler
-    let finalize = FinalizeStageHandler(service: "pipeline-bench")
+    let finalize: FinalizeStageHandler
     static let accountID: AccountID = "acct-bench"
     static let offerID: OfferID = "offer-bench"
 
@@ -615,8 +615,8 @@ struct SequentialJob {
             provider: SimulatedActivityProvider(settings: simulation), offers: { $0 == offer.offerID ? offer : nil },
             service: "pipeline-bench")
         scoring = ScoringStageHandler(
-            offers: { $0 == offer.offerID ? offer : nil }, accounts: { $0 == account.accountID ? account : nil },
-            service: "pipeline-bench", simulatedLatency: simulation.scoring)
+            offers: { $0 == offer.offerID ? offer : nil }, service: "pipeline-bench", simulatedLatency: simulation.scoring)
+        finalize = FinalizeStageHandler(accounts: { $0 == account.accountID ? account : nil }, service: "pipeline-bench")
     }
 
     /// A lead as ``PipelineRun/lead(_:prefix:source:)`` makes it, outside any namespace.

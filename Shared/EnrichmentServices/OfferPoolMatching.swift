@@ -29,6 +29,8 @@ public struct OfferPoolMatching: Sendable {
     public private(set) var pool: [LeadID: PoolProfile] = [:]
     /// Pool leads that are matches (`…@…`).
     public private(set) var pooledMatches: Set<LeadID> = []
+    /// The latest `lead.overrides` record per lead: a disqualified lead makes no matches.
+    public private(set) var overrides: [LeadID: LeadOverride] = [:]
     /// The ideal customer profile each offer was last matched with in this run.
     public private(set) var matchedOffers: [OfferID: IdealCustomerProfile] = [:]
 
@@ -52,6 +54,11 @@ public struct OfferPoolMatching: Sendable {
         }
     }
 
+    /// Applies one `lead.overrides` record: `override` nil is a tombstone of `key`.
+    public mutating func applyOverrideRecord(key: String, override: LeadOverride?) {
+        overrides[LeadID(key)] = override
+    }
+
     /// Applies one `offers` record (`offer` nil is a tombstone of `key`) and returns the leads to
     /// publish: nil when the offer needs no matching (removed, or matched before in this run with
     /// the same ICP); otherwise the matches not in the pool yet (possibly none). Call
@@ -62,7 +69,7 @@ public struct OfferPoolMatching: Sendable {
             LeadPoolEntry(leadID: leadID, accountID: item.accountID, offerID: item.offerID, role: nil, bio: nil, industry: nil,
                           company: nil, location: nil, skills: [], profile: item.profile, finishedAt: now)
         }
-        return matcher.matches(offer: offer, pool: entries, at: now)
+        return matcher.matches(offer: offer, pool: entries, overrides: overrides, at: now)
             .map(\.lead)
             .filter { !pooledMatches.contains($0.leadID) }
     }
@@ -130,7 +137,8 @@ final class OfferPoolMatchingLoop: Sendable {
 
     private func follow(_ state: inout OfferPoolMatching) async throws {
         let admin = try KafkaAdmin(configuration: configuration)
-        let poolPartitions = try await admin.partitions(of: topics.leadPool)
+        // The pool and the overrides are read to their ends before any offer is matched.
+        let poolPartitions = try await admin.partitions(of: topics.leadPool) + admin.partitions(of: topics.leadOverrides)
         let offerPartitions = try await admin.partitions(of: topics.offers)
         let ends = try await admin.watermarks(poolPartitions)
         var poolRemaining = Set(poolPartitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
@@ -145,8 +153,10 @@ final class OfferPoolMatchingLoop: Sendable {
                 let records = try await reader.poll(maxRecords: 2000, timeoutMilliseconds: 200)
                 for record in records {
                     guard let key = record.keyString else { continue }
-                    if record.topic == topics.leadPool {
-                        if record.value == nil {
+                    if record.topic == topics.leadPool || record.topic == topics.leadOverrides {
+                        if record.topic == topics.leadOverrides {
+                            state.applyOverrideRecord(key: key, override: record.value == nil ? nil : decode(LeadOverride.self, record))
+                        } else if record.value == nil {
                             state.applyPoolRecord(key: key, entry: nil)
                         } else if let entry = decode(LeadPoolEntry.self, record) {
                             state.applyPoolRecord(key: key, entry: entry)

@@ -76,6 +76,9 @@ public enum LeadControlCommand: Sendable, Hashable {
     /// `reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO] [--request-id ID]`;
     /// without a request id, ``LeadControl`` makes a new UUID.
     case reEnrich(leadID: LeadID, types: [ReEnrichType], requestedBy: String?, requestID: RequestID?)
+    /// `lead override LEAD_ID --state manual|disqualified --reason TEXT [--requested-by WHO]`, or
+    /// `--clear` instead of the state (`state` nil).
+    case leadOverride(leadID: LeadID, state: LeadOverride.State?, reason: String, requestedBy: String?)
     /// `show LEAD_ID [--json]`.
     case show(leadID: LeadID, isJSON: Bool)
     /// `pool tail [--from-beginning] [--count N] [--timeout SECONDS] [--json]`.
@@ -242,6 +245,11 @@ public enum LeadControlCommandLine {
             return invocation(.reEnrich(leadID: LeadID(leadID), types: types, requestedBy: parsed.option("requested-by"),
                                         requestID: requestID), parsed)
 
+        case "lead":
+            let (_, rest) = try subcommand(arguments, of: "lead", among: ["override"])
+            if wantsHelp { return help("lead override") }
+            return try leadOverride(rest)
+
         case "show":
             if wantsHelp { return help("show") }
             let parsed = try parse(Array(arguments.dropFirst()), flags: ["json"], usage: Usage.show)
@@ -323,6 +331,30 @@ public enum LeadControlCommandLine {
         default:
             throw UsageError("unknown command \"\(first)\"", usage: Usage.general)
         }
+    }
+
+    /// `lead override`'s arguments after the verb.
+    private static func leadOverride(_ arguments: [String]) throws(UsageError) -> LeadControlInvocation {
+        let usage = Usage.leadOverride
+        let parsed = try parse(arguments, options: ["state", "reason", "requested-by"], flags: ["clear"], usage: usage)
+        let leadID = try parsed.positionals(["LEAD_ID"])[0]
+        let reason = parsed.option("reason") ?? ""
+        guard reason.unicodeScalars.count <= FieldLimit.text else {
+            throw UsageError("--reason is longer than \(FieldLimit.text) characters", usage: usage)
+        }
+        if parsed.flag("clear") {
+            guard parsed.option("state") == nil else { throw UsageError("--clear ends the override; give no --state with it", usage: usage) }
+            return invocation(.leadOverride(leadID: LeadID(leadID), state: nil, reason: reason,
+                                            requestedBy: parsed.option("requested-by")), parsed)
+        }
+        guard let state = try parsed.enumeration("state", as: LeadOverride.State.self) else {
+            throw UsageError("missing --state manual|disqualified (or --clear)", usage: usage)
+        }
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw UsageError("missing --reason: say why the state is overridden", usage: usage)
+        }
+        return invocation(.leadOverride(leadID: LeadID(leadID), state: state, reason: reason,
+                                        requestedBy: parsed.option("requested-by")), parsed)
     }
 
     /// Splits `resource verb rest...`, checking the verb.

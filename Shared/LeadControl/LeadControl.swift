@@ -168,6 +168,13 @@ public struct LeadControl: Sendable {
             return try await publishConfiguration(
                 message, topic: environment.topics.leadCommands, key: leadID.rawValue,
                 what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ","))), request id \(requestID)")
+        case .leadOverride(let leadID, let state, let reason, let requestedBy):
+            let requester = requestedBy ?? defaultRequester
+            let message = state.map { LeadOverride(leadID: leadID, state: $0, reason: reason, requestedBy: requester, at: now()) }
+                ?? LeadOverride.clearing(leadID, reason: reason, requestedBy: requester, at: now())
+            return try await publishConfiguration(
+                message, topic: environment.topics.leadOverrides, key: leadID.rawValue,
+                what: state.map { "override of \(leadID) to \($0.rawValue)" } ?? "end of the override of \(leadID)")
         case .show(let leadID, let isJSON):
             return try await show(leadID: leadID, isJSON: isJSON)
         case .poolTail(let isFromBeginning, let count, let timeoutSeconds, let isJSON):
@@ -391,6 +398,9 @@ public struct LeadControl: Sendable {
             console.output(try prettyJSON(environment.codec.encode(state)))
         } else {
             console.output(LeadStateReport.render(state))
+            let override = try await latest(LeadOverride.self, of: leadID, topic: environment.topics.leadOverrides)
+            for problem in override.problems { console.error("warning: skipped an undecodable override record at \(problem)") }
+            if let line = LeadStateReport.overrideLine(override.value) { console.output(line) }
         }
         return Self.success
     }
@@ -399,11 +409,20 @@ public struct LeadControl: Sendable {
     /// the high watermark (nil when it has none, or a tombstone came last), the partition read,
     /// and the undecodable records skipped.
     public func latestState(of leadID: LeadID) async throws -> (state: LeadState?, partition: TopicPartition, problems: [String]) {
-        let topic = environment.topics.leadState
+        let found = try await latest(LeadState.self, of: leadID, topic: environment.topics.leadState)
+        return (found.value, found.partition, found.problems)
+    }
+
+    /// The latest record of `leadID` in its partition of the lead-keyed `topic`, read up to the
+    /// high watermark (nil when it has none, or a tombstone came last), the partition read, and
+    /// the undecodable records skipped.
+    func latest<T: Message>(
+        _ type: T.Type, of leadID: LeadID, topic: String
+    ) async throws -> (value: T?, partition: TopicPartition, problems: [String]) {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let partitions = try await partitions(of: topic, admin: admin)
         let partition = TopicPartition(topic: topic, partition: KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: partitions.count))
-        var latest: LeadState?
+        var latest: T?
         var problems: [String] = []
         try await readToEnd([partition], admin: admin) { record in
             guard record.keyString == leadID.rawValue else { return }
@@ -412,7 +431,7 @@ public struct LeadControl: Sendable {
                 return
             }
             do {
-                latest = try environment.codec.decode(LeadState.self, record: record)
+                latest = try environment.codec.decode(T.self, record: record)
             } catch {
                 problems.append("offset \(record.offset): \(error)")
             }
@@ -462,7 +481,24 @@ public struct LeadControl: Sendable {
         return Self.success
     }
 
-    /// Publishes the pool profiles that fit `offerID` as scoring-only leads (``LeadPoolMatcher``).
+    /// Every row of a compacted `topic` read to its end: the latest value per key (a tombstone
+    /// removes it), and how many undecodable records were skipped.
+    func readTable<T: Message>(_ type: T.Type, topic: String, admin: KafkaAdmin) async throws -> (rows: [String: T], skipped: Int) {
+        var rows: [String: T] = [:]
+        var skipped = 0
+        try await readToEnd(try await partitions(of: topic, admin: admin), admin: admin) { record in
+            guard let key = record.keyString else { return }
+            guard record.value != nil else {
+                rows[key] = nil
+                return
+            }
+            if let value = try? environment.codec.decode(T.self, record: record) { rows[key] = value } else { skipped += 1 }
+        }
+        return (rows, skipped)
+    }
+
+    /// Publishes the pool profiles that fit `offerID` as scoring-only leads (``LeadPoolMatcher``),
+    /// leaving out disqualified leads (their card, or an override in `lead.overrides`).
     public func matchPool(offerID: OfferID, minimumFit: Int, isDryRun: Bool) async throws -> Int32 {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         var offer: OfferConfig?
@@ -474,18 +510,13 @@ public struct LeadControl: Sendable {
             console.error("no offer \(offerID) in \(environment.topics.offers); publish it first (leadctl offer put)")
             return Self.failure
         }
-        var pool: [String: LeadPoolEntry] = [:]
-        var skipped = 0
-        try await readToEnd(try await partitions(of: environment.topics.leadPool, admin: admin), admin: admin) { record in
-            guard let key = record.keyString else { return }
-            guard record.value != nil else {
-                pool[key] = nil
-                return
-            }
-            if let entry = try? environment.codec.decode(LeadPoolEntry.self, record: record) { pool[key] = entry } else { skipped += 1 }
-        }
+        let (pool, skipped) = try await readTable(LeadPoolEntry.self, topic: environment.topics.leadPool, admin: admin)
         if skipped > 0 { console.error("warning: skipped \(skipped) undecodable pool entries") }
-        let matches = LeadPoolMatcher(minimumFit: minimumFit).matches(offer: offer, pool: Array(pool.values), at: now())
+        let (overrides, skippedOverrides) = try await readTable(LeadOverride.self, topic: environment.topics.leadOverrides, admin: admin)
+        if skippedOverrides > 0 { console.error("warning: skipped \(skippedOverrides) undecodable overrides") }
+        let matches = LeadPoolMatcher(minimumFit: minimumFit).matches(
+            offer: offer, pool: Array(pool.values),
+            overrides: Dictionary(uniqueKeysWithValues: overrides.map { (LeadID($0.key), $0.value) }), at: now())
         for match in matches {
             console.output("\(pad(match.lead.leadID.rawValue, 40)) fit \(match.fit)  \(match.lead.name)")
         }

@@ -27,6 +27,18 @@ public enum LeadStateReport {
         return "running, attempt \(inFlight.attempt), times out at \(ISO8601.format(inFlight.deadline))"
     }
 
+    /// The override line under the state: the override in force, or that it was cleared; nil
+    /// without any override record.
+    public static func overrideLine(_ override: LeadOverride?) -> String? {
+        guard let override else { return nil }
+        let by = "by \(override.requestedBy) at \(ISO8601.format(override.at))"
+        guard let state = override.stateInForce else {
+            return "\noverride: none (cleared \(by)" + (override.reason.isEmpty ? ")" : ": \(override.reason))")
+        }
+        return "\noverride: \(state.rawValue), \(by): \(override.reason)"
+            + (state == .disqualified ? "\n  not rescored, not enrolled, not matched from the pool" : "\n  scores update, the state stays; not enrolled")
+    }
+
     /// Several lines: header, plan, profile summary, scores and history.
     public static func render(_ state: LeadState) -> String {
         var lines: [String] = []

@@ -26,6 +26,8 @@ public enum Usage {
                                                  declare how many leads a search produced
           reenrich LEAD_ID --types linkedin,x,activity
                                                  refresh parts of a lead
+          lead override LEAD_ID --state manual|disqualified --reason TEXT
+          lead override LEAD_ID --clear          set or end a person's override of a buyer state
           show LEAD_ID [--json]                  the coordinator's state of a lead
           pool tail [--from-beginning] [--count N] [--json]
                                                  follow the lead pool
@@ -155,13 +157,33 @@ public enum Usage {
         \(connection)
         """
 
+    /// `leadctl lead override`.
+    public static let leadOverride = """
+        Usage: leadctl lead override LEAD_ID --state manual|disqualified --reason TEXT [--requested-by WHO]
+               leadctl lead override LEAD_ID --clear [--reason TEXT] [--requested-by WHO]
+
+        Publishes a lead.override to the compacted lead.overrides topic, keyed by lead id; the
+        latest record per lead is in force and is the store (other systems may write it too).
+          manual        scoring still runs and its scores update, but the buyer state stays
+                        manual, with the reason "manual override: TEXT"; autopilot never
+                        enrolls the lead.
+          disqualified  the lead is not scored again (its scoring phase is skipped); enrichment
+                        (reenrich) still runs; no autopilot enrollment and no lead-pool matches.
+          --clear       ends the override: the next scoring sets the buyer state as usual.
+        The coordinator applies it from the lead's next phase on; `leadctl show` prints the
+        override in force at once. --requested-by defaults to $USER.
+
+        \(connection)
+        """
+
     /// `leadctl show`.
     public static let show = """
         Usage: leadctl show LEAD_ID [--json]
 
         Reads the lead's partition of the lead state topic up to its end and prints the latest
-        state: status, run, mode, plan with phase states, profile summary, scores and history.
-        --json prints the state record as JSON. Exit status 1 when the lead has no state.
+        state: status, run, mode, plan with phase states, profile summary, scores and history,
+        then the lead's override in force (lead.overrides), if any. --json prints the state record
+        as JSON (without the override). Exit status 1 when the lead has no state.
 
         \(connection)
         """
@@ -275,6 +297,7 @@ public enum Usage {
         case "offer sample": offerSample
         case "search", "search total": searchTotal
         case "reenrich", "re-enrich": reEnrich
+        case "lead", "lead override": leadOverride
         case "show": show
         case "pool": poolTail + "\n\n" + poolMatch
         case "pool tail": poolTail

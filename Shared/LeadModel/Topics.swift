@@ -46,6 +46,9 @@ public struct Topics: Hashable, Sendable {
     /// The account heat aggregator's changelog and the heat table (compacted), partitioned like
     /// ``accountSignalContributions``. Key: `<account id>|<company key>`.
     public static let accountHeat = "account.heat"
+    /// People's overrides of a lead's buyer state (compacted; the latest per lead is in force).
+    /// Key: lead id.
+    public static let leadOverrides = "lead.overrides"
     /// Automatic sequence enrollments. Key: lead id.
     public static let autopilotEnrollments = "autopilot.enrollments"
     /// Records that could not be processed, with the reason. Key: the original key.
@@ -67,7 +70,7 @@ public struct Topics: Hashable, Sendable {
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
                 phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, progress, progressParts, accountSignals,
-                accountSignalContributions, accountHeat,
+                accountSignalContributions, accountHeat, leadOverrides,
                 autopilotEnrollments, deadLetters, webEnrichmentRequests, webEnrichments,
             ]
     }
@@ -141,6 +144,8 @@ public struct Topics: Hashable, Sendable {
     public var accountSignalContributions: String { Self.prefixed(Self.accountSignalContributions, namespace: namespace) }
     /// ``Topics/accountHeat`` in this namespace.
     public var accountHeat: String { Self.prefixed(Self.accountHeat, namespace: namespace) }
+    /// ``Topics/leadOverrides`` in this namespace.
+    public var leadOverrides: String { Self.prefixed(Self.leadOverrides, namespace: namespace) }
     /// ``Topics/autopilotEnrollments`` in this namespace.
     public var autopilotEnrollments: String { Self.prefixed(Self.autopilotEnrollments, namespace: namespace) }
     /// ``Topics/deadLetters`` in this namespace.

@@ -40,8 +40,12 @@ public struct LeadPoolMatcher: Sendable {
 
     /// The matches of `pool` for `offer`, ordered by pool lead id. Skipped: entries found for this
     /// offer already, entries that are themselves matches (`…@…`), entries without a profile URL,
-    /// and entries below ``minimumFit``.
-    public func matches(offer: OfferConfig, pool: [LeadPoolEntry], at now: Date) -> [Match] {
+    /// disqualified leads (their card says so, or `overrides` disqualifies them now; see
+    /// ``LeadOverridePolicy/mayMatchFromPool(_:override:)``), and entries below ``minimumFit``.
+    /// - Parameter overrides: the latest ``LeadOverride`` per pool lead id (the `lead.overrides` table).
+    public func matches(
+        offer: OfferConfig, pool: [LeadPoolEntry], overrides: [LeadID: LeadOverride] = [:], at now: Date
+    ) -> [Match] {
         var seen: Set<LeadID> = []
         var result: [Match] = []
         for entry in pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }) {
@@ -50,7 +54,8 @@ public struct LeadPoolMatcher: Sendable {
             }
             let linkedin = entry.profile.linkedinURL.flatMap { (try? ProfileURL.linkedin($0).get())?.canonical }
             let x = entry.profile.xURL.flatMap { (try? ProfileURL.x($0).get())?.canonical }
-            guard linkedin != nil || x != nil, !entry.profile.name.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+            guard linkedin != nil || x != nil, !entry.profile.name.trimmingCharacters(in: .whitespaces).isEmpty,
+                  LeadOverridePolicy.mayMatchFromPool(entry.profile, override: overrides[entry.leadID]) else { continue }
             let fit = scorer.score(profile: entry.profile, offer: offer, source: .leadPool, now: now).fit
             guard fit >= minimumFit else { continue }
             let lead = LeadDiscovered(

@@ -31,6 +31,13 @@ import LeadModel
 /// - Outreach window: a run starts only inside the account's window; outside it the lead waits
 ///   with status outside outreach window and a timer releases it when the window opens. A run
 ///   that has started finishes.
+///
+/// Override (the lead's ``LeadOverride`` in force, passed with each event like the gates; see
+/// ``LeadOverridePolicy``): before each phase starts, the lead's card, if it has one, takes the
+/// override's buyer state and reason, so a scoring result accepted under a `manual` override keeps
+/// its scores and the state `manual`, and the finalize request, the pool entry and the ready state
+/// carry it. Under `disqualified` the scoring phase is skipped with the reason; enrichment (a
+/// re-enrich run) still runs.
 public struct LeadStateMachine: Sendable {
     /// What the lead's account allows now.
     public struct Gates: Sendable, Hashable {
@@ -174,6 +181,7 @@ public struct LeadStateMachine: Sendable {
 
     private var pending: [Action] = []
     private var gates = Gates.open
+    private var override: LeadOverride?
 
     /// Creates a machine, empty or restored from a changelog record.
     public init(configuration: Configuration = Configuration(), restoring state: LeadState? = nil) {
@@ -182,15 +190,20 @@ public struct LeadStateMachine: Sendable {
     }
 
     /// Handles an event with the system random generator for jitter.
-    public mutating func handle(_ event: Event, gates: Gates = .open) -> [Action] {
+    public mutating func handle(_ event: Event, gates: Gates = .open, override: LeadOverride? = nil) -> [Action] {
         var random = SystemRandomNumberGenerator()
-        return handle(event, gates: gates, random: &random)
+        return handle(event, gates: gates, override: override, random: &random)
     }
 
     /// Handles an event; returns what to do. No actions means nothing changed.
-    public mutating func handle(_ event: Event, gates: Gates = .open, random: inout some RandomNumberGenerator) -> [Action] {
+    /// - Parameter override: the lead's latest ``LeadOverride`` record, if any (a cleared one
+    ///   changes nothing).
+    public mutating func handle(
+        _ event: Event, gates: Gates = .open, override: LeadOverride? = nil, random: inout some RandomNumberGenerator
+    ) -> [Action] {
         pending = []
         self.gates = gates
+        self.override = override
         switch event {
         case .discovered(let lead, let runID, let at):
             guard state == nil else { return [] }
@@ -285,9 +298,17 @@ public struct LeadStateMachine: Sendable {
 
     /// Sends the current phase's first attempt, skipping phases that cannot run, or finishes the run.
     private mutating func startCurrentPhase(at: Date) {
-        guard let current = state else { return }
+        guard var current = state else { return }
+        if let card = current.profile.scores {
+            current.profile.scores = LeadOverridePolicy.applied(override, to: card)
+            state = current
+        }
         guard let phase = current.currentPhase else {
             finishRun(at: at)
+            return
+        }
+        if phase == .scoring, let reason = LeadOverridePolicy.scoringSkipReason(override) {
+            skipCurrentPhase(reason: reason, at: at)
             return
         }
         if phase == .profile && profilePlatforms(of: current).isEmpty {

@@ -150,9 +150,12 @@ public final class Coordinator: Service {
                                                  codec: environment.codec, logger: logger)
         let offers = KafkaTable<OfferConfig>(configuration: environment.kafka, topic: topics.offers,
                                              codec: environment.codec, logger: logger)
+        let overrides = KafkaTable<LeadOverride>(configuration: environment.kafka, topic: topics.leadOverrides,
+                                                 codec: environment.codec, logger: logger)
         try await accounts.start()
         try await offers.start()
-        let tables = Tables(accounts: accounts, offers: offers)
+        try await overrides.start()
+        let tables = Tables(accounts: accounts, offers: offers, overrides: overrides)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now)
         // A child: its failure stops the loop, and so the process.
@@ -163,6 +166,7 @@ public final class Coordinator: Service {
         await consumer.close()
         await accounts.stop()
         await offers.stop()
+        await overrides.stop()
         await producer.close()
     }
 
@@ -192,10 +196,12 @@ public final class Coordinator: Service {
             if !records.isEmpty {
                 // What was written to the tables before these records were is in force for them:
                 // a billing pause acknowledged before a lead was published holds that lead, and a
-                // lead's account or offer published just before it is known.
+                // lead's account or offer published just before it is known, and an override
+                // acknowledged before a result is in force for that result.
                 do {
                     try await tables.accounts.catchUp(timeout: .seconds(2))
                     try await tables.offers.catchUp(timeout: .seconds(2))
+                    try await tables.overrides.catchUp(timeout: .seconds(2))
                 } catch {
                     logger.warning("tables not caught up: \(error)")
                 }
@@ -329,6 +335,9 @@ public final class Coordinator: Service {
     struct Tables {
         let accounts: KafkaTable<AccountConfig>
         let offers: KafkaTable<OfferConfig>
+        /// People's overrides of buyer states, by lead id: a few per account, so every instance
+        /// holds them all, like the accounts.
+        let overrides: KafkaTable<LeadOverride>
     }
 
     struct LeadEntry {
@@ -654,7 +663,7 @@ public final class Coordinator: Service {
         let handled = state.leads.modify(leadID) { entry in
             let before = entry.machine.state
             let gates = (before?.lead.accountID ?? eventAccount(event)).map { self.gates(for: $0, tables) } ?? .open
-            return (before, entry.machine.handle(event, gates: gates))
+            return (before, entry.machine.handle(event, gates: gates, override: tables.overrides[leadID.rawValue]))
         }
         guard let (before, actions) = handled else {
             // A result or timer for a lead this instance does not know: stale, or owned elsewhere.

@@ -148,12 +148,12 @@ public struct PipelineEnvironment: Sendable {
     public var topicSpecifications: [TopicSpecification] {
         let compacted = ["cleanup.policy": "compact"]
         let leadKeyed = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands, topics.leadsBacklog, topics.phaseResults,
-                         topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.autopilotEnrollments,
-                         topics.deadLetters]
+                         topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.leadOverrides,
+                         topics.autopilotEnrollments, topics.deadLetters]
             + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }
         var specifications = leadKeyed.map { name in
             TopicSpecification(name: name, partitions: partitions,
-                               configs: [topics.leadState, topics.leadPool].contains(name) ? compacted : [:])
+                               configs: [topics.leadState, topics.leadPool, topics.leadOverrides].contains(name) ? compacted : [:])
         }
         specifications += [
             TopicSpecification(name: topics.accounts, partitions: 1, configs: compacted),

@@ -1,5 +1,6 @@
 import Foundation
 import LeadModel
+import Pipeline
 import Synchronization
 
 /// The finalize phase: the lead's pool entry, assembled from the whole profile the request
@@ -17,18 +18,37 @@ import Synchronization
 /// ``rememberedRuns`` in memory, so a request redelivered after a SIGKILL of this stage, between
 /// the entry's acknowledgement and the commit, writes the run's entry again: the same key and run,
 /// which compaction folds into one.
+///
+/// Autopilot: the run's ``AutopilotEnrollment`` goes out with its pool entry, decided by
+/// ``AutopilotCheck/enrollment(finalizing:account:override:at:)`` from the card the request
+/// carries, which is the scoring result the coordinator accepted (a rejected result never reaches
+/// finalize), and the lead's override in force now (one set while the request was on its way).
+/// It is written once per run like the entry; a redelivery after a SIGKILL writes it again with
+/// the same ``AutopilotEnrollment/enrollmentID``, on which readers dedupe.
 public struct FinalizeStageHandler: PhaseHandler {
     /// ``Phase/finalize``.
     public let phase = Phase.finalize
     /// How many finished runs a handler remembers.
     public static let rememberedRuns = 100_000
 
+    private let accounts: @Sendable (AccountID) -> AccountConfig?
+    private let overrides: @Sendable (LeadID) -> LeadOverride?
     private let service: String
     private let now: @Sendable () -> Date
     private let written = RecentRuns(capacity: Self.rememberedRuns)
 
     /// Creates the handler.
-    public init(service: String = "finalize-stage", now: @escaping @Sendable () -> Date = { Date() }) {
+    /// - Parameters:
+    ///   - accounts: looks an account up (the accounts table) for its autopilot rule; nil when
+    ///     unknown, and then nothing is enrolled.
+    ///   - overrides: looks a lead's latest override up (the `lead.overrides` table).
+    public init(
+        accounts: @escaping @Sendable (AccountID) -> AccountConfig? = { _ in nil },
+        overrides: @escaping @Sendable (LeadID) -> LeadOverride? = { _ in nil }, service: String = "finalize-stage",
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.accounts = accounts
+        self.overrides = overrides
         self.service = service
         self.now = now
     }
@@ -40,7 +60,9 @@ public struct FinalizeStageHandler: PhaseHandler {
         guard written.insert("\(request.leadID)/\(request.runID)") else { return StageOutput(result: result) }
         let entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID,
                                   finishedAt: finishedAt)
-        return StageOutput(result: result, poolEntry: entry)
+        let enrollment = AutopilotCheck.enrollment(
+            finalizing: request, account: accounts(request.accountID), override: overrides(request.leadID), at: finishedAt)
+        return StageOutput(result: result, enrollment: enrollment, poolEntry: entry)
     }
 }
 

@@ -4,7 +4,7 @@ import Pipeline
 import PipelineServices
 
 /// The scoring phase: fit, intent, timing and buyer state against the lead's offer, then account
-/// signals and the autopilot check.
+/// signals.
 ///
 /// - Unknown offer → failed, not retriable, reason `unknown offer <id>` (the coordinator skips the
 ///   phase with that reason and the lead still becomes ready).
@@ -12,9 +12,9 @@ import PipelineServices
 ///   offer) is published keyed by account (``StageOutput/contribution``); the account's heat is
 ///   owned by the ``AccountHeatAggregator`` reading them, never by this handler, so any number of
 ///   scoring instances and restarts give one heat per account. Scoring itself does not read heat.
-/// - Autopilot: checked against the account (unknown account → no enrollment); an eligible lead
-///   gets one ``AutopilotEnrollment`` per request. A redelivered request publishes the same
-///   enrollment again (same lead and run): downstream deduplicates on lead id + run id.
+/// - Autopilot: not here. A scoring result may still be rejected by the coordinator (a stale or
+///   duplicate attempt), so the enrollment is decided by the finalize stage from the card the
+///   coordinator accepted (``FinalizeStageHandler``).
 /// - Charges: what the scorer's ``Evaluation`` reports: nothing for the rules, one
 ///   `scoring-model` unit for a card the model produced.
 /// - Simulated latency: before scoring, the handler sleeps a draw of `simulatedLatency` (zero by
@@ -25,7 +25,6 @@ public struct ScoringStageHandler: PhaseHandler {
 
     private let scorer: any Scorer
     private let offers: @Sendable (OfferID) -> OfferConfig?
-    private let accounts: @Sendable (AccountID) -> AccountConfig?
     private let service: String
     private let now: @Sendable () -> Date
     private let simulatedLatency: SimulationSettings.ProviderBehavior
@@ -33,20 +32,17 @@ public struct ScoringStageHandler: PhaseHandler {
     /// Creates the handler.
     /// - Parameters:
     ///   - offers: looks an offer up (the offers table); nil when unknown.
-    ///   - accounts: looks an account up (the accounts table); nil when unknown.
     ///   - simulatedLatency: slept before each scoring; nil takes `SIM_SCORING_LATENCY_MS` and
     ///     `SIM_LATENCY_JITTER` from the process environment (zero when unset), so the scoring
     ///     stage's executable honours them.
     public init(
         scorer: any Scorer = RuleBasedScorer(), offers: @escaping @Sendable (OfferID) -> OfferConfig?,
-        accounts: @escaping @Sendable (AccountID) -> AccountConfig?,
         service: String = "scoring-stage", now: @escaping @Sendable () -> Date = { Date() },
         simulatedLatency: SimulationSettings.ProviderBehavior? = nil
     ) {
         self.simulatedLatency = simulatedLatency ?? Self.simulatedLatencyFromProcessEnvironment()
         self.scorer = scorer
         self.offers = offers
-        self.accounts = accounts
         self.service = service
         self.now = now
     }
@@ -70,14 +66,10 @@ public struct ScoringStageHandler: PhaseHandler {
         scored.scores = card
         let contribution = AccountSignalAggregator.contribution(
             of: scored, leadID: request.leadID, runID: request.runID, accountID: request.accountID, offer: offer, at: at)
-        let enrollment = accounts(request.accountID).flatMap { account in
-            AutopilotCheck.enrollment(
-                account: account, card: card, leadID: request.leadID, runID: request.runID, offerID: request.offerID, at: at)
-        }
         let result = PhaseResult(
             answering: request, outcome: .completed, payload: PhasePayload(scores: card), charges: evaluation.charges,
             finishedAt: at, service: service)
-        return StageOutput(result: result, contribution: contribution, enrollment: enrollment)
+        return StageOutput(result: result, contribution: contribution)
     }
 }
 

@@ -10,7 +10,7 @@ public struct StageOutput: Sendable, Hashable {
     public var result: PhaseResult
     /// The scored lead's contribution to its account's heat (scoring only).
     public var contribution: AccountSignalContribution?
-    /// The autopilot enrollment, when the lead qualified (scoring only).
+    /// The autopilot enrollment, when the run's accepted card qualified (finalize only).
     public var enrollment: AutopilotEnrollment?
     /// The lead's entry in the lead pool for the request's run (finalize only).
     public var poolEntry: LeadPoolEntry?

@@ -30,7 +30,7 @@ extension StageService {
         return try StageService(environment: environment, configuration: configuration, handler: handler, tables: [offers])
     }
 
-    /// The scoring stage, reading the offers and accounts tables: ``ScoringStageHandler`` with
+    /// The scoring stage, reading the offers table: ``ScoringStageHandler`` with
     /// `scorer`, or with the ``ModelScorer`` when `providers` selects `SCORER=model`; with the
     /// ``AccountHeatAggregator`` beside it, which owns the heat of the accounts whose
     /// contributions partitions its group assigns to this process.
@@ -39,23 +39,29 @@ extension StageService {
         scorer: any Scorer = RuleBasedScorer()
     ) throws -> StageService {
         let offers = makeOffersTable(environment)
-        let accounts = KafkaTable<AccountConfig>(
-            configuration: environment.kafka, topic: environment.topics.accounts, codec: environment.codec,
-            logger: environment.logger)
         let chosen: any Scorer = try providers.makeModelScorer(environment: environment) ?? scorer
         let handler = ScoringStageHandler(
-            scorer: chosen, offers: { offers[$0.rawValue] }, accounts: { accounts[$0.rawValue] }, service: environment.service,
+            scorer: chosen, offers: { offers[$0.rawValue] }, service: environment.service,
             simulatedLatency: environment.simulation.scoring)
         let heat = AccountHeatAggregator(environment: environment, consumerProperties: configuration.consumerProperties)
         return try StageService(
-            environment: environment, configuration: configuration, handler: handler, tables: [offers, accounts],
+            environment: environment, configuration: configuration, handler: handler, tables: [offers],
             companions: [heat])
     }
 
-    /// The finalize stage (``FinalizeStageHandler``).
+    /// The finalize stage (``FinalizeStageHandler``), reading the accounts table for the autopilot
+    /// rules and the overrides table.
     public static func makeFinalizeStage(environment: PipelineEnvironment, configuration: StageConfiguration) throws -> StageService {
-        try StageService(
-            environment: environment, configuration: configuration, handler: FinalizeStageHandler(service: environment.service))
+        let accounts = KafkaTable<AccountConfig>(
+            configuration: environment.kafka, topic: environment.topics.accounts, codec: environment.codec,
+            logger: environment.logger)
+        let overrides = KafkaTable<LeadOverride>(
+            configuration: environment.kafka, topic: environment.topics.leadOverrides, codec: environment.codec,
+            logger: environment.logger)
+        let handler = FinalizeStageHandler(
+            accounts: { accounts[$0.rawValue] }, overrides: { overrides[$0.rawValue] }, service: environment.service)
+        return try StageService(
+            environment: environment, configuration: configuration, handler: handler, tables: [accounts, overrides])
     }
 
     private static func makeOffersTable(_ environment: PipelineEnvironment) -> KafkaTable<OfferConfig> {

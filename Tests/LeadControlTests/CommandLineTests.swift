@@ -113,6 +113,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try parse("dead-letters list --json").command, .deadLettersList(isJSON: true))
     }
 
+    func testLeadOverride() throws {
+        XCTAssertEqual(try LeadControlCommandLine.parse(["lead", "override", "l1", "--state", "manual", "--reason", "sales owns it"]).command,
+                       .leadOverride(leadID: "l1", state: .manual, reason: "sales owns it", requestedBy: nil))
+        XCTAssertEqual(try parse("lead override l1 --state disqualified --reason left --requested-by ann").command,
+                       .leadOverride(leadID: "l1", state: .disqualified, reason: "left", requestedBy: "ann"))
+        XCTAssertEqual(try parse("lead override l1 --clear").command,
+                       .leadOverride(leadID: "l1", state: nil, reason: "", requestedBy: nil))
+        XCTAssertEqual(usageError("lead override l1 --state manual")?.problem, "missing --reason: say why the state is overridden")
+        XCTAssertEqual(usageError("lead override l1 --reason r")?.problem, "missing --state manual|disqualified (or --clear)")
+        XCTAssertEqual(usageError("lead override l1 --state active --reason r")?.problem,
+                       "--state \"active\" is not one of manual, disqualified")
+        XCTAssertEqual(usageError("lead override l1 --clear --state manual")?.problem, "--clear ends the override; give no --state with it")
+        XCTAssertEqual(usageError("lead override --clear")?.problem, "missing LEAD_ID")
+        XCTAssertEqual(try parse("lead override --help").command, .help(command: "lead override"))
+    }
+
     func testHelp() throws {
         XCTAssertEqual(try parse("help").command, .help(command: nil))
         XCTAssertEqual(try parse("help publish").command, .help(command: "publish"))
@@ -120,7 +136,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try parse("show --help").command, .help(command: "show"))
         XCTAssertEqual(try parse("pool tail -h").command, .help(command: "pool tail"))
         XCTAssertEqual(usageError("help nothing")?.problem, "no command \"nothing\"")
-        for command in ["publish", "topics create", "account put", "offer sample", "search total", "reenrich", "show",
+        for command in ["publish", "topics create", "account put", "offer sample", "search total", "reenrich", "show", "lead override",
                         "pool tail", "dead-letters list"] {
             XCTAssertTrue(Usage.text(for: command)?.contains("Usage: leadctl \(command)") ?? false, command)
             XCTAssertTrue(Usage.general.contains(command.components(separatedBy: " ")[0]), command)

@@ -6,6 +6,16 @@ import XCTest
 
 /// What `show`, `pool tail` and `dead-letters list` print: no broker.
 final class RenderingTests: XCTestCase {
+    func testShowRendersTheOverrideInForceOrItsEnd() throws {
+        let at = Date(timeIntervalSince1970: 1_750_000_000)
+        XCTAssertNil(LeadStateReport.overrideLine(nil))
+        let manual = try XCTUnwrap(LeadStateReport.overrideLine(
+            LeadOverride(leadID: "l1", state: .manual, reason: "sales owns it", requestedBy: "ann", at: at)))
+        XCTAssertTrue(manual.contains("override: manual, by ann at 2025-06-15T15:06:40.000Z: sales owns it"), manual)
+        let cleared = try XCTUnwrap(LeadStateReport.overrideLine(LeadOverride.clearing("l1", requestedBy: "ann", at: at)))
+        XCTAssertTrue(cleared.contains("override: none (cleared by ann"), cleared)
+    }
+
     func testShowRendersStatusPlanProfileAndHistory() {
         let text = LeadStateReport.render(Samples.state())
         for expected in [

@@ -51,6 +51,19 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(Case(name: "reenrich version 1", schemaFile: "lead.reenrich.requested.v1.schema.json",
                           instance: #"{"schema":"lead.reenrich.requested","version":1,"leadID":"l1","types":["x"],"requestedAt":"2025-01-31T12:00:00.000Z","requestedBy":"ops"}"#,
                           isValid: true))
+        cases.append(try valid("override manual", LeadOverride(leadID: "l1", state: .manual, reason: "sales owns it", requestedBy: "ops", at: now)))
+        cases.append(try valid("override disqualified", LeadOverride(leadID: "l1", state: .disqualified, reason: "left", requestedBy: "ops", at: now)))
+        cases.append(try valid("override cleared", LeadOverride.clearing("l1", requestedBy: "ops", at: now)))
+        cases.append(Case(name: "docs/samples/lead-override.json", schemaFile: schemaFile(LeadOverride.self),
+                          instance: try sample("lead-override.json"), isValid: true))
+        cases.append(invalid("override with a state and cleared", LeadOverride.self,
+                             #"{"schema":"lead.override","version":1,"leadID":"l1","state":"manual","cleared":true,"reason":"r","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(invalid("override neither set nor cleared", LeadOverride.self,
+                             #"{"schema":"lead.override","version":1,"leadID":"l1","reason":"r","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(invalid("override to active", LeadOverride.self,
+                             #"{"schema":"lead.override","version":1,"leadID":"l1","state":"active","reason":"r","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(invalid("override without a reason", LeadOverride.self,
+                             #"{"schema":"lead.override","version":1,"leadID":"l1","state":"manual","reason":" ","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(try valid("search total", SearchTotalDeclared(searchID: "s1", accountID: "a1", total: 40, declaredAt: now)))
         cases.append(try valid("account sample", SampleConfigurations.account(updatedAt: now)))
         cases.append(try valid("account minimal", AccountConfig(accountID: "a1", billingState: .paused, updatedAt: now)))
@@ -102,6 +115,11 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(try valid("heat state new", AccountHeatState(accountID: "a1", companyKey: "name:acme", companyName: "Acme", updatedAt: now)))
         cases.append(try valid("autopilot", AutopilotEnrollment(leadID: "l1", runID: "r1", accountID: "a1", offerID: "o1", fit: 87, intent: 72,
                                                                 buyerState: .active, reasons: ["fit 87 >= 60"], enrolledAt: now)))
+        cases.append(Case(name: "autopilot version 1", schemaFile: "autopilot.enrollment.v1.schema.json",
+                          instance: #"{"schema":"autopilot.enrollment","version":1,"leadID":"l1","runID":"r1","accountID":"a1","offerID":"o1","fit":80,"intent":70,"buyerState":"active","reasons":[],"enrolledAt":"2025-01-31T12:00:00.000Z"}"#,
+                          isValid: true))
+        cases.append(invalid("autopilot version 2 without its enrollment id", AutopilotEnrollment.self,
+                             #"{"schema":"autopilot.enrollment","version":2,"leadID":"l1","runID":"r1","accountID":"a1","offerID":"o1","fit":80,"intent":70,"buyerState":"active","reasons":[],"enrolledAt":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(try valid("dead letter", DeadLetter(original: Array("{not json".utf8), originalKey: Array("l1".utf8),
                                                          sourceTopic: "leads.discovered", partition: 3, offset: 42,
                                                          reason: "malformed JSON", failedAt: now, service: "coordinator")))

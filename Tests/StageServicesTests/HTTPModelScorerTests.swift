@@ -87,20 +87,18 @@ final class HTTPModelScorerTests: XCTestCase {
         for (route, charged) in [(HTTPResponse.json(Self.chatReply(Self.validContent)), true), (.json("{}", status: 500), false)] {
             let stub = try StubAPI { _ in route }
             let handler = ScoringStageHandler(
-                scorer: scorer(stub), offers: { $0 == offer.offerID ? offer : nil }, accounts: { _ in Fixtures.account() },
-                now: Fixtures.clock)
+                scorer: scorer(stub), offers: { $0 == offer.offerID ? offer : nil }, now: Fixtures.clock)
             let output = await handler.handle(Fixtures.request(.scoring, profile: Fixtures.profile()))
             XCTAssertEqual(output.result.outcome, .completed)
             let card = try XCTUnwrap(output.result.payload.scores)
             XCTAssertEqual(card.scorer, charged ? "model:stub-model" : "rules-v2")
             XCTAssertEqual(output.result.charges.map(\.provider), charged ? [ModelScorer.modelProvider] : [])
-            XCTAssertEqual(output.enrollment != nil, charged, "the model's active card enrolls; the rules' card here does not")
         }
     }
 
     func testUnknownOfferFailsWithoutCallingTheModel() async throws {
         let stub = try StubAPI { _ in .json(Self.chatReply(Self.validContent)) }
-        let handler = ScoringStageHandler(scorer: scorer(stub), offers: { _ in nil }, accounts: { _ in nil }, now: Fixtures.clock)
+        let handler = ScoringStageHandler(scorer: scorer(stub), offers: { _ in nil }, now: Fixtures.clock)
         let output = await handler.handle(Fixtures.request(.scoring))
         XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-1", isRetriable: false))
         XCTAssertEqual(stub.count, 0)

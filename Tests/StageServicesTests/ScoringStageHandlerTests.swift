@@ -9,12 +9,9 @@ import XCTest
 /// Scoring, account signals and autopilot: no broker.
 final class ScoringStageHandlerTests: XCTestCase {
     func handler(
-        scorer: any Scorer = RuleBasedScorer(), offers: [OfferID: OfferConfig] = ["offer-1": Fixtures.offer()],
-        accounts: [AccountID: AccountConfig] = [:]
+        scorer: any Scorer = RuleBasedScorer(), offers: [OfferID: OfferConfig] = ["offer-1": Fixtures.offer()]
     ) -> ScoringStageHandler {
-        ScoringStageHandler(
-            scorer: scorer, offers: { offers[$0] }, accounts: { accounts[$0] }, service: "test",
-            now: Fixtures.clock)
+        ScoringStageHandler(scorer: scorer, offers: { offers[$0] }, service: "test", now: Fixtures.clock)
     }
 
     func testUnknownOfferIsAPermanentFailure() async {
@@ -44,24 +41,10 @@ final class ScoringStageHandlerTests: XCTestCase {
         XCTAssertEqual([card?.fit, card?.intent, card?.timing], [0, 0, 0])
     }
 
-    func testEligibleLeadIsEnrolled() async {
-        let output = await handler(scorer: FixedScorer.active(), accounts: ["acct-1": Fixtures.account()])
-            .handle(Fixtures.request(.scoring, profile: Fixtures.profile()))
-        let enrollment = try? XCTUnwrap(output.enrollment)
-        XCTAssertEqual(enrollment?.leadID, "lead-1")
-        XCTAssertEqual(enrollment?.runID, "run-1")
-        XCTAssertEqual(enrollment?.buyerState, .active)
-        XCTAssertEqual(enrollment?.enrolledAt, Fixtures.now)
-    }
-
-    func testNoEnrollmentForUnknownAccountOrOffAutopilotOrLowScores() async {
-        let request = Fixtures.request(.scoring, profile: Fixtures.profile())
-        let unknown = await handler(scorer: FixedScorer.active()).handle(request)
-        XCTAssertNil(unknown.enrollment)
-        let off = await handler(scorer: FixedScorer.active(), accounts: ["acct-1": Fixtures.account(autopilot: nil)]).handle(request)
-        XCTAssertNil(off.enrollment)
-        let low = await handler(scorer: FixedScorer.active(intent: 20), accounts: ["acct-1": Fixtures.account()]).handle(request)
-        XCTAssertNil(low.enrollment)
+    func testScoringNeverEnrollsItself() async {
+        let output = await handler(scorer: FixedScorer.active()).handle(Fixtures.request(.scoring, profile: Fixtures.profile()))
+        XCTAssertEqual(output.result.payload.scores?.buyerState, .active)
+        XCTAssertNil(output.enrollment, "the coordinator may still reject this result: finalize enrolls")
     }
 
     func testEveryScoredLeadContributesToItsAccountsHeat() async {
@@ -131,6 +114,86 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         request.runID = "run-2"
         let next = await handler.handle(request)
         XCTAssertNotNil(next.poolEntry, "a new run gets its own entry")
+    }
+
+    /// A finalize request as the coordinator sends it after accepting `card` for the run.
+    func finalizeRequest(card: ScoreCard?, mode: Mode = .full, attempt: Int = 1) -> PhaseRequest {
+        var profile = Fixtures.profile()
+        profile.scores = card
+        var request = Fixtures.request(.finalize, attempt: attempt, profile: profile)
+        request.mode = mode
+        return request
+    }
+
+    func testFinalizeEnrollsAnEligibleLeadOnceKeyedByLeadAndRun() async throws {
+        let account = Fixtures.account()
+        let handler = FinalizeStageHandler(accounts: { $0 == account.accountID ? account : nil }, service: "test", now: Fixtures.clock)
+        let first = await handler.handle(finalizeRequest(card: FixedScorer.active().card))
+        let enrollment = try XCTUnwrap(first.enrollment)
+        XCTAssertEqual(enrollment.enrollmentID, "lead-1:run-1")
+        XCTAssertEqual([enrollment.fit, enrollment.intent], [80, 75])
+        XCTAssertEqual(enrollment.buyerState, .active)
+        let records = try first.records(topics: Topics(namespace: nil), codec: MessageCodec())
+        XCTAssertEqual(records.map(\.topic), [Topics.autopilotEnrollments, Topics.leadPool, Topics.phaseResults])
+        XCTAssertEqual(try MessageCodec().decode(AutopilotEnrollment.self, from: records[0].value ?? []), enrollment)
+
+        let retried = await handler.handle(finalizeRequest(card: FixedScorer.active().card, attempt: 2))
+        XCTAssertNil(retried.enrollment, "a retried attempt in the same process writes nothing again")
+        // A restarted stage (SIGKILL before the commit) redoes the request: the same id.
+        let restarted = FinalizeStageHandler(accounts: { _ in account }, service: "test", now: { Fixtures.now.addingTimeInterval(60) })
+        let redoneOutput = await restarted.handle(finalizeRequest(card: FixedScorer.active().card, attempt: 2))
+        let redone = try XCTUnwrap(redoneOutput.enrollment)
+        XCTAssertEqual(redone.enrollmentID, enrollment.enrollmentID)
+    }
+
+    func testFinalizeEnrollsNothingWithoutAnAcceptedCardOfThisRun() async {
+        let account = Fixtures.account()
+        let handler = { FinalizeStageHandler(accounts: { _ in account }, service: "test", now: Fixtures.clock) }
+        let active = FixedScorer.active().card
+        let noCard = await handler().handle(finalizeRequest(card: nil))
+        XCTAssertNil(noCard.enrollment, "no scoring result accepted")
+        let enrichOnly = await handler().handle(finalizeRequest(card: active, mode: .enrichOnly))
+        XCTAssertNil(enrichOnly.enrollment, "the card is an earlier run's")
+        var skipped = finalizeRequest(card: active)
+        skipped.profile.skippedPhases = [PhaseSkip(phase: .scoring, reason: "gave up", at: Fixtures.now)]
+        let skippedOutput = await handler().handle(skipped)
+        XCTAssertNil(skippedOutput.enrollment, "scoring was skipped in this run")
+        let unknown = await FinalizeStageHandler(service: "test", now: Fixtures.clock).handle(finalizeRequest(card: active))
+        XCTAssertNil(unknown.enrollment, "unknown account")
+        let off = await FinalizeStageHandler(accounts: { _ in Fixtures.account(autopilot: nil) }, service: "test", now: Fixtures.clock)
+            .handle(finalizeRequest(card: active))
+        XCTAssertNil(off.enrollment)
+        let low = await handler().handle(finalizeRequest(card: FixedScorer.active(intent: 20).card))
+        XCTAssertNil(low.enrollment)
+    }
+
+    func testFinalizeNeverEnrollsAnOverriddenLead() async {
+        let anyState = AutopilotRule(isEnabled: true, minimumFit: 0, minimumIntent: 0, requiredBuyerState: .manual)
+        let account = AccountConfig(accountID: "acct-1", autopilot: anyState, updatedAt: Fixtures.now)
+        for state in [BuyerState.manual, .disqualified] {
+            var card = FixedScorer.active().card
+            card.buyerState = state
+            let output = await FinalizeStageHandler(accounts: { _ in account }, service: "test", now: Fixtures.clock)
+                .handle(finalizeRequest(card: card))
+            XCTAssertNil(output.enrollment, "\(state) even when the rule asks for it")
+            XCTAssertNotNil(output.poolEntry)
+        }
+        // Set while the finalize request, with its active card, was on its way.
+        let late = LeadOverride(leadID: "lead-1", state: .manual, reason: "just now", requestedBy: "ops", at: Fixtures.now)
+        let active = Fixtures.account()
+        let raced = await FinalizeStageHandler(accounts: { _ in active }, overrides: { $0 == "lead-1" ? late : nil }, service: "test",
+                                               now: Fixtures.clock).handle(finalizeRequest(card: FixedScorer.active().card))
+        XCTAssertNil(raced.enrollment)
+        let clearedOverride = LeadOverride.clearing("lead-1", requestedBy: "ops", at: Fixtures.now)
+        let after = await FinalizeStageHandler(accounts: { _ in active }, overrides: { _ in clearedOverride }, service: "test",
+                                               now: Fixtures.clock).handle(finalizeRequest(card: FixedScorer.active().card))
+        XCTAssertNotNil(after.enrollment, "a cleared override holds nothing back")
+    }
+
+    func testEnrollmentVersion1IsReadWithItsIDDerived() throws {
+        let v1 = #"{"schema":"autopilot.enrollment","version":1,"leadID":"l1","runID":"r1","accountID":"a1","offerID":"o1","fit":80,"intent":70,"buyerState":"active","reasons":[],"enrolledAt":"2025-01-31T12:00:00.000Z"}"#
+        let decoded = try MessageCodec().decode(AutopilotEnrollment.self, from: Array(v1.utf8))
+        XCTAssertEqual(decoded.enrollmentID, "l1:r1")
     }
 
     func testStageConfigurationFromEnvironment() throws {

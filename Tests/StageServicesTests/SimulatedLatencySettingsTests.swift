@@ -70,7 +70,7 @@ final class SimulatedLatencySettingsTests: XCTestCase {
     func testScoringSleepsItsSimulatedLatencyBeforeScoring() async {
         let offer = Fixtures.offer()
         let handler = ScoringStageHandler(
-            offers: { $0 == offer.offerID ? offer : nil }, accounts: { _ in nil }, service: "test", now: Fixtures.clock,
+            offers: { $0 == offer.offerID ? offer : nil }, service: "test", now: Fixtures.clock,
             simulatedLatency: SimulationSettings.ProviderBehavior(meanLatency: .milliseconds(150)))
         let clock = ContinuousClock()
         let started = clock.now
