@@ -51,14 +51,29 @@ started=$(date +%s)
 "$leadctl" pool tail --from-beginning --count "$count" --timeout 300
 echo "== all $count leads ready in $(( $(date +%s) - started ))s"
 
-for lead in lead-0001 lead-0002 lead-0003; do
+# lead-0003 has only an X profile: it is scored from its X data (bio role, location), each reason
+# naming the platform. lead-0007 asks for scoring only but brings no profile: it runs in full.
+for lead in lead-0001 lead-0002 lead-0003 lead-0007; do
   line=$(grep "\"leadID\":\"$lead\"" "$samples")
   name=$(echo "$line" | grep -o '"name":"[^"]*"' | cut -d'"' -f4)
   urls=$(echo "$line" | grep -o '"\(linkedinURL\|xURL\)":"[^"]*"' | cut -d'"' -f4 | paste -sd' ' -)
+  mode=$(echo "$line" | grep -o '"mode":"[^"]*"' | cut -d'"' -f4)
   echo
-  echo "in : $name, $urls"
+  echo "in : $name, $urls (mode $mode)"
   echo "out:"
   "$leadctl" show "$lead" | sed -n '/^profile:/,/^history:/p' | sed '$d'
 done
+
+echo
+echo "== no lead scored on an empty profile"
+empty=0
+for lead in $(grep -o '"leadID":"[^"]*"' "$samples" | cut -d'"' -f4); do
+  shown=$("$leadctl" show "$lead")
+  if echo "$shown" | grep -q "scores    fit 0, intent 0, timing 0" && echo "$shown" | grep -q "evidence  0% complete"; then
+    echo "   $lead: scored 0/0/0 on an empty profile"
+    empty=$((empty + 1))
+  fi
+done
+echo "   $empty of $count scored on an empty profile"
 echo
 echo "== stopping"

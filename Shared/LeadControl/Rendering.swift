@@ -69,6 +69,7 @@ public enum LeadStateReport {
         if let x = profile.x {
             lines.append("  x stats   @\(x.username): \(x.followersCount) followers, \(x.followingCount) following"
                 + (x.isVerified ? ", verified" : "") + (x.canDM ? ", open DMs" : ""))
+            if !x.bio.isEmpty { lines.append("  x bio     \(x.bio)") }
         }
         if let activity = profile.activity {
             lines.append("  activity  \(activity.posts.count) recent post\(activity.posts.count == 1 ? "" : "s"), "
@@ -79,6 +80,10 @@ public enum LeadStateReport {
         if let scores = profile.scores {
             lines.append("  scores    fit \(scores.fit), intent \(scores.intent), timing \(scores.timing), composite \(scores.composite)")
             lines.append("  buyer     \(scores.buyerState.rawValue): \(scores.stateReason)")
+            if let evidence = scores.evidence {
+                lines.append("  evidence  \(evidence.completeness)% complete from \(evidence.sources.isEmpty ? "nothing" : evidence.sources.joined(separator: ", "))"
+                    + (evidence.missing.isEmpty ? "" : "; missing \(evidence.missing.joined(separator: ", "))"))
+            }
             for (label, reasons) in [("fit", scores.fitReasons), ("intent", scores.intentReasons), ("timing", scores.timingReasons)]
             where !reasons.isEmpty {
                 lines.append("  \(pad(label, 9)) " + reasons.map(\.description).joined(separator: "; "))

@@ -406,8 +406,11 @@ public struct LeadState: Message, Hashable {
 public struct LeadPoolEntry: Message, Hashable {
     /// `lead.pool-entry`.
     public static let schemaName = "lead.pool-entry"
-    /// Version 1.
-    public static let schemaVersion = 1
+    /// Version 2: the profile's scores carry their evidence, reasons their source, the X profile
+    /// its location and link, the activity its orbit clusters (all optional, so v1 reads as v2).
+    public static let schemaVersion = 2
+    /// Versions 1 and 2.
+    public static var supportedVersions: ClosedRange<Int> { 1...2 }
 
     /// The lead.
     public var leadID: LeadID

@@ -202,7 +202,11 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(invalid("web enrichment unknown status", WebEnrichment.self, #"{\#(web),"status":"pending"}"#))
         cases.append(invalid("web enrichment without status", WebEnrichment.self, #"{\#(web)}"#))
         cases.append(invalid("web enrichment without lead or search", WebEnrichment.self, #"{"schema":"web.enrichment","version":1,"domain":"acme.example","status":"failed","socialLinks":[],"fetchedAt":"2025-01-31T12:00:00.000Z"}"#))
-        cases.append(invalid("pool entry score 101", LeadPoolEntry.self, #"{"schema":"lead.pool-entry","version":1,"leadID":"l","accountID":"a","offerID":"o","skills":[],"finishedAt":"2025-01-31T12:00:00Z","profile":{"leadID":"l","name":"n","skippedPhases":[],"scores":{"fit":101,"intent":0,"timing":0,"composite":0,"buyerState":"active","fitReasons":[],"intentReasons":[],"timingReasons":[],"stateReason":"","scorer":"x","scoredAt":"2025-01-31T12:00:00Z"}}}"#))
+        cases.append(invalid("pool entry score 101", LeadPoolEntry.self, #"{"schema":"lead.pool-entry","version":2,"leadID":"l","accountID":"a","offerID":"o","skills":[],"finishedAt":"2025-01-31T12:00:00Z","profile":{"leadID":"l","name":"n","skippedPhases":[],"scores":{"fit":101,"intent":0,"timing":0,"composite":0,"buyerState":"active","fitReasons":[],"intentReasons":[],"timingReasons":[],"stateReason":"","scorer":"x","scoredAt":"2025-01-31T12:00:00Z"}}}"#))
+
+        cases.append(Case(name: "pool entry v1", schemaFile: "lead.pool-entry.v1.schema.json",
+                          instance: #"{"schema":"lead.pool-entry","version":1,"leadID":"l","accountID":"a","offerID":"o","skills":[],"finishedAt":"2025-01-31T12:00:00Z","profile":{"leadID":"l","name":"n","skippedPhases":[]}}"#,
+                          isValid: true))
 
         // Every schema file is covered.
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.schemaDirectory.path).filter { $0.hasSuffix(".schema.json") }

@@ -14,7 +14,8 @@ enum Fixtures {
     ) -> LeadDiscovered {
         LeadDiscovered(
             leadID: LeadID(id), accountID: "acct-1", offerID: "offer-1", sourceSearchID: "search-1", source: source,
-            name: "Jane Doe", linkedinURL: linkedin, xURL: x, mode: mode, reEnrichTypes: types, discoveredAt: now)
+            name: "Jane Doe", linkedinURL: linkedin, xURL: x, mode: mode, reEnrichTypes: types, discoveredAt: now,
+            poolProfile: mode == .scoringOnly ? profile() : nil)  // scoring-only carries what it is scored on
     }
 
     static func offer(likelihood: SignalLikelihood = .medium) -> OfferConfig {

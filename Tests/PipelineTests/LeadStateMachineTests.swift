@@ -47,6 +47,10 @@ final class LeadStateMachineTests: XCTestCase {
     func testPhaseOrderForEveryMode() {
         XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .full)), [.profile, .activity, .scoring, .finalize])
         XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .scoringOnly)), [.scoring, .finalize])
+        var withoutProfile = Fixtures.lead(mode: .scoringOnly)
+        withoutProfile.poolProfile = nil
+        XCTAssertEqual(phasesRun(for: withoutProfile), [.profile, .activity, .scoring, .finalize],
+                       "a scoring-only lead without poolProfile has nothing to score: it runs in full")
         XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .enrichOnly)), [.profile, .activity, .finalize])
         XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .noOp)), [.finalize])
         XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .reEnrich, types: [.activity])), [.activity, .finalize])
@@ -419,5 +423,16 @@ final class LeadStateMachineTests: XCTestCase {
             actions = machine.handle(.timerFired(timer, at: timer.fireAt), random: &random)
         }
         XCTAssertEqual(machine.state?.history.count, 10)
+    }
+
+    func testAnAccountThatAllowsNoEnrichmentRefusesOnlyLeadsThatNeedIt() {
+        var account = AccountConfig(accountID: "acct-1", updatedAt: Fixtures.now)
+        var withoutProfile = Fixtures.lead(mode: .scoringOnly)
+        withoutProfile.poolProfile = nil
+        XCTAssertNil(withoutProfile.refusal(by: account), "allowsEnrichment absent means allowed")
+        account.allowsEnrichment = false
+        XCTAssertNil(Fixtures.lead(mode: .scoringOnly).refusal(by: account), "it brings its profile")
+        XCTAssertTrue(withoutProfile.refusal(by: account)?.contains("no profile to score") ?? false)
+        XCTAssertTrue(Fixtures.lead().refusal(by: account)?.contains("does not allow enrichment") ?? false)
     }
 }
