@@ -511,10 +511,15 @@ public struct OfferConfig: Message, Hashable {
         }
     }
 
-    /// The company size range must not be inverted.
+    /// The company size range must not be inverted, and the vocabulary's seniorities must be
+    /// ``Seniority`` names.
     public func validate() throws {
         if let low = icp.minimumEmployees, let high = icp.maximumEmployees, low > high {
             throw LeadModelRuleError("icp.minimumEmployees \(low) is above icp.maximumEmployees \(high)")
+        }
+        for name in (vocabulary?.seniorities ?? [:]).keys.sorted() where Seniority(rawValue: name) == nil {
+            throw LeadModelRuleError("vocabulary.seniorities: unknown seniority '\(name)' (one of "
+                + Seniority.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
     }
 }

@@ -25,6 +25,10 @@ public struct ScoringVocabulary: Sendable {
     private var industryChildren: [String: [String]]
     /// The phrases of both tables, longest first (see ``role(ofTitle:)``).
     private var phrases: [(text: String, functions: Set<String>, seniorities: Set<Seniority>)] = []
+    /// ``abbreviations`` longest first, so "demand gen" is expanded before a shorter one inside it.
+    private var abbreviationsLongestFirst: [(short: String, long: String)] = []
+    /// Every seniority phrase, longest first (see ``specialty(ofTitle:)``).
+    private var seniorityWordsLongestFirst: [String] = []
 
     /// The bundled defaults.
     public static let standard: ScoringVocabulary = {
@@ -64,8 +68,9 @@ public struct ScoringVocabulary: Sendable {
             industries: industries.children))
     }
 
-    /// This vocabulary with an offer's additions; itself when there are none. An unknown seniority
-    /// name in the additions is ignored (the offer's validation names it).
+    /// This vocabulary with an offer's additions; itself when there are none. An offer naming an
+    /// unknown seniority does not get here (``OfferConfig/validate()`` dead-letters it); should
+    /// one, the additions after it are left out.
     public func extended(with addition: VocabularyExtension?) -> ScoringVocabulary {
         guard let addition else { return self }
         var copy = self
@@ -89,7 +94,11 @@ public struct ScoringVocabulary: Sendable {
         for (industry, children) in addition.industries ?? [:] {
             industryChildren[Self.normalize(industry), default: []] += children.map(Self.normalize)
         }
+        // Ordered once here, not on every title a lead's scoring reads.
         phrases = Self.phraseTable(functionPhrases: functionPhrases, seniorityPhrases: seniorityPhrases)
+        abbreviationsLongestFirst = abbreviations.map { ($0.key, $0.value) }
+            .sorted { ($0.short.count, $0.short) > ($1.short.count, $1.short) }
+        seniorityWordsLongestFirst = Set(seniorityPhrases.values.joined()).sorted { ($0.count, $0) > ($1.count, $1) }
     }
 
     // MARK: - Titles
@@ -97,7 +106,7 @@ public struct ScoringVocabulary: Sendable {
     /// Normalised text with every abbreviation replaced by what it stands for, padded with spaces.
     public func expand(_ text: String) -> String {
         var words = " " + Self.normalize(text) + " "
-        for (short, long) in abbreviations.sorted(by: { $0.key.count > $1.key.count }) where words.contains(" \(short) ") {
+        for (short, long) in abbreviationsLongestFirst where words.contains(" \(short) ") {
             words = words.replacingOccurrences(of: " \(short) ", with: " \(long) ")
             // A second pass catches adjacent occurrences ("vp vp") the first one stepped over.
             words = words.replacingOccurrences(of: " \(short) ", with: " \(long) ")
@@ -145,7 +154,7 @@ public struct ScoringVocabulary: Sendable {
     public func specialty(ofTitle title: String) -> String? {
         var words = expand(title)
         let filler = ["of", "and", "the", "for", "in"]
-        let phrases = seniorityPhrases.values.joined().sorted { $0.count > $1.count } + filler
+        let phrases = seniorityWordsLongestFirst + filler
         for phrase in phrases where !phrase.isEmpty {
             while words.contains(" \(phrase) ") {
                 words = words.replacingOccurrences(of: " \(phrase) ", with: " ")

@@ -73,4 +73,12 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertNil(parse("Coffee, code and the occasional hot take"))
         XCTAssertNil(parse(""))
     }
+
+    func testAnOfferNamingAnUnknownSeniorityIsRefused() {
+        var offer = Fixtures.offer()
+        offer.vocabulary = VocabularyExtension(seniorities: ["vp": ["veep"]])
+        XCTAssertNoThrow(try offer.validate())
+        offer.vocabulary = VocabularyExtension(seniorities: ["boss": ["big cheese"]])
+        XCTAssertThrowsError(try offer.validate()) { XCTAssertTrue("\($0)".contains("unknown seniority 'boss'"), "\($0)") }
+    }
 }
