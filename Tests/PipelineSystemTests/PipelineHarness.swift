@@ -196,6 +196,8 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
     /// `count` leads of the harness's account and offer, modes and platforms mixed. Their profile
     /// handles end in `handleSuffix` (the namespace by default: other profiles in every test);
     /// tests comparing two pipelines pass the same suffix to both, for the same profiles.
+    /// A `scoring-only` lead carries the profile it is scored on (``poolProfile(for:name:)``), as
+    /// the input contract asks; without one it would run in full.
     func makeLeads(_ count: Int, search: SearchID = "search-1", modes: [ModeName] = [.full],
                    reEnrichTypes: [ReEnrichType]? = nil, prefix: String = "lead", account: AccountID? = nil,
                    handleSuffix: String? = nil) -> [LeadDiscovered] {
@@ -208,8 +210,21 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
                 source: i % 5 == 0 ? .keywordSearch : .csvImport, name: "Person \(i)",
                 linkedinURL: platforms != 2 ? "https://www.linkedin.com/in/\(handle)" : nil,
                 xURL: platforms != 1 ? "https://x.com/\(handle.replacingOccurrences(of: "-", with: "_").prefix(15))" : nil,
-                mode: mode, reEnrichTypes: mode == .reEnrich ? reEnrichTypes : nil, discoveredAt: Date())
+                mode: mode, reEnrichTypes: mode == .reEnrich ? reEnrichTypes : nil, discoveredAt: Date(),
+                poolProfile: mode == .scoringOnly ? Self.poolProfile(for: LeadID("\(prefix)-\(i)"), name: "Person \(i)") : nil)
         }
+    }
+
+    /// A small profile from the lead pool: a LinkedIn record and a company, no X, no activity.
+    static func poolProfile(for lead: LeadID, name: String) -> EnrichedProfile {
+        var profile = EnrichedProfile(leadID: lead, name: name)
+        profile.linkedin = LinkedInProfile(
+            publicIdentifier: lead.rawValue, fullName: name, headline: "VP Sales at Pool Corp", jobTitle: "VP Sales",
+            company: "Pool Corp", companyLinkedInID: nil, location: "Austin, Texas, United States",
+            experiences: [Experience(company: "Pool Corp", title: "VP Sales", startDate: nil)], education: [], skills: [],
+            certifications: [], languages: [], connections: 300, followers: 300)
+        profile.company = Company(name: "Pool Corp", employeeCount: 200, industry: "Computer Software")
+        return profile
     }
 
     // MARK: - Reading

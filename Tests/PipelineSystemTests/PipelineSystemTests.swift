@@ -42,7 +42,7 @@ final class PipelineSystemTests: XCTestCase {
                     XCTAssertNotNil(profile.scores, "\(lead.leadID)")
                     XCTAssertTrue(profile.linkedin != nil || profile.x != nil, "\(lead.leadID) got no profile")
                 case .scoringOnly:
-                    XCTAssertNil(profile.linkedin, "scoring-only must not fetch profiles")
+                    XCTAssertEqual(profile.linkedin, lead.poolProfile?.linkedin, "scoring-only is scored on the profile it carries")
                     XCTAssertNil(profile.x, "scoring-only must not fetch profiles")
                     XCTAssertNil(profile.activity)
                     XCTAssertNotNil(profile.scores)
