@@ -3,6 +3,8 @@ import PipelineServices
 import ServiceRuntime
 import StageServices
 
+ServiceCommandLine.handle(service: "activity-stage", summary: "collects a lead's recent posts and who they interact with.")
+
 // Reads the configuration, builds the stage and runs it until SIGTERM/SIGINT (graceful drain).
 let environment: PipelineEnvironment
 let service: StageService

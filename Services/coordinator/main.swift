@@ -3,6 +3,8 @@ import Foundation
 import PipelineServices
 import ServiceRuntime
 
+ServiceCommandLine.handle(service: "coordinator", summary: "tracks each lead's phase order, retries and billing-pause gates, and per-search progress.")
+
 do {
     let environment = try PipelineEnvironment(service: "coordinator")
     let settings = try CoordinatorSettings(environment: ProcessInfo.processInfo.environment)

@@ -3,6 +3,8 @@ import PipelineServices
 import ServiceRuntime
 import StageServices
 
+ServiceCommandLine.handle(service: "finalize-stage", summary: "writes a finished lead's entry to the lead pool and enrolls it in autopilot when the account asks.")
+
 // Reads the configuration, builds the stage and runs it until SIGTERM/SIGINT (graceful drain).
 let environment: PipelineEnvironment
 let service: StageService

@@ -3,6 +3,8 @@ import Foundation
 import PipelineServices
 import ServiceRuntime
 
+ServiceCommandLine.handle(service: "profile-finder", summary: "finds a finished lead's profile on the other platform by name and company.")
+
 // Reads the configuration, builds the profile finder and runs it until SIGTERM/SIGINT (graceful drain).
 let environment: PipelineEnvironment
 let service: ProfileFinderService

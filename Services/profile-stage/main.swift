@@ -3,6 +3,8 @@ import PipelineServices
 import ServiceRuntime
 import StageServices
 
+ServiceCommandLine.handle(service: "profile-stage", summary: "enriches a lead's LinkedIn and X profiles.")
+
 // Reads the configuration, builds the stage and runs it until SIGTERM/SIGINT (graceful drain).
 let environment: PipelineEnvironment
 let service: StageService

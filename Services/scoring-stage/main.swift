@@ -3,6 +3,8 @@ import PipelineServices
 import ServiceRuntime
 import StageServices
 
+ServiceCommandLine.handle(service: "scoring-stage", summary: "scores a lead's buyer fit, intent and timing, and keeps each account's heat.")
+
 // Reads the configuration, builds the stage and runs it until SIGTERM/SIGINT (graceful drain).
 let environment: PipelineEnvironment
 let service: StageService

@@ -3,6 +3,8 @@ import Foundation
 import PipelineServices
 import ServiceRuntime
 
+ServiceCommandLine.handle(service: "web-enricher", summary: "reads a company's website on request and writes what it says.")
+
 // Reads the configuration, builds the web enricher and runs it until SIGTERM/SIGINT (graceful drain).
 let environment: PipelineEnvironment
 let service: WebEnricherService

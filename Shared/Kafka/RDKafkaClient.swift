@@ -30,9 +30,12 @@ let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?,
     FileHandle.standardError.write(Data(line.utf8))
 }
 
+/// The service a librdkafka line is from: the executable's name, which is the service's.
+private let serviceName = ProcessInfo.processInfo.processName
+
 /// Writes librdkafka's own log lines as JSON lines on stderr (syslog levels: 0-3 error,
-/// 4 warning, 5-6 info, 7 debug), like every other line a service writes. Called on
-/// librdkafka's threads; one write per line.
+/// 4 warning, 5-6 info, 7 debug), with time and service like every other line a service
+/// writes. Called on librdkafka's threads; one write per line.
 let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
     rk, level, facility, message in
     let name: String
@@ -44,7 +47,9 @@ let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, U
     }
     let client = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
     let text = message.map { String(cString: $0) } ?? ""
-    let line = "{\"level\":\"\(name)\",\"component\":\"kafka\",\"client\":\(jsonQuoted(client)),"
+    let time = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    let line = "{\"time\":\"\(time)\",\"level\":\"\(name)\",\"service\":\(jsonQuoted(serviceName)),"
+        + "\"component\":\"kafka\",\"client\":\(jsonQuoted(client)),"
         + "\"facility\":\(jsonQuoted(facility.map { String(cString: $0) } ?? "")),\"message\":\(jsonQuoted(text))}\n"
     FileHandle.standardError.write(Data(line.utf8))
 }

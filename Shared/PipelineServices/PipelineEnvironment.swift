@@ -125,6 +125,7 @@ public struct PipelineEnvironment: Sendable {
     /// topics, limits and ``process``, plus `settings` (the service's own, already described).
     public func configurationFields(_ settings: [String: String] = [:]) -> [String: String] {
         var fields = process.logFields
+        fields["version"] = BuildInfo.version
         fields["kafka.bootstrapServers"] = kafka.bootstrapServers
         fields["kafka.clientID"] = kafka.clientID
         fields["kafka.groupID"] = kafka.groupID ?? "default"

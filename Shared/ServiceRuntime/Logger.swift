@@ -35,9 +35,17 @@ public enum LogKey {
     public static let error = "error"
     /// The part of a process that logged, where a process runs more than one (`account-heat`).
     public static let component = "component"
+
+    /// Keys whose values are numbers: written as JSON numbers (when the value is one), never as
+    /// strings, so a log query can compare them. A key is a number everywhere or nowhere.
+    public static let numbers: Set<String> = [
+        partition, offset, attempt, "inFlight", "seconds", "records", "ready", "port", "poolRepairs", "pool", "pending",
+        "leads", "leadPartition", "companies", "bytes", "accounts", "partitions", "maxRecordBytes",
+    ]
 }
 
-/// One JSON object per line on stderr: time, level, service, message and fields.
+/// One JSON object per line on stderr: time (UTC, milliseconds), level, service, message and
+/// fields; the fields of ``LogKey/numbers`` as JSON numbers, the rest as strings.
 /// The level comes from `LOG_LEVEL` (debug, info, warning, error; default info); another value
 /// stops the process at start-up (``ProcessSettings``).
 public struct Logger: Sendable {
@@ -86,19 +94,49 @@ public struct Logger: Sendable {
     public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [String: String] = [:]) {
         guard level >= self.level else { return }
         var object: [String: String] = self.fields.merging(fields) { _, new in new }
-        object["time"] = Date().formatted(.iso8601)
+        object["time"] = Self.timestamp(Date())
         object["level"] = level.name
         object[LogKey.service] = service
         object["message"] = message()
         sink(Self.jsonLine(object))
     }
 
+    /// `2026-12-01T03:04:05.678Z`.
+    public static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
     static func jsonLine(_ object: [String: String]) -> String {
         // Fixed keys first, the rest sorted: lines read the same way every time.
         let order = ["time", "level", LogKey.service, "message"]
         let keys = order.filter { object[$0] != nil } + object.keys.filter { !order.contains($0) }.sorted()
-        let body = keys.map { "\(quoted($0)):\(quoted(object[$0]!))" }.joined(separator: ",")
+        let body = keys.map { key in
+            let value = object[key]!
+            return "\(quoted(key)):\(LogKey.numbers.contains(key) && isJSONNumber(value) ? value : quoted(value))"
+        }.joined(separator: ",")
         return "{\(body)}\n"
+    }
+
+    /// Whether `text` is a JSON number as written (`-12`, `3.5`, `1e-3`; not `+1`, `01`, `nan`).
+    public static func isJSONNumber(_ text: String) -> Bool {
+        var rest = Substring(text)
+        if rest.first == "-" { rest = rest.dropFirst() }
+        let integer = rest.prefix { $0.isASCII && $0.isNumber }
+        guard !integer.isEmpty, integer == "0" || integer.first != "0" else { return false }
+        rest = rest.dropFirst(integer.count)
+        if rest.first == "." {
+            let fraction = rest.dropFirst().prefix { $0.isASCII && $0.isNumber }
+            guard !fraction.isEmpty else { return false }
+            rest = rest.dropFirst(1 + fraction.count)
+        }
+        if rest.first == "e" || rest.first == "E" {
+            rest = rest.dropFirst()
+            if rest.first == "+" || rest.first == "-" { rest = rest.dropFirst() }
+            let exponent = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !exponent.isEmpty else { return false }
+            rest = rest.dropFirst(exponent.count)
+        }
+        return rest.isEmpty
     }
 
     static func quoted(_ s: String) -> String {

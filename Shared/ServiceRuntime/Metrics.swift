@@ -111,11 +111,38 @@ public enum MetricNames {
         name: "pipeline_service_ready", help: "1 when the service has joined its group and restored its state.",
         kind: .gauge, labelNames: ["service"])
 
+    /// 1, with the service and its version as labels (`BuildInfo`).
+    public static let buildInfo = MetricDescriptor(
+        name: "pipeline_build_info", help: "Always 1; the labels say which service and version runs.",
+        kind: .gauge, labelNames: ["service", "version"])
+
+    // MARK: the process (the names every Prometheus client uses; read from /proc on each scrape)
+
+    /// Resident set size.
+    public static let processResidentMemoryBytes = MetricDescriptor(
+        name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", kind: .gauge)
+    /// Virtual memory size.
+    public static let processVirtualMemoryBytes = MetricDescriptor(
+        name: "process_virtual_memory_bytes", help: "Virtual memory size in bytes.", kind: .gauge)
+    /// User and system CPU time.
+    public static let processCPUSeconds = MetricDescriptor(
+        name: "process_cpu_seconds_total", help: "User and system CPU time spent in seconds.", kind: .counter)
+    /// Open file descriptors.
+    public static let processOpenFDs = MetricDescriptor(
+        name: "process_open_fds", help: "Number of open file descriptors.", kind: .gauge)
+    /// The soft limit on open file descriptors.
+    public static let processMaxFDs = MetricDescriptor(
+        name: "process_max_fds", help: "Maximum number of open file descriptors.", kind: .gauge)
+    /// Start time, Unix seconds.
+    public static let processStartTimeSeconds = MetricDescriptor(
+        name: "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.", kind: .gauge)
+
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled,
-        coordinatorTimersPending, serviceReady,
+        coordinatorTimersPending, serviceReady, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
+        processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,
     ]
 }
 
@@ -250,6 +277,12 @@ public struct Counter: Sendable {
     public func increment(by amount: Double = 1) {
         precondition(amount >= 0, "counters only go up")
         registry.update(descriptor, labels) { $0.value += amount }
+    }
+
+    /// Sets the count to `total` when that is more: a counter kept elsewhere (the kernel's CPU
+    /// time) copied in.
+    func raise(to total: Double) {
+        registry.update(descriptor, labels) { $0.value = max($0.value, total) }
     }
 }
 

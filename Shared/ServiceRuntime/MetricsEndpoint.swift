@@ -102,6 +102,7 @@ public final class MetricsEndpoint: Sendable {
         switch request.path {
         case "/metrics":
             registry.gauge(MetricNames.serviceReady, ["service": service]).set(health.notReadyReason == nil ? 1 : 0)
+            ProcessMetrics.update(registry, service: service)
             return HTTPResponse(status: 200, headers: [("Content-Type", MetricsRegistry.contentType)],
                                     body: Data(registry.render().utf8))
         case "/healthz":

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaTestSupport
 import LeadControl
 import LeadModel
 import XCTest
@@ -266,15 +267,7 @@ final class SchemaValidationTests: XCTestCase {
             print("\\n".join(failures))
             sys.exit(1 if failures else 0)
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, Self.schemaDirectory.path, casesFile.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, output)
+        let outcome = try runToEnd(URL(fileURLWithPath: python), ["-c", script, Self.schemaDirectory.path, casesFile.path])
+        XCTAssertEqual(outcome.status, 0, outcome.output)
     }
 }

@@ -4,6 +4,7 @@ import KafkaTestSupport
 import LeadControl
 import LeadModel
 import PipelineServices
+import ServiceRuntime
 import XCTest
 
 #if canImport(FoundationNetworking)
@@ -73,6 +74,9 @@ final class OperationsSystemTests: XCTestCase {
                 XCTAssertEqual(metricsStatus, 200, service)
                 let samples = try PrometheusSamples.parse(text)
                 XCTAssertEqual(samples.first { $0.key.hasPrefix("pipeline_service_ready{") }?.value, 1, "\(service) ready")
+                XCTAssertEqual(samples["pipeline_build_info{service=\"\(service)\",version=\"\(BuildInfo.version)\"}"], 1, service)
+                XCTAssertGreaterThan(samples["process_resident_memory_bytes"] ?? 0, 0, service)
+                XCTAssertGreaterThan(samples["process_cpu_seconds_total"] ?? 0, 0, service)
                 let health = try await httpGet("\(base)/healthz").0
                 let readiness = try await httpGet("\(base)/readyz").0
                 XCTAssertEqual(health, 200, service)
@@ -90,12 +94,16 @@ final class OperationsSystemTests: XCTestCase {
                 XCTAssertTrue(samples.keys.contains { $0.hasPrefix("pipeline_stage_partition_lag{phase=\"\(phase)\"") }, service)
             }
 
-            // Logs: every line every service wrote is one JSON object with a level.
+            // Logs: every line every service wrote (librdkafka's too) is one JSON object with a
+            // time to the millisecond, a level and the service.
             for (file, lines) in try harness.logLines() {
                 XCTAssertFalse(lines.isEmpty, file)
                 for line in lines {
                     let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
                     XCTAssertNotNil(object?["level"] as? String, "\(file): not a JSON log line: \(line)")
+                    XCTAssertNotNil(object?["service"] as? String, "\(file): no service: \(line)")
+                    let time = object?["time"] as? String ?? ""
+                    XCTAssertNotNil(time.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/), "\(file): time \(time) in \(line)")
                 }
             }
         }

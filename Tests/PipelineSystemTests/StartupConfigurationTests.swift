@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import KafkaTestSupport
 import PipelineServices
 import ServiceRuntime
 import XCTest
@@ -27,7 +28,10 @@ final class StartupConfigurationTests: XCTestCase {
 
         XCTAssertEqual(lines.all.count, 1, "one line")
         let line = try XCTUnwrap(lines.all.first)
-        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let object = parsed.compactMapValues { $0 as? String }
+        XCTAssertEqual(parsed["partitions"] as? Int, environment.partitions, "numbers are JSON numbers")
+        XCTAssertEqual(object["version"], BuildInfo.version)
         XCTAssertEqual(object["message"], "configuration")
         for secret in Self.secrets.values {
             XCTAssertFalse(line.contains(secret), "\(secret) in \(line)")
@@ -72,10 +76,50 @@ final class StartupConfigurationTests: XCTestCase {
                 XCTAssertEqual(process.terminationStatus, 1, context)
                 let lines = output.split(separator: "\n")
                 XCTAssertEqual(lines.count, 1, context)
-                let object = try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: String]
+                let object = (try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])?
+                    .compactMapValues { $0 as? String }
                 XCTAssertEqual(object?["level"], "error", context)
                 XCTAssertEqual(object?["variable"], variable, context)
                 XCTAssertEqual(object?["service"], service, context)
+            }
+        }
+    }
+}
+
+/// The command line of every service: `--version` and `--help` answer and exit 0 without
+/// connecting to anything; any other argument is refused with status 2 before the service starts.
+final class ServiceCommandLineTests: XCTestCase {
+    static let services = ["coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage", "profile-finder", "web-enricher"]
+
+    func testAnswers() {
+        XCTAssertEqual(ServiceCommandLine.answer([], service: "coordinator", summary: "s"), .run)
+        XCTAssertEqual(ServiceCommandLine.answer(["--version"], service: "coordinator", summary: "s"), .print("coordinator \(BuildInfo.version)\n"))
+        guard case .print(let help) = ServiceCommandLine.answer(["--help"], service: "coordinator", summary: "tracks leads.") else {
+            return XCTFail("--help prints")
+        }
+        XCTAssertTrue(help.hasPrefix("coordinator \(BuildInfo.version): tracks leads."), help)
+        XCTAssertTrue(help.contains("Services/coordinator/README.md"), help)
+        for arguments in [["--verison"], ["start"], ["--help", "--version"]] {
+            guard case .refuse(let text) = ServiceCommandLine.answer(arguments, service: "coordinator", summary: "s") else {
+                return XCTFail("\(arguments) is refused")
+            }
+            XCTAssertTrue(text.contains("unexpected argument"), text)
+        }
+    }
+
+    func testEveryServiceAnswersVersionAndHelpAndRefusesOtherArguments() throws {
+        for service in Self.services {
+            let executable = PipelineHarness.binDirectory.appendingPathComponent(service)
+            guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+                throw XCTSkip("\(service) is not built in \(PipelineHarness.binDirectory.path)")
+            }
+            for (arguments, status, expected) in [(["--version"], Int32(0), "\(service) \(BuildInfo.version)"),
+                                                  (["--help"], 0, "usage: \(service) [--help | --version]"),
+                                                  (["--bogus"], 2, "unexpected argument '--bogus'")] {
+                // An unreachable broker: a service that started anyway would not exit by itself.
+                let outcome = try runToEnd(executable, arguments, environment: ["KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"])
+                XCTAssertEqual(outcome.status, status, "\(service) \(arguments): \(outcome.output)")
+                XCTAssertTrue(outcome.output.contains(expected), "\(service) \(arguments): \(outcome.output)")
             }
         }
     }

@@ -63,7 +63,7 @@ final class MetricsTests: XCTestCase {
         let names = MetricNames.all.map(\.name)
         XCTAssertEqual(Set(names).count, names.count, "a metric name is defined twice")
         for descriptor in MetricNames.all {
-            XCTAssertTrue(descriptor.name.hasPrefix("pipeline_"), descriptor.name)
+            XCTAssertTrue(descriptor.name.hasPrefix("pipeline_") || descriptor.name.hasPrefix("process_"), descriptor.name)
             XCTAssertEqual(descriptor.kind == .counter, descriptor.name.hasSuffix("_total"), descriptor.name)
             XCTAssertFalse(descriptor.help.isEmpty)
         }
@@ -76,6 +76,25 @@ final class MetricsTests: XCTestCase {
         let samples = try PrometheusTextParser.parse(registry.render())
         XCTAssertEqual(samples["pipeline_stage_in_flight{phase=\"profile\"}"], 0)
         XCTAssertEqual(samples["pipeline_service_ready{service=\"test\"}"], 1)
+    }
+
+    func testAScrapeCarriesTheProcessFiguresAndTheBuild() throws {
+        let registry = MetricsRegistry()
+        let response = MetricsEndpoint.respond(to: HTTPRequest(method: "GET", path: "/metrics"), service: "svc", registry: registry,
+                                               health: HealthStatus())
+        let samples = try PrometheusTextParser.parse(String(decoding: response.body, as: UTF8.self))
+        XCTAssertEqual(samples["pipeline_build_info{service=\"svc\",version=\"\(BuildInfo.version)\"}"], 1)
+        let resident = try XCTUnwrap(samples["process_resident_memory_bytes"])
+        XCTAssertGreaterThan(resident, 1_000_000, "a Swift test process holds more than a megabyte")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(samples["process_virtual_memory_bytes"]), resident)
+        XCTAssertGreaterThan(try XCTUnwrap(samples["process_cpu_seconds_total"]), 0)
+        let open = try XCTUnwrap(samples["process_open_fds"])
+        XCTAssertGreaterThanOrEqual(open, 3, "stdin, stdout, stderr")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(samples["process_max_fds"]), open)
+        // Started before now, and not before the machine booted (well within a year).
+        let started = try XCTUnwrap(samples["process_start_time_seconds"])
+        XCTAssertLessThanOrEqual(started, Date().timeIntervalSince1970 + 1)
+        XCTAssertGreaterThan(started, Date().timeIntervalSince1970 - 365 * 86_400)
     }
 
     // MARK: endpoint

@@ -56,13 +56,29 @@ final class LoggerTests: XCTestCase {
         XCTAssertEqual(written.count, 1)
         XCTAssertTrue(written[0].hasSuffix("\n"))
         XCTAssertEqual(written[0].filter { $0 == "\n" }.count, 1)
-        let object = try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: String]
-        XCTAssertEqual(object?["service"], "profile-stage")
-        XCTAssertEqual(object?["level"], "info")
-        XCTAssertEqual(object?["lead"], "lead-1")
-        XCTAssertEqual(object?["phase"], "profile")
-        XCTAssertEqual(object?["attempt"], "2")
-        XCTAssertEqual(object?["message"], "phase \"done\"\nnext")
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(written[0].utf8)) as? [String: Any])
+        XCTAssertEqual(object["service"] as? String, "profile-stage")
+        XCTAssertEqual(object["level"] as? String, "info")
+        XCTAssertEqual(object["lead"] as? String, "lead-1")
+        XCTAssertEqual(object["phase"] as? String, "profile")
+        XCTAssertEqual(object["attempt"] as? Int, 2, "a number key is a JSON number")
+        XCTAssertEqual(object["message"] as? String, "phase \"done\"\nnext")
+        // Time in UTC to the millisecond.
+        let time = try XCTUnwrap(object["time"] as? String)
+        XCTAssertNotNil(time.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/), time)
+    }
+
+    func testNumberKeysAreNumbersOnlyWhenTheValueIsOneAndOtherKeysStayStrings() throws {
+        let lines = LinesBox()
+        let logger = Logger(service: "coordinator", sink: { lines.append($0) })
+        logger.info("restored", [LogKey.offset: "1234", LogKey.partition: "n/a", LogKey.leadID: "42", "seconds": "0.25"])
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines.all[0].utf8)) as? [String: Any])
+        XCTAssertEqual(object["offset"] as? Int, 1234)
+        XCTAssertEqual(object["seconds"] as? Double, 0.25)
+        XCTAssertEqual(object["partition"] as? String, "n/a", "not a number: kept as text")
+        XCTAssertEqual(object["lead"] as? String, "42", "an id is text even when it looks like a number")
+        for number in ["0", "-12", "3.5", "1e-3", "2E+10"] { XCTAssertTrue(Logger.isJSONNumber(number), number) }
+        for text in ["", "+1", "01", "1.", ".5", "nan", "1e", "12a", "-"] { XCTAssertFalse(Logger.isJSONNumber(text), text) }
     }
 
     func testLevelFromEnvironment() throws {
