@@ -11,7 +11,8 @@ do {
     environment.logConfiguration(["settings": "\(settings)"])
     let metrics = MetricsRegistry()
     let health = HealthStatus()
-    let endpoint = try MetricsEndpoint.start(environment.process.metrics, service: "coordinator", registry: metrics, health: health)
+    let endpoint = try MetricsEndpoint.start(environment.process.metrics, service: "coordinator", registry: metrics, health: health,
+                                            broker: (environment.kafka, environment.logger))
     let coordinator = Coordinator(environment: environment, settings: settings, metrics: metrics, health: health)
     let status = await ServiceRunner.run(coordinator, logger: environment.logger, settings: environment.process)
     endpoint?.stop()

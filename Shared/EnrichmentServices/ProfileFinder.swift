@@ -155,6 +155,8 @@ public final class ProfileFinderService: Service {
     private let metricsSettings: MetricsSettings
     private let service: String
     private let poolMatching: OfferPoolMatchingLoop?
+    /// The Kafka connection, whose broker the endpoint's readiness watches.
+    private let kafka: KafkaConfiguration
     /// The runner's metrics (label `phase` = `profile-finder`).
     public let metrics: MetricsRegistry
     /// Liveness and readiness (ready once the accounts are read and the group joined).
@@ -166,6 +168,7 @@ public final class ProfileFinderService: Service {
         let topics = environment.topics
         let logger = environment.logger
         let groupID = environment.kafka.groupID ?? topics.profileFinderGroup
+        self.kafka = environment.kafka
         let producer = try environment.makeProducer()
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
                                                  codec: environment.codec, logger: logger)
@@ -228,7 +231,8 @@ public final class ProfileFinderService: Service {
     /// Reads the accounts table, starts pool matching of new offers (when enabled), then consumes
     /// the pool until cancelled (drains and commits).
     public func run() async throws {
-        let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health)
+        let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health,
+                                              broker: (kafka, logger))
         defer { endpoint?.stop() }
         var matching: Task<Void, Never>?
         do {

@@ -124,6 +124,8 @@ public final class WebEnricherService: Service {
     private let logger: Logger
     private let metricsSettings: MetricsSettings
     private let service: String
+    /// The Kafka connection, whose broker the endpoint's readiness watches.
+    private let kafka: KafkaConfiguration
     /// The runner's metrics (label `phase` = `web-enricher`).
     public let metrics: MetricsRegistry
     /// Liveness and readiness (ready once the group is joined).
@@ -134,6 +136,7 @@ public final class WebEnricherService: Service {
         let topics = environment.topics
         let logger = environment.logger
         let groupID = environment.kafka.groupID ?? topics.webEnricherGroup
+        self.kafka = environment.kafka
         let producer = try environment.makeProducer()
         let handler = WebEnricherHandler(fetcher: settings.fetcher, isLoopbackHTTPAllowed: settings.isLoopbackHTTPAllowed)
         if let warning = settings.relaxedGuardWarning { logger.warning(warning) }
@@ -178,7 +181,8 @@ public final class WebEnricherService: Service {
 
     /// Consumes requests until cancelled (drains and commits).
     public func run() async throws {
-        let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health)
+        let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health,
+                                              broker: (kafka, logger))
         defer { endpoint?.stop() }
         logger.info("taking web enrichment requests", ["group": groupID])
         do {

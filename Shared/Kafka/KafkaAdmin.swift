@@ -131,6 +131,22 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// Asks the cluster for its brokers (a metadata request without topics): the cheapest round
+    /// trip that shows a broker answers. Returns how many brokers the answer lists.
+    public func brokers(timeoutMilliseconds: Int32? = nil) async throws -> Int {
+        let rk = self.rk
+        let timeout = timeoutMilliseconds ?? self.timeoutMilliseconds
+        return try await runBlocking("kafka-admin") { () -> Result<Int, KafkaError> in
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let err = rd_kafka_metadata(rk.pointer, 0, nil, &metadata, timeout)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+                return .failure(KafkaError(err, operation: "brokers"))
+            }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            return .success(Int(metadata.pointee.broker_cnt))
+        }.get()
+    }
+
     /// Every topic with its partition count.
     public func listTopics() async throws -> [String: Int] {
         let rk = self.rk

@@ -42,8 +42,42 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// No broker answered (down, unreachable, stopped, or too slow): waiting and asking again can
+    /// succeed, and nothing is wrong with the request itself.
+    public var isBrokerUnreachable: Bool {
+        switch rd_kafka_resp_err_t(code) {
+        case RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__TIMED_OUT,
+            RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
+            RD_KAFKA_RESP_ERR__RESOLVE, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+            RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+            return true
+        default:
+            return false
+        }
+    }
+
     public var description: String {
         "\(operation): \(name) (\(code)): \(message)\(isFatal ? " [fatal]" : "")"
+    }
+
+    /// Runs `operation` until it succeeds or fails for another reason than an unreachable broker
+    /// (``isBrokerUnreachable``), waiting 1 s, then twice as long each time up to 10 s, between
+    /// tries, and calling `waiting` with each such error. For start-up reads a process cannot go
+    /// on without: it waits for the broker, not ready, instead of exiting. Cancellation ends the
+    /// wait with `CancellationError`.
+    public static func waitingForBroker<T>(
+        _ operation: () async throws -> T, waiting: (KafkaError) -> Void
+    ) async throws -> T {
+        var pause = Duration.seconds(1)
+        while true {
+            do {
+                return try await operation()
+            } catch let error as KafkaError where error.isBrokerUnreachable {
+                waiting(error)
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(10))
+            }
+        }
     }
 
     init(code: Int32, message: String? = nil, isRetriable: Bool? = nil, isFatal: Bool = false,

@@ -941,7 +941,9 @@ public final class Coordinator: Service {
     private func checkCoPartitioning() async throws -> Int {
         let topics = environment.topics
         let admin = try KafkaAdmin(configuration: environment.kafka)
-        let known = try await admin.listTopics()
+        let known = try await KafkaError.waitingForBroker(admin.listTopics) { [logger] error in
+            logger.warning("waiting for the broker to list topics: \(error)")
+        }
         // Progress parts go to the partition of their search id, where the tracker reads them
         // with the search's total: both need the lead-keyed count too.
         let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts, topics.searchTotals]

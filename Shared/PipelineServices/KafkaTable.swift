@@ -40,9 +40,12 @@ public final class KafkaTable<Value: Message>: Sendable {
     public func start() async throws {
         let admin = try KafkaAdmin(configuration: configuration)
         self.admin.withLock { $0 = admin }
-        let partitions = try await admin.partitions(of: topic)
+        // While the broker is away the process waits here, not ready, rather than exit.
+        let (partitions, ends) = try await KafkaError.waitingForBroker({
+            let partitions = try await admin.partitions(of: topic)
+            return (partitions, try await admin.watermarks(partitions).filter { $0.value.high > $0.value.low }.mapValues(\.high))
+        }, waiting: { [logger, topic] error in logger.warning("waiting for the broker to read \(topic): \(error)") })
         self.partitions.withLock { $0 = partitions }
-        let ends = try await admin.watermarks(partitions).filter { $0.value.high > $0.value.low }.mapValues(\.high)
         let reader = try KafkaConsumer(configuration: configuration,
                                        startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaConsumer.beginning) }),
                                        properties: ["fetch.wait.max.ms": "50"])

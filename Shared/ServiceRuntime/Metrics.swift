@@ -363,6 +363,8 @@ public final class HealthStatus: Sendable {
         var isReady = false
         var notReadyReason = "starting"
         var failure: String?
+        /// Set while the broker does not answer (``BrokerWatch``): not ready whatever else holds.
+        var brokerProblem: String?
     }
     private let state = Mutex(State())
 
@@ -394,6 +396,17 @@ public final class HealthStatus: Sendable {
     /// Whether the service should keep running; nil when live, else why not.
     public var failure: String? { state.withLock { $0.failure } }
 
+    /// Marks the broker unreachable (`problem` says how) or, with nil, answering again: while it
+    /// is unreachable the service is not ready, and it is ready again when it answers, if it was.
+    public func setBrokerProblem(_ problem: String?) {
+        state.withLock { $0.brokerProblem = problem }
+    }
+
     /// Whether it is ready; nil when ready, else why not.
-    public var notReadyReason: String? { state.withLock { $0.isReady ? nil : $0.notReadyReason } }
+    public var notReadyReason: String? {
+        state.withLock { state in
+            guard state.isReady else { return state.notReadyReason }
+            return state.brokerProblem.map { "broker unreachable: \($0)" }
+        }
+    }
 }

@@ -240,7 +240,9 @@ public final class AccountHeatAggregator: Service {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         var warned = false
         while true {
-            let known = try await admin.listTopics()
+            let known = try await KafkaError.waitingForBroker(admin.listTopics) { [logger] error in
+                logger.warning("waiting for the broker to list topics: \(error)")
+            }
             if let inputs = known[topics.accountSignalContributions], let changelog = known[topics.accountHeat] {
                 guard inputs == changelog else {
                     throw AccountHeatError.partitionCountsDiffer(

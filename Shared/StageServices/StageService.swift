@@ -51,6 +51,8 @@ public final class StageService: Service {
     private let readiness: Readiness
     private let metricsSettings: MetricsSettings
     private let service: String
+    /// The Kafka connection, whose broker the endpoint's readiness watches.
+    private let kafka: KafkaConfiguration
     /// The stage's metrics (served on `/metrics` when the endpoint is on).
     public let metrics: MetricsRegistry
     /// Liveness and readiness (served on `/healthz` and `/readyz`).
@@ -107,6 +109,7 @@ public final class StageService: Service {
         self.tables = tables
         self.companions = companions
         self.logger = logger
+        self.kafka = environment.kafka
     }
 
     /// Starts the metrics endpoint (when configured) and the tables, then consumes until
@@ -114,7 +117,8 @@ public final class StageService: Service {
     public func run() async throws {
         var started: [any StageTable] = []
         do {
-            if let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health) {
+            if let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health,
+                                                       broker: (kafka, logger)) {
                 self.endpoint.withLock { $0 = endpoint }
                 logger.info("serving /metrics, /healthz, /readyz", ["port": String(endpoint.port)])
             }

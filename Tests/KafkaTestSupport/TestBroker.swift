@@ -26,13 +26,28 @@ public enum TestBroker {
     /// to its clients, and lets it go on (SIGCONT), also when the wait is cancelled.
     /// - Throws: when the broker was not started by `Deploy/broker.sh` (no pid file).
     public static func pause(seconds: Double) async throws {
+        try suspend()
+        defer { try? resume() }
+        try? await Task.sleep(for: .seconds(seconds))
+    }
+
+    /// Stops the shared broker (SIGSTOP) until ``resume()``: for a test that watches the
+    /// pipeline during the outage. Resume it on every path out.
+    public static func suspend() throws {
+        kill(try sharedBrokerPID(), SIGSTOP)
+    }
+
+    /// Lets the shared broker go on (SIGCONT).
+    public static func resume() throws {
+        kill(try sharedBrokerPID(), SIGCONT)
+    }
+
+    private static func sharedBrokerPID() throws -> pid_t {
         let port = bootstrapServers.split(separator: ":").last.flatMap { Int($0) } ?? 0
         guard let pid = brokerPID(port: port) else {
             throw BrokerPauseError(description: "no broker pid for port \(port) in .run/: start the broker with Deploy/broker.sh")
         }
-        kill(pid, SIGSTOP)
-        defer { kill(pid, SIGCONT) }
-        try? await Task.sleep(for: .seconds(seconds))
+        return pid
     }
 
     /// The pid of the broker `Deploy/broker.sh` started on `port`, from its pid file.

@@ -8,29 +8,66 @@ import XCTest
 /// The broker stops answering (SIGSTOP) while leads flow, then comes back: every process rides it
 /// out, and every lead finishes once, with its phases done and nothing charged twice.
 final class BrokerOutageSystemTests: XCTestCase {
-    func testTwentySecondOutageUnderLoad() async throws {
-        try await rideOut(outageSeconds: 20)
+    /// All seven processes: each stays up, answers `/readyz` 503 while the broker is away and
+    /// 200 again after it is back.
+    func testThirtySecondOutageUnderLoadEveryProcessStaysUpNotReadyThenReady() async throws {
+        try await rideOut(outageSeconds: 30, services: ["coordinator"] + PipelineHarness.stages + ["profile-finder", "web-enricher"],
+                          checkingReadiness: true)
     }
 
     func testSixtySecondOutageUnderLoad() async throws {
         try await rideOut(outageSeconds: 60)
     }
 
-    private func rideOut(outageSeconds: Double) async throws {
+    /// The `/readyz` status of each service, 0 when it does not answer.
+    private func readiness(_ ports: [String: Int]) async -> [String: Int] {
+        var statuses: [String: Int] = [:]
+        for (service, port) in ports {
+            statuses[service] = (try? await httpGet("http://127.0.0.1:\(port)/readyz"))?.0 ?? 0
+        }
+        return statuses
+    }
+
+    private func rideOut(outageSeconds: Double, services: [String] = ["coordinator"] + PipelineHarness.stages,
+                         checkingReadiness: Bool = false) async throws {
         try await withPipeline(partitions: 4, environment: [
             "SIM_LATENCY_SCALE": "0.05", "LOG_LEVEL": "warning",
             // No simulated failures: any skipped phase would be the outage's doing.
             "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0", "SIM_ACTIVITY_FAILURE_RATE": "0",
             "SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0",
         ]) { harness in
-            let services = ["coordinator"] + PipelineHarness.stages
-            let processes = try services.map { try harness.start($0) }
+            let ports = Dictionary(uniqueKeysWithValues: services.map { ($0, TestBroker.freeLoopbackPort()) })
+            let processes = try services.map { try harness.start($0, environment: ["METRICS_PORT": String(ports[$0]!)]) }
             let leads = harness.makeLeads(600)
             try await harness.publish(leads: leads)
             try await waitUntil("leads flowing", timeoutSeconds: 120, pollMilliseconds: 200) {
                 try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count >= 50
             }
-            try await TestBroker.pause(seconds: outageSeconds)
+            if checkingReadiness {
+                try await waitUntil("every process ready", timeoutSeconds: 60, pollMilliseconds: 200) {
+                    await self.readiness(ports).values.allSatisfy { $0 == 200 }
+                }
+                let stoppedAt = ContinuousClock.now
+                try TestBroker.suspend()
+                do {
+                    var statuses: [String: Int] = [:]
+                    try await waitUntil("every process not ready", timeoutSeconds: outageSeconds - 5, pollMilliseconds: 500) {
+                        statuses = await self.readiness(ports)
+                        return statuses.values.allSatisfy { $0 == 503 }
+                    }
+                    // The rest of the outage, then the broker comes back.
+                    try await Task.sleep(until: stoppedAt + .seconds(outageSeconds))
+                } catch {
+                    try TestBroker.resume()
+                    throw error
+                }
+                try TestBroker.resume()
+                try await waitUntil("every process ready again", timeoutSeconds: 60, pollMilliseconds: 500) {
+                    await self.readiness(ports).values.allSatisfy { $0 == 200 }
+                }
+            } else {
+                try await TestBroker.pause(seconds: outageSeconds)
+            }
             for (service, process) in zip(services, processes) {
                 XCTAssertTrue(process.isRunning, "\(service) exited during a \(Int(outageSeconds)) s outage")
             }

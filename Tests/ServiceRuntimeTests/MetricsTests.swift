@@ -122,6 +122,19 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(get("/metrics", method: "POST").status, 405)
     }
 
+    func testAnUnreachableBrokerMakesAReadyServiceNotReadyUntilItAnswers() {
+        let health = HealthStatus()
+        health.setBrokerProblem("listTopics: _TRANSPORT")
+        XCTAssertEqual(health.notReadyReason, "starting", "a starting service says so first")
+        health.markReady()
+        XCTAssertEqual(health.notReadyReason, "broker unreachable: listTopics: _TRANSPORT")
+        health.setBrokerProblem(nil)
+        XCTAssertNil(health.notReadyReason)
+        health.markNotReady("draining")
+        XCTAssertEqual(health.notReadyReason, "draining", "an answering broker does not make a draining service ready")
+        XCTAssertNil(health.failure, "an outage is not a failure: the process stays up")
+    }
+
     func testSettingsFromTheEnvironment() throws {
         XCTAssertNil(try MetricsSettings(environment: [:]).port)
         XCTAssertNil(try MetricsSettings(environment: ["METRICS_PORT": ""]).port)
