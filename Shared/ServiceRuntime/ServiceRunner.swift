@@ -35,9 +35,11 @@ public enum ServiceRunner {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: signalQueue)
             source.setEventHandler {
+                // `_exit`: nothing is buffered (log lines are written whole), and the process
+                // must end now, not after exit handlers.
                 if signalled.increment() > 1 {
                     logger.warning("second signal: exiting without draining")
-                    exit(1)
+                    _exit(1)
                 }
                 logger.info("signal \(signalNumber): draining in-flight work")
                 task.cancel()
@@ -45,7 +47,7 @@ public enum ServiceRunner {
                 let milliseconds = Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
                 signalQueue.asyncAfter(deadline: .now() + .milliseconds(milliseconds)) {
                     logger.error("drain took longer than \(shutdownTimeout): exiting")
-                    exit(1)
+                    _exit(1)
                 }
             }
             source.resume()
