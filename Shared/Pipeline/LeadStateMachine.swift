@@ -439,6 +439,16 @@ public struct LeadStateMachine: Sendable {
     // MARK: - Helpers
 
     /// Whether `key` is the attempt the lead waits on, in the expected sub-state.
+    /// Whether `timer` would still do something when it fires: the lead waits on that attempt
+    /// (or, for ``Timer/Kind/windowOpens``, on that run's window). A timer that would not is
+    /// stale: its result came, or the lead moved on.
+    public func isWaiting(on timer: Timer) -> Bool {
+        guard timer.kind != .windowOpens else {
+            return state?.status == .outsideOutreachWindow && state?.runID == timer.key.runID
+        }
+        return isCurrent(timer.key, backingOff: timer.kind == .retryBackoff)
+    }
+
     private func isCurrent(_ key: PhaseAttemptKey, backingOff: Bool) -> Bool {
         guard let current = state, let inFlight = current.inFlight else { return false }
         return key.leadID == current.leadID && key.runID == current.runID && key.phase == inFlight.phase

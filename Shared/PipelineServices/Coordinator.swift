@@ -264,6 +264,8 @@ public final class Coordinator: Service {
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
                 releaseWaitingLeads(&state, &outputs, tables)
+                let leads = state.leads
+                state.timers.removeAll { timer in leads[timer.key.leadID].map { !$0.machine.isWaiting(on: timer) } ?? true }
             }
             appendProgressParts(&state, &outputs)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))

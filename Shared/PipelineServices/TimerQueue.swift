@@ -25,6 +25,16 @@ struct TimerQueue {
         }
     }
 
+    /// Keeps only the timers `isLive` accepts. A timer is never cancelled when its result comes
+    /// (firing a stale one does nothing), so without this the queue holds every attempt's timeout
+    /// until it fires; pruning keeps it, and the pending count, to the timers that matter.
+    mutating func removeAll(where isStale: (LeadStateMachine.Timer) -> Bool) {
+        let kept = heap.filter { !isStale($0.timer) }
+        guard kept.count != heap.count else { return }
+        heap = []
+        for entry in kept { schedule(entry.timer) }
+    }
+
     /// Removes and returns every timer due at `now`, earliest first.
     mutating func popDue(at now: Date) -> [LeadStateMachine.Timer] {
         var due: [LeadStateMachine.Timer] = []

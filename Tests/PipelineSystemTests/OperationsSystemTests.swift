@@ -81,7 +81,15 @@ final class OperationsSystemTests: XCTestCase {
                 let readiness = try await httpGet("\(base)/readyz").0
                 XCTAssertEqual(health, 200, service)
                 XCTAssertEqual(readiness, 200, service)
-                guard service != "coordinator" else { continue }
+                if service == "coordinator" {
+                    // Every lead is ready: no attempt is waited on, so no timer is pending (stale
+                    // timeouts of answered attempts are pruned within a second or two).
+                    try await waitUntil("no coordinator timer pending", timeoutSeconds: 10, pollMilliseconds: 250) {
+                        let (_, text) = try await httpGet("\(base)/metrics")
+                        return try PrometheusSamples.parse(text)["pipeline_coordinator_timers_pending"] == 0
+                    }
+                    continue
+                }
                 let phase = String(service.dropLast("-stage".count))
                 let consumed = samples.filter { $0.key.hasPrefix("pipeline_stage_records_consumed_total{phase=\"\(phase)\"") }
                 XCTAssertGreaterThan(consumed.values.reduce(0, +), 0, "\(service) consumed nothing: \(text)")

@@ -57,6 +57,19 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .reEnrich, types: [.x, .activity])), [.profile, .activity, .finalize])
     }
 
+    /// A timer is waited on until its attempt's result comes; after that it is stale (the
+    /// coordinator prunes stale timers, so its pending-timers gauge counts only live ones).
+    func testAnAttemptsTimeoutIsWaitedOnOnlyUntilItsResultComes() throws {
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let timeout = try XCTUnwrap(timers(actions).first)
+        XCTAssertEqual(timeout.kind, .attemptTimeout)
+        XCTAssertTrue(machine.isWaiting(on: timeout))
+        let next = machine.handle(completed(try XCTUnwrap(requests(actions).first)), random: &random)
+        XCTAssertFalse(machine.isWaiting(on: timeout), "the profile result came")
+        XCTAssertTrue(machine.isWaiting(on: try XCTUnwrap(timers(next).first)), "the activity attempt's timeout is live")
+    }
+
     func testModePhasesAndPlatforms() {
         XCTAssertEqual(Mode.reEnrich([.linkedin]).phases, [.profile, .finalize])
         XCTAssertEqual(Mode.reEnrich([.linkedin]).profilePlatforms, [.linkedin])
