@@ -3,7 +3,7 @@ import Foundation
 /// The version every executable of the project reports (`--version`, the start-up
 /// configuration line, the `pipeline_build_info` metric). Raised with each release.
 public enum BuildInfo {
-    public static let version = "0.16.0"
+    public static let version = "0.1.0"
 }
 
 /// The command line of a service. Services are configured by environment variables only; the
