@@ -221,6 +221,13 @@ final class DeployManifestTests: XCTestCase {
         XCTAssertTrue(arguments["RUNTIME_IMAGE"]?.hasPrefix("debian:") == true && arguments["RUNTIME_IMAGE"]?.hasSuffix("-slim") == true)
         let version = try XCTUnwrap(arguments["LIBRDKAFKA_VERSION"]?.split(separator: ".").compactMap { Int($0) })
         XCTAssertTrue(version.lexicographicallyPrecedes([2, 2]) == false, "librdkafka >= 2.2")
+        // The librdkafka tarball is checked against the SHA-256 written next to its version, before it is unpacked.
+        let checksum = try XCTUnwrap(arguments["LIBRDKAFKA_SHA256"], "ARG LIBRDKAFKA_SHA256")
+        XCTAssertTrue(checksum.count == 64 && checksum.allSatisfy(\.isHexDigit), "a SHA-256: \(checksum)")
+        let download = try XCTUnwrap(instructions.first { $0.hasPrefix("RUN ") && $0.contains("LIBRDKAFKA_VERSION") && $0.contains("curl") })
+        let check = try XCTUnwrap(download.range(of: "${LIBRDKAFKA_SHA256}"), "the download is checked")
+        XCTAssertTrue(download.contains("sha256sum -c"), download)
+        XCTAssertLessThan(check.lowerBound, try XCTUnwrap(download.range(of: "tar -x")).lowerBound, "checked before unpacking")
 
         let build = try XCTUnwrap(instructions.first { $0.contains("swift build") })
         XCTAssertTrue(build.contains("-c release") && build.contains("--static-swift-stdlib"), build)
