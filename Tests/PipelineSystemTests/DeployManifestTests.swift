@@ -124,8 +124,8 @@ final class DeployManifestTests: XCTestCase {
         return Int(quantity)
     }
 
-    /// What keeps KEDA's trigger authentication (keys `sasl`, `tls`, `username`, `password`) from
-    /// connecting the way the services' librdkafka properties do; empty when they agree.
+    /// What keeps KEDA's trigger authentication (keys `sasl` and `tls`) from connecting the way a
+    /// service's librdkafka properties do (the identities differ: KEDA has its own); empty when they agree.
     static func disagreements(keda: [String: String], properties: [String: String]) -> [String] {
         let protocolName = (properties["security.protocol"] ?? "plaintext").lowercased()
         let sasl = keda["sasl"] ?? "none"
@@ -141,9 +141,6 @@ final class DeployManifestTests: XCTestCase {
             let mechanism = properties["sasl.mechanisms"] ?? properties["sasl.mechanism"] ?? "GSSAPI"
             if let expected = mechanisms[sasl], mechanism.uppercased() != expected {
                 problems.append("sasl \(sasl) but sasl.mechanisms \(mechanism)")
-            }
-            for key in ["username", "password"] where keda[key] != properties["sasl.\(key)"] {
-                problems.append("\(key) differs from sasl.\(key)")
             }
         }
         return problems
@@ -297,8 +294,8 @@ final class DeployManifestTests: XCTestCase {
     }
 
     /// The broker address is KAFKA_BOOTSTRAP_SERVERS of the ConfigMap and nowhere else; the Kafka
-    /// credentials are the Secret lead-pipeline-kafka: its librdkafka properties file mounted
-    /// read-only into every pod, its KEDA keys in the TriggerAuthentication every trigger uses.
+    /// credentials are the Secret lead-pipeline-kafka: a librdkafka properties file per pod (its own
+    /// identity), mounted read-only, and KEDA's keys in the TriggerAuthentication every trigger uses.
     func testBrokerAddressAndKafkaAuthComeFromOnePlace() throws {
         let documents = try Self.kubernetesDocuments()
         let config = try XCTUnwrap(documents.first { $0.document["kind"] as? String == "ConfigMap" }?.document["data"] as? [String: String])
@@ -310,15 +307,6 @@ final class DeployManifestTests: XCTestCase {
                                    "the Secret \(Self.kafkaSecret)")
         let secretData = try XCTUnwrap(secret["stringData"] as? [String: String], "\(Self.kafkaSecret): stringData")
         let fileName = URL(fileURLWithPath: propertiesFile).lastPathComponent
-        let properties = try XCTUnwrap(secretData[fileName], "\(Self.kafkaSecret) holds \(fileName)")
-
-        // The file as the services read it: parsed, and every key and value checked by librdkafka.
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("deploy-\(UUID().uuidString).properties")
-        try properties.write(to: scratch, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let parsed = try KafkaConfiguration(environment: [KafkaConfiguration.Variable.propertiesFile: scratch.path],
-                                            defaultClientID: "deploy-test").properties
-        XCTAssertEqual(Self.disagreements(keda: secretData, properties: parsed), [], "KEDA's keys and \(fileName) agree")
 
         // The TriggerAuthentication: its required fields, and keys that exist in the Secret.
         let authentications = Self.documents("TriggerAuthentication", in: documents)
@@ -353,7 +341,9 @@ final class DeployManifestTests: XCTestCase {
             XCTAssertFalse(text.contains(bootstrap), "\(file) names the broker \(bootstrap)")
         }
 
-        // Every pod that talks to Kafka mounts the Secret read-only where KAFKA_PROPERTIES_FILE points.
+        // Every pod that talks to Kafka mounts, read-only where KAFKA_PROPERTIES_FILE points, its own
+        // properties file of the Secret: one that librdkafka accepts and that agrees with KEDA's keys.
+        var identities: [String: String] = [:]
         for (file, document) in documents where ["Deployment", "Job"].contains(document["kind"] as? String) {
             let pod = (((document["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]) ?? [:]
             let volumes = pod["volumes"] as? [[String: Any]] ?? []
@@ -362,18 +352,40 @@ final class DeployManifestTests: XCTestCase {
                 let mount = try XCTUnwrap(mounts.first { $0["mountPath"] as? String == propertiesFolder },
                                           "\(file): nothing mounted at \(propertiesFolder)")
                 XCTAssertEqual(mount["readOnly"] as? Bool, true, "\(file): the Kafka Secret is mounted read-only")
-                let volume = volumes.first { $0["name"] as? String == mount["name"] as? String }
-                XCTAssertEqual((volume?["secret"] as? [String: Any])?["secretName"] as? String, Self.kafkaSecret, "\(file): the mounted volume")
+                let volume = try XCTUnwrap(volumes.first { $0["name"] as? String == mount["name"] as? String }?["secret"] as? [String: Any],
+                                           "\(file): the mounted volume is a Secret")
+                XCTAssertEqual(volume["secretName"] as? String, Self.kafkaSecret, "\(file): the mounted Secret")
+                let items = try XCTUnwrap(volume["items"] as? [[String: String]], "\(file): only its own keys are mounted")
+                let key = try XCTUnwrap(items.first { $0["path"] == fileName }?["key"], "\(file): no key mounted as \(fileName)")
+                let properties = try XCTUnwrap(secretData[key], "\(file): \(Self.kafkaSecret) has no key \(key)")
+                XCTAssertNil(identities.updateValue(file, forKey: key), "\(file) shares \(key) with \(identities[key] ?? "")")
+                for item in items {
+                    XCTAssertNotNil(secretData[item["key"] ?? ""], "\(file): \(Self.kafkaSecret) has no key \(item["key"] ?? "")")
+                }
+
+                // The file as the service reads it: parsed, and every key and value checked by librdkafka.
+                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("deploy-\(UUID().uuidString).properties")
+                try properties.write(to: scratch, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                let parsed: [String: String]
+                do {
+                    parsed = try KafkaConfiguration(environment: [KafkaConfiguration.Variable.propertiesFile: scratch.path],
+                                                    defaultClientID: "deploy-test").properties
+                } catch {
+                    XCTFail("\(file): \(key): \(error)")
+                    continue
+                }
+                XCTAssertEqual(Self.disagreements(keda: secretData, properties: parsed), [], "\(file): KEDA's keys and \(key) agree")
             }
         }
+        XCTAssertGreaterThan(identities.count, 1)
     }
 
     func testKafkaAuthDisagreementsAreFound() {
         let sasl = ["security.protocol": "sasl_ssl", "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "pipeline", "sasl.password": "p"]
         XCTAssertEqual(Self.disagreements(keda: ["sasl": "scram_sha512", "tls": "enable", "username": "pipeline", "password": "p"],
                                           properties: sasl), [])
-        XCTAssertEqual(Self.disagreements(keda: ["sasl": "scram_sha256", "tls": "enable", "username": "pipeline", "password": "q"],
-                                          properties: sasl).count, 2, "mechanism and password")
+        XCTAssertEqual(Self.disagreements(keda: ["sasl": "scram_sha256", "tls": "enable"], properties: sasl).count, 1, "mechanism")
         XCTAssertEqual(Self.disagreements(keda: ["sasl": "none", "tls": "disable"], properties: sasl).count, 2, "no SASL, no TLS")
         XCTAssertEqual(Self.disagreements(keda: ["sasl": "none", "tls": "disable"], properties: [:]), [], "plaintext both")
     }
