@@ -1,16 +1,28 @@
 import Foundation
+import Kafka
 import KafkaTestSupport
 import LeadModel
+import ServiceRuntime
 import XCTest
 
 /// Deploy/: the Dockerfile, the Kubernetes manifests and the compose file refer only to things
 /// that exist in the code: executables, environment variables, topics, consumer groups, ports.
 /// No Docker here: YAML is parsed with PyYAML (`python3 -c 'import yaml'`), the Dockerfile as text.
+/// The custom resources (KEDA's ScaledObject and TriggerAuthentication, the Prometheus Operator's
+/// ServiceMonitor) have no schema offline; their required fields are checked here.
 final class DeployManifestTests: XCTestCase {
     static let root = TestBroker.projectRoot
     static let deploy = root.appendingPathComponent("Deploy")
-    /// The image every pipeline container runs.
-    static let pipelineImage = "lead-pipeline:latest"
+    /// The image every pipeline container runs: the release tag of Deploy/k8s/kustomization.yaml.
+    static let pipelineImage: String = {
+        let kustomization = try? loadYAML(deploy.appendingPathComponent("k8s/kustomization.yaml")).first as? [String: Any]
+        let images = kustomization?["images"] as? [[String: Any]] ?? []
+        let tag = images.first { $0["name"] as? String == "lead-pipeline" }?["newTag"] as? String ?? "no newTag"
+        return "lead-pipeline:\(tag)"
+    }()
+    /// The Secret of the provider keys (environment variables) and the one of the Kafka client.
+    static let providerKeysSecret = "lead-pipeline-provider-keys"
+    static let kafkaSecret = "lead-pipeline-kafka"
     /// Third-party images allowed in the compose file.
     static let brokerImages = ["apache/kafka", "bitnami/kafka"]
 
@@ -89,15 +101,64 @@ final class DeployManifestTests: XCTestCase {
 
     // MARK: Kubernetes
 
+    /// The documents of one kind, with the file each comes from.
+    static func documents(_ kind: String, in documents: [(file: String, document: [String: Any])]) -> [(file: String, document: [String: Any])] {
+        documents.filter { $0.document["kind"] as? String == kind }
+    }
+
+    static func name(of document: [String: Any]) -> String? {
+        (document["metadata"] as? [String: Any])?["name"] as? String
+    }
+
+    /// Whether every label a selector asks for is among `labels` (an empty selector matches nothing here).
+    static func selects(_ selector: [String: Any]?, _ labels: [String: Any]) -> Bool {
+        guard let selector, !selector.isEmpty else { return false }
+        return selector.allSatisfy { labels[$0.key] as? String == $0.value as? String }
+    }
+
+    /// A memory quantity (`96Mi`, `1Gi`, `512M`) in bytes.
+    static func bytes(_ quantity: String) -> Int? {
+        let units: [(String, Int)] = [("Ki", 1 << 10), ("Mi", 1 << 20), ("Gi", 1 << 30), ("k", 1000), ("M", 1_000_000), ("G", 1_000_000_000)]
+        for (suffix, factor) in units where quantity.hasSuffix(suffix) {
+            return Int(quantity.dropLast(suffix.count)).map { $0 * factor }
+        }
+        return Int(quantity)
+    }
+
+    /// What keeps KEDA's trigger authentication (keys `sasl` and `tls`) from connecting the way a
+    /// service's librdkafka properties do (the identities differ: KEDA has its own); empty when they agree.
+    static func disagreements(keda: [String: String], properties: [String: String]) -> [String] {
+        let protocolName = (properties["security.protocol"] ?? "plaintext").lowercased()
+        let sasl = keda["sasl"] ?? "none"
+        let mechanisms = ["plaintext": "PLAIN", "scram_sha256": "SCRAM-SHA-256", "scram_sha512": "SCRAM-SHA-512"]
+        var problems: [String] = []
+        if (sasl != "none") != protocolName.hasPrefix("sasl_") {
+            problems.append("sasl \(sasl) but security.protocol \(protocolName)")
+        }
+        if ((keda["tls"] ?? "disable") == "enable") != protocolName.hasSuffix("ssl") {
+            problems.append("tls \(keda["tls"] ?? "disable") but security.protocol \(protocolName)")
+        }
+        if sasl != "none" {
+            let mechanism = properties["sasl.mechanisms"] ?? properties["sasl.mechanism"] ?? "GSSAPI"
+            if let expected = mechanisms[sasl], mechanism.uppercased() != expected {
+                problems.append("sasl \(sasl) but sasl.mechanisms \(mechanism)")
+            }
+        }
+        return problems
+    }
+
     func testKubernetesManifestsMatchTheCode() throws {
         let documents = try Self.kubernetesDocuments()
         let config = try XCTUnwrap(documents.first { $0.document["kind"] as? String == "ConfigMap" }?.document["data"] as? [String: String])
-        let secret = try XCTUnwrap(documents.first { $0.document["kind"] as? String == "Secret" }?.document)
-        let secretName = (secret["metadata"] as? [String: Any])?["name"] as? String
-        let secretKeys = Set(((secret["stringData"] as? [String: Any]) ?? (secret["data"] as? [String: Any]) ?? [:]).keys)
+        var secrets: [String: [String: String]] = [:]
+        for (file, secret) in Self.documents("Secret", in: documents) {
+            let name = try XCTUnwrap(Self.name(of: secret), file)
+            secrets[name] = (secret["stringData"] as? [String: String]) ?? [:]
+        }
+        let providerKeys = Set(try XCTUnwrap(secrets[Self.providerKeysSecret], "the Secret of provider keys").keys)
         let metricsPort = try XCTUnwrap(config["METRICS_PORT"].flatMap(Int.init), "the ConfigMap sets METRICS_PORT")
         let partitions = try XCTUnwrap(config["PIPELINE_PARTITIONS"].flatMap(Int.init))
-        for name in config.keys.sorted() + secretKeys.sorted() {
+        for name in config.keys.sorted() + providerKeys.sorted() {
             XCTAssertTrue(Self.isReadByTheCode(name), "\(name) is set in Deploy/k8s but read nowhere in Shared/ or Services/")
         }
 
@@ -111,7 +172,6 @@ final class DeployManifestTests: XCTestCase {
             case "Deployment", "Job":
                 let pod = try XCTUnwrap((spec["template"] as? [String: Any])?["spec"] as? [String: Any], file)
                 for container in try XCTUnwrap(pod["containers"] as? [[String: Any]], file) {
-                    XCTAssertEqual(container["image"] as? String, Self.pipelineImage, file)
                     let args = container["args"] as? [String] ?? []
                     let executable = try XCTUnwrap(args.first, "\(file): the first argument picks the executable")
                     XCTAssertTrue(Self.executables.contains(executable), "\(file): no executable \(executable)")
@@ -121,8 +181,8 @@ final class DeployManifestTests: XCTestCase {
                         let name = try XCTUnwrap(variable["name"] as? String)
                         XCTAssertTrue(Self.isReadByTheCode(name), "\(file): \(name) is read nowhere")
                         if let ref = (variable["valueFrom"] as? [String: Any])?["secretKeyRef"] as? [String: Any] {
-                            XCTAssertEqual(ref["name"] as? String, secretName, file)
-                            XCTAssertTrue(secretKeys.contains(ref["key"] as? String ?? ""), "\(file): secret key \(ref["key"] ?? "")")
+                            XCTAssertEqual(ref["name"] as? String, Self.providerKeysSecret, file)
+                            XCTAssertTrue(providerKeys.contains(ref["key"] as? String ?? ""), "\(file): secret key \(ref["key"] ?? "")")
                         }
                     }
                     if kind == "Job" {
@@ -152,7 +212,6 @@ final class DeployManifestTests: XCTestCase {
                 for trigger in triggers {
                     XCTAssertEqual(trigger["type"] as? String, "kafka", file)
                     let metadata = try XCTUnwrap(trigger["metadata"] as? [String: Any], file)
-                    XCTAssertEqual(metadata["bootstrapServers"] as? String, config["KAFKA_BOOTSTRAP_SERVERS"], file)
                     // The group StageService uses by default (no namespace in production).
                     XCTAssertEqual(metadata["consumerGroup"] as? String, "stage.\(phase.rawValue)", file)
                     let topic = try XCTUnwrap(metadata["topic"] as? String, file)
@@ -170,6 +229,186 @@ final class DeployManifestTests: XCTestCase {
         XCTAssertTrue(hasTopicsJob, "a Job runs leadctl topics create")
     }
 
+    /// Every container runs the release of kustomization.yaml, never `latest`, and asks for the
+    /// memory it was measured to need (requests ≤ limits, both set).
+    func testKubernetesManifestsValidateAgainstTheKubernetesSchemas() throws {
+        // kubernetes-validate (installed by Deploy/setup.sh into .tools/python) knows the core
+        // kinds; for the custom resources it warns that it has no schema, and the tests above
+        // check their required fields.
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.deploy.appendingPathComponent("k8s").path)
+            .filter { $0.hasSuffix(".yaml") && $0 != "kustomization.yaml" }.sorted()
+            .map { Self.deploy.appendingPathComponent("k8s/\($0)").path }
+        var environment = ProcessInfo.processInfo.environment
+        environment["PYTHONPATH"] = Self.root.appendingPathComponent(".tools/python").path
+        let outcome = try runToEnd(URL(fileURLWithPath: "/usr/bin/python3"), ["-m", "kubernetes_validate", "--strict"] + files,
+                                   environment: environment)
+        XCTAssertEqual(outcome.status, 0, outcome.output)
+        let passed = outcome.output.split(separator: "\n").filter { $0.hasPrefix("INFO") && $0.contains(" passed ") }
+        XCTAssertGreaterThanOrEqual(passed.count, 7 * 3, "a Deployment, a Service and a budget per process: \(outcome.output)")
+        XCTAssertFalse(outcome.output.contains("ERROR"), outcome.output)
+    }
+
+    func testKubernetesImagesArePinnedAndResourcesSet() throws {
+        XCTAssertFalse(Self.pipelineImage.hasSuffix(":latest") || Self.pipelineImage.hasSuffix(":no newTag"),
+                       "kustomization.yaml pins a release: \(Self.pipelineImage)")
+        XCTAssertEqual(Self.pipelineImage, "lead-pipeline:\(BuildInfo.version)", "the image tag is the version the binaries report")
+        for (file, document) in try Self.kubernetesDocuments() where ["Deployment", "Job"].contains(document["kind"] as? String) {
+            let pod = (((document["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]) ?? [:]
+            for container in pod["containers"] as? [[String: Any]] ?? [] {
+                XCTAssertEqual(container["image"] as? String, Self.pipelineImage, file)
+                let resources = try XCTUnwrap(container["resources"] as? [String: Any], "\(file): resources")
+                let requests = try XCTUnwrap(resources["requests"] as? [String: Any], "\(file): requests")
+                let limits = try XCTUnwrap(resources["limits"] as? [String: Any], "\(file): limits")
+                XCTAssertNotNil(requests["cpu"], "\(file): cpu request")
+                XCTAssertNotNil(limits["cpu"], "\(file): cpu limit")
+                let request = try XCTUnwrap((requests["memory"] as? String).flatMap(Self.bytes), "\(file): memory request")
+                let limit = try XCTUnwrap((limits["memory"] as? String).flatMap(Self.bytes), "\(file): memory limit")
+                XCTAssertLessThanOrEqual(request, limit, file)
+            }
+        }
+    }
+
+    /// Each Deployment has a PodDisruptionBudget and a Service of its metrics port, and the
+    /// ServiceMonitor selects every such Service and scrapes /metrics on it.
+    func testEveryDeploymentHasADisruptionBudgetAServiceAndIsScraped() throws {
+        let documents = try Self.kubernetesDocuments()
+        let budgets = Self.documents("PodDisruptionBudget", in: documents)
+        let services = Self.documents("Service", in: documents)
+        let monitors = Self.documents("ServiceMonitor", in: documents)
+        XCTAssertEqual(monitors.count, 1, "one ServiceMonitor")
+        let monitor = try XCTUnwrap(monitors.first?.document["spec"] as? [String: Any], "ServiceMonitor spec")
+        let monitorSelector = (monitor["selector"] as? [String: Any])?["matchLabels"] as? [String: Any]
+        let endpoints = try XCTUnwrap(monitor["endpoints"] as? [[String: Any]], "ServiceMonitor endpoints")
+        let scrapedPorts = Set(endpoints.filter { ($0["path"] as? String ?? "/metrics") == "/metrics" }.compactMap { $0["port"] as? String })
+
+        let deployments = Self.documents("Deployment", in: documents)
+        XCTAssertFalse(deployments.isEmpty)
+        for (file, deployment) in deployments {
+            let spec = try XCTUnwrap(deployment["spec"] as? [String: Any], file)
+            let template = try XCTUnwrap(spec["template"] as? [String: Any], file)
+            let podLabels = try XCTUnwrap((template["metadata"] as? [String: Any])?["labels"] as? [String: Any], file)
+            let container = try XCTUnwrap(((template["spec"] as? [String: Any])?["containers"] as? [[String: Any]])?.first, file)
+            let metricsPort = try XCTUnwrap((container["ports"] as? [[String: Any]])?.first, "\(file): a metrics port")
+
+            let budget = budgets.filter { Self.selects((($0.document["spec"] as? [String: Any])?["selector"] as? [String: Any])?["matchLabels"] as? [String: Any], podLabels) }
+            XCTAssertEqual(budget.count, 1, "\(file): one PodDisruptionBudget selects its pods")
+            if let budgetSpec = budget.first?.document["spec"] as? [String: Any] {
+                XCTAssertTrue((budgetSpec["minAvailable"] == nil) != (budgetSpec["maxUnavailable"] == nil),
+                              "\(file): the budget sets minAvailable or maxUnavailable")
+            }
+
+            let service = services.filter { Self.selects(($0.document["spec"] as? [String: Any])?["selector"] as? [String: Any], podLabels) }
+            XCTAssertEqual(service.count, 1, "\(file): one Service selects its pods")
+            guard let serviceDocument = service.first?.document else { continue }
+            let ports = (serviceDocument["spec"] as? [String: Any])?["ports"] as? [[String: Any]] ?? []
+            let exposed = ports.first { port in
+                let target = port["targetPort"]
+                return target as? String == metricsPort["name"] as? String || target as? Int == metricsPort["containerPort"] as? Int
+            }
+            XCTAssertNotNil(exposed, "\(file): the Service exposes the metrics port")
+            XCTAssertTrue(scrapedPorts.contains(exposed?["name"] as? String ?? ""), "\(file): the ServiceMonitor scrapes the Service's metrics port")
+            let serviceLabels = (serviceDocument["metadata"] as? [String: Any])?["labels"] as? [String: Any] ?? [:]
+            XCTAssertTrue(Self.selects(monitorSelector, serviceLabels), "\(file): the ServiceMonitor selects its Service")
+        }
+    }
+
+    /// The broker address is KAFKA_BOOTSTRAP_SERVERS of the ConfigMap and nowhere else; the Kafka
+    /// credentials are the Secret lead-pipeline-kafka: a librdkafka properties file per pod (its own
+    /// identity), mounted read-only, and KEDA's keys in the TriggerAuthentication every trigger uses.
+    func testBrokerAddressAndKafkaAuthComeFromOnePlace() throws {
+        let documents = try Self.kubernetesDocuments()
+        let config = try XCTUnwrap(documents.first { $0.document["kind"] as? String == "ConfigMap" }?.document["data"] as? [String: String])
+        let bootstrap = try XCTUnwrap(config[KafkaConfiguration.Variable.bootstrapServers], "the ConfigMap sets the broker address")
+        let propertiesFile = try XCTUnwrap(config[KafkaConfiguration.Variable.propertiesFile], "the ConfigMap names the properties file")
+        let propertiesFolder = URL(fileURLWithPath: propertiesFile).deletingLastPathComponent().path
+
+        let secret = try XCTUnwrap(Self.documents("Secret", in: documents).first { Self.name(of: $0.document) == Self.kafkaSecret }?.document,
+                                   "the Secret \(Self.kafkaSecret)")
+        let secretData = try XCTUnwrap(secret["stringData"] as? [String: String], "\(Self.kafkaSecret): stringData")
+        let fileName = URL(fileURLWithPath: propertiesFile).lastPathComponent
+
+        // The TriggerAuthentication: its required fields, and keys that exist in the Secret.
+        let authentications = Self.documents("TriggerAuthentication", in: documents)
+        XCTAssertEqual(authentications.count, 1, "one TriggerAuthentication")
+        let authentication = try XCTUnwrap(authentications.first?.document)
+        let authenticationName = try XCTUnwrap(Self.name(of: authentication), "TriggerAuthentication metadata.name")
+        let targets = try XCTUnwrap((authentication["spec"] as? [String: Any])?["secretTargetRef"] as? [[String: String]], "secretTargetRef")
+        let kafkaParameters: Set<String> = ["sasl", "tls", "username", "password", "ca", "cert", "key", "keyPassword"]
+        for target in targets {
+            let parameter = try XCTUnwrap(target["parameter"], "secretTargetRef parameter")
+            XCTAssertTrue(kafkaParameters.contains(parameter), "\(parameter) is no parameter of KEDA's kafka scaler")
+            XCTAssertEqual(target["name"], Self.kafkaSecret, parameter)
+            XCTAssertNotNil(secretData[target["key"] ?? ""], "\(parameter): \(Self.kafkaSecret) has no key \(target["key"] ?? "")")
+        }
+        XCTAssertTrue(Set(targets.compactMap { $0["parameter"] }).isSuperset(of: ["sasl", "tls", "username", "password"]))
+
+        var triggers = 0
+        for (file, scaledObject) in Self.documents("ScaledObject", in: documents) {
+            for trigger in ((scaledObject["spec"] as? [String: Any])?["triggers"] as? [[String: Any]]) ?? [] {
+                triggers += 1
+                XCTAssertEqual((trigger["authenticationRef"] as? [String: Any])?["name"] as? String, authenticationName, "\(file): authenticationRef")
+                let metadata = trigger["metadata"] as? [String: Any] ?? [:]
+                XCTAssertNil(metadata["bootstrapServers"], "\(file): a literal broker address")
+                XCTAssertEqual(metadata["bootstrapServersFromEnv"] as? String, KafkaConfiguration.Variable.bootstrapServers, file)
+            }
+        }
+        XCTAssertGreaterThan(triggers, 0)
+
+        // No other manifest names the broker.
+        for (file, document) in documents where document["kind"] as? String != "ConfigMap" {
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self)
+            XCTAssertFalse(text.contains(bootstrap), "\(file) names the broker \(bootstrap)")
+        }
+
+        // Every pod that talks to Kafka mounts, read-only where KAFKA_PROPERTIES_FILE points, its own
+        // properties file of the Secret: one that librdkafka accepts and that agrees with KEDA's keys.
+        var identities: [String: String] = [:]
+        for (file, document) in documents where ["Deployment", "Job"].contains(document["kind"] as? String) {
+            let pod = (((document["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]) ?? [:]
+            let volumes = pod["volumes"] as? [[String: Any]] ?? []
+            for container in pod["containers"] as? [[String: Any]] ?? [] {
+                let mounts = container["volumeMounts"] as? [[String: Any]] ?? []
+                let mount = try XCTUnwrap(mounts.first { $0["mountPath"] as? String == propertiesFolder },
+                                          "\(file): nothing mounted at \(propertiesFolder)")
+                XCTAssertEqual(mount["readOnly"] as? Bool, true, "\(file): the Kafka Secret is mounted read-only")
+                let volume = try XCTUnwrap(volumes.first { $0["name"] as? String == mount["name"] as? String }?["secret"] as? [String: Any],
+                                           "\(file): the mounted volume is a Secret")
+                XCTAssertEqual(volume["secretName"] as? String, Self.kafkaSecret, "\(file): the mounted Secret")
+                let items = try XCTUnwrap(volume["items"] as? [[String: String]], "\(file): only its own keys are mounted")
+                let key = try XCTUnwrap(items.first { $0["path"] == fileName }?["key"], "\(file): no key mounted as \(fileName)")
+                let properties = try XCTUnwrap(secretData[key], "\(file): \(Self.kafkaSecret) has no key \(key)")
+                XCTAssertNil(identities.updateValue(file, forKey: key), "\(file) shares \(key) with \(identities[key] ?? "")")
+                for item in items {
+                    XCTAssertNotNil(secretData[item["key"] ?? ""], "\(file): \(Self.kafkaSecret) has no key \(item["key"] ?? "")")
+                }
+
+                // The file as the service reads it: parsed, and every key and value checked by librdkafka.
+                let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("deploy-\(UUID().uuidString).properties")
+                try properties.write(to: scratch, atomically: true, encoding: .utf8)
+                defer { try? FileManager.default.removeItem(at: scratch) }
+                let parsed: [String: String]
+                do {
+                    parsed = try KafkaConfiguration(environment: [KafkaConfiguration.Variable.propertiesFile: scratch.path],
+                                                    defaultClientID: "deploy-test").properties
+                } catch {
+                    XCTFail("\(file): \(key): \(error)")
+                    continue
+                }
+                XCTAssertEqual(Self.disagreements(keda: secretData, properties: parsed), [], "\(file): KEDA's keys and \(key) agree")
+            }
+        }
+        XCTAssertGreaterThan(identities.count, 1)
+    }
+
+    func testKafkaAuthDisagreementsAreFound() {
+        let sasl = ["security.protocol": "sasl_ssl", "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "pipeline", "sasl.password": "p"]
+        XCTAssertEqual(Self.disagreements(keda: ["sasl": "scram_sha512", "tls": "enable", "username": "pipeline", "password": "p"],
+                                          properties: sasl), [])
+        XCTAssertEqual(Self.disagreements(keda: ["sasl": "scram_sha256", "tls": "enable"], properties: sasl).count, 1, "mechanism")
+        XCTAssertEqual(Self.disagreements(keda: ["sasl": "none", "tls": "disable"], properties: sasl).count, 2, "no SASL, no TLS")
+        XCTAssertEqual(Self.disagreements(keda: ["sasl": "none", "tls": "disable"], properties: [:]), [], "plaintext both")
+    }
+
     // MARK: compose
 
     func testComposeRunsEveryServiceAgainstAKRaftBroker() throws {
@@ -180,6 +419,14 @@ final class DeployManifestTests: XCTestCase {
         }, "an Apache Kafka broker")
         let brokerEnvironment = broker["environment"] as? [String: Any] ?? [:]
         XCTAssertTrue(brokerEnvironment.contains { $0.key.hasSuffix("PROCESS_ROLES") && "\($0.value)".contains("controller") }, "KRaft mode")
+        XCTAssertNotNil((broker["healthcheck"] as? [String: Any])?["test"], "the broker has a health check")
+        // The broker's data on a named volume, where its log.dirs points.
+        let volumes = compose["volumes"] as? [String: Any] ?? [:]
+        let dataDirectory = try XCTUnwrap(brokerEnvironment["KAFKA_LOG_DIRS"] as? String, "the broker's data directory is set")
+        let dataVolume = (broker["volumes"] as? [String] ?? []).first { $0.hasSuffix(":" + dataDirectory) }
+        let volumeName = try XCTUnwrap(dataVolume?.split(separator: ":").first.map(String.init), "a volume at \(dataDirectory)")
+        XCTAssertTrue(volumes.keys.contains(volumeName), "\(volumeName) is a named volume")
+        let brokerName = try XCTUnwrap(services.first { $0.value["image"] as? String == broker["image"] as? String }?.key)
 
         var commands: Set<String> = []
         for (name, service) in services where service["image"] as? String == Self.pipelineImage {
@@ -198,6 +445,15 @@ final class DeployManifestTests: XCTestCase {
             if let bootstrap = environment["KAFKA_BOOTSTRAP_SERVERS"] as? String, let host = bootstrap.split(separator: ":").first {
                 XCTAssertNotNil(services[String(host)], "\(name): bootstraps from \(bootstrap), no such service")
             }
+            let dependencies = service["depends_on"] as? [String: [String: Any]] ?? [:]
+            XCTAssertEqual(dependencies[brokerName]?["condition"] as? String, "service_healthy", "\(name): waits for a healthy broker")
+            // The long-running services (not one-shot commands or the tools profile) report /readyz.
+            guard service["restart"] != nil, service["profiles"] == nil else { continue }
+            let check = try XCTUnwrap((service["healthcheck"] as? [String: Any])?["test"] as? [String], "\(name): a health check")
+            let probe = check.joined(separator: " ")
+            XCTAssertTrue(probe.contains("/readyz") && probe.contains("/\(metricsPort ?? 0)"), "\(name): asks /readyz on the metrics port")
+            XCTAssertFalse(probe.contains("curl") || probe.contains("wget"), "\(name): the runtime image has neither curl nor wget")
+            XCTAssertEqual(dependencies["topics"]?["condition"] as? String, "service_completed_successfully", "\(name): after the topics exist")
         }
         XCTAssertEqual(commands, Self.executables, "every executable runs in compose (leadctl for topics and tools)")
         let build = try XCTUnwrap(services.values.compactMap { $0["build"] as? [String: Any] }.first, "the image is built here")
@@ -221,6 +477,16 @@ final class DeployManifestTests: XCTestCase {
         XCTAssertTrue(arguments["RUNTIME_IMAGE"]?.hasPrefix("debian:") == true && arguments["RUNTIME_IMAGE"]?.hasSuffix("-slim") == true)
         let version = try XCTUnwrap(arguments["LIBRDKAFKA_VERSION"]?.split(separator: ".").compactMap { Int($0) })
         XCTAssertTrue(version.lexicographicallyPrecedes([2, 2]) == false, "librdkafka >= 2.2")
+        // The librdkafka tarball is checked against the SHA-256 written next to its version, before it is unpacked.
+        let checksum = try XCTUnwrap(arguments["LIBRDKAFKA_SHA256"], "ARG LIBRDKAFKA_SHA256")
+        XCTAssertTrue(checksum.count == 64 && checksum.allSatisfy(\.isHexDigit), "a SHA-256: \(checksum)")
+        let download = try XCTUnwrap(instructions.first { $0.hasPrefix("RUN ") && $0.contains("LIBRDKAFKA_VERSION") && $0.contains("curl") })
+        let check = try XCTUnwrap(download.range(of: "${LIBRDKAFKA_SHA256}"), "the download is checked")
+        XCTAssertTrue(download.contains("sha256sum -c"), download)
+        XCTAssertLessThan(check.lowerBound, try XCTUnwrap(download.range(of: "tar -x")).lowerBound, "checked before unpacking")
+        // Compose's health checks rely on this: the runtime stage installs neither curl nor wget, bash is in the base.
+        let runtime = try XCTUnwrap(instructions.split { $0.hasPrefix("FROM ") }.last)
+        XCTAssertFalse(runtime.contains { $0.contains(" curl ") || $0.contains(" wget ") }, "the runtime stage installs curl or wget")
 
         let build = try XCTUnwrap(instructions.first { $0.contains("swift build") })
         XCTAssertTrue(build.contains("-c release") && build.contains("--static-swift-stdlib"), build)
