@@ -279,7 +279,7 @@ public final class Coordinator: Service {
             adjustBacklogPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
-                updateGauges(state)
+                updateGauges(state, consumer)
             }
         }
         health.markNotReady("draining")
@@ -731,7 +731,22 @@ public final class Coordinator: Service {
         }
     }
 
-    private func updateGauges(_ state: State) {
+    private func updateGauges(_ state: State, _ consumer: KafkaConsumer) {
+        let owned = environment.topics.coordinatorInputs.flatMap { topic in
+            state.ownedPartitions.map { TopicPartition(topic: topic, partition: $0) }
+        }
+        let positions = consumer.positions(owned)
+        var current: Set<[String: String]> = []
+        for partition in owned {
+            guard let high = consumer.fetchedWatermarks(partition)?.high, let next = positions[partition] ?? nil else { continue }
+            let labels = ["topic": partition.topic, "partition": String(partition.partition)]
+            current.insert(labels)
+            metrics.gauge(MetricNames.coordinatorPartitionLag, labels).set(Double(max(0, high - next)))
+        }
+        for labels in metrics.labelSets(of: MetricNames.coordinatorPartitionLag) where !current.contains(labels) {
+            metrics.remove(MetricNames.coordinatorPartitionLag, labels: labels)
+        }
+
         var counts: [LeadStatus: Int] = [:]
         for entry in state.leads.values {
             if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }

@@ -100,6 +100,10 @@ public enum MetricNames {
     public static let coordinatorResultsHandled = MetricDescriptor(
         name: "pipeline_coordinator_results_handled_total", help: "Phase results applied to lead state.",
         kind: .counter, labelNames: ["phase"])
+    /// High watermark (last fetch) minus the next offset to read, per owned input partition.
+    public static let coordinatorPartitionLag = MetricDescriptor(
+        name: "pipeline_coordinator_partition_lag", help: "Records of an owned input partition not read yet (high watermark minus position).",
+        kind: .gauge, labelNames: ["topic", "partition"])
     /// Attempt timeouts and retry backoffs waiting to fire.
     public static let coordinatorTimersPending = MetricDescriptor(
         name: "pipeline_coordinator_timers_pending", help: "Attempt timeouts and retry backoffs scheduled.", kind: .gauge)
@@ -140,7 +144,7 @@ public enum MetricNames {
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
-        stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled,
+        stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorTimersPending, serviceReady, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
         processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,
     ]

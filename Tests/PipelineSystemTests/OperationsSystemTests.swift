@@ -84,9 +84,14 @@ final class OperationsSystemTests: XCTestCase {
                 if service == "coordinator" {
                     // Every lead is ready: no attempt is waited on, so no timer is pending (stale
                     // timeouts of answered attempts are pruned within a second or two).
-                    try await waitUntil("no coordinator timer pending", timeoutSeconds: 10, pollMilliseconds: 250) {
+                    // Its lag is served per owned input partition, and is 0 once all is read.
+                    try await waitUntil("no coordinator timer pending, no lag", timeoutSeconds: 10, pollMilliseconds: 250) {
                         let (_, text) = try await httpGet("\(base)/metrics")
-                        return try PrometheusSamples.parse(text)["pipeline_coordinator_timers_pending"] == 0
+                        let samples = try PrometheusSamples.parse(text)
+                        let lags = samples.filter { $0.key.hasPrefix("pipeline_coordinator_partition_lag{") }
+                        let discovered = lags.keys.filter { $0.contains("topic=\"\(harness.environment.topics.leadsDiscovered)\"") }
+                        return samples["pipeline_coordinator_timers_pending"] == 0 && discovered.count == harness.environment.partitions
+                            && lags.values.allSatisfy { $0 == 0 }
                     }
                     continue
                 }
