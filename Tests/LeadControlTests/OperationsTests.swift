@@ -204,6 +204,27 @@ final class OperationsReportTests: XCTestCase {
         XCTAssertTrue(Set(groups.flatMap(\.topics)).isSubset(of: Topics(namespace: "ns").all))
     }
 
+    /// The guard behind "every group is listed": each group name Topics.swift defines is used in
+    /// the table of ConsumerGroups.swift, and every consumer of a named group in Shared/ takes
+    /// its name from Topics (so from a name the table lists), never from a literal.
+    func testEveryGroupNameOfTheCodeIsInTheTable() throws {
+        let root = Samples.projectRoot.appendingPathComponent("Shared")
+        let topics = try String(contentsOf: root.appendingPathComponent("LeadModel/Topics.swift"), encoding: .utf8)
+        let table = try String(contentsOf: root.appendingPathComponent("LeadModel/ConsumerGroups.swift"), encoding: .utf8)
+        let declared = try Regex(#"public (?:var|func) (\w+Group)\b"#)
+        let names = topics.matches(of: declared).compactMap { $0.output[1].substring.map(String.init) }
+        XCTAssertGreaterThanOrEqual(names.count, 6, "Topics.swift's group names: \(names)")
+        for name in names {
+            XCTAssertTrue(table.contains("id: \(name)"), "\(name) is not in Topics.consumerGroups(of:)")
+        }
+        let literal = try Regex(#"groupID: "(?!reader-)"#)
+        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        for file in files where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            XCTAssertNil(text.firstMatch(of: literal), "\(file.lastPathComponent) names a group with a literal")
+        }
+    }
+
     func testDeadLetterPositions() {
         XCTAssertEqual(DeadLetterSelection(position: "2@40"), .one(partition: 2, offset: 40))
         XCTAssertEqual(DeadLetterSelection(position: "40"), .one(partition: nil, offset: 40))
