@@ -180,7 +180,7 @@ public final class ProfileFinderService: Service {
         let health = HealthStatus()
         health.markNotReady("starting")
         self.runner = try StageRunner(
-            configuration: environment.kafka, groupID: groupID, topics: [topics.leadPool],
+            configuration: environment.kafka, groupID: groupID, topics: topics.profileFinderInputs,
             consumerProperties: settings.consumerProperties, producer: producer, settings: settings.runner, logger: logger,
             metrics: StageRunnerMetrics(registry: metrics, phase: "profile-finder"),
             onJoinedGroup: { health.markReady() },

@@ -147,7 +147,7 @@ public final class WebEnricherService: Service {
         let health = HealthStatus()
         health.markNotReady("joining")
         self.runner = try StageRunner(
-            configuration: environment.kafka, groupID: groupID, topics: [topics.webEnrichmentRequests],
+            configuration: environment.kafka, groupID: groupID, topics: topics.webEnricherInputs,
             consumerProperties: settings.consumerProperties, producer: producer, settings: settings.runner, logger: logger,
             metrics: StageRunnerMetrics(registry: metrics, phase: "web-enricher"),
             onJoinedGroup: { health.markReady() },

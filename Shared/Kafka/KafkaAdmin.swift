@@ -22,6 +22,11 @@ public struct TopicSpecification: Sendable, Hashable {
 public struct Watermarks: Sendable, Hashable {
     public var low: Int64
     public var high: Int64
+
+    public init(low: Int64, high: Int64) {
+        self.low = low
+        self.high = high
+    }
 }
 
 /// How far a consumer group is behind on one partition.
@@ -33,6 +38,12 @@ public struct PartitionLag: Sendable, Hashable {
     /// `high - committed`; with nothing committed, `high - low` (everything stored is unread).
     public var lag: Int64 {
         max(0, watermarks.high - (committed ?? watermarks.low))
+    }
+
+    public init(partition: TopicPartition, committed: Int64?, watermarks: Watermarks) {
+        self.partition = partition
+        self.committed = committed
+        self.watermarks = watermarks
     }
 }
 
@@ -231,16 +242,30 @@ public final class KafkaAdmin: Sendable {
 
     /// Per-partition lag of `group` on `topics`: high watermark minus committed offset.
     public func lag(group: String, topics: [String]) async throws -> [PartitionLag] {
-        var partitions: [TopicPartition] = []
+        try await lag(groups: [group: topics])[group] ?? []
+    }
+
+    /// Per-partition lag of each group on its topics (group id to topics), read at about one
+    /// moment: the topics listed once, every partition's watermarks read once, each group's
+    /// committed offsets concurrently. Topics that do not exist are left out.
+    public func lag(groups: [String: [String]]) async throws -> [String: [PartitionLag]] {
         let known = try await listTopics()
-        for topic in topics {
-            guard let count = known[topic] else { continue }
-            partitions += (0..<Int32(count)).map { TopicPartition(topic: topic, partition: $0) }
+        let partitions = groups.mapValues { topics in
+            topics.flatMap { topic in (0..<Int32(known[topic] ?? 0)).map { TopicPartition(topic: topic, partition: $0) } }
         }
-        let marks = try await watermarks(partitions)
-        let committed = try await committedOffsets(group: group, partitions: partitions)
-        return partitions.compactMap { tp in
-            marks[tp].map { PartitionLag(partition: tp, committed: committed[tp] ?? nil, watermarks: $0) }
+        let marks = try await watermarks(Array(Set(partitions.values.joined())))
+        return try await withThrowingTaskGroup(of: (String, [PartitionLag]).self) { tasks in
+            for (group, partitions) in partitions {
+                tasks.addTask {
+                    let committed = try await self.committedOffsets(group: group, partitions: partitions)
+                    return (group, partitions.compactMap { tp in
+                        marks[tp].map { PartitionLag(partition: tp, committed: committed[tp] ?? nil, watermarks: $0) }
+                    })
+                }
+            }
+            var lags: [String: [PartitionLag]] = [:]
+            for try await (group, measured) in tasks { lags[group] = measured }
+            return lags
         }
     }
 }

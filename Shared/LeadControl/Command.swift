@@ -91,10 +91,35 @@ public enum LeadControlCommand: Sendable, Hashable {
     case deadLettersReplay(DeadLetterSelection, replacementPath: String?)
     /// `progress [--search S] [--watch] [--json]`.
     case progress(searchID: SearchID?, isWatching: Bool, isJSON: Bool)
-    /// `lag [--json] [--max-lag N]`.
-    case lag(isJSON: Bool, maxLag: Int64?)
+    /// `lag [--window SECONDS] [--interval SECONDS] [--watch] [--json] [--max-lag N]`.
+    case lag(LagOptions)
     /// `billing pause|resume --account A`.
     case billing(accountID: AccountID, state: BillingState)
+}
+
+/// How `leadctl lag` samples and what it prints.
+public struct LagOptions: Hashable, Sendable {
+    /// The window statuses are judged over, in seconds: `leadctl lag` samples for this long
+    /// before it prints; `--watch` judges over the last window. 0: one sample, no trend.
+    public var windowSeconds: Double
+    /// Seconds between samples (a sample that takes longer delays the next).
+    public var intervalSeconds: Double
+    /// Keep sampling and print the report after every sample until interrupted.
+    public var isWatching: Bool
+    /// JSON instead of the table (with `isWatching`, one document per line).
+    public var isJSON: Bool
+    /// Exit status 1 when a group's total lag is above it (not with `isWatching`).
+    public var maxLag: Int64?
+
+    /// The defaults: 10 s window, a sample every 2 s (6 samples), one report as a table.
+    public init(windowSeconds: Double = 10, intervalSeconds: Double = 2, isWatching: Bool = false, isJSON: Bool = false,
+                maxLag: Int64? = nil) {
+        self.windowSeconds = windowSeconds
+        self.intervalSeconds = intervalSeconds
+        self.isWatching = isWatching
+        self.isJSON = isJSON
+        self.maxLag = maxLag
+    }
 }
 
 /// Which dead letters `dead-letters replay` re-publishes, by their place in the dead letters topic.
@@ -315,10 +340,19 @@ public enum LeadControlCommandLine {
 
         case "lag":
             if wantsHelp { return help("lag") }
-            let parsed = try parse(Array(arguments.dropFirst()), options: ["max-lag"], flags: ["json"], usage: Usage.lag)
+            let parsed = try parse(Array(arguments.dropFirst()), options: ["max-lag", "window", "interval"], flags: ["json", "watch"],
+                                   usage: Usage.lag)
             _ = try parsed.positionals([])
-            let maxLag = try parsed.integer("max-lag", in: 0...Int.max).map(Int64.init)
-            return invocation(.lag(isJSON: parsed.flag("json"), maxLag: maxLag), parsed)
+            let defaults = LagOptions()
+            let options = LagOptions(
+                windowSeconds: try parsed.decimal("window", in: 0...3600) ?? defaults.windowSeconds,
+                intervalSeconds: try parsed.decimal("interval", in: 0.1...600) ?? defaults.intervalSeconds,
+                isWatching: parsed.flag("watch"), isJSON: parsed.flag("json"),
+                maxLag: try parsed.integer("max-lag", in: 0...Int.max).map(Int64.init))
+            if options.isWatching && options.maxLag != nil {
+                throw UsageError("--max-lag sets the exit status of one report; --watch never exits by itself", usage: Usage.lag)
+            }
+            return invocation(.lag(options), parsed)
 
         case "billing":
             let (sub, rest) = try subcommand(arguments, of: "billing", among: ["pause", "resume"])

@@ -187,8 +187,8 @@ public struct LeadControl: Sendable {
             return try await replayDeadLetters(selection, replacementPath: replacementPath)
         case .progress(let searchID, let isWatching, let isJSON):
             return try await progress(searchID: searchID, isWatching: isWatching, isJSON: isJSON)
-        case .lag(let isJSON, let maxLag):
-            return try await lag(isJSON: isJSON, maxLag: maxLag)
+        case .lag(let options):
+            return try await lag(options)
         case .billing(let accountID, let state):
             return try await setBilling(accountID: accountID, to: state)
         }

@@ -47,7 +47,7 @@ extension LeadControl {
             configuration: environment.kafka,
             startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, ends[$0]?.high ?? KafkaConsumer.beginning) }),
             properties: ["fetch.wait.max.ms": "100"])
-        var previousLineCount = 0
+        var frame = Frame()
         var drawn: ProgressReport?
         do {
             while !Task.isCancelled {
@@ -55,11 +55,7 @@ extension LeadControl {
                     if isJSON {
                         console.output(try report.renderJSON())
                     } else {
-                        let frame = report.renderBars()
-                        // On a terminal, move up over the previous frame and clear it.
-                        let prefix = isTerminal && previousLineCount > 0 ? "\u{1B}[\(previousLineCount)F\u{1B}[J" : ""
-                        console.output(prefix + frame)
-                        previousLineCount = frame.split(separator: "\n", omittingEmptySubsequences: false).count
+                        frame.draw(report.renderBars(), on: self)
                     }
                     drawn = report
                 }
@@ -80,23 +76,62 @@ extension LeadControl {
 
     // MARK: lag
 
-    /// Prints the lag of every pipeline group (``PipelineGroup/all(_:)``); returns 1 when
-    /// `maxLag` is given and a group's total lag is above it.
-    public func lag(isJSON: Bool, maxLag: Int64?) async throws -> Int32 {
+    /// Samples every consumer group of the namespace (``Topics/consumerGroups``) every
+    /// `intervalSeconds` for `windowSeconds`, then prints each group's status (``LagStatus``),
+    /// total lag and per-partition offsets at the last sample. With `isWatching`, prints after
+    /// every sample, judging over the last window, until interrupted (or the task is
+    /// cancelled). Returns 1 when `maxLag` is given and a group's total lag is above it.
+    public func lag(_ options: LagOptions) async throws -> Int32 {
         let admin = try KafkaAdmin(configuration: environment.kafka)
-        var groups: [LagReport.Group] = []
-        for group in PipelineGroup.all(environment.topics) {
-            let measured = try await admin.lag(group: group.group, topics: group.topics)
-            groups.append(LagReport.Group(group: group.group, partitions: measured.map(LagReport.Partition.init)))
+        let groups = environment.topics.consumerGroups
+        let tracked = Dictionary(uniqueKeysWithValues: groups.filter(\.commitsOffsets).map { ($0.id, $0.topics) })
+        let clock = ContinuousClock()
+        let start = clock.now
+        let end = start + .milliseconds(Int64(options.windowSeconds * 1000))
+        var window = LagWindow(length: options.windowSeconds)
+        var frame = Frame()
+        for round in 1... {
+            let taken = clock.now
+            window.append(LagSample(time: (taken - start) / .seconds(1), groups: try await admin.lag(groups: tracked)))
+            if options.isWatching {
+                let report = window.report(of: groups)
+                if options.isJSON {
+                    console.output(try report.renderJSON())
+                } else {
+                    frame.draw(report.renderTable(), on: self)
+                }
+            } else if taken >= end {
+                break  // the samples span the whole window
+            }
+            // Samples keep to a grid from the start; the last one of a single report lands on its end.
+            var next = start + .milliseconds(Int64(options.intervalSeconds * 1000 * Double(round)))
+            if !options.isWatching { next = min(next, end) }
+            do {
+                try await clock.sleep(until: next)
+            } catch {
+                return Self.success  // cancelled: the watch ends
+            }
         }
-        let report = LagReport(groups: groups)
-        console.output(isJSON ? try report.renderJSON() : report.renderTable())
-        if let maxLag {
+        let report = window.report(of: groups)
+        console.output(options.isJSON ? try report.renderJSON() : report.renderTable())
+        if let maxLag = options.maxLag {
             let over = report.groups(above: maxLag)
             for group in over { console.error("group \(group.group): total lag \(group.totalLag) is above \(maxLag)") }
             if !over.isEmpty { return Self.failure }
         }
         return Self.success
+    }
+
+    /// A frame `--watch` redraws: on a terminal, each one replaces the one before.
+    struct Frame {
+        private var lineCount = 0
+
+        /// Prints `text`, first moving up over the previous frame and clearing it on a terminal.
+        mutating func draw(_ text: String, on control: LeadControl) {
+            let prefix = control.isTerminal && lineCount > 0 ? "\u{1B}[\(lineCount)F\u{1B}[J" : ""
+            control.console.output(prefix + text)
+            lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+        }
     }
 
     // MARK: dead-letter replay

@@ -109,29 +109,8 @@ public struct ProgressReport: Codable, Hashable, Sendable {
     }
 }
 
-/// A consumer group of the pipeline and the topics it consumes.
-public struct PipelineGroup: Hashable, Sendable {
-    /// The group id.
-    public var group: String
-    /// Its input topics.
-    public var topics: [String]
-
-    /// The pipeline's groups under `topics`' namespace: `coordinator` on the input and results
-    /// topics, then `stage.<phase>` on each phase's priority and standard request topics, then
-    /// `account-heat` (the account heat aggregators in the scoring stage) on the contributions.
-    /// The names come from ``Topics`` (defined once); a deployment that sets `KAFKA_GROUP_ID` on
-    /// a service needs `leadctl lag` to learn that name too.
-    public static func all(_ topics: Topics) -> [PipelineGroup] {
-        [PipelineGroup(group: topics.coordinatorGroup, topics: topics.coordinatorInputs)]
-            + Phase.allCases.map { phase in
-                PipelineGroup(group: topics.stageGroup(phase),
-                              topics: [topics.phaseRequests(phase, isPriority: true), topics.phaseRequests(phase)])
-            }
-            + [PipelineGroup(group: topics.accountHeatGroup, topics: [topics.accountSignalContributions])]
-    }
-}
-
-/// What `leadctl lag` shows: per group, per partition committed offset, high watermark and lag.
+/// What `leadctl lag` shows: per group its status over the sampling window and, at the newest
+/// sample, per partition the committed offset, high watermark and lag.
 public struct LagReport: Hashable, Sendable {
     /// One partition of a group's input.
     public struct Partition: Hashable, Sendable {
@@ -143,88 +122,123 @@ public struct LagReport: Hashable, Sendable {
         public var lowWatermark: Int64
         /// One past the last offset written.
         public var highWatermark: Int64
+        /// The partition's own status over the window.
+        public var status: LagStatus
         /// `high - committed`, or `high - low` with nothing committed (see ``PartitionLag/lag``).
         public var lag: Int64 { max(0, highWatermark - (committed ?? lowWatermark)) }
 
         /// Creates a row.
-        public init(partition: TopicPartition, committed: Int64?, lowWatermark: Int64, highWatermark: Int64) {
+        public init(partition: TopicPartition, committed: Int64?, lowWatermark: Int64, highWatermark: Int64,
+                    status: LagStatus = .unknown) {
             self.partition = partition
             self.committed = committed
             self.lowWatermark = lowWatermark
             self.highWatermark = highWatermark
+            self.status = status
         }
 
-        /// The row of what ``KafkaAdmin/lag(group:topics:)`` measured.
+        /// The row of what ``KafkaAdmin/lag(group:topics:)`` measured, its status not judged yet.
         public init(_ measured: PartitionLag) {
             self.init(partition: measured.partition, committed: measured.committed, lowWatermark: measured.watermarks.low,
                       highWatermark: measured.watermarks.high)
         }
     }
 
-    /// One group's partitions and total.
+    /// One group's status, partitions and total.
     public struct Group: Hashable, Sendable {
         /// The group id.
         public var group: String
-        /// Its partitions, sorted by topic and partition.
+        /// The executable whose processes are its members.
+        public var service: String
+        /// Its status over the window (see ``LagWindow/report(of:)``).
+        public var status: LagStatus
+        /// Its partitions, sorted by topic and partition; none for an untracked group.
         public var partitions: [Partition]
         /// The sum of the partitions' lag.
         public var totalLag: Int64 { partitions.reduce(0) { $0 + $1.lag } }
 
         /// Creates a group's entry.
-        public init(group: String, partitions: [Partition]) {
+        public init(group: String, service: String, status: LagStatus, partitions: [Partition]) {
             self.group = group
+            self.service = service
+            self.status = status
             self.partitions = partitions
         }
     }
 
-    /// The groups, in ``PipelineGroup/all(_:)`` order.
+    /// The groups, in ``Topics/consumerGroups`` order.
     public var groups: [Group]
+    /// Seconds between the first and the last sample the statuses were judged on.
+    public var windowSeconds: Double
+    /// How many samples they were judged on.
+    public var samples: Int
 
     /// Creates a report.
-    public init(groups: [Group]) {
-        self.groups = groups.map { Group(group: $0.group, partitions: $0.partitions.sorted { $0.partition < $1.partition }) }
+    public init(groups: [Group], windowSeconds: Double, samples: Int) {
+        self.groups = groups.map { group in
+            var sorted = group
+            sorted.partitions.sort { $0.partition < $1.partition }
+            return sorted
+        }
+        self.windowSeconds = windowSeconds
+        self.samples = samples
     }
 
-    /// The groups whose total lag is above `maxLag`.
+    /// The groups with lag whose total lag is above `maxLag` (untracked groups have none).
     public func groups(above maxLag: Int64) -> [Group] {
-        groups.filter { $0.totalLag > maxLag }
+        groups.filter { $0.status != .untracked && $0.totalLag > maxLag }
     }
 
-    /// The table `leadctl lag` prints: a block per group, then its total.
+    /// The table `leadctl lag` prints: a line on the window, then a block per group with its
+    /// total and status, a row per partition with its own.
     public func renderTable() -> String {
-        var blocks: [String] = []
+        var blocks = ["statuses over \(Self.seconds(windowSeconds)) s, \(samples) sample\(samples == 1 ? "" : "s")"]
         for group in groups {
+            guard group.status != .untracked else {
+                blocks.append("group \(group.group)  untracked (commits no offsets: re-reads its compacted inputs on assignment)")
+                continue
+            }
             var rows = group.partitions.map { lag in
                 [lag.partition.topic, String(lag.partition.partition), lag.committed.map(String.init) ?? "-",
-                 String(lag.highWatermark), String(lag.lag)]
+                 String(lag.highWatermark), String(lag.lag), lag.status.rawValue]
             }
-            rows.append(["total", "", "", "", String(group.totalLag)])
+            rows.append(["total", "", "", "", String(group.totalLag), group.status.rawValue])
             let table = group.partitions.isEmpty
                 ? "  (no partitions: topics missing)"
-                : TextTable.render(header: ["topic", "partition", "committed", "high", "lag"], rows: rows,
+                : TextTable.render(header: ["topic", "partition", "committed", "high", "lag", "status"], rows: rows,
                                    rightAligned: [1, 2, 3, 4], indent: "  ")
-            blocks.append("group \(group.group)  total lag \(group.totalLag)\n\(table)")
+            blocks.append("group \(group.group)  total lag \(group.totalLag)  \(group.status.rawValue)\n\(table)")
         }
         return blocks.joined(separator: "\n\n")
     }
 
-    /// `{"groups": [{"group": ..., "totalLag": N, "partitions": [{"topic", "partition", "committed", "highWatermark", "lag"}]}]}`
-    /// on one line, keys sorted; `committed` is null where the group has committed nothing.
+    /// `{"windowSeconds": S, "samples": N, "groups": [{"group", "service", "status", "totalLag",
+    /// "partitions": [{"topic", "partition", "committed", "lowWatermark", "highWatermark", "lag", "status"}]}]}`
+    /// on one line, keys sorted; `committed` is null where the group has committed nothing,
+    /// `totalLag` null for an untracked group.
     public func renderJSON() throws -> String {
         let groups: [[String: Any]] = groups.map { group in
             [
-                "group": group.group, "totalLag": group.totalLag,
+                "group": group.group, "service": group.service, "status": group.status.rawValue,
+                "totalLag": group.status == .untracked ? NSNull() : group.totalLag as Any,
                 "partitions": group.partitions.map { lag -> [String: Any] in
                     [
                         "topic": lag.partition.topic, "partition": Int(lag.partition.partition),
                         "committed": lag.committed.map { $0 as Any } ?? NSNull(), "lowWatermark": lag.lowWatermark,
-                        "highWatermark": lag.highWatermark, "lag": lag.lag,
+                        "highWatermark": lag.highWatermark, "lag": lag.lag, "status": lag.status.rawValue,
                     ]
                 },
             ]
         }
-        let data = try JSONSerialization.data(withJSONObject: ["groups": groups], options: [.sortedKeys, .withoutEscapingSlashes])
+        let document: [String: Any] = ["windowSeconds": (windowSeconds * 1000).rounded() / 1000, "samples": samples, "groups": groups]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Seconds with one decimal, without a trailing `.0`.
+    private static func seconds(_ value: Double) -> String {
+        let tenths = Int((value * 10).rounded())
+        return tenths % 10 == 0 ? String(tenths / 10) : "\(tenths / 10).\(tenths % 10)"
     }
 }
 

@@ -38,7 +38,7 @@ public enum Usage {
                                                  re-publish dead letters to their source topic
           progress [--search S] [--watch] [--json]
                                                  per-search and per-account progress
-          lag [--json] [--max-lag N]             consumer lag of every pipeline group
+          lag [--window S] [--watch] [--json]    status and lag of every consumer group
           billing pause|resume --account A       stop or restart paid phases of an account
           help [COMMAND]                         this text, or a command's usage
 
@@ -257,14 +257,26 @@ public enum Usage {
 
     /// `leadctl lag`.
     public static let lag = """
-        Usage: leadctl lag [--json] [--max-lag N]
+        Usage: leadctl lag [--window SECONDS] [--interval SECONDS] [--json] [--max-lag N]
+               leadctl lag --watch [--window SECONDS] [--interval SECONDS] [--json]
 
-        Prints, for every consumer group of the pipeline (the coordinator on leads.discovered and
-        phase.results; stage.<phase> on its request topic and priority twin; namespaced), each
-        partition's committed offset, high watermark and lag, and the group's total.
+        Samples every consumer group of the namespace (coordinator, coordinator.progress,
+        stage.<phase>, account-heat, profile-finder, web-enricher) every --interval seconds for
+        --window seconds, then prints each group's status and total lag, and per partition its
+        committed offset, high watermark, lag and status at the last sample. Status over the window:
+          ok         no lag at the last sample, or offsets committed and the lag not growing
+          lagging    the lag at the last sample is above the lag at the first
+          stalled    lag at every sample and no committed offset moved (nobody consumes)
+          unknown    lag at the only sample (--window 0), or the group's topics are missing
+          untracked  the group commits no offsets (the progress tracker): no lag to report
 
-        --json       the same as JSON for scripts
-        --max-lag N  exit status 1 when any group's total lag is above N (for alerts and CI)
+        --window S    seconds to sample over before printing (default 10; 0: one sample, no trend)
+        --interval S  seconds between samples (default 2)
+        --watch       keep sampling and print after every sample, statuses over the last
+                      window, until Ctrl-C (with --json, one JSON document per line)
+        --json        {"windowSeconds", "samples", "groups": [{"group", "service", "status",
+                      "totalLag", "partitions": [...]}]} for scripts
+        --max-lag N   exit status 1 when any group's total lag is above N (for alerts and CI)
 
         \(connection)
         """

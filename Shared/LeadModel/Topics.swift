@@ -163,7 +163,8 @@ public struct Topics: Hashable, Sendable {
     /// All topic names in this namespace.
     public var all: [String] { Self.all(namespace: namespace) }
 
-    // Consumer group names, defined here once like the topics they read.
+    // Consumer group names, defined here once like the topics they read; each group is listed,
+    // with its topics, in `consumerGroups` (ConsumerGroups.swift), which `leadctl lag` reports.
 
     /// The coordinator's group on ``coordinatorInputs``.
     public var coordinatorGroup: String { Self.prefixed("coordinator", namespace: namespace) }

@@ -67,7 +67,7 @@ final class ProgressTracker: Service {
         properties["auto.offset.reset"] = "earliest"
         properties["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
-                                         topics: [topics.progressParts, topics.searchTotals], properties: properties,
+                                         topics: topics.progressInputs, properties: properties,
                                          defaults: ["queued.max.messages.kbytes": "8192"])
         var searches: [SearchID: Search] = [:]
         while !Task.isCancelled {

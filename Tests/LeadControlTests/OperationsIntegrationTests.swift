@@ -157,14 +157,42 @@ final class OperationsIntegrationTests: XCTestCase {
             // Lag: a request nobody consumed yet is lag of the profile stage's group.
             try await send([ProducerRecord(topic: environment.topics.phaseRequests(.profile), key: "lead-1", value: Array("{}".utf8))],
                            environment)
-            let (lagStatus, lagConsole) = await run(["lag", "--json", "--max-lag", "0"], variables)
+            // Nobody consumes it over the window: stalled; every other group has nothing to read.
+            let (lagStatus, lagConsole) = await run(["lag", "--json", "--max-lag", "0", "--window", "1", "--interval", "0.5"], variables)
             XCTAssertEqual(lagStatus, LeadControl.failure, "lag 1 is above --max-lag 0")
             let lag = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lagConsole.output.utf8)) as? [String: Any])
+            XCTAssertGreaterThanOrEqual(lag["samples"] as? Int ?? 0, 2)
+            XCTAssertGreaterThanOrEqual(lag["windowSeconds"] as? Double ?? 0, 1, "the samples span the window")
             let groups = try XCTUnwrap(lag["groups"] as? [[String: Any]])
-            let profile = try XCTUnwrap(groups.first { ($0["group"] as? String)?.hasSuffix("stage.profile") == true })
+            XCTAssertEqual(groups.map { $0["group"] as? String ?? "" }, environment.topics.consumerGroups.map(\.id))
+            let profile = try XCTUnwrap(groups.first { $0["group"] as? String == environment.topics.stageGroup(.profile) })
             XCTAssertEqual(profile["totalLag"] as? Int, 1)
-            let (okStatus, _) = await run(["lag", "--max-lag", "1"], variables)
+            XCTAssertEqual(profile["status"] as? String, "stalled")
+            for group in groups where group["group"] as? String != environment.topics.stageGroup(.profile) {
+                XCTAssertEqual(group["status"] as? String, group["totalLag"] is NSNull ? "untracked" : "ok", "\(group)")
+            }
+            let (okStatus, okConsole) = await run(["lag", "--max-lag", "1", "--window", "0"], variables)
             XCTAssertEqual(okStatus, LeadControl.success)
+            XCTAssertTrue(okConsole.output.contains("group \(environment.topics.stageGroup(.profile))  total lag 1  unknown"),
+                          okConsole.output)
+
+            // --watch prints a report after every sample until cancelled.
+            let watching = CapturedConsole()
+            let watch = Task {
+                await LeadControl.main(arguments: ["lag", "--watch", "--json", "--window", "1", "--interval", "0.2"],
+                                       environment: variables, console: watching.console)
+            }
+            try await waitUntil("two watch reports", timeoutSeconds: 30, pollMilliseconds: 100) {
+                watching.output.split(separator: "\n").count >= 2
+            }
+            watch.cancel()
+            let watchStatus = await watch.value
+            XCTAssertEqual(watchStatus, LeadControl.success, watching.error)
+            let reports = watching.output.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+            XCTAssertGreaterThanOrEqual(reports.count, 2, "one JSON document per line")
+            XCTAssertEqual(reports.first?["samples"] as? Int, 1, "the first report comes after the first sample")
         }
     }
 }

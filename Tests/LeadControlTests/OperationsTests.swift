@@ -26,9 +26,15 @@ final class OperationsCommandLineTests: XCTestCase {
     }
 
     func testLag() throws {
-        XCTAssertEqual(try parse("lag").command, .lag(isJSON: false, maxLag: nil))
-        XCTAssertEqual(try parse("lag --json --max-lag 500").command, .lag(isJSON: true, maxLag: 500))
+        XCTAssertEqual(try parse("lag").command, .lag(LagOptions(windowSeconds: 10, intervalSeconds: 2)))
+        XCTAssertEqual(try parse("lag --json --max-lag 500").command, .lag(LagOptions(isJSON: true, maxLag: 500)))
+        XCTAssertEqual(try parse("lag --window 0 --json").command, .lag(LagOptions(windowSeconds: 0, isJSON: true)))
+        XCTAssertEqual(try parse("lag --watch --window 30 --interval 0.5").command,
+                       .lag(LagOptions(windowSeconds: 30, intervalSeconds: 0.5, isWatching: true)))
         assertUsageError("lag --max-lag lots", contains: "--max-lag \"lots\" is not a whole number")
+        assertUsageError("lag --window -1", contains: "--window \"-1\" is not a number")
+        assertUsageError("lag --interval 0", contains: "--interval \"0\" is not a number")
+        assertUsageError("lag --watch --max-lag 5", contains: "--watch never exits")
     }
 
     func testDeadLetterReplay() throws {
@@ -131,52 +137,92 @@ final class OperationsReportTests: XCTestCase {
         XCTAssertFalse(try report.renderJSON().contains("\n"), "one line per document")
     }
 
-    static func lag(_ topic: String, _ partition: Int32, committed: Int64?, low: Int64 = 0, high: Int64) -> LagReport.Partition {
+    static func lag(_ topic: String, _ partition: Int32, committed: Int64?, low: Int64 = 0, high: Int64,
+                    status: LagStatus = .ok) -> LagReport.Partition {
         LagReport.Partition(partition: TopicPartition(topic: topic, partition: partition), committed: committed,
-                            lowWatermark: low, highWatermark: high)
+                            lowWatermark: low, highWatermark: high, status: status)
     }
 
     func testLagTableJSONAndThreshold() throws {
         let report = LagReport(groups: [
-            LagReport.Group(group: "coordinator", partitions: [
-                Self.lag("phase.results", 1, committed: 90, high: 100), Self.lag("leads.discovered", 0, committed: nil, high: 5),
+            LagReport.Group(group: "coordinator", service: "coordinator", status: .lagging, partitions: [
+                Self.lag("phase.results", 1, committed: 90, high: 100, status: .lagging), Self.lag("leads.discovered", 0, committed: nil, high: 5),
             ]),
-            LagReport.Group(group: "stage.finalize", partitions: []),
-        ])
+            LagReport.Group(group: "coordinator.progress", service: "coordinator", status: .untracked, partitions: []),
+            LagReport.Group(group: "stage.finalize", service: "finalize-stage", status: .unknown, partitions: []),
+        ], windowSeconds: 10.04, samples: 6)
         XCTAssertEqual(report.groups[0].totalLag, 15)
         XCTAssertEqual(report.renderTable(), """
-            group coordinator  total lag 15
-              topic             partition  committed  high  lag
-              leads.discovered          0          -     5    5
-              phase.results             1         90   100   10
-              total                                          15
+            statuses over 10 s, 6 samples
 
-            group stage.finalize  total lag 0
+            group coordinator  total lag 15  lagging
+              topic             partition  committed  high  lag  status
+              leads.discovered          0          -     5    5  ok
+              phase.results             1         90   100   10  lagging
+              total                                          15  lagging
+
+            group coordinator.progress  untracked (commits no offsets: re-reads its compacted inputs on assignment)
+
+            group stage.finalize  total lag 0  unknown
               (no partitions: topics missing)
             """)
         XCTAssertEqual(report.groups(above: 14).map(\.group), ["coordinator"])
         XCTAssertEqual(report.groups(above: 15).map(\.group), [])
 
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try report.renderJSON().utf8)) as? [String: Any])
+        XCTAssertEqual(object["samples"] as? Int, 6)
+        XCTAssertEqual(object["windowSeconds"] as? Double, 10.04)
         let groups = try XCTUnwrap(object["groups"] as? [[String: Any]])
-        XCTAssertEqual(groups.map { $0["group"] as? String ?? "" }, ["coordinator", "stage.finalize"])
+        XCTAssertEqual(groups.map { $0["group"] as? String ?? "" }, ["coordinator", "coordinator.progress", "stage.finalize"])
+        XCTAssertEqual(groups.map { $0["status"] as? String ?? "" }, ["lagging", "untracked", "unknown"])
+        XCTAssertEqual(groups[0]["service"] as? String, "coordinator")
         XCTAssertEqual(groups[0]["totalLag"] as? Int, 15)
+        XCTAssertTrue(groups[1]["totalLag"] is NSNull, "an untracked group has no lag")
         let partitions = try XCTUnwrap(groups[0]["partitions"] as? [[String: Any]])
         XCTAssertTrue(partitions[0]["committed"] is NSNull)
         XCTAssertEqual(partitions[1]["committed"] as? Int, 90)
         XCTAssertEqual(partitions[1]["highWatermark"] as? Int, 100)
         XCTAssertEqual(partitions[1]["lag"] as? Int, 10)
+        XCTAssertEqual(partitions[1]["status"] as? String, "lagging")
     }
 
-    func testPipelineGroupsFollowTheServicesNaming() {
-        let groups = PipelineGroup.all(Topics(namespace: "ns"))
-        XCTAssertEqual(groups.map(\.group), ["ns.coordinator", "ns.stage.profile", "ns.stage.activity", "ns.stage.scoring", "ns.stage.finalize",
-                                            "ns.account-heat"])
-        XCTAssertEqual(groups.last?.topics, ["ns.account.signal.contributions"])
+    func testEveryServiceGroupIsListed() {
+        let groups = Topics(namespace: "ns").consumerGroups
+        XCTAssertEqual(groups.map(\.id), ["ns.coordinator", "ns.coordinator.progress", "ns.stage.profile", "ns.stage.activity", "ns.stage.scoring",
+                                          "ns.stage.finalize", "ns.account-heat", "ns.profile-finder", "ns.web-enricher"])
+        XCTAssertEqual(groups.map(\.service), ["coordinator", "coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage",
+                                               "scoring-stage", "profile-finder", "web-enricher"])
+        XCTAssertEqual(groups.filter { !$0.commitsOffsets }.map(\.id), ["ns.coordinator.progress"])
         XCTAssertEqual(groups[0].topics, ["ns.leads.discovered", "ns.leads.discovered.priority", "ns.lead.commands", "ns.leads.backlog", "ns.phase.results",
                                           "ns.phase.results.priority", "ns.web.enrichments"])
-        XCTAssertEqual(groups[1].topics, ["ns.phase.profile.requests.priority", "ns.phase.profile.requests"])
-        XCTAssertEqual(PipelineGroup.all(Topics()).first?.group, "coordinator")
+        XCTAssertEqual(groups[2].topics, ["ns.phase.profile.requests.priority", "ns.phase.profile.requests"])
+        XCTAssertEqual(groups[6].topics, ["ns.account.signal.contributions"])
+        XCTAssertEqual(groups[7].topics, ["ns.lead.pool"])
+        XCTAssertEqual(groups[8].topics, ["ns.web.enrichment.requests"])
+        XCTAssertEqual(Topics().consumerGroups.first?.id, "coordinator")
+        // Every input topic of a group exists among the namespace's topics.
+        XCTAssertTrue(Set(groups.flatMap(\.topics)).isSubset(of: Topics(namespace: "ns").all))
+    }
+
+    /// The guard behind "every group is listed": each group name Topics.swift defines is used in
+    /// the table of ConsumerGroups.swift, and every consumer of a named group in Shared/ takes
+    /// its name from Topics (so from a name the table lists), never from a literal.
+    func testEveryGroupNameOfTheCodeIsInTheTable() throws {
+        let root = Samples.projectRoot.appendingPathComponent("Shared")
+        let topics = try String(contentsOf: root.appendingPathComponent("LeadModel/Topics.swift"), encoding: .utf8)
+        let table = try String(contentsOf: root.appendingPathComponent("LeadModel/ConsumerGroups.swift"), encoding: .utf8)
+        let declared = try Regex(#"public (?:var|func) (\w+Group)\b"#)
+        let names = topics.matches(of: declared).compactMap { $0.output[1].substring.map(String.init) }
+        XCTAssertGreaterThanOrEqual(names.count, 6, "Topics.swift's group names: \(names)")
+        for name in names {
+            XCTAssertTrue(table.contains("id: \(name)"), "\(name) is not in Topics.consumerGroups(of:)")
+        }
+        let literal = try Regex(#"groupID: "(?!reader-)"#)
+        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        for file in files where file.pathExtension == "swift" {
+            let text = try String(contentsOf: file, encoding: .utf8)
+            XCTAssertNil(text.firstMatch(of: literal), "\(file.lastPathComponent) names a group with a literal")
+        }
     }
 
     func testDeadLetterPositions() {

@@ -56,8 +56,8 @@ final class ChaosSystemTests: XCTestCase {
             var remainingLag: Int64 = -1
             try await waitUntil("zero lag", timeoutSeconds: 60, pollMilliseconds: 500) {
                 remainingLag = 0
-                for group in PipelineGroup.all(topics) {
-                    remainingLag += try await admin.lag(group: group.group, topics: group.topics).reduce(0) { $0 + $1.lag }
+                for group in harness.groupsOfStartAll {
+                    remainingLag += try await admin.lag(group: group.id, topics: group.topics).reduce(0) { $0 + $1.lag }
                 }
                 return remainingLag == 0
             }

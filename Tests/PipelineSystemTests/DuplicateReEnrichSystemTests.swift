@@ -40,8 +40,8 @@ final class DuplicateReEnrichSystemTests: XCTestCase {
             let admin = try KafkaAdmin(configuration: harness.environment.kafka)
             try await waitUntil("zero lag", timeoutSeconds: 60, pollMilliseconds: 500) {
                 var lag: Int64 = 0
-                for group in PipelineGroup.all(topics) {
-                    lag += try await admin.lag(group: group.group, topics: group.topics).reduce(0) { $0 + $1.lag }
+                for group in harness.groupsOfStartAll {
+                    lag += try await admin.lag(group: group.id, topics: group.topics).reduce(0) { $0 + $1.lag }
                 }
                 return lag == 0
             }

@@ -38,9 +38,7 @@ final class KafkaACLTests: XCTestCase {
     }
 
     func testEveryRuleNamesAKnownPrincipalOperationAndResource() throws {
-        let groups = Set([Topics().coordinatorGroup, Topics().progressGroup, Topics().accountHeatGroup, Topics().profileFinderGroup,
-                          Topics().webEnricherGroup]
-            + Phase.allCases.map { Topics().stageGroup($0) })
+        let groups = Set(Topics().consumerGroups.map(\.id))
         for rule in try Self.rules() {
             let place = "acls.txt:\(rule.line) \(rule.name)"
             XCTAssertTrue(Self.principals.contains(rule.principal), "\(place): unknown principal \(rule.principal)")
@@ -83,10 +81,9 @@ final class KafkaACLTests: XCTestCase {
 
     func testEveryConsumerGroupOfTheCodeIsReadByItsService() throws {
         let rules = try Self.rules().filter { $0.resource == "group" && $0.operation == "Read" }
-        let expected = [(Topics().coordinatorGroup, "pipeline-coordinator"), (Topics().progressGroup, "pipeline-coordinator"),
-                        (Topics().accountHeatGroup, "scoring-stage"),
-                        (Topics().profileFinderGroup, "profile-finder"), (Topics().webEnricherGroup, "web-enricher")]
-            + Phase.allCases.map { (Topics().stageGroup($0), "\($0.rawValue)-stage") }
+        // Every group of the one list, joined by its service's principal (the coordinator's is prefixed).
+        let expected = Topics().consumerGroups.map { ($0.id, $0.service == "coordinator" ? "pipeline-coordinator" : $0.service) }
+        XCTAssertEqual(expected.count, 5 + Phase.allCases.count)
         for (group, principal) in expected {
             XCTAssertTrue(rules.contains { $0.name == group && $0.principal == principal }, "\(principal) may not join \(group)")
         }

@@ -36,6 +36,12 @@ final class OperationsSystemTests: XCTestCase {
                 let lag = try await self.lag(harness)
                 return (lag[finalizeGroup] ?? 0) > 0
             }
+            // Every group of the namespace is listed with a status; the finalize group, whose
+            // requests wait with no process in it, is stalled.
+            var statuses = try await self.statuses(harness, window: 3)
+            XCTAssertEqual(statuses.map(\.group), harness.environment.topics.consumerGroups.map(\.id))
+            XCTAssertEqual(statuses.first { $0.group == finalizeGroup }?.status, "stalled")
+            XCTAssertEqual(statuses.first { $0.group == harness.environment.topics.progressGroup }?.status, "untracked")
             try harness.start("finalize-stage", environment: ["METRICS_PORT": String(ports["finalize-stage"]!)])
             _ = try await harness.waitForPool(leads.count)
 
@@ -56,11 +62,22 @@ final class OperationsSystemTests: XCTestCase {
             // Lag: zero for every group once everything is done and committed.
             var lag: [String: Int] = [:]
             try await waitUntil("zero lag in every group", timeoutSeconds: 60, pollMilliseconds: 1000) {
-                lag = try await self.lag(harness)
-                return lag.count == PipelineGroup.all(harness.environment.topics).count && lag.values.allSatisfy { $0 == 0 }
+                lag = try await self.lag(harness).filter { group, _ in harness.groupsOfStartAll.contains { $0.id == group } }
+                return lag.count == harness.groupsOfStartAll.count && lag.values.allSatisfy { $0 == 0 }
             }
-            let (status, _) = try await harness.leadctl(["lag", "--max-lag", "0"])
-            XCTAssertEqual(status, 0)
+            // Drained, the running services' groups are ok; the profile finder's, with the pool
+            // entries it would read and no process in it, is stalled.
+            statuses = try await self.statuses(harness, window: 2)
+            for group in harness.groupsOfStartAll {
+                XCTAssertEqual(statuses.first { $0.group == group.id }?.status, "ok", group.id)
+            }
+            XCTAssertEqual(statuses.first { $0.group == harness.environment.topics.profileFinderGroup }?.status, "stalled")
+            // So --max-lag 0 fails, on that group's lag alone.
+            let (status, _) = try await harness.leadctl(["lag", "--window", "0", "--max-lag", "0"])
+            XCTAssertEqual(status, 1)
+            let profileFinderLag = try await self.lag(harness)[harness.environment.topics.profileFinderGroup] ?? 0
+            let (underStatus, _) = try await harness.leadctl(["lag", "--window", "0", "--max-lag", String(profileFinderLag)])
+            XCTAssertEqual(underStatus, 0)
 
             // Metrics: every stage serves Prometheus text with its work counted, and is ready.
             for service in Self.services {
@@ -172,16 +189,28 @@ final class OperationsSystemTests: XCTestCase {
 
     // MARK: helpers
 
-    /// Total lag per group from `leadctl lag --json`.
+    /// Total lag per group from `leadctl lag --json` on one sample.
     private func lag(_ harness: PipelineHarness) async throws -> [String: Int] {
-        let (_, output) = try await harness.leadctl(["lag", "--json"])
-        guard let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
-              let groups = object["groups"] as? [[String: Any]] else { throw HarnessError("leadctl lag --json printed \(output)") }
         var totals: [String: Int] = [:]
-        for group in groups {
+        for group in try await lagGroups(harness, ["--window", "0"]) {
             if let name = group["group"] as? String, let total = group["totalLag"] as? Int { totals[name] = total }
         }
         return totals
+    }
+
+    /// Each group's status from `leadctl lag --json` over `window` seconds, in the order printed.
+    private func statuses(_ harness: PipelineHarness, window: Int) async throws -> [(group: String, status: String)] {
+        try await lagGroups(harness, ["--window", String(window), "--interval", "1"]).map {
+            ($0["group"] as? String ?? "", $0["status"] as? String ?? "")
+        }
+    }
+
+    /// The groups of `leadctl lag --json` with `arguments`.
+    private func lagGroups(_ harness: PipelineHarness, _ arguments: [String]) async throws -> [[String: Any]] {
+        let (_, output) = try await harness.leadctl(["lag", "--json"] + arguments)
+        guard let object = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any],
+              let groups = object["groups"] as? [[String: Any]] else { throw HarnessError("leadctl lag --json printed \(output)") }
+        return groups
     }
 
 }

@@ -97,6 +97,12 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
 
     static let stages = ["profile-stage", "activity-stage", "scoring-stage", "finalize-stage"]
 
+    /// The consumer groups that committing processes of ``startAll(environment:)`` consume in
+    /// (the coordinator's and the stages'), whose lag drains to zero once the work is done.
+    var groupsOfStartAll: [ConsumerGroup] {
+        environment.topics.consumerGroups.filter { $0.commitsOffsets && (["coordinator"] + Self.stages).contains($0.service) }
+    }
+
     func startAll(environment extra: [String: String] = [:]) throws {
         for service in ["coordinator"] + Self.stages {
             try start(service, environment: extra)
