@@ -304,7 +304,7 @@ private func fetchHighWatermarks(configuration: KafkaConfiguration, from listed:
     do {
         let conf = try configuration.makeConf(
             defaults: [:],
-            overrides: ["group.id": "watermark-probe", "enable.auto.commit": "false",
+            overrides: ["group.id": "reader-watermark-probe", "enable.auto.commit": "false",
                         "fetch.wait.max.ms": "10", "queued.max.messages.kbytes": "1024",
                         "log.connection.close": "false"])
         probe = try makeRDKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf, operation: "watermarks")
