@@ -124,6 +124,7 @@ public final class Coordinator: Service {
         self.metrics = metrics
         self.health = health
         health.markNotReady("restoring")
+        DeadLetterKind.registerAtZero(in: metrics)
     }
 
     public func run() async throws {
@@ -1012,6 +1013,7 @@ public final class Coordinator: Service {
     /// - A fatal producer error, or a closed producer, throws: the process ends and the batch,
     ///   whose input offsets are not stored, is handled again after the restart.
     private func acknowledged(_ delivery: Delivery, _ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport?] {
+        DeadLetterKind.count(records, in: metrics)
         var reports = [DeliveryReport?](repeating: nil, count: records.count)
         // What is in flight: positions in `records`, or nil for a dead letter written instead.
         var items: [(record: ProducerRecord, index: Int?)] = records.enumerated().map { ($0.element, $0.offset) }
@@ -1029,8 +1031,10 @@ public final class Coordinator: Service {
                 case .failure(let error) where error.isRecordRejected && item.index != nil:
                     logger.error("record refused, dead-lettered instead: \(error)", Self.logFields(of: item.record))
                     let reason = "the coordinator could not write this \(item.record.topic) record: \(error)"
-                    again.append((environment.codec.deadLetter(refused: item.record, reason: reason,
-                                                               service: environment.service, topics: environment.topics), nil))
+                    let letter = environment.codec.deadLetter(refused: item.record, reason: reason,
+                                                              service: environment.service, topics: environment.topics)
+                    DeadLetterKind.count([letter], in: metrics)
+                    again.append((letter, nil))
                 case .failure(let error) where error.isRecordRejected:
                     logger.error("dead letter refused, dropped: \(error)", Self.logFields(of: item.record))
                 case .failure(let error):

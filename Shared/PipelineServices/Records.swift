@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
+import ServiceRuntime
 
 extension MessageCodec {
     /// A record carrying `message` with its schema name and version in the value and the headers.
@@ -57,7 +58,8 @@ extension MessageCodec {
         // Encoding a dead letter cannot fail (strings, numbers and a date), but never lose one.
         let value = (try? encode(letter)) ?? Array(#"{"schema":"dead.letter","version":2,"reason":"unencodable"}"#.utf8)
         let letterKey = key.map { $0.count <= DeadLetter.maxKeyBytes ? $0 : Array(DeadLetter.fnv1a64($0).utf8) }
-        return ProducerRecord(topic: topics.deadLetters, key: letterKey, value: value, headers: Self.kafkaHeaders(for: DeadLetter.self))
+        return ProducerRecord(topic: topics.deadLetters, key: letterKey, value: value,
+                              headers: Self.kafkaHeaders(for: DeadLetter.self) + [DeadLetterKind.header(forReason: reason)])
     }
 
     /// Room in a dead letter for everything but the original value: the key (at most

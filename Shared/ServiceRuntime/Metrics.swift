@@ -115,6 +115,10 @@ public enum MetricNames {
         name: "pipeline_service_ready", help: "1 when the service has joined its group and restored its state.",
         kind: .gauge, labelNames: ["service"])
 
+    /// Dead letters sent, by the kind of their reason (``DeadLetterKind``).
+    public static let deadLetters = MetricDescriptor(
+        name: "pipeline_dead_letters_total", help: "Records sent to dead letters, by the kind of reason.",
+        kind: .counter, labelNames: ["reason"])
     /// 1, with the service and its version as labels (`BuildInfo`).
     public static let buildInfo = MetricDescriptor(
         name: "pipeline_build_info", help: "Always 1; the labels say which service and version runs.",
@@ -145,7 +149,7 @@ public enum MetricNames {
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
-        coordinatorTimersPending, serviceReady, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
+        coordinatorTimersPending, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
         processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,
     ]
 }

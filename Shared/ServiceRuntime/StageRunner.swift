@@ -274,8 +274,13 @@ public final class StageRunner: Service {
             let started = ContinuousClock.now
             let outputs = await handler(record)
             let outcome = await delivery.deliver(outputs, for: record)
-            if case .delivered = outcome {
+            switch outcome {
+            case .delivered:
                 metrics?.recordFinished(record, outputs: outputs, after: ContinuousClock.now - started)
+            case .deadLettered(let refusal):
+                metrics?.countDeadLetter(DeadLetterKind(reason: "output refused: \(refusal)"))
+            default:
+                break
             }
             inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
                                                 bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
@@ -359,6 +364,7 @@ public struct StageRunnerMetrics: Sendable {
         self.lagInterval = lagInterval
         for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions] { gauge.set(0) }
         outputFailures.increment(by: 0)
+        DeadLetterKind.registerAtZero(in: registry)
     }
 
     func recordConsumed(_ batch: [ConsumerRecord]) {
@@ -377,6 +383,12 @@ public struct StageRunnerMetrics: Sendable {
         for (topic, count) in perTopic {
             registry.counter(MetricNames.stageRecordsProduced, ["phase": phase, "topic": topic]).increment(by: Double(count))
         }
+        DeadLetterKind.count(outputs, in: registry)
+    }
+
+    /// One dead letter of `kind` written for an input whose outputs the broker refused.
+    func countDeadLetter(_ kind: DeadLetterKind) {
+        registry.counter(MetricNames.deadLetters, ["reason": kind.rawValue]).increment()
     }
 
     /// Replaces the lag series: partitions no longer assigned disappear.

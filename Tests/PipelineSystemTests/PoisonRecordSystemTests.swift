@@ -3,6 +3,7 @@ import Kafka
 import KafkaTestSupport
 import LeadModel
 import PipelineServices
+import ServiceRuntime
 import XCTest
 
 /// Records of any size or shape on every input topic of the coordinator and the stages: no
@@ -10,7 +11,9 @@ import XCTest
 final class PoisonRecordSystemTests: XCTestCase {
     func testRecordsOfAnySizeOnEveryInputTopicNeverStopAProcess() async throws {
         try await withPipeline(partitions: 2, environment: ["LOG_LEVEL": "warning"]) { harness in
-            let processes = try (["coordinator"] + PipelineHarness.stages).map { try harness.start($0) }
+            let services = ["coordinator"] + PipelineHarness.stages
+            let ports = Dictionary(uniqueKeysWithValues: services.map { ($0, TestBroker.freeLoopbackPort()) })
+            let processes = try services.map { try harness.start($0, environment: ["METRICS_PORT": String(ports[$0]!)]) }
             let topics = harness.environment.topics
             let inputs = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands, topics.phaseResults,
                           topics.phaseResultsPriority, topics.webEnrichments]
@@ -53,6 +56,27 @@ final class PoisonRecordSystemTests: XCTestCase {
             for (service, process) in zip(["coordinator"] + PipelineHarness.stages, processes) {
                 XCTAssertTrue(process.isRunning, "\(service) stopped")
             }
+
+            // Each process counts the letters it sent, by kind of reason: together, every letter.
+            var byReason: [String: Double] = [:]
+            var byService: [String: Double] = [:]
+            try? await waitUntil("every dead letter counted", timeoutSeconds: 30, pollMilliseconds: 500) {
+                byReason = [:]
+                byService = [:]
+                for (service, port) in ports {
+                    let (_, text) = try await httpGet("http://127.0.0.1:\(port)/metrics")
+                    for (series, value) in try PrometheusSamples.parse(text) where series.hasPrefix("pipeline_dead_letters_total{") {
+                        byReason[series, default: 0] += value
+                        byService[service, default: 0] += value
+                    }
+                }
+                return Int(byReason.values.reduce(0, +)) == letters.count
+            }
+            let lettersByService = Dictionary(grouping: letters.map(\.value.service), by: { $0 }).mapValues(\.count)
+            XCTAssertEqual(Int(byReason.values.reduce(0, +)), letters.count, "\(byReason); letters by service \(lettersByService), counted \(byService)")
+            XCTAssertGreaterThan(byReason["pipeline_dead_letters_total{reason=\"malformed\"}"] ?? 0, 0, "\(byReason)")
+            XCTAssertGreaterThan(byReason["pipeline_dead_letters_total{reason=\"too-large\"}"] ?? 0, 0, "\(byReason)")
+            XCTAssertEqual(byReason.count, DeadLetterKind.allCases.count, "every kind is served, at zero when none came: \(byReason)")
         }
     }
 
