@@ -125,6 +125,8 @@ public final class Coordinator: Service {
         self.health = health
         health.markNotReady("restoring")
         DeadLetterKind.registerAtZero(in: metrics)
+        for phase in Phase.allCases { metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]).increment(by: 0) }
+        metrics.gauge(MetricNames.coordinatorTimersPending).set(0)
     }
 
     public func run() async throws {

@@ -119,6 +119,12 @@ public final class StageRunner: Service {
         self.isPriorityTopic = isPriorityTopic
         self.metrics = metrics
         self.onJoinedGroup = onJoinedGroup
+        if let metrics {
+            // Every input's series from the start, so a rate over them exists before the first record.
+            for topic in topics {
+                metrics.registry.counter(MetricNames.stageRecordsConsumed, ["phase": metrics.phase, "topic": topic]).increment(by: 0)
+            }
+        }
     }
 
     /// The partitions this instance owns now.
