@@ -140,7 +140,10 @@ case "${1:-}" in
     echo "pipeline.sh: started ${#names[@]} processes, all ready (pids and ports in $pids)" >&2
     ;;
   stop)
+    shopt -s nullglob
+    files=("$pids"/*.pid)
     stop_all
+    echo "pipeline.sh: stopped ${#files[@]} processes" >&2
     ;;
   *)
     echo "usage: Deploy/pipeline.sh start [BIN_DIR] | stop" >&2
