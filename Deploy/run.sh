@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The pipeline end to end on this machine: sets up what is missing, starts a local broker, builds,
-# creates the topics, starts every service as its own process (simulated providers), publishes the
-# sample leads of docs/samples, waits until all are in the lead pool, prints the before and after
-# of a few, and stops everything.
+# creates the topics, starts the seven services as processes of their own with Deploy/pipeline.sh
+# (simulated providers; each serves /metrics on its own port from METRICS_BASE_PORT, default 9400,
+# and is ready before the demo goes on), publishes the sample leads of docs/samples, waits until
+# all are in the lead pool, prints the before and after of a few, and stops everything.
 #   KAFKA_PORT           broker port (default: a free one)
 #   SIM_LATENCY_SCALE    provider latency multiplier (default 0.25 for a quick demo; 1 = realistic)
 set -euo pipefail

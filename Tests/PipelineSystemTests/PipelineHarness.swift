@@ -15,7 +15,7 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
     let environment: PipelineEnvironment
     let accountID: AccountID = "acct-acme"
     let offerID: OfferID = "offer-outbound"
-    private var baseEnvironment: [String: String]
+    private(set) var baseEnvironment: [String: String]
     private var running: [(name: String, process: Process)] = []
     private let logDirectory: URL
 
