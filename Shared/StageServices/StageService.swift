@@ -79,6 +79,8 @@ public final class StageService: Service {
         environment: PipelineEnvironment, configuration: StageConfiguration, handler: any PhaseHandler,
         tables: [any StageTable] = [], companions: [any Service] = [], metricsSettings: MetricsSettings? = nil
     ) throws {
+        let metrics = MetricsRegistry()
+        let environment = environment.reportingKafkaStatistics(to: metrics)
         let phase = handler.phase
         let priorityTopic = environment.topics.phaseRequests(phase, isPriority: true)
         let standardTopic = environment.topics.phaseRequests(phase)
@@ -87,7 +89,6 @@ public final class StageService: Service {
         let producer = try environment.makeProducer()
         let processor = StageRecordProcessor(
             handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger)
-        let metrics = MetricsRegistry()
         let health = HealthStatus()
         let readiness = Readiness(health: health, waitingFor: [.tables, .group])
         self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)
