@@ -75,11 +75,12 @@ public final class StageService: Service {
     ///     stops the stage, so the process restarts.
     ///   - metricsSettings: where to serve metrics; nil reads `METRICS_PORT` and
     ///     `METRICS_BIND_ADDRESS` from the process environment.
+    ///   - metrics: the registry the endpoint serves; companions that report into it pass it.
     public init(
         environment: PipelineEnvironment, configuration: StageConfiguration, handler: any PhaseHandler,
-        tables: [any StageTable] = [], companions: [any Service] = [], metricsSettings: MetricsSettings? = nil
+        tables: [any StageTable] = [], companions: [any Service] = [], metricsSettings: MetricsSettings? = nil,
+        metrics: MetricsRegistry = MetricsRegistry()
     ) throws {
-        let metrics = MetricsRegistry()
         let environment = environment.reportingKafkaStatistics(to: metrics)
         let phase = handler.phase
         let priorityTopic = environment.topics.phaseRequests(phase, isPriority: true)
