@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Synchronization
 
 /// Receives a client's librdkafka statistics, every `statistics.interval.ms`, on the thread
 /// that polls the client (the producer's delivery thread, the consumer's poll queue). Keep it
@@ -28,6 +29,10 @@ public struct KafkaStatistics: Sendable, Equatable {
     public var group: ConsumerGroup?
     /// `consumer_lag` of each partition the consumer is assigned (`desired`) whose lag is known.
     public var consumerLag: [TopicPartition: Int64]
+    /// Error events librdkafka reported to the client (its error callback), by error name
+    /// (`_TRANSPORT`, `_ALL_BROKERS_DOWN`, ...), total. Not part of librdkafka's document: the
+    /// client counts them and adds them to each report.
+    public var errors: [String: Int64] = [:]
 
     /// One broker connection (`brokers.<name>`).
     public struct Broker: Sendable, Equatable {
@@ -144,12 +149,21 @@ public struct KafkaStatistics: Sendable, Equatable {
 /// statistics keeps one alive until its handle is destroyed; the consumer's
 /// ``RebalanceContext`` is one.
 class KafkaClientContext: @unchecked Sendable {
-    // Unchecked because the class is open to subclasses; its own state is one immutable Sendable value.
+    // Unchecked because the class is open to subclasses; its own state is Sendable (a Mutex).
     let statisticsObserver: KafkaStatisticsObserver?
+    private let errorCounts = Mutex<[String: Int64]>([:])
 
     init(statisticsObserver: KafkaStatisticsObserver?) {
         self.statisticsObserver = statisticsObserver
     }
+
+    /// Counts one error event, from the error callback.
+    func countError(_ name: String) {
+        errorCounts.withLock { $0[name, default: 0] += 1 }
+    }
+
+    /// The error events counted so far, by name.
+    var errors: [String: Int64] { errorCounts.withLock { $0 } }
 }
 
 extension KafkaConfiguration {
@@ -172,7 +186,8 @@ private let statisticsCallback: @convention(c) (OpaquePointer?, UnsafeMutablePoi
     guard let json, let opaque else { return 0 }
     let context = Unmanaged<KafkaClientContext>.fromOpaque(opaque).takeUnretainedValue()
     guard let observer = context.statisticsObserver,
-          let statistics = KafkaStatistics(json: Data(bytes: json, count: length)) else { return 0 }
+          var statistics = KafkaStatistics(json: Data(bytes: json, count: length)) else { return 0 }
+    statistics.errors = context.errors
     observer(statistics)
     return 0
 }

@@ -14,6 +14,9 @@ public enum KafkaStatisticsMetrics {
             registry.gauge(MetricNames.kafkaProducerQueueBytes, client).set(Double(statistics.queuedBytes))
         }
         registry.gauge(MetricNames.kafkaReplyQueueOps, client).set(Double(statistics.replyQueueOps))
+        for (error, count) in statistics.errors {
+            registry.counter(MetricNames.kafkaClientErrors, ["client": statistics.name, "error": error]).raise(to: Double(count))
+        }
         for broker in statistics.brokers {
             let labels = ["client": statistics.name, "broker": broker.name]
             registry.gauge(MetricNames.kafkaBrokerUp, labels).set(broker.state == "UP" ? 1 : 0)

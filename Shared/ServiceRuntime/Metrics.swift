@@ -203,6 +203,10 @@ public enum MetricNames {
     public static let kafkaConsumerLag = MetricDescriptor(
         name: "pipeline_kafka_consumer_lag", help: "Records between the committed offset and the high watermark, per assigned partition.",
         kind: .gauge, labelNames: ["client", "topic", "partition"])
+    /// Error events librdkafka reported to the client, by error name (`_TRANSPORT`, `_ALL_BROKERS_DOWN`).
+    public static let kafkaClientErrors = MetricDescriptor(
+        name: "pipeline_kafka_client_errors_total", help: "Error events librdkafka reported to the client, by error name.",
+        kind: .counter, labelNames: ["client", "error"])
 
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
@@ -213,7 +217,7 @@ public enum MetricNames {
         kafkaProducerQueueMessages, kafkaProducerQueueBytes, kafkaReplyQueueOps, kafkaBrokerUp, kafkaBrokerRTTSeconds,
         kafkaBrokerRTTP99Seconds, kafkaBrokerOutbufRequests, kafkaBrokerWaitrespRequests, kafkaBrokerTransmitErrors,
         kafkaBrokerReceiveErrors, kafkaBrokerRequestTimeouts, kafkaBrokerDisconnects, kafkaGroupRebalances,
-        kafkaGroupRebalanceAgeSeconds, kafkaGroupState, kafkaConsumerLag,
+        kafkaGroupRebalanceAgeSeconds, kafkaGroupState, kafkaConsumerLag, kafkaClientErrors,
     ]
 }
 

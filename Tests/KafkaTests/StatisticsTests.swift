@@ -67,6 +67,22 @@ final class StatisticsTests: XCTestCase {
         }
     }
 
+    /// No broker needed: the producer's only broker refuses connections.
+    func testReportsCountTheClientsErrorEvents() async throws {
+        let reports = Mutex<[KafkaStatistics]>([])
+        var configuration = KafkaConfiguration(bootstrapServers: "127.0.0.1:1", clientID: "statistics-errors",
+                                               properties: ["statistics.interval.ms": "500"])
+        configuration.statisticsObserver = { statistics in reports.withLock { $0.append(statistics) } }
+        let producer = try KafkaProducer(configuration: configuration)
+        try await waitUntil("a report counting a transport error") {
+            reports.withLock { $0.contains { ($0.errors["_TRANSPORT"] ?? 0) >= 1 } }
+        }
+        await producer.close(flushTimeoutMilliseconds: 100)
+        // Totals: a later report never counts fewer.
+        let counts = reports.withLock { $0.map { $0.errors["_TRANSPORT"] ?? 0 } }
+        XCTAssertEqual(counts, counts.sorted())
+    }
+
     func testGroupConsumerReportsItsGroup() async throws {
         try await withTestTopic(prefix: "statistics") { topic in
             let reports = Mutex<[KafkaStatistics]>([])

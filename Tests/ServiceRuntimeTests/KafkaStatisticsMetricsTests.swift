@@ -61,8 +61,12 @@ final class KafkaStatisticsMetricsTests: XCTestCase {
     func testProducerReportSetsQueueGaugesAndOtherClientsStay() {
         let registry = MetricsRegistry()
         KafkaStatisticsMetrics.record(consumer, in: registry)
+        var producer = producer
+        producer.errors = ["_TRANSPORT": 3, "_ALL_BROKERS_DOWN": 1]
         KafkaStatisticsMetrics.record(producer, in: registry)
         let client = ["client": "coordinator#producer-1"]
+        XCTAssertEqual(registry.value(MetricNames.kafkaClientErrors, ["client": "coordinator#producer-1", "error": "_TRANSPORT"]), 3)
+        XCTAssertEqual(registry.value(MetricNames.kafkaClientErrors, ["client": "coordinator#producer-1", "error": "_ALL_BROKERS_DOWN"]), 1)
         XCTAssertEqual(registry.value(MetricNames.kafkaProducerQueueMessages, client), 12)
         XCTAssertEqual(registry.value(MetricNames.kafkaProducerQueueBytes, client), 3456)
         XCTAssertEqual(registry.value(MetricNames.kafkaBrokerRTTSeconds, ["client": "coordinator#producer-1", "broker": "127.0.0.1:9092/1"]),
