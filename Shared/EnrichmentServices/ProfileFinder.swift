@@ -165,6 +165,8 @@ public final class ProfileFinderService: Service {
     /// Creates the service with `provider` (the simulated search by default).
     public init(environment: PipelineEnvironment, settings: ProfileFinderSettings,
                 provider: (any ProfileSearchProvider)? = nil, metricsSettings: MetricsSettings? = nil) throws {
+        let metrics = MetricsRegistry()
+        let environment = environment.reportingKafkaStatistics(to: metrics)
         let topics = environment.topics
         let logger = environment.logger
         let groupID = environment.kafka.groupID ?? topics.profileFinderGroup
@@ -176,7 +178,6 @@ public final class ProfileFinderService: Service {
             provider: provider ?? SimulatedProfileSearchProvider(latency: settings.searchLatency),
             accounts: { accounts[$0.rawValue] }, minimumConfidence: settings.minimumConfidence, service: environment.service)
         let codec = environment.codec
-        let metrics = MetricsRegistry()
         let health = HealthStatus()
         health.markNotReady("starting")
         self.runner = try StageRunner(

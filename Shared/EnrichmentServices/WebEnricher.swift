@@ -133,6 +133,8 @@ public final class WebEnricherService: Service {
 
     /// Creates the service.
     public init(environment: PipelineEnvironment, settings: WebEnricherSettings, metricsSettings: MetricsSettings? = nil) throws {
+        let metrics = MetricsRegistry()
+        let environment = environment.reportingKafkaStatistics(to: metrics)
         let topics = environment.topics
         let logger = environment.logger
         let groupID = environment.kafka.groupID ?? topics.webEnricherGroup
@@ -143,7 +145,6 @@ public final class WebEnricherService: Service {
         let inputCodec = environment.inputCodec
         let codec = environment.codec
         let service = environment.service
-        let metrics = MetricsRegistry()
         let health = HealthStatus()
         health.markNotReady("joining")
         self.runner = try StageRunner(

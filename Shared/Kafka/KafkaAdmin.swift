@@ -60,7 +60,9 @@ public final class KafkaAdmin: Sendable {
     public init(configuration: KafkaConfiguration, timeoutMilliseconds: Int32 = 10_000) throws {
         self.configuration = configuration
         self.timeoutMilliseconds = timeoutMilliseconds
-        let conf = try configuration.makeConf(defaults: ["log.connection.close": "false"], overrides: [:])
+        // Nothing polls this handle's reply queue, so statistics reports would pile up there.
+        let conf = try configuration.makeConf(defaults: ["log.connection.close": "false"],
+                                              overrides: ["statistics.interval.ms": "0"])
         rd_kafka_conf_set_error_cb(conf, errorCallback)
         rk = try makeRDKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf, operation: "createAdmin")
     }

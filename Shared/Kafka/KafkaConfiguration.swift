@@ -17,6 +17,11 @@ public struct KafkaConfiguration: Sendable, Equatable {
     public var groupID: String?
     /// librdkafka properties applied after this library's defaults, so they win.
     public var properties: [String: String]
+    /// Given to every producer and group consumer built from this configuration: each then
+    /// reports librdkafka's statistics here every `statistics.interval.ms` (default
+    /// ``KafkaStatistics/defaultIntervalMilliseconds``; the properties may set another, 0 turns
+    /// them off). Not part of equality.
+    public var statisticsObserver: KafkaStatisticsObserver?
 
     public init(bootstrapServers: String, clientID: String, groupID: String? = nil,
                 properties: [String: String] = [:]) {
@@ -24,6 +29,11 @@ public struct KafkaConfiguration: Sendable, Equatable {
         self.clientID = clientID
         self.groupID = groupID
         self.properties = properties
+    }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.bootstrapServers == rhs.bootstrapServers && lhs.clientID == rhs.clientID && lhs.groupID == rhs.groupID
+            && lhs.properties == rhs.properties
     }
 
     /// Environment variable names this type reads.

@@ -69,12 +69,17 @@ public final class KafkaConsumer: Sendable {
     ///     (`KAFKA_PROPERTY_*`, the properties file) and `properties` win over.
     ///   - priorityTopics: topics (of `topics`) whose records a poll returns first.
     ///   - onRebalance: called on the poll queue inside the rebalance; keep it short.
+    ///
+    /// With the configuration's ``KafkaConfiguration/statisticsObserver`` it reports librdkafka's
+    /// statistics there, from the poll.
     public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                             priorityTopics: Set<String> = [], properties: [String: String] = [:],
                             defaults: [String: String] = [:],
                             onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
-        try self.init(configuration: configuration, groupID: groupID, properties: properties, defaults: defaults,
-                      priorityTopics: priorityTopics.intersection(topics), onRebalance: onRebalance)
+        try self.init(configuration: configuration, groupID: groupID, properties: properties,
+                      defaults: configuration.statisticsDefaults.merging(defaults) { _, new in new },
+                      priorityTopics: priorityTopics.intersection(topics),
+                      statisticsObserver: configuration.statisticsObserver, onRebalance: onRebalance)
         let list = makePartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_subscribe(rk.pointer, list)
@@ -97,7 +102,7 @@ public final class KafkaConsumer: Sendable {
         var overrides = properties
         overrides["enable.auto.commit"] = "false"
         try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
-                      defaults: [:], priorityTopics: [], onRebalance: nil)
+                      defaults: [:], priorityTopics: [], statisticsObserver: nil, onRebalance: nil)
         let list = makePartitionList(Array(offsets.keys), offsets: offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(rk.pointer, list)
@@ -109,16 +114,19 @@ public final class KafkaConsumer: Sendable {
     }
 
     private init(configuration: KafkaConfiguration, groupID: String, properties: [String: String], defaults: [String: String],
-                 priorityTopics: Set<String>, onRebalance: (@Sendable (RebalanceEvent) -> Void)?) throws {
+                 priorityTopics: Set<String>, statisticsObserver: KafkaStatisticsObserver?,
+                 onRebalance: (@Sendable (RebalanceEvent) -> Void)?) throws {
         var overrides = properties
         overrides["group.id"] = groupID
         overrides["enable.auto.offset.store"] = "false"
         let conf = try configuration.makeConf(defaults: Self.defaultProperties.merging(defaults) { _, new in new },
                                               overrides: overrides)
-        let context = RebalanceContext(priorityTopics: priorityTopics, handler: onRebalance)
+        let context = RebalanceContext(priorityTopics: priorityTopics, statisticsObserver: statisticsObserver,
+                                       handler: onRebalance)
         let contextPointer = Unmanaged.passRetained(context)
         rd_kafka_conf_set_opaque(conf, contextPointer.toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
+        if statisticsObserver != nil { setStatisticsCallback(conf) }
         rd_kafka_conf_set_error_cb(conf, errorCallback)
         let rk: RDHandle
         do {
@@ -430,16 +438,20 @@ func fetchCommitted(rk: RDHandle, _ partitions: [TopicPartition], timeoutMillise
     return .success(result)
 }
 
-/// What the rebalance callback reaches: the assignment set, the priority queue and the caller's handler.
-final class RebalanceContext: Sendable {
+/// What the rebalance and statistics callbacks reach: the assignment set, the priority queue,
+/// the caller's handler and the statistics observer.
+final class RebalanceContext: KafkaClientContext, @unchecked Sendable {
+    // Unchecked like its base class; everything mutable here is behind a Mutex.
     private let current = Mutex<Set<TopicPartition>>([])
     let handler: (@Sendable (RebalanceEvent) -> Void)?
     let priorityTopics: Set<String>
     private let queue = Mutex<RDHandle?>(nil)
 
-    init(priorityTopics: Set<String>, handler: (@Sendable (RebalanceEvent) -> Void)?) {
+    init(priorityTopics: Set<String>, statisticsObserver: KafkaStatisticsObserver?,
+         handler: (@Sendable (RebalanceEvent) -> Void)?) {
         self.priorityTopics = priorityTopics
         self.handler = handler
+        super.init(statisticsObserver: statisticsObserver)
     }
 
     /// Set once, after the handle exists and before the consumer subscribes.

@@ -13,6 +13,8 @@ public final class KafkaProducer: Sendable {
     private let topics = Mutex<[String: RDHandle]>([:])
     private let poller: PollThread
     private let isClosed = Atomic<Bool>(false)
+    /// Reached by the statistics callback; released after the handle is destroyed.
+    private let context: Unmanaged<KafkaClientContext>?
 
     /// The defaults this producer applies before the caller's properties.
     public static let defaultProperties: [String: String] = [
@@ -25,15 +27,31 @@ public final class KafkaProducer: Sendable {
         "log.connection.close": "false",
     ]
 
-    /// Creates a producer and starts its delivery-report thread.
+    /// Creates a producer and starts its delivery-report thread. With the configuration's
+    /// ``KafkaConfiguration/statisticsObserver`` it reports librdkafka's statistics there.
     /// - Parameter properties: librdkafka properties for this producer only; they win over
     ///   ``defaultProperties`` and the configuration's properties.
     public init(configuration: KafkaConfiguration, properties: [String: String] = [:]) throws {
-        let conf = try configuration.makeConf(defaults: Self.defaultProperties, overrides: properties)
+        let conf = try configuration.makeConf(
+            defaults: Self.defaultProperties.merging(configuration.statisticsDefaults) { _, new in new }, overrides: properties)
         rd_kafka_conf_set_dr_msg_cb(conf, deliveryCallback)
         rd_kafka_conf_set_error_cb(conf, errorCallback)
-        let rk = try makeRDKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf, operation: "createProducer")
+        let context = configuration.statisticsObserver.map {
+            Unmanaged.passRetained(KafkaClientContext(statisticsObserver: $0))
+        }
+        if let context {
+            rd_kafka_conf_set_opaque(conf, context.toOpaque())
+            setStatisticsCallback(conf)
+        }
+        let rk: RDHandle
+        do {
+            rk = try makeRDKafkaHandle(type: RD_KAFKA_PRODUCER, conf: conf, operation: "createProducer")
+        } catch {
+            context?.release()
+            throw error
+        }
         self.rk = rk
+        self.context = context
         self.poller = PollThread(name: "kafka-producer-poll") {
             rd_kafka_poll(rk.pointer, 100)
         }
@@ -168,6 +186,7 @@ public final class KafkaProducer: Sendable {
             topics.removeAll()
         }
         rd_kafka_destroy(rk.pointer)
+        context?.release()
     }
 }
 

@@ -20,11 +20,16 @@ func makeRDKafkaHandle(type: rd_kafka_type_t, conf: OpaquePointer, operation: St
     return RDHandle(pointer: rk)
 }
 
-/// Reports librdkafka's error events on stderr; fatal ones are marked as such.
+/// Reports librdkafka's error events on stderr; fatal ones are marked as such. The opaque, when
+/// there is one, is the client's ``KafkaClientContext``, which counts the event for the
+/// client's statistics.
 let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
-    rk, code, reason, _ in
+    rk, code, reason, opaque in
     let fatal = code == RD_KAFKA_RESP_ERR__FATAL.rawValue
     let name = String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code)))
+    if let opaque {
+        Unmanaged<KafkaClientContext>.fromOpaque(opaque).takeUnretainedValue().countError(name)
+    }
     let text = reason.map { String(cString: $0) } ?? ""
     let line = "{\"level\":\"\(fatal ? "error" : "warning")\",\"component\":\"kafka\",\"error\":\"\(name)\",\"message\":\(jsonQuoted(text))}\n"
     FileHandle.standardError.write(Data(line.utf8))

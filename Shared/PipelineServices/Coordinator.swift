@@ -117,6 +117,7 @@ public final class Coordinator: Service {
     public init(environment: PipelineEnvironment, settings: CoordinatorSettings,
                 now: @escaping @Sendable () -> Date = { Date() },
                 metrics: MetricsRegistry = MetricsRegistry(), health: HealthStatus = HealthStatus()) {
+        let environment = environment.reportingKafkaStatistics(to: metrics)
         self.environment = environment
         self.settings = settings
         self.now = now

@@ -105,6 +105,14 @@ public struct PipelineEnvironment: Sendable {
         return try KafkaProducer(configuration: kafka, properties: waitsOutOutages ? ["message.timeout.ms": "0"] : [:])
     }
 
+    /// This environment with Kafka clients (the producer of ``makeProducer()`` and every group
+    /// consumer) that report librdkafka's statistics into `metrics` (`pipeline_kafka_*`).
+    public func reportingKafkaStatistics(to metrics: MetricsRegistry) -> PipelineEnvironment {
+        var environment = self
+        environment.kafka = kafka.reportingStatistics(to: metrics)
+        return environment
+    }
+
     /// Reads a whole number in `range`, or `value` when unset (``ServiceRuntime/EnvironmentReader/integer(_:default:range:)``).
     public static func integer(_ environment: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         try EnvironmentReader(environment).integer(name, default: value, range: range)

@@ -145,12 +145,87 @@ public enum MetricNames {
     public static let processStartTimeSeconds = MetricDescriptor(
         name: "process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.", kind: .gauge)
 
+    // MARK: librdkafka (each client's statistics report; `client` is the handle's name, `<client.id>#producer-1`)
+
+    /// Messages in a producer's local queues (`msg_cnt`).
+    public static let kafkaProducerQueueMessages = MetricDescriptor(
+        name: "pipeline_kafka_producer_queue_messages", help: "Messages waiting in the producer's librdkafka queues.",
+        kind: .gauge, labelNames: ["client"])
+    /// Bytes of those messages (`msg_size`).
+    public static let kafkaProducerQueueBytes = MetricDescriptor(
+        name: "pipeline_kafka_producer_queue_bytes", help: "Bytes of the messages waiting in the producer's librdkafka queues.",
+        kind: .gauge, labelNames: ["client"])
+    /// Callbacks and events waiting for the client's poll (`replyq`).
+    public static let kafkaReplyQueueOps = MetricDescriptor(
+        name: "pipeline_kafka_reply_queue_ops", help: "librdkafka callbacks and events waiting for the client's poll.",
+        kind: .gauge, labelNames: ["client"])
+    /// 1 when the connection to the broker is up (`state` UP), else 0.
+    public static let kafkaBrokerUp = MetricDescriptor(
+        name: "pipeline_kafka_broker_up", help: "1 when the client's connection to the broker is up.",
+        kind: .gauge, labelNames: ["client", "broker"])
+    /// Average round-trip time of the last statistics window (`rtt.avg`).
+    public static let kafkaBrokerRTTSeconds = MetricDescriptor(
+        name: "pipeline_kafka_broker_rtt_seconds", help: "Average broker round-trip time over the last statistics interval, in seconds.",
+        kind: .gauge, labelNames: ["client", "broker"])
+    /// 99th percentile of the same window (`rtt.p99`).
+    public static let kafkaBrokerRTTP99Seconds = MetricDescriptor(
+        name: "pipeline_kafka_broker_rtt_p99_seconds", help: "99th percentile broker round-trip time over the last statistics interval, in seconds.",
+        kind: .gauge, labelNames: ["client", "broker"])
+    /// Requests waiting to be sent (`outbuf_cnt`).
+    public static let kafkaBrokerOutbufRequests = MetricDescriptor(
+        name: "pipeline_kafka_broker_outbuf_requests", help: "Requests waiting to be sent to the broker.",
+        kind: .gauge, labelNames: ["client", "broker"])
+    /// Requests sent and waiting for a response (`waitresp_cnt`).
+    public static let kafkaBrokerWaitrespRequests = MetricDescriptor(
+        name: "pipeline_kafka_broker_waitresp_requests", help: "Requests sent to the broker and waiting for its response.",
+        kind: .gauge, labelNames: ["client", "broker"])
+    /// Transmission errors (`txerrs`).
+    public static let kafkaBrokerTransmitErrors = MetricDescriptor(
+        name: "pipeline_kafka_broker_transmit_errors_total", help: "Errors sending to the broker.",
+        kind: .counter, labelNames: ["client", "broker"])
+    /// Receive errors (`rxerrs`).
+    public static let kafkaBrokerReceiveErrors = MetricDescriptor(
+        name: "pipeline_kafka_broker_receive_errors_total", help: "Errors receiving from the broker.",
+        kind: .counter, labelNames: ["client", "broker"])
+    /// Requests that timed out (`req_timeouts`).
+    public static let kafkaBrokerRequestTimeouts = MetricDescriptor(
+        name: "pipeline_kafka_broker_request_timeouts_total", help: "Requests to the broker that timed out.",
+        kind: .counter, labelNames: ["client", "broker"])
+    /// Connections lost (`disconnects`).
+    public static let kafkaBrokerDisconnects = MetricDescriptor(
+        name: "pipeline_kafka_broker_disconnects_total", help: "Connections to the broker lost.",
+        kind: .counter, labelNames: ["client", "broker"])
+    /// Rebalances of a group consumer (`cgrp.rebalance_cnt`).
+    public static let kafkaGroupRebalances = MetricDescriptor(
+        name: "pipeline_kafka_consumer_group_rebalances_total", help: "Rebalances (assign or revoke) the group consumer went through.",
+        kind: .counter, labelNames: ["client"])
+    /// Time since the last rebalance (`cgrp.rebalance_age`).
+    public static let kafkaGroupRebalanceAgeSeconds = MetricDescriptor(
+        name: "pipeline_kafka_consumer_group_rebalance_age_seconds", help: "Seconds since the group consumer's last rebalance.",
+        kind: .gauge, labelNames: ["client"])
+    /// 1, with the group handler's state and join state as labels (`cgrp.state`, `cgrp.join_state`).
+    public static let kafkaGroupState = MetricDescriptor(
+        name: "pipeline_kafka_consumer_group_state", help: "Always 1; the labels say the group consumer's state (up) and join state (steady).",
+        kind: .gauge, labelNames: ["client", "state", "join_state"])
+    /// Lag of each assigned partition as librdkafka last saw it (`consumer_lag`).
+    public static let kafkaConsumerLag = MetricDescriptor(
+        name: "pipeline_kafka_consumer_lag", help: "Records between the committed offset and the high watermark, per assigned partition.",
+        kind: .gauge, labelNames: ["client", "topic", "partition"])
+    /// Error events librdkafka reported to the client, by error name (`_TRANSPORT`, `_ALL_BROKERS_DOWN`).
+    public static let kafkaClientErrors = MetricDescriptor(
+        name: "pipeline_kafka_client_errors_total", help: "Error events librdkafka reported to the client, by error name.",
+        kind: .counter, labelNames: ["client", "error"])
+
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorTimersPending, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
         processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,
+        kafkaProducerQueueMessages, kafkaProducerQueueBytes, kafkaReplyQueueOps, kafkaBrokerUp, kafkaBrokerRTTSeconds,
+        kafkaBrokerRTTP99Seconds, kafkaBrokerOutbufRequests, kafkaBrokerWaitrespRequests, kafkaBrokerTransmitErrors,
+        kafkaBrokerReceiveErrors, kafkaBrokerRequestTimeouts, kafkaBrokerDisconnects, kafkaGroupRebalances,
+        kafkaGroupRebalanceAgeSeconds, kafkaGroupState, kafkaConsumerLag, kafkaClientErrors,
     ]
 }
 

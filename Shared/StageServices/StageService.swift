@@ -75,10 +75,13 @@ public final class StageService: Service {
     ///     stops the stage, so the process restarts.
     ///   - metricsSettings: where to serve metrics; nil reads `METRICS_PORT` and
     ///     `METRICS_BIND_ADDRESS` from the process environment.
+    ///   - metrics: the registry the endpoint serves; companions that report into it pass it.
     public init(
         environment: PipelineEnvironment, configuration: StageConfiguration, handler: any PhaseHandler,
-        tables: [any StageTable] = [], companions: [any Service] = [], metricsSettings: MetricsSettings? = nil
+        tables: [any StageTable] = [], companions: [any Service] = [], metricsSettings: MetricsSettings? = nil,
+        metrics: MetricsRegistry = MetricsRegistry()
     ) throws {
+        let environment = environment.reportingKafkaStatistics(to: metrics)
         let phase = handler.phase
         let priorityTopic = environment.topics.phaseRequests(phase, isPriority: true)
         let standardTopic = environment.topics.phaseRequests(phase)
@@ -87,7 +90,6 @@ public final class StageService: Service {
         let producer = try environment.makeProducer()
         let processor = StageRecordProcessor(
             handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger)
-        let metrics = MetricsRegistry()
         let health = HealthStatus()
         let readiness = Readiness(health: health, waitingFor: [.tables, .group])
         self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)

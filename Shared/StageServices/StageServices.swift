@@ -2,6 +2,7 @@ import Foundation
 import LeadModel
 import Pipeline
 import PipelineServices
+import ServiceRuntime
 
 extension StageService {
     /// The profile stage (``ProfileStageHandler``) with the providers `providers` selects
@@ -43,10 +44,13 @@ extension StageService {
         let handler = ScoringStageHandler(
             scorer: chosen, offers: { offers[$0.rawValue] }, service: environment.service,
             simulatedLatency: environment.simulation.scoring)
-        let heat = AccountHeatAggregator(environment: environment, consumerProperties: configuration.consumerProperties)
+        // The aggregator's Kafka clients report their statistics beside the stage's.
+        let metrics = MetricsRegistry()
+        let heat = AccountHeatAggregator(environment: environment.reportingKafkaStatistics(to: metrics),
+                                         consumerProperties: configuration.consumerProperties)
         return try StageService(
             environment: environment, configuration: configuration, handler: handler, tables: [offers],
-            companions: [heat])
+            companions: [heat], metrics: metrics)
     }
 
     /// The finalize stage (``FinalizeStageHandler``), reading the accounts table for the autopilot
