@@ -124,6 +124,21 @@ public final class Coordinator: Service {
         self.metrics = metrics
         self.health = health
         health.markNotReady("restoring")
+        registerCounters()
+    }
+
+    /// Creates the counters at zero, so that a rate or an increase over a window sees their first
+    /// event (a series that appears at 1 shows no increase).
+    private func registerCounters() {
+        for topic in environment.topics.coordinatorInputs {
+            metrics.counter(MetricNames.coordinatorRecordsConsumed, ["topic": topic]).increment(by: 0)
+        }
+        for phase in Phase.allCases {
+            for outcome in PhaseOutcome.metricLabels {
+                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": phase.rawValue, "outcome": outcome]).increment(by: 0)
+            }
+        }
+        metrics.counter(MetricNames.coordinatorDeadLetters).increment(by: 0)
     }
 
     public func run() async throws {
@@ -190,6 +205,7 @@ public final class Coordinator: Service {
                 logger.warning("poll failed: \(error)")
                 continue
             }
+            countConsumed(batch)
             try await applyRebalances(&state)
             // Backlog records held back at the bound go first: they are older than the batch's.
             let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
@@ -422,6 +438,8 @@ public final class Coordinator: Service {
             if record.topic == topics.phaseResults || record.topic == topics.phaseResultsPriority {
                 let result = try codec.decode(PhaseResult.self, record: record)
                 metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
+                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": result.phase.rawValue, "outcome": result.outcome.metricLabel])
+                    .increment()
                 apply(.phaseResult(result, at: now()), to: result.leadID, &state, &outputs, tables)
                 return
             }
@@ -729,6 +747,14 @@ public final class Coordinator: Service {
         }
     }
 
+    private func countConsumed(_ batch: [ConsumerRecord]) {
+        var perTopic: [String: Int] = [:]
+        for record in batch { perTopic[record.topic, default: 0] += 1 }
+        for (topic, count) in perTopic {
+            metrics.counter(MetricNames.coordinatorRecordsConsumed, ["topic": topic]).increment(by: Double(count))
+        }
+    }
+
     private func updateGauges(_ state: State) {
         var counts: [LeadStatus: Int] = [:]
         for entry in state.leads.values {
@@ -1005,6 +1031,7 @@ public final class Coordinator: Service {
                 switch result {
                 case .success(let report):
                     if let index = item.index { reports[index] = report }
+                    if item.record.topic == environment.topics.deadLetters { metrics.counter(MetricNames.coordinatorDeadLetters).increment() }
                 case .failure(let error) where error.isFatal || error.isClientClosed:
                     throw error
                 case .failure(let error) where error.isRecordRejected && item.index != nil:
@@ -1063,4 +1090,18 @@ private final class LatestDelivery: Sendable {
 
     /// Forgets `confirmed` unless a later batch replaced it.
     func clear(_ confirmed: Delivery) { delivery.withLock { if $0 === confirmed { $0 = nil } } }
+}
+
+private extension PhaseOutcome {
+    /// The `outcome` label of ``MetricNames/coordinatorPhaseOutcomes``: the outcome's status.
+    var metricLabel: String {
+        switch self {
+        case .completed: "completed"
+        case .failed: "failed"
+        case .accountPaused: "account-paused"
+        }
+    }
+
+    /// Every value of ``metricLabel``.
+    static let metricLabels = ["completed", "failed", "account-paused"]
 }

@@ -100,6 +100,18 @@ public enum MetricNames {
     public static let coordinatorResultsHandled = MetricDescriptor(
         name: "pipeline_coordinator_results_handled_total", help: "Phase results applied to lead state.",
         kind: .counter, labelNames: ["phase"])
+    /// Records polled, per input topic (its `leads.discovered` topics count discovered leads).
+    public static let coordinatorRecordsConsumed = MetricDescriptor(
+        name: "pipeline_coordinator_records_consumed_total", help: "Records polled from the coordinator's input topics.",
+        kind: .counter, labelNames: ["topic"])
+    /// Phase results read, by phase and outcome (`completed`, `failed`, `account-paused`).
+    public static let coordinatorPhaseOutcomes = MetricDescriptor(
+        name: "pipeline_coordinator_phase_outcomes_total", help: "Phase results read, by phase and outcome.",
+        kind: .counter, labelNames: ["phase", "outcome"])
+    /// Dead letters the coordinator wrote, counted when the broker acknowledged them.
+    public static let coordinatorDeadLetters = MetricDescriptor(
+        name: "pipeline_coordinator_dead_letters_total", help: "Dead letters written by the coordinator and acknowledged.",
+        kind: .counter)
     /// Attempt timeouts and retry backoffs waiting to fire.
     public static let coordinatorTimersPending = MetricDescriptor(
         name: "pipeline_coordinator_timers_pending", help: "Attempt timeouts and retry backoffs scheduled.", kind: .gauge)
@@ -115,7 +127,7 @@ public enum MetricNames {
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled,
-        coordinatorTimersPending, serviceReady,
+        coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorDeadLetters, coordinatorTimersPending, serviceReady,
     ]
 }
 

@@ -93,7 +93,7 @@ public final class StageService: Service {
             configuration: environment.kafka, groupID: groupID, topics: [priorityTopic, standardTopic],
             consumerProperties: configuration.consumerProperties, producer: producer, settings: configuration.runner,
             logger: logger, isPriorityTopic: { $0 == priorityTopic },
-            metrics: StageRunnerMetrics(registry: metrics, phase: phase.rawValue),
+            metrics: StageRunnerMetrics(registry: metrics, phase: phase.rawValue, zeroOutputTopics: [environment.topics.deadLetters]),
             onJoinedGroup: { readiness.satisfy(.group) }, deadLetter: { processor.deadLetter(for: $0, reason: $1) },
             handler: { await processor.process($0) })
         self.metrics = metrics

@@ -26,6 +26,8 @@ final class OperationsSystemTests: XCTestCase {
             let search: SearchID = "search-ops"
             let leads = harness.makeLeads(120, search: search)
             try await harness.publish(leads: leads)
+            // One record the coordinator cannot read: a dead letter, which its metrics count.
+            try await harness.publishRaw(Array("not a lead".utf8), key: "unreadable")
             try await harness.publish(SearchTotalDeclared(searchID: search, accountID: harness.accountID, total: leads.count,
                                                           declaredAt: Date()),
                                       topic: harness.environment.topics.searchTotals, key: search.rawValue)
@@ -77,8 +79,18 @@ final class OperationsSystemTests: XCTestCase {
                 let readiness = try await httpGet("\(base)/readyz").0
                 XCTAssertEqual(health, 200, service)
                 XCTAssertEqual(readiness, 200, service)
-                guard service != "coordinator" else { continue }
+                let topics = harness.environment.topics
+                guard service != "coordinator" else {
+                    // What Deploy/monitoring/ reads: leads discovered, phase outcomes, dead letters.
+                    let discovered = samples.filter { $0.key.hasPrefix("pipeline_coordinator_records_consumed_total{topic=\"\(topics.leadsDiscovered)") }
+                    XCTAssertGreaterThanOrEqual(discovered.values.reduce(0, +), Double(leads.count + 1), text)
+                    let finalized = samples["pipeline_coordinator_phase_outcomes_total{phase=\"finalize\",outcome=\"completed\"}"]
+                    XCTAssertGreaterThanOrEqual(finalized ?? 0, Double(leads.count), text)
+                    XCTAssertEqual(samples["pipeline_coordinator_dead_letters_total"], 1, text)
+                    continue
+                }
                 let phase = String(service.dropLast("-stage".count))
+                XCTAssertEqual(samples["pipeline_stage_records_produced_total{phase=\"\(phase)\",topic=\"\(topics.deadLetters)\"}"], 0, service)
                 let consumed = samples.filter { $0.key.hasPrefix("pipeline_stage_records_consumed_total{phase=\"\(phase)\"") }
                 XCTAssertGreaterThan(consumed.values.reduce(0, +), 0, "\(service) consumed nothing: \(text)")
                 let produced = samples.filter { $0.key.hasPrefix("pipeline_stage_records_produced_total{phase=\"\(phase)\"") }
