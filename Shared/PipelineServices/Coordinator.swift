@@ -294,6 +294,7 @@ public final class Coordinator: Service {
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
                 updateGauges(state)
+                updateLags(state, consumer)
             }
         }
         health.markNotReady("draining")
@@ -752,6 +753,28 @@ public final class Coordinator: Service {
         for record in batch { perTopic[record.topic, default: 0] += 1 }
         for (topic, count) in perTopic {
             metrics.counter(MetricNames.coordinatorRecordsConsumed, ["topic": topic]).increment(by: Double(count))
+        }
+    }
+
+    /// Sets the lag of each assigned partition: the last fetched high watermark minus the next
+    /// record to handle (the first backlog record held back, else the consumer's position, so
+    /// the batch in hand is not counted); partitions no longer assigned lose their series.
+    private func updateLags(_ state: State, _ consumer: KafkaConsumer) {
+        let assignment = consumer.assignment
+        let positions = consumer.positions(assignment.sorted())
+        var firstHeld: [TopicPartition: Int64] = [:]
+        for record in state.heldBacklog {
+            firstHeld[record.topicPartition] = min(firstHeld[record.topicPartition] ?? record.offset, record.offset)
+        }
+        var current: Set<[String: String]> = []
+        for tp in assignment {
+            guard let high = consumer.fetchedWatermarks(tp)?.high, let next = firstHeld[tp] ?? (positions[tp] ?? nil) else { continue }
+            let labels = ["topic": tp.topic, "partition": String(tp.partition)]
+            current.insert(labels)
+            metrics.gauge(MetricNames.coordinatorPartitionLag, labels).set(Double(max(0, high - next)))
+        }
+        for labels in metrics.labelSets(of: MetricNames.coordinatorPartitionLag) where !current.contains(labels) {
+            metrics.remove(MetricNames.coordinatorPartitionLag, labels: labels)
         }
     }
 

@@ -112,6 +112,10 @@ public enum MetricNames {
     public static let coordinatorDeadLetters = MetricDescriptor(
         name: "pipeline_coordinator_dead_letters_total", help: "Dead letters written by the coordinator and acknowledged.",
         kind: .counter)
+    /// Per owned partition: the last fetched high watermark minus the next record to handle.
+    public static let coordinatorPartitionLag = MetricDescriptor(
+        name: "pipeline_coordinator_partition_lag", help: "Records of an owned input partition not handled yet (high watermark minus position).",
+        kind: .gauge, labelNames: ["topic", "partition"])
     /// Attempt timeouts and retry backoffs waiting to fire.
     public static let coordinatorTimersPending = MetricDescriptor(
         name: "pipeline_coordinator_timers_pending", help: "Attempt timeouts and retry backoffs scheduled.", kind: .gauge)
@@ -127,7 +131,8 @@ public enum MetricNames {
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled,
-        coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorDeadLetters, coordinatorTimersPending, serviceReady,
+        coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorDeadLetters, coordinatorPartitionLag,
+        coordinatorTimersPending, serviceReady,
     ]
 }
 

@@ -87,6 +87,9 @@ final class OperationsSystemTests: XCTestCase {
                     let finalized = samples["pipeline_coordinator_phase_outcomes_total{phase=\"finalize\",outcome=\"completed\"}"]
                     XCTAssertGreaterThanOrEqual(finalized ?? 0, Double(leads.count), text)
                     XCTAssertEqual(samples["pipeline_coordinator_dead_letters_total"], 1, text)
+                    let lags = samples.filter { $0.key.hasPrefix("pipeline_coordinator_partition_lag{topic=\"\(topics.phaseResults)\"") }
+                    XCTAssertFalse(lags.isEmpty, text)
+                    XCTAssertEqual(lags.values.reduce(0, +), 0, "every group is at zero lag: \(text)")
                     continue
                 }
                 let phase = String(service.dropLast("-stage".count))
@@ -150,6 +153,31 @@ final class OperationsSystemTests: XCTestCase {
                 comparisons += 1
                 return comparisons >= 3
             }
+        }
+    }
+
+    /// Standard leads waiting in the backlog under a small bound, with no stage running: the
+    /// coordinator's lag metric and `leadctl lag` agree on its group (the backlog records held
+    /// back at the bound are uncommitted, and counted by both).
+    func testCoordinatorLagMetricMatchesLeadctlLagWithABacklog() async throws {
+        try await withPipeline { harness in
+            let port = TestBroker.freeLoopbackPort()
+            try harness.start("coordinator", environment: ["METRICS_PORT": String(port), "COORDINATOR_MAX_RUNNING_LEADS": "5"])
+            let leads = harness.makeLeads(60).map { lead in
+                var lead = lead
+                lead.source = .csvImport
+                return lead
+            }
+            try await harness.publish(leads: leads)
+            let group = harness.environment.topics.coordinatorGroup
+            var agreed: (metric: Int, broker: Int) = (-1, -2)
+            try await waitUntil("the metric and leadctl agree on a backlog", timeoutSeconds: 60, pollMilliseconds: 1000) {
+                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return false }
+                let metric = try PrometheusSamples.parse(text).filter { $0.key.hasPrefix("pipeline_coordinator_partition_lag{") }
+                agreed = (Int(metric.values.reduce(0, +)), try await self.lag(harness)[group] ?? -1)
+                return agreed.metric > 0 && agreed.metric == agreed.broker
+            }
+            XCTAssertGreaterThanOrEqual(agreed.metric, leads.count - 5 - 10, "the backlog beyond the bound, give or take a loop's admissions")
         }
     }
 
