@@ -293,7 +293,7 @@ public final class Coordinator: Service {
             adjustBacklogPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
-                updateGauges(state)
+                updateGauges(state, tables)
                 updateLags(state, consumer)
             }
         }
@@ -778,7 +778,7 @@ public final class Coordinator: Service {
         }
     }
 
-    private func updateGauges(_ state: State) {
+    private func updateGauges(_ state: State, _ tables: Tables) {
         var counts: [LeadStatus: Int] = [:]
         for entry in state.leads.values {
             if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }
@@ -788,6 +788,8 @@ public final class Coordinator: Service {
             metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
         }
         metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.timers.count))
+        let pausedAccounts = tables.accounts.all.values.filter { $0.billingState == .paused }.count
+        metrics.gauge(MetricNames.coordinatorAccountsBillingPaused).set(Double(pausedAccounts))
     }
 
     // MARK: - Admission and ready leads

@@ -116,6 +116,9 @@ public enum MetricNames {
     public static let coordinatorPartitionLag = MetricDescriptor(
         name: "pipeline_coordinator_partition_lag", help: "Records of an owned input partition not handled yet (high watermark minus position).",
         kind: .gauge, labelNames: ["topic", "partition"])
+    /// Accounts whose billing is paused, in the accounts table (every instance reads it whole).
+    public static let coordinatorAccountsBillingPaused = MetricDescriptor(
+        name: "pipeline_coordinator_accounts_billing_paused", help: "Accounts whose billing is paused.", kind: .gauge)
     /// Attempt timeouts and retry backoffs waiting to fire.
     public static let coordinatorTimersPending = MetricDescriptor(
         name: "pipeline_coordinator_timers_pending", help: "Attempt timeouts and retry backoffs scheduled.", kind: .gauge)
@@ -131,7 +134,7 @@ public enum MetricNames {
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled,
-        coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorDeadLetters, coordinatorPartitionLag,
+        coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorDeadLetters, coordinatorPartitionLag, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, serviceReady,
     ]
 }
