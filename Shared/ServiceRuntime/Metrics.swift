@@ -77,6 +77,11 @@ public enum MetricNames {
     public static let stageProcessingSeconds = MetricDescriptor(
         name: "pipeline_stage_processing_seconds", help: "Seconds from handling a record to its outputs being acknowledged.",
         kind: .histogram, labelNames: ["phase", "topic"], buckets: latencyBuckets)
+    /// Provider calls a stage's results record as failed (after the stage's own retries), per
+    /// provider as billing names them (`linkedin`, `x`, `activity`).
+    public static let stageProviderFailures = MetricDescriptor(
+        name: "pipeline_stage_provider_failures_total", help: "Provider calls recorded as failed in the stage's results.",
+        kind: .counter, labelNames: ["phase", "provider"])
     /// Partitions paused for backpressure.
     public static let stagePausedPartitions = MetricDescriptor(
         name: "pipeline_stage_paused_partitions", help: "Assigned partitions paused for backpressure.",
@@ -133,7 +138,7 @@ public enum MetricNames {
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
-        stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled,
+        stageProviderFailures, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorDeadLetters, coordinatorPartitionLag, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, serviceReady,
     ]
