@@ -294,7 +294,7 @@ public final class Coordinator: Service {
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
                 updateGauges(state, tables)
-                updateLags(state, consumer)
+                updateLags(consumer)
             }
         }
         health.markNotReady("draining")
@@ -756,19 +756,16 @@ public final class Coordinator: Service {
         }
     }
 
-    /// Sets the lag of each assigned partition: the last fetched high watermark minus the next
-    /// record to handle (the first backlog record held back, else the consumer's position, so
-    /// the batch in hand is not counted); partitions no longer assigned lose their series.
-    private func updateLags(_ state: State, _ consumer: KafkaConsumer) {
-        let assignment = consumer.assignment
+    /// Sets the lag of each assigned partition: the last fetched high watermark minus the
+    /// consumer's position (the batch in hand is not counted); partitions no longer assigned lose
+    /// their series. Not for `leads.backlog`: it is paused at the running bound, so not fetched,
+    /// and its cached high watermark goes stale (`leadctl lag` asks the broker).
+    private func updateLags(_ consumer: KafkaConsumer) {
+        let assignment = consumer.assignment.filter { $0.topic != environment.topics.leadsBacklog }
         let positions = consumer.positions(assignment.sorted())
-        var firstHeld: [TopicPartition: Int64] = [:]
-        for record in state.heldBacklog {
-            firstHeld[record.topicPartition] = min(firstHeld[record.topicPartition] ?? record.offset, record.offset)
-        }
         var current: Set<[String: String]> = []
         for tp in assignment {
-            guard let high = consumer.fetchedWatermarks(tp)?.high, let next = firstHeld[tp] ?? (positions[tp] ?? nil) else { continue }
+            guard let high = consumer.fetchedWatermarks(tp)?.high, let next = positions[tp] ?? nil else { continue }
             let labels = ["topic": tp.topic, "partition": String(tp.partition)]
             current.insert(labels)
             metrics.gauge(MetricNames.coordinatorPartitionLag, labels).set(Double(max(0, high - next)))

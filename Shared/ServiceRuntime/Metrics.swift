@@ -117,9 +117,9 @@ public enum MetricNames {
     public static let coordinatorDeadLetters = MetricDescriptor(
         name: "pipeline_coordinator_dead_letters_total", help: "Dead letters written by the coordinator and acknowledged.",
         kind: .counter)
-    /// Per owned partition: the last fetched high watermark minus the next record to handle.
+    /// Per owned input partition but `leads.backlog`: the last fetched high watermark minus the position.
     public static let coordinatorPartitionLag = MetricDescriptor(
-        name: "pipeline_coordinator_partition_lag", help: "Records of an owned input partition not handled yet (high watermark minus position).",
+        name: "pipeline_coordinator_partition_lag", help: "Records of an owned input partition not read yet (high watermark minus position); not leads.backlog.",
         kind: .gauge, labelNames: ["topic", "partition"])
     /// Accounts whose billing is paused, in the accounts table (every instance reads it whole).
     public static let coordinatorAccountsBillingPaused = MetricDescriptor(

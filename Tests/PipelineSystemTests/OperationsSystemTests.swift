@@ -90,6 +90,8 @@ final class OperationsSystemTests: XCTestCase {
                     let lags = samples.filter { $0.key.hasPrefix("pipeline_coordinator_partition_lag{topic=\"\(topics.phaseResults)\"") }
                     XCTAssertFalse(lags.isEmpty, text)
                     XCTAssertEqual(lags.values.reduce(0, +), 0, "every group is at zero lag: \(text)")
+                    XCTAssertFalse(text.contains("pipeline_coordinator_partition_lag{topic=\"\(topics.leadsBacklog)\""),
+                                   "leads.backlog has no lag series (paused at the bound, its watermark is stale)")
                     continue
                 }
                 let phase = String(service.dropLast("-stage".count))
@@ -153,31 +155,6 @@ final class OperationsSystemTests: XCTestCase {
                 comparisons += 1
                 return comparisons >= 3
             }
-        }
-    }
-
-    /// Standard leads waiting in the backlog under a small bound, with no stage running: the
-    /// coordinator's lag metric and `leadctl lag` agree on its group (the backlog records held
-    /// back at the bound are uncommitted, and counted by both).
-    func testCoordinatorLagMetricMatchesLeadctlLagWithABacklog() async throws {
-        try await withPipeline { harness in
-            let port = TestBroker.freeLoopbackPort()
-            try harness.start("coordinator", environment: ["METRICS_PORT": String(port), "COORDINATOR_MAX_RUNNING_LEADS": "5"])
-            let leads = harness.makeLeads(60).map { lead in
-                var lead = lead
-                lead.source = .csvImport
-                return lead
-            }
-            try await harness.publish(leads: leads)
-            let group = harness.environment.topics.coordinatorGroup
-            var agreed: (metric: Int, broker: Int) = (-1, -2)
-            try await waitUntil("the metric and leadctl agree on a backlog", timeoutSeconds: 60, pollMilliseconds: 1000) {
-                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return false }
-                let metric = try PrometheusSamples.parse(text).filter { $0.key.hasPrefix("pipeline_coordinator_partition_lag{") }
-                agreed = (Int(metric.values.reduce(0, +)), try await self.lag(harness)[group] ?? -1)
-                return agreed.metric > 0 && agreed.metric == agreed.broker
-            }
-            XCTAssertGreaterThanOrEqual(agreed.metric, leads.count - 5 - 10, "the backlog beyond the bound, give or take a loop's admissions")
         }
     }
 
