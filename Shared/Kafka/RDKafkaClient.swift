@@ -31,7 +31,16 @@ let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?,
         Unmanaged<KafkaClientContext>.fromOpaque(opaque).takeUnretainedValue().countError(name)
     }
     let text = reason.map { String(cString: $0) } ?? ""
-    let line = "{\"level\":\"\(fatal ? "error" : "warning")\",\"component\":\"kafka\",\"error\":\"\(name)\",\"message\":\(jsonQuoted(text))}\n"
+    let client = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
+    writeLine(level: fatal ? "error" : "warning",
+              fields: "\"client\":\(jsonQuoted(client)),\"error\":\(jsonQuoted(name)),\"message\":\(jsonQuoted(text))")
+}
+
+/// Writes one librdkafka line as the services write theirs: time (UTC, milliseconds), level,
+/// service, `component: kafka`, then `fields` (already JSON). One write per line.
+private func writeLine(level: String, fields: String) {
+    let time = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    let line = "{\"time\":\"\(time)\",\"level\":\"\(level)\",\"service\":\(jsonQuoted(serviceName)),\"component\":\"kafka\",\(fields)}\n"
     FileHandle.standardError.write(Data(line.utf8))
 }
 
@@ -52,11 +61,8 @@ let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, U
     }
     let client = rk.map { String(cString: rd_kafka_name($0)) } ?? ""
     let text = message.map { String(cString: $0) } ?? ""
-    let time = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    let line = "{\"time\":\"\(time)\",\"level\":\"\(name)\",\"service\":\(jsonQuoted(serviceName)),"
-        + "\"component\":\"kafka\",\"client\":\(jsonQuoted(client)),"
-        + "\"facility\":\(jsonQuoted(facility.map { String(cString: $0) } ?? "")),\"message\":\(jsonQuoted(text))}\n"
-    FileHandle.standardError.write(Data(line.utf8))
+    writeLine(level: name, fields: "\"client\":\(jsonQuoted(client)),"
+        + "\"facility\":\(jsonQuoted(facility.map { String(cString: $0) } ?? "")),\"message\":\(jsonQuoted(text))")
 }
 
 func jsonQuoted(_ s: String) -> String {

@@ -125,8 +125,22 @@ public final class Coordinator: Service {
         self.metrics = metrics
         self.health = health
         health.markNotReady("restoring")
+        registerCounters()
+    }
+
+    /// Creates the counters at zero, so that a rate or an increase over a window sees their first
+    /// event (a series that appears at 1 shows no increase).
+    private func registerCounters() {
+        for topic in environment.topics.coordinatorInputs {
+            metrics.counter(MetricNames.coordinatorRecordsConsumed, ["topic": topic]).increment(by: 0)
+        }
+        for phase in Phase.allCases {
+            metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]).increment(by: 0)
+            for outcome in PhaseOutcome.metricLabels {
+                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": phase.rawValue, "outcome": outcome]).increment(by: 0)
+            }
+        }
         DeadLetterKind.registerAtZero(in: metrics)
-        for phase in Phase.allCases { metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]).increment(by: 0) }
         metrics.gauge(MetricNames.coordinatorTimersPending).set(0)
     }
 
@@ -194,6 +208,7 @@ public final class Coordinator: Service {
                 logger.warning("poll failed: \(error)")
                 continue
             }
+            countConsumed(batch)
             try await applyRebalances(&state)
             // Backlog records held back at the bound go first: they are older than the batch's.
             let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
@@ -283,7 +298,8 @@ public final class Coordinator: Service {
             adjustBacklogPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
-                updateGauges(state, consumer)
+                updateGauges(state, tables)
+                updateLags(consumer)
             }
         }
         health.markNotReady("draining")
@@ -428,6 +444,8 @@ public final class Coordinator: Service {
             if record.topic == topics.phaseResults || record.topic == topics.phaseResultsPriority {
                 let result = try codec.decode(PhaseResult.self, record: record)
                 metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
+                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": result.phase.rawValue, "outcome": result.outcome.metricLabel])
+                    .increment()
                 apply(.phaseResult(result, at: now()), to: result.leadID, &state, &outputs, tables)
                 return
             }
@@ -735,22 +753,34 @@ public final class Coordinator: Service {
         }
     }
 
-    private func updateGauges(_ state: State, _ consumer: KafkaConsumer) {
-        let owned = environment.topics.coordinatorInputs.flatMap { topic in
-            state.ownedPartitions.map { TopicPartition(topic: topic, partition: $0) }
+    private func countConsumed(_ batch: [ConsumerRecord]) {
+        var perTopic: [String: Int] = [:]
+        for record in batch { perTopic[record.topic, default: 0] += 1 }
+        for (topic, count) in perTopic {
+            metrics.counter(MetricNames.coordinatorRecordsConsumed, ["topic": topic]).increment(by: Double(count))
         }
-        let positions = consumer.positions(owned)
+    }
+
+    /// Sets the lag of each assigned partition: the last fetched high watermark minus the
+    /// consumer's position (the batch in hand is not counted); partitions no longer assigned lose
+    /// their series. Not for `leads.backlog`: it is paused at the running bound, so not fetched,
+    /// and its cached high watermark goes stale (`leadctl lag` asks the broker).
+    private func updateLags(_ consumer: KafkaConsumer) {
+        let assignment = consumer.assignment.filter { $0.topic != environment.topics.leadsBacklog }
+        let positions = consumer.positions(assignment.sorted())
         var current: Set<[String: String]> = []
-        for partition in owned {
-            guard let high = consumer.fetchedWatermarks(partition)?.high, let next = positions[partition] ?? nil else { continue }
-            let labels = ["topic": partition.topic, "partition": String(partition.partition)]
+        for tp in assignment {
+            guard let high = consumer.fetchedWatermarks(tp)?.high, let next = positions[tp] ?? nil else { continue }
+            let labels = ["topic": tp.topic, "partition": String(tp.partition)]
             current.insert(labels)
             metrics.gauge(MetricNames.coordinatorPartitionLag, labels).set(Double(max(0, high - next)))
         }
         for labels in metrics.labelSets(of: MetricNames.coordinatorPartitionLag) where !current.contains(labels) {
             metrics.remove(MetricNames.coordinatorPartitionLag, labels: labels)
         }
+    }
 
+    private func updateGauges(_ state: State, _ tables: Tables) {
         var counts: [LeadStatus: Int] = [:]
         for entry in state.leads.values {
             if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }
@@ -760,6 +790,8 @@ public final class Coordinator: Service {
             metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
         }
         metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.timers.count))
+        let pausedAccounts = tables.accounts.all.values.filter { $0.billingState == .paused }.count
+        metrics.gauge(MetricNames.coordinatorAccountsBillingPaused).set(Double(pausedAccounts))
     }
 
     // MARK: - Admission and ready leads
@@ -1089,4 +1121,18 @@ private final class LatestDelivery: Sendable {
 
     /// Forgets `confirmed` unless a later batch replaced it.
     func clear(_ confirmed: Delivery) { delivery.withLock { if $0 === confirmed { $0 = nil } } }
+}
+
+private extension PhaseOutcome {
+    /// The `outcome` label of ``MetricNames/coordinatorPhaseOutcomes``: the outcome's status.
+    var metricLabel: String {
+        switch self {
+        case .completed: "completed"
+        case .failed: "failed"
+        case .accountPaused: "account-paused"
+        }
+    }
+
+    /// Every value of ``metricLabel``.
+    static let metricLabels = ["completed", "failed", "account-paused"]
 }

@@ -77,6 +77,11 @@ public enum MetricNames {
     public static let stageProcessingSeconds = MetricDescriptor(
         name: "pipeline_stage_processing_seconds", help: "Seconds from handling a record to its outputs being acknowledged.",
         kind: .histogram, labelNames: ["phase", "topic"], buckets: latencyBuckets)
+    /// Provider calls a stage's results record as failed (after the stage's own retries), per
+    /// provider as billing names them (`linkedin`, `x`, `activity`).
+    public static let stageProviderFailures = MetricDescriptor(
+        name: "pipeline_stage_provider_failures_total", help: "Provider calls recorded as failed in the stage's results.",
+        kind: .counter, labelNames: ["phase", "provider"])
     /// Partitions paused for backpressure.
     public static let stagePausedPartitions = MetricDescriptor(
         name: "pipeline_stage_paused_partitions", help: "Assigned partitions paused for backpressure.",
@@ -100,10 +105,21 @@ public enum MetricNames {
     public static let coordinatorResultsHandled = MetricDescriptor(
         name: "pipeline_coordinator_results_handled_total", help: "Phase results applied to lead state.",
         kind: .counter, labelNames: ["phase"])
-    /// High watermark (last fetch) minus the next offset to read, per owned input partition.
+    /// Records polled, per input topic (its `leads.discovered` topics count discovered leads).
+    public static let coordinatorRecordsConsumed = MetricDescriptor(
+        name: "pipeline_coordinator_records_consumed_total", help: "Records polled from the coordinator's input topics.",
+        kind: .counter, labelNames: ["topic"])
+    /// Phase results read, by phase and outcome (`completed`, `failed`, `account-paused`).
+    public static let coordinatorPhaseOutcomes = MetricDescriptor(
+        name: "pipeline_coordinator_phase_outcomes_total", help: "Phase results read, by phase and outcome.",
+        kind: .counter, labelNames: ["phase", "outcome"])
+    /// Per owned input partition but `leads.backlog`: the last fetched high watermark minus the position.
     public static let coordinatorPartitionLag = MetricDescriptor(
-        name: "pipeline_coordinator_partition_lag", help: "Records of an owned input partition not read yet (high watermark minus position).",
+        name: "pipeline_coordinator_partition_lag", help: "Records of an owned input partition not read yet (high watermark minus position); not leads.backlog.",
         kind: .gauge, labelNames: ["topic", "partition"])
+    /// Accounts whose billing is paused, in the accounts table (every instance reads it whole).
+    public static let coordinatorAccountsBillingPaused = MetricDescriptor(
+        name: "pipeline_coordinator_accounts_billing_paused", help: "Accounts whose billing is paused.", kind: .gauge)
     /// Attempt timeouts and retry backoffs waiting to fire.
     public static let coordinatorTimersPending = MetricDescriptor(
         name: "pipeline_coordinator_timers_pending", help: "Attempt timeouts and retry backoffs scheduled.", kind: .gauge)
@@ -219,7 +235,8 @@ public enum MetricNames {
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
-        stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
+        stageProviderFailures, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
+        coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
         processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,
         kafkaProducerQueueMessages, kafkaProducerQueueBytes, kafkaReplyQueueOps, kafkaBrokerUp, kafkaBrokerRTTSeconds,

@@ -358,7 +358,9 @@ public struct StageRunnerMetrics: Sendable {
     let lagInterval: Duration
 
     /// The series of the stage running `phase` in `registry`.
-    public init(registry: MetricsRegistry, phase: String, lagInterval: Duration = .seconds(1)) {
+    /// - Parameter zeroOutputTopics: output topics whose produced counter starts at zero (the
+    ///   dead-letter topic, so that an increase over a window sees the first letter).
+    public init(registry: MetricsRegistry, phase: String, zeroOutputTopics: [String] = [], lagInterval: Duration = .seconds(1)) {
         self.registry = registry
         self.phase = phase
         let labels = ["phase": phase]
@@ -371,6 +373,9 @@ public struct StageRunnerMetrics: Sendable {
         for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions] { gauge.set(0) }
         outputFailures.increment(by: 0)
         DeadLetterKind.registerAtZero(in: registry)
+        for topic in zeroOutputTopics {
+            registry.counter(MetricNames.stageRecordsProduced, ["phase": phase, "topic": topic]).increment(by: 0)
+        }
     }
 
     func recordConsumed(_ batch: [ConsumerRecord]) {

@@ -89,7 +89,8 @@ public final class StageService: Service {
         let logger = environment.logger.with([LogKey.phase: phase.rawValue])
         let producer = try environment.makeProducer()
         let processor = StageRecordProcessor(
-            handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger)
+            handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger,
+            metrics: metrics)
         let health = HealthStatus()
         let readiness = Readiness(health: health, waitingFor: [.tables, .group])
         self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)
@@ -97,7 +98,7 @@ public final class StageService: Service {
             configuration: environment.kafka, groupID: groupID, topics: [priorityTopic, standardTopic],
             consumerProperties: configuration.consumerProperties, producer: producer, settings: configuration.runner,
             logger: logger, isPriorityTopic: { $0 == priorityTopic },
-            metrics: StageRunnerMetrics(registry: metrics, phase: phase.rawValue),
+            metrics: StageRunnerMetrics(registry: metrics, phase: phase.rawValue, zeroOutputTopics: [environment.topics.deadLetters]),
             onJoinedGroup: { readiness.satisfy(.group) }, deadLetter: { processor.deadLetter(for: $0, reason: $1) },
             handler: { await processor.process($0) })
         self.metrics = metrics
@@ -199,14 +200,31 @@ public struct StageRecordProcessor: Sendable {
     private let topics: Topics
     private let service: String
     private let logger: Logger
+    private let metrics: MetricsRegistry?
 
-    /// Creates a processor for `handler`'s phase.
-    public init(handler: any PhaseHandler, codec: MessageCodec, topics: Topics, service: String, logger: Logger) {
+    /// Creates a processor for `handler`'s phase; with `metrics`, it counts the provider calls its
+    /// results record as failed (``MetricNames/stageProviderFailures``, at zero from the start).
+    public init(handler: any PhaseHandler, codec: MessageCodec, topics: Topics, service: String, logger: Logger,
+                metrics: MetricsRegistry? = nil) {
         self.handler = handler
         self.codec = codec
         self.topics = topics
         self.service = service
         self.logger = logger
+        self.metrics = metrics
+        for (provider, _) in Self.providerOutcomes(PhasePayload(), phase: handler.phase) {
+            metrics?.counter(MetricNames.stageProviderFailures, ["phase": handler.phase.rawValue, "provider": provider]).increment(by: 0)
+        }
+    }
+
+    /// The provider calls a phase's payload records, by provider name (as in its charges).
+    static func providerOutcomes(_ payload: PhasePayload, phase: Phase) -> [(provider: String, outcome: PlatformOutcome?)] {
+        switch phase {
+        case .profile: [(ProfileStageHandler.linkedinProvider, payload.profile?.linkedinOutcome),
+                        (ProfileStageHandler.xProvider, payload.profile?.xOutcome)]
+        case .activity: [(ActivityStageHandler.activityProvider, payload.activityOutcome)]
+        case .scoring, .finalize: []
+        }
     }
 
     /// The records for `record`: exactly one dead letter when it is not a ``PhaseRequest`` of this
@@ -226,6 +244,9 @@ public struct StageRecordProcessor: Sendable {
             LogKey.attempt: String(request.attempt),
         ]
         let output = await handler.handle(request)
+        for case (let provider, .failed?) in Self.providerOutcomes(output.result.payload, phase: handler.phase) {
+            metrics?.counter(MetricNames.stageProviderFailures, ["phase": handler.phase.rawValue, "provider": provider]).increment()
+        }
         if case .failed(let reason, let isRetriable) = output.result.outcome {
             logger.info("phase failed\(isRetriable ? " (retriable)" : ""): \(reason)", fields)
         } else {

@@ -115,6 +115,12 @@ final class AdmissionSystemTests: XCTestCase {
                 try await Task.sleep(for: .milliseconds(100))
             }
             XCTAssertEqual(most, waitingBound, "waiting leads held beyond the bound")
+            func pausedAccounts() async throws -> Int? {
+                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
+                return try PrometheusSamples.parse(text)["pipeline_coordinator_accounts_billing_paused"].map { Int($0) }
+            }
+            let pausedWhileHeld = try await pausedAccounts()
+            XCTAssertEqual(pausedWhileHeld, 1, "the account counted as billing paused")
             let states = try await harness.latestStates()
             XCTAssertEqual(states.values.filter { $0.status != .pending }.count, waitingBound, "only the admitted leads started")
             XCTAssertEqual(states.values.filter { $0.status == .pending }.count, leads.count - waitingBound,
@@ -125,6 +131,9 @@ final class AdmissionSystemTests: XCTestCase {
             let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
             XCTAssertEqual(pool.count, leads.count)
             XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
+            try await waitUntil("no account counted as billing paused", timeoutSeconds: 10, pollMilliseconds: 200) {
+                try await pausedAccounts() == 0
+            }
         }
     }
 }

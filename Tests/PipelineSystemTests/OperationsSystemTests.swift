@@ -27,6 +27,8 @@ final class OperationsSystemTests: XCTestCase {
             let search: SearchID = "search-ops"
             let leads = harness.makeLeads(120, search: search)
             try await harness.publish(leads: leads)
+            // One record the coordinator cannot read: a dead letter, which its metrics count.
+            try await harness.publishRaw(Array("not a lead".utf8), key: "unreadable")
             try await harness.publish(SearchTotalDeclared(searchID: search, accountID: harness.accountID, total: leads.count,
                                                           declaredAt: Date()),
                                       topic: harness.environment.topics.searchTotals, key: search.rawValue)
@@ -98,21 +100,31 @@ final class OperationsSystemTests: XCTestCase {
                 let readiness = try await httpGet("\(base)/readyz").0
                 XCTAssertEqual(health, 200, service)
                 XCTAssertEqual(readiness, 200, service)
-                if service == "coordinator" {
+                let topics = harness.environment.topics
+                guard service != "coordinator" else {
+                    // What Deploy/monitoring/ reads: leads discovered, phase outcomes, dead letters.
+                    let discovered = samples.filter { $0.key.hasPrefix("pipeline_coordinator_records_consumed_total{topic=\"\(topics.leadsDiscovered)") }
+                    XCTAssertGreaterThanOrEqual(discovered.values.reduce(0, +), Double(leads.count + 1), text)
+                    let finalized = samples["pipeline_coordinator_phase_outcomes_total{phase=\"finalize\",outcome=\"completed\"}"]
+                    XCTAssertGreaterThanOrEqual(finalized ?? 0, Double(leads.count), text)
+                    XCTAssertEqual(samples["pipeline_dead_letters_total{reason=\"malformed\"}"], 1, text)
+                    XCTAssertFalse(text.contains("pipeline_coordinator_partition_lag{topic=\"\(topics.leadsBacklog)\""),
+                                   "leads.backlog has no lag series (paused at the bound, its watermark is stale)")
                     // Every lead is ready: no attempt is waited on, so no timer is pending (stale
-                    // timeouts of answered attempts are pruned within a second or two).
-                    // Its lag is served per owned input partition, and is 0 once all is read.
+                    // timeouts of answered attempts are pruned within a second or two), and the
+                    // lag of every owned input partition is 0.
                     try await waitUntil("no coordinator timer pending, no lag", timeoutSeconds: 10, pollMilliseconds: 250) {
                         let (_, text) = try await httpGet("\(base)/metrics")
                         let samples = try PrometheusSamples.parse(text)
                         let lags = samples.filter { $0.key.hasPrefix("pipeline_coordinator_partition_lag{") }
-                        let discovered = lags.keys.filter { $0.contains("topic=\"\(harness.environment.topics.leadsDiscovered)\"") }
-                        return samples["pipeline_coordinator_timers_pending"] == 0 && discovered.count == harness.environment.partitions
+                        let results = lags.keys.filter { $0.contains("topic=\"\(topics.phaseResults)\"") }
+                        return samples["pipeline_coordinator_timers_pending"] == 0 && results.count == harness.environment.partitions
                             && lags.values.allSatisfy { $0 == 0 }
                     }
                     continue
                 }
                 let phase = String(service.dropLast("-stage".count))
+                XCTAssertEqual(samples["pipeline_stage_records_produced_total{phase=\"\(phase)\",topic=\"\(topics.deadLetters)\"}"], 0, service)
                 let consumed = samples.filter { $0.key.hasPrefix("pipeline_stage_records_consumed_total{phase=\"\(phase)\"") }
                 XCTAssertGreaterThan(consumed.values.reduce(0, +), 0, "\(service) consumed nothing: \(text)")
                 let produced = samples.filter { $0.key.hasPrefix("pipeline_stage_records_produced_total{phase=\"\(phase)\"") }

@@ -125,6 +125,39 @@ final class ServiceCommandLineTests: XCTestCase {
     }
 }
 
+/// librdkafka's own lines (its log and its error events) read like the services' lines.
+final class KafkaLogLineTests: XCTestCase {
+    func testLibrdkafkaLinesCarryTimeLevelAndService() async throws {
+        let executable = PipelineHarness.binDirectory.appendingPathComponent("finalize-stage")
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            throw XCTSkip("finalize-stage is not built in \(PipelineHarness.binDirectory.path)")
+        }
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-lines-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let process = Process()
+        process.executableURL = executable
+        // Nothing listens on port 1: librdkafka logs the failed connection and reports the error.
+        process.environment = ["KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"]
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var text = ""
+        try await waitUntil("librdkafka's log line and error event", timeoutSeconds: 20, pollMilliseconds: 100) {
+            text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            return text.contains("\"facility\":") && text.contains("\"error\":\"_TRANSPORT\"")
+        }
+        for line in text.split(separator: "\n") {
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            XCTAssertEqual(object["service"] as? String, "finalize-stage", String(line))
+            XCTAssertNotNil(object["level"] as? String, String(line))
+            let time = object["time"] as? String ?? ""
+            XCTAssertNotNil(time.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/), String(line))
+        }
+    }
+}
+
 /// Lines a test logger wrote.
 final class LineCapture: @unchecked Sendable {  // guarded by its lock
     private let lock = NSLock()
