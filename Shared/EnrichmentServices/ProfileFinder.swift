@@ -183,7 +183,7 @@ public final class ProfileFinderService: Service {
         self.runner = try StageRunner(
             configuration: environment.kafka, groupID: groupID, topics: topics.profileFinderInputs,
             consumerProperties: settings.consumerProperties, producer: producer, settings: settings.runner, logger: logger,
-            metrics: StageRunnerMetrics(registry: metrics, phase: "profile-finder", zeroOutputTopics: [topics.deadLetters]),
+            metrics: StageRunnerMetrics(registry: metrics, stage: "profile-finder", zeroOutputTopics: [topics.deadLetters]),
             onJoinedGroup: { health.markReady() },
             deadLetter: { codec.deadLetter(for: $0, reason: $1, service: environment.service, topics: topics) },
             handler: { record in

@@ -150,7 +150,7 @@ public final class WebEnricherService: Service {
         self.runner = try StageRunner(
             configuration: environment.kafka, groupID: groupID, topics: topics.webEnricherInputs,
             consumerProperties: settings.consumerProperties, producer: producer, settings: settings.runner, logger: logger,
-            metrics: StageRunnerMetrics(registry: metrics, phase: "web-enricher", zeroOutputTopics: [topics.deadLetters]),
+            metrics: StageRunnerMetrics(registry: metrics, stage: "web-enricher", zeroOutputTopics: [topics.deadLetters]),
             onJoinedGroup: { health.markReady() },
             deadLetter: { codec.deadLetter(for: $0, reason: $1, service: service, topics: topics) },
             handler: { record in

@@ -57,43 +57,43 @@ public enum MetricNames {
     /// Records taken from the consumer, per input topic.
     public static let stageRecordsConsumed = MetricDescriptor(
         name: "pipeline_stage_records_consumed_total", help: "Records polled from the stage's input topics.",
-        kind: .counter, labelNames: ["phase", "topic"])
+        kind: .counter, labelNames: ["stage", "topic"])
     /// Records produced and acknowledged, per output topic.
     public static let stageRecordsProduced = MetricDescriptor(
         name: "pipeline_stage_records_produced_total", help: "Output records acknowledged by the broker.",
-        kind: .counter, labelNames: ["phase", "topic"])
+        kind: .counter, labelNames: ["stage", "topic"])
     /// Input records whose outputs the broker refused for good (dead-lettered instead).
     public static let stageOutputFailures = MetricDescriptor(
         name: "pipeline_stage_output_failures_total", help: "Input records dead-lettered because the broker refused their outputs.",
-        kind: .counter, labelNames: ["phase"])
+        kind: .counter, labelNames: ["stage"])
     /// Handler calls running now.
     public static let stageInFlight = MetricDescriptor(
-        name: "pipeline_stage_in_flight", help: "Records being handled now.", kind: .gauge, labelNames: ["phase"])
+        name: "pipeline_stage_in_flight", help: "Records being handled now.", kind: .gauge, labelNames: ["stage"])
     /// Records polled but not started (behind a busy key or the in-flight bound).
     public static let stageWaiting = MetricDescriptor(
         name: "pipeline_stage_waiting", help: "Records polled and waiting for a free slot or their key.",
-        kind: .gauge, labelNames: ["phase"])
+        kind: .gauge, labelNames: ["stage"])
     /// From the start of a record's handling to its outputs' acknowledgement.
     public static let stageProcessingSeconds = MetricDescriptor(
         name: "pipeline_stage_processing_seconds", help: "Seconds from handling a record to its outputs being acknowledged.",
-        kind: .histogram, labelNames: ["phase", "topic"], buckets: latencyBuckets)
+        kind: .histogram, labelNames: ["stage", "topic"], buckets: latencyBuckets)
     /// Provider calls a stage's results record as failed (after the stage's own retries), per
     /// provider as billing names them (`linkedin`, `x`, `activity`).
     public static let stageProviderFailures = MetricDescriptor(
         name: "pipeline_stage_provider_failures_total", help: "Provider calls recorded as failed in the stage's results.",
-        kind: .counter, labelNames: ["phase", "provider"])
+        kind: .counter, labelNames: ["stage", "provider"])
     /// Partitions paused for backpressure.
     public static let stagePausedPartitions = MetricDescriptor(
         name: "pipeline_stage_paused_partitions", help: "Assigned partitions paused for backpressure.",
-        kind: .gauge, labelNames: ["phase"])
+        kind: .gauge, labelNames: ["stage"])
     /// Partitions this instance owns.
     public static let stageAssignedPartitions = MetricDescriptor(
         name: "pipeline_stage_assigned_partitions", help: "Partitions assigned to this instance.",
-        kind: .gauge, labelNames: ["phase"])
+        kind: .gauge, labelNames: ["stage"])
     /// High watermark (last fetch) minus the first unfinished offset, per assigned partition.
     public static let stagePartitionLag = MetricDescriptor(
         name: "pipeline_stage_partition_lag", help: "Records of an assigned partition not finished yet (high watermark minus commit point).",
-        kind: .gauge, labelNames: ["phase", "topic", "partition"])
+        kind: .gauge, labelNames: ["stage", "topic", "partition"])
 
     // MARK: coordinator
 

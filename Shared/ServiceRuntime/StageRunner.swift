@@ -122,7 +122,7 @@ public final class StageRunner: Service {
         if let metrics {
             // Every input's series from the start, so a rate over them exists before the first record.
             for topic in topics {
-                metrics.registry.counter(MetricNames.stageRecordsConsumed, ["phase": metrics.phase, "topic": topic]).increment(by: 0)
+                metrics.registry.counter(MetricNames.stageRecordsConsumed, ["stage": metrics.stage, "topic": topic]).increment(by: 0)
             }
         }
     }
@@ -345,10 +345,12 @@ public final class StageRunner: Service {
     }
 }
 
-/// The series a ``StageRunner`` records, all labelled with its phase (see ``MetricNames``).
+/// The series a ``StageRunner`` records, all labelled `stage` with the runner's name: a phase
+/// (`profile`, `activity`, `scoring`, `finalize`) or `profile-finder`, `web-enricher` (see
+/// ``MetricNames``).
 public struct StageRunnerMetrics: Sendable {
     let registry: MetricsRegistry
-    let phase: String
+    let stage: String
     let inFlight: Gauge
     let waiting: Gauge
     let pausedPartitions: Gauge
@@ -357,13 +359,13 @@ public struct StageRunnerMetrics: Sendable {
     /// How often the per-partition lag is recomputed.
     let lagInterval: Duration
 
-    /// The series of the stage running `phase` in `registry`.
+    /// The series of the stage `stage` in `registry`.
     /// - Parameter zeroOutputTopics: output topics whose produced counter starts at zero (the
     ///   dead-letter topic, so that an increase over a window sees the first letter).
-    public init(registry: MetricsRegistry, phase: String, zeroOutputTopics: [String] = [], lagInterval: Duration = .seconds(1)) {
+    public init(registry: MetricsRegistry, stage: String, zeroOutputTopics: [String] = [], lagInterval: Duration = .seconds(1)) {
         self.registry = registry
-        self.phase = phase
-        let labels = ["phase": phase]
+        self.stage = stage
+        let labels = ["stage": stage]
         inFlight = registry.gauge(MetricNames.stageInFlight, labels)
         waiting = registry.gauge(MetricNames.stageWaiting, labels)
         pausedPartitions = registry.gauge(MetricNames.stagePausedPartitions, labels)
@@ -374,7 +376,7 @@ public struct StageRunnerMetrics: Sendable {
         outputFailures.increment(by: 0)
         DeadLetterKind.registerAtZero(in: registry)
         for topic in zeroOutputTopics {
-            registry.counter(MetricNames.stageRecordsProduced, ["phase": phase, "topic": topic]).increment(by: 0)
+            registry.counter(MetricNames.stageRecordsProduced, ["stage": stage, "topic": topic]).increment(by: 0)
         }
     }
 
@@ -383,16 +385,16 @@ public struct StageRunnerMetrics: Sendable {
         var perTopic: [String: Int] = [:]
         for record in batch { perTopic[record.topic, default: 0] += 1 }
         for (topic, count) in perTopic {
-            registry.counter(MetricNames.stageRecordsConsumed, ["phase": phase, "topic": topic]).increment(by: Double(count))
+            registry.counter(MetricNames.stageRecordsConsumed, ["stage": stage, "topic": topic]).increment(by: Double(count))
         }
     }
 
     func recordFinished(_ record: ConsumerRecord, outputs: [ProducerRecord], after elapsed: Duration) {
-        registry.histogram(MetricNames.stageProcessingSeconds, ["phase": phase, "topic": record.topic]).observe(elapsed)
+        registry.histogram(MetricNames.stageProcessingSeconds, ["stage": stage, "topic": record.topic]).observe(elapsed)
         var perTopic: [String: Int] = [:]
         for output in outputs { perTopic[output.topic, default: 0] += 1 }
         for (topic, count) in perTopic {
-            registry.counter(MetricNames.stageRecordsProduced, ["phase": phase, "topic": topic]).increment(by: Double(count))
+            registry.counter(MetricNames.stageRecordsProduced, ["stage": stage, "topic": topic]).increment(by: Double(count))
         }
         DeadLetterKind.count(outputs, in: registry)
     }
@@ -404,12 +406,12 @@ public struct StageRunnerMetrics: Sendable {
 
     /// Replaces the lag series: partitions no longer assigned disappear.
     func setLags(_ lags: [TopicPartition: Int64]) {
-        let current = Set(lags.keys.map { ["phase": phase, "topic": $0.topic, "partition": String($0.partition)] })
-        for labels in registry.labelSets(of: MetricNames.stagePartitionLag) where labels["phase"] == phase && !current.contains(labels) {
+        let current = Set(lags.keys.map { ["stage": stage, "topic": $0.topic, "partition": String($0.partition)] })
+        for labels in registry.labelSets(of: MetricNames.stagePartitionLag) where labels["stage"] == stage && !current.contains(labels) {
             registry.remove(MetricNames.stagePartitionLag, labels: labels)
         }
         for (tp, lag) in lags {
-            registry.gauge(MetricNames.stagePartitionLag, ["phase": phase, "topic": tp.topic, "partition": String(tp.partition)])
+            registry.gauge(MetricNames.stagePartitionLag, ["stage": stage, "topic": tp.topic, "partition": String(tp.partition)])
                 .set(Double(lag))
         }
     }

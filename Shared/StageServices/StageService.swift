@@ -98,7 +98,7 @@ public final class StageService: Service {
             configuration: environment.kafka, groupID: groupID, topics: [priorityTopic, standardTopic],
             consumerProperties: configuration.consumerProperties, producer: producer, settings: configuration.runner,
             logger: logger, isPriorityTopic: { $0 == priorityTopic },
-            metrics: StageRunnerMetrics(registry: metrics, phase: phase.rawValue, zeroOutputTopics: [environment.topics.deadLetters]),
+            metrics: StageRunnerMetrics(registry: metrics, stage: phase.rawValue, zeroOutputTopics: [environment.topics.deadLetters]),
             onJoinedGroup: { readiness.satisfy(.group) }, deadLetter: { processor.deadLetter(for: $0, reason: $1) },
             handler: { await processor.process($0) })
         self.metrics = metrics
@@ -213,7 +213,7 @@ public struct StageRecordProcessor: Sendable {
         self.logger = logger
         self.metrics = metrics
         for (provider, _) in Self.providerOutcomes(PhasePayload(), phase: handler.phase) {
-            metrics?.counter(MetricNames.stageProviderFailures, ["phase": handler.phase.rawValue, "provider": provider]).increment(by: 0)
+            metrics?.counter(MetricNames.stageProviderFailures, ["stage": handler.phase.rawValue, "provider": provider]).increment(by: 0)
         }
     }
 
@@ -245,7 +245,7 @@ public struct StageRecordProcessor: Sendable {
         ]
         let output = await handler.handle(request)
         for case (let provider, .failed?) in Self.providerOutcomes(output.result.payload, phase: handler.phase) {
-            metrics?.counter(MetricNames.stageProviderFailures, ["phase": handler.phase.rawValue, "provider": provider]).increment()
+            metrics?.counter(MetricNames.stageProviderFailures, ["stage": handler.phase.rawValue, "provider": provider]).increment()
         }
         if case .failed(let reason, let isRetriable) = output.result.outcome {
             logger.info("phase failed\(isRetriable ? " (retriable)" : ""): \(reason)", fields)

@@ -124,8 +124,8 @@ final class MonitoringFilesTests: XCTestCase {
         XCTAssertEqual(coordinatorMetrics.value(MetricNames.coordinatorRecordsConsumed, ["topic": "ns1.leads.discovered"]), 0)
 
         let stageMetrics = MetricsRegistry()
-        _ = StageRunnerMetrics(registry: stageMetrics, phase: "profile", zeroOutputTopics: [environment.topics.deadLetters])
-        XCTAssertEqual(stageMetrics.value(MetricNames.stageRecordsProduced, ["phase": "profile", "topic": "ns1.dead.letters"]), 0)
+        _ = StageRunnerMetrics(registry: stageMetrics, stage: "profile", zeroOutputTopics: [environment.topics.deadLetters])
+        XCTAssertEqual(stageMetrics.value(MetricNames.stageRecordsProduced, ["stage": "profile", "topic": "ns1.dead.letters"]), 0)
     }
 
     // MARK: PromQL

@@ -124,16 +124,16 @@ final class OperationsSystemTests: XCTestCase {
                     continue
                 }
                 let phase = String(service.dropLast("-stage".count))
-                XCTAssertEqual(samples["pipeline_stage_records_produced_total{phase=\"\(phase)\",topic=\"\(topics.deadLetters)\"}"], 0, service)
-                let consumed = samples.filter { $0.key.hasPrefix("pipeline_stage_records_consumed_total{phase=\"\(phase)\"") }
+                XCTAssertEqual(samples["pipeline_stage_records_produced_total{stage=\"\(phase)\",topic=\"\(topics.deadLetters)\"}"], 0, service)
+                let consumed = samples.filter { $0.key.hasPrefix("pipeline_stage_records_consumed_total{stage=\"\(phase)\"") }
                 XCTAssertGreaterThan(consumed.values.reduce(0, +), 0, "\(service) consumed nothing: \(text)")
-                let produced = samples.filter { $0.key.hasPrefix("pipeline_stage_records_produced_total{phase=\"\(phase)\"") }
+                let produced = samples.filter { $0.key.hasPrefix("pipeline_stage_records_produced_total{stage=\"\(phase)\"") }
                 XCTAssertGreaterThan(produced.values.reduce(0, +), 0, service)
-                let latencies = samples.filter { $0.key.hasPrefix("pipeline_stage_processing_seconds_count{phase=\"\(phase)\"") }
+                let latencies = samples.filter { $0.key.hasPrefix("pipeline_stage_processing_seconds_count{stage=\"\(phase)\"") }
                 XCTAssertEqual(latencies.values.reduce(0, +), consumed.values.reduce(0, +), "\(service): one latency per record")
-                XCTAssertEqual(samples["pipeline_stage_in_flight{phase=\"\(phase)\"}"], 0, service)
-                XCTAssertNotNil(samples["pipeline_stage_assigned_partitions{phase=\"\(phase)\"}"], service)
-                XCTAssertTrue(samples.keys.contains { $0.hasPrefix("pipeline_stage_partition_lag{phase=\"\(phase)\"") }, service)
+                XCTAssertEqual(samples["pipeline_stage_in_flight{stage=\"\(phase)\"}"], 0, service)
+                XCTAssertNotNil(samples["pipeline_stage_assigned_partitions{stage=\"\(phase)\"}"], service)
+                XCTAssertTrue(samples.keys.contains { $0.hasPrefix("pipeline_stage_partition_lag{stage=\"\(phase)\"") }, service)
             }
 
             // Logs: every line every service wrote (librdkafka's too) is one JSON object with a
@@ -194,7 +194,7 @@ final class OperationsSystemTests: XCTestCase {
     /// The profile stage's total partition lag from its `/metrics`, once both request topics report it.
     private func profileLagMetric(port: Int, harness: PipelineHarness) async throws -> Int? {
         guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
-        let metric = try PrometheusSamples.parse(text).filter { $0.key.hasPrefix("pipeline_stage_partition_lag{phase=\"profile\"") }
+        let metric = try PrometheusSamples.parse(text).filter { $0.key.hasPrefix("pipeline_stage_partition_lag{stage=\"profile\"") }
         guard metric.count == harness.environment.partitions * 2 else { return nil }  // both request topics
         return Int(metric.values.reduce(0, +))
     }

@@ -26,7 +26,7 @@ final class ShutdownSystemTests: XCTestCase {
             }
             try await waitUntil("requests in flight", timeoutSeconds: 60, pollMilliseconds: 200) {
                 let (_, text) = try await httpGet("http://127.0.0.1:\(ports["profile-stage"]!)/metrics")
-                return (try PrometheusSamples.parse(text)["pipeline_stage_in_flight{phase=\"profile\"}"] ?? 0) > 0
+                return (try PrometheusSamples.parse(text)["pipeline_stage_in_flight{stage=\"profile\"}"] ?? 0) > 0
             }
 
             try TestBroker.suspend()

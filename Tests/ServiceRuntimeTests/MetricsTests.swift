@@ -74,7 +74,7 @@ final class MetricsTests: XCTestCase {
         let runner = StageRunnerMetricsProbe(registry: registry)
         runner.fill()
         let samples = try PrometheusTextParser.parse(registry.render())
-        XCTAssertEqual(samples["pipeline_stage_in_flight{phase=\"profile\"}"], 0)
+        XCTAssertEqual(samples["pipeline_stage_in_flight{stage=\"profile\"}"], 0)
         XCTAssertEqual(samples["pipeline_service_ready{service=\"test\"}"], 1)
     }
 
@@ -169,10 +169,10 @@ final class MetricsTests: XCTestCase {
 private struct StageRunnerMetricsProbe {
     let registry: MetricsRegistry
     func fill() {
-        _ = StageRunnerMetrics(registry: registry, phase: "profile")
+        _ = StageRunnerMetrics(registry: registry, stage: "profile")
         registry.gauge(MetricNames.serviceReady, ["service": "test"]).set(1)
-        registry.histogram(MetricNames.stageProcessingSeconds, ["phase": "profile", "topic": "t"]).observe(0.2)
-        registry.gauge(MetricNames.stagePartitionLag, ["phase": "profile", "topic": "t", "partition": "0"]).set(4)
+        registry.histogram(MetricNames.stageProcessingSeconds, ["stage": "profile", "topic": "t"]).observe(0.2)
+        registry.gauge(MetricNames.stagePartitionLag, ["stage": "profile", "topic": "t", "partition": "0"]).set(4)
     }
 }
 

@@ -122,7 +122,7 @@ final class StageRunnerFailureTests: XCTestCase {
                 configuration: configuration, groupID: group, topics: [input],
                 consumerProperties: TestBroker.fastGroupProperties, producer: producer,
                 settings: StageRunnerSettings(maxInFlight: 2), logger: Logger(service: "test-stage", level: .error),
-                metrics: StageRunnerMetrics(registry: metrics, phase: "test"), deadLetter: testDeadLetter(topic: input)
+                metrics: StageRunnerMetrics(registry: metrics, stage: "test"), deadLetter: testDeadLetter(topic: input)
             ) { _ in
                 while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
                 return []
@@ -130,7 +130,7 @@ final class StageRunnerFailureTests: XCTestCase {
             let task = Task { try await runner.run() }
             // One key: one record in flight, five waiting, so the partition is paused.
             _ = try await producer.send((0..<6).map { _ in ProducerRecord(topic: input, key: "lead-1", value: [1]) })
-            let paused = { metrics.value(MetricNames.stagePausedPartitions, ["phase": "test"]) }
+            let paused = { metrics.value(MetricNames.stagePausedPartitions, ["stage": "test"]) }
             try await waitUntil("the partition paused") { paused() == 1 }
 
             // A second member joins (the runner's partition is revoked, whoever gets it) and

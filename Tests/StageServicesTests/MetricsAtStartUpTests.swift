@@ -25,7 +25,7 @@ final class MetricsAtStartUpTests: XCTestCase {
             }
         }
         for topic in stage.inputTopics {
-            XCTAssertEqual(stage.metrics.value(MetricNames.stageRecordsConsumed, ["phase": "profile", "topic": topic]), 0, topic)
+            XCTAssertEqual(stage.metrics.value(MetricNames.stageRecordsConsumed, ["stage": "profile", "topic": topic]), 0, topic)
         }
     }
 }

@@ -22,7 +22,7 @@ final class ProviderFailureMetricsTests: XCTestCase {
         let processor = StageRecordProcessor(handler: handler, codec: codec, topics: topics, service: "test",
                                              logger: Logger(service: "test", level: .error, sink: { _ in }), metrics: metrics)
         func failures(_ provider: String) -> Double? {
-            metrics.value(MetricNames.stageProviderFailures, ["phase": "profile", "provider": provider])
+            metrics.value(MetricNames.stageProviderFailures, ["stage": "profile", "provider": provider])
         }
         XCTAssertEqual(failures("linkedin"), 0)
         XCTAssertEqual(failures("x"), 0)
