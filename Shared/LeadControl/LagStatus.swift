@@ -89,16 +89,17 @@ public struct LagWindow: Sendable {
             guard let newest = series.last, !newest.isEmpty else {
                 return LagReport.Group(group: group.id, service: group.service, status: .unknown, partitions: [])
             }
-            let partitions = newest.map { measured -> LagReport.Partition in
-                let history = series.compactMap { sample in sample.first { $0.partition == measured.partition } }
+            // Each partition of the newest sample with its readings over the window, oldest first.
+            let histories = newest.map { measured in
+                (measured, series.compactMap { sample in sample.first { $0.partition == measured.partition } })
+            }
+            let partitions = histories.map { measured, history -> LagReport.Partition in
                 var row = LagReport.Partition(measured)
                 row.status = LagStatus.classify(lags: history.map(\.lag), isCommittedMoving: Self.isMoving(history))
                 return row
             }
             let totals = series.map { sample in sample.reduce(0) { $0 + $1.lag } }
-            let isMoving = newest.contains { measured in
-                Self.isMoving(series.compactMap { sample in sample.first { $0.partition == measured.partition } })
-            }
+            let isMoving = histories.contains { _, history in Self.isMoving(history) }
             return LagReport.Group(group: group.id, service: group.service,
                                    status: LagStatus.classify(lags: totals, isCommittedMoving: isMoving), partitions: partitions)
         }
