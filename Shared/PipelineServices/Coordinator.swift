@@ -208,7 +208,7 @@ public final class Coordinator: Service {
                 logger.warning("poll failed: \(error)")
                 continue
             }
-            countConsumed(batch)
+            metrics.countPerTopic(batch.lazy.map(\.topic), MetricNames.coordinatorRecordsConsumed)
             try await applyRebalances(&state)
             // Backlog records held back at the bound go first: they are older than the batch's.
             let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
@@ -753,14 +753,6 @@ public final class Coordinator: Service {
         }
     }
 
-    private func countConsumed(_ batch: [ConsumerRecord]) {
-        var perTopic: [String: Int] = [:]
-        for record in batch { perTopic[record.topic, default: 0] += 1 }
-        for (topic, count) in perTopic {
-            metrics.counter(MetricNames.coordinatorRecordsConsumed, ["topic": topic]).increment(by: Double(count))
-        }
-    }
-
     /// Sets the lag of each assigned partition: the last fetched high watermark minus the
     /// consumer's position (the batch in hand is not counted); partitions no longer assigned lose
     /// their series. Not for `leads.backlog`: it is paused at the running bound, so not fetched,
@@ -768,16 +760,12 @@ public final class Coordinator: Service {
     private func updateLags(_ consumer: KafkaConsumer) {
         let assignment = consumer.assignment.filter { $0.topic != environment.topics.leadsBacklog }
         let positions = consumer.positions(assignment.sorted())
-        var current: Set<[String: String]> = []
+        var lags: [[String: String]: Double] = [:]
         for tp in assignment {
             guard let high = consumer.fetchedWatermarks(tp)?.high, let next = positions[tp] ?? nil else { continue }
-            let labels = ["topic": tp.topic, "partition": String(tp.partition)]
-            current.insert(labels)
-            metrics.gauge(MetricNames.coordinatorPartitionLag, labels).set(Double(max(0, high - next)))
+            lags[["topic": tp.topic, "partition": String(tp.partition)]] = Double(max(0, high - next))
         }
-        for labels in metrics.labelSets(of: MetricNames.coordinatorPartitionLag) where !current.contains(labels) {
-            metrics.remove(MetricNames.coordinatorPartitionLag, labels: labels)
-        }
+        metrics.replaceGauges(MetricNames.coordinatorPartitionLag, with: lags)
     }
 
     private func updateGauges(_ state: State, _ tables: Tables) {

@@ -33,25 +33,14 @@ public enum KafkaStatisticsMetrics {
             registry.counter(MetricNames.kafkaGroupRebalances, client).raise(to: Double(group.rebalances))
             registry.gauge(MetricNames.kafkaGroupRebalanceAgeSeconds, client).set(Double(group.rebalanceAgeMilliseconds) / 1000)
             let state = ["client": statistics.name, "state": group.state, "join_state": group.joinState]
-            replaceSeries(of: MetricNames.kafkaGroupState, client: statistics.name, with: [state: 1], in: registry)
+            registry.replaceGauges(MetricNames.kafkaGroupState, with: [state: 1]) { $0["client"] == statistics.name }
         }
         if statistics.type == "consumer" {
             let lags = statistics.consumerLag.reduce(into: [[String: String]: Double]()) { result, entry in
                 let labels = ["client": statistics.name, "topic": entry.key.topic, "partition": String(entry.key.partition)]
                 result[labels] = Double(entry.value)
             }
-            replaceSeries(of: MetricNames.kafkaConsumerLag, client: statistics.name, with: lags, in: registry)
-        }
-    }
-
-    /// Sets the gauges `values` and drops the other series of `client` in `descriptor`.
-    private static func replaceSeries(of descriptor: MetricDescriptor, client: String,
-                                      with values: [[String: String]: Double], in registry: MetricsRegistry) {
-        for labels in registry.labelSets(of: descriptor) where labels["client"] == client && values[labels] == nil {
-            registry.remove(descriptor, labels: labels)
-        }
-        for (labels, value) in values {
-            registry.gauge(descriptor, labels).set(value)
+            registry.replaceGauges(MetricNames.kafkaConsumerLag, with: lags) { $0["client"] == statistics.name }
         }
     }
 }

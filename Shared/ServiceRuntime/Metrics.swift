@@ -282,6 +282,29 @@ public final class MetricsRegistry: Sendable {
         families.withLock { _ = $0[descriptor.name]?.series.removeValue(forKey: values) }
     }
 
+    /// Sets the gauges `values` of `descriptor` and removes the family's other series that
+    /// `isOwn` selects: the series one owner (a stage, a client) replaces as a whole, so that a
+    /// partition given up or a state left disappears.
+    public func replaceGauges(_ descriptor: MetricDescriptor, with values: [[String: String]: Double],
+                              ownedBy isOwn: ([String: String]) -> Bool = { _ in true }) {
+        for labels in labelSets(of: descriptor) where isOwn(labels) && values[labels] == nil {
+            remove(descriptor, labels: labels)
+        }
+        for (labels, value) in values {
+            gauge(descriptor, labels).set(value)
+        }
+    }
+
+    /// Adds to the counter `descriptor` one per element of `topics`, in the series of that topic
+    /// (label `topic`, beside `labels`).
+    public func countPerTopic(_ topics: some Sequence<String>, _ descriptor: MetricDescriptor, labels: [String: String] = [:]) {
+        var perTopic: [String: Int] = [:]
+        for topic in topics { perTopic[topic, default: 0] += 1 }
+        for (topic, count) in perTopic {
+            counter(descriptor, labels.merging(["topic": topic]) { _, new in new }).increment(by: Double(count))
+        }
+    }
+
     /// The label values of every series of a family, for replacing a set of series.
     public func labelSets(of descriptor: MetricDescriptor) -> [[String: String]] {
         families.withLock { families in

@@ -382,20 +382,12 @@ public struct StageRunnerMetrics: Sendable {
 
     func recordConsumed(_ batch: [ConsumerRecord]) {
         guard !batch.isEmpty else { return }
-        var perTopic: [String: Int] = [:]
-        for record in batch { perTopic[record.topic, default: 0] += 1 }
-        for (topic, count) in perTopic {
-            registry.counter(MetricNames.stageRecordsConsumed, ["stage": stage, "topic": topic]).increment(by: Double(count))
-        }
+        registry.countPerTopic(batch.lazy.map(\.topic), MetricNames.stageRecordsConsumed, labels: ["stage": stage])
     }
 
     func recordFinished(_ record: ConsumerRecord, outputs: [ProducerRecord], after elapsed: Duration) {
         registry.histogram(MetricNames.stageProcessingSeconds, ["stage": stage, "topic": record.topic]).observe(elapsed)
-        var perTopic: [String: Int] = [:]
-        for output in outputs { perTopic[output.topic, default: 0] += 1 }
-        for (topic, count) in perTopic {
-            registry.counter(MetricNames.stageRecordsProduced, ["stage": stage, "topic": topic]).increment(by: Double(count))
-        }
+        registry.countPerTopic(outputs.lazy.map(\.topic), MetricNames.stageRecordsProduced, labels: ["stage": stage])
         DeadLetterKind.count(outputs, in: registry)
     }
 
@@ -406,14 +398,10 @@ public struct StageRunnerMetrics: Sendable {
 
     /// Replaces the lag series: partitions no longer assigned disappear.
     func setLags(_ lags: [TopicPartition: Int64]) {
-        let current = Set(lags.keys.map { ["stage": stage, "topic": $0.topic, "partition": String($0.partition)] })
-        for labels in registry.labelSets(of: MetricNames.stagePartitionLag) where labels["stage"] == stage && !current.contains(labels) {
-            registry.remove(MetricNames.stagePartitionLag, labels: labels)
-        }
-        for (tp, lag) in lags {
-            registry.gauge(MetricNames.stagePartitionLag, ["stage": stage, "topic": tp.topic, "partition": String(tp.partition)])
-                .set(Double(lag))
-        }
+        let values = Dictionary(uniqueKeysWithValues: lags.map { tp, lag in
+            (["stage": stage, "topic": tp.topic, "partition": String(tp.partition)], Double(lag))
+        })
+        registry.replaceGauges(MetricNames.stagePartitionLag, with: values) { $0["stage"] == stage }
     }
 }
 
