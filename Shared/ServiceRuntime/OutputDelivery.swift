@@ -46,8 +46,8 @@ public typealias DeadLetterMaker = @Sendable (_ input: ConsumerRecord, _ reason:
 enum DeliveryOutcome: Sendable {
     /// Every output was acknowledged.
     case delivered
-    /// An output was refused for good; the input's dead letter is acknowledged instead.
-    case deadLettered(KafkaError)
+    /// An output was refused for good; the input's dead letter, `letter`, is acknowledged instead.
+    case deadLettered(KafkaError, letter: ProducerRecord)
     /// The runner stopped waiting (its drain timed out): the input stays uncommitted.
     case handedBack
     /// The producer is unusable; the input stays uncommitted and the runner must stop.
@@ -98,7 +98,7 @@ struct OutputDelivery: Sendable {
         var lastRefusal = refusal
         for letter in letters {
             switch await sendUntilSettled([letter]) {
-            case .delivered: return .deadLettered(refusal)
+            case .delivered: return .deadLettered(refusal, letter: letter)
             case .handedBack: return .handedBack
             case .fatal(let error): return .fatal(error)
             case .refused(let error, _):

@@ -283,8 +283,9 @@ public final class StageRunner: Service {
             switch outcome {
             case .delivered:
                 metrics?.recordFinished(record, outputs: outputs, after: ContinuousClock.now - started)
-            case .deadLettered(let refusal):
-                metrics?.countDeadLetter(DeadLetterKind(reason: "output refused: \(refusal)"))
+            case .deadLettered(_, let letter):
+                // Counted by the kind its header names, as every other letter is.
+                if let metrics { DeadLetterKind.count([letter], in: metrics.registry) }
             default:
                 break
             }
@@ -389,11 +390,6 @@ public struct StageRunnerMetrics: Sendable {
         registry.histogram(MetricNames.stageProcessingSeconds, ["stage": stage, "topic": record.topic]).observe(elapsed)
         registry.countPerTopic(outputs.lazy.map(\.topic), MetricNames.stageRecordsProduced, labels: ["stage": stage])
         DeadLetterKind.count(outputs, in: registry)
-    }
-
-    /// One dead letter of `kind` written for an input whose outputs the broker refused.
-    func countDeadLetter(_ kind: DeadLetterKind) {
-        registry.counter(MetricNames.deadLetters, ["reason": kind.rawValue]).increment()
     }
 
     /// Replaces the lag series: partitions no longer assigned disappear.
