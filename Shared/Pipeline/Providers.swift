@@ -7,8 +7,11 @@ public enum ProviderError: Error, Hashable, Sendable, CustomStringConvertible {
     case notFound
     /// Too many requests; try again after `retryAfter` seconds when the provider said so.
     case rateLimited(retryAfter: TimeInterval?)
-    /// The account's provider credits are exhausted: a pause for the account, not a lead failure.
+    /// The platform's credits or quota at this vendor are exhausted. The vendor contract is the
+    /// platform's, not the customer's: a waterfall skips the vendor until its circuit closes.
     case outOfCredits
+    /// The vendor rejected the platform's credentials (HTTP 401, or 403 at a vendor that says so).
+    case unauthorized(String)
     /// A passing problem (timeout, network, 5xx).
     case transient(String)
     /// A problem retrying will not fix (bad request, forbidden).
@@ -19,7 +22,7 @@ public enum ProviderError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Whether trying again later may succeed.
     public var isRetriable: Bool {
         switch self {
-        case .rateLimited, .outOfCredits, .transient, .cancelled: true
+        case .rateLimited, .outOfCredits, .unauthorized, .transient, .cancelled: true
         case .notFound, .permanent: false
         }
     }
@@ -34,6 +37,7 @@ public enum ProviderError: Error, Hashable, Sendable, CustomStringConvertible {
         case .rateLimited(let retryAfter?): "rate limited; retry after \(Int(retryAfter.rounded(.up)))s"
         case .rateLimited(nil): "rate limited"
         case .outOfCredits: "provider credits exhausted"
+        case .unauthorized(let reason): "credentials rejected: \(reason)"
         case .transient(let reason): "transient failure: \(reason)"
         case .permanent(let reason): "permanent failure: \(reason)"
         case .cancelled: "cancelled"

@@ -21,10 +21,13 @@ import FoundationNetworking
 /// - Status mapping: 2xx → the reply; 404 → ``ProviderError/notFound``; 429 →
 ///   ``ProviderError/rateLimited(retryAfter:)``; 5xx, 408, timeouts and network errors →
 ///   ``ProviderError/transient(_:)``; 401 (and 403 where ``ForbiddenMeaning/credentialsRejected``)
-///   → the client stops: this and every later call fail with ``ProviderError/permanent(_:)``
-///   without a request, until the process restarts with a working key; 403 where
-///   ``ForbiddenMeaning/outOfCredits`` → ``ProviderError/outOfCredits``; other codes → permanent.
-/// - The credential is sent as `Authorization: Bearer …` and never logged.
+///   → with ``Rejection/stop`` the client stops: this and every later call fail with
+///   ``ProviderError/permanent(_:)`` without a request, until the process restarts with a working
+///   key; with ``Rejection/report`` the call fails with ``ProviderError/unauthorized(_:)``; 403
+///   where ``ForbiddenMeaning/outOfCredits``, and the ``outOfCreditsStatuses`` →
+///   ``ProviderError/outOfCredits``; other codes → permanent.
+/// - The credential is sent as `Authorization: Bearer …` or in a vendor's own header
+///   (``Authentication``), and never logged.
 public final class ProviderHTTPClient: Sendable {
     /// What a 403 means at this provider.
     public enum ForbiddenMeaning: Sendable {
@@ -32,6 +35,23 @@ public final class ProviderHTTPClient: Sendable {
         case credentialsRejected
         /// The account's credits are exhausted (Proxycurl-shaped APIs).
         case outOfCredits
+    }
+
+    /// How the credential is sent.
+    public enum Authentication: Sendable, Equatable {
+        /// `Authorization: Bearer <key>` (X, model servers).
+        case bearer
+        /// The key alone in this header (`X-Api-Key` at People Data Labs and Apollo).
+        case header(String)
+    }
+
+    /// What a rejected credential (401, or a 403 meaning ``ForbiddenMeaning/credentialsRejected``) does.
+    public enum Rejection: Sendable, Equatable {
+        /// Stop the client until the process restarts with a working key (a single-vendor setup).
+        case stop
+        /// Fail the call with ``ProviderError/unauthorized(_:)`` and keep going: a vendor waterfall
+        /// opens that vendor's circuit and tries it again later.
+        case report
     }
 
     /// A successful (2xx) reply.
@@ -54,6 +74,9 @@ public final class ProviderHTTPClient: Sendable {
     public let limiter: RateLimiter?
     private let credential: Secret
     private let forbidden: ForbiddenMeaning
+    private let authentication: Authentication
+    private let rejection: Rejection
+    private let outOfCreditsStatuses: Set<Int>
     private let session: URLSession
     private let logger: Logger
     private let stopReason = Mutex<String?>(nil)
@@ -64,10 +87,16 @@ public final class ProviderHTTPClient: Sendable {
     /// Creates the client and its `URLSession` (ephemeral: no cookies, no cache, no redirects).
     /// `timeoutSeconds` is rounded up to whole seconds, at least 1: FoundationNetworking on Linux
     /// truncates fractions, and a timeout below one second would expire at once.
+    /// `outOfCreditsStatuses` are further codes meaning ``ProviderError/outOfCredits`` at this
+    /// vendor (402 at People Data Labs).
     public init(
         name: String, baseURL: URL, credential: Secret, timeoutSeconds: Double, limiter: RateLimiter?,
-        forbidden: ForbiddenMeaning, logger: Logger
+        forbidden: ForbiddenMeaning, authentication: Authentication = .bearer, rejection: Rejection = .stop,
+        outOfCreditsStatuses: Set<Int> = [], logger: Logger
     ) {
+        self.authentication = authentication
+        self.rejection = rejection
+        self.outOfCreditsStatuses = outOfCreditsStatuses
         self.name = name
         self.baseURL = baseURL
         let timeoutSeconds = max(1, timeoutSeconds.rounded(.up))
@@ -105,7 +134,10 @@ public final class ProviderHTTPClient: Sendable {
 
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeoutSeconds)
         request.httpMethod = method
-        credential.withValue { request.setValue("Bearer \($0)", forHTTPHeaderField: "Authorization") }
+        switch authentication {
+        case .bearer: credential.withValue { request.setValue("Bearer \($0)", forHTTPHeaderField: "Authorization") }
+        case .header(let header): credential.withValue { request.setValue($0, forHTTPHeaderField: header) }
+        }
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         if let body {
             request.httpBody = body
@@ -168,17 +200,19 @@ public final class ProviderHTTPClient: Sendable {
             return reply
         case 404:
             throw .notFound
+        case let status where outOfCreditsStatuses.contains(status):
+            throw .outOfCredits
         case 429:
             let wait = Self.resetSeconds(reply.headers) ?? Self.defaultRateLimitPause
             limiter?.pause(seconds: wait)
             logger.log(.warning, "provider rate limited; pausing all calls", ["pause_seconds": Self.seconds(wait)])
             throw .rateLimited(retryAfter: wait)
         case 401:
-            throw stop("\(name) rejected the credentials (HTTP 401)")
+            throw reject("\(name) rejected the credentials (HTTP 401)")
         case 403 where forbidden == .outOfCredits:
             throw .outOfCredits
         case 403:
-            throw stop("\(name) refused access with these credentials (HTTP 403)")
+            throw reject("\(name) refused access with these credentials (HTTP 403)")
         case 408, 500..<600:
             throw .transient("\(name): HTTP \(reply.status)")
         case 300..<400:
@@ -186,6 +220,14 @@ public final class ProviderHTTPClient: Sendable {
         default:
             throw .permanent("\(name): HTTP \(reply.status)")
         }
+    }
+
+    private func reject(_ reason: String) -> ProviderError {
+        guard rejection == .stop else {
+            logger.log(.error, "provider rejected the credentials", [LogKey.error: reason])
+            return .unauthorized(reason)
+        }
+        return stop(reason)
     }
 
     private func stop(_ reason: String) -> ProviderError {
