@@ -317,6 +317,23 @@ final class ApolloVendorTests: XCTestCase {
         XCTAssertEqual(try body(XCTUnwrap(stub.requests.first))["organization_names"] as? [String], ["Acme SaaS"])
     }
 
+    func testSearchWithOneLikelyCandidateMatchesItById() async throws {
+        let stub = try StubAPI { request in
+            switch request.path {
+            case "/api/v1/mixed_people/api_search":
+                let candidate = ApolloSamples.candidate(id: "p1", first: "Jane", obfuscatedLast: "D***e", company: "Acme SaaS", domain: "acmesaas.com")
+                return .json("{\"people\":[\(candidate)]}")
+            case "/api/v1/people/match": return .json(ApolloSamples.match(ApolloSamples.person()))
+            default: return .json("{}", status: 500)
+            }
+        }
+        let matches = try await ApolloVendor(client: stub.apolloClient()).search(PersonSearch(name: "Jane Doe", company: "Acme SaaS"))
+        XCTAssertEqual(matches.map(\.enrichment.profile.publicIdentifier), ["janedoe"])
+        XCTAssertEqual(matches.first?.confidence, 1)
+        XCTAssertEqual(stub.requests.map(\.path), ["/api/v1/mixed_people/api_search", "/api/v1/people/match"])
+        XCTAssertEqual(try body(stub.requests[1]) as? [String: String], ["id": "p1"])
+    }
+
     func testSearchConfidenceWeighsNameCompanyAndPlace() {
         let search = PersonSearch(name: "Jane Doe", company: "Acme SaaS, Inc.", location: "Berlin, Germany")
         func person(_ json: String) throws -> ApolloVendor.Person { try JSONDecoder().decode(ApolloVendor.Person.self, from: Data(json.utf8)) }

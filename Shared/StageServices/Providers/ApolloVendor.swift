@@ -16,7 +16,9 @@ import ServiceRuntime
 ///   when the domain is known, else `organization_names`) and `person_locations`. The candidates
 ///   that agree well enough (``searchFloor``), at most ``searchEnrichLimit`` of them, are then
 ///   enriched by Apollo id through the match endpoints: that yields the LinkedIn URL and the
-///   employment history, and costs a credit per person matched.
+///   employment history, and costs a credit per person matched. Each enriched person is scored
+///   again on the full data and returned with that score, even below the floor (the credit is
+///   spent; the caller's threshold decides).
 /// - Confidence: Apollo gives no score. A match by LinkedIn URL is the person asked for (1.0);
 ///   a search result scores how well name, company and place agree (``searchConfidence(of:for:)``).
 /// - Credits: one per person matched (Apollo charges per enriched record), none for no match or
