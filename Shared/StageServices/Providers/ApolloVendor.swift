@@ -375,16 +375,3 @@ public struct ApolloVendor: PersonVendor {
         }
     }
 }
-
-extension ProviderHTTPClient {
-    /// `reply`'s body as `type`, or ``ProviderError/transient(_:)`` naming the provider and the
-    /// body's size (never its content) when it does not decode. (The X and LinkedIn providers
-    /// still have their own copies of this.)
-    func decode<T: Decodable>(_ type: T.Type, _ reply: Reply) throws(ProviderError) -> T {
-        do {
-            return try JSONDecoder().decode(type, from: reply.body)
-        } catch {
-            throw .transient("\(name): unreadable reply (\(reply.body.count) bytes)")
-        }
-    }
-}
