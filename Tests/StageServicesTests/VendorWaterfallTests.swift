@@ -137,14 +137,13 @@ final class VendorWaterfallTests: XCTestCase {
 
         let exhausted = ScriptedVendor("apollo") { _ in .failure(.outOfCredits) }
         let chain = waterfall([exhausted.step()])
-        await assertThrows(chain, .transient("no vendor available: apollo skipped (circuit open)"), "", afterFirstCall: true)
+        await assertThrows(chain, .transient("apollo: provider credits exhausted"), "the only vendor ran out: retry later, not the customer's credits")
+        await assertThrows(chain, .transient("no vendor available: apollo skipped (circuit open)"), "then it is skipped until its circuit closes")
     }
 
     private func assertThrows(
-        _ chain: VendorWaterfall, _ expected: ProviderError, _ message: String, afterFirstCall: Bool = false,
-        file: StaticString = #filePath, line: UInt = #line
+        _ chain: VendorWaterfall, _ expected: ProviderError, _ message: String, file: StaticString = #filePath, line: UInt = #line
     ) async {
-        if afterFirstCall { _ = try? await chain.fetchProfile(handle: "janedoe", attempt: 1) }
         do {
             _ = try await chain.fetchProfile(handle: "janedoe", attempt: 1)
             XCTFail("expected \(expected)", file: file, line: line)

@@ -200,8 +200,10 @@ public struct VendorWaterfall: LinkedInProvider {
             case .notFound:
                 count(step, .noMatch)
             case .outOfCredits, .unauthorized:
+                // The platform's problem with this vendor, retried later; never the customer's.
                 count(step, .error)
                 trip(step, error)
+                tried.retriable = .transient("\(step.vendor): \(error.description)")
             case .cancelled:
                 tried.retriable = error
             default:
