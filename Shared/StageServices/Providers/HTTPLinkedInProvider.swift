@@ -2,7 +2,21 @@ import Foundation
 import LeadModel
 import Pipeline
 
-/// A LinkedIn person-profile API of the Proxycurl shape, over HTTP.
+/// A generic "profile JSON over HTTP" API (the shape of the Proxycurl API, shut down in 2025; any
+/// service answering this shape can be used as the waterfall's `profile-api` vendor through
+/// ``ProfileAPIVendor``).
+///
+/// Field mapping, reply → ``LinkedInProfile``: `public_identifier` → `publicIdentifier` (else the
+/// handle asked for); `full_name` → `fullName`; `headline` (else `occupation`) → `headline`; the
+/// current entry of `experiences[]` (no `ends_at`, latest `starts_at`) gives `jobTitle` (`title`)
+/// and `company` (`company`); `experiences[]` `{company, title, starts_at, ends_at,
+/// company_linkedin_profile_url}` → `experiences` (dates from `{day, month, year}`), newest first;
+/// `city`, `state`, `country_full_name` (else `country`) → `location`, comma-joined;
+/// `education[]` `{school, degree_name, field_of_study, ends_at.year}` → `education`; `skills`,
+/// `languages`, `certifications[].name`, `connections`, `follower_count` as named. Company reply →
+/// ``Company``: `name`, `industry`, `company_size_on_linkedin` (else the top of `company_size`) →
+/// `employeeCount`, `hq {city, state, country}` → `headquarters`, the host of `website` →
+/// `domain`, `linkedin_internal_id` → `linkedInID`.
 ///
 /// - Profile: `GET {base}/api/v2/linkedin?linkedin_profile_url=https://www.linkedin.com/in/{handle}`.
 ///   The URL is a parameter rebuilt from the validated handle (``ProfileURL/linkedin(_:)``); it is
