@@ -8,7 +8,8 @@ import Foundation
 /// waits (status billing paused); the coordinator continues it from that phase within about a
 /// second of an `active` event, with nobody running a command. An account without any event
 /// keeps the `billingState` of its configuration (``AccountConfig``), as deployments before this
-/// topic did: see ``BillingState/inForce(event:configuration:)``.
+/// topic did: see ``BillingState/inForce(event:configuration:)``. A tombstone (the key with no
+/// value) removes the account's event, so its configuration applies again.
 ///
 /// The record written last wins; `occurredAt` says when the billing system decided, for people
 /// and audits, and does not order the records. Only the customer's plan pauses an account: a
