@@ -124,6 +124,9 @@ public struct LinkedInProfile: Codable, Hashable, Sendable {
     public var connections: Int
     /// Follower count.
     public var followers: Int
+    /// Which data vendor gave which group of fields, and how sure it was; nil when the profile
+    /// came from one source that records none (the simulation, a single profile API).
+    public var sources: [FieldSource]?
 
     /// Creates a profile.
     public init(
@@ -150,6 +153,31 @@ public struct LinkedInProfile: Codable, Hashable, Sendable {
     /// The current position: the current experience with the latest start, if any.
     public var currentExperience: Experience? {
         experiences.filter(\.isCurrent).max { ($0.startDate ?? .distantPast) < ($1.startDate ?? .distantPast) }
+    }
+}
+
+/// Where a group of a profile's fields came from.
+public struct FieldSource: Codable, Hashable, Sendable {
+    /// The groups of fields a vendor waterfall fills.
+    public enum Group: String, Codable, Hashable, Sendable, CaseIterable {
+        /// Name, headline, title, location, history: who the person is and their role.
+        case identity
+        /// The current company's details (size, industry, domain, revenue).
+        case company
+    }
+
+    /// The group of fields.
+    public var group: Group
+    /// The vendor that gave them (`pdl`, `apollo`, `profile-api`).
+    public var vendor: String
+    /// The vendor's match confidence, 0...1.
+    public var confidence: Double
+
+    /// Creates a source.
+    public init(group: Group, vendor: String, confidence: Double) {
+        self.group = group
+        self.vendor = vendor
+        self.confidence = confidence
     }
 }
 

@@ -82,6 +82,18 @@ public enum MetricNames {
     public static let stageProviderFailures = MetricDescriptor(
         name: "pipeline_stage_provider_failures_total", help: "Provider calls recorded as failed in the stage's results.",
         kind: .counter, labelNames: ["stage", "provider"])
+    /// Vendor lookups by outcome (match, no-match, low-confidence, error, skipped).
+    public static let vendorLookups = MetricDescriptor(
+        name: "pipeline_vendor_lookups_total", help: "Person lookups at a data vendor, by outcome (skipped: circuit open).",
+        kind: .counter, labelNames: ["vendor", "outcome"])
+    /// Vendor credits used: one per kept match.
+    public static let vendorCredits = MetricDescriptor(
+        name: "pipeline_vendor_credits_total", help: "Data vendor credits used (vendors charge per match).",
+        kind: .counter, labelNames: ["vendor"])
+    /// Whether a vendor's circuit is open.
+    public static let vendorCircuitOpen = MetricDescriptor(
+        name: "pipeline_vendor_circuit_open", help: "1 while a data vendor is skipped after its credits, quota or credentials failed.",
+        kind: .gauge, labelNames: ["vendor"])
     /// Partitions paused for backpressure.
     public static let stagePausedPartitions = MetricDescriptor(
         name: "pipeline_stage_paused_partitions", help: "Assigned partitions paused for backpressure.",
@@ -235,7 +247,7 @@ public enum MetricNames {
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
-        stageProviderFailures, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
+        stageProviderFailures, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
         processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,

@@ -13,8 +13,9 @@ import Pipeline
 ///   retriable (not found, permanent errors, nothing to fetch); failed and retriable when nothing
 ///   succeeded and some failure is retriable, so the coordinator retries the phase. The payload
 ///   always carries the per-platform outcomes.
-/// - Charges: one unit per successful provider call (`linkedin`, `x`); a miss or an error costs
-///   nothing.
+/// - Charges: one unit per successful provider call (`linkedin`, `x`); with a vendor waterfall,
+///   one unit per vendor whose fields the profile kept (`pdl`, `apollo`: what the platform's vendor
+///   credits went to). A miss or an error costs nothing.
 /// - A provider out of credits is a retriable failed platform outcome with that reason, like a
 ///   rate limit: the vendor contract is the platform's, so it never pauses the customer's account.
 public struct ProfileStageHandler: PhaseHandler {
@@ -57,7 +58,14 @@ public struct ProfileStageHandler: PhaseHandler {
             linkedin: linkedinResult.value?.profile, x: xResult.value, company: linkedinResult.value?.company,
             linkedinOutcome: linkedinResult.outcome, xOutcome: xResult.outcome)
         var charges: [BillableCharge] = []
-        if linkedinResult.value != nil { charges.append(BillableCharge(provider: Self.linkedinProvider, units: 1)) }
+        if let enrichment = linkedinResult.value {
+            // A vendor waterfall's answer charges each vendor whose fields were kept; another
+            // provider's, `linkedin`.
+            let vendors = VendorWaterfall.chargeableVendors(enrichment)
+            for vendor in vendors.isEmpty ? [Self.linkedinProvider] : vendors {
+                charges.append(BillableCharge(provider: vendor, units: 1))
+            }
+        }
         if xResult.value != nil { charges.append(BillableCharge(provider: Self.xProvider, units: 1)) }
         let outcome = Self.phaseOutcome(linkedin: linkedinResult.outcome, x: xResult.outcome)
         let result = PhaseResult(

@@ -7,7 +7,16 @@ import ServiceRuntime
 ///
 /// | variable | default | meaning |
 /// |---|---|---|
-/// | `PROVIDERS` | `simulated` | `simulated` (embedded, offline) or `http` (X API v2 and a LinkedIn profile API) |
+/// | `PROVIDERS` | `simulated` | `simulated` (embedded, offline) or `http` (X API v2 and licensed data vendors for LinkedIn profiles) |
+/// | `LINKEDIN_VENDORS` | `profile-api` when `LINKEDIN_API_BASE_URL` is set, else `pdl` | the identity-and-role waterfall: vendors in order, from `pdl`, `apollo`, `profile-api` |
+/// | `COMPANY_VENDORS` | `LINKEDIN_VENDORS` | the company waterfall, same names |
+/// | `VENDOR_MIN_CONFIDENCE` | 0.6 | lowest match confidence a waterfall accepts, 0...1 |
+/// | `VENDOR_CIRCUIT_OPEN_SECONDS` | 300 | how long a vendor whose credits, quota or credentials failed is skipped, 1...86400 |
+/// | `VENDOR_BATCH_WAIT_MS` | 50 | longest a lookup waits for others to share a vendor's bulk call, 0...5000 (0: one call per lead) |
+/// | `PDL_API_BASE_URL`, `PDL_API_KEY` / `PDL_API_KEY_FILE` | `https://api.peopledatalabs.com`, none | People Data Labs; the key is required when `pdl` is listed |
+/// | `PDL_RATE_PER_MINUTE`, `PDL_RATE_BURST` | 100, 10 | People Data Labs calls per minute and burst, per process (a bulk call counts once) |
+/// | `APOLLO_API_BASE_URL`, `APOLLO_API_KEY` / `APOLLO_API_KEY_FILE` | `https://api.apollo.io`, none | Apollo; the key is required when `apollo` is listed |
+/// | `APOLLO_RATE_PER_MINUTE`, `APOLLO_RATE_BURST` | 100, 10 | Apollo calls per minute and burst, per process |
 /// | `X_API_BASE_URL` | `https://api.x.com` | X API v2 base URL; the only host X calls go to |
 /// | `X_BEARER_TOKEN` / `X_BEARER_TOKEN_FILE` | none | X app bearer token, or a file holding it; required with `PROVIDERS=http` |
 /// | `LINKEDIN_API_BASE_URL` | none | base URL of a Proxycurl-shaped person-profile API (e.g. `https://nubela.co/proxycurl`); required with `PROVIDERS=http` |
@@ -48,6 +57,19 @@ public struct ProviderConfiguration: Sendable {
         public static let modelTimeout = "MODEL_TIMEOUT_SECONDS"
         public static let modelRatePerMinute = "MODEL_RATE_PER_MINUTE"
         public static let modelRateBurst = "MODEL_RATE_BURST"
+        public static let linkedinVendors = "LINKEDIN_VENDORS"
+        public static let companyVendors = "COMPANY_VENDORS"
+        public static let vendorMinConfidence = "VENDOR_MIN_CONFIDENCE"
+        public static let vendorCircuitOpen = "VENDOR_CIRCUIT_OPEN_SECONDS"
+        public static let vendorBatchWait = "VENDOR_BATCH_WAIT_MS"
+        public static let pdlBaseURL = "PDL_API_BASE_URL"
+        public static let pdlAPIKey = "PDL_API_KEY"
+        public static let pdlRatePerMinute = "PDL_RATE_PER_MINUTE"
+        public static let pdlRateBurst = "PDL_RATE_BURST"
+        public static let apolloBaseURL = "APOLLO_API_BASE_URL"
+        public static let apolloAPIKey = "APOLLO_API_KEY"
+        public static let apolloRatePerMinute = "APOLLO_RATE_PER_MINUTE"
+        public static let apolloRateBurst = "APOLLO_RATE_BURST"
         /// The suffix of the variable naming a file that holds a key (`X_BEARER_TOKEN_FILE`).
         public static let fileSuffix = "_FILE"
     }
@@ -58,6 +80,34 @@ public struct ProviderConfiguration: Sendable {
         case simulated
         /// X API v2 and a LinkedIn person-profile API over HTTP.
         case http
+    }
+
+    /// A licensed person-data vendor a waterfall can list.
+    public enum VendorKind: String, Sendable, CaseIterable {
+        /// People Data Labs (``PeopleDataLabsVendor``).
+        case pdl
+        /// Apollo (``ApolloVendor``).
+        case apollo
+        /// A profile JSON API of the shape ``HTTPLinkedInProvider`` documents (``ProfileAPIVendor``).
+        case profileAPI = "profile-api"
+    }
+
+    /// The vendor waterfalls and their vendors.
+    public struct Vendors: Sendable {
+        /// `LINKEDIN_VENDORS`: identity and role, in order.
+        public var identity: [VendorKind]
+        /// `COMPANY_VENDORS`: company details, in order.
+        public var company: [VendorKind]
+        /// `VENDOR_MIN_CONFIDENCE`.
+        public var minimumConfidence: Double
+        /// `VENDOR_CIRCUIT_OPEN_SECONDS`.
+        public var circuitOpenSeconds: Double
+        /// `VENDOR_BATCH_WAIT_MS`, in milliseconds.
+        public var batchWaitMilliseconds: Int
+        /// People Data Labs.
+        public var pdl: API
+        /// Apollo.
+        public var apollo: API
     }
 
     /// Which scorer the scoring stage uses.
@@ -108,6 +158,8 @@ public struct ProviderConfiguration: Sendable {
     public var model: API
     /// `MODEL_NAME`.
     public var modelName: String?
+    /// The vendor waterfalls for LinkedIn profiles (``ProviderKind/http`` only).
+    public var vendors: Vendors
     /// `PROVIDER_MAX_WAIT_SECONDS`.
     public var maxRateLimitWaitSeconds: Double
 
@@ -143,16 +195,71 @@ public struct ProviderConfiguration: Sendable {
             burst: Int(try Self.decimal(environment, Variable.modelRateBurst, default: 10, range: 1...10_000)),
             timeoutSeconds: try Self.decimal(environment, Variable.modelTimeout, default: 20, range: 1...600),
             baseURLVariable: Variable.modelBaseURL, keyVariable: Variable.modelAPIKey)
+        let reader = EnvironmentReader(environment)
+        let identity = try Self.vendorList(environment, Variable.linkedinVendors)
+            ?? (environment[Variable.linkedinBaseURL].map { !$0.isEmpty } == true ? [.profileAPI] : [.pdl])
+        vendors = Vendors(
+            identity: identity, company: try Self.vendorList(environment, Variable.companyVendors) ?? identity,
+            minimumConfidence: try reader.decimal(Variable.vendorMinConfidence, default: 0.6, range: 0...1),
+            circuitOpenSeconds: try reader.decimal(Variable.vendorCircuitOpen, default: 300, range: 1...86_400),
+            batchWaitMilliseconds: try reader.integer(Variable.vendorBatchWait, default: 50, range: 0...5_000),
+            pdl: API(
+                baseURL: try Self.baseURL(environment, Variable.pdlBaseURL) ?? URL(string: "https://api.peopledatalabs.com")!,
+                key: try Self.secret(environment, Variable.pdlAPIKey),
+                ratePerMinute: try reader.decimal(Variable.pdlRatePerMinute, default: 100, range: 0.01...1_000_000),
+                burst: try reader.integer(Variable.pdlRateBurst, default: 10, range: 1...10_000),
+                timeoutSeconds: timeout, baseURLVariable: Variable.pdlBaseURL, keyVariable: Variable.pdlAPIKey),
+            apollo: API(
+                baseURL: try Self.baseURL(environment, Variable.apolloBaseURL) ?? URL(string: "https://api.apollo.io")!,
+                key: try Self.secret(environment, Variable.apolloAPIKey),
+                ratePerMinute: try reader.decimal(Variable.apolloRatePerMinute, default: 100, range: 0.01...1_000_000),
+                burst: try reader.integer(Variable.apolloRateBurst, default: 10, range: 1...10_000),
+                timeoutSeconds: timeout, baseURLVariable: Variable.apolloBaseURL, keyVariable: Variable.apolloAPIKey))
         modelName = environment[Variable.modelName].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
     }
 
     // MARK: - Building providers
 
-    /// The LinkedIn provider: simulated, or ``HTTPLinkedInProvider``.
+    /// The LinkedIn provider: simulated, or the ``VendorWaterfall`` of ``vendors``, each vendor
+    /// called through its own ``VendorBatcher`` and circuit.
     /// - Throws: ``ConfigurationError`` naming a missing variable (HTTP only).
-    public func makeLinkedInProvider(environment: PipelineEnvironment) throws(ConfigurationError) -> any LinkedInProvider {
+    public func makeLinkedInProvider(environment: PipelineEnvironment, metrics: MetricsRegistry = MetricsRegistry()) throws(ConfigurationError) -> any LinkedInProvider {
         guard providers == .http else { return SimulatedLinkedInProvider(settings: environment.simulation) }
-        return HTTPLinkedInProvider(client: try makeClient(linkedin, name: "linkedin", forbidden: .outOfCredits, logger: environment.logger))
+        var steps: [VendorKind: VendorWaterfall.Step] = [:]
+        for kind in vendors.identity + vendors.company where steps[kind] == nil {
+            steps[kind] = try makeStep(kind, logger: environment.logger)
+        }
+        return VendorWaterfall(
+            identity: vendors.identity.compactMap { steps[$0] }, company: vendors.company.compactMap { steps[$0] },
+            minimumConfidence: vendors.minimumConfidence, metrics: metrics, logger: environment.logger)
+    }
+
+    /// The vendor of `kind`, and one circuit for it.
+    public func makeVendor(_ kind: VendorKind, logger: Logger) throws(ConfigurationError) -> any PersonVendor {
+        switch kind {
+        case .pdl:
+            // PDL filters by its own likelihood (1-10) before answering, so no match below the
+            // waterfall's minimum is charged.
+            let client = try makeClient(
+                vendors.pdl, name: kind.rawValue, forbidden: .credentialsRejected, authentication: .header("X-Api-Key"),
+                outOfCreditsStatuses: [402], logger: logger)
+            return PeopleDataLabsVendor(client: client, minLikelihood: max(1, Int((vendors.minimumConfidence * 10).rounded(.up))))
+        case .apollo:
+            return ApolloVendor(client: try makeClient(
+                vendors.apollo, name: kind.rawValue, forbidden: .credentialsRejected, authentication: .header(ApolloVendor.keyHeader),
+                outOfCreditsStatuses: ApolloVendor.outOfCreditsStatuses, logger: logger))
+        case .profileAPI:
+            return ProfileAPIVendor(client: try makeClient(
+                linkedin, name: kind.rawValue, forbidden: .outOfCredits, logger: logger))
+        }
+    }
+
+    private func makeStep(_ kind: VendorKind, logger: Logger) throws(ConfigurationError) -> VendorWaterfall.Step {
+        let batcher = VendorBatcher(
+            vendor: try makeVendor(kind, logger: logger), maxWait: .milliseconds(vendors.batchWaitMilliseconds))
+        return VendorWaterfall.Step(
+            vendor: kind.rawValue, circuit: VendorCircuit(vendor: kind.rawValue, openSeconds: vendors.circuitOpenSeconds),
+            lookup: { query throws(ProviderError) in try await batcher.enrich(query) })
     }
 
     /// The X provider: simulated, or ``HTTPXProvider``.
@@ -179,14 +286,33 @@ public struct ProviderConfiguration: Sendable {
         return ModelScorer(client: client, model: modelName, logger: environment.logger)
     }
 
+    /// A client of `api`. A vendor's (`authentication` other than bearer) reports rejected
+    /// credentials per call, for its circuit, instead of stopping.
     private func makeClient(
-        _ api: API, name: String, forbidden: ProviderHTTPClient.ForbiddenMeaning, logger: Logger
+        _ api: API, name: String, forbidden: ProviderHTTPClient.ForbiddenMeaning,
+        authentication: ProviderHTTPClient.Authentication = .bearer, outOfCreditsStatuses: Set<Int> = [], logger: Logger
     ) throws(ConfigurationError) -> ProviderHTTPClient {
         let (baseURL, key) = try api.required()
         let limiter = RateLimiter(ratePerMinute: api.ratePerMinute, burst: api.burst, maxWaitSeconds: maxRateLimitWaitSeconds)
         return ProviderHTTPClient(
             name: name, baseURL: baseURL, credential: key, timeoutSeconds: api.timeoutSeconds, limiter: limiter,
-            forbidden: forbidden, logger: logger)
+            forbidden: forbidden, authentication: authentication, rejection: authentication == .bearer ? .stop : .report,
+            outOfCreditsStatuses: outOfCreditsStatuses, logger: logger)
+    }
+
+    /// A comma-separated list of vendor names, or nil when unset; unknown or repeated names are an error.
+    static func vendorList(_ environment: [String: String], _ name: String) throws(ConfigurationError) -> [VendorKind]? {
+        guard let text = environment[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        var kinds: [VendorKind] = []
+        for word in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            guard let kind = VendorKind(rawValue: word) else {
+                let known = VendorKind.allCases.map(\.rawValue).joined(separator: ", ")
+                throw ConfigurationError(variable: name, problem: "'\(word)' is not a vendor (one of \(known))")
+            }
+            guard !kinds.contains(kind) else { throw ConfigurationError(variable: name, problem: "lists '\(word)' twice") }
+            kinds.append(kind)
+        }
+        return kinds
     }
 
     // MARK: - Reading

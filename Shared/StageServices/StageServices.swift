@@ -12,10 +12,12 @@ extension StageService {
         environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
         linkedin: (any LinkedInProvider)? = nil, x: (any XProvider)? = nil
     ) throws -> StageService {
+        // The vendor waterfall's lookups, credits and circuits are served beside the stage's metrics.
+        let metrics = MetricsRegistry()
         let handler = ProfileStageHandler(
-            linkedin: try linkedin ?? providers.makeLinkedInProvider(environment: environment),
+            linkedin: try linkedin ?? providers.makeLinkedInProvider(environment: environment, metrics: metrics),
             x: try x ?? providers.makeXProvider(environment: environment), service: environment.service)
-        return try StageService(environment: environment, configuration: configuration, handler: handler)
+        return try StageService(environment: environment, configuration: configuration, handler: handler, metrics: metrics)
     }
 
     /// The activity stage (``ActivityStageHandler``), reading the offers table for competitors,

@@ -38,6 +38,19 @@ final class StubAPI: Sendable {
             name: name, baseURL: baseURL, credential: Secret("test-secret-token"), timeoutSeconds: timeout, limiter: limiter,
             forbidden: forbidden, logger: Logger(service: "test", level: .error, sink: { _ in }))
     }
+
+    /// A vendor-style client of this stub: the key in its own header, a rejection reported per
+    /// call, extra out-of-credits codes, and every log line handed to `log`.
+    func client(
+        name: String, authentication: ProviderHTTPClient.Authentication, rejection: ProviderHTTPClient.Rejection,
+        outOfCreditsStatuses: Set<Int>, timeout: Double = 2,
+        limiter: RateLimiter? = RateLimiter(ratePerMinute: 60_000, burst: 100), log: @escaping @Sendable (String) -> Void = { _ in }
+    ) -> ProviderHTTPClient {
+        ProviderHTTPClient(
+            name: name, baseURL: baseURL, credential: Secret("test-secret-token"), timeoutSeconds: timeout, limiter: limiter,
+            forbidden: .credentialsRejected, authentication: authentication, rejection: rejection,
+            outOfCreditsStatuses: outOfCreditsStatuses, logger: Logger(service: "test", level: .debug, sink: log))
+    }
 }
 
 /// Values appended from any thread.

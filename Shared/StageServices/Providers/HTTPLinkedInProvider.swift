@@ -27,7 +27,7 @@ public struct HTTPLinkedInProvider: LinkedInProvider {
         }
         let reply = try await client.send(
             path: ["api", "v2", "linkedin"], query: [URLQueryItem(name: "linkedin_profile_url", value: url.canonical)])
-        let person: Person = try Self.decode(Person.self, reply.body)
+        let person: Person = try client.decode(Person.self, reply)
         guard person.full_name?.isEmpty == false || person.experiences?.isEmpty == false else {
             throw .transient("linkedin: reply without profile data")
         }
@@ -97,14 +97,6 @@ public struct HTTPLinkedInProvider: LinkedInProvider {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
         guard (1...100).contains(slug.count), slug != ".", slug != "..", slug.unicodeScalars.allSatisfy(allowed.contains) else { return nil }
         return slug
-    }
-
-    private static func decode<T: Decodable>(_ type: T.Type, _ body: Data) throws(ProviderError) -> T {
-        do {
-            return try JSONDecoder().decode(type, from: body)
-        } catch {
-            throw .transient("linkedin: unreadable reply (\(body.count) bytes)")
-        }
     }
 
     // MARK: - Reply shapes (Proxycurl)

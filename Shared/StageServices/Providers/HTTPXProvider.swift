@@ -32,7 +32,7 @@ public struct HTTPXProvider: XProvider {
         let username = try Self.validated(username)
         let reply = try await client.send(
             path: ["2", "users", "by", "username", username], query: [URLQueryItem(name: "user.fields", value: Self.userFields)])
-        let decoded: UserReply = try decode(UserReply.self, reply.body)
+        let decoded: UserReply = try client.decode(UserReply.self, reply)
         guard let user = decoded.data else {
             if decoded.errors?.contains(where: \.meansUserGone) == true { throw .notFound }
             throw .transient("x: reply without user data")
@@ -63,7 +63,7 @@ public struct HTTPXProvider: XProvider {
             ]
             if let token { query.append(URLQueryItem(name: "pagination_token", value: token)) }
             let reply = try await client.send(path: ["2", "users", userID, "tweets"], query: query)
-            let page: TweetsReply = try decode(TweetsReply.self, reply.body)
+            let page: TweetsReply = try client.decode(TweetsReply.self, reply)
             if page.data == nil, page.errors?.contains(where: \.meansUserGone) == true { throw .notFound }
             let users = Dictionary((page.includes?.users ?? []).map { ($0.id, $0) }) { first, _ in first }
             for tweet in page.data ?? [] {
@@ -110,14 +110,6 @@ public struct HTTPXProvider: XProvider {
     /// X wants RFC 3339 without fractional seconds: `2025-01-31T12:00:00Z`.
     static func xDate(_ date: Date) -> String {
         Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)).formatted(.iso8601)
-    }
-
-    private func decode<T: Decodable>(_ type: T.Type, _ body: Data) throws(ProviderError) -> T {
-        do {
-            return try JSONDecoder().decode(type, from: body)
-        } catch {
-            throw .transient("x: unreadable reply (\(body.count) bytes)")
-        }
     }
 
     // MARK: - Reply shapes (X API v2)

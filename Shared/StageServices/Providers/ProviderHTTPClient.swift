@@ -1,4 +1,5 @@
 import Foundation
+import LeadModel
 import Pipeline
 import ServiceRuntime
 import Synchronization
@@ -167,6 +168,16 @@ public final class ProviderHTTPClient: Sendable {
         return try classify(Reply(status: http.statusCode, headers: headers, body: data))
     }
 
+    /// `reply`'s body as `type`, or ``ProviderError/transient(_:)`` naming the provider and the
+    /// body's size (never its content) when it does not decode.
+    public func decode<T: Decodable>(_ type: T.Type, _ reply: Reply) throws(ProviderError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: reply.body)
+        } catch {
+            throw .transient("\(name): unreadable reply (\(reply.body.count) bytes)")
+        }
+    }
+
     /// Builds the URL and checks it stays on the base's scheme, host and port.
     func makeURL(path: [String], query: [URLQueryItem]) throws(ProviderError) -> URL {
         var allowed = CharacterSet.urlPathAllowed
@@ -241,8 +252,8 @@ public final class ProviderHTTPClient: Sendable {
     }
 
     /// Seconds until the provider's rate limit resets, from `Retry-After` (seconds or an HTTP
-    /// date), `x-rate-limit-reset` (X: epoch seconds) or `x-ratelimit-reset` (epoch seconds when
-    /// large, else seconds); nil when none parses.
+    /// date), `x-rate-limit-reset` (X: epoch seconds) or `x-ratelimit-reset` (an ISO 8601 time at
+    /// People Data Labs; epoch seconds when large, else seconds); nil when none parses.
     public static func resetSeconds(_ headers: [String: String], now: Date = Date()) -> Double? {
         if let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) {
             if let seconds = Double(text) { return max(0, seconds) }
@@ -253,7 +264,9 @@ public final class ProviderHTTPClient: Sendable {
             if let date = format.date(from: text) { return max(0, date.timeIntervalSince(now)) }
         }
         for name in ["x-rate-limit-reset", "x-ratelimit-reset"] {
-            guard let text = headers[name]?.trimmingCharacters(in: .whitespaces), let value = Double(text) else { continue }
+            guard let text = headers[name]?.trimmingCharacters(in: .whitespaces) else { continue }
+            if let date = ISO8601.parse(text) { return max(0, date.timeIntervalSince(now)) }
+            guard let value = Double(text) else { continue }
             return value > 1_000_000_000 ? max(0, value - now.timeIntervalSince1970) : max(0, value)
         }
         return nil
