@@ -93,8 +93,8 @@ public enum LeadControlCommand: Sendable, Hashable {
     case progress(searchID: SearchID?, isWatching: Bool, isJSON: Bool)
     /// `lag [--window SECONDS] [--interval SECONDS] [--watch] [--json] [--max-lag N]`.
     case lag(LagOptions)
-    /// `billing pause|resume --account A`.
-    case billing(accountID: AccountID, state: BillingState)
+    /// `billing pause|resume --account A [--reason TEXT]`: the reason is nil when not given.
+    case billing(accountID: AccountID, state: BillingState, reason: String?)
 }
 
 /// How `leadctl lag` samples and what it prints.
@@ -357,10 +357,17 @@ public enum LeadControlCommandLine {
         case "billing":
             let (sub, rest) = try subcommand(arguments, of: "billing", among: ["pause", "resume"])
             if wantsHelp { return help("billing \(sub)") }
-            let parsed = try parse(rest, options: ["account"], usage: Usage.billing)
+            let parsed = try parse(rest, options: ["account", "reason"], usage: Usage.billing)
             _ = try parsed.positionals([])
             let account = try parsed.required("account")
-            return invocation(.billing(accountID: AccountID(account), state: sub == "pause" ? .paused : .active), parsed)
+            let reason = parsed.option("reason")
+            if let reason, reason.unicodeScalars.count > FieldLimit.text {
+                throw UsageError("--reason is longer than \(FieldLimit.text) characters", usage: Usage.billing)
+            }
+            if let reason, reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw UsageError("--reason is empty; say why, or leave it out", usage: Usage.billing)
+            }
+            return invocation(.billing(accountID: AccountID(account), state: sub == "pause" ? .paused : .active, reason: reason), parsed)
 
         default:
             throw UsageError("unknown command \"\(first)\"", usage: Usage.general)

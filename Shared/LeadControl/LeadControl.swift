@@ -189,8 +189,8 @@ public struct LeadControl: Sendable {
             return try await progress(searchID: searchID, isWatching: isWatching, isJSON: isJSON)
         case .lag(let options):
             return try await lag(options)
-        case .billing(let accountID, let state):
-            return try await setBilling(accountID: accountID, to: state)
+        case .billing(let accountID, let state, let reason):
+            return try await setBilling(accountID: accountID, to: state, reason: reason)
         }
     }
 
@@ -419,15 +419,23 @@ public struct LeadControl: Sendable {
     func latest<T: Message>(
         _ type: T.Type, of leadID: LeadID, topic: String
     ) async throws -> (value: T?, partition: TopicPartition, problems: [String]) {
+        try await latest(type, key: leadID.rawValue, topic: topic)
+    }
+
+    /// The latest record under `key` in its partition (murmur2 of the key) of `topic`, as
+    /// ``latest(_:of:topic:)`` reads it: for any keyed topic (accounts by account id, say).
+    func latest<T: Message>(
+        _ type: T.Type, key: String, topic: String
+    ) async throws -> (value: T?, partition: TopicPartition, problems: [String]) {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let partitions = try await partitions(of: topic, admin: admin)
-        let partition = TopicPartition(topic: topic, partition: KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: partitions.count))
+        let partition = TopicPartition(topic: topic, partition: KafkaPartitioner.partition(forKey: key, partitionCount: partitions.count))
         var latest: T?
         var problems: [String] = []
         try await readToEnd([partition], admin: admin) { record in
-            guard record.keyString == leadID.rawValue else { return }
+            guard record.keyString == key else { return }
             guard record.value != nil else {
-                latest = nil  // a tombstone: the lead was forgotten
+                latest = nil  // a tombstone: the key was forgotten
                 return
             }
             do {

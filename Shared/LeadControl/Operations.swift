@@ -211,38 +211,26 @@ extension LeadControl {
 
     // MARK: billing
 
-    /// Reads the account's latest configuration, sets its billing state and publishes it.
-    /// Returns 1 when the account has none.
-    public func setBilling(accountID: AccountID, to state: BillingState) async throws -> Int32 {
-        let topic = environment.topics.accounts
-        let admin = try KafkaAdmin(configuration: environment.kafka)
-        let partitions = try await partitions(of: topic, admin: admin)
-        var current: AccountConfig?
-        var problems: [String] = []
-        try await readToEnd(partitions, admin: admin) { record in
-            guard record.keyString == accountID.rawValue else { return }
-            guard record.value != nil else {
-                current = nil
-                return
-            }
-            do {
-                current = try environment.codec.decode(AccountConfig.self, record: record)
-            } catch {
-                problems.append("\(record.partition)@\(record.offset): \(error)")
-            }
-        }
-        for problem in problems { console.error("warning: skipped an undecodable account record at \(problem)") }
-        guard var account = current else {
-            console.error("no configuration for account \(accountID) in \(topic); publish one with `leadctl account put`")
+    /// Publishes an ``AccountBillingEvent`` from `leadctl` to the billing events topic: the
+    /// account's billing is `state` from then on (its configuration is left alone), and leads it
+    /// held continue within about a second of a resume. `reason` nil: "paused by an operator" or
+    /// "resumed by an operator". Returns 1, publishing nothing, when the account has no
+    /// configuration (a mistyped id would pause no one).
+    public func setBilling(accountID: AccountID, to state: BillingState, reason: String?) async throws -> Int32 {
+        let accounts = environment.topics.accounts
+        let account = try await latest(AccountConfig.self, key: accountID.rawValue, topic: accounts)
+        for problem in account.problems { console.error("warning: skipped an undecodable account record at \(problem)") }
+        guard account.value != nil else {
+            console.error("no configuration for account \(accountID) in \(accounts); publish one with `leadctl account put`")
             return Self.failure
         }
         let verb = state == .paused ? "paused" : "resumed"
-        if account.billingState == state {
-            console.output("billing of account \(accountID) is already \(state.rawValue); nothing published")
-            return Self.success
-        }
-        account.billingState = state
-        account.updatedAt = now()
-        return try await publishConfiguration(account, topic: topic, key: accountID.rawValue, what: "billing \(verb) for account \(accountID)")
+        let event = AccountBillingEvent(accountID: accountID, state: state, reason: reason ?? "\(verb) by an operator",
+                                        source: Self.billingEventSource, occurredAt: now(), eventID: UUID().uuidString.lowercased())
+        return try await publishConfiguration(event, topic: environment.topics.billingEvents, key: accountID.rawValue,
+                                              what: "billing \(verb) for account \(accountID) (event \(event.eventID))")
     }
+
+    /// The `source` of the billing events `leadctl billing` writes.
+    public static let billingEventSource = "leadctl"
 }

@@ -39,7 +39,8 @@ public enum Usage {
           progress [--search S] [--watch] [--json]
                                                  per-search and per-account progress
           lag [--window S] [--watch] [--json]    status and lag of every consumer group
-          billing pause|resume --account A       stop or restart paid phases of an account
+          billing pause|resume --account A [--reason TEXT]
+                                                 stop or restart paid phases of an account
           help [COMMAND]                         this text, or a command's usage
 
         \(connection)
@@ -283,13 +284,15 @@ public enum Usage {
 
     /// `leadctl billing`.
     public static let billing = """
-        Usage: leadctl billing pause --account A
-               leadctl billing resume --account A
+        Usage: leadctl billing pause --account A [--reason TEXT]
+               leadctl billing resume --account A [--reason TEXT]
 
-        Reads the account's current configuration from the accounts topic, sets its billing
-        state to paused or active, and publishes it. While paused, leads wait before paid phases
-        (status billing paused); on resume they continue from that phase. Exit status 1 when the
-        account has no configuration (publish one with `leadctl account put`).
+        Publishes an account.billing-event (source leadctl, a new event id) to the billing
+        events topic, as the billing system does; the latest event per account is in force and
+        the account's configuration is left alone. While paused, leads wait before paid phases
+        (status billing paused); after a resume they continue from that phase within about a
+        second. --reason defaults to "paused by an operator" / "resumed by an operator". Exit
+        status 1 when the account has no configuration (publish one with `leadctl account put`).
 
         \(connection)
         """

@@ -94,8 +94,10 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
     case completed
     /// The phase could not run; retriable failures are retried with backoff.
     case failed(reason: String, isRetriable: Bool)
-    /// A provider refused for lack of credits: the account's billing is paused and the lead
-    /// waits at this phase until it resumes. Not a failure of the lead.
+    /// Written only by stages from before a provider's exhausted credits stopped pausing the
+    /// customer's account (today's stages answer a retriable ``failed(reason:isRetriable:)``).
+    /// Still read, for a rolling upgrade: the coordinator treats it as a retriable failure of
+    /// the attempt and never pauses the account.
     case accountPaused(reason: String)
 
     private enum CodingKeys: String, CodingKey {

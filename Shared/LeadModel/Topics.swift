@@ -33,6 +33,9 @@ public struct Topics: Hashable, Sendable {
     public static let offers = "offers"
     /// One record per charged phase. Key: account id.
     public static let billingUsage = "billing.usage"
+    /// The billing system's pauses and resumptions of accounts (`account.billing-event`,
+    /// compacted; the latest per account is in force). Key: account id.
+    public static let billingEvents = "billing.events"
     /// Progress snapshots. Key: source search id.
     public static let progress = "progress"
     /// Per search, where the leads of one partition are (compacted), added up into progress.
@@ -69,7 +72,7 @@ public struct Topics: Hashable, Sendable {
         [leadsDiscovered, leadsDiscoveredPriority, leadCommands, leadsBacklog, searchTotals]
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
-                phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, progress, progressParts, accountSignals,
+                phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, billingEvents, progress, progressParts, accountSignals,
                 accountSignalContributions, accountHeat, leadOverrides,
                 autopilotEnrollments, deadLetters, webEnrichmentRequests, webEnrichments,
             ]
@@ -134,6 +137,8 @@ public struct Topics: Hashable, Sendable {
     public var offers: String { Self.prefixed(Self.offers, namespace: namespace) }
     /// ``Topics/billingUsage`` in this namespace.
     public var billingUsage: String { Self.prefixed(Self.billingUsage, namespace: namespace) }
+    /// ``Topics/billingEvents`` in this namespace.
+    public var billingEvents: String { Self.prefixed(Self.billingEvents, namespace: namespace) }
     /// ``Topics/progress`` in this namespace.
     public var progress: String { Self.prefixed(Self.progress, namespace: namespace) }
     /// ``Topics/progressParts`` in this namespace.

@@ -22,12 +22,14 @@ import LeadModel
 ///   jitter up to ``Configuration/maxAttempts`` attempts; then it is skipped with the reason
 ///   recorded and the lead moves on. Every run ends ready. A priority lead's retries start from
 ///   the shorter ``Configuration/priorityBackoffBase`` and, like its first attempt, go to the
-///   priority topics.
+///   priority topics. An ``PhaseOutcome/accountPaused(reason:)`` answer (only stages from before
+///   provider credits stopped pausing accounts send one, during a rolling upgrade) is such a
+///   retriable failure: it never pauses the account.
 ///
 /// Gates (``Gates``, passed with each event by the caller from the account's configuration):
-/// - Billing paused: a lead about to start a paid phase waits with status billing paused, and
-///   so does a lead whose stage reported the account out of credits; ``Event/gatesChanged(at:)``
-///   after the account resumes continues it from that phase.
+/// - Billing paused (the customer's plan, never a vendor's credits): a lead about to start a paid
+///   phase waits with status billing paused; ``Event/gatesChanged(at:)`` after the account
+///   resumes continues it from that phase.
 /// - Outreach window: a run starts only inside the account's window; outside it the lead waits
 ///   with status outside outreach window and a timer releases it when the window opens. A run
 ///   that has started finishes.
@@ -164,8 +166,6 @@ public struct LeadStateMachine: Sendable {
         case scheduleTimer(Timer)
         /// Publish a billing usage record (idempotent by its key).
         case recordBilling(BillingUsage)
-        /// A provider refused for lack of credits: pause the account's billing.
-        case pauseBilling(AccountID, reason: String)
         /// An entry was added to the lead's history (already in the persisted state).
         case recordHistory(HistoryEntry)
         /// The run finished: the lead is ready with this profile.
@@ -363,12 +363,9 @@ public struct LeadStateMachine: Sendable {
         case .failed(let reason, let isRetriable):
             failAttempt(reason: reason, isRetriable: isRetriable, at: at, random: &random)
         case .accountPaused(let reason):
-            record(.phaseFailed, at: at, phase: result.phase, attempt: result.attempt, detail: reason)
-            guard var current = state else { return }
-            current.nextAttempt = result.attempt + 1
-            state = current
-            pending.append(.pauseBilling(current.lead.accountID, reason: reason))
-            wait(.billingPaused, phase: result.phase, at: at, detail: reason)
+            // An older stage's answer to a vendor's exhausted credits: the platform's contract,
+            // not the customer's plan, so the attempt failed and is retried like any other.
+            failAttempt(reason: reason, isRetriable: true, at: at, random: &random)
         case .completed:
             guard var current = state else { return }
             current.profile = ProfileMerger.merge(result.payload, of: result.phase, into: current.profile)

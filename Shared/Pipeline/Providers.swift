@@ -27,9 +27,6 @@ public enum ProviderError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether the failure should pause the account's paid work.
-    public var pausesAccount: Bool { self == .outOfCredits }
-
     /// A sentence for history and dead letters.
     public var description: String {
         switch self {

@@ -99,6 +99,13 @@ public struct CoordinatorSettings: Sendable {
 ///   lead, run, phase and attempt; a known lead discovered again starts nothing).
 /// - Timers (attempt timeouts, retry backoffs) live in memory and are rebuilt from the restored
 ///   state, so a restart resumes interrupted runs.
+/// - Billing: an account's paid phases wait while its latest `billing.events` record
+///   (``AccountBillingEvent``) says `paused`; an account without one keeps its configuration's
+///   `billingState`. The topic is read whole, like `accounts`, `offers` and `lead.overrides`, and
+///   each batch first catches up with it, so a pause acknowledged before a lead was published
+///   holds that lead; held leads continue within about a second of an `active` event. The
+///   coordinator never pauses an account itself: an `account-paused` result (from a stage of an
+///   older version, whose provider was out of credits) is a retriable failure of the attempt.
 /// - Bad input (undecodable, invalid, unknown schema) goes to dead letters with the reason.
 public final class Coordinator: Service {
     private let environment: PipelineEnvironment
@@ -170,10 +177,13 @@ public final class Coordinator: Service {
                                              codec: environment.codec, logger: logger)
         let overrides = KafkaTable<LeadOverride>(configuration: environment.kafka, topic: topics.leadOverrides,
                                                  codec: environment.codec, logger: logger)
+        let billingEvents = KafkaTable<AccountBillingEvent>(configuration: environment.kafka, topic: topics.billingEvents,
+                                                            codec: environment.codec, logger: logger)
         try await accounts.start()
         try await offers.start()
         try await overrides.start()
-        let tables = Tables(accounts: accounts, offers: offers, overrides: overrides)
+        try await billingEvents.start()
+        let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now)
         // A child: its failure stops the loop, and so the process.
@@ -185,6 +195,7 @@ public final class Coordinator: Service {
         await accounts.stop()
         await offers.stop()
         await overrides.stop()
+        await billingEvents.stop()
         await producer.close()
     }
 
@@ -221,6 +232,7 @@ public final class Coordinator: Service {
                     try await tables.accounts.catchUp(timeout: .seconds(2))
                     try await tables.offers.catchUp(timeout: .seconds(2))
                     try await tables.overrides.catchUp(timeout: .seconds(2))
+                    try await tables.billingEvents.catchUp(timeout: .seconds(2))
                 } catch {
                     logger.warning("tables not caught up: \(error)")
                 }
@@ -331,7 +343,7 @@ public final class Coordinator: Service {
         var pausedBacklog: Set<TopicPartition> = []
         /// Backlog records polled while at the bound (at most one poll batch), in order.
         var heldBacklog: [ConsumerRecord] = []
-        /// Leads held by billing pause: checked against their account every second.
+        /// Leads held by billing pause: checked against their account's billing state every second.
         var billingPaused: Set<LeadID> = []
         /// Leads queued in `leads.backlog` (their state: pending), with their partition. A lead
         /// discovered again while queued is not queued twice.
@@ -360,6 +372,22 @@ public final class Coordinator: Service {
         /// People's overrides of buyer states, by lead id: a few per account, so every instance
         /// holds them all, like the accounts.
         let overrides: KafkaTable<LeadOverride>
+        /// The billing system's latest event per account (``AccountBillingEvent``), by account id.
+        let billingEvents: KafkaTable<AccountBillingEvent>
+
+        /// The account's billing state in force: its latest billing event's, else its
+        /// configuration's (``BillingState/inForce(event:configuration:)``).
+        func billingState(of accountID: AccountID) -> BillingState {
+            BillingState.inForce(event: billingEvents[accountID.rawValue], configuration: accounts[accountID.rawValue])
+        }
+
+        /// How many accounts are paused now, by the same rule.
+        var pausedAccountCount: Int {
+            let (events, configurations) = (billingEvents.all, accounts.all)
+            return Set(events.keys).union(configurations.keys).count {
+                BillingState.inForce(event: events[$0], configuration: configurations[$0]) == .paused
+            }
+        }
     }
 
     struct LeadEntry {
@@ -652,34 +680,30 @@ public final class Coordinator: Service {
         return nil
     }
 
-    /// What the lead's account allows now.
+    /// What the lead's account allows now: billing by the account's latest billing event (else
+    /// its configuration), the outreach window by its configuration.
     private func gates(for accountID: AccountID, _ tables: Tables) -> LeadStateMachine.Gates {
-        guard let account = tables.accounts[accountID.rawValue] else { return .open }
+        let isBillingPaused = tables.billingState(of: accountID) == .paused
+        guard let window = tables.accounts[accountID.rawValue]?.outreachWindow else {
+            return LeadStateMachine.Gates(isBillingPaused: isBillingPaused)
+        }
         let now = now()
-        let opensAt = account.outreachWindow.flatMap { $0.nextOpening(after: now) }
-        return LeadStateMachine.Gates(isBillingPaused: account.billingState == .paused,
-                                      windowOpensAt: opensAt.flatMap { $0 > now ? $0 : nil })
+        let opensAt = window.nextOpening(after: now)
+        return LeadStateMachine.Gates(isBillingPaused: isBillingPaused, windowOpensAt: opensAt.flatMap { $0 > now ? $0 : nil })
     }
 
-    /// Continues leads held by billing pause whose account has resumed.
+    /// Continues leads held by billing pause whose account has resumed (an `active` billing
+    /// event, or for an account without events its configuration); called every second.
     private func releaseWaitingLeads(_ state: inout State, _ outputs: inout Outputs, _ tables: Tables) {
         for leadID in state.billingPaused {
             guard let accountID = state.leads[leadID]?.machine.state?.lead.accountID else {
                 state.billingPaused.remove(leadID)
                 continue
             }
-            if tables.accounts[accountID.rawValue]?.billingState != .paused {
+            if tables.billingState(of: accountID) != .paused {
                 apply(.gatesChanged(at: now()), to: leadID, &state, &outputs, tables)
             }
         }
-    }
-
-    /// The account configuration with billing paused, written when a stage reports no credits.
-    private func pausedAccount(_ accountID: AccountID, _ tables: Tables) -> AccountConfig {
-        var account = tables.accounts[accountID.rawValue] ?? AccountConfig(accountID: accountID, updatedAt: now())
-        account.billingState = .paused
-        account.updatedAt = now()
-        return account
     }
 
     private func apply(_ event: LeadStateMachine.Event, to leadID: LeadID, _ state: inout State,
@@ -705,9 +729,6 @@ public final class Coordinator: Service {
                 state.timers.schedule(timer)
             case .recordBilling(let usage):
                 job.append(usage, topic: topics.billingUsage, key: usage.accountID.rawValue)
-            case .pauseBilling(let accountID, let reason):
-                logger.warning("pausing billing of account \(accountID): \(reason)", [LogKey.leadID: leadID.rawValue])
-                job.append(pausedAccount(accountID, tables), topic: topics.accounts, key: accountID.rawValue)
             case .recordHistory:
                 break  // the history is part of the persisted state
             case .markReady(let lead, let runID, _):
@@ -778,8 +799,7 @@ public final class Coordinator: Service {
             metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
         }
         metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.timers.count))
-        let pausedAccounts = tables.accounts.all.values.filter { $0.billingState == .paused }.count
-        metrics.gauge(MetricNames.coordinatorAccountsBillingPaused).set(Double(pausedAccounts))
+        metrics.gauge(MetricNames.coordinatorAccountsBillingPaused).set(Double(tables.pausedAccountCount))
     }
 
     // MARK: - Admission and ready leads

@@ -4,7 +4,8 @@ import LeadModel
 import ServiceRuntime
 import Synchronization
 
-/// A compacted topic read whole into memory and kept current: accounts, offers.
+/// A compacted topic read whole into memory and kept current: accounts, offers, overrides,
+/// billing events.
 ///
 /// ``start()`` returns once every partition is read up to the high watermark it had at start,
 /// then a background task follows new records. The last record per key wins; a tombstone

@@ -167,6 +167,7 @@ public struct PipelineEnvironment: Sendable {
         specifications += [
             TopicSpecification(name: topics.accounts, partitions: 1, configs: compacted),
             TopicSpecification(name: topics.offers, partitions: 1, configs: compacted),
+            TopicSpecification(name: topics.billingEvents, partitions: 1, configs: compacted),
             TopicSpecification(name: topics.searchTotals, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.progress, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.progressParts, partitions: partitions, configs: compacted),

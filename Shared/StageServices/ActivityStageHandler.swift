@@ -8,7 +8,8 @@ import Pipeline
 ///   Posts since the horizon (``ActivityBuilder/horizonDays``) are asked for; the ``Activity`` is
 ///   built by ``ActivityBuilder`` with the competitors of the lead's offer (unknown offer: none).
 /// - Failure is non-fatal. Policy:
-///   - a retriable provider error (rate limit, timeout, out of credits) on an attempt below
+///   - a retriable provider error (rate limit, timeout, out of credits: the platform's vendor
+///     contract, which never pauses the customer's account) on an attempt below
 ///     ``retriableAttempts`` → the phase fails retriably, so the coordinator retries it with backoff;
 ///   - any other error, or a retriable one from attempt ``retriableAttempts`` on → the phase
 ///     completes with `activityOutcome` failed (reason, whether retriable) and no activity: the
@@ -68,10 +69,6 @@ public struct ActivityStageHandler: PhaseHandler {
                 charges: [BillableCharge(provider: Self.activityProvider, units: 1)])
         } catch {
             let failed = PlatformOutcome.failed(reason: error.description, isRetriable: error.isRetriable)
-            if error.pausesAccount {
-                // No credits: the account pauses and the lead waits here, it does not fail.
-                return output(request, .accountPaused(reason: "activity: \(error.description)"), PhasePayload(activityOutcome: failed))
-            }
             if error.isRetriable && request.attempt < retriableAttempts {
                 return output(
                     request, .failed(reason: "activity: \(error.description)", isRetriable: true),

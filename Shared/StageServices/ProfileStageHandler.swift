@@ -16,7 +16,8 @@ import Pipeline
 /// - Charges: one unit per successful provider call (`linkedin`, `x`); with a vendor waterfall,
 ///   one unit per vendor whose fields the profile kept (`pdl`, `apollo`: what the platform's vendor
 ///   credits went to). A miss or an error costs nothing.
-/// - Out of credits is, for now, a retriable failed platform outcome with that reason.
+/// - A provider out of credits is a retriable failed platform outcome with that reason, like a
+///   rate limit: the vendor contract is the platform's, so it never pauses the customer's account.
 public struct ProfileStageHandler: PhaseHandler {
     /// ``Phase/profile``.
     public let phase = Phase.profile
@@ -66,13 +67,7 @@ public struct ProfileStageHandler: PhaseHandler {
             }
         }
         if xResult.value != nil { charges.append(BillableCharge(provider: Self.xProvider, units: 1)) }
-        var outcome = Self.phaseOutcome(linkedin: linkedinResult.outcome, x: xResult.outcome)
-        if let noCredits = [linkedinResult.accountPause, xResult.accountPause].compactMap({ $0 }).first {
-            // A provider is out of credits: the account pauses and the whole phase is redone after
-            // it resumes (nothing is charged for this attempt).
-            outcome = .accountPaused(reason: noCredits)
-            charges = []
-        }
+        let outcome = Self.phaseOutcome(linkedin: linkedinResult.outcome, x: xResult.outcome)
         let result = PhaseResult(
             answering: request, outcome: outcome, payload: PhasePayload(profile: output), charges: charges,
             finishedAt: now(), service: service)
@@ -121,12 +116,9 @@ public struct ProfileStageHandler: PhaseHandler {
     struct Fetched<Value: Sendable>: Sendable {
         var value: Value?
         var outcome: PlatformOutcome?
-        /// Why the account must pause, when the provider refused for lack of credits.
-        var accountPause: String?
 
         static func failure(_ error: ProviderError) -> Fetched {
-            Fetched(value: nil, outcome: .failed(reason: error.description, isRetriable: error.isRetriable),
-                    accountPause: error.pausesAccount ? error.description : nil)
+            Fetched(value: nil, outcome: .failed(reason: error.description, isRetriable: error.isRetriable))
         }
     }
 

@@ -46,7 +46,7 @@ final class OperationsIntegrationTests: XCTestCase {
         return records
     }
 
-    func testBillingPauseAndResumeRewriteTheLatestAccount() async throws {
+    func testBillingPauseAndResumePublishBillingEventsAndLeaveTheAccountAlone() async throws {
         try await withNamespace { environment, variables in
             let (missing, missingConsole) = await run(["billing", "pause", "--account", "acct-x"], variables)
             XCTAssertEqual(missing, LeadControl.failure)
@@ -58,24 +58,22 @@ final class OperationsIntegrationTests: XCTestCase {
             try await send([try environment.codec.record(old, topic: environment.topics.accounts, key: "acct-x"),
                             try environment.codec.record(latest, topic: environment.topics.accounts, key: "acct-x")], environment)
 
-            let (paused, pausedConsole) = await run(["billing", "pause", "--account", "acct-x"], variables)
+            let (paused, pausedConsole) = await run(["billing", "pause", "--account", "acct-x", "--reason", "invoice unpaid"], variables)
             XCTAssertEqual(paused, LeadControl.success, pausedConsole.error)
-            var accounts = try await readAll(environment.topics.accounts, environment)
-            XCTAssertEqual(accounts.count, 3)
-            let written = try environment.codec.decode(AccountConfig.self, record: try XCTUnwrap(accounts.last))
-            XCTAssertEqual(written.billingState, .paused)
-            XCTAssertEqual(written.outreachWindow, window, "the rest of the latest configuration is kept")
-            XCTAssertEqual(written.autopilot, AutopilotRule())
-            XCTAssertEqual(accounts.last?.keyString, "acct-x")
+            XCTAssertTrue(pausedConsole.output.contains("billing paused for account acct-x"), pausedConsole.output)
+            let (resumed, resumedConsole) = await run(["billing", "resume", "--account", "acct-x"], variables)
+            XCTAssertEqual(resumed, LeadControl.success, resumedConsole.error)
 
-            let (again, againConsole) = await run(["billing", "pause", "--account", "acct-x"], variables)
-            XCTAssertEqual(again, LeadControl.success)
-            XCTAssertTrue(againConsole.output.contains("already paused"), againConsole.output)
-            let (resumed, _) = await run(["billing", "resume", "--account", "acct-x"], variables)
-            XCTAssertEqual(resumed, LeadControl.success)
-            accounts = try await readAll(environment.topics.accounts, environment)
-            XCTAssertEqual(accounts.count, 4)
-            XCTAssertEqual(try environment.codec.decode(AccountConfig.self, record: try XCTUnwrap(accounts.last)).billingState, .active)
+            let accounts = try await readAll(environment.topics.accounts, environment)
+            XCTAssertEqual(accounts.count, 2, "the account's configuration is not rewritten")
+            let events = try await readAll(environment.topics.billingEvents, environment)
+            XCTAssertEqual(events.map(\.keyString), ["acct-x", "acct-x"])
+            let written = try events.map { try environment.codec.decode(AccountBillingEvent.self, record: $0) }
+            XCTAssertEqual(written.map(\.state), [.paused, .active])
+            XCTAssertEqual(written.map(\.reason), ["invoice unpaid", "resumed by an operator"])
+            XCTAssertEqual(Set(written.map(\.source)), [LeadControl.billingEventSource])
+            XCTAssertEqual(Set(written.map(\.eventID)).count, 2, "each event has an id of its own")
+            XCTAssertEqual(BillingState.inForce(event: written.last, configuration: latest), .active)
         }
     }
 

@@ -50,9 +50,13 @@ final class OperationsCommandLineTests: XCTestCase {
     }
 
     func testBilling() throws {
-        XCTAssertEqual(try parse("billing pause --account acct-1").command, .billing(accountID: "acct-1", state: .paused))
-        XCTAssertEqual(try parse("billing resume --account=acct-1").command, .billing(accountID: "acct-1", state: .active))
+        XCTAssertEqual(try parse("billing pause --account acct-1").command, .billing(accountID: "acct-1", state: .paused, reason: nil))
+        XCTAssertEqual(try parse("billing resume --account=acct-1").command, .billing(accountID: "acct-1", state: .active, reason: nil))
+        XCTAssertEqual(try parse("billing pause --account acct-1 --reason card-declined").command,
+                       .billing(accountID: "acct-1", state: .paused, reason: "card-declined"))
         assertUsageError("billing pause", contains: "--account is required")
+        assertUsageError("billing pause --account a --reason=", contains: "--reason is empty")
+        assertUsageError("billing pause --account a --reason=\(String(repeating: "r", count: FieldLimit.text + 1))", contains: "longer than")
         assertUsageError("billing stop --account a", contains: "expected one of: pause, resume")
     }
 

@@ -65,6 +65,21 @@ final class SchemaValidationTests: XCTestCase {
                              #"{"schema":"lead.override","version":1,"leadID":"l1","state":"active","reason":"r","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(invalid("override without a reason", LeadOverride.self,
                              #"{"schema":"lead.override","version":1,"leadID":"l1","state":"manual","reason":" ","requestedBy":"ops","at":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(try valid("billing event paused", AccountBillingEvent(accountID: "a1", state: .paused, reason: "invoice unpaid",
+                                                                          source: "billing-system", occurredAt: now, eventID: "e1")))
+        cases.append(try valid("billing event resumed", AccountBillingEvent(accountID: "a1", state: .active, reason: "", source: "leadctl",
+                                                                           occurredAt: now, eventID: "e2")))
+        cases.append(Case(name: "docs/samples/account-billing-event.json", schemaFile: schemaFile(AccountBillingEvent.self),
+                          instance: try sample("account-billing-event.json"), isValid: true))
+        XCTAssertNoThrow(try codec.decode(AccountBillingEvent.self, from: Array(try sample("account-billing-event.json").utf8)))
+        let billing = #""schema":"account.billing-event","version":1,"accountID":"a1","source":"billing-system","occurredAt":"2025-01-31T12:00:00.000Z","eventID":"e1""#
+        cases.append(invalid("billing event paused without a reason", AccountBillingEvent.self, #"{\#(billing),"state":"paused","reason":" "}"#))
+        cases.append(invalid("billing event unknown state", AccountBillingEvent.self, #"{\#(billing),"state":"suspended","reason":"r"}"#))
+        cases.append(invalid("billing event misspelt field", AccountBillingEvent.self, #"{\#(billing),"state":"active","reason":"","accountId":"a1"}"#))
+        cases.append(invalid("billing event without event id", AccountBillingEvent.self,
+                             #"{"schema":"account.billing-event","version":1,"accountID":"a1","state":"active","reason":"","source":"s","occurredAt":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(invalid("billing event source too long", AccountBillingEvent.self,
+                             #"{"schema":"account.billing-event","version":1,"accountID":"a1","state":"active","reason":"","source":"\#(String(repeating: "s", count: FieldLimit.identifier + 1))","occurredAt":"2025-01-31T12:00:00.000Z","eventID":"e1"}"#))
         cases.append(try valid("search total", SearchTotalDeclared(searchID: "s1", accountID: "a1", total: 40, declaredAt: now)))
         cases.append(try valid("account sample", SampleConfigurations.account(updatedAt: now)))
         cases.append(try valid("account minimal", AccountConfig(accountID: "a1", billingState: .paused, updatedAt: now)))

@@ -95,7 +95,7 @@ final class AdmissionSystemTests: XCTestCase {
     func testWaitingLeadsAreBoundedAndTheBacklogWaitsOnTheBroker() async throws {
         let waitingBound = 10
         try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.2", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
-            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .paused, updatedAt: Date()))
+            try await harness.publishBilling(.paused)
             let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_WAITING_LEADS": String(waitingBound)])
             let leads = standardLeads(harness, 40)
             try await harness.publish(leads: leads)
@@ -127,7 +127,7 @@ final class AdmissionSystemTests: XCTestCase {
                            "the others are pending, each with a small state")
 
             // Resumed, every lead finishes, exactly once.
-            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .active, updatedAt: Date()))
+            try await harness.publishBilling(.active)
             let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
             XCTAssertEqual(pool.count, leads.count)
             XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))

@@ -133,7 +133,7 @@ final class KafkaACLTests: XCTestCase {
                 XCTAssertTrue(value.hasPrefix("ns1.") || value == "reader-", "\(value) in \(command)")
             }
         }
-        XCTAssertTrue(commands.contains { $0.contains("--allow-principal User:CN=billing --operation Write --topic ns1.accounts") }, text)
+        XCTAssertTrue(commands.contains { $0.contains("--allow-principal User:CN=billing --operation Write --topic ns1.billing.events") }, text)
         XCTAssertTrue(commands.contains {
             $0.contains("User:pipeline-coordinator --operation Write ") && $0.contains(" --topic ns1.lead.state ")
         }, text)

@@ -195,6 +195,14 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         try await publish(account, topic: environment.topics.accounts, key: account.accountID.rawValue)
     }
 
+    /// Publishes an ``AccountBillingEvent`` as the billing system does (`source`
+    /// `billing-system`, a new event id) for `account` (the harness's by default).
+    func publishBilling(_ state: BillingState, account: AccountID? = nil, reason: String = "set by a system test") async throws {
+        let event = AccountBillingEvent(accountID: account ?? accountID, state: state, reason: reason, source: "billing-system",
+                                        occurredAt: Date(), eventID: UUID().uuidString)
+        try await publish(event, topic: environment.topics.billingEvents, key: event.accountID.rawValue)
+    }
+
     func publish(offer: OfferConfig) async throws {
         try await publish(offer, topic: environment.topics.offers, key: offer.offerID.rawValue)
     }

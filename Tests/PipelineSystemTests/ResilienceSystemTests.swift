@@ -23,7 +23,7 @@ final class ResilienceSystemTests: XCTestCase {
             try await waitUntil("first leads ready", timeoutSeconds: 120, pollMilliseconds: 200) {
                 try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count >= 10
             }
-            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .paused, updatedAt: Date()))
+            try await harness.publishBilling(.paused)
 
             // The other account's leads all finish; the paused account's remaining leads wait.
             var states: [LeadID: LeadState] = [:]
@@ -48,7 +48,7 @@ final class ResilienceSystemTests: XCTestCase {
             XCTAssertEqual(latest?.billingPaused, waiting.count, "progress counts the waiting leads as paused")
 
             // Resume: every waiting lead finishes without operator action.
-            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .active, updatedAt: Date()))
+            try await harness.publishBilling(.active)
             let pool = try await harness.waitForPool(300, timeoutSeconds: 120)
             XCTAssertEqual(Set(pool.map(\.key)).count, 300)
         } catch {
@@ -73,8 +73,9 @@ final class ResilienceSystemTests: XCTestCase {
             let producer = try KafkaProducer(configuration: harness.environment.kafka, properties: ["linger.ms": "0"])
             let leads = harness.makeLeads(40, prefix: "after-pause")
             for (index, lead) in leads.enumerated() {
-                let pause = AccountConfig(accountID: harness.accountID, billingState: .paused, updatedAt: Date())
-                _ = try await producer.send(codec.record(pause, topic: topics.accounts, key: pause.accountID.rawValue))
+                let pause = AccountBillingEvent(accountID: harness.accountID, state: .paused, reason: "invoice unpaid",
+                                                source: "billing-system", occurredAt: Date(), eventID: UUID().uuidString)
+                _ = try await producer.send(codec.record(pause, topic: topics.billingEvents, key: pause.accountID.rawValue))
                 var intent = lead
                 intent.source = index % 2 == 0 ? .keywordSearch : .csvImport
                 _ = try await producer.send(codec.record(intent, topic: topics.leadsDiscovered(for: intent.source), key: intent.leadID.rawValue))
@@ -92,7 +93,7 @@ final class ResilienceSystemTests: XCTestCase {
             let started = leads.filter { states[$0.leadID]?.history.contains { $0.kind == .phaseStarted } == true }
             XCTAssertEqual(started.map(\.leadID.rawValue), [], "a paid phase started after the pause")
 
-            try await harness.publish(account: AccountConfig(accountID: harness.accountID, billingState: .active, updatedAt: Date()))
+            try await harness.publishBilling(.active)
             _ = try await harness.waitForPool(44, timeoutSeconds: 120)
         }
     }

@@ -40,22 +40,41 @@ final class GateTests: XCTestCase {
         XCTAssertEqual(requests(actions).map(\.phase), [.finalize])
     }
 
-    func testOutOfCreditsPausesTheAccountAndResumesWithANewAttempt() {
+    /// A stage of an older version answers a vendor's exhausted credits with `account-paused`
+    /// during a rolling upgrade: the attempt failed and is retried with backoff; the lead never
+    /// waits on billing for it.
+    func testAccountPausedAnswerOfAnOlderStageIsARetriableFailure() throws {
         var machine = Machine()
         let first = requests(machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), random: &random))[0]
         let actions = machine.handle(result(first, .accountPaused(reason: "provider credits exhausted")), random: &random)
-        XCTAssertTrue(actions.contains { if case .pauseBilling(let account, _) = $0 { account == first.accountID } else { false } })
-        XCTAssertTrue(requests(actions).isEmpty)
-        XCTAssertEqual(machine.state?.status, .billingPaused)
+        XCTAssertTrue(requests(actions).isEmpty, "the retry waits for its backoff")
+        XCTAssertEqual(machine.state?.status, .processing)
+        XCTAssertFalse(machine.state?.history.contains { $0.kind == .billingPaused } ?? true)
         let failure = machine.state?.history.first { $0.kind == .phaseFailed }
-        XCTAssertEqual(failure?.detail, "provider credits exhausted", "the reason of the pause stays in the history")
+        XCTAssertEqual(failure?.detail, "provider credits exhausted", "the reason stays in the history")
+        let backoff = try XCTUnwrap(actions.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        XCTAssertEqual(backoff.kind, .retryBackoff)
+        XCTAssertEqual(backoff.key.attempt, 2)
 
-        let resumed = requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: .open, random: &random))
-        XCTAssertEqual(resumed.map(\.phase), [.profile])
-        XCTAssertEqual(resumed.first?.attempt, 2, "attempt numbers never repeat within a run")
+        let retried = requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), random: &random))
+        XCTAssertEqual(retried.map(\.phase), [.profile])
+        XCTAssertEqual(retried.first?.attempt, 2, "attempt numbers never repeat within a run")
         // A late duplicate of the answer to attempt 1 changes nothing.
         XCTAssertTrue(machine.handle(result(first, .accountPaused(reason: "again")), random: &random).isEmpty)
         XCTAssertEqual(machine.state?.status, .processing)
+    }
+
+    func testAccountPausedAnswersOnEveryAttemptSkipThePhaseLikeOtherFailures() {
+        var machine = Machine(configuration: .init(maxAttempts: 2, backoffBase: 1))
+        var request = requests(machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), random: &random))[0]
+        let actions = machine.handle(result(request, .accountPaused(reason: "provider credits exhausted")), random: &random)
+        guard let backoff = actions.compactMap({ if case .scheduleTimer(let timer) = $0 { timer } else { nil } }).first else {
+            return XCTFail("no retry scheduled")
+        }
+        request = requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), random: &random))[0]
+        let next = requests(machine.handle(result(request, .accountPaused(reason: "provider credits exhausted")), random: &random))
+        XCTAssertEqual(next.map(\.phase), [.activity], "the profile phase is skipped after its last attempt; the run goes on")
+        XCTAssertEqual(machine.state?.profile.skippedPhases.first?.phase, .profile)
     }
 
     func testRunStartsOnlyInsideTheOutreachWindowAndIsReleasedByItsTimer() throws {

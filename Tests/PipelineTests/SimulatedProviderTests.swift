@@ -87,7 +87,7 @@ final class SimulatedProviderTests: XCTestCase {
     func testProviderErrorRetriability() {
         XCTAssertTrue(ProviderError.rateLimited(retryAfter: 3).isRetriable)
         XCTAssertTrue(ProviderError.transient("timeout").isRetriable)
-        XCTAssertTrue(ProviderError.outOfCredits.pausesAccount)
+        XCTAssertTrue(ProviderError.outOfCredits.isRetriable, "a vendor out of credits is retried; it pauses no account")
         XCTAssertFalse(ProviderError.permanent("bad").isRetriable)
         XCTAssertEqual(ProviderError.rateLimited(retryAfter: 2.5).description, "rate limited; retry after 3s")
     }

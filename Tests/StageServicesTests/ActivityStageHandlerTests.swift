@@ -60,6 +60,15 @@ final class ActivityStageHandlerTests: XCTestCase {
         }
     }
 
+    func testOutOfCreditsIsARetriableFailureAndPausesNoAccount() async {
+        let early = await handler(.failure(.outOfCredits)).handle(Fixtures.request(.activity, attempt: 1))
+        XCTAssertEqual(early.result.outcome, .failed(reason: "activity: provider credits exhausted", isRetriable: true))
+        XCTAssertEqual(early.result.charges, [])
+        let last = await handler(.failure(.outOfCredits)).handle(Fixtures.request(.activity, attempt: 3))
+        XCTAssertEqual(last.result.outcome, .completed, "the lead goes on without activity, like after any retriable error")
+        XCTAssertEqual(last.result.payload.activityOutcome, .failed(reason: "provider credits exhausted", isRetriable: true))
+    }
+
     func testRetriableFailureFromAttemptThreeCompletesWithoutActivity() async {
         let output = await handler(.failure(.rateLimited(retryAfter: 5))).handle(Fixtures.request(.activity, attempt: 3))
         XCTAssertEqual(output.result.outcome, .completed)

@@ -195,7 +195,7 @@ final class ApolloVendorTests: XCTestCase {
         _ = await expectError(.outOfCredits) {
             _ = try await vendor.enrich([self.jane, PersonQuery(linkedinHandle: "johnsmith")])
         }
-        XCTAssertTrue(ProviderError.outOfCredits.pausesAccount)
+        XCTAssertTrue(ProviderError.outOfCredits.isRetriable, "a vendor out of credits is retriable and pauses no account")
     }
 
     func testRejectedKeyIsUnauthorizedPerCallAndNeverLogged() async throws {

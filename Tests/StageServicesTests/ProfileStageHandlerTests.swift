@@ -96,13 +96,22 @@ final class ProfileStageHandlerTests: XCTestCase {
         XCTAssertTrue(reason.hasPrefix("X:"), reason)
     }
 
-    func testOutOfCreditsPausesTheAccountAndChargesNothing() async {
+    /// A vendor's exhausted credits are the platform's contract, not the customer's plan: a
+    /// retriable failure of that platform, never a paused account.
+    func testOutOfCreditsIsARetriablePlatformFailureAndPausesNoAccount() async {
         let settings = Fixtures.simulation(linkedin: .init(meanLatency: .zero, outOfCreditsRate: 1))
         let output = await handler(settings).handle(Fixtures.request(.profile))
         XCTAssertEqual(output.result.payload.profile?.linkedinOutcome, .failed(reason: "provider credits exhausted", isRetriable: true))
-        XCTAssertEqual(output.result.outcome, .accountPaused(reason: "provider credits exhausted"),
-                       "no credits pauses the account although X succeeded; the phase is redone on resume")
-        XCTAssertEqual(output.result.charges, [])
+        XCTAssertEqual(output.result.outcome, .completed, "X succeeded: the phase completes, as with any other LinkedIn failure")
+        XCTAssertEqual(output.result.charges, [BillableCharge(provider: "x", units: 1)], "only the successful call is charged")
+
+        let bothOut = Fixtures.simulation(linkedin: .init(meanLatency: .zero, outOfCreditsRate: 1),
+                                          x: .init(meanLatency: .zero, outOfCreditsRate: 1))
+        let failed = await handler(bothOut).handle(Fixtures.request(.profile))
+        XCTAssertEqual(failed.result.outcome,
+                       .failed(reason: "LinkedIn: provider credits exhausted; X: provider credits exhausted", isRetriable: true),
+                       "nothing succeeded: the coordinator retries the phase with backoff")
+        XCTAssertEqual(failed.result.charges, [])
     }
 
     func testPlatformsAreFetchedConcurrently() async {
