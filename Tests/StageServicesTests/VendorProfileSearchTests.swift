@@ -1,6 +1,7 @@
 import Foundation
 import LeadModel
 import Pipeline
+import PipelineServices
 import ServiceRuntime
 import StageServices
 import Synchronization
@@ -224,5 +225,26 @@ final class VendorProfileSearchTests: XCTestCase {
         XCTAssertNotNil(circuit.reopensAt(now: clock.now))
         _ = try? await search.search(query)
         XCTAssertEqual(stub.count, 1, "not called while the circuit is open")
+    }
+}
+
+/// Which search the profile finder gets from the provider configuration.
+final class ProfileSearchConfigurationTests: XCTestCase {
+    func testSimulatedUnlessHTTPThenTheVendorsThatCanSearchInOrder() throws {
+        let environment = try PipelineEnvironment(service: "profile-finder", environment: ["KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"])
+        let simulated = try ProviderConfiguration(environment: [:])
+        XCTAssertTrue(try simulated.makeProfileSearch(environment: environment, simulatedLatency: .zero) is SimulatedProfileSearchProvider)
+
+        let http = try ProviderConfiguration(environment: [
+            "PROVIDERS": "http", "LINKEDIN_VENDORS": "apollo,profile-api,pdl", "PDL_API_KEY": "k1", "APOLLO_API_KEY": "k2",
+            "LINKEDIN_API_BASE_URL": "https://profiles.example", "LINKEDIN_API_KEY": "k3",
+        ])
+        let search = try XCTUnwrap(try http.makeProfileSearch(environment: environment, simulatedLatency: .zero) as? VendorProfileSearch)
+        XCTAssertEqual(search.steps.map(\.vendor.name), ["apollo", "pdl"], "profile-api cannot search")
+
+        let noKey = try ProviderConfiguration(environment: ["PROVIDERS": "http", "LINKEDIN_VENDORS": "pdl"])
+        XCTAssertThrowsError(try noKey.makeProfileSearch(environment: environment, simulatedLatency: .zero)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "PDL_API_KEY")
+        }
     }
 }
