@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "ActivityStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/activity-stage", exclude: ["README.md"]),
         .executableTarget(name: "ScoringStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/scoring-stage", exclude: ["README.md"]),
         .executableTarget(name: "FinalizeStage", dependencies: ["StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/finalize-stage", exclude: ["README.md"]),
-        .executableTarget(name: "ProfileFinder", dependencies: ["EnrichmentServices", "PipelineServices", "ServiceRuntime"], path: "Services/profile-finder", exclude: ["README.md"]),
+        .executableTarget(name: "ProfileFinder", dependencies: ["EnrichmentServices", "StageServices", "PipelineServices", "ServiceRuntime"], path: "Services/profile-finder", exclude: ["README.md"]),
         .executableTarget(name: "WebEnricher", dependencies: ["EnrichmentServices", "PipelineServices", "ServiceRuntime"], path: "Services/web-enricher", exclude: ["README.md"]),
         .executableTarget(name: "Leadctl", dependencies: ["LeadControl", "PipelineServices"], path: "Services/leadctl", exclude: ["README.md"]),
         .executableTarget(name: "KafkaBench", dependencies: ["Kafka"], path: "Benchmarks/kafka-bench"),

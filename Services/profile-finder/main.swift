@@ -2,6 +2,7 @@ import EnrichmentServices
 import Foundation
 import PipelineServices
 import ServiceRuntime
+import StageServices
 
 ServiceCommandLine.handle(service: "profile-finder", summary: "finds a finished lead's profile on the other platform by name and company.")
 
@@ -12,8 +13,10 @@ do {
     let variables = ProcessInfo.processInfo.environment
     environment = try PipelineEnvironment(service: "profile-finder", environment: variables)
     let settings = try ProfileFinderSettings(environment: variables)
-    environment.logConfiguration(["settings": "\(settings)"])
-    service = try ProfileFinderService(environment: environment, settings: settings)
+    let providers = try ProviderConfiguration(environment: variables)
+    environment.logConfiguration(["settings": "\(settings)", "providers": "\(providers)"])
+    let search = try providers.makeProfileSearch(environment: environment, simulatedLatency: settings.searchLatency)
+    service = try ProfileFinderService(environment: environment, settings: settings, provider: search)
 } catch {
     ServiceRunner.exitCannotStart(service: "profile-finder", error: error)
 }

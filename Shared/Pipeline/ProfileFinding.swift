@@ -28,13 +28,17 @@ public struct ProfileQuery: Hashable, Sendable {
     public var platform: Platform
     /// The URL the lead has on the other platform (its handle is a hint).
     public var knownURL: String
+    /// Where the person says they are, when known: the free-text location of the lead's X profile
+    /// when searching LinkedIn.
+    public var location: String?
 
     /// Creates a query.
-    public init(name: String, company: String?, platform: Platform, knownURL: String) {
+    public init(name: String, company: String?, platform: Platform, knownURL: String, location: String? = nil) {
         self.name = name
         self.company = company
         self.platform = platform
         self.knownURL = knownURL
+        self.location = location
     }
 }
 
@@ -110,8 +114,9 @@ public enum ProfileFinding {
         guard let platform = missingPlatform(of: entry.profile) else { return nil }
         let known = (platform == .x ? entry.profile.linkedinURL : entry.profile.xURL) ?? ""
         let company = entry.company ?? entry.profile.company?.name ?? entry.profile.linkedin?.company
+        let location = platform == .linkedin ? entry.profile.x?.location?.trimmingCharacters(in: .whitespacesAndNewlines) : nil
         return ProfileQuery(name: entry.profile.name, company: company?.isEmpty == true ? nil : company,
-                            platform: platform, knownURL: known)
+                            platform: platform, knownURL: known, location: location?.isEmpty == true ? nil : location)
     }
 
     /// The best candidate at or above `minimumConfidence` that is a valid profile URL of the

@@ -391,3 +391,24 @@ public struct Secret: Sendable, CustomStringConvertible, CustomDebugStringConver
     /// Reflects nothing of the value.
     public var customMirror: Mirror { Mirror(self, children: []) }
 }
+
+extension ProviderConfiguration {
+    /// The profile finder's search: ``SimulatedProfileSearchProvider`` with `simulatedLatency`,
+    /// or with `PROVIDERS=http` a ``VendorProfileSearch`` over the `LINKEDIN_VENDORS` that can
+    /// search people (`profile-api` cannot and is left out), each with its own circuit of
+    /// `VENDOR_CIRCUIT_OPEN_SECONDS`.
+    /// - Throws: ``ConfigurationError`` naming a missing key of a listed vendor (HTTP only).
+    public func makeProfileSearch(environment: PipelineEnvironment, simulatedLatency: Duration) throws(ConfigurationError) -> any ProfileSearchProvider {
+        guard providers == .http else { return SimulatedProfileSearchProvider(latency: simulatedLatency) }
+        var steps: [VendorProfileSearch.Step] = []
+        for kind in vendors.identity where kind != .profileAPI {
+            steps.append(VendorProfileSearch.Step(
+                vendor: try makeVendor(kind, logger: environment.logger),
+                circuit: VendorCircuit(vendor: kind.rawValue, openSeconds: vendors.circuitOpenSeconds)))
+        }
+        if steps.isEmpty {
+            environment.logger.warning("no vendor in \(Variable.linkedinVendors) can search people (pdl, apollo): profile finding finds nothing")
+        }
+        return VendorProfileSearch(steps: steps, logger: environment.logger)
+    }
+}
