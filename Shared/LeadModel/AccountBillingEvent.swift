@@ -98,3 +98,13 @@ extension BillingState {
         event?.state ?? configuration?.billingState ?? .active
     }
 }
+
+extension AccountConfig {
+    /// The configuration with the billing state in force (``BillingState/inForce(event:configuration:)``):
+    /// what a reader of both the accounts and the billing events sees.
+    public func applying(_ event: AccountBillingEvent?) -> AccountConfig {
+        var account = self
+        account.billingState = BillingState.inForce(event: event, configuration: self)
+        return account
+    }
+}

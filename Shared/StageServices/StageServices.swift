@@ -56,7 +56,7 @@ extension StageService {
     }
 
     /// The finalize stage (``FinalizeStageHandler``), reading the accounts table for the autopilot
-    /// rules and the overrides table.
+    /// rules, the billing events for whether billing is active, and the overrides table.
     public static func makeFinalizeStage(environment: PipelineEnvironment, configuration: StageConfiguration) throws -> StageService {
         let accounts = KafkaTable<AccountConfig>(
             configuration: environment.kafka, topic: environment.topics.accounts, codec: environment.codec,
@@ -64,10 +64,15 @@ extension StageService {
         let overrides = KafkaTable<LeadOverride>(
             configuration: environment.kafka, topic: environment.topics.leadOverrides, codec: environment.codec,
             logger: environment.logger)
+        // Autopilot enrolls only while billing is active, as the billing events say.
+        let billing = KafkaTable<AccountBillingEvent>(
+            configuration: environment.kafka, topic: environment.topics.billingEvents, codec: environment.codec,
+            logger: environment.logger)
         let handler = FinalizeStageHandler(
-            accounts: { accounts[$0.rawValue] }, overrides: { overrides[$0.rawValue] }, service: environment.service)
+            accounts: { accounts[$0.rawValue]?.applying(billing[$0.rawValue]) }, overrides: { overrides[$0.rawValue] },
+            service: environment.service)
         return try StageService(
-            environment: environment, configuration: configuration, handler: handler, tables: [accounts, overrides])
+            environment: environment, configuration: configuration, handler: handler, tables: [accounts, overrides, billing])
     }
 
     private static func makeOffersTable(_ environment: PipelineEnvironment) -> KafkaTable<OfferConfig> {

@@ -1,5 +1,6 @@
 import Foundation
 import LeadModel
+import Pipeline
 import XCTest
 
 /// The billing system's events: the message, its strict decoding and the rule that says which
@@ -62,5 +63,16 @@ final class AccountBillingEventTests: XCTestCase {
         XCTAssertEqual(BillingState.inForce(event: nil, configuration: pausedConfiguration), .paused, "no event: the configuration, as before")
         XCTAssertEqual(BillingState.inForce(event: nil, configuration: active), .active)
         XCTAssertEqual(BillingState.inForce(event: nil, configuration: nil), .active)
+    }
+
+    func testAutopilotSeesTheBillingStateInForce() {
+        let account = AccountConfig(accountID: "acct-1", autopilot: AutopilotRule(minimumFit: 40, minimumIntent: 50), updatedAt: Fixtures.now)
+        let card = ScoreCard(fit: 60, intent: 75, timing: 10, composite: 50, buyerState: .active, fitReasons: [], intentReasons: [],
+                             timingReasons: [], stateReason: "", scorer: "t", scoredAt: Fixtures.now)
+        XCTAssertTrue(AutopilotCheck.evaluate(account: account.applying(nil), card: card).isEligible)
+        XCTAssertTrue(AutopilotCheck.evaluate(account: account.applying(resumed), card: card).isEligible)
+        let decision = AutopilotCheck.evaluate(account: account.applying(paused), card: card)
+        XCTAssertFalse(decision.isEligible, "an account paused by a billing event enrolls no one")
+        XCTAssertTrue(decision.reasons.contains("failed: billing is paused"), "\(decision.reasons)")
     }
 }
