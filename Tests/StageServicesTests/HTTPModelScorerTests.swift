@@ -147,9 +147,13 @@ final class HTTPProviderConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try configuration.makeLinkedInProvider(environment: environment)) { error in
             XCTAssertEqual((error as? ConfigurationError)?.variable, "LINKEDIN_API_KEY")
         }
-        let noBase = try ProviderConfiguration(environment: ["PROVIDERS": "http", "LINKEDIN_API_KEY": "k"])
+        let noBase = try ProviderConfiguration(environment: ["PROVIDERS": "http", "LINKEDIN_VENDORS": "profile-api", "LINKEDIN_API_KEY": "k"])
         XCTAssertThrowsError(try noBase.makeLinkedInProvider(environment: environment)) { error in
             XCTAssertEqual((error as? ConfigurationError)?.variable, "LINKEDIN_API_BASE_URL")
+        }
+        let noVendorKey = try ProviderConfiguration(environment: ["PROVIDERS": "http", "LINKEDIN_API_KEY": "k"])
+        XCTAssertThrowsError(try noVendorKey.makeLinkedInProvider(environment: environment)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "PDL_API_KEY", "without a profile API, People Data Labs is the default vendor")
         }
         let model = try ProviderConfiguration(environment: ["SCORER": "model", "MODEL_BASE_URL": "http://127.0.0.1:8080", "MODEL_API_KEY": "k"])
         XCTAssertThrowsError(try model.makeModelScorer(environment: environment)) { error in
@@ -169,7 +173,7 @@ final class HTTPProviderConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.x.ratePerMinute, 3)
         XCTAssertEqual(configuration.linkedin.baseURL?.absoluteString, "https://nubela.co/proxycurl")
         XCTAssertTrue(try configuration.makeXProvider(environment: environment) is HTTPXProvider)
-        XCTAssertTrue(try configuration.makeLinkedInProvider(environment: environment) is HTTPLinkedInProvider)
+        XCTAssertTrue(try configuration.makeLinkedInProvider(environment: environment) is VendorWaterfall, "the profile API as the one vendor")
         XCTAssertTrue(try configuration.makeActivityProvider(environment: environment) is HTTPActivityProvider)
         XCTAssertEqual("\(configuration.x.key!)", "<redacted>", "keys never print")
         XCTAssertFalse(String(reflecting: configuration).contains("li-key"), "keys never print")
