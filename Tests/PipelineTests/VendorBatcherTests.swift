@@ -164,11 +164,33 @@ final class VendorBatcherTests: XCTestCase {
     }
 }
 
+/// Looks `handle` up; a lookup without an answer in 20 s (a continuation never resumed) fails
+/// the test and is cancelled, instead of hanging the suite.
 private func lookup(_ batcher: VendorBatcher, _ handle: String) async -> Result<VendorMatch, ProviderError> {
-    do {
-        return .success(try await batcher.enrich(PersonQuery(linkedinHandle: handle)))
-    } catch {
-        return .failure(error)
+    await withTaskGroup(of: Result<VendorMatch, ProviderError>?.self) { group in
+        group.addTask {
+            do throws(ProviderError) {
+                return .success(try await batcher.enrich(PersonQuery(linkedinHandle: handle)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        group.addTask {
+            try? await Task.sleep(for: .seconds(20))
+            return nil
+        }
+        while let next = await group.next() {
+            if let answer = next {
+                group.cancelAll()
+                return answer
+            }
+            // The deadline passed, unless the caller was cancelled (which ends the sleep early).
+            if !Task.isCancelled {
+                XCTFail("\(handle): no answer within 20 s")
+                group.cancelAll()
+            }
+        }
+        return .failure(.cancelled)
     }
 }
 
