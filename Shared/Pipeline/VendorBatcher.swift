@@ -46,7 +46,11 @@ public final class VendorBatcher: Sendable {
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 guard waiter.install(continuation) else { return }
-                let action = state.withLock { $0.add(BatchEntry(query: query, waiter: waiter)) }
+                // A waiter cancelled since installing stays out; one cancelled after this is
+                // withdrawn by its cancellation handler (lock order: state, then waiter).
+                let action = state.withLock { state in
+                    waiter.isFinished ? .none : state.add(BatchEntry(query: query, waiter: waiter))
+                }
                 perform(action)
             }
         } onCancel: {
@@ -179,6 +183,14 @@ final class BatchWaiter: Sendable {
         }
         if !isInstalled { continuation.resume(returning: .failure(.cancelled)) }
         return isInstalled
+    }
+
+    /// Whether the answer or the cancellation was delivered.
+    var isFinished: Bool {
+        state.withLock { state in
+            if case .finished = state { return true }
+            return false
+        }
     }
 
     /// Delivers `result` when nothing was delivered before; whether this call did.
