@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "leadctl", targets: ["Leadctl"]),
         .executable(name: "kafka-bench", targets: ["KafkaBench"]),
         .executable(name: "pipeline-bench", targets: ["PipelineBench"]),
+        .executable(name: "vendor-bench", targets: ["VendorBench"]),
     ],
     targets: [
         // librdkafka (>= 2.2) through pkg-config; the Kafka target is the only one importing it.
@@ -62,6 +63,7 @@ let package = Package(
         .executableTarget(name: "KafkaBench", dependencies: ["Kafka"], path: "Benchmarks/kafka-bench"),
         .executableTarget(name: "PipelineBench", dependencies: pipelineLibraries + ["StageServices", "LeadControl"],
                           path: "Benchmarks/pipeline-bench"),
+        .executableTarget(name: "VendorBench", dependencies: ["LeadModel", "Pipeline", "ServiceRuntime", "StageServices"], path: "Benchmarks/vendor-bench"),
 
         .target(name: "KafkaTestSupport", dependencies: ["Kafka"], path: "Tests/KafkaTestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
