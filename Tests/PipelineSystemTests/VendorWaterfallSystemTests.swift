@@ -12,7 +12,7 @@ final class VendorWaterfallSystemTests: XCTestCase {
     /// People Data Labs: matches until `credits` are spent, then 402 (per entry in a bulk call),
     /// until refilled; remembers when it was called and when it refused.
     final class PDLStub: Sendable {
-        private let state = Mutex((credits: 0, matched: [String](), calls: [Date](), refusals: [Date]()))
+        private let state = Mutex((credits: 0, matched: [String](), calls: [Date](), refusals: [Date](), largestCall: 0))
 
         init(credits: Int) { state.withLock { $0.credits = credits } }
 
@@ -20,6 +20,8 @@ final class VendorWaterfallSystemTests: XCTestCase {
         var matched: [String] { state.withLock { $0.matched } }
         var calls: [Date] { state.withLock { $0.calls } }
         var refusals: [Date] { state.withLock { $0.refusals } }
+        /// The most people one call asked for.
+        var largestCall: Int { state.withLock { $0.largestCall } }
 
         static let refusal = "{\"status\":402,\"error\":{\"type\":\"payment_required\",\"message\":\"You have hit your account maximum\"}}"
 
@@ -41,6 +43,7 @@ final class VendorWaterfallSystemTests: XCTestCase {
             }
             let entries = state.withLock { state -> [String?] in
                 state.calls.append(Date())
+                state.largestCall = max(state.largestCall, profiles.count)
                 return profiles.map { profile in
                     guard state.credits > 0 else {
                         state.refusals.append(Date())
@@ -141,6 +144,7 @@ final class VendorWaterfallSystemTests: XCTestCase {
             _ = try await harness.waitForPool(10, timeoutSeconds: 120)
             XCTAssertEqual(pdl.matched.count, 6, "PDL's credits were all used")
             XCTAssertFalse(pdl.refusals.isEmpty, "and then it refused")
+            XCTAssertGreaterThan(pdl.largestCall, 1, "leads in flight shared PDL's bulk endpoint")
             let callsBeforeSecondWave = pdl.calls.count
             try await harness.publish(leads: Array(leads.dropFirst(10)))
             let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
