@@ -15,8 +15,10 @@ do {
     let settings = try ProfileFinderSettings(environment: variables)
     let providers = try ProviderConfiguration(environment: variables)
     environment.logConfiguration(["settings": "\(settings)", "providers": "\(providers)"])
-    let search = try providers.makeProfileSearch(environment: environment, simulatedLatency: settings.searchLatency)
-    service = try ProfileFinderService(environment: environment, settings: settings, provider: search)
+    // The vendors' credits and circuits are served beside the finder's own metrics.
+    let metrics = MetricsRegistry()
+    let search = try providers.makeProfileSearch(environment: environment, simulatedLatency: settings.searchLatency, metrics: metrics)
+    service = try ProfileFinderService(environment: environment, settings: settings, provider: search, metrics: metrics)
 } catch {
     ServiceRunner.exitCannotStart(service: "profile-finder", error: error)
 }

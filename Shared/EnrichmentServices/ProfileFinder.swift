@@ -162,10 +162,11 @@ public final class ProfileFinderService: Service {
     /// Liveness and readiness (ready once the accounts are read and the group joined).
     public let health: HealthStatus
 
-    /// Creates the service with `provider` (the simulated search by default).
+    /// Creates the service with `provider` (the simulated search by default), serving `metrics`
+    /// (where the provider may count too) with the runner's.
     public init(environment: PipelineEnvironment, settings: ProfileFinderSettings,
-                provider: (any ProfileSearchProvider)? = nil, metricsSettings: MetricsSettings? = nil) throws {
-        let metrics = MetricsRegistry()
+                provider: (any ProfileSearchProvider)? = nil, metricsSettings: MetricsSettings? = nil,
+                metrics: MetricsRegistry = MetricsRegistry()) throws {
         let environment = environment.reportingKafkaStatistics(to: metrics)
         let topics = environment.topics
         let logger = environment.logger

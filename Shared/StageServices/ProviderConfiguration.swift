@@ -398,7 +398,9 @@ extension ProviderConfiguration {
     /// search people (`profile-api` cannot and is left out), each with its own circuit of
     /// `VENDOR_CIRCUIT_OPEN_SECONDS`.
     /// - Throws: ``ConfigurationError`` naming a missing key of a listed vendor (HTTP only).
-    public func makeProfileSearch(environment: PipelineEnvironment, simulatedLatency: Duration) throws(ConfigurationError) -> any ProfileSearchProvider {
+    public func makeProfileSearch(
+        environment: PipelineEnvironment, simulatedLatency: Duration, metrics: MetricsRegistry = MetricsRegistry()
+    ) throws(ConfigurationError) -> any ProfileSearchProvider {
         guard providers == .http else { return SimulatedProfileSearchProvider(latency: simulatedLatency) }
         var steps: [VendorProfileSearch.Step] = []
         for kind in vendors.identity where kind != .profileAPI {
@@ -409,6 +411,6 @@ extension ProviderConfiguration {
         if steps.isEmpty {
             environment.logger.warning("no vendor in \(Variable.linkedinVendors) can search people (pdl, apollo): profile finding finds nothing")
         }
-        return VendorProfileSearch(steps: steps, logger: environment.logger)
+        return VendorProfileSearch(steps: steps, logger: environment.logger, metrics: metrics)
     }
 }

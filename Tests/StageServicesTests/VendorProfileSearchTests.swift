@@ -51,6 +51,7 @@ final class VendorProfileSearchTests: XCTestCase {
 
     let clock = Clock()
     let logLines = Recorder<String>()
+    let metrics = MetricsRegistry()
     let query = ProfileQuery(name: "Jane Doe", company: "Acme", platform: .linkedin, knownURL: "https://x.com/janedoe",
                              location: "Berlin, Germany")
 
@@ -58,7 +59,7 @@ final class VendorProfileSearchTests: XCTestCase {
         let (clock, lines) = (clock, logLines)
         return VendorProfileSearch(
             steps: vendors.map { VendorProfileSearch.Step(vendor: $0, circuit: VendorCircuit(vendor: $0.name, openSeconds: openSeconds)) },
-            logger: Logger(service: "test", level: .info, sink: { lines.append($0) }), now: { clock.now })
+            logger: Logger(service: "test", level: .info, sink: { lines.append($0) }), metrics: metrics, now: { clock.now })
     }
 
     func testTheFirstVendorWithCandidatesAnswersBestFirstAndTheRestAreNotAsked() async throws {
@@ -113,10 +114,14 @@ final class VendorProfileSearchTests: XCTestCase {
         XCTAssertEqual(broke.searches.count, 1, "skipped while its circuit is open")
         XCTAssertEqual(apollo.searches.count, 3)
         XCTAssertEqual(logLines.values.filter { $0.contains("vendor circuit opened") && $0.contains("pdl") }.count, 1)
+        XCTAssertEqual(metrics.value(MetricNames.vendorCircuitOpen, ["vendor": "pdl"]), 1)
+        XCTAssertEqual(metrics.value(MetricNames.vendorCredits, ["vendor": "apollo"]), 3, "the credits of the matches searches returned")
+        XCTAssertEqual(metrics.value(MetricNames.vendorCredits, ["vendor": "pdl"]), 0)
 
         clock.advance(61)
         _ = try await search.search(query)
         XCTAssertEqual(broke.searches.count, 2, "asked again once the circuit closed")
+        XCTAssertEqual(metrics.value(MetricNames.vendorCircuitOpen, ["vendor": "pdl"]), 1, "still out of credits: open again")
     }
 
     func testEveryCircuitOpenIsAFailureNotAnEmptyAnswer() async throws {

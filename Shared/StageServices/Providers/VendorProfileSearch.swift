@@ -42,13 +42,20 @@ public struct VendorProfileSearch: ProfileSearchProvider {
     /// The vendors, in the order asked.
     public let steps: [Step]
     private let logger: Logger
+    private let metrics: MetricsRegistry
     private let now: @Sendable () -> Date
 
-    /// Creates a search over `steps` in order.
-    public init(steps: [Step], logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+    /// Creates a search over `steps` in order; credits used and open circuits are counted in
+    /// `metrics` (`pipeline_vendor_credits_total`, `pipeline_vendor_circuit_open`).
+    public init(steps: [Step], logger: Logger, metrics: MetricsRegistry = MetricsRegistry(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.steps = steps
         self.logger = logger
+        self.metrics = metrics
         self.now = now
+        for step in steps {
+            metrics.counter(MetricNames.vendorCredits, ["vendor": step.vendor.name]).increment(by: 0)
+            metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": step.vendor.name]).set(0)
+        }
     }
 
     /// See ``ProfileSearchProvider/search(_:)`` and the type's documentation.
@@ -57,12 +64,17 @@ public struct VendorProfileSearch: ProfileSearchProvider {
         var retriable: ProviderError?
         var skipped: [String] = []
         for step in steps {
-            if step.circuit.reopensAt(now: now()) != nil {
+            let isOpen = step.circuit.reopensAt(now: now()) != nil
+            metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": step.vendor.name]).set(isOpen ? 1 : 0)
+            if isOpen {
                 skipped.append(step.vendor.name)
                 continue
             }
             do {
-                let candidates = Self.candidates(from: try await step.vendor.search(search))
+                let matches = try await step.vendor.search(search)
+                let credits = matches.reduce(0) { $0 + $1.credits }
+                if credits > 0 { metrics.counter(MetricNames.vendorCredits, ["vendor": step.vendor.name]).increment(by: Double(credits)) }
+                let candidates = Self.candidates(from: matches)
                 if !candidates.isEmpty { return candidates }
             } catch {
                 switch error {
@@ -109,6 +121,7 @@ public struct VendorProfileSearch: ProfileSearchProvider {
     private func trip(_ step: Step, _ error: ProviderError) {
         let at = now()
         guard step.circuit.open(now: at) else { return }
+        metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": step.vendor.name]).set(1)
         logger.log(.warning, "vendor circuit opened: profile search skips the vendor", [
             "vendor": step.vendor.name, LogKey.error: error.description,
             "reopens_at": ISO8601.format(at.addingTimeInterval(step.circuit.openSeconds)),
