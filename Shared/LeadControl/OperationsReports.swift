@@ -2,53 +2,21 @@ import Foundation
 import Kafka
 import LeadModel
 
-/// The progress of one account: its searches' snapshots added up.
-public struct AccountProgress: Codable, Hashable, Sendable {
-    /// The account.
-    public var accountID: AccountID
-    /// Running when any search runs; else paused when any is paused; else completed.
-    public var state: ProgressSnapshot.State
-    /// How many searches were added up.
-    public var searches: Int
-    /// The sum of the declared totals; nil while any search has no declared total.
-    public var total: Int?
-    /// Leads queued until the coordinator has room for them.
-    public var pending: Int
-    /// Leads ready.
-    public var completed: Int
-    /// Leads in profile or activity.
-    public var enriching: Int
-    /// Leads in scoring.
-    public var scoring: Int
-    /// Leads waiting for billing to resume.
-    public var billingPaused: Int
-    /// Leads waiting for the outreach window.
-    public var deferred: Int
-}
-
 /// What `leadctl progress` shows: the latest snapshot per search and the per-account sums.
 public struct ProgressReport: Codable, Hashable, Sendable {
     /// Snapshots, sorted by account then search.
     public var searches: [ProgressSnapshot]
-    /// One entry per account of ``searches``, sorted by account.
-    public var accounts: [AccountProgress]
+    /// One entry per account of ``searches``, sorted by account: the sums the coordinator also
+    /// publishes to `progress.accounts` (``AccountProgressSnapshot/adding(_:accountID:at:)``),
+    /// dated by the account's newest search snapshot.
+    public var accounts: [AccountProgressSnapshot]
 
     /// Builds the report from the latest snapshot per search, keeping `searchID` only when given.
     public init(latest: [ProgressSnapshot], searchID: SearchID? = nil) {
         let shown = latest.filter { searchID == nil || $0.searchID == searchID }
         searches = shown.sorted { ($0.accountID.rawValue, $0.searchID.rawValue) < ($1.accountID.rawValue, $1.searchID.rawValue) }
-        accounts = Dictionary(grouping: searches, by: \.accountID).map { accountID, snapshots in
-            let states = Set(snapshots.map(\.state))
-            let totals = snapshots.map(\.total)
-            return AccountProgress(
-                accountID: accountID,
-                state: states.contains(.running) ? .running : states.contains(.paused) ? .paused : .completed,
-                searches: snapshots.count,
-                total: totals.contains(nil) ? nil : totals.reduce(0) { $0 + ($1 ?? 0) },
-                pending: snapshots.reduce(0) { $0 + $1.pending },
-                completed: snapshots.reduce(0) { $0 + $1.completed }, enriching: snapshots.reduce(0) { $0 + $1.enriching },
-                scoring: snapshots.reduce(0) { $0 + $1.scoring }, billingPaused: snapshots.reduce(0) { $0 + $1.billingPaused },
-                deferred: snapshots.reduce(0) { $0 + $1.deferred })
+        accounts = Dictionary(grouping: searches, by: \.accountID).compactMap { accountID, snapshots in
+            AccountProgressSnapshot.adding(snapshots, accountID: accountID, at: snapshots.map(\.updatedAt).max() ?? .distantPast)
         }.sorted { $0.accountID.rawValue < $1.accountID.rawValue }
     }
 
@@ -70,8 +38,9 @@ public struct ProgressReport: Codable, Hashable, Sendable {
             ])
         }
         for account in accounts {
+            let count = account.searches.running + account.searches.completed + account.searches.paused
             rows.append([
-                "account \(account.accountID) (\(account.searches) search\(account.searches == 1 ? "" : "es"))", account.state.rawValue,
+                "account \(account.accountID) (\(count) search\(count == 1 ? "" : "es"))", account.state.rawValue,
                 account.total.map(String.init) ?? "?", String(account.pending), String(account.completed), String(account.enriching), String(account.scoring),
                 String(account.billingPaused), String(account.deferred),
             ])

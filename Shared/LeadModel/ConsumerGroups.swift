@@ -12,6 +12,9 @@ public struct ConsumerGroup: Hashable, Sendable {
         case coordinator
         /// The coordinator's progress tracker (commits no offsets: it re-reads its compacted inputs).
         case progressTracker = "progress-tracker"
+        /// The coordinator's account progress (adds up each account's search snapshots; commits
+        /// no offsets either).
+        case accountProgress = "account-progress"
         /// One group per phase, each a stage's.
         case stage
         /// The account heat aggregators inside the scoring stage.
@@ -59,6 +62,8 @@ extension Topics {
             [ConsumerGroup(id: coordinatorGroup, topics: coordinatorInputs, kind: kind, service: "coordinator")]
         case .progressTracker:
             [ConsumerGroup(id: progressGroup, topics: progressInputs, kind: kind, service: "coordinator", commitsOffsets: false)]
+        case .accountProgress:
+            [ConsumerGroup(id: accountProgressGroup, topics: [accountProgressParts], kind: kind, service: "coordinator", commitsOffsets: false)]
         case .stage:
             Phase.allCases.map { phase in
                 ConsumerGroup(id: stageGroup(phase), topics: stageInputs(phase), kind: kind, service: "\(phase.rawValue)-stage")

@@ -41,6 +41,11 @@ public struct Topics: Hashable, Sendable {
     /// Per search, where the leads of one partition are (compacted), added up into progress.
     /// Key: `<search id>/<partition>`, in the partition of the search id.
     public static let progressParts = "progress.parts"
+    /// Each search's latest ``ProgressSnapshot`` re-keyed for the account-progress group
+    /// (compacted; key `<account id>/<search id>`, in the partition of the account id).
+    public static let accountProgressParts = "progress.account-parts"
+    /// Progress per account, its searches added up (compacted). Key: account id.
+    public static let accountProgress = "progress.accounts"
     /// Account (company) heat signals. Key: account id.
     public static let accountSignals = "account.signals"
     /// Each scored lead's contribution to its account's heat, re-keyed for the aggregator that
@@ -72,7 +77,7 @@ public struct Topics: Hashable, Sendable {
         [leadsDiscovered, leadsDiscoveredPriority, leadCommands, leadsBacklog, searchTotals]
             + Phase.allCases.flatMap { [phaseRequests($0), phaseRequests($0, isPriority: true)] }
             + [
-                phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, billingEvents, progress, progressParts, accountSignals,
+                phaseResults, phaseResultsPriority, leadState, leadPool, accounts, offers, billingUsage, billingEvents, progress, progressParts, accountProgressParts, accountProgress, accountSignals,
                 accountSignalContributions, accountHeat, leadOverrides,
                 autopilotEnrollments, deadLetters, webEnrichmentRequests, webEnrichments,
             ]
@@ -143,6 +148,10 @@ public struct Topics: Hashable, Sendable {
     public var progress: String { Self.prefixed(Self.progress, namespace: namespace) }
     /// ``Topics/progressParts`` in this namespace.
     public var progressParts: String { Self.prefixed(Self.progressParts, namespace: namespace) }
+    /// ``Topics/accountProgressParts`` in this namespace.
+    public var accountProgressParts: String { Self.prefixed(Self.accountProgressParts, namespace: namespace) }
+    /// ``Topics/accountProgress`` in this namespace.
+    public var accountProgress: String { Self.prefixed(Self.accountProgress, namespace: namespace) }
     /// ``Topics/accountSignals`` in this namespace.
     public var accountSignals: String { Self.prefixed(Self.accountSignals, namespace: namespace) }
     /// ``Topics/accountSignalContributions`` in this namespace.
@@ -181,6 +190,8 @@ public struct Topics: Hashable, Sendable {
     }
     /// The coordinator's progress tracker's group on ``progressParts`` and ``searchTotals``.
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
+    /// The coordinator's account-progress group on ``accountProgressParts``.
+    public var accountProgressGroup: String { Self.prefixed("coordinator.account-progress", namespace: namespace) }
     /// A stage's group on its phase's request topics: `stage.<phase>`.
     public func stageGroup(_ phase: Phase) -> String { Self.prefixed("stage.\(phase.rawValue)", namespace: namespace) }
     /// The account heat aggregator's group on ``accountSignalContributions``.

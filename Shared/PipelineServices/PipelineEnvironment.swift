@@ -171,6 +171,8 @@ public struct PipelineEnvironment: Sendable {
             TopicSpecification(name: topics.searchTotals, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.progress, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.progressParts, partitions: partitions, configs: compacted),
+            TopicSpecification(name: topics.accountProgressParts, partitions: partitions, configs: compacted),
+            TopicSpecification(name: topics.accountProgress, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.billingUsage, partitions: partitions),
             TopicSpecification(name: topics.accountSignals, partitions: partitions),
             // Equal counts: the aggregator owning a contributions partition restores the same

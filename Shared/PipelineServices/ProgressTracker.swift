@@ -13,6 +13,12 @@ import ServiceRuntime
 /// number of searches times partitions, however many leads ran, and stays right on a cluster
 /// with retention. A search is completed when its total is declared and that many of its leads
 /// are ready.
+///
+/// Progress per account is the same pattern once more: each published search snapshot is also
+/// written, keyed `<account>/<search>`, to the compacted `progress.account-parts` in the partition
+/// of the account id; a second group (`coordinator.account-progress`) adds each account's latest
+/// snapshots up (``AccountProgressSnapshot/adding(_:accountID:at:)``) and publishes them to
+/// `progress.accounts`, keyed by account.
 final class ProgressTracker: Service {
     private let environment: PipelineEnvironment
     private let producer: KafkaProducer
@@ -60,16 +66,47 @@ final class ProgressTracker: Service {
     }
 
     func run() async throws {
-        let topics = environment.topics
-        let group = topics.progressGroup
+        let accountPartitions = await accountPartitionCount()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.trackSearches(accountPartitions: accountPartitions) }
+            if accountPartitions != nil {
+                group.addTask { try await self.trackAccounts() }
+            }
+            // Either loop ending ends both: they end together on cancellation.
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// The partition count of `progress.account-parts`, or nil (account progress off, with a
+    /// warning) when the topic is missing, as in a deployment created before it.
+    private func accountPartitionCount() async -> Int? {
+        let topic = environment.topics.accountProgressParts
+        let logger = environment.logger
+        let count = try? await KafkaError.waitingForBroker({
+            try await KafkaAdmin(configuration: self.environment.kafka).listTopics()[topic]
+        }) { error in
+            logger.warning("waiting for the broker to list topics: \(error)")
+        }
+        guard let count = count ?? nil, count > 0 else {
+            logger.warning("account progress is off: topic \(topic) is missing; run `leadctl topics create`")
+            return nil
+        }
+        return count
+    }
+
+    /// Reads a group's compacted inputs from the beginning on every assignment, without commits,
+    /// until cancelled: `body` gets each batch and the input partitions owned now, and returns the
+    /// records to send.
+    private func follow(
+        group: String, topics: [String], _ body: ([ConsumerRecord], Set<Int32>) -> [ProducerRecord]
+    ) async throws {
         var properties = consumerProperties
         properties["partition.assignment.strategy"] = "range"
         properties["auto.offset.reset"] = "earliest"
         properties["enable.auto.commit"] = "false"
-        let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
-                                         topics: topics.progressInputs, properties: properties,
+        let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group, topics: topics, properties: properties,
                                          defaults: ["queued.max.messages.kbytes": "8192"])
-        var searches: [SearchID: Search] = [:]
         while !Task.isCancelled {
             let batch: [ConsumerRecord]
             do {
@@ -77,7 +114,18 @@ final class ProgressTracker: Service {
             } catch let error as KafkaError where !error.isFatal {
                 continue
             }
-            let owned = Set(consumer.assignment.map(\.partition))
+            let records = body(batch, Set(consumer.assignment.map(\.partition)))
+            if !records.isEmpty {
+                _ = try? await producer.send(records)
+            }
+        }
+        await consumer.close()
+    }
+
+    private func trackSearches(accountPartitions: Int?) async throws {
+        let topics = environment.topics
+        var searches: [SearchID: Search] = [:]
+        try await follow(group: topics.progressGroup, topics: topics.progressInputs) { batch, owned in
             searches = searches.filter { owned.contains($0.value.partition) }
             var changed: Set<SearchID> = []
             for record in batch {
@@ -103,11 +151,46 @@ final class ProgressTracker: Service {
                 if let record = try? environment.codec.record(snapshot, topic: topics.progress, key: searchID.rawValue) {
                     records.append(record)
                 }
+                if let accountPartitions,
+                   var part = try? environment.codec.record(
+                       snapshot, topic: topics.accountProgressParts, key: AccountProgressSnapshot.partKey(snapshot)) {
+                    part.partition = KafkaPartitioner.partition(forKey: snapshot.accountID.rawValue, partitionCount: accountPartitions)
+                    records.append(part)
+                }
             }
-            if !records.isEmpty {
-                _ = try? await producer.send(records)
-            }
+            return records
         }
-        await consumer.close()
+    }
+
+    /// Adds up the search snapshots of the accounts whose partitions of `progress.account-parts`
+    /// this member owns, and publishes an account's progress whenever it changes.
+    private func trackAccounts() async throws {
+        let topics = environment.topics
+        /// Per partition, per account, per search: the latest snapshot.
+        var parts: [Int32: [AccountID: [SearchID: ProgressSnapshot]]] = [:]
+        var published: [AccountID: AccountProgressSnapshot] = [:]
+        try await follow(group: topics.accountProgressGroup, topics: [topics.accountProgressParts]) { batch, owned in
+            parts = parts.filter { owned.contains($0.key) }
+            var changed: [AccountID: Int32] = [:]
+            for record in batch {
+                guard let snapshot = try? environment.codec.decode(ProgressSnapshot.self, record: record) else { continue }
+                parts[record.partition, default: [:]][snapshot.accountID, default: [:]][snapshot.searchID] = snapshot
+                changed[snapshot.accountID] = record.partition
+            }
+            var records: [ProducerRecord] = []
+            for (accountID, partition) in changed {
+                guard let searches = parts[partition]?[accountID]?.values,
+                      let progress = AccountProgressSnapshot.adding(searches, accountID: accountID, at: now())
+                else { continue }
+                var comparable = progress
+                comparable.updatedAt = published[accountID]?.updatedAt ?? progress.updatedAt
+                guard comparable != published[accountID] else { continue }
+                published[accountID] = progress
+                if let record = try? environment.codec.record(progress, topic: topics.accountProgress, key: accountID.rawValue) {
+                    records.append(record)
+                }
+            }
+            return records
+        }
     }
 }

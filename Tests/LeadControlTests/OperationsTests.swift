@@ -192,17 +192,19 @@ final class OperationsReportTests: XCTestCase {
 
     func testEveryServiceGroupIsListed() {
         let groups = Topics(namespace: "ns").consumerGroups
-        XCTAssertEqual(groups.map(\.id), ["ns.coordinator", "ns.coordinator.progress", "ns.stage.profile", "ns.stage.activity", "ns.stage.scoring",
-                                          "ns.stage.finalize", "ns.account-heat", "ns.profile-finder", "ns.web-enricher"])
-        XCTAssertEqual(groups.map(\.service), ["coordinator", "coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage",
-                                               "scoring-stage", "profile-finder", "web-enricher"])
-        XCTAssertEqual(groups.filter { !$0.commitsOffsets }.map(\.id), ["ns.coordinator.progress"])
+        XCTAssertEqual(groups.map(\.id), ["ns.coordinator", "ns.coordinator.progress", "ns.coordinator.account-progress", "ns.stage.profile",
+                                          "ns.stage.activity", "ns.stage.scoring", "ns.stage.finalize", "ns.account-heat", "ns.profile-finder",
+                                          "ns.web-enricher"])
+        XCTAssertEqual(groups.map(\.service), ["coordinator", "coordinator", "coordinator", "profile-stage", "activity-stage", "scoring-stage",
+                                               "finalize-stage", "scoring-stage", "profile-finder", "web-enricher"])
+        XCTAssertEqual(groups.filter { !$0.commitsOffsets }.map(\.id), ["ns.coordinator.progress", "ns.coordinator.account-progress"])
         XCTAssertEqual(groups[0].topics, ["ns.leads.discovered", "ns.leads.discovered.priority", "ns.lead.commands", "ns.leads.backlog", "ns.phase.results",
                                           "ns.phase.results.priority", "ns.web.enrichments"])
-        XCTAssertEqual(groups[2].topics, ["ns.phase.profile.requests.priority", "ns.phase.profile.requests"])
-        XCTAssertEqual(groups[6].topics, ["ns.account.signal.contributions"])
-        XCTAssertEqual(groups[7].topics, ["ns.lead.pool"])
-        XCTAssertEqual(groups[8].topics, ["ns.web.enrichment.requests"])
+        XCTAssertEqual(groups[2].topics, ["ns.progress.account-parts"])
+        XCTAssertEqual(groups[3].topics, ["ns.phase.profile.requests.priority", "ns.phase.profile.requests"])
+        XCTAssertEqual(groups[7].topics, ["ns.account.signal.contributions"])
+        XCTAssertEqual(groups[8].topics, ["ns.lead.pool"])
+        XCTAssertEqual(groups[9].topics, ["ns.web.enrichment.requests"])
         XCTAssertEqual(Topics().consumerGroups.first?.id, "coordinator")
         // Every input topic of a group exists among the namespace's topics.
         XCTAssertTrue(Set(groups.flatMap(\.topics)).isSubset(of: Topics(namespace: "ns").all))

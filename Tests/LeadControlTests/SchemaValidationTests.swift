@@ -69,6 +69,11 @@ final class SchemaValidationTests: XCTestCase {
                                                                           source: "billing-system", occurredAt: now, eventID: "e1")))
         cases.append(try valid("billing event resumed", AccountBillingEvent(accountID: "a1", state: .active, reason: "", source: "leadctl",
                                                                            occurredAt: now, eventID: "e2")))
+        cases.append(try valid("account progress", AccountProgressSnapshot(
+            accountID: "a1", state: .running, searches: .init(running: 1, completed: 2, paused: 0), total: nil, pending: 4,
+            completed: 30, enriching: 2, scoring: 1, billingPaused: 0, deferred: 0, updatedAt: now)))
+        cases.append(invalid("account progress without searches", AccountProgressSnapshot.self,
+                             #"{"schema":"account.progress","version":1,"accountID":"a1","state":"running","pending":0,"completed":0,"enriching":0,"scoring":0,"billingPaused":0,"deferred":0,"updatedAt":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(Case(name: "docs/samples/account-billing-event.json", schemaFile: schemaFile(AccountBillingEvent.self),
                           instance: try sample("account-billing-event.json"), isValid: true))
         XCTAssertNoThrow(try codec.decode(AccountBillingEvent.self, from: Array(try sample("account-billing-event.json").utf8)))

@@ -83,7 +83,7 @@ final class KafkaACLTests: XCTestCase {
         let rules = try Self.rules().filter { $0.resource == "group" && $0.operation == "Read" }
         // Every group of the one list, joined by its service's principal (the coordinator's is prefixed).
         let expected = Topics().consumerGroups.map { ($0.id, $0.service == "coordinator" ? "pipeline-coordinator" : $0.service) }
-        XCTAssertEqual(expected.count, 5 + Phase.allCases.count)
+        XCTAssertEqual(expected.count, 6 + Phase.allCases.count)
         for (group, principal) in expected {
             XCTAssertTrue(rules.contains { $0.name == group && $0.principal == principal }, "\(principal) may not join \(group)")
         }

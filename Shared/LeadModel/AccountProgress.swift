@@ -1,0 +1,99 @@
+import Foundation
+
+/// Progress of one account: its searches' snapshots added up (topic ``Topics/accountProgress``,
+/// compacted; key: account id).
+///
+/// The progress tracker that publishes a search's ``ProgressSnapshot`` also writes it, keyed
+/// `<account id>/<search id>`, to the compacted ``Topics/accountProgressParts`` in the partition of
+/// the account id (a repartition by account); the member of the account-progress group that owns
+/// that partition adds an account's latest snapshots up into this message. Both inputs are
+/// compacted, so a restart reads one record per search, never the history.
+public struct AccountProgressSnapshot: Message, Hashable {
+    /// `account.progress`.
+    public static let schemaName = "account.progress"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The account.
+    public var accountID: AccountID
+    /// Running while any search runs; paused when a search waits on billing and none runs;
+    /// completed when every search has completed.
+    public var state: ProgressSnapshot.State
+    /// Searches running, completed and paused.
+    public var searches: SearchCounts
+    /// The searches' declared totals added up; nil while any search has declared none.
+    public var total: Int?
+    /// Leads queued until the coordinator has room for them.
+    public var pending: Int
+    /// Leads ready.
+    public var completed: Int
+    /// Leads in the profile or activity phase.
+    public var enriching: Int
+    /// Leads in the scoring phase.
+    public var scoring: Int
+    /// Leads waiting for billing to resume.
+    public var billingPaused: Int
+    /// Leads waiting for the outreach window.
+    public var deferred: Int
+    /// When the snapshot was taken.
+    public var updatedAt: Date
+
+    /// How many of an account's searches are in each state.
+    public struct SearchCounts: Codable, Hashable, Sendable {
+        /// Running.
+        public var running: Int
+        /// Completed.
+        public var completed: Int
+        /// Paused.
+        public var paused: Int
+
+        /// Creates counts.
+        public init(running: Int, completed: Int, paused: Int) {
+            self.running = running
+            self.completed = completed
+            self.paused = paused
+        }
+    }
+
+    /// Creates a snapshot.
+    public init(
+        accountID: AccountID, state: ProgressSnapshot.State, searches: SearchCounts, total: Int?, pending: Int, completed: Int,
+        enriching: Int, scoring: Int, billingPaused: Int, deferred: Int, updatedAt: Date
+    ) {
+        self.accountID = accountID
+        self.state = state
+        self.searches = searches
+        self.total = total
+        self.pending = pending
+        self.completed = completed
+        self.enriching = enriching
+        self.scoring = scoring
+        self.billingPaused = billingPaused
+        self.deferred = deferred
+        self.updatedAt = updatedAt
+    }
+
+    /// The account's progress from the latest snapshot of each of its searches (all of
+    /// `accountID`; others are ignored); nil when there is none.
+    public static func adding(_ searches: some Sequence<ProgressSnapshot>, accountID: AccountID, at now: Date) -> AccountProgressSnapshot? {
+        let own = searches.filter { $0.accountID == accountID }
+        guard !own.isEmpty else { return nil }
+        let sum = { (count: (ProgressSnapshot) -> Int) in own.reduce(0) { $0 + count($1) } }
+        let counts = SearchCounts(
+            running: own.count { $0.state == .running }, completed: own.count { $0.state == .completed },
+            paused: own.count { $0.state == .paused })
+        let state: ProgressSnapshot.State =
+            counts.running > 0 ? .running : counts.paused > 0 ? .paused : .completed
+        let totals = own.map(\.total)
+        return AccountProgressSnapshot(
+            accountID: accountID, state: state, searches: counts,
+            total: totals.contains(nil) ? nil : totals.reduce(0) { $0 + ($1 ?? 0) },
+            pending: sum(\.pending), completed: sum(\.completed), enriching: sum(\.enriching), scoring: sum(\.scoring),
+            billingPaused: sum(\.billingPaused), deferred: sum(\.deferred), updatedAt: now)
+    }
+
+    /// The key of a search's snapshot on ``Topics/accountProgressParts``: `<account id>/<search id>`.
+    public static func partKey(_ snapshot: ProgressSnapshot) -> String {
+        "\(snapshot.accountID.rawValue)/\(snapshot.searchID.rawValue)"
+    }
+}
