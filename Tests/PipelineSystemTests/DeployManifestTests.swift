@@ -208,18 +208,22 @@ final class DeployManifestTests: XCTestCase {
                 let phase = try XCTUnwrap(Phase(rawValue: String(target.dropLast("-stage".count))), "\(file): \(target) is no stage")
                 XCTAssertLessThanOrEqual(spec["maxReplicaCount"] as? Int ?? .max, partitions, "\(file): more replicas than partitions")
                 let triggers = try XCTUnwrap(spec["triggers"] as? [[String: Any]], file)
-                var topics: Set<String> = []
+                // The groups the stage's processes consume in (no namespace in production): its
+                // phase's, and for the scoring stage the account heat aggregators'.
+                let ownGroups = Topics().consumerGroups.filter { $0.service == target && $0.commitsOffsets }
+                XCTAssertTrue(ownGroups.contains { $0.id == "stage.\(phase.rawValue)" }, file)
+                var watched: Set<String> = []
                 for trigger in triggers {
                     XCTAssertEqual(trigger["type"] as? String, "kafka", file)
                     let metadata = try XCTUnwrap(trigger["metadata"] as? [String: Any], file)
-                    // The group StageService uses by default (no namespace in production).
-                    XCTAssertEqual(metadata["consumerGroup"] as? String, "stage.\(phase.rawValue)", file)
+                    let group = try XCTUnwrap(metadata["consumerGroup"] as? String, file)
                     let topic = try XCTUnwrap(metadata["topic"] as? String, file)
-                    XCTAssertTrue(Topics.allNames.contains(topic), "\(file): no topic \(topic)")
-                    topics.insert(topic)
+                    XCTAssertTrue(ownGroups.contains { $0.id == group && $0.topics.contains(topic) }, "\(file): \(group) on \(topic) is not \(target)'s")
+                    watched.insert("\(group) \(topic)")
                     XCTAssertNotNil((metadata["lagThreshold"] as? String).flatMap(Int.init), "\(file): lagThreshold")
                 }
-                XCTAssertEqual(topics, [Topics.phaseRequests(phase), Topics.phaseRequests(phase, isPriority: true)], file)
+                let inputs = Set(ownGroups.flatMap { group in group.topics.map { "\(group.id) \($0)" } })
+                XCTAssertEqual(watched, inputs, "\(file): every input of every group of \(target) scales it")
             default:
                 break
             }
