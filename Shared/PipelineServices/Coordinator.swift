@@ -373,7 +373,7 @@ public final class Coordinator: Service {
         do {
             if record.topic == topics.webEnrichments {
                 let enrichment = try codec.decode(WebEnrichment.self, record: record)
-                append(state.core.webEnrichment(enrichment), to: &outputs)
+                append(state.core.webEnrichment(enrichment, tables), to: &outputs)
                 return
             }
             if record.topic == topics.phaseResults || record.topic == topics.phaseResultsPriority {

@@ -175,21 +175,11 @@ struct CoordinatorCore<Source> {
             return [.queueInBacklog(source, runID: queueRunID)]
         }
         if let misaddressed { return [.deadLetter(source, reason: misaddressed)] }
-        guard var entry = leads[found.leadID], let current = entry.machine.state else {
+        guard leads[found.leadID]?.machine.state != nil else {
             return [.deadLetter(source, reason: "profile found for unknown lead \(found.leadID)")]
         }
-        let at = now()
-        guard let updated = ProfileFinding.adding(found, to: current, at: at) else { return [] }
-        entry.machine = LeadStateMachine(configuration: entry.machine.configuration, restoring: updated)
-        leads[found.leadID] = entry
-        guard updated.status == .ready else {
-            var job = Coordinator.EncodeJob(leadID: found.leadID)
-            job.append(updated, topic: topics.leadState, key: found.leadID.rawValue, isChangelog: true)
-            return [.messages(job)]
-        }
-        let mode = Mode.reEnrich([ProfileFinding.reEnrichType(for: found.platform)])
         var effects: [Effect] = []
-        apply(.reEnrich(mode, runID: reEnrichRunID, at: at), to: found.leadID, tables, &effects)
+        apply(.profileFound(found, reEnrichRunID: reEnrichRunID, at: now()), to: found.leadID, tables, &effects)
         return effects
     }
 
@@ -199,23 +189,11 @@ struct CoordinatorCore<Source> {
     ///
     /// Enrichments keyed by search, refused or failed ones, and those of leads not held here
     /// change nothing: readers join them on their key.
-    mutating func webEnrichment(_ enrichment: WebEnrichment) -> [Effect] {
-        guard enrichment.status == .completed, let leadID = enrichment.leadID,
-              var entry = leads[leadID], var current = entry.machine.state else { return [] }
-        guard current.profile.web != enrichment else { return [] }  // a redelivered record
-        let at = now()
-        current.profile.web = enrichment
-        current.updatedAt = at
-        entry.machine = LeadStateMachine(configuration: entry.machine.configuration, restoring: current)
-        leads[leadID] = entry
-        var job = Coordinator.EncodeJob(leadID: leadID)
-        job.append(current, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
-        if current.status == .ready {
-            let pool = LeadPoolEntry(profile: current.profile, accountID: current.lead.accountID,
-                                     offerID: current.lead.offerID, finishedAt: current.readyAt ?? at)
-            job.append(pool, topic: topics.leadPool, key: leadID.rawValue)
-        }
-        return [.messages(job)]
+    mutating func webEnrichment(_ enrichment: WebEnrichment, _ tables: some CoordinatorTables) -> [Effect] {
+        guard let leadID = enrichment.leadID, leads[leadID]?.machine.state != nil else { return [] }
+        var effects: [Effect] = []
+        apply(.webEnrichment(enrichment, at: now()), to: leadID, tables, &effects, rewritingPoolEntry: true)
+        return effects
     }
 
     // MARK: - Time
@@ -328,8 +306,10 @@ struct CoordinatorCore<Source> {
 
     /// Hands `event` to the lead's machine and turns its actions into effects, timers, the
     /// billing-paused set and progress counts.
+    /// - Parameter rewritingPoolEntry: a ready lead's persisted state is followed by its pool
+    ///   entry (a web enrichment merged after the run).
     private mutating func apply(_ event: LeadStateMachine.Event, to leadID: LeadID, _ tables: some CoordinatorTables,
-                                _ effects: inout [Effect]) {
+                                _ effects: inout [Effect], rewritingPoolEntry: Bool = false) {
         let now = now
         let handled = leads.modify(leadID) { entry in
             let before = entry.machine.state
@@ -364,6 +344,11 @@ struct CoordinatorCore<Source> {
                 logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
             case .persist(let leadState):
                 job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+                if rewritingPoolEntry && leadState.status == .ready {
+                    let pool = LeadPoolEntry(profile: leadState.profile, accountID: leadState.lead.accountID,
+                                             offerID: leadState.lead.offerID, finishedAt: leadState.readyAt ?? leadState.updatedAt)
+                    job.append(pool, topic: topics.leadPool, key: leadID.rawValue)
+                }
                 if leadState.status == .billingPaused {
                     billingPaused.insert(leadID)
                 } else {

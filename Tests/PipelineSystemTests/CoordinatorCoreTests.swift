@@ -214,6 +214,41 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(reason, "profile found for unknown lead lead-9")
     }
 
+    func testAFoundProfileOfARunningLeadIsPersistedWithoutANewRun() throws {
+        var core = core()
+        let runID = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first?.runID)
+        let found = ProfileFound(leadID: "lead-1", platform: .x, url: "https://x.com/janedoe", confidence: 0.9, foundBy: "test",
+                                 foundAt: clock.now)
+        let effects = core.profileFound(found, queueRunID: "run-queued", reEnrichRunID: "run-pf-1", fromBacklog: true,
+                                        misaddressed: nil, source: "found-1", tables)
+        XCTAssertTrue(requests(effects).isEmpty)
+        let persisted = try XCTUnwrap(messages(effects, LeadState.self).first)
+        XCTAssertNotNil(persisted.profile.xURL)
+        XCTAssertEqual(persisted.runID, runID, "the run goes on")
+        XCTAssertEqual(core.leads["lead-1"]?.machine.state, persisted)
+    }
+
+    func testAWebEnrichmentIsMergedAndAReadyLeadsPoolEntryRewritten() throws {
+        var core = core()
+        let started = discover(lead("lead-1"), &core)
+        func enrichment(_ name: String, status: WebEnrichment.Status = .completed) -> WebEnrichment {
+            WebEnrichment(leadID: "lead-1", searchID: nil, domain: "acme.example", url: "https://acme.example", status: status,
+                          name: name, fetchedAt: clock.now)
+        }
+        let running = core.webEnrichment(enrichment("Acme"), tables)
+        XCTAssertEqual(messages(running, LeadState.self).first?.profile.web?.name, "Acme")
+        XCTAssertTrue(messages(running, LeadPoolEntry.self).isEmpty, "not ready: no pool entry")
+        XCTAssertTrue(core.webEnrichment(enrichment("Acme"), tables).isEmpty, "a redelivery")
+        XCTAssertTrue(core.webEnrichment(enrichment("Other", status: .refused), tables).isEmpty)
+
+        try runToReady(started, &core)
+        let ready = core.webEnrichment(enrichment("Acme Inc"), tables)
+        guard case .messages(let job) = ready.first, ready.count == 1 else { return XCTFail("\(ready)") }
+        XCTAssertEqual(job.messages.map(\.topic), [Topics().leadState, Topics().leadPool])
+        XCTAssertEqual((job.messages.last?.message as? LeadPoolEntry)?.profile.web?.name, "Acme Inc")
+        XCTAssertEqual(status(of: "lead-1", core), .ready)
+    }
+
     func testTheTimerOfAnAnsweredAttemptIsPruned() throws {
         var core = core()
         let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
