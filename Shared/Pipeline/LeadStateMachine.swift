@@ -154,6 +154,15 @@ public struct LeadStateMachine: Sendable {
         case reEnrich(Mode, runID: RunID, at: Date)
         /// The account's gates may have opened (billing resumed): a waiting lead tries again.
         case gatesChanged(at: Date)
+        /// A profile of a platform the lead has no URL for was found (``ProfileFinding``): the URL
+        /// is added to the lead and its profile. A ready lead gets a re-enrich run of that
+        /// platform under `reEnrichRunID` (one already in its history starts nothing); a lead
+        /// still running keeps its run, whose profile phase uses the URL if it has not been sent
+        /// yet. A platform the lead has a URL for changes nothing (a redelivery).
+        case profileFound(ProfileFound, reEnrichRunID: RunID, at: Date)
+        /// A web enrichment of the lead completed: it goes into the lead's profile (an equal one,
+        /// a redelivery, changes nothing; one not completed neither).
+        case webEnrichment(WebEnrichment, at: Date)
     }
 
     /// Something the caller must do, in the order given.
@@ -180,6 +189,8 @@ public struct LeadStateMachine: Sendable {
     public private(set) var state: LeadState?
 
     private var pending: [Action] = []
+    /// The state changed without an action to report (a found profile or a web enrichment merged).
+    private var isChanged = false
     private var gates = Gates.open
     private var override: LeadOverride?
 
@@ -202,6 +213,7 @@ public struct LeadStateMachine: Sendable {
         _ event: Event, gates: Gates = .open, override: LeadOverride? = nil, random: inout some RandomNumberGenerator
     ) -> [Action] {
         pending = []
+        isChanged = false
         self.gates = gates
         self.override = override
         switch event {
@@ -233,8 +245,22 @@ public struct LeadStateMachine: Sendable {
                 return []
             }
             restart(mode: mode, runID: runID, at: at)
+        case .profileFound(let found, let runID, let at):
+            guard let current = state, let updated = ProfileFinding.adding(found, to: current, at: at) else { return [] }
+            state = updated
+            guard updated.status == .ready else {
+                isChanged = true
+                break
+            }
+            guard updated.runID != runID, !updated.history.contains(where: { $0.runID == runID }) else { return [] }
+            restart(mode: .reEnrich([ProfileFinding.reEnrichType(for: found.platform)]), runID: runID, at: at)
+        case .webEnrichment(let enrichment, _):
+            guard enrichment.status == .completed, var current = state, current.profile.web != enrichment else { return [] }
+            current.profile.web = enrichment
+            state = current
+            isChanged = true
         }
-        guard var final = state, !pending.isEmpty else { return [] }
+        guard var final = state, !pending.isEmpty || isChanged else { return [] }
         final.updatedAt = eventTime(event)
         state = final
         pending.append(.persist(final))
@@ -473,7 +499,7 @@ public struct LeadStateMachine: Sendable {
     private func eventTime(_ event: Event) -> Date {
         switch event {
         case .discovered(_, _, let at), .phaseResult(_, let at), .timerFired(_, let at), .reEnrich(_, _, let at),
-            .gatesChanged(let at):
+            .gatesChanged(let at), .profileFound(_, _, let at), .webEnrichment(_, let at):
             at
         }
     }

@@ -203,7 +203,8 @@ public final class Coordinator: Service {
     private func coordinate(consumer: KafkaConsumer, producer: KafkaProducer, tables: Tables, priorityTopics: Set<String>,
                             partitionCount: Int, group: String) async throws {
         let topics = environment.topics
-        var state = State(partitionCount: partitionCount)
+        var state = State(partitionCount: partitionCount,
+                          core: CoordinatorCore(settings: settings, topics: topics, logger: logger, now: now))
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
         // The previous batch's records, handed to the producer while this batch is handled.
@@ -211,7 +212,7 @@ public final class Coordinator: Service {
         logger.info("started", ["group": group])
         while !Task.isCancelled {
             // Clamped before converting: a timer days away must not overflow the milliseconds.
-            let timeout = state.timers.nextFireAt.map { Int32(max(0, min(100, $0.timeIntervalSince(now()) * 1000))) } ?? 100
+            let timeout = state.core.timers.nextFireAt.map { Int32(max(0, min(100, $0.timeIntervalSince(now()) * 1000))) } ?? 100
             let batch: [ConsumerRecord]
             do {
                 batch = try await consumer.poll(maxRecords: settings.pollBatch, timeoutMilliseconds: timeout)
@@ -251,7 +252,7 @@ public final class Coordinator: Service {
                 }
                 var outputs = Outputs()
                 for record in fastLane.sorted().map({ records[$0] }) {
-                    await handle(record, &state, &outputs, tables)
+                    handle(record, &state, &outputs, tables)
                     nextOffsets[record.topicPartition] = record.offset + 1
                 }
                 let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
@@ -267,36 +268,24 @@ public final class Coordinator: Service {
                 outputs.append(job)
             }
             state.poolRepairs = []
-            var running = state.leads.running
-            var admitted = 0
-            var holding: Set<Int32> = []
+            var admission = state.core.admission
             for (index, record) in records.enumerated() where !fastLane.contains(index) {
-                if record.topic == topics.leadsBacklog {
-                    // At the bound, a backlog partition's records wait (uncommitted) behind the
-                    // first held one. A loop starts a limited number, so a burst of new leads
-                    // does not make one huge batch of requests and state records.
-                    if running >= settings.maxRunningLeads || state.leads.waiting >= settings.maxWaitingLeads
-                        || admitted >= Self.admissionsPerLoop || holding.contains(record.partition) {
-                        state.heldBacklog.append(record)
-                        holding.insert(record.partition)
-                        continue
-                    }
-                    running += 1
-                    admitted += 1
+                // At the bound, a backlog partition's records wait (uncommitted) behind the first
+                // held one. A loop starts a limited number, so a burst of new leads does not make
+                // one huge batch of requests and state records.
+                if record.topic == topics.leadsBacklog && !state.core.admits(partition: record.partition, &admission) {
+                    state.heldBacklog.append(record)
+                    continue
                 }
-                await handle(record, &state, &outputs, tables)
+                handle(record, &state, &outputs, tables)
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
-            await resolveAwaitingLeads(&state, &outputs, tables)
+            append(state.core.resolveAwaitingLeads(tables), to: &outputs)
             nextOffsets = committable(after: nextOffsets, &state)
-            for timer in state.timers.popDue(at: now()) {
-                apply(.timerFired(timer, at: now()), to: timer.key.leadID, &state, &outputs, tables)
-            }
+            append(state.core.fireDueTimers(tables), to: &outputs)
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
-                releaseWaitingLeads(&state, &outputs, tables)
-                let leads = state.leads
-                state.timers.removeAll { timer in leads[timer.key.leadID].map { !$0.machine.isWaiting(on: timer) } ?? true }
+                append(state.core.checkGates(tables), to: &outputs)
             }
             appendProgressParts(&state, &outputs)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
@@ -335,28 +324,14 @@ public final class Coordinator: Service {
     struct State {
         /// Partitions of every lead-keyed topic (checked equal at start-up).
         let partitionCount: Int
-        /// Leads not ready (and ready ones touched by the current batch).
-        var leads = LeadTable()
-        /// Ready leads: where their last state is in the changelog.
-        var finished: [LeadID: ChangelogPointer] = [:]
+        /// The leads and every decision about them.
+        var core: CoordinatorCore<ConsumerRecord>
         /// Owned `leads.backlog` partitions paused because of ``CoordinatorSettings/maxRunningLeads``.
         var pausedBacklog: Set<TopicPartition> = []
         /// Backlog records polled while at the bound (at most one poll batch), in order.
         var heldBacklog: [ConsumerRecord] = []
-        /// Leads held by billing pause: checked against their account's billing state every second.
-        var billingPaused: Set<LeadID> = []
-        /// Leads queued in `leads.backlog` (their state: pending), with their partition. A lead
-        /// discovered again while queued is not queued twice.
-        var pendingLeads: [LeadID: Int32] = [:]
-        /// Where each search's leads are, per owned partition.
-        var progress = ProgressCounts()
-        /// New leads whose account or offer is not known yet, waiting for it (bounded in number
-        /// and time). Each holds its partition's committed offset at its record, so a crash
-        /// replays it (the records after it change nothing the second time).
-        var awaitingConfiguration: [LeadID: AwaitingLead] = [:]
         /// One past the last record handled, per input partition.
         var handledUpTo: [TopicPartition: Int64] = [:]
-        var timers = TimerQueue()
         var ownedPartitions: Set<Int32> = []
         /// Ready leads restored without their run's pool entry: their entries go out with the
         /// next batch. The finalize stage writes the entry before the result that makes a lead
@@ -366,7 +341,7 @@ public final class Coordinator: Service {
     }
 
     /// The compacted tables the coordinator reads whole.
-    struct Tables {
+    struct Tables: CoordinatorTables {
         let accounts: KafkaTable<AccountConfig>
         let offers: KafkaTable<OfferConfig>
         /// People's overrides of buyer states, by lead id: a few per account, so every instance
@@ -375,13 +350,12 @@ public final class Coordinator: Service {
         /// The billing system's latest event per account (``AccountBillingEvent``), by account id.
         let billingEvents: KafkaTable<AccountBillingEvent>
 
-        /// The account's billing state in force: its latest billing event's, else its
-        /// configuration's (``BillingState/inForce(event:configuration:)``).
-        func billingState(of accountID: AccountID) -> BillingState {
-            BillingState.inForce(event: billingEvents[accountID.rawValue], configuration: accounts[accountID.rawValue])
-        }
+        func account(_ id: AccountID) -> AccountConfig? { accounts[id.rawValue] }
+        func offer(_ id: OfferID) -> OfferConfig? { offers[id.rawValue] }
+        func override(of leadID: LeadID) -> LeadOverride? { overrides[leadID.rawValue] }
+        func billingEvent(of accountID: AccountID) -> AccountBillingEvent? { billingEvents[accountID.rawValue] }
 
-        /// How many accounts are paused now, by the same rule.
+        /// How many accounts are paused now, by the rule of ``CoordinatorTables/billingState(of:)``.
         var pausedAccountCount: Int {
             let (events, configurations) = (billingEvents.all, accounts.all)
             return Set(events.keys).union(configurations.keys).count {
@@ -390,83 +364,16 @@ public final class Coordinator: Service {
         }
     }
 
-    struct LeadEntry {
-        var machine: LeadStateMachine
-        let partition: Int32
-        /// Offset of the lead's last state record in `lead.state`, once acknowledged.
-        var changelogOffset: Int64? = nil
-
-        /// Pending or processing: counted against ``CoordinatorSettings/maxRunningLeads``.
-        var isRunning: Bool {
-            guard let status = machine.state?.status else { return true }
-            return status == .pending || status == .processing
-        }
-
-        /// Waiting on billing or the outreach window: counted against ``CoordinatorSettings/maxWaitingLeads``.
-        var isWaiting: Bool {
-            machine.state?.status == .billingPaused || machine.state?.status == .outsideOutreachWindow
-        }
-    }
-
-    /// The leads held whole, with counts of those running and waiting kept as they change
-    /// (counting by iterating would copy every entry each poll).
-    struct LeadTable {
-        private var entries: [LeadID: LeadEntry] = [:]
-        /// Leads pending or processing.
-        private(set) var running = 0
-        /// Leads waiting on billing or the outreach window.
-        private(set) var waiting = 0
-
-        subscript(id: LeadID) -> LeadEntry? {
-            get { entries[id] }
-            set {
-                if let old = entries.removeValue(forKey: id) { uncount(old) }
-                guard let newValue else { return }
-                entries[id] = newValue
-                count(newValue)
-            }
-        }
-
-        /// Lets `body` change the lead's entry in place (its state is not copied); nil when unknown.
-        mutating func modify<R>(_ id: LeadID, _ body: (inout LeadEntry) -> R) -> R? {
-            guard var entry = entries.removeValue(forKey: id) else { return nil }
-            uncount(entry)
-            let result = body(&entry)
-            entries[id] = entry
-            count(entry)
-            return result
-        }
-
-        mutating func removeAll(where shouldRemove: (LeadEntry) -> Bool) {
-            for (id, entry) in entries where shouldRemove(entry) { self[id] = nil }
-        }
-
-        private mutating func count(_ entry: LeadEntry) {
-            if entry.isRunning { running += 1 }
-            if entry.isWaiting { waiting += 1 }
-        }
-
-        private mutating func uncount(_ entry: LeadEntry) {
-            if entry.isRunning { running -= 1 }
-            if entry.isWaiting { waiting -= 1 }
-        }
-
-        var values: Dictionary<LeadID, LeadEntry>.Values { entries.values }
-    }
-
-    struct ChangelogPointer {
-        let partition: Int32
-        let offset: Int64
-    }
-
     // MARK: - Handling records
 
-    private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs, _ tables: Tables) async {
+    /// Decodes `record` into an input of the core, and appends what the core decides.
+    private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs, _ tables: Tables) {
         let topics = environment.topics
         let codec = environment.codec
         do {
-            if record.topic == topics.webEnrichments {  // see Coordinator+WebEnrichment.swift
-                try mergeWebEnrichment(record, environment, at: now(), &state, &outputs)
+            if record.topic == topics.webEnrichments {
+                let enrichment = try codec.decode(WebEnrichment.self, record: record)
+                append(state.core.webEnrichment(enrichment, tables), to: &outputs)
                 return
             }
             if record.topic == topics.phaseResults || record.topic == topics.phaseResultsPriority {
@@ -474,7 +381,7 @@ public final class Coordinator: Service {
                 metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
                 metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": result.phase.rawValue, "outcome": result.outcome.metricLabel])
                     .increment()
-                apply(.phaseResult(result, at: now()), to: result.leadID, &state, &outputs, tables)
+                append(state.core.phaseResult(result, tables), to: &outputs)
                 return
             }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
@@ -482,34 +389,26 @@ public final class Coordinator: Service {
             let runID = runID(of: record)
             if schema == ReEnrichRequested.schemaName {
                 let request = try environment.inputCodec.decode(ReEnrichRequested.self, record: record)
-                let runID = request.requestID.map { Self.reEnrichRunID(leadID: request.leadID, requestID: $0) } ?? runID
                 if let rerouted = misrouted(record, leadID: request.leadID, state) {
                     outputs.append(rerouted)
                     return
                 }
-                guard state.leads[request.leadID] != nil else {
-                    if !fromBacklog {
-                        enqueue(record, runID: runID, &outputs)  // its lead may be waiting there
-                    } else {
-                        outputs.append(codec.deadLetter(for: record, reason: "re-enrich of unknown lead \(request.leadID)",
-                                                        service: environment.service, topics: topics))
-                    }
-                    return
-                }
-                apply(.reEnrich(.reEnrich(Set(request.types)), runID: runID, at: now()), to: request.leadID, &state, &outputs, tables)
+                let runID = request.requestID.map { Self.reEnrichRunID(leadID: request.leadID, requestID: $0) } ?? runID
+                append(state.core.reEnrich(request, runID: runID, fromBacklog: fromBacklog, source: record, tables), to: &outputs)
                 return
             }
-            if schema == ProfileFound.schemaName {  // see Coordinator+ProfileFound.swift
-                let leadID = try environment.inputCodec.decode(ProfileFound.self, record: record).leadID
-                if let rerouted = misrouted(record, leadID: leadID, state) {
+            if schema == ProfileFound.schemaName {
+                let found = try environment.inputCodec.decode(ProfileFound.self, record: record)
+                if let rerouted = misrouted(record, leadID: found.leadID, state) {
                     outputs.append(rerouted)
                     return
                 }
-                if !fromBacklog && state.leads[leadID] == nil {
-                    enqueue(record, runID: runID, &outputs)  // its lead may be waiting there
-                    return
-                }
-                if let found = try profileFound(record, environment, at: now(), &state, &outputs) { apply(found.event, to: found.leadID, &state, &outputs, tables) }
+                // The re-enrich run's id derives from the record's place, so a replay asks for the same run.
+                let hash = StableHash.fnv1a("profile-found/\(record.topic)/\(record.partition)/\(record.offset)/\(found.leadID)")
+                let decisions = state.core.profileFound(found, queueRunID: runID, reEnrichRunID: RunID("run-pf-" + String(hash, radix: 16)),
+                                                        fromBacklog: fromBacklog, misaddressed: keyProblem(record, leadID: found.leadID),
+                                                        source: record, tables)
+                append(decisions, to: &outputs)
                 return
             }
             let lead = try environment.inputCodec.decode(LeadDiscovered.self, record: record)
@@ -517,62 +416,40 @@ public final class Coordinator: Service {
                 outputs.append(rerouted)
                 return
             }
-            if let key = record.keyString, key != lead.leadID.rawValue {
-                outputs.append(codec.deadLetter(for: record, reason: "record key '\(key)' differs from leadID '\(lead.leadID)'",
-                                                service: environment.service, topics: topics))
+            if let problem = keyProblem(record, leadID: lead.leadID) {
+                outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
                 return
             }
-            let wasPending = fromBacklog && state.pendingLeads.removeValue(forKey: lead.leadID) != nil
-            if wasPending {
-                state.progress.move(.init(lead, partition: record.partition), from: .pending, to: nil)
-            }
-            // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
-            guard state.leads[lead.leadID] == nil && state.finished[lead.leadID] == nil else { return }
-            func refuse(_ why: String) {
-                outputs.append(codec.deadLetter(for: record, reason: why, service: environment.service, topics: topics))
-                if wasPending {  // its pending state goes: the lead will not run
-                    outputs.append(ProducerRecord(topic: topics.leadState, key: lead.leadID.rawValue, value: nil))
-                }
-            }
-            if let problem = unknownConfiguration(of: lead, tables) {
-                if state.awaitingConfiguration[lead.leadID] != nil { return }  // a copy of a waiting record
-                if settings.configurationWait > .zero && state.awaitingConfiguration.count < settings.maxAwaitingConfiguration {
-                    logger.info("waiting for configuration: \(problem)", [LogKey.leadID: lead.leadID.rawValue])
-                    state.awaitingConfiguration[lead.leadID] = AwaitingLead(record: record, lead: lead, since: .now)
-                    return
-                }
-                return refuse(settings.configurationWait > .zero
-                    ? "\(problem) (\(settings.maxAwaitingConfiguration) leads already wait for theirs)" : problem)
-            }
-            if let account = tables.accounts[lead.accountID.rawValue], let why = lead.refusal(by: account) {
-                return refuse(why)
-            }
-            if !fromBacklog && !lead.source.isIntent {
-                guard state.pendingLeads[lead.leadID] == nil else { return }  // queued already
-                enqueue(record, runID: runID, &outputs)
-                state.pendingLeads[lead.leadID] = record.partition
-                state.progress.move(.init(lead, partition: record.partition), from: nil, to: .pending)
-                var job = EncodeJob(leadID: lead.leadID)
-                job.append(LeadStateMachine.queued(lead, runID: runID, at: now()), topic: topics.leadState,
-                           key: lead.leadID.rawValue, isChangelog: true)
-                outputs.append(job)
-                return
-            }
-            state.leads[lead.leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine), partition: record.partition)
-            apply(.discovered(lead, runID: runID, at: now()), to: lead.leadID, &state, &outputs, tables)
+            let decisions = state.core.discovered(lead, runID: runID, partition: record.partition, fromBacklog: fromBacklog,
+                                                  source: record, tables)
+            append(decisions, to: &outputs)
         } catch {
             logger.warning("dead letter: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
             outputs.append(codec.deadLetter(for: record, reason: "\(error)", service: environment.service, topics: topics))
         }
     }
 
-    private func eventAccount(_ event: LeadStateMachine.Event) -> AccountID? {
-        eventLead(event)?.accountID
+    /// Why a record keyed by something else than its lead id is refused; nil for one without a key.
+    private func keyProblem(_ record: ConsumerRecord, leadID: LeadID) -> String? {
+        guard let key = record.keyString, key != leadID.rawValue else { return nil }
+        return "record key '\(key)' differs from leadID '\(leadID)'"
     }
 
-    private func eventLead(_ event: LeadStateMachine.Event) -> LeadDiscovered? {
-        if case .discovered(let lead, _, _) = event { return lead }
-        return nil
+    /// Turns the core's effects into records, in order.
+    private func append(_ effects: [CoordinatorCore<ConsumerRecord>.Effect], to outputs: inout Outputs) {
+        let topics = environment.topics
+        for effect in effects {
+            switch effect {
+            case .messages(let job):
+                outputs.append(job)
+            case .deadLetter(let record, let reason):
+                outputs.append(environment.codec.deadLetter(for: record, reason: reason, service: environment.service, topics: topics))
+            case .queueInBacklog(let record, let runID):
+                enqueue(record, runID: runID, &outputs)
+            case .removeState(let leadID):
+                outputs.append(ProducerRecord(topic: topics.leadState, key: leadID.rawValue, value: nil))
+            }
+        }
     }
 
     /// The copy to publish instead of handling `record`, when it arrived on an input topic without
@@ -623,131 +500,20 @@ public final class Coordinator: Service {
         return "run-" + String(hash, radix: 16)
     }
 
-    /// A new lead waiting for its account or offer to be published.
-    struct AwaitingLead {
-        let record: ConsumerRecord
-        /// The record decoded, so each loop's check reads only the tables.
-        let lead: LeadDiscovered
-        let since: ContinuousClock.Instant
-    }
-
-    /// Handles again the waiting leads whose configuration has arrived, and dead-letters those
-    /// that waited ``CoordinatorSettings/configurationWait`` in vain.
-    private func resolveAwaitingLeads(_ state: inout State, _ outputs: inout Outputs, _ tables: Tables) async {
-        for (leadID, waiting) in state.awaitingConfiguration {
-            let problem = unknownConfiguration(of: waiting.lead, tables)
-            if problem == nil {
-                state.awaitingConfiguration[leadID] = nil
-                await handle(waiting.record, &state, &outputs, tables)
-            } else if ContinuousClock.now - waiting.since >= settings.configurationWait, let problem {
-                state.awaitingConfiguration[leadID] = nil
-                let seconds = settings.configurationWait.components.seconds
-                logger.warning("dead letter: \(problem), after waiting \(seconds) s", [LogKey.leadID: leadID.rawValue])
-                outputs.append(environment.codec.deadLetter(for: waiting.record, reason: "\(problem) (waited \(seconds) s)",
-                                                            service: environment.service, topics: environment.topics))
-                if waiting.record.topic == environment.topics.leadsBacklog {  // its pending state goes: it will not run
-                    outputs.append(ProducerRecord(topic: environment.topics.leadState, key: leadID.rawValue, value: nil))
-                }
-            }
-        }
-    }
-
     /// The offsets to store after a batch that handled up to `handled`: per input partition, one
     /// past its last handled record, but never past a record still waiting for its configuration.
     private func committable(after handled: [TopicPartition: Int64], _ state: inout State) -> [TopicPartition: Int64] {
         for (partition, next) in handled { state.handledUpTo[partition] = max(state.handledUpTo[partition] ?? 0, next) }
-        guard !state.awaitingConfiguration.isEmpty else { return handled }
+        guard !state.core.awaitingConfiguration.isEmpty else { return handled }
         var floors: [TopicPartition: Int64] = [:]
-        for waiting in state.awaitingConfiguration.values {
-            floors[waiting.record.topicPartition] = min(floors[waiting.record.topicPartition] ?? .max, waiting.record.offset)
+        for waiting in state.core.awaitingConfiguration.values {
+            floors[waiting.source.topicPartition] = min(floors[waiting.source.topicPartition] ?? .max, waiting.source.offset)
         }
         var offsets = handled
         for (partition, next) in state.handledUpTo {
             offsets[partition] = min(next, floors[partition] ?? .max)
         }
         return offsets
-    }
-
-    /// Why a new lead cannot run: its account or offer is unknown (the tables were read up to
-    /// where they were when the lead's batch was polled, so one written before it is known).
-    private func unknownConfiguration(of lead: LeadDiscovered, _ tables: Tables) -> String? {
-        if tables.accounts[lead.accountID.rawValue] == nil {
-            return "unknown account '\(lead.accountID)': publish its configuration first (leadctl account put)"
-        }
-        if tables.offers[lead.offerID.rawValue] == nil {
-            return "unknown offer '\(lead.offerID)': publish its configuration first (leadctl offer put)"
-        }
-        return nil
-    }
-
-    /// What the lead's account allows now: billing by the account's latest billing event (else
-    /// its configuration), the outreach window by its configuration.
-    private func gates(for accountID: AccountID, _ tables: Tables) -> LeadStateMachine.Gates {
-        let isBillingPaused = tables.billingState(of: accountID) == .paused
-        guard let window = tables.accounts[accountID.rawValue]?.outreachWindow else {
-            return LeadStateMachine.Gates(isBillingPaused: isBillingPaused)
-        }
-        let now = now()
-        let opensAt = window.nextOpening(after: now)
-        return LeadStateMachine.Gates(isBillingPaused: isBillingPaused, windowOpensAt: opensAt.flatMap { $0 > now ? $0 : nil })
-    }
-
-    /// Continues leads held by billing pause whose account has resumed (an `active` billing
-    /// event, or for an account without events its configuration); called every second.
-    private func releaseWaitingLeads(_ state: inout State, _ outputs: inout Outputs, _ tables: Tables) {
-        for leadID in state.billingPaused {
-            guard let accountID = state.leads[leadID]?.machine.state?.lead.accountID else {
-                state.billingPaused.remove(leadID)
-                continue
-            }
-            if tables.billingState(of: accountID) != .paused {
-                apply(.gatesChanged(at: now()), to: leadID, &state, &outputs, tables)
-            }
-        }
-    }
-
-    private func apply(_ event: LeadStateMachine.Event, to leadID: LeadID, _ state: inout State,
-                       _ outputs: inout Outputs, _ tables: Tables) {
-        let handled = state.leads.modify(leadID) { entry in
-            let before = entry.machine.state
-            let gates = (before?.lead.accountID ?? eventAccount(event)).map { self.gates(for: $0, tables) } ?? .open
-            return (before, entry.machine.handle(event, gates: gates, override: tables.overrides[leadID.rawValue]))
-        }
-        guard let (before, actions) = handled else {
-            // A result or timer for a lead this instance does not know: stale, or owned elsewhere.
-            logger.debug("no state for lead", [LogKey.leadID: leadID.rawValue])
-            return
-        }
-        guard !actions.isEmpty else { return }
-        let topics = environment.topics
-        var job = EncodeJob(leadID: leadID)
-        for action in actions {
-            switch action {
-            case .sendPhaseRequest(let request):
-                job.append(request, topic: topics.phaseRequests(request.phase, isPriority: request.isPriority), key: request.leadID.rawValue)
-            case .scheduleTimer(let timer):
-                state.timers.schedule(timer)
-            case .recordBilling(let usage):
-                job.append(usage, topic: topics.billingUsage, key: usage.accountID.rawValue)
-            case .recordHistory:
-                break  // the history is part of the persisted state
-            case .markReady(let lead, let runID, _):
-                // The finalize stage wrote the run's pool entry before its result.
-                logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
-            case .persist(let leadState):
-                job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
-                if leadState.status == .billingPaused {
-                    state.billingPaused.insert(leadID)
-                } else {
-                    state.billingPaused.remove(leadID)
-                }
-                if let partition = state.leads[leadID]?.partition {
-                    state.progress.move(.init(leadState.lead, partition: partition),
-                                        from: before.flatMap(ProgressCounts.Bucket.init), to: ProgressCounts.Bucket(leadState))
-                }
-            }
-        }
-        outputs.append(job)
     }
 
     /// The lead's pool entry for `runID`, with the run in a header so that a restore can tell
@@ -763,7 +529,7 @@ public final class Coordinator: Service {
     /// of its search id (where the tracker finds the search's other parts and its total).
     private func appendProgressParts(_ state: inout State, _ outputs: inout Outputs) {
         let topic = environment.topics.progressParts
-        for part in state.progress.takeChanged(at: now()) {
+        for part in state.core.progress.takeChanged(at: now()) {
             do {
                 var record = try environment.codec.record(part, topic: topic, key: part.key)
                 record.partition = KafkaPartitioner.partition(forKey: part.searchID.rawValue, partitionCount: state.partitionCount)
@@ -791,14 +557,14 @@ public final class Coordinator: Service {
 
     private func updateGauges(_ state: State, _ tables: Tables) {
         var counts: [LeadStatus: Int] = [:]
-        for entry in state.leads.values {
+        for entry in state.core.leads.values {
             if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }
         }
-        counts[.ready, default: 0] += state.finished.count
+        counts[.ready, default: 0] += state.core.finished.count
         for status in LeadStatus.allCases {
             metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
         }
-        metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.timers.count))
+        metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.core.timers.count))
         metrics.gauge(MetricNames.coordinatorAccountsBillingPaused).set(Double(tables.pausedAccountCount))
     }
 
@@ -808,19 +574,21 @@ public final class Coordinator: Service {
     /// leads or ``CoordinatorSettings/maxWaitingLeads`` waiting ones (or while records are held
     /// back), and resumes them when both are at three quarters of their bound.
     private func adjustBacklogPausing(_ state: inout State, _ consumer: KafkaConsumer) {
-        let (running, waiting) = (state.leads.running, state.leads.waiting)
         let backlog = Set(consumer.assignment.filter { $0.topic == environment.topics.leadsBacklog })
         do {
-            if running >= settings.maxRunningLeads || waiting >= settings.maxWaitingLeads || !state.heldBacklog.isEmpty {
+            switch state.core.backlogFlow(holdingRecords: !state.heldBacklog.isEmpty) {
+            case .pause:
                 let toPause = backlog.subtracting(state.pausedBacklog)
                 guard !toPause.isEmpty else { return }
                 try consumer.pause(toPause.sorted())
                 state.pausedBacklog.formUnion(toPause)
-            } else if running <= settings.maxRunningLeads * 3 / 4 && waiting <= settings.maxWaitingLeads * 3 / 4 {
+            case .resume:
                 let toResume = backlog.intersection(state.pausedBacklog)
                 guard !toResume.isEmpty else { return }
                 try consumer.resume(toResume.sorted())
                 state.pausedBacklog.subtract(toResume)
+            case .keep:
+                break
             }
         } catch {
             logger.warning("backlog pause or resume failed: \(error)")
@@ -833,7 +601,7 @@ public final class Coordinator: Service {
         let topics = environment.topics
         var wanted: [TopicPartition: [Int64: LeadID]] = [:]
         for record in batch {
-            guard let key = record.keyString, let pointer = state.finished[LeadID(key)] else { continue }
+            guard let key = record.keyString, let pointer = state.core.finished[LeadID(key)] else { continue }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
             guard record.topic == topics.webEnrichments || schema != LeadDiscovered.schemaName else { continue }
             wanted[TopicPartition(topic: topics.leadState, partition: pointer.partition), default: [:]][pointer.offset] = LeadID(key)
@@ -847,12 +615,12 @@ public final class Coordinator: Service {
         while wanted.values.contains(where: { !$0.isEmpty }) && ContinuousClock.now < deadline {
             for record in try await reader.poll(maxRecords: 5000) {
                 guard let leadID = wanted[record.topicPartition]?.removeValue(forKey: record.offset),
-                      let pointer = state.finished[leadID] else { continue }
+                      let pointer = state.core.finished[leadID] else { continue }
                 do {
                     let leadState = try environment.codec.decode(LeadState.self, record: record)
-                    state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
+                    state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
                                                     partition: pointer.partition, changelogOffset: pointer.offset)
-                    state.finished[leadID] = nil
+                    state.core.finished[leadID] = nil
                     loaded.insert(leadID)
                 } catch {
                     logger.error("undecodable changelog record of a ready lead: \(error)", [LogKey.leadID: leadID.rawValue])
@@ -873,12 +641,12 @@ public final class Coordinator: Service {
     private func retireReadyLeads(_ outputs: EncodedOutputs, reports: [DeliveryReport?], loaded: Set<LeadID>,
                                   rewritten: Set<LeadID> = [], _ state: inout State) {
         for (leadID, index) in outputs.changelogIndex where index < reports.count {
-            if let report = reports[index] { state.leads[leadID]?.changelogOffset = report.offset }
+            if let report = reports[index] { state.core.leads[leadID]?.changelogOffset = report.offset }
         }
         for leadID in loaded.union(outputs.changelogIndex.keys) where !rewritten.contains(leadID) {
-            guard let entry = state.leads[leadID], entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { continue }
-            state.leads[leadID] = nil
-            state.finished[leadID] = ChangelogPointer(partition: entry.partition, offset: offset)
+            guard let entry = state.core.leads[leadID], entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { continue }
+            state.core.leads[leadID] = nil
+            state.core.finished[leadID] = ChangelogPointer(partition: entry.partition, offset: offset)
         }
     }
 
@@ -898,14 +666,14 @@ public final class Coordinator: Service {
             case .revoked(let partitions):
                 let numbers = Set(partitions.map(\.partition))
                 state.ownedPartitions.subtract(numbers)
-                state.leads.removeAll { numbers.contains($0.partition) }
-                state.finished = state.finished.filter { !numbers.contains($0.value.partition) }
+                state.core.leads.removeAll { numbers.contains($0.partition) }
+                state.core.finished = state.core.finished.filter { !numbers.contains($0.value.partition) }
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
                 state.poolRepairs.removeAll { numbers.contains($0.partition) }
-                state.pendingLeads = state.pendingLeads.filter { !numbers.contains($0.value) }
-                state.progress.remove(partitions: numbers)
-                state.awaitingConfiguration = state.awaitingConfiguration.filter { !numbers.contains($0.value.record.partition) }
+                state.core.pendingLeads = state.core.pendingLeads.filter { !numbers.contains($0.value) }
+                state.core.progress.remove(partitions: numbers)
+                state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:
@@ -965,23 +733,23 @@ public final class Coordinator: Service {
                 logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
             }
         }
-        state.finished.merge(finished) { _, new in new }
-        state.pendingLeads.merge(pending) { _, new in new }
+        state.core.finished.merge(finished) { _, new in new }
+        state.core.pendingLeads.merge(pending) { _, new in new }
         state.poolRepairs += unpooled.values.map { (state: $0.0, partition: $0.1) }
         // Every part of these partitions is written with the next batch, counted afresh.
-        for (lead, bucket) in counted.values { state.progress.move(lead, from: nil, to: bucket) }
+        for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
         for (leadID, (leadState, partition)) in restored {
-            state.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
+            state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
                                             partition: partition)
-            if leadState.status == .billingPaused { state.billingPaused.insert(leadID) }
+            if leadState.status == .billingPaused { state.core.billingPaused.insert(leadID) }
             if leadState.status == .outsideOutreachWindow {
                 // Re-evaluated at once: the window may have opened while no one owned the lead.
                 let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: leadState.currentPhase ?? .finalize, attempt: 0)
-                state.timers.schedule(.init(key: key, kind: .windowOpens, fireAt: now()))
+                state.core.timers.schedule(.init(key: key, kind: .windowOpens, fireAt: now()))
             }
             if let inFlight = leadState.inFlight {
                 let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: inFlight.phase, attempt: inFlight.attempt)
-                state.timers.schedule(.init(key: key, kind: inFlight.isBackingOff ? .retryBackoff : .attemptTimeout,
+                state.core.timers.schedule(.init(key: key, kind: inFlight.isBackingOff ? .retryBackoff : .attemptTimeout,
                                             fireAt: inFlight.deadline))
             }
         }
