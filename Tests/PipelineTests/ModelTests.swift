@@ -7,7 +7,7 @@ final class ModelTests: XCTestCase {
     func testTopicNamesAndNamespaces() {
         XCTAssertEqual(Topics.phaseRequests(.profile), "phase.profile.requests")
         XCTAssertEqual(Topics.phaseRequests(.finalize, isPriority: true), "phase.finalize.requests.priority")
-        XCTAssertEqual(Topics.allNames.count, 31)
+        XCTAssertEqual(Topics.allNames.count, 33)
         XCTAssertEqual(Set(Topics.allNames).count, Topics.allNames.count)
         XCTAssertTrue(Topics.allNames.allSatisfy(Topics.isLegalName))
         let test = Topics(namespace: "t42")
