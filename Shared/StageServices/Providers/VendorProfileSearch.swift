@@ -64,9 +64,7 @@ public struct VendorProfileSearch: ProfileSearchProvider {
         var retriable: ProviderError?
         var skipped: [String] = []
         for step in steps {
-            let isOpen = step.circuit.reopensAt(now: now()) != nil
-            metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": step.vendor.name]).set(isOpen ? 1 : 0)
-            if isOpen {
+            if step.circuit.isOpen(now: now(), metrics: metrics) {
                 skipped.append(step.vendor.name)
                 continue
             }
@@ -82,7 +80,7 @@ public struct VendorProfileSearch: ProfileSearchProvider {
                     throw error
                 case .outOfCredits, .unauthorized:
                     retriable = error
-                    trip(step, error)
+                    step.circuit.trip(error, message: "vendor circuit opened: profile search skips the vendor", metrics: metrics, logger: logger, now: now)
                 default:
                     if error.isRetriable { retriable = error }
                 }
@@ -116,15 +114,5 @@ public struct VendorProfileSearch: ProfileSearchProvider {
                 else { return nil }
                 return ProfileCandidate(platform: .linkedin, url: url.canonical, confidence: match.confidence)
             }
-    }
-
-    private func trip(_ step: Step, _ error: ProviderError) {
-        let at = now()
-        guard step.circuit.open(now: at) else { return }
-        metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": step.vendor.name]).set(1)
-        logger.log(.warning, "vendor circuit opened: profile search skips the vendor", [
-            "vendor": step.vendor.name, LogKey.error: error.description,
-            "reopens_at": ISO8601.format(at.addingTimeInterval(step.circuit.openSeconds)),
-        ])
     }
 }

@@ -37,6 +37,31 @@ public final class VendorCircuit: Sendable {
             return wasClosed
         }
     }
+
+    /// Whether the circuit is open at `now`, written to `pipeline_vendor_circuit_open{vendor}`.
+    func isOpen(now: Date, metrics: MetricsRegistry) -> Bool {
+        let isOpen = reopensAt(now: now) != nil
+        metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": vendor]).set(isOpen ? 1 : 0)
+        return isOpen
+    }
+
+    /// Opens the circuit because of `error`. When it was closed: the gauge says 1, the warning
+    /// `message` names the vendor, the error and when it reopens, and the gauge falls back to 0 once the
+    /// circuit has closed, so a quiet process does not report a circuit open that has closed.
+    func trip(
+        _ error: ProviderError, message: String, metrics: MetricsRegistry, logger: Logger, now: @escaping @Sendable () -> Date
+    ) {
+        let at = now()
+        guard open(now: at) else { return }
+        metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": vendor]).set(1)
+        logger.log(.warning, message, [
+            "vendor": vendor, LogKey.error: error.description, "reopens_at": ISO8601.format(at.addingTimeInterval(openSeconds)),
+        ])
+        Task { [vendor, openSeconds] in
+            try? await Task.sleep(for: .seconds(openSeconds))
+            if self.reopensAt(now: now()) == nil { metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": vendor]).set(0) }
+        }
+    }
 }
 
 /// LinkedIn profiles from licensed data vendors, tried in order per group of fields.
@@ -180,9 +205,7 @@ public struct VendorWaterfall: LinkedInProvider {
     /// The step's match when it reaches the minimum; nil otherwise, noting why in `tried`.
     private func ask(_ step: Step, _ query: PersonQuery, _ tried: inout Tried) async -> VendorMatch? {
         tried.asked.insert(step.vendor)
-        let isOpen = step.circuit.reopensAt(now: now()) != nil
-        metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": step.vendor]).set(isOpen ? 1 : 0)
-        if isOpen {
+        if step.circuit.isOpen(now: now(), metrics: metrics) {
             count(step, .skipped)
             tried.skipped.append(step.vendor)
             return nil
@@ -202,7 +225,7 @@ public struct VendorWaterfall: LinkedInProvider {
             case .outOfCredits, .unauthorized:
                 // The platform's problem with this vendor, retried later; never the customer's.
                 count(step, .error)
-                trip(step, error)
+                step.circuit.trip(error, message: "vendor circuit opened: skipping the vendor", metrics: metrics, logger: logger, now: now)
                 tried.retriable = .transient("\(step.vendor): \(error.description)")
             case .cancelled:
                 tried.retriable = error
@@ -212,23 +235,6 @@ public struct VendorWaterfall: LinkedInProvider {
                 if error.isRetriable { tried.retriable = error }
             }
             return nil
-        }
-    }
-
-    private func trip(_ step: Step, _ error: ProviderError) {
-        let at = now()
-        guard step.circuit.open(now: at) else { return }
-        metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": step.vendor]).set(1)
-        logger.log(.warning, "vendor circuit opened: skipping the vendor", [
-            "vendor": step.vendor, LogKey.error: error.description,
-            "reopens_at": ISO8601.format(at.addingTimeInterval(step.circuit.openSeconds)),
-        ])
-        // The gauge also falls back to 0 with no lookups coming: a quiet stage does not report a
-        // circuit open that has closed.
-        let (circuit, metrics, vendor, now) = (step.circuit, self.metrics, step.vendor, self.now)
-        Task {
-            try? await Task.sleep(for: .seconds(circuit.openSeconds))
-            if circuit.reopensAt(now: now()) == nil { metrics.gauge(MetricNames.vendorCircuitOpen, ["vendor": vendor]).set(0) }
         }
     }
 
