@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let pipelineLibraries: [Target.Dependency] = ["Kafka", "LeadModel", "Pipeline", "ServiceRuntime", "PipelineServices"]
+let pipelineLibraries: [Target.Dependency] = ["Kafka", "JSONCodec", "LeadModel", "Pipeline", "ServiceRuntime", "PipelineServices"]
 
 let package = Package(
     name: "LeadEnrichment",
@@ -37,14 +37,16 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
+        // JSON for any Codable value: a streaming encoder and an index decoder that agree with Foundation's.
+        .target(name: "JSONCodec", path: "Shared/JSONCodec"),
         // Domain model, message contracts and the pure pipeline logic (no Kafka).
-        .target(name: "LeadModel", path: "Shared/LeadModel"),
+        .target(name: "LeadModel", dependencies: ["JSONCodec"], path: "Shared/LeadModel"),
         // The scorer's vocabulary (titles, industries) is data: Shared/Pipeline/Vocabulary/*.json.
-        .target(name: "Pipeline", dependencies: ["LeadModel"], path: "Shared/Pipeline", resources: [.copy("Vocabulary")]),
+        .target(name: "Pipeline", dependencies: ["JSONCodec", "LeadModel"], path: "Shared/Pipeline", resources: [.copy("Vocabulary")]),
         // What every service process shares: logging, signals, the concurrent stage runner.
         .target(name: "ServiceRuntime", dependencies: ["Kafka"], path: "Shared/ServiceRuntime"),
         // The pipeline's services as libraries; Services/<name>/main.swift only starts them.
-        .target(name: "PipelineServices", dependencies: ["Kafka", "LeadModel", "Pipeline", "ServiceRuntime"],
+        .target(name: "PipelineServices", dependencies: ["Kafka", "JSONCodec", "LeadModel", "Pipeline", "ServiceRuntime"],
                 path: "Shared/PipelineServices"),
 
         .target(name: "StageServices", dependencies: pipelineLibraries, path: "Shared/StageServices"),
@@ -69,7 +71,8 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
         .testTarget(name: "ServiceRuntimeTests", dependencies: ["ServiceRuntime", "Kafka", "KafkaTestSupport"],
                     path: "Tests/ServiceRuntimeTests"),
-        .testTarget(name: "PipelineTests", dependencies: ["LeadModel", "Pipeline"], path: "Tests/PipelineTests",
+        .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec"], path: "Tests/JSONCodecTests"),
+        .testTarget(name: "PipelineTests", dependencies: ["JSONCodec", "LeadModel", "Pipeline"], path: "Tests/PipelineTests",
                     exclude: ["ScoringEvaluation"]),
         .testTarget(name: "StageServicesTests", dependencies: pipelineLibraries + ["StageServices", "KafkaTestSupport"],
                     path: "Tests/StageServicesTests"),

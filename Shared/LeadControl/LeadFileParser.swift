@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import LeadModel
 
 /// One non-blank line (CSV: one row) of a lead file, parsed and validated.

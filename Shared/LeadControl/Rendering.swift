@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import LeadModel
 
 /// The text `leadctl show` prints for a ``LeadState``.

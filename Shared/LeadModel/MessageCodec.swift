@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 /// A record type that travels on a topic.
 ///
@@ -117,6 +118,20 @@ public enum DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension DecodeError {
+    /// The codec's error for a document the index decoder rejected.
+    init(_ rejection: JSONRejection) {
+        switch rejection {
+        case .invalidValue(let field, let reason): self = .invalidValue(field: field, reason: reason)
+        case .invalidContent(let reason): self = .invalidContent(reason)
+        case .duplicateKey(let key, let object): self = .duplicateKey(key, object: object)
+        case .controlCharacter(let field, let scalar, let isEscaped):
+            self = .controlCharacter(field: field, scalar: scalar, isEscaped: isEscaped)
+        case .tooLong(let field, let length, let limit): self = .tooLong(field: field, length: length, limit: limit)
+        }
+    }
+}
+
 /// Encodes and decodes ``Message`` values as JSON bytes with their schema name and version.
 ///
 /// Dates are ISO-8601 strings in UTC with milliseconds (`2025-01-31T12:00:00.000Z`) and
@@ -174,7 +189,7 @@ public struct MessageCodec: Sendable {
                 EnvelopeAndMessage<T>.self, from: bytes,
                 maxStringLength: T.isExternalInput ? FieldLimit.text : nil, rejectsNUL: T.isExternalInput)
         } catch let rejected as JSONIndexDecoder.Rejected {
-            throw rejected.error
+            throw DecodeError(rejected.error)
         } catch {
             decoded = nil
             isJSON = !(error is JSONIndexDecoder.Malformed)
@@ -245,32 +260,10 @@ public struct MessageCodec: Sendable {
     }
 
     /// A `JSONEncoder` that writes what ``encode(_:)`` writes, more slowly; for comparisons.
-    public static func foundationEncoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(ISO8601.format(date))
-        }
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-        return encoder
-    }
+    public static func foundationEncoder() -> JSONEncoder { JSONStreamEncoder.foundationEncoder() }
 
     /// The `JSONDecoder` that reads what the index decoder leaves, and diagnoses bad records.
-    public static func foundationDecoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            guard let date = ISO8601.parse(text) else {
-                throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "\"\(text)\" is not an ISO-8601 date-time")
-            }
-            return date
-        }
-        return decoder
-    }
+    public static func foundationDecoder() -> JSONDecoder { JSONIndexDecoder.foundationDecoder() }
 
     /// Maps a failure to read the `schema`/`version` fields.
     private static func envelopeError(_ error: DecodingError) -> DecodeError {
@@ -288,14 +281,14 @@ public struct MessageCodec: Sendable {
     private static func fieldError(_ error: DecodingError) -> DecodeError {
         switch error {
         case .keyNotFound(let key, let context):
-            return .missingField(fieldPath(context.codingPath + [key]))
+            return .missingField(JSONRejection.fieldPath(context.codingPath + [key]))
         case .valueNotFound(_, let context):
-            return .missingField(fieldPath(context.codingPath))
+            return .missingField(JSONRejection.fieldPath(context.codingPath))
         case .typeMismatch(let type, let context):
-            return .wrongType(field: fieldPath(context.codingPath), expected: jsonTypeName(type))
+            return .wrongType(field: JSONRejection.fieldPath(context.codingPath), expected: jsonTypeName(type))
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return .malformedJSON(underlyingReason(context)) }
-            return .invalidValue(field: fieldPath(context.codingPath), reason: context.debugDescription)
+            return .invalidValue(field: JSONRejection.fieldPath(context.codingPath), reason: context.debugDescription)
         @unknown default:
             return .malformedJSON(String(describing: error))
         }
@@ -306,19 +299,6 @@ public struct MessageCodec: Sendable {
             return "\(context.debugDescription) (\(underlying))"
         }
         return context.debugDescription
-    }
-
-    /// `experiences[2].title` style paths.
-    static func fieldPath(_ path: [any CodingKey]) -> String {
-        var result = ""
-        for key in path {
-            if let index = key.intValue, key.stringValue.hasPrefix("Index") || key.stringValue == String(index) {
-                result += "[\(index)]"
-            } else {
-                result += result.isEmpty ? key.stringValue : "." + key.stringValue
-            }
-        }
-        return result.isEmpty ? "(record)" : result
     }
 
     private static func jsonTypeName(_ type: Any.Type) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 /// A request from the coordinator to a stage to run one phase for one lead.
 /// Topic: ``Topics/phaseRequests(_:isPriority:)``; key: lead id.

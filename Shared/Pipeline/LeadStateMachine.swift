@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import LeadModel
 
 /// The coordinator's state machine for one lead.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import LeadModel
 
 /// Why a provider call failed. Policy code asks ``isRetriable``; it never parses the text.

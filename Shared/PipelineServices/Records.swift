@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import Kafka
 import LeadModel
 import ServiceRuntime

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import LeadControl
 import LeadModel
 import XCTest

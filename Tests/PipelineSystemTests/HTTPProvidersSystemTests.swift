@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import KafkaTestSupport
 import LeadModel
 import PipelineServices

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import LeadModel
 @testable import Pipeline
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 @testable import LeadModel
 import Pipeline
 import XCTest

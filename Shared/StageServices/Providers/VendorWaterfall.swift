@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import LeadModel
 import Pipeline
 import ServiceRuntime

@@ -20,34 +20,50 @@ import Foundation
 /// Bytes that are not JSON (RFC 8259) throw ``Malformed``; the codec asks `JSONDecoder` for a
 /// precise reason. Otherwise it says little: what it cannot decode exactly as `JSONDecoder` would
 /// (floats narrower than `Double`, `URL`, `Data`, a value of the wrong type) throws
-/// ``Unsupported``, and ``MessageCodec`` decodes the record again with `JSONDecoder`, which
+/// ``Unsupported``, and the caller (LeadModel's `MessageCodec`) decodes the record again with `JSONDecoder`, which
 /// either accepts it or says precisely what is wrong.
-struct JSONIndexDecoder {
+public struct JSONIndexDecoder {
     /// Why the index decoder gave up; carries no detail, the fallback has it.
-    struct Unsupported: Error {}
+    public struct Unsupported: Error {}
 
     /// The bytes are not JSON; carries no detail, `JSONDecoder` has it.
-    struct Malformed: Error {}
+    public struct Malformed: Error {}
 
     /// The document breaks one of the decoder's rules; no other reader may accept it.
-    struct Rejected: Error {
+    public struct Rejected: Error {
         /// What is wrong and where, as the codec reports it.
-        let error: DecodeError
+        public let error: JSONRejection
     }
 
     /// Deeper documents are rejected.
-    static let maxDepth = 256
+    public static let maxDepth = 256
 
     /// The value of type `T` in `bytes`.
     /// - Parameters:
     ///   - maxStringLength: the most Unicode scalars (JSON Schema's `maxLength` count) any
     ///     string in the document, key or value, may have; nil for no limit.
     ///   - rejectsNUL: whether a string may hold `\u0000`.
-    static func decode<T: Decodable>(
+    public static func decode<T: Decodable>(
         _ type: T.Type, from bytes: [UInt8], maxStringLength: Int? = nil, rejectsNUL: Bool = false
     ) throws -> T {
         let document = try JSONIndex(bytes, maxStringLength: maxStringLength, rejectsNUL: rejectsNUL)
         return try IndexDecoder(document: document, node: 0, parent: nil, key: nil).decodeValue(T.self)
+    }
+
+    /// The `JSONDecoder` this decoder agrees with (dates as ``ISO8601`` strings): it reads what
+    /// ``decode(_:from:maxStringLength:rejectsNUL:)`` leaves, and says precisely what is wrong.
+    public static func foundationDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = ISO8601.parse(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "\"\(text)\" is not an ISO-8601 date-time")
+            }
+            return date
+        }
+        return decoder
     }
 }
 
@@ -94,7 +110,7 @@ private final class JSONIndex {
 
     /// The field path (`poolProfile.linkedin.experiences[2]`) of the value being parsed at `depth`.
     private func path(depth: Int) -> String {
-        MessageCodec.fieldPath((0..<depth).map { level -> any CodingKey in
+        JSONRejection.fieldPath((0..<depth).map { level -> any CodingKey in
             let member = Int(trail[level])
             guard member >= 0 else { return StreamCodingKey(index: -member - 1) }
             return StreamCodingKey((try? string(at: member)) ?? "?")
@@ -388,7 +404,7 @@ private final class JSONIndex {
         guard !value.isComplex else {
             let text = String(decoding: bytes[Int(value.start)..<Int(value.end)], as: UTF8.self)
             throw JSONIndexDecoder.Rejected(error: .invalidValue(
-                field: MessageCodec.fieldPath(path()), reason: "\(text) is not a JSON integer; write it without a fraction or an exponent"))
+                field: JSONRejection.fieldPath(path()), reason: "\(text) is not a JSON integer; write it without a fraction or an exponent"))
         }
         var position = Int(value.start)
         let isNegative = bytes[position] == UInt8(ascii: "-")

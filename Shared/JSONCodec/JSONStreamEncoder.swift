@@ -8,10 +8,10 @@ import Foundation
 /// same string escapes. `JSONEncoder` first builds a tree of boxed values and then writes it;
 /// this encoder writes each value once into one buffer and reorders an object's members in place
 /// when it closes, which costs less (figure g of `Benchmarks/pipeline-report.md`).
-struct JSONStreamEncoder {
+public struct JSONStreamEncoder {
     /// The JSON text of `value`; nested values equal to the one `fragment` holds are written
     /// from its bytes, and the first other one it meets replaces it.
-    static func encode<T: Encodable>(_ value: T, fragment: (any JSONFragmentSlot)? = nil) throws -> [UInt8] {
+    public static func encode<T: Encodable>(_ value: T, fragment: (any JSONFragmentSlot)? = nil) throws -> [UInt8] {
         let encoder = StreamEncoder(sink: ByteSink(), parent: nil, key: nil)
         encoder.fragment = fragment
         try encoder.encodeValue(value)
@@ -20,6 +20,19 @@ struct JSONStreamEncoder {
         }
         try encoder.finish()
         return encoder.sink.bytes
+    }
+
+    /// A `JSONEncoder` that writes what ``encode(_:fragment:)`` writes, more slowly; for comparisons.
+    public static func foundationEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(ISO8601.format(date))
+        }
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return encoder
     }
 }
 
@@ -38,12 +51,14 @@ public final class JSONFragment<Value: Encodable & Equatable>: JSONFragmentSlot 
     /// An empty slot.
     public init() {}
 
-    func bytes<T>(for candidate: T) -> [UInt8]? {
+    /// The kept JSON when `candidate` equals the kept value.
+    public func bytes<T>(for candidate: T) -> [UInt8]? {
         guard T.self == Value.self, let value, value == (candidate as! Value) else { return nil }
         return bytes
     }
 
-    func keep<T>(_ candidate: T, bytes: ArraySlice<UInt8>) {
+    /// Keeps `candidate` and its JSON.
+    public func keep<T>(_ candidate: T, bytes: ArraySlice<UInt8>) {
         guard T.self == Value.self else { return }
         value = (candidate as! Value)
         self.bytes = Array(bytes)
@@ -51,7 +66,7 @@ public final class JSONFragment<Value: Encodable & Equatable>: JSONFragmentSlot 
 }
 
 /// What the encoder asks of a ``JSONFragment`` of any value type.
-protocol JSONFragmentSlot: AnyObject {
+public protocol JSONFragmentSlot: AnyObject {
     /// The JSON of `candidate` when the slot holds an equal value; nil for any other value or type.
     func bytes<T>(for candidate: T) -> [UInt8]?
     /// Keeps `candidate` and its JSON, when it is of the slot's type.
