@@ -3,7 +3,7 @@ import JSONCodec
 import Kafka
 import LeadControl
 import LeadModel
-import PipelineServices
+import Streaming
 import Synchronization
 
 /// One scenario's pipeline: a topic namespace of its own on the benchmark's broker, the release

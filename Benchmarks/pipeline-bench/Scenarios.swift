@@ -2,8 +2,8 @@ import Foundation
 import Kafka
 import LeadModel
 import Pipeline
-import PipelineServices
 import StageServices
+import Streaming
 
 /// Provider latencies of scenarios c, d, e and f: LinkedIn 400 ms, X 250 ms, activity 300 ms,
 /// scoring 600 ms, each ±50 %.

@@ -1,6 +1,6 @@
 import Foundation
 import Pipeline
-import ServiceRuntime
+import Runtime
 import StageServices
 
 /// How one run sends the leads' lookups to the vendor.

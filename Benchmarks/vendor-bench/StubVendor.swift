@@ -1,7 +1,6 @@
 import Foundation
 import LeadModel
 import Pipeline
-import ServiceRuntime
 import StageServices
 
 /// The smallest ``PersonVendor`` over ``ProviderHTTPClient`` for the ``VendorStub``: with a batch

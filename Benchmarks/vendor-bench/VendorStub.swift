@@ -1,6 +1,6 @@
 import Foundation
 import Pipeline
-import ServiceRuntime
+import Runtime
 import Synchronization
 
 /// A loopback stand-in for a person-data vendor, in a shape of its own (no real vendor's API):

@@ -1,7 +1,7 @@
 import Foundation
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 
 ServiceCommandLine.handle(service: "activity-stage", summary: "collects a lead's recent posts and who they interact with.")
 

@@ -1,7 +1,8 @@
 // coordinator: owns each lead's state and moves it through its phases. See README.md here.
 import Foundation
 import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
 ServiceCommandLine.handle(service: "coordinator", summary: "tracks each lead's phase order, retries and billing-pause gates, and per-search progress.")
 

@@ -1,7 +1,7 @@
 import Foundation
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 
 ServiceCommandLine.handle(service: "finalize-stage", summary: "writes a finished lead's entry to the lead pool and enrolls it in autopilot when the account asks.")
 

@@ -1,8 +1,8 @@
 import EnrichmentServices
 import Foundation
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 
 ServiceCommandLine.handle(service: "profile-finder", summary: "finds a finished lead's profile on the other platform by name and company.")
 

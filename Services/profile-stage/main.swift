@@ -1,7 +1,7 @@
 import Foundation
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 
 ServiceCommandLine.handle(service: "profile-stage", summary: "enriches a lead's LinkedIn and X profiles.")
 

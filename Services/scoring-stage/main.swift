@@ -1,7 +1,7 @@
 import Foundation
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 
 ServiceCommandLine.handle(service: "scoring-stage", summary: "scores a lead's buyer fit, intent and timing, and keeps each account's heat.")
 

@@ -1,7 +1,7 @@
 import EnrichmentServices
 import Foundation
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
 ServiceCommandLine.handle(service: "web-enricher", summary: "reads a company's website on request and writes what it says.")
 

@@ -2,8 +2,8 @@ import Foundation
 import Kafka
 import LeadModel
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
 /// What the profile finder's offer loop knows: a slim index of the lead pool and the offers it
 /// has matched in this run. Pure (no Kafka): the loop feeds it records and publishes what it returns.

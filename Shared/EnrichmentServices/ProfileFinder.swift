@@ -2,10 +2,10 @@ import Foundation
 import Kafka
 import LeadModel
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
-/// Settings of the profile finder beyond ``PipelineServices/PipelineEnvironment``.
+/// Settings of the profile finder beyond ``Streaming/PipelineEnvironment``.
 ///
 /// | variable | default | meaning |
 /// |---|---|---|

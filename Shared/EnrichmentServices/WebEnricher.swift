@@ -1,10 +1,10 @@
 import Foundation
 import Kafka
 import LeadModel
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
-/// Settings of the web enricher beyond ``PipelineServices/PipelineEnvironment``.
+/// Settings of the web enricher beyond ``Streaming/PipelineEnvironment``.
 ///
 /// | variable | default | meaning |
 /// |---|---|---|

@@ -3,7 +3,7 @@ import JSONCodec
 import Kafka
 import LeadModel
 import Pipeline
-import PipelineServices
+import Streaming
 
 /// Where `leadctl` writes: standard output for results, standard error for problems and
 /// progress. Tests pass closures that capture the text.

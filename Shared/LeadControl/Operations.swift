@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
-import PipelineServices
+import Streaming
 
 /// The operator's commands: progress, consumer lag, dead-letter replay and billing pause/resume.
 extension LeadControl {

@@ -2,7 +2,8 @@ import Foundation
 import Kafka
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
+import Streaming
 import Synchronization
 
 /// Settings of the coordinator beyond ``PipelineEnvironment``.

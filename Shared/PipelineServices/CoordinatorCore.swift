@@ -1,7 +1,8 @@
 import Foundation
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
+import Streaming
 
 /// The account, offer, override and billing-event tables the coordinator's decisions read.
 /// The service answers from the compacted topics it follows; tests from dictionaries.

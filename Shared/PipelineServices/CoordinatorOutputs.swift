@@ -3,7 +3,8 @@ import Foundation
 import JSONCodec
 import Kafka
 import LeadModel
-import ServiceRuntime
+import Runtime
+import Streaming
 
 extension Coordinator {
     /// The records one batch causes, in order. Most arrive as ``EncodeJob``s, encoded when the

@@ -1,7 +1,8 @@
 import Foundation
 import Kafka
 import LeadModel
-import ServiceRuntime
+import Runtime
+import Streaming
 
 /// Adds up each search's ``SearchProgressPart``s (one per partition of the lead-keyed topics,
 /// written by the coordinator instance that owns it) and its declared total into one

@@ -2,8 +2,8 @@ import Foundation
 import Kafka
 import LeadModel
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
 /// Owns account heat: the consumer of the repartition topic ``Topics/accountSignalContributions``
 /// (the Kafka Streams repartition pattern), with ``Topics/accountHeat`` as its changelog.

@@ -1,7 +1,7 @@
 import Foundation
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
 /// Which providers the stages use, read from the environment in this one place.
 ///

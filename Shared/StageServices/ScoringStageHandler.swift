@@ -1,7 +1,7 @@
 import Foundation
 import LeadModel
 import Pipeline
-import PipelineServices
+import Streaming
 
 /// The scoring phase: fit, intent, timing and buyer state against the lead's offer, then account
 /// signals.

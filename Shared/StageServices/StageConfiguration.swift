@@ -1,8 +1,8 @@
 import Foundation
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
-/// Settings every stage service reads besides ``PipelineServices/PipelineEnvironment``.
+/// Settings every stage service reads besides ``Streaming/PipelineEnvironment``.
 ///
 /// | variable | default | meaning |
 /// |---|---|---|

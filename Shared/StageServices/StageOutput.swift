@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
-import PipelineServices
+import Streaming
 
 /// What a stage produces for one request: the ``PhaseResult`` for the coordinator plus the
 /// stage's extra outputs. Pure data, so handlers can be tested without a broker.

@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import LeadModel
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import Synchronization
 
 /// Something a stage reads whole before it takes work (the offers and accounts tables).

@@ -1,8 +1,8 @@
 import Foundation
 import LeadModel
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 
 extension StageService {
     /// The profile stage (``ProfileStageHandler``) with the providers `providers` selects

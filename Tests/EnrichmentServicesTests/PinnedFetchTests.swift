@@ -1,6 +1,6 @@
 @testable import EnrichmentServices
 import Foundation
-import ServiceRuntime
+import Runtime
 import Synchronization
 import XCTest
 

@@ -3,7 +3,7 @@ import Kafka
 import KafkaTestSupport
 import LeadControl
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// `leadctl` commands against the real broker, each test in its own namespace whose topics are

@@ -3,7 +3,7 @@ import Kafka
 import KafkaTestSupport
 import LeadControl
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// `billing`, `dead-letters replay`, `progress` and `lag` against the real broker, each test in

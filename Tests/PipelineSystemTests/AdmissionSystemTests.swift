@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// The coordinator's bound on running leads: standard leads wait in `leads.backlog`, intent

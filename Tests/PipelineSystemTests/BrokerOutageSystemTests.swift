@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// The broker stops answering (SIGSTOP) while leads flow, then comes back: every process rides it

@@ -4,7 +4,7 @@ import Kafka
 import KafkaTestSupport
 import LeadControl
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// Two instances of every service; one random process killed with SIGKILL and restarted every

@@ -2,7 +2,8 @@ import Foundation
 import LeadModel
 import Pipeline
 @testable import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import Synchronization
 import XCTest
 

@@ -2,7 +2,8 @@ import Foundation
 import Kafka
 import LeadModel
 @testable import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 /// How the coordinator lays out and encodes one batch's records (no broker).

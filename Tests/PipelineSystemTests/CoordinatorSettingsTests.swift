@@ -1,6 +1,7 @@
 import Foundation
 import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 /// The coordinator's settings from the environment (no broker).

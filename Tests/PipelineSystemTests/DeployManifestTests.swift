@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import ServiceRuntime
+import Runtime
 import XCTest
 
 /// Deploy/: the Dockerfile, the Kubernetes manifests and the compose file refer only to things

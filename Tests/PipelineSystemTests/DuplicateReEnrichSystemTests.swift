@@ -3,7 +3,7 @@ import Kafka
 import KafkaTestSupport
 import LeadControl
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// A re-enrich request delivered twice, seconds apart, as two records (a client retrying after a

@@ -3,8 +3,8 @@ import Kafka
 import KafkaTestSupport
 import LeadModel
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 /// The optional processes as real executables on the test broker: profile-finder with the

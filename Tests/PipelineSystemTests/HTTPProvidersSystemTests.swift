@@ -2,8 +2,8 @@ import Foundation
 import JSONCodec
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 /// The pipeline as real processes with `PROVIDERS=http` and `SCORER=model`, all three APIs

@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// Leads published the way a careless producer would: another partition than murmur2 of the key

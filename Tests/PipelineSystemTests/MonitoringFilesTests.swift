@@ -1,7 +1,8 @@
 import Foundation
 import KafkaTestSupport
 import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 /// Deploy/monitoring/: the alerting rules pass `promtool check rules` and their unit tests

@@ -3,8 +3,8 @@ import Kafka
 import KafkaTestSupport
 import LeadControl
 import LeadModel
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 #if canImport(FoundationNetworking)

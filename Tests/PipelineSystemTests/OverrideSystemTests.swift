@@ -4,7 +4,7 @@ import KafkaTestSupport
 import LeadControl
 import LeadModel
 import Pipeline
-import PipelineServices
+import Streaming
 import XCTest
 
 /// Overrides and autopilot enrollments on a real broker with every process running: `leadctl

@@ -2,10 +2,9 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
-import ServiceRuntime
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import Streaming
 #endif
 
 /// Runs the pipeline's executables as real processes against the test broker, under a topic

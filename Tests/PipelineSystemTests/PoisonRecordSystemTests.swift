@@ -2,8 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
-import ServiceRuntime
+import Streaming
 import XCTest
 
 /// Records of any size or shape on every input topic of the coordinator and the stages: no

@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// Every ready run is in the lead pool exactly once, whatever was cut short: the coordinator's

@@ -2,6 +2,7 @@ import Foundation
 import LeadModel
 import Pipeline
 @testable import PipelineServices
+import Streaming
 import XCTest
 
 /// The coordinator's progress counts (no broker): absolute parts per search and partition.

@@ -4,7 +4,7 @@ import Kafka
 import KafkaTestSupport
 import LeadModel
 import PipelineServices
-import ServiceRuntime
+import Streaming
 import Synchronization
 import XCTest
 

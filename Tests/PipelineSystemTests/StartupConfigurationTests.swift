@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 /// What a process says at start-up: one line with its effective configuration and no secret in

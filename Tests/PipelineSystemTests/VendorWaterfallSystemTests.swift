@@ -1,8 +1,8 @@
 import Foundation
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import Synchronization
 import XCTest
 

@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
+import Streaming
 import XCTest
 
 /// The coordinator merges a lead's web enrichment into its profile and its lead-pool entry.

@@ -3,8 +3,8 @@ import Kafka
 import KafkaTestSupport
 import LeadModel
 import Pipeline
-import PipelineServices
 import StageServices
+import Streaming
 import XCTest
 
 /// The account heat aggregator against the real broker: heat published and written to the

@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import LeadModel
-import PipelineServices
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 /// The kind every dead letter is counted under, from the sentences this project's errors write.

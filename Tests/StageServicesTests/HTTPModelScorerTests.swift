@@ -1,9 +1,9 @@
 import Foundation
 import LeadModel
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 import XCTest
 
 /// The model scorer against a stub chat-completions endpoint, and its fallback to the rules.

@@ -2,7 +2,7 @@ import Foundation
 import JSONCodec
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
 import StageServices
 import Synchronization
 import XCTest

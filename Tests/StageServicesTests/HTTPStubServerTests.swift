@@ -1,6 +1,6 @@
 import Foundation
 import Pipeline
-import ServiceRuntime
+import Runtime
 import StageServices
 import Synchronization
 import XCTest

@@ -1,8 +1,9 @@
 import Foundation
 import LeadModel
 import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 import XCTest
 
 /// The series a dashboard or an alert rates over exist from start-up, at zero, before the first

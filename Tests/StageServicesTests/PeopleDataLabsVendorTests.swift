@@ -1,8 +1,8 @@
 import Foundation
 import LeadModel
 import Pipeline
-import ServiceRuntime
 import StageServices
+import Streaming
 import XCTest
 
 /// People Data Labs replies in the documented v5 shapes (enrich, bulk, identify, errors).

@@ -2,8 +2,8 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
 import StageServices
+import Streaming
 import XCTest
 
 /// A pipeline environment on the test broker under a unique namespace, its topics created for

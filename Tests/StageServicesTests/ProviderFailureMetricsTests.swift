@@ -2,9 +2,9 @@ import Foundation
 import Kafka
 import LeadModel
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 import XCTest
 
 /// A stage counts the provider calls its results record as failed, per provider, from zero (what

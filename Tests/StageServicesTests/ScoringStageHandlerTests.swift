@@ -1,9 +1,9 @@
 import Foundation
 import LeadModel
-import PipelineServices
 import Pipeline
+import Runtime
 import StageServices
-import ServiceRuntime
+import Streaming
 import XCTest
 
 /// Scoring, account signals and autopilot: no broker.

@@ -2,8 +2,8 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
 import StageServices
+import Streaming
 import XCTest
 
 /// The scoring stage against the real broker: the offers table read at start.

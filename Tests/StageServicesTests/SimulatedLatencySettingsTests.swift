@@ -1,9 +1,9 @@
 import Foundation
 import LeadModel
 import Pipeline
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 import XCTest
 
 /// The settings the pipeline benchmark turns: `STAGE_ORDERING`, the `SIM_*` latencies and the

@@ -1,9 +1,9 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
-import PipelineServices
-import ServiceRuntime
+import Runtime
 import StageServices
+import Streaming
 import XCTest
 
 /// A stage process's Kafka clients report librdkafka's statistics into the registry its

@@ -2,9 +2,8 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
-import ServiceRuntime
 import StageServices
+import Streaming
 import Synchronization
 import XCTest
 

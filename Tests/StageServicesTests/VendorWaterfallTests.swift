@@ -1,7 +1,7 @@
 import Foundation
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
 import StageServices
 import Synchronization
 import XCTest

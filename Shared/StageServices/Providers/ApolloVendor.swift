@@ -1,7 +1,8 @@
 import Foundation
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
+import Streaming
 
 /// Apollo.io as a ``PersonVendor``: people by LinkedIn profile, alone or ten at a time, and
 /// people search for profile finding.

@@ -2,7 +2,7 @@ import Foundation
 import JSONCodec
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
 
 /// Scores a lead with a language model behind an OpenAI-compatible endpoint, falling back to
 /// ``RuleBasedScorer`` whenever the model does not give a valid answer.

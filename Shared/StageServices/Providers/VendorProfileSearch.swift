@@ -1,7 +1,7 @@
 import Foundation
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
 
 /// Profile finding through licensed person-data vendors: a LinkedIn profile found by name,
 /// company and (when the lead's X profile gives one) location.

@@ -2,7 +2,7 @@ import Foundation
 import JSONCodec
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
 import Synchronization
 
 /// A vendor's circuit. Closed, the vendor is called. Its credits, quota or credentials failing

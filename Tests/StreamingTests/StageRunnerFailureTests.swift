@@ -1,7 +1,8 @@
 import Foundation
 @testable import Kafka
 import KafkaTestSupport
-@testable import ServiceRuntime
+@testable import Runtime
+@testable import Streaming
 import Synchronization
 import XCTest
 

@@ -1,7 +1,8 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
-import ServiceRuntime
+import Runtime
+import Streaming
 import Synchronization
 import XCTest
 

@@ -1,5 +1,4 @@
 import Foundation
-import Kafka
 
 /// Where a service serves `/metrics`, `/healthz` and `/readyz`.
 ///
@@ -70,36 +69,35 @@ public final class MetricsEndpoint: Sendable {
     /// The port it listens on (the chosen one when the settings said 0).
     public let port: Int
     private let server: HTTPServer
-    /// The ``BrokerWatch`` behind `/readyz`, when the endpoint was given a broker to watch.
-    private let brokerWatch: Task<Void, Never>?
+    /// The task behind `/readyz`, when the endpoint was given something to watch (Streaming's
+    /// `BrokerWatch`).
+    private let watch: Task<Void, Never>?
 
     /// Starts listening.
     /// - Throws: ``HTTPServerError`` when the address or port cannot be bound.
-    /// - Parameter broker: the Kafka connection whose broker ``BrokerWatch`` watches for
-    ///   `/readyz`, and where it logs; nil watches nothing.
+    /// - Parameter watch: runs until ``stop()`` and keeps `health` current (Streaming's
+    ///   `start(_:service:registry:health:broker:)` watches the broker with it); nil watches nothing.
     public init(port: Int, bindAddress: String = "127.0.0.1", limits: HTTPServer.Limits = MetricsEndpoint.defaultLimits,
                 service: String, registry: MetricsRegistry, health: HealthStatus,
-                broker: (configuration: KafkaConfiguration, logger: Logger)? = nil) throws {
+                watch: (@Sendable () async -> Void)? = nil) throws {
         server = try HTTPServer(host: bindAddress, port: port, limits: limits, probePaths: Self.probePaths) { request in
             MetricsEndpoint.respond(to: request, service: service, registry: registry, health: health)
         }
         self.port = server.port
-        brokerWatch = broker.map { broker in
-            Task { await BrokerWatch().run(configuration: broker.configuration, health: health, logger: broker.logger) }
-        }
+        self.watch = watch.map { watch in Task { await watch() } }
     }
 
     /// Starts the endpoint `settings` ask for, or nothing when they have no port.
     public static func start(_ settings: MetricsSettings, service: String, registry: MetricsRegistry,
-                             health: HealthStatus, broker: (configuration: KafkaConfiguration, logger: Logger)? = nil) throws -> MetricsEndpoint? {
+                             health: HealthStatus, watch: (@Sendable () async -> Void)? = nil) throws -> MetricsEndpoint? {
         guard let port = settings.port else { return nil }
         return try MetricsEndpoint(port: port, bindAddress: settings.bindAddress, service: service, registry: registry,
-                                   health: health, broker: broker)
+                                   health: health, watch: watch)
     }
 
-    /// Stops listening (and watching the broker).
+    /// Stops listening (and watching).
     public func stop() {
-        brokerWatch?.cancel()
+        watch?.cancel()
         server.stop()
     }
 

@@ -1,4 +1,4 @@
-import ServiceRuntime
+import Runtime
 import XCTest
 
 /// The one environment reader: defaults when unset, the value when allowed, and an error naming

@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
-import ServiceRuntime
+import Runtime
 import Synchronization
 
 /// A compacted topic read whole into memory and kept current: accounts, offers, overrides,

@@ -1,4 +1,4 @@
-import ServiceRuntime
+import Runtime
 import Synchronization
 import XCTest
 

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Runtime
 
 /// Asks the broker for its metadata every ``interval``; while no answer comes within
 /// ``timeout``, the service's ``HealthStatus`` reports it not ready ("broker unreachable"), and
@@ -37,5 +38,18 @@ public struct BrokerWatch: Sendable {
             }
             do { try await Task.sleep(for: interval) } catch { return }
         }
+    }
+}
+
+extension MetricsEndpoint {
+    /// Starts the endpoint `settings` ask for, or nothing when they have no port; `/readyz`
+    /// follows a ``BrokerWatch`` of `broker`'s connection, which logs to its logger.
+    public static func start(_ settings: MetricsSettings, service: String, registry: MetricsRegistry, health: HealthStatus,
+                             broker: (configuration: KafkaConfiguration, logger: Logger)?) throws -> MetricsEndpoint? {
+        var watch: (@Sendable () async -> Void)?
+        if let (configuration, logger) = broker {
+            watch = { await BrokerWatch().run(configuration: configuration, health: health, logger: logger) }
+        }
+        return try start(settings, service: service, registry: registry, health: health, watch: watch)
     }
 }

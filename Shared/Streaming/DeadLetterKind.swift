@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Runtime
 
 /// What kind of problem sent a record to dead letters: a label with few values for counting
 /// (`pipeline_dead_letters_total{reason}`), read from the reason sentence the letter carries.

@@ -1,7 +1,8 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 /// librdkafka statistics copied into the `pipeline_kafka_*` families: no broker.

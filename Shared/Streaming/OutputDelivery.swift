@@ -1,4 +1,5 @@
 import Kafka
+import Runtime
 import Synchronization
 
 /// What a producer error means for the outputs of one input record.

@@ -1,5 +1,6 @@
 import Foundation
-import ServiceRuntime
+import Runtime
+import Streaming
 import XCTest
 
 #if canImport(FoundationNetworking)

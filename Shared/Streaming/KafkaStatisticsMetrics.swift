@@ -1,4 +1,5 @@
 import Kafka
+import Runtime
 
 /// Copies librdkafka's statistics reports into a process's metrics (the `pipeline_kafka_*`
 /// families of ``MetricNames``), labelled by the client's handle name and, for broker figures,

@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import LeadModel
 import Pipeline
-import ServiceRuntime
+import Runtime
 
 /// What every pipeline process reads from its environment.
 ///
@@ -17,10 +17,10 @@ import ServiceRuntime
 /// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
 /// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE` | 0.02 | 0...1: share of profiles that do not exist (a permanent miss) |
 /// | `MAX_RECORD_BYTES` | 1048576 | 64 KiB to 64 MiB: the largest record value any process reads or writes: larger input goes to dead letters unread, and the producers' `message.max.bytes` is this plus ``PipelineEnvironment/recordOverheadBytes`` |
-/// plus the Kafka variables of ``KafkaConfiguration`` and those of ``ServiceRuntime/ProcessSettings``
+/// plus the Kafka variables of ``KafkaConfiguration`` and those of ``Runtime/ProcessSettings``
 /// (`LOG_LEVEL`, `SHUTDOWN_TIMEOUT_SECONDS`, `HEAP_TRIM_INTERVAL_SECONDS`, `METRICS_PORT`,
-/// `METRICS_BIND_ADDRESS`). Every value is read with ``ServiceRuntime/EnvironmentReader``: a
-/// bad one throws ``ServiceRuntime/ConfigurationError`` naming the variable, never a default.
+/// `METRICS_BIND_ADDRESS`). Every value is read with ``Runtime/EnvironmentReader``: a
+/// bad one throws ``Runtime/ConfigurationError`` naming the variable, never a default.
 public struct PipelineEnvironment: Sendable {
     public var service: String
     public var kafka: KafkaConfiguration
@@ -36,7 +36,7 @@ public struct PipelineEnvironment: Sendable {
     /// For records other systems write to the input topic, bounded by ``maxRecordBytes``.
     public var inputCodec: MessageCodec
     /// Log level, shutdown bound, heap trimming and metrics endpoint of the process; pass them
-    /// to ``ServiceRuntime/ServiceRunner/run(_:logger:settings:)``.
+    /// to ``Runtime/ServiceRunner/run(_:logger:settings:)``.
     public var process: ProcessSettings
     public var logger: Logger
 
@@ -113,7 +113,7 @@ public struct PipelineEnvironment: Sendable {
         return environment
     }
 
-    /// Reads a whole number in `range`, or `value` when unset (``ServiceRuntime/EnvironmentReader/integer(_:default:range:)``).
+    /// Reads a whole number in `range`, or `value` when unset (``Runtime/EnvironmentReader/integer(_:default:range:)``).
     public static func integer(_ environment: [String: String], _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         try EnvironmentReader(environment).integer(name, default: value, range: range)
     }
@@ -123,7 +123,7 @@ public struct PipelineEnvironment: Sendable {
         try EnvironmentReader(environment).boolean(name, default: value)
     }
 
-    /// Reads a number in `range`, or `value` when unset (``ServiceRuntime/EnvironmentReader/decimal(_:default:range:)``).
+    /// Reads a number in `range`, or `value` when unset (``Runtime/EnvironmentReader/decimal(_:default:range:)``).
     public static func decimal(_ environment: [String: String], _ name: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
         try EnvironmentReader(environment).decimal(name, default: value, range: range)
     }

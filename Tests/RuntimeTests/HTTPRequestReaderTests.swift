@@ -1,7 +1,7 @@
 import Foundation
+@testable import Runtime
 import XCTest
 
-@testable import ServiceRuntime
 
 /// The request reader as pure logic: bytes in, a request or a rejection out.
 final class HTTPRequestReaderTests: XCTestCase {

@@ -1,3 +1,4 @@
+import Runtime
 /// The commit point of one partition when records finish out of order.
 ///
 /// Records are registered in offset order as they are polled and marked done in any order; the

@@ -1,5 +1,5 @@
 import Foundation
-import ServiceRuntime
+import Runtime
 import XCTest
 
 final class HeapTrimmerTests: XCTestCase {

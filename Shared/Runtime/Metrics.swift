@@ -416,7 +416,7 @@ public struct Counter: Sendable {
 
     /// Sets the count to `total` when that is more: a counter kept elsewhere (the kernel's CPU
     /// time) copied in.
-    func raise(to total: Double) {
+    public func raise(to total: Double) {
         registry.update(descriptor, labels) { $0.value = max($0.value, total) }
     }
 }

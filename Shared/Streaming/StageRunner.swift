@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Runtime
 import Synchronization
 
 /// Bounds and timings of a ``StageRunner``.

@@ -2,7 +2,6 @@ import Foundation
 import JSONCodec
 import Kafka
 import LeadModel
-import ServiceRuntime
 
 extension MessageCodec {
     /// A record carrying `message` with its schema name and version in the value and the headers.
