@@ -1,7 +1,7 @@
 import Foundation
 import LeadModel
-import Pipeline
-import StageServices
+import LeadRules
+import Stages
 
 extension Scenarios {
     // MARK: - g) the message codec

@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import LeadModel
-import Pipeline
-import StageServices
+import LeadRules
+import Stages
 import Streaming
 
 /// Provider latencies of scenarios c, d, e and f: LinkedIn 400 ms, X 250 ms, activity 300 ms,

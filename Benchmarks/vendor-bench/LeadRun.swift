@@ -1,7 +1,7 @@
 import Foundation
-import Pipeline
+import LeadRules
 import Runtime
-import StageServices
+import Stages
 
 /// How one run sends the leads' lookups to the vendor.
 enum Mode: CustomStringConvertible {

@@ -1,7 +1,7 @@
 import Foundation
 import LeadModel
-import Pipeline
-import StageServices
+import LeadRules
+import Stages
 
 /// The smallest ``PersonVendor`` over ``ProviderHTTPClient`` for the ``VendorStub``: with a batch
 /// size of 1 every query is one `GET /v1/person`, otherwise one `POST /v1/person/bulk` per batch.

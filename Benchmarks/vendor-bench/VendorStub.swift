@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+import LeadRules
 import Runtime
 import Synchronization
 

@@ -1,6 +1,6 @@
 import Foundation
 import Runtime
-import StageServices
+import Stages
 import Streaming
 
 ServiceCommandLine.handle(service: "activity-stage", summary: "collects a lead's recent posts and who they interact with.")

@@ -1,6 +1,6 @@
 // coordinator: owns each lead's state and moves it through its phases. See README.md here.
 import Foundation
-import PipelineServices
+import Coordinator
 import Runtime
 import Streaming
 

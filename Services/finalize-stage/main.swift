@@ -1,6 +1,6 @@
 import Foundation
 import Runtime
-import StageServices
+import Stages
 import Streaming
 
 ServiceCommandLine.handle(service: "finalize-stage", summary: "writes a finished lead's entry to the lead pool and enrolls it in autopilot when the account asks.")

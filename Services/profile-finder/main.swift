@@ -1,7 +1,7 @@
-import EnrichmentServices
+import Enrichment
 import Foundation
 import Runtime
-import StageServices
+import Stages
 import Streaming
 
 ServiceCommandLine.handle(service: "profile-finder", summary: "finds a finished lead's profile on the other platform by name and company.")

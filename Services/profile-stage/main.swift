@@ -1,6 +1,6 @@
 import Foundation
 import Runtime
-import StageServices
+import Stages
 import Streaming
 
 ServiceCommandLine.handle(service: "profile-stage", summary: "enriches a lead's LinkedIn and X profiles.")

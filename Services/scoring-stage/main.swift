@@ -1,6 +1,6 @@
 import Foundation
 import Runtime
-import StageServices
+import Stages
 import Streaming
 
 ServiceCommandLine.handle(service: "scoring-stage", summary: "scores a lead's buyer fit, intent and timing, and keeps each account's heat.")

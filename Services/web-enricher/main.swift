@@ -1,4 +1,4 @@
-import EnrichmentServices
+import Enrichment
 import Foundation
 import Runtime
 import Streaming

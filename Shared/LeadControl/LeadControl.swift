@@ -2,7 +2,7 @@ import Foundation
 import JSONCodec
 import Kafka
 import LeadModel
-import Pipeline
+import LeadRules
 import Streaming
 
 /// Where `leadctl` writes: standard output for results, standard error for problems and

@@ -1,6 +1,6 @@
 import Foundation
 import LeadModel
-import Pipeline
+import LeadRules
 
 /// Deterministic, plausible leads for demos and load: the same options and `now` always give
 /// the same leads (ids, names, URLs, sources), so publishing twice is idempotent downstream.

@@ -416,7 +416,7 @@ public struct IdealCustomerProfile: Codable, Hashable, Sendable {
     }
 }
 
-/// What an account adds to the rule scorer's vocabulary (`Shared/Pipeline/Vocabulary/*.json`
+/// What an account adds to the rule scorer's vocabulary (`Shared/LeadRules/Vocabulary/*.json`
 /// holds the defaults; each table here adds to the one of the same name there).
 public struct VocabularyExtension: Codable, Hashable, Sendable {
     /// Abbreviation → what it stands for ("bdr" → "business development representative").

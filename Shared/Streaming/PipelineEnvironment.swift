@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
-import Pipeline
+import LeadRules
 import Runtime
 
 /// What every pipeline process reads from its environment.

@@ -1,7 +1,7 @@
 import Foundation
 import LeadControl
 import LeadModel
-import Pipeline
+import LeadRules
 import XCTest
 
 /// What `show`, `pool tail` and `dead-letters list` print: no broker.

@@ -2,7 +2,8 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import Pipeline
+import LeadModelTestSupport
+import LeadRules
 import Runtime
 import Streaming
 import XCTest
@@ -87,7 +88,7 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             let leads = harness.makeLeads(3)
             try await harness.publish(leads: leads)
             _ = try await harness.waitForPool(3, timeoutSeconds: 120)
-            let offer = PipelineHarness.sampleOffer(offerID: "offer-second", accountID: harness.accountID)
+            let offer = OfferConfig.sample(offerID: "offer-second", accountID: harness.accountID)
             try await harness.publish(offer: offer)
             for _ in 0..<2 {
                 let (status, _) = try await harness.leadctl(["pool", "match", "--offer", "offer-second", "--min-fit", "0"])
@@ -123,7 +124,7 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
 
             // Offer B: another account's offer with an ICP of its own. The minimum fit is chosen from
             // the pool's actual fits (the simulated profiles differ per run) so some match and some do not.
-            var offerB = PipelineHarness.sampleOffer(offerID: "offer-b", accountID: "acct-b")
+            var offerB = OfferConfig.sample(offerID: "offer-b", accountID: "acct-b")
             offerB.icp = IdealCustomerProfile(
                 titles: ["VP of Demand Generation", "Head of Growth", "Chief Revenue Officer", "VP Sales"],
                 seniorities: [.vp, .director, .cLevel], industries: ["SaaS", "B2B software", "Marketing Technology"],

@@ -1,6 +1,6 @@
 import Foundation
 import KafkaTestSupport
-import PipelineServices
+import Coordinator
 import Runtime
 import Streaming
 import XCTest

@@ -3,7 +3,8 @@ import Kafka
 import KafkaTestSupport
 import LeadControl
 import LeadModel
-import Pipeline
+import LeadModelTestSupport
+import LeadRules
 import Streaming
 import XCTest
 
@@ -88,7 +89,7 @@ final class OverrideSystemTests: XCTestCase {
                 autopilot: AutopilotRule(isEnabled: true, minimumFit: 0, minimumIntent: 0, requiredBuyerState: .monitor),
                 updatedAt: Date())
             try await harness.publish(account: watching)
-            try await harness.publish(offer: PipelineHarness.sampleOffer(offerID: "offer-second", accountID: harness.accountID))
+            try await harness.publish(offer: OfferConfig.sample(offerID: "offer-second", accountID: harness.accountID))
             let (matched, matches) = try await harness.leadctl(["pool", "match", "--offer", "offer-second", "--min-fit", "0"])
             XCTAssertEqual(matched, 0, matches)
             XCTAssertTrue(matches.contains("\(manual)@offer-second"), matches)

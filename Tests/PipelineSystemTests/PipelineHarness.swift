@@ -2,9 +2,10 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
+import LeadModelTestSupport
+import Streaming
 #if canImport(FoundationNetworking)
 import FoundationNetworking
-import Streaming
 #endif
 
 /// Runs the pipeline's executables as real processes against the test broker, under a topic
@@ -54,20 +55,7 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         }
         try await environment.ensureTopics()
         try await publish(account: AccountConfig(accountID: accountID, autopilot: AutopilotRule(), updatedAt: Date()))
-        try await publish(offer: Self.sampleOffer(offerID: offerID, accountID: accountID))
-    }
-
-    static func sampleOffer(offerID: OfferID, accountID: AccountID) -> OfferConfig {
-        OfferConfig(
-            offerID: offerID, accountID: accountID, name: "Outbound autopilot",
-            productKeywords: ["outbound automation"],
-            icp: IdealCustomerProfile(
-                titles: ["VP of Demand Generation", "Head of Sales", "Revenue Operations"],
-                seniorities: [.vp, .director], industries: ["B2B software", "SaaS"],
-                minimumEmployees: 50, maximumEmployees: 2000, locations: ["United States"],
-                painPoints: ["manual prospecting", "low reply rates", "outbound automation"],
-                competitors: ["Outreach", "Apollo"], customIntentKeywords: ["sequence"]),
-            signalLikelihood: .medium, updatedAt: Date())
+        try await publish(offer: OfferConfig.sample(offerID: offerID, accountID: accountID))
     }
 
     /// The environment a service of this harness sees, for running one in the test process.

@@ -3,7 +3,7 @@ import JSONCodec
 import Kafka
 import KafkaTestSupport
 import LeadModel
-import PipelineServices
+import Coordinator
 import Streaming
 import Synchronization
 import XCTest

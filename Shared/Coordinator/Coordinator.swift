@@ -1,0 +1,915 @@
+import Foundation
+import Kafka
+import LeadModel
+import LeadRules
+import Runtime
+import Streaming
+import Synchronization
+
+/// Settings of the coordinator beyond ``PipelineEnvironment``.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `PHASE_TIMEOUT_SECONDS` | profile 120, activity 120, scoring 60, finalize 30 | one value for every phase's attempt timeout |
+/// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
+/// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
+/// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
+/// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog` |
+/// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
+/// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
+/// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
+public struct CoordinatorSettings: Sendable {
+    public var machine: LeadStateMachine.Configuration
+    /// Leads pending or processing at once per instance before backlog records wait. Intent
+    /// leads and leads resumed from billing pause or the outreach window are not held back.
+    public var maxRunningLeads: Int
+    /// Leads waiting on billing or the outreach window (held whole in memory) at once per
+    /// instance before backlog records wait too: a paused account with a large backlog must not
+    /// pull all of it into memory. The price is that other accounts' standard leads wait as well
+    /// until the account resumes or its window opens.
+    public var maxWaitingLeads: Int
+    /// librdkafka properties for the coordinator's consumers (tests shorten session timeouts).
+    public var consumerProperties: [String: String]
+    /// Records handled per loop: a record waits for at most one loop of others, so smaller
+    /// batches answer sooner; each loop also waits once for the broker's acknowledgement.
+    public var pollBatch: Int
+    /// How long a lead whose account or offer is not in the tables yet waits for it (the
+    /// configuration may be published just after the lead) before it goes to dead letters.
+    public var configurationWait: Duration
+    /// Leads waiting for their configuration at once per instance; more go to dead letters at once.
+    public var maxAwaitingConfiguration = 1000
+
+    public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
+                consumerProperties: [String: String] = [:], pollBatch: Int = 500, configurationWait: Duration = .seconds(30)) {
+        self.machine = machine
+        self.configurationWait = configurationWait
+        self.maxRunningLeads = maxRunningLeads
+        self.maxWaitingLeads = maxWaitingLeads
+        self.consumerProperties = consumerProperties
+        self.pollBatch = pollBatch
+    }
+
+    public init(environment: [String: String]) throws {
+        var machine = LeadStateMachine.Configuration()
+        if environment["PHASE_TIMEOUT_SECONDS"] != nil {
+            let seconds = try PipelineEnvironment.decimal(environment, "PHASE_TIMEOUT_SECONDS", default: 60, range: 0.1...86_400)
+            machine.phaseTimeouts = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0, seconds) })
+        }
+        machine.maxAttempts = try PipelineEnvironment.integer(environment, "PHASE_MAX_ATTEMPTS", default: machine.maxAttempts, range: 1...100)
+        machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
+        machine.priorityBackoffBase = try PipelineEnvironment.decimal(
+            environment, "PRIORITY_RETRY_BACKOFF_SECONDS", default: machine.priorityBackoffBase, range: 0...3_600)
+        let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
+        let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
+        let maxWaiting = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_WAITING_LEADS", default: 10_000, range: 1...10_000_000)
+        let wait = try PipelineEnvironment.decimal(environment, "COORDINATOR_CONFIGURATION_WAIT_SECONDS", default: 30, range: 0...3_600)
+        self.init(machine: machine, maxRunningLeads: maxRunning, maxWaitingLeads: maxWaiting, pollBatch: pollBatch,
+                  configurationWait: .milliseconds(Int64(wait * 1000)))
+    }
+}
+
+/// Owns each lead's state and moves it through its phases.
+///
+/// - Input: `leads.discovered` (new leads; re-enrich commands), `leads.backlog`, `phase.results`,
+///   the priority twins `leads.discovered.priority` and `phase.results.priority`, and
+///   `web.enrichments`, consumed in one group with the range assignor, so an instance owns
+///   partition *p* of each, and of the `lead.state` changelog it restores from when *p* is
+///   assigned (co-partitioning; the partition counts are checked at start-up).
+/// - Priority: records of the priority twins are fetched into a queue of their own, come first
+///   in each poll, and their commands are sent before the rest of the poll is handled. So an
+///   intent lead published on `leads.discovered.priority`, and each of its results, wait behind
+///   at most one poll, not behind a standard backlog.
+/// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
+///   once; a new standard lead (and a command for a lead not known yet) is copied to
+///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
+///   only while fewer than ``CoordinatorSettings/maxRunningLeads`` are pending or processing
+///   and fewer than ``CoordinatorSettings/maxWaitingLeads`` wait on billing or the outreach
+///   window; at either bound the rest of the poll is held back uncommitted and the backlog's
+///   partitions are paused. So a backlog of any size waits on the broker rather than in memory,
+///   in order, and intent leads overtake it.
+/// - Re-enrich requests are idempotent: one with a request id (version 2) runs under a run id
+///   derived from lead id and request id, and a run id already in the lead's history starts
+///   nothing, so the same request delivered twice is one run and one charge. A version 1
+///   request has no id; its run id derives from its record, as a new lead's does.
+/// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
+///   profile or a web enrichment of it loads the state back from there.
+/// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
+///   commands, changelog records, billing usage and progress parts it causes are sent together;
+///   only when the broker acknowledged all of them are the batch's input offsets stored. A crash
+///   replays at most the batch, and replayed records change nothing (results are matched on
+///   lead, run, phase and attempt; a known lead discovered again starts nothing).
+/// - Timers (attempt timeouts, retry backoffs) live in memory and are rebuilt from the restored
+///   state, so a restart resumes interrupted runs.
+/// - Billing: an account's paid phases wait while its latest `billing.events` record
+///   (``AccountBillingEvent``) says `paused`; an account without one keeps its configuration's
+///   `billingState`. The topic is read whole, like `accounts`, `offers` and `lead.overrides`, and
+///   each batch first catches up with it, so a pause acknowledged before a lead was published
+///   holds that lead; held leads continue within about a second of an `active` event. The
+///   coordinator never pauses an account itself: an `account-paused` result (from a stage of an
+///   older version, whose provider was out of credits) is a retriable failure of the attempt.
+/// - Bad input (undecodable, invalid, unknown schema) goes to dead letters with the reason.
+public final class Coordinator: Service {
+    private let environment: PipelineEnvironment
+    private let settings: CoordinatorSettings
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let rebalances = Mailbox<RebalanceEvent>()
+    /// The records of the batch handed to the producer last, until they are acknowledged.
+    private let unacknowledged = LatestDelivery()
+    private let metrics: MetricsRegistry
+    private let health: HealthStatus
+
+    /// - Parameters:
+    ///   - metrics: where the coordinator's gauges and counters go (served by `/metrics`).
+    ///   - health: marked ready once the group is joined and the assigned state restored.
+    public init(environment: PipelineEnvironment, settings: CoordinatorSettings,
+                now: @escaping @Sendable () -> Date = { Date() },
+                metrics: MetricsRegistry = MetricsRegistry(), health: HealthStatus = HealthStatus()) {
+        let environment = environment.reportingKafkaStatistics(to: metrics)
+        self.environment = environment
+        self.settings = settings
+        self.now = now
+        self.logger = environment.logger
+        self.metrics = metrics
+        self.health = health
+        health.markNotReady("restoring")
+        registerCounters()
+    }
+
+    /// Creates the counters at zero, so that a rate or an increase over a window sees their first
+    /// event (a series that appears at 1 shows no increase).
+    private func registerCounters() {
+        for topic in environment.topics.coordinatorInputs {
+            metrics.counter(MetricNames.coordinatorRecordsConsumed, ["topic": topic]).increment(by: 0)
+        }
+        for phase in Phase.allCases {
+            metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]).increment(by: 0)
+            for outcome in PhaseOutcome.metricLabels {
+                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": phase.rawValue, "outcome": outcome]).increment(by: 0)
+            }
+        }
+        DeadLetterKind.registerAtZero(in: metrics)
+        metrics.gauge(MetricNames.coordinatorTimersPending).set(0)
+    }
+
+    public func run() async throws {
+        let topics = environment.topics
+        let partitionCount = try await checkCoPartitioning()
+        let producer = try environment.makeProducer()
+        let group = environment.kafka.groupID ?? topics.coordinatorGroup
+        var properties = settings.consumerProperties
+        properties["partition.assignment.strategy"] = "range"
+        let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.leadCommands, topics.phaseResultsPriority]
+        let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
+                                         topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
+                                         properties: properties, defaults: Self.readAhead) { [rebalances, unacknowledged, logger] event in
+            if case .revoking = event, let delivery = unacknowledged.take() {
+                // Whoever restores these partitions next must find this batch's state records in
+                // the changelog: partitions are given up only once they are acknowledged.
+                if !delivery.wait(timeout: .seconds(60)) {
+                    logger.error("giving partitions up with a batch still unacknowledged after 60 s")
+                }
+            }
+            rebalances.append(event)
+        }
+        let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
+                                                 codec: environment.codec, logger: logger)
+        let offers = KafkaTable<OfferConfig>(configuration: environment.kafka, topic: topics.offers,
+                                             codec: environment.codec, logger: logger)
+        let overrides = KafkaTable<LeadOverride>(configuration: environment.kafka, topic: topics.leadOverrides,
+                                                 codec: environment.codec, logger: logger)
+        let billingEvents = KafkaTable<AccountBillingEvent>(configuration: environment.kafka, topic: topics.billingEvents,
+                                                            codec: environment.codec, logger: logger)
+        try await accounts.start()
+        try await offers.start()
+        try await overrides.start()
+        try await billingEvents.start()
+        let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents)
+        let tracker = ProgressTracker(environment: environment, producer: producer,
+                                      consumerProperties: settings.consumerProperties, now: now)
+        // A child: its failure stops the loop, and so the process.
+        try await withCompanion({ try await tracker.run() }) {
+            try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
+                                      priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+        }
+        await consumer.close()
+        await accounts.stop()
+        await offers.stop()
+        await overrides.stop()
+        await billingEvents.stop()
+        await producer.close()
+    }
+
+    /// The loop: polls, handles, sends and confirms until cancelled, then confirms the last batch.
+    private func coordinate(consumer: KafkaConsumer, producer: KafkaProducer, tables: Tables, priorityTopics: Set<String>,
+                            partitionCount: Int, group: String) async throws {
+        let topics = environment.topics
+        var state = State(partitionCount: partitionCount,
+                          core: CoordinatorCore(settings: settings, topics: topics, logger: logger, now: now))
+        var lastGateCheck = ContinuousClock.now
+        var lastGaugeUpdate = ContinuousClock.now
+        // The previous batch's records, handed to the producer while this batch is handled.
+        var unconfirmed: UnconfirmedBatch?
+        logger.info("started", ["group": group])
+        while !Task.isCancelled {
+            // Clamped before converting: a timer days away must not overflow the milliseconds.
+            let timeout = state.core.timers.nextFireAt.map { Int32(max(0, min(100, $0.timeIntervalSince(now()) * 1000))) } ?? 100
+            let batch: [ConsumerRecord]
+            do {
+                batch = try await consumer.poll(maxRecords: settings.pollBatch, timeoutMilliseconds: timeout)
+            } catch let error as KafkaError where !error.isFatal {
+                logger.warning("poll failed: \(error)")
+                continue
+            }
+            metrics.countPerTopic(batch.lazy.map(\.topic), MetricNames.coordinatorRecordsConsumed)
+            try await applyRebalances(&state)
+            // Backlog records held back at the bound go first: they are older than the batch's.
+            let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
+            if !records.isEmpty {
+                // What was written to the tables before these records were is in force for them:
+                // a billing pause acknowledged before a lead was published holds that lead, and a
+                // lead's account or offer published just before it is known, and an override
+                // acknowledged before a result is in force for that result.
+                do {
+                    try await tables.accounts.catchUp(timeout: .seconds(2))
+                    try await tables.offers.catchUp(timeout: .seconds(2))
+                    try await tables.overrides.catchUp(timeout: .seconds(2))
+                    try await tables.billingEvents.catchUp(timeout: .seconds(2))
+                } catch {
+                    logger.warning("tables not caught up: \(error)")
+                }
+            }
+            state.heldBacklog = []
+            let loaded = try await loadFinishedLeads(needed: records, &state)
+            var nextOffsets: [TopicPartition: Int64] = [:]
+            // Records of the priority topics are applied and their commands sent first, so a hop
+            // through a busy coordinator costs them a few records rather than a full batch.
+            let fastLane = Set(records.indices.filter { priorityTopics.contains(records[$0].topic) })
+            if !fastLane.isEmpty {
+                if let previous = unconfirmed {
+                    // A re-send of the previous batch must not land after these records.
+                    unconfirmed = nil
+                    try await confirm(previous, producer: producer, consumer: consumer, &state)
+                }
+                var outputs = Outputs()
+                for record in fastLane.sorted().map({ records[$0] }) {
+                    handle(record, &state, &outputs, tables)
+                    nextOffsets[record.topicPartition] = record.offset + 1
+                }
+                let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
+                let reports = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
+                retireReadyLeads(encoded, reports: reports, loaded: [], &state)
+            }
+            var outputs = Outputs()
+            for (repaired, _) in state.poolRepairs {
+                logger.warning("ready lead restored without its pool entry: writing it", [LogKey.leadID: repaired.leadID.rawValue])
+                var job = EncodeJob(leadID: repaired.leadID)
+                appendPoolEntry(of: repaired.lead, runID: repaired.runID, profile: repaired.profile,
+                                finishedAt: repaired.readyAt ?? repaired.updatedAt, to: &job)
+                outputs.append(job)
+            }
+            state.poolRepairs = []
+            var admission = state.core.admission
+            for (index, record) in records.enumerated() where !fastLane.contains(index) {
+                // At the bound, a backlog partition's records wait (uncommitted) behind the first
+                // held one. A loop starts a limited number, so a burst of new leads does not make
+                // one huge batch of requests and state records.
+                if record.topic == topics.leadsBacklog && !state.core.admits(partition: record.partition, &admission) {
+                    state.heldBacklog.append(record)
+                    continue
+                }
+                handle(record, &state, &outputs, tables)
+                nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
+            }
+            append(state.core.resolveAwaitingLeads(tables), to: &outputs)
+            nextOffsets = committable(after: nextOffsets, &state)
+            append(state.core.fireDueTimers(tables), to: &outputs)
+            if ContinuousClock.now - lastGateCheck > .seconds(1) {
+                lastGateCheck = ContinuousClock.now
+                append(state.core.checkGates(tables), to: &outputs)
+            }
+            appendProgressParts(&state, &outputs)
+            let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
+            if let previous = unconfirmed {
+                unconfirmed = nil
+                try await confirm(previous, producer: producer, consumer: consumer, rewritten: outputs.changelogLeads, &state)
+            }
+            let delivery = await producer.enqueue(encoded.records)
+            unacknowledged.set(delivery)
+            unconfirmed = UnconfirmedBatch(delivery: delivery, outputs: encoded, loaded: loaded, nextOffsets: nextOffsets)
+            adjustBacklogPausing(&state, consumer)
+            if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
+                lastGaugeUpdate = ContinuousClock.now
+                updateGauges(state, tables)
+                updateLags(consumer)
+            }
+        }
+        health.markNotReady("draining")
+        logger.info("stopping: committing and leaving the group")
+        if let last = unconfirmed {
+            try await confirm(last, producer: producer, consumer: consumer, &state)
+        }
+    }
+
+    /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
+    /// what a poll needs, not librdkafka's 64 MB default: records wait on the broker. A fetched
+    /// response stays in memory until its last record is polled, so responses are kept small too.
+    static let readAhead = ["queued.max.messages.kbytes": "4096", "max.partition.fetch.bytes": "262144"]
+
+    /// Backlog records one loop may start.
+    static let admissionsPerLoop = 200
+
+    // MARK: - State
+
+    /// What the run loop owns.
+    struct State {
+        /// Partitions of every lead-keyed topic (checked equal at start-up).
+        let partitionCount: Int
+        /// The leads and every decision about them.
+        var core: CoordinatorCore<ConsumerRecord>
+        /// Owned `leads.backlog` partitions paused because of ``CoordinatorSettings/maxRunningLeads``.
+        var pausedBacklog: Set<TopicPartition> = []
+        /// Backlog records polled while at the bound (at most one poll batch), in order.
+        var heldBacklog: [ConsumerRecord] = []
+        /// One past the last record handled, per input partition.
+        var handledUpTo: [TopicPartition: Int64] = [:]
+        var ownedPartitions: Set<Int32> = []
+        /// Ready leads restored without their run's pool entry: their entries go out with the
+        /// next batch. The finalize stage writes the entry before the result that makes a lead
+        /// ready, so this mends only what older versions left, which wrote the ready state and
+        /// the entry in one batch that a crash could cut short.
+        var poolRepairs: [(state: LeadState, partition: Int32)] = []
+    }
+
+    /// The compacted tables the coordinator reads whole.
+    struct Tables: CoordinatorTables {
+        let accounts: KafkaTable<AccountConfig>
+        let offers: KafkaTable<OfferConfig>
+        /// People's overrides of buyer states, by lead id: a few per account, so every instance
+        /// holds them all, like the accounts.
+        let overrides: KafkaTable<LeadOverride>
+        /// The billing system's latest event per account (``AccountBillingEvent``), by account id.
+        let billingEvents: KafkaTable<AccountBillingEvent>
+
+        func account(_ id: AccountID) -> AccountConfig? { accounts[id.rawValue] }
+        func offer(_ id: OfferID) -> OfferConfig? { offers[id.rawValue] }
+        func override(of leadID: LeadID) -> LeadOverride? { overrides[leadID.rawValue] }
+        func billingEvent(of accountID: AccountID) -> AccountBillingEvent? { billingEvents[accountID.rawValue] }
+
+        /// How many accounts are paused now, by the rule of ``CoordinatorTables/billingState(of:)``.
+        var pausedAccountCount: Int {
+            let (events, configurations) = (billingEvents.all, accounts.all)
+            return Set(events.keys).union(configurations.keys).count {
+                BillingState.inForce(event: events[$0], configuration: configurations[$0]) == .paused
+            }
+        }
+    }
+
+    // MARK: - Handling records
+
+    /// Decodes `record` into an input of the core, and appends what the core decides.
+    private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs, _ tables: Tables) {
+        let topics = environment.topics
+        let codec = environment.codec
+        do {
+            if record.topic == topics.webEnrichments {
+                let enrichment = try codec.decode(WebEnrichment.self, record: record)
+                append(state.core.webEnrichment(enrichment, tables), to: &outputs)
+                return
+            }
+            if record.topic == topics.phaseResults || record.topic == topics.phaseResultsPriority {
+                let result = try codec.decode(PhaseResult.self, record: record)
+                metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
+                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": result.phase.rawValue, "outcome": result.outcome.metricLabel])
+                    .increment()
+                append(state.core.phaseResult(result, tables), to: &outputs)
+                return
+            }
+            let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
+            let fromBacklog = record.topic == topics.leadsBacklog
+            let runID = runID(of: record)
+            if schema == ReEnrichRequested.schemaName {
+                let request = try environment.inputCodec.decode(ReEnrichRequested.self, record: record)
+                if let rerouted = misrouted(record, leadID: request.leadID, state) {
+                    outputs.append(rerouted)
+                    return
+                }
+                let runID = request.requestID.map { Self.reEnrichRunID(leadID: request.leadID, requestID: $0) } ?? runID
+                append(state.core.reEnrich(request, runID: runID, fromBacklog: fromBacklog, source: record, tables), to: &outputs)
+                return
+            }
+            if schema == ProfileFound.schemaName {
+                let found = try environment.inputCodec.decode(ProfileFound.self, record: record)
+                if let rerouted = misrouted(record, leadID: found.leadID, state) {
+                    outputs.append(rerouted)
+                    return
+                }
+                // The re-enrich run's id derives from the record's place, so a replay asks for the same run.
+                let hash = StableHash.fnv1a("profile-found/\(record.topic)/\(record.partition)/\(record.offset)/\(found.leadID)")
+                let decisions = state.core.profileFound(found, queueRunID: runID, reEnrichRunID: RunID("run-pf-" + String(hash, radix: 16)),
+                                                        fromBacklog: fromBacklog, misaddressed: keyProblem(record, leadID: found.leadID),
+                                                        source: record, tables)
+                append(decisions, to: &outputs)
+                return
+            }
+            let lead = try environment.inputCodec.decode(LeadDiscovered.self, record: record)
+            if let rerouted = misrouted(record, leadID: lead.leadID, state) {
+                outputs.append(rerouted)
+                return
+            }
+            if let problem = keyProblem(record, leadID: lead.leadID) {
+                outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
+                return
+            }
+            let decisions = state.core.discovered(lead, runID: runID, partition: record.partition, fromBacklog: fromBacklog,
+                                                  source: record, tables)
+            append(decisions, to: &outputs)
+        } catch {
+            logger.warning("dead letter: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
+            outputs.append(codec.deadLetter(for: record, reason: "\(error)", service: environment.service, topics: topics))
+        }
+    }
+
+    /// Why a record keyed by something else than its lead id is refused; nil for one without a key.
+    private func keyProblem(_ record: ConsumerRecord, leadID: LeadID) -> String? {
+        guard let key = record.keyString, key != leadID.rawValue else { return nil }
+        return "record key '\(key)' differs from leadID '\(leadID)'"
+    }
+
+    /// Turns the core's effects into records, in order.
+    private func append(_ effects: [CoordinatorCore<ConsumerRecord>.Effect], to outputs: inout Outputs) {
+        let topics = environment.topics
+        for effect in effects {
+            switch effect {
+            case .messages(let job):
+                outputs.append(job)
+            case .deadLetter(let record, let reason):
+                outputs.append(environment.codec.deadLetter(for: record, reason: reason, service: environment.service, topics: topics))
+            case .queueInBacklog(let record, let runID):
+                enqueue(record, runID: runID, &outputs)
+            case .removeState(let leadID):
+                outputs.append(ProducerRecord(topic: topics.leadState, key: leadID.rawValue, value: nil))
+            }
+        }
+    }
+
+    /// The copy to publish instead of handling `record`, when it arrived on an input topic without
+    /// a key or in another partition than its lead id's (murmur2, the Java client's partitioner):
+    /// the same record, keyed by the lead id, in the lead's partition, where this or another
+    /// coordinator finds the lead's state. Nil when the record is where it belongs, or keyed by
+    /// something else than its lead id (the caller dead-letters that).
+    private func misrouted(_ record: ConsumerRecord, leadID: LeadID, _ state: State) -> ProducerRecord? {
+        let topics = environment.topics
+        guard [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands].contains(record.topic) else { return nil }
+        if let key = record.keyString, key != leadID.rawValue { return nil }
+        let partition = KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: state.partitionCount)
+        guard record.key == nil || record.partition != partition else { return nil }
+        logger.warning("input record in the wrong partition or without a key: published again in its lead's partition",
+                       [LogKey.leadID: leadID.rawValue, LogKey.topic: record.topic, "partition": String(record.partition),
+                        "leadPartition": String(partition)])
+        return ProducerRecord(topic: record.topic, partition: partition, key: Array(leadID.rawValue.utf8), value: record.value,
+                              headers: record.headers)
+    }
+
+    /// The run id of an input record: the one carried by a backlog copy, else derived from the record.
+    private func runID(of record: ConsumerRecord) -> RunID {
+        if record.topic == environment.topics.leadsBacklog, let header = record.header(MessageHeaders.runID) {
+            return RunID(String(decoding: header, as: UTF8.self))
+        }
+        return RunID(deterministicRunID(record))
+    }
+
+    /// Queues an input record in `leads.backlog`, in the partition it was read from, with its run id.
+    private func enqueue(_ record: ConsumerRecord, runID: RunID, _ outputs: inout Outputs) {
+        let headers = record.headers.filter { $0.key != MessageHeaders.runID } + [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)]
+        outputs.append(ProducerRecord(topic: environment.topics.leadsBacklog, partition: record.partition,
+                                      key: record.key, value: record.value, headers: headers))
+    }
+
+    /// The run id of a re-enrich request with a request id: from the lead and the request, not
+    /// from the record, so the same request delivered twice (two records) is the same run, which
+    /// the state machine starts once.
+    static func reEnrichRunID(leadID: LeadID, requestID: RequestID) -> RunID {
+        let hash = StableHash.fnv1a("reenrich/\(leadID)/\(requestID)")
+        return RunID("run-re-" + String(hash, radix: 16))
+    }
+
+    /// The first run's id derives from the input record, so a replay after a crash asks the
+    /// stages for the same run and their answers still match.
+    private func deterministicRunID(_ record: ConsumerRecord) -> String {
+        let hash = StableHash.fnv1a("\(record.topic)/\(record.partition)/\(record.offset)/\(record.keyString ?? "")")
+        return "run-" + String(hash, radix: 16)
+    }
+
+    /// The offsets to store after a batch that handled up to `handled`: per input partition, one
+    /// past its last handled record, but never past a record still waiting for its configuration.
+    private func committable(after handled: [TopicPartition: Int64], _ state: inout State) -> [TopicPartition: Int64] {
+        for (partition, next) in handled { state.handledUpTo[partition] = max(state.handledUpTo[partition] ?? 0, next) }
+        guard !state.core.awaitingConfiguration.isEmpty else { return handled }
+        var floors: [TopicPartition: Int64] = [:]
+        for waiting in state.core.awaitingConfiguration.values {
+            floors[waiting.source.topicPartition] = min(floors[waiting.source.topicPartition] ?? .max, waiting.source.offset)
+        }
+        var offsets = handled
+        for (partition, next) in state.handledUpTo {
+            offsets[partition] = min(next, floors[partition] ?? .max)
+        }
+        return offsets
+    }
+
+    /// The lead's pool entry for `runID`, with the run in a header so that a restore can tell
+    /// which run's entry the pool holds without decoding it.
+    private func appendPoolEntry(of lead: LeadDiscovered, runID: RunID, profile: EnrichedProfile, finishedAt: Date,
+                                 to job: inout EncodeJob) {
+        let entry = LeadPoolEntry(profile: profile, accountID: lead.accountID, offerID: lead.offerID, finishedAt: finishedAt)
+        job.append(entry, topic: environment.topics.leadPool, key: lead.leadID.rawValue,
+                   headers: [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)])
+    }
+
+    /// The progress parts the batch changed, each keyed by search and partition, in the partition
+    /// of its search id (where the tracker finds the search's other parts and its total).
+    private func appendProgressParts(_ state: inout State, _ outputs: inout Outputs) {
+        let topic = environment.topics.progressParts
+        for part in state.core.progress.takeChanged(at: now()) {
+            do {
+                var record = try environment.codec.record(part, topic: topic, key: part.key)
+                record.partition = KafkaPartitioner.partition(forKey: part.searchID.rawValue, partitionCount: state.partitionCount)
+                outputs.append(record)
+            } catch {
+                logger.error("cannot encode a progress part: \(error)", ["searchID": part.searchID.rawValue])
+            }
+        }
+    }
+
+    /// Sets the lag of each assigned partition: the last fetched high watermark minus the
+    /// consumer's position (the batch in hand is not counted); partitions no longer assigned lose
+    /// their series. Not for `leads.backlog`: it is paused at the running bound, so not fetched,
+    /// and its cached high watermark goes stale (`leadctl lag` asks the broker).
+    private func updateLags(_ consumer: KafkaConsumer) {
+        let assignment = consumer.assignment.filter { $0.topic != environment.topics.leadsBacklog }
+        let positions = consumer.positions(assignment.sorted())
+        var lags: [[String: String]: Double] = [:]
+        for tp in assignment {
+            guard let high = consumer.fetchedWatermarks(tp)?.high, let next = positions[tp] ?? nil else { continue }
+            lags[["topic": tp.topic, "partition": String(tp.partition)]] = Double(max(0, high - next))
+        }
+        metrics.replaceGauges(MetricNames.coordinatorPartitionLag, with: lags)
+    }
+
+    private func updateGauges(_ state: State, _ tables: Tables) {
+        var counts: [LeadStatus: Int] = [:]
+        for entry in state.core.leads.values {
+            if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }
+        }
+        counts[.ready, default: 0] += state.core.finished.count
+        for status in LeadStatus.allCases {
+            metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
+        }
+        metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.core.timers.count))
+        metrics.gauge(MetricNames.coordinatorAccountsBillingPaused).set(Double(tables.pausedAccountCount))
+    }
+
+    // MARK: - Admission and ready leads
+
+    /// Pauses the owned backlog partitions at ``CoordinatorSettings/maxRunningLeads`` running
+    /// leads or ``CoordinatorSettings/maxWaitingLeads`` waiting ones (or while records are held
+    /// back), and resumes them when both are at three quarters of their bound.
+    private func adjustBacklogPausing(_ state: inout State, _ consumer: KafkaConsumer) {
+        let backlog = Set(consumer.assignment.filter { $0.topic == environment.topics.leadsBacklog })
+        do {
+            switch state.core.backlogFlow(holdingRecords: !state.heldBacklog.isEmpty) {
+            case .pause:
+                let toPause = backlog.subtracting(state.pausedBacklog)
+                guard !toPause.isEmpty else { return }
+                try consumer.pause(toPause.sorted())
+                state.pausedBacklog.formUnion(toPause)
+            case .resume:
+                let toResume = backlog.intersection(state.pausedBacklog)
+                guard !toResume.isEmpty else { return }
+                try consumer.resume(toResume.sorted())
+                state.pausedBacklog.subtract(toResume)
+            case .keep:
+                break
+            }
+        } catch {
+            logger.warning("backlog pause or resume failed: \(error)")
+        }
+    }
+
+    /// Loads back the state of the ready leads that records of `batch` address (a re-enrich, a
+    /// found profile, a web enrichment); a repeated discovery needs none. Returns the leads loaded.
+    private func loadFinishedLeads(needed batch: [ConsumerRecord], _ state: inout State) async throws -> Set<LeadID> {
+        let topics = environment.topics
+        var wanted: [TopicPartition: [Int64: LeadID]] = [:]
+        for record in batch {
+            guard let key = record.keyString, let pointer = state.core.finished[LeadID(key)] else { continue }
+            let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
+            guard record.topic == topics.webEnrichments || schema != LeadDiscovered.schemaName else { continue }
+            wanted[TopicPartition(topic: topics.leadState, partition: pointer.partition), default: [:]][pointer.offset] = LeadID(key)
+        }
+        guard !wanted.isEmpty else { return [] }
+        let reader = try KafkaConsumer(configuration: environment.kafka,
+                                       startingAt: wanted.mapValues { $0.keys.min()! },
+                                       properties: ["fetch.wait.max.ms": "50"])
+        var loaded: Set<LeadID> = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while wanted.values.contains(where: { !$0.isEmpty }) && ContinuousClock.now < deadline {
+            for record in try await reader.poll(maxRecords: 5000) {
+                guard let leadID = wanted[record.topicPartition]?.removeValue(forKey: record.offset),
+                      let pointer = state.core.finished[leadID] else { continue }
+                do {
+                    let leadState = try environment.codec.decode(LeadState.self, record: record)
+                    state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
+                                                    partition: pointer.partition, changelogOffset: pointer.offset)
+                    state.core.finished[leadID] = nil
+                    loaded.insert(leadID)
+                } catch {
+                    logger.error("undecodable changelog record of a ready lead: \(error)", [LogKey.leadID: leadID.rawValue])
+                }
+            }
+        }
+        await reader.close()
+        for lead in wanted.values.flatMap(\.values) {
+            logger.error("state of a ready lead not found in the changelog", [LogKey.leadID: lead.rawValue])
+        }
+        return loaded
+    }
+
+    /// Keeps the changelog offsets the broker acknowledged, and reduces the leads that are
+    /// ready after the batch to those offsets.
+    /// - Parameter rewritten: leads with a newer state record not yet acknowledged (the next
+    ///   batch's); they stay until that one is.
+    private func retireReadyLeads(_ outputs: EncodedOutputs, reports: [DeliveryReport?], loaded: Set<LeadID>,
+                                  rewritten: Set<LeadID> = [], _ state: inout State) {
+        for (leadID, index) in outputs.changelogIndex where index < reports.count {
+            if let report = reports[index] { state.core.leads[leadID]?.changelogOffset = report.offset }
+        }
+        for leadID in loaded.union(outputs.changelogIndex.keys) where !rewritten.contains(leadID) {
+            guard let entry = state.core.leads[leadID], entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { continue }
+            state.core.leads[leadID] = nil
+            state.core.finished[leadID] = ChangelogPointer(partition: entry.partition, offset: offset)
+        }
+    }
+
+    // MARK: - Rebalances and restore
+
+    private func applyRebalances(_ state: inout State) async throws {
+        for event in rebalances.drain() {
+            switch event {
+            case .assigned(let partitions):
+                let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
+                state.pausedBacklog.subtract(partitions)  // assigned partitions start unpaused
+                if !numbers.isEmpty {
+                    try await restore(numbers.sorted(), &state)
+                    state.ownedPartitions.formUnion(numbers)
+                }
+                health.markReady()  // joined, and what was assigned is restored
+            case .revoked(let partitions):
+                let numbers = Set(partitions.map(\.partition))
+                state.ownedPartitions.subtract(numbers)
+                state.core.leads.removeAll { numbers.contains($0.partition) }
+                state.core.finished = state.core.finished.filter { !numbers.contains($0.value.partition) }
+                state.heldBacklog.removeAll { numbers.contains($0.partition) }
+                state.pausedBacklog.subtract(partitions)
+                state.poolRepairs.removeAll { numbers.contains($0.partition) }
+                state.core.pendingLeads = state.core.pendingLeads.filter { !numbers.contains($0.value) }
+                state.core.progress.remove(partitions: numbers)
+                state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
+                state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
+                logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
+            case .revoking:
+                break
+            }
+        }
+    }
+
+    /// Reads the changelog partitions to their end and rebuilds machines and timers; reads the
+    /// same partitions of the lead pool first, to find ready runs whose pool entry is missing
+    /// (``State/poolRepairs``).
+    private func restore(_ partitions: [Int32], _ state: inout State) async throws {
+        let started = Date()
+        let topics = environment.topics
+        // The run of each lead's last pool entry; "" for an entry written before entries named
+        // their run (it stands for whatever run is ready).
+        var pooled: [LeadID: String] = [:]
+        try await readToEnd(partitions.map { TopicPartition(topic: topics.leadPool, partition: $0) }) { record in
+            guard let key = record.keyString, record.value != nil else { return }
+            pooled[LeadID(key)] = record.header(MessageHeaders.runID).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+        var restored: [LeadID: (LeadState, Int32)] = [:]  // leads not ready
+        var finished: [LeadID: ChangelogPointer] = [:]
+        var unpooled: [LeadID: (LeadState, Int32)] = [:]  // ready, without their run's pool entry
+        var pending: [LeadID: Int32] = [:]  // queued in the backlog
+        var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
+        try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
+            guard let key = record.keyString else { return }
+            unpooled[LeadID(key)] = nil
+            pending[LeadID(key)] = nil
+            guard record.value != nil else {
+                restored[LeadID(key)] = nil
+                finished[LeadID(key)] = nil
+                counted[LeadID(key)] = nil
+                return
+            }
+            do {
+                let leadState = try environment.codec.decode(LeadState.self, record: record)
+                counted[leadState.leadID] = (ProgressCounts.Lead(leadState.lead, partition: record.partition), ProgressCounts.Bucket(leadState))
+                if leadState.status == .pending {
+                    restored[leadState.leadID] = nil
+                    finished[leadState.leadID] = nil
+                    pending[leadState.leadID] = record.partition
+                } else if leadState.status == .ready {
+                    restored[leadState.leadID] = nil
+                    finished[leadState.leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
+                    if let run = pooled[leadState.leadID], run == "" || run == leadState.runID.rawValue {
+                        unpooled[leadState.leadID] = nil
+                    } else {
+                        unpooled[leadState.leadID] = (leadState, record.partition)
+                    }
+                } else {
+                    restored[leadState.leadID] = (leadState, record.partition)
+                    finished[leadState.leadID] = nil
+                }
+            } catch {
+                logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
+            }
+        }
+        state.core.finished.merge(finished) { _, new in new }
+        state.core.pendingLeads.merge(pending) { _, new in new }
+        state.poolRepairs += unpooled.values.map { (state: $0.0, partition: $0.1) }
+        // Every part of these partitions is written with the next batch, counted afresh.
+        for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
+        for (leadID, (leadState, partition)) in restored {
+            state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
+                                            partition: partition)
+            if leadState.status == .billingPaused { state.core.billingPaused.insert(leadID) }
+            if leadState.status == .outsideOutreachWindow {
+                // Re-evaluated at once: the window may have opened while no one owned the lead.
+                let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: leadState.currentPhase ?? .finalize, attempt: 0)
+                state.core.timers.schedule(.init(key: key, kind: .windowOpens, fireAt: now()))
+            }
+            if let inFlight = leadState.inFlight {
+                let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: inFlight.phase, attempt: inFlight.attempt)
+                state.core.timers.schedule(.init(key: key, kind: inFlight.isBackingOff ? .retryBackoff : .attemptTimeout,
+                                            fireAt: inFlight.deadline))
+            }
+        }
+        logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
+                                 "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
+                                 "pending": String(pending.count),
+                                 "poolRepairs": String(unpooled.count),
+                                 "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
+    }
+
+    /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
+    private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
+        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, body)
+    }
+
+    /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,
+    /// and returns it.
+    private func checkCoPartitioning() async throws -> Int {
+        let topics = environment.topics
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let known = try await KafkaError.waitingForBroker(admin.listTopics) { [logger] error in
+            logger.warning("waiting for the broker to list topics: \(error)")
+        }
+        // Progress parts go to the partition of their search id, where the tracker reads them
+        // with the search's total: both need the lead-keyed count too.
+        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts, topics.searchTotals]
+        let counts = names.map { known[$0] }
+        guard counts.allSatisfy({ $0 != nil }) else {
+            let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)
+            throw ConfigurationError(variable: "topics", problem: "missing \(missing.joined(separator: ", ")); run `leadctl topics create`")
+        }
+        guard Set(counts.compactMap { $0 }).count == 1 else {
+            let listing = zip(names, counts).map { "\($0.0)=\($0.1!)" }.joined(separator: ", ")
+            throw ConfigurationError(variable: "topics", problem: "lead-keyed topics must have equal partition counts: \(listing)")
+        }
+        return counts[0]!
+    }
+
+    /// A handled batch whose records the producer has, not yet acknowledged: its input offsets
+    /// are stored only once they are.
+    struct UnconfirmedBatch {
+        let delivery: Delivery
+        let outputs: EncodedOutputs
+        let loaded: Set<LeadID>
+        let nextOffsets: [TopicPartition: Int64]
+    }
+
+    /// Waits for a batch's acknowledgements (sending it again after a retriable failure), then
+    /// retires its ready leads and stores its input offsets. The next batch is enqueued only
+    /// after this, so a batch sent again still precedes it in every partition.
+    private func confirm(_ batch: UnconfirmedBatch, producer: KafkaProducer, consumer: KafkaConsumer,
+                         rewritten: Set<LeadID> = [], _ state: inout State) async throws {
+        let reports = try await acknowledged(batch.delivery, batch.outputs.records, producer: producer)
+        unacknowledged.clear(batch.delivery)
+        retireReadyLeads(batch.outputs, reports: reports, loaded: batch.loaded, rewritten: rewritten, &state)
+        do {
+            // A partition given up meanwhile is replayed by its next owner.
+            try consumer.storeOffsets(batch.nextOffsets.filter { state.ownedPartitions.contains($0.key.partition) })
+        } catch {
+            logger.warning("offsets not stored: \(error)")
+        }
+    }
+
+    /// Waits until every one of `records` (handed to the producer as `delivery`) is acknowledged
+    /// or taken out, and returns their reports in order.
+    ///
+    /// - A record that failed for a reason that may pass (the broker away, a timeout) is sent
+    ///   again, alone with the others that failed, in their order, until it is acknowledged:
+    ///   what was acknowledged is not sent twice.
+    /// - A record refused for what it is (``KafkaError/isRecordRejected``: too large, invalid) is
+    ///   replaced by a dead letter saying so; its report is nil. One record never stops the rest.
+    /// - A fatal producer error, or a closed producer, throws: the process ends and the batch,
+    ///   whose input offsets are not stored, is handled again after the restart.
+    private func acknowledged(_ delivery: Delivery, _ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport?] {
+        DeadLetterKind.count(records, in: metrics)
+        var reports = [DeliveryReport?](repeating: nil, count: records.count)
+        // What is in flight: positions in `records`, or nil for a dead letter written instead.
+        var items: [(record: ProducerRecord, index: Int?)] = records.enumerated().map { ($0.element, $0.offset) }
+        var delivery = delivery
+        var delay: Duration = .milliseconds(100)
+        while true {
+            var again: [(record: ProducerRecord, index: Int?)] = []
+            var mustWait = false
+            for (item, result) in zip(items, await delivery.results()) {
+                switch result {
+                case .success(let report):
+                    if let index = item.index { reports[index] = report }
+                case .failure(let error) where error.isFatal || error.isClientClosed:
+                    throw error
+                case .failure(let error) where error.isRecordRejected && item.index != nil:
+                    logger.error("record refused, dead-lettered instead: \(error)", Self.logFields(of: item.record))
+                    let reason = "the coordinator could not write this \(item.record.topic) record: \(error)"
+                    let letter = environment.codec.deadLetter(refused: item.record, reason: reason,
+                                                              service: environment.service, topics: environment.topics)
+                    DeadLetterKind.count([letter], in: metrics)
+                    again.append((letter, nil))
+                case .failure(let error) where error.isRecordRejected:
+                    logger.error("dead letter refused, dropped: \(error)", Self.logFields(of: item.record))
+                case .failure(let error):
+                    logger.warning("send failed, sending again: \(error)", Self.logFields(of: item.record))
+                    again.append(item)
+                    mustWait = true
+                }
+            }
+            if again.isEmpty { return reports }
+            if mustWait {
+                await sleepIgnoringCancellation(for: delay)  // the last batch is confirmed after cancellation too
+                delay = min(delay * 2, .seconds(5))
+            }
+            items = again
+            delivery = await producer.enqueue(items.map(\.record))
+        }
+    }
+
+    /// What a log line may say of a record: where it was going and its size, never its bytes.
+    private static func logFields(of record: ProducerRecord) -> [String: String] {
+        [LogKey.topic: record.topic, "bytes": String(record.byteCount),
+         "keyFNV1a64": record.key.map(DeadLetter.fnv1a64) ?? "none"]
+    }
+
+    /// `outputs` with every record above ``PipelineEnvironment/maxRecordBytes`` replaced by a
+    /// dead letter saying so, before the producer or the broker refuses it. Field limits keep
+    /// records far below it; this is the net under them.
+    private func bounded(_ outputs: EncodedOutputs) -> EncodedOutputs {
+        var outputs = outputs
+        for index in outputs.records.indices where outputs.records[index].byteCount > environment.maxRecordBytes {
+            let record = outputs.records[index]
+            logger.error("record above MAX_RECORD_BYTES, dead-lettered instead", Self.logFields(of: record))
+            let reason = "a \(record.topic) record of \(record.byteCount) bytes is above MAX_RECORD_BYTES (\(environment.maxRecordBytes))"
+            outputs.records[index] = environment.codec.deadLetter(refused: record, reason: reason,
+                                                                  service: environment.service, topics: environment.topics)
+            outputs.changelogIndex = outputs.changelogIndex.filter { $0.value != index }
+        }
+        return outputs
+    }
+}
+
+/// The coordinator's last batch handed to the producer, shared with its rebalance handler.
+private final class LatestDelivery: Sendable {
+    private let delivery = Mutex<Delivery?>(nil)
+
+    func set(_ latest: Delivery) { delivery.withLock { $0 = latest } }
+
+    func take() -> Delivery? { delivery.withLock { $0.take() } }
+
+    /// Forgets `confirmed` unless a later batch replaced it.
+    func clear(_ confirmed: Delivery) { delivery.withLock { if $0 === confirmed { $0 = nil } } }
+}
+
+private extension PhaseOutcome {
+    /// The `outcome` label of ``MetricNames/coordinatorPhaseOutcomes``: the outcome's status.
+    var metricLabel: String {
+        switch self {
+        case .completed: "completed"
+        case .failed: "failed"
+        case .accountPaused: "account-paused"
+        }
+    }
+
+    /// Every value of ``metricLabel``.
+    static let metricLabels = ["completed", "failed", "account-paused"]
+}

@@ -1,0 +1,445 @@
+import Foundation
+import LeadModel
+import LeadRules
+import Runtime
+import Streaming
+
+/// The account, offer, override and billing-event tables the coordinator's decisions read.
+/// The service answers from the compacted topics it follows; tests from dictionaries.
+protocol CoordinatorTables {
+    func account(_ id: AccountID) -> AccountConfig?
+    func offer(_ id: OfferID) -> OfferConfig?
+    func override(of leadID: LeadID) -> LeadOverride?
+    func billingEvent(of accountID: AccountID) -> AccountBillingEvent?
+}
+
+extension CoordinatorTables {
+    /// The account's billing state in force: its latest billing event's, else its
+    /// configuration's (``BillingState/inForce(event:configuration:)``).
+    func billingState(of accountID: AccountID) -> BillingState {
+        BillingState.inForce(event: billingEvent(of: accountID), configuration: account(accountID))
+    }
+}
+
+/// The coordinator's decisions, without Kafka: it holds the leads' state machines and turns
+/// decoded inputs (a discovered lead, a phase result, a command, a web enrichment), timers and
+/// the once-a-second gate check into effects, which the loop (``Coordinator``) encodes and sends.
+///
+/// `Source` is what an input came from (the consumer record in the service); the core only hands
+/// it back in the effects that copy or dead-letter it. Time is read from the injected clock.
+struct CoordinatorCore<Source> {
+    /// What a decision asks the loop to write, in order.
+    enum Effect {
+        /// Messages of one lead, encoded with the batch (requests, its state, billing usage, pool entry).
+        case messages(Coordinator.EncodeJob)
+        /// The input goes to `dead.letters` with the reason.
+        case deadLetter(Source, reason: String)
+        /// The input is copied to `leads.backlog`, in its partition, with its run id.
+        case queueInBacklog(Source, runID: RunID)
+        /// The lead's state record is deleted (a queued lead that will not run).
+        case removeState(LeadID)
+    }
+
+    /// A new lead waiting for its account or offer to be published.
+    struct AwaitingLead {
+        let source: Source
+        let lead: LeadDiscovered
+        let runID: RunID
+        let partition: Int32
+        let fromBacklog: Bool
+        let since: Date
+    }
+
+    /// Backlog records admitted in one loop so far.
+    struct Admission {
+        fileprivate var running: Int
+        fileprivate var admitted = 0
+        /// Partitions whose backlog records wait behind a held one.
+        fileprivate var holding: Set<Int32> = []
+    }
+
+    /// Whether the owned `leads.backlog` partitions should be fetched.
+    enum BacklogFlow { case pause, resume, keep }
+
+    let settings: CoordinatorSettings
+    let topics: Topics
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    /// Leads not ready (and ready ones touched by the current batch).
+    var leads = Coordinator.LeadTable()
+    /// Ready leads: where their last state is in the changelog.
+    var finished: [LeadID: Coordinator.ChangelogPointer] = [:]
+    /// Leads held by billing pause: checked against their account's billing state every second.
+    var billingPaused: Set<LeadID> = []
+    /// Leads queued in `leads.backlog` (their state: pending), with their partition. A lead
+    /// discovered again while queued is not queued twice.
+    var pendingLeads: [LeadID: Int32] = [:]
+    /// Where each search's leads are, per owned partition.
+    var progress = ProgressCounts()
+    /// New leads whose account or offer is not known yet, waiting for it (bounded in number and
+    /// time). The loop keeps its partition's committed offset at each one's input, so a crash
+    /// replays it.
+    var awaitingConfiguration: [LeadID: AwaitingLead] = [:]
+    var timers = TimerQueue()
+
+    init(settings: CoordinatorSettings, topics: Topics, logger: Logger, now: @escaping @Sendable () -> Date) {
+        self.settings = settings
+        self.topics = topics
+        self.logger = logger
+        self.now = now
+    }
+
+    // MARK: - Inputs
+
+    /// A discovered lead (from `leads.discovered`, its priority twin or the backlog): nothing for
+    /// a known lead; a dead letter for a configuration that refuses it, or that is still unknown
+    /// after ``CoordinatorSettings/configurationWait``; a copy to the backlog and a pending state
+    /// for a new standard lead not from the backlog; otherwise its run starts.
+    mutating func discovered(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
+                             _ tables: some CoordinatorTables) -> [Effect] {
+        let wasPending = fromBacklog && pendingLeads.removeValue(forKey: lead.leadID) != nil
+        if wasPending {
+            progress.move(.init(lead, partition: partition), from: .pending, to: nil)
+        }
+        // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
+        guard leads[lead.leadID] == nil && finished[lead.leadID] == nil else { return [] }
+        func refuse(_ why: String) -> [Effect] {
+            // A pending lead's state goes: the lead will not run.
+            [.deadLetter(source, reason: why)] + (wasPending ? [.removeState(lead.leadID)] : [])
+        }
+        if let problem = unknownConfiguration(of: lead, tables) {
+            if awaitingConfiguration[lead.leadID] != nil { return [] }  // a copy of a waiting record
+            if settings.configurationWait > .zero && awaitingConfiguration.count < settings.maxAwaitingConfiguration {
+                logger.info("waiting for configuration: \(problem)", [LogKey.leadID: lead.leadID.rawValue])
+                awaitingConfiguration[lead.leadID] = AwaitingLead(source: source, lead: lead, runID: runID, partition: partition,
+                                                                  fromBacklog: fromBacklog, since: now())
+                return []
+            }
+            return refuse(settings.configurationWait > .zero
+                ? "\(problem) (\(settings.maxAwaitingConfiguration) leads already wait for theirs)" : problem)
+        }
+        if let account = tables.account(lead.accountID), let why = lead.refusal(by: account) {
+            return refuse(why)
+        }
+        if !fromBacklog && !lead.source.isIntent {
+            guard pendingLeads[lead.leadID] == nil else { return [] }  // queued already
+            pendingLeads[lead.leadID] = partition
+            progress.move(.init(lead, partition: partition), from: nil, to: .pending)
+            var job = Coordinator.EncodeJob(leadID: lead.leadID)
+            job.append(LeadStateMachine.queued(lead, runID: runID, at: now()), topic: topics.leadState,
+                       key: lead.leadID.rawValue, isChangelog: true)
+            return [.queueInBacklog(source, runID: runID), .messages(job)]
+        }
+        leads[lead.leadID] = Coordinator.LeadEntry(machine: LeadStateMachine(configuration: settings.machine), partition: partition)
+        var effects: [Effect] = []
+        apply(.discovered(lead, runID: runID, at: now()), to: lead.leadID, tables, &effects)
+        return effects
+    }
+
+    /// A stage's answer; one for another run, phase or attempt, or for an unknown lead, changes nothing.
+    mutating func phaseResult(_ result: PhaseResult, _ tables: some CoordinatorTables) -> [Effect] {
+        var effects: [Effect] = []
+        apply(.phaseResult(result, at: now()), to: result.leadID, tables, &effects)
+        return effects
+    }
+
+    /// A re-enrich request: a new run of a known lead (one whose run id is in its history starts
+    /// nothing); for an unknown lead, a copy to the backlog (the lead may wait there), or from
+    /// the backlog a dead letter.
+    mutating func reEnrich(_ request: ReEnrichRequested, runID: RunID, fromBacklog: Bool, source: Source,
+                           _ tables: some CoordinatorTables) -> [Effect] {
+        guard leads[request.leadID] != nil else {
+            return fromBacklog ? [.deadLetter(source, reason: "re-enrich of unknown lead \(request.leadID)")]
+                : [.queueInBacklog(source, runID: runID)]  // its lead may be waiting there
+        }
+        var effects: [Effect] = []
+        apply(.reEnrich(.reEnrich(Set(request.types)), runID: runID, at: now()), to: request.leadID, tables, &effects)
+        return effects
+    }
+
+    /// A ``ProfileFound`` command.
+    ///
+    /// - Unknown lead: copied to the backlog when not read from there (the lead may wait there);
+    ///   else a dead letter with the reason, as is a record whose key is not its lead id
+    ///   (`misaddressed`, the reason).
+    /// - The lead already has a URL for the platform: nothing (a redelivered record, or discovery
+    ///   knew the profile already).
+    /// - Otherwise the URL is added to the lead and its profile. A ready lead gets a re-enrich run
+    ///   of that platform, under `reEnrichRunID` (derived from the record's place, so a replay
+    ///   asks for the same run). A lead still running keeps its run: the new state is persisted,
+    ///   and the run's profile phase uses the URL if it has not been sent yet (waiting on billing
+    ///   or the outreach window); otherwise the next run does.
+    mutating func profileFound(_ found: ProfileFound, queueRunID: RunID, reEnrichRunID: RunID, fromBacklog: Bool,
+                               misaddressed: String?, source: Source, _ tables: some CoordinatorTables) -> [Effect] {
+        if !fromBacklog && leads[found.leadID] == nil {
+            return [.queueInBacklog(source, runID: queueRunID)]
+        }
+        if let misaddressed { return [.deadLetter(source, reason: misaddressed)] }
+        guard leads[found.leadID]?.machine.state != nil else {
+            return [.deadLetter(source, reason: "profile found for unknown lead \(found.leadID)")]
+        }
+        var effects: [Effect] = []
+        apply(.profileFound(found, reEnrichRunID: reEnrichRunID, at: now()), to: found.leadID, tables, &effects)
+        return effects
+    }
+
+    /// Merges a completed web enrichment of a lead into the lead's profile and persists it; a
+    /// lead that is already ready gets its lead-pool entry rewritten with it (the same key on a
+    /// compacted topic: an update, not a second finish).
+    ///
+    /// Enrichments keyed by search, refused or failed ones, and those of leads not held here
+    /// change nothing: readers join them on their key.
+    mutating func webEnrichment(_ enrichment: WebEnrichment, _ tables: some CoordinatorTables) -> [Effect] {
+        guard let leadID = enrichment.leadID, leads[leadID]?.machine.state != nil else { return [] }
+        var effects: [Effect] = []
+        apply(.webEnrichment(enrichment, at: now()), to: leadID, tables, &effects, rewritingPoolEntry: true)
+        return effects
+    }
+
+    // MARK: - Time
+
+    /// Handles the waiting leads whose configuration has arrived, and dead-letters those that
+    /// waited ``CoordinatorSettings/configurationWait`` in vain.
+    mutating func resolveAwaitingLeads(_ tables: some CoordinatorTables) -> [Effect] {
+        var effects: [Effect] = []
+        for (leadID, waiting) in awaitingConfiguration {
+            let problem = unknownConfiguration(of: waiting.lead, tables)
+            if problem == nil {
+                awaitingConfiguration[leadID] = nil
+                effects += discovered(waiting.lead, runID: waiting.runID, partition: waiting.partition,
+                                      fromBacklog: waiting.fromBacklog, source: waiting.source, tables)
+            } else if now().timeIntervalSince(waiting.since) >= settings.configurationWait.timeInterval, let problem {
+                awaitingConfiguration[leadID] = nil
+                let seconds = settings.configurationWait.components.seconds
+                logger.warning("dead letter: \(problem), after waiting \(seconds) s", [LogKey.leadID: leadID.rawValue])
+                effects.append(.deadLetter(waiting.source, reason: "\(problem) (waited \(seconds) s)"))
+                if waiting.fromBacklog {  // its pending state goes: it will not run
+                    effects.append(.removeState(leadID))
+                }
+            }
+        }
+        return effects
+    }
+
+    /// Fires the attempt timeouts, retry backoffs and window openings that are due.
+    mutating func fireDueTimers(_ tables: some CoordinatorTables) -> [Effect] {
+        var effects: [Effect] = []
+        for timer in timers.popDue(at: now()) {
+            apply(.timerFired(timer, at: now()), to: timer.key.leadID, tables, &effects)
+        }
+        return effects
+    }
+
+    /// Continues leads held by billing pause whose account has resumed (an `active` billing
+    /// event, or for an account without events its configuration), and drops the timers no lead
+    /// waits on (answered attempts); the loop calls it every second.
+    mutating func checkGates(_ tables: some CoordinatorTables) -> [Effect] {
+        var effects: [Effect] = []
+        for leadID in billingPaused {
+            guard let accountID = leads[leadID]?.machine.state?.lead.accountID else {
+                billingPaused.remove(leadID)
+                continue
+            }
+            if tables.billingState(of: accountID) != .paused {
+                apply(.gatesChanged(at: now()), to: leadID, tables, &effects)
+            }
+        }
+        let leads = leads
+        timers.removeAll { timer in leads[timer.key.leadID].map { !$0.machine.isWaiting(on: timer) } ?? true }
+        return effects
+    }
+
+    // MARK: - Admission
+
+    /// Starts counting one loop's admissions from the leads running now.
+    var admission: Admission { Admission(running: leads.running) }
+
+    /// Whether a backlog record of `partition` may start now: fewer than
+    /// ``CoordinatorSettings/maxRunningLeads`` running (counting those admitted this loop), fewer
+    /// than ``CoordinatorSettings/maxWaitingLeads`` waiting, fewer than
+    /// ``Coordinator/admissionsPerLoop`` admitted this loop, and no earlier record of the
+    /// partition held back (a partition's records wait in order behind the first held one).
+    func admits(partition: Int32, _ admission: inout Admission) -> Bool {
+        if admission.running >= settings.maxRunningLeads || leads.waiting >= settings.maxWaitingLeads
+            || admission.admitted >= Coordinator.admissionsPerLoop || admission.holding.contains(partition) {
+            admission.holding.insert(partition)
+            return false
+        }
+        admission.running += 1
+        admission.admitted += 1
+        return true
+    }
+
+    /// Pause the backlog at either bound (or while records are held back); resume once both are
+    /// at three quarters of their bound.
+    func backlogFlow(holdingRecords: Bool) -> BacklogFlow {
+        let (running, waiting) = (leads.running, leads.waiting)
+        if running >= settings.maxRunningLeads || waiting >= settings.maxWaitingLeads || holdingRecords { return .pause }
+        if running <= settings.maxRunningLeads * 3 / 4 && waiting <= settings.maxWaitingLeads * 3 / 4 { return .resume }
+        return .keep
+    }
+
+    // MARK: - Decisions
+
+    /// Why a new lead cannot run: its account or offer is unknown (the tables were read up to
+    /// where they were when the lead's batch was polled, so one written before it is known).
+    func unknownConfiguration(of lead: LeadDiscovered, _ tables: some CoordinatorTables) -> String? {
+        if tables.account(lead.accountID) == nil {
+            return "unknown account '\(lead.accountID)': publish its configuration first (leadctl account put)"
+        }
+        if tables.offer(lead.offerID) == nil {
+            return "unknown offer '\(lead.offerID)': publish its configuration first (leadctl offer put)"
+        }
+        return nil
+    }
+
+    /// What the lead's account allows now: billing by the account's latest billing event (else
+    /// its configuration), the outreach window by its configuration.
+    static func gates(for accountID: AccountID, _ tables: some CoordinatorTables, at now: Date) -> LeadStateMachine.Gates {
+        let isBillingPaused = tables.billingState(of: accountID) == .paused
+        guard let window = tables.account(accountID)?.outreachWindow else {
+            return LeadStateMachine.Gates(isBillingPaused: isBillingPaused)
+        }
+        let opensAt = window.nextOpening(after: now)
+        return LeadStateMachine.Gates(isBillingPaused: isBillingPaused, windowOpensAt: opensAt.flatMap { $0 > now ? $0 : nil })
+    }
+
+    /// Hands `event` to the lead's machine and turns its actions into effects, timers, the
+    /// billing-paused set and progress counts.
+    /// - Parameter rewritingPoolEntry: a ready lead's persisted state is followed by its pool
+    ///   entry (a web enrichment merged after the run).
+    private mutating func apply(_ event: LeadStateMachine.Event, to leadID: LeadID, _ tables: some CoordinatorTables,
+                                _ effects: inout [Effect], rewritingPoolEntry: Bool = false) {
+        let now = now
+        let handled = leads.modify(leadID) { entry in
+            let before = entry.machine.state
+            let accountID: AccountID?
+            if let before { accountID = before.lead.accountID } else if case .discovered(let lead, _, _) = event {
+                accountID = lead.accountID
+            } else {
+                accountID = nil
+            }
+            let gates = accountID.map { Self.gates(for: $0, tables, at: now()) } ?? .open
+            return (before, entry.machine.handle(event, gates: gates, override: tables.override(of: leadID)))
+        }
+        guard let (before, actions) = handled else {
+            // A result or timer for a lead this instance does not know: stale, or owned elsewhere.
+            logger.debug("no state for lead", [LogKey.leadID: leadID.rawValue])
+            return
+        }
+        guard !actions.isEmpty else { return }
+        var job = Coordinator.EncodeJob(leadID: leadID)
+        for action in actions {
+            switch action {
+            case .sendPhaseRequest(let request):
+                job.append(request, topic: topics.phaseRequests(request.phase, isPriority: request.isPriority), key: request.leadID.rawValue)
+            case .scheduleTimer(let timer):
+                timers.schedule(timer)
+            case .recordBilling(let usage):
+                job.append(usage, topic: topics.billingUsage, key: usage.accountID.rawValue)
+            case .recordHistory:
+                break  // the history is part of the persisted state
+            case .markReady(let lead, let runID, _):
+                // The finalize stage wrote the run's pool entry before its result.
+                logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
+            case .persist(let leadState):
+                job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+                if rewritingPoolEntry && leadState.status == .ready {
+                    let pool = LeadPoolEntry(profile: leadState.profile, accountID: leadState.lead.accountID,
+                                             offerID: leadState.lead.offerID, finishedAt: leadState.readyAt ?? leadState.updatedAt)
+                    job.append(pool, topic: topics.leadPool, key: leadID.rawValue)
+                }
+                if leadState.status == .billingPaused {
+                    billingPaused.insert(leadID)
+                } else {
+                    billingPaused.remove(leadID)
+                }
+                if let partition = leads[leadID]?.partition {
+                    progress.move(.init(leadState.lead, partition: partition),
+                                  from: before.flatMap(ProgressCounts.Bucket.init), to: ProgressCounts.Bucket(leadState))
+                }
+            }
+        }
+        effects.append(.messages(job))
+    }
+}
+
+extension Coordinator {
+    struct LeadEntry {
+        var machine: LeadStateMachine
+        let partition: Int32
+        /// Offset of the lead's last state record in `lead.state`, once acknowledged.
+        var changelogOffset: Int64? = nil
+
+        /// Pending or processing: counted against ``CoordinatorSettings/maxRunningLeads``.
+        var isRunning: Bool {
+            guard let status = machine.state?.status else { return true }
+            return status == .pending || status == .processing
+        }
+
+        /// Waiting on billing or the outreach window: counted against ``CoordinatorSettings/maxWaitingLeads``.
+        var isWaiting: Bool {
+            machine.state?.status == .billingPaused || machine.state?.status == .outsideOutreachWindow
+        }
+    }
+
+    /// The leads held whole, with counts of those running and waiting kept as they change
+    /// (counting by iterating would copy every entry each poll).
+    struct LeadTable {
+        private var entries: [LeadID: LeadEntry] = [:]
+        /// Leads pending or processing.
+        private(set) var running = 0
+        /// Leads waiting on billing or the outreach window.
+        private(set) var waiting = 0
+
+        subscript(id: LeadID) -> LeadEntry? {
+            get { entries[id] }
+            set {
+                if let old = entries.removeValue(forKey: id) { uncount(old) }
+                guard let newValue else { return }
+                entries[id] = newValue
+                count(newValue)
+            }
+        }
+
+        /// Lets `body` change the lead's entry in place (its state is not copied); nil when unknown.
+        mutating func modify<R>(_ id: LeadID, _ body: (inout LeadEntry) -> R) -> R? {
+            guard var entry = entries.removeValue(forKey: id) else { return nil }
+            uncount(entry)
+            let result = body(&entry)
+            entries[id] = entry
+            count(entry)
+            return result
+        }
+
+        mutating func removeAll(where shouldRemove: (LeadEntry) -> Bool) {
+            for (id, entry) in entries where shouldRemove(entry) { self[id] = nil }
+        }
+
+        private mutating func count(_ entry: LeadEntry) {
+            if entry.isRunning { running += 1 }
+            if entry.isWaiting { waiting += 1 }
+        }
+
+        private mutating func uncount(_ entry: LeadEntry) {
+            if entry.isRunning { running -= 1 }
+            if entry.isWaiting { waiting -= 1 }
+        }
+
+        var values: Dictionary<LeadID, LeadEntry>.Values { entries.values }
+    }
+
+    struct ChangelogPointer {
+        let partition: Int32
+        let offset: Int64
+    }
+}
+
+private extension Duration {
+    /// The duration in seconds, with its fraction.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import Kafka
+import LeadModel
+import LeadRules
+import Runtime
+import Streaming
+
+/// Settings of the profile finder beyond ``Streaming/PipelineEnvironment``.
+///
+/// | variable | default | meaning |
+/// |---|---|---|
+/// | `PROFILE_FINDER_MIN_CONFIDENCE` | 0.8 | 0...1: a candidate is accepted at or above it (an account's `profileFinder.minimumConfidence` wins) |
+/// | `PROFILE_FINDER_MAX_IN_FLIGHT` | 64 | pool entries handled at once |
+/// | `SIM_PROFILE_SEARCH_LATENCY_MS` | 300 | simulated search latency (times `SIM_LATENCY_SCALE`) |
+/// | `POOL_MATCHING_ENABLED` | true | match the lead pool against each new offer (``OfferPoolMatching``) |
+/// | `POOL_MATCH_MIN_FIT` | 60 (``LeadPoolMatcher``'s default) | 0...100: fit a pool profile needs to match an offer |
+public struct ProfileFinderSettings: Sendable {
+    /// Environment variable names this type reads.
+    public enum Variable {
+        /// Minimum confidence.
+        public static let minimumConfidence = "PROFILE_FINDER_MIN_CONFIDENCE"
+        /// In-flight bound.
+        public static let maxInFlight = "PROFILE_FINDER_MAX_IN_FLIGHT"
+        /// Simulated latency.
+        public static let searchLatency = "SIM_PROFILE_SEARCH_LATENCY_MS"
+        /// Pool matching of new offers on or off.
+        public static let poolMatchingEnabled = "POOL_MATCHING_ENABLED"
+        /// Minimum fit of a pool match.
+        public static let poolMatchMinimumFit = "POOL_MATCH_MIN_FIT"
+    }
+
+    /// Confidence a candidate needs when the account sets none.
+    public var minimumConfidence: Double
+    /// The runner's bounds.
+    public var runner: StageRunnerSettings
+    /// Simulated search latency.
+    public var searchLatency: Duration
+    /// librdkafka properties for the group consumer (tests shorten timeouts).
+    public var consumerProperties: [String: String]
+    /// Whether new offers are matched against the lead pool.
+    public var isPoolMatchingEnabled: Bool
+    /// Fit (0-100) a pool profile needs to match an offer.
+    public var poolMatchMinimumFit: Int
+
+    /// Creates settings.
+    public init(minimumConfidence: Double = 0.8, runner: StageRunnerSettings = StageRunnerSettings(maxInFlight: 64),
+                searchLatency: Duration = .milliseconds(300), consumerProperties: [String: String] = [:],
+                isPoolMatchingEnabled: Bool = true, poolMatchMinimumFit: Int = LeadPoolMatcher().minimumFit) {
+        self.minimumConfidence = minimumConfidence
+        self.isPoolMatchingEnabled = isPoolMatchingEnabled
+        self.poolMatchMinimumFit = poolMatchMinimumFit
+        self.runner = runner
+        self.searchLatency = searchLatency
+        self.consumerProperties = consumerProperties
+    }
+
+    /// Reads the settings; a wrong value fails with the variable's name.
+    public init(environment: [String: String]) throws {
+        let confidence = try PipelineEnvironment.decimal(environment, Variable.minimumConfidence, default: 0.8, range: 0...1)
+        let inFlight = try PipelineEnvironment.integer(environment, Variable.maxInFlight, default: 64, range: 1...10_000)
+        let latency = try PipelineEnvironment.integer(environment, Variable.searchLatency, default: 300, range: 0...600_000)
+        let scale = try PipelineEnvironment.decimal(environment, "SIM_LATENCY_SCALE", default: 1, range: 0...100)
+        let isPoolMatchingEnabled = try PipelineEnvironment.boolean(environment, Variable.poolMatchingEnabled, default: true)
+        let minimumFit = try PipelineEnvironment.integer(environment, Variable.poolMatchMinimumFit,
+                                                         default: LeadPoolMatcher().minimumFit, range: 0...100)
+        self.init(minimumConfidence: confidence, runner: StageRunnerSettings(maxInFlight: inFlight),
+                  searchLatency: .milliseconds(Int64((Double(latency) * scale).rounded())),
+                  isPoolMatchingEnabled: isPoolMatchingEnabled, poolMatchMinimumFit: minimumFit)
+    }
+}
+
+/// Decides, for one lead-pool entry, whether to search and what to publish. No Kafka.
+public struct ProfileFinderHandler: Sendable {
+    /// What happened to one pool entry.
+    public enum Outcome: Hashable, Sendable {
+        /// The account does not enable the finder (or is unknown).
+        case disabled
+        /// The lead has both URLs, or none.
+        case notApplicable
+        /// No candidate at or above the confidence needed (the best one's confidence, if any).
+        case belowThreshold(best: Double?)
+        /// A candidate was accepted.
+        case found(ProfileFound)
+        /// The search failed; nothing is published (the next ready of the lead tries again).
+        case searchFailed(String)
+    }
+
+    private let provider: any ProfileSearchProvider
+    private let accounts: @Sendable (AccountID) -> AccountConfig?
+    private let minimumConfidence: Double
+    private let service: String
+
+    /// Creates a handler.
+    /// - Parameters:
+    ///   - accounts: the account table, read whole.
+    ///   - minimumConfidence: used when the account's rule sets none.
+    public init(provider: any ProfileSearchProvider, accounts: @escaping @Sendable (AccountID) -> AccountConfig?,
+                minimumConfidence: Double, service: String) {
+        self.provider = provider
+        self.accounts = accounts
+        self.minimumConfidence = minimumConfidence
+        self.service = service
+    }
+
+    /// Searches for the missing platform's profile of `entry` when its account enables it.
+    public func handle(_ entry: LeadPoolEntry, now: Date) async -> Outcome {
+        guard let account = accounts(entry.accountID), let rule = account.profileFinder, rule.isEnabled else { return .disabled }
+        guard let query = ProfileFinding.query(for: entry) else { return .notApplicable }
+        let candidates: [ProfileCandidate]
+        do {
+            candidates = try await provider.search(query)
+        } catch {
+            return .searchFailed(error.description)
+        }
+        let threshold = rule.minimumConfidence ?? minimumConfidence
+        guard let best = ProfileFinding.accepted(candidates, platform: query.platform, minimumConfidence: threshold) else {
+            return .belowThreshold(best: candidates.filter { $0.platform == query.platform }.map(\.confidence).max())
+        }
+        return .found(ProfileFound(leadID: entry.leadID, platform: query.platform, url: best.url, confidence: best.confidence,
+                                   foundBy: service, foundAt: now))
+    }
+}
+
+/// Cross-platform profile finding, a process of its own (`profile-finder`).
+///
+/// - Input: the lead pool (``Topics/leadPool``), as the group ``Topics/profileFinderGroup``
+///   (or `KAFKA_GROUP_ID`). A pool entry means the lead is ready, so the coordinator can re-enrich
+///   it at once without disturbing a run, and the entry carries the enriched company to search with.
+/// - Per entry of an account whose ``AccountConfig/profileFinder`` is enabled, with exactly one
+///   platform URL: searches the other platform (``ProfileSearchProvider``) with the name and the
+///   company, accepts the best candidate at or above the confidence threshold and publishes a
+///   ``ProfileFound`` to ``Topics/leadCommands`` keyed by lead id. The coordinator adds the URL
+///   and re-enriches that platform; the new pool entry then has both URLs, which ends the loop.
+/// - Guarantees (``StageRunner``): an input offset is committed only after what it caused is
+///   acknowledged; a redelivered entry publishes the same ``ProfileFound`` again, which the
+///   coordinator ignores (the lead has the URL by then). Undecodable entries are logged and
+///   skipped: the pool is the pipeline's own output, not an input contract.
+/// - Second loop, lead-pool matching of new offers (`POOL_MATCHING_ENABLED`, default on): a new
+///   offer matches lead-pool profiles against its ideal customer profile and starts scoring-only
+///   runs for the matches (``LeadPoolMatcher``, `POOL_MATCH_MIN_FIT`), never duplicating a lead
+///   already in that offer. An assign-mode reader follows `lead.pool` (a slim index: profile and
+///   offer per lead) and `offers` from the beginning; an offer not matched before in this run (first
+///   seen, or its ICP changed) publishes its matches' ``LeadDiscovered`` to `leads.discovered`.
+///   Idempotent: matched ids (`<pool lead id>@<offer id>`) are deterministic, so re-publishing after
+///   a restart (every offer is matched again at start) is absorbed by the coordinator, which starts
+///   nothing for a lead it already knows; matches already in the pool are not even re-published.
+///   See ``OfferPoolMatchingLoop``.
+public final class ProfileFinderService: Service {
+    /// The consumer group.
+    public let groupID: String
+    private let runner: StageRunner
+    private let producer: KafkaProducer
+    private let accounts: KafkaTable<AccountConfig>
+    private let logger: Logger
+    private let metricsSettings: MetricsSettings
+    private let service: String
+    private let poolMatching: OfferPoolMatchingLoop?
+    /// The Kafka connection, whose broker the endpoint's readiness watches.
+    private let kafka: KafkaConfiguration
+    /// The runner's metrics (label `phase` = `profile-finder`).
+    public let metrics: MetricsRegistry
+    /// Liveness and readiness (ready once the accounts are read and the group joined).
+    public let health: HealthStatus
+
+    /// Creates the service with `provider` (the simulated search by default), serving `metrics`
+    /// (where the provider may count too) with the runner's.
+    public init(environment: PipelineEnvironment, settings: ProfileFinderSettings,
+                provider: (any ProfileSearchProvider)? = nil, metricsSettings: MetricsSettings? = nil,
+                metrics: MetricsRegistry = MetricsRegistry()) throws {
+        let environment = environment.reportingKafkaStatistics(to: metrics)
+        let topics = environment.topics
+        let logger = environment.logger
+        let groupID = environment.kafka.groupID ?? topics.profileFinderGroup
+        self.kafka = environment.kafka
+        let producer = try environment.makeProducer()
+        let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
+                                                 codec: environment.codec, logger: logger)
+        let handler = ProfileFinderHandler(
+            provider: provider ?? SimulatedProfileSearchProvider(latency: settings.searchLatency),
+            accounts: { accounts[$0.rawValue] }, minimumConfidence: settings.minimumConfidence, service: environment.service)
+        let codec = environment.codec
+        let health = HealthStatus()
+        health.markNotReady("starting")
+        self.runner = try StageRunner(
+            configuration: environment.kafka, groupID: groupID, topics: topics.profileFinderInputs,
+            consumerProperties: settings.consumerProperties, producer: producer, settings: settings.runner, logger: logger,
+            metrics: StageRunnerMetrics(registry: metrics, stage: "profile-finder", zeroOutputTopics: [topics.deadLetters]),
+            onJoinedGroup: { health.markReady() },
+            deadLetter: { codec.deadLetter(for: $0, reason: $1, service: environment.service, topics: topics) },
+            handler: { record in
+                guard record.value != nil else { return [] }  // a tombstone
+                let entry: LeadPoolEntry
+                do {
+                    entry = try codec.decode(LeadPoolEntry.self, record: record)
+                } catch {
+                    logger.warning("skipping undecodable pool entry: \(error)", [LogKey.offset: String(record.offset)])
+                    return []
+                }
+                let outcome = await handler.handle(entry, now: Date())
+                switch outcome {
+                case .found(let found):
+                    logger.info("found \(found.platform.rawValue) profile (confidence \(found.confidence))", [LogKey.leadID: found.leadID.rawValue])
+                    do {
+                        return [try codec.record(found, topic: topics.leadCommands, key: found.leadID.rawValue)]
+                    } catch {
+                        logger.error("cannot encode \(found): \(error)")
+                        return []
+                    }
+                case .belowThreshold(let best):
+                    logger.debug("no candidate above the threshold (best \(best.map { String($0) } ?? "none"))",
+                                 [LogKey.leadID: entry.leadID.rawValue])
+                case .searchFailed(let reason):
+                    logger.warning("profile search failed: \(reason)", [LogKey.leadID: entry.leadID.rawValue])
+                case .disabled, .notApplicable:
+                    break
+                }
+                return []
+            })
+        self.metrics = metrics
+        self.health = health
+        self.groupID = groupID
+        self.producer = producer
+        self.accounts = accounts
+        self.logger = logger
+        self.service = environment.service
+        self.poolMatching = settings.isPoolMatchingEnabled
+            ? OfferPoolMatchingLoop(configuration: environment.kafka, topics: topics, codec: codec, producer: producer,
+                                    logger: logger, matcher: LeadPoolMatcher(minimumFit: settings.poolMatchMinimumFit))
+            : nil
+        self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Reads the accounts table, starts pool matching of new offers (when enabled), then consumes
+    /// the pool until cancelled (drains and commits).
+    public func run() async throws {
+        let endpoint = try MetricsEndpoint.start(metricsSettings, service: service, registry: metrics, health: health,
+                                              broker: (kafka, logger))
+        defer { endpoint?.stop() }
+        var matching: Task<Void, Never>?
+        do {
+            try await accounts.start()
+            if let poolMatching {
+                logger.info("matching new offers against the lead pool")
+                matching = Task { await poolMatching.run() }
+            }
+            logger.info("taking pool entries", ["group": groupID])
+            try await runner.run(markingDrainingOn: health)
+        } catch {
+            health.markFailed("\(error)")
+            matching?.cancel()
+            await matching?.value
+            await accounts.stop()
+            await producer.close()
+            throw error
+        }
+        matching?.cancel()
+        await matching?.value
+        await accounts.stop()
+        await producer.close()
+    }
+}

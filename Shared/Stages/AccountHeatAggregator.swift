@@ -1,0 +1,274 @@
+import Foundation
+import Kafka
+import LeadModel
+import LeadRules
+import Runtime
+import Streaming
+
+/// Owns account heat: the consumer of the repartition topic ``Topics/accountSignalContributions``
+/// (the Kafka Streams repartition pattern), with ``Topics/accountHeat`` as its changelog.
+///
+/// - Ownership: a member of the group ``Topics/accountHeatGroup``; contributions are keyed by
+///   account id, so each account's contributions reach one member, in order. The member keeps the
+///   ``AccountHeat`` of the accounts of its partitions and nothing else.
+/// - Restore: on assignment, before any contribution of the new partitions is applied, the same
+///   partitions of the changelog are read to their end (the last record per company wins, a
+///   tombstone forgets it). Both topics must have the same partition count; ``run()`` checks.
+/// - Per poll: the contributions are applied, then the changed account signals (and dead
+///   letters) are sent and acknowledged, then the changed company states are written to the
+///   changelog, to the partition the contributions came from, and acknowledged; only then are the
+///   input offsets stored (and committed in the background, on revoke and on close). A crash
+///   before the signals are acknowledged redoes the contributions; one after the changelog is
+///   acknowledged finds them counted (``AccountHeatState/counted``) and changes nothing. So every
+///   contribution counts once, and every change of heat is published at least once.
+/// - Bad input: a contribution that does not decode, or is keyed by anything but its account id
+///   (it would reach an owner of another account), becomes a dead letter. A company state above
+///   `MAX_RECORD_BYTES` cannot be written: the contribution is dead-lettered and the state stays
+///   in this member's memory only (it is restored as last written).
+///
+/// Where it runs: inside every scoring-stage process, as a second consumer beside the stage's own
+/// (``StageService/makeScoringStage(environment:configuration:providers:scorer:)``). Operators run
+/// and scale one Deployment, not two; the group spreads the contribution partitions over the
+/// scoring instances, and an instance that stops hands its accounts to the others, which restore
+/// them from the changelog. The work is small (a few signals per scored lead), so it does not need
+/// scaling apart from scoring. A process of its own would only pay off if heat had to keep running
+/// with scoring scaled to zero.
+public final class AccountHeatAggregator: Service {
+    private let environment: PipelineEnvironment
+    private let consumerProperties: [String: String]
+    private let logger: Logger
+    private let rebalances = Mailbox<RebalanceEvent>()
+    /// The consumer group: ``Topics/accountHeatGroup``.
+    public let groupID: String
+
+    /// - Parameter consumerProperties: librdkafka properties for the group consumer (the stage's).
+    public init(environment: PipelineEnvironment, consumerProperties: [String: String] = [:]) {
+        self.environment = environment
+        self.consumerProperties = consumerProperties
+        self.logger = environment.logger.with([LogKey.component: "account-heat"])
+        self.groupID = environment.topics.accountHeatGroup
+    }
+
+    /// The heat of the accounts of the partitions this member owns.
+    struct Owned {
+        var partitions: Set<Int32> = []
+        var accounts: [AccountID: (partition: Int32, heat: AccountHeat)] = [:]
+    }
+
+    /// What one poll's contributions produce.
+    struct Outputs {
+        var signals: [ProducerRecord] = []
+        /// The last state of each company the poll changed, by changelog key: a company changed
+        /// by many contributions of one poll is written once.
+        var changelog: [String: ProducerRecord] = [:]
+        var deadLetters: [ProducerRecord] = []
+    }
+
+    /// Consumes until cancelled (see the type's documentation); leaves the group on return.
+    public func run() async throws {
+        let topics = environment.topics
+        try await waitForCoPartitionedTopics()
+        let producer = try environment.makeProducer()
+        let consumer: KafkaConsumer
+        do {
+            consumer = try KafkaConsumer(configuration: environment.kafka, groupID: groupID,
+                                         topics: [topics.accountSignalContributions],
+                                         properties: consumerProperties) { [rebalances] event in rebalances.append(event) }
+        } catch {
+            await producer.close()
+            throw error
+        }
+        logger.info("aggregating account heat", ["group": groupID, "topics": topics.accountSignalContributions])
+        var owned = Owned()
+        do {
+            while !Task.isCancelled {
+                let batch: [ConsumerRecord]
+                do {
+                    batch = try await consumer.poll(maxRecords: 1000, timeoutMilliseconds: 100)
+                } catch let error as KafkaError where !error.isFatal {
+                    logger.warning("poll failed: \(error)")
+                    continue
+                }
+                try await applyRebalances(&owned)
+                let records = batch.filter { owned.partitions.contains($0.partition) }
+                guard !records.isEmpty else { continue }
+                var outputs = Outputs()
+                var nextOffsets: [TopicPartition: Int64] = [:]
+                for record in records {
+                    apply(record, &owned, &outputs)
+                    nextOffsets[record.topicPartition] = record.offset + 1
+                }
+                try await deliver(outputs.signals + outputs.deadLetters, producer)
+                try await deliver(outputs.changelog.sorted { $0.key < $1.key }.map(\.value), producer)
+                try consumer.storeOffsets(nextOffsets)
+            }
+        } catch {
+            await consumer.close()
+            await producer.close()
+            throw error
+        }
+        await consumer.close()
+        await producer.close()
+    }
+
+    /// Applies one contribution record, adding what it produces to `outputs`.
+    func apply(_ record: ConsumerRecord, _ owned: inout Owned, _ outputs: inout Outputs) {
+        let codec = environment.codec
+        let contribution: AccountSignalContribution
+        do {
+            contribution = try codec.decode(AccountSignalContribution.self, record: record)
+        } catch {
+            outputs.deadLetters.append(deadLetter(for: record, reason: error.description))
+            return
+        }
+        guard record.keyString == contribution.accountID.rawValue else {
+            outputs.deadLetters.append(deadLetter(
+                for: record, reason: "contribution keyed '\(record.keyString ?? "")', not by its account id \(contribution.accountID)"))
+            return
+        }
+        var entry = owned.accounts.removeValue(forKey: contribution.accountID)
+            ?? (record.partition, AccountHeat(accountID: contribution.accountID))
+        let change = entry.heat.apply(contribution)
+        owned.accounts[contribution.accountID] = entry
+        do {
+            var changelog: [String: ProducerRecord] = [:]
+            for (companyKey, state) in change.states {
+                let key = AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)
+                changelog[key] = try changelogRecord(key: key, state: state, partition: record.partition)
+            }
+            if let oversized = changelog.values.first(where: { $0.byteCount > codec.maxRecordBytes }) {
+                outputs.deadLetters.append(deadLetter(
+                    for: record, reason: "its \(oversized.topic) record of \(oversized.byteCount) bytes is above MAX_RECORD_BYTES (\(codec.maxRecordBytes))"))
+                return
+            }
+            for signal in change.signals {
+                outputs.signals.append(try codec.record(signal, topic: environment.topics.accountSignals, key: signal.accountID.rawValue))
+            }
+            outputs.changelog.merge(changelog) { _, later in later }
+        } catch {
+            outputs.deadLetters.append(deadLetter(for: record, reason: "cannot encode the heat it changed: \(error)"))
+        }
+    }
+
+    /// A company's changelog record under `key` (a tombstone for nil), to the partition of its
+    /// contributions.
+    private func changelogRecord(key: String, state: AccountHeatState?, partition: Int32) throws -> ProducerRecord {
+        guard let state else {
+            return ProducerRecord(topic: environment.topics.accountHeat, partition: partition, key: Array(key.utf8), value: nil)
+        }
+        var record = try environment.codec.record(state, topic: environment.topics.accountHeat, key: key)
+        record.partition = partition
+        return record
+    }
+
+    private func deadLetter(for record: ConsumerRecord, reason: String) -> ProducerRecord {
+        logger.warning("dead-lettering: \(reason)", [
+            LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset),
+        ])
+        return environment.codec.deadLetter(for: record, reason: reason, service: environment.service, topics: environment.topics)
+    }
+
+    /// Sends `records` and waits for the broker's acknowledgement, retrying retriable failures
+    /// until it comes (or the task is cancelled: the offsets are then not stored).
+    private func deliver(_ records: [ProducerRecord], _ producer: KafkaProducer) async throws {
+        guard !records.isEmpty else { return }
+        while true {
+            do {
+                _ = try await producer.send(records)
+                return
+            } catch let error as KafkaError where error.isRetriable && !error.isFatal {
+                logger.warning("sending heat outputs failed, retrying: \(error)")
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Restores the accounts of newly assigned partitions; forgets those of revoked ones.
+    private func applyRebalances(_ owned: inout Owned) async throws {
+        for event in rebalances.drain() {
+            switch event {
+            case .assigned(let partitions):
+                let numbers = Set(partitions.map(\.partition)).subtracting(owned.partitions)
+                guard !numbers.isEmpty else { continue }
+                try await restore(numbers.sorted(), &owned)
+                owned.partitions.formUnion(numbers)
+            case .revoked(let partitions):
+                let numbers = Set(partitions.map(\.partition))
+                owned.partitions.subtract(numbers)
+                owned.accounts = owned.accounts.filter { !numbers.contains($0.value.partition) }
+                logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
+            case .revoking:
+                break  // every poll's outputs are acknowledged before the next poll
+            }
+        }
+    }
+
+    /// Reads the changelog partitions to their end and rebuilds their accounts.
+    private func restore(_ partitions: [Int32], _ owned: inout Owned) async throws {
+        let started = Date()
+        var latest: [String: (partition: Int32, state: AccountHeatState)] = [:]
+        let changelog = partitions.map { TopicPartition(topic: environment.topics.accountHeat, partition: $0) }
+        try await KafkaConsumer.readToEnd(changelog, configuration: environment.kafka) { record in
+            guard let key = record.keyString else { return }
+            guard record.value != nil else {
+                latest[key] = nil
+                return
+            }
+            do {
+                latest[key] = (record.partition, try environment.codec.decode(AccountHeatState.self, record: record))
+            } catch {
+                logger.error("undecodable heat changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
+            }
+        }
+        var byAccount: [AccountID: (partition: Int32, states: [AccountHeatState])] = [:]
+        for (partition, state) in latest.values {
+            byAccount[state.accountID, default: (partition, [])].states.append(state)
+        }
+        for (accountID, restored) in byAccount {
+            owned.accounts[accountID] = (restored.partition, AccountHeat(accountID: accountID, restoring: restored.states))
+        }
+        logger.info("restored account heat", [
+            "partitions": partitions.map(String.init).joined(separator: ","), "accounts": String(byAccount.count),
+            "companies": String(latest.count), "seconds": String(format: "%.2f", Date().timeIntervalSince(started)),
+        ])
+    }
+
+    /// Waits until both topics exist (logging once), and fails when their partition counts differ:
+    /// restoring a partition's accounts reads the same partition of the changelog.
+    private func waitForCoPartitionedTopics() async throws {
+        let topics = environment.topics
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        var warned = false
+        while true {
+            let known = try await KafkaError.waitingForBroker(admin.listTopics) { [logger] error in
+                logger.warning("waiting for the broker to list topics: \(error)")
+            }
+            if let inputs = known[topics.accountSignalContributions], let changelog = known[topics.accountHeat] {
+                guard inputs == changelog else {
+                    throw AccountHeatError.partitionCountsDiffer(
+                        contributions: topics.accountSignalContributions, contributionPartitions: inputs,
+                        changelog: topics.accountHeat, changelogPartitions: changelog)
+                }
+                return
+            }
+            if !warned {
+                logger.warning("waiting for \(topics.accountSignalContributions) and \(topics.accountHeat) (leadctl topics create)")
+                warned = true
+            }
+            try await Task.sleep(for: .seconds(2))
+        }
+    }
+}
+
+/// Why the account heat aggregator cannot run.
+public enum AccountHeatError: Error, CustomStringConvertible {
+    /// The repartition topic and the changelog have different partition counts.
+    case partitionCountsDiffer(contributions: String, contributionPartitions: Int, changelog: String, changelogPartitions: Int)
+
+    public var description: String {
+        switch self {
+        case let .partitionCountsDiffer(contributions, inputs, changelog, stored):
+            "\(contributions) has \(inputs) partitions but \(changelog) has \(stored): they must be equal"
+        }
+    }
+}

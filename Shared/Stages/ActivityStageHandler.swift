@@ -1,0 +1,88 @@
+import Foundation
+import LeadModel
+import LeadRules
+
+/// The activity phase: recent posts and the interaction orbit, from LinkedIn (preferred) or X.
+///
+/// - The query carries both handles; the provider uses LinkedIn when there is one, else X.
+///   Posts since the horizon (``ActivityBuilder/horizonDays``) are asked for; the ``Activity`` is
+///   built by ``ActivityBuilder`` with the competitors of the lead's offer (unknown offer: none).
+/// - Failure is non-fatal. Policy:
+///   - a retriable provider error (rate limit, timeout, out of credits: the platform's vendor
+///     contract, which never pauses the customer's account) on an attempt below
+///     ``retriableAttempts`` → the phase fails retriably, so the coordinator retries it with backoff;
+///   - any other error, or a retriable one from attempt ``retriableAttempts`` on → the phase
+///     completes with `activityOutcome` failed (reason, whether retriable) and no activity: the
+///     lead goes on to scoring without it;
+///   - no LinkedIn or X URL → completed with `activityOutcome` skipped.
+/// - Charges: one `activity` unit per successful provider call.
+public struct ActivityStageHandler: PhaseHandler {
+    /// ``Phase/activity``.
+    public let phase = Phase.activity
+    /// The provider name charged for an activity fetch.
+    public static let activityProvider = "activity"
+    /// Attempts below this fail retriably on a retriable error; the default, 3, gives the
+    /// coordinator two retries before the lead moves on without activity.
+    public static let defaultRetriableAttempts = 3
+
+    private let provider: any ActivityProvider
+    private let offers: @Sendable (OfferID) -> OfferConfig?
+    private let retriableAttempts: Int
+    private let service: String
+    private let now: @Sendable () -> Date
+
+    /// Creates the handler.
+    /// - Parameters:
+    ///   - offers: looks an offer up (the offers table); nil when unknown.
+    ///   - retriableAttempts: see the type's documentation.
+    public init(
+        provider: any ActivityProvider, offers: @escaping @Sendable (OfferID) -> OfferConfig?,
+        retriableAttempts: Int = ActivityStageHandler.defaultRetriableAttempts, service: String = "activity-stage",
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.provider = provider
+        self.offers = offers
+        self.retriableAttempts = retriableAttempts
+        self.service = service
+        self.now = now
+    }
+
+    /// See the type's documentation.
+    public func handle(_ request: PhaseRequest) async -> StageOutput {
+        let start = now()
+        let linkedin = request.lead.linkedinProfile ?? request.profile.linkedinURL.flatMap { try? ProfileURL.linkedin($0).get() }
+        let x = request.lead.xProfile ?? request.profile.xURL.flatMap { try? ProfileURL.x($0).get() }
+        guard linkedin != nil || x != nil else {
+            return output(request, .completed, PhasePayload(activityOutcome: .skipped(reason: "no LinkedIn or X profile URL")))
+        }
+        let offer = offers(request.offerID)
+        let query = ActivityQuery(
+            leadID: request.leadID, linkedinHandle: linkedin?.handle, xUsername: x?.handle,
+            since: start.addingTimeInterval(-Double(ActivityBuilder.horizonDays) * 86_400),
+            offerVocabulary: offer.map(OfferVocabulary.init(offer:)))
+        do {
+            let raw = try await provider.fetchActivity(query, attempt: request.attempt)
+            let competitors = offer?.icp.competitors ?? []
+            let activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: now())
+            return output(
+                request, .completed, PhasePayload(activity: activity, activityOutcome: .succeeded),
+                charges: [BillableCharge(provider: Self.activityProvider, units: 1)])
+        } catch {
+            let failed = PlatformOutcome.failed(reason: error.description, isRetriable: error.isRetriable)
+            if error.isRetriable && request.attempt < retriableAttempts {
+                return output(
+                    request, .failed(reason: "activity: \(error.description)", isRetriable: true),
+                    PhasePayload(activityOutcome: failed))
+            }
+            return output(request, .completed, PhasePayload(activityOutcome: failed))
+        }
+    }
+
+    private func output(
+        _ request: PhaseRequest, _ outcome: PhaseOutcome, _ payload: PhasePayload, charges: [BillableCharge] = []
+    ) -> StageOutput {
+        StageOutput(
+            result: PhaseResult(
+                answering: request, outcome: outcome, payload: payload, charges: charges, finishedAt: now(), service: service))
+    }
+}

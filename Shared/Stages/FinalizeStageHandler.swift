@@ -1,0 +1,96 @@
+import Foundation
+import LeadModel
+import LeadRules
+import Synchronization
+
+/// The finalize phase: the lead's pool entry, assembled from the whole profile the request
+/// carries (``Phase/readsEnrichedProfile``), finished now.
+///
+/// The entry goes to `lead.pool` before the result (``StageOutput/records(topics:codec:isPriority:)``),
+/// and the request's offset is committed only when both are acknowledged: so a lead the
+/// coordinator marks ready on this result is in the pool. The coordinator retries finalize until
+/// it completes and never skips it, and counts the lead's completion for its source search when
+/// it marks the lead ready.
+///
+/// Once per run: a retried attempt of a run this handler already wrote (the first attempt's
+/// result came late, say after a broker outage) answers completed without a second entry; the
+/// requests of one lead come to one instance, one at a time. The runs remembered are the last
+/// ``rememberedRuns`` in memory, so a request redelivered after a SIGKILL of this stage, between
+/// the entry's acknowledgement and the commit, writes the run's entry again: the same key and run,
+/// which compaction folds into one.
+///
+/// Autopilot: the run's ``AutopilotEnrollment`` goes out with its pool entry, decided by
+/// ``AutopilotCheck/enrollment(finalizing:account:override:at:)`` from the card the request
+/// carries, which is the scoring result the coordinator accepted (a rejected result never reaches
+/// finalize), and the lead's override in force now (one set while the request was on its way).
+/// It is written once per run like the entry; a redelivery after a SIGKILL writes it again with
+/// the same ``AutopilotEnrollment/enrollmentID``, on which readers dedupe.
+public struct FinalizeStageHandler: PhaseHandler {
+    /// ``Phase/finalize``.
+    public let phase = Phase.finalize
+    /// How many finished runs a handler remembers.
+    public static let rememberedRuns = 100_000
+
+    private let accounts: @Sendable (AccountID) -> AccountConfig?
+    private let overrides: @Sendable (LeadID) -> LeadOverride?
+    private let service: String
+    private let now: @Sendable () -> Date
+    private let written = RecentRuns(capacity: Self.rememberedRuns)
+
+    /// Creates the handler.
+    /// - Parameters:
+    ///   - accounts: looks an account up (the accounts table) for its autopilot rule; nil when
+    ///     unknown, and then nothing is enrolled.
+    ///   - overrides: looks a lead's latest override up (the `lead.overrides` table).
+    public init(
+        accounts: @escaping @Sendable (AccountID) -> AccountConfig? = { _ in nil },
+        overrides: @escaping @Sendable (LeadID) -> LeadOverride? = { _ in nil }, service: String = "finalize-stage",
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.accounts = accounts
+        self.overrides = overrides
+        self.service = service
+        self.now = now
+    }
+
+    /// See the type's documentation.
+    public func handle(_ request: PhaseRequest) async -> StageOutput {
+        let finishedAt = now()
+        let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
+        guard written.insert("\(request.leadID)/\(request.runID)") else { return StageOutput(result: result) }
+        let entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID,
+                                  finishedAt: finishedAt)
+        let enrollment = AutopilotCheck.enrollment(
+            finalizing: request, account: accounts(request.accountID), override: overrides(request.leadID), at: finishedAt)
+        return StageOutput(result: result, enrollment: enrollment, poolEntry: entry)
+    }
+}
+
+/// The last `capacity` keys inserted, oldest forgotten first.
+final class RecentRuns: Sendable {
+    private struct State {
+        var keys: Set<String> = []
+        var order: [String] = []
+        var head = 0
+    }
+
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Inserts `key`; false when it was there already.
+    func insert(_ key: String) -> Bool {
+        state.withLock { state in
+            guard state.keys.insert(key).inserted else { return false }
+            if state.order.count < capacity {
+                state.order.append(key)
+            } else {
+                state.keys.remove(state.order[state.head])
+                state.order[state.head] = key
+                state.head = (state.head + 1) % capacity
+            }
+            return true
+        }
+    }
+}

@@ -1,0 +1,289 @@
+import Foundation
+import JSONCodec
+import LeadModel
+import LeadRules
+import Runtime
+import Synchronization
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The HTTP layer every real provider shares: one configured host, a bearer credential, a
+/// timeout, the provider's ``RateLimiter`` and the mapping of status codes to ``ProviderError``.
+///
+/// - Only ``baseURL``'s scheme, host and port are ever called: paths are built from segments that
+///   are percent-encoded one by one, the result is checked against the base, and redirects are
+///   refused (a 3xx is a permanent error), so nothing from lead or provider data can send a
+///   request elsewhere.
+/// - Every request first takes a slot from the limiter. A 429 pauses the limiter until
+///   `Retry-After` / `x-rate-limit-reset` / `x-ratelimit-reset` (5 s when none is given), so all
+///   callers of the provider wait; `x-rate-limit-remaining: 0` on any reply does the same ahead of
+///   the 429.
+/// - Status mapping: 2xx → the reply; 404 → ``ProviderError/notFound``; 429 →
+///   ``ProviderError/rateLimited(retryAfter:)``; 5xx, 408, timeouts and network errors →
+///   ``ProviderError/transient(_:)``; 401 (and 403 where ``ForbiddenMeaning/credentialsRejected``)
+///   → with ``Rejection/stop`` the client stops: this and every later call fail with
+///   ``ProviderError/permanent(_:)`` without a request, until the process restarts with a working
+///   key; with ``Rejection/report`` the call fails with ``ProviderError/unauthorized(_:)``; 403
+///   where ``ForbiddenMeaning/outOfCredits``, and the ``outOfCreditsStatuses`` →
+///   ``ProviderError/outOfCredits``; other codes → permanent.
+/// - The credential is sent as `Authorization: Bearer …` or in a vendor's own header
+///   (``Authentication``), and never logged.
+public final class ProviderHTTPClient: Sendable {
+    /// What a 403 means at this provider.
+    public enum ForbiddenMeaning: Sendable {
+        /// The key is not allowed: stop the provider (X).
+        case credentialsRejected
+        /// The account's credits are exhausted (Proxycurl-shaped APIs).
+        case outOfCredits
+    }
+
+    /// How the credential is sent.
+    public enum Authentication: Sendable, Equatable {
+        /// `Authorization: Bearer <key>` (X, model servers).
+        case bearer
+        /// The key alone in this header (`X-Api-Key` at People Data Labs and Apollo).
+        case header(String)
+    }
+
+    /// What a rejected credential (401, or a 403 meaning ``ForbiddenMeaning/credentialsRejected``) does.
+    public enum Rejection: Sendable, Equatable {
+        /// Stop the client until the process restarts with a working key (a single-vendor setup).
+        case stop
+        /// Fail the call with ``ProviderError/unauthorized(_:)`` and keep going: a vendor waterfall
+        /// opens that vendor's circuit and tries it again later.
+        case report
+    }
+
+    /// A successful (2xx) reply.
+    public struct Reply: Sendable {
+        /// The status code.
+        public var status: Int
+        /// Headers, names lower-cased.
+        public var headers: [String: String]
+        /// The body.
+        public var body: Data
+    }
+
+    /// The provider's name in logs and errors (`x`, `linkedin`, `model`).
+    public let name: String
+    /// The only scheme, host and port called, plus a path prefix.
+    public let baseURL: URL
+    /// Timeout of one call, whole seconds (at least 1).
+    public let timeoutSeconds: Double
+    /// The limiter every call of this client takes a slot from; nil for none.
+    public let limiter: RateLimiter?
+    private let credential: Secret
+    private let forbidden: ForbiddenMeaning
+    private let authentication: Authentication
+    private let rejection: Rejection
+    private let outOfCreditsStatuses: Set<Int>
+    private let session: URLSession
+    private let logger: Logger
+    private let stopReason = Mutex<String?>(nil)
+
+    /// Seconds a 429 without a reset header pauses the provider.
+    public static let defaultRateLimitPause: Double = 5
+
+    /// Creates the client and its `URLSession` (ephemeral: no cookies, no cache, no redirects).
+    /// `timeoutSeconds` is rounded up to whole seconds, at least 1: FoundationNetworking on Linux
+    /// truncates fractions, and a timeout below one second would expire at once.
+    /// `outOfCreditsStatuses` are further codes meaning ``ProviderError/outOfCredits`` at this
+    /// vendor (402 at People Data Labs).
+    public init(
+        name: String, baseURL: URL, credential: Secret, timeoutSeconds: Double, limiter: RateLimiter?,
+        forbidden: ForbiddenMeaning, authentication: Authentication = .bearer, rejection: Rejection = .stop,
+        outOfCreditsStatuses: Set<Int> = [], logger: Logger
+    ) {
+        self.authentication = authentication
+        self.rejection = rejection
+        self.outOfCreditsStatuses = outOfCreditsStatuses
+        self.name = name
+        self.baseURL = baseURL
+        let timeoutSeconds = max(1, timeoutSeconds.rounded(.up))
+        self.timeoutSeconds = timeoutSeconds
+        self.limiter = limiter
+        self.credential = credential
+        self.forbidden = forbidden
+        self.logger = logger.with(["provider": name])
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeoutSeconds
+        configuration.timeoutIntervalForResource = timeoutSeconds
+        configuration.httpCookieStorage = nil
+        configuration.urlCache = nil
+        configuration.httpMaximumConnectionsPerHost = 32
+        session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
+    }
+
+    deinit { session.finishTasksAndInvalidate() }
+
+    /// Why the client stopped (credentials rejected), or nil while it works.
+    public var stoppedReason: String? { stopReason.withLock { $0 } }
+
+    /// Sends one request to `baseURL` + `/` + the encoded `path` segments.
+    /// - Parameters:
+    ///   - path: segments, each percent-encoded on its own (a `/` inside one stays data).
+    ///   - body: JSON to send (`Content-Type: application/json`).
+    /// - Throws: ``ProviderError`` per the type's documentation.
+    public func send(
+        _ method: String = "GET", path: [String], query: [URLQueryItem] = [], body: Data? = nil
+    ) async throws(ProviderError) -> Reply {
+        if let reason = stoppedReason { throw .permanent(reason) }
+        let url = try makeURL(path: path, query: query)
+        if let limiter { try await limiter.acquire() }
+        if let reason = stoppedReason { throw .permanent(reason) }
+
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeoutSeconds)
+        request.httpMethod = method
+        switch authentication {
+        case .bearer: credential.withValue { request.setValue("Bearer \($0)", forHTTPHeaderField: "Authorization") }
+        case .header(let header): credential.withValue { request.setValue($0, forHTTPHeaderField: header) }
+        }
+        request.setValue("application/json", forHTTPHeaderField: "Accept")
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch {
+            if Task.isCancelled { throw .cancelled }
+            if let urlError = error as? URLError {
+                switch urlError.code {
+                case .timedOut: throw .transient("\(name): no answer within \(Self.seconds(timeoutSeconds))")
+                case .cancelled: throw .cancelled
+                default: throw .transient("\(name): network error \(urlError.code.rawValue)")
+                }
+            }
+            throw .transient("\(name): \(error.localizedDescription)")
+        }
+        guard let http = response as? HTTPURLResponse else { throw .transient("\(name): not an HTTP response") }
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields {
+            if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
+        }
+        return try classify(Reply(status: http.statusCode, headers: headers, body: data))
+    }
+
+    /// `reply`'s body as `type`, or ``ProviderError/transient(_:)`` naming the provider and the
+    /// body's size (never its content) when it does not decode.
+    public func decode<T: Decodable>(_ type: T.Type, _ reply: Reply) throws(ProviderError) -> T {
+        do {
+            return try JSONDecoder().decode(type, from: reply.body)
+        } catch {
+            throw .transient("\(name): unreadable reply (\(reply.body.count) bytes)")
+        }
+    }
+
+    /// Builds the URL and checks it stays on the base's scheme, host and port.
+    func makeURL(path: [String], query: [URLQueryItem]) throws(ProviderError) -> URL {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "/;?#%")
+        var encoded: [String] = []
+        for segment in path {
+            guard !segment.isEmpty, segment != ".", segment != "..",
+                let piece = segment.addingPercentEncoding(withAllowedCharacters: allowed)
+            else { throw .permanent("\(name): refusing path segment \"\(segment)\"") }
+            encoded.append(piece)
+        }
+        guard var components = URLComponents(url: baseURL, resolvingAgainstBaseURL: false) else {
+            throw .permanent("\(name): bad base URL")
+        }
+        var prefix = components.percentEncodedPath
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        components.percentEncodedPath = prefix + "/" + encoded.joined(separator: "/")
+        components.queryItems = query.isEmpty ? nil : query
+        guard let url = components.url, url.scheme == baseURL.scheme, url.host == baseURL.host, url.port == baseURL.port else {
+            throw .permanent("\(name): refusing a URL outside \(baseURL.host ?? "the configured host")")
+        }
+        return url
+    }
+
+    private func classify(_ reply: Reply) throws(ProviderError) -> Reply {
+        if reply.headers["x-rate-limit-remaining"] == "0", let wait = Self.resetSeconds(reply.headers), wait > 0 {
+            limiter?.pause(seconds: wait)
+        }
+        switch reply.status {
+        case 200..<300:
+            return reply
+        case 404:
+            throw .notFound
+        case let status where outOfCreditsStatuses.contains(status):
+            throw .outOfCredits
+        case 429:
+            let wait = Self.resetSeconds(reply.headers) ?? Self.defaultRateLimitPause
+            limiter?.pause(seconds: wait)
+            logger.log(.warning, "provider rate limited; pausing all calls", ["pause_seconds": Self.seconds(wait)])
+            throw .rateLimited(retryAfter: wait)
+        case 401:
+            throw reject("\(name) rejected the credentials (HTTP 401)")
+        case 403 where forbidden == .outOfCredits:
+            throw .outOfCredits
+        case 403:
+            throw reject("\(name) refused access with these credentials (HTTP 403)")
+        case 408, 500..<600:
+            throw .transient("\(name): HTTP \(reply.status)")
+        case 300..<400:
+            throw .permanent("\(name): refusing to follow a redirect (HTTP \(reply.status))")
+        default:
+            throw .permanent("\(name): HTTP \(reply.status)")
+        }
+    }
+
+    private func reject(_ reason: String) -> ProviderError {
+        guard rejection == .stop else {
+            logger.log(.error, "provider rejected the credentials", [LogKey.error: reason])
+            return .unauthorized(reason)
+        }
+        return stop(reason)
+    }
+
+    private func stop(_ reason: String) -> ProviderError {
+        let text = "\(reason); provider stopped until restart with a working key"
+        let isFirst = stopReason.withLock { current in
+            defer { if current == nil { current = text } }
+            return current == nil
+        }
+        if isFirst { logger.log(.error, "provider stopped", [LogKey.error: text]) }
+        return .permanent(text)
+    }
+
+    /// Seconds until the provider's rate limit resets, from `Retry-After` (seconds or an HTTP
+    /// date), `x-rate-limit-reset` (X: epoch seconds) or `x-ratelimit-reset` (an ISO 8601 time at
+    /// People Data Labs; epoch seconds when large, else seconds); nil when none parses.
+    public static func resetSeconds(_ headers: [String: String], now: Date = Date()) -> Double? {
+        if let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) {
+            if let seconds = Double(text) { return max(0, seconds) }
+            let format = DateFormatter()
+            format.locale = Locale(identifier: "en_US_POSIX")
+            format.timeZone = TimeZone(identifier: "GMT")
+            format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            if let date = format.date(from: text) { return max(0, date.timeIntervalSince(now)) }
+        }
+        for name in ["x-rate-limit-reset", "x-ratelimit-reset"] {
+            guard let text = headers[name]?.trimmingCharacters(in: .whitespaces) else { continue }
+            if let date = ISO8601.parse(text) { return max(0, date.timeIntervalSince(now)) }
+            guard let value = Double(text) else { continue }
+            return value > 1_000_000_000 ? max(0, value - now.timeIntervalSince1970) : max(0, value)
+        }
+        return nil
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        String(format: "%.1fs", value)
+    }
+}
+
+/// Refuses every redirect, so a reply can never move a request to another host.
+private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import LeadModel
+import LeadRules
+import Streaming
+
+/// The scoring phase: fit, intent, timing and buyer state against the lead's offer, then account
+/// signals.
+///
+/// - Unknown offer → failed, not retriable, reason `unknown offer <id>` (the coordinator skips the
+///   phase with that reason and the lead still becomes ready).
+/// - Account heat: the lead's contribution (its company and the signals detected against the
+///   offer) is published keyed by account (``StageOutput/contribution``); the account's heat is
+///   owned by the ``AccountHeatAggregator`` reading them, never by this handler, so any number of
+///   scoring instances and restarts give one heat per account. Scoring itself does not read heat.
+/// - Autopilot: not here. A scoring result may still be rejected by the coordinator (a stale or
+///   duplicate attempt), so the enrollment is decided by the finalize stage from the card the
+///   coordinator accepted (``FinalizeStageHandler``).
+/// - Charges: what the scorer's ``Evaluation`` reports: nothing for the rules, one
+///   `scoring-model` unit for a card the model produced.
+/// - Simulated latency: before scoring, the handler sleeps a draw of `simulatedLatency` (zero by
+///   default), standing in for a model call's latency in benchmarks.
+public struct ScoringStageHandler: PhaseHandler {
+    /// ``Phase/scoring``.
+    public let phase = Phase.scoring
+
+    private let scorer: any Scorer
+    private let offers: @Sendable (OfferID) -> OfferConfig?
+    private let service: String
+    private let now: @Sendable () -> Date
+    private let simulatedLatency: SimulationSettings.ProviderBehavior
+
+    /// Creates the handler.
+    /// - Parameters:
+    ///   - offers: looks an offer up (the offers table); nil when unknown.
+    ///   - simulatedLatency: slept before each scoring; nil takes `SIM_SCORING_LATENCY_MS` and
+    ///     `SIM_LATENCY_JITTER` from the process environment (zero when unset), so the scoring
+    ///     stage's executable honours them.
+    public init(
+        scorer: any Scorer = RuleBasedScorer(), offers: @escaping @Sendable (OfferID) -> OfferConfig?,
+        service: String = "scoring-stage", now: @escaping @Sendable () -> Date = { Date() },
+        simulatedLatency: SimulationSettings.ProviderBehavior? = nil
+    ) {
+        self.simulatedLatency = simulatedLatency ?? Self.simulatedLatencyFromProcessEnvironment()
+        self.scorer = scorer
+        self.offers = offers
+        self.service = service
+        self.now = now
+    }
+
+    /// See the type's documentation.
+    public func handle(_ request: PhaseRequest) async -> StageOutput {
+        let latency = simulatedLatency.drawLatency(seedText: "scoring|\(request.leadID)|\(request.runID)|\(request.attempt)")
+        if latency > .zero {
+            try? await Task.sleep(for: latency)  // cancelled on shutdown: score at once
+        }
+        let at = now()
+        guard let offer = offers(request.offerID) else {
+            return StageOutput(
+                result: PhaseResult(
+                    answering: request, outcome: .failed(reason: "unknown offer \(request.offerID)", isRetriable: false),
+                    payload: .empty, finishedAt: at, service: service))
+        }
+        let evaluation = await scorer.evaluate(profile: request.profile, offer: offer, source: request.lead.source, now: at)
+        let card = evaluation.card
+        var scored = request.profile
+        scored.scores = card
+        let contribution = AccountSignalAggregator.contribution(
+            of: scored, leadID: request.leadID, runID: request.runID, accountID: request.accountID, offer: offer, at: at)
+        let result = PhaseResult(
+            answering: request, outcome: .completed, payload: PhasePayload(scores: card), charges: evaluation.charges,
+            finishedAt: at, service: service)
+        return StageOutput(result: result, contribution: contribution)
+    }
+}
+
+extension ScoringStageHandler {
+    /// The scoring latency `SIM_*` variables of the process environment ask for (see
+    /// ``PipelineEnvironment``); zero when they are unset or wrong (the environment's own
+    /// validation reports a wrong value at start-up).
+    static func simulatedLatencyFromProcessEnvironment() -> SimulationSettings.ProviderBehavior {
+        let variables = ProcessInfo.processInfo.environment
+        guard variables["SIM_SCORING_LATENCY_MS"] != nil,
+              let environment = try? PipelineEnvironment(service: "scoring-stage", environment: variables) else {
+            return .instant
+        }
+        return environment.simulation.scoring
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import LeadModel
+import LeadRules
+import Runtime
+import Streaming
+
+extension StageService {
+    /// The profile stage (``ProfileStageHandler``) with the providers `providers` selects
+    /// (simulated by default), unless providers are passed.
+    /// - Throws: ``ConfigurationError`` naming a variable the HTTP providers need but lack.
+    public static func makeProfileStage(
+        environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
+        linkedin: (any LinkedInProvider)? = nil, x: (any XProvider)? = nil
+    ) throws -> StageService {
+        // The vendor waterfall's lookups, credits and circuits are served beside the stage's metrics.
+        let metrics = MetricsRegistry()
+        let handler = ProfileStageHandler(
+            linkedin: try linkedin ?? providers.makeLinkedInProvider(environment: environment, metrics: metrics),
+            x: try x ?? providers.makeXProvider(environment: environment), service: environment.service)
+        return try StageService(environment: environment, configuration: configuration, handler: handler, metrics: metrics)
+    }
+
+    /// The activity stage (``ActivityStageHandler``), reading the offers table for competitors,
+    /// with the provider `providers` selects (simulated by default) unless one is passed.
+    public static func makeActivityStage(
+        environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
+        provider: (any ActivityProvider)? = nil
+    ) throws -> StageService {
+        let offers = makeOffersTable(environment)
+        let handler = ActivityStageHandler(
+            provider: try provider ?? providers.makeActivityProvider(environment: environment),
+            offers: { offers[$0.rawValue] }, service: environment.service)
+        return try StageService(environment: environment, configuration: configuration, handler: handler, tables: [offers])
+    }
+
+    /// The scoring stage, reading the offers table: ``ScoringStageHandler`` with
+    /// `scorer`, or with the ``ModelScorer`` when `providers` selects `SCORER=model`; with the
+    /// ``AccountHeatAggregator`` beside it, which owns the heat of the accounts whose
+    /// contributions partitions its group assigns to this process.
+    public static func makeScoringStage(
+        environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
+        scorer: any Scorer = RuleBasedScorer()
+    ) throws -> StageService {
+        let offers = makeOffersTable(environment)
+        let chosen: any Scorer = try providers.makeModelScorer(environment: environment) ?? scorer
+        let handler = ScoringStageHandler(
+            scorer: chosen, offers: { offers[$0.rawValue] }, service: environment.service,
+            simulatedLatency: environment.simulation.scoring)
+        // The aggregator's Kafka clients report their statistics beside the stage's.
+        let metrics = MetricsRegistry()
+        let heat = AccountHeatAggregator(environment: environment.reportingKafkaStatistics(to: metrics),
+                                         consumerProperties: configuration.consumerProperties)
+        return try StageService(
+            environment: environment, configuration: configuration, handler: handler, tables: [offers],
+            companions: [heat], metrics: metrics)
+    }
+
+    /// The finalize stage (``FinalizeStageHandler``), reading the accounts table for the autopilot
+    /// rules, the billing events for whether billing is active, and the overrides table.
+    public static func makeFinalizeStage(environment: PipelineEnvironment, configuration: StageConfiguration) throws -> StageService {
+        let accounts = KafkaTable<AccountConfig>(
+            configuration: environment.kafka, topic: environment.topics.accounts, codec: environment.codec,
+            logger: environment.logger)
+        let overrides = KafkaTable<LeadOverride>(
+            configuration: environment.kafka, topic: environment.topics.leadOverrides, codec: environment.codec,
+            logger: environment.logger)
+        // Autopilot enrolls only while billing is active, as the billing events say.
+        let billing = KafkaTable<AccountBillingEvent>(
+            configuration: environment.kafka, topic: environment.topics.billingEvents, codec: environment.codec,
+            logger: environment.logger)
+        let handler = FinalizeStageHandler(
+            accounts: { accounts[$0.rawValue]?.applying(billing[$0.rawValue]) }, overrides: { overrides[$0.rawValue] },
+            service: environment.service)
+        return try StageService(
+            environment: environment, configuration: configuration, handler: handler, tables: [accounts, overrides, billing])
+    }
+
+    private static func makeOffersTable(_ environment: PipelineEnvironment) -> KafkaTable<OfferConfig> {
+        KafkaTable<OfferConfig>(
+            configuration: environment.kafka, topic: environment.topics.offers, codec: environment.codec,
+            logger: environment.logger)
+    }
+}

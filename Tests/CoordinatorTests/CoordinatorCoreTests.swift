@@ -1,0 +1,264 @@
+import Foundation
+import LeadModel
+import LeadModelTestSupport
+import LeadRules
+@testable import Coordinator
+import Runtime
+import Streaming
+import Synchronization
+import XCTest
+
+/// The coordinator's decisions without a broker: decoded inputs in, effects out.
+final class CoordinatorCoreTests: XCTestCase {
+    /// Effects name their input by a string here.
+    typealias Core = CoordinatorCore<String>
+
+    /// 2025-06-15T15:06:40Z, a Sunday.
+    private static let start = Date(timeIntervalSince1970: 1_750_000_000)
+
+    private final class Clock: Sendable {
+        private let date = Mutex(CoordinatorCoreTests.start)
+        var now: Date { date.withLock { $0 } }
+        func advance(by seconds: TimeInterval) { date.withLock { $0 += seconds } }
+    }
+
+    private struct Tables: CoordinatorTables {
+        var accounts: [AccountID: AccountConfig] = ["acct-1": AccountConfig(accountID: "acct-1", updatedAt: start)]
+        var offers: [OfferID: OfferConfig] = ["offer-1": OfferConfig.sample(offerID: "offer-1", accountID: "acct-1")]
+        var overrides: [LeadID: LeadOverride] = [:]
+        var billingEvents: [AccountID: AccountBillingEvent] = [:]
+
+        func account(_ id: AccountID) -> AccountConfig? { accounts[id] }
+        func offer(_ id: OfferID) -> OfferConfig? { offers[id] }
+        func override(of leadID: LeadID) -> LeadOverride? { overrides[leadID] }
+        func billingEvent(of accountID: AccountID) -> AccountBillingEvent? { billingEvents[accountID] }
+
+        mutating func setBilling(_ state: BillingState, at date: Date) {
+            billingEvents["acct-1"] = AccountBillingEvent(accountID: "acct-1", state: state, reason: "test", source: "test",
+                                                          occurredAt: date, eventID: "event-\(state)")
+        }
+    }
+
+    private let clock = Clock()
+    private var tables = Tables()
+
+    private func core(maxRunning: Int = 2000, configurationWait: Duration = .seconds(30)) -> Core {
+        let settings = CoordinatorSettings(maxRunningLeads: maxRunning, configurationWait: configurationWait)
+        return Core(settings: settings, topics: Topics(), logger: Logger(service: "test", level: .error), now: { [clock] in clock.now })
+    }
+
+    /// An intent source starts at once; `.csvImport` is a standard lead, queued in the backlog.
+    private func lead(_ id: String, source: LeadSource = .keywordSearch, account: AccountID = "acct-1") -> LeadDiscovered {
+        LeadDiscovered(leadID: LeadID(id), accountID: account, offerID: "offer-1", sourceSearchID: "search-1", source: source,
+                       name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe", discoveredAt: Self.start)
+    }
+
+    private func discover(_ lead: LeadDiscovered, fromBacklog: Bool = false, _ core: inout Core) -> [Core.Effect] {
+        core.discovered(lead, runID: RunID("run-\(lead.leadID)"), partition: 0, fromBacklog: fromBacklog, source: lead.leadID.rawValue, tables)
+    }
+
+    /// The messages of `effects` of type `T`.
+    private func messages<T>(_ effects: [Core.Effect], _ type: T.Type) -> [T] {
+        effects.flatMap { effect -> [T] in
+            guard case .messages(let job) = effect else { return [] }
+            return job.messages.compactMap { $0.message as? T }
+        }
+    }
+
+    private func requests(_ effects: [Core.Effect]) -> [PhaseRequest] { messages(effects, PhaseRequest.self) }
+
+    private func status(of leadID: LeadID, _ core: Core) -> LeadStatus? { core.leads[leadID]?.machine.state?.status }
+
+    /// Answers every request, and the requests that follow, until the lead is ready.
+    private func runToReady(_ effects: [Core.Effect], _ core: inout Core) throws {
+        var pending = requests(effects)
+        while let request = pending.first {
+            pending.removeFirst()
+            let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
+            pending += requests(core.phaseResult(result, tables))
+        }
+        XCTAssertEqual(status(of: try XCTUnwrap(effects.lazy.compactMap { if case .messages(let job) = $0 { job.leadID } else { nil } }.first),
+                              core), .ready)
+    }
+
+    func testAtTheRunningBoundAStandardLeadWaitsQueuedUntilARunningLeadFinishes() throws {
+        var core = core(maxRunning: 1)
+        let first = lead("lead-1", source: .csvImport)
+        let queued = discover(first, &core)
+        guard case .queueInBacklog("lead-1", let runID) = queued.first else { return XCTFail("not queued: \(queued)") }
+        XCTAssertEqual(runID, "run-lead-1")
+        XCTAssertEqual(messages(queued, LeadState.self).map(\.status), [.pending])
+        XCTAssertEqual(core.pendingLeads["lead-1"], 0)
+        XCTAssertTrue(discover(first, &core).isEmpty, "queued once however often it is discovered")
+
+        var admission = core.admission
+        XCTAssertTrue(core.admits(partition: 0, &admission))
+        let started = discover(first, fromBacklog: true, &core)
+        XCTAssertEqual(requests(started).map(\.phase), [.profile])
+        XCTAssertNil(core.pendingLeads["lead-1"])
+
+        _ = discover(lead("lead-2", source: .csvImport), &core)
+        admission = core.admission
+        XCTAssertFalse(core.admits(partition: 0, &admission), "one lead runs: the bound")
+        XCTAssertEqual(core.backlogFlow(holdingRecords: true), .pause)
+
+        try runToReady(started, &core)
+        admission = core.admission
+        XCTAssertTrue(core.admits(partition: 0, &admission), "the first lead finished")
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume)
+        XCTAssertEqual(requests(discover(lead("lead-2", source: .csvImport), fromBacklog: true, &core)).map(\.leadID), ["lead-2"])
+    }
+
+    func testAnIntentLeadStartsAtOnceAtTheRunningBound() {
+        var core = core(maxRunning: 1)
+        _ = discover(lead("lead-1", source: .competitorEngagement), &core)
+        XCTAssertEqual(core.leads.running, 1)
+        let effects = discover(lead("lead-2", source: .intentSearch), &core)
+        XCTAssertFalse(effects.contains { if case .queueInBacklog = $0 { true } else { false } })
+        XCTAssertEqual(requests(effects).map(\.leadID), ["lead-2"])
+        XCTAssertEqual(requests(effects).first?.isPriority, true)
+    }
+
+    func testALeadOfAnUnknownAccountIsDeadLetteredAfterTheWait() {
+        var core = core(configurationWait: .seconds(30))
+        XCTAssertTrue(discover(lead("lead-1", account: "acct-later"), &core).isEmpty)
+        XCTAssertTrue(discover(lead("lead-2", account: "acct-never"), &core).isEmpty)
+        XCTAssertEqual(Set(core.awaitingConfiguration.keys), ["lead-1", "lead-2"])
+        clock.advance(by: 29)
+        XCTAssertTrue(core.resolveAwaitingLeads(tables).isEmpty)
+
+        tables.accounts["acct-later"] = AccountConfig(accountID: "acct-later", updatedAt: clock.now)
+        XCTAssertEqual(requests(core.resolveAwaitingLeads(tables)).map(\.leadID), ["lead-1"], "its account arrived in time")
+        clock.advance(by: 1)
+        let effects = core.resolveAwaitingLeads(tables)
+        guard case .deadLetter("lead-2", let reason) = effects.first, effects.count == 1 else { return XCTFail("\(effects)") }
+        XCTAssertTrue(reason.hasPrefix("unknown account 'acct-never'"), reason)
+        XCTAssertTrue(reason.hasSuffix("(waited 30 s)"), reason)
+        XCTAssertTrue(core.awaitingConfiguration.isEmpty)
+    }
+
+    func testABillingPauseHoldsALeadBeforeItsPaidPhaseUntilTheEventSaysActive() {
+        var core = core()
+        tables.setBilling(.paused, at: clock.now)
+        let held = discover(lead("lead-1"), &core)
+        XCTAssertTrue(requests(held).isEmpty)
+        XCTAssertEqual(status(of: "lead-1", core), .billingPaused)
+        XCTAssertEqual(core.billingPaused, ["lead-1"])
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume, "a held lead does not count as running")
+
+        clock.advance(by: 1)
+        XCTAssertTrue(requests(core.checkGates(tables)).isEmpty, "still paused")
+        tables.setBilling(.active, at: clock.now)
+        XCTAssertEqual(requests(core.checkGates(tables)).map(\.phase), [.profile])
+        XCTAssertEqual(status(of: "lead-1", core), .processing)
+        XCTAssertTrue(core.billingPaused.isEmpty)
+    }
+
+    func testALeadWaitsForTheOutreachWindowToOpen() throws {
+        var core = core()
+        tables.accounts["acct-1"]?.outreachWindow = OutreachWindow(timeZoneID: "UTC")  // weekdays 9 to 17; it is Sunday
+        XCTAssertTrue(requests(discover(lead("lead-1"), &core)).isEmpty)
+        XCTAssertEqual(status(of: "lead-1", core), .outsideOutreachWindow)
+        let opens = try XCTUnwrap(core.timers.nextFireAt)
+        XCTAssertEqual(opens, Date(timeIntervalSince1970: 1_750_064_400))  // Monday 09:00 UTC
+
+        clock.advance(by: opens.timeIntervalSince(clock.now) - 1)
+        XCTAssertTrue(core.fireDueTimers(tables).isEmpty)
+        clock.advance(by: 1)
+        XCTAssertEqual(requests(core.fireDueTimers(tables)).map(\.phase), [.profile])
+    }
+
+    func testAResultOfAnotherRunChangesNothing() throws {
+        var core = core()
+        let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
+        let before = core.leads["lead-1"]?.machine.state
+        var stale = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
+        stale.runID = "run-earlier"
+        XCTAssertTrue(core.phaseResult(stale, tables).isEmpty)
+        XCTAssertEqual(core.leads["lead-1"]?.machine.state, before)
+        stale.leadID = "lead-elsewhere"
+        XCTAssertTrue(core.phaseResult(stale, tables).isEmpty, "a lead not held here")
+    }
+
+    func testALeadDiscoveredAgainWhileRunningIsNotRunTwice() {
+        var core = core()
+        XCTAssertEqual(requests(discover(lead("lead-1"), &core)).count, 1)
+        XCTAssertTrue(discover(lead("lead-1"), &core).isEmpty)
+        XCTAssertTrue(discover(lead("lead-1"), fromBacklog: true, &core).isEmpty)
+        XCTAssertEqual(core.leads.running, 1)
+    }
+
+    func testAFoundProfileAddsItsURLAndReEnrichesAReadyLead() throws {
+        var core = core()
+        try runToReady(discover(lead("lead-1"), &core), &core)
+        let found = ProfileFound(leadID: "lead-1", platform: .x, url: "https://x.com/janedoe", confidence: 0.9, foundBy: "test",
+                                 foundAt: clock.now)
+        let effects = core.profileFound(found, queueRunID: "run-queued", reEnrichRunID: "run-pf-1", fromBacklog: false,
+                                        misaddressed: nil, source: "found-1", tables)
+        let request = try XCTUnwrap(requests(effects).first)
+        XCTAssertEqual(request.runID, "run-pf-1")
+        XCTAssertEqual(request.phase, .profile)
+        let state = try XCTUnwrap(core.leads["lead-1"]?.machine.state)
+        XCTAssertNotNil(state.lead.xURL)
+        XCTAssertEqual(state.status, .processing)
+
+        let again = core.profileFound(found, queueRunID: "run-queued", reEnrichRunID: "run-pf-2", fromBacklog: false,
+                                      misaddressed: nil, source: "found-2", tables)
+        XCTAssertTrue(again.isEmpty, "the lead has an X profile now")
+        let unknown = ProfileFound(leadID: "lead-9", platform: .x, url: "https://x.com/other", confidence: 0.9, foundBy: "test",
+                                   foundAt: clock.now)
+        guard case .queueInBacklog("found-3", "run-queued") = core.profileFound(
+            unknown, queueRunID: "run-queued", reEnrichRunID: "run-pf-3", fromBacklog: false, misaddressed: nil, source: "found-3", tables
+        ).first else { return XCTFail("a found profile of an unknown lead waits in the backlog") }
+        guard case .deadLetter("found-4", let reason) = core.profileFound(
+            unknown, queueRunID: "run-queued", reEnrichRunID: "run-pf-4", fromBacklog: true, misaddressed: nil, source: "found-4", tables
+        ).first else { return XCTFail("from the backlog it is dead-lettered") }
+        XCTAssertEqual(reason, "profile found for unknown lead lead-9")
+    }
+
+    func testAFoundProfileOfARunningLeadIsPersistedWithoutANewRun() throws {
+        var core = core()
+        let runID = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first?.runID)
+        let found = ProfileFound(leadID: "lead-1", platform: .x, url: "https://x.com/janedoe", confidence: 0.9, foundBy: "test",
+                                 foundAt: clock.now)
+        let effects = core.profileFound(found, queueRunID: "run-queued", reEnrichRunID: "run-pf-1", fromBacklog: true,
+                                        misaddressed: nil, source: "found-1", tables)
+        XCTAssertTrue(requests(effects).isEmpty)
+        let persisted = try XCTUnwrap(messages(effects, LeadState.self).first)
+        XCTAssertNotNil(persisted.profile.xURL)
+        XCTAssertEqual(persisted.runID, runID, "the run goes on")
+        XCTAssertEqual(core.leads["lead-1"]?.machine.state, persisted)
+    }
+
+    func testAWebEnrichmentIsMergedAndAReadyLeadsPoolEntryRewritten() throws {
+        var core = core()
+        let started = discover(lead("lead-1"), &core)
+        func enrichment(_ name: String, status: WebEnrichment.Status = .completed) -> WebEnrichment {
+            WebEnrichment(leadID: "lead-1", searchID: nil, domain: "acme.example", url: "https://acme.example", status: status,
+                          name: name, fetchedAt: clock.now)
+        }
+        let running = core.webEnrichment(enrichment("Acme"), tables)
+        XCTAssertEqual(messages(running, LeadState.self).first?.profile.web?.name, "Acme")
+        XCTAssertTrue(messages(running, LeadPoolEntry.self).isEmpty, "not ready: no pool entry")
+        XCTAssertTrue(core.webEnrichment(enrichment("Acme"), tables).isEmpty, "a redelivery")
+        XCTAssertTrue(core.webEnrichment(enrichment("Other", status: .refused), tables).isEmpty)
+
+        try runToReady(started, &core)
+        let ready = core.webEnrichment(enrichment("Acme Inc"), tables)
+        guard case .messages(let job) = ready.first, ready.count == 1 else { return XCTFail("\(ready)") }
+        XCTAssertEqual(job.messages.map(\.topic), [Topics().leadState, Topics().leadPool])
+        XCTAssertEqual((job.messages.last?.message as? LeadPoolEntry)?.profile.web?.name, "Acme Inc")
+        XCTAssertEqual(status(of: "lead-1", core), .ready)
+    }
+
+    func testTheTimerOfAnAnsweredAttemptIsPruned() throws {
+        var core = core()
+        let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
+        XCTAssertEqual(core.timers.count, 1)
+        let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
+        XCTAssertEqual(requests(core.phaseResult(result, tables)).map(\.phase), [.activity])
+        XCTAssertEqual(core.timers.count, 2, "the answered attempt's timeout is still queued")
+        _ = core.checkGates(tables)
+        XCTAssertEqual(core.timers.count, 1)
+    }
+}

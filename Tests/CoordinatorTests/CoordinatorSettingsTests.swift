@@ -1,0 +1,24 @@
+import Foundation
+import Coordinator
+import Runtime
+import Streaming
+import XCTest
+
+/// The coordinator's settings from the environment (no broker).
+final class CoordinatorSettingsTests: XCTestCase {
+    func testRetryBackoffsFromTheEnvironment() throws {
+        let defaults = try CoordinatorSettings(environment: [:])
+        XCTAssertEqual(defaults.machine.backoffBase, 5)
+        XCTAssertEqual(defaults.machine.priorityBackoffBase, 0.5)
+
+        let set = try CoordinatorSettings(environment: ["RETRY_BACKOFF_SECONDS": "2", "PRIORITY_RETRY_BACKOFF_SECONDS": "0.2"])
+        XCTAssertEqual(set.machine.backoffBase, 2)
+        XCTAssertEqual(set.machine.priorityBackoffBase, 0.2)
+
+        for bad in ["-1", "abc", "3601"] {
+            XCTAssertThrowsError(try CoordinatorSettings(environment: ["PRIORITY_RETRY_BACKOFF_SECONDS": bad]), bad) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.variable, "PRIORITY_RETRY_BACKOFF_SECONDS", "\(error)")
+            }
+        }
+    }
+}

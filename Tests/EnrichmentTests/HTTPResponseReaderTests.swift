@@ -1,0 +1,57 @@
+@testable import Enrichment
+import XCTest
+
+final class HTTPResponseReaderTests: XCTestCase {
+    /// A reader of `text`, handed over `size` bytes at a time.
+    private func reader(_ text: String, size: Int = 3) -> HTTPResponseReader {
+        var bytes = Array(text.utf8)[...]
+        return HTTPResponseReader { () throws(WebFetchError) in
+            defer { bytes = bytes.dropFirst(size) }
+            return Array(bytes.prefix(size))
+        }
+    }
+
+    func testInterimHeadsAreSkippedAndHeadersLowerCased() throws {
+        var reader = reader("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello")
+        let head = try reader.readHead()
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.value("content-type"), "text/html")
+        XCTAssertEqual(try reader.readBody(of: head, limit: 100), Array("hello".utf8))
+    }
+
+    func testChunkedBodiesAreJoinedAndBounded() throws {
+        let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nabcd\r\n6\r\nefghij\r\n0\r\nX-Trailer: 1\r\n\r\n"
+        var whole = reader(text)
+        XCTAssertEqual(try whole.readBody(of: try whole.readHead(), limit: 10), Array("abcdefghij".utf8))
+        var bounded = reader(text)
+        XCTAssertThrowsError(try bounded.readBody(of: try bounded.readHead(), limit: 9)) {
+            XCTAssertEqual($0 as? WebFetchError, .tooLarge(limit: 9))
+        }
+    }
+
+    func testLengthAndCloseDelimitedBodiesAreBounded() throws {
+        var declared = reader("HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n")
+        XCTAssertThrowsError(try declared.readBody(of: try declared.readHead(), limit: 1000)) {
+            XCTAssertEqual($0 as? WebFetchError, .tooLarge(limit: 1000))
+        }
+        var untilClose = reader("HTTP/1.0 200 OK\r\n\r\n" + String(repeating: "x", count: 50), size: 7)
+        let head = try untilClose.readHead()
+        XCTAssertThrowsError(try untilClose.readBody(of: head, limit: 49))
+        var fits = reader("HTTP/1.0 200 OK\r\n\r\n" + String(repeating: "x", count: 50), size: 7)
+        XCTAssertEqual(try fits.readBody(of: try fits.readHead(), limit: 50).count, 50)
+    }
+
+    func testAHeadPastItsBoundFails() {
+        var reader = reader("HTTP/1.1 200 OK\r\n" + String(repeating: "a\r\n", count: 30_000) + "\r\n", size: 4096)
+        XCTAssertThrowsError(try reader.readHead()) {
+            XCTAssertEqual($0 as? WebFetchError, .network("response head larger than 64 KiB"))
+        }
+    }
+
+    func testTruncatedAndMalformedResponsesFail() {
+        for text in ["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-"] {
+            var reader = reader(text)
+            XCTAssertThrowsError(try reader.readBody(of: try reader.readHead(), limit: 100), text)
+        }
+    }
+}

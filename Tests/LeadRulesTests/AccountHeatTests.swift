@@ -1,0 +1,122 @@
+import Foundation
+import LeadModel
+import LeadRules
+import XCTest
+
+/// The account heat aggregator's state, without a broker: replays, moves, restore and the window.
+final class AccountHeatTests: XCTestCase {
+    private let asking = [Fixtures.post("Can anyone recommend a tool for manual prospecting? Tired of Outreach.", daysAgo: 2)]
+
+    private func contribution(_ lead: LeadID, run: RunID = "run-1", company: String = "Acme SaaS",
+                              at date: Date = Fixtures.now) -> AccountSignalContribution {
+        AccountSignalAggregator.contribution(
+            of: Fixtures.profile(company: company, posts: asking), leadID: lead, runID: run, accountID: "acct-1",
+            offer: Fixtures.offer(), at: date)
+    }
+
+    func testTwoLeadsMakeHeatAndTheSameHeatAsTheInMemoryAggregator() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        let first = heat.apply(contribution("l1"))
+        XCTAssertEqual(first.signals, [], "one lead is not enough")
+        XCTAssertEqual(first.states.keys.sorted(), ["name:acme saas"], "the first lead is still written to the changelog")
+        let second = heat.apply(contribution("l2"))
+        let signal = try XCTUnwrap(second.signals.first)
+        XCTAssertEqual(signal.leadCount, 2)
+        XCTAssertEqual(signal.trend, .stable)
+
+        var memory = AccountSignalAggregator(accountID: "acct-1", offer: Fixtures.offer())
+        memory.add(leadID: "l1", profile: Fixtures.profile(posts: asking))
+        memory.add(leadID: "l2", profile: Fixtures.profile(posts: asking))
+        XCTAssertEqual(memory.signals(now: Fixtures.now).first?.heatScore, signal.heatScore)
+        XCTAssertEqual(second.states["name:acme saas"]??.heatScore, signal.heatScore)
+    }
+
+    func testAReplayedContributionCountsOnceAndPublishesNothing() {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        _ = heat.apply(contribution("l2"))
+        let replay = heat.apply(contribution("l2"))
+        XCTAssertTrue(replay.isEmpty, "same lead and run: already counted")
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 2)
+
+        // A late replay of an earlier run does not undo the later run's contribution.
+        _ = heat.apply(contribution("l1", run: "run-2", company: "Globex", at: Fixtures.now.addingTimeInterval(60)))
+        XCTAssertEqual(heat.leadCount(companyKey: "name:globex"), 1)
+        let late = heat.apply(contribution("l1", run: "run-0", at: Fixtures.now.addingTimeInterval(-60)))
+        XCTAssertTrue(late.isEmpty)
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 1)
+    }
+
+    func testAReplayAfterARestoreFromTheChangelogCountsOnce() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        var changelog: [String: AccountHeatState] = [:]
+        for lead: LeadID in ["l1", "l2", "l3"] {
+            for (key, state) in heat.apply(contribution(lead)).states { changelog[key] = state }
+        }
+        let published = try XCTUnwrap(changelog["name:acme saas"]?.published)
+
+        // Through the codec, as the changelog stores it.
+        let codec = MessageCodec()
+        let stored = try changelog.values.map { try codec.decode(AccountHeatState.self, from: codec.encode($0)) }
+        var restored = AccountHeat(accountID: "acct-1", restoring: stored)
+        XCTAssertEqual(restored.leadCount(companyKey: "name:acme saas"), 3)
+        for lead: LeadID in ["l2", "l3"] {
+            XCTAssertTrue(restored.apply(contribution(lead)).isEmpty, "\(lead) was counted before the crash")
+        }
+        let fourth = restored.apply(contribution("l4"))
+        XCTAssertEqual(fourth.signals.first?.leadCount, 4)
+        XCTAssertNotEqual(fourth.signals.first?.heatScore, nil)
+        XCTAssertGreaterThanOrEqual(fourth.signals.first?.heatScore ?? 0, published.heatScore)
+    }
+
+    func testALeadThatMovesLeavesItsCompanyAndAnEmptiedCompanyIsATombstoneOnceForgotten() {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        _ = heat.apply(contribution("l2"))
+        let moved = heat.apply(contribution("l2", run: "run-2", company: "Globex", at: Fixtures.now.addingTimeInterval(1)))
+        XCTAssertEqual(Set(moved.states.keys), ["name:acme saas", "name:globex"])
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 1)
+        XCTAssertEqual(heat.leadCount(companyKey: "name:globex"), 1)
+
+        // A lead found at two companies after a partial write counts at its later contribution.
+        let states = heat.companies.values.map { state -> AccountHeatState in
+            guard state.companyKey == "name:acme saas" else { return state }
+            var stale = state
+            stale.leads.append(HeatContribution(leadID: "l2", runID: "run-1", scoredAt: Fixtures.now, signals: []))
+            return stale
+        }
+        let restored = AccountHeat(accountID: "acct-1", restoring: states)
+        XCTAssertEqual(restored.leadCount(companyKey: "name:acme saas"), 1)
+        XCTAssertEqual(restored.leadCount(companyKey: "name:globex"), 1)
+    }
+
+    func testTheWindowBoundsWhatIsKeptAndIgnoresContributionsOlderThanIt() {
+        var heat = AccountHeat(accountID: "acct-1")
+        let start = Fixtures.now
+        _ = heat.apply(contribution("l1", at: start))
+        _ = heat.apply(contribution("l2", at: start))
+        XCTAssertEqual(heat.companies["name:acme saas"]?.counted.count, 2)
+
+        // A contribution more than the window later drops the old leads and their counted entries.
+        let later = start.addingTimeInterval(AccountHeat.window + 86_400)
+        let change = heat.apply(contribution("l3", company: "Globex", at: later))
+        XCTAssertEqual(change.states["name:acme saas"], .some(nil), "nothing left to remember: a tombstone")
+        XCTAssertNil(heat.companies["name:acme saas"])
+        XCTAssertEqual(heat.companies["name:globex"]?.counted.map(\.leadID), ["l3"])
+
+        // A replay of a contribution that old cannot count again.
+        XCTAssertTrue(heat.apply(contribution("l1", at: start)).isEmpty)
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 0)
+    }
+
+    func testTrendComparesWithAnEarlierDay() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        _ = heat.apply(contribution("l2"))
+        let nextDay = Fixtures.now.addingTimeInterval(86_400)
+        let signal = try XCTUnwrap(heat.apply(contribution("l3", at: nextDay)).signals.first)
+        XCTAssertEqual(signal.trend, .rising, "a third lead the next day adds heat")
+        XCTAssertNotNil(heat.companies["name:acme saas"]?.earlierDayHeat)
+        XCTAssertLessThan(heat.companies["name:acme saas"]?.earlierDayHeat ?? 100, signal.heatScore)
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import LeadModel
+import LeadRules
+import XCTest
+
+/// Fit from every platform, and missing data that is no verdict.
+final class CrossPlatformFitTests: XCTestCase {
+    let scorer = RuleBasedScorer()
+
+    static func xProfile(bio: String, location: String? = "Austin, TX") -> XProfile {
+        XProfile(userID: "1", name: "Sam Lee", username: "samlee", bio: bio, followersCount: 900, followingCount: 300,
+                 isVerified: false, profileImageURL: nil, canDM: true, isProtected: false, location: location)
+    }
+
+    static func xOnly(bio: String, location: String? = "Austin, TX", posts: [Post] = []) -> EnrichedProfile {
+        var profile = EnrichedProfile(leadID: "lead-x", name: "Sam Lee", xURL: "https://x.com/samlee")
+        profile.x = xProfile(bio: bio, location: location)
+        profile.activity = Activity(posts: posts, plainText: "", orbit: [], signalDate: posts.map(\.date).max())
+        return profile
+    }
+
+    func testAnXOnlyLeadIsScoredFromItsBioWithReasonsNamingX() {
+        let card = scorer.score(profile: Self.xOnly(bio: "Head of Growth at Northwind | B2B SaaS"), offer: Fixtures.offer(),
+                                source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(card.fit, 50, card.fitReasons.map(\.description).joined(separator: "; "))
+        XCTAssertTrue(card.fitReasons.contains { $0.signal.contains("Head of Growth") && $0.source == "x" && $0.points == 25 })
+        XCTAssertTrue(card.fitReasons.contains { $0.signal == "located in United States" && $0.source == "x" })
+        XCTAssertEqual(card.evidence?.completeness, 50)
+        XCTAssertEqual(card.evidence?.missing, ["industry", "company size"])
+        XCTAssertEqual(card.evidence?.sources, ["x"])
+        XCTAssertNotEqual(card.buyerState, .poorFit)
+    }
+
+    func testAnXOnlyLeadWithAMatchingRoleAndStrongIntentIsActive() {
+        let posts = [
+            Fixtures.post("Can anyone recommend a tool? Manual prospecting eats our week.", daysAgo: 2, id: "a"),
+            Fixtures.post("Low reply rates again; thinking about switching from Outreach.", daysAgo: 5, id: "b"),
+        ]
+        let card = scorer.score(profile: Self.xOnly(bio: "VP Growth @northwind", posts: posts), offer: Fixtures.offer(),
+                                source: .keywordSearch, now: Fixtures.now)
+        XCTAssertGreaterThanOrEqual(card.intent, 70)
+        XCTAssertEqual(card.buyerState, .active, card.stateReason)
+    }
+
+    func testAnEmptyProfileIsNotPoorFitButNotEnoughData() {
+        let card = scorer.score(profile: EnrichedProfile(leadID: "lead-0", name: "Nobody"), offer: Fixtures.offer(),
+                                source: .leadPool, now: Fixtures.now)
+        XCTAssertEqual(card.buyerState, .monitor)
+        XCTAssertTrue(card.stateReason.hasPrefix("not enough data"), card.stateReason)
+        XCTAssertEqual(card.evidence?.completeness, 0)
+        XCTAssertEqual(card.evidence?.missing, ["title", "industry", "company size", "location"])
+        XCTAssertEqual(card.fitReasons.filter { $0.signal.hasPrefix("missing: ") }.count, 4)
+    }
+
+    func testKnownEvidenceAgainstTheICPIsStillPoorFitWhenSparse() {
+        let card = scorer.score(profile: Self.xOnly(bio: "Software engineer at Initech", location: nil), offer: Fixtures.offer(),
+                                source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(card.buyerState, .poorFit, card.stateReason)
+    }
+
+    func testAnXBioNamingACompetitorEmployerIsPoorFitEvenWithLinkedIn() {
+        var profile = Fixtures.profile()
+        profile.x = Self.xProfile(bio: "Account Executive at Salesloft")
+        let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(card.buyerState, .poorFit)
+        XCTAssertEqual([card.fit, card.intent, card.timing], [0, 0, 0])
+        XCTAssertTrue(card.stateReason.contains("Salesloft"))
+    }
+
+    func testAnXBioWithANewerEmployerIsAJobChangeAndTheRoleThatCounts() {
+        var profile = Fixtures.profile()
+        profile.x = Self.xProfile(bio: "Head of Demand Gen at Brightwave (new!)")
+        let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertTrue(card.fitReasons.contains { $0.source == "x" && $0.signal.contains("newer than LinkedIn's") },
+                      card.fitReasons.map(\.description).joined(separator: "; "))
+        XCTAssertTrue(card.timingReasons.contains { $0.signal.hasPrefix("job change") && $0.points == 25 })
+    }
+
+    func testAnXBioMentioningACompetitorAddsIntent() {
+        var profile = Fixtures.profile()
+        let quiet = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        profile.x = Self.xProfile(bio: "VP Demand Generation. Outreach power user.")
+        let mention = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(mention.intent - quiet.intent, 10)
+        XCTAssertNotEqual(mention.buyerState, .poorFit)
+    }
+
+    func testBothPlatformsNeverScoreBelowLinkedInAlone() {
+        var both = Fixtures.profile()
+        both.x = Self.xProfile(bio: "VP of Demand Generation at Acme SaaS")
+        let linkedinOnly = scorer.score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        let card = scorer.score(profile: both, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(card.fit, linkedinOnly.fit)
+        XCTAssertEqual(card.evidence?.sources, ["linkedin", "company"])
+    }
+
+    func testSynonymTitlesAndSecuritySoftwareFitASalesAndSoftwareICP() {
+        var icp = Fixtures.offer().icp
+        icp.titles = ["head of sales"]
+        icp.seniorities = [.director, .vp]
+        let offer = OfferConfig(offerID: "o", accountID: "a", name: "n", icp: icp, updatedAt: Fixtures.now)
+        var profile = Fixtures.profile()
+        profile.linkedin?.jobTitle = "VP Sales"
+        profile.company?.industry = "Computer & Network Security"
+        let card = scorer.score(profile: profile, offer: offer, source: .csvImport, now: Fixtures.now)
+        XCTAssertTrue(card.fitReasons.contains { $0.signal.contains("matches head of sales") && $0.points == 25 })
+        XCTAssertTrue(card.fitReasons.contains { $0.signal.contains("falls under software") && $0.points == 25 })
+        XCTAssertTrue(card.fitReasons.contains { $0.signal == "seniority vp" && $0.points == 15 })
+    }
+}

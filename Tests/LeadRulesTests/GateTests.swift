@@ -1,0 +1,133 @@
+import Foundation
+import JSONCodec
+import LeadModel
+import LeadRules
+import XCTest
+
+/// Billing pause and outreach window gates of the per-lead state machine.
+final class GateTests: XCTestCase {
+    typealias Machine = LeadStateMachine
+    private var random = SeededRandom(seed: 11)
+    private let paused = Machine.Gates(isBillingPaused: true)
+
+    private func requests(_ actions: [Machine.Action]) -> [PhaseRequest] {
+        actions.compactMap { if case .sendPhaseRequest(let request) = $0 { request } else { nil } }
+    }
+
+    private func result(_ request: PhaseRequest, _ outcome: PhaseOutcome) -> Machine.Event {
+        .phaseResult(PhaseResult(answering: request, outcome: outcome, payload: .empty, charges: [], finishedAt: Fixtures.now,
+                                 service: "test"), at: Fixtures.now)
+    }
+
+    func testPaidPhaseWaitsWhileBillingIsPausedAndContinuesOnResume() {
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), gates: paused, random: &random)
+        XCTAssertTrue(requests(actions).isEmpty, "no paid phase may start while billing is paused")
+        XCTAssertEqual(machine.state?.status, .billingPaused)
+        XCTAssertEqual(machine.state?.currentPhase, .profile)
+        XCTAssertTrue(machine.state?.history.contains { $0.kind == .billingPaused } ?? false)
+
+        // Still paused: nothing happens.
+        XCTAssertTrue(machine.handle(.gatesChanged(at: Fixtures.now), gates: paused, random: &random).isEmpty)
+        // Resumed: the lead continues from the phase it waited at.
+        let resumed = machine.handle(.gatesChanged(at: Fixtures.now), gates: .open, random: &random)
+        XCTAssertEqual(requests(resumed).map(\.phase), [.profile])
+        XCTAssertEqual(machine.state?.status, .processing)
+    }
+
+    func testUnpaidFinalizeRunsWhilePaused() {
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "r1", at: Fixtures.now), gates: paused, random: &random)
+        XCTAssertEqual(requests(actions).map(\.phase), [.finalize])
+    }
+
+    /// A stage of an older version answers a vendor's exhausted credits with `account-paused`
+    /// during a rolling upgrade: the attempt failed and is retried with backoff; the lead never
+    /// waits on billing for it.
+    func testAccountPausedAnswerOfAnOlderStageIsARetriableFailure() throws {
+        var machine = Machine()
+        let first = requests(machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), random: &random))[0]
+        let actions = machine.handle(result(first, .accountPaused(reason: "provider credits exhausted")), random: &random)
+        XCTAssertTrue(requests(actions).isEmpty, "the retry waits for its backoff")
+        XCTAssertEqual(machine.state?.status, .processing)
+        XCTAssertFalse(machine.state?.history.contains { $0.kind == .billingPaused } ?? true)
+        let failure = machine.state?.history.first { $0.kind == .phaseFailed }
+        XCTAssertEqual(failure?.detail, "provider credits exhausted", "the reason stays in the history")
+        let backoff = try XCTUnwrap(actions.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        XCTAssertEqual(backoff.kind, .retryBackoff)
+        XCTAssertEqual(backoff.key.attempt, 2)
+
+        let retried = requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), random: &random))
+        XCTAssertEqual(retried.map(\.phase), [.profile])
+        XCTAssertEqual(retried.first?.attempt, 2, "attempt numbers never repeat within a run")
+        // A late duplicate of the answer to attempt 1 changes nothing.
+        XCTAssertTrue(machine.handle(result(first, .accountPaused(reason: "again")), random: &random).isEmpty)
+        XCTAssertEqual(machine.state?.status, .processing)
+    }
+
+    func testAccountPausedAnswersOnEveryAttemptSkipThePhaseLikeOtherFailures() {
+        var machine = Machine(configuration: .init(maxAttempts: 2, backoffBase: 1))
+        var request = requests(machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), random: &random))[0]
+        let actions = machine.handle(result(request, .accountPaused(reason: "provider credits exhausted")), random: &random)
+        guard let backoff = actions.compactMap({ if case .scheduleTimer(let timer) = $0 { timer } else { nil } }).first else {
+            return XCTFail("no retry scheduled")
+        }
+        request = requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), random: &random))[0]
+        let next = requests(machine.handle(result(request, .accountPaused(reason: "provider credits exhausted")), random: &random))
+        XCTAssertEqual(next.map(\.phase), [.activity], "the profile phase is skipped after its last attempt; the run goes on")
+        XCTAssertEqual(machine.state?.profile.skippedPhases.first?.phase, .profile)
+    }
+
+    func testRunStartsOnlyInsideTheOutreachWindowAndIsReleasedByItsTimer() throws {
+        let opensAt = Fixtures.now.addingTimeInterval(3600)
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now),
+                                     gates: Machine.Gates(windowOpensAt: opensAt), random: &random)
+        XCTAssertTrue(requests(actions).isEmpty)
+        XCTAssertEqual(machine.state?.status, .outsideOutreachWindow)
+        let timer = try XCTUnwrap(actions.compactMap { if case .scheduleTimer(let t) = $0 { t } else { nil } }.first)
+        XCTAssertEqual(timer.kind, .windowOpens)
+        XCTAssertEqual(timer.fireAt, opensAt)
+
+        let released = requests(machine.handle(.timerFired(timer, at: opensAt), gates: .open, random: &random))
+        XCTAssertEqual(released.map(\.phase), [.profile])
+        // A second firing of the same timer is stale.
+        XCTAssertTrue(machine.handle(.timerFired(timer, at: opensAt), gates: .open, random: &random).isEmpty)
+    }
+
+    func testStartedRunFinishesAfterTheWindowCloses() {
+        var machine = Machine()
+        let first = requests(machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), random: &random))[0]
+        let closed = Machine.Gates(windowOpensAt: Fixtures.now.addingTimeInterval(7200))
+        let next = requests(machine.handle(result(first, .completed), gates: closed, random: &random))
+        XCTAssertEqual(next.map(\.phase), [.activity])
+    }
+
+    func testNextOpeningOfAWindow() throws {
+        // Mon-Fri 9-17 in New York. 2025-06-14 is a Saturday.
+        let window = OutreachWindow(timeZoneID: "America/New_York")
+        let saturdayNoonUTC = try XCTUnwrap(ISO8601.parse("2025-06-14T12:00:00.000Z"))
+        let opening = try XCTUnwrap(window.nextOpening(after: saturdayNoonUTC))
+        XCTAssertEqual(ISO8601.format(opening), "2025-06-16T13:00:00.000Z", "Monday 9:00 EDT")
+        let mondayTenEDT = try XCTUnwrap(ISO8601.parse("2025-06-16T14:00:00.000Z"))
+        XCTAssertEqual(window.nextOpening(after: mondayTenEDT), mondayTenEDT, "inside the window: now")
+        XCTAssertNil(OutreachWindow(timeZoneID: "UTC", weekdays: []).nextOpening(after: mondayTenEDT))
+    }
+}
+
+final class PoolMatchTests: XCTestCase {
+    func testScoringOnlyRunOfAPoolMatchStartsFromThePoolProfile() throws {
+        var pool = Fixtures.profile(company: "Acme SaaS")
+        pool.linkedin = Fixtures.linkedin()
+        var lead = Fixtures.lead(mode: .scoringOnly)
+        lead.source = .leadPool
+        lead.poolProfile = pool
+        var machine = LeadStateMachine()
+        var random = SeededRandom(seed: 3)
+        let actions = machine.handle(.discovered(lead, runID: "r1", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(actions.compactMap { if case .sendPhaseRequest(let r) = $0 { r } else { nil } }.first)
+        XCTAssertEqual(request.phase, .scoring)
+        XCTAssertEqual(request.profile.linkedin?.jobTitle, pool.linkedin?.jobTitle, "scoring sees what enrichment found")
+        XCTAssertEqual(request.profile.leadID, lead.leadID, "but it is the new lead's profile")
+    }
+}

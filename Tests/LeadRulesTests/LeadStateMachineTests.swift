@@ -1,0 +1,451 @@
+import Foundation
+import LeadModel
+import LeadRules
+import XCTest
+
+final class LeadStateMachineTests: XCTestCase {
+    typealias Machine = LeadStateMachine
+
+    private var random = SeededRandom(seed: 7)
+
+    // MARK: Helpers
+
+    private func requests(_ actions: [Machine.Action]) -> [PhaseRequest] {
+        actions.compactMap { if case .sendPhaseRequest(let request) = $0 { request } else { nil } }
+    }
+
+    private func timers(_ actions: [Machine.Action]) -> [Machine.Timer] {
+        actions.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }
+    }
+
+    private func isReady(_ actions: [Machine.Action]) -> Bool {
+        actions.contains { if case .markReady = $0 { true } else { false } }
+    }
+
+    private func completed(_ request: PhaseRequest, payload: PhasePayload = .empty, charges: [BillableCharge] = []) -> Machine.Event {
+        .phaseResult(
+            PhaseResult(answering: request, outcome: .completed, payload: payload, charges: charges, finishedAt: Fixtures.now, service: "test"),
+            at: Fixtures.now)
+    }
+
+    /// Runs a lead through by completing every request; returns the phases requested in order.
+    private func phasesRun(for lead: LeadDiscovered) -> [Phase] {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+        var phases: [Phase] = []
+        while let request = requests(actions).first {
+            phases.append(request.phase)
+            actions = machine.handle(completed(request), random: &random)
+        }
+        XCTAssertTrue(isReady(actions), "run must end ready")
+        XCTAssertEqual(machine.state?.status, .ready)
+        return phases
+    }
+
+    // MARK: Phase order per mode
+
+    func testPhaseOrderForEveryMode() {
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .full)), [.profile, .activity, .scoring, .finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .scoringOnly)), [.scoring, .finalize])
+        var withoutProfile = Fixtures.lead(mode: .scoringOnly)
+        withoutProfile.poolProfile = nil
+        XCTAssertEqual(phasesRun(for: withoutProfile), [.profile, .activity, .scoring, .finalize],
+                       "a scoring-only lead without poolProfile has nothing to score: it runs in full")
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .enrichOnly)), [.profile, .activity, .finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .noOp)), [.finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .reEnrich, types: [.activity])), [.activity, .finalize])
+        XCTAssertEqual(phasesRun(for: Fixtures.lead(mode: .reEnrich, types: [.x, .activity])), [.profile, .activity, .finalize])
+    }
+
+    /// A timer is waited on until its attempt's result comes; after that it is stale (the
+    /// coordinator prunes stale timers, so its pending-timers gauge counts only live ones).
+    func testAnAttemptsTimeoutIsWaitedOnOnlyUntilItsResultComes() throws {
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let timeout = try XCTUnwrap(timers(actions).first)
+        XCTAssertEqual(timeout.kind, .attemptTimeout)
+        XCTAssertTrue(machine.isWaiting(on: timeout))
+        let next = machine.handle(completed(try XCTUnwrap(requests(actions).first)), random: &random)
+        XCTAssertFalse(machine.isWaiting(on: timeout), "the profile result came")
+        XCTAssertTrue(machine.isWaiting(on: try XCTUnwrap(timers(next).first)), "the activity attempt's timeout is live")
+    }
+
+    func testModePhasesAndPlatforms() {
+        XCTAssertEqual(Mode.reEnrich([.linkedin]).phases, [.profile, .finalize])
+        XCTAssertEqual(Mode.reEnrich([.linkedin]).profilePlatforms, [.linkedin])
+        XCTAssertEqual(Mode.reEnrich([.activity]).profilePlatforms, [])
+        XCTAssertEqual(Mode.full.profilePlatforms, [.linkedin, .x])
+    }
+
+    func testReEnrichProfileIsLimitedToSelectedPlatforms() throws {
+        var machine = Machine()
+        let actions = machine.handle(
+            .discovered(Fixtures.lead(mode: .reEnrich, types: [.x]), runID: "run-1", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(requests(actions).first)
+        XCTAssertEqual(request.phase, .profile)
+        XCTAssertEqual(request.platforms, [.x])
+        XCTAssertTrue(request.isPriority)
+    }
+
+    func testProfilePhaseWithoutMatchingURLIsSkipped() throws {
+        var machine = Machine()
+        let lead = Fixtures.lead(x: nil, mode: .reEnrich, types: [.x])
+        let actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+        XCTAssertEqual(requests(actions).map(\.phase), [.finalize])
+        XCTAssertEqual(machine.state?.profile.skippedPhases.map(\.phase), [.profile])
+    }
+
+    func testFirstRequestAndPriority() throws {
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport), runID: "run-1", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(requests(actions).first)
+        XCTAssertEqual(request.attempt, 1)
+        XCTAssertEqual(request.platforms, [.linkedin, .x])
+        XCTAssertFalse(request.isPriority)
+        XCTAssertEqual(timers(actions).first?.kind, .attemptTimeout)
+        XCTAssertEqual(timers(actions).first?.fireAt, Fixtures.now.addingTimeInterval(120))
+        guard case .persist(let state)? = actions.last else { return XCTFail("persist must be last") }
+        XCTAssertEqual(state.status, .processing)
+        XCTAssertEqual(state.currentPhase, .profile)
+    }
+
+    // MARK: Duplicates and stale input
+
+    func testDuplicateAndStaleResultsChangeNothing() throws {
+        var machine = Machine()
+        let first = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let second = try XCTUnwrap(requests(machine.handle(completed(first), random: &random)).first)
+        XCTAssertEqual(second.phase, .activity)
+        let before = machine.state
+
+        XCTAssertEqual(machine.handle(completed(first), random: &random), [], "duplicate result")
+        var otherRun = first
+        otherRun.runID = "run-0"
+        otherRun.phase = .activity
+        XCTAssertEqual(machine.handle(completed(otherRun), random: &random), [], "result of another run")
+        var otherAttempt = second
+        otherAttempt.attempt = 2
+        XCTAssertEqual(machine.handle(completed(otherAttempt), random: &random), [], "result of an attempt not sent")
+        var otherLead = second
+        otherLead.leadID = "lead-2"
+        XCTAssertEqual(machine.handle(completed(otherLead), random: &random), [], "result of another lead")
+        let staleTimer = Machine.Timer(key: first.attemptKey, kind: .attemptTimeout, fireAt: Fixtures.now)
+        XCTAssertEqual(machine.handle(.timerFired(staleTimer, at: Fixtures.now), random: &random), [], "stale timer")
+        XCTAssertEqual(machine.state, before)
+    }
+
+    func testRepublishWhileInFlightStartsNoNewRun() throws {
+        var machine = Machine()
+        _ = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let before = machine.state
+        XCTAssertEqual(machine.handle(.discovered(Fixtures.lead(), runID: "run-2", at: Fixtures.now), random: &random), [])
+        XCTAssertEqual(machine.state, before)
+        XCTAssertEqual(machine.state?.runID, "run-1")
+    }
+
+    func testRepublishAfterReadyStartsNoNewRun() {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &random)
+        actions = machine.handle(completed(requests(actions)[0]), random: &random)
+        XCTAssertTrue(isReady(actions))
+        XCTAssertEqual(machine.handle(.discovered(Fixtures.lead(), runID: "run-2", at: Fixtures.now), random: &random), [])
+    }
+
+    func testReEnrichStartsNewRunAndMakesOldResultsStale() throws {
+        var machine = Machine()
+        let first = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let actions = machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-2", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(requests(actions).first)
+        XCTAssertEqual(request.runID, "run-2")
+        XCTAssertEqual(request.phase, .activity)
+        XCTAssertEqual(request.attempt, 1)
+        XCTAssertEqual(machine.handle(completed(first), random: &random), [], "result of the superseded run")
+        XCTAssertEqual(machine.handle(.reEnrich(.full, runID: "run-2", at: Fixtures.now), random: &random), [], "same re-enrich again")
+        XCTAssertTrue(machine.state?.history.contains { $0.kind == .runStarted && $0.runID == "run-2" } ?? false)
+    }
+
+    /// A re-enrich request delivered twice carries the same run id; the second copy starts
+    /// nothing (and charges nothing), also when another run came between the two.
+    func testReEnrichWithARunIDOfAnEarlierRunStartsNothing() throws {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &random)
+        actions = machine.handle(completed(try XCTUnwrap(requests(actions).first)), random: &random)
+        XCTAssertTrue(isReady(actions))
+
+        actions = machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-a", at: Fixtures.now), random: &random)
+        while let request = requests(actions).first { actions = machine.handle(completed(request), random: &random) }
+        XCTAssertTrue(isReady(actions))
+        actions = machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-b", at: Fixtures.now), random: &random)
+        XCTAssertEqual(requests(actions).first?.runID, "run-request-b")
+        let before = machine.state
+
+        XCTAssertEqual(machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-request-a", at: Fixtures.now), random: &random), [],
+                       "the first request again, after another run")
+        XCTAssertEqual(machine.handle(.reEnrich(.reEnrich([.activity]), runID: "run-1", at: Fixtures.now), random: &random), [],
+                       "the first run's id")
+        XCTAssertEqual(machine.state, before)
+        let starts = machine.state?.history.filter { $0.kind == .runStarted }.map(\.runID)
+        XCTAssertEqual(starts, ["run-1", "run-request-a", "run-request-b"], "one run per run id")
+    }
+
+    func testReEnrichOfUnknownLeadDoesNothing() {
+        var machine = Machine()
+        XCTAssertEqual(machine.handle(.reEnrich(.full, runID: "run-9", at: Fixtures.now), random: &random), [])
+        XCTAssertNil(machine.state)
+    }
+
+    // MARK: Timeouts, retries, skips
+
+    func testTimeoutRetriesWithBackoffThenSkipsAndStillEndsReady() throws {
+        let configuration = Machine.Configuration(maxAttempts: 3, backoffBase: 10, jitterFraction: 0.2)
+        var machine = Machine(configuration: configuration)
+        var fixed = FixedRandom()
+        // A standard lead: a priority lead's backoff starts from priorityBackoffBase. Scoring
+        // only: its one paid phase is the one that times out.
+        var actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport, mode: .scoringOnly), runID: "run-1", at: Fixtures.now), random: &fixed)
+        var clock = Fixtures.now
+        var delays: [TimeInterval] = []
+        for attempt in 1...3 {
+            let request = try XCTUnwrap(requests(actions).first)
+            XCTAssertEqual(request.attempt, attempt)
+            let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+            clock = timeout.fireAt
+            actions = machine.handle(.timerFired(timeout, at: clock), random: &fixed)
+            if attempt < 3 {
+                let retry = try XCTUnwrap(timers(actions).first)
+                XCTAssertEqual(retry.kind, .retryBackoff)
+                XCTAssertEqual(retry.key.attempt, attempt + 1)
+                XCTAssertTrue(requests(actions).isEmpty, "no request before the backoff is over")
+                delays.append(retry.fireAt.timeIntervalSince(clock))
+                clock = retry.fireAt
+                actions = machine.handle(.timerFired(retry, at: clock), random: &fixed)
+            }
+        }
+        let finalize = try XCTUnwrap(requests(actions).first, "skipping scoring goes on to finalize")
+        XCTAssertEqual(finalize.phase, .finalize)
+        let skip = try XCTUnwrap(finalize.profile.skippedPhases.first, "the pool entry says what was skipped")
+        XCTAssertEqual(skip.phase, .scoring)
+        XCTAssertTrue(skip.reason.contains("gave up after 3 attempts"), skip.reason)
+        XCTAssertEqual(delays.count, 2)
+        XCTAssertGreaterThan(delays[1], delays[0], "backoff grows")
+        XCTAssertTrue((8...12).contains(delays[0]), "10 s ± 20 %: \(delays[0])")
+    }
+
+    /// Finalize writes the lead's pool entry: a lead is ready only once it has, so finalize is
+    /// retried (with a bounded backoff) for as long as it takes, never skipped.
+    func testFinalizeIsRetriedBeyondTheLastAttemptAndNeverSkipped() throws {
+        let configuration = Machine.Configuration(maxAttempts: 2, backoffBase: 1, backoffMax: 4, jitterFraction: 0)
+        var machine = Machine(configuration: configuration)
+        var fixed = FixedRandom()
+        var actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport, mode: .noOp), runID: "run-1", at: Fixtures.now), random: &fixed)
+        var clock = Fixtures.now
+        for attempt in 1...6 {
+            let request = try XCTUnwrap(requests(actions).first, "attempt \(attempt) is sent")
+            XCTAssertEqual(request.phase, .finalize)
+            XCTAssertEqual(request.attempt, attempt)
+            let failure = attempt.isMultiple(of: 2) ? PhaseOutcome.failed(reason: "pool not written", isRetriable: false) : nil
+            if let failure {
+                clock += 1
+                let result = PhaseResult(answering: request, outcome: failure, payload: .empty, finishedAt: clock, service: "test")
+                actions = machine.handle(.phaseResult(result, at: clock), random: &fixed)
+            } else {
+                let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+                clock = timeout.fireAt
+                actions = machine.handle(.timerFired(timeout, at: clock), random: &fixed)
+            }
+            XCTAssertFalse(isReady(actions))
+            XCTAssertEqual(machine.state?.status, .processing)
+            let retry = try XCTUnwrap(timers(actions).first { $0.kind == .retryBackoff })
+            XCTAssertLessThanOrEqual(retry.fireAt.timeIntervalSince(clock), 4, "the backoff stays bounded")
+            clock = retry.fireAt
+            actions = machine.handle(.timerFired(retry, at: clock), random: &fixed)
+        }
+        let request = try XCTUnwrap(requests(actions).first)
+        actions = machine.handle(completed(request, payload: .empty), random: &fixed)
+        XCTAssertTrue(isReady(actions))
+        XCTAssertEqual(machine.state?.profile.skippedPhases, [])
+    }
+
+    /// An intent lead's retry waits the short priority backoff (still doubling and jittered) and
+    /// goes to the priority topics; a standard lead's waits the normal one.
+    func testPriorityLeadsRetrySoonOnThePriorityTopics() throws {
+        let configuration = Machine.Configuration(maxAttempts: 3, backoffBase: 5, priorityBackoffBase: 0.5, jitterFraction: 0.2)
+        func retryDelays(_ lead: LeadDiscovered, configuration: Machine.Configuration) throws -> (delays: [TimeInterval], retries: [PhaseRequest]) {
+            var machine = Machine(configuration: configuration)
+            var actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+            var delays: [TimeInterval] = []
+            var retries: [PhaseRequest] = []
+            for _ in 1...2 {
+                let request = try XCTUnwrap(requests(actions).first)
+                let failed = PhaseResult(answering: request, outcome: .failed(reason: "HTTP 503", isRetriable: true), payload: .empty,
+                                         finishedAt: Fixtures.now, service: "test")
+                actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+                let backoff = try XCTUnwrap(timers(actions).first { $0.kind == .retryBackoff })
+                delays.append(backoff.fireAt.timeIntervalSince(Fixtures.now))
+                actions = machine.handle(.timerFired(backoff, at: Fixtures.now), random: &random)
+                retries += requests(actions)
+            }
+            return (delays, retries)
+        }
+
+        let intent = try retryDelays(Fixtures.lead(source: .keywordSearch), configuration: configuration)
+        XCTAssertTrue((0.4...0.6).contains(intent.delays[0]), "0.5 s ± 20 %: \(intent.delays)")
+        XCTAssertTrue((0.8...1.2).contains(intent.delays[1]), "doubles: \(intent.delays)")
+        XCTAssertEqual(intent.retries.map(\.attempt), [2, 3])
+        XCTAssertTrue(intent.retries.allSatisfy(\.isPriority), "retries of an intent lead use the priority topics")
+
+        let standard = try retryDelays(Fixtures.lead(source: .csvImport), configuration: configuration)
+        XCTAssertTrue((4...6).contains(standard.delays[0]), "5 s ± 20 %: \(standard.delays)")
+        XCTAssertFalse(standard.retries.contains(where: \.isPriority))
+
+        let reEnrich = try retryDelays(Fixtures.lead(source: .csvImport, mode: .reEnrich, types: [.activity]), configuration: configuration)
+        XCTAssertTrue((0.4...0.6).contains(reEnrich.delays[0]), "a manual re-enrich is priority too: \(reEnrich.delays)")
+
+        var shortStandard = configuration
+        shortStandard.backoffBase = 0.1
+        let capped = try retryDelays(Fixtures.lead(source: .keywordSearch), configuration: shortStandard)
+        XCTAssertLessThanOrEqual(capped.delays[0], 0.12, "a priority lead never waits longer than a standard one")
+    }
+
+    func testTimedOutPhaseIsSkippedAndLeadMovesOn() throws {
+        var machine = Machine(configuration: .init(maxAttempts: 1))
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let timeout = try XCTUnwrap(timers(actions).first)
+        actions = machine.handle(.timerFired(timeout, at: timeout.fireAt), random: &random)
+        XCTAssertEqual(requests(actions).first?.phase, .activity)
+        XCTAssertEqual(machine.state?.profile.skippedPhases.map(\.phase), [.profile])
+        XCTAssertTrue(machine.state?.history.contains { $0.kind == .phaseSkipped } ?? false)
+    }
+
+    func testPermanentFailureSkipsWithoutRetry() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let failed = PhaseResult(
+            answering: request, outcome: .failed(reason: "bad input", isRetriable: false), payload: .empty,
+            finishedAt: Fixtures.now, service: "test")
+        let actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        XCTAssertEqual(requests(actions).first?.phase, .activity)
+        XCTAssertEqual(machine.state?.profile.skippedPhases.first?.reason, "permanent failure: bad input")
+    }
+
+    func testRetriableFailureRetries() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let failed = PhaseResult(
+            answering: request, outcome: .failed(reason: "rate limited", isRetriable: true), payload: .empty,
+            finishedAt: Fixtures.now, service: "test")
+        let actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        XCTAssertEqual(timers(actions).first?.kind, .retryBackoff)
+        XCTAssertEqual(machine.state?.inFlight?.attempt, 2)
+        XCTAssertEqual(machine.state?.inFlight?.isBackingOff, true)
+    }
+
+    /// Every failure stays in the history with its reason, before the retry it caused.
+    func testRetriedFailureKeepsItsReasonInTheHistory() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let failed = PhaseResult(
+            answering: request, outcome: .failed(reason: "rate limited", isRetriable: true), payload: .empty,
+            finishedAt: Fixtures.now, service: "test")
+        _ = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        let history = try XCTUnwrap(machine.state?.history)
+        let kinds = history.map(\.kind)
+        let failure = try XCTUnwrap(kinds.firstIndex(of: .phaseFailed), "the failure is missing from \(kinds)")
+        let retry = try XCTUnwrap(kinds.firstIndex(of: .retryScheduled))
+        XCTAssertLessThan(failure, retry)
+        XCTAssertEqual(history[failure].detail, "rate limited")
+        XCTAssertEqual(history[failure].attempt, 1)
+        XCTAssertEqual(history[retry].attempt, 2)
+    }
+
+    /// A timed-out attempt records why it was retried, then why the phase was skipped.
+    func testTimeoutsAndSkipKeepEveryReasonInOrder() throws {
+        var machine = Machine(configuration: .init(maxAttempts: 2))
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        for _ in 0..<2 {
+            let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+            actions = machine.handle(.timerFired(timeout, at: timeout.fireAt), random: &random)
+            if let backoff = timers(actions).first(where: { $0.kind == .retryBackoff }) {
+                actions = machine.handle(.timerFired(backoff, at: backoff.fireAt), random: &random)
+            }
+        }
+        let history = try XCTUnwrap(machine.state?.history).filter { $0.phase == .profile }
+        XCTAssertEqual(history.map(\.kind), [.phaseStarted, .phaseFailed, .retryScheduled, .phaseStarted, .phaseFailed, .phaseSkipped])
+        XCTAssertEqual(history.filter { $0.kind == .phaseFailed }.map(\.detail), ["no result within 120s", "no result within 120s"])
+    }
+
+    // MARK: Payload, billing, history, restore
+
+    func testCompletedPhasesAccumulateProfileAndBillOnce() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let payload = PhasePayload(profile: ProfilePhaseOutput(linkedin: Fixtures.linkedin(), linkedinOutcome: .succeeded, xOutcome: .skipped(reason: "not found")))
+        let actions = machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random)
+        let billing = actions.compactMap { if case .recordBilling(let usage) = $0 { usage } else { nil } }
+        XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile:linkedin"])
+        XCTAssertEqual(machine.state?.profile.linkedin?.jobTitle, "VP of Demand Generation")
+        XCTAssertEqual(machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random), [])
+    }
+
+    func testOnlyTheScoringRequestCarriesTheWholeProfile() throws {
+        var machine = Machine()
+        let lead = Fixtures.lead()
+        var actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+        let identity = EnrichedProfile(leadID: lead.leadID, name: lead.name, linkedinURL: lead.linkedinProfile?.canonical,
+                                       xURL: lead.xProfile?.canonical)
+        let payloads: [Phase: PhasePayload] = [
+            .profile: PhasePayload(profile: ProfilePhaseOutput(linkedin: Fixtures.linkedin(), linkedinOutcome: .succeeded)),
+            .activity: PhasePayload(activity: Fixtures.profile(posts: [Fixtures.post("hello", daysAgo: 2)]).activity, activityOutcome: .succeeded),
+            .scoring: PhasePayload(scores: ScoreCard(
+                fit: 60, intent: 75, timing: 10, composite: 50, buyerState: .active, fitReasons: [], intentReasons: [],
+                timingReasons: [], stateReason: "", scorer: "t", scoredAt: Fixtures.now)),
+        ]
+        var carried: [Phase: EnrichedProfile] = [:]
+        while let request = requests(actions).first {
+            carried[request.phase] = request.profile
+            if request.phase == .scoring {
+                XCTAssertEqual(request.profile, machine.state?.profile, "scoring reads the whole profile")
+            }
+            actions = machine.handle(completed(request, payload: payloads[request.phase] ?? .empty), random: &random)
+        }
+        XCTAssertEqual(carried[.profile], identity)
+        XCTAssertEqual(carried[.activity], identity, "activity reads only the profile URLs")
+        XCTAssertEqual(carried[.finalize], machine.state?.profile, "finalize assembles the pool entry from the whole profile")
+        XCTAssertNotNil(carried[.scoring]?.linkedin)
+        XCTAssertNotNil(carried[.scoring]?.activity)
+        let ready = try XCTUnwrap(actions.compactMap { if case .markReady(_, _, let profile) = $0 { profile } else { nil } }.first)
+        XCTAssertEqual(ready, machine.state?.profile, "the coordinator keeps the whole profile")
+        XCTAssertNotNil(ready.scores)
+        XCTAssertNotNil(ready.linkedin)
+    }
+
+    func testRestoredMachineContinues() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let codec = MessageCodec()
+        let bytes = try codec.encode(try XCTUnwrap(machine.state))
+        var restored = Machine(restoring: try codec.decode(LeadState.self, from: bytes))
+        XCTAssertEqual(requests(restored.handle(completed(request), random: &random)).first?.phase, .activity)
+    }
+
+    func testHistoryIsBounded() throws {
+        var machine = Machine(configuration: .init(maxAttempts: 50, historyLimit: 10))
+        var actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "run-1", at: Fixtures.now), random: &random)
+        for _ in 0..<20 {
+            let timer = try XCTUnwrap(timers(actions).first)
+            actions = machine.handle(.timerFired(timer, at: timer.fireAt), random: &random)
+        }
+        XCTAssertEqual(machine.state?.history.count, 10)
+    }
+
+    func testAnAccountThatAllowsNoEnrichmentRefusesOnlyLeadsThatNeedIt() {
+        var account = AccountConfig(accountID: "acct-1", updatedAt: Fixtures.now)
+        var withoutProfile = Fixtures.lead(mode: .scoringOnly)
+        withoutProfile.poolProfile = nil
+        XCTAssertNil(withoutProfile.refusal(by: account), "allowsEnrichment absent means allowed")
+        account.allowsEnrichment = false
+        XCTAssertNil(Fixtures.lead(mode: .scoringOnly).refusal(by: account), "it brings its profile")
+        XCTAssertTrue(withoutProfile.refusal(by: account)?.contains("no profile to score") ?? false)
+        XCTAssertTrue(Fixtures.lead().refusal(by: account)?.contains("does not allow enrichment") ?? false)
+    }
+}

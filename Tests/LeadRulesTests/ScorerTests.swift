@@ -1,0 +1,129 @@
+import Foundation
+import LeadModel
+import LeadRules
+import XCTest
+
+final class ScorerTests: XCTestCase {
+    let scorer = RuleBasedScorer()
+
+    func testCompetitorEmployeeIsPoorFitWithZeroedScores() {
+        let profile = Fixtures.profile(
+            company: "Outreach", posts: [Fixtures.post("Any recommendations for manual prospecting?", daysAgo: 2)])
+        let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
+        XCTAssertEqual(card.buyerState, .poorFit)
+        XCTAssertEqual([card.fit, card.intent, card.timing, card.composite], [0, 0, 0, 0])
+        XCTAssertTrue(card.stateReason.contains("Outreach"), card.stateReason)
+    }
+
+    func testPainPointPostRaisesIntentWithReason() {
+        let offer = Fixtures.offer()
+        let quiet = scorer.score(profile: Fixtures.profile(), offer: offer, source: .csvImport, now: Fixtures.now)
+        let painful = scorer.score(
+            profile: Fixtures.profile(posts: [Fixtures.post("Manual prospecting is eating my week.", daysAgo: 5)]),
+            offer: offer, source: .csvImport, now: Fixtures.now)
+        XCTAssertGreaterThan(painful.intent, quiet.intent)
+        XCTAssertTrue(painful.intentReasons.contains { $0.signal.contains("manual prospecting") && $0.points == 20 })
+    }
+
+    func testOldPostsCountLessAndBeyondHorizonNotAtAll() {
+        let offer = Fixtures.offer()
+        func intent(daysAgo: Double) -> Int {
+            scorer.score(
+                profile: Fixtures.profile(posts: [Fixtures.post("low reply rates again", daysAgo: daysAgo)]),
+                offer: offer, source: .csvImport, now: Fixtures.now
+            ).intent
+        }
+        XCTAssertEqual(intent(daysAgo: 3), 20)
+        XCTAssertEqual(intent(daysAgo: 60), 12)
+        XCTAssertEqual(intent(daysAgo: 150), 6)
+        XCTAssertEqual(intent(daysAgo: 200), 0)
+    }
+
+    func testIntentSourceStartsWithSomeIntent() {
+        let offer = Fixtures.offer()
+        let search = scorer.score(profile: Fixtures.profile(), offer: offer, source: .keywordSearch, now: Fixtures.now)
+        let csv = scorer.score(profile: Fixtures.profile(), offer: offer, source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(search.intent, 15)
+        XCTAssertEqual(csv.intent, 0)
+    }
+
+    func testCompositeWeightsByLikelihood() {
+        XCTAssertEqual(RuleBasedScorer.composite(fit: 100, intent: 0, timing: 0, likelihood: .high), 30)
+        XCTAssertEqual(RuleBasedScorer.composite(fit: 100, intent: 0, timing: 0, likelihood: .medium), 45)
+        XCTAssertEqual(RuleBasedScorer.composite(fit: 100, intent: 0, timing: 0, likelihood: .low), 55)
+        XCTAssertEqual(RuleBasedScorer.composite(fit: 0, intent: 100, timing: 0, likelihood: .high), 45)
+        XCTAssertEqual(RuleBasedScorer.composite(fit: 0, intent: 0, timing: 100, likelihood: .high), 25)
+        XCTAssertEqual(RuleBasedScorer.composite(fit: 0, intent: 0, timing: 100, likelihood: .low), 15)
+
+        let profile = Fixtures.profile(posts: [Fixtures.post("Can anyone recommend a tool? Low reply rates, manual prospecting.", daysAgo: 1)])
+        let high = scorer.score(profile: profile, offer: Fixtures.offer(likelihood: .high), source: .csvImport, now: Fixtures.now)
+        let low = scorer.score(profile: profile, offer: Fixtures.offer(likelihood: .low), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(high.fit, low.fit)
+        XCTAssertEqual(high.composite, RuleBasedScorer.composite(fit: high.fit, intent: high.intent, timing: high.timing, likelihood: .high))
+        XCTAssertEqual(low.composite, RuleBasedScorer.composite(fit: low.fit, intent: low.intent, timing: low.timing, likelihood: .low))
+    }
+
+    func testStrongIntentAndFitIsActive() {
+        let posts = [
+            Fixtures.post("Can anyone recommend a tool for manual prospecting? Our low reply rates hurt.", daysAgo: 1, id: "a"),
+            Fixtures.post("Looking for an alternative to Salesloft. Our sequences are a mess.", daysAgo: 3, id: "b"),
+        ]
+        let card = scorer.score(profile: Fixtures.profile(posts: posts), offer: Fixtures.offer(), source: .intentSearch, now: Fixtures.now)
+        XCTAssertGreaterThanOrEqual(card.intent, 70)
+        XCTAssertGreaterThanOrEqual(card.fit, 40)
+        XCTAssertEqual(card.buyerState, .active)
+        XCTAssertFalse(card.fitReasons.isEmpty)
+        XCTAssertTrue(card.intentReasons.contains { $0.signal.contains("Salesloft") })
+        XCTAssertEqual(card.scorer, "rules-v2")
+    }
+
+    func testInHouseBuilderIsPoorFit() {
+        let posts = [Fixtures.post("We are building our own sales engagement platform in house.", daysAgo: 4)]
+        let card = scorer.score(profile: Fixtures.profile(posts: posts), offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(card.buyerState, .poorFit)
+        XCTAssertTrue(card.stateReason.contains("in-house"), card.stateReason)
+    }
+
+    func testIndustryMismatchLowersFit() {
+        var matching = Fixtures.profile()
+        var mismatching = Fixtures.profile()
+        mismatching.company?.industry = "Real Estate"
+        matching.company?.industry = "Computer Software"
+        let offer = Fixtures.offer()
+        let good = scorer.score(profile: matching, offer: offer, source: .csvImport, now: Fixtures.now)
+        let bad = scorer.score(profile: mismatching, offer: offer, source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(good.fit - bad.fit, 35)
+        XCTAssertTrue(bad.fitReasons.contains { $0.points == -10 })
+    }
+
+    func testNewRoleRaisesTiming() {
+        var profile = Fixtures.profile()
+        profile.linkedin = Fixtures.linkedin(startedDaysAgo: 30)
+        let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(card.timing, 35)
+        XCTAssertTrue(card.timingReasons.first?.signal.contains("30 days ago") ?? false)
+    }
+
+    func testCompetitorEngagementInOrbitRaisesIntent() {
+        let orbit = [OrbitTarget(platform: .x, handle: "outreach", name: "Outreach", classification: .competitor, interactionCount: 5, firstSeen: Fixtures.daysAgo(40), lastSeen: Fixtures.daysAgo(2))]
+        let card = scorer.score(profile: Fixtures.profile(orbit: orbit), offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(card.intent, 10)
+    }
+
+    func testAutopilotOnlyEnrollsActiveLeadsAboveMinimums() {
+        let account = AccountConfig(accountID: "acct-1", autopilot: AutopilotRule(minimumFit: 40, minimumIntent: 50), updatedAt: Fixtures.now)
+        var card = ScoreCard(fit: 60, intent: 75, timing: 10, composite: 50, buyerState: .active, fitReasons: [], intentReasons: [], timingReasons: [], stateReason: "", scorer: "t", scoredAt: Fixtures.now)
+        XCTAssertTrue(AutopilotCheck.evaluate(account: account, card: card).isEligible)
+        XCTAssertNotNil(AutopilotCheck.enrollment(account: account, card: card, leadID: "lead-1", runID: "run-1", offerID: "offer-1", at: Fixtures.now))
+        card.buyerState = .monitor
+        XCTAssertFalse(AutopilotCheck.evaluate(account: account, card: card).isEligible)
+        card.buyerState = .active
+        card.intent = 40
+        XCTAssertFalse(AutopilotCheck.evaluate(account: account, card: card).isEligible)
+        var paused = account
+        paused.billingState = .paused
+        card.intent = 90
+        XCTAssertFalse(AutopilotCheck.evaluate(account: paused, card: card).isEligible)
+        XCTAssertFalse(AutopilotCheck.evaluate(account: AccountConfig(accountID: "a", updatedAt: Fixtures.now), card: card).isEligible)
+    }
+}

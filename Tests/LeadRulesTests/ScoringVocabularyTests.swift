@@ -1,0 +1,84 @@
+import Foundation
+import LeadModel
+import LeadRules
+import XCTest
+
+/// The tricky cases of reading titles and industries.
+final class ScoringVocabularyTests: XCTestCase {
+    let vocabulary = ScoringVocabulary.standard
+
+    func testAbbreviationsAndSynonymsOfSalesLeadersReadAlike() throws {
+        for title in ["VP Sales", "Vice President, Sales", "SVP Sales", "V.P. of Sales", "Head of Sales", "Sales Director"] {
+            let role = try XCTUnwrap(vocabulary.role(ofTitle: title), title)
+            XCTAssertEqual(role.functions, ["sales"], title)
+        }
+        XCTAssertEqual(vocabulary.role(ofTitle: "VP Sales")?.seniority, .vp)
+        XCTAssertEqual(vocabulary.role(ofTitle: "Vice President, Sales")?.seniority, .vp)
+        XCTAssertEqual(vocabulary.role(ofTitle: "Head of Sales")?.seniority, .director)
+        XCTAssertEqual(vocabulary.role(ofTitle: "SVP Revenue")?.functions, ["sales"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CRO")?.seniority, .cLevel)
+        XCTAssertEqual(vocabulary.role(ofTitle: "CRO")?.functions, ["sales"])
+    }
+
+    func testLongerPhrasesWinOverTheWordsInside() {
+        XCTAssertEqual(vocabulary.role(ofTitle: "Director of Revenue Operations")?.functions, ["revenue operations"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "RevOps Manager")?.functions, ["revenue operations"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "Head of Demand Gen")?.functions, ["marketing"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "Senior Product Marketing Manager")?.functions, ["marketing"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "VP Sales & Marketing")?.functions, ["sales", "marketing"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "Co-founder & CEO")?.seniority, .founder)
+        XCTAssertEqual(vocabulary.role(ofTitle: "Senior Vice President, Customer Success")?.seniority, .vp)
+        XCTAssertEqual(vocabulary.role(ofTitle: "Account Executive")?.seniority, .entry)
+        XCTAssertNil(vocabulary.role(ofTitle: "Dad, runner, coffee"))
+    }
+
+    func testAnICPTitleKeepsItsSpecialtyWithoutSeniorityWords() {
+        XCTAssertEqual(vocabulary.specialty(ofTitle: "head of sales"), " sales ")
+        XCTAssertEqual(vocabulary.specialty(ofTitle: "VP Demand Gen"), " demand generation ")
+        XCTAssertNil(vocabulary.specialty(ofTitle: "Director"))
+    }
+
+    func testIndustriesFallUnderTheirParents() {
+        XCTAssertTrue(vocabulary.industry("Computer & Network Security", isUnder: "software"))
+        XCTAssertTrue(vocabulary.industry("Computer Software", isUnder: "Software"))
+        XCTAssertTrue(vocabulary.industry("SaaS", isUnder: "software"))
+        XCTAssertTrue(vocabulary.industry("Cybersecurity", isUnder: "technology"))
+        XCTAssertTrue(vocabulary.industry("Hospital & Health Care", isUnder: "healthcare"))
+        XCTAssertFalse(vocabulary.industry("Hospital & Health Care", isUnder: "software"))
+        XCTAssertFalse(vocabulary.industry("Real Estate", isUnder: "software"))
+    }
+
+    func testAnOfferExtendsTheVocabulary() {
+        XCTAssertNil(vocabulary.role(ofTitle: "Chief Evangelist")?.functions.first)
+        XCTAssertFalse(vocabulary.industry("Agritech", isUnder: "software"))
+        let extended = vocabulary.extended(with: VocabularyExtension(
+            abbreviations: ["ce": "chief evangelist"], functions: ["marketing": ["evangelist"]],
+            industries: ["software": ["agritech"]]))
+        XCTAssertEqual(extended.role(ofTitle: "CE")?.functions, ["marketing"])
+        XCTAssertTrue(extended.industry("Agritech", isUnder: "software"))
+        XCTAssertFalse(vocabulary.industry("Agritech", isUnder: "software"), "the standard vocabulary is unchanged")
+    }
+
+    func testXBiosStateRolesInTheirUsualShapes() {
+        func parse(_ bio: String) -> [String?]? {
+            XBioRole.parse(bio).map { [$0.title, $0.company] }
+        }
+        XCTAssertEqual(parse("Head of Growth at Northwind | B2B SaaS"), ["Head of Growth", "Northwind"])
+        XCTAssertEqual(parse("VP Sales @acme. Opinions mine."), ["VP Sales", "acme"])
+        XCTAssertEqual(parse("Dad • runner • Founder, Lumen Labs"), ["Founder", "Lumen Labs"])
+        XCTAssertEqual(parse("Co-founder of Pipewise (YC W24)"), ["Co-founder", "Pipewise"])
+        XCTAssertEqual(parse("Growth marketer"), ["Growth marketer", nil])
+        XCTAssertEqual(parse("Director, Information Security"), ["Director, Information Security", nil])
+        XCTAssertEqual(parse("ICU nurse. Coffee first."), ["ICU nurse", nil])
+        XCTAssertNil(parse("Coffee, code and the occasional hot take"))
+        XCTAssertNil(parse(""))
+    }
+
+    func testAnOfferNamingAnUnknownSeniorityIsRefused() {
+        var offer = Fixtures.offer()
+        offer.vocabulary = VocabularyExtension(seniorities: ["vp": ["veep"]])
+        XCTAssertNoThrow(try offer.validate())
+        offer.vocabulary = VocabularyExtension(seniorities: ["boss": ["big cheese"]])
+        XCTAssertThrowsError(try offer.validate()) { XCTAssertTrue("\($0)".contains("unknown seniority 'boss'"), "\($0)") }
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import LeadModel
+import LeadRules
+import Runtime
+import Stages
+import Streaming
+import XCTest
+
+/// The model scorer against a stub chat-completions endpoint, and its fallback to the rules.
+final class HTTPModelScorerTests: XCTestCase {
+    static func chatReply(_ content: String) -> String {
+        let escaped = String(decoding: try! JSONEncoder().encode(content), as: UTF8.self)
+        return "{\"id\":\"c1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\(escaped)},\"finish_reason\":\"stop\"}]}"
+    }
+
+    static let validContent = """
+        {"fit": 82, "intent": 74, "timing": 40, "buyer_state": "active",
+         "fit_reasons": [{"signal": "VP of Demand Generation at a software company", "points": 40}],
+         "intent_reasons": ["asks for an alternative to Outreach"], "timing_reasons": [],
+         "state_reason": "strong intent with good fit"}
+        """
+
+    private func scorer(_ stub: StubAPI, timeout: Double = 2) -> ModelScorer {
+        ModelScorer(client: stub.client(name: "model", timeout: timeout, limiter: nil), model: "stub-model",
+                    logger: Logger(service: "test", level: .error, sink: { _ in }))
+    }
+
+    func testValidReplyMakesTheCard() async throws {
+        let stub = try StubAPI { _ in .json(Self.chatReply(Self.validContent)) }
+        let offer = Fixtures.offer()
+        let scoring = await scorer(stub).score(profile: Fixtures.profile(), offer: offer, source: .keywordSearch, now: Fixtures.now)
+        XCTAssertNil(scoring.fallbackReason)
+        XCTAssertEqual(scoring.card.scorer, "model:stub-model")
+        XCTAssertEqual([scoring.card.fit, scoring.card.intent, scoring.card.timing], [82, 74, 40])
+        XCTAssertEqual(scoring.card.buyerState, .active)
+        XCTAssertEqual(scoring.card.composite, RuleBasedScorer.composite(fit: 82, intent: 74, timing: 40, likelihood: offer.signalLikelihood))
+        XCTAssertEqual(scoring.card.fitReasons, [ScoreReason(signal: "VP of Demand Generation at a software company", points: 40)])
+        XCTAssertEqual(scoring.card.intentReasons.map(\.signal), ["asks for an alternative to Outreach"])
+        XCTAssertEqual(scoring.card.stateReason, "strong intent with good fit")
+
+        let request = try XCTUnwrap(stub.requests.first)
+        XCTAssertEqual(request.method, "POST")
+        XCTAssertEqual(request.path, "/v1/chat/completions")
+        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: request.body) as? [String: Any])
+        XCTAssertEqual(body["model"] as? String, "stub-model")
+        XCTAssertEqual((body["response_format"] as? [String: Any])?["type"] as? String, "json_object")
+        XCTAssertEqual((body["messages"] as? [[String: Any]])?.count, 2)
+    }
+
+    func testFencedJSONIsAccepted() async throws {
+        let stub = try StubAPI { _ in .json(Self.chatReply("```json\n" + Self.validContent + "\n```")) }
+        let scoring = await scorer(stub).score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertNil(scoring.fallbackReason)
+    }
+
+    func testEveryFailureFallsBackToTheRules() async throws {
+        let rules = RuleBasedScorer().score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
+        let failures: [(String, @Sendable (HTTPRequest) async -> HTTPResponse, String)] = [
+            ("5xx", { _ in .json("{}", status: 502) }, "HTTP 502"),
+            ("429", { _ in HTTPResponse.json("{}", status: 429, headers: [("Retry-After", "3")]) }, "rate limited"),
+            ("401", { _ in .json("{}", status: 401) }, "HTTP 401"),
+            ("timeout", { _ in try? await Task.sleep(for: .seconds(3)); return .json(Self.chatReply(Self.validContent)) }, "no answer within"),
+            ("not a completion", { _ in .json("[1,2,3]") }, "not a chat completion"),
+            ("not JSON content", { _ in .json(Self.chatReply("I think this lead is great")) }, "not a JSON object"),
+            ("no choices", { _ in .json("{\"choices\":[]}") }, "no message content"),
+            ("out of range", { _ in .json(Self.chatReply(#"{"fit": 120, "intent": 10, "timing": 5, "buyer_state": "monitor"}"#)) }, "fit 120.0"),
+            ("fractional", { _ in .json(Self.chatReply(#"{"fit": 50.5, "intent": 10, "timing": 5, "buyer_state": "monitor"}"#)) }, "fit 50.5"),
+            ("missing score", { _ in .json(Self.chatReply(#"{"fit": 50, "timing": 5, "buyer_state": "monitor"}"#)) }, "intent is missing"),
+            ("unknown state", { _ in .json(Self.chatReply(#"{"fit": 50, "intent": 10, "timing": 5, "buyer_state": "hot"}"#)) }, "buyer_state \"hot\""),
+            ("manual state", { _ in .json(Self.chatReply(#"{"fit": 50, "intent": 10, "timing": 5, "buyer_state": "manual"}"#)) }, "buyer_state \"manual\""),
+            ("bad reasons", { _ in .json(Self.chatReply(#"{"fit": 50, "intent": 10, "timing": 5, "buyer_state": "monitor", "fit_reasons": 3}"#)) }, "fit_reasons"),
+        ]
+        for (name, route, expected) in failures {
+            let stub = try StubAPI(route)
+            let scoring = await scorer(stub, timeout: 1).score(
+                profile: Fixtures.profile(), offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
+            let reason = try XCTUnwrap(scoring.fallbackReason, name)
+            XCTAssertTrue(reason.contains(expected), "\(name): \(reason)")
+            XCTAssertEqual(scoring.card.scorer, "rules-v2", name)
+            XCTAssertEqual([scoring.card.fit, scoring.card.intent, scoring.card.timing], [rules.fit, rules.intent, rules.timing], name)
+            XCTAssertTrue(scoring.card.stateReason.hasSuffix("(model unavailable: \(reason))"), name)
+        }
+    }
+
+    func testHandlerChargesTheModelOnlyWhenItScored() async throws {
+        let offer = Fixtures.offer()
+        for (route, charged) in [(HTTPResponse.json(Self.chatReply(Self.validContent)), true), (.json("{}", status: 500), false)] {
+            let stub = try StubAPI { _ in route }
+            let handler = ScoringStageHandler(
+                scorer: scorer(stub), offers: { $0 == offer.offerID ? offer : nil }, now: Fixtures.clock)
+            let output = await handler.handle(Fixtures.request(.scoring, profile: Fixtures.profile()))
+            XCTAssertEqual(output.result.outcome, .completed)
+            let card = try XCTUnwrap(output.result.payload.scores)
+            XCTAssertEqual(card.scorer, charged ? "model:stub-model" : "rules-v2")
+            XCTAssertEqual(output.result.charges.map(\.provider), charged ? [ModelScorer.modelProvider] : [])
+        }
+    }
+
+    func testUnknownOfferFailsWithoutCallingTheModel() async throws {
+        let stub = try StubAPI { _ in .json(Self.chatReply(Self.validContent)) }
+        let handler = ScoringStageHandler(scorer: scorer(stub), offers: { _ in nil }, now: Fixtures.clock)
+        let output = await handler.handle(Fixtures.request(.scoring))
+        XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-1", isRetriable: false))
+        XCTAssertEqual(stub.count, 0)
+    }
+
+    /// The scorer as the scoring stage builds it: one limiter for all its calls, so a 429 holds
+    /// the calls of every lead, not only the one that got it.
+    func test429HoldsEveryModelCallOfTheProcess() async throws {
+        let stub = try StubAPI { _ in HTTPResponse.json("{}", status: 429, headers: [("Retry-After", "60")]) }
+        let configuration = try ProviderConfiguration(environment: [
+            "SCORER": "model", "MODEL_BASE_URL": stub.baseURL.absoluteString, "MODEL_NAME": "stub-model",
+            "MODEL_API_KEY": "k", "MODEL_RATE_PER_MINUTE": "600", "MODEL_RATE_BURST": "3", "PROVIDER_MAX_WAIT_SECONDS": "1",
+        ])
+        let environment = try PipelineEnvironment(service: "test", environment: ["LOG_LEVEL": "error"])
+        let scorer = try XCTUnwrap(try configuration.makeModelScorer(environment: environment))
+        XCTAssertEqual(scorer.client.limiter?.maxWaitSeconds, 1, "the scorer has a limiter with the configured wait")
+        let first = await scorer.score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
+        XCTAssertTrue(first.fallbackReason?.contains("rate limited") == true, first.fallbackReason ?? "model answered")
+        // Another lead, while the endpoint's Retry-After holds: scored by the rules without a call.
+        let second = await scorer.score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .intentSearch, now: Fixtures.now)
+        XCTAssertTrue(second.fallbackReason?.contains("rate limited") == true, second.fallbackReason ?? "model answered")
+        XCTAssertEqual(stub.count, 1, "the second lead's call must not reach the endpoint")
+    }
+}
+
+/// `PROVIDERS`, `SCORER` and the keys, read in one place.
+final class HTTPProviderConfigurationTests: XCTestCase {
+    private let environment = try! PipelineEnvironment(service: "test", environment: [:])
+
+    func testDefaultsAreSimulatedAndRules() throws {
+        let configuration = try ProviderConfiguration(environment: [:])
+        XCTAssertEqual(configuration.providers, .simulated)
+        XCTAssertEqual(configuration.scorer, .rules)
+        XCTAssertEqual(configuration.x.baseURL?.absoluteString, "https://api.x.com")
+        XCTAssertTrue(try configuration.makeXProvider(environment: environment) is SimulatedXProvider)
+        XCTAssertTrue(try configuration.makeLinkedInProvider(environment: environment) is SimulatedLinkedInProvider)
+        XCTAssertTrue(try configuration.makeActivityProvider(environment: environment) is SimulatedActivityProvider)
+        XCTAssertNil(try configuration.makeModelScorer(environment: environment))
+    }
+
+    func testHTTPWithoutAKeyNamesTheVariable() throws {
+        let configuration = try ProviderConfiguration(environment: ["PROVIDERS": "http", "LINKEDIN_API_BASE_URL": "https://api.example.com"])
+        XCTAssertThrowsError(try configuration.makeXProvider(environment: environment)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "X_BEARER_TOKEN")
+        }
+        XCTAssertThrowsError(try configuration.makeLinkedInProvider(environment: environment)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "LINKEDIN_API_KEY")
+        }
+        let noBase = try ProviderConfiguration(environment: ["PROVIDERS": "http", "LINKEDIN_VENDORS": "profile-api", "LINKEDIN_API_KEY": "k"])
+        XCTAssertThrowsError(try noBase.makeLinkedInProvider(environment: environment)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "LINKEDIN_API_BASE_URL")
+        }
+        let noVendorKey = try ProviderConfiguration(environment: ["PROVIDERS": "http", "LINKEDIN_API_KEY": "k"])
+        XCTAssertThrowsError(try noVendorKey.makeLinkedInProvider(environment: environment)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "PDL_API_KEY", "without a profile API, People Data Labs is the default vendor")
+        }
+        let model = try ProviderConfiguration(environment: ["SCORER": "model", "MODEL_BASE_URL": "http://127.0.0.1:8080", "MODEL_API_KEY": "k"])
+        XCTAssertThrowsError(try model.makeModelScorer(environment: environment)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "MODEL_NAME")
+        }
+    }
+
+    func testKeysFromFilesAndHTTPProvidersBuilt() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
+        try "  file-token\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let configuration = try ProviderConfiguration(environment: [
+            "PROVIDERS": "HTTP", "X_BEARER_TOKEN_FILE": file.path, "LINKEDIN_API_BASE_URL": "https://nubela.co/proxycurl/",
+            "LINKEDIN_API_KEY": "li-key", "X_RATE_PER_MINUTE": "3", "X_RATE_BURST": "2",
+        ])
+        XCTAssertEqual(configuration.x.key?.withValue { $0 }, "file-token")
+        XCTAssertEqual(configuration.x.ratePerMinute, 3)
+        XCTAssertEqual(configuration.linkedin.baseURL?.absoluteString, "https://nubela.co/proxycurl")
+        XCTAssertTrue(try configuration.makeXProvider(environment: environment) is HTTPXProvider)
+        XCTAssertTrue(try configuration.makeLinkedInProvider(environment: environment) is VendorWaterfall, "the profile API as the one vendor")
+        XCTAssertTrue(try configuration.makeActivityProvider(environment: environment) is HTTPActivityProvider)
+        XCTAssertEqual("\(configuration.x.key!)", "<redacted>", "keys never print")
+        XCTAssertFalse(String(reflecting: configuration).contains("li-key"), "keys never print")
+    }
+
+    func testBadValuesNameTheirVariable() {
+        let cases: [([String: String], String)] = [
+            (["PROVIDERS": "real"], "PROVIDERS"),
+            (["SCORER": "gpt"], "SCORER"),
+            (["X_API_BASE_URL": "http://api.x.com"], "X_API_BASE_URL"),
+            (["MODEL_BASE_URL": "https://user:pw@models.example.com"], "MODEL_BASE_URL"),
+            (["LINKEDIN_API_BASE_URL": "not a url"], "LINKEDIN_API_BASE_URL"),
+            (["X_RATE_PER_MINUTE": "0"], "X_RATE_PER_MINUTE"),
+            (["MODEL_RATE_BURST": "none"], "MODEL_RATE_BURST"),
+            (["MODEL_TIMEOUT_SECONDS": "soon"], "MODEL_TIMEOUT_SECONDS"),
+            (["X_BEARER_TOKEN": "a", "X_BEARER_TOKEN_FILE": "/tmp/x"], "X_BEARER_TOKEN"),
+            (["LINKEDIN_API_KEY_FILE": "/nonexistent/key"], "LINKEDIN_API_KEY_FILE"),
+        ]
+        for (variables, name) in cases {
+            XCTAssertThrowsError(try ProviderConfiguration(environment: variables), name) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.variable, name)
+            }
+        }
+    }
+}

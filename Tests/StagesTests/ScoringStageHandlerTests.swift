@@ -1,0 +1,212 @@
+import Foundation
+import LeadModel
+import LeadRules
+import Runtime
+import Stages
+import Streaming
+import XCTest
+
+/// Scoring, account signals and autopilot: no broker.
+final class ScoringStageHandlerTests: XCTestCase {
+    func handler(
+        scorer: any Scorer = RuleBasedScorer(), offers: [OfferID: OfferConfig] = ["offer-1": Fixtures.offer()]
+    ) -> ScoringStageHandler {
+        ScoringStageHandler(scorer: scorer, offers: { offers[$0] }, service: "test", now: Fixtures.clock)
+    }
+
+    func testUnknownOfferIsAPermanentFailure() async {
+        let request = Fixtures.request(.scoring, lead: Fixtures.lead(offer: "offer-x"), profile: Fixtures.profile())
+        let output = await handler().handle(request)
+        XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-x", isRetriable: false))
+        XCTAssertNil(output.result.payload.scores)
+        XCTAssertNil(output.contribution)
+        XCTAssertNil(output.enrollment)
+    }
+
+    func testScoresAgainstTheOffer() async {
+        let profile = Fixtures.profile(posts: [Fixtures.post("Can anyone recommend a fix for manual prospecting?", daysAgo: 2)])
+        let output = await handler().handle(Fixtures.request(.scoring, profile: profile))
+        XCTAssertEqual(output.result.outcome, .completed)
+        let card = try? XCTUnwrap(output.result.payload.scores)
+        XCTAssertEqual(card?.scorer, "rules-v2")
+        XCTAssertGreaterThan(card?.fit ?? 0, 40)
+        XCTAssertGreaterThan(card?.intent ?? 0, 0)
+        XCTAssertEqual(output.result.charges, [])
+    }
+
+    func testCompetitorEmployeeIsPoorFit() async {
+        let output = await handler().handle(Fixtures.request(.scoring, profile: Fixtures.profile(company: "Outreach")))
+        let card = output.result.payload.scores
+        XCTAssertEqual(card?.buyerState, .poorFit)
+        XCTAssertEqual([card?.fit, card?.intent, card?.timing], [0, 0, 0])
+    }
+
+    func testScoringNeverEnrollsItself() async {
+        let output = await handler(scorer: FixedScorer.active()).handle(Fixtures.request(.scoring, profile: Fixtures.profile()))
+        XCTAssertEqual(output.result.payload.scores?.buyerState, .active)
+        XCTAssertNil(output.enrollment, "the coordinator may still reject this result: finalize enrolls")
+    }
+
+    func testEveryScoredLeadContributesToItsAccountsHeat() async {
+        let asking = [Fixtures.post("Can anyone recommend an alternative to Outreach?", daysAgo: 1)]
+        let request = Fixtures.request(.scoring, profile: Fixtures.profile(leadID: "lead-1", posts: asking))
+        let output = await handler().handle(request)
+        let contribution = output.contribution
+        XCTAssertEqual(contribution?.accountID, "acct-1")
+        XCTAssertEqual(contribution?.leadID, "lead-1")
+        XCTAssertEqual(contribution?.runID, request.runID)
+        XCTAssertEqual(contribution?.companyKey, "name:acme saas")
+        XCTAssertEqual(contribution?.scoredAt, Fixtures.now)
+        XCTAssertTrue(contribution?.signals.contains { $0.kind == .recommendationRequest } ?? false)
+
+        let again = await handler().handle(request)
+        XCTAssertEqual(again.contribution, contribution, "a redelivered request contributes the same (the aggregator counts it once)")
+    }
+
+    func testRecordsGoToTheirTopicsKeyed() throws {
+        let result = PhaseResult(
+            answering: Fixtures.request(.scoring), outcome: .completed, payload: .empty, finishedAt: Fixtures.now, service: "test")
+        let enrollment = AutopilotEnrollment(
+            leadID: "lead-1", runID: "run-1", accountID: "acct-1", offerID: "offer-1", fit: 80, intent: 80, buyerState: .active,
+            reasons: [], enrolledAt: Fixtures.now)
+        let contribution = AccountSignalContribution(
+            accountID: "acct-1", leadID: "lead-1", runID: "run-1", offerID: "offer-1", companyKey: "name:acme", companyName: "Acme",
+            signals: [], scoredAt: Fixtures.now)
+        let topics = Topics(namespace: "ns")
+        let records = try StageOutput(result: result, contribution: contribution, enrollment: enrollment)
+            .records(topics: topics, codec: MessageCodec())
+        XCTAssertEqual(records.map(\.topic), [topics.accountSignalContributions, topics.autopilotEnrollments, topics.phaseResults])
+        XCTAssertEqual(records.map { String(decoding: $0.key ?? [], as: UTF8.self) }, ["acct-1", "lead-1", "lead-1"])
+        let decoded = try MessageCodec().decode(PhaseResult.self, from: records[2].value ?? [])
+        XCTAssertEqual(decoded, result)
+    }
+}
+
+/// Finalize and configuration: no broker.
+final class FinalizeAndConfigurationTests: XCTestCase {
+    func testFinalizeWritesThePoolEntryBeforeItsResult() async throws {
+        var profile = Fixtures.profile()
+        profile.skippedPhases = [PhaseSkip(phase: .activity, reason: "gave up", at: Fixtures.now)]
+        let request = Fixtures.request(.finalize, profile: profile.carried(to: .finalize))
+        let output = await FinalizeStageHandler(service: "test", now: Fixtures.clock).handle(request)
+        XCTAssertEqual(output.result.outcome, .completed)
+        XCTAssertEqual(output.result.finishedAt, Fixtures.now)
+        let entry = try XCTUnwrap(output.poolEntry)
+        XCTAssertEqual(entry, LeadPoolEntry(profile: profile, accountID: request.accountID, offerID: request.offerID, finishedAt: Fixtures.now))
+
+        let records = try output.records(topics: Topics(namespace: nil), codec: MessageCodec())
+        XCTAssertEqual(records.map(\.topic), [Topics.leadPool, Topics.phaseResults], "the entry is acknowledged before the result")
+        XCTAssertEqual(records[0].key.map { String(decoding: $0, as: UTF8.self) }, request.leadID.rawValue)
+        let run = records[0].headers.first { $0.key == MessageHeaders.runID }?.value
+        XCTAssertEqual(run.map { String(decoding: $0, as: UTF8.self) }, request.runID.rawValue)
+        XCTAssertEqual(try MessageCodec().decode(LeadPoolEntry.self, from: records[0].value ?? []), entry)
+    }
+
+    func testARetriedAttemptOfAFinalizedRunWritesNoSecondEntry() async throws {
+        let handler = FinalizeStageHandler(service: "test", now: Fixtures.clock)
+        var request = Fixtures.request(.finalize, profile: Fixtures.profile())
+        let first = await handler.handle(request)
+        XCTAssertNotNil(first.poolEntry)
+        request.attempt = 2
+        let retried = await handler.handle(request)
+        XCTAssertEqual(retried.result.outcome, .completed, "the lead still becomes ready")
+        XCTAssertNil(retried.poolEntry, "the run's entry is written once")
+        request.runID = "run-2"
+        let next = await handler.handle(request)
+        XCTAssertNotNil(next.poolEntry, "a new run gets its own entry")
+    }
+
+    /// A finalize request as the coordinator sends it after accepting `card` for the run.
+    func finalizeRequest(card: ScoreCard?, mode: Mode = .full, attempt: Int = 1) -> PhaseRequest {
+        var profile = Fixtures.profile()
+        profile.scores = card
+        var request = Fixtures.request(.finalize, attempt: attempt, profile: profile)
+        request.mode = mode
+        return request
+    }
+
+    func testFinalizeEnrollsAnEligibleLeadOnceKeyedByLeadAndRun() async throws {
+        let account = Fixtures.account()
+        let handler = FinalizeStageHandler(accounts: { $0 == account.accountID ? account : nil }, service: "test", now: Fixtures.clock)
+        let first = await handler.handle(finalizeRequest(card: FixedScorer.active().card))
+        let enrollment = try XCTUnwrap(first.enrollment)
+        XCTAssertEqual(enrollment.enrollmentID, "lead-1:run-1")
+        XCTAssertEqual([enrollment.fit, enrollment.intent], [80, 75])
+        XCTAssertEqual(enrollment.buyerState, .active)
+        let records = try first.records(topics: Topics(namespace: nil), codec: MessageCodec())
+        XCTAssertEqual(records.map(\.topic), [Topics.autopilotEnrollments, Topics.leadPool, Topics.phaseResults])
+        XCTAssertEqual(try MessageCodec().decode(AutopilotEnrollment.self, from: records[0].value ?? []), enrollment)
+
+        let retried = await handler.handle(finalizeRequest(card: FixedScorer.active().card, attempt: 2))
+        XCTAssertNil(retried.enrollment, "a retried attempt in the same process writes nothing again")
+        // A restarted stage (SIGKILL before the commit) redoes the request: the same id.
+        let restarted = FinalizeStageHandler(accounts: { _ in account }, service: "test", now: { Fixtures.now.addingTimeInterval(60) })
+        let redoneOutput = await restarted.handle(finalizeRequest(card: FixedScorer.active().card, attempt: 2))
+        let redone = try XCTUnwrap(redoneOutput.enrollment)
+        XCTAssertEqual(redone.enrollmentID, enrollment.enrollmentID)
+    }
+
+    func testFinalizeEnrollsNothingWithoutAnAcceptedCardOfThisRun() async {
+        let account = Fixtures.account()
+        let handler = { FinalizeStageHandler(accounts: { _ in account }, service: "test", now: Fixtures.clock) }
+        let active = FixedScorer.active().card
+        let noCard = await handler().handle(finalizeRequest(card: nil))
+        XCTAssertNil(noCard.enrollment, "no scoring result accepted")
+        let enrichOnly = await handler().handle(finalizeRequest(card: active, mode: .enrichOnly))
+        XCTAssertNil(enrichOnly.enrollment, "the card is an earlier run's")
+        var skipped = finalizeRequest(card: active)
+        skipped.profile.skippedPhases = [PhaseSkip(phase: .scoring, reason: "gave up", at: Fixtures.now)]
+        let skippedOutput = await handler().handle(skipped)
+        XCTAssertNil(skippedOutput.enrollment, "scoring was skipped in this run")
+        let unknown = await FinalizeStageHandler(service: "test", now: Fixtures.clock).handle(finalizeRequest(card: active))
+        XCTAssertNil(unknown.enrollment, "unknown account")
+        let off = await FinalizeStageHandler(accounts: { _ in Fixtures.account(autopilot: nil) }, service: "test", now: Fixtures.clock)
+            .handle(finalizeRequest(card: active))
+        XCTAssertNil(off.enrollment)
+        let low = await handler().handle(finalizeRequest(card: FixedScorer.active(intent: 20).card))
+        XCTAssertNil(low.enrollment)
+    }
+
+    func testFinalizeNeverEnrollsAnOverriddenLead() async {
+        let anyState = AutopilotRule(isEnabled: true, minimumFit: 0, minimumIntent: 0, requiredBuyerState: .manual)
+        let account = AccountConfig(accountID: "acct-1", autopilot: anyState, updatedAt: Fixtures.now)
+        for state in [BuyerState.manual, .disqualified] {
+            var card = FixedScorer.active().card
+            card.buyerState = state
+            let output = await FinalizeStageHandler(accounts: { _ in account }, service: "test", now: Fixtures.clock)
+                .handle(finalizeRequest(card: card))
+            XCTAssertNil(output.enrollment, "\(state) even when the rule asks for it")
+            XCTAssertNotNil(output.poolEntry)
+        }
+        // Set while the finalize request, with its active card, was on its way.
+        let late = LeadOverride(leadID: "lead-1", state: .manual, reason: "just now", requestedBy: "ops", at: Fixtures.now)
+        let active = Fixtures.account()
+        let raced = await FinalizeStageHandler(accounts: { _ in active }, overrides: { $0 == "lead-1" ? late : nil }, service: "test",
+                                               now: Fixtures.clock).handle(finalizeRequest(card: FixedScorer.active().card))
+        XCTAssertNil(raced.enrollment)
+        let clearedOverride = LeadOverride.clearing("lead-1", requestedBy: "ops", at: Fixtures.now)
+        let after = await FinalizeStageHandler(accounts: { _ in active }, overrides: { _ in clearedOverride }, service: "test",
+                                               now: Fixtures.clock).handle(finalizeRequest(card: FixedScorer.active().card))
+        XCTAssertNotNil(after.enrollment, "a cleared override holds nothing back")
+    }
+
+    func testEnrollmentVersion1IsReadWithItsIDDerived() throws {
+        let v1 = #"{"schema":"autopilot.enrollment","version":1,"leadID":"l1","runID":"r1","accountID":"a1","offerID":"o1","fit":80,"intent":70,"buyerState":"active","reasons":[],"enrolledAt":"2025-01-31T12:00:00.000Z"}"#
+        let decoded = try MessageCodec().decode(AutopilotEnrollment.self, from: Array(v1.utf8))
+        XCTAssertEqual(decoded.enrollmentID, "l1:r1")
+    }
+
+    func testStageConfigurationFromEnvironment() throws {
+        XCTAssertEqual(try StageConfiguration(environment: [:]).runner.maxInFlight, 256)
+        XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "32"]).runner.maxInFlight, 32)
+        XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "lots"])) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_MAX_IN_FLIGHT")
+        }
+        XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "0"]))
+    }
+
+    func testDefaultGroupIDs() {
+        XCTAssertEqual(StageService.defaultGroupID(for: .profile, namespace: nil), "stage.profile")
+        XCTAssertEqual(StageService.defaultGroupID(for: .scoring, namespace: "t1"), "t1.stage.scoring")
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import Stages
+import Streaming
+import Synchronization
+import XCTest
+
+/// A stage whose broker goes away while it answers requests (issue 17: stages dropped their
+/// outputs and leads finished with every phase skipped), and one whose output the broker refuses.
+final class StageServiceFailureTests: XCTestCase {
+    /// Holds requests until it opens, counting the ones that arrived and the ones answered.
+    final class Gate: Sendable {
+        private let state = Mutex((isOpen: false, entered: 0, answered: 0))
+        var entered: Int { state.withLock { $0.entered } }
+        var answered: Int { state.withLock { $0.answered } }
+        func open() { state.withLock { $0.isOpen = true } }
+
+        func pass() async {
+            state.withLock { $0.entered += 1 }
+            while !state.withLock({ $0.isOpen }) { try? await Task.sleep(for: .milliseconds(20)) }
+            state.withLock { $0.answered += 1 }
+        }
+    }
+
+    /// The finalize stage's handler behind a ``Gate``.
+    struct GatedFinalizeHandler: PhaseHandler {
+        let phase = Phase.finalize
+        let gate: Gate
+        let inner = FinalizeStageHandler(service: "finalize-stage")
+
+        func handle(_ request: PhaseRequest) async -> StageOutput {
+            await gate.pass()
+            return await inner.handle(request)
+        }
+    }
+
+    func testAStageWaitsOutABrokerOutageAndAnswersEveryRequest() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let environment = try PipelineEnvironment(service: "finalize-stage", environment: [
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrapServers, "PIPELINE_NAMESPACE": uniqueTopicName("outage"),
+            "PIPELINE_PARTITIONS": "2", "LOG_LEVEL": "warning",
+            // Requests in flight time out (and are sent again) several times during the outage.
+            "KAFKA_PROPERTY_REQUEST_TIMEOUT_MS": "1000",
+        ])
+        try await environment.ensureTopics()
+        let topics = environment.topics
+        let gate = Gate()
+        let service = try StageService(
+            environment: environment, configuration: StageConfiguration(consumerProperties: TestBroker.fastGroupProperties),
+            handler: GatedFinalizeHandler(gate: gate))
+        let task = Task { try await service.run() }
+        let publisher = try KafkaProducer(configuration: environment.kafka)
+        _ = try await publisher.send((0..<20).map { i in
+            try environment.codec.record(Fixtures.request(.finalize, lead: Fixtures.lead(id: "lead-\(i)")),
+                                         topic: topics.phaseRequests(.finalize), key: "lead-\(i)")
+        })
+        await publisher.close()
+        try await waitUntil("every request in the handler") { gate.entered == 20 }
+
+        // The stage answers while the broker is away.
+        broker.suspend()
+        gate.open()
+        try await waitUntil("every request answered") { gate.answered == 20 }
+        // The outage's length: longer than librdkafka's default message.timeout.ms (30 s), after
+        // which a send used to fail and the local broker fenced the producer.
+        try await Task.sleep(for: .seconds(35))
+        broker.resume()
+
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        try await waitUntil("every request committed", timeoutSeconds: 90) {
+            try await admin.lag(group: service.groupID, topics: service.inputTopics).reduce(0) { $0 + $1.lag } == 0
+        }
+        let reader = try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("reader"),
+                                       topics: [topics.phaseResults, topics.deadLetters], properties: TestBroker.fastGroupProperties)
+        // Every request answered; a result may come twice (sent again after the outage: results
+        // are at least once, and the coordinator drops a duplicate).
+        var outputs: [ConsumerRecord] = []
+        var answered: Set<String> = []
+        try? await waitUntil("a result for every request", timeoutSeconds: 60, pollMilliseconds: 0) {
+            outputs += try await reader.poll(maxRecords: 1000, timeoutMilliseconds: 100)
+            answered = Set(outputs.filter { $0.topic == topics.phaseResults }.compactMap(\.keyString))
+            return answered.count == 20
+        }
+        await reader.close()
+        XCTAssertEqual(outputs.filter { $0.topic == topics.deadLetters }.count, 0)
+        let results = try outputs.map { try environment.codec.decode(PhaseResult.self, record: $0) }
+        XCTAssertEqual(Set(results.map(\.leadID.rawValue)).count, 20, "every request answered")
+        XCTAssertTrue(results.allSatisfy { $0.outcome == .completed }, "\(results.map(\.outcome))")
+        XCTAssertNil(service.health.failure)
+
+        task.cancel()
+        try await task.value  // the stage never stopped by itself
+        try? await admin.deleteTopics(topics.all)
+    }
+
+    /// Fails lead-big with a reason over the producer's `message.max.bytes` (1 MB by default).
+    struct OversizedResultHandler: PhaseHandler {
+        let phase = Phase.finalize
+
+        func handle(_ request: PhaseRequest) async -> StageOutput {
+            let reason = request.leadID == "lead-big" ? String(repeating: "x", count: 1_100_000) : "small"
+            return StageOutput(result: PhaseResult(answering: request, outcome: .failed(reason: reason, isRetriable: false),
+                                                   payload: .empty, finishedAt: Date(), service: "finalize-stage"))
+        }
+    }
+
+    /// A result above MAX_RECORD_BYTES (that the producer might still accept, up to its own
+    /// limit) dead-letters its request, with the request's bytes and the reason, and the requests
+    /// behind it on the partition are answered and committed.
+    func testARefusedResultDeadLettersItsRequestAndThePartitionMovesOn() async throws {
+        try await withNamespace(service: "finalize-stage") { environment in
+            let topics = environment.topics
+            let service = try StageService(
+                environment: environment, configuration: StageConfiguration(consumerProperties: TestBroker.fastGroupProperties),
+                handler: OversizedResultHandler())
+            let task = Task { try await service.run() }
+            let publisher = try KafkaProducer(configuration: environment.kafka)
+            // One key, so all three share a partition and lead-big sits between the others.
+            let requests = try ["lead-1", "lead-big", "lead-2"].map { id in
+                try environment.codec.record(Fixtures.request(.finalize, lead: Fixtures.lead(id: id)),
+                                             topic: topics.phaseRequests(.finalize), key: "same-key")
+            }
+            _ = try await publisher.send(requests)
+            await publisher.close()
+            let admin = try KafkaAdmin(configuration: environment.kafka)
+            try await waitUntil("every request committed") {
+                try await admin.lag(group: service.groupID, topics: service.inputTopics).reduce(0) { $0 + $1.lag } == 0
+            }
+            let reader = try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("reader"),
+                                           topics: [topics.phaseResults, topics.deadLetters], properties: TestBroker.fastGroupProperties)
+            let outputs = try await consume(reader, count: 3)
+            await reader.close()
+            task.cancel()
+            try await task.value
+
+            let results = try outputs.filter { $0.topic == topics.phaseResults }.map { try environment.codec.decode(PhaseResult.self, record: $0) }
+            XCTAssertEqual(results.map(\.leadID.rawValue), ["lead-1", "lead-2"])
+            let letters = try outputs.filter { $0.topic == topics.deadLetters }.map { try environment.codec.decode(DeadLetter.self, record: $0) }
+            XCTAssertEqual(letters.count, 1)
+            XCTAssertTrue(letters.first?.reason.contains("above MAX_RECORD_BYTES") == true, letters.first?.reason ?? "")
+            XCTAssertEqual(letters.first?.original, requests[1].value, "the request itself is small: it travels in its letter")
+            XCTAssertEqual(letters.first?.sourceTopic, topics.phaseRequests(.finalize))
+        }
+    }
+}
