@@ -212,3 +212,90 @@ public struct AccountHeatState: Message, Hashable {
         "\(accountID.rawValue)|\(companyKey)"
     }
 }
+
+/// Heat category of a company.
+public enum HeatCategory: String, Codable, Sendable, CaseIterable {
+    /// Strong, recent, multi-person signal.
+    case hot
+    /// Some signal.
+    case warm
+    /// Little signal.
+    case cool
+}
+
+/// Day-over-day direction of a company's heat.
+public enum HeatTrend: String, Codable, Sendable, CaseIterable {
+    /// Heat went up.
+    case rising
+    /// About the same.
+    case stable
+    /// Heat went down.
+    case cooling
+}
+
+/// One lead's signal that counted toward a company's heat.
+public struct CompanySignal: Codable, Hashable, Sendable {
+    /// The lead.
+    public var leadID: LeadID
+    /// What kind of signal, e.g. `recommendation-request`.
+    public var kind: String
+    /// What was seen.
+    public var detail: String
+    /// When.
+    public var date: Date
+    /// Contribution to the raw heat after recency weighting.
+    public var weight: Double
+
+    /// Creates a signal.
+    public init(leadID: LeadID, kind: String, detail: String, date: Date, weight: Double) {
+        self.leadID = leadID
+        self.kind = kind
+        self.detail = detail
+        self.date = date
+        self.weight = weight
+    }
+}
+
+/// Dark-funnel heat of one company from several leads (topic ``Topics/accountSignals``; key:
+/// account id).
+public struct AccountSignal: Message, Hashable {
+    /// `account.signal`.
+    public static let schemaName = "account.signal"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The account the leads belong to.
+    public var accountID: AccountID
+    /// LinkedIn company id (`li:<id>`) or normalised name (`name:<name>`).
+    public var companyKey: String
+    /// A display name.
+    public var companyName: String
+    /// Heat, 0-100.
+    public var heatScore: Int
+    /// Hot, warm or cool.
+    public var category: HeatCategory
+    /// Against the previous day's heat.
+    public var trend: HeatTrend
+    /// How many leads at the company.
+    public var leadCount: Int
+    /// The strongest signals that counted, strongest first, at most 20; the heat counts every one.
+    public var signals: [CompanySignal]
+    /// When computed.
+    public var computedAt: Date
+
+    /// Creates a signal record.
+    public init(
+        accountID: AccountID, companyKey: String, companyName: String, heatScore: Int, category: HeatCategory,
+        trend: HeatTrend, leadCount: Int, signals: [CompanySignal], computedAt: Date
+    ) {
+        self.accountID = accountID
+        self.companyKey = companyKey
+        self.companyName = companyName
+        self.heatScore = heatScore
+        self.category = category
+        self.trend = trend
+        self.leadCount = leadCount
+        self.signals = signals
+        self.computedAt = computedAt
+    }
+}

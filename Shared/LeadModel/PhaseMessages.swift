@@ -1,0 +1,262 @@
+import Foundation
+
+/// A request from the coordinator to a stage to run one phase for one lead.
+/// Topic: ``Topics/phaseRequests(_:isPriority:)``; key: lead id.
+public struct PhaseRequest: Message, Hashable {
+    /// `phase.request`.
+    public static let schemaName = "phase.request"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The lead.
+    public var leadID: LeadID
+    /// The run this request belongs to.
+    public var runID: RunID
+    /// The phase to run.
+    public var phase: Phase
+    /// 1 for the first try, then 2, 3, ... for retries.
+    public var attempt: Int
+    /// The run's mode.
+    public var mode: Mode
+    /// For the profile phase: the platforms to enrich (selected and with a URL).
+    public var platforms: [Platform]
+    /// The lead's input data.
+    public var lead: LeadDiscovered
+    /// The profile accumulated so far in this lead's history, as far as the phase reads it:
+    /// whole for scoring, only id, name and profile URLs for the other phases
+    /// (``EnrichedProfile/carried(to:)``). The coordinator holds the whole profile.
+    public var profile: EnrichedProfile
+    /// The lead's account.
+    public var accountID: AccountID
+    /// The offer to score against.
+    public var offerID: OfferID
+    /// Whether the request travels on the priority twin topic.
+    public var isPriority: Bool
+    /// When the coordinator sent it.
+    public var requestedAt: Date
+
+    /// Creates a request.
+    public init(
+        leadID: LeadID, runID: RunID, phase: Phase, attempt: Int, mode: Mode, platforms: [Platform],
+        lead: LeadDiscovered, profile: EnrichedProfile, accountID: AccountID, offerID: OfferID,
+        isPriority: Bool, requestedAt: Date
+    ) {
+        self.leadID = leadID
+        self.runID = runID
+        self.phase = phase
+        self.attempt = attempt
+        self.mode = mode
+        self.platforms = platforms
+        self.lead = lead
+        self.profile = profile
+        self.accountID = accountID
+        self.offerID = offerID
+        self.isPriority = isPriority
+        self.requestedAt = requestedAt
+    }
+
+    /// The attempt's identity, which its result must echo.
+    public var attemptKey: PhaseAttemptKey {
+        PhaseAttemptKey(leadID: leadID, runID: runID, phase: phase, attempt: attempt)
+    }
+}
+
+/// Identifies one attempt of one phase of one run of one lead. Results and timers are matched on
+/// it; anything not matching the lead's current attempt is stale.
+public struct PhaseAttemptKey: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// The lead.
+    public var leadID: LeadID
+    /// The run.
+    public var runID: RunID
+    /// The phase.
+    public var phase: Phase
+    /// The attempt number, from 1.
+    public var attempt: Int
+
+    /// Creates a key.
+    public init(leadID: LeadID, runID: RunID, phase: Phase, attempt: Int) {
+        self.leadID = leadID
+        self.runID = runID
+        self.phase = phase
+        self.attempt = attempt
+    }
+
+    /// `lead/run/phase#attempt`.
+    public var description: String { "\(leadID)/\(runID)/\(phase.rawValue)#\(attempt)" }
+}
+
+/// Whether a stage finished a phase.
+///
+/// Encoded as `{"status": "completed"}`, `{"status": "failed", "reason": ..., "isRetriable": ...}`
+/// or `{"status": "account-paused", "reason": ...}`.
+public enum PhaseOutcome: Codable, Hashable, Sendable {
+    /// The phase ran; its payload holds the output (which may record per-platform failures).
+    case completed
+    /// The phase could not run; retriable failures are retried with backoff.
+    case failed(reason: String, isRetriable: Bool)
+    /// Written only by stages from before a provider's exhausted credits stopped pausing the
+    /// customer's account (today's stages answer a retriable ``failed(reason:isRetriable:)``).
+    /// Still read, for a rolling upgrade: the coordinator treats it as a retriable failure of
+    /// the attempt and never pauses the account.
+    case accountPaused(reason: String)
+
+    private enum CodingKeys: String, CodingKey {
+        case status, reason, isRetriable
+    }
+
+    private enum Status: String, Codable {
+        case completed, failed
+        case accountPaused = "account-paused"
+    }
+
+    /// Decodes the `status` form.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(Status.self, forKey: .status) {
+        case .completed: self = .completed
+        case .accountPaused: self = .accountPaused(reason: try container.decode(String.self, forKey: .reason))
+        case .failed:
+            self = .failed(
+                reason: try container.decode(String.self, forKey: .reason),
+                isRetriable: try container.decode(Bool.self, forKey: .isRetriable))
+        }
+    }
+
+    /// Encodes the `status` form.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .completed:
+            try container.encode(Status.completed, forKey: .status)
+        case .accountPaused(let reason):
+            try container.encode(Status.accountPaused, forKey: .status)
+            try container.encode(reason, forKey: .reason)
+        case .failed(let reason, let isRetriable):
+            try container.encode(Status.failed, forKey: .status)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(isRetriable, forKey: .isRetriable)
+        }
+    }
+}
+
+/// The output of the profile phase.
+public struct ProfilePhaseOutput: Codable, Hashable, Sendable {
+    /// LinkedIn data, when fetched.
+    public var linkedin: LinkedInProfile?
+    /// X data, when fetched.
+    public var x: XProfile?
+    /// The current company, when known.
+    public var company: Company?
+    /// How LinkedIn went; nil when not attempted in this phase.
+    public var linkedinOutcome: PlatformOutcome?
+    /// How X went; nil when not attempted in this phase.
+    public var xOutcome: PlatformOutcome?
+
+    /// Creates an output.
+    public init(
+        linkedin: LinkedInProfile? = nil, x: XProfile? = nil, company: Company? = nil,
+        linkedinOutcome: PlatformOutcome? = nil, xOutcome: PlatformOutcome? = nil
+    ) {
+        self.linkedin = linkedin
+        self.x = x
+        self.company = company
+        self.linkedinOutcome = linkedinOutcome
+        self.xOutcome = xOutcome
+    }
+}
+
+/// What a phase produced; only the field of the phase that ran is set (finalize sets none).
+public struct PhasePayload: Codable, Hashable, Sendable {
+    /// Profile phase output.
+    public var profile: ProfilePhaseOutput?
+    /// Activity phase output.
+    public var activity: Activity?
+    /// How the activity fetch went.
+    public var activityOutcome: PlatformOutcome?
+    /// Scoring phase output.
+    public var scores: ScoreCard?
+
+    /// Creates a payload.
+    public init(profile: ProfilePhaseOutput? = nil, activity: Activity? = nil, activityOutcome: PlatformOutcome? = nil,
+                scores: ScoreCard? = nil) {
+        self.profile = profile
+        self.activity = activity
+        self.activityOutcome = activityOutcome
+        self.scores = scores
+    }
+
+    /// No output (a failed phase).
+    public static let empty = PhasePayload()
+}
+
+/// A provider call to bill: charged on a match only, never on a miss or an error.
+public struct BillableCharge: Codable, Hashable, Sendable {
+    /// The provider, e.g. `linkedin`, `x`, `activity`, `scoring-model`.
+    public var provider: String
+    /// Units charged.
+    public var units: Int
+
+    /// Creates a charge.
+    public init(provider: String, units: Int) {
+        self.provider = provider
+        self.units = units
+    }
+}
+
+/// A stage's answer to a ``PhaseRequest``. Topic: ``Topics/phaseResults``; key: lead id.
+public struct PhaseResult: Message, Hashable {
+    /// `phase.result`.
+    public static let schemaName = "phase.result"
+    /// Version 1.
+    public static let schemaVersion = 1
+
+    /// The lead.
+    public var leadID: LeadID
+    /// The run, echoed from the request.
+    public var runID: RunID
+    /// The phase, echoed from the request.
+    public var phase: Phase
+    /// The attempt, echoed from the request.
+    public var attempt: Int
+    /// Completed or failed.
+    public var outcome: PhaseOutcome
+    /// The phase's output.
+    public var payload: PhasePayload
+    /// Provider calls to bill for this phase.
+    public var charges: [BillableCharge]
+    /// When the stage finished.
+    public var finishedAt: Date
+    /// The stage instance that answered, for diagnosis.
+    public var service: String
+
+    /// Creates a result.
+    public init(
+        leadID: LeadID, runID: RunID, phase: Phase, attempt: Int, outcome: PhaseOutcome, payload: PhasePayload,
+        charges: [BillableCharge] = [], finishedAt: Date, service: String
+    ) {
+        self.leadID = leadID
+        self.runID = runID
+        self.phase = phase
+        self.attempt = attempt
+        self.outcome = outcome
+        self.payload = payload
+        self.charges = charges
+        self.finishedAt = finishedAt
+        self.service = service
+    }
+
+    /// The result for `request`.
+    public init(
+        answering request: PhaseRequest, outcome: PhaseOutcome, payload: PhasePayload,
+        charges: [BillableCharge] = [], finishedAt: Date, service: String
+    ) {
+        self.init(
+            leadID: request.leadID, runID: request.runID, phase: request.phase, attempt: request.attempt,
+            outcome: outcome, payload: payload, charges: charges, finishedAt: finishedAt, service: service)
+    }
+
+    /// The attempt this result answers.
+    public var attemptKey: PhaseAttemptKey {
+        PhaseAttemptKey(leadID: leadID, runID: runID, phase: phase, attempt: attempt)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+
+/// Progress of one search (topic ``Topics/progress``; key: search id).
+public struct ProgressSnapshot: Message, Hashable {
+    /// `progress.snapshot`.
+    public static let schemaName = "progress.snapshot"
+    /// Version 2 added ``pending``.
+    public static let schemaVersion = 2
+    /// Version 1 (no ``pending``: read as 0) and 2.
+    public static let supportedVersions = 1...2
+
+    /// Overall state.
+    public enum State: String, Codable, Sendable {
+        /// Leads are still being processed, or the total is not known yet.
+        case running
+        /// The declared total has completed.
+        case completed
+        /// Work waits on the account (billing paused).
+        case paused
+    }
+
+    /// The search.
+    public var searchID: SearchID
+    /// Its account.
+    public var accountID: AccountID
+    /// Running, completed or paused.
+    public var state: State
+    /// Declared total, when discovery has declared it.
+    public var total: Int?
+    /// Leads queued until the coordinator has room for them.
+    public var pending: Int
+    /// Leads ready.
+    public var completed: Int
+    /// Leads in the profile or activity phase.
+    public var enriching: Int
+    /// Leads in the scoring phase.
+    public var scoring: Int
+    /// Leads waiting for billing to resume.
+    public var billingPaused: Int
+    /// Leads waiting for the outreach window.
+    public var deferred: Int
+    /// When the snapshot was taken.
+    public var updatedAt: Date
+
+    /// Creates a snapshot.
+    public init(
+        searchID: SearchID, accountID: AccountID, state: State, total: Int?, pending: Int = 0, completed: Int, enriching: Int,
+        scoring: Int, billingPaused: Int, deferred: Int, updatedAt: Date
+    ) {
+        self.searchID = searchID
+        self.accountID = accountID
+        self.state = state
+        self.total = total
+        self.pending = pending
+        self.completed = completed
+        self.enriching = enriching
+        self.scoring = scoring
+        self.billingPaused = billingPaused
+        self.deferred = deferred
+        self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case searchID, accountID, state, total, pending, completed, enriching, scoring, billingPaused, deferred, updatedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            searchID: try container.decode(SearchID.self, forKey: .searchID),
+            accountID: try container.decode(AccountID.self, forKey: .accountID),
+            state: try container.decode(State.self, forKey: .state),
+            total: try container.decodeIfPresent(Int.self, forKey: .total),
+            pending: try container.decodeIfPresent(Int.self, forKey: .pending) ?? 0,
+            completed: try container.decode(Int.self, forKey: .completed),
+            enriching: try container.decode(Int.self, forKey: .enriching),
+            scoring: try container.decode(Int.self, forKey: .scoring),
+            billingPaused: try container.decode(Int.self, forKey: .billingPaused),
+            deferred: try container.decode(Int.self, forKey: .deferred),
+            updatedAt: try container.decode(Date.self, forKey: .updatedAt))
+    }
+}
