@@ -38,6 +38,15 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertNil(vocabulary.specialty(ofTitle: "Director"))
     }
 
+    func testExpansionReplacesAdjacentAndRepeatedAbbreviationsAsWholeWords() {
+        XCTAssertEqual(vocabulary.expand("VP VP Sales"), " vice president vice president sales ")
+        XCTAssertEqual(vocabulary.expand("vp, sales & vp marketing"), " vice president sales and vice president marketing ")
+        XCTAssertEqual(vocabulary.expand("MVP"), " mvp ", "an abbreviation inside a word is not expanded")
+        XCTAssertEqual(vocabulary.expand(""), "  ")
+        XCTAssertEqual(vocabulary.expand("Vice-Président Ventes"), " vice président ventes ")
+        XCTAssertEqual(vocabulary.role(ofTitle: "VP Sales")?.words, " vice president sales ")
+    }
+
     func testIndustriesFallUnderTheirParents() {
         XCTAssertTrue(vocabulary.industry("Computer & Network Security", isUnder: "software"))
         XCTAssertTrue(vocabulary.industry("Computer Software", isUnder: "Software"))
