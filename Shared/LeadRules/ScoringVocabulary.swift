@@ -248,17 +248,22 @@ private struct PaddedWords: Sendable {
     }
 
     private func firstIndex(of needle: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, needle.count <= bytes.count - start else { return needle.isEmpty ? start : nil }
-        var index = start
-        let last = bytes.count - needle.count
-        while index <= last {
-            if bytes[index] == first {
-                var matched = 1
-                while matched < needle.count && bytes[index + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return index }
-            }
-            index += 1
-        }
-        return nil
+        firstByteIndex(of: needle, in: bytes, from: start)
     }
+}
+
+/// Where `needle` first occurs in `haystack` at or after `start` (a plain byte search).
+func firstByteIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+    guard let first = needle.first, needle.count <= haystack.count - start else { return needle.isEmpty ? start : nil }
+    var index = start
+    let last = haystack.count - needle.count
+    while index <= last {
+        if haystack[index] == first {
+            var matched = 1
+            while matched < needle.count && haystack[index + matched] == needle[matched] { matched += 1 }
+            if matched == needle.count { return index }
+        }
+        index += 1
+    }
+    return nil
 }

@@ -195,18 +195,7 @@ public struct SignalDetector: Sendable {
     /// Byte search. Both sides are normalised and the needle starts and ends with a space, so a
     /// match is a whole-word match.
     private static func containsBytes(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard needle.count <= haystack.count, let first = needle.first else { return needle.isEmpty }
-        var start = 0
-        let last = haystack.count - needle.count
-        while start <= last {
-            if haystack[start] == first {
-                var matched = 1
-                while matched < needle.count && haystack[start + matched] == needle[matched] { matched += 1 }
-                if matched == needle.count { return true }
-            }
-            start += 1
-        }
-        return false
+        firstByteIndex(of: needle, in: haystack, from: 0) != nil
     }
 
     /// Whether `phrase` occurs as whole words in `text`.
