@@ -5,8 +5,11 @@ import Foundation
 public struct PhaseRequest: Message, Hashable {
     /// `phase.request`.
     public static let schemaName = "phase.request"
-    /// Version 1.
+    /// Version 1 is written. Version 2 is read too: it carries the lead's document as
+    /// ``document`` (the pieces, for the phases that read the profile) instead of ``profile``.
     public static let schemaVersion = 1
+    /// Versions 1 and 2.
+    public static let supportedVersions = 1...2
 
     /// The lead.
     public var leadID: LeadID
@@ -24,8 +27,12 @@ public struct PhaseRequest: Message, Hashable {
     public var lead: LeadDiscovered
     /// The profile accumulated so far in this lead's history, as far as the phase reads it:
     /// whole for scoring, only id, name and profile URLs for the other phases
-    /// (``EnrichedProfile/carried(to:)``). The coordinator holds the whole profile.
+    /// (``EnrichedProfile/carried(to:)``). The coordinator holds the whole profile. A version 2
+    /// request does not carry it: it reads as the lead's id, name and profile URLs, and the
+    /// whole profile is put together from ``document``.
     public var profile: EnrichedProfile
+    /// Version 2: the pieces of the lead's document, for a phase that reads the profile.
+    public var document: DocumentParts?
     /// The lead's account.
     public var accountID: AccountID
     /// The offer to score against.
@@ -39,7 +46,7 @@ public struct PhaseRequest: Message, Hashable {
     public init(
         leadID: LeadID, runID: RunID, phase: Phase, attempt: Int, mode: Mode, platforms: [Platform],
         lead: LeadDiscovered, profile: EnrichedProfile, accountID: AccountID, offerID: OfferID,
-        isPriority: Bool, requestedAt: Date
+        isPriority: Bool, requestedAt: Date, document: DocumentParts? = nil
     ) {
         self.leadID = leadID
         self.runID = runID
@@ -53,6 +60,37 @@ public struct PhaseRequest: Message, Hashable {
         self.offerID = offerID
         self.isPriority = isPriority
         self.requestedAt = requestedAt
+        self.document = document
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case leadID, runID, phase, attempt, mode, platforms, lead, profile, document, accountID, offerID, isPriority, requestedAt
+    }
+
+    /// Reads either version: without `profile`, the profile is the lead's id, name and URLs.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        leadID = try container.decode(LeadID.self, forKey: .leadID)
+        runID = try container.decode(RunID.self, forKey: .runID)
+        phase = try container.decode(Phase.self, forKey: .phase)
+        attempt = try container.decode(Int.self, forKey: .attempt)
+        mode = try container.decode(Mode.self, forKey: .mode)
+        platforms = try container.decode([Platform].self, forKey: .platforms)
+        lead = try container.decode(LeadDiscovered.self, forKey: .lead)
+        document = try container.decodeIfPresent(DocumentParts.self, forKey: .document)
+        accountID = try container.decode(AccountID.self, forKey: .accountID)
+        offerID = try container.decode(OfferID.self, forKey: .offerID)
+        isPriority = try container.decode(Bool.self, forKey: .isPriority)
+        requestedAt = try container.decode(Date.self, forKey: .requestedAt)
+        if let profile = try container.decodeIfPresent(EnrichedProfile.self, forKey: .profile) {
+            self.profile = profile
+        } else if document != nil || !phase.readsEnrichedProfile {
+            profile = EnrichedProfile(discovered: lead).carried(to: .profile)
+        } else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .document, in: container,
+                debugDescription: "a \(phase.rawValue) request carries neither the lead's profile nor its document")
+        }
     }
 
     /// The attempt's identity, which its result must echo.

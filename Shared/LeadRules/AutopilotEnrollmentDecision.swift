@@ -15,9 +15,10 @@ extension AutopilotCheck {
     public static func enrollment(
         finalizing request: PhaseRequest, account: AccountConfig?, override: LeadOverride? = nil, at: Date
     ) -> AutopilotEnrollment? {
+        let profile = DocumentAssembly.profile(of: request)
         guard request.phase == .finalize, request.mode.phases.contains(.scoring), override?.stateInForce == nil,
-              !request.profile.skippedPhases.contains(where: { $0.phase == .scoring }),
-              let card = request.profile.scores, let account,
+              !profile.skippedPhases.contains(where: { $0.phase == .scoring }),
+              let card = profile.scores, let account,
               card.buyerState != .manual, card.buyerState != .disqualified else {
             return nil
         }

@@ -58,7 +58,7 @@ public struct FinalizeStageHandler: PhaseHandler {
         let finishedAt = now()
         let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
         guard written.insert("\(request.leadID)/\(request.runID)") else { return StageOutput(result: result) }
-        let entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID,
+        let entry = LeadPoolEntry(profile: DocumentAssembly.profile(of: request), accountID: request.accountID, offerID: request.offerID,
                                   finishedAt: finishedAt)
         let enrollment = AutopilotCheck.enrollment(
             finalizing: request, account: accounts(request.accountID), override: overrides(request.leadID), at: finishedAt)

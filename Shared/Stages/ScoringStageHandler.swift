@@ -60,9 +60,10 @@ public struct ScoringStageHandler: PhaseHandler {
                     answering: request, outcome: .failed(reason: "unknown offer \(request.offerID)", isRetriable: false),
                     payload: .empty, finishedAt: at, service: service))
         }
-        let evaluation = await scorer.evaluate(profile: request.profile, offer: offer, source: request.lead.source, now: at)
+        let profile = DocumentAssembly.profile(of: request)
+        let evaluation = await scorer.evaluate(profile: profile, offer: offer, source: request.lead.source, now: at)
         let card = evaluation.card
-        var scored = request.profile
+        var scored = profile
         scored.scores = card
         let contribution = AccountSignalAggregator.contribution(
             of: scored, leadID: request.leadID, runID: request.runID, accountID: request.accountID, offer: offer, at: at)

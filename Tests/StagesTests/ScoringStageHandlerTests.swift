@@ -102,6 +102,45 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         XCTAssertEqual(try MessageCodec().decode(LeadPoolEntry.self, from: records[0].value ?? []), entry)
     }
 
+    /// `request` as a version 2 request carries it: the document as pieces (the profile phase's
+    /// and activity phase's outputs of `profile`, then `card`), no profile.
+    func lean(_ request: PhaseRequest, from profile: EnrichedProfile, card: ScoreCard? = nil) -> PhaseRequest {
+        var lean = request
+        lean.profile = EnrichedProfile(discovered: request.lead).carried(to: .profile)
+        var outputs = [
+            PhaseOutput(phase: .profile, payload: PhasePayload(profile: ProfilePhaseOutput(
+                linkedin: profile.linkedin, x: profile.x, company: profile.company, linkedinOutcome: .succeeded, xOutcome: .succeeded))),
+            PhaseOutput(phase: .activity, payload: PhasePayload(activity: profile.activity, activityOutcome: .succeeded)),
+        ]
+        if let card { outputs.append(PhaseOutput(phase: .scoring, payload: PhasePayload(scores: card))) }
+        lean.document = DocumentParts(outputs: outputs, skippedPhases: profile.skippedPhases)
+        return lean
+    }
+
+    func testTheStagesReadAVersionTwoRequestAsTheWholeProfile() async throws {
+        let asking = [Fixtures.post("Can anyone recommend a fix for manual prospecting?", daysAgo: 2)]
+        var profile = Fixtures.profile(posts: asking)
+        profile.linkedinOutcome = .succeeded
+        profile.xOutcome = .succeeded
+        profile.activityOutcome = .succeeded
+        profile.xURL = Fixtures.lead().xProfile?.canonical  // as the coordinator's profile has them
+        profile.signalDate = profile.activity?.signalDate
+        let scoring = ScoringStageHandler(scorer: RuleBasedScorer(), offers: { _ in Fixtures.offer() }, service: "test", now: Fixtures.clock)
+        let whole = await scoring.handle(Fixtures.request(.scoring, profile: profile))
+        let pieces = await scoring.handle(lean(Fixtures.request(.scoring), from: profile))
+        XCTAssertEqual(pieces.result.payload.scores, whole.result.payload.scores)
+        XCTAssertGreaterThan(pieces.result.payload.scores?.intent ?? 0, 0, "the activity's posts were read")
+        XCTAssertEqual(pieces.contribution, whole.contribution)
+
+        let account = Fixtures.account()
+        let card = FixedScorer.active().card
+        profile.scores = card
+        let finalize = FinalizeStageHandler(accounts: { _ in account }, service: "test", now: Fixtures.clock)
+        let output = await finalize.handle(lean(Fixtures.request(.finalize), from: profile, card: card))
+        XCTAssertEqual(output.poolEntry?.profile, profile)
+        XCTAssertEqual(output.enrollment?.buyerState, .active, "autopilot reads the card from the pieces")
+    }
+
     func testARetriedAttemptOfAFinalizedRunWritesNoSecondEntry() async throws {
         let handler = FinalizeStageHandler(service: "test", now: Fixtures.clock)
         var request = Fixtures.request(.finalize, profile: Fixtures.profile())

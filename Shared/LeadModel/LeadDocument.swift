@@ -1,0 +1,52 @@
+import Foundation
+
+/// What a phase's result contributed to the lead's document: the result's payload, as the stage
+/// wrote it, and the phase it belongs to.
+public struct PhaseOutput: Codable, Hashable, Sendable {
+    /// The phase that produced it.
+    public var phase: Phase
+    /// The result's payload.
+    public var payload: PhasePayload
+
+    /// Creates an output.
+    public init(phase: Phase, payload: PhasePayload) {
+        self.phase = phase
+        self.payload = payload
+    }
+}
+
+/// The lead's document in the form a version 2 ``PhaseRequest`` carries it: not the profile
+/// merged by the coordinator, but the pieces it is made of, which the coordinator passes on as
+/// the stages wrote them. The stage that reads the profile (scoring, finalize) puts them
+/// together (`DocumentAssembly` in the pipeline rules):
+///
+/// 1. start from ``base``, or, without one, from the lead's discovery (its pool profile, if it
+///    was matched from the pool);
+/// 2. take the profile URLs from the request's lead (a found profile adds one);
+/// 3. fold in ``outputs`` in order, as each phase's result would have been merged;
+/// 4. set ``skippedPhases`` and ``web``, and apply ``override`` to the score card.
+public struct DocumentParts: Codable, Hashable, Sendable {
+    /// The document the run started from when the discovery does not give it: for a re-enrich
+    /// run, the lead's profile as its last run left it. Nil: start from the lead.
+    public var base: EnrichedProfile?
+    /// The outputs of this run's completed phases, in the order they completed.
+    public var outputs: [PhaseOutput]
+    /// The phases this run skipped so far, with the reasons.
+    public var skippedPhases: [PhaseSkip]
+    /// The lead's latest completed web enrichment, if any.
+    public var web: WebEnrichment?
+    /// The lead's override in force when the request was sent, if any.
+    public var override: LeadOverride?
+
+    /// Creates the parts.
+    public init(
+        base: EnrichedProfile? = nil, outputs: [PhaseOutput] = [], skippedPhases: [PhaseSkip] = [],
+        web: WebEnrichment? = nil, override: LeadOverride? = nil
+    ) {
+        self.base = base
+        self.outputs = outputs
+        self.skippedPhases = skippedPhases
+        self.web = web
+        self.override = override
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import LeadModel
+
+/// Puts a lead's profile together from the pieces a version 2 ``PhaseRequest`` carries
+/// (``DocumentParts``), as the coordinator's ``LeadStateMachine`` builds it step by step: the
+/// run's start (``LeadStateMachine/startingProfile(of:)``, or the base a re-enrich run starts
+/// from), the lead's profile URLs, each completed phase's output folded in with
+/// ``ProfileMerger``, the skipped phases, the web enrichment, and the override on the card.
+/// So a stage that reads the profile gets the same one either way.
+public enum DocumentAssembly {
+    /// The profile `request` stands for, as far as its phase reads it: ``PhaseRequest/profile``
+    /// for a version 1 request; put together from ``PhaseRequest/document`` for version 2.
+    public static func profile(of request: PhaseRequest) -> EnrichedProfile {
+        guard let document = request.document else { return request.profile }
+        var profile = document.base ?? LeadStateMachine.startingProfile(of: request.lead)
+        if let url = request.lead.linkedinProfile?.canonical { profile.linkedinURL = url }
+        if let url = request.lead.xProfile?.canonical { profile.xURL = url }
+        for output in document.outputs {
+            profile = ProfileMerger.merge(output.payload, of: output.phase, into: profile)
+        }
+        profile.skippedPhases = document.skippedPhases
+        if let web = document.web { profile.web = web }
+        if let card = profile.scores { profile.scores = LeadOverridePolicy.applied(document.override, to: card) }
+        return profile.carried(to: request.phase)
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import LeadModel
+import LeadRules
+import XCTest
+
+/// A stage given the pieces of a lead's document (a version 2 request) puts together the same
+/// profile the coordinator's state machine sends whole (version 1), in every way a profile grows:
+/// phase outputs, a pool profile, skipped phases, an override, a web enrichment, a found profile
+/// and a re-enrich run that starts from the last run's profile.
+final class DocumentAssemblyTests: XCTestCase {
+    typealias Machine = LeadStateMachine
+
+    private var random = SeededRandom(seed: 11)
+    private let codec = MessageCodec()
+
+    /// What the test fed the machine for the current run: what the coordinator will keep to
+    /// send the pieces.
+    private struct Pieces {
+        var base: EnrichedProfile?
+        var outputs: [PhaseOutput] = []
+        var web: WebEnrichment?
+        var override: LeadOverride?
+    }
+
+    /// The version 2 form of a request, as the coordinator writes it: no profile, the document.
+    private struct LeanRequest: Message {
+        static let schemaName = "phase.request"
+        static let schemaVersion = 2
+        var leadID: LeadID
+        var runID: RunID
+        var phase: Phase
+        var attempt: Int
+        var mode: Mode
+        var platforms: [Platform]
+        var lead: LeadDiscovered
+        var document: DocumentParts?
+        var accountID: AccountID
+        var offerID: OfferID
+        var isPriority: Bool
+        var requestedAt: Date
+    }
+
+    private static let payloads: [Phase: PhasePayload] = [
+        .profile: PhasePayload(profile: ProfilePhaseOutput(
+            linkedin: Fixtures.linkedin(), x: nil, company: nil, linkedinOutcome: .succeeded, xOutcome: .skipped(reason: "not found"))),
+        .activity: PhasePayload(activity: Fixtures.profile(posts: [Fixtures.post("we are hiring SDRs", daysAgo: 2)]).activity,
+                                activityOutcome: .succeeded),
+        .scoring: PhasePayload(scores: ScoreCard(
+            fit: 60, intent: 75, timing: 10, composite: 50, buyerState: .active, fitReasons: [], intentReasons: [],
+            timingReasons: [], stateReason: "", scorer: "t", scoredAt: Fixtures.now)),
+    ]
+
+    /// Checks every request in `actions` for a phase that reads the profile, through the codec.
+    private func check(_ actions: [Machine.Action], machine: Machine, pieces: Pieces, file: StaticString = #filePath, line: UInt = #line) throws {
+        for case .sendPhaseRequest(let request) in actions where request.phase.readsEnrichedProfile {
+            let document = DocumentParts(base: pieces.base, outputs: pieces.outputs,
+                                         skippedPhases: machine.state?.profile.skippedPhases ?? [], web: pieces.web,
+                                         override: pieces.override)
+            let lean = LeanRequest(
+                leadID: request.leadID, runID: request.runID, phase: request.phase, attempt: request.attempt, mode: request.mode,
+                platforms: request.platforms, lead: request.lead, document: document, accountID: request.accountID,
+                offerID: request.offerID, isPriority: request.isPriority, requestedAt: request.requestedAt)
+            let read = try codec.decode(PhaseRequest.self, from: codec.encode(lean))
+            XCTAssertEqual(DocumentAssembly.profile(of: read), request.profile, "\(request.phase)", file: file, line: line)
+            XCTAssertEqual(read.document, document, file: file, line: line)
+        }
+    }
+
+    /// Completes every request with its phase's payload, checking each, until the run is ready.
+    private func finish(_ machine: inout Machine, _ first: [Machine.Action], pieces: inout Pieces,
+                        override: LeadOverride? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+        var actions = first
+        try check(actions, machine: machine, pieces: pieces, file: file, line: line)
+        while let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
+            let payload = Self.payloads[request.phase] ?? .empty
+            let result = PhaseResult(answering: request, outcome: .completed, payload: payload, finishedAt: Fixtures.now, service: "test")
+            actions = machine.handle(.phaseResult(result, at: Fixtures.now), override: override, random: &random)
+            pieces.outputs.append(PhaseOutput(phase: request.phase, payload: payload))
+            pieces.override = override
+            try check(actions, machine: machine, pieces: pieces, file: file, line: line)
+        }
+        XCTAssertEqual(machine.state?.status, .ready, file: file, line: line)
+    }
+
+    func testAFullRunAssemblesAsTheMachineMerges() throws {
+        var machine = Machine()
+        var pieces = Pieces()
+        let first = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        try finish(&machine, first, pieces: &pieces)
+        XCTAssertNotNil(machine.state?.profile.scores)
+    }
+
+    func testAPoolProfileIsTheStartOfAScoringOnlyRun() throws {
+        var machine = Machine()
+        var pieces = Pieces()
+        let first = machine.handle(.discovered(Fixtures.lead(mode: .scoringOnly), runID: "run-1", at: Fixtures.now), random: &random)
+        try finish(&machine, first, pieces: &pieces)
+        XCTAssertNotNil(machine.state?.profile.linkedin, "the pool profile's LinkedIn data is kept")
+    }
+
+    func testSkippedPhasesAndAnOverrideReachTheStage() throws {
+        var machine = Machine()
+        var pieces = Pieces()
+        // No URL for the profile phase: it is skipped with a reason.
+        let first = machine.handle(.discovered(Fixtures.lead(linkedin: nil, x: nil), runID: "run-1", at: Fixtures.now), random: &random)
+        let override = LeadOverride(leadID: "lead-1", state: .manual, reason: "customer call", requestedBy: "ops", at: Fixtures.now)
+        try finish(&machine, first, pieces: &pieces, override: override)
+        XCTAssertFalse(machine.state?.profile.skippedPhases.isEmpty ?? true)
+        XCTAssertEqual(machine.state?.profile.scores?.buyerState, .manual)
+    }
+
+    func testAWebEnrichmentAndAFoundProfileDuringTheRunAreInTheDocument() throws {
+        var machine = Machine()
+        var pieces = Pieces()
+        var actions = machine.handle(.discovered(Fixtures.lead(x: nil), runID: "run-1", at: Fixtures.now), random: &random)
+        let profileRequest = try XCTUnwrap(actions.compactMap { if case .sendPhaseRequest(let request) = $0 { request } else { nil } }.first)
+        let web = WebEnrichment(leadID: "lead-1", searchID: nil, domain: "acme.example", url: "https://acme.example", status: .completed,
+                                name: "Acme", companyDescription: "Pipelines", fetchedAt: Fixtures.now)
+        XCTAssertFalse(machine.handle(.webEnrichment(web, at: Fixtures.now), random: &random).isEmpty)
+        pieces.web = web
+        let found = ProfileFound(leadID: "lead-1", platform: .x, url: "https://x.com/janedoe2", confidence: 0.9, foundBy: "t", foundAt: Fixtures.now)
+        XCTAssertFalse(machine.handle(.profileFound(found, reEnrichRunID: "run-pf", at: Fixtures.now), random: &random).isEmpty)
+        let payload = Self.payloads[.profile]!
+        actions = machine.handle(.phaseResult(PhaseResult(answering: profileRequest, outcome: .completed, payload: payload,
+                                                          finishedAt: Fixtures.now, service: "test"), at: Fixtures.now), random: &random)
+        pieces.outputs.append(PhaseOutput(phase: .profile, payload: payload))
+        try finish(&machine, actions, pieces: &pieces)
+        XCTAssertEqual(machine.state?.profile.xURL, "https://x.com/janedoe2")
+        XCTAssertEqual(machine.state?.profile.web, web)
+    }
+
+    func testAReEnrichRunStartsFromTheLastRunsProfile() throws {
+        var machine = Machine()
+        var pieces = Pieces()
+        let first = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        try finish(&machine, first, pieces: &pieces)
+        let lastRun = try XCTUnwrap(machine.state?.profile)
+        var again = Pieces(base: lastRun)
+        let actions = machine.handle(.reEnrich(.reEnrich([.x]), runID: "run-2", at: Fixtures.now), random: &random)
+        try finish(&machine, actions, pieces: &again)
+        XCTAssertEqual(machine.state?.profile.linkedin, lastRun.linkedin, "what the re-enrich did not refresh is kept")
+    }
+
+    func testAVersionTwoRequestForAPhaseThatReadsTheProfileNeedsItsDocument() throws {
+        let lead = Fixtures.lead()
+        let lean = LeanRequest(leadID: lead.leadID, runID: "run-1", phase: .scoring, attempt: 1, mode: .full, platforms: [], lead: lead,
+                               document: nil, accountID: lead.accountID, offerID: lead.offerID, isPriority: false,
+                               requestedAt: Fixtures.now)
+        XCTAssertThrowsError(try codec.decode(PhaseRequest.self, from: codec.encode(lean))) { error in
+            XCTAssertTrue("\(error)".contains("neither the lead's profile nor its document"), "\(error)")
+        }
+        var activity = lean
+        activity.phase = .activity
+        let read = try codec.decode(PhaseRequest.self, from: codec.encode(activity))
+        XCTAssertEqual(read.profile, EnrichedProfile(discovered: lead).carried(to: .activity))
+        XCTAssertEqual(DocumentAssembly.profile(of: read), read.profile)
+    }
+
+    func testAVersionOneRequestIsWrittenAsBefore() throws {
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let request = try XCTUnwrap(actions.compactMap { if case .sendPhaseRequest(let request) = $0 { request } else { nil } }.first)
+        let text = String(decoding: try codec.encode(request), as: UTF8.self)
+        XCTAssertFalse(text.contains("\"document\""))
+        XCTAssertTrue(text.contains("\"version\":1"), text)
+        XCTAssertEqual(try codec.decode(PhaseRequest.self, from: codec.encode(request)), request)
+    }
+}
