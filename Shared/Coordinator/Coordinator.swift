@@ -712,23 +712,27 @@ public final class Coordinator: Service {
                 return
             }
             do {
-                let leadState = try environment.codec.decode(LeadState.self, record: record)
-                counted[leadState.leadID] = (ProgressCounts.Lead(leadState.lead, partition: record.partition), ProgressCounts.Bucket(leadState))
-                if leadState.status == .pending {
-                    restored[leadState.leadID] = nil
-                    finished[leadState.leadID] = nil
-                    pending[leadState.leadID] = record.partition
-                } else if leadState.status == .ready {
-                    restored[leadState.leadID] = nil
-                    finished[leadState.leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
-                    if let run = pooled[leadState.leadID], run == "" || run == leadState.runID.rawValue {
-                        unpooled[leadState.leadID] = nil
+                // A ready or queued lead is kept as an offset: its summary is enough, and its
+                // profile is not decoded. A running lead, or a ready one whose pool entry is
+                // missing, is read whole.
+                let summary = try environment.codec.decode(LeadStateSummary.self, record: record)
+                let leadID = summary.leadID
+                counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary))
+                if summary.status == .pending {
+                    restored[leadID] = nil
+                    finished[leadID] = nil
+                    pending[leadID] = record.partition
+                } else if summary.status == .ready {
+                    restored[leadID] = nil
+                    finished[leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
+                    if let run = pooled[leadID], run == "" || run == summary.runID.rawValue {
+                        unpooled[leadID] = nil
                     } else {
-                        unpooled[leadState.leadID] = (leadState, record.partition)
+                        unpooled[leadID] = (try environment.codec.decode(LeadState.self, record: record), record.partition)
                     }
                 } else {
-                    restored[leadState.leadID] = (leadState, record.partition)
-                    finished[leadState.leadID] = nil
+                    restored[leadID] = (try environment.codec.decode(LeadState.self, record: record), record.partition)
+                    finished[leadID] = nil
                 }
             } catch {
                 logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])

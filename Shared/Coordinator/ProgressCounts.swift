@@ -13,13 +13,21 @@ struct ProgressCounts {
         /// The bucket of a lead in `state`; nil for a lead that counts nowhere (processing
         /// between phases, which the machine never leaves a lead in).
         init?(_ state: LeadState) {
-            switch state.status {
+            self.init(status: state.status, phase: state.currentPhase)
+        }
+
+        init?(_ summary: LeadStateSummary) {
+            self.init(status: summary.status, phase: summary.currentPhase)
+        }
+
+        private init?(status: LeadStatus, phase: Phase?) {
+            switch status {
             case .pending: self = .pending
             case .ready: self = .completed
             case .billingPaused: self = .billingPaused
             case .outsideOutreachWindow: self = .deferred
             case .processing:
-                switch state.currentPhase {
+                switch phase {
                 case .profile, .activity: self = .enriching
                 case .scoring: self = .scoring
                 case .finalize: self = .finalizing
@@ -42,6 +50,12 @@ struct ProgressCounts {
         let partition: Int32
 
         init(_ lead: LeadDiscovered, partition: Int32) {
+            self.searchID = lead.sourceSearchID
+            self.accountID = lead.accountID
+            self.partition = partition
+        }
+
+        init(_ lead: LeadStateSummary.LeadReference, partition: Int32) {
             self.searchID = lead.sourceSearchID
             self.accountID = lead.accountID
             self.partition = partition

@@ -143,3 +143,46 @@ public struct LeadState: Message, Hashable {
     /// The phase being run, or nil once the run is done.
     public var currentPhase: Phase? { plan.indices.contains(phaseIndex) ? plan[phaseIndex] : nil }
 }
+
+/// What a coordinator's restore reads of a `lead.state` record before it knows whether it needs
+/// the lead whole: the status and where the run is, and of the lead only its id, account and
+/// search. A ready or queued lead is held as the changelog offset of its state, so its profile
+/// and history are not decoded into memory; only a lead that is running is read whole.
+public struct LeadStateSummary: Message, Hashable {
+    /// The lead's identity, as progress counts it.
+    public struct LeadReference: Codable, Hashable, Sendable {
+        public var leadID: LeadID
+        public var accountID: AccountID
+        public var sourceSearchID: SearchID
+
+        /// Creates a reference.
+        public init(leadID: LeadID, accountID: AccountID, sourceSearchID: SearchID) {
+            self.leadID = leadID
+            self.accountID = accountID
+            self.sourceSearchID = sourceSearchID
+        }
+    }
+
+    /// `lead.state`: the same records as ``LeadState``.
+    public static let schemaName = LeadState.schemaName
+    /// ``LeadState``'s version.
+    public static let schemaVersion = LeadState.schemaVersion
+    /// ``LeadState``'s versions.
+    public static var supportedVersions: ClosedRange<Int> { LeadState.supportedVersions }
+
+    /// The lead.
+    public var lead: LeadReference
+    /// The current run.
+    public var runID: RunID
+    /// Where the lead is.
+    public var status: LeadStatus
+    /// The run's phases.
+    public var plan: [Phase]
+    /// The phase the run is at; `plan.count` when done.
+    public var phaseIndex: Int
+
+    /// The lead's id.
+    public var leadID: LeadID { lead.leadID }
+    /// The phase the run is at; nil when it is done.
+    public var currentPhase: Phase? { plan.indices.contains(phaseIndex) ? plan[phaseIndex] : nil }
+}

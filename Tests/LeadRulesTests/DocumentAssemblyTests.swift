@@ -165,4 +165,22 @@ final class DocumentAssemblyTests: XCTestCase {
         XCTAssertTrue(text.contains("\"version\":1"), text)
         XCTAssertEqual(try codec.decode(PhaseRequest.self, from: codec.encode(request)), request)
     }
+
+    func testARestoreReadsAStateRecordAsItsSummaryWithoutTheProfile() throws {
+        var machine = Machine()
+        var pieces = Pieces()
+        let lead = Fixtures.lead(mode: .scoringOnly)
+        let first = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now), random: &random)
+        let running = try XCTUnwrap(machine.state)
+        var summary = try codec.decode(LeadStateSummary.self, from: codec.encode(running))
+        XCTAssertEqual(summary.lead, .init(leadID: lead.leadID, accountID: lead.accountID, sourceSearchID: lead.sourceSearchID))
+        XCTAssertEqual([summary.status, summary.runID.rawValue, summary.currentPhase?.rawValue] as [AnyHashable?],
+                       [running.status, "run-1", running.currentPhase?.rawValue])
+        try finish(&machine, first, pieces: &pieces)
+        summary = try codec.decode(LeadStateSummary.self, from: codec.encode(try XCTUnwrap(machine.state)))
+        XCTAssertEqual(summary.status, .ready)
+        XCTAssertNil(summary.currentPhase)
+        let queued = LeadStateMachine.queued(lead, runID: "run-2", at: Fixtures.now)
+        XCTAssertEqual(try codec.decode(LeadStateSummary.self, from: codec.encode(queued)).status, .pending)
+    }
 }
