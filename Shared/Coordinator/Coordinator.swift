@@ -608,29 +608,25 @@ public final class Coordinator: Service {
             wanted[TopicPartition(topic: topics.leadState, partition: pointer.partition), default: [:]][pointer.offset] = LeadID(key)
         }
         guard !wanted.isEmpty else { return [] }
-        let reader = try KafkaConsumer(configuration: environment.kafka,
-                                       startingAt: wanted.mapValues { $0.keys.min()! },
-                                       properties: ["fetch.wait.max.ms": "50"])
+        let records = try await KafkaConsumer.records(at: wanted.mapValues { Set($0.keys) }, configuration: environment.kafka)
         var loaded: Set<LeadID> = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while wanted.values.contains(where: { !$0.isEmpty }) && ContinuousClock.now < deadline {
-            for record in try await reader.poll(maxRecords: 5000) {
-                guard let leadID = wanted[record.topicPartition]?.removeValue(forKey: record.offset),
-                      let pointer = state.core.finished[leadID] else { continue }
+        for (partition, leads) in wanted {
+            for (offset, leadID) in leads {
+                guard let pointer = state.core.finished[leadID] else { continue }
+                guard let record = records[partition]?[offset] else {
+                    logger.error("state of a ready lead not found in the changelog", [LogKey.leadID: leadID.rawValue])
+                    continue
+                }
                 do {
                     let leadState = try environment.codec.decode(LeadState.self, record: record)
                     state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
-                                                    partition: pointer.partition, changelogOffset: pointer.offset)
+                                                         partition: pointer.partition, changelogOffset: pointer.offset)
                     state.core.finished[leadID] = nil
                     loaded.insert(leadID)
                 } catch {
                     logger.error("undecodable changelog record of a ready lead: \(error)", [LogKey.leadID: leadID.rawValue])
                 }
             }
-        }
-        await reader.close()
-        for lead in wanted.values.flatMap(\.values) {
-            logger.error("state of a ready lead not found in the changelog", [LogKey.leadID: lead.rawValue])
         }
         return loaded
     }

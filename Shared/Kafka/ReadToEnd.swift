@@ -76,4 +76,34 @@ extension KafkaConsumer {
         }
         await reader.close()
     }
+
+    /// The records at `offsets` of each partition, read with a reader of its own (closed before
+    /// returning): a lead's state, or a document part, kept as its position. Each partition is
+    /// read from its lowest offset wanted; an offset that has no record (compacted away) is left
+    /// out once a later record of its partition arrives. Returns what was found when every offset
+    /// was found or passed, or when `timeout` is over.
+    public static func records(at offsets: [TopicPartition: Set<Int64>], configuration: KafkaConfiguration,
+                               timeout: Duration = .seconds(30)) async throws -> [TopicPartition: [Int64: ConsumerRecord]] {
+        var remaining = offsets.filter { !$0.value.isEmpty }
+        guard !remaining.isEmpty else { return [:] }
+        let reader = try KafkaConsumer(configuration: configuration, startingAt: remaining.mapValues { $0.min()! },
+                                       properties: ["fetch.wait.max.ms": "50"])
+        var found: [TopicPartition: [Int64: ConsumerRecord]] = [:]
+        let deadline = ContinuousClock.now + timeout
+        do {
+            while !remaining.isEmpty && ContinuousClock.now < deadline {
+                for record in try await reader.poll(maxRecords: 5000, timeoutMilliseconds: 200) {
+                    guard var wanted = remaining[record.topicPartition] else { continue }
+                    if wanted.remove(record.offset) != nil { found[record.topicPartition, default: [:]][record.offset] = record }
+                    wanted = wanted.filter { $0 > record.offset }
+                    remaining[record.topicPartition] = wanted.isEmpty ? nil : wanted
+                }
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+        return found
+    }
 }

@@ -49,4 +49,21 @@ final class ReadToEndTests: XCTestCase {
             await another.close()
         }
     }
+
+    /// Records kept as positions (a ready lead's state) are read back by offset, several
+    /// partitions at once; an offset with no record is left out.
+    func testRecordsAreReadBackByTheirOffsets() async throws {
+        try await withTestTopic(partitions: 2) { topic in
+            try await produce(20, to: topic, partitions: 2)  // k0, k2, ... in partition 0; k1, k3, ... in 1
+            let first = TopicPartition(topic: topic, partition: 0)
+            let second = TopicPartition(topic: topic, partition: 1)
+            let found = try await KafkaConsumer.records(at: [first: [2, 7], second: [0, 9]], configuration: TestBroker.configuration())
+            let keys = found.mapValues { $0.mapValues { String(decoding: $0.key ?? [], as: UTF8.self) } }
+            XCTAssertEqual(keys, [first: [2: "k4", 7: "k14"], second: [0: "k1", 9: "k19"]])
+
+            let beyond = try await KafkaConsumer.records(at: [first: [3, 40]], configuration: TestBroker.configuration(),
+                                                         timeout: .seconds(2))
+            XCTAssertEqual(beyond[first].map { Array($0.keys) }, [3], "an offset past the end is not there; the rest is")
+        }
+    }
 }
