@@ -80,7 +80,8 @@ public struct CoordinatorSettings: Sendable {
 ///   intent lead published on `leads.discovered.priority`, and each of its results, wait behind
 ///   at most one poll, not behind a standard backlog.
 /// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
-///   once; a new standard lead (and a command for a lead not known yet) is copied to
+///   once, and so does a new standard lead while there is room and nothing is queued; otherwise
+///   a new standard lead (and a command for a lead not known yet) is copied to
 ///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
 ///   only while fewer than ``CoordinatorSettings/maxRunningLeads`` are pending or processing
 ///   and fewer than ``CoordinatorSettings/maxWaitingLeads`` wait on billing or the outreach

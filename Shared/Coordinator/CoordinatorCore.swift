@@ -95,7 +95,8 @@ struct CoordinatorCore<Source> {
     /// A discovered lead (from `leads.discovered`, its priority twin or the backlog): nothing for
     /// a known lead; a dead letter for a configuration that refuses it, or that is still unknown
     /// after ``CoordinatorSettings/configurationWait``; a copy to the backlog and a pending state
-    /// for a new standard lead not from the backlog; otherwise its run starts.
+    /// for a new standard lead not from the backlog, unless nothing is queued there and there is
+    /// room (``hasRoomAhead(of:)``); otherwise its run starts.
     mutating func discovered(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
                              _ tables: some CoordinatorTables) -> [Effect] {
         let wasPending = fromBacklog && pendingLeads.removeValue(forKey: lead.leadID) != nil
@@ -122,7 +123,7 @@ struct CoordinatorCore<Source> {
         if let account = tables.account(lead.accountID), let why = lead.refusal(by: account) {
             return refuse(why)
         }
-        if !fromBacklog && !lead.source.isIntent {
+        if !fromBacklog && !lead.source.isIntent && !hasRoomAhead(of: lead) {
             guard pendingLeads[lead.leadID] == nil else { return [] }  // queued already
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
@@ -251,6 +252,13 @@ struct CoordinatorCore<Source> {
     }
 
     // MARK: - Admission
+
+    /// Whether a new standard lead may start at once instead of queueing in the backlog: no lead
+    /// is queued there (it would overtake them), and both bounds have room. Most leads of a
+    /// pipeline that keeps up take this way and cost no backlog record and no pending state.
+    private func hasRoomAhead(of lead: LeadDiscovered) -> Bool {
+        pendingLeads.isEmpty && leads.running < settings.maxRunningLeads && leads.waiting < settings.maxWaitingLeads
+    }
 
     /// Starts counting one loop's admissions from the leads running now.
     var admission: Admission { Admission(running: leads.running) }

@@ -83,6 +83,7 @@ final class CoordinatorCoreTests: XCTestCase {
 
     func testAtTheRunningBoundAStandardLeadWaitsQueuedUntilARunningLeadFinishes() throws {
         var core = core(maxRunning: 1)
+        let running = discover(lead("lead-0", source: .intentSearch), &core)
         let first = lead("lead-1", source: .csvImport)
         let queued = discover(first, &core)
         guard case .queueInBacklog("lead-1", let runID) = queued.first else { return XCTFail("not queued: \(queued)") }
@@ -92,21 +93,33 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(discover(first, &core).isEmpty, "queued once however often it is discovered")
 
         var admission = core.admission
-        XCTAssertTrue(core.admits(partition: 0, &admission))
+        XCTAssertFalse(core.admits(partition: 0, &admission), "one lead runs: the bound")
+        XCTAssertEqual(core.backlogFlow(holdingRecords: true), .pause)
+        try runToReady(running, &core)
+        admission = core.admission
+        XCTAssertTrue(core.admits(partition: 0, &admission), "the running lead finished")
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume)
         let started = discover(first, fromBacklog: true, &core)
         XCTAssertEqual(requests(started).map(\.phase), [.profile])
         XCTAssertNil(core.pendingLeads["lead-1"])
+    }
+
+    func testAStandardLeadStartsAtOnceWhileThereIsRoomAndNothingQueuedAhead() throws {
+        var core = core(maxRunning: 2)
+        let direct = discover(lead("lead-1", source: .csvImport), &core)
+        XCTAssertFalse(direct.contains { if case .queueInBacklog = $0 { true } else { false } }, "no backlog record")
+        XCTAssertEqual(messages(direct, LeadState.self).map(\.status), [.processing], "no pending state")
+        XCTAssertEqual(requests(direct).map(\.leadID), ["lead-1"])
 
         _ = discover(lead("lead-2", source: .csvImport), &core)
-        admission = core.admission
-        XCTAssertFalse(core.admits(partition: 0, &admission), "one lead runs: the bound")
-        XCTAssertEqual(core.backlogFlow(holdingRecords: true), .pause)
-
-        try runToReady(started, &core)
-        admission = core.admission
-        XCTAssertTrue(core.admits(partition: 0, &admission), "the first lead finished")
-        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume)
-        XCTAssertEqual(requests(discover(lead("lead-2", source: .csvImport), fromBacklog: true, &core)).map(\.leadID), ["lead-2"])
+        let atBound = discover(lead("lead-3", source: .csvImport), &core)
+        guard case .queueInBacklog = atBound.first else { return XCTFail("not queued at the bound: \(atBound)") }
+        try runToReady(direct, &core)
+        XCTAssertLessThan(core.leads.running, 2, "there is room again")
+        let behind = discover(lead("lead-4", source: .csvImport), &core)
+        guard case .queueInBacklog = behind.first else {
+            return XCTFail("a lead queued ahead (lead-3) must not be overtaken: \(behind)")
+        }
     }
 
     func testAnIntentLeadStartsAtOnceAtTheRunningBound() {
