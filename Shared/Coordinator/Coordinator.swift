@@ -262,14 +262,6 @@ public final class Coordinator: Service {
                 retireReadyLeads(encoded, reports: reports, loaded: [], &state)
             }
             var outputs = Outputs()
-            for (repaired, _) in state.poolRepairs {
-                logger.warning("ready lead restored without its pool entry: writing it", [LogKey.leadID: repaired.leadID.rawValue])
-                var job = EncodeJob(leadID: repaired.leadID)
-                appendPoolEntry(of: repaired.lead, runID: repaired.runID, profile: repaired.profile,
-                                finishedAt: repaired.readyAt ?? repaired.updatedAt, to: &job)
-                outputs.append(job)
-            }
-            state.poolRepairs = []
             var admission = state.core.admission
             for (index, record) in records.enumerated() where !fastLane.contains(index) {
                 // At the bound, a backlog partition's records wait (uncommitted) behind the first
@@ -335,11 +327,6 @@ public final class Coordinator: Service {
         /// One past the last record handled, per input partition.
         var handledUpTo: [TopicPartition: Int64] = [:]
         var ownedPartitions: Set<Int32> = []
-        /// Ready leads restored without their run's pool entry: their entries go out with the
-        /// next batch. The finalize stage writes the entry before the result that makes a lead
-        /// ready, so this mends only what older versions left, which wrote the ready state and
-        /// the entry in one batch that a crash could cut short.
-        var poolRepairs: [(state: LeadState, partition: Int32)] = []
     }
 
     /// The compacted tables the coordinator reads whole.
@@ -518,15 +505,6 @@ public final class Coordinator: Service {
         return offsets
     }
 
-    /// The lead's pool entry for `runID`, with the run in a header so that a restore can tell
-    /// which run's entry the pool holds without decoding it.
-    private func appendPoolEntry(of lead: LeadDiscovered, runID: RunID, profile: EnrichedProfile, finishedAt: Date,
-                                 to job: inout EncodeJob) {
-        let entry = LeadPoolEntry(profile: profile, accountID: lead.accountID, offerID: lead.offerID, finishedAt: finishedAt)
-        job.append(entry, topic: environment.topics.leadPool, key: lead.leadID.rawValue,
-                   headers: [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)])
-    }
-
     /// The progress parts the batch changed, each keyed by search and partition, in the partition
     /// of its search id (where the tracker finds the search's other parts and its total).
     private func appendProgressParts(_ state: inout State, _ outputs: inout Outputs) {
@@ -668,7 +646,6 @@ public final class Coordinator: Service {
                 state.core.finished = state.core.finished.filter { !numbers.contains($0.value.partition) }
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
-                state.poolRepairs.removeAll { numbers.contains($0.partition) }
                 state.core.pendingLeads = state.core.pendingLeads.filter { !numbers.contains($0.value) }
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
@@ -680,27 +657,20 @@ public final class Coordinator: Service {
         }
     }
 
-    /// Reads the changelog partitions to their end and rebuilds machines and timers; reads the
-    /// same partitions of the lead pool first, to find ready runs whose pool entry is missing
-    /// (``State/poolRepairs``).
+    /// Reads the changelog partitions to their end and rebuilds machines and timers. The lead
+    /// pool is not read: the finalize stage writes a run's entry before the result that makes
+    /// the lead ready, so a ready state has its entry. (Versions before that wrote both in one
+    /// batch and mended a ready state without its entry here; upgrade from them through one
+    /// that does.)
     private func restore(_ partitions: [Int32], _ state: inout State) async throws {
         let started = Date()
         let topics = environment.topics
-        // The run of each lead's last pool entry; "" for an entry written before entries named
-        // their run (it stands for whatever run is ready).
-        var pooled: [LeadID: String] = [:]
-        try await readToEnd(partitions.map { TopicPartition(topic: topics.leadPool, partition: $0) }) { record in
-            guard let key = record.keyString, record.value != nil else { return }
-            pooled[LeadID(key)] = record.header(MessageHeaders.runID).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        }
         var restored: [LeadID: (LeadState, Int32)] = [:]  // leads not ready
         var finished: [LeadID: ChangelogPointer] = [:]
-        var unpooled: [LeadID: (LeadState, Int32)] = [:]  // ready, without their run's pool entry
         var pending: [LeadID: Int32] = [:]  // queued in the backlog
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
             guard let key = record.keyString else { return }
-            unpooled[LeadID(key)] = nil
             pending[LeadID(key)] = nil
             guard record.value != nil else {
                 restored[LeadID(key)] = nil
@@ -710,8 +680,7 @@ public final class Coordinator: Service {
             }
             do {
                 // A ready or queued lead is kept as an offset: its summary is enough, and its
-                // profile is not decoded. A running lead, or a ready one whose pool entry is
-                // missing, is read whole.
+                // profile is not decoded. A running lead is read whole.
                 let summary = try environment.codec.decode(LeadStateSummary.self, record: record)
                 let leadID = summary.leadID
                 counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary))
@@ -722,11 +691,6 @@ public final class Coordinator: Service {
                 } else if summary.status == .ready {
                     restored[leadID] = nil
                     finished[leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
-                    if let run = pooled[leadID], run == "" || run == summary.runID.rawValue {
-                        unpooled[leadID] = nil
-                    } else {
-                        unpooled[leadID] = (try environment.codec.decode(LeadState.self, record: record), record.partition)
-                    }
                 } else {
                     restored[leadID] = (try environment.codec.decode(LeadState.self, record: record), record.partition)
                     finished[leadID] = nil
@@ -737,7 +701,6 @@ public final class Coordinator: Service {
         }
         state.core.finished.merge(finished) { _, new in new }
         state.core.pendingLeads.merge(pending) { _, new in new }
-        state.poolRepairs += unpooled.values.map { (state: $0.0, partition: $0.1) }
         // Every part of these partitions is written with the next batch, counted afresh.
         for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
         for (leadID, (leadState, partition)) in restored {
@@ -758,7 +721,6 @@ public final class Coordinator: Service {
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
                                  "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
                                  "pending": String(pending.count),
-                                 "poolRepairs": String(unpooled.count),
                                  "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
     }
 
