@@ -348,7 +348,7 @@ struct CoordinatorCore<Source> {
                 job.append(usage, topic: topics.billingUsage, key: usage.accountID.rawValue)
             case .recordHistory:
                 break  // the history is part of the persisted state
-            case .markReady(let lead, let runID, _):
+            case .markReady(let lead, let runID):
                 // The finalize stage wrote the run's pool entry before its result.
                 logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
             case .persist(let leadState):

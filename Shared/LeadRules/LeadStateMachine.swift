@@ -178,8 +178,8 @@ public struct LeadStateMachine: Sendable {
         case recordBilling(BillingUsage)
         /// An entry was added to the lead's history (already in the persisted state).
         case recordHistory(HistoryEntry)
-        /// The run finished: the lead is ready with this profile.
-        case markReady(LeadID, runID: RunID, profile: EnrichedProfile)
+        /// The run finished: the lead is ready (its pool entry is written by the finalize stage).
+        case markReady(LeadID, runID: RunID)
         /// Persist the state to the changelog. Always the last action when anything changed.
         case persist(LeadState)
     }
@@ -457,7 +457,7 @@ public struct LeadStateMachine: Sendable {
         current.readyAt = at
         state = current
         record(.ready, at: at)
-        pending.append(.markReady(current.leadID, runID: current.runID, profile: current.profile))
+        pending.append(.markReady(current.leadID, runID: current.runID))
     }
 
     // MARK: - Helpers
