@@ -370,7 +370,8 @@ public final class Coordinator: Service {
                 metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
                 metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": result.phase.rawValue, "outcome": result.outcome.metricLabel])
                     .increment()
-                append(state.core.phaseResult(result, tables), to: &outputs)
+                let output = OutputReference(phase: result.phase, topic: record.topic, partition: record.partition, offset: record.offset)
+                append(state.core.phaseResult(result, output: output, tables), to: &outputs)
                 return
             }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
@@ -699,6 +700,7 @@ public final class Coordinator: Service {
                 logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
             }
         }
+        try await loadProfiles(&restored)
         state.core.finished.merge(finished) { _, new in new }
         state.core.pendingLeads.merge(pending) { _, new in new }
         // Every part of these partitions is written with the next batch, counted afresh.
@@ -722,6 +724,38 @@ public final class Coordinator: Service {
                                  "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
                                  "pending": String(pending.count),
                                  "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
+    }
+
+    /// Puts the profile of each restored running lead whose state refers to its outputs
+    /// (``LeadState/outputs``) together again: the referenced results are read back, all in one
+    /// read, and merged as they were when they came (``DocumentAssembly``). A result no longer
+    /// there (kept past the results topic's retention) is logged and left out.
+    private func loadProfiles(_ restored: inout [LeadID: (LeadState, Int32)]) async throws {
+        var wanted: [TopicPartition: Set<Int64>] = [:]
+        for (leadState, _) in restored.values where !leadState.isProfileLoaded {
+            for output in leadState.outputs {
+                wanted[TopicPartition(topic: output.topic, partition: output.partition), default: []].insert(output.offset)
+            }
+        }
+        let records = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka)
+        for (leadID, (leadState, partition)) in restored where !leadState.isProfileLoaded {
+            var outputs: [PhaseOutput] = []
+            for output in leadState.outputs {
+                guard let record = records[TopicPartition(topic: output.topic, partition: output.partition)]?[output.offset],
+                      let result = try? environment.codec.decode(PhaseResult.self, record: record), result.leadID == leadID
+                else {
+                    logger.error("a running lead's \(output.phase.rawValue) result is not where its state says; its run goes on without it",
+                                 [LogKey.leadID: leadID.rawValue, LogKey.topic: output.topic, LogKey.offset: String(output.offset)])
+                    continue
+                }
+                outputs.append(PhaseOutput(phase: output.phase, payload: result.payload))
+            }
+            var loaded = leadState
+            loaded.profile = DocumentAssembly.profile(lead: leadState.lead, document: DocumentParts(
+                base: leadState.runBase, outputs: outputs, skippedPhases: leadState.profile.skippedPhases, web: leadState.profile.web))
+            loaded.isProfileLoaded = true
+            restored[leadID] = (loaded, partition)
+        }
     }
 
     /// Reads `partitions` from their start to the end they have now, handing each record to `body`.

@@ -139,9 +139,10 @@ struct CoordinatorCore<Source> {
     }
 
     /// A stage's answer; one for another run, phase or attempt, or for an unknown lead, changes nothing.
-    mutating func phaseResult(_ result: PhaseResult, _ tables: some CoordinatorTables) -> [Effect] {
+    /// - Parameter output: where the result record is, for the lead's changelog record.
+    mutating func phaseResult(_ result: PhaseResult, output: OutputReference? = nil, _ tables: some CoordinatorTables) -> [Effect] {
         var effects: [Effect] = []
-        apply(.phaseResult(result, at: now()), to: result.leadID, tables, &effects)
+        apply(.phaseResult(result, at: now(), output: output), to: result.leadID, tables, &effects)
         return effects
     }
 

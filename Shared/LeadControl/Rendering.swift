@@ -60,6 +60,10 @@ public enum LeadStateReport {
         lines.append("")
         lines.append("profile:")
         lines.append("  name      \(profile.name)")
+        if !state.isProfileLoaded {
+            let phases = state.outputs.map(\.phase.rawValue).joined(separator: ", ")
+            lines.append("  (running: the results of \(phases.isEmpty ? "no phase yet" : phases) hold the rest until the run is ready)")
+        }
         if let linkedin = profile.linkedin {
             lines.append("  title     \(linkedin.jobTitle)")
             if !linkedin.location.isEmpty { lines.append("  location  \(linkedin.location)") }

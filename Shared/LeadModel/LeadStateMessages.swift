@@ -80,13 +80,56 @@ public struct InFlightAttempt: Codable, Hashable, Sendable {
     }
 }
 
+/// Where a completed phase's output is: the `phase.result` record the coordinator consumed.
+public struct OutputReference: Codable, Hashable, Sendable {
+    /// The phase.
+    public var phase: Phase
+    /// The results topic (`phase.results` or its priority twin).
+    public var topic: String
+    /// Its partition.
+    public var partition: Int32
+    /// Its offset.
+    public var offset: Int64
+
+    /// Creates a reference.
+    public init(phase: Phase, topic: String, partition: Int32, offset: Int64) {
+        self.phase = phase
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+}
+
+/// How a version 2 `lead.state` record of a running lead holds its profile: not the profile,
+/// but what it is made of (see ``LeadState``).
+public struct DocumentReferences: Codable, Hashable, Sendable {
+    /// The profile the run started from when the lead's discovery does not give it (a re-enrich
+    /// run starts from the last run's profile).
+    public var base: EnrichedProfile?
+    /// The results of the run's completed phases, in order.
+    public var outputs: [OutputReference]
+    /// The phases the run skipped, with the reasons.
+    public var skippedPhases: [PhaseSkip]
+    /// The lead's web enrichment.
+    public var web: WebEnrichment?
+}
+
 /// The coordinator's state of one lead: the changelog record on ``Topics/leadState``
 /// (compacted; key: lead id). Restoring it restores the lead's state machine.
+///
+/// Version 2 keeps a running lead's record small: while the lead is processing and every
+/// completed phase of its run has an ``OutputReference``, the record carries `document`
+/// (``DocumentReferences``) instead of `profile`, and the coordinator, restoring it, reads the
+/// referenced results back and puts the profile together again. A ready lead, one waiting on a
+/// gate (possibly for longer than the results topic keeps records) and one queued carry the
+/// profile itself, as version 1 did. A version 1 record reads as before.
 public struct LeadState: Message, Hashable {
     /// `lead.state`.
     public static let schemaName = "lead.state"
-    /// Version 1.
-    public static let schemaVersion = 1
+    /// Version 2 (`document` instead of `profile` for a running lead).
+    public static let schemaVersion = 2
+    /// Versions 1 and 2.
+    public static let supportedVersions = 1...2
 
     /// The lead's input as first discovered.
     public var lead: LeadDiscovered
@@ -116,6 +159,15 @@ public struct LeadState: Message, Hashable {
     /// pause); nil means 1. Attempt numbers never repeat within a run, so a late result of an
     /// attempt before the pause cannot be taken for one after it.
     public var nextAttempt: Int?
+    /// The profile the current run started from, when the discovery does not give it (a
+    /// re-enrich run); nil for a first run.
+    public var runBase: EnrichedProfile?
+    /// Where the results of the current run's completed phases are, in order.
+    public var outputs: [OutputReference] = []
+    /// False for a state read from a record that carried ``DocumentReferences``: ``profile``
+    /// holds only the lead's identity, skipped phases and web enrichment until the referenced
+    /// outputs are read back and merged (``DocumentReferences/outputs``).
+    public var isProfileLoaded = true
 
     /// Creates a state record.
     public init(
@@ -142,6 +194,73 @@ public struct LeadState: Message, Hashable {
 
     /// The phase being run, or nil once the run is done.
     public var currentPhase: Phase? { plan.indices.contains(phaseIndex) ? plan[phaseIndex] : nil }
+
+    /// Whether the record carries references instead of the profile: the lead is processing and
+    /// each completed phase of its run has its output's reference.
+    public var carriesReferences: Bool {
+        guard status == .processing else { return false }
+        if case .reEnrich = mode, runBase == nil { return false }  // what the run started from is not known
+        let skipped = Set(profile.skippedPhases.map(\.phase))
+        return outputs.map(\.phase) == plan.prefix(max(0, min(phaseIndex, plan.count))).filter { !skipped.contains($0) }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case lead, runID, mode, status, plan, phaseIndex, inFlight, profile, document, history, createdAt, updatedAt,
+             readyAt, nextAttempt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        lead = try container.decode(LeadDiscovered.self, forKey: .lead)
+        runID = try container.decode(RunID.self, forKey: .runID)
+        mode = try container.decode(Mode.self, forKey: .mode)
+        status = try container.decode(LeadStatus.self, forKey: .status)
+        plan = try container.decode([Phase].self, forKey: .plan)
+        phaseIndex = try container.decode(Int.self, forKey: .phaseIndex)
+        inFlight = try container.decodeIfPresent(InFlightAttempt.self, forKey: .inFlight)
+        history = try container.decode([HistoryEntry].self, forKey: .history)
+        createdAt = try container.decode(Date.self, forKey: .createdAt)
+        updatedAt = try container.decode(Date.self, forKey: .updatedAt)
+        readyAt = try container.decodeIfPresent(Date.self, forKey: .readyAt)
+        nextAttempt = try container.decodeIfPresent(Int.self, forKey: .nextAttempt)
+        if let profile = try container.decodeIfPresent(EnrichedProfile.self, forKey: .profile) {
+            self.profile = profile
+        } else if let document = try container.decodeIfPresent(DocumentReferences.self, forKey: .document) {
+            // Before the run's first output the profile is what the run started from.
+            var start = document.base ?? EnrichedProfile(startingRunOf: lead)
+            start.skippedPhases = document.skippedPhases
+            if let web = document.web { start.web = web }
+            profile = start
+            runBase = document.base
+            outputs = document.outputs
+            isProfileLoaded = document.outputs.isEmpty && document.base == nil
+        } else {
+            throw DecodingError.dataCorruptedError(forKey: .profile, in: container,
+                                                   debugDescription: "a lead.state record carries neither its profile nor its document")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(lead, forKey: .lead)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(status, forKey: .status)
+        try container.encode(plan, forKey: .plan)
+        try container.encode(phaseIndex, forKey: .phaseIndex)
+        try container.encodeIfPresent(inFlight, forKey: .inFlight)
+        try container.encode(history, forKey: .history)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(updatedAt, forKey: .updatedAt)
+        try container.encodeIfPresent(readyAt, forKey: .readyAt)
+        try container.encodeIfPresent(nextAttempt, forKey: .nextAttempt)
+        if carriesReferences || !isProfileLoaded {
+            try container.encode(DocumentReferences(base: runBase, outputs: outputs, skippedPhases: profile.skippedPhases, web: profile.web),
+                                 forKey: .document)
+        } else {
+            try container.encode(profile, forKey: .profile)
+        }
+    }
 }
 
 /// What a coordinator's restore reads of a `lead.state` record before it knows whether it needs

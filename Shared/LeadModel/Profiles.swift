@@ -578,6 +578,19 @@ public struct EnrichedProfile: Codable, Hashable, Sendable {
             xURL: lead.xProfile?.canonical)
     }
 
+    /// What a lead's first run starts from: the discovery data, plus what enrichment found
+    /// before for a lead matched from the lead pool.
+    public init(startingRunOf lead: LeadDiscovered) {
+        self.init(discovered: lead)
+        if let pool = lead.poolProfile {
+            linkedin = pool.linkedin
+            x = pool.x
+            company = pool.company
+            activity = pool.activity
+            signalDate = pool.signalDate
+        }
+    }
+
     /// The buyer state: the scores' state, or `notScored`.
     public var buyerState: BuyerState { scores?.buyerState ?? .notScored }
 

@@ -12,15 +12,21 @@ public enum DocumentAssembly {
     /// for a version 1 request; put together from ``PhaseRequest/document`` for version 2.
     public static func profile(of request: PhaseRequest) -> EnrichedProfile {
         guard let document = request.document else { return request.profile }
-        var profile = document.base ?? LeadStateMachine.startingProfile(of: request.lead)
-        if let url = request.lead.linkedinProfile?.canonical { profile.linkedinURL = url }
-        if let url = request.lead.xProfile?.canonical { profile.xURL = url }
+        return profile(lead: request.lead, document: document).carried(to: request.phase)
+    }
+
+    /// The whole profile of `lead` that `document` stands for. The coordinator uses it too, to
+    /// put a running lead's profile together again from the results its state refers to.
+    public static func profile(lead: LeadDiscovered, document: DocumentParts) -> EnrichedProfile {
+        var profile = document.base ?? LeadStateMachine.startingProfile(of: lead)
+        if let url = lead.linkedinProfile?.canonical { profile.linkedinURL = url }
+        if let url = lead.xProfile?.canonical { profile.xURL = url }
         for output in document.outputs {
             profile = ProfileMerger.merge(output.payload, of: output.phase, into: profile)
         }
         profile.skippedPhases = document.skippedPhases
         if let web = document.web { profile.web = web }
         if let card = profile.scores { profile.scores = LeadOverridePolicy.applied(document.override, to: card) }
-        return profile.carried(to: request.phase)
+        return profile
     }
 }

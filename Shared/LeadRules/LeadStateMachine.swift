@@ -146,8 +146,9 @@ public struct LeadStateMachine: Sendable {
     public enum Event: Sendable {
         /// The lead arrived on the input topic. `runID` is used only when this starts the first run.
         case discovered(LeadDiscovered, runID: RunID, at: Date)
-        /// A stage answered.
-        case phaseResult(PhaseResult, at: Date)
+        /// A stage answered; `output` is where its result record is, kept so that a running
+        /// lead's changelog record can refer to it instead of carrying the profile.
+        case phaseResult(PhaseResult, at: Date, output: OutputReference? = nil)
         /// A scheduled timer fired.
         case timerFired(Timer, at: Date)
         /// A person asked to re-enrich the lead: a new run with a new run id. A run id already in
@@ -221,9 +222,9 @@ public struct LeadStateMachine: Sendable {
         case .discovered(let lead, let runID, let at):
             guard state == nil else { return [] }
             begin(lead: lead, runID: runID, at: at)
-        case .phaseResult(let result, let at):
+        case .phaseResult(let result, let at, let output):
             guard isCurrent(result.attemptKey, backingOff: false) else { return [] }
-            apply(result, at: at, random: &random)
+            apply(result, output: output, at: at, random: &random)
         case .timerFired(let timer, let at) where timer.kind == .windowOpens:
             guard let current = state, current.status == .outsideOutreachWindow, current.runID == timer.key.runID else { return [] }
             startCurrentPhase(at: at)
@@ -297,15 +298,7 @@ public struct LeadStateMachine: Sendable {
     /// What the run starts from: the discovery data, plus what enrichment found before for a
     /// lead matched from the lead pool.
     static func startingProfile(of lead: LeadDiscovered) -> EnrichedProfile {
-        var profile = EnrichedProfile(discovered: lead)
-        if let pool = lead.poolProfile {
-            profile.linkedin = pool.linkedin
-            profile.x = pool.x
-            profile.company = pool.company
-            profile.activity = pool.activity
-            profile.signalDate = pool.signalDate
-        }
-        return profile
+        EnrichedProfile(startingRunOf: lead)
     }
 
     private mutating func restart(mode: Mode, runID: RunID, at: Date) {
@@ -317,6 +310,8 @@ public struct LeadStateMachine: Sendable {
         current.inFlight = nil
         current.status = .processing
         current.readyAt = nil
+        current.runBase = current.profile
+        current.outputs = []
         current.profile.skippedPhases = []
         state = current
         record(.runStarted, at: at, detail: "re-enrich, mode \(mode)")
@@ -362,6 +357,7 @@ public struct LeadStateMachine: Sendable {
         let changed = current.status != status
         current.status = status
         current.inFlight = nil
+        current.outputs = []  // a wait may outlast the results topic: the run's records carry the profile from now on
         state = current
         if changed {
             record(status == .billingPaused ? .billingPaused : .deferred, at: at, phase: phase, detail: detail)
@@ -370,6 +366,9 @@ public struct LeadStateMachine: Sendable {
 
     private mutating func sendRequest(phase: Phase, attempt: Int, at: Date) {
         guard var current = state else { return }
+        if let card = current.profile.scores {  // a retry too carries the override in force
+            current.profile.scores = LeadOverridePolicy.applied(override, to: card)
+        }
         let deadline = at.addingTimeInterval(configuration.timeout(for: phase))
         current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline)
         current.status = .processing
@@ -385,7 +384,7 @@ public struct LeadStateMachine: Sendable {
         pending.append(.scheduleTimer(Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline)))
     }
 
-    private mutating func apply(_ result: PhaseResult, at: Date, random: inout some RandomNumberGenerator) {
+    private mutating func apply(_ result: PhaseResult, output: OutputReference?, at: Date, random: inout some RandomNumberGenerator) {
         switch result.outcome {
         case .failed(let reason, let isRetriable):
             failAttempt(reason: reason, isRetriable: isRetriable, at: at, random: &random)
@@ -396,6 +395,7 @@ public struct LeadStateMachine: Sendable {
         case .completed:
             guard var current = state else { return }
             current.profile = ProfileMerger.merge(result.payload, of: result.phase, into: current.profile)
+            if let output { current.outputs.append(output) }
             current.inFlight = nil
             current.phaseIndex += 1
             state = current
@@ -454,6 +454,7 @@ public struct LeadStateMachine: Sendable {
         guard var current = state else { return }
         current.status = .ready
         current.inFlight = nil
+        current.outputs = []  // the ready record carries the profile
         current.readyAt = at
         state = current
         record(.ready, at: at)
@@ -499,7 +500,7 @@ public struct LeadStateMachine: Sendable {
 
     private func eventTime(_ event: Event) -> Date {
         switch event {
-        case .discovered(_, _, let at), .phaseResult(_, let at), .timerFired(_, let at), .reEnrich(_, _, let at),
+        case .discovered(_, _, let at), .phaseResult(_, let at, _), .timerFired(_, let at), .reEnrich(_, _, let at),
             .gatesChanged(let at), .profileFound(_, _, let at), .webEnrichment(_, let at):
             at
         }

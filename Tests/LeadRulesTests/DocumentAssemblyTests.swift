@@ -183,4 +183,48 @@ final class DocumentAssemblyTests: XCTestCase {
         let queued = LeadStateMachine.queued(lead, runID: "run-2", at: Fixtures.now)
         XCTAssertEqual(try codec.decode(LeadStateSummary.self, from: codec.encode(queued)).status, .pending)
     }
+
+    /// A running lead's state record refers to its outputs instead of carrying the profile; read
+    /// back and put together with those outputs, it is the state the machine had. Ready, it
+    /// carries the profile again.
+    func testARunningLeadsRecordRefersToItsOutputsAndPutsTheSameStateTogether() throws {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        var payloads: [OutputReference: PhasePayload] = [:]
+        var offset: Int64 = 100
+        func roundTrip() throws -> LeadState {
+            let state = try XCTUnwrap(machine.state)
+            let bytes = try codec.encode(state)
+            var read = try codec.decode(LeadState.self, from: bytes)
+            if !read.isProfileLoaded {
+                let text = String(decoding: bytes, as: UTF8.self)
+                XCTAssertFalse(text.contains("\"profile\":"), "a running lead's record has no profile")
+                if read.runBase == nil {  // a re-enrich run's records carry the profile it started from
+                    XCTAssertFalse(text.contains("we are hiring SDRs"), "nor the activity it refers to")
+                }
+                let outputs = read.outputs.map { PhaseOutput(phase: $0.phase, payload: payloads[$0]!) }
+                read.profile = DocumentAssembly.profile(lead: read.lead, document: DocumentParts(
+                    base: read.runBase, outputs: outputs, skippedPhases: read.profile.skippedPhases, web: read.profile.web))
+                read.isProfileLoaded = true
+            }
+            XCTAssertEqual(read, state)
+            return read
+        }
+        while let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
+            _ = try roundTrip()
+            let payload = Self.payloads[request.phase] ?? .empty
+            let output = OutputReference(phase: request.phase, topic: "phase.results", partition: 0, offset: offset)
+            offset += 1
+            payloads[output] = payload
+            let result = PhaseResult(answering: request, outcome: .completed, payload: payload, finishedAt: Fixtures.now, service: "test")
+            actions = machine.handle(.phaseResult(result, at: Fixtures.now, output: output), random: &random)
+        }
+        let ready = try roundTrip()
+        XCTAssertEqual(ready.status, .ready)
+        XCTAssertTrue(String(decoding: try codec.encode(ready), as: UTF8.self).contains("we are hiring SDRs"), "the ready record carries the profile")
+
+        // A re-enrich run starts from the last run's profile: its records carry that as the base.
+        actions = machine.handle(.reEnrich(.reEnrich([.x]), runID: "run-2", at: Fixtures.now), random: &random)
+        XCTAssertEqual(try roundTrip().runBase?.scores, ready.profile.scores)
+    }
 }

@@ -89,6 +89,7 @@ final class JSONCodecTests: XCTestCase {
         _ = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now))
         var state = try XCTUnwrap(machine.state)
         state.profile = profile
+        state.status = .ready  // a ready lead's record carries its profile
         let request = PhaseRequest(
             leadID: "lead-1", runID: "run-1", phase: .scoring, attempt: 1, mode: .full, platforms: [], lead: Fixtures.lead(),
             profile: profile, accountID: "acct-1", offerID: "offer-1", isPriority: false, requestedAt: Fixtures.now)
