@@ -258,7 +258,12 @@ struct CoordinatorCore<Source> {
     /// is queued there (it would overtake them), and both bounds have room. Most leads of a
     /// pipeline that keeps up take this way and cost no backlog record and no pending state.
     private func hasRoomAhead(of lead: LeadDiscovered) -> Bool {
-        pendingLeads.isEmpty && leads.running < settings.maxRunningLeads && leads.waiting < settings.maxWaitingLeads
+        pendingLeads.isEmpty && !isAtABound(running: leads.running)
+    }
+
+    /// Whether `running` leads, or the leads waiting now, are at their bound.
+    private func isAtABound(running: Int) -> Bool {
+        running >= settings.maxRunningLeads || leads.waiting >= settings.maxWaitingLeads
     }
 
     /// Starts counting one loop's admissions from the leads running now.
@@ -270,7 +275,7 @@ struct CoordinatorCore<Source> {
     /// ``Coordinator/admissionsPerLoop`` admitted this loop, and no earlier record of the
     /// partition held back (a partition's records wait in order behind the first held one).
     func admits(partition: Int32, _ admission: inout Admission) -> Bool {
-        if admission.running >= settings.maxRunningLeads || leads.waiting >= settings.maxWaitingLeads
+        if isAtABound(running: admission.running)
             || admission.admitted >= Coordinator.admissionsPerLoop || admission.holding.contains(partition) {
             admission.holding.insert(partition)
             return false
@@ -284,7 +289,7 @@ struct CoordinatorCore<Source> {
     /// at three quarters of their bound.
     func backlogFlow(holdingRecords: Bool) -> BacklogFlow {
         let (running, waiting) = (leads.running, leads.waiting)
-        if running >= settings.maxRunningLeads || waiting >= settings.maxWaitingLeads || holdingRecords { return .pause }
+        if isAtABound(running: running) || holdingRecords { return .pause }
         if running <= settings.maxRunningLeads * 3 / 4 && waiting <= settings.maxWaitingLeads * 3 / 4 { return .resume }
         return .keep
     }

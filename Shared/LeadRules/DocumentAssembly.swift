@@ -3,7 +3,7 @@ import LeadModel
 
 /// Puts a lead's profile together from the pieces a version 2 ``PhaseRequest`` carries
 /// (``DocumentParts``), as the coordinator's ``LeadStateMachine`` builds it step by step: the
-/// run's start (``LeadStateMachine/startingProfile(of:)``, or the base a re-enrich run starts
+/// run's start (``EnrichedProfile/init(startingRunOf:)``, or the base a re-enrich run starts
 /// from), the lead's profile URLs, each completed phase's output folded in with
 /// ``ProfileMerger``, the skipped phases, the web enrichment, and the override on the card.
 /// So a stage that reads the profile gets the same one either way.
@@ -18,7 +18,7 @@ public enum DocumentAssembly {
     /// The whole profile of `lead` that `document` stands for. The coordinator uses it too, to
     /// put a running lead's profile together again from the results its state refers to.
     public static func profile(lead: LeadDiscovered, document: DocumentParts) -> EnrichedProfile {
-        var profile = document.base ?? LeadStateMachine.startingProfile(of: lead)
+        var profile = document.base ?? EnrichedProfile(startingRunOf: lead)
         if let url = lead.linkedinProfile?.canonical { profile.linkedinURL = url }
         if let url = lead.xProfile?.canonical { profile.xURL = url }
         for output in document.outputs {

@@ -275,7 +275,7 @@ public struct LeadStateMachine: Sendable {
         let mode = lead.resolvedMode
         state = LeadState(
             lead: lead, runID: runID, mode: mode, status: .processing, plan: mode.phases, phaseIndex: 0,
-            inFlight: nil, profile: Self.startingProfile(of: lead), history: [], createdAt: at, updatedAt: at,
+            inFlight: nil, profile: EnrichedProfile(startingRunOf: lead), history: [], createdAt: at, updatedAt: at,
             readyAt: nil)
         record(.discovered, at: at, detail: "source \(lead.source.rawValue)")
         let why = lead.isScoringOnlyWithoutProfile ? " (scoring-only without poolProfile: nothing to score yet)" : ""
@@ -293,12 +293,6 @@ public struct LeadStateMachine: Sendable {
         return LeadState(lead: lead, runID: runID, mode: mode, status: .pending, plan: mode.phases, phaseIndex: 0,
                          inFlight: nil, profile: EnrichedProfile(discovered: lead), history: [entry], createdAt: at,
                          updatedAt: at, readyAt: nil)
-    }
-
-    /// What the run starts from: the discovery data, plus what enrichment found before for a
-    /// lead matched from the lead pool.
-    static func startingProfile(of lead: LeadDiscovered) -> EnrichedProfile {
-        EnrichedProfile(startingRunOf: lead)
     }
 
     private mutating func restart(mode: Mode, runID: RunID, at: Date) {
@@ -320,11 +314,8 @@ public struct LeadStateMachine: Sendable {
 
     /// Sends the current phase's first attempt, skipping phases that cannot run, or finishes the run.
     private mutating func startCurrentPhase(at: Date) {
-        guard var current = state else { return }
-        if let card = current.profile.scores {
-            current.profile.scores = LeadOverridePolicy.applied(override, to: card)
-            state = current
-        }
+        applyOverrideToCard()
+        guard let current = state else { return }
         guard let phase = current.currentPhase else {
             finishRun(at: at)
             return
@@ -365,10 +356,8 @@ public struct LeadStateMachine: Sendable {
     }
 
     private mutating func sendRequest(phase: Phase, attempt: Int, at: Date) {
+        applyOverrideToCard()  // a retry too carries the override in force
         guard var current = state else { return }
-        if let card = current.profile.scores {  // a retry too carries the override in force
-            current.profile.scores = LeadOverridePolicy.applied(override, to: card)
-        }
         let deadline = at.addingTimeInterval(configuration.timeout(for: phase))
         current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline)
         current.status = .processing
@@ -462,6 +451,13 @@ public struct LeadStateMachine: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// The lead's card takes the override in force (``LeadOverridePolicy/applied(_:to:)``).
+    private mutating func applyOverrideToCard() {
+        guard var current = state, let card = current.profile.scores else { return }
+        current.profile.scores = LeadOverridePolicy.applied(override, to: card)
+        state = current
+    }
 
     /// Whether `key` is the attempt the lead waits on, in the expected sub-state.
     /// Whether `timer` would still do something when it fires: the lead waits on that attempt
