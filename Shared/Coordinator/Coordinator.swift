@@ -589,24 +589,31 @@ public final class Coordinator: Service {
         }
         guard !wanted.isEmpty else { return [] }
         let records = try await KafkaConsumer.records(at: wanted.mapValues { Set($0.keys) }, configuration: environment.kafka)
-        var loaded: Set<LeadID> = []
+        var states: [LeadID: LeadState] = [:]
         for (partition, leads) in wanted {
             for (offset, leadID) in leads {
-                guard let pointer = state.core.finished[leadID] else { continue }
                 guard let record = records[partition]?[offset] else {
                     logger.error("state of a ready lead not found in the changelog", [LogKey.leadID: leadID.rawValue])
                     continue
                 }
                 do {
-                    let leadState = try environment.codec.decode(LeadState.self, record: record)
-                    state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
-                                                         partition: pointer.partition, changelogOffset: pointer.offset)
-                    state.core.finished[leadID] = nil
-                    loaded.insert(leadID)
+                    states[leadID] = try environment.codec.decode(LeadState.self, record: record)
                 } catch {
                     logger.error("undecodable changelog record of a ready lead: \(error)", [LogKey.leadID: leadID.rawValue])
                 }
             }
+        }
+        for leadID in try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka) {
+            logger.error("a ready lead's pool entry is not where its state says; it goes on with its identity, skipped phases and web enrichment",
+                         [LogKey.leadID: leadID.rawValue])
+        }
+        var loaded: Set<LeadID> = []
+        for (leadID, leadState) in states {
+            guard let pointer = state.core.finished[leadID] else { continue }
+            state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
+                                                 partition: pointer.partition, changelogOffset: pointer.offset)
+            state.core.finished[leadID] = nil
+            loaded.insert(leadID)
         }
         return loaded
     }

@@ -407,11 +407,17 @@ public struct LeadControl: Sendable {
     }
 
     /// The latest ``LeadState`` of a lead, read from its partition of the lead state topic up to
-    /// the high watermark (nil when it has none, or a tombstone came last), the partition read,
-    /// and the undecodable records skipped.
+    /// the high watermark (nil when it has none, or a tombstone came last), with the profile of
+    /// the pool entry a ready lead's state refers to; the partition read, and the undecodable
+    /// records skipped.
     public func latestState(of leadID: LeadID) async throws -> (state: LeadState?, partition: TopicPartition, problems: [String]) {
         let found = try await latest(LeadState.self, of: leadID, topic: environment.topics.leadState)
-        return (found.value, found.partition, found.problems)
+        var states = found.value.map { [leadID: $0] } ?? [:]
+        if let position = found.value?.poolEntry,
+           try await !PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka).isEmpty {
+            console.error("warning: the pool entry the state refers to (\(position.topic)[\(position.partition)]@\(position.offset)) is gone; the profile shown is the lead's identity")
+        }
+        return (states[leadID], found.partition, found.problems)
     }
 
     /// The latest record of `leadID` in its partition of the lead-keyed `topic`, read up to the

@@ -80,6 +80,23 @@ public struct InFlightAttempt: Codable, Hashable, Sendable {
     }
 }
 
+/// Where a record is: a lead's pool entry, as the finalize stage wrote it.
+public struct RecordPosition: Codable, Hashable, Sendable {
+    /// The topic.
+    public var topic: String
+    /// Its partition.
+    public var partition: Int32
+    /// Its offset.
+    public var offset: Int64
+
+    /// Creates a position.
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+}
+
 /// Where a completed phase's output is: the `phase.result` record the coordinator consumed.
 public struct OutputReference: Codable, Hashable, Sendable {
     /// The phase.
@@ -112,6 +129,8 @@ public struct DocumentReferences: Codable, Hashable, Sendable {
     public var skippedPhases: [PhaseSkip]
     /// The lead's web enrichment.
     public var web: WebEnrichment?
+    /// A ready lead's pool entry, which holds its profile (``LeadState/poolEntry``).
+    public var pool: RecordPosition?
 }
 
 /// The coordinator's state of one lead: the changelog record on ``Topics/leadState``
@@ -120,9 +139,13 @@ public struct DocumentReferences: Codable, Hashable, Sendable {
 /// Version 2 keeps a running lead's record small: while the lead is processing and every
 /// completed phase of its run has an ``OutputReference``, the record carries `document`
 /// (``DocumentReferences``) instead of `profile`, and the coordinator, restoring it, reads the
-/// referenced results back and puts the profile together again. A ready lead, one waiting on a
-/// gate (possibly for longer than the results topic keeps records) and one queued carry the
-/// profile itself, as version 1 did. A version 1 record reads as before.
+/// referenced results back and puts the profile together again. A ready lead's record refers to
+/// the pool entry its finalize result named (``poolEntry``), which holds the same profile; the
+/// coordinator reads it back only when the lead needs its profile again (a re-enrich, a found
+/// profile, a web enrichment). One waiting on a gate (possibly for longer than the results topic
+/// keeps records), one queued, and a ready one without a pool position (a finalize stage of
+/// version 1 names none) carry the profile itself, as version 1 did. A version 1 record reads as
+/// before.
 public struct LeadState: Message, Hashable {
     /// `lead.state`.
     public static let schemaName = "lead.state"
@@ -164,9 +187,14 @@ public struct LeadState: Message, Hashable {
     public var runBase: EnrichedProfile?
     /// Where the results of the current run's completed phases are, in order.
     public var outputs: [OutputReference] = []
+    /// A ready lead's pool entry, named by the finalize result that made it ready: its record
+    /// refers to it instead of carrying the profile. Nil once anything but the finalize stage
+    /// changed the ready profile (then the record carries it).
+    public var poolEntry: RecordPosition?
     /// False for a state read from a record that carried ``DocumentReferences``: ``profile``
-    /// holds only the lead's identity, skipped phases and web enrichment until the referenced
-    /// outputs are read back and merged (``DocumentReferences/outputs``).
+    /// holds only what the run started from (the lead's identity, or a re-enrich run's base),
+    /// its skipped phases and web enrichment until the referenced outputs or pool entry are read
+    /// back (``DocumentReferences/outputs``, ``loadProfile(from:)``).
     public var isProfileLoaded = true
 
     /// Creates a state record.
@@ -195,9 +223,11 @@ public struct LeadState: Message, Hashable {
     /// The phase being run, or nil once the run is done.
     public var currentPhase: Phase? { plan.indices.contains(phaseIndex) ? plan[phaseIndex] : nil }
 
-    /// Whether the record carries references instead of the profile: the lead is processing and
-    /// each completed phase of its run has its output's reference.
+    /// Whether the record carries references instead of the profile: the lead is ready and its
+    /// pool entry is known, or it is processing and each completed phase of its run has its
+    /// output's reference.
     public var carriesReferences: Bool {
+        if status == .ready { return poolEntry != nil }
         guard status == .processing else { return false }
         if case .reEnrich = mode, runBase == nil { return false }  // what the run started from is not known
         let skipped = Set(profile.skippedPhases.map(\.phase))
@@ -233,7 +263,8 @@ public struct LeadState: Message, Hashable {
             profile = start
             runBase = document.base
             outputs = document.outputs
-            isProfileLoaded = document.outputs.isEmpty && document.base == nil
+            poolEntry = document.pool
+            isProfileLoaded = document.outputs.isEmpty && document.base == nil && document.pool == nil
         } else {
             throw DecodingError.dataCorruptedError(forKey: .profile, in: container,
                                                    debugDescription: "a lead.state record carries neither its profile nor its document")
@@ -255,11 +286,25 @@ public struct LeadState: Message, Hashable {
         try container.encodeIfPresent(readyAt, forKey: .readyAt)
         try container.encodeIfPresent(nextAttempt, forKey: .nextAttempt)
         if carriesReferences || !isProfileLoaded {
-            try container.encode(DocumentReferences(base: runBase, outputs: outputs, skippedPhases: profile.skippedPhases, web: profile.web),
+            try container.encode(DocumentReferences(base: status == .ready ? nil : runBase, outputs: outputs, skippedPhases: profile.skippedPhases, web: profile.web,
+                                                    pool: status == .ready ? poolEntry : nil),
                                  forKey: .document)
         } else {
             try container.encode(profile, forKey: .profile)
         }
+    }
+}
+
+extension LeadState {
+    /// Takes the profile from the lead's pool entry, the one ``poolEntry`` refers to, keeping a
+    /// web enrichment the record carried (one that came after finalize). The state then holds
+    /// the profile, so its next record carries it.
+    public mutating func loadProfile(from entry: LeadPoolEntry) {
+        let web = profile.web
+        profile = entry.profile
+        if let web { profile.web = web }
+        poolEntry = nil
+        isProfileLoaded = true
     }
 }
 

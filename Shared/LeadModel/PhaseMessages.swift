@@ -245,8 +245,10 @@ public struct BillableCharge: Codable, Hashable, Sendable {
 public struct PhaseResult: Message, Hashable {
     /// `phase.result`.
     public static let schemaName = "phase.result"
-    /// Version 1.
-    public static let schemaVersion = 1
+    /// Version 2: a finalize result names where its pool entry went (``poolEntry``).
+    public static let schemaVersion = 2
+    /// Versions 1 and 2 (a version 1 result names no pool entry).
+    public static let supportedVersions = 1...2
 
     /// The lead.
     public var leadID: LeadID
@@ -266,6 +268,9 @@ public struct PhaseResult: Message, Hashable {
     public var finishedAt: Date
     /// The stage instance that answered, for diagnosis.
     public var service: String
+    /// Finalize: where the run's pool entry is, which the stage wrote before this result. Nil
+    /// for other phases, and for a retried attempt that wrote no second entry.
+    public var poolEntry: RecordPosition?
 
     /// Creates a result.
     public init(

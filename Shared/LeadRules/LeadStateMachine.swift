@@ -259,6 +259,7 @@ public struct LeadStateMachine: Sendable {
         case .webEnrichment(let enrichment, _):
             guard enrichment.status == .completed, var current = state, current.profile.web != enrichment else { return [] }
             current.profile.web = enrichment
+            current.poolEntry = nil  // the coordinator writes a new pool entry: the record carries the profile
             state = current
             isChanged = true
         }
@@ -306,6 +307,7 @@ public struct LeadStateMachine: Sendable {
         current.readyAt = nil
         current.runBase = current.profile
         current.outputs = []
+        current.poolEntry = nil
         current.profile.skippedPhases = []
         state = current
         record(.runStarted, at: at, detail: "re-enrich, mode \(mode)")
@@ -385,6 +387,7 @@ public struct LeadStateMachine: Sendable {
             guard var current = state else { return }
             current.profile = ProfileMerger.merge(result.payload, of: result.phase, into: current.profile)
             if let output { current.outputs.append(output) }
+            if result.phase == .finalize { current.poolEntry = result.poolEntry }
             current.inFlight = nil
             current.phaseIndex += 1
             state = current
@@ -443,7 +446,7 @@ public struct LeadStateMachine: Sendable {
         guard var current = state else { return }
         current.status = .ready
         current.inFlight = nil
-        current.outputs = []  // the ready record carries the profile
+        current.outputs = []  // the ready record refers to the pool entry, or carries the profile
         current.readyAt = at
         state = current
         record(.ready, at: at)

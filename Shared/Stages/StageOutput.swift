@@ -33,6 +33,11 @@ public struct StageOutput: Sendable, Hashable {
     /// its run in the ``MessageHeaders/runID`` header. The result of a priority request goes to
     /// the priority twin of the results topic.
     public func records(topics: Topics, codec: MessageCodec, isPriority: Bool = false) throws -> [ProducerRecord] {
+        try sideRecords(topics: topics, codec: codec) + [resultRecord(topics: topics, codec: codec, isPriority: isPriority)]
+    }
+
+    /// The records before the result: the heat contribution, the enrollment and the pool entry.
+    public func sideRecords(topics: Topics, codec: MessageCodec) throws -> [ProducerRecord] {
         var records: [ProducerRecord] = []
         if let contribution {
             records.append(try codec.record(
@@ -46,8 +51,15 @@ public struct StageOutput: Sendable, Hashable {
             record.headers.append(KafkaHeader(key: MessageHeaders.runID, string: result.runID.rawValue))
             records.append(record)
         }
-        records.append(try codec.record(result, topic: topics.phaseResults(isPriority: isPriority), key: result.leadID.rawValue))
         return records
+    }
+
+    /// The result's record, naming where the pool entry went when that is known.
+    public func resultRecord(topics: Topics, codec: MessageCodec, isPriority: Bool = false,
+                             poolEntry: RecordPosition? = nil) throws -> ProducerRecord {
+        var result = result
+        result.poolEntry = poolEntry ?? result.poolEntry
+        return try codec.record(result, topic: topics.phaseResults(isPriority: isPriority), key: result.leadID.rawValue)
     }
 }
 

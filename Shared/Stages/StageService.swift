@@ -100,7 +100,7 @@ public final class StageService: Service {
             logger: logger, isPriorityTopic: { $0 == priorityTopic },
             metrics: StageRunnerMetrics(registry: metrics, stage: phase.rawValue, zeroOutputTopics: [environment.topics.deadLetters]),
             onJoinedGroup: { readiness.satisfy(.group) }, deadLetter: { processor.deadLetter(for: $0, reason: $1) },
-            handler: { await processor.process($0) })
+            stagedHandler: { await processor.process($0) })
         self.metrics = metrics
         self.health = health
         self.readiness = readiness
@@ -229,15 +229,17 @@ public struct StageRecordProcessor: Sendable {
 
     /// The records for `record`: exactly one dead letter when it is not a ``PhaseRequest`` of this
     /// stage's phase, else the handler's ``StageOutput`` (dead-lettered if it cannot be encoded).
-    public func process(_ record: ConsumerRecord) async -> [ProducerRecord] {
+    /// A pool entry goes first, alone with the other side records, and the result follows once
+    /// they are acknowledged, naming the entry's position (``PhaseResult/poolEntry``).
+    public func process(_ record: ConsumerRecord) async -> RecordOutputs {
         let request: PhaseRequest
         do {
             request = try codec.decode(PhaseRequest.self, record: record)
         } catch {
-            return [deadLetter(for: record, reason: error.description)]
+            return RecordOutputs([deadLetter(for: record, reason: error.description)])
         }
         guard request.phase == handler.phase else {
-            return [deadLetter(for: record, reason: "request for phase \(request.phase.rawValue) on the \(handler.phase.rawValue) stage's topic")]
+            return RecordOutputs([deadLetter(for: record, reason: "request for phase \(request.phase.rawValue) on the \(handler.phase.rawValue) stage's topic")])
         }
         let fields = [
             LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue,
@@ -254,16 +256,33 @@ public struct StageRecordProcessor: Sendable {
         }
         let records: [ProducerRecord]
         do {
-            records = try output.records(topics: topics, codec: codec, isPriority: request.isPriority)
+            records = try output.sideRecords(topics: topics, codec: codec)
+                + (output.poolEntry == nil ? [output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority)] : [])
         } catch {
-            return [deadLetter(for: record, reason: "cannot encode the stage's output: \(error)")]
+            return RecordOutputs([deadLetter(for: record, reason: "cannot encode the stage's output: \(error)")])
         }
-        // Checked before the producer sees it: a record between MAX_RECORD_BYTES and the
-        // producer's limit would be stored, then refused by every reader.
-        if let oversized = records.first(where: { $0.byteCount > codec.maxRecordBytes }) {
-            return [deadLetter(for: record, reason: "its \(oversized.topic) record of \(oversized.byteCount) bytes is above MAX_RECORD_BYTES (\(codec.maxRecordBytes))")]
+        if let letter = oversizeLetter(records, for: record) { return RecordOutputs([letter]) }
+        guard output.poolEntry != nil else { return RecordOutputs(records) }
+        let (topics, codec) = (topics, codec)
+        return RecordOutputs(records) { reports in
+            let entry = reports.first { $0.topic == topics.leadPool }.map {
+                RecordPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset)
+            }
+            do {
+                let result = try output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: entry)
+                return [oversizeLetter([result], for: record) ?? result]
+            } catch {
+                return [deadLetter(for: record, reason: "cannot encode the stage's result: \(error)")]
+            }
         }
-        return records
+    }
+
+    /// The dead letter for `input` when one of `records` is above MAX_RECORD_BYTES. Checked
+    /// before the producer sees it: a record between MAX_RECORD_BYTES and the producer's limit
+    /// would be stored, then refused by every reader.
+    private func oversizeLetter(_ records: [ProducerRecord], for input: ConsumerRecord) -> ProducerRecord? {
+        guard let oversized = records.first(where: { $0.byteCount > codec.maxRecordBytes }) else { return nil }
+        return deadLetter(for: input, reason: "its \(oversized.topic) record of \(oversized.byteCount) bytes is above MAX_RECORD_BYTES (\(codec.maxRecordBytes))")
     }
 
     /// The dead letter for `record` (its bytes, where it was read and `reason`), logged as a

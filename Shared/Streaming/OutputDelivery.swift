@@ -45,8 +45,8 @@ public typealias DeadLetterMaker = @Sendable (_ input: ConsumerRecord, _ reason:
 
 /// How the outputs of one input record ended.
 enum DeliveryOutcome: Sendable {
-    /// Every output was acknowledged.
-    case delivered
+    /// Every output was acknowledged; their delivery reports, in order.
+    case delivered([DeliveryReport])
     /// An output was refused for good; the input's dead letter, `letter`, is acknowledged instead.
     case deadLettered(KafkaError, letter: ProducerRecord)
     /// The runner stopped waiting (its drain timed out): the input stays uncommitted.
@@ -83,7 +83,7 @@ struct OutputDelivery: Sendable {
         let refusal: KafkaError
         let reason: String
         switch await sendUntilSettled(outputs) {
-        case .delivered: return .delivered
+        case .delivered(let reports): return .delivered(reports)
         case .handedBack: return .handedBack
         case .fatal(let error): return .fatal(error)
         case .refused(let error, let topic):
@@ -113,33 +113,41 @@ struct OutputDelivery: Sendable {
     }
 
     private enum Settled {
-        case delivered, handedBack
+        case delivered([DeliveryReport])
+        case handedBack
         case refused(KafkaError, topic: String)
         case fatal(KafkaError)
     }
 
     private func sendUntilSettled(_ records: [ProducerRecord]) async -> Settled {
-        var unsent = records
+        var unsent = Array(records.indices)
+        var reports = [DeliveryReport?](repeating: nil, count: records.count)
         var delay: Duration = .milliseconds(100)
         var attempt = 0
         while true {
             attempt += 1
-            let results = await producer.sendReportingEach(unsent)
-            var retry: [ProducerRecord] = []
+            let results = await producer.sendReportingEach(unsent.map { records[$0] })
+            var retry: [Int] = []
             var transient: KafkaError?
             var refused: (KafkaError, String)?
-            for (record, result) in zip(unsent, results) {
-                guard case .failure(let error) = result else { continue }
+            for (index, result) in zip(unsent, results) {
+                let error: KafkaError
+                switch result {
+                case .success(let report):
+                    reports[index] = report
+                    continue
+                case .failure(let failure): error = failure
+                }
                 switch ProduceFailure(error) {
                 case .fatal: return .fatal(error)
-                case .refused: refused = refused ?? (error, record.topic)
+                case .refused: refused = refused ?? (error, records[index].topic)
                 case .transient:
-                    retry.append(record)
+                    retry.append(index)
                     transient = transient ?? error
                 }
             }
             if let (error, topic) = refused { return .refused(error, topic: topic) }
-            guard let transient else { return .delivered }
+            guard let transient else { return .delivered(reports.compactMap { $0 }) }
             if isAbandoned() { return .handedBack }
             if attempt == 1 || attempt.isMultiple(of: 10) {
                 logger.warning("output not acknowledged yet; retrying", [

@@ -41,6 +41,26 @@ public struct StageRunnerSettings: Sendable {
 /// It must not throw: failures become result or dead-letter records.
 public typealias RecordHandler = @Sendable (ConsumerRecord) async -> [ProducerRecord]
 
+/// Turns one input record into its outputs, some of which may name where others went.
+public typealias StagedRecordHandler = @Sendable (ConsumerRecord) async -> RecordOutputs
+
+/// The records one input produces, in two steps when a record must name where others went (the
+/// finalize result names its pool entry's offset): ``records`` first, then, once all of them
+/// are acknowledged, what ``afterward`` makes from their delivery reports (in the same order).
+public struct RecordOutputs: Sendable {
+    /// Sent first.
+    public var records: [ProducerRecord]
+    /// The records to send once ``records`` are acknowledged, given their delivery reports.
+    /// It must not throw: a failure becomes a dead letter.
+    public var afterward: (@Sendable ([DeliveryReport]) -> [ProducerRecord])?
+
+    /// Creates the outputs.
+    public init(_ records: [ProducerRecord], afterward: (@Sendable ([DeliveryReport]) -> [ProducerRecord])? = nil) {
+        self.records = records
+        self.afterward = afterward
+    }
+}
+
 /// Why ``StageRunner/run()`` stopped by itself.
 public enum StageRunnerError: Error, CustomStringConvertible {
     /// The producer cannot send any more (a fatal error, or closed under the runner); a restart
@@ -85,7 +105,7 @@ public final class StageRunner: Service {
     private let producer: KafkaProducer
     private let settings: StageRunnerSettings
     private let logger: Logger
-    private let handler: RecordHandler
+    private let handler: StagedRecordHandler
     private let delivery: OutputDelivery
     private let isPriorityTopic: @Sendable (String) -> Bool
     private let inbox: Inbox
@@ -98,12 +118,24 @@ public final class StageRunner: Service {
     ///   - onJoinedGroup: called once, on the run task, when the first assignment (possibly
     ///     empty) arrives: the member has joined its group.
     ///   - deadLetter: the dead letter for an input whose outputs the broker refused for good.
-    public init(configuration: KafkaConfiguration, groupID: String, topics: [String],
+    public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                 consumerProperties: [String: String] = [:], producer: KafkaProducer,
                 settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
                 isPriorityTopic: @escaping @Sendable (String) -> Bool = { _ in false },
                 metrics: StageRunnerMetrics? = nil, onJoinedGroup: (@Sendable () -> Void)? = nil,
                 deadLetter: @escaping DeadLetterMaker, handler: @escaping RecordHandler) throws {
+        try self.init(configuration: configuration, groupID: groupID, topics: topics, consumerProperties: consumerProperties,
+                      producer: producer, settings: settings, logger: logger, isPriorityTopic: isPriorityTopic, metrics: metrics,
+                      onJoinedGroup: onJoinedGroup, deadLetter: deadLetter, stagedHandler: { RecordOutputs(await handler($0)) })
+    }
+
+    /// As the initializer above, for a handler whose outputs come in two steps (``RecordOutputs``).
+    public init(configuration: KafkaConfiguration, groupID: String, topics: [String],
+                consumerProperties: [String: String] = [:], producer: KafkaProducer,
+                settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
+                isPriorityTopic: @escaping @Sendable (String) -> Bool = { _ in false },
+                metrics: StageRunnerMetrics? = nil, onJoinedGroup: (@Sendable () -> Void)? = nil,
+                deadLetter: @escaping DeadLetterMaker, stagedHandler handler: @escaping StagedRecordHandler) throws {
         let inbox = Inbox()
         self.inbox = inbox
         self.consumer = try KafkaConsumer(configuration: configuration, groupID: groupID, topics: topics,
@@ -279,8 +311,14 @@ public final class StageRunner: Service {
         let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
             let started = ContinuousClock.now
-            let outputs = await handler(record)
-            let outcome = await delivery.deliver(outputs, for: record)
+            let staged = await handler(record)
+            var outputs = staged.records
+            var outcome = await delivery.deliver(outputs, for: record)
+            if case .delivered(let reports) = outcome, let afterward = staged.afterward {
+                let later = afterward(reports)
+                outputs += later
+                outcome = await delivery.deliver(later, for: record)
+            }
             switch outcome {
             case .delivered:
                 metrics?.recordFinished(record, outputs: outputs, after: ContinuousClock.now - started)

@@ -227,4 +227,55 @@ final class DocumentAssemblyTests: XCTestCase {
         actions = machine.handle(.reEnrich(.reEnrich([.x]), runID: "run-2", at: Fixtures.now), random: &random)
         XCTAssertEqual(try roundTrip().runBase?.scores, ready.profile.scores)
     }
+
+    /// A ready lead's record refers to the pool entry its finalize result named instead of
+    /// carrying the profile; the profile read back from that entry is the machine's. Without a
+    /// position (a version 1 finalize stage), or once a web enrichment changed the ready profile,
+    /// the record carries the profile.
+    func testAReadyLeadsRecordRefersToItsPoolEntryAndLoadsTheSameProfileFromIt() throws {
+        let position = RecordPosition(topic: "lead.pool", partition: 2, offset: 7)
+        func ready(namingPoolEntry: Bool) throws -> (Machine, LeadPoolEntry) {
+            var machine = Machine()
+            var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+            var entry: LeadPoolEntry?
+            while let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
+                var result = PhaseResult(answering: request, outcome: .completed, payload: Self.payloads[request.phase] ?? .empty,
+                                         finishedAt: Fixtures.now, service: "test")
+                if request.phase == .finalize {
+                    entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID, finishedAt: Fixtures.now)
+                    result.poolEntry = namingPoolEntry ? position : nil
+                }
+                actions = machine.handle(.phaseResult(result, at: Fixtures.now), random: &random)
+            }
+            return (machine, try XCTUnwrap(entry))
+        }
+
+        var (machine, entry) = try ready(namingPoolEntry: true)
+        let state = try XCTUnwrap(machine.state)
+        XCTAssertEqual([state.status, state.poolEntry] as [AnyHashable?], [LeadStatus.ready, position])
+        let bytes = try codec.encode(state)
+        let text = String(decoding: bytes, as: UTF8.self)
+        XCTAssertFalse(text.contains("\"profile\":"), "the ready record has no profile")
+        XCTAssertFalse(text.contains("we are hiring SDRs"), "nor the activity")
+        XCTAssertTrue(text.contains("\"pool\":"), text)
+        var read = try codec.decode(LeadState.self, from: bytes)
+        XCTAssertFalse(read.isProfileLoaded)
+        XCTAssertEqual(read.poolEntry, position)
+        read.loadProfile(from: entry)
+        XCTAssertEqual(read.profile, state.profile, "the pool entry holds the ready profile")
+        XCTAssertNil(read.poolEntry, "loaded, its next record carries the profile")
+
+        // A web enrichment of the ready lead: the coordinator rewrites the entry, the record carries the profile.
+        let web = WebEnrichment(leadID: "lead-1", searchID: nil, domain: "acme.example", url: "https://acme.example", status: .completed,
+                                name: "Acme", companyDescription: "Pipelines", fetchedAt: Fixtures.now)
+        XCTAssertFalse(machine.handle(.webEnrichment(web, at: Fixtures.now), random: &random).isEmpty)
+        XCTAssertNil(machine.state?.poolEntry)
+        XCTAssertTrue(String(decoding: try codec.encode(try XCTUnwrap(machine.state)), as: UTF8.self).contains("we are hiring SDRs"))
+
+        // A finalize result that names no entry: the ready record carries the profile, as version 1 did.
+        (machine, entry) = try ready(namingPoolEntry: false)
+        let inline = try codec.encode(try XCTUnwrap(machine.state))
+        XCTAssertTrue(String(decoding: inline, as: UTF8.self).contains("we are hiring SDRs"))
+        XCTAssertEqual(try codec.decode(LeadState.self, from: inline), machine.state)
+    }
 }

@@ -253,12 +253,16 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         return entries
     }
 
-    /// The latest changelog state of every lead.
-    func latestStates() async throws -> [LeadID: LeadState] {
+    /// The latest changelog state of every lead, with the profiles of the pool entries ready
+    /// leads' states refer to (throws when one is not there), unless `loadingPoolEntries` is false.
+    func latestStates(loadingPoolEntries: Bool = true) async throws -> [LeadID: LeadState] {
         var states: [LeadID: LeadState] = [:]
         for (_, state) in try await readAll(LeadState.self, topic: environment.topics.leadState) {
             states[state.leadID] = state
         }
+        guard loadingPoolEntries else { return states }
+        let missing = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka)
+        guard missing.isEmpty else { throw PoolEntriesMissing(leads: missing) }
         return states
     }
 
@@ -266,6 +270,11 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
     func latestProgress(of search: SearchID) async throws -> ProgressSnapshot? {
         try await readAll(ProgressSnapshot.self, topic: environment.topics.progress).last { $0.value.searchID == search }?.value
     }
+}
+
+/// Ready leads' states refer to pool entries that are not there.
+struct PoolEntriesMissing: Error {
+    let leads: [LeadID]
 }
 
 /// Runs `body` with a new harness and tears it down afterwards, also when `body` throws.

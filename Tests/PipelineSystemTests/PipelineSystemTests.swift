@@ -30,9 +30,13 @@ final class PipelineSystemTests: XCTestCase {
             XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
 
             let states = try await harness.latestStates()
+            let records = try await harness.latestStates(loadingPoolEntries: false)
             let poolByLead = Dictionary(uniqueKeysWithValues: pool.map { ($0.key, $0.value) })
             for lead in leads {
                 let state = try XCTUnwrap(states[lead.leadID], "\(lead.leadID) has no state")
+                let record = try XCTUnwrap(records[lead.leadID])
+                XCTAssertTrue(record.poolEntry != nil && !record.isProfileLoaded,
+                              "\(lead.leadID): the ready record refers to the pool entry instead of carrying the profile")
                 XCTAssertEqual(state.status, .ready, "\(lead.leadID)")
                 XCTAssertEqual(phasesOfLatestRun(state), lead.resolvedMode.phases, "\(lead.leadID) in \(lead.mode)")
                 let profile = try XCTUnwrap(poolByLead[lead.leadID.rawValue]?.profile)
@@ -73,6 +77,9 @@ final class PipelineSystemTests: XCTestCase {
             }
             for state in rerun.values {
                 XCTAssertEqual(phasesOfLatestRun(state), [.activity, .finalize])
+                XCTAssertEqual(state.profile.linkedin, states[state.leadID]?.profile.linkedin,
+                               "the run started from the last run's profile, read back from its pool entry")
+                XCTAssertNotNil(state.profile.linkedin)
             }
         }
     }

@@ -32,7 +32,7 @@ final class ProviderFailureMetricsTests: XCTestCase {
             let request = try codec.record(Fixtures.request(.profile, lead: lead), topic: topics.phaseRequests(.profile), key: lead.leadID.rawValue)
             let outputs = await processor.process(ConsumerRecord(topic: request.topic, partition: 0, offset: Int64(index),
                                                                  key: request.key, value: request.value, headers: request.headers))
-            XCTAssertEqual(outputs.map(\.topic), [topics.phaseResults], "a result, not a dead letter")
+            XCTAssertEqual(outputs.records.map(\.topic), [topics.phaseResults], "a result, not a dead letter")
         }
         XCTAssertEqual(failures("linkedin"), 3, "every LinkedIn call failed")
         XCTAssertEqual(failures("x"), 0, "no X call failed")

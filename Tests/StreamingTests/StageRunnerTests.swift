@@ -137,6 +137,45 @@ final class StageRunnerTests: XCTestCase {
         }
     }
 
+    /// A record of the second step names where the first step's went (as a finalize result names
+    /// its pool entry): it is sent after them, with their acknowledged offsets.
+    func testASecondStepIsSentAfterTheFirstWithItsOffsets() async throws {
+        try await withTestTopic(partitions: 1, prefix: "runner-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "runner-side") { side in
+                try await withTestTopic(partitions: 1, prefix: "runner-out") { output in
+                    let producer = try KafkaProducer(configuration: TestBroker.configuration(clientID: "stage"))
+                    let runner = try StageRunner(
+                        configuration: TestBroker.configuration(clientID: "stage"), groupID: uniqueTopicName("group"), topics: [input],
+                        consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                        logger: Logger(service: "test-stage", level: .warning), deadLetter: testDeadLetter(topic: output)
+                    ) { record in
+                        RecordOutputs([ProducerRecord(topic: side, key: record.key, value: record.value)]) { reports in
+                            reports.map { ProducerRecord(topic: output, key: record.key, value: Array("\($0.topic)@\($0.offset)".utf8)) }
+                        }
+                    }
+                    let task = Task { try await runner.run() }
+                    _ = try await producer.send((0..<5).map { ProducerRecord(topic: input, key: "k\($0)", value: Array("\($0)".utf8)) })
+                    let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
+                                                   topics: [output], properties: TestBroker.fastGroupProperties)
+                    let named = try await consume(reader, count: 5, timeoutSeconds: 60)
+                    await reader.close()
+                    let sides = try await KafkaConsumer.records(at: [TopicPartition(topic: side, partition: 0): Set(0..<5)],
+                                                                configuration: TestBroker.configuration())
+                    task.cancel()
+                    try await task.value
+                    await producer.close()
+                    for record in named {
+                        let text = String(decoding: record.value ?? [], as: UTF8.self)
+                        let offset = try XCTUnwrap(Int64(text.split(separator: "@").last ?? ""), text)
+                        XCTAssertTrue(text.hasPrefix(side + "@"), text)
+                        let first = try XCTUnwrap(sides[TopicPartition(topic: side, partition: 0)]?[offset], text)
+                        XCTAssertEqual(first.key, record.key, "the offset named is the one of this input's first-step record")
+                    }
+                }
+            }
+        }
+    }
+
     /// After cancellation (SIGTERM) the drain waits for the record still in flight without
     /// spinning: its sleeps are not cut short by the cancellation.
     func testDrainWaitsForInFlightRecordsWithoutSpinning() async throws {

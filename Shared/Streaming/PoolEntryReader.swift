@@ -1,0 +1,73 @@
+import Foundation
+import Kafka
+import LeadModel
+
+/// Reads back the pool entries that ready leads' states refer to (``LeadState/poolEntry``), so
+/// those states hold their profiles again: for the coordinator, before a ready lead starts a new
+/// run or takes a web enrichment, and for readers that show a state (`leadctl show`).
+public enum PoolEntryReader {
+    /// Gives each state of `states` that refers to its pool entry that entry's profile
+    /// (``LeadState/loadProfile(from:)``), all in one read. An entry not at its position was
+    /// compacted away by a later entry of the lead (a finalize request redelivered after a crash
+    /// writes its run's entry again), so the lead's partition is read on from there for it.
+    /// Returns the leads whose entry was not found at all; their states keep the placeholder
+    /// profile (identity, skipped phases, web enrichment).
+    public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec,
+                                    configuration: KafkaConfiguration) async throws -> [LeadID] {
+        let referring = states.compactMapValues { $0.isProfileLoaded ? nil : $0.poolEntry }
+        guard !referring.isEmpty else { return [] }
+        var wanted: [TopicPartition: Set<Int64>] = [:]
+        for position in referring.values { wanted[partition(of: position), default: []].insert(position.offset) }
+        let records = try await KafkaConsumer.records(at: wanted, configuration: configuration)
+        var missing: [LeadID: RecordPosition] = [:]
+        for (leadID, position) in referring {
+            if let entry = entry(of: leadID, in: records[partition(of: position)]?[position.offset], codec: codec) {
+                states[leadID]?.loadProfile(from: entry)
+            } else {
+                missing[leadID] = position
+            }
+        }
+        for (leadID, entry) in try await laterEntries(of: missing, codec: codec, configuration: configuration) {
+            states[leadID]?.loadProfile(from: entry)
+        }
+        return missing.keys.filter { states[$0]?.isProfileLoaded == false }
+    }
+
+    /// The first entry of each lead after its position, reading each partition from the lowest
+    /// position to the end it has now.
+    private static func laterEntries(of missing: [LeadID: RecordPosition], codec: MessageCodec,
+                                     configuration: KafkaConfiguration) async throws -> [LeadID: LeadPoolEntry] {
+        guard !missing.isEmpty else { return [:] }
+        var starts: [TopicPartition: Int64] = [:]
+        for position in missing.values {
+            starts[partition(of: position)] = min(starts[partition(of: position)] ?? .max, position.offset)
+        }
+        let admin = try KafkaAdmin(configuration: configuration)
+        let ends = try await admin.watermarks(Array(starts.keys)).mapValues(\.high)
+        let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "50"])
+        var found: [LeadID: LeadPoolEntry] = [:]
+        do {
+            try await reader.read(upTo: ends.filter { $0.value > (starts[$0.key] ?? 0) }, timeout: .seconds(30)) { record in
+                guard let key = record.keyString, let position = missing[LeadID(key)], found[LeadID(key)] == nil,
+                      record.topicPartition == partition(of: position), record.offset > position.offset,
+                      let entry = entry(of: LeadID(key), in: record, codec: codec)
+                else { return }
+                found[LeadID(key)] = entry
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+        return found
+    }
+
+    private static func entry(of leadID: LeadID, in record: ConsumerRecord?, codec: MessageCodec) -> LeadPoolEntry? {
+        guard let record, let entry = try? codec.decode(LeadPoolEntry.self, record: record), entry.leadID == leadID else { return nil }
+        return entry
+    }
+
+    private static func partition(of position: RecordPosition) -> TopicPartition {
+        TopicPartition(topic: position.topic, partition: position.partition)
+    }
+}
