@@ -1,0 +1,57 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import Streaming
+import XCTest
+
+/// Ready leads' states get their profiles back from the pool entries they refer to, on the real
+/// broker; an entry no longer at its position is found further on in its partition.
+final class PoolEntryReaderTests: XCTestCase {
+    private let codec = MessageCodec()
+
+    private func entry(_ id: String, headline: String) -> LeadPoolEntry {
+        var profile = EnrichedProfile(discovered: Fixtures.lead(id: id))
+        profile.linkedin = LinkedInProfile(
+            publicIdentifier: id, fullName: "Jane Doe", headline: headline, jobTitle: "VP Sales", company: "Acme", companyLinkedInID: nil,
+            location: "Berlin", experiences: [], education: [], skills: [], certifications: [], languages: [], connections: 1, followers: 1)
+        return LeadPoolEntry(profile: profile, accountID: "acct-1", offerID: "offer-1", finishedAt: Fixtures.now)
+    }
+
+    private func referringState(_ id: String, to position: RecordPosition) throws -> LeadState {
+        var state = LeadState(lead: Fixtures.lead(id: id), runID: "run-1", mode: .full, status: .ready, plan: [.finalize], phaseIndex: 1,
+                              inFlight: nil, profile: EnrichedProfile(discovered: Fixtures.lead(id: id)), history: [],
+                              createdAt: Fixtures.now, updatedAt: Fixtures.now, readyAt: Fixtures.now)
+        state.poolEntry = position
+        return try codec.decode(LeadState.self, from: codec.encode(state))  // as read from the changelog: not loaded
+    }
+
+    func testStatesTakeTheProfilesOfTheirEntriesAndAMovedEntryIsFoundFurtherOn() async throws {
+        try await withTestTopic(partitions: 1, prefix: "pool") { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            // Offsets 0..3: a's entry, b's first entry, c's entry, b's second entry (the same run written again).
+            let entries = [entry("a", headline: "A"), entry("b", headline: "B first"), entry("c", headline: "C"), entry("b", headline: "B again")]
+            let reports = try await producer.send(entries.map { try codec.record($0, topic: topic, key: $0.leadID.rawValue) })
+            await producer.close()
+            let offsets = reports.map(\.offset)
+            func position(_ index: Int) -> RecordPosition { RecordPosition(topic: topic, partition: 0, offset: offsets[index]) }
+
+            var states: [LeadID: LeadState] = [
+                "a": try referringState("a", to: position(0)),
+                // b's state names offset 2, which holds c's entry (as if b's entry there was compacted away
+                // and the offset reused in this test): b's later entry is found further on.
+                "b": try referringState("b", to: position(2)),
+                "c": try referringState("c", to: position(2)),
+                "d": try referringState("d", to: position(3)),  // nothing of d's anywhere
+            ]
+            XCTAssertTrue(states.values.allSatisfy { !$0.isProfileLoaded })
+            let missing = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration())
+            XCTAssertEqual(missing, ["d"])
+            XCTAssertEqual(states["a"]?.profile, entries[0].profile)
+            XCTAssertEqual(states["b"]?.profile.linkedin?.headline, "B again")
+            XCTAssertEqual(states["c"]?.profile, entries[2].profile)
+            XCTAssertEqual([states["a"], states["b"], states["c"]].map { $0?.isProfileLoaded }, [true, true, true])
+            XCTAssertEqual(states["d"]?.isProfileLoaded, false)
+        }
+    }
+}
