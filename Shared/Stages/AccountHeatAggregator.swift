@@ -23,8 +23,9 @@ import Streaming
 ///   contribution counts once, and every change of heat is published at least once.
 /// - Bad input: a contribution that does not decode, or is keyed by anything but its account id
 ///   (it would reach an owner of another account), becomes a dead letter. A company state above
-///   `MAX_RECORD_BYTES` cannot be written: the contribution is dead-lettered and the state stays
-///   in this member's memory only (it is restored as last written).
+///   `MAX_RECORD_BYTES` cannot be written: the poll's last contribution to that company is
+///   dead-lettered and the state stays in this member's memory only (it is restored as last
+///   written). Each changed company state is encoded once per poll, not once per contribution.
 ///
 /// Where it runs: inside every scoring-stage process, as a second consumer beside the stage's own
 /// (``StageService/makeScoringStage(environment:configuration:providers:scorer:)``). Operators run
@@ -58,9 +59,10 @@ public final class AccountHeatAggregator: Service {
     /// What one poll's contributions produce.
     struct Outputs {
         var signals: [ProducerRecord] = []
-        /// The last state of each company the poll changed, by changelog key: a company changed
-        /// by many contributions of one poll is written once.
-        var changelog: [String: ProducerRecord] = [:]
+        /// The last state of each company the poll changed (nil: forgotten), by changelog key,
+        /// with its partition and the last contribution that changed it: a company changed by
+        /// many contributions of one poll is encoded and written once.
+        var changed: [String: (state: AccountHeatState?, partition: Int32, by: ConsumerRecord)] = [:]
         var deadLetters: [ProducerRecord] = []
     }
 
@@ -98,8 +100,9 @@ public final class AccountHeatAggregator: Service {
                     apply(record, &owned, &outputs)
                     nextOffsets[record.topicPartition] = record.offset + 1
                 }
+                let changelog = changelogRecords(&outputs)
                 try await deliver(outputs.signals + outputs.deadLetters, producer)
-                try await deliver(outputs.changelog.sorted { $0.key < $1.key }.map(\.value), producer)
+                try await deliver(changelog, producer)
                 try consumer.storeOffsets(nextOffsets)
             }
         } catch {
@@ -130,24 +133,37 @@ public final class AccountHeatAggregator: Service {
             ?? (record.partition, AccountHeat(accountID: contribution.accountID))
         let change = entry.heat.apply(contribution)
         owned.accounts[contribution.accountID] = entry
+        for (companyKey, state) in change.states {
+            outputs.changed[AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)] =
+                (state, record.partition, record)
+        }
         do {
-            var changelog: [String: ProducerRecord] = [:]
-            for (companyKey, state) in change.states {
-                let key = AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)
-                changelog[key] = try changelogRecord(key: key, state: state, partition: record.partition)
-            }
-            if let oversized = changelog.values.first(where: { $0.byteCount > codec.maxRecordBytes }) {
-                outputs.deadLetters.append(deadLetter(
-                    for: record, reason: "its \(oversized.topic) record of \(oversized.byteCount) bytes is above MAX_RECORD_BYTES (\(codec.maxRecordBytes))"))
-                return
-            }
             for signal in change.signals {
                 outputs.signals.append(try codec.record(signal, topic: environment.topics.accountSignals, key: signal.accountID.rawValue))
             }
-            outputs.changelog.merge(changelog) { _, later in later }
         } catch {
-            outputs.deadLetters.append(deadLetter(for: record, reason: "cannot encode the heat it changed: \(error)"))
+            outputs.deadLetters.append(deadLetter(for: record, reason: "cannot encode the account signal it changed: \(error)"))
         }
+    }
+
+    /// The changelog records of the companies the poll changed, in key order, each encoded once.
+    /// A state that cannot be written (above `MAX_RECORD_BYTES`, or unencodable) dead-letters the
+    /// last contribution that changed it and stays in memory only.
+    func changelogRecords(_ outputs: inout Outputs) -> [ProducerRecord] {
+        var records: [ProducerRecord] = []
+        for (key, change) in outputs.changed.sorted(by: { $0.key < $1.key }) {
+            do {
+                let record = try changelogRecord(key: key, state: change.state, partition: change.partition)
+                guard record.byteCount <= environment.codec.maxRecordBytes else {
+                    outputs.deadLetters.append(deadLetter(for: change.by, reason: "its \(record.topic) record of \(record.byteCount) bytes is above MAX_RECORD_BYTES (\(environment.codec.maxRecordBytes))"))
+                    continue
+                }
+                records.append(record)
+            } catch {
+                outputs.deadLetters.append(deadLetter(for: change.by, reason: "cannot encode the heat it changed: \(error)"))
+            }
+        }
+        return records
     }
 
     /// A company's changelog record under `key` (a tombstone for nil), to the partition of its

@@ -1,0 +1,63 @@
+import Foundation
+import Kafka
+import LeadModel
+import LeadRules
+@testable import Stages
+import Streaming
+import XCTest
+
+/// The heat aggregator's changelog per poll, without a broker: a company changed by several
+/// contributions of one poll is written once, with the state after the last; a state too large
+/// to write dead-letters the last contribution that changed it.
+final class AccountHeatChangelogTests: XCTestCase {
+    private let asking = [Fixtures.post("Can anyone recommend an alternative to Outreach?", daysAgo: 1)]
+
+    /// An environment whose codec refuses records above `maxRecordBytes` (the setting's own
+    /// minimum, 64 KiB, would take hundreds of contributions to reach).
+    private func environment(maxRecordBytes: Int = 1 << 20) throws -> PipelineEnvironment {
+        var environment = try PipelineEnvironment(service: "scoring-stage", environment: [
+            "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9", "LOG_LEVEL": "error",
+        ])
+        environment.codec = MessageCodec(maxRecordBytes: maxRecordBytes)
+        return environment
+    }
+
+    private func records(_ leads: [String], _ environment: PipelineEnvironment) throws -> [ConsumerRecord] {
+        try leads.enumerated().map { index, lead in
+            let contribution = AccountSignalAggregator.contribution(
+                of: Fixtures.profile(leadID: lead, posts: asking), leadID: LeadID(lead), runID: "run-1", accountID: "acct-1",
+                offer: Fixtures.offer(), at: Fixtures.now)
+            let record = try environment.codec.record(contribution, topic: environment.topics.accountSignalContributions, key: "acct-1")
+            return ConsumerRecord(topic: record.topic, partition: 1, offset: Int64(index), key: record.key, value: record.value,
+                                  headers: record.headers)
+        }
+    }
+
+    func testACompanyChangedByManyContributionsOfAPollIsWrittenOnceWithItsLastState() throws {
+        let environment = try environment()
+        let aggregator = AccountHeatAggregator(environment: environment)
+        var owned = AccountHeatAggregator.Owned(partitions: [1])
+        var outputs = AccountHeatAggregator.Outputs()
+        for record in try records(["lead-1", "lead-2", "lead-3"], environment) { aggregator.apply(record, &owned, &outputs) }
+        let changelog = aggregator.changelogRecords(&outputs)
+        XCTAssertEqual(changelog.count, 1, "one company, one record")
+        XCTAssertEqual(changelog.first?.partition, 1, "to the partition of its contributions")
+        let state = try environment.codec.decode(AccountHeatState.self, from: XCTUnwrap(changelog.first?.value))
+        XCTAssertEqual(Set(state.leads.map(\.leadID)), ["lead-1", "lead-2", "lead-3"])
+        XCTAssertTrue(outputs.deadLetters.isEmpty)
+    }
+
+    func testAStateTooLargeToWriteDeadLettersTheLastContributionThatChangedIt() throws {
+        let environment = try environment(maxRecordBytes: 1_500)
+        let aggregator = AccountHeatAggregator(environment: environment)
+        var owned = AccountHeatAggregator.Owned(partitions: [1])
+        var outputs = AccountHeatAggregator.Outputs()
+        let inputs = try records(["lead-1", "lead-2", "lead-3"], environment)
+        for record in inputs { aggregator.apply(record, &owned, &outputs) }
+        XCTAssertTrue(aggregator.changelogRecords(&outputs).isEmpty, "nothing written")
+        XCTAssertEqual(outputs.deadLetters.count, 1)
+        let letter = try environment.codec.decode(DeadLetter.self, from: XCTUnwrap(outputs.deadLetters.first?.value))
+        XCTAssertEqual(letter.offset, inputs.last?.offset)
+        XCTAssertTrue(letter.reason.contains("above MAX_RECORD_BYTES"), letter.reason)
+    }
+}
