@@ -190,6 +190,7 @@ public struct LeadStateMachine: Sendable {
     /// The lead's state; nil until discovered.
     public private(set) var state: LeadState?
 
+    /// The actions of the event being handled; empty between events.
     private var pending: [Action] = []
     /// The state changed without an action to report (a found profile or a web enrichment merged).
     private var isChanged = false
@@ -214,7 +215,9 @@ public struct LeadStateMachine: Sendable {
     public mutating func handle(
         _ event: Event, gates: Gates = .open, override: LeadOverride? = nil, random: inout some RandomNumberGenerator
     ) -> [Action] {
-        pending = []
+        // The actions are the caller's alone: kept here too, each lead's last ones (a request and
+        // a state, several KB) would stay in memory until its next event.
+        defer { pending = [] }
         isChanged = false
         self.gates = gates
         self.override = override

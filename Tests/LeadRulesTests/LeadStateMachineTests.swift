@@ -109,6 +109,24 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(state.currentPhase, .profile)
     }
 
+    /// The coordinator holds a machine per running lead: one that kept its last actions (a
+    /// request and a copy of the state, several KB) would hold them until the lead's next event.
+    func testTheCallerAloneHoldsTheActions() {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        XCTAssertTrue(isUnshared(&actions), "the machine keeps the actions of a discovery")
+        guard let request = requests(actions).first else { return XCTFail("no request") }
+        actions = machine.handle(completed(request), random: &random)
+        XCTAssertTrue(isUnshared(&actions), "the machine keeps the actions of a result")
+    }
+
+    /// Whether nothing else holds the buffer of `actions`: one held alone is written in place, a
+    /// shared one is copied first.
+    private func isUnshared(_ actions: inout [Machine.Action]) -> Bool {
+        let held = actions.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) }
+        return !actions.isEmpty && held == actions.withUnsafeMutableBufferPointer { UnsafeRawPointer($0.baseAddress) }
+    }
+
     // MARK: Duplicates and stale input
 
     func testDuplicateAndStaleResultsChangeNothing() throws {
