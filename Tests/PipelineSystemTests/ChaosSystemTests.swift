@@ -17,9 +17,10 @@ final class ChaosSystemTests: XCTestCase {
         let count = Int(settings["CHAOS_LEADS"] ?? "") ?? 300
         let killEvery = Double(settings["CHAOS_KILL_SECONDS"] ?? "") ?? 2
         let brokerPause = Double(settings["CHAOS_BROKER_PAUSE_SECONDS"] ?? "") ?? 10
+        let phaseTimeout = 20
         try await withPipeline(partitions: 6, environment: [
             "SIM_LATENCY_SCALE": settings["CHAOS_LATENCY_SCALE"] ?? "0.05",
-            "PHASE_TIMEOUT_SECONDS": "20", "RETRY_BACKOFF_SECONDS": "1", "LOG_LEVEL": "warning",
+            "PHASE_TIMEOUT_SECONDS": String(phaseTimeout), "RETRY_BACKOFF_SECONDS": "1", "LOG_LEVEL": "warning",
         ]) { harness in
             var processes: [(service: String, process: Process)] = []
             for service in ["coordinator"] + PipelineHarness.stages {
@@ -31,17 +32,20 @@ final class ChaosSystemTests: XCTestCase {
 
             var kills = 0
             var brokerPaused = false
+            var events: [String] = []  // what was done when, for reading a skipped lead's history against
             var generator = SystemRandomNumberGenerator()
             while Date().timeIntervalSince(started) < 900 {
                 try await Task.sleep(for: .seconds(killEvery))
                 if !brokerPaused && kills == 5 {
                     // Once, while leads flow and processes restart: the broker stops answering.
+                    events.append(String(format: "%.0fs broker paused", Date().timeIntervalSince(started)))
                     try await TestBroker.pause(seconds: brokerPause)
                     brokerPaused = true
                 }
                 let ready = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
                 if Set(ready.map(\.key)).count >= count { break }
                 let victim = Int.random(in: 0..<processes.count, using: &generator)
+                events.append(String(format: "%.0fs ", Date().timeIntervalSince(started)) + "\(processes[victim].service) killed")
                 try await harness.stop(processes[victim].process, signal: SIGKILL)
                 processes[victim].process = try harness.start(processes[victim].service)
                 kills += 1
@@ -95,11 +99,62 @@ final class ChaosSystemTests: XCTestCase {
             }
             let doubleCharged = keysByPhase.values.filter { $0.count > 1 }.count
             let resentUsage = usage.count - keysByPhase.values.reduce(0) { $0 + $1.count }
-            let summary = "chaos: leads \(count), kills \(kills), broker paused \(brokerPaused ? Int(brokerPause) : 0) s, "
+            let line = "chaos: leads \(count), kills \(kills), broker paused \(brokerPaused ? Int(brokerPause) : 0) s, "
                 + "lost \(lost), not ready \(notReady), finished twice \(duplicatedInPool), same-run rewrites in pool \(rewrittenInPool), "
                 + "billing records \(usage.count), charged twice \(doubleCharged), same-key resends \(resentUsage), lag \(remainingLag), "
                 + String(format: "wall %.1fs", wall)
+            // Where charges went missing, if they did: the finished leads' skipped phases (a
+            // skipped phase is not charged), the attempts that failed on the way, and the charges.
+            // A kept result without its charge: a provider call that succeeded (its outcome in the
+            // finished profile) with no billing record for that lead, phase and provider.
+            let finished = Dictionary(pool.map { ($0.key, $0.value.profile) }, uniquingKeysWith: { $1 })
+            let skips = finished.values.flatMap(\.skippedPhases)
+            let failures = states.values.flatMap { $0.history.filter { $0.kind == .phaseFailed } }
+            let charged = Set(usage.map { "\($0.value.leadID)/\($0.value.phase.rawValue)/\($0.value.provider)" })
+            let uncharged = finished.values.flatMap { profile in
+                [("profile/linkedin", profile.linkedinOutcome), ("profile/x", profile.xOutcome), ("activity/activity", profile.activityOutcome)]
+                    .filter { $0.1 == .succeeded && !charged.contains("\(profile.leadID)/\($0.0)") }.map(\.0)
+            }
+            // Each attempt that timed out, by when its stage answered: before its deadline (the
+            // coordinator had not read the result when the timeout was handled), after the deadline
+            // but before the timeout was handled, after that, or never.
+            var answered: [String: Date] = [:]  // lead/run/phase/attempt: when its stage finished
+            for topic in [topics.phaseResults, topics.phaseResultsPriority] {
+                for result in try await harness.readAll(PhaseResult.self, topic: topic).map(\.value) {
+                    let key = "\(result.leadID)/\(result.runID)/\(result.phase.rawValue)/\(result.attempt)"
+                    answered[key] = min(answered[key] ?? result.finishedAt, result.finishedAt)
+                }
+            }
+            var timeouts: [String] = []
+            for state in states.values {
+                var startedAt: [String: Date] = [:]
+                for entry in state.history {
+                    let key = "\(state.leadID)/\(entry.runID)/\(entry.phase?.rawValue ?? "-")/\(entry.attempt ?? 0)"
+                    if entry.kind == .phaseStarted { startedAt[key] = entry.at }
+                    guard entry.kind == .phaseFailed, entry.detail?.hasPrefix("no result within") == true else { continue }
+                    let deadline = (startedAt[key] ?? entry.at).addingTimeInterval(Double(phaseTimeout))
+                    let when = answered[key].map { $0 <= deadline ? "before the deadline" : $0 <= entry.at ? "before it was handled" : "later" }
+                    timeouts.append("\(entry.phase?.rawValue ?? "-") answered \(when ?? "never")")
+                }
+            }
+            let breakdown = [
+                "timed-out attempts \(timeouts.count): " + Self.tally(timeouts),
+                "skipped phases \(skips.count): " + Self.tally(skips.map { "\($0.phase.rawValue): \(Self.pattern($0.reason))" }),
+                "failed attempts \(failures.count): " + Self.tally(failures.map { "\($0.phase?.rawValue ?? "-"): \(Self.pattern($0.detail ?? ""))" }),
+                "billing records by provider: " + Self.tally(usage.map { "\($0.value.phase.rawValue)/\($0.value.provider)" }),
+                "succeeded calls without a billing record \(uncharged.count): " + Self.tally(uncharged),
+            ]
+            let summary = ([line] + breakdown).joined(separator: "\n  ")
             print(summary)
+            print("chaos events: " + events.joined(separator: ", "))
+            let skippedLeads = finished.values.filter { !$0.skippedPhases.isEmpty }.map(\.leadID)
+            for leadID in skippedLeads.sorted(by: { $0.rawValue < $1.rawValue }).prefix(3) {
+                let history = states[leadID]?.history ?? []
+                print("SKIPPED \(leadID): " + history.map { entry in
+                    String(format: "%.1fs ", entry.at.timeIntervalSince(started)) + "\(entry.kind.rawValue) \(entry.phase?.rawValue ?? "-") "
+                        + "\(entry.attempt ?? 0) \(entry.detail ?? "")"
+                }.joined(separator: " | "))
+            }
             try? summary.write(to: TestBroker.projectRoot.appendingPathComponent(".run/chaos-summary.txt"), atomically: true, encoding: .utf8)
             XCTAssertEqual(lost, 0, summary)
             XCTAssertEqual(notReady, 0, summary)
@@ -108,6 +163,18 @@ final class ChaosSystemTests: XCTestCase {
             XCTAssertEqual(doubleCharged, 0, summary)
             XCTAssertGreaterThan(kills, 0)
         }
+    }
+
+    /// `text` with every run of digits as `#`, so reasons that differ only in a number count together.
+    private static func pattern(_ text: String) -> String {
+        text.replacing(/[0-9]+/, with: "#")
+    }
+
+    /// "label count" for each distinct label, most frequent first; "none" when there is none.
+    private static func tally(_ labels: [String]) -> String {
+        let counts = Dictionary(labels.map { ($0, 1) }, uniquingKeysWith: +)
+        guard !counts.isEmpty else { return "none" }
+        return counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
     }
 }
 
