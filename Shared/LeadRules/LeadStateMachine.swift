@@ -12,8 +12,14 @@ import LeadModel
 ///
 /// Guarantees:
 /// - Results and timers are matched on lead id + run id + phase + attempt. Anything else
-///   (duplicates, results of an older attempt or run, timers already superseded) returns no actions
-///   and changes nothing.
+///   (duplicates, results of an older run or of a phase already done, failures of an earlier
+///   attempt, timers already superseded) returns no actions and changes nothing. One exception: a
+///   completed result of an earlier attempt of the phase the lead waits on (retrying or backing
+///   off) completes the phase: that attempt was answered after all, only later than its timeout
+///   or read later (a stage or the coordinator behind on its input, a restore). It answers the
+///   same run and phase as the retry, under the same billing idempotency key, so keeping it is
+///   one charge; dropping it made a coordinator that fell behind skip phases whose every attempt
+///   had been answered.
 /// - A lead discovered again (redelivery or re-publication), in flight or finished, starts nothing;
 ///   only ``Event/reEnrich(_:runID:at:)`` starts a new run, and only with a run id the lead's
 ///   history does not hold: a re-enrich request delivered twice (same request id, so same run
@@ -226,7 +232,7 @@ public struct LeadStateMachine: Sendable {
             guard state == nil else { return [] }
             begin(lead: lead, runID: runID, at: at)
         case .phaseResult(let result, let at, let output):
-            guard isCurrent(result.attemptKey, backingOff: false) else { return [] }
+            guard isCurrent(result.attemptKey, backingOff: false) || isLateAnswer(result) else { return [] }
             apply(result, output: output, at: at, random: &random)
         case .timerFired(let timer, let at) where timer.kind == .windowOpens:
             guard let current = state, current.status == .outsideOutreachWindow, current.runID == timer.key.runID else { return [] }
@@ -481,6 +487,14 @@ public struct LeadStateMachine: Sendable {
         return key.leadID == current.leadID && key.runID == current.runID && key.phase == inFlight.phase
             && key.attempt == inFlight.attempt && inFlight.isBackingOff == backingOff
             && current.currentPhase == inFlight.phase
+    }
+
+    /// Whether `result` is a completed answer to an earlier attempt of the phase the lead waits on
+    /// (see the type's guarantees).
+    private func isLateAnswer(_ result: PhaseResult) -> Bool {
+        guard case .completed = result.outcome, let current = state, let inFlight = current.inFlight else { return false }
+        return result.leadID == current.leadID && result.runID == current.runID && result.phase == inFlight.phase
+            && (1..<inFlight.attempt).contains(result.attempt) && current.currentPhase == inFlight.phase
     }
 
     private func profilePlatforms(of state: LeadState) -> Set<Platform> {

@@ -164,20 +164,22 @@ final class LeadOverrideTests: XCTestCase {
         var machine = Machine()
         var actions = machine.handle(.discovered(Fixtures.lead(mode: .scoringOnly), runID: "run-1", at: Fixtures.now), random: &random)
         let first = try XCTUnwrap(requests(actions).first)
-        // The first attempt times out and is retried; its late result is rejected.
+        // The first attempt times out and is retried; its answer, read while the retry is in
+        // flight, is accepted (the phase still waits), and the retry's, after the phase is done,
+        // is rejected.
         let timeout = Machine.Timer(key: first.attemptKey, kind: .attemptTimeout, fireAt: Fixtures.now)
         _ = machine.handle(.timerFired(timeout, at: Fixtures.now), random: &random)
-        let late = machine.handle(result(first, PhasePayload(scores: card(.active))), random: &random)
-        XCTAssertEqual(late, [], "a stale attempt's result changes nothing and sends no finalize request")
-        XCTAssertNil(machine.state?.profile.scores)
         let retry = Machine.Timer(key: PhaseAttemptKey(leadID: first.leadID, runID: first.runID, phase: .scoring, attempt: 2),
                                   kind: .retryBackoff, fireAt: Fixtures.now)
         actions = machine.handle(.timerFired(retry, at: Fixtures.now), random: &random)
         let second = try XCTUnwrap(requests(actions).first)
         XCTAssertEqual(second.attempt, 2)
-        actions = machine.handle(result(second, PhasePayload(scores: card(.monitor))), random: &random)
+        actions = machine.handle(result(first, PhasePayload(scores: card(.active))), random: &random)
         let finalize = try XCTUnwrap(requests(actions).first)
-        XCTAssertEqual(finalize.profile.scores?.buyerState, .monitor, "finalize carries the accepted attempt's card only")
+        XCTAssertEqual(finalize.profile.scores?.buyerState, .active, "finalize carries the accepted attempt's card only")
+        let late = machine.handle(result(second, PhasePayload(scores: card(.monitor))), random: &random)
+        XCTAssertEqual(late, [], "a rejected result changes nothing and sends no finalize request")
+        XCTAssertEqual(machine.state?.profile.scores?.buyerState, .active)
     }
 }
 

@@ -358,6 +358,47 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.state?.inFlight?.isBackingOff, true)
     }
 
+    /// An attempt that timed out because its answer was read late (a coordinator behind on its
+    /// input, or restoring) was answered after all: the answer, read while the retry backs off or
+    /// is in flight, completes the phase and is charged once; the retry's answer, its timers and a
+    /// late failure change nothing. Before, the phase waited for the retry's answer, and a
+    /// coordinator behind by more than the attempts' timeouts skipped it.
+    func testALateAnswerOfATimedOutAttemptCompletesThePhase() throws {
+        let payload = PhasePayload(profile: ProfilePhaseOutput(linkedin: Fixtures.linkedin(), linkedinOutcome: .succeeded))
+        let charges = [BillableCharge(provider: "linkedin", units: 1)]
+        for answeredWhile in ["backing off", "retrying"] {
+            var machine = Machine()
+            var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+            let first = try XCTUnwrap(requests(actions).first)
+            actions = machine.handle(.timerFired(try XCTUnwrap(timers(actions).first), at: Fixtures.now), random: &random)
+            let backoff = try XCTUnwrap(timers(actions).first { $0.kind == .retryBackoff }, answeredWhile)
+            var retry: PhaseRequest?
+            if answeredWhile == "retrying" {
+                actions = machine.handle(.timerFired(backoff, at: Fixtures.now), random: &random)
+                retry = try XCTUnwrap(requests(actions).first, answeredWhile)
+                let failed = PhaseResult(answering: first, outcome: .failed(reason: "rate limited", isRetriable: true), payload: .empty,
+                                         finishedAt: Fixtures.now, service: "test")
+                XCTAssertEqual(machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random), [],
+                               "a failure of the earlier attempt is not news: \(answeredWhile)")
+            }
+
+            actions = machine.handle(completed(first, payload: payload, charges: charges), random: &random)
+            XCTAssertEqual(requests(actions).map(\.phase), [.activity], answeredWhile)
+            let billing = actions.compactMap { if case .recordBilling(let usage) = $0 { usage } else { nil } }
+            XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile:linkedin"], answeredWhile)
+            XCTAssertEqual(machine.state?.profile.linkedin?.jobTitle, "VP of Demand Generation", answeredWhile)
+            XCTAssertEqual(machine.state?.profile.skippedPhases, [], answeredWhile)
+            let before = machine.state
+            XCTAssertEqual(machine.handle(.timerFired(backoff, at: Fixtures.now), random: &random), [], "stale backoff: \(answeredWhile)")
+            if let retry {
+                XCTAssertEqual(machine.handle(completed(retry, payload: payload, charges: charges), random: &random), [],
+                               "the retry's answer after the phase is done")
+            }
+            XCTAssertEqual(machine.handle(completed(first, payload: payload, charges: charges), random: &random), [], "duplicate")
+            XCTAssertEqual(machine.state, before, answeredWhile)
+        }
+    }
+
     /// Every failure stays in the history with its reason, before the retry it caused.
     func testRetriedFailureKeepsItsReasonInTheHistory() throws {
         var machine = Machine()
