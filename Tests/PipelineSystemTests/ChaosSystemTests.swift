@@ -99,6 +99,8 @@ final class ChaosSystemTests: XCTestCase {
             }
             let doubleCharged = keysByPhase.values.filter { $0.count > 1 }.count
             let resentUsage = usage.count - keysByPhase.values.reduce(0) { $0 + $1.count }
+            var seenKeys: Set<String> = []
+            let resent = usage.map(\.value).filter { !seenKeys.insert($0.idempotencyKey).inserted }
             let line = "chaos: leads \(count), kills \(kills), broker paused \(brokerPaused ? Int(brokerPause) : 0) s, "
                 + "lost \(lost), not ready \(notReady), finished twice \(duplicatedInPool), same-run rewrites in pool \(rewrittenInPool), "
                 + "billing records \(usage.count), charged twice \(doubleCharged), same-key resends \(resentUsage), lag \(remainingLag), "
@@ -143,14 +145,19 @@ final class ChaosSystemTests: XCTestCase {
                 "failed attempts \(failures.count): " + Self.tally(failures.map { "\($0.phase?.rawValue ?? "-"): \(Self.pattern($0.detail ?? ""))" }),
                 "billing records by provider: " + Self.tally(usage.map { "\($0.value.phase.rawValue)/\($0.value.provider)" }),
                 "succeeded calls without a billing record \(uncharged.count): " + Self.tally(uncharged),
+                "same-key resends by phase: " + Self.tally(resent.map { "\($0.phase.rawValue)/\($0.provider)" }),
             ]
             let summary = ([line] + breakdown).joined(separator: "\n  ")
             print(summary)
             print("chaos events: " + events.joined(separator: ", "))
             let skippedLeads = finished.values.filter { !$0.skippedPhases.isEmpty }.map(\.leadID)
-            for leadID in skippedLeads.sorted(by: { $0.rawValue < $1.rawValue }).prefix(3) {
+            for record in resent.prefix(2) {
+                let charges = usage.map(\.value).filter { $0.idempotencyKey == record.idempotencyKey }
+                print("RESENT \(record.idempotencyKey) charged at " + charges.map { String(format: "%.1fs", $0.chargedAt.timeIntervalSince(started)) }.joined(separator: ", "))
+            }
+            for leadID in (skippedLeads + resent.prefix(2).map(\.leadID)).sorted(by: { $0.rawValue < $1.rawValue }).prefix(5) {
                 let history = states[leadID]?.history ?? []
-                print("SKIPPED \(leadID): " + history.map { entry in
+                print("HISTORY \(leadID): " + history.map { entry in
                     String(format: "%.1fs ", entry.at.timeIntervalSince(started)) + "\(entry.kind.rawValue) \(entry.phase?.rawValue ?? "-") "
                         + "\(entry.attempt ?? 0) \(entry.detail ?? "")"
                 }.joined(separator: " | "))
