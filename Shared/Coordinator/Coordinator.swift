@@ -151,6 +151,7 @@ public final class Coordinator: Service {
         }
         DeadLetterKind.registerAtZero(in: metrics)
         metrics.gauge(MetricNames.coordinatorTimersPending).set(0)
+        metrics.gauge(MetricNames.coordinatorTimeoutsHeld).set(0)
     }
 
     public func run() async throws {
@@ -223,6 +224,7 @@ public final class Coordinator: Service {
                 continue
             }
             metrics.countPerTopic(batch.lazy.map(\.topic), MetricNames.coordinatorRecordsConsumed)
+            noteResultsRead(batch, &state)
             try await applyRebalances(&state)
             // Backlog records held back at the bound go first: they are older than the batch's.
             let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
@@ -276,7 +278,8 @@ public final class Coordinator: Service {
             }
             append(state.core.resolveAwaitingLeads(tables), to: &outputs)
             nextOffsets = committable(after: nextOffsets, &state)
-            append(state.core.fireDueTimers(tables), to: &outputs)
+            let readPast = resultsReadPast(consumer, state)
+            append(state.core.fireDueTimers(tables, resultsReadPast: readPast), to: &outputs)
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
                 append(state.core.checkGates(tables), to: &outputs)
@@ -327,6 +330,9 @@ public final class Coordinator: Service {
         /// One past the last record handled, per input partition.
         var handledUpTo: [TopicPartition: Int64] = [:]
         var ownedPartitions: Set<Int32> = []
+        /// The latest timestamp of a record read from each results partition (standard and
+        /// priority): how far the answers are read (``CoordinatorCore/fireDueTimers(_:resultsReadPast:)``).
+        var resultsReadThrough: [TopicPartition: Date] = [:]
     }
 
     /// The compacted tables the coordinator reads whole.
@@ -525,6 +531,36 @@ public final class Coordinator: Service {
     /// consumer's position (the batch in hand is not counted); partitions no longer assigned lose
     /// their series. Not for `leads.backlog`: it is paused at the running bound, so not fetched,
     /// and its cached high watermark goes stale (`leadctl lag` asks the broker).
+    private func noteResultsRead(_ batch: [ConsumerRecord], _ state: inout State) {
+        let results = [environment.topics.phaseResults(isPriority: false), environment.topics.phaseResults(isPriority: true)]
+        for record in batch where results.contains(record.topic) {
+            guard let milliseconds = record.timestampMilliseconds else { continue }
+            let at = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            if at > state.resultsReadThrough[record.topicPartition] ?? .distantPast { state.resultsReadThrough[record.topicPartition] = at }
+        }
+    }
+
+    /// Whether both results partitions (standard and priority) of a lead-keyed partition are read
+    /// past a deadline: a record stamped at or after it was read, or nothing is left to read (the
+    /// position is at the high watermark of the last fetch). A partition whose position or
+    /// watermark is not known yet counts as read, so a timeout is never held for want of a fetch.
+    /// Record timestamps are the stages' clocks: skew between hosts shifts the hold by as much.
+    private func resultsReadPast(_ consumer: KafkaConsumer, _ state: State) -> (Int32, Date) -> Bool {
+        let results = [environment.topics.phaseResults(isPriority: false), environment.topics.phaseResults(isPriority: true)]
+        let partitions = results.flatMap { topic in state.ownedPartitions.map { TopicPartition(topic: topic, partition: $0) } }
+        let positions = consumer.positions(partitions)
+        var behind: [TopicPartition: Date] = [:]  // partitions with records left to read: read through
+        for partition in partitions {
+            guard let high = consumer.fetchedWatermarks(partition)?.high, let next = positions[partition] ?? nil, next < high else { continue }
+            behind[partition] = state.resultsReadThrough[partition] ?? .distantPast
+        }
+        return { partition, deadline in
+            results.allSatisfy { topic in
+                (behind[TopicPartition(topic: topic, partition: partition)]).map { $0 >= deadline } ?? true
+            }
+        }
+    }
+
     private func updateLags(_ consumer: KafkaConsumer) {
         let assignment = consumer.assignment.filter { $0.topic != environment.topics.leadsBacklog }
         let positions = consumer.positions(assignment.sorted())
@@ -546,6 +582,7 @@ public final class Coordinator: Service {
             metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
         }
         metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.core.timers.count))
+        metrics.gauge(MetricNames.coordinatorTimeoutsHeld).set(Double(state.core.heldTimeouts))
         metrics.gauge(MetricNames.coordinatorAccountsBillingPaused).set(Double(tables.pausedAccountCount))
     }
 

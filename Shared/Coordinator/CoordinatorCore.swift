@@ -82,6 +82,9 @@ struct CoordinatorCore<Source> {
     /// replays it.
     var awaitingConfiguration: [LeadID: AwaitingLead] = [:]
     var timers = TimerQueue()
+    /// Attempt timeouts due but held at the last firing, their results partition not read past
+    /// the deadline yet (``fireDueTimers(_:resultsReadPast:)``).
+    var heldTimeouts = 0
 
     init(settings: CoordinatorSettings, topics: Topics, logger: Logger, now: @escaping @Sendable () -> Date) {
         self.settings = settings
@@ -225,11 +228,26 @@ struct CoordinatorCore<Source> {
     }
 
     /// Fires the attempt timeouts, retry backoffs and window openings that are due.
-    mutating func fireDueTimers(_ tables: some CoordinatorTables) -> [Effect] {
+    ///
+    /// An attempt's timeout fires only once this instance has read its lead's results partition
+    /// past the deadline (`resultsReadPast(partition, deadline)`): a coordinator behind on its
+    /// input (short of CPU, back from a broker outage, restoring after a restart) would otherwise
+    /// time out attempts whose answers are already waiting to be read, and skip phases whose every
+    /// attempt was answered. Such a timeout stays queued until the reading catches up.
+    mutating func fireDueTimers(_ tables: some CoordinatorTables,
+                                resultsReadPast: (Int32, Date) -> Bool = { _, _ in true }) -> [Effect] {
         var effects: [Effect] = []
+        var held: [LeadStateMachine.Timer] = []
         for timer in timers.popDue(at: now()) {
+            if timer.kind == .attemptTimeout, let partition = leads[timer.key.leadID]?.partition,
+               !resultsReadPast(partition, timer.fireAt) {
+                held.append(timer)
+                continue
+            }
             apply(.timerFired(timer, at: now()), to: timer.key.leadID, tables, &effects)
         }
+        for timer in held { timers.schedule(timer) }
+        heldTimeouts = held.count
         return effects
     }
 

@@ -135,6 +135,10 @@ public enum MetricNames {
     /// Attempt timeouts and retry backoffs waiting to fire.
     public static let coordinatorTimersPending = MetricDescriptor(
         name: "pipeline_coordinator_timers_pending", help: "Attempt timeouts and retry backoffs scheduled.", kind: .gauge)
+    /// Attempt timeouts due but held: the lead's results partition is not read past the deadline yet.
+    public static let coordinatorTimeoutsHeld = MetricDescriptor(
+        name: "pipeline_coordinator_timeouts_held",
+        help: "Attempt timeouts due but held until the coordinator has read the lead's results partition past the deadline.", kind: .gauge)
 
     // MARK: every service
 

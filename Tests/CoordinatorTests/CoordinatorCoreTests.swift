@@ -264,6 +264,31 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(status(of: "lead-1", core), .ready)
     }
 
+    /// A due attempt timeout waits while the lead's results partition is not read past its
+    /// deadline (its answer may be there, unread), and fires once it is.
+    func testAnAttemptTimeoutWaitsUntilTheResultsAreReadPastItsDeadline() throws {
+        var core = core()
+        let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
+        clock.advance(by: 3600)
+        var asked: [(Int32, Date)] = []
+        let held = core.fireDueTimers(tables) { partition, deadline in
+            asked.append((partition, deadline))
+            return false
+        }
+        XCTAssertTrue(requests(held).isEmpty, "no retry while the answer may be unread")
+        XCTAssertEqual(core.heldTimeouts, 1)
+        XCTAssertEqual(asked.map(\.0), [0], "asked about the lead's partition")
+        XCTAssertEqual(core.leads["lead-1"]?.machine.state?.inFlight?.attempt, 1, "still waiting on the first attempt")
+
+        // Read past the deadline and still no answer: the attempt times out and is retried after a backoff.
+        _ = core.fireDueTimers(tables) { _, _ in true }
+        XCTAssertEqual(core.heldTimeouts, 0)
+        let inFlight = try XCTUnwrap(core.leads["lead-1"]?.machine.state?.inFlight)
+        XCTAssertEqual([inFlight.attempt, inFlight.isBackingOff ? 1 : 0], [2, 1])
+        XCTAssertEqual(asked.first?.1, try XCTUnwrap(core.leads["lead-1"]?.machine.state?.history.first { $0.kind == .phaseStarted }?.at)
+            .addingTimeInterval(LeadStateMachine.Configuration().timeout(for: request.phase)), "the deadline is the attempt's")
+    }
+
     func testTheTimerOfAnAnsweredAttemptIsPruned() throws {
         var core = core()
         let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
