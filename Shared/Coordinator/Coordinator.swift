@@ -333,6 +333,8 @@ public final class Coordinator: Service {
         /// The latest timestamp of a record read from each results partition (standard and
         /// priority): how far the answers are read (``CoordinatorCore/fireDueTimers(_:resultsReadPast:)``).
         var resultsReadThrough: [TopicPartition: Date] = [:]
+        /// When each owned partition was assigned (and restored).
+        var ownedSince: [Int32: ContinuousClock.Instant] = [:]
     }
 
     /// The compacted tables the coordinator reads whole.
@@ -542,16 +544,25 @@ public final class Coordinator: Service {
 
     /// Whether both results partitions (standard and priority) of a lead-keyed partition are read
     /// past a deadline: a record stamped at or after it was read, or nothing is left to read (the
-    /// position is at the high watermark of the last fetch). A partition whose position or
-    /// watermark is not known yet counts as read, so a timeout is never held for want of a fetch.
-    /// Record timestamps are the stages' clocks: skew between hosts shifts the hold by as much.
+    /// position is at the high watermark of the last fetch). A partition with no record read since
+    /// it was assigned (just restored: its answers may be waiting) counts as unread for the longest
+    /// phase timeout after the assignment, then as read, so a timeout is never held for good for
+    /// want of a record. Record timestamps are the stages' clocks: skew between hosts shifts the
+    /// hold by as much.
     private func resultsReadPast(_ consumer: KafkaConsumer, _ state: State) -> (Int32, Date) -> Bool {
         let results = [environment.topics.phaseResults(isPriority: false), environment.topics.phaseResults(isPriority: true)]
         let partitions = results.flatMap { topic in state.ownedPartitions.map { TopicPartition(topic: topic, partition: $0) } }
         let positions = consumer.positions(partitions)
+        let grace = Duration.seconds(settings.machine.phaseTimeouts.values.max() ?? 60)
         var behind: [TopicPartition: Date] = [:]  // partitions with records left to read: read through
         for partition in partitions {
-            guard let high = consumer.fetchedWatermarks(partition)?.high, let next = positions[partition] ?? nil, next < high else { continue }
+            guard let next = positions[partition] ?? nil else {
+                if let since = state.ownedSince[partition.partition], ContinuousClock.now - since < grace {
+                    behind[partition] = state.resultsReadThrough[partition] ?? .distantPast
+                }
+                continue
+            }
+            guard let high = consumer.fetchedWatermarks(partition)?.high, next < high else { continue }
             behind[partition] = state.resultsReadThrough[partition] ?? .distantPast
         }
         return { partition, deadline in
@@ -682,6 +693,7 @@ public final class Coordinator: Service {
                 if !numbers.isEmpty {
                     try await restore(numbers.sorted(), &state)
                     state.ownedPartitions.formUnion(numbers)
+                    for number in numbers { state.ownedSince[number] = ContinuousClock.now }
                 }
                 health.markReady()  // joined, and what was assigned is restored
             case .revoked(let partitions):
@@ -695,6 +707,7 @@ public final class Coordinator: Service {
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
+                for number in numbers { state.ownedSince[number] = nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:
                 break
