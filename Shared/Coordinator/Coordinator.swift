@@ -278,8 +278,13 @@ public final class Coordinator: Service {
             }
             append(state.core.resolveAwaitingLeads(tables), to: &outputs)
             nextOffsets = committable(after: nextOffsets, &state)
-            let readPast = resultsReadPast(consumer, state)
-            append(state.core.fireDueTimers(tables, resultsReadPast: readPast), to: &outputs)
+            // Read only when a due attempt timeout asks: most loops have none.
+            var readPast: ((Int32, Date) -> Bool)?
+            let progress = ResultsProgress(owned: state.ownedPartitions, readThrough: state.resultsReadThrough, ownedSince: state.ownedSince)
+            append(state.core.fireDueTimers(tables) { partition, deadline in
+                if readPast == nil { readPast = resultsReadPast(consumer, progress) }
+                return readPast!(partition, deadline)
+            }, to: &outputs)
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
                 append(state.core.checkGates(tables), to: &outputs)
@@ -335,6 +340,13 @@ public final class Coordinator: Service {
         var resultsReadThrough: [TopicPartition: Date] = [:]
         /// When each owned partition was assigned (and restored).
         var ownedSince: [Int32: ContinuousClock.Instant] = [:]
+    }
+
+    /// How far the results partitions are read, as ``resultsReadPast(_:_:)`` needs it.
+    struct ResultsProgress {
+        let owned: Set<Int32>
+        let readThrough: [TopicPartition: Date]
+        let ownedSince: [Int32: ContinuousClock.Instant]
     }
 
     /// The compacted tables the coordinator reads whole.
@@ -549,21 +561,21 @@ public final class Coordinator: Service {
     /// phase timeout after the assignment, then as read, so a timeout is never held for good for
     /// want of a record. Record timestamps are the stages' clocks: skew between hosts shifts the
     /// hold by as much.
-    private func resultsReadPast(_ consumer: KafkaConsumer, _ state: State) -> (Int32, Date) -> Bool {
+    private func resultsReadPast(_ consumer: KafkaConsumer, _ state: ResultsProgress) -> (Int32, Date) -> Bool {
         let results = [environment.topics.phaseResults(isPriority: false), environment.topics.phaseResults(isPriority: true)]
-        let partitions = results.flatMap { topic in state.ownedPartitions.map { TopicPartition(topic: topic, partition: $0) } }
+        let partitions = results.flatMap { topic in state.owned.map { TopicPartition(topic: topic, partition: $0) } }
         let positions = consumer.positions(partitions)
         let grace = Duration.seconds(settings.machine.phaseTimeouts.values.max() ?? 60)
         var behind: [TopicPartition: Date] = [:]  // partitions with records left to read: read through
         for partition in partitions {
             guard let next = positions[partition] ?? nil else {
                 if let since = state.ownedSince[partition.partition], ContinuousClock.now - since < grace {
-                    behind[partition] = state.resultsReadThrough[partition] ?? .distantPast
+                    behind[partition] = state.readThrough[partition] ?? .distantPast
                 }
                 continue
             }
             guard let high = consumer.fetchedWatermarks(partition)?.high, next < high else { continue }
-            behind[partition] = state.resultsReadThrough[partition] ?? .distantPast
+            behind[partition] = state.readThrough[partition] ?? .distantPast
         }
         return { partition, deadline in
             results.allSatisfy { topic in
