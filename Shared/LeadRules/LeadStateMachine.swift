@@ -483,18 +483,23 @@ public struct LeadStateMachine: Sendable {
     }
 
     private func isCurrent(_ key: PhaseAttemptKey, backingOff: Bool) -> Bool {
-        guard let current = state, let inFlight = current.inFlight else { return false }
-        return key.leadID == current.leadID && key.runID == current.runID && key.phase == inFlight.phase
-            && key.attempt == inFlight.attempt && inFlight.isBackingOff == backingOff
-            && current.currentPhase == inFlight.phase
+        guard let inFlight = attemptWaitedOn(in: key) else { return false }
+        return key.attempt == inFlight.attempt && inFlight.isBackingOff == backingOff
     }
 
     /// Whether `result` is a completed answer to an earlier attempt of the phase the lead waits on
     /// (see the type's guarantees).
     private func isLateAnswer(_ result: PhaseResult) -> Bool {
-        guard case .completed = result.outcome, let current = state, let inFlight = current.inFlight else { return false }
-        return result.leadID == current.leadID && result.runID == current.runID && result.phase == inFlight.phase
-            && (1..<inFlight.attempt).contains(result.attempt) && current.currentPhase == inFlight.phase
+        guard case .completed = result.outcome, let inFlight = attemptWaitedOn(in: result.attemptKey) else { return false }
+        return (1..<inFlight.attempt).contains(result.attempt)
+    }
+
+    /// The attempt the lead waits on, when `key` names the lead, its run and the phase it is in.
+    private func attemptWaitedOn(in key: PhaseAttemptKey) -> InFlightAttempt? {
+        guard let current = state, let inFlight = current.inFlight, key.leadID == current.leadID, key.runID == current.runID,
+              key.phase == inFlight.phase, current.currentPhase == inFlight.phase
+        else { return nil }
+        return inFlight
     }
 
     private func profilePlatforms(of state: LeadState) -> Set<Platform> {
