@@ -278,13 +278,9 @@ public final class Coordinator: Service {
             }
             append(state.core.resolveAwaitingLeads(tables), to: &outputs)
             nextOffsets = committable(after: nextOffsets, &state)
-            // Read only when a due attempt timeout asks: most loops have none.
-            var readPast: ((Int32, Date) -> Bool)?
-            let progress = ResultsProgress(owned: state.ownedPartitions, readThrough: state.resultsReadThrough, ownedSince: state.ownedSince)
-            append(state.core.fireDueTimers(tables) { partition, deadline in
-                if readPast == nil { readPast = resultsReadPast(consumer, progress) }
-                return readPast!(partition, deadline)
-            }, to: &outputs)
+            // Positions and watermarks are read only in a loop with a timer due: most loops have none.
+            let readPast = state.core.timers.nextFireAt.map { $0 <= now() } == true ? resultsReadPast(consumer, state) : { _, _ in true }
+            append(state.core.fireDueTimers(tables, resultsReadPast: readPast), to: &outputs)
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
                 append(state.core.checkGates(tables), to: &outputs)
@@ -340,13 +336,6 @@ public final class Coordinator: Service {
         var resultsReadThrough: [TopicPartition: Date] = [:]
         /// When each owned partition was assigned (and restored).
         var ownedSince: [Int32: ContinuousClock.Instant] = [:]
-    }
-
-    /// How far the results partitions are read, as ``resultsReadPast(_:_:)`` needs it.
-    struct ResultsProgress {
-        let owned: Set<Int32>
-        let readThrough: [TopicPartition: Date]
-        let ownedSince: [Int32: ContinuousClock.Instant]
     }
 
     /// The compacted tables the coordinator reads whole.
@@ -545,8 +534,13 @@ public final class Coordinator: Service {
     /// consumer's position (the batch in hand is not counted); partitions no longer assigned lose
     /// their series. Not for `leads.backlog`: it is paused at the running bound, so not fetched,
     /// and its cached high watermark goes stale (`leadctl lag` asks the broker).
+    /// The results topics: standard and priority.
+    private var resultsTopics: [String] {
+        [environment.topics.phaseResults(isPriority: false), environment.topics.phaseResults(isPriority: true)]
+    }
+
     private func noteResultsRead(_ batch: [ConsumerRecord], _ state: inout State) {
-        let results = [environment.topics.phaseResults(isPriority: false), environment.topics.phaseResults(isPriority: true)]
+        let results = resultsTopics
         for record in batch where results.contains(record.topic) {
             guard let milliseconds = record.timestampMilliseconds else { continue }
             let at = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
@@ -561,21 +555,20 @@ public final class Coordinator: Service {
     /// phase timeout after the assignment, then as read, so a timeout is never held for good for
     /// want of a record. Record timestamps are the stages' clocks: skew between hosts shifts the
     /// hold by as much.
-    private func resultsReadPast(_ consumer: KafkaConsumer, _ state: ResultsProgress) -> (Int32, Date) -> Bool {
-        let results = [environment.topics.phaseResults(isPriority: false), environment.topics.phaseResults(isPriority: true)]
-        let partitions = results.flatMap { topic in state.owned.map { TopicPartition(topic: topic, partition: $0) } }
+    private func resultsReadPast(_ consumer: KafkaConsumer, _ state: State) -> (Int32, Date) -> Bool {
+        let results = resultsTopics
+        let partitions = results.flatMap { topic in state.ownedPartitions.map { TopicPartition(topic: topic, partition: $0) } }
         let positions = consumer.positions(partitions)
         let grace = Duration.seconds(settings.machine.phaseTimeouts.values.max() ?? 60)
         var behind: [TopicPartition: Date] = [:]  // partitions with records left to read: read through
         for partition in partitions {
-            guard let next = positions[partition] ?? nil else {
-                if let since = state.ownedSince[partition.partition], ContinuousClock.now - since < grace {
-                    behind[partition] = state.readThrough[partition] ?? .distantPast
-                }
-                continue
+            let isUnread: Bool
+            if let next = positions[partition] ?? nil {
+                isUnread = consumer.fetchedWatermarks(partition).map { next < $0.high } ?? false
+            } else {
+                isUnread = state.ownedSince[partition.partition].map { ContinuousClock.now - $0 < grace } ?? false
             }
-            guard let high = consumer.fetchedWatermarks(partition)?.high, next < high else { continue }
-            behind[partition] = state.readThrough[partition] ?? .distantPast
+            if isUnread { behind[partition] = state.resultsReadThrough[partition] ?? .distantPast }
         }
         return { partition, deadline in
             results.allSatisfy { topic in
