@@ -154,8 +154,8 @@ public final class AccountHeatAggregator: Service {
         for (key, change) in outputs.changed.sorted(by: { $0.key < $1.key }) {
             do {
                 let record = try changelogRecord(key: key, state: change.state, partition: change.partition)
-                guard record.byteCount <= environment.codec.maxRecordBytes else {
-                    outputs.deadLetters.append(deadLetter(for: change.by, reason: "its \(record.topic) record of \(record.byteCount) bytes is above MAX_RECORD_BYTES (\(environment.codec.maxRecordBytes))"))
+                if let reason = environment.codec.oversizeReason(record) {
+                    outputs.deadLetters.append(deadLetter(for: change.by, reason: reason))
                     continue
                 }
                 records.append(record)

@@ -277,12 +277,11 @@ public struct StageRecordProcessor: Sendable {
         }
     }
 
-    /// The dead letter for `input` when one of `records` is above MAX_RECORD_BYTES. Checked
-    /// before the producer sees it: a record between MAX_RECORD_BYTES and the producer's limit
-    /// would be stored, then refused by every reader.
+    /// The dead letter for `input` when one of `records` is above MAX_RECORD_BYTES
+    /// (``MessageCodec/oversizeReason(_:)``).
     private func oversizeLetter(_ records: [ProducerRecord], for input: ConsumerRecord) -> ProducerRecord? {
-        guard let oversized = records.first(where: { $0.byteCount > codec.maxRecordBytes }) else { return nil }
-        return deadLetter(for: input, reason: "its \(oversized.topic) record of \(oversized.byteCount) bytes is above MAX_RECORD_BYTES (\(codec.maxRecordBytes))")
+        guard let reason = records.lazy.compactMap(codec.oversizeReason).first else { return nil }
+        return deadLetter(for: input, reason: reason)
     }
 
     /// The dead letter for `record` (its bytes, where it was read and `reason`), logged as a

@@ -19,6 +19,14 @@ extension MessageCodec {
         headers(for: type).map { KafkaHeader(key: $0.key, string: $0.value) }
     }
 
+    /// Why `record` cannot be written, when it is above ``MessageCodec/maxRecordBytes``; nil when
+    /// it fits. Checked before the producer sees a record: one between MAX_RECORD_BYTES and the
+    /// producer's limit would be stored, then refused by every reader.
+    public func oversizeReason(_ record: ProducerRecord) -> String? {
+        guard record.byteCount > maxRecordBytes else { return nil }
+        return "its \(record.topic) record of \(record.byteCount) bytes is above MAX_RECORD_BYTES (\(maxRecordBytes))"
+    }
+
     /// Decodes a consumed record as `T`, checking its headers against its value.
     public func decode<T: Message>(_ type: T.Type, record: ConsumerRecord) throws(DecodeError) -> T {
         var headers: [String: String] = [:]
