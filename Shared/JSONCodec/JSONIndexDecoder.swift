@@ -437,7 +437,7 @@ private final class JSONIndex {
         }
     }
 
-    /// Strings, numbers, booleans and dates; nil for any other type (read through its
+    /// Strings, numbers, booleans, dates and ``RawJSON``; nil for any other type (read through its
     /// `init(from:)`). Types are compared by metadata, which is cheaper than casting. `path`
     /// names the value in an error.
     func primitive<T: Decodable>(_ type: T.Type, at node: Int, path: () -> [any CodingKey]) throws -> T? {
@@ -449,6 +449,7 @@ private final class JSONIndex {
             guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
             return date as? T
         }
+        if T.self == RawJSON.self { return RawJSON(parsed: rawBytes(at: node)) as? T }
         if T.self == Int64.self { return try integer(at: node, path: path, as: Int64.self) as? T }
         if T.self == Int32.self { return try integer(at: node, path: path, as: Int32.self) as? T }
         if T.self == Int16.self { return try integer(at: node, path: path, as: Int16.self) as? T }
@@ -462,6 +463,13 @@ private final class JSONIndex {
             throw JSONIndexDecoder.Unsupported()
         }
         return nil
+    }
+
+    /// The JSON text of the value at `node`, as it stands in the document.
+    func rawBytes(at node: Int) -> [UInt8] {
+        let value = nodes[node]
+        let isString = value.kind == .string  // its extent excludes the quotes
+        return Array(bytes[Int(value.start) - (isString ? 1 : 0)..<Int(value.end) + (isString ? 1 : 0)])
     }
 
     /// The value node of the member of `object` named `key`; nil when absent. (Parsing rejected

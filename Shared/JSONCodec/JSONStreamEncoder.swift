@@ -250,7 +250,7 @@ private final class StreamEncoder: Encoder {
         }
     }
 
-    /// Writes strings, numbers, booleans and dates; false for any other type. Types are compared
+    /// Writes strings, numbers, booleans, dates and ``RawJSON``; false for any other type. Types are compared
     /// by metadata, which is cheaper than casting every value.
     func writePrimitive<T: Encodable>(_ value: T) -> Bool {
         if T.self == String.self {
@@ -283,6 +283,8 @@ private final class StreamEncoder: Encoder {
             sink.writeInteger(value as! UInt32)
         } else if T.self == UInt64.self {
             sink.writeInteger(value as! UInt64)
+        } else if T.self == RawJSON.self {
+            sink.bytes.append(contentsOf: (value as! RawJSON).bytes)
         } else {
             return false
         }
