@@ -380,7 +380,8 @@ public final class Coordinator: Service {
                 metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": result.phase.rawValue, "outcome": result.outcome.metricLabel])
                     .increment()
                 let output = OutputReference(phase: result.phase, topic: record.topic, partition: record.partition, offset: record.offset)
-                append(state.core.phaseResult(result, output: output, tables), to: &outputs)
+                let payloadJSON = record.value.flatMap(PhaseResult.payloadJSON(in:))
+                append(state.core.phaseResult(result, output: output, payloadJSON: payloadJSON, tables), to: &outputs)
                 return
             }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
@@ -810,9 +811,10 @@ public final class Coordinator: Service {
                                  [LogKey.leadID: leadID.rawValue, LogKey.topic: output.topic, LogKey.offset: String(output.offset)])
                     continue
                 }
-                outputs.append(PhaseOutput(phase: output.phase, payload: result.payload))
+                outputs.append(PhaseOutput(phase: output.phase, payload: result.payload, payloadJSON: record.value.flatMap(PhaseResult.payloadJSON(in:))))
             }
             var loaded = leadState
+            loaded.runOutputs = outputs
             loaded.profile = DocumentAssembly.profile(lead: leadState.lead, document: DocumentParts(
                 base: leadState.runBase, outputs: outputs, skippedPhases: leadState.profile.skippedPhases, web: leadState.profile.web))
             loaded.isProfileLoaded = true

@@ -187,6 +187,10 @@ public struct LeadState: Message, Hashable {
     public var runBase: EnrichedProfile?
     /// Where the results of the current run's completed phases are, in order.
     public var outputs: [OutputReference] = []
+    /// What those results hold, with their payloads' JSON, for the requests to pass on
+    /// (``DocumentParts/outputs``). Not written: the record has ``outputs``, and a restore reads
+    /// the results back.
+    public var runOutputs: [PhaseOutput] = []
     /// A ready lead's pool entry, named by the finalize result that made it ready: its record
     /// refers to it instead of carrying the profile. Nil once anything but the finalize stage
     /// changed the ready profile (then the record carries it).

@@ -1,13 +1,14 @@
 import Foundation
+import JSONCodec
 
 /// A request from the coordinator to a stage to run one phase for one lead.
 /// Topic: ``Topics/phaseRequests(_:isPriority:)``; key: lead id.
 public struct PhaseRequest: Message, Hashable {
     /// `phase.request`.
     public static let schemaName = "phase.request"
-    /// Version 1 is written. Version 2 is read too: it carries the lead's document as
-    /// ``document`` (the pieces, for the phases that read the profile) instead of ``profile``.
-    public static let schemaVersion = 1
+    /// Version 2: a request for a phase that reads the profile may carry the lead's document as
+    /// ``document`` (the pieces) instead of ``profile``. Version 1 always carries the profile.
+    public static let schemaVersion = 2
     /// Versions 1 and 2.
     public static let supportedVersions = 1...2
 
@@ -27,11 +28,12 @@ public struct PhaseRequest: Message, Hashable {
     public var lead: LeadDiscovered
     /// The profile accumulated so far in this lead's history, as far as the phase reads it:
     /// whole for scoring, only id, name and profile URLs for the other phases
-    /// (``EnrichedProfile/carried(to:)``). The coordinator holds the whole profile. A version 2
-    /// request does not carry it: it reads as the lead's id, name and profile URLs, and the
-    /// whole profile is put together from ``document``.
+    /// (``EnrichedProfile/carried(to:)``). A request with a ``document`` writes that in its
+    /// place (the coordinator's request holds both, and they agree): read back, its profile is
+    /// the lead's id, name and profile URLs, and the whole profile is put together from the
+    /// document (`DocumentAssembly`).
     public var profile: EnrichedProfile
-    /// Version 2: the pieces of the lead's document, for a phase that reads the profile.
+    /// The pieces of the lead's document, for a phase that reads the profile (version 2).
     public var document: DocumentParts?
     /// The lead's account.
     public var accountID: AccountID
@@ -91,6 +93,27 @@ public struct PhaseRequest: Message, Hashable {
                 forKey: .document, in: container,
                 debugDescription: "a \(phase.rawValue) request carries neither the lead's profile nor its document")
         }
+    }
+
+    /// Writes ``document`` instead of ``profile`` when the request has it.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(leadID, forKey: .leadID)
+        try container.encode(runID, forKey: .runID)
+        try container.encode(phase, forKey: .phase)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(platforms, forKey: .platforms)
+        try container.encode(lead, forKey: .lead)
+        if let document {
+            try container.encode(document, forKey: .document)
+        } else {
+            try container.encode(profile, forKey: .profile)
+        }
+        try container.encode(accountID, forKey: .accountID)
+        try container.encode(offerID, forKey: .offerID)
+        try container.encode(isPriority, forKey: .isPriority)
+        try container.encode(requestedAt, forKey: .requestedAt)
     }
 
     /// The attempt's identity, which its result must echo.
@@ -301,5 +324,15 @@ public struct PhaseResult: Message, Hashable {
     /// The attempt this result answers.
     public var attemptKey: PhaseAttemptKey {
         PhaseAttemptKey(leadID: leadID, runID: runID, phase: phase, attempt: attempt)
+    }
+
+    /// The payload's JSON as it stands in `record` (a `phase.result` record the codec read), for
+    /// passing it on without encoding it again; nil if the record has none to take.
+    public static func payloadJSON(in record: [UInt8]) -> RawJSON? {
+        try? JSONIndexDecoder.decode(PayloadJSON.self, from: record).payload
+    }
+
+    private struct PayloadJSON: Decodable {
+        let payload: RawJSON
     }
 }

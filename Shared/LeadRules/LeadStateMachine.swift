@@ -153,8 +153,10 @@ public struct LeadStateMachine: Sendable {
         /// The lead arrived on the input topic. `runID` is used only when this starts the first run.
         case discovered(LeadDiscovered, runID: RunID, at: Date)
         /// A stage answered; `output` is where its result record is, kept so that a running
-        /// lead's changelog record can refer to it instead of carrying the profile.
-        case phaseResult(PhaseResult, at: Date, output: OutputReference? = nil)
+        /// lead's changelog record can refer to it instead of carrying the profile, and
+        /// `payloadJSON` the result's payload as it stood in the record, which the requests of the
+        /// phases that read the profile pass on as it is.
+        case phaseResult(PhaseResult, at: Date, output: OutputReference? = nil, payloadJSON: RawJSON? = nil)
         /// A scheduled timer fired.
         case timerFired(Timer, at: Date)
         /// A person asked to re-enrich the lead: a new run with a new run id. A run id already in
@@ -231,9 +233,9 @@ public struct LeadStateMachine: Sendable {
         case .discovered(let lead, let runID, let at):
             guard state == nil else { return [] }
             begin(lead: lead, runID: runID, at: at)
-        case .phaseResult(let result, let at, let output):
+        case .phaseResult(let result, let at, let output, let payloadJSON):
             guard isCurrent(result.attemptKey, backingOff: false) || isLateAnswer(result) else { return [] }
-            apply(result, output: output, at: at, random: &random)
+            apply(result, output: output, payloadJSON: payloadJSON, at: at, random: &random)
         case .timerFired(let timer, let at) where timer.kind == .windowOpens:
             guard let current = state, current.status == .outsideOutreachWindow, current.runID == timer.key.runID else { return [] }
             startCurrentPhase(at: at)
@@ -316,6 +318,7 @@ public struct LeadStateMachine: Sendable {
         current.readyAt = nil
         current.runBase = current.profile
         current.outputs = []
+        current.runOutputs = []
         current.poolEntry = nil
         current.profile.skippedPhases = []
         state = current
@@ -360,6 +363,7 @@ public struct LeadStateMachine: Sendable {
         current.status = status
         current.inFlight = nil
         current.outputs = []  // a wait may outlast the results topic: the run's records carry the profile from now on
+        current.runOutputs = []
         state = current
         if changed {
             record(status == .billingPaused ? .billingPaused : .deferred, at: at, phase: phase, detail: detail)
@@ -378,13 +382,15 @@ public struct LeadStateMachine: Sendable {
             leadID: current.leadID, runID: current.runID, phase: phase, attempt: attempt, mode: current.mode,
             platforms: phase == .profile ? profilePlatforms(of: current).sorted() : [], lead: current.lead,
             profile: current.profile.carried(to: phase), accountID: current.lead.accountID, offerID: current.lead.offerID,
-            isPriority: current.isPriority, requestedAt: at)
+            isPriority: current.isPriority, requestedAt: at, document: phase.readsEnrichedProfile ? documentParts(of: current) : nil)
         record(.phaseStarted, at: at, phase: phase, attempt: attempt)
         pending.append(.sendPhaseRequest(request))
         pending.append(.scheduleTimer(Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline)))
     }
 
-    private mutating func apply(_ result: PhaseResult, output: OutputReference?, at: Date, random: inout some RandomNumberGenerator) {
+    private mutating func apply(
+        _ result: PhaseResult, output: OutputReference?, payloadJSON: RawJSON?, at: Date, random: inout some RandomNumberGenerator
+    ) {
         switch result.outcome {
         case .failed(let reason, let isRetriable):
             failAttempt(reason: reason, isRetriable: isRetriable, at: at, random: &random)
@@ -395,7 +401,10 @@ public struct LeadStateMachine: Sendable {
         case .completed:
             guard var current = state else { return }
             current.profile = ProfileMerger.merge(result.payload, of: result.phase, into: current.profile)
-            if let output { current.outputs.append(output) }
+            if let output {
+                current.outputs.append(output)
+                current.runOutputs.append(PhaseOutput(phase: result.phase, payload: result.payload, payloadJSON: payloadJSON))
+            }
             if result.phase == .finalize { current.poolEntry = result.poolEntry }
             current.inFlight = nil
             current.phaseIndex += 1
@@ -456,6 +465,7 @@ public struct LeadStateMachine: Sendable {
         current.status = .ready
         current.inFlight = nil
         current.outputs = []  // the ready record refers to the pool entry, or carries the profile
+        current.runOutputs = []
         current.readyAt = at
         state = current
         record(.ready, at: at)
@@ -502,6 +512,16 @@ public struct LeadStateMachine: Sendable {
         return inFlight
     }
 
+    /// The pieces of the lead's document that a request for a phase that reads the profile
+    /// carries instead of the profile (``DocumentParts``), the outputs as their results held
+    /// them; nil when the state lacks one of the run's outputs (after a wait, or a restore that
+    /// could not read one back), so the request carries the profile.
+    private func documentParts(of state: LeadState) -> DocumentParts? {
+        guard state.carriesReferences, state.runOutputs.map(\.phase) == state.outputs.map(\.phase) else { return nil }
+        return DocumentParts(base: state.runBase, outputs: state.runOutputs, skippedPhases: state.profile.skippedPhases,
+                             web: state.profile.web, override: override)
+    }
+
     private func profilePlatforms(of state: LeadState) -> Set<Platform> {
         state.mode.profilePlatforms.intersection(state.lead.availablePlatforms)
     }
@@ -521,7 +541,7 @@ public struct LeadStateMachine: Sendable {
 
     private func eventTime(_ event: Event) -> Date {
         switch event {
-        case .discovered(_, _, let at), .phaseResult(_, let at, _), .timerFired(_, let at), .reEnrich(_, _, let at),
+        case .discovered(_, _, let at), .phaseResult(_, let at, _, _), .timerFired(_, let at), .reEnrich(_, _, let at),
             .gatesChanged(let at), .profileFound(_, _, let at), .webEnrichment(_, let at):
             at
         }

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import LeadModel
 import LeadRules
 import XCTest
@@ -50,20 +51,31 @@ final class DocumentAssemblyTests: XCTestCase {
             timingReasons: [], stateReason: "", scorer: "t", scoredAt: Fixtures.now)),
     ]
 
-    /// Checks every request in `actions` for a phase that reads the profile, through the codec.
+    /// Checks every request in `actions` for a phase that reads the profile, through the codec:
+    /// the machine sends the pieces the test fed it, the record carries them and not the
+    /// profile, and the stage puts together the profile the machine holds.
     private func check(_ actions: [Machine.Action], machine: Machine, pieces: Pieces, file: StaticString = #filePath, line: UInt = #line) throws {
         for case .sendPhaseRequest(let request) in actions where request.phase.readsEnrichedProfile {
             let document = DocumentParts(base: pieces.base, outputs: pieces.outputs,
                                          skippedPhases: machine.state?.profile.skippedPhases ?? [], web: pieces.web,
                                          override: pieces.override)
-            let lean = LeanRequest(
-                leadID: request.leadID, runID: request.runID, phase: request.phase, attempt: request.attempt, mode: request.mode,
-                platforms: request.platforms, lead: request.lead, document: document, accountID: request.accountID,
-                offerID: request.offerID, isPriority: request.isPriority, requestedAt: request.requestedAt)
-            let read = try codec.decode(PhaseRequest.self, from: codec.encode(lean))
+            XCTAssertEqual(request.document, document, "\(request.phase)", file: file, line: line)
+            let bytes = try codec.encode(request)
+            let fields = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+            XCTAssertNil(fields["profile"], "\(request.phase): the record carries the document, not the profile", file: file, line: line)
+            let read = try codec.decode(PhaseRequest.self, from: bytes)
             XCTAssertEqual(DocumentAssembly.profile(of: read), request.profile, "\(request.phase)", file: file, line: line)
             XCTAssertEqual(read.document, document, file: file, line: line)
         }
+    }
+
+    /// The answer to `request` with its phase's payload, as the coordinator hands it to the
+    /// machine: with where the result is and its payload's JSON.
+    private func answer(_ request: PhaseRequest, offset: Int64) throws -> Machine.Event {
+        let payload = Self.payloads[request.phase] ?? .empty
+        let result = PhaseResult(answering: request, outcome: .completed, payload: payload, finishedAt: Fixtures.now, service: "test")
+        let output = OutputReference(phase: request.phase, topic: "phase.results", partition: 0, offset: offset)
+        return .phaseResult(result, at: Fixtures.now, output: output, payloadJSON: try RawJSON(encoding: payload))
     }
 
     /// Completes every request with its phase's payload, checking each, until the run is ready.
@@ -71,11 +83,11 @@ final class DocumentAssemblyTests: XCTestCase {
                         override: LeadOverride? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         var actions = first
         try check(actions, machine: machine, pieces: pieces, file: file, line: line)
+        var offset: Int64 = 0
         while let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
-            let payload = Self.payloads[request.phase] ?? .empty
-            let result = PhaseResult(answering: request, outcome: .completed, payload: payload, finishedAt: Fixtures.now, service: "test")
-            actions = machine.handle(.phaseResult(result, at: Fixtures.now), override: override, random: &random)
-            pieces.outputs.append(PhaseOutput(phase: request.phase, payload: payload))
+            offset += 1
+            actions = machine.handle(try answer(request, offset: offset), override: override, random: &random)
+            pieces.outputs.append(PhaseOutput(phase: request.phase, payload: Self.payloads[request.phase] ?? .empty))
             pieces.override = override
             try check(actions, machine: machine, pieces: pieces, file: file, line: line)
         }
@@ -120,10 +132,8 @@ final class DocumentAssemblyTests: XCTestCase {
         pieces.web = web
         let found = ProfileFound(leadID: "lead-1", platform: .x, url: "https://x.com/janedoe2", confidence: 0.9, foundBy: "t", foundAt: Fixtures.now)
         XCTAssertFalse(machine.handle(.profileFound(found, reEnrichRunID: "run-pf", at: Fixtures.now), random: &random).isEmpty)
-        let payload = Self.payloads[.profile]!
-        actions = machine.handle(.phaseResult(PhaseResult(answering: profileRequest, outcome: .completed, payload: payload,
-                                                          finishedAt: Fixtures.now, service: "test"), at: Fixtures.now), random: &random)
-        pieces.outputs.append(PhaseOutput(phase: .profile, payload: payload))
+        actions = machine.handle(try answer(profileRequest, offset: 99), random: &random)
+        pieces.outputs.append(PhaseOutput(phase: .profile, payload: Self.payloads[.profile]!))
         try finish(&machine, actions, pieces: &pieces)
         XCTAssertEqual(machine.state?.profile.xURL, "https://x.com/janedoe2")
         XCTAssertEqual(machine.state?.profile.web, web)
@@ -156,14 +166,38 @@ final class DocumentAssemblyTests: XCTestCase {
         XCTAssertEqual(DocumentAssembly.profile(of: read), read.profile)
     }
 
-    func testAVersionOneRequestIsWrittenAsBefore() throws {
+    func testARequestForAPhaseThatDoesNotReadTheProfileCarriesTheLeadsIdentity() throws {
         var machine = Machine()
         let actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
         let request = try XCTUnwrap(actions.compactMap { if case .sendPhaseRequest(let request) = $0 { request } else { nil } }.first)
         let text = String(decoding: try codec.encode(request), as: UTF8.self)
         XCTAssertFalse(text.contains("\"document\""))
-        XCTAssertTrue(text.contains("\"version\":1"), text)
+        XCTAssertTrue(text.contains("\"version\":2"), text)
         XCTAssertEqual(try codec.decode(PhaseRequest.self, from: codec.encode(request)), request)
+    }
+
+    /// After a wait the state no longer holds the run's outputs (a wait may outlast the results
+    /// topic), so the scoring request carries the whole profile, which a stage reads as before.
+    func testAfterABillingPauseTheRequestCarriesTheProfile() throws {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        var offset: Int64 = 0
+        var scoring: PhaseRequest?
+        while scoring == nil, let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
+            offset += 1
+            let paused = LeadStateMachine.Gates(isBillingPaused: request.phase == .profile)
+            actions = machine.handle(try answer(request, offset: offset), gates: paused, random: &random)
+            if machine.state?.status == .billingPaused {
+                actions = machine.handle(.gatesChanged(at: Fixtures.now), gates: .open, random: &random)
+            }
+            scoring = actions.compactMap { if case .sendPhaseRequest(let request) = $0, request.phase == .scoring { request } else { nil } }.first
+        }
+        let request = try XCTUnwrap(scoring)
+        XCTAssertNil(request.document)
+        let read = try codec.decode(PhaseRequest.self, from: codec.encode(request))
+        XCTAssertEqual(read.profile, request.profile)
+        XCTAssertNotNil(read.profile.activity, "the profile has what the phases before the pause produced")
+        XCTAssertEqual(DocumentAssembly.profile(of: read), machine.state?.profile)
     }
 
     func testARestoreReadsAStateRecordAsItsSummaryWithoutTheProfile() throws {
@@ -205,6 +239,7 @@ final class DocumentAssemblyTests: XCTestCase {
                 let outputs = read.outputs.map { PhaseOutput(phase: $0.phase, payload: payloads[$0]!) }
                 read.profile = DocumentAssembly.profile(lead: read.lead, document: DocumentParts(
                     base: read.runBase, outputs: outputs, skippedPhases: read.profile.skippedPhases, web: read.profile.web))
+                read.runOutputs = outputs
                 read.isProfileLoaded = true
             }
             XCTAssertEqual(read, state)
