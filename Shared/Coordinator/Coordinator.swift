@@ -937,10 +937,10 @@ public final class Coordinator: Service {
     /// records far below it; this is the net under them.
     private func bounded(_ outputs: EncodedOutputs) -> EncodedOutputs {
         var outputs = outputs
-        for index in outputs.records.indices where outputs.records[index].byteCount > environment.maxRecordBytes {
+        for index in outputs.records.indices {
             let record = outputs.records[index]
+            guard let reason = environment.codec.oversizeReason(record) else { continue }
             logger.error("record above MAX_RECORD_BYTES, dead-lettered instead", Self.logFields(of: record))
-            let reason = "a \(record.topic) record of \(record.byteCount) bytes is above MAX_RECORD_BYTES (\(environment.maxRecordBytes))"
             outputs.records[index] = environment.codec.deadLetter(refused: record, reason: reason,
                                                                   service: environment.service, topics: environment.topics)
             outputs.changelogIndex = outputs.changelogIndex.filter { $0.value != index }
