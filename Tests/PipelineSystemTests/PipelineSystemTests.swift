@@ -135,6 +135,7 @@ final class PipelineSystemTests: XCTestCase {
             XCTAssertEqual(status, 0, "SIGTERM must drain and exit cleanly")
             let poolAtStop = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count
             XCTAssertLessThan(poolAtStop, 300, "the restart should happen mid-run")
+            let restartedAt = Date()
             try harness.start("coordinator")
 
             let pool = try await harness.waitForPool(300)
@@ -144,6 +145,20 @@ final class PipelineSystemTests: XCTestCase {
             let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage)
             XCTAssertEqual(Set(usage.map(\.value.idempotencyKey)).count, usage.count, "no phase charged twice")
             XCTAssertFalse(usage.isEmpty)
+
+            // No lead waited, so every scoring and finalize request carries the run's outputs as
+            // the results held them, not the profile: after the restart too, from the results
+            // the restore read back.
+            for phase in [Phase.scoring, .finalize] {
+                var requests: [(key: String, value: PhaseRequest)] = []
+                for isPriority in [false, true] {
+                    requests += try await harness.readAll(PhaseRequest.self, topic: harness.environment.topics.phaseRequests(phase, isPriority: isPriority))
+                }
+                XCTAssertGreaterThanOrEqual(requests.count, 300, "\(phase)")
+                XCTAssertEqual(requests.filter { $0.value.document == nil }.map(\.key), [], "\(phase) requests that carried the profile")
+                XCTAssertTrue(requests.contains { $0.value.requestedAt > restartedAt && !($0.value.document?.outputs.isEmpty ?? true) },
+                              "\(phase): a request after the restart carries outputs")
+            }
 
             // Progress is counted afresh from the restored states, not replayed: all 300, once.
             var progress: ProgressSnapshot?
