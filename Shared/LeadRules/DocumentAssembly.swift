@@ -18,9 +18,15 @@ public enum DocumentAssembly {
     /// The whole profile of `lead` that `document` stands for. The coordinator uses it too, to
     /// put a running lead's profile together again from the results its state refers to.
     public static func profile(lead: LeadDiscovered, document: DocumentParts) -> EnrichedProfile {
-        var profile = document.base ?? EnrichedProfile(startingRunOf: lead)
-        if let url = lead.linkedinProfile?.canonical { profile.linkedinURL = url }
-        if let url = lead.xProfile?.canonical { profile.xURL = url }
+        var profile: EnrichedProfile
+        if let base = document.base {
+            profile = base
+            // A profile found adds a URL the base may lack.
+            if let url = lead.linkedinProfile?.canonical { profile.linkedinURL = url }
+            if let url = lead.xProfile?.canonical { profile.xURL = url }
+        } else {
+            profile = EnrichedProfile(startingRunOf: lead)  // with the lead's URLs
+        }
         for output in document.outputs {
             profile = ProfileMerger.merge(output.payload, of: output.phase, into: profile)
         }
