@@ -117,6 +117,8 @@ public final class Coordinator: Service {
     private let rebalances = Mailbox<RebalanceEvent>()
     /// The records of the batch handed to the producer last, until they are acknowledged.
     private let unacknowledged = LatestDelivery()
+    /// Whether the broker has been answering, and since when (a ``BrokerWatch`` of its own).
+    private let broker = BrokerReachability()
     private let metrics: MetricsRegistry
     private let health: HealthStatus
 
@@ -189,10 +191,16 @@ public final class Coordinator: Service {
         let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now)
-        // A child: its failure stops the loop, and so the process.
+        let watch = BrokerWatch(interval: .seconds(1), timeout: .seconds(2))
+        // Children: the tracker's failure stops the loop, and so the process; the watch runs until
+        // the loop ends.
         try await withCompanion({ try await tracker.run() }) {
-            try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
-                                      priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+            try await withCompanion({ [kafka = self.environment.kafka, broker = self.broker, logger = self.logger] in
+                await watch.run(configuration: kafka, reachability: broker, logger: logger)
+            }) {
+                try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
+                                          priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+            }
         }
         await consumer.close()
         await accounts.stop()
@@ -311,6 +319,11 @@ public final class Coordinator: Service {
     /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
     /// what a poll needs, not librdkafka's 64 MB default: records wait on the broker. A fetched
     /// response stays in memory until its last record is polled, so responses are kept small too.
+    /// How long the broker must have answered before attempt timeouts fire again after an
+    /// outage: librdkafka's longest reconnect backoff (`reconnect.backoff.max.ms`, 10 s), by which
+    /// every stage's producer has reconnected and delivered what it answered meanwhile.
+    static let brokerSettleTime = Duration.seconds(10)
+
     static let readAhead = ["queued.max.messages.kbytes": "4096", "max.partition.fetch.bytes": "262144"]
 
     /// Backlog records one loop may start.
@@ -556,7 +569,13 @@ public final class Coordinator: Service {
     /// phase timeout after the assignment, then as read, so a timeout is never held for good for
     /// want of a record. Record timestamps are the stages' clocks: skew between hosts shifts the
     /// hold by as much.
+    ///
+    /// Nothing counts as read past while the broker does not answer, nor for
+    /// ``brokerSettleTime`` after it answers again: a stage that answered during an outage
+    /// delivers its result only once its producer has reconnected, after the position looks
+    /// caught up. The time the broker was away is not held against an attempt.
     private func resultsReadPast(_ consumer: KafkaConsumer, _ state: State) -> (Int32, Date) -> Bool {
+        guard broker.hasAnswered(for: Self.brokerSettleTime) else { return { _, _ in false } }
         let results = resultsTopics
         let partitions = results.flatMap { topic in state.ownedPartitions.map { TopicPartition(topic: topic, partition: $0) } }
         let positions = consumer.positions(partitions)

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Runtime
+import Synchronization
 
 /// Asks the broker for its metadata every ``interval``; while no answer comes within
 /// ``timeout``, the service's ``HealthStatus`` reports it not ready ("broker unreachable"), and
@@ -13,31 +14,58 @@ public struct BrokerWatch: Sendable {
     /// How long an answer may take before the broker counts as unreachable.
     public var timeout: Duration = .seconds(3)
 
-    public init() {}
+    public init(interval: Duration = .seconds(2), timeout: Duration = .seconds(3)) {
+        self.interval = interval
+        self.timeout = timeout
+    }
 
-    /// Watches until cancelled, changing `health` and logging each change once.
-    public func run(configuration: KafkaConfiguration, health: HealthStatus, logger: Logger) async {
-        guard let admin = try? KafkaAdmin(configuration: configuration) else { return }
+    /// Watches until cancelled, changing `health` and `reachability` and logging each change once.
+    public func run(configuration: KafkaConfiguration, health: HealthStatus? = nil, reachability: BrokerReachability? = nil,
+                    logger: Logger) async {
         let milliseconds = Int32(timeout.components.seconds * 1_000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        var admin: KafkaAdmin?
         var unreachableSince: ContinuousClock.Instant?
         while !Task.isCancelled {
             do {
-                _ = try await admin.brokers(timeoutMilliseconds: milliseconds)
+                if admin == nil { admin = try KafkaAdmin(configuration: configuration) }
+                _ = try await admin?.brokers(timeoutMilliseconds: milliseconds)
+                reachability?.record(isReachable: true)
                 if let since = unreachableSince {
                     let seconds = Double((ContinuousClock.now - since).components.seconds)
                     logger.info("broker answers again; ready", ["seconds": String(Int(seconds))])
-                    health.setBrokerProblem(nil)
+                    health?.setBrokerProblem(nil)
                     unreachableSince = nil
                 }
             } catch {
+                reachability?.record(isReachable: false)
                 if unreachableSince == nil {
                     logger.warning("broker unreachable; not ready until it answers: \(error)")
-                    health.setBrokerProblem("\(error)")
+                    health?.setBrokerProblem("\(error)")
                     unreachableSince = .now
                 }
             }
             do { try await Task.sleep(for: interval) } catch { return }
         }
+    }
+}
+
+/// What a ``BrokerWatch`` saw last: whether the broker answers, and since when.
+public final class BrokerReachability: Sendable {
+    private let state: Mutex<(isReachable: Bool, since: ContinuousClock.Instant)>
+
+    /// Counts the broker as answering from now on, until a watch says otherwise.
+    public init() {
+        state = Mutex((true, .now))
+    }
+
+    /// Notes one answer, or one miss.
+    public func record(isReachable: Bool) {
+        state.withLock { if $0.isReachable != isReachable { $0 = (isReachable, .now) } }
+    }
+
+    /// Whether the broker has answered every question for at least `duration`.
+    public func hasAnswered(for duration: Duration) -> Bool {
+        state.withLock { $0.isReachable && ContinuousClock.now - $0.since >= duration }
     }
 }
 

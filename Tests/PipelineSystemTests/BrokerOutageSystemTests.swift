@@ -19,6 +19,13 @@ final class BrokerOutageSystemTests: XCTestCase {
         try await rideOut(outageSeconds: 60)
     }
 
+    /// An outage longer than the phase timeout: the time the broker was away is not held against
+    /// the attempts in flight, so none times out (a timed-out attempt is sent again, and its
+    /// provider called again, although its stage had answered).
+    func testAnOutageLongerThanThePhaseTimeoutTimesNoAttemptOut() async throws {
+        try await rideOut(outageSeconds: 25, environment: ["PHASE_TIMEOUT_SECONDS": "10"], checkingTimeouts: true)
+    }
+
     /// The `/readyz` status of each service, 0 when it does not answer.
     private func readiness(_ ports: [String: Int]) async -> [String: Int] {
         var statuses: [String: Int] = [:]
@@ -29,13 +36,13 @@ final class BrokerOutageSystemTests: XCTestCase {
     }
 
     private func rideOut(outageSeconds: Double, services: [String] = ["coordinator"] + PipelineHarness.stages,
-                         checkingReadiness: Bool = false) async throws {
-        try await withPipeline(partitions: 4, environment: [
+                         environment: [String: String] = [:], checkingReadiness: Bool = false, checkingTimeouts: Bool = false) async throws {
+        try await withPipeline(partitions: 4, environment: environment.merging([
             "SIM_LATENCY_SCALE": "0.05", "LOG_LEVEL": "warning",
             // No simulated failures: any skipped phase would be the outage's doing.
             "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0", "SIM_ACTIVITY_FAILURE_RATE": "0",
             "SIM_LINKEDIN_NOT_FOUND_RATE": "0", "SIM_X_NOT_FOUND_RATE": "0",
-        ]) { harness in
+        ]) { given, _ in given }) { harness in
             let ports = Dictionary(uniqueKeysWithValues: services.map { ($0, TestBroker.freeLoopbackPort()) })
             let processes = try services.map { try harness.start($0, environment: ["METRICS_PORT": String(ports[$0]!)]) }
             let leads = harness.makeLeads(600)
@@ -78,6 +85,13 @@ final class BrokerOutageSystemTests: XCTestCase {
             let skipped = leads.compactMap { states[$0.leadID] }.flatMap(\.profile.skippedPhases)
                 .filter { !$0.reason.contains("no profile URL") }
             XCTAssertEqual(skipped.map { "\($0.phase.rawValue): \($0.reason)" }, [], "phases skipped because the broker was away")
+            if checkingTimeouts {
+                let timedOut = leads.compactMap { states[$0.leadID] }.flatMap { state in
+                    state.history.filter { $0.kind == .phaseFailed && $0.detail?.hasPrefix("no result within") == true }
+                        .map { "\(state.leadID) \($0.phase?.rawValue ?? "-")#\($0.attempt ?? 0)" }
+                }
+                XCTAssertEqual(timedOut.count, 0, "attempts timed out although the broker was away: \(timedOut.prefix(5))")
+            }
             let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage)
             XCTAssertEqual(usage.count, Set(usage.map(\.value.idempotencyKey)).count, "nothing charged twice")
             for (service, process) in zip(services, processes) {
