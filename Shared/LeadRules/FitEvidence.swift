@@ -100,15 +100,20 @@ public enum XBioRole {
     /// vocabulary finds a function or seniority in the words before the employer (or, without an
     /// employer, in a part of at most six words).
     public static func parse(_ bio: String, vocabulary: ScoringVocabulary = .standard) -> Parsed? {
-        let parts = bio.components(separatedBy: CharacterSet(charactersIn: "|•·;\n/"))
+        let parts = bio.components(separatedBy: partSeparators)
             .flatMap { $0.components(separatedBy: ". ") }
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "."))) }
+            .map { $0.trimmingCharacters(in: partPadding) }
             .filter { !$0.isEmpty }
         for part in parts {
             if let parsed = parseRole(part, vocabulary: vocabulary) { return parsed }
         }
         return nil
     }
+
+    /// What separates the parts of a bio (besides ". ").
+    private static let partSeparators = CharacterSet(charactersIn: "|•·;\n/")
+    /// What is trimmed off each part.
+    private static let partPadding = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "."))
 
     private static func parseRole(_ part: String, vocabulary: ScoringVocabulary) -> Parsed? {
         for marker in [" at ", " @ ", " @", ", ", " of "] {
@@ -117,14 +122,11 @@ public enum XBioRole {
             let rest = String(part[range.upperBound...])
             // "Director, Information Security": what follows the comma is the function, not an employer.
             if marker == ", ", vocabulary.role(ofTitle: rest).map({ !$0.functions.isEmpty }) == true { continue }
-            let company = companyName(rest)
+            guard !title.isEmpty, let role = vocabulary.role(ofTitle: title) else { continue }
             // "of" only after a founder or chief title ("Co-founder of Acme"), not "Head of Sales".
-            if marker == " of ", vocabulary.role(ofTitle: title).map({ [.founder, .cLevel].contains($0.seniority) }) != true {
-                continue
-            }
-            guard !title.isEmpty, let role = vocabulary.role(ofTitle: title), role.seniority != nil || !role.functions.isEmpty
-            else { continue }
-            return Parsed(title: title, company: company)
+            if marker == " of ", ![.founder, .cLevel].contains(role.seniority) { continue }
+            guard role.seniority != nil || !role.functions.isEmpty else { continue }
+            return Parsed(title: title, company: companyName(rest))
         }
         let words = part.split(whereSeparator: \.isWhitespace)
         guard words.count <= 6, let role = vocabulary.role(ofTitle: part), !role.functions.isEmpty else { return nil }
@@ -143,5 +145,7 @@ public enum XBioRole {
 
 extension String {
     /// Empty or only white space.
-    var isBlank: Bool { trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+    var isBlank: Bool { unicodeScalars.allSatisfy(Self.whiteSpace.contains) }
+
+    private static let whiteSpace = CharacterSet.whitespacesAndNewlines
 }

@@ -200,7 +200,7 @@ public struct RuleBasedScorer: Scorer {
         private mutating func industry(_ industry: FitEvidence.Fact<String>?, icp: IdealCustomerProfile, vocabulary: ScoringVocabulary) {
             guard !icp.industries.isEmpty else { return add("no industry constraint", 12) }
             guard let industry else { return }
-            if let match = icp.industries.first(where: { vocabulary.industry(industry.value, isUnder: $0) }) {
+            if let match = vocabulary.industry(industry.value, firstUnder: icp.industries) {
                 add("industry \(industry.value) falls under \(match)", 25, industry.source)
             } else {
                 hasEvidenceAgainst = true
@@ -231,15 +231,16 @@ public struct RuleBasedScorer: Scorer {
             if icp.titles.isEmpty {
                 add("no title constraint", 12)
             } else if let title, let role {
-                let named = icp.titles.first { icpTitle in
-                    vocabulary.specialty(ofTitle: icpTitle).map { role.words.contains($0) } ?? false
+                let icpRoles = icp.titles.map { (title: $0, read: vocabulary.roleAndSpecialty(ofTitle: $0)) }
+                let named = icpRoles.first { icpRole in
+                    icpRole.read.specialty.map(role.names) ?? false
                 }
-                let sameFunction = icp.titles.first { icpTitle in
-                    !(vocabulary.role(ofTitle: icpTitle)?.functions ?? []).isDisjoint(with: role.functions)
+                let sameFunction = icpRoles.first { icpRole in
+                    !(icpRole.read.role?.functions ?? []).isDisjoint(with: role.functions)
                 }
-                if let named {
+                if let named = named?.title {
                     add("title \"\(title.value)\" matches \(named)\(newer)", 25, title.source)
-                } else if let sameFunction {
+                } else if let sameFunction = sameFunction?.title {
                     add("title \"\(title.value)\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
                 } else {
                     hasEvidenceAgainst = true
@@ -264,7 +265,8 @@ public struct RuleBasedScorer: Scorer {
         private mutating func location(_ location: FitEvidence.Fact<String>?, icp: IdealCustomerProfile) {
             guard !icp.locations.isEmpty else { return add("no location constraint", 5) }
             guard let location else { return }
-            if let match = icp.locations.first(where: { RuleBasedScorer.location(location.value, isIn: $0) }) {
+            let place = SignalDetector.Phrase(location.value)
+            if let match = icp.locations.first(where: { RuleBasedScorer.location(place, isIn: $0) }) {
                 add("located in \(match)", 10, location.source)
             } else {
                 hasEvidenceAgainst = true
@@ -273,24 +275,28 @@ public struct RuleBasedScorer: Scorer {
         }
 
         private mutating func skills(_ skills: [String], icp: IdealCustomerProfile) {
-            let vocabulary = icp.painPoints + icp.customIntentKeywords + icp.titles
+            let vocabulary = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
             let matching = skills.filter { skill in
-                vocabulary.contains { SignalDetector.contains(skill, phrase: $0) || SignalDetector.contains($0, phrase: skill) }
+                let skill = SignalDetector.Phrase(skill)
+                return vocabulary.contains { skill.occurs(in: $0) || $0.occurs(in: skill) }
             }
             guard !matching.isEmpty else { return }
             add("skills \(matching.prefix(3).joined(separator: ", ")) match the ICP", min(10, 5 * matching.count), "linkedin")
         }
     }
 
-    /// Whether free-text `location` is in the ICP location `wanted` ("Austin, TX" in "United States").
-    static func location(_ location: String, isIn wanted: String) -> Bool {
-        if SignalDetector.contains(location, phrase: wanted) { return true }
-        let aliases: [String: [String]] = [
-            "united states": ["usa", "us", "u s", "united states of america", "america"] + usStates,
-            "united kingdom": ["uk", "u k", "england", "scotland", "wales", "great britain", "london"],
-        ]
-        let normalized = SignalDetector.normalize(wanted).trimmingCharacters(in: .whitespaces)
-        return aliases[normalized, default: []].contains { SignalDetector.contains(location, phrase: $0) }
+    /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States").
+    static func location(_ place: SignalDetector.Phrase, isIn wanted: String) -> Bool {
+        if SignalDetector.Phrase(wanted).occurs(in: place) { return true }
+        return locationAliases[SignalDetector.normalize(wanted), default: []].contains { $0.occurs(in: place) }
+    }
+
+    /// Other names of the ICP locations that have them, keyed by the location normalised.
+    private static let locationAliases: [String: [SignalDetector.Phrase]] = [
+        "united states": ["usa", "us", "u s", "united states of america", "america"] + usStates,
+        "united kingdom": ["uk", "u k", "england", "scotland", "wales", "great britain", "london"],
+    ].reduce(into: [:]) { aliases, entry in
+        aliases[SignalDetector.normalize(entry.key)] = entry.value.map(SignalDetector.Phrase.init)
     }
 
     /// US state names and the postal codes that are not also common words.
