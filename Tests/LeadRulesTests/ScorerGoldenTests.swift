@@ -43,12 +43,14 @@ final class ScorerGoldenTests: XCTestCase {
 
     // MARK: - Rendering
 
+    /// One scorer for every case, so that its offers are read once and reused as in a stage.
+    static let scorer = RuleBasedScorer()
+
     /// Everything the scorer and its parts produce for `profile`, as text.
     static func render(_ profile: EnrichedProfile, offers: [OfferConfig]) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.dateEncodingStrategy = .secondsSince1970
-        let scorer = RuleBasedScorer()
         let vocabulary = ScoringVocabulary.standard
         var text = "evidence \(FitEvidence(profile: profile))\n"
         let bio = profile.x?.bio ?? ""
