@@ -189,7 +189,7 @@ public struct RuleBasedScorer: Scorer {
         var points: Int { RuleBasedScorer.clamp(reasons.reduce(0) { $0 + $1.points }) }
 
         init(evidence: FitEvidence, icp: IdealCustomerProfile, reading: OfferReading) {
-            industry(evidence.industry, icp: icp, vocabulary: reading.vocabulary)
+            industry(evidence.industry, icp: icp, reading: reading)
             size(evidence.employees, icp: icp)
             role(evidence, icp: icp, reading: reading)
             location(evidence.location, icp: icp)
@@ -200,10 +200,10 @@ public struct RuleBasedScorer: Scorer {
             reasons.append(ScoreReason(signal: signal, points: points, source: source))
         }
 
-        private mutating func industry(_ industry: FitEvidence.Fact<String>?, icp: IdealCustomerProfile, vocabulary: ScoringVocabulary) {
+        private mutating func industry(_ industry: FitEvidence.Fact<String>?, icp: IdealCustomerProfile, reading: OfferReading) {
             guard !icp.industries.isEmpty else { return add("no industry constraint", 12) }
             guard let industry else { return }
-            if let match = vocabulary.industry(industry.value, firstUnder: icp.industries) {
+            if let match = reading.vocabulary.industry(industry.value, firstIn: reading.industries) {
                 add("industry \(industry.value) falls under \(match)", 25, industry.source)
             } else {
                 hasEvidenceAgainst = true
@@ -295,6 +295,8 @@ public struct RuleBasedScorer: Scorer {
         let icpTitles: [(title: String, role: ScoringVocabulary.Role?, specialty: String?)]
         /// The ICP phrases a skill is compared with: pain points, intent keywords and titles.
         let skillPhrases: [SignalDetector.Phrase]
+        /// The ICP's industries with the industries under them.
+        let industries: [ScoringVocabulary.IndustryScope]
 
         init(offer: OfferConfig, vocabulary: ScoringVocabulary) {
             let extended = vocabulary.extended(with: offer.vocabulary)
@@ -306,6 +308,7 @@ public struct RuleBasedScorer: Scorer {
             }
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
+            industries = icp.industries.map(extended.scope(ofIndustry:))
         }
     }
 

@@ -196,30 +196,48 @@ public struct ScoringVocabulary: Sendable {
     /// Whether a company's industry falls under an ICP industry: the same, a descendant in the
     /// hierarchy, or one naming the other ("Computer Software" under "software").
     public func industry(_ industry: String, isUnder icpIndustry: String) -> Bool {
-        self.industry(industry, firstUnder: [icpIndustry]) != nil
+        self.industry(industry, firstIn: [scope(ofIndustry: icpIndustry)]) != nil
     }
 
-    /// The first of `icpIndustries` that `industry` falls under (see ``industry(_:isUnder:)``);
-    /// the company's industry is normalised once for all of them.
-    func industry(_ industry: String, firstUnder icpIndustries: [String]) -> String? {
+    /// An ICP industry with every industry under it in the hierarchy, normalised: what
+    /// ``industry(_:isUnder:)`` compares a company's industry with, read once per offer.
+    struct IndustryScope: Sendable {
+        /// The ICP industry as written.
+        let name: String
+        /// `name` normalised; nil when that leaves nothing.
+        fileprivate let words: (text: String, padded: PaddedWords)?
+        /// The industries under it, each once, without itself.
+        fileprivate let descendants: [(text: String, padded: PaddedWords)]
+    }
+
+    /// The ``IndustryScope`` of an ICP industry.
+    func scope(ofIndustry icpIndustry: String) -> IndustryScope {
+        let wanted = Self.normalize(icpIndustry)
+        guard !wanted.isEmpty else { return IndustryScope(name: icpIndustry, words: nil, descendants: []) }
+        var descendants: [String] = []
+        var seen: Set<String> = [wanted]
+        var frontier = [wanted]
+        while let next = frontier.popLast() {
+            for child in industryChildren[next, default: []] where seen.insert(child).inserted {
+                descendants.append(child)
+                frontier.append(child)
+            }
+        }
+        return IndustryScope(
+            name: icpIndustry, words: (wanted, PaddedWords(normalized: wanted)),
+            descendants: descendants.map { ($0, PaddedWords(normalized: $0)) })
+    }
+
+    /// The name of the first of `scopes` that `industry` falls under (see ``industry(_:isUnder:)``).
+    func industry(_ industry: String, firstIn scopes: [IndustryScope]) -> String? {
         let company = Self.normalize(industry)
         guard !company.isEmpty else { return nil }
         let companyWords = PaddedWords(normalized: company)
-        return icpIndustries.first { icpIndustry in
-            let wanted = Self.normalize(icpIndustry)
-            guard !wanted.isEmpty else { return false }
-            let wantedWords = PaddedWords(normalized: wanted)
-            if companyWords.contains(wantedWords) || wantedWords.contains(companyWords) { return true }
-            var seen: Set<String> = [wanted]
-            var frontier = [wanted]
-            while let next = frontier.popLast() {
-                for child in industryChildren[next, default: []] where seen.insert(child).inserted {
-                    if child == company || companyWords.contains(PaddedWords(normalized: child)) { return true }
-                    frontier.append(child)
-                }
-            }
-            return false
-        }
+        return scopes.first { scope in
+            guard let wanted = scope.words else { return false }
+            if companyWords.contains(wanted.padded) || wanted.padded.contains(companyWords) { return true }
+            return scope.descendants.contains { $0.text == company || companyWords.contains($0.padded) }
+        }?.name
     }
 
     // MARK: - Text
