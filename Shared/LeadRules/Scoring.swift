@@ -1,5 +1,6 @@
 import Foundation
 import LeadModel
+import Synchronization
 
 /// A score card and what producing it costs.
 public struct Evaluation: Sendable, Hashable {
@@ -70,6 +71,7 @@ public struct RuleBasedScorer: Scorer {
     public static let enoughEvidence = 50
 
     private let vocabulary: ScoringVocabulary
+    private let readings = OfferReadings()
 
     /// Creates the scorer with the bundled vocabulary (an offer's additions apply per offer).
     public init(vocabulary: ScoringVocabulary = .standard) {
@@ -83,7 +85,8 @@ public struct RuleBasedScorer: Scorer {
 
     /// See the type's documentation for the rules.
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard {
-        let detector = SignalDetector(offer: offer)
+        let reading = readings.reading(of: offer, vocabulary: vocabulary)
+        let detector = reading.detector
         let posts = (profile.activity?.posts ?? []).filter { Self.ageInDays($0.date, now: now) <= Self.horizonDays }
         let postSignals = detector.signals(in: posts)
         let orbitSignals = detector.signals(in: profile.activity?.orbit ?? [])
@@ -99,7 +102,7 @@ public struct RuleBasedScorer: Scorer {
                 scorer: name, scoredAt: now, evidence: Self.completeness(evidence, icp: offer.icp))
         }
 
-        let fit = Fit(evidence: evidence, icp: offer.icp, vocabulary: vocabulary.extended(with: offer.vocabulary))
+        let fit = Fit(evidence: evidence, icp: offer.icp, reading: reading)
         var (intent, intentReasons) = Self.intent(
             signals: postSignals + orbitSignals, clusters: OrbitClusters.clusters(of: profile.activity ?? .empty, now: now),
             source: source, now: now)
@@ -185,22 +188,22 @@ public struct RuleBasedScorer: Scorer {
 
         var points: Int { RuleBasedScorer.clamp(reasons.reduce(0) { $0 + $1.points }) }
 
-        init(evidence: FitEvidence, icp: IdealCustomerProfile, vocabulary: ScoringVocabulary) {
-            industry(evidence.industry, icp: icp, vocabulary: vocabulary)
+        init(evidence: FitEvidence, icp: IdealCustomerProfile, reading: OfferReading) {
+            industry(evidence.industry, icp: icp, reading: reading)
             size(evidence.employees, icp: icp)
-            role(evidence, icp: icp, vocabulary: vocabulary)
+            role(evidence, icp: icp, reading: reading)
             location(evidence.location, icp: icp)
-            skills(evidence.skills, icp: icp)
+            skills(evidence.skills, icpPhrases: reading.skillPhrases)
         }
 
         private mutating func add(_ signal: String, _ points: Int, _ source: String? = nil) {
             reasons.append(ScoreReason(signal: signal, points: points, source: source))
         }
 
-        private mutating func industry(_ industry: FitEvidence.Fact<String>?, icp: IdealCustomerProfile, vocabulary: ScoringVocabulary) {
+        private mutating func industry(_ industry: FitEvidence.Fact<String>?, icp: IdealCustomerProfile, reading: OfferReading) {
             guard !icp.industries.isEmpty else { return add("no industry constraint", 12) }
             guard let industry else { return }
-            if let match = icp.industries.first(where: { vocabulary.industry(industry.value, isUnder: $0) }) {
+            if let match = reading.vocabulary.industry(industry.value, firstIn: reading.industries) {
                 add("industry \(industry.value) falls under \(match)", 25, industry.source)
             } else {
                 hasEvidenceAgainst = true
@@ -224,22 +227,22 @@ public struct RuleBasedScorer: Scorer {
             }
         }
 
-        private mutating func role(_ evidence: FitEvidence, icp: IdealCustomerProfile, vocabulary: ScoringVocabulary) {
+        private mutating func role(_ evidence: FitEvidence, icp: IdealCustomerProfile, reading: OfferReading) {
             let title = evidence.title
-            let role = title.flatMap { vocabulary.role(ofTitle: $0.value) }
+            let role = title.flatMap { reading.vocabulary.role(ofTitle: $0.value) }
             let newer = evidence.earlierLinkedInRole.map { " (X bio; newer than LinkedIn's \($0.title) at \($0.company))" } ?? ""
             if icp.titles.isEmpty {
                 add("no title constraint", 12)
             } else if let title, let role {
-                let named = icp.titles.first { icpTitle in
-                    vocabulary.specialty(ofTitle: icpTitle).map { role.words.contains($0) } ?? false
+                let named = reading.icpTitles.first { icpTitle in
+                    icpTitle.specialty.map(role.names) ?? false
                 }
-                let sameFunction = icp.titles.first { icpTitle in
-                    !(vocabulary.role(ofTitle: icpTitle)?.functions ?? []).isDisjoint(with: role.functions)
+                let sameFunction = reading.icpTitles.first { icpTitle in
+                    !(icpTitle.role?.functions ?? []).isDisjoint(with: role.functions)
                 }
-                if let named {
+                if let named = named?.title {
                     add("title \"\(title.value)\" matches \(named)\(newer)", 25, title.source)
-                } else if let sameFunction {
+                } else if let sameFunction = sameFunction?.title {
                     add("title \"\(title.value)\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
                 } else {
                     hasEvidenceAgainst = true
@@ -264,7 +267,8 @@ public struct RuleBasedScorer: Scorer {
         private mutating func location(_ location: FitEvidence.Fact<String>?, icp: IdealCustomerProfile) {
             guard !icp.locations.isEmpty else { return add("no location constraint", 5) }
             guard let location else { return }
-            if let match = icp.locations.first(where: { RuleBasedScorer.location(location.value, isIn: $0) }) {
+            let place = SignalDetector.Phrase(location.value)
+            if let match = icp.locations.first(where: { RuleBasedScorer.location(place, isIn: $0) }) {
                 add("located in \(match)", 10, location.source)
             } else {
                 hasEvidenceAgainst = true
@@ -272,25 +276,72 @@ public struct RuleBasedScorer: Scorer {
             }
         }
 
-        private mutating func skills(_ skills: [String], icp: IdealCustomerProfile) {
-            let vocabulary = icp.painPoints + icp.customIntentKeywords + icp.titles
+        private mutating func skills(_ skills: [String], icpPhrases: [SignalDetector.Phrase]) {
             let matching = skills.filter { skill in
-                vocabulary.contains { SignalDetector.contains(skill, phrase: $0) || SignalDetector.contains($0, phrase: skill) }
+                let skill = SignalDetector.Phrase(skill)
+                return icpPhrases.contains { skill.occurs(in: $0) || $0.occurs(in: skill) }
             }
             guard !matching.isEmpty else { return }
             add("skills \(matching.prefix(3).joined(separator: ", ")) match the ICP", min(10, 5 * matching.count), "linkedin")
         }
     }
 
-    /// Whether free-text `location` is in the ICP location `wanted` ("Austin, TX" in "United States").
-    static func location(_ location: String, isIn wanted: String) -> Bool {
-        if SignalDetector.contains(location, phrase: wanted) { return true }
-        let aliases: [String: [String]] = [
-            "united states": ["usa", "us", "u s", "united states of america", "america"] + usStates,
-            "united kingdom": ["uk", "u k", "england", "scotland", "wales", "great britain", "london"],
-        ]
-        let normalized = SignalDetector.normalize(wanted).trimmingCharacters(in: .whitespaces)
-        return aliases[normalized, default: []].contains { SignalDetector.contains(location, phrase: $0) }
+    /// What the scorer reads from an offer, the same for every lead scored against it.
+    struct OfferReading: Sendable {
+        /// The scorer's vocabulary with the offer's additions.
+        let vocabulary: ScoringVocabulary
+        let detector: SignalDetector
+        /// The ICP's titles, each with its role and specialty read with ``vocabulary``.
+        let icpTitles: [(title: String, role: ScoringVocabulary.Role?, specialty: String?)]
+        /// The ICP phrases a skill is compared with: pain points, intent keywords and titles.
+        let skillPhrases: [SignalDetector.Phrase]
+        /// The ICP's industries with the industries under them.
+        let industries: [ScoringVocabulary.IndustryScope]
+
+        init(offer: OfferConfig, vocabulary: ScoringVocabulary) {
+            let extended = vocabulary.extended(with: offer.vocabulary)
+            self.vocabulary = extended
+            detector = SignalDetector(offer: offer)
+            icpTitles = offer.icp.titles.map { title in
+                let read = extended.roleAndSpecialty(ofTitle: title)
+                return (title, read.role, read.specialty)
+            }
+            let icp = offer.icp
+            skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
+            industries = icp.industries.map(extended.scope(ofIndustry:))
+        }
+    }
+
+    /// The readings of the offers scored against lately: leads come in runs of one offer, which
+    /// is then read once rather than for every lead.
+    private final class OfferReadings: Sendable {
+        /// Offers kept at most; past it the cache starts again.
+        private static let capacity = 32
+        private let cache = Mutex<[OfferConfig: OfferReading]>([:])
+
+        func reading(of offer: OfferConfig, vocabulary: ScoringVocabulary) -> OfferReading {
+            if let reading = cache.withLock({ $0[offer] }) { return reading }
+            let reading = OfferReading(offer: offer, vocabulary: vocabulary)
+            cache.withLock { cache in
+                if cache.count >= Self.capacity { cache.removeAll() }
+                cache[offer] = reading
+            }
+            return reading
+        }
+    }
+
+    /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States").
+    static func location(_ place: SignalDetector.Phrase, isIn wanted: String) -> Bool {
+        if SignalDetector.Phrase(wanted).occurs(in: place) { return true }
+        return locationAliases[SignalDetector.normalize(wanted), default: []].contains { $0.occurs(in: place) }
+    }
+
+    /// Other names of the ICP locations that have them, keyed by the location normalised.
+    private static let locationAliases: [String: [SignalDetector.Phrase]] = [
+        "united states": ["usa", "us", "u s", "united states of america", "america"] + usStates,
+        "united kingdom": ["uk", "u k", "england", "scotland", "wales", "great britain", "london"],
+    ].reduce(into: [:]) { aliases, entry in
+        aliases[SignalDetector.normalize(entry.key)] = entry.value.map(SignalDetector.Phrase.init)
     }
 
     /// US state names and the postal codes that are not also common words.

@@ -16,6 +16,16 @@ public struct ScoringVocabulary: Sendable {
         public var seniority: Seniority?
         /// The title normalised with abbreviations expanded, padded with spaces (" vice president sales ").
         public var words: String
+
+        /// Whether ``words`` contain `specialty` (a ``ScoringVocabulary/specialty(ofTitle:)``).
+        func names(_ specialty: String) -> Bool {
+            // ASCII is searched as bytes; other letters with Foundation's search, which also finds
+            // a letter written in another Unicode form ("é" as e and an accent).
+            guard words.utf8.allSatisfy({ $0 < 0x80 }), specialty.utf8.allSatisfy({ $0 < 0x80 }) else {
+                return words.contains(specialty)
+            }
+            return firstByteIndex(of: Array(specialty.utf8), in: Array(words.utf8), from: 0) != nil
+        }
     }
 
     private var abbreviations: [String: String]
@@ -128,7 +138,16 @@ public struct ScoringVocabulary: Sendable {
     /// "president" inside it; "revenue operations" is not also "sales". The seniority is the most
     /// senior one named ("Co-founder & CEO" is founder).
     public func role(ofTitle title: String) -> Role? {
+        role(of: expandedWords(title))
+    }
+
+    /// ``role(ofTitle:)`` and ``specialty(ofTitle:)`` of an ICP title, which is expanded once for both.
+    func roleAndSpecialty(ofTitle title: String) -> (role: Role?, specialty: String?) {
         let words = expandedWords(title)
+        return (role(of: words), specialty(of: words))
+    }
+
+    private func role(of words: PaddedWords) -> Role? {
         var remaining = words
         var functions: Set<String> = []
         var seniorities: Set<Seniority> = []
@@ -159,7 +178,11 @@ public struct ScoringVocabulary: Sendable {
     /// An ICP title without its seniority words ("head of sales" → "sales"), expanded and padded;
     /// nil when nothing is left.
     public func specialty(ofTitle title: String) -> String? {
-        var words = expandedWords(title)
+        specialty(of: expandedWords(title))
+    }
+
+    private func specialty(of expanded: PaddedWords) -> String? {
+        var words = expanded
         for phrase in specialtyNoise {
             while words.contains(phrase) {
                 words.replace(phrase, with: PaddedWords.space)
@@ -173,19 +196,48 @@ public struct ScoringVocabulary: Sendable {
     /// Whether a company's industry falls under an ICP industry: the same, a descendant in the
     /// hierarchy, or one naming the other ("Computer Software" under "software").
     public func industry(_ industry: String, isUnder icpIndustry: String) -> Bool {
-        let company = Self.normalize(industry)
+        self.industry(industry, firstIn: [scope(ofIndustry: icpIndustry)]) != nil
+    }
+
+    /// An ICP industry with every industry under it in the hierarchy, normalised: what
+    /// ``industry(_:isUnder:)`` compares a company's industry with, read once per offer.
+    struct IndustryScope: Sendable {
+        /// The ICP industry as written.
+        let name: String
+        /// `name` normalised; nil when that leaves nothing.
+        fileprivate let words: (text: String, padded: PaddedWords)?
+        /// The industries under it, each once, without itself.
+        fileprivate let descendants: [(text: String, padded: PaddedWords)]
+    }
+
+    /// The ``IndustryScope`` of an ICP industry.
+    func scope(ofIndustry icpIndustry: String) -> IndustryScope {
         let wanted = Self.normalize(icpIndustry)
-        guard !company.isEmpty, !wanted.isEmpty else { return false }
-        if Self.containsWords(company, wanted) || Self.containsWords(wanted, company) { return true }
+        guard !wanted.isEmpty else { return IndustryScope(name: icpIndustry, words: nil, descendants: []) }
+        var descendants: [String] = []
         var seen: Set<String> = [wanted]
         var frontier = [wanted]
         while let next = frontier.popLast() {
             for child in industryChildren[next, default: []] where seen.insert(child).inserted {
-                if child == company || Self.containsWords(company, child) { return true }
+                descendants.append(child)
                 frontier.append(child)
             }
         }
-        return false
+        return IndustryScope(
+            name: icpIndustry, words: (wanted, PaddedWords(normalized: wanted)),
+            descendants: descendants.map { ($0, PaddedWords(normalized: $0)) })
+    }
+
+    /// The name of the first of `scopes` that `industry` falls under (see ``industry(_:isUnder:)``).
+    func industry(_ industry: String, firstIn scopes: [IndustryScope]) -> String? {
+        let company = Self.normalize(industry)
+        guard !company.isEmpty else { return nil }
+        let companyWords = PaddedWords(normalized: company)
+        return scopes.first { scope in
+            guard let wanted = scope.words else { return false }
+            if companyWords.contains(wanted.padded) || wanted.padded.contains(companyWords) { return true }
+            return scope.descendants.contains { $0.text == company || companyWords.contains($0.padded) }
+        }?.name
     }
 
     // MARK: - Text
@@ -193,11 +245,8 @@ public struct ScoringVocabulary: Sendable {
     /// Lowercase letters and digits separated by single spaces, "&" read as "and", no padding.
     static func normalize(_ text: String) -> String {
         let ampersandRead = text.utf8.contains(UInt8(ascii: "&")) ? text.replacingOccurrences(of: "&", with: " and ") : text
-        return SignalDetector.normalize(ampersandRead).trimmingCharacters(in: .whitespaces)
-    }
-
-    private static func containsWords(_ text: String, _ phrase: String) -> Bool {
-        PaddedWords(normalized: text).contains(PaddedWords(normalized: phrase))
+        // The normalised text starts and ends with its one space of padding (or is that one space).
+        return String(decoding: SignalDetector.normalizedBytes(ampersandRead).dropFirst().dropLast(), as: UTF8.self)
     }
 }
 

@@ -32,20 +32,30 @@ public struct SignalDetector: Sendable {
     /// Phrases of building it yourself.
     public static let inHousePhrases = ["building our own", "built our own", "build our own", "in house", "homegrown", "home grown", "we built a"]
 
-    /// A phrase with its normalised UTF-8 bytes, made once rather than for every post.
-    private struct Phrase: Sendable {
+    /// A phrase with its normalised UTF-8 bytes, made once rather than for every post (or every
+    /// skill, location or company it is compared with).
+    struct Phrase: Sendable {
         let text: String
+        /// ``normalize(_:)`` of `text`, as bytes.
         let needle: [UInt8]
 
         init(_ text: String) {
             self.text = text
-            needle = Array(SignalDetector.normalize(text).utf8)
+            needle = SignalDetector.normalizedBytes(text)
         }
 
         /// Whether the phrase occurs as whole words in normalised text (see ``contains(normalized:phrase:)``).
         func occurs(in normalized: [UInt8]) -> Bool {
             needle.count > 2 && SignalDetector.containsBytes(normalized, needle)
         }
+
+        /// Whether the phrase occurs as whole words in `other`.
+        func occurs(in other: Phrase) -> Bool {
+            occurs(in: other.needle)
+        }
+
+        /// Whether the text has no letters or digits.
+        var isBlank: Bool { needle.count <= 2 }
     }
 
     private static let recommendation = recommendationPhrases.map(Phrase.init)
@@ -73,7 +83,7 @@ public struct SignalDetector: Sendable {
     public func signals(in posts: [Post]) -> [Signal] {
         var found: [Signal] = []
         for post in posts {
-            let text = Array(Self.normalize(post.text).utf8)
+            let text = Self.normalizedBytes(post.text)
             func add(_ kind: Kind, _ phrases: [Phrase], firstOnly: Bool = false) {
                 for phrase in phrases where phrase.occurs(in: text) {
                     found.append(Signal(kind: kind, detail: phrase.text, date: post.date, postID: post.id))
@@ -135,16 +145,18 @@ public struct SignalDetector: Sendable {
 
     /// The competitor `companyName` is, if any (whole-word match either way).
     public func competitor(matching companyName: String) -> String? {
-        let company = Self.normalize(companyName)
-        guard !company.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-        return competitors.first { competitor in
-            let name = Self.normalize(competitor.text)
-            return Self.contains(normalized: company, phrase: competitor.text) || Self.contains(normalized: name, phrase: companyName)
-        }?.text
+        let company = Phrase(companyName)
+        guard !company.isBlank else { return nil }
+        return competitors.first { $0.occurs(in: company) || company.occurs(in: $0) }?.text
     }
 
     /// Lowercase letters and digits separated by single spaces, padded with a space on each side.
     public static func normalize(_ text: String) -> String {
+        String(decoding: normalizedBytes(text), as: UTF8.self)
+    }
+
+    /// ``normalize(_:)`` as UTF-8 bytes, which is what phrases are searched in.
+    static func normalizedBytes(_ text: String) -> [UInt8] {
         if let ascii = normalizeASCII(text) { return ascii }
         var result = " "
         var lastWasSpace = true
@@ -158,12 +170,12 @@ public struct SignalDetector: Sendable {
             }
         }
         if !lastWasSpace { result.append(" ") }
-        return result
+        return Array(result.utf8)
     }
 
-    /// ``normalize(_:)`` on bytes for ASCII text (the common case, and many times faster); nil
-    /// when the text has other characters.
-    private static func normalizeASCII(_ text: String) -> String? {
+    /// ``normalizedBytes(_:)`` for ASCII text (the common case, and many times faster); nil when
+    /// the text has other characters.
+    private static func normalizeASCII(_ text: String) -> [UInt8]? {
         var bytes: [UInt8] = [0x20]
         bytes.reserveCapacity(text.utf8.count + 2)
         var lastWasSpace = true
@@ -184,7 +196,7 @@ public struct SignalDetector: Sendable {
             }
         }
         if !lastWasSpace { bytes.append(0x20) }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     /// Whether `phrase` occurs as whole words in already-normalised text.
