@@ -316,14 +316,14 @@ public final class Coordinator: Service {
         }
     }
 
-    /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
-    /// what a poll needs, not librdkafka's 64 MB default: records wait on the broker. A fetched
-    /// response stays in memory until its last record is polled, so responses are kept small too.
     /// How long the broker must have answered before attempt timeouts fire again after an
     /// outage: librdkafka's longest reconnect backoff (`reconnect.backoff.max.ms`, 10 s), by which
     /// every stage's producer has reconnected and delivered what it answered meanwhile.
     static let brokerSettleTime = Duration.seconds(10)
 
+    /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
+    /// what a poll needs, not librdkafka's 64 MB default: records wait on the broker. A fetched
+    /// response stays in memory until its last record is polled, so responses are kept small too.
     static let readAhead = ["queued.max.messages.kbytes": "4096", "max.partition.fetch.bytes": "262144"]
 
     /// Backlog records one loop may start.
@@ -544,15 +544,12 @@ public final class Coordinator: Service {
         }
     }
 
-    /// Sets the lag of each assigned partition: the last fetched high watermark minus the
-    /// consumer's position (the batch in hand is not counted); partitions no longer assigned lose
-    /// their series. Not for `leads.backlog`: it is paused at the running bound, so not fetched,
-    /// and its cached high watermark goes stale (`leadctl lag` asks the broker).
     /// The results topics: standard and priority.
     private var resultsTopics: [String] {
         [environment.topics.phaseResults(isPriority: false), environment.topics.phaseResults(isPriority: true)]
     }
 
+    /// Notes, per results partition, the latest record timestamp read (``resultsReadPast(_:_:)``).
     private func noteResultsRead(_ batch: [ConsumerRecord], _ state: inout State) {
         let results = resultsTopics
         for record in batch where results.contains(record.topic) {
@@ -597,6 +594,10 @@ public final class Coordinator: Service {
         }
     }
 
+    /// Sets the lag of each assigned partition: the last fetched high watermark minus the
+    /// consumer's position (the batch in hand is not counted); partitions no longer assigned lose
+    /// their series. Not for `leads.backlog`: it is paused at the running bound, so not fetched,
+    /// and its cached high watermark goes stale (`leadctl lag` asks the broker).
     private func updateLags(_ consumer: KafkaConsumer) {
         let assignment = consumer.assignment.filter { $0.topic != environment.topics.leadsBacklog }
         let positions = consumer.positions(assignment.sorted())
