@@ -18,6 +18,7 @@ import Synchronization
 /// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 /// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
+/// | `COORDINATOR_STATE_WRITE_INTERVAL_SECONDS` | 1 | how often a running lead's state record is written (its changes in between make one record); a crash replays the inputs since; 0: every change |
 public struct CoordinatorSettings: Sendable {
     public var machine: LeadStateMachine.Configuration
     /// Leads pending or processing at once per instance before backlog records wait. Intent
@@ -38,6 +39,12 @@ public struct CoordinatorSettings: Sendable {
     public var configurationWait: Duration
     /// Leads waiting for their configuration at once per instance; more go to dead letters at once.
     public var maxAwaitingConfiguration = 1000
+    /// How often the states of processing leads are written: a running lead's changes in between
+    /// make one `lead.state` record, not one per phase. Input offsets are stored only as far as
+    /// the written states reach, so a crash replays what came after (the same requests again,
+    /// answered again; duplicate answers change nothing). A state of any other status (pending,
+    /// ready, waiting on a gate, failed) is written at once. Zero writes every change.
+    public var stateWriteInterval: Duration = .seconds(1)
 
     public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
                 consumerProperties: [String: String] = [:], pollBatch: Int = 500, configurationWait: Duration = .seconds(30)) {
@@ -65,6 +72,8 @@ public struct CoordinatorSettings: Sendable {
         let wait = try PipelineEnvironment.decimal(environment, "COORDINATOR_CONFIGURATION_WAIT_SECONDS", default: 30, range: 0...3_600)
         self.init(machine: machine, maxRunningLeads: maxRunning, maxWaitingLeads: maxWaiting, pollBatch: pollBatch,
                   configurationWait: .milliseconds(Int64(wait * 1000)))
+        let writeInterval = try PipelineEnvironment.decimal(environment, "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS", default: 1, range: 0...60)
+        stateWriteInterval = .milliseconds(Int64(writeInterval * 1000))
     }
 }
 
@@ -95,10 +104,14 @@ public struct CoordinatorSettings: Sendable {
 /// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
 ///   profile or a web enrichment of it loads the state back from there.
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
-///   commands, changelog records, billing usage and progress parts it causes are sent together;
-///   only when the broker acknowledged all of them are the batch's input offsets stored. A crash
-///   replays at most the batch, and replayed records change nothing (results are matched on
-///   lead, run, phase and attempt; a known lead discovered again starts nothing).
+///   commands, changelog records, billing usage and progress parts it causes are sent together.
+///   A processing lead's state record is held and written at most once per
+///   ``CoordinatorSettings/stateWriteInterval`` (any other status at once); input offsets are
+///   stored only with the batch that writes the states covering them, once the broker
+///   acknowledged it. A crash replays the inputs since that write: they redo the same changes
+///   and send the same requests (same run, phase and attempt), and records whose change was
+///   written change nothing (results are matched on lead, run, phase and attempt; a known lead
+///   discovered again starts nothing).
 /// - Timers (attempt timeouts, retry backoffs) live in memory and are rebuilt from the restored
 ///   state, so a restart resumes interrupted runs.
 /// - Billing: an account's paid phases wait while its latest `billing.events` record
@@ -218,6 +231,7 @@ public final class Coordinator: Service {
                           core: CoordinatorCore(settings: settings, topics: topics, logger: logger, now: now))
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
+        var lastStateWrite = ContinuousClock.now
         // The previous batch's records, handed to the producer while this batch is handled.
         var unconfirmed: UnconfirmedBatch?
         logger.info("started", ["group": group])
@@ -285,13 +299,20 @@ public final class Coordinator: Service {
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
             append(state.core.resolveAwaitingLeads(tables), to: &outputs)
-            nextOffsets = committable(after: nextOffsets, &state)
+            for (partition, next) in committable(after: nextOffsets, &state) { state.offsetsAwaitingStates[partition] = next }
             // Positions and watermarks are read only in a loop with a timer due: most loops have none.
             let readPast = state.core.timers.nextFireAt.map { $0 <= now() } == true ? resultsReadPast(consumer, state) : { _, _ in true }
             append(state.core.fireDueTimers(tables, resultsReadPast: readPast), to: &outputs)
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
                 append(state.core.checkGates(tables), to: &outputs)
+            }
+            // The input offsets go with the held states that cover them.
+            nextOffsets = [:]
+            if ContinuousClock.now - lastStateWrite >= settings.stateWriteInterval {
+                lastStateWrite = ContinuousClock.now
+                append(state.core.writeHeldStates(), to: &outputs)
+                swap(&nextOffsets, &state.offsetsAwaitingStates)
             }
             appendProgressParts(&state, &outputs)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
@@ -314,6 +335,12 @@ public final class Coordinator: Service {
         if let last = unconfirmed {
             try await confirm(last, producer: producer, consumer: consumer, &state)
         }
+        var outputs = Outputs()
+        append(state.core.writeHeldStates(), to: &outputs)
+        let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
+        try await confirm(UnconfirmedBatch(delivery: producer.enqueue(encoded.records), outputs: encoded, loaded: [],
+                                           nextOffsets: state.offsetsAwaitingStates),
+                          producer: producer, consumer: consumer, &state)
     }
 
     /// How long the broker must have answered before attempt timeouts fire again after an
@@ -343,6 +370,9 @@ public final class Coordinator: Service {
         var heldBacklog: [ConsumerRecord] = []
         /// One past the last record handled, per input partition.
         var handledUpTo: [TopicPartition: Int64] = [:]
+        /// Input offsets to store once the states held meanwhile are written
+        /// (``CoordinatorCore/unwrittenStates``).
+        var offsetsAwaitingStates: [TopicPartition: Int64] = [:]
         var ownedPartitions: Set<Int32> = []
         /// The latest timestamp of a record read from each results partition (standard and
         /// priority): how far the answers are read (``CoordinatorCore/fireDueTimers(_:resultsReadPast:)``).
@@ -733,6 +763,9 @@ public final class Coordinator: Service {
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
+                // Their next owner replays what came after the last written states.
+                state.offsetsAwaitingStates = state.offsetsAwaitingStates.filter { !numbers.contains($0.key.partition) }
+                state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads[$0.key] != nil }
                 for number in numbers { state.ownedSince[number] = nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:

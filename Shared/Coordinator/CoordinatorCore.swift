@@ -83,6 +83,11 @@ struct CoordinatorCore<Source> {
     /// replays it.
     var awaitingConfiguration: [LeadID: AwaitingLead] = [:]
     var timers = TimerQueue()
+    /// The latest states of processing leads, not written yet: a running lead's state record is
+    /// written at most once per ``CoordinatorSettings/stateWriteInterval`` (``writeHeldStates()``),
+    /// and the loop stores no input offset past a record whose change is held here, so a crash
+    /// replays it. A state of any other status is written at once and replaces the held one.
+    var unwrittenStates: [LeadID: LeadState] = [:]
     /// Attempt timeouts due but held at the last firing, their results partition not read past
     /// the deadline yet (``fireDueTimers(_:resultsReadPast:)``).
     var heldTimeouts = 0
@@ -208,6 +213,17 @@ struct CoordinatorCore<Source> {
     }
 
     // MARK: - Time
+
+    /// The held states of the leads still here (``unwrittenStates``), one record each.
+    mutating func writeHeldStates() -> [Effect] {
+        defer { unwrittenStates = [:] }
+        return unwrittenStates.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { leadID in
+            guard leads[leadID] != nil, let leadState = unwrittenStates[leadID] else { return nil }
+            var job = Coordinator.EncodeJob(leadID: leadID)
+            job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+            return .messages(job)
+        }
+    }
 
     /// Handles the waiting leads whose configuration has arrived, and dead-letters those that
     /// waited ``CoordinatorSettings/configurationWait`` in vain.
@@ -381,7 +397,12 @@ struct CoordinatorCore<Source> {
                 // The finalize stage wrote the run's pool entry before its result.
                 logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
             case .persist(let leadState):
-                job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+                if settings.stateWriteInterval > .zero && leadState.status == .processing {
+                    unwrittenStates[leadID] = leadState  // written by writeHeldStates()
+                } else {
+                    unwrittenStates[leadID] = nil
+                    job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+                }
                 if rewritingPoolEntry && leadState.status == .ready {
                     let pool = LeadPoolEntry(profile: leadState.profile, accountID: leadState.lead.accountID,
                                              offerID: leadState.lead.offerID, finishedAt: leadState.readyAt ?? leadState.updatedAt)

@@ -67,6 +67,11 @@ final class CoordinatorCoreTests: XCTestCase {
 
     private func requests(_ effects: [Core.Effect]) -> [PhaseRequest] { messages(effects, PhaseRequest.self) }
 
+    /// The state records `effects` write, with the held states of running leads written after them.
+    private func states(_ effects: [Core.Effect], _ core: inout Core) -> [LeadState] {
+        messages(effects + core.writeHeldStates(), LeadState.self)
+    }
+
     private func status(of leadID: LeadID, _ core: Core) -> LeadStatus? { core.leads[leadID]?.machine.state?.status }
 
     /// Answers every request, and the requests that follow, until the lead is ready.
@@ -108,7 +113,7 @@ final class CoordinatorCoreTests: XCTestCase {
         var core = core(maxRunning: 2)
         let direct = discover(lead("lead-1", source: .csvImport), &core)
         XCTAssertFalse(direct.contains { if case .queueInBacklog = $0 { true } else { false } }, "no backlog record")
-        XCTAssertEqual(messages(direct, LeadState.self).map(\.status), [.processing], "no pending state")
+        XCTAssertEqual(states(direct, &core).map(\.status), [.processing], "no pending state")
         XCTAssertEqual(requests(direct).map(\.leadID), ["lead-1"])
 
         _ = discover(lead("lead-2", source: .csvImport), &core)
@@ -237,7 +242,7 @@ final class CoordinatorCoreTests: XCTestCase {
         let effects = core.profileFound(found, queueRunID: "run-queued", reEnrichRunID: "run-pf-1", fromBacklog: true,
                                         misaddressed: nil, source: "found-1", tables)
         XCTAssertTrue(requests(effects).isEmpty)
-        let persisted = try XCTUnwrap(messages(effects, LeadState.self).first)
+        let persisted = try XCTUnwrap(states(effects, &core).first)
         XCTAssertNotNil(persisted.profile.xURL)
         XCTAssertEqual(persisted.runID, runID, "the run goes on")
         XCTAssertEqual(core.leads["lead-1"]?.machine.state, persisted)
@@ -251,7 +256,7 @@ final class CoordinatorCoreTests: XCTestCase {
                           name: name, fetchedAt: clock.now)
         }
         let running = core.webEnrichment(enrichment("Acme"), tables)
-        XCTAssertEqual(messages(running, LeadState.self).first?.profile.web?.name, "Acme")
+        XCTAssertEqual(states(running, &core).first?.profile.web?.name, "Acme")
         XCTAssertTrue(messages(running, LeadPoolEntry.self).isEmpty, "not ready: no pool entry")
         XCTAssertTrue(core.webEnrichment(enrichment("Acme"), tables).isEmpty, "a redelivery")
         XCTAssertTrue(core.webEnrichment(enrichment("Other", status: .refused), tables).isEmpty)
@@ -298,5 +303,45 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.timers.count, 2, "the answered attempt's timeout is still queued")
         _ = core.checkGates(tables)
         XCTAssertEqual(core.timers.count, 1)
+    }
+
+    func testARunningLeadsChangesMakeOneStateRecordPerWriteAndItsReadyStateIsWrittenAtOnce() throws {
+        var core = core()
+        var effects = discover(lead("lead-1"), &core)
+        var answered = 0
+        // Three phases answered between two writes: no state record until the write, then one.
+        while answered < 3, let request = requests(effects).first {
+            XCTAssertTrue(messages(effects, LeadState.self).isEmpty, "a processing state is held")
+            effects = core.phaseResult(PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now,
+                                                   service: "test"), tables)
+            answered += 1
+        }
+        let held = messages(core.writeHeldStates(), LeadState.self)
+        XCTAssertEqual(held.count, 1, "one record for three changes")
+        XCTAssertEqual(held.first?.currentPhase, .finalize)
+        XCTAssertEqual(held.first, core.leads["lead-1"]?.machine.state, "the latest state")
+        XCTAssertTrue(core.writeHeldStates().isEmpty, "written once")
+
+        // The ready state is written with the result that makes the lead ready, and replaces a held one.
+        let finalize = try XCTUnwrap(requests(effects).first)
+        let readyEffects = core.phaseResult(PhaseResult(answering: finalize, outcome: .completed, payload: .empty,
+                                                        finishedAt: clock.now, service: "test"), tables)
+        XCTAssertEqual(messages(readyEffects, LeadState.self).map(\.status), [.ready])
+        XCTAssertTrue(core.writeHeldStates().isEmpty)
+
+        // Interval zero writes every change, as before.
+        var eager = Core(settings: { var settings = CoordinatorSettings(); settings.stateWriteInterval = .zero; return settings }(),
+                         topics: Topics(), logger: Logger(service: "test", level: .error), now: { [clock] in clock.now })
+        let started = eager.discovered(lead("lead-2"), runID: "run-lead-2", partition: 0, fromBacklog: false, source: "lead-2", tables)
+        XCTAssertEqual(messages(started, LeadState.self).map(\.status), [.processing])
+        XCTAssertTrue(eager.unwrittenStates.isEmpty)
+    }
+
+    func testAHeldStateOfALeadGivenUpIsNotWritten() {
+        var core = core()
+        _ = discover(lead("lead-1"), &core)
+        XCTAssertEqual(core.unwrittenStates.count, 1)
+        core.leads.removeAll { _ in true }  // the partition was revoked
+        XCTAssertTrue(core.writeHeldStates().isEmpty, "its next owner replays the inputs since the last write")
     }
 }

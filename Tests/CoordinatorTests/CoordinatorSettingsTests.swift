@@ -21,4 +21,16 @@ final class CoordinatorSettingsTests: XCTestCase {
             }
         }
     }
+
+    func testTheStateWriteIntervalFromTheEnvironment() throws {
+        XCTAssertEqual(try CoordinatorSettings(environment: [:]).stateWriteInterval, .seconds(1))
+        XCTAssertEqual(try CoordinatorSettings(environment: ["COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": "0"]).stateWriteInterval, .zero)
+        XCTAssertEqual(try CoordinatorSettings(environment: ["COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": "0.25"]).stateWriteInterval,
+                       .milliseconds(250))
+        for bad in ["-1", "soon", "61"] {
+            XCTAssertThrowsError(try CoordinatorSettings(environment: ["COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": bad]), bad) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.variable, "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS", "\(error)")
+            }
+        }
+    }
 }
