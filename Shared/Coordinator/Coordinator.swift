@@ -231,7 +231,6 @@ public final class Coordinator: Service {
                           core: CoordinatorCore(settings: settings, topics: topics, logger: logger, now: now))
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
-        var lastStateWrite = ContinuousClock.now
         // The previous batch's records, handed to the producer while this batch is handled.
         var unconfirmed: UnconfirmedBatch?
         logger.info("started", ["group": group])
@@ -279,8 +278,10 @@ public final class Coordinator: Service {
                 var outputs = Outputs()
                 for record in fastLane.sorted().map({ records[$0] }) {
                     handle(record, &state, &outputs, tables)
+                    noteHeldInput(record, &state)
                     nextOffsets[record.topicPartition] = record.offset + 1
                 }
+                forgetHeldInputs(of: outputs.changelogLeads, &state)
                 let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
                 let reports = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
                 retireReadyLeads(encoded, reports: reports, loaded: [], &state)
@@ -296,10 +297,10 @@ public final class Coordinator: Service {
                     continue
                 }
                 handle(record, &state, &outputs, tables)
+                noteHeldInput(record, &state)
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
             append(state.core.resolveAwaitingLeads(tables), to: &outputs)
-            for (partition, next) in committable(after: nextOffsets, &state) { state.offsetsAwaitingStates[partition] = next }
             // Positions and watermarks are read only in a loop with a timer due: most loops have none.
             let readPast = state.core.timers.nextFireAt.map { $0 <= now() } == true ? resultsReadPast(consumer, state) : { _, _ in true }
             append(state.core.fireDueTimers(tables, resultsReadPast: readPast), to: &outputs)
@@ -307,13 +308,9 @@ public final class Coordinator: Service {
                 lastGateCheck = ContinuousClock.now
                 append(state.core.checkGates(tables), to: &outputs)
             }
-            // The input offsets go with the held states that cover them.
-            nextOffsets = [:]
-            if ContinuousClock.now - lastStateWrite >= settings.stateWriteInterval {
-                lastStateWrite = ContinuousClock.now
-                append(state.core.writeHeldStates(), to: &outputs)
-                swap(&nextOffsets, &state.offsetsAwaitingStates)
-            }
+            append(state.core.writeHeldStates(heldSince: now().addingTimeInterval(-settings.stateWriteInterval.timeInterval)), to: &outputs)
+            forgetHeldInputs(of: outputs.changelogLeads, &state)
+            nextOffsets = committable(after: nextOffsets, &state)
             appendProgressParts(&state, &outputs)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
             if let previous = unconfirmed {
@@ -337,9 +334,10 @@ public final class Coordinator: Service {
         }
         var outputs = Outputs()
         append(state.core.writeHeldStates(), to: &outputs)
+        state.heldInputs = [:]
         let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
         try await confirm(UnconfirmedBatch(delivery: producer.enqueue(encoded.records), outputs: encoded, loaded: [],
-                                           nextOffsets: state.offsetsAwaitingStates),
+                                           nextOffsets: committable(after: [:], &state)),
                           producer: producer, consumer: consumer, &state)
     }
 
@@ -370,9 +368,9 @@ public final class Coordinator: Service {
         var heldBacklog: [ConsumerRecord] = []
         /// One past the last record handled, per input partition.
         var handledUpTo: [TopicPartition: Int64] = [:]
-        /// Input offsets to store once the states held meanwhile are written
-        /// (``CoordinatorCore/unwrittenStates``).
-        var offsetsAwaitingStates: [TopicPartition: Int64] = [:]
+        /// The first input record of each lead whose state is held (``CoordinatorCore/unwrittenStates``),
+        /// per partition: no offset past it is stored until the state is written.
+        var heldInputs: [LeadID: [TopicPartition: Int64]] = [:]
         var ownedPartitions: Set<Int32> = []
         /// The latest timestamp of a record read from each results partition (standard and
         /// priority): how far the answers are read (``CoordinatorCore/fireDueTimers(_:resultsReadPast:)``).
@@ -544,19 +542,35 @@ public final class Coordinator: Service {
     }
 
     /// The offsets to store after a batch that handled up to `handled`: per input partition, one
-    /// past its last handled record, but never past a record still waiting for its configuration.
+    /// past its last handled record, but never past a record still waiting for its configuration
+    /// nor past the first input of a lead whose state is held. Every partition handled is named,
+    /// so one held back before moves on once what held it is written.
     private func committable(after handled: [TopicPartition: Int64], _ state: inout State) -> [TopicPartition: Int64] {
         for (partition, next) in handled { state.handledUpTo[partition] = max(state.handledUpTo[partition] ?? 0, next) }
-        guard !state.core.awaitingConfiguration.isEmpty else { return handled }
         var floors: [TopicPartition: Int64] = [:]
         for waiting in state.core.awaitingConfiguration.values {
             floors[waiting.source.topicPartition] = min(floors[waiting.source.topicPartition] ?? .max, waiting.source.offset)
         }
-        var offsets = handled
+        for inputs in state.heldInputs.values {
+            for (partition, offset) in inputs { floors[partition] = min(floors[partition] ?? .max, offset) }
+        }
+        var offsets: [TopicPartition: Int64] = [:]
         for (partition, next) in state.handledUpTo {
             offsets[partition] = min(next, floors[partition] ?? .max)
         }
         return offsets
+    }
+
+    /// Keeps where the first input of a lead whose state is held is (``State/heldInputs``).
+    private func noteHeldInput(_ record: ConsumerRecord, _ state: inout State) {
+        guard let key = record.keyString, state.core.unwrittenStates[LeadID(key)] != nil,
+              state.heldInputs[LeadID(key)]?[record.topicPartition] == nil else { return }
+        state.heldInputs[LeadID(key), default: [:]][record.topicPartition] = record.offset
+    }
+
+    /// Drops the held inputs of the leads among `leads` whose state is written.
+    private func forgetHeldInputs(of leads: Set<LeadID>, _ state: inout State) {
+        for leadID in leads where state.core.unwrittenStates[leadID] == nil { state.heldInputs[leadID] = nil }
     }
 
     /// The progress parts the batch changed, each keyed by search and partition, in the partition
@@ -764,8 +778,8 @@ public final class Coordinator: Service {
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
                 // Their next owner replays what came after the last written states.
-                state.offsetsAwaitingStates = state.offsetsAwaitingStates.filter { !numbers.contains($0.key.partition) }
                 state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads[$0.key] != nil }
+                state.heldInputs = state.heldInputs.filter { state.core.unwrittenStates[$0.key] != nil }
                 for number in numbers { state.ownedSince[number] = nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:

@@ -83,11 +83,21 @@ struct CoordinatorCore<Source> {
     /// replays it.
     var awaitingConfiguration: [LeadID: AwaitingLead] = [:]
     var timers = TimerQueue()
-    /// The latest states of processing leads, not written yet: a running lead's state record is
-    /// written at most once per ``CoordinatorSettings/stateWriteInterval`` (``writeHeldStates()``),
-    /// and the loop stores no input offset past a record whose change is held here, so a crash
-    /// replays it. A state of any other status is written at once and replaces the held one.
-    var unwrittenStates: [LeadID: LeadState] = [:]
+    /// A processing lead's latest state, not written yet, and since when it has been held.
+    struct HeldState {
+        var state: LeadState
+        let since: Date
+    }
+
+    /// The latest states of processing leads, not written yet: a running lead's changes make one
+    /// state record once it has been held for ``CoordinatorSettings/stateWriteInterval``
+    /// (``writeHeldStates(heldSince:)``), so a lead whose run ends sooner writes only its ready
+    /// state. The loop stores no input offset past a record whose change is held here, so a
+    /// crash replays it. A state of any other status is written at once and replaces the held one.
+    var unwrittenStates: [LeadID: HeldState] = [:]
+    /// Leads in the order they were first held, with when (entries of leads written since are skipped).
+    private var heldOrder: [(leadID: LeadID, since: Date)] = []
+    private var heldOrderStart = 0
     /// Attempt timeouts due but held at the last firing, their results partition not read past
     /// the deadline yet (``fireDueTimers(_:resultsReadPast:)``).
     var heldTimeouts = 0
@@ -214,15 +224,27 @@ struct CoordinatorCore<Source> {
 
     // MARK: - Time
 
-    /// The held states of the leads still here (``unwrittenStates``), one record each.
-    mutating func writeHeldStates() -> [Effect] {
-        defer { unwrittenStates = [:] }
-        return unwrittenStates.keys.sorted { $0.rawValue < $1.rawValue }.compactMap { leadID in
-            guard leads[leadID] != nil, let leadState = unwrittenStates[leadID] else { return nil }
+    /// One state record for each lead still here whose state has been held since `cutoff` or
+    /// before (``unwrittenStates``); with no cutoff, for every held lead.
+    mutating func writeHeldStates(heldSince cutoff: Date? = nil) -> [Effect] {
+        var effects: [Effect] = []
+        while heldOrderStart < heldOrder.count {
+            let (leadID, since) = heldOrder[heldOrderStart]
+            if let cutoff, since > cutoff { break }
+            heldOrderStart += 1
+            // A lead written (or held again) since this entry has a later one, or none.
+            guard let held = unwrittenStates[leadID], held.since == since else { continue }
+            unwrittenStates[leadID] = nil
+            guard leads[leadID] != nil else { continue }
             var job = Coordinator.EncodeJob(leadID: leadID)
-            job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
-            return .messages(job)
+            job.append(held.state, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+            effects.append(.messages(job))
         }
+        if heldOrderStart > 1024 && heldOrderStart * 2 > heldOrder.count {
+            heldOrder.removeFirst(heldOrderStart)
+            heldOrderStart = 0
+        }
+        return effects
     }
 
     /// Handles the waiting leads whose configuration has arrived, and dead-letters those that
@@ -398,7 +420,13 @@ struct CoordinatorCore<Source> {
                 logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
             case .persist(let leadState):
                 if settings.stateWriteInterval > .zero && leadState.status == .processing {
-                    unwrittenStates[leadID] = leadState  // written by writeHeldStates()
+                    if unwrittenStates[leadID] != nil {
+                        unwrittenStates[leadID]?.state = leadState
+                    } else {
+                        let since = now()
+                        unwrittenStates[leadID] = HeldState(state: leadState, since: since)
+                        heldOrder.append((leadID, since))
+                    }
                 } else {
                     unwrittenStates[leadID] = nil
                     job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
@@ -494,7 +522,7 @@ extension Coordinator {
     }
 }
 
-private extension Duration {
+extension Duration {
     /// The duration in seconds, with its fraction.
     var timeInterval: TimeInterval {
         let (seconds, attoseconds) = components

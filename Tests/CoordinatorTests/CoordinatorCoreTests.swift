@@ -316,7 +316,9 @@ final class CoordinatorCoreTests: XCTestCase {
                                                    service: "test"), tables)
             answered += 1
         }
-        let held = messages(core.writeHeldStates(), LeadState.self)
+        XCTAssertTrue(core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-1)).isEmpty, "held for less than the interval")
+        clock.advance(by: 1)
+        let held = messages(core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-1)), LeadState.self)
         XCTAssertEqual(held.count, 1, "one record for three changes")
         XCTAssertEqual(held.first?.currentPhase, .finalize)
         XCTAssertEqual(held.first, core.leads["lead-1"]?.machine.state, "the latest state")
@@ -335,6 +337,23 @@ final class CoordinatorCoreTests: XCTestCase {
         let started = eager.discovered(lead("lead-2"), runID: "run-lead-2", partition: 0, fromBacklog: false, source: "lead-2", tables)
         XCTAssertEqual(messages(started, LeadState.self).map(\.status), [.processing])
         XCTAssertTrue(eager.unwrittenStates.isEmpty)
+    }
+
+    func testALeadWhoseRunEndsWithinTheIntervalWritesOnlyItsReadyState() throws {
+        var core = core()
+        var written: [LeadState] = []
+        var pending = requests(discover(lead("lead-1"), &core))
+        while let request = pending.first {
+            pending.removeFirst()
+            clock.advance(by: 0.2)
+            let effects = core.phaseResult(PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now,
+                                                       service: "test"), tables)
+                + core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-1))
+            written += messages(effects, LeadState.self)
+            pending += requests(effects)
+        }
+        XCTAssertEqual(written.map(\.status), [.ready], "no record of the phases in between")
+        XCTAssertTrue(core.unwrittenStates.isEmpty)
     }
 
     func testAHeldStateOfALeadGivenUpIsNotWritten() {

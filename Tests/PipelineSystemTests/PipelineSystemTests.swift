@@ -171,4 +171,43 @@ final class PipelineSystemTests: XCTestCase {
             XCTAssertEqual(progress?.scoring, 0)
         }
     }
+
+    /// A running lead's state is written at most once a second, so a SIGKILL loses the changes
+    /// since; the offsets stored stop at them, and the restarted coordinator replays them.
+    func testCoordinatorKilledMidRunReplaysTheChangesItHadNotWritten() async throws {
+        try await withPipeline { harness in
+            // Three seconds: at the kill most leads have changes held, and their inputs' offsets
+            // would be committed (every second) if nothing held them back.
+            let held = ["COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": "3"]
+            let coordinator = try harness.start("coordinator", environment: held)
+            for stage in ["profile-stage", "activity-stage", "scoring-stage", "finalize-stage"] { try harness.start(stage) }
+            let leads = harness.makeLeads(300)
+            try await harness.publish(leads: leads)
+            try await waitUntil("some leads ready", timeoutSeconds: 120, pollMilliseconds: 100) {
+                try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count >= 30
+            }
+            _ = try await harness.stop(coordinator, signal: SIGKILL)
+            let poolAtKill = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count
+            XCTAssertLessThan(poolAtKill, 300, "the kill should happen mid-run")
+            try harness.start("coordinator", environment: held)
+
+            let pool = try await harness.waitForPool(300)
+            XCTAssertEqual(Set(pool.map(\.key)).count, 300)
+            let states = try await harness.latestStates()
+            XCTAssertEqual(leads.filter { states[$0.leadID]?.status != .ready }.map(\.leadID), [], "not ready")
+            XCTAssertEqual(leads.filter { states[$0.leadID]?.profile.skippedPhases.isEmpty == false }.map(\.leadID), [], "a phase skipped")
+            // Nothing waited for an answer it had already read: the replay redoes the changes.
+            let timedOut = states.values.flatMap(\.history).filter { $0.kind == .phaseFailed && $0.detail?.hasPrefix("no result within") == true }
+            XCTAssertEqual(timedOut.map(\.description), [], "attempts that timed out")
+            // A charge sent again carries the same key (the billing system absorbs it); two keys
+            // for one phase would be two charges.
+            let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage).map(\.value)
+            var keys: [String: Set<String>] = [:]
+            for charge in usage { keys["\(charge.leadID)/\(charge.phase)/\(charge.provider)", default: []].insert(charge.idempotencyKey) }
+            XCTAssertEqual(keys.filter { $0.value.count > 1 }.map(\.key), [], "charged twice")
+            // Fewer state records than changes: each lead changes five times (four phases, ready).
+            let stateRecords = try await harness.readAll(LeadStateSummary.self, topic: harness.environment.topics.leadState).count
+            XCTAssertLessThan(Double(stateRecords) / 300, 4, "\(stateRecords) state records for 300 leads")
+        }
+    }
 }
