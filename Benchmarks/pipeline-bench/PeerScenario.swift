@@ -67,11 +67,13 @@ extension Scenarios {
         let conditions = [
             PeerCondition(name: "instant", slug: "instant", providers: instantProviders, peerLatencies: [0, 0, 0, 0],
                           leads: instantLeads, naiveLeads: options.naiveLeads),
-            PeerCondition(name: "400/300/600 ms", slug: "slow", providers: peerLatencyProviders, peerLatencies: [0.4, 0.3, 0.6, 0],
+            PeerCondition(name: "400/300/600 ms", slug: "slow",
+                          providers: peerLatencyProviders.merging(["STAGE_MAX_IN_FLIGHT": "\(options.slowInFlight)"]) { _, new in new },
+                          peerLatencies: [0.4, 0.3, 0.6, 0],
                           leads: options.slowLeads, naiveLeads: options.slowNaiveLeads),
         ]
         let command = command("h", "--leads \(instantLeads) --slow-leads \(options.slowLeads) --naive-leads \(options.naiveLeads) "
-            + "--slow-naive-leads \(options.slowNaiveLeads) --peers-dir \(options.peersDirectory)")
+            + "--slow-naive-leads \(options.slowNaiveLeads) --slow-in-flight \(options.slowInFlight) --peers-dir \(options.peersDirectory)")
         let peers = PeerPipelines(options: options)
         let missing = await peers.unavailability()
         if let missing { log("h: the peers are skipped: \(missing)") }
@@ -129,7 +131,10 @@ extension Scenarios {
         - instant: the project with `SIM_LATENCY_SCALE=0`; the peers with latencies `0 0 0 0`.
         - 400/300/600 ms: the project with `SIM_LINKEDIN_LATENCY_MS=400 SIM_X_LATENCY_MS=400
           SIM_ACTIVITY_LATENCY_MS=300 SIM_SCORING_LATENCY_MS=600 SIM_LATENCY_JITTER=0` (fixed sleeps,
-          as the peers'); the peers with `0.4 0.3 0.6 0`.
+          as the peers') and `STAGE_MAX_IN_FLIGHT=\(options.slowInFlight)` (`--slow-in-flight`: with slow
+          providers a stage's throughput is its calls in flight ÷ their latency, so this is the setting
+          that says how many leads a stage works on at once; the default, 256, bounds the scoring
+          stage at 256 ÷ 0.6 s ≈ 427 leads/s); the peers with `0.4 0.3 0.6 0` and their 256.
 
         The project: one instance of each service, warm-up leads first, timed as in b). Its CPU per
         lead = CPU time of its five processes over the whole run (start-up and warm-up included) ÷

@@ -5,7 +5,8 @@
 //   .build/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|all] [--bootstrap HOST:PORT] [--leads N]
 //       [--partition-leads N] [--sequential-leads N] [--rounds N] [--backlog N] [--memory-backlogs N,N]
 //       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
-//       [--slow-leads N] [--naive-leads N] [--slow-naive-leads N] [--peers-dir DIR] [--peer-python PATH]
+//       [--slow-leads N] [--naive-leads N] [--slow-naive-leads N] [--slow-in-flight N] [--peers-dir DIR]
+//       [--peer-python PATH]
 //
 // Run it from the project root: --bin-dir, --peers-dir and the peers' venv are relative to it.
 // --report FILE rewrites the summary rows and sections of the scenarios run and keeps the others.
@@ -29,6 +30,8 @@ struct Options {
     /// h: leads of the naive peer with instant providers, and at 400/300/600 ms (0: not run).
     var naiveLeads = 500
     var slowNaiveLeads = 20
+    /// h: the project's `STAGE_MAX_IN_FLIGHT` at 400/300/600 ms providers (the peers keep 256).
+    var slowInFlight = 1024
     /// h: the folder of `naive_pipeline.py` and `concurrent_pipeline.py`.
     var peersDirectory = "../shared/peers"
     /// h: the Python that runs the peers; nil: `.venv-peers/bin/python` when present, else `python3`.
@@ -74,6 +77,7 @@ struct Options {
             case "--slow-leads": slowLeads = try Self.number(flag, value)
             case "--naive-leads": naiveLeads = try Self.number(flag, value, allowsZero: true)
             case "--slow-naive-leads": slowNaiveLeads = try Self.number(flag, value, allowsZero: true)
+            case "--slow-in-flight": slowInFlight = try Self.number(flag, value)
             case "--peers-dir": peersDirectory = value
             case "--peer-python": peerPython = value
             default: throw BenchError("unknown option \(flag)")
