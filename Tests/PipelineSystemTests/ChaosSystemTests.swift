@@ -168,10 +168,19 @@ final class ChaosSystemTests: XCTestCase {
             XCTAssertEqual(Set(pool.map(\.key)).count, count)
             XCTAssertEqual(duplicatedInPool, 0, summary)
             XCTAssertEqual(doubleCharged, 0, summary)
-            // Every stage is up again within seconds of a kill, so no phase may be given up on:
-            // a skipped phase reaches the sales team as a lead without its profile, activity or
-            // score. Only a lead without a URL for its platforms skips (its profile phase).
-            XCTAssertEqual(skips.filter { !$0.reason.hasPrefix("no profile URL") }.count, 0, summary)
+            // Every stage is up again within seconds of a kill, so no phase may be given up on
+            // after an attempt of it timed out: that skip would be the chaos's doing, and a
+            // skipped phase reaches the sales team as a lead without its profile, activity or
+            // score. (The simulated providers fail now and then; one that failed every attempt
+            // of a lead's phase skips it, as it would without chaos: about one lead in 5,000.)
+            let skippedAfterATimeout = pool.filter { key, entry in
+                entry.profile.skippedPhases.contains { skip in
+                    (states[LeadID(key)]?.history ?? []).contains {
+                        $0.kind == .phaseFailed && $0.phase == skip.phase && $0.detail?.hasPrefix("no result within") == true
+                    }
+                }
+            }
+            XCTAssertEqual(skippedAfterATimeout.map(\.key), [], summary)
             XCTAssertGreaterThan(kills, 0)
         }
     }
