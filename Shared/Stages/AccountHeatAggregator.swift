@@ -14,13 +14,14 @@ import Streaming
 /// - Restore: on assignment, before any contribution of the new partitions is applied, the same
 ///   partitions of the changelog are read to their end (the last record per company wins, a
 ///   tombstone forgets it). Both topics must have the same partition count; ``run()`` checks.
-/// - Per poll: the contributions are applied, then the changed account signals (and dead
-///   letters) are sent and acknowledged, then the changed company states are written to the
+/// - Per poll: the contributions are applied, then the changed account signals (one per company
+///   the poll changed, as it stands after the poll) and dead letters are sent and acknowledged, then the changed company states are written to the
 ///   changelog, to the partition the contributions came from, and acknowledged; only then are the
 ///   input offsets stored (and committed in the background, on revoke and on close). A crash
 ///   before the signals are acknowledged redoes the contributions; one after the changelog is
 ///   acknowledged finds them counted (``AccountHeatState/counted``) and changes nothing. So every
-///   contribution counts once, and every change of heat is published at least once.
+///   contribution counts once, and each company's heat after every poll that changed it is
+///   published at least once.
 /// - Bad input: a contribution that does not decode, or is keyed by anything but its account id
 ///   (it would reach an owner of another account), becomes a dead letter. A company state above
 ///   `MAX_RECORD_BYTES` cannot be written: the poll's last contribution to that company is
@@ -58,7 +59,10 @@ public final class AccountHeatAggregator: Service {
 
     /// What one poll's contributions produce.
     struct Outputs {
-        var signals: [ProducerRecord] = []
+        /// The last signal of each company the poll changed, by account and company, with the
+        /// contribution that made it: a company's heat changed by many contributions of one poll
+        /// is published once, as it stands after the poll.
+        var signals: [String: (signal: AccountSignal, by: ConsumerRecord)] = [:]
         /// The last state of each company the poll changed (nil: forgotten), by changelog key,
         /// with its partition and the last contribution that changed it: a company changed by
         /// many contributions of one poll is encoded and written once.
@@ -101,7 +105,8 @@ public final class AccountHeatAggregator: Service {
                     nextOffsets[record.topicPartition] = record.offset + 1
                 }
                 let changelog = changelogRecords(&outputs)
-                try await deliver(outputs.signals + outputs.deadLetters, producer)
+                let signals = signalRecords(&outputs)
+                try await deliver(signals + outputs.deadLetters, producer)
                 try await deliver(changelog, producer)
                 try consumer.storeOffsets(nextOffsets)
             }
@@ -137,13 +142,23 @@ public final class AccountHeatAggregator: Service {
             outputs.changed[AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)] =
                 (state, record.partition, record)
         }
-        do {
-            for signal in change.signals {
-                outputs.signals.append(try codec.record(signal, topic: environment.topics.accountSignals, key: signal.accountID.rawValue))
-            }
-        } catch {
-            outputs.deadLetters.append(deadLetter(for: record, reason: "cannot encode the account signal it changed: \(error)"))
+        for signal in change.signals {
+            outputs.signals["\(signal.accountID)/\(signal.companyKey)"] = (signal, record)
         }
+    }
+
+    /// The account signals of the companies the poll changed, in key order, each the last one.
+    func signalRecords(_ outputs: inout Outputs) -> [ProducerRecord] {
+        var records: [ProducerRecord] = []
+        for (_, change) in outputs.signals.sorted(by: { $0.key < $1.key }) {
+            do {
+                records.append(try environment.codec.record(change.signal, topic: environment.topics.accountSignals,
+                                                            key: change.signal.accountID.rawValue))
+            } catch {
+                outputs.deadLetters.append(deadLetter(for: change.by, reason: "cannot encode the account signal it changed: \(error)"))
+            }
+        }
+        return records
     }
 
     /// The changelog records of the companies the poll changed, in key order, each encoded once.

@@ -47,6 +47,19 @@ final class AccountHeatChangelogTests: XCTestCase {
         XCTAssertTrue(outputs.deadLetters.isEmpty)
     }
 
+    func testACompanyChangedByManyContributionsOfAPollPublishesOneSignalAsItStandsAfterThePoll() throws {
+        let environment = try environment()
+        let aggregator = AccountHeatAggregator(environment: environment)
+        var owned = AccountHeatAggregator.Owned(partitions: [1])
+        var outputs = AccountHeatAggregator.Outputs()
+        for record in try records(["lead-1", "lead-2", "lead-3", "lead-4"], environment) { aggregator.apply(record, &owned, &outputs) }
+        let signals = try aggregator.signalRecords(&outputs).map { try environment.codec.decode(AccountSignal.self, from: XCTUnwrap($0.value)) }
+        XCTAssertEqual(signals.count, 1, "one company, one signal")
+        XCTAssertEqual(signals.first?.leadCount, 4, "the heat after the last contribution")
+        XCTAssertEqual(signals.first?.accountID, "acct-1")
+        XCTAssertTrue(outputs.deadLetters.isEmpty)
+    }
+
     func testAStateTooLargeToWriteDeadLettersTheLastContributionThatChangedIt() throws {
         let environment = try environment(maxRecordBytes: 1_500)
         let aggregator = AccountHeatAggregator(environment: environment)
