@@ -281,7 +281,6 @@ public final class Coordinator: Service {
                     noteHeldInput(record, &state)
                     nextOffsets[record.topicPartition] = record.offset + 1
                 }
-                forgetHeldInputs(of: outputs.changelogLeads, &state)
                 let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
                 let reports = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
                 retireReadyLeads(encoded, reports: reports, loaded: [], &state)
@@ -309,7 +308,6 @@ public final class Coordinator: Service {
                 append(state.core.checkGates(tables), to: &outputs)
             }
             append(state.core.writeHeldStates(heldSince: now().addingTimeInterval(-settings.stateWriteInterval.timeInterval)), to: &outputs)
-            forgetHeldInputs(of: outputs.changelogLeads, &state)
             nextOffsets = committable(after: nextOffsets, &state)
             appendProgressParts(&state, &outputs)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
@@ -334,7 +332,6 @@ public final class Coordinator: Service {
         }
         var outputs = Outputs()
         append(state.core.writeHeldStates(), to: &outputs)
-        state.heldInputs = [:]
         let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
         try await confirm(UnconfirmedBatch(delivery: producer.enqueue(encoded.records), outputs: encoded, loaded: [],
                                            nextOffsets: committable(after: [:], &state)),
@@ -543,17 +540,24 @@ public final class Coordinator: Service {
 
     /// The offsets to store after a batch that handled up to `handled`: per input partition, one
     /// past its last handled record, but never past a record still waiting for its configuration
-    /// nor past the first input of a lead whose state is held. Every partition handled is named,
-    /// so one held back before moves on once what held it is written.
+    /// nor past the first input of a lead whose state is still held (the inputs of leads whose
+    /// state is written, or given up, are dropped here). Every partition handled is named, so one
+    /// held back before moves on once what held it is written.
     private func committable(after handled: [TopicPartition: Int64], _ state: inout State) -> [TopicPartition: Int64] {
         for (partition, next) in handled { state.handledUpTo[partition] = max(state.handledUpTo[partition] ?? 0, next) }
         var floors: [TopicPartition: Int64] = [:]
         for waiting in state.core.awaitingConfiguration.values {
             floors[waiting.source.topicPartition] = min(floors[waiting.source.topicPartition] ?? .max, waiting.source.offset)
         }
-        for inputs in state.heldInputs.values {
+        var written: [LeadID] = []
+        for (leadID, inputs) in state.heldInputs {
+            guard state.core.unwrittenStates[leadID] != nil else {
+                written.append(leadID)
+                continue
+            }
             for (partition, offset) in inputs { floors[partition] = min(floors[partition] ?? .max, offset) }
         }
+        for leadID in written { state.heldInputs[leadID] = nil }
         var offsets: [TopicPartition: Int64] = [:]
         for (partition, next) in state.handledUpTo {
             offsets[partition] = min(next, floors[partition] ?? .max)
@@ -566,11 +570,6 @@ public final class Coordinator: Service {
         guard let key = record.keyString, state.core.unwrittenStates[LeadID(key)] != nil,
               state.heldInputs[LeadID(key)]?[record.topicPartition] == nil else { return }
         state.heldInputs[LeadID(key), default: [:]][record.topicPartition] = record.offset
-    }
-
-    /// Drops the held inputs of the leads among `leads` whose state is written.
-    private func forgetHeldInputs(of leads: Set<LeadID>, _ state: inout State) {
-        for leadID in leads where state.core.unwrittenStates[leadID] == nil { state.heldInputs[leadID] = nil }
     }
 
     /// The progress parts the batch changed, each keyed by search and partition, in the partition
@@ -779,7 +778,6 @@ public final class Coordinator: Service {
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
                 // Their next owner replays what came after the last written states.
                 state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads[$0.key] != nil }
-                state.heldInputs = state.heldInputs.filter { state.core.unwrittenStates[$0.key] != nil }
                 for number in numbers { state.ownedSince[number] = nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:

@@ -15,9 +15,10 @@ import Streaming
 ///   partitions of the changelog are read to their end (the last record per company wins, a
 ///   tombstone forgets it). Both topics must have the same partition count; ``run()`` checks.
 /// - Per poll: the contributions are applied, then the changed account signals (one per company
-///   the poll changed, as it stands after the poll) and dead letters are sent and acknowledged, then the changed company states are written to the
-///   changelog, to the partition the contributions came from, and acknowledged; only then are the
-///   input offsets stored (and committed in the background, on revoke and on close). A crash
+///   the poll changed, as it stands after the poll) and dead letters are sent and acknowledged,
+///   then the changed company states are written to the changelog, to the partition the
+///   contributions came from, and acknowledged; only then are the input offsets stored (and
+///   committed in the background, on revoke and on close). A crash
 ///   before the signals are acknowledged redoes the contributions; one after the changelog is
 ///   acknowledged finds them counted (``AccountHeatState/counted``) and changes nothing. So every
 ///   contribution counts once, and each company's heat after every poll that changed it is
