@@ -18,7 +18,7 @@ import Synchronization
 /// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 /// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
-/// | `COORDINATOR_STATE_WRITE_INTERVAL_SECONDS` | 1 | how often a running lead's state record is written (its changes in between make one record); a crash replays the inputs since; 0: every change |
+/// | `COORDINATOR_STATE_WRITE_INTERVAL_SECONDS` | 5 | how often a running lead's state record is written (its changes in between make one record); a crash replays the inputs since; 0: every change |
 public struct CoordinatorSettings: Sendable {
     public var machine: LeadStateMachine.Configuration
     /// Leads pending or processing at once per instance before backlog records wait. Intent
@@ -43,8 +43,11 @@ public struct CoordinatorSettings: Sendable {
     /// make one `lead.state` record, not one per phase. Input offsets are stored only as far as
     /// the written states reach, so a crash replays what came after (the same requests again,
     /// answered again; duplicate answers change nothing). A state of any other status (pending,
-    /// ready, waiting on a gate, failed) is written at once. Zero writes every change.
-    public var stateWriteInterval: Duration = .seconds(1)
+    /// ready, waiting on a gate, failed) is written at once, so a run shorter than the interval
+    /// writes only its ready state. Zero writes every change. Five seconds: a replay after a
+    /// crash costs up to that many seconds of requests again, against one state record a run
+    /// (Kafka Streams commits its at-least-once stores every 30 s by default).
+    public var stateWriteInterval: Duration = .seconds(5)
 
     public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
                 consumerProperties: [String: String] = [:], pollBatch: Int = 500, configurationWait: Duration = .seconds(30)) {
@@ -72,7 +75,7 @@ public struct CoordinatorSettings: Sendable {
         let wait = try PipelineEnvironment.decimal(environment, "COORDINATOR_CONFIGURATION_WAIT_SECONDS", default: 30, range: 0...3_600)
         self.init(machine: machine, maxRunningLeads: maxRunning, maxWaitingLeads: maxWaiting, pollBatch: pollBatch,
                   configurationWait: .milliseconds(Int64(wait * 1000)))
-        let writeInterval = try PipelineEnvironment.decimal(environment, "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS", default: 1, range: 0...60)
+        let writeInterval = try PipelineEnvironment.decimal(environment, "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS", default: 5, range: 0...60)
         stateWriteInterval = .milliseconds(Int64(writeInterval * 1000))
     }
 }

@@ -23,7 +23,7 @@ final class CoordinatorSettingsTests: XCTestCase {
     }
 
     func testTheStateWriteIntervalFromTheEnvironment() throws {
-        XCTAssertEqual(try CoordinatorSettings(environment: [:]).stateWriteInterval, .seconds(1))
+        XCTAssertEqual(try CoordinatorSettings(environment: [:]).stateWriteInterval, .seconds(5))
         XCTAssertEqual(try CoordinatorSettings(environment: ["COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": "0"]).stateWriteInterval, .zero)
         XCTAssertEqual(try CoordinatorSettings(environment: ["COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": "0.25"]).stateWriteInterval,
                        .milliseconds(250))
