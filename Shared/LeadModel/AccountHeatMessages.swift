@@ -110,6 +110,37 @@ public struct AccountSignalContribution: Message, Hashable {
     public var allSignals: [BuyingSignal] { signals + (clusterSignals ?? []) }
 }
 
+/// The heat contributions of leads of one account that a scoring stage finished close together,
+/// in one record: version 2 of `account.signal.contribution` (topic
+/// ``Topics/accountSignalContributions``; key: the account id). The aggregator applies them in
+/// order, as it would the same contributions in records of their own; a version 1 record holds one
+/// contribution (``AccountSignalContribution``) and is read as a batch of one.
+public struct AccountSignalContributionBatch: Message, Hashable {
+    /// `account.signal.contribution`, as version 1.
+    public static let schemaName = AccountSignalContribution.schemaName
+    /// Version 2.
+    public static let schemaVersion = 2
+
+    /// The account (the record key); every contribution's ``AccountSignalContribution/accountID``.
+    public var accountID: AccountID
+    /// The contributions, in the order they were scored; at least one.
+    public var contributions: [AccountSignalContribution]
+
+    /// Creates a batch.
+    public init(accountID: AccountID, contributions: [AccountSignalContribution]) {
+        self.accountID = accountID
+        self.contributions = contributions
+    }
+
+    /// At least one contribution, each of ``accountID``.
+    public func validate() throws {
+        guard !contributions.isEmpty else { throw DecodeError.invalidContent("a batch of no contributions") }
+        if let other = contributions.first(where: { $0.accountID != accountID }) {
+            throw DecodeError.invalidContent("a contribution of account \(other.accountID) in a batch of account \(accountID)")
+        }
+    }
+}
+
 /// A lead's current contribution at a company, as the aggregator keeps it.
 public struct HeatContribution: Codable, Hashable, Sendable {
     /// The lead.

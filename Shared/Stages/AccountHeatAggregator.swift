@@ -9,7 +9,9 @@ import Streaming
 /// (the Kafka Streams repartition pattern), with ``Topics/accountHeat`` as its changelog.
 ///
 /// - Ownership: a member of the group ``Topics/accountHeatGroup``; contributions are keyed by
-///   account id, so each account's contributions reach one member, in order. The member keeps the
+///   account id, so each account's contributions reach one member, in order (a record holds the
+///   contributions of one account that a scoring stage finished close together, version 2, or
+///   one, version 1; they are applied in turn). The member keeps the
 ///   ``AccountHeat`` of the accounts of its partitions and nothing else.
 /// - Restore: on assignment, before any contribution of the new partitions is applied, the same
 ///   partitions of the changelog are read to their end (the last record per company wins, a
@@ -120,21 +122,34 @@ public final class AccountHeatAggregator: Service {
         await producer.close()
     }
 
-    /// Applies one contribution record, adding what it produces to `outputs`.
+    /// Applies one contribution record, a batch (version 2) or a single contribution (version 1),
+    /// adding what it produces to `outputs`.
     func apply(_ record: ConsumerRecord, _ owned: inout Owned, _ outputs: inout Outputs) {
         let codec = environment.codec
-        let contribution: AccountSignalContribution
+        let batch: AccountSignalContributionBatch
         do {
-            contribution = try codec.decode(AccountSignalContribution.self, record: record)
+            if record.header(MessageHeaders.version) == Array("\(AccountSignalContributionBatch.schemaVersion)".utf8) {
+                batch = try codec.decode(AccountSignalContributionBatch.self, record: record)
+            } else {
+                let single = try codec.decode(AccountSignalContribution.self, record: record)
+                batch = AccountSignalContributionBatch(accountID: single.accountID, contributions: [single])
+            }
         } catch {
             outputs.deadLetters.append(deadLetter(for: record, reason: error.description))
             return
         }
-        guard record.keyString == contribution.accountID.rawValue else {
+        guard record.keyString == batch.accountID.rawValue else {
             outputs.deadLetters.append(deadLetter(
-                for: record, reason: "contribution keyed '\(record.keyString ?? "")', not by its account id \(contribution.accountID)"))
+                for: record, reason: "contribution keyed '\(record.keyString ?? "")', not by its account id \(batch.accountID)"))
             return
         }
+        for contribution in batch.contributions {
+            apply(contribution, from: record, &owned, &outputs)
+        }
+    }
+
+    private func apply(_ contribution: AccountSignalContribution, from record: ConsumerRecord, _ owned: inout Owned,
+                       _ outputs: inout Outputs) {
         var entry = owned.accounts.removeValue(forKey: contribution.accountID)
             ?? (record.partition, AccountHeat(accountID: contribution.accountID))
         let change = entry.heat.apply(contribution)

@@ -7,6 +7,7 @@ import Streaming
 /// | variable | default | meaning |
 /// |---|---|---|
 /// | `STAGE_MAX_IN_FLIGHT` | 256 | requests handled at once per process (see ``StageRunnerSettings/maxInFlight``) |
+/// | `SCORING_CONTRIBUTION_WINDOW_MS` | 20 | scoring: the heat contributions of one account scored within this many milliseconds go out as one record (``ContributionBatcher``); 0: one record per lead, version 1 (for a rolling upgrade from a release whose aggregator reads only version 1) |
 /// | `STAGE_ORDERING` | `key` | `key`: one request per lead at a time; `partition`: one per partition at a time (for comparison only; see ``StageRunnerSettings/Ordering``) |
 ///
 /// Consumer properties are not read from the environment here (`KAFKA_PROPERTY_*` covers them);
@@ -18,17 +19,25 @@ public struct StageConfiguration: Sendable {
         public static let maxInFlight = "STAGE_MAX_IN_FLIGHT"
         /// What requests are serialised on: `key` or `partition`.
         public static let ordering = "STAGE_ORDERING"
+        /// Milliseconds a heat contribution waits for others of its account; 0...1000.
+        public static let contributionWindow = "SCORING_CONTRIBUTION_WINDOW_MS"
     }
 
     /// Bounds and timings of the stage's ``StageRunner``.
     public var runner: StageRunnerSettings
     /// librdkafka properties for the stage's group consumer only; they win over the defaults.
     public var consumerProperties: [String: String]
+    /// How long a heat contribution of the scoring stage waits for others of its account before
+    /// their record goes out; zero sends each in a record of its own (version 1). Other stages
+    /// produce none.
+    public var contributionWindow: Duration
 
     /// Creates a configuration.
-    public init(runner: StageRunnerSettings = StageRunnerSettings(), consumerProperties: [String: String] = [:]) {
+    public init(runner: StageRunnerSettings = StageRunnerSettings(), consumerProperties: [String: String] = [:],
+                contributionWindow: Duration = .milliseconds(20)) {
         self.runner = runner
         self.consumerProperties = consumerProperties
+        self.contributionWindow = contributionWindow
     }
 
     /// Reads the configuration from environment variables (see ``Variable``).
@@ -38,6 +47,7 @@ public struct StageConfiguration: Sendable {
         var runner = StageRunnerSettings()
         runner.maxInFlight = try reader.integer(Variable.maxInFlight, default: runner.maxInFlight, range: 1...100_000)
         runner.ordering = try reader.choice(Variable.ordering, default: runner.ordering)
-        self.init(runner: runner, consumerProperties: consumerProperties)
+        let window = try reader.integer(Variable.contributionWindow, default: 20, range: 0...1000)
+        self.init(runner: runner, consumerProperties: consumerProperties, contributionWindow: .milliseconds(window))
     }
 }

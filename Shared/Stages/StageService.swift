@@ -88,9 +88,13 @@ public final class StageService: Service {
         let groupID = environment.kafka.groupID ?? Self.defaultGroupID(for: phase, namespace: environment.topics.namespace)
         let logger = environment.logger.with([LogKey.phase: phase.rawValue])
         let producer = try environment.makeProducer()
+        let contributions = configuration.contributionWindow > .zero
+            ? ContributionBatcher(window: configuration.contributionWindow, topics: environment.topics, codec: environment.codec,
+                                  producer: producer)
+            : nil
         let processor = StageRecordProcessor(
             handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger,
-            metrics: metrics)
+            metrics: metrics, contributions: contributions)
         let health = HealthStatus()
         let readiness = Readiness(health: health, waitingFor: [.tables, .group])
         self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)
@@ -201,12 +205,17 @@ public struct StageRecordProcessor: Sendable {
     private let service: String
     private let logger: Logger
     private let metrics: MetricsRegistry?
+    private let contributions: ContributionBatcher?
 
     /// Creates a processor for `handler`'s phase; with `metrics`, it counts the provider calls its
     /// results record as failed (``MetricNames/stageProviderFailures``, at zero from the start).
+    /// With `contributions`, a heat contribution goes into its account's next batch, and the
+    /// request's own records follow once that batch is acknowledged; it goes out with them when
+    /// the batch could not be written.
     public init(handler: any PhaseHandler, codec: MessageCodec, topics: Topics, service: String, logger: Logger,
-                metrics: MetricsRegistry? = nil) {
+                metrics: MetricsRegistry? = nil, contributions: ContributionBatcher? = nil) {
         self.handler = handler
+        self.contributions = contributions
         self.codec = codec
         self.topics = topics
         self.service = service
@@ -245,7 +254,11 @@ public struct StageRecordProcessor: Sendable {
             LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue,
             LogKey.attempt: String(request.attempt),
         ]
-        let output = await handler.handle(request)
+        var handled = await handler.handle(request)
+        if let contribution = handled.contribution, let contributions, await contributions.send(contribution) {
+            handled.contribution = nil
+        }
+        let output = handled
         for case (let provider, .failed?) in Self.providerOutcomes(output.result.payload, phase: handler.phase) {
             metrics?.counter(MetricNames.stageProviderFailures, ["stage": handler.phase.rawValue, "provider": provider]).increment()
         }

@@ -126,6 +126,11 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(try valid("heat contribution", contribution))
         cases.append(try valid("heat contribution without company", AccountSignalContribution(
             accountID: "a1", leadID: "l2", runID: "r1", offerID: "o1", companyKey: nil, companyName: nil, signals: [], scoredAt: now)))
+        cases.append(try valid("heat contributions batched", AccountSignalContributionBatch(accountID: "a1", contributions: [
+            contribution, AccountSignalContribution(accountID: "a1", leadID: "l2", runID: "r1", offerID: "o1", companyKey: nil,
+                                                    companyName: nil, signals: [], scoredAt: now)])))
+        cases.append(invalid("heat contributions batched, none", AccountSignalContributionBatch.self,
+                             #"{"schema":"account.signal.contribution","version":2,"accountID":"a1","contributions":[]}"#))
         cases.append(invalid("heat contribution with an unknown signal kind", AccountSignalContribution.self,
                              #"{"schema":"account.signal.contribution","version":1,"accountID":"a1","leadID":"l1","runID":"r1","offerID":"o1","signals":[{"kind":"rumour","detail":"x","date":"2025-01-31T12:00:00.000Z","count":1}],"scoredAt":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(try valid("heat state", AccountHeatState(

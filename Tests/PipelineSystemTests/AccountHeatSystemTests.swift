@@ -52,6 +52,11 @@ final class AccountHeatSystemTests: XCTestCase {
             try await publishLeads(harness, handleSuffix: suffix)
             _ = try await harness.waitForPool(Self.leadCount)
             single = try await settledHeat(harness)
+            // The scoring stage sends the contributions of an account scored together as one record.
+            let batches = try await harness.readAll(AccountSignalContributionBatch.self,
+                                                    topic: harness.environment.topics.accountSignalContributions)
+            XCTAssertEqual(Set(batches.flatMap { $0.value.contributions.map(\.leadID) }).count, Self.leadCount, "every lead contributed")
+            XCTAssertLessThan(batches.count, Self.leadCount / 2, "contributions batched per account")
         }
         XCTAssertGreaterThan(single.values.filter { $0.leads.count >= 2 }.count, Self.accounts.count, "several companies have heat")
 

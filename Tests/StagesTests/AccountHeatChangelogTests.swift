@@ -8,7 +8,8 @@ import XCTest
 
 /// The heat aggregator's changelog per poll, without a broker: a company changed by several
 /// contributions of one poll is written once, with the state after the last; a state too large
-/// to write dead-letters the last contribution that changed it.
+/// to write dead-letters the last contribution that changed it; a batch record (version 2) counts
+/// as its contributions in records of their own.
 final class AccountHeatChangelogTests: XCTestCase {
     private let asking = [Fixtures.post("Can anyone recommend an alternative to Outreach?", daysAgo: 1)]
 
@@ -58,6 +59,37 @@ final class AccountHeatChangelogTests: XCTestCase {
         XCTAssertEqual(signals.first?.leadCount, 4, "the heat after the last contribution")
         XCTAssertEqual(signals.first?.accountID, "acct-1")
         XCTAssertTrue(outputs.deadLetters.isEmpty)
+    }
+
+    func testABatchRecordCountsEachOfItsContributionsAsRecordsOfTheirOwnWould() throws {
+        let environment = try environment()
+        let singles = try records(["lead-1", "lead-2", "lead-3"], environment)
+        let contributions = try singles.map { try environment.codec.decode(AccountSignalContribution.self, record: $0) }
+        let batch = try environment.codec.record(AccountSignalContributionBatch(accountID: "acct-1", contributions: contributions),
+                                                 topic: environment.topics.accountSignalContributions, key: "acct-1")
+        let aggregator = AccountHeatAggregator(environment: environment)
+
+        func heat(_ inputs: [ConsumerRecord]) throws -> AccountHeatState {
+            var owned = AccountHeatAggregator.Owned(partitions: [1])
+            var outputs = AccountHeatAggregator.Outputs()
+            for record in inputs { aggregator.apply(record, &owned, &outputs) }
+            XCTAssertTrue(outputs.deadLetters.isEmpty)
+            return try environment.codec.decode(AccountHeatState.self, from: XCTUnwrap(aggregator.changelogRecords(&outputs).first?.value))
+        }
+        let batched = try heat([ConsumerRecord(topic: batch.topic, partition: 1, offset: 0, key: batch.key, value: batch.value,
+                                               headers: batch.headers)])
+        let one = try heat(singles)
+        XCTAssertEqual(Set(batched.leads.map(\.leadID)), ["lead-1", "lead-2", "lead-3"])
+        XCTAssertEqual(batched.heatScore, one.heatScore)
+        XCTAssertEqual(batched.leads, one.leads)
+
+        // A batch keyed by another account would reach another account's owner: a dead letter.
+        var owned = AccountHeatAggregator.Owned(partitions: [1])
+        var outputs = AccountHeatAggregator.Outputs()
+        aggregator.apply(ConsumerRecord(topic: batch.topic, partition: 1, offset: 1, key: Array("acct-2".utf8), value: batch.value,
+                                        headers: batch.headers), &owned, &outputs)
+        XCTAssertEqual(outputs.deadLetters.count, 1)
+        XCTAssertTrue(owned.accounts.isEmpty)
     }
 
     func testAStateTooLargeToWriteDeadLettersTheLastContributionThatChangedIt() throws {

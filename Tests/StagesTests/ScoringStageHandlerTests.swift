@@ -242,6 +242,13 @@ final class FinalizeAndConfigurationTests: XCTestCase {
             XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_MAX_IN_FLIGHT")
         }
         XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "0"]))
+        XCTAssertEqual(try StageConfiguration(environment: [:]).contributionWindow, .milliseconds(20))
+        XCTAssertEqual(try StageConfiguration(environment: ["SCORING_CONTRIBUTION_WINDOW_MS": "0"]).contributionWindow, .zero)
+        for bad in ["-1", "1001", "soon"] {
+            XCTAssertThrowsError(try StageConfiguration(environment: ["SCORING_CONTRIBUTION_WINDOW_MS": bad]), bad) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.variable, "SCORING_CONTRIBUTION_WINDOW_MS")
+            }
+        }
     }
 
     func testDefaultGroupIDs() {
