@@ -521,11 +521,3 @@ extension Coordinator {
         let offset: Int64
     }
 }
-
-extension Duration {
-    /// The duration in seconds, with its fraction.
-    var timeInterval: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
-    }
-}

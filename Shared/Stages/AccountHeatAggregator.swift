@@ -17,14 +17,15 @@ import Streaming
 ///   partitions of the changelog are read to their end (the last record per company wins, a
 ///   tombstone forgets it). Both topics must have the same partition count; ``run()`` checks.
 /// - Per poll: the contributions are applied, then the changed account signals (one per company
-///   the poll changed, as it stands after the poll) and dead letters are sent and acknowledged,
-///   then the changed company states are written to the changelog, to the partition the
-///   contributions came from, and acknowledged; only then are the input offsets stored (and
-///   committed in the background, on revoke and on close). A crash
-///   before the signals are acknowledged redoes the contributions; one after the changelog is
-///   acknowledged finds them counted (``AccountHeatState/counted``) and changes nothing. So every
-///   contribution counts once, and each company's heat after every poll that changed it is
-///   published at least once.
+///   the poll changed, as it stands after the poll) and dead letters are sent and acknowledged.
+///   A changed company state is held (``UnwrittenHeat``) and written to the changelog, to the
+///   partition its contributions came from, once held for ``writeInterval``, its changes in
+///   between one record; input offsets are stored (and committed in the background, on revoke and
+///   on close) only as far as the written states reach. A crash, or a partition handed over,
+///   replays the contributions since onto the state last written; one already written finds them
+///   counted (``AccountHeatState/counted``) and changes nothing. So every contribution counts
+///   once, and each company's heat after every poll that changed it is published at least once.
+///   On shutdown every held state is written before the last offsets are stored.
 /// - Bad input: a contribution that does not decode, or is keyed by anything but its account id
 ///   (it would reach an owner of another account), becomes a dead letter. A company state above
 ///   `MAX_RECORD_BYTES` cannot be written: the poll's last contribution to that company is
@@ -46,8 +47,15 @@ public final class AccountHeatAggregator: Service {
     /// The consumer group: ``Topics/accountHeatGroup``.
     public let groupID: String
 
-    /// - Parameter consumerProperties: librdkafka properties for the group consumer (the stage's).
-    public init(environment: PipelineEnvironment, consumerProperties: [String: String] = [:]) {
+    /// How long a company's changed state is held before it is written to the changelog
+    /// (``UnwrittenHeat``); zero writes it after every poll that changed it.
+    public let writeInterval: Duration
+
+    /// - Parameters:
+    ///   - consumerProperties: librdkafka properties for the group consumer (the stage's).
+    ///   - writeInterval: see ``writeInterval``.
+    public init(environment: PipelineEnvironment, consumerProperties: [String: String] = [:], writeInterval: Duration = .seconds(5)) {
+        self.writeInterval = writeInterval
         self.environment = environment
         self.consumerProperties = consumerProperties
         self.logger = environment.logger.with([LogKey.component: "account-heat"])
@@ -66,11 +74,22 @@ public final class AccountHeatAggregator: Service {
         /// contribution that made it: a company's heat changed by many contributions of one poll
         /// is published once, as it stands after the poll.
         var signals: [String: (signal: AccountSignal, by: ConsumerRecord)] = [:]
-        /// The last state of each company the poll changed (nil: forgotten), by changelog key,
-        /// with its partition and the last contribution that changed it: a company changed by
-        /// many contributions of one poll is encoded and written once.
-        var changed: [String: (state: AccountHeatState?, partition: Int32, by: ConsumerRecord)] = [:]
+        /// The last state of each company the poll changed, by changelog key: a company changed
+        /// by many contributions of one poll is encoded and written once.
+        var changed: [String: Change] = [:]
         var deadLetters: [ProducerRecord] = []
+    }
+
+    /// A company's state as a poll left it.
+    struct Change {
+        /// Nil: forgotten (a tombstone).
+        var state: AccountHeatState?
+        /// The partition of its contributions.
+        var partition: Int32
+        /// The last contribution of the poll that changed it.
+        var by: ConsumerRecord
+        /// The offset of the poll's first contribution that changed it.
+        var firstOffset: Int64
     }
 
     /// Consumes until cancelled (see the type's documentation); leaves the group on return.
@@ -89,6 +108,9 @@ public final class AccountHeatAggregator: Service {
         }
         logger.info("aggregating account heat", ["group": groupID, "topics": topics.accountSignalContributions])
         var owned = Owned()
+        var unwritten = UnwrittenHeat()
+        // The next offset after the contributions applied, per partition owned.
+        var consumed: [TopicPartition: Int64] = [:]
         do {
             while !Task.isCancelled {
                 let batch: [ConsumerRecord]
@@ -98,21 +120,36 @@ public final class AccountHeatAggregator: Service {
                     logger.warning("poll failed: \(error)")
                     continue
                 }
-                try await applyRebalances(&owned)
+                let revoked = try await applyRebalances(&owned)
+                if !revoked.isEmpty {
+                    // Their next owner replays what was not written.
+                    unwritten.drop(partitions: revoked)
+                    consumed = consumed.filter { !revoked.contains($0.key.partition) }
+                }
                 let records = batch.filter { owned.partitions.contains($0.partition) }
-                guard !records.isEmpty else { continue }
                 var outputs = Outputs()
-                var nextOffsets: [TopicPartition: Int64] = [:]
                 for record in records {
                     apply(record, &owned, &outputs)
-                    nextOffsets[record.topicPartition] = record.offset + 1
+                    consumed[record.topicPartition] = record.offset + 1
                 }
-                let changelog = changelogRecords(&outputs)
+                let now = Date()
+                for (key, change) in outputs.changed {
+                    unwritten.hold(key, change, at: now)
+                }
+                let due = unwritten.takeDue(heldSince: writeInterval > .zero ? now.addingTimeInterval(-writeInterval.timeInterval) : nil)
+                guard !records.isEmpty || !due.isEmpty else { continue }
+                let changelog = changelogRecords(due, deadLetters: &outputs.deadLetters)
                 let signals = signalRecords(&outputs)
                 try await deliver(signals + outputs.deadLetters, producer)
                 try await deliver(changelog, producer)
-                try consumer.storeOffsets(nextOffsets)
+                try consumer.storeOffsets(unwritten.committable(consumed))
             }
+            // Shutting down: write what is held, so the next owner has nothing to replay.
+            var deadLetters: [ProducerRecord] = []
+            let changelog = changelogRecords(unwritten.takeDue(heldSince: nil), deadLetters: &deadLetters)
+            try await deliver(deadLetters, producer)
+            try await deliver(changelog, producer)
+            try consumer.storeOffsets(consumed)
         } catch {
             await consumer.close()
             await producer.close()
@@ -155,8 +192,9 @@ public final class AccountHeatAggregator: Service {
         let change = entry.heat.apply(contribution)
         owned.accounts[contribution.accountID] = entry
         for (companyKey, state) in change.states {
-            outputs.changed[AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)] =
-                (state, record.partition, record)
+            let key = AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)
+            outputs.changed[key] = Change(state: state, partition: record.partition, by: record,
+                                          firstOffset: outputs.changed[key]?.firstOffset ?? record.offset)
         }
         for signal in change.signals {
             outputs.signals["\(signal.accountID)/\(signal.companyKey)"] = (signal, record)
@@ -177,21 +215,31 @@ public final class AccountHeatAggregator: Service {
         return records
     }
 
-    /// The changelog records of the companies the poll changed, in key order, each encoded once.
-    /// A state that cannot be written (above `MAX_RECORD_BYTES`, or unencodable) dead-letters the
-    /// last contribution that changed it and stays in memory only.
+    /// The changelog records of the companies the poll changed, in key order, each encoded once
+    /// (as written when nothing is held).
     func changelogRecords(_ outputs: inout Outputs) -> [ProducerRecord] {
+        var unwritten = UnwrittenHeat()
+        for (key, change) in outputs.changed {
+            unwritten.hold(key, change, at: Date())
+        }
+        return changelogRecords(unwritten.takeDue(heldSince: nil), deadLetters: &outputs.deadLetters)
+    }
+
+    /// The changelog records of `changes`, each encoded once. A state that cannot be written
+    /// (above `MAX_RECORD_BYTES`, or unencodable) dead-letters the last contribution that changed
+    /// it and stays in memory only.
+    func changelogRecords(_ changes: [(key: String, entry: UnwrittenHeat.Entry)], deadLetters: inout [ProducerRecord]) -> [ProducerRecord] {
         var records: [ProducerRecord] = []
-        for (key, change) in outputs.changed.sorted(by: { $0.key < $1.key }) {
+        for (key, change) in changes {
             do {
                 let record = try changelogRecord(key: key, state: change.state, partition: change.partition)
                 if let reason = environment.codec.oversizeReason(record) {
-                    outputs.deadLetters.append(deadLetter(for: change.by, reason: reason))
+                    deadLetters.append(deadLetter(for: change.last, reason: reason))
                     continue
                 }
                 records.append(record)
             } catch {
-                outputs.deadLetters.append(deadLetter(for: change.by, reason: "cannot encode the heat it changed: \(error)"))
+                deadLetters.append(deadLetter(for: change.last, reason: "cannot encode the heat it changed: \(error)"))
             }
         }
         return records
@@ -230,8 +278,10 @@ public final class AccountHeatAggregator: Service {
         }
     }
 
-    /// Restores the accounts of newly assigned partitions; forgets those of revoked ones.
-    private func applyRebalances(_ owned: inout Owned) async throws {
+    /// Restores the accounts of newly assigned partitions; forgets those of revoked ones, and
+    /// returns their numbers.
+    private func applyRebalances(_ owned: inout Owned) async throws -> Set<Int32> {
+        var revoked: Set<Int32> = []
         for event in rebalances.drain() {
             switch event {
             case .assigned(let partitions):
@@ -243,11 +293,13 @@ public final class AccountHeatAggregator: Service {
                 let numbers = Set(partitions.map(\.partition))
                 owned.partitions.subtract(numbers)
                 owned.accounts = owned.accounts.filter { !numbers.contains($0.value.partition) }
+                revoked.formUnion(numbers)
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking:
-                break  // every poll's outputs are acknowledged before the next poll
+                break  // a change not written yet has its contributions' offsets held back: the next owner replays them
             }
         }
+        return revoked
     }
 
     /// Reads the changelog partitions to their end and rebuilds their accounts.

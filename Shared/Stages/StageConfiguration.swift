@@ -8,6 +8,7 @@ import Streaming
 /// |---|---|---|
 /// | `STAGE_MAX_IN_FLIGHT` | 256 | requests handled at once per process (see ``StageRunnerSettings/maxInFlight``) |
 /// | `SCORING_CONTRIBUTION_WINDOW_MS` | 20 | scoring: the heat contributions of one account scored within this many milliseconds go out as one record (``ContributionBatcher``); 0: one record per lead, version 1 (for a rolling upgrade from a release whose aggregator reads only version 1) |
+/// | `ACCOUNT_HEAT_WRITE_INTERVAL_SECONDS` | 5 | scoring: how long the heat aggregator holds a company's changed state before writing it to `account.heat` (its changes in between one record); the contributions' offsets are stored only as far as the written states reach; 0 writes after every poll |
 /// | `STAGE_ORDERING` | `key` | `key`: one request per lead at a time; `partition`: one per partition at a time (for comparison only; see ``StageRunnerSettings/Ordering``) |
 ///
 /// Consumer properties are not read from the environment here (`KAFKA_PROPERTY_*` covers them);
@@ -21,6 +22,8 @@ public struct StageConfiguration: Sendable {
         public static let ordering = "STAGE_ORDERING"
         /// Milliseconds a heat contribution waits for others of its account; 0...1000.
         public static let contributionWindow = "SCORING_CONTRIBUTION_WINDOW_MS"
+        /// Seconds the heat aggregator holds a changed company state; 0...60.
+        public static let heatWriteInterval = "ACCOUNT_HEAT_WRITE_INTERVAL_SECONDS"
     }
 
     /// Bounds and timings of the stage's ``StageRunner``.
@@ -31,13 +34,17 @@ public struct StageConfiguration: Sendable {
     /// their record goes out; zero sends each in a record of its own (version 1). Other stages
     /// produce none.
     public var contributionWindow: Duration
+    /// How long the scoring stage's heat aggregator holds a company's changed state before it
+    /// writes it (``AccountHeatAggregator/writeInterval``).
+    public var heatWriteInterval: Duration
 
     /// Creates a configuration.
     public init(runner: StageRunnerSettings = StageRunnerSettings(), consumerProperties: [String: String] = [:],
-                contributionWindow: Duration = .milliseconds(20)) {
+                contributionWindow: Duration = .milliseconds(20), heatWriteInterval: Duration = .seconds(5)) {
         self.runner = runner
         self.consumerProperties = consumerProperties
         self.contributionWindow = contributionWindow
+        self.heatWriteInterval = heatWriteInterval
     }
 
     /// Reads the configuration from environment variables (see ``Variable``).
@@ -48,6 +55,8 @@ public struct StageConfiguration: Sendable {
         runner.maxInFlight = try reader.integer(Variable.maxInFlight, default: runner.maxInFlight, range: 1...100_000)
         runner.ordering = try reader.choice(Variable.ordering, default: runner.ordering)
         let window = try reader.integer(Variable.contributionWindow, default: 20, range: 0...1000)
-        self.init(runner: runner, consumerProperties: consumerProperties, contributionWindow: .milliseconds(window))
+        let heatWrite = try reader.decimal(Variable.heatWriteInterval, default: 5, range: 0...60)
+        self.init(runner: runner, consumerProperties: consumerProperties, contributionWindow: .milliseconds(window),
+                  heatWriteInterval: .milliseconds(Int64(heatWrite * 1000)))
     }
 }

@@ -49,7 +49,8 @@ extension StageService {
         // The aggregator's Kafka clients report their statistics beside the stage's.
         let metrics = MetricsRegistry()
         let heat = AccountHeatAggregator(environment: environment.reportingKafkaStatistics(to: metrics),
-                                         consumerProperties: configuration.consumerProperties)
+                                         consumerProperties: configuration.consumerProperties,
+                                         writeInterval: configuration.heatWriteInterval)
         return try StageService(
             environment: environment, configuration: configuration, handler: handler, tables: [offers],
             companions: [heat], metrics: metrics)

@@ -243,6 +243,11 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         }
         XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "0"]))
         XCTAssertEqual(try StageConfiguration(environment: [:]).contributionWindow, .milliseconds(20))
+        XCTAssertEqual(try StageConfiguration(environment: [:]).heatWriteInterval, .seconds(5))
+        XCTAssertEqual(try StageConfiguration(environment: ["ACCOUNT_HEAT_WRITE_INTERVAL_SECONDS": "0.5"]).heatWriteInterval, .milliseconds(500))
+        XCTAssertThrowsError(try StageConfiguration(environment: ["ACCOUNT_HEAT_WRITE_INTERVAL_SECONDS": "61"])) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "ACCOUNT_HEAT_WRITE_INTERVAL_SECONDS")
+        }
         XCTAssertEqual(try StageConfiguration(environment: ["SCORING_CONTRIBUTION_WINDOW_MS": "0"]).contributionWindow, .zero)
         for bad in ["-1", "1001", "soon"] {
             XCTAssertThrowsError(try StageConfiguration(environment: ["SCORING_CONTRIBUTION_WINDOW_MS": bad]), bad) { error in
