@@ -1,5 +1,5 @@
 import Foundation
-import LeadModel
+@testable import LeadModel
 import XCTest
 
 final class ProfileURLTests: XCTestCase {
@@ -56,5 +56,33 @@ final class ProfileURLTests: XCTestCase {
     private func failure(_ result: Result<ProfileURL, ProfileURL.Problem>) -> ProfileURL.Problem? {
         if case .failure(let problem) = result { return problem }
         return nil
+    }
+}
+
+/// The byte-by-byte reading of plain URLs gives what `URLComponents` gives.
+final class ProfileURLPlainFormTests: XCTestCase {
+    func testThePlainFormReadsAsTheGeneralParseDoesAndEverythingElseFallsBack() throws {
+        let plain = [
+            "https://www.linkedin.com/in/janedoe", "http://linkedin.com/in/jane-doe_1.x~/", "https://x.com/JaneDoe",
+            "https://twitter.com/jane_doe/", "https://www.linkedin.com//in//janedoe", "https://linkedin.com.",
+            "https://www./in/janedoe", "https://example.com", "https://x.com/", "https://a-b.example.org/p/q/r",
+        ]
+        for text in plain {
+            let fast = try XCTUnwrap(ProfileURL.plainParts(text), text)
+            let general = try ProfileURL.generalParts(text).get()
+            XCTAssertEqual(fast.host, general.host, text)
+            XCTAssertEqual(fast.segments, general.segments, text)
+        }
+        let other = [
+            " https://x.com/jane", "https://x.com/jane ", "HTTPS://x.com/jane", "https://X.com/jane", "https://x.com:443/jane",
+            "https://user@x.com/jane", "https://x.com/jane?ref=1", "https://x.com/jane#top", "https://linkedin.com/in/j%C3%A9r%C3%B4me",
+            "linkedin.com/in/janedoe", "ftp://x.com/jane", "https://", "https:///in/janedoe", "https://x.com/jané",
+        ]
+        for text in other {
+            XCTAssertNil(ProfileURL.plainParts(text), text)
+        }
+        // And the answers callers see are the general parse's.
+        XCTAssertEqual(try ProfileURL.linkedin("https://linkedin.com/in/j%C3%A9r%C3%B4me").get().handle, "jérôme")
+        XCTAssertEqual(try ProfileURL.linkedin("https://www.linkedin.com//in//janedoe/").get().handle, "janedoe")
     }
 }
