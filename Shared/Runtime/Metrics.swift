@@ -94,6 +94,16 @@ public enum MetricNames {
     public static let vendorCircuitOpen = MetricDescriptor(
         name: "pipeline_vendor_circuit_open", help: "1 while a data vendor is skipped after its credits, quota or credentials failed.",
         kind: .gauge, labelNames: ["vendor"])
+    /// The scoring stage's heat contribution records (one per account and window), by outcome:
+    /// `written`, or `not-written` (their leads then sent one record each).
+    public static let scoringContributionRecords = MetricDescriptor(
+        name: "pipeline_scoring_contribution_records_total",
+        help: "Heat contribution records of the scoring stage (one per account and window), by outcome (not-written: each lead sent its own).",
+        kind: .counter, labelNames: ["outcome"])
+    /// The heat contributions those records held.
+    public static let scoringContributions = MetricDescriptor(
+        name: "pipeline_scoring_contributions_total", help: "Heat contributions the scoring stage put in its batched records, by outcome.",
+        kind: .counter, labelNames: ["outcome"])
     /// Partitions paused for backpressure.
     public static let stagePausedPartitions = MetricDescriptor(
         name: "pipeline_stage_paused_partitions", help: "Assigned partitions paused for backpressure.",
@@ -251,7 +261,7 @@ public enum MetricNames {
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
-        stageProviderFailures, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
+        stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
         processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
+import Runtime
 import Streaming
 import Synchronization
 
@@ -29,10 +30,19 @@ public final class ContributionBatcher: Sendable {
     private let topic: String
     private let codec: MessageCodec
     private let write: Writer
+    private let metrics: MetricsRegistry?
     private let waiting = Mutex<[AccountID: Waiting]>([:])
 
-    /// Creates a batcher writing to `topic` through `write`.
-    public init(window: Duration, maxContributions: Int = 200, topic: String, codec: MessageCodec, write: @escaping Writer) {
+    /// Creates a batcher writing to `topic` through `write`, counting its records and their
+    /// contributions in `metrics` (``MetricNames/scoringContributionRecords``,
+    /// ``MetricNames/scoringContributions``, both outcomes at zero from the start).
+    public init(window: Duration, maxContributions: Int = 200, topic: String, codec: MessageCodec, metrics: MetricsRegistry? = nil,
+                write: @escaping Writer) {
+        self.metrics = metrics
+        for outcome in ["written", "not-written"] {
+            metrics?.counter(MetricNames.scoringContributionRecords, ["outcome": outcome]).increment(by: 0)
+            metrics?.counter(MetricNames.scoringContributions, ["outcome": outcome]).increment(by: 0)
+        }
         self.window = window
         self.maxContributions = max(1, maxContributions)
         self.topic = topic
@@ -41,8 +51,9 @@ public final class ContributionBatcher: Sendable {
     }
 
     /// A batcher writing with `producer`: true once the broker acknowledged the record.
-    public convenience init(window: Duration, topics: Topics, codec: MessageCodec, producer: KafkaProducer) {
-        self.init(window: window, topic: topics.accountSignalContributions, codec: codec) { record in
+    public convenience init(window: Duration, topics: Topics, codec: MessageCodec, metrics: MetricsRegistry? = nil,
+                            producer: KafkaProducer) {
+        self.init(window: window, topic: topics.accountSignalContributions, codec: codec, metrics: metrics) { record in
             (try? await producer.send(record)) != nil
         }
     }
@@ -83,6 +94,9 @@ public final class ContributionBatcher: Sendable {
            codec.oversizeReason(record) == nil {
             written = await write(record)
         }
+        let outcome = written ? "written" : "not-written"
+        metrics?.counter(MetricNames.scoringContributionRecords, ["outcome": outcome]).increment()
+        metrics?.counter(MetricNames.scoringContributions, ["outcome": outcome]).increment(by: Double(batch.contributions.count))
         for sender in batch.senders {
             sender.resume(returning: written)
         }

@@ -90,7 +90,7 @@ public final class StageService: Service {
         let producer = try environment.makeProducer()
         let contributions = configuration.contributionWindow > .zero
             ? ContributionBatcher(window: configuration.contributionWindow, topics: environment.topics, codec: environment.codec,
-                                  producer: producer)
+                                  metrics: metrics, producer: producer)
             : nil
         let processor = StageRecordProcessor(
             handler: handler, codec: environment.codec, topics: environment.topics, service: environment.service, logger: logger,

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import LeadModel
 import LeadRules
+import Runtime
 import Stages
 import Synchronization
 import XCTest
@@ -37,7 +38,8 @@ final class ContributionBatcherTests: XCTestCase {
 
     func testContributionsOfOneAccountWithinTheWindowGoOutAsOneRecordKeyedByTheAccount() async throws {
         let writes = Writes()
-        let batcher = ContributionBatcher(window: .milliseconds(200), topic: topic, codec: codec) { writes.write($0) }
+        let metrics = MetricsRegistry()
+        let batcher = ContributionBatcher(window: .milliseconds(200), topic: topic, codec: codec, metrics: metrics) { writes.write($0) }
         let sent = await withTaskGroup(of: Bool.self) { group in
             for (lead, account) in [("l1", "acct-a"), ("l2", "acct-b"), ("l3", "acct-a"), ("l4", "acct-a")] {
                 group.addTask { await batcher.send(Self.contribution(lead, account: account)) }
@@ -54,6 +56,10 @@ final class ContributionBatcherTests: XCTestCase {
                            try codec.decode(AccountSignalContributionBatch.self, from: XCTUnwrap(record.value)).accountID.rawValue)
             XCTAssertTrue(record.headers.contains { $0.key == MessageHeaders.version && $0.value == Array("2".utf8) })
         }
+        let rendered = metrics.render()
+        XCTAssertTrue(rendered.contains(#"pipeline_scoring_contribution_records_total{outcome="written"} 2"#), rendered)
+        XCTAssertTrue(rendered.contains(#"pipeline_scoring_contributions_total{outcome="written"} 4"#), rendered)
+        XCTAssertTrue(rendered.contains(#"pipeline_scoring_contribution_records_total{outcome="not-written"} 0"#), rendered)
     }
 
     func testAFullBatchGoesOutWithoutWaitingForTheWindow() async throws {
@@ -72,12 +78,14 @@ final class ContributionBatcherTests: XCTestCase {
 
     func testABatchNotAcknowledgedOrTooLargeTellsEverySenderToSendItsOwn() async throws {
         let refused = Writes(accepts: false)
-        let refusing = ContributionBatcher(window: .milliseconds(50), topic: topic, codec: codec) { refused.write($0) }
+        let metrics = MetricsRegistry()
+        let refusing = ContributionBatcher(window: .milliseconds(50), topic: topic, codec: codec, metrics: metrics) { refused.write($0) }
         async let first = refusing.send(Self.contribution("l1", account: "acct-a"))
         async let second = refusing.send(Self.contribution("l2", account: "acct-a"))
         let refusedResults = await [first, second]
         XCTAssertEqual(refusedResults, [false, false])
         XCTAssertEqual(refused.all.count, 1, "one attempt, then the senders take over")
+        XCTAssertTrue(metrics.render().contains(#"pipeline_scoring_contributions_total{outcome="not-written"} 2"#), metrics.render())
 
         let written = Writes()
         let small = ContributionBatcher(window: .milliseconds(50), topic: topic, codec: MessageCodec(maxRecordBytes: 600)) { written.write($0) }
