@@ -128,6 +128,7 @@ final class ChaosSystemTests: XCTestCase {
                 }
             }
             var timeouts: [String] = []
+            var timeoutStarts: [String] = []  // when each timed-out attempt started, in 5 s steps of the run
             for state in states.values {
                 var startedAt: [String: Date] = [:]
                 for entry in state.history {
@@ -137,10 +138,13 @@ final class ChaosSystemTests: XCTestCase {
                     let deadline = (startedAt[key] ?? entry.at).addingTimeInterval(Double(phaseTimeout))
                     let when = answered[key].map { $0 <= deadline ? "before the deadline" : $0 <= entry.at ? "before it was handled" : "later" }
                     timeouts.append("\(entry.phase?.rawValue ?? "-") answered \(when ?? "never")")
+                    let step = Int((startedAt[key] ?? entry.at).timeIntervalSince(started) / 5) * 5
+                    timeoutStarts.append("\(step)-\(step + 5)s")
                 }
             }
             let breakdown = [
                 "timed-out attempts \(timeouts.count): " + Self.tally(timeouts),
+                "timed-out attempts by when they started (against the chaos events below): " + Self.tally(timeoutStarts),
                 "skipped phases \(skips.count): " + Self.tally(skips.map { "\($0.phase.rawValue): \(Self.pattern($0.reason))" }),
                 "failed attempts \(failures.count): " + Self.tally(failures.map { "\($0.phase?.rawValue ?? "-"): \(Self.pattern($0.detail ?? ""))" }),
                 "billing records by provider: " + Self.tally(usage.map { "\($0.value.phase.rawValue)/\($0.value.provider)" }),
