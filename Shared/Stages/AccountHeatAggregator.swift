@@ -218,28 +218,25 @@ public final class AccountHeatAggregator: Service {
     /// The changelog records of the companies the poll changed, in key order, each encoded once
     /// (as written when nothing is held).
     func changelogRecords(_ outputs: inout Outputs) -> [ProducerRecord] {
-        var unwritten = UnwrittenHeat()
-        for (key, change) in outputs.changed {
-            unwritten.hold(key, change, at: Date())
-        }
-        return changelogRecords(unwritten.takeDue(heldSince: nil), deadLetters: &outputs.deadLetters)
+        let changes = outputs.changed.sorted { $0.key < $1.key }.map { (key: $0.key, change: $0.value) }
+        return changelogRecords(changes, deadLetters: &outputs.deadLetters)
     }
 
     /// The changelog records of `changes`, each encoded once. A state that cannot be written
     /// (above `MAX_RECORD_BYTES`, or unencodable) dead-letters the last contribution that changed
     /// it and stays in memory only.
-    func changelogRecords(_ changes: [(key: String, entry: UnwrittenHeat.Entry)], deadLetters: inout [ProducerRecord]) -> [ProducerRecord] {
+    func changelogRecords(_ changes: [(key: String, change: Change)], deadLetters: inout [ProducerRecord]) -> [ProducerRecord] {
         var records: [ProducerRecord] = []
         for (key, change) in changes {
             do {
                 let record = try changelogRecord(key: key, state: change.state, partition: change.partition)
                 if let reason = environment.codec.oversizeReason(record) {
-                    deadLetters.append(deadLetter(for: change.last, reason: reason))
+                    deadLetters.append(deadLetter(for: change.by, reason: reason))
                     continue
                 }
                 records.append(record)
             } catch {
-                deadLetters.append(deadLetter(for: change.last, reason: "cannot encode the heat it changed: \(error)"))
+                deadLetters.append(deadLetter(for: change.by, reason: "cannot encode the heat it changed: \(error)"))
             }
         }
         return records

@@ -12,18 +12,12 @@ import LeadModel
 /// stored, so a crash or a partition handed over replays those contributions onto the state last
 /// written, and they count once (``AccountHeatState/counted``).
 struct UnwrittenHeat {
-    /// One company's change not written yet.
+    /// One company's change not written yet: as the last poll left it, with the offset of the
+    /// first contribution that changed it since it was last written.
     struct Entry {
-        /// The state to write; nil: forget the company (a tombstone).
-        var state: AccountHeatState?
-        /// The partition of its contributions, and of its changelog record.
-        var partition: Int32
-        /// The last contribution that changed it, for the dead letter if it cannot be written.
-        var last: ConsumerRecord
-        /// The offset of the first contribution that changed it since it was last written.
-        var firstOffset: Int64
+        var change: AccountHeatAggregator.Change
         /// When it was first changed since it was last written.
-        var since: Date
+        let since: Date
     }
 
     /// By changelog key.
@@ -33,29 +27,28 @@ struct UnwrittenHeat {
     /// first and last contributions that changed it. A change already held keeps its first offset
     /// and time.
     mutating func hold(_ key: String, _ change: AccountHeatAggregator.Change, at now: Date) {
-        if var held = entries[key] {
-            held.state = change.state
-            held.last = change.by
-            entries[key] = held
+        if let held = entries[key] {
+            var latest = change
+            latest.firstOffset = held.change.firstOffset
+            entries[key] = Entry(change: latest, since: held.since)
         } else {
-            entries[key] = Entry(state: change.state, partition: change.partition, last: change.by, firstOffset: change.firstOffset,
-                                 since: now)
+            entries[key] = Entry(change: change, since: now)
         }
     }
 
     /// Removes and returns the changes held since `cutoff` or before, in key order; every change
     /// when `cutoff` is nil.
-    mutating func takeDue(heldSince cutoff: Date?) -> [(key: String, entry: Entry)] {
-        let due = entries.filter { cutoff == nil || $0.value.since <= cutoff! }.sorted { $0.key < $1.key }
+    mutating func takeDue(heldSince cutoff: Date?) -> [(key: String, change: AccountHeatAggregator.Change)] {
+        let due = entries.filter { entry in cutoff.map { entry.value.since <= $0 } ?? true }.sorted { $0.key < $1.key }
         for (key, _) in due {
             entries[key] = nil
         }
-        return due.map { (key: $0.key, entry: $0.value) }
+        return due.map { (key: $0.key, change: $0.value.change) }
     }
 
     /// Forgets the changes of `partitions` (revoked: their next owner replays them).
     mutating func drop(partitions: Set<Int32>) {
-        entries = entries.filter { !partitions.contains($0.value.partition) }
+        entries = entries.filter { !partitions.contains($0.value.change.partition) }
     }
 
     /// The offsets to store: each partition's next offset after what was applied (`consumed`),
@@ -63,7 +56,7 @@ struct UnwrittenHeat {
     func committable(_ consumed: [TopicPartition: Int64]) -> [TopicPartition: Int64] {
         var floors: [Int32: Int64] = [:]
         for entry in entries.values {
-            floors[entry.partition] = min(floors[entry.partition] ?? .max, entry.firstOffset)
+            floors[entry.change.partition] = min(floors[entry.change.partition] ?? .max, entry.change.firstOffset)
         }
         return consumed.reduce(into: [:]) { offsets, pair in
             offsets[pair.key] = min(pair.value, floors[pair.key.partition] ?? .max)

@@ -24,7 +24,8 @@ final class UnwrittenHeatTests: XCTestCase {
         XCTAssertTrue(unwritten.takeDue(heldSince: start.addingTimeInterval(-1)).isEmpty, "held for less than the interval")
         let due = unwritten.takeDue(heldSince: start)
         XCTAssertEqual(due.map(\.key), ["acct-1|a"], "one record for both polls")
-        XCTAssertEqual(due.first?.entry.last.offset, 25, "the state as the last poll left it")
+        XCTAssertEqual(due.first?.change.by.offset, 25, "the state as the last poll left it")
+        XCTAssertEqual(due.first?.change.firstOffset, 10, "from the first contribution not written")
         XCTAssertTrue(unwritten.entries.isEmpty)
     }
 
