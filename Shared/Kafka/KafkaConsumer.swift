@@ -363,17 +363,25 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// A member that was never assigned (closed while its first join is under way) goes without
+    /// a leave: the group drops it after the session timeout, as it drops a killed process. The
+    /// test broker, given a leave during a join, waited for the member for good and assigned no
+    /// one else (the test `testAMemberClosedWhileJoiningDoesNotHoldUpTheNext`).
     private func shutDown() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        rd_kafka_consumer_close(rk.pointer)
-        destroy()
+        if context.hasBeenAssigned {
+            rd_kafka_consumer_close(rk.pointer)
+            destroy()
+        } else {
+            destroy(flags: RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
+        }
     }
 
-    private func destroy() {
+    private func destroy(flags: Int32 = 0) {
         isClosed.store(true, ordering: .releasing)
         if let priorityQueue { rd_kafka_queue_destroy(priorityQueue.pointer) }
         rd_kafka_queue_destroy(queue.pointer)
-        rd_kafka_destroy(rk.pointer)
+        rd_kafka_destroy_flags(rk.pointer, flags)
         contextPointer.release()
     }
 
@@ -493,7 +501,13 @@ final class RebalanceContext: KafkaClientContext, @unchecked Sendable {
         }
     }
 
+    /// Whether an assignment (possibly of no partitions) ever reached this consumer: its join
+    /// completed once.
+    var hasBeenAssigned: Bool { joined.load(ordering: .acquiring) }
+    private let joined = Atomic<Bool>(false)
+
     func assigned(_ partitions: [TopicPartition]) {
+        joined.store(true, ordering: .releasing)
         current.withLock { $0.formUnion(partitions) }
         handler?(.assigned(partitions.sorted()))
     }

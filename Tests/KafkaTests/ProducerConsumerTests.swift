@@ -183,6 +183,29 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    /// A member closed while it is still joining (a process stopped right after it started)
+    /// must not hold the group up: the next member is assigned. Measured on the test broker: a
+    /// leave sent during the join left the group waiting for the member for good (no assignment
+    /// in 70 s), while a member that vanished without leaving expired after the session timeout.
+    func testAMemberClosedWhileJoiningDoesNotHoldUpTheNext() async throws {
+        try await withTestTopic(partitions: 2) { topic in
+            let group = uniqueTopicName("group")
+            let joining = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "joining"), groupID: group,
+                                            topics: [topic], properties: TestBroker.fastGroupProperties)
+            _ = try await joining.poll(timeoutMilliseconds: 200)  // its join is under way
+            XCTAssertEqual(joining.assignment, [], "closed before it was assigned")
+            await joining.close()
+
+            let next = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "next"), groupID: group,
+                                         topics: [topic], properties: TestBroker.fastGroupProperties)
+            try await waitUntil("the next member assigned", timeoutSeconds: 30) {
+                _ = try await next.poll(timeoutMilliseconds: 50)
+                return next.assignment.count == 2
+            }
+            await next.close()
+        }
+    }
+
     /// librdkafka keeps a partition's paused flag through a rebalance; a partition assigned
     /// again must start fetching, as ``RebalanceEvent/assigned(_:)`` promises.
     func testPartitionPausedBeforeARebalanceIsFetchedOnceAssignedAgain() async throws {

@@ -162,9 +162,15 @@ final class PipelineSystemTests: XCTestCase {
 
             // Progress is counted afresh from the restored states, not replayed: all 300, once.
             var progress: ProgressSnapshot?
-            try await waitUntil("progress counts every lead completed", timeoutSeconds: 60, pollMilliseconds: 500) {
-                progress = try await harness.latestProgress(of: "search-1")
-                return progress?.completed == leads.count
+            do {
+                try await waitUntil("progress counts every lead completed", timeoutSeconds: 60, pollMilliseconds: 500) {
+                    progress = try await harness.latestProgress(of: "search-1")
+                    return progress?.completed == leads.count
+                }
+            } catch {
+                let parts = try await harness.readAll(SearchProgressPart.self, topic: harness.environment.topics.progressParts)
+                XCTFail("last progress: \(String(describing: progress)); parts: \(parts.map(\.value))")
+                throw error
             }
             XCTAssertEqual(progress?.pending, 0)
             XCTAssertEqual(progress?.enriching, 0)
