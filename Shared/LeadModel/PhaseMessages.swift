@@ -248,6 +248,21 @@ public struct PhasePayload: Codable, Hashable, Sendable {
 
     /// No output (a failed phase).
     public static let empty = PhasePayload()
+
+    private enum CodingKeys: String, CodingKey {
+        case profile, activity, activityOutcome, scores
+    }
+
+    /// Encodes the payload; the activity without its plain text, which repeats the posts and
+    /// would travel in the result, the scoring and finalize requests: the stages that put the
+    /// profile together render it again (``Activity/init(from:)``).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(profile, forKey: .profile)
+        try container.encodeIfPresent(activity.map(Activity.WithoutPlainText.init), forKey: .activity)
+        try container.encodeIfPresent(activityOutcome, forKey: .activityOutcome)
+        try container.encodeIfPresent(scores, forKey: .scores)
+    }
 }
 
 /// A provider call to bill: charged on a match only, never on a miss or an error.
@@ -268,10 +283,12 @@ public struct BillableCharge: Codable, Hashable, Sendable {
 public struct PhaseResult: Message, Hashable {
     /// `phase.result`.
     public static let schemaName = "phase.result"
-    /// Version 2: a finalize result names where its pool entry went (``poolEntry``).
-    public static let schemaVersion = 2
-    /// Versions 1 and 2 (a version 1 result names no pool entry).
-    public static let supportedVersions = 1...2
+    /// Version 3: an activity payload carries no plain text (``PhasePayload``). Version 2: a
+    /// finalize result names where its pool entry went (``poolEntry``).
+    public static let schemaVersion = 3
+    /// Versions 1 to 3 (a version 1 result names no pool entry; before 3 an activity carries
+    /// its plain text, which is read as before).
+    public static let supportedVersions = 1...3
 
     /// The lead.
     public var leadID: LeadID

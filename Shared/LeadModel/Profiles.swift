@@ -350,6 +350,35 @@ public struct Activity: Codable, Hashable, Sendable {
 
     /// No posts and no orbit.
     public static let empty = Activity(posts: [], plainText: "", orbit: [], signalDate: nil)
+
+    private enum CodingKeys: String, CodingKey {
+        case posts, plainText, orbit, signalDate, clusters
+    }
+
+    /// Decodes an activity. One without `plainText` (as a phase result carries it,
+    /// ``PhasePayload``) reads with an empty text, rendered again where the profile is put
+    /// together.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        posts = try container.decode([Post].self, forKey: .posts)
+        plainText = try container.decodeIfPresent(String.self, forKey: .plainText) ?? ""
+        orbit = try container.decode([OrbitTarget].self, forKey: .orbit)
+        signalDate = try container.decodeIfPresent(Date.self, forKey: .signalDate)
+        clusters = try container.decodeIfPresent([OrbitCluster].self, forKey: .clusters)
+    }
+
+    /// The activity as a phase result carries it: without `plainText`, which is the posts again.
+    struct WithoutPlainText: Encodable {
+        let activity: Activity
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(activity.posts, forKey: .posts)
+            try container.encode(activity.orbit, forKey: .orbit)
+            try container.encodeIfPresent(activity.signalDate, forKey: .signalDate)
+            try container.encodeIfPresent(activity.clusters, forKey: .clusters)
+        }
+    }
 }
 
 /// One signal that moved a score, with the points it added (negative when it lowered it).

@@ -10,9 +10,16 @@ import LeadModel
 public enum DocumentAssembly {
     /// The profile `request` stands for, as far as its phase reads it: ``PhaseRequest/profile``
     /// for a version 1 request; put together from ``PhaseRequest/document`` for version 2.
+    ///
+    /// An activity without its plain text (a phase result carries none: ``PhasePayload``) gets
+    /// it rendered from its posts, their ages as of the request.
     public static func profile(of request: PhaseRequest) -> EnrichedProfile {
-        guard let document = request.document else { return request.profile }
-        return profile(lead: request.lead, document: document).carried(to: request.phase)
+        var assembled = request.document.map { profile(lead: request.lead, document: $0).carried(to: request.phase) }
+            ?? request.profile
+        if let activity = assembled.activity, activity.plainText.isEmpty, !activity.posts.isEmpty {
+            assembled.activity?.plainText = ActivityBuilder.renderPlainText(activity.posts, now: request.requestedAt)
+        }
+        return assembled
     }
 
     /// The whole profile of `lead` that `document` stands for. The coordinator uses it too, to

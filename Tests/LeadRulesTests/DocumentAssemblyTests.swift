@@ -65,7 +65,8 @@ final class DocumentAssemblyTests: XCTestCase {
             XCTAssertNil(fields["profile"], "\(request.phase): the record carries the document, not the profile", file: file, line: line)
             let read = try codec.decode(PhaseRequest.self, from: bytes)
             XCTAssertEqual(DocumentAssembly.profile(of: read), request.profile, "\(request.phase)", file: file, line: line)
-            XCTAssertEqual(read.document, document, file: file, line: line)
+            // As the record carries them: the activity without its plain text.
+            XCTAssertEqual(read.document, try RawJSON(encoding: document).decoded(as: DocumentParts.self), file: file, line: line)
         }
     }
 
@@ -100,6 +101,39 @@ final class DocumentAssemblyTests: XCTestCase {
         let first = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
         try finish(&machine, first, pieces: &pieces)
         XCTAssertNotNil(machine.state?.profile.scores)
+    }
+
+    /// The plain text repeats the posts: a result and the requests after it carry the posts
+    /// only, and the stage renders the text again, the posts' ages as of the request.
+    func testAnActivityTravelsWithoutItsPlainTextAndTheStageRendersIt() throws {
+        let posts = [Fixtures.post("we are hiring SDRs", daysAgo: 2), Fixtures.post("pipeline reviews", daysAgo: 30, id: "p2")]
+        let activity = try XCTUnwrap(Fixtures.profile(posts: posts).activity)
+        XCTAssertTrue(activity.plainText.contains("2 days ago"), activity.plainText)
+        let payload = PhasePayload(activity: activity, activityOutcome: .succeeded)
+        let fields = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(RawJSON(encoding: payload).bytes)) as? [String: Any])
+        let sent = try XCTUnwrap(fields["activity"] as? [String: Any])
+        XCTAssertNil(sent["plainText"])
+        XCTAssertEqual((sent["posts"] as? [Any])?.count, 2)
+
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        var finalize: PhaseRequest?
+        var offset: Int64 = 0
+        while finalize == nil, let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
+            offset += 1
+            let answer = request.phase == .activity ? payload : Self.payloads[request.phase] ?? .empty
+            let result = PhaseResult(answering: request, outcome: .completed, payload: answer, finishedAt: Fixtures.now, service: "test")
+            actions = machine.handle(.phaseResult(result, at: Fixtures.now, output: OutputReference(
+                phase: request.phase, topic: "phase.results", partition: 0, offset: offset), payloadJSON: try RawJSON(encoding: answer)),
+                random: &random)
+            finalize = actions.compactMap { if case .sendPhaseRequest(let request) = $0, request.phase == .finalize { request } else { nil } }.first
+        }
+        var request = try codec.decode(PhaseRequest.self, from: codec.encode(try XCTUnwrap(finalize)))
+        XCTAssertEqual(request.document?.outputs.first { $0.phase == .activity }?.payload.activity?.plainText, "", "not in the record")
+        XCTAssertEqual(DocumentAssembly.profile(of: request).activity?.plainText, activity.plainText)
+        // A week later (a lead that waited for its outreach window), the ages are a week older.
+        request.requestedAt = Fixtures.now.addingTimeInterval(7 * 86_400)
+        XCTAssertTrue(DocumentAssembly.profile(of: request).activity?.plainText.contains("9 days ago") == true)
     }
 
     func testAPoolProfileIsTheStartOfAScoringOnlyRun() throws {

@@ -42,7 +42,9 @@ enum Fixtures {
         var profile = EnrichedProfile(leadID: "lead-1", name: "Jane Doe")
         profile.linkedin = linkedin(company: company)
         profile.company = Company(name: company, employeeCount: 250, revenueUSD: 30_000_000, industry: "Computer Software")
-        profile.activity = Activity(posts: posts, plainText: "", orbit: orbit, signalDate: posts.map(\.date).max())
+        // The text as the activity stage renders it at `now`.
+        profile.activity = Activity(posts: posts, plainText: ActivityBuilder.renderPlainText(posts, now: now), orbit: orbit,
+                                    signalDate: posts.map(\.date).max())
         return profile
     }
 

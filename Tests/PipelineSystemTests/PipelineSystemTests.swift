@@ -41,6 +41,10 @@ final class PipelineSystemTests: XCTestCase {
                 XCTAssertEqual(phasesOfLatestRun(state), lead.resolvedMode.phases, "\(lead.leadID) in \(lead.mode)")
                 let profile = try XCTUnwrap(poolByLead[lead.leadID.rawValue]?.profile)
                 XCTAssertEqual(profile, state.profile, "\(lead.leadID): the pool holds the profile the coordinator finished with")
+                if let activity = profile.activity, !activity.posts.isEmpty {
+                    // The results carry the posts only; the finalize stage renders the text.
+                    XCTAssertTrue(activity.posts.allSatisfy { activity.plainText.contains($0.text) }, "\(lead.leadID): \(activity.plainText)")
+                }
                 switch lead.mode {
                 case .full:
                     XCTAssertNotNil(profile.scores, "\(lead.leadID)")

@@ -53,7 +53,9 @@ enum Fixtures {
             education: [], skills: ["Demand Generation", "Salesforce"], certifications: [], languages: ["English"],
             connections: 500, followers: 1_200)
         profile.company = Company(name: company, employeeCount: 250, revenueUSD: 30_000_000, industry: "Computer Software")
-        profile.activity = Activity(posts: posts, plainText: "", orbit: [], signalDate: posts.map(\.date).max())
+        // The text as the activity stage renders it at `now`.
+        profile.activity = Activity(posts: posts, plainText: ActivityBuilder.renderPlainText(posts, now: now), orbit: [],
+                                    signalDate: posts.map(\.date).max())
         return profile
     }
 
