@@ -410,12 +410,11 @@ public struct LeadStateMachine: Sendable {
             current.phaseIndex += 1
             state = current
             record(.phaseCompleted, at: at, phase: result.phase, attempt: result.attempt)
-            for charge in result.charges where charge.units > 0 {
-                pending.append(
-                    .recordBilling(
-                        BillingUsage(
-                            accountID: current.lead.accountID, leadID: current.leadID, runID: current.runID,
-                            phase: result.phase, provider: charge.provider, units: charge.units, chargedAt: at)))
+            let charges = result.charges.filter { $0.units > 0 }
+            if !charges.isEmpty {
+                pending.append(.recordBilling(BillingUsage(
+                    accountID: current.lead.accountID, leadID: current.leadID, runID: current.runID, phase: result.phase,
+                    charges: charges, chargedAt: at)))
             }
             startCurrentPhase(at: at)
         }

@@ -123,6 +123,13 @@ final class SchemaValidationTests: XCTestCase {
         let contribution = AccountSignalContribution(
             accountID: "a1", leadID: "l1", runID: "r1", offerID: "o1", companyKey: "li:1234", companyName: "Acme SaaS",
             signals: [asking, BuyingSignal(kind: .competitorEngagement, detail: "@outreach", date: now, count: 3)], scoredAt: now)
+        cases.append(try valid("billing usage", BillingUsage(
+            accountID: "a1", leadID: "l1", runID: "r1", phase: .profile,
+            charges: [BillableCharge(provider: "pdl", units: 1), BillableCharge(provider: "x", units: 1)], chargedAt: now)))
+        cases.append(invalid("billing usage without charges", BillingUsage.self,
+                             #"{"schema":"billing.usage","version":2,"idempotencyKey":"a1:l1:r1:profile","accountID":"a1","leadID":"l1","runID":"r1","phase":"profile","charges":[],"chargedAt":"2025-01-31T12:00:00.000Z"}"#))
+        cases.append(invalid("billing usage keyed by provider", BillingUsage.self,
+                             #"{"schema":"billing.usage","version":2,"idempotencyKey":"a1:l1:r1:profile:x","accountID":"a1","leadID":"l1","runID":"r1","phase":"profile","charges":[{"provider":"x","units":1}],"chargedAt":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(try valid("heat contribution", contribution))
         cases.append(try valid("heat contribution without company", AccountSignalContribution(
             accountID: "a1", leadID: "l2", runID: "r1", offerID: "o1", companyKey: nil, companyName: nil, signals: [], scoredAt: now)))

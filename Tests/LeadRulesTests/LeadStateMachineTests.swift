@@ -385,7 +385,7 @@ final class LeadStateMachineTests: XCTestCase {
             actions = machine.handle(completed(first, payload: payload, charges: charges), random: &random)
             XCTAssertEqual(requests(actions).map(\.phase), [.activity], answeredWhile)
             let billing = actions.compactMap { if case .recordBilling(let usage) = $0 { usage } else { nil } }
-            XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile:linkedin"], answeredWhile)
+            XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile"], answeredWhile)
             XCTAssertEqual(machine.state?.profile.linkedin?.jobTitle, "VP of Demand Generation", answeredWhile)
             XCTAssertEqual(machine.state?.profile.skippedPhases, [], answeredWhile)
             let before = machine.state
@@ -439,9 +439,13 @@ final class LeadStateMachineTests: XCTestCase {
         var machine = Machine()
         let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
         let payload = PhasePayload(profile: ProfilePhaseOutput(linkedin: Fixtures.linkedin(), linkedinOutcome: .succeeded, xOutcome: .skipped(reason: "not found")))
-        let actions = machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random)
+        // One record for the phase, however many providers it charged (none with zero units).
+        let charges = [BillableCharge(provider: "linkedin", units: 1), BillableCharge(provider: "x", units: 1),
+                       BillableCharge(provider: "pdl", units: 0)]
+        let actions = machine.handle(completed(request, payload: payload, charges: charges), random: &random)
         let billing = actions.compactMap { if case .recordBilling(let usage) = $0 { usage } else { nil } }
-        XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile:linkedin"])
+        XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile"])
+        XCTAssertEqual(billing.first?.charges, Array(charges.prefix(2)))
         XCTAssertEqual(machine.state?.profile.linkedin?.jobTitle, "VP of Demand Generation")
         XCTAssertEqual(machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random), [])
     }

@@ -74,7 +74,9 @@ final class MessageCodecTests: XCTestCase {
         try assertRoundTrip(
             AutopilotEnrollment(leadID: "lead-1", runID: "run-1", accountID: "acct-1", offerID: "offer-1", fit: 50, intent: 80, buyerState: .active, reasons: ["r"], enrolledAt: Fixtures.now))
         try assertRoundTrip(DeadLetter(original: [0, 255, 10], sourceTopic: "leads.discovered", partition: 3, offset: 42, reason: "bad", failedAt: Fixtures.now, service: "coordinator"))
-        try assertRoundTrip(BillingUsage(accountID: "acct-1", leadID: "lead-1", runID: "run-1", phase: .activity, provider: "activity", units: 1, chargedAt: Fixtures.now))
+        try assertRoundTrip(BillingUsage(accountID: "acct-1", leadID: "lead-1", runID: "run-1", phase: .profile,
+                                         charges: [BillableCharge(provider: "linkedin", units: 1), BillableCharge(provider: "x", units: 1)],
+                                         chargedAt: Fixtures.now))
         try assertRoundTrip(SearchTotalDeclared(searchID: "search-1", accountID: "acct-1", total: 10, declaredAt: Fixtures.now))
         try assertRoundTrip(
             AccountConfig(
@@ -106,6 +108,20 @@ final class MessageCodecTests: XCTestCase {
         let letter = try codec.decode(DeadLetter.self, from: Array(v1.utf8), headers: ["schema": "dead.letter", "schema-version": "1"])
         XCTAssertEqual(letter.original, [1, 2, 3])
         XCTAssertNil(letter.originalBytes)
+    }
+
+    /// Version 1 billing usage (one record per provider) reads as a phase with one charge, its
+    /// key as it was written; version 2 is one record per charged phase.
+    func testVersionOneBillingUsageIsStillRead() throws {
+        let v1 = #"{"schema":"billing.usage","version":1,"idempotencyKey":"acct-1:lead-1:run-1:profile:x","accountID":"acct-1","leadID":"lead-1","runID":"run-1","phase":"profile","provider":"x","units":1,"chargedAt":"2025-01-31T12:00:00.000Z"}"#
+        let usage = try codec.decode(BillingUsage.self, from: Array(v1.utf8), headers: ["schema": "billing.usage", "schema-version": "1"])
+        XCTAssertEqual(usage.charges, [BillableCharge(provider: "x", units: 1)])
+        XCTAssertEqual(usage.idempotencyKey, "acct-1:lead-1:run-1:profile:x")
+        let v2 = BillingUsage(accountID: "acct-1", leadID: "lead-1", runID: "run-1", phase: .profile,
+                              charges: [BillableCharge(provider: "linkedin", units: 1)], chargedAt: Fixtures.now)
+        let text = String(decoding: try codec.encode(v2), as: UTF8.self)
+        XCTAssertTrue(text.contains(#""idempotencyKey":"acct-1:lead-1:run-1:profile""#), text)
+        XCTAssertFalse(text.contains(#""provider":"linkedin","units":1,"chargedAt""#), "no version 1 fields: \(text)")
     }
 
     func testReEnrichRequestVersionTwoCarriesItsRequestID() throws {

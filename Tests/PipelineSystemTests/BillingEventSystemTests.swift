@@ -72,12 +72,12 @@ final class BillingEventSystemTests: XCTestCase {
                 try await pausedAccounts() == 0
             }
 
-            // Nothing charged twice: no lead, phase and provider under two idempotency keys.
+            // Nothing charged twice: no lead and phase under two idempotency keys.
             let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage).map(\.value)
             XCTAssertFalse(usage.isEmpty)
             var keysByCharge: [String: Set<String>] = [:]
             for record in usage {
-                keysByCharge["\(record.leadID)/\(record.phase)/\(record.provider)", default: []].insert(record.idempotencyKey)
+                keysByCharge["\(record.leadID)/\(record.phase)", default: []].insert(record.idempotencyKey)
             }
             XCTAssertEqual(keysByCharge.filter { $0.value.count > 1 }.map(\.key), [], "charged twice")
             XCTAssertTrue(Set(usage.map(\.leadID)).isSubset(of: Set(all.map(\.leadID))))

@@ -88,14 +88,14 @@ final class ChaosSystemTests: XCTestCase {
             let duplicatedInPool = runsInPool.values.filter { $0.count > 1 }.count
             let rewrittenInPool = entries - runsInPool.values.reduce(0) { $0 + $1.count }
             let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage)
-            // Charged twice: a lead's phase and provider charged under two idempotency keys (each
+            // Charged twice: a lead's phase charged under two idempotency keys (each
             // lead runs once here, so two keys, two runs, are two charges the billing system would
             // both count). A usage record sent again after a SIGKILL between its acknowledgement
             // and its lead's state change carries the same key, which the billing system absorbs
             // (the guarantee is at-least-once with an idempotency key): counted, not failed.
             var keysByPhase: [String: Set<String>] = [:]
             for record in usage.map(\.value) {
-                keysByPhase["\(record.leadID)/\(record.phase)/\(record.provider)", default: []].insert(record.idempotencyKey)
+                keysByPhase["\(record.leadID)/\(record.phase)", default: []].insert(record.idempotencyKey)
             }
             let doubleCharged = keysByPhase.values.filter { $0.count > 1 }.count
             let resentUsage = usage.count - keysByPhase.values.reduce(0) { $0 + $1.count }
@@ -112,7 +112,7 @@ final class ChaosSystemTests: XCTestCase {
             let finished = Dictionary(pool.map { ($0.key, $0.value.profile) }, uniquingKeysWith: { $1 })
             let skips = finished.values.flatMap(\.skippedPhases)
             let failures = states.values.flatMap { $0.history.filter { $0.kind == .phaseFailed } }
-            let charged = Set(usage.map { "\($0.value.leadID)/\($0.value.phase.rawValue)/\($0.value.provider)" })
+            let charged = Set(usage.flatMap { record in record.value.charges.map { "\(record.value.leadID)/\(record.value.phase.rawValue)/\($0.provider)" } })
             let uncharged = finished.values.flatMap { profile in
                 [("profile/linkedin", profile.linkedinOutcome), ("profile/x", profile.xOutcome), ("activity/activity", profile.activityOutcome)]
                     .filter { $0.1 == .succeeded && !charged.contains("\(profile.leadID)/\($0.0)") }.map(\.0)
@@ -147,9 +147,9 @@ final class ChaosSystemTests: XCTestCase {
                 "timed-out attempts by when they started (against the chaos events below): " + Self.tally(timeoutStarts),
                 "skipped phases \(skips.count): " + Self.tally(skips.map { "\($0.phase.rawValue): \(Self.pattern($0.reason))" }),
                 "failed attempts \(failures.count): " + Self.tally(failures.map { "\($0.phase?.rawValue ?? "-"): \(Self.pattern($0.detail ?? ""))" }),
-                "billing records by provider: " + Self.tally(usage.map { "\($0.value.phase.rawValue)/\($0.value.provider)" }),
+                "charges by provider: " + Self.tally(usage.flatMap { record in record.value.charges.map { "\(record.value.phase.rawValue)/\($0.provider)" } }),
                 "succeeded calls without a billing record \(uncharged.count): " + Self.tally(uncharged),
-                "same-key resends by phase: " + Self.tally(resent.map { "\($0.phase.rawValue)/\($0.provider)" }),
+                "same-key resends by phase: " + Self.tally(resent.map(\.phase.rawValue)),
             ]
             let summary = ([line] + breakdown).joined(separator: "\n  ")
             print(summary)

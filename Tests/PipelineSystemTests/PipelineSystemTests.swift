@@ -214,7 +214,7 @@ final class PipelineSystemTests: XCTestCase {
             // for one phase would be two charges.
             let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage).map(\.value)
             var keys: [String: Set<String>] = [:]
-            for charge in usage { keys["\(charge.leadID)/\(charge.phase)/\(charge.provider)", default: []].insert(charge.idempotencyKey) }
+            for charge in usage { keys["\(charge.leadID)/\(charge.phase)", default: []].insert(charge.idempotencyKey) }
             XCTAssertEqual(keys.filter { $0.value.count > 1 }.map(\.key), [], "charged twice")
             // Fewer state records than changes: each lead changes five times (four phases, ready).
             let stateRecords = try await harness.readAll(LeadStateSummary.self, topic: harness.environment.topics.leadState).count

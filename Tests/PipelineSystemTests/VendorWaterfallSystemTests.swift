@@ -170,8 +170,8 @@ final class VendorWaterfallSystemTests: XCTestCase {
             // Credits per vendor on the billing-usage records, once each, and in the metrics.
             let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage)
             XCTAssertEqual(usage.count, Set(usage.map(\.value.idempotencyKey)).count, "nothing charged twice")
-            XCTAssertEqual(usage.filter { $0.value.provider == "pdl" }.count, 6)
-            XCTAssertEqual(usage.filter { $0.value.provider == "apollo" }.count, leads.count - 6)
+            XCTAssertEqual(usage.filter { $0.value.charges.contains { $0.provider == "pdl" } }.count, 6)
+            XCTAssertEqual(usage.filter { $0.value.charges.contains { $0.provider == "apollo" } }.count, leads.count - 6)
             let pdlCredits = try await metric("pipeline_vendor_credits_total{vendor=\"pdl\"}")
             let apolloCredits = try await metric("pipeline_vendor_credits_total{vendor=\"apollo\"}")
             XCTAssertEqual(pdlCredits, 6)
