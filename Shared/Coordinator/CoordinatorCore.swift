@@ -194,7 +194,10 @@ struct CoordinatorCore<Source> {
     ///   of that platform, under `reEnrichRunID` (derived from the record's place, so a replay
     ///   asks for the same run). A lead still running keeps its run: the new state is persisted,
     ///   and the run's profile phase uses the URL if it has not been sent yet (waiting on billing
-    ///   or the outreach window); otherwise the next run does.
+    ///   or the outreach window, or backing off); otherwise the state remembers the platform
+    ///   (`foundDuringRun`) and a re-enrich run of it starts as soon as the run is ready (the
+    ///   finder reads the pool entry the finalize stage writes before its result, so its answer
+    ///   often comes before the run is ready).
     mutating func profileFound(_ found: ProfileFound, queueRunID: RunID, reEnrichRunID: RunID, fromBacklog: Bool,
                                misaddressed: String?, source: Source, _ tables: some CoordinatorTables) -> [Effect] {
         if !fromBacklog && leads[found.leadID] == nil {

@@ -262,6 +262,10 @@ public struct LeadState: Message, Hashable {
     /// its skipped phases and web enrichment until the referenced outputs or pool entry are read
     /// back (``DocumentReferences/outputs``, ``loadProfile(from:)``).
     public var isProfileLoaded = true
+    /// Platforms whose profile URL was found while this run was past fetching it (its profile
+    /// phase sent, or not in its mode): a re-enrich of them starts as soon as the run is ready.
+    /// Written only when set (an optional field within version 3).
+    public var foundDuringRun: [Platform]?
 
     /// Creates a state record.
     public init(
@@ -302,7 +306,7 @@ public struct LeadState: Message, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case lead, runID, mode, status, plan, phaseIndex, inFlight, profile, document, history, createdAt, updatedAt,
-             readyAt, nextAttempt
+             readyAt, nextAttempt, foundDuringRun
     }
 
     public init(from decoder: any Decoder) throws {
@@ -320,6 +324,7 @@ public struct LeadState: Message, Hashable {
         updatedAt = try container.decode(Date.self, forKey: .updatedAt)
         readyAt = try container.decodeIfPresent(Date.self, forKey: .readyAt)
         nextAttempt = try container.decodeIfPresent(Int.self, forKey: .nextAttempt)
+        foundDuringRun = try container.decodeIfPresent([Platform].self, forKey: .foundDuringRun)
         if let profile = try container.decodeIfPresent(EnrichedProfile.self, forKey: .profile) {
             self.profile = profile
         } else if let document = try container.decodeIfPresent(DocumentReferences.self, forKey: .document) {
@@ -352,6 +357,7 @@ public struct LeadState: Message, Hashable {
         try container.encode(updatedAt, forKey: .updatedAt)
         try container.encodeIfPresent(readyAt, forKey: .readyAt)
         try container.encodeIfPresent(nextAttempt, forKey: .nextAttempt)
+        try container.encodeIfPresent(foundDuringRun, forKey: .foundDuringRun)
         if carriesReferences || !isProfileLoaded {
             try container.encode(DocumentReferences(base: status == .ready ? nil : runBase, outputs: outputs, skippedPhases: profile.skippedPhases, web: profile.web,
                                                     pool: status == .ready ? poolEntry : nil),

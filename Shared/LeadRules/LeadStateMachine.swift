@@ -168,7 +168,9 @@ public struct LeadStateMachine: Sendable {
         /// is added to the lead and its profile. A ready lead gets a re-enrich run of that
         /// platform under `reEnrichRunID` (one already in its history starts nothing); a lead
         /// still running keeps its run, whose profile phase uses the URL if it has not been sent
-        /// yet. A platform the lead has a URL for changes nothing (a redelivery).
+        /// yet; a run past that re-enriches the platform once it is ready, under `<run>-found`
+        /// (``LeadState/foundDuringRun``). A platform the lead has a URL for changes nothing (a
+        /// redelivery).
         case profileFound(ProfileFound, reEnrichRunID: RunID, at: Date)
         /// A web enrichment of the lead completed: it goes into the lead's profile (an equal one,
         /// a redelivery, changes nothing; one not completed neither).
@@ -259,12 +261,17 @@ public struct LeadStateMachine: Sendable {
             }
             restart(mode: mode, runID: runID, at: at)
         case .profileFound(let found, let runID, let at):
-            guard let current = state, let updated = ProfileFinding.adding(found, to: current, at: at) else { return [] }
-            state = updated
+            guard let current = state, var updated = ProfileFinding.adding(found, to: current, at: at) else { return [] }
             guard updated.status == .ready else {
+                // A run past fetching the platform re-enriches it once ready (``finishRun``).
+                if !willFetchProfile(of: found.platform, updated) {
+                    updated.foundDuringRun = (updated.foundDuringRun ?? []).filter { $0 != found.platform } + [found.platform]
+                }
+                state = updated
                 isChanged = true
                 break
             }
+            state = updated
             guard updated.runID != runID, !updated.history.contains(where: { $0.runID == runID }) else { return [] }
             restart(mode: .reEnrich([ProfileFinding.reEnrichType(for: found.platform)]), runID: runID, at: at)
         case .webEnrichment(let enrichment, _):
@@ -466,9 +473,23 @@ public struct LeadStateMachine: Sendable {
         current.outputs = []  // the ready record refers to the pool entry, or carries the profile
         current.runOutputs = []
         current.readyAt = at
+        let found = current.foundDuringRun ?? []
+        current.foundDuringRun = nil
         state = current
         record(.ready, at: at)
         pending.append(.markReady(current.leadID, runID: current.runID))
+        if !found.isEmpty {
+            // Named after the run that found them, so a replay starts the same run.
+            restart(mode: .reEnrich(Set(found.map(ProfileFinding.reEnrichType(for:)))), runID: RunID("\(current.runID)-found"), at: at)
+        }
+    }
+
+    /// Whether the current run will still ask for `platform`'s profile: its mode fetches that
+    /// platform and its profile phase is ahead, waiting (a gate) or backing off before a retry
+    /// (each attempt asks for the platforms of the lead's URLs when it is sent).
+    private func willFetchProfile(of platform: Platform, _ state: LeadState) -> Bool {
+        guard state.mode.profilePlatforms.contains(platform), let index = state.plan.firstIndex(of: .profile) else { return false }
+        return state.phaseIndex < index || (state.phaseIndex == index && (state.inFlight?.isBackingOff ?? true))
     }
 
     // MARK: - Helpers

@@ -85,7 +85,12 @@ final class DocumentAssemblyTests: XCTestCase {
         var actions = first
         try check(actions, machine: machine, pieces: pieces, file: file, line: line)
         var offset: Int64 = 0
+        var runID = machine.state?.runID
         while let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
+            if request.runID != runID {  // a run that starts when the last is ready starts from its profile
+                runID = request.runID
+                pieces = Pieces(base: machine.state?.runBase, web: pieces.web, override: pieces.override)
+            }
             offset += 1
             actions = machine.handle(try answer(request, offset: offset), override: override, random: &random)
             pieces.outputs.append(PhaseOutput(phase: request.phase, payload: Self.payloads[request.phase] ?? .empty))
@@ -171,6 +176,8 @@ final class DocumentAssemblyTests: XCTestCase {
         try finish(&machine, actions, pieces: &pieces)
         XCTAssertEqual(machine.state?.profile.xURL, "https://x.com/janedoe2")
         XCTAssertEqual(machine.state?.profile.web, web)
+        // Found while the profile phase was asking LinkedIn alone: a re-enrich run fetched X.
+        XCTAssertEqual(machine.state?.mode, .reEnrich([.x]))
     }
 
     func testAReEnrichRunStartsFromTheLastRunsProfile() throws {

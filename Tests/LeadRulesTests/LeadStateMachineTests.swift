@@ -433,6 +433,46 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(history.filter { $0.kind == .phaseFailed }.map(\.detail), ["no result within 120s", "no result within 120s"])
     }
 
+    /// A profile found while the run is past its profile phase (the finder reads the pool entry
+    /// the finalize stage writes before its result, so it can answer before the run is ready) is
+    /// fetched by a re-enrich run that starts as soon as the run is ready, even after a restore;
+    /// one found before the profile phase is sent is fetched by the run itself.
+    func testAProfileFoundDuringTheRunIsReEnrichedWhenTheRunIsReady() throws {
+        let found = ProfileFound(leadID: "lead-1", platform: .x, url: "https://x.com/janedoe2", confidence: 0.9, foundBy: "test",
+                                 foundAt: Fixtures.now)
+        var machine = Machine()
+        var request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(x: nil), runID: "run-1", at: Fixtures.now),
+                                                            random: &random)).first)
+        XCTAssertEqual(request.platforms, [.linkedin])
+        while request.phase != .finalize {
+            request = try XCTUnwrap(requests(machine.handle(completed(request), random: &random)).first)
+        }
+        XCTAssertFalse(machine.handle(.profileFound(found, reEnrichRunID: "run-pf", at: Fixtures.now), random: &random).isEmpty)
+        XCTAssertEqual(machine.state?.foundDuringRun, [.x])
+        // The state as a restore reads it back.
+        let record = try MessageCodec().encode(try XCTUnwrap(machine.state))
+        XCTAssertEqual(try MessageCodec().decode(LeadState.self, from: record).foundDuringRun, [.x])
+
+        let actions = machine.handle(completed(request), random: &random)
+        XCTAssertTrue(actions.contains { if case .markReady(_, let runID) = $0 { runID == "run-1" } else { false } })
+        let next = try XCTUnwrap(requests(actions).first)
+        XCTAssertEqual(next.runID, "run-1-found")
+        XCTAssertEqual(next.phase, .profile)
+        XCTAssertEqual(next.platforms, [.x])
+        XCTAssertEqual(machine.state?.mode, .reEnrich([.x]))
+        XCTAssertNil(machine.state?.foundDuringRun)
+
+        // Found while the run waits before its profile phase: the run fetches it, nothing after.
+        var waiting = Machine()
+        let closed = LeadStateMachine.Gates(isBillingPaused: true)
+        _ = waiting.handle(.discovered(Fixtures.lead(x: nil), runID: "run-1", at: Fixtures.now), gates: closed, random: &random)
+        XCTAssertEqual(waiting.state?.status, .billingPaused)
+        _ = waiting.handle(.profileFound(found, reEnrichRunID: "run-pf", at: Fixtures.now), gates: closed, random: &random)
+        XCTAssertNil(waiting.state?.foundDuringRun)
+        let resumed = try XCTUnwrap(requests(waiting.handle(.gatesChanged(at: Fixtures.now), gates: .open, random: &random)).first)
+        XCTAssertEqual(resumed.platforms, [.linkedin, .x])
+    }
+
     // MARK: Payload, billing, history, restore
 
     func testCompletedPhasesAccumulateProfileAndBillOnce() throws {
