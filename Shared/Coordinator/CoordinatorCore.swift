@@ -435,8 +435,9 @@ struct CoordinatorCore<Source> {
                     job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
                 }
                 if rewritingPoolEntry && leadState.status == .ready {
-                    let pool = LeadPoolEntry(profile: leadState.profile, accountID: leadState.lead.accountID,
-                                             offerID: leadState.lead.offerID, finishedAt: leadState.readyAt ?? leadState.updatedAt)
+                    let finishedAt = leadState.readyAt ?? leadState.updatedAt
+                    let pool = LeadPoolEntry(profile: DocumentAssembly.withActivityText(leadState.profile, asOf: finishedAt),
+                                             accountID: leadState.lead.accountID, offerID: leadState.lead.offerID, finishedAt: finishedAt)
                     job.append(pool, topic: topics.leadPool, key: leadID.rawValue)
                 }
                 if leadState.status == .billingPaused {

@@ -10,16 +10,21 @@ import LeadModel
 public enum DocumentAssembly {
     /// The profile `request` stands for, as far as its phase reads it: ``PhaseRequest/profile``
     /// for a version 1 request; put together from ``PhaseRequest/document`` for version 2.
-    ///
-    /// An activity without its plain text (a phase result carries none: ``PhasePayload``) gets
-    /// it rendered from its posts, their ages as of the request.
+    /// Its activity's plain text is rendered as of the request (``withActivityText(_:asOf:)``).
     public static func profile(of request: PhaseRequest) -> EnrichedProfile {
-        var assembled = request.document.map { profile(lead: request.lead, document: $0).carried(to: request.phase) }
+        let assembled = request.document.map { profile(lead: request.lead, document: $0).carried(to: request.phase) }
             ?? request.profile
-        if let activity = assembled.activity, activity.plainText.isEmpty, !activity.posts.isEmpty {
-            assembled.activity?.plainText = ActivityBuilder.renderPlainText(activity.posts, now: request.requestedAt)
-        }
-        return assembled
+        return withActivityText(assembled, asOf: request.requestedAt)
+    }
+
+    /// `profile` with its activity's plain text rendered from the posts, their ages as of `now`,
+    /// when it has none: a phase result carries none (``PhasePayload``), so a profile put
+    /// together from results lacks it until whoever writes a pool entry or asks a model renders it.
+    public static func withActivityText(_ profile: EnrichedProfile, asOf now: Date) -> EnrichedProfile {
+        guard let activity = profile.activity, activity.plainText.isEmpty, !activity.posts.isEmpty else { return profile }
+        var rendered = profile
+        rendered.activity?.plainText = ActivityBuilder.renderPlainText(activity.posts, now: now)
+        return rendered
     }
 
     /// The whole profile of `lead` that `document` stands for. The coordinator uses it too, to

@@ -75,11 +75,12 @@ final class CoordinatorCoreTests: XCTestCase {
     private func status(of leadID: LeadID, _ core: Core) -> LeadStatus? { core.leads[leadID]?.machine.state?.status }
 
     /// Answers every request, and the requests that follow, until the lead is ready.
-    private func runToReady(_ effects: [Core.Effect], _ core: inout Core) throws {
+    private func runToReady(_ effects: [Core.Effect], _ core: inout Core, payloads: [Phase: PhasePayload] = [:]) throws {
         var pending = requests(effects)
         while let request = pending.first {
             pending.removeFirst()
-            let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
+            let result = PhaseResult(answering: request, outcome: .completed, payload: payloads[request.phase] ?? .empty,
+                                     finishedAt: clock.now, service: "test")
             pending += requests(core.phaseResult(result, tables))
         }
         XCTAssertEqual(status(of: try XCTUnwrap(effects.lazy.compactMap { if case .messages(let job) = $0 { job.leadID } else { nil } }.first),
@@ -261,11 +262,18 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(core.webEnrichment(enrichment("Acme"), tables).isEmpty, "a redelivery")
         XCTAssertTrue(core.webEnrichment(enrichment("Other", status: .refused), tables).isEmpty)
 
-        try runToReady(started, &core)
+        // The activity as a version 3 result reads: its posts without the plain text.
+        let post = Post(id: "p1", platform: .linkedin, date: clock.now.addingTimeInterval(-2 * 86_400), text: "we are hiring SDRs",
+                        likes: 3, replies: 1, reposts: 0, url: "https://example.com/p1")
+        let activity = Activity(posts: [post], plainText: "", orbit: [], signalDate: post.date)
+        try runToReady(started, &core, payloads: [.activity: PhasePayload(activity: activity, activityOutcome: .succeeded)])
         let ready = core.webEnrichment(enrichment("Acme Inc"), tables)
         guard case .messages(let job) = ready.first, ready.count == 1 else { return XCTFail("\(ready)") }
         XCTAssertEqual(job.messages.map(\.topic), [Topics().leadState, Topics().leadPool])
-        XCTAssertEqual((job.messages.last?.message as? LeadPoolEntry)?.profile.web?.name, "Acme Inc")
+        let entry = try XCTUnwrap(job.messages.last?.message as? LeadPoolEntry)
+        XCTAssertEqual(entry.profile.web?.name, "Acme Inc")
+        XCTAssertTrue(entry.profile.activity?.plainText.contains("we are hiring SDRs") == true,
+                      "the entry has the text the finalize stage would write: \(String(describing: entry.profile.activity))")
         XCTAssertEqual(status(of: "lead-1", core), .ready)
     }
 
