@@ -265,7 +265,7 @@ public struct LeadStateMachine: Sendable {
             guard updated.status == .ready else {
                 // A run past fetching the platform re-enriches it once ready (``finishRun``).
                 if !willFetchProfile(of: found.platform, updated) {
-                    updated.foundDuringRun = (updated.foundDuringRun ?? []).filter { $0 != found.platform } + [found.platform]
+                    updated.foundDuringRun = (updated.foundDuringRun ?? []) + [found.platform]  // new: the lead had no URL for it
                 }
                 state = updated
                 isChanged = true
@@ -484,11 +484,11 @@ public struct LeadStateMachine: Sendable {
         }
     }
 
-    /// Whether the current run will still ask for `platform`'s profile: its mode fetches that
-    /// platform and its profile phase is ahead, waiting (a gate) or backing off before a retry
-    /// (each attempt asks for the platforms of the lead's URLs when it is sent).
+    /// Whether the current run will still ask for `platform`'s profile: it is one of the run's
+    /// ``profilePlatforms(of:)`` and its profile phase is ahead, waiting (a gate) or backing off
+    /// before a retry (each attempt asks for those platforms when it is sent).
     private func willFetchProfile(of platform: Platform, _ state: LeadState) -> Bool {
-        guard state.mode.profilePlatforms.contains(platform), let index = state.plan.firstIndex(of: .profile) else { return false }
+        guard profilePlatforms(of: state).contains(platform), let index = state.plan.firstIndex(of: .profile) else { return false }
         return state.phaseIndex < index || (state.phaseIndex == index && (state.inFlight?.isBackingOff ?? true))
     }
 
