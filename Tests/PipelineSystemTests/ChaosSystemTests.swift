@@ -112,7 +112,9 @@ final class ChaosSystemTests: XCTestCase {
             let finished = Dictionary(pool.map { ($0.key, $0.value.profile) }, uniquingKeysWith: { $1 })
             let skips = finished.values.flatMap(\.skippedPhases)
             let failures = states.values.flatMap { $0.history.filter { $0.kind == .phaseFailed } }
-            let charged = Set(usage.flatMap { record in record.value.charges.map { "\(record.value.leadID)/\(record.value.phase.rawValue)/\($0.provider)" } })
+            // Each charge of each record: lead, phase and provider.
+            let charges = usage.flatMap { record in record.value.charges.map { (lead: record.value.leadID, phase: record.value.phase.rawValue, provider: $0.provider) } }
+            let charged = Set(charges.map { "\($0.lead)/\($0.phase)/\($0.provider)" })
             let uncharged = finished.values.flatMap { profile in
                 [("profile/linkedin", profile.linkedinOutcome), ("profile/x", profile.xOutcome), ("activity/activity", profile.activityOutcome)]
                     .filter { $0.1 == .succeeded && !charged.contains("\(profile.leadID)/\($0.0)") }.map(\.0)
@@ -135,10 +137,11 @@ final class ChaosSystemTests: XCTestCase {
                     let key = "\(state.leadID)/\(entry.runID)/\(entry.phase?.rawValue ?? "-")/\(entry.attempt ?? 0)"
                     if entry.kind == .phaseStarted { startedAt[key] = entry.at }
                     guard entry.kind == .phaseFailed, entry.detail?.hasPrefix("no result within") == true else { continue }
-                    let deadline = (startedAt[key] ?? entry.at).addingTimeInterval(Double(phaseTimeout))
+                    let start = startedAt[key] ?? entry.at
+                    let deadline = start.addingTimeInterval(Double(phaseTimeout))
                     let when = answered[key].map { $0 <= deadline ? "before the deadline" : $0 <= entry.at ? "before it was handled" : "later" }
                     timeouts.append("\(entry.phase?.rawValue ?? "-") answered \(when ?? "never")")
-                    let step = Int((startedAt[key] ?? entry.at).timeIntervalSince(started) / 5) * 5
+                    let step = Int(start.timeIntervalSince(started) / 5) * 5
                     timeoutStarts.append("\(step)-\(step + 5)s")
                 }
             }
@@ -147,7 +150,7 @@ final class ChaosSystemTests: XCTestCase {
                 "timed-out attempts by when they started (against the chaos events below): " + Self.tally(timeoutStarts),
                 "skipped phases \(skips.count): " + Self.tally(skips.map { "\($0.phase.rawValue): \(Self.pattern($0.reason))" }),
                 "failed attempts \(failures.count): " + Self.tally(failures.map { "\($0.phase?.rawValue ?? "-"): \(Self.pattern($0.detail ?? ""))" }),
-                "charges by provider: " + Self.tally(usage.flatMap { record in record.value.charges.map { "\(record.value.phase.rawValue)/\($0.provider)" } }),
+                "charges by provider: " + Self.tally(charges.map { "\($0.phase)/\($0.provider)" }),
                 "succeeded calls without a billing record \(uncharged.count): " + Self.tally(uncharged),
                 "same-key resends by phase: " + Self.tally(resent.map(\.phase.rawValue)),
             ]
