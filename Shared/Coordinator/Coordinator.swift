@@ -892,7 +892,9 @@ public final class Coordinator: Service {
 
     /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
     private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
-        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, body)
+        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, whileBrokerUnreachable: { [logger] error in
+            logger.warning("waiting for the broker to restore: \(error)")
+        }, body)
     }
 
     /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,

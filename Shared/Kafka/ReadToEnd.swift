@@ -46,20 +46,33 @@ extension KafkaConsumer {
         }
     }
 
-    /// ``readToEnd(_:configuration:admin:idleLimit:timeout:_:)`` with an admin client of its own.
+    /// ``readToEnd(_:configuration:admin:idleLimit:timeout:whileBrokerUnreachable:_:)`` with an
+    /// admin client of its own.
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration,
                                  idleLimit: Duration? = nil, timeout: Duration? = nil,
+                                 whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
         let admin = try KafkaAdmin(configuration: configuration)
-        try await readToEnd(partitions, configuration: configuration, admin: admin, idleLimit: idleLimit, timeout: timeout, body)
+        try await readToEnd(partitions, configuration: configuration, admin: admin, idleLimit: idleLimit, timeout: timeout,
+                            whileBrokerUnreachable: waiting, body)
     }
 
     /// Reads `partitions` from their beginning up to the high watermarks they have when called,
     /// with a reader of its own, closed before returning. See ``read(upTo:idleLimit:timeout:_:)``.
+    ///
+    /// With `waiting`, the ends are asked for until the broker answers
+    /// (``KafkaError/waitingForBroker(_:waiting:)``, `waiting` called with each failure): a
+    /// service's restore that starts during an outage waits for the broker instead of failing.
+    /// Without it, an unreachable broker is an error (an operator's command says so).
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,
                                  idleLimit: Duration? = nil, timeout: Duration? = nil,
+                                 whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
-        let watermarks = try await admin.watermarks(partitions)
+        let watermarks = if let waiting {
+            try await KafkaError.waitingForBroker({ try await admin.watermarks(partitions) }, waiting: waiting)
+        } else {
+            try await admin.watermarks(partitions)
+        }
         let ends = Dictionary(uniqueKeysWithValues: partitions.compactMap { partition -> (TopicPartition, Int64)? in
             guard let marks = watermarks[partition], marks.high > marks.low else { return nil }
             return (partition, marks.high)

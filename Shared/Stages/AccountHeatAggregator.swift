@@ -304,7 +304,9 @@ public final class AccountHeatAggregator: Service {
         let started = Date()
         var latest: [String: (partition: Int32, state: AccountHeatState)] = [:]
         let changelog = partitions.map { TopicPartition(topic: environment.topics.accountHeat, partition: $0) }
-        try await KafkaConsumer.readToEnd(changelog, configuration: environment.kafka) { record in
+        try await KafkaConsumer.readToEnd(changelog, configuration: environment.kafka, whileBrokerUnreachable: { [logger] error in
+            logger.warning("waiting for the broker to restore account heat: \(error)")
+        }) { record in
             guard let key = record.keyString else { return }
             guard record.value != nil else {
                 latest[key] = nil

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import KafkaTestSupport
+import Synchronization
 import XCTest
 
 /// Reading partitions to the end they have now, the one loop every restore and table uses.
@@ -22,6 +23,40 @@ final class ReadToEndTests: XCTestCase {
                                               admin: admin, timeout: .seconds(30)) { values.insert(String(decoding: $0.value ?? [], as: UTF8.self)) }
             XCTAssertEqual(values, Set((0..<30).map { "v\($0)" }))
         }
+    }
+
+    /// A restore that starts while the broker does not answer (a rebalance at the end of an
+    /// outage) waits for it, reporting each try, and reads everything once it is back; without a
+    /// `waiting` closure (an operator's command) it fails instead. Found as a scoring stage that
+    /// exited after an outage: its heat restore's watermarks query failed with all brokers down.
+    func testAReadThatStartsWhileTheBrokerIsAwayWaitsForItWhenAskedTo() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let topic = uniqueTopicName("read-wait")
+        let producer = try KafkaProducer(configuration: broker.configuration())
+        _ = try await producer.send((0..<5).map { ProducerRecord(topic: topic, partition: 0, key: Array("k\($0)".utf8), value: [1]) })
+        await producer.close()
+        let partition = TopicPartition(topic: topic, partition: 0)
+        let admin = try KafkaAdmin(configuration: broker.configuration(), timeoutMilliseconds: 1_000)
+
+        broker.suspend()
+        do {
+            try await KafkaConsumer.readToEnd([partition], configuration: broker.configuration(), admin: admin) { _ in }
+            XCTFail("without a waiting closure the read fails while the broker is away")
+        } catch let error as KafkaError {
+            XCTAssertTrue(error.isBrokerUnreachable, "\(error)")
+        }
+        let tries = Mutex(0)
+        let read = Task {
+            var count = 0
+            try await KafkaConsumer.readToEnd([partition], configuration: broker.configuration(), admin: admin,
+                                              whileBrokerUnreachable: { _ in tries.withLock { $0 += 1 } }) { _ in count += 1 }
+            return count
+        }
+        try await waitUntil("a try reported while the broker is away", timeoutSeconds: 30) { tries.withLock { $0 } > 0 }
+        broker.resume()
+        let count = try await read.value
+        XCTAssertEqual(count, 5, "every record, once the broker is back")
     }
 
     /// An end whose last offsets never come (compacted away, a transaction marker) does not
