@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "Runtime", "Kafka", "KafkaTestSupport"],
                     path: "Tests/StreamingTests"),
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec"], path: "Tests/JSONCodecTests"),
-        .testTarget(name: "LeadRulesTests", dependencies: ["JSONCodec", "LeadModel", "LeadRules"], path: "Tests/LeadRulesTests",
+        .testTarget(name: "LeadRulesTests", dependencies: ["JSONCodec", "LeadModel", "LeadModelTestSupport", "LeadRules"], path: "Tests/LeadRulesTests",
                     exclude: ["ScoringEvaluation"]),
         .testTarget(name: "StagesTests", dependencies: pipelineLibraries + ["Stages", "Coordinator", "KafkaTestSupport"],
                     path: "Tests/StagesTests"),

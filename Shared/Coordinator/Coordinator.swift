@@ -416,13 +416,12 @@ public final class Coordinator: Service {
                 return
             }
             if record.topic == topics.phaseResults || record.topic == topics.phaseResultsPriority {
-                let result = try codec.decode(PhaseResult.self, record: record)
+                let result = try codec.decode(PhaseResultEnvelope.self, record: record)
                 metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
                 metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": result.phase.rawValue, "outcome": result.outcome.metricLabel])
                     .increment()
                 let output = OutputReference(phase: result.phase, topic: record.topic, partition: record.partition, offset: record.offset)
-                let payloadJSON = record.value.flatMap(PhaseResult.payloadJSON(in:))
-                append(state.core.phaseResult(result, output: output, payloadJSON: payloadJSON, tables), to: &outputs)
+                append(state.core.phaseResult(result, output: output, tables), to: &outputs)
                 return
             }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
@@ -831,7 +830,7 @@ public final class Coordinator: Service {
                 logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
             }
         }
-        try await loadProfiles(&restored)
+        try await loadOutputs(&restored)
         state.core.finished.merge(finished) { _, new in new }
         state.core.pendingLeads.merge(pending) { _, new in new }
         // Every part of these partitions is written with the next batch, counted afresh.
@@ -857,11 +856,11 @@ public final class Coordinator: Service {
                                  "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
     }
 
-    /// Puts the profile of each restored running lead whose state refers to its outputs
-    /// (``LeadState/outputs``) together again: the referenced results are read back, all in one
-    /// read, and merged as they were when they came (``DocumentAssembly``). A result no longer
-    /// there (kept past the results topic's retention) is logged and left out.
-    private func loadProfiles(_ restored: inout [LeadID: (LeadState, Int32)]) async throws {
+    /// Reads back the outputs of each restored running lead whose state refers to them
+    /// (``LeadState/outputs``), all in one read, their payloads unread: the requests pass them on,
+    /// and the state machine puts the profile together only if it needs it whole. A result no
+    /// longer there (kept past the results topic's retention) is logged and left out.
+    private func loadOutputs(_ restored: inout [LeadID: (LeadState, Int32)]) async throws {
         var wanted: [TopicPartition: Set<Int64>] = [:]
         for (leadState, _) in restored.values where !leadState.isProfileLoaded {
             for output in leadState.outputs {
@@ -873,20 +872,15 @@ public final class Coordinator: Service {
             var outputs: [PhaseOutput] = []
             for output in leadState.outputs {
                 guard let record = records[TopicPartition(topic: output.topic, partition: output.partition)]?[output.offset],
-                      let result = try? environment.codec.decode(PhaseResult.self, record: record), result.leadID == leadID
+                      let result = try? environment.codec.decode(PhaseResultEnvelope.self, record: record), result.leadID == leadID
                 else {
                     logger.error("a running lead's \(output.phase.rawValue) result is not where its state says; its run goes on without it",
                                  [LogKey.leadID: leadID.rawValue, LogKey.topic: output.topic, LogKey.offset: String(output.offset)])
                     continue
                 }
-                outputs.append(PhaseOutput(phase: output.phase, payload: result.payload, payloadJSON: record.value.flatMap(PhaseResult.payloadJSON(in:))))
+                outputs.append(PhaseOutput(phase: output.phase, payload: result.payload))
             }
-            var loaded = leadState
-            loaded.runOutputs = outputs
-            loaded.profile = DocumentAssembly.profile(lead: leadState.lead, document: DocumentParts(
-                base: leadState.runBase, outputs: outputs, skippedPhases: leadState.profile.skippedPhases, web: leadState.profile.web))
-            loaded.isProfileLoaded = true
-            restored[leadID] = (loaded, partition)
+            restored[leadID]?.0.runOutputs = outputs
         }
     }
 

@@ -157,15 +157,14 @@ struct CoordinatorCore<Source> {
         return effects
     }
 
-    /// A stage's answer; one for another run, phase or attempt, or for an unknown lead, changes nothing.
-    /// - Parameters:
-    ///   - output: where the result record is, for the lead's changelog record.
-    ///   - payloadJSON: the payload as the record held it, for the requests to pass on.
+    /// A stage's answer, its payload unread; one for another run, phase or attempt, or for an
+    /// unknown lead, changes nothing.
+    /// - Parameter output: where the result record is, for the lead's changelog record.
     mutating func phaseResult(
-        _ result: PhaseResult, output: OutputReference? = nil, payloadJSON: RawJSON? = nil, _ tables: some CoordinatorTables
+        _ result: PhaseResultEnvelope, output: OutputReference? = nil, _ tables: some CoordinatorTables
     ) -> [Effect] {
         var effects: [Effect] = []
-        apply(.phaseResult(result, at: now(), output: output, payloadJSON: payloadJSON), to: result.leadID, tables, &effects)
+        apply(.phaseResult(result, at: now(), output: output), to: result.leadID, tables, &effects)
         return effects
     }
 

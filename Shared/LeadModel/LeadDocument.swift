@@ -4,51 +4,29 @@ import JSONCodec
 /// What a phase's result contributed to the lead's document: the result's payload, as the stage
 /// wrote it, and the phase it belongs to.
 ///
-/// The coordinator passes an output on unread: it keeps the payload's JSON as the result held it
-/// (``payloadJSON``) and writes those bytes into the request, instead of encoding the payload
-/// again. Two outputs are equal when their phase and payload are, however they were read.
+/// The payload stays the JSON the result held: the coordinator passes it on into the requests
+/// without reading it, and only the stage that puts the profile together (`DocumentAssembly` in
+/// the pipeline rules) decodes it (``decodedPayload()``).
 public struct PhaseOutput: Codable, Hashable, Sendable {
     /// The phase that produced it.
     public var phase: Phase
-    /// The result's payload.
-    public var payload: PhasePayload
-    /// The payload's JSON as the result held it, written in its place when present.
-    public var payloadJSON: RawJSON?
+    /// The result's payload, as the result held it.
+    public var payload: RawJSON
 
-    /// Creates an output.
-    public init(phase: Phase, payload: PhasePayload, payloadJSON: RawJSON? = nil) {
+    /// An output of `payload` as its result held it.
+    public init(phase: Phase, payload: RawJSON) {
         self.phase = phase
         self.payload = payload
-        self.payloadJSON = payloadJSON
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case phase, payload
+    /// An output of `payload`, written as a stage writes it.
+    public init(phase: Phase, payload: PhasePayload) throws {
+        self.init(phase: phase, payload: try RawJSON(encoding: payload))
     }
 
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        phase = try container.decode(Phase.self, forKey: .phase)
-        payload = try container.decode(PhasePayload.self, forKey: .payload)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(phase, forKey: .phase)
-        if let payloadJSON {
-            try container.encode(payloadJSON, forKey: .payload)
-        } else {
-            try container.encode(payload, forKey: .payload)
-        }
-    }
-
-    public static func == (lhs: PhaseOutput, rhs: PhaseOutput) -> Bool {
-        lhs.phase == rhs.phase && lhs.payload == rhs.payload
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(phase)
-        hasher.combine(payload)
+    /// The payload, read.
+    public func decodedPayload() throws -> PhasePayload {
+        try payload.decoded(as: PhasePayload.self)
     }
 }
 

@@ -249,18 +249,21 @@ public struct LeadState: Message, Hashable {
     public var runBase: EnrichedProfile?
     /// Where the results of the current run's completed phases are, in order.
     public var outputs: [OutputReference] = []
-    /// What those results hold, with their payloads' JSON, for the requests to pass on
-    /// (``DocumentParts/outputs``). Not written: the record has ``outputs``, and a restore reads
-    /// the results back.
+    /// What those results hold, their payloads unread, for the requests to pass on
+    /// (``DocumentParts/outputs``) and for putting the profile together when it is needed whole.
+    /// Not written: the record has ``outputs``, and a restore reads the results back. A ready lead
+    /// keeps them while its profile is not put together (until it is retired).
     public var runOutputs: [PhaseOutput] = []
     /// A ready lead's pool entry, named by the finalize result that made it ready: its record
     /// refers to it instead of carrying the profile. Nil once anything but the finalize stage
     /// changed the ready profile (then the record carries it).
     public var poolEntry: RecordPosition?
-    /// False for a state read from a record that carried ``DocumentReferences``: ``profile``
-    /// holds only what the run started from (the lead's identity, or a re-enrich run's base),
-    /// its skipped phases and web enrichment until the referenced outputs or pool entry are read
-    /// back (``DocumentReferences/outputs``, ``loadProfile(from:)``).
+    /// False while ``profile`` holds only what the run started from (the lead's identity, or a
+    /// re-enrich run's base), its skipped phases and web enrichment: the rest is the run's
+    /// outputs (``runOutputs``), which the coordinator keeps unread, or a ready lead's pool entry
+    /// (``loadProfile(from:)``). So it is for a running lead after its first output, and for a
+    /// state read from a record that carried ``DocumentReferences``. The state machine puts the
+    /// profile together when a record or request must carry it.
     public var isProfileLoaded = true
     /// Platforms whose profile URL was found while this run was past fetching it (its profile
     /// phase sent, or not in its mode): a re-enrich of them starts as soon as the run is ready.

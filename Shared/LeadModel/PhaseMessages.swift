@@ -343,13 +343,56 @@ public struct PhaseResult: Message, Hashable {
         PhaseAttemptKey(leadID: leadID, runID: runID, phase: phase, attempt: attempt)
     }
 
-    /// The payload's JSON as it stands in `record` (a `phase.result` record the codec read), for
-    /// passing it on without encoding it again; nil if the record has none to take.
-    public static func payloadJSON(in record: [UInt8]) -> RawJSON? {
-        try? JSONIndexDecoder.decode(PayloadJSON.self, from: record).payload
+}
+
+/// A `phase.result` as the coordinator reads it: everything but the payload read, the payload
+/// kept as the JSON the stage wrote (``PhaseOutput``), to pass on into the requests unread. The
+/// same records and versions as ``PhaseResult``.
+public struct PhaseResultEnvelope: Message, Hashable {
+    /// ``PhaseResult``'s schema.
+    public static let schemaName = PhaseResult.schemaName
+    /// ``PhaseResult``'s version.
+    public static let schemaVersion = PhaseResult.schemaVersion
+    /// ``PhaseResult``'s versions.
+    public static var supportedVersions: ClosedRange<Int> { PhaseResult.supportedVersions }
+
+    /// The lead.
+    public var leadID: LeadID
+    /// The run, echoed from the request.
+    public var runID: RunID
+    /// The phase, echoed from the request.
+    public var phase: Phase
+    /// The attempt, echoed from the request.
+    public var attempt: Int
+    /// Completed or failed.
+    public var outcome: PhaseOutcome
+    /// The phase's output, unread.
+    public var payload: RawJSON
+    /// Provider calls to bill for this phase.
+    public var charges: [BillableCharge]
+    /// When the stage finished.
+    public var finishedAt: Date
+    /// The stage instance that answered.
+    public var service: String
+    /// Finalize: where the run's pool entry is (``PhaseResult/poolEntry``).
+    public var poolEntry: RecordPosition?
+
+    /// `result` as a coordinator reads it from its record.
+    public init(_ result: PhaseResult) throws {
+        leadID = result.leadID
+        runID = result.runID
+        phase = result.phase
+        attempt = result.attempt
+        outcome = result.outcome
+        payload = try RawJSON(encoding: result.payload)
+        charges = result.charges
+        finishedAt = result.finishedAt
+        service = result.service
+        poolEntry = result.poolEntry
     }
 
-    private struct PayloadJSON: Decodable {
-        let payload: RawJSON
+    /// The attempt this result answers.
+    public var attemptKey: PhaseAttemptKey {
+        PhaseAttemptKey(leadID: leadID, runID: runID, phase: phase, attempt: attempt)
     }
 }

@@ -12,7 +12,7 @@ public enum DocumentAssembly {
     /// for a version 1 request; put together from ``PhaseRequest/document`` for version 2.
     /// Its activity's plain text is rendered as of the request (``withActivityText(_:asOf:)``).
     public static func profile(of request: PhaseRequest) -> EnrichedProfile {
-        let assembled = request.document.map { profile(lead: request.lead, document: $0).carried(to: request.phase) }
+        let assembled = request.document.map { profile(lead: request.lead, document: $0, at: request.requestedAt).carried(to: request.phase) }
             ?? request.profile
         return withActivityText(assembled, asOf: request.requestedAt)
     }
@@ -27,9 +27,11 @@ public enum DocumentAssembly {
         return rendered
     }
 
-    /// The whole profile of `lead` that `document` stands for. The coordinator uses it too, to
-    /// put a running lead's profile together again from the results its state refers to.
-    public static func profile(lead: LeadDiscovered, document: DocumentParts) -> EnrichedProfile {
+    /// The whole profile of `lead` that `document` stands for. The coordinator's state machine
+    /// uses it too, when it needs a lead's profile whole. An output whose payload cannot be read
+    /// (a stage wrote what this version does not understand) is left out and its phase listed
+    /// as skipped at `at`, with the reason, so the lead's entry says what it lacks.
+    public static func profile(lead: LeadDiscovered, document: DocumentParts, at: Date) -> EnrichedProfile {
         var profile: EnrichedProfile
         if let base = document.base {
             profile = base
@@ -39,12 +41,30 @@ public enum DocumentAssembly {
         } else {
             profile = EnrichedProfile(startingRunOf: lead)  // with the lead's URLs
         }
+        var unreadable: [PhaseSkip] = []
         for output in document.outputs {
-            profile = ProfileMerger.merge(output.payload, of: output.phase, into: profile)
+            do {
+                profile = ProfileMerger.merge(try output.decodedPayload(), of: output.phase, into: profile)
+            } catch {
+                let skip = PhaseSkip(phase: output.phase, reason: "its output could not be read: \(error)", at: at)
+                if !document.skippedPhases.contains(where: { $0.phase == skip.phase && $0.reason == skip.reason }) { unreadable.append(skip) }
+            }
         }
-        profile.skippedPhases = document.skippedPhases
+        profile.skippedPhases = document.skippedPhases + unreadable
         if let web = document.web { profile.web = web }
         if let card = profile.scores { profile.scores = LeadOverridePolicy.applied(document.override, to: card) }
         return profile
+    }
+}
+
+extension LeadState {
+    /// The lead's profile whole: ``LeadState/profile`` when it is put together
+    /// (``LeadState/isProfileLoaded``), else put together from what the run started from and the
+    /// outputs the state holds (``LeadState/runOutputs``), `override` on the card. An output that
+    /// cannot be read is listed as skipped as of `at`.
+    public func wholeProfile(override: LeadOverride? = nil, at: Date) -> EnrichedProfile {
+        guard !isProfileLoaded else { return profile }
+        return DocumentAssembly.profile(lead: lead, document: DocumentParts(
+            base: runBase, outputs: runOutputs, skippedPhases: profile.skippedPhases, web: profile.web, override: override), at: at)
     }
 }

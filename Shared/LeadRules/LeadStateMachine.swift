@@ -152,11 +152,10 @@ public struct LeadStateMachine: Sendable {
     public enum Event: Sendable {
         /// The lead arrived on the input topic. `runID` is used only when this starts the first run.
         case discovered(LeadDiscovered, runID: RunID, at: Date)
-        /// A stage answered; `output` is where its result record is, kept so that a running
-        /// lead's changelog record can refer to it instead of carrying the profile, and
-        /// `payloadJSON` the result's payload as it stood in the record, which the requests of the
-        /// phases that read the profile pass on as it is.
-        case phaseResult(PhaseResult, at: Date, output: OutputReference? = nil, payloadJSON: RawJSON? = nil)
+        /// A stage answered, its payload unread; `output` is where its result record is, kept so
+        /// that a running lead's changelog record can refer to it instead of carrying the profile.
+        /// The payload is passed on as it is in the requests of the phases that read the profile.
+        case phaseResult(PhaseResultEnvelope, at: Date, output: OutputReference? = nil)
         /// A scheduled timer fired.
         case timerFired(Timer, at: Date)
         /// A person asked to re-enrich the lead: a new run with a new run id. A run id already in
@@ -235,9 +234,9 @@ public struct LeadStateMachine: Sendable {
         case .discovered(let lead, let runID, let at):
             guard state == nil else { return [] }
             begin(lead: lead, runID: runID, at: at)
-        case .phaseResult(let result, let at, let output, let payloadJSON):
+        case .phaseResult(let result, let at, let output):
             guard isCurrent(result.attemptKey, backingOff: false) || isLateAnswer(result) else { return [] }
-            apply(result, output: output, payloadJSON: payloadJSON, at: at, random: &random)
+            apply(result, output: output, at: at, random: &random)
         case .timerFired(let timer, let at) where timer.kind == .windowOpens:
             guard let current = state, current.status == .outsideOutreachWindow, current.runID == timer.key.runID else { return [] }
             startCurrentPhase(at: at)
@@ -281,6 +280,9 @@ public struct LeadStateMachine: Sendable {
             state = current
             isChanged = true
         }
+        if let current = state, !current.isProfileLoaded, !current.carriesReferences {
+            loadProfile(at: eventTime(event))  // the record will carry the profile: a wait, or a ready lead's new entry
+        }
         guard var final = state, !pending.isEmpty || isChanged else { return [] }
         final.updatedAt = eventTime(event)
         state = final
@@ -315,6 +317,7 @@ public struct LeadStateMachine: Sendable {
     }
 
     private mutating func restart(mode: Mode, runID: RunID, at: Date) {
+        loadProfile(at: at)  // the new run starts from it
         guard var current = state else { return }
         current.runID = runID
         current.mode = mode
@@ -365,6 +368,7 @@ public struct LeadStateMachine: Sendable {
 
     /// Holds the lead before `phase` with `status`; a gate change or timer starts it again.
     private mutating func wait(_ status: LeadStatus, phase: Phase, at: Date, detail: String) {
+        loadProfile(at: at)  // its outputs are dropped below
         guard var current = state else { return }
         let changed = current.status != status
         current.status = status
@@ -379,6 +383,8 @@ public struct LeadStateMachine: Sendable {
 
     private mutating func sendRequest(phase: Phase, attempt: Int, at: Date) {
         applyOverrideToCard()  // a retry too carries the override in force
+        let document = phase.readsEnrichedProfile ? documentParts(of: state) : nil
+        if phase.readsEnrichedProfile && document == nil { loadProfile(at: at) }  // the request carries it
         guard var current = state else { return }
         let deadline = at.addingTimeInterval(configuration.timeout(for: phase))
         current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline)
@@ -389,14 +395,14 @@ public struct LeadStateMachine: Sendable {
             leadID: current.leadID, runID: current.runID, phase: phase, attempt: attempt, mode: current.mode,
             platforms: phase == .profile ? profilePlatforms(of: current).sorted() : [], lead: current.lead,
             profile: current.profile.carried(to: phase), accountID: current.lead.accountID, offerID: current.lead.offerID,
-            isPriority: current.isPriority, requestedAt: at, document: phase.readsEnrichedProfile ? documentParts(of: current) : nil)
+            isPriority: current.isPriority, requestedAt: at, document: document)
         record(.phaseStarted, at: at, phase: phase, attempt: attempt)
         pending.append(.sendPhaseRequest(request))
         pending.append(.scheduleTimer(Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline)))
     }
 
     private mutating func apply(
-        _ result: PhaseResult, output: OutputReference?, payloadJSON: RawJSON?, at: Date, random: inout some RandomNumberGenerator
+        _ result: PhaseResultEnvelope, output: OutputReference?, at: Date, random: inout some RandomNumberGenerator
     ) {
         switch result.outcome {
         case .failed(let reason, let isRetriable):
@@ -406,12 +412,21 @@ public struct LeadStateMachine: Sendable {
             // not the customer's plan, so the attempt failed and is retried like any other.
             failAttempt(reason: reason, isRetriable: true, at: at, random: &random)
         case .completed:
-            guard var current = state else { return }
-            current.profile = ProfileMerger.merge(result.payload, of: result.phase, into: current.profile)
-            if let output {
-                current.outputs.append(output)
-                current.runOutputs.append(PhaseOutput(phase: result.phase, payload: result.payload, payloadJSON: payloadJSON))
+            if let current = state, !holdsEveryOutput(current) {
+                // After a wait (or a restore that carried the profile) the profile is the base the
+                // outputs from here on are folded into.
+                loadProfile(at: at)
+                if var rebased = state {
+                    rebased.runBase = rebased.profile
+                    rebased.runOutputs = []
+                    state = rebased
+                }
             }
+            guard var current = state else { return }
+            // Not merged: the profile is the run's outputs until something needs it whole (``loadProfile(at:)``).
+            if let output { current.outputs.append(output) }
+            current.runOutputs.append(PhaseOutput(phase: result.phase, payload: result.payload))
+            current.isProfileLoaded = false
             if result.phase == .finalize { current.poolEntry = result.poolEntry }
             current.inFlight = nil
             current.phaseIndex += 1
@@ -471,7 +486,9 @@ public struct LeadStateMachine: Sendable {
         current.status = .ready
         current.inFlight = nil
         current.outputs = []  // the ready record refers to the pool entry, or carries the profile
-        current.runOutputs = []
+        // The run's outputs stay in memory while the profile is not put together: the lead is
+        // held until its ready record is acknowledged, and an event in between may need it.
+        if current.isProfileLoaded { current.runOutputs = [] }
         current.readyAt = at
         let found = current.foundDuringRun ?? []
         current.foundDuringRun = nil
@@ -519,7 +536,7 @@ public struct LeadStateMachine: Sendable {
 
     /// Whether `result` is a completed answer to an earlier attempt of the phase the lead waits on
     /// (see the type's guarantees).
-    private func isLateAnswer(_ result: PhaseResult) -> Bool {
+    private func isLateAnswer(_ result: PhaseResultEnvelope) -> Bool {
         guard case .completed = result.outcome, let inFlight = attemptWaitedOn(in: result.attemptKey) else { return false }
         return (1..<inFlight.attempt).contains(result.attempt)
     }
@@ -536,10 +553,29 @@ public struct LeadStateMachine: Sendable {
     /// carries instead of the profile (``DocumentParts``), the outputs as their results held
     /// them; nil when the state lacks one of the run's outputs (after a wait, or a restore that
     /// could not read one back), so the request carries the profile.
-    private func documentParts(of state: LeadState) -> DocumentParts? {
-        guard state.carriesReferences, state.runOutputs.map(\.phase) == state.outputs.map(\.phase) else { return nil }
+    private func documentParts(of state: LeadState?) -> DocumentParts? {
+        guard let state, state.carriesReferences, state.runOutputs.map(\.phase) == state.outputs.map(\.phase) else { return nil }
         return DocumentParts(base: state.runBase, outputs: state.runOutputs, skippedPhases: state.profile.skippedPhases,
                              web: state.profile.web, override: override)
+    }
+
+    /// Puts the profile together from what the run started from and its outputs, when it is
+    /// not (``LeadState/isProfileLoaded``): the state then holds it, so its record can carry it.
+    /// A ready lead's state read back from its record has its profile from the pool entry, which
+    /// the coordinator reads before handing the lead an event.
+    private mutating func loadProfile(at: Date) {
+        guard var current = state, !current.isProfileLoaded else { return }
+        current.profile = current.wholeProfile(override: override, at: at)
+        current.isProfileLoaded = true
+        if current.status == .ready { current.runOutputs = [] }
+        state = current
+    }
+
+    /// Whether `state` holds the output of each phase its run completed so far, so that
+    /// the run's start and those outputs give its profile.
+    private func holdsEveryOutput(_ state: LeadState) -> Bool {
+        let skipped = Set(state.profile.skippedPhases.map(\.phase))
+        return state.runOutputs.map(\.phase) == state.plan.prefix(max(0, min(state.phaseIndex, state.plan.count))).filter { !skipped.contains($0) }
     }
 
     private func profilePlatforms(of state: LeadState) -> Set<Platform> {
@@ -561,7 +597,7 @@ public struct LeadStateMachine: Sendable {
 
     private func eventTime(_ event: Event) -> Date {
         switch event {
-        case .discovered(_, _, let at), .phaseResult(_, let at, _, _), .timerFired(_, let at), .reEnrich(_, _, let at),
+        case .discovered(_, _, let at), .phaseResult(_, let at, _), .timerFired(_, let at), .reEnrich(_, _, let at),
             .gatesChanged(let at), .profileFound(_, _, let at), .webEnrichment(_, let at):
             at
         }

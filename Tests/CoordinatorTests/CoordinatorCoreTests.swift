@@ -81,7 +81,7 @@ final class CoordinatorCoreTests: XCTestCase {
             pending.removeFirst()
             let result = PhaseResult(answering: request, outcome: .completed, payload: payloads[request.phase] ?? .empty,
                                      finishedAt: clock.now, service: "test")
-            pending += requests(core.phaseResult(result, tables))
+            pending += requests(core.phaseResult(result.envelope, tables))
         }
         XCTAssertEqual(status(of: try XCTUnwrap(effects.lazy.compactMap { if case .messages(let job) = $0 { job.leadID } else { nil } }.first),
                               core), .ready)
@@ -193,10 +193,10 @@ final class CoordinatorCoreTests: XCTestCase {
         let before = core.leads["lead-1"]?.machine.state
         var stale = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
         stale.runID = "run-earlier"
-        XCTAssertTrue(core.phaseResult(stale, tables).isEmpty)
+        XCTAssertTrue(core.phaseResult(stale.envelope, tables).isEmpty)
         XCTAssertEqual(core.leads["lead-1"]?.machine.state, before)
         stale.leadID = "lead-elsewhere"
-        XCTAssertTrue(core.phaseResult(stale, tables).isEmpty, "a lead not held here")
+        XCTAssertTrue(core.phaseResult(stale.envelope, tables).isEmpty, "a lead not held here")
     }
 
     func testALeadDiscoveredAgainWhileRunningIsNotRunTwice() {
@@ -307,7 +307,7 @@ final class CoordinatorCoreTests: XCTestCase {
         let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
         XCTAssertEqual(core.timers.count, 1)
         let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
-        XCTAssertEqual(requests(core.phaseResult(result, tables)).map(\.phase), [.activity])
+        XCTAssertEqual(requests(core.phaseResult(result.envelope, tables)).map(\.phase), [.activity])
         XCTAssertEqual(core.timers.count, 2, "the answered attempt's timeout is still queued")
         _ = core.checkGates(tables)
         XCTAssertEqual(core.timers.count, 1)
@@ -321,7 +321,7 @@ final class CoordinatorCoreTests: XCTestCase {
         while answered < 3, let request = requests(effects).first {
             XCTAssertTrue(messages(effects, LeadState.self).isEmpty, "a processing state is held")
             effects = core.phaseResult(PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now,
-                                                   service: "test"), tables)
+                                                   service: "test").envelope, tables)
             answered += 1
         }
         XCTAssertTrue(core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-1)).isEmpty, "held for less than the interval")
@@ -335,7 +335,7 @@ final class CoordinatorCoreTests: XCTestCase {
         // The ready state is written with the result that makes the lead ready, and replaces a held one.
         let finalize = try XCTUnwrap(requests(effects).first)
         let readyEffects = core.phaseResult(PhaseResult(answering: finalize, outcome: .completed, payload: .empty,
-                                                        finishedAt: clock.now, service: "test"), tables)
+                                                        finishedAt: clock.now, service: "test").envelope, tables)
         XCTAssertEqual(messages(readyEffects, LeadState.self).map(\.status), [.ready])
         XCTAssertTrue(core.writeHeldStates().isEmpty)
 
@@ -355,7 +355,7 @@ final class CoordinatorCoreTests: XCTestCase {
             pending.removeFirst()
             clock.advance(by: 0.2)
             let effects = core.phaseResult(PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now,
-                                                       service: "test"), tables)
+                                                       service: "test").envelope, tables)
                 + core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-1))
             written += messages(effects, LeadState.self)
             pending += requests(effects)

@@ -39,7 +39,7 @@ final class RenderingTests: XCTestCase {
         let request = try XCTUnwrap(actions.compactMap { if case .sendPhaseRequest(let r) = $0 { r } else { nil } }.first)
         let failed = PhaseResult(answering: request, outcome: .failed(reason: "HTTP 429 from provider", isRetriable: true),
                                  payload: .empty, finishedAt: Samples.now, service: "profile-stage")
-        _ = machine.handle(.phaseResult(failed, at: Samples.now))
+        _ = machine.handle(.phaseResult(try PhaseResultEnvelope(failed), at: Samples.now))
         let text = LeadStateReport.render(try XCTUnwrap(machine.state))
         let failure = try XCTUnwrap(text.range(of: "phase-failed     profile   1   HTTP 429 from provider"), text)
         let retry = try XCTUnwrap(text.range(of: "retry-scheduled  profile   2"), text)

@@ -1,6 +1,7 @@
 import Foundation
 import JSONCodec
 import LeadModel
+import LeadModelTestSupport
 import LeadRules
 import XCTest
 
@@ -53,7 +54,7 @@ final class DocumentAssemblyTests: XCTestCase {
 
     /// Checks every request in `actions` for a phase that reads the profile, through the codec:
     /// the machine sends the pieces the test fed it, the record carries them and not the
-    /// profile, and the stage puts together the profile the machine holds.
+    /// profile, and the stage puts together the profile the machine's state stands for.
     private func check(_ actions: [Machine.Action], machine: Machine, pieces: Pieces, file: StaticString = #filePath, line: UInt = #line) throws {
         for case .sendPhaseRequest(let request) in actions where request.phase.readsEnrichedProfile {
             let document = DocumentParts(base: pieces.base, outputs: pieces.outputs,
@@ -64,7 +65,9 @@ final class DocumentAssemblyTests: XCTestCase {
             let fields = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
             XCTAssertNil(fields["profile"], "\(request.phase): the record carries the document, not the profile", file: file, line: line)
             let read = try codec.decode(PhaseRequest.self, from: bytes)
-            XCTAssertEqual(DocumentAssembly.profile(of: read), request.profile, "\(request.phase)", file: file, line: line)
+            let whole = try XCTUnwrap(machine.state).wholeProfile(override: pieces.override, at: Fixtures.now)
+            XCTAssertEqual(DocumentAssembly.profile(of: read), DocumentAssembly.withActivityText(whole.carried(to: request.phase), asOf: read.requestedAt),
+                           "\(request.phase)", file: file, line: line)
             // As the record carries them: the activity without its plain text.
             XCTAssertEqual(read.document, try RawJSON(encoding: document).decoded(as: DocumentParts.self), file: file, line: line)
         }
@@ -76,7 +79,7 @@ final class DocumentAssemblyTests: XCTestCase {
         let payload = Self.payloads[request.phase] ?? .empty
         let result = PhaseResult(answering: request, outcome: .completed, payload: payload, finishedAt: Fixtures.now, service: "test")
         let output = OutputReference(phase: request.phase, topic: "phase.results", partition: 0, offset: offset)
-        return .phaseResult(result, at: Fixtures.now, output: output, payloadJSON: try RawJSON(encoding: payload))
+        return .phaseResult(result.envelope, at: Fixtures.now, output: output)
     }
 
     /// Completes every request with its phase's payload, checking each, until the run is ready.
@@ -93,7 +96,7 @@ final class DocumentAssemblyTests: XCTestCase {
             }
             offset += 1
             actions = machine.handle(try answer(request, offset: offset), override: override, random: &random)
-            pieces.outputs.append(PhaseOutput(phase: request.phase, payload: Self.payloads[request.phase] ?? .empty))
+            pieces.outputs.append(try PhaseOutput(phase: request.phase, payload: Self.payloads[request.phase] ?? .empty))
             pieces.override = override
             try check(actions, machine: machine, pieces: pieces, file: file, line: line)
         }
@@ -128,17 +131,72 @@ final class DocumentAssemblyTests: XCTestCase {
             offset += 1
             let answer = request.phase == .activity ? payload : Self.payloads[request.phase] ?? .empty
             let result = PhaseResult(answering: request, outcome: .completed, payload: answer, finishedAt: Fixtures.now, service: "test")
-            actions = machine.handle(.phaseResult(result, at: Fixtures.now, output: OutputReference(
-                phase: request.phase, topic: "phase.results", partition: 0, offset: offset), payloadJSON: try RawJSON(encoding: answer)),
+            actions = machine.handle(.phaseResult(result.envelope, at: Fixtures.now, output: OutputReference(
+                phase: request.phase, topic: "phase.results", partition: 0, offset: offset)),
                 random: &random)
             finalize = actions.compactMap { if case .sendPhaseRequest(let request) = $0, request.phase == .finalize { request } else { nil } }.first
         }
         var request = try codec.decode(PhaseRequest.self, from: codec.encode(try XCTUnwrap(finalize)))
-        XCTAssertEqual(request.document?.outputs.first { $0.phase == .activity }?.payload.activity?.plainText, "", "not in the record")
+        let activityOutput = try XCTUnwrap(request.document?.outputs.first { $0.phase == .activity })
+        XCTAssertFalse(String(decoding: activityOutput.payload.bytes, as: UTF8.self).contains("plainText"), "not in the record")
         XCTAssertEqual(DocumentAssembly.profile(of: request).activity?.plainText, activity.plainText)
         // A week later (a lead that waited for its outreach window), the ages are a week older.
         request.requestedAt = Fixtures.now.addingTimeInterval(7 * 86_400)
         XCTAssertTrue(DocumentAssembly.profile(of: request).activity?.plainText.contains("9 days ago") == true)
+    }
+
+    /// The machine passes a result's payload on as the stage wrote it, without reading it: a
+    /// payload this version cannot read reaches the next requests byte for byte, and the stage
+    /// that puts the profile together lists that phase as skipped with the reason.
+    func testAPayloadIsPassedOnUnreadAndAnUnreadableOneIsListedAsSkipped() throws {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let unreadable = try JSONIndexDecoder.decode(RawJSON.self, from: Array(#"{"profile":{"linkedin":42},"future":[1,2]}"#.utf8))
+        var offset: Int64 = 0
+        var scoring: PhaseRequest?
+        while scoring == nil, let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
+            offset += 1
+            var result = PhaseResult(answering: request, outcome: .completed, payload: Self.payloads[request.phase] ?? .empty,
+                                     finishedAt: Fixtures.now, service: "test").envelope
+            if request.phase == .profile { result.payload = unreadable }
+            let output = OutputReference(phase: request.phase, topic: "phase.results", partition: 0, offset: offset)
+            actions = machine.handle(.phaseResult(result, at: Fixtures.now, output: output), random: &random)
+            scoring = actions.compactMap { if case .sendPhaseRequest(let request) = $0, request.phase == .scoring { request } else { nil } }.first
+        }
+        XCTAssertEqual(machine.state?.isProfileLoaded, false, "the machine did not put the profile together")
+        let bytes = try codec.encode(try XCTUnwrap(scoring))
+        XCTAssertNotNil(String(decoding: bytes, as: UTF8.self).range(of: #""payload":{"profile":{"linkedin":42},"future":[1,2]}"#),
+                        "the payload as the stage wrote it")
+        let profile = DocumentAssembly.profile(of: try codec.decode(PhaseRequest.self, from: bytes))
+        XCTAssertNil(profile.linkedin)
+        XCTAssertNotNil(profile.activity, "the outputs that can be read are there")
+        let skip = try XCTUnwrap(profile.skippedPhases.first)
+        XCTAssertEqual(skip.phase, .profile)
+        XCTAssertTrue(skip.reason.hasPrefix("its output could not be read"), skip.reason)
+    }
+
+    /// A ready lead whose record refers to its pool entry keeps its run's outputs, unread, until
+    /// it is retired: a re-enrich that comes before starts from the profile they make.
+    func testAReadyLeadStillHeldStartsARunFromItsUnreadOutputs() throws {
+        var machine = Machine()
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        var offset: Int64 = 0
+        while let request = actions.compactMap({ if case .sendPhaseRequest(let request) = $0 { request } else { nil } }).first {
+            offset += 1
+            var result = PhaseResult(answering: request, outcome: .completed, payload: Self.payloads[request.phase] ?? .empty,
+                                     finishedAt: Fixtures.now, service: "test")
+            if request.phase == .finalize { result.poolEntry = RecordPosition(topic: "lead.pool", partition: 0, offset: 7) }
+            let output = OutputReference(phase: request.phase, topic: "phase.results", partition: 0, offset: offset)
+            actions = machine.handle(.phaseResult(result.envelope, at: Fixtures.now, output: output), random: &random)
+        }
+        let ready = try XCTUnwrap(machine.state)
+        XCTAssertEqual([ready.status, ready.isProfileLoaded] as [AnyHashable], [LeadStatus.ready, false])
+        XCTAssertFalse(String(decoding: try codec.encode(ready), as: UTF8.self).contains("we are hiring SDRs"), "the record refers to the pool entry")
+        let whole = ready.wholeProfile(at: Fixtures.now)
+        XCTAssertNotNil(whole.linkedin)
+        XCTAssertNotNil(whole.scores)
+        _ = machine.handle(.reEnrich(.reEnrich([.x]), runID: "run-2", at: Fixtures.now), random: &random)
+        XCTAssertEqual(machine.state?.runBase, whole, "the new run starts from the last run's profile")
     }
 
     func testAPoolProfileIsTheStartOfAScoringOnlyRun() throws {
@@ -172,7 +230,7 @@ final class DocumentAssemblyTests: XCTestCase {
         let found = ProfileFound(leadID: "lead-1", platform: .x, url: "https://x.com/janedoe2", confidence: 0.9, foundBy: "t", foundAt: Fixtures.now)
         XCTAssertFalse(machine.handle(.profileFound(found, reEnrichRunID: "run-pf", at: Fixtures.now), random: &random).isEmpty)
         actions = machine.handle(try answer(profileRequest, offset: 99), random: &random)
-        pieces.outputs.append(PhaseOutput(phase: .profile, payload: Self.payloads[.profile]!))
+        pieces.outputs.append(try PhaseOutput(phase: .profile, payload: Self.payloads[.profile]!))
         try finish(&machine, actions, pieces: &pieces)
         XCTAssertEqual(machine.state?.profile.xURL, "https://x.com/janedoe2")
         XCTAssertEqual(machine.state?.profile.web, web)
@@ -238,7 +296,8 @@ final class DocumentAssemblyTests: XCTestCase {
         let read = try codec.decode(PhaseRequest.self, from: codec.encode(request))
         XCTAssertEqual(read.profile, request.profile)
         XCTAssertNotNil(read.profile.activity, "the profile has what the phases before the pause produced")
-        XCTAssertEqual(DocumentAssembly.profile(of: read), machine.state?.profile)
+        let whole = try XCTUnwrap(machine.state).wholeProfile(at: Fixtures.now)
+        XCTAssertEqual(DocumentAssembly.profile(of: read), DocumentAssembly.withActivityText(whole, asOf: read.requestedAt))
     }
 
     func testARestoreReadsAStateRecordAsItsSummaryWithoutTheProfile() throws {
@@ -277,12 +336,12 @@ final class DocumentAssemblyTests: XCTestCase {
                 if read.runBase == nil {  // a re-enrich run's records carry the profile it started from
                     XCTAssertFalse(text.contains("we are hiring SDRs"), "nor the activity it refers to")
                 }
-                let outputs = read.outputs.map { PhaseOutput(phase: $0.phase, payload: payloads[$0]!) }
-                read.profile = DocumentAssembly.profile(lead: read.lead, document: DocumentParts(
-                    base: read.runBase, outputs: outputs, skippedPhases: read.profile.skippedPhases, web: read.profile.web))
-                read.runOutputs = outputs
-                read.isProfileLoaded = true
+                // As a coordinator's restore reads them back: unread, the profile not put together.
+                read.runOutputs = try read.outputs.map { try PhaseOutput(phase: $0.phase, payload: payloads[$0]!) }
             }
+            // The same profile whether or not it is put together yet.
+            XCTAssertEqual(read.wholeProfile(at: Fixtures.now), state.wholeProfile(at: Fixtures.now))
+            (read.profile, read.isProfileLoaded) = (state.profile, state.isProfileLoaded)
             XCTAssertEqual(read, state)
             return read
         }
@@ -293,7 +352,7 @@ final class DocumentAssemblyTests: XCTestCase {
             offset += 1
             payloads[output] = payload
             let result = PhaseResult(answering: request, outcome: .completed, payload: payload, finishedAt: Fixtures.now, service: "test")
-            actions = machine.handle(.phaseResult(result, at: Fixtures.now, output: output), random: &random)
+            actions = machine.handle(.phaseResult(result.envelope, at: Fixtures.now, output: output), random: &random)
         }
         let ready = try roundTrip()
         XCTAssertEqual(ready.status, .ready)
@@ -321,7 +380,7 @@ final class DocumentAssemblyTests: XCTestCase {
                     entry = LeadPoolEntry(profile: request.profile, accountID: request.accountID, offerID: request.offerID, finishedAt: Fixtures.now)
                     result.poolEntry = namingPoolEntry ? position : nil
                 }
-                actions = machine.handle(.phaseResult(result, at: Fixtures.now), random: &random)
+                actions = machine.handle(.phaseResult(result.envelope, at: Fixtures.now), random: &random)
             }
             return (machine, try XCTUnwrap(entry))
         }

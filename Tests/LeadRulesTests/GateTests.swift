@@ -1,6 +1,7 @@
 import Foundation
 import JSONCodec
 import LeadModel
+import LeadModelTestSupport
 import LeadRules
 import XCTest
 
@@ -16,7 +17,7 @@ final class GateTests: XCTestCase {
 
     private func result(_ request: PhaseRequest, _ outcome: PhaseOutcome) -> Machine.Event {
         .phaseResult(PhaseResult(answering: request, outcome: outcome, payload: .empty, charges: [], finishedAt: Fixtures.now,
-                                 service: "test"), at: Fixtures.now)
+                                 service: "test").envelope, at: Fixtures.now)
     }
 
     func testPaidPhaseWaitsWhileBillingIsPausedAndContinuesOnResume() {

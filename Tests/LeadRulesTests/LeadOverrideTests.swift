@@ -1,5 +1,6 @@
 import Foundation
 import LeadModel
+import LeadModelTestSupport
 import LeadRules
 import XCTest
 
@@ -79,7 +80,7 @@ final class LeadOverrideTests: XCTestCase {
     }
 
     private func result(_ request: PhaseRequest, _ payload: PhasePayload = .empty) -> Machine.Event {
-        .phaseResult(PhaseResult(answering: request, outcome: .completed, payload: payload, finishedAt: Fixtures.now, service: "t"),
+        .phaseResult(PhaseResult(answering: request, outcome: .completed, payload: payload, finishedAt: Fixtures.now, service: "t").envelope,
                      at: Fixtures.now)
     }
 

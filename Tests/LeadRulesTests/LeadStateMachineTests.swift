@@ -1,5 +1,6 @@
 import Foundation
 import LeadModel
+import LeadModelTestSupport
 import LeadRules
 import XCTest
 
@@ -24,7 +25,8 @@ final class LeadStateMachineTests: XCTestCase {
 
     private func completed(_ request: PhaseRequest, payload: PhasePayload = .empty, charges: [BillableCharge] = []) -> Machine.Event {
         .phaseResult(
-            PhaseResult(answering: request, outcome: .completed, payload: payload, charges: charges, finishedAt: Fixtures.now, service: "test"),
+            PhaseResult(answering: request, outcome: .completed, payload: payload, charges: charges, finishedAt: Fixtures.now, service: "test")
+                .envelope,
             at: Fixtures.now)
     }
 
@@ -265,7 +267,7 @@ final class LeadStateMachineTests: XCTestCase {
             if let failure {
                 clock += 1
                 let result = PhaseResult(answering: request, outcome: failure, payload: .empty, finishedAt: clock, service: "test")
-                actions = machine.handle(.phaseResult(result, at: clock), random: &fixed)
+                actions = machine.handle(.phaseResult(result.envelope, at: clock), random: &fixed)
             } else {
                 let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
                 clock = timeout.fireAt
@@ -297,7 +299,7 @@ final class LeadStateMachineTests: XCTestCase {
                 let request = try XCTUnwrap(requests(actions).first)
                 let failed = PhaseResult(answering: request, outcome: .failed(reason: "HTTP 503", isRetriable: true), payload: .empty,
                                          finishedAt: Fixtures.now, service: "test")
-                actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+                actions = machine.handle(.phaseResult(failed.envelope, at: Fixtures.now), random: &random)
                 let backoff = try XCTUnwrap(timers(actions).first { $0.kind == .retryBackoff })
                 delays.append(backoff.fireAt.timeIntervalSince(Fixtures.now))
                 actions = machine.handle(.timerFired(backoff, at: Fixtures.now), random: &random)
@@ -341,7 +343,7 @@ final class LeadStateMachineTests: XCTestCase {
         let failed = PhaseResult(
             answering: request, outcome: .failed(reason: "bad input", isRetriable: false), payload: .empty,
             finishedAt: Fixtures.now, service: "test")
-        let actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        let actions = machine.handle(.phaseResult(failed.envelope, at: Fixtures.now), random: &random)
         XCTAssertEqual(requests(actions).first?.phase, .activity)
         XCTAssertEqual(machine.state?.profile.skippedPhases.first?.reason, "permanent failure: bad input")
     }
@@ -352,7 +354,7 @@ final class LeadStateMachineTests: XCTestCase {
         let failed = PhaseResult(
             answering: request, outcome: .failed(reason: "rate limited", isRetriable: true), payload: .empty,
             finishedAt: Fixtures.now, service: "test")
-        let actions = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        let actions = machine.handle(.phaseResult(failed.envelope, at: Fixtures.now), random: &random)
         XCTAssertEqual(timers(actions).first?.kind, .retryBackoff)
         XCTAssertEqual(machine.state?.inFlight?.attempt, 2)
         XCTAssertEqual(machine.state?.inFlight?.isBackingOff, true)
@@ -378,7 +380,7 @@ final class LeadStateMachineTests: XCTestCase {
                 retry = try XCTUnwrap(requests(actions).first, answeredWhile)
                 let failed = PhaseResult(answering: first, outcome: .failed(reason: "rate limited", isRetriable: true), payload: .empty,
                                          finishedAt: Fixtures.now, service: "test")
-                XCTAssertEqual(machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random), [],
+                XCTAssertEqual(machine.handle(.phaseResult(failed.envelope, at: Fixtures.now), random: &random), [],
                                "a failure of the earlier attempt is not news: \(answeredWhile)")
             }
 
@@ -406,7 +408,7 @@ final class LeadStateMachineTests: XCTestCase {
         let failed = PhaseResult(
             answering: request, outcome: .failed(reason: "rate limited", isRetriable: true), payload: .empty,
             finishedAt: Fixtures.now, service: "test")
-        _ = machine.handle(.phaseResult(failed, at: Fixtures.now), random: &random)
+        _ = machine.handle(.phaseResult(failed.envelope, at: Fixtures.now), random: &random)
         let history = try XCTUnwrap(machine.state?.history)
         let kinds = history.map(\.kind)
         let failure = try XCTUnwrap(kinds.firstIndex(of: .phaseFailed), "the failure is missing from \(kinds)")

@@ -104,15 +104,15 @@ final class FinalizeAndConfigurationTests: XCTestCase {
 
     /// `request` as a version 2 request carries it: the document as pieces (the profile phase's
     /// and activity phase's outputs of `profile`, then `card`), no profile.
-    func lean(_ request: PhaseRequest, from profile: EnrichedProfile, card: ScoreCard? = nil) -> PhaseRequest {
+    func lean(_ request: PhaseRequest, from profile: EnrichedProfile, card: ScoreCard? = nil) throws -> PhaseRequest {
         var lean = request
         lean.profile = EnrichedProfile(discovered: request.lead).carried(to: .profile)
         var outputs = [
-            PhaseOutput(phase: .profile, payload: PhasePayload(profile: ProfilePhaseOutput(
+            try PhaseOutput(phase: .profile, payload: PhasePayload(profile: ProfilePhaseOutput(
                 linkedin: profile.linkedin, x: profile.x, company: profile.company, linkedinOutcome: .succeeded, xOutcome: .succeeded))),
-            PhaseOutput(phase: .activity, payload: PhasePayload(activity: profile.activity, activityOutcome: .succeeded)),
+            try PhaseOutput(phase: .activity, payload: PhasePayload(activity: profile.activity, activityOutcome: .succeeded)),
         ]
-        if let card { outputs.append(PhaseOutput(phase: .scoring, payload: PhasePayload(scores: card))) }
+        if let card { outputs.append(try PhaseOutput(phase: .scoring, payload: PhasePayload(scores: card))) }
         lean.document = DocumentParts(outputs: outputs, skippedPhases: profile.skippedPhases)
         return lean
     }
@@ -127,7 +127,7 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         profile.signalDate = profile.activity?.signalDate
         let scoring = ScoringStageHandler(scorer: RuleBasedScorer(), offers: { _ in Fixtures.offer() }, service: "test", now: Fixtures.clock)
         let whole = await scoring.handle(Fixtures.request(.scoring, profile: profile))
-        let pieces = await scoring.handle(lean(Fixtures.request(.scoring), from: profile))
+        let pieces = await scoring.handle(try lean(Fixtures.request(.scoring), from: profile))
         XCTAssertEqual(pieces.result.payload.scores, whole.result.payload.scores)
         XCTAssertGreaterThan(pieces.result.payload.scores?.intent ?? 0, 0, "the activity's posts were read")
         XCTAssertEqual(pieces.contribution, whole.contribution)
@@ -136,7 +136,7 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         let card = FixedScorer.active().card
         profile.scores = card
         let finalize = FinalizeStageHandler(accounts: { _ in account }, service: "test", now: Fixtures.clock)
-        let output = await finalize.handle(lean(Fixtures.request(.finalize), from: profile, card: card))
+        let output = await finalize.handle(try lean(Fixtures.request(.finalize), from: profile, card: card))
         XCTAssertEqual(output.poolEntry?.profile, profile)
         XCTAssertEqual(output.enrollment?.buyerState, .active, "autopilot reads the card from the pieces")
     }
