@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import Kafka
 import LeadModel
 import LeadRules
@@ -303,9 +304,11 @@ public final class Coordinator: Service {
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
             append(state.core.resolveAwaitingLeads(tables), to: &outputs)
+            noteBrokerOutages(&state)
             // Positions and watermarks are read only in a loop with a timer due: most loops have none.
             let readPast = state.core.timers.nextFireAt.map { $0 <= now() } == true ? resultsReadPast(consumer, state) : { _, _ in true }
             append(state.core.fireDueTimers(tables, resultsReadPast: readPast), to: &outputs)
+            if !state.core.firedTimeouts.isEmpty { logTimeouts(consumer, state) }
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
                 append(state.core.checkGates(tables), to: &outputs)
@@ -345,6 +348,7 @@ public final class Coordinator: Service {
     /// outage: librdkafka's longest reconnect backoff (`reconnect.backoff.max.ms`, 10 s), by which
     /// every stage's producer has reconnected and delivered what it answered meanwhile.
     static let brokerSettleTime = Duration.seconds(10)
+
 
     /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
     /// what a poll needs, not librdkafka's 64 MB default: records wait on the broker. A fetched
@@ -636,6 +640,40 @@ public final class Coordinator: Service {
             results.allSatisfy { topic in
                 (behind[TopicPartition(topic: topic, partition: partition)]).map { $0 >= deadline } ?? true
             }
+        }
+    }
+
+    /// Gives the attempts in flight back the time the broker was away, for each outage the
+    /// watch saw end (``CoordinatorCore/brokerWasAway(from:for:)``). The loop may not turn during
+    /// an outage (it waits for the broker's acknowledgement of its last batch), so the watch
+    /// keeps the outages until the loop takes them.
+    private func noteBrokerOutages(_ state: inout State) {
+        for outage in broker.takeOutages() {
+            let moved = state.core.brokerWasAway(from: outage.start, for: outage.duration)
+            logger.warning("the broker answers again: the attempts in flight get back the time it was away",
+                           ["seconds": String(Int(outage.duration.rounded())), "timeouts-moved": String(moved)])
+        }
+    }
+
+    /// Logs the attempts that just timed out, by partition, with what the instance knew of
+    /// those partitions' answers when it let them time out (``resultsReadPast(_:_:)``): the
+    /// results partitions' positions against the last fetched ends, the latest answer read,
+    /// and how long the partition has been owned. For telling a stage that did not answer from
+    /// an answer not read.
+    private func logTimeouts(_ consumer: KafkaConsumer, _ state: State) {
+        let results = resultsTopics
+        for (partition, count) in state.core.firedTimeouts.sorted(by: { $0.key < $1.key }) {
+            var fields = [LogKey.partition: String(partition), "timeouts": String(count),
+                          "owned-seconds": state.ownedSince[partition].map { String((ContinuousClock.now - $0).components.seconds) } ?? "-"]
+            let topicPartitions = results.map { TopicPartition(topic: $0, partition: partition) }
+            let positions = consumer.positions(topicPartitions)
+            for (name, topicPartition) in zip(["results", "priority-results"], topicPartitions) {
+                let position = (positions[topicPartition] ?? nil).map(String.init) ?? "none"
+                let end = consumer.fetchedWatermarks(topicPartition).map { String($0.high) } ?? "none"
+                let read = state.resultsReadThrough[topicPartition].map { ISO8601.format($0) } ?? "none"
+                fields[name] = "position \(position) of \(end), read through \(read)"
+            }
+            logger.warning("attempts timed out", fields)
         }
     }
 

@@ -101,6 +101,9 @@ struct CoordinatorCore<Source> {
     /// Attempt timeouts due but held at the last firing, their results partition not read past
     /// the deadline yet (``fireDueTimers(_:resultsReadPast:)``).
     var heldTimeouts = 0
+    /// How many attempts timed out in the last ``fireDueTimers(_:resultsReadPast:)``, by the
+    /// lead's partition: the loop logs what it knew of those partitions' answers.
+    var firedTimeouts: [Int32: Int] = [:]
 
     init(settings: CoordinatorSettings, topics: Topics, logger: Logger, now: @escaping @Sendable () -> Date) {
         self.settings = settings
@@ -283,17 +286,29 @@ struct CoordinatorCore<Source> {
                                 resultsReadPast: (Int32, Date) -> Bool = { _, _ in true }) -> [Effect] {
         var effects: [Effect] = []
         var held: [LeadStateMachine.Timer] = []
+        firedTimeouts = [:]
         for timer in timers.popDue(at: now()) {
-            if timer.kind == .attemptTimeout, let partition = leads[timer.key.leadID]?.partition,
-               !resultsReadPast(partition, timer.fireAt) {
-                held.append(timer)
-                continue
+            if timer.kind == .attemptTimeout, let partition = leads[timer.key.leadID]?.partition {
+                guard resultsReadPast(partition, timer.fireAt) else {
+                    held.append(timer)
+                    continue
+                }
+                if leads[timer.key.leadID]?.machine.isWaiting(on: timer) == true { firedTimeouts[partition, default: 0] += 1 }
             }
             apply(.timerFired(timer, at: now()), to: timer.key.leadID, tables, &effects)
         }
         for timer in held { timers.schedule(timer) }
         heldTimeouts = held.count
         return effects
+    }
+
+    /// The broker did not answer from `start` for `duration`: every attempt whose timeout was
+    /// still ahead at `start` gets that time back (its timeout moves later by `duration`), since
+    /// neither its request nor its answer could travel meanwhile. Returns how many moved. The
+    /// lead's state keeps the first deadline: after a restore the timeout is held until the
+    /// results partition is read past it (``fireDueTimers(_:resultsReadPast:)``).
+    mutating func brokerWasAway(from start: Date, for duration: TimeInterval) -> Int {
+        timers.postponeAttemptTimeouts(dueAfter: start, by: duration)
     }
 
     /// Continues leads held by billing pause whose account has resumed (an `active` billing

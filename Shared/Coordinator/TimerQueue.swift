@@ -35,6 +35,22 @@ struct TimerQueue {
         for entry in kept { schedule(entry.timer) }
     }
 
+    /// Moves every attempt timeout due after `start` later by `delay`; returns how many moved.
+    mutating func postponeAttemptTimeouts(dueAfter start: Date, by delay: TimeInterval) -> Int {
+        var moved = 0
+        let timers = heap.map { entry in
+            guard entry.timer.kind == .attemptTimeout, entry.fireAt > start else { return entry.timer }
+            moved += 1
+            var later = entry.timer
+            later.fireAt = entry.fireAt.addingTimeInterval(delay)
+            return later
+        }
+        guard moved > 0 else { return 0 }
+        heap = []
+        for timer in timers { schedule(timer) }
+        return moved
+    }
+
     /// Removes and returns every timer due at `now`, earliest first.
     mutating func popDue(at now: Date) -> [LeadStateMachine.Timer] {
         var due: [LeadStateMachine.Timer] = []

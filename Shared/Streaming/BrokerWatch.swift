@@ -26,6 +26,7 @@ public struct BrokerWatch: Sendable {
         var admin: KafkaAdmin?
         var unreachableSince: ContinuousClock.Instant?
         while !Task.isCancelled {
+            let askedAt = Date()
             do {
                 if admin == nil { admin = try KafkaAdmin(configuration: configuration) }
                 _ = try await admin?.brokers(timeoutMilliseconds: milliseconds)
@@ -37,7 +38,7 @@ public struct BrokerWatch: Sendable {
                     unreachableSince = nil
                 }
             } catch {
-                reachability?.record(isReachable: false)
+                reachability?.record(isReachable: false, askedAt: askedAt)
                 if unreachableSince == nil {
                     logger.warning("broker unreachable; not ready until it answers: \(error)")
                     health?.setBrokerProblem("\(error)")
@@ -49,23 +50,62 @@ public struct BrokerWatch: Sendable {
     }
 }
 
-/// What a ``BrokerWatch`` saw last: whether the broker answers, and since when.
+/// What a ``BrokerWatch`` saw last: whether the broker answers, and since when; and the
+/// outages it saw end, until someone takes them (``takeOutages()``).
 public final class BrokerReachability: Sendable {
-    private let state: Mutex<(isReachable: Bool, since: ContinuousClock.Instant)>
-
-    /// Counts the broker as answering from now on, until a watch says otherwise.
-    public init() {
-        state = Mutex((true, .now))
+    /// A time the broker did not answer: from the first question it left unanswered until it
+    /// answered again.
+    public struct Outage: Equatable, Sendable {
+        /// When the first unanswered question was asked.
+        public var start: Date
+        /// Until the first answer after it.
+        public var duration: TimeInterval
     }
 
-    /// Notes one answer, or one miss.
-    public func record(isReachable: Bool) {
-        state.withLock { if $0.isReachable != isReachable { $0 = (isReachable, .now) } }
+    private struct State {
+        var isReachable = true
+        var since = ContinuousClock.now
+        var awaySince: Date?
+        var outages: [Outage] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Counts the broker as answering from now on, until a watch says otherwise.
+    public init() {}
+
+    /// Notes one answer, or one miss of a question asked at `askedAt` (for a miss, when the
+    /// outage began at the latest).
+    public func record(isReachable: Bool, askedAt: Date = Date()) {
+        state.withLock { state in
+            guard state.isReachable != isReachable else { return }
+            state.isReachable = isReachable
+            state.since = .now
+            if !isReachable {
+                state.awaySince = askedAt
+            } else if let start = state.awaySince {
+                state.outages.append(Outage(start: start, duration: max(0, Date().timeIntervalSince(start))))
+                state.awaySince = nil
+            }
+        }
+    }
+
+    /// Whether the broker answered the last question.
+    public var isReachable: Bool {
+        state.withLock { $0.isReachable }
     }
 
     /// Whether the broker has answered every question for at least `duration`.
     public func hasAnswered(for duration: Duration) -> Bool {
         state.withLock { $0.isReachable && ContinuousClock.now - $0.since >= duration }
+    }
+
+    /// The outages that ended since the last call, oldest first.
+    public func takeOutages() -> [Outage] {
+        state.withLock { state in
+            defer { state.outages = [] }
+            return state.outages
+        }
     }
 }
 

@@ -302,6 +302,33 @@ final class CoordinatorCoreTests: XCTestCase {
             .addingTimeInterval(LeadStateMachine.Configuration().timeout(for: request.phase)), "the deadline is the attempt's")
     }
 
+    /// The time the broker was away is given back to the attempts whose timeout was still
+    /// ahead when it went: their timeouts move later by the outage; one already due is not moved.
+    func testAnAttemptGetsBackTheTimeTheBrokerWasAway() throws {
+        var core = core()
+        let timeout = LeadStateMachine.Configuration().timeout(for: .profile)
+        let start = clock.now
+        _ = discover(lead("lead-1"), &core)  // deadline start + timeout
+        clock.advance(by: 50)
+        _ = discover(lead("lead-2"), &core)  // deadline start + 50 + timeout
+        func attempt(_ id: LeadID) -> (Int, Bool)? {
+            core.leads[id]?.machine.state?.inFlight.map { ($0.attempt, $0.isBackingOff) }
+        }
+
+        // Away from just after lead-1's deadline (its timeout held meanwhile) for a minute.
+        XCTAssertEqual(core.brokerWasAway(from: start.addingTimeInterval(timeout + 5), for: 60), 1, "lead-2's timeout alone")
+        clock.advance(by: timeout - 50 + 6)
+        _ = core.fireDueTimers(tables)
+        XCTAssertEqual(attempt("lead-1")?.0, 2, "lead-1's deadline was before the outage: it timed out")
+        clock.advance(by: 50)  // past lead-2's first deadline
+        _ = core.fireDueTimers(tables)
+        XCTAssertEqual(attempt("lead-2")?.0, 1, "lead-2 has the minute back")
+        XCTAssertEqual(attempt("lead-2")?.1, false)
+        clock.advance(by: 60)
+        _ = core.fireDueTimers(tables)
+        XCTAssertEqual(attempt("lead-2")?.0, 2, "then it times out")
+    }
+
     func testTheTimerOfAnAnsweredAttemptIsPruned() throws {
         var core = core()
         let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)

@@ -1,3 +1,4 @@
+import Foundation
 import Streaming
 import XCTest
 
@@ -24,5 +25,18 @@ final class BrokerReachabilityTests: XCTestCase {
         broker.record(isReachable: true)
         broker.record(isReachable: true)
         XCTAssertTrue(broker.hasAnswered(for: .zero))
+    }
+
+    func testAnOutageIsKeptFromItsFirstUnansweredQuestionUntilTaken() {
+        let broker = BrokerReachability()
+        let asked = Date().addingTimeInterval(-30)
+        broker.record(isReachable: false, askedAt: asked)
+        broker.record(isReachable: false, askedAt: asked.addingTimeInterval(10))
+        XCTAssertEqual(broker.takeOutages(), [], "not over yet")
+        broker.record(isReachable: true)
+        let outages = broker.takeOutages()
+        XCTAssertEqual(outages.map(\.start), [asked], "from the first question left unanswered")
+        XCTAssertEqual(outages.first?.duration ?? 0, 30, accuracy: 5)
+        XCTAssertEqual(broker.takeOutages(), [], "taken once")
     }
 }
