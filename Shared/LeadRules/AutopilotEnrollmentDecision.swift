@@ -11,11 +11,14 @@ extension AutopilotCheck {
     /// request was sent), whatever the account's rule requires; otherwise as
     /// ``enrollment(account:card:leadID:runID:offerID:at:)`` decides. The result depends only on
     /// the request, the account and `at`, so a retried or redelivered finalize yields the same
-    /// ``AutopilotEnrollment/enrollmentID``.
+    /// ``AutopilotEnrollment/enrollmentID``. `profile` is the profile the request stands for
+    /// when the caller has put it together already (``DocumentAssembly/profile(of:)``), so it is
+    /// not put together twice.
     public static func enrollment(
-        finalizing request: PhaseRequest, account: AccountConfig?, override: LeadOverride? = nil, at: Date
+        finalizing request: PhaseRequest, profile: EnrichedProfile? = nil, account: AccountConfig?, override: LeadOverride? = nil,
+        at: Date
     ) -> AutopilotEnrollment? {
-        let profile = DocumentAssembly.profile(of: request)
+        let profile = profile ?? DocumentAssembly.profile(of: request)
         guard request.phase == .finalize, request.mode.phases.contains(.scoring), override?.stateInForce == nil,
               !profile.skippedPhases.contains(where: { $0.phase == .scoring }),
               let card = profile.scores, let account,

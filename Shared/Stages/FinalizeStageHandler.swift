@@ -20,7 +20,7 @@ import Synchronization
 /// which compaction folds into one.
 ///
 /// Autopilot: the run's ``AutopilotEnrollment`` goes out with its pool entry, decided by
-/// ``AutopilotCheck/enrollment(finalizing:account:override:at:)`` from the card the request
+/// ``AutopilotCheck/enrollment(finalizing:profile:account:override:at:)`` from the card the request
 /// carries, which is the scoring result the coordinator accepted (a rejected result never reaches
 /// finalize), and the lead's override in force now (one set while the request was on its way).
 /// It is written once per run like the entry; a redelivery after a SIGKILL writes it again with
@@ -58,10 +58,11 @@ public struct FinalizeStageHandler: PhaseHandler {
         let finishedAt = now()
         let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
         guard written.insert("\(request.leadID)/\(request.runID)") else { return StageOutput(result: result) }
-        let entry = LeadPoolEntry(profile: DocumentAssembly.profile(of: request), accountID: request.accountID, offerID: request.offerID,
-                                  finishedAt: finishedAt)
+        let profile = DocumentAssembly.profile(of: request)
+        let entry = LeadPoolEntry(profile: profile, accountID: request.accountID, offerID: request.offerID, finishedAt: finishedAt)
         let enrollment = AutopilotCheck.enrollment(
-            finalizing: request, account: accounts(request.accountID), override: overrides(request.leadID), at: finishedAt)
+            finalizing: request, profile: profile, account: accounts(request.accountID), override: overrides(request.leadID),
+            at: finishedAt)
         return StageOutput(result: result, enrollment: enrollment, poolEntry: entry)
     }
 }
