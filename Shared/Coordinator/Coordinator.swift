@@ -349,7 +349,6 @@ public final class Coordinator: Service {
     /// every stage's producer has reconnected and delivered what it answered meanwhile.
     static let brokerSettleTime = Duration.seconds(10)
 
-
     /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
     /// what a poll needs, not librdkafka's 64 MB default: records wait on the broker. A fetched
     /// response stays in memory until its last record is polled, so responses are kept small too.

@@ -303,8 +303,14 @@ public struct LeadState: Message, Hashable {
         if status == .ready { return poolEntry != nil }
         guard status == .processing else { return false }
         if case .reEnrich = mode, runBase == nil { return false }  // what the run started from is not known
+        return outputs.map(\.phase) == phasesWithOutputs
+    }
+
+    /// The phases of the current run that produced an output so far, in order: those before the
+    /// current one that were not skipped.
+    public var phasesWithOutputs: [Phase] {
         let skipped = Set(profile.skippedPhases.map(\.phase))
-        return outputs.map(\.phase) == plan.prefix(max(0, min(phaseIndex, plan.count))).filter { !skipped.contains($0) }
+        return plan.prefix(max(0, min(phaseIndex, plan.count))).filter { !skipped.contains($0) }
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -574,8 +574,7 @@ public struct LeadStateMachine: Sendable {
     /// Whether `state` holds the output of each phase its run completed so far, so that
     /// the run's start and those outputs give its profile.
     private func holdsEveryOutput(_ state: LeadState) -> Bool {
-        let skipped = Set(state.profile.skippedPhases.map(\.phase))
-        return state.runOutputs.map(\.phase) == state.plan.prefix(max(0, min(state.phaseIndex, state.plan.count))).filter { !skipped.contains($0) }
+        state.runOutputs.map(\.phase) == state.phasesWithOutputs
     }
 
     private func profilePlatforms(of state: LeadState) -> Set<Platform> {
