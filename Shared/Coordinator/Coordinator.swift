@@ -873,19 +873,7 @@ public final class Coordinator: Service {
         // Every part of these partitions is written with the next batch, counted afresh.
         for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
         for (leadID, (leadState, partition)) in restored {
-            state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
-                                            partition: partition)
-            if leadState.status == .billingPaused { state.core.billingPaused.insert(leadID) }
-            if leadState.status == .outsideOutreachWindow {
-                // Re-evaluated at once: the window may have opened while no one owned the lead.
-                let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: leadState.currentPhase ?? .finalize, attempt: 0)
-                state.core.timers.schedule(.init(key: key, kind: .windowOpens, fireAt: now()))
-            }
-            if let inFlight = leadState.inFlight {
-                let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: inFlight.phase, attempt: inFlight.attempt)
-                state.core.timers.schedule(.init(key: key, kind: inFlight.isBackingOff ? .retryBackoff : .attemptTimeout,
-                                            fireAt: inFlight.deadline))
-            }
+            state.core.restore(leadState, partition: partition)
         }
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
                                  "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),

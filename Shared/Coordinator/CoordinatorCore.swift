@@ -305,10 +305,38 @@ struct CoordinatorCore<Source> {
     /// The broker did not answer from `start` for `duration`: every attempt whose timeout was
     /// still ahead at `start` gets that time back (its timeout moves later by `duration`), since
     /// neither its request nor its answer could travel meanwhile. Returns how many moved. The
-    /// lead's state keeps the first deadline: after a restore the timeout is held until the
-    /// results partition is read past it (``fireDueTimers(_:resultsReadPast:)``).
+    /// lead's state keeps the first deadline: a restore gives the attempt a whole timeout
+    /// (``restore(_:partition:)``).
     mutating func brokerWasAway(from start: Date, for duration: TimeInterval) -> Int {
         timers.postponeAttemptTimeouts(dueAfter: start, by: duration)
+    }
+
+    /// Takes on a running lead read back from the changelog (a partition just assigned): its
+    /// machine, its place among the billing-paused, and its timers. A lead outside its outreach
+    /// window is checked again at once (the window may have opened while no one owned it).
+    ///
+    /// An attempt in flight gets a whole timeout from now, unless its deadline is later: the
+    /// state keeps the deadline its request was sent with, and the owner that sent it may have
+    /// moved it since (a broker outage, ``brokerWasAway(from:for:)``) or stalled before it went;
+    /// its answer can come after that deadline. A stage that truly never answers is found one
+    /// timeout later than it would have been.
+    mutating func restore(_ leadState: LeadState, partition: Int32) {
+        let leadID = leadState.leadID
+        leads[leadID] = Coordinator.LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState), partition: partition)
+        if leadState.status == .billingPaused { billingPaused.insert(leadID) }
+        if leadState.status == .outsideOutreachWindow {
+            let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: leadState.currentPhase ?? .finalize, attempt: 0)
+            timers.schedule(.init(key: key, kind: .windowOpens, fireAt: now()))
+        }
+        if let inFlight = leadState.inFlight {
+            let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: inFlight.phase, attempt: inFlight.attempt)
+            if inFlight.isBackingOff {
+                timers.schedule(.init(key: key, kind: .retryBackoff, fireAt: inFlight.deadline))
+            } else {
+                let whole = now().addingTimeInterval(settings.machine.timeout(for: inFlight.phase))
+                timers.schedule(.init(key: key, kind: .attemptTimeout, fireAt: max(inFlight.deadline, whole)))
+            }
+        }
     }
 
     /// Continues leads held by billing pause whose account has resumed (an `active` billing

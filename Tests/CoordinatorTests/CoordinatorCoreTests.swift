@@ -329,6 +329,27 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(attempt("lead-2")?.0, 2, "then it times out")
     }
 
+    func testARestoredAttemptHasAWholeTimeoutFromTheRestore() throws {
+        // The owner that sent the request may have moved its deadline (a broker outage) or
+        // stalled before it died; its state keeps the first deadline.
+        var first = core()
+        _ = discover(lead("lead-1"), &first)
+        let running = try XCTUnwrap(first.leads["lead-1"]?.machine.state)
+        let timeout = LeadStateMachine.Configuration().timeout(for: .profile)
+        clock.advance(by: timeout + 30)  // past the first deadline
+
+        var next = core()
+        next.restore(running, partition: 0)
+        _ = next.fireDueTimers(tables)
+        XCTAssertEqual(next.leads["lead-1"]?.machine.state?.inFlight?.attempt, 1, "not timed out on the first owner's deadline")
+        clock.advance(by: timeout - 1)
+        _ = next.fireDueTimers(tables)
+        XCTAssertEqual(next.leads["lead-1"]?.machine.state?.inFlight?.attempt, 1)
+        clock.advance(by: 1)
+        _ = next.fireDueTimers(tables)
+        XCTAssertEqual(next.leads["lead-1"]?.machine.state?.inFlight?.attempt, 2, "a whole timeout after the restore, it times out")
+    }
+
     func testTheTimerOfAnAnsweredAttemptIsPruned() throws {
         var core = core()
         let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
