@@ -37,6 +37,12 @@ public struct AccountHeat: Sendable {
     /// old weighs under 2% of a fresh one).
     public static let window: TimeInterval = 180 * 86_400
 
+    /// A company counts at most this many leads, its newest (by scoring time), so its changelog
+    /// record stays within a record's size at any scale (about 0.5 KB a lead, 250 KB when full). At this many
+    /// people the heat multiplier is over a hundred: any signal makes the company hot, and the
+    /// older leads change nothing a salesperson sees but the lead count, which stops here.
+    public static let maxLeadsPerCompany = 500
+
     /// The account.
     public let accountID: AccountID
     /// The state of each company with leads or counted contributions, by company key.
@@ -104,6 +110,11 @@ public struct AccountHeat: Sendable {
         }
         let newKey = contribution.companyKey
         guard oldKey != nil || newKey != nil else { return Change() }  // no company before or now
+        if let newKey, let state = companies[newKey], state.leads.count >= Self.maxLeadsPerCompany,
+           !state.leads.contains(where: { $0.leadID == contribution.leadID }),
+           let oldest = state.leads.min(by: Self.isOlder), !Self.isOlder(oldest, than: (contribution.leadID, at)) {
+            return Change()  // older than every lead the full company counts: it would leave at once
+        }
         latest = max(latest ?? at, at)
         var touched: Set<String> = []
 
@@ -126,8 +137,41 @@ public struct AccountHeat: Sendable {
         companyOfLead[contribution.leadID] = newKey
         aggregator.add(leadID: contribution.leadID, companyKey: newKey, companyName: companies[newKey ?? ""]?.companyName ?? "",
                        signals: contribution.allSignals)
+        if let newKey { dropLeadsBeyondTheBound(of: newKey) }
         touched.formUnion(sweepIfNewDay(at: at))
         return finish(touched, now: at)
+    }
+
+    /// Drops a company's oldest leads beyond ``maxLeadsPerCompany``, with the counted entries
+    /// as old (those of its kept leads' current runs stay). A replay of a dropped contribution
+    /// is older than every lead kept, so it is ignored while the company is full.
+    private mutating func dropLeadsBeyondTheBound(of key: String) {
+        guard var state = companies[key], state.leads.count > Self.maxLeadsPerCompany else { return }
+        let dropped = state.leads.sorted(by: Self.isOlder).prefix(state.leads.count - Self.maxLeadsPerCompany)
+        let droppedIDs = Set(dropped.map(\.leadID))
+        let horizon = dropped.map(\.scoredAt).max()!
+        for entry in dropped {
+            aggregator.remove(leadID: entry.leadID)
+            companyOfLead[entry.leadID] = nil
+        }
+        state.leads.removeAll { droppedIDs.contains($0.leadID) }
+        let kept = Set(state.leads.map { LeadRun(leadID: $0.leadID, runID: $0.runID) })
+        state.counted.removeAll { entry in
+            let leadRun = LeadRun(leadID: entry.leadID, runID: entry.runID)
+            guard entry.scoredAt <= horizon, !kept.contains(leadRun) else { return false }
+            counted[leadRun] = nil
+            return true
+        }
+        companies[key] = state
+    }
+
+    /// Older by scoring time, ties by lead id: the order in which a full company drops its leads.
+    private static func isOlder(_ lhs: HeatContribution, _ rhs: HeatContribution) -> Bool {
+        isOlder(lhs, than: (rhs.leadID, rhs.scoredAt))
+    }
+
+    private static func isOlder(_ lhs: HeatContribution, than rhs: (leadID: LeadID, scoredAt: Date)) -> Bool {
+        (lhs.scoredAt, lhs.leadID.rawValue) < (rhs.scoredAt, rhs.leadID.rawValue)
     }
 
     /// Drops, once per UTC day of contribution time, leads and counted entries scored more than

@@ -109,6 +109,35 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 0)
     }
 
+    func testABigCompanyCountsItsNewestLeadsAndItsChangelogRecordStaysBounded() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        let bound = AccountHeat.maxLeadsPerCompany
+        var last: AccountHeat.Change?
+        for index in 0..<(bound + 100) {
+            last = heat.apply(contribution(LeadID("l\(index)"), at: Fixtures.now.addingTimeInterval(Double(index))))
+        }
+        let state = try XCTUnwrap(heat.companies["name:acme saas"])
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), bound)
+        let newest = Set((100..<(bound + 100)).map { LeadID("l\($0)") })
+        XCTAssertTrue(Set(state.leads.map(\.leadID)) == newest, "the newest: \(state.leads.count) kept")
+        XCTAssertLessThanOrEqual(state.counted.count, bound)
+        XCTAssertEqual(last?.signals.first?.leadCount ?? state.published?.leadCount, bound)
+        XCTAssertEqual(state.published?.category, .hot)
+        let bytes = try MessageCodec().encode(state).count
+        XCTAssertLessThan(bytes, 1_048_576 / 2, "a company's record within half the default MAX_RECORD_BYTES")
+
+        // A replay of a contribution no longer counted is older than every lead counted: it
+        // changes nothing; a new lead takes the oldest one's place.
+        XCTAssertTrue(heat.apply(contribution("l3", at: Fixtures.now.addingTimeInterval(3))).isEmpty)
+        _ = heat.apply(contribution("new", at: Fixtures.now.addingTimeInterval(Double(bound + 100))))
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), bound)
+        XCTAssertEqual(heat.companies["name:acme saas"]?.leads.contains { $0.leadID == "l100" }, false)
+
+        // Restored from the changelog, the same.
+        let restored = AccountHeat(accountID: "acct-1", restoring: Array(heat.companies.values))
+        XCTAssertEqual(restored.leadCount(companyKey: "name:acme saas"), bound)
+    }
+
     func testTrendComparesWithAnEarlierDay() throws {
         var heat = AccountHeat(accountID: "acct-1")
         _ = heat.apply(contribution("l1"))
