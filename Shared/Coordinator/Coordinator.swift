@@ -872,7 +872,7 @@ public final class Coordinator: Service {
         state.core.pendingLeads.merge(pending) { _, new in new }
         // Every part of these partitions is written with the next batch, counted afresh.
         for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
-        for (leadID, (leadState, partition)) in restored {
+        for (leadState, partition) in restored.values {
             state.core.restore(leadState, partition: partition)
         }
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
@@ -893,7 +893,7 @@ public final class Coordinator: Service {
             }
         }
         let records = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka)
-        for (leadID, (leadState, partition)) in restored where !leadState.isProfileLoaded {
+        for (leadID, (leadState, _)) in restored where !leadState.isProfileLoaded {
             var outputs: [PhaseOutput] = []
             for output in leadState.outputs {
                 guard let record = records[TopicPartition(topic: output.topic, partition: output.partition)]?[output.offset],

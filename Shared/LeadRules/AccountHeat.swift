@@ -146,23 +146,34 @@ public struct AccountHeat: Sendable {
     /// as old (those of its kept leads' current runs stay). A replay of a dropped contribution
     /// is older than every lead kept, so it is ignored while the company is full.
     private mutating func dropLeadsBeyondTheBound(of key: String) {
-        guard var state = companies[key], state.leads.count > Self.maxLeadsPerCompany else { return }
+        guard let state = companies[key], state.leads.count > Self.maxLeadsPerCompany else { return }
         let dropped = state.leads.sorted(by: Self.isOlder).prefix(state.leads.count - Self.maxLeadsPerCompany)
         let droppedIDs = Set(dropped.map(\.leadID))
         let horizon = dropped.map(\.scoredAt).max()!
-        for entry in dropped {
+        let kept = Set(state.leads.filter { !droppedIDs.contains($0.leadID) }.map { LeadRun(leadID: $0.leadID, runID: $0.runID) })
+        forget(at: key, leads: { droppedIDs.contains($0.leadID) },
+               counted: { $0.scoredAt <= horizon && !kept.contains(LeadRun(leadID: $0.leadID, runID: $0.runID)) })
+    }
+
+    /// Forgets, at the company under `key`, the leads and the counted entries the predicates
+    /// pick: the leads' signals leave the heat, the entries' contributions are no longer known as
+    /// counted. Returns whether anything was forgotten.
+    @discardableResult
+    private mutating func forget(at key: String, leads isForgottenLead: (HeatContribution) -> Bool,
+                                 counted isForgottenCount: (CountedContribution) -> Bool) -> Bool {
+        guard var state = companies[key] else { return false }
+        let leads = state.leads.filter(isForgottenLead)
+        let countedEntries = state.counted.filter(isForgottenCount)
+        guard !leads.isEmpty || !countedEntries.isEmpty else { return false }
+        for entry in leads {
             aggregator.remove(leadID: entry.leadID)
             companyOfLead[entry.leadID] = nil
         }
-        state.leads.removeAll { droppedIDs.contains($0.leadID) }
-        let kept = Set(state.leads.map { LeadRun(leadID: $0.leadID, runID: $0.runID) })
-        state.counted.removeAll { entry in
-            let leadRun = LeadRun(leadID: entry.leadID, runID: entry.runID)
-            guard entry.scoredAt <= horizon, !kept.contains(leadRun) else { return false }
-            counted[leadRun] = nil
-            return true
-        }
+        for entry in countedEntries { counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = nil }
+        state.leads.removeAll(where: isForgottenLead)
+        state.counted.removeAll(where: isForgottenCount)
         companies[key] = state
+        return true
     }
 
     /// Older by scoring time, ties by lead id: the order in which a full company drops its leads.
@@ -183,17 +194,7 @@ public struct AccountHeat: Sendable {
         guard let latest else { return [] }
         let horizon = latest.addingTimeInterval(-Self.window)
         var changed: Set<String> = []
-        for (key, state) in companies {
-            let stale = state.leads.filter { $0.scoredAt < horizon }
-            let staleCounted = state.counted.filter { $0.scoredAt < horizon }
-            guard !stale.isEmpty || !staleCounted.isEmpty else { continue }
-            for entry in stale {
-                aggregator.remove(leadID: entry.leadID)
-                companyOfLead[entry.leadID] = nil
-            }
-            for entry in staleCounted { counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = nil }
-            companies[key]?.leads.removeAll { $0.scoredAt < horizon }
-            companies[key]?.counted.removeAll { $0.scoredAt < horizon }
+        for key in Array(companies.keys) where forget(at: key, leads: { $0.scoredAt < horizon }, counted: { $0.scoredAt < horizon }) {
             changed.insert(key)
         }
         return changed

@@ -63,10 +63,13 @@ public final class BrokerReachability: Sendable {
     }
 
     private struct State {
-        var isReachable = true
+        /// When the broker last began answering, or stopped.
         var since = ContinuousClock.now
+        /// When the first question of the current outage was asked; nil while the broker answers.
         var awaySince: Date?
         var outages: [Outage] = []
+
+        var isReachable: Bool { awaySince == nil }
     }
 
     private let state = Mutex(State())
@@ -79,7 +82,6 @@ public final class BrokerReachability: Sendable {
     public func record(isReachable: Bool, askedAt: Date = Date()) {
         state.withLock { state in
             guard state.isReachable != isReachable else { return }
-            state.isReachable = isReachable
             state.since = .now
             if !isReachable {
                 state.awaySince = askedAt
@@ -88,11 +90,6 @@ public final class BrokerReachability: Sendable {
                 state.awaySince = nil
             }
         }
-    }
-
-    /// Whether the broker answered the last question.
-    public var isReachable: Bool {
-        state.withLock { $0.isReachable }
     }
 
     /// Whether the broker has answered every question for at least `duration`.
