@@ -55,6 +55,9 @@ struct PipelineFigures {
     var messagesPerLead: Double?
     /// What every topic of the namespace holds after the run, warm-up leads included.
     var volumes: [TopicVolume]? = nil
+    /// The bytes a reader received from the broker to read those records back: the batches as
+    /// stored (compressed as produced) and the fetch protocol's bytes.
+    var fetchedBytes: Int? = nil
     /// Leads published to the namespace, warm-up leads included.
     var leadsInNamespace = 0
     var memory: [(service: String, kilobytes: Int)]
@@ -89,6 +92,12 @@ struct PipelineFigures {
         totalVolume.map { Double($0.bytes) / Double(max(1, leadsInNamespace)) }
     }
 
+    /// The bytes fetched to read every topic of the namespace back ÷ leads published to it: what
+    /// a lead costs the broker's storage and network, compression included.
+    var fetchedBytesPerLead: Double? {
+        fetchedBytes.map { Double($0) / Double(max(1, leadsInNamespace)) }
+    }
+
     /// Key, value and header bytes per record, over every topic of the namespace.
     var meanRecordBytes: Double? {
         totalVolume.map { Double($0.bytes) / Double(max(1, $0.records)) }
@@ -102,6 +111,10 @@ struct PipelineFigures {
         for volume in volumes + [totalVolume] {
             text += "| \(volume.topic) | " + String(format: "%.2f | %.0f | %.0f", Double(volume.records) / leads,
                                                    Double(volume.bytes) / Double(max(1, volume.records)), Double(volume.bytes) / leads) + " |\n"
+        }
+        if let fetchedBytesPerLead {
+            text += "\nFetched to read it all back (batches as the broker keeps them, compressed as produced, with the "
+                + String(format: "fetch protocol's bytes): %.0f bytes per lead.\n", fetchedBytesPerLead)
         }
         return text
     }

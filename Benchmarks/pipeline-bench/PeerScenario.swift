@@ -41,7 +41,8 @@ struct PeerComparison {
         func load(_ name: String) -> String { loads[name].map { String(format: "%.1f", $0) } ?? "" }
         var rows = ["| \(condition.name) | project | \(load("project")) | \(project.countText) | \(String(format: "%.1f", project.leadsPerSecond)) | \(cpu) | "
             + "\(project.latency.text) | \(project.recordsPerLead.map { String(format: "%.1f", $0) } ?? "n/a") | "
-            + "\(project.bytesPerLead.map { String(format: "%.0f", $0) } ?? "n/a") |"]
+            + "\(project.bytesPerLead.map { String(format: "%.0f", $0) } ?? "n/a")"
+            + "\(project.fetchedBytesPerLead.map { String(format: " (fetched: %.0f)", $0) } ?? "") |"]
         for (peer, outcome) in [(PeerPipelines.Peer.concurrent, concurrent), (.naive, naive)] {
             guard let figures = outcome.figures else {
                 rows.append("| \(condition.name) | \(peer.name) | \(load(peer.name)) | \(outcome.reason) | | | | | |")
@@ -148,8 +149,10 @@ extension Scenarios {
         exited 15 s later is killed, and its figures are kept (the naive peer once hung at exit).
 
         Records and bytes per lead: every record of every topic of the namespace (key, value and
-        headers), read back after the run, ÷ the leads published to it, warm-up leads included. The
-        peers write 9 records per lead (input, four requests, four results); they delete their
+        headers), read back after the run, ÷ the leads published to it, warm-up leads included; in
+        brackets, the bytes the reader fetched to read them, the batches as the broker keeps them
+        (compressed as the producers wrote them, `compression.type`) with the fetch protocol's own
+        bytes, ÷ the same leads. The target is read on the first figure. The peers write 9 records per lead (input, four requests, four results); they delete their
         topics, so their bytes are not measured. Peer latency = from the send to their coordinator
         seeing the last result; the project's = from the send to `finishedAt` in the pool.
         \(peerNote)

@@ -199,22 +199,41 @@ final class PipelineRun {
         return total
     }
 
-    /// The records and their key, value and header bytes in every topic of the namespace (named
-    /// without the namespace), read back from the broker; the largest topic first.
-    func topicVolumes() async throws -> [TopicVolume] {
+    /// What every topic of the namespace holds, read back from the broker: each topic's records
+    /// and their key, value and header bytes (topics named without the namespace, the largest
+    /// first), and the bytes the reader received to read them: the batches as the broker keeps
+    /// them (compressed as their producers wrote them) with the fetch protocol around them, so a
+    /// little more than the broker stores.
+    func readBack() async throws -> (volumes: [TopicVolume], fetchedBytes: Int) {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         var partitions: [TopicPartition] = []
         for topic in environment.topics.all { partitions += try await admin.partitions(of: topic) }
-        var control = LeadControl(environment: environment)
-        control.readTimeout = .seconds(120)
+        let ends = try await admin.watermarks(partitions).filter { $0.value.high > $0.value.low }.mapValues(\.high)
+        guard !ends.isEmpty else { return ([], 0) }
+        let received = Mutex((bytes: Int64(0), reports: 0))
+        let reader = try KafkaConsumer(
+            configuration: environment.kafka, startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
+            properties: ["fetch.wait.max.ms": "50", "statistics.interval.ms": "100"],
+            statisticsObserver: { statistics in received.withLock { $0 = (statistics.receivedBytes, $0.reports + 1) } })
         var volumes: [String: TopicVolume] = [:]
-        try await control.readToEnd(partitions, admin: admin) { record in
-            let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
-                + record.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
-            let topic = record.topic.hasPrefix(namespace + ".") ? String(record.topic.dropFirst(namespace.count + 1)) : record.topic
-            volumes[topic, default: TopicVolume(topic: topic)].add(bytes: bytes)
+        do {
+            try await reader.read(upTo: ends, idleLimit: .seconds(5), timeout: .seconds(120)) { record in
+                let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
+                    + record.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
+                let topic = record.topic.hasPrefix(namespace + ".") ? String(record.topic.dropFirst(namespace.count + 1)) : record.topic
+                volumes[topic, default: TopicVolume(topic: topic)].add(bytes: bytes)
+            }
+            // The first report after the last record counts every byte fetched for it.
+            let reportsAtEnd = received.withLock { $0.reports }
+            while received.withLock({ $0.reports }) <= reportsAtEnd {
+                _ = try await reader.poll(maxRecords: 5000, timeoutMilliseconds: 50)
+            }
+        } catch {
+            await reader.close()
+            throw error
         }
-        return volumes.values.sorted { $0.bytes > $1.bytes }
+        await reader.close()
+        return (volumes.values.sorted { $0.bytes > $1.bytes }, Int(received.withLock { $0.bytes }))
     }
 
     /// The latest `lead.state` of `leadID`, as `leadctl show` reads it.

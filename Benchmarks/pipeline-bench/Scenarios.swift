@@ -164,10 +164,11 @@ struct Scenarios {
         let finished = watcher.finished(prefix: "m-")
         var messagesPerLead: Double?
         var volumes: [TopicVolume]?
+        var fetchedBytes: Int?
         if countMessages {
             try await Task.sleep(for: .seconds(2))  // the coordinator's last changelog and progress writes
             messagesPerLead = Double(try await run.recordCount() - before) / Double(leads)
-            volumes = try await run.topicVolumes()
+            (volumes, fetchedBytes) = try await run.readBack()
         }
         let memory = run.peakMemory()
         let end = finished.values.max() ?? Date()
@@ -175,7 +176,7 @@ struct Scenarios {
         let figures = PipelineFigures(
             label: label, command: command, published: leads, completed: finished.count,
             seconds: end.timeIntervalSince(started), latency: LatencySummary(latencies), messagesPerLead: messagesPerLead,
-            volumes: volumes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: run.cpuSeconds(),
+            volumes: volumes, fetchedBytes: fetchedBytes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: run.cpuSeconds(),
             timedCPUSeconds: timedCPU)
         log("\(label): \(figures.countText), \(String(format: "%.1f", figures.leadsPerSecond)) leads/s, \(figures.latency.text)")
         return figures

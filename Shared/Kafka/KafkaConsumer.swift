@@ -96,13 +96,15 @@ public final class KafkaConsumer: Sendable {
 
     /// Creates a reader of fixed partitions from given offsets (``beginning``, ``end`` or an
     /// offset), outside any group: nothing is committed and no rebalance happens. For restoring
-    /// state from a changelog and for reading whole tables.
+    /// state from a changelog and for reading whole tables. Its statistics go to
+    /// `statisticsObserver` (every `statistics.interval.ms` of `properties`), not to the
+    /// configuration's observer, so a service's metrics count only its long-lived clients.
     public convenience init(configuration: KafkaConfiguration, startingAt offsets: [TopicPartition: Int64],
-                            properties: [String: String] = [:]) throws {
+                            properties: [String: String] = [:], statisticsObserver: KafkaStatisticsObserver? = nil) throws {
         var overrides = properties
         overrides["enable.auto.commit"] = "false"
         try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
-                      defaults: [:], priorityTopics: [], statisticsObserver: nil, onRebalance: nil)
+                      defaults: [:], priorityTopics: [], statisticsObserver: statisticsObserver, onRebalance: nil)
         let list = makePartitionList(Array(offsets.keys), offsets: offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(rk.pointer, list)

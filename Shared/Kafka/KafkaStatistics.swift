@@ -23,6 +23,12 @@ public struct KafkaStatistics: Sendable, Equatable {
     public var queuedMessages: Int64
     /// `msg_size`: bytes of those messages.
     public var queuedBytes: Int64
+    /// `tx_bytes`: bytes sent to the brokers, total: requests as they go on the wire, so a
+    /// producer's records compressed when `compression.type` says so.
+    public var transmittedBytes: Int64 = 0
+    /// `rx_bytes`: bytes received from the brokers, total: a consumer's fetched batches as the
+    /// broker keeps them (compressed as their producer wrote them).
+    public var receivedBytes: Int64 = 0
     /// The real brokers (not librdkafka's internal and logical ones), by name.
     public var brokers: [Broker]
     /// The consumer group handler (`cgrp`); nil for producers.
@@ -107,6 +113,8 @@ public struct KafkaStatistics: Sendable, Equatable {
         replyQueueOps = Self.number(root["replyq"])
         queuedMessages = Self.number(root["msg_cnt"])
         queuedBytes = Self.number(root["msg_size"])
+        transmittedBytes = Self.number(root["tx_bytes"])
+        receivedBytes = Self.number(root["rx_bytes"])
         let brokers = root["brokers"] as? [String: Any] ?? [:]
         self.brokers = brokers.compactMap { key, value -> Broker? in
             guard let broker = value as? [String: Any],

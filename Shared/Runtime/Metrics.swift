@@ -257,6 +257,14 @@ public enum MetricNames {
     public static let kafkaClientErrors = MetricDescriptor(
         name: "pipeline_kafka_client_errors_total", help: "Error events librdkafka reported to the client, by error name.",
         kind: .counter, labelNames: ["client", "error"])
+    /// Bytes the client sent to the brokers (`tx_bytes`): a producer's records as they go on the wire, compressed.
+    public static let kafkaTransmittedBytes = MetricDescriptor(
+        name: "pipeline_kafka_transmitted_bytes_total", help: "Bytes the client sent to the brokers, as on the wire (compressed records included).",
+        kind: .counter, labelNames: ["client"])
+    /// Bytes the client received from the brokers (`rx_bytes`): a consumer's fetched batches as stored.
+    public static let kafkaReceivedBytes = MetricDescriptor(
+        name: "pipeline_kafka_received_bytes_total", help: "Bytes the client received from the brokers, as on the wire (fetched batches as stored).",
+        kind: .counter, labelNames: ["client"])
 
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
@@ -268,7 +276,7 @@ public enum MetricNames {
         kafkaProducerQueueMessages, kafkaProducerQueueBytes, kafkaReplyQueueOps, kafkaBrokerUp, kafkaBrokerRTTSeconds,
         kafkaBrokerRTTP99Seconds, kafkaBrokerOutbufRequests, kafkaBrokerWaitrespRequests, kafkaBrokerTransmitErrors,
         kafkaBrokerReceiveErrors, kafkaBrokerRequestTimeouts, kafkaBrokerDisconnects, kafkaGroupRebalances,
-        kafkaGroupRebalanceAgeSeconds, kafkaGroupState, kafkaConsumerLag, kafkaClientErrors,
+        kafkaGroupRebalanceAgeSeconds, kafkaGroupState, kafkaConsumerLag, kafkaClientErrors, kafkaTransmittedBytes, kafkaReceivedBytes,
     ]
 }
 

@@ -15,6 +15,8 @@ public enum KafkaStatisticsMetrics {
             registry.gauge(MetricNames.kafkaProducerQueueBytes, client).set(Double(statistics.queuedBytes))
         }
         registry.gauge(MetricNames.kafkaReplyQueueOps, client).set(Double(statistics.replyQueueOps))
+        registry.counter(MetricNames.kafkaTransmittedBytes, client).raise(to: Double(statistics.transmittedBytes))
+        registry.counter(MetricNames.kafkaReceivedBytes, client).raise(to: Double(statistics.receivedBytes))
         for (error, count) in statistics.errors {
             registry.counter(MetricNames.kafkaClientErrors, ["client": statistics.name, "error": error]).raise(to: Double(count))
         }

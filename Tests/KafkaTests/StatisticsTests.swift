@@ -13,6 +13,8 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(statistics.clientID, "scoring-stage")
         XCTAssertEqual(statistics.type, "consumer")
         XCTAssertEqual(statistics.replyQueueOps, 3)
+        XCTAssertEqual(statistics.transmittedBytes, 90211)
+        XCTAssertEqual(statistics.receivedBytes, 120933)
         // The internal and logical pseudo-brokers are left out.
         XCTAssertEqual(statistics.brokers.map(\.name), ["127.0.0.1:9092/bootstrap", "broker-1:9092/1"])
         XCTAssertEqual(statistics.brokers[1], KafkaStatistics.Broker(
@@ -64,6 +66,52 @@ final class StatisticsTests: XCTestCase {
             XCTAssertTrue(report.name.hasPrefix("statistics-producer#producer-"), report.name)
             XCTAssertTrue(report.brokers.allSatisfy { $0.rttAverageMicroseconds >= 0 && $0.rttP99Microseconds >= 0 })
             XCTAssertNil(report.group)
+        }
+    }
+
+    /// The producer compresses its batches by default (`compression.type=lz4`): JSON records like
+    /// the pipeline's go on the wire, and come back to a reader, in well under half their bytes,
+    /// and read back unchanged.
+    func testProducerCompressesItsBatchesByDefault() async throws {
+        try await withTestTopic(prefix: "statistics") { topic in
+            let records = (0..<300).map { index in
+                let value = #"{"leadId":"lead-\#(index)","fullName":"Person \#(index)","headline":"Head of Growth at Company \#(index % 17)","#
+                    + #""experience":[{"title":"VP Marketing","company":"Company \#(index % 17)","startedOn":"2020-0\#(index % 9 + 1)"},"#
+                    + #"{"title":"Director of Sales","company":"Company \#(index % 5)","startedOn":"2016-1\#(index % 3)"}],"#
+                    + #""skills":["sales","marketing","demand generation","product-led growth","revenue operations"]}"#
+                return ProducerRecord(topic: topic, key: "lead-\(index)", value: Array(value.utf8))
+            }
+            let payloadBytes = records.reduce(0) { $0 + $1.value!.count + $1.key!.count }
+            let sent = Mutex<[KafkaStatistics]>([])
+            var producing = TestBroker.configuration(clientID: "statistics-compression", properties: ["statistics.interval.ms": "100"])
+            producing.statisticsObserver = { statistics in sent.withLock { $0.append(statistics) } }
+            let producer = try KafkaProducer(configuration: producing)
+            _ = try await producer.send(records)
+            let reportsBeforeDelivery = sent.withLock { $0.count }
+            try await waitUntil("a report after every record was delivered") { sent.withLock { $0.count > reportsBeforeDelivery } }
+            await producer.close()
+            let transmitted = try XCTUnwrap(sent.withLock { $0.last?.transmittedBytes })
+            XCTAssertGreaterThan(transmitted, 0)
+            XCTAssertLessThan(transmitted, Int64(payloadBytes / 2), "sent \(transmitted) bytes for \(payloadBytes) bytes of records")
+
+            let partitions = try await KafkaAdmin(configuration: TestBroker.configuration()).partitions(of: topic)
+            let ends = try await KafkaAdmin(configuration: TestBroker.configuration()).watermarks(partitions)
+                .filter { $0.value.high > 0 }.mapValues(\.high)
+            let fetched = Mutex<[KafkaStatistics]>([])
+            let reader = try KafkaConsumer(configuration: TestBroker.configuration(), startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
+                                           properties: ["statistics.interval.ms": "100"],
+                                           statisticsObserver: { statistics in fetched.withLock { $0.append(statistics) } })
+            var read: [String: [UInt8]] = [:]
+            try await reader.read(upTo: ends, timeout: .seconds(30)) { record in read[String(decoding: record.key ?? [], as: UTF8.self)] = record.value }
+            let reportsAtEnd = fetched.withLock { $0.count }
+            try await waitUntil("a report after the last record was read", pollMilliseconds: 0) {
+                _ = try await reader.poll(timeoutMilliseconds: 50)
+                return fetched.withLock { $0.count > reportsAtEnd }
+            }
+            await reader.close()
+            XCTAssertEqual(read, Dictionary(uniqueKeysWithValues: records.map { (String(decoding: $0.key!, as: UTF8.self), $0.value!) }))
+            let received = try XCTUnwrap(fetched.withLock { $0.last?.receivedBytes })
+            XCTAssertLessThan(received, Int64(payloadBytes / 2), "fetched \(received) bytes for \(payloadBytes) bytes of records")
         }
     }
 

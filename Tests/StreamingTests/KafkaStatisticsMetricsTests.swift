@@ -26,6 +26,8 @@ final class KafkaStatisticsMetricsTests: XCTestCase {
         XCTAssertEqual(registry.value(MetricNames.kafkaBrokerRequestTimeouts, broker), 5)
         XCTAssertEqual(registry.value(MetricNames.kafkaBrokerDisconnects, broker), 2)
         XCTAssertEqual(registry.value(MetricNames.kafkaReplyQueueOps, client), 3)
+        XCTAssertEqual(registry.value(MetricNames.kafkaTransmittedBytes, client), 90211)
+        XCTAssertEqual(registry.value(MetricNames.kafkaReceivedBytes, client), 120933)
         XCTAssertEqual(registry.value(MetricNames.kafkaGroupRebalances, client), 3)
         XCTAssertEqual(registry.value(MetricNames.kafkaGroupRebalanceAgeSeconds, client), 42.5)
         XCTAssertEqual(registry.labelSets(of: MetricNames.kafkaGroupState),
