@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
         // MetricsTests renders the stage runner's metric families too.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Streaming"], path: "Tests/RuntimeTests"),
-        .testTarget(name: "StreamingTests", dependencies: ["Streaming", "Runtime", "Kafka", "KafkaTestSupport"],
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming", "Runtime", "Kafka", "KafkaTestSupport", "LeadModel"],
                     path: "Tests/StreamingTests"),
         .testTarget(name: "JSONCodecTests", dependencies: ["JSONCodec"], path: "Tests/JSONCodecTests"),
         .testTarget(name: "LeadRulesTests", dependencies: ["JSONCodec", "LeadModel", "LeadModelTestSupport", "LeadRules"], path: "Tests/LeadRulesTests",

@@ -47,13 +47,27 @@ public final class KafkaTable<Value: Message>: Sendable {
             return (partitions, try await admin.watermarks(partitions).filter { $0.value.high > $0.value.low }.mapValues(\.high))
         }, waiting: { [logger, topic] error in logger.warning("waiting for the broker to read \(topic): \(error)") })
         self.partitions.withLock { $0 = partitions }
-        let reader = try KafkaConsumer(configuration: configuration,
+        let loader = try KafkaConsumer(configuration: configuration,
                                        startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaConsumer.beginning) }),
                                        properties: ["fetch.wait.max.ms": "50"])
-        try await reader.read(upTo: ends) { apply($0) }
+        do {
+            try await loader.read(upTo: ends) { apply($0) }
+        } catch {
+            await loader.close()
+            throw error
+        }
+        await loader.close()
+        // The follower waits longer per fetch than the loader: a table changes seldom, and an idle
+        // reader asking every 50 ms was most of an idle process's CPU. A broker answers a fetch
+        // as soon as a record arrives, so this delays no update (Tansu holds every fetch for about
+        // half the wait: there, updates arrive within about 0.25 s).
+        let starts = applied.withLock { applied in
+            Dictionary(uniqueKeysWithValues: partitions.map { ($0, applied[$0] ?? KafkaConsumer.beginning) })
+        }
+        let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "500"])
         let task = Task { [self] in
             while !Task.isCancelled {
-                guard let records = try? await reader.poll() else { break }
+                guard let records = try? await reader.poll(timeoutMilliseconds: 500) else { break }
                 for record in records { apply(record) }
             }
             await reader.close()
