@@ -41,6 +41,9 @@ public final class KafkaConsumer: Sendable {
     private let queue: RDHandle
     /// Where the partitions of priority topics deliver; nil without priority topics.
     private let priorityQueue: RDHandle?
+    /// Written by librdkafka when either queue gets a record after being empty, so a poll with
+    /// priority topics waits on both at once; nil without priority topics (one queue to wait on).
+    private let wakeUp: WakeUpPipe?
     private let context: RebalanceContext
     private let contextPointer: Unmanaged<RebalanceContext>
     private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
@@ -139,8 +142,16 @@ public final class KafkaConsumer: Sendable {
         }
         rd_kafka_poll_set_consumer(rk.pointer)
         self.rk = rk
-        self.queue = RDHandle(pointer: rd_kafka_queue_get_consumer(rk.pointer))
-        self.priorityQueue = priorityTopics.isEmpty ? nil : RDHandle(pointer: rd_kafka_queue_new(rk.pointer))
+        let queue = RDHandle(pointer: rd_kafka_queue_get_consumer(rk.pointer))
+        let priorityQueue = priorityTopics.isEmpty ? nil : RDHandle(pointer: rd_kafka_queue_new(rk.pointer))
+        let wakeUp = priorityQueue.map { priorityQueue in
+            let wakeUp = WakeUpPipe()
+            wakeUp.enable(on: [queue, priorityQueue])
+            return wakeUp
+        }
+        self.queue = queue
+        self.priorityQueue = priorityQueue
+        self.wakeUp = wakeUp
         context.priorityQueue = priorityQueue
         self.context = context
         self.contextPointer = contextPointer
@@ -172,15 +183,18 @@ public final class KafkaConsumer: Sendable {
         return try result.get()
     }
 
-    /// One poll, on the poll queue. With priority topics it waits in slices, looking at the
-    /// priority queue between them, so a priority record arriving during a wait is returned
-    /// within a slice.
+    /// One poll, on the poll queue. With priority topics it takes what both queues hold, the
+    /// priority queue first, and when both are empty waits for librdkafka to say either got
+    /// something (``WakeUpPipe``): a priority record arriving during a wait is returned at once,
+    /// and an idle consumer sleeps instead of looking at its queues every few milliseconds.
     private func consume(maxRecords: Int, timeoutMilliseconds: Int32) -> Result<[ConsumerRecord], KafkaError> {
-        guard let priorityQueue else {
+        guard let priorityQueue, let wakeUp else {
             return Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords, timeoutMilliseconds: timeoutMilliseconds)
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         while true {
+            // Emptied before the queues are read: a record enqueued after this wakes the wait below.
+            wakeUp.drain()
             // A quarter (at least one place) is left for the consumer queue, which also serves the
             // rebalance callbacks.
             var records: [ConsumerRecord]
@@ -188,14 +202,15 @@ public final class KafkaConsumer: Sendable {
             case .success(let batch): records = batch
             case .failure(let error): return .failure(error)
             }
-            let wait = records.isEmpty ? min(Self.prioritySliceMilliseconds, (deadline - ContinuousClock.now).wholeMilliseconds) : 0
             if maxRecords > records.count {
-                switch Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords - records.count, timeoutMilliseconds: max(0, wait)) {
+                switch Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords - records.count, timeoutMilliseconds: 0) {
                 case .success(let batch): records += batch
                 case .failure(let error): return .failure(error)
                 }
             }
-            if !records.isEmpty || ContinuousClock.now >= deadline { return .success(records) }
+            let remaining = (deadline - ContinuousClock.now).wholeMilliseconds
+            if !records.isEmpty || remaining <= 0 { return .success(records) }
+            wakeUp.wait(milliseconds: remaining)
         }
     }
 
@@ -203,10 +218,6 @@ public final class KafkaConsumer: Sendable {
     static func priorityShare(of maxRecords: Int) -> Int {
         max(1, min(maxRecords - 1, maxRecords * 3 / 4))
     }
-
-    /// How long a poll with priority topics waits on the other topics before looking at the
-    /// priority queue again.
-    static let prioritySliceMilliseconds: Int32 = 10
 
     private static func consumeBatch(rk: RDHandle, queue: RDHandle, maxRecords: Int,
                                      timeoutMilliseconds: Int32) -> Result<[ConsumerRecord], KafkaError> {
@@ -381,9 +392,13 @@ public final class KafkaConsumer: Sendable {
 
     private func destroy(flags: Int32 = 0) {
         isClosed.store(true, ordering: .releasing)
-        if let priorityQueue { rd_kafka_queue_destroy(priorityQueue.pointer) }
+        if let priorityQueue {
+            wakeUp?.disable(on: [queue, priorityQueue])
+            rd_kafka_queue_destroy(priorityQueue.pointer)
+        }
         rd_kafka_queue_destroy(queue.pointer)
         rd_kafka_destroy_flags(rk.pointer, flags)
+        wakeUp?.close()
         contextPointer.release()
     }
 
@@ -571,4 +586,54 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
 private func logConsuming(_ error: OpaquePointer, _ operation: String) {
     let kafkaError = KafkaError(consuming: error, operation: operation)
     errorCallback(nil, kafkaError.code, kafkaError.message, nil)
+}
+
+/// A non-blocking pipe that librdkafka writes a byte to when a queue it is enabled on gets an
+/// element after being empty (`rd_kafka_queue_io_event_enable`), and that a poll waits on: the
+/// way to wait on two queues at once. Used from the consumer's poll queue only.
+final class WakeUpPipe: @unchecked Sendable {
+    private let readEnd: Int32
+    private let writeEnd: Int32
+
+    init() {
+        var ends: [Int32] = [-1, -1]
+        // Without a pipe (out of descriptors) the waits below return at once: the poll then looks
+        // at its queues in a loop instead of sleeping, which costs CPU but loses nothing.
+        if pipe(&ends) == 0 {
+            for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+        }
+        readEnd = ends[0]
+        writeEnd = ends[1]
+    }
+
+    /// Has librdkafka write to the pipe when any of `queues` gets an element after being empty.
+    func enable(on queues: [RDHandle]) {
+        guard writeEnd >= 0 else { return }
+        var byte: UInt8 = 1
+        for queue in queues { rd_kafka_queue_io_event_enable(queue.pointer, writeEnd, &byte, 1) }
+    }
+
+    /// Stops the writes; before the queues are destroyed.
+    func disable(on queues: [RDHandle]) {
+        for queue in queues { rd_kafka_queue_io_event_enable(queue.pointer, -1, nil, 0) }
+    }
+
+    /// Reads what was written, so the next wait sleeps until the next write.
+    func drain() {
+        guard readEnd >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        while read(readEnd, &buffer, buffer.count) > 0 {}
+    }
+
+    /// Returns once something was written, or after `milliseconds`.
+    func wait(milliseconds: Int32) {
+        guard readEnd >= 0 else { return }
+        var descriptor = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&descriptor, 1, milliseconds)
+    }
+
+    /// Closes both ends; after the handle is destroyed, when nothing writes any more.
+    func close() {
+        for end in [readEnd, writeEnd] where end >= 0 { _ = Glibc.close(end) }
+    }
 }

@@ -339,6 +339,23 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    /// A poll waiting on both queues (priority topics) wakes when either gets a record: the
+    /// record comes back as soon as it is fetched, not at the end of the poll's timeout.
+    func testAWaitingPollReturnsARecordOfEitherTopicOnceItIsFetched() async throws {
+        try await withPriorityConsumer(standardPartitions: 1) { standard, priority, consumer in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            for topic in [priority, standard, priority] {
+                let poll = Task { try await consumer.poll(maxRecords: 10, timeoutMilliseconds: 20_000) }
+                _ = try await producer.send([ProducerRecord(topic: topic, key: "k", value: [1])])
+                let sentAt = ContinuousClock.now
+                let records = try await poll.value
+                XCTAssertEqual(records.map(\.topic), [topic])
+                XCTAssertLessThan(ContinuousClock.now - sentAt, .seconds(5), "a poll of 20 s returned \(topic)'s record only at its end")
+            }
+            await producer.close()
+        }
+    }
+
     func testPriorityRecordsLeaveAQuarterOfEachPollToTheOtherTopics() async throws {
         try await withPriorityConsumer(standardPartitions: 1) { standard, priority, consumer in
             let producer = try KafkaProducer(configuration: TestBroker.configuration())
