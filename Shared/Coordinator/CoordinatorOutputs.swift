@@ -61,10 +61,14 @@ extension Coordinator {
         /// Jobs below this many are encoded on the calling thread.
         static let parallelThreshold = 32
 
+        /// The processors this process may use, read once: Foundation reads the cgroup's CPU quota
+        /// from files on every call, which was most of an idle coordinator's CPU.
+        static let processors = ProcessInfo.processInfo.activeProcessorCount
+
         private static func encode(_ jobs: [EncodeJob], codec: MessageCodec, logger: Logger)
             -> [[(record: ProducerRecord, changelogOf: LeadID?)]]
         {
-            let workers = min(ProcessInfo.processInfo.activeProcessorCount, jobs.count / parallelThreshold + 1)
+            let workers = min(processors, jobs.count / parallelThreshold + 1)
             guard workers > 1 else { return jobs.map { $0.records(codec: codec, logger: logger) } }
             let results = EncodedJobs(count: jobs.count)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
