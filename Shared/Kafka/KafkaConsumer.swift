@@ -621,8 +621,8 @@ final class WakeUpPipe: @unchecked Sendable {
     /// Reads what was written, so the next wait sleeps until the next write.
     func drain() {
         guard readEnd >= 0 else { return }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        while read(readEnd, &buffer, buffer.count) > 0 {}
+        var bytes: UInt64 = 0
+        while read(readEnd, &bytes, MemoryLayout<UInt64>.size) > 0 {}
     }
 
     /// Returns once something was written, or after `milliseconds`.
