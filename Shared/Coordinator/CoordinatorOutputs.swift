@@ -62,7 +62,7 @@ extension Coordinator {
         static let parallelThreshold = 32
 
         /// The processors this process may use, read once: Foundation reads the cgroup's CPU quota
-        /// from files on every call, which was most of an idle coordinator's CPU.
+        /// from files on every call (16 µs here; 6% of an idle coordinator's CPU samples).
         static let processors = ProcessInfo.processInfo.activeProcessorCount
 
         private static func encode(_ jobs: [EncodeJob], codec: MessageCodec, logger: Logger)

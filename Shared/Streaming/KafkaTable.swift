@@ -42,25 +42,15 @@ public final class KafkaTable<Value: Message>: Sendable {
         let admin = try KafkaAdmin(configuration: configuration)
         self.admin.withLock { $0 = admin }
         // While the broker is away the process waits here, not ready, rather than exit.
-        let (partitions, ends) = try await KafkaError.waitingForBroker({
-            let partitions = try await admin.partitions(of: topic)
-            return (partitions, try await admin.watermarks(partitions).filter { $0.value.high > $0.value.low }.mapValues(\.high))
-        }, waiting: { [logger, topic] error in logger.warning("waiting for the broker to read \(topic): \(error)") })
+        let waiting: (KafkaError) -> Void = { [logger, topic] error in logger.warning("waiting for the broker to read \(topic): \(error)") }
+        let partitions = try await KafkaError.waitingForBroker({ try await admin.partitions(of: topic) }, waiting: waiting)
         self.partitions.withLock { $0 = partitions }
-        let loader = try KafkaConsumer(configuration: configuration,
-                                       startingAt: Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaConsumer.beginning) }),
-                                       properties: ["fetch.wait.max.ms": "50"])
-        do {
-            try await loader.read(upTo: ends) { apply($0) }
-        } catch {
-            await loader.close()
-            throw error
-        }
-        await loader.close()
-        // The follower waits longer per fetch than the loader: a table changes seldom, and an idle
-        // reader asking every 50 ms was most of an idle process's CPU. A broker answers a fetch
-        // as soon as a record arrives, so this delays no update (Tansu holds every fetch for about
-        // half the wait: there, updates arrive within about 0.25 s).
+        try await KafkaConsumer.readToEnd(partitions, configuration: configuration, admin: admin, whileBrokerUnreachable: waiting) { apply($0) }
+        // The follower waits longer per fetch than the loading reader: a table changes seldom, and
+        // an idle reader asking every 50 ms (every 25 ms on Tansu) cost every process that keeps
+        // tables CPU for ever. A broker answers a fetch as soon as a record arrives, so this delays
+        // no update (Tansu holds every fetch for about half the wait: there, updates arrive within
+        // about 0.25 s).
         let starts = applied.withLock { applied in
             Dictionary(uniqueKeysWithValues: partitions.map { ($0, applied[$0] ?? KafkaConsumer.beginning) })
         }
