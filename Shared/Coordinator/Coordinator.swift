@@ -250,7 +250,7 @@ public final class Coordinator: Service {
             }
             metrics.countPerTopic(batch.lazy.map(\.topic), MetricNames.coordinatorRecordsConsumed)
             noteResultsRead(batch, &state)
-            try await applyRebalances(&state)
+            try await applyRebalances(&state, producer: producer)
             // Backlog records held back at the bound go first: they are older than the batch's.
             let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
             if !records.isEmpty {
@@ -792,7 +792,7 @@ public final class Coordinator: Service {
 
     // MARK: - Rebalances and restore
 
-    private func applyRebalances(_ state: inout State) async throws {
+    private func applyRebalances(_ state: inout State, producer: KafkaProducer) async throws {
         for event in rebalances.drain() {
             switch event {
             case .assigned(let partitions):
@@ -806,6 +806,14 @@ public final class Coordinator: Service {
                 health.markReady()  // joined, and what was assigned is restored
             case .revoked(let partitions):
                 let numbers = Set(partitions.map(\.partition))
+                // Their next owner restores the leads from the changelog: the states held for
+                // them go there first, or it would apply (and charge) their results again.
+                var outputs = Outputs()
+                append(state.core.writeHeldStates(ofPartitions: numbers), to: &outputs)
+                let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
+                if !encoded.records.isEmpty {
+                    _ = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
+                }
                 state.ownedPartitions.subtract(numbers)
                 state.core.leads.removeAll { numbers.contains($0.partition) }
                 state.core.finished = state.core.finished.filter { !numbers.contains($0.value.partition) }

@@ -252,6 +252,21 @@ struct CoordinatorCore<Source> {
         return effects
     }
 
+    /// One state record for each held lead of `partitions`, which this instance gives up: their
+    /// next owner restores them from the changelog and replays only the inputs after them, so a
+    /// change held here is not applied (and charged) a second time.
+    mutating func writeHeldStates(ofPartitions partitions: Set<Int32>) -> [Effect] {
+        var effects: [Effect] = []
+        for (leadID, held) in unwrittenStates {
+            guard let partition = leads[leadID]?.partition, partitions.contains(partition) else { continue }
+            unwrittenStates[leadID] = nil  // its entry in heldOrder is skipped once reached
+            var job = Coordinator.EncodeJob(leadID: leadID)
+            job.append(held.state, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+            effects.append(.messages(job))
+        }
+        return effects
+    }
+
     /// Handles the waiting leads whose configuration has arrived, and dead-letters those that
     /// waited ``CoordinatorSettings/configurationWait`` in vain.
     mutating func resolveAwaitingLeads(_ tables: some CoordinatorTables) -> [Effect] {

@@ -412,6 +412,20 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(core.unwrittenStates.isEmpty)
     }
 
+    func testTheHeldStatesOfPartitionsGivenUpAreWrittenAtOnceAndOnlyThose() throws {
+        var core = core()
+        for (id, partition) in [("lead-1", Int32(0)), ("lead-2", 1), ("lead-3", 2)] {
+            _ = core.discovered(lead(id), runID: RunID("run-\(id)"), partition: partition, fromBacklog: false, source: id, tables)
+        }
+        XCTAssertEqual(core.unwrittenStates.count, 3, "each running lead's state is held")
+        let written = messages(core.writeHeldStates(ofPartitions: [0, 2]), LeadState.self)
+        XCTAssertEqual(Set(written.map(\.leadID)), ["lead-1", "lead-3"], "held for less than the interval, written because given up")
+        XCTAssertEqual(written.first { $0.leadID == "lead-1" }, core.leads["lead-1"]?.machine.state, "the latest state")
+        XCTAssertEqual(Array(core.unwrittenStates.keys), ["lead-2"], "a lead of a partition kept stays held")
+        XCTAssertTrue(core.writeHeldStates(ofPartitions: [0, 2]).isEmpty, "written once")
+        XCTAssertEqual(messages(core.writeHeldStates(), LeadState.self).map(\.leadID), ["lead-2"])
+    }
+
     func testAHeldStateOfALeadGivenUpIsNotWritten() {
         var core = core()
         _ = discover(lead("lead-1"), &core)

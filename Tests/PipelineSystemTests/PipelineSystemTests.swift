@@ -182,6 +182,38 @@ final class PipelineSystemTests: XCTestCase {
         }
     }
 
+    /// A coordinator that gives partitions up (a second one joins) first writes the states it
+    /// held for their leads, so the next owner restores them and replays nothing: no result is
+    /// applied twice and no charge sent again. Without the write, the next owner restores the
+    /// states from before the held changes and applies their results again, each charge again
+    /// under its key. The same happens to a lone coordinator whose group membership expires in
+    /// a broker outage.
+    func testCoordinatorGivingPartitionsUpWritesTheStatesItHeldFirst() async throws {
+        try await withPipeline { harness in
+            // A minute: every running lead's state is held when the second coordinator joins.
+            let held = ["COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": "60"]
+            try harness.start("coordinator", environment: held)
+            for stage in ["profile-stage", "activity-stage", "scoring-stage", "finalize-stage"] { try harness.start(stage) }
+            let leads = harness.makeLeads(300)
+            try await harness.publish(leads: leads)
+            try await waitUntil("some leads ready", timeoutSeconds: 120, pollMilliseconds: 100) {
+                try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count >= 30
+            }
+            try harness.start("coordinator", environment: held)
+            let poolAtJoin = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count
+            XCTAssertLessThan(poolAtJoin, 300, "the second coordinator should join mid-run")
+
+            let pool = try await harness.waitForPool(300)
+            XCTAssertEqual(Set(pool.map(\.key)).count, 300)
+            XCTAssertEqual(pool.count, 300, "no lead finished twice")
+            let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage).map(\.value)
+            XCTAssertFalse(usage.isEmpty)
+            var seen: Set<String> = []
+            let resent = usage.filter { !seen.insert($0.idempotencyKey).inserted }
+            XCTAssertEqual(resent.count, 0, "charges sent again after the hand-over, of \(usage.count): \(resent.prefix(3).map(\.idempotencyKey))")
+        }
+    }
+
     /// A running lead's state is written at most once a second, so a SIGKILL loses the changes
     /// since; the offsets stored stop at them, and the restarted coordinator replays them.
     func testCoordinatorKilledMidRunReplaysTheChangesItHadNotWritten() async throws {
