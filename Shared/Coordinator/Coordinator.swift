@@ -316,6 +316,7 @@ public final class Coordinator: Service {
             append(state.core.writeHeldStates(heldSince: now().addingTimeInterval(-settings.stateWriteInterval.timeInterval)), to: &outputs)
             nextOffsets = committable(after: nextOffsets, &state)
             appendProgressParts(&state, &outputs)
+            countResults(&state)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
             if let previous = unconfirmed {
                 unconfirmed = nil
@@ -371,6 +372,9 @@ public final class Coordinator: Service {
         var heldBacklog: [ConsumerRecord] = []
         /// One past the last record handled, per input partition.
         var handledUpTo: [TopicPartition: Int64] = [:]
+        /// Results handled since the counters were last increased, by phase and outcome (added to
+        /// them once a loop, not once a result).
+        var resultsHandled: [ResultCount: Int] = [:]
         /// The first input record of each lead whose state is held (``CoordinatorCore/unwrittenStates``),
         /// per partition: no offset past it is stored until the state is written.
         var heldInputs: [LeadID: [TopicPartition: Int64]] = [:]
@@ -420,9 +424,7 @@ public final class Coordinator: Service {
             }
             if record.topic == topics.phaseResults || record.topic == topics.phaseResultsPriority {
                 let result = try codec.decode(PhaseResultEnvelope.self, record: record)
-                metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": result.phase.rawValue]).increment()
-                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": result.phase.rawValue, "outcome": result.outcome.metricLabel])
-                    .increment()
+                state.resultsHandled[ResultCount(phase: result.phase, outcome: result.outcome.metricLabel), default: 0] += 1
                 let output = OutputReference(phase: result.phase, topic: record.topic, partition: record.partition, offset: record.offset)
                 append(state.core.phaseResult(result, output: output, tables), to: &outputs)
                 return
@@ -575,6 +577,26 @@ public final class Coordinator: Service {
         guard let key = record.keyString, state.core.unwrittenStates[LeadID(key)] != nil,
               state.heldInputs[LeadID(key)]?[record.topicPartition] == nil else { return }
         state.heldInputs[LeadID(key), default: [:]][record.topicPartition] = record.offset
+    }
+
+    /// A phase and the outcome of its results, the labels of the results counters.
+    struct ResultCount: Hashable {
+        let phase: Phase
+        let outcome: String
+    }
+
+    /// Adds the results handled since the last call to the results counters.
+    private func countResults(_ state: inout State) {
+        guard !state.resultsHandled.isEmpty else { return }
+        var perPhase: [Phase: Int] = [:]
+        for (key, count) in state.resultsHandled {
+            perPhase[key.phase, default: 0] += count
+            metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": key.phase.rawValue, "outcome": key.outcome]).increment(by: Double(count))
+        }
+        for (phase, count) in perPhase {
+            metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]).increment(by: Double(count))
+        }
+        state.resultsHandled.removeAll(keepingCapacity: true)
     }
 
     /// The progress parts the batch changed, each keyed by search and partition, in the partition
