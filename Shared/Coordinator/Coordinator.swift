@@ -183,7 +183,8 @@ public final class Coordinator: Service {
         let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.leadCommands, topics.phaseResultsPriority]
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
-                                         properties: properties, defaults: Self.readAhead) { [rebalances, unacknowledged, logger] event in
+                                         properties: properties, defaults: Self.readAhead,
+                                         defersRevocation: true) { [rebalances, unacknowledged, logger] event in
             if case .revoking = event, let delivery = unacknowledged.take() {
                 // Whoever restores these partitions next must find this batch's state records in
                 // the changelog: partitions are given up only once they are acknowledged.
@@ -250,7 +251,7 @@ public final class Coordinator: Service {
             }
             metrics.countPerTopic(batch.lazy.map(\.topic), MetricNames.coordinatorRecordsConsumed)
             noteResultsRead(batch, &state)
-            try await applyRebalances(&state, producer: producer)
+            try await applyRebalances(&state, consumer: consumer, producer: producer)
             // Backlog records held back at the bound go first: they are older than the batch's.
             let records = state.heldBacklog + batch.filter { state.ownedPartitions.contains($0.partition) }
             if !records.isEmpty {
@@ -814,8 +815,20 @@ public final class Coordinator: Service {
 
     // MARK: - Rebalances and restore
 
-    private func applyRebalances(_ state: inout State, producer: KafkaProducer) async throws {
-        for event in rebalances.drain() {
+    /// Applies the rebalance events reported since the last call. Partitions being revoked are
+    /// given up here, once the states held for their leads are written (the consumer defers
+    /// revocations): their next owner restores those states, and cannot start before.
+    private func applyRebalances(_ state: inout State, consumer: KafkaConsumer, producer: KafkaProducer) async throws {
+        // Completing a revocation reports it revoked: drained until nothing is left.
+        var events = rebalances.drain()
+        while !events.isEmpty {
+            try await apply(events, &state, consumer: consumer, producer: producer)
+            events = rebalances.drain()
+        }
+    }
+
+    private func apply(_ events: [RebalanceEvent], _ state: inout State, consumer: KafkaConsumer, producer: KafkaProducer) async throws {
+        for event in events {
             switch event {
             case .assigned(let partitions):
                 let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
@@ -828,14 +841,6 @@ public final class Coordinator: Service {
                 health.markReady()  // joined, and what was assigned is restored
             case .revoked(let partitions):
                 let numbers = Set(partitions.map(\.partition))
-                // Their next owner restores the leads from the changelog: the states held for
-                // them go there first, or it would apply (and charge) their results again.
-                var outputs = Outputs()
-                append(state.core.writeHeldStates(ofPartitions: numbers), to: &outputs)
-                let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
-                if !encoded.records.isEmpty {
-                    _ = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
-                }
                 state.ownedPartitions.subtract(numbers)
                 state.core.leads.removeAll { numbers.contains($0.partition) }
                 state.core.finished = state.core.finished.filter { !numbers.contains($0.value.partition) }
@@ -849,8 +854,16 @@ public final class Coordinator: Service {
                 state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads[$0.key] != nil }
                 for number in numbers { state.ownedSince[number] = nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
-            case .revoking:
-                break
+            case .revoking(let partitions):
+                // Their next owner restores the leads from the changelog: the states held for
+                // them go there first, or it would apply (and charge) their results again.
+                var outputs = Outputs()
+                append(state.core.writeHeldStates(ofPartitions: Set(partitions.map(\.partition))), to: &outputs)
+                let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
+                if !encoded.records.isEmpty {
+                    _ = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
+                }
+                await consumer.completeRevocation()
             }
         }
     }

@@ -9,7 +9,9 @@ public enum RebalanceEvent: Sendable, Equatable {
     /// unpaused (whatever was paused before the rebalance).
     case assigned([TopicPartition])
     /// These partitions are about to be taken away. The handler runs before the final commit, so
-    /// offsets it stores for finished work are still committed.
+    /// offsets it stores for finished work are still committed. A consumer that defers
+    /// revocations keeps them, and the group's rebalance waits, until its owner calls
+    /// ``KafkaConsumer/completeRevocation()``.
     case revoking([TopicPartition])
     /// These partitions are gone: their offsets were committed (unless the assignment was lost).
     case revoked([TopicPartition])
@@ -71,18 +73,23 @@ public final class KafkaConsumer: Sendable {
     ///   - defaults: librdkafka properties for this consumer that the configuration's properties
     ///     (`KAFKA_PROPERTY_*`, the properties file) and `properties` win over.
     ///   - priorityTopics: topics (of `topics`) whose records a poll returns first.
+    ///   - defersRevocation: partitions being revoked stay assigned (and the rebalance waits)
+    ///     until ``completeRevocation()``, so their owner can write what it holds for them after
+    ///     the poll that reported ``RebalanceEvent/revoking(_:)`` and before anyone else reads
+    ///     them. Call it before polling again.
     ///   - onRebalance: called on the poll queue inside the rebalance; keep it short.
     ///
     /// With the configuration's ``KafkaConfiguration/statisticsObserver`` it reports librdkafka's
     /// statistics there, from the poll.
     public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                             priorityTopics: Set<String> = [], properties: [String: String] = [:],
-                            defaults: [String: String] = [:],
+                            defaults: [String: String] = [:], defersRevocation: Bool = false,
                             onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
         try self.init(configuration: configuration, groupID: groupID, properties: properties,
                       defaults: configuration.statisticsDefaults.merging(defaults) { _, new in new },
                       priorityTopics: priorityTopics.intersection(topics),
-                      statisticsObserver: configuration.statisticsObserver, onRebalance: onRebalance)
+                      statisticsObserver: configuration.statisticsObserver, defersRevocation: defersRevocation,
+                      onRebalance: onRebalance)
         let list = makePartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_subscribe(rk.pointer, list)
@@ -107,7 +114,8 @@ public final class KafkaConsumer: Sendable {
         var overrides = properties
         overrides["enable.auto.commit"] = "false"
         try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
-                      defaults: [:], priorityTopics: [], statisticsObserver: statisticsObserver, onRebalance: nil)
+                      defaults: [:], priorityTopics: [], statisticsObserver: statisticsObserver, defersRevocation: false,
+                      onRebalance: nil)
         let list = makePartitionList(Array(offsets.keys), offsets: offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(rk.pointer, list)
@@ -119,7 +127,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     private init(configuration: KafkaConfiguration, groupID: String, properties: [String: String], defaults: [String: String],
-                 priorityTopics: Set<String>, statisticsObserver: KafkaStatisticsObserver?,
+                 priorityTopics: Set<String>, statisticsObserver: KafkaStatisticsObserver?, defersRevocation: Bool,
                  onRebalance: (@Sendable (RebalanceEvent) -> Void)?) throws {
         var overrides = properties
         overrides["group.id"] = groupID
@@ -127,7 +135,7 @@ public final class KafkaConsumer: Sendable {
         let conf = try configuration.makeConf(defaults: Self.defaultProperties.merging(defaults) { _, new in new },
                                               overrides: overrides)
         let context = RebalanceContext(priorityTopics: priorityTopics, statisticsObserver: statisticsObserver,
-                                       handler: onRebalance)
+                                       defersRevocation: defersRevocation, handler: onRebalance)
         let contextPointer = Unmanaged.passRetained(context)
         rd_kafka_conf_set_opaque(conf, contextPointer.toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback)
@@ -376,12 +384,30 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Gives up the partitions of a deferred revocation (``RebalanceEvent/revoking(_:)``):
+    /// commits the offsets stored for them (unless the assignment was lost), unassigns them, and
+    /// reports ``RebalanceEvent/revoked(_:)`` before returning. The group's rebalance goes on from
+    /// here. Nothing happens when no revocation is deferred.
+    public func completeRevocation() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            pollQueue.async { [self] in
+                if !isClosed.load(ordering: .acquiring), let revocation = context.takeDeferredRevocation() {
+                    finishRevocation(rk.pointer, revocation, context)
+                }
+                continuation.resume()
+            }
+        }
+    }
+
     /// A member that was never assigned (closed while its first join is under way) goes without
     /// a leave: the group drops it after the session timeout, as it drops a killed process. The
     /// test broker, given a leave during a join, waited for the member for good and assigned no
     /// one else (the test `testAMemberClosedWhileJoiningDoesNotHoldUpTheNext`).
     private func shutDown() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // The revocation of the close itself is done at once; one still deferred is done first.
+        context.isClosing.store(true, ordering: .releasing)
+        context.takeDeferredRevocation().map { finishRevocation(rk.pointer, $0, context) }
         if context.hasBeenAssigned {
             rd_kafka_consumer_close(rk.pointer)
             destroy()
@@ -472,11 +498,32 @@ final class RebalanceContext: KafkaClientContext, @unchecked Sendable {
     let priorityTopics: Set<String>
     private let queue = Mutex<RDHandle?>(nil)
 
-    init(priorityTopics: Set<String>, statisticsObserver: KafkaStatisticsObserver?,
+    /// Whether revocations wait for ``KafkaConsumer/completeRevocation()``.
+    let defersRevocation: Bool
+    /// Set when the consumer closes: from then on revocations are carried out at once.
+    let isClosing = Atomic<Bool>(false)
+    private let deferred = Mutex<DeferredRevocation?>(nil)
+
+    init(priorityTopics: Set<String>, statisticsObserver: KafkaStatisticsObserver?, defersRevocation: Bool,
          handler: (@Sendable (RebalanceEvent) -> Void)?) {
         self.priorityTopics = priorityTopics
+        self.defersRevocation = defersRevocation
         self.handler = handler
         super.init(statisticsObserver: statisticsObserver)
+    }
+
+    /// Keeps a revocation until it is taken. librdkafka starts no other rebalance before it is
+    /// carried out, so at most one is kept.
+    func deferRevocation(_ revocation: DeferredRevocation) {
+        deferred.withLock { $0 = revocation }
+    }
+
+    /// The revocation kept, if any, which the caller carries out.
+    func takeDeferredRevocation() -> DeferredRevocation? {
+        deferred.withLock { kept in
+            defer { kept = nil }
+            return kept
+        }
     }
 
     /// Set once, after the handle exists and before the consumer subscribes.
@@ -567,20 +614,42 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
         context.assigned(changed)
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
         context.revoking(changed)
-        if rd_kafka_assignment_lost(rk) == 0 {
-            _ = rd_kafka_commit(rk, nil, 0)
-        }
-        if isCooperative {
-            if let error = rd_kafka_incremental_unassign(rk, partitions) { logConsuming(error, "incrementalUnassign") }
+        // librdkafka lets the (un)assign come after the callback: the rebalance waits for it.
+        let revocation = DeferredRevocation(partitions: rd_kafka_topic_partition_list_copy(partitions), changed: changed,
+                                            isCooperative: isCooperative)
+        if context.defersRevocation && !context.isClosing.load(ordering: .acquiring) {
+            context.deferRevocation(revocation)
         } else {
-            rd_kafka_assign(rk, nil)
+            finishRevocation(rk, revocation, context)
         }
-        context.revoked(changed)
     default:
         errorCallback(rk, err.rawValue, rd_kafka_err2str(err), nil)
         rd_kafka_assign(rk, nil)
         context.revoked(changed)
     }
+}
+
+/// A revocation reported and not yet carried out (``KafkaConsumer/completeRevocation()``); its
+/// partition list is librdkafka's copy, destroyed once it is.
+struct DeferredRevocation: @unchecked Sendable {
+    let partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    let changed: [TopicPartition]
+    let isCooperative: Bool
+}
+
+/// Commits what is stored for a revocation's partitions (unless the assignment was lost),
+/// unassigns them and reports them revoked.
+private func finishRevocation(_ rk: OpaquePointer, _ revocation: DeferredRevocation, _ context: RebalanceContext) {
+    defer { rd_kafka_topic_partition_list_destroy(revocation.partitions) }
+    if rd_kafka_assignment_lost(rk) == 0 {
+        _ = rd_kafka_commit(rk, nil, 0)
+    }
+    if revocation.isCooperative {
+        if let error = rd_kafka_incremental_unassign(rk, revocation.partitions) { logConsuming(error, "incrementalUnassign") }
+    } else {
+        rd_kafka_assign(rk, nil)
+    }
+    context.revoked(revocation.changed)
 }
 
 private func logConsuming(_ error: OpaquePointer, _ operation: String) {

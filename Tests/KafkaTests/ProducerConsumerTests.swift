@@ -206,6 +206,52 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    /// A member that defers revocations keeps its partitions, and the rebalance waits, until it
+    /// completes the revocation: what it writes for them in between comes before anyone else
+    /// reads them. Without the deferral the partitions are gone when `.revoking` is seen.
+    func testADeferredRevocationHoldsTheRebalanceUntilCompleted() async throws {
+        try await withTestTopic(partitions: 4) { topic in
+            let group = uniqueTopicName("group")
+            let events = Mutex<[RebalanceEvent]>([])
+            let all = Set((0..<4).map { TopicPartition(topic: topic, partition: Int32($0)) })
+            let a = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "a"), groupID: group, topics: [topic],
+                                      properties: TestBroker.fastGroupProperties, defersRevocation: true) { event in
+                events.withLock { $0.append(event) }
+            }
+            try await waitUntil("a owns all 4", timeoutSeconds: 60) {
+                _ = try await a.poll(timeoutMilliseconds: 50)
+                return a.assignment == all
+            }
+            let b = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "b"), groupID: group, topics: [topic],
+                                      properties: TestBroker.fastGroupProperties)
+            try await waitUntil("a told its partitions are being revoked", timeoutSeconds: 60) {
+                async let pa = a.poll(timeoutMilliseconds: 50)
+                async let pb = b.poll(timeoutMilliseconds: 50)
+                _ = try await (pa, pb)
+                return events.withLock { $0.contains(.revoking(all.sorted())) }
+            }
+            XCTAssertEqual(a.assignment, all, "a keeps its partitions until it completes the revocation")
+            // Longer than the test broker takes for a rebalance (about half the session timeout).
+            for _ in 0..<30 { _ = try await b.poll(timeoutMilliseconds: 100) }
+            XCTAssertEqual(b.assignment, [], "the rebalance waits for a")
+            XCTAssertFalse(events.withLock { $0.contains(.revoked(all.sorted())) })
+
+            await a.completeRevocation()
+            XCTAssertEqual(events.withLock { $0.last }, .revoked(all.sorted()), "reported before completeRevocation returns")
+            XCTAssertEqual(a.assignment, [])
+            try await waitUntil("a 2/2 split", timeoutSeconds: 60) {
+                async let pa = a.poll(timeoutMilliseconds: 50)
+                async let pb = b.poll(timeoutMilliseconds: 50)
+                _ = try await (pa, pb)
+                // A second revocation (none is expected) would hold the group: complete it too.
+                await a.completeRevocation()
+                return a.assignment.count == 2 && b.assignment.count == 2
+            }
+            await a.close()
+            await b.close()
+        }
+    }
+
     /// librdkafka keeps a partition's paused flag through a rebalance; a partition assigned
     /// again must start fetching, as ``RebalanceEvent/assigned(_:)`` promises.
     func testPartitionPausedBeforeARebalanceIsFetchedOnceAssignedAgain() async throws {
