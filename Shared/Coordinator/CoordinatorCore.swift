@@ -241,15 +241,20 @@ struct CoordinatorCore<Source> {
             guard let held = unwrittenStates[leadID], held.since == since else { continue }
             unwrittenStates[leadID] = nil
             guard leads[leadID] != nil else { continue }
-            var job = Coordinator.EncodeJob(leadID: leadID)
-            job.append(held.state, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
-            effects.append(.messages(job))
+            effects.append(stateRecord(held.state, of: leadID))
         }
         if heldOrderStart > 1024 && heldOrderStart * 2 > heldOrder.count {
             heldOrder.removeFirst(heldOrderStart)
             heldOrderStart = 0
         }
         return effects
+    }
+
+    /// The changelog record of a lead's held state.
+    private func stateRecord(_ state: LeadState, of leadID: LeadID) -> Effect {
+        var job = Coordinator.EncodeJob(leadID: leadID)
+        job.append(state, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+        return .messages(job)
     }
 
     /// One state record for each held lead of `partitions`, which this instance gives up: their
@@ -260,9 +265,7 @@ struct CoordinatorCore<Source> {
         for (leadID, held) in unwrittenStates {
             guard let partition = leads[leadID]?.partition, partitions.contains(partition) else { continue }
             unwrittenStates[leadID] = nil  // its entry in heldOrder is skipped once reached
-            var job = Coordinator.EncodeJob(leadID: leadID)
-            job.append(held.state, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
-            effects.append(.messages(job))
+            effects.append(stateRecord(held.state, of: leadID))
         }
         return effects
     }
