@@ -5,7 +5,6 @@ import LeadModel
 import LeadRules
 import Runtime
 import Streaming
-import Synchronization
 
 /// Settings of the coordinator beyond ``PipelineEnvironment``.
 ///
@@ -132,8 +131,6 @@ public final class Coordinator: Service {
     private let now: @Sendable () -> Date
     private let logger: Logger
     private let rebalances = Mailbox<RebalanceEvent>()
-    /// The records of the batch handed to the producer last, until they are acknowledged.
-    private let unacknowledged = LatestDelivery()
     /// Whether the broker has been answering, and since when (a ``BrokerWatch`` of its own).
     private let broker = BrokerReachability()
     private let metrics: MetricsRegistry
@@ -184,15 +181,8 @@ public final class Coordinator: Service {
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
                                          properties: properties, defaults: Self.readAhead,
-                                         defersRevocation: true) { [rebalances, unacknowledged, logger] event in
-            if case .revoking = event, let delivery = unacknowledged.take() {
-                // Whoever restores these partitions next must find this batch's state records in
-                // the changelog: partitions are given up only once they are acknowledged.
-                if !delivery.wait(timeout: .seconds(60)) {
-                    logger.error("giving partitions up with a batch still unacknowledged after 60 s")
-                }
-            }
-            rebalances.append(event)
+                                         defersRevocation: true) { [rebalances] event in
+            rebalances.append(event)  // applied by the loop (applyRebalances)
         }
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
                                                  codec: environment.codec, logger: logger)
@@ -236,8 +226,6 @@ public final class Coordinator: Service {
                           core: CoordinatorCore(settings: settings, topics: topics, logger: logger, now: now))
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
-        // The previous batch's records, handed to the producer while this batch is handled.
-        var unconfirmed: UnconfirmedBatch?
         logger.info("started", ["group": group])
         while !Task.isCancelled {
             // Clamped before converting: a timer days away must not overflow the milliseconds.
@@ -275,9 +263,9 @@ public final class Coordinator: Service {
             // through a busy coordinator costs them a few records rather than a full batch.
             let fastLane = Set(records.indices.filter { priorityTopics.contains(records[$0].topic) })
             if !fastLane.isEmpty {
-                if let previous = unconfirmed {
+                if let previous = state.unconfirmed {
                     // A re-send of the previous batch must not land after these records.
-                    unconfirmed = nil
+                    state.unconfirmed = nil
                     try await confirm(previous, producer: producer, consumer: consumer, &state)
                 }
                 var outputs = Outputs()
@@ -319,13 +307,12 @@ public final class Coordinator: Service {
             appendProgressParts(&state, &outputs)
             countResults(&state)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
-            if let previous = unconfirmed {
-                unconfirmed = nil
+            if let previous = state.unconfirmed {
+                state.unconfirmed = nil
                 try await confirm(previous, producer: producer, consumer: consumer, rewritten: outputs.changelogLeads, &state)
             }
             let delivery = await producer.enqueue(encoded.records)
-            unacknowledged.set(delivery)
-            unconfirmed = UnconfirmedBatch(delivery: delivery, outputs: encoded, loaded: loaded, nextOffsets: nextOffsets)
+            state.unconfirmed = UnconfirmedBatch(delivery: delivery, outputs: encoded, loaded: loaded, nextOffsets: nextOffsets)
             adjustBacklogPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
@@ -335,7 +322,8 @@ public final class Coordinator: Service {
         }
         health.markNotReady("draining")
         logger.info("stopping: committing and leaving the group")
-        if let last = unconfirmed {
+        if let last = state.unconfirmed {
+            state.unconfirmed = nil
             try await confirm(last, producer: producer, consumer: consumer, &state)
         }
         var outputs = Outputs()
@@ -385,6 +373,8 @@ public final class Coordinator: Service {
         var resultsReadThrough: [TopicPartition: Date] = [:]
         /// When each owned partition was assigned (and restored).
         var ownedSince: [Int32: ContinuousClock.Instant] = [:]
+        /// The previous batch's records, handed to the producer while the next batch is handled.
+        var unconfirmed: UnconfirmedBatch?
     }
 
     /// The compacted tables the coordinator reads whole.
@@ -816,8 +806,9 @@ public final class Coordinator: Service {
     // MARK: - Rebalances and restore
 
     /// Applies the rebalance events reported since the last call. Partitions being revoked are
-    /// given up here, once the states held for their leads are written (the consumer defers
-    /// revocations): their next owner restores those states, and cannot start before.
+    /// given up here (the consumer defers revocations), once the previous batch is confirmed and
+    /// the states held for their leads are written, and the offsets of what was handled stored:
+    /// their next owner restores those states and reads on from there, and cannot start before.
     private func applyRebalances(_ state: inout State, consumer: KafkaConsumer, producer: KafkaProducer) async throws {
         // Completing a revocation reports it revoked: drained until nothing is left.
         var events = rebalances.drain()
@@ -855,14 +846,24 @@ public final class Coordinator: Service {
                 for number in numbers { state.ownedSince[number] = nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking(let partitions):
-                // Their next owner restores the leads from the changelog: the states held for
-                // them go there first, or it would apply (and charge) their results again.
+                // Their next owner restores the leads from the changelog and reads their inputs
+                // from the last committed offsets. So the batch handed to the producer before
+                // is confirmed first, while the partitions are still ours: acknowledged (sent
+                // again if need be, which it would be after the write below otherwise) and its
+                // offsets stored. Then the states held for their leads go to the changelog, or
+                // the next owner would apply (and charge) their results again.
+                if let previous = state.unconfirmed {
+                    state.unconfirmed = nil
+                    try await confirm(previous, producer: producer, consumer: consumer, &state)
+                }
                 var outputs = Outputs()
                 append(state.core.writeHeldStates(ofPartitions: Set(partitions.map(\.partition))), to: &outputs)
                 let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
-                if !encoded.records.isEmpty {
-                    _ = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
-                }
+                // Written, their leads' inputs no longer hold the offsets back: the next owner
+                // starts after what this one handled instead of replaying it.
+                try await confirm(UnconfirmedBatch(delivery: producer.enqueue(encoded.records), outputs: encoded, loaded: [],
+                                                   nextOffsets: committable(after: [:], &state)),
+                                  producer: producer, consumer: consumer, &state)
                 await consumer.completeRevocation()
             }
         }
@@ -997,7 +998,6 @@ public final class Coordinator: Service {
     private func confirm(_ batch: UnconfirmedBatch, producer: KafkaProducer, consumer: KafkaConsumer,
                          rewritten: Set<LeadID> = [], _ state: inout State) async throws {
         let reports = try await acknowledged(batch.delivery, batch.outputs.records, producer: producer)
-        unacknowledged.clear(batch.delivery)
         retireReadyLeads(batch.outputs, reports: reports, loaded: batch.loaded, rewritten: rewritten, &state)
         do {
             // A partition given up meanwhile is replayed by its next owner.
@@ -1079,18 +1079,6 @@ public final class Coordinator: Service {
         }
         return outputs
     }
-}
-
-/// The coordinator's last batch handed to the producer, shared with its rebalance handler.
-private final class LatestDelivery: Sendable {
-    private let delivery = Mutex<Delivery?>(nil)
-
-    func set(_ latest: Delivery) { delivery.withLock { $0 = latest } }
-
-    func take() -> Delivery? { delivery.withLock { $0.take() } }
-
-    /// Forgets `confirmed` unless a later batch replaced it.
-    func clear(_ confirmed: Delivery) { delivery.withLock { if $0 === confirmed { $0 = nil } } }
 }
 
 private extension PhaseOutcome {

@@ -199,13 +199,22 @@ final class PipelineSystemTests: XCTestCase {
             try await waitUntil("some leads ready", timeoutSeconds: 120, pollMilliseconds: 100) {
                 try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count >= 30
             }
-            try harness.start("coordinator", environment: held)
+            let port = TestBroker.freeLoopbackPort()
+            try harness.start("coordinator", environment: held.merging(["METRICS_PORT": String(port)]) { _, new in new })
             let poolAtJoin = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool).count
             XCTAssertLessThan(poolAtJoin, 300, "the second coordinator should join mid-run")
 
             let pool = try await harness.waitForPool(300)
             XCTAssertEqual(Set(pool.map(\.key)).count, 300)
             XCTAssertEqual(pool.count, 300, "no lead finished twice")
+            // The first coordinator had handled every discovered lead before the second joined;
+            // it stored their offsets once their states were written, so the second reads none
+            // of them again.
+            let (_, metrics) = try await httpGet("http://127.0.0.1:\(port)/metrics")
+            let discoveredRead = try PrometheusSamples.parse(metrics)
+                .filter { $0.key.hasPrefix("pipeline_coordinator_records_consumed_total{") && $0.key.contains(".leads.discovered\"") }
+                .values.reduce(0, +)
+            XCTAssertEqual(discoveredRead, 0, "discovered leads the second coordinator read again")
             let usage = try await harness.readAll(BillingUsage.self, topic: harness.environment.topics.billingUsage).map(\.value)
             XCTAssertFalse(usage.isEmpty)
             var seen: Set<String> = []
