@@ -54,6 +54,13 @@ public final class KafkaConsumer: Sendable {
     public let groupID: String
 
     /// Defaults applied before the configuration's properties.
+    ///
+    /// `fetch.wait.max.ms` is 100 for the local broker (Tansu), which answers a fetch only when
+    /// the wait is over: a record waits half of it on average. Apache Kafka answers as soon as
+    /// records arrive, so there the wait only paces an idle consumer's fetches, and the
+    /// deployments (`Deploy/k8s/configmap.yaml`, `Deploy/compose.yaml`) set librdkafka's 500:
+    /// measured on the local broker, the seven idle processes used 5.2 and 5.1% of a core with
+    /// 100 and 4.1 and 4.4% with 500.
     public static let defaultProperties: [String: String] = [
         "enable.auto.commit": "true",
         "auto.commit.interval.ms": "1000",
