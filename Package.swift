@@ -43,8 +43,10 @@ let package = Package(
         .target(name: "LeadModel", dependencies: ["JSONCodec"], path: "Shared/LeadModel"),
         // The scorer's vocabulary (titles, industries) is data: Shared/LeadRules/Vocabulary/*.json.
         .target(name: "LeadRules", dependencies: ["JSONCodec", "LeadModel"], path: "Shared/LeadRules", resources: [.copy("Vocabulary")]),
+        // glibc's malloc.h (allocator statistics) for the heap trimmer; empty elsewhere.
+        .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         // What every service process shares, without Kafka: logging, metrics, the HTTP endpoint, signals, settings.
-        .target(name: "Runtime", path: "Shared/Runtime"),
+        .target(name: "Runtime", dependencies: ["CMalloc"], path: "Shared/Runtime"),
         // What every pipeline process shares on Kafka: the concurrent stage runner, records, tables, the environment.
         .target(name: "Streaming", dependencies: ["Kafka", "JSONCodec", "LeadModel", "LeadRules", "Runtime"], path: "Shared/Streaming"),
         // The coordinator as a library; Services/<name>/main.swift only starts it (and the others).

@@ -1,4 +1,4 @@
-// The only C this project writes: non-variadic wrappers over librdkafka's variadic macros,
+// The only C functions this project writes: non-variadic wrappers over librdkafka's variadic macros,
 // so Swift can call them. Nothing here allocates or keeps state.
 #ifndef CRDKAFKA_SHIM_H
 #define CRDKAFKA_SHIM_H

@@ -8,7 +8,7 @@ import Foundation
 /// |---|---|---|
 /// | `LOG_LEVEL` | `info` | `debug`, `info`, `warning`, `error` (any case) |
 /// | `SHUTDOWN_TIMEOUT_SECONDS` | 10 | 0.1...3600: how long SIGTERM may drain before the process exits anyway |
-/// | `HEAP_TRIM_INTERVAL_SECONDS` | 1 | 0...3600; 0 turns trimming off (``HeapTrimmer``) |
+/// | `HEAP_TRIM_INTERVAL_SECONDS` | 1 | 0...3600, seconds between looks at the heap; 0 turns trimming off (``HeapTrimmer``) |
 /// | `METRICS_PORT`, `METRICS_BIND_ADDRESS` | no endpoint, `127.0.0.1` | see ``MetricsSettings`` |
 public struct ProcessSettings: Sendable, Hashable {
     /// Environment variable names this type reads (the metrics ones are ``MetricsSettings/Variable``).
