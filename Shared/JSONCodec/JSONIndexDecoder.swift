@@ -437,32 +437,45 @@ private final class JSONIndex {
         }
     }
 
-    /// Strings, numbers, booleans, dates and ``RawJSON``; nil for any other type (read through its
-    /// `init(from:)`). Types are compared by metadata, which is cheaper than casting. `path`
-    /// names the value in an error.
-    func primitive<T: Decodable>(_ type: T.Type, at node: Int, path: () -> [any CodingKey]) throws -> T? {
-        if T.self == String.self { return try string(at: node) as? T }
-        if T.self == Int.self { return try integer(at: node, path: path, as: Int.self) as? T }
-        if T.self == Bool.self { return try bool(at: node) as? T }
-        if T.self == Double.self { return try double(at: node) as? T }
-        if T.self == Date.self {
-            guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
-            return date as? T
+    /// Whether values of `type` are read by ``primitive(_:at:path:)``: strings, numbers,
+    /// booleans, dates and ``RawJSON``. Any other type is read through its `init(from:)`. Types
+    /// are compared by metadata, which is cheaper than casting; and asking first spares the
+    /// callers an optional `T`, whose metadata an unspecialised generic function looks up in
+    /// the runtime's cache at every call.
+    func isPrimitive<T: Decodable>(_ type: T.Type) throws -> Bool {
+        if T.self == String.self || T.self == Int.self || T.self == Bool.self || T.self == Double.self
+            || T.self == Date.self || T.self == RawJSON.self || T.self == Int64.self || T.self == Int32.self
+            || T.self == Int16.self || T.self == Int8.self || T.self == UInt.self || T.self == UInt64.self
+            || T.self == UInt32.self || T.self == UInt16.self || T.self == UInt8.self {
+            return true
         }
-        if T.self == RawJSON.self { return RawJSON(parsed: rawBytes(at: node)) as? T }
-        if T.self == Int64.self { return try integer(at: node, path: path, as: Int64.self) as? T }
-        if T.self == Int32.self { return try integer(at: node, path: path, as: Int32.self) as? T }
-        if T.self == Int16.self { return try integer(at: node, path: path, as: Int16.self) as? T }
-        if T.self == Int8.self { return try integer(at: node, path: path, as: Int8.self) as? T }
-        if T.self == UInt.self { return try integer(at: node, path: path, as: UInt.self) as? T }
-        if T.self == UInt64.self { return try integer(at: node, path: path, as: UInt64.self) as? T }
-        if T.self == UInt32.self { return try integer(at: node, path: path, as: UInt32.self) as? T }
-        if T.self == UInt16.self { return try integer(at: node, path: path, as: UInt16.self) as? T }
-        if T.self == UInt8.self { return try integer(at: node, path: path, as: UInt8.self) as? T }
         if T.self == Float.self || T.self == URL.self || T.self == Data.self || T.self == Decimal.self {
             throw JSONIndexDecoder.Unsupported()
         }
-        return nil
+        return false
+    }
+
+    /// The value at `node` as a `T` of ``isPrimitive(_:)``. `path` names the value in an error.
+    func primitive<T: Decodable>(_ type: T.Type, at node: Int, path: () -> [any CodingKey]) throws -> T {
+        if T.self == String.self { return try string(at: node) as! T }
+        if T.self == Int.self { return try integer(at: node, path: path, as: Int.self) as! T }
+        if T.self == Bool.self { return try bool(at: node) as! T }
+        if T.self == Double.self { return try double(at: node) as! T }
+        if T.self == Date.self {
+            guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
+            return date as! T
+        }
+        if T.self == RawJSON.self { return RawJSON(parsed: rawBytes(at: node)) as! T }
+        if T.self == Int64.self { return try integer(at: node, path: path, as: Int64.self) as! T }
+        if T.self == Int32.self { return try integer(at: node, path: path, as: Int32.self) as! T }
+        if T.self == Int16.self { return try integer(at: node, path: path, as: Int16.self) as! T }
+        if T.self == Int8.self { return try integer(at: node, path: path, as: Int8.self) as! T }
+        if T.self == UInt.self { return try integer(at: node, path: path, as: UInt.self) as! T }
+        if T.self == UInt64.self { return try integer(at: node, path: path, as: UInt64.self) as! T }
+        if T.self == UInt32.self { return try integer(at: node, path: path, as: UInt32.self) as! T }
+        if T.self == UInt16.self { return try integer(at: node, path: path, as: UInt16.self) as! T }
+        if T.self == UInt8.self { return try integer(at: node, path: path, as: UInt8.self) as! T }
+        preconditionFailure("\(T.self) is not a primitive")
     }
 
     /// The JSON text of the value at `node`, as it stands in the document.
@@ -541,7 +554,7 @@ private final class IndexDecoder: Decoder {
 
     /// The value at this node as a `T`.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
-        if let value = try document.primitive(T.self, at: node, path: { codingPath }) { return value }
+        if try document.isPrimitive(T.self) { return try document.primitive(T.self, at: node, path: { codingPath }) }
         return try T(from: self)
     }
 }
@@ -590,13 +603,13 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let node = try requiredNode(key)
-        if let value = try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) { return value }
+        if try decoder.document.isPrimitive(T.self) { return try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) }
         return try T(from: decoder.child(node, key: key))
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let node = try valueNode(key), decoder.document.nodes[node].kind != .null else { return nil }
-        if let value = try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) { return value }
+        if try decoder.document.isPrimitive(T.self) { return try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) }
         return try T(from: decoder.child(node, key: key))
     }
 
@@ -653,7 +666,7 @@ private struct IndexUnkeyedContainer: UnkeyedDecodingContainer {
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let (node, key) = try next()
         guard decoder.document.nodes[node].kind != .null else { throw JSONIndexDecoder.Unsupported() }
-        if let value = try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) { return value }
+        if try decoder.document.isPrimitive(T.self) { return try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) }
         return try T(from: decoder.child(node, key: key))
     }
 

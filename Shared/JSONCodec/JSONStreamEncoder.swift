@@ -51,6 +51,9 @@ public final class JSONFragment<Value: Encodable & Equatable>: JSONFragmentSlot 
     /// An empty slot.
     public init() {}
 
+    /// `Value`.
+    public var valueType: Any.Type { Value.self }
+
     /// The kept JSON when `candidate` equals the kept value.
     public func bytes<T>(for candidate: T) -> [UInt8]? {
         guard T.self == Value.self, let value, value == (candidate as! Value) else { return nil }
@@ -67,6 +70,9 @@ public final class JSONFragment<Value: Encodable & Equatable>: JSONFragmentSlot 
 
 /// What the encoder asks of a ``JSONFragment`` of any value type.
 public protocol JSONFragmentSlot: AnyObject {
+    /// The type of the values the slot holds: the encoder asks the slot about values of this
+    /// type only (asking about any other costs a runtime metadata lookup for nothing).
+    var valueType: Any.Type { get }
     /// The JSON of `candidate` when the slot holds an equal value; nil for any other value or type.
     func bytes<T>(for candidate: T) -> [UInt8]?
     /// Keeps `candidate` and its JSON, when it is of the slot's type.
@@ -294,7 +300,8 @@ private final class StreamEncoder: Encoder {
     /// Encodes `value` as a member or element written inline, from the fragment slot's bytes
     /// when it holds an equal value.
     func encodeChild<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
-        if let bytes = fragment?.bytes(for: value) {
+        let slot = fragment.flatMap { $0.valueType == T.self ? $0 : nil }
+        if let bytes = slot?.bytes(for: value) {
             sink.bytes.append(contentsOf: bytes)
             return
         }
@@ -302,7 +309,7 @@ private final class StreamEncoder: Encoder {
         let child = StreamEncoder(sink: sink, parent: self, key: key)
         try child.encodeValue(value)
         try child.finish()
-        fragment?.keep(value, bytes: sink.bytes[start...])
+        slot?.keep(value, bytes: sink.bytes[start...])
     }
 
     /// An encoder with a buffer of its own, for a container whose lifetime may overlap others.
