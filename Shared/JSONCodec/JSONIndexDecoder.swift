@@ -438,10 +438,11 @@ private final class JSONIndex {
     }
 
     /// Whether values of `type` are read by ``primitive(_:at:path:)``: strings, numbers,
-    /// booleans, dates and ``RawJSON``. Any other type is read through its `init(from:)`. Types
-    /// are compared by metadata, which is cheaper than casting; and asking first spares the
-    /// callers an optional `T`, whose metadata an unspecialised generic function looks up in
-    /// the runtime's cache at every call.
+    /// booleans, dates and ``RawJSON``. Any other type is read through its `init(from:)`; for
+    /// `Float`, `URL`, `Data` and `Decimal` it throws, and the caller falls back to Foundation's
+    /// decoder. Types are compared by metadata, which is cheaper than casting; and asking first
+    /// spares the callers an optional `T`, whose metadata an unspecialised generic function looks
+    /// up in the runtime's cache at every call.
     func isPrimitive<T: Decodable>(_ type: T.Type) throws -> Bool {
         if T.self == String.self || T.self == Int.self || T.self == Bool.self || T.self == Double.self
             || T.self == Date.self || T.self == RawJSON.self || T.self == Int64.self || T.self == Int32.self
