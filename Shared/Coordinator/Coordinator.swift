@@ -322,12 +322,25 @@ public final class Coordinator: Service {
         }
         health.markNotReady("draining")
         logger.info("stopping: committing and leaving the group")
-        if let last = state.unconfirmed {
+        try await writeHeldStates(ofPartitions: nil, &state, producer: producer, consumer: consumer)
+    }
+
+    /// Before leads are given up (`partitions`, or every one for nil): confirms the batch handed
+    /// to the producer before, while their partitions are still owned (acknowledged, sent again
+    /// if need be, which it would be after the write below otherwise, and its offsets stored);
+    /// then writes the states held for those leads and, once acknowledged, stores the offsets of
+    /// every input handled, which those states no longer hold back. Their next owner restores
+    /// the states from the changelog and reads on after what this instance handled, so it
+    /// applies (and charges) nothing a second time.
+    private func writeHeldStates(ofPartitions partitions: Set<Int32>?, _ state: inout State,
+                                 producer: KafkaProducer, consumer: KafkaConsumer) async throws {
+        if let previous = state.unconfirmed {
             state.unconfirmed = nil
-            try await confirm(last, producer: producer, consumer: consumer, &state)
+            try await confirm(previous, producer: producer, consumer: consumer, &state)
         }
         var outputs = Outputs()
-        append(state.core.writeHeldStates(), to: &outputs)
+        let held = if let partitions { state.core.writeHeldStates(ofPartitions: partitions) } else { state.core.writeHeldStates() }
+        append(held, to: &outputs)
         let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
         try await confirm(UnconfirmedBatch(delivery: producer.enqueue(encoded.records), outputs: encoded, loaded: [],
                                            nextOffsets: committable(after: [:], &state)),
@@ -846,24 +859,7 @@ public final class Coordinator: Service {
                 for number in numbers { state.ownedSince[number] = nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking(let partitions):
-                // Their next owner restores the leads from the changelog and reads their inputs
-                // from the last committed offsets. So the batch handed to the producer before
-                // is confirmed first, while the partitions are still ours: acknowledged (sent
-                // again if need be, which it would be after the write below otherwise) and its
-                // offsets stored. Then the states held for their leads go to the changelog, or
-                // the next owner would apply (and charge) their results again.
-                if let previous = state.unconfirmed {
-                    state.unconfirmed = nil
-                    try await confirm(previous, producer: producer, consumer: consumer, &state)
-                }
-                var outputs = Outputs()
-                append(state.core.writeHeldStates(ofPartitions: Set(partitions.map(\.partition))), to: &outputs)
-                let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
-                // Written, their leads' inputs no longer hold the offsets back: the next owner
-                // starts after what this one handled instead of replaying it.
-                try await confirm(UnconfirmedBatch(delivery: producer.enqueue(encoded.records), outputs: encoded, loaded: [],
-                                                   nextOffsets: committable(after: [:], &state)),
-                                  producer: producer, consumer: consumer, &state)
+                try await writeHeldStates(ofPartitions: Set(partitions.map(\.partition)), &state, producer: producer, consumer: consumer)
                 await consumer.completeRevocation()
             }
         }
