@@ -437,46 +437,61 @@ private final class JSONIndex {
         }
     }
 
-    /// Whether values of `type` are read by ``primitive(_:at:path:)``: strings, numbers,
-    /// booleans, dates and ``RawJSON``. Any other type is read through its `init(from:)`; for
-    /// `Float`, `URL`, `Data` and `Decimal` it throws, and the caller falls back to Foundation's
-    /// decoder. Types are compared by metadata, which is cheaper than casting; and asking first
-    /// spares the callers an optional `T`, whose metadata an unspecialised generic function looks
+    /// The values the index reads itself (``primitive(_:at:path:)``) rather than through their
+    /// `init(from:)`.
+    enum Primitive {
+        case string, int, bool, double, date, rawJSON, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8
+    }
+
+    /// Which ``Primitive`` `type` is; nil for any other type, read through its `init(from:)`.
+    /// For `Float`, `URL`, `Data` and `Decimal` it throws, and the caller falls back to
+    /// Foundation's decoder. Types are compared by metadata, which is cheaper than casting; and
+    /// the answer is not an optional `T`, whose metadata an unspecialised generic function looks
     /// up in the runtime's cache at every call.
-    func isPrimitive<T: Decodable>(_ type: T.Type) throws -> Bool {
-        if T.self == String.self || T.self == Int.self || T.self == Bool.self || T.self == Double.self
-            || T.self == Date.self || T.self == RawJSON.self || T.self == Int64.self || T.self == Int32.self
-            || T.self == Int16.self || T.self == Int8.self || T.self == UInt.self || T.self == UInt64.self
-            || T.self == UInt32.self || T.self == UInt16.self || T.self == UInt8.self {
-            return true
-        }
+    func primitiveKind<T: Decodable>(_ type: T.Type) throws -> Primitive? {
+        if T.self == String.self { return .string }
+        if T.self == Int.self { return .int }
+        if T.self == Bool.self { return .bool }
+        if T.self == Double.self { return .double }
+        if T.self == Date.self { return .date }
+        if T.self == RawJSON.self { return .rawJSON }
+        if T.self == Int64.self { return .int64 }
+        if T.self == Int32.self { return .int32 }
+        if T.self == Int16.self { return .int16 }
+        if T.self == Int8.self { return .int8 }
+        if T.self == UInt.self { return .uint }
+        if T.self == UInt64.self { return .uint64 }
+        if T.self == UInt32.self { return .uint32 }
+        if T.self == UInt16.self { return .uint16 }
+        if T.self == UInt8.self { return .uint8 }
         if T.self == Float.self || T.self == URL.self || T.self == Data.self || T.self == Decimal.self {
             throw JSONIndexDecoder.Unsupported()
         }
-        return false
+        return nil
     }
 
-    /// The value at `node` as a `T` of ``isPrimitive(_:)``. `path` names the value in an error.
-    func primitive<T: Decodable>(_ type: T.Type, at node: Int, path: () -> [any CodingKey]) throws -> T {
-        if T.self == String.self { return try string(at: node) as! T }
-        if T.self == Int.self { return try integer(at: node, path: path, as: Int.self) as! T }
-        if T.self == Bool.self { return try bool(at: node) as! T }
-        if T.self == Double.self { return try double(at: node) as! T }
-        if T.self == Date.self {
+    /// The value at `node` as a `T` whose kind is `kind` (``primitiveKind(_:)``). `path` names
+    /// the value in an error.
+    func primitive<T: Decodable>(_ kind: Primitive, at node: Int, path: () -> [any CodingKey]) throws -> T {
+        switch kind {
+        case .string: return try string(at: node) as! T
+        case .int: return try integer(at: node, path: path, as: Int.self) as! T
+        case .bool: return try bool(at: node) as! T
+        case .double: return try double(at: node) as! T
+        case .date:
             guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
             return date as! T
+        case .rawJSON: return RawJSON(parsed: rawBytes(at: node)) as! T
+        case .int64: return try integer(at: node, path: path, as: Int64.self) as! T
+        case .int32: return try integer(at: node, path: path, as: Int32.self) as! T
+        case .int16: return try integer(at: node, path: path, as: Int16.self) as! T
+        case .int8: return try integer(at: node, path: path, as: Int8.self) as! T
+        case .uint: return try integer(at: node, path: path, as: UInt.self) as! T
+        case .uint64: return try integer(at: node, path: path, as: UInt64.self) as! T
+        case .uint32: return try integer(at: node, path: path, as: UInt32.self) as! T
+        case .uint16: return try integer(at: node, path: path, as: UInt16.self) as! T
+        case .uint8: return try integer(at: node, path: path, as: UInt8.self) as! T
         }
-        if T.self == RawJSON.self { return RawJSON(parsed: rawBytes(at: node)) as! T }
-        if T.self == Int64.self { return try integer(at: node, path: path, as: Int64.self) as! T }
-        if T.self == Int32.self { return try integer(at: node, path: path, as: Int32.self) as! T }
-        if T.self == Int16.self { return try integer(at: node, path: path, as: Int16.self) as! T }
-        if T.self == Int8.self { return try integer(at: node, path: path, as: Int8.self) as! T }
-        if T.self == UInt.self { return try integer(at: node, path: path, as: UInt.self) as! T }
-        if T.self == UInt64.self { return try integer(at: node, path: path, as: UInt64.self) as! T }
-        if T.self == UInt32.self { return try integer(at: node, path: path, as: UInt32.self) as! T }
-        if T.self == UInt16.self { return try integer(at: node, path: path, as: UInt16.self) as! T }
-        if T.self == UInt8.self { return try integer(at: node, path: path, as: UInt8.self) as! T }
-        preconditionFailure("\(T.self) is not a primitive")
     }
 
     /// The JSON text of the value at `node`, as it stands in the document.
@@ -555,7 +570,7 @@ private final class IndexDecoder: Decoder {
 
     /// The value at this node as a `T`.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
-        if try document.isPrimitive(T.self) { return try document.primitive(T.self, at: node, path: { codingPath }) }
+        if let kind = try document.primitiveKind(T.self) { return try document.primitive(kind, at: node, path: { codingPath }) }
         return try T(from: self)
     }
 }
@@ -604,13 +619,13 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let node = try requiredNode(key)
-        if try decoder.document.isPrimitive(T.self) { return try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) }
+        if let kind = try decoder.document.primitiveKind(T.self) { return try decoder.document.primitive(kind, at: node, path: { codingPath + [key] }) }
         return try T(from: decoder.child(node, key: key))
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let node = try valueNode(key), decoder.document.nodes[node].kind != .null else { return nil }
-        if try decoder.document.isPrimitive(T.self) { return try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) }
+        if let kind = try decoder.document.primitiveKind(T.self) { return try decoder.document.primitive(kind, at: node, path: { codingPath + [key] }) }
         return try T(from: decoder.child(node, key: key))
     }
 
@@ -667,7 +682,7 @@ private struct IndexUnkeyedContainer: UnkeyedDecodingContainer {
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let (node, key) = try next()
         guard decoder.document.nodes[node].kind != .null else { throw JSONIndexDecoder.Unsupported() }
-        if try decoder.document.isPrimitive(T.self) { return try decoder.document.primitive(T.self, at: node, path: { codingPath + [key] }) }
+        if let kind = try decoder.document.primitiveKind(T.self) { return try decoder.document.primitive(kind, at: node, path: { codingPath + [key] }) }
         return try T(from: decoder.child(node, key: key))
     }
 
