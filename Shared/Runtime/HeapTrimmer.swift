@@ -24,7 +24,9 @@ import Foundation
 /// ``TrimPolicy/looksBetweenTrims`` looks without a trim (what a busy process reuses goes back
 /// then too, and an idle one's within half a minute).
 ///
-/// The functions are looked up at run time: on a C library without them this does nothing.
+/// `malloc_trim` and `mallopt` are looked up at run time: on a C library without them this does
+/// nothing. The free count (`mallinfo2`) comes from `malloc.h` (`Shared/CMalloc`); without it
+/// every look trims, as before the policy.
 ///
 /// | variable | default | meaning |
 /// |---|---|---|
