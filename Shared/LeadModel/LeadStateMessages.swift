@@ -131,13 +131,39 @@ public struct InFlightAttempt: Codable, Hashable, Sendable {
     public var isBackingOff: Bool
     /// When the timeout (or, while backing off, the retry) fires.
     public var deadline: Date
+    /// How many earlier attempts of this phase got no answer in time (the rest were answered
+    /// with a failure). Written only when not 0, so a record from before the field reads as 0.
+    public var timedOutAttempts: Int
 
     /// Creates a record.
-    public init(phase: Phase, attempt: Int, isBackingOff: Bool, deadline: Date) {
+    public init(phase: Phase, attempt: Int, isBackingOff: Bool, deadline: Date, timedOutAttempts: Int = 0) {
         self.phase = phase
         self.attempt = attempt
         self.isBackingOff = isBackingOff
         self.deadline = deadline
+        self.timedOutAttempts = timedOutAttempts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case phase, attempt, isBackingOff, deadline, timedOutAttempts
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        phase = try container.decode(Phase.self, forKey: .phase)
+        attempt = try container.decode(Int.self, forKey: .attempt)
+        isBackingOff = try container.decode(Bool.self, forKey: .isBackingOff)
+        deadline = try container.decode(Date.self, forKey: .deadline)
+        timedOutAttempts = try container.decodeIfPresent(Int.self, forKey: .timedOutAttempts) ?? 0
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(phase, forKey: .phase)
+        try container.encode(attempt, forKey: .attempt)
+        try container.encode(isBackingOff, forKey: .isBackingOff)
+        try container.encode(deadline, forKey: .deadline)
+        if timedOutAttempts != 0 { try container.encode(timedOutAttempts, forKey: .timedOutAttempts) }
     }
 }
 

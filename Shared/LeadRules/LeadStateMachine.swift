@@ -26,8 +26,9 @@ import LeadModel
 ///   id) is one run and one charge, also when another run came between. The history keeps
 ///   ``Configuration/historyLimit`` entries, so a run old enough to have left it is forgotten.
 /// - A phase with no answer in time, or failing retriably, is retried with exponential backoff and
-///   jitter up to ``Configuration/maxAttempts`` attempts; then it is skipped with the reason
-///   recorded and the lead moves on. Every run ends ready. A priority lead's retries start from
+///   jitter; after ``Configuration/maxAttempts`` failed answers, or as many attempts with no
+///   answer in time (counted apart: the stage did not get to those), it is skipped with the
+///   reason recorded and the lead moves on. Every run ends ready. A priority lead's retries start from
 ///   the shorter ``Configuration/priorityBackoffBase`` and, like its first attempt, go to the
 ///   priority topics. An ``PhaseOutcome/accountPaused(reason:)`` answer (only stages from before
 ///   provider credits stopped pausing accounts send one, during a rolling upgrade) is such a
@@ -67,7 +68,8 @@ public struct LeadStateMachine: Sendable {
 
     /// Retry and timeout policy.
     public struct Configuration: Sendable, Hashable {
-        /// Attempts per phase, including the first (at least 1).
+        /// Attempts per phase, including the first (at least 1), that may fail; as many more may
+        /// get no answer in time (see ``LeadStateMachine``).
         public var maxAttempts: Int
         /// How long to wait for a result, per phase.
         public var phaseTimeouts: [Phase: TimeInterval]
@@ -248,7 +250,7 @@ public struct LeadStateMachine: Sendable {
             switch timer.kind {
             case .attemptTimeout:
                 let seconds = Int(configuration.timeout(for: timer.key.phase))
-                failAttempt(reason: "no result within \(seconds)s", isRetriable: true, at: at, random: &random)
+                failAttempt(reason: "no result within \(seconds)s", isRetriable: true, timedOut: true, at: at, random: &random)
             case .retryBackoff:
                 sendRequest(phase: timer.key.phase, attempt: timer.key.attempt, at: at)
             case .windowOpens:
@@ -387,7 +389,8 @@ public struct LeadStateMachine: Sendable {
         if phase.readsEnrichedProfile && document == nil { loadProfile(at: at) }  // the request carries it
         guard var current = state else { return }
         let deadline = at.addingTimeInterval(configuration.timeout(for: phase))
-        current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline)
+        let timedOut = current.inFlight.map { $0.phase == phase ? $0.timedOutAttempts : 0 } ?? 0
+        current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline, timedOutAttempts: timedOut)
         current.status = .processing
         current.nextAttempt = nil
         state = current
@@ -442,17 +445,26 @@ public struct LeadStateMachine: Sendable {
         }
     }
 
-    /// The in-flight attempt failed: retry after a backoff, or skip the phase after the last attempt.
-    /// Finalize is never skipped: it writes the lead's pool entry, and a lead is ready only once
-    /// that is done, so it is retried (backoff capped at ``Configuration/backoffMax``) until it
-    /// completes.
-    private mutating func failAttempt(reason: String, isRetriable: Bool, at: Date, random: inout some RandomNumberGenerator) {
+    /// The in-flight attempt failed, or got no answer in time (`timedOut`): retry after a
+    /// backoff, or skip the phase after ``Configuration/maxAttempts`` failed answers or as many
+    /// attempts without an answer. The two are counted apart: no answer says the stage did not
+    /// get to the request (restarting, its group rebalancing), not that the provider failed, so
+    /// it does not use up the attempts a provider's failures have; a phase goes at most
+    /// `2 × maxAttempts − 1` attempts. Finalize is never skipped: it writes the lead's pool entry,
+    /// and a lead is ready only once that is done, so it is retried (backoff capped at
+    /// ``Configuration/backoffMax``) until it completes.
+    private mutating func failAttempt(
+        reason: String, isRetriable: Bool, timedOut: Bool = false, at: Date, random: inout some RandomNumberGenerator
+    ) {
         guard let inFlight = state?.inFlight else { return }
         record(.phaseFailed, at: at, phase: inFlight.phase, attempt: inFlight.attempt, detail: reason)
         // Read after recording: a copy taken before would drop the failure from the history.
         guard var current = state else { return }
         let mustComplete = inFlight.phase == .finalize
-        guard mustComplete || (isRetriable && inFlight.attempt < configuration.maxAttempts) else {
+        let timedOutAttempts = inFlight.timedOutAttempts + (timedOut ? 1 : 0)
+        let failedAnswers = inFlight.attempt - timedOutAttempts
+        let attemptsLeft = failedAnswers < configuration.maxAttempts && timedOutAttempts < configuration.maxAttempts
+        guard mustComplete || (isRetriable && attemptsLeft) else {
             let why = isRetriable
                 ? "gave up after \(inFlight.attempt) attempts; last: \(reason)"
                 : "permanent failure: \(reason)"
@@ -462,7 +474,8 @@ public struct LeadStateMachine: Sendable {
         let next = inFlight.attempt + 1
         let delay = configuration.backoff(beforeAttempt: next, isPriority: current.isPriority, random: &random)
         let fireAt = at.addingTimeInterval(delay)
-        current.inFlight = InFlightAttempt(phase: inFlight.phase, attempt: next, isBackingOff: true, deadline: fireAt)
+        current.inFlight = InFlightAttempt(
+            phase: inFlight.phase, attempt: next, isBackingOff: true, deadline: fireAt, timedOutAttempts: timedOutAttempts)
         state = current
         record(
             .retryScheduled, at: at, phase: inFlight.phase, attempt: next,

@@ -251,6 +251,48 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertTrue((8...12).contains(delays[0]), "10 s ± 20 %: \(delays[0])")
     }
 
+    /// An attempt with no answer in time says the stage did not get to it (restarting, its group
+    /// rebalancing), not that the provider failed: it does not use up the attempts the provider's
+    /// failed answers have. The phase is given up after `maxAttempts` failed answers or
+    /// `maxAttempts` attempts without one, whichever comes first, and the count of the second
+    /// survives a restore.
+    func testAnAttemptWithNoAnswerDoesNotUseUpTheAttemptsForFailedAnswers() throws {
+        let configuration = Machine.Configuration(maxAttempts: 3, backoffBase: 1, jitterFraction: 0)
+        var machine = Machine(configuration: configuration)
+        var fixed = FixedRandom()
+        var actions = machine.handle(.discovered(Fixtures.lead(source: .csvImport, mode: .scoringOnly), runID: "run-1", at: Fixtures.now), random: &fixed)
+        var clock = Fixtures.now
+        let codec = MessageCodec()
+        // Failed, failed, no answer, no answer, failed: three failed answers end it, at attempt 5.
+        for (attempt, answers) in [true, true, false, false, true].enumerated().map({ ($0 + 1, $1) }) {
+            let request = try XCTUnwrap(requests(actions).first, "attempt \(attempt) is sent")
+            XCTAssertEqual(request.phase, .scoring)
+            XCTAssertEqual(request.attempt, attempt)
+            if answers {
+                clock += 1
+                let failed = PhaseResult(answering: request, outcome: .failed(reason: "HTTP 503", isRetriable: true), payload: .empty,
+                                         finishedAt: clock, service: "test")
+                actions = machine.handle(.phaseResult(failed.envelope, at: clock), random: &fixed)
+            } else {
+                let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+                clock = timeout.fireAt
+                actions = machine.handle(.timerFired(timeout, at: clock), random: &fixed)
+            }
+            if attempt == 5 { break }
+            let retry = try XCTUnwrap(timers(actions).first { $0.kind == .retryBackoff }, "attempt \(attempt) is retried")
+            XCTAssertEqual(retry.key.attempt, attempt + 1)
+            // Through the changelog record, as a coordinator taking the partition over would.
+            machine = Machine(configuration: configuration, restoring: try codec.decode(LeadState.self, from: try codec.encode(try XCTUnwrap(machine.state))))
+            clock = retry.fireAt
+            actions = machine.handle(.timerFired(retry, at: clock), random: &fixed)
+        }
+        let finalize = try XCTUnwrap(requests(actions).first, "the fifth attempt, the third failed answer, gives scoring up")
+        XCTAssertEqual(finalize.phase, .finalize)
+        let skip = try XCTUnwrap(finalize.profile.skippedPhases.first)
+        XCTAssertEqual(skip.phase, .scoring)
+        XCTAssertTrue(skip.reason.contains("gave up after 5 attempts"), skip.reason)
+    }
+
     /// Finalize writes the lead's pool entry: a lead is ready only once it has, so finalize is
     /// retried (with a bounded backoff) for as long as it takes, never skipped.
     func testFinalizeIsRetriedBeyondTheLastAttemptAndNeverSkipped() throws {
