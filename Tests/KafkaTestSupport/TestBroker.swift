@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 
-/// The broker tests talk to: `KAFKA_TEST_BOOTSTRAP_SERVERS` when set (Deploy/test.sh starts one),
+/// The broker tests talk to: `KAFKA_TEST_BOOTSTRAP_SERVERS` when set (Deploy/test.sh starts one per lane),
 /// otherwise a Tansu broker this process starts on a free loopback port through
 /// `Deploy/broker.sh` and stops when it exits.
 public enum TestBroker {

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Runs the test bundle's classes side by side in lanes, each lane with a broker of its own.
+
+    Deploy/run_tests.py XCTEST_BUNDLE LANES LOG
+
+Deploy/test.sh calls it after `swift build --build-tests`. Every lane starts a broker
+(Deploy/broker.sh on a free port) and takes the next test class from one queue until it is
+empty, running each class as its own process of the bundle (`BUNDLE Module.Class`) with
+KAFKA_TEST_BOOTSTRAP_SERVERS set to the lane's broker. A class that pauses the broker
+(TestBroker.pause) so pauses only its lane's, and a class that crashes its process loses only
+itself. The slowest classes go first (``SECONDS``), so no lane is left with one at the end.
+
+Each class's output is printed whole when it ends (lanes never interleave lines) and kept in LOG.
+The last line is `tests: P passed, F failed`, summed over the classes; a class whose process
+ended without XCTest's summary counts all its tests failed. Exit status 1 when any failed.
+"""
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SUMMARY = re.compile(r"Executed (\d+) tests?, with (\d+) failures?")
+# Seconds each slow class took in a three-lane run (2026-12-02), to start the longest first so
+# no lane is left with one at the end. A hint only: a class missing here or grown slower changes
+# the order, never what runs. Classes not listed count as 20 s when named *SystemTests, else 0.
+SECONDS = {
+    "BrokerOutageSystemTests": 177, "PipelineSystemTests": 132, "ResilienceSystemTests": 130,
+    "OperationsSystemTests": 69, "ProducerConsumerTests": 68, "StageRunnerFailureTests": 62,
+    "StageServiceFailureTests": 61, "EnrichmentProcessesSystemTests": 55, "ChaosSystemTests": 51,
+    "AdmissionSystemTests": 45, "CoordinatorHandOverSystemTests": 45, "AccountHeatSystemTests": 34,
+    "PoisonRecordSystemTests": 31, "BillingEventSystemTests": 27, "StageRunnerTests": 22,
+    "LeadControlIntegrationTests": 20, "OperationsIntegrationTests": 19, "ReadToEndTests": 19,
+}
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def broker(command, port):
+    subprocess.run(["bash", os.path.join(ROOT, "Deploy/broker.sh"), command, str(port)], check=command == "start")
+
+
+def classes(bundle):
+    listing = subprocess.run([bundle, "--list-tests"], capture_output=True, text=True, check=True).stdout
+    counts = {}
+    for line in listing.splitlines():
+        if "/" in line and "." in line.split("/")[0]:
+            name = line.split("/")[0].strip()
+            counts[name] = counts.get(name, 0) + 1
+    def estimate(name):
+        short = name.split(".")[-1]
+        return SECONDS.get(short, 20 if short.endswith("SystemTests") else 0)
+    return sorted(counts.items(), key=lambda item: (-estimate(item[0]), item[0])), counts
+
+
+def main():
+    bundle, lanes, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    ordered, counts = classes(bundle)
+    work = queue.Queue()
+    for name, _ in ordered:
+        work.put(name)
+    lock = threading.Lock()
+    totals = {"passed": 0, "failed": 0}
+    failed_classes = []
+    ran = set()
+    log = open(log_path, "w")
+
+    def lane(number):
+        port = free_port()
+        broker("start", port)
+        environment = dict(os.environ, KAFKA_TEST_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}")
+        try:
+            while True:
+                try:
+                    name = work.get_nowait()
+                except queue.Empty:
+                    return
+                started = time.monotonic()
+                run = subprocess.run([bundle, name], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, errors="replace")
+                seconds = time.monotonic() - started
+                found = SUMMARY.findall(run.stdout)
+                executed, failures = (int(found[-1][0]), int(found[-1][1])) if found else (counts[name], counts[name])
+                if run.returncode != 0 and failures == 0:
+                    failures = max(1, executed)  # ended badly after its summary, or without one
+                verdict = "passed" if failures == 0 else f"FAILED ({failures} failed, exit {run.returncode})"
+                with lock:
+                    totals["passed"] += executed - min(failures, executed)
+                    totals["failed"] += failures
+                    ran.add(name)
+                    if failures:
+                        failed_classes.append(name)
+                    text = f"== lane {number}: {name}: {verdict} in {seconds:.1f} s\n{run.stdout}"
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
+                    log.write(text)
+        finally:
+            broker("stop", port)
+
+    threads = [threading.Thread(target=lane, args=(n + 1,)) for n in range(lanes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    log.close()
+    not_run = [name for name, _ in ordered if name not in ran]
+    if not_run:  # a lane whose broker did not start leaves its classes to the others; none left: say so
+        print("not run: " + ", ".join(not_run))
+        totals["failed"] += sum(counts[name] for name in not_run)
+    if failed_classes:
+        print("failed classes: " + ", ".join(sorted(failed_classes)))
+    print(f"tests: {totals['passed']} passed, {totals['failed']} failed")
+    return 1 if totals["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
