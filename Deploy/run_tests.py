@@ -12,11 +12,14 @@ itself. The slowest classes go first (``SECONDS``), so no lane is left with one 
 
 Each class's output is printed whole when it ends (lanes never interleave lines) and kept in LOG.
 The last line is `tests: P passed, F failed`, summed over the classes; a class whose process
-ended without XCTest's summary counts all its tests failed. Exit status 1 when any failed.
+ended without XCTest's summary counts all its tests failed, and so does one still running after
+TEST_CLASS_TIMEOUT_SECONDS (default 900), which is killed with every process it started. Exit
+status 1 when any failed.
 """
 import os
 import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -48,6 +51,20 @@ def broker(command, port):
     subprocess.run(["bash", os.path.join(ROOT, "Deploy/broker.sh"), command, str(port)], check=command == "start")
 
 
+def run_class(bundle, name, environment, timeout):
+    """Runs one class in a process group of its own; one still running after `timeout` seconds
+    is killed with everything it started (exit status -9, its tests failed)."""
+    process = subprocess.Popen([bundle, name], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, errors="replace", start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+        return output, process.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        return output + f"\nkilled after {timeout} s: the class did not end\n", -9
+
+
 def classes(bundle):
     listing = subprocess.run([bundle, "--list-tests"], capture_output=True, text=True, check=True).stdout
     counts = {}
@@ -63,6 +80,7 @@ def classes(bundle):
 
 def main():
     bundle, lanes, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    class_timeout = float(os.environ.get("TEST_CLASS_TIMEOUT_SECONDS", "900"))
     ordered, counts = classes(bundle)
     work = queue.Queue()
     for name, _ in ordered:
@@ -84,21 +102,20 @@ def main():
                 except queue.Empty:
                     return
                 started = time.monotonic()
-                run = subprocess.run([bundle, name], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, errors="replace")
+                output, status = run_class(bundle, name, environment, class_timeout)
                 seconds = time.monotonic() - started
-                found = SUMMARY.findall(run.stdout)
+                found = SUMMARY.findall(output)
                 executed, failures = (int(found[-1][0]), int(found[-1][1])) if found else (counts[name], counts[name])
-                if run.returncode != 0 and failures == 0:
+                if status != 0 and failures == 0:
                     failures = max(1, executed)  # ended badly after its summary, or without one
-                verdict = "passed" if failures == 0 else f"FAILED ({failures} failed, exit {run.returncode})"
+                verdict = "passed" if failures == 0 else f"FAILED ({failures} failed, exit {status})"
                 with lock:
                     totals["passed"] += executed - min(failures, executed)
                     totals["failed"] += failures
                     ran.add(name)
                     if failures:
                         failed_classes.append(name)
-                    text = f"== lane {number}: {name}: {verdict} in {seconds:.1f} s\n{run.stdout}"
+                    text = f"== lane {number}: {name}: {verdict} in {seconds:.1f} s\n{output}"
                     sys.stdout.write(text)
                     sys.stdout.flush()
                     log.write(text)

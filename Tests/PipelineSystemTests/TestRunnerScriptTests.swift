@@ -3,11 +3,12 @@ import KafkaTestSupport
 import XCTest
 
 /// `Deploy/run_tests.py`, which CI's test command runs, with a stand-in for the test bundle: a
-/// class that fails and one whose process dies without XCTest's summary both count as failed,
+/// class that fails, one whose process dies without XCTest's summary and one that does not end
+/// in time (killed) all count as failed,
 /// every class runs once with its lane's broker, and the exit status says so. A runner that
 /// counted a crash as nothing would turn CI green on a broken build.
 final class TestRunnerScriptTests: XCTestCase {
-    func testFailuresAndCrashesAreCountedAndEveryClassRunsOnceAgainstItsLanesBroker() async throws {
+    func testFailuresCrashesAndHangsAreCountedAndEveryClassRunsOnceAgainstItsLanesBroker() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("run-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -16,7 +17,7 @@ final class TestRunnerScriptTests: XCTestCase {
         try """
         #!/usr/bin/env bash
         if [ "$1" = --list-tests ]; then
-          printf 'Listing 5 tests in Fake.xctest:\\n\\nM.Passes/testA\\nM.Passes/testB\\nM.Fails/testC\\nM.Crashes/testD\\nM.Crashes/testE\\n'
+          printf 'Listing 6 tests in Fake.xctest:\\n\\nM.Passes/testA\\nM.Passes/testB\\nM.Fails/testC\\nM.Crashes/testD\\nM.Crashes/testE\\nM.Hangs/testF\\n'
           exit 0
         fi
         echo "$1 $KAFKA_TEST_BOOTSTRAP_SERVERS" >> "\(folder.path)/ran"
@@ -24,22 +25,26 @@ final class TestRunnerScriptTests: XCTestCase {
           M.Passes) echo "	 Executed 2 tests, with 0 failures (0 unexpected) in 0.1 (0.1) seconds" ;;
           M.Fails) echo "	 Executed 1 test, with 1 failure (0 unexpected) in 0.1 (0.1) seconds"; exit 1 ;;
           M.Crashes) echo "Test Case 'Crashes.testD' started"; kill -SEGV $$ ;;
+          M.Hangs) sleep 600 ;;
         esac
         """.write(to: bundle, atomically: true, encoding: .utf8)
         XCTAssertEqual(chmod(bundle.path, 0o755), 0)
 
         let script = TestBroker.projectRoot.appendingPathComponent("Deploy/run_tests.py").path
-        let runner = ScriptRunner(folder: folder, environment: ProcessInfo.processInfo.environment)
+        var environment = ProcessInfo.processInfo.environment
+        environment["TEST_CLASS_TIMEOUT_SECONDS"] = "3"
+        let runner = ScriptRunner(folder: folder, environment: environment)
         let result = try await runner.run(
             URL(fileURLWithPath: "/usr/bin/env"), ["python3", script, bundle.path, "2", folder.appendingPathComponent("log").path],
             name: "runner")
 
         XCTAssertEqual(result.status, 1, result.output)
-        XCTAssertTrue(result.output.hasSuffix("tests: 2 passed, 3 failed\n"), result.output)
-        XCTAssertTrue(result.output.contains("failed classes: M.Crashes, M.Fails"), result.output)
+        XCTAssertTrue(result.output.hasSuffix("tests: 2 passed, 4 failed\n"), result.output)
+        XCTAssertTrue(result.output.contains("failed classes: M.Crashes, M.Fails, M.Hangs"), result.output)
+        XCTAssertTrue(result.output.contains("killed after 3.0 s"), result.output)
         let ran = try String(contentsOf: folder.appendingPathComponent("ran"), encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: " ") }
-        XCTAssertEqual(ran.map { String($0[0]) }.sorted(), ["M.Crashes", "M.Fails", "M.Passes"])
+        XCTAssertEqual(ran.map { String($0[0]) }.sorted(), ["M.Crashes", "M.Fails", "M.Hangs", "M.Passes"])
         for line in ran {
             XCTAssertTrue(line.count == 2 && line[1].hasPrefix("127.0.0.1:"), "each class is given its lane's broker: \(line)")
         }
