@@ -847,7 +847,7 @@ public final class Coordinator: Service {
                 let numbers = Set(partitions.map(\.partition))
                 state.ownedPartitions.subtract(numbers)
                 state.core.leads.removeAll { numbers.contains($0.partition) }
-                state.core.finished = state.core.finished.filter { !numbers.contains($0.value.partition) }
+                state.core.finished.removeAll(inPartitions: numbers)
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
                 state.core.pendingLeads = state.core.pendingLeads.filter { !numbers.contains($0.value) }
@@ -874,7 +874,7 @@ public final class Coordinator: Service {
         let started = Date()
         let topics = environment.topics
         var restored: [LeadID: (LeadState, Int32)] = [:]  // leads not ready
-        var finished: [LeadID: ChangelogPointer] = [:]
+        var finished = FinishedLeads()
         var pending: [LeadID: Int32] = [:]  // queued in the backlog
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
@@ -908,7 +908,7 @@ public final class Coordinator: Service {
             }
         }
         try await loadOutputs(&restored)
-        state.core.finished.merge(finished) { _, new in new }
+        state.core.finished.merge(finished)
         state.core.pendingLeads.merge(pending) { _, new in new }
         // Every part of these partitions is written with the next batch, counted afresh.
         for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }

@@ -70,7 +70,7 @@ struct CoordinatorCore<Source> {
     /// Leads not ready (and ready ones touched by the current batch).
     var leads = Coordinator.LeadTable()
     /// Ready leads: where their last state is in the changelog.
-    var finished: [LeadID: Coordinator.ChangelogPointer] = [:]
+    var finished = Coordinator.FinishedLeads()
     /// Leads held by billing pause: checked against their account's billing state every second.
     var billingPaused: Set<LeadID> = []
     /// Leads queued in `leads.backlog` (their state: pending), with their partition. A lead
