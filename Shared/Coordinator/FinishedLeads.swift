@@ -9,9 +9,10 @@ extension Coordinator {
     /// pointer. So the table is keyed by a 128-bit digest of the lead's id, not by the id. It holds
     /// every ready lead of the partitions for as long as they are owned, so its size per lead is
     /// the coordinator's memory per lead ever finished: with ids as long as a UUID, a million
-    /// entries took 166 bytes each keyed by the id and 67 keyed by the digest (ids of at most 15
-    /// bytes are stored inline either way, at the 67). Two ids share a digest with a chance of
-    /// about n² ÷ 2¹²⁹ among n leads, which is nil for any number there will be.
+    /// entries took 163 and 166 bytes each (two runs) keyed by the id and 67 keyed by the
+    /// digest (ids of at most 15 bytes are stored inline either way, at the 67). Two ids share a
+    /// digest with a chance of about n² ÷ 2¹²⁹ among n leads, which is nil for any number there
+    /// will be.
     struct FinishedLeads {
         private var pointers: [Digest: ChangelogPointer] = [:]
 
