@@ -40,7 +40,8 @@ public struct LeadDiscovered: Message, Hashable {
     public var discoveredAt: Date
     /// For a lead matched from the lead pool (source `lead-pool`, mode `scoring-only`): the
     /// finished profile it was matched on, so scoring starts from what enrichment already found.
-    public var poolProfile: EnrichedProfile?
+    /// On the heap (``Indirect``): the states and requests that carry the lead stay small.
+    @Indirect public var poolProfile: EnrichedProfile?
 
     /// Creates the message.
     public init(
@@ -49,7 +50,7 @@ public struct LeadDiscovered: Message, Hashable {
         mode: ModeName = .full, reEnrichTypes: [ReEnrichType]? = nil, discoveredAt: Date,
         poolProfile: EnrichedProfile? = nil
     ) {
-        self.poolProfile = poolProfile
+        self._poolProfile = Indirect(wrappedValue: poolProfile)
         self.leadID = leadID
         self.accountID = accountID
         self.offerID = offerID
@@ -82,7 +83,24 @@ public struct LeadDiscovered: Message, Hashable {
         mode = try container.decodeIfPresent(ModeName.self, forKey: .mode) ?? .full
         reEnrichTypes = try container.decodeIfPresent([ReEnrichType].self, forKey: .reEnrichTypes)
         discoveredAt = try container.decode(Date.self, forKey: .discoveredAt)
-        poolProfile = try container.decodeIfPresent(EnrichedProfile.self, forKey: .poolProfile)
+        _poolProfile = Indirect(wrappedValue: try container.decodeIfPresent(EnrichedProfile.self, forKey: .poolProfile))
+    }
+
+    /// Encodes the message; absent optionals are left out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(leadID, forKey: .leadID)
+        try container.encode(accountID, forKey: .accountID)
+        try container.encode(offerID, forKey: .offerID)
+        try container.encode(sourceSearchID, forKey: .sourceSearchID)
+        try container.encode(source, forKey: .source)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(linkedinURL, forKey: .linkedinURL)
+        try container.encodeIfPresent(xURL, forKey: .xURL)
+        try container.encode(mode, forKey: .mode)
+        try container.encodeIfPresent(reEnrichTypes, forKey: .reEnrichTypes)
+        try container.encode(discoveredAt, forKey: .discoveredAt)
+        try container.encodeIfPresent(poolProfile, forKey: .poolProfile)
     }
 
     /// The LinkedIn URL parsed, or nil when absent or invalid (see ``validate()``).

@@ -43,7 +43,7 @@ public struct PhaseOutput: Codable, Hashable, Sendable {
 public struct DocumentParts: Codable, Hashable, Sendable {
     /// The document the run started from when the discovery does not give it: for a re-enrich
     /// run, the lead's profile as its last run left it. Nil: start from the lead.
-    public var base: EnrichedProfile?
+    @Indirect public var base: EnrichedProfile?
     /// The outputs of this run's completed phases, in the order they completed.
     public var outputs: [PhaseOutput]
     /// The phases this run skipped so far, with the reasons.
@@ -58,10 +58,33 @@ public struct DocumentParts: Codable, Hashable, Sendable {
         base: EnrichedProfile? = nil, outputs: [PhaseOutput] = [], skippedPhases: [PhaseSkip] = [],
         web: WebEnrichment? = nil, override: LeadOverride? = nil
     ) {
-        self.base = base
+        self._base = Indirect(wrappedValue: base)
         self.outputs = outputs
         self.skippedPhases = skippedPhases
         self.web = web
         self.override = override
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case base, outputs, skippedPhases, web, override
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            base: try container.decodeIfPresent(EnrichedProfile.self, forKey: .base),
+            outputs: try container.decode([PhaseOutput].self, forKey: .outputs),
+            skippedPhases: try container.decode([PhaseSkip].self, forKey: .skippedPhases),
+            web: try container.decodeIfPresent(WebEnrichment.self, forKey: .web),
+            override: try container.decodeIfPresent(LeadOverride.self, forKey: .override))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encodeIfPresent(base, forKey: .base)
+        try container.encode(outputs, forKey: .outputs)
+        try container.encode(skippedPhases, forKey: .skippedPhases)
+        try container.encodeIfPresent(web, forKey: .web)
+        try container.encodeIfPresent(override, forKey: .override)
     }
 }

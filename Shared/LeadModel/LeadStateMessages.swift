@@ -256,8 +256,9 @@ public struct LeadState: Message, Hashable {
     public var phaseIndex: Int
     /// The attempt being waited on, if any.
     public var inFlight: InFlightAttempt?
-    /// The profile accumulated so far.
-    public var profile: EnrichedProfile
+    /// The profile accumulated so far. On the heap (``Indirect``), as ``runBase`` is: a state
+    /// is copied whenever the machine acts, and the profiles are most of its size.
+    @Indirect public var profile: EnrichedProfile
     /// What happened, oldest first (bounded; oldest entries are dropped).
     public var history: [HistoryEntry]
     /// When the lead was first discovered.
@@ -272,7 +273,7 @@ public struct LeadState: Message, Hashable {
     public var nextAttempt: Int?
     /// The profile the current run started from, when the discovery does not give it (a
     /// re-enrich run); nil for a first run.
-    public var runBase: EnrichedProfile?
+    @Indirect public var runBase: EnrichedProfile? = nil
     /// Where the results of the current run's completed phases are, in order.
     public var outputs: [OutputReference] = []
     /// What those results hold, their payloads unread, for the requests to pass on

@@ -31,10 +31,11 @@ public struct PhaseRequest: Message, Hashable {
     /// (``EnrichedProfile/carried(to:)``). A request with a ``document`` writes that in its
     /// place (the coordinator's request holds both, and they agree): read back, its profile is
     /// the lead's id, name and profile URLs, and the whole profile is put together from the
-    /// document (`DocumentAssembly`).
-    public var profile: EnrichedProfile
-    /// The pieces of the lead's document, for a phase that reads the profile (version 2).
-    public var document: DocumentParts?
+    /// document (`DocumentAssembly`). On the heap (``Indirect``).
+    @Indirect public var profile: EnrichedProfile
+    /// The pieces of the lead's document, for a phase that reads the profile (version 2). On
+    /// the heap (``Indirect``).
+    @Indirect public var document: DocumentParts?
     /// The lead's account.
     public var accountID: AccountID
     /// The offer to score against.
@@ -79,7 +80,8 @@ public struct PhaseRequest: Message, Hashable {
         mode = try container.decode(Mode.self, forKey: .mode)
         platforms = try container.decode([Platform].self, forKey: .platforms)
         lead = try container.decode(LeadDiscovered.self, forKey: .lead)
-        document = try container.decodeIfPresent(DocumentParts.self, forKey: .document)
+        let document = try container.decodeIfPresent(DocumentParts.self, forKey: .document)
+        self.document = document
         accountID = try container.decode(AccountID.self, forKey: .accountID)
         offerID = try container.decode(OfferID.self, forKey: .offerID)
         isPriority = try container.decode(Bool.self, forKey: .isPriority)
