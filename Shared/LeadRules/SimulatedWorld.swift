@@ -71,7 +71,7 @@ struct SimulatedCompany {
     let offices: [String]
 
     /// The country of the headquarters, nil when there are no offices.
-    var country: String? { offices.first.flatMap { $0.split(separator: ",").last }.map { $0.trimmingCharacters(in: .whitespaces) } }
+    var country: String? { offices.first.flatMap { $0.split(separator: ",").last }.map(\.withoutSurroundingSpaces) }
 
     /// LinkedIn's numeric company id, stable per name; nil for the self-employed.
     var linkedInID: String? { domain.isEmpty ? nil : String(10_000 + StableHash.fnv1a(name) % 90_000) }
@@ -230,8 +230,20 @@ struct SimulatedPerson {
 
     /// The location as people write it on X: "Austin, TX", "Berlin", or the country.
     var shortLocation: String {
-        let parts = location.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = location.split(separator: ",").map(\.withoutSurroundingSpaces)
         guard parts.count >= 3 else { return parts.first ?? location }
         return parts[1].count <= 3 ? "\(parts[0]), \(parts[1])" : parts[0]
+    }
+}
+
+extension Substring {
+    /// The text without the whitespace at either end: `trimmingCharacters(in: .whitespaces)` for
+    /// the world's one-line place names, without Foundation's character sets (a person's
+    /// locations took 4% of the profile stage's CPU samples in a benchmark run).
+    var withoutSurroundingSpaces: String {
+        var text = self
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return String(text)
     }
 }
