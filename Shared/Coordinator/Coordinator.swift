@@ -192,10 +192,8 @@ public final class Coordinator: Service {
                                                  codec: environment.codec, logger: logger)
         let billingEvents = KafkaTable<AccountBillingEvent>(configuration: environment.kafka, topic: topics.billingEvents,
                                                             codec: environment.codec, logger: logger)
-        try await accounts.start()
-        try await offers.start()
-        try await overrides.start()
-        try await billingEvents.start()
+        let tableSet = KafkaTableSet(configuration: environment.kafka, accounts, offers, overrides, billingEvents)
+        try await tableSet.start()
         let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now)
@@ -211,10 +209,7 @@ public final class Coordinator: Service {
             }
         }
         await consumer.close()
-        await accounts.stop()
-        await offers.stop()
-        await overrides.stop()
-        await billingEvents.stop()
+        await tableSet.stop()
         await producer.close()
     }
 

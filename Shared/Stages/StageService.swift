@@ -14,6 +14,7 @@ public protocol StageTable: Sendable {
 }
 
 extension KafkaTable: StageTable {}
+extension KafkaTableSet: StageTable {}
 
 /// A stateless stage worker: consumes one phase's request topics, answers each request with a
 /// ``PhaseResult`` on ``Topics/phaseResults`` (``Topics/phaseResultsPriority`` for a priority

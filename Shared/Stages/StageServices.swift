@@ -73,7 +73,8 @@ extension StageService {
             accounts: { accounts[$0.rawValue]?.applying(billing[$0.rawValue]) }, overrides: { overrides[$0.rawValue] },
             service: environment.service)
         return try StageService(
-            environment: environment, configuration: configuration, handler: handler, tables: [accounts, overrides, billing])
+            environment: environment, configuration: configuration, handler: handler,
+            tables: [KafkaTableSet(configuration: environment.kafka, accounts, overrides, billing)])
     }
 
     private static func makeOffersTable(_ environment: PipelineEnvironment) -> KafkaTable<OfferConfig> {

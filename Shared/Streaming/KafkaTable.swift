@@ -20,9 +20,11 @@ public final class KafkaTable<Value: Message>: Sendable {
     /// One past the last offset applied, per partition.
     private let applied = Mutex<[TopicPartition: Int64]>([:])
     private let partitions = Mutex<[TopicPartition]>([])
-    private let follower = Mutex<Task<Void, Never>?>(nil)
-    /// Asks for the topic's end in ``catchUp(timeout:)``; made once, in ``start()``.
+    /// Asks for the topic's end in ``catchUp(timeout:)``: the admin client of the set that reads
+    /// the table.
     private let admin = Mutex<KafkaAdmin?>(nil)
+    /// The set of this table alone, when the table was started by itself.
+    private let solo = Mutex<KafkaTableSet?>(nil)
 
     public init(configuration: KafkaConfiguration, topic: String, codec: MessageCodec, logger: Logger) {
         self.configuration = configuration
@@ -37,32 +39,30 @@ public final class KafkaTable<Value: Message>: Sendable {
     /// Every row.
     public var all: [String: Value] { rows.withLock { $0 } }
 
-    /// Reads the table up to its current end, then keeps following it in the background.
+    /// Reads the table up to its current end, then keeps following it in the background, with
+    /// clients of its own. A process that keeps several tables reads them together with a
+    /// ``KafkaTableSet``.
     public func start() async throws {
-        let admin = try KafkaAdmin(configuration: configuration)
-        self.admin.withLock { $0 = admin }
-        // While the broker is away the process waits here, not ready, rather than exit.
-        let waiting: (KafkaError) -> Void = { [logger, topic] error in logger.warning("waiting for the broker to read \(topic): \(error)") }
-        let partitions = try await KafkaError.waitingForBroker({ try await admin.partitions(of: topic) }, waiting: waiting)
-        self.partitions.withLock { $0 = partitions }
-        try await KafkaConsumer.readToEnd(partitions, configuration: configuration, admin: admin, whileBrokerUnreachable: waiting) { apply($0) }
-        // The follower waits longer per fetch than the loading reader: a table changes seldom, and
-        // an idle reader asking every 50 ms (every 25 ms on Tansu) cost every process that keeps
-        // tables CPU for ever. A broker answers a fetch as soon as a record arrives, so this delays
-        // no update (Tansu holds every fetch for about half the wait: there, updates arrive within
-        // about 0.25 s).
-        let starts = applied.withLock { applied in
-            Dictionary(uniqueKeysWithValues: partitions.map { ($0, applied[$0] ?? KafkaConsumer.beginning) })
-        }
-        let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "500"])
-        let task = Task { [self] in
-            while !Task.isCancelled {
-                guard let records = try? await reader.poll(timeoutMilliseconds: 500) else { break }
-                for record in records { apply(record) }
-            }
-            await reader.close()
-        }
-        follower.withLock { $0 = task }
+        let set = KafkaTableSet(configuration: configuration, self)
+        try await set.start()
+        solo.withLock { $0 = set }
+    }
+
+    /// What a ``KafkaTableSet`` needs of the table.
+    var member: KafkaTableSet.Member {
+        KafkaTableSet.Member(
+            topic: topic, logger: logger,
+            attach: { [self] admin, partitions in
+                self.admin.withLock { $0 = admin }
+                self.partitions.withLock { $0 = partitions }
+            },
+            apply: { [self] record in apply(record) },
+            nextOffsets: { [self] in
+                let partitions = self.partitions.withLock { $0 }
+                return applied.withLock { applied in
+                    Dictionary(uniqueKeysWithValues: partitions.map { ($0, applied[$0] ?? KafkaConsumer.beginning) })
+                }
+            })
     }
 
     /// Waits until every record stored in the topic now has been applied (or `timeout` passes):
@@ -83,14 +83,13 @@ public final class KafkaTable<Value: Message>: Sendable {
         }
     }
 
-    /// Stops following.
+    /// Stops following, when ``start()`` started it (a ``KafkaTableSet`` stops its tables).
     public func stop() async {
-        let task = follower.withLock { task in
-            defer { task = nil }
-            return task
+        let set = solo.withLock { set in
+            defer { set = nil }
+            return set
         }
-        task?.cancel()
-        await task?.value
+        await set?.stop()
     }
 
     private func apply(_ record: ConsumerRecord) {
@@ -106,5 +105,91 @@ public final class KafkaTable<Value: Message>: Sendable {
         } catch {
             logger.warning("skipping undecodable table record: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
         }
+    }
+}
+
+/// The tables one process keeps, read with one admin client and followed by one consumer: each
+/// librdkafka client costs the process threads, connections and CPU even when idle (the
+/// coordinator's four tables were eight of its fourteen clients).
+///
+/// ``start()`` reads every table up to the end its partitions have then (one reader for all), then
+/// follows them all with one consumer in the background; ``stop()`` stops following. The tables
+/// answer lookups and ``KafkaTable/catchUp(timeout:)`` as when started alone.
+public final class KafkaTableSet: Sendable {
+    /// One table, as the set reads it.
+    struct Member: Sendable {
+        let topic: String
+        let logger: Logger
+        /// Gives the table the set's admin client and the partitions of its topic.
+        let attach: @Sendable (KafkaAdmin, [TopicPartition]) -> Void
+        let apply: @Sendable (ConsumerRecord) -> Void
+        /// Where following the table starts: one past the last offset applied, per partition.
+        let nextOffsets: @Sendable () -> [TopicPartition: Int64]
+    }
+
+    private let configuration: KafkaConfiguration
+    private let members: [Member]
+    /// The members by topic (a topic read by two tables feeds both).
+    private let byTopic: [String: [Member]]
+    private let follower = Mutex<Task<Void, Never>?>(nil)
+
+    /// A set of `tables`, not started.
+    public init<each Value: Message>(configuration: KafkaConfiguration, _ tables: repeat KafkaTable<each Value>) {
+        var members: [Member] = []
+        for table in repeat each tables { members.append(table.member) }
+        self.configuration = configuration
+        self.members = members
+        byTopic = Dictionary(grouping: members, by: \.topic)
+    }
+
+    /// Reads every table up to its current end, then keeps following them in the background.
+    /// While the broker is away it waits here (the process not ready) rather than fail.
+    public func start() async throws {
+        let admin = try KafkaAdmin(configuration: configuration)
+        var partitions: [TopicPartition] = []
+        for member in members {
+            let waiting: (KafkaError) -> Void = { [member] error in
+                member.logger.warning("waiting for the broker to read \(member.topic): \(error)")
+            }
+            let found = try await KafkaError.waitingForBroker({ try await admin.partitions(of: member.topic) }, waiting: waiting)
+            member.attach(admin, found)
+            partitions += found
+        }
+        let waiting: (KafkaError) -> Void = { [members] error in
+            members.first?.logger.warning("waiting for the broker to read \(members.map(\.topic).joined(separator: ", ")): \(error)")
+        }
+        try await KafkaConsumer.readToEnd(Array(Set(partitions)), configuration: configuration, admin: admin,
+                                          whileBrokerUnreachable: waiting) { apply($0) }
+        // The follower waits longer per fetch than the loading reader: a table changes seldom, and
+        // an idle reader asking every 50 ms (every 25 ms on Tansu) cost every process that keeps
+        // tables CPU for ever. A broker answers a fetch as soon as a record arrives, so this delays
+        // no update (Tansu holds every fetch for about half the wait: there, updates arrive within
+        // about 0.25 s).
+        let starts = members.reduce(into: [TopicPartition: Int64]()) { starts, member in
+            starts.merge(member.nextOffsets()) { min($0, $1) }
+        }
+        let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "500"])
+        let task = Task { [self] in
+            while !Task.isCancelled {
+                guard let records = try? await reader.poll(timeoutMilliseconds: 500) else { break }
+                for record in records { apply(record) }
+            }
+            await reader.close()
+        }
+        follower.withLock { $0 = task }
+    }
+
+    /// Stops following.
+    public func stop() async {
+        let task = follower.withLock { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+    }
+
+    private func apply(_ record: ConsumerRecord) {
+        for member in byTopic[record.topic] ?? [] { member.apply(record) }
     }
 }

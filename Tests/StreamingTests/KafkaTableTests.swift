@@ -41,4 +41,50 @@ final class KafkaTableTests: XCTestCase {
             await producer.close()
         }
     }
+
+    /// A set reads its tables (of different types, two of them on one topic) with one reader and
+    /// follows them with one consumer: each table gets its own topic's rows, a topic read by two
+    /// tables feeds both, and every table follows what is written after the start.
+    func testASetLoadsAndFollowsEachOfItsTables() async throws {
+        try await withTestTopic(partitions: 2, prefix: "table-accounts") { accountsTopic in
+            try await withTestTopic(prefix: "table-billing") { billingTopic in
+                let producer = try KafkaProducer(configuration: TestBroker.configuration())
+                func event(_ id: String, _ state: BillingState) throws -> ProducerRecord {
+                    let event = AccountBillingEvent(accountID: AccountID(id), state: state, reason: "test", source: "test",
+                                                    occurredAt: Date(timeIntervalSince1970: 1_764_000_000), eventID: "\(id)-\(state)")
+                    return ProducerRecord(topic: billingTopic, key: id, value: try codec.encode(event))
+                }
+                _ = try await producer.send([
+                    try record(accountsTopic, "acct-a", .active), try record(accountsTopic, "acct-b", .paused),
+                    try event("acct-a", .paused),
+                ])
+                let logger = Logger(service: "table-test", level: .warning)
+                let accounts = KafkaTable<AccountConfig>(configuration: TestBroker.configuration(), topic: accountsTopic,
+                                                         codec: codec, logger: logger)
+                let sameAccounts = KafkaTable<AccountConfig>(configuration: TestBroker.configuration(), topic: accountsTopic,
+                                                             codec: codec, logger: logger)
+                let billing = KafkaTable<AccountBillingEvent>(configuration: TestBroker.configuration(), topic: billingTopic,
+                                                              codec: codec, logger: logger)
+                let set = KafkaTableSet(configuration: TestBroker.configuration(), accounts, billing, sameAccounts)
+                try await set.start()
+                XCTAssertEqual(accounts.all.mapValues(\.billingState), ["acct-a": .active, "acct-b": .paused])
+                XCTAssertEqual(sameAccounts.all.mapValues(\.billingState), ["acct-a": .active, "acct-b": .paused])
+                XCTAssertEqual(billing.all.mapValues(\.state), ["acct-a": .paused])
+
+                _ = try await producer.send([
+                    try record(accountsTopic, "acct-c", .active), try record(accountsTopic, "acct-b", nil),
+                    try event("acct-c", .active),
+                ])
+                // Waited for by content: `catchUp` asks ListOffsets, which Tansu can answer with an end
+                // short of a batch just written.
+                let followed: [String: BillingState] = ["acct-a": .active, "acct-c": .active]
+                try await waitUntil("the set's tables follow their topics", timeoutSeconds: 20) {
+                    accounts.all.mapValues(\.billingState) == followed && sameAccounts.all.mapValues(\.billingState) == followed
+                        && billing.all.mapValues(\.state) == ["acct-a": .paused, "acct-c": .active]
+                }
+                await set.stop()
+                await producer.close()
+            }
+        }
+    }
 }
