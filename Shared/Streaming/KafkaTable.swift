@@ -147,18 +147,17 @@ public final class KafkaTableSet: Sendable {
     public func start() async throws {
         let admin = try KafkaAdmin(configuration: configuration)
         var partitions: [TopicPartition] = []
-        for member in members {
-            let waiting: (KafkaError) -> Void = { [member] error in
-                member.logger.warning("waiting for the broker to read \(member.topic): \(error)")
-            }
-            let found = try await KafkaError.waitingForBroker({ try await admin.partitions(of: member.topic) }, waiting: waiting)
-            member.attach(admin, found)
+        for (topic, tables) in byTopic {
+            let logger = tables[0].logger
+            let waiting: (KafkaError) -> Void = { error in logger.warning("waiting for the broker to read \(topic): \(error)") }
+            let found = try await KafkaError.waitingForBroker({ try await admin.partitions(of: topic) }, waiting: waiting)
+            for table in tables { table.attach(admin, found) }
             partitions += found
         }
         let waiting: (KafkaError) -> Void = { [members] error in
             members.first?.logger.warning("waiting for the broker to read \(members.map(\.topic).joined(separator: ", ")): \(error)")
         }
-        try await KafkaConsumer.readToEnd(Array(Set(partitions)), configuration: configuration, admin: admin,
+        try await KafkaConsumer.readToEnd(partitions, configuration: configuration, admin: admin,
                                           whileBrokerUnreachable: waiting) { apply($0) }
         // The follower waits longer per fetch than the loading reader: a table changes seldom, and
         // an idle reader asking every 50 ms (every 25 ms on Tansu) cost every process that keeps
