@@ -629,6 +629,48 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
         return try T(from: decoder.child(node, key: key))
     }
 
+    // The most common members, strings, integers, booleans and doubles, present or optional, are
+    // read by methods of their own: a synthesized `init(from:)` calls these requirements directly,
+    // without the generic methods' type checks, casts and optional metadata lookups.
+
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        try decoder.document.string(at: try requiredNode(key))
+    }
+
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int {
+        try decoder.document.integer(at: try requiredNode(key), path: { codingPath + [key] }, as: Int.self)
+    }
+
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        try decoder.document.bool(at: try requiredNode(key))
+    }
+
+    func decode(_ type: Double.Type, forKey key: Key) throws -> Double {
+        try decoder.document.double(at: try requiredNode(key))
+    }
+
+    func decodeIfPresent(_ type: String.Type, forKey key: Key) throws -> String? {
+        try presentNode(key).map { try decoder.document.string(at: $0) }
+    }
+
+    func decodeIfPresent(_ type: Int.Type, forKey key: Key) throws -> Int? {
+        try presentNode(key).map { try decoder.document.integer(at: $0, path: { codingPath + [key] }, as: Int.self) }
+    }
+
+    func decodeIfPresent(_ type: Bool.Type, forKey key: Key) throws -> Bool? {
+        try presentNode(key).map { try decoder.document.bool(at: $0) }
+    }
+
+    func decodeIfPresent(_ type: Double.Type, forKey key: Key) throws -> Double? {
+        try presentNode(key).map { try decoder.document.double(at: $0) }
+    }
+
+    /// The value node of `key`, nil when it is absent or null.
+    private func presentNode(_ key: Key) throws -> Int? {
+        guard let node = try valueNode(key), decoder.document.nodes[node].kind != .null else { return nil }
+        return node
+    }
+
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try decoder.child(try requiredNode(key), key: key).container(keyedBy: type)
     }
@@ -684,6 +726,12 @@ private struct IndexUnkeyedContainer: UnkeyedDecodingContainer {
         guard decoder.document.nodes[node].kind != .null else { throw JSONIndexDecoder.Unsupported() }
         if let kind = try decoder.document.primitiveKind(T.self) { return try decoder.document.primitive(kind, at: node, path: { codingPath + [key] }) }
         return try T(from: decoder.child(node, key: key))
+    }
+
+    /// A string element, the most common, without the generic method's type checks.
+    mutating func decode(_ type: String.Type) throws -> String {
+        let (node, _) = try next()
+        return try decoder.document.string(at: node)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {

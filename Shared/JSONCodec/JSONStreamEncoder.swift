@@ -79,9 +79,15 @@ public protocol JSONFragmentSlot: AnyObject {
     func keep<T>(_ candidate: T, bytes: ArraySlice<UInt8>)
 }
 
-/// The growing output.
+/// The growing output, and what the encoders writing into it reuse.
 private final class ByteSink {
     @exclusivity(unchecked) var bytes: [UInt8] = []
+    /// The members of every object open in this sink, innermost last: the encoders writing here
+    /// nest (each finishes before its parent goes on), so each one's members are the top of the
+    /// stack while it is open, and one array serves them all.
+    @exclusivity(unchecked) var members: [StreamEncoder.Member] = []
+    /// Where an object's members are put in key order, kept from one object to the next.
+    @exclusivity(unchecked) var scratch: [UInt8] = []
 
     init() { bytes.reserveCapacity(2048) }
 
@@ -160,14 +166,16 @@ private final class StreamEncoder: Encoder {
     let parent: StreamEncoder?
     let key: (any CodingKey)?
     /// The root's fragment slot, shared by every nested encoder.
-    var fragment: (any JSONFragmentSlot)?
+    @exclusivity(unchecked) var fragment: (any JSONFragmentSlot)?
     @exclusivity(unchecked) private(set) var shape = Shape.empty
-    @exclusivity(unchecked) private var members: [Member] = []
+    /// An object's members are `sink.members[memberBase...]`, `memberCount` of them.
+    @exclusivity(unchecked) private var memberBase = 0
+    @exclusivity(unchecked) private var memberCount = 0
     /// Where the object or array began (just after `{` or `[`).
     @exclusivity(unchecked) private var contentStart = 0
     @exclusivity(unchecked) private(set) var elementCount = 0
     /// Nested containers of an array and the positions their bytes go to.
-    private var deferredElements: [(position: Int, encoder: StreamEncoder)] = []
+    @exclusivity(unchecked) private var deferredElements: [(position: Int, encoder: StreamEncoder)] = []
 
     init(sink: ByteSink, parent: StreamEncoder?, key: (any CodingKey)?) {
         self.sink = sink
@@ -193,6 +201,7 @@ private final class StreamEncoder: Encoder {
             shape = .object
             sink.write(UInt8(ascii: "{"))
             contentStart = sink.count
+            memberBase = sink.members.count
         }
         precondition(shape == .object, "a value asked for a keyed container after writing something else")
         return KeyedEncodingContainer(StreamKeyedContainer<Key>(encoder: self))
@@ -221,8 +230,9 @@ private final class StreamEncoder: Encoder {
     }
 
     func beginMember(_ key: String, deferred: StreamEncoder? = nil) {
-        if !members.isEmpty { sink.write(UInt8(ascii: ",")) }
-        members.append(Member(key: key, prefix: Self.prefix(of: key), start: sink.count, deferred: deferred))
+        if memberCount > 0 { sink.write(UInt8(ascii: ",")) }
+        sink.members.append(Member(key: key, prefix: Self.prefix(of: key), start: sink.count, deferred: deferred))
+        memberCount += 1
         sink.writeString(key)
         sink.write(UInt8(ascii: ":"))
     }
@@ -342,50 +352,59 @@ private final class StreamEncoder: Encoder {
     }
 
     private func closeObject() throws {
+        defer { sink.members.removeLast(memberCount) }
         let end = sink.count
-        let isSorted = members.indices.dropFirst().allSatisfy { Self.compare(members[$0 - 1], members[$0]) < 0 }
-        if isSorted && !members.contains(where: { $0.deferred != nil }) {
+        let members = memberBase..<(memberBase + memberCount)
+        let isSorted = members.dropFirst().allSatisfy { Self.compare(sink.members[$0 - 1], sink.members[$0]) < 0 }
+        if isSorted && !sink.members[members].contains(where: { $0.deferred != nil }) {
             sink.write(UInt8(ascii: "}"))
             return
         }
-        let order = sortedMemberIndices()
         var content: [UInt8] = []
-        content.reserveCapacity(end - contentStart + 64)
-        for (position, index) in order.enumerated() {
-            if position > 0 { content.append(UInt8(ascii: ",")) }
-            // A member runs from its start to the comma before the next one written.
-            let memberEnd = index + 1 < members.count ? members[index + 1].start - 1 : end
-            content.append(contentsOf: sink.bytes[members[index].start..<memberEnd])
-            if let deferred = members[index].deferred {
-                try deferred.finish()
-                content.append(contentsOf: deferred.sink.bytes)
+        swap(&content, &sink.scratch)
+        defer { swap(&content, &sink.scratch) }
+        content.removeAll(keepingCapacity: true)
+        try withUnsafeTemporaryAllocation(of: Int.self, capacity: memberCount) { order in
+            sortMembers(into: order)
+            for (position, index) in order.enumerated() {
+                if position > 0 { content.append(UInt8(ascii: ",")) }
+                // A member runs from its start to the comma before the next one written.
+                let member = sink.members[index]
+                let memberEnd = index + 1 < members.upperBound ? sink.members[index + 1].start - 1 : end
+                content.append(contentsOf: sink.bytes[member.start..<memberEnd])
+                if let deferred = member.deferred {
+                    try deferred.finish()
+                    content.append(contentsOf: deferred.sink.bytes)
+                }
             }
         }
         content.append(UInt8(ascii: "}"))
         sink.bytes.replaceSubrange(contentStart..., with: content)
     }
 
-    /// The members' indices in key order. Stable, so a key written twice keeps both in the order
-    /// written (the envelope's keys never collide with a payload's; see ``Message``). Objects
-    /// have a few members: an insertion sort, which needs no closure, unless there are many.
-    private func sortedMemberIndices() -> [Int] {
-        guard members.count <= 32 else {
-            return members.indices.sorted { lhs, rhs in
-                let comparison = Self.compare(members[lhs], members[rhs])
+    /// Puts the indices in `sink.members` of this object's members in key order into `order`.
+    /// Stable, so a key written twice keeps both in the order written (the envelope's keys never
+    /// collide with a payload's; see ``Message``). Objects have a few members: an insertion sort,
+    /// which needs no closure, unless there are many.
+    private func sortMembers(into order: UnsafeMutableBufferPointer<Int>) {
+        for position in 0..<memberCount { order[position] = memberBase + position }
+        guard memberCount <= 32 else {
+            var order = order
+            order.sort { lhs, rhs in
+                let comparison = Self.compare(sink.members[lhs], sink.members[rhs])
                 return comparison == 0 ? lhs < rhs : comparison < 0
             }
+            return
         }
-        var order = Array(members.indices)
         for position in order.indices.dropFirst() {
             let index = order[position]
             var slot = position
-            while slot > 0 && Self.compare(members[order[slot - 1]], members[index]) > 0 {
+            while slot > 0 && Self.compare(sink.members[order[slot - 1]], sink.members[index]) > 0 {
                 order[slot] = order[slot - 1]
                 slot -= 1
             }
             order[slot] = index
         }
-        return order
     }
 
     /// Orders members by key: by the prefixes when they differ, else by the whole keys.
@@ -396,14 +415,13 @@ private final class StreamEncoder: Encoder {
 
     /// See ``Member/prefix``.
     private static func prefix(of key: String) -> UInt64 {
-        var prefix: UInt64 = 0
-        var count = 0
-        for byte in key.utf8 {
-            if count == 8 { break }
-            prefix = prefix << 8 | UInt64(byte)
-            count += 1
+        var key = key
+        return key.withUTF8 { utf8 in
+            var prefix: UInt64 = 0
+            let count = min(8, utf8.count)
+            for index in 0..<count { prefix = prefix << 8 | UInt64(utf8[index]) }
+            return count == 0 ? 0 : prefix << (8 * (8 - count))
         }
-        return prefix << (8 * (8 - count))  // a shift by 64 (an empty key) gives 0
     }
 
     /// Compares in the byte order of the UTF-8, which is the order of `String`'s `<` for the
@@ -431,11 +449,51 @@ private struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProto
         encoder.sink.write("null")
     }
 
-    /// Every type, strings and numbers included: this one method serves all the protocol's
-    /// `encode(_:forKey:)` requirements.
+    /// Every type, strings and numbers included: this one method serves the protocol's
+    /// `encode(_:forKey:)` requirements but those of the types below.
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         encoder.beginMember(key.stringValue)
         if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: key) }
+    }
+
+    // The most common members, strings, integers, booleans and doubles, present or optional, are
+    // written by methods of their own: a synthesized `encode(to:)` calls these requirements
+    // directly, without the generic method's type checks, casts and optional metadata lookups.
+
+    mutating func encode(_ value: String, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.writeString(value)
+    }
+
+    mutating func encode(_ value: Int, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.writeInteger(value)
+    }
+
+    mutating func encode(_ value: Bool, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.write(value ? "true" : "false")
+    }
+
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        encoder.beginMember(key.stringValue)
+        encoder.sink.writeFloatingPoint(value)
+    }
+
+    mutating func encodeIfPresent(_ value: String?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) }
+    }
+
+    mutating func encodeIfPresent(_ value: Int?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) }
+    }
+
+    mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) }
+    }
+
+    mutating func encodeIfPresent(_ value: Double?, forKey key: Key) throws {
+        if let value { try encode(value, forKey: key) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(
@@ -480,12 +538,18 @@ private struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
         encoder.sink.write("null")
     }
 
-    /// Every type, strings and numbers included: this one method serves all the protocol's
-    /// `encode(_:)` requirements.
+    /// Every type, strings and numbers included: this one method serves the protocol's
+    /// `encode(_:)` requirements but the one for strings.
     mutating func encode<T: Encodable>(_ value: T) throws {
         let index = count
         encoder.beginElement()
         if !encoder.writePrimitive(value) { try encoder.encodeChild(value, key: StreamCodingKey(index: index)) }
+    }
+
+    /// A string element, the most common, without the generic method's type checks.
+    mutating func encode(_ value: String) throws {
+        encoder.beginElement()
+        encoder.sink.writeString(value)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {

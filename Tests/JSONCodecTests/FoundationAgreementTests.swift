@@ -23,6 +23,9 @@ final class FoundationAgreementTests: XCTestCase {
         var scores: [String: Int]
         var born: Date
         var lastSeen: Date?
+        // Optionals of each type the containers read and write by methods of their own.
+        var rating: Double?
+        var isVerified: Bool?
     }
 
     private enum Kind: String, Codable, Equatable { case person, company }
@@ -50,10 +53,12 @@ final class FoundationAgreementTests: XCTestCase {
                     isActive: true, nickname: nil, tags: ["", "a", "é"],
                     address: Address(street: "1 Main St", postcode: nil),
                     previous: [Address(street: "2 Side St", postcode: "12345"), Address(street: "", postcode: "")],
-                    scores: ["b": 2, "a": 1, "é": 3, "": 0], born: born, lastSeen: seen),
+                    scores: ["b": 2, "a": 1, "é": 3, "": 0], born: born, lastSeen: seen,
+                    rating: 4.5, isVerified: false),
                 Person(
                     name: "Plain", age: Int.max, height: -0.000_001, isActive: false, nickname: "p", tags: [],
-                    address: Address(street: "x", postcode: "y"), previous: [], scores: [:], born: seen, lastSeen: nil),
+                    address: Address(street: "x", postcode: "y"), previous: [], scores: [:], born: seen, lastSeen: nil,
+                    rating: nil, isVerified: nil),
             ],
             matrix: [[0, 1.5, -2.25e-8], [1e300], []], empty: [], nothing: 7),
     ]
