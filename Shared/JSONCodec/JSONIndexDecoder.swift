@@ -762,4 +762,10 @@ private struct IndexSingleValueContainer: SingleValueDecodingContainer {
         guard !decodeNil() else { throw JSONIndexDecoder.Unsupported() }
         return try decoder.decodeValue(T.self)
     }
+
+    /// A string, as every enumeration with string raw values reads itself, without the generic
+    /// method's type checks.
+    func decode(_ type: String.Type) throws -> String {
+        try decoder.document.string(at: decoder.node)
+    }
 }

@@ -578,6 +578,13 @@ private struct StreamSingleValueContainer: SingleValueEncodingContainer {
     mutating func encode<T: Encodable>(_ value: T) throws {
         try encoder.encodeValue(value)
     }
+
+    /// A string, as every enumeration with string raw values writes itself, without the generic
+    /// method's type checks.
+    mutating func encode(_ value: String) throws {
+        encoder.beginSingle()
+        encoder.sink.writeString(value)
+    }
 }
 
 /// A key made at run time: array positions and `super`. An array position's name is made only
