@@ -440,7 +440,7 @@ private final class JSONIndex {
     /// The values the index reads itself (``primitive(_:at:path:)``) rather than through their
     /// `init(from:)`.
     enum Primitive {
-        case string, int, bool, double, date, rawJSON, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8
+        case string, int, bool, double, date, strings, rawJSON, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8
     }
 
     /// Which ``Primitive`` `type` is; nil for any other type, read through its `init(from:)`.
@@ -454,6 +454,7 @@ private final class JSONIndex {
         if T.self == Bool.self { return .bool }
         if T.self == Double.self { return .double }
         if T.self == Date.self { return .date }
+        if T.self == [String].self { return .strings }
         if T.self == RawJSON.self { return .rawJSON }
         if T.self == Int64.self { return .int64 }
         if T.self == Int32.self { return .int32 }
@@ -481,6 +482,7 @@ private final class JSONIndex {
         case .date:
             guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
             return date as! T
+        case .strings: return try strings(at: node) as! T
         case .rawJSON: return RawJSON(parsed: rawBytes(at: node)) as! T
         case .int64: return try integer(at: node, path: path, as: Int64.self) as! T
         case .int32: return try integer(at: node, path: path, as: Int32.self) as! T
@@ -492,6 +494,21 @@ private final class JSONIndex {
         case .uint16: return try integer(at: node, path: path, as: UInt16.self) as! T
         case .uint8: return try integer(at: node, path: path, as: UInt8.self) as! T
         }
+    }
+
+    /// The array of strings at `node`; any other value, or an element that is not a string,
+    /// is ``JSONIndexDecoder/Unsupported``.
+    func strings(at node: Int) throws -> [String] {
+        guard nodes[node].kind == .array else { throw JSONIndexDecoder.Unsupported() }
+        let count = Int(nodes[node].count)
+        var strings: [String] = []
+        strings.reserveCapacity(count)
+        var element = node + 1
+        for _ in 0..<count {
+            strings.append(try string(at: element))
+            element = Int(nodes[element].after)
+        }
+        return strings
     }
 
     /// The JSON text of the value at `node`, as it stands in the document.

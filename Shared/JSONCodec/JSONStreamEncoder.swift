@@ -129,6 +129,16 @@ private final class ByteSink {
         write(UInt8(ascii: "\""))
     }
 
+    /// `strings` as a JSON array.
+    func writeStrings(_ strings: [String]) {
+        write(UInt8(ascii: "["))
+        for (index, string) in strings.enumerated() {
+            if index > 0 { write(UInt8(ascii: ",")) }
+            writeString(string)
+        }
+        write(UInt8(ascii: "]"))
+    }
+
     func writeInteger<T: BinaryInteger>(_ value: T) {
         bytes.append(contentsOf: String(value).utf8)
     }
@@ -266,7 +276,7 @@ private final class StreamEncoder: Encoder {
         }
     }
 
-    /// Writes strings, numbers, booleans, dates and ``RawJSON``; false for any other type. Types are compared
+    /// Writes strings, numbers, booleans, dates, arrays of strings and ``RawJSON``; false for any other type. Types are compared
     /// by metadata, which is cheaper than casting every value.
     func writePrimitive<T: Encodable>(_ value: T) -> Bool {
         if T.self == String.self {
@@ -279,6 +289,8 @@ private final class StreamEncoder: Encoder {
             sink.writeFloatingPoint(value as! Double)
         } else if T.self == Date.self {
             sink.writeString(ISO8601.format(value as! Date))
+        } else if T.self == [String].self {
+            sink.writeStrings(value as! [String])
         } else if T.self == Float.self {
             sink.writeFloatingPoint(value as! Float)
         } else if T.self == Int8.self {

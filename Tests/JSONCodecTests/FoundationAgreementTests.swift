@@ -118,6 +118,11 @@ final class FoundationAgreementTests: XCTestCase {
         for text in [#"{"postcode": "1"}"#, #"{"street": 1}"#, #"["x"]"#, #"{"street": null}"#] {
             XCTAssertThrowsError(try JSONIndexDecoder.decode(Address.self, from: Array(text.utf8)), text)
         }
+        // An array of strings is read in one go: any other element is as wrong.
+        for text in [#"["a", 1]"#, #"["a", null]"#, #"[["a"]]"#, #"{"a": "b"}"#, #""a""#] {
+            XCTAssertThrowsError(try JSONIndexDecoder.decode([String].self, from: Array(text.utf8)), text)
+        }
+        XCTAssertEqual(try JSONIndexDecoder.decode([String].self, from: Array(#"[ "a" , "\u00e9" ]"#.utf8)), ["a", "é"])
     }
 
     func testADuplicateKeyIsRejectedWithItsPath() {
