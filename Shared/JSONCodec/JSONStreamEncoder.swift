@@ -80,7 +80,7 @@ public protocol JSONFragmentSlot: AnyObject {
 }
 
 /// The growing output, and what the encoders writing into it reuse.
-private final class ByteSink {
+final class ByteSink {
     @exclusivity(unchecked) var bytes: [UInt8] = []
     /// The members of every object open in this sink, innermost last: the encoders writing here
     /// nest (each finishes before its parent goes on), so each one's members are the top of the
@@ -158,7 +158,7 @@ private final class ByteSink {
 }
 
 /// One value being written: an object, an array or a single value.
-private final class StreamEncoder: Encoder {
+final class StreamEncoder: Encoder {
     enum Shape { case empty, object, array, single }
 
     /// A member of an open object: where its `"key":value` starts, and the encoder of a nested
@@ -271,6 +271,9 @@ private final class StreamEncoder: Encoder {
         } else if T.self == Data.self {
             beginSingle()
             sink.writeString((value as! Data).base64EncodedString())
+        } else if T.self is any JSONWritable.Type, let writable = value as? any JSONWritable {
+            beginSingle()
+            try writeObject(writable)
         } else {
             try value.encode(to: self)
         }
@@ -328,10 +331,25 @@ private final class StreamEncoder: Encoder {
             return
         }
         let start = sink.count
-        let child = StreamEncoder(sink: sink, parent: self, key: key)
-        try child.encodeValue(value)
-        try child.finish()
+        // The type is asked first: a value cast that fails costs twice as much (four times for
+        // an optional, which it unwraps), and most nested values are not writable.
+        if T.self is any JSONWritable.Type, let writable = value as? any JSONWritable {
+            try writeObject(writable)
+        } else {
+            let child = StreamEncoder(sink: sink, parent: self, key: key)
+            try child.encodeValue(value)
+            try child.finish()
+        }
         slot?.keep(value, bytes: sink.bytes[start...])
+    }
+
+    /// Writes `value`'s object with its own ``JSONWritable/writeMembers(to:)``; nested values it
+    /// hands back to the encoder are written as children of this one.
+    func writeObject(_ value: some JSONWritable) throws {
+        sink.write(UInt8(ascii: "{"))
+        var object = JSONObjectWriter(encoder: self)
+        try value.writeMembers(to: &object)
+        sink.write(UInt8(ascii: "}"))
     }
 
     /// An encoder with a buffer of its own, for a container whose lifetime may overlap others.
