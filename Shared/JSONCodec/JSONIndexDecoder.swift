@@ -69,7 +69,7 @@ public struct JSONIndexDecoder {
 
 /// The parsed shape of a document: its values in document order, each container followed by
 /// its contents (an object's as key, value, key, value, ...).
-private final class JSONIndex {
+final class JSONIndex {
     enum Kind: UInt8 { case object, array, string, number, isTrue, isFalse, null }
 
     struct Node {
@@ -522,29 +522,32 @@ private final class JSONIndex {
     /// any name present twice.)
     func member(of object: Int, named key: String) throws -> Int? {
         var key = key
-        return try key.withUTF8 { name -> Int? in
-            try nodes.withUnsafeBufferPointer { nodes in
-                try bytes.withUnsafeBufferPointer { bytes in
-                    var keyNode = object + 1
-                    for _ in 0..<Int(nodes[object].count) {
-                        let candidate = nodes[keyNode]
-                        let length = Int(candidate.end - candidate.start)
-                        let matches = candidate.isComplex
-                            ? try string(at: keyNode).utf8.elementsEqual(name)
-                            : length == name.count
-                                && (length == 0 || memcmp(bytes.baseAddress! + Int(candidate.start), name.baseAddress!, length) == 0)
-                        if matches { return keyNode + 1 }
-                        keyNode = Int(nodes[keyNode + 1].after)
-                    }
-                    return nil
+        return try key.withUTF8 { try member(of: object, utf8: $0) }
+    }
+
+    /// ``member(of:named:)`` for a name given as its UTF-8.
+    func member(of object: Int, utf8 name: UnsafeBufferPointer<UInt8>) throws -> Int? {
+        try nodes.withUnsafeBufferPointer { nodes in
+            try bytes.withUnsafeBufferPointer { bytes in
+                var keyNode = object + 1
+                for _ in 0..<Int(nodes[object].count) {
+                    let candidate = nodes[keyNode]
+                    let length = Int(candidate.end - candidate.start)
+                    let matches = candidate.isComplex
+                        ? try string(at: keyNode).utf8.elementsEqual(name)
+                        : length == name.count
+                            && (length == 0 || memcmp(bytes.baseAddress! + Int(candidate.start), name.baseAddress!, length) == 0)
+                    if matches { return keyNode + 1 }
+                    keyNode = Int(nodes[keyNode + 1].after)
                 }
+                return nil
             }
         }
     }
 }
 
 /// Decodes the value at one node of the index.
-private final class IndexDecoder: Decoder {
+final class IndexDecoder: Decoder {
     let document: JSONIndex
     let node: Int
     let parent: IndexDecoder?
@@ -588,7 +591,25 @@ private final class IndexDecoder: Decoder {
     /// The value at this node as a `T`.
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if let kind = try document.primitiveKind(T.self) { return try document.primitive(kind, at: node, path: { codingPath }) }
+        return try decodeStructured(T.self)
+    }
+
+    /// The value at this node as a `T` that is not a primitive: read by its ``JSONReadable``
+    /// reader when it has one and the reader accepts the JSON, else by its `init(from:)`, which
+    /// accepts or rejects the JSON exactly as it always does.
+    func decodeStructured<T: Decodable>(_ type: T.Type) throws -> T {
+        // The type is asked first: a failed cast costs less on a type than on a value.
+        if T.self is any JSONReadable.Type, let readable = T.self as? any JSONReadable.Type,
+           document.nodes[node].kind == .object, let value = read(readable, as: T.self) {
+            return value
+        }
         return try T(from: self)
+    }
+
+    /// A `Value` read by its reader, as the `T` it is; nil when the reader refuses the JSON.
+    private func read<Value: JSONReadable, T>(_ type: Value.Type, as: T.Type) -> T? {
+        var object = JSONObjectReader(decoder: self)
+        return (try? Value(reading: &object)).map { $0 as! T }  // the same type: no conversion
     }
 }
 
@@ -637,13 +658,13 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let node = try requiredNode(key)
         if let kind = try decoder.document.primitiveKind(T.self) { return try decoder.document.primitive(kind, at: node, path: { codingPath + [key] }) }
-        return try T(from: decoder.child(node, key: key))
+        return try decoder.child(node, key: key).decodeStructured(T.self)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let node = try valueNode(key), decoder.document.nodes[node].kind != .null else { return nil }
         if let kind = try decoder.document.primitiveKind(T.self) { return try decoder.document.primitive(kind, at: node, path: { codingPath + [key] }) }
-        return try T(from: decoder.child(node, key: key))
+        return try decoder.child(node, key: key).decodeStructured(T.self)
     }
 
     // The most common members, strings, integers, booleans and doubles, present or optional, are
@@ -742,7 +763,7 @@ private struct IndexUnkeyedContainer: UnkeyedDecodingContainer {
         let (node, key) = try next()
         guard decoder.document.nodes[node].kind != .null else { throw JSONIndexDecoder.Unsupported() }
         if let kind = try decoder.document.primitiveKind(T.self) { return try decoder.document.primitive(kind, at: node, path: { codingPath + [key] }) }
-        return try T(from: decoder.child(node, key: key))
+        return try decoder.child(node, key: key).decodeStructured(T.self)
     }
 
     /// A string element, the most common, without the generic method's type checks.

@@ -3,12 +3,12 @@ import JSONCodec
 @testable import LeadModel
 import XCTest
 
-/// The profile's parts write their JSON themselves (`Profiles+JSONWritable.swift`); these tests
-/// hold the hand-written members to what each type's `Encodable` conformance writes, which
-/// Foundation's encoder uses. The full profile sets every field of every writable part, and a test
-/// checks that it does: a field added to a type fails here until the fixture sets it, and then
-/// until its writer writes it.
-final class JSONWritableTests: XCTestCase {
+/// The profile's parts read and write their JSON themselves (`Profiles+JSON.swift`); these tests
+/// hold the hand-written readers and writers to what each type's `Codable` conformance reads and
+/// writes, which Foundation's coders use. The full profile sets every field of every part, and a
+/// test checks that it does: a field added to a type fails here until the fixture sets it, and
+/// then until its reader and writer handle it.
+final class ProfileJSONTests: XCTestCase {
     private static let day = Date(timeIntervalSince1970: 1_767_225_600.25)
 
     static func fullProfile() -> EnrichedProfile {
@@ -66,20 +66,63 @@ final class JSONWritableTests: XCTestCase {
         XCTAssertEqual(unset, [], "set these in fullProfile(), then check their writers")
     }
 
-    func testTheWritersWriteWhatEncodableWrites() throws {
+    /// The full profile, a sparse one, and one per outcome case.
+    private static func profiles() -> [EnrichedProfile] {
         var sparse = EnrichedProfile(leadID: "lead-2", name: "Plain")
         sparse.activity = .empty
-        var profiles = [Self.fullProfile(), sparse]
+        var profiles = [fullProfile(), sparse]
         for outcome in [PlatformOutcome.succeeded, .failed(reason: "x", isRetriable: false), .skipped(reason: "y")] {
             var variant = sparse
             variant.linkedinOutcome = outcome
             profiles.append(variant)
         }
-        for profile in profiles {
+        return profiles
+    }
+
+    func testTheWritersWriteWhatEncodableWrites() throws {
+        for profile in Self.profiles() {
             try assertSameJSON(profile)
         }
         try assertSameJSON(Activity.WithoutPlainText(activity: Self.fullProfile().activity!))
         try assertSameJSON([Self.fullProfile().scores!])  // writable values inside an array
+    }
+
+    /// The index decoder (which uses the readers) reads back what was written, as Foundation's
+    /// decoder (which uses `init(from:)`) does, from the codec's JSON and from Foundation's.
+    func testTheReadersReadWhatDecodableReads() throws {
+        let unsorted = JSONStreamEncoder.foundationEncoder()
+        unsorted.outputFormatting = [.withoutEscapingSlashes]  // members in declaration order
+        for profile in Self.profiles() {
+            for bytes in [try JSONStreamEncoder.encode(profile), Array(try unsorted.encode(profile))] {
+                let read = try JSONIndexDecoder.decode(EnrichedProfile.self, from: bytes)
+                XCTAssertEqual(read, try JSONIndexDecoder.foundationDecoder().decode(EnrichedProfile.self, from: Data(bytes)))
+                if bytes == (try JSONStreamEncoder.encode(profile)) { XCTAssertEqual(read, profile) }
+            }
+        }
+        // A result's activity has no plain text: read as empty, as init(from:) reads it.
+        let withoutText = try JSONStreamEncoder.encode(Activity.WithoutPlainText(activity: Self.fullProfile().activity!))
+        XCTAssertEqual(try JSONIndexDecoder.decode(Activity.self, from: withoutText).plainText, "")
+    }
+
+    /// What a reader refuses, `init(from:)` reads: the decoder's rules and the types' checks hold.
+    func testWhatTheReadersRefuseIsReadAsBefore() throws {
+        let json = String(decoding: try JSONStreamEncoder.encode(Self.fullProfile()), as: UTF8.self)
+        func decode(_ text: String) throws -> EnrichedProfile { try JSONIndexDecoder.decode(EnrichedProfile.self, from: Array(text.utf8)) }
+        // An integer with a fraction is rejected with its place.
+        XCTAssertThrowsError(try decode(json.replacingOccurrences(of: #""likes":3"#, with: #""likes":3.0"#))) { error in
+            guard case .invalidValue(let field, _)? = (error as? JSONIndexDecoder.Rejected)?.error else {
+                return XCTFail("\(error)")
+            }
+            XCTAssertEqual(field, "activity.posts[0].likes")
+        }
+        // An empty identifier, an unknown case, a missing member, a null where a value is needed.
+        for (old, new) in [(#""leadID":"lead-1""#, #""leadID":"""#), (#""status":"skipped""#, #""status":"gone""#),
+                           (#","school":"Home""#, ""), (#""bio":"Engines / notes""#, #""bio":null"#)] {
+            XCTAssertTrue(json.contains(old), old)
+            XCTAssertThrowsError(try decode(json.replacingOccurrences(of: old, with: new)), new)
+        }
+        // Members no reader knows are ignored, as init(from:) ignores them.
+        XCTAssertEqual(try decode(json.replacingOccurrences(of: #""likes":3"#, with: #""likes":3,"liked":true"#)), Self.fullProfile())
     }
 
     /// The stream encoder (which uses the writers) and Foundation's encoder (which uses

@@ -1,0 +1,151 @@
+import Foundation
+
+/// A type that reads itself from a JSON object member by member, without going through
+/// `Decodable`'s keyed containers (the reading side of ``JSONWritable``).
+///
+/// ``JSONIndexDecoder`` (and so the pipeline's message codec) reads a conforming value this way
+/// wherever it meets one. A reader may refuse what it does not expect (throw anything): the
+/// decoder then reads the value with `init(from:)`, which accepts or rejects it exactly as it
+/// always did. So a reader needs to handle only the JSON its writer writes, and must never accept
+/// anything `init(from:)` would not, or read it differently: it reads every member `init(from:)`
+/// reads, under the same key, and refuses a missing required member, a null where `init(from:)`
+/// needs a value, an integer written with a fraction or an exponent, an empty identifier and an
+/// unknown enumeration case. Members it does not know are ignored, as `init(from:)` ignores them.
+public protocol JSONReadable: Decodable {
+    /// Reads the value from `object`'s members.
+    init(reading object: inout JSONObjectReader) throws
+}
+
+/// Reads the members of one object for a ``JSONReadable`` value; see there. Every method throws
+/// when the member is not there (the `optional…` ones: not there or null) or not of its type.
+public struct JSONObjectReader {
+    /// What a reader throws for JSON it does not expect (`init(from:)` then reads it).
+    public struct Unexpected: Error {
+        /// The error.
+        public init() {}
+    }
+
+    private let decoder: IndexDecoder
+
+    init(decoder: IndexDecoder) { self.decoder = decoder }
+
+    private var document: JSONIndex { decoder.document }
+
+    /// The value node of `key`; nil when it is absent or null.
+    private func node(_ key: StaticString) throws -> Int? {
+        let found = try key.withUTF8Buffer { name in Result { try document.member(of: decoder.node, utf8: name) } }.get()
+        guard let found, document.nodes[found].kind != .null else { return nil }
+        return found
+    }
+
+    private func requiredNode(_ key: StaticString) throws -> Int {
+        guard let node = try node(key) else { throw JSONIndexDecoder.Unsupported() }
+        return node
+    }
+
+    /// An integer; one written with a fraction or an exponent is refused (`init(from:)` rejects it
+    /// with its place).
+    private func integer(at node: Int) throws -> Int {
+        guard !document.nodes[node].isComplex else { throw JSONIndexDecoder.Unsupported() }
+        return try document.integer(at: node, path: { [] }, as: Int.self)
+    }
+
+    private func date(at node: Int) throws -> Date {
+        guard let date = ISO8601.parse(try document.string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
+        return date
+    }
+
+    /// A raw value that is not empty (an identifier's `init(from:)` rejects an empty one) and
+    /// names a case.
+    private func rawValue<Value: RawRepresentable>(at node: Int) throws -> Value where Value.RawValue == String {
+        let text = try document.string(at: node)
+        guard !text.isEmpty, let value = Value(rawValue: text) else { throw JSONIndexDecoder.Unsupported() }
+        return value
+    }
+
+    private func child(_ node: Int, _ key: StaticString) -> IndexDecoder {
+        decoder.child(node, key: StaticCodingKey(name: key))
+    }
+
+    private func objects<Element: JSONReadable>(at node: Int, _ key: StaticString) throws -> [Element] {
+        guard document.nodes[node].kind == .array else { throw JSONIndexDecoder.Unsupported() }
+        let count = Int(document.nodes[node].count)
+        var elements: [Element] = []
+        elements.reserveCapacity(count)
+        var element = node + 1
+        for index in 0..<count {
+            guard document.nodes[element].kind != .null else { throw JSONIndexDecoder.Unsupported() }
+            elements.append(try decoder.child(element, key: StreamCodingKey(index: index)).decodeStructured(Element.self))
+            element = Int(document.nodes[element].after)
+        }
+        return elements
+    }
+
+    /// A string.
+    public func string(_ key: StaticString) throws -> String { try document.string(at: requiredNode(key)) }
+    /// An integer.
+    public func int(_ key: StaticString) throws -> Int { try integer(at: requiredNode(key)) }
+    /// A boolean.
+    public func bool(_ key: StaticString) throws -> Bool { try document.bool(at: requiredNode(key)) }
+    /// A finite number.
+    public func double(_ key: StaticString) throws -> Double { try document.double(at: requiredNode(key)) }
+    /// An ``ISO8601`` date.
+    public func date(_ key: StaticString) throws -> Date { try date(at: requiredNode(key)) }
+    /// An array of strings.
+    public func strings(_ key: StaticString) throws -> [String] { try document.strings(at: requiredNode(key)) }
+    /// An enumeration or identifier written as its raw string.
+    public func rawValue<Value: RawRepresentable>(_ key: StaticString) throws -> Value where Value.RawValue == String {
+        try rawValue(at: requiredNode(key))
+    }
+    /// A nested object, read by its reader (or its `init(from:)`).
+    public func object<Value: JSONReadable>(_ key: StaticString) throws -> Value {
+        try child(requiredNode(key), key).decodeStructured(Value.self)
+    }
+    /// An array of objects.
+    public func objects<Element: JSONReadable>(_ key: StaticString) throws -> [Element] {
+        try objects(at: requiredNode(key), key)
+    }
+
+    /// An optional string.
+    public func optionalString(_ key: StaticString) throws -> String? { try node(key).map { try document.string(at: $0) } }
+    /// An optional integer.
+    public func optionalInt(_ key: StaticString) throws -> Int? { try node(key).map { try integer(at: $0) } }
+    /// An optional boolean.
+    public func optionalBool(_ key: StaticString) throws -> Bool? { try node(key).map { try document.bool(at: $0) } }
+    /// An optional number.
+    public func optionalDouble(_ key: StaticString) throws -> Double? { try node(key).map { try document.double(at: $0) } }
+    /// An optional date.
+    public func optionalDate(_ key: StaticString) throws -> Date? { try node(key).map { try date(at: $0) } }
+    /// An optional array of strings.
+    public func optionalStrings(_ key: StaticString) throws -> [String]? { try node(key).map { try document.strings(at: $0) } }
+    /// An optional enumeration or identifier.
+    public func optionalRawValue<Value: RawRepresentable>(_ key: StaticString) throws -> Value? where Value.RawValue == String {
+        try node(key).map { try rawValue(at: $0) }
+    }
+    /// An optional nested object.
+    public func optionalObject<Value: JSONReadable>(_ key: StaticString) throws -> Value? {
+        try node(key).map { try child($0, key).decodeStructured(Value.self) }
+    }
+    /// An optional array of objects.
+    public func optionalObjects<Element: JSONReadable>(_ key: StaticString) throws -> [Element]? {
+        try node(key).map { try objects(at: $0, key) }
+    }
+    /// Any other optional value, read by its `init(from:)`.
+    public func optionalDecoded<Value: Decodable>(_ key: StaticString, as type: Value.Type) throws -> Value? {
+        try node(key).map { try child($0, key).decodeValue(Value.self) }
+    }
+}
+
+/// A member's key as a reader names it; its string is made only when asked for (a coding path
+/// in an error).
+private struct StaticCodingKey: CodingKey {
+    let name: StaticString
+
+    init(name: StaticString) { self.name = name }
+
+    var stringValue: String { "\(name)" }
+    var intValue: Int? { nil }
+
+    init?(stringValue: String) { nil }
+    init?(intValue: Int) { nil }
+}
