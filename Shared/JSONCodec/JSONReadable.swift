@@ -93,6 +93,8 @@ public struct JSONObjectReader {
     public func date(_ key: StaticString) throws -> Date { try date(at: requiredNode(key)) }
     /// An array of strings.
     public func strings(_ key: StaticString) throws -> [String] { try document.strings(at: requiredNode(key)) }
+    /// A value's JSON text as it stands (``RawJSON``).
+    public func rawJSON(_ key: StaticString) throws -> RawJSON { RawJSON(parsed: document.rawBytes(at: try requiredNode(key))) }
     /// An enumeration or identifier written as its raw string.
     public func rawValue<Value: RawRepresentable>(_ key: StaticString) throws -> Value where Value.RawValue == String {
         try rawValue(at: requiredNode(key))

@@ -86,6 +86,12 @@ public struct JSONObjectWriter {
         encoder.sink.writeStrings(value)
     }
 
+    /// JSON text as it is.
+    public mutating func member(_ key: StaticString, _ value: RawJSON) {
+        self.key(key)
+        encoder.sink.bytes.append(contentsOf: value.bytes)
+    }
+
     /// An enumeration or identifier that encodes itself as its raw string.
     public mutating func member<Value: RawRepresentable>(_ key: StaticString, _ value: Value) where Value.RawValue == String {
         member(key, value.rawValue)

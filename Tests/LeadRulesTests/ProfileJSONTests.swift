@@ -125,9 +125,79 @@ final class ProfileJSONTests: XCTestCase {
         XCTAssertEqual(try decode(json.replacingOccurrences(of: #""likes":3"#, with: #""likes":3,"liked":true"#)), Self.fullProfile())
     }
 
+    /// A discovered lead with every field set (a pool profile, re-enrich types).
+    static func fullLead() -> LeadDiscovered {
+        LeadDiscovered(
+            leadID: "lead-1", accountID: "acct-1", offerID: "offer-1", sourceSearchID: "search-1", source: .leadPool, name: "Ada",
+            linkedinURL: "https://www.linkedin.com/in/ada-l", xURL: "https://x.com/ada", mode: .reEnrich, reEnrichTypes: [.x, .activity],
+            discoveredAt: day, poolProfile: fullProfile())
+    }
+
+    /// Document parts with every field set.
+    static func fullDocument() throws -> DocumentParts {
+        let profile = fullProfile()
+        return DocumentParts(
+            base: profile,
+            outputs: [try PhaseOutput(phase: .profile, payload: fullPayload()), try PhaseOutput(phase: .scoring, payload: PhasePayload(scores: profile.scores))],
+            skippedPhases: profile.skippedPhases, web: profile.web,
+            override: LeadOverride(leadID: "lead-1", state: .manual, reason: "called them", requestedBy: "sam", at: day))
+    }
+
+    /// A payload with every field set (no phase writes all of them; the type allows it). Its
+    /// activity has no plain text: a payload does not carry it.
+    static func fullPayload() -> PhasePayload {
+        var profile = fullProfile()
+        profile.activity?.plainText = ""
+        return PhasePayload(
+            profile: ProfilePhaseOutput(linkedin: profile.linkedin, x: profile.x, company: profile.company,
+                                        linkedinOutcome: profile.linkedinOutcome, xOutcome: profile.xOutcome),
+            activity: profile.activity, activityOutcome: profile.activityOutcome, scores: profile.scores)
+    }
+
+    func testThePhaseMessagesPartsSetEveryField() throws {
+        var unset: [String] = []
+        Self.collectUnsetFields(of: Self.fullLead(), path: "lead", into: &unset)
+        Self.collectUnsetFields(of: try Self.fullDocument(), path: "document", into: &unset)
+        Self.collectUnsetFields(of: Self.fullPayload(), path: "payload", into: &unset)
+        XCTAssertEqual(unset, [], "set these in the fixtures, then check their readers and writers")
+    }
+
+    /// The parts of the phase messages write what `encode(to:)` writes and read back as
+    /// `init(from:)` reads them.
+    func testThePhaseMessagesPartsReadAndWriteAsCodable() throws {
+        let charges = [BillableCharge(provider: "pdl", units: 2)]
+        var sparseLead = Self.fullLead()
+        sparseLead.poolProfile = nil
+        sparseLead.reEnrichTypes = nil
+        sparseLead.linkedinURL = nil
+        try assertSameJSON(Self.fullLead())
+        try assertSameJSON(sparseLead)
+        try assertSameJSON(try Self.fullDocument())
+        try assertSameJSON(DocumentParts())
+        try assertSameJSON(Self.fullPayload())
+        try assertSameJSON(PhasePayload.empty)
+        try assertSameJSON(charges)
+        try assertReadsBack(Self.fullLead())
+        try assertReadsBack(sparseLead)
+        try assertReadsBack(try Self.fullDocument())
+        try assertReadsBack(Self.fullPayload())
+        try assertReadsBack(charges)
+        // A lead without a mode is a full run, as init(from:) reads it.
+        let json = String(decoding: try JSONStreamEncoder.encode(sparseLead), as: UTF8.self)
+        XCTAssertEqual(try JSONIndexDecoder.decode(LeadDiscovered.self, from: Array(json.replacingOccurrences(of: #""mode":"re-enrich","#, with: "").utf8)).mode, .full)
+    }
+
+    /// `value` written by the stream encoder reads back equal, with the readers and with
+    /// Foundation's decoder.
+    private func assertReadsBack<T: Codable & Equatable>(_ value: T, file: StaticString = #filePath, line: UInt = #line) throws {
+        let bytes = try JSONStreamEncoder.encode(value)
+        XCTAssertEqual(try JSONIndexDecoder.decode(T.self, from: bytes), value, file: file, line: line)
+        XCTAssertEqual(try JSONIndexDecoder.foundationDecoder().decode(T.self, from: Data(bytes)), value, file: file, line: line)
+    }
+
     /// The stream encoder (which uses the writers) and Foundation's encoder (which uses
     /// `encode(to:)`) write the same bytes.
-    private func assertSameJSON<T: Encodable>(_ value: T, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertSameJSON<T: Encodable>(_ value: T, file: StaticString = #filePath, line: UInt = #line) throws {
         let written = String(decoding: try JSONStreamEncoder.encode(value), as: UTF8.self)
         let encoded = String(decoding: try JSONStreamEncoder.foundationEncoder().encode(value), as: UTF8.self)
         XCTAssertEqual(written, encoded, file: file, line: line)
@@ -135,7 +205,7 @@ final class ProfileJSONTests: XCTestCase {
 
     /// The paths of the nil optionals and empty arrays in `value`, looking inside the values
     /// that write themselves (the others are written through `encode(to:)` either way).
-    private static func collectUnsetFields(of value: Any, path: String, into unset: inout [String]) {
+    static func collectUnsetFields(of value: Any, path: String, into unset: inout [String]) {
         for child in Mirror(reflecting: value).children {
             let name = path + "." + (child.label ?? "?")
             let mirror = Mirror(reflecting: child.value)
