@@ -234,6 +234,11 @@ final class JSONIndex {
         var hasEscapes = false
         var isASCII = true
         while true {
+            // Eight bytes at a time while none needs a look: most of a string is plain text.
+            while position + 8 <= buffer.count,
+                  Self.needsNoLook(UnsafeRawPointer(buffer.baseAddress! + position).loadUnaligned(as: UInt64.self)) {
+                position += 8
+            }
             guard position < buffer.count else { throw JSONIndexDecoder.Malformed() }
             let byte = buffer[position]
             if byte == UInt8(ascii: "\"") { break }
@@ -285,6 +290,19 @@ final class JSONIndex {
                 throw JSONIndexDecoder.Rejected(error: .tooLong(field: place(depth: depth, isKey: isKey), length: length, limit: maxStringLength))
             }
         }
+    }
+
+    /// Whether none of the eight bytes in `word` is a quote, a backslash, a control character
+    /// or a byte of a multi-byte character. Each test sets a byte's high bit where it finds
+    /// one (as a whole they are exact: a borrow spreads only above a byte that was found).
+    private static func needsNoLook(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highBits }
+        let control = (word &- ones &* 0x20) & ~word & highBits
+        let quote = hasZeroByte(word ^ (ones &* UInt64(UInt8(ascii: "\""))))
+        let backslash = hasZeroByte(word ^ (ones &* UInt64(UInt8(ascii: "\\"))))
+        return (word & highBits) | control | quote | backslash == 0
     }
 
     private func throwControlCharacter(_ scalar: UInt32, isEscaped: Bool, depth: Int, isKey: Bool) throws -> Never {

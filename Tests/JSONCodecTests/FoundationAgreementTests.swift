@@ -125,6 +125,29 @@ final class FoundationAgreementTests: XCTestCase {
         XCTAssertEqual(try JSONIndexDecoder.decode([String].self, from: Array(#"[ "a" , "\u00e9" ]"#.utf8)), ["a", "é"])
     }
 
+    /// Strings are scanned eight bytes at a time while nothing needs a look: an escape, a
+    /// multi-byte character or a control character at any place of any length is still seen.
+    func testEveryPlaceInAStringIsLookedAt() throws {
+        for length in 1...20 {
+            for place in 0..<length {
+                for special in [#"\""#, #"\\"#, #"\n"#, #"\u00e9"#, "é", "😀"] {
+                    var text = String(repeating: "a", count: length)
+                    text.replaceSubrange(text.index(text.startIndex, offsetBy: place)...text.index(text.startIndex, offsetBy: place), with: special)
+                    let json = Array("[\"\(text)\"]".utf8)
+                    XCTAssertEqual(try JSONIndexDecoder.decode([String].self, from: json),
+                                   try JSONDecoder().decode([String].self, from: Data(json)), "\(text)")
+                }
+                var bytes = Array("[\"\(String(repeating: "a", count: length))\"]".utf8)
+                bytes[2 + place] = 0x01  // a raw control character
+                XCTAssertThrowsError(try JSONIndexDecoder.decode([String].self, from: bytes)) { error in
+                    XCTAssertTrue(error is JSONIndexDecoder.Rejected, "\(length) \(place): \(error)")
+                }
+                bytes[2 + place] = UInt8(ascii: "\"")  // the string ends there: what follows is not JSON
+                XCTAssertThrowsError(try JSONIndexDecoder.decode([String].self, from: bytes))
+            }
+        }
+    }
+
     func testADuplicateKeyIsRejectedWithItsPath() {
         let text = #"[{"street": "a"}, {"street": "a", "street": "b"}]"#
         XCTAssertThrowsError(try JSONIndexDecoder.decode([Address].self, from: Array(text.utf8))) { error in
