@@ -627,7 +627,11 @@ final class IndexDecoder: Decoder {
     /// A `Value` read by its reader, as the `T` it is; nil when the reader refuses the JSON.
     private func read<Value: JSONReadable, T>(_ type: Value.Type, as: T.Type) -> T? {
         var object = JSONObjectReader(decoder: self)
-        return (try? Value(reading: &object)).map { $0 as! T }  // the same type: no conversion
+        guard let value = try? Value(reading: &object) else {
+            JSONObjectReader.noteRefusal()
+            return nil
+        }
+        return value as! T  // the same type: no conversion
     }
 }
 

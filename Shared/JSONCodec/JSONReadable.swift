@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A type that reads itself from a JSON object member by member, without going through
 /// `Decodable`'s keyed containers (the reading side of ``JSONWritable``).
@@ -27,7 +28,36 @@ public struct JSONObjectReader {
 
     private let decoder: IndexDecoder
 
+    /// Counts the values readers refused in the task that sets it (``refusals``).
+    public final class RefusalCount: Sendable {
+        private let count = Atomic<Int>(0)
+
+        /// A count at zero.
+        public init() {}
+
+        /// The refusals so far.
+        public var value: Int { count.load(ordering: .relaxed) }
+
+        fileprivate func add() { count.add(1, ordering: .relaxed) }
+    }
+
+    /// Where refusals are counted in the current task, if anywhere. A refused value is read a
+    /// second time, by `init(from:)`: valid records written by this codec should never be
+    /// refused, which tests check with a count of their own.
+    @TaskLocal public static var refusals: RefusalCount?
+
+    /// Counts a refusal in the current task's ``refusals``, if it has one.
+    public static func noteRefusal() { refusals?.add() }
+
     init(decoder: IndexDecoder) { self.decoder = decoder }
+
+    /// A reader of the object `decoder` reads; nil when `decoder` is not the index decoder's or
+    /// its value is not an object. For a value whose `init(from:)` shares its object with
+    /// others' (a message and its envelope).
+    public init?(membersOf decoder: any Decoder) {
+        guard let decoder = decoder as? IndexDecoder, decoder.document.nodes[decoder.node].kind == .object else { return nil }
+        self.decoder = decoder
+    }
 
     private var document: JSONIndex { decoder.document }
 
@@ -98,6 +128,17 @@ public struct JSONObjectReader {
     /// An enumeration or identifier written as its raw string.
     public func rawValue<Value: RawRepresentable>(_ key: StaticString) throws -> Value where Value.RawValue == String {
         try rawValue(at: requiredNode(key))
+    }
+    /// An array of enumerations written as their raw strings.
+    public func rawValues<Value: RawRepresentable>(_ key: StaticString) throws -> [Value] where Value.RawValue == String {
+        try document.strings(at: requiredNode(key)).map { text in
+            guard !text.isEmpty, let value = Value(rawValue: text) else { throw JSONIndexDecoder.Unsupported() }
+            return value
+        }
+    }
+    /// Any other value, read by its `init(from:)`.
+    public func decoded<Value: Decodable>(_ key: StaticString, as type: Value.Type) throws -> Value {
+        try child(requiredNode(key), key).decodeValue(Value.self)
     }
     /// A nested object, read by its reader (or its `init(from:)`).
     public func object<Value: JSONReadable>(_ key: StaticString) throws -> Value {

@@ -207,6 +207,13 @@ final class StreamEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        beginObject()
+        return KeyedEncodingContainer(StreamKeyedContainer<Key>(encoder: self))
+    }
+
+    /// Makes this value an object, whose members ``beginMember(_:deferred:)`` starts and
+    /// ``finish()`` sorts.
+    func beginObject() {
         if shape == .empty {
             shape = .object
             sink.write(UInt8(ascii: "{"))
@@ -214,7 +221,6 @@ final class StreamEncoder: Encoder {
             memberBase = sink.members.count
         }
         precondition(shape == .object, "a value asked for a keyed container after writing something else")
-        return KeyedEncodingContainer(StreamKeyedContainer<Key>(encoder: self))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {

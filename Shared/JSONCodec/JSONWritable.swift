@@ -27,14 +27,34 @@ public protocol JSONWritable: Encodable {
 public struct JSONObjectWriter {
     private let encoder: StreamEncoder
     private var isEmpty = true
+    /// Members go through the encoder's object, which sorts them when it closes
+    /// (``init(membersOf:)``).
+    private let isMerging: Bool
     #if DEBUG
     private var previousKey: StaticString?
     #endif
 
-    init(encoder: StreamEncoder) { self.encoder = encoder }
+    init(encoder: StreamEncoder) {
+        self.encoder = encoder
+        isMerging = false
+    }
+
+    /// A writer of members of the object `encoder` writes, in any order and among members
+    /// written through its keyed containers; nil when `encoder` is not the stream encoder's. For a
+    /// value whose `encode(to:)` shares its object with others' (a message and its envelope).
+    public init?(membersOf encoder: any Encoder) {
+        guard let encoder = encoder as? StreamEncoder else { return nil }
+        encoder.beginObject()
+        self.encoder = encoder
+        isMerging = true
+    }
 
     /// Writes `"key":`. Keys are plain ASCII without quotes or backslashes.
     private mutating func key(_ key: StaticString) {
+        guard !isMerging else {
+            encoder.beginMember("\(key)")
+            return
+        }
         #if DEBUG
         if let previousKey {
             let ordered = previousKey.withUTF8Buffer { previous in key.withUTF8Buffer { previous.lexicographicallyPrecedes($0) } }
@@ -95,6 +115,11 @@ public struct JSONObjectWriter {
     /// An enumeration or identifier that encodes itself as its raw string.
     public mutating func member<Value: RawRepresentable>(_ key: StaticString, _ value: Value) where Value.RawValue == String {
         member(key, value.rawValue)
+    }
+
+    /// An array of enumerations written as their raw strings.
+    public mutating func member<Value: RawRepresentable>(_ key: StaticString, _ values: [Value]) where Value.RawValue == String {
+        member(key, values.map(\.rawValue))
     }
 
     /// A nested object that writes itself.

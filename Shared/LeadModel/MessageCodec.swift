@@ -322,6 +322,13 @@ private struct Envelope<T: Message>: Encodable {
     }
 
     func encode(to encoder: any Encoder) throws {
+        // A message that writes its members itself writes them among the envelope's.
+        if let writable = message as? any JSONWritable, var members = JSONObjectWriter(membersOf: encoder) {
+            try writable.writeMembers(to: &members)
+            members.member("schema", T.schemaName)
+            members.member("version", T.schemaVersion)
+            return
+        }
         try message.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(T.schemaName, forKey: .schema)
@@ -343,7 +350,23 @@ private struct EnvelopeAndMessage<T: Message>: Decodable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         schema = try container.decodeIfPresent(String.self, forKey: .schema)
         version = try container.decodeIfPresent(Int.self, forKey: .version)
-        message = try T(from: decoder)
+        // A message of this version that reads itself reads its members; anything else, an
+        // older version or JSON its reader refuses, goes through init(from:).
+        if version == T.schemaVersion, let readable = T.self as? any JSONReadable.Type, let members = JSONObjectReader(membersOf: decoder),
+           let message = Self.read(readable, from: members) {
+            self.message = message
+        } else {
+            message = try T(from: decoder)
+        }
+    }
+
+    private static func read<Readable: JSONReadable>(_ type: Readable.Type, from members: JSONObjectReader) -> T? {
+        var members = members
+        guard let message = try? Readable(reading: &members) else {
+            JSONObjectReader.noteRefusal()
+            return nil
+        }
+        return message as! T
     }
 }
 

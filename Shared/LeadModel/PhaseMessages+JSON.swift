@@ -104,3 +104,121 @@ extension BillableCharge: JSONWritable, JSONReadable {
         object.member("units", units)
     }
 }
+
+extension PhaseRequest: JSONWritable, JSONReadable {
+    /// The current version (2), read as `init(from:)` reads it.
+    public init(reading object: inout JSONObjectReader) throws {
+        let phase: Phase = try object.rawValue("phase")
+        let lead: LeadDiscovered = try object.object("lead")
+        let document: DocumentParts? = try object.optionalObject("document")
+        let profile: EnrichedProfile? = try object.optionalObject("profile")
+        // As init(from:): without either, only a phase that does not read the profile starts from the lead.
+        guard profile != nil || document != nil || !phase.readsEnrichedProfile else { throw JSONObjectReader.Unexpected() }
+        self.init(
+            leadID: try object.rawValue("leadID"), runID: try object.rawValue("runID"), phase: phase, attempt: try object.int("attempt"),
+            mode: try object.decoded("mode", as: Mode.self), platforms: try object.rawValues("platforms"), lead: lead,
+            profile: profile ?? EnrichedProfile(discovered: lead).carried(to: .profile), accountID: try object.rawValue("accountID"),
+            offerID: try object.rawValue("offerID"), isPriority: try object.bool("isPriority"),
+            requestedAt: try object.date("requestedAt"), document: document)
+    }
+
+    public func writeMembers(to object: inout JSONObjectWriter) throws {
+        object.member("accountID", accountID)
+        object.member("attempt", attempt)
+        try object.member("document", document)
+        object.member("isPriority", isPriority)
+        try object.member("lead", lead)
+        object.member("leadID", leadID)
+        try object.member("mode", encoding: mode)
+        object.member("offerID", offerID)
+        object.member("phase", phase)
+        object.member("platforms", platforms)
+        if document == nil { try object.member("profile", profile) }
+        object.member("requestedAt", requestedAt)
+        object.member("runID", runID)
+    }
+}
+
+extension PhaseResult: JSONWritable, JSONReadable {
+    public init(reading object: inout JSONObjectReader) throws {
+        self.init(
+            leadID: try object.rawValue("leadID"), runID: try object.rawValue("runID"), phase: try object.rawValue("phase"),
+            attempt: try object.int("attempt"), outcome: try object.decoded("outcome", as: PhaseOutcome.self),
+            payload: try object.object("payload"), charges: try object.objects("charges"), finishedAt: try object.date("finishedAt"),
+            service: try object.string("service"))
+        poolEntry = try object.optionalDecoded("poolEntry", as: RecordPosition.self)
+    }
+
+    public func writeMembers(to object: inout JSONObjectWriter) throws {
+        object.member("attempt", attempt)
+        try object.member("charges", charges)
+        object.member("finishedAt", finishedAt)
+        object.member("leadID", leadID)
+        try object.member("outcome", encoding: outcome)
+        try object.member("payload", payload)
+        object.member("phase", phase)
+        try object.member("poolEntry", encoding: poolEntry)
+        object.member("runID", runID)
+        object.member("service", service)
+    }
+}
+
+extension PhaseResultEnvelope: JSONReadable {
+    /// What the coordinator reads of every result: the payload stays as it was written.
+    public init(reading object: inout JSONObjectReader) throws {
+        leadID = try object.rawValue("leadID")
+        runID = try object.rawValue("runID")
+        phase = try object.rawValue("phase")
+        attempt = try object.int("attempt")
+        outcome = try object.decoded("outcome", as: PhaseOutcome.self)
+        payload = try object.rawJSON("payload")
+        charges = try object.objects("charges")
+        finishedAt = try object.date("finishedAt")
+        service = try object.string("service")
+        poolEntry = try object.optionalDecoded("poolEntry", as: RecordPosition.self)
+    }
+}
+
+extension BillingUsage: JSONWritable, JSONReadable {
+    /// The current version (2), with its charges; the idempotency key as written.
+    public init(reading object: inout JSONObjectReader) throws {
+        self.init(
+            accountID: try object.rawValue("accountID"), leadID: try object.rawValue("leadID"), runID: try object.rawValue("runID"),
+            phase: try object.rawValue("phase"), charges: try object.objects("charges"), chargedAt: try object.date("chargedAt"))
+        idempotencyKey = try object.string("idempotencyKey")
+    }
+
+    public func writeMembers(to object: inout JSONObjectWriter) throws {
+        object.member("accountID", accountID)
+        object.member("chargedAt", chargedAt)
+        try object.member("charges", charges)
+        object.member("idempotencyKey", idempotencyKey)
+        object.member("leadID", leadID)
+        object.member("phase", phase)
+        object.member("runID", runID)
+    }
+}
+
+extension LeadPoolEntry: JSONWritable, JSONReadable {
+    public init(reading object: inout JSONObjectReader) throws {
+        self.init(
+            leadID: try object.rawValue("leadID"), accountID: try object.rawValue("accountID"), offerID: try object.rawValue("offerID"),
+            role: try object.optionalString("role"), bio: try object.optionalString("bio"), industry: try object.optionalString("industry"),
+            company: try object.optionalString("company"), location: try object.optionalString("location"),
+            skills: try object.strings("skills"), profile: try object.object("profile"), finishedAt: try object.date("finishedAt"))
+    }
+
+    public func writeMembers(to object: inout JSONObjectWriter) throws {
+        object.member("accountID", accountID)
+        object.member("bio", bio)
+        object.member("company", company)
+        object.member("finishedAt", finishedAt)
+        object.member("industry", industry)
+        object.member("leadID", leadID)
+        object.member("location", location)
+        object.member("offerID", offerID)
+        try object.member("profile", profile)
+        object.member("role", role)
+        object.member("skills", skills)
+    }
+}

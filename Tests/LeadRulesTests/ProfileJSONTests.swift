@@ -92,11 +92,13 @@ final class ProfileJSONTests: XCTestCase {
     func testTheReadersReadWhatDecodableReads() throws {
         let unsorted = JSONStreamEncoder.foundationEncoder()
         unsorted.outputFormatting = [.withoutEscapingSlashes]  // members in declaration order
-        for profile in Self.profiles() {
-            for bytes in [try JSONStreamEncoder.encode(profile), Array(try unsorted.encode(profile))] {
-                let read = try JSONIndexDecoder.decode(EnrichedProfile.self, from: bytes)
-                XCTAssertEqual(read, try JSONIndexDecoder.foundationDecoder().decode(EnrichedProfile.self, from: Data(bytes)))
-                if bytes == (try JSONStreamEncoder.encode(profile)) { XCTAssertEqual(read, profile) }
+        try withoutRefusals {
+            for profile in Self.profiles() {
+                for bytes in [try JSONStreamEncoder.encode(profile), Array(try unsorted.encode(profile))] {
+                    let read = try JSONIndexDecoder.decode(EnrichedProfile.self, from: bytes)
+                    XCTAssertEqual(read, try JSONIndexDecoder.foundationDecoder().decode(EnrichedProfile.self, from: Data(bytes)))
+                    if bytes == (try JSONStreamEncoder.encode(profile)) { XCTAssertEqual(read, profile) }
+                }
             }
         }
         // A result's activity has no plain text: read as empty, as init(from:) reads it.
@@ -165,6 +167,10 @@ final class ProfileJSONTests: XCTestCase {
     /// The parts of the phase messages write what `encode(to:)` writes and read back as
     /// `init(from:)` reads them.
     func testThePhaseMessagesPartsReadAndWriteAsCodable() throws {
+        try withoutRefusals { try checkThePhaseMessagesParts() }
+    }
+
+    private func checkThePhaseMessagesParts() throws {
         let charges = [BillableCharge(provider: "pdl", units: 2)]
         var sparseLead = Self.fullLead()
         sparseLead.poolProfile = nil
@@ -185,6 +191,64 @@ final class ProfileJSONTests: XCTestCase {
         // A lead without a mode is a full run, as init(from:) reads it.
         let json = String(decoding: try JSONStreamEncoder.encode(sparseLead), as: UTF8.self)
         XCTAssertEqual(try JSONIndexDecoder.decode(LeadDiscovered.self, from: Array(json.replacingOccurrences(of: #""mode":"re-enrich","#, with: "").utf8)).mode, .full)
+    }
+
+    /// Requests and results: the messages write and read their members among their envelope's.
+    func testRequestsAndResultsReadAndWriteAsCodable() throws {
+        let lead = Self.fullLead()
+        let document = try Self.fullDocument()
+        var requests = [
+            PhaseRequest(leadID: lead.leadID, runID: "run-1", phase: .scoring, attempt: 2, mode: .reEnrich([.x, .activity]),
+                         platforms: [.linkedin, .x], lead: lead, profile: EnrichedProfile(discovered: lead).carried(to: .profile),
+                         accountID: lead.accountID, offerID: lead.offerID, isPriority: true, requestedAt: Self.day, document: document),
+        ]
+        var profileRequest = requests[0]  // a profile request carries no document
+        profileRequest.phase = .profile
+        profileRequest.document = nil
+        requests.append(profileRequest)
+        var result = PhaseResult(leadID: lead.leadID, runID: "run-1", phase: .profile, attempt: 1,
+                                 outcome: .failed(reason: "rate limited", isRetriable: true), payload: Self.fullPayload(),
+                                 charges: [BillableCharge(provider: "pdl", units: 1)], finishedAt: Self.day, service: "profile-stage")
+        result.poolEntry = RecordPosition(topic: "lead.pool", partition: 3, offset: 42)
+        let codec = MessageCodec()
+        try withoutRefusals {
+            for request in requests {
+                try assertSameJSON(request)
+                let bytes = try codec.encode(request)
+                // The envelope's members sort after the request's.
+                XCTAssertEqual(bytes, try JSONStreamEncoder.encode(request).dropLast() + Array(#","schema":"phase.request","version":2}"#.utf8))
+                XCTAssertEqual(try codec.decode(PhaseRequest.self, from: bytes), request)
+                XCTAssertEqual(try JSONIndexDecoder.foundationDecoder().decode(PhaseRequest.self, from: Data(bytes)), request)
+            }
+            try assertSameJSON(result)
+            let bytes = try codec.encode(result)
+            XCTAssertEqual(try codec.decode(PhaseResult.self, from: bytes), result)
+            XCTAssertEqual(try JSONIndexDecoder.foundationDecoder().decode(PhaseResult.self, from: Data(bytes)), result)
+            XCTAssertEqual(try codec.decode(PhaseResultEnvelope.self, from: bytes), try PhaseResultEnvelope(result))
+            let usage = BillingUsage(accountID: lead.accountID, leadID: lead.leadID, runID: "run-1", phase: .profile,
+                                     charges: [BillableCharge(provider: "pdl", units: 1), BillableCharge(provider: "x-api", units: 2)], chargedAt: Self.day)
+            let entry = LeadPoolEntry(profile: Self.fullProfile(), accountID: lead.accountID, offerID: lead.offerID, finishedAt: Self.day)
+            var unset: [String] = []
+            Self.collectUnsetFields(of: entry, path: "entry", into: &unset)
+            XCTAssertEqual(unset, [])
+            try assertSameJSON(usage)
+            try assertSameJSON(entry)
+            XCTAssertEqual(try codec.decode(BillingUsage.self, from: try codec.encode(usage)), usage)
+            XCTAssertEqual(try codec.decode(LeadPoolEntry.self, from: try codec.encode(entry)), entry)
+            XCTAssertEqual(try JSONIndexDecoder.foundationDecoder().decode(LeadPoolEntry.self, from: Data(try codec.encode(entry))), entry)
+        }
+        // A scoring request with neither document nor profile is still refused, with the reason.
+        let noDocument = String(decoding: try codec.encode(requests[0]), as: UTF8.self)
+            .replacingOccurrences(of: String(decoding: try JSONStreamEncoder.encode(document), as: UTF8.self), with: "null")
+        XCTAssertThrowsError(try codec.decode(PhaseRequest.self, from: Array(noDocument.utf8)))
+    }
+
+    /// Runs `body`, failing when a reader refuses anything in it: valid JSON refused is read a
+    /// second time, by `init(from:)`, with the same result but twice the cost.
+    private func withoutRefusals(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) rethrows {
+        let refusals = JSONObjectReader.RefusalCount()
+        try JSONObjectReader.$refusals.withValue(refusals) { try body() }
+        XCTAssertEqual(refusals.value, 0, "a reader refused valid JSON (read twice)", file: file, line: line)
     }
 
     /// `value` written by the stream encoder reads back equal, with the readers and with
