@@ -497,9 +497,7 @@ final class JSONIndex {
         case .int: return try integer(at: node, path: path, as: Int.self) as! T
         case .bool: return try bool(at: node) as! T
         case .double: return try double(at: node) as! T
-        case .date:
-            guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
-            return date as! T
+        case .date: return try date(at: node) as! T
         case .strings: return try strings(at: node) as! T
         case .rawJSON: return RawJSON(parsed: rawBytes(at: node)) as! T
         case .int64: return try integer(at: node, path: path, as: Int64.self) as! T
@@ -512,6 +510,12 @@ final class JSONIndex {
         case .uint16: return try integer(at: node, path: path, as: UInt16.self) as! T
         case .uint8: return try integer(at: node, path: path, as: UInt8.self) as! T
         }
+    }
+
+    /// The ``ISO8601`` date at `node`.
+    func date(at node: Int) throws -> Date {
+        guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
+        return date
     }
 
     /// The array of strings at `node`; any other value, or an element that is not a string,
@@ -618,20 +622,10 @@ final class IndexDecoder: Decoder {
     func decodeStructured<T: Decodable>(_ type: T.Type) throws -> T {
         // The type is asked first: a failed cast costs less on a type than on a value.
         if T.self is any JSONReadable.Type, let readable = T.self as? any JSONReadable.Type,
-           document.nodes[node].kind == .object, let value = read(readable, as: T.self) {
+           document.nodes[node].kind == .object, let value = JSONObjectReader(decoder: self).read(readable, as: T.self) {
             return value
         }
         return try T(from: self)
-    }
-
-    /// A `Value` read by its reader, as the `T` it is; nil when the reader refuses the JSON.
-    private func read<Value: JSONReadable, T>(_ type: Value.Type, as: T.Type) -> T? {
-        var object = JSONObjectReader(decoder: self)
-        guard let value = try? Value(reading: &object) else {
-            JSONObjectReader.noteRefusal()
-            return nil
-        }
-        return value as! T  // the same type: no conversion
     }
 }
 
@@ -684,7 +678,7 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-        guard let node = try valueNode(key), decoder.document.nodes[node].kind != .null else { return nil }
+        guard let node = try presentNode(key) else { return nil }
         if let kind = try decoder.document.primitiveKind(T.self) { return try decoder.document.primitive(kind, at: node, path: { codingPath + [key] }) }
         return try decoder.child(node, key: key).decodeStructured(T.self)
     }

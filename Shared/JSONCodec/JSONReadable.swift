@@ -46,9 +46,6 @@ public struct JSONObjectReader {
     /// refused, which tests check with a count of their own.
     @TaskLocal public static var refusals: RefusalCount?
 
-    /// Counts a refusal in the current task's ``refusals``, if it has one.
-    public static func noteRefusal() { refusals?.add() }
-
     init(decoder: IndexDecoder) { self.decoder = decoder }
 
     /// A reader of the object `decoder` reads; nil when `decoder` is not the index decoder's or
@@ -57,6 +54,19 @@ public struct JSONObjectReader {
     public init?(membersOf decoder: any Decoder) {
         guard let decoder = decoder as? IndexDecoder, decoder.document.nodes[decoder.node].kind == .object else { return nil }
         self.decoder = decoder
+    }
+
+    /// A `Readable` read from this object by its reader, as the `T` it is (the caller's generic
+    /// name for the same type); nil when the reader refuses the JSON, which is counted in the
+    /// task's ``refusals``.
+    public func read<Readable: JSONReadable, T>(_ type: Readable.Type, as: T.Type) -> T? {
+        var object = self
+        guard let value = try? Readable(reading: &object) else {
+            Self.refusals?.add()
+            return nil
+        }
+        let read: T = value as! T  // the same type: no conversion
+        return read
     }
 
     private var document: JSONIndex { decoder.document }
@@ -80,15 +90,9 @@ public struct JSONObjectReader {
         return try document.integer(at: node, path: { [] }, as: Int.self)
     }
 
-    private func date(at node: Int) throws -> Date {
-        guard let date = ISO8601.parse(try document.string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
-        return date
-    }
-
-    /// A raw value that is not empty (an identifier's `init(from:)` rejects an empty one) and
-    /// names a case.
-    private func rawValue<Value: RawRepresentable>(at node: Int) throws -> Value where Value.RawValue == String {
-        let text = try document.string(at: node)
+    /// The raw value `text` names when it is not empty (an identifier's `init(from:)` rejects an
+    /// empty one) and names a case.
+    private func rawValue<Value: RawRepresentable>(_ text: String) throws -> Value where Value.RawValue == String {
         guard !text.isEmpty, let value = Value(rawValue: text) else { throw JSONIndexDecoder.Unsupported() }
         return value
     }
@@ -97,7 +101,7 @@ public struct JSONObjectReader {
         decoder.child(node, key: StaticCodingKey(name: key))
     }
 
-    private func objects<Element: JSONReadable>(at node: Int, _ key: StaticString) throws -> [Element] {
+    private func objects<Element: JSONReadable>(at node: Int) throws -> [Element] {
         guard document.nodes[node].kind == .array else { throw JSONIndexDecoder.Unsupported() }
         let count = Int(document.nodes[node].count)
         var elements: [Element] = []
@@ -120,21 +124,18 @@ public struct JSONObjectReader {
     /// A finite number.
     public func double(_ key: StaticString) throws -> Double { try document.double(at: requiredNode(key)) }
     /// An ``ISO8601`` date.
-    public func date(_ key: StaticString) throws -> Date { try date(at: requiredNode(key)) }
+    public func date(_ key: StaticString) throws -> Date { try document.date(at: requiredNode(key)) }
     /// An array of strings.
     public func strings(_ key: StaticString) throws -> [String] { try document.strings(at: requiredNode(key)) }
     /// A value's JSON text as it stands (``RawJSON``).
     public func rawJSON(_ key: StaticString) throws -> RawJSON { RawJSON(parsed: document.rawBytes(at: try requiredNode(key))) }
     /// An enumeration or identifier written as its raw string.
     public func rawValue<Value: RawRepresentable>(_ key: StaticString) throws -> Value where Value.RawValue == String {
-        try rawValue(at: requiredNode(key))
+        try rawValue(document.string(at: requiredNode(key)))
     }
     /// An array of enumerations written as their raw strings.
     public func rawValues<Value: RawRepresentable>(_ key: StaticString) throws -> [Value] where Value.RawValue == String {
-        try document.strings(at: requiredNode(key)).map { text in
-            guard !text.isEmpty, let value = Value(rawValue: text) else { throw JSONIndexDecoder.Unsupported() }
-            return value
-        }
+        try document.strings(at: requiredNode(key)).map { try rawValue($0) }
     }
     /// Any other value, read by its `init(from:)`.
     public func decoded<Value: Decodable>(_ key: StaticString, as type: Value.Type) throws -> Value {
@@ -146,7 +147,7 @@ public struct JSONObjectReader {
     }
     /// An array of objects.
     public func objects<Element: JSONReadable>(_ key: StaticString) throws -> [Element] {
-        try objects(at: requiredNode(key), key)
+        try objects(at: requiredNode(key))
     }
 
     /// An optional string.
@@ -158,12 +159,12 @@ public struct JSONObjectReader {
     /// An optional number.
     public func optionalDouble(_ key: StaticString) throws -> Double? { try node(key).map { try document.double(at: $0) } }
     /// An optional date.
-    public func optionalDate(_ key: StaticString) throws -> Date? { try node(key).map { try date(at: $0) } }
+    public func optionalDate(_ key: StaticString) throws -> Date? { try node(key).map { try document.date(at: $0) } }
     /// An optional array of strings.
     public func optionalStrings(_ key: StaticString) throws -> [String]? { try node(key).map { try document.strings(at: $0) } }
     /// An optional enumeration or identifier.
     public func optionalRawValue<Value: RawRepresentable>(_ key: StaticString) throws -> Value? where Value.RawValue == String {
-        try node(key).map { try rawValue(at: $0) }
+        try node(key).map { try rawValue(document.string(at: $0)) }
     }
     /// An optional nested object.
     public func optionalObject<Value: JSONReadable>(_ key: StaticString) throws -> Value? {
@@ -171,7 +172,7 @@ public struct JSONObjectReader {
     }
     /// An optional array of objects.
     public func optionalObjects<Element: JSONReadable>(_ key: StaticString) throws -> [Element]? {
-        try node(key).map { try objects(at: $0, key) }
+        try node(key).map { try objects(at: $0) }
     }
     /// Any other optional value, read by its `init(from:)`.
     public func optionalDecoded<Value: Decodable>(_ key: StaticString, as type: Value.Type) throws -> Value? {

@@ -352,21 +352,12 @@ private struct EnvelopeAndMessage<T: Message>: Decodable {
         version = try container.decodeIfPresent(Int.self, forKey: .version)
         // A message of this version that reads itself reads its members; anything else, an
         // older version or JSON its reader refuses, goes through init(from:).
-        if version == T.schemaVersion, let readable = T.self as? any JSONReadable.Type, let members = JSONObjectReader(membersOf: decoder),
-           let message = Self.read(readable, from: members) {
+        if version == T.schemaVersion, let readable = T.self as? any JSONReadable.Type,
+           let message = JSONObjectReader(membersOf: decoder)?.read(readable, as: T.self) {
             self.message = message
         } else {
             message = try T(from: decoder)
         }
-    }
-
-    private static func read<Readable: JSONReadable>(_ type: Readable.Type, from members: JSONObjectReader) -> T? {
-        var members = members
-        guard let message = try? Readable(reading: &members) else {
-            JSONObjectReader.noteRefusal()
-            return nil
-        }
-        return message as! T
     }
 }
 
