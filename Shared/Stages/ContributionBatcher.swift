@@ -23,6 +23,13 @@ public final class ContributionBatcher: Sendable {
     private struct Waiting {
         var contributions: [AccountSignalContribution] = []
         var senders: [CheckedContinuation<Bool, Never>] = []
+
+        /// Adds a contribution and the request waiting for it; returns how many the batch holds.
+        mutating func add(_ contribution: AccountSignalContribution, _ sender: CheckedContinuation<Bool, Never>) -> Int {
+            contributions.append(contribution)
+            senders.append(sender)
+            return contributions.count
+        }
     }
 
     private let window: Duration
@@ -63,16 +70,10 @@ public final class ContributionBatcher: Sendable {
     public func send(_ contribution: AccountSignalContribution) async -> Bool {
         await withCheckedContinuation { continuation in
             let (isFirst, full) = waiting.withLock { waiting -> (Bool, Waiting?) in
-                var batch = waiting[contribution.accountID, default: Waiting()]
-                let isFirst = batch.contributions.isEmpty
-                batch.contributions.append(contribution)
-                batch.senders.append(continuation)
-                if batch.contributions.count >= maxContributions {
-                    waiting[contribution.accountID] = nil
-                    return (isFirst, batch)
-                }
-                waiting[contribution.accountID] = batch
-                return (isFirst, nil)
+                // In place: a batch taken out of the dictionary and put back is copied per contribution.
+                let count = waiting[contribution.accountID, default: Waiting()].add(contribution, continuation)
+                guard count >= maxContributions else { return (count == 1, nil) }
+                return (count == 1, waiting.removeValue(forKey: contribution.accountID))
             }
             if let full {
                 Task { await self.flush(full, of: contribution.accountID) }
