@@ -714,7 +714,7 @@ public final class Coordinator: Service {
 
     private func updateGauges(_ state: State, _ tables: Tables) {
         var counts: [LeadStatus: Int] = [:]
-        for entry in state.core.leads.values {
+        state.core.leads.forEach { entry in
             if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }
         }
         counts[.ready, default: 0] += state.core.finished.count
@@ -802,12 +802,16 @@ public final class Coordinator: Service {
     private func retireReadyLeads(_ outputs: EncodedOutputs, reports: [DeliveryReport?], loaded: Set<LeadID>,
                                   rewritten: Set<LeadID> = [], _ state: inout State) {
         for (leadID, index) in outputs.changelogIndex where index < reports.count {
-            if let report = reports[index] { state.core.leads[leadID]?.changelogOffset = report.offset }
+            if let report = reports[index] { state.core.leads.modify(leadID) { $0.changelogOffset = report.offset } }
         }
         for leadID in loaded.union(outputs.changelogIndex.keys) where !rewritten.contains(leadID) {
-            guard let entry = state.core.leads[leadID], entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { continue }
+            let ready = state.core.leads.read(leadID) { entry -> ChangelogPointer? in
+                guard entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { return nil }
+                return ChangelogPointer(partition: entry.partition, offset: offset)
+            }
+            guard let pointer = ready else { continue }
             state.core.leads[leadID] = nil
-            state.core.finished[leadID] = ChangelogPointer(partition: entry.partition, offset: offset)
+            state.core.finished[leadID] = pointer
         }
     }
 
@@ -850,7 +854,7 @@ public final class Coordinator: Service {
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
                 // Their next owner replays what came after the last written states.
-                state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads[$0.key] != nil }
+                state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads.contains($0.key) }
                 for number in numbers { state.ownedSince[number] = nil }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking(let partitions):

@@ -126,7 +126,7 @@ struct CoordinatorCore<Source> {
             progress.move(.init(lead, partition: partition), from: .pending, to: nil)
         }
         // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
-        guard leads[lead.leadID] == nil && finished[lead.leadID] == nil else { return [] }
+        guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil else { return [] }
         func refuse(_ why: String) -> [Effect] {
             // A pending lead's state goes: the lead will not run.
             [.deadLetter(source, reason: why)] + (wasPending ? [.removeState(lead.leadID)] : [])
@@ -176,7 +176,7 @@ struct CoordinatorCore<Source> {
     /// the backlog a dead letter.
     mutating func reEnrich(_ request: ReEnrichRequested, runID: RunID, fromBacklog: Bool, source: Source,
                            _ tables: some CoordinatorTables) -> [Effect] {
-        guard leads[request.leadID] != nil else {
+        guard leads.contains(request.leadID) else {
             return fromBacklog ? [.deadLetter(source, reason: "re-enrich of unknown lead \(request.leadID)")]
                 : [.queueInBacklog(source, runID: runID)]  // its lead may be waiting there
         }
@@ -202,11 +202,11 @@ struct CoordinatorCore<Source> {
     ///   often comes before the run is ready).
     mutating func profileFound(_ found: ProfileFound, queueRunID: RunID, reEnrichRunID: RunID, fromBacklog: Bool,
                                misaddressed: String?, source: Source, _ tables: some CoordinatorTables) -> [Effect] {
-        if !fromBacklog && leads[found.leadID] == nil {
+        if !fromBacklog && !leads.contains(found.leadID) {
             return [.queueInBacklog(source, runID: queueRunID)]
         }
         if let misaddressed { return [.deadLetter(source, reason: misaddressed)] }
-        guard leads[found.leadID]?.machine.state != nil else {
+        guard leads.read(found.leadID, { $0.machine.state != nil }) == true else {
             return [.deadLetter(source, reason: "profile found for unknown lead \(found.leadID)")]
         }
         var effects: [Effect] = []
@@ -221,7 +221,7 @@ struct CoordinatorCore<Source> {
     /// Enrichments keyed by search, refused or failed ones, and those of leads not held here
     /// change nothing: readers join them on their key.
     mutating func webEnrichment(_ enrichment: WebEnrichment, _ tables: some CoordinatorTables) -> [Effect] {
-        guard let leadID = enrichment.leadID, leads[leadID]?.machine.state != nil else { return [] }
+        guard let leadID = enrichment.leadID, leads.read(leadID, { $0.machine.state != nil }) == true else { return [] }
         var effects: [Effect] = []
         apply(.webEnrichment(enrichment, at: now()), to: leadID, tables, &effects, rewritingPoolEntry: true)
         return effects
@@ -240,7 +240,7 @@ struct CoordinatorCore<Source> {
             // A lead written (or held again) since this entry has a later one, or none.
             guard let held = unwrittenStates[leadID], held.since == since else { continue }
             unwrittenStates[leadID] = nil
-            guard leads[leadID] != nil else { continue }
+            guard leads.contains(leadID) else { continue }
             effects.append(stateRecord(held.state, of: leadID))
         }
         if heldOrderStart > 1024 && heldOrderStart * 2 > heldOrder.count {
@@ -263,7 +263,7 @@ struct CoordinatorCore<Source> {
     mutating func writeHeldStates(ofPartitions partitions: Set<Int32>) -> [Effect] {
         var effects: [Effect] = []
         for (leadID, held) in unwrittenStates {
-            guard let partition = leads[leadID]?.partition, partitions.contains(partition) else { continue }
+            guard let partition = leads.partition(of: leadID), partitions.contains(partition) else { continue }
             unwrittenStates[leadID] = nil  // its entry in heldOrder is skipped once reached
             effects.append(stateRecord(held.state, of: leadID))
         }
@@ -306,12 +306,12 @@ struct CoordinatorCore<Source> {
         var held: [LeadStateMachine.Timer] = []
         firedTimeouts = [:]
         for timer in timers.popDue(at: now()) {
-            if timer.kind == .attemptTimeout, let partition = leads[timer.key.leadID]?.partition {
+            if timer.kind == .attemptTimeout, let partition = leads.partition(of: timer.key.leadID) {
                 guard resultsReadPast(partition, timer.fireAt) else {
                     held.append(timer)
                     continue
                 }
-                if leads[timer.key.leadID]?.machine.isWaiting(on: timer) == true { firedTimeouts[partition, default: 0] += 1 }
+                if leads.read(timer.key.leadID, { $0.machine.isWaiting(on: timer) }) == true { firedTimeouts[partition, default: 0] += 1 }
             }
             apply(.timerFired(timer, at: now()), to: timer.key.leadID, tables, &effects)
         }
@@ -363,7 +363,7 @@ struct CoordinatorCore<Source> {
     mutating func checkGates(_ tables: some CoordinatorTables) -> [Effect] {
         var effects: [Effect] = []
         for leadID in billingPaused {
-            guard let accountID = leads[leadID]?.machine.state?.lead.accountID else {
+            guard let accountID = leads.read(leadID, { $0.machine.state?.lead.accountID }) else {
                 billingPaused.remove(leadID)
                 continue
             }
@@ -372,7 +372,7 @@ struct CoordinatorCore<Source> {
             }
         }
         let leads = leads
-        timers.removeAll { timer in leads[timer.key.leadID].map { !$0.machine.isWaiting(on: timer) } ?? true }
+        timers.removeAll { timer in leads.read(timer.key.leadID) { $0.machine.isWaiting(on: timer) } != true }
         return effects
     }
 
@@ -505,7 +505,7 @@ struct CoordinatorCore<Source> {
                 } else {
                     billingPaused.remove(leadID)
                 }
-                if let partition = leads[leadID]?.partition {
+                if let partition = leads.partition(of: leadID) {
                     progress.move(.init(leadState.lead, partition: partition),
                                   from: before.flatMap(ProgressCounts.Bucket.init), to: ProgressCounts.Bucket(leadState))
                 }
@@ -536,48 +536,80 @@ extension Coordinator {
 
     /// The leads held whole, with counts of those running and waiting kept as they change
     /// (counting by iterating would copy every entry each poll).
+    ///
+    /// Each entry lives in a box of its own: the dictionary hands out values by copy, and a copy
+    /// of an entry is a copy of the lead's whole state, so reads and changes go through the box.
+    /// A table copied and then changed copies the boxes it changes (each box is copied on write),
+    /// so tables stay values.
     struct LeadTable {
-        private var entries: [LeadID: LeadEntry] = [:]
+        private final class Box {
+            var entry: LeadEntry
+            init(_ entry: LeadEntry) { self.entry = entry }
+
+            /// `body` given the entry in place: passing `entry` itself to a function copies it,
+            /// since the box could change it meanwhile; an inout access excludes that.
+            func read<R>(_ body: (LeadEntry) -> R) -> R { Self.lend(&entry, body) }
+
+            private static func lend<R>(_ entry: inout LeadEntry, _ body: (LeadEntry) -> R) -> R { body(entry) }
+        }
+
+        private var entries: [LeadID: Box] = [:]
         /// Leads pending or processing.
         private(set) var running = 0
         /// Leads waiting on billing or the outreach window.
         private(set) var waiting = 0
 
         subscript(id: LeadID) -> LeadEntry? {
-            get { entries[id] }
+            get { entries[id]?.entry }
             set {
-                if let old = entries.removeValue(forKey: id) { uncount(old) }
+                if let old = entries.removeValue(forKey: id) { count(old, by: -1) }
                 guard let newValue else { return }
-                entries[id] = newValue
-                count(newValue)
+                let box = Box(newValue)
+                entries[id] = box
+                count(box, by: 1)
             }
         }
 
         /// Lets `body` change the lead's entry in place (its state is not copied); nil when unknown.
         mutating func modify<R>(_ id: LeadID, _ body: (inout LeadEntry) -> R) -> R? {
-            guard var entry = entries.removeValue(forKey: id) else { return nil }
-            uncount(entry)
-            let result = body(&entry)
-            entries[id] = entry
-            count(entry)
+            guard let index = entries.index(forKey: id) else { return nil }
+            if !isKnownUniquelyReferenced(&entries.values[index]) {
+                entries.values[index] = Box(entries.values[index].entry)  // shared with a copy of the table
+            }
+            let box = entries.values[index]
+            count(box, by: -1)
+            let result = body(&box.entry)
+            count(box, by: 1)
             return result
         }
 
+        /// Whether the lead is held.
+        func contains(_ id: LeadID) -> Bool { entries[id] != nil }
+
+        /// What `body` reads of the lead's entry, which is not copied (the subscript copies the
+        /// whole entry, state and all); nil when the lead is unknown or `body` returns nil.
+        func read<R>(_ id: LeadID, _ body: (LeadEntry) -> R?) -> R? {
+            entries[id].flatMap { $0.read(body) }
+        }
+
+        /// The partition of the lead's input, when the lead is held.
+        func partition(of id: LeadID) -> Int32? { read(id) { $0.partition } }
+
         mutating func removeAll(where shouldRemove: (LeadEntry) -> Bool) {
-            for (id, entry) in entries where shouldRemove(entry) { self[id] = nil }
+            for (id, box) in entries where box.read(shouldRemove) { self[id] = nil }
         }
 
-        private mutating func count(_ entry: LeadEntry) {
-            if entry.isRunning { running += 1 }
-            if entry.isWaiting { waiting += 1 }
+        /// Adds `sign` (1 or -1) to the counts the entry is in.
+        private mutating func count(_ box: Box, by sign: Int) {
+            let (isRunning, isWaiting) = box.read { ($0.isRunning, $0.isWaiting) }
+            if isRunning { running += sign }
+            if isWaiting { waiting += sign }
         }
 
-        private mutating func uncount(_ entry: LeadEntry) {
-            if entry.isRunning { running -= 1 }
-            if entry.isWaiting { waiting -= 1 }
+        /// Every entry, for reading.
+        func forEach(_ body: (LeadEntry) -> Void) {
+            for box in entries.values { box.read(body) }
         }
-
-        var values: Dictionary<LeadID, LeadEntry>.Values { entries.values }
     }
 
     struct ChangelogPointer {

@@ -87,6 +87,24 @@ final class CoordinatorCoreTests: XCTestCase {
                               core), .ready)
     }
 
+    /// The lead table keeps its entries in boxes (to read them without copying a lead's state):
+    /// a copy of the core, changed, must still leave the original as it was.
+    func testACopiedCoreChangedLeavesTheOriginalsLeadsAsTheyWere() throws {
+        var original = core()
+        let effects = discover(lead("lead-1", source: .intentSearch), &original)
+        let before = try XCTUnwrap(original.leads["lead-1"]?.machine.state)
+        let (running, waiting) = (original.leads.running, original.leads.waiting)
+
+        var copy = original
+        try runToReady(effects, &copy)
+        XCTAssertEqual(status(of: "lead-1", copy), .ready)
+        XCTAssertEqual(original.leads["lead-1"]?.machine.state, before, "the original's lead has not moved")
+        XCTAssertEqual(original.leads.read("lead-1") { $0.machine.state }, before)
+        XCTAssertEqual(original.leads.running, running)
+        XCTAssertEqual(original.leads.waiting, waiting)
+        XCTAssertEqual(copy.leads.running, running - 1, "the copy's lead is no longer running")
+    }
+
     func testAtTheRunningBoundAStandardLeadWaitsQueuedUntilARunningLeadFinishes() throws {
         var core = core(maxRunning: 1)
         let running = discover(lead("lead-0", source: .intentSearch), &core)
