@@ -276,19 +276,20 @@ public struct LeadStateMachine: Sendable {
             guard updated.runID != runID, !updated.history.contains(where: { $0.runID == runID }) else { return [] }
             restart(mode: .reEnrich([ProfileFinding.reEnrichType(for: found.platform)]), runID: runID, at: at)
         case .webEnrichment(let enrichment, _):
-            guard enrichment.status == .completed, var current = state, current.profile.web != enrichment else { return [] }
-            current.profile.web = enrichment
-            current.poolEntry = nil  // the coordinator writes a new pool entry: the record carries the profile
-            state = current
+            guard enrichment.status == .completed, state != nil, state?.profile.web != enrichment else { return [] }
+            update { current in
+                current.profile.web = enrichment
+                current.poolEntry = nil  // the coordinator writes a new pool entry: the record carries the profile
+            }
             isChanged = true
         }
         if let current = state, !current.isProfileLoaded, !current.carriesReferences {
             loadProfile(at: eventTime(event))  // the record will carry the profile: a wait, or a ready lead's new entry
         }
-        guard var final = state, !pending.isEmpty || isChanged else { return [] }
-        final.updatedAt = eventTime(event)
-        state = final
-        pending.append(.persist(final))
+        guard state != nil, !pending.isEmpty || isChanged else { return [] }
+        let updatedAt = eventTime(event)
+        state?.updatedAt = updatedAt
+        pending.append(.persist(state!))
         return pending
     }
 
@@ -320,20 +321,21 @@ public struct LeadStateMachine: Sendable {
 
     private mutating func restart(mode: Mode, runID: RunID, at: Date) {
         loadProfile(at: at)  // the new run starts from it
-        guard var current = state else { return }
-        current.runID = runID
-        current.mode = mode
-        current.plan = mode.phases
-        current.phaseIndex = 0
-        current.inFlight = nil
-        current.status = .processing
-        current.readyAt = nil
-        current.runBase = current.profile
-        current.outputs = []
-        current.runOutputs = []
-        current.poolEntry = nil
-        current.profile.skippedPhases = []
-        state = current
+        guard state != nil else { return }
+        update { current in
+            current.runID = runID
+            current.mode = mode
+            current.plan = mode.phases
+            current.phaseIndex = 0
+            current.inFlight = nil
+            current.status = .processing
+            current.readyAt = nil
+            current.runBase = current.profile
+            current.outputs = []
+            current.runOutputs = []
+            current.poolEntry = nil
+            current.profile.skippedPhases = []
+        }
         record(.runStarted, at: at, detail: "re-enrich, mode \(mode)")
         startCurrentPhase(at: at)
     }
@@ -371,14 +373,15 @@ public struct LeadStateMachine: Sendable {
     /// Holds the lead before `phase` with `status`; a gate change or timer starts it again.
     private mutating func wait(_ status: LeadStatus, phase: Phase, at: Date, detail: String) {
         loadProfile(at: at)  // its outputs are dropped below
-        guard var current = state else { return }
-        let changed = current.status != status
-        current.status = status
-        current.inFlight = nil
-        current.outputs = []  // a wait may outlast the results topic: the run's records carry the profile from now on
-        current.runOutputs = []
-        state = current
-        if changed {
+        let changed = update { current -> Bool in
+            let changed = current.status != status
+            current.status = status
+            current.inFlight = nil
+            current.outputs = []  // a wait may outlast the results topic: the run's records carry the profile from now on
+            current.runOutputs = []
+            return changed
+        }
+        if changed == true {
             record(status == .billingPaused ? .billingPaused : .deferred, at: at, phase: phase, detail: detail)
         }
     }
@@ -387,18 +390,20 @@ public struct LeadStateMachine: Sendable {
         applyOverrideToCard()  // a retry too carries the override in force
         let document = phase.readsEnrichedProfile ? documentParts(of: state) : nil
         if phase.readsEnrichedProfile && document == nil { loadProfile(at: at) }  // the request carries it
-        guard var current = state else { return }
         let deadline = at.addingTimeInterval(configuration.timeout(for: phase))
-        let timedOut = current.inFlight.map { $0.phase == phase ? $0.timedOutAttempts : 0 } ?? 0
-        current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline, timedOutAttempts: timedOut)
-        current.status = .processing
-        current.nextAttempt = nil
-        state = current
-        let request = PhaseRequest(
-            leadID: current.leadID, runID: current.runID, phase: phase, attempt: attempt, mode: current.mode,
-            platforms: phase == .profile ? profilePlatforms(of: current).sorted() : [], lead: current.lead,
-            profile: current.profile.carried(to: phase), accountID: current.lead.accountID, offerID: current.lead.offerID,
-            isPriority: current.isPriority, requestedAt: at, document: document)
+        let platforms = state.map { phase == .profile ? profilePlatforms(of: $0).sorted() : [] } ?? []
+        let sent = update { current -> PhaseRequest in
+            let timedOut = current.inFlight.map { $0.phase == phase ? $0.timedOutAttempts : 0 } ?? 0
+            current.inFlight = InFlightAttempt(phase: phase, attempt: attempt, isBackingOff: false, deadline: deadline, timedOutAttempts: timedOut)
+            current.status = .processing
+            current.nextAttempt = nil
+            return PhaseRequest(
+                leadID: current.leadID, runID: current.runID, phase: phase, attempt: attempt, mode: current.mode,
+                platforms: platforms, lead: current.lead, profile: current.profile.carried(to: phase),
+                accountID: current.lead.accountID, offerID: current.lead.offerID, isPriority: current.isPriority,
+                requestedAt: at, document: document)
+        }
+        guard let request = sent else { return }
         record(.phaseStarted, at: at, phase: phase, attempt: attempt)
         pending.append(.sendPhaseRequest(request))
         pending.append(.scheduleTimer(Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline)))
@@ -419,27 +424,27 @@ public struct LeadStateMachine: Sendable {
                 // After a wait (or a restore that carried the profile) the profile is the base the
                 // outputs from here on are folded into.
                 loadProfile(at: at)
-                if var rebased = state {
+                update { rebased in
                     rebased.runBase = rebased.profile
                     rebased.runOutputs = []
-                    state = rebased
                 }
             }
-            guard var current = state else { return }
-            // Not merged: the profile is the run's outputs until something needs it whole (``loadProfile(at:)``).
-            if let output { current.outputs.append(output) }
-            current.runOutputs.append(PhaseOutput(phase: result.phase, payload: result.payload))
-            current.isProfileLoaded = false
-            if result.phase == .finalize { current.poolEntry = result.poolEntry }
-            current.inFlight = nil
-            current.phaseIndex += 1
-            state = current
+            let ids = update { current -> (AccountID, LeadID, RunID) in
+                // Not merged: the profile is the run's outputs until something needs it whole (``loadProfile(at:)``).
+                if let output { current.outputs.append(output) }
+                current.runOutputs.append(PhaseOutput(phase: result.phase, payload: result.payload))
+                current.isProfileLoaded = false
+                if result.phase == .finalize { current.poolEntry = result.poolEntry }
+                current.inFlight = nil
+                current.phaseIndex += 1
+                return (current.lead.accountID, current.leadID, current.runID)
+            }
+            guard let (accountID, leadID, runID) = ids else { return }
             record(.phaseCompleted, at: at, phase: result.phase, attempt: result.attempt)
             let charges = result.charges.filter { $0.units > 0 }
             if !charges.isEmpty {
                 pending.append(.recordBilling(BillingUsage(
-                    accountID: current.lead.accountID, leadID: current.leadID, runID: current.runID, phase: result.phase,
-                    charges: charges, chargedAt: at)))
+                    accountID: accountID, leadID: leadID, runID: runID, phase: result.phase, charges: charges, chargedAt: at)))
             }
             startCurrentPhase(at: at)
         }
@@ -458,8 +463,7 @@ public struct LeadStateMachine: Sendable {
     ) {
         guard let inFlight = state?.inFlight else { return }
         record(.phaseFailed, at: at, phase: inFlight.phase, attempt: inFlight.attempt, detail: reason)
-        // Read after recording: a copy taken before would drop the failure from the history.
-        guard var current = state else { return }
+        guard let current = state.map({ (isPriority: $0.isPriority, leadID: $0.leadID, runID: $0.runID) }) else { return }
         let mustComplete = inFlight.phase == .finalize
         let timedOutAttempts = inFlight.timedOutAttempts + (timedOut ? 1 : 0)
         let failedAnswers = inFlight.attempt - timedOutAttempts
@@ -474,9 +478,8 @@ public struct LeadStateMachine: Sendable {
         let next = inFlight.attempt + 1
         let delay = configuration.backoff(beforeAttempt: next, isPriority: current.isPriority, random: &random)
         let fireAt = at.addingTimeInterval(delay)
-        current.inFlight = InFlightAttempt(
+        state?.inFlight = InFlightAttempt(
             phase: inFlight.phase, attempt: next, isBackingOff: true, deadline: fireAt, timedOutAttempts: timedOutAttempts)
-        state = current
         record(
             .retryScheduled, at: at, phase: inFlight.phase, attempt: next,
             detail: "in \(String(format: "%.1f", delay))s")
@@ -485,32 +488,34 @@ public struct LeadStateMachine: Sendable {
     }
 
     private mutating func skipCurrentPhase(reason: String, at: Date) {
-        guard var current = state, let phase = current.currentPhase else { return }
-        current.profile.skippedPhases.append(PhaseSkip(phase: phase, reason: reason, at: at))
-        current.inFlight = nil
-        current.phaseIndex += 1
-        state = current
+        guard let phase = state?.currentPhase else { return }
+        update { current in
+            current.profile.skippedPhases.append(PhaseSkip(phase: phase, reason: reason, at: at))
+            current.inFlight = nil
+            current.phaseIndex += 1
+        }
         record(.phaseSkipped, at: at, phase: phase, detail: reason)
         startCurrentPhase(at: at)
     }
 
     private mutating func finishRun(at: Date) {
-        guard var current = state else { return }
-        current.status = .ready
-        current.inFlight = nil
-        current.outputs = []  // the ready record refers to the pool entry, or carries the profile
-        // The run's outputs stay in memory while the profile is not put together: the lead is
-        // held until its ready record is acknowledged, and an event in between may need it.
-        if current.isProfileLoaded { current.runOutputs = [] }
-        current.readyAt = at
-        let found = current.foundDuringRun ?? []
-        current.foundDuringRun = nil
-        state = current
+        let finished = update { current -> (LeadID, RunID, [Platform]) in
+            current.status = .ready
+            current.inFlight = nil
+            current.outputs = []  // the ready record refers to the pool entry, or carries the profile
+            // The run's outputs stay in memory while the profile is not put together: the lead is
+            // held until its ready record is acknowledged, and an event in between may need it.
+            if current.isProfileLoaded { current.runOutputs = [] }
+            current.readyAt = at
+            defer { current.foundDuringRun = nil }
+            return (current.leadID, current.runID, current.foundDuringRun ?? [])
+        }
+        guard let (leadID, runID, found) = finished else { return }
         record(.ready, at: at)
-        pending.append(.markReady(current.leadID, runID: current.runID))
+        pending.append(.markReady(leadID, runID: runID))
         if !found.isEmpty {
             // Named after the run that found them, so a replay starts the same run.
-            restart(mode: .reEnrich(Set(found.map(ProfileFinding.reEnrichType(for:)))), runID: RunID("\(current.runID)-found"), at: at)
+            restart(mode: .reEnrich(Set(found.map(ProfileFinding.reEnrichType(for:)))), runID: RunID("\(runID)-found"), at: at)
         }
     }
 
@@ -526,9 +531,10 @@ public struct LeadStateMachine: Sendable {
 
     /// The lead's card takes the override in force (``LeadOverridePolicy/applied(_:to:)``).
     private mutating func applyOverrideToCard() {
-        guard var current = state, let card = current.profile.scores else { return }
-        current.profile.scores = LeadOverridePolicy.applied(override, to: card)
-        state = current
+        guard let card = state?.profile.scores else { return }
+        let applied = LeadOverridePolicy.applied(override, to: card)
+        // Written only when it changes: the profile is shared with the states already handed out.
+        if applied != card { state?.profile.scores = applied }
     }
 
     /// Whether `key` is the attempt the lead waits on, in the expected sub-state.
@@ -577,11 +583,12 @@ public struct LeadStateMachine: Sendable {
     /// A ready lead's state read back from its record has its profile from the pool entry, which
     /// the coordinator reads before handing the lead an event.
     private mutating func loadProfile(at: Date) {
-        guard var current = state, !current.isProfileLoaded else { return }
-        current.profile = current.wholeProfile(override: override, at: at)
-        current.isProfileLoaded = true
-        if current.status == .ready { current.runOutputs = [] }
-        state = current
+        guard state?.isProfileLoaded == false else { return }
+        update { [override] current in
+            current.profile = current.wholeProfile(override: override, at: at)
+            current.isProfileLoaded = true
+            if current.status == .ready { current.runOutputs = [] }
+        }
     }
 
     /// Whether `state` holds the output of each phase its run completed so far, so that
@@ -597,14 +604,22 @@ public struct LeadStateMachine: Sendable {
     private mutating func record(
         _ kind: HistoryEntry.Kind, at: Date, phase: Phase? = nil, attempt: Int? = nil, detail: String? = nil
     ) {
-        guard var current = state else { return }
-        let entry = HistoryEntry(at: at, kind: kind, runID: current.runID, phase: phase, attempt: attempt, detail: detail)
-        current.history.append(entry)
-        if current.history.count > configuration.historyLimit {
-            current.history.removeFirst(current.history.count - configuration.historyLimit)
+        guard let runID = state?.runID else { return }
+        let entry = HistoryEntry(at: at, kind: kind, runID: runID, phase: phase, attempt: attempt, detail: detail)
+        let limit = configuration.historyLimit
+        update { current in
+            current.history.append(entry)
+            if current.history.count > limit { current.history.removeFirst(current.history.count - limit) }
         }
-        state = current
         pending.append(.recordHistory(entry))
+    }
+
+    /// Changes the state in place. A copy taken out, changed and put back shares the history and
+    /// the profile with the state until then, so its first change to each copies it whole.
+    @discardableResult
+    private mutating func update<R>(_ body: (inout LeadState) -> R) -> R? {
+        guard state != nil else { return nil }
+        return body(&state!)
     }
 
     private func eventTime(_ event: Event) -> Date {
