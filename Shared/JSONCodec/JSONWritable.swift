@@ -140,6 +140,23 @@ public struct JSONObjectWriter {
         sink.write(UInt8(ascii: "]"))
     }
 
+    /// An array of short arrays, one per element of `values`, each written by `write`: for records
+    /// stored as arrays of values rather than objects.
+    public mutating func member<Element>(_ key: StaticString, arraysOf values: [Element],
+                                         _ write: (Element, inout JSONArrayWriter) -> Void) {
+        self.key(key)
+        let sink = encoder.sink
+        sink.write(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { sink.write(UInt8(ascii: ",")) }
+            var array = JSONArrayWriter(sink: sink)
+            sink.write(UInt8(ascii: "["))
+            write(value, &array)
+            sink.write(UInt8(ascii: "]"))
+        }
+        sink.write(UInt8(ascii: "]"))
+    }
+
     /// Any other value, written by the encoder through its `encode(to:)`.
     public mutating func member<Value: Encodable>(_ key: StaticString, encoding value: Value) throws {
         self.key(key)
@@ -196,5 +213,48 @@ public struct JSONObjectWriter {
     /// Any other optional value.
     public mutating func member<Value: Encodable>(_ key: StaticString, encoding value: Value?) throws {
         if let value { try member(key, encoding: value) }
+    }
+}
+
+/// Writes the values of one JSON array, in order, as an unkeyed encoding container would write
+/// them (``JSONObjectWriter/member(_:arraysOf:_:)``).
+public struct JSONArrayWriter {
+    private let sink: ByteSink
+    private var isEmpty = true
+
+    init(sink: ByteSink) { self.sink = sink }
+
+    private mutating func separate() {
+        if !isEmpty { sink.write(UInt8(ascii: ",")) }
+        isEmpty = false
+    }
+
+    /// A string.
+    public mutating func string(_ value: String) {
+        separate()
+        sink.writeString(value)
+    }
+
+    /// An integer.
+    public mutating func int(_ value: Int) {
+        separate()
+        sink.writeInteger(value)
+    }
+
+    /// A date, as an ``ISO8601`` string.
+    public mutating func date(_ value: Date) {
+        separate()
+        sink.writeString(ISO8601.format(value))
+    }
+
+    /// An enumeration or identifier that encodes itself as its raw string.
+    public mutating func rawValue<Value: RawRepresentable>(_ value: Value) where Value.RawValue == String {
+        string(value.rawValue)
+    }
+
+    /// `null`.
+    public mutating func null() {
+        separate()
+        sink.write("null")
     }
 }

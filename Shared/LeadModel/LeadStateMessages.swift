@@ -394,13 +394,19 @@ public struct LeadState: Message, Hashable {
         try container.encodeIfPresent(readyAt, forKey: .readyAt)
         try container.encodeIfPresent(nextAttempt, forKey: .nextAttempt)
         try container.encodeIfPresent(foundDuringRun, forKey: .foundDuringRun)
-        if carriesReferences || !isProfileLoaded {
-            try container.encode(DocumentReferences(base: status == .ready ? nil : runBase, outputs: outputs, skippedPhases: profile.skippedPhases, web: profile.web,
-                                                    pool: status == .ready ? poolEntry : nil),
-                                 forKey: .document)
+        if let document = storedDocument {
+            try container.encode(document, forKey: .document)
         } else {
             try container.encode(profile, forKey: .profile)
         }
+    }
+
+    /// What the record carries instead of the profile, when it carries references (see the
+    /// type's documentation); nil when it carries the profile.
+    var storedDocument: DocumentReferences? {
+        guard carriesReferences || !isProfileLoaded else { return nil }
+        return DocumentReferences(base: status == .ready ? nil : runBase, outputs: outputs, skippedPhases: profile.skippedPhases,
+                                  web: profile.web, pool: status == .ready ? poolEntry : nil)
     }
 }
 

@@ -243,6 +243,70 @@ final class ProfileJSONTests: XCTestCase {
         XCTAssertThrowsError(try codec.decode(PhaseRequest.self, from: Array(noDocument.utf8)))
     }
 
+    /// A state with every field set: a re-enrich run, processing, with references to its outputs.
+    static func fullState() throws -> LeadState {
+        let day = Self.day
+        var state = LeadState(
+            lead: fullLead(), runID: "run-2", mode: .reEnrich([.x, .activity]), status: .processing,
+            plan: [.profile, .activity, .scoring, .finalize], phaseIndex: 2,
+            inFlight: InFlightAttempt(phase: .scoring, attempt: 3, isBackingOff: true, deadline: day, timedOutAttempts: 1),
+            profile: fullProfile(),
+            history: [
+                HistoryEntry(at: day, kind: .discovered, runID: "run-1", phase: nil, attempt: nil, detail: "source lead-pool"),
+                HistoryEntry(at: day, kind: .runStarted, runID: "run-2", phase: nil, attempt: nil, detail: nil),
+                HistoryEntry(at: day, kind: .phaseStarted, runID: "run-2", phase: .profile, attempt: nil, detail: nil),
+                HistoryEntry(at: day, kind: .phaseCompleted, runID: "run-2", phase: .profile, attempt: 1, detail: nil),
+                HistoryEntry(at: day, kind: .phaseFailed, runID: "run-2", phase: .activity, attempt: nil, detail: "no \"answer\""),
+                HistoryEntry(at: day, kind: .phaseSkipped, runID: "run-1", phase: nil, attempt: 2, detail: nil),
+            ],
+            createdAt: day, updatedAt: day.addingTimeInterval(1), readyAt: day)
+        state.nextAttempt = 4
+        state.runBase = fullProfile()
+        state.outputs = [OutputReference(phase: .profile, topic: "phase.results", partition: 3, offset: 42),
+                         OutputReference(phase: .activity, topic: "phase.results.priority", partition: 0, offset: 7)]
+        state.runOutputs = try fullDocument().outputs
+        state.poolEntry = RecordPosition(topic: "lead.pool", partition: 1, offset: 9)
+        state.isProfileLoaded = false
+        state.foundDuringRun = [.linkedin]
+        return state
+    }
+
+    /// The lead state writes what `encode(to:)` writes, with references (running or ready) or
+    /// with its profile, and the message codec's record reads as Foundation reads it.
+    func testTheLeadStateWritesWhatEncodableWrites() throws {
+        var unset: [String] = []
+        Self.collectUnsetFields(of: try Self.fullState(), path: "state", into: &unset)
+        XCTAssertEqual(unset, [], "set these in fullState(), then check its writer")
+
+        let running = try Self.fullState()
+        var ready = running
+        ready.status = .ready
+        var waiting = running  // carries its profile
+        waiting.status = .billingPaused
+        waiting.isProfileLoaded = true
+        waiting.inFlight = InFlightAttempt(phase: .activity, attempt: 1, isBackingOff: false, deadline: Self.day)
+        waiting.nextAttempt = nil
+        waiting.readyAt = nil
+        waiting.foundDuringRun = nil
+        waiting.history = [HistoryEntry(at: Self.day, kind: .billingPaused, runID: "run-2", phase: .activity, attempt: nil, detail: nil)]
+        XCTAssertNotNil(running.storedDocument)
+        XCTAssertNotNil(ready.storedDocument?.pool)
+        XCTAssertNil(waiting.storedDocument)
+        let codec = MessageCodec()
+        for state in [running, ready, waiting] {
+            try assertSameJSON(state)
+            let bytes = try codec.encode(state)
+            let read = try codec.decode(LeadState.self, from: bytes)
+            XCTAssertEqual(read, try JSONIndexDecoder.foundationDecoder().decode(LeadState.self, from: Data(bytes)))
+            XCTAssertEqual(read.history, state.history)
+        }
+        waiting.runOutputs = []  // not written
+        waiting.outputs = []
+        waiting.poolEntry = nil
+        waiting.runBase = nil
+        XCTAssertEqual(try codec.decode(LeadState.self, from: try codec.encode(waiting)), waiting)
+    }
+
     /// Runs `body`, failing when a reader refuses anything in it: valid JSON refused is read a
     /// second time, by `init(from:)`, with the same result but twice the cost.
     private func withoutRefusals(_ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) rethrows {
