@@ -349,6 +349,19 @@ final class StreamEncoder: Encoder {
         slot?.keep(value, bytes: sink.bytes[start...])
     }
 
+    /// Writes a nested `value` with its own ``JSONWritable/writeMembers(to:)``, or from the
+    /// fragment slot's bytes when it holds an equal value (as ``encodeChild(_:key:)`` does).
+    func writeNestedObject<T: JSONWritable>(_ value: T) throws {
+        let slot = fragment.flatMap { $0.valueType == T.self ? $0 : nil }
+        if let bytes = slot?.bytes(for: value) {
+            sink.bytes.append(contentsOf: bytes)
+            return
+        }
+        let start = sink.count
+        try writeObject(value)
+        slot?.keep(value, bytes: sink.bytes[start...])
+    }
+
     /// Writes `value`'s object with its own ``JSONWritable/writeMembers(to:)``; nested values it
     /// hands back to the encoder are written as children of this one.
     func writeObject(_ value: some JSONWritable) throws {

@@ -122,10 +122,10 @@ public struct JSONObjectWriter {
         member(key, values.map(\.rawValue))
     }
 
-    /// A nested object that writes itself.
+    /// A nested object that writes itself (or the encoder's fragment slot holds).
     public mutating func member<Value: JSONWritable>(_ key: StaticString, _ value: Value) throws {
         self.key(key)
-        try encoder.writeObject(value)
+        try encoder.writeNestedObject(value)
     }
 
     /// An array of objects that write themselves.
@@ -135,7 +135,7 @@ public struct JSONObjectWriter {
         sink.write(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
             if index > 0 { sink.write(UInt8(ascii: ",")) }
-            try encoder.writeObject(value)
+            try encoder.writeNestedObject(value)
         }
         sink.write(UInt8(ascii: "]"))
     }

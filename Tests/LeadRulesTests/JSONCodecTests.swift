@@ -102,6 +102,8 @@ final class JSONCodecTests: XCTestCase {
         // The slot's bytes are what is written for an equal profile; a different one is encoded.
         slot.keep(profile, bytes: Array(#"{"kept":true}"#.utf8)[...])
         XCTAssertTrue(String(decoding: try codec.encode(state, fragment: slot), as: UTF8.self).contains(#""profile":{"kept":true}"#))
+        XCTAssertTrue(String(decoding: try codec.encode(request, fragment: slot), as: UTF8.self).contains(#""profile":{"kept":true}"#))
+        XCTAssertTrue(String(decoding: try codec.encode(entry, fragment: slot), as: UTF8.self).contains(#""profile":{"kept":true}"#))
         var other = profile
         other.name = "Someone Else"
         state.profile = other
