@@ -6,12 +6,21 @@ import JSONCodec
 ///
 /// The payload stays the JSON the result held: the coordinator passes it on into the requests
 /// without reading it, and only the stage that puts the profile together (`DocumentAssembly` in
-/// the pipeline rules) decodes it (``decodedPayload()``).
+/// the pipeline rules) decodes it (``decodedPayload()``). A stage reads it with the request, from
+/// the request's index (`init(reading:)`), rather than parsing the same bytes a second time.
 public struct PhaseOutput: Codable, Hashable, Sendable {
     /// The phase that produced it.
     public var phase: Phase
     /// The result's payload, as the result held it.
-    public var payload: RawJSON
+    public var payload: RawJSON {
+        didSet { read = nil }
+    }
+    /// The payload read along with the message that carried it; not part of the value.
+    var read: PhasePayload?
+
+    private enum CodingKeys: String, CodingKey {
+        case phase, payload
+    }
 
     /// An output of `payload` as its result held it.
     public init(phase: Phase, payload: RawJSON) {
@@ -26,7 +35,17 @@ public struct PhaseOutput: Codable, Hashable, Sendable {
 
     /// The payload, read.
     public func decodedPayload() throws -> PhasePayload {
-        try payload.decoded(as: PhasePayload.self)
+        if let read { return read }
+        return try payload.decoded(as: PhasePayload.self)
+    }
+
+    public static func == (lhs: PhaseOutput, rhs: PhaseOutput) -> Bool {
+        lhs.phase == rhs.phase && lhs.payload == rhs.payload
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(phase)
+        hasher.combine(payload)
     }
 }
 

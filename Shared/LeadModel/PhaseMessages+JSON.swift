@@ -37,6 +37,9 @@ extension LeadDiscovered: JSONWritable, JSONReadable {
 extension PhaseOutput: JSONWritable, JSONReadable {
     public init(reading object: inout JSONObjectReader) throws {
         self.init(phase: try object.rawValue("phase"), payload: try object.rawJSON("payload"))
+        // From the index already built; a payload that cannot be read is read (and its error
+        // reported) when the profile is put together, as before.
+        read = try? object.object("payload")
     }
 
     public func writeMembers(to object: inout JSONObjectWriter) throws {

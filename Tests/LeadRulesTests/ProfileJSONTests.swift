@@ -243,6 +243,33 @@ final class ProfileJSONTests: XCTestCase {
         XCTAssertThrowsError(try codec.decode(PhaseRequest.self, from: Array(noDocument.utf8)))
     }
 
+    /// A stage reads each output's payload with the request, from the request's index: the same
+    /// payload a second parse gives. One that is not a payload is left to that second parse,
+    /// which reports it as before; the request itself still reads.
+    func testARequestsOutputsAreReadWithTheRequest() throws {
+        let document = try Self.fullDocument()
+        let lead = Self.fullLead()
+        var request = PhaseRequest(
+            leadID: lead.leadID, runID: "run-1", phase: .finalize, attempt: 1, mode: .full, platforms: [], lead: lead,
+            profile: EnrichedProfile(discovered: lead), accountID: lead.accountID, offerID: lead.offerID, isPriority: false,
+            requestedAt: Self.day, document: document)
+        let codec = MessageCodec()
+        let read = try codec.decode(PhaseRequest.self, from: try codec.encode(request))
+        for (output, original) in zip(try XCTUnwrap(read.document?.outputs), document.outputs) {
+            XCTAssertNotNil(output.read, "read with the request")
+            XCTAssertEqual(try output.decodedPayload(), try original.payload.decoded(as: PhasePayload.self))
+            XCTAssertEqual(output, original)
+        }
+        request.document?.outputs[0].payload = try RawJSON(encoding: ["activity": 7])
+        let withBadOutput = try codec.decode(PhaseRequest.self, from: try codec.encode(request))
+        let bad = try XCTUnwrap(withBadOutput.document?.outputs.first)
+        XCTAssertNil(bad.read)
+        XCTAssertThrowsError(try bad.decodedPayload())
+        var changed = try XCTUnwrap(read.document?.outputs.first)
+        changed.payload = try RawJSON(encoding: PhasePayload.empty)
+        XCTAssertEqual(try changed.decodedPayload(), .empty, "a new payload is read anew")
+    }
+
     /// A state with every field set: a re-enrich run, processing, with references to its outputs.
     static func fullState() throws -> LeadState {
         let day = Self.day
@@ -335,6 +362,7 @@ final class ProfileJSONTests: XCTestCase {
     /// that write themselves (the others are written through `encode(to:)` either way).
     static func collectUnsetFields(of value: Any, path: String, into unset: inout [String]) {
         for child in Mirror(reflecting: value).children {
+            if value is PhaseOutput && child.label == "read" { continue }  // the payload read with its message: not written
             let name = path + "." + (child.label ?? "?")
             let mirror = Mirror(reflecting: child.value)
             var inner = child.value
