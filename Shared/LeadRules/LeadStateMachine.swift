@@ -463,7 +463,7 @@ public struct LeadStateMachine: Sendable {
     ) {
         guard let inFlight = state?.inFlight else { return }
         record(.phaseFailed, at: at, phase: inFlight.phase, attempt: inFlight.attempt, detail: reason)
-        guard let current = state.map({ (isPriority: $0.isPriority, leadID: $0.leadID, runID: $0.runID) }) else { return }
+        guard let isPriority = state?.isPriority, let leadID = state?.leadID, let runID = state?.runID else { return }
         let mustComplete = inFlight.phase == .finalize
         let timedOutAttempts = inFlight.timedOutAttempts + (timedOut ? 1 : 0)
         let failedAnswers = inFlight.attempt - timedOutAttempts
@@ -476,14 +476,14 @@ public struct LeadStateMachine: Sendable {
             return
         }
         let next = inFlight.attempt + 1
-        let delay = configuration.backoff(beforeAttempt: next, isPriority: current.isPriority, random: &random)
+        let delay = configuration.backoff(beforeAttempt: next, isPriority: isPriority, random: &random)
         let fireAt = at.addingTimeInterval(delay)
         state?.inFlight = InFlightAttempt(
             phase: inFlight.phase, attempt: next, isBackingOff: true, deadline: fireAt, timedOutAttempts: timedOutAttempts)
         record(
             .retryScheduled, at: at, phase: inFlight.phase, attempt: next,
             detail: "in \(String(format: "%.1f", delay))s")
-        let key = PhaseAttemptKey(leadID: current.leadID, runID: current.runID, phase: inFlight.phase, attempt: next)
+        let key = PhaseAttemptKey(leadID: leadID, runID: runID, phase: inFlight.phase, attempt: next)
         pending.append(.scheduleTimer(Timer(key: key, kind: .retryBackoff, fireAt: fireAt)))
     }
 
@@ -507,8 +507,9 @@ public struct LeadStateMachine: Sendable {
             // held until its ready record is acknowledged, and an event in between may need it.
             if current.isProfileLoaded { current.runOutputs = [] }
             current.readyAt = at
-            defer { current.foundDuringRun = nil }
-            return (current.leadID, current.runID, current.foundDuringRun ?? [])
+            let found = current.foundDuringRun ?? []
+            current.foundDuringRun = nil
+            return (current.leadID, current.runID, found)
         }
         guard let (leadID, runID, found) = finished else { return }
         record(.ready, at: at)
