@@ -331,34 +331,35 @@ final class StreamEncoder: Encoder {
     /// Encodes `value` as a member or element written inline, from the fragment slot's bytes
     /// when it holds an equal value.
     func encodeChild<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
-        let slot = fragment.flatMap { $0.valueType == T.self ? $0 : nil }
-        if let bytes = slot?.bytes(for: value) {
-            sink.bytes.append(contentsOf: bytes)
-            return
+        try throughFragmentSlot(value) {
+            // The type is asked first: a value cast that fails costs twice as much (four times for
+            // an optional, which it unwraps), and most nested values are not writable.
+            if T.self is any JSONWritable.Type, let writable = value as? any JSONWritable {
+                try writeObject(writable)
+            } else {
+                let child = StreamEncoder(sink: sink, parent: self, key: key)
+                try child.encodeValue(value)
+                try child.finish()
+            }
         }
-        let start = sink.count
-        // The type is asked first: a value cast that fails costs twice as much (four times for
-        // an optional, which it unwraps), and most nested values are not writable.
-        if T.self is any JSONWritable.Type, let writable = value as? any JSONWritable {
-            try writeObject(writable)
-        } else {
-            let child = StreamEncoder(sink: sink, parent: self, key: key)
-            try child.encodeValue(value)
-            try child.finish()
-        }
-        slot?.keep(value, bytes: sink.bytes[start...])
     }
 
     /// Writes a nested `value` with its own ``JSONWritable/writeMembers(to:)``, or from the
     /// fragment slot's bytes when it holds an equal value (as ``encodeChild(_:key:)`` does).
     func writeNestedObject<T: JSONWritable>(_ value: T) throws {
+        try throughFragmentSlot(value) { try writeObject(value) }
+    }
+
+    /// Writes `value` from the fragment slot's bytes when the slot holds an equal value; else
+    /// with `write`, and keeps what it wrote in the slot when the slot is for `T`.
+    private func throughFragmentSlot<T: Encodable>(_ value: T, _ write: () throws -> Void) rethrows {
         let slot = fragment.flatMap { $0.valueType == T.self ? $0 : nil }
         if let bytes = slot?.bytes(for: value) {
             sink.bytes.append(contentsOf: bytes)
             return
         }
         let start = sink.count
-        try writeObject(value)
+        try write()
         slot?.keep(value, bytes: sink.bytes[start...])
     }
 

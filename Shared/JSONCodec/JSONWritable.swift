@@ -131,13 +131,7 @@ public struct JSONObjectWriter {
     /// An array of objects that write themselves.
     public mutating func member<Element: JSONWritable>(_ key: StaticString, _ values: [Element]) throws {
         self.key(key)
-        let sink = encoder.sink
-        sink.write(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { sink.write(UInt8(ascii: ",")) }
-            try encoder.writeNestedObject(value)
-        }
-        sink.write(UInt8(ascii: "]"))
+        try writeArray(values) { try encoder.writeNestedObject($0) }
     }
 
     /// An array of short arrays, one per element of `values`, each written by `write`: for records
@@ -146,13 +140,21 @@ public struct JSONObjectWriter {
                                          _ write: (Element, inout JSONArrayWriter) -> Void) {
         self.key(key)
         let sink = encoder.sink
-        sink.write(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { sink.write(UInt8(ascii: ",")) }
+        writeArray(values) { value in
             var array = JSONArrayWriter(sink: sink)
             sink.write(UInt8(ascii: "["))
             write(value, &array)
             sink.write(UInt8(ascii: "]"))
+        }
+    }
+
+    /// `[`, each element written by `write` with commas between, `]`.
+    private func writeArray<Element>(_ values: [Element], _ write: (Element) throws -> Void) rethrows {
+        let sink = encoder.sink
+        sink.write(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { sink.write(UInt8(ascii: ",")) }
+            try write(value)
         }
         sink.write(UInt8(ascii: "]"))
     }
