@@ -34,7 +34,7 @@ extension StoredHistoryEntry {
     func write(to array: inout JSONArrayWriter) {
         array.date(at)
         array.rawValue(kind)
-        let count = runID != nil ? 4 : detail != nil ? 3 : attempt != nil ? 2 : phase != nil ? 1 : 0
+        let count = optionalsWritten
         if count > 0 { if let phase { array.rawValue(phase) } else { array.null() } }
         if count > 1 { if let attempt { array.int(attempt) } else { array.null() } }
         if count > 2 { if let detail { array.string(detail) } else { array.null() } }

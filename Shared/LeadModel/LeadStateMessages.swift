@@ -111,13 +111,17 @@ struct StoredHistoryEntry: Codable {
         var array = encoder.unkeyedContainer()
         try array.encode(at)
         try array.encode(kind)
-        // Up to the last value present; absent ones before it are nulls.
-        let rest: [Bool] = [phase != nil, attempt != nil, detail != nil, runID != nil]
-        let count = (rest.lastIndex(of: true) ?? -1) + 1
+        let count = optionalsWritten
         if count > 0 { if let phase { try array.encode(phase) } else { try array.encodeNil() } }
         if count > 1 { if let attempt { try array.encode(attempt) } else { try array.encodeNil() } }
         if count > 2 { if let detail { try array.encode(detail) } else { try array.encodeNil() } }
         if count > 3, let runID { try array.encode(runID) }
+    }
+
+    /// How many of the optional values (phase, attempt, detail, run) are written: up to the last
+    /// one present; absent ones before it are written as nulls.
+    var optionalsWritten: Int {
+        runID != nil ? 4 : detail != nil ? 3 : attempt != nil ? 2 : phase != nil ? 1 : 0
     }
 }
 
