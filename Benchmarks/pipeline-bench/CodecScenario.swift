@@ -1,6 +1,7 @@
 import Foundation
 import LeadModel
 import LeadRules
+import Runtime
 import Stages
 
 extension Scenarios {
@@ -62,12 +63,9 @@ extension Scenarios {
                 let bytes = try codec.encode(sent)
                 var best = Double.infinity
                 for _ in 0..<rounds {
-                    let started = ContinuousClock.now
-                    for _ in 0..<iterations {
+                    best = min(best, try microseconds(perCallOf: iterations) {
                         _ = DocumentAssembly.profile(of: try codec.decode(PhaseRequest.self, from: bytes))
-                    }
-                    let elapsed = ContinuousClock.now - started
-                    best = min(best, (Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12) / Double(iterations))
+                    })
                 }
                 assembly += "| phase.request (\(request.phase.rawValue)) | \(bytes.count) | \(String(format: "%.1f µs", best)) |\n"
             }
@@ -102,23 +100,24 @@ extension Scenarios {
         let bytes = try codec.encode(message)
         let data = Data(bytes)
         var row = CodecRow(name: "", bytes: bytes.count)
-        func time(_ body: () throws -> Void) rethrows -> Double {
-            let started = ContinuousClock.now
-            for _ in 0..<iterations { try body() }
-            let elapsed = ContinuousClock.now - started
-            return Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12
-        }
         for foundation in foundationFirst ? [true, false] : [false, true] {
             if foundation {
-                row.foundationEncode += try time { _ = try encoder.encode(message) } / Double(iterations)
-                row.foundationDecode += try time { _ = try decoder.decode(T.self, from: data) } / Double(iterations)
+                row.foundationEncode += try microseconds(perCallOf: iterations) { _ = try encoder.encode(message) }
+                row.foundationDecode += try microseconds(perCallOf: iterations) { _ = try decoder.decode(T.self, from: data) }
             } else {
-                row.codecEncode += try time { _ = try codec.encode(message) } / Double(iterations)
-                row.codecDecode += try time { _ = try codec.decode(T.self, from: bytes) } / Double(iterations)
+                row.codecEncode += try microseconds(perCallOf: iterations) { _ = try codec.encode(message) }
+                row.codecDecode += try microseconds(perCallOf: iterations) { _ = try codec.decode(T.self, from: bytes) }
             }
         }
         return row
     }
+}
+
+/// Microseconds per call of `body`, called `iterations` times in a row.
+private func microseconds(perCallOf iterations: Int, _ body: () throws -> Void) rethrows -> Double {
+    let started = ContinuousClock.now
+    for _ in 0..<iterations { try body() }
+    return (ContinuousClock.now - started).timeInterval * 1e6 / Double(iterations)
 }
 
 /// Microseconds per record of one record type, summed over rounds until ``averaged(over:)``.
