@@ -106,12 +106,14 @@ final class PollThread: Sendable {
     }
 }
 
-/// Runs a blocking call on a new thread and resumes the caller when it returns.
+/// Runs a blocking call (an admin request, a flush, a close) off the concurrency pool's threads
+/// and resumes the caller when it returns. Each call gets a serial queue of its own, named
+/// `name`, so no call waits behind another; libdispatch runs it on a thread of its overcommit
+/// pool, which it keeps a few seconds between calls, so a process that asks the broker for
+/// watermarks after every batch does not start a thread each time.
 func runBlocking<T: Sendable>(_ name: String, _ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        let thread = Thread { continuation.resume(returning: body()) }
-        thread.name = name
-        thread.start()
+        DispatchQueue(label: name).async { continuation.resume(returning: body()) }
     }
 }
 
