@@ -29,8 +29,9 @@ public struct MetricDescriptor: Sendable, Hashable {
     /// Creates a descriptor; the name, the label names and the buckets are checked.
     public init(name: String, help: String, kind: MetricKind, labelNames: [String] = [], buckets: [Double] = []) {
         precondition(Self.isLegalName(name), "illegal metric name \(name)")
-        precondition(labelNames.allSatisfy { Self.isLegalName($0) && !$0.hasPrefix("__") && $0 != "le" },
-                     "illegal label name in \(labelNames)")
+        precondition(labelNames.allSatisfy { Self.isLegalName($0) && !$0.hasPrefix("__") && $0 != "le" }
+                     && Set(labelNames).count == labelNames.count,
+                     "illegal or repeated label name in \(labelNames)")
         precondition(kind == .histogram ? !buckets.isEmpty && zip(buckets, buckets.dropFirst()).allSatisfy { $0 < $1 } : buckets.isEmpty,
                      "histograms need ascending buckets; other kinds none")
         self.name = name
@@ -367,7 +368,7 @@ public final class MetricsRegistry: Sendable {
 
     /// Label values in the descriptor's order; a missing or extra label is a programming error.
     private static func labelValues(_ descriptor: MetricDescriptor, _ labels: [String: String]) -> [String] {
-        precondition(Set(labels.keys) == Set(descriptor.labelNames),
+        precondition(labels.count == descriptor.labelNames.count && descriptor.labelNames.allSatisfy { labels[$0] != nil },
                      "\(descriptor.name) takes labels \(descriptor.labelNames), got \(labels.keys.sorted())")
         return descriptor.labelNames.map { labels[$0]! }
     }

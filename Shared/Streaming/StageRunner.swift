@@ -398,6 +398,8 @@ public struct StageRunnerMetrics: Sendable {
     let outputFailures: Counter
     /// How often the per-partition lag is recomputed.
     let lagInterval: Duration
+    /// The per-topic series, looked up once per topic rather than once per record.
+    private let perTopic: PerTopicSeries
 
     /// The series of the stage `stage` in `registry`.
     /// - Parameter zeroOutputTopics: output topics whose produced counter starts at zero (the
@@ -412,6 +414,7 @@ public struct StageRunnerMetrics: Sendable {
         assignedPartitions = registry.gauge(MetricNames.stageAssignedPartitions, labels)
         outputFailures = registry.counter(MetricNames.stageOutputFailures, labels)
         self.lagInterval = lagInterval
+        perTopic = PerTopicSeries(registry: registry, stage: stage)
         for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions] { gauge.set(0) }
         outputFailures.increment(by: 0)
         DeadLetterKind.registerAtZero(in: registry)
@@ -421,13 +424,12 @@ public struct StageRunnerMetrics: Sendable {
     }
 
     func recordConsumed(_ batch: [ConsumerRecord]) {
-        guard !batch.isEmpty else { return }
-        registry.countPerTopic(batch.lazy.map(\.topic), MetricNames.stageRecordsConsumed, labels: ["stage": stage])
+        for record in batch { perTopic.series(of: record.topic).consumed.increment() }
     }
 
     func recordFinished(_ record: ConsumerRecord, outputs: [ProducerRecord], after elapsed: Duration) {
-        registry.histogram(MetricNames.stageProcessingSeconds, ["stage": stage, "topic": record.topic]).observe(elapsed)
-        registry.countPerTopic(outputs.lazy.map(\.topic), MetricNames.stageRecordsProduced, labels: ["stage": stage])
+        perTopic.series(of: record.topic).processing.observe(elapsed)
+        for output in outputs { perTopic.series(of: output.topic).produced.increment() }
         DeadLetterKind.count(outputs, in: registry)
     }
 
@@ -437,6 +439,38 @@ public struct StageRunnerMetrics: Sendable {
             (["stage": stage, "topic": tp.topic, "partition": String(tp.partition)], Double(lag))
         })
         registry.replaceGauges(MetricNames.stagePartitionLag, with: values) { $0["stage"] == stage }
+    }
+}
+
+/// The handles of a stage's series labelled by topic, made at a topic's first record and kept,
+/// so a record costs a lookup by topic rather than a label dictionary built and checked. (A
+/// handle makes no series: a series still appears at its first update.)
+private final class PerTopicSeries: Sendable {
+    struct Series: Sendable {
+        let consumed: Counter
+        let produced: Counter
+        let processing: Histogram
+    }
+
+    private let registry: MetricsRegistry
+    private let stage: String
+    private let byTopic = Mutex<[String: Series]>([:])
+
+    init(registry: MetricsRegistry, stage: String) {
+        self.registry = registry
+        self.stage = stage
+    }
+
+    func series(of topic: String) -> Series {
+        byTopic.withLock { byTopic in
+            if let known = byTopic[topic] { return known }
+            let labels = ["stage": stage, "topic": topic]
+            let made = Series(consumed: registry.counter(MetricNames.stageRecordsConsumed, labels),
+                              produced: registry.counter(MetricNames.stageRecordsProduced, labels),
+                              processing: registry.histogram(MetricNames.stageProcessingSeconds, labels))
+            byTopic[topic] = made
+            return made
+        }
     }
 }
 
