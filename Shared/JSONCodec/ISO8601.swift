@@ -20,38 +20,39 @@ public enum ISO8601 {
 
     /// Formats as `2025-01-31T12:00:00.000Z`, rounded to the nearest millisecond.
     public static func format(_ date: Date) -> String {
+        var text: [UInt8] = []
+        text.reserveCapacity(24)
+        write(date, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Appends ``format(_:)``'s 24 bytes to `output`, without making a string: the encoders write
+    /// every date this way.
+    public static func write(_ date: Date, to output: inout [UInt8]) {
         let exact = (date.timeIntervalSinceReferenceDate * 1000).rounded()
         let fromReference = exact.isNaN ? 0 : Int64(exactly: exact.clamped(to: -4e14...4e14)) ?? 0
         let milliseconds = min(max(fromReference + referenceOffset, earliest), latest)
         let day = milliseconds.floorDivided(by: millisecondsPerDay)
-        var ofDay = milliseconds - day * millisecondsPerDay
+        let ofDay = milliseconds - day * millisecondsPerDay
         let (year, month, dayOfMonth) = civil(days: day)
-        var text = [UInt8]()
-        text.reserveCapacity(24)
-        func digits(_ value: Int64, _ count: Int) {
+        func digits(_ value: Int64, _ count: Int, then separator: UInt8) {
             var divisor: Int64 = 1
             for _ in 1..<count { divisor *= 10 }
             var rest = value
             while divisor > 0 {
-                text.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+                output.append(UInt8(ascii: "0") + UInt8(rest / divisor))
                 rest %= divisor
                 divisor /= 10
             }
+            output.append(separator)
         }
-        digits(year, 4)
-        text.append(UInt8(ascii: "-"))
-        digits(month, 2)
-        text.append(UInt8(ascii: "-"))
-        digits(dayOfMonth, 2)
-        text.append(UInt8(ascii: "T"))
-        for (unit, separator) in [(Int64(3_600_000), ":"), (60_000, ":"), (1_000, ".")] as [(Int64, Unicode.Scalar)] {
-            digits(ofDay / unit, 2)
-            ofDay %= unit
-            text.append(UInt8(ascii: separator))
-        }
-        digits(ofDay, 3)
-        text.append(UInt8(ascii: "Z"))
-        return String(decoding: text, as: UTF8.self)
+        digits(year, 4, then: UInt8(ascii: "-"))
+        digits(month, 2, then: UInt8(ascii: "-"))
+        digits(dayOfMonth, 2, then: UInt8(ascii: "T"))
+        digits(ofDay / 3_600_000, 2, then: UInt8(ascii: ":"))
+        digits(ofDay % 3_600_000 / 60_000, 2, then: UInt8(ascii: ":"))
+        digits(ofDay % 60_000 / 1_000, 2, then: UInt8(ascii: "."))
+        digits(ofDay % 1_000, 3, then: UInt8(ascii: "Z"))
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`; a fraction is rounded to the
@@ -59,57 +60,60 @@ public enum ISO8601 {
     /// (month 13, February 30, hour 24).
     public static func parse(_ text: String) -> Date? {
         var text = text
-        return text.withUTF8 { bytes -> Date? in
-            var position = 0
-            func number(_ count: Int) -> Int64? {
-                guard position + count <= bytes.count else { return nil }
-                var value: Int64 = 0
-                for _ in 0..<count {
-                    let byte = bytes[position]
-                    guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-                    value = value * 10 + Int64(byte - UInt8(ascii: "0"))
-                    position += 1
-                }
-                return value
-            }
-            func skip(_ allowed: String) -> Bool {
-                guard position < bytes.count, allowed.utf8.contains(bytes[position]) else { return false }
+        return text.withUTF8(parse)
+    }
+
+    /// ``parse(_:)`` on the text's UTF-8 bytes (a JSON string's, read where it lies).
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Date? {
+        var position = 0
+        func number(_ count: Int) -> Int64? {
+            guard position + count <= bytes.count else { return nil }
+            var value: Int64 = 0
+            for _ in 0..<count {
+                let byte = bytes[position]
+                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+                value = value * 10 + Int64(byte - UInt8(ascii: "0"))
                 position += 1
-                return true
             }
-            guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2), skip("Tt"),
-                  let hour = number(2), skip(":"), let minute = number(2), skip(":"), let second = number(2),
-                  (1...12).contains(month), (1...daysInMonth(year: year, month: month)).contains(day),
-                  hour < 24, minute < 60, second < 60 else { return nil }
-            var milliseconds = ((hour * 60 + minute) * 60 + second) * 1000
-            if skip(".") {
-                let firstDigit = position
-                var fraction: Int64 = 0
-                var scale: Int64 = 100
-                var roundsUp = false
-                while let digit = number(1) {
-                    if scale > 0 {
-                        fraction += digit * scale
-                        scale /= 10
-                    } else if position - firstDigit == 4 {
-                        roundsUp = digit >= 5
-                    }
-                }
-                guard position > firstDigit else { return nil }
-                milliseconds += fraction + (roundsUp ? 1 : 0)
-            }
-            if !skip("Zz") {
-                guard position < bytes.count else { return nil }
-                let sign: Int64 = bytes[position] == UInt8(ascii: "-") ? -1 : 1
-                guard skip("+-"), let offsetHours = number(2) else { return nil }
-                _ = skip(":")
-                guard let offsetMinutes = number(2), offsetHours < 24, offsetMinutes < 60 else { return nil }
-                milliseconds -= sign * (offsetHours * 60 + offsetMinutes) * 60_000
-            }
-            guard position == bytes.count else { return nil }
-            let sinceEpoch = days(year: year, month: month, day: day) * millisecondsPerDay + milliseconds
-            return Date(timeIntervalSinceReferenceDate: Double(sinceEpoch - referenceOffset) / 1000)
+            return value
         }
+        func skip(_ allowed: String) -> Bool {
+            guard position < bytes.count, allowed.utf8.contains(bytes[position]) else { return false }
+            position += 1
+            return true
+        }
+        guard let year = number(4), skip("-"), let month = number(2), skip("-"), let day = number(2), skip("Tt"),
+              let hour = number(2), skip(":"), let minute = number(2), skip(":"), let second = number(2),
+              (1...12).contains(month), (1...daysInMonth(year: year, month: month)).contains(day),
+              hour < 24, minute < 60, second < 60 else { return nil }
+        var milliseconds = ((hour * 60 + minute) * 60 + second) * 1000
+        if skip(".") {
+            let firstDigit = position
+            var fraction: Int64 = 0
+            var scale: Int64 = 100
+            var roundsUp = false
+            while let digit = number(1) {
+                if scale > 0 {
+                    fraction += digit * scale
+                    scale /= 10
+                } else if position - firstDigit == 4 {
+                    roundsUp = digit >= 5
+                }
+            }
+            guard position > firstDigit else { return nil }
+            milliseconds += fraction + (roundsUp ? 1 : 0)
+        }
+        if !skip("Zz") {
+            guard position < bytes.count else { return nil }
+            let sign: Int64 = bytes[position] == UInt8(ascii: "-") ? -1 : 1
+            guard skip("+-"), let offsetHours = number(2) else { return nil }
+            _ = skip(":")
+            guard let offsetMinutes = number(2), offsetHours < 24, offsetMinutes < 60 else { return nil }
+            milliseconds -= sign * (offsetHours * 60 + offsetMinutes) * 60_000
+        }
+        guard position == bytes.count else { return nil }
+        let sinceEpoch = days(year: year, month: month, day: day) * millisecondsPerDay + milliseconds
+        return Date(timeIntervalSinceReferenceDate: Double(sinceEpoch - referenceOffset) / 1000)
     }
 
     private static func isLeapYear(_ year: Int64) -> Bool {

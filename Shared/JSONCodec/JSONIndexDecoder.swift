@@ -514,7 +514,11 @@ final class JSONIndex {
 
     /// The ``ISO8601`` date at `node`.
     func date(at node: Int) throws -> Date {
-        guard let date = ISO8601.parse(try string(at: node)) else { throw JSONIndexDecoder.Unsupported() }
+        let value = nodes[node]
+        let date = value.kind == .string && !value.isComplex
+            ? bytes.withUnsafeBufferPointer { ISO8601.parse(UnsafeBufferPointer(rebasing: $0[Int(value.start)..<Int(value.end)])) }
+            : ISO8601.parse(try string(at: node))  // escaped: read as a string (which throws for a non-string)
+        guard let date else { throw JSONIndexDecoder.Unsupported() }
         return date
     }
 

@@ -97,7 +97,7 @@ public struct JSONObjectWriter {
     /// As an ``ISO8601`` string, as the stream encoder writes every date.
     public mutating func member(_ key: StaticString, _ value: Date) {
         self.key(key)
-        encoder.sink.writeString(ISO8601.format(value))
+        encoder.sink.writeDate(value)
     }
 
     /// An array of strings.
@@ -152,9 +152,11 @@ public struct JSONObjectWriter {
     private func writeArray<Element>(_ values: [Element], _ write: (Element) throws -> Void) rethrows {
         let sink = encoder.sink
         sink.write(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
+        // By index: this function is not specialized for the writers' element types, and a
+        // generic iterator's `next()` allocates for every element.
+        for index in values.indices {
             if index > 0 { sink.write(UInt8(ascii: ",")) }
-            try write(value)
+            try write(values[index])
         }
         sink.write(UInt8(ascii: "]"))
     }
@@ -246,7 +248,7 @@ public struct JSONArrayWriter {
     /// A date, as an ``ISO8601`` string.
     public mutating func date(_ value: Date) {
         separate()
-        sink.writeString(ISO8601.format(value))
+        sink.writeDate(value)
     }
 
     /// An enumeration or identifier that encodes itself as its raw string.

@@ -89,4 +89,20 @@ final class ISO8601Tests: XCTestCase {
             XCTAssertNil(ISO8601.parse(text), text)
         }
     }
+
+    /// The encoders write a date's bytes after what is already there, and the index decoder reads
+    /// one where it lies in the record, or through its string when the JSON escapes a character.
+    func testADateIsWrittenAfterTheBytesBeforeItAndReadEscapedOrNot() throws {
+        let date = try XCTUnwrap(ISO8601.parse("2025-06-15T15:06:40.430Z"))
+        var bytes = Array(#"{"at":""#.utf8)
+        ISO8601.write(date, to: &bytes)
+        XCTAssertEqual(String(decoding: bytes, as: UTF8.self), #"{"at":"2025-06-15T15:06:40.430Z"#)
+
+        for at in [#""2025-06-15T15:06:40.430Z""#, #""\u0032025-06-15T15:06:40.430Z""#, #""2025-06-15T15:06:40.430\u005a""#] {
+            XCTAssertEqual(try JSONIndexDecoder.decode([Date].self, from: Array("[\(at)]".utf8)), [date], at)
+        }
+        for at in [#""2025-06-15T15:06:40.430""#, #""2025-06-15T15:06:40.430Z ""#, #""2025-06-15T15:06:40.430\u005a ""#, "1750000000"] {
+            XCTAssertThrowsError(try JSONIndexDecoder.decode([Date].self, from: Array("[\(at)]".utf8)), at)
+        }
+    }
 }
