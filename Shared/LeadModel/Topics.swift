@@ -69,8 +69,14 @@ public struct Topics: Hashable, Sendable {
     /// The request topic of a phase's stage: `phase.<phase>.requests`, plus `.priority` for the
     /// priority twin. Key: lead id.
     public static func phaseRequests(_ phase: Phase, isPriority: Bool = false) -> String {
-        "phase.\(phase.rawValue).requests" + (isPriority ? ".priority" : "")
+        let names = requestTopics[phase]!  // every phase has its two
+        return isPriority ? names.priority : names.standard
     }
+
+    /// Made once: the coordinator names a request topic for every request it sends.
+    private static let requestTopics = Dictionary(uniqueKeysWithValues: Phase.allCases.map { phase in
+        (phase, (standard: "phase.\(phase.rawValue).requests", priority: "phase.\(phase.rawValue).requests.priority"))
+    })
 
     /// All topic names, without namespace.
     public static var allNames: [String] {
@@ -104,74 +110,97 @@ public struct Topics: Hashable, Sendable {
 
     /// The namespace prefixed to every name, or nil.
     public let namespace: String?
+    /// Every topic's name under a namespace that is not empty, made once: the coordinator and
+    /// the stages name topics for every record. Not part of the value (it follows from the
+    /// namespace).
+    private let prefixedNames: PrefixedNames?
 
     /// A view of the topic names under `namespace`.
     public init(namespace: String? = nil) {
         self.namespace = namespace
+        prefixedNames = namespace.flatMap { $0.isEmpty ? nil : PrefixedNames(namespace: $0) }
+    }
+
+    public static func == (lhs: Topics, rhs: Topics) -> Bool { lhs.namespace == rhs.namespace }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(namespace) }
+
+    /// `name` in this namespace.
+    private func named(_ name: String) -> String {
+        guard let prefixedNames else { return name }
+        return prefixedNames.byName[name] ?? Self.prefixed(name, namespace: namespace)
+    }
+
+    private final class PrefixedNames: Sendable {
+        let byName: [String: String]
+
+        init(namespace: String) {
+            byName = Dictionary(uniqueKeysWithValues: Topics.allNames.map { ($0, Topics.prefixed($0, namespace: namespace)) })
+        }
     }
 
     /// ``Topics/leadsDiscovered`` in this namespace.
-    public var leadsDiscovered: String { Self.prefixed(Self.leadsDiscovered, namespace: namespace) }
+    public var leadsDiscovered: String { named(Self.leadsDiscovered) }
     /// ``Topics/leadsDiscoveredPriority`` in this namespace.
-    public var leadsDiscoveredPriority: String { Self.prefixed(Self.leadsDiscoveredPriority, namespace: namespace) }
+    public var leadsDiscoveredPriority: String { named(Self.leadsDiscoveredPriority) }
     /// The input topic for a lead: the priority twin for intent sources.
     public func leadsDiscovered(for source: LeadSource) -> String {
         source.isIntent ? leadsDiscoveredPriority : leadsDiscovered
     }
     /// ``Topics/leadsBacklog`` in this namespace.
-    public var leadsBacklog: String { Self.prefixed(Self.leadsBacklog, namespace: namespace) }
+    public var leadsBacklog: String { named(Self.leadsBacklog) }
     /// ``Topics/leadCommands`` in this namespace.
-    public var leadCommands: String { Self.prefixed(Self.leadCommands, namespace: namespace) }
+    public var leadCommands: String { named(Self.leadCommands) }
     /// ``Topics/searchTotals`` in this namespace.
-    public var searchTotals: String { Self.prefixed(Self.searchTotals, namespace: namespace) }
+    public var searchTotals: String { named(Self.searchTotals) }
     /// ``Topics/phaseResults`` in this namespace.
-    public var phaseResults: String { Self.prefixed(Self.phaseResults, namespace: namespace) }
+    public var phaseResults: String { named(Self.phaseResults) }
     /// ``Topics/phaseResultsPriority`` in this namespace.
-    public var phaseResultsPriority: String { Self.prefixed(Self.phaseResultsPriority, namespace: namespace) }
+    public var phaseResultsPriority: String { named(Self.phaseResultsPriority) }
     /// Where a stage answers a request: the priority twin for requests from a priority topic.
     public func phaseResults(isPriority: Bool) -> String {
         isPriority ? phaseResultsPriority : phaseResults
     }
     /// ``Topics/leadState`` in this namespace.
-    public var leadState: String { Self.prefixed(Self.leadState, namespace: namespace) }
+    public var leadState: String { named(Self.leadState) }
     /// ``Topics/leadPool`` in this namespace.
-    public var leadPool: String { Self.prefixed(Self.leadPool, namespace: namespace) }
+    public var leadPool: String { named(Self.leadPool) }
     /// ``Topics/accounts`` in this namespace.
-    public var accounts: String { Self.prefixed(Self.accounts, namespace: namespace) }
+    public var accounts: String { named(Self.accounts) }
     /// ``Topics/offers`` in this namespace.
-    public var offers: String { Self.prefixed(Self.offers, namespace: namespace) }
+    public var offers: String { named(Self.offers) }
     /// ``Topics/billingUsage`` in this namespace.
-    public var billingUsage: String { Self.prefixed(Self.billingUsage, namespace: namespace) }
+    public var billingUsage: String { named(Self.billingUsage) }
     /// ``Topics/billingEvents`` in this namespace.
-    public var billingEvents: String { Self.prefixed(Self.billingEvents, namespace: namespace) }
+    public var billingEvents: String { named(Self.billingEvents) }
     /// ``Topics/progress`` in this namespace.
-    public var progress: String { Self.prefixed(Self.progress, namespace: namespace) }
+    public var progress: String { named(Self.progress) }
     /// ``Topics/progressParts`` in this namespace.
-    public var progressParts: String { Self.prefixed(Self.progressParts, namespace: namespace) }
+    public var progressParts: String { named(Self.progressParts) }
     /// ``Topics/accountProgressParts`` in this namespace.
-    public var accountProgressParts: String { Self.prefixed(Self.accountProgressParts, namespace: namespace) }
+    public var accountProgressParts: String { named(Self.accountProgressParts) }
     /// ``Topics/accountProgress`` in this namespace.
-    public var accountProgress: String { Self.prefixed(Self.accountProgress, namespace: namespace) }
+    public var accountProgress: String { named(Self.accountProgress) }
     /// ``Topics/accountSignals`` in this namespace.
-    public var accountSignals: String { Self.prefixed(Self.accountSignals, namespace: namespace) }
+    public var accountSignals: String { named(Self.accountSignals) }
     /// ``Topics/accountSignalContributions`` in this namespace.
-    public var accountSignalContributions: String { Self.prefixed(Self.accountSignalContributions, namespace: namespace) }
+    public var accountSignalContributions: String { named(Self.accountSignalContributions) }
     /// ``Topics/accountHeat`` in this namespace.
-    public var accountHeat: String { Self.prefixed(Self.accountHeat, namespace: namespace) }
+    public var accountHeat: String { named(Self.accountHeat) }
     /// ``Topics/leadOverrides`` in this namespace.
-    public var leadOverrides: String { Self.prefixed(Self.leadOverrides, namespace: namespace) }
+    public var leadOverrides: String { named(Self.leadOverrides) }
     /// ``Topics/autopilotEnrollments`` in this namespace.
-    public var autopilotEnrollments: String { Self.prefixed(Self.autopilotEnrollments, namespace: namespace) }
+    public var autopilotEnrollments: String { named(Self.autopilotEnrollments) }
     /// ``Topics/deadLetters`` in this namespace.
-    public var deadLetters: String { Self.prefixed(Self.deadLetters, namespace: namespace) }
+    public var deadLetters: String { named(Self.deadLetters) }
     /// ``Topics/webEnrichmentRequests`` in this namespace.
-    public var webEnrichmentRequests: String { Self.prefixed(Self.webEnrichmentRequests, namespace: namespace) }
+    public var webEnrichmentRequests: String { named(Self.webEnrichmentRequests) }
     /// ``Topics/webEnrichments`` in this namespace.
-    public var webEnrichments: String { Self.prefixed(Self.webEnrichments, namespace: namespace) }
+    public var webEnrichments: String { named(Self.webEnrichments) }
 
     /// ``Topics/phaseRequests(_:isPriority:)`` in this namespace.
     public func phaseRequests(_ phase: Phase, isPriority: Bool = false) -> String {
-        Self.prefixed(Self.phaseRequests(phase, isPriority: isPriority), namespace: namespace)
+        named(Self.phaseRequests(phase, isPriority: isPriority))
     }
 
     /// All topic names in this namespace.

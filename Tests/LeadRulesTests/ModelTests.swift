@@ -19,6 +19,41 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(Topics.all(namespace: ""), Topics.allNames)
     }
 
+    /// Every name a `Topics` hands out (made once per namespace) is its plain name with the
+    /// namespace's prefix; two views of one namespace are equal and hash alike.
+    func testEveryTopicOfANamespaceIsItsNameWithThePrefix() {
+        let named: [(KeyPath<Topics, String>, String)] = [
+            (\.leadsDiscovered, Topics.leadsDiscovered), (\.leadsDiscoveredPriority, Topics.leadsDiscoveredPriority),
+            (\.leadsBacklog, Topics.leadsBacklog), (\.leadCommands, Topics.leadCommands), (\.searchTotals, Topics.searchTotals),
+            (\.phaseResults, Topics.phaseResults), (\.phaseResultsPriority, Topics.phaseResultsPriority),
+            (\.leadState, Topics.leadState), (\.leadPool, Topics.leadPool), (\.accounts, Topics.accounts), (\.offers, Topics.offers),
+            (\.billingUsage, Topics.billingUsage), (\.billingEvents, Topics.billingEvents), (\.progress, Topics.progress),
+            (\.progressParts, Topics.progressParts), (\.accountProgressParts, Topics.accountProgressParts),
+            (\.accountProgress, Topics.accountProgress), (\.accountSignals, Topics.accountSignals),
+            (\.accountSignalContributions, Topics.accountSignalContributions), (\.accountHeat, Topics.accountHeat),
+            (\.leadOverrides, Topics.leadOverrides), (\.autopilotEnrollments, Topics.autopilotEnrollments),
+            (\.deadLetters, Topics.deadLetters), (\.webEnrichmentRequests, Topics.webEnrichmentRequests),
+            (\.webEnrichments, Topics.webEnrichments),
+        ]
+        for namespace in ["t42", "", nil] as [String?] {
+            let topics = Topics(namespace: namespace)
+            let prefix = namespace.map { $0.isEmpty ? "" : $0 + "." } ?? ""
+            for (path, name) in named {
+                XCTAssertEqual(topics[keyPath: path], prefix + name)
+            }
+            for phase in Phase.allCases {
+                for isPriority in [false, true] {
+                    XCTAssertEqual(topics.phaseRequests(phase, isPriority: isPriority),
+                                   prefix + "phase.\(phase.rawValue).requests" + (isPriority ? ".priority" : ""))
+                }
+            }
+        }
+        XCTAssertEqual(Set(named.map(\.1)).count, named.count)
+        XCTAssertEqual(Topics(namespace: "t42"), Topics(namespace: "t42"))
+        XCTAssertNotEqual(Topics(namespace: "t42"), Topics(namespace: "t43"))
+        XCTAssertEqual(Set([Topics(namespace: "t42"), Topics(namespace: "t42"), Topics()]).count, 2)
+    }
+
     func testSeniorityInference() {
         XCTAssertEqual(Seniority.infer(fromTitle: "VP of Demand Generation"), .vp)
         XCTAssertEqual(Seniority.infer(fromTitle: "Founder & CEO"), .founder)
