@@ -165,10 +165,13 @@ public struct AccountSignalAggregator: Sendable {
     /// The contribution of a scored lead to its account's heat: its company and the signals
     /// detected in its posts and orbit against `offer`, and apart those of its orbit clusters
     /// (clusters missing from an older activity record are formed at `scoredAt`).
+    /// - Parameter detector: the offer's detector, when the caller keeps one per offer
+    ///   (``PerOffer``); else made here.
     public static func contribution(
-        of profile: EnrichedProfile, leadID: LeadID, runID: RunID, accountID: AccountID, offer: OfferConfig, at scoredAt: Date
+        of profile: EnrichedProfile, leadID: LeadID, runID: RunID, accountID: AccountID, offer: OfferConfig, at scoredAt: Date,
+        detector: SignalDetector? = nil
     ) -> AccountSignalContribution {
-        let detector = SignalDetector(offer: offer)
+        let detector = detector ?? SignalDetector(offer: offer)
         let activity = profile.activity ?? .empty
         let clusterSignals = detector.signals(in: OrbitClusters.clusters(of: activity, now: scoredAt))
         let key = companyKey(for: profile)

@@ -70,12 +70,11 @@ public struct RuleBasedScorer: Scorer {
     /// Evidence completeness (percent) below which a lead is not judged poor fit.
     public static let enoughEvidence = 50
 
-    private let vocabulary: ScoringVocabulary
-    private let readings = OfferReadings()
+    private let readings: PerOffer<OfferReading>
 
     /// Creates the scorer with the bundled vocabulary (an offer's additions apply per offer).
     public init(vocabulary: ScoringVocabulary = .standard) {
-        self.vocabulary = vocabulary
+        readings = PerOffer { OfferReading(offer: $0, vocabulary: vocabulary) }
     }
 
     /// ``score(profile:offer:source:now:)``, which is pure and free.
@@ -85,7 +84,7 @@ public struct RuleBasedScorer: Scorer {
 
     /// See the type's documentation for the rules.
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard {
-        let reading = readings.reading(of: offer, vocabulary: vocabulary)
+        let reading = readings.value(for: offer)
         let detector = reading.detector
         let posts = (profile.activity?.posts ?? []).filter { Self.ageInDays($0.date, now: now) <= Self.horizonDays }
         let postSignals = detector.signals(in: posts)
@@ -309,24 +308,6 @@ public struct RuleBasedScorer: Scorer {
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
             industries = icp.industries.map(extended.scope(ofIndustry:))
-        }
-    }
-
-    /// The readings of the offers scored against lately: leads come in runs of one offer, which
-    /// is then read once rather than for every lead.
-    private final class OfferReadings: Sendable {
-        /// Offers kept at most; past it the cache starts again.
-        private static let capacity = 32
-        private let cache = Mutex<[OfferConfig: OfferReading]>([:])
-
-        func reading(of offer: OfferConfig, vocabulary: ScoringVocabulary) -> OfferReading {
-            if let reading = cache.withLock({ $0[offer] }) { return reading }
-            let reading = OfferReading(offer: offer, vocabulary: vocabulary)
-            cache.withLock { cache in
-                if cache.count >= Self.capacity { cache.removeAll() }
-                cache[offer] = reading
-            }
-            return reading
         }
     }
 

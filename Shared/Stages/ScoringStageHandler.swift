@@ -28,6 +28,8 @@ public struct ScoringStageHandler: PhaseHandler {
     private let service: String
     private let now: @Sendable () -> Date
     private let simulatedLatency: SimulationSettings.ProviderBehavior
+    /// The signal detector of each offer scored against lately, for the leads' contributions.
+    private let detectors = PerOffer(SignalDetector.init(offer:))
 
     /// Creates the handler.
     /// - Parameters:
@@ -66,7 +68,8 @@ public struct ScoringStageHandler: PhaseHandler {
         var scored = profile
         scored.scores = card
         let contribution = AccountSignalAggregator.contribution(
-            of: scored, leadID: request.leadID, runID: request.runID, accountID: request.accountID, offer: offer, at: at)
+            of: scored, leadID: request.leadID, runID: request.runID, accountID: request.accountID, offer: offer, at: at,
+            detector: detectors.value(for: offer))
         let result = PhaseResult(
             answering: request, outcome: .completed, payload: PhasePayload(scores: card), charges: evaluation.charges,
             finishedAt: at, service: service)
