@@ -359,7 +359,7 @@ public final class KafkaConsumer: Sendable {
     public func fetchedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {
         var low: Int64 = 0
         var high: Int64 = 0
-        let err = rd_kafka_get_watermark_offsets(rk.pointer, partition.topic, partition.partition, &low, &high)
+        let err = partition.topic.withCString { rd_kafka_get_watermark_offsets(rk.pointer, $0, partition.partition, &low, &high) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
         return (low, high)
     }

@@ -131,8 +131,11 @@ public final class KafkaProducer: Sendable {
         if !record.headers.isEmpty {
             headers = rd_kafka_headers_new(record.headers.count)
             for header in record.headers {
-                header.value.withUnsafeBytes { bytes in
-                    _ = rd_kafka_header_add(headers, header.key, -1, bytes.baseAddress, bytes.count)
+                // withCString lends a string's own bytes; a String passed as a C string is copied.
+                header.key.withCString { name in
+                    header.value.withUnsafeBytes { bytes in
+                        _ = rd_kafka_header_add(headers, name, -1, bytes.baseAddress, bytes.count)
+                    }
                 }
             }
         }
@@ -230,6 +233,9 @@ public final class Delivery: Sendable {
 struct DeliverySlot {
     unowned(unsafe) let batch: DeliveryBatch
     let index: Int
+    /// The record's topic, which its report names (kept here rather than copied out of librdkafka
+    /// for every report).
+    let topic: String
 }
 
 /// The outcome of one `send` call's records. Completed from librdkafka's poll thread; the
@@ -261,7 +267,7 @@ final class DeliveryBatch: Sendable {
         state = Mutex(State(results: Array(repeating: nil, count: records.count), remaining: records.count))
         slots = .allocate(capacity: records.count)
         for index in 0..<records.count {
-            (slots + index).initialize(to: DeliverySlot(batch: self, index: index))
+            (slots + index).initialize(to: DeliverySlot(batch: self, index: index, topic: records[index].topic))
         }
         state.withLock { $0.keepAlive = self }
     }
@@ -323,8 +329,7 @@ private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_k
     let batch = slot.batch  // held until the callback returns: the last completion releases the batch's own hold
     let m = message.pointee
     if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-        let topic = String(cString: rd_kafka_topic_name(m.rkt))
-        batch.complete(slot.index, .success(DeliveryReport(topic: topic, partition: m.partition, offset: m.offset)))
+        batch.complete(slot.index, .success(DeliveryReport(topic: slot.topic, partition: m.partition, offset: m.offset)))
     } else {
         // Not rd_kafka_message_errstr: for a produced message it returns the record's own value
         // (unterminated), which would put lead data and stray heap bytes into logs.

@@ -2,6 +2,9 @@ import Foundation
 import JSONCodec
 import Kafka
 import LeadModel
+import Synchronization
+
+private let kafkaHeadersByType = Mutex<[ObjectIdentifier: [KafkaHeader]]>([:])
 
 extension MessageCodec {
     /// A record carrying `message` with its schema name and version in the value and the headers.
@@ -15,8 +18,15 @@ extension MessageCodec {
         ProducerRecord(topic: topic, key: key, value: try encode(message, fragment: fragment), headers: Self.kafkaHeaders(for: T.self))
     }
 
+    /// A type's headers, made at its first record and shared by the rest (a record's headers
+    /// are those of its type).
     private static func kafkaHeaders<T: Message>(for type: T.Type) -> [KafkaHeader] {
-        headers(for: type).map { KafkaHeader(key: $0.key, string: $0.value) }
+        kafkaHeadersByType.withLock { known in
+            if let headers = known[ObjectIdentifier(type)] { return headers }
+            let headers = headers(for: type).map { KafkaHeader(key: $0.key, string: $0.value) }
+            known[ObjectIdentifier(type)] = headers
+            return headers
+        }
     }
 
     /// Why `record` cannot be written, when it is above ``MessageCodec/maxRecordBytes``; nil when

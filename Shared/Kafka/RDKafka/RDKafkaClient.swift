@@ -140,7 +140,7 @@ func copyHeaders(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaH
 func makePartitionList(_ partitions: [TopicPartition], offsets: [TopicPartition: Int64] = [:]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
     let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
     for tp in partitions {
-        let element = rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition)!
+        let element = tp.topic.withCString { rd_kafka_topic_partition_list_add(list, $0, tp.partition)! }  // the name's own bytes, not a copy
         if let offset = offsets[tp] { element.pointee.offset = offset }
     }
     return list
