@@ -119,7 +119,9 @@ public struct JSONObjectWriter {
 
     /// An array of enumerations written as their raw strings.
     public mutating func member<Value: RawRepresentable>(_ key: StaticString, _ values: [Value]) where Value.RawValue == String {
-        member(key, values.map(\.rawValue))
+        self.key(key)
+        let sink = encoder.sink
+        writeArray(values) { sink.writeString($0.rawValue) }  // as writeStrings would, without the array of strings
     }
 
     /// A nested object that writes itself (or the encoder's fragment slot holds).

@@ -39,7 +39,7 @@ extension MessageCodec {
 
     /// Decodes a consumed record as `T`, checking its headers against its value.
     public func decode<T: Message>(_ type: T.Type, record: ConsumerRecord) throws(DecodeError) -> T {
-        var headers: [String: String] = [:]
+        var headers = [String: String](minimumCapacity: record.headers.count)
         for header in record.headers {
             headers[header.key] = String(decoding: header.value, as: UTF8.self)
         }

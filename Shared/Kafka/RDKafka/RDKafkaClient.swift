@@ -124,6 +124,7 @@ func copyHeaders(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaH
         return []
     }
     var result: [KafkaHeader] = []
+    result.reserveCapacity(rd_kafka_header_cnt(headers))
     var index = 0
     var name: UnsafePointer<CChar>?
     var value: UnsafeRawPointer?
