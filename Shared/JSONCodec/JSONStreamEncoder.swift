@@ -287,9 +287,9 @@ final class StreamEncoder: Encoder {
         } else if T.self == Data.self {
             beginSingle()
             sink.writeString((value as! Data).base64EncodedString())
-        } else if T.self is any JSONWritable.Type, let writable = value as? any JSONWritable {
+        } else if let writable = T.self as? any JSONWritable.Type {
             beginSingle()
-            try writeObject(writable)
+            try writeObject(value, as: writable)
         } else {
             try value.encode(to: self)
         }
@@ -342,10 +342,10 @@ final class StreamEncoder: Encoder {
     /// when it holds an equal value.
     func encodeChild<T: Encodable>(_ value: T, key: (any CodingKey)?) throws {
         try throughFragmentSlot(value) {
-            // The type is asked first: a value cast that fails costs twice as much (four times for
-            // an optional, which it unwraps), and most nested values are not writable.
-            if T.self is any JSONWritable.Type, let writable = value as? any JSONWritable {
-                try writeObject(writable)
+            // The type is asked, not the value: a value cast that fails costs twice as much (four
+            // times for an optional, which it unwraps), and most nested values are not writable.
+            if let writable = T.self as? any JSONWritable.Type {
+                try writeObject(value, as: writable)
             } else {
                 let child = StreamEncoder(sink: sink, parent: self, key: key)
                 try child.encodeValue(value)
@@ -380,6 +380,12 @@ final class StreamEncoder: Encoder {
         var object = JSONObjectWriter(encoder: self)
         try value.writeMembers(to: &object)
         sink.write(UInt8(ascii: "}"))
+    }
+
+    /// ``writeObject(_:)`` for a value whose type was found to be `W`: cast to `W`, not to
+    /// `any JSONWritable`, which boxes a large value on the heap.
+    private func writeObject<T, W: JSONWritable>(_ value: T, as _: W.Type) throws {
+        try writeObject(value as! W)
     }
 
     /// An encoder with a buffer of its own, for a container whose lifetime may overlap others.

@@ -323,8 +323,8 @@ private struct Envelope<T: Message>: Encodable {
 
     func encode(to encoder: any Encoder) throws {
         // A message that writes its members itself writes them among the envelope's.
-        if let writable = message as? any JSONWritable, var members = JSONObjectWriter(membersOf: encoder) {
-            try writable.writeMembers(to: &members)
+        if let writable = T.self as? any JSONWritable.Type, var members = JSONObjectWriter(membersOf: encoder) {
+            try Self.writeMembers(of: message, as: writable, to: &members)
             members.member("schema", T.schemaName)
             members.member("version", T.schemaVersion)
             return
@@ -333,6 +333,11 @@ private struct Envelope<T: Message>: Encodable {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(T.schemaName, forKey: .schema)
         try container.encode(T.schemaVersion, forKey: .version)
+    }
+
+    /// Cast to `W`, not to `any JSONWritable`, which boxes a large message on the heap.
+    private static func writeMembers<W: JSONWritable>(of message: T, as _: W.Type, to members: inout JSONObjectWriter) throws {
+        try (message as! W).writeMembers(to: &members)
     }
 }
 
