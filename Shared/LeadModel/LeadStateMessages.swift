@@ -334,14 +334,27 @@ public struct LeadState: Message, Hashable {
         if status == .ready { return poolEntry != nil }
         guard status == .processing else { return false }
         if case .reEnrich = mode, runBase == nil { return false }  // what the run started from is not known
-        return outputs.map(\.phase) == phasesWithOutputs
+        return arePhasesWithOutputs(outputs.lazy.map(\.phase))
     }
 
-    /// The phases of the current run that produced an output so far, in order: those before the
-    /// current one that were not skipped.
-    public var phasesWithOutputs: [Phase] {
-        let skipped = Set(profile.skippedPhases.map(\.phase))
-        return plan.prefix(max(0, min(phaseIndex, plan.count))).filter { !skipped.contains($0) }
+    /// Whether these outputs are, in order, those of the phases of the current run that
+    /// produced one so far (the phases before the current one that were not skipped).
+    public func holdsOutputs(of outputs: [PhaseOutput]) -> Bool {
+        arePhasesWithOutputs(outputs.lazy.map(\.phase))
+    }
+
+    /// Whether `phases` are, in order, the current run's phases that produced an output so far.
+    /// (Asked for every result and every state written: compared in place, no array built.)
+    private func arePhasesWithOutputs(_ phases: LazyMapSequence<some Sequence, Phase>) -> Bool {
+        var given = phases.makeIterator()
+        for phase in plan.prefix(max(0, min(phaseIndex, plan.count))) where producedOutput(phase) {
+            guard given.next() == phase else { return false }
+        }
+        return given.next() == nil
+    }
+
+    private func producedOutput(_ phase: Phase) -> Bool {
+        !profile.skippedPhases.contains { $0.phase == phase }
     }
 
     private enum CodingKeys: String, CodingKey {

@@ -574,7 +574,9 @@ public struct LeadStateMachine: Sendable {
     /// them; nil when the state lacks one of the run's outputs (after a wait, or a restore that
     /// could not read one back), so the request carries the profile.
     private func documentParts(of state: LeadState?) -> DocumentParts? {
-        guard let state, state.carriesReferences, state.runOutputs.map(\.phase) == state.outputs.map(\.phase) else { return nil }
+        guard let state, state.carriesReferences, state.runOutputs.elementsEqual(state.outputs, by: { $0.phase == $1.phase }) else {
+            return nil
+        }
         return DocumentParts(base: state.runBase, outputs: state.runOutputs, skippedPhases: state.profile.skippedPhases,
                              web: state.profile.web, override: override)
     }
@@ -595,7 +597,7 @@ public struct LeadStateMachine: Sendable {
     /// Whether `state` holds the output of each phase its run completed so far, so that
     /// the run's start and those outputs give its profile.
     private func holdsEveryOutput(_ state: LeadState) -> Bool {
-        state.runOutputs.map(\.phase) == state.phasesWithOutputs
+        state.holdsOutputs(of: state.runOutputs)
     }
 
     private func profilePlatforms(of state: LeadState) -> Set<Platform> {

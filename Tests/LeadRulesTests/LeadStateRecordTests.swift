@@ -56,6 +56,38 @@ final class LeadStateRecordTests: XCTestCase {
         XCTAssertLessThan(Double(try historyBytes(version3)), Double(try historyBytes(version2)) * 0.7, "the history takes under 70 % (here; a run without details, half)")
     }
 
+    /// A running lead's record refers to its outputs only when it has one for each phase of the
+    /// run that produced one so far, in order (a skipped phase has none); else it carries the
+    /// profile.
+    func testARunningStateRefersToItsOutputsOnlyWhenItHasEachCompletedPhasesInOrder() throws {
+        let lead = Fixtures.lead()
+        var state = LeadState(lead: lead, runID: "run-1", mode: .full, status: .processing, plan: Phase.allCases, phaseIndex: 3,
+                              inFlight: nil, profile: EnrichedProfile(startingRunOf: lead), history: [], createdAt: Fixtures.now,
+                              updatedAt: Fixtures.now, readyAt: nil)
+        state.profile.skippedPhases = [PhaseSkip(phase: .activity, reason: "no URL", at: Fixtures.now)]
+        func reference(_ phase: Phase) -> OutputReference {
+            OutputReference(phase: phase, topic: "phase.results", partition: 0, offset: 7)
+        }
+        func output(_ phase: Phase) -> PhaseOutput { PhaseOutput(phase: phase, payload: try! RawJSON(encoding: [String: String]())) }
+        let cases: [([Phase], Bool)] = [
+            ([.profile, .scoring], true),  // before finalize, activity skipped
+            ([.scoring, .profile], false),  // out of order
+            ([.profile], false),  // scoring's missing
+            ([.profile, .scoring, .finalize], false),  // one too many
+            ([.profile, .activity], false),  // the skipped one instead
+            ([], false),
+        ]
+        for (phases, expected) in cases {
+            state.outputs = phases.map(reference)
+            XCTAssertEqual(state.carriesReferences, expected, "\(phases)")
+            XCTAssertEqual(state.holdsOutputs(of: phases.map(output)), expected, "\(phases)")
+        }
+        state.phaseIndex = 0
+        state.outputs = []
+        XCTAssertTrue(state.carriesReferences, "nothing completed yet: nothing to refer to")
+        XCTAssertTrue(state.holdsOutputs(of: []))
+    }
+
     private func historyBytes(_ record: [UInt8]) throws -> Int {
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(record)) as? [String: Any])
         return try JSONSerialization.data(withJSONObject: try XCTUnwrap(object["history"])).count
