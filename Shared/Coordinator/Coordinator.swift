@@ -232,7 +232,9 @@ public final class Coordinator: Service {
                 logger.warning("poll failed: \(error)")
                 continue
             }
-            metrics.countPerTopic(batch.lazy.map(\.topic), MetricNames.coordinatorRecordsConsumed)
+            // An array, not a lazy sequence: across modules a generic sequence is walked
+            // unspecialized, and its iterator allocates for each record.
+            metrics.countPerTopic(batch.map(\.topic), MetricNames.coordinatorRecordsConsumed)
             noteResultsRead(batch, &state)
             try await applyRebalances(&state, consumer: consumer, producer: producer)
             // Backlog records held back at the bound go first: they are older than the batch's.

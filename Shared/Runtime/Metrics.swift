@@ -332,7 +332,7 @@ public final class MetricsRegistry: Sendable {
 
     /// Adds to the counter `descriptor` one per element of `topics`, in the series of that topic
     /// (label `topic`, beside `labels`).
-    public func countPerTopic(_ topics: some Sequence<String>, _ descriptor: MetricDescriptor, labels: [String: String] = [:]) {
+    public func countPerTopic(_ topics: [String], _ descriptor: MetricDescriptor, labels: [String: String] = [:]) {
         var perTopic: [String: Int] = [:]
         for topic in topics { perTopic[topic, default: 0] += 1 }
         for (topic, count) in perTopic {
