@@ -345,7 +345,7 @@ public struct LeadState: Message, Hashable {
 
     /// Whether `phases` are, in order, the current run's phases that produced an output so far.
     /// (Asked for every result and every state written: compared in place, no array built.)
-    private func arePhasesWithOutputs(_ phases: LazyMapSequence<some Sequence, Phase>) -> Bool {
+    private func arePhasesWithOutputs(_ phases: some Sequence<Phase>) -> Bool {
         var given = phases.makeIterator()
         for phase in plan.prefix(max(0, min(phaseIndex, plan.count))) where producedOutput(phase) {
             guard given.next() == phase else { return false }
