@@ -26,7 +26,9 @@ public struct JSONObjectReader {
         public init() {}
     }
 
-    private let decoder: IndexDecoder
+    private let document: JSONIndex
+    /// The object's node.
+    private let node: Int
 
     /// Counts the values readers refused in the task that sets it (``refusals``).
     public final class RefusalCount: Sendable {
@@ -46,14 +48,22 @@ public struct JSONObjectReader {
     /// refused, which tests check with a count of their own.
     @TaskLocal public static var refusals: RefusalCount?
 
-    init(decoder: IndexDecoder) { self.decoder = decoder }
+    init(decoder: IndexDecoder) {
+        document = decoder.document
+        node = decoder.node
+    }
+
+    private init(document: JSONIndex, node: Int) {
+        self.document = document
+        self.node = node
+    }
 
     /// A reader of the object `decoder` reads; nil when `decoder` is not the index decoder's or
     /// its value is not an object. For a value whose `init(from:)` shares its object with
     /// others' (a message and its envelope).
     public init?(membersOf decoder: any Decoder) {
         guard let decoder = decoder as? IndexDecoder, decoder.document.nodes[decoder.node].kind == .object else { return nil }
-        self.decoder = decoder
+        self.init(decoder: decoder)
     }
 
     /// A `Readable` read from this object by its reader, as the `T` it is (the caller's generic
@@ -69,11 +79,9 @@ public struct JSONObjectReader {
         return read
     }
 
-    private var document: JSONIndex { decoder.document }
-
     /// The value node of `key`; nil when it is absent or null.
     private func node(_ key: StaticString) throws -> Int? {
-        let found = try key.withUTF8Buffer { name in Result { try document.member(of: decoder.node, utf8: name) } }.get()
+        let found = try key.withUTF8Buffer { name in Result { try document.member(of: self.node, utf8: name) } }.get()
         guard let found, document.nodes[found].kind != .null else { return nil }
         return found
     }
@@ -97,8 +105,20 @@ public struct JSONObjectReader {
         return value
     }
 
+    /// A decoder of a member's value, for a type without a reader. Its coding path starts at the
+    /// member: an error inside a reader is never reported from there, only counted as a refusal
+    /// (the whole value is then read again by `init(from:)`, with full paths).
     private func child(_ node: Int, _ key: StaticString) -> IndexDecoder {
-        decoder.child(node, key: StaticCodingKey(name: key))
+        IndexDecoder(document: document, node: node, parent: nil, key: StaticCodingKey(name: key))
+    }
+
+    /// A nested object, read by its reader with no decoder of its own. A nested value the reader
+    /// refuses makes this reader refuse: the enclosing value is then read by `init(from:)`, which
+    /// reads the nested one as it always did.
+    private func nested<Value: JSONReadable>(_ node: Int) throws -> Value {
+        guard document.nodes[node].kind == .object else { throw JSONIndexDecoder.Unsupported() }
+        var reader = JSONObjectReader(document: document, node: node)
+        return try Value(reading: &reader)
     }
 
     private func objects<Element: JSONReadable>(at node: Int) throws -> [Element] {
@@ -107,9 +127,8 @@ public struct JSONObjectReader {
         var elements: [Element] = []
         elements.reserveCapacity(count)
         var element = node + 1
-        for index in 0..<count {
-            guard document.nodes[element].kind != .null else { throw JSONIndexDecoder.Unsupported() }
-            elements.append(try decoder.child(element, key: StreamCodingKey(index: index)).decodeStructured(Element.self))
+        for _ in 0..<count {
+            elements.append(try nested(element))
             element = Int(document.nodes[element].after)
         }
         return elements
@@ -143,7 +162,7 @@ public struct JSONObjectReader {
     }
     /// A nested object, read by its reader (or its `init(from:)`).
     public func object<Value: JSONReadable>(_ key: StaticString) throws -> Value {
-        try child(requiredNode(key), key).decodeStructured(Value.self)
+        try nested(requiredNode(key))
     }
     /// An array of objects.
     public func objects<Element: JSONReadable>(_ key: StaticString) throws -> [Element] {
@@ -168,7 +187,7 @@ public struct JSONObjectReader {
     }
     /// An optional nested object.
     public func optionalObject<Value: JSONReadable>(_ key: StaticString) throws -> Value? {
-        try node(key).map { try child($0, key).decodeStructured(Value.self) }
+        try node(key).map { try nested($0) }
     }
     /// An optional array of objects.
     public func optionalObjects<Element: JSONReadable>(_ key: StaticString) throws -> [Element]? {
