@@ -29,9 +29,7 @@ public enum ISO8601 {
     /// Appends ``format(_:)``'s 24 bytes to `output`, without making a string: the encoders write
     /// every date this way.
     public static func write(_ date: Date, to output: inout [UInt8]) {
-        let exact = (date.timeIntervalSinceReferenceDate * 1000).rounded()
-        let fromReference = exact.isNaN ? 0 : Int64(exactly: exact.clamped(to: -4e14...4e14)) ?? 0
-        let milliseconds = min(max(fromReference + referenceOffset, earliest), latest)
+        let milliseconds = milliseconds(date)
         let day = milliseconds.floorDivided(by: millisecondsPerDay)
         let ofDay = milliseconds - day * millisecondsPerDay
         let (year, month, dayOfMonth) = civil(days: day)
@@ -53,6 +51,20 @@ public enum ISO8601 {
         digits(ofDay % 3_600_000 / 60_000, 2, then: UInt8(ascii: ":"))
         digits(ofDay % 60_000 / 1_000, 2, then: UInt8(ascii: "."))
         digits(ofDay % 1_000, 3, then: UInt8(ascii: "Z"))
+    }
+
+    /// The UTC day of `date` that ``format(_:)`` writes: `(2025, 1, 31)` for
+    /// `2025-01-31T12:00:00.000Z`.
+    public static func day(of date: Date) -> (year: Int, month: Int, day: Int) {
+        let (year, month, day) = civil(days: milliseconds(date).floorDivided(by: millisecondsPerDay))
+        return (Int(year), Int(month), Int(day))
+    }
+
+    /// Milliseconds since 1970, rounded and clamped to the years ``format(_:)`` can write.
+    private static func milliseconds(_ date: Date) -> Int64 {
+        let exact = (date.timeIntervalSinceReferenceDate * 1000).rounded()
+        let fromReference = exact.isNaN ? 0 : Int64(exactly: exact.clamped(to: -4e14...4e14)) ?? 0
+        return min(max(fromReference + referenceOffset, earliest), latest)
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM)`; a fraction is rounded to the

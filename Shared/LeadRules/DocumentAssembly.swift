@@ -10,11 +10,12 @@ import LeadModel
 public enum DocumentAssembly {
     /// The profile `request` stands for, as far as its phase reads it: ``PhaseRequest/profile``
     /// for a version 1 request; put together from ``PhaseRequest/document`` for version 2.
-    /// Its activity's plain text is rendered as of the request (``withActivityText(_:asOf:)``).
-    public static func profile(of request: PhaseRequest) -> EnrichedProfile {
+    /// Its activity's plain text is rendered as of the request (``withActivityText(_:asOf:)``)
+    /// unless `withActivityText` is false: for a stage that does not read it.
+    public static func profile(of request: PhaseRequest, withActivityText: Bool = true) -> EnrichedProfile {
         let assembled = request.document.map { profile(lead: request.lead, document: $0, at: request.requestedAt).carried(to: request.phase) }
             ?? request.profile
-        return withActivityText(assembled, asOf: request.requestedAt)
+        return withActivityText ? Self.withActivityText(assembled, asOf: request.requestedAt) : assembled
     }
 
     /// `profile` with its activity's plain text rendered from the posts, their ages as of `now`,

@@ -225,11 +225,14 @@ public enum ActivityBuilder {
 
     /// The activity: posts within the horizon, newest first; the classified orbit, most
     /// interactions first; the plain text; the newest post's date as signal date; the orbit's
-    /// clusters at `now` (``OrbitClusters``, an empty list when there are none).
-    public static func build(raw: RawActivity, competitors: [String], now: Date) -> Activity {
+    /// clusters at `now` (``OrbitClusters``, an empty list when there are none). With
+    /// `withText` false the plain text is left empty, for a caller that does not keep it (a
+    /// phase result carries none).
+    public static func build(raw: RawActivity, competitors: [String], now: Date, withText: Bool = true) -> Activity {
         let cutoff = now.addingTimeInterval(-Double(horizonDays) * 86_400)
         let posts = raw.posts.filter { $0.date >= cutoff && $0.date <= now.addingTimeInterval(86_400) }
             .sorted { ($0.date, $1.id) > ($1.date, $0.id) }
+        let competitors = Competitors(competitors)
         let orbit = raw.interactions.filter { $0.lastSeen >= cutoff }.map { interaction in
             OrbitTarget(
                 platform: interaction.platform, handle: interaction.handle, name: interaction.name,
@@ -238,17 +241,33 @@ public enum ActivityBuilder {
         }
         .sorted { ($0.interactionCount, $1.handle) > ($1.interactionCount, $0.handle) }
         return Activity(
-            posts: posts, plainText: renderPlainText(posts, now: now), orbit: orbit, signalDate: posts.first?.date,
+            posts: posts, plainText: withText ? renderPlainText(posts, now: now) : "", orbit: orbit, signalDate: posts.first?.date,
             clusters: OrbitClusters.form(orbit, now: now))
     }
 
     /// Competitor when the name or handle matches the competitor list; adjacent vendor for other
     /// organisations; thought leader for people with many followers; else peer.
     public static func classify(_ interaction: Interaction, competitors: [String]) -> OrbitClassification {
-        let isCompetitor = competitors.contains { competitor in
-            SignalDetector.contains(interaction.name, phrase: competitor)
-                || SignalDetector.normalize(interaction.handle) == SignalDetector.normalize(competitor.replacingOccurrences(of: " ", with: ""))
+        classify(interaction, competitors: Competitors(competitors))
+    }
+
+    /// The offer's competitors as ``classify(_:competitors:)`` compares them, normalised once for
+    /// all of a lead's interactions: each name as a phrase, and as a handle (without its spaces).
+    struct Competitors {
+        let names: [SignalDetector.Phrase]
+        let handles: [[UInt8]]
+
+        init(_ competitors: [String]) {
+            names = competitors.map(SignalDetector.Phrase.init)
+            handles = competitors.map { SignalDetector.normalizedBytes($0.replacingOccurrences(of: " ", with: "")) }
         }
+    }
+
+    static func classify(_ interaction: Interaction, competitors: Competitors) -> OrbitClassification {
+        let name = SignalDetector.normalizedBytes(interaction.name)
+        let handle = SignalDetector.normalizedBytes(interaction.handle)
+        let isCompetitor = competitors.names.contains { $0.occurs(in: name) }
+            || competitors.handles.contains { SignalDetector.sameNormalized(handle, $0) }
         if isCompetitor { return .competitor }
         if interaction.isOrganization { return .adjacentVendor }
         if interaction.followers >= thoughtLeaderFollowers { return .thoughtLeader }
@@ -257,15 +276,41 @@ public enum ActivityBuilder {
 
     /// One block per post, newest first, each headed by a date label:
     /// `[2025-01-31, 3 days ago, LinkedIn, 12 likes, 3 replies, 1 repost]` then the text.
+    /// Written into one string made the size of the whole text.
     public static func renderPlainText(_ posts: [Post], now: Date) -> String {
-        posts.map { post in
-            let days = max(0, Int(now.timeIntervalSince(post.date) / 86_400))
-            let age = days == 0 ? "today" : days == 1 ? "1 day ago" : "\(days) days ago"
-            let platform = post.platform == .linkedin ? "LinkedIn" : "X"
-            let day = String(ISO8601.format(post.date).prefix(10))
-            let engagement = "\(post.likes) likes, \(post.replies) replies, \(post.reposts) reposts"
-            return "[\(day), \(age), \(platform), \(engagement)]\n\(post.text)"
+        var text = ""
+        text.reserveCapacity(posts.reduce(0) { $0 + $1.text.utf8.count + 96 })
+        func append(_ number: Int, digits: Int) {
+            let written = String(number)
+            for _ in written.utf8.count..<max(digits, written.utf8.count) { text += "0" }
+            text += written
         }
-        .joined(separator: "\n\n")
+        for (index, post) in posts.enumerated() {
+            if index > 0 { text += "\n\n" }
+            let day = ISO8601.day(of: post.date)
+            text += "["
+            append(day.year, digits: 4)
+            text += "-"
+            append(day.month, digits: 2)
+            text += "-"
+            append(day.day, digits: 2)
+            switch max(0, Int(now.timeIntervalSince(post.date) / 86_400)) {
+            case 0: text += ", today, "
+            case 1: text += ", 1 day ago, "
+            case let days:
+                text += ", "
+                append(days, digits: 1)
+                text += " days ago, "
+            }
+            text += post.platform == .linkedin ? "LinkedIn, " : "X, "
+            append(post.likes, digits: 1)
+            text += " likes, "
+            append(post.replies, digits: 1)
+            text += " replies, "
+            append(post.reposts, digits: 1)
+            text += " reposts]\n"
+            text += post.text
+        }
+        return text
     }
 }

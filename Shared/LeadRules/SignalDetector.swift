@@ -176,8 +176,9 @@ public struct SignalDetector: Sendable {
     /// ``normalizedBytes(_:)`` for ASCII text (the common case, and many times faster); nil when
     /// the text has other characters.
     private static func normalizeASCII(_ text: String) -> [UInt8]? {
-        var bytes: [UInt8] = [0x20]
-        bytes.reserveCapacity(text.utf8.count + 2)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + 2)  // one allocation: a literal `[0x20]` would be a second
+        bytes.append(0x20)
         var lastWasSpace = true
         for byte in text.utf8 {
             switch byte {
@@ -197,6 +198,14 @@ public struct SignalDetector: Sendable {
         }
         if !lastWasSpace { bytes.append(0x20) }
         return bytes
+    }
+
+    /// Whether two normalised texts are equal as strings are (canonically equivalent): equal
+    /// bytes, or the same characters composed differently, which only non-ASCII text can be.
+    static func sameNormalized(_ one: [UInt8], _ other: [UInt8]) -> Bool {
+        if one == other { return true }
+        guard one.contains(where: { $0 >= 0x80 }) || other.contains(where: { $0 >= 0x80 }) else { return false }
+        return String(decoding: one, as: UTF8.self) == String(decoding: other, as: UTF8.self)
     }
 
     /// Whether `phrase` occurs as whole words in already-normalised text.

@@ -63,7 +63,8 @@ public struct ActivityStageHandler: PhaseHandler {
         do {
             let raw = try await provider.fetchActivity(query, attempt: request.attempt)
             let competitors = offer?.icp.competitors ?? []
-            let activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: now())
+            // No plain text: the result does not carry it (``PhasePayload``).
+            let activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: now(), withText: false)
             return output(
                 request, .completed, PhasePayload(activity: activity, activityOutcome: .succeeded),
                 charges: [BillableCharge(provider: Self.activityProvider, units: 1)])

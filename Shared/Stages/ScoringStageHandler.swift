@@ -62,7 +62,9 @@ public struct ScoringStageHandler: PhaseHandler {
                     answering: request, outcome: .failed(reason: "unknown offer \(request.offerID)", isRetriable: false),
                     payload: .empty, finishedAt: at, service: service))
         }
-        let profile = DocumentAssembly.profile(of: request)
+        // Without the activity's plain text: the rules do not read it, and the model scorer
+        // renders it when the profile has none.
+        let profile = DocumentAssembly.profile(of: request, withActivityText: false)
         let evaluation = await scorer.evaluate(profile: profile, offer: offer, source: request.lead.source, now: at)
         let card = evaluation.card
         var scored = profile

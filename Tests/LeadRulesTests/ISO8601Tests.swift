@@ -105,4 +105,14 @@ final class ISO8601Tests: XCTestCase {
             XCTAssertThrowsError(try JSONIndexDecoder.decode([Date].self, from: Array("[\(at)]".utf8)), at)
         }
     }
+
+    /// The day is the one `format` writes, rounding and clamping included.
+    func testTheDayOfADateIsTheDayFormatWrites() {
+        for seconds in [0, -0.0004, -0.0006, 1_750_000_000, 86_399.9996, 951_782_400, -62_000_000_000, -1e15, 1e15] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let day = ISO8601.day(of: date)
+            let written = String(format: "%04d-%02d-%02d", day.year, day.month, day.day)
+            XCTAssertEqual(written, String(ISO8601.format(date).prefix(10)), "\(seconds)")
+        }
+    }
 }

@@ -113,6 +113,50 @@ final class SimulatedProviderTests: XCTestCase {
             ["outreach": .competitor, "gong_io": .adjacentVendor, "jasonlk": .thoughtLeader, "sam": .peer])
         XCTAssertTrue(activity.plainText.hasPrefix("[2025-06-14, 1 day ago, LinkedIn, 3 likes, 1 replies, 0 reposts]\nnewest"), activity.plainText)
         XCTAssertFalse(activity.plainText.contains("old news"))
+        var withoutText = activity
+        withoutText.plainText = ""
+        XCTAssertEqual(ActivityBuilder.build(raw: raw, competitors: ["Outreach"], now: Fixtures.now, withText: false), withoutText)
+    }
+
+    /// A competitor is recognised by its name as whole words in the interaction's name, or by its
+    /// name without spaces as the handle, compared as strings are (composed or not).
+    func testAnInteractionIsACompetitorByNameOrHandle() {
+        func interaction(_ handle: String, _ name: String) -> Interaction {
+            Interaction(platform: .x, handle: handle, name: name, isOrganization: true, followers: 10, count: 1,
+                        firstSeen: Fixtures.daysAgo(9), lastSeen: Fixtures.daysAgo(1))
+        }
+        let competitors = ["Sales Loft", "Caf\u{E9} Co", "Gong"]
+        for (handle, name, expected) in [
+            ("slhq", "The Sales Loft team", OrbitClassification.competitor), ("SalesLoft", "SL", .competitor),
+            ("sales_loft", "SL", .adjacentVendor), ("cafe\u{301}co", "Bistro", .competitor), ("cafeco", "Bistro", .adjacentVendor),
+            ("gongio", "Gongs and bells", .adjacentVendor), ("loft", "Sales", .adjacentVendor),
+        ] {
+            XCTAssertEqual(ActivityBuilder.classify(interaction(handle, name), competitors: competitors), expected, "\(handle) / \(name)")
+        }
+    }
+
+    /// The whole text: a block per post in the order given, blank lines between, ages in whole
+    /// days as of `now` (a post dated after `now` is "today"), the date's UTC day.
+    func testActivityTextIsRenderedPostByPost() {
+        var posts = [Fixtures.post("future", daysAgo: -0.5, id: "f"), Fixtures.post("today \u{1F4A1}", daysAgo: 0.9, id: "t"),
+                     Fixtures.post("yesterday", daysAgo: 1.5, id: "y"), Fixtures.post("", daysAgo: 1_234, id: "e")]
+        posts[1].platform = .x
+        posts[2].likes = 1_234_567
+        posts[2].replies = -1
+        XCTAssertEqual(ActivityBuilder.renderPlainText(posts, now: Fixtures.now), """
+            [2025-06-16, today, LinkedIn, 3 likes, 1 replies, 0 reposts]
+            future
+
+            [2025-06-14, today, X, 3 likes, 1 replies, 0 reposts]
+            today \u{1F4A1}
+
+            [2025-06-14, 1 day ago, LinkedIn, 1234567 likes, -1 replies, 0 reposts]
+            yesterday
+
+            [2022-01-28, 1234 days ago, LinkedIn, 3 likes, 1 replies, 0 reposts]
+
+            """)
+        XCTAssertEqual(ActivityBuilder.renderPlainText([], now: Fixtures.now), "")
     }
 
     func testSimulatedActivityPassesThroughBuilder() async throws {

@@ -47,6 +47,25 @@ final class HTTPModelScorerTests: XCTestCase {
         XCTAssertEqual((body["messages"] as? [[String: Any]])?.count, 2)
     }
 
+    /// A profile put together from phase results has no plain text (the scoring stage does not
+    /// render it for the rules): the model is still sent the posts, rendered at scoring time.
+    func testAProfileWithoutActivityTextIsSentItsPostsRendered() async throws {
+        var profile = Fixtures.profile(posts: [Fixtures.post("Looking for an Outreach alternative", daysAgo: 2),
+                                               Fixtures.post("Hiring SDRs", daysAgo: 9, id: "p2")])
+        let rendered = try XCTUnwrap(profile.activity?.plainText)
+        XCTAssertTrue(rendered.contains("Hiring SDRs"), rendered)
+        for text in [rendered, ""] {
+            profile.activity?.plainText = text
+            let stub = try StubAPI { _ in .json(Self.chatReply(Self.validContent)) }
+            _ = await scorer(stub).score(profile: profile, offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
+            let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: try XCTUnwrap(stub.requests.first).body) as? [String: Any])
+            let user = try XCTUnwrap((body["messages"] as? [[String: Any]])?.last?["content"] as? String)
+            let lead = try XCTUnwrap(user.components(separatedBy: "Lead:\n").last)
+            let sent = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lead.utf8)) as? [String: Any])
+            XCTAssertEqual(sent["recentPosts"] as? String, rendered, "plain text \(text.isEmpty ? "empty" : "set")")
+        }
+    }
+
     func testFencedJSONIsAccepted() async throws {
         let stub = try StubAPI { _ in .json(Self.chatReply("```json\n" + Self.validContent + "\n```")) }
         let scoring = await scorer(stub).score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
