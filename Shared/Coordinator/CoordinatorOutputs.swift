@@ -114,16 +114,18 @@ extension Coordinator {
         /// own types) is logged and left out.
         func records(codec: MessageCodec, logger: Logger) -> [(record: ProducerRecord, changelogOf: LeadID?)] {
             let profile = JSONFragment<EnrichedProfile>()
-            return messages.compactMap { item in
+            var records: [(record: ProducerRecord, changelogOf: LeadID?)] = []
+            records.reserveCapacity(messages.count)
+            for item in messages {
                 do {
                     var record = try codec.record(item.message, topic: item.topic, key: item.key, fragment: profile)
-                    record.headers += item.headers
-                    return (record, item.isChangelog ? leadID : nil)
+                    if !item.headers.isEmpty { record.headers += item.headers }  // the type's headers are shared: copied only to add
+                    records.append((record, item.isChangelog ? leadID : nil))
                 } catch {
                     logger.error("cannot encode \(type(of: item.message)) for \(item.topic): \(error)", [LogKey.leadID: leadID.rawValue])
-                    return nil
                 }
             }
+            return records
         }
     }
 }

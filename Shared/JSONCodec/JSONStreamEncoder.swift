@@ -430,6 +430,7 @@ final class StreamEncoder: Encoder {
         swap(&content, &sink.scratch)
         defer { swap(&content, &sink.scratch) }
         content.removeAll(keepingCapacity: true)
+        content.reserveCapacity(end - contentStart + 1)  // once, not grown from empty in every new sink
         try withUnsafeTemporaryAllocation(of: Int.self, capacity: memberCount) { order in
             sortMembers(into: order)
             for (position, index) in order.enumerated() {

@@ -17,7 +17,7 @@ extension LeadState: JSONWritable {
         }
         try object.member("inFlight", inFlight)
         try object.member("lead", lead)
-        try object.member("mode", encoding: mode)
+        try object.member("mode", mode)
         object.member("nextAttempt", nextAttempt)
         object.member("phaseIndex", phaseIndex)
         object.member("plan", plan)

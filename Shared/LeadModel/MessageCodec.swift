@@ -176,6 +176,14 @@ public struct MessageCodec: Sendable {
     public func decode<T: Message>(
         _ type: T.Type, from bytes: [UInt8], headers: [String: String] = [:]
     ) throws(DecodeError) -> T {
+        try decode(type, from: bytes, schemaHeader: headers[MessageHeaders.schema], versionHeader: headers[MessageHeaders.version])
+    }
+
+    /// ``decode(_:from:headers:)`` given the only two headers it reads, ``MessageHeaders/schema``
+    /// and ``MessageHeaders/version`` (nil when missing).
+    public func decode<T: Message>(
+        _ type: T.Type, from bytes: [UInt8], schemaHeader: String?, versionHeader: String?
+    ) throws(DecodeError) -> T {
         guard bytes.count <= maxRecordBytes else {
             throw .oversized(bytes: bytes.count, limit: maxRecordBytes)
         }
@@ -194,7 +202,7 @@ public struct MessageCodec: Sendable {
             decoded = nil
             isJSON = !(error is JSONIndexDecoder.Malformed)
         }
-        if let decoded, let message = Self.accepted(decoded, headers: headers) {
+        if let decoded, let message = Self.accepted(decoded, schemaHeader: schemaHeader, versionHeader: versionHeader) {
             try Self.validated(message)
             return message
         }
@@ -218,10 +226,10 @@ public struct MessageCodec: Sendable {
         guard T.supportedVersions.contains(version) else {
             throw .unsupportedVersion(schema: name, version: version, supported: T.supportedVersions)
         }
-        if let header = headers[MessageHeaders.schema], header != name {
+        if let header = schemaHeader, header != name {
             throw .headerMismatch(header: MessageHeaders.schema, headerValue: header, valueInRecord: name)
         }
-        if let header = headers[MessageHeaders.version], header != String(version) {
+        if let header = versionHeader, header != String(version) {
             throw .headerMismatch(
                 header: MessageHeaders.version, headerValue: header, valueInRecord: String(version))
         }
@@ -239,10 +247,10 @@ public struct MessageCodec: Sendable {
     }
 
     /// The payload, when the schema and version in the record and its headers are the expected ones.
-    private static func accepted<T: Message>(_ decoded: EnvelopeAndMessage<T>, headers: [String: String]) -> T? {
+    private static func accepted<T: Message>(_ decoded: EnvelopeAndMessage<T>, schemaHeader: String?, versionHeader: String?) -> T? {
         guard decoded.schema == T.schemaName, let version = decoded.version, T.supportedVersions.contains(version),
-              headers[MessageHeaders.schema].map({ $0 == T.schemaName }) ?? true,
-              headers[MessageHeaders.version].map({ $0 == String(version) }) ?? true else { return nil }
+              schemaHeader.map({ $0 == T.schemaName }) ?? true,
+              versionHeader.map({ $0 == String(version) }) ?? true else { return nil }
         return decoded.message
     }
 
@@ -352,13 +360,20 @@ private struct EnvelopeAndMessage<T: Message>: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        schema = try container.decodeIfPresent(String.self, forKey: .schema)
-        version = try container.decodeIfPresent(Int.self, forKey: .version)
+        // The schema and version through the reader, without a keyed container; what it refuses
+        // (a version with a fraction, say) through the container, which rejects it with its place.
+        let members = JSONObjectReader(membersOf: decoder)
+        if let members, let header = try? (members.optionalString("schema"), members.optionalInt("version")) {
+            (schema, version) = header
+        } else {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            schema = try container.decodeIfPresent(String.self, forKey: .schema)
+            version = try container.decodeIfPresent(Int.self, forKey: .version)
+        }
         // A message of this version that reads itself reads its members; anything else, an
         // older version or JSON its reader refuses, goes through init(from:).
         if version == T.schemaVersion, let readable = T.self as? any JSONReadable.Type,
-           let message = JSONObjectReader(membersOf: decoder)?.read(readable, as: T.self) {
+           let message = members?.read(readable, as: T.self) {
             self.message = message
         } else {
             message = try T(from: decoder)

@@ -119,7 +119,7 @@ extension PhaseRequest: JSONWritable, JSONReadable {
         guard profile != nil || document != nil || !phase.readsEnrichedProfile else { throw JSONObjectReader.Unexpected() }
         self.init(
             leadID: try object.rawValue("leadID"), runID: try object.rawValue("runID"), phase: phase, attempt: try object.int("attempt"),
-            mode: try object.decoded("mode", as: Mode.self), platforms: try object.rawValues("platforms"), lead: lead,
+            mode: try object.object("mode"), platforms: try object.rawValues("platforms"), lead: lead,
             profile: profile ?? EnrichedProfile(discovered: lead).carried(to: .profile), accountID: try object.rawValue("accountID"),
             offerID: try object.rawValue("offerID"), isPriority: try object.bool("isPriority"),
             requestedAt: try object.date("requestedAt"), document: document)
@@ -132,7 +132,7 @@ extension PhaseRequest: JSONWritable, JSONReadable {
         object.member("isPriority", isPriority)
         try object.member("lead", lead)
         object.member("leadID", leadID)
-        try object.member("mode", encoding: mode)
+        try object.member("mode", mode)
         object.member("offerID", offerID)
         object.member("phase", phase)
         object.member("platforms", platforms)
@@ -223,5 +223,21 @@ extension LeadPoolEntry: JSONWritable, JSONReadable {
         try object.member("profile", profile)
         object.member("role", role)
         object.member("skills", skills)
+    }
+}
+
+extension Mode: JSONWritable, JSONReadable {
+    public init(reading object: inout JSONObjectReader) throws {
+        let types: [ReEnrichType]? = try object.optionalStrings("types").map { names in
+            try names.map { guard let type = ReEnrichType(rawValue: $0) else { throw JSONObjectReader.Unexpected() }; return type }
+        }
+        // Re-enrich without types is refused here and rejected, with its reason, by init(from:).
+        guard let mode = Mode(name: try object.rawValue("name"), reEnrichTypes: types) else { throw JSONObjectReader.Unexpected() }
+        self = mode
+    }
+
+    public func writeMembers(to object: inout JSONObjectWriter) throws {
+        object.member("name", name)
+        if case .reEnrich(let types) = self { object.member("types", types.sorted()) }
     }
 }

@@ -39,11 +39,17 @@ extension MessageCodec {
 
     /// Decodes a consumed record as `T`, checking its headers against its value.
     public func decode<T: Message>(_ type: T.Type, record: ConsumerRecord) throws(DecodeError) -> T {
-        var headers = [String: String](minimumCapacity: record.headers.count)
+        // The two headers the codec checks, the last of each name as a dictionary of all would keep.
+        var schema: String?
+        var version: String?
         for header in record.headers {
-            headers[header.key] = String(decoding: header.value, as: UTF8.self)
+            switch header.key {
+            case MessageHeaders.schema: schema = String(decoding: header.value, as: UTF8.self)
+            case MessageHeaders.version: version = String(decoding: header.value, as: UTF8.self)
+            default: break
+            }
         }
-        return try decode(type, from: record.value ?? [], headers: headers)
+        return try decode(type, from: record.value ?? [], schemaHeader: schema, versionHeader: version)
     }
 
     /// The dead-letter record for a record that cannot be processed: its original bytes, where it

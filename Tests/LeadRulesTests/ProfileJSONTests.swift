@@ -193,6 +193,23 @@ final class ProfileJSONTests: XCTestCase {
         XCTAssertEqual(try JSONIndexDecoder.decode(LeadDiscovered.self, from: Array(json.replacingOccurrences(of: #""mode":"re-enrich","#, with: "").utf8)).mode, .full)
     }
 
+    /// Every mode writes what `encode(to:)` writes and reads back; a re-enrich without types or
+    /// with an unknown one is rejected, as `init(from:)` rejects it.
+    func testModesReadAndWriteAsCodable() throws {
+        try withoutRefusals {
+            for mode in [Mode.full, .scoringOnly, .enrichOnly, .noOp, .reEnrich([.x]), .reEnrich([.x, .activity, .linkedin])] {
+                try assertSameJSON(mode)
+                try assertReadsBack(mode)
+            }
+        }
+        for json in [#"{"name":"re-enrich"}"#, #"{"name":"re-enrich","types":[]}"#, #"{"name":"re-enrich","types":["x","bogus"]}"#,
+                     #"{"name":"full","types":["bogus"]}"#, #"{"name":"sometimes"}"#, #"{"types":["x"]}"#] {
+            XCTAssertThrowsError(try JSONIndexDecoder.decode(Mode.self, from: Array(json.utf8)), json)
+            XCTAssertThrowsError(try JSONIndexDecoder.foundationDecoder().decode(Mode.self, from: Data(json.utf8)), json)
+        }
+        XCTAssertEqual(try JSONIndexDecoder.decode(Mode.self, from: Array(#"{"name":"full","types":["x"]}"#.utf8)), .full)
+    }
+
     /// Requests and results: the messages write and read their members among their envelope's.
     func testRequestsAndResultsReadAndWriteAsCodable() throws {
         let lead = Self.fullLead()
