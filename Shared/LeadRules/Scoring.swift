@@ -471,12 +471,20 @@ public enum AutopilotCheck {
         return Decision(isEligible: isEligible, reasons: reasons)
     }
 
+    /// ``evaluate(account:card:)``'s verdict without its reasons: what most leads need (an
+    /// ineligible lead's reasons are not kept).
+    public static func isEligible(account: AccountConfig, card: ScoreCard) -> Bool {
+        guard let rule = account.autopilot, rule.isEnabled else { return false }
+        return account.billingState == .active && card.buyerState == rule.requiredBuyerState && card.fit >= rule.minimumFit
+            && card.intent >= rule.minimumIntent
+    }
+
     /// The enrollment record for an eligible lead; nil when not eligible.
     public static func enrollment(
         account: AccountConfig, card: ScoreCard, leadID: LeadID, runID: RunID, offerID: OfferID, at: Date
     ) -> AutopilotEnrollment? {
+        guard isEligible(account: account, card: card) else { return nil }
         let decision = evaluate(account: account, card: card)
-        guard decision.isEligible else { return nil }
         return AutopilotEnrollment(
             leadID: leadID, runID: runID, accountID: account.accountID, offerID: offerID, fit: card.fit,
             intent: card.intent, buyerState: card.buyerState, reasons: decision.reasons, enrolledAt: at)

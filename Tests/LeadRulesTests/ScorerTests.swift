@@ -126,4 +126,31 @@ final class ScorerTests: XCTestCase {
         XCTAssertFalse(AutopilotCheck.evaluate(account: paused, card: card).isEligible)
         XCTAssertFalse(AutopilotCheck.evaluate(account: AccountConfig(accountID: "a", updatedAt: Fixtures.now), card: card).isEligible)
     }
+
+    /// The verdict without reasons is evaluate's verdict, and enrollment follows it, for every
+    /// combination of rule, billing, buyer state and scores around the minimums.
+    func testAutopilotEligibilityWithoutReasonsAgreesWithEvaluate() {
+        let rules: [AutopilotRule?] = [nil, AutopilotRule(isEnabled: false), AutopilotRule(minimumFit: 40, minimumIntent: 50),
+                                       AutopilotRule(minimumFit: 0, minimumIntent: 0, requiredBuyerState: .monitor)]
+        var eligible = 0
+        for rule in rules {
+            for billing in BillingState.allCases {
+                var account = AccountConfig(accountID: "acct-1", autopilot: rule, updatedAt: Fixtures.now)
+                account.billingState = billing
+                for state in BuyerState.allCases {
+                    for (fit, intent) in [(39, 50), (40, 49), (40, 50), (90, 90), (0, 0)] {
+                        let card = ScoreCard(fit: fit, intent: intent, timing: 10, composite: 50, buyerState: state, fitReasons: [], intentReasons: [],
+                                             timingReasons: [], stateReason: "", scorer: "t", scoredAt: Fixtures.now)
+                        let decision = AutopilotCheck.evaluate(account: account, card: card)
+                        XCTAssertEqual(AutopilotCheck.isEligible(account: account, card: card), decision.isEligible, "\(String(describing: rule)) \(billing) \(state) \(fit)/\(intent)")
+                        let enrollment = AutopilotCheck.enrollment(account: account, card: card, leadID: "lead-1", runID: "run-1", offerID: "offer-1", at: Fixtures.now)
+                        XCTAssertEqual(enrollment?.reasons, decision.isEligible ? decision.reasons : nil)
+                        if decision.isEligible { eligible += 1 }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(eligible, 2 + 5, "active at 40/50 and 90/90 under the default rule; any scores for monitor under the open one")
+    }
 }
+
