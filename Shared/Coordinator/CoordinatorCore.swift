@@ -150,7 +150,7 @@ struct CoordinatorCore<Source> {
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
             var job = Coordinator.EncodeJob(leadID: lead.leadID)
-            job.append(LeadStateMachine.queued(lead, runID: runID, at: now()), topic: topics.leadState,
+            job.append(.state(LeadStateMachine.queued(lead, runID: runID, at: now())), topic: topics.leadState,
                        key: lead.leadID.rawValue, isChangelog: true)
             return [.queueInBacklog(source, runID: runID), .messages(job)]
         }
@@ -253,7 +253,7 @@ struct CoordinatorCore<Source> {
     /// The changelog record of a lead's held state.
     private func stateRecord(_ state: LeadState, of leadID: LeadID) -> Effect {
         var job = Coordinator.EncodeJob(leadID: leadID)
-        job.append(state, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+        job.append(.state(state), topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
         return .messages(job)
     }
 
@@ -467,15 +467,15 @@ struct CoordinatorCore<Source> {
             return
         }
         guard !actions.isEmpty else { return }
-        var job = Coordinator.EncodeJob(leadID: leadID)
+        var job = Coordinator.EncodeJob(leadID: leadID, capacity: actions.count)
         for action in actions {
             switch action {
             case .sendPhaseRequest(let request):
-                job.append(request, topic: topics.phaseRequests(request.phase, isPriority: request.isPriority), key: request.leadID.rawValue)
+                job.append(.request(request), topic: topics.phaseRequests(request.phase, isPriority: request.isPriority), key: request.leadID.rawValue)
             case .scheduleTimer(let timer):
                 timers.schedule(timer)
             case .recordBilling(let usage):
-                job.append(usage, topic: topics.billingUsage, key: usage.accountID.rawValue)
+                job.append(.usage(usage), topic: topics.billingUsage, key: usage.accountID.rawValue)
             case .recordHistory:
                 break  // the history is part of the persisted state
             case .markReady(let lead, let runID):
@@ -492,13 +492,13 @@ struct CoordinatorCore<Source> {
                     }
                 } else {
                     unwrittenStates[leadID] = nil
-                    job.append(leadState, topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
+                    job.append(.state(leadState), topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
                 }
                 if rewritingPoolEntry && leadState.status == .ready {
                     let finishedAt = leadState.readyAt ?? leadState.updatedAt
                     let pool = LeadPoolEntry(profile: DocumentAssembly.withActivityText(leadState.profile, asOf: finishedAt),
                                              accountID: leadState.lead.accountID, offerID: leadState.lead.offerID, finishedAt: finishedAt)
-                    job.append(pool, topic: topics.leadPool, key: leadID.rawValue)
+                    job.append(.poolEntry(pool), topic: topics.leadPool, key: leadID.rawValue)
                 }
                 if leadState.status == .billingPaused {
                     billingPaused.insert(leadID)

@@ -91,23 +91,46 @@ extension Coordinator {
     /// the lead's profile (the scoring request and the state after it, the pool entry and the
     /// ready state) share one encoding of it.
     struct EncodeJob: Sendable {
+        /// A message the coordinator writes. An enumeration rather than `any Message`: an
+        /// existential puts a message larger than three words in a heap box of its own.
+        enum Payload: Sendable {
+            case request(PhaseRequest)
+            case usage(BillingUsage)
+            case state(LeadState)
+            case poolEntry(LeadPoolEntry)
+
+            /// The message, whatever its type (for logs and tests).
+            var message: any Message {
+                switch self {
+                case .request(let request): request
+                case .usage(let usage): usage
+                case .state(let state): state
+                case .poolEntry(let entry): entry
+                }
+            }
+        }
+
         struct Item: Sendable {
-            let message: any Message
+            let payload: Payload
             let topic: String
             let key: String
             let isChangelog: Bool
-            /// Added to the schema headers.
-            let headers: [KafkaHeader]
+
+            /// The message, whatever its type.
+            var message: any Message { payload.message }
         }
 
         let leadID: LeadID
         private(set) var messages: [Item] = []
 
-        init(leadID: LeadID) { self.leadID = leadID }
+        /// A job for `leadID`, with room for `capacity` messages.
+        init(leadID: LeadID, capacity: Int = 1) {
+            self.leadID = leadID
+            messages.reserveCapacity(capacity)
+        }
 
-        mutating func append(_ message: any Message, topic: String, key: String, isChangelog: Bool = false,
-                             headers: [KafkaHeader] = []) {
-            messages.append(Item(message: message, topic: topic, key: key, isChangelog: isChangelog, headers: headers))
+        mutating func append(_ payload: Payload, topic: String, key: String, isChangelog: Bool = false) {
+            messages.append(Item(payload: payload, topic: topic, key: key, isChangelog: isChangelog))
         }
 
         /// The records, in order; a message that cannot be encoded (which does not happen with our
@@ -118,8 +141,12 @@ extension Coordinator {
             records.reserveCapacity(messages.count)
             for item in messages {
                 do {
-                    var record = try codec.record(item.message, topic: item.topic, key: item.key, fragment: profile)
-                    if !item.headers.isEmpty { record.headers += item.headers }  // the type's headers are shared: copied only to add
+                    let record = switch item.payload {
+                    case .request(let request): try codec.record(request, topic: item.topic, key: item.key, fragment: profile)
+                    case .usage(let usage): try codec.record(usage, topic: item.topic, key: item.key, fragment: profile)
+                    case .state(let state): try codec.record(state, topic: item.topic, key: item.key, fragment: profile)
+                    case .poolEntry(let entry): try codec.record(entry, topic: item.topic, key: item.key, fragment: profile)
+                    }
                     records.append((record, item.isChangelog ? leadID : nil))
                 } catch {
                     logger.error("cannot encode \(type(of: item.message)) for \(item.topic): \(error)", [LogKey.leadID: leadID.rawValue])

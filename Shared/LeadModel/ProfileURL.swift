@@ -111,7 +111,7 @@ public struct ProfileURL: Hashable, Sendable, CustomStringConvertible {
         }
         let slash = UInt8(ascii: "/")
         let hostEnd = rest.firstIndex(of: slash) ?? rest.endIndex
-        let hostBytes = rest[..<hostEnd]
+        var hostBytes = rest[..<hostEnd]
         guard !hostBytes.isEmpty,
               hostBytes.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2E || $0 == 0x2D })
         else { return nil }
@@ -120,9 +120,17 @@ public struct ProfileURL: Hashable, Sendable, CustomStringConvertible {
             (0x61...0x7A).contains(byte) || (0x41...0x5A).contains(byte) || (0x30...0x39).contains(byte)
                 || byte == slash || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E
         }) else { return nil }
-        var host = String(decoding: hostBytes, as: UTF8.self)
-        if host.hasPrefix("www.") { host.removeFirst(4) }
-        return (host, path.split(separator: slash).map { String(decoding: $0, as: UTF8.self) })
+        // Without `www.` before the string is made: most hosts then fit in a small string.
+        if hostBytes.starts(with: "www.".utf8) { hostBytes = hostBytes.dropFirst(4) }
+        var segments: [String] = []
+        segments.reserveCapacity(4)
+        var segmentStart = path.startIndex
+        for index in path.indices where path[index] == slash {
+            if index > segmentStart { segments.append(String(decoding: path[segmentStart..<index], as: UTF8.self)) }
+            segmentStart = path.index(after: index)
+        }
+        if segmentStart < path.endIndex { segments.append(String(decoding: path[segmentStart...], as: UTF8.self)) }
+        return (String(decoding: hostBytes, as: UTF8.self), segments)
     }
 
     /// ``parse(_:)`` for any text, with `URLComponents`.

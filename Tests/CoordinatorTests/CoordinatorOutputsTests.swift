@@ -12,10 +12,12 @@ final class CoordinatorOutputsTests: XCTestCase {
     private let logger = Logger(service: "test", level: .error)
 
     /// A small message standing in for what the coordinator writes: lead and step in its fields.
-    private func event(_ lead: Int, _ step: Int) -> SearchProgressPart {
-        SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: Int32(lead), completed: step,
-                           updatedAt: Date(timeIntervalSince1970: Double(step)))
+    private func usage(_ lead: Int, _ step: Int) -> BillingUsage {
+        BillingUsage(accountID: "acct-1", leadID: LeadID("lead-\(lead)"), runID: RunID("run-\(step)"), phase: .profile,
+                     charges: [BillableCharge(provider: "pdl", units: step + 1)], chargedAt: Date(timeIntervalSince1970: Double(step)))
     }
+
+    private func event(_ lead: Int, _ step: Int) -> Coordinator.EncodeJob.Payload { .usage(usage(lead, step)) }
 
     /// One job per lead and step: an event, then a "changelog" record (the same message stands
     /// in for the state; what matters is where it goes).
@@ -44,10 +46,10 @@ final class CoordinatorOutputsTests: XCTestCase {
                 let record = encoded.records[index]
                 XCTAssertEqual(record.topic, "state")
                 XCTAssertEqual(record.key, Array("lead-\(lead)".utf8))
-                XCTAssertEqual(try codec.decode(SearchProgressPart.self, from: record.value ?? []), event(lead, 2), "the last one written")
+                XCTAssertEqual(try codec.decode(BillingUsage.self, from: record.value ?? []), usage(lead, 2), "the last one written")
                 XCTAssertEqual(index, 1 + 2 * lead + 1, "where the first one was")
                 let events = encoded.records.filter { $0.topic == "events" && $0.key == Array("lead-\(lead)".utf8) }
-                XCTAssertEqual(try events.map { try codec.decode(SearchProgressPart.self, from: $0.value ?? []).completed }, [0, 1, 2])
+                XCTAssertEqual(try events.map { try codec.decode(BillingUsage.self, from: $0.value ?? []).runID }, ["run-0", "run-1", "run-2"])
             }
         }
     }

@@ -66,6 +66,7 @@ final class ProfileURLPlainFormTests: XCTestCase {
             "https://www.linkedin.com/in/janedoe", "http://linkedin.com/in/jane-doe_1.x~/", "https://x.com/JaneDoe",
             "https://twitter.com/jane_doe/", "https://www.linkedin.com//in//janedoe", "https://linkedin.com.",
             "https://www./in/janedoe", "https://example.com", "https://x.com/", "https://a-b.example.org/p/q/r",
+            "https://www.wwww.example.com/a/b/c/d/e/f///g/", "https://www.www.x.com", "http://w.x/y", "https://www.x.com/in",
         ]
         for text in plain {
             let fast = try XCTUnwrap(ProfileURL.plainParts(text), text)
