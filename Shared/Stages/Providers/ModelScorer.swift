@@ -128,7 +128,7 @@ public struct ModelScorer: Sendable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
-        let text = profile.activity.map { $0.plainText.isEmpty ? ActivityBuilder.renderPlainText($0.posts, now: now) : $0.plainText } ?? ""
+        let text = DocumentAssembly.withActivityText(profile, asOf: now).activity?.plainText ?? ""  // rendered when the profile has none
         let lead = LeadView(
             name: profile.name, linkedin: profile.linkedin, x: profile.x, company: profile.company,
             recentPosts: String(text.prefix(Self.maxActivityCharacters)), orbit: Array((profile.activity?.orbit ?? []).prefix(30)),
