@@ -455,13 +455,24 @@ public enum AutopilotCheck {
     /// Checks `card` against the account's rule. Not eligible when autopilot is off or missing,
     /// billing is paused, the buyer state is not the required one, or a minimum is not met.
     public static func evaluate(account: AccountConfig, card: ScoreCard) -> Decision {
+        decide(account: account, card: card, keepingReasons: true)
+    }
+
+    /// ``evaluate(account:card:)``'s verdict without its reasons: what most leads need (an
+    /// ineligible lead's reasons are not kept).
+    public static func isEligible(account: AccountConfig, card: ScoreCard) -> Bool {
+        decide(account: account, card: card, keepingReasons: false).isEligible
+    }
+
+    /// The checks, in one place; their reasons are written only when `keepingReasons`.
+    private static func decide(account: AccountConfig, card: ScoreCard, keepingReasons: Bool) -> Decision {
         guard let rule = account.autopilot, rule.isEnabled else {
-            return Decision(isEligible: false, reasons: ["autopilot is off for the account"])
+            return Decision(isEligible: false, reasons: keepingReasons ? ["autopilot is off for the account"] : [])
         }
         var reasons: [String] = []
         var isEligible = true
-        func check(_ passed: Bool, _ text: String) {
-            reasons.append((passed ? "passed: " : "failed: ") + text)
+        func check(_ passed: Bool, _ text: @autoclosure () -> String) {
+            if keepingReasons { reasons.append((passed ? "passed: " : "failed: ") + text()) }
             isEligible = isEligible && passed
         }
         check(account.billingState == .active, "billing is \(account.billingState.rawValue)")
@@ -469,14 +480,6 @@ public enum AutopilotCheck {
         check(card.fit >= rule.minimumFit, "fit \(card.fit), minimum \(rule.minimumFit)")
         check(card.intent >= rule.minimumIntent, "intent \(card.intent), minimum \(rule.minimumIntent)")
         return Decision(isEligible: isEligible, reasons: reasons)
-    }
-
-    /// ``evaluate(account:card:)``'s verdict without its reasons: what most leads need (an
-    /// ineligible lead's reasons are not kept).
-    public static func isEligible(account: AccountConfig, card: ScoreCard) -> Bool {
-        guard let rule = account.autopilot, rule.isEnabled else { return false }
-        return account.billingState == .active && card.buyerState == rule.requiredBuyerState && card.fit >= rule.minimumFit
-            && card.intent >= rule.minimumIntent
     }
 
     /// The enrollment record for an eligible lead; nil when not eligible.
