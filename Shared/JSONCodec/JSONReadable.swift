@@ -185,6 +185,10 @@ public struct JSONObjectReader {
     public func optionalRawValue<Value: RawRepresentable>(_ key: StaticString) throws -> Value? where Value.RawValue == String {
         try node(key).map { try rawValue(document.string(at: $0)) }
     }
+    /// An optional array of enumerations written as their raw strings.
+    public func optionalRawValues<Value: RawRepresentable>(_ key: StaticString) throws -> [Value]? where Value.RawValue == String {
+        try node(key).map { try document.strings(at: $0).map { try rawValue($0) } }
+    }
     /// An optional nested object.
     public func optionalObject<Value: JSONReadable>(_ key: StaticString) throws -> Value? {
         try node(key).map { try nested($0) }

@@ -14,7 +14,7 @@ extension LeadDiscovered: JSONWritable, JSONReadable {
             sourceSearchID: try object.rawValue("sourceSearchID"), source: try object.rawValue("source"), name: try object.string("name"),
             linkedinURL: try object.optionalString("linkedinURL"), xURL: try object.optionalString("xURL"),
             mode: try object.optionalRawValue("mode") ?? .full,
-            reEnrichTypes: try object.optionalDecoded("reEnrichTypes", as: [ReEnrichType].self),
+            reEnrichTypes: try object.optionalRawValues("reEnrichTypes"),
             discoveredAt: try object.date("discoveredAt"), poolProfile: try object.optionalObject("poolProfile"))
     }
 
@@ -228,11 +228,10 @@ extension LeadPoolEntry: JSONWritable, JSONReadable {
 
 extension Mode: JSONWritable, JSONReadable {
     public init(reading object: inout JSONObjectReader) throws {
-        let types: [ReEnrichType]? = try object.optionalStrings("types").map { names in
-            try names.map { guard let type = ReEnrichType(rawValue: $0) else { throw JSONObjectReader.Unexpected() }; return type }
-        }
         // Re-enrich without types is refused here and rejected, with its reason, by init(from:).
-        guard let mode = Mode(name: try object.rawValue("name"), reEnrichTypes: types) else { throw JSONObjectReader.Unexpected() }
+        guard let mode = Mode(name: try object.rawValue("name"), reEnrichTypes: try object.optionalRawValues("types")) else {
+            throw JSONObjectReader.Unexpected()
+        }
         self = mode
     }
 

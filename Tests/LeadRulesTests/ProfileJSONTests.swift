@@ -208,6 +208,15 @@ final class ProfileJSONTests: XCTestCase {
             XCTAssertThrowsError(try JSONIndexDecoder.foundationDecoder().decode(Mode.self, from: Data(json.utf8)), json)
         }
         XCTAssertEqual(try JSONIndexDecoder.decode(Mode.self, from: Array(#"{"name":"full","types":["x"]}"#.utf8)), .full)
+        // A lead's re-enrich types: an unknown one is rejected either way; null reads as none.
+        let lead = String(decoding: try JSONStreamEncoder.encode(Self.fullLead()), as: UTF8.self)
+        let types = #""reEnrichTypes":"# + String(decoding: try JSONStreamEncoder.encode(Self.fullLead().reEnrichTypes), as: UTF8.self)
+        XCTAssertTrue(lead.contains(types), lead)
+        let unknown = Array(lead.replacingOccurrences(of: types, with: #""reEnrichTypes":["x","bogus"]"#).utf8)
+        XCTAssertThrowsError(try JSONIndexDecoder.decode(LeadDiscovered.self, from: unknown))
+        XCTAssertThrowsError(try JSONIndexDecoder.foundationDecoder().decode(LeadDiscovered.self, from: Data(unknown)))
+        let none = Array(lead.replacingOccurrences(of: types, with: #""reEnrichTypes":null"#).utf8)
+        XCTAssertNil(try JSONIndexDecoder.decode(LeadDiscovered.self, from: none).reEnrichTypes)
     }
 
     /// Requests and results: the messages write and read their members among their envelope's.
