@@ -123,12 +123,12 @@ public struct AccountHeat: Sendable {
             touched.insert(oldKey)
         }
         if let newKey {
-            var state = companies[newKey] ?? AccountHeatState(
-                accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)
-            state.leads.removeAll { $0.leadID == contribution.leadID }
-            state.leads.append(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
-                                                signals: contribution.signals, clusterSignals: contribution.clusterSignals))
-            companies[newKey] = state
+            // Changed where it lies: a copy taken out would copy the company's leads on the first change.
+            companies[newKey, default: AccountHeatState(
+                accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)]
+                .leads.removeAll { $0.leadID == contribution.leadID }
+            companies[newKey]!.leads.append(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
+                                                             signals: contribution.signals, clusterSignals: contribution.clusterSignals))
             touched.insert(newKey)
         }
         let countedAt = newKey ?? oldKey!
@@ -161,18 +161,21 @@ public struct AccountHeat: Sendable {
     @discardableResult
     private mutating func forget(at key: String, leads isForgottenLead: (HeatContribution) -> Bool,
                                  counted isForgottenCount: (CountedContribution) -> Bool) -> Bool {
-        guard var state = companies[key] else { return false }
-        let leads = state.leads.filter(isForgottenLead)
-        let countedEntries = state.counted.filter(isForgottenCount)
+        let leads: [HeatContribution], countedEntries: [CountedContribution]
+        if let state = companies[key] {
+            leads = state.leads.filter(isForgottenLead)
+            countedEntries = state.counted.filter(isForgottenCount)
+        } else {
+            return false
+        }
         guard !leads.isEmpty || !countedEntries.isEmpty else { return false }
         for entry in leads {
             aggregator.remove(leadID: entry.leadID)
             companyOfLead[entry.leadID] = nil
         }
         for entry in countedEntries { counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = nil }
-        state.leads.removeAll(where: isForgottenLead)
-        state.counted.removeAll(where: isForgottenCount)
-        companies[key] = state
+        companies[key]!.leads.removeAll(where: isForgottenLead)
+        companies[key]!.counted.removeAll(where: isForgottenCount)
         return true
     }
 

@@ -74,16 +74,20 @@ public final class AccountHeatAggregator: Service {
         /// contribution that made it: a company's heat changed by many contributions of one poll
         /// is published once, as it stands after the poll.
         var signals: [String: (signal: AccountSignal, by: ConsumerRecord)] = [:]
-        /// The last state of each company the poll changed, by changelog key: a company changed
-        /// by many contributions of one poll is encoded and written once.
+        /// Each company the poll changed, by changelog key: a company changed by many
+        /// contributions of one poll is encoded and written once, as it stands then.
         var changed: [String: Change] = [:]
         var deadLetters: [ProducerRecord] = []
     }
 
-    /// A company's state as a poll left it.
+    /// A company a poll changed. Its state is read from the account's heat when it is written
+    /// (``changelogRecords(_:owned:deadLetters:)``), not kept here: a copy kept would make the
+    /// heat copy the company's leads on its next change.
     struct Change {
-        /// Nil: forgotten (a tombstone).
-        var state: AccountHeatState?
+        /// The account.
+        var accountID: AccountID
+        /// The company's key in the account's heat; not there: forgotten (a tombstone).
+        var companyKey: String
         /// The partition of its contributions.
         var partition: Int32
         /// The last contribution of the poll that changed it.
@@ -138,7 +142,7 @@ public final class AccountHeatAggregator: Service {
                 }
                 let due = unwritten.takeDue(heldSince: writeInterval > .zero ? now.addingTimeInterval(-writeInterval.timeInterval) : nil)
                 guard !records.isEmpty || !due.isEmpty else { continue }
-                let changelog = changelogRecords(due, deadLetters: &outputs.deadLetters)
+                let changelog = changelogRecords(due, owned: owned, deadLetters: &outputs.deadLetters)
                 let signals = signalRecords(&outputs)
                 try await deliver(signals + outputs.deadLetters, producer)
                 try await deliver(changelog, producer)
@@ -146,7 +150,7 @@ public final class AccountHeatAggregator: Service {
             }
             // Shutting down: write what is held, so the next owner has nothing to replay.
             var deadLetters: [ProducerRecord] = []
-            let changelog = changelogRecords(unwritten.takeDue(heldSince: nil), deadLetters: &deadLetters)
+            let changelog = changelogRecords(unwritten.takeDue(heldSince: nil), owned: owned, deadLetters: &deadLetters)
             try await deliver(deadLetters, producer)
             try await deliver(changelog, producer)
             try consumer.storeOffsets(consumed)
@@ -191,10 +195,10 @@ public final class AccountHeatAggregator: Service {
             ?? (record.partition, AccountHeat(accountID: contribution.accountID))
         let change = entry.heat.apply(contribution)
         owned.accounts[contribution.accountID] = entry
-        for (companyKey, state) in change.states {
+        for companyKey in change.states.keys {
             let key = AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)
-            outputs.changed[key] = Change(state: state, partition: record.partition, by: record,
-                                          firstOffset: outputs.changed[key]?.firstOffset ?? record.offset)
+            outputs.changed[key] = Change(accountID: contribution.accountID, companyKey: companyKey, partition: record.partition,
+                                          by: record, firstOffset: outputs.changed[key]?.firstOffset ?? record.offset)
         }
         for signal in change.signals {
             outputs.signals["\(signal.accountID)/\(signal.companyKey)"] = (signal, record)
@@ -217,19 +221,21 @@ public final class AccountHeatAggregator: Service {
 
     /// The changelog records of the companies the poll changed, in key order, each encoded once
     /// (as written when nothing is held).
-    func changelogRecords(_ outputs: inout Outputs) -> [ProducerRecord] {
+    func changelogRecords(_ outputs: inout Outputs, owned: Owned) -> [ProducerRecord] {
         let changes = outputs.changed.sorted { $0.key < $1.key }.map { (key: $0.key, change: $0.value) }
-        return changelogRecords(changes, deadLetters: &outputs.deadLetters)
+        return changelogRecords(changes, owned: owned, deadLetters: &outputs.deadLetters)
     }
 
-    /// The changelog records of `changes`, each encoded once. A state that cannot be written
-    /// (above `MAX_RECORD_BYTES`, or unencodable) dead-letters the last contribution that changed
-    /// it and stays in memory only.
-    func changelogRecords(_ changes: [(key: String, change: Change)], deadLetters: inout [ProducerRecord]) -> [ProducerRecord] {
+    /// The changelog records of `changes`, each encoded once, with the company's state as
+    /// `owned` holds it now. A state that cannot be written (above `MAX_RECORD_BYTES`, or
+    /// unencodable) dead-letters the last contribution that changed it and stays in memory only.
+    func changelogRecords(_ changes: [(key: String, change: Change)], owned: Owned,
+                          deadLetters: inout [ProducerRecord]) -> [ProducerRecord] {
         var records: [ProducerRecord] = []
         for (key, change) in changes {
             do {
-                let record = try changelogRecord(key: key, state: change.state, partition: change.partition)
+                let state = owned.accounts[change.accountID]?.heat.companies[change.companyKey]
+                let record = try changelogRecord(key: key, state: state, partition: change.partition)
                 if let reason = environment.codec.oversizeReason(record) {
                     deadLetters.append(deadLetter(for: change.by, reason: reason))
                     continue

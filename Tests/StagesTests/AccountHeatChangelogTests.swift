@@ -40,12 +40,40 @@ final class AccountHeatChangelogTests: XCTestCase {
         var owned = AccountHeatAggregator.Owned(partitions: [1])
         var outputs = AccountHeatAggregator.Outputs()
         for record in try records(["lead-1", "lead-2", "lead-3"], environment) { aggregator.apply(record, &owned, &outputs) }
-        let changelog = aggregator.changelogRecords(&outputs)
+        let changelog = aggregator.changelogRecords(&outputs, owned: owned)
         XCTAssertEqual(changelog.count, 1, "one company, one record")
         XCTAssertEqual(changelog.first?.partition, 1, "to the partition of its contributions")
         let state = try environment.codec.decode(AccountHeatState.self, from: XCTUnwrap(changelog.first?.value))
         XCTAssertEqual(Set(state.leads.map(\.leadID)), ["lead-1", "lead-2", "lead-3"])
         XCTAssertTrue(outputs.deadLetters.isEmpty)
+    }
+
+    func testAHeldChangeIsWrittenAsTheHeatStandsWhenWrittenAndAForgottenCompanyAsATombstone() throws {
+        let environment = try environment()
+        let aggregator = AccountHeatAggregator(environment: environment)
+        var owned = AccountHeatAggregator.Owned(partitions: [1])
+        let inputs = try records(["lead-1", "lead-2"], environment)
+        var first = AccountHeatAggregator.Outputs()
+        aggregator.apply(inputs[0], &owned, &first)
+        var second = AccountHeatAggregator.Outputs()
+        aggregator.apply(inputs[1], &owned, &second)
+        // The first poll's change, written after the second poll (held): the company as it stands.
+        let held = first.changed.map { (key: $0.key, change: $0.value) }
+        var deadLetters: [ProducerRecord] = []
+        let written = aggregator.changelogRecords(held, owned: owned, deadLetters: &deadLetters)
+        let state = try environment.codec.decode(AccountHeatState.self, from: XCTUnwrap(written.first?.value))
+        XCTAssertEqual(Set(state.leads.map(\.leadID)), ["lead-1", "lead-2"])
+        XCTAssertEqual(written.first?.key, held.first.map { Array($0.key.utf8) })
+
+        // A company the heat no longer holds is written as a tombstone under its key.
+        var gone = try XCTUnwrap(held.first)
+        gone.change.companyKey = "name:gone"
+        gone.key = AccountHeatState.changelogKey(accountID: "acct-1", companyKey: "name:gone")
+        let tombstones = aggregator.changelogRecords([gone], owned: owned, deadLetters: &deadLetters)
+        XCTAssertEqual(tombstones.count, 1)
+        XCTAssertNil(tombstones.first?.value, "a tombstone")
+        XCTAssertEqual(tombstones.first?.partition, 1)
+        XCTAssertTrue(deadLetters.isEmpty)
     }
 
     func testACompanyChangedByManyContributionsOfAPollPublishesOneSignalAsItStandsAfterThePoll() throws {
@@ -74,7 +102,7 @@ final class AccountHeatChangelogTests: XCTestCase {
             var outputs = AccountHeatAggregator.Outputs()
             for record in inputs { aggregator.apply(record, &owned, &outputs) }
             XCTAssertTrue(outputs.deadLetters.isEmpty)
-            return try environment.codec.decode(AccountHeatState.self, from: XCTUnwrap(aggregator.changelogRecords(&outputs).first?.value))
+            return try environment.codec.decode(AccountHeatState.self, from: XCTUnwrap(aggregator.changelogRecords(&outputs, owned: owned).first?.value))
         }
         let batched = try heat([ConsumerRecord(topic: batch.topic, partition: 1, offset: 0, key: batch.key, value: batch.value,
                                                headers: batch.headers)])
@@ -99,7 +127,7 @@ final class AccountHeatChangelogTests: XCTestCase {
         var outputs = AccountHeatAggregator.Outputs()
         let inputs = try records(["lead-1", "lead-2", "lead-3"], environment)
         for record in inputs { aggregator.apply(record, &owned, &outputs) }
-        XCTAssertTrue(aggregator.changelogRecords(&outputs).isEmpty, "nothing written")
+        XCTAssertTrue(aggregator.changelogRecords(&outputs, owned: owned).isEmpty, "nothing written")
         XCTAssertEqual(outputs.deadLetters.count, 1)
         let letter = try environment.codec.decode(DeadLetter.self, from: XCTUnwrap(outputs.deadLetters.first?.value))
         XCTAssertEqual(letter.offset, inputs.last?.offset)

@@ -11,10 +11,9 @@ final class UnwrittenHeatTests: XCTestCase {
     private let start = Date(timeIntervalSince1970: 1_750_000_000)
 
     private func change(_ company: String, partition: Int32, offsets: ClosedRange<Int64>) -> AccountHeatAggregator.Change {
-        let state = AccountHeatState(accountID: "acct-1", companyKey: company, companyName: company, leads: [], counted: [],
-                                     updatedAt: start)
         let last = ConsumerRecord(topic: topic, partition: partition, offset: offsets.upperBound, key: nil, value: nil, headers: [])
-        return AccountHeatAggregator.Change(state: state, partition: partition, by: last, firstOffset: offsets.lowerBound)
+        return AccountHeatAggregator.Change(accountID: "acct-1", companyKey: company, partition: partition, by: last,
+                                            firstOffset: offsets.lowerBound)
     }
 
     func testAChangeIsWrittenOnceHeldForTheIntervalWithEveryChangeSince() {
