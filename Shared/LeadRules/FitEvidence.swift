@@ -102,7 +102,7 @@ public enum XBioRole {
     public static func parse(_ bio: String, vocabulary: ScoringVocabulary = .standard) -> Parsed? {
         // Split scalar by scalar, as `components(separatedBy: partSeparators)` does, without NSString.
         let parts = bio.unicodeScalars.split(omittingEmptySubsequences: false, whereSeparator: partSeparators.contains)
-            .flatMap { String($0).components(separatedBy: ". ") }
+            .flatMap { sentences(String($0)) }
             .map { $0.trimming(partPadding) }
             .filter { !$0.isEmpty }
         for part in parts {
@@ -118,9 +118,50 @@ public enum XBioRole {
     /// What is trimmed off a title and an employer.
     private static let spaces = CharacterSet.whitespaces
 
+    /// `text.components(separatedBy: ". ")`, by bytes when `text` is ASCII (most bios).
+    static func sentences(_ text: String) -> [String] {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return text.components(separatedBy: ". ") }
+        var sentences: [String] = []
+        var start = text.startIndex
+        while let range = asciiRange(of: ". ", in: text, from: start) {
+            sentences.append(String(text[start..<range.lowerBound]))
+            start = range.upperBound
+        }
+        sentences.append(String(text[start...]))
+        return sentences
+    }
+
+    /// `part.range(of: marker, options: .caseInsensitive)`, by bytes when `part` is ASCII.
+    static func range(of marker: String, in part: String) -> Range<String.Index>? {
+        guard part.utf8.allSatisfy({ $0 < 0x80 }) else { return part.range(of: marker, options: .caseInsensitive) }
+        return asciiRange(of: marker, in: part, from: part.startIndex)
+    }
+
+    /// The first range of the ASCII `marker` in the ASCII `text` at or after `start`, letters
+    /// matched in either case.
+    private static func asciiRange(of marker: String, in text: String, from start: String.Index) -> Range<String.Index>? {
+        let needle = marker.utf8, bytes = text.utf8
+        guard let first = needle.first.map(lowercased) else { return nil }
+        var lower = start
+        while let candidate = bytes[lower...].firstIndex(where: { lowercased($0) == first }) {
+            var end = candidate, next = needle.startIndex
+            while next < needle.endIndex, end < bytes.endIndex, lowercased(bytes[end]) == lowercased(needle[next]) {
+                bytes.formIndex(after: &end)
+                needle.formIndex(after: &next)
+            }
+            if next == needle.endIndex { return candidate..<end }
+            lower = bytes.index(after: candidate)
+        }
+        return nil
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+    }
+
     private static func parseRole(_ part: String, vocabulary: ScoringVocabulary) -> Parsed? {
         for marker in [" at ", " @ ", " @", ", ", " of "] {
-            guard let range = part.range(of: marker, options: .caseInsensitive) else { continue }
+            guard let range = range(of: marker, in: part) else { continue }
             let title = String(part[..<range.lowerBound]).trimming(spaces)
             let rest = String(part[range.upperBound...])
             // "Director, Information Security": what follows the comma is the function, not an employer.
@@ -147,11 +188,6 @@ public enum XBioRole {
 }
 
 extension String {
-    /// Empty or only white space.
-    var isBlank: Bool { unicodeScalars.allSatisfy(Self.whiteSpace.contains) }
-
-    private static let whiteSpace = CharacterSet.whitespacesAndNewlines
-
     /// `trimmingCharacters(in: set)` (which also trims scalar by scalar) without Foundation's
     /// detour through NSString and UTF-16, which cost the scorer more than parsing a bio did.
     func trimming(_ set: CharacterSet) -> String {

@@ -1,6 +1,6 @@
 import Foundation
 import LeadModel
-import LeadRules
+@testable import LeadRules
 import XCTest
 
 /// The tricky cases of reading titles and industries.
@@ -81,6 +81,23 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(parse("ICU nurse. Coffee first."), ["ICU nurse", nil])
         XCTAssertNil(parse("Coffee, code and the occasional hot take"))
         XCTAssertNil(parse(""))
+    }
+
+    /// The bio parser splits and searches ASCII bios by bytes: it must find what Foundation finds.
+    func testXBioSplittingAndMarkersAgreeWithFoundation() {
+        let bios = [
+            "Head of Growth at Northwind", "Head of Growth AT Northwind", "VP Sales @ Acme", "CEO Of Acme. Dad. Runner.",
+            "ICU nurse. Coffee first.", "Founder.. At Acme", ". . leading", "trailing. ", ". ", "", "at", " at", " at ",
+            " At ", "x aT y at z", "Director, Information Security", "a,b, c", "Co-founder of Pipewise (YC W24)",
+            "sales@acme", "VP Sales @acme", "Growth at. Acme", "MAT ATTACK at ATLAS", "Of of of", "  spaced   out  ",
+            "Café owner at Noir", "Head of Growth at Café Noir. Opinions mine.",
+        ]
+        for bio in bios {
+            XCTAssertEqual(XBioRole.sentences(bio), bio.components(separatedBy: ". "), bio)
+            for marker in [" at ", " @ ", " @", ", ", " of "] {
+                XCTAssertEqual(XBioRole.range(of: marker, in: bio), bio.range(of: marker, options: .caseInsensitive), "\(marker) in \(bio)")
+            }
+        }
     }
 
     func testAnOfferNamingAnUnknownSeniorityIsRefused() {
