@@ -64,10 +64,9 @@ public struct AccountBillingEvent: Message, Hashable {
 
     /// A source and an event id (not blank), and a reason when pausing.
     public func validate() throws(AccountBillingEventValidationError) {
-        func isBlank(_ text: String) -> Bool { text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
-        if state == .paused && isBlank(reason) { throw .emptyReason }
-        if isBlank(source) { throw .emptySource }
-        if isBlank(eventID) { throw .emptyEventID }
+        if state == .paused && reason.isBlank { throw .emptyReason }
+        if source.isBlank { throw .emptySource }
+        if eventID.isBlank { throw .emptyEventID }
     }
 }
 

@@ -160,7 +160,7 @@ public struct LeadDiscovered: Message, Hashable {
     /// Checks the rules JSON cannot express: a name, at least one profile URL, each URL a
     /// profile of its platform, and types for re-enrich.
     public func validate() throws(LeadValidationError) {
-        if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .emptyName }
+        if name.isBlank { throw .emptyName }
         let linkedin = linkedinURL.flatMap { $0.isEmpty ? nil : $0 }
         let x = xURL.flatMap { $0.isEmpty ? nil : $0 }
         if linkedin == nil && x == nil { throw .missingProfileURL }
@@ -540,4 +540,12 @@ public struct OfferConfig: Message, Hashable {
                 + Seniority.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
     }
+}
+
+extension String {
+    /// Empty or only white space and newlines: `trimmingCharacters(in: .whitespacesAndNewlines)`
+    /// would leave nothing. Scalar by scalar, without Foundation's detour through NSString.
+    public var isBlank: Bool { unicodeScalars.allSatisfy(Self.whitespacesAndNewlines.contains) }
+
+    private static let whitespacesAndNewlines = CharacterSet.whitespacesAndNewlines
 }

@@ -93,10 +93,10 @@ public struct LeadOverride: Message, Hashable {
         switch (state, cleared == true) {
         case (nil, false): throw .neitherStateNorCleared
         case (.some, true): throw .stateAndCleared
-        case (.some, false) where reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty: throw .emptyReason
+        case (.some, false) where reason.isBlank: throw .emptyReason
         default: break
         }
-        if requestedBy.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .emptyRequester }
+        if requestedBy.isBlank { throw .emptyRequester }
     }
 }
 

@@ -86,7 +86,7 @@ public struct ReEnrichRequested: Message, Hashable {
             let repeated = Dictionary(grouping: types, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
             throw .duplicateTypes(repeated)
         }
-        if requestedBy.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw .emptyRequester }
+        if requestedBy.isBlank { throw .emptyRequester }
     }
 }
 

@@ -53,6 +53,21 @@ final class ProfileURLTests: XCTestCase {
         XCTAssertEqual(Fixtures.lead(x: "twitter.com/janedoe").availablePlatforms, [.linkedin, .x])
     }
 
+    /// A name is blank when trimming white space and newlines leaves nothing, as Foundation trims.
+    func testABlankNameIsRefusedAsFoundationWouldTrimIt() {
+        for name in ["", " ", "\t\n\r", "\u{00A0}\u{3000}", "\u{200B}", "\u{2028}\u{85}", "Jane", " J ", "\u{200B}J", "é", "👩‍💼"] {
+            var lead = Fixtures.lead()
+            lead.name = name
+            let blank = name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            XCTAssertEqual(name.isBlank, blank, name.debugDescription)
+            if blank {
+                XCTAssertThrowsError(try lead.validate(), name.debugDescription) { XCTAssertEqual($0 as? LeadValidationError, .emptyName) }
+            } else {
+                XCTAssertNoThrow(try lead.validate(), name.debugDescription)
+            }
+        }
+    }
+
     private func failure(_ result: Result<ProfileURL, ProfileURL.Problem>) -> ProfileURL.Problem? {
         if case .failure(let problem) = result { return problem }
         return nil
