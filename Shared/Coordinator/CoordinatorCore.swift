@@ -451,17 +451,22 @@ struct CoordinatorCore<Source> {
                                 _ effects: inout [Effect], rewritingPoolEntry: Bool = false) {
         let now = now
         let handled = leads.modify(leadID) { entry in
-            let before = entry.machine.state
+            // What is read of the state before the event, field by field: a copy of the state
+            // would retain all of it.
+            var bucketBefore: ProgressCounts.Bucket?
+            if let status = entry.machine.state?.status {
+                bucketBefore = ProgressCounts.Bucket(status: status, phase: entry.machine.state?.currentPhase)
+            }
             let accountID: AccountID?
-            if let before { accountID = before.lead.accountID } else if case .discovered(let lead, _, _) = event {
+            if let known = entry.machine.state?.lead.accountID { accountID = known } else if case .discovered(let lead, _, _) = event {
                 accountID = lead.accountID
             } else {
                 accountID = nil
             }
             let gates = accountID.map { Self.gates(for: $0, tables, at: now()) } ?? .open
-            return (before, entry.machine.handle(event, gates: gates, override: tables.override(of: leadID)))
+            return (bucketBefore, entry.machine.handle(event, gates: gates, override: tables.override(of: leadID)))
         }
-        guard let (before, actions) = handled else {
+        guard let (bucketBefore, actions) = handled else {
             // A result or timer for a lead this instance does not know: stale, or owned elsewhere.
             logger.debug("no state for lead", [LogKey.leadID: leadID.rawValue])
             return
@@ -506,8 +511,7 @@ struct CoordinatorCore<Source> {
                     billingPaused.remove(leadID)
                 }
                 if let partition = leads.partition(of: leadID) {
-                    progress.move(.init(leadState.lead, partition: partition),
-                                  from: before.flatMap(ProgressCounts.Bucket.init), to: ProgressCounts.Bucket(leadState))
+                    progress.move(.init(leadState.lead, partition: partition), from: bucketBefore, to: ProgressCounts.Bucket(leadState))
                 }
             }
         }

@@ -20,7 +20,7 @@ struct ProgressCounts {
             self.init(status: summary.status, phase: summary.currentPhase)
         }
 
-        private init?(status: LeadStatus, phase: Phase?) {
+        init?(status: LeadStatus, phase: Phase?) {
             switch status {
             case .pending: self = .pending
             case .ready: self = .completed
