@@ -71,7 +71,13 @@ extension OutputReference: JSONWritable {
     }
 }
 
-extension RecordPosition: JSONWritable {
+extension RecordPosition: JSONWritable, JSONReadable {
+    public init(reading object: inout JSONObjectReader) throws {
+        // A partition beyond Int32 is rejected, with its place, by init(from:).
+        guard let partition = Int32(exactly: try object.int("partition")) else { throw JSONObjectReader.Unexpected() }
+        self.init(topic: try object.string("topic"), partition: partition, offset: Int64(try object.int("offset")))
+    }
+
     public func writeMembers(to object: inout JSONObjectWriter) throws {
         object.member("offset", Int(offset))
         object.member("partition", Int(partition))

@@ -146,10 +146,10 @@ extension PhaseResult: JSONWritable, JSONReadable {
     public init(reading object: inout JSONObjectReader) throws {
         self.init(
             leadID: try object.rawValue("leadID"), runID: try object.rawValue("runID"), phase: try object.rawValue("phase"),
-            attempt: try object.int("attempt"), outcome: try object.decoded("outcome", as: PhaseOutcome.self),
+            attempt: try object.int("attempt"), outcome: try object.object("outcome"),
             payload: try object.object("payload"), charges: try object.objects("charges"), finishedAt: try object.date("finishedAt"),
             service: try object.string("service"))
-        poolEntry = try object.optionalDecoded("poolEntry", as: RecordPosition.self)
+        poolEntry = try object.optionalObject("poolEntry")
     }
 
     public func writeMembers(to object: inout JSONObjectWriter) throws {
@@ -157,10 +157,10 @@ extension PhaseResult: JSONWritable, JSONReadable {
         try object.member("charges", charges)
         object.member("finishedAt", finishedAt)
         object.member("leadID", leadID)
-        try object.member("outcome", encoding: outcome)
+        try object.member("outcome", outcome)
         try object.member("payload", payload)
         object.member("phase", phase)
-        try object.member("poolEntry", encoding: poolEntry)
+        try object.member("poolEntry", poolEntry)
         object.member("runID", runID)
         object.member("service", service)
     }
@@ -173,12 +173,12 @@ extension PhaseResultEnvelope: JSONReadable {
         runID = try object.rawValue("runID")
         phase = try object.rawValue("phase")
         attempt = try object.int("attempt")
-        outcome = try object.decoded("outcome", as: PhaseOutcome.self)
+        outcome = try object.object("outcome")
         payload = try object.rawJSON("payload")
         charges = try object.objects("charges")
         finishedAt = try object.date("finishedAt")
         service = try object.string("service")
-        poolEntry = try object.optionalDecoded("poolEntry", as: RecordPosition.self)
+        poolEntry = try object.optionalObject("poolEntry")
     }
 }
 
@@ -223,6 +223,25 @@ extension LeadPoolEntry: JSONWritable, JSONReadable {
         try object.member("profile", profile)
         object.member("role", role)
         object.member("skills", skills)
+    }
+}
+
+extension PhaseOutcome: JSONWritable, JSONReadable {
+    public init(reading object: inout JSONObjectReader) throws {
+        switch try object.string("status") {
+        case "completed": self = .completed
+        case "failed": self = .failed(reason: try object.string("reason"), isRetriable: try object.bool("isRetriable"))
+        case "account-paused": self = .accountPaused(reason: try object.string("reason"))
+        default: throw JSONObjectReader.Unexpected()  // init(from:) names the unknown status
+        }
+    }
+
+    public func writeMembers(to object: inout JSONObjectWriter) throws {
+        switch self {
+        case .completed: object.outcome(status: "completed")
+        case .failed(let reason, let isRetriable): object.outcome(status: "failed", reason: reason, isRetriable: isRetriable)
+        case .accountPaused(let reason): object.outcome(status: "account-paused", reason: reason)
+        }
     }
 }
 

@@ -279,16 +279,20 @@ extension PlatformOutcome: JSONWritable, JSONReadable {
 
     public func writeMembers(to object: inout JSONObjectWriter) throws {
         switch self {
-        case .succeeded:
-            object.member("status", "succeeded")
-        case .failed(let reason, let isRetriable):
-            object.member("isRetriable", isRetriable)
-            object.member("reason", reason)
-            object.member("status", "failed")
-        case .skipped(let reason):
-            object.member("reason", reason)
-            object.member("status", "skipped")
+        case .succeeded: object.outcome(status: "succeeded")
+        case .failed(let reason, let isRetriable): object.outcome(status: "failed", reason: reason, isRetriable: isRetriable)
+        case .skipped(let reason): object.outcome(status: "skipped", reason: reason)
         }
+    }
+}
+
+extension JSONObjectWriter {
+    /// The members of an outcome in its `status` form (``PlatformOutcome``, ``PhaseOutcome``):
+    /// whether a retry may help and the reason, when the case has them, and the status.
+    mutating func outcome(status: String, reason: String? = nil, isRetriable: Bool? = nil) {
+        member("isRetriable", isRetriable)
+        member("reason", reason)
+        member("status", status)
     }
 }
 

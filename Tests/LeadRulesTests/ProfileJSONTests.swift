@@ -219,6 +219,33 @@ final class ProfileJSONTests: XCTestCase {
         XCTAssertNil(try JSONIndexDecoder.decode(LeadDiscovered.self, from: none).reEnrichTypes)
     }
 
+    func testPhaseOutcomesAndRecordPositionsReadAndWriteAsCodable() throws {
+        try withoutRefusals {
+            for outcome in [PhaseOutcome.completed, .failed(reason: "provider \"down\"", isRetriable: true),
+                            .failed(reason: "", isRetriable: false), .accountPaused(reason: "credits")] {
+                try assertSameJSON(outcome)
+                try assertReadsBack(outcome)
+            }
+            for position in [RecordPosition(topic: "lead.pool", partition: 0, offset: 0),
+                             RecordPosition(topic: "t", partition: .max, offset: .max)] {
+                try assertSameJSON(position)
+                try assertReadsBack(position)
+            }
+        }
+        for json in [#"{"topic":"t","partition":2147483648,"offset":1}"#, #"{"topic":"t","partition":1.5,"offset":1}"#,
+                     #"{"topic":"t","offset":1}"#] {
+            XCTAssertThrowsError(try JSONIndexDecoder.decode(RecordPosition.self, from: Array(json.utf8)), json)
+            XCTAssertThrowsError(try JSONIndexDecoder.foundationDecoder().decode(RecordPosition.self, from: Data(json.utf8)), json)
+        }
+        for json in [#"{"status":"done"}"#, #"{"status":"failed","reason":"x"}"#, #"{"status":"failed","reason":null,"isRetriable":true}"#,
+                     #"{"status":"account-paused"}"#, #"{"reason":"x"}"#, #"{"status":"failed","reason":"x","isRetriable":1}"#] {
+            XCTAssertThrowsError(try JSONIndexDecoder.decode(PhaseOutcome.self, from: Array(json.utf8)), json)
+            XCTAssertThrowsError(try JSONIndexDecoder.foundationDecoder().decode(PhaseOutcome.self, from: Data(json.utf8)), json)
+        }
+        XCTAssertEqual(try JSONIndexDecoder.decode(PhaseOutcome.self, from: Array(#"{"status":"completed","reason":"ignored"}"#.utf8)),
+                       .completed)
+    }
+
     /// Requests and results: the messages write and read their members among their envelope's.
     func testRequestsAndResultsReadAndWriteAsCodable() throws {
         let lead = Self.fullLead()
