@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Encodes `Encodable` values as compact JSON, writing bytes as it goes.
 ///
@@ -12,14 +13,16 @@ public struct JSONStreamEncoder {
     /// The JSON text of `value`; nested values equal to the one `fragment` holds are written
     /// from its bytes, and the first other one it meets replaces it.
     public static func encode<T: Encodable>(_ value: T, fragment: (any JSONFragmentSlot)? = nil) throws -> [UInt8] {
-        let encoder = StreamEncoder(sink: ByteSink(), parent: nil, key: nil)
+        let sink = ByteSink.reused()
+        defer { sink.putBack() }
+        let encoder = StreamEncoder(sink: sink, parent: nil, key: nil)
         encoder.fragment = fragment
         try encoder.encodeValue(value)
         guard encoder.shape != .empty else {
             throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "\(T.self) did not encode any values"))
         }
         try encoder.finish()
-        return encoder.sink.bytes
+        return sink.copyOfBytes()
     }
 
     /// A `JSONEncoder` that writes what ``encode(_:fragment:)`` writes, more slowly; for comparisons.
@@ -79,8 +82,10 @@ public protocol JSONFragmentSlot: AnyObject {
     func keep<T>(_ candidate: T, bytes: ArraySlice<UInt8>)
 }
 
-/// The growing output, and what the encoders writing into it reuse.
-final class ByteSink {
+/// The growing output, and what the encoders writing into it reuse. One encode uses a sink at a
+/// time; between encodes it waits, empty, among the idle sinks (so it may change threads, never
+/// while in use).
+final class ByteSink: @unchecked Sendable {
     @exclusivity(unchecked) var bytes: [UInt8] = []
     /// The members of every object open in this sink, innermost last: the encoders writing here
     /// nest (each finishes before its parent goes on), so each one's members are the top of the
@@ -92,6 +97,38 @@ final class ByteSink {
     init() {
         bytes.reserveCapacity(2048)
         members.reserveCapacity(32)  // the members of the objects open at once; grown from empty, each encode paid six copies
+    }
+
+    /// Sinks of finished encodes, emptied, kept for the next ones: a top-level encode took a new
+    /// sink and its three buffers every time (four of a record's allocations).
+    private static let idle = Mutex<[ByteSink]>([])
+    /// How many idle sinks are kept (about the threads that encode at once).
+    private static let idleLimit = 16
+    /// A sink keeps buffers up to this size; a larger one (a large record) is given back.
+    private static let keptCapacity = 1 << 16
+
+    /// The bytes written, in a buffer of their own sized for them (the sink's buffer stays with
+    /// the sink for its next encode).
+    func copyOfBytes() -> [UInt8] {
+        bytes.withUnsafeBufferPointer { written in
+            [UInt8](unsafeUninitializedCapacity: written.count) { copy, count in
+                count = copy.initialize(from: written).1
+            }
+        }
+    }
+
+    /// An idle sink, or a new one.
+    static func reused() -> ByteSink {
+        idle.withLock { $0.popLast() } ?? ByteSink()
+    }
+
+    /// Empties this sink and keeps it for ``reused()``.
+    func putBack() {
+        guard bytes.capacity <= Self.keptCapacity, scratch.capacity <= Self.keptCapacity else { return }
+        bytes.removeAll(keepingCapacity: true)
+        members.removeAll(keepingCapacity: true)
+        scratch.removeAll(keepingCapacity: true)
+        Self.idle.withLock { if $0.count < Self.idleLimit { $0.append(self) } }
     }
 
     var count: Int { bytes.count }
