@@ -104,8 +104,10 @@ final class ByteSink: @unchecked Sendable {
     private static let idle = Mutex<[ByteSink]>([])
     /// How many idle sinks are kept (about the threads that encode at once).
     private static let idleLimit = 16
-    /// A sink keeps buffers up to this size; a larger one (a large record) is given back.
+    /// A sink keeps byte buffers up to this size; a larger one (a large record) is given back.
     private static let keptCapacity = 1 << 16
+    /// A sink keeps a member stack up to this many members (an object of thousands of members).
+    private static let keptMembers = 1 << 10
 
     /// The bytes written, in a buffer of their own sized for them (the sink's buffer stays with
     /// the sink for its next encode).
@@ -124,7 +126,8 @@ final class ByteSink: @unchecked Sendable {
 
     /// Empties this sink and keeps it for ``reused()``.
     func putBack() {
-        guard bytes.capacity <= Self.keptCapacity, scratch.capacity <= Self.keptCapacity else { return }
+        guard bytes.capacity <= Self.keptCapacity, scratch.capacity <= Self.keptCapacity, members.capacity <= Self.keptMembers
+        else { return }
         bytes.removeAll(keepingCapacity: true)
         members.removeAll(keepingCapacity: true)
         scratch.removeAll(keepingCapacity: true)

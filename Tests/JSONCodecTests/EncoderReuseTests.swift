@@ -70,9 +70,12 @@ final class EncoderReuseTests: XCTestCase {
         XCTAssertEqual(written.withLock { $0 }, expected)
     }
 
-    func testALargeRecordIsWrittenWholeAndTheNextSmallOneAsUsual() throws {
+    func testLargeAndWideRecordsAreWrittenWholeAndTheNextSmallOneAsUsual() throws {
         let large = Item(name: String(repeating: "y", count: 200_000), tags: [], nested: [:])
         XCTAssertEqual(String(decoding: try JSONStreamEncoder.encode(large), as: UTF8.self), try foundationJSON(large))
         XCTAssertEqual(String(decoding: try JSONStreamEncoder.encode(item(5)), as: UTF8.self), try foundationJSON(item(5)))
+        let wide = Item(name: "wide", tags: [], nested: Dictionary(uniqueKeysWithValues: (0..<5_000).map { ("k\($0)", $0) }))
+        XCTAssertEqual(String(decoding: try JSONStreamEncoder.encode(wide), as: UTF8.self), try foundationJSON(wide))
+        XCTAssertEqual(String(decoding: try JSONStreamEncoder.encode(item(6)), as: UTF8.self), try foundationJSON(item(6)))
     }
 }
