@@ -160,7 +160,7 @@ public struct JSONObjectReader {
     public func decoded<Value: Decodable>(_ key: StaticString, as type: Value.Type) throws -> Value {
         try child(requiredNode(key), key).decodeValue(Value.self)
     }
-    /// A nested object, read by its reader (or its `init(from:)`).
+    /// A nested object, read by its reader; when that refuses, so does this reader.
     public func object<Value: JSONReadable>(_ key: StaticString) throws -> Value {
         try nested(requiredNode(key))
     }

@@ -161,6 +161,8 @@ public struct AccountHeat: Sendable {
     @discardableResult
     private mutating func forget(at key: String, leads isForgottenLead: (HeatContribution) -> Bool,
                                  counted isForgottenCount: (CountedContribution) -> Bool) -> Bool {
+        // The state is looked at in a scope of its own: a copy still held at the removals below
+        // would make them copy the company's leads.
         let leads: [HeatContribution], countedEntries: [CountedContribution]
         if let state = companies[key] {
             leads = state.leads.filter(isForgottenLead)
