@@ -248,6 +248,7 @@ public final class KafkaConsumer: Sendable {
         // One topic name per topic handle and batch, not one String per record.
         var lastTopicHandle: OpaquePointer?
         var lastTopicName = ""
+        var headers = HeaderReuse()
         for i in 0..<count {
             guard let message = messages[i] else { continue }
             defer { rd_kafka_message_destroy(message) }
@@ -275,7 +276,7 @@ public final class KafkaConsumer: Sendable {
                 offset: m.offset,
                 key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
                 value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) },
-                headers: copyHeaders(message),
+                headers: headers.headers(of: message),
                 timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp))
         }
         if let failure { return .failure(failure) }
@@ -298,7 +299,9 @@ public final class KafkaConsumer: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(err, operation: "storeOffsets")
         }
-        if let failed = partitionListElements(list).first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+        // Looked at before any name is copied: a batch stores offsets for each partition it read.
+        if let index = (0..<Int(list.pointee.cnt)).first(where: { list.pointee.elems[$0].err != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+            let failed = partitionListElements(list)[index]
             throw KafkaError(failed.error, message: "\(failed.0): \(String(cString: rd_kafka_err2str(failed.error)))",
                              operation: "storeOffsets")
         }

@@ -38,6 +38,42 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    /// A poll reuses the header lists of earlier records that have the same headers; a record
+    /// whose headers differ in a name, a value, a byte, their order or their number gets its own.
+    func testEachRecordGetsItsOwnHeadersWhenAPollReusesEqualOnes() async throws {
+        let shapes: [[KafkaHeader]] = [
+            [KafkaHeader(key: "schema", string: "phase.result"), KafkaHeader(key: "schema-version", string: "2")],
+            [KafkaHeader(key: "schema", string: "phase.result"), KafkaHeader(key: "schema-version", string: "20")],
+            [KafkaHeader(key: "schema", string: "phase.resulT"), KafkaHeader(key: "schema-version", string: "2")],
+            [KafkaHeader(key: "schema2", string: "phase.result"), KafkaHeader(key: "schema-version", string: "2")],
+            [KafkaHeader(key: "schema-version", string: "2"), KafkaHeader(key: "schema", string: "phase.result")],
+            [KafkaHeader(key: "schema", string: "phase.result")],
+            [KafkaHeader(key: "schema", string: "phase.result"), KafkaHeader(key: "schema-version", string: "2"),
+             KafkaHeader(key: "run-id", string: "run-1")],
+            [KafkaHeader(key: "schema", value: [])],
+            [KafkaHeader(key: "schema", value: [0, 255, 1])],
+            [],
+        ] + (0..<12).map { [KafkaHeader(key: "run-id", string: "run-\($0)")] }  // more lists than a poll keeps
+        try await withTestTopic(partitions: 1) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            // Every shape three times, interleaved, so equal lists come in one poll apart.
+            let sent = (0..<(shapes.count * 3)).map { i in
+                ProducerRecord(topic: topic, key: "lead-\(i)", value: [UInt8(i % 256)], headers: shapes[i % shapes.count])
+            }
+            _ = try await producer.send(sent)
+            await producer.close()
+            let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                             topics: [topic], properties: TestBroker.fastGroupProperties)
+            let received = try await consume(consumer, count: sent.count)
+            await consumer.close()
+            XCTAssertEqual(received.count, sent.count)
+            for record in received {
+                let i = Int(record.keyString!.dropFirst("lead-".count))!
+                XCTAssertEqual(record.headers, shapes[i % shapes.count], "record \(i)")
+            }
+        }
+    }
+
     /// Batches enqueued one after another while earlier ones are still unacknowledged land in
     /// the order enqueued, and each batch's reports come whenever it is awaited.
     func testEnqueuedBatchesKeepTheirOrderAndReportLater() async throws {
@@ -102,6 +138,24 @@ final class ProducerConsumerTests: XCTestCase {
                 let offsets = zip(records, reports).filter { $0.0.key == Array("lead-\(lead)".utf8) }.map { $0.1.offset }
                 XCTAssertEqual(offsets, offsets.sorted())
             }
+        }
+    }
+
+    /// Storing offsets for an assigned partition and one that is not names the one refused.
+    func testStoringAnOffsetOfAPartitionNotAssignedNamesIt() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send([ProducerRecord(topic: topic, key: "k", value: [1])])
+            await producer.close()
+            let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                             topics: [topic], properties: TestBroker.fastGroupProperties)
+            let record = try await consume(consumer, count: 1)[0]
+            let stranger = TopicPartition(topic: uniqueTopicName("other"), partition: 3)
+            XCTAssertThrowsError(try consumer.storeOffsets([record.topicPartition: record.offset + 1, stranger: 1])) { error in
+                XCTAssertTrue("\(error)".contains("\(stranger)"), "\(error)")
+            }
+            XCTAssertNoThrow(try consumer.storeOffsets([record.topicPartition: record.offset + 1]))
+            await consumer.close()
         }
     }
 

@@ -117,24 +117,57 @@ func runBlocking<T: Sendable>(_ name: String, _ body: @escaping @Sendable () -> 
     }
 }
 
-/// Copies librdkafka's headers of a message into Swift values.
-func copyHeaders(_ message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
-    var headers: OpaquePointer?
-    guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else {
-        return []
+/// Copies the headers of the messages of one poll, reusing the arrays of an earlier message
+/// whose headers are the same: most records of a batch carry the same schema name and version,
+/// so a record costs one retain instead of an array for its list and one per header value.
+struct HeaderReuse {
+    /// Distinct header lists copied so far, at most ``capacity``; the oldest is replaced.
+    private var recent: [[KafkaHeader]] = []
+    private var next = 0
+    static let capacity = 8
+
+    /// The headers of `message`: an earlier list when equal to it, else a copy.
+    mutating func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var handle: OpaquePointer?
+        guard rd_kafka_message_headers(message, &handle) == RD_KAFKA_RESP_ERR_NO_ERROR, let handle else { return [] }
+        let count = rd_kafka_header_cnt(handle)
+        if let earlier = recent.first(where: { $0.count == count && Self.matches($0, handle) }) { return earlier }
+        var copied: [KafkaHeader] = []
+        copied.reserveCapacity(count)
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(handle, copied.count, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+            copied.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: bytes))
+        }
+        if recent.count < Self.capacity {
+            recent.append(copied)
+        } else {
+            recent[next] = copied
+            next = (next + 1) % Self.capacity
+        }
+        return copied
     }
-    var result: [KafkaHeader] = []
-    result.reserveCapacity(rd_kafka_header_cnt(headers))
-    var index = 0
-    var name: UnsafePointer<CChar>?
-    var value: UnsafeRawPointer?
-    var size = 0
-    while rd_kafka_header_get_all(headers, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-        let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-        result.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: bytes))
-        index += 1
+
+    /// Whether `headers` has the same names and values, in the same order, as librdkafka's.
+    private static func matches(_ headers: [KafkaHeader], _ handle: OpaquePointer) -> Bool {
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        for (index, header) in headers.enumerated() {
+            guard rd_kafka_header_get_all(handle, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  let name, size == header.value.count else { return false }
+            let sameName = header.key.utf8.withContiguousStorageIfAvailable { key in
+                key.count == strlen(name) && (key.isEmpty || memcmp(key.baseAddress!, name, key.count) == 0)
+            } ?? (header.key == String(cString: name))
+            guard sameName else { return false }
+            // A header without a value (nil) reads as empty, as the copy does.
+            let sameValue = size == 0 || header.value.withUnsafeBytes { memcmp($0.baseAddress!, value!, size) == 0 }
+            guard sameValue else { return false }
+        }
+        return true
     }
-    return result
 }
 
 /// Builds an `rd_kafka_topic_partition_list_t`; the caller destroys it.
