@@ -146,38 +146,41 @@ enum SimulatedWorld {
 
     /// Title tiers by company size: founders and "Head of" titles at startups, a pyramid of
     /// executives, VPs, directors, managers and individual contributors at larger companies.
+    /// Tables made once: a profile draws several titles.
     static func titleTiers(employees: Int) -> [TitleTier] {
         switch employees {
-        case ...1:
-            return [TitleTier(share: 1, titles: ["Independent Consultant", "Freelance Growth Marketer", "Independent Sales Advisor"])]
-        case ..<50:
-            return [
-                TitleTier(share: 0.25, titles: ["Founder & CEO", "Co-founder & CTO", "Co-founder & COO"], isFounders: true),
-                TitleTier(share: 0.35, titles: ["Head of Sales", "Head of Growth", "Head of Marketing", "Head of Engineering", "Head of Customer Success"]),
-                TitleTier(share: 0.40, titles: ["Founding Account Executive", "Growth Marketer", "Software Engineer", "Account Executive", "Sales Development Representative", "Product Designer"]),
-            ]
-        case ...1_000:
-            return [
-                TitleTier(share: 0.05, titles: ["CEO", "Chief Revenue Officer", "Chief Marketing Officer", "CTO"]),
-                TitleTier(share: 0.12, titles: ["VP Sales", "VP of Marketing", "VP of Engineering", "VP of Customer Success"]),
-                TitleTier(share: 0.20, titles: ["Head of Growth", "Head of Partnerships", "Director of Sales Development", "Director of Marketing", "Director of Revenue Operations"]),
-                TitleTier(share: 0.25, titles: ["SDR Manager", "Marketing Operations Manager", "Sales Manager", "Engineering Manager", "Customer Success Team Lead"]),
-                TitleTier(share: 0.38, titles: ["Account Executive", "Sales Development Representative", "Sales Engineer", "Product Manager", "Senior Software Engineer", "Growth Marketing Manager", "Revenue Operations Analyst", "Customer Success Manager"]),
-            ]
-        default:
-            return [
-                TitleTier(share: 0.02, titles: ["Chief Information Officer", "Chief Operating Officer"]),
-                TitleTier(share: 0.06, titles: ["SVP, Global Sales", "VP of Demand Generation", "VP of Operations", "VP of IT"]),
-                TitleTier(share: 0.14, titles: ["Director of Procurement", "Director of IT", "Senior Director, Marketing", "Regional Sales Director"]),
-                TitleTier(share: 0.30, titles: ["IT Manager", "Sales Operations Manager", "Marketing Manager", "Operations Manager", "Procurement Manager"]),
-                TitleTier(share: 0.48, titles: ["Enterprise Account Executive", "Business Analyst", "Senior Software Engineer", "Security Engineer", "Data Analyst", "Marketing Specialist"]),
-            ]
+        case ...1: soloTiers
+        case ..<50: startupTiers
+        case ...1_000: midsizeTiers
+        default: largeTiers
         }
     }
 
+    private static let soloTiers = [TitleTier(share: 1, titles: ["Independent Consultant", "Freelance Growth Marketer", "Independent Sales Advisor"])]
+    private static let startupTiers = [
+        TitleTier(share: 0.25, titles: ["Founder & CEO", "Co-founder & CTO", "Co-founder & COO"], isFounders: true),
+        TitleTier(share: 0.35, titles: ["Head of Sales", "Head of Growth", "Head of Marketing", "Head of Engineering", "Head of Customer Success"]),
+        TitleTier(share: 0.40, titles: ["Founding Account Executive", "Growth Marketer", "Software Engineer", "Account Executive", "Sales Development Representative", "Product Designer"]),
+    ]
+    private static let midsizeTiers = [
+        TitleTier(share: 0.05, titles: ["CEO", "Chief Revenue Officer", "Chief Marketing Officer", "CTO"]),
+        TitleTier(share: 0.12, titles: ["VP Sales", "VP of Marketing", "VP of Engineering", "VP of Customer Success"]),
+        TitleTier(share: 0.20, titles: ["Head of Growth", "Head of Partnerships", "Director of Sales Development", "Director of Marketing", "Director of Revenue Operations"]),
+        TitleTier(share: 0.25, titles: ["SDR Manager", "Marketing Operations Manager", "Sales Manager", "Engineering Manager", "Customer Success Team Lead"]),
+        TitleTier(share: 0.38, titles: ["Account Executive", "Sales Development Representative", "Sales Engineer", "Product Manager", "Senior Software Engineer", "Growth Marketing Manager", "Revenue Operations Analyst", "Customer Success Manager"]),
+    ]
+    private static let largeTiers = [
+        TitleTier(share: 0.02, titles: ["Chief Information Officer", "Chief Operating Officer"]),
+        TitleTier(share: 0.06, titles: ["SVP, Global Sales", "VP of Demand Generation", "VP of Operations", "VP of IT"]),
+        TitleTier(share: 0.14, titles: ["Director of Procurement", "Director of IT", "Senior Director, Marketing", "Regional Sales Director"]),
+        TitleTier(share: 0.30, titles: ["IT Manager", "Sales Operations Manager", "Marketing Manager", "Operations Manager", "Procurement Manager"]),
+        TitleTier(share: 0.48, titles: ["Enterprise Account Executive", "Business Analyst", "Senior Software Engineer", "Security Engineer", "Data Analyst", "Marketing Specialist"]),
+    ]
+
     /// A title at `company` drawn by tier share, and whether it is a founder's.
     static func drawTitle(at company: SimulatedCompany, allowFounders: Bool, random: inout SeededRandom) -> (title: String, isFounder: Bool) {
-        let tiers = titleTiers(employees: company.employees).filter { allowFounders || !$0.isFounders }
+        let all = titleTiers(employees: company.employees)
+        let tiers = allowFounders || !all.contains(where: \.isFounders) ? all : all.filter { !$0.isFounders }
         var remaining = random.unit() * tiers.reduce(0) { $0 + $1.share }
         let tier = tiers.first { tier in
             remaining -= tier.share
