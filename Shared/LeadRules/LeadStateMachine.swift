@@ -289,7 +289,7 @@ public struct LeadStateMachine: Sendable {
         guard state != nil, !pending.isEmpty || isChanged else { return [] }
         let updatedAt = eventTime(event)
         state?.updatedAt = updatedAt
-        pending.append(.persist(state!))
+        emit(.persist(state!))
         return pending
     }
 
@@ -297,9 +297,13 @@ public struct LeadStateMachine: Sendable {
 
     private mutating func begin(lead: LeadDiscovered, runID: RunID, at: Date) {
         let mode = lead.resolvedMode
+        // Room for the run's entries (two a phase, and three more) from the start: grown one
+        // entry at a time, the history was allocated five times over a run.
+        var history: [HistoryEntry] = []
+        history.reserveCapacity(min(configuration.historyLimit, 2 * mode.phases.count + 3))
         state = LeadState(
             lead: lead, runID: runID, mode: mode, status: .processing, plan: mode.phases, phaseIndex: 0,
-            inFlight: nil, profile: EnrichedProfile(startingRunOf: lead), history: [], createdAt: at, updatedAt: at,
+            inFlight: nil, profile: EnrichedProfile(startingRunOf: lead), history: history, createdAt: at, updatedAt: at,
             readyAt: nil)
         record(.discovered, at: at, detail: "source \(lead.source.rawValue)")
         let why = lead.isScoringOnlyWithoutProfile ? " (scoring-only without poolProfile: nothing to score yet)" : ""
@@ -360,7 +364,7 @@ public struct LeadStateMachine: Sendable {
         if isRunStart, let opensAt = gates.windowOpensAt, opensAt > at {
             wait(.outsideOutreachWindow, phase: phase, at: at, detail: "window opens \(ISO8601.format(opensAt))")
             let key = PhaseAttemptKey(leadID: current.leadID, runID: current.runID, phase: phase, attempt: 0)
-            pending.append(.scheduleTimer(Timer(key: key, kind: .windowOpens, fireAt: opensAt)))
+            emit(.scheduleTimer(Timer(key: key, kind: .windowOpens, fireAt: opensAt)))
             return
         }
         if phase.isPaid && gates.isBillingPaused {
@@ -405,8 +409,8 @@ public struct LeadStateMachine: Sendable {
         }
         guard let request = sent else { return }
         record(.phaseStarted, at: at, phase: phase, attempt: attempt)
-        pending.append(.sendPhaseRequest(request))
-        pending.append(.scheduleTimer(Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline)))
+        emit(.sendPhaseRequest(request))
+        emit(.scheduleTimer(Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline)))
     }
 
     private mutating func apply(
@@ -431,6 +435,9 @@ public struct LeadStateMachine: Sendable {
             }
             let ids = update { current -> (AccountID, LeadID, RunID) in
                 // Not merged: the profile is the run's outputs until something needs it whole (``loadProfile(at:)``).
+                // Room for every phase of the plan at the first output, rather than growing by one.
+                if current.outputs.isEmpty { current.outputs.reserveCapacity(current.plan.count) }
+                if current.runOutputs.isEmpty { current.runOutputs.reserveCapacity(current.plan.count) }
                 if let output { current.outputs.append(output) }
                 current.runOutputs.append(PhaseOutput(phase: result.phase, payload: result.payload))
                 current.isProfileLoaded = false
@@ -443,7 +450,7 @@ public struct LeadStateMachine: Sendable {
             record(.phaseCompleted, at: at, phase: result.phase, attempt: result.attempt)
             let charges = result.charges.filter { $0.units > 0 }
             if !charges.isEmpty {
-                pending.append(.recordBilling(BillingUsage(
+                emit(.recordBilling(BillingUsage(
                     accountID: accountID, leadID: leadID, runID: runID, phase: result.phase, charges: charges, chargedAt: at)))
             }
             startCurrentPhase(at: at)
@@ -484,7 +491,7 @@ public struct LeadStateMachine: Sendable {
             .retryScheduled, at: at, phase: inFlight.phase, attempt: next,
             detail: "in \(String(format: "%.1f", delay))s")
         let key = PhaseAttemptKey(leadID: leadID, runID: runID, phase: inFlight.phase, attempt: next)
-        pending.append(.scheduleTimer(Timer(key: key, kind: .retryBackoff, fireAt: fireAt)))
+        emit(.scheduleTimer(Timer(key: key, kind: .retryBackoff, fireAt: fireAt)))
     }
 
     private mutating func skipCurrentPhase(reason: String, at: Date) {
@@ -513,7 +520,7 @@ public struct LeadStateMachine: Sendable {
         }
         guard let (leadID, runID, found) = finished else { return }
         record(.ready, at: at)
-        pending.append(.markReady(leadID, runID: runID))
+        emit(.markReady(leadID, runID: runID))
         if !found.isEmpty {
             // Named after the run that found them, so a replay starts the same run.
             restart(mode: .reEnrich(Set(found.map(ProfileFinding.reEnrichType(for:)))), runID: RunID("\(runID)-found"), at: at)
@@ -614,12 +621,20 @@ public struct LeadStateMachine: Sendable {
             current.history.append(entry)
             if current.history.count > limit { current.history.removeFirst(current.history.count - limit) }
         }
-        pending.append(.recordHistory(entry))
+        emit(.recordHistory(entry))
     }
 
     /// Changes the state in place. A copy taken out, changed and put back shares the history and
     /// the profile with the state until then, so its first change to each copies it whole.
     @discardableResult
+    /// Adds an action of the event being handled. The first one makes room for the usual few
+    /// (history, request, timer, billing, state): one allocation, not four; an event with no
+    /// action allocates nothing.
+    private mutating func emit(_ action: Action) {
+        if pending.isEmpty { pending.reserveCapacity(8) }
+        pending.append(action)
+    }
+
     private mutating func update<R>(_ body: (inout LeadState) -> R) -> R? {
         guard state != nil else { return nil }
         return body(&state!)
