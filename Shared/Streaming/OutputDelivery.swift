@@ -120,13 +120,23 @@ struct OutputDelivery: Sendable {
     }
 
     private func sendUntilSettled(_ records: [ProducerRecord]) async -> Settled {
+        var results = await producer.sendReportingEach(records)
+        // Most sends are acknowledged whole at the first attempt: their reports as they are,
+        // without the bookkeeping of a retry (three arrays a send).
+        var acknowledged: [DeliveryReport] = []
+        acknowledged.reserveCapacity(results.count)
+        for result in results {
+            guard case .success(let report) = result else { break }
+            acknowledged.append(report)
+        }
+        if acknowledged.count == records.count { return .delivered(acknowledged) }
         var unsent = Array(records.indices)
         var reports = [DeliveryReport?](repeating: nil, count: records.count)
         var delay: Duration = .milliseconds(100)
         var attempt = 0
         while true {
             attempt += 1
-            let results = await producer.sendReportingEach(unsent.map { records[$0] })
+            if attempt > 1 { results = await producer.sendReportingEach(unsent.map { records[$0] }) }
             var retry: [Int] = []
             var transient: KafkaError?
             var refused: (KafkaError, String)?
