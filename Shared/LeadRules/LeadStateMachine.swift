@@ -624,9 +624,6 @@ public struct LeadStateMachine: Sendable {
         emit(.recordHistory(entry))
     }
 
-    /// Changes the state in place. A copy taken out, changed and put back shares the history and
-    /// the profile with the state until then, so its first change to each copies it whole.
-    @discardableResult
     /// Adds an action of the event being handled. The first one makes room for the usual few
     /// (history, request, timer, billing, state): one allocation, not four; an event with no
     /// action allocates nothing.
@@ -635,6 +632,9 @@ public struct LeadStateMachine: Sendable {
         pending.append(action)
     }
 
+    /// Changes the state in place. A copy taken out, changed and put back shares the history and
+    /// the profile with the state until then, so its first change to each copies it whole.
+    @discardableResult
     private mutating func update<R>(_ body: (inout LeadState) -> R) -> R? {
         guard state != nil else { return nil }
         return body(&state!)

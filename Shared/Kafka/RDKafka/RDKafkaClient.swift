@@ -158,10 +158,7 @@ struct HeaderReuse {
         for (index, header) in headers.enumerated() {
             guard rd_kafka_header_get_all(handle, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR,
                   let name, size == header.value.count else { return false }
-            let sameName = header.key.utf8.withContiguousStorageIfAvailable { key in
-                key.count == strlen(name) && (key.isEmpty || memcmp(key.baseAddress!, name, key.count) == 0)
-            } ?? (header.key == String(cString: name))
-            guard sameName else { return false }
+            guard header.key.utf8.elementsEqual(UnsafeRawBufferPointer(start: name, count: strlen(name))) else { return false }
             // A header without a value (nil) reads as empty, as the copy does.
             let sameValue = size == 0 || header.value.withUnsafeBytes { memcmp($0.baseAddress!, value!, size) == 0 }
             guard sameValue else { return false }
