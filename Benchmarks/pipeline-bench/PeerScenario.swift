@@ -39,18 +39,23 @@ struct PeerComparison {
         let cpu = String(format: "%.2f (timed leads only: %.2f)", project.cpuMillisecondsPerLead,
                          (project.timedCPUSeconds ?? .nan) * 1000 / Double(max(1, project.published)))
         func load(_ name: String) -> String { loads[name].map { String(format: "%.1f", $0) } ?? "" }
-        var rows = ["| \(condition.name) | project | \(load("project")) | \(project.countText) | \(String(format: "%.1f", project.leadsPerSecond)) | \(cpu) | "
+        func perLead(_ seconds: Double?) -> String {
+            seconds.map { String(format: "%.2f", $0 * 1000 / Double(max(1, project.published))) } ?? "n/a"
+        }
+        let brokerCPU = "\(perLead(project.brokerCPUSeconds)) (timed leads only: \(perLead(project.brokerTimedCPUSeconds)))"
+        var rows = ["| \(condition.name) | project | \(load("project")) | \(project.countText) | \(String(format: "%.1f", project.leadsPerSecond)) | \(cpu) | \(brokerCPU) | "
             + "\(project.latency.text) | \(project.recordsPerLead.map { String(format: "%.1f", $0) } ?? "n/a") | "
             + "\(project.bytesPerLead.map { String(format: "%.0f", $0) } ?? "n/a")"
             + "\(project.fetchedBytesPerLead.map { String(format: " (fetched: %.0f)", $0) } ?? "") |"]
         for (peer, outcome) in [(PeerPipelines.Peer.concurrent, concurrent), (.naive, naive)] {
             guard let figures = outcome.figures else {
-                rows.append("| \(condition.name) | \(peer.name) | \(load(peer.name)) | \(outcome.reason) | | | | | |")
+                rows.append("| \(condition.name) | \(peer.name) | \(load(peer.name)) | \(outcome.reason) | | | | | | |")
                 continue
             }
             rows.append("| \(condition.name) | \(peer.name) | \(load(peer.name)) | "
                 + String(format: "%d leads in %.1f s | %.1f | %.2f (sampled: %.2f) | ", figures.leads, figures.wallSeconds,
                          figures.leadsPerSecond, figures.cpuMillisecondsPerLead, figures.sampledCPUMillisecondsPerLead ?? .nan)
+                + (figures.brokerCPUMillisecondsPerLead.map { String(format: "%.2f", $0) } ?? "n/a") + " | "
                 + "p50 \(LatencySummary.format(figures.p50)) / p99 \(LatencySummary.format(figures.p99)) | 9 (by its code) | not measured |")
         }
         return rows
@@ -75,7 +80,7 @@ extension Scenarios {
         ]
         let command = command("h", "--leads \(instantLeads) --slow-leads \(options.slowLeads) --naive-leads \(options.naiveLeads) "
             + "--slow-naive-leads \(options.slowNaiveLeads) --slow-in-flight \(options.slowInFlight) --peers-dir \(options.peersDirectory)")
-        let peers = PeerPipelines(options: options)
+        let peers = PeerPipelines(options: options, broker: broker)
         let missing = await peers.unavailability()
         if let missing { log("h: the peers are skipped: \(missing)") }
         var comparisons: [PeerComparison] = []
@@ -148,6 +153,12 @@ extension Scenarios {
         comparison of CPU below uses the sampled figure. A peer that prints its figures but has not
         exited 15 s later is killed, and its figures are kept (the naive peer once hung at exit).
 
+        Broker CPU per lead: the CPU time of the broker's process (found by the port it listens on,
+        read from `/proc`) ÷ the same leads: for the project over its whole run (from its services'
+        start) and, in brackets, while the timed leads went through; for a peer over its whole run.
+        The broker shares the machine's two cores, so with instant providers a pipeline's leads/s
+        is bounded by the cores ÷ (its own CPU + the broker's per lead): \(coresLine(comparisons))
+
         Records and bytes per lead: every record of every topic of the namespace (key, value and
         headers), read back after the run, ÷ the leads published to it, warm-up leads included; in
         brackets, the bytes the reader fetched to read them, the batches as the broker keeps them
@@ -160,8 +171,8 @@ extension Scenarios {
         every process, the previous run's included, so it says how busy the 2 cores were (other
         sessions' builds and tests share them), not who kept them busy.
 
-        | providers | pipeline | load | leads | leads/s | CPU ms per lead | per-lead latency | records per lead | bytes per lead |
-        |---|---|---|---|---|---|---|---|---|
+        | providers | pipeline | load | leads | leads/s | CPU ms per lead | broker CPU ms per lead | per-lead latency | records per lead | bytes per lead |
+        |---|---|---|---|---|---|---|---|---|---|
         \(comparisons.flatMap(\.rows).joined(separator: "\n"))
 
         Targets (issue 13), each from the figures above. Ratio: measured ÷ target for the first
@@ -179,6 +190,20 @@ extension Scenarios {
             } ?? "n/a").
 
         """)
+    }
+
+    /// How many cores the project's processes and the broker used while the instant run's
+    /// timed leads went through, and what that bounds leads/s at.
+    private func coresLine(_ comparisons: [PeerComparison]) -> String {
+        guard let project = comparisons.first?.project, let broker = project.brokerTimedCPUSeconds,
+              let pipeline = project.timedCPUSeconds, project.seconds > 0 else {
+            return "not measured in this run (the broker is not on this machine)."
+        }
+        let perLead = (pipeline + broker) / Double(max(1, project.published))
+        return String(format: "in this run the project's five processes and the broker used %.2f cores together (%.2f and "
+            + "%.2f) while the instant run's timed leads went through, %.2f ms of CPU per lead between them, which at 2 busy "
+            + "cores allows at most %.0f leads/s.", (pipeline + broker) / project.seconds, pipeline / project.seconds,
+            broker / project.seconds, perLead * 1000, 2 / perLead)
     }
 
     struct PeerTarget {

@@ -17,8 +17,11 @@ struct PeerPipelines {
     let partitions: Int
     let timeout: Double
     let logDirectory: URL
+    /// The broker's process, when it runs on this machine: its CPU over each peer run is read too.
+    let broker: BrokerProcess?
 
-    init(options: Options) {
+    init(options: Options, broker: BrokerProcess?) {
+        self.broker = broker
         directory = URL(fileURLWithPath: options.peersDirectory).standardizedFileURL
         let venv = ".venv-peers/bin/python"
         python = options.peerPython ?? (FileManager.default.isExecutableFile(atPath: venv) ? venv : "python3")
@@ -48,7 +51,9 @@ struct PeerPipelines {
         if peer == .concurrent { arguments.append("256") }
         log("\(peer.name): \(leads) leads, latencies \(latencies.map { String($0) }.joined(separator: "/")) s")
         // The peers sleep 8 s before their clock starts and delete their topics after it.
+        let brokerBefore = broker?.cpuSeconds()
         let result = await run(arguments, name: peer.rawValue, timeout: timeout + 30)
+        let brokerCPU = broker?.cpuSeconds().flatMap { now in brokerBefore.map { now - $0 } }
         guard result.status == 0 else {
             return .failed("exited with status \(result.status)\(result.isTimedOut ? " (killed after \(Int(timeout + 30)) s)" : ""); see \(result.log)")
         }
@@ -57,6 +62,7 @@ struct PeerPipelines {
             return .failed("printed no figures; see \(result.log)")
         }
         figures.sampledCPUMillisecondsPerLead = result.descendantCPUSeconds * 1000 / Double(max(1, figures.leads))
+        figures.brokerCPUMillisecondsPerLead = brokerCPU.map { $0 * 1000 / Double(max(1, figures.leads)) }
         log(String(format: "%@: %.1f leads/s, p50 %.3f s / p99 %.3f s, %.2f ms CPU per lead (sampled %.2f)", peer.name,
                    figures.leadsPerSecond, figures.p50, figures.p99, figures.cpuMillisecondsPerLead,
                    figures.sampledCPUMillisecondsPerLead ?? .nan))
@@ -176,6 +182,9 @@ struct PeerFigures: Decodable {
     /// The same processes' CPU as the benchmark read it from /proc while the peer ran, ÷ its
     /// leads: a check on the peer's own figure, which counts only the processes it reaped.
     var sampledCPUMillisecondsPerLead: Double?
+    /// The broker's CPU over the whole peer run (its settling and topic deletion included) ÷
+    /// its leads; nil when the broker is not on this machine.
+    var brokerCPUMillisecondsPerLead: Double?
     let leadsPerSecond: Double
     let p50: Double
     let p99: Double

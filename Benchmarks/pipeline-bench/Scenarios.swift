@@ -18,8 +18,13 @@ let instantProviders = ["SIM_LATENCY_SCALE": "0"]
 struct Scenarios {
     let options: Options
     var report = Report()
+    /// The broker's process when it runs on this machine: its CPU is read beside the pipelines'.
+    let broker: BrokerProcess?
 
-    init(options: Options) { self.options = options }
+    init(options: Options) {
+        self.options = options
+        broker = BrokerProcess.listening(on: options.bootstrap)
+    }
 
     func command(_ scenario: String, _ flags: String = "") -> String {
         "`.build/release/pipeline-bench --scenario \(scenario)\(flags.isEmpty ? "" : " " + flags) --bootstrap \(options.bootstrap)`"
@@ -144,6 +149,7 @@ struct Scenarios {
                           countMessages: Bool) async throws -> PipelineFigures {
         let watcher = try await PoolWatcher(run: run)
         defer { Task { await watcher.stop() } }
+        let brokerAtStart = broker?.cpuSeconds()
         try run.startPipeline(instances: instances)
         try await warmUp(run, watcher: watcher)
         var warmUpLeads = options.partitions
@@ -156,11 +162,13 @@ struct Scenarios {
         let before = countMessages ? try await run.recordCount() : 0
         log("\(label): publishing \(leads) leads")
         let cpuBefore = run.cpuSeconds().reduce(0) { $0 + $1.seconds }
+        let brokerBefore = broker?.cpuSeconds()
         let started = Date()
         let discovered = try await run.publish(count: leads, prefix: "m-")
         let isComplete = try await watcher.wait(for: leads, prefix: "m-", timeout: options.timeout, run: run)
         if !isComplete { log("\(label): timed out after \(Int(options.timeout)) s") }
         let timedCPU = run.cpuSeconds().reduce(0) { $0 + $1.seconds } - cpuBefore
+        let brokerTimedCPU = broker?.cpuSeconds().flatMap { now in brokerBefore.map { now - $0 } }
         let finished = watcher.finished(prefix: "m-")
         var messagesPerLead: Double?
         var volumes: [TopicVolume]?
@@ -177,7 +185,8 @@ struct Scenarios {
             label: label, command: command, published: leads, completed: finished.count,
             seconds: end.timeIntervalSince(started), latency: LatencySummary(latencies), messagesPerLead: messagesPerLead,
             volumes: volumes, fetchedBytes: fetchedBytes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: run.cpuSeconds(),
-            timedCPUSeconds: timedCPU)
+            timedCPUSeconds: timedCPU, brokerCPUSeconds: broker?.cpuSeconds().flatMap { now in brokerAtStart.map { now - $0 } },
+            brokerTimedCPUSeconds: brokerTimedCPU)
         log("\(label): \(figures.countText), \(String(format: "%.1f", figures.leadsPerSecond)) leads/s, \(figures.latency.text)")
         return figures
     }
