@@ -55,7 +55,7 @@ public final class KafkaProducer: Sendable {
         }
         self.rk = rk
         self.context = context
-        self.poller = PollThread(name: "kafka-producer-poll") {
+        self.poller = PollThread(name: "kafka-delivery") {
             rd_kafka_poll(rk.pointer, 100)
         }
     }

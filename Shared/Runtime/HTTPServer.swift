@@ -115,11 +115,13 @@ public final class HTTPServer: Sendable {
         self.limits = limits
         self.inbox = inbox
         // The loop owns the listening socket from here and closes it on stop().
+        let name = "http-\(self.port)"  // at most 15 bytes, as Linux keeps them
         let thread = Thread {
+            // Named from the thread itself: a name given before start() does not reach the kernel on Linux.
+            Thread.current.name = name
             var loop = HTTPConnectionLoop(listener: fd, limits: limits, probePaths: probePaths, router: router, inbox: inbox)
             loop.run()
         }
-        thread.name = "http-server:\(self.port)"
         thread.start()
     }
 

@@ -54,6 +54,17 @@ final class DeliveryTests: XCTestCase {
         await producer.close(flushTimeoutMilliseconds: 100)
     }
 
+    /// The delivery-report thread carries its name in the kernel (top, perf), for as long as the producer lives.
+    func testTheDeliveryThreadIsNamed() async throws {
+        let before = threadNames().filter { $0 == "kafka-delivery" }.count
+        let producer = try makeUnreachableProducer(timeoutMilliseconds: 100)
+        // A report handled means the thread has run, and it names itself before its first poll.
+        let results = await producer.sendReportingEach([ProducerRecord(topic: "nowhere", key: "k", value: [1])])
+        XCTAssertEqual(results.count, 1)
+        XCTAssertEqual(threadNames().filter { $0 == "kafka-delivery" }.count, before + 1, "\(threadNames())")
+        await producer.close(flushTimeoutMilliseconds: 100)
+    }
+
     func testEmptyDeliveryIsCompleteAtOnce() async throws {
         let producer = try makeUnreachableProducer(timeoutMilliseconds: 1500)
         let delivery = await producer.enqueue([])
@@ -69,4 +80,10 @@ final class DeliveryTests: XCTestCase {
             Thread { continuation.resume(returning: body()) }.start()
         }
     }
+}
+
+/// The names of this process's threads as the kernel has them (`/proc/self/task/*/comm`).
+func threadNames() -> [String] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }.map { $0.trimmingCharacters(in: .newlines) }
 }

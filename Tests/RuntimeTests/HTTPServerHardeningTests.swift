@@ -99,6 +99,17 @@ final class HTTPServerHardeningTests: XCTestCase {
         try assertHealthzAnswers(endpoint.port)
     }
 
+    /// The server's thread carries its name in the kernel (top, perf): `http-` and its port.
+    func testTheServersThreadIsNamedByItsPort() throws {
+        let server = try HTTPServer { _ in .text("ok\n") }
+        defer { server.stop() }
+        // An answer means the thread has run, and it names itself before its loop.
+        XCTAssertEqual(try LoopbackClient.get("/x", port: server.port).reply.status, 200)
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        let names = tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+        XCTAssertTrue(names.contains("http-\(server.port)\n"), "\(names)")
+    }
+
     func testConnectionsPastTheCapAreRefusedAtOnceAndTheirSlotsComeBack() throws {
         let server = try HTTPServer(limits: HTTPServer.Limits(maxConnections: 4)) { _ in .text("ok\n") }
         defer { server.stop() }

@@ -86,15 +86,18 @@ final class PollThread: Sendable {
     private let isRunning = Atomic<Bool>(true)
     private let finished = DispatchSemaphore(value: 0)
 
+    /// - Parameter name: the thread's name in top and perf; Linux keeps at most 15 bytes.
     init(name: String, body: @escaping @Sendable () -> Void) {
         // The thread holds this object until stop() ends the loop.
         let thread = Thread { [self] in
+            // Named from the thread itself: a name given before start() does not reach the
+            // kernel on Linux, and the thread would show its creator's name in top and perf.
+            Thread.current.name = name
             while isRunning.load(ordering: .acquiring) {
                 body()
             }
             finished.signal()
         }
-        thread.name = name
         thread.start()
     }
 
