@@ -66,8 +66,9 @@ struct PipelineFigures {
     /// CPU seconds all the pipeline's processes used from the first timed lead's publication
     /// until the last timed lead was in the pool.
     var timedCPUSeconds: Double?
-    /// CPU seconds the broker used over the same whole run (from the services' start until
-    /// ``cpu`` was read), when it runs on this machine: serving other clients too, if any.
+    /// CPU seconds the broker used from the services' start until the last timed lead was in
+    /// the pool (the benchmark's read-back of every topic after it left out), when it runs on
+    /// this machine: serving any other clients too.
     var brokerCPUSeconds: Double? = nil
     /// The broker's CPU seconds while the timed leads went through (as ``timedCPUSeconds``).
     var brokerTimedCPUSeconds: Double? = nil

@@ -154,8 +154,10 @@ extension Scenarios {
         exited 15 s later is killed, and its figures are kept (the naive peer once hung at exit).
 
         Broker CPU per lead: the CPU time of the broker's process (found by the port it listens on,
-        read from `/proc`) ÷ the same leads: for the project over its whole run (from its services'
-        start) and, in brackets, while the timed leads went through; for a peer over its whole run.
+        read from `/proc`) ÷ the same leads: for the project from its services' start until its last
+        timed lead was in the pool (start-up and warm-up included, the read-back of its topics
+        after the run not) and, in brackets, while the timed leads went through; for a peer over its
+        whole run (its 8 s settling and its topics' deletion included).
         The broker shares the machine's two cores, so with instant providers a pipeline's leads/s
         is bounded by the cores ÷ (its own CPU + the broker's per lead): \(coresLine(comparisons))
 

@@ -168,7 +168,9 @@ struct Scenarios {
         let isComplete = try await watcher.wait(for: leads, prefix: "m-", timeout: options.timeout, run: run)
         if !isComplete { log("\(label): timed out after \(Int(options.timeout)) s") }
         let timedCPU = run.cpuSeconds().reduce(0) { $0 + $1.seconds } - cpuBefore
-        let brokerTimedCPU = broker?.cpuSeconds().flatMap { now in brokerBefore.map { now - $0 } }
+        let brokerAtEnd = broker?.cpuSeconds()
+        let brokerTimedCPU = brokerAtEnd.flatMap { end in brokerBefore.map { end - $0 } }
+        let brokerCPU = brokerAtEnd.flatMap { end in brokerAtStart.map { end - $0 } }
         let finished = watcher.finished(prefix: "m-")
         var messagesPerLead: Double?
         var volumes: [TopicVolume]?
@@ -185,8 +187,7 @@ struct Scenarios {
             label: label, command: command, published: leads, completed: finished.count,
             seconds: end.timeIntervalSince(started), latency: LatencySummary(latencies), messagesPerLead: messagesPerLead,
             volumes: volumes, fetchedBytes: fetchedBytes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: run.cpuSeconds(),
-            timedCPUSeconds: timedCPU, brokerCPUSeconds: broker?.cpuSeconds().flatMap { now in brokerAtStart.map { now - $0 } },
-            brokerTimedCPUSeconds: brokerTimedCPU)
+            timedCPUSeconds: timedCPU, brokerCPUSeconds: brokerCPU, brokerTimedCPUSeconds: brokerTimedCPU)
         log("\(label): \(figures.countText), \(String(format: "%.1f", figures.leadsPerSecond)) leads/s, \(figures.latency.text)")
         return figures
     }
