@@ -54,7 +54,7 @@ final class DeliveryTests: XCTestCase {
         await producer.close(flushTimeoutMilliseconds: 100)
     }
 
-    /// The delivery-report thread carries its name in the kernel (top, perf), for as long as the producer lives.
+    /// The delivery-report thread carries its name in the kernel (top, perf).
     func testTheDeliveryThreadIsNamed() async throws {
         let before = threadNames().filter { $0 == "kafka-delivery" }.count
         let producer = try makeUnreachableProducer(timeoutMilliseconds: 100)
@@ -83,7 +83,8 @@ final class DeliveryTests: XCTestCase {
 }
 
 /// The names of this process's threads as the kernel has them (`/proc/self/task/*/comm`).
-func threadNames() -> [String] {
+private func threadNames() -> [String] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-    return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }.map { $0.trimmingCharacters(in: .newlines) }
+    return tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) }
+        .map { $0.trimmingCharacters(in: .newlines) }
 }
