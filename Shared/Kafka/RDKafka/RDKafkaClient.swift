@@ -90,9 +90,7 @@ final class PollThread: Sendable {
     init(name: String, body: @escaping @Sendable () -> Void) {
         // The thread holds this object until stop() ends the loop.
         let thread = Thread { [self] in
-            // Named from the thread itself: a name given before start() does not reach the
-            // kernel on Linux, and the thread would show its creator's name in top and perf.
-            Thread.current.name = name
+            nameCurrentThread(name)
             while isRunning.load(ordering: .acquiring) {
                 body()
             }
@@ -107,6 +105,14 @@ final class PollThread: Sendable {
             finished.wait()
         }
     }
+}
+
+/// Names the calling thread in the kernel (top, perf; Linux keeps 15 bytes) by writing its
+/// `comm`. Foundation's `Thread.name` does not do it reliably: it names the kernel's thread only
+/// when the thread already knows its own handle, which `start()` sets after the thread may run.
+private func nameCurrentThread(_ name: String) {
+    let comm = open("/proc/thread-self/comm", O_WRONLY)
+    if comm >= 0 { _ = write(comm, name, name.utf8.count); close(comm) }
 }
 
 /// Runs a blocking call (an admin request, a flush, a close) off the concurrency pool's threads
