@@ -36,12 +36,11 @@ struct PeerComparison {
 
     /// The side-by-side table's rows for this condition.
     var rows: [String] {
-        let cpu = String(format: "%.2f (timed leads only: %.2f)", project.cpuMillisecondsPerLead,
-                         (project.timedCPUSeconds ?? .nan) * 1000 / Double(max(1, project.published)))
-        func load(_ name: String) -> String { loads[name].map { String(format: "%.1f", $0) } ?? "" }
         func perLead(_ seconds: Double?) -> String {
             seconds.map { String(format: "%.2f", $0 * 1000 / Double(max(1, project.published))) } ?? "n/a"
         }
+        let cpu = String(format: "%.2f", project.cpuMillisecondsPerLead) + " (timed leads only: \(perLead(project.timedCPUSeconds)))"
+        func load(_ name: String) -> String { loads[name].map { String(format: "%.1f", $0) } ?? "" }
         let brokerCPU = "\(perLead(project.brokerCPUSeconds)) (timed leads only: \(perLead(project.brokerTimedCPUSeconds)))"
         var rows = ["| \(condition.name) | project | \(load("project")) | \(project.countText) | \(String(format: "%.1f", project.leadsPerSecond)) | \(cpu) | \(brokerCPU) | "
             + "\(project.latency.text) | \(project.recordsPerLead.map { String(format: "%.1f", $0) } ?? "n/a") | "
