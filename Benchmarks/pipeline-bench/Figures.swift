@@ -61,7 +61,8 @@ struct PipelineFigures {
     /// Leads published to the namespace, warm-up leads included.
     var leadsInNamespace = 0
     var memory: [(service: String, kilobytes: Int)]
-    /// CPU seconds each process used over the whole run (warm-up included).
+    /// CPU seconds each process used from its start until the last timed lead was in the pool
+    /// (start-up and warm-up included; the benchmark's read-back of the topics after it not).
     var cpu: [(service: String, seconds: Double)] = []
     /// CPU seconds all the pipeline's processes used from the first timed lead's publication
     /// until the last timed lead was in the pool.
@@ -72,11 +73,14 @@ struct PipelineFigures {
     var brokerCPUSeconds: Double? = nil
     /// The broker's CPU seconds while the timed leads went through (as ``timedCPUSeconds``).
     var brokerTimedCPUSeconds: Double? = nil
+    /// CPU seconds of all the pipeline's processes from their start until the benchmark had read
+    /// every topic back after the run (it waits 2 s for the last writes first), when it did.
+    var cpuSecondsAfterReadBack: Double? = nil
 
     var leadsPerSecond: Double { seconds > 0 ? Double(completed) / seconds : 0 }
 
-    /// The whole run's CPU time of every process ÷ the timed leads: start-up and warm-up are
-    /// charged to the timed leads, as the peers of scenario h count theirs.
+    /// The CPU time of every process until the last timed lead ÷ the timed leads: start-up and
+    /// warm-up are charged to the timed leads, as the peers of scenario h count theirs.
     var cpuMillisecondsPerLead: Double {
         cpu.reduce(0) { $0 + $1.seconds } * 1000 / Double(max(1, published))
     }

@@ -142,10 +142,13 @@ extension Scenarios {
           stage at 256 ÷ 0.6 s ≈ 427 leads/s); the peers with `0.4 0.3 0.6 0` and their 256.
 
         The project: one instance of each service, warm-up leads first, timed as in b). Its CPU per
-        lead = CPU time of its five processes over the whole run (start-up and warm-up included) ÷
-        the timed leads, the way the peers count theirs (their stages and coordinator from start to
-        exit, their 8 s settling included); in brackets, only what they used while the timed leads
-        went through. A peer's CPU is the figure it prints, from `RUSAGE_CHILDREN`, which counts
+        lead = CPU time of its five processes from their start until the last timed lead was in the
+        pool (start-up and warm-up included) ÷ the timed leads, the way the peers count theirs
+        (their stages and coordinator from start to exit, their 8 s settling included); in
+        brackets, only what they used while the timed leads went through. The services do not
+        exit, so their run ends with the last lead, as the broker's figure below does; until the
+        benchmark had read every topic back (2 s after the last lead, then the read-back) they
+        used \(afterReadBackLine(comparisons)). A peer's CPU is the figure it prints, from `RUSAGE_CHILDREN`, which counts
         only the processes it reaped before reading it; in brackets, the same processes as the
         benchmark read them from `/proc` every 100 ms while the peer ran (their parent, which
         publishes the leads, excluded, as the benchmark's publisher is for the project). The
@@ -191,6 +194,17 @@ extension Scenarios {
             } ?? "n/a").
 
         """)
+    }
+
+    /// The project's CPU per lead until the read-back after each run had ended.
+    private func afterReadBackLine(_ comparisons: [PeerComparison]) -> String {
+        let figures = comparisons.map { comparison in
+            comparison.project.cpuSecondsAfterReadBack.map {
+                String(format: "%.2f ms per lead", $0 * 1000 / Double(max(1, comparison.project.published)))
+                    + " (\(comparison.condition.name))"
+            } ?? "not measured (\(comparison.condition.name))"
+        }
+        return figures.joined(separator: " and ")
     }
 
     /// How many cores the project's processes and the broker used while the instant run's

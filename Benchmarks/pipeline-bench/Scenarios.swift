@@ -167,7 +167,8 @@ struct Scenarios {
         let discovered = try await run.publish(count: leads, prefix: "m-")
         let isComplete = try await watcher.wait(for: leads, prefix: "m-", timeout: options.timeout, run: run)
         if !isComplete { log("\(label): timed out after \(Int(options.timeout)) s") }
-        let timedCPU = run.cpuSeconds().reduce(0) { $0 + $1.seconds } - cpuBefore
+        let cpuAtEnd = run.cpuSeconds()
+        let timedCPU = cpuAtEnd.reduce(0) { $0 + $1.seconds } - cpuBefore
         let brokerAtEnd = broker?.cpuSeconds()
         let brokerTimedCPU = brokerAtEnd.flatMap { end in brokerBefore.map { end - $0 } }
         let brokerCPU = brokerAtEnd.flatMap { end in brokerAtStart.map { end - $0 } }
@@ -186,8 +187,9 @@ struct Scenarios {
         let figures = PipelineFigures(
             label: label, command: command, published: leads, completed: finished.count,
             seconds: end.timeIntervalSince(started), latency: LatencySummary(latencies), messagesPerLead: messagesPerLead,
-            volumes: volumes, fetchedBytes: fetchedBytes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: run.cpuSeconds(),
-            timedCPUSeconds: timedCPU, brokerCPUSeconds: brokerCPU, brokerTimedCPUSeconds: brokerTimedCPU)
+            volumes: volumes, fetchedBytes: fetchedBytes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: cpuAtEnd,
+            timedCPUSeconds: timedCPU, brokerCPUSeconds: brokerCPU, brokerTimedCPUSeconds: brokerTimedCPU,
+            cpuSecondsAfterReadBack: countMessages ? run.cpuSeconds().reduce(0) { $0 + $1.seconds } : nil)
         log("\(label): \(figures.countText), \(String(format: "%.1f", figures.leadsPerSecond)) leads/s, \(figures.latency.text)")
         return figures
     }
@@ -200,7 +202,7 @@ struct Scenarios {
     }
 
     static func table(_ runs: [PipelineFigures]) -> String {
-        var text = "| run | leads | leads/s | per-lead latency | max | peak RSS (VmHWM) | CPU time (whole run) |\n|---|---|---|---|---|---|---|\n"
+        var text = "| run | leads | leads/s | per-lead latency | max | peak RSS (VmHWM) | CPU time (start → last lead) |\n|---|---|---|---|---|---|---|\n"
         for run in runs {
             text += "| \(run.label) | \(run.countText) | \(String(format: "%.1f", run.leadsPerSecond)) | \(run.latency.text) "
                 + "| \(LatencySummary.format(run.latency.max)) | \(run.memoryText) | \(run.cpuText) |\n"
