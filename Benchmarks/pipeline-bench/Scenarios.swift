@@ -210,6 +210,15 @@ struct Scenarios {
         return text
     }
 
+    /// The five processes' and the broker's CPU per lead while the timed leads went through.
+    static func cpuLine(_ figures: PipelineFigures) -> String {
+        let leads = Double(max(1, figures.published))
+        let pipeline = figures.timedCPUSeconds.map { String(format: "%.2f", $0 * 1000 / leads) } ?? "n/a"
+        let broker = figures.brokerTimedCPUSeconds.map { String(format: "%.2f", $0 * 1000 / leads) + " ms" }
+            ?? "not measured (not on this machine)"
+        return "CPU per lead while the timed leads went through: the five processes \(pipeline) ms, the broker \(broker)."
+    }
+
     // MARK: - b) zero-latency providers
 
     mutating func zeroLatency(ceiling: Double?) async throws {
@@ -251,6 +260,7 @@ struct Scenarios {
         \(Self.table([figures]))
         Messages per lead: \(String(format: "%.1f", perLead)), of \(meanBytes) bytes on average. Ceiling ÷ messages
         per lead = \(ceiling.map { String(format: "%.0f", $0 / perLead) } ?? "n/a") leads/s; ratio \(ratioText) (target ≥ 0.5).
+        \(Self.cpuLine(figures))
 
         What each topic of the namespace held after the run, per lead (the \(leads) leads and
         \(figures.leadsInNamespace - leads) warm-up leads):
