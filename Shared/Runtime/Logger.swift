@@ -86,14 +86,27 @@ public struct Logger: Sendable {
         Logger(service: service, level: level, fields: self.fields.merging(fields) { _, new in new }, sink: sink)
     }
 
-    public func debug(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.debug, message(), fields) }
-    public func info(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.info, message(), fields) }
-    public func warning(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.warning, message(), fields) }
-    public func error(_ message: @autoclosure () -> String, _ fields: [String: String] = [:]) { log(.error, message(), fields) }
+    public func debug(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: String] = [:]) {
+        log(.debug, message(), fields())
+    }
 
-    public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: [String: String] = [:]) {
+    public func info(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: String] = [:]) {
+        log(.info, message(), fields())
+    }
+
+    public func warning(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: String] = [:]) {
+        log(.warning, message(), fields())
+    }
+
+    public func error(_ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: String] = [:]) {
+        log(.error, message(), fields())
+    }
+
+    /// Writes a line at `level` when the logger's level lets it through; `message` and `fields`
+    /// are made only then, so a hot path's debug line costs a comparison when debug is off.
+    public func log(_ level: LogLevel, _ message: @autoclosure () -> String, _ fields: @autoclosure () -> [String: String] = [:]) {
         guard level >= self.level else { return }
-        var object: [String: String] = self.fields.merging(fields) { _, new in new }
+        var object: [String: String] = self.fields.merging(fields()) { _, new in new }
         object["time"] = Self.timestamp(Date())
         object["level"] = level.name
         object[LogKey.service] = service

@@ -251,10 +251,9 @@ public struct StageRecordProcessor: Sendable {
         guard request.phase == handler.phase else {
             return RecordOutputs([deadLetter(for: record, reason: "request for phase \(request.phase.rawValue) on the \(handler.phase.rawValue) stage's topic")])
         }
-        let fields = [
-            LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue,
-            LogKey.attempt: String(request.attempt),
-        ]
+        func fields() -> [String: String] {
+            [LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue, LogKey.attempt: String(request.attempt)]
+        }
         var handled = await handler.handle(request)
         if let contribution = handled.contribution, let contributions, await contributions.send(contribution) {
             handled.contribution = nil
@@ -264,9 +263,9 @@ public struct StageRecordProcessor: Sendable {
             metrics?.counter(MetricNames.stageProviderFailures, ["stage": handler.phase.rawValue, "provider": provider]).increment()
         }
         if case .failed(let reason, let isRetriable) = output.result.outcome {
-            logger.info("phase failed\(isRetriable ? " (retriable)" : ""): \(reason)", fields)
+            logger.info("phase failed\(isRetriable ? " (retriable)" : ""): \(reason)", fields())
         } else {
-            logger.debug("phase completed", fields)
+            logger.debug("phase completed", fields())
         }
         let records: [ProducerRecord]
         do {
