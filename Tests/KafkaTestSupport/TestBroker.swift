@@ -89,22 +89,48 @@ public enum TestBroker {
         }
     }
 
-    /// A TCP port on 127.0.0.1 that is free now.
+    /// A TCP port on 127.0.0.1 that is free now, below the kernel's ephemeral range when there
+    /// is room. A port the kernel hands out for `bind` to port 0 is an ephemeral one, which the
+    /// outgoing connections of every other process (the brokers' clients of the other test
+    /// lanes) also take: one was taken between its pick and a stage's `bind` in a CI run, and
+    /// the stage exited. Outgoing connections never take a port below the range.
     public static func freeLoopbackPort() -> Int {
+        let lowest = 10_000
+        let ephemeralStart = ephemeralPortRange().lowerBound
+        if ephemeralStart - lowest >= 1_000 {
+            for _ in 0..<200 {
+                let port = Int.random(in: lowest..<ephemeralStart)
+                if bindLoopback(port: port) != nil { return port }
+            }
+        }
+        return bindLoopback(port: 0) ?? 0
+    }
+
+    /// The kernel's ephemeral ports (`/proc/sys/net/ipv4/ip_local_port_range`; Linux's default
+    /// when it cannot be read).
+    public static func ephemeralPortRange() -> ClosedRange<Int> {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let bounds = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { return 32_768...60_999 }
+        return bounds[0]...bounds[1]
+    }
+
+    /// Binds a socket to 127.0.0.1:`port` (0: any) and closes it; the port bound, or nil.
+    private static func bindLoopback(port: Int) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) { pointer in
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                _ = bind(fd, sa, length)
-                _ = getsockname(fd, sa, &length)
+                bind(fd, sa, length) == 0 && getsockname(fd, sa, &length) == 0
             }
         }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 }
 
