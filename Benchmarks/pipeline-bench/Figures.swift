@@ -85,6 +85,11 @@ struct PipelineFigures {
         cpu.reduce(0) { $0 + $1.seconds } * 1000 / Double(max(1, published))
     }
 
+    /// `seconds` of CPU ÷ the timed leads, in milliseconds to two places; "n/a" when not measured.
+    func millisecondsPerLead(_ seconds: Double?) -> String {
+        seconds.map { String(format: "%.2f", $0 * 1000 / Double(max(1, published))) } ?? "n/a"
+    }
+
     /// Every topic of the namespace together.
     var totalVolume: TopicVolume? {
         volumes.map { volumes in

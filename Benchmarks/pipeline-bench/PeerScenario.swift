@@ -36,12 +36,11 @@ struct PeerComparison {
 
     /// The side-by-side table's rows for this condition.
     var rows: [String] {
-        func perLead(_ seconds: Double?) -> String {
-            seconds.map { String(format: "%.2f", $0 * 1000 / Double(max(1, project.published))) } ?? "n/a"
-        }
-        let cpu = String(format: "%.2f", project.cpuMillisecondsPerLead) + " (timed leads only: \(perLead(project.timedCPUSeconds)))"
+        let cpu = String(format: "%.2f", project.cpuMillisecondsPerLead)
+            + " (timed leads only: \(project.millisecondsPerLead(project.timedCPUSeconds)))"
         func load(_ name: String) -> String { loads[name].map { String(format: "%.1f", $0) } ?? "" }
-        let brokerCPU = "\(perLead(project.brokerCPUSeconds)) (timed leads only: \(perLead(project.brokerTimedCPUSeconds)))"
+        let brokerCPU = "\(project.millisecondsPerLead(project.brokerCPUSeconds)) "
+            + "(timed leads only: \(project.millisecondsPerLead(project.brokerTimedCPUSeconds)))"
         var rows = ["| \(condition.name) | project | \(load("project")) | \(project.countText) | \(String(format: "%.1f", project.leadsPerSecond)) | \(cpu) | \(brokerCPU) | "
             + "\(project.latency.text) | \(project.recordsPerLead.map { String(format: "%.1f", $0) } ?? "n/a") | "
             + "\(project.bytesPerLead.map { String(format: "%.0f", $0) } ?? "n/a")"
@@ -199,10 +198,9 @@ extension Scenarios {
     /// The project's CPU per lead until the read-back after each run had ended.
     private func afterReadBackLine(_ comparisons: [PeerComparison]) -> String {
         let figures = comparisons.map { comparison in
-            comparison.project.cpuSecondsAfterReadBack.map {
-                String(format: "%.2f ms per lead", $0 * 1000 / Double(max(1, comparison.project.published)))
-                    + " (\(comparison.condition.name))"
-            } ?? "not measured (\(comparison.condition.name))"
+            let project = comparison.project
+            guard let seconds = project.cpuSecondsAfterReadBack else { return "not measured (\(comparison.condition.name))" }
+            return "\(project.millisecondsPerLead(seconds)) ms per lead (\(comparison.condition.name))"
         }
         return figures.joined(separator: " and ")
     }

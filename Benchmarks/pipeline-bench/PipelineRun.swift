@@ -117,6 +117,11 @@ final class PipelineRun {
         }
     }
 
+    /// ``cpuSeconds()`` of every process together.
+    func totalCPUSeconds() -> Double {
+        cpuSeconds().reduce(0) { $0 + $1.seconds }
+    }
+
     static func cpuSeconds(pid: Int32) -> Double? {
         // Fields 14 and 15 of /proc/PID/stat (utime, stime) in clock ticks.
         guard let fields = PeerPipelines.statFields(of: pid), fields.count > 12,

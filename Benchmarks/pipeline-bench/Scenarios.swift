@@ -161,7 +161,7 @@ struct Scenarios {
         }
         let before = countMessages ? try await run.recordCount() : 0
         log("\(label): publishing \(leads) leads")
-        let cpuBefore = run.cpuSeconds().reduce(0) { $0 + $1.seconds }
+        let cpuBefore = run.totalCPUSeconds()
         let brokerBefore = broker?.cpuSeconds()
         let started = Date()
         let discovered = try await run.publish(count: leads, prefix: "m-")
@@ -189,7 +189,7 @@ struct Scenarios {
             seconds: end.timeIntervalSince(started), latency: LatencySummary(latencies), messagesPerLead: messagesPerLead,
             volumes: volumes, fetchedBytes: fetchedBytes, leadsInNamespace: leads + warmUpLeads, memory: memory, cpu: cpuAtEnd,
             timedCPUSeconds: timedCPU, brokerCPUSeconds: brokerCPU, brokerTimedCPUSeconds: brokerTimedCPU,
-            cpuSecondsAfterReadBack: countMessages ? run.cpuSeconds().reduce(0) { $0 + $1.seconds } : nil)
+            cpuSecondsAfterReadBack: countMessages ? run.totalCPUSeconds() : nil)
         log("\(label): \(figures.countText), \(String(format: "%.1f", figures.leadsPerSecond)) leads/s, \(figures.latency.text)")
         return figures
     }
@@ -212,11 +212,9 @@ struct Scenarios {
 
     /// The five processes' and the broker's CPU per lead while the timed leads went through.
     static func cpuLine(_ figures: PipelineFigures) -> String {
-        let leads = Double(max(1, figures.published))
-        let pipeline = figures.timedCPUSeconds.map { String(format: "%.2f", $0 * 1000 / leads) } ?? "n/a"
-        let broker = figures.brokerTimedCPUSeconds.map { String(format: "%.2f", $0 * 1000 / leads) + " ms" }
-            ?? "not measured (not on this machine)"
-        return "CPU per lead while the timed leads went through: the five processes \(pipeline) ms, the broker \(broker)."
+        let broker = figures.brokerTimedCPUSeconds.map { "\(figures.millisecondsPerLead($0)) ms" } ?? "not measured (not on this machine)"
+        return "CPU per lead while the timed leads went through: the five processes "
+            + "\(figures.millisecondsPerLead(figures.timedCPUSeconds)) ms, the broker \(broker)."
     }
 
     // MARK: - b) zero-latency providers
