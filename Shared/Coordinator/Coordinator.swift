@@ -39,14 +39,20 @@ public struct CoordinatorSettings: Sendable {
     public var configurationWait: Duration
     /// Leads waiting for their configuration at once per instance; more go to dead letters at once.
     public var maxAwaitingConfiguration = 1000
+    /// Queued leads whose pending state is held at once per instance (``stateWriteInterval``); a
+    /// lead queued beyond has its pending state written at once. Each holds its discovery, a few
+    /// hundred bytes.
+    public var maxHeldPendingStates = 10_000
     /// How often the states of processing leads are written: a running lead's changes in between
     /// make one `lead.state` record, not one per phase. Input offsets are stored only as far as
     /// the written states reach, so a crash replays what came after (the same requests again,
-    /// answered again; duplicate answers change nothing). A state of any other status (pending,
-    /// ready, waiting on a gate, failed) is written at once, so a run shorter than the interval
-    /// writes only its ready state. Zero writes every change. Five seconds: a replay after a
-    /// crash costs up to that many seconds of requests again, against one state record a run
-    /// (Kafka Streams commits its at-least-once stores every 30 s by default).
+    /// answered again; duplicate answers change nothing). A state of any other status (ready,
+    /// waiting on a gate, failed) is written at once, so a run shorter than the interval writes
+    /// only its ready state. A queued lead's pending state is written once it has waited this
+    /// long (its backlog record keeps it; the state is what `leadctl show` reads), so a lead
+    /// that leaves the backlog sooner writes none. Zero writes every change. Five seconds: a
+    /// replay after a crash costs up to that many seconds of requests again, against one state
+    /// record a run (Kafka Streams commits its at-least-once stores every 30 s by default).
     public var stateWriteInterval: Duration = .seconds(5)
 
     public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
@@ -109,7 +115,8 @@ public struct CoordinatorSettings: Sendable {
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
 ///   commands, changelog records, billing usage and progress parts it causes are sent together.
 ///   A processing lead's state record is held and written at most once per
-///   ``CoordinatorSettings/stateWriteInterval`` (any other status at once); input offsets are
+///   ``CoordinatorSettings/stateWriteInterval``, a queued lead's pending state only once it has
+///   waited that long (any other status at once); input offsets are
 ///   stored only with the batch that writes the states covering them, once the broker
 ///   acknowledged it. A crash replays the inputs since that write: they redo the same changes
 ///   and send the same requests (same run, phase and attempt), and records whose change was
@@ -852,6 +859,7 @@ public final class Coordinator: Service {
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
                 state.core.pendingLeads = state.core.pendingLeads.filter { !numbers.contains($0.value) }
+                state.core.dropHeldPendingStates(ofPartitions: numbers)
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }

@@ -76,6 +76,15 @@ struct CoordinatorCore<Source> {
     /// Leads queued in `leads.backlog` (their state: pending), with their partition. A lead
     /// discovered again while queued is not queued twice.
     var pendingLeads: [LeadID: Int32] = [:]
+    /// Queued leads whose pending state is not written yet: the backlog record keeps a queued
+    /// lead, and its state is only for `leadctl show`, so it is written once the lead has waited
+    /// ``CoordinatorSettings/stateWriteInterval``, as a running lead's is. Most leads of a burst
+    /// leave the backlog sooner and never write one. At most
+    /// ``CoordinatorSettings/maxHeldPendingStates``; beyond, written at once.
+    private(set) var heldPending: [LeadID: HeldPending] = [:]
+    /// Those leads in the order they were queued, with when (entries of leads gone since are skipped).
+    private var heldPendingOrder: [(leadID: LeadID, since: Date)] = []
+    private var heldPendingOrderStart = 0
     /// Where each search's leads are, per owned partition.
     var progress = ProgressCounts()
     /// New leads whose account or offer is not known yet, waiting for it (bounded in number and
@@ -83,6 +92,13 @@ struct CoordinatorCore<Source> {
     /// replays it.
     var awaitingConfiguration: [LeadID: AwaitingLead] = [:]
     var timers = TimerQueue()
+    /// A queued lead whose pending state is held: what makes the state, when it is written.
+    struct HeldPending {
+        let lead: LeadDiscovered
+        let runID: RunID
+        let partition: Int32
+        let since: Date
+    }
     /// A processing lead's latest state, not written yet, and since when it has been held.
     struct HeldState {
         var state: LeadState
@@ -125,11 +141,12 @@ struct CoordinatorCore<Source> {
         if wasPending {
             progress.move(.init(lead, partition: partition), from: .pending, to: nil)
         }
+        let wrotePendingState = wasPending && heldPending.removeValue(forKey: lead.leadID) == nil
         // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
         guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil else { return [] }
         func refuse(_ why: String) -> [Effect] {
             // A pending lead's state goes: the lead will not run.
-            [.deadLetter(source, reason: why)] + (wasPending ? [.removeState(lead.leadID)] : [])
+            [.deadLetter(source, reason: why)] + (wrotePendingState ? [.removeState(lead.leadID)] : [])
         }
         if let problem = unknownConfiguration(of: lead, tables) {
             if awaitingConfiguration[lead.leadID] != nil { return [] }  // a copy of a waiting record
@@ -149,10 +166,13 @@ struct CoordinatorCore<Source> {
             guard pendingLeads[lead.leadID] == nil else { return [] }  // queued already
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
-            var job = Coordinator.EncodeJob(leadID: lead.leadID)
-            job.append(.state(LeadStateMachine.queued(lead, runID: runID, at: now())), topic: topics.leadState,
-                       key: lead.leadID.rawValue, isChangelog: true)
-            return [.queueInBacklog(source, runID: runID), .messages(job)]
+            let held = HeldPending(lead: lead, runID: runID, partition: partition, since: now())
+            guard settings.stateWriteInterval > .zero && heldPending.count < settings.maxHeldPendingStates else {
+                return [.queueInBacklog(source, runID: runID), pendingStateRecord(held)]
+            }
+            heldPending[lead.leadID] = held
+            heldPendingOrder.append((lead.leadID, held.since))
+            return [.queueInBacklog(source, runID: runID)]
         }
         leads[lead.leadID] = Coordinator.LeadEntry(machine: LeadStateMachine(configuration: settings.machine), partition: partition)
         var effects: [Effect] = []
@@ -230,9 +250,9 @@ struct CoordinatorCore<Source> {
     // MARK: - Time
 
     /// One state record for each lead still here whose state has been held since `cutoff` or
-    /// before (``unwrittenStates``); with no cutoff, for every held lead.
+    /// before (``unwrittenStates``, ``heldPending``); with no cutoff, for every held lead.
     mutating func writeHeldStates(heldSince cutoff: Date? = nil) -> [Effect] {
-        var effects: [Effect] = []
+        var effects = writeHeldPendingStates(heldSince: cutoff)
         while heldOrderStart < heldOrder.count {
             let (leadID, since) = heldOrder[heldOrderStart]
             if let cutoff, since > cutoff { break }
@@ -250,6 +270,36 @@ struct CoordinatorCore<Source> {
         return effects
     }
 
+    /// The pending states of leads still queued and held since `cutoff` or before.
+    private mutating func writeHeldPendingStates(heldSince cutoff: Date?) -> [Effect] {
+        var effects: [Effect] = []
+        while heldPendingOrderStart < heldPendingOrder.count {
+            let (leadID, since) = heldPendingOrder[heldPendingOrderStart]
+            if let cutoff, since > cutoff { break }
+            heldPendingOrderStart += 1
+            // A lead that left the backlog (or whose partition went) since this entry has a later one, or none.
+            guard let held = heldPending[leadID], held.since == since else { continue }
+            heldPending[leadID] = nil
+            if pendingLeads[leadID] != nil { effects.append(pendingStateRecord(held)) }
+        }
+        if heldPendingOrderStart > 1024 && heldPendingOrderStart * 2 > heldPendingOrder.count {
+            heldPendingOrder.removeFirst(heldPendingOrderStart)
+            heldPendingOrderStart = 0
+        }
+        return effects
+    }
+
+    /// The changelog record of a queued lead: pending, as of when it was queued.
+    private func pendingStateRecord(_ held: HeldPending) -> Effect {
+        stateRecord(LeadStateMachine.queued(held.lead, runID: held.runID, at: held.since), of: held.lead.leadID)
+    }
+
+    /// Forgets the held pending states of `partitions`, which this instance gave up without
+    /// writing them (their next owner shows those leads once it has read them from the backlog).
+    mutating func dropHeldPendingStates(ofPartitions partitions: Set<Int32>) {
+        heldPending = heldPending.filter { !partitions.contains($0.value.partition) }
+    }
+
     /// The changelog record of a lead's held state.
     private func stateRecord(_ state: LeadState, of leadID: LeadID) -> Effect {
         var job = Coordinator.EncodeJob(leadID: leadID)
@@ -262,6 +312,10 @@ struct CoordinatorCore<Source> {
     /// change held here is not applied (and charged) a second time.
     mutating func writeHeldStates(ofPartitions partitions: Set<Int32>) -> [Effect] {
         var effects: [Effect] = []
+        for (leadID, held) in heldPending where partitions.contains(held.partition) {
+            heldPending[leadID] = nil
+            if pendingLeads[leadID] != nil { effects.append(pendingStateRecord(held)) }
+        }
         for (leadID, held) in unwrittenStates {
             guard let partition = leads.partition(of: leadID), partitions.contains(partition) else { continue }
             unwrittenStates[leadID] = nil  // its entry in heldOrder is skipped once reached

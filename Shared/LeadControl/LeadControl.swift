@@ -392,7 +392,9 @@ public struct LeadControl: Sendable {
         let lookup = try await latestState(of: leadID)
         for problem in lookup.problems { console.error("warning: skipped an undecodable state record at \(problem)") }
         guard let state = lookup.state else {
-            console.error("no state for lead \(leadID) in \(lookup.partition.topic) (partition \(lookup.partition.partition))")
+            console.error("no state for lead \(leadID) in \(lookup.partition.topic) (partition \(lookup.partition.partition)); "
+                + "the coordinator writes a lead's first state once the lead has waited or run "
+                + "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s), or when its run ends if sooner")
             return Self.failure
         }
         if isJSON {

@@ -184,7 +184,10 @@ public enum Usage {
         Reads the lead's partition of the lead state topic up to its end and prints the latest
         state: status, run, mode, plan with phase states, profile summary, scores and history,
         then the lead's override in force (lead.overrides), if any. --json prints the state record
-        as JSON (without the override). Exit status 1 when the lead has no state.
+        as JSON (without the override). Exit status 1 when the lead has no state: the coordinator
+        writes a lead's first state once the lead has waited (queued) or run for
+        COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s), or when its run ends if sooner; a lead
+        waiting for its account's or offer's configuration has none.
 
         \(connection)
         """

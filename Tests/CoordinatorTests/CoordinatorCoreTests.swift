@@ -112,7 +112,6 @@ final class CoordinatorCoreTests: XCTestCase {
         let queued = discover(first, &core)
         guard case .queueInBacklog("lead-1", let runID) = queued.first else { return XCTFail("not queued: \(queued)") }
         XCTAssertEqual(runID, "run-lead-1")
-        XCTAssertEqual(messages(queued, LeadState.self).map(\.status), [.pending])
         XCTAssertEqual(core.pendingLeads["lead-1"], 0)
         XCTAssertTrue(discover(first, &core).isEmpty, "queued once however often it is discovered")
 
@@ -450,5 +449,78 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.unwrittenStates.count, 1)
         core.leads.removeAll { _ in true }  // the partition was revoked
         XCTAssertTrue(core.writeHeldStates().isEmpty, "its next owner replays the inputs since the last write")
+    }
+
+    // MARK: - Pending states
+
+    /// The pending states `effects` write.
+    private func pendingStates(_ effects: [Core.Effect]) -> [LeadState] {
+        messages(effects, LeadState.self).filter { $0.status == .pending }
+    }
+
+    func testALeadLeavingTheBacklogWithinTheIntervalNeverWritesAPendingState() throws {
+        var core = core(maxRunning: 1)
+        let running = discover(lead("lead-0", source: .intentSearch), &core)
+        let queued = discover(lead("lead-1", source: .csvImport), &core)
+        guard case .queueInBacklog = queued.first else { return XCTFail("not queued: \(queued)") }
+        XCTAssertTrue(pendingStates(queued).isEmpty, "the backlog record is what keeps a queued lead: its state waits")
+        XCTAssertTrue(pendingStates(core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-5))).isEmpty)
+
+        clock.advance(by: 4)
+        try runToReady(running, &core)
+        let started = discover(lead("lead-1", source: .csvImport), fromBacklog: true, &core)
+        XCTAssertEqual(requests(started).map(\.phase), [.profile])
+        clock.advance(by: 2)
+        let later = core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-5)) + core.writeHeldStates()
+        XCTAssertTrue(pendingStates(later).isEmpty, "a lead that left the backlog has no pending state to write")
+        XCTAssertEqual(messages(later, LeadState.self).map(\.status), [.processing], "its running state, held as any other")
+    }
+
+    func testALeadStillQueuedAfterTheIntervalHasItsPendingStateWrittenOnce() throws {
+        var core = core(maxRunning: 1)
+        _ = discover(lead("lead-0", source: .intentSearch), &core)
+        let queuedAt = clock.now
+        _ = discover(lead("lead-1", source: .csvImport), &core)
+        clock.advance(by: 4.9)
+        XCTAssertTrue(pendingStates(core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-5))).isEmpty, "not yet")
+        clock.advance(by: 0.2)
+        let written = pendingStates(core.writeHeldStates(heldSince: clock.now.addingTimeInterval(-5)))
+        XCTAssertEqual(written.map(\.leadID), ["lead-1"])
+        XCTAssertEqual(written.first?.createdAt, queuedAt, "the state of when it was queued")
+        XCTAssertEqual(written.first?.runID, "run-lead-1")
+        XCTAssertTrue(pendingStates(core.writeHeldStates()).isEmpty, "written once")
+        XCTAssertEqual(core.pendingLeads["lead-1"], 0, "still queued")
+    }
+
+    func testHeldPendingStatesOfPartitionsGivenUpAreWrittenAndARefusedLeadsIsDropped() throws {
+        var core = core(maxRunning: 1)
+        _ = discover(lead("lead-0", source: .intentSearch), &core)
+        for (id, partition) in [("lead-1", Int32(0)), ("lead-2", 1)] {
+            _ = core.discovered(lead(id, source: .csvImport), runID: RunID("run-\(id)"), partition: partition, fromBacklog: false,
+                                source: id, tables)
+        }
+        XCTAssertEqual(pendingStates(core.writeHeldStates(ofPartitions: [1])).map(\.leadID), ["lead-2"],
+                       "given up: written for the next owner to show")
+        core.pendingLeads["lead-2"] = nil  // the partition was revoked
+
+        // lead-1's account refuses it when it leaves the backlog: nothing was written, so nothing is removed.
+        tables.accounts["acct-1"]?.allowsEnrichment = false
+        let refused = discover(lead("lead-1", source: .csvImport), fromBacklog: true, &core)
+        XCTAssertTrue(refused.contains { if case .deadLetter = $0 { true } else { false } }, "\(refused)")
+        XCTAssertFalse(refused.contains { if case .removeState = $0 { true } else { false } }, "no state to remove: \(refused)")
+        XCTAssertTrue(pendingStates(core.writeHeldStates()).isEmpty)
+    }
+
+    func testPendingStatesAreWrittenAtOnceWithIntervalZeroOrBeyondTheHeldBound() throws {
+        var eager = CoordinatorSettings(maxRunningLeads: 1)
+        eager.stateWriteInterval = .zero
+        var bounded = CoordinatorSettings(maxRunningLeads: 1)
+        bounded.maxHeldPendingStates = 1
+        for (settings, expected) in [(eager, ["lead-1", "lead-2"] as [LeadID]), (bounded, ["lead-2"])] {
+            var core = Core(settings: settings, topics: Topics(), logger: Logger(service: "test", level: .error), now: { [clock] in clock.now })
+            _ = discover(lead("lead-0", source: .intentSearch), &core)
+            let written = pendingStates(discover(lead("lead-1", source: .csvImport), &core) + discover(lead("lead-2", source: .csvImport), &core))
+            XCTAssertEqual(written.map(\.leadID), expected)
+        }
     }
 }

@@ -50,8 +50,9 @@ final class AdmissionSystemTests: XCTestCase {
             intent.source = .intentSearch
             try await harness.publish(leads: [intent])
 
-            // Meanwhile a lead waiting for room has a state, pending, which leadctl shows and
-            // progress counts (checked after the intent lead is out, so as not to delay it).
+            // Meanwhile a lead waiting for room has a state, pending, which leadctl shows once it
+            // has waited 5 s (COORDINATOR_STATE_WRITE_INTERVAL_SECONDS), and progress counts at
+            // once (checked after the intent lead is out, so as not to delay it).
             // Which leads still wait depends on how the 60 fall into partitions, and one may be
             // admitted between the read and `leadctl show`: ask again about a lead still pending.
             try await waitUntil("leadctl shows a pending lead queued", timeoutSeconds: 30, pollMilliseconds: 100) {
@@ -124,7 +125,13 @@ final class AdmissionSystemTests: XCTestCase {
             }
             let pausedWhileHeld = try await pausedAccounts()
             XCTAssertEqual(pausedWhileHeld, 1, "the account counted as billing paused")
-            let states = try await harness.latestStates()
+            // The others are pending, each with a small state, written once the lead has waited
+            // COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s): a lead leaving the backlog sooner writes none.
+            var states = try await harness.latestStates()
+            try await waitUntil("the queued leads' pending states written", timeoutSeconds: 30, pollMilliseconds: 250) {
+                states = try await harness.latestStates()
+                return states.values.filter { $0.status == .pending }.count >= leads.count - waitingBound
+            }
             XCTAssertEqual(states.values.filter { $0.status != .pending }.count, waitingBound, "only the admitted leads started")
             XCTAssertEqual(states.values.filter { $0.status == .pending }.count, leads.count - waitingBound,
                            "the others are pending, each with a small state")
