@@ -82,9 +82,8 @@ struct CoordinatorCore<Source> {
     /// leave the backlog sooner and never write one. At most
     /// ``CoordinatorSettings/maxHeldPendingStates``; beyond, written at once.
     private(set) var heldPending: [LeadID: HeldPending] = [:]
-    /// Those leads in the order they were queued, with when (entries of leads gone since are skipped).
-    private var heldPendingOrder: [(leadID: LeadID, since: Date)] = []
-    private var heldPendingOrderStart = 0
+    /// Those leads in the order they were queued.
+    private var heldPendingOrder = HoldOrder()
     /// Where each search's leads are, per owned partition.
     var progress = ProgressCounts()
     /// New leads whose account or offer is not known yet, waiting for it (bounded in number and
@@ -111,9 +110,8 @@ struct CoordinatorCore<Source> {
     /// state. The loop stores no input offset past a record whose change is held here, so a
     /// crash replays it. A state of any other status is written at once and replaces the held one.
     var unwrittenStates: [LeadID: HeldState] = [:]
-    /// Leads in the order they were first held, with when (entries of leads written since are skipped).
-    private var heldOrder: [(leadID: LeadID, since: Date)] = []
-    private var heldOrderStart = 0
+    /// Those leads in the order they were first held.
+    private var heldOrder = HoldOrder()
     /// Attempt timeouts due but held at the last firing, their results partition not read past
     /// the deadline yet (``fireDueTimers(_:resultsReadPast:)``).
     var heldTimeouts = 0
@@ -171,7 +169,7 @@ struct CoordinatorCore<Source> {
                 return [.queueInBacklog(source, runID: runID), pendingStateRecord(held)]
             }
             heldPending[lead.leadID] = held
-            heldPendingOrder.append((lead.leadID, held.since))
+            heldPendingOrder.append(lead.leadID, since: held.since)
             return [.queueInBacklog(source, runID: runID)]
         }
         leads[lead.leadID] = Coordinator.LeadEntry(machine: LeadStateMachine(configuration: settings.machine), partition: partition)
@@ -253,19 +251,12 @@ struct CoordinatorCore<Source> {
     /// before (``unwrittenStates``, ``heldPending``); with no cutoff, for every held lead.
     mutating func writeHeldStates(heldSince cutoff: Date? = nil) -> [Effect] {
         var effects = writeHeldPendingStates(heldSince: cutoff)
-        while heldOrderStart < heldOrder.count {
-            let (leadID, since) = heldOrder[heldOrderStart]
-            if let cutoff, since > cutoff { break }
-            heldOrderStart += 1
+        for (leadID, since) in heldOrder.removeDue(heldSince: cutoff) {
             // A lead written (or held again) since this entry has a later one, or none.
             guard let held = unwrittenStates[leadID], held.since == since else { continue }
             unwrittenStates[leadID] = nil
             guard leads.contains(leadID) else { continue }
             effects.append(stateRecord(held.state, of: leadID))
-        }
-        if heldOrderStart > 1024 && heldOrderStart * 2 > heldOrder.count {
-            heldOrder.removeFirst(heldOrderStart)
-            heldOrderStart = 0
         }
         return effects
     }
@@ -273,18 +264,11 @@ struct CoordinatorCore<Source> {
     /// The pending states of leads still queued and held since `cutoff` or before.
     private mutating func writeHeldPendingStates(heldSince cutoff: Date?) -> [Effect] {
         var effects: [Effect] = []
-        while heldPendingOrderStart < heldPendingOrder.count {
-            let (leadID, since) = heldPendingOrder[heldPendingOrderStart]
-            if let cutoff, since > cutoff { break }
-            heldPendingOrderStart += 1
+        for (leadID, since) in heldPendingOrder.removeDue(heldSince: cutoff) {
             // A lead that left the backlog (or whose partition went) since this entry has a later one, or none.
             guard let held = heldPending[leadID], held.since == since else { continue }
             heldPending[leadID] = nil
             if pendingLeads[leadID] != nil { effects.append(pendingStateRecord(held)) }
-        }
-        if heldPendingOrderStart > 1024 && heldPendingOrderStart * 2 > heldPendingOrder.count {
-            heldPendingOrder.removeFirst(heldPendingOrderStart)
-            heldPendingOrderStart = 0
         }
         return effects
     }
@@ -547,7 +531,7 @@ struct CoordinatorCore<Source> {
                     } else {
                         let since = now()
                         unwrittenStates[leadID] = HeldState(state: leadState, since: since)
-                        heldOrder.append((leadID, since))
+                        heldOrder.append(leadID, since: since)
                     }
                 } else {
                     unwrittenStates[leadID] = nil
