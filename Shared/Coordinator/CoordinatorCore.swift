@@ -80,7 +80,8 @@ struct CoordinatorCore<Source> {
     /// lead, and its state is only for `leadctl show`, so it is written once the lead has waited
     /// ``CoordinatorSettings/stateWriteInterval``, as a running lead's is. Most leads of a burst
     /// leave the backlog sooner and never write one. At most
-    /// ``CoordinatorSettings/maxHeldPendingStates``; beyond, written at once.
+    /// ``CoordinatorSettings/maxHeldPendingStates``, and none carrying a pool profile; those are
+    /// written at once.
     private(set) var heldPending: [LeadID: HeldPending] = [:]
     /// Those leads in the order they were queued.
     private var heldPendingOrder = HoldOrder()
@@ -165,7 +166,9 @@ struct CoordinatorCore<Source> {
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
             let held = HeldPending(lead: lead, runID: runID, partition: partition, since: now())
-            guard settings.stateWriteInterval > .zero && heldPending.count < settings.maxHeldPendingStates else {
+            // A lead carrying a pool profile (a pool match) is not held: the profile is kilobytes.
+            guard settings.stateWriteInterval > .zero && heldPending.count < settings.maxHeldPendingStates
+                    && lead.poolProfile == nil else {
                 return [.queueInBacklog(source, runID: runID), pendingStateRecord(held)]
             }
             heldPending[lead.leadID] = held

@@ -511,6 +511,15 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(pendingStates(core.writeHeldStates()).isEmpty)
     }
 
+    func testAQueuedLeadCarryingAPoolProfileHasItsPendingStateWrittenAtOnce() throws {
+        var core = core(maxRunning: 1)
+        _ = discover(lead("lead-0", source: .intentSearch), &core)
+        var matched = lead("lead-1", source: .csvImport)
+        matched.poolProfile = EnrichedProfile(startingRunOf: matched)
+        XCTAssertEqual(pendingStates(discover(matched, &core)).map(\.leadID), ["lead-1"], "its profile is not held in memory")
+        XCTAssertTrue(core.heldPending.isEmpty)
+    }
+
     func testPendingStatesAreWrittenAtOnceWithIntervalZeroOrBeyondTheHeldBound() throws {
         var eager = CoordinatorSettings(maxRunningLeads: 1)
         eager.stateWriteInterval = .zero
