@@ -192,7 +192,20 @@ extension Scenarios {
                 c.concurrent.figures.map { String(format: "%.1f×", c.project.cpuMillisecondsPerLead / ($0.sampledCPUMillisecondsPerLead ?? $0.cpuMillisecondsPerLead)) }
             } ?? "n/a").
 
+        \(volumesText(comparisons))
         """)
+    }
+
+    /// Where the project's records and bytes went, per topic, in the instant run: what the first
+    /// two targets are made of.
+    private func volumesText(_ comparisons: [PeerComparison]) -> String {
+        guard let instant = comparisons.first, !instant.project.volumeTable.isEmpty else { return "" }
+        return """
+            The project's records and bytes per lead by topic, instant run (\(instant.project.leadsInNamespace) leads
+            in the namespace, warm-up included):
+
+            \(instant.project.volumeTable)
+            """
     }
 
     /// The project's CPU per lead until the read-back after each run had ended.
