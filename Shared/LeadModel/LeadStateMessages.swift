@@ -235,8 +235,10 @@ public struct DocumentReferences: Codable, Hashable, Sendable {
 /// coordinator reads it back only when the lead needs its profile again (a re-enrich, a found
 /// profile, a web enrichment). One waiting on a gate (possibly for longer than the results topic
 /// keeps records), one queued, and a ready one without a pool position (a finalize stage of
-/// version 1 names none) carry the profile itself, as version 1 did. A version 1 record reads as
-/// before.
+/// version 1 names none) carry the profile itself, as version 1 did, except that a profile that
+/// is only the run's start (the lead's discovery, its pool profile, skipped phases, a web
+/// enrichment: a queued lead, or one waiting before its first output) is an empty `document`,
+/// which version 2 readers put together the same. A version 1 record reads as before.
 public struct LeadState: Message, Hashable {
     /// `lead.state`.
     public static let schemaName = "lead.state"
@@ -421,9 +423,21 @@ public struct LeadState: Message, Hashable {
     /// What the record carries instead of the profile, when it carries references (see the
     /// type's documentation); nil when it carries the profile.
     var storedDocument: DocumentReferences? {
-        guard carriesReferences || !isProfileLoaded else { return nil }
+        guard carriesReferences || !isProfileLoaded || holdsOnlyItsStart else { return nil }
         return DocumentReferences(base: status == .ready ? nil : runBase, outputs: outputs, skippedPhases: profile.skippedPhases,
                                   web: profile.web, pool: status == .ready ? poolEntry : nil)
+    }
+
+    /// Whether the profile is only what a first run started from: the lead's discovery (with its
+    /// pool profile), the phases skipped and a web enrichment; so for a queued lead, and one
+    /// waiting on a gate before the run's first output. Its record then carries an empty
+    /// `document` instead of a copy of the lead.
+    private var holdsOnlyItsStart: Bool {
+        guard status != .ready, runBase == nil, outputs.isEmpty, runOutputs.isEmpty, poolEntry == nil else { return false }
+        var start = EnrichedProfile(startingRunOf: lead)
+        start.skippedPhases = profile.skippedPhases
+        start.web = profile.web
+        return start == profile
     }
 }
 

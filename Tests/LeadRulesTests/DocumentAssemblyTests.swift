@@ -318,6 +318,37 @@ final class DocumentAssemblyTests: XCTestCase {
         XCTAssertEqual(try codec.decode(LeadStateSummary.self, from: codec.encode(queued)).status, .pending)
     }
 
+    /// A state whose profile is only what its run started from (queued, or waiting on a gate
+    /// before the run's first output) writes no profile: the lead's discovery holds it, and the
+    /// record read back puts the same profile together.
+    func testAStateHoldingOnlyWhatItsRunStartedFromCarriesNoProfile() throws {
+        func members(_ state: LeadState) throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(codec.encode(state))) as? [String: Any])
+        }
+        var deferred = LeadStateMachine.queued(Fixtures.lead(), runID: "run-1", at: Fixtures.now)
+        deferred.status = .outsideOutreachWindow
+        deferred.profile.skippedPhases = [PhaseSkip(phase: .profile, reason: "no provider", at: Fixtures.now)]
+        var scoringOnly = LeadStateMachine.queued(Fixtures.lead(mode: .scoringOnly), runID: "run-1", at: Fixtures.now)
+        scoringOnly.profile = EnrichedProfile(startingRunOf: scoringOnly.lead)  // as a run that waits on a gate has it
+        XCTAssertNotNil(scoringOnly.profile.linkedin, "the pool profile's data")
+        let starts = [LeadStateMachine.queued(Fixtures.lead(), runID: "run-1", at: Fixtures.now), scoringOnly, deferred]
+        for state in starts {
+            let written = try members(state)
+            XCTAssertNil(written["profile"], "\(state.status)")
+            XCTAssertNotNil(written["document"], "\(state.status)")
+            let read = try codec.decode(LeadState.self, from: codec.encode(state))
+            XCTAssertEqual(read.profile, state.profile, "\(state.status)")
+            XCTAssertTrue(read.isProfileLoaded)
+            XCTAssertEqual(try codec.encode(read), try codec.encode(state), "written again the same")
+        }
+
+        // A profile with more than the run's start (a pool profile's data on a full run) is written whole.
+        var more = LeadStateMachine.queued(Fixtures.lead(), runID: "run-1", at: Fixtures.now)
+        more.profile.linkedin = Fixtures.linkedin()
+        XCTAssertNotNil(try members(more)["profile"])
+        XCTAssertEqual(try codec.decode(LeadState.self, from: codec.encode(more)).profile.linkedin, Fixtures.linkedin())
+    }
+
     /// A running lead's state record refers to its outputs instead of carrying the profile; read
     /// back and put together with those outputs, it is the state the machine had. Ready, it
     /// carries the profile again.
