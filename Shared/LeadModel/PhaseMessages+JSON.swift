@@ -136,7 +136,7 @@ extension PhaseRequest: JSONWritable, JSONReadable {
         object.member("offerID", offerID)
         object.member("phase", phase)
         object.member("platforms", platforms)
-        if document == nil { try object.member("profile", profile) }
+        if document == nil && !isProfileTheLeads { try object.member("profile", profile) }
         object.member("requestedAt", requestedAt)
         object.member("runID", runID)
     }

@@ -97,7 +97,8 @@ public struct PhaseRequest: Message, Hashable {
         }
     }
 
-    /// Writes ``document`` instead of ``profile`` when the request has it.
+    /// Writes ``document`` instead of ``profile`` when the request has it, and no profile when it is
+    /// the lead's (``isProfileTheLeads``).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(leadID, forKey: .leadID)
@@ -109,13 +110,21 @@ public struct PhaseRequest: Message, Hashable {
         try container.encode(lead, forKey: .lead)
         if let document {
             try container.encode(document, forKey: .document)
-        } else {
+        } else if !isProfileTheLeads {
             try container.encode(profile, forKey: .profile)
         }
         try container.encode(accountID, forKey: .accountID)
         try container.encode(offerID, forKey: .offerID)
         try container.encode(isPriority, forKey: .isPriority)
         try container.encode(requestedAt, forKey: .requestedAt)
+    }
+
+    /// Whether ``profile`` is what a reader makes of the lead when the request carries none: the
+    /// lead's id, name and profile URLs, for a phase that does not read the enriched profile
+    /// (profile, activity). The request then leaves it out; every version 2 reader puts it
+    /// together the same (``init(from:)``).
+    var isProfileTheLeads: Bool {
+        !phase.readsEnrichedProfile && profile == EnrichedProfile(discovered: lead).carried(to: phase)
     }
 
     /// The attempt's identity, which its result must echo.

@@ -296,6 +296,36 @@ final class ProfileJSONTests: XCTestCase {
         XCTAssertThrowsError(try codec.decode(PhaseRequest.self, from: Array(noDocument.utf8)))
     }
 
+    /// A profile or activity request whose profile is the lead's id, name and URLs leaves it out,
+    /// as the readers make it of the lead; one whose profile says more keeps it.
+    func testARequestLeavesOutAProfileThatIsTheLeads() throws {
+        let lead = Self.fullLead()
+        let codec = MessageCodec()
+        func request(_ phase: Phase, _ profile: EnrichedProfile) -> PhaseRequest {
+            PhaseRequest(leadID: lead.leadID, runID: "run-1", phase: phase, attempt: 1, mode: .full, platforms: [.linkedin], lead: lead,
+                         profile: profile, accountID: lead.accountID, offerID: lead.offerID, isPriority: false, requestedAt: Self.day)
+        }
+        func members(_ request: PhaseRequest) throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(codec.encode(request))) as? [String: Any])
+        }
+        var other = EnrichedProfile(discovered: lead).carried(to: .profile)
+        other.linkedinURL = "https://www.linkedin.com/in/someone-else"
+        try withoutRefusals {
+            for phase in [Phase.profile, .activity] {
+                let plain = request(phase, EnrichedProfile(discovered: lead).carried(to: phase))
+                XCTAssertNil(try members(plain)["profile"], "\(phase)")
+                XCTAssertEqual(try codec.decode(PhaseRequest.self, from: codec.encode(plain)), plain)
+                XCTAssertEqual(try JSONIndexDecoder.foundationDecoder().decode(PhaseRequest.self, from: Data(codec.encode(plain))), plain)
+                try assertSameJSON(plain)
+
+                let found = request(phase, other)
+                XCTAssertNotNil(try members(found)["profile"], "\(phase)")
+                XCTAssertEqual(try codec.decode(PhaseRequest.self, from: codec.encode(found)), found)
+                try assertSameJSON(found)
+            }
+        }
+    }
+
     /// A stage reads each output's payload with the request, from the request's index: the same
     /// payload a second parse gives. One that is not a payload is left to that second parse,
     /// which reports it as before; the request itself still reads.
