@@ -394,7 +394,7 @@ public struct LeadControl: Sendable {
         guard let state = lookup.state else {
             console.error("no state for lead \(leadID) in \(lookup.partition.topic) (partition \(lookup.partition.partition)); "
                 + "the coordinator writes a lead's first state once the lead has waited or run "
-                + "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s), or when its run ends if sooner")
+                + "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s by default), or when its run ends if sooner")
             return Self.failure
         }
         if isJSON {

@@ -186,8 +186,8 @@ public enum Usage {
         then the lead's override in force (lead.overrides), if any. --json prints the state record
         as JSON (without the override). Exit status 1 when the lead has no state: the coordinator
         writes a lead's first state once the lead has waited (queued) or run for
-        COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s), or when its run ends if sooner; a lead
-        waiting for its account's or offer's configuration has none.
+        COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s by default), or when its run ends if
+        sooner; a lead waiting for its account's or offer's configuration has none.
 
         \(connection)
         """
