@@ -858,8 +858,7 @@ public final class Coordinator: Service {
                 state.core.finished.removeAll(inPartitions: numbers)
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
-                state.core.pendingLeads = state.core.pendingLeads.filter { !numbers.contains($0.value) }
-                state.core.dropHeldPendingStates(ofPartitions: numbers)
+                state.core.forgetQueuedLeads(ofPartitions: numbers)
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }

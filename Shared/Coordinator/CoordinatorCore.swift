@@ -92,11 +92,11 @@ struct CoordinatorCore<Source> {
     /// replays it.
     var awaitingConfiguration: [LeadID: AwaitingLead] = [:]
     var timers = TimerQueue()
-    /// A queued lead whose pending state is held: what makes the state, when it is written.
+    /// A queued lead whose pending state is held: what makes the state, when it is written (its
+    /// partition is the lead's in ``pendingLeads``).
     struct HeldPending {
         let lead: LeadDiscovered
         let runID: RunID
-        let partition: Int32
         let since: Date
     }
     /// A processing lead's latest state, not written yet, and since when it has been held.
@@ -165,7 +165,7 @@ struct CoordinatorCore<Source> {
             guard pendingLeads[lead.leadID] == nil else { return [] }  // queued already
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
-            let held = HeldPending(lead: lead, runID: runID, partition: partition, since: now())
+            let held = HeldPending(lead: lead, runID: runID, since: now())
             // A lead carrying a pool profile (a pool match) is not held: the profile is kilobytes.
             guard settings.stateWriteInterval > .zero && heldPending.count < settings.maxHeldPendingStates
                     && lead.poolProfile == nil else {
@@ -281,10 +281,11 @@ struct CoordinatorCore<Source> {
         stateRecord(LeadStateMachine.queued(held.lead, runID: held.runID, at: held.since), of: held.lead.leadID)
     }
 
-    /// Forgets the held pending states of `partitions`, which this instance gave up without
-    /// writing them (their next owner shows those leads once it has read them from the backlog).
-    mutating func dropHeldPendingStates(ofPartitions partitions: Set<Int32>) {
-        heldPending = heldPending.filter { !partitions.contains($0.value.partition) }
+    /// Forgets the leads queued in `partitions`, which this instance gave up, with their pending
+    /// states still held (their next owner shows those leads once it has read them from the backlog).
+    mutating func forgetQueuedLeads(ofPartitions partitions: Set<Int32>) {
+        pendingLeads = pendingLeads.filter { !partitions.contains($0.value) }
+        heldPending = heldPending.filter { pendingLeads[$0.key] != nil }
     }
 
     /// The changelog record of a lead's held state.
@@ -299,9 +300,9 @@ struct CoordinatorCore<Source> {
     /// change held here is not applied (and charged) a second time.
     mutating func writeHeldStates(ofPartitions partitions: Set<Int32>) -> [Effect] {
         var effects: [Effect] = []
-        for (leadID, held) in heldPending where partitions.contains(held.partition) {
+        for (leadID, held) in heldPending where pendingLeads[leadID].map(partitions.contains) == true {
             heldPending[leadID] = nil
-            if pendingLeads[leadID] != nil { effects.append(pendingStateRecord(held)) }
+            effects.append(pendingStateRecord(held))
         }
         for (leadID, held) in unwrittenStates {
             guard let partition = leads.partition(of: leadID), partitions.contains(partition) else { continue }

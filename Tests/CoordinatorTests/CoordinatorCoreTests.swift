@@ -501,7 +501,12 @@ final class CoordinatorCoreTests: XCTestCase {
         }
         XCTAssertEqual(pendingStates(core.writeHeldStates(ofPartitions: [1])).map(\.leadID), ["lead-2"],
                        "given up: written for the next owner to show")
-        core.pendingLeads["lead-2"] = nil  // the partition was revoked
+        _ = core.discovered(lead("lead-3", source: .csvImport), runID: "run-lead-3", partition: 1, fromBacklog: false,
+                            source: "lead-3", tables)
+        core.forgetQueuedLeads(ofPartitions: [1])  // the partition was revoked
+        XCTAssertNil(core.pendingLeads["lead-2"])
+        XCTAssertNil(core.heldPending["lead-3"], "its held state goes with it, unwritten")
+        XCTAssertEqual(core.pendingLeads["lead-1"], 0, "a lead of a partition kept stays queued")
 
         // lead-1's account refuses it when it leaves the backlog: nothing was written, so nothing is removed.
         tables.accounts["acct-1"]?.allowsEnrichment = false
