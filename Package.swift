@@ -28,7 +28,7 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        .target(name: "Kafka", dependencies: ["CRdKafka"], path: "Shared/Kafka"),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "Runtime"], path: "Shared/Kafka"),
         // OpenSSL for the web enricher's TLS to addresses it checked; only its TLSConnection imports it.
         .systemLibrary(
             name: "COpenSSL",

@@ -117,10 +117,7 @@ public final class HTTPServer: Sendable {
         // The loop owns the listening socket from here and closes it on stop().
         let name = "http-\(self.port)"  // at most 15 bytes, as Linux keeps them
         let thread = Thread {
-            // Named from the thread itself, in the kernel (top, perf): Foundation's Thread.name
-            // misses the kernel when the thread runs before start() has returned.
-            let comm = open("/proc/thread-self/comm", O_WRONLY)
-            if comm >= 0 { _ = write(comm, name, name.utf8.count); close(comm) }
+            nameCurrentThread(name)
             var loop = HTTPConnectionLoop(listener: fd, limits: limits, probePaths: probePaths, router: router, inbox: inbox)
             loop.run()
         }

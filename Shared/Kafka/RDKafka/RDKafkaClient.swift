@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Runtime
 import Synchronization
 
 /// A librdkafka handle. librdkafka's client API is thread-safe, which is what makes sharing
@@ -105,14 +106,6 @@ final class PollThread: Sendable {
             finished.wait()
         }
     }
-}
-
-/// Names the calling thread in the kernel (top, perf; Linux keeps 15 bytes) by writing its
-/// `comm`. Foundation's `Thread.name` does not do it reliably: it names the kernel's thread only
-/// when the thread already knows its own handle, which `start()` sets after the thread may run.
-private func nameCurrentThread(_ name: String) {
-    let comm = open("/proc/thread-self/comm", O_WRONLY)
-    if comm >= 0 { _ = write(comm, name, name.utf8.count); close(comm) }
 }
 
 /// Runs a blocking call (an admin request, a flush, a close) off the concurrency pool's threads
