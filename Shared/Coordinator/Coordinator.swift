@@ -883,7 +883,7 @@ public final class Coordinator: Service {
         let topics = environment.topics
         var restored: [LeadID: (LeadState, Int32)] = [:]  // leads not ready
         var finished = FinishedLeads()
-        var pending: [LeadID: Int32] = [:]  // queued in the backlog
+        var pending = QueuedLeads()  // queued in the backlog
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
             guard let key = record.keyString else { return }
@@ -917,7 +917,7 @@ public final class Coordinator: Service {
         }
         try await loadOutputs(&restored)
         state.core.finished.merge(finished)
-        state.core.pendingLeads.merge(pending) { _, new in new }
+        state.core.pendingLeads.merge(pending)
         // Every part of these partitions is written with the next batch, counted afresh.
         for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
         for (leadState, partition) in restored.values {

@@ -75,7 +75,7 @@ struct CoordinatorCore<Source> {
     var billingPaused: Set<LeadID> = []
     /// Leads queued in `leads.backlog` (their state: pending), with their partition. A lead
     /// discovered again while queued is not queued twice.
-    var pendingLeads: [LeadID: Int32] = [:]
+    var pendingLeads = Coordinator.QueuedLeads()
     /// Queued leads whose pending state is not written yet: the backlog record keeps a queued
     /// lead, and its state is only for `leadctl show`, so it is written once the lead has waited
     /// ``CoordinatorSettings/stateWriteInterval``, as a running lead's is. Most leads of a burst
@@ -136,7 +136,7 @@ struct CoordinatorCore<Source> {
     /// room (``hasRoomAhead(of:)``); otherwise its run starts.
     mutating func discovered(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
                              _ tables: some CoordinatorTables) -> [Effect] {
-        let wasPending = fromBacklog && pendingLeads.removeValue(forKey: lead.leadID) != nil
+        let wasPending = fromBacklog && pendingLeads.remove(lead.leadID) != nil
         if wasPending {
             progress.move(.init(lead, partition: partition), from: .pending, to: nil)
         }
@@ -284,7 +284,7 @@ struct CoordinatorCore<Source> {
     /// Forgets the leads queued in `partitions`, which this instance gave up, with their pending
     /// states still held (their next owner shows those leads once it has read them from the backlog).
     mutating func forgetQueuedLeads(ofPartitions partitions: Set<Int32>) {
-        pendingLeads = pendingLeads.filter { !partitions.contains($0.value) }
+        pendingLeads.removeAll(inPartitions: partitions)
         heldPending = heldPending.filter { pendingLeads[$0.key] != nil }
     }
 

@@ -10,19 +10,17 @@ extension Coordinator {
     /// every ready lead of the partitions for as long as they are owned, so its size per lead is
     /// the coordinator's memory per lead ever finished: with ids as long as a UUID, a million
     /// entries took 163 and 166 bytes each (two runs) keyed by the id and 67 keyed by the
-    /// digest (ids of at most 15 bytes are stored inline either way, at the 67). Two ids share a
-    /// digest with a chance of about n² ÷ 2¹²⁹ among n leads, which is nil for any number there
-    /// will be.
+    /// digest (ids of at most 15 bytes are stored inline either way, at the 67).
     struct FinishedLeads {
-        private var pointers: [Digest: ChangelogPointer] = [:]
+        private var pointers: [LeadDigest: ChangelogPointer] = [:]
 
         /// How many ready leads there are.
         var count: Int { pointers.count }
 
         /// Where the ready lead's last state is; nil for a lead that is not ready here.
         subscript(leadID: LeadID) -> ChangelogPointer? {
-            get { pointers[Digest(leadID)] }
-            set { pointers[Digest(leadID)] = newValue }
+            get { pointers[LeadDigest(leadID)] }
+            set { pointers[LeadDigest(leadID)] = newValue }
         }
 
         /// Forgets the leads of `partitions` (given up).
@@ -33,24 +31,6 @@ extension Coordinator {
         /// Takes `other`'s leads, its pointer winning for a lead in both.
         mutating func merge(_ other: FinishedLeads) {
             pointers.merge(other.pointers) { _, new in new }
-        }
-
-        /// Two SipHash values of the id (the standard library's `Hasher`, seeded per process,
-        /// which is enough: the table lives in one process), one with each prefix.
-        private struct Digest: Hashable {
-            let high: UInt64
-            let low: UInt64
-
-            init(_ leadID: LeadID) {
-                var first = Hasher()
-                first.combine(UInt8(0))
-                first.combine(leadID.rawValue)
-                var second = Hasher()
-                second.combine(UInt8(1))
-                second.combine(leadID.rawValue)
-                high = UInt64(UInt(bitPattern: first.finalize()))
-                low = UInt64(UInt(bitPattern: second.finalize()))
-            }
         }
     }
 }
