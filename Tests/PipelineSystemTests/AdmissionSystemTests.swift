@@ -28,7 +28,10 @@ final class AdmissionSystemTests: XCTestCase {
     func testStandardLeadsWaitInTheBacklogWhileAnIntentLeadOvertakesThem() async throws {
         let bound = 6
         try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.5", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
-            let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_RUNNING_LEADS": String(bound)])
+            // A queued lead's state is written once it has waited the state interval: 1 s here, as
+            // the 54 queued leads may all be admitted within the default 5 s on a quiet machine.
+            let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_RUNNING_LEADS": String(bound),
+                                                                "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": "1"])
             let standard = standardLeads(harness, 60)
             try await harness.publish(leads: standard)
 
@@ -51,8 +54,8 @@ final class AdmissionSystemTests: XCTestCase {
             try await harness.publish(leads: [intent])
 
             // Meanwhile a lead waiting for room has a state, pending, which leadctl shows once it
-            // has waited 5 s (COORDINATOR_STATE_WRITE_INTERVAL_SECONDS), and progress counts at
-            // once (checked after the intent lead is out, so as not to delay it).
+            // has waited the state interval (COORDINATOR_STATE_WRITE_INTERVAL_SECONDS), and
+            // progress counts at once (checked after the intent lead is out, so as not to delay it).
             // Which leads still wait depends on how the 60 fall into partitions, and one may be
             // admitted between the read and `leadctl show`: ask again about a lead still pending.
             try await waitUntil("leadctl shows a pending lead queued", timeoutSeconds: 30, pollMilliseconds: 100) {
