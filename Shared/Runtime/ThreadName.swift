@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Names the calling thread in the kernel (top, perf; Linux keeps 15 bytes) by writing its
