@@ -187,7 +187,7 @@ public final class Coordinator: Service {
         let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.leadCommands, topics.phaseResultsPriority]
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
                                          topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
-                                         properties: properties, defaults: Self.readAhead,
+                                         properties: properties, defaults: KafkaConsumer.boundedReadAhead,
                                          defersRevocation: true) { [rebalances] event in
             rebalances.append(event)  // applied by the loop (applyRebalances)
         }
@@ -355,19 +355,6 @@ public final class Coordinator: Service {
     /// outage: librdkafka's longest reconnect backoff (`reconnect.backoff.max.ms`, 10 s), by which
     /// every stage's producer has reconnected and delivered what it answered meanwhile.
     static let brokerSettleTime = Duration.seconds(10)
-
-    /// The coordinator consumer's read-ahead bounds, unless configured otherwise. Read-ahead is
-    /// what a poll needs, not librdkafka's defaults (64 MB, 100,000 records): records wait on the
-    /// broker. The bounds are checked before a fetch, and one fetch response comes on top,
-    /// decompressed: a batch stays in memory until its last record is polled. So the response
-    /// is kept small (64 KB a partition, compressed; a larger record still comes whole), and the
-    /// queue is bounded in records as well as bytes, since librdkafka counts only a record's
-    /// payload and a small record costs a few hundred bytes more. Four polls' worth
-    /// (`COORDINATOR_POLL_BATCH`'s default) is ahead. A partition whose queue is full waits
-    /// `fetch.queue.backoff.ms` before it is fetched again: librdkafka's 1 s halved the
-    /// coordinator's leads/s in a burst once the record bound was reached, 20 ms does not.
-    static let readAhead = ["queued.max.messages.kbytes": "4096", "queued.min.messages": "2000",
-                            "fetch.queue.backoff.ms": "20", "max.partition.fetch.bytes": "65536"]
 
     /// Backlog records one loop may start.
     static let admissionsPerLoop = 200

@@ -26,7 +26,7 @@ public enum RebalanceEvent: Sendable, Equatable {
 ///
 /// Reading is pull-based: ``poll(maxRecords:timeoutMilliseconds:)`` (or iterating ``records``)
 /// blocks a dedicated dispatch queue, never Swift's cooperative pool, and holds at most one batch;
-/// librdkafka's fetch queue (`queued.max.messages.kbytes`) bounds what is read ahead. Keep polling
+/// librdkafka's fetch queue bounds what is read ahead (``boundedReadAhead`` where memory counts). Keep polling
 /// while work is in flight: rebalances are served from the poll, and a member that stops polling
 /// for `max.poll.interval.ms` leaves the group. Use ``pause(_:)`` for backpressure.
 ///
@@ -73,6 +73,22 @@ public final class KafkaConsumer: Sendable {
         "log.connection.close": "false",
     ]
 
+    /// Read-ahead bounds for a consumer that holds memory to a budget (the coordinator's, and
+    /// every reader of fixed partitions: restores, tables), not librdkafka's defaults (64 MB,
+    /// 100,000 records). The bounds are checked before a fetch, and one fetch response comes on
+    /// top, decompressed: a batch stays in memory until its last record is polled. So a response
+    /// is kept small (64 KB a partition, compressed; a larger record still comes whole), and the
+    /// queue is bounded in records as well as bytes, since librdkafka counts only a record's
+    /// payload and a small record costs a few hundred bytes more. A partition whose queue is full
+    /// is fetched again after `fetch.queue.backoff.ms`: librdkafka's 1 s halved the
+    /// coordinator's leads/s in a burst once the record bound was reached, 20 ms does not.
+    /// Measured (Benchmarks/pipeline-report.md, "2026-12-04, night"): the coordinator's heap at
+    /// the peak of a 100,000-lead backlog held 58 MB of read-ahead with 256 KB a partition and
+    /// no record bound, 13 MB with these; restoring 30,000 ready leads peaked at 207-216 MB
+    /// with librdkafka's defaults. The configuration's properties win.
+    public static let boundedReadAhead = ["queued.max.messages.kbytes": "4096", "queued.min.messages": "2000",
+                                          "fetch.queue.backoff.ms": "20", "max.partition.fetch.bytes": "65536"]
+
     /// Creates a consumer and subscribes it to `topics` as a member of `groupID`.
     /// - Parameters:
     ///   - properties: librdkafka properties for this consumer; they win over the defaults and
@@ -115,13 +131,14 @@ public final class KafkaConsumer: Sendable {
     /// offset), outside any group: nothing is committed and no rebalance happens. For restoring
     /// state from a changelog and for reading whole tables. Its statistics go to
     /// `statisticsObserver` (every `statistics.interval.ms` of `properties`), not to the
-    /// configuration's observer, so a service's metrics count only its long-lived clients.
+    /// configuration's observer, so a service's metrics count only its long-lived clients. Its
+    /// read-ahead is ``boundedReadAhead``.
     public convenience init(configuration: KafkaConfiguration, startingAt offsets: [TopicPartition: Int64],
                             properties: [String: String] = [:], statisticsObserver: KafkaStatisticsObserver? = nil) throws {
         var overrides = properties
         overrides["enable.auto.commit"] = "false"
         try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
-                      defaults: [:], priorityTopics: [], statisticsObserver: statisticsObserver, defersRevocation: false,
+                      defaults: Self.boundedReadAhead, priorityTopics: [], statisticsObserver: statisticsObserver, defersRevocation: false,
                       onRebalance: nil)
         let list = makePartitionList(Array(offsets.keys), offsets: offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
