@@ -14,7 +14,7 @@ import Streaming
 /// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
 /// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
 /// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
-/// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog` |
+/// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog`; at twice as many, intent leads wait unread in `leads.discovered.priority` |
 /// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 /// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
@@ -22,8 +22,13 @@ import Streaming
 public struct CoordinatorSettings: Sendable {
     public var machine: LeadStateMachine.Configuration
     /// Leads pending or processing at once per instance before backlog records wait. Intent
-    /// leads and leads resumed from billing pause or the outreach window are not held back.
+    /// leads and leads resumed from billing pause or the outreach window are not held back by
+    /// it; intent leads wait unread on the broker at ``maxRunningWithIntent``.
     public var maxRunningLeads: Int
+    /// Leads pending or processing at once per instance, intent leads among them, before
+    /// `leads.discovered.priority` is paused: twice ``maxRunningLeads``. A running lead is held
+    /// whole (a burst of 19,500 intent leads took the coordinator to 290 MB before this bound).
+    public var maxRunningWithIntent: Int { maxRunningLeads * 2 }
     /// Leads waiting on billing or the outreach window (held whole in memory) at once per
     /// instance before backlog records wait too: a paused account with a large backlog must not
     /// pull all of it into memory. The price is that other accounts' standard leads wait as well
@@ -98,7 +103,9 @@ public struct CoordinatorSettings: Sendable {
 ///   intent lead published on `leads.discovered.priority`, and each of its results, wait behind
 ///   at most one poll, not behind a standard backlog.
 /// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
-///   once, and so does a new standard lead while there is room and nothing is queued; otherwise
+///   once (while fewer than ``CoordinatorSettings/maxRunningWithIntent`` run; at that bound
+///   `leads.discovered.priority` is paused and its leads wait there, unread, still ahead of the
+///   backlog), and so does a new standard lead while there is room and nothing is queued; otherwise
 ///   a new standard lead (and a command for a lead not known yet) is copied to
 ///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
 ///   only while fewer than ``CoordinatorSettings/maxRunningLeads`` are pending or processing
@@ -317,7 +324,7 @@ public final class Coordinator: Service {
             }
             let delivery = await producer.enqueue(encoded.records)
             state.unconfirmed = UnconfirmedBatch(delivery: delivery, outputs: encoded, loaded: loaded, nextOffsets: nextOffsets)
-            adjustBacklogPausing(&state, consumer)
+            adjustInputPausing(&state, consumer)
             if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                 lastGaugeUpdate = ContinuousClock.now
                 updateGauges(state, tables)
@@ -369,6 +376,9 @@ public final class Coordinator: Service {
         var core: CoordinatorCore<ConsumerRecord>
         /// Owned `leads.backlog` partitions paused because of ``CoordinatorSettings/maxRunningLeads``.
         var pausedBacklog: Set<TopicPartition> = []
+        /// Owned `leads.discovered.priority` partitions paused because of
+        /// ``CoordinatorSettings/maxRunningWithIntent``.
+        var pausedPriority: Set<TopicPartition> = []
         /// Backlog records polled while at the bound (at most one poll batch), in order.
         var heldBacklog: [ConsumerRecord] = []
         /// One past the last record handled, per input partition.
@@ -734,26 +744,36 @@ public final class Coordinator: Service {
 
     /// Pauses the owned backlog partitions at ``CoordinatorSettings/maxRunningLeads`` running
     /// leads or ``CoordinatorSettings/maxWaitingLeads`` waiting ones (or while records are held
-    /// back), and resumes them when both are at three quarters of their bound.
-    private func adjustBacklogPausing(_ state: inout State, _ consumer: KafkaConsumer) {
-        let backlog = Set(consumer.assignment.filter { $0.topic == environment.topics.leadsBacklog })
+    /// back), and resumes them when both are at three quarters of their bound; the same for the
+    /// owned `leads.discovered.priority` partitions at ``CoordinatorSettings/maxRunningWithIntent``.
+    private func adjustInputPausing(_ state: inout State, _ consumer: KafkaConsumer) {
+        let topics = environment.topics
+        let assignment = consumer.assignment
+        adjust(Set(assignment.filter { $0.topic == topics.leadsBacklog }),
+               to: state.core.backlogFlow(holdingRecords: !state.heldBacklog.isEmpty), paused: &state.pausedBacklog, consumer)
+        adjust(Set(assignment.filter { $0.topic == topics.leadsDiscoveredPriority }),
+               to: state.core.priorityFlow(), paused: &state.pausedPriority, consumer)
+    }
+
+    private func adjust(_ partitions: Set<TopicPartition>, to flow: CoordinatorCore<ConsumerRecord>.FetchFlow,
+                        paused: inout Set<TopicPartition>, _ consumer: KafkaConsumer) {
         do {
-            switch state.core.backlogFlow(holdingRecords: !state.heldBacklog.isEmpty) {
+            switch flow {
             case .pause:
-                let toPause = backlog.subtracting(state.pausedBacklog)
+                let toPause = partitions.subtracting(paused)
                 guard !toPause.isEmpty else { return }
                 try consumer.pause(toPause.sorted())
-                state.pausedBacklog.formUnion(toPause)
+                paused.formUnion(toPause)
             case .resume:
-                let toResume = backlog.intersection(state.pausedBacklog)
+                let toResume = partitions.intersection(paused)
                 guard !toResume.isEmpty else { return }
                 try consumer.resume(toResume.sorted())
-                state.pausedBacklog.subtract(toResume)
+                paused.subtract(toResume)
             case .keep:
                 break
             }
         } catch {
-            logger.warning("backlog pause or resume failed: \(error)")
+            logger.warning("pause or resume failed: \(error)", [LogKey.topic: partitions.first?.topic ?? ""])
         }
     }
 
@@ -840,6 +860,7 @@ public final class Coordinator: Service {
             case .assigned(let partitions):
                 let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
                 state.pausedBacklog.subtract(partitions)  // assigned partitions start unpaused
+                state.pausedPriority.subtract(partitions)
                 if !numbers.isEmpty {
                     try await restore(numbers.sorted(), &state)
                     state.ownedPartitions.formUnion(numbers)
@@ -853,6 +874,7 @@ public final class Coordinator: Service {
                 state.core.finished.removeAll(inPartitions: numbers)
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
+                state.pausedPriority.subtract(partitions)
                 state.core.forgetQueuedLeads(ofPartitions: numbers)
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }

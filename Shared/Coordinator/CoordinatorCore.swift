@@ -59,8 +59,9 @@ struct CoordinatorCore<Source> {
         fileprivate var holding: Set<Int32> = []
     }
 
-    /// Whether the owned `leads.backlog` partitions should be fetched.
-    enum BacklogFlow { case pause, resume, keep }
+    /// Whether an input's owned partitions should be fetched (`leads.backlog`,
+    /// `leads.discovered.priority`).
+    enum FetchFlow { case pause, resume, keep }
 
     let settings: CoordinatorSettings
     let topics: Topics
@@ -453,10 +454,21 @@ struct CoordinatorCore<Source> {
 
     /// Pause the backlog at either bound (or while records are held back); resume once both are
     /// at three quarters of their bound.
-    func backlogFlow(holdingRecords: Bool) -> BacklogFlow {
+    func backlogFlow(holdingRecords: Bool) -> FetchFlow {
         let (running, waiting) = (leads.running, leads.waiting)
         if isAtABound(running: running) || holdingRecords { return .pause }
         if running <= settings.maxRunningLeads * 3 / 4 && waiting <= settings.maxWaitingLeads * 3 / 4 { return .resume }
+        return .keep
+    }
+
+    /// Pause `leads.discovered.priority` at ``CoordinatorSettings/maxRunningWithIntent`` running
+    /// leads; resume at three quarters of it. Intent leads start at once, past the bound that
+    /// queues standard ones, but a burst of them waits on the broker, unread and ahead of the
+    /// backlog, rather than in memory: a running lead is held whole.
+    func priorityFlow() -> FetchFlow {
+        let ceiling = settings.maxRunningWithIntent
+        if leads.running >= ceiling { return .pause }
+        if leads.running <= ceiling * 3 / 4 { return .resume }
         return .keep
     }
 

@@ -127,6 +127,25 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertNil(core.pendingLeads["lead-1"])
     }
 
+    func testIntentLeadsPassTheRunningBoundButPauseTheirTopicAtTwiceIt() throws {
+        var core = core(maxRunning: 4)
+        var started: [[Core.Effect]] = []
+        for index in 0..<6 { started.append(discover(lead("lead-\(index)", source: .intentSearch), &core)) }
+        XCTAssertEqual(started.map { requests($0).map(\.phase) }, Array(repeating: [.profile], count: 6),
+                       "intent leads start past the running bound")
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .pause, "standard leads wait")
+        XCTAssertEqual(core.priorityFlow(), .resume, "six of eight")
+        started.append(discover(lead("lead-6", source: .intentSearch), &core))
+        XCTAssertEqual(core.priorityFlow(), .keep, "seven: between three quarters and the bound")
+        started.append(discover(lead("lead-7", source: .intentSearch), &core))
+        XCTAssertEqual(core.leads.running, 8)
+        XCTAssertEqual(core.priorityFlow(), .pause, "eight: twice the running bound")
+        try runToReady(started[0], &core)
+        XCTAssertEqual(core.priorityFlow(), .keep)
+        try runToReady(started[1], &core)
+        XCTAssertEqual(core.priorityFlow(), .resume, "back to three quarters")
+    }
+
     func testAStandardLeadStartsAtOnceWhileThereIsRoomAndNothingQueuedAhead() throws {
         var core = core(maxRunning: 2)
         let direct = discover(lead("lead-1", source: .csvImport), &core)

@@ -97,6 +97,42 @@ final class AdmissionSystemTests: XCTestCase {
         }
     }
 
+    /// Intent leads start past the running bound, but a burst of them waits unread on the broker
+    /// at twice it (`leads.discovered.priority` paused), rather than running all at once in the
+    /// coordinator's memory.
+    func testABurstOfIntentLeadsRunsAtMostTwiceTheBoundAtOnceAndAllFinish() async throws {
+        let bound = 3
+        let pollBatch = 2
+        try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.5", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
+            let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_RUNNING_LEADS": String(bound),
+                                                                "COORDINATOR_POLL_BATCH": String(pollBatch)])
+            let intent = harness.makeLeads(40, prefix: "burst").map { lead in
+                var lead = lead
+                lead.source = .intentSearch
+                return lead
+            }
+            try await harness.publish(leads: intent)
+
+            var mostRunning = 0
+            var pool: [(key: String, value: LeadPoolEntry)] = []
+            try await waitUntil("every intent lead ready", timeoutSeconds: 240, pollMilliseconds: 100) {
+                if let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") {
+                    let samples = try PrometheusSamples.parse(text)
+                    let running = ["pending", "processing"].compactMap { samples["pipeline_coordinator_leads{status=\"\($0)\"}"] }
+                    if running.count == 2 { mostRunning = max(mostRunning, Int(running.reduce(0, +))) }
+                }
+                pool = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
+                return Set(pool.map(\.key)).count == intent.count
+            }
+            XCTAssertEqual(pool.count, intent.count, "every lead ready exactly once")
+            XCTAssertGreaterThan(mostRunning, bound, "intent leads ran past the standard bound")
+            // The loop that reaches the ceiling may already hold one poll's records.
+            XCTAssertLessThanOrEqual(mostRunning, 2 * bound + pollBatch, "a burst of \(intent.count) ran \(mostRunning) at once")
+            let backlog = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsBacklog)
+            XCTAssertTrue(backlog.isEmpty, "intent leads wait on their own topic, not in the backlog")
+        }
+    }
+
     /// Leads waiting on a paused account are held whole, so they have a bound too: the rest of
     /// the backlog stays on the broker until the account resumes.
     func testWaitingLeadsAreBoundedAndTheBacklogWaitsOnTheBroker() async throws {
