@@ -898,7 +898,9 @@ public final class Coordinator: Service {
     private func restore(_ partitions: [Int32], _ state: inout State) async throws {
         let started = Date()
         let topics = environment.topics
-        var restored: [LeadID: (LeadState, Int32)] = [:]  // leads not ready
+        // Leads not ready, as their last state's record: decoded once the partitions are read,
+        // so a lead's earlier states, replaced as the read goes on, are never decoded or held.
+        var running: [LeadID: ConsumerRecord] = [:]
         var finished = FinishedLeads()
         var pending = QueuedLeads()  // queued in the backlog
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
@@ -906,32 +908,41 @@ public final class Coordinator: Service {
             guard let key = record.keyString else { return }
             pending[LeadID(key)] = nil
             guard record.value != nil else {
-                restored[LeadID(key)] = nil
+                running[LeadID(key)] = nil
                 finished[LeadID(key)] = nil
                 counted[LeadID(key)] = nil
                 return
             }
             do {
                 // A ready or queued lead is kept as an offset: its summary is enough, and its
-                // profile is not decoded. A running lead is read whole.
+                // profile is not decoded. A running lead is read whole, at the end.
                 let summary = try environment.codec.decode(LeadStateSummary.self, record: record)
                 let leadID = summary.leadID
                 counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary))
                 if summary.status == .pending {
-                    restored[leadID] = nil
+                    running[leadID] = nil
                     finished[leadID] = nil
                     pending[leadID] = record.partition
                 } else if summary.status == .ready {
-                    restored[leadID] = nil
+                    running[leadID] = nil
                     finished[leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
                 } else {
-                    restored[leadID] = (try environment.codec.decode(LeadState.self, record: record), record.partition)
+                    running[leadID] = record
                     finished[leadID] = nil
                 }
             } catch {
                 logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
             }
         }
+        var restored: [LeadID: (LeadState, Int32)] = [:]
+        for (leadID, record) in running {
+            do {
+                restored[leadID] = (try environment.codec.decode(LeadState.self, record: record), record.partition)
+            } catch {
+                logger.error("undecodable changelog record skipped: \(error)", [LogKey.leadID: leadID.rawValue, LogKey.offset: String(record.offset)])
+            }
+        }
+        running = [:]
         try await loadOutputs(&restored)
         state.core.finished.merge(finished)
         state.core.pendingLeads.merge(pending)
