@@ -5,28 +5,34 @@ import LeadRules
 import Runtime
 import Streaming
 
-/// What the profile finder's offer loop knows: a slim index of the lead pool and the offers it
-/// has matched in this run. Pure (no Kafka): the loop feeds it records and publishes what it returns.
+/// What the profile finder's offer loop knows: where each pool lead's latest entry is, and the
+/// offers it has matched in this run. Pure (no Kafka): the loop feeds it records and publishes what
+/// it returns.
 ///
-/// The index keeps, per pool lead, only what ``LeadPoolMatcher`` needs (the offer it was found
-/// for and its profile, which the match carries as `poolProfile`); the ids of pool entries that are
-/// matches themselves (`<pool lead id>@<offer id>`) are kept as ids only, so a match that already
-/// reached the pool is not published again (after a restart, or when an offer's ICP changes).
+/// The index keeps no profiles: per pool lead only the position (partition, offset) of its latest
+/// entry, about 60 bytes whatever the profile's size, so the process does not grow with the pool's
+/// profiles. Matching an offer is a scan: the loop reads the pool again up to the index's ends, and
+/// each entry that is still its lead's latest is scored (``leads(for:from:key:at:now:)``). The ids of pool
+/// entries that are matches themselves (`<pool lead id>@<offer id>`) are kept as ids only, so a
+/// match that already reached the pool is not published again (after a restart, or when an
+/// offer's ICP changes).
 public struct OfferPoolMatching: Sendable {
-    /// One pool lead, as matching needs it.
-    public struct PoolProfile: Hashable, Sendable {
-        /// The offer it was found for (matching skips entries of the offer being matched).
-        public var offerID: OfferID
-        /// The account that found it.
-        public var accountID: AccountID
-        /// The enriched profile.
-        public var profile: EnrichedProfile
+    /// Where a `lead.pool` record is.
+    public struct Position: Hashable, Sendable {
+        public var partition: Int32
+        public var offset: Int64
+
+        public init(partition: Int32, offset: Int64) {
+            self.partition = partition
+            self.offset = offset
+        }
     }
 
     /// The matcher (its ``LeadPoolMatcher/minimumFit`` is `POOL_MATCH_MIN_FIT`).
     public let matcher: LeadPoolMatcher
-    /// Pool leads that are not matches, by lead id: the latest entry wins, a tombstone removes.
-    public private(set) var pool: [LeadID: PoolProfile] = [:]
+    /// The latest entry of each pool lead that is not a match, by lead id: a later entry moves
+    /// it, a tombstone removes it.
+    public private(set) var latest: [LeadID: Position] = [:]
     /// Pool leads that are matches (`…@…`).
     public private(set) var pooledMatches: Set<LeadID> = []
     /// The latest `lead.overrides` record per lead: a disqualified lead makes no matches.
@@ -39,18 +45,16 @@ public struct OfferPoolMatching: Sendable {
         self.matcher = matcher
     }
 
-    /// Applies one `lead.pool` record: `entry` nil is a tombstone of `key`.
-    public mutating func applyPoolRecord(key: String, entry: LeadPoolEntry?) {
+    /// Applies one `lead.pool` record of `key` at `position` (no need to decode it).
+    public mutating func applyPoolRecord(key: String, at position: Position, isTombstone: Bool) {
         let leadID = LeadID(key)
-        guard let entry else {
-            pool[leadID] = nil
+        if isTombstone {
+            latest[leadID] = nil
             pooledMatches.remove(leadID)
-            return
-        }
-        if key.contains("@") {
+        } else if key.contains("@") {
             pooledMatches.insert(leadID)
         } else {
-            pool[leadID] = PoolProfile(offerID: entry.offerID, accountID: entry.accountID, profile: entry.profile)
+            latest[leadID] = position
         }
     }
 
@@ -59,19 +63,33 @@ public struct OfferPoolMatching: Sendable {
         overrides[LeadID(key)] = override
     }
 
-    /// Applies one `offers` record (`offer` nil is a tombstone of `key`) and returns the leads to
-    /// publish: nil when the offer needs no matching (removed, or matched before in this run with
-    /// the same ICP); otherwise the matches not in the pool yet (possibly none). Call
-    /// ``markMatched(_:)`` once they are published.
-    public func leadsToPublish(for offer: OfferConfig, at now: Date) -> [LeadDiscovered]? {
-        guard matchedOffers[offer.offerID] != offer.icp else { return nil }
-        let entries = pool.map { leadID, item in
-            LeadPoolEntry(leadID: leadID, accountID: item.accountID, offerID: item.offerID, role: nil, bio: nil, industry: nil,
-                          company: nil, location: nil, skills: [], profile: item.profile, finishedAt: now)
+    /// Whether `offer` needs matching: not matched in this run, or matched with another ICP.
+    public func needsMatching(_ offer: OfferConfig) -> Bool {
+        matchedOffers[offer.offerID] != offer.icp
+    }
+
+    /// How far a scan reads: per partition, one past the last latest entry indexed.
+    public var scanEnds: [Int32: Int64] {
+        latest.values.reduce(into: [:]) { ends, position in
+            ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
         }
-        return matcher.matches(offer: offer, pool: entries, overrides: overrides, at: now)
-            .map(\.lead)
-            .filter { !pooledMatches.contains($0.leadID) }
+    }
+
+    /// Whether the entry of `key` at `position` is its lead's latest (the only one a scan matches).
+    public func isLatest(key: String, at position: Position) -> Bool {
+        latest[LeadID(key)] == position
+    }
+
+    /// The leads to publish for `offers` from the pool entry of `key` a scan read at `position`:
+    /// none unless it is its lead's latest entry; otherwise its matches (``LeadPoolMatcher``) not
+    /// in the pool yet. Call ``markMatched(_:)`` for each offer once the scan's leads are published.
+    public func leads(for offers: [OfferConfig], from entry: LeadPoolEntry, key: String, at position: Position,
+                      now: Date) -> [LeadDiscovered] {
+        guard isLatest(key: key, at: position) else { return [] }
+        return offers.compactMap { offer in
+            matcher.match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now)?.lead
+        }
+        .filter { !pooledMatches.contains($0.leadID) }
     }
 
     /// Records that `offer` was matched (its matches published) with its current ICP.
@@ -87,20 +105,22 @@ public struct OfferPoolMatching: Sendable {
 
 /// The profile finder's second loop: lead-pool matching of new offers.
 ///
-/// An assign-mode reader (no group, like ``KafkaTable``) reads every partition of `lead.pool`
-/// and `offers` from the beginning. Offers are held back until the pool has been read up to the
-/// end it had at start, so the first matching sees the whole pool; after that both are followed.
-/// An offer not matched before in this run (first seen, or its ICP changed) is matched against
-/// the pool index (``OfferPoolMatching``) and its matches (``LeadPoolMatcher``: scoring-only
-/// ``LeadDiscovered`` records under `<pool lead id>@<offer id>`) are published to
-/// `leads.discovered`, keyed by lead id.
+/// An assign-mode reader (no group, like ``KafkaTable``) reads every partition of `lead.pool`,
+/// `lead.overrides` and `offers` from the beginning and keeps following them; pool records are
+/// indexed by position without being decoded (``OfferPoolMatching``). Offers are held back until
+/// the pool has been read up to the end it had at start, so the first matching sees the whole
+/// pool. The offers that need matching (first seen in this run, or their ICP changed) are matched
+/// together in one scan: a second reader reads the pool up to the index's ends, decodes each
+/// lead's latest entry, and publishes its matches (``LeadPoolMatcher``: scoring-only
+/// ``LeadDiscovered`` records under `<pool lead id>@<offer id>`) to `leads.discovered`, keyed by
+/// lead id, a batch per poll.
 ///
 /// Restarts re-match every offer (nothing is checkpointed): an offer published while the process
 /// was down is not missed. This is idempotent: matched ids are deterministic, matches already in
 /// the pool are not published again, and the coordinator starts nothing for a lead it already
 /// knows (one published again while its run is in flight is absorbed). The cost is one scoring
-/// pass of the pool per offer at start. Every instance runs the loop (no group), so N instances
-/// publish each match N times; the coordinator absorbs that too.
+/// pass of the pool at start. Every instance runs the loop (no group), so N instances publish each
+/// match N times; the coordinator absorbs that too.
 final class OfferPoolMatchingLoop: Sendable {
     private let configuration: KafkaConfiguration
     private let topics: Topics
@@ -150,20 +170,19 @@ final class OfferPoolMatchingLoop: Sendable {
         do {
             if poolRemaining.isEmpty { logger.info("pool read (empty); matching offers") }
             while !Task.isCancelled {
-                let records = try await reader.poll(maxRecords: 2000, timeoutMilliseconds: 200)
+                let records = try await reader.poll(maxRecords: 500, timeoutMilliseconds: 200)
                 for record in records {
                     guard let key = record.keyString else { continue }
                     if record.topic == topics.leadPool || record.topic == topics.leadOverrides {
                         if record.topic == topics.leadOverrides {
                             state.applyOverrideRecord(key: key, override: record.value == nil ? nil : decode(LeadOverride.self, record))
-                        } else if record.value == nil {
-                            state.applyPoolRecord(key: key, entry: nil)
-                        } else if let entry = decode(LeadPoolEntry.self, record) {
-                            state.applyPoolRecord(key: key, entry: entry)
+                        } else {
+                            state.applyPoolRecord(key: key, at: .init(partition: record.partition, offset: record.offset),
+                                                  isTombstone: record.value == nil)
                         }
                         if !poolRemaining.isEmpty, record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 {
                             poolRemaining.remove(record.topicPartition)
-                            if poolRemaining.isEmpty { logger.info("pool read (\(state.pool.count) profiles); matching offers") }
+                            if poolRemaining.isEmpty { logger.info("pool read (\(state.latest.count) leads); matching offers") }
                         }
                     } else if record.value == nil {
                         heldOffers.append((key, nil))
@@ -172,11 +191,17 @@ final class OfferPoolMatchingLoop: Sendable {
                     }
                 }
                 guard poolRemaining.isEmpty, !heldOffers.isEmpty else { continue }
-                let offers = heldOffers
-                heldOffers = []
-                for (key, offer) in offers {
-                    try await handle(key: key, offer: offer, state: &state)
+                // The latest record of each offer counts; a tombstone forgets the offer.
+                var offers: [OfferID: OfferConfig] = [:]
+                for (key, offer) in heldOffers {
+                    if offer == nil { state.forgetOffer(OfferID(key)) }
+                    offers[OfferID(key)] = offer.flatMap { state.needsMatching($0) ? $0 : nil }
                 }
+                heldOffers = []
+                guard !offers.isEmpty else { continue }
+                let matched = offers.values.sorted { $0.offerID.rawValue < $1.offerID.rawValue }
+                try await scan(for: matched, state: state)
+                matched.forEach { state.markMatched($0) }
             }
         } catch {
             await reader.close()
@@ -185,18 +210,40 @@ final class OfferPoolMatchingLoop: Sendable {
         await reader.close()
     }
 
-    private func handle(key: String, offer: OfferConfig?, state: inout OfferPoolMatching) async throws {
-        guard let offer else {
-            state.forgetOffer(OfferID(key))
-            return
+    /// Reads the pool up to the index's ends with a reader of its own and publishes the matches
+    /// of `offers`, each poll's before the next poll.
+    private func scan(for offers: [OfferConfig], state: OfferPoolMatching) async throws {
+        let ends = Dictionary(uniqueKeysWithValues: state.scanEnds.map { (TopicPartition(topic: topics.leadPool, partition: $0.key), $0.value) })
+        var published: [OfferID: Int] = [:]
+        if !ends.isEmpty {
+            let reader = try KafkaConsumer(configuration: configuration, startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
+                                           properties: ["fetch.wait.max.ms": "100"])
+            do {
+                // Each end is one past a lead's latest entry, which compaction keeps, so the scan
+                // reaches it; a reader stuck for a minute throws, and the loop starts over.
+                try await reader.read(upTo: ends, stallLimit: .seconds(60), maxRecords: 500) { records in
+                    let now = Date()
+                    var leads: [LeadDiscovered] = []
+                    for record in records {
+                        let position = OfferPoolMatching.Position(partition: record.partition, offset: record.offset)
+                        guard let key = record.keyString, state.isLatest(key: key, at: position),
+                              let entry = decode(LeadPoolEntry.self, record) else { continue }
+                        leads += state.leads(for: offers, from: entry, key: key, at: position, now: now)
+                    }
+                    guard !leads.isEmpty else { return }
+                    _ = try await producer.send(leads.map { try codec.record($0, topic: topics.leadsDiscovered, key: $0.leadID.rawValue) })
+                    for lead in leads { published[lead.offerID, default: 0] += 1 }
+                }
+            } catch {
+                await reader.close()
+                throw error
+            }
+            await reader.close()
         }
-        guard let leads = state.leadsToPublish(for: offer, at: Date()) else { return }
-        if !leads.isEmpty {
-            _ = try await producer.send(leads.map { try codec.record($0, topic: topics.leadsDiscovered, key: $0.leadID.rawValue) })
+        for offer in offers {
+            logger.info("offer matched against the pool: \(published[offer.offerID] ?? 0) scoring-only leads published",
+                        ["offer": offer.offerID.rawValue, "pool": String(state.latest.count)])
         }
-        state.markMatched(offer)
-        logger.info("offer matched against the pool: \(leads.count) scoring-only leads published",
-                    ["offer": offer.offerID.rawValue, "pool": String(state.pool.count)])
     }
 
     private func decode<T: Message>(_ type: T.Type, _ record: ConsumerRecord) -> T? {

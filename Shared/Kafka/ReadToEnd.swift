@@ -27,20 +27,36 @@ extension KafkaConsumer {
     ///   - timeout: throws ``ReadToEndTimeout`` after this long; nil waits as long as it takes.
     public func read(upTo ends: [TopicPartition: Int64], idleLimit: Duration? = nil, timeout: Duration? = nil,
                      _ body: (ConsumerRecord) throws -> Void) async throws {
+        try await read(upTo: ends, idleLimit: idleLimit, timeout: timeout) { records in
+            for record in records { try body(record) }
+        }
+    }
+
+    /// ``read(upTo:idleLimit:timeout:_:)`` giving `body` each poll's records at once, so that it
+    /// can await (publish what it made of them) before the next poll.
+    /// - Parameters:
+    ///   - stallLimit: throws ``ReadToEndTimeout`` once no record came for this long (a reader
+    ///     whose ends are records it has seen elsewhere, so that they must arrive).
+    ///   - maxRecords: the most records a poll hands over (large records: fewer held at once).
+    public func read(upTo ends: [TopicPartition: Int64], idleLimit: Duration? = nil, stallLimit: Duration? = nil,
+                     timeout: Duration? = nil, maxRecords: Int = 5000,
+                     eachPoll body: ([ConsumerRecord]) async throws -> Void) async throws {
         var remaining = Set(ends.filter { $0.value > 0 }.keys)
         let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now + $0 }
+        let start = clock.now
+        let deadline = timeout.map { start + $0 }
         var lastRecordAt: ContinuousClock.Instant?
         while !remaining.isEmpty {
             if let deadline, clock.now >= deadline { throw ReadToEndTimeout(remaining: remaining.sorted()) }
-            let records = try await poll(maxRecords: 5000, timeoutMilliseconds: 200)
+            let records = try await poll(maxRecords: maxRecords, timeoutMilliseconds: 200)
             guard !records.isEmpty else {
                 if let idleLimit, let lastRecordAt, clock.now - lastRecordAt > idleLimit { return }
+                if let stallLimit, clock.now - (lastRecordAt ?? start) > stallLimit { throw ReadToEndTimeout(remaining: remaining.sorted()) }
                 continue
             }
             lastRecordAt = clock.now
+            try await body(records)
             for record in records {
-                try body(record)
                 if let end = ends[record.topicPartition], record.offset + 1 >= end { remaining.remove(record.topicPartition) }
             }
         }

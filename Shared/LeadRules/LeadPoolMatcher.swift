@@ -38,33 +38,36 @@ public struct LeadPoolMatcher: Sendable {
         SearchID("lead-pool:\(offerID.rawValue)")
     }
 
-    /// The matches of `pool` for `offer`, ordered by pool lead id. Skipped: entries found for this
-    /// offer already, entries that are themselves matches (`…@…`), entries without a profile URL,
-    /// disqualified leads (their card says so, or `overrides` disqualifies them now; see
-    /// ``LeadOverridePolicy/mayMatchFromPool(_:override:)``), and entries below ``minimumFit``.
+    /// The matches of `pool` for `offer`, ordered by pool lead id: ``match(offer:entry:override:at:)``
+    /// of each entry (the first of a lead id only).
     /// - Parameter overrides: the latest ``LeadOverride`` per pool lead id (the `lead.overrides` table).
     public func matches(
         offer: OfferConfig, pool: [LeadPoolEntry], overrides: [LeadID: LeadOverride] = [:], at now: Date
     ) -> [Match] {
         var seen: Set<LeadID> = []
-        var result: [Match] = []
-        for entry in pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }) {
-            guard entry.offerID != offer.offerID, !entry.leadID.rawValue.contains("@"), seen.insert(entry.leadID).inserted else {
-                continue
-            }
-            let linkedin = entry.profile.linkedinURL.flatMap { (try? ProfileURL.linkedin($0).get())?.canonical }
-            let x = entry.profile.xURL.flatMap { (try? ProfileURL.x($0).get())?.canonical }
-            guard linkedin != nil || x != nil, !entry.profile.name.trimmingCharacters(in: .whitespaces).isEmpty,
-                  LeadOverridePolicy.mayMatchFromPool(entry.profile, override: overrides[entry.leadID]) else { continue }
-            let fit = scorer.score(profile: entry.profile, offer: offer, source: .leadPool, now: now).fit
-            guard fit >= minimumFit else { continue }
-            let lead = LeadDiscovered(
-                leadID: Self.matchedLeadID(entry.leadID, offerID: offer.offerID), accountID: offer.accountID,
-                offerID: offer.offerID, sourceSearchID: Self.searchID(offerID: offer.offerID), source: .leadPool,
-                name: entry.profile.name, linkedinURL: linkedin, xURL: x, mode: .scoringOnly, discoveredAt: now,
-                poolProfile: entry.profile)
-            result.append(Match(lead: lead, poolLeadID: entry.leadID, fit: fit))
+        return pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }).compactMap { entry in
+            guard seen.insert(entry.leadID).inserted else { return nil }
+            return match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now)
         }
-        return result
+    }
+
+    /// The match of one pool entry for `offer`, or nil. Not a match: an entry found for this
+    /// offer already, an entry that is itself a match (`…@…`), one without a profile URL or a
+    /// name, a disqualified lead (its card says so, or `override` disqualifies it now; see
+    /// ``LeadOverridePolicy/mayMatchFromPool(_:override:)``), and one below ``minimumFit``.
+    public func match(offer: OfferConfig, entry: LeadPoolEntry, override: LeadOverride?, at now: Date) -> Match? {
+        guard entry.offerID != offer.offerID, !entry.leadID.rawValue.contains("@") else { return nil }
+        let linkedin = entry.profile.linkedinURL.flatMap { (try? ProfileURL.linkedin($0).get())?.canonical }
+        let x = entry.profile.xURL.flatMap { (try? ProfileURL.x($0).get())?.canonical }
+        guard linkedin != nil || x != nil, !entry.profile.name.trimmingCharacters(in: .whitespaces).isEmpty,
+              LeadOverridePolicy.mayMatchFromPool(entry.profile, override: override) else { return nil }
+        let fit = scorer.score(profile: entry.profile, offer: offer, source: .leadPool, now: now).fit
+        guard fit >= minimumFit else { return nil }
+        let lead = LeadDiscovered(
+            leadID: Self.matchedLeadID(entry.leadID, offerID: offer.offerID), accountID: offer.accountID,
+            offerID: offer.offerID, sourceSearchID: Self.searchID(offerID: offer.offerID), source: .leadPool,
+            name: entry.profile.name, linkedinURL: linkedin, xURL: x, mode: .scoringOnly, discoveredAt: now,
+            poolProfile: entry.profile)
+        return Match(lead: lead, poolLeadID: entry.leadID, fit: fit)
     }
 }

@@ -146,42 +146,75 @@ final class OfferPoolMatchingTests: XCTestCase {
                     updatedAt: now)
     }
 
-    func testMatchesANewOfferOnceAndAgainOnlyWhenItsICPChanges() {
-        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
-        for entry in [poolEntry("alice", title: "VP of Sales"), poolEntry("bobby", title: "Intern"), poolEntry("carol", title: "VP of Sales"),
-                      poolEntry("david", title: "VP of Sales", offer: "offer-new")] {
-            state.applyPoolRecord(key: entry.leadID.rawValue, entry: entry)
-        }
-        state.applyPoolRecord(key: "carol", entry: nil)  // a tombstone removes it
-        XCTAssertEqual(state.pool.keys.sorted(), ["alice", "bobby", "david"])
+    /// A `lead.pool` partition as the loop reads it: records at offsets 0, 1, 2, …
+    struct PoolLog {
+        var records: [(key: String, entry: LeadPoolEntry?)] = []
 
-        let first = state.leadsToPublish(for: offer(), at: now)
-        XCTAssertEqual(first?.map(\.leadID), ["alice@offer-new"], "the fitting profile only; none already in the offer")
-        XCTAssertEqual(first?.first?.mode, .scoringOnly)
-        XCTAssertNotNil(first?.first?.poolProfile)
-        XCTAssertEqual(state.leadsToPublish(for: offer(), at: now)?.map(\.leadID), ["alice@offer-new"], "not marked yet")
+        mutating func append(_ key: String, _ entry: LeadPoolEntry?, to state: inout OfferPoolMatching) {
+            state.applyPoolRecord(key: key, at: .init(partition: 0, offset: Int64(records.count)), isTombstone: entry == nil)
+            records.append((key, entry))
+        }
+
+        /// What a scan of the log publishes for `offers`.
+        func scan(_ state: OfferPoolMatching, for offers: [OfferConfig], now: Date) -> [LeadID] {
+            records.enumerated().flatMap { offset, record -> [LeadID] in
+                guard let entry = record.entry else { return [] }
+                return state.leads(for: offers, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)), now: now)
+                    .map(\.leadID)
+            }
+        }
+    }
+
+    func testAScanMatchesEachLeadsLatestEntryOnlyAndNoMatchAlreadyInThePool() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = PoolLog()
+        log.append("alice", poolEntry("alice", title: "Intern"), to: &state)
+        log.append("bobby", poolEntry("bobby", title: "VP of Sales"), to: &state)
+        log.append("carol", poolEntry("carol", title: "VP of Sales"), to: &state)
+        log.append("david", poolEntry("david", title: "VP of Sales", offer: "offer-new"), to: &state)
+        log.append("alice", poolEntry("alice", title: "VP of Sales"), to: &state)  // re-enriched: this entry counts
+        log.append("bobby", poolEntry("bobby", title: "Intern"), to: &state)  // and this one
+        log.append("carol", nil, to: &state)  // a tombstone removes the lead
+        XCTAssertEqual(state.latest, ["alice": .init(partition: 0, offset: 4), "bobby": .init(partition: 0, offset: 5),
+                                      "david": .init(partition: 0, offset: 3)], "positions only, no profiles")
+        XCTAssertEqual(state.scanEnds, [0: 6])
+
+        XCTAssertEqual(log.scan(state, for: [offer()], now: now), ["alice@offer-new"],
+                       "the latest entry of a fitting lead; none already in the offer; none removed")
+        let leads = state.leads(for: [offer()], from: log.records[4].entry!, key: "alice", at: .init(partition: 0, offset: 4), now: now)
+        XCTAssertEqual(leads.first?.mode, .scoringOnly)
+        XCTAssertEqual(leads.first?.poolProfile, log.records[4].entry!.profile, "a match carries the profile the scan read")
+
+        // The match reached the pool: indexed as an id, not as a lead to match.
+        log.append("alice@offer-new", LeadPoolEntry(profile: log.records[4].entry!.profile, accountID: "acct-new",
+                                                    offerID: "offer-new", finishedAt: now), to: &state)
+        XCTAssertEqual(state.pooledMatches, ["alice@offer-new"])
+        XCTAssertNil(state.latest["alice@offer-new"])
+        log.append("erin0", poolEntry("erin0", title: "Head of Sales"), to: &state)
+        XCTAssertEqual(log.scan(state, for: [offer(titles: ["VP of Sales", "Head of Sales"])], now: now), ["erin0@offer-new"],
+                       "matched again without the match already in the pool")
+        XCTAssertEqual(log.scan(state, for: [offer(titles: ["Head of Sales"]), offer(id: "offer-other")], now: now),
+                       ["david@offer-other", "alice@offer-other", "erin0@offer-new", "erin0@offer-other"],
+                       "one scan matches several offers, in the pool's order")
+        XCTAssertEqual(log.scan(OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 101)), for: [offer()], now: now), [],
+                       "nothing is indexed in an empty state")
+    }
+
+    func testAnOfferNeedsMatchingOnceAndAgainOnlyWhenItsICPChanges() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        XCTAssertTrue(state.needsMatching(offer()))
         state.markMatched(offer())
-        XCTAssertNil(state.leadsToPublish(for: offer(), at: now), "the same offer again: nothing to do")
+        XCTAssertFalse(state.needsMatching(offer()), "the same offer again: nothing to do")
         var republished = offer()
         republished.name = "Renamed"
         republished.updatedAt = now.addingTimeInterval(60)
-        XCTAssertNil(state.leadsToPublish(for: republished, at: now), "same ICP: nothing to do")
-
-        // The match reached the pool (it is indexed as an id, not as a profile to match).
-        let match = LeadPoolEntry(profile: state.pool["alice"]!.profile, accountID: "acct-new", offerID: "offer-new", finishedAt: now)
-        state.applyPoolRecord(key: "alice@offer-new", entry: match)
-        XCTAssertEqual(state.pooledMatches, ["alice@offer-new"])
-        XCTAssertNil(state.pool["alice@offer-new"])
-        state.applyPoolRecord(key: "erin0", entry: poolEntry("erin0", title: "Head of Sales"))
-
+        XCTAssertFalse(state.needsMatching(republished), "same ICP: nothing to do")
         let changed = offer(titles: ["VP of Sales", "Head of Sales"])
-        XCTAssertEqual(state.leadsToPublish(for: changed, at: now)?.map(\.leadID), ["erin0@offer-new"],
-                       "ICP changed: matched again, without the match already in the pool")
+        XCTAssertTrue(state.needsMatching(changed))
         state.markMatched(changed)
-        XCTAssertNil(state.leadsToPublish(for: changed, at: now))
+        XCTAssertFalse(state.needsMatching(changed))
         state.forgetOffer("offer-new")
-        XCTAssertEqual(state.leadsToPublish(for: changed, at: now)?.map(\.leadID), ["erin0@offer-new"], "a deleted offer put again")
-        XCTAssertEqual(OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 101)).leadsToPublish(for: offer(), at: now), [])
+        XCTAssertTrue(state.needsMatching(changed), "a deleted offer put again")
     }
 
     func testSettingsReadPoolMatchingVariables() throws {
