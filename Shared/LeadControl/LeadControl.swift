@@ -527,27 +527,36 @@ public struct LeadControl: Sendable {
             console.error("no offer \(offerID) in \(environment.topics.offers); publish it first (leadctl offer put)")
             return Self.failure
         }
-        let (pool, skipped) = try await readTable(LeadPoolEntry.self, topic: environment.topics.leadPool, admin: admin)
-        if skipped > 0 { console.error("warning: skipped \(skipped) undecodable pool entries") }
+        // The pool is indexed by position (no profile held), then scanned: each lead's latest entry
+        // is decoded and scored, and each poll's matches published before the next. Matches in the
+        // pool are not indexed, so each fitting profile is published, in the pool or not (the
+        // coordinator starts nothing for a lead it knows).
+        var index = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: minimumFit))
+        try await readToEnd(try await partitions(of: environment.topics.leadPool, admin: admin), admin: admin) { record in
+            guard let key = record.keyString, !key.contains("@") else { return }
+            index.applyPoolRecord(key: key, at: .init(partition: record.partition, offset: record.offset), isTombstone: record.value == nil)
+        }
         let (overrides, skippedOverrides) = try await readTable(LeadOverride.self, topic: environment.topics.leadOverrides, admin: admin)
         if skippedOverrides > 0 { console.error("warning: skipped \(skippedOverrides) undecodable overrides") }
-        let matches = LeadPoolMatcher(minimumFit: minimumFit).matches(
-            offer: offer, pool: Array(pool.values),
-            overrides: Dictionary(uniqueKeysWithValues: overrides.map { (LeadID($0.key), $0.value) }), at: now())
-        for match in matches {
-            console.output("\(pad(match.lead.leadID.rawValue, 40)) fit \(match.fit)  \(match.lead.name)")
-        }
-        if !isDryRun && !matches.isEmpty {
-            let producer = try KafkaProducer(configuration: environment.kafka)
-            do {
-                _ = try await producer.send(matches.map { try discoveryRecord($0.lead) })
-            } catch {
-                await producer.close()
-                throw error
+        for (key, override) in overrides { index.applyOverrideRecord(key: key, override: override) }
+        let producer = isDryRun ? nil : try KafkaProducer(configuration: environment.kafka)
+        var rows: [(leadID: String, fit: Int, name: String)] = []
+        do {
+            let skipped = try await PoolScan.matches(for: [offer], index: index, topic: environment.topics.leadPool,
+                                                     codec: environment.codec, configuration: environment.kafka) { matches in
+                rows += matches.map { ($0.lead.leadID.rawValue, $0.fit, $0.lead.name) }
+                _ = try await producer?.send(matches.map { try discoveryRecord($0.lead) })
             }
-            await producer.close()
+            if skipped > 0 { console.error("warning: skipped \(skipped) undecodable pool entries") }
+        } catch {
+            await producer?.close()
+            throw error
         }
-        console.error("\(matches.count) of \(pool.count) pool profiles match \(offerID)\(isDryRun ? " (dry run: nothing published)" : "")")
+        await producer?.close()
+        for row in rows.sorted(by: { $0.leadID < $1.leadID }) {
+            console.output("\(pad(row.leadID, 40)) fit \(row.fit)  \(row.name)")
+        }
+        console.error("\(rows.count) of \(index.latest.count) pool profiles match \(offerID)\(isDryRun ? " (dry run: nothing published)" : "")")
         return Self.success
     }
 

@@ -159,8 +159,8 @@ final class OfferPoolMatchingTests: XCTestCase {
         func scan(_ state: OfferPoolMatching, for offers: [OfferConfig], now: Date) -> [LeadID] {
             records.enumerated().flatMap { offset, record -> [LeadID] in
                 guard let entry = record.entry else { return [] }
-                return state.leads(for: offers, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)), now: now)
-                    .map(\.leadID)
+                return state.matches(for: offers, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)), now: now)
+                    .map(\.lead.leadID)
             }
         }
     }
@@ -181,9 +181,9 @@ final class OfferPoolMatchingTests: XCTestCase {
 
         XCTAssertEqual(log.scan(state, for: [offer()], now: now), ["alice@offer-new"],
                        "the latest entry of a fitting lead; none already in the offer; none removed")
-        let leads = state.leads(for: [offer()], from: log.records[4].entry!, key: "alice", at: .init(partition: 0, offset: 4), now: now)
-        XCTAssertEqual(leads.first?.mode, .scoringOnly)
-        XCTAssertEqual(leads.first?.poolProfile, log.records[4].entry!.profile, "a match carries the profile the scan read")
+        let leads = state.matches(for: [offer()], from: log.records[4].entry!, key: "alice", at: .init(partition: 0, offset: 4), now: now)
+        XCTAssertEqual(leads.first?.lead.mode, .scoringOnly)
+        XCTAssertEqual(leads.first?.lead.poolProfile, log.records[4].entry!.profile, "a match carries the profile the scan read")
 
         // The match reached the pool: indexed as an id, not as a lead to match.
         log.append("alice@offer-new", LeadPoolEntry(profile: log.records[4].entry!.profile, accountID: "acct-new",

@@ -1,0 +1,142 @@
+import Foundation
+import Kafka
+import LeadModel
+import LeadRules
+import Runtime
+import Streaming
+
+/// The profile finder's second loop: lead-pool matching of new offers.
+///
+/// An assign-mode reader (no group, like ``KafkaTable``) reads every partition of `lead.pool`,
+/// `lead.overrides` and `offers` from the beginning and keeps following them; pool records are
+/// indexed by position without being decoded (``OfferPoolMatching``). Offers are held back until
+/// the pool has been read up to the end it had at start, so the first matching sees the whole
+/// pool. The offers that need matching (first seen in this run, or their ICP changed) are matched
+/// together in one scan (``PoolScan``): a second reader reads the pool up to the index's ends,
+/// decodes each lead's latest entry, and publishes its matches (``LeadPoolMatcher``: scoring-only
+/// ``LeadDiscovered`` records under `<pool lead id>@<offer id>`) to `leads.discovered`, keyed by
+/// lead id, a batch per poll.
+///
+/// Restarts re-match every offer (nothing is checkpointed): an offer published while the process
+/// was down is not missed. This is idempotent: matched ids are deterministic, matches already in
+/// the pool are not published again, and the coordinator starts nothing for a lead it already
+/// knows (one published again while its run is in flight is absorbed). The cost is one scoring
+/// pass of the pool at start. Every instance runs the loop (no group), so N instances publish each
+/// match N times; the coordinator absorbs that too.
+final class OfferPoolMatchingLoop: Sendable {
+    private let configuration: KafkaConfiguration
+    private let topics: Topics
+    private let codec: MessageCodec
+    private let producer: KafkaProducer
+    private let logger: Logger
+    private let matcher: LeadPoolMatcher
+
+    init(configuration: KafkaConfiguration, topics: Topics, codec: MessageCodec, producer: KafkaProducer, logger: Logger,
+         matcher: LeadPoolMatcher) {
+        self.configuration = configuration
+        self.topics = topics
+        self.codec = codec
+        self.producer = producer
+        self.logger = logger
+        self.matcher = matcher
+    }
+
+    /// Runs until cancelled; a Kafka failure is logged and the reading starts over after a pause
+    /// (offers matched in this run stay matched).
+    func run() async {
+        var state = OfferPoolMatching(matcher: matcher)
+        while !Task.isCancelled {
+            do {
+                try await follow(&state)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("pool matching failed, reading again in 5 s: \(error)")
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+    }
+
+    private func follow(_ state: inout OfferPoolMatching) async throws {
+        let admin = try KafkaAdmin(configuration: configuration)
+        // The pool and the overrides are read to their ends before any offer is matched.
+        let poolPartitions = try await admin.partitions(of: topics.leadPool) + admin.partitions(of: topics.leadOverrides)
+        let offerPartitions = try await admin.partitions(of: topics.offers)
+        let ends = try await admin.watermarks(poolPartitions)
+        var poolRemaining = Set(poolPartitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
+        let reader = try KafkaConsumer(
+            configuration: configuration,
+            startingAt: Dictionary(uniqueKeysWithValues: (poolPartitions + offerPartitions).map { ($0, KafkaConsumer.beginning) }),
+            properties: ["fetch.wait.max.ms": "100"])
+        var heldOffers: [(key: String, offer: OfferConfig?)] = []
+        do {
+            if poolRemaining.isEmpty { logger.info("pool read (empty); matching offers") }
+            while !Task.isCancelled {
+                let records = try await reader.poll(maxRecords: 500, timeoutMilliseconds: 200)
+                for record in records {
+                    guard let key = record.keyString else { continue }
+                    if record.topic == topics.leadPool || record.topic == topics.leadOverrides {
+                        if record.topic == topics.leadOverrides {
+                            state.applyOverrideRecord(key: key, override: record.value == nil ? nil : decode(LeadOverride.self, record))
+                        } else {
+                            state.applyPoolRecord(key: key, at: .init(partition: record.partition, offset: record.offset),
+                                                  isTombstone: record.value == nil)
+                        }
+                        if !poolRemaining.isEmpty, record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 {
+                            poolRemaining.remove(record.topicPartition)
+                            if poolRemaining.isEmpty { logger.info("pool read (\(state.latest.count) leads); matching offers") }
+                        }
+                    } else if record.value == nil {
+                        heldOffers.append((key, nil))
+                    } else if let offer = decode(OfferConfig.self, record) {
+                        heldOffers.append((key, offer))
+                    }
+                }
+                guard poolRemaining.isEmpty, !heldOffers.isEmpty else { continue }
+                // The latest record of each offer counts; a tombstone forgets the offer.
+                var offers: [OfferID: OfferConfig] = [:]
+                for (key, offer) in heldOffers {
+                    if offer == nil { state.forgetOffer(OfferID(key)) }
+                    offers[OfferID(key)] = offer.flatMap { state.needsMatching($0) ? $0 : nil }
+                }
+                heldOffers = []
+                guard !offers.isEmpty else { continue }
+                let matched = offers.values.sorted { $0.offerID.rawValue < $1.offerID.rawValue }
+                try await scan(for: matched, state: state)
+                matched.forEach { state.markMatched($0) }
+            }
+        } catch {
+            await reader.close()
+            throw error
+        }
+        await reader.close()
+    }
+
+    /// Publishes the matches of `offers` (``PoolScan``), each poll's before the next.
+    private func scan(for offers: [OfferConfig], state: OfferPoolMatching) async throws {
+        var published: [OfferID: Int] = [:]
+        try await PoolScan.matches(for: offers, index: state, topic: topics.leadPool, codec: codec, configuration: configuration,
+                                   undecodable: { record, error in skipping(record, error) }) { matches in
+            _ = try await producer.send(matches.map { try codec.record($0.lead, topic: topics.leadsDiscovered, key: $0.lead.leadID.rawValue) })
+            for match in matches { published[match.lead.offerID, default: 0] += 1 }
+        }
+        for offer in offers {
+            logger.info("offer matched against the pool: \(published[offer.offerID] ?? 0) scoring-only leads published",
+                        ["offer": offer.offerID.rawValue, "pool": String(state.latest.count)])
+        }
+    }
+
+    private func decode<T: Message>(_ type: T.Type, _ record: ConsumerRecord) -> T? {
+        guard record.value != nil else { return nil }
+        do {
+            return try codec.decode(T.self, record: record)
+        } catch {
+            skipping(record, error)
+            return nil
+        }
+    }
+
+    private func skipping(_ record: ConsumerRecord, _ error: any Error) {
+        logger.warning("skipping undecodable record: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
+    }
+}

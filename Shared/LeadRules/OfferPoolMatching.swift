@@ -1,0 +1,100 @@
+import Foundation
+import LeadModel
+
+/// What lead-pool matching knows (the profile finder's offer loop, `leadctl pool match`): where
+/// each pool lead's latest entry is, and the offers matched in this run. Pure (no Kafka): a reader
+/// feeds it records, and a scan (``PoolScan``) asks it for each entry's matches.
+///
+/// The index keeps no profiles: per pool lead only the position (partition, offset) of its latest
+/// entry, about 60 bytes whatever the profile's size, so a process does not grow with the pool's
+/// profiles. Matching offers is a scan: the pool is read again up to the index's ends, and each
+/// entry that is still its lead's latest is scored (``matches(for:from:key:at:now:)``). The ids of
+/// pool entries that are matches themselves (`<pool lead id>@<offer id>`) are kept as ids only, so
+/// a match that already reached the pool is not published again (after a restart, or when an
+/// offer's ICP changes).
+public struct OfferPoolMatching: Sendable {
+    /// Where a `lead.pool` record is.
+    public struct Position: Hashable, Sendable {
+        public var partition: Int32
+        public var offset: Int64
+
+        public init(partition: Int32, offset: Int64) {
+            self.partition = partition
+            self.offset = offset
+        }
+    }
+
+    /// The matcher (its ``LeadPoolMatcher/minimumFit`` is `POOL_MATCH_MIN_FIT`).
+    public let matcher: LeadPoolMatcher
+    /// The latest entry of each pool lead that is not a match, by lead id: a later entry moves
+    /// it, a tombstone removes it.
+    public private(set) var latest: [LeadID: Position] = [:]
+    /// Pool leads that are matches (`…@…`).
+    public private(set) var pooledMatches: Set<LeadID> = []
+    /// The latest `lead.overrides` record per lead: a disqualified lead makes no matches.
+    public private(set) var overrides: [LeadID: LeadOverride] = [:]
+    /// The ideal customer profile each offer was last matched with in this run.
+    public private(set) var matchedOffers: [OfferID: IdealCustomerProfile] = [:]
+
+    /// Creates an empty state.
+    public init(matcher: LeadPoolMatcher = LeadPoolMatcher()) {
+        self.matcher = matcher
+    }
+
+    /// Applies one `lead.pool` record of `key` at `position` (no need to decode it).
+    public mutating func applyPoolRecord(key: String, at position: Position, isTombstone: Bool) {
+        let leadID = LeadID(key)
+        if isTombstone {
+            latest[leadID] = nil
+            pooledMatches.remove(leadID)
+        } else if key.contains("@") {
+            pooledMatches.insert(leadID)
+        } else {
+            latest[leadID] = position
+        }
+    }
+
+    /// Applies one `lead.overrides` record: `override` nil is a tombstone of `key`.
+    public mutating func applyOverrideRecord(key: String, override: LeadOverride?) {
+        overrides[LeadID(key)] = override
+    }
+
+    /// Whether `offer` needs matching: not matched in this run, or matched with another ICP.
+    public func needsMatching(_ offer: OfferConfig) -> Bool {
+        matchedOffers[offer.offerID] != offer.icp
+    }
+
+    /// How far a scan reads: per partition, one past the last latest entry indexed.
+    public var scanEnds: [Int32: Int64] {
+        latest.values.reduce(into: [:]) { ends, position in
+            ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
+        }
+    }
+
+    /// Whether the entry of `key` at `position` is its lead's latest (the only one a scan matches).
+    public func isLatest(key: String, at position: Position) -> Bool {
+        latest[LeadID(key)] == position
+    }
+
+    /// The matches for `offers` of the pool entry of `key` a scan read at `position`: none
+    /// unless it is its lead's latest entry; otherwise its matches (``LeadPoolMatcher``) not in the
+    /// pool yet. Call ``markMatched(_:)`` for each offer once the scan's leads are published.
+    public func matches(for offers: [OfferConfig], from entry: LeadPoolEntry, key: String, at position: Position,
+                        now: Date) -> [LeadPoolMatcher.Match] {
+        guard isLatest(key: key, at: position) else { return [] }
+        return offers.compactMap { offer in
+            matcher.match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now)
+        }
+        .filter { !pooledMatches.contains($0.lead.leadID) }
+    }
+
+    /// Records that `offer` was matched (its matches published) with its current ICP.
+    public mutating func markMatched(_ offer: OfferConfig) {
+        matchedOffers[offer.offerID] = offer.icp
+    }
+
+    /// Forgets an offer (its tombstone): published again, it is matched again.
+    public mutating func forgetOffer(_ offerID: OfferID) {
+        matchedOffers[offerID] = nil
+    }
+}
