@@ -26,7 +26,7 @@ public struct CoordinatorSettings: Sendable {
     /// it; intent leads wait unread on the broker at ``maxRunningWithIntent``.
     public var maxRunningLeads: Int
     /// Leads pending or processing at once per instance, intent leads among them, before
-    /// `leads.discovered.priority` is paused: twice ``maxRunningLeads``. A running lead is held
+    /// `leads.discovered` and its priority twin are paused: twice ``maxRunningLeads``. A running lead is held
     /// whole (a burst of 19,500 intent leads took the coordinator to 290 MB before this bound).
     public var maxRunningWithIntent: Int { maxRunningLeads * 2 }
     /// Leads waiting on billing or the outreach window (held whole in memory) at once per
@@ -104,8 +104,8 @@ public struct CoordinatorSettings: Sendable {
 ///   at most one poll, not behind a standard backlog.
 /// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
 ///   once (while fewer than ``CoordinatorSettings/maxRunningWithIntent`` run; at that bound
-///   `leads.discovered.priority` is paused and its leads wait there, unread, still ahead of the
-///   backlog), and so does a new standard lead while there is room and nothing is queued; otherwise
+///   `leads.discovered` and its priority twin are paused and their leads wait there, unread,
+///   still ahead of the backlog), and so does a new standard lead while there is room and nothing is queued; otherwise
 ///   a new standard lead (and a command for a lead not known yet) is copied to
 ///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
 ///   only while fewer than ``CoordinatorSettings/maxRunningLeads`` are pending or processing
@@ -376,9 +376,9 @@ public final class Coordinator: Service {
         var core: CoordinatorCore<ConsumerRecord>
         /// Owned `leads.backlog` partitions paused because of ``CoordinatorSettings/maxRunningLeads``.
         var pausedBacklog: Set<TopicPartition> = []
-        /// Owned `leads.discovered.priority` partitions paused because of
+        /// Owned `leads.discovered` and `leads.discovered.priority` partitions paused because of
         /// ``CoordinatorSettings/maxRunningWithIntent``.
-        var pausedPriority: Set<TopicPartition> = []
+        var pausedDiscovery: Set<TopicPartition> = []
         /// Backlog records polled while at the bound (at most one poll batch), in order.
         var heldBacklog: [ConsumerRecord] = []
         /// One past the last record handled, per input partition.
@@ -745,14 +745,16 @@ public final class Coordinator: Service {
     /// Pauses the owned backlog partitions at ``CoordinatorSettings/maxRunningLeads`` running
     /// leads or ``CoordinatorSettings/maxWaitingLeads`` waiting ones (or while records are held
     /// back), and resumes them when both are at three quarters of their bound; the same for the
-    /// owned `leads.discovered.priority` partitions at ``CoordinatorSettings/maxRunningWithIntent``.
+    /// owned `leads.discovered` partitions and their priority twins at
+    /// ``CoordinatorSettings/maxRunningWithIntent`` (an intent lead starts past the running bound
+    /// on either topic).
     private func adjustInputPausing(_ state: inout State, _ consumer: KafkaConsumer) {
         let topics = environment.topics
         let assignment = consumer.assignment
         adjust(Set(assignment.filter { $0.topic == topics.leadsBacklog }),
                to: state.core.backlogFlow(holdingRecords: !state.heldBacklog.isEmpty), paused: &state.pausedBacklog, consumer)
-        adjust(Set(assignment.filter { $0.topic == topics.leadsDiscoveredPriority }),
-               to: state.core.priorityFlow(), paused: &state.pausedPriority, consumer)
+        adjust(Set(assignment.filter { $0.topic == topics.leadsDiscovered || $0.topic == topics.leadsDiscoveredPriority }),
+               to: state.core.discoveryFlow(), paused: &state.pausedDiscovery, consumer)
     }
 
     private func adjust(_ partitions: Set<TopicPartition>, to flow: CoordinatorCore<ConsumerRecord>.FetchFlow,
@@ -860,7 +862,7 @@ public final class Coordinator: Service {
             case .assigned(let partitions):
                 let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
                 state.pausedBacklog.subtract(partitions)  // assigned partitions start unpaused
-                state.pausedPriority.subtract(partitions)
+                state.pausedDiscovery.subtract(partitions)
                 if !numbers.isEmpty {
                     try await restore(numbers.sorted(), &state)
                     state.ownedPartitions.formUnion(numbers)
@@ -874,7 +876,7 @@ public final class Coordinator: Service {
                 state.core.finished.removeAll(inPartitions: numbers)
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.pausedBacklog.subtract(partitions)
-                state.pausedPriority.subtract(partitions)
+                state.pausedDiscovery.subtract(partitions)
                 state.core.forgetQueuedLeads(ofPartitions: numbers)
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }

@@ -461,11 +461,12 @@ struct CoordinatorCore<Source> {
         return .keep
     }
 
-    /// Pause `leads.discovered.priority` at ``CoordinatorSettings/maxRunningWithIntent`` running
-    /// leads; resume at three quarters of it. Intent leads start at once, past the bound that
-    /// queues standard ones, but a burst of them waits on the broker, unread and ahead of the
-    /// backlog, rather than in memory: a running lead is held whole.
-    func priorityFlow() -> FetchFlow {
+    /// Pause `leads.discovered` and its priority twin at ``CoordinatorSettings/maxRunningWithIntent``
+    /// running leads; resume at three quarters of it. Intent leads start at once, past the bound
+    /// that queues standard ones, but a burst of them waits on the broker, unread and ahead of the
+    /// backlog, rather than in memory: a running lead is held whole. (Standard leads arriving then
+    /// would only be copied to the backlog, so they lose nothing by waiting unread.)
+    func discoveryFlow() -> FetchFlow {
         let ceiling = settings.maxRunningWithIntent
         if leads.running >= ceiling { return .pause }
         if leads.running <= ceiling * 3 / 4 { return .resume }

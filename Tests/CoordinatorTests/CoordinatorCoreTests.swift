@@ -134,16 +134,16 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(started.map { requests($0).map(\.phase) }, Array(repeating: [.profile], count: 6),
                        "intent leads start past the running bound")
         XCTAssertEqual(core.backlogFlow(holdingRecords: false), .pause, "standard leads wait")
-        XCTAssertEqual(core.priorityFlow(), .resume, "six of eight")
+        XCTAssertEqual(core.discoveryFlow(), .resume, "six of eight")
         started.append(discover(lead("lead-6", source: .intentSearch), &core))
-        XCTAssertEqual(core.priorityFlow(), .keep, "seven: between three quarters and the bound")
+        XCTAssertEqual(core.discoveryFlow(), .keep, "seven: between three quarters and the bound")
         started.append(discover(lead("lead-7", source: .intentSearch), &core))
         XCTAssertEqual(core.leads.running, 8)
-        XCTAssertEqual(core.priorityFlow(), .pause, "eight: twice the running bound")
+        XCTAssertEqual(core.discoveryFlow(), .pause, "eight: twice the running bound")
         try runToReady(started[0], &core)
-        XCTAssertEqual(core.priorityFlow(), .keep)
+        XCTAssertEqual(core.discoveryFlow(), .keep)
         try runToReady(started[1], &core)
-        XCTAssertEqual(core.priorityFlow(), .resume, "back to three quarters")
+        XCTAssertEqual(core.discoveryFlow(), .resume, "back to three quarters")
     }
 
     func testAStandardLeadStartsAtOnceWhileThereIsRoomAndNothingQueuedAhead() throws {

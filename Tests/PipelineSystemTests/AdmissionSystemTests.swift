@@ -101,6 +101,16 @@ final class AdmissionSystemTests: XCTestCase {
     /// at twice it (`leads.discovered.priority` paused), rather than running all at once in the
     /// coordinator's memory.
     func testABurstOfIntentLeadsRunsAtMostTwiceTheBoundAtOnceAndAllFinish() async throws {
+        try await burstOfIntentLeads(onPriorityTopic: true)
+    }
+
+    /// The same burst published to `leads.discovered` (a publisher that does not use the
+    /// priority twin): that topic is paused at the same ceiling (before, all 40 ran at once).
+    func testABurstOfIntentLeadsOnTheStandardTopicIsBoundedToo() async throws {
+        try await burstOfIntentLeads(onPriorityTopic: false)
+    }
+
+    private func burstOfIntentLeads(onPriorityTopic: Bool) async throws {
         let bound = 3
         let pollBatch = 2
         try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.5", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
@@ -111,7 +121,15 @@ final class AdmissionSystemTests: XCTestCase {
                 lead.source = .intentSearch
                 return lead
             }
-            try await harness.publish(leads: intent)
+            if onPriorityTopic {
+                try await harness.publish(leads: intent)
+            } else {
+                let producer = try KafkaProducer(configuration: harness.environment.kafka)
+                _ = try await producer.send(intent.map {
+                    try harness.environment.codec.record($0, topic: harness.environment.topics.leadsDiscovered, key: $0.leadID.rawValue)
+                })
+                await producer.close()
+            }
 
             var mostRunning = 0
             var pool: [(key: String, value: LeadPoolEntry)] = []
