@@ -1,0 +1,137 @@
+import Foundation
+import LeadModel
+import LeadRules
+import XCTest
+
+final class LeadPoolMatcherTests: XCTestCase {
+    let now = Date(timeIntervalSince1970: 1_750_000_000)
+
+    func poolEntry(_ id: String, title: String, industry: String, employees: Int, offer: OfferID = "offer-old") -> LeadPoolEntry {
+        var profile = EnrichedProfile(leadID: LeadID(id), name: "Person \(id)", linkedinURL: "https://www.linkedin.com/in/\(id)")
+        profile.linkedin = LinkedInProfile(
+            publicIdentifier: id, fullName: "Person \(id)", headline: title, jobTitle: title, company: "Co \(id)",
+            companyLinkedInID: nil, location: "San Francisco, CA, United States", experiences: [], education: [],
+            skills: ["outbound"], certifications: [], languages: [], connections: 500, followers: 100)
+        profile.company = Company(name: "Co \(id)", employeeCount: employees, industry: industry)
+        return LeadPoolEntry(profile: profile, accountID: "acct-old", offerID: offer, finishedAt: now)
+    }
+
+    var offer: OfferConfig {
+        OfferConfig(offerID: "offer-new", accountID: "acct-new", name: "New",
+                    icp: IdealCustomerProfile(titles: ["VP of Sales"], seniorities: [.vp], industries: ["software"],
+                                              minimumEmployees: 50, maximumEmployees: 1000, locations: ["United States"]),
+                    updatedAt: now)
+    }
+
+    func testMatchesFittingProfilesAsScoringOnlyLeadsWithDeterministicIDs() {
+        let pool = [
+            poolEntry("fit", title: "VP of Sales", industry: "Software", employees: 200),
+            poolEntry("misfit", title: "Intern", industry: "Farming", employees: 3),
+            poolEntry("same-offer", title: "VP of Sales", industry: "Software", employees: 200, offer: "offer-new"),
+            poolEntry("fit@offer-x", title: "VP of Sales", industry: "Software", employees: 200),
+        ]
+        let matches = LeadPoolMatcher(minimumFit: 60).matches(offer: offer, pool: pool, at: now)
+        XCTAssertEqual(matches.map(\.lead.leadID), ["fit@offer-new"])
+        let lead = matches[0].lead
+        XCTAssertEqual(lead.source, .leadPool)
+        XCTAssertEqual(lead.mode, .scoringOnly)
+        XCTAssertEqual(lead.accountID, "acct-new")
+        XCTAssertEqual(lead.offerID, "offer-new")
+        XCTAssertNoThrow(try lead.validate())
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer, pool: pool.reversed(), at: now).map(\.lead.leadID),
+                       ["fit@offer-new"], "the same matches however the pool is ordered")
+        XCTAssertTrue(LeadPoolMatcher(minimumFit: 101).matches(offer: offer, pool: pool, at: now).isEmpty)
+    }
+}
+
+final class OfferPoolMatchingTests: XCTestCase {
+    let now = Date(timeIntervalSince1970: 1_750_000_000)
+
+    func poolEntry(_ id: String, title: String, offer: OfferID = "offer-old") -> LeadPoolEntry {
+        var profile = EnrichedProfile(leadID: LeadID(id), name: "Person \(id)", linkedinURL: "https://www.linkedin.com/in/\(id)")
+        profile.linkedin = LinkedInProfile(
+            publicIdentifier: id, fullName: "Person \(id)", headline: title, jobTitle: title, company: "Co \(id)",
+            companyLinkedInID: nil, location: "San Francisco, CA, United States", experiences: [], education: [],
+            skills: ["outbound"], certifications: [], languages: [], connections: 500, followers: 100)
+        profile.company = Company(name: "Co \(id)", employeeCount: 200, industry: "Software")
+        return LeadPoolEntry(profile: profile, accountID: "acct-old", offerID: offer, finishedAt: now)
+    }
+
+    func offer(titles: [String] = ["VP of Sales"], id: OfferID = "offer-new") -> OfferConfig {
+        OfferConfig(offerID: id, accountID: "acct-new", name: "New",
+                    icp: IdealCustomerProfile(titles: titles, seniorities: [.vp], industries: ["software"],
+                                              minimumEmployees: 50, maximumEmployees: 1000, locations: ["United States"]),
+                    updatedAt: now)
+    }
+
+    /// A `lead.pool` partition as the loop reads it: records at offsets 0, 1, 2, …
+    struct PoolLog {
+        var records: [(key: String, entry: LeadPoolEntry?)] = []
+
+        mutating func append(_ key: String, _ entry: LeadPoolEntry?, to state: inout OfferPoolMatching) {
+            state.applyPoolRecord(key: key, at: .init(partition: 0, offset: Int64(records.count)), isTombstone: entry == nil)
+            records.append((key, entry))
+        }
+
+        /// What a scan of the log publishes for `offers`.
+        func scan(_ state: OfferPoolMatching, for offers: [OfferConfig], now: Date) -> [LeadID] {
+            records.enumerated().flatMap { offset, record -> [LeadID] in
+                guard let entry = record.entry else { return [] }
+                return state.matches(for: offers, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)), now: now)
+                    .map(\.lead.leadID)
+            }
+        }
+    }
+
+    func testAScanMatchesEachLeadsLatestEntryOnlyAndNoMatchAlreadyInThePool() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = PoolLog()
+        log.append("alice", poolEntry("alice", title: "Intern"), to: &state)
+        log.append("bobby", poolEntry("bobby", title: "VP of Sales"), to: &state)
+        log.append("carol", poolEntry("carol", title: "VP of Sales"), to: &state)
+        log.append("david", poolEntry("david", title: "VP of Sales", offer: "offer-new"), to: &state)
+        log.append("alice", poolEntry("alice", title: "VP of Sales"), to: &state)  // re-enriched: this entry counts
+        log.append("bobby", poolEntry("bobby", title: "Intern"), to: &state)  // and this one
+        log.append("carol", nil, to: &state)  // a tombstone removes the lead
+        XCTAssertEqual(state.latest, ["alice": .init(partition: 0, offset: 4), "bobby": .init(partition: 0, offset: 5),
+                                      "david": .init(partition: 0, offset: 3)], "positions only, no profiles")
+        XCTAssertEqual(state.scanEnds, [0: 6])
+
+        XCTAssertEqual(log.scan(state, for: [offer()], now: now), ["alice@offer-new"],
+                       "the latest entry of a fitting lead; none already in the offer; none removed")
+        let leads = state.matches(for: [offer()], from: log.records[4].entry!, key: "alice", at: .init(partition: 0, offset: 4), now: now)
+        XCTAssertEqual(leads.first?.lead.mode, .scoringOnly)
+        XCTAssertEqual(leads.first?.lead.poolProfile, log.records[4].entry!.profile, "a match carries the profile the scan read")
+
+        // The match reached the pool: indexed as an id, not as a lead to match.
+        log.append("alice@offer-new", LeadPoolEntry(profile: log.records[4].entry!.profile, accountID: "acct-new",
+                                                    offerID: "offer-new", finishedAt: now), to: &state)
+        XCTAssertEqual(state.pooledMatches, ["alice@offer-new"])
+        XCTAssertNil(state.latest["alice@offer-new"])
+        log.append("erin0", poolEntry("erin0", title: "Head of Sales"), to: &state)
+        XCTAssertEqual(log.scan(state, for: [offer(titles: ["VP of Sales", "Head of Sales"])], now: now), ["erin0@offer-new"],
+                       "matched again without the match already in the pool")
+        XCTAssertEqual(log.scan(state, for: [offer(titles: ["Head of Sales"]), offer(id: "offer-other")], now: now),
+                       ["david@offer-other", "alice@offer-other", "erin0@offer-new", "erin0@offer-other"],
+                       "one scan matches several offers, in the pool's order")
+        XCTAssertEqual(log.scan(OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 101)), for: [offer()], now: now), [],
+                       "nothing is indexed in an empty state")
+    }
+
+    func testAnOfferNeedsMatchingOnceAndAgainOnlyWhenItsICPChanges() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        XCTAssertTrue(state.needsMatching(offer()))
+        state.markMatched(offer())
+        XCTAssertFalse(state.needsMatching(offer()), "the same offer again: nothing to do")
+        var republished = offer()
+        republished.name = "Renamed"
+        republished.updatedAt = now.addingTimeInterval(60)
+        XCTAssertFalse(state.needsMatching(republished), "same ICP: nothing to do")
+        let changed = offer(titles: ["VP of Sales", "Head of Sales"])
+        XCTAssertTrue(state.needsMatching(changed))
+        state.markMatched(changed)
+        XCTAssertFalse(state.needsMatching(changed))
+        state.forgetOffer("offer-new")
+        XCTAssertTrue(state.needsMatching(changed), "a deleted offer put again")
+    }
+}
