@@ -8,7 +8,8 @@ import Streaming
 import XCTest
 
 /// Two instances of every service; one random process killed with SIGKILL and restarted every
-/// few seconds while leads flow, and the broker stopped (SIGSTOP) once after the fifth kill.
+/// few seconds while leads flow (half of them published after the first kill), and the broker
+/// stopped (SIGSTOP) once after the fifth kill.
 /// Sized by CHAOS_LEADS (default 300), CHAOS_KILL_SECONDS (default 2) and
 /// CHAOS_BROKER_PAUSE_SECONDS (default 10); `Deploy/chaos.sh` runs it with 5,000 leads.
 final class ChaosSystemTests: XCTestCase {
@@ -28,7 +29,11 @@ final class ChaosSystemTests: XCTestCase {
             }
             let started = Date()
             let leads = harness.makeLeads(count, modes: [.full, .full, .scoringOnly, .enrichOnly, .noOp])
-            try await harness.publish(leads: leads)
+            // Half now, half after the first kill: the pool cannot be complete before a kill, so
+            // leads always flow through a killed and restarted process (300 leads at CI's speed
+            // could finish before the first kill: kills 0 in a CI run at 1e03bbb).
+            let secondHalf = Array(leads[(count / 2)...])
+            try await harness.publish(leads: Array(leads[..<(count / 2)]))
 
             var kills = 0
             var brokerPaused = false
@@ -49,6 +54,7 @@ final class ChaosSystemTests: XCTestCase {
                 try await harness.stop(processes[victim].process, signal: SIGKILL)
                 processes[victim].process = try harness.start(processes[victim].service)
                 kills += 1
+                if kills == 1 { try await harness.publish(leads: secondHalf) }
             }
             // A pool short of leads still gets its figures printed (the assertions below fail).
             var pool = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
