@@ -59,8 +59,8 @@ struct CoordinatorCore<Source> {
         fileprivate var holding: Set<Int32> = []
     }
 
-    /// Whether an input's owned partitions should be fetched (`leads.backlog`,
-    /// `leads.discovered.priority`).
+    /// Whether an input's owned partitions should be fetched (`leads.backlog`; `leads.discovered`
+    /// and its priority twin).
     enum FetchFlow { case pause, resume, keep }
 
     let settings: CoordinatorSettings

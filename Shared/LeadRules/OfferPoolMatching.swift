@@ -7,11 +7,12 @@ import LeadModel
 ///
 /// The index keeps no profiles: per pool lead only the position (partition, offset) of its latest
 /// entry, about 70 bytes whatever the profile's size (165 with ids as long as a UUID: a key of up
-/// to 15 bytes is stored inline), so a process does not grow with the pool's profiles. Matching offers is a scan: the pool is read again up to the index's ends, and each
-/// entry that is still its lead's latest is scored (``matches(for:from:key:at:now:)``). The ids of
-/// pool entries that are matches themselves (`<pool lead id>@<offer id>`) are kept as ids only, so
-/// a match that already reached the pool is not published again (after a restart, or when an
-/// offer's ICP changes).
+/// to 15 bytes is stored inline), so a process does not grow with the pool's profiles. Matching
+/// offers is a scan: the pool is read again up to the index's ends, and each entry that is still
+/// its lead's latest is scored (``matches(for:from:key:at:now:)``). The ids of pool entries that
+/// are matches themselves (`<pool lead id>@<offer id>`) are kept as ids only, so a match that
+/// already reached the pool is not published again (after a restart, or when an offer's ICP
+/// changes).
 public struct OfferPoolMatching: Sendable {
     /// Where a `lead.pool` record is.
     public struct Position: Hashable, Sendable {

@@ -85,8 +85,8 @@ final class DeliveryTests: XCTestCase {
     }
 }
 
-/// The names of this process's threads as the kernel has them (`/proc/self/task/*/comm`).
-/// The process's threads now: kernel thread id to name.
+/// This process's threads now, kernel thread id to name as the kernel has it
+/// (`/proc/self/task/*/comm`).
 private func threadNames() -> [String: String] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
     var names: [String: String] = [:]

@@ -3,26 +3,29 @@ import LeadModel
 import LeadRules
 import XCTest
 
+private let now = Date(timeIntervalSince1970: 1_750_000_000)
+
+/// A finished lead of `offer` with a LinkedIn profile of `title` at a company of `industry` and `employees`.
+private func poolEntry(_ id: String, title: String, industry: String = "Software", employees: Int = 200,
+                       offer: OfferID = "offer-old") -> LeadPoolEntry {
+    var profile = EnrichedProfile(leadID: LeadID(id), name: "Person \(id)", linkedinURL: "https://www.linkedin.com/in/\(id)")
+    profile.linkedin = LinkedInProfile(
+        publicIdentifier: id, fullName: "Person \(id)", headline: title, jobTitle: title, company: "Co \(id)",
+        companyLinkedInID: nil, location: "San Francisco, CA, United States", experiences: [], education: [],
+        skills: ["outbound"], certifications: [], languages: [], connections: 500, followers: 100)
+    profile.company = Company(name: "Co \(id)", employeeCount: employees, industry: industry)
+    return LeadPoolEntry(profile: profile, accountID: "acct-old", offerID: offer, finishedAt: now)
+}
+
+/// A new offer of another account, looking for `titles` at US software companies of 50-1,000.
+private func offer(titles: [String] = ["VP of Sales"], id: OfferID = "offer-new") -> OfferConfig {
+    OfferConfig(offerID: id, accountID: "acct-new", name: "New",
+                icp: IdealCustomerProfile(titles: titles, seniorities: [.vp], industries: ["software"],
+                                          minimumEmployees: 50, maximumEmployees: 1000, locations: ["United States"]),
+                updatedAt: now)
+}
+
 final class LeadPoolMatcherTests: XCTestCase {
-    let now = Date(timeIntervalSince1970: 1_750_000_000)
-
-    func poolEntry(_ id: String, title: String, industry: String, employees: Int, offer: OfferID = "offer-old") -> LeadPoolEntry {
-        var profile = EnrichedProfile(leadID: LeadID(id), name: "Person \(id)", linkedinURL: "https://www.linkedin.com/in/\(id)")
-        profile.linkedin = LinkedInProfile(
-            publicIdentifier: id, fullName: "Person \(id)", headline: title, jobTitle: title, company: "Co \(id)",
-            companyLinkedInID: nil, location: "San Francisco, CA, United States", experiences: [], education: [],
-            skills: ["outbound"], certifications: [], languages: [], connections: 500, followers: 100)
-        profile.company = Company(name: "Co \(id)", employeeCount: employees, industry: industry)
-        return LeadPoolEntry(profile: profile, accountID: "acct-old", offerID: offer, finishedAt: now)
-    }
-
-    var offer: OfferConfig {
-        OfferConfig(offerID: "offer-new", accountID: "acct-new", name: "New",
-                    icp: IdealCustomerProfile(titles: ["VP of Sales"], seniorities: [.vp], industries: ["software"],
-                                              minimumEmployees: 50, maximumEmployees: 1000, locations: ["United States"]),
-                    updatedAt: now)
-    }
-
     func testMatchesFittingProfilesAsScoringOnlyLeadsWithDeterministicIDs() {
         let pool = [
             poolEntry("fit", title: "VP of Sales", industry: "Software", employees: 200),
@@ -30,7 +33,7 @@ final class LeadPoolMatcherTests: XCTestCase {
             poolEntry("same-offer", title: "VP of Sales", industry: "Software", employees: 200, offer: "offer-new"),
             poolEntry("fit@offer-x", title: "VP of Sales", industry: "Software", employees: 200),
         ]
-        let matches = LeadPoolMatcher(minimumFit: 60).matches(offer: offer, pool: pool, at: now)
+        let matches = LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: pool, at: now)
         XCTAssertEqual(matches.map(\.lead.leadID), ["fit@offer-new"])
         let lead = matches[0].lead
         XCTAssertEqual(lead.source, .leadPool)
@@ -38,32 +41,13 @@ final class LeadPoolMatcherTests: XCTestCase {
         XCTAssertEqual(lead.accountID, "acct-new")
         XCTAssertEqual(lead.offerID, "offer-new")
         XCTAssertNoThrow(try lead.validate())
-        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer, pool: pool.reversed(), at: now).map(\.lead.leadID),
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: pool.reversed(), at: now).map(\.lead.leadID),
                        ["fit@offer-new"], "the same matches however the pool is ordered")
-        XCTAssertTrue(LeadPoolMatcher(minimumFit: 101).matches(offer: offer, pool: pool, at: now).isEmpty)
+        XCTAssertTrue(LeadPoolMatcher(minimumFit: 101).matches(offer: offer(), pool: pool, at: now).isEmpty)
     }
 }
 
 final class OfferPoolMatchingTests: XCTestCase {
-    let now = Date(timeIntervalSince1970: 1_750_000_000)
-
-    func poolEntry(_ id: String, title: String, offer: OfferID = "offer-old") -> LeadPoolEntry {
-        var profile = EnrichedProfile(leadID: LeadID(id), name: "Person \(id)", linkedinURL: "https://www.linkedin.com/in/\(id)")
-        profile.linkedin = LinkedInProfile(
-            publicIdentifier: id, fullName: "Person \(id)", headline: title, jobTitle: title, company: "Co \(id)",
-            companyLinkedInID: nil, location: "San Francisco, CA, United States", experiences: [], education: [],
-            skills: ["outbound"], certifications: [], languages: [], connections: 500, followers: 100)
-        profile.company = Company(name: "Co \(id)", employeeCount: 200, industry: "Software")
-        return LeadPoolEntry(profile: profile, accountID: "acct-old", offerID: offer, finishedAt: now)
-    }
-
-    func offer(titles: [String] = ["VP of Sales"], id: OfferID = "offer-new") -> OfferConfig {
-        OfferConfig(offerID: id, accountID: "acct-new", name: "New",
-                    icp: IdealCustomerProfile(titles: titles, seniorities: [.vp], industries: ["software"],
-                                              minimumEmployees: 50, maximumEmployees: 1000, locations: ["United States"]),
-                    updatedAt: now)
-    }
-
     /// A `lead.pool` partition as the loop reads it: records at offsets 0, 1, 2, …
     struct PoolLog {
         var records: [(key: String, entry: LeadPoolEntry?)] = []
