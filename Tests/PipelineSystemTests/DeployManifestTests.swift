@@ -492,10 +492,19 @@ final class DeployManifestTests: XCTestCase {
         let runtime = try XCTUnwrap(instructions.split { $0.hasPrefix("FROM ") }.last)
         XCTAssertFalse(runtime.contains { $0.contains(" curl ") || $0.contains(" wget ") }, "the runtime stage installs curl or wget")
 
+        // `swift build` builds only the last of several `--product` options, so each product is
+        // built by a command of its own.
         let build = try XCTUnwrap(instructions.first { $0.contains("swift build") })
-        XCTAssertTrue(build.contains("-c release") && build.contains("--static-swift-stdlib"), build)
+        let builds = build.components(separatedBy: "swift build").dropFirst()
+        var built: Set<String> = []
+        for command in builds {
+            XCTAssertTrue(command.contains("-c release") && command.contains("--static-swift-stdlib"), command)
+            let products = Self.matches(of: #"--product ([a-z-]+)"#, in: command)
+            XCTAssertLessThanOrEqual(products.count, 1, "swift build builds only the last of \(products)")
+            built.formUnion(products)
+        }
         for executable in Self.executables {
-            XCTAssertTrue(build.contains("--product \(executable)"), "\(executable) is not built")
+            XCTAssertTrue(built.contains(executable), "\(executable) is not built")
         }
         let entrypoint = try XCTUnwrap(instructions.first { $0.contains("entrypoint.sh") && $0.hasPrefix("RUN ") })
         for executable in Self.executables {
