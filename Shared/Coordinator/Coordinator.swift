@@ -6,91 +6,6 @@ import LeadRules
 import Runtime
 import Streaming
 
-/// Settings of the coordinator beyond ``PipelineEnvironment``.
-///
-/// | variable | default | meaning |
-/// |---|---|---|
-/// | `PHASE_TIMEOUT_SECONDS` | profile 120, activity 120, scoring 60, finalize 30 | one value for every phase's attempt timeout |
-/// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
-/// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
-/// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
-/// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog`; at twice as many, intent leads wait unread in `leads.discovered` and its priority twin |
-/// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
-/// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
-/// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
-/// | `COORDINATOR_STATE_WRITE_INTERVAL_SECONDS` | 5 | how often a running lead's state record is written (its changes in between make one record); a crash replays the inputs since; 0: every change |
-public struct CoordinatorSettings: Sendable {
-    public var machine: LeadStateMachine.Configuration
-    /// Leads pending or processing at once per instance before backlog records wait. Intent
-    /// leads and leads resumed from billing pause or the outreach window are not held back by
-    /// it; intent leads wait unread on the broker at ``maxRunningWithIntent``.
-    public var maxRunningLeads: Int
-    /// Leads pending or processing at once per instance, intent leads among them, before
-    /// `leads.discovered` and its priority twin are paused: twice ``maxRunningLeads``. A running lead is held
-    /// whole (a burst of 19,500 intent leads took the coordinator to 290 MB before this bound).
-    public var maxRunningWithIntent: Int { maxRunningLeads * 2 }
-    /// Leads waiting on billing or the outreach window (held whole in memory) at once per
-    /// instance before backlog records wait too: a paused account with a large backlog must not
-    /// pull all of it into memory. The price is that other accounts' standard leads wait as well
-    /// until the account resumes or its window opens.
-    public var maxWaitingLeads: Int
-    /// librdkafka properties for the coordinator's consumers (tests shorten session timeouts).
-    public var consumerProperties: [String: String]
-    /// Records handled per loop: a record waits for at most one loop of others, so smaller
-    /// batches answer sooner; each loop also waits once for the broker's acknowledgement.
-    public var pollBatch: Int
-    /// How long a lead whose account or offer is not in the tables yet waits for it (the
-    /// configuration may be published just after the lead) before it goes to dead letters.
-    public var configurationWait: Duration
-    /// Leads waiting for their configuration at once per instance; more go to dead letters at once.
-    public var maxAwaitingConfiguration = 1000
-    /// Queued leads whose pending state is held at once per instance (``stateWriteInterval``); a
-    /// lead queued beyond has its pending state written at once. Each holds its discovery, a few
-    /// hundred bytes.
-    public var maxHeldPendingStates = 10_000
-    /// How often the states of processing leads are written: a running lead's changes in between
-    /// make one `lead.state` record, not one per phase. Input offsets are stored only as far as
-    /// the written states reach, so a crash replays what came after (the same requests again,
-    /// answered again; duplicate answers change nothing). A state of any other status (ready,
-    /// waiting on a gate, failed) is written at once, so a run shorter than the interval writes
-    /// only its ready state. A queued lead's pending state is written once it has waited this
-    /// long (its backlog record keeps it; the state is what `leadctl show` reads), so a lead
-    /// that leaves the backlog sooner writes none. Zero writes every change. Five seconds: a
-    /// replay after a crash costs up to that many seconds of requests again, against one state
-    /// record a run (Kafka Streams commits its at-least-once stores every 30 s by default).
-    public var stateWriteInterval: Duration = .seconds(5)
-
-    public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
-                consumerProperties: [String: String] = [:], pollBatch: Int = 500, configurationWait: Duration = .seconds(30)) {
-        self.machine = machine
-        self.configurationWait = configurationWait
-        self.maxRunningLeads = maxRunningLeads
-        self.maxWaitingLeads = maxWaitingLeads
-        self.consumerProperties = consumerProperties
-        self.pollBatch = pollBatch
-    }
-
-    public init(environment: [String: String]) throws {
-        var machine = LeadStateMachine.Configuration()
-        if environment["PHASE_TIMEOUT_SECONDS"] != nil {
-            let seconds = try PipelineEnvironment.decimal(environment, "PHASE_TIMEOUT_SECONDS", default: 60, range: 0.1...86_400)
-            machine.phaseTimeouts = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0, seconds) })
-        }
-        machine.maxAttempts = try PipelineEnvironment.integer(environment, "PHASE_MAX_ATTEMPTS", default: machine.maxAttempts, range: 1...100)
-        machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
-        machine.priorityBackoffBase = try PipelineEnvironment.decimal(
-            environment, "PRIORITY_RETRY_BACKOFF_SECONDS", default: machine.priorityBackoffBase, range: 0...3_600)
-        let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
-        let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
-        let maxWaiting = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_WAITING_LEADS", default: 10_000, range: 1...10_000_000)
-        let wait = try PipelineEnvironment.decimal(environment, "COORDINATOR_CONFIGURATION_WAIT_SECONDS", default: 30, range: 0...3_600)
-        self.init(machine: machine, maxRunningLeads: maxRunning, maxWaitingLeads: maxWaiting, pollBatch: pollBatch,
-                  configurationWait: .milliseconds(Int64(wait * 1000)))
-        let writeInterval = try PipelineEnvironment.decimal(environment, "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS", default: 5, range: 0...60)
-        stateWriteInterval = .milliseconds(Int64(writeInterval * 1000))
-    }
-}
-
 /// Owns each lead's state and moves it through its phases.
 ///
 /// - Input: `leads.discovered` (new leads; re-enrich commands), `leads.backlog`, `phase.results`,
@@ -140,15 +55,15 @@ public struct CoordinatorSettings: Sendable {
 ///   older version, whose provider was out of credits) is a retriable failure of the attempt.
 /// - Bad input (undecodable, invalid, unknown schema) goes to dead letters with the reason.
 public final class Coordinator: Service {
-    private let environment: PipelineEnvironment
+    let environment: PipelineEnvironment
     private let settings: CoordinatorSettings
     private let now: @Sendable () -> Date
-    private let logger: Logger
-    private let rebalances = Mailbox<RebalanceEvent>()
+    let logger: Logger
+    let rebalances = Mailbox<RebalanceEvent>()
     /// Whether the broker has been answering, and since when (a ``BrokerWatch`` of its own).
     private let broker = BrokerReachability()
     private let metrics: MetricsRegistry
-    private let health: HealthStatus
+    let health: HealthStatus
 
     /// - Parameters:
     ///   - metrics: where the coordinator's gauges and counters go (served by `/metrics`).
@@ -343,7 +258,7 @@ public final class Coordinator: Service {
     /// every input handled, which those states no longer hold back. Their next owner restores
     /// the states from the changelog and reads on after what this instance handled, so it
     /// applies (and charges) nothing a second time.
-    private func writeHeldStates(ofPartitions partitions: Set<Int32>?, _ state: inout State,
+    func writeHeldStates(ofPartitions partitions: Set<Int32>?, _ state: inout State,
                                  producer: KafkaProducer, consumer: KafkaConsumer) async throws {
         if let previous = state.unconfirmed {
             state.unconfirmed = nil
@@ -839,182 +754,6 @@ public final class Coordinator: Service {
             state.core.leads[leadID] = nil
             state.core.finished[leadID] = pointer
         }
-    }
-
-    // MARK: - Rebalances and restore
-
-    /// Applies the rebalance events reported since the last call. Partitions being revoked are
-    /// given up here (the consumer defers revocations), once the previous batch is confirmed and
-    /// the states held for their leads are written, and the offsets of what was handled stored:
-    /// their next owner restores those states and reads on from there, and cannot start before.
-    private func applyRebalances(_ state: inout State, consumer: KafkaConsumer, producer: KafkaProducer) async throws {
-        // Completing a revocation reports it revoked: drained until nothing is left.
-        var events = rebalances.drain()
-        while !events.isEmpty {
-            try await apply(events, &state, consumer: consumer, producer: producer)
-            events = rebalances.drain()
-        }
-    }
-
-    private func apply(_ events: [RebalanceEvent], _ state: inout State, consumer: KafkaConsumer, producer: KafkaProducer) async throws {
-        for event in events {
-            switch event {
-            case .assigned(let partitions):
-                let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
-                state.pausedBacklog.subtract(partitions)  // assigned partitions start unpaused
-                state.pausedDiscovery.subtract(partitions)
-                if !numbers.isEmpty {
-                    try await restore(numbers.sorted(), &state)
-                    state.ownedPartitions.formUnion(numbers)
-                    for number in numbers { state.ownedSince[number] = ContinuousClock.now }
-                }
-                health.markReady()  // joined, and what was assigned is restored
-            case .revoked(let partitions):
-                let numbers = Set(partitions.map(\.partition))
-                state.ownedPartitions.subtract(numbers)
-                state.core.leads.removeAll { numbers.contains($0.partition) }
-                state.core.finished.removeAll(inPartitions: numbers)
-                state.heldBacklog.removeAll { numbers.contains($0.partition) }
-                state.pausedBacklog.subtract(partitions)
-                state.pausedDiscovery.subtract(partitions)
-                state.core.forgetQueuedLeads(ofPartitions: numbers)
-                state.core.progress.remove(partitions: numbers)
-                state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
-                state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
-                // Their next owner replays what came after the last written states.
-                state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads.contains($0.key) }
-                for number in numbers { state.ownedSince[number] = nil }
-                logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
-            case .revoking(let partitions):
-                try await writeHeldStates(ofPartitions: Set(partitions.map(\.partition)), &state, producer: producer, consumer: consumer)
-                await consumer.completeRevocation()
-            }
-        }
-    }
-
-    /// Reads the changelog partitions to their end and rebuilds machines and timers. The lead
-    /// pool is not read: the finalize stage writes a run's entry before the result that makes
-    /// the lead ready, so a ready state has its entry. (Versions before that wrote both in one
-    /// batch and mended a ready state without its entry here; upgrade from them through one
-    /// that does.)
-    private func restore(_ partitions: [Int32], _ state: inout State) async throws {
-        let started = Date()
-        let topics = environment.topics
-        // Leads not ready, as their last state's record: decoded once the partitions are read,
-        // so a lead's earlier states, replaced as the read goes on, are never decoded or held.
-        var running: [LeadID: ConsumerRecord] = [:]
-        var finished = FinishedLeads()
-        var pending = QueuedLeads()  // queued in the backlog
-        var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
-        try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
-            guard let key = record.keyString else { return }
-            pending[LeadID(key)] = nil
-            guard record.value != nil else {
-                running[LeadID(key)] = nil
-                finished[LeadID(key)] = nil
-                counted[LeadID(key)] = nil
-                return
-            }
-            do {
-                // A ready or queued lead is kept as an offset: its summary is enough, and its
-                // profile is not decoded. A running lead is read whole, at the end.
-                let summary = try environment.codec.decode(LeadStateSummary.self, record: record)
-                let leadID = summary.leadID
-                counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary))
-                if summary.status == .pending {
-                    running[leadID] = nil
-                    finished[leadID] = nil
-                    pending[leadID] = record.partition
-                } else if summary.status == .ready {
-                    running[leadID] = nil
-                    finished[leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
-                } else {
-                    running[leadID] = record
-                    finished[leadID] = nil
-                }
-            } catch {
-                logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
-            }
-        }
-        var restored: [LeadID: (LeadState, Int32)] = [:]
-        for (leadID, record) in running {
-            do {
-                restored[leadID] = (try environment.codec.decode(LeadState.self, record: record), record.partition)
-            } catch {
-                logger.error("undecodable changelog record skipped: \(error)", [LogKey.leadID: leadID.rawValue, LogKey.offset: String(record.offset)])
-            }
-        }
-        running = [:]
-        try await loadOutputs(&restored)
-        state.core.finished.merge(finished)
-        state.core.pendingLeads.merge(pending)
-        // Every part of these partitions is written with the next batch, counted afresh.
-        for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
-        for (leadState, partition) in restored.values {
-            state.core.restore(leadState, partition: partition)
-        }
-        logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
-                                 "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
-                                 "pending": String(pending.count),
-                                 "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
-    }
-
-    /// Reads back the outputs of each restored running lead whose state refers to them
-    /// (``LeadState/outputs``), all in one read, their payloads unread: the requests pass them on,
-    /// and the state machine puts the profile together only if it needs it whole. A result no
-    /// longer there (kept past the results topic's retention) is logged and left out.
-    private func loadOutputs(_ restored: inout [LeadID: (LeadState, Int32)]) async throws {
-        var wanted: [TopicPartition: Set<Int64>] = [:]
-        for (leadState, _) in restored.values where !leadState.isProfileLoaded {
-            for output in leadState.outputs {
-                wanted[TopicPartition(topic: output.topic, partition: output.partition), default: []].insert(output.offset)
-            }
-        }
-        let records = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka)
-        for (leadID, (leadState, _)) in restored where !leadState.isProfileLoaded {
-            var outputs: [PhaseOutput] = []
-            for output in leadState.outputs {
-                guard let record = records[TopicPartition(topic: output.topic, partition: output.partition)]?[output.offset],
-                      let result = try? environment.codec.decode(PhaseResultEnvelope.self, record: record), result.leadID == leadID
-                else {
-                    logger.error("a running lead's \(output.phase.rawValue) result is not where its state says; its run goes on without it",
-                                 [LogKey.leadID: leadID.rawValue, LogKey.topic: output.topic, LogKey.offset: String(output.offset)])
-                    continue
-                }
-                outputs.append(PhaseOutput(phase: output.phase, payload: result.payload))
-            }
-            restored[leadID]?.0.runOutputs = outputs
-        }
-    }
-
-    /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
-    private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
-        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, whileBrokerUnreachable: { [logger] error in
-            logger.warning("waiting for the broker to restore: \(error)")
-        }, body)
-    }
-
-    /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,
-    /// and returns it.
-    private func checkCoPartitioning() async throws -> Int {
-        let topics = environment.topics
-        let admin = try KafkaAdmin(configuration: environment.kafka)
-        let known = try await KafkaError.waitingForBroker(admin.listTopics) { [logger] error in
-            logger.warning("waiting for the broker to list topics: \(error)")
-        }
-        // Progress parts go to the partition of their search id, where the tracker reads them
-        // with the search's total: both need the lead-keyed count too.
-        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts, topics.searchTotals]
-        let counts = names.map { known[$0] }
-        guard counts.allSatisfy({ $0 != nil }) else {
-            let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)
-            throw ConfigurationError(variable: "topics", problem: "missing \(missing.joined(separator: ", ")); run `leadctl topics create`")
-        }
-        guard Set(counts.compactMap { $0 }).count == 1 else {
-            let listing = zip(names, counts).map { "\($0.0)=\($0.1!)" }.joined(separator: ", ")
-            throw ConfigurationError(variable: "topics", problem: "lead-keyed topics must have equal partition counts: \(listing)")
-        }
-        return counts[0]!
     }
 
     /// A handled batch whose records the producer has, not yet acknowledged: its input offsets

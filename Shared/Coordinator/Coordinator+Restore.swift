@@ -1,0 +1,185 @@
+import Foundation
+import Kafka
+import LeadModel
+import LeadRules
+import Runtime
+import Streaming
+
+/// The coordinator's rebalances and restore: partitions assigned are restored from the
+/// `lead.state` changelog before the loop handles their records; partitions revoked are given up
+/// once their held states are written.
+extension Coordinator {
+    /// Applies the rebalance events reported since the last call. Partitions being revoked are
+    /// given up here (the consumer defers revocations), once the previous batch is confirmed and
+    /// the states held for their leads are written, and the offsets of what was handled stored:
+    /// their next owner restores those states and reads on from there, and cannot start before.
+    func applyRebalances(_ state: inout State, consumer: KafkaConsumer, producer: KafkaProducer) async throws {
+        // Completing a revocation reports it revoked: drained until nothing is left.
+        var events = rebalances.drain()
+        while !events.isEmpty {
+            try await apply(events, &state, consumer: consumer, producer: producer)
+            events = rebalances.drain()
+        }
+    }
+
+    private func apply(_ events: [RebalanceEvent], _ state: inout State, consumer: KafkaConsumer, producer: KafkaProducer) async throws {
+        for event in events {
+            switch event {
+            case .assigned(let partitions):
+                let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
+                state.pausedBacklog.subtract(partitions)  // assigned partitions start unpaused
+                state.pausedDiscovery.subtract(partitions)
+                if !numbers.isEmpty {
+                    try await restore(numbers.sorted(), &state)
+                    state.ownedPartitions.formUnion(numbers)
+                    for number in numbers { state.ownedSince[number] = ContinuousClock.now }
+                }
+                health.markReady()  // joined, and what was assigned is restored
+            case .revoked(let partitions):
+                let numbers = Set(partitions.map(\.partition))
+                state.ownedPartitions.subtract(numbers)
+                state.core.leads.removeAll { numbers.contains($0.partition) }
+                state.core.finished.removeAll(inPartitions: numbers)
+                state.heldBacklog.removeAll { numbers.contains($0.partition) }
+                state.pausedBacklog.subtract(partitions)
+                state.pausedDiscovery.subtract(partitions)
+                state.core.forgetQueuedLeads(ofPartitions: numbers)
+                state.core.progress.remove(partitions: numbers)
+                state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
+                state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
+                // Their next owner replays what came after the last written states.
+                state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads.contains($0.key) }
+                for number in numbers { state.ownedSince[number] = nil }
+                logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
+            case .revoking(let partitions):
+                try await writeHeldStates(ofPartitions: Set(partitions.map(\.partition)), &state, producer: producer, consumer: consumer)
+                await consumer.completeRevocation()
+            }
+        }
+    }
+
+    /// Reads the changelog partitions to their end and rebuilds machines and timers. The lead
+    /// pool is not read: the finalize stage writes a run's entry before the result that makes
+    /// the lead ready, so a ready state has its entry. (Versions before that wrote both in one
+    /// batch and mended a ready state without its entry here; upgrade from them through one
+    /// that does.)
+    private func restore(_ partitions: [Int32], _ state: inout State) async throws {
+        let started = Date()
+        let topics = environment.topics
+        // Leads not ready, as their last state's record: decoded once the partitions are read,
+        // so a lead's earlier states, replaced as the read goes on, are never decoded or held.
+        var running: [LeadID: ConsumerRecord] = [:]
+        var finished = FinishedLeads()
+        var pending = QueuedLeads()  // queued in the backlog
+        var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
+        try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
+            guard let key = record.keyString else { return }
+            pending[LeadID(key)] = nil
+            guard record.value != nil else {
+                running[LeadID(key)] = nil
+                finished[LeadID(key)] = nil
+                counted[LeadID(key)] = nil
+                return
+            }
+            do {
+                // A ready or queued lead is kept as an offset: its summary is enough, and its
+                // profile is not decoded. A running lead is read whole, at the end.
+                let summary = try environment.codec.decode(LeadStateSummary.self, record: record)
+                let leadID = summary.leadID
+                counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary))
+                if summary.status == .pending {
+                    running[leadID] = nil
+                    finished[leadID] = nil
+                    pending[leadID] = record.partition
+                } else if summary.status == .ready {
+                    running[leadID] = nil
+                    finished[leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
+                } else {
+                    running[leadID] = record
+                    finished[leadID] = nil
+                }
+            } catch {
+                logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
+            }
+        }
+        var restored: [LeadID: (LeadState, Int32)] = [:]
+        for (leadID, record) in running {
+            do {
+                restored[leadID] = (try environment.codec.decode(LeadState.self, record: record), record.partition)
+            } catch {
+                logger.error("undecodable changelog record skipped: \(error)", [LogKey.leadID: leadID.rawValue, LogKey.offset: String(record.offset)])
+            }
+        }
+        running = [:]
+        try await loadOutputs(&restored)
+        state.core.finished.merge(finished)
+        state.core.pendingLeads.merge(pending)
+        // Every part of these partitions is written with the next batch, counted afresh.
+        for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
+        for (leadState, partition) in restored.values {
+            state.core.restore(leadState, partition: partition)
+        }
+        logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
+                                 "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
+                                 "pending": String(pending.count),
+                                 "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
+    }
+
+    /// Reads back the outputs of each restored running lead whose state refers to them
+    /// (``LeadState/outputs``), all in one read, their payloads unread: the requests pass them on,
+    /// and the state machine puts the profile together only if it needs it whole. A result no
+    /// longer there (kept past the results topic's retention) is logged and left out.
+    private func loadOutputs(_ restored: inout [LeadID: (LeadState, Int32)]) async throws {
+        var wanted: [TopicPartition: Set<Int64>] = [:]
+        for (leadState, _) in restored.values where !leadState.isProfileLoaded {
+            for output in leadState.outputs {
+                wanted[TopicPartition(topic: output.topic, partition: output.partition), default: []].insert(output.offset)
+            }
+        }
+        let records = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka)
+        for (leadID, (leadState, _)) in restored where !leadState.isProfileLoaded {
+            var outputs: [PhaseOutput] = []
+            for output in leadState.outputs {
+                guard let record = records[TopicPartition(topic: output.topic, partition: output.partition)]?[output.offset],
+                      let result = try? environment.codec.decode(PhaseResultEnvelope.self, record: record), result.leadID == leadID
+                else {
+                    logger.error("a running lead's \(output.phase.rawValue) result is not where its state says; its run goes on without it",
+                                 [LogKey.leadID: leadID.rawValue, LogKey.topic: output.topic, LogKey.offset: String(output.offset)])
+                    continue
+                }
+                outputs.append(PhaseOutput(phase: output.phase, payload: result.payload))
+            }
+            restored[leadID]?.0.runOutputs = outputs
+        }
+    }
+
+    /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
+    private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
+        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, whileBrokerUnreachable: { [logger] error in
+            logger.warning("waiting for the broker to restore: \(error)")
+        }, body)
+    }
+
+    /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,
+    /// and returns it.
+    func checkCoPartitioning() async throws -> Int {
+        let topics = environment.topics
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let known = try await KafkaError.waitingForBroker(admin.listTopics) { [logger] error in
+            logger.warning("waiting for the broker to list topics: \(error)")
+        }
+        // Progress parts go to the partition of their search id, where the tracker reads them
+        // with the search's total: both need the lead-keyed count too.
+        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts, topics.searchTotals]
+        let counts = names.map { known[$0] }
+        guard counts.allSatisfy({ $0 != nil }) else {
+            let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)
+            throw ConfigurationError(variable: "topics", problem: "missing \(missing.joined(separator: ", ")); run `leadctl topics create`")
+        }
+        guard Set(counts.compactMap { $0 }).count == 1 else {
+            let listing = zip(names, counts).map { "\($0.0)=\($0.1!)" }.joined(separator: ", ")
+            throw ConfigurationError(variable: "topics", problem: "lead-keyed topics must have equal partition counts: \(listing)")
+        }
+        return counts[0]!
+    }
+}
