@@ -26,8 +26,10 @@ apt_update_once() {
 }
 
 need_debs=()
+# libcurl4-openssl-dev: FoundationNetworking links libcurl when the Swift runtime is linked in
+# (`swift build --static-swift-stdlib`, as Deploy/Dockerfile and Benchmarks/README.md build).
 for pkg in build-essential pkg-config python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev \
-  libsasl2-dev curl unzip dpkg-dev; do
+  libsasl2-dev libcurl4-openssl-dev curl unzip dpkg-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_debs+=("$pkg")
 done
 if [ ${#need_debs[@]} -gt 0 ]; then

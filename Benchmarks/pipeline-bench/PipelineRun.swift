@@ -43,7 +43,8 @@ final class PipelineRun {
         logDirectory = URL(fileURLWithPath: options.logDirectory).appendingPathComponent(namespace)
         environment = try PipelineEnvironment(service: "pipeline-bench", environment: variables)
         for service in Self.services where !FileManager.default.isExecutableFile(atPath: binDirectory.appendingPathComponent(service).path) {
-            throw BenchError("\(service) is not built in \(binDirectory.path); run `swift build -c release` first")
+            throw BenchError("\(service) is not built in \(binDirectory.path); build the services beside this benchmark first "
+                + "(`swift build -c release --static-swift-stdlib --scratch-path .build/static`) or name their folder with --bin-dir")
         }
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         try await environment.ensureTopics()

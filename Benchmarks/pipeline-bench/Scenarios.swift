@@ -27,7 +27,7 @@ struct Scenarios {
     }
 
     func command(_ scenario: String, _ flags: String = "") -> String {
-        "`.build/release/pipeline-bench --scenario \(scenario)\(flags.isEmpty ? "" : " " + flags) --bootstrap \(options.bootstrap)`"
+        "`\(Options.invokedPath) --scenario \(scenario)\(flags.isEmpty ? "" : " " + flags) --bootstrap \(options.bootstrap)`"
     }
 
     // MARK: - a) the ceiling

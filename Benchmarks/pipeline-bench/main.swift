@@ -1,14 +1,16 @@
 // pipeline-bench: the pipeline's throughput, latency and memory against the Kafka ceiling, every
 // figure from the release executables on one broker in one run.
 //
-//   swift build -c release    (builds the services and this benchmark)
-//   .build/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|all] [--bootstrap HOST:PORT] [--leads N]
+//   swift build -c release --static-swift-stdlib --scratch-path .build/static
+//       (the services and this benchmark, the services as Deploy/Dockerfile builds them)
+//   .build/static/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|all] [--bootstrap HOST:PORT] [--leads N]
 //       [--partition-leads N] [--sequential-leads N] [--rounds N] [--backlog N] [--memory-backlogs N,N]
 //       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
 //       [--slow-leads N] [--naive-leads N] [--slow-naive-leads N] [--slow-in-flight N] [--peers-dir DIR]
 //       [--peer-python PATH]
 //
 // Run it from the project root: --bin-dir, --peers-dir and the peers' venv are relative to it.
+// The services are the executables beside this one unless --bin-dir names others.
 // --report FILE rewrites the summary rows and sections of the scenarios run and keeps the others.
 //
 // Scenarios: a) produce → consume ceiling; b) zero-latency providers; c) slow providers, per key
@@ -46,7 +48,8 @@ struct Options {
     var ceilingRecords = 200_000
     /// Longest wait for one scenario's leads.
     var timeout: Double = 300
-    var binDirectory = ".build/release"
+    /// Where the services' executables are: by default the folder of this one, as it was invoked.
+    var binDirectory = Options.invokedFolder
     var logDirectory = ".run/bench-logs"
     var report: String?
 
@@ -85,6 +88,16 @@ struct Options {
         }
     }
 
+    /// This executable as it was invoked (`.build/static/release/pipeline-bench`, say), for the
+    /// report's commands.
+    static let invokedPath: String = {
+        let invoked = CommandLine.arguments.first ?? ""
+        return invoked.contains("/") ? invoked : (Bundle.main.executablePath ?? invoked)
+    }()
+
+    /// The folder of ``invokedPath``.
+    static var invokedFolder: String { (invokedPath as NSString).deletingLastPathComponent }
+
     static func number(_ flag: String, _ value: String, allowsZero: Bool = false) throws -> Int {
         guard let n = Int(value), n > 0 || (allowsZero && n == 0) else {
             throw BenchError("\(flag) takes a \(allowsZero ? "non-negative" : "positive") whole number, not '\(value)'")
@@ -101,6 +114,16 @@ struct BenchError: Error, CustomStringConvertible {
 func log(_ line: String) {
     let stamp = Date().formatted(.iso8601.time(includingFractionalSeconds: false))
     FileHandle.standardError.write(Data("pipeline-bench \(stamp): \(line)\n".utf8))
+}
+
+/// How the coordinator of `folder` has the Swift runtime: linked in, as `Deploy/Dockerfile`
+/// builds the image (`--static-swift-stdlib`), or from shared libraries.
+func swiftRuntimeLinking(in folder: String) -> String {
+    let path = (folder as NSString).appendingPathComponent("coordinator")
+    guard let binary = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { return "not read" }
+    return binary.range(of: Data("libswiftCore.so".utf8)) == nil
+        ? "the Swift runtime linked in, `--static-swift-stdlib`, as Deploy/Dockerfile builds the image"
+        : "the Swift runtime from shared libraries, not as Deploy/Dockerfile builds the image"
 }
 
 /// The 1-minute load average of the machine (runnable and running tasks, every process's).
@@ -164,8 +187,8 @@ func runBenchmark(_ options: Options) async throws {
     # Pipeline benchmark
 
     Machine: \(machineDescription()). Broker: Tansu (memory storage) at \(options.bootstrap).
-    Built with `swift build -c release`; the services ran as the release executables from
-    `\(options.binDirectory)`, one process each, with `PIPELINE_PARTITIONS=\(options.partitions)`,
+    The services ran as the release executables of `\(options.binDirectory)` (\(swiftRuntimeLinking(in: options.binDirectory))),
+    one process each, with `PIPELINE_PARTITIONS=\(options.partitions)`,
     `KAFKA_PROPERTY_SESSION_TIMEOUT_MS=6000`, `KAFKA_PROPERTY_HEARTBEAT_INTERVAL_MS=1000`,
     `LOG_LEVEL=warning`, simulated providers with failure and not-found rates 0, a namespace per
     scenario (topics deleted after it). Scenario\(options.scenarios.count == 1 ? "" : "s") \(options.scenarios.joined(separator: ", ")) took
