@@ -756,6 +756,8 @@ public final class Coordinator: Service {
         }
     }
 
+    // MARK: - Confirming what was sent
+
     /// A handled batch whose records the producer has, not yet acknowledged: its input offsets
     /// are stored only once they are.
     struct UnconfirmedBatch {
