@@ -32,7 +32,8 @@ public enum ProviderError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound: "profile not found"
-        case .rateLimited(let retryAfter?): "rate limited; retry after \(Int(retryAfter.rounded(.up)))s"
+        case .rateLimited(let retryAfter?):
+            "rate limited; retry after \(Int(min(retryAfter.isNaN ? 0 : max(0, retryAfter), RateLimiter.maxPauseSeconds).rounded(.up)))s"
         case .rateLimited(nil): "rate limited"
         case .outOfCredits: "provider credits exhausted"
         case .unauthorized(let reason): "credentials rejected: \(reason)"

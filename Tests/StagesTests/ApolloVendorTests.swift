@@ -188,6 +188,30 @@ final class ApolloVendorTests: XCTestCase {
         XCTAssertEqual(stub.count, 1, "the paused vendor sends nothing more")
     }
 
+    func test429WithAnAbsurdResetIsAPauseOfAtMostTheLimitersBound() async throws {
+        for value in ["1e19", "1e400", "inf", "-inf", "nan", "-30"] {
+            let stub = try StubAPI { _ in HTTPResponse.json("{}", status: 429, headers: [("Retry-After", value)]) }
+            let limiter = RateLimiter(ratePerMinute: 60_000, burst: 100, maxWaitSeconds: 5)
+            let error = await expectError { _ = try await ApolloVendor(client: stub.apolloClient(limiter: limiter)).enrich([self.jane]) }
+            guard case .rateLimited(let retryAfter?) = error else { return XCTFail("\(value): got \(String(describing: error))") }
+            XCTAssertTrue((0...RateLimiter.maxPauseSeconds).contains(retryAfter), "\(value): \(retryAfter)")
+            XCTAssertTrue(error?.description.hasPrefix("rate limited") == true, "\(value)")
+        }
+        for headers in [["x-rate-limit-reset": "1e30"], ["x-ratelimit-reset": "inf"], ["retry-after": "1e19"]] {
+            let seconds = try XCTUnwrap(ProviderHTTPClient.resetSeconds(headers), "\(headers)")
+            XCTAssertTrue((0...RateLimiter.maxPauseSeconds).contains(seconds), "\(headers): \(seconds)")
+        }
+        XCTAssertEqual(ProviderError.rateLimited(retryAfter: .infinity).description, "rate limited; retry after 3600s")
+    }
+
+    func testRevenueBeyondAnyIntegerIsUnknown() async throws {
+        let person = ApolloSamples.person().replacingOccurrences(of: "\"annual_revenue\":42000000.0", with: "\"annual_revenue\":1e19")
+        let stub = try StubAPI { _ in .json(ApolloSamples.match(person)) }
+        let match = try await ApolloVendor(client: stub.apolloClient()).enrich([jane])[0].get()
+        XCTAssertEqual(match.enrichment.company?.name, "Acme SaaS")
+        XCTAssertNil(match.enrichment.company?.revenueUSD)
+    }
+
     func testInsufficientCreditsIsOutOfCredits() async throws {
         let stub = try StubAPI { _ in .json("{\"error\":\"Insufficient credits. Please upgrade your plan.\"}", status: 422) }
         let vendor = ApolloVendor(client: stub.apolloClient())

@@ -221,6 +221,20 @@ final class HTTPProviderTests: XCTestCase {
         XCTAssertEqual(pages[1].query["pagination_token"], "page2")
     }
 
+    func testPostMetricsAtTheLimitOfAnIntegerAreKeptWithoutOverflow() async throws {
+        let top = Int.max
+        let stub = try StubAPI { request in
+            if request.path.hasPrefix("/2/users/by/username/") { return .json(ProviderSamples.xUser(username: "janedoe")) }
+            let page = ProviderSamples.xTweets(username: "janedoe").replacingOccurrences(
+                of: "\"retweet_count\":2", with: "\"retweet_count\":\(top)")
+            return .json(page)
+        }
+        let raw = try await HTTPActivityProvider(x: HTTPXProvider(client: stub.client())).fetchActivity(
+            ActivityQuery(leadID: "lead-1", linkedinHandle: nil, xUsername: "janedoe", since: Date().addingTimeInterval(-30 * 86_400)),
+            attempt: 1)
+        XCTAssertEqual(raw.posts.first?.reposts, top, "reposts and quotes add up to at most the largest integer")
+    }
+
     func testActivityWithoutPostsIsEmptyAndLinkedInOnlyIsPermanent() async throws {
         let stub = try StubAPI { request in
             request.path.hasSuffix("/tweets") ? .json("{\"meta\":{\"result_count\":0}}") : .json(ProviderSamples.xUser(username: "janedoe"))

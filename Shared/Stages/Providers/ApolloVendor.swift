@@ -148,7 +148,7 @@ public struct ApolloVendor: PersonVendor {
             skills: [], certifications: [], languages: [], connections: 0, followers: 0)
         let company = companyName.isEmpty ? nil : Company(
             name: companyName, linkedInID: companyID, employeeCount: organization?.estimated_num_employees,
-            revenueUSD: organization?.annual_revenue.map { Int($0) }, industry: organization?.industry,
+            revenueUSD: organization?.annual_revenue.flatMap { Int(exactly: $0.rounded()) }, industry: organization?.industry,
             domain: organization?.domain, headquarters: Self.place(organization?.city, organization?.state, organization?.country))
         return .success(LinkedInEnrichment(profile: profile, company: company))
     }

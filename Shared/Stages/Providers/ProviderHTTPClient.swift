@@ -254,8 +254,13 @@ public final class ProviderHTTPClient: Sendable {
 
     /// Seconds until the provider's rate limit resets, from `Retry-After` (seconds or an HTTP
     /// date), `x-rate-limit-reset` (X: epoch seconds) or `x-ratelimit-reset` (an ISO 8601 time at
-    /// People Data Labs; epoch seconds when large, else seconds); nil when none parses.
+    /// People Data Labs; epoch seconds when large, else seconds); nil when none parses. At most
+    /// ``RateLimiter/maxPauseSeconds``, however far off the header says (`1e19`, `inf`).
     public static func resetSeconds(_ headers: [String: String], now: Date = Date()) -> Double? {
+        parsedResetSeconds(headers, now: now).flatMap { $0.isNaN ? nil : min(max(0, $0), RateLimiter.maxPauseSeconds) }
+    }
+
+    private static func parsedResetSeconds(_ headers: [String: String], now: Date) -> Double? {
         if let text = headers["retry-after"]?.trimmingCharacters(in: .whitespaces) {
             if let seconds = Double(text) { return max(0, seconds) }
             let format = DateFormatter()
