@@ -218,7 +218,7 @@ public struct RuleBasedScorer: Scorer {
             let range = "\(icp.minimumEmployees.map(String.init) ?? "any")-\(icp.maximumEmployees.map(String.init) ?? "any")"
             if (low...max(low, high)).contains(employees.value) {
                 add("\(employees.value) employees within \(range)", 20, employees.source)
-            } else if employees.value * 2 >= low && employees.value / 2 <= high {
+            } else if Double(employees.value) * 2 >= Double(low) && employees.value / 2 <= high {  // a vendor's count may be any Int
                 add("\(employees.value) employees near \(range)", 8, employees.source)
             } else {
                 hasEvidenceAgainst = true

@@ -96,6 +96,19 @@ final class ScorerTests: XCTestCase {
         XCTAssertTrue(bad.fitReasons.contains { $0.points == -10 })
     }
 
+    func testAnyEmployeeCountAVendorSendsIsScoredWithoutOverflow() {
+        for count in [Int.max, Int.max / 2 + 1, Int.min, -1, 0] {
+            var profile = Fixtures.profile()
+            profile.company?.employeeCount = count
+            let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+            XCTAssertTrue(card.fitReasons.contains { $0.signal == "\(count) employees outside 50-1000" }, "\(count): \(card.fitReasons)")
+        }
+        var near = Fixtures.profile()
+        near.company?.employeeCount = 1_900
+        let card = scorer.score(profile: near, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertTrue(card.fitReasons.contains { $0.signal == "1900 employees near 50-1000" && $0.points == 8 }, "\(card.fitReasons)")
+    }
+
     func testNewRoleRaisesTiming() {
         var profile = Fixtures.profile()
         profile.linkedin = Fixtures.linkedin(startedDaysAgo: 30)
