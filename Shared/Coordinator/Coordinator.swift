@@ -18,9 +18,10 @@ import Streaming
 ///   intent lead published on `leads.discovered.priority`, and each of its results, wait behind
 ///   at most one poll, not behind a standard backlog.
 /// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
-///   once (while fewer than ``CoordinatorSettings/maxRunningWithIntent`` run; at that bound
-///   `leads.discovered` and its priority twin are paused and their leads wait there, unread,
-///   still ahead of the backlog), and so does a new standard lead while there is room and nothing is queued; otherwise
+///   once (while fewer than ``CoordinatorSettings/maxRunningWithIntent`` run and fewer than
+///   ``CoordinatorSettings/maxWaitingLeads`` wait; at either bound `leads.discovered` and its
+///   priority twin are paused and their leads wait there, unread, still ahead of the backlog),
+///   and so does a new standard lead while there is room and nothing is queued; otherwise
 ///   a new standard lead (and a command for a lead not known yet) is copied to
 ///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
 ///   only while fewer than ``CoordinatorSettings/maxRunningLeads`` are pending or processing
@@ -661,8 +662,8 @@ public final class Coordinator: Service {
     /// leads or ``CoordinatorSettings/maxWaitingLeads`` waiting ones (or while records are held
     /// back), and resumes them when both are at three quarters of their bound; the same for the
     /// owned `leads.discovered` partitions and their priority twins at
-    /// ``CoordinatorSettings/maxRunningWithIntent`` (an intent lead starts past the running bound
-    /// on either topic).
+    /// ``CoordinatorSettings/maxRunningWithIntent`` running leads (an intent lead starts past the
+    /// running bound on either topic) or the waiting bound.
     private func adjustInputPausing(_ state: inout State, _ consumer: KafkaConsumer) {
         let topics = environment.topics
         let assignment = consumer.assignment

@@ -462,14 +462,17 @@ struct CoordinatorCore<Source> {
     }
 
     /// Pause `leads.discovered` and its priority twin at ``CoordinatorSettings/maxRunningWithIntent``
-    /// running leads; resume at three quarters of it. Intent leads start at once, past the bound
-    /// that queues standard ones, but a burst of them waits on the broker, unread and ahead of the
-    /// backlog, rather than in memory: a running lead is held whole. (Standard leads arriving then
-    /// would only be copied to the backlog, so they lose nothing by waiting unread.)
+    /// running leads, or at ``CoordinatorSettings/maxWaitingLeads`` waiting ones; resume once both
+    /// are at three quarters of their bound. Intent leads start at once, past the bound that
+    /// queues standard ones, but a burst of them waits on the broker, unread and ahead of the
+    /// backlog, rather than in memory: a running lead is held whole, and so is one waiting on
+    /// billing or the outreach window (intent leads of an account outside its window all wait,
+    /// all night). (Standard leads arriving then would only be copied to the backlog, so they lose
+    /// nothing by waiting unread.)
     func discoveryFlow() -> FetchFlow {
-        let ceiling = settings.maxRunningWithIntent
-        if leads.running >= ceiling { return .pause }
-        if leads.running <= ceiling * 3 / 4 { return .resume }
+        let (running, waiting, ceiling) = (leads.running, leads.waiting, settings.maxRunningWithIntent)
+        if running >= ceiling || waiting >= settings.maxWaitingLeads { return .pause }
+        if running <= ceiling * 3 / 4 && waiting <= settings.maxWaitingLeads * 3 / 4 { return .resume }
         return .keep
     }
 

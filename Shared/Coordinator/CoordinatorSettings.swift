@@ -12,7 +12,7 @@ import Streaming
 /// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
 /// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog`; at twice as many, intent leads wait unread in `leads.discovered` and its priority twin |
-/// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records wait too |
+/// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records, and `leads.discovered`, wait too |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 /// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
 /// | `COORDINATOR_STATE_WRITE_INTERVAL_SECONDS` | 5 | how often a running lead's state record is written (its changes in between make one record); a crash replays the inputs since; 0: every change |
@@ -28,8 +28,10 @@ public struct CoordinatorSettings: Sendable {
     public var maxRunningWithIntent: Int { maxRunningLeads * 2 }
     /// Leads waiting on billing or the outreach window (held whole in memory) at once per
     /// instance before backlog records wait too: a paused account with a large backlog must not
-    /// pull all of it into memory. The price is that other accounts' standard leads wait as well
-    /// until the account resumes or its window opens.
+    /// pull all of it into memory, nor may intent leads of an account outside its outreach window.
+    /// At the bound `leads.discovered` is paused as well (``CoordinatorCore/discoveryFlow()``).
+    /// The price is that other accounts' leads wait as well until the account resumes or its
+    /// window opens.
     public var maxWaitingLeads: Int
     /// librdkafka properties for the coordinator's consumers (tests shorten session timeouts).
     public var consumerProperties: [String: String]

@@ -42,8 +42,8 @@ final class CoordinatorCoreTests: XCTestCase {
     private let clock = Clock()
     private var tables = Tables()
 
-    private func core(maxRunning: Int = 2000, configurationWait: Duration = .seconds(30)) -> Core {
-        let settings = CoordinatorSettings(maxRunningLeads: maxRunning, configurationWait: configurationWait)
+    private func core(maxRunning: Int = 2000, maxWaiting: Int = 10_000, configurationWait: Duration = .seconds(30)) -> Core {
+        let settings = CoordinatorSettings(maxRunningLeads: maxRunning, maxWaitingLeads: maxWaiting, configurationWait: configurationWait)
         return Core(settings: settings, topics: Topics(), logger: Logger(service: "test", level: .error), now: { [clock] in clock.now })
     }
 
@@ -144,6 +144,22 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.discoveryFlow(), .keep)
         try runToReady(started[1], &core)
         XCTAssertEqual(core.discoveryFlow(), .resume, "back to three quarters")
+    }
+
+    func testIntentLeadsWaitingOnTheOutreachWindowPauseTheirTopicAtTheWaitingBound() throws {
+        var core = core(maxWaiting: 4)
+        tables.accounts["acct-1"]?.outreachWindow = OutreachWindow(timeZoneID: "UTC")  // weekdays 9 to 17; it is Sunday
+        for index in 0..<3 { XCTAssertTrue(requests(discover(lead("lead-\(index)", source: .intentSearch), &core)).isEmpty) }
+        XCTAssertEqual(core.leads.waiting, 3)
+        XCTAssertEqual(core.discoveryFlow(), .resume, "three of four")
+        _ = discover(lead("lead-3", source: .competitorEngagement), &core)
+        XCTAssertEqual(core.leads.waiting, 4)
+        XCTAssertEqual(core.discoveryFlow(), .pause, "a waiting lead is held whole: intent leads wait unread at the bound too")
+
+        clock.advance(by: try XCTUnwrap(core.timers.nextFireAt).timeIntervalSince(clock.now))  // Monday 09:00
+        XCTAssertEqual(requests(core.fireDueTimers(tables)).count, 4)
+        XCTAssertEqual(core.leads.waiting, 0)
+        XCTAssertEqual(core.discoveryFlow(), .resume)
     }
 
     func testAStandardLeadStartsAtOnceWhileThereIsRoomAndNothingQueuedAhead() throws {
