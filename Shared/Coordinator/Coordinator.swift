@@ -153,8 +153,7 @@ public final class Coordinator: Service {
         var lastGaugeUpdate = ContinuousClock.now
         logger.info("started", ["group": group])
         while !Task.isCancelled {
-            // Clamped before converting: a timer days away must not overflow the milliseconds.
-            let timeout = state.core.timers.nextFireAt.map { Int32(max(0, min(100, $0.timeIntervalSince(now()) * 1000))) } ?? 100
+            let timeout = state.core.pollWaitMilliseconds(cap: 100)
             let batch: [ConsumerRecord]
             do {
                 batch = try await consumer.poll(maxRecords: settings.pollBatch, timeoutMilliseconds: timeout)

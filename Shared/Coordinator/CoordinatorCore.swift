@@ -363,6 +363,20 @@ struct CoordinatorCore<Source> {
         return effects
     }
 
+    /// How long the loop may wait for records, in milliseconds, at most `cap`: until the next
+    /// timer is due. A held timeout (``fireDueTimers(_:resultsReadPast:)``) stays due in the queue,
+    /// but it cannot fire before more of its results partition is read, so it does not shorten
+    /// the wait: the loop would otherwise poll with no wait, again and again, for as long as the
+    /// reading lags (a broker outage, a restore). A timer that falls due meanwhile fires at most
+    /// `cap` late.
+    func pollWaitMilliseconds(cap: Int32) -> Int32 {
+        guard let next = timers.nextFireAt else { return cap }
+        let seconds = next.timeIntervalSince(now())
+        if seconds <= 0 && heldTimeouts > 0 { return cap }
+        // Clamped before converting: a timer days away must not overflow the milliseconds.
+        return Int32(max(0, min(Double(cap), seconds * 1000)))
+    }
+
     /// The broker did not answer from `start` for `duration`: every attempt whose timeout was
     /// still ahead at `start` gets that time back (its timeout moves later by `duration`), since
     /// neither its request nor its answer could travel meanwhile. Returns how many moved. The

@@ -344,6 +344,8 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.heldTimeouts, 1)
         XCTAssertEqual(asked.map(\.0), [0], "asked about the lead's partition")
         XCTAssertEqual(core.leads["lead-1"]?.machine.state?.inFlight?.attempt, 1, "still waiting on the first attempt")
+        XCTAssertEqual(core.pollWaitMilliseconds(cap: 100), 100,
+                       "a held timeout is not due again until more is read: the loop polls its whole wait, it does not spin")
 
         // Read past the deadline and still no answer: the attempt times out and is retried after a backoff.
         _ = core.fireDueTimers(tables) { _, _ in true }
