@@ -127,8 +127,9 @@ extension Coordinator {
 
     /// Reads back the outputs of each restored running lead whose state refers to them
     /// (``LeadState/outputs``), all in one read, their payloads unread: the requests pass them on,
-    /// and the state machine puts the profile together only if it needs it whole. A result no
-    /// longer there (kept past the results topic's retention) is logged and left out.
+    /// and the state machine puts the profile together only if it needs it whole. The read waits
+    /// out a broker outage (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``);
+    /// a result no longer there (kept past the results topic's retention) is logged and left out.
     private func loadOutputs(_ restored: inout [LeadID: (LeadState, Int32)]) async throws {
         var wanted: [TopicPartition: Set<Int64>] = [:]
         for (leadState, _) in restored.values where !leadState.isProfileLoaded {
@@ -136,7 +137,8 @@ extension Coordinator {
                 wanted[TopicPartition(topic: output.topic, partition: output.partition), default: []].insert(output.offset)
             }
         }
-        let records = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka)
+        let records = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka,
+                                                      whileBrokerUnreachable: waitingForBroker)
         for (leadID, (leadState, _)) in restored where !leadState.isProfileLoaded {
             var outputs: [PhaseOutput] = []
             for output in leadState.outputs {
@@ -153,11 +155,14 @@ extension Coordinator {
         }
     }
 
+    /// Logs a failure to reach the broker while a restore, or a read of records it refers to, waits for it.
+    func waitingForBroker(_ error: KafkaError) {
+        logger.warning("waiting for the broker to restore: \(error)")
+    }
+
     /// Reads `partitions` from their start to the end they have now, handing each record to `body`.
     private func readToEnd(_ partitions: [TopicPartition], _ body: (ConsumerRecord) -> Void) async throws {
-        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, whileBrokerUnreachable: { [logger] error in
-            logger.warning("waiting for the broker to restore: \(error)")
-        }, body)
+        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, whileBrokerUnreachable: waitingForBroker, body)
     }
 
     /// Checks that the lead-keyed topics the coordinator reads exist with one partition count,

@@ -706,7 +706,8 @@ public final class Coordinator: Service {
             wanted[TopicPartition(topic: topics.leadState, partition: pointer.partition), default: [:]][pointer.offset] = LeadID(key)
         }
         guard !wanted.isEmpty else { return [] }
-        let records = try await KafkaConsumer.records(at: wanted.mapValues { Set($0.keys) }, configuration: environment.kafka)
+        let records = try await KafkaConsumer.records(at: wanted.mapValues { Set($0.keys) }, configuration: environment.kafka,
+                                                      whileBrokerUnreachable: waitingForBroker)
         var states: [LeadID: LeadState] = [:]
         for (partition, leads) in wanted {
             for (offset, leadID) in leads {
@@ -721,7 +722,8 @@ public final class Coordinator: Service {
                 }
             }
         }
-        for leadID in try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka) {
+        for leadID in try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,
+                                                             whileBrokerUnreachable: waitingForBroker) {
             logger.error("a ready lead's pool entry is not where its state says; it goes on with its identity, skipped phases and web enrichment",
                          [LogKey.leadID: leadID.rawValue])
         }

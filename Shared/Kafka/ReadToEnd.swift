@@ -111,16 +111,46 @@ extension KafkaConsumer {
     /// read from its lowest offset wanted; an offset that has no record (compacted away) is left
     /// out once a later record of its partition arrives. Returns what was found when every offset
     /// was found or passed, or when `timeout` is over.
+    ///
+    /// With `waiting`, a timeout is not the end while the broker may have been away: the offsets
+    /// still wanted are records its caller saw acknowledged, so they are there unless deleted.
+    /// When the time is over, the broker is asked where those partitions start (waiting for it to
+    /// answer, `waiting` called with each failure, as
+    /// ``KafkaError/waitingForBroker(_:waiting:)``); offsets before the start are gone (retention)
+    /// and left out, and the rest are read for another `timeout`. The read gives up on what is
+    /// left only once the broker answered at once at the end of two periods in a row, so a restore
+    /// during an outage of any length waits for the records instead of going on without them.
     public static func records(at offsets: [TopicPartition: Set<Int64>], configuration: KafkaConfiguration,
-                               timeout: Duration = .seconds(30)) async throws -> [TopicPartition: [Int64: ConsumerRecord]] {
+                               timeout: Duration = .seconds(30), whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil)
+        async throws -> [TopicPartition: [Int64: ConsumerRecord]] {
         var remaining = offsets.filter { !$0.value.isEmpty }
         guard !remaining.isEmpty else { return [:] }
         let reader = try KafkaConsumer(configuration: configuration, startingAt: remaining.mapValues { $0.min()! },
                                        properties: ["fetch.wait.max.ms": "50"])
         var found: [TopicPartition: [Int64: ConsumerRecord]] = [:]
-        let deadline = ContinuousClock.now + timeout
+        var deadline = ContinuousClock.now + timeout
+        var admin: KafkaAdmin?
+        var answeredChecks = 0
         do {
-            while !remaining.isEmpty && ContinuousClock.now < deadline {
+            while !remaining.isEmpty {
+                if ContinuousClock.now >= deadline {
+                    guard let waiting else { break }
+                    let asking = try admin ?? KafkaAdmin(configuration: configuration)
+                    admin = asking
+                    var answered = true
+                    let starts = try await KafkaError.waitingForBroker({ try await asking.listedWatermarks(Array(remaining.keys)) }) {
+                        answered = false
+                        waiting($0)
+                    }
+                    for (partition, wanted) in remaining {
+                        let kept = wanted.filter { $0 >= starts[partition]?.low ?? 0 }
+                        remaining[partition] = kept.isEmpty ? nil : kept
+                    }
+                    answeredChecks = answered ? answeredChecks + 1 : 0
+                    if answeredChecks >= 2 { break }
+                    deadline = ContinuousClock.now + timeout
+                    continue
+                }
                 for record in try await reader.poll(maxRecords: 5000, timeoutMilliseconds: 200) {
                     guard var wanted = remaining[record.topicPartition] else { continue }
                     if wanted.remove(record.offset) != nil { found[record.topicPartition, default: [:]][record.offset] = record }

@@ -11,14 +11,15 @@ public enum PoolEntryReader {
     /// compacted away by a later entry of the lead (a finalize request redelivered after a crash
     /// writes its run's entry again), so the lead's partition is read on from there for it.
     /// Returns the leads whose entry was not found at all; their states keep the placeholder
-    /// profile (identity, skipped phases, web enrichment).
-    public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec,
-                                    configuration: KafkaConfiguration) async throws -> [LeadID] {
+    /// profile (identity, skipped phases, web enrichment). With `waiting`, the reads wait for a
+    /// broker that does not answer (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``).
+    public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
+                                    whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil) async throws -> [LeadID] {
         let referring = states.compactMapValues { $0.isProfileLoaded ? nil : $0.poolEntry }
         guard !referring.isEmpty else { return [] }
         var wanted: [TopicPartition: Set<Int64>] = [:]
         for position in referring.values { wanted[partition(of: position), default: []].insert(position.offset) }
-        let records = try await KafkaConsumer.records(at: wanted, configuration: configuration)
+        let records = try await KafkaConsumer.records(at: wanted, configuration: configuration, whileBrokerUnreachable: waiting)
         var missing: [LeadID: RecordPosition] = [:]
         for (leadID, position) in referring {
             if let entry = entry(of: leadID, in: records[partition(of: position)]?[position.offset], codec: codec) {
@@ -27,29 +28,35 @@ public enum PoolEntryReader {
                 missing[leadID] = position
             }
         }
-        for (leadID, entry) in try await laterEntries(of: missing, codec: codec, configuration: configuration) {
+        for (leadID, entry) in try await laterEntries(of: missing, codec: codec, configuration: configuration, waiting: waiting) {
             states[leadID]?.loadProfile(from: entry)
         }
         return missing.keys.filter { states[$0]?.isProfileLoaded == false }
     }
 
-    /// The first entry of each lead after its position, reading each partition from the lowest
-    /// position to the end it has now.
-    private static func laterEntries(of missing: [LeadID: RecordPosition], codec: MessageCodec,
-                                     configuration: KafkaConfiguration) async throws -> [LeadID: LeadPoolEntry] {
+    /// The first entry of each lead from its position on (the one at it, when the first read
+    /// missed it), reading each partition from the lowest position to the end it has now.
+    private static func laterEntries(of missing: [LeadID: RecordPosition], codec: MessageCodec, configuration: KafkaConfiguration,
+                                     waiting: ((KafkaError) -> Void)?) async throws -> [LeadID: LeadPoolEntry] {
         guard !missing.isEmpty else { return [:] }
         var starts: [TopicPartition: Int64] = [:]
         for position in missing.values {
             starts[partition(of: position)] = min(starts[partition(of: position)] ?? .max, position.offset)
         }
         let admin = try KafkaAdmin(configuration: configuration)
-        let ends = try await admin.watermarks(Array(starts.keys)).mapValues(\.high)
+        let partitions = Array(starts.keys)
+        let watermarks = if let waiting {
+            try await KafkaError.waitingForBroker({ try await admin.watermarks(partitions) }, waiting: waiting)
+        } else {
+            try await admin.watermarks(partitions)
+        }
+        let ends = watermarks.mapValues(\.high)
         let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "50"])
         var found: [LeadID: LeadPoolEntry] = [:]
         do {
             try await reader.read(upTo: ends.filter { $0.value > (starts[$0.key] ?? 0) }, timeout: .seconds(30)) { record in
                 guard let key = record.keyString, let position = missing[LeadID(key)], found[LeadID(key)] == nil,
-                      record.topicPartition == partition(of: position), record.offset > position.offset,
+                      record.topicPartition == partition(of: position), record.offset >= position.offset,
                       let entry = entry(of: LeadID(key), in: record, codec: codec)
                 else { return }
                 found[LeadID(key)] = entry

@@ -59,6 +59,33 @@ final class ReadToEndTests: XCTestCase {
         XCTAssertEqual(count, 5, "every record, once the broker is back")
     }
 
+    /// Records kept as positions (a running lead's outputs, a ready lead's pool entry) are read
+    /// back through an outage longer than the read's timeout when asked to wait: the time the
+    /// broker was away does not count, so a restore never goes on without records that are there.
+    /// Without a waiting closure the read ends at its timeout with what it found (nothing here).
+    func testRecordsByOffsetAreWaitedForThroughAnOutageLongerThanTheTimeout() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let topic = uniqueTopicName("offsets-wait")
+        let producer = try KafkaProducer(configuration: broker.configuration())
+        _ = try await producer.send((0..<5).map { ProducerRecord(topic: topic, partition: 0, key: Array("k\($0)".utf8), value: [1]) })
+        await producer.close()
+        let partition = TopicPartition(topic: topic, partition: 0)
+
+        broker.suspend()
+        let unwaited = try await KafkaConsumer.records(at: [partition: [1, 3]], configuration: broker.configuration(), timeout: .seconds(1))
+        XCTAssertTrue(unwaited.isEmpty, "without a waiting closure the timeout ends the read")
+        let tries = Mutex(0)
+        let read = Task {
+            try await KafkaConsumer.records(at: [partition: [1, 3]], configuration: broker.configuration(), timeout: .seconds(1),
+                                            whileBrokerUnreachable: { _ in tries.withLock { $0 += 1 } })
+        }
+        try await waitUntil("a try reported while the broker is away", timeoutSeconds: 60) { tries.withLock { $0 } > 0 }
+        broker.resume()
+        let found = try await read.value
+        XCTAssertEqual(found[partition].map { Set($0.keys) }, [1, 3], "both records, once the broker is back")
+    }
+
     /// An end whose last offsets never come (compacted away, a transaction marker) does not
     /// hold the reader forever; an end with nothing at all before it times out.
     func testAnEndThatNeverArrivesEndsByIdlenessOrTimeout() async throws {
