@@ -34,8 +34,10 @@ public enum ProduceFailure: Sendable, Equatable {
     }
 
     /// Not marked retriable by the Kafka layer but worth waiting out: `_UNKNOWN_TOPIC` (-188, the
-    /// output topic is not (yet) in the metadata).
-    static let transientCodes: Set<Int32> = [-188]
+    /// output topic is not (yet) in the metadata), and `_INVALID_DIFFERENT_RECORD` (-138: the
+    /// broker refused another record of the same batch, and failed this one with it; sent again,
+    /// without its neighbour, it is stored).
+    static let transientCodes: Set<Int32> = [-188, -138]
 }
 
 /// Makes the dead-letter record for an input record with the reason it could not be handled.

@@ -34,6 +34,7 @@ final class StageRunnerFailureTests: XCTestCase {
         XCTAssertEqual(failure(-184), .transient, "_QUEUE_FULL")
         XCTAssertEqual(failure(-187), .transient, "_ALL_BROKERS_DOWN")
         XCTAssertEqual(failure(-188), .transient, "_UNKNOWN_TOPIC")
+        XCTAssertEqual(failure(-138), .transient, "_INVALID_DIFFERENT_RECORD: another record of the batch was refused, not this one")
         XCTAssertEqual(failure(-150), .fatal, "_FATAL")
         XCTAssertEqual(failure(-152), .fatal, "_PURGE_QUEUE")
         XCTAssertEqual(failure(-192, fatal: true), .fatal, "anything the client calls fatal")
