@@ -4,26 +4,31 @@ import Runtime
 /// Records are registered in offset order as they are polled and marked done in any order; the
 /// commit point is one past the end of the contiguous finished prefix, so a crash redoes at most
 /// the unfinished records. Amortised O(1) per record.
+///
+/// Offsets normally increase. When a partition's go back (the broker lost or truncated its log
+/// and the consumer was reset), the records are tracked in the order they were polled, an offset
+/// read twice counted twice: the partition goes on instead of stopping.
 public struct OffsetTracker: Sendable {
     private var outstanding: [Int64] = []
     private var head = 0
-    private var done: Set<Int64> = []
+    /// Finished records not yet at the head, with how many times each offset finished.
+    private var done: [Int64: Int] = [:]
     private var nextAfterLast: Int64?
 
     public init() {}
 
-    /// Registers a polled record. Offsets must increase.
+    /// Registers a polled record.
     public mutating func register(_ offset: Int64) {
-        precondition(nextAfterLast.map { offset >= $0 } ?? true, "offsets must be registered in increasing order")
         outstanding.append(offset)
         nextAfterLast = offset + 1
     }
 
     /// Marks a registered record finished and returns the new commit point if it moved.
     public mutating func finish(_ offset: Int64) -> Int64? {
-        done.insert(offset)
+        done[offset, default: 0] += 1
         var moved = false
-        while head < outstanding.count, done.remove(outstanding[head]) != nil {
+        while head < outstanding.count, let count = done[outstanding[head]] {
+            done[outstanding[head]] = count > 1 ? count - 1 : nil
             head += 1
             moved = true
         }

@@ -28,6 +28,28 @@ final class OffsetTrackerTests: XCTestCase {
         XCTAssertEqual(tracker.finish(20), 21)
     }
 
+    /// A partition whose offsets go back (the broker lost its log, or truncated it after an
+    /// unclean leader election, and the consumer was reset) is tracked in the order its records
+    /// were polled, not stopped: the commit point is the first unfinished record as polled.
+    func testOffsetsThatGoBackAreTrackedInPollOrder() {
+        var tracker = OffsetTracker()
+        for offset in Int64(10)..<13 { tracker.register(offset) }
+        for offset in Int64(0)..<3 { tracker.register(offset) }
+        XCTAssertNil(tracker.finish(0))
+        XCTAssertNil(tracker.finish(1))
+        XCTAssertEqual(tracker.finish(10), 11)
+        XCTAssertEqual(tracker.finish(11), 12)
+        XCTAssertEqual(tracker.finish(12), 2, "0 and 1, polled after 12, are finished")
+        XCTAssertEqual(tracker.finish(2), 3)
+        XCTAssertEqual(tracker.unfinishedCount, 0)
+
+        var again = OffsetTracker()
+        for offset: Int64 in [4, 5, 6, 5, 6] { again.register(offset) }  // 5 and 6 read again after a reset
+        for offset: Int64 in [5, 5, 6, 6] { XCTAssertNil(again.finish(offset)) }
+        XCTAssertEqual(again.finish(4), 7, "each 5 and 6 counted as finished once")
+        XCTAssertEqual(again.unfinishedCount, 0)
+    }
+
     func testRandomOrderAlwaysMatchesBruteForce() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<50 {
