@@ -9,7 +9,7 @@ import Streaming
 /// |---|---|---|
 /// | `PHASE_TIMEOUT_SECONDS` | profile 120, activity 120, scoring 60, finalize 30 | one value for every phase's attempt timeout |
 /// | `PHASE_MAX_ATTEMPTS` | 3 | attempts per phase before it is skipped |
-/// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter |
+/// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter, up to 300 s (the most it may be set to) |
 /// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog`; at twice as many, intent leads wait unread in `leads.discovered` and its priority twin |
 /// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records, and `leads.discovered`, wait too |
@@ -76,9 +76,11 @@ public struct CoordinatorSettings: Sendable {
             machine.phaseTimeouts = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0, seconds) })
         }
         machine.maxAttempts = try PipelineEnvironment.integer(environment, "PHASE_MAX_ATTEMPTS", default: machine.maxAttempts, range: 1...100)
-        machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: 0...3_600)
+        // At most the longest backoff: a larger base would be cut to it, unsaid.
+        let backoffs = 0...machine.backoffMax
+        machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: backoffs)
         machine.priorityBackoffBase = try PipelineEnvironment.decimal(
-            environment, "PRIORITY_RETRY_BACKOFF_SECONDS", default: machine.priorityBackoffBase, range: 0...3_600)
+            environment, "PRIORITY_RETRY_BACKOFF_SECONDS", default: machine.priorityBackoffBase, range: backoffs)
         let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
         let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
         let maxWaiting = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_WAITING_LEADS", default: 10_000, range: 1...10_000_000)

@@ -33,8 +33,9 @@ public struct MetricsSettings: Sendable, Hashable {
         var settings = MetricsSettings()
         settings.port = try reader.integer(Variable.port, range: 0...65_535)
         if let text = reader.string(Variable.bindAddress) {
-            let octets = text.split(separator: ".", omittingEmptySubsequences: false)
-            guard octets.count == 4, octets.allSatisfy({ UInt8($0) != nil }) else {
+            // As the listener will read it (inet_pton: four decimal octets, no sign or leading zero).
+            var address = in_addr()
+            guard inet_pton(AF_INET, text, &address) == 1 else {
                 throw ConfigurationError(variable: Variable.bindAddress, problem: "'\(text)' is not an IPv4 address")
             }
             settings.bindAddress = text

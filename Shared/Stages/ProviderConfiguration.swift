@@ -174,28 +174,28 @@ public struct ProviderConfiguration: Sendable {
     public init(environment: [String: String]) throws(ConfigurationError) {
         providers = try Self.choice(environment, Variable.providers, default: .simulated)
         scorer = try Self.choice(environment, Variable.scorer, default: .rules)
+        let reader = EnvironmentReader(environment)
         let timeout = try Self.decimal(environment, Variable.providerTimeout, default: 15, range: 1...600)
         maxRateLimitWaitSeconds = try Self.decimal(environment, Variable.providerMaxWait, default: 30, range: 0...3_600)
         x = API(
             baseURL: try Self.baseURL(environment, Variable.xBaseURL) ?? URL(string: "https://api.x.com")!,
             key: try Self.secret(environment, Variable.xBearerToken),
             ratePerMinute: try Self.decimal(environment, Variable.xRatePerMinute, default: 20, range: 0.01...1_000_000),
-            burst: Int(try Self.decimal(environment, Variable.xRateBurst, default: 5, range: 1...10_000)),
+            burst: try reader.integer(Variable.xRateBurst, default: 5, range: 1...10_000),
             timeoutSeconds: timeout, baseURLVariable: Variable.xBaseURL, keyVariable: Variable.xBearerToken)
         linkedin = API(
             baseURL: try Self.baseURL(environment, Variable.linkedinBaseURL),
             key: try Self.secret(environment, Variable.linkedinAPIKey),
             ratePerMinute: try Self.decimal(environment, Variable.linkedinRatePerMinute, default: 300, range: 0.01...1_000_000),
-            burst: Int(try Self.decimal(environment, Variable.linkedinRateBurst, default: 10, range: 1...10_000)),
+            burst: try reader.integer(Variable.linkedinRateBurst, default: 10, range: 1...10_000),
             timeoutSeconds: timeout, baseURLVariable: Variable.linkedinBaseURL, keyVariable: Variable.linkedinAPIKey)
         model = API(
             baseURL: try Self.baseURL(environment, Variable.modelBaseURL),
             key: try Self.secret(environment, Variable.modelAPIKey),
             ratePerMinute: try Self.decimal(environment, Variable.modelRatePerMinute, default: 500, range: 0.01...1_000_000),
-            burst: Int(try Self.decimal(environment, Variable.modelRateBurst, default: 10, range: 1...10_000)),
+            burst: try reader.integer(Variable.modelRateBurst, default: 10, range: 1...10_000),
             timeoutSeconds: try Self.decimal(environment, Variable.modelTimeout, default: 20, range: 1...600),
             baseURLVariable: Variable.modelBaseURL, keyVariable: Variable.modelAPIKey)
-        let reader = EnvironmentReader(environment)
         let identity = try Self.vendorList(environment, Variable.linkedinVendors)
             ?? (environment[Variable.linkedinBaseURL].map { !$0.isEmpty } == true ? [.profileAPI] : [.pdl])
         vendors = Vendors(

@@ -15,11 +15,15 @@ final class CoordinatorSettingsTests: XCTestCase {
         XCTAssertEqual(set.machine.backoffBase, 2)
         XCTAssertEqual(set.machine.priorityBackoffBase, 0.2)
 
-        for bad in ["-1", "abc", "3601"] {
-            XCTAssertThrowsError(try CoordinatorSettings(environment: ["PRIORITY_RETRY_BACKOFF_SECONDS": bad]), bad) { error in
-                XCTAssertEqual((error as? ConfigurationError)?.variable, "PRIORITY_RETRY_BACKOFF_SECONDS", "\(error)")
+        // Above 300 s, the longest backoff (`backoffMax`), a setting would be cut to it silently.
+        for variable in ["RETRY_BACKOFF_SECONDS", "PRIORITY_RETRY_BACKOFF_SECONDS"] {
+            for bad in ["-1", "abc", "301", "3600"] {
+                XCTAssertThrowsError(try CoordinatorSettings(environment: [variable: bad]), bad) { error in
+                    XCTAssertEqual((error as? ConfigurationError)?.variable, variable, "\(error)")
+                }
             }
         }
+        XCTAssertEqual(try CoordinatorSettings(environment: ["RETRY_BACKOFF_SECONDS": "300"]).machine.backoffBase, 300)
     }
 
     func testTheStateWriteIntervalFromTheEnvironment() throws {

@@ -80,7 +80,9 @@ final class EnvironmentReaderTests: XCTestCase {
 
     func testBadMetricsSettingsFail() {
         XCTAssertEqual(failingVariable { try ProcessSettings(environment: ["METRICS_PORT": "http"]) }, "METRICS_PORT")
-        XCTAssertEqual(failingVariable { try ProcessSettings(environment: ["METRICS_BIND_ADDRESS": "all"]) }, "METRICS_BIND_ADDRESS")
+        for bad in ["all", "010.0.0.1", "+1.2.3.4", "1.2.3", "256.0.0.1"] {
+            XCTAssertEqual(failingVariable { try ProcessSettings(environment: ["METRICS_BIND_ADDRESS": bad]) }, "METRICS_BIND_ADDRESS", bad)
+        }
     }
 
     func testProcessSettingsFromEnvironment() throws {

@@ -180,6 +180,17 @@ final class HTTPProviderConfigurationTests: XCTestCase {
         }
     }
 
+    func testEveryRateBurstIsAWholeNumberOfCalls() throws {
+        for variable in ["X_RATE_BURST", "LINKEDIN_RATE_BURST", "MODEL_RATE_BURST", "PDL_RATE_BURST", "APOLLO_RATE_BURST"] {
+            for bad in ["2.9", "0", "many"] {
+                XCTAssertThrowsError(try ProviderConfiguration(environment: [variable: bad]), "\(variable)=\(bad)") { error in
+                    XCTAssertEqual((error as? ConfigurationError)?.variable, variable, "\(error)")
+                }
+            }
+        }
+        XCTAssertEqual(try ProviderConfiguration(environment: ["X_RATE_BURST": "7"]).x.burst, 7)
+    }
+
     func testKeysFromFilesAndHTTPProvidersBuilt() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
         try "  file-token\n".write(to: file, atomically: true, encoding: .utf8)
