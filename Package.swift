@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "CoordinatorTests", dependencies: pipelineLibraries + ["Coordinator", "LeadModelTestSupport"],
                     path: "Tests/CoordinatorTests"),
         // Real processes on the real broker: builds the executables first (Deploy/test.sh does).
-        .testTarget(name: "PipelineSystemTests", dependencies: pipelineLibraries + ["Coordinator", "KafkaTestSupport", "LeadModelTestSupport", "LeadControl"],
+        .testTarget(name: "PipelineSystemTests", dependencies: pipelineLibraries + ["Coordinator", "KafkaTestSupport", "LeadModelTestSupport", "LeadControl", "Stages"],
                     path: "Tests/PipelineSystemTests"),
     ]
 )

@@ -183,7 +183,7 @@ public final class Coordinator: Service {
                 }
             }
             state.heldBacklog = []
-            let loaded = try await loadFinishedLeads(needed: records, &state)
+            var loaded = try await loadFinishedLeads(needed: records, &state)
             var nextOffsets: [TopicPartition: Int64] = [:]
             // Records of the priority topics are applied and their commands sent first, so a hop
             // through a busy coordinator costs them a few records rather than a full batch.
@@ -203,6 +203,11 @@ public final class Coordinator: Service {
                 let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
                 let reports = try await acknowledged(producer.enqueue(encoded.records), encoded.records, producer: producer)
                 retireReadyLeads(encoded, reports: reports, loaded: [], &state)
+                // Leads just retired (made ready here, or by the batch confirmed above) are held
+                // as positions again: the rest of the poll may address them (a web enrichment
+                // polled with the result that made its lead ready).
+                let rest = records.indices.filter { !fastLane.contains($0) }.map { records[$0] }
+                loaded.formUnion(try await loadFinishedLeads(needed: rest, &state))
             }
             var outputs = Outputs()
             var admission = state.core.admission

@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
+import Stages
 import Streaming
 import XCTest
 
@@ -37,6 +38,39 @@ final class WebEnrichmentMergeTests: XCTestCase {
             let states = try await harness.latestStates()
             XCTAssertNil(states[leads[1].leadID]?.profile.web)
             XCTAssertEqual(states[target]?.status, .ready)
+        }
+    }
+
+    /// An enrichment read in the same poll as the priority result that makes its lead ready is
+    /// merged too. The coordinator applies the priority records first and, once their outputs
+    /// are acknowledged, keeps a ready lead only as its changelog position; the rest of the poll
+    /// must find the lead again, not drop the enrichment as one of a lead it does not hold.
+    func testAnEnrichmentPolledWithTheResultThatMakesItsLeadReadyIsMerged() async throws {
+        try await withPipeline { harness in
+            try harness.start("coordinator")
+            for stage in ["profile-stage", "activity-stage", "scoring-stage"] { try harness.start(stage) }
+            let (topics, codec) = (harness.environment.topics, harness.environment.codec)
+            let lead = harness.makeLeads(1)[0]
+            XCTAssertTrue(lead.source.isIntent, "a priority lead: its results come on the priority topic")
+            // The test is its finalize stage, so that it can send the answer with the enrichment.
+            let requests = try KafkaConsumer(configuration: harness.environment.kafka, groupID: uniqueTopicName("finalize"),
+                                             topics: topics.stageInputs(.finalize), properties: TestBroker.fastGroupProperties)
+            try await harness.publish(leads: [lead])
+            let request = try codec.decode(PhaseRequest.self, record: try await consume(requests, count: 1, timeoutSeconds: 120)[0])
+            await requests.close()
+            XCTAssertTrue(request.isPriority)
+            let answer = try await FinalizeStageHandler().handle(request).records(topics: topics, codec: codec, isPriority: true)
+            let enrichment = WebEnrichment(
+                leadID: lead.leadID, searchID: nil, domain: "acme.example", url: "https://acme.example/", status: .completed,
+                name: "Acme SaaS", companyDescription: "Outbound automation for B2B teams", socialLinks: [], fetchedAt: Date())
+            let producer = try KafkaProducer(configuration: harness.environment.kafka)
+            _ = try await producer.send(answer + [try codec.record(enrichment, topic: topics.webEnrichments, key: lead.leadID.rawValue)])
+            await producer.close()
+
+            try await waitUntil("the lead ready with its enrichment", timeoutSeconds: 30, pollMilliseconds: 300) {
+                let state = try await harness.latestStates()[lead.leadID]
+                return state?.status == .ready && state?.profile.web?.name == "Acme SaaS"
+            }
         }
     }
 }
