@@ -91,6 +91,11 @@ final class SocketConnection: FetchTransport {
         return connection
     }
 
+    /// Throws once the fetch's time is over (or it was cancelled).
+    func checkDeadline() throws(WebFetchError) {
+        _ = try deadline.nextWaitMilliseconds()
+    }
+
     /// Waits until the socket is ready for `events` (`POLLIN`, `POLLOUT`) or has failed.
     func wait(for events: Int16) throws(WebFetchError) {
         while true {
@@ -116,6 +121,7 @@ final class SocketConnection: FetchTransport {
     }
 
     func read(maximum: Int) throws(WebFetchError) -> [UInt8] {
+        try checkDeadline()  // a peer that never lets a read wait must not outlast the fetch either
         var bytes = [UInt8](repeating: 0, count: maximum)
         while true {
             let count = bytes.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }

@@ -28,6 +28,8 @@ struct HTTPResponseReader {
     typealias Pull = () throws(WebFetchError) -> [UInt8]
 
     private static let maxHeadBytes = 64 * 1024
+    /// Interim (1xx) heads skipped before a final one; a server sending more never answers.
+    private static let maxInterimHeads = 16
     private let pull: Pull
     private var buffer: [UInt8] = []
     private var isClosed = false
@@ -39,10 +41,11 @@ struct HTTPResponseReader {
 
     /// The next final head, after any interim 1xx heads.
     mutating func readHead() throws(WebFetchError) -> HTTPResponseHead {
-        while true {
+        for _ in 0...Self.maxInterimHeads {
             let head = try readOneHead()
             if !(100..<200).contains(head.status) { return head }
         }
+        throw .network("more than \(Self.maxInterimHeads) interim (1xx) heads")
     }
 
     /// The body of the response whose head is `head`, at most `limit` bytes.
@@ -101,7 +104,11 @@ struct HTTPResponseReader {
             guard try readLine(limit: 2).isEmpty else { throw .network("chunk not followed by CRLF") }
         }
         // Trailer fields, if any, up to the empty line; a connection closed instead ends them too.
-        while !(try readLine(limit: Self.maxHeadBytes, endsAtClose: true).isEmpty) {}
+        var trailerBytes = 0
+        while case let line = try readLine(limit: Self.maxHeadBytes, endsAtClose: true), !line.isEmpty {
+            trailerBytes += line.utf8.count + 2
+            if trailerBytes > Self.maxHeadBytes { throw .network("response trailer larger than 64 KiB") }
+        }
         return body
     }
 

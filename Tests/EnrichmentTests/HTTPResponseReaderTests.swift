@@ -48,6 +48,27 @@ final class HTTPResponseReaderTests: XCTestCase {
         }
     }
 
+    /// A server that keeps sending interim heads, or trailer lines, never ends the response: the
+    /// reader gives up after a bound instead of reading for as long as the bytes come (they can
+    /// come fast enough that the fetch's deadline, checked only when a read would wait, never is).
+    func testEndlessInterimHeadsAndTrailersFail() {
+        func endless(_ start: String, _ repeated: String, then end: String) -> HTTPResponseReader {
+            var sent = 0
+            return HTTPResponseReader { () throws(WebFetchError) in
+                sent += 1
+                return Array((sent == 1 ? start : sent < 50_000 ? repeated : end).utf8)
+            }
+        }
+        var interim = endless("HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n", then: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        XCTAssertThrowsError(try interim.readHead()) {
+            XCTAssertEqual($0 as? WebFetchError, .network("more than 16 interim (1xx) heads"))
+        }
+        var trailers = endless("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n", "X-More: yes\r\n", then: "\r\n")
+        XCTAssertThrowsError(try trailers.readBody(of: try trailers.readHead(), limit: 100)) {
+            XCTAssertEqual($0 as? WebFetchError, .network("response trailer larger than 64 KiB"))
+        }
+    }
+
     func testTruncatedAndMalformedResponsesFail() {
         for text in ["HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "SSH-2.0-OpenSSH\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-"] {
             var reader = reader(text)
