@@ -360,7 +360,9 @@ public struct LeadStateMachine: Sendable {
             skipCurrentPhase(reason: "no profile URL for the selected platforms", at: at)
             return
         }
-        let isRunStart = current.phaseIndex == 0 && current.status != .billingPaused
+        // The window holds a run until its first request, also one past skipped phases or out of
+        // a billing pause; a run that has sent one finishes whatever the hour.
+        let isRunStart = !current.history.reversed().prefix { $0.runID == current.runID }.contains { $0.kind == .phaseStarted }
         if isRunStart, let opensAt = gates.windowOpensAt, opensAt > at {
             wait(.outsideOutreachWindow, phase: phase, at: at, detail: "window opens \(ISO8601.format(opensAt))")
             let key = PhaseAttemptKey(leadID: current.leadID, runID: current.runID, phase: phase, attempt: 0)

@@ -96,6 +96,26 @@ final class GateTests: XCTestCase {
         XCTAssertTrue(machine.handle(.timerFired(timer, at: opensAt), gates: .open, random: &random).isEmpty)
     }
 
+    /// The window holds a run until it sends its first request, however the run got there:
+    /// past a phase it skipped (no profile URL), or out of a billing pause that began while the
+    /// window was open and ended after it closed.
+    func testARunThatHasSentNothingYetWaitsForTheWindow() throws {
+        let closed = Machine.Gates(windowOpensAt: Fixtures.now.addingTimeInterval(3600))
+        var noURLs = Machine()
+        let skipped = noURLs.handle(.discovered(Fixtures.lead(linkedin: nil, x: nil, mode: .full), runID: "r1", at: Fixtures.now),
+                                    gates: closed, random: &random)
+        XCTAssertEqual(noURLs.state?.profile.skippedPhases.map(\.phase), [.profile])
+        XCTAssertTrue(requests(skipped).isEmpty, "\(requests(skipped).map(\.phase))")
+        XCTAssertEqual(noURLs.state?.status, .outsideOutreachWindow)
+
+        var resumed = Machine()
+        _ = resumed.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), gates: paused, random: &random)
+        XCTAssertEqual(resumed.state?.status, .billingPaused)
+        let atNight = resumed.handle(.gatesChanged(at: Fixtures.now), gates: closed, random: &random)
+        XCTAssertTrue(requests(atNight).isEmpty, "\(requests(atNight).map(\.phase))")
+        XCTAssertEqual(resumed.state?.status, .outsideOutreachWindow)
+    }
+
     func testStartedRunFinishesAfterTheWindowCloses() {
         var machine = Machine()
         let first = requests(machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), random: &random))[0]
