@@ -266,18 +266,40 @@ public final class AccountHeatAggregator: Service {
         return environment.codec.deadLetter(for: record, reason: reason, service: environment.service, topics: environment.topics)
     }
 
-    /// Sends `records` and waits for the broker's acknowledgement, retrying retriable failures
-    /// until it comes (or the task is cancelled: the offsets are then not stored).
+    /// Sends `records` and waits for the broker's acknowledgement, sending what failed for a
+    /// reason that may pass again until it comes (or the task is cancelled: the offsets are then
+    /// not stored), as ``ProduceFailure`` classes each failure. A record refused for what it is
+    /// (larger than the broker takes, invalid) goes to dead letters with the reason instead, and
+    /// a dead letter refused too is logged and dropped: one company's heat must not stop the
+    /// scoring stage, which would fail the same way after every restart.
     private func deliver(_ records: [ProducerRecord], _ producer: KafkaProducer) async throws {
-        guard !records.isEmpty else { return }
-        while true {
-            do {
-                _ = try await producer.send(records)
-                return
-            } catch let error as KafkaError where error.isRetriable && !error.isFatal {
-                logger.warning("sending heat outputs failed, retrying: \(error)")
+        var pending = records
+        while !pending.isEmpty {
+            var retried: [ProducerRecord] = []
+            var letters: [ProducerRecord] = []
+            for (record, outcome) in zip(pending, await producer.sendReportingEach(pending)) {
+                guard case .failure(let error) = outcome else { continue }
+                switch ProduceFailure(error) {
+                case .fatal:
+                    throw error
+                case .transient:
+                    retried.append(record)
+                case .refused:
+                    let reason = "output to \(record.topic) refused: \(ProduceFailure.summary(of: error))"
+                    if record.topic == environment.topics.deadLetters {
+                        logger.error("dead letter refused; dropped", [LogKey.error: reason])
+                    } else {
+                        logger.error("heat output refused; dead-lettering it", [LogKey.topic: record.topic, LogKey.error: reason])
+                        letters.append(environment.codec.deadLetter(
+                            refused: record, reason: reason, service: environment.service, topics: environment.topics))
+                    }
+                }
+            }
+            if !retried.isEmpty {
+                logger.warning("sending heat outputs failed, retrying", ["records": String(retried.count)])
                 try await Task.sleep(for: .seconds(1))
             }
+            pending = retried + letters
         }
     }
 

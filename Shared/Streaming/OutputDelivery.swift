@@ -38,6 +38,10 @@ public enum ProduceFailure: Sendable, Equatable {
     /// broker refused another record of the same batch, and failed this one with it; sent again,
     /// without its neighbour, it is stored).
     static let transientCodes: Set<Int32> = [-188, -138]
+
+    /// The error's name and code, without its message (``OutputDelivery``'s log and dead-letter
+    /// text): librdkafka's message text of a delivery report can be the record's payload.
+    public static func summary(of error: KafkaError) -> String { OutputDelivery.summary(of: error) }
 }
 
 /// Makes the dead-letter record for an input record with the reason it could not be handled.

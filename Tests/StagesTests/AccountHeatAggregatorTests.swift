@@ -3,8 +3,10 @@ import Kafka
 import KafkaTestSupport
 import LeadModel
 import LeadRules
+import Runtime
 import Stages
 import Streaming
+import Synchronization
 import XCTest
 
 /// The account heat aggregator against the real broker: heat published and written to the
@@ -75,6 +77,45 @@ final class AccountHeatAggregatorTests: XCTestCase {
             XCTAssertEqual(acme.leads.map(\.leadID).sorted(), ["lead-1", "lead-2", "lead-3"])
             XCTAssertEqual(acme.counted.map(\.leadID).sorted(), ["lead-1", "lead-2", "lead-3"], "each contribution counted once")
             XCTAssertEqual(acme.heatScore, third?.heatScore)
+        }
+    }
+
+    /// A heat output the broker refuses for good (here larger than the producer may send, as a
+    /// company's state over a broker's `message.max.bytes` would be) goes to dead letters, or is
+    /// logged and dropped when its dead letter is refused too: the aggregator, and with it the
+    /// scoring stage, goes on instead of stopping and failing the same way after each restart.
+    func testAnOutputTheBrokerRefusesDoesNotStopTheAggregator() async throws {
+        try await withNamespace(service: "scoring-stage") { environment in
+            let lines = Mutex<[String]>([])
+            var small = environment
+            small.kafka.properties["message.max.bytes"] = "1000"
+            small.logger = Logger(service: "scoring-stage", level: .warning) { line in lines.withLock { $0.append(line) } }
+            let ended = Mutex<String?>(nil)
+            let aggregator = AccountHeatAggregator(environment: small, consumerProperties: TestBroker.fastGroupProperties,
+                                                   writeInterval: .zero)
+            let run = Task {
+                do { try await aggregator.run() } catch { ended.withLock { $0 = "\(error)" } }
+                ended.withLock { $0 = $0 ?? "returned" }
+            }
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            func send(_ leads: ClosedRange<Int>) async throws {
+                _ = try await producer.send(try leads.map {
+                    try environment.codec.record(contribution(LeadID("lead-\($0)")), topic: environment.topics.accountSignalContributions,
+                                                 key: "acct-1")
+                })
+            }
+            func refusals() -> Int { lines.withLock { $0.filter { $0.contains("refused") }.count } }
+            try await send(1...6)
+            try await waitUntil("a refusal logged", timeoutSeconds: 60) { refusals() > 0 || ended.withLock { $0 } != nil }
+            let first = refusals()
+            try await send(7...8)
+            try await waitUntil("the next contributions handled too", timeoutSeconds: 60) {
+                refusals() > first || ended.withLock { $0 } != nil
+            }
+            XCTAssertNil(ended.withLock { $0 }, "the aggregator goes on")
+            run.cancel()
+            _ = await run.value
+            await producer.close()
         }
     }
 }
