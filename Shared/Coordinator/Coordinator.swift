@@ -700,14 +700,15 @@ public final class Coordinator: Service {
     }
 
     /// Loads back the state of the ready leads that records of `batch` address (a re-enrich, a
-    /// found profile, a web enrichment); a repeated discovery needs none. Returns the leads loaded.
+    /// found profile, a web enrichment); a repeated discovery or a late result needs none
+    /// (``CoordinatorCore/changesAReadyLead(topic:schema:topics:)``). Returns the leads loaded.
     private func loadFinishedLeads(needed batch: [ConsumerRecord], _ state: inout State) async throws -> Set<LeadID> {
         let topics = environment.topics
         var wanted: [TopicPartition: [Int64: LeadID]] = [:]
         for record in batch {
             guard let key = record.keyString, let pointer = state.core.finished[LeadID(key)] else { continue }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
-            guard record.topic == topics.webEnrichments || schema != LeadDiscovered.schemaName else { continue }
+            guard CoordinatorCore<ConsumerRecord>.changesAReadyLead(topic: record.topic, schema: schema, topics: topics) else { continue }
             wanted[TopicPartition(topic: topics.leadState, partition: pointer.partition), default: [:]][pointer.offset] = LeadID(key)
         }
         guard !wanted.isEmpty else { return [] }

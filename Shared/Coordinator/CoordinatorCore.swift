@@ -475,6 +475,15 @@ struct CoordinatorCore<Source> {
         return .keep
     }
 
+    /// Whether a record of `topic`, with schema header `schema`, can change a ready lead, so that
+    /// the lead's state must be loaded back from the changelog first: a web enrichment, a
+    /// re-enrich, a found profile, or a record of no schema (to be safe). A repeated discovery
+    /// changes nothing, and neither does a late answer of the run that finished (a finalize stage
+    /// replaying its requests after a crash answers each one again).
+    static func changesAReadyLead(topic: String, schema: String?, topics: Topics) -> Bool {
+        topic == topics.webEnrichments || (schema != LeadDiscovered.schemaName && schema != PhaseResult.schemaName)
+    }
+
     /// Pause `leads.discovered` and its priority twin at ``CoordinatorSettings/maxRunningWithIntent``
     /// running leads, or at ``CoordinatorSettings/maxWaitingLeads`` waiting ones; resume once both
     /// are at three quarters of their bound. Intent leads start at once, past the bound that

@@ -239,6 +239,22 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(requests(core.fireDueTimers(tables)).map(\.phase), [.profile])
     }
 
+    /// Only a record that can change a ready lead loads its state back from the changelog: a
+    /// web enrichment, a re-enrich, a found profile (and a record of no known schema, to be
+    /// safe). A repeated discovery, or a late answer of the run that finished (a finalize stage
+    /// replaying after a crash answers every request again), loads nothing.
+    func testOnlyRecordsThatCanChangeAReadyLeadLoadIt() {
+        let topics = Topics()
+        func loads(_ topic: String, _ schema: String?) -> Bool { Core.changesAReadyLead(topic: topic, schema: schema, topics: topics) }
+        XCTAssertTrue(loads(topics.webEnrichments, WebEnrichment.schemaName))
+        XCTAssertTrue(loads(topics.leadCommands, ReEnrichRequested.schemaName))
+        XCTAssertTrue(loads(topics.leadsBacklog, ProfileFound.schemaName))
+        XCTAssertTrue(loads(topics.leadsDiscovered, nil))
+        XCTAssertFalse(loads(topics.leadsDiscovered, LeadDiscovered.schemaName))
+        XCTAssertFalse(loads(topics.phaseResults, PhaseResult.schemaName))
+        XCTAssertFalse(loads(topics.phaseResultsPriority, PhaseResult.schemaName))
+    }
+
     func testAResultOfAnotherRunChangesNothing() throws {
         var core = core()
         let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
