@@ -15,6 +15,9 @@ public final class KafkaProducer: Sendable {
     private let topics = Mutex<[String: RDHandle]>([:])
     private let poller: PollThread
     private let isClosed = Atomic<Bool>(false)
+    /// Calls into the client under way (``whileOpen(_:)``): close waits for them to end before it
+    /// frees the client, and refuses new ones.
+    private let clientUsers = Atomic<Int>(0)
     /// Reached by the statistics callback; released after the handle is destroyed.
     private let context: Unmanaged<KafkaClientContext>?
 
@@ -104,14 +107,22 @@ public final class KafkaProducer: Sendable {
         }
         let rkt: RDHandle
         do {
-            rkt = try topicHandle(record.topic)
+            guard let handle = try whileOpen({ try topicHandle(record.topic) }) else {
+                batch.complete(slot.pointee.index, .failure(.closed(operation: "produce")))
+                return
+            }
+            rkt = handle
         } catch {
             batch.complete(slot.pointee.index, .failure(error as! KafkaError))
             return
         }
         var backoffMicros: UInt64 = 200
         while true {
-            let err = produceOnce(record, rkt: rkt, slot: slot)
+            // Closed while this record waited for room: the client may be freed already.
+            guard let err = whileOpen({ produceOnce(record, rkt: rkt, slot: slot) }) else {
+                batch.complete(slot.pointee.index, .failure(.closed(operation: "produce")))
+                return
+            }
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 // Backpressure: librdkafka's queue is the buffer; wait for deliveries to drain it
@@ -152,6 +163,17 @@ public final class KafkaProducer: Sendable {
         return err
     }
 
+    /// Runs `body`, a call into the client, unless the producer is closed or closing (nil then):
+    /// ``shutDown(flushTimeoutMilliseconds:)`` marks it closed, then waits for such calls to end
+    /// before it frees the client. Both sides order their two steps sequentially consistently, so
+    /// one of them always sees the other.
+    private func whileOpen<T>(_ body: () throws -> T) rethrows -> T? {
+        clientUsers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        defer { clientUsers.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
+        guard !isClosed.load(ordering: .sequentiallyConsistent) else { return nil }
+        return try body()
+    }
+
     private func topicHandle(_ name: String) throws -> RDHandle {
         try topics.withLock { topics in
             if let handle = topics[name] { return handle }
@@ -163,9 +185,13 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// Records in librdkafka's queue, not yet delivered or failed (for tests; not after close).
+    var queuedRecordCount: Int32 { rd_kafka_outq_len(rk.pointer) }
+
     /// Waits until every queued record is delivered or failed, or the timeout passes.
     /// - Throws: a timed-out ``KafkaError`` when records are still queued.
     public func flush(timeoutMilliseconds: Int32 = 10_000) async throws {
+        guard !isClosed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "flush") }
         let rk = self.rk
         let err = await runBlocking("kafka-producer-flush") { rd_kafka_flush(rk.pointer, timeoutMilliseconds) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: "flush") }
@@ -181,7 +207,9 @@ public final class KafkaProducer: Sendable {
     }
 
     private func shutDown(flushTimeoutMilliseconds: Int32) {
-        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !isClosed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // A produce call under way ends in microseconds (it never blocks): let it, then flush it too.
+        while clientUsers.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
         poller.stop()
         rd_kafka_flush(rk.pointer, flushTimeoutMilliseconds)
         // Fails whatever is left so every waiting send completes.

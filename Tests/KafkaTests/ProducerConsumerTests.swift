@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+@testable import Kafka
 import KafkaTestSupport
 import Synchronization
 import XCTest
@@ -607,6 +607,26 @@ final class ProducerConsumerTests: XCTestCase {
         XCTAssertGreaterThan(elapsed, .milliseconds(1000), "the second record must wait for room")
         XCTAssertLessThan(cpu, elapsed / 4, "used \(cpu) of CPU in \(elapsed) waiting for room")
         await producer.close(flushTimeoutMilliseconds: 100)
+    }
+
+    /// Sends still waiting for room in librdkafka's queue when the producer closes (a stage whose
+    /// drain timed out abandons them) fail as closed, and none touches the freed client.
+    func testSendsWaitingForRoomWhenTheProducerClosesFailWithoutTouchingIt() async throws {
+        for _ in 0..<5 {
+            let producer = try KafkaProducer(
+                configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", clientID: "closing"),
+                properties: ["message.timeout.ms": "60000", "queue.buffering.max.messages": "1", "enable.idempotence": "false"])
+            let records = (0..<20).map { ProducerRecord(topic: "nowhere", key: "k\($0)", value: [1]) }
+            let sending = Task { await producer.sendReportingEach(records) }
+            // The first record fills the queue; the others wait for room, retrying.
+            try await waitUntil("the queue full", timeoutSeconds: 10, pollMilliseconds: 1) { producer.queuedRecordCount == 1 }
+            await producer.close(flushTimeoutMilliseconds: 50)
+            let outcomes = await sending.value
+            XCTAssertEqual(outcomes.count, 20)
+            for outcome in outcomes {
+                guard case .failure(let error) = outcome, error.isClientClosed else { return XCTFail("\(outcome)") }
+            }
+        }
     }
 
     func testRecordAboveSizeLimitFails() async throws {
