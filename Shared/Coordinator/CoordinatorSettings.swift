@@ -1,6 +1,7 @@
 import Foundation
 import LeadModel
 import LeadRules
+import Runtime
 import Streaming
 
 /// Settings of the coordinator beyond ``PipelineEnvironment``.
@@ -71,7 +72,7 @@ public struct CoordinatorSettings: Sendable {
 
     public init(environment: [String: String]) throws {
         var machine = LeadStateMachine.Configuration()
-        if environment["PHASE_TIMEOUT_SECONDS"] != nil {
+        if EnvironmentReader(environment).isSet("PHASE_TIMEOUT_SECONDS") {
             let seconds = try PipelineEnvironment.decimal(environment, "PHASE_TIMEOUT_SECONDS", default: 60, range: 0.1...86_400)
             machine.phaseTimeouts = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0, seconds) })
         }
@@ -81,6 +82,12 @@ public struct CoordinatorSettings: Sendable {
         machine.backoffBase = try PipelineEnvironment.decimal(environment, "RETRY_BACKOFF_SECONDS", default: machine.backoffBase, range: backoffs)
         machine.priorityBackoffBase = try PipelineEnvironment.decimal(
             environment, "PRIORITY_RETRY_BACKOFF_SECONDS", default: machine.priorityBackoffBase, range: backoffs)
+        // At most the standard backoff: set above it, it is an error; left to its default, the
+        // state machine holds it at the standard one.
+        if EnvironmentReader(environment).isSet("PRIORITY_RETRY_BACKOFF_SECONDS") && machine.priorityBackoffBase > machine.backoffBase {
+            throw ConfigurationError(variable: "PRIORITY_RETRY_BACKOFF_SECONDS",
+                                     problem: "\(machine.priorityBackoffBase) is above RETRY_BACKOFF_SECONDS (\(machine.backoffBase))")
+        }
         let maxRunning = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_RUNNING_LEADS", default: 2000, range: 1...10_000_000)
         let pollBatch = try PipelineEnvironment.integer(environment, "COORDINATOR_POLL_BATCH", default: 500, range: 1...100_000)
         let maxWaiting = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_WAITING_LEADS", default: 10_000, range: 1...10_000_000)

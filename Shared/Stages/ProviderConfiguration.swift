@@ -19,8 +19,8 @@ import Streaming
 /// | `APOLLO_RATE_PER_MINUTE`, `APOLLO_RATE_BURST` | 100, 10 | Apollo calls per minute and burst, per process |
 /// | `X_API_BASE_URL` | `https://api.x.com` | X API v2 base URL; the only host X calls go to |
 /// | `X_BEARER_TOKEN` / `X_BEARER_TOKEN_FILE` | none | X app bearer token, or a file holding it; required with `PROVIDERS=http` |
-/// | `LINKEDIN_API_BASE_URL` | none | base URL of a Proxycurl-shaped person-profile API (e.g. `https://nubela.co/proxycurl`); required with `PROVIDERS=http` |
-/// | `LINKEDIN_API_KEY` / `LINKEDIN_API_KEY_FILE` | none | its API key (sent as a bearer token); required with `PROVIDERS=http` |
+/// | `LINKEDIN_API_BASE_URL` | none | base URL of a Proxycurl-shaped person-profile API (e.g. `https://nubela.co/proxycurl`); required when `LINKEDIN_VENDORS` lists `profile-api` (set, it makes `profile-api` the default) |
+/// | `LINKEDIN_API_KEY` / `LINKEDIN_API_KEY_FILE` | none | its API key (sent as a bearer token); required when `profile-api` is listed |
 /// | `X_RATE_PER_MINUTE`, `X_RATE_BURST` | 20, 5 | X calls per minute and burst, per process (every X call counts, pages included) |
 /// | `LINKEDIN_RATE_PER_MINUTE`, `LINKEDIN_RATE_BURST` | 300, 10 | LinkedIn API calls per minute and burst, per process |
 /// | `PROVIDER_TIMEOUT_SECONDS` | 15 | timeout of one X or LinkedIn HTTP call, 1...600 (whole seconds) |

@@ -15,7 +15,7 @@ import Runtime
 /// | `SIM_LATENCY_JITTER` | 0.5 | 0...1: each latency varies uniformly within ± this share of its mean |
 /// | `SIM_LATENCY_SCALE` | 1 | multiplies every simulated latency above (0 = instant) |
 /// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
-/// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE` | 0.02 | 0...1: share of profiles that do not exist (a permanent miss) |
+/// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE`, `SIM_ACTIVITY_NOT_FOUND_RATE` | 0.02, 0.02, 0 | 0...1: share of profiles (or activity) that do not exist (a permanent miss) |
 /// | `MAX_RECORD_BYTES` | 1048576 | 64 KiB to 64 MiB: the largest record value any process reads or writes: larger input goes to dead letters unread, and the producers' `message.max.bytes` is this plus ``PipelineEnvironment/recordOverheadBytes`` |
 /// plus the Kafka variables of ``KafkaConfiguration`` and those of ``Runtime/ProcessSettings``
 /// (`LOG_LEVEL`, `SHUTDOWN_TIMEOUT_SECONDS`, `HEAP_TRIM_INTERVAL_SECONDS`, `METRICS_PORT`,
@@ -61,10 +61,9 @@ public struct PipelineEnvironment: Sendable {
         ]
         let jitter = try Self.decimal(environment, "SIM_LATENCY_JITTER", default: 0.5, range: 0...1)
         for (name, path) in latencies {
-            if environment[name].map({ !$0.isEmpty }) == true {
-                let milliseconds = try Self.integer(environment, name, default: 0, range: 0...600_000)
-                simulation[keyPath: path].meanLatency = .milliseconds(milliseconds)
-            }
+            let realistic = Int(simulation[keyPath: path].meanLatency / .milliseconds(1))
+            let milliseconds = try Self.integer(environment, name, default: realistic, range: 0...600_000)
+            simulation[keyPath: path].meanLatency = .milliseconds(milliseconds)
             // The realistic defaults are ± half their mean, so 0.5 leaves them as they are.
             simulation[keyPath: path].latencyJitter = simulation[keyPath: path].meanLatency * jitter
         }
@@ -77,13 +76,11 @@ public struct PipelineEnvironment: Sendable {
             ("SIM_LINKEDIN_FAILURE_RATE", \.linkedin), ("SIM_X_FAILURE_RATE", \.x), ("SIM_ACTIVITY_FAILURE_RATE", \.activity),
         ]
         for (name, path) in failureRates {
-            if environment[name] != nil {
-                simulation[keyPath: path].failureRate = try Self.decimal(environment, name, default: 0, range: 0...1)
-            }
+            simulation[keyPath: path].failureRate = try Self.decimal(
+                environment, name, default: simulation[keyPath: path].failureRate, range: 0...1)
             let notFound = name.replacingOccurrences(of: "FAILURE_RATE", with: "NOT_FOUND_RATE")
-            if environment[notFound] != nil {
-                simulation[keyPath: path].notFoundRate = try Self.decimal(environment, notFound, default: 0, range: 0...1)
-            }
+            simulation[keyPath: path].notFoundRate = try Self.decimal(
+                environment, notFound, default: simulation[keyPath: path].notFoundRate, range: 0...1)
         }
         self.simulation = simulation
         logger = Logger(service: service, level: process.logLevel)

@@ -1,4 +1,5 @@
 import Foundation
+import LeadModel
 import Coordinator
 import Runtime
 import Streaming
@@ -24,6 +25,25 @@ final class CoordinatorSettingsTests: XCTestCase {
             }
         }
         XCTAssertEqual(try CoordinatorSettings(environment: ["RETRY_BACKOFF_SECONDS": "300"]).machine.backoffBase, 300)
+    }
+
+    func testPhaseTimeoutsFromTheEnvironmentAndABlankValueKeepsEachPhasesDefault() throws {
+        let defaults = try CoordinatorSettings(environment: [:]).machine
+        XCTAssertEqual(defaults.timeout(for: .profile), 120)
+        XCTAssertEqual(defaults.timeout(for: .finalize), 30)
+        let blank = try CoordinatorSettings(environment: ["PHASE_TIMEOUT_SECONDS": " "]).machine
+        XCTAssertEqual(Phase.allCases.map { blank.timeout(for: $0) }, Phase.allCases.map { defaults.timeout(for: $0) })
+        let set = try CoordinatorSettings(environment: ["PHASE_TIMEOUT_SECONDS": "45"]).machine
+        XCTAssertEqual(Phase.allCases.map { set.timeout(for: $0) }, Phase.allCases.map { _ in 45 })
+    }
+
+    /// The priority backoff is at most the standard one: set above it, it names its variable.
+    func testAPriorityBackoffSetAboveTheStandardOneFails() throws {
+        XCTAssertThrowsError(try CoordinatorSettings(environment: ["RETRY_BACKOFF_SECONDS": "2", "PRIORITY_RETRY_BACKOFF_SECONDS": "3"])) {
+            XCTAssertEqual(($0 as? ConfigurationError)?.variable, "PRIORITY_RETRY_BACKOFF_SECONDS", "\($0)")
+        }
+        // Left to its default (0.5), it is held at a smaller standard backoff, as the state machine does.
+        XCTAssertNoThrow(try CoordinatorSettings(environment: ["RETRY_BACKOFF_SECONDS": "0.1"]))
     }
 
     func testTheStateWriteIntervalFromTheEnvironment() throws {

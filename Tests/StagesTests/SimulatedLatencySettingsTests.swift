@@ -26,6 +26,18 @@ final class SimulatedLatencySettingsTests: XCTestCase {
         XCTAssertEqual(simulation.scoring.meanLatency, .zero)
     }
 
+    /// A variable set to blanks is unset: its default applies, as for every other variable.
+    func testBlankSimulationVariablesKeepTheirDefaults() throws {
+        let defaults = try PipelineEnvironment(service: "test", environment: [:]).simulation
+        let blank = try PipelineEnvironment(service: "test", environment: [
+            "SIM_LINKEDIN_LATENCY_MS": "  ", "SIM_X_FAILURE_RATE": "", "SIM_LINKEDIN_NOT_FOUND_RATE": " ",
+        ]).simulation
+        XCTAssertEqual(blank.linkedin.meanLatency, defaults.linkedin.meanLatency)
+        XCTAssertEqual(blank.x.failureRate, defaults.x.failureRate)
+        XCTAssertGreaterThan(blank.x.failureRate, 0)
+        XCTAssertEqual(blank.linkedin.notFoundRate, defaults.linkedin.notFoundRate)
+    }
+
     func testPerProviderLatenciesAndJitter() throws {
         let simulation = try PipelineEnvironment(service: "test", environment: [
             "SIM_LINKEDIN_LATENCY_MS": "400", "SIM_X_LATENCY_MS": "250", "SIM_ACTIVITY_LATENCY_MS": "300",
