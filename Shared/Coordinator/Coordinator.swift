@@ -223,7 +223,13 @@ public final class Coordinator: Service {
                 noteHeldInput(record, &state)
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
+            let awaiting = state.core.awaitingConfiguration
             append(state.core.resolveAwaitingLeads(tables), to: &outputs)
+            // A lead started now, its configuration known at last, holds its state as one started
+            // by its record does: its input stays uncommitted until the state is written.
+            for (leadID, waiting) in awaiting where state.core.awaitingConfiguration[leadID] == nil {
+                noteHeldInput(waiting.source, &state)
+            }
             noteBrokerOutages(&state)
             // Positions and watermarks are read only in a loop with a timer due: most loops have none.
             let readPast = state.core.timers.nextFireAt.map { $0 <= now() } == true ? resultsReadPast(consumer, state) : { _, _ in true }

@@ -261,6 +261,57 @@ final class ResilienceSystemTests: XCTestCase {
         await harness.tearDown()
     }
 
+    /// A lead started once its late account arrives keeps its input uncommitted until its state
+    /// is written, as a lead started by its own record does: a coordinator killed in between
+    /// leaves the record to its successor, which runs the lead to the pool.
+    func testALeadStartedWhenItsAccountArrivesSurvivesACoordinatorKilledBeforeItsStateIsWritten() async throws {
+        let harness = try await PipelineHarness(environment: [
+            "COORDINATOR_CONFIGURATION_WAIT_SECONDS": "60", "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS": "60",
+        ])
+        do {
+            let topics = harness.environment.topics
+            let coordinator = try harness.start("coordinator")
+            let late: AccountID = "acct-late"
+            let lead = harness.makeLeads(1, prefix: "late", account: late)[0]
+            let producer = try KafkaProducer(configuration: harness.environment.kafka)
+            let report = try await producer.send(
+                try harness.environment.codec.record(lead, topic: topics.leadsDiscovered(for: lead.source), key: lead.leadID.rawValue))
+            await producer.close()
+            try await waitUntil("the lead waiting for its account", timeoutSeconds: 60, pollMilliseconds: 200) {
+                try harness.logLines().values.joined().contains { $0.contains("waiting for configuration") }
+            }
+            try await harness.publish(account: AccountConfig(accountID: late, updatedAt: Date()))
+
+            // No stage runs: the profile request stays unanswered and the processing state is
+            // held (written after 60 s).
+            try await waitUntil("the lead started", timeoutSeconds: 60, pollMilliseconds: 300) {
+                try await harness.readAll(PhaseRequest.self, topic: topics.phaseRequests(.profile, isPriority: lead.source.isIntent))
+                    .contains { $0.key == lead.leadID.rawValue }
+            }
+            // Offsets are committed every second: watch for a commit past the lead's record for a
+            // few intervals (the defect committed it within one; the fix never does before the
+            // state is written).
+            let input = TopicPartition(topic: report.topic, partition: report.partition)
+            let admin = try KafkaAdmin(configuration: harness.environment.kafka)
+            var committedPast = false
+            for _ in 0..<16 where !committedPast {
+                let committed = try await admin.committedOffsets(group: topics.coordinatorGroup, partitions: [input])[input] ?? nil
+                committedPast = (committed ?? 0) > report.offset
+                if !committedPast { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            XCTAssertFalse(committedPast, "the input of a lead whose state is held must not be committed")
+            _ = try await harness.stop(coordinator, signal: SIGKILL)
+
+            try harness.startAll()
+            let pool = try await harness.waitForPool(1, timeoutSeconds: 90)
+            XCTAssertEqual(pool.map(\.key), [lead.leadID.rawValue])
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
+
     func testPhaseThatNeverAnswersIsSkippedAndTheLeadIsReady() async throws {
         let harness = try await PipelineHarness(environment: [
             "PHASE_TIMEOUT_SECONDS": "1", "PHASE_MAX_ATTEMPTS": "2", "RETRY_BACKOFF_SECONDS": "0.2",
