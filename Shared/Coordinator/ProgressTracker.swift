@@ -25,13 +25,16 @@ final class ProgressTracker: Service {
     private let producer: KafkaProducer
     private let consumerProperties: [String: String]
     private let now: @Sendable () -> Date
+    /// Records a poll hands over (tests make it small, so that a catch-up takes several polls).
+    private let pollBatch: Int
 
     init(environment: PipelineEnvironment, producer: KafkaProducer, consumerProperties: [String: String],
-         now: @escaping @Sendable () -> Date) {
+         now: @escaping @Sendable () -> Date, pollBatch: Int = 5000) {
         self.environment = environment
         self.producer = producer
         self.consumerProperties = consumerProperties
         self.now = now
+        self.pollBatch = pollBatch
     }
 
     /// What the tracker knows of one search.
@@ -97,10 +100,16 @@ final class ProgressTracker: Service {
     }
 
     /// Reads a group's compacted inputs from the beginning on every assignment, without commits,
-    /// until cancelled: `body` gets each batch and the input partitions owned now, and returns the
-    /// records to send.
+    /// until cancelled: `body` gets each batch, the input partitions owned now, and whether to
+    /// publish, and returns the records to send.
+    ///
+    /// Not publishing while newly assigned partitions are read up to the end they had when
+    /// assigned: their early records are a search's or an account's earlier states, and
+    /// publishing them would set `progress` back (a completed search shown running) until the
+    /// read caught up. A partition whose end does not come (a record missed, or compacted away)
+    /// counts as read once none of its records came for ``catchUpIdleLimit``.
     private func follow(
-        group: String, topics: [String], _ body: ([ConsumerRecord], Set<Int32>) -> [ProducerRecord]
+        group: String, topics: [String], _ body: ([ConsumerRecord], Set<Int32>, _ publishing: Bool) -> [ProducerRecord]
     ) async throws {
         var properties = consumerProperties
         properties["partition.assignment.strategy"] = "range"
@@ -108,14 +117,38 @@ final class ProgressTracker: Service {
         properties["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group, topics: topics, properties: properties,
                                          defaults: ["queued.max.messages.kbytes": "8192"])
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let logger = environment.logger
+        var assigned: Set<TopicPartition> = []
+        var catchingUp: [TopicPartition: Int64] = [:]  // the end each newly assigned partition had
+        var lastCaughtUpRecord = ContinuousClock.now
         while !Task.isCancelled {
             let batch: [ConsumerRecord]
             do {
-                batch = try await consumer.poll(maxRecords: 5000, timeoutMilliseconds: 100)
+                batch = try await consumer.poll(maxRecords: pollBatch, timeoutMilliseconds: 100)
             } catch let error as KafkaError where !error.isFatal {
                 continue
             }
-            let records = body(batch, Set(consumer.assignment.map(\.partition)))
+            let assignment = Set(consumer.assignment)
+            let added = assignment.subtracting(assigned)
+            assigned = assignment
+            catchingUp = catchingUp.filter { assignment.contains($0.key) }
+            if !added.isEmpty {
+                let ends = try await KafkaError.waitingForBroker({ try await admin.watermarks(Array(added)) }) { error in
+                    logger.warning("progress: waiting for the broker to read partitions' ends: \(error)")
+                }
+                for partition in added { if let end = ends[partition]?.high, end > 0 { catchingUp[partition] = end } }
+                lastCaughtUpRecord = .now
+            }
+            for record in batch {
+                guard let end = catchingUp[record.topicPartition] else { continue }
+                lastCaughtUpRecord = .now
+                if record.offset + 1 >= end { catchingUp[record.topicPartition] = nil }
+            }
+            if !catchingUp.isEmpty && ContinuousClock.now - lastCaughtUpRecord > Self.catchUpIdleLimit {
+                catchingUp = [:]
+            }
+            let records = body(batch, Set(assignment.map(\.partition)), catchingUp.isEmpty)
             if !records.isEmpty {
                 _ = try? await producer.send(records)
             }
@@ -123,12 +156,15 @@ final class ProgressTracker: Service {
         await consumer.close()
     }
 
+    /// How long a partition being caught up may go without a record before it counts as read.
+    static let catchUpIdleLimit: Duration = .seconds(2)
+
     private func trackSearches(accountPartitions: Int?) async throws {
         let topics = environment.topics
         var searches: [SearchID: Search] = [:]
-        try await follow(group: topics.progressGroup, topics: topics.progressInputs) { batch, owned in
+        var changed: Set<SearchID> = []  // kept over the polls of a catch-up
+        try await follow(group: topics.progressGroup, topics: topics.progressInputs) { batch, owned, publishing in
             searches = searches.filter { owned.contains($0.value.partition) }
-            var changed: Set<SearchID> = []
             for record in batch {
                 if record.topic == topics.searchTotals,
                    let declared = try? environment.codec.decode(SearchTotalDeclared.self, record: record) {
@@ -141,6 +177,8 @@ final class ProgressTracker: Service {
                     changed.insert(part.searchID)
                 }
             }
+            guard publishing else { return [] }
+            defer { changed = [] }
             var records: [ProducerRecord] = []
             for searchID in changed {
                 guard var search = searches[searchID], let snapshot = search.snapshot(searchID, at: now()) else { continue }
@@ -170,14 +208,21 @@ final class ProgressTracker: Service {
         /// Per partition, per account, per search: the latest snapshot.
         var parts: [Int32: [AccountID: [SearchID: ProgressSnapshot]]] = [:]
         var published: [AccountID: AccountProgressSnapshot] = [:]
-        try await follow(group: topics.accountProgressGroup, topics: [topics.accountProgressParts]) { batch, owned in
-            parts = parts.filter { owned.contains($0.key) }
-            var changed: [AccountID: Int32] = [:]
+        var changed: [AccountID: Int32] = [:]  // kept over the polls of a catch-up
+        try await follow(group: topics.accountProgressGroup, topics: [topics.accountProgressParts]) { batch, owned, publishing in
+            if parts.keys.contains(where: { !owned.contains($0) }) {
+                parts = parts.filter { owned.contains($0.key) }
+                // An account whose partition comes back is published again as it then stands.
+                let kept = Set(parts.values.flatMap(\.keys))
+                published = published.filter { kept.contains($0.key) }
+            }
             for record in batch {
                 guard let snapshot = try? environment.codec.decode(ProgressSnapshot.self, record: record) else { continue }
                 parts[record.partition, default: [:]][snapshot.accountID, default: [:]][snapshot.searchID] = snapshot
                 changed[snapshot.accountID] = record.partition
             }
+            guard publishing else { return [] }
+            defer { changed = [:] }
             var records: [ProducerRecord] = []
             for (accountID, partition) in changed {
                 guard let searches = parts[partition]?[accountID]?.values,
