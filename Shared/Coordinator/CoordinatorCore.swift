@@ -142,8 +142,10 @@ struct CoordinatorCore<Source> {
             progress.move(.init(lead, partition: partition), from: .pending, to: nil)
         }
         let wrotePendingState = wasPending && heldPending.removeValue(forKey: lead.leadID) == nil
-        // A known lead discovered again starts nothing (a new run takes an explicit re-enrich).
-        guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil else { return [] }
+        // A known lead discovered again starts nothing (a new run takes an explicit re-enrich);
+        // a queued one is known too, even from an intent source: its backlog record starts it.
+        guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil && (fromBacklog || pendingLeads[lead.leadID] == nil)
+        else { return [] }
         func refuse(_ why: String) -> [Effect] {
             // A pending lead's state goes: the lead will not run.
             [.deadLetter(source, reason: why)] + (wrotePendingState ? [.removeState(lead.leadID)] : [])
@@ -163,7 +165,6 @@ struct CoordinatorCore<Source> {
             return refuse(why)
         }
         if !fromBacklog && !lead.source.isIntent && !hasRoomAhead(of: lead) {
-            guard pendingLeads[lead.leadID] == nil else { return [] }  // queued already
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
             let held = HeldPending(lead: lead, runID: runID, since: now())

@@ -162,6 +162,21 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.discoveryFlow(), .resume)
     }
 
+    /// A queued lead is known: discovered again, even from an intent source, it starts nothing
+    /// (it would run while still counted pending, and its held pending state would be written
+    /// after its ready one); its backlog record starts it.
+    func testAQueuedLeadDiscoveredAgainFromAnIntentSourceStartsNothing() throws {
+        var core = core(maxRunning: 1)
+        _ = discover(lead("lead-0", source: .intentSearch), &core)
+        guard case .queueInBacklog = discover(lead("lead-1", source: .csvImport), &core).first else { return XCTFail("not queued") }
+        XCTAssertTrue(discover(lead("lead-1", source: .intentSearch), &core).isEmpty)
+        XCTAssertNil(core.leads["lead-1"], "not running while queued")
+        XCTAssertEqual(core.pendingLeads["lead-1"], 0)
+        XCTAssertEqual(requests(discover(lead("lead-1", source: .csvImport), fromBacklog: true, &core)).map(\.phase), [.profile],
+                       "its backlog record starts it")
+        XCTAssertNil(core.pendingLeads["lead-1"])
+    }
+
     func testAStandardLeadStartsAtOnceWhileThereIsRoomAndNothingQueuedAhead() throws {
         var core = core(maxRunning: 2)
         let direct = discover(lead("lead-1", source: .csvImport), &core)
