@@ -134,9 +134,10 @@ final class ProgressTracker: Service {
             assigned = assignment
             catchingUp = catchingUp.filter { assignment.contains($0.key) }
             if !added.isEmpty {
-                let ends = try await KafkaError.waitingForBroker({ try await admin.watermarks(Array(added)) }) { error in
+                // Without their ends (cancelled while the broker is away) the partitions are not held back.
+                let ends = (try? await KafkaError.waitingForBroker({ try await admin.watermarks(Array(added)) }) { error in
                     logger.warning("progress: waiting for the broker to read partitions' ends: \(error)")
-                }
+                }) ?? [:]
                 for partition in added { if let end = ends[partition]?.high, end > 0 { catchingUp[partition] = end } }
                 lastCaughtUpRecord = .now
             }
