@@ -71,8 +71,9 @@ public struct CoordinatorSettings: Sendable {
     }
 
     public init(environment: [String: String]) throws {
+        let reader = EnvironmentReader(environment)
         var machine = LeadStateMachine.Configuration()
-        if EnvironmentReader(environment).isSet("PHASE_TIMEOUT_SECONDS") {
+        if reader.isSet("PHASE_TIMEOUT_SECONDS") {
             let seconds = try PipelineEnvironment.decimal(environment, "PHASE_TIMEOUT_SECONDS", default: 60, range: 0.1...86_400)
             machine.phaseTimeouts = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0, seconds) })
         }
@@ -84,7 +85,7 @@ public struct CoordinatorSettings: Sendable {
             environment, "PRIORITY_RETRY_BACKOFF_SECONDS", default: machine.priorityBackoffBase, range: backoffs)
         // At most the standard backoff: set above it, it is an error; left to its default, the
         // state machine holds it at the standard one.
-        if EnvironmentReader(environment).isSet("PRIORITY_RETRY_BACKOFF_SECONDS") && machine.priorityBackoffBase > machine.backoffBase {
+        if reader.isSet("PRIORITY_RETRY_BACKOFF_SECONDS") && machine.priorityBackoffBase > machine.backoffBase {
             throw ConfigurationError(variable: "PRIORITY_RETRY_BACKOFF_SECONDS",
                                      problem: "\(machine.priorityBackoffBase) is above RETRY_BACKOFF_SECONDS (\(machine.backoffBase))")
         }

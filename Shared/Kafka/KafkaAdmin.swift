@@ -189,6 +189,16 @@ public final class KafkaAdmin: Sendable {
         return (0..<Int32(count)).map { TopicPartition(topic: topic, partition: $0) }
     }
 
+    /// ``watermarks(_:)``, asked again until the broker answers when `waiting` is given
+    /// (``KafkaError/waitingForBroker(_:waiting:)``, `waiting` called with each failure): a
+    /// service's read that starts during an outage waits for the broker. Without it, an
+    /// unreachable broker is an error (an operator's command says so).
+    public func watermarks(_ partitions: [TopicPartition], whileBrokerUnreachable waiting: ((KafkaError) -> Void)?)
+        async throws -> [TopicPartition: Watermarks] {
+        guard let waiting else { return try await watermarks(partitions) }
+        return try await KafkaError.waitingForBroker({ try await self.watermarks(partitions) }, waiting: waiting)
+    }
+
     /// Low and high watermarks, the high one confirmed by a fetch (see ``KafkaAdmin``).
     public func watermarks(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Watermarks] {
         guard !partitions.isEmpty else { return [:] }

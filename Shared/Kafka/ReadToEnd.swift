@@ -84,11 +84,7 @@ extension KafkaConsumer {
                                  idleLimit: Duration? = nil, timeout: Duration? = nil,
                                  whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
-        let watermarks = if let waiting {
-            try await KafkaError.waitingForBroker({ try await admin.watermarks(partitions) }, waiting: waiting)
-        } else {
-            try await admin.watermarks(partitions)
-        }
+        let watermarks = try await admin.watermarks(partitions, whileBrokerUnreachable: waiting)
         let ends = Dictionary(uniqueKeysWithValues: partitions.compactMap { partition -> (TopicPartition, Int64)? in
             guard let marks = watermarks[partition], marks.high > marks.low else { return nil }
             return (partition, marks.high)

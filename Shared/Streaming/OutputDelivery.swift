@@ -39,9 +39,11 @@ public enum ProduceFailure: Sendable, Equatable {
     /// without its neighbour, it is stored).
     static let transientCodes: Set<Int32> = [-188, -138]
 
-    /// The error's name and code, without its message (``OutputDelivery``'s log and dead-letter
-    /// text): librdkafka's message text of a delivery report can be the record's payload.
-    public static func summary(of error: KafkaError) -> String { OutputDelivery.summary(of: error) }
+    /// The error's name and code, without its message: for a delivery report librdkafka's
+    /// message text can be the record's payload, which must not reach a log line or a dead letter.
+    public static func summary(of error: KafkaError) -> String {
+        "\(error.operation): \(error.name) (\(error.code))\(error.isFatal ? " [fatal]" : "")"
+    }
 }
 
 /// Makes the dead-letter record for an input record with the reason it could not be handled.
@@ -94,7 +96,7 @@ struct OutputDelivery: Sendable {
         case .fatal(let error): return .fatal(error)
         case .refused(let error, let topic):
             refusal = error
-            reason = "output to \(topic) refused: \(Self.summary(of: error))"
+            reason = "output to \(topic) refused: \(ProduceFailure.summary(of: error))"
         }
         logger.error("output refused; dead-lettering the input", fields(input, refusal))
         var letters = [deadLetter(input, reason)]
@@ -167,7 +169,7 @@ struct OutputDelivery: Sendable {
             if isAbandoned() { return .handedBack }
             if attempt == 1 || attempt.isMultiple(of: 10) {
                 logger.warning("output not acknowledged yet; retrying", [
-                    LogKey.error: Self.summary(of: transient), "attempt": String(attempt), "records": String(retry.count),
+                    LogKey.error: ProduceFailure.summary(of: transient), "attempt": String(attempt), "records": String(retry.count),
                 ])
             }
             await sleepIgnoringCancellation(for: delay)
@@ -201,12 +203,6 @@ struct OutputDelivery: Sendable {
 
     private func fields(_ input: ConsumerRecord, _ error: KafkaError) -> [String: String] {
         [LogKey.topic: input.topic, LogKey.partition: String(input.partition), LogKey.offset: String(input.offset),
-         LogKey.error: Self.summary(of: error)]
-    }
-
-    /// The error's name and code, without its message: for a delivery report librdkafka's
-    /// message text can be the record's payload, which must not reach a log line or a dead letter.
-    static func summary(of error: KafkaError) -> String {
-        "\(error.operation): \(error.name) (\(error.code))\(error.isFatal ? " [fatal]" : "")"
+         LogKey.error: ProduceFailure.summary(of: error)]
     }
 }

@@ -44,13 +44,7 @@ public enum PoolEntryReader {
             starts[partition(of: position)] = min(starts[partition(of: position)] ?? .max, position.offset)
         }
         let admin = try KafkaAdmin(configuration: configuration)
-        let partitions = Array(starts.keys)
-        let watermarks = if let waiting {
-            try await KafkaError.waitingForBroker({ try await admin.watermarks(partitions) }, waiting: waiting)
-        } else {
-            try await admin.watermarks(partitions)
-        }
-        let ends = watermarks.mapValues(\.high)
+        let ends = try await admin.watermarks(Array(starts.keys), whileBrokerUnreachable: waiting).mapValues(\.high)
         let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "50"])
         var found: [LeadID: LeadPoolEntry] = [:]
         do {

@@ -69,7 +69,7 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .producerUnusable(let error): "the producer is unusable: \(OutputDelivery.summary(of: error))"
+        case .producerUnusable(let error): "the producer is unusable: \(ProduceFailure.summary(of: error))"
         }
     }
 }
@@ -193,7 +193,7 @@ public final class StageRunner: Service {
         }
         try await drain(&state)
         if let error = state.fatalError {
-            logger.error("producer unusable; stopping", [LogKey.error: OutputDelivery.summary(of: error)])
+            logger.error("producer unusable; stopping", [LogKey.error: ProduceFailure.summary(of: error)])
             throw StageRunnerError.producerUnusable(error)
         }
     }

@@ -14,6 +14,14 @@ final class ReadToEndTests: XCTestCase {
         await producer.close()
     }
 
+    /// Partition 0 of `topic` on `broker`, with five records.
+    private func fiveRecords(on broker: PrivateBroker, topic: String) async throws -> TopicPartition {
+        let producer = try KafkaProducer(configuration: broker.configuration())
+        _ = try await producer.send((0..<5).map { ProducerRecord(topic: topic, partition: 0, key: Array("k\($0)".utf8), value: [1]) })
+        await producer.close()
+        return TopicPartition(topic: topic, partition: 0)
+    }
+
     func testEveryRecordUpToTheEndIsRead() async throws {
         try await withTestTopic(partitions: 3) { topic in
             try await produce(30, to: topic, partitions: 3)
@@ -32,11 +40,7 @@ final class ReadToEndTests: XCTestCase {
     func testAReadThatStartsWhileTheBrokerIsAwayWaitsForItWhenAskedTo() async throws {
         let broker = PrivateBroker()
         defer { broker.stop() }
-        let topic = uniqueTopicName("read-wait")
-        let producer = try KafkaProducer(configuration: broker.configuration())
-        _ = try await producer.send((0..<5).map { ProducerRecord(topic: topic, partition: 0, key: Array("k\($0)".utf8), value: [1]) })
-        await producer.close()
-        let partition = TopicPartition(topic: topic, partition: 0)
+        let partition = try await fiveRecords(on: broker, topic: uniqueTopicName("read-wait"))
         let admin = try KafkaAdmin(configuration: broker.configuration(), timeoutMilliseconds: 1_000)
 
         broker.suspend()
@@ -66,11 +70,7 @@ final class ReadToEndTests: XCTestCase {
     func testRecordsByOffsetAreWaitedForThroughAnOutageLongerThanTheTimeout() async throws {
         let broker = PrivateBroker()
         defer { broker.stop() }
-        let topic = uniqueTopicName("offsets-wait")
-        let producer = try KafkaProducer(configuration: broker.configuration())
-        _ = try await producer.send((0..<5).map { ProducerRecord(topic: topic, partition: 0, key: Array("k\($0)".utf8), value: [1]) })
-        await producer.close()
-        let partition = TopicPartition(topic: topic, partition: 0)
+        let partition = try await fiveRecords(on: broker, topic: uniqueTopicName("offsets-wait"))
 
         broker.suspend()
         let unwaited = try await KafkaConsumer.records(at: [partition: [1, 3]], configuration: broker.configuration(), timeout: .seconds(1))
