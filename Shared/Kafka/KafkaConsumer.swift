@@ -11,9 +11,7 @@ public enum RebalanceEvent: Sendable, Equatable {
     /// These partitions are about to be taken away. The handler runs before the final commit, so
     /// offsets it stores for finished work are still committed. A consumer that defers
     /// revocations keeps them, and the group's rebalance waits, until its owner calls
-    /// ``KafkaConsumer/completeRevocation()``. Not reported when the assignment was lost (the
-    /// member's session timed out, or it polled too seldom): the partitions belong to others by
-    /// then, and only ``revoked(_:)`` is.
+    /// ``KafkaConsumer/completeRevocation()``.
     case revoking([TopicPartition])
     /// These partitions are gone: their offsets were committed (unless the assignment was lost).
     case revoked([TopicPartition])
@@ -642,17 +640,10 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
         }
         context.assigned(changed)
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-        let revocation = DeferredRevocation(partitions: rd_kafka_topic_partition_list_copy(partitions), changed: changed,
-                                            isCooperative: isCooperative)
-        // Lost (the session timed out, or the member polled too seldom): the group has handed
-        // the partitions on already, so nothing may be written or committed for them, and no
-        // rebalance waits. Only `revoked` is reported.
-        if rd_kafka_assignment_lost(rk) != 0 {
-            finishRevocation(rk, revocation, context)
-            return
-        }
         context.revoking(changed)
         // librdkafka lets the (un)assign come after the callback: the rebalance waits for it.
+        let revocation = DeferredRevocation(partitions: rd_kafka_topic_partition_list_copy(partitions), changed: changed,
+                                            isCooperative: isCooperative)
         if context.defersRevocation && !context.isClosing.load(ordering: .acquiring) {
             context.deferRevocation(revocation)
         } else {

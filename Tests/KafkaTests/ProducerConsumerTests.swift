@@ -306,35 +306,6 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
-    /// A member whose assignment was lost (it did not poll for longer than `max.poll.interval.ms`,
-    /// or its session timed out) is told only that its partitions are gone: the group has handed
-    /// them on already, so it must not write or commit anything for them (a coordinator's held
-    /// states would land after their new owner's), and no revocation waits for it.
-    func testALostAssignmentIsReportedRevokedWithoutARevocationToComplete() async throws {
-        try await withTestTopic(partitions: 2) { topic in
-            let events = Mutex<[RebalanceEvent]>([])
-            let all = (0..<2).map { TopicPartition(topic: topic, partition: Int32($0)) }
-            let properties = TestBroker.fastGroupProperties.merging(["max.poll.interval.ms": "3000"]) { _, new in new }
-            let a = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "a"), groupID: uniqueTopicName("group"),
-                                      topics: [topic], properties: properties, defersRevocation: true) { event in
-                events.withLock { $0.append(event) }
-            }
-            try await waitUntil("a owns both", timeoutSeconds: 60) {
-                _ = try await a.poll(timeoutMilliseconds: 50)
-                return Set(a.assignment) == Set(all)
-            }
-            // The subject of the test: a member that does not poll for longer than it may.
-            try await Task.sleep(for: .seconds(5))
-            try await waitUntil("a told its partitions are gone", timeoutSeconds: 30) {
-                _ = try await a.poll(timeoutMilliseconds: 50)
-                return events.withLock { $0.contains(.revoked(all)) }
-            }
-            XCTAssertFalse(events.withLock { $0.contains(.revoking(all)) }, "nothing to write for partitions owned by others")
-            XCTAssertEqual(a.assignment, [])
-            await a.close()
-        }
-    }
-
     /// librdkafka keeps a partition's paused flag through a rebalance; a partition assigned
     /// again must start fetching, as ``RebalanceEvent/assigned(_:)`` promises.
     func testPartitionPausedBeforeARebalanceIsFetchedOnceAssignedAgain() async throws {
