@@ -28,6 +28,8 @@ import FoundationNetworking
 ///   key; with ``Rejection/report`` the call fails with ``ProviderError/unauthorized(_:)``; 403
 ///   where ``ForbiddenMeaning/outOfCredits``, and the ``outOfCreditsStatuses`` →
 ///   ``ProviderError/outOfCredits``; other codes → permanent.
+/// - A reply body over ``maxReplyBytes`` (announced by its length, or counted as it streams)
+///   ends the call with ``ProviderError/permanent(_:)`` at once; it is never held whole.
 /// - The credential is sent as `Authorization: Bearer …` or in a vendor's own header
 ///   (``Authentication``), and never logged.
 public final class ProviderHTTPClient: Sendable {
@@ -80,8 +82,16 @@ public final class ProviderHTTPClient: Sendable {
     private let rejection: Rejection
     private let outOfCreditsStatuses: Set<Int>
     private let session: URLSession
+    private let transfers: BoundedTransfers
     private let logger: Logger
     private let stopReason = Mutex<String?>(nil)
+
+    /// The largest reply body read, in bytes; a larger one fails the call.
+    public let maxReplyBytes: Int
+
+    /// The default ``maxReplyBytes``: 4 MiB, ten times the largest reply a vendor documents
+    /// (a page of 100 posts with their expansions).
+    public static let defaultMaxReplyBytes = 4 << 20
 
     /// Seconds a 429 without a reset header pauses the provider.
     public static let defaultRateLimitPause: Double = 5
@@ -94,8 +104,9 @@ public final class ProviderHTTPClient: Sendable {
     public init(
         name: String, baseURL: URL, credential: Secret, timeoutSeconds: Double, limiter: RateLimiter?,
         forbidden: ForbiddenMeaning, authentication: Authentication = .bearer, rejection: Rejection = .stop,
-        outOfCreditsStatuses: Set<Int> = [], logger: Logger
+        outOfCreditsStatuses: Set<Int> = [], maxReplyBytes: Int = ProviderHTTPClient.defaultMaxReplyBytes, logger: Logger
     ) {
+        self.maxReplyBytes = max(1, maxReplyBytes)
         self.authentication = authentication
         self.rejection = rejection
         self.outOfCreditsStatuses = outOfCreditsStatuses
@@ -113,7 +124,8 @@ public final class ProviderHTTPClient: Sendable {
         configuration.httpCookieStorage = nil
         configuration.urlCache = nil
         configuration.httpMaximumConnectionsPerHost = 32
-        session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
+        transfers = BoundedTransfers(maxBytes: self.maxReplyBytes)
+        session = URLSession(configuration: configuration, delegate: transfers, delegateQueue: nil)
     }
 
     deinit { session.finishTasksAndInvalidate() }
@@ -149,9 +161,12 @@ public final class ProviderHTTPClient: Sendable {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await transfers.data(for: request, in: session)
         } catch {
             if Task.isCancelled { throw .cancelled }
+            if error is BoundedTransfers.TooLarge {
+                throw .permanent("\(name): reply larger than \(Self.size(maxReplyBytes))")
+            }
             if let urlError = error as? URLError {
                 switch urlError.code {
                 case .timedOut: throw .transient("\(name): no answer within \(Self.seconds(timeoutSeconds))")
@@ -278,13 +293,94 @@ public final class ProviderHTTPClient: Sendable {
         return nil
     }
 
+    /// `bytes` in the largest whole binary unit (`4 MiB`), or in bytes.
+    static func size(_ bytes: Int) -> String {
+        if bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }
+        if bytes % (1 << 10) == 0 { return "\(bytes >> 10) KiB" }
+        return "\(bytes) bytes"
+    }
+
     private static func seconds(_ value: Double) -> String {
         String(format: "%.1fs", value)
     }
 }
 
-/// Refuses every redirect, so a reply can never move a request to another host.
-private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+/// The session's delegate: runs each request as a data task whose body is collected here and
+/// cancelled as soon as it passes `maxBytes` (announced or counted), so a vendor's reply is never
+/// held whole beyond the bound; and refuses every redirect, so a reply can never move a request to
+/// another host.
+private final class BoundedTransfers: NSObject, URLSessionDataDelegate, Sendable {
+    /// The reply passed the bound; its task was cancelled.
+    struct TooLarge: Error {}
+
+    private struct Transfer {
+        var body = Data()
+        let continuation: CheckedContinuation<(Data, URLResponse), Error>
+    }
+
+    private let maxBytes: Int
+    private let running = Mutex<[Int: Transfer]>([:])
+
+    init(maxBytes: Int) {
+        self.maxBytes = maxBytes
+    }
+
+    /// The body and response of `request`, or the task's error, or ``TooLarge``.
+    func data(for request: URLRequest, in session: URLSession) async throws -> (Data, URLResponse) {
+        let task = session.dataTask(with: request)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                running.withLock { $0[task.taskIdentifier] = Transfer(continuation: continuation) }
+                guard !Task.isCancelled else {
+                    // Cancelled before the task ran: a suspended task that is cancelled never completes.
+                    running.withLock { $0.removeValue(forKey: task.taskIdentifier) }?.continuation.resume(throwing: CancellationError())
+                    return task.cancel()
+                }
+                task.resume()
+            }
+        } onCancel: {
+            task.cancel()
+        }
+    }
+
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
+        guard response.expectedContentLength > Int64(maxBytes) else { return completionHandler(.allow) }
+        refuse(dataTask)
+        completionHandler(.cancel)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        let isTooLarge = running.withLock { running -> Bool in
+            guard running[dataTask.taskIdentifier] != nil else { return false }
+            guard running[dataTask.taskIdentifier]!.body.count + data.count <= maxBytes else { return true }
+            running[dataTask.taskIdentifier]!.body.append(data)
+            return false
+        }
+        if isTooLarge {
+            refuse(dataTask)
+            DispatchQueue.global().async { dataTask.cancel() }
+        }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        guard let transfer = running.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
+        if let error {
+            transfer.continuation.resume(throwing: error)
+        } else if let response = task.response {
+            transfer.continuation.resume(returning: (transfer.body, response))
+        } else {
+            transfer.continuation.resume(throwing: URLError(.badServerResponse))
+        }
+    }
+
+    /// Ends `task`'s call with ``TooLarge`` now, without waiting for the task to wind down.
+    private func refuse(_ task: URLSessionTask) {
+        running.withLock { $0.removeValue(forKey: task.taskIdentifier) }?.continuation.resume(throwing: TooLarge())
+    }
+
     func urlSession(
         _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
         newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
