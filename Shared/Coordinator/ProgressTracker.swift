@@ -64,7 +64,7 @@ final class ProgressTracker: Service {
             }
             return ProgressSnapshot(searchID: searchID, accountID: accountID, state: state, total: total,
                                     pending: sum(\.pending), completed: completed, enriching: sum(\.enriching),
-                                    scoring: sum(\.scoring), billingPaused: paused,
+                                    scoring: sum(\.scoring), finalizing: sum(\.finalizing), billingPaused: paused,
                                     deferred: sum(\.deferred), updatedAt: now)
         }
     }

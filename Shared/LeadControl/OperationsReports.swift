@@ -29,13 +29,13 @@ public struct ProgressReport: Codable, Hashable, Sendable {
     /// The table `leadctl progress` prints.
     public func renderTable() -> String {
         guard !searches.isEmpty else { return "no progress snapshots yet" }
-        let header = ["", "state", "total", "pending", "completed", "enriching", "scoring", "billing paused", "deferred"]
+        let header = ["", "state", "total", "pending", "completed", "enriching", "scoring", "finalizing", "billing paused", "deferred"]
         var rows: [[String]] = []
         for snapshot in searches {
             rows.append([
                 "search \(snapshot.searchID) (\(snapshot.accountID))", snapshot.state.rawValue, snapshot.total.map(String.init) ?? "?",
-                String(snapshot.pending), String(snapshot.completed), String(snapshot.enriching), String(snapshot.scoring), String(snapshot.billingPaused),
-                String(snapshot.deferred),
+                String(snapshot.pending), String(snapshot.completed), String(snapshot.enriching), String(snapshot.scoring),
+                String(snapshot.finalizing), String(snapshot.billingPaused), String(snapshot.deferred),
             ])
         }
         for account in accounts {
@@ -43,7 +43,7 @@ public struct ProgressReport: Codable, Hashable, Sendable {
             rows.append([
                 "account \(account.accountID) (\(count) search\(count == 1 ? "" : "es"))", account.state.rawValue,
                 account.total.map(String.init) ?? "?", String(account.pending), String(account.completed), String(account.enriching), String(account.scoring),
-                String(account.billingPaused), String(account.deferred),
+                String(account.finalizing), String(account.billingPaused), String(account.deferred),
             ])
         }
         return TextTable.render(header: header, rows: rows, rightAligned: Set(2..<header.count))
@@ -61,6 +61,7 @@ public struct ProgressReport: Codable, Hashable, Sendable {
             let count = "\(snapshot.completed)/\(total.map(String.init) ?? "?")"
             let percent = total == nil ? "  ?%" : String(format: "%3d%%", Int((fraction * 100).rounded(.down)))
             var details = "\(snapshot.state.rawValue)  " + (snapshot.pending > 0 ? "pending \(snapshot.pending), " : "") + "enriching \(snapshot.enriching), scoring \(snapshot.scoring)"
+            if snapshot.finalizing > 0 { details += ", finalizing \(snapshot.finalizing)" }
             if snapshot.billingPaused > 0 { details += ", billing paused \(snapshot.billingPaused)" }
             if snapshot.deferred > 0 { details += ", deferred \(snapshot.deferred)" }
             return "\(pad(snapshot.searchID.rawValue, nameWidth))  [\(bar)]  \(count)  \(percent)  \(details)"

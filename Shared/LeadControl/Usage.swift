@@ -248,8 +248,8 @@ public enum Usage {
         Usage: leadctl progress [--search S] [--watch] [--json]
 
         Reads the progress topic (the latest snapshot per search) and prints, per search and per
-        account, the state (running, completed, paused) and the counters: total, completed,
-        enriching, scoring, billing paused, deferred.
+        account, the state (running, completed, paused) and the counters: total, pending,
+        completed, enriching, scoring, finalizing, billing paused, deferred.
 
         --search S  only that search (and its account's total over it)
         --watch     redraw a progress bar per search until every shown search is completed

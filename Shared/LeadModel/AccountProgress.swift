@@ -11,8 +11,10 @@ import Foundation
 public struct AccountProgressSnapshot: Message, Hashable {
     /// `account.progress`.
     public static let schemaName = "account.progress"
-    /// Version 1.
-    public static let schemaVersion = 1
+    /// Version 2 added ``finalizing``.
+    public static let schemaVersion = 2
+    /// Versions 1 (no ``finalizing``: read as 0) and 2.
+    public static let supportedVersions = 1...2
 
     /// The account.
     public var accountID: AccountID
@@ -31,6 +33,8 @@ public struct AccountProgressSnapshot: Message, Hashable {
     public var enriching: Int
     /// Leads in the scoring phase.
     public var scoring: Int
+    /// Leads in the finalize phase (their pool entry being written).
+    public var finalizing: Int
     /// Leads waiting for billing to resume.
     public var billingPaused: Int
     /// Leads waiting for the outreach window.
@@ -58,7 +62,7 @@ public struct AccountProgressSnapshot: Message, Hashable {
     /// Creates a snapshot.
     public init(
         accountID: AccountID, state: ProgressSnapshot.State, searches: SearchCounts, total: Int?, pending: Int, completed: Int,
-        enriching: Int, scoring: Int, billingPaused: Int, deferred: Int, updatedAt: Date
+        enriching: Int, scoring: Int, finalizing: Int = 0, billingPaused: Int, deferred: Int, updatedAt: Date
     ) {
         self.accountID = accountID
         self.state = state
@@ -68,9 +72,27 @@ public struct AccountProgressSnapshot: Message, Hashable {
         self.completed = completed
         self.enriching = enriching
         self.scoring = scoring
+        self.finalizing = finalizing
         self.billingPaused = billingPaused
         self.deferred = deferred
         self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case accountID, state, searches, total, pending, completed, enriching, scoring, finalizing, billingPaused, deferred, updatedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let columns = try ProgressColumns(from: decoder)
+        self.init(
+            accountID: try container.decode(AccountID.self, forKey: .accountID),
+            state: try container.decode(ProgressSnapshot.State.self, forKey: .state),
+            searches: try container.decode(SearchCounts.self, forKey: .searches),
+            total: try container.decodeIfPresent(Int.self, forKey: .total),
+            pending: columns.pending, completed: columns.completed, enriching: columns.enriching, scoring: columns.scoring,
+            finalizing: columns.finalizing, billingPaused: columns.billingPaused, deferred: columns.deferred,
+            updatedAt: try container.decode(Date.self, forKey: .updatedAt))
     }
 
     /// The account's progress from the latest snapshot of each of its searches (all of
@@ -89,7 +111,7 @@ public struct AccountProgressSnapshot: Message, Hashable {
             accountID: accountID, state: state, searches: counts,
             total: totals.contains(nil) ? nil : totals.reduce(0) { $0 + ($1 ?? 0) },
             pending: sum(\.pending), completed: sum(\.completed), enriching: sum(\.enriching), scoring: sum(\.scoring),
-            billingPaused: sum(\.billingPaused), deferred: sum(\.deferred), updatedAt: now)
+            finalizing: sum(\.finalizing), billingPaused: sum(\.billingPaused), deferred: sum(\.deferred), updatedAt: now)
     }
 
     /// The key of a search's snapshot on ``Topics/accountProgressParts``: `<account id>/<search id>`.

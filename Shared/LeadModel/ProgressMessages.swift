@@ -4,10 +4,10 @@ import Foundation
 public struct ProgressSnapshot: Message, Hashable {
     /// `progress.snapshot`.
     public static let schemaName = "progress.snapshot"
-    /// Version 2 added ``pending``.
-    public static let schemaVersion = 2
-    /// Version 1 (no ``pending``: read as 0) and 2.
-    public static let supportedVersions = 1...2
+    /// Version 2 added ``pending``, version 3 ``finalizing``.
+    public static let schemaVersion = 3
+    /// Versions 1 (no ``pending``: read as 0), 2 (no ``finalizing``: read as 0) and 3.
+    public static let supportedVersions = 1...3
 
     /// Overall state.
     public enum State: String, Codable, Sendable {
@@ -35,6 +35,8 @@ public struct ProgressSnapshot: Message, Hashable {
     public var enriching: Int
     /// Leads in the scoring phase.
     public var scoring: Int
+    /// Leads in the finalize phase (their pool entry being written).
+    public var finalizing: Int
     /// Leads waiting for billing to resume.
     public var billingPaused: Int
     /// Leads waiting for the outreach window.
@@ -45,7 +47,7 @@ public struct ProgressSnapshot: Message, Hashable {
     /// Creates a snapshot.
     public init(
         searchID: SearchID, accountID: AccountID, state: State, total: Int?, pending: Int = 0, completed: Int, enriching: Int,
-        scoring: Int, billingPaused: Int, deferred: Int, updatedAt: Date
+        scoring: Int, finalizing: Int = 0, billingPaused: Int, deferred: Int, updatedAt: Date
     ) {
         self.searchID = searchID
         self.accountID = accountID
@@ -55,28 +57,54 @@ public struct ProgressSnapshot: Message, Hashable {
         self.completed = completed
         self.enriching = enriching
         self.scoring = scoring
+        self.finalizing = finalizing
         self.billingPaused = billingPaused
         self.deferred = deferred
         self.updatedAt = updatedAt
     }
 
     private enum CodingKeys: String, CodingKey {
-        case searchID, accountID, state, total, pending, completed, enriching, scoring, billingPaused, deferred, updatedAt
+        case searchID, accountID, state, total, pending, completed, enriching, scoring, finalizing, billingPaused, deferred, updatedAt
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        let columns = try ProgressColumns(from: decoder)
         self.init(
             searchID: try container.decode(SearchID.self, forKey: .searchID),
             accountID: try container.decode(AccountID.self, forKey: .accountID),
             state: try container.decode(State.self, forKey: .state),
             total: try container.decodeIfPresent(Int.self, forKey: .total),
-            pending: try container.decodeIfPresent(Int.self, forKey: .pending) ?? 0,
-            completed: try container.decode(Int.self, forKey: .completed),
-            enriching: try container.decode(Int.self, forKey: .enriching),
-            scoring: try container.decode(Int.self, forKey: .scoring),
-            billingPaused: try container.decode(Int.self, forKey: .billingPaused),
-            deferred: try container.decode(Int.self, forKey: .deferred),
+            pending: columns.pending, completed: columns.completed, enriching: columns.enriching, scoring: columns.scoring,
+            finalizing: columns.finalizing, billingPaused: columns.billingPaused, deferred: columns.deferred,
             updatedAt: try container.decode(Date.self, forKey: .updatedAt))
+    }
+}
+
+/// The lead counters of a search's or an account's snapshot, read from the snapshot's own
+/// object: `pending` (from version 2 of a search's) and `finalizing` (from version 3 of a
+/// search's, 2 of an account's) read as 0 when absent.
+struct ProgressColumns: Decodable {
+    var pending: Int
+    var completed: Int
+    var enriching: Int
+    var scoring: Int
+    var finalizing: Int
+    var billingPaused: Int
+    var deferred: Int
+
+    private enum CodingKeys: String, CodingKey {
+        case pending, completed, enriching, scoring, finalizing, billingPaused, deferred
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        pending = try container.decodeIfPresent(Int.self, forKey: .pending) ?? 0
+        completed = try container.decode(Int.self, forKey: .completed)
+        enriching = try container.decode(Int.self, forKey: .enriching)
+        scoring = try container.decode(Int.self, forKey: .scoring)
+        finalizing = try container.decodeIfPresent(Int.self, forKey: .finalizing) ?? 0
+        billingPaused = try container.decode(Int.self, forKey: .billingPaused)
+        deferred = try container.decode(Int.self, forKey: .deferred)
     }
 }

@@ -69,4 +69,25 @@ final class ProgressCountsTests: XCTestCase {
         state.status = .ready
         XCTAssertEqual(ProgressCounts.Bucket(state), .completed)
     }
+
+    /// A search's snapshot accounts for every lead of its parts: each bucket has its column, so
+    /// the columns add up to the leads the coordinator counted (finalizing ones included).
+    func testASearchSnapshotsColumnsAddUpToItsParts() throws {
+        let parts: [SearchProgressPart] = [
+            SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 0, pending: 1, enriching: 2, scoring: 3,
+                               finalizing: 4, billingPaused: 5, deferred: 6, completed: 7, updatedAt: at),
+            SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 1, finalizing: 2, completed: 1, updatedAt: at),
+        ]
+        var search = ProgressTracker.Search(accountID: "acct-1", total: 40, partition: 0)
+        for part in parts { search.parts[part.partition] = part }
+        let snapshot = try XCTUnwrap(search.snapshot("search-1", at: at))
+        XCTAssertEqual(snapshot.finalizing, 6)
+        let columns = snapshot.pending + snapshot.enriching + snapshot.scoring + snapshot.finalizing + snapshot.billingPaused
+            + snapshot.deferred + snapshot.completed
+        XCTAssertEqual(columns, 31, "every counted lead is in one column")
+        XCTAssertEqual(snapshot.state, .running)
+
+        let account = try XCTUnwrap(AccountProgressSnapshot.adding([snapshot, snapshot], accountID: "acct-1", at: at))
+        XCTAssertEqual(account.finalizing, 12, "an account adds its searches' finalizing leads up too")
+    }
 }

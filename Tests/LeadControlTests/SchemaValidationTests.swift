@@ -71,7 +71,11 @@ final class SchemaValidationTests: XCTestCase {
                                                                            occurredAt: now, eventID: "e2")))
         cases.append(try valid("account progress", AccountProgressSnapshot(
             accountID: "a1", state: .running, searches: .init(running: 1, completed: 2, paused: 0), total: nil, pending: 4,
-            completed: 30, enriching: 2, scoring: 1, billingPaused: 0, deferred: 0, updatedAt: now)))
+            completed: 30, enriching: 2, scoring: 1, finalizing: 3, billingPaused: 0, deferred: 0, updatedAt: now)))
+        let accountVersion1 = #"{"schema":"account.progress","version":1,"accountID":"a1","state":"running","searches":{"running":1,"completed":0,"paused":0},"pending":0,"completed":1,"enriching":2,"scoring":0,"billingPaused":0,"deferred":0,"updatedAt":"2025-01-31T12:00:00.000Z"}"#
+        cases.append(Case(name: "account progress version 1", schemaFile: "account.progress.v1.schema.json", instance: accountVersion1, isValid: true))
+        XCTAssertEqual(try codec.decode(AccountProgressSnapshot.self, from: Array(accountVersion1.utf8)).finalizing, 0,
+                       "a version 1 account snapshot is read")
         cases.append(invalid("account progress without searches", AccountProgressSnapshot.self,
                              #"{"schema":"account.progress","version":1,"accountID":"a1","state":"running","pending":0,"completed":0,"enriching":0,"scoring":0,"billingPaused":0,"deferred":0,"updatedAt":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(Case(name: "docs/samples/account-billing-event.json", schemaFile: schemaFile(AccountBillingEvent.self),
@@ -107,8 +111,11 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(try valid("pool entry bare", LeadPoolEntry(profile: EnrichedProfile(leadID: "l2", name: "Ken Ito"),
                                                                 accountID: "a1", offerID: "o1", finishedAt: now)))
         cases.append(try valid("progress", ProgressSnapshot(searchID: "s1", accountID: "a1", state: .running, total: nil, pending: 5,
-                                                            completed: 3, enriching: 2, scoring: 1, billingPaused: 0, deferred: 4,
-                                                            updatedAt: now)))
+                                                            completed: 3, enriching: 2, scoring: 1, finalizing: 1, billingPaused: 0,
+                                                            deferred: 4, updatedAt: now)))
+        let progressVersion2 = #"{"schema":"progress.snapshot","version":2,"searchID":"s1","accountID":"a1","state":"running","pending":1,"completed":3,"enriching":2,"scoring":1,"billingPaused":0,"deferred":0,"updatedAt":"2025-01-31T12:00:00.000Z"}"#
+        cases.append(Case(name: "progress version 2", schemaFile: "progress.snapshot.v2.schema.json", instance: progressVersion2, isValid: true))
+        XCTAssertEqual(try codec.decode(ProgressSnapshot.self, from: Array(progressVersion2.utf8)).finalizing, 0, "a version 2 snapshot is read")
         let progressVersion1 = #"{"schema":"progress.snapshot","version":1,"searchID":"s1","accountID":"a1","state":"running","completed":3,"enriching":2,"scoring":1,"billingPaused":0,"deferred":0,"updatedAt":"2025-01-31T12:00:00.000Z"}"#
         cases.append(Case(name: "progress version 1", schemaFile: "progress.snapshot.v1.schema.json", instance: progressVersion1, isValid: true))
         XCTAssertEqual(try codec.decode(ProgressSnapshot.self, from: Array(progressVersion1.utf8)).pending, 0, "a version 1 snapshot is read")
