@@ -17,7 +17,9 @@ import Synchronization
 /// requests of one lead come to one instance, one at a time. The runs remembered are the last
 /// ``rememberedRuns`` in memory, so a request redelivered after a SIGKILL of this stage, between
 /// the entry's acknowledgement and the commit, writes the run's entry again: the same key and run,
-/// which compaction folds into one.
+/// which compaction folds into one. An entry that could not be written (above MAX_RECORD_BYTES)
+/// is not remembered (``outputNotWritten(for:)``): its request is dead-lettered on every attempt,
+/// and the lead is never ready without its entry.
 ///
 /// Autopilot: the run's ``AutopilotEnrollment`` goes out with its pool entry, decided by
 /// ``AutopilotCheck/enrollment(finalizing:profile:account:override:at:)`` from the card the request
@@ -57,7 +59,7 @@ public struct FinalizeStageHandler: PhaseHandler {
     public func handle(_ request: PhaseRequest) async -> StageOutput {
         let finishedAt = now()
         let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
-        guard written.insert("\(request.leadID)/\(request.runID)") else { return StageOutput(result: result) }
+        guard written.insert(Self.runKey(request)) else { return StageOutput(result: result) }
         let profile = DocumentAssembly.profile(of: request)
         let entry = LeadPoolEntry(profile: profile, accountID: request.accountID, offerID: request.offerID, finishedAt: finishedAt)
         let enrollment = AutopilotCheck.enrollment(
@@ -65,6 +67,16 @@ public struct FinalizeStageHandler: PhaseHandler {
             at: finishedAt)
         return StageOutput(result: result, enrollment: enrollment, poolEntry: entry)
     }
+
+    /// The run's entry was not written (above MAX_RECORD_BYTES, say): forgotten, so that the
+    /// retried attempt writes it again (and is dead-lettered again while it cannot be written)
+    /// instead of answering completed without an entry. The lead stays in finalize, retried with a
+    /// backoff of up to ``LeadStateMachine/Configuration/backoffMax``, until the entry fits.
+    public func outputNotWritten(for request: PhaseRequest) {
+        written.remove(Self.runKey(request))
+    }
+
+    private static func runKey(_ request: PhaseRequest) -> String { "\(request.leadID)/\(request.runID)" }
 }
 
 /// The last `capacity` keys inserted, oldest forgotten first.
@@ -79,6 +91,12 @@ final class RecentRuns: Sendable {
     private let state = Mutex(State())
 
     init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    /// Forgets `key`. Its slot in the order stays until it comes round, so a key inserted again
+    /// may be forgotten that much sooner.
+    func remove(_ key: String) {
+        _ = state.withLock { $0.keys.remove(key) }
+    }
 
     /// Inserts `key`; false when it was there already.
     func insert(_ key: String) -> Bool {

@@ -75,4 +75,15 @@ public protocol PhaseHandler: Sendable {
 
     /// The output for `request`.
     func handle(_ request: PhaseRequest) async -> StageOutput
+
+    /// The output ``handle(_:)`` gave for `request` was not written (it could not be encoded, it
+    /// is above MAX_RECORD_BYTES, or the broker refused it) and the request was dead-lettered
+    /// instead. A handler that remembers what it wrote forgets it here, so that a retried attempt
+    /// writes it again rather than answering as if it had been written.
+    func outputNotWritten(for request: PhaseRequest)
+}
+
+extension PhaseHandler {
+    /// Nothing: a handler that remembers nothing of its outputs has nothing to forget.
+    public func outputNotWritten(for request: PhaseRequest) {}
 }

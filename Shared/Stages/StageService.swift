@@ -299,10 +299,14 @@ public struct StageRecordProcessor: Sendable {
 
     /// The dead letter for `record` (its bytes, where it was read and `reason`), logged as a
     /// warning. Also what the ``StageRunner`` sends when the broker refuses the outputs for good.
+    /// A request of this stage's phase is handed to ``PhaseHandler/outputNotWritten(for:)``.
     public func deadLetter(for record: ConsumerRecord, reason: String) -> ProducerRecord {
         logger.warning("dead-lettering: \(reason)", [
             LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset),
         ])
+        if let request = try? codec.decode(PhaseRequest.self, record: record), request.phase == handler.phase {
+            handler.outputNotWritten(for: request)
+        }
         return codec.deadLetter(for: record, reason: reason, service: service, topics: topics)
     }
 }
