@@ -78,7 +78,11 @@ public enum OrbitClusters {
         guard nameOfHandle.count >= 2, let first = targets.map(\.firstSeen).min(),
               let last = targets.map(\.lastSeen).max() else { return nil }
         let handles = nameOfHandle.keys.sorted()
-        let count = targets.reduce(0) { $0 + max(0, $1.interactionCount) }
+        // Held at `Int.max`: the counts come from outside (a pool profile) and may be anything.
+        let count = targets.reduce(0) { sum, target in
+            let (total, overflow) = sum.addingReportingOverflow(max(0, target.interactionCount))
+            return overflow ? .max : total
+        }
         let weeks = max(1, last.timeIntervalSince(first) / (7 * 86_400))
         return OrbitCluster(
             handles: handles, hasCompetitor: targets.contains { $0.classification == .competitor },

@@ -53,6 +53,19 @@ final class OrbitClusterTests: XCTestCase {
         XCTAssertTrue(cluster.isNew)
     }
 
+    /// Interaction counts come from outside (a pool profile of an external lead): counts that
+    /// add up past `Int.max` are held at the bound, never trap the scoring stage.
+    func testCountsAtTheLimitOfAnIntegerAddUpWithoutOverflow() throws {
+        let pair = newCompetitorPair.map { target -> OrbitTarget in
+            var target = target
+            target.interactionCount = .max
+            return target
+        }
+        let cluster = try XCTUnwrap(OrbitClusters.form(pair, now: Fixtures.now).first)
+        XCTAssertEqual(cluster.interactionCount, .max)
+        XCTAssertGreaterThan(intentCard(pair).intent, 0, "the lead is scored")
+    }
+
     func testAnOldPairASingleTargetAndDisjointSpansFormNoCluster() {
         let old = [target("a", "A", first: 90, last: 40), target("b", "B", first: 80, last: 35)]
         XCTAssertEqual(OrbitClusters.form(old, now: Fixtures.now), [], "last seen before the window")
