@@ -173,12 +173,14 @@ public struct AccountSignalAggregator: Sendable {
     ) -> AccountSignalContribution {
         let detector = detector ?? SignalDetector(offer: offer)
         let activity = profile.activity ?? .empty
-        let clusterSignals = detector.signals(in: OrbitClusters.clusters(of: activity, now: scoredAt))
+        // As the scorer reads them: dated at most a day ahead (a pool profile is not checked).
+        let latest = scoredAt.addingTimeInterval(86_400)
+        let clusterSignals = detector.signals(in: OrbitClusters.clusters(of: activity, now: scoredAt)).filter { $0.date <= latest }
         let key = companyKey(for: profile)
         return AccountSignalContribution(
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
             companyName: key == nil ? nil : profile.company?.name ?? profile.linkedin?.company ?? key,
-            signals: detector.signals(in: activity), clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
+            signals: detector.signals(in: activity).filter { $0.date <= latest }, clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
             scoredAt: scoredAt)
     }
 

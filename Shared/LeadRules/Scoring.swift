@@ -86,9 +86,12 @@ public struct RuleBasedScorer: Scorer {
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard {
         let reading = readings.value(for: offer)
         let detector = reading.detector
-        let posts = (profile.activity?.posts ?? []).filter { Self.ageInDays($0.date, now: now) <= Self.horizonDays }
+        // Dated at most a day ahead (clocks), as the activity stage keeps them: a pool profile is
+        // scored as sent, and a post or engagement dated later is no evidence of anything.
+        let latest = now.addingTimeInterval(86_400)
+        let posts = (profile.activity?.posts ?? []).filter { $0.date <= latest && Self.ageInDays($0.date, now: now) <= Self.horizonDays }
         let postSignals = detector.signals(in: posts)
-        let orbitSignals = detector.signals(in: profile.activity?.orbit ?? [])
+        let orbitSignals = detector.signals(in: (profile.activity?.orbit ?? []).filter { $0.lastSeen <= latest })
         let evidence = FitEvidence(profile: profile)
 
         let employers = [evidence.company?.value, profile.linkedin?.company, profile.company?.name].compactMap { $0 }
@@ -103,7 +106,8 @@ public struct RuleBasedScorer: Scorer {
 
         let fit = Fit(evidence: evidence, icp: offer.icp, reading: reading)
         var (intent, intentReasons) = Self.intent(
-            signals: postSignals + orbitSignals, clusters: OrbitClusters.clusters(of: profile.activity ?? .empty, now: now),
+            signals: postSignals + orbitSignals,
+            clusters: OrbitClusters.clusters(of: profile.activity ?? .empty, now: now).filter { $0.lastSeen <= latest },
             source: source, now: now)
         if let bio = profile.x?.bio, let mention = detector.competitor(matching: bio) {
             let reason = ScoreReason(signal: "X bio mentions competitor \(mention)", points: min(10, 100 - intent), source: "x")

@@ -39,6 +39,32 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(intent(daysAgo: 200), 0)
     }
 
+    /// A pool profile (an external lead's) is scored as sent, without the activity stage's date
+    /// check: a post or an engagement dated in the future is not evidence, as the activity stage
+    /// drops it, instead of counting as "today" for ever. A day ahead is allowed for clocks.
+    func testPostsAndEngagementsDatedInTheFutureDoNotCount() {
+        let offer = Fixtures.offer()
+        func card(postDaysAgo: Double, engagedDaysAgo: Double) -> ScoreCard {
+            let orbit = [OrbitTarget(platform: .x, handle: "outreach", name: "Outreach", classification: .competitor,
+                                     interactionCount: 6, firstSeen: Fixtures.daysAgo(engagedDaysAgo + 7),
+                                     lastSeen: Fixtures.daysAgo(engagedDaysAgo))]
+            return scorer.score(
+                profile: Fixtures.profile(posts: [Fixtures.post("low reply rates again", daysAgo: postDaysAgo)], orbit: orbit),
+                offer: offer, source: .csvImport, now: Fixtures.now)
+        }
+        let future = card(postDaysAgo: -3_000_000, engagedDaysAgo: -3_000_000)
+        XCTAssertEqual(future.intent, 0, future.intentReasons.map(\.signal).joined(separator: "; "))
+        XCTAssertTrue(future.timingReasons.isEmpty, future.timingReasons.map(\.signal).joined(separator: "; "))
+        XCTAssertEqual(card(postDaysAgo: -0.5, engagedDaysAgo: -0.5).intentReasons.count, 2, "half a day ahead is a clock, not a lie")
+
+        let orbit = [OrbitTarget(platform: .x, handle: "outreach", name: "Outreach", classification: .competitor, interactionCount: 6,
+                                 firstSeen: Fixtures.daysAgo(-3_000_007), lastSeen: Fixtures.daysAgo(-3_000_000))]
+        let contribution = AccountSignalAggregator.contribution(
+            of: Fixtures.profile(posts: [Fixtures.post("low reply rates again", daysAgo: -3_000_000)], orbit: orbit),
+            leadID: "lead-1", runID: "run-1", accountID: "acct-1", offer: offer, at: Fixtures.now)
+        XCTAssertTrue(contribution.signals.isEmpty, "nor do they heat the lead's account")
+    }
+
     func testIntentSourceStartsWithSomeIntent() {
         let offer = Fixtures.offer()
         let search = scorer.score(profile: Fixtures.profile(), offer: offer, source: .keywordSearch, now: Fixtures.now)
