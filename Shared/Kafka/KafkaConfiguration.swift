@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Runtime
 
 /// Connection settings shared by producers, consumers and admin clients.
 ///
@@ -96,8 +97,8 @@ public struct KafkaConfiguration: Sendable, Equatable {
     /// Parses `key=value` lines; blank lines and lines starting with `#` or `!` are skipped.
     static func parseProperties(_ text: String, source: String) throws -> [String: String] {
         var result: [String: String] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = trimmed(String(rawLine))
+        for (index, rawLine) in textLines(text).enumerated() {
+            let line = trimmed(rawLine)
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
             guard let eq = line.firstIndex(of: "=") else {
                 throw KafkaError.configuration(

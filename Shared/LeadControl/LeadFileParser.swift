@@ -1,6 +1,7 @@
 import Foundation
 import JSONCodec
 import LeadModel
+import Runtime
 
 /// One non-blank line (CSV: one row) of a lead file, parsed and validated.
 public struct LeadLine: Sendable, Hashable {
@@ -85,8 +86,7 @@ public enum LeadFileParser {
     public static func parseJSONLines(_ text: String, now: Date) -> [LeadLine] {
         var lines: [LeadLine] = []
         let codec = MessageCodec()
-        for (index, rawLine) in splitLines(text).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : rawLine
+        for (index, line) in textLines(text).enumerated() {
             if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
             lines.append(parseJSONLine(line, lineNumber: index + 1, now: now, codec: codec))
         }
@@ -130,11 +130,6 @@ public enum LeadFileParser {
     private static func describeJSONError(_ error: any Error) -> String {
         let nsError = error as NSError
         return (nsError.userInfo[NSDebugDescriptionErrorKey] as? String) ?? nsError.localizedDescription
-    }
-
-    /// Splits on `\n` keeping empty lines, so indices are line numbers.
-    private static func splitLines(_ text: String) -> [String] {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     }
 
     // MARK: CSV

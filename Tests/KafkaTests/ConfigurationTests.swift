@@ -65,6 +65,19 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.redactedProperties["sasl.username"], "svc")
     }
 
+    /// A properties file saved with Windows line endings (a secret written from Windows) is read
+    /// line by line, not as one line whose first value runs to the end of the file.
+    func testPropertiesFileWithWindowsLineEndings() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-\(UUID()).properties")
+        try "# mounted secret\r\nsecurity.protocol=sasl_plaintext\r\nsasl.username=svc\r\n\r\nlinger.ms=5\r\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let configuration = try KafkaConfiguration(environment: ["KAFKA_PROPERTIES_FILE": file.path], defaultClientID: "x")
+        XCTAssertEqual(configuration.properties["security.protocol"], "sasl_plaintext")
+        XCTAssertEqual(configuration.properties["sasl.username"], "svc")
+        XCTAssertEqual(configuration.properties["linger.ms"], "5")
+    }
+
     func testEveryKeyThatCanHoldASecretIsRedacted() {
         let secrets = ["sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret",
                        "sasl.oauthbearer.extensions", "sasl.kerberos.keytab", "sasl.jaas.config", "ssl.key.password",

@@ -47,6 +47,21 @@ final class LeadFileParserTests: XCTestCase {
         XCTAssertEqual(lines[6].raw, "[1, 2]", "the raw line is kept as written")
     }
 
+    /// A file saved with Windows line endings: Swift reads "\r\n" as one character, so a split
+    /// on "\n" alone found no line and the whole file was one malformed line.
+    func testJSONLinesWithWindowsLineEndingsAreOneLeadALine() throws {
+        let text = [
+            #"{"leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane Doe","xURL":"x.com/jane"}"#,
+            "",
+            #"{"leadID":"l2","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Ken Ito","xURL":"x.com/ken"}"#,
+            #"{"leadID":"l3","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Mixed","xURL":"x.com/mix"}"#,
+        ].joined(separator: "\r\n") + "\n" + #"{"leadID":"l4","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Lf","xURL":"x.com/lf"}"# + "\r\n"
+        let lines = try LeadFileParser.parse(text, format: .jsonl, now: now)
+        XCTAssertEqual(lines.map(\.lineNumber), [1, 3, 4, 5])
+        XCTAssertEqual(lines.compactMap(\.lead?.leadID.rawValue), ["l1", "l2", "l3", "l4"], lines.compactMap(\.error?.reason).joined())
+        XCTAssertFalse(lines.contains { $0.raw.contains("\r") }, "no line keeps its carriage return")
+    }
+
     func testCSVWithQuotingOptionalColumnsAndInvalidRows() throws {
         let text = """
             lead_id,account_id,offer_id,search_id,source,name,linkedin_url,x_url,mode\r
