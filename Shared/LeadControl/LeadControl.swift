@@ -579,8 +579,13 @@ public struct LeadControl: Sendable {
         }
         letters.sort { ($0.letter.failedAt, $0.letter.sourceTopic, $0.letter.offset) < ($1.letter.failedAt, $1.letter.sourceTopic, $1.letter.offset) }
         for (letter, partition, offset) in letters {
-            console.output(isJSON ? String(decoding: try environment.codec.encode(letter), as: UTF8.self)
-                                  : DeadLetterLine.render(letter, partition: partition, offset: offset))
+            guard isJSON else {
+                console.output(DeadLetterLine.render(letter, partition: partition, offset: offset))
+                continue
+            }
+            // The letter as stored, led by its own place (what `dead-letters replay` takes).
+            let json = String(decoding: try environment.codec.encode(letter), as: UTF8.self)
+            console.output("{\"deadLetterAt\":\"\(partition)@\(offset)\"," + json.dropFirst())
         }
         for problem in problems { console.error("warning: undecodable dead letter at \(problem)") }
         if !isJSON { console.error("\(letters.count) dead letter\(letters.count == 1 ? "" : "s") in \(topic)") }

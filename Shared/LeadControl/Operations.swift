@@ -170,35 +170,66 @@ extension LeadControl {
             }
         }
         let replacement = try replacementPath.map { Array(try readText($0).utf8) }
+        var replayed: [(position: TopicPartition, offset: Int64, letter: DeadLetter)] = []
         var records: [ProducerRecord] = []
+        var skipped = 0
         for (position, offset, letter) in found {
-            guard let value = replacement ?? letter.original else {
-                let why = letter.originalBase64 == nil
-                    ? "original value of \(letter.originalBytes ?? 0) bytes was too large to keep (FNV-1a 64 \(letter.originalFNV1a64 ?? "?")); it is still at \(letter.sourceTopic)[\(letter.partition)]@\(letter.offset)"
-                    : "original value is corrupt base64"
-                console.error("dead letter \(position.partition)@\(offset): \(why); replay it with --file")
-                return Self.failure
+            switch Self.replayRecord(of: letter, replacement: replacement) {
+            case .success(let record):
+                replayed.append((position, offset, letter))
+                records.append(record)
+            case .failure(let problem):
+                console.error("dead letter \(position.partition)@\(offset): \(problem.reason)")
+                // One letter asked for fails; `--all` replays the others and fails at the end.
+                guard case .all = selection else { return Self.failure }
+                skipped += 1
             }
-            // A dead letter without a key had none; one whose key base64 is corrupt is refused.
-            var key: [UInt8]?
-            if let encoded = letter.originalKeyBase64 {
-                guard let decoded = Data(base64Encoded: encoded) else {
-                    console.error("dead letter \(position.partition)@\(offset): original key is corrupt base64")
-                    return Self.failure
-                }
-                key = Array(decoded)
-            }
-            records.append(ProducerRecord(topic: letter.sourceTopic, key: key, value: value,
-                                          headers: Self.schemaHeaders(of: value)))
         }
         try await send(records)
-        for ((position, offset, letter), record) in zip(found, records) {
+        for ((position, offset, letter), record) in zip(replayed, records) {
             console.output("replayed \(position.partition)@\(offset) to \(letter.sourceTopic) "
                 + "(key \(record.key.map { String(decoding: $0, as: UTF8.self) } ?? "none"), \(record.value?.count ?? 0) bytes"
                 + (replacement == nil ? "" : ", from \(replacementPath ?? "")") + ")")
         }
         console.error("replayed \(records.count) dead letter\(records.count == 1 ? "" : "s")")
+        guard skipped == 0 else {
+            console.error("skipped \(skipped) dead letter\(skipped == 1 ? "" : "s") that cannot be replayed as stored (above)")
+            return Self.failure
+        }
         return Self.success
+    }
+
+    /// Why a dead letter cannot be replayed as stored.
+    struct ReplayProblem: Error {
+        let reason: String
+    }
+
+    /// The record that replays `letter` to its source topic with its original key: `replacement`
+    /// as the value when given, else the original, which must be there and not empty (a letter
+    /// whose payload was withheld, or too large to keep, has none to send).
+    static func replayRecord(of letter: DeadLetter, replacement: [UInt8]?) -> Result<ProducerRecord, ReplayProblem> {
+        let value: [UInt8]
+        if let replacement {
+            value = replacement
+        } else if letter.originalBase64 == nil {
+            return .failure(ReplayProblem(reason: "original value of \(letter.originalBytes ?? 0) bytes was too large to keep "
+                + "(FNV-1a 64 \(letter.originalFNV1a64 ?? "?")); it is still at \(letter.sourceTopic)[\(letter.partition)]@\(letter.offset); "
+                + "replay it with --file"))
+        } else if let original = letter.original, !original.isEmpty {
+            value = original
+        } else {
+            let why = letter.original == nil ? "is corrupt base64" : "is empty (its payload was withheld, or the record had none)"
+            return .failure(ReplayProblem(reason: "original value \(why); replay it with --file"))
+        }
+        // A dead letter without a key had none; one whose key base64 is corrupt is refused.
+        var key: [UInt8]?
+        if let encoded = letter.originalKeyBase64 {
+            guard let decoded = Data(base64Encoded: encoded) else {
+                return .failure(ReplayProblem(reason: "original key is corrupt base64"))
+            }
+            key = Array(decoded)
+        }
+        return .success(ProducerRecord(topic: letter.sourceTopic, key: key, value: value, headers: schemaHeaders(of: value)))
     }
 
     /// The schema headers a record of `value` would have had: taken from the value's `schema`

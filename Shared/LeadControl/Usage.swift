@@ -223,7 +223,8 @@ public enum Usage {
         Reads the dead letters topic to its end and prints, per record, its place in that topic
         (PARTITION@OFFSET, for `dead-letters replay`), where it came from
         (topic, partition, offset), the service, the time, the reason and the start of the
-        original value. --json prints each dead letter as one JSON line.
+        original value. --json prints each dead letter as one JSON line, its fields led by
+        "deadLetterAt": its PARTITION@OFFSET in the dead letters topic.
 
         \(connection)
         """
@@ -238,7 +239,9 @@ public enum Usage {
         topic, as `dead-letters list` prints it first on each line (a bare OFFSET works when only
         one partition has a dead letter there). --file PATH sends the file's bytes instead of the
         original value (a fixed record; "-" reads standard input). --all replays every stored dead
-        letter once; a record that fails again becomes a new dead letter.
+        letter once; a record that fails again becomes a new dead letter. A letter without its
+        original value (too large to keep, or withheld) is replayed only with --file: --all
+        names and skips such letters, replays the rest, and exits 1.
 
         \(connection)
         """

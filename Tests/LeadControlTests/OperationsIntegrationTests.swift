@@ -123,6 +123,47 @@ final class OperationsIntegrationTests: XCTestCase {
         }
     }
 
+    /// Letters without their original value cannot be replayed as they are: one whose payload
+    /// was withheld (its full letter was refused) would go out as an empty record, and one too
+    /// large to keep has none. Each is refused with the way out (`--file`); `--all` replays the
+    /// rest, names the ones it skipped and exits 1. `list --json` gives each letter's place.
+    func testLettersWithoutTheirOriginalAreSkippedAndTheRestReplayed() async throws {
+        try await withNamespace { environment, variables in
+            let source = environment.topics.leadsDiscovered
+            let good = DeadLetter(original: Array("good".utf8), originalKey: Array("lead-1".utf8), sourceTopic: source,
+                                  partition: 0, offset: 1, reason: "malformed JSON", failedAt: Samples.now, service: "coordinator")
+            let withheld = DeadLetter(original: [], originalKey: Array("lead-2".utf8), sourceTopic: source, partition: 0, offset: 2,
+                                      reason: "output refused; payload withheld: 900000 bytes, fnv1a64 0123456789abcdef",
+                                      failedAt: Samples.now, service: "profile-stage")
+            let large = DeadLetter(original: Array(repeating: 0x41, count: 10), originalKey: Array("lead-3".utf8), sourceTopic: source,
+                                   partition: 0, offset: 3, reason: "too large", failedAt: Samples.now, service: "coordinator",
+                                   keepOriginal: false)
+            try await send([good, withheld, large].map {
+                ProducerRecord(topic: environment.topics.deadLetters, partition: 0, key: Array("k".utf8), value: try environment.codec.encode($0))
+            }, environment)
+
+            let (listed, listing) = await run(["dead-letters", "list", "--json"], variables)
+            XCTAssertEqual(listed, LeadControl.success, listing.error)
+            let places = try listing.output.split(separator: "\n").map { line in
+                try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["deadLetterAt"] as? String
+            }
+            XCTAssertEqual(places, ["0@0", "0@1", "0@2"], "each JSON line names the letter's place for replay")
+
+            let (one, oneConsole) = await run(["dead-letters", "replay", "0@1"], variables)
+            XCTAssertEqual(one, LeadControl.failure)
+            XCTAssertTrue(oneConsole.error.contains("0@1") && oneConsole.error.contains("--file"), oneConsole.error)
+            let sent = try await readAll(source, environment)
+            XCTAssertTrue(sent.isEmpty, "nothing was sent for a letter without its original")
+
+            let (all, allConsole) = await run(["dead-letters", "replay", "--all"], variables)
+            XCTAssertEqual(all, LeadControl.failure, "letters were skipped")
+            XCTAssertTrue(allConsole.error.contains("0@1") && allConsole.error.contains("0@2"), allConsole.error)
+            let inputs = try await readAll(source, environment)
+            XCTAssertEqual(inputs.map { String(decoding: $0.value ?? [], as: UTF8.self) }, ["good"], "the replayable letter went out")
+            XCTAssertEqual(inputs.map(\.keyString), ["lead-1"])
+        }
+    }
+
     func testProgressAndLagReadTheirTopics() async throws {
         try await withNamespace { environment, variables in
             let first = OperationsReportTests.snapshot("s-1", account: "acct-1")
