@@ -37,6 +37,9 @@ case "$command" in
     if ! python3 "$root/Deploy/kafka_ping.py" "127.0.0.1:$port" 30; then
       echo "broker.sh: broker did not come up; last log lines:" >&2
       tail -n 20 "$logfile" >&2 || true
+      # Not left running for nobody: the callers' clean-up starts only once this succeeds.
+      kill -9 "$(cat "$pidfile")" 2>/dev/null || true
+      rm -f "$pidfile"
       exit 1
     fi
     echo "broker.sh: broker on 127.0.0.1:$port (pid $(cat "$pidfile"))" >&2

@@ -28,6 +28,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUMMARY = re.compile(r"Executed (\d+) tests?, with (\d+) failures?")
+FAILED_CASE = re.compile(r"^Test Case '[^']*' failed", re.MULTILINE)
 # Seconds each slow class took in a three-lane run (2026-12-02), to start the longest first so
 # no lane is left with one at the end. A hint only: a class missing here or grown slower changes
 # the order, never what runs. Classes not listed count as 20 s when named *SystemTests, else 0.
@@ -106,6 +107,9 @@ def main():
                 seconds = time.monotonic() - started
                 found = SUMMARY.findall(output)
                 executed, failures = (int(found[-1][0]), int(found[-1][1])) if found else (counts[name], counts[name])
+                # XCTest's "with N failures" counts failed assertions: a test counts once.
+                failed_cases = len(set(FAILED_CASE.findall(output)))
+                failures = min(failed_cases if found and failed_cases else failures, executed)
                 if status != 0 and failures == 0:
                     failures = max(1, executed)  # ended badly after its summary, or without one
                 verdict = "passed" if failures == 0 else f"FAILED ({failures} failed, exit {status})"

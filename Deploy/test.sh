@@ -26,7 +26,9 @@ swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status
 summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1 || true)
 if [ -n "$summary" ]; then
   total=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?.*/\1/')
-  failed=$(echo "$summary" | sed -E 's/.*with ([0-9]+) failures?.*/\1/')
+  # XCTest's "with N failures" counts failed assertions; a test counts once however many failed.
+  failed=$({ grep -oE "^Test Case '[^']*' failed" "$log" || true; } | sort -u | wc -l)
+  failed=$(( failed > total ? total : failed ))
   echo "tests: $((total - failed)) passed, $failed failed"
 fi
 exit "$status"

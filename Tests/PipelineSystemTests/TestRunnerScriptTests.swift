@@ -4,7 +4,7 @@ import XCTest
 
 /// `Deploy/run_tests.py`, which CI's test command runs, with a stand-in for the test bundle: a
 /// class that fails, one whose process dies without XCTest's summary and one that does not end
-/// in time (killed) all count as failed,
+/// in time (killed) all count as failed, a test with several failed assertions counts once,
 /// every class runs once with its lane's broker, and the exit status says so. A runner that
 /// counted a crash as nothing would turn CI green on a broken build.
 final class TestRunnerScriptTests: XCTestCase {
@@ -17,13 +17,15 @@ final class TestRunnerScriptTests: XCTestCase {
         try """
         #!/usr/bin/env bash
         if [ "$1" = --list-tests ]; then
-          printf 'Listing 6 tests in Fake.xctest:\\n\\nM.Passes/testA\\nM.Passes/testB\\nM.Fails/testC\\nM.Crashes/testD\\nM.Crashes/testE\\nM.Hangs/testF\\n'
+          printf 'Listing 8 tests in Fake.xctest:\\n\\nM.Passes/testA\\nM.Passes/testB\\nM.Fails/testC\\nM.Crashes/testD\\nM.Crashes/testE\\nM.Hangs/testF\\nM.FailsTwice/testG\\nM.FailsTwice/testH\\n'
           exit 0
         fi
         echo "$1 $KAFKA_TEST_BOOTSTRAP_SERVERS" >> "\(folder.path)/ran"
         case "$1" in
           M.Passes) echo "	 Executed 2 tests, with 0 failures (0 unexpected) in 0.1 (0.1) seconds" ;;
           M.Fails) echo "	 Executed 1 test, with 1 failure (0 unexpected) in 0.1 (0.1) seconds"; exit 1 ;;
+          M.FailsTwice) printf "Test Case 'FailsTwice.testG' failed (0.1 seconds)\\nTest Case 'FailsTwice.testH' passed (0.1 seconds)\\n"
+            echo "	 Executed 2 tests, with 2 failures (0 unexpected) in 0.1 (0.1) seconds"; exit 1 ;;
           M.Crashes) echo "Test Case 'Crashes.testD' started"; kill -SEGV $$ ;;
           M.Hangs) sleep 600 ;;
         esac
@@ -39,12 +41,12 @@ final class TestRunnerScriptTests: XCTestCase {
             name: "runner")
 
         XCTAssertEqual(result.status, 1, result.output)
-        XCTAssertTrue(result.output.hasSuffix("tests: 2 passed, 4 failed\n"), result.output)
-        XCTAssertTrue(result.output.contains("failed classes: M.Crashes, M.Fails, M.Hangs"), result.output)
+        XCTAssertTrue(result.output.hasSuffix("tests: 3 passed, 5 failed\n"), result.output)
+        XCTAssertTrue(result.output.contains("failed classes: M.Crashes, M.Fails, M.FailsTwice, M.Hangs"), result.output)
         XCTAssertTrue(result.output.contains("killed after 3.0 s"), result.output)
         let ran = try String(contentsOf: folder.appendingPathComponent("ran"), encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: " ") }
-        XCTAssertEqual(ran.map { String($0[0]) }.sorted(), ["M.Crashes", "M.Fails", "M.Hangs", "M.Passes"])
+        XCTAssertEqual(ran.map { String($0[0]) }.sorted(), ["M.Crashes", "M.Fails", "M.FailsTwice", "M.Hangs", "M.Passes"])
         for line in ran {
             XCTAssertTrue(line.count == 2 && line[1].hasPrefix("127.0.0.1:"), "each class is given its lane's broker: \(line)")
         }
