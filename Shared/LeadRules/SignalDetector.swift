@@ -12,25 +12,34 @@ public struct SignalDetector: Sendable {
     /// One detected signal (``BuyingSignal``).
     public typealias Signal = BuyingSignal
 
-    /// Phrases of someone asking for a tool.
+    /// Phrases of someone asking for a tool (not of someone recommending one: "I'd recommend a").
     public static let recommendationPhrases = [
-        "any recommendations", "can anyone recommend", "can you recommend", "recommend a", "recommendations for",
+        "any recommendations", "can anyone recommend", "can you recommend", "could anyone recommend", "could you recommend",
+        "would you recommend", "would anyone recommend", "does anyone recommend", "recommendations for",
         "looking for a tool", "looking for a platform", "looking for recommendations", "what tools", "what tool",
         "which tool", "which tools", "suggestions for", "what do you use for", "anyone using",
     ]
-    /// Phrases of someone leaving a tool.
+    /// Phrases of someone leaving a tool ("replacing" alone is a laptop as often as a vendor).
     public static let switchingPhrases = [
-        "alternative to", "alternatives to", "switching from", "switch from", "moving away from", "replacing",
-        "fed up with", "frustrated with", "cancelled our", "canceling our", "cancelling our",
+        "alternative to", "alternatives to", "switching from", "switch from", "moving away from", "replacing our",
+        "replace our", "looking to replace", "need to replace", "fed up with", "frustrated with", "cancelled our",
+        "canceling our", "cancelling our",
     ]
     /// Phrases of hiring.
     public static let hiringPhrases = ["we are hiring", "we re hiring", "hiring a", "hiring for", "join our team", "open roles", "now hiring"]
-    /// Phrases of funding.
-    public static let fundingPhrases = ["raised", "series a", "series b", "series c", "seed round", "funding round", "ipo", "went public"]
+    /// Phrases of funding ("raised" alone is also where someone grew up).
+    public static let fundingPhrases = [
+        "we raised", "just raised", "we ve raised", "we have raised", "has raised", "have raised", "raised our", "raised its",
+        "raised their", "series a", "series b", "series c", "series d", "series e", "seed round", "funding round", "ipo",
+        "went public",
+    ]
     /// Phrases of a launch.
     public static let launchPhrases = ["we launched", "just launched", "launching today", "product launch", "now live"]
-    /// Phrases of building it yourself.
-    public static let inHousePhrases = ["building our own", "built our own", "build our own", "in house", "homegrown", "home grown", "we built a"]
+    /// Phrases of building it yourself. "In house" alone is not one (an in-house team buys
+    /// tools); with a word of building in the same post (``inHouseBuildWords``) it is.
+    public static let inHousePhrases = ["building our own", "built our own", "build our own", "homegrown", "home grown", "we built a"]
+    /// Words that make "in house" a build: "we built our tooling in house".
+    public static let inHouseBuildWords = ["build", "built", "building", "develop", "developed", "developing"]
 
     /// A phrase with its normalised UTF-8 bytes, made once rather than for every post (or every
     /// skill, location or company it is compared with).
@@ -64,6 +73,8 @@ public struct SignalDetector: Sendable {
     private static let funding = fundingPhrases.map(Phrase.init)
     private static let launch = launchPhrases.map(Phrase.init)
     private static let inHouse = inHousePhrases.map(Phrase.init)
+    private static let inHouseMention = Phrase("in house")
+    private static let inHouseBuild = inHouseBuildWords.map(Phrase.init)
 
     private let painPoints: [Phrase]
     private let competitors: [Phrase]
@@ -99,6 +110,7 @@ public struct SignalDetector: Sendable {
             add(.funding, Self.funding, firstOnly: true)
             add(.productLaunch, Self.launch, firstOnly: true)
             let buildsInHouse = Self.inHouse.contains { $0.occurs(in: text) }
+                || (Self.inHouseMention.occurs(in: text) && Self.inHouseBuild.contains { $0.occurs(in: text) })
             if buildsInHouse, let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
                 found.append(Signal(kind: .inHouseBuild, detail: topic.text, date: post.date, postID: post.id))
             }

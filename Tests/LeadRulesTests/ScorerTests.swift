@@ -110,6 +110,38 @@ final class ScorerTests: XCTestCase {
         XCTAssertTrue(card.stateReason.contains("in-house"), card.stateReason)
     }
 
+    /// An in-house team is not an in-house build: the most obvious buyer, an in-house SDR team
+    /// asking for a tool for its pain, was poor fit. Building it yourself still is.
+    func testAnInHouseTeamAskingForAToolIsNotAnInHouseBuild() {
+        let offer = Fixtures.offer()
+        func card(_ text: String) -> ScoreCard {
+            scorer.score(profile: Fixtures.profile(posts: [Fixtures.post(text, daysAgo: 2)]), offer: offer, source: .csvImport, now: Fixtures.now)
+        }
+        let asking = card("Our in-house SDR team wastes hours on manual prospecting. Any recommendations?")
+        XCTAssertEqual(asking.buyerState, .active, asking.stateReason)
+        XCTAssertFalse(asking.intentReasons.isEmpty)
+        for text in ["We built our manual prospecting tooling in house.", "Homegrown sales engagement platform, two years in.",
+                     "Fed up with Outreach. Building our own sales engagement platform in house."] {
+            XCTAssertEqual(card(text).buyerState, .poorFit, text)
+        }
+    }
+
+    /// Everyday words are not buying signals: being raised somewhere is not funding, recommending
+    /// a tool to others is not asking for one, replacing a laptop is not leaving a vendor.
+    func testEverydayWordsAreNotBuyingSignals() {
+        let detector = SignalDetector(offer: Fixtures.offer())
+        func kinds(_ text: String) -> [BuyingSignal.Kind] { detector.signals(in: [Fixtures.post(text, daysAgo: 1)]).map(\.kind) }
+        XCTAssertEqual(kinds("Born and raised in Ohio, now in Austin."), [])
+        XCTAssertEqual(kinds("I'd recommend a good night's sleep before any big demo."), [])
+        XCTAssertEqual(kinds("Replacing my laptop battery today."), [])
+        XCTAssertEqual(kinds("We just raised our Series A!"), [.funding])
+        XCTAssertEqual(kinds("We raised $12M to grow the team."), [.funding])
+        XCTAssertEqual(kinds("Can anyone recommend a dialer?"), [.recommendationRequest])
+        XCTAssertEqual(kinds("Would you recommend a dialer for a team of ten?"), [.recommendationRequest])
+        XCTAssertEqual(kinds("We are replacing our dialer this quarter."), [.switchingIntent])
+        XCTAssertEqual(kinds("Looking to replace our CRM."), [.switchingIntent])
+    }
+
     func testIndustryMismatchLowersFit() {
         var matching = Fixtures.profile()
         var mismatching = Fixtures.profile()
