@@ -318,15 +318,28 @@ public struct RuleBasedScorer: Scorer {
     /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States").
     static func location(_ place: SignalDetector.Phrase, isIn wanted: String) -> Bool {
         if SignalDetector.Phrase(wanted).occurs(in: place) { return true }
-        return locationAliases[SignalDetector.normalize(wanted), default: []].contains { $0.occurs(in: place) }
+        let normalized = SignalDetector.normalize(wanted)
+        let country = countryNames[normalized] ?? normalized
+        return locationAliases[country, default: []].contains { $0.occurs(in: place) }
     }
 
     /// Other names of the ICP locations that have them, keyed by the location normalised.
+    /// Not "america" alone: Latin and South America are not the United States.
     private static let locationAliases: [String: [SignalDetector.Phrase]] = [
-        "united states": ["usa", "us", "u s", "united states of america", "america"] + usStates,
-        "united kingdom": ["uk", "u k", "england", "scotland", "wales", "great britain", "london"],
+        "united states": ["united states", "usa", "us", "u s", "u s a", "united states of america"] + usStates,
+        "united kingdom": ["united kingdom", "uk", "u k", "england", "scotland", "wales", "great britain", "britain", "london"],
     ].reduce(into: [:]) { aliases, entry in
         aliases[SignalDetector.normalize(entry.key)] = entry.value.map(SignalDetector.Phrase.init)
+    }
+
+    /// The short and long names an ICP may give a country with aliases, normalised, to the key
+    /// of ``locationAliases``: an ICP of "USA" takes what one of "United States" takes.
+    private static let countryNames: [String: String] = [
+        "usa": "united states", "us": "united states", "u s": "united states", "u s a": "united states",
+        "united states of america": "united states", "america": "united states",
+        "uk": "united kingdom", "u k": "united kingdom", "great britain": "united kingdom", "britain": "united kingdom",
+    ].reduce(into: [:]) { names, entry in
+        names[SignalDetector.normalize(entry.key)] = SignalDetector.normalize(entry.value)
     }
 
     /// US state names and the postal codes that are not also common words.

@@ -142,6 +142,30 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(kinds("Looking to replace our CRM."), [.switchingIntent])
     }
 
+    /// An ICP location written the short way ("USA", "US", "UK") takes the same places as the
+    /// full name, and "America" in "Latin America" is not the United States.
+    func testICPLocationsAcceptTheirShortNamesAndNotOtherAmericas() {
+        func isLocatedIn(_ place: String, icp: String) -> Bool {
+            var profile = Fixtures.profile()
+            profile.linkedin?.location = place
+            var offer = Fixtures.offer()
+            offer.icp.locations = [icp]
+            let card = scorer.score(profile: profile, offer: offer, source: .csvImport, now: Fixtures.now)
+            return card.fitReasons.contains { $0.signal == "located in \(icp)" && $0.points == 10 }
+        }
+        for icp in ["United States", "USA", "US", "U.S.", "United States of America"] {
+            XCTAssertTrue(isLocatedIn("Austin, Texas, United States", icp: icp), icp)
+            XCTAssertTrue(isLocatedIn("Boston, MA, USA", icp: icp), icp)
+            XCTAssertFalse(isLocatedIn("Bogotá, Latin America", icp: icp), icp)
+            XCTAssertFalse(isLocatedIn("Lima, South America", icp: icp), icp)
+        }
+        for icp in ["United Kingdom", "UK", "Great Britain"] {
+            XCTAssertTrue(isLocatedIn("London, England, United Kingdom", icp: icp), icp)
+            XCTAssertTrue(isLocatedIn("Edinburgh, Scotland", icp: icp), icp)
+            XCTAssertFalse(isLocatedIn("Dublin, Ireland", icp: icp), icp)
+        }
+    }
+
     func testIndustryMismatchLowersFit() {
         var matching = Fixtures.profile()
         var mismatching = Fixtures.profile()
