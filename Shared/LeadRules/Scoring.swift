@@ -94,8 +94,11 @@ public struct RuleBasedScorer: Scorer {
         let orbitSignals = detector.signals(in: (profile.activity?.orbit ?? []).filter { $0.lastSeen <= latest })
         let evidence = FitEvidence(profile: profile)
 
-        let employers = [evidence.company?.value, profile.linkedin?.company, profile.company?.name].compactMap { $0 }
-        if let competitor = employers.lazy.compactMap({ detector.competitor(matching: $0) }).first {
+        // After a job change seen on X, LinkedIn's employer (and its company record) is the old one.
+        let employers = evidence.company?.source == "x"
+            ? [evidence.company?.value].compactMap { $0 }
+            : [evidence.company?.value, profile.linkedin?.company, profile.company?.name].compactMap { $0 }
+        if let competitor = employers.lazy.compactMap({ detector.competitor(employing: $0) }).first {
             let source = evidence.company?.source
             let reason = ScoreReason(signal: "works at competitor \(competitor)", points: 0, source: source)
             return ScoreCard(

@@ -78,6 +78,8 @@ public struct SignalDetector: Sendable {
 
     private let painPoints: [Phrase]
     private let competitors: [Phrase]
+    /// The competitors' names as ``corporateName(_:)`` reads them.
+    private let competitorNames: [(text: String, name: String)]
     private let customKeywords: [Phrase]
     /// The offer's product keywords, then its pain points: what an in-house build is about.
     private let offerTopics: [Phrase]
@@ -86,6 +88,7 @@ public struct SignalDetector: Sendable {
     public init(offer: OfferConfig) {
         painPoints = offer.icp.painPoints.map(Phrase.init)
         competitors = offer.icp.competitors.map(Phrase.init)
+        competitorNames = offer.icp.competitors.map { ($0, Self.corporateName($0)) }
         customKeywords = offer.icp.customIntentKeywords.map(Phrase.init)
         offerTopics = offer.productKeywords.map(Phrase.init) + painPoints
     }
@@ -155,7 +158,33 @@ public struct SignalDetector: Sendable {
         signals(in: activity.posts) + signals(in: activity.orbit)
     }
 
-    /// The competitor `companyName` is, if any (whole-word match either way).
+    /// The competitor that employer `companyName` is, if any: its name ends with the
+    /// competitor's once legal, domain and product words are dropped from both ("Apollo.io",
+    /// "Apollo, Inc." and "Hooli Cloud" are Apollo and Hooli; so is the "Staff of Outreach" an
+    /// X bio gives; "Apollo Hospitals" and "Community Outreach Partners" are not).
+    public func competitor(employing companyName: String) -> String? {
+        let company = Self.corporateName(companyName)
+        guard !company.isEmpty else { return nil }
+        return competitorNames.first { !$0.name.isEmpty && (company == $0.name || company.hasSuffix(" " + $0.name)) }?.text
+    }
+
+    /// Words a company's name may end with besides the name itself: legal forms, domains and
+    /// what a vendor adds to its name for its product.
+    static let corporateSuffixes: Set<Substring> = [
+        "inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "company", "gmbh", "ag", "sa", "plc",
+        "bv", "io", "ai", "com", "hq", "technologies", "technology", "software", "labs", "group", "holdings", "cloud",
+        "security", "systems", "platform", "data", "analytics", "solutions", "app", "apps",
+    ]
+
+    /// `name` normalised, without trailing ``corporateSuffixes`` (one word always stays).
+    static func corporateName(_ name: String) -> String {
+        var words = normalize(name).split(separator: " ")
+        while words.count > 1, let last = words.last, corporateSuffixes.contains(last) { words.removeLast() }
+        return words.joined(separator: " ")
+    }
+
+    /// Whether the competitor `companyName` names occurs in it (whole words either way): for
+    /// free text such as a bio; an employer is matched by ``competitor(employing:)``.
     public func competitor(matching companyName: String) -> String? {
         let company = Phrase(companyName)
         guard !company.isBlank else { return nil }

@@ -76,6 +76,32 @@ final class CrossPlatformFitTests: XCTestCase {
         XCTAssertTrue(card.timingReasons.contains { $0.signal.hasPrefix("job change") && $0.points == 25 })
     }
 
+    /// LinkedIn still says Outreach, but the X bio names a newer employer: the lead left the
+    /// competitor and is scored at the new one, not zeroed as a competitor's employee.
+    func testAFormerCompetitorEmployeeWhoMovedOnIsScoredAtTheNewEmployer() {
+        var profile = Fixtures.profile(company: "Outreach")
+        profile.x = Self.xProfile(bio: "Head of Demand Gen at Brightwave (new!)")
+        let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertNotEqual(card.buyerState, .poorFit, card.stateReason)
+        XCTAssertGreaterThan(card.fit, 0)
+        XCTAssertTrue(card.timingReasons.contains { $0.signal.hasPrefix("job change") }, card.stateReason)
+    }
+
+    /// A competitor's name inside another company's name is not that competitor: "Apollo
+    /// Hospitals" is not Apollo. The competitor's own name with a legal or domain suffix is.
+    func testAnEmployerIsACompetitorOnlyByItsOwnName() {
+        var offer = Fixtures.offer()
+        offer.icp.competitors = ["Apollo", "Outreach.io"]
+        func state(employer: String) -> BuyerState {
+            scorer.score(profile: Fixtures.profile(company: employer), offer: offer, source: .csvImport, now: Fixtures.now).buyerState
+        }
+        XCTAssertNotEqual(state(employer: "Apollo Hospitals"), .poorFit)
+        XCTAssertNotEqual(state(employer: "Community Outreach Partners"), .poorFit)
+        for employer in ["Apollo", "Apollo.io", "Apollo, Inc.", "Outreach", "Outreach Corporation"] {
+            XCTAssertEqual(state(employer: employer), .poorFit, employer)
+        }
+    }
+
     func testAnXBioMentioningACompetitorAddsIntent() {
         var profile = Fixtures.profile()
         let quiet = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
