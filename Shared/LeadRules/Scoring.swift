@@ -82,6 +82,29 @@ public struct RuleBasedScorer: Scorer {
         Evaluation(card: score(profile: profile, offer: offer, source: source, now: now))
     }
 
+    /// The card of a lead employed by one of `offer`'s competitors: poor fit with every score
+    /// zeroed, a published rule that holds whoever scores (a model is not asked); nil when the
+    /// lead's current employer is no competitor.
+    public func competitorEmployeeCard(profile: EnrichedProfile, offer: OfferConfig, now: Date) -> ScoreCard? {
+        competitorEmployeeCard(profile, evidence: FitEvidence(profile: profile), detector: readings.value(for: offer).detector,
+                               offer: offer, now: now)
+    }
+
+    private func competitorEmployeeCard(
+        _ profile: EnrichedProfile, evidence: FitEvidence, detector: SignalDetector, offer: OfferConfig, now: Date
+    ) -> ScoreCard? {
+        // After a job change seen on X, LinkedIn's employer (and its company record) is the old one.
+        let employers = evidence.company?.source == "x"
+            ? [evidence.company?.value].compactMap { $0 }
+            : [evidence.company?.value, profile.linkedin?.company, profile.company?.name].compactMap { $0 }
+        guard let competitor = employers.lazy.compactMap({ detector.competitor(employing: $0) }).first else { return nil }
+        let reason = ScoreReason(signal: "works at competitor \(competitor)", points: 0, source: evidence.company?.source)
+        return ScoreCard(
+            fit: 0, intent: 0, timing: 0, composite: 0, buyerState: .poorFit, fitReasons: [reason],
+            intentReasons: [], timingReasons: [], stateReason: "employed by competitor \(competitor)",
+            scorer: name, scoredAt: now, evidence: Self.completeness(evidence, icp: offer.icp))
+    }
+
     /// See the type's documentation for the rules.
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard {
         let reading = readings.value(for: offer)
@@ -93,18 +116,8 @@ public struct RuleBasedScorer: Scorer {
         let postSignals = detector.signals(in: posts)
         let orbitSignals = detector.signals(in: (profile.activity?.orbit ?? []).filter { $0.lastSeen <= latest })
         let evidence = FitEvidence(profile: profile)
-
-        // After a job change seen on X, LinkedIn's employer (and its company record) is the old one.
-        let employers = evidence.company?.source == "x"
-            ? [evidence.company?.value].compactMap { $0 }
-            : [evidence.company?.value, profile.linkedin?.company, profile.company?.name].compactMap { $0 }
-        if let competitor = employers.lazy.compactMap({ detector.competitor(employing: $0) }).first {
-            let source = evidence.company?.source
-            let reason = ScoreReason(signal: "works at competitor \(competitor)", points: 0, source: source)
-            return ScoreCard(
-                fit: 0, intent: 0, timing: 0, composite: 0, buyerState: .poorFit, fitReasons: [reason],
-                intentReasons: [], timingReasons: [], stateReason: "employed by competitor \(competitor)",
-                scorer: name, scoredAt: now, evidence: Self.completeness(evidence, icp: offer.icp))
+        if let card = competitorEmployeeCard(profile, evidence: evidence, detector: detector, offer: offer, now: now) {
+            return card
         }
 
         let fit = Fit(evidence: evidence, icp: offer.icp, reading: reading)

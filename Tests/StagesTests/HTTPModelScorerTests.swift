@@ -115,6 +115,28 @@ final class HTTPModelScorerTests: XCTestCase {
         }
     }
 
+    /// The published rules hold for a model's card too: intent of 70 or more with fit of 40 or
+    /// more is active whatever state the model chose short of poor fit; a lead employed by a
+    /// competitor is poor fit with zeroed scores, decided before any model call (none charged).
+    func testTheModelsCardKeepsThePublishedRules() async throws {
+        let offer = Fixtures.offer()
+        let monitor = #"{"fit": 60, "intent": 90, "timing": 10, "buyer_state": "monitor", "state_reason": "wait and see"}"#
+        let stub = try StubAPI { _ in .json(Self.chatReply(monitor)) }
+        let scoring = await scorer(stub).score(profile: Fixtures.profile(), offer: offer, source: .keywordSearch, now: Fixtures.now)
+        XCTAssertNil(scoring.fallbackReason)
+        XCTAssertEqual(scoring.card.buyerState, .active, scoring.card.stateReason)
+        XCTAssertTrue(scoring.card.stateReason.contains("intent 90 and fit 60"), scoring.card.stateReason)
+
+        let competitorStub = try StubAPI { _ in .json(Self.chatReply(Self.validContent)) }
+        let handler = ScoringStageHandler(scorer: scorer(competitorStub), offers: { $0 == offer.offerID ? offer : nil }, now: Fixtures.clock)
+        let output = await handler.handle(Fixtures.request(.scoring, profile: Fixtures.profile(company: "Outreach")))
+        let card = try XCTUnwrap(output.result.payload.scores)
+        XCTAssertEqual(card.buyerState, .poorFit)
+        XCTAssertEqual([card.fit, card.intent, card.timing, card.composite], [0, 0, 0, 0])
+        XCTAssertEqual(competitorStub.count, 0, "no model call for a competitor's employee")
+        XCTAssertTrue(output.result.charges.isEmpty)
+    }
+
     func testUnknownOfferFailsWithoutCallingTheModel() async throws {
         let stub = try StubAPI { _ in .json(Self.chatReply(Self.validContent)) }
         let handler = ScoringStageHandler(scorer: scorer(stub), offers: { _ in nil }, now: Fixtures.clock)

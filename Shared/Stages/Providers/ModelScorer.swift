@@ -21,6 +21,8 @@ import Runtime
 ///   of range → the rules score the lead; the card's `scorer` is then `rules-v2` and its
 ///   `stateReason` ends with `(model unavailable: <why>)`. A card from the model has `scorer`
 ///   `model:<name>`.
+/// - The published rules hold: a lead employed by a competitor gets the rules' zeroed poor-fit
+///   card without a model call; a model's `monitor` with intent 70+ and fit 40+ is `active`.
 public struct ModelScorer: Sendable {
     /// What one scoring produced.
     public struct Scoring: Sendable, Hashable {
@@ -58,6 +60,10 @@ public struct ModelScorer: Sendable {
 
     /// Scores `profile` against `offer` (see the type's documentation). Never fails.
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Scoring {
+        // A published rule, not a judgement: decided without asking (or paying) the model.
+        if let card = fallback.competitorEmployeeCard(profile: profile, offer: offer, now: now) {
+            return Scoring(card: card, fallbackReason: "employed by a competitor: scored by the rules")
+        }
         do {
             let body = try makeRequestBody(profile: profile, offer: offer, source: source, now: now)
             let reply = try await client.send("POST", path: ["v1", "chat", "completions"], body: body)
@@ -180,12 +186,19 @@ public struct ModelScorer: Sendable {
         guard let state = BuyerState(rawValue: normalized), Self.allowedStates.contains(state) else {
             throw InvalidReply(description: "buyer_state \"\(stateText)\" is not one of active, monitor, poor-fit, disqualified")
         }
-        let stateReason = (object["state_reason"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "chosen by \(name)"
+        var stateReason = String(((object["state_reason"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "chosen by \(name)").prefix(500))
+        var buyerState = state
+        // The published guarantee: intent 70+ with fit 40+ is active. Poor fit stays (an in-house
+        // build comes before it), and so does a state a person would have to undo.
+        if state == .monitor, intent >= RuleBasedScorer.activeIntent, fit >= RuleBasedScorer.activeFit {
+            buyerState = .active
+            stateReason = "intent \(intent) and fit \(fit) guarantee active (the model said monitor: \(stateReason))"
+        }
         return ScoreCard(
             fit: fit, intent: intent, timing: timing,
             composite: RuleBasedScorer.composite(fit: fit, intent: intent, timing: timing, likelihood: offer.signalLikelihood),
-            buyerState: state, fitReasons: try Self.reasons(object, "fit_reasons"), intentReasons: try Self.reasons(object, "intent_reasons"),
-            timingReasons: try Self.reasons(object, "timing_reasons"), stateReason: String(stateReason.prefix(500)), scorer: name,
+            buyerState: buyerState, fitReasons: try Self.reasons(object, "fit_reasons"), intentReasons: try Self.reasons(object, "intent_reasons"),
+            timingReasons: try Self.reasons(object, "timing_reasons"), stateReason: stateReason, scorer: name,
             scoredAt: now)
     }
 
