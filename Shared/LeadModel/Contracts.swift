@@ -315,7 +315,8 @@ public struct AutopilotRule: Codable, Hashable, Sendable {
     public var minimumFit: Int
     /// Minimum intent score (0-100).
     public var minimumIntent: Int
-    /// The buyer state required; `active` is the only one autopilot should enroll.
+    /// The buyer state required. Autopilot enrolls only `active` leads: a rule naming another
+    /// state enrolls no one (``AutopilotCheck`` says so in its reasons).
     public var requiredBuyerState: BuyerState
 
     /// Creates a rule.

@@ -510,6 +510,10 @@ public enum AutopilotCheck {
         }
         check(account.billingState == .active, "billing is \(account.billingState.rawValue)")
         check(card.buyerState == rule.requiredBuyerState, "buyer state \(card.buyerState.rawValue), required \(rule.requiredBuyerState.rawValue)")
+        // Whatever the rule asks: a poor-fit or monitored lead is never put into outreach.
+        if rule.requiredBuyerState != .active {
+            check(card.buyerState == .active, "autopilot enrolls only active leads (the rule asks for \(rule.requiredBuyerState.rawValue))")
+        }
         check(card.fit >= rule.minimumFit, "fit \(card.fit), minimum \(rule.minimumFit)")
         check(card.intent >= rule.minimumIntent, "intent \(card.intent), minimum \(rule.minimumIntent)")
         return Decision(isEligible: isEligible, reasons: reasons)

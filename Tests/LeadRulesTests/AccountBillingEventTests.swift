@@ -76,4 +76,17 @@ final class AccountBillingEventTests: XCTestCase {
         XCTAssertFalse(decision.isEligible, "an account paused by a billing event enrolls no one")
         XCTAssertTrue(decision.reasons.contains("failed: billing is paused"), "\(decision.reasons)")
     }
+
+    /// Autopilot enrolls active leads only (DOMAIN): a rule that asks for another state enrolls
+    /// no one, and says why, rather than putting poor-fit leads into outreach.
+    func testAutopilotEnrollsOnlyActiveLeadsWhateverTheRuleAsks() {
+        let account = AccountConfig(accountID: "acct-1", autopilot: AutopilotRule(minimumFit: 0, minimumIntent: 0, requiredBuyerState: .poorFit),
+                                    updatedAt: Fixtures.now)
+        let card = ScoreCard(fit: 0, intent: 0, timing: 0, composite: 0, buyerState: .poorFit, fitReasons: [], intentReasons: [],
+                             timingReasons: [], stateReason: "employed by competitor Outreach", scorer: "t", scoredAt: Fixtures.now)
+        let decision = AutopilotCheck.evaluate(account: account, card: card)
+        XCTAssertFalse(decision.isEligible)
+        XCTAssertTrue(decision.reasons.contains { $0.hasPrefix("failed:") && $0.contains("only active") }, "\(decision.reasons)")
+        XCTAssertFalse(AutopilotCheck.isEligible(account: account, card: card))
+    }
 }

@@ -245,7 +245,7 @@ final class ScorerTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(eligible, 2 + 5, "active at 40/50 and 90/90 under the default rule; any scores for monitor under the open one")
+        XCTAssertEqual(eligible, 2, "active at 40/50 and 90/90 under the default rule; none under the open rule for monitor (active only)")
     }
 }
 
