@@ -253,8 +253,10 @@ public struct RuleBasedScorer: Scorer {
             if icp.titles.isEmpty {
                 add("no title constraint", 12)
             } else if let title, let role {
+                // A title that is only a role ("Chief Revenue Officer", "CEO") has no specialty:
+                // it is named by the whole of its words.
                 let named = reading.icpTitles.first { icpTitle in
-                    icpTitle.specialty.map(role.names) ?? false
+                    icpTitle.specialty.map(role.names) ?? icpTitle.role.map { role.names($0.words) } ?? false
                 }
                 let sameFunction = reading.icpTitles.first { icpTitle in
                     !(icpTitle.role?.functions ?? []).isDisjoint(with: role.functions)

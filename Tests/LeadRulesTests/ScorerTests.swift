@@ -166,6 +166,23 @@ final class ScorerTests: XCTestCase {
         }
     }
 
+    /// An ICP title that is only a C-level role names that role: a lead with that very title
+    /// gets the full role points, not those of "the same function".
+    func testAnICPTitleThatIsOnlyACLevelRoleIsMatchedByThatRole() {
+        func titlePoints(lead title: String, icp: String) -> Int? {
+            var profile = Fixtures.profile()
+            profile.linkedin = Fixtures.linkedin(title: title)
+            var offer = Fixtures.offer()
+            offer.icp.titles = [icp]
+            let card = scorer.score(profile: profile, offer: offer, source: .csvImport, now: Fixtures.now)
+            return card.fitReasons.first { $0.signal.hasPrefix("title ") }?.points
+        }
+        XCTAssertEqual(titlePoints(lead: "Chief Revenue Officer", icp: "Chief Revenue Officer"), 25)
+        XCTAssertEqual(titlePoints(lead: "CRO", icp: "Chief Revenue Officer"), 25)
+        XCTAssertEqual(titlePoints(lead: "Chief Executive Officer & Co-founder", icp: "CEO"), 25)
+        XCTAssertEqual(titlePoints(lead: "VP of Sales", icp: "Chief Revenue Officer"), 18, "the same function, not the role")
+    }
+
     func testIndustryMismatchLowersFit() {
         var matching = Fixtures.profile()
         var mismatching = Fixtures.profile()
