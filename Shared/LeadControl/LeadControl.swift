@@ -310,12 +310,13 @@ public struct LeadControl: Sendable {
         return Self.success
     }
 
-    /// Sends records in batches of ``batchSize`` and waits for every acknowledgement.
+    /// Sends records in batches of ``batchSize`` and waits for every acknowledgement. When a
+    /// batch fails, says how many records (the first, in order) were acknowledged before it.
     func send(_ records: [ProducerRecord]) async throws {
         guard !records.isEmpty else { return }
         let producer = try KafkaProducer(configuration: environment.kafka)
+        var start = records.startIndex
         do {
-            var start = records.startIndex
             while start < records.endIndex {
                 let end = min(start + max(batchSize, 1), records.endIndex)
                 _ = try await producer.send(Array(records[start..<end]))
@@ -323,6 +324,8 @@ public struct LeadControl: Sendable {
             }
         } catch {
             await producer.close()
+            console.error("\(start) of \(records.count) records were acknowledged (the first \(start), in order) "
+                + "before a batch failed; later ones may or may not have been stored")
             throw error
         }
         await producer.close()

@@ -164,6 +164,23 @@ final class OperationsIntegrationTests: XCTestCase {
         }
     }
 
+    /// A publish that fails part-way says how much of the file went out: the batches before the
+    /// failing one were acknowledged, so the operator knows where to resume.
+    func testAPublishThatFailsPartWaySaysHowManyRecordsWereAcknowledged() async throws {
+        try await withNamespace { environment, variables in
+            let valid = (0..<500).map { index in
+                #"{"leadID":"lead-\#(index)","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Lead \#(index)","xURL":"x.com/lead\#(index)"}"#
+            }
+            let tooLarge = String(repeating: "x", count: 2 << 20)  // invalid, sent as is, above MAX_RECORD_BYTES
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("leads-\(UUID().uuidString).jsonl")
+            try (valid + [tooLarge, valid[0]]).joined(separator: "\n").write(to: path, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(at: path) }
+            let (status, console) = await run(["publish", "--file", path.path, "--publish-invalid"], variables)
+            XCTAssertNotEqual(status, LeadControl.success)
+            XCTAssertTrue(console.error.contains("500 of 502 records were acknowledged"), console.error)
+        }
+    }
+
     func testProgressAndLagReadTheirTopics() async throws {
         try await withNamespace { environment, variables in
             let first = OperationsReportTests.snapshot("s-1", account: "acct-1")
