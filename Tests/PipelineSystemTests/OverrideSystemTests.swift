@@ -83,7 +83,8 @@ final class OverrideSystemTests: XCTestCase {
             XCTAssertTrue(output.contains("manual: manual override: sales owns it"), output)
 
             // A new offer: the disqualified lead is left out of the pool matches, the others run
-            // scoring-only; the account now enrolls monitor leads, as every one of these scores.
+            // scoring-only; the account's rule now asks for monitor leads, as every one of these
+            // scores, and autopilot enrolls active leads only: none is enrolled.
             let watching = AccountConfig(
                 accountID: harness.accountID,
                 autopilot: AutopilotRule(isEnabled: true, minimumFit: 0, minimumIntent: 0, requiredBuyerState: .monitor),
@@ -110,7 +111,7 @@ final class OverrideSystemTests: XCTestCase {
                 XCTAssertEqual(ids, eligible ? ["\(lead):\(state.runID)"] : [], "\(lead): once, keyed by lead and run")
                 enrolled += ids.count
             }
-            XCTAssertGreaterThan(enrolled, 0, "monitor leads are enrolled")
+            XCTAssertEqual(enrolled, 0, "a rule asking for monitor leads enrolls none: autopilot enrolls active leads only")
         }
     }
 }
