@@ -331,15 +331,16 @@ private final class BoundedTransfers: NSObject, URLSessionDataDelegate, Sendable
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 running.withLock { $0[task.taskIdentifier] = Transfer(continuation: continuation) }
+                // Cancelled before this point: the handler below found nothing to cancel.
                 guard !Task.isCancelled else {
-                    // Cancelled before the task ran: a suspended task that is cancelled never completes.
                     running.withLock { $0.removeValue(forKey: task.taskIdentifier) }?.continuation.resume(throwing: CancellationError())
                     return task.cancel()
                 }
                 task.resume()
             }
         } onCancel: {
-            task.cancel()
+            // Only a registered task: its completion (or the check above) ends the call, once.
+            if running.withLock({ $0[task.taskIdentifier] != nil }) { task.cancel() }
         }
     }
 
