@@ -173,8 +173,8 @@ public struct AccountSignalAggregator: Sendable {
     ) -> AccountSignalContribution {
         let detector = detector ?? SignalDetector(offer: offer)
         let activity = profile.activity ?? .empty
-        // As the scorer reads them: dated at most a day ahead (a pool profile is not checked).
-        let latest = scoredAt.addingTimeInterval(86_400)
+        // As the scorer reads them (a pool profile is not checked by the activity stage).
+        let latest = ActivityBuilder.latestDate(at: scoredAt)
         let clusterSignals = detector.signals(in: OrbitClusters.clusters(of: activity, now: scoredAt)).filter { $0.date <= latest }
         let key = companyKey(for: profile)
         return AccountSignalContribution(

@@ -224,6 +224,13 @@ public enum ActivityBuilder {
     /// Followers from which a person counts as a thought leader.
     public static let thoughtLeaderFollowers = 50_000
 
+    /// The latest date a post or engagement may carry at `now` to count: a day ahead, for
+    /// clocks. Later ones are dropped here, and the scorer and account heat ignore them in
+    /// profiles that did not come through here (a pool profile is scored as sent).
+    public static func latestDate(at now: Date) -> Date {
+        now.addingTimeInterval(86_400)
+    }
+
     /// The activity: posts within the horizon, newest first; the classified orbit, most
     /// interactions first; the plain text; the newest post's date as signal date; the orbit's
     /// clusters at `now` (``OrbitClusters``, an empty list when there are none). With
@@ -231,7 +238,8 @@ public enum ActivityBuilder {
     /// phase result carries none).
     public static func build(raw: RawActivity, competitors: [String], now: Date, withText: Bool = true) -> Activity {
         let cutoff = now.addingTimeInterval(-Double(horizonDays) * 86_400)
-        let posts = raw.posts.filter { $0.date >= cutoff && $0.date <= now.addingTimeInterval(86_400) }
+        let latest = latestDate(at: now)
+        let posts = raw.posts.filter { $0.date >= cutoff && $0.date <= latest }
             .sorted { ($0.date, $1.id) > ($1.date, $0.id) }
         let competitors = Competitors(competitors)
         let orbit = raw.interactions.filter { $0.lastSeen >= cutoff }.map { interaction in

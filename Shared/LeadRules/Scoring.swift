@@ -109,9 +109,9 @@ public struct RuleBasedScorer: Scorer {
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard {
         let reading = readings.value(for: offer)
         let detector = reading.detector
-        // Dated at most a day ahead (clocks), as the activity stage keeps them: a pool profile is
-        // scored as sent, and a post or engagement dated later is no evidence of anything.
-        let latest = now.addingTimeInterval(86_400)
+        // As the activity stage keeps them: a pool profile is scored as sent, and a post or
+        // engagement dated later is no evidence of anything.
+        let latest = ActivityBuilder.latestDate(at: now)
         let posts = (profile.activity?.posts ?? []).filter { $0.date <= latest && Self.ageInDays($0.date, now: now) <= Self.horizonDays }
         let postSignals = detector.signals(in: posts)
         let orbitSignals = detector.signals(in: (profile.activity?.orbit ?? []).filter { $0.lastSeen <= latest })
