@@ -78,7 +78,7 @@ public struct SignalDetector: Sendable {
 
     private let painPoints: [Phrase]
     private let competitors: [Phrase]
-    /// The competitors' names as ``corporateName(_:)`` reads them.
+    /// The competitors' names as ``corporateName(_:)`` reads them (blank ones left out).
     private let competitorNames: [(text: String, name: String)]
     private let customKeywords: [Phrase]
     /// The offer's product keywords, then its pain points: what an in-house build is about.
@@ -88,7 +88,7 @@ public struct SignalDetector: Sendable {
     public init(offer: OfferConfig) {
         painPoints = offer.icp.painPoints.map(Phrase.init)
         competitors = offer.icp.competitors.map(Phrase.init)
-        competitorNames = offer.icp.competitors.map { ($0, Self.corporateName($0)) }
+        competitorNames = offer.icp.competitors.map { ($0, Self.corporateName($0)) }.filter { !$0.name.isEmpty }
         customKeywords = offer.icp.customIntentKeywords.map(Phrase.init)
         offerTopics = offer.productKeywords.map(Phrase.init) + painPoints
     }
@@ -165,7 +165,7 @@ public struct SignalDetector: Sendable {
     public func competitor(employing companyName: String) -> String? {
         let company = Self.corporateName(companyName)
         guard !company.isEmpty else { return nil }
-        return competitorNames.first { !$0.name.isEmpty && (company == $0.name || company.hasSuffix(" " + $0.name)) }?.text
+        return competitorNames.first { company == $0.name || company.hasSuffix(" " + $0.name) }?.text
     }
 
     /// Words a company's name may end with besides the name itself: legal forms, domains and
