@@ -3,11 +3,11 @@
 //
 //   swift build -c release --static-swift-stdlib --scratch-path .build/static
 //       (the services and this benchmark, the services as Deploy/Dockerfile builds them)
-//   .build/static/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|all] [--bootstrap HOST:PORT] [--leads N]
+//   .build/static/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|i|all] [--bootstrap HOST:PORT] [--leads N]
 //       [--partition-leads N] [--sequential-leads N] [--rounds N] [--backlog N] [--memory-backlogs N,N]
 //       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
 //       [--slow-leads N] [--naive-leads N] [--slow-naive-leads N] [--slow-in-flight N] [--peers-dir DIR]
-//       [--peer-python PATH]
+//       [--peer-python PATH] [--heat-leads N]
 //
 // Run it from the project root: --bin-dir, --peers-dir and the peers' venv are relative to it.
 // The services are the executables beside this one unless --bin-dir names others.
@@ -17,11 +17,12 @@
 // against per partition against sequential; d) an intent lead behind a backlog; e) peak memory
 // with a backlog; f) one against two instances of the slowest stage; g) the message codec against
 // Foundation's JSONEncoder and JSONDecoder, on one lead's messages (no broker); h) the project
-// beside the Python peers of --peers-dir, instant and at 400/300/600 ms providers.
+// beside the Python peers of --peers-dir, instant and at 400/300/600 ms providers; i) one
+// account's heat as it grows to --heat-leads leads (no broker).
 import Foundation
 
 struct Options {
-    static let knownScenarios = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    static let knownScenarios = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
     var scenarios = Options.knownScenarios
     var bootstrap = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"] ?? "127.0.0.1:19092"
     var partitions = 12
@@ -46,6 +47,8 @@ struct Options {
     var memoryBacklogs = [10_000, 100_000]
     var window: Double = 60
     var ceilingRecords = 200_000
+    /// i: the leads (contributions) one account's heat is fed.
+    var heatLeads = 100_000
     /// Longest wait for one scenario's leads.
     var timeout: Double = 300
     /// Where the services' executables are: by default the folder of this one, as it was invoked.
@@ -74,6 +77,7 @@ struct Options {
             case "--memory-backlogs": memoryBacklogs = try value.split(separator: ",").map { try Self.number(flag, String($0)) }
             case "--window": window = Double(try Self.number(flag, value))
             case "--ceiling-records": ceilingRecords = try Self.number(flag, value)
+            case "--heat-leads": heatLeads = try Self.number(flag, value)
             case "--timeout": timeout = Double(try Self.number(flag, value))
             case "--bin-dir": binDirectory = value
             case "--report": report = value
@@ -162,6 +166,7 @@ func runBenchmark(_ options: Options) async throws {
             case "f": try await scenarios.scaleSlowestStage()
             case "g": try await scenarios.codecCost()
             case "h": try await scenarios.peersSideBySide()
+            case "i": try scenarios.heatAtScale()
             default: break
             }
         } catch {

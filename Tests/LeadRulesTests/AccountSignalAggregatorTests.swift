@@ -1,0 +1,77 @@
+import Foundation
+import LeadModel
+import LeadRules
+import XCTest
+
+/// The running figures a company keeps as its leads come, change and leave, against the same
+/// leads recorded afresh.
+final class AccountSignalAggregatorTests: XCTestCase {
+    private let kinds: [BuyingSignal.Kind] = [.recommendationRequest, .switchingIntent, .competitorMention, .painPoint, .hiring, .competitorEngagement]
+
+    private func randomSignals(_ random: inout SeededRandom, now: Date) -> [BuyingSignal] {
+        (0..<Int.random(in: 0...3, using: &random)).map { _ in
+            // Now and then a day ahead of now: the figures are then computed from every signal.
+            let daysAgo = Int.random(in: 0..<40, using: &random) == 0 ? -1 : Double.random(in: 0...200, using: &random)
+            return BuyingSignal(kind: kinds.randomElement(using: &random)!, detail: "d\(Int.random(in: 0..<4, using: &random))",
+                                date: now.addingTimeInterval(-daysAgo * 86_400), count: Int.random(in: 1...6, using: &random))
+        }
+    }
+
+    private func assertSame(_ live: [AccountSignal], _ fresh: [AccountSignal], step: Int, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(live.map(\.companyKey), fresh.map(\.companyKey), "step \(step)", file: file, line: line)
+        for (lhs, rhs) in zip(live, fresh) {
+            XCTAssertEqual(lhs.heatScore, rhs.heatScore, "step \(step), \(lhs.companyKey)", file: file, line: line)
+            XCTAssertEqual(lhs.leadCount, rhs.leadCount, "step \(step), \(lhs.companyKey)", file: file, line: line)
+            XCTAssertEqual(lhs.signals.map { "\($0.leadID)|\($0.kind)|\($0.detail)|\($0.date.timeIntervalSince1970)" },
+                           rhs.signals.map { "\($0.leadID)|\($0.kind)|\($0.detail)|\($0.date.timeIntervalSince1970)" },
+                           "step \(step), \(lhs.companyKey): the strongest listed", file: file, line: line)
+            for (a, b) in zip(lhs.signals, rhs.signals) {
+                XCTAssertEqual(a.weight, b.weight, accuracy: 1e-9 * max(1, b.weight), "step \(step)", file: file, line: line)
+            }
+        }
+    }
+
+    func testLeadsThatLeaveComeBackOrChangeGiveTheHeatOfTheLeadsLeftRecordedAfresh() {
+        var random = SeededRandom(seed: 13)
+        let now = Fixtures.now
+        var live = AccountSignalAggregator(accountID: "acct-1")
+        var current: [LeadID: (key: String, signals: [BuyingSignal])] = [:]
+        for step in 0..<4_000 {
+            let lead = LeadID("l\(Int.random(in: 0..<120, using: &random))")
+            if Int.random(in: 0..<3, using: &random) == 0 {
+                live.remove(leadID: lead)
+                current[lead] = nil
+            } else {
+                let key = "c\(Int.random(in: 0..<3, using: &random))"
+                let signals = randomSignals(&random, now: now)
+                live.add(leadID: lead, companyKey: key, companyName: key, signals: signals)
+                current[lead] = (key, signals)
+            }
+            guard step % 25 == 0 else { continue }
+            var fresh = AccountSignalAggregator(accountID: "acct-1")
+            for (lead, entry) in current.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                fresh.add(leadID: lead, companyKey: entry.key, companyName: entry.key, signals: entry.signals)
+            }
+            assertSame(live.signals(now: now), fresh.signals(now: now), step: step)
+            // A company with more signals than are listed: the strongest must come back after a listed lead leaves.
+            XCTAssertTrue(live.signals(now: now).allSatisfy { $0.signals.count <= AccountSignalAggregator.maxListedSignals })
+        }
+        XCTAssertFalse(current.isEmpty, "leads left at the end")
+    }
+
+    func testAListedLeadLeavingAFullListBringsTheNextStrongestBack() throws {
+        let now = Fixtures.now
+        var aggregator = AccountSignalAggregator(accountID: "acct-1")
+        let listed = AccountSignalAggregator.maxListedSignals
+        for index in 0..<(listed + 5) {
+            // l0 is the strongest (newest), l24 the weakest.
+            let signal = BuyingSignal(kind: .painPoint, detail: "pain", date: now.addingTimeInterval(-Double(index) * 86_400))
+            aggregator.add(leadID: LeadID("l\(index)"), companyKey: "c", companyName: "C", signals: [signal])
+        }
+        aggregator.remove(leadID: "l0")
+        let signal = try XCTUnwrap(aggregator.signals(now: now).first)
+        XCTAssertEqual(signal.leadCount, listed + 4)
+        XCTAssertEqual(signal.signals.map(\.leadID.rawValue), (1...listed).map { "l\($0)" },
+                       "the strongest left, the 21st strongest listed again")
+    }
+}
