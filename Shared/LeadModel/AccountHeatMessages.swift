@@ -201,10 +201,11 @@ public struct AccountHeatState: Message, Hashable {
     public var companyKey: String
     /// A display name.
     public var companyName: String
-    /// Each lead's current contribution at this company.
+    /// Each lead's current contribution at this company, oldest first (by `scoredAt`, then lead
+    /// id; a record written before that order was kept is sorted when it is restored).
     public var leads: [HeatContribution]
     /// The contributions (lead and run) counted by this company's changes within the window,
-    /// including those of leads that left it.
+    /// including those of leads that left it; oldest first, as ``leads``.
     public var counted: [CountedContribution]
     /// The heat last computed (two or more leads), nil before.
     public var heatScore: Int?

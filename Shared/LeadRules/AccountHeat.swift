@@ -83,7 +83,9 @@ public struct AccountHeat: Sendable {
             latest = max(latest ?? state.updatedAt, state.updatedAt)
         }
         for (key, state) in companies {
-            companies[key]?.leads = state.leads.filter { placed[$0.leadID]?.key == key }
+            // Oldest first, as this type keeps them (records written before it kept that order may not be).
+            companies[key]?.leads = state.leads.filter { placed[$0.leadID]?.key == key }.sorted(by: Self.isOlder)
+            companies[key]?.counted = state.counted.sorted(by: Self.isOlder)
         }
         for (leadID, place) in placed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             companyOfLead[leadID] = place.key
@@ -110,9 +112,8 @@ public struct AccountHeat: Sendable {
         }
         let newKey = contribution.companyKey
         guard oldKey != nil || newKey != nil else { return Change() }  // no company before or now
-        if let newKey, let state = companies[newKey], state.leads.count >= Self.maxLeadsPerCompany,
-           !state.leads.contains(where: { $0.leadID == contribution.leadID }),
-           let oldest = state.leads.min(by: Self.isOlder), !Self.isOlder(oldest, than: (contribution.leadID, at)) {
+        if let newKey, oldKey != newKey, let state = companies[newKey], state.leads.count >= Self.maxLeadsPerCompany,
+           let oldest = state.leads.first, !Self.isOlder(oldest, than: (contribution.leadID, at)) {
             return Change()  // older than every lead the full company counts: it would leave at once
         }
         latest = max(latest ?? at, at)
@@ -124,15 +125,20 @@ public struct AccountHeat: Sendable {
         }
         if let newKey {
             // Changed where it lies: a copy taken out would copy the company's leads on the first change.
-            companies[newKey, default: AccountHeatState(
-                accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)]
-                .leads.removeAll { $0.leadID == contribution.leadID }
-            companies[newKey]!.leads.append(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
-                                                             signals: contribution.signals, clusterSignals: contribution.clusterSignals))
+            if oldKey == newKey {
+                companies[newKey]?.leads.removeAll { $0.leadID == contribution.leadID }
+            }
+            Self.insert(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
+                                         signals: contribution.signals, clusterSignals: contribution.clusterSignals),
+                        into: &companies[newKey, default: AccountHeatState(
+                            accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)].leads)
             touched.insert(newKey)
         }
         let countedAt = newKey ?? oldKey!
-        companies[countedAt]?.counted.append(CountedContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at))
+        if companies[countedAt] != nil {
+            Self.insert(CountedContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at),
+                        into: &companies[countedAt]!.counted)
+        }
         counted[leadRun] = countedAt
         companyOfLead[contribution.leadID] = newKey
         aggregator.add(leadID: contribution.leadID, companyKey: newKey, companyName: companies[newKey ?? ""]?.companyName ?? "",
@@ -145,14 +151,27 @@ public struct AccountHeat: Sendable {
     /// Drops a company's oldest leads beyond ``maxLeadsPerCompany``, with the counted entries
     /// as old (those of its kept leads' current runs stay). A replay of a dropped contribution
     /// is older than every lead kept, so it is ignored while the company is full.
+    ///
+    /// Costs the leads dropped, not the company's: both lists are kept oldest first.
     private mutating func dropLeadsBeyondTheBound(of key: String) {
-        guard let state = companies[key], state.leads.count > Self.maxLeadsPerCompany else { return }
-        let dropped = state.leads.sorted(by: Self.isOlder).prefix(state.leads.count - Self.maxLeadsPerCompany)
-        let droppedIDs = Set(dropped.map(\.leadID))
-        let horizon = dropped.map(\.scoredAt).max()!
-        let kept = Set(state.leads.filter { !droppedIDs.contains($0.leadID) }.map { LeadRun(leadID: $0.leadID, runID: $0.runID) })
-        forget(at: key, leads: { droppedIDs.contains($0.leadID) },
-               counted: { $0.scoredAt <= horizon && !kept.contains(LeadRun(leadID: $0.leadID, runID: $0.runID)) })
+        guard let count = companies[key]?.leads.count, count > Self.maxLeadsPerCompany else { return }
+        let excess = count - Self.maxLeadsPerCompany
+        let dropped = Array(companies[key]!.leads.prefix(excess))
+        let horizon = dropped[dropped.count - 1].scoredAt
+        // Only a kept lead scored at the horizon can have a counted entry as old as the dropped ones.
+        let kept = Set(companies[key]!.leads.dropFirst(excess).prefix { $0.scoredAt <= horizon }
+            .map { LeadRun(leadID: $0.leadID, runID: $0.runID) })
+        for entry in dropped {
+            aggregator.remove(leadID: entry.leadID)
+            companyOfLead[entry.leadID] = nil
+        }
+        companies[key]!.leads.removeFirst(excess)
+        let old = companies[key]!.counted.prefix { $0.scoredAt <= horizon }
+        let keptCounts = old.filter { kept.contains(LeadRun(leadID: $0.leadID, runID: $0.runID)) }
+        for entry in old where !kept.contains(LeadRun(leadID: entry.leadID, runID: entry.runID)) {
+            counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = nil
+        }
+        companies[key]!.counted.replaceSubrange(0..<old.count, with: keptCounts)
     }
 
     /// Forgets, at the company under `key`, the leads and the counted entries the predicates
@@ -181,13 +200,25 @@ public struct AccountHeat: Sendable {
         return true
     }
 
-    /// Older by scoring time, ties by lead id: the order in which a full company drops its leads.
-    private static func isOlder(_ lhs: HeatContribution, _ rhs: HeatContribution) -> Bool {
+    /// Older by scoring time, ties by lead id: the order a company keeps its leads and counted
+    /// entries in, and in which a full company drops its leads.
+    private static func isOlder(_ lhs: some ScoredEntry, _ rhs: some ScoredEntry) -> Bool {
         isOlder(lhs, than: (rhs.leadID, rhs.scoredAt))
     }
 
-    private static func isOlder(_ lhs: HeatContribution, than rhs: (leadID: LeadID, scoredAt: Date)) -> Bool {
+    private static func isOlder(_ lhs: some ScoredEntry, than rhs: (leadID: LeadID, scoredAt: Date)) -> Bool {
         (lhs.scoredAt, lhs.leadID.rawValue) < (rhs.scoredAt, rhs.leadID.rawValue)
+    }
+
+    /// Inserts `entry` where `entries`, oldest first, keep that order: at the end, for an entry
+    /// newer than every other, as most are.
+    private static func insert<Entry: ScoredEntry>(_ entry: Entry, into entries: inout [Entry]) {
+        var low = entries.startIndex, high = entries.endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if isOlder(entries[middle], entry) { low = middle + 1 } else { high = middle }
+        }
+        entries.insert(entry, at: low)
     }
 
     /// Drops, once per UTC day of contribution time, leads and counted entries scored more than
@@ -255,3 +286,12 @@ public struct AccountHeat: Sendable {
         Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
     }
 }
+
+/// An entry a company keeps oldest first.
+private protocol ScoredEntry {
+    var leadID: LeadID { get }
+    var scoredAt: Date { get }
+}
+
+extension HeatContribution: ScoredEntry {}
+extension CountedContribution: ScoredEntry {}

@@ -14,10 +14,11 @@ import LeadModel
 /// `100 × (1 - e^(-raw / 30))`. Hot ≥ 70, warm ≥ 40, else cool. Trend against the previous day's
 /// heat: ≥ +5 rising, ≤ -5 cooling, else stable; without a previous value, stable.
 ///
-/// Recording a lead costs the lead's own signals, not the company's: every weight falls by the
-/// same factor as time passes, so the sum of weights is kept scaled to a reference date, and the
-/// strongest signals keep their order. Only a lead recorded again, or signals dated after `now`,
-/// make a company's figures be computed from all its signals.
+/// Recording or forgetting a lead costs the lead's own signals, not the company's: every weight
+/// falls by the same factor as time passes, so the sum of weights is kept scaled to a reference
+/// date, and the strongest signals keep their order. Only a lead leaving with one of the listed
+/// strongest signals (others waiting behind the list), or signals dated after `now`, make a
+/// company's figures be computed from all its signals.
 public struct AccountSignalAggregator: Sendable {
     /// A signal with the lead it came from and its weight relative to the company's reference date.
     private struct Weighted: Sendable {
@@ -45,6 +46,8 @@ public struct AccountSignalAggregator: Sendable {
         var scaledSum = 0.0
         /// The strongest signals by scaled weight, at most ``AccountSignalAggregator/maxListedSignals``.
         var strongest: [Weighted] = []
+        /// How many signals its leads have.
+        var signalCount = 0
 
         init(name: String) { self.name = name }
 
@@ -60,26 +63,70 @@ public struct AccountSignalAggregator: Sendable {
             let reference = max(reference ?? latest, latest)
             self.reference = reference
             for signal in signals {
-                let scaled = AccountSignalAggregator.baseWeight(signal)
-                    * pow(2, signal.date.timeIntervalSince(reference) / AccountSignalAggregator.halfLife)
+                let scaled = Self.scaled(signal, at: reference)
                 scaledSum += scaled
                 strongest.append(Weighted(leadID: leadID, signal: signal, scaled: scaled))
             }
-            strongest.sort { Weighted.isStronger(($0.scaled, $0.leadID.rawValue, $0.signal), than: ($1.scaled, $1.leadID.rawValue, $1.signal)) }
+            signalCount += signals.count
+            keepStrongest()
+        }
+
+        /// Takes a lead's signals out of the running figures. The strongest are listed again from
+        /// every signal only when one of the lead's was listed and signals were left off the list.
+        mutating func remove(_ leadID: LeadID) {
+            guard let signals = leads.removeValue(forKey: leadID) else { return }
+            signalCount -= signals.count
+            guard let reference, signalCount > 0 else {
+                // No signal left: nothing to subtract from, nothing to list.
+                scaledSum = 0
+                strongest = []
+                if leads.isEmpty { self.reference = nil }
+                return
+            }
+            for signal in signals { scaledSum -= Self.scaled(signal, at: reference) }
+            scaledSum = max(0, scaledSum)
+            let listed = strongest.count
+            strongest.removeAll { $0.leadID == leadID }
+            if strongest.count < listed, signalCount > strongest.count {
+                relist(at: reference)
+            }
+        }
+
+        /// Lists the strongest of every signal again: one pass, each signal weighed against the
+        /// weakest listed, not a sort of them all.
+        private mutating func relist(at reference: Date) {
+            let limit = AccountSignalAggregator.maxListedSignals
+            var listed: [Weighted] = []
+            listed.reserveCapacity(limit + 1)
+            for (lead, signals) in leads {
+                for signal in signals {
+                    let candidate = Weighted(leadID: lead, signal: signal, scaled: Self.scaled(signal, at: reference))
+                    if listed.count == limit, !Self.isStronger(candidate, than: listed[limit - 1]) { continue }
+                    var index = listed.count
+                    while index > 0, Self.isStronger(candidate, than: listed[index - 1]) { index -= 1 }
+                    listed.insert(candidate, at: index)
+                    if listed.count > limit { listed.removeLast() }
+                }
+            }
+            strongest = listed
+        }
+
+        private static func isStronger(_ lhs: Weighted, than rhs: Weighted) -> Bool {
+            Weighted.isStronger((lhs.scaled, lhs.leadID.rawValue, lhs.signal), than: (rhs.scaled, rhs.leadID.rawValue, rhs.signal))
+        }
+
+        /// Sorts the listed signals, strongest first, and keeps at most
+        /// ``AccountSignalAggregator/maxListedSignals``.
+        private mutating func keepStrongest() {
+            strongest.sort(by: Self.isStronger)
             if strongest.count > AccountSignalAggregator.maxListedSignals {
                 strongest.removeLast(strongest.count - AccountSignalAggregator.maxListedSignals)
             }
         }
 
-        /// Drops a lead's signals and recomputes the running figures from the rest.
-        mutating func remove(_ leadID: LeadID) {
-            guard leads.removeValue(forKey: leadID) != nil else { return }
-            let rest = leads
-            leads = [:]
-            reference = nil
-            scaledSum = 0
-            strongest = []
-            for (lead, signals) in rest { add(lead, signals) }
+        /// The signal's weight at `reference`.
+        private static func scaled(_ signal: SignalDetector.Signal, at reference: Date) -> Double {
+            AccountSignalAggregator.baseWeight(signal) * pow(2, signal.date.timeIntervalSince(reference) / AccountSignalAggregator.halfLife)
         }
     }
 

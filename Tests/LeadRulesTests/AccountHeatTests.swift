@@ -148,4 +148,64 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertNotNil(heat.companies["name:acme saas"]?.earlierDayHeat)
         XCTAssertLessThan(heat.companies["name:acme saas"]?.earlierDayHeat ?? 100, signal.heatScore)
     }
+
+    /// Contributions arriving out of scoring order (two scoring instances, a replay): a full
+    /// company still counts its newest leads, its lists stay oldest first, a replay of a lead it
+    /// counts or dropped changes nothing, its heat is that of its leads recorded afresh, and a
+    /// restore from a changelog written in arrival order (as before the lists were kept in order)
+    /// goes on the same.
+    func testAFullCompanyFedOutOfOrderCountsItsNewestLeadsAndTheHeatOfThem() throws {
+        let bound = AccountHeat.maxLeadsPerCompany
+        var random = SeededRandom(seed: 7)
+        var heat = AccountHeat(accountID: "acct-1")
+        var applied: [LeadID: AccountSignalContribution] = [:]
+        for index in 0..<(3 * bound) {
+            // Scored about a second apart, arriving up to a minute out of order.
+            let at = Fixtures.now.addingTimeInterval(Double(index) + Double.random(in: -60...60, using: &random))
+            let signals = (0..<Int.random(in: 0...2, using: &random)).map { _ in
+                BuyingSignal(kind: .painPoint, detail: "pain \(Int.random(in: 0..<5, using: &random))",
+                             date: at.addingTimeInterval(-Double.random(in: 0...90, using: &random) * 86_400))
+            }
+            let contribution = AccountSignalContribution(
+                accountID: "acct-1", leadID: LeadID("l\(index)"), runID: "run-1", offerID: "offer-1", companyKey: "name:acme",
+                companyName: "Acme", signals: signals, scoredAt: at)
+            if !heat.apply(contribution).isEmpty { applied[contribution.leadID] = contribution }
+        }
+        let state = try XCTUnwrap(heat.companies["name:acme"])
+        func order(_ a: (Date, LeadID), _ b: (Date, LeadID)) -> Bool { (a.0, a.1.rawValue) < (b.0, b.1.rawValue) }
+        XCTAssertEqual(state.leads.count, bound)
+        XCTAssertEqual(state.leads.map(\.leadID), state.leads.sorted { order(($0.scoredAt, $0.leadID), ($1.scoredAt, $1.leadID)) }.map(\.leadID),
+                       "leads oldest first")
+        XCTAssertEqual(state.counted.map(\.scoredAt), state.counted.map(\.scoredAt).sorted(), "counted entries oldest first")
+        let kept = Set(state.leads.map(\.leadID))
+        let dropped = applied.values.filter { !kept.contains($0.leadID) }
+        let oldestKept = try XCTUnwrap(state.leads.first)
+        XCTAssertFalse(dropped.isEmpty)
+        for contribution in dropped {
+            XCTAssertTrue(order((contribution.scoredAt, contribution.leadID), (oldestKept.scoredAt, oldestKept.leadID)),
+                          "\(contribution.leadID) dropped though newer than a lead kept")
+        }
+
+        var fresh = AccountSignalAggregator(accountID: "acct-1")
+        for entry in state.leads { fresh.add(leadID: entry.leadID, companyKey: "name:acme", companyName: "Acme", signals: entry.allSignals) }
+        let now = state.leads.map(\.scoredAt).max()!
+        XCTAssertEqual(state.heatScore, fresh.signals(now: now).first?.heatScore, "the heat of the leads counted")
+
+        // A changelog record written in arrival order restores to the same lists.
+        var shuffled = state
+        shuffled.leads.shuffle(using: &random)
+        shuffled.counted.shuffle(using: &random)
+        var restored = AccountHeat(accountID: "acct-1", restoring: [shuffled])
+        XCTAssertEqual(restored.companies["name:acme"]?.leads.map(\.leadID), state.leads.map(\.leadID))
+        XCTAssertEqual(restored.companies["name:acme"]?.counted.map(\.scoredAt), state.counted.map(\.scoredAt))
+        for contribution in [applied[oldestKept.leadID]!, dropped.randomElement(using: &random)!] {
+            XCTAssertTrue(heat.apply(contribution).isEmpty, "a replay of \(contribution.leadID)")
+            XCTAssertTrue(restored.apply(contribution).isEmpty, "a replay of \(contribution.leadID) after a restore")
+        }
+        let newest = AccountSignalContribution(
+            accountID: "acct-1", leadID: "new", runID: "run-1", offerID: "offer-1", companyKey: "name:acme", companyName: "Acme",
+            signals: [], scoredAt: now.addingTimeInterval(1))
+        XCTAssertEqual(heat.apply(newest), restored.apply(newest))
+        XCTAssertEqual(heat.companies["name:acme"]?.leads.first?.leadID, state.leads[1].leadID, "the oldest made room")
+    }
 }
