@@ -14,7 +14,7 @@ extension Scenarios {
         let block = 1_000
         let contributions = Self.heatContributions(leads: leads, companies: companies)
         var heat = AccountHeat(accountID: "acct-bench")
-        var blocks: [(through: Int, microseconds: Double, biggest: Int)] = []
+        var blocks: [(through: Int, microseconds: Double, biggest: Int, full: Int)] = []
         var changes = 0
         var started = threadCPUSeconds()
         let total = threadCPUSeconds()
@@ -23,8 +23,9 @@ extension Scenarios {
             guard (index + 1) % block == 0 || index + 1 == leads else { continue }
             let now = threadCPUSeconds()
             let count = (index + 1) % block == 0 ? block : (index + 1) % block
-            let biggest = heat.companies.values.map(\.leads.count).max() ?? 0
-            blocks.append((index + 1, (now - started) * 1e6 / Double(count), biggest))
+            let sizes = heat.companies.values.map(\.leads.count)
+            blocks.append((index + 1, (now - started) * 1e6 / Double(count), sizes.max() ?? 0,
+                           sizes.filter { $0 >= AccountHeat.maxLeadsPerCompany }.count))
             started = threadCPUSeconds()
         }
         let totalSeconds = threadCPUSeconds() - total
@@ -39,9 +40,9 @@ extension Scenarios {
         log(String(format: "heat: %.1f µs per contribution over the first %d, %.1f µs over the last %d", first, block, last, block))
         report.add("i) account heat: CPU per contribution, first \(block) leads → last \(block) of \(leads)",
                    String(format: "%.1f µs → %.1f µs (%.2f×)", first, last, first > 0 ? last / first : 0), latency: "")
-        var table = "| leads applied | CPU per contribution (the last \(block)) | leads at the biggest company |\n|---|---|---|\n"
+        var table = "| leads applied | CPU per contribution (the last \(block)) | leads at the biggest company | companies at the bound |\n|---|---|---|---|\n"
         for row in picked {
-            table += "| \(row.through) | \(String(format: "%.1f µs", row.microseconds)) | \(row.biggest) |\n"
+            table += "| \(row.through) | \(String(format: "%.1f µs", row.microseconds)) | \(row.biggest) | \(row.full) of \(companies) |\n"
         }
         report.sections.append("""
         ### i) Account heat at scale
@@ -50,11 +51,13 @@ extension Scenarios {
 
         One account's heat (`AccountHeat`, what the account heat aggregator of the scoring stage
         applies for each scored lead) fed \(leads) contributions, one per lead, one a second of
-        contribution time, at \(companies) companies (company `⌊\(companies) u²⌋` for a uniform u, so the
-        biggest get about 7% of the leads each and fill past \(AccountHeat.maxLeadsPerCompany) leads, the bound
-        a company counts), each with 0 to 3 signals dated up to 120 days before it, from a seeded
-        generator. CPU time of the benchmark's thread per contribution, over each block of
-        \(block); the contributions made before the clock starts.
+        contribution time, at \(companies) companies (company `⌊\(companies) u²⌋` for a uniform u: the biggest
+        gets 7% of the leads, the smallest 0.25%, so more and more of them fill to
+        \(AccountHeat.maxLeadsPerCompany) leads, the bound a company counts, and stay there), each lead with 0 to 3
+        signals dated up to 120 days before it, from a seeded generator. CPU time of the
+        benchmark's thread per contribution, over each block of \(block); the contributions are
+        made before the clock starts. A full company drops its oldest lead for each new one, so the
+        figure grows while companies fill and should stay flat once all are full.
 
         \(table)
         All \(leads): \(String(format: "%.2f s", totalSeconds)) of CPU, \(changes) company states changed. The biggest

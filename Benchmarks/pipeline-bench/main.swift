@@ -48,7 +48,7 @@ struct Options {
     var window: Double = 60
     var ceilingRecords = 200_000
     /// i: the leads (contributions) one account's heat is fed.
-    var heatLeads = 100_000
+    var heatLeads = 300_000
     /// Longest wait for one scenario's leads.
     var timeout: Double = 300
     /// Where the services' executables are: by default the folder of this one, as it was invoked.
