@@ -7,10 +7,14 @@ public struct Evaluation: Sendable, Hashable {
     public var card: ScoreCard
     /// Paid calls made for it (a model call); the rules cost nothing.
     public var charges: [BillableCharge]
+    /// The competitor the lead works for, when the card is the competitor-employee rule's: such
+    /// a lead is no buyer, and its signals heat no company.
+    public var competitorEmployer: String?
 
-    public init(card: ScoreCard, charges: [BillableCharge] = []) {
+    public init(card: ScoreCard, charges: [BillableCharge] = [], competitorEmployer: String? = nil) {
         self.card = card
         self.charges = charges
+        self.competitorEmployer = competitorEmployer
     }
 }
 
@@ -79,34 +83,42 @@ public struct RuleBasedScorer: Scorer {
 
     /// ``score(profile:offer:source:now:)``, which is pure and free.
     public func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
-        Evaluation(card: score(profile: profile, offer: offer, source: source, now: now))
+        let (card, competitor) = scored(profile: profile, offer: offer, source: source, now: now)
+        return Evaluation(card: card, competitorEmployer: competitor)
     }
 
-    /// The card of a lead employed by one of `offer`'s competitors: poor fit with every score
-    /// zeroed, a published rule that holds whoever scores (a model is not asked); nil when the
-    /// lead's current employer is no competitor.
-    public func competitorEmployeeCard(profile: EnrichedProfile, offer: OfferConfig, now: Date) -> ScoreCard? {
-        competitorEmployeeCard(profile, evidence: FitEvidence(profile: profile), detector: readings.value(for: offer).detector,
-                               offer: offer, now: now)
+    /// The card of a lead employed by one of `offer`'s competitors, with that competitor: poor
+    /// fit with every score zeroed, a published rule that holds whoever scores (a model is not
+    /// asked); nil when the lead's current employer is no competitor.
+    public func competitorEmployee(profile: EnrichedProfile, offer: OfferConfig, now: Date) -> (card: ScoreCard, competitor: String)? {
+        competitorEmployee(profile, evidence: FitEvidence(profile: profile), detector: readings.value(for: offer).detector,
+                           offer: offer, now: now)
     }
 
-    private func competitorEmployeeCard(
+    private func competitorEmployee(
         _ profile: EnrichedProfile, evidence: FitEvidence, detector: SignalDetector, offer: OfferConfig, now: Date
-    ) -> ScoreCard? {
+    ) -> (card: ScoreCard, competitor: String)? {
         // After a job change seen on X, LinkedIn's employer (and its company record) is the old one.
         let employers = evidence.company?.source == "x"
             ? [evidence.company?.value].compactMap { $0 }
             : [evidence.company?.value, profile.linkedin?.company, profile.company?.name].compactMap { $0 }
         guard let competitor = employers.lazy.compactMap({ detector.competitor(employing: $0) }).first else { return nil }
         let reason = ScoreReason(signal: "works at competitor \(competitor)", points: 0, source: evidence.company?.source)
-        return ScoreCard(
+        let card = ScoreCard(
             fit: 0, intent: 0, timing: 0, composite: 0, buyerState: .poorFit, fitReasons: [reason],
             intentReasons: [], timingReasons: [], stateReason: "employed by competitor \(competitor)",
             scorer: name, scoredAt: now, evidence: Self.completeness(evidence, icp: offer.icp))
+        return (card, competitor)
     }
 
     /// See the type's documentation for the rules.
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) -> ScoreCard {
+        scored(profile: profile, offer: offer, source: source, now: now).card
+    }
+
+    /// The card, and the competitor the lead works for when that rule decided it.
+    private func scored(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date)
+        -> (card: ScoreCard, competitor: String?) {
         let reading = readings.value(for: offer)
         let detector = reading.detector
         // As the activity stage keeps them: a pool profile is scored as sent, and a post or
@@ -116,8 +128,8 @@ public struct RuleBasedScorer: Scorer {
         let postSignals = detector.signals(in: posts)
         let orbitSignals = detector.signals(in: (profile.activity?.orbit ?? []).filter { $0.lastSeen <= latest })
         let evidence = FitEvidence(profile: profile)
-        if let card = competitorEmployeeCard(profile, evidence: evidence, detector: detector, offer: offer, now: now) {
-            return card
+        if let (card, competitor) = competitorEmployee(profile, evidence: evidence, detector: detector, offer: offer, now: now) {
+            return (card, competitor)
         }
 
         let fit = Fit(evidence: evidence, icp: offer.icp, reading: reading)
@@ -159,10 +171,11 @@ public struct RuleBasedScorer: Scorer {
             stateReason = "composite \(composite) below \(Self.activeComposite) or fit below \(Self.activeFit)"
         }
         let missingReasons = completeness.missing.map { ScoreReason(signal: "missing: \($0)", points: 0) }
-        return ScoreCard(
+        let card = ScoreCard(
             fit: fit.points, intent: Self.clamp(intent), timing: timing, composite: composite, buyerState: state,
             fitReasons: fit.reasons + missingReasons, intentReasons: intentReasons, timingReasons: timingReasons,
             stateReason: stateReason, scorer: name, scoredAt: now, evidence: completeness)
+        return (card, nil)
     }
 
     /// How complete `evidence` is for the criteria `icp` constrains.

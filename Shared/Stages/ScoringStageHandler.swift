@@ -69,9 +69,15 @@ public struct ScoringStageHandler: PhaseHandler {
         let card = evaluation.card
         var scored = profile
         scored.scores = card
-        let contribution = AccountSignalAggregator.contribution(
+        var contribution = AccountSignalAggregator.contribution(
             of: scored, leadID: request.leadID, runID: request.runID, accountID: request.accountID, offer: offer, at: at,
             detector: detectors.value(for: offer))
+        if evaluation.competitorEmployer != nil {
+            // A competitor's employee heats no company (the competitor's least of all); sent
+            // without one, it takes the lead out of the company it counted at before.
+            contribution.companyKey = nil
+            contribution.companyName = nil
+        }
         let result = PhaseResult(
             answering: request, outcome: .completed, payload: PhasePayload(scores: card), charges: evaluation.charges,
             finishedAt: at, service: service)

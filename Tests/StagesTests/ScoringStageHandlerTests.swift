@@ -41,6 +41,29 @@ final class ScoringStageHandlerTests: XCTestCase {
         XCTAssertEqual([card?.fit, card?.intent, card?.timing], [0, 0, 0])
     }
 
+    /// A competitor's employee is no buyer: their posts must not heat the competitor's company
+    /// (an account signal "Outreach is hot" to a seller of Outreach's rival), whichever scorer
+    /// scores. The contribution still goes out, without a company, so a lead who joined the
+    /// competitor leaves the company it counted at before.
+    func testACompetitorEmployeeAddsNoHeatToAnyCompany() async throws {
+        let asking = [Fixtures.post("Can anyone recommend an alternative to Salesloft? Manual prospecting is killing us.", daysAgo: 1)]
+        let request = Fixtures.request(.scoring, profile: Fixtures.profile(company: "Outreach", posts: asking))
+        // The model is never asked about a competitor's employee: its address need not answer.
+        let model = ProviderHTTPClient(
+            name: "model", baseURL: URL(string: "http://127.0.0.1:9")!, credential: Secret("unused"), timeoutSeconds: 1, limiter: nil,
+            forbidden: .credentialsRejected, logger: Logger(service: "test", level: .error, sink: { _ in }))
+        let logger = Logger(service: "test", level: .error, sink: { _ in })
+        for scorer: any Scorer in [RuleBasedScorer(), ModelScorer(client: model, model: "m", logger: logger)] {
+            let output = await handler(scorer: scorer).handle(request)
+            XCTAssertEqual(output.result.payload.scores?.buyerState, .poorFit, scorer.name)
+            let contribution = try XCTUnwrap(output.contribution, scorer.name)
+            XCTAssertNil(contribution.companyKey, "\(scorer.name): no company to heat")
+            XCTAssertNil(contribution.companyName, scorer.name)
+        }
+        let buyer = await handler().handle(Fixtures.request(.scoring, profile: Fixtures.profile(company: "Acme SaaS", posts: asking)))
+        XCTAssertEqual(buyer.contribution?.companyKey, "name:acme saas", "a buyer's company is heated")
+    }
+
     func testScoringNeverEnrollsItself() async {
         let output = await handler(scorer: FixedScorer.active()).handle(Fixtures.request(.scoring, profile: Fixtures.profile()))
         XCTAssertEqual(output.result.payload.scores?.buyerState, .active)

@@ -30,6 +30,8 @@ public struct ModelScorer: Sendable {
         public var card: ScoreCard
         /// Why the rules scored instead of the model; nil when the model's card was used.
         public var fallbackReason: String?
+        /// The competitor the lead works for, when that rule decided the card.
+        public var competitorEmployer: String? = nil
         /// Whether the model produced ``card`` (a billable model call).
         public var isFromModel: Bool { fallbackReason == nil }
     }
@@ -61,8 +63,8 @@ public struct ModelScorer: Sendable {
     /// Scores `profile` against `offer` (see the type's documentation). Never fails.
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Scoring {
         // A published rule, not a judgement: decided without asking (or paying) the model.
-        if let card = fallback.competitorEmployeeCard(profile: profile, offer: offer, now: now) {
-            return Scoring(card: card, fallbackReason: "employed by a competitor: scored by the rules")
+        if let (card, competitor) = fallback.competitorEmployee(profile: profile, offer: offer, now: now) {
+            return Scoring(card: card, fallbackReason: "employed by a competitor: scored by the rules", competitorEmployer: competitor)
         }
         do {
             let body = try makeRequestBody(profile: profile, offer: offer, source: source, now: now)
@@ -237,6 +239,7 @@ extension ModelScorer: Scorer {
     public func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
         let scoring = await score(profile: profile, offer: offer, source: source, now: now)
         return Evaluation(card: scoring.card,
-                          charges: scoring.isFromModel ? [BillableCharge(provider: Self.modelProvider, units: 1)] : [])
+                          charges: scoring.isFromModel ? [BillableCharge(provider: Self.modelProvider, units: 1)] : [],
+                          competitorEmployer: scoring.competitorEmployer)
     }
 }
