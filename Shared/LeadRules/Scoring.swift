@@ -47,7 +47,9 @@ public protocol Scorer: Sendable {
 /// recommendations 20 and switching/alternatives 20 (together cap 40), custom keyword 10 (cap 20);
 /// orbit: competitor engagement 10 per competitor (cap 20), adjacent vendor 3 (cap 6); orbit
 /// clusters (``OrbitClusters``, recency weighted at their last interaction): competitor cluster 20,
-/// other new cluster 10 (together cap 30); an X bio naming a competitor (not as employer) 10.
+/// other new cluster 10 (together cap 30); an X bio naming a competitor (not as employer) 10. A
+/// competitor whose name is an everyday word of sellers ("Outreach", "Close", "Reply":
+/// ``SignalDetector/everydayNames``) is named in a post or bio only where written as a name.
 ///
 /// **Timing** (0-100): current role started ≤90 days ago 35, ≤180 25, ≤365 12; an X bio naming a
 /// newer employer than LinkedIn's 25; newest post ≤14 days 25, ≤30 15, ≤90 5; hiring, funding,

@@ -40,6 +40,14 @@ public struct SignalDetector: Sendable {
     public static let inHousePhrases = ["building our own", "built our own", "build our own", "homegrown", "home grown", "we built a"]
     /// Words that make "in house" a build: "we built our tooling in house".
     public static let inHouseBuildWords = ["build", "built", "building", "develop", "developed", "developing"]
+    /// Names of sales and marketing tools that are everyday words of a seller's posts and bios
+    /// ("cold outreach", "reply rates", "close the deal", "ring the gong", "clay pots"). A
+    /// competitor so named is mentioned in free text only where it is written as a name
+    /// (``isWrittenAsName(_:in:)``); other competitors count however they are written.
+    public static let everydayNames: Set<String> = [
+        "outreach", "close", "reply", "gong", "clay", "drift", "front", "chorus", "instantly", "seamless", "hunter", "groove",
+        "attention", "copper", "notion", "monday", "loom", "lavender", "nooks", "regie", "common room",
+    ]
 
     /// A phrase with its normalised UTF-8 bytes, made once rather than for every post (or every
     /// skill, location or company it is compared with).
@@ -78,6 +86,8 @@ public struct SignalDetector: Sendable {
 
     private let painPoints: [Phrase]
     private let competitors: [Phrase]
+    /// The competitors named by ``everydayNames``.
+    private let everydayCompetitors: Set<String>
     /// The competitors' names as ``corporateName(_:)`` reads them (blank ones left out).
     private let competitorNames: [(text: String, name: String)]
     private let customKeywords: [Phrase]
@@ -88,6 +98,9 @@ public struct SignalDetector: Sendable {
     public init(offer: OfferConfig) {
         painPoints = offer.icp.painPoints.map(Phrase.init)
         competitors = offer.icp.competitors.map(Phrase.init)
+        everydayCompetitors = Set(offer.icp.competitors.filter {
+            Self.everydayNames.contains(Self.normalize($0).trimmingCharacters(in: .whitespaces))
+        })
         competitorNames = offer.icp.competitors.map { ($0, Self.corporateName($0)) }.filter { !$0.name.isEmpty }
         customKeywords = offer.icp.customIntentKeywords.map(Phrase.init)
         offerTopics = offer.productKeywords.map(Phrase.init) + painPoints
@@ -105,7 +118,9 @@ public struct SignalDetector: Sendable {
                 }
             }
             add(.painPoint, painPoints)
-            add(.competitorMention, competitors)
+            for competitor in competitors where competitor.occurs(in: text) && isMentioned(competitor, in: post.text) {
+                found.append(Signal(kind: .competitorMention, detail: competitor.text, date: post.date, postID: post.id))
+            }
             add(.recommendationRequest, Self.recommendation, firstOnly: true)
             add(.switchingIntent, Self.switching, firstOnly: true)
             add(.customKeyword, customKeywords)
@@ -188,7 +203,30 @@ public struct SignalDetector: Sendable {
     public func competitor(matching companyName: String) -> String? {
         let company = Phrase(companyName)
         guard !company.isBlank else { return nil }
-        return competitors.first { $0.occurs(in: company) || company.occurs(in: $0) }?.text
+        return competitors.first { ($0.occurs(in: company) && isMentioned($0, in: companyName)) || company.occurs(in: $0) }?.text
+    }
+
+    /// Whether `competitor`, found in the normalised `text`, is mentioned there: always, unless
+    /// its name is an everyday word; then only where written as a name.
+    private func isMentioned(_ competitor: Phrase, in text: String) -> Bool {
+        !everydayCompetitors.contains(competitor.text) || Self.isWrittenAsName(competitor.text, in: text)
+    }
+
+    /// Whether `name` occurs in `text` as a whole word written as a name: capitalised
+    /// ("Outreach", "OUTREACH"), as a handle ("@outreach") or with its domain ("outreach.io").
+    /// At a sentence's start a capital says nothing, and counts all the same.
+    static func isWrittenAsName(_ name: String, in text: String) -> Bool {
+        var rest = text.startIndex..<text.endIndex
+        while let found = text.range(of: name, options: .caseInsensitive, range: rest) {
+            rest = found.upperBound..<text.endIndex
+            let before = found.lowerBound > text.startIndex ? text[text.index(before: found.lowerBound)] : nil
+            let after = found.upperBound < text.endIndex ? text[found.upperBound] : nil
+            guard !(before?.isLetter ?? false), !(before?.isNumber ?? false),
+                  !(after?.isLetter ?? false), !(after?.isNumber ?? false) else { continue }
+            if text[found.lowerBound].isUppercase || before == "@" { return true }
+            if after == ".", let domain = text[text.index(after: found.upperBound)...].first, domain.isLetter { return true }
+        }
+        return false
     }
 
     /// Lowercase letters and digits separated by single spaces, padded with a space on each side.

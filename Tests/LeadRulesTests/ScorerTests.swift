@@ -142,6 +142,29 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(kinds("Looking to replace our CRM."), [.switchingIntent])
     }
 
+    /// A competitor named by an everyday word of a seller's posts ("Outreach": cold outreach,
+    /// community outreach) is mentioned only where it is written as a name: capitalised, as a
+    /// handle or with its domain. Other competitors count however they are written.
+    func testACompetitorNamedByAnEverydayWordIsMentionedOnlyWhenWrittenAsAName() {
+        let detector = SignalDetector(offer: Fixtures.offer())  // competitors Outreach and Salesloft
+        func mentions(_ text: String) -> [String] {
+            detector.signals(in: [Fixtures.post(text, daysAgo: 1)]).filter { $0.kind == .competitorMention }.map(\.detail)
+        }
+        XCTAssertEqual(mentions("Community outreach day at the food bank was a blast."), [])
+        XCTAssertEqual(mentions("Cold outreach is not dead: our outbound outreach doubled replies."), [])
+        XCTAssertEqual(mentions("Moving off Outreach next quarter."), ["Outreach"])
+        XCTAssertEqual(mentions("OUTREACH support never answers"), ["Outreach"])
+        XCTAssertEqual(mentions("we ditched outreach.io for something simpler"), ["Outreach"])
+        XCTAssertEqual(mentions("@outreach your sequences are down again"), ["Outreach"])
+        XCTAssertEqual(mentions("anyone tried salesloft for a team of ten?"), ["Salesloft"], "not an everyday word: any case")
+
+        var profile = Fixtures.profile()
+        let quiet = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        profile.x = CrossPlatformFitTests.xProfile(bio: "Sales lead. Passionate about community outreach.")
+        let bio = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(bio.intent, quiet.intent, "a bio's community outreach is no competitor")
+    }
+
     /// An ICP location written the short way ("USA", "US", "UK") takes the same places as the
     /// full name, and "America" in "Latin America" is not the United States.
     func testICPLocationsAcceptTheirShortNamesAndNotOtherAmericas() {
