@@ -228,42 +228,57 @@ public struct LeadControl: Sendable {
 
     // MARK: publish
 
-    /// Publishes the leads of a file; invalid lines are reported and skipped (or sent as they are
+    /// Publishes the leads of a file as it is read (``LeadFileReader``: memory stays bounded
+    /// whatever the file's size); invalid lines are reported and skipped (or sent as they are
     /// with `isPublishingInvalid`). Returns 1 when any line was invalid and skipped, or the file
-    /// held no lead.
+    /// held no lead. A file that turns out unusable part-way (a CSV row that never ends) stops
+    /// the publish with what was sent before it said.
     public func publishFile(path: String, format: LeadFileFormat, isPublishingInvalid: Bool) async throws -> Int32 {
-        let text = try readText(path)
-        let lines: [LeadLine]
-        do {
-            lines = try LeadFileParser.parse(text, format: format, now: now())
-        } catch {
-            throw LeadControlError.invalidFile(path: path, reason: error.description)
-        }
+        var reader = try LeadFileReader(path: path, format: format, now: now())
         let topic = environment.topics.leadsDiscovered
-        var records: [ProducerRecord] = []
-        var valid: [LeadDiscovered] = []
-        var invalidCount = 0
-        for line in lines {
-            switch line.result {
-            case .success(let lead):
-                records.append(try discoveryRecord(lead))
-                valid.append(lead)
-            case .failure(let error):
-                invalidCount += 1
-                console.error("\(path):\(line.lineNumber): \(error.reason)\(isPublishingInvalid ? " (published as is)" : "")")
-                if isPublishingInvalid {
-                    records.append(ProducerRecord(
-                        topic: topic, key: line.key.map { Array($0.utf8) }, value: Array(line.raw.utf8),
-                        headers: MessageCodec.headers(for: LeadDiscovered.self).map { KafkaHeader(key: $0.key, string: $0.value) }))
+        let sender = try BatchSender(configuration: environment.kafka, batchSize: batchSize, console: console)
+        var validCount = 0, intentCount = 0, invalidCount = 0
+        do {
+            while true {
+                let block: [LeadLine]?
+                do {
+                    block = try reader.next()
+                } catch let error as LeadFileError {
+                    try await sender.flush()
+                    if sender.acknowledged > 0 {
+                        console.error("\(path): published the \(sender.acknowledged) records before the problem below")
+                    }
+                    throw LeadControlError.invalidFile(path: path, reason: error.description)
+                }
+                guard let block else { break }
+                for line in block {
+                    switch line.result {
+                    case .success(let lead):
+                        try await sender.add(try discoveryRecord(lead))
+                        validCount += 1
+                        if lead.source.isIntent { intentCount += 1 }
+                    case .failure(let error):
+                        invalidCount += 1
+                        console.error("\(path):\(line.lineNumber): \(error.reason)\(isPublishingInvalid ? " (published as is)" : "")")
+                        if isPublishingInvalid {
+                            try await sender.add(ProducerRecord(
+                                topic: topic, key: line.key.map { Array($0.utf8) }, value: Array(line.raw.utf8),
+                                headers: MessageCodec.headers(for: LeadDiscovered.self).map { KafkaHeader(key: $0.key, string: $0.value) }))
+                        }
+                    }
                 }
             }
+            try await sender.flush()
+        } catch {
+            await sender.close()
+            throw error
         }
-        if lines.isEmpty {
+        await sender.close()
+        if validCount + invalidCount == 0 {
             console.error("\(path): no leads found")
             return Self.failure
         }
-        try await send(records)
-        var summary = "published \(valid.count) lead\(valid.count == 1 ? "" : "s") to \(destination(of: valid))"
+        var summary = "published \(validCount) lead\(validCount == 1 ? "" : "s") to \(destination(intent: intentCount))"
         if invalidCount > 0 {
             summary += isPublishingInvalid
                 ? " and \(invalidCount) invalid line\(invalidCount == 1 ? "" : "s") as is"
@@ -280,7 +295,11 @@ public struct LeadControl: Sendable {
 
     /// Where `leads` were published, for a summary line.
     private func destination(of leads: [LeadDiscovered]) -> String {
-        let intent = leads.filter(\.source.isIntent).count
+        destination(intent: leads.filter(\.source.isIntent).count)
+    }
+
+    /// Where leads were published, `intent` of them from intent sources, for a summary line.
+    private func destination(intent: Int) -> String {
         let topics = environment.topics
         guard intent > 0 else { return topics.leadsDiscovered }
         return "\(topics.leadsDiscovered) (\(intent) from intent sources to \(topics.leadsDiscoveredPriority))"
@@ -314,21 +333,15 @@ public struct LeadControl: Sendable {
     /// batch fails, says how many records (the first, in order) were acknowledged before it.
     func send(_ records: [ProducerRecord]) async throws {
         guard !records.isEmpty else { return }
-        let producer = try KafkaProducer(configuration: environment.kafka)
-        var start = records.startIndex
+        let sender = try BatchSender(configuration: environment.kafka, batchSize: batchSize, console: console)
         do {
-            while start < records.endIndex {
-                let end = min(start + max(batchSize, 1), records.endIndex)
-                _ = try await producer.send(Array(records[start..<end]))
-                start = end
-            }
+            for record in records { try await sender.add(record) }
+            try await sender.flush()
         } catch {
-            await producer.close()
-            console.error("\(start) of \(records.count) records were acknowledged (the first \(start), in order) "
-                + "before a batch failed; later ones may or may not have been stored")
+            await sender.close()
             throw error
         }
-        await producer.close()
+        await sender.close()
     }
 
     /// Publishes one message and prints where it was stored.
@@ -628,4 +641,46 @@ func prettyJSON(_ bytes: [UInt8]) throws -> String {
 /// `text` padded with spaces to `width` characters.
 func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+}
+
+/// Sends records with one producer in batches of `batchSize`, each waited for as it fills. When a
+/// batch fails, says how many of the records handed to it so far (the first, in order) were
+/// acknowledged before it, so the operator knows where to resume.
+final class BatchSender {
+    private let producer: KafkaProducer
+    private let batchSize: Int
+    private let console: Console
+    private var pending: [ProducerRecord] = []
+    /// Records acknowledged, and handed over (acknowledged, in flight or waiting for a batch).
+    private(set) var acknowledged = 0
+    private(set) var handed = 0
+
+    init(configuration: KafkaConfiguration, batchSize: Int, console: Console) throws {
+        producer = try KafkaProducer(configuration: configuration)
+        self.batchSize = max(1, batchSize)
+        self.console = console
+    }
+
+    /// Adds a record; sends the batch once it is full.
+    func add(_ record: ProducerRecord) async throws {
+        pending.append(record)
+        handed += 1
+        if pending.count >= batchSize { try await flush() }
+    }
+
+    /// Sends what is waiting and waits for its acknowledgement.
+    func flush() async throws {
+        guard !pending.isEmpty else { return }
+        do {
+            _ = try await producer.send(pending)
+        } catch {
+            console.error("\(acknowledged) of \(handed) records were acknowledged (the first \(acknowledged), in order) "
+                + "before a batch failed; later ones may or may not have been stored")
+            throw error
+        }
+        acknowledged += pending.count
+        pending = []
+    }
+
+    func close() async { await producer.close() }
 }

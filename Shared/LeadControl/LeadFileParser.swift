@@ -84,11 +84,28 @@ public enum LeadFileParser {
 
     /// Parses JSON Lines; blank lines are skipped.
     public static func parseJSONLines(_ text: String, now: Date) -> [LeadLine] {
+        parseJSONLines(Array(text.utf8)[...], firstLine: 1, now: now, codec: MessageCodec())
+    }
+
+    /// Parses the JSON Lines of `bytes`, whose first line is line `firstLine` of the file; blank
+    /// lines are skipped, a line that is not UTF-8 or longer than `maxLineBytes` is an invalid line.
+    static func parseJSONLines(_ bytes: ArraySlice<UInt8>, firstLine: Int, now: Date, codec: MessageCodec,
+                               maxLineBytes: Int = .max) -> [LeadLine] {
         var lines: [LeadLine] = []
-        let codec = MessageCodec()
-        for (index, line) in textLines(text).enumerated() {
-            if line.trimmingCharacters(in: .whitespaces).isEmpty { continue }
-            lines.append(parseJSONLine(line, lineNumber: index + 1, now: now, codec: codec))
+        for (index, var line) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            guard line.count <= maxLineBytes else {
+                lines.append(LeadLine(lineNumber: firstLine + index, raw: String(decoding: line.prefix(200), as: UTF8.self), key: nil,
+                                      result: .failure(LeadLineError("longer than \(maxLineBytes) bytes; not read"))))
+                continue
+            }
+            guard let text = String(bytes: line, encoding: .utf8) else {
+                lines.append(LeadLine(lineNumber: firstLine + index, raw: String(decoding: line.prefix(200), as: UTF8.self), key: nil,
+                                      result: .failure(LeadLineError("not UTF-8 text"))))
+                continue
+            }
+            if text.trimmingCharacters(in: .whitespaces).isEmpty { continue }
+            lines.append(parseJSONLine(text, lineNumber: firstLine + index, now: now, codec: codec))
         }
         return lines
     }
@@ -136,28 +153,54 @@ public enum LeadFileParser {
 
     /// Parses CSV with a header row; blank rows are skipped.
     public static func parseCSV(_ text: String, now: Date) throws(LeadFileError) -> [LeadLine] {
-        let rows = try CSVReader.rows(text)
-        guard let header = rows.first(where: { !$0.isBlank }) else {
-            throw LeadFileError("the CSV file is empty; expected a header row: \(csvColumns.joined(separator: ","))")
-        }
-        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        let known = Set(csvColumns + optionalCSVColumns)
-        if let unknown = columns.first(where: { !known.contains($0) }) {
-            throw LeadFileError(
-                "line \(header.lineNumber): unknown column \"\(unknown)\"; known columns: \((csvColumns + optionalCSVColumns).joined(separator: ", "))")
-        }
-        if let repeated = columns.first(where: { name in columns.filter { $0 == name }.count > 1 }) {
-            throw LeadFileError("line \(header.lineNumber): column \"\(repeated)\" appears twice")
-        }
-        let missing = requiredCSVColumns.subtracting(columns).sorted()
-        if !missing.isEmpty {
-            throw LeadFileError("line \(header.lineNumber): the header lacks column(s) \(missing.joined(separator: ", "))")
-        }
-        var lines: [LeadLine] = []
-        for row in rows where row.lineNumber > header.lineNumber && !row.isBlank {
-            lines.append(parseCSVRow(row, columns: columns, now: now))
-        }
+        var rows = CSVLeadRows()
+        let lines = try rows.parse(text, firstLine: 1, isFinal: true, now: now).lines
+        try rows.finish()
         return lines
+    }
+
+    /// The rows of a CSV lead file given in pieces of whole lines: the header, then leads.
+    struct CSVLeadRows {
+        /// The header's column names, once read.
+        private var columns: [String]?
+
+        /// The leads of `text`, whose first line is line `firstLine` of the file, and the row it
+        /// ends inside a quoted field of, when it is not the end of the file (`isFinal`): its text
+        /// and line, to be given again with what follows.
+        mutating func parse(_ text: String, firstLine: Int, isFinal: Bool, now: Date)
+            throws(LeadFileError) -> (lines: [LeadLine], unfinished: (text: String, line: Int)?) {
+            var (rows, unfinished) = try CSVReader.rows(text, isFinal: isFinal, firstLine: firstLine)
+            if columns == nil {
+                guard let index = rows.firstIndex(where: { !$0.isBlank }) else { return ([], unfinished) }
+                columns = try Self.columns(of: rows[index])
+                rows.removeFirst(index + 1)
+            }
+            return (rows.filter { !$0.isBlank }.map { parseCSVRow($0, columns: columns!, now: now) }, unfinished)
+        }
+
+        /// Throws when the file ended without a header.
+        func finish() throws(LeadFileError) {
+            if columns == nil {
+                throw LeadFileError("the CSV file is empty; expected a header row: \(csvColumns.joined(separator: ","))")
+            }
+        }
+
+        private static func columns(of header: CSVReader.Row) throws(LeadFileError) -> [String] {
+            let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let known = Set(csvColumns + optionalCSVColumns)
+            if let unknown = columns.first(where: { !known.contains($0) }) {
+                throw LeadFileError(
+                    "line \(header.lineNumber): unknown column \"\(unknown)\"; known columns: \((csvColumns + optionalCSVColumns).joined(separator: ", "))")
+            }
+            if let repeated = columns.first(where: { name in columns.filter { $0 == name }.count > 1 }) {
+                throw LeadFileError("line \(header.lineNumber): column \"\(repeated)\" appears twice")
+            }
+            let missing = requiredCSVColumns.subtracting(columns).sorted()
+            if !missing.isEmpty {
+                throw LeadFileError("line \(header.lineNumber): the header lacks column(s) \(missing.joined(separator: ", "))")
+            }
+            return columns
+        }
     }
 
     private static func parseCSVRow(_ row: CSVReader.Row, columns: [String], now: Date) -> LeadLine {
@@ -235,18 +278,23 @@ enum CSVReader {
         var isBlank: Bool { fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
     }
 
-    static func rows(_ text: String) throws(LeadFileError) -> [Row] {
+    /// The rows of `text`, numbered from `firstLine`. Text that ends inside a quoted field is an
+    /// error when `isFinal` (the end of the file); else that row is left `unfinished` (its text and
+    /// line), to be read again with what follows.
+    static func rows(_ text: String, isFinal: Bool = true, firstLine: Int = 1)
+        throws(LeadFileError) -> (rows: [Row], unfinished: (text: String, line: Int)?) {
         var rows: [Row] = []
         var fields: [String] = []
         var field = ""
         var raw = ""
         var isQuoted = false
         var wasQuoted = false
-        var line = 1
-        var rowStart = 1
+        var line = firstLine
+        var rowStart = firstLine
         var characters = Array(text.unicodeScalars)
         if characters.first == "\u{FEFF}" { characters.removeFirst() }  // a byte-order mark
         var index = 0
+        var rowStartIndex = 0
 
         func endRow() {
             fields.append(field)
@@ -294,15 +342,21 @@ enum CSVReader {
                 endRow()
                 line += 1
                 rowStart = line
+                rowStartIndex = index
             default:
                 field.unicodeScalars.append(c)
                 raw.unicodeScalars.append(c)
             }
         }
         if isQuoted {
+            guard isFinal else {
+                var rest = String.UnicodeScalarView()
+                rest.append(contentsOf: characters[rowStartIndex...])
+                return (rows, (String(rest), rowStart))
+            }
             throw LeadFileError("line \(rowStart): a quoted field is not closed before the end of the file")
         }
         if !field.isEmpty || !fields.isEmpty || !raw.isEmpty { endRow() }
-        return rows
+        return (rows, nil)
     }
 }
