@@ -161,13 +161,28 @@ public struct AccountSignalAggregator: Sendable {
     }
 
     /// The company key of a profile: `li:<LinkedIn company id>`, else `name:<normalised name>`;
-    /// nil for generic or missing companies.
+    /// nil for generic or missing companies. After a job change LinkedIn does not show yet (an X
+    /// bio naming a newer employer, as the scorer reads it: ``FitEvidence/earlierLinkedInRole``),
+    /// the new employer's `name:` key.
     public static func companyKey(for profile: EnrichedProfile) -> String? {
-        if let id = profile.company?.linkedInID ?? profile.linkedin?.companyLinkedInID, !id.isEmpty {
-            return "li:\(id)"
+        employer(of: profile).key
+    }
+
+    /// The key of the lead's current company (``companyKey(for:)``) and its display name.
+    static func employer(of profile: EnrichedProfile) -> (key: String?, name: String?) {
+        let linkedinEmployer = profile.company?.name ?? profile.linkedin?.company
+        // Only a bio beside a LinkedIn employer can name a newer one; the bio is parsed only then.
+        if let linkedinEmployer, !linkedinEmployer.isEmpty, let bio = profile.x?.bio, !bio.isEmpty {
+            let evidence = FitEvidence(profile: profile)
+            if evidence.earlierLinkedInRole != nil, let newer = evidence.company, newer.source == "x" {
+                return (normalizedCompanyName(newer.value).map { "name:\($0)" }, newer.value)
+            }
         }
-        let name = profile.company?.name ?? profile.linkedin?.company ?? ""
-        return normalizedCompanyName(name).map { "name:\($0)" }
+        if let id = profile.company?.linkedInID ?? profile.linkedin?.companyLinkedInID, !id.isEmpty {
+            return ("li:\(id)", linkedinEmployer ?? "li:\(id)")
+        }
+        let key = normalizedCompanyName(linkedinEmployer ?? "").map { "name:\($0)" }
+        return (key, key == nil ? nil : linkedinEmployer)
     }
 
     /// Lowercase words without punctuation and legal suffixes; nil when empty or generic.
@@ -186,9 +201,8 @@ public struct AccountSignalAggregator: Sendable {
     public mutating func add(leadID: LeadID, profile: EnrichedProfile) {
         let activity = profile.activity ?? .empty
         let signals = detector.map { $0.signals(in: activity) + $0.signals(in: activity.clusters ?? []) } ?? []
-        let key = Self.companyKey(for: profile)
-        add(leadID: leadID, companyKey: key, companyName: profile.company?.name ?? profile.linkedin?.company ?? key ?? "",
-            signals: signals)
+        let (key, name) = Self.employer(of: profile)
+        add(leadID: leadID, companyKey: key, companyName: name ?? key ?? "", signals: signals)
     }
 
     /// Records a lead's signals at the company `companyKey`, replacing what was recorded for the
@@ -223,10 +237,10 @@ public struct AccountSignalAggregator: Sendable {
         // As the scorer reads them (a pool profile is not checked by the activity stage).
         let latest = ActivityBuilder.latestDate(at: scoredAt)
         let clusterSignals = detector.signals(in: OrbitClusters.clusters(of: activity, now: scoredAt)).filter { $0.date <= latest }
-        let key = companyKey(for: profile)
+        let (key, name) = employer(of: profile)
         return AccountSignalContribution(
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
-            companyName: key == nil ? nil : profile.company?.name ?? profile.linkedin?.company ?? key,
+            companyName: key == nil ? nil : name ?? key,
             signals: detector.signals(in: activity).filter { $0.date <= latest }, clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
             scoredAt: scoredAt)
     }

@@ -86,6 +86,24 @@ final class ScoringStageHandlerTests: XCTestCase {
         XCTAssertEqual(again.contribution, contribution, "a redelivered request contributes the same (the aggregator counts it once)")
     }
 
+    /// A lead whose X bio names a newer employer than LinkedIn's (a job change LinkedIn does not
+    /// show yet, as the scorer reads it) heats the new company, not the one they left.
+    func testALeadWhoMovedHeatsTheNewEmployer() async {
+        let asking = [Fixtures.post("Can anyone recommend an alternative to Salesloft?", daysAgo: 1)]
+        var profile = Fixtures.profile(leadID: "lead-1", company: "Globex", posts: asking)
+        profile.x = XProfile(userID: "1", name: "Sam Lee", username: "samlee", bio: "Head of Demand Gen at Brightwave Labs (new!)",
+                             followersCount: 900, followingCount: 300, isVerified: false, profileImageURL: nil, canDM: true,
+                             isProtected: false)
+        let moved = await handler().handle(Fixtures.request(.scoring, profile: profile))
+        XCTAssertEqual(moved.contribution?.companyKey, "name:brightwave labs")
+        XCTAssertEqual(moved.contribution?.companyName, "Brightwave Labs")
+
+        // A bio naming the same employer as LinkedIn changes nothing.
+        profile.x?.bio = "Head of Demand Gen at Globex"
+        let stayed = await handler().handle(Fixtures.request(.scoring, profile: profile))
+        XCTAssertEqual(stayed.contribution?.companyKey, "name:globex")
+    }
+
     func testRecordsGoToTheirTopicsKeyed() throws {
         let result = PhaseResult(
             answering: Fixtures.request(.scoring), outcome: .completed, payload: .empty, finishedAt: Fixtures.now, service: "test")
