@@ -46,7 +46,7 @@ public struct SignalDetector: Sendable {
     /// (``isWrittenAsName(_:in:)``); other competitors count however they are written.
     public static let everydayNames: Set<String> = [
         "outreach", "close", "reply", "gong", "clay", "drift", "front", "chorus", "instantly", "seamless", "hunter", "groove",
-        "attention", "copper", "notion", "monday", "loom", "lavender", "nooks", "regie", "common room",
+        "attention", "copper", "notion", "loom", "lavender", "nooks", "common room",
     ]
 
     /// A phrase with its normalised UTF-8 bytes, made once rather than for every post (or every
@@ -203,7 +203,7 @@ public struct SignalDetector: Sendable {
     public func competitor(matching companyName: String) -> String? {
         let company = Phrase(companyName)
         guard !company.isBlank else { return nil }
-        return competitors.first { ($0.occurs(in: company) && isMentioned($0, in: companyName)) || company.occurs(in: $0) }?.text
+        return competitors.first { ($0.occurs(in: company) || company.occurs(in: $0)) && isMentioned($0, in: companyName) }?.text
     }
 
     /// Whether `competitor`, found in the normalised `text`, is mentioned there: always, unless
@@ -212,19 +212,33 @@ public struct SignalDetector: Sendable {
         !everydayCompetitors.contains(competitor.text) || Self.isWrittenAsName(competitor.text, in: text)
     }
 
-    /// Whether `name` occurs in `text` as a whole word written as a name: capitalised
+    /// Whether `name` occurs in `text` as whole words written as a name: capitalised
     /// ("Outreach", "OUTREACH"), as a handle ("@outreach") or with its domain ("outreach.io").
-    /// At a sentence's start a capital says nothing, and counts all the same.
+    /// At a sentence's start a capital says nothing, and counts all the same. Read character by
+    /// character, as ``normalize(_:)`` reads: its words are letters and digits, and any run of
+    /// other characters separates two ("Common-Room" is "Common Room").
     static func isWrittenAsName(_ name: String, in text: String) -> Bool {
-        var rest = text.startIndex..<text.endIndex
-        while let found = text.range(of: name, options: .caseInsensitive, range: rest) {
-            rest = found.upperBound..<text.endIndex
-            let before = found.lowerBound > text.startIndex ? text[text.index(before: found.lowerBound)] : nil
-            let after = found.upperBound < text.endIndex ? text[found.upperBound] : nil
-            guard !(before?.isLetter ?? false), !(before?.isNumber ?? false),
-                  !(after?.isLetter ?? false), !(after?.isNumber ?? false) else { continue }
-            if text[found.lowerBound].isUppercase || before == "@" { return true }
-            if after == ".", let domain = text[text.index(after: found.upperBound)...].first, domain.isLetter { return true }
+        func isWordCharacter(_ character: Character) -> Bool { character.isLetter || character.isNumber }
+        let words = name.lowercased().split { !isWordCharacter($0) }.map { $0.map(String.init) }
+        guard !words.isEmpty else { return false }
+        let characters = Array(text)
+        for start in characters.indices where start == 0 || !isWordCharacter(characters[start - 1]) {
+            var next = start
+            var matches = true
+            for (index, word) in words.enumerated() where matches {
+                if index > 0 {
+                    let separatorStart = next
+                    while next < characters.count, !isWordCharacter(characters[next]) { next += 1 }
+                    matches = next > separatorStart
+                }
+                for letter in word where matches {
+                    matches = next < characters.count && characters[next].lowercased() == letter
+                    next += 1
+                }
+            }
+            guard matches, next == characters.count || !isWordCharacter(characters[next]) else { continue }
+            if characters[start].isUppercase || (start > 0 && characters[start - 1] == "@") { return true }
+            if next + 1 < characters.count, characters[next] == ".", characters[next + 1].isLetter { return true }
         }
         return false
     }

@@ -163,6 +163,42 @@ final class ScorerTests: XCTestCase {
         profile.x = CrossPlatformFitTests.xProfile(bio: "Sales lead. Passionate about community outreach.")
         let bio = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
         XCTAssertEqual(bio.intent, quiet.intent, "a bio's community outreach is no competitor")
+        profile.x?.bio = "outreach"
+        XCTAssertEqual(scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now).intent, quiet.intent,
+                       "a bio that is only the everyday word")
+    }
+
+    /// Text a reviewer found: a prepend mark (U+0600) joins the letter after it into one
+    /// character, where a search by Foundation matched from inside the character and stepping
+    /// back from it trapped. Any text must be read without a trap.
+    func testAnEverydayNameNextToCombiningOrPrependMarksIsReadWithoutATrap() {
+        let detector = SignalDetector(offer: Fixtures.offer())
+        for text in ["\u{0600}outreach, and more cold outreach", "e\u{0301}Outreach and outreach", "Outreach\u{0301} x outreach",
+                     "\u{0600}Outreach", "🇺🇸Outreach🇺🇸 outreach", "outreach\u{0600}", ""] {
+            _ = detector.signals(in: [Fixtures.post(text, daysAgo: 1)])
+            var profile = Fixtures.profile()
+            profile.x = CrossPlatformFitTests.xProfile(bio: text)
+            _ = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        }
+        func mentions(_ text: String) -> Int {
+            detector.signals(in: [Fixtures.post(text, daysAgo: 1)]).filter { $0.kind == .competitorMention }.count
+        }
+        XCTAssertEqual(mentions("\u{0600}outreach, and more cold outreach"), 0, "neither is written as a name")
+        XCTAssertEqual(mentions("Tired of Outreach\u{0301}, and of cold outreach"), 0, "Outreach\u{0301} is another word")
+    }
+
+    /// A name of two words matches however the words are separated, as the phrase match does.
+    func testAnEverydayNameOfTwoWordsIsAWrittenNameWhateverSeparatesItsWords() {
+        var offer = Fixtures.offer()
+        offer.icp.competitors = ["Common Room"]
+        let detector = SignalDetector(offer: offer)
+        func mentions(_ text: String) -> Int {
+            detector.signals(in: [Fixtures.post(text, daysAgo: 1)]).filter { $0.kind == .competitorMention }.count
+        }
+        for text in ["Trying Common Room", "Trying Common-Room", "Trying Common\u{00A0}Room", "Trying Common  Room", "Trying @commonroom"] {
+            XCTAssertEqual(mentions(text), text.hasSuffix("@commonroom") ? 0 : 1, text)
+        }
+        XCTAssertEqual(mentions("the common room of our office"), 0)
     }
 
     /// An ICP location written the short way ("USA", "US", "UK") takes the same places as the
