@@ -243,12 +243,19 @@ public struct LeadControl: Sendable {
                 let block: [LeadLine]?
                 do {
                     block = try reader.next()
-                } catch let error as LeadFileError {
-                    try await sender.flush()
-                    if sender.acknowledged > 0 {
-                        console.error("\(path): published the \(sender.acknowledged) records before the problem below")
+                } catch {
+                    // The file turned out unusable (or unreadable) part-way: what was read before goes out.
+                    let failure = (error as? LeadFileError).map { LeadControlError.invalidFile(path: path, reason: $0.description) } ?? error
+                    do {
+                        try await sender.flush()
+                    } catch {
+                        console.error("\(failure)")  // the send's error is what is thrown: say the file's here
+                        throw error
                     }
-                    throw LeadControlError.invalidFile(path: path, reason: error.description)
+                    if sender.acknowledged > 0 {
+                        console.error("\(path): published the \(sender.acknowledged) records read before the problem below")
+                    }
+                    throw failure
                 }
                 guard let block else { break }
                 for line in block {
@@ -259,8 +266,9 @@ public struct LeadControl: Sendable {
                         if lead.source.isIntent { intentCount += 1 }
                     case .failure(let error):
                         invalidCount += 1
-                        console.error("\(path):\(line.lineNumber): \(error.reason)\(isPublishingInvalid ? " (published as is)" : "")")
-                        if isPublishingInvalid {
+                        let note = !isPublishingInvalid ? "" : line.isWhole ? " (published as is)" : " (not published: the line was not kept whole)"
+                        console.error("\(path):\(line.lineNumber): \(error.reason)\(note)")
+                        if isPublishingInvalid && line.isWhole {
                             try await sender.add(ProducerRecord(
                                 topic: topic, key: line.key.map { Array($0.utf8) }, value: Array(line.raw.utf8),
                                 headers: MessageCodec.headers(for: LeadDiscovered.self).map { KafkaHeader(key: $0.key, string: $0.value) }))
@@ -647,7 +655,9 @@ func pad(_ text: String, _ width: Int) -> String {
 /// batch fails, says how many of the records handed to it so far (the first, in order) were
 /// acknowledged before it, so the operator knows where to resume.
 final class BatchSender {
-    private let producer: KafkaProducer
+    private let configuration: KafkaConfiguration
+    /// Made at the first send: reading a file with nothing to send needs no broker.
+    private var producer: KafkaProducer?
     private let batchSize: Int
     private let console: Console
     private var pending: [ProducerRecord] = []
@@ -656,7 +666,7 @@ final class BatchSender {
     private(set) var handed = 0
 
     init(configuration: KafkaConfiguration, batchSize: Int, console: Console) throws {
-        producer = try KafkaProducer(configuration: configuration)
+        self.configuration = configuration
         self.batchSize = max(1, batchSize)
         self.console = console
     }
@@ -672,7 +682,8 @@ final class BatchSender {
     func flush() async throws {
         guard !pending.isEmpty else { return }
         do {
-            _ = try await producer.send(pending)
+            if producer == nil { producer = try KafkaProducer(configuration: configuration) }
+            _ = try await producer!.send(pending)
         } catch {
             console.error("\(acknowledged) of \(handed) records were acknowledged (the first \(acknowledged), in order) "
                 + "before a batch failed; later ones may or may not have been stored")
@@ -682,5 +693,5 @@ final class BatchSender {
         pending = []
     }
 
-    func close() async { await producer.close() }
+    func close() async { await producer?.close() }
 }

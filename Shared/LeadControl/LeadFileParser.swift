@@ -13,13 +13,18 @@ public struct LeadLine: Sendable, Hashable {
     public var key: String?
     /// The validated lead, or why the line is not one.
     public var result: Result<LeadDiscovered, LeadLineError>
+    /// Whether ``raw`` is the whole line as written; false for a line too long to hold (`raw` is
+    /// its start) or one that is not UTF-8 (its bad bytes replaced): such a line cannot be
+    /// published as it is.
+    public var isWhole: Bool
 
     /// Creates a parsed line.
-    public init(lineNumber: Int, raw: String, key: String?, result: Result<LeadDiscovered, LeadLineError>) {
+    public init(lineNumber: Int, raw: String, key: String?, result: Result<LeadDiscovered, LeadLineError>, isWhole: Bool = true) {
         self.lineNumber = lineNumber
         self.raw = raw
         self.key = key
         self.result = result
+        self.isWhole = isWhole
     }
 
     /// The lead, when the line is valid.
@@ -96,12 +101,12 @@ public enum LeadFileParser {
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
             guard line.count <= maxLineBytes else {
                 lines.append(LeadLine(lineNumber: firstLine + index, raw: String(decoding: line.prefix(200), as: UTF8.self), key: nil,
-                                      result: .failure(LeadLineError("longer than \(maxLineBytes) bytes; not read"))))
+                                      result: .failure(LeadLineError("longer than \(maxLineBytes) bytes; not read")), isWhole: false))
                 continue
             }
             guard let text = String(bytes: line, encoding: .utf8) else {
                 lines.append(LeadLine(lineNumber: firstLine + index, raw: String(decoding: line.prefix(200), as: UTF8.self), key: nil,
-                                      result: .failure(LeadLineError("not UTF-8 text"))))
+                                      result: .failure(LeadLineError("not UTF-8 text")), isWhole: false))
                 continue
             }
             if text.trimmingCharacters(in: .whitespaces).isEmpty { continue }

@@ -2,7 +2,8 @@ import Foundation
 import LeadModel
 
 /// A lead file parsed as it is read, a block of whole lines at a time, so that a file of any size
-/// takes bounded memory: about `chunkBytes`, or `maxLineBytes` for a file with lines that long.
+/// takes bounded memory: a few times `chunkBytes`, or `maxLineBytes` for a file with lines that
+/// long.
 /// The lines it gives are those ``LeadFileParser/parse(_:format:now:)`` gives for the whole text,
 /// except that a JSON line longer than `maxLineBytes` is an invalid line ("not read"), and a CSV
 /// row that long is an error of the file (where such a row ends is not known). A line is never
@@ -85,7 +86,9 @@ public struct LeadFileReader {
                 let start = carried?.firstLine ?? firstLine
                 carried = nil
                 guard let text = String(bytes: piece, encoding: .utf8) else {
-                    throw LeadFileError("line \(start): not UTF-8 text")
+                    let lines = piece.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+                    let bad = lines.firstIndex { String(bytes: $0, encoding: .utf8) == nil } ?? 0
+                    throw LeadFileError("line \(start + bad): not UTF-8 text")
                 }
                 let (lines, unfinished) = try csv.parse(text, firstLine: start, isFinal: isFinal, now: now)
                 if let unfinished {
@@ -102,7 +105,7 @@ public struct LeadFileReader {
                 throw LeadFileError("line \(carried?.firstLine ?? firstLine): a row longer than \(maxLineBytes) bytes (a quoted field not closed?)")
             }
             return [LeadLine(lineNumber: firstLine, raw: String(decoding: prefix, as: UTF8.self), key: nil,
-                             result: .failure(LeadLineError("longer than \(maxLineBytes) bytes; not read")))]
+                             result: .failure(LeadLineError("longer than \(maxLineBytes) bytes; not read")), isWhole: false)]
         }
     }
 
@@ -129,7 +132,7 @@ public struct LeadFileReader {
                 defer { pending = [] }
                 return (.lines(pending), pendingLine, true)
             }
-            if pending.count > maxLineBytes {
+            if pending.count > maxLineBytes + 1 {  // + 1: a line of the bound may have its "\r" read
                 return (.tooLong(prefix: Array(pending.prefix(200))), try skipLine(), isAtEnd)
             }
             let chunk = try read()

@@ -91,10 +91,11 @@ public enum Usage {
         --search S         default search-synthetic-<seed>
         --mode M           default full             --seed S    default 1 (same seed, same leads)
 
-        The file is read and sent as it goes, so a file of any size takes a few megabytes of
-        memory. Every lead is validated; invalid lines are reported with their line number and
-        reason and not published (a JSON line over 16 MiB is not read). Exit status 1 when any line
-        was invalid. A CSV row that never ends (an unclosed quote, 16 MiB) stops the publish, after
+        The file is read and sent as it goes, a megabyte at a time, so its size does not matter
+        (a line is held whole, up to 16 MiB). Every lead is validated; invalid lines are reported
+        with their line number and reason and not published (a JSON line over 16 MiB is not read).
+        Exit status 1 when any line was invalid. A file that turns out unusable part-way (a CSV
+        block that is not UTF-8, a row that never ends, a read error) stops the publish, after
         saying how many records went out before it.
 
         \(connection)

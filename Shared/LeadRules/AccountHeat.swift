@@ -166,7 +166,8 @@ public struct AccountHeat: Sendable {
             companyOfLead[entry.leadID] = nil
         }
         companies[key]!.leads.removeFirst(excess)
-        let old = companies[key]!.counted.prefix { $0.scoredAt <= horizon }
+        // A copy of the few old entries: a slice still held at the change would copy them all.
+        let old = Array(companies[key]!.counted.prefix { $0.scoredAt <= horizon })
         let keptCounts = old.filter { kept.contains(LeadRun(leadID: $0.leadID, runID: $0.runID)) }
         for entry in old where !kept.contains(LeadRun(leadID: entry.leadID, runID: entry.runID)) {
             counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = nil

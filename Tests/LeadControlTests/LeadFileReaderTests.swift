@@ -88,4 +88,33 @@ final class LeadFileReaderTests: XCTestCase {
         XCTAssertEqual(lines[1].error?.reason, "not UTF-8 text")
         XCTAssertNotNil(lines[2].lead)
     }
+
+    /// Lines whose raw text is not the line (too long: a prefix; not UTF-8: repaired) cannot be
+    /// published as they are; a CSV block that is not UTF-8 names the line with the bad bytes.
+    func testLinesNotKeptWholeAreMarkedAndABadCSVLineIsNamed() throws {
+        let long = #"{"leadID":"long","name":""# + String(repeating: "x", count: 5_000) + "\"}"
+        let lines = try streamed(long + "\n" + #"{"leadID":"ok"}"#, format: .jsonl, chunk: 64, maxLineBytes: 1_000)
+        XCTAssertEqual(lines.map(\.isWhole), [false, true])
+
+        var bytes = Array("lead_id,account_id,offer_id,search_id,name\nq1,a,o,s,A\nq2,a,o,s,B\nq3,a,o,s,".utf8) + [0xFF] + Array("\n".utf8)
+        var offset = 0
+        var reader = LeadFileReader(format: .csv, now: now, chunkBytes: 1 << 20, maxLineBytes: 1 << 20) {
+            defer { offset = bytes.count }
+            return Array(bytes[offset...])
+        }
+        XCTAssertThrowsError(try reader.next()) { error in
+            XCTAssertEqual("\(error)", "line 4: not UTF-8 text")
+        }
+        bytes = []
+    }
+
+    /// A CRLF line of exactly the bound is read whichever way the reads fall.
+    func testACRLFLineAtTheBoundIsReadWhereverAReadEnds() throws {
+        let line = #"{"leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"A","xURL":"x.com/abc"}"#
+        let text = line + "\r\n" + line + "\r\n"
+        for chunk in [line.utf8.count + 1, line.utf8.count + 2, 4_096] {
+            let lines = try streamed(text, format: .jsonl, chunk: chunk, maxLineBytes: line.utf8.count)
+            XCTAssertEqual(lines.map { $0.lead != nil }, [true, true], "chunk \(chunk)")
+        }
+    }
 }
