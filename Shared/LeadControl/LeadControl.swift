@@ -231,8 +231,8 @@ public struct LeadControl: Sendable {
     /// Publishes the leads of a file as it is read (``LeadFileReader``: memory stays bounded
     /// whatever the file's size); invalid lines are reported and skipped (or sent as they are
     /// with `isPublishingInvalid`). Returns 1 when any line was invalid and skipped, or the file
-    /// held no lead. A file that turns out unusable part-way (a CSV row that never ends) stops
-    /// the publish with what was sent before it said.
+    /// held no lead. A file that turns out unusable part-way (a CSV row that never ends or is not
+    /// UTF-8, a read error) stops the publish, saying how much was sent before it.
     public func publishFile(path: String, format: LeadFileFormat, isPublishingInvalid: Bool) async throws -> Int32 {
         var reader = try LeadFileReader(path: path, format: format, now: now())
         let topic = environment.topics.leadsDiscovered
@@ -652,8 +652,8 @@ func pad(_ text: String, _ width: Int) -> String {
 }
 
 /// Sends records with one producer in batches of `batchSize`, each waited for as it fills. When a
-/// batch fails, says how many of the records handed to it so far (the first, in order) were
-/// acknowledged before it, so the operator knows where to resume.
+/// batch fails, says how many records (the first, in order) were acknowledged before it, so the
+/// operator knows where to resume.
 final class BatchSender {
     private let configuration: KafkaConfiguration
     /// Made at the first send: reading a file with nothing to send needs no broker.
@@ -661,9 +661,8 @@ final class BatchSender {
     private let batchSize: Int
     private let console: Console
     private var pending: [ProducerRecord] = []
-    /// Records acknowledged, and handed over (acknowledged, in flight or waiting for a batch).
+    /// Records acknowledged.
     private(set) var acknowledged = 0
-    private(set) var handed = 0
 
     init(configuration: KafkaConfiguration, batchSize: Int, console: Console) throws {
         self.configuration = configuration
@@ -674,7 +673,6 @@ final class BatchSender {
     /// Adds a record; sends the batch once it is full.
     func add(_ record: ProducerRecord) async throws {
         pending.append(record)
-        handed += 1
         if pending.count >= batchSize { try await flush() }
     }
 
@@ -685,8 +683,8 @@ final class BatchSender {
             if producer == nil { producer = try KafkaProducer(configuration: configuration) }
             _ = try await producer!.send(pending)
         } catch {
-            console.error("\(acknowledged) of \(handed) records were acknowledged (the first \(acknowledged), in order) "
-                + "before a batch failed; later ones may or may not have been stored")
+            console.error("\(acknowledged) records were acknowledged (the first \(acknowledged), in order) before a batch of "
+                + "\(pending.count) failed; it and any later ones may or may not have been stored")
             throw error
         }
         acknowledged += pending.count
