@@ -237,7 +237,7 @@ public struct LeadControl: Sendable {
         var reader = try LeadFileReader(path: path, format: format, now: now())
         let topic = environment.topics.leadsDiscovered
         let sender = try BatchSender(configuration: environment.kafka, batchSize: batchSize, console: console)
-        var validCount = 0, intentCount = 0, invalidCount = 0
+        var validCount = 0, intentCount = 0, invalidCount = 0, notWholeCount = 0
         do {
             while true {
                 let block: [LeadLine]?
@@ -264,11 +264,13 @@ public struct LeadControl: Sendable {
                         try await sender.add(try discoveryRecord(lead))
                         validCount += 1
                         if lead.source.isIntent { intentCount += 1 }
+                    case .failure(let error) where isPublishingInvalid && !line.isWhole:
+                        notWholeCount += 1
+                        console.error("\(path):\(line.lineNumber): \(error.reason) (not published: the line was not kept whole)")
                     case .failure(let error):
                         invalidCount += 1
-                        let note = !isPublishingInvalid ? "" : line.isWhole ? " (published as is)" : " (not published: the line was not kept whole)"
-                        console.error("\(path):\(line.lineNumber): \(error.reason)\(note)")
-                        if isPublishingInvalid && line.isWhole {
+                        console.error("\(path):\(line.lineNumber): \(error.reason)\(isPublishingInvalid ? " (published as is)" : "")")
+                        if isPublishingInvalid {
                             try await sender.add(ProducerRecord(
                                 topic: topic, key: line.key.map { Array($0.utf8) }, value: Array(line.raw.utf8),
                                 headers: MessageCodec.headers(for: LeadDiscovered.self).map { KafkaHeader(key: $0.key, string: $0.value) }))
@@ -282,7 +284,7 @@ public struct LeadControl: Sendable {
             throw error
         }
         await sender.close()
-        if validCount + invalidCount == 0 {
+        if validCount + invalidCount + notWholeCount == 0 {
             console.error("\(path): no leads found")
             return Self.failure
         }
@@ -292,8 +294,11 @@ public struct LeadControl: Sendable {
                 ? " and \(invalidCount) invalid line\(invalidCount == 1 ? "" : "s") as is"
                 : "; skipped \(invalidCount) invalid line\(invalidCount == 1 ? "" : "s")"
         }
+        if notWholeCount > 0 {
+            summary += "; skipped \(notWholeCount) line\(notWholeCount == 1 ? "" : "s") not kept whole"
+        }
         console.output(summary)
-        return invalidCount > 0 && !isPublishingInvalid ? Self.failure : Self.success
+        return (invalidCount > 0 && !isPublishingInvalid) || notWholeCount > 0 ? Self.failure : Self.success
     }
 
     /// A lead's input record: on the priority twin for intent sources, so they overtake a backlog.

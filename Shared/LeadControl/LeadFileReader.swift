@@ -24,6 +24,8 @@ public struct LeadFileReader {
     private var csv = LeadFileParser.CSVLeadRows()
     private var isAtEnd = false
     private var isFinished = false
+    /// A problem of the file found after rows that were still given: thrown at the next call.
+    private var failure: LeadFileError?
 
     /// A reader of `format` whose bytes come from `read`, `chunkBytes` at most per call and an
     /// empty array at the end.
@@ -62,6 +64,11 @@ public struct LeadFileReader {
     /// - Throws: ``LeadFileError`` when the file as a whole is unusable (a CSV header, an unclosed
     ///   quote, a row too long), or what `read` throws.
     public mutating func next() throws -> [LeadLine]? {
+        if let failure {
+            isFinished = true
+            self.failure = nil
+            throw failure
+        }
         guard !isFinished else { return nil }
         guard let (block, firstLine, isFinal) = try nextBlock() else {
             isFinished = true
@@ -86,17 +93,21 @@ public struct LeadFileReader {
                 let start = carried?.firstLine ?? firstLine
                 carried = nil
                 guard let text = String(bytes: piece, encoding: .utf8) else {
+                    // The rows before the bad line go out; the error comes at the next call.
                     let lines = piece.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
                     let bad = lines.firstIndex { String(bytes: $0, encoding: .utf8) == nil } ?? 0
-                    throw LeadFileError("line \(start + bad): not UTF-8 text")
+                    failure = LeadFileError("line \(start + bad): not UTF-8 text")
+                    let before = lines[..<bad].map { String(decoding: $0, as: UTF8.self) + "\n" }.joined()
+                    return try csv.parse(before, firstLine: start, isFinal: false, now: now).lines
                 }
                 let (lines, unfinished) = try csv.parse(text, firstLine: start, isFinal: isFinal, now: now)
                 if let unfinished {
                     let rest = Array(unfinished.text.utf8)
-                    guard rest.count <= maxLineBytes else {
-                        throw LeadFileError("line \(unfinished.line): a row longer than \(maxLineBytes) bytes (a quoted field not closed?)")
+                    if rest.count > maxLineBytes {
+                        failure = LeadFileError("line \(unfinished.line): a row longer than \(maxLineBytes) bytes (a quoted field not closed?)")
+                    } else {
+                        carried = (rest, unfinished.line)
                     }
-                    carried = (rest, unfinished.line)
                 }
                 return lines
             }

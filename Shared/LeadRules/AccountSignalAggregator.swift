@@ -162,7 +162,7 @@ public struct AccountSignalAggregator: Sendable {
 
     /// The company key of a profile: `li:<LinkedIn company id>`, else `name:<normalised name>`;
     /// nil for generic or missing companies. After a job change LinkedIn does not show yet (an X
-    /// bio naming a newer employer, as the scorer reads it: ``FitEvidence/earlierLinkedInRole``),
+    /// bio naming another employer, which the scorer then reads: ``FitEvidence/company`` from X),
     /// the new employer's `name:` key.
     public static func companyKey(for profile: EnrichedProfile) -> String? {
         employer(of: profile).key
@@ -172,11 +172,12 @@ public struct AccountSignalAggregator: Sendable {
     static func employer(of profile: EnrichedProfile) -> (key: String?, name: String?) {
         let linkedinEmployer = profile.company?.name ?? profile.linkedin?.company
         // Only a bio beside a LinkedIn employer can name a newer one; the bio is parsed only then.
-        if let linkedinEmployer, !linkedinEmployer.isEmpty, let bio = profile.x?.bio, !bio.isEmpty {
-            let evidence = FitEvidence(profile: profile)
-            if evidence.earlierLinkedInRole != nil, let newer = evidence.company, newer.source == "x" {
-                return (normalizedCompanyName(newer.value).map { "name:\($0)" }, newer.value)
-            }
+        // The employer as FitEvidence picks it: the first that is not blank.
+        if let current = [profile.company?.name, profile.linkedin?.company].compactMap({ $0 }).first(where: { !$0.isBlank }),
+           let bio = profile.x?.bio, !bio.isBlank,
+           let newer = FitEvidence(profile: profile).company, newer.source == "x",
+           !FitEvidence.sameCompany(ScoringVocabulary.normalize(current), ScoringVocabulary.normalize(newer.value)) {
+            return (normalizedCompanyName(newer.value).map { "name:\($0)" }, newer.value)
         }
         if let id = profile.company?.linkedInID ?? profile.linkedin?.companyLinkedInID, !id.isEmpty {
             return ("li:\(id)", linkedinEmployer ?? "li:\(id)")

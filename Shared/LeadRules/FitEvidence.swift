@@ -80,7 +80,8 @@ public struct FitEvidence: Hashable, Sendable {
         return ["linkedin", "x", "company"].filter(used.contains)
     }
 
-    private static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
+    /// Whether two normalised employer names are one company (one contains the other's words).
+    static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
         lhs == rhs || " \(lhs) ".contains(" \(rhs) ") || " \(rhs) ".contains(" \(lhs) ")
     }
 }

@@ -219,7 +219,13 @@ public struct SignalDetector: Sendable {
     /// other characters separates two ("Common-Room" is "Common Room").
     static func isWrittenAsName(_ name: String, in text: String) -> Bool {
         func isWordCharacter(_ character: Character) -> Bool { character.isLetter || character.isNumber }
-        let words = name.lowercased().split { !isWordCharacter($0) }.map { $0.map(String.init) }
+        // Whether `character` is `letter` (lowercase) in any case; ASCII without making strings.
+        func isSame(_ character: Character, as letter: Character) -> Bool {
+            if character == letter { return true }
+            if let ascii = character.asciiValue, let lower = letter.asciiValue { return (65...90).contains(ascii) && ascii + 32 == lower }
+            return character.lowercased() == String(letter)
+        }
+        let words = name.lowercased().split { !isWordCharacter($0) }.map(Array.init)
         guard !words.isEmpty else { return false }
         let characters = Array(text)
         for start in characters.indices where start == 0 || !isWordCharacter(characters[start - 1]) {
@@ -232,7 +238,7 @@ public struct SignalDetector: Sendable {
                     matches = next > separatorStart
                 }
                 for letter in word where matches {
-                    matches = next < characters.count && characters[next].lowercased() == letter
+                    matches = next < characters.count && isSame(characters[next], as: letter)
                     next += 1
                 }
             }

@@ -102,10 +102,36 @@ final class LeadFileReaderTests: XCTestCase {
             defer { offset = bytes.count }
             return Array(bytes[offset...])
         }
+        XCTAssertEqual(try reader.next()?.map(\.key), ["q1", "q2"], "the rows before it first")
         XCTAssertThrowsError(try reader.next()) { error in
             XCTAssertEqual("\(error)", "line 4: not UTF-8 text")
         }
         bytes = []
+    }
+
+    /// The rows read before a CSV line that is not UTF-8 (or a row too long) are given before the
+    /// error, so what was read before the problem goes out (found by a review: the whole block was
+    /// dropped with the error).
+    func testTheRowsBeforeABadCSVLineAreGivenBeforeTheError() {
+        var bytes = Array("lead_id,account_id,offer_id,search_id,name,x_url\n".utf8)
+        for index in 1...3 { bytes += Array("a\(index),a,o,s,Jane Doe,https://x.com/jane\(index)\n".utf8) }
+        bytes += Array("a4,a,o,s,Ken".utf8) + [0xFF] + Array(",https://x.com/ken\n".utf8)
+        for chunk in [7, 1 << 20] {
+            var offset = 0
+            var reader = LeadFileReader(format: .csv, now: now, chunkBytes: chunk, maxLineBytes: 1 << 20) {
+                defer { offset = min(bytes.count, offset + chunk) }
+                return Array(bytes[offset..<min(bytes.count, offset + chunk)])
+            }
+            var leads: [String] = []
+            var failure: String?
+            do {
+                while let block = try reader.next() { leads += block.compactMap { $0.lead?.leadID.rawValue } }
+            } catch {
+                failure = "\(error)"
+            }
+            XCTAssertEqual(leads, ["a1", "a2", "a3"], "chunk \(chunk)")
+            XCTAssertEqual(failure, "line 5: not UTF-8 text", "chunk \(chunk)")
+        }
     }
 
     /// A CRLF line of exactly the bound is read whichever way the reads fall.
@@ -116,5 +142,20 @@ final class LeadFileReaderTests: XCTestCase {
             let lines = try streamed(text, format: .jsonl, chunk: chunk, maxLineBytes: line.utf8.count)
             XCTAssertEqual(lines.map { $0.lead != nil }, [true, true], "chunk \(chunk)")
         }
+    }
+
+    /// With --publish-invalid, a line that cannot be published as it is (not UTF-8) is skipped:
+    /// not counted as published, and the exit status says so (found by a review).
+    func testALineNotKeptWholeIsSkippedEvenWithPublishInvalid() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("not-whole-\(UUID().uuidString).jsonl")
+        try Data(Array("{\"leadID\":\"a\",\"name\":\"".utf8) + [0xFF, 0xFE] + Array("\"}\n".utf8)).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let captured = CapturedConsole()
+        // Nothing is sent, so no broker is needed (the producer is made at the first send).
+        let status = await LeadControl.main(arguments: ["publish", "--file", file.path, "--publish-invalid"],
+                                            environment: ["KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:9"], console: captured.console)
+        XCTAssertEqual(status, LeadControl.failure)
+        XCTAssertFalse(captured.output.contains("as is"), captured.output)
+        XCTAssertTrue(captured.output.contains("skipped 1 line not kept whole"), captured.output)
     }
 }
