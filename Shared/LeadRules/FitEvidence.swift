@@ -44,6 +44,7 @@ public struct FitEvidence: Hashable, Sendable {
         let linkedinTitle = [linkedin?.jobTitle, linkedin?.headline].compactMap { $0 }.first { !$0.isBlank }
         let linkedinCompany = [profile.company?.name, linkedin?.company].compactMap { $0 }.first { !$0.isBlank }
         let bio = profile.x.map { XBioRole.parse($0.bio) } ?? nil
+        var replacedLinkedInEmployer = false
 
         title = linkedinTitle.map { Fact(value: $0, source: "linkedin") }
         company = linkedinCompany.map { Fact(value: $0, source: profile.company?.name.isBlank == false ? "company" : "linkedin") }
@@ -53,6 +54,7 @@ public struct FitEvidence: Hashable, Sendable {
                 linkedinCompany.map { !Self.sameCompany(ScoringVocabulary.normalize($0), employer) } ?? false
             } ?? false
             if title == nil || employerDiffers {
+                replacedLinkedInEmployer = employerDiffers && bio.company != nil
                 if employerDiffers, let linkedinTitle, let linkedinCompany {
                     earlierLinkedInRole = EarlierRole(title: linkedinTitle, company: linkedinCompany)
                 }
@@ -62,8 +64,9 @@ public struct FitEvidence: Hashable, Sendable {
                 company = Fact(value: employer, source: "x")
             }
         }
-        // The company record describes LinkedIn's employer; after an X role change it is stale.
-        if earlierLinkedInRole == nil {
+        // The company record describes LinkedIn's employer; after an X role change it is stale
+        // (with a LinkedIn title or without one).
+        if earlierLinkedInRole == nil && !replacedLinkedInEmployer {
             industry = profile.company?.industry.flatMap { $0.isBlank ? nil : Fact(value: $0, source: "company") }
             employees = profile.company?.employeeCount.map { Fact(value: $0, source: "company") }
         }

@@ -76,6 +76,23 @@ final class CrossPlatformFitTests: XCTestCase {
         XCTAssertTrue(card.timingReasons.contains { $0.signal.hasPrefix("job change") && $0.points == 25 })
     }
 
+    /// Without a LinkedIn title, an X bio naming another employer is read as the current one; the
+    /// company record, which describes LinkedIn's employer, is then not evidence of the lead's
+    /// industry or size (as with a title, where LinkedIn's role is the earlier one).
+    func testACompanyRecordOfTheEmployerLeftIsNoEvidenceWithoutALinkedInTitle() {
+        var profile = Fixtures.profile(company: "Globex")
+        profile.linkedin?.headline = ""
+        profile.linkedin?.jobTitle = ""
+        profile.x = Self.xProfile(bio: "VP of Demand Generation at Brightwave Labs")
+        let evidence = FitEvidence(profile: profile)
+        XCTAssertEqual(evidence.company?.value, "Brightwave Labs")
+        XCTAssertNil(evidence.industry, "Globex's industry is not Brightwave's")
+        XCTAssertNil(evidence.employees, "nor its size")
+
+        profile.x = Self.xProfile(bio: "VP of Demand Generation at Globex")
+        XCTAssertEqual(FitEvidence(profile: profile).industry?.value, "Computer Software", "the same employer: the record holds")
+    }
+
     /// LinkedIn still says Outreach, but the X bio names a newer employer: the lead left the
     /// competitor and is scored at the new one, not zeroed as a competitor's employee.
     func testAFormerCompetitorEmployeeWhoMovedOnIsScoredAtTheNewEmployer() {
