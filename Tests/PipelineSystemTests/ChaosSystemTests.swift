@@ -9,7 +9,7 @@ import XCTest
 
 /// Two instances of every service; one random process killed with SIGKILL and restarted every
 /// few seconds while leads flow (half of them published after the first kill), and the broker
-/// stopped (SIGSTOP) once after the fifth kill.
+/// stopped (SIGSTOP) once after the second kill.
 /// Sized by CHAOS_LEADS (default 300), CHAOS_KILL_SECONDS (default 2) and
 /// CHAOS_BROKER_PAUSE_SECONDS (default 10); `Deploy/chaos.sh` runs it with 5,000 leads.
 final class ChaosSystemTests: XCTestCase {
@@ -41,8 +41,10 @@ final class ChaosSystemTests: XCTestCase {
             var generator = SystemRandomNumberGenerator()
             while Date().timeIntervalSince(started) < 900 {
                 try await Task.sleep(for: .seconds(killEvery))
-                if !brokerPaused && kills == 5 {
+                if !brokerPaused && kills == 2 {
                     // Once, while leads flow and processes restart: the broker stops answering.
+                    // After the second kill: 5,000 leads now finish before a fifth (4 kills and no
+                    // pause in two runs of `Deploy/chaos.sh` at 2f74ccf).
                     events.append(String(format: "%.0fs broker paused", Date().timeIntervalSince(started)))
                     try await TestBroker.pause(seconds: brokerPause)
                     brokerPaused = true
