@@ -1,7 +1,6 @@
 import Foundation
 import JSONCodec
 import LeadModel
-import Runtime
 
 /// One non-blank line (CSV: one row) of a lead file, parsed and validated.
 public struct LeadLine: Sendable, Hashable {

@@ -171,13 +171,12 @@ public struct AccountSignalAggregator: Sendable {
     /// The key of the lead's current company (``companyKey(for:)``) and its display name.
     static func employer(of profile: EnrichedProfile) -> (key: String?, name: String?) {
         let linkedinEmployer = profile.company?.name ?? profile.linkedin?.company
-        // Only a bio beside a LinkedIn employer can name a newer one; the bio is parsed only then.
-        // The employer as FitEvidence picks it: the first that is not blank.
-        if let current = [profile.company?.name, profile.linkedin?.company].compactMap({ $0 }).first(where: { !$0.isBlank }),
-           let bio = profile.x?.bio, !bio.isBlank,
-           let newer = FitEvidence(profile: profile).company, newer.source == "x",
-           !FitEvidence.sameCompany(ScoringVocabulary.normalize(current), ScoringVocabulary.normalize(newer.value)) {
-            return (normalizedCompanyName(newer.value).map { "name:\($0)" }, newer.value)
+        // Only a bio beside a LinkedIn employer can name another one; the bio is parsed only then.
+        if linkedinEmployer != nil, let bio = profile.x?.bio, !bio.isBlank {
+            let evidence = FitEvidence(profile: profile)
+            if evidence.replacesLinkedInEmployer, let newer = evidence.company {
+                return (normalizedCompanyName(newer.value).map { "name:\($0)" }, newer.value)
+            }
         }
         if let id = profile.company?.linkedInID ?? profile.linkedin?.companyLinkedInID, !id.isEmpty {
             return ("li:\(id)", linkedinEmployer ?? "li:\(id)")

@@ -29,6 +29,9 @@ public struct FitEvidence: Hashable, Sendable {
     public var skills: [String]
     /// LinkedIn's title and employer, when the X bio names a different, newer employer.
     public var earlierLinkedInRole: EarlierRole?
+    /// Whether ``company`` is the employer an X bio names in place of a different LinkedIn one
+    /// (with or without a LinkedIn title): the company record then describes the employer left.
+    public var replacesLinkedInEmployer = false
 
     /// A role the X bio replaced.
     public struct EarlierRole: Hashable, Sendable {
@@ -44,7 +47,6 @@ public struct FitEvidence: Hashable, Sendable {
         let linkedinTitle = [linkedin?.jobTitle, linkedin?.headline].compactMap { $0 }.first { !$0.isBlank }
         let linkedinCompany = [profile.company?.name, linkedin?.company].compactMap { $0 }.first { !$0.isBlank }
         let bio = profile.x.map { XBioRole.parse($0.bio) } ?? nil
-        var replacedLinkedInEmployer = false
 
         title = linkedinTitle.map { Fact(value: $0, source: "linkedin") }
         company = linkedinCompany.map { Fact(value: $0, source: profile.company?.name.isBlank == false ? "company" : "linkedin") }
@@ -54,7 +56,7 @@ public struct FitEvidence: Hashable, Sendable {
                 linkedinCompany.map { !Self.sameCompany(ScoringVocabulary.normalize($0), employer) } ?? false
             } ?? false
             if title == nil || employerDiffers {
-                replacedLinkedInEmployer = employerDiffers && bio.company != nil
+                replacesLinkedInEmployer = employerDiffers && bio.company != nil
                 if employerDiffers, let linkedinTitle, let linkedinCompany {
                     earlierLinkedInRole = EarlierRole(title: linkedinTitle, company: linkedinCompany)
                 }
@@ -66,7 +68,7 @@ public struct FitEvidence: Hashable, Sendable {
         }
         // The company record describes LinkedIn's employer; after an X role change it is stale
         // (with a LinkedIn title or without one).
-        if earlierLinkedInRole == nil && !replacedLinkedInEmployer {
+        if earlierLinkedInRole == nil && !replacesLinkedInEmployer {
             industry = profile.company?.industry.flatMap { $0.isBlank ? nil : Fact(value: $0, source: "company") }
             employees = profile.company?.employeeCount.map { Fact(value: $0, source: "company") }
         }
@@ -83,8 +85,7 @@ public struct FitEvidence: Hashable, Sendable {
         return ["linkedin", "x", "company"].filter(used.contains)
     }
 
-    /// Whether two normalised employer names are one company (one contains the other's words).
-    static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
+    private static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
         lhs == rhs || " \(lhs) ".contains(" \(rhs) ") || " \(rhs) ".contains(" \(lhs) ")
     }
 }
