@@ -165,12 +165,14 @@ public enum XBioRole {
     }
 
     private static func parseRole(_ part: String, vocabulary: ScoringVocabulary) -> Parsed? {
+        var namesAPastRole = false
         for marker in [" at ", " @ ", " @", ", ", " of "] {
             guard let range = range(of: marker, in: part) else { continue }
             let title = String(part[..<range.lowerBound]).trimming(spaces)
             let rest = String(part[range.upperBound...])
             // "Director, Information Security": what follows the comma is the function, not an employer.
             if marker == ", ", vocabulary.role(ofTitle: rest).map({ !$0.functions.isEmpty }) == true { continue }
+            if isPast(title) { namesAPastRole = true; continue }
             guard !title.isEmpty, let role = vocabulary.role(ofTitle: title) else { continue }
             // "of" only after a founder or chief title ("Co-founder of Acme"), not "Head of Sales".
             if marker == " of ", ![.founder, .cLevel].contains(role.seniority) { continue }
@@ -178,8 +180,20 @@ public enum XBioRole {
             return Parsed(title: title, company: companyName(rest))
         }
         let words = part.split(whereSeparator: \.isWhitespace)
-        guard words.count <= 6, let role = vocabulary.role(ofTitle: part), !role.functions.isEmpty else { return nil }
+        guard words.count <= 6, !namesAPastRole, !isPast(part), let role = vocabulary.role(ofTitle: part), !role.functions.isEmpty else { return nil }
         return Parsed(title: part, company: nil)
+    }
+
+    /// Words that make a role a past one: "Former VP Sales at Acme", "ex-CRO @Stripe",
+    /// "Previously: Head of Growth".
+    private static let pastMarkers: Set<String> = ["former", "formerly", "ex", "previously", "prev", "past", "retired", "erstwhile"]
+
+    /// Whether `title` names a past role: its last clause starts with a past marker. The marker
+    /// belongs to its clause: "ex-Googler, VP Sales" is a current VP Sales.
+    static func isPast(_ title: String) -> Bool {
+        let clause = title.split(separator: ",").last ?? Substring(title)
+        let firstWord = clause.drop { $0.isWhitespace }.prefix { $0.isLetter }
+        return pastMarkers.contains(firstWord.lowercased())
     }
 
     /// The employer up to the next punctuation, without a leading `@`; nil when empty.

@@ -76,6 +76,23 @@ final class CrossPlatformFitTests: XCTestCase {
         XCTAssertTrue(card.timingReasons.contains { $0.signal.hasPrefix("job change") && $0.points == 25 })
     }
 
+    /// "Former VP Sales at Brightwave" names where the lead was, not a newer employer: LinkedIn's
+    /// role and employer stand, and it is no job change.
+    func testAnXBioNamingAPastRoleIsNeitherTheRoleNorAJobChange() {
+        var profile = Fixtures.profile()
+        let linkedInOnly = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        profile.x = Self.xProfile(bio: "Former VP Sales at Brightwave | dad of two")
+        let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        let reasons = card.fitReasons.map(\.description).joined(separator: "; ")
+        XCTAssertFalse(card.fitReasons.contains { $0.signal.contains("Brightwave") || $0.signal.contains("newer than LinkedIn's") }, reasons)
+        XCTAssertFalse(card.timingReasons.contains { $0.signal.hasPrefix("job change") })
+        XCTAssertEqual(card.fit, linkedInOnly.fit, reasons)
+        // Nor is a competitor it names as a past employer the lead's employer.
+        profile.x = Self.xProfile(bio: "Ex-Account Executive at Salesloft")
+        let alumnus = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertNotEqual(alumnus.buyerState, .poorFit, alumnus.stateReason)
+    }
+
     /// Without a LinkedIn title, an X bio naming another employer is read as the current one; the
     /// company record, which describes LinkedIn's employer, is then not evidence of the lead's
     /// industry or size (as with a title, where LinkedIn's role is the earlier one).

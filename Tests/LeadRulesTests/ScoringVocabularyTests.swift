@@ -83,6 +83,24 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertNil(parse(""))
     }
 
+    /// A role the bio names as a past one is not the lead's role: the next part may state the
+    /// current one. A past marker belongs to its own clause ("ex-Googler, VP Sales" is current).
+    func testXBioPastRolesAreNotTheCurrentRole() {
+        func parse(_ bio: String) -> [String?]? {
+            XBioRole.parse(bio).map { [$0.title, $0.company] }
+        }
+        XCTAssertNil(parse("Former VP Sales at Oracle"))
+        XCTAssertNil(parse("Ex-CRO @Stripe | angel investor"))
+        XCTAssertNil(parse("ex VP Sales, Acme"))
+        XCTAssertNil(parse("Formerly Head of Growth at Northwind"))
+        XCTAssertNil(parse("Retired CFO of Initech"))
+        XCTAssertNil(parse("Previously: growth marketer"))
+        XCTAssertEqual(parse("Previously Head of Growth at Northwind. Founder at Pipewise"), ["Founder", "Pipewise"])
+        XCTAssertEqual(parse("Past: CRO at Oracle | VP Sales @acme"), ["VP Sales", "acme"])
+        XCTAssertEqual(parse("ex-Googler, VP Sales at Acme"), ["ex-Googler, VP Sales", "Acme"])
+        XCTAssertEqual(parse("Executive Director at Acme"), ["Executive Director", "Acme"])
+    }
+
     /// The bio parser splits and searches ASCII bios by bytes: it must find what Foundation finds.
     func testXBioSplittingAndMarkersAgreeWithFoundation() {
         let bios = [
