@@ -4,8 +4,9 @@ import LeadModel
 /// What a profile says about the fit criteria, each fact with the platform it came from.
 ///
 /// LinkedIn is read first; X fills what LinkedIn leaves out (role and employer from the bio,
-/// location), and can add evidence when both exist: an X bio naming another employer than
-/// LinkedIn's current one is read as the newer role.
+/// location), and can add evidence when both exist: an X bio naming, with "at" or "@", another
+/// employer than LinkedIn's current one (not its handle: "@AcmeHQ" is Acme's) is read as the newer
+/// role.
 public struct FitEvidence: Hashable, Sendable {
     /// A fact and where it came from (`linkedin`, `x`, `company`).
     public struct Fact<Value: Hashable & Sendable>: Hashable, Sendable {
@@ -51,7 +52,8 @@ public struct FitEvidence: Hashable, Sendable {
         title = linkedinTitle.map { Fact(value: $0, source: "linkedin") }
         company = linkedinCompany.map { Fact(value: $0, source: profile.company?.name.isBlank == false ? "company" : "linkedin") }
         if let bio {
-            let bioEmployer = bio.company.map(ScoringVocabulary.normalize)
+            // Only an employer named with "at" or "@" can be a newer one than LinkedIn's.
+            let bioEmployer = bio.employerNamedWithAt ? bio.company.map(ScoringVocabulary.normalize) : nil
             let employerDiffers = bioEmployer.map { employer in
                 linkedinCompany.map { !Self.sameCompany(ScoringVocabulary.normalize($0), employer) } ?? false
             } ?? false
@@ -85,9 +87,25 @@ public struct FitEvidence: Hashable, Sendable {
         return ["linkedin", "x", "company"].filter(used.contains)
     }
 
-    private static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
-        lhs == rhs || " \(lhs) ".contains(" \(rhs) ") || " \(rhs) ".contains(" \(lhs) ")
+    /// Whether two normalised employer names name one company: one contains the other's words,
+    /// or one is the other's handle ("acmehq", "getacme" and "acmesaas" are Acme SaaS's).
+    static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
+        func contains(_ outer: String, _ inner: String) -> Bool { " \(outer) ".contains(" \(inner) ") }
+        if lhs == rhs || contains(lhs, rhs) || contains(rhs, lhs) { return true }
+        func isHandle(_ handle: String, of name: String) -> Bool {
+            guard !handle.contains(" "), name.contains(" ") || handle.count > name.count else { return false }
+            let joined = name.replacingOccurrences(of: " ", with: "")
+            if handle == joined { return true }
+            let core = handlePrefixes.reduce(handle) { $0.hasPrefix($1) && $0.count > $1.count + 2 ? String($0.dropFirst($1.count)) : $0 }
+            let stem = handleSuffixes.reduce(core) { $0.hasSuffix($1) && $0.count > $1.count + 2 ? String($0.dropLast($1.count)) : $0 }
+            return stem != handle && (stem == joined || contains(name, stem))
+        }
+        return isHandle(rhs, of: lhs) || isHandle(lhs, of: rhs)
     }
+
+    /// What a company's X handle adds to its name: @getsentry, @tryacme, @SlackHQ, @acmeapp.
+    private static let handlePrefixes = ["get", "try", "use", "join", "hello"]
+    private static let handleSuffixes = ["hq", "app", "inc", "team", "official"]
 }
 
 /// The role an X bio states: "Head of Growth at Northwind", "VP Sales @acme | dad",
@@ -99,21 +117,28 @@ public enum XBioRole {
         public var title: String
         /// The employer as written (an `@handle` without its `@`), if named.
         public var company: String?
+        /// Whether the employer was named with "at" or "@": "Founder, Lumen Labs" and
+        /// "Co-founder of Pipewise" name one less surely (a side project, a region, a hobby).
+        public var employerNamedWithAt = false
     }
 
-    /// The first part of the bio that reads as a role, or nil. A part reads as a role when the
-    /// vocabulary finds a function or seniority in the words before the employer (or, without an
-    /// employer, in a part of at most six words).
+    /// The first part of the bio that reads as a role naming an employer, else the first that
+    /// reads as a role, or nil. A part reads as a role when the vocabulary finds a function or
+    /// seniority in the words before the employer (or, without an employer, in a part of at most
+    /// six words). "Marketing nerd | Head of Growth @Northwind" is Head of Growth at Northwind.
     public static func parse(_ bio: String, vocabulary: ScoringVocabulary = .standard) -> Parsed? {
         // Split scalar by scalar, as `components(separatedBy: partSeparators)` does, without NSString.
         let parts = bio.unicodeScalars.split(omittingEmptySubsequences: false, whereSeparator: partSeparators.contains)
-            .flatMap { sentences(String($0)) }
+            .flatMap { joiningAbbreviations(sentences(String($0))) }
             .map { $0.trimming(partPadding) }
             .filter { !$0.isEmpty }
+        var withoutEmployer: Parsed?
         for part in parts {
-            if let parsed = parseRole(part, vocabulary: vocabulary) { return parsed }
+            guard let parsed = parseRole(part, vocabulary: vocabulary) else { continue }
+            if parsed.company != nil { return parsed }
+            withoutEmployer = withoutEmployer ?? parsed
         }
-        return nil
+        return withoutEmployer
     }
 
     /// What separates the parts of a bio (besides ". ").
@@ -122,6 +147,28 @@ public enum XBioRole {
     private static let partPadding = CharacterSet.whitespacesAndNewlines.union(CharacterSet(charactersIn: "."))
     /// What is trimmed off a title and an employer.
     private static let spaces = CharacterSet.whitespaces
+
+    /// Abbreviations a title is written with, whose ". " ends no sentence: "Formerly Sr. Account
+    /// Executive at Outreach" is one past role, "Dir. of Sales at Acme" one role.
+    private static let abbreviations: Set<String> = ["sr", "snr", "jr", "dir", "mgr", "asst", "assoc", "exec", "eng", "dr", "mr", "mrs", "ms", "st"]
+
+    /// `sentences` with each one that ends in an abbreviation joined to the next.
+    static func joiningAbbreviations(_ sentences: [String]) -> [String] {
+        var joined: [String] = []
+        var carried: String?
+        for sentence in sentences {
+            let whole = carried.map { $0 + ". " + sentence } ?? sentence
+            let lastWord = whole.split(whereSeparator: { !$0.isLetter }).last.map { $0.lowercased() }
+            if let lastWord, abbreviations.contains(lastWord), whole.last?.isLetter == true {
+                carried = whole
+            } else {
+                joined.append(whole)
+                carried = nil
+            }
+        }
+        if let carried { joined.append(carried) }
+        return joined
+    }
 
     /// `text.components(separatedBy: ". ")`, by bytes when `text` is ASCII (most bios).
     static func sentences(_ text: String) -> [String] {
@@ -177,11 +224,29 @@ public enum XBioRole {
             // "of" only after a founder or chief title ("Co-founder of Acme"), not "Head of Sales".
             if marker == " of ", ![.founder, .cLevel].contains(role.seniority) { continue }
             guard role.seniority != nil || !role.functions.isEmpty else { continue }
-            return Parsed(title: title, company: companyName(rest))
+            var company = companyName(rest)
+            // After a comma only a name is an employer: "VP Demand Gen, EMEA", "CEO, husband, dad" name none.
+            if marker == ", ", let name = company, !isWrittenAsEmployer(name) { company = nil }
+            return Parsed(title: title, company: company, employerNamedWithAt: company != nil && [" at ", " @ ", " @"].contains(marker))
         }
         let words = part.split(whereSeparator: \.isWhitespace)
         guard words.count <= 6, !namesAPastRole, !isPast(part), let role = vocabulary.role(ofTitle: part), !role.functions.isEmpty else { return nil }
         return Parsed(title: part, company: nil)
+    }
+
+    /// Regions a title is often followed by after a comma ("VP Sales, EMEA"), normalised.
+    private static let regions: Set<String> = [
+        "emea", "apac", "amer", "americas", "latam", "anz", "dach", "nordics", "benelux", "mena", "cee", "europe", "asia",
+        "africa", "na", "north america", "south america", "us", "usa", "uk", "global", "worldwide", "international",
+        "east", "west", "north", "south", "central", "east coast", "west coast", "us east", "us west",
+    ]
+
+    /// Whether `name`, written after a comma, reads as an employer: it starts with a capital
+    /// letter or a digit and is no region.
+    static func isWrittenAsEmployer(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first,
+              CharacterSet.uppercaseLetters.contains(first) || CharacterSet.decimalDigits.contains(first) else { return false }
+        return !regions.contains(ScoringVocabulary.normalize(name).trimming(spaces))
     }
 
     /// Words that make a role a past one: "Former VP Sales at Acme", "ex-CRO @Stripe",

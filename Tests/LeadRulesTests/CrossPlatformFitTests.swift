@@ -93,6 +93,24 @@ final class CrossPlatformFitTests: XCTestCase {
         XCTAssertNotEqual(alumnus.buyerState, .poorFit, alumnus.stateReason)
     }
 
+    /// Only an employer the bio names with "at" or "@" can be a newer one than LinkedIn's, and a
+    /// handle is its company's ("@AcmeHQ" is Acme SaaS): a region after a comma or a company's
+    /// handle is no job change.
+    func testAnXBioRegionOrCompanyHandleIsNoJobChange() {
+        let base = Fixtures.profile()
+        let linkedInOnly = scorer.score(profile: base, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        for bio in ["VP Demand Gen, EMEA", "CEO, husband, dad", "VP Demand Gen @AcmeHQ", "VP Demand Gen at getacme"] {
+            var profile = base
+            profile.x = Self.xProfile(bio: bio)
+            let evidence = FitEvidence(profile: profile)
+            XCTAssertFalse(evidence.replacesLinkedInEmployer, bio)
+            XCTAssertNil(evidence.earlierLinkedInRole, bio)
+            let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+            XCTAssertFalse(card.timingReasons.contains { $0.signal.hasPrefix("job change") }, bio)
+            XCTAssertEqual(card.fit, linkedInOnly.fit, "\(bio): " + card.fitReasons.map(\.description).joined(separator: "; "))
+        }
+    }
+
     /// Without a LinkedIn title, an X bio naming another employer is read as the current one; the
     /// company record, which describes LinkedIn's employer, is then not evidence of the lead's
     /// industry or size (as with a title, where LinkedIn's role is the earlier one).

@@ -14,7 +14,8 @@ import XCTest
 ///
 ///     SCORER_GOLDEN_UPDATE=1 swift test --skip-build --disable-swift-testing --filter ScorerGoldenTests
 ///
-/// and the diff of the file shows which cases moved.
+/// and the diff of the file shows which cases moved. `SCORER_GOLDEN_DUMP=<file>` writes every
+/// case's bio and rendering, so a dump before the change and one after show how they moved.
 final class ScorerGoldenTests: XCTestCase {
     static let fileURL = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("ScoringEvaluation").appendingPathComponent("scorer-golden.tsv")
@@ -24,6 +25,11 @@ final class ScorerGoldenTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(cases.count, 600)
         let rendered = cases.map { ($0.id, Self.render($0.profile, offers: $0.offers)) }
         let lines = rendered.map { "\($0.0)\t\(String(StableHash.fnv1a($0.1), radix: 16))" }
+        // SCORER_GOLDEN_DUMP=<file>: every case's bio and rendering, to diff before and after a change.
+        if let dump = ProcessInfo.processInfo.environment["SCORER_GOLDEN_DUMP"] {
+            let text = zip(cases, rendered).map { "== \($0.id) x bio: \($0.profile.x?.bio.debugDescription ?? "none")\n\($1.1)" }
+            try text.joined(separator: "\n").write(toFile: dump, atomically: true, encoding: .utf8)
+        }
         if ProcessInfo.processInfo.environment["SCORER_GOLDEN_UPDATE"] == "1" {
             try (lines.joined(separator: "\n") + "\n").write(to: Self.fileURL, atomically: true, encoding: .utf8)
             print("wrote \(lines.count) digests to \(Self.fileURL.path)")

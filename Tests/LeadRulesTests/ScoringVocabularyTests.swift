@@ -68,10 +68,12 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertFalse(vocabulary.industry("Agritech", isUnder: "software"), "the standard vocabulary is unchanged")
     }
 
+    /// The title and employer an X bio states.
+    private func parse(_ bio: String) -> [String?]? {
+        XBioRole.parse(bio).map { [$0.title, $0.company] }
+    }
+
     func testXBiosStateRolesInTheirUsualShapes() {
-        func parse(_ bio: String) -> [String?]? {
-            XBioRole.parse(bio).map { [$0.title, $0.company] }
-        }
         XCTAssertEqual(parse("Head of Growth at Northwind | B2B SaaS"), ["Head of Growth", "Northwind"])
         XCTAssertEqual(parse("VP Sales @acme. Opinions mine."), ["VP Sales", "acme"])
         XCTAssertEqual(parse("Dad • runner • Founder, Lumen Labs"), ["Founder", "Lumen Labs"])
@@ -86,9 +88,6 @@ final class ScoringVocabularyTests: XCTestCase {
     /// A role the bio names as a past one is not the lead's role: the next part may state the
     /// current one. A past marker belongs to its own clause ("ex-Googler, VP Sales" is current).
     func testXBioPastRolesAreNotTheCurrentRole() {
-        func parse(_ bio: String) -> [String?]? {
-            XBioRole.parse(bio).map { [$0.title, $0.company] }
-        }
         XCTAssertNil(parse("Former VP Sales at Oracle"))
         XCTAssertNil(parse("Ex-CRO @Stripe | angel investor"))
         XCTAssertNil(parse("ex VP Sales, Acme"))
@@ -99,6 +98,25 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(parse("Past: CRO at Oracle | VP Sales @acme"), ["VP Sales", "acme"])
         XCTAssertEqual(parse("ex-Googler, VP Sales at Acme"), ["ex-Googler, VP Sales", "Acme"])
         XCTAssertEqual(parse("Executive Director at Acme"), ["Executive Director", "Acme"])
+    }
+
+    /// A part naming an employer wins over an earlier one naming none ("Marketing nerd" is no
+    /// role beside "Head of Growth @Northwind"); what follows a comma is an employer only when
+    /// written as a name, not a region or an everyday word.
+    func testXBioRolesWithAnEmployerComeFirstAndACommaNamesNoRegionOrHobby() {
+        XCTAssertEqual(parse("Marketing nerd | Head of Growth @Northwind"), ["Head of Growth", "Northwind"])
+        XCTAssertEqual(parse("Founder/CEO @Northwind"), ["CEO", "Northwind"])
+        XCTAssertEqual(parse("Just ship it. VP Growth @Northwind"), ["VP Growth", "Northwind"])
+        XCTAssertEqual(parse("Growth marketer | dad"), ["Growth marketer", nil])
+        XCTAssertEqual(parse("VP Demand Gen, EMEA"), ["VP Demand Gen", nil])
+        XCTAssertEqual(parse("Head of Demand Gen, North America"), ["Head of Demand Gen", nil])
+        XCTAssertEqual(parse("CEO, husband, dad"), ["CEO", nil])
+        XCTAssertEqual(parse("Founder, angel investor"), ["Founder", nil])
+        XCTAssertEqual(parse("Founder, Lumen Labs"), ["Founder", "Lumen Labs"])
+        // An abbreviation's ". " ends no sentence, so a past marker keeps its role.
+        XCTAssertEqual(parse("Co-founder @acme. Formerly Sr. Account Executive at Outreach"), ["Co-founder", "acme"])
+        XCTAssertNil(parse("Formerly Sr. Account Executive at Outreach"))
+        XCTAssertEqual(parse("Dir. of Sales at Acme. Dad."), ["Dir. of Sales", "Acme"])
     }
 
     /// The bio parser splits and searches ASCII bios by bytes: it must find what Foundation finds.
