@@ -94,7 +94,7 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   when it must. Completions of records read under an earlier assignment are ignored.
 /// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
 ///   ``StageRunnerSettings/maxBufferedBytes`` the runner pauses partitions, and resumes them below
-///   three quarters of the bound. Records of priority topics are admitted first, may use a
+///   three quarters of the bound (a bound of one: once nothing is held). Records of priority topics are admitted first, may use a
 ///   quarter more slots, and their partitions pause only when that many priority records wait.
 ///   The consumer fetches them into a queue of their own (see ``KafkaConsumer``), so they do not
 ///   wait behind standard records already read ahead.
@@ -347,7 +347,7 @@ public final class StageRunner: Service {
             let isPaused = state.paused.contains(tp)
             if !isPaused && (overBytes || held >= limit) {
                 toPause.append(tp)
-            } else if isPaused && !overBytes && held < limit * 3 / 4 && state.bufferedBytes < settings.maxBufferedBytes * 3 / 4 {
+            } else if isPaused && !overBytes && held < max(1, limit * 3 / 4) && state.bufferedBytes < settings.maxBufferedBytes * 3 / 4 {
                 toResume.append(tp)
             }
         }

@@ -104,6 +104,36 @@ final class StageRunnerTests: XCTestCase {
         }
     }
 
+    /// A bound of one (one request at a time, behind a strict vendor limit) runs every record:
+    /// the partitions paused at the bound are resumed once nothing is held.
+    func testABoundOfOneRunsOneRecordAtATimeAndAllOfThem() async throws {
+        try await withTestTopic(partitions: 2, prefix: "runner-one-in") { input in
+            try await withTestTopic(partitions: 2, prefix: "runner-one-out") { output in
+                let probe = Probe()
+                let (_, task, producer) = try runStage(
+                    input: input, output: output, group: uniqueTopicName("group"),
+                    settings: StageRunnerSettings(maxInFlight: 1, pollBatch: 10)
+                ) { record in
+                    probe.enter(record)
+                    try? await Task.sleep(for: .milliseconds(5))
+                    probe.leave(record)
+                    return [ProducerRecord(topic: output, key: record.key, value: record.value)]
+                }
+                let records = (0..<20).map { i in ProducerRecord(topic: input, key: "lead-\(i)", value: Array("\(i)".utf8)) }
+                _ = try await producer.send(records)
+                let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
+                                               topics: [output], properties: TestBroker.fastGroupProperties)
+                let outputs = try await consume(reader, count: 20, timeoutSeconds: 30)
+                await reader.close()
+                task.cancel()
+                try await task.value
+                await producer.close()
+                XCTAssertEqual(Set(outputs.map { String(decoding: $0.value!, as: UTF8.self) }).count, 20)
+                XCTAssertEqual(probe.state.withLock { $0.maxInFlight }, 1, "the in-flight bound was exceeded")
+            }
+        }
+    }
+
     func testCommitStopsAtTheFirstUnfinishedRecord() async throws {
         try await withTestTopic(partitions: 1, prefix: "runner-in") { input in
             let gate = Mutex(false)
