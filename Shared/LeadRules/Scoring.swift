@@ -349,17 +349,58 @@ public struct RuleBasedScorer: Scorer {
     }
 
     /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States").
+    /// A place whose last part is a country is in that country only ("Sydney, New South Wales,
+    /// Australia" is not in the United Kingdom, "London, Ontario, Canada" neither), when the ICP
+    /// location is a country too.
     static func location(_ place: SignalDetector.Phrase, isIn wanted: String) -> Bool {
-        if SignalDetector.Phrase(wanted).occurs(in: place) { return true }
         let normalized = SignalDetector.normalize(wanted)
         let country = countryNames[normalized] ?? normalized
+        if isCountry(country), let placeCountry = lastPartCountry(of: place.text) {
+            return placeCountry == country
+        }
+        if SignalDetector.Phrase(wanted).occurs(in: place) { return true }
+        let place = withoutLookalikes(place, of: country)
         return locationAliases[country, default: []].contains { $0.occurs(in: place) }
     }
+
+    /// The country the last comma-separated part of `place` names, normalised, if it names one.
+    private static func lastPartCountry(of place: String) -> String? {
+        guard let last = place.split(separator: ",").last else { return nil }
+        let name = SignalDetector.normalize(String(last))
+        let country = countryNames[name] ?? name
+        return isCountry(country) ? country : nil
+    }
+
+    private static func isCountry(_ normalized: String) -> Bool {
+        otherCountries.contains(normalized) || locationAliases[normalized] != nil
+    }
+
+    /// Regions named after a part of the United Kingdom elsewhere: New England is in the United
+    /// States, New South Wales in Australia.
+    private static func withoutLookalikes(_ place: SignalDetector.Phrase, of country: String) -> SignalDetector.Phrase {
+        guard country == SignalDetector.normalize("united kingdom") else { return place }
+        let text = SignalDetector.normalize(place.text)
+        guard text.contains(" new ") else { return place }
+        return SignalDetector.Phrase(text.replacingOccurrences(of: " new south wales ", with: " ")
+            .replacingOccurrences(of: " new england ", with: " "))
+    }
+
+    /// Countries besides those with aliases, normalised, that LinkedIn and X places end with.
+    private static let otherCountries: Set<String> = Set([
+        "australia", "new zealand", "canada", "ireland", "india", "germany", "france", "spain", "portugal", "italy",
+        "netherlands", "belgium", "luxembourg", "switzerland", "austria", "sweden", "norway", "denmark", "finland",
+        "iceland", "poland", "czechia", "czech republic", "slovakia", "hungary", "romania", "bulgaria", "greece",
+        "croatia", "serbia", "slovenia", "estonia", "latvia", "lithuania", "ukraine", "turkey", "türkiye", "israel",
+        "united arab emirates", "uae", "saudi arabia", "qatar", "egypt", "south africa", "nigeria", "kenya", "ghana",
+        "morocco", "brazil", "mexico", "argentina", "chile", "colombia", "peru", "uruguay", "japan", "china",
+        "south korea", "korea", "taiwan", "hong kong", "singapore", "malaysia", "indonesia", "philippines",
+        "thailand", "vietnam", "pakistan", "bangladesh", "sri lanka",
+    ].map(SignalDetector.normalize))
 
     /// Other names of the ICP locations that have them, keyed by the location normalised.
     /// Not "america" alone: Latin and South America are not the United States.
     private static let locationAliases: [String: [SignalDetector.Phrase]] = [
-        "united states": ["united states", "usa", "us", "u s", "u s a", "united states of america"] + usStates,
+        "united states": ["united states", "usa", "us", "u s", "u s a", "united states of america", "new england"] + usStates,
         "united kingdom": ["united kingdom", "uk", "u k", "england", "scotland", "wales", "great britain", "britain", "london"],
     ].reduce(into: [:]) { aliases, entry in
         aliases[SignalDetector.normalize(entry.key)] = entry.value.map(SignalDetector.Phrase.init)

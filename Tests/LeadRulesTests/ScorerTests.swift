@@ -223,6 +223,18 @@ final class ScorerTests: XCTestCase {
             XCTAssertTrue(isLocatedIn("Edinburgh, Scotland", icp: icp), icp)
             XCTAssertFalse(isLocatedIn("Dublin, Ireland", icp: icp), icp)
         }
+        // A place ending in another country is in that country, whatever region or city it
+        // shares a name with (LinkedIn writes "City, Region, Country").
+        for icp in ["United Kingdom", "UK"] {
+            XCTAssertFalse(isLocatedIn("Sydney, New South Wales, Australia", icp: icp), icp)
+            XCTAssertFalse(isLocatedIn("London, Ontario, Canada", icp: icp), icp)
+            XCTAssertFalse(isLocatedIn("Greater Boston / New England", icp: icp), icp)
+            XCTAssertTrue(isLocatedIn("Cardiff, Wales, United Kingdom", icp: icp), icp)
+        }
+        XCTAssertFalse(isLocatedIn("Perth, Western Australia, Australia", icp: "United States"))
+        XCTAssertTrue(isLocatedIn("Greater Boston / New England", icp: "United States"))
+        XCTAssertTrue(isLocatedIn("Sydney, New South Wales, Australia", icp: "Australia"))
+        XCTAssertFalse(isLocatedIn("Sydney, Nova Scotia, Canada", icp: "Australia"))
     }
 
     /// An ICP title that is only a C-level role names that role: a lead with that very title
