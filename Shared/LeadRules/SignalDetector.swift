@@ -22,9 +22,12 @@ public struct SignalDetector: Sendable {
     /// Phrases of someone leaving a tool ("replacing" alone is a laptop as often as a vendor).
     public static let switchingPhrases = [
         "alternative to", "alternatives to", "switching from", "switch from", "moving away from", "replacing our",
-        "replace our", "looking to replace", "need to replace", "fed up with", "frustrated with", "cancelled our",
-        "canceling our", "cancelling our",
+        "replace our", "looking to replace", "need to replace", "cancelled our", "canceling our", "cancelling our",
     ]
+    /// Complaints, which are a switch only in a post that names a competitor or what the offer
+    /// is about (a product keyword, a pain point, a custom keyword): "fed up with Salesloft",
+    /// not "fed up with my airline".
+    public static let complaintPhrases = ["fed up with", "frustrated with"]
     /// Phrases of hiring.
     public static let hiringPhrases = ["we are hiring", "we re hiring", "hiring a", "hiring for", "join our team", "open roles", "now hiring"]
     /// Phrases of funding ("raised" alone is also where someone grew up).
@@ -37,7 +40,8 @@ public struct SignalDetector: Sendable {
     public static let launchPhrases = ["we launched", "just launched", "launching today", "product launch", "now live"]
     /// Phrases of building it yourself. "In house" alone is not one (an in-house team buys
     /// tools); with a word of building in the same post (``inHouseBuildWords``) it is.
-    public static let inHousePhrases = ["building our own", "built our own", "build our own", "homegrown", "home grown", "we built a"]
+    /// Not "we built a": a playbook, a checklist, a team.
+    public static let inHousePhrases = ["building our own", "built our own", "build our own", "homegrown", "home grown"]
     /// Words that make "in house" a build: "we built our tooling in house".
     public static let inHouseBuildWords = ["build", "built", "building", "develop", "developed", "developing"]
     /// Names of sales and marketing tools that are everyday words of a seller's posts and bios
@@ -77,6 +81,7 @@ public struct SignalDetector: Sendable {
 
     private static let recommendation = recommendationPhrases.map(Phrase.init)
     private static let switching = switchingPhrases.map(Phrase.init)
+    private static let complaint = complaintPhrases.map(Phrase.init)
     private static let hiring = hiringPhrases.map(Phrase.init)
     private static let funding = fundingPhrases.map(Phrase.init)
     private static let launch = launchPhrases.map(Phrase.init)
@@ -117,12 +122,19 @@ public struct SignalDetector: Sendable {
                     if firstOnly { return }
                 }
             }
+            let before = found.count
             add(.painPoint, painPoints)
             for competitor in competitors where competitor.occurs(in: text) && isMentioned(competitor, in: post.text) {
                 found.append(Signal(kind: .competitorMention, detail: competitor.text, date: post.date, postID: post.id))
             }
             add(.recommendationRequest, Self.recommendation, firstOnly: true)
             add(.switchingIntent, Self.switching, firstOnly: true)
+            let ofThisPost = found[before...]
+            if !ofThisPost.contains(where: { $0.kind == .switchingIntent }),
+               ofThisPost.contains(where: { $0.kind == .competitorMention })
+                || (offerTopics + customKeywords).contains(where: { $0.occurs(in: text) }) {
+                add(.switchingIntent, Self.complaint, firstOnly: true)
+            }
             add(.customKeyword, customKeywords)
             add(.hiring, Self.hiring, firstOnly: true)
             add(.funding, Self.funding, firstOnly: true)

@@ -140,6 +140,14 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(kinds("Would you recommend a dialer for a team of ten?"), [.recommendationRequest])
         XCTAssertEqual(kinds("We are replacing our dialer this quarter."), [.switchingIntent])
         XCTAssertEqual(kinds("Looking to replace our CRM."), [.switchingIntent])
+        // A complaint is a switch only about what the offer is about or a competitor.
+        XCTAssertEqual(kinds("So frustrated with my airline today."), [])
+        XCTAssertEqual(kinds("Fed up with the Knicks."), [])
+        XCTAssertEqual(kinds("Fed up with Salesloft's pricing."), [.competitorMention, .switchingIntent])
+        XCTAssertEqual(kinds("Frustrated with our low reply rates."), [.painPoint, .switchingIntent])
+        // Writing about the pain is no build: "we built a" playbook, checklist, team.
+        XCTAssertEqual(kinds("Low reply rates were killing us, so we built a new outbound playbook in a weekend."), [.painPoint])
+        XCTAssertEqual(kinds("Low reply rates? We built a simple checklist for our SDRs."), [.painPoint])
     }
 
     /// A competitor named by an everyday word of a seller's posts ("Outreach": cold outreach,
