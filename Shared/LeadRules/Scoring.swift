@@ -482,6 +482,20 @@ public struct RuleBasedScorer: Scorer {
 
     // MARK: - Timing
 
+    /// The current position LinkedIn names as the lead's title or employer, else the latest
+    /// started: an advisor's seat or a board role started lately beside it is no new role.
+    static func mainExperience(of linkedin: LinkedInProfile) -> Experience? {
+        let current = linkedin.experiences.filter(\.isCurrent)
+        guard current.count > 1 else { return current.first }
+        let company = ScoringVocabulary.normalize(linkedin.company)
+        let title = ScoringVocabulary.normalize(linkedin.jobTitle)
+        let named = current.filter { experience in
+            (!linkedin.company.isBlank && ScoringVocabulary.normalize(experience.company) == company)
+                || (!linkedin.jobTitle.isBlank && ScoringVocabulary.normalize(experience.title) == title)
+        }
+        return (named.isEmpty ? current : named).max { ($0.startDate ?? .distantPast) < ($1.startDate ?? .distantPast) }
+    }
+
     private static func timing(
         profile: EnrichedProfile, evidence: FitEvidence, posts: [Post], signals: [SignalDetector.Signal], now: Date
     ) -> (Int, [ScoreReason]) {
@@ -492,7 +506,7 @@ public struct RuleBasedScorer: Scorer {
                 signal: "job change: X bio says \(title.value)\(employer), LinkedIn still \(earlier.title) at \(earlier.company)",
                 points: 25, source: "x"))
         }
-        if evidence.earlierLinkedInRole == nil, let current = profile.linkedin?.currentExperience, let start = current.startDate {
+        if evidence.earlierLinkedInRole == nil, let current = profile.linkedin.flatMap(mainExperience), let start = current.startDate {
             let days = ageInDays(start, now: now)
             let points = days <= 90 ? 35 : days <= 180 ? 25 : days <= 365 ? 12 : 0
             if points > 0 {

@@ -126,6 +126,23 @@ final class ScorerTests: XCTestCase {
         }
     }
 
+    /// A side role started lately (an advisor, a board seat) beside the main one is no new role:
+    /// timing counts the start of the role LinkedIn names as the lead's title and employer.
+    func testASideRoleStartedLatelyIsNoNewRole() {
+        var profile = Fixtures.profile()
+        profile.linkedin = Fixtures.linkedin(startedDaysAgo: 1_500)
+        profile.linkedin?.experiences.append(Experience(company: "Pavilion", title: "Advisor", startDate: Fixtures.daysAgo(20)))
+        let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertFalse(card.timingReasons.contains { $0.signal.hasPrefix("started as") },
+                       card.timingReasons.map(\.description).joined(separator: "; "))
+        // The main role started lately is one.
+        profile.linkedin = Fixtures.linkedin(startedDaysAgo: 20)
+        profile.linkedin?.experiences.append(Experience(company: "Pavilion", title: "Advisor", startDate: Fixtures.daysAgo(5)))
+        let changed = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertTrue(changed.timingReasons.contains { $0.signal == "started as VP of Demand Generation 20 days ago" && $0.points == 35 },
+                      changed.timingReasons.map(\.description).joined(separator: "; "))
+    }
+
     /// Everyday words are not buying signals: being raised somewhere is not funding, recommending
     /// a tool to others is not asking for one, replacing a laptop is not leaving a vendor.
     func testEverydayWordsAreNotBuyingSignals() {
