@@ -148,7 +148,8 @@ public struct ScoringVocabulary: Sendable {
     }
 
     private func role(of words: PaddedWords) -> Role? {
-        var remaining = words
+        // Whom the title serves is not its role: "Executive Assistant to the CEO".
+        var remaining = words.truncated(before: Self.toThe)
         var functions: Set<String> = []
         var seniorities: Set<Seniority> = []
         for phrase in phrases where remaining.contains(phrase.text) {
@@ -159,6 +160,8 @@ public struct ScoringVocabulary: Sendable {
         guard !functions.isEmpty || !seniorities.isEmpty else { return nil }
         return Role(functions: functions, seniority: seniorities.max(), words: words.string)
     }
+
+    private static let toThe = PaddedWords(normalized: "to the")
 
     /// Every function and seniority phrase with what it names, longest first.
     private static func phraseTable(
@@ -276,6 +279,13 @@ private struct PaddedWords: Sendable {
 
     func contains(_ phrase: PaddedWords) -> Bool {
         firstIndex(of: phrase.bytes, from: 0) != nil
+    }
+
+    /// The words before the first occurrence of `phrase`, padded; all of them without one, or
+    /// when it comes first.
+    func truncated(before phrase: PaddedWords) -> PaddedWords {
+        guard let start = firstIndex(of: phrase.bytes, from: 0), start > 0 else { return self }
+        return PaddedWords(bytes: Array(bytes[..<start]) + [0x20])
     }
 
     /// Replaces each occurrence of `phrase`, left to right, not overlapping (as Foundation's

@@ -68,6 +68,26 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertFalse(vocabulary.industry("Agritech", isUnder: "software"), "the standard vocabulary is unchanged")
     }
 
+    /// Whom a title serves is not its seniority ("Executive Assistant to the CEO" is no CEO), and
+    /// an owner of a product or a process is no business owner.
+    func testAssistantsChiefsOfStaffAndOwnersOfThingsAreNotExecutives() {
+        let vocabulary = ScoringVocabulary.standard
+        func seniority(_ title: String) -> Seniority? { vocabulary.role(ofTitle: title)?.seniority }
+        XCTAssertEqual(seniority("Executive Assistant to the CEO"), .entry)
+        XCTAssertEqual(seniority("Assistant to the President"), .entry)
+        XCTAssertEqual(seniority("Chief of Staff to the CEO"), .director)
+        XCTAssertEqual(seniority("Chief of Staff"), .director)
+        XCTAssertEqual(seniority("Founder's Associate"), .entry)
+        XCTAssertEqual(seniority("Executive Chairman"), .cLevel)
+        XCTAssertNil(seniority("Product Owner"))
+        XCTAssertEqual(vocabulary.role(ofTitle: "Product Owner")?.functions, ["product"])
+        XCTAssertNil(seniority("Business Process Owner"))
+        XCTAssertEqual(seniority("Owner"), .founder)
+        XCTAssertEqual(seniority("Co-founder & CEO"), .founder)
+        XCTAssertEqual(seniority("Chief Executive Officer"), .cLevel)
+        XCTAssertEqual(vocabulary.role(ofTitle: "Head of Go to Market")?.seniority, .director)
+    }
+
     /// The title and employer an X bio states.
     private func parse(_ bio: String) -> [String?]? {
         XBioRole.parse(bio).map { [$0.title, $0.company] }
