@@ -63,7 +63,8 @@ public struct ProfileFinderSettings: Sendable {
         let isPoolMatchingEnabled = try PipelineEnvironment.boolean(environment, Variable.poolMatchingEnabled, default: true)
         let minimumFit = try PipelineEnvironment.integer(environment, Variable.poolMatchMinimumFit,
                                                          default: LeadPoolMatcher().minimumFit, range: 0...100)
-        self.init(minimumConfidence: confidence, runner: StageRunnerSettings(maxInFlight: inFlight),
+        let runner = StageRunnerSettings(maxInFlight: inFlight, drainTimeout: try StageRunnerSettings.drainTimeout(environment: environment))
+        self.init(minimumConfidence: confidence, runner: runner,
                   searchLatency: .milliseconds(Int64((Double(latency) * scale).rounded())),
                   isPoolMatchingEnabled: isPoolMatchingEnabled, poolMatchMinimumFit: minimumFit)
     }

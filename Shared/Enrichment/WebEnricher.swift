@@ -57,7 +57,8 @@ public struct WebEnricherSettings: Sendable {
         let inFlight = try PipelineEnvironment.integer(environment, Variable.maxInFlight, default: 32, range: 1...10_000)
         let isLoopbackHTTPAllowed = try PipelineEnvironment.boolean(environment, Variable.allowLoopbackHTTP, default: false)
         self.init(fetcher: WebFetcher(maxBytes: maxBytes, timeoutSeconds: timeout),
-                  isLoopbackHTTPAllowed: isLoopbackHTTPAllowed, runner: StageRunnerSettings(maxInFlight: inFlight))
+                  isLoopbackHTTPAllowed: isLoopbackHTTPAllowed,
+                  runner: StageRunnerSettings(maxInFlight: inFlight, drainTimeout: try StageRunnerSettings.drainTimeout(environment: environment)))
     }
 }
 

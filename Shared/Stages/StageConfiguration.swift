@@ -54,6 +54,7 @@ public struct StageConfiguration: Sendable {
         var runner = StageRunnerSettings()
         runner.maxInFlight = try reader.integer(Variable.maxInFlight, default: runner.maxInFlight, range: 1...100_000)
         runner.ordering = try reader.choice(Variable.ordering, default: runner.ordering)
+        runner.drainTimeout = try StageRunnerSettings.drainTimeout(environment: environment)
         let window = try reader.integer(Variable.contributionWindow, default: 20, range: 0...1000)
         let heatWrite = try reader.decimal(Variable.heatWriteInterval, default: 5, range: 0...60)
         self.init(runner: runner, consumerProperties: consumerProperties, contributionWindow: .milliseconds(window),

@@ -86,6 +86,13 @@ final class ProfileFinderTests: XCTestCase {
 }
 
 final class PoolMatchingSettingsTests: XCTestCase {
+    /// The finder and the web enricher drain within their process's SHUTDOWN_TIMEOUT_SECONDS too.
+    func testTheEnrichersDrainWithinTheirShutdownBound() throws {
+        XCTAssertEqual(try ProfileFinderSettings(environment: [:]).runner.drainTimeout, .seconds(8))
+        XCTAssertEqual(try ProfileFinderSettings(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "30"]).runner.drainTimeout, .seconds(28))
+        XCTAssertEqual(try WebEnricherSettings(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "4"]).runner.drainTimeout, .seconds(3))
+    }
+
     func testSettingsReadPoolMatchingVariables() throws {
         let defaults = try ProfileFinderSettings(environment: [:])
         XCTAssertTrue(defaults.isPoolMatchingEnabled)

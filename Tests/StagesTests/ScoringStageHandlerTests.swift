@@ -286,6 +286,14 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         XCTAssertEqual(decoded.enrollmentID, "l1:r1")
     }
 
+    /// A stage drains within its process's SHUTDOWN_TIMEOUT_SECONDS, leaving time to commit and
+    /// leave its group: a longer bound lets slow requests finish, a shorter one is not overrun.
+    func testAStageDrainsWithinItsShutdownBound() throws {
+        XCTAssertEqual(try StageConfiguration(environment: [:]).runner.drainTimeout, .seconds(8))
+        XCTAssertEqual(try StageConfiguration(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "60"]).runner.drainTimeout, .seconds(58))
+        XCTAssertEqual(try StageConfiguration(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "2"]).runner.drainTimeout, .milliseconds(1500))
+    }
+
     func testStageConfigurationFromEnvironment() throws {
         XCTAssertEqual(try StageConfiguration(environment: [:]).runner.maxInFlight, 256)
         XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "32"]).runner.maxInFlight, 32)
