@@ -141,6 +141,18 @@ public struct ParsedArguments: Hashable, Sendable {
         if positionals.count > names.count {
             throw UsageError("unexpected argument \"\(positionals[names.count])\"", usage: usage)
         }
+        // Every positional names something (a lead, a file): none is blank.
+        if let blank = positionals.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw UsageError("\(names[blank]) must not be empty", usage: usage)
+        }
         return positionals
+    }
+
+    /// The option as an id (an account, an offer, a search), or nil when absent; a
+    /// ``UsageError`` when blank, which the pipeline's decoder would refuse.
+    public func identifier(_ name: String) throws(UsageError) -> String? {
+        guard let value = options[name] else { return nil }
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else { throw UsageError("--\(name) needs an id", usage: usage) }
+        return value
     }
 }

@@ -333,8 +333,7 @@ public enum LeadControlCommandLine {
             if wantsHelp { return help("progress") }
             let parsed = try parse(Array(arguments.dropFirst()), options: ["search"], flags: ["watch", "json"], usage: Usage.progress)
             _ = try parsed.positionals([])
-            let search = parsed.option("search")
-            if let search, search.isEmpty { throw UsageError("--search needs a search id", usage: Usage.progress) }
+            let search = try parsed.identifier("search")
             return invocation(
                 .progress(searchID: search.map(SearchID.init), isWatching: parsed.flag("watch"), isJSON: parsed.flag("json")), parsed)
 
@@ -470,9 +469,9 @@ public enum LeadControlCommandLine {
             }
             return .publishSynthetic(
                 SyntheticLeadOptions(
-                    count: count, accountID: AccountID(parsed.option("account") ?? "acct-demo"),
-                    offerID: OfferID(parsed.option("offer") ?? "offer-demo"),
-                    searchID: parsed.option("search").map(SearchID.init), mode: mode, seed: seed))
+                    count: count, accountID: AccountID(try parsed.identifier("account") ?? "acct-demo"),
+                    offerID: OfferID(try parsed.identifier("offer") ?? "offer-demo"),
+                    searchID: try parsed.identifier("search").map(SearchID.init), mode: mode, seed: seed))
         }
     }
 

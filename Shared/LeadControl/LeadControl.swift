@@ -395,17 +395,22 @@ public struct LeadControl: Sendable {
         }
     }
 
-    /// A file's text; `-` is standard input.
+    /// A file's text; `-` is standard input. Read no further than a record can be
+    /// (`MAX_RECORD_BYTES`): a larger file is refused with its size, whatever it is (`/dev/zero`).
     func readText(_ path: String) throws -> String {
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: path))
-            } catch {
-                throw LeadControlError.unreadableFile(path: path, reason: (error as NSError).localizedDescription)
+        let limit = environment.maxRecordBytes
+        var data = Data()
+        do {
+            let handle = path == "-" ? FileHandle.standardInput : try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { if path != "-" { try? handle.close() } }
+            while data.count <= limit, let chunk = try handle.read(upToCount: min(1 << 16, limit + 1 - data.count)), !chunk.isEmpty {
+                data.append(chunk)
             }
+        } catch {
+            throw LeadControlError.unreadableFile(path: path, reason: (error as NSError).localizedDescription)
+        }
+        guard data.count <= limit else {
+            throw LeadControlError.unreadableFile(path: path, reason: "larger than \(limit) bytes (MAX_RECORD_BYTES); a record cannot be")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw LeadControlError.unreadableFile(path: path, reason: "not UTF-8 text")

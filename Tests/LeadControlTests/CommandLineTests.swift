@@ -68,6 +68,27 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(usageError("publish -s 3")?.problem, "unknown option -s; options are spelled --name")
     }
 
+    /// An empty id is refused here: the pipeline's decoder refuses it, so the record would be a
+    /// dead letter (a lead) or dropped by every table reader (an override) after leadctl said
+    /// "published".
+    func testEmptyIdentifiersAreUsageErrors() {
+        func problem(_ arguments: [String]) -> String? {
+            do {
+                let invocation = try LeadControlCommandLine.parse(arguments)
+                XCTFail("expected a usage error, got \(invocation)")
+                return nil
+            } catch {
+                return error.problem
+            }
+        }
+        XCTAssertEqual(problem(["publish", "--synthetic", "2", "--account="]), "--account needs an id")
+        XCTAssertEqual(problem(["publish", "--synthetic", "2", "--offer", " "]), "--offer needs an id")
+        XCTAssertEqual(problem(["publish", "--synthetic", "2", "--search", ""]), "--search needs an id")
+        XCTAssertEqual(problem(["lead", "override", "", "--state", "manual", "--reason", "x"]), "LEAD_ID must not be empty")
+        XCTAssertEqual(problem(["show", " "]), "LEAD_ID must not be empty")
+        XCTAssertEqual(problem(["reenrich", "", "--types", "linkedin"]), "LEAD_ID must not be empty")
+    }
+
     func testResourceCommands() throws {
         XCTAssertEqual(try parse("topics create").command, .topicsCreate)
         XCTAssertEqual(try parse("topics delete --yes --namespace t1").command, .topicsDelete)
@@ -140,6 +161,21 @@ final class CommandLineTests: XCTestCase {
                         "pool tail", "dead-letters list"] {
             XCTAssertTrue(Usage.text(for: command)?.contains("Usage: leadctl \(command)") ?? false, command)
             XCTAssertTrue(Usage.general.contains(command.components(separatedBy: " ")[0]), command)
+        }
+    }
+
+    /// A configuration or replacement file larger than a record can be is refused with its size,
+    /// read no further than that: `--file /dev/zero` ends, with a clear error.
+    func testAConfigurationFileLargerThanARecordIsRefusedUnread() async throws {
+        let big = FileManager.default.temporaryDirectory.appendingPathComponent("leadctl-big-\(UUID().uuidString).json")
+        try Data(("{\"accountID\": \"" + String(repeating: "a", count: 200_000) + "\"}").utf8).write(to: big)
+        defer { try? FileManager.default.removeItem(at: big) }
+        for path in [big.path, "/dev/zero"] {
+            let captured = CapturedConsole()
+            let status = await LeadControl.main(arguments: ["account", "put", "--file", path],
+                                                environment: ["MAX_RECORD_BYTES": "65536"], console: captured.console)
+            XCTAssertEqual(status, LeadControl.failure, path)
+            XCTAssertTrue(captured.error.contains("larger than 65536 bytes (MAX_RECORD_BYTES)"), "\(path): \(captured.error)")
         }
     }
 
