@@ -98,6 +98,7 @@ public final class Coordinator: Service {
         DeadLetterKind.registerAtZero(in: metrics)
         metrics.gauge(MetricNames.coordinatorTimersPending).set(0)
         metrics.gauge(MetricNames.coordinatorTimeoutsHeld).set(0)
+        metrics.gauge(MetricNames.coordinatorLeadsParked).set(0)
     }
 
     public func run() async throws {
@@ -238,6 +239,7 @@ public final class Coordinator: Service {
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
                 append(state.core.checkGates(tables), to: &outputs)
+                await releaseParkedLeads(&state, tables)
             }
             append(state.core.writeHeldStates(heldSince: now().addingTimeInterval(-settings.stateWriteInterval.timeInterval)), to: &outputs)
             nextOffsets = committable(after: nextOffsets, &state)
@@ -294,6 +296,13 @@ public final class Coordinator: Service {
 
     // MARK: - State
 
+    /// Where a parked backlog record is, and the account whose gates hold it.
+    struct ParkedRecord {
+        let position: TopicPartition
+        let offset: Int64
+        let account: AccountID
+    }
+
     /// What the run loop owns.
     struct State {
         /// Partitions of every lead-keyed topic (checked equal at start-up).
@@ -305,8 +314,14 @@ public final class Coordinator: Service {
         /// Owned `leads.discovered` and `leads.discovered.priority` partitions paused because of
         /// ``CoordinatorSettings/maxRunningWithIntent``.
         var pausedDiscovery: Set<TopicPartition> = []
-        /// Backlog records polled while at the bound (at most one poll batch), in order.
+        /// Backlog records polled while at the bound (at most one poll batch), in order, and
+        /// parked ones fetched again for their account's open gates ahead of them.
         var heldBacklog: [ConsumerRecord] = []
+        /// Backlog records parked at the waiting bound (``CoordinatorCore/Effect/park(_:account:)``),
+        /// by lead: no offset past one is stored until its lead is handled again.
+        var parked: [LeadID: ParkedRecord] = [:]
+        /// Parked leads whose records were fetched again, not handled yet.
+        var releasing: Set<LeadID> = []
         /// One past the last record handled, per input partition.
         var handledUpTo: [TopicPartition: Int64] = [:]
         /// Results handled since the counters were last increased, by phase and outcome (added to
@@ -404,8 +419,16 @@ public final class Coordinator: Service {
                 outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
                 return
             }
+            if fromBacklog {  // handled again (started, refused or parked anew)
+                state.parked[lead.leadID] = nil
+                state.releasing.remove(lead.leadID)
+            }
             let decisions = state.core.discovered(lead, runID: runID, partition: record.partition, fromBacklog: fromBacklog,
                                                   source: record, tables)
+            for case .park(let parked, let account) in decisions {
+                state.parked[lead.leadID] = ParkedRecord(position: parked.topicPartition, offset: parked.offset, account: account)
+            }
+            state.core.parkedLeads = state.parked.count
             append(decisions, to: &outputs)
         } catch {
             logger.warning("dead letter: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
@@ -432,6 +455,8 @@ public final class Coordinator: Service {
                 enqueue(record, runID: runID, &outputs)
             case .removeState(let leadID):
                 outputs.append(ProducerRecord(topic: topics.leadState, key: leadID.rawValue, value: nil))
+            case .park:
+                break  // held by the loop (``handle(_:_:_:_:)``); nothing to write
             }
         }
     }
@@ -495,6 +520,9 @@ public final class Coordinator: Service {
         for waiting in state.core.awaitingConfiguration.values {
             floors[waiting.source.topicPartition] = min(floors[waiting.source.topicPartition] ?? .max, waiting.source.offset)
         }
+        for parked in state.parked.values {
+            floors[parked.position] = min(floors[parked.position] ?? .max, parked.offset)
+        }
         var written: [LeadID] = []
         for (leadID, inputs) in state.heldInputs {
             guard state.core.unwrittenStates[leadID] != nil else {
@@ -509,6 +537,48 @@ public final class Coordinator: Service {
             offsets[partition] = min(next, floors[partition] ?? .max)
         }
         return offsets
+    }
+
+    /// Fetches again the parked backlog records of the accounts whose gates are open now; they
+    /// are handled first in the next loop, as records held back at the bound are. A record the
+    /// broker no longer has (gone with the topic's retention) is given up with a warning, so it
+    /// holds no offset back for ever.
+    private func releaseParkedLeads(_ state: inout State, _ tables: Tables) async {
+        guard !state.parked.isEmpty else { return }
+        let now = now()
+        var isOpen: [AccountID: Bool] = [:]
+        var wanted: [TopicPartition: Set<Int64>] = [:]
+        var released: [LeadID] = []
+        for (leadID, parked) in state.parked where !state.releasing.contains(leadID) {
+            let open = isOpen[parked.account] ?? {
+                let gates = CoordinatorCore<ConsumerRecord>.gates(for: parked.account, tables, at: now)
+                return !gates.isBillingPaused && gates.windowOpensAt == nil
+            }()
+            isOpen[parked.account] = open
+            guard open else { continue }
+            wanted[parked.position, default: []].insert(parked.offset)
+            released.append(leadID)
+        }
+        guard !wanted.isEmpty else { return }
+        do {
+            let fetched = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka,
+                                                          whileBrokerUnreachable: waitingForBroker)
+            let records = fetched.values.flatMap(\.values).sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
+            for leadID in released {
+                guard let parked = state.parked[leadID] else { continue }
+                if fetched[parked.position]?[parked.offset] == nil {
+                    logger.warning("a parked lead's backlog record is gone; it stays pending", [LogKey.leadID: leadID.rawValue])
+                    state.parked[leadID] = nil
+                } else {
+                    state.releasing.insert(leadID)
+                }
+            }
+            state.core.parkedLeads = state.parked.count
+            state.heldBacklog = records + state.heldBacklog
+            logger.info("gates open: \(records.count) parked leads handed back")
+        } catch {
+            logger.warning("parked leads not fetched again (retried in a second): \(error)")
+        }
     }
 
     /// Keeps where the first input of a lead whose state is held is (``State/heldInputs``).
@@ -663,17 +733,18 @@ public final class Coordinator: Service {
         }
         metrics.gauge(MetricNames.coordinatorTimersPending).set(Double(state.core.timers.count))
         metrics.gauge(MetricNames.coordinatorTimeoutsHeld).set(Double(state.core.heldTimeouts))
+        metrics.gauge(MetricNames.coordinatorLeadsParked).set(Double(state.parked.count))
         metrics.gauge(MetricNames.coordinatorAccountsBillingPaused).set(Double(tables.pausedAccountCount))
     }
 
     // MARK: - Admission and ready leads
 
     /// Pauses the owned backlog partitions at ``CoordinatorSettings/maxRunningLeads`` running
-    /// leads or ``CoordinatorSettings/maxWaitingLeads`` waiting ones (or while records are held
+    /// leads or ``CoordinatorSettings/maxParkedLeads`` parked ones (or while records are held
     /// back), and resumes them when both are at three quarters of their bound; the same for the
     /// owned `leads.discovered` partitions and their priority twins at
     /// ``CoordinatorSettings/maxRunningWithIntent`` running leads (an intent lead starts past the
-    /// running bound on either topic) or the waiting bound.
+    /// running bound on either topic) or the parked bound.
     private func adjustInputPausing(_ state: inout State, _ consumer: KafkaConsumer) {
         let topics = environment.topics
         let assignment = consumer.assignment

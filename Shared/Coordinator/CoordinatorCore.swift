@@ -39,6 +39,10 @@ struct CoordinatorCore<Source> {
         case queueInBacklog(Source, runID: RunID)
         /// The lead's state record is deleted (a queued lead that will not run).
         case removeState(LeadID)
+        /// A backlog record of a lead of `account`, which waits on a gate, is skipped at the
+        /// waiting bound: the loop keeps its offset uncommitted and hands the record back once
+        /// the account's gates open (the lead stays pending).
+        case park(Source, account: AccountID)
     }
 
     /// A new lead waiting for its account or offer to be published.
@@ -88,6 +92,9 @@ struct CoordinatorCore<Source> {
     private var heldPendingOrder = HoldOrder()
     /// Where each search's leads are, per owned partition.
     var progress = ProgressCounts()
+    /// Backlog records parked now (``Effect/park(_:account:)``), which the loop holds: counted
+    /// against ``CoordinatorSettings/maxParkedLeads``.
+    var parkedLeads = 0
     /// New leads whose account or offer is not known yet, waiting for it (bounded in number and
     /// time). The loop keeps its partition's committed offset at each one's input, so a crash
     /// replays it.
@@ -164,7 +171,17 @@ struct CoordinatorCore<Source> {
         if let account = tables.account(lead.accountID), let why = lead.refusal(by: account) {
             return refuse(why)
         }
-        if !fromBacklog && !lead.source.isIntent && !hasRoomAhead(of: lead) {
+        // At the waiting bound a lead that would wait on a gate waits on the broker instead,
+        // pending: a new one is queued in the backlog, one from the backlog is parked. Other
+        // accounts' leads go on.
+        let parks = leads.waiting >= settings.maxWaitingLeads && Self.wouldWait(lead, tables, at: now())
+        if parks && fromBacklog {
+            pendingLeads[lead.leadID] = partition
+            progress.move(.init(lead, partition: partition), from: nil, to: .pending)
+            let written = wrotePendingState ? [] : [pendingStateRecord(HeldPending(lead: lead, runID: runID, since: now()))]
+            return [.park(source, account: lead.accountID)] + written
+        }
+        if !fromBacklog && (parks || (!lead.source.isIntent && !hasRoomAhead(of: lead))) {
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
             let held = HeldPending(lead: lead, runID: runID, since: now())
@@ -443,9 +460,17 @@ struct CoordinatorCore<Source> {
         pendingLeads.isEmpty && !isAtABound(running: leads.running)
     }
 
-    /// Whether `running` leads, or the leads waiting now, are at their bound.
+    /// Whether `running` leads, or the backlog records parked now, are at their bound. (The
+    /// waiting bound parks leads that would wait, one by one: ``discovered(_:runID:partition:fromBacklog:source:_:)``.)
     private func isAtABound(running: Int) -> Bool {
-        running >= settings.maxRunningLeads || leads.waiting >= settings.maxWaitingLeads
+        running >= settings.maxRunningLeads || parkedLeads >= settings.maxParkedLeads
+    }
+
+    /// Whether `lead` would wait on a gate of its account now: outside its outreach window (a
+    /// run does not start there), or billing paused with a paid phase in its mode.
+    static func wouldWait(_ lead: LeadDiscovered, _ tables: some CoordinatorTables, at now: Date) -> Bool {
+        let gates = gates(for: lead.accountID, tables, at: now)
+        return gates.windowOpensAt != nil || (gates.isBillingPaused && lead.resolvedMode.phases.contains { $0.isPaid })
     }
 
     /// Starts counting one loop's admissions from the leads running now.
@@ -470,9 +495,9 @@ struct CoordinatorCore<Source> {
     /// Pause the backlog at either bound (or while records are held back); resume once both are
     /// at three quarters of their bound.
     func backlogFlow(holdingRecords: Bool) -> FetchFlow {
-        let (running, waiting) = (leads.running, leads.waiting)
+        let running = leads.running
         if isAtABound(running: running) || holdingRecords { return .pause }
-        if running <= settings.maxRunningLeads * 3 / 4 && waiting <= settings.maxWaitingLeads * 3 / 4 { return .resume }
+        if running <= settings.maxRunningLeads * 3 / 4 && parkedLeads <= settings.maxParkedLeads * 3 / 4 { return .resume }
         return .keep
     }
 
@@ -494,9 +519,9 @@ struct CoordinatorCore<Source> {
     /// all night). (Standard leads arriving then would only be copied to the backlog, so they lose
     /// nothing by waiting unread.)
     func discoveryFlow() -> FetchFlow {
-        let (running, waiting, ceiling) = (leads.running, leads.waiting, settings.maxRunningWithIntent)
-        if running >= ceiling || waiting >= settings.maxWaitingLeads { return .pause }
-        if running <= ceiling * 3 / 4 && waiting <= settings.maxWaitingLeads * 3 / 4 { return .resume }
+        let (running, ceiling) = (leads.running, settings.maxRunningWithIntent)
+        if running >= ceiling || parkedLeads >= settings.maxParkedLeads { return .pause }
+        if running <= ceiling * 3 / 4 && parkedLeads <= settings.maxParkedLeads * 3 / 4 { return .resume }
         return .keep
     }
 

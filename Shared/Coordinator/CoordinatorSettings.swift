@@ -13,7 +13,7 @@ import Streaming
 /// | `RETRY_BACKOFF_SECONDS` | 5 | backoff before the second attempt; doubles, ±20 % jitter, up to 300 s (the most it may be set to) |
 /// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog`; at twice as many, intent leads wait unread in `leads.discovered` and its priority twin |
-/// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance before backlog records, and `leads.discovered`, wait too |
+/// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance; past it a lead that would wait is queued, and parked in the backlog (``maxParkedLeads``) |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 /// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
 /// | `COORDINATOR_STATE_WRITE_INTERVAL_SECONDS` | 5 | how often a running lead's state record is written (its changes in between make one record); a crash replays the inputs since; 0: every change |
@@ -27,12 +27,12 @@ public struct CoordinatorSettings: Sendable {
     /// `leads.discovered` and its priority twin are paused: twice ``maxRunningLeads``. A running lead is held
     /// whole (a burst of 19,500 intent leads took the coordinator to 290 MB before this bound).
     public var maxRunningWithIntent: Int { maxRunningLeads * 2 }
-    /// Leads waiting on billing or the outreach window (held whole in memory) at once per
-    /// instance before backlog records wait too: a paused account with a large backlog must not
-    /// pull all of it into memory, nor may intent leads of an account outside its outreach window.
-    /// At the bound `leads.discovered` is paused as well (``CoordinatorCore/discoveryFlow()``).
-    /// The price is that other accounts' leads wait as well until the account resumes or its
-    /// window opens.
+    /// Leads waiting on billing or the outreach window (held in memory) at once per instance: a
+    /// paused account with a large backlog must not pull all of it into memory, nor may intent
+    /// leads of an account outside its outreach window. At the bound a lead that would wait is
+    /// left on the broker, pending: a new one is queued in the backlog, a backlog record of one
+    /// is parked (skipped, its offset held uncommitted, read again when its account's gates
+    /// open; ``maxParkedLeads``). Other accounts' leads go on.
     public var maxWaitingLeads: Int
     /// librdkafka properties for the coordinator's consumers (tests shorten session timeouts).
     public var consumerProperties: [String: String]
@@ -48,6 +48,11 @@ public struct CoordinatorSettings: Sendable {
     /// lead queued beyond has its pending state written at once. Each holds its discovery, a few
     /// hundred bytes.
     public var maxHeldPendingStates = 10_000
+    /// Backlog records of gated accounts skipped at ``maxWaitingLeads`` and held uncommitted
+    /// (parked), per instance: each costs its lead id, account and offset, about 150 bytes. At
+    /// the bound the backlog and `leads.discovered` wait on the broker, as they did at the
+    /// waiting bound before parking.
+    public var maxParkedLeads = 100_000
     /// How often the states of processing leads are written: a running lead's changes in between
     /// make one `lead.state` record, not one per phase. Input offsets are stored only as far as
     /// the written states reach, so a crash replays what came after (the same requests again,

@@ -146,6 +146,10 @@ public enum MetricNames {
     /// Attempt timeouts and retry backoffs waiting to fire.
     public static let coordinatorTimersPending = MetricDescriptor(
         name: "pipeline_coordinator_timers_pending", help: "Attempt timeouts and retry backoffs scheduled.", kind: .gauge)
+    /// Backlog records parked at the waiting bound (their accounts' gates closed), held uncommitted.
+    public static let coordinatorLeadsParked = MetricDescriptor(
+        name: "pipeline_coordinator_leads_parked",
+        help: "Backlog records of leads that would wait on a gate, skipped at the waiting bound and held uncommitted.", kind: .gauge)
     /// Attempt timeouts due but held: the lead's results partition is not read past the deadline yet.
     public static let coordinatorTimeoutsHeld = MetricDescriptor(
         name: "pipeline_coordinator_timeouts_held",

@@ -48,8 +48,9 @@ final class CoordinatorCoreTests: XCTestCase {
     }
 
     /// An intent source starts at once; `.csvImport` is a standard lead, queued in the backlog.
-    private func lead(_ id: String, source: LeadSource = .keywordSearch, account: AccountID = "acct-1") -> LeadDiscovered {
-        LeadDiscovered(leadID: LeadID(id), accountID: account, offerID: "offer-1", sourceSearchID: "search-1", source: source,
+    private func lead(_ id: String, source: LeadSource = .keywordSearch, account: AccountID = "acct-1",
+                      offer: OfferID = "offer-1") -> LeadDiscovered {
+        LeadDiscovered(leadID: LeadID(id), accountID: account, offerID: offer, sourceSearchID: "search-1", source: source,
                        name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe", discoveredAt: Self.start)
     }
 
@@ -146,19 +147,76 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.discoveryFlow(), .resume, "back to three quarters")
     }
 
-    func testIntentLeadsWaitingOnTheOutreachWindowPauseTheirTopicAtTheWaitingBound() throws {
+    /// At the waiting bound an intent lead that would wait for the outreach window is queued in
+    /// the backlog (pending) instead of held: `leads.discovered` keeps flowing for the other
+    /// accounts. When the window opens the waiting leads start.
+    func testIntentLeadsOutsideTheOutreachWindowAreQueuedAtTheWaitingBound() throws {
         var core = core(maxWaiting: 4)
         tables.accounts["acct-1"]?.outreachWindow = OutreachWindow(timeZoneID: "UTC")  // weekdays 9 to 17; it is Sunday
-        for index in 0..<3 { XCTAssertTrue(requests(discover(lead("lead-\(index)", source: .intentSearch), &core)).isEmpty) }
-        XCTAssertEqual(core.leads.waiting, 3)
-        XCTAssertEqual(core.discoveryFlow(), .resume, "three of four")
-        _ = discover(lead("lead-3", source: .competitorEngagement), &core)
+        for index in 0..<4 { XCTAssertTrue(requests(discover(lead("lead-\(index)", source: .intentSearch), &core)).isEmpty) }
         XCTAssertEqual(core.leads.waiting, 4)
-        XCTAssertEqual(core.discoveryFlow(), .pause, "a waiting lead is held whole: intent leads wait unread at the bound too")
+        XCTAssertNotEqual(core.discoveryFlow(), .pause, "the bound no longer stops other accounts' leads")
+        let queued = discover(lead("lead-4", source: .competitorEngagement), &core)
+        XCTAssertTrue(queued.contains { if case .queueInBacklog("lead-4", _) = $0 { true } else { false } })
+        XCTAssertEqual(core.leads.waiting, 4)
+        XCTAssertNotNil(core.pendingLeads["lead-4"])
 
         clock.advance(by: try XCTUnwrap(core.timers.nextFireAt).timeIntervalSince(clock.now))  // Monday 09:00
         XCTAssertEqual(requests(core.fireDueTimers(tables)).count, 4)
         XCTAssertEqual(core.leads.waiting, 0)
+        // The queued one starts from the backlog, its window open.
+        XCTAssertEqual(requests(discover(lead("lead-4", source: .competitorEngagement), fromBacklog: true, &core)).map(\.phase), [.profile])
+    }
+
+    /// At the waiting bound a billing-paused account's leads wait on the broker, pending, and
+    /// other accounts' leads go on: a backlog record of the paused account is parked (the loop
+    /// holds its offset), one of another account starts; once the account is active again, the
+    /// parked record handed back starts its lead.
+    func testAtTheWaitingBoundAPausedAccountsLeadsAreParkedAndOtherAccountsGoOn() throws {
+        var core = core(maxWaiting: 2)
+        tables.accounts["acct-2"] = AccountConfig(accountID: "acct-2", updatedAt: Self.start)
+        tables.offers["offer-2"] = OfferConfig.sample(offerID: "offer-2", accountID: "acct-2")
+        tables.setBilling(.paused, at: clock.now)  // acct-1
+        for index in 0..<2 { XCTAssertTrue(requests(discover(lead("lead-\(index)", source: .csvImport), &core)).isEmpty) }
+        XCTAssertEqual(core.leads.waiting, 2)
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume, "the backlog is read on at the waiting bound")
+        XCTAssertNotEqual(core.discoveryFlow(), .pause)
+
+        // A new lead of the paused account, even an intent one, is queued; from the backlog it is parked, still pending.
+        let queued = discover(lead("lead-2"), &core)
+        XCTAssertTrue(queued.contains { if case .queueInBacklog("lead-2", _) = $0 { true } else { false } })
+        let parked = discover(lead("lead-2"), fromBacklog: true, &core)
+        XCTAssertTrue(parked.contains { if case .park("lead-2", account: "acct-1") = $0 { true } else { false } })
+        XCTAssertEqual(core.leads.waiting, 2)
+        XCTAssertNil(core.leads["lead-2"], "a parked lead is not held")
+        XCTAssertNotNil(core.pendingLeads["lead-2"], "it is still pending")
+        XCTAssertEqual(messages(parked, LeadState.self).map(\.status), [.pending], "its pending state is written: it may wait long")
+
+        // Another account's leads start, from discovery and from the backlog.
+        XCTAssertEqual(requests(discover(lead("lead-b1", source: .intentSearch, account: "acct-2", offer: "offer-2"), &core)).map(\.phase), [.profile])
+        XCTAssertEqual(requests(discover(lead("lead-b2", source: .csvImport, account: "acct-2", offer: "offer-2"), fromBacklog: true, &core))
+            .map(\.phase), [.profile])
+
+        // Active again: the held leads start, and so does the parked one when its record comes back.
+        tables.setBilling(.active, at: clock.now)
+        XCTAssertEqual(requests(core.checkGates(tables)).count, 2)
+        XCTAssertEqual(requests(discover(lead("lead-2"), fromBacklog: true, &core)).map(\.phase), [.profile])
+        XCTAssertNil(core.pendingLeads["lead-2"])
+    }
+
+    /// Parked records have a bound of their own: at it the backlog and `leads.discovered` wait on
+    /// the broker, as they did at the waiting bound before parking.
+    func testAtTheParkedBoundTheBacklogAndDiscoveryPause() {
+        var settings = CoordinatorSettings(maxWaitingLeads: 2)
+        settings.maxParkedLeads = 4
+        var core = Core(settings: settings, topics: Topics(), logger: Logger(service: "test", level: .error), now: { [clock] in clock.now })
+        core.parkedLeads = 4
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .pause)
+        XCTAssertEqual(core.discoveryFlow(), .pause)
+        var admission = core.admission
+        XCTAssertFalse(core.admits(partition: 0, &admission))
+        core.parkedLeads = 3
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume)
         XCTAssertEqual(core.discoveryFlow(), .resume)
     }
 

@@ -153,19 +153,16 @@ final class AdmissionSystemTests: XCTestCase {
 
     /// Leads waiting on a paused account are held whole, so they have a bound too: the rest of
     /// the backlog stays on the broker until the account resumes.
-    func testWaitingLeadsAreBoundedAndTheBacklogWaitsOnTheBroker() async throws {
+    /// Leads waiting on a billing pause are bounded in memory; past the bound the paused
+    /// account's leads wait on the broker, pending, and another account's leads go on.
+    func testWaitingLeadsAreBoundedAndOtherAccountsGoOnPastTheBound() async throws {
         let waitingBound = 10
         try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.2", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
+            let other: AccountID = "acct-other"
+            try await harness.publish(account: AccountConfig(accountID: other, updatedAt: Date()))
             try await harness.publishBilling(.paused)
             let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_WAITING_LEADS": String(waitingBound)])
-            // All of one partition, published in one batch, so the coordinator reads them in one
-            // poll: at the waiting bound it stops reading `leads.discovered`, and leads of a
-            // partition fetched a poll later would wait there unread, with no state (a CI run
-            // timed out waiting for 30 pending states when the leads were spread over four).
-            let leads = Array(standardLeads(harness, 400).filter {
-                KafkaPartitioner.partition(forKey: $0.leadID.rawValue, partitionCount: 4) == 0
-            }.prefix(40))
-            XCTAssertEqual(leads.count, 40)
+            let leads = standardLeads(harness, 40)
             try await harness.publish(leads: leads)
 
             // Leads billing-paused on the coordinator's /metrics.
@@ -176,38 +173,78 @@ final class AdmissionSystemTests: XCTestCase {
             try await waitUntil("the coordinator at its waiting bound", timeoutSeconds: 60, pollMilliseconds: 100) {
                 (try await paused() ?? 0) >= waitingBound
             }
-            // It stays there: the other leads wait in the backlog, not in memory.
-            var most = 0
-            for _ in 0..<20 {
-                most = max(most, try await paused() ?? 0)
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            XCTAssertEqual(most, waitingBound, "waiting leads held beyond the bound")
-            func pausedAccounts() async throws -> Int? {
-                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
-                return try PrometheusSamples.parse(text)["pipeline_coordinator_accounts_billing_paused"].map { Int($0) }
-            }
-            let pausedWhileHeld = try await pausedAccounts()
-            XCTAssertEqual(pausedWhileHeld, 1, "the account counted as billing paused")
-            // The others are pending, each with a small state, written once the lead has waited
-            // COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s): a lead leaving the backlog sooner writes none.
+            // The others are pending, each with a small state (parked in the backlog: not held).
             var states = try await harness.latestStates()
-            try await waitUntil("the queued leads' pending states written", timeoutSeconds: 30, pollMilliseconds: 250) {
+            try await waitUntil("the other leads' pending states written", timeoutSeconds: 30, pollMilliseconds: 250) {
                 states = try await harness.latestStates()
                 return states.values.filter { $0.status == .pending }.count >= leads.count - waitingBound
             }
             XCTAssertEqual(states.values.filter { $0.status != .pending }.count, waitingBound, "only the admitted leads started")
             XCTAssertEqual(states.values.filter { $0.status == .pending }.count, leads.count - waitingBound,
                            "the others are pending, each with a small state")
+            func pausedAccounts() async throws -> Int? {
+                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
+                return try PrometheusSamples.parse(text)["pipeline_coordinator_accounts_billing_paused"].map { Int($0) }
+            }
+            let pausedWhileHeld = try await pausedAccounts()
+            XCTAssertEqual(pausedWhileHeld, 1, "the account counted as billing paused")
+
+            // Another account's leads go on while the paused one is at the bound.
+            let others = harness.makeLeads(20, prefix: "other", account: other).map { lead in
+                var lead = lead
+                lead.source = .csvImport
+                return lead
+            }
+            try await harness.publish(leads: others)
+            let finishedOthers = try await harness.waitForPool(others.count, timeoutSeconds: 120)
+            XCTAssertEqual(Set(finishedOthers.map(\.key)), Set(others.map(\.leadID.rawValue)), "only the other account's leads finished")
+            let heldWhileOthersRan = try await paused()
+            XCTAssertEqual(heldWhileOthersRan, waitingBound, "waiting leads held beyond the bound")
 
             // Resumed, every lead finishes, exactly once.
             try await harness.publishBilling(.active)
-            let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
-            XCTAssertEqual(pool.count, leads.count)
-            XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
+            let pool = try await harness.waitForPool(leads.count + others.count, timeoutSeconds: 120)
+            XCTAssertEqual(pool.count, leads.count + others.count)
+            XCTAssertEqual(Set(pool.map(\.key)), Set((leads + others).map(\.leadID.rawValue)))
             try await waitUntil("no account counted as billing paused", timeoutSeconds: 10, pollMilliseconds: 200) {
                 try await pausedAccounts() == 0
             }
+        }
+    }
+    /// Parked leads survive a SIGKILL of the coordinator: no offset past them was stored, so its
+    /// successor reads them again from the backlog and parks them again; once the account
+    /// resumes every lead finishes, once.
+    func testParkedLeadsSurviveACoordinatorKill() async throws {
+        let waitingBound = 5
+        try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.2", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
+            try await harness.publishBilling(.paused)
+            func coordinator() throws -> (Process, Int) {
+                let port = TestBroker.freeLoopbackPort()
+                let process = try harness.start("coordinator", environment: ["COORDINATOR_MAX_WAITING_LEADS": String(waitingBound),
+                                                                             "METRICS_PORT": String(port)])
+                return (process, port)
+            }
+            func paused(_ port: Int) async throws -> Int? {
+                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
+                return try PrometheusSamples.parse(text)["pipeline_coordinator_leads{status=\"billing-paused\"}"].map { Int($0) }
+            }
+            let (first, _) = try coordinator()
+            for stage in PipelineHarness.stages { try harness.start(stage) }
+            let leads = standardLeads(harness, 20)
+            try await harness.publish(leads: leads)
+            try await waitUntil("the parked leads' pending states written", timeoutSeconds: 60, pollMilliseconds: 250) {
+                try await harness.latestStates().values.filter { $0.status == .pending }.count >= leads.count - waitingBound
+            }
+            try await harness.stop(first, signal: SIGKILL)
+
+            let (_, port) = try coordinator()
+            try await waitUntil("the successor at the waiting bound", timeoutSeconds: 60, pollMilliseconds: 100) {
+                (try await paused(port) ?? 0) >= waitingBound
+            }
+            try await harness.publishBilling(.active)
+            let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
+            XCTAssertEqual(pool.count, leads.count, "each lead's pool entry written once")
+            XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
         }
     }
 }
