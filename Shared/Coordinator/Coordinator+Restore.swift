@@ -41,9 +41,8 @@ extension Coordinator {
                 state.core.leads.removeAll { numbers.contains($0.partition) }
                 state.core.finished.removeAll(inPartitions: numbers)
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
-                state.parked = state.parked.filter { !numbers.contains($0.value.position.partition) }
-                state.releasing = state.releasing.filter { state.parked[$0] != nil }
-                state.core.parkedLeads = state.parked.count
+                state.parked.removeAll(inPartitions: numbers)
+                state.countParked()
                 state.pausedBacklog.subtract(partitions)
                 state.pausedDiscovery.subtract(partitions)
                 state.core.forgetQueuedLeads(ofPartitions: numbers)

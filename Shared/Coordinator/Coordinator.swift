@@ -225,7 +225,9 @@ public final class Coordinator: Service {
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
             let awaiting = state.core.awaitingConfiguration
-            append(state.core.resolveAwaitingLeads(tables), to: &outputs)
+            let resolved = state.core.resolveAwaitingLeads(tables)
+            state.notePark(resolved)
+            append(resolved, to: &outputs)
             // A lead started now, its configuration known at last, holds its state as one started
             // by its record does: its input stays uncommitted until the state is written.
             for (leadID, waiting) in awaiting where state.core.awaitingConfiguration[leadID] == nil {
@@ -296,13 +298,6 @@ public final class Coordinator: Service {
 
     // MARK: - State
 
-    /// Where a parked backlog record is, and the account whose gates hold it.
-    struct ParkedRecord {
-        let position: TopicPartition
-        let offset: Int64
-        let account: AccountID
-    }
-
     /// What the run loop owns.
     struct State {
         /// Partitions of every lead-keyed topic (checked equal at start-up).
@@ -317,11 +312,25 @@ public final class Coordinator: Service {
         /// Backlog records polled while at the bound (at most one poll batch), in order, and
         /// parked ones fetched again for their account's open gates ahead of them.
         var heldBacklog: [ConsumerRecord] = []
-        /// Backlog records parked at the waiting bound (``CoordinatorCore/Effect/park(_:account:)``),
-        /// by lead: no offset past one is stored until its lead is handled again.
-        var parked: [LeadID: ParkedRecord] = [:]
-        /// Parked leads whose records were fetched again, not handled yet.
-        var releasing: Set<LeadID> = []
+        /// Backlog records parked at the waiting bound.
+        var parked = ParkedRecords()
+        /// When parked records may next be fetched again after a fetch that missed some.
+        var nextReleaseAttempt = ContinuousClock.now
+
+        /// Tells the core how many records count against the parked bound.
+        mutating func countParked() {
+            core.parkedLeads = parked.countedAgainstBound
+        }
+
+        /// Holds the records of `effects`' park decisions.
+        mutating func notePark(_ effects: [CoordinatorCore<ConsumerRecord>.Effect]) {
+            for case .park(let record, let account, let paid) in effects {
+                guard let key = record.keyString else { continue }
+                parked.park(.init(partition: record.topicPartition, offset: record.offset),
+                            .init(leadID: LeadID(key), account: account, paid: paid))
+            }
+            countParked()
+        }
         /// One past the last record handled, per input partition.
         var handledUpTo: [TopicPartition: Int64] = [:]
         /// Results handled since the counters were last increased, by phase and outcome (added to
@@ -386,6 +395,17 @@ public final class Coordinator: Service {
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
             let fromBacklog = record.topic == topics.leadsBacklog
             let runID = runID(of: record)
+            if fromBacklog {
+                // Handled again (started, refused or parked anew), or a command of a parked lead,
+                // which parks behind it: handled before the lead is known, it would be refused.
+                state.parked.remove(.init(partition: record.topicPartition, offset: record.offset))
+                if schema != LeadDiscovered.schemaName, let key = record.keyString, let hold = state.parked.hold(of: LeadID(key)) {
+                    state.parked.park(.init(partition: record.topicPartition, offset: record.offset), hold)
+                    state.countParked()
+                    return
+                }
+                state.countParked()
+            }
             if schema == ReEnrichRequested.schemaName {
                 let request = try environment.inputCodec.decode(ReEnrichRequested.self, record: record)
                 if let rerouted = misrouted(record, leadID: request.leadID, state) {
@@ -419,16 +439,9 @@ public final class Coordinator: Service {
                 outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
                 return
             }
-            if fromBacklog {  // handled again (started, refused or parked anew)
-                state.parked[lead.leadID] = nil
-                state.releasing.remove(lead.leadID)
-            }
             let decisions = state.core.discovered(lead, runID: runID, partition: record.partition, fromBacklog: fromBacklog,
                                                   source: record, tables)
-            for case .park(let parked, let account) in decisions {
-                state.parked[lead.leadID] = ParkedRecord(position: parked.topicPartition, offset: parked.offset, account: account)
-            }
-            state.core.parkedLeads = state.parked.count
+            state.notePark(decisions)
             append(decisions, to: &outputs)
         } catch {
             logger.warning("dead letter: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
@@ -520,8 +533,8 @@ public final class Coordinator: Service {
         for waiting in state.core.awaitingConfiguration.values {
             floors[waiting.source.topicPartition] = min(floors[waiting.source.topicPartition] ?? .max, waiting.source.offset)
         }
-        for parked in state.parked.values {
-            floors[parked.position] = min(floors[parked.position] ?? .max, parked.offset)
+        for (partition, offset) in state.parked.floors {
+            floors[partition] = min(floors[partition] ?? .max, offset)
         }
         var written: [LeadID] = []
         for (leadID, inputs) in state.heldInputs {
@@ -539,45 +552,39 @@ public final class Coordinator: Service {
         return offsets
     }
 
-    /// Fetches again the parked backlog records of the accounts whose gates are open now; they
-    /// are handled first in the next loop, as records held back at the bound are. A record the
-    /// broker no longer has (gone with the topic's retention) is given up with a warning, so it
-    /// holds no offset back for ever.
+    /// Fetches again parked backlog records whose accounts' gates are open now, at most a poll
+    /// batch at a time, lowest offsets first; they are handled first in the next loop, as
+    /// records held back at the bound are. A record not fetched (the read timed out, or the
+    /// topic's retention took it) stays parked, its offset held, and is tried again after 10 s;
+    /// the loop waits at most 5 s a try.
     private func releaseParkedLeads(_ state: inout State, _ tables: Tables) async {
-        guard !state.parked.isEmpty else { return }
+        guard state.parked.count > state.parked.releasing.count, ContinuousClock.now >= state.nextReleaseAttempt else { return }
         let now = now()
-        var isOpen: [AccountID: Bool] = [:]
-        var wanted: [TopicPartition: Set<Int64>] = [:]
-        var released: [LeadID] = []
-        for (leadID, parked) in state.parked where !state.releasing.contains(leadID) {
-            let open = isOpen[parked.account] ?? {
-                let gates = CoordinatorCore<ConsumerRecord>.gates(for: parked.account, tables, at: now)
-                return !gates.isBillingPaused && gates.windowOpensAt == nil
-            }()
-            isOpen[parked.account] = open
-            guard open else { continue }
-            wanted[parked.position, default: []].insert(parked.offset)
-            released.append(leadID)
+        var isOpen: [ParkedRecords.Hold: Bool] = [:]
+        let positions = state.parked.releasable(limit: settings.pollBatch) { hold in
+            if let known = isOpen[hold] { return known }
+            let open = !CoordinatorCore<ConsumerRecord>.holds(account: hold.account, paid: hold.paid, tables, at: now)
+            isOpen[hold] = open
+            return open
         }
-        guard !wanted.isEmpty else { return }
+        guard !positions.isEmpty else { return }
+        var wanted: [TopicPartition: Set<Int64>] = [:]
+        for position in positions { wanted[position.partition, default: []].insert(position.offset) }
         do {
-            let fetched = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka,
+            let fetched = try await KafkaConsumer.records(at: wanted, configuration: environment.kafka, timeout: .seconds(5),
                                                           whileBrokerUnreachable: waitingForBroker)
-            let records = fetched.values.flatMap(\.values).sorted { ($0.partition, $0.offset) < ($1.partition, $1.offset) }
-            for leadID in released {
-                guard let parked = state.parked[leadID] else { continue }
-                if fetched[parked.position]?[parked.offset] == nil {
-                    logger.warning("a parked lead's backlog record is gone; it stays pending", [LogKey.leadID: leadID.rawValue])
-                    state.parked[leadID] = nil
-                } else {
-                    state.releasing.insert(leadID)
-                }
+            let found = positions.filter { fetched[$0.partition]?[$0.offset] != nil }
+            if found.count < positions.count {
+                logger.warning("\(positions.count - found.count) parked backlog records not fetched again; they stay parked, tried again in 10 s")
+                state.nextReleaseAttempt = ContinuousClock.now + .seconds(10)
             }
-            state.core.parkedLeads = state.parked.count
-            state.heldBacklog = records + state.heldBacklog
-            logger.info("gates open: \(records.count) parked leads handed back")
+            state.parked.markReleasing(found)
+            state.countParked()
+            state.heldBacklog = found.compactMap { fetched[$0.partition]?[$0.offset] } + state.heldBacklog
+            logger.info("gates open: \(found.count) parked backlog records handed back")
         } catch {
-            logger.warning("parked leads not fetched again (retried in a second): \(error)")
+            logger.warning("parked backlog records not fetched again (tried again in 10 s): \(error)")
+            state.nextReleaseAttempt = ContinuousClock.now + .seconds(10)
         }
     }
 

@@ -41,8 +41,9 @@ struct CoordinatorCore<Source> {
         case removeState(LeadID)
         /// A backlog record of a lead of `account`, which waits on a gate, is skipped at the
         /// waiting bound: the loop keeps its offset uncommitted and hands the record back once
-        /// the account's gates open (the lead stays pending).
-        case park(Source, account: AccountID)
+        /// the account's gates open (the lead stays pending). `paid`: the lead's mode has a paid
+        /// phase, so a billing pause holds it too.
+        case park(Source, account: AccountID, paid: Bool)
     }
 
     /// A new lead waiting for its account or offer to be published.
@@ -179,7 +180,7 @@ struct CoordinatorCore<Source> {
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
             let written = wrotePendingState ? [] : [pendingStateRecord(HeldPending(lead: lead, runID: runID, since: now()))]
-            return [.park(source, account: lead.accountID)] + written
+            return [.park(source, account: lead.accountID, paid: lead.resolvedMode.phases.contains { $0.isPaid })] + written
         }
         if !fromBacklog && (parks || (!lead.source.isIntent && !hasRoomAhead(of: lead))) {
             pendingLeads[lead.leadID] = partition
@@ -457,7 +458,8 @@ struct CoordinatorCore<Source> {
     /// is queued there (it would overtake them), and both bounds have room. Most leads of a
     /// pipeline that keeps up take this way and cost no backlog record and no pending state.
     private func hasRoomAhead(of lead: LeadDiscovered) -> Bool {
-        pendingLeads.isEmpty && !isAtABound(running: leads.running)
+        // Parked leads (pending too) cannot run: they are not ahead of it.
+        pendingLeads.count <= parkedLeads && !isAtABound(running: leads.running)
     }
 
     /// Whether `running` leads, or the backlog records parked now, are at their bound. (The
@@ -469,8 +471,13 @@ struct CoordinatorCore<Source> {
     /// Whether `lead` would wait on a gate of its account now: outside its outreach window (a
     /// run does not start there), or billing paused with a paid phase in its mode.
     static func wouldWait(_ lead: LeadDiscovered, _ tables: some CoordinatorTables, at now: Date) -> Bool {
-        let gates = gates(for: lead.accountID, tables, at: now)
-        return gates.windowOpensAt != nil || (gates.isBillingPaused && lead.resolvedMode.phases.contains { $0.isPaid })
+        holds(account: lead.accountID, paid: lead.resolvedMode.phases.contains { $0.isPaid }, tables, at: now)
+    }
+
+    /// Whether `account`'s gates hold a lead now (billing only one with a paid phase, `paid`).
+    static func holds(account: AccountID, paid: Bool, _ tables: some CoordinatorTables, at now: Date) -> Bool {
+        let gates = gates(for: account, tables, at: now)
+        return gates.windowOpensAt != nil || (gates.isBillingPaused && paid)
     }
 
     /// Starts counting one loop's admissions from the leads running now.

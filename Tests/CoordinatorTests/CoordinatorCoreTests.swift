@@ -186,14 +186,18 @@ final class CoordinatorCoreTests: XCTestCase {
         let queued = discover(lead("lead-2"), &core)
         XCTAssertTrue(queued.contains { if case .queueInBacklog("lead-2", _) = $0 { true } else { false } })
         let parked = discover(lead("lead-2"), fromBacklog: true, &core)
-        XCTAssertTrue(parked.contains { if case .park("lead-2", account: "acct-1") = $0 { true } else { false } })
+        XCTAssertTrue(parked.contains { if case .park("lead-2", account: "acct-1", paid: true) = $0 { true } else { false } })
         XCTAssertEqual(core.leads.waiting, 2)
         XCTAssertNil(core.leads["lead-2"], "a parked lead is not held")
         XCTAssertNotNil(core.pendingLeads["lead-2"], "it is still pending")
         XCTAssertEqual(messages(parked, LeadState.self).map(\.status), [.pending], "its pending state is written: it may wait long")
 
-        // Another account's leads start, from discovery and from the backlog.
+        core.parkedLeads = 1  // as the loop counts it
+
+        // Another account's leads start, from discovery (a standard one too: a parked lead is not
+        // ahead of it) and from the backlog.
         XCTAssertEqual(requests(discover(lead("lead-b1", source: .intentSearch, account: "acct-2", offer: "offer-2"), &core)).map(\.phase), [.profile])
+        XCTAssertEqual(requests(discover(lead("lead-b3", source: .csvImport, account: "acct-2", offer: "offer-2"), &core)).map(\.phase), [.profile])
         XCTAssertEqual(requests(discover(lead("lead-b2", source: .csvImport, account: "acct-2", offer: "offer-2"), fromBacklog: true, &core))
             .map(\.phase), [.profile])
 

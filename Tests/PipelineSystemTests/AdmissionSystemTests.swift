@@ -247,4 +247,62 @@ final class AdmissionSystemTests: XCTestCase {
             XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
         }
     }
+    /// At the parked bound the backlog waits on the broker; once the account resumes, the records
+    /// handed back pass that bound (they no longer count), and every lead finishes, once.
+    func testAtTheParkedBoundTheRestWaitsAndEveryLeadFinishesOnResume() async throws {
+        try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.2", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
+            try await harness.publishBilling(.paused)
+            let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_WAITING_LEADS": "2", "COORDINATOR_MAX_PARKED_LEADS": "3"])
+            let leads = standardLeads(harness, 20)
+            try await harness.publish(leads: leads)
+            func gauge(_ name: String) async throws -> Int? {
+                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
+                return try PrometheusSamples.parse(text)[name].map { Int($0) }
+            }
+            try await waitUntil("two leads waiting and three parked", timeoutSeconds: 60, pollMilliseconds: 100) {
+                let waiting = try await gauge("pipeline_coordinator_leads{status=\"billing-paused\"}")
+                let parked = try await gauge("pipeline_coordinator_leads_parked")
+                return waiting == 2 && parked == 3
+            }
+            try await harness.publishBilling(.active)
+            let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
+            XCTAssertEqual(pool.count, leads.count, "each lead's pool entry written once")
+            XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
+            try await waitUntil("nothing parked", timeoutSeconds: 10, pollMilliseconds: 200) {
+                try await gauge("pipeline_coordinator_leads_parked") == 0
+            }
+        }
+    }
+    /// A re-enrich of a parked lead is queued behind it and parks behind it: handled before its
+    /// lead is known it would be refused. Once the account resumes, the lead runs, then the
+    /// re-enrich run (which may take over the first); nothing is dead-lettered.
+    func testAReEnrichOfAParkedLeadRunsAfterIt() async throws {
+        try await withPipeline(environment: ["SIM_LATENCY_SCALE": "0.2", "SIM_LINKEDIN_FAILURE_RATE": "0", "SIM_X_FAILURE_RATE": "0"]) { harness in
+            try await harness.publishBilling(.paused)
+            let port = try startPipeline(harness, coordinator: ["COORDINATOR_MAX_WAITING_LEADS": "2"])
+            let leads = standardLeads(harness, 6)
+            try await harness.publish(leads: leads)
+            func parked() async throws -> Int? {
+                guard let (_, text) = try? await httpGet("http://127.0.0.1:\(port)/metrics") else { return nil }
+                return try PrometheusSamples.parse(text)["pipeline_coordinator_leads_parked"].map { Int($0) }
+            }
+            try await waitUntil("four leads parked", timeoutSeconds: 60, pollMilliseconds: 100) { try await parked() == 4 }
+            let states = try await harness.latestStates()
+            let target = try XCTUnwrap(leads.first { states[$0.leadID]?.status == .pending }?.leadID)
+            try await harness.publish(ReEnrichRequested(leadID: target, types: [.activity], requestedAt: Date(), requestedBy: "test",
+                                                        requestID: RequestID("rerun-\(target)")),
+                                      topic: harness.environment.topics.leadsDiscovered, key: target.rawValue)
+            try await waitUntil("the re-enrich parked behind its lead", timeoutSeconds: 30, pollMilliseconds: 100) { try await parked() == 5 }
+
+            try await harness.publishBilling(.active)
+            let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
+            XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
+            try await waitUntil("the re-enrich run ready", timeoutSeconds: 60, pollMilliseconds: 500) {
+                let state = try await harness.latestStates()[target]
+                return state?.status == .ready && state?.runID.rawValue.hasPrefix("run-re-") == true
+            }
+            let letters = try await harness.readAll(DeadLetter.self, topic: harness.environment.topics.deadLetters)
+            XCTAssertTrue(letters.isEmpty, letters.map { $0.value.reason }.joined(separator: "; "))
+        }
+    }
 }

@@ -1,0 +1,80 @@
+import Kafka
+import LeadModel
+
+/// Backlog records parked at the waiting bound (``CoordinatorCore/Effect/park(_:account:paid:)``),
+/// which the coordinator's loop holds: where each is, whose lead, and the account whose gates
+/// hold it. No offset past a parked record is stored (``floors``) until its lead is handled
+/// again, so a crash or a new owner reads it again. A backlog command (a re-enrich, a found
+/// profile) of a parked lead parks behind it, so it is not handled before the lead is known.
+/// About 150 bytes a record.
+struct ParkedRecords {
+    /// A backlog record's place.
+    struct Position: Hashable, Comparable {
+        let partition: TopicPartition
+        let offset: Int64
+
+        static func < (lhs: Position, rhs: Position) -> Bool {
+            (lhs.partition.partition, lhs.offset) < (rhs.partition.partition, rhs.offset)
+        }
+    }
+
+    /// The lead a parked record is of, and what holds it: the account's gates, billing only when
+    /// the lead's mode has a paid phase.
+    struct Hold: Hashable {
+        let leadID: LeadID
+        let account: AccountID
+        let paid: Bool
+    }
+
+    private(set) var records: [Position: Hold] = [:]
+    /// How many records each parked lead has parked, with what holds them.
+    private var leads: [LeadID: (hold: Hold, records: Int)] = [:]
+    /// Records handed back (fetched again for their account's open gates), not handled yet.
+    private(set) var releasing: Set<Position> = []
+
+    var count: Int { records.count }
+    /// What counts against ``CoordinatorSettings/maxParkedLeads``: records handed back do not, so
+    /// a full instance starts them.
+    var countedAgainstBound: Int { records.count - releasing.count }
+
+    /// What holds `leadID`'s parked records, if it has any.
+    func hold(of leadID: LeadID) -> Hold? { leads[leadID]?.hold }
+
+    mutating func park(_ position: Position, _ hold: Hold) {
+        guard records.updateValue(hold, forKey: position) == nil else { return }
+        leads[hold.leadID, default: (hold, 0)].records += 1
+    }
+
+    /// The record at `position` is handled again (started, refused or parked anew).
+    mutating func remove(_ position: Position) {
+        releasing.remove(position)
+        guard let hold = records.removeValue(forKey: position), let entry = leads[hold.leadID] else { return }
+        leads[hold.leadID] = entry.records > 1 ? (entry.hold, entry.records - 1) : nil
+    }
+
+    /// The lowest parked offset of each partition: no offset past it may be stored.
+    var floors: [TopicPartition: Int64] {
+        var floors: [TopicPartition: Int64] = [:]
+        for position in records.keys {
+            floors[position.partition] = min(floors[position.partition] ?? .max, position.offset)
+        }
+        return floors
+    }
+
+    /// Up to `limit` records not handed back yet whose holds `isOpen` says are open, lowest
+    /// offsets first, so a lead's command comes back after the lead.
+    func releasable(limit: Int, isOpen: (Hold) -> Bool) -> [Position] {
+        Array(records.filter { !releasing.contains($0.key) && isOpen($0.value) }.keys.sorted().prefix(limit))
+    }
+
+    mutating func markReleasing(_ positions: some Sequence<Position>) {
+        releasing.formUnion(positions.filter { records[$0] != nil })
+    }
+
+    /// Forgets the records of partitions given up (their next owner reads them again).
+    mutating func removeAll(inPartitions partitions: Set<Int32>) {
+        for position in records.keys where partitions.contains(position.partition.partition) {
+            remove(position)
+        }
+    }
+}

@@ -1,0 +1,54 @@
+@testable import Coordinator
+import Kafka
+import LeadModel
+import XCTest
+
+/// The loop's parked backlog records, without a broker.
+final class ParkedRecordsTests: XCTestCase {
+    private func at(_ partition: Int32, _ offset: Int64) -> ParkedRecords.Position {
+        .init(partition: TopicPartition(topic: "leads.backlog", partition: partition), offset: offset)
+    }
+
+    private func hold(_ lead: String, _ account: AccountID = "acct-1", paid: Bool = true) -> ParkedRecords.Hold {
+        .init(leadID: LeadID(lead), account: account, paid: paid)
+    }
+
+    func testTheLowestParkedOffsetOfEachPartitionIsItsFloorUntilHandledAgain() {
+        var parked = ParkedRecords()
+        parked.park(at(0, 40), hold("a"))
+        parked.park(at(0, 12), hold("b"))
+        parked.park(at(1, 7), hold("c"))
+        XCTAssertEqual(parked.floors[at(0, 0).partition], 12)
+        XCTAssertEqual(parked.floors[at(1, 0).partition], 7)
+        parked.remove(at(0, 12))
+        XCTAssertEqual(parked.floors[at(0, 0).partition], 40)
+        parked.removeAll(inPartitions: [1])
+        XCTAssertNil(parked.floors[at(1, 0).partition])
+        XCTAssertEqual(parked.count, 1)
+    }
+
+    /// A lead's command parks behind its lead and comes back after it: releases go lowest offset
+    /// first, a poll batch at a time, only for open holds, and a record handed back no longer
+    /// counts against the bound.
+    func testReleasesGoLowestFirstForOpenHoldsAndHandedBackRecordsLeaveTheBound() {
+        var parked = ParkedRecords()
+        parked.park(at(0, 20), hold("a"))  // lead a's discovery
+        parked.park(at(0, 10), hold("b", "acct-2"))
+        parked.park(at(0, 35), hold("a"))  // and two of its commands, parked behind it
+        parked.park(at(0, 30), hold("a"))
+        XCTAssertEqual(parked.hold(of: "a"), hold("a"))
+        let open = parked.releasable(limit: 10) { $0.account == "acct-1" }
+        XCTAssertEqual(open, [at(0, 20), at(0, 30), at(0, 35)])
+        XCTAssertEqual(parked.releasable(limit: 1) { $0.account == "acct-1" }, [at(0, 20)])
+        parked.markReleasing(open)
+        XCTAssertEqual(parked.countedAgainstBound, 1)
+        XCTAssertTrue(parked.releasable(limit: 10) { _ in true }.allSatisfy { $0 == at(0, 10) }, "not handed back twice")
+        parked.remove(at(0, 20))
+        XCTAssertEqual(parked.hold(of: "a"), hold("a"), "a still has a parked record")
+        parked.remove(at(0, 30))
+        parked.remove(at(0, 35))
+        XCTAssertNil(parked.hold(of: "a"))
+        XCTAssertEqual(parked.countedAgainstBound, 1)
+        XCTAssertEqual(parked.count, 1)
+    }
+}
