@@ -14,7 +14,7 @@ import Streaming
 /// | `PRIORITY_RETRY_BACKOFF_SECONDS` | 0.5 | the same for priority leads (intent sources, manual re-enrich), at most `RETRY_BACKOFF_SECONDS`; their retries go to the priority topics |
 /// | `COORDINATOR_MAX_RUNNING_LEADS` | 2000 | running leads (pending or processing) per instance before standard leads wait in `leads.backlog`; at twice as many, intent leads wait unread in `leads.discovered` and its priority twin |
 /// | `COORDINATOR_MAX_WAITING_LEADS` | 10000 | leads held waiting on billing or the outreach window per instance; past it a lead that would wait is queued, and parked in the backlog |
-/// | `COORDINATOR_MAX_PARKED_LEADS` | 100000 | backlog records parked per instance (``maxParkedLeads``); at it the backlog and `leads.discovered` wait on the broker |
+/// | `COORDINATOR_MAX_PARKED_LEADS` | 50000 | backlog records parked per instance (``maxParkedLeads``); at it the backlog and `leads.discovered` wait on the broker |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 /// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
 /// | `COORDINATOR_STATE_WRITE_INTERVAL_SECONDS` | 5 | how often a running lead's state record is written (its changes in between make one record); a crash replays the inputs since; 0: every change |
@@ -50,10 +50,11 @@ public struct CoordinatorSettings: Sendable {
     /// hundred bytes.
     public var maxHeldPendingStates = 10_000
     /// Backlog records of gated accounts skipped at ``maxWaitingLeads`` and held uncommitted
-    /// (parked), per instance (`COORDINATOR_MAX_PARKED_LEADS`): each costs its lead id, account and offset, about 150 bytes. At
+    /// (parked), per instance (`COORDINATOR_MAX_PARKED_LEADS`): each costs its lead id, account
+    /// and offset, about 460 bytes (measured with 41-character lead ids: 46 MB for 100,000). At
     /// the bound the backlog and `leads.discovered` wait on the broker, as they did at the
     /// waiting bound before parking.
-    public var maxParkedLeads = 100_000
+    public var maxParkedLeads = 50_000
     /// How often the states of processing leads are written: a running lead's changes in between
     /// make one `lead.state` record, not one per phase. Input offsets are stored only as far as
     /// the written states reach, so a crash replays what came after (the same requests again,
@@ -103,6 +104,6 @@ public struct CoordinatorSettings: Sendable {
                   configurationWait: .milliseconds(Int64(wait * 1000)))
         let writeInterval = try PipelineEnvironment.decimal(environment, "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS", default: 5, range: 0...60)
         stateWriteInterval = .milliseconds(Int64(writeInterval * 1000))
-        maxParkedLeads = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_PARKED_LEADS", default: 100_000, range: 1...10_000_000)
+        maxParkedLeads = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_PARKED_LEADS", default: 50_000, range: 1...10_000_000)
     }
 }

@@ -6,7 +6,7 @@ import LeadModel
 /// hold it. No offset past a parked record is stored (``floors``) until its lead is handled
 /// again, so a crash or a new owner reads it again. A backlog command (a re-enrich, a found
 /// profile) of a parked lead parks behind it, so it is not handled before the lead is known.
-/// About 150 bytes a record.
+/// About 460 bytes a record (100,000 with 41-character lead ids: 46 MB resident).
 struct ParkedRecords {
     /// A backlog record's place.
     struct Position: Hashable, Comparable {
