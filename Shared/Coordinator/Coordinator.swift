@@ -553,10 +553,10 @@ public final class Coordinator: Service {
     }
 
     /// Fetches again parked backlog records whose accounts' gates are open now, at most a poll
-    /// batch at a time (the next once this one is handled), lowest offsets first; they are handled first in the next loop, as
-    /// records held back at the bound are. A record not fetched (the read timed out, or the
-    /// topic's retention took it) stays parked, its offset held, and is tried again after 10 s;
-    /// the loop waits at most 5 s a try.
+    /// batch at a time (the next once this one is handled), lowest offsets first; they are
+    /// handled first in the next loop, as records held back at the bound are. A record not
+    /// fetched (the read timed out, or the topic's retention took it) stays parked, its offset
+    /// held, and is tried again after 10 s; the loop waits at most 5 s a try.
     private func releaseParkedLeads(_ state: inout State, _ tables: Tables) async {
         // One batch handed back at a time: the next waits until this one is handled, so at the
         // running bound the held records stay one batch, not every parked one.
