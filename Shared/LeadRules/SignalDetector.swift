@@ -33,8 +33,15 @@ public struct SignalDetector: Sendable {
     /// Phrases of funding ("raised" alone is also where someone grew up).
     public static let fundingPhrases = [
         "we raised", "just raised", "we ve raised", "we have raised", "has raised", "have raised", "raised our", "raised its",
-        "raised their", "series a", "series b", "series c", "series d", "series e", "seed round", "funding round", "ipo",
-        "went public",
+        "raised their", "seed round", "funding round", "ipo", "went public",
+    ]
+    /// Rounds by name, funding only beside a word of money (``moneyPhrases``) or a currency sign:
+    /// "our Series A, led by ...", not "the series a friend recommended".
+    public static let seriesPhrases = ["series a", "series b", "series c", "series d", "series e"]
+    /// Words that make a named round funding.
+    public static let moneyPhrases = [
+        "raised", "raise", "round", "funding", "funded", "led by", "investor", "investors", "investment", "million", "closed",
+        "our series", "announce", "announcing", "valuation",
     ]
     /// Phrases of a launch.
     public static let launchPhrases = ["we launched", "just launched", "launching today", "product launch", "now live"]
@@ -84,6 +91,8 @@ public struct SignalDetector: Sendable {
     private static let complaint = complaintPhrases.map(Phrase.init)
     private static let hiring = hiringPhrases.map(Phrase.init)
     private static let funding = fundingPhrases.map(Phrase.init)
+    private static let series = seriesPhrases.map(Phrase.init)
+    private static let money = moneyPhrases.map(Phrase.init)
     private static let launch = launchPhrases.map(Phrase.init)
     private static let inHouse = inHousePhrases.map(Phrase.init)
     private static let inHouseMention = Phrase("in house")
@@ -138,6 +147,10 @@ public struct SignalDetector: Sendable {
             add(.customKeyword, customKeywords)
             add(.hiring, Self.hiring, firstOnly: true)
             add(.funding, Self.funding, firstOnly: true)
+            if !found[before...].contains(where: { $0.kind == .funding }),
+               Self.money.contains(where: { $0.occurs(in: text) }) || post.text.contains(where: { "$€£".contains($0) }) {
+                add(.funding, Self.series, firstOnly: true)
+            }
             add(.productLaunch, Self.launch, firstOnly: true)
             let buildsInHouse = Self.inHouse.contains { $0.occurs(in: text) }
                 || (Self.inHouseMention.occurs(in: text) && Self.inHouseBuild.contains { $0.occurs(in: text) })

@@ -162,6 +162,10 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(kinds("Fed up with the Knicks."), [])
         XCTAssertEqual(kinds("Fed up with Salesloft's pricing."), [.competitorMention, .switchingIntent])
         XCTAssertEqual(kinds("Frustrated with our low reply rates."), [.painPoint, .switchingIntent])
+        // A series is funding only beside a word of money: not a TV series.
+        XCTAssertEqual(kinds("Just finished the series a friend recommended."), [])
+        XCTAssertEqual(kinds("Thrilled to announce our Series A, led by Northwind Ventures."), [.funding])
+        XCTAssertEqual(kinds("Series B closed: $40M to grow the team."), [.funding])
         // Writing about the pain is no build: "we built a" playbook, checklist, team.
         XCTAssertEqual(kinds("Low reply rates were killing us, so we built a new outbound playbook in a weekend."), [.painPoint])
         XCTAssertEqual(kinds("Low reply rates? We built a simple checklist for our SDRs."), [.painPoint])

@@ -85,6 +85,9 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(seniority("Owner"), .founder)
         XCTAssertEqual(seniority("Co-founder & CEO"), .founder)
         XCTAssertEqual(seniority("Chief Executive Officer"), .cLevel)
+        // Abbreviations written with dots read as without.
+        XCTAssertEqual(seniority("V.P. Sales"), .vp)
+        XCTAssertEqual(seniority("S.V.P. Marketing"), .vp)
         XCTAssertEqual(vocabulary.role(ofTitle: "Head of Go to Market")?.seniority, .director)
     }
 
