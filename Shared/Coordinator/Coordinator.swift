@@ -221,6 +221,9 @@ public final class Coordinator: Service {
                     continue
                 }
                 handle(record, &state, &outputs, tables)
+                if record.topic == topics.leadsBacklog && state.parked.records[.init(partition: record.topicPartition, offset: record.offset)] != nil {
+                    state.core.refund(&admission)  // parked: it started nothing
+                }
                 noteHeldInput(record, &state)
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }

@@ -499,6 +499,13 @@ struct CoordinatorCore<Source> {
         return true
     }
 
+    /// Gives back the admission of a backlog record that started no lead (it was parked), so a
+    /// large paused import behind others' leads does not use up the loop's admissions.
+    func refund(_ admission: inout Admission) {
+        admission.running -= 1
+        admission.admitted -= 1
+    }
+
     /// Pause the backlog at either bound (or while records are held back); resume once both are
     /// at three quarters of their bound.
     func backlogFlow(holdingRecords: Bool) -> FetchFlow {

@@ -224,6 +224,19 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.discoveryFlow(), .resume)
     }
 
+    /// A backlog record that was parked gives its admission back: parked records do not use up
+    /// a loop's admissions.
+    func testAParkedRecordGivesItsAdmissionBack() {
+        let core = core()
+        var admission = core.admission
+        for _ in 0..<(Coordinator.admissionsPerLoop * 2) {
+            XCTAssertTrue(core.admits(partition: 0, &admission))
+            core.refund(&admission)
+        }
+        for _ in 0..<Coordinator.admissionsPerLoop { XCTAssertTrue(core.admits(partition: 0, &admission)) }
+        XCTAssertFalse(core.admits(partition: 0, &admission), "the loop's admissions are used up by records that started leads")
+    }
+
     /// A queued lead is known: discovered again, even from an intent source, it starts nothing
     /// (it would run while still counted pending, and its held pending state would be written
     /// after its ready one); its backlog record starts it.
