@@ -138,18 +138,22 @@ public struct SignalDetector: Sendable {
             }
             add(.recommendationRequest, Self.recommendation, firstOnly: true)
             add(.switchingIntent, Self.switching, firstOnly: true)
-            let ofThisPost = found[before...]
-            if !ofThisPost.contains(where: { $0.kind == .switchingIntent }),
-               ofThisPost.contains(where: { $0.kind == .competitorMention })
-                || (offerTopics + customKeywords).contains(where: { $0.occurs(in: text) }) {
-                add(.switchingIntent, Self.complaint, firstOnly: true)
+            // A complaint, looked for only when it is there, then its subject.
+            if !found[before...].contains(where: { $0.kind == .switchingIntent }),
+               let complaint = Self.complaint.first(where: { $0.occurs(in: text) }),
+               found[before...].contains(where: { $0.kind == .competitorMention })
+                || offerTopics.contains(where: { $0.occurs(in: text) }) || customKeywords.contains(where: { $0.occurs(in: text) }) {
+                found.append(Signal(kind: .switchingIntent, detail: complaint.text, date: post.date, postID: post.id))
             }
             add(.customKeyword, customKeywords)
             add(.hiring, Self.hiring, firstOnly: true)
             add(.funding, Self.funding, firstOnly: true)
+            // A named round, looked for only when it is there, then a word of money beside it.
             if !found[before...].contains(where: { $0.kind == .funding }),
-               Self.money.contains(where: { $0.occurs(in: text) }) || post.text.contains(where: { "$€£".contains($0) }) {
-                add(.funding, Self.series, firstOnly: true)
+               let round = Self.series.first(where: { $0.occurs(in: text) }),
+               Self.money.contains(where: { $0.occurs(in: text) }) || post.text.utf8.contains(where: { $0 == UInt8(ascii: "$") })
+                || post.text.contains("€") || post.text.contains("£") {
+                found.append(Signal(kind: .funding, detail: round.text, date: post.date, postID: post.id))
             }
             add(.productLaunch, Self.launch, firstOnly: true)
             let buildsInHouse = Self.inHouse.contains { $0.occurs(in: text) }
