@@ -93,7 +93,7 @@ struct CoordinatorCore<Source> {
     private var heldPendingOrder = HoldOrder()
     /// Where each search's leads are, per owned partition.
     var progress = ProgressCounts()
-    /// Backlog records parked now (``Effect/park(_:account:)``), which the loop holds: counted
+    /// Backlog records parked now (``Effect/park(_:account:paid:)``), which the loop holds: counted
     /// against ``CoordinatorSettings/maxParkedLeads``.
     var parkedLeads = 0
     /// New leads whose account or offer is not known yet, waiting for it (bounded in number and
@@ -483,11 +483,12 @@ struct CoordinatorCore<Source> {
     /// Starts counting one loop's admissions from the leads running now.
     var admission: Admission { Admission(running: leads.running) }
 
-    /// Whether a backlog record of `partition` may start now: fewer than
+    /// Whether a backlog record of `partition` may be handled now: fewer than
     /// ``CoordinatorSettings/maxRunningLeads`` running (counting those admitted this loop), fewer
-    /// than ``CoordinatorSettings/maxWaitingLeads`` waiting, fewer than
+    /// than ``CoordinatorSettings/maxParkedLeads`` parked, fewer than
     /// ``Coordinator/admissionsPerLoop`` admitted this loop, and no earlier record of the
-    /// partition held back (a partition's records wait in order behind the first held one).
+    /// partition held back (a partition's records wait in order behind the first held one). (A
+    /// record that is parked gives its admission back: ``refund(_:)``.)
     func admits(partition: Int32, _ admission: inout Admission) -> Bool {
         if isAtABound(running: admission.running)
             || admission.admitted >= Coordinator.admissionsPerLoop || admission.holding.contains(partition) {
@@ -525,13 +526,14 @@ struct CoordinatorCore<Source> {
     }
 
     /// Pause `leads.discovered` and its priority twin at ``CoordinatorSettings/maxRunningWithIntent``
-    /// running leads, or at ``CoordinatorSettings/maxWaitingLeads`` waiting ones; resume once both
-    /// are at three quarters of their bound. Intent leads start at once, past the bound that
+    /// running leads, or at ``CoordinatorSettings/maxParkedLeads`` parked records; resume once
+    /// both are at three quarters of their bound. Intent leads start at once, past the bound that
     /// queues standard ones, but a burst of them waits on the broker, unread and ahead of the
-    /// backlog, rather than in memory: a running lead is held whole, and so is one waiting on
-    /// billing or the outreach window (intent leads of an account outside its window all wait,
-    /// all night). (Standard leads arriving then would only be copied to the backlog, so they lose
-    /// nothing by waiting unread.)
+    /// backlog, rather than in memory: a running lead is held whole. Past the waiting bound a
+    /// lead that would wait (an intent lead of an account outside its window would wait all
+    /// night) is queued in the backlog instead, so the waiting bound stops no other account's
+    /// leads. (Standard leads arriving at a pause would only be copied to the backlog, so they
+    /// lose nothing by waiting unread.)
     func discoveryFlow() -> FetchFlow {
         let (running, ceiling) = (leads.running, settings.maxRunningWithIntent)
         if running >= ceiling || parkedLeads >= settings.maxParkedLeads { return .pause }
