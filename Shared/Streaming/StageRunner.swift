@@ -103,8 +103,9 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   when it must. Completions of records read under an earlier assignment are ignored.
 /// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
 ///   ``StageRunnerSettings/maxBufferedBytes`` the runner pauses partitions, and resumes them below
-///   three quarters of the bound (a bound of one: once nothing is held). Records of priority topics are admitted first, may use a
-///   quarter more slots, and their partitions pause only when that many priority records wait.
+///   three quarters of the bound (a bound of one: once nothing is held). Records of priority
+///   topics are admitted first, may use a quarter more slots, and their partitions pause only
+///   when that many priority records wait.
 ///   The consumer fetches them into a queue of their own (see ``KafkaConsumer``), so they do not
 ///   wait behind standard records already read ahead.
 /// - Shutdown: cancelling ``run()`` stops taking records, waits for in-flight ones up to the drain
