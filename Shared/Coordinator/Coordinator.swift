@@ -565,12 +565,12 @@ public final class Coordinator: Service {
         // running bound the held records stay one batch, not every parked one.
         guard state.parked.count > 0, state.parked.releasing.isEmpty, ContinuousClock.now >= state.nextReleaseAttempt else { return }
         let now = now()
-        var isOpen: [ParkedRecords.Hold: Bool] = [:]
+        // Each account's gates read once a pass, however many of its records are parked.
+        var gatesOf: [AccountID: LeadStateMachine.Gates] = [:]
         let positions = state.parked.releasable(limit: settings.pollBatch) { hold in
-            if let known = isOpen[hold] { return known }
-            let open = !CoordinatorCore<ConsumerRecord>.holds(account: hold.account, paid: hold.paid, tables, at: now)
-            isOpen[hold] = open
-            return open
+            let gates = gatesOf[hold.account] ?? CoordinatorCore<ConsumerRecord>.gates(for: hold.account, tables, at: now)
+            gatesOf[hold.account] = gates
+            return !gates.holdRun(hasPaidPhase: hold.paid)
         }
         guard !positions.isEmpty else { return }
         var wanted: [TopicPartition: Set<Int64>] = [:]

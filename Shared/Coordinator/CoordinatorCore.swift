@@ -175,12 +175,13 @@ struct CoordinatorCore<Source> {
         // At the waiting bound a lead that would wait on a gate waits on the broker instead,
         // pending: a new one is queued in the backlog, one from the backlog is parked. Other
         // accounts' leads go on.
-        let parks = leads.waiting >= settings.maxWaitingLeads && Self.wouldWait(lead, tables, at: now())
-        if parks && fromBacklog {
+        let hasPaidPhase = leads.waiting >= settings.maxWaitingLeads ? lead.resolvedMode.phases.contains { $0.isPaid } : nil
+        let parks = hasPaidPhase.map { Self.gates(for: lead.accountID, tables, at: now()).holdRun(hasPaidPhase: $0) } ?? false
+        if parks, fromBacklog, let hasPaidPhase {
             pendingLeads[lead.leadID] = partition
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
             let written = wrotePendingState ? [] : [pendingStateRecord(HeldPending(lead: lead, runID: runID, since: now()))]
-            return [.park(source, account: lead.accountID, paid: lead.resolvedMode.phases.contains { $0.isPaid })] + written
+            return [.park(source, account: lead.accountID, paid: hasPaidPhase)] + written
         }
         if !fromBacklog && (parks || (!lead.source.isIntent && !hasRoomAhead(of: lead))) {
             pendingLeads[lead.leadID] = partition
@@ -466,18 +467,6 @@ struct CoordinatorCore<Source> {
     /// waiting bound parks leads that would wait, one by one: ``discovered(_:runID:partition:fromBacklog:source:_:)``.)
     private func isAtABound(running: Int) -> Bool {
         running >= settings.maxRunningLeads || parkedLeads >= settings.maxParkedLeads
-    }
-
-    /// Whether `lead` would wait on a gate of its account now: outside its outreach window (a
-    /// run does not start there), or billing paused with a paid phase in its mode.
-    static func wouldWait(_ lead: LeadDiscovered, _ tables: some CoordinatorTables, at now: Date) -> Bool {
-        holds(account: lead.accountID, paid: lead.resolvedMode.phases.contains { $0.isPaid }, tables, at: now)
-    }
-
-    /// Whether `account`'s gates hold a lead now (billing only one with a paid phase, `paid`).
-    static func holds(account: AccountID, paid: Bool, _ tables: some CoordinatorTables, at now: Date) -> Bool {
-        let gates = gates(for: account, tables, at: now)
-        return gates.windowOpensAt != nil || (gates.isBillingPaused && paid)
     }
 
     /// Starts counting one loop's admissions from the leads running now.

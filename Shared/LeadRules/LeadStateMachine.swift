@@ -64,6 +64,12 @@ public struct LeadStateMachine: Sendable {
 
         /// Nothing holds the lead.
         public static let open = Gates()
+
+        /// Whether they hold a run that has not started, as ``LeadStateMachine`` does: a closed
+        /// window holds any, a billing pause one with a paid phase (`hasPaidPhase`).
+        public func holdRun(hasPaidPhase: Bool) -> Bool {
+            windowOpensAt != nil || (isBillingPaused && hasPaidPhase)
+        }
     }
 
     /// Retry and timeout policy.

@@ -36,6 +36,16 @@ final class GateTests: XCTestCase {
         XCTAssertEqual(machine.state?.status, .processing)
     }
 
+    /// What holds a run not started yet: a closed window any, a billing pause one with a paid phase.
+    func testGatesHoldARunAsTheMachineDoes() {
+        let paused = LeadStateMachine.Gates(isBillingPaused: true)
+        XCTAssertTrue(paused.holdRun(hasPaidPhase: true))
+        XCTAssertFalse(paused.holdRun(hasPaidPhase: false))
+        let closed = LeadStateMachine.Gates(windowOpensAt: Date(timeIntervalSince1970: 1_750_100_000))
+        XCTAssertTrue(closed.holdRun(hasPaidPhase: false))
+        XCTAssertFalse(LeadStateMachine.Gates.open.holdRun(hasPaidPhase: true))
+    }
+
     func testUnpaidFinalizeRunsWhilePaused() {
         var machine = Machine()
         let actions = machine.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "r1", at: Fixtures.now), gates: paused, random: &random)
