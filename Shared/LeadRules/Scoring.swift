@@ -378,12 +378,14 @@ public struct RuleBasedScorer: Scorer {
     /// Regions named after a part of the United Kingdom elsewhere: New England is in the United
     /// States, New South Wales in Australia.
     private static func withoutLookalikes(_ place: SignalDetector.Phrase, of country: String) -> SignalDetector.Phrase {
-        guard country == SignalDetector.normalize("united kingdom") else { return place }
+        guard country == unitedKingdom else { return place }
         let text = SignalDetector.normalize(place.text)
         guard text.contains(" new ") else { return place }
         return SignalDetector.Phrase(text.replacingOccurrences(of: " new south wales ", with: " ")
             .replacingOccurrences(of: " new england ", with: " "))
     }
+
+    private static let unitedKingdom = SignalDetector.normalize("united kingdom")
 
     /// Countries besides those with aliases, normalised, that LinkedIn and X places end with.
     private static let otherCountries: Set<String> = Set([
