@@ -184,6 +184,21 @@ public func consume(_ consumer: KafkaConsumer, count: Int, timeoutSeconds: Doubl
     return records
 }
 
+/// Reads `topics` from their start with a consumer of a new group until `count` records arrived
+/// (``consume(_:count:timeoutSeconds:)``), and closes it.
+public func consumeInNewGroup(_ topics: [String], count: Int, timeoutSeconds: Double = 30) async throws -> [ConsumerRecord] {
+    let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
+                                   topics: topics, properties: TestBroker.fastGroupProperties)
+    do {
+        let records = try await consume(reader, count: count, timeoutSeconds: timeoutSeconds)
+        await reader.close()
+        return records
+    } catch {
+        await reader.close()
+        throw error
+    }
+}
+
 /// Why ``TestBroker/pause(seconds:)`` could not pause the broker.
 public struct BrokerPauseError: Error, CustomStringConvertible {
     public let description: String

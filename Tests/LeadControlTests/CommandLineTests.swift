@@ -9,15 +9,17 @@ final class CommandLineTests: XCTestCase {
     }
 
     private func usageError(_ line: String, file: StaticString = #filePath, lineNumber: UInt = #line) -> UsageError? {
+        usageError(line.split(separator: " ").map(String.init), file: file, lineNumber: lineNumber)
+    }
+
+    /// The usage error of `arguments` as given (empty ones too, which a line split on spaces drops).
+    private func usageError(_ arguments: [String], file: StaticString = #filePath, lineNumber: UInt = #line) -> UsageError? {
         do {
-            let invocation = try parse(line)
+            let invocation = try LeadControlCommandLine.parse(arguments)
             XCTFail("expected a usage error, got \(invocation)", file: file, line: lineNumber)
             return nil
-        } catch let error as UsageError {
-            return error
         } catch {
-            XCTFail("unexpected \(error)", file: file, line: lineNumber)
-            return nil
+            return error  // the parser throws only usage errors
         }
     }
 
@@ -72,21 +74,12 @@ final class CommandLineTests: XCTestCase {
     /// dead letter (a lead) or dropped by every table reader (an override) after leadctl said
     /// "published".
     func testEmptyIdentifiersAreUsageErrors() {
-        func problem(_ arguments: [String]) -> String? {
-            do {
-                let invocation = try LeadControlCommandLine.parse(arguments)
-                XCTFail("expected a usage error, got \(invocation)")
-                return nil
-            } catch {
-                return error.problem
-            }
-        }
-        XCTAssertEqual(problem(["publish", "--synthetic", "2", "--account="]), "--account needs an id")
-        XCTAssertEqual(problem(["publish", "--synthetic", "2", "--offer", " "]), "--offer needs an id")
-        XCTAssertEqual(problem(["publish", "--synthetic", "2", "--search", ""]), "--search needs an id")
-        XCTAssertEqual(problem(["lead", "override", "", "--state", "manual", "--reason", "x"]), "LEAD_ID must not be empty")
-        XCTAssertEqual(problem(["show", " "]), "LEAD_ID must not be empty")
-        XCTAssertEqual(problem(["reenrich", "", "--types", "linkedin"]), "LEAD_ID must not be empty")
+        XCTAssertEqual(usageError(["publish", "--synthetic", "2", "--account="])?.problem, "--account needs an id")
+        XCTAssertEqual(usageError(["publish", "--synthetic", "2", "--offer", " "])?.problem, "--offer needs an id")
+        XCTAssertEqual(usageError(["publish", "--synthetic", "2", "--search", ""])?.problem, "--search needs an id")
+        XCTAssertEqual(usageError(["lead", "override", "", "--state", "manual", "--reason", "x"])?.problem, "LEAD_ID must not be empty")
+        XCTAssertEqual(usageError(["show", " "])?.problem, "LEAD_ID must not be empty")
+        XCTAssertEqual(usageError(["reenrich", "", "--types", "linkedin"])?.problem, "LEAD_ID must not be empty")
     }
 
     func testResourceCommands() throws {

@@ -88,10 +88,7 @@ final class StageRunnerFailureTests: XCTestCase {
                     try await waitUntil("every input committed") {
                         try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 6
                     }
-                    let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
-                                                   topics: [output, deadLetters], properties: TestBroker.fastGroupProperties)
-                    let records = try await consume(reader, count: 6)
-                    await reader.close()
+                    let records = try await consumeInNewGroup([output, deadLetters], count: 6)
                     task.cancel()
                     try await task.value
                     await producer.close()

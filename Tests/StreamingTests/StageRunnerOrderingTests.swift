@@ -48,10 +48,7 @@ final class StageRunnerOrderingTests: XCTestCase {
                 _ = try await producer.send((0..<40).map { i in
                     ProducerRecord(topic: input, key: "lead-\(i)", value: Array("\(i)".utf8))
                 })
-                let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
-                                               topics: [output], properties: TestBroker.fastGroupProperties)
-                let outputs = try await consume(reader, count: 40, timeoutSeconds: 60)
-                await reader.close()
+                let outputs = try await consumeInNewGroup([output], count: 40, timeoutSeconds: 60)
                 task.cancel()
                 try await task.value
                 await producer.close()

@@ -40,6 +40,16 @@ final class StageRunnerTests: XCTestCase {
                 s.keysInFlight.remove(record.keyString ?? "")
             }
         }
+
+        /// A handler that copies each record to `output` after `work`, counted in flight meanwhile.
+        func echo(to output: String, after work: Duration) -> RecordHandler {
+            { [self] record in
+                enter(record)
+                try? await Task.sleep(for: work)
+                leave(record)
+                return [ProducerRecord(topic: output, key: record.key, value: record.value)]
+            }
+        }
     }
 
     func runStage(input: String, output: String, group: String, settings: StageRunnerSettings,
@@ -61,13 +71,8 @@ final class StageRunnerTests: XCTestCase {
                 let group = uniqueTopicName("group")
                 let (_, task, producer) = try runStage(
                     input: input, output: output, group: group,
-                    settings: StageRunnerSettings(maxInFlight: 40, pollBatch: 100)
-                ) { record in
-                    probe.enter(record)
-                    try? await Task.sleep(for: .milliseconds(100))
-                    probe.leave(record)
-                    return [ProducerRecord(topic: output, key: record.key, value: record.value)]
-                }
+                    settings: StageRunnerSettings(maxInFlight: 40, pollBatch: 100),
+                    handler: probe.echo(to: output, after: .milliseconds(100)))
                 // 400 records, 100 keys: 4 records per key must run one after another.
                 let records = (0..<400).map { i in
                     ProducerRecord(topic: input, key: "lead-\(i % 100)", value: Array("\(i)".utf8))
@@ -112,19 +117,11 @@ final class StageRunnerTests: XCTestCase {
                 let probe = Probe()
                 let (_, task, producer) = try runStage(
                     input: input, output: output, group: uniqueTopicName("group"),
-                    settings: StageRunnerSettings(maxInFlight: 1, pollBatch: 10)
-                ) { record in
-                    probe.enter(record)
-                    try? await Task.sleep(for: .milliseconds(5))
-                    probe.leave(record)
-                    return [ProducerRecord(topic: output, key: record.key, value: record.value)]
-                }
+                    settings: StageRunnerSettings(maxInFlight: 1, pollBatch: 10),
+                    handler: probe.echo(to: output, after: .milliseconds(5)))
                 let records = (0..<20).map { i in ProducerRecord(topic: input, key: "lead-\(i)", value: Array("\(i)".utf8)) }
                 _ = try await producer.send(records)
-                let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
-                                               topics: [output], properties: TestBroker.fastGroupProperties)
-                let outputs = try await consume(reader, count: 20, timeoutSeconds: 30)
-                await reader.close()
+                let outputs = try await consumeInNewGroup([output], count: 20)
                 task.cancel()
                 try await task.value
                 await producer.close()
@@ -185,10 +182,7 @@ final class StageRunnerTests: XCTestCase {
                     }
                     let task = Task { try await runner.run() }
                     _ = try await producer.send((0..<5).map { ProducerRecord(topic: input, key: "k\($0)", value: Array("\($0)".utf8)) })
-                    let reader = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("reader"),
-                                                   topics: [output], properties: TestBroker.fastGroupProperties)
-                    let named = try await consume(reader, count: 5, timeoutSeconds: 60)
-                    await reader.close()
+                    let named = try await consumeInNewGroup([output], count: 5, timeoutSeconds: 60)
                     let sides = try await KafkaConsumer.records(at: [TopicPartition(topic: side, partition: 0): Set(0..<5)],
                                                                 configuration: TestBroker.configuration())
                     task.cancel()
