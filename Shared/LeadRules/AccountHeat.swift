@@ -19,6 +19,13 @@ import LeadModel
 /// - Trend: against the heat computed on an earlier UTC day (``AccountHeatState/earlierDayHeat``).
 /// - Published: a company's signal when it has two or more leads and its heat, category, trend,
 ///   lead count or listed signals differ from the signal last published for it.
+/// - One company under two keys: a lead whose LinkedIn gives the company's id is keyed `li:<id>`,
+///   a colleague known only by the company's name (an X-only lead, a provider without ids, a job
+///   change LinkedIn does not show yet) `name:<normalised name>`. A `name:` contribution counts
+///   at the `li:` company of the same normalised name when the account has exactly one; the
+///   leads a `name:` company counted move to that `li:` company when it next changes. With two
+///   `li:` companies of one name, which one is meant is unknown and the `name:` company stays
+///   apart.
 public struct AccountHeat: Sendable {
     /// What one contribution changed.
     public struct Change: Sendable, Hashable {
@@ -55,6 +62,10 @@ public struct AccountHeat: Sendable {
     private var latest: Date?
     /// The UTC day of the last sweep of entries older than the window.
     private var sweptDay: Int?
+    /// The `li:` companies by normalised name: where a `name:` contribution counts.
+    private var identified: [String: Set<String>] = [:]
+    /// The normalised name of each `li:` company (of its state's display name).
+    private var nameOfIdentified: [String: String] = [:]
 
     private struct LeadRun: Hashable, Sendable {
         var leadID: LeadID
@@ -75,6 +86,7 @@ public struct AccountHeat: Sendable {
         var placed: [LeadID: (key: String, entry: HeatContribution)] = [:]
         for state in states.sorted(by: { $0.companyKey < $1.companyKey }) {
             companies[state.companyKey] = state
+            register(state.companyKey)
             for entry in state.leads {
                 if let earlier = placed[entry.leadID], earlier.entry.scoredAt >= entry.scoredAt { continue }
                 placed[entry.leadID] = (state.companyKey, entry)
@@ -110,7 +122,7 @@ public struct AccountHeat: Sendable {
            current.scoredAt > at {
             return Change()
         }
-        let newKey = contribution.companyKey
+        let newKey = contribution.companyKey.map(identifiedKey)
         guard oldKey != nil || newKey != nil else { return Change() }  // no company before or now
         if let newKey, oldKey != newKey, let state = companies[newKey], state.leads.count >= Self.maxLeadsPerCompany,
            let oldest = state.leads.first, !Self.isOlder(oldest, than: (contribution.leadID, at)) {
@@ -128,11 +140,14 @@ public struct AccountHeat: Sendable {
             if oldKey == newKey {
                 companies[newKey]?.leads.removeAll { $0.leadID == contribution.leadID }
             }
+            let isNew = companies[newKey] == nil
             Self.insert(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
                                          signals: contribution.signals, clusterSignals: contribution.clusterSignals),
                         into: &companies[newKey, default: AccountHeatState(
                             accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)].leads)
+            if isNew { register(newKey) }
             touched.insert(newKey)
+            if let gathered = gatherLeadsKnownByName(into: newKey) { touched.insert(gathered) }
         }
         let countedAt = newKey ?? oldKey!
         if companies[countedAt] != nil {
@@ -147,6 +162,48 @@ public struct AccountHeat: Sendable {
         touched.formUnion(sweepIfNewDay(at: at))
         return finish(touched, now: at)
     }
+
+    /// The company a contribution keyed `key` counts at: the one `li:` company of its name for a
+    /// `name:` key, if the account has exactly one; else `key`.
+    private func identifiedKey(_ key: String) -> String {
+        guard key.hasPrefix(Self.namePrefix), let keys = identified[String(key.dropFirst(Self.namePrefix.count))],
+              keys.count == 1 else { return key }
+        return keys.first!
+    }
+
+    /// Notes a new `li:` company under its normalised name.
+    private mutating func register(_ key: String) {
+        guard key.hasPrefix(Self.identifierPrefix),
+              let name = companies[key].flatMap({ AccountSignalAggregator.normalizedCompanyName($0.companyName) }) else { return }
+        identified[name, default: []].insert(key)
+        nameOfIdentified[key] = name
+    }
+
+    /// Forgets a removed `li:` company's name.
+    private mutating func unregister(_ key: String) {
+        guard let name = nameOfIdentified.removeValue(forKey: key) else { return }
+        identified[name]?.remove(key)
+        if identified[name]?.isEmpty == true { identified[name] = nil }
+    }
+
+    /// Moves the leads of the `name:` company of `key`'s name to `key`, when `key` is the one
+    /// `li:` company of that name; returns the `name:` key when it moved any. Their counted
+    /// entries stay where they were counted, so their replays still change nothing.
+    private mutating func gatherLeadsKnownByName(into key: String) -> String? {
+        guard let name = nameOfIdentified[key], identified[name]?.count == 1 else { return nil }
+        let nameKey = Self.namePrefix + name
+        guard let leads = companies[nameKey]?.leads, !leads.isEmpty else { return nil }
+        companies[nameKey]!.leads.removeAll()
+        for entry in leads {
+            Self.insert(entry, into: &companies[key]!.leads)
+            companyOfLead[entry.leadID] = key
+            aggregator.add(leadID: entry.leadID, companyKey: key, companyName: companies[key]!.companyName, signals: entry.allSignals)
+        }
+        return nameKey
+    }
+
+    private static let namePrefix = "name:"
+    private static let identifierPrefix = "li:"
 
     /// Drops a company's oldest leads beyond ``maxLeadsPerCompany``, with the counted entries
     /// as old (those of its kept leads' current runs stay). A replay of a dropped contribution
@@ -265,6 +322,7 @@ public struct AccountHeat: Sendable {
             state.updatedAt = max(state.updatedAt, now)
             if state.leads.isEmpty && state.counted.isEmpty {
                 companies[key] = nil
+                unregister(key)
                 change.states[key] = .some(nil)
             } else {
                 companies[key] = state

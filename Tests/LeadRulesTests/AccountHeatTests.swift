@@ -208,4 +208,66 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertEqual(heat.apply(newest), restored.apply(newest))
         XCTAssertEqual(heat.companies["name:acme"]?.leads.first?.leadID, state.leads[1].leadID, "the oldest made room")
     }
+
+    // MARK: - One company under two keys
+
+    /// A contribution at `key` named `name`, at `seconds` after the fixtures' now.
+    private func contribution(_ lead: LeadID, key: String, name: String, seconds: TimeInterval = 0) -> AccountSignalContribution {
+        var made = contribution(lead, at: Fixtures.now.addingTimeInterval(seconds))
+        made.companyKey = key
+        made.companyName = name
+        return made
+    }
+
+    func testAColleagueKnownOnlyByNameCountsAtTheCompanyLinkedInIdentifies() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1", key: "li:1001", name: "Acme, Inc."))
+        // An X-only lead, or one whose provider gave no company id: the same company by name.
+        let second = heat.apply(contribution("l2", key: "name:acme", name: "ACME", seconds: 1))
+        XCTAssertEqual(heat.leadCount(companyKey: "li:1001"), 2)
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 0)
+        XCTAssertEqual(second.signals.map(\.companyKey), ["li:1001"])
+        XCTAssertEqual(second.signals.first?.leadCount, 2)
+        XCTAssertEqual(Array(second.states.keys), ["li:1001"])
+    }
+
+    func testLeadsCountedByNameJoinTheCompanyOnceALeadGivesItsLinkedInIdentifier() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        var changelog: [String: AccountHeatState?] = [:]
+        for (index, lead) in ["l1", "l2"].enumerated() {
+            changelog.merge(heat.apply(contribution(LeadID(lead), key: "name:acme", name: "Acme", seconds: Double(index))).states) { $1 }
+        }
+        let joined = heat.apply(contribution("l3", key: "li:1001", name: "Acme Inc", seconds: 2))
+        changelog.merge(joined.states) { $1 }
+        XCTAssertEqual(heat.leadCount(companyKey: "li:1001"), 3, "the two leads known by name moved to the identified company")
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 0)
+        XCTAssertEqual(joined.signals.first?.companyKey, "li:1001")
+        XCTAssertEqual(joined.signals.first?.leadCount, 3)
+        XCTAssertEqual(Set(joined.states.keys), ["li:1001", "name:acme"], "both companies' changelog records are written")
+
+        // Replays count once, before and after a restore from what was written.
+        XCTAssertTrue(heat.apply(contribution("l1", key: "name:acme", name: "Acme")).isEmpty)
+        var restored = AccountHeat(accountID: "acct-1", restoring: changelog.values.compactMap { $0 })
+        XCTAssertEqual(restored.leadCount(companyKey: "li:1001"), 3)
+        XCTAssertEqual(restored.leadCount(companyKey: "name:acme"), 0)
+        for lead: LeadID in ["l1", "l2"] {
+            XCTAssertTrue(restored.apply(contribution(lead, key: "name:acme", name: "Acme")).isEmpty, "\(lead) was counted")
+        }
+        // A later run of a lead known by name stays at the identified company, before and after the restore.
+        let later = contribution("l1", key: "name:acme", name: "Acme", seconds: 10)
+        var rerun = later
+        rerun.runID = "run-2"
+        XCTAssertEqual(heat.apply(rerun), restored.apply(rerun))
+        XCTAssertEqual(restored.leadCount(companyKey: "li:1001"), 3)
+    }
+
+    func testANameTwoIdentifiedCompaniesShareStaysItsOwnCompany() {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1", key: "li:1001", name: "Acme"))
+        _ = heat.apply(contribution("l2", key: "li:2002", name: "Acme Ltd", seconds: 1))
+        _ = heat.apply(contribution("l3", key: "name:acme", name: "Acme", seconds: 2))
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 1, "which Acme is unknown: counted apart")
+        XCTAssertEqual(heat.leadCount(companyKey: "li:1001"), 1)
+        XCTAssertEqual(heat.leadCount(companyKey: "li:2002"), 1)
+    }
 }
