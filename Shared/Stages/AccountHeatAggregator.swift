@@ -77,9 +77,6 @@ public final class AccountHeatAggregator: Service {
         /// Each company the poll changed, by changelog key: a company changed by many
         /// contributions of one poll is encoded and written once, as it stands then.
         var changed: [String: Change] = [:]
-        /// The changelog keys of each contribution that changed more than one company: written
-        /// together (``UnwrittenHeat/writeTogether(_:)``).
-        var together: [[String]] = []
         var deadLetters: [ProducerRecord] = []
     }
 
@@ -143,9 +140,6 @@ public final class AccountHeatAggregator: Service {
                 for (key, change) in outputs.changed {
                     unwritten.hold(key, change, at: now)
                 }
-                for keys in outputs.together {
-                    unwritten.writeTogether(keys)
-                }
                 let due = unwritten.takeDue(heldSince: writeInterval > .zero ? now.addingTimeInterval(-writeInterval.timeInterval) : nil)
                 guard !records.isEmpty || !due.isEmpty else { continue }
                 let changelog = changelogRecords(due, owned: owned, deadLetters: &outputs.deadLetters)
@@ -205,11 +199,6 @@ public final class AccountHeatAggregator: Service {
             let key = AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)
             outputs.changed[key] = Change(accountID: contribution.accountID, companyKey: companyKey, partition: record.partition,
                                           by: record, firstOffset: outputs.changed[key]?.firstOffset ?? record.offset)
-        }
-        if change.states.count > 1 {
-            outputs.together.append(change.states.keys.map {
-                AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: $0)
-            })
         }
         for signal in change.signals {
             outputs.signals["\(signal.accountID)/\(signal.companyKey)"] = (signal, record)

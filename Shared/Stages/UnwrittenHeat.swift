@@ -36,19 +36,6 @@ struct UnwrittenHeat {
         }
     }
 
-    /// Makes the held changes of `keys`, the states one contribution changed (a lead that moved,
-    /// the leads a company's LinkedIn id gathered), due together, from the earliest of them.
-    /// Written in one batch, in key order, to one partition by an idempotent producer, a crash
-    /// can leave only a first part of them written: never `name:…` emptied of the leads it gave
-    /// to `li:…` with `li:…` unwritten, which would lose those leads (their contributions are
-    /// counted, so no replay brings them back).
-    mutating func writeTogether(_ keys: some Collection<String>) {
-        guard keys.count > 1, let since = keys.compactMap({ entries[$0]?.since }).min() else { return }
-        for key in keys {
-            if let held = entries[key] { entries[key] = Entry(change: held.change, since: since) }
-        }
-    }
-
     /// Removes and returns the changes held since `cutoff` or before, in key order; every change
     /// when `cutoff` is nil.
     mutating func takeDue(heldSince cutoff: Date?) -> [(key: String, change: AccountHeatAggregator.Change)] {

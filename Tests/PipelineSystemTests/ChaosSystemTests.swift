@@ -9,7 +9,10 @@ import XCTest
 
 /// Two instances of every service; one random process killed with SIGKILL and restarted every
 /// few seconds while leads flow (half of them published after the first kill), and the broker
-/// stopped (SIGSTOP) once after the second kill.
+/// stopped (SIGSTOP) once after the second kill. A second account is billing-paused from the
+/// start with ten times more leads than a coordinator holds waiting
+/// (`COORDINATOR_MAX_WAITING_LEADS`): the rest park in the backlog while the first account's
+/// leads go on, through the kills, until it resumes after the fourth kill.
 /// Sized by CHAOS_LEADS (default 300), CHAOS_KILL_SECONDS (default 2) and
 /// CHAOS_BROKER_PAUSE_SECONDS (default 10); `Deploy/chaos.sh` runs it with 5,000 leads.
 final class ChaosSystemTests: XCTestCase {
@@ -19,24 +22,33 @@ final class ChaosSystemTests: XCTestCase {
         let killEvery = Double(settings["CHAOS_KILL_SECONDS"] ?? "") ?? 2
         let brokerPause = Double(settings["CHAOS_BROKER_PAUSE_SECONDS"] ?? "") ?? 10
         let phaseTimeout = 20
+        let pausedAccount: AccountID = "acct-paused"
+        let pausedCount = max(40, count / 5)
         try await withPipeline(partitions: 6, environment: [
             "SIM_LATENCY_SCALE": settings["CHAOS_LATENCY_SCALE"] ?? "0.05",
             "PHASE_TIMEOUT_SECONDS": String(phaseTimeout), "RETRY_BACKOFF_SECONDS": "1", "LOG_LEVEL": "warning",
+            "COORDINATOR_MAX_WAITING_LEADS": String(pausedCount / 10),
         ]) { harness in
+            try await harness.publish(account: AccountConfig(accountID: pausedAccount, updatedAt: Date()))
+            try await harness.publishBilling(.paused, account: pausedAccount)
             var processes: [(service: String, process: Process)] = []
             for service in ["coordinator"] + PipelineHarness.stages {
                 for _ in 0..<2 { processes.append((service, try harness.start(service))) }
             }
             let started = Date()
-            let leads = harness.makeLeads(count, modes: [.full, .full, .scoringOnly, .enrichOnly, .noOp])
+            let pausedLeads = harness.makeLeads(pausedCount, modes: [.full, .enrichOnly], prefix: "paused", account: pausedAccount)
+            try await harness.publish(leads: pausedLeads)
+            let others = harness.makeLeads(count, modes: [.full, .full, .scoringOnly, .enrichOnly, .noOp])
+            let leads = others + pausedLeads
             // Half now, half after the first kill: the pool cannot be complete before a kill, so
             // leads always flow through a killed and restarted process (300 leads at CI's speed
             // could finish before the first kill: kills 0 in a CI run at 1e03bbb).
-            let secondHalf = Array(leads[(count / 2)...])
-            try await harness.publish(leads: Array(leads[..<(count / 2)]))
+            let secondHalf = Array(others[(count / 2)...])
+            try await harness.publish(leads: Array(others[..<(count / 2)]))
 
             var kills = 0
             var brokerPaused = false
+            var othersReadyAtResume: Int?
             var events: [String] = []  // what was done when, for reading a skipped lead's history against
             var generator = SystemRandomNumberGenerator()
             while Date().timeIntervalSince(started) < 900 {
@@ -50,7 +62,13 @@ final class ChaosSystemTests: XCTestCase {
                     brokerPaused = true
                 }
                 let ready = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
-                if Set(ready.map(\.key)).count >= count { break }
+                if Set(ready.map(\.key)).count >= leads.count { break }
+                if kills == 4 && othersReadyAtResume == nil {
+                    let otherIDs = Set(others.map(\.leadID.rawValue))
+                    othersReadyAtResume = Set(ready.map(\.key)).filter(otherIDs.contains).count
+                    events.append(String(format: "%.0fs ", Date().timeIntervalSince(started)) + "\(pausedAccount) resumed")
+                    try await harness.publishBilling(.active, account: pausedAccount)
+                }
                 let victim = Int.random(in: 0..<processes.count, using: &generator)
                 events.append(String(format: "%.0fs ", Date().timeIntervalSince(started)) + "\(processes[victim].service) killed")
                 try await harness.stop(processes[victim].process, signal: SIGKILL)
@@ -60,7 +78,7 @@ final class ChaosSystemTests: XCTestCase {
             }
             // A pool short of leads still gets its figures printed (the assertions below fail).
             var pool = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
-            if let complete = try? await harness.waitForPool(count, timeoutSeconds: 300) { pool = complete }
+            if let complete = try? await harness.waitForPool(leads.count, timeoutSeconds: 300) { pool = complete }
             let wall = Date().timeIntervalSince(started)
 
             // Every consumer group drains to zero lag.
@@ -94,6 +112,13 @@ final class ChaosSystemTests: XCTestCase {
                 runsInPool[record.keyString ?? "", default: []].insert(run)
             }
             let duplicatedInPool = runsInPool.values.filter { $0.count > 1 }.count
+            // The paused account's leads the coordinators queued in the backlog: past the bound.
+            let pausedIDs = Set(pausedLeads.map(\.leadID.rawValue))
+            var queuedPaused: Set<String> = []
+            try await KafkaConsumer.readToEnd(try await admin.partitions(of: topics.leadsBacklog), configuration: harness.environment.kafka,
+                                              admin: admin, timeout: .seconds(60)) { record in
+                if let key = record.keyString, pausedIDs.contains(key) { queuedPaused.insert(key) }
+            }
             let rewrittenInPool = entries - runsInPool.values.reduce(0) { $0 + $1.count }
             let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage)
             // Charged twice: a lead's phase charged under two idempotency keys (each
@@ -109,7 +134,9 @@ final class ChaosSystemTests: XCTestCase {
             let resentUsage = usage.count - keysByPhase.values.reduce(0) { $0 + $1.count }
             var seenKeys: Set<String> = []
             let resent = usage.map(\.value).filter { !seenKeys.insert($0.idempotencyKey).inserted }
-            let line = "chaos: leads \(count), kills \(kills), broker paused \(brokerPaused ? Int(brokerPause) : 0) s, "
+            let line = "chaos: leads \(count) + \(pausedCount) of a paused account (\(queuedPaused.count) queued in the backlog; "
+                + "\(othersReadyAtResume ?? 0) of the \(count) ready when it resumed), "
+                + "kills \(kills), broker paused \(brokerPaused ? Int(brokerPause) : 0) s, "
                 + "lost \(lost), not ready \(notReady), finished twice \(duplicatedInPool), same-run rewrites in pool \(rewrittenInPool), "
                 + "billing records \(usage.count), charged twice \(doubleCharged), same-key resends \(resentUsage), lag \(remainingLag), "
                 + String(format: "wall %.1fs", wall)
@@ -180,7 +207,9 @@ final class ChaosSystemTests: XCTestCase {
             try? summary.write(to: TestBroker.projectRoot.appendingPathComponent(".run/chaos-summary.txt"), atomically: true, encoding: .utf8)
             XCTAssertEqual(lost, 0, summary)
             XCTAssertEqual(notReady, 0, summary)
-            XCTAssertEqual(Set(pool.map(\.key)).count, count)
+            XCTAssertEqual(Set(pool.map(\.key)).count, leads.count)
+            XCTAssertGreaterThan(queuedPaused.count, 0, "the paused account's leads went past the waiting bound")
+            XCTAssertGreaterThan(othersReadyAtResume ?? 0, 0, "the other account's leads went on while one account waited past the bound")
             XCTAssertEqual(duplicatedInPool, 0, summary)
             XCTAssertEqual(doubleCharged, 0, summary)
             // Every stage is up again within seconds of a kill, so no phase may be given up on

@@ -42,16 +42,4 @@ final class UnwrittenHeatTests: XCTestCase {
         XCTAssertEqual(unwritten.committable([p0: 31, p1: 5]), [p0: 31, p1: 5])
         XCTAssertEqual(unwritten.takeDue(heldSince: nil).count, 0)
     }
-
-    func testTheStatesOneContributionChangedAreWrittenTogether() {
-        var unwritten = UnwrittenHeat()
-        // name:acme held since the start; a contribution 3 s later moves its leads to li:1001.
-        unwritten.hold("acct-1|name:acme", change("name:acme", partition: 0, offsets: 10...10), at: start)
-        unwritten.hold("acct-1|li:1001", change("li:1001", partition: 0, offsets: 20...20), at: start.addingTimeInterval(3))
-        unwritten.hold("acct-1|name:acme", change("name:acme", partition: 0, offsets: 20...20), at: start.addingTimeInterval(3))
-        unwritten.writeTogether(["acct-1|li:1001", "acct-1|name:acme"])
-        // Written apart, name:acme (emptied) could be written and li:1001 (holding its leads) not,
-        // before a crash: the replay from offset 20 would find no leads to move.
-        XCTAssertEqual(unwritten.takeDue(heldSince: start).map(\.key), ["acct-1|li:1001", "acct-1|name:acme"])
-    }
 }
