@@ -21,11 +21,13 @@ import LeadModel
 ///   lead count or listed signals differ from the signal last published for it.
 /// - One company under two keys: a lead whose LinkedIn gives the company's id is keyed `li:<id>`,
 ///   a colleague known only by the company's name (an X-only lead, a provider without ids, a job
-///   change LinkedIn does not show yet) `name:<normalised name>`. A `name:` contribution counts
-///   at the `li:` company of the same normalised name when the account has exactly one; the
-///   leads a `name:` company counted move to that `li:` company when it next changes. With two
-///   `li:` companies of one name, which one is meant is unknown and the `name:` company stays
-///   apart.
+///   change LinkedIn does not show yet) `name:<normalised name>`. While the account has exactly
+///   one `li:` company of that normalised name, a `name:` contribution is recorded there, and the
+///   leads recorded at the `name:` company before count in its heat too (they stay in the
+///   `name:` company's changelog record: nothing moves between records, so no crash between two
+///   writes can lose a lead). With two `li:` companies of one name, which one is meant is
+///   unknown, and the `name:` company counts apart. A company's heat can so count up to twice
+///   ``maxLeadsPerCompany`` leads, from two records.
 public struct AccountHeat: Sendable {
     /// What one contribution changed.
     public struct Change: Sendable, Hashable {
@@ -62,7 +64,7 @@ public struct AccountHeat: Sendable {
     private var latest: Date?
     /// The UTC day of the last sweep of entries older than the window.
     private var sweptDay: Int?
-    /// The `li:` companies by normalised name: where a `name:` contribution counts.
+    /// The `li:` companies by normalised name (``heatKey(_:)``).
     private var identified: [String: Set<String>] = [:]
     /// The normalised name of each `li:` company (of its state's display name).
     private var nameOfIdentified: [String: String] = [:]
@@ -86,7 +88,6 @@ public struct AccountHeat: Sendable {
         var placed: [LeadID: (key: String, entry: HeatContribution)] = [:]
         for state in states.sorted(by: { $0.companyKey < $1.companyKey }) {
             companies[state.companyKey] = state
-            register(state.companyKey)
             for entry in state.leads {
                 if let earlier = placed[entry.leadID], earlier.entry.scoredAt >= entry.scoredAt { continue }
                 placed[entry.leadID] = (state.companyKey, entry)
@@ -99,9 +100,11 @@ public struct AccountHeat: Sendable {
             companies[key]?.leads = state.leads.filter { placed[$0.leadID]?.key == key }.sorted(by: Self.isOlder)
             companies[key]?.counted = state.counted.sorted(by: Self.isOlder)
         }
+        for key in companies.keys { index(key) }
         for (leadID, place) in placed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             companyOfLead[leadID] = place.key
-            aggregator.add(leadID: leadID, companyKey: place.key, companyName: companies[place.key]?.companyName ?? place.key,
+            let heatKey = heatKey(place.key)
+            aggregator.add(leadID: leadID, companyKey: heatKey, companyName: companies[heatKey]?.companyName ?? heatKey,
                            signals: place.entry.allSignals)
         }
     }
@@ -122,7 +125,7 @@ public struct AccountHeat: Sendable {
            current.scoredAt > at {
             return Change()
         }
-        let newKey = contribution.companyKey.map(identifiedKey)
+        let newKey = contribution.companyKey.map(heatKey)
         guard oldKey != nil || newKey != nil else { return Change() }  // no company before or now
         if let newKey, oldKey != newKey, let state = companies[newKey], state.leads.count >= Self.maxLeadsPerCompany,
            let oldest = state.leads.first, !Self.isOlder(oldest, than: (contribution.leadID, at)) {
@@ -145,9 +148,8 @@ public struct AccountHeat: Sendable {
                                          signals: contribution.signals, clusterSignals: contribution.clusterSignals),
                         into: &companies[newKey, default: AccountHeatState(
                             accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)].leads)
-            if isNew { register(newKey) }
             touched.insert(newKey)
-            if let gathered = gatherLeadsKnownByName(into: newKey) { touched.insert(gathered) }
+            if isNew { touched.formUnion(register(newKey)) }
         }
         let countedAt = newKey ?? oldKey!
         if companies[countedAt] != nil {
@@ -163,43 +165,55 @@ public struct AccountHeat: Sendable {
         return finish(touched, now: at)
     }
 
-    /// The company a contribution keyed `key` counts at: the one `li:` company of its name for a
-    /// `name:` key, if the account has exactly one; else `key`.
-    private func identifiedKey(_ key: String) -> String {
+    /// The company whose heat counts the leads of the company under `key`, and where a
+    /// contribution keyed `key` is recorded: for a `name:` key, the account's one `li:` company
+    /// of that name if it has exactly one; else `key` itself.
+    private func heatKey(_ key: String) -> String {
         guard key.hasPrefix(Self.namePrefix), let keys = identified[String(key.dropFirst(Self.namePrefix.count))],
               keys.count == 1 else { return key }
         return keys.first!
     }
 
-    /// Notes a new `li:` company under its normalised name.
-    private mutating func register(_ key: String) {
+    /// Notes an `li:` company under its normalised name; returns the name and the `li:` companies
+    /// it had before.
+    @discardableResult
+    private mutating func index(_ key: String) -> (name: String, before: Set<String>)? {
         guard key.hasPrefix(Self.identifierPrefix),
-              let name = companies[key].flatMap({ AccountSignalAggregator.normalizedCompanyName($0.companyName) }) else { return }
+              let name = companies[key].flatMap({ AccountSignalAggregator.normalizedCompanyName($0.companyName) }) else { return nil }
+        let before = identified[name] ?? []
         identified[name, default: []].insert(key)
         nameOfIdentified[key] = name
+        return (name, before)
     }
 
-    /// Forgets a removed `li:` company's name.
-    private mutating func unregister(_ key: String) {
-        guard let name = nameOfIdentified.removeValue(forKey: key) else { return }
+    /// Notes a new `li:` company; returns the companies whose heat changed (``recount(name:before:)``).
+    private mutating func register(_ key: String) -> Set<String> {
+        guard let (name, before) = index(key) else { return [] }
+        return recount(name: name, before: before)
+    }
+
+    /// Forgets a removed `li:` company; returns the companies whose heat changed.
+    private mutating func unregister(_ key: String) -> Set<String> {
+        guard let name = nameOfIdentified.removeValue(forKey: key) else { return [] }
+        let before = identified[name] ?? []
         identified[name]?.remove(key)
         if identified[name]?.isEmpty == true { identified[name] = nil }
+        return recount(name: name, before: before)
     }
 
-    /// Moves the leads of the `name:` company of `key`'s name to `key`, when `key` is the one
-    /// `li:` company of that name; returns the `name:` key when it moved any. Their counted
-    /// entries stay where they were counted, so their replays still change nothing.
-    private mutating func gatherLeadsKnownByName(into key: String) -> String? {
-        guard let name = nameOfIdentified[key], identified[name]?.count == 1 else { return nil }
+    /// Counts the leads recorded at `name:<name>` in the heat of the company that counts them now
+    /// (``heatKey(_:)``), after the `li:` companies of that name changed from `before`; returns
+    /// the companies whose heat they left and joined.
+    private mutating func recount(name: String, before: Set<String>) -> Set<String> {
         let nameKey = Self.namePrefix + name
-        guard let leads = companies[nameKey]?.leads, !leads.isEmpty else { return nil }
-        companies[nameKey]!.leads.removeAll()
+        let previous = before.count == 1 ? before.first! : nameKey
+        let current = heatKey(nameKey)
+        guard previous != current, let leads = companies[nameKey]?.leads, !leads.isEmpty else { return [] }
         for entry in leads {
-            Self.insert(entry, into: &companies[key]!.leads)
-            companyOfLead[entry.leadID] = key
-            aggregator.add(leadID: entry.leadID, companyKey: key, companyName: companies[key]!.companyName, signals: entry.allSignals)
+            aggregator.add(leadID: entry.leadID, companyKey: current, companyName: companies[current]?.companyName ?? current,
+                           signals: entry.allSignals)
         }
-        return nameKey
+        return [previous, current]
     }
 
     private static let namePrefix = "name:"
@@ -294,17 +308,29 @@ public struct AccountHeat: Sendable {
         return changed
     }
 
-    /// Recomputes the heat of `touched` at `now` and returns the states to write and the signals
-    /// to publish.
+    /// Forgets the companies of `touched` left with nothing, recomputes the heat of the companies
+    /// that count `touched`'s leads at `now`, and returns the states to write and the signals to
+    /// publish.
     private mutating func finish(_ touched: Set<String>, now: Date) -> Change {
+        var touched = touched
+        var forgotten: Set<String> = []
+        for key in touched {
+            guard let state = companies[key], state.leads.isEmpty, state.counted.isEmpty else { continue }
+            companies[key] = nil
+            forgotten.insert(key)
+        }
+        // A forgotten `li:` company gives the leads recorded under its name back to their own heat.
+        for key in forgotten { touched.formUnion(unregister(key)) }
+        let heatKeys = Set(touched.map(heatKey)).filter { companies[$0] != nil }
+        touched.formUnion(heatKeys)
         let day = Self.day(of: now)
         var previousHeat: [String: Int] = [:]
-        for key in touched {
+        for key in heatKeys {
             guard let state = companies[key], let heatDay = state.heatDay else { continue }
             previousHeat[key] = heatDay < day ? state.heatScore : state.earlierDayHeat
         }
         var change = Change()
-        for signal in aggregator.signals(of: touched, previousHeat: previousHeat, now: now) {
+        for signal in aggregator.signals(of: heatKeys, previousHeat: previousHeat, now: now) {
             guard var state = companies[signal.companyKey] else { continue }
             if let heatDay = state.heatDay, heatDay < day {
                 state.earlierDayHeat = state.heatScore
@@ -318,16 +344,14 @@ public struct AccountHeat: Sendable {
             companies[signal.companyKey] = state
         }
         for key in touched {
+            if forgotten.contains(key) {
+                change.states[key] = .some(nil)
+                continue
+            }
             guard var state = companies[key] else { continue }
             state.updatedAt = max(state.updatedAt, now)
-            if state.leads.isEmpty && state.counted.isEmpty {
-                companies[key] = nil
-                unregister(key)
-                change.states[key] = .some(nil)
-            } else {
-                companies[key] = state
-                change.states[key] = state
-            }
+            companies[key] = state
+            change.states[key] = state
         }
         return change
     }

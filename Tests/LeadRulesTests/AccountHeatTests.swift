@@ -239,11 +239,13 @@ final class AccountHeatTests: XCTestCase {
         }
         let joined = heat.apply(contribution("l3", key: "li:1001", name: "Acme Inc", seconds: 2))
         changelog.merge(joined.states) { $1 }
-        XCTAssertEqual(heat.leadCount(companyKey: "li:1001"), 3, "the two leads known by name moved to the identified company")
+        XCTAssertEqual(heat.leadCount(companyKey: "li:1001"), 3, "the two leads known by name count at the identified company")
         XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 0)
-        XCTAssertEqual(joined.signals.first?.companyKey, "li:1001")
+        XCTAssertEqual(joined.signals.map(\.companyKey), ["li:1001"])
         XCTAssertEqual(joined.signals.first?.leadCount, 3)
-        XCTAssertEqual(Set(joined.states.keys), ["li:1001", "name:acme"], "both companies' changelog records are written")
+        XCTAssertEqual(joined.states["li:1001"]??.leads.map(\.leadID), ["l3"])
+        XCTAssertEqual(heat.companies["name:acme"]?.leads.map(\.leadID), ["l1", "l2"],
+                       "they stay in the name's record: nothing moves between records")
 
         // Replays count once, before and after a restore from what was written.
         XCTAssertTrue(heat.apply(contribution("l1", key: "name:acme", name: "Acme")).isEmpty)
@@ -254,11 +256,32 @@ final class AccountHeatTests: XCTestCase {
             XCTAssertTrue(restored.apply(contribution(lead, key: "name:acme", name: "Acme")).isEmpty, "\(lead) was counted")
         }
         // A later run of a lead known by name stays at the identified company, before and after the restore.
-        let later = contribution("l1", key: "name:acme", name: "Acme", seconds: 10)
-        var rerun = later
+        var rerun = contribution("l1", key: "name:acme", name: "Acme", seconds: 10)
         rerun.runID = "run-2"
-        XCTAssertEqual(heat.apply(rerun), restored.apply(rerun))
+        let live = heat.apply(rerun)
+        XCTAssertEqual(live, restored.apply(rerun))
+        XCTAssertEqual(Set(live.states.keys), ["li:1001", "name:acme"], "l1 leaves the name's record for the identified company's")
         XCTAssertEqual(restored.leadCount(companyKey: "li:1001"), 3)
+        XCTAssertEqual(restored.companies["li:1001"]?.leads.map(\.leadID), ["l3", "l1"])
+    }
+
+    func testLeadsKnownByNameCountAtTheOtherCompanyOfTheirNameOnceOneOfTwoIsForgotten() {
+        let day: TimeInterval = 86_400
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l3", key: "li:1001", name: "Acme"))
+        _ = heat.apply(contribution("l4", key: "li:2002", name: "Acme Ltd", seconds: AccountHeat.window - 2 * day))
+        // Two Acmes: which one is meant is unknown, so they count apart.
+        _ = heat.apply(contribution("l1", key: "name:acme", name: "Acme", seconds: AccountHeat.window - day))
+        _ = heat.apply(contribution("l2", key: "name:acme", name: "Acme", seconds: AccountHeat.window - day + 1))
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 2)
+        XCTAssertEqual(heat.leadCount(companyKey: "li:2002"), 1)
+        // A day past the window of li:1001's only lead, it is forgotten: one Acme is left.
+        let swept = heat.apply(contribution("l9", key: "name:globex", name: "Globex", seconds: AccountHeat.window + day))
+        XCTAssertEqual(swept.states["li:1001"], .some(nil), "a tombstone")
+        XCTAssertEqual(heat.leadCount(companyKey: "li:2002"), 3, "l1 and l2 count at the one Acme left")
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 0)
+        XCTAssertEqual(swept.signals.first(where: { $0.companyKey == "li:2002" })?.leadCount, 3)
+        XCTAssertEqual(heat.companies["name:acme"]?.leads.map(\.leadID), ["l1", "l2"], "recorded where they were")
     }
 
     func testANameTwoIdentifiedCompaniesShareStaysItsOwnCompany() {

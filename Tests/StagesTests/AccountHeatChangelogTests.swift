@@ -133,25 +133,4 @@ final class AccountHeatChangelogTests: XCTestCase {
         XCTAssertEqual(letter.offset, inputs.last?.offset)
         XCTAssertTrue(letter.reason.contains("above MAX_RECORD_BYTES"), letter.reason)
     }
-
-    func testTheCompaniesOneContributionChangedAreHeldToBeWrittenTogether() throws {
-        let environment = try environment()
-        let aggregator = AccountHeatAggregator(environment: environment)
-        var owned = AccountHeatAggregator.Owned(partitions: [1])
-        var outputs = AccountHeatAggregator.Outputs()
-        let contributions = [("lead-1", "name:acme", "Acme"), ("lead-2", "name:acme", "Acme"), ("lead-3", "li:1001", "Acme Inc")]
-        for (offset, (lead, key, name)) in contributions.enumerated() {
-            var contribution = AccountSignalAggregator.contribution(
-                of: Fixtures.profile(leadID: lead, posts: asking), leadID: LeadID(lead), runID: "run-1", accountID: "acct-1",
-                offer: Fixtures.offer(), at: Fixtures.now.addingTimeInterval(Double(offset)))
-            contribution.companyKey = key
-            contribution.companyName = name
-            let record = try environment.codec.record(contribution, topic: environment.topics.accountSignalContributions, key: "acct-1")
-            aggregator.apply(ConsumerRecord(topic: record.topic, partition: 1, offset: Int64(offset), key: record.key,
-                                            value: record.value, headers: record.headers), &owned, &outputs)
-        }
-        XCTAssertEqual(outputs.together.map { $0.sorted() }, [["acct-1|li:1001", "acct-1|name:acme"]],
-                       "lead-3's LinkedIn id gathered the leads known by name: both states go out together")
-        XCTAssertEqual(owned.accounts["acct-1"]?.heat.leadCount(companyKey: "li:1001"), 3)
-    }
 }
