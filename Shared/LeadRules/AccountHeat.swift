@@ -18,7 +18,9 @@ import LeadModel
 ///   contributions give the same heat whichever process applies them and when.
 /// - Trend: against the heat computed on an earlier UTC day (``AccountHeatState/earlierDayHeat``).
 /// - Published: a company's signal when it has two or more leads and its heat, category, trend,
-///   lead count or listed signals differ from the signal last published for it.
+///   lead count or listed signals differ from the signal last published for it; and once, heat 0
+///   and cool with its lead count, when a company whose last signal counted two or more falls
+///   below two (its leads left, were forgotten past the window, or count at an `li:` company).
 /// - One company under two keys: a lead whose LinkedIn gives the company's id is keyed `li:<id>`,
 ///   a colleague known only by the company's name (an X-only lead, a provider without ids, a job
 ///   change LinkedIn does not show yet) `name:<normalised name>`. While the account has exactly
@@ -313,24 +315,35 @@ public struct AccountHeat: Sendable {
     /// publish.
     private mutating func finish(_ touched: Set<String>, now: Date) -> Change {
         var touched = touched
+        let day = Self.day(of: now)
+        var change = Change()
         var forgotten: Set<String> = []
         for key in touched {
             guard let state = companies[key], state.leads.isEmpty, state.counted.isEmpty else { continue }
+            if let published = state.published, published.leadCount >= 2 {
+                change.signals.append(cooled(published, leadCount: 0, previous: Self.previousHeat(of: state, day: day), now: now))
+            }
             companies[key] = nil
             forgotten.insert(key)
         }
         // A forgotten `li:` company gives the leads recorded under its name back to their own heat.
         for key in forgotten { touched.formUnion(unregister(key)) }
-        let heatKeys = Set(touched.map(heatKey)).filter { companies[$0] != nil }
+        // Each touched company's own heat, and that of the company its leads count at.
+        let heatKeys = touched.union(touched.map(heatKey)).filter { companies[$0] != nil }
         touched.formUnion(heatKeys)
-        let day = Self.day(of: now)
         var previousHeat: [String: Int] = [:]
         for key in heatKeys {
-            guard let state = companies[key], let heatDay = state.heatDay else { continue }
-            previousHeat[key] = heatDay < day ? state.heatScore : state.earlierDayHeat
+            previousHeat[key] = companies[key].flatMap { Self.previousHeat(of: $0, day: day) }
         }
-        var change = Change()
-        for signal in aggregator.signals(of: heatKeys, previousHeat: previousHeat, now: now) {
+        var signals = aggregator.signals(of: heatKeys, previousHeat: previousHeat, now: now)
+        // A company that fell below two leads after a signal of two or more says once that its
+        // heat is gone: else its last signal stays the word on it while its leads count elsewhere.
+        let computed = Set(signals.map(\.companyKey))
+        for key in heatKeys.subtracting(computed).sorted() {
+            guard let published = companies[key]?.published, published.leadCount >= 2 else { continue }
+            signals.append(cooled(published, leadCount: aggregator.leadCount(companyKey: key), previous: previousHeat[key], now: now))
+        }
+        for signal in signals {
             guard var state = companies[signal.companyKey] else { continue }
             if let heatDay = state.heatDay, heatDay < day {
                 state.earlierDayHeat = state.heatScore
@@ -354,6 +367,20 @@ public struct AccountHeat: Sendable {
             change.states[key] = state
         }
         return change
+    }
+
+    /// The heat a company's trend compares with on `day`: the last heat computed on an earlier day.
+    private static func previousHeat(of state: AccountHeatState, day: Int) -> Int? {
+        guard let heatDay = state.heatDay else { return nil }
+        return heatDay < day ? state.heatScore : state.earlierDayHeat
+    }
+
+    /// The signal of a company whose heat is gone (fewer than two leads count at it): heat 0,
+    /// cool, its lead count, no signals listed.
+    private func cooled(_ published: AccountSignal, leadCount: Int, previous: Int?, now: Date) -> AccountSignal {
+        AccountSignal(accountID: accountID, companyKey: published.companyKey, companyName: published.companyName, heatScore: 0,
+                      category: .cool, trend: AccountSignalAggregator.trend(heat: 0, previous: previous), leadCount: leadCount,
+                      signals: [], computedAt: now)
     }
 
     /// Whether `signal` says what `previous` said, apart from when it was computed.

@@ -241,8 +241,7 @@ final class AccountHeatTests: XCTestCase {
         changelog.merge(joined.states) { $1 }
         XCTAssertEqual(heat.leadCount(companyKey: "li:1001"), 3, "the two leads known by name count at the identified company")
         XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 0)
-        XCTAssertEqual(joined.signals.map(\.companyKey), ["li:1001"])
-        XCTAssertEqual(joined.signals.first?.leadCount, 3)
+        XCTAssertEqual(joined.signals.first { $0.companyKey == "li:1001" }?.leadCount, 3)
         XCTAssertEqual(joined.states["li:1001"]??.leads.map(\.leadID), ["l3"])
         XCTAssertEqual(heat.companies["name:acme"]?.leads.map(\.leadID), ["l1", "l2"],
                        "they stay in the name's record: nothing moves between records")
@@ -292,5 +291,45 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 1, "which Acme is unknown: counted apart")
         XCTAssertEqual(heat.leadCount(companyKey: "li:1001"), 1)
         XCTAssertEqual(heat.leadCount(companyKey: "li:2002"), 1)
+    }
+
+    // MARK: - A company that falls below two leads
+
+    func testACompanyBelowTwoLeadsPublishesOnceThatItsHeatIsGone() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        let hot = try XCTUnwrap(heat.apply(contribution("l2")).signals.first)
+        XCTAssertGreaterThan(hot.heatScore, 0)
+        let moved = heat.apply(contribution("l2", run: "run-2", company: "Globex", at: Fixtures.now.addingTimeInterval(1)))
+        // Else the last word on acme stays "2 leads, heat N" while l2 counts at Globex.
+        let cooled = try XCTUnwrap(moved.signals.first { $0.companyKey == "name:acme saas" })
+        XCTAssertEqual(cooled.heatScore, 0)
+        XCTAssertEqual(cooled.category, .cool)
+        XCTAssertEqual(cooled.leadCount, 1)
+        XCTAssertEqual(cooled.signals, [])
+        XCTAssertEqual(moved.states["name:acme saas"]??.published, cooled, "remembered, so it is said once")
+        let left = heat.apply(contribution("l1", run: "run-2", company: "Globex", at: Fixtures.now.addingTimeInterval(2)))
+        XCTAssertEqual(left.signals.map(\.companyKey), ["name:globex"], "acme said it already")
+    }
+
+    func testLeadsKnownByNameThatJoinAnIdentifiedCompanyLeaveTheirNameCool() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1", key: "name:acme", name: "Acme"))
+        XCTAssertEqual(heat.apply(contribution("l2", key: "name:acme", name: "Acme", seconds: 1)).signals.first?.leadCount, 2)
+        let joined = heat.apply(contribution("l3", key: "li:1001", name: "Acme Inc", seconds: 2))
+        XCTAssertEqual(joined.signals.map(\.companyKey).sorted(), ["li:1001", "name:acme"])
+        XCTAssertEqual(joined.signals.first { $0.companyKey == "name:acme" }?.leadCount, 0, "its leads count at li:1001 now")
+        XCTAssertEqual(joined.signals.first { $0.companyKey == "li:1001" }?.leadCount, 3)
+    }
+
+    func testAHotCompanyForgottenPastTheWindowSaysItsHeatIsGone() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        _ = heat.apply(contribution("l2"))
+        let later = heat.apply(contribution("l3", company: "Globex", at: Fixtures.now.addingTimeInterval(AccountHeat.window + 86_400)))
+        XCTAssertEqual(later.states["name:acme saas"], .some(nil), "forgotten: a tombstone")
+        let cooled = try XCTUnwrap(later.signals.first { $0.companyKey == "name:acme saas" })
+        XCTAssertEqual([cooled.heatScore, cooled.leadCount], [0, 0])
+        XCTAssertEqual(cooled.trend, .cooling)
     }
 }
