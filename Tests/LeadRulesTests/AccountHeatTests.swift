@@ -332,4 +332,40 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertEqual([cooled.heatScore, cooled.leadCount], [0, 0])
         XCTAssertEqual(cooled.trend, .cooling)
     }
+
+    /// Random contributions of eight leads over companies that share names, with `name:` keys,
+    /// a nil key and time jumps that sweep the window: after each, a restore from the changelog
+    /// as written so far counts every company's leads as the live instance does, and replays of
+    /// the latest contributions change nothing in either.
+    func testARestoreAtAnyPointCountsAsTheLiveInstance() {
+        let keys: [(key: String?, name: String)] = [
+            ("li:1001", "Acme"), ("li:2002", "Acme Ltd"), ("name:acme", "Acme"), ("name:globex", "Globex"), ("li:3003", "Globex Inc"),
+            (nil, ""),
+        ]
+        for seed in 1...30 {
+            var random = SeededRandom(seed: UInt64(seed))
+            var live = AccountHeat(accountID: "acct-1")
+            var changelog: [String: AccountHeatState] = [:]
+            var applied: [AccountSignalContribution] = []
+            var time: TimeInterval = 0
+            for step in 0..<60 {
+                time += Double(Int.random(in: 0...3, using: &random)) * 10 * 86_400 + 1  // a lead's runs are scored one after another
+                let company = keys.randomElement(using: &random)!
+                var made = contribution(LeadID("l\(Int.random(in: 0..<8, using: &random))"), at: Fixtures.now.addingTimeInterval(time))
+                made.runID = RunID("run-\(step)")
+                made.companyKey = company.key
+                made.companyName = company.key == nil ? nil : company.name
+                applied.append(made)
+                for (key, state) in live.apply(made).states { changelog[key] = state }
+                var restored = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values))
+                for key in keys.compactMap(\.key) {
+                    XCTAssertEqual(restored.leadCount(companyKey: key), live.leadCount(companyKey: key), "seed \(seed), step \(step), \(key)")
+                }
+                for replay in applied.suffix(3) {
+                    XCTAssertTrue(restored.apply(replay).isEmpty, "seed \(seed), step \(step): a replay after a restore")
+                    XCTAssertTrue(live.apply(replay).isEmpty, "seed \(seed), step \(step): a replay")
+                }
+            }
+        }
+    }
 }
