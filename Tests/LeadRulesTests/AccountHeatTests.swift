@@ -335,8 +335,8 @@ final class AccountHeatTests: XCTestCase {
 
     /// Random contributions of eight leads over companies that share names, with `name:` keys,
     /// a nil key and time jumps that sweep the window: after each, a restore from the changelog
-    /// as written so far counts every company's leads as the live instance does, and replays of
-    /// the latest contributions change nothing in either.
+    /// as written so far counts every company's leads as the live instance does, applies the next
+    /// contribution as it does, and replays of the latest contributions change nothing in either.
     func testARestoreAtAnyPointCountsAsTheLiveInstance() {
         let keys: [(key: String?, name: String)] = [
             ("li:1001", "Acme"), ("li:2002", "Acme Ltd"), ("name:acme", "Acme"), ("name:globex", "Globex"), ("li:3003", "Globex Inc"),
@@ -356,7 +356,10 @@ final class AccountHeatTests: XCTestCase {
                 made.companyKey = company.key
                 made.companyName = company.key == nil ? nil : company.name
                 applied.append(made)
-                for (key, state) in live.apply(made).states { changelog[key] = state }
+                var successor = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values))
+                let change = live.apply(made)
+                XCTAssertEqual(successor.apply(made), change, "seed \(seed), step \(step): the next contribution after a restore")
+                for (key, state) in change.states { changelog[key] = state }
                 var restored = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values))
                 for key in keys.compactMap(\.key) {
                     XCTAssertEqual(restored.leadCount(companyKey: key), live.leadCount(companyKey: key), "seed \(seed), step \(step), \(key)")
