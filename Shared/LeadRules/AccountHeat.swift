@@ -10,7 +10,8 @@ import LeadModel
 /// - Replays count once: each applied contribution's lead and run is kept in the state of the
 ///   company it changed (``AccountHeatState/counted``), so a contribution read again after a crash
 ///   (its offset not committed, its changelog record written) changes nothing. A contribution
-///   older than the lead's current one (a late replay of an earlier run) changes nothing either.
+///   older than one of the lead's already counted (a late replay of an earlier run) changes
+///   nothing either, also for a lead that left every company.
 /// - Bounded by ``window``: contributions scored more than the window before the latest one
 ///   applied are dropped, with their leads and their counted entries, once a day (of contribution
 ///   time); contributions arriving that old are ignored, so a forgotten entry cannot count again.
@@ -23,12 +24,13 @@ import LeadModel
 ///   below two (its leads left, were forgotten past the window, or count at an `li:` company).
 /// - One company under two keys: a lead whose LinkedIn gives the company's id is keyed `li:<id>`,
 ///   a colleague known only by the company's name (an X-only lead, a provider without ids, a job
-///   change LinkedIn does not show yet) `name:<normalised name>`. While the account has exactly
-///   one `li:` company of that normalised name, a `name:` contribution is recorded there, and the
-///   leads recorded at the `name:` company before count in its heat too (they stay in the
-///   `name:` company's changelog record: nothing moves between records, so no crash between two
-///   writes can lose a lead). With two `li:` companies of one name, which one is meant is
-///   unknown, and the `name:` company counts apart. A company's heat can so count up to twice
+///   change LinkedIn does not show yet) `name:<normalised name>`. A contribution is recorded
+///   under its own key. While the account has exactly one `li:` company of that normalised name
+///   with leads, the leads recorded at the `name:` company count in its heat; with two, which one
+///   is meant is unknown, and the `name:` company counts apart. Where a lead is
+///   recorded never depends on which companies exist, so a replay after a crash (which meets the
+///   companies written since) records it where it was; and nothing moves between records, so no
+///   crash between two writes can lose a lead. A company's heat can so count up to twice
 ///   ``maxLeadsPerCompany`` leads, from two records.
 public struct AccountHeat: Sendable {
     /// What one contribution changed.
@@ -62,11 +64,13 @@ public struct AccountHeat: Sendable {
     private var companyOfLead: [LeadID: String] = [:]
     /// The company whose state holds each counted contribution.
     private var counted: [LeadRun: String] = [:]
+    /// The latest counted contribution of each lead within the window, by scoring time.
+    private var lastCounted: [LeadID: Date] = [:]
     /// The latest contribution time applied.
     private var latest: Date?
     /// The UTC day of the last sweep of entries older than the window.
     private var sweptDay: Int?
-    /// The `li:` companies by normalised name (``heatKey(_:)``).
+    /// The `li:` companies with leads, by normalised name (``heatKey(_:)``).
     private var identified: [String: Set<String>] = [:]
     /// The normalised name of each `li:` company (of its state's display name).
     private var nameOfIdentified: [String: String] = [:]
@@ -83,30 +87,38 @@ public struct AccountHeat: Sendable {
     }
 
     /// The account as its changelog left it: `states` are the latest records of its companies.
-    /// A lead found at two companies (a change whose records were written in part before a crash)
-    /// counts at the company where its contribution is the later.
+    /// A change whose records were written in part before a crash can leave a lead at two
+    /// companies, or at one it left: it counts at the company where its contribution is the later,
+    /// and nowhere when a later contribution of it was counted (that one moved it, or took it out
+    /// of every company, in a record that was written).
     public init(accountID: AccountID, restoring states: [AccountHeatState]) {
         self.init(accountID: accountID)
         var placed: [LeadID: (key: String, entry: HeatContribution)] = [:]
+        var latestCounted: [LeadID: Date] = [:]
         for state in states.sorted(by: { $0.companyKey < $1.companyKey }) {
             companies[state.companyKey] = state
             for entry in state.leads {
                 if let earlier = placed[entry.leadID], earlier.entry.scoredAt >= entry.scoredAt { continue }
                 placed[entry.leadID] = (state.companyKey, entry)
             }
-            for entry in state.counted { counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = state.companyKey }
+            for entry in state.counted {
+                counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = state.companyKey
+                latestCounted[entry.leadID] = max(latestCounted[entry.leadID] ?? entry.scoredAt, entry.scoredAt)
+            }
             latest = max(latest ?? state.updatedAt, state.updatedAt)
         }
+        placed = placed.filter { leadID, place in latestCounted[leadID].map { place.entry.scoredAt >= $0 } ?? true }
+        lastCounted = latestCounted
         for (key, state) in companies {
             // Oldest first, as this type keeps them (records written before it kept that order may not be).
             companies[key]?.leads = state.leads.filter { placed[$0.leadID]?.key == key }.sorted(by: Self.isOlder)
             companies[key]?.counted = state.counted.sorted(by: Self.isOlder)
         }
-        for key in companies.keys { index(key) }
+        for (key, state) in companies where !state.leads.isEmpty { index(key) }
         for (leadID, place) in placed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             companyOfLead[leadID] = place.key
-            let heatKey = heatKey(place.key)
-            aggregator.add(leadID: leadID, companyKey: heatKey, companyName: companies[heatKey]?.companyName ?? heatKey,
+            let heatCompany = heatKey(place.key)
+            aggregator.add(leadID: leadID, companyKey: heatCompany, companyName: companies[heatCompany]?.companyName ?? heatCompany,
                            signals: place.entry.allSignals)
         }
     }
@@ -122,12 +134,11 @@ public struct AccountHeat: Sendable {
         if let latest, at < latest.addingTimeInterval(-Self.window) { return Change() }
         let leadRun = LeadRun(leadID: contribution.leadID, runID: contribution.runID)
         guard counted[leadRun] == nil else { return Change() }
+        // Older than a contribution of the lead already counted: that one moved it, or took it
+        // out of every company, after this one.
+        if let last = lastCounted[contribution.leadID], last > at { return Change() }
         let oldKey = companyOfLead[contribution.leadID]
-        if let oldKey, let current = companies[oldKey]?.leads.first(where: { $0.leadID == contribution.leadID }),
-           current.scoredAt > at {
-            return Change()
-        }
-        let newKey = contribution.companyKey.map(heatKey)
+        let newKey = contribution.companyKey
         guard oldKey != nil || newKey != nil else { return Change() }  // no company before or now
         if let newKey, oldKey != newKey, let state = companies[newKey], state.leads.count >= Self.maxLeadsPerCompany,
            let oldest = state.leads.first, !Self.isOlder(oldest, than: (contribution.leadID, at)) {
@@ -145,13 +156,11 @@ public struct AccountHeat: Sendable {
             if oldKey == newKey {
                 companies[newKey]?.leads.removeAll { $0.leadID == contribution.leadID }
             }
-            let isNew = companies[newKey] == nil
             Self.insert(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
                                          signals: contribution.signals, clusterSignals: contribution.clusterSignals),
                         into: &companies[newKey, default: AccountHeatState(
                             accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)].leads)
             touched.insert(newKey)
-            if isNew { touched.formUnion(register(newKey)) }
         }
         let countedAt = newKey ?? oldKey!
         if companies[countedAt] != nil {
@@ -159,17 +168,18 @@ public struct AccountHeat: Sendable {
                         into: &companies[countedAt]!.counted)
         }
         counted[leadRun] = countedAt
+        lastCounted[contribution.leadID] = max(lastCounted[contribution.leadID] ?? at, at)
         companyOfLead[contribution.leadID] = newKey
-        aggregator.add(leadID: contribution.leadID, companyKey: newKey, companyName: companies[newKey ?? ""]?.companyName ?? "",
+        let heatCompany = newKey.map(heatKey)
+        aggregator.add(leadID: contribution.leadID, companyKey: heatCompany, companyName: companies[heatCompany ?? ""]?.companyName ?? "",
                        signals: contribution.allSignals)
         if let newKey { dropLeadsBeyondTheBound(of: newKey) }
         touched.formUnion(sweepIfNewDay(at: at))
         return finish(touched, now: at)
     }
 
-    /// The company whose heat counts the leads of the company under `key`, and where a
-    /// contribution keyed `key` is recorded: for a `name:` key, the account's one `li:` company
-    /// of that name if it has exactly one; else `key` itself.
+    /// The company whose heat counts the leads recorded under `key`: for a `name:` key, the
+    /// account's one `li:` company of that name with leads, if it has exactly one; else `key`.
     private func heatKey(_ key: String) -> String {
         guard key.hasPrefix(Self.namePrefix), let keys = identified[String(key.dropFirst(Self.namePrefix.count))],
               keys.count == 1 else { return key }
@@ -188,13 +198,14 @@ public struct AccountHeat: Sendable {
         return (name, before)
     }
 
-    /// Notes a new `li:` company; returns the companies whose heat changed (``recount(name:before:)``).
+    /// Notes an `li:` company that has leads now; returns the companies whose heat changed
+    /// (``recount(name:before:)``).
     private mutating func register(_ key: String) -> Set<String> {
         guard let (name, before) = index(key) else { return [] }
         return recount(name: name, before: before)
     }
 
-    /// Forgets a removed `li:` company; returns the companies whose heat changed.
+    /// Forgets an `li:` company that has no leads now; returns the companies whose heat changed.
     private mutating func unregister(_ key: String) -> Set<String> {
         guard let name = nameOfIdentified.removeValue(forKey: key) else { return [] }
         let before = identified[name] ?? []
@@ -303,6 +314,7 @@ public struct AccountHeat: Sendable {
         sweptDay = day
         guard let latest else { return [] }
         let horizon = latest.addingTimeInterval(-Self.window)
+        lastCounted = lastCounted.filter { $0.value >= horizon }
         var changed: Set<String> = []
         for key in Array(companies.keys) where forget(at: key, leads: { $0.scoredAt < horizon }, counted: { $0.scoredAt < horizon }) {
             changed.insert(key)
@@ -318,7 +330,7 @@ public struct AccountHeat: Sendable {
         let day = Self.day(of: now)
         var change = Change()
         var forgotten: Set<String> = []
-        for key in touched {
+        for key in touched.sorted() {
             guard let state = companies[key], state.leads.isEmpty, state.counted.isEmpty else { continue }
             if let published = state.published, published.leadCount >= 2 {
                 change.signals.append(cooled(published, leadCount: 0, previous: Self.previousHeat(of: state, day: day), now: now))
@@ -326,8 +338,16 @@ public struct AccountHeat: Sendable {
             companies[key] = nil
             forgotten.insert(key)
         }
-        // A forgotten `li:` company gives the leads recorded under its name back to their own heat.
-        for key in forgotten { touched.formUnion(unregister(key)) }
+        // An `li:` company counts the leads recorded under its name while it has leads of its own
+        // (one kept only for contributions it counted is no company of that name now).
+        for key in touched.filter({ $0.hasPrefix(Self.identifierPrefix) }).sorted() {
+            let hasLeads = companies[key].map { !$0.leads.isEmpty } ?? false
+            if hasLeads && nameOfIdentified[key] == nil {
+                touched.formUnion(register(key))
+            } else if !hasLeads && nameOfIdentified[key] != nil {
+                touched.formUnion(unregister(key))
+            }
+        }
         // Each touched company's own heat, and that of the company its leads count at.
         let heatKeys = touched.union(touched.map(heatKey)).filter { companies[$0] != nil }
         touched.formUnion(heatKeys)
