@@ -334,15 +334,30 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertEqual(cooled.trend, .cooling)
     }
 
+    /// The companies the random tests draw from: two `li:` companies of one name, its `name:`
+    /// key, another name with its `li:` company, and no company.
+    private static let randomCompanies: [(key: String?, name: String)] = [
+        ("li:1001", "Acme"), ("li:2002", "Acme Ltd"), ("name:acme", "Acme"), ("name:globex", "Globex"), ("li:3003", "Globex Inc"),
+        (nil, ""),
+    ]
+
+    /// Step `step`'s contribution of one of eight leads, at one of ``randomCompanies``, 0 to 30
+    /// days after the last (and a second: a lead's runs are scored one after another).
+    private func randomContribution(step: Int, time: inout TimeInterval, _ random: inout SeededRandom) -> AccountSignalContribution {
+        time += Double(Int.random(in: 0...3, using: &random)) * 10 * 86_400 + 1
+        let company = Self.randomCompanies.randomElement(using: &random)!
+        var made = contribution(LeadID("l\(Int.random(in: 0..<8, using: &random))"), at: Fixtures.now.addingTimeInterval(time))
+        made.runID = RunID("run-\(step)")
+        made.companyKey = company.key
+        made.companyName = company.key == nil ? nil : company.name
+        return made
+    }
+
     /// Random contributions of eight leads over companies that share names, with `name:` keys,
     /// a nil key and time jumps that sweep the window: after each, a restore from the changelog
     /// as written so far counts every company's leads as the live instance does, applies the next
     /// contribution as it does, and replays of the latest contributions change nothing in either.
     func testARestoreAtAnyPointCountsAsTheLiveInstance() {
-        let keys: [(key: String?, name: String)] = [
-            ("li:1001", "Acme"), ("li:2002", "Acme Ltd"), ("name:acme", "Acme"), ("name:globex", "Globex"), ("li:3003", "Globex Inc"),
-            (nil, ""),
-        ]
         for seed in 1...30 {
             var random = SeededRandom(seed: UInt64(seed))
             var live = AccountHeat(accountID: "acct-1")
@@ -350,19 +365,14 @@ final class AccountHeatTests: XCTestCase {
             var applied: [AccountSignalContribution] = []
             var time: TimeInterval = 0
             for step in 0..<60 {
-                time += Double(Int.random(in: 0...3, using: &random)) * 10 * 86_400 + 1  // a lead's runs are scored one after another
-                let company = keys.randomElement(using: &random)!
-                var made = contribution(LeadID("l\(Int.random(in: 0..<8, using: &random))"), at: Fixtures.now.addingTimeInterval(time))
-                made.runID = RunID("run-\(step)")
-                made.companyKey = company.key
-                made.companyName = company.key == nil ? nil : company.name
+                let made = randomContribution(step: step, time: &time, &random)
                 applied.append(made)
                 var successor = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values))
                 let change = live.apply(made)
                 XCTAssertEqual(successor.apply(made), change, "seed \(seed), step \(step): the next contribution after a restore")
                 for (key, state) in change.states { changelog[key] = state }
                 var restored = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values))
-                for key in keys.compactMap(\.key) {
+                for key in Self.randomCompanies.compactMap(\.key) {
                     XCTAssertEqual(restored.leadCount(companyKey: key), live.leadCount(companyKey: key), "seed \(seed), step \(step), \(key)")
                 }
                 for replay in applied.suffix(3) {
@@ -378,10 +388,6 @@ final class AccountHeatTests: XCTestCase {
     /// a state still held, and a successor restores what was written and replays the rest. After
     /// the next contribution it counts every company's leads as the live instance does.
     func testACrashWithStatesStillHeldReplaysToTheLiveHeat() {
-        let keys: [(key: String?, name: String)] = [
-            ("li:1001", "Acme"), ("li:2002", "Acme Ltd"), ("name:acme", "Acme"), ("name:globex", "Globex"), ("li:3003", "Globex Inc"),
-            (nil, ""),
-        ]
         for seed in 1...30 {
             var random = SeededRandom(seed: UInt64(seed))
             var live = AccountHeat(accountID: "acct-1")
@@ -390,12 +396,7 @@ final class AccountHeatTests: XCTestCase {
             var applied: [AccountSignalContribution] = []
             var time: TimeInterval = 0
             for step in 0..<60 {
-                time += Double(Int.random(in: 0...3, using: &random)) * 10 * 86_400 + 1
-                let company = keys.randomElement(using: &random)!
-                var made = contribution(LeadID("l\(Int.random(in: 0..<8, using: &random))"), at: Fixtures.now.addingTimeInterval(time))
-                made.runID = RunID("run-\(step)")
-                made.companyKey = company.key
-                made.companyName = company.key == nil ? nil : company.name
+                let made = randomContribution(step: step, time: &time, &random)
                 applied.append(made)
                 for (key, state) in live.apply(made).states { held[key] = (state, held[key]?.firstStep ?? step) }
                 // Some held states are written now (as the write interval would), each whole.
@@ -418,7 +419,7 @@ final class AccountHeatTests: XCTestCase {
                 var going = live
                 _ = successor.apply(probe)
                 _ = going.apply(probe)
-                for key in keys.compactMap(\.key) {
+                for key in Self.randomCompanies.compactMap(\.key) {
                     XCTAssertEqual(successor.leadCount(companyKey: key), going.leadCount(companyKey: key), "seed \(seed), step \(step), \(key)")
                 }
             }
