@@ -10,8 +10,8 @@ import LeadModel
 /// - Replays count once: each applied contribution's lead and run is kept in the state of the
 ///   company it changed (``AccountHeatState/counted``), so a contribution read again after a crash
 ///   (its offset not committed, its changelog record written) changes nothing. A contribution
-///   older than one of the lead's already counted (a late replay of an earlier run) changes
-///   nothing either, also for a lead that left every company.
+///   older than the lead's latest (a late replay of an earlier run) changes nothing either, also
+///   for a lead that left every company.
 /// - Bounded by ``window``: contributions scored more than the window before the latest one
 ///   applied are dropped, with their leads and their counted entries, once a day (of contribution
 ///   time); contributions arriving that old are ignored, so a forgotten entry cannot count again.
@@ -64,8 +64,9 @@ public struct AccountHeat: Sendable {
     private var companyOfLead: [LeadID: String] = [:]
     /// The company whose state holds each counted contribution.
     private var counted: [LeadRun: String] = [:]
-    /// The latest counted contribution of each lead within the window, by scoring time.
-    private var lastCounted: [LeadID: Date] = [:]
+    /// The leads whose latest contribution took them out of every company (it had none), with
+    /// its scoring time, within the window: an older contribution of one changes nothing.
+    private var departed: [LeadID: Date] = [:]
     /// The latest contribution time applied.
     private var latest: Date?
     /// The UTC day of the last sweep of entries older than the window.
@@ -90,7 +91,8 @@ public struct AccountHeat: Sendable {
     /// A change whose records were written in part before a crash can leave a lead at two
     /// companies, or at one it left: it counts at the company where its contribution is the later,
     /// and nowhere when a later contribution of it was counted (that one moved it, or took it out
-    /// of every company, in a record that was written).
+    /// of every company, in a record that was written; the replay of a move brings it back where
+    /// it went).
     public init(accountID: AccountID, restoring states: [AccountHeatState]) {
         self.init(accountID: accountID)
         var placed: [LeadID: (key: String, entry: HeatContribution)] = [:]
@@ -108,7 +110,7 @@ public struct AccountHeat: Sendable {
             latest = max(latest ?? state.updatedAt, state.updatedAt)
         }
         placed = placed.filter { leadID, place in latestCounted[leadID].map { place.entry.scoredAt >= $0 } ?? true }
-        lastCounted = latestCounted
+        for (leadID, at) in latestCounted where placed[leadID] == nil { departed[leadID] = at }
         for (key, state) in companies {
             // Oldest first, as this type keeps them (records written before it kept that order may not be).
             companies[key]?.leads = state.leads.filter { placed[$0.leadID]?.key == key }.sorted(by: Self.isOlder)
@@ -134,10 +136,13 @@ public struct AccountHeat: Sendable {
         if let latest, at < latest.addingTimeInterval(-Self.window) { return Change() }
         let leadRun = LeadRun(leadID: contribution.leadID, runID: contribution.runID)
         guard counted[leadRun] == nil else { return Change() }
-        // Older than a contribution of the lead already counted: that one moved it, or took it
-        // out of every company, after this one.
-        if let last = lastCounted[contribution.leadID], last > at { return Change() }
+        // Older than the lead's latest contribution, which moved it or took it out of every company.
         let oldKey = companyOfLead[contribution.leadID]
+        if let oldKey, let current = companies[oldKey]?.leads.first(where: { $0.leadID == contribution.leadID }),
+           current.scoredAt > at {
+            return Change()
+        }
+        if let left = departed[contribution.leadID], left > at { return Change() }
         let newKey = contribution.companyKey
         guard oldKey != nil || newKey != nil else { return Change() }  // no company before or now
         if let newKey, oldKey != newKey, let state = companies[newKey], state.leads.count >= Self.maxLeadsPerCompany,
@@ -168,7 +173,7 @@ public struct AccountHeat: Sendable {
                         into: &companies[countedAt]!.counted)
         }
         counted[leadRun] = countedAt
-        lastCounted[contribution.leadID] = max(lastCounted[contribution.leadID] ?? at, at)
+        departed[contribution.leadID] = newKey == nil ? at : nil
         companyOfLead[contribution.leadID] = newKey
         let heatCompany = newKey.map(heatKey)
         aggregator.add(leadID: contribution.leadID, companyKey: heatCompany, companyName: companies[heatCompany ?? ""]?.companyName ?? "",
@@ -314,7 +319,7 @@ public struct AccountHeat: Sendable {
         sweptDay = day
         guard let latest else { return [] }
         let horizon = latest.addingTimeInterval(-Self.window)
-        lastCounted = lastCounted.filter { $0.value >= horizon }
+        departed = departed.filter { $0.value >= horizon }
         var changed: Set<String> = []
         for key in Array(companies.keys) where forget(at: key, leads: { $0.scoredAt < horizon }, counted: { $0.scoredAt < horizon }) {
             changed.insert(key)
