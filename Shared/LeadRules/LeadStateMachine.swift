@@ -578,8 +578,9 @@ public struct LeadStateMachine: Sendable {
 
     /// The attempt the lead waits on, when `key` names the lead, its run and the phase it is in.
     private func attemptWaitedOn(in key: PhaseAttemptKey) -> InFlightAttempt? {
-        guard let current = state, let inFlight = current.inFlight, key.leadID == current.leadID, key.runID == current.runID,
-              key.phase == inFlight.phase, current.currentPhase == inFlight.phase
+        // Read field by field: binding the whole state would copy it (a retain per reference it holds).
+        guard let inFlight = state?.inFlight, key.leadID == state?.leadID, key.runID == state?.runID,
+              key.phase == inFlight.phase, state?.currentPhase == inFlight.phase
         else { return nil }
         return inFlight
     }
