@@ -19,8 +19,10 @@ import Streaming
 ///   at most one poll, not behind a standard backlog.
 /// - Admission: `leads.discovered` is read as fast as it arrives. A new intent lead starts at
 ///   once (while fewer than ``CoordinatorSettings/maxRunningWithIntent`` run and fewer than
-///   ``CoordinatorSettings/maxWaitingLeads`` wait; at either bound `leads.discovered` and its
-///   priority twin are paused and their leads wait there, unread, still ahead of the backlog),
+///   ``CoordinatorSettings/maxParkedLeads`` backlog records are parked; at either bound
+///   `leads.discovered` and its priority twin are paused and their leads wait there, unread,
+///   still ahead of the backlog; past ``CoordinatorSettings/maxWaitingLeads`` an intent lead
+///   that would wait on its account's gates is queued instead, see ``CoordinatorCore/discoveryFlow()``),
 ///   and so does a new standard lead while there is room and nothing is queued; otherwise
 ///   a new standard lead (and a command for a lead not known yet) is copied to
 ///   `leads.backlog`, same partition, with its run id in a header. Backlog records start leads
