@@ -91,6 +91,8 @@ public enum LeadControlCommand: Sendable, Hashable {
     case deadLettersReplay(DeadLetterSelection, replacementPath: String?)
     /// `progress [--search S] [--watch] [--json]`.
     case progress(searchID: SearchID?, isWatching: Bool, isJSON: Bool)
+    /// `heat [--account A] [--all] [--json]`: each company's latest account signal.
+    case heat(accountID: AccountID?, includesCooled: Bool, isJSON: Bool)
     /// `lag [--window SECONDS] [--interval SECONDS] [--watch] [--json] [--max-lag N]`.
     case lag(LagOptions)
     /// `billing pause|resume --account A [--reason TEXT]`: the reason is nil when not given.
@@ -336,6 +338,14 @@ public enum LeadControlCommandLine {
             let search = try parsed.identifier("search")
             return invocation(
                 .progress(searchID: search.map(SearchID.init), isWatching: parsed.flag("watch"), isJSON: parsed.flag("json")), parsed)
+
+        case "heat":
+            if wantsHelp { return help("heat") }
+            let parsed = try parse(Array(arguments.dropFirst()), options: ["account"], flags: ["all", "json"], usage: Usage.heat)
+            _ = try parsed.positionals([])
+            let account = try parsed.identifier("account")
+            return invocation(
+                .heat(accountID: account.map(AccountID.init), includesCooled: parsed.flag("all"), isJSON: parsed.flag("json")), parsed)
 
         case "lag":
             if wantsHelp { return help("lag") }

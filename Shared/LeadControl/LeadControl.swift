@@ -188,6 +188,8 @@ public struct LeadControl: Sendable {
             return try await replayDeadLetters(selection, replacementPath: replacementPath)
         case .progress(let searchID, let isWatching, let isJSON):
             return try await progress(searchID: searchID, isWatching: isWatching, isJSON: isJSON)
+        case .heat(let accountID, let includesCooled, let isJSON):
+            return try await heat(accountID: accountID, includesCooled: includesCooled, isJSON: isJSON)
         case .lag(let options):
             return try await lag(options)
         case .billing(let accountID, let state, let reason):
@@ -623,6 +625,41 @@ public struct LeadControl: Sendable {
         }
         for problem in problems { console.error("warning: undecodable dead letter at \(problem)") }
         if !isJSON { console.error("\(letters.count) dead letter\(letters.count == 1 ? "" : "s") in \(topic)") }
+        return Self.success
+    }
+
+    /// `heat`: each company's latest account signal, hottest first (see ``Usage/heat``). An
+    /// account's signals come from the one aggregator that owns it, in order, into one partition:
+    /// the later record is the latest word.
+    public func heat(accountID: AccountID?, includesCooled: Bool, isJSON: Bool) async throws -> Int32 {
+        let topic = environment.topics.accountSignals
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        var latest: [String: AccountSignal] = [:]
+        var undecodable = 0
+        try await readToEnd(try await partitions(of: topic, admin: admin), admin: admin) { record in
+            guard record.value != nil else { return }
+            guard let signal = try? environment.codec.decode(AccountSignal.self, record: record) else {
+                undecodable += 1
+                return
+            }
+            guard accountID.map({ $0 == signal.accountID }) ?? true else { return }
+            latest["\(signal.accountID)|\(signal.companyKey)"] = signal
+        }
+        let cooled = latest.values.filter { $0.leadCount < 2 }
+        let shown = latest.values.filter { includesCooled || $0.leadCount >= 2 }
+            .sorted { ($1.heatScore, $0.accountID.rawValue, $0.companyKey) < ($0.heatScore, $1.accountID.rawValue, $1.companyKey) }
+        for signal in shown {
+            if isJSON {
+                console.output(String(decoding: try environment.codec.encode(signal), as: UTF8.self))
+            } else {
+                console.output(HeatLine.render(signal))
+            }
+        }
+        if undecodable > 0 { console.error("warning: \(undecodable) undecodable record\(undecodable == 1 ? "" : "s") in \(topic)") }
+        if !isJSON {
+            let left = includesCooled ? "" : ", \(cooled.count) cooled left out (--all shows them)"
+            console.error("\(shown.count) compan\(shown.count == 1 ? "y" : "ies") in \(topic)\(left)")
+        }
         return Self.success
     }
 

@@ -175,3 +175,17 @@ public enum DeadLetterLine {
         "\(partition)@\(offset)  " + render(letter)
     }
 }
+
+/// The line `leadctl heat` prints for a company's latest ``AccountSignal``.
+public enum HeatLine {
+    /// Account, company, heat, category, trend, leads, when, and the strongest signal listed.
+    public static func render(_ signal: AccountSignal) -> String {
+        let leads = "\(signal.leadCount) lead\(signal.leadCount == 1 ? "" : "s")"
+        var line = "\(signal.accountID)  \(signal.companyKey) (\(signal.companyName))  heat \(signal.heatScore) "
+            + "\(signal.category.rawValue) \(signal.trend.rawValue)  \(leads)  at \(ISO8601.format(signal.computedAt))"
+        if let strongest = signal.signals.first {
+            line += "  strongest: \(strongest.kind) \"\(strongest.detail)\" (\(strongest.leadID))"
+        }
+        return line
+    }
+}

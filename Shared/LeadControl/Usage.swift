@@ -38,6 +38,7 @@ public enum Usage {
                                                  re-publish dead letters to their source topic
           progress [--search S] [--watch] [--json]
                                                  per-search and per-account progress
+          heat [--account A] [--all] [--json]    each company's account heat, hottest first
           lag [--window S] [--watch] [--json]    status and lag of every consumer group
           billing pause|resume --account A [--reason TEXT]
                                                  stop or restart paid phases of an account
@@ -267,6 +268,17 @@ public enum Usage {
         """
 
     /// `leadctl lag`.
+    /// `leadctl heat`.
+    public static let heat = """
+        Usage: leadctl heat [--account A] [--all] [--json]
+
+        Reads `account.signals` to its end and prints each company's latest signal, hottest
+        first: account, company key and name, heat, category, trend, leads and the strongest
+        signal. A company whose heat is gone (its latest signal counts fewer than two leads) is
+        left out, and counted on standard error, unless --all. --account keeps one account's
+        companies; --json prints each latest signal as stored, one per line.
+        """
+
     public static let lag = """
         Usage: leadctl lag [--window SECONDS] [--interval SECONDS] [--json] [--max-lag N]
                leadctl lag --watch [--window SECONDS] [--interval SECONDS] [--json]
@@ -331,6 +343,7 @@ public enum Usage {
         case "dead-letters list": deadLettersList
         case "dead-letters replay": deadLettersReplay
         case "progress": progress
+        case "heat": heat
         case "lag": lag
         case "billing", "billing pause", "billing resume": billing
         case "help": general

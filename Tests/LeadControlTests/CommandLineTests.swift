@@ -125,6 +125,10 @@ final class CommandLineTests: XCTestCase {
                        .poolTail(isFromBeginning: false, count: nil, timeoutSeconds: 2.5, isJSON: false))
         XCTAssertEqual(usageError("pool tail --count 0")?.problem.hasPrefix("--count \"0\" is not a whole number"), true)
         XCTAssertEqual(try parse("dead-letters list --json").command, .deadLettersList(isJSON: true))
+        XCTAssertEqual(try parse("heat").command, .heat(accountID: nil, includesCooled: false, isJSON: false))
+        XCTAssertEqual(try parse("heat --account acct-1 --all --json").command, .heat(accountID: "acct-1", includesCooled: true, isJSON: true))
+        XCTAssertEqual(usageError(["heat", "--account="])?.problem.contains("--account"), true)
+        XCTAssertEqual(usageError("heat acct-1")?.problem, "unexpected argument \"acct-1\"")
     }
 
     func testLeadOverride() throws {

@@ -252,4 +252,46 @@ final class OperationsIntegrationTests: XCTestCase {
             XCTAssertEqual(reports.first?["samples"] as? Int, 1, "the first report comes after the first sample")
         }
     }
+
+    func testHeatPrintsEachCompanysLatestSignalHottestFirst() async throws {
+        try await withNamespace { environment, variables in
+            func signal(_ account: AccountID, _ company: String, heat: Int, leads: Int, minutes: Double) -> AccountSignal {
+                AccountSignal(accountID: account, companyKey: company, companyName: company.hasPrefix("li:") ? "Acme Inc" : "Globex",
+                              heatScore: heat, category: heat >= 70 ? .hot : heat >= 40 ? .warm : .cool, trend: .stable, leadCount: leads,
+                              signals: heat == 0 ? [] : [CompanySignal(leadID: "l1", kind: "switching-intent", detail: "Outreach",
+                                                                       date: Samples.now, weight: 9)],
+                              computedAt: Samples.now.addingTimeInterval(minutes * 60))
+            }
+            let signals = [
+                signal("acct-1", "li:1001", heat: 82, leads: 2, minutes: 0),
+                signal("acct-1", "name:globex", heat: 75, leads: 2, minutes: 1),
+                signal("acct-1", "li:1001", heat: 85, leads: 3, minutes: 2),  // the latest of li:1001
+                signal("acct-1", "name:globex", heat: 0, leads: 1, minutes: 3),  // globex cooled: one lead left
+                signal("acct-2", "li:2002", heat: 45, leads: 2, minutes: 4),
+            ]
+            try await send(try signals.map { try environment.codec.record($0, topic: environment.topics.accountSignals, key: $0.accountID.rawValue) },
+                           environment)
+
+            let (status, console) = await run(["heat"], variables)
+            XCTAssertEqual(status, LeadControl.success, console.error)
+            let lines = console.output.split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines.count, 2, console.output)
+            XCTAssertTrue(lines[0].hasPrefix("acct-1") && lines[0].contains("li:1001") && lines[0].contains("heat 85 hot"), lines[0])
+            XCTAssertTrue(lines[0].contains("3 leads") && lines[0].contains("switching-intent"), lines[0])
+            XCTAssertTrue(lines[1].hasPrefix("acct-2") && lines[1].contains("heat 45 warm"), lines[1])
+            XCTAssertTrue(console.error.contains("1 cooled"), console.error)
+
+            let (_, cooled) = await run(["heat", "--all", "--account", "acct-1"], variables)
+            let cooledLines = cooled.output.split(separator: "\n").map(String.init)
+            XCTAssertEqual(cooledLines.count, 2, cooled.output)
+            XCTAssertTrue(cooledLines[1].contains("name:globex") && cooledLines[1].contains("heat 0 cool") && cooledLines[1].contains("1 lead"),
+                          cooledLines[1])
+
+            let (_, json) = await run(["heat", "--json", "--account", "acct-2"], variables)
+            let decoded = try json.output.split(separator: "\n").map {
+                try environment.codec.decode(AccountSignal.self, from: Array($0.utf8))
+            }
+            XCTAssertEqual(decoded, [signals[4]])
+        }
+    }
 }
