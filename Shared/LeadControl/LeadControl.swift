@@ -628,22 +628,26 @@ public struct LeadControl: Sendable {
         return Self.success
     }
 
-    /// `heat`: each company's latest account signal, hottest first (see ``Usage/heat``). An
-    /// account's signals come from the one aggregator that owns it, in order, into one partition:
-    /// the later record is the latest word.
+    /// `heat`: the signal each company last published, hottest first (see ``Usage/heat``), from
+    /// the heat table: compacted, so it holds every company however long ago its heat last
+    /// changed, which `account.signals` (kept for its retention only) does not.
     public func heat(accountID: AccountID?, includesCooled: Bool, isJSON: Bool) async throws -> Int32 {
-        let topic = environment.topics.accountSignals
+        let topic = environment.topics.accountHeat
         let admin = try KafkaAdmin(configuration: environment.kafka)
         var latest: [String: AccountSignal] = [:]
         var undecodable = 0
         try await readToEnd(try await partitions(of: topic, admin: admin), admin: admin) { record in
-            guard record.value != nil else { return }
-            guard let signal = try? environment.codec.decode(AccountSignal.self, record: record) else {
+            guard let key = record.keyString else { return }
+            guard record.value != nil else {
+                latest[key] = nil  // a company forgotten
+                return
+            }
+            guard let state = try? environment.codec.decode(AccountHeatState.self, record: record) else {
                 undecodable += 1
                 return
             }
-            guard accountID.map({ $0 == signal.accountID }) ?? true else { return }
-            latest["\(signal.accountID)|\(signal.companyKey)"] = signal
+            guard accountID.map({ $0 == state.accountID }) ?? true else { return }
+            latest[key] = state.published  // nil: it never counted two leads
         }
         let cooled = latest.values.filter { $0.leadCount < 2 }
         let shown = latest.values.filter { includesCooled || $0.leadCount >= 2 }

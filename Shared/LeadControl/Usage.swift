@@ -267,18 +267,20 @@ public enum Usage {
         \(connection)
         """
 
-    /// `leadctl lag`.
     /// `leadctl heat`.
     public static let heat = """
         Usage: leadctl heat [--account A] [--all] [--json]
 
-        Reads `account.signals` to its end and prints each company's latest signal, hottest
-        first: account, company key and name, heat, category, trend, leads and the strongest
-        signal. A company whose heat is gone (its latest signal counts fewer than two leads) is
-        left out, and counted on standard error, unless --all. --account keeps one account's
-        companies; --json prints each latest signal as stored, one per line.
+        Reads the heat table (the compacted `account.heat`, each company's state as its
+        aggregator last wrote it, a few seconds behind `account.signals`) and prints the signal
+        each company last published, hottest first: account, company key and name, heat,
+        category, trend, leads and the strongest signal. A company whose heat is gone (its last
+        signal counts fewer than two leads) is left out, and counted on standard error, unless
+        --all. --account keeps one account's companies; --json prints each of those signals as
+        `account.signals` carries it, one per line.
         """
 
+    /// `leadctl lag`.
     public static let lag = """
         Usage: leadctl lag [--window SECONDS] [--interval SECONDS] [--json] [--max-lag N]
                leadctl lag --watch [--window SECONDS] [--interval SECONDS] [--json]

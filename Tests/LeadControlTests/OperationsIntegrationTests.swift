@@ -253,7 +253,7 @@ final class OperationsIntegrationTests: XCTestCase {
         }
     }
 
-    func testHeatPrintsEachCompanysLatestSignalHottestFirst() async throws {
+    func testHeatPrintsTheSignalEachCompanyLastPublishedHottestFirst() async throws {
         try await withNamespace { environment, variables in
             func signal(_ account: AccountID, _ company: String, heat: Int, leads: Int, minutes: Double) -> AccountSignal {
                 AccountSignal(accountID: account, companyKey: company, companyName: company.hasPrefix("li:") ? "Acme Inc" : "Globex",
@@ -262,15 +262,27 @@ final class OperationsIntegrationTests: XCTestCase {
                                                                        date: Samples.now, weight: 9)],
                               computedAt: Samples.now.addingTimeInterval(minutes * 60))
             }
-            let signals = [
-                signal("acct-1", "li:1001", heat: 82, leads: 2, minutes: 0),
-                signal("acct-1", "name:globex", heat: 75, leads: 2, minutes: 1),
-                signal("acct-1", "li:1001", heat: 85, leads: 3, minutes: 2),  // the latest of li:1001
-                signal("acct-1", "name:globex", heat: 0, leads: 1, minutes: 3),  // globex cooled: one lead left
-                signal("acct-2", "li:2002", heat: 45, leads: 2, minutes: 4),
+            func state(_ published: AccountSignal?, _ account: AccountID = "acct-1", _ company: String = "") -> AccountHeatState {
+                AccountHeatState(accountID: published?.accountID ?? account, companyKey: published?.companyKey ?? company,
+                                 companyName: published?.companyName ?? company, published: published, updatedAt: Samples.now)
+            }
+            let current = signal("acct-1", "li:1001", heat: 85, leads: 3, minutes: 2)
+            let cooled = signal("acct-1", "name:globex", heat: 0, leads: 1, minutes: 3)  // one lead left
+            let other = signal("acct-2", "li:2002", heat: 45, leads: 2, minutes: 4)
+            let states: [(String, AccountHeatState?)] = [
+                ("acct-1|li:1001", state(signal("acct-1", "li:1001", heat: 82, leads: 2, minutes: 0))),
+                ("acct-1|name:globex", state(signal("acct-1", "name:globex", heat: 75, leads: 2, minutes: 1))),
+                ("acct-1|li:1001", state(current)),
+                ("acct-1|name:globex", state(cooled)),
+                ("acct-2|li:2002", state(other)),
+                ("acct-1|name:initech", state(signal("acct-1", "name:initech", heat: 90, leads: 2, minutes: 0))),
+                ("acct-1|name:initech", nil),  // forgotten past the window
+                ("acct-1|name:hooli", state(nil, "acct-1", "name:hooli")),  // never two leads
             ]
-            try await send(try signals.map { try environment.codec.record($0, topic: environment.topics.accountSignals, key: $0.accountID.rawValue) },
-                           environment)
+            try await send(try states.map { key, state in
+                guard let state else { return ProducerRecord(topic: environment.topics.accountHeat, key: Array(key.utf8), value: nil) }
+                return try environment.codec.record(state, topic: environment.topics.accountHeat, key: key)
+            }, environment)
 
             let (status, console) = await run(["heat"], variables)
             XCTAssertEqual(status, LeadControl.success, console.error)
@@ -281,17 +293,17 @@ final class OperationsIntegrationTests: XCTestCase {
             XCTAssertTrue(lines[1].hasPrefix("acct-2") && lines[1].contains("heat 45 warm"), lines[1])
             XCTAssertTrue(console.error.contains("1 cooled"), console.error)
 
-            let (_, cooled) = await run(["heat", "--all", "--account", "acct-1"], variables)
-            let cooledLines = cooled.output.split(separator: "\n").map(String.init)
-            XCTAssertEqual(cooledLines.count, 2, cooled.output)
-            XCTAssertTrue(cooledLines[1].contains("name:globex") && cooledLines[1].contains("heat 0 cool") && cooledLines[1].contains("1 lead"),
-                          cooledLines[1])
+            let (_, all) = await run(["heat", "--all", "--account", "acct-1"], variables)
+            let allLines = all.output.split(separator: "\n").map(String.init)
+            XCTAssertEqual(allLines.count, 2, all.output)
+            XCTAssertTrue(allLines[1].contains("name:globex") && allLines[1].contains("heat 0 cool") && allLines[1].contains("1 lead"),
+                          allLines[1])
 
             let (_, json) = await run(["heat", "--json", "--account", "acct-2"], variables)
             let decoded = try json.output.split(separator: "\n").map {
                 try environment.codec.decode(AccountSignal.self, from: Array($0.utf8))
             }
-            XCTAssertEqual(decoded, [signals[4]])
+            XCTAssertEqual(decoded, [other])
         }
     }
 }
