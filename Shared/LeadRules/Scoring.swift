@@ -363,12 +363,35 @@ public struct RuleBasedScorer: Scorer {
         return locationAliases[country, default: []].contains { $0.occurs(in: place) }
     }
 
-    /// The country the last comma-separated part of `place` names, normalised, if it names one.
+    /// The country the last comma-separated part of `place` names, normalised, if it names one:
+    /// a country's name, or its two-letter code after one of its ``citiesAbroad``.
     private static func lastPartCountry(of place: String) -> String? {
-        guard let last = place.split(separator: ",").last else { return nil }
+        let parts = place.split(separator: ",")
+        guard let last = parts.last else { return nil }
         let name = SignalDetector.normalize(String(last))
+        if parts.count > 1, let city = citiesAbroad[SignalDetector.normalize(String(parts[0]))], city.code == name {
+            return city.country
+        }
         let country = countryNames[name] ?? name
         return isCountry(country) ? country : nil
+    }
+
+    /// Well-known cities of the countries whose two-letter code is also a US state's postal code,
+    /// with that code and the country, normalised: "Toronto, CA" is in Canada and "Tel Aviv, IL"
+    /// in Israel, while "San Diego, CA" and "Vancouver, WA" stay in the United States.
+    private static let citiesAbroad: [String: (code: String, country: String)] = [
+        ("ca", "canada", ["toronto", "montreal", "montréal", "vancouver", "calgary", "ottawa", "edmonton", "winnipeg",
+                          "mississauga", "halifax", "quebec city", "québec city", "kitchener"]),
+        ("il", "israel", ["tel aviv", "tel aviv yafo", "tel aviv-yafo", "jerusalem", "haifa", "herzliya", "ramat gan",
+                          "petah tikva", "beersheba", "be'er sheva"]),
+        ("co", "colombia", ["bogota", "bogotá", "medellin", "medellín", "cali", "barranquilla", "cartagena"]),
+        ("ma", "morocco", ["casablanca", "rabat", "marrakech", "marrakesh", "tangier"]),
+        ("pa", "panama", ["panama city", "panamá"]),
+    ].reduce(into: [:]) { cities, entry in
+        let (code, country, names) = entry
+        for name in names {
+            cities[SignalDetector.normalize(name)] = (SignalDetector.normalize(code), SignalDetector.normalize(country))
+        }
     }
 
     private static func isCountry(_ normalized: String) -> Bool {

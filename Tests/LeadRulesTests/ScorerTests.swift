@@ -264,6 +264,17 @@ final class ScorerTests: XCTestCase {
         XCTAssertTrue(isLocatedIn("Greater Boston / New England", icp: "United States"))
         XCTAssertTrue(isLocatedIn("Sydney, New South Wales, Australia", icp: "Australia"))
         XCTAssertFalse(isLocatedIn("Sydney, Nova Scotia, Canada", icp: "Australia"))
+        // A country's own two-letter code after one of its well-known cities is that country, not
+        // the US state of the same code; after any other city it is still the state.
+        for (place, country) in [("Toronto, CA", "Canada"), ("Tel Aviv, IL", "Israel"), ("Bogotá, CO", "Colombia"),
+                                 ("Vancouver, CA", "Canada")] {
+            XCTAssertFalse(isLocatedIn(place, icp: "United States"), place)
+            XCTAssertTrue(isLocatedIn(place, icp: country), place)
+        }
+        for place in ["San Diego, CA", "Vancouver, WA", "Chicago, IL", "Denver, CO"] {
+            XCTAssertTrue(isLocatedIn(place, icp: "United States"), place)
+            XCTAssertFalse(isLocatedIn(place, icp: "Canada"), place)
+        }
     }
 
     /// An ICP title that is only a C-level role names that role: a lead with that very title
