@@ -176,8 +176,8 @@ public struct AccountHeat: Sendable {
         departed[contribution.leadID] = newKey == nil ? at : nil
         companyOfLead[contribution.leadID] = newKey
         let heatCompany = newKey.map(heatKey)
-        aggregator.add(leadID: contribution.leadID, companyKey: heatCompany, companyName: companies[heatCompany ?? ""]?.companyName ?? "",
-                       signals: contribution.allSignals)
+        aggregator.add(leadID: contribution.leadID, companyKey: heatCompany,
+                       companyName: companies[heatCompany ?? ""]?.companyName ?? "", signals: contribution.allSignals)
         if let newKey { dropLeadsBeyondTheBound(of: newKey) }
         touched.formUnion(sweepIfNewDay(at: at))
         return finish(touched, now: at)
@@ -186,8 +186,8 @@ public struct AccountHeat: Sendable {
     /// The company whose heat counts the leads recorded under `key`: for a `name:` key, the
     /// account's one `li:` company of that name with leads, if it has exactly one; else `key`.
     private func heatKey(_ key: String) -> String {
-        guard key.hasPrefix(Self.namePrefix), let keys = identified[String(key.dropFirst(Self.namePrefix.count))],
-              keys.count == 1 else { return key }
+        let prefix = AccountSignalAggregator.namePrefix
+        guard key.hasPrefix(prefix), let keys = identified[String(key.dropFirst(prefix.count))], keys.count == 1 else { return key }
         return keys.first!
     }
 
@@ -195,7 +195,7 @@ public struct AccountHeat: Sendable {
     /// it had before.
     @discardableResult
     private mutating func index(_ key: String) -> (name: String, before: Set<String>)? {
-        guard key.hasPrefix(Self.identifierPrefix),
+        guard key.hasPrefix(AccountSignalAggregator.identifierPrefix),
               let name = companies[key].flatMap({ AccountSignalAggregator.normalizedCompanyName($0.companyName) }) else { return nil }
         let before = identified[name] ?? []
         identified[name, default: []].insert(key)
@@ -223,7 +223,7 @@ public struct AccountHeat: Sendable {
     /// (``heatKey(_:)``), after the `li:` companies of that name changed from `before`; returns
     /// the companies whose heat they left and joined.
     private mutating func recount(name: String, before: Set<String>) -> Set<String> {
-        let nameKey = Self.namePrefix + name
+        let nameKey = AccountSignalAggregator.namePrefix + name
         let previous = before.count == 1 ? before.first! : nameKey
         let current = heatKey(nameKey)
         guard previous != current, let leads = companies[nameKey]?.leads, !leads.isEmpty else { return [] }
@@ -233,9 +233,6 @@ public struct AccountHeat: Sendable {
         }
         return [previous, current]
     }
-
-    private static let namePrefix = "name:"
-    private static let identifierPrefix = "li:"
 
     /// Drops a company's oldest leads beyond ``maxLeadsPerCompany``, with the counted entries
     /// as old (those of its kept leads' current runs stay). A replay of a dropped contribution
@@ -345,7 +342,7 @@ public struct AccountHeat: Sendable {
         }
         // An `li:` company counts the leads recorded under its name while it has leads of its own
         // (one kept only for contributions it counted is no company of that name now).
-        for key in touched.filter({ $0.hasPrefix(Self.identifierPrefix) }).sorted() {
+        for key in touched.filter({ $0.hasPrefix(AccountSignalAggregator.identifierPrefix) }).sorted() {
             let hasLeads = companies[key].map { !$0.leads.isEmpty } ?? false
             if hasLeads && nameOfIdentified[key] == nil {
                 touched.formUnion(register(key))

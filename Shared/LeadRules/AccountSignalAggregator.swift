@@ -168,6 +168,11 @@ public struct AccountSignalAggregator: Sendable {
         employer(of: profile).key
     }
 
+    /// The start of a company key made of a LinkedIn company id.
+    static let identifierPrefix = "li:"
+    /// The start of a company key made of a normalised company name (``normalizedCompanyName(_:)``).
+    static let namePrefix = "name:"
+
     /// The key of the lead's current company (``companyKey(for:)``) and its display name.
     static func employer(of profile: EnrichedProfile) -> (key: String?, name: String?) {
         let linkedinEmployer = profile.company?.name ?? profile.linkedin?.company
@@ -175,13 +180,13 @@ public struct AccountSignalAggregator: Sendable {
         if linkedinEmployer != nil, let bio = profile.x?.bio, !bio.isBlank {
             let evidence = FitEvidence(profile: profile)
             if evidence.replacesLinkedInEmployer, let newer = evidence.company {
-                return (normalizedCompanyName(newer.value).map { "name:\($0)" }, newer.value)
+                return (normalizedCompanyName(newer.value).map { namePrefix + $0 }, newer.value)
             }
         }
         if let id = profile.company?.linkedInID ?? profile.linkedin?.companyLinkedInID, !id.isEmpty {
-            return ("li:\(id)", linkedinEmployer ?? "li:\(id)")
+            return (identifierPrefix + id, linkedinEmployer ?? identifierPrefix + id)
         }
-        let key = normalizedCompanyName(linkedinEmployer ?? "").map { "name:\($0)" }
+        let key = normalizedCompanyName(linkedinEmployer ?? "").map { namePrefix + $0 }
         return (key, key == nil ? nil : linkedinEmployer)
     }
 
