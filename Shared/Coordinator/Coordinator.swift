@@ -538,7 +538,7 @@ public final class Coordinator: Service {
         for waiting in state.core.awaitingConfiguration.values {
             floors[waiting.source.topicPartition] = min(floors[waiting.source.topicPartition] ?? .max, waiting.source.offset)
         }
-        for (partition, offset) in state.parked.floors {
+        for (partition, offset) in state.parked.floors() {
             floors[partition] = min(floors[partition] ?? .max, offset)
         }
         var written: [LeadID] = []

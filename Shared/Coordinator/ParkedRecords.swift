@@ -3,7 +3,7 @@ import LeadModel
 
 /// Backlog records parked at the waiting bound (``CoordinatorCore/Effect/park(_:account:paid:)``),
 /// which the coordinator's loop holds: where each is, whose lead, and the account whose gates
-/// hold it. No offset past a parked record is stored (``floors``) until its lead is handled
+/// hold it. No offset past a parked record is stored (``floors()``) until its lead is handled
 /// again, so a crash or a new owner reads it again. A backlog command (a re-enrich, a found
 /// profile) of a parked lead parks behind it, so it is not handled before the lead is known.
 /// About 460 bytes a record (100,000 with 41-character lead ids: 46 MB resident).
@@ -31,6 +31,12 @@ struct ParkedRecords {
     private var leads: [LeadID: (hold: Hold, records: Int)] = [:]
     /// Records handed back (fetched again for their account's open gates), not handled yet.
     private(set) var releasing: Set<Position> = []
+    /// The lowest parked offset of each partition, kept as records park: the loop asks for it
+    /// every poll, and a walk over every parked record (up to ``CoordinatorSettings/maxParkedLeads``)
+    /// each time would cost more than the poll. A partition whose lowest record left is in
+    /// `staleFloors` until ``floors()`` walks the records again.
+    private var lowest: [TopicPartition: Int64] = [:]
+    private var staleFloors: Set<TopicPartition> = []
 
     var count: Int { records.count }
     /// What counts against ``CoordinatorSettings/maxParkedLeads``: records handed back do not, so
@@ -43,6 +49,9 @@ struct ParkedRecords {
     mutating func park(_ position: Position, _ hold: Hold) {
         guard records.updateValue(hold, forKey: position) == nil else { return }
         leads[hold.leadID, default: (hold, 0)].records += 1
+        if !staleFloors.contains(position.partition) {
+            lowest[position.partition] = min(lowest[position.partition] ?? .max, position.offset)
+        }
     }
 
     /// The record at `position` is handled again (started, refused or parked anew).
@@ -50,15 +59,21 @@ struct ParkedRecords {
         releasing.remove(position)
         guard let hold = records.removeValue(forKey: position), let entry = leads[hold.leadID] else { return }
         leads[hold.leadID] = entry.records > 1 ? (entry.hold, entry.records - 1) : nil
+        if lowest[position.partition] == position.offset {
+            lowest[position.partition] = nil
+            staleFloors.insert(position.partition)
+        }
     }
 
-    /// The lowest parked offset of each partition: no offset past it may be stored.
-    var floors: [TopicPartition: Int64] {
-        var floors: [TopicPartition: Int64] = [:]
-        for position in records.keys {
-            floors[position.partition] = min(floors[position.partition] ?? .max, position.offset)
+    /// The lowest parked offset of each partition: no offset past it may be stored. Walks the
+    /// parked records only when the lowest of a partition left since the last call.
+    mutating func floors() -> [TopicPartition: Int64] {
+        guard !staleFloors.isEmpty else { return lowest }
+        for position in records.keys where staleFloors.contains(position.partition) {
+            lowest[position.partition] = min(lowest[position.partition] ?? .max, position.offset)
         }
-        return floors
+        staleFloors = []
+        return lowest
     }
 
     /// Up to `limit` records not handed back yet whose holds `isOpen` says are open, lowest

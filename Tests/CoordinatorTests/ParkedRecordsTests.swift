@@ -1,6 +1,7 @@
 @testable import Coordinator
 import Kafka
 import LeadModel
+import LeadRules
 import XCTest
 
 /// The loop's parked backlog records, without a broker.
@@ -18,12 +19,12 @@ final class ParkedRecordsTests: XCTestCase {
         parked.park(at(0, 40), hold("a"))
         parked.park(at(0, 12), hold("b"))
         parked.park(at(1, 7), hold("c"))
-        XCTAssertEqual(parked.floors[at(0, 0).partition], 12)
-        XCTAssertEqual(parked.floors[at(1, 0).partition], 7)
+        XCTAssertEqual(parked.floors()[at(0, 0).partition], 12)
+        XCTAssertEqual(parked.floors()[at(1, 0).partition], 7)
         parked.remove(at(0, 12))
-        XCTAssertEqual(parked.floors[at(0, 0).partition], 40)
+        XCTAssertEqual(parked.floors()[at(0, 0).partition], 40)
         parked.removeAll(inPartitions: [1])
-        XCTAssertNil(parked.floors[at(1, 0).partition])
+        XCTAssertNil(parked.floors()[at(1, 0).partition])
         XCTAssertEqual(parked.count, 1)
     }
 
@@ -50,5 +51,27 @@ final class ParkedRecordsTests: XCTestCase {
         XCTAssertNil(parked.hold(of: "a"))
         XCTAssertEqual(parked.countedAgainstBound, 1)
         XCTAssertEqual(parked.count, 1)
+    }
+
+    /// The floors are kept as records park and leave, not walked for every poll: after any
+    /// sequence they are what a walk over the parked records gives.
+    func testKeptFloorsAreTheLowestParkedOffsetsAfterAnySequence() {
+        var parked = ParkedRecords()
+        var random = SeededRandom(seed: 11)
+        var present: Set<ParkedRecords.Position> = []
+        for step in 0..<2_000 {
+            let position = at(Int32.random(in: 0..<3, using: &random), Int64.random(in: 0..<60, using: &random))
+            if Bool.random(using: &random) {
+                parked.park(position, hold("l\(position.offset)"))
+                present.insert(position)
+            } else {
+                parked.remove(position)
+                present.remove(position)
+            }
+            if step % 7 == 0 || present.isEmpty {
+                let walked = Dictionary(present.map { ($0.partition, $0.offset) }, uniquingKeysWith: min)
+                XCTAssertEqual(parked.floors(), walked, "step \(step)")
+            }
+        }
     }
 }
