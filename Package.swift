@@ -72,7 +72,7 @@ let package = Package(
 
         .target(name: "KafkaTestSupport", dependencies: ["Kafka"], path: "Tests/KafkaTestSupport"),
         .target(name: "LeadModelTestSupport", dependencies: ["LeadModel"], path: "Tests/LeadModelTestSupport"),
-        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
+        .testTarget(name: "KafkaTests", dependencies: ["CRdKafka", "Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
         // MetricsTests renders the stage runner's metric families too.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Streaming"], path: "Tests/RuntimeTests"),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "Runtime", "Kafka", "KafkaTestSupport", "LeadModel"],

@@ -223,7 +223,7 @@ final class PipelineRun {
             statisticsObserver: { statistics in received.withLock { $0 = (statistics.receivedBytes, $0.reports + 1) } })
         var volumes: [String: TopicVolume] = [:]
         do {
-            try await reader.read(upTo: ends, idleLimit: .seconds(5), timeout: .seconds(120)) { record in
+            try await reader.read(upTo: ends, timeout: .seconds(120)) { record in
                 let bytes = (record.key?.count ?? 0) + (record.value?.count ?? 0)
                     + record.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
                 let topic = record.topic.hasPrefix(namespace + ".") ? String(record.topic.dropFirst(namespace.count + 1)) : record.topic

@@ -50,6 +50,8 @@ public final class KafkaConsumer: Sendable {
     private let contextPointer: Unmanaged<RebalanceContext>
     private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
     private let isClosed = Atomic<Bool>(false)
+    /// Per partition, the end a poll last reported this reader reached (``reachedEnd(of:)``).
+    private let endsReached = Mutex<[TopicPartition: Int64]>([:])
     /// The group this consumer belongs to.
     public let groupID: String
 
@@ -132,11 +134,13 @@ public final class KafkaConsumer: Sendable {
     /// state from a changelog and for reading whole tables. Its statistics go to
     /// `statisticsObserver` (every `statistics.interval.ms` of `properties`), not to the
     /// configuration's observer, so a service's metrics count only its long-lived clients. Its
-    /// read-ahead is ``boundedReadAhead``.
+    /// read-ahead is ``boundedReadAhead``, and it reports the ends it reaches
+    /// (``reachedEnd(of:)``).
     public convenience init(configuration: KafkaConfiguration, startingAt offsets: [TopicPartition: Int64],
                             properties: [String: String] = [:], statisticsObserver: KafkaStatisticsObserver? = nil) throws {
         var overrides = properties
         overrides["enable.auto.commit"] = "false"
+        overrides["enable.partition.eof"] = "true"
         try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
                       defaults: Self.boundedReadAhead, priorityTopics: [], statisticsObserver: statisticsObserver, defersRevocation: false,
                       onRebalance: nil)
@@ -199,6 +203,16 @@ public final class KafkaConsumer: Sendable {
     /// The partitions currently assigned to this member.
     public var assignment: Set<TopicPartition> { context.assignment }
 
+    /// The end (one past the last offset) this reader of fixed partitions last reached in
+    /// `partition`: librdkafka says so (`enable.partition.eof`) when a fetch finds nothing after
+    /// its position, and a poll takes the word in order, after every record before it. The end
+    /// counts offsets no consumer receives (a transaction's marker, records compacted away), so
+    /// a read to an end is complete here without waiting for a record at the end's last offset.
+    /// Nil until a poll took such a word, and for a group member.
+    public func reachedEnd(of partition: TopicPartition) -> Int64? {
+        endsReached.withLock { $0[partition] }
+    }
+
     /// Waits up to `timeoutMilliseconds` for records and returns at most `maxRecords` of them
     /// (possibly none). Rebalance callbacks run during this call.
     /// - Throws: ``KafkaError`` when the consumer is closed or hit a fatal error.
@@ -221,7 +235,8 @@ public final class KafkaConsumer: Sendable {
     /// and an idle consumer sleeps instead of looking at its queues every few milliseconds.
     private func consume(maxRecords: Int, timeoutMilliseconds: Int32) -> Result<[ConsumerRecord], KafkaError> {
         guard let priorityQueue, let wakeUp else {
-            return Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords, timeoutMilliseconds: timeoutMilliseconds)
+            return Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords, timeoutMilliseconds: timeoutMilliseconds,
+                                     endsReached: endsReached)
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         while true {
@@ -230,12 +245,14 @@ public final class KafkaConsumer: Sendable {
             // A quarter (at least one place) is left for the consumer queue, which also serves the
             // rebalance callbacks.
             var records: [ConsumerRecord]
-            switch Self.consumeBatch(rk: rk, queue: priorityQueue, maxRecords: Self.priorityShare(of: maxRecords), timeoutMilliseconds: 0) {
+            switch Self.consumeBatch(rk: rk, queue: priorityQueue, maxRecords: Self.priorityShare(of: maxRecords), timeoutMilliseconds: 0,
+                                     endsReached: endsReached) {
             case .success(let batch): records = batch
             case .failure(let error): return .failure(error)
             }
             if maxRecords > records.count {
-                switch Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords - records.count, timeoutMilliseconds: 0) {
+                switch Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords - records.count, timeoutMilliseconds: 0,
+                                         endsReached: endsReached) {
                 case .success(let batch): records += batch
                 case .failure(let error): return .failure(error)
                 }
@@ -251,8 +268,8 @@ public final class KafkaConsumer: Sendable {
         max(1, min(maxRecords - 1, maxRecords * 3 / 4))
     }
 
-    private static func consumeBatch(rk: RDHandle, queue: RDHandle, maxRecords: Int,
-                                     timeoutMilliseconds: Int32) -> Result<[ConsumerRecord], KafkaError> {
+    private static func consumeBatch(rk: RDHandle, queue: RDHandle, maxRecords: Int, timeoutMilliseconds: Int32,
+                                     endsReached: borrowing Mutex<[TopicPartition: Int64]>) -> Result<[ConsumerRecord], KafkaError> {
         let messages = UnsafeMutablePointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxRecords)
         defer { messages.deallocate() }
         let count = rd_kafka_consume_batch_queue(queue.pointer, timeoutMilliseconds, messages, maxRecords)
@@ -271,7 +288,13 @@ public final class KafkaConsumer: Sendable {
             defer { rd_kafka_message_destroy(message) }
             let m = message.pointee
             if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
+                if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                    if let topic = m.rkt.map({ String(cString: rd_kafka_topic_name($0)) }) {
+                        let partition = TopicPartition(topic: topic, partition: m.partition)
+                        endsReached.withLock { $0[partition] = m.offset }
+                    }
+                    continue
+                }
                 let reason = rd_kafka_message_errstr(message).map { String(cString: $0) }
                 let error = KafkaError(m.err, message: reason, operation: "poll")
                 if m.err == RD_KAFKA_RESP_ERR__FATAL {

@@ -18,27 +18,28 @@ extension KafkaConsumer {
     /// brought: nothing read is dropped). The consumer must be assigned those partitions
     /// (``init(configuration:startingAt:properties:)``); it can go on reading afterwards.
     ///
-    /// - Parameters:
-    ///   - idleLimit: a partition's last offsets may never arrive (compacted away, or a
-    ///     transaction marker, which no consumer receives): once records were seen and none came
-    ///     for this long, the read counts as complete. Nil (the default) waits for the end: a
-    ///     broker that stops answering looks the same as such a tail, and a restore that ended
-    ///     early would lose state, so only a reader that may show less (leadctl) sets one.
-    ///   - timeout: throws ``ReadToEndTimeout`` after this long; nil waits as long as it takes.
-    public func read(upTo ends: [TopicPartition: Int64], idleLimit: Duration? = nil, timeout: Duration? = nil,
+    /// A partition is read to its end when the record at the end's last offset arrived, or when
+    /// the reader reports reaching the end (``reachedEnd(of:)``): the last offsets may be none a
+    /// consumer receives (a transaction's marker, records compacted away). Silence is never taken
+    /// for the end: a broker that stops answering for a while looks the same, and a read that
+    /// ended early would lose state or show an operator a short list.
+    ///
+    /// - Parameter timeout: throws ``ReadToEndTimeout`` after this long; nil waits as long as it
+    ///   takes.
+    public func read(upTo ends: [TopicPartition: Int64], timeout: Duration? = nil,
                      _ body: (ConsumerRecord) throws -> Void) async throws {
-        try await read(upTo: ends, idleLimit: idleLimit, timeout: timeout) { records in
+        try await read(upTo: ends, timeout: timeout) { records in
             for record in records { try body(record) }
         }
     }
 
-    /// ``read(upTo:idleLimit:timeout:_:)`` giving `body` each poll's records at once, so that it
+    /// ``read(upTo:timeout:_:)`` giving `body` each poll's records at once, so that it
     /// can await (publish what it made of them) before the next poll.
     /// - Parameters:
     ///   - stallLimit: throws ``ReadToEndTimeout`` once no record came for this long (a reader
     ///     whose ends are records it has seen elsewhere, so that they must arrive).
     ///   - maxRecords: the most records a poll hands over (large records: fewer held at once).
-    public func read(upTo ends: [TopicPartition: Int64], idleLimit: Duration? = nil, stallLimit: Duration? = nil,
+    public func read(upTo ends: [TopicPartition: Int64], stallLimit: Duration? = nil,
                      timeout: Duration? = nil, maxRecords: Int = 5000,
                      eachPoll body: ([ConsumerRecord]) async throws -> Void) async throws {
         var remaining = Set(ends.filter { $0.value > 0 }.keys)
@@ -49,39 +50,39 @@ extension KafkaConsumer {
         while !remaining.isEmpty {
             if let deadline, clock.now >= deadline { throw ReadToEndTimeout(remaining: remaining.sorted()) }
             let records = try await poll(maxRecords: maxRecords, timeoutMilliseconds: 200)
-            guard !records.isEmpty else {
-                if let idleLimit, let lastRecordAt, clock.now - lastRecordAt > idleLimit { return }
+            if records.isEmpty {
                 if let stallLimit, clock.now - (lastRecordAt ?? start) > stallLimit { throw ReadToEndTimeout(remaining: remaining.sorted()) }
-                continue
+            } else {
+                lastRecordAt = clock.now
+                try await body(records)
+                for record in records {
+                    if let end = ends[record.topicPartition], record.offset + 1 >= end { remaining.remove(record.topicPartition) }
+                }
             }
-            lastRecordAt = clock.now
-            try await body(records)
-            for record in records {
-                if let end = ends[record.topicPartition], record.offset + 1 >= end { remaining.remove(record.topicPartition) }
-            }
+            remaining = remaining.filter { partition in reachedEnd(of: partition).map { $0 < ends[partition]! } ?? true }
         }
     }
 
-    /// ``readToEnd(_:configuration:admin:idleLimit:timeout:whileBrokerUnreachable:_:)`` with an
-    /// admin client of its own.
+    /// ``readToEnd(_:configuration:admin:timeout:whileBrokerUnreachable:_:)`` with an admin
+    /// client of its own.
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration,
-                                 idleLimit: Duration? = nil, timeout: Duration? = nil,
+                                 timeout: Duration? = nil,
                                  whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
         let admin = try KafkaAdmin(configuration: configuration)
-        try await readToEnd(partitions, configuration: configuration, admin: admin, idleLimit: idleLimit, timeout: timeout,
+        try await readToEnd(partitions, configuration: configuration, admin: admin, timeout: timeout,
                             whileBrokerUnreachable: waiting, body)
     }
 
     /// Reads `partitions` from their beginning up to the high watermarks they have when called,
-    /// with a reader of its own, closed before returning. See ``read(upTo:idleLimit:timeout:_:)``.
+    /// with a reader of its own, closed before returning. See ``read(upTo:timeout:_:)``.
     ///
     /// With `waiting`, the ends are asked for until the broker answers
     /// (``KafkaError/waitingForBroker(_:waiting:)``, `waiting` called with each failure): a
     /// service's restore that starts during an outage waits for the broker instead of failing.
     /// Without it, an unreachable broker is an error (an operator's command says so).
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,
-                                 idleLimit: Duration? = nil, timeout: Duration? = nil,
+                                 timeout: Duration? = nil,
                                  whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
         let watermarks = try await admin.watermarks(partitions, whileBrokerUnreachable: waiting)
@@ -94,7 +95,7 @@ extension KafkaConsumer {
                                        startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
                                        properties: ["fetch.wait.max.ms": "50"])
         do {
-            try await reader.read(upTo: ends, idleLimit: idleLimit, timeout: timeout, body)
+            try await reader.read(upTo: ends, timeout: timeout, body)
         } catch {
             await reader.close()
             throw error

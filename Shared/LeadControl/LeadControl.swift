@@ -674,16 +674,15 @@ public struct LeadControl: Sendable {
         return try await admin.partitions(of: topic)
     }
 
-    /// Reads `partitions` from the beginning up to the high watermarks they had when called.
-    ///
-    /// A compacted partition may lack its last offsets; after five idle seconds past the last
-    /// record seen, the read counts as complete.
+    /// Reads `partitions` from the beginning up to the high watermarks they had when called,
+    /// waiting for their ends (a broker that stops answering for a while does not make the list
+    /// short), up to ``readTimeout``.
     public func readToEnd(
         _ partitions: [TopicPartition], admin: KafkaAdmin, _ body: (ConsumerRecord) throws -> Void
     ) async throws {
         do {
             try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, admin: admin,
-                                              idleLimit: .seconds(5), timeout: readTimeout, body)
+                                              timeout: readTimeout, body)
         } catch let timeout as KafkaConsumer.ReadToEndTimeout {
             throw LeadControlError.timedOut("reading \(timeout.remaining.map(\.description).joined(separator: ", ")) to its end")
         }

@@ -1,3 +1,4 @@
+import CRdKafka
 import Foundation
 import Kafka
 import KafkaTestSupport
@@ -86,9 +87,64 @@ final class ReadToEndTests: XCTestCase {
         XCTAssertEqual(found[partition].map { Set($0.keys) }, [1, 3], "both records, once the broker is back")
     }
 
-    /// An end whose last offsets never come (compacted away, a transaction marker) does not
-    /// hold the reader forever; an end with nothing at all before it times out.
-    func testAnEndThatNeverArrivesEndsByIdlenessOrTimeout() async throws {
+    /// Records `values` to partition 0 of `topic` in one committed transaction. The commit
+    /// writes a marker after them that takes an offset and that no consumer receives.
+    private func produceInATransaction(_ values: [String], to topic: String) throws {
+        var reason = [CChar](repeating: 0, count: 512)
+        let conf = rd_kafka_conf_new()
+        for (name, value) in ["bootstrap.servers": TestBroker.bootstrapServers, "transactional.id": "test-\(UUID().uuidString)"] {
+            XCTAssertEqual(rd_kafka_conf_set(conf, name, value, &reason, reason.count), RD_KAFKA_CONF_OK, text(reason))
+        }
+        guard let producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &reason, reason.count) else {
+            throw TransactionFailure(step: "create the producer", reason: text(reason))
+        }
+        defer { rd_kafka_destroy(producer) }
+        func check(_ error: OpaquePointer?, _ step: String) throws {
+            guard let error else { return }
+            defer { rd_kafka_error_destroy(error) }
+            throw TransactionFailure(step: step, reason: String(cString: rd_kafka_error_string(error)))
+        }
+        try check(rd_kafka_init_transactions(producer, 10_000), "init the transactions")
+        try check(rd_kafka_begin_transaction(producer), "begin the transaction")
+        let handle = rd_kafka_topic_new(producer, topic, nil)
+        defer { rd_kafka_topic_destroy(handle) }
+        for value in values {
+            var bytes = Array(value.utf8)
+            XCTAssertEqual(rd_kafka_produce(handle, 0, RD_KAFKA_MSG_F_COPY, &bytes, bytes.count, nil, 0, nil), 0)
+        }
+        try check(rd_kafka_commit_transaction(producer, 10_000), "commit the transaction")
+    }
+
+    private func text(_ characters: [CChar]) -> String {
+        String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private struct TransactionFailure: Error {
+        let step: String
+        let reason: String
+    }
+
+    /// A committed transaction ends with a marker that takes the partition's last offset and
+    /// that no consumer receives: the read ends where the reader reports reaching the partition's
+    /// end, at once, instead of waiting for a record that never comes.
+    func testAnEndBehindATransactionMarkerIsReachedAtOnce() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            try produceInATransaction(["v0", "v1", "v2"], to: topic)
+            let partition = TopicPartition(topic: topic, partition: 0)
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            let ends = try await admin.watermarks([partition])
+            XCTAssertEqual(ends[partition]?.high, 4, "three records and the commit's marker")
+            var values: [String] = []
+            try await KafkaConsumer.readToEnd([partition], configuration: TestBroker.configuration(), admin: admin,
+                                              timeout: .seconds(20)) { values.append(String(decoding: $0.value ?? [], as: UTF8.self)) }
+            XCTAssertEqual(values, ["v0", "v1", "v2"])
+        }
+    }
+
+    /// Silence is not the end: an end the partition never reaches (it holds ten records, the
+    /// end says twelve) times out after every record there is, and so does an end with nothing
+    /// before it.
+    func testAnEndNeverReachedTimesOutAfterEveryRecordThereIs() async throws {
         try await withTestTopic(partitions: 2) { topic in
             try await produce(10, to: topic, partitions: 1)  // all in partition 0
             let first = TopicPartition(topic: topic, partition: 0)
@@ -96,14 +152,20 @@ final class ReadToEndTests: XCTestCase {
             let reader = try KafkaConsumer(configuration: TestBroker.configuration(), startingAt: [first: KafkaConsumer.beginning],
                                            properties: ["fetch.wait.max.ms": "50"])
             var count = 0
-            try await reader.read(upTo: [first: 12], idleLimit: .milliseconds(500), timeout: .seconds(30)) { _ in count += 1 }
-            XCTAssertEqual(count, 10, "every record there is, then the read ends by idleness")
+            do {
+                try await reader.read(upTo: [first: 12], timeout: .seconds(3)) { _ in count += 1 }
+                XCTFail("the end was never reached: the read must time out")
+            } catch let timeout as KafkaConsumer.ReadToEndTimeout {
+                XCTAssertEqual(timeout.remaining, [first])
+            }
+            XCTAssertEqual(count, 10, "every record there is")
+            XCTAssertEqual(reader.reachedEnd(of: first), 10)
             await reader.close()
 
             let another = try KafkaConsumer(configuration: TestBroker.configuration(), startingAt: [empty: KafkaConsumer.beginning],
                                             properties: ["fetch.wait.max.ms": "50"])
             do {
-                try await another.read(upTo: [empty: 3], idleLimit: .milliseconds(500), timeout: .seconds(2)) { _ in }
+                try await another.read(upTo: [empty: 3], timeout: .seconds(2)) { _ in }
                 XCTFail("nothing arrived: the read must time out")
             } catch let timeout as KafkaConsumer.ReadToEndTimeout {
                 XCTAssertEqual(timeout.remaining, [empty])

@@ -182,6 +182,36 @@ final class OperationsIntegrationTests: XCTestCase {
         }
     }
 
+    /// A broker that stops answering for longer than a few seconds in the middle of a read
+    /// (a long pause, a partition) does not make a list end short: the read waits for the
+    /// partitions' ends (or fails with the time it was allowed), never counts silence as the end.
+    func testAReadAcrossABrokerPauseOfSevenSecondsIsWhole() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let variables = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrapServers, "PIPELINE_NAMESPACE": "ops-pause", "PIPELINE_PARTITIONS": "2"]
+        let environment = try PipelineEnvironment(service: "leadctl-test", environment: variables)
+        try await environment.ensureTopics()
+        let topic = environment.topics.leadPool
+        // More than the reader fetches ahead (2,000 records a partition), so most are still on
+        // the broker when it stops.
+        let count = 20_000
+        let value = [UInt8](repeating: UInt8(ascii: "x"), count: 200)
+        try await send((0..<count).map { ProducerRecord(topic: topic, key: Array("lead-\($0)".utf8), value: value) }, environment)
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let control = LeadControl(environment: environment, console: CapturedConsole().console)
+        var read = 0
+        try await control.readToEnd(try await admin.partitions(of: topic), admin: admin) { _ in
+            read += 1
+            guard read == 1 else { return }
+            broker.suspend()
+            Task {
+                try? await Task.sleep(for: .seconds(7))  // the length of the outage, not a wait for an event
+                broker.resume()
+            }
+        }
+        XCTAssertEqual(read, count, "every record up to the ends the read began with")
+    }
+
     func testProgressAndLagReadTheirTopics() async throws {
         try await withNamespace { environment, variables in
             let first = OperationsReportTests.snapshot("s-1", account: "acct-1")
