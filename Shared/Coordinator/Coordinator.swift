@@ -343,7 +343,7 @@ public final class Coordinator: Service {
         var resultsHandled: [ResultCount: Int] = [:]
         /// The first input record of each lead whose state is held (``CoordinatorCore/unwrittenStates``),
         /// per partition: no offset past it is stored until the state is written.
-        var heldInputs: [LeadID: [TopicPartition: Int64]] = [:]
+        var heldInputs = HeldInputs()
         var ownedPartitions: Set<Int32> = []
         /// The latest timestamp of a record read from each results partition (standard and
         /// priority): how far the answers are read (``CoordinatorCore/fireDueTimers(_:resultsReadPast:)``).
@@ -529,8 +529,8 @@ public final class Coordinator: Service {
 
     /// The offsets to store after a batch that handled up to `handled`: per input partition, one
     /// past its last handled record, but never past a record still waiting for its configuration
-    /// nor past the first input of a lead whose state is still held (the inputs of leads whose
-    /// state is written, or given up, are dropped here). Every partition handled is named, so one
+    /// nor past the first input of a lead whose state is still held (``HeldInputs``), nor past a
+    /// parked record. Every partition handled is named, so one
     /// held back before moves on once what held it is written.
     private func committable(after handled: [TopicPartition: Int64], _ state: inout State) -> [TopicPartition: Int64] {
         for (partition, next) in handled { state.handledUpTo[partition] = max(state.handledUpTo[partition] ?? 0, next) }
@@ -541,15 +541,10 @@ public final class Coordinator: Service {
         for (partition, offset) in state.parked.floors() {
             floors[partition] = min(floors[partition] ?? .max, offset)
         }
-        var written: [LeadID] = []
-        for (leadID, inputs) in state.heldInputs {
-            guard state.core.unwrittenStates[leadID] != nil else {
-                written.append(leadID)
-                continue
-            }
-            for (partition, offset) in inputs { floors[partition] = min(floors[partition] ?? .max, offset) }
+        let unwritten = state.core.unwrittenStates
+        for (partition, offset) in state.heldInputs.floors(heldSince: { unwritten[$0]?.since }) {
+            floors[partition] = min(floors[partition] ?? .max, offset)
         }
-        for leadID in written { state.heldInputs[leadID] = nil }
         var offsets: [TopicPartition: Int64] = [:]
         for (partition, next) in state.handledUpTo {
             offsets[partition] = min(next, floors[partition] ?? .max)
@@ -597,9 +592,8 @@ public final class Coordinator: Service {
 
     /// Keeps where the first input of a lead whose state is held is (``State/heldInputs``).
     private func noteHeldInput(_ record: ConsumerRecord, _ state: inout State) {
-        guard let key = record.keyString, state.core.unwrittenStates[LeadID(key)] != nil,
-              state.heldInputs[LeadID(key)]?[record.topicPartition] == nil else { return }
-        state.heldInputs[LeadID(key), default: [:]][record.topicPartition] = record.offset
+        guard let key = record.keyString, let held = state.core.unwrittenStates[LeadID(key)] else { return }
+        state.heldInputs.note(LeadID(key), heldSince: held.since, record.topicPartition, record.offset)
     }
 
     /// A phase and the outcome of its results, the labels of the results counters.

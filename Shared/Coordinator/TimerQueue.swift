@@ -2,52 +2,44 @@ import Foundation
 import LeadModel
 import LeadRules
 
-/// The coordinator's pending timers, earliest first (a binary min-heap).
+/// The coordinator's pending timers, earliest first.
 struct TimerQueue {
-    struct Entry {
-        let timer: LeadStateMachine.Timer
-        var fireAt: Date { timer.fireAt }
-    }
+    private var heap = MinHeap(by: earlier)
 
-    private var heap: [Entry] = []
+    private static func earlier(_ first: LeadStateMachine.Timer, _ second: LeadStateMachine.Timer) -> Bool {
+        first.fireAt < second.fireAt
+    }
 
     var count: Int { heap.count }
     var nextFireAt: Date? { heap.first?.fireAt }
 
     mutating func schedule(_ timer: LeadStateMachine.Timer) {
-        heap.append(Entry(timer: timer))
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].fireAt < heap[parent].fireAt else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
+        heap.insert(timer)
     }
 
     /// Keeps only the timers `isLive` accepts. A timer is never cancelled when its result comes
     /// (firing a stale one does nothing), so without this the queue holds every attempt's timeout
     /// until it fires; pruning keeps it, and the pending count, to the timers that matter.
     mutating func removeAll(where isStale: (LeadStateMachine.Timer) -> Bool) {
-        let kept = heap.filter { !isStale($0.timer) }
+        let kept = heap.elements.filter { !isStale($0) }
         guard kept.count != heap.count else { return }
-        heap = []
-        for entry in kept { schedule(entry.timer) }
+        heap = MinHeap(by: Self.earlier)
+        for timer in kept { heap.insert(timer) }
     }
 
     /// Moves every attempt timeout due after `start` later by `delay`; returns how many moved.
     mutating func postponeAttemptTimeouts(dueAfter start: Date, by delay: TimeInterval) -> Int {
         var moved = 0
-        let timers = heap.map { entry in
-            guard entry.timer.kind == .attemptTimeout, entry.fireAt > start else { return entry.timer }
+        let timers = heap.elements.map { timer in
+            guard timer.kind == .attemptTimeout, timer.fireAt > start else { return timer }
             moved += 1
-            var later = entry.timer
-            later.fireAt = entry.fireAt.addingTimeInterval(delay)
+            var later = timer
+            later.fireAt = timer.fireAt.addingTimeInterval(delay)
             return later
         }
         guard moved > 0 else { return 0 }
-        heap = []
-        for timer in timers { schedule(timer) }
+        heap = MinHeap(by: Self.earlier)
+        for timer in timers { heap.insert(timer) }
         return moved
     }
 
@@ -55,20 +47,8 @@ struct TimerQueue {
     mutating func popDue(at now: Date) -> [LeadStateMachine.Timer] {
         var due: [LeadStateMachine.Timer] = []
         while let first = heap.first, first.fireAt <= now {
-            due.append(first.timer)
-            heap.swapAt(0, heap.count - 1)
-            heap.removeLast()
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1
-                let right = left + 1
-                var smallest = parent
-                if left < heap.count && heap[left].fireAt < heap[smallest].fireAt { smallest = left }
-                if right < heap.count && heap[right].fireAt < heap[smallest].fireAt { smallest = right }
-                guard smallest != parent else { break }
-                heap.swapAt(parent, smallest)
-                parent = smallest
-            }
+            due.append(first)
+            heap.removeFirst()
         }
         return due
     }
