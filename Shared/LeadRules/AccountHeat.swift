@@ -6,11 +6,12 @@ import LeadModel
 /// ``AccountHeatState`` records to write to the changelog and the ``AccountSignal``s to publish.
 ///
 /// - A lead's latest contribution replaces its earlier ones (``AccountSignalAggregator``); a lead
-///   whose company changed leaves the old company.
+///   whose company changed leaves the old company. Latest by scoring time, and of two runs scored
+///   in the same instant, by run id: not by arrival, which a restore does not know.
 /// - Replays count once: each applied contribution's lead and run is kept in the state of the
 ///   company it changed (``AccountHeatState/counted``), so a contribution read again after a crash
 ///   (its offset not committed, its changelog record written) changes nothing. A contribution
-///   older than the lead's latest (a late replay of an earlier run) changes nothing either, also
+///   earlier than the lead's latest (a late replay of an earlier run) changes nothing either, also
 ///   for a lead that left every company.
 /// - Bounded by ``window``: contributions scored more than the window before the latest one
 ///   applied are dropped, with their leads and their counted entries, once a day (of contribution
@@ -65,8 +66,9 @@ public struct AccountHeat: Sendable {
     /// The company whose state holds each counted contribution.
     private var counted: [LeadRun: String] = [:]
     /// The leads whose latest contribution took them out of every company (it had none), with
-    /// its scoring time, within the window: an older contribution of one changes nothing.
-    private var departed: [LeadID: Date] = [:]
+    /// its run, within the window: an earlier contribution of one (``isEarlier(_:_:)``) changes
+    /// nothing.
+    private var departed: [LeadID: RunTime] = [:]
     /// The latest contribution time applied.
     private var latest: Date?
     /// The UTC day of the last sweep of entries older than the window.
@@ -79,6 +81,17 @@ public struct AccountHeat: Sendable {
     private struct LeadRun: Hashable, Sendable {
         var leadID: LeadID
         var runID: RunID
+    }
+
+    /// When a run of a lead scored it, and which run.
+    private typealias RunTime = (scoredAt: Date, runID: RunID)
+
+    /// Of two runs of one lead, whether `lhs` counts before `rhs`: by scoring time, and two
+    /// scored in the same instant by run id, so that the one that counts does not depend on the
+    /// order they are met in (the live instance meets them as they arrive, a restore by company
+    /// key).
+    private static func isEarlier(_ lhs: RunTime, _ rhs: RunTime) -> Bool {
+        (lhs.scoredAt, lhs.runID.rawValue) < (rhs.scoredAt, rhs.runID.rawValue)
     }
 
     /// An account without heat.
@@ -96,21 +109,25 @@ public struct AccountHeat: Sendable {
     public init(accountID: AccountID, restoring states: [AccountHeatState]) {
         self.init(accountID: accountID)
         var placed: [LeadID: (key: String, entry: HeatContribution)] = [:]
-        var latestCounted: [LeadID: Date] = [:]
+        var latestCounted: [LeadID: RunTime] = [:]
         for state in states.sorted(by: { $0.companyKey < $1.companyKey }) {
             companies[state.companyKey] = state
             for entry in state.leads {
-                if let earlier = placed[entry.leadID], earlier.entry.scoredAt >= entry.scoredAt { continue }
+                if let other = placed[entry.leadID],
+                   !Self.isEarlier((other.entry.scoredAt, other.entry.runID), (entry.scoredAt, entry.runID)) { continue }
                 placed[entry.leadID] = (state.companyKey, entry)
             }
             for entry in state.counted {
                 counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = state.companyKey
-                latestCounted[entry.leadID] = max(latestCounted[entry.leadID] ?? entry.scoredAt, entry.scoredAt)
+                let run = (entry.scoredAt, entry.runID)
+                if latestCounted[entry.leadID].map({ Self.isEarlier($0, run) }) ?? true { latestCounted[entry.leadID] = run }
             }
             latest = max(latest ?? state.updatedAt, state.updatedAt)
         }
-        placed = placed.filter { leadID, place in latestCounted[leadID].map { place.entry.scoredAt >= $0 } ?? true }
-        for (leadID, at) in latestCounted where placed[leadID] == nil { departed[leadID] = at }
+        placed = placed.filter { leadID, place in
+            latestCounted[leadID].map { !Self.isEarlier((place.entry.scoredAt, place.entry.runID), $0) } ?? true
+        }
+        for (leadID, run) in latestCounted where placed[leadID] == nil { departed[leadID] = run }
         for (key, state) in companies {
             // Oldest first, as this type keeps them (records written before it kept that order may not be).
             companies[key]?.leads = state.leads.filter { placed[$0.leadID]?.key == key }.sorted(by: Self.isOlder)
@@ -133,16 +150,17 @@ public struct AccountHeat: Sendable {
     /// Applies one contribution of this account (see the type's documentation).
     public mutating func apply(_ contribution: AccountSignalContribution) -> Change {
         let at = contribution.scoredAt
+        let run = (at, contribution.runID)
         if let latest, at < latest.addingTimeInterval(-Self.window) { return Change() }
         let leadRun = LeadRun(leadID: contribution.leadID, runID: contribution.runID)
         guard counted[leadRun] == nil else { return Change() }
-        // Older than the lead's latest contribution, which moved it or took it out of every company.
+        // Earlier than the lead's latest contribution, which moved it or took it out of every company.
         let oldKey = companyOfLead[contribution.leadID]
         if let oldKey, let current = companies[oldKey]?.leads.first(where: { $0.leadID == contribution.leadID }),
-           current.scoredAt > at {
+           Self.isEarlier(run, (current.scoredAt, current.runID)) {
             return Change()
         }
-        if let left = departed[contribution.leadID], left > at { return Change() }
+        if let left = departed[contribution.leadID], Self.isEarlier(run, left) { return Change() }
         let newKey = contribution.companyKey
         guard oldKey != nil || newKey != nil else { return Change() }  // no company before or now
         if let newKey, oldKey != newKey, let state = companies[newKey], state.leads.count >= Self.maxLeadsPerCompany,
@@ -173,7 +191,7 @@ public struct AccountHeat: Sendable {
                         into: &companies[countedAt]!.counted)
         }
         counted[leadRun] = countedAt
-        departed[contribution.leadID] = newKey == nil ? at : nil
+        departed[contribution.leadID] = newKey == nil ? run : nil
         companyOfLead[contribution.leadID] = newKey
         let heatCompany = newKey.map(heatKey)
         aggregator.add(leadID: contribution.leadID, companyKey: heatCompany,
@@ -316,7 +334,7 @@ public struct AccountHeat: Sendable {
         sweptDay = day
         guard let latest else { return [] }
         let horizon = latest.addingTimeInterval(-Self.window)
-        departed = departed.filter { $0.value >= horizon }
+        departed = departed.filter { $0.value.scoredAt >= horizon }
         var changed: Set<String> = []
         for key in Array(companies.keys) where forget(at: key, leads: { $0.scoredAt < horizon }, counted: { $0.scoredAt < horizon }) {
             changed.insert(key)

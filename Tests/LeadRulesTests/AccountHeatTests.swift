@@ -296,6 +296,26 @@ final class AccountHeatTests: XCTestCase {
 
     // MARK: - A company that falls below two leads
 
+    /// Two runs of one lead scored in the same instant at two companies: the one that counts does
+    /// not depend on which arrived first, so a restore (which meets them in key order) counts it
+    /// where the live instance does.
+    func testOfTwoRunsScoredInOneInstantTheSameCountsWhicheverArrivesFirst() {
+        var atA = contribution("l1", key: "li:1", name: "Acme")
+        atA.runID = "run-a"
+        var atB = contribution("l1", key: "li:2", name: "Bolt")
+        atB.runID = "run-b"
+        var inOrder = AccountHeat(accountID: "acct-1")
+        var reversed = AccountHeat(accountID: "acct-1")
+        var changelog: [String: AccountHeatState] = [:]
+        for made in [atA, atB] { for (key, state) in inOrder.apply(made).states { changelog[key] = state } }
+        for made in [atB, atA] { _ = reversed.apply(made) }
+        let restored = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values))
+        for heat in [inOrder, reversed, restored] {
+            XCTAssertEqual(heat.leadCount(companyKey: "li:1"), 0)
+            XCTAssertEqual(heat.leadCount(companyKey: "li:2"), 1, "run-b, the later of the two by run id")
+        }
+    }
+
     func testACompanyBelowTwoLeadsPublishesOnceThatItsHeatIsGone() throws {
         var heat = AccountHeat(accountID: "acct-1")
         _ = heat.apply(contribution("l1"))
@@ -342,12 +362,16 @@ final class AccountHeatTests: XCTestCase {
     ]
 
     /// Step `step`'s contribution of one of eight leads, at one of ``randomCompanies``, 0 to 30
-    /// days after the last (and a second: a lead's runs are scored one after another).
+    /// days after the last (and a second: a lead's runs are scored one after another), or, one
+    /// time in four, in the same instant (two runs of a lead can be scored in one).
     private func randomContribution(step: Int, time: inout TimeInterval, _ random: inout SeededRandom) -> AccountSignalContribution {
-        time += Double(Int.random(in: 0...3, using: &random)) * 10 * 86_400 + 1
+        let isSameInstant = Int.random(in: 0..<4, using: &random) == 0
+        time += isSameInstant ? 0 : Double(Int.random(in: 0...3, using: &random)) * 10 * 86_400 + 1
         let company = Self.randomCompanies.randomElement(using: &random)!
         var made = contribution(LeadID("l\(Int.random(in: 0..<8, using: &random))"), at: Fixtures.now.addingTimeInterval(time))
-        made.runID = RunID("run-\(step)")
+        // Run ids in the order of the steps: contributions arrive in the order they count, and a
+        // restore, which meets them in the order of their companies' keys, must count the same.
+        made.runID = RunID("run-" + String(repeating: "0", count: 3 - String(step).count) + String(step))
         made.companyKey = company.key
         made.companyName = company.key == nil ? nil : company.name
         return made
