@@ -341,7 +341,7 @@ public final class Coordinator: Service {
         /// Results handled since the counters were last increased, by phase and outcome (added to
         /// them once a loop, not once a result).
         var resultsHandled: [ResultCount: Int] = [:]
-        /// The first input record of each lead whose state is held (``CoordinatorCore/unwrittenStates``),
+        /// The lowest input record of each lead whose state is held (``CoordinatorCore/unwrittenStates``),
         /// per partition: no offset past it is stored until the state is written.
         var heldInputs = HeldInputs()
         var ownedPartitions: Set<Int32> = []
@@ -529,7 +529,7 @@ public final class Coordinator: Service {
 
     /// The offsets to store after a batch that handled up to `handled`: per input partition, one
     /// past its last handled record, but never past a record still waiting for its configuration
-    /// nor past the first input of a lead whose state is still held (``HeldInputs``), nor past a
+    /// nor past the lowest input of a lead whose state is still held (``HeldInputs``), nor past a
     /// parked record. Every partition handled is named, so one
     /// held back before moves on once what held it is written.
     private func committable(after handled: [TopicPartition: Int64], _ state: inout State) -> [TopicPartition: Int64] {
@@ -590,7 +590,7 @@ public final class Coordinator: Service {
         }
     }
 
-    /// Keeps where the first input of a lead whose state is held is (``State/heldInputs``).
+    /// Keeps where the inputs of a lead whose state is held are (``State/heldInputs``).
     private func noteHeldInput(_ record: ConsumerRecord, _ state: inout State) {
         guard let key = record.keyString, let held = state.core.unwrittenStates[LeadID(key)] else { return }
         state.heldInputs.note(LeadID(key), heldSince: held.since, record.topicPartition, record.offset)

@@ -106,8 +106,10 @@ final class ProgressTracker: Service {
     /// Not publishing while newly assigned partitions are read up to the end they had when
     /// assigned: their early records are a search's or an account's earlier states, and
     /// publishing them would set `progress` back (a completed search shown running) until the
-    /// read caught up. A partition whose end does not come (a record missed, or compacted away)
-    /// counts as read once none of its records came for ``catchUpIdleLimit``.
+    /// read caught up. A partition is read once the record before its end came, or the consumer
+    /// reached its end (``KafkaConsumer/reachedEnd(of:)``: its last offsets were compacted away,
+    /// or a batch was missed); never because no record came for a while, which a broker that
+    /// stops answering for a few seconds looks like.
     private func follow(
         group: String, topics: [String], _ body: ([ConsumerRecord], Set<Int32>, _ publishing: Bool) -> [ProducerRecord]
     ) async throws {
@@ -115,13 +117,13 @@ final class ProgressTracker: Service {
         properties["partition.assignment.strategy"] = "range"
         properties["auto.offset.reset"] = "earliest"
         properties["enable.auto.commit"] = "false"
+        properties["enable.partition.eof"] = "true"
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group, topics: topics, properties: properties,
                                          defaults: ["queued.max.messages.kbytes": "8192"])
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let logger = environment.logger
         var assigned: Set<TopicPartition> = []
         var catchingUp: [TopicPartition: Int64] = [:]  // the end each newly assigned partition had
-        var lastCaughtUpRecord = ContinuousClock.now
         while !Task.isCancelled {
             let batch: [ConsumerRecord]
             do {
@@ -139,16 +141,12 @@ final class ProgressTracker: Service {
                     logger.warning("progress: waiting for the broker to read partitions' ends: \(error)")
                 }) ?? [:]
                 for partition in added { if let end = ends[partition]?.high, end > 0 { catchingUp[partition] = end } }
-                lastCaughtUpRecord = .now
             }
             for record in batch {
                 guard let end = catchingUp[record.topicPartition] else { continue }
-                lastCaughtUpRecord = .now
                 if record.offset + 1 >= end { catchingUp[record.topicPartition] = nil }
             }
-            if !catchingUp.isEmpty && ContinuousClock.now - lastCaughtUpRecord > Self.catchUpIdleLimit {
-                catchingUp = [:]
-            }
+            catchingUp = catchingUp.filter { partition, end in consumer.reachedEnd(of: partition).map { $0 < end } ?? true }
             let records = body(batch, Set(assignment.map(\.partition)), catchingUp.isEmpty)
             if !records.isEmpty {
                 _ = try? await producer.send(records)
@@ -156,9 +154,6 @@ final class ProgressTracker: Service {
         }
         await consumer.close()
     }
-
-    /// How long a partition being caught up may go without a record before it counts as read.
-    static let catchUpIdleLimit: Duration = .seconds(2)
 
     private func trackSearches(accountPartitions: Int?) async throws {
         let topics = environment.topics

@@ -82,16 +82,20 @@ final class OfferPoolMatchingLoop: Sendable {
                             state.applyPoolRecord(key: key, at: .init(partition: record.partition, offset: record.offset),
                                                   isTombstone: record.value == nil)
                         }
-                        if !poolRemaining.isEmpty, record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 {
-                            poolRemaining.remove(record.topicPartition)
-                            if poolRemaining.isEmpty { logger.info("pool read (\(state.latest.count) leads); matching offers") }
-                        }
+                        if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { poolRemaining.remove(record.topicPartition) }
                     } else if record.value == nil {
                         heldOffers.append((key, nil))
                     } else if let offer = decode(OfferConfig.self, record) {
                         heldOffers.append((key, offer))
                     }
                 }
+                // Read to its end also where the last offsets are none a reader receives (a
+                // tombstone compacted away, a transaction's marker).
+                let wasReading = !poolRemaining.isEmpty
+                poolRemaining = poolRemaining.filter { partition in
+                    reader.reachedEnd(of: partition).map { $0 < ends[partition]?.high ?? 0 } ?? true
+                }
+                if wasReading && poolRemaining.isEmpty { logger.info("pool read (\(state.latest.count) leads); matching offers") }
                 guard poolRemaining.isEmpty, !heldOffers.isEmpty else { continue }
                 // The latest record of each offer counts; a tombstone forgets the offer.
                 var offers: [OfferID: OfferConfig] = [:]

@@ -50,8 +50,6 @@ public final class KafkaConsumer: Sendable {
     private let contextPointer: Unmanaged<RebalanceContext>
     private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
     private let isClosed = Atomic<Bool>(false)
-    /// Per partition, the end a poll last reported this reader reached (``reachedEnd(of:)``).
-    private let endsReached = Mutex<[TopicPartition: Int64]>([:])
     /// The group this consumer belongs to.
     public let groupID: String
 
@@ -203,14 +201,16 @@ public final class KafkaConsumer: Sendable {
     /// The partitions currently assigned to this member.
     public var assignment: Set<TopicPartition> { context.assignment }
 
-    /// The end (one past the last offset) this reader of fixed partitions last reached in
-    /// `partition`: librdkafka says so (`enable.partition.eof`) when a fetch finds nothing after
-    /// its position, and a poll takes the word in order, after every record before it. The end
-    /// counts offsets no consumer receives (a transaction's marker, records compacted away), so
-    /// a read to an end is complete here without waiting for a record at the end's last offset.
-    /// Nil until a poll took such a word, and for a group member.
+    /// The end this consumer last reached in `partition` since it was assigned: librdkafka says
+    /// so (`enable.partition.eof`, set for every reader of fixed partitions; a group member sets
+    /// it in its properties) when a fetch finds nothing after its position, and a poll takes the
+    /// word in order, after every record before it. The end counts offsets no consumer receives
+    /// (a transaction's marker, records compacted away), so a read to an end is complete here
+    /// without waiting for a record at the end's last offset. It is the high watermark, or under
+    /// `isolation.level=read_committed` (the default) the last stable offset: a read to a high
+    /// watermark waits out a transaction still open. Nil until a poll took such a word.
     public func reachedEnd(of partition: TopicPartition) -> Int64? {
-        endsReached.withLock { $0[partition] }
+        context.endsReached.withLock { $0[partition] }
     }
 
     /// Waits up to `timeoutMilliseconds` for records and returns at most `maxRecords` of them
@@ -236,7 +236,7 @@ public final class KafkaConsumer: Sendable {
     private func consume(maxRecords: Int, timeoutMilliseconds: Int32) -> Result<[ConsumerRecord], KafkaError> {
         guard let priorityQueue, let wakeUp else {
             return Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords, timeoutMilliseconds: timeoutMilliseconds,
-                                     endsReached: endsReached)
+                                     endsReached: context.endsReached)
         }
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutMilliseconds))
         while true {
@@ -246,13 +246,13 @@ public final class KafkaConsumer: Sendable {
             // rebalance callbacks.
             var records: [ConsumerRecord]
             switch Self.consumeBatch(rk: rk, queue: priorityQueue, maxRecords: Self.priorityShare(of: maxRecords), timeoutMilliseconds: 0,
-                                     endsReached: endsReached) {
+                                     endsReached: context.endsReached) {
             case .success(let batch): records = batch
             case .failure(let error): return .failure(error)
             }
             if maxRecords > records.count {
                 switch Self.consumeBatch(rk: rk, queue: queue, maxRecords: maxRecords - records.count, timeoutMilliseconds: 0,
-                                         endsReached: endsReached) {
+                                         endsReached: context.endsReached) {
                 case .success(let batch): records += batch
                 case .failure(let error): return .failure(error)
                 }
@@ -544,6 +544,10 @@ func fetchCommitted(rk: RDHandle, _ partitions: [TopicPartition], timeoutMillise
 final class RebalanceContext: KafkaClientContext, @unchecked Sendable {
     // Unchecked like its base class; everything mutable here is behind a Mutex.
     private let current = Mutex<Set<TopicPartition>>([])
+    /// Per partition, the end a poll last reported the consumer reached
+    /// (``KafkaConsumer/reachedEnd(of:)``); forgotten when the partition is assigned or revoked,
+    /// so an end reached in an earlier assignment does not count in the next.
+    let endsReached = Mutex<[TopicPartition: Int64]>([:])
     let handler: (@Sendable (RebalanceEvent) -> Void)?
     let priorityTopics: Set<String>
     private let queue = Mutex<RDHandle?>(nil)
@@ -623,6 +627,7 @@ final class RebalanceContext: KafkaClientContext, @unchecked Sendable {
     func assigned(_ partitions: [TopicPartition]) {
         joined.store(true, ordering: .releasing)
         current.withLock { $0.formUnion(partitions) }
+        endsReached.withLock { ends in for partition in partitions { ends[partition] = nil } }
         handler?(.assigned(partitions.sorted()))
     }
 
@@ -632,6 +637,7 @@ final class RebalanceContext: KafkaClientContext, @unchecked Sendable {
 
     func revoked(_ partitions: [TopicPartition]) {
         current.withLock { $0.subtract(partitions) }
+        endsReached.withLock { ends in for partition in partitions { ends[partition] = nil } }
         handler?(.revoked(partitions.sorted()))
     }
 }

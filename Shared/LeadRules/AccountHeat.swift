@@ -6,8 +6,9 @@ import LeadModel
 /// ``AccountHeatState`` records to write to the changelog and the ``AccountSignal``s to publish.
 ///
 /// - A lead's latest contribution replaces its earlier ones (``AccountSignalAggregator``); a lead
-///   whose company changed leaves the old company. Latest by scoring time, and of two runs scored
-///   in the same instant, by run id: not by arrival, which a restore does not know.
+///   whose company changed leaves the old company. Latest by scoring time; of two runs scored in
+///   the same instant, the greater run id (an arbitrary choice, since run ids are hashes, but one
+///   that does not depend on the order of arrival, which a restore does not know).
 /// - Replays count once: each applied contribution's lead and run is kept in the state of the
 ///   company it changed (``AccountHeatState/counted``), so a contribution read again after a crash
 ///   (its offset not committed, its changelog record written) changes nothing. A contribution
@@ -87,9 +88,9 @@ public struct AccountHeat: Sendable {
     private typealias RunTime = (scoredAt: Date, runID: RunID)
 
     /// Of two runs of one lead, whether `lhs` counts before `rhs`: by scoring time, and two
-    /// scored in the same instant by run id, so that the one that counts does not depend on the
-    /// order they are met in (the live instance meets them as they arrive, a restore by company
-    /// key).
+    /// scored in the same instant by run id (the greater counts last), so that the one that
+    /// counts does not depend on the order they are met in (the live instance meets them as they
+    /// arrive, a restore by company key).
     private static func isEarlier(_ lhs: RunTime, _ rhs: RunTime) -> Bool {
         (lhs.scoredAt, lhs.runID.rawValue) < (rhs.scoredAt, rhs.runID.rawValue)
     }
