@@ -112,7 +112,9 @@ public enum LeadStateReport {
         guard let name = profile.company?.name ?? profile.linkedin?.company else { return nil }
         var parts: [String] = []
         if let company = profile.company {
-            if let employees = company.employeeCount { parts.append("\(employees) employees") }
+            if let employees = company.employeeCount.map(String.init) ?? company.employeeRange?.description {
+                parts.append("\(employees) employees")
+            }
             if let revenue = company.revenueUSD { parts.append("$\(formatMoney(revenue)) revenue") }
             if let industry = company.industry { parts.append(industry) }
         }

@@ -113,7 +113,8 @@ extension Company: JSONWritable, JSONReadable {
     public init(reading object: inout JSONObjectReader) throws {
         self.init(
             name: try object.string("name"), linkedInID: try object.optionalString("linkedInID"),
-            employeeCount: try object.optionalInt("employeeCount"), revenueUSD: try object.optionalInt("revenueUSD"),
+            employeeCount: try object.optionalInt("employeeCount"), employeeRange: try object.optionalObject("employeeRange"),
+            revenueUSD: try object.optionalInt("revenueUSD"),
             industry: try object.optionalString("industry"), domain: try object.optionalString("domain"),
             headquarters: try object.optionalString("headquarters"))
     }
@@ -121,11 +122,23 @@ extension Company: JSONWritable, JSONReadable {
     public func writeMembers(to object: inout JSONObjectWriter) throws {
         object.member("domain", domain)
         object.member("employeeCount", employeeCount)
+        try object.member("employeeRange", employeeRange)
         object.member("headquarters", headquarters)
         object.member("industry", industry)
         object.member("linkedInID", linkedInID)
         object.member("name", name)
         object.member("revenueUSD", revenueUSD)
+    }
+}
+
+extension EmployeeRange: JSONWritable, JSONReadable {
+    public init(reading object: inout JSONObjectReader) throws {
+        self.init(minimum: try object.int("minimum"), maximum: try object.optionalInt("maximum"))
+    }
+
+    public func writeMembers(to object: inout JSONObjectWriter) throws {
+        object.member("maximum", maximum)
+        object.member("minimum", minimum)
     }
 }
 

@@ -189,6 +189,9 @@ public struct Company: Codable, Hashable, Sendable {
     public var linkedInID: String?
     /// Employee count.
     public var employeeCount: Int?
+    /// The head count as a band, when a vendor gives only that (People Data Labs' "51-200");
+    /// nil when ``employeeCount`` is known.
+    public var employeeRange: EmployeeRange?
     /// Annual revenue in US dollars.
     public var revenueUSD: Int?
     /// Industry, e.g. "Computer Software".
@@ -200,16 +203,56 @@ public struct Company: Codable, Hashable, Sendable {
 
     /// Creates a company.
     public init(
-        name: String, linkedInID: String? = nil, employeeCount: Int? = nil, revenueUSD: Int? = nil,
-        industry: String? = nil, domain: String? = nil, headquarters: String? = nil
+        name: String, linkedInID: String? = nil, employeeCount: Int? = nil, employeeRange: EmployeeRange? = nil,
+        revenueUSD: Int? = nil, industry: String? = nil, domain: String? = nil, headquarters: String? = nil
     ) {
         self.name = name
         self.linkedInID = linkedInID
         self.employeeCount = employeeCount
+        self.employeeRange = employeeRange
         self.revenueUSD = revenueUSD
         self.industry = industry
         self.domain = domain
         self.headquarters = headquarters
+    }
+}
+
+/// A head count between two bounds: a vendor's size band ("51-200", "10001+"), or an exact count
+/// (both bounds the count).
+public struct EmployeeRange: Codable, Hashable, Sendable, CustomStringConvertible {
+    /// The fewest employees.
+    public var minimum: Int
+    /// The most; nil for an open band ("10001+").
+    public var maximum: Int?
+
+    /// Creates a band; `maximum` at least `minimum`.
+    public init(minimum: Int, maximum: Int?) {
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    /// An exact count.
+    public init(exactly count: Int) {
+        self.init(minimum: count, maximum: count)
+    }
+
+    /// A vendor's band, "51-200" or "10001+"; nil for anything else.
+    public init?(band: String) {
+        if band.hasSuffix("+"), let minimum = Int(band.dropLast()), minimum >= 0 {
+            self.init(minimum: minimum, maximum: nil)
+            return
+        }
+        let bounds = band.split(separator: "-", omittingEmptySubsequences: false)
+        guard bounds.count == 2, let minimum = Int(bounds[0]), let maximum = Int(bounds[1]), 0 <= minimum, minimum <= maximum else {
+            return nil
+        }
+        self.init(minimum: minimum, maximum: maximum)
+    }
+
+    /// "51-200", "10001+", or the count when exact.
+    public var description: String {
+        guard let maximum else { return "\(minimum)+" }
+        return maximum == minimum ? String(minimum) : "\(minimum)-\(maximum)"
     }
 }
 

@@ -22,8 +22,8 @@ public struct FitEvidence: Hashable, Sendable {
     public var company: Fact<String>?
     /// The employer's industry (from the company record).
     public var industry: Fact<String>?
-    /// The employer's head count (from the company record).
-    public var employees: Fact<Int>?
+    /// The employer's head count (from the company record): exact, or a vendor's band.
+    public var employees: Fact<EmployeeRange>?
     /// Where the lead is.
     public var location: Fact<String>?
     /// LinkedIn skills.
@@ -72,7 +72,8 @@ public struct FitEvidence: Hashable, Sendable {
         // (with a LinkedIn title or without one).
         if earlierLinkedInRole == nil && !replacesLinkedInEmployer {
             industry = profile.company?.industry.flatMap { $0.isBlank ? nil : Fact(value: $0, source: "company") }
-            employees = profile.company?.employeeCount.map { Fact(value: $0, source: "company") }
+            let headCount = profile.company?.employeeCount.map(EmployeeRange.init(exactly:)) ?? profile.company?.employeeRange
+            employees = headCount.map { Fact(value: $0, source: "company") }
         }
         let linkedinLocation = linkedin.map(\.location).flatMap { $0.isBlank ? nil : $0 }
         let xLocation = profile.x?.location.flatMap { $0.isBlank ? nil : $0 }

@@ -245,15 +245,23 @@ public struct RuleBasedScorer: Scorer {
             }
         }
 
-        private mutating func size(_ employees: FitEvidence.Fact<Int>?, icp: IdealCustomerProfile) {
+        /// A head count within the ICP's range, near it (within a factor of two) or outside it;
+        /// a vendor's band ("51-200") as a band: within when all of it is, partly within when it
+        /// overlaps, else near or outside by its nearest bound.
+        private mutating func size(_ employees: FitEvidence.Fact<EmployeeRange>?, icp: IdealCustomerProfile) {
             guard icp.minimumEmployees != nil || icp.maximumEmployees != nil else { return add("no company size constraint", 10) }
             guard let employees else { return }
             let low = icp.minimumEmployees ?? 0
-            let high = icp.maximumEmployees ?? Int.max
+            let high = max(low, icp.maximumEmployees ?? Int.max)
             let range = "\(icp.minimumEmployees.map(String.init) ?? "any")-\(icp.maximumEmployees.map(String.init) ?? "any")"
-            if (low...max(low, high)).contains(employees.value) {
+            let fewest = employees.value.minimum
+            let most = employees.value.maximum ?? Int.max
+            let nearest = most < low ? most : fewest
+            if low <= fewest && most <= high {
                 add("\(employees.value) employees within \(range)", 20, employees.source)
-            } else if Double(employees.value) * 2 >= Double(low) && employees.value / 2 <= high {  // a vendor's count may be any Int
+            } else if fewest <= high && most >= low {
+                add("\(employees.value) employees, partly within \(range)", 8, employees.source)
+            } else if Double(nearest) * 2 >= Double(low) && nearest / 2 <= high {  // a vendor's count may be any Int
                 add("\(employees.value) employees near \(range)", 8, employees.source)
             } else {
                 hasEvidenceAgainst = true

@@ -85,6 +85,20 @@ final class MessageCodecTests: XCTestCase {
         try assertRoundTrip(Fixtures.offer())
     }
 
+    /// A vendor's company size band is kept as a band (``Company/employeeRange``), written and
+    /// read back, and parsed from the vendor's forms only.
+    func testACompanySizeBandRoundTripsAndVendorBandsParse() throws {
+        var profile = Fixtures.profile()
+        profile.company = Company(name: "Acme", employeeRange: EmployeeRange(minimum: 10_001, maximum: nil))
+        try assertRoundTrip(LeadPoolEntry(profile: profile, accountID: "acct-1", offerID: "offer-1", finishedAt: Fixtures.now))
+        XCTAssertEqual(EmployeeRange(band: "51-200"), EmployeeRange(minimum: 51, maximum: 200))
+        XCTAssertEqual(EmployeeRange(band: "10001+"), EmployeeRange(minimum: 10_001, maximum: nil))
+        for bad in ["", "abc", "200-51", "-5", "51-", "1-2-3", "+", "5+5"] { XCTAssertNil(EmployeeRange(band: bad), bad) }
+        XCTAssertEqual(EmployeeRange(minimum: 51, maximum: 200).description, "51-200")
+        XCTAssertEqual(EmployeeRange(minimum: 10_001, maximum: nil).description, "10001+")
+        XCTAssertEqual(EmployeeRange(exactly: 120).description, "120")
+    }
+
     func testDeadLetterKeepsOriginalBytes() {
         let letter = DeadLetter(original: [1, 2, 3, 250], sourceTopic: "t", partition: 0, offset: 1, reason: "r", failedAt: Fixtures.now, service: "s")
         XCTAssertEqual(letter.original, [1, 2, 3, 250])

@@ -29,7 +29,8 @@ final class ProfileJSONTests: XCTestCase {
             isVerified: true, profileImageURL: "https://img.example/ada.png", canDM: false, isProtected: false,
             location: "London", url: "https://ada.example")
         let company = Company(
-            name: "Analytical Ltd", linkedInID: "li-42", employeeCount: 250, revenueUSD: 12_000_000, industry: "Computer Software",
+            name: "Analytical Ltd", linkedInID: "li-42", employeeCount: 250, employeeRange: EmployeeRange(minimum: 201, maximum: 500),
+            revenueUSD: 12_000_000, industry: "Computer Software",
             domain: "analytical.example", headquarters: "London")
         let activity = Activity(
             posts: [Post(id: "p1", platform: .x, date: day, text: "Looking for a tool \u{1F4A1}", likes: 3, replies: 1, reposts: 0,

@@ -319,6 +319,25 @@ final class ScorerTests: XCTestCase {
         XCTAssertTrue(card.fitReasons.contains { $0.signal == "1900 employees near 50-1000" && $0.points == 8 }, "\(card.fitReasons)")
     }
 
+    /// A vendor's size band is scored as a band and named as one: within the ICP's range, partly
+    /// in it, near it or outside it; never as a head count at its top.
+    func testAnEmployeeBandIsScoredAndNamedAsABand() {
+        func reasons(_ band: EmployeeRange) -> [String] {
+            var profile = Fixtures.profile()
+            profile.company?.employeeCount = nil
+            profile.company?.employeeRange = band
+            return scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+                .fitReasons.filter { $0.signal.contains("employees") }.map { "\($0.signal): \($0.points)" }
+        }
+        // The fixture offer's ICP: 50 to 1,000 employees.
+        XCTAssertEqual(reasons(EmployeeRange(minimum: 51, maximum: 200)), ["51-200 employees within 50-1000: 20"])
+        XCTAssertEqual(reasons(EmployeeRange(minimum: 501, maximum: 1000)), ["501-1000 employees within 50-1000: 20"])
+        XCTAssertEqual(reasons(EmployeeRange(minimum: 1001, maximum: 5000)), ["1001-5000 employees near 50-1000: 8"])
+        XCTAssertEqual(reasons(EmployeeRange(minimum: 11, maximum: 50)), ["11-50 employees, partly within 50-1000: 8"])
+        XCTAssertEqual(reasons(EmployeeRange(minimum: 10001, maximum: nil)), ["10001+ employees outside 50-1000: 0"])
+        XCTAssertEqual(reasons(EmployeeRange(minimum: 1, maximum: 10)), ["1-10 employees outside 50-1000: 0"])
+    }
+
     func testNewRoleRaisesTiming() {
         var profile = Fixtures.profile()
         profile.linkedin = Fixtures.linkedin(startedDaysAgo: 30)

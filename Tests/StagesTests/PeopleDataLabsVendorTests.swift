@@ -104,8 +104,9 @@ final class PeopleDataLabsVendorTests: XCTestCase {
         XCTAssertEqual(profile.connections, 500)
         XCTAssertEqual(
             match.enrichment.company,
-            Company(name: "Acme SaaS", linkedInID: "98765", employeeCount: 500, industry: "computer software", domain: "acmesaas.com",
-                    headquarters: "San Francisco, California, United States"))
+            Company(name: "Acme SaaS", linkedInID: "98765", employeeRange: EmployeeRange(minimum: 201, maximum: 500),
+                    industry: "computer software", domain: "acmesaas.com", headquarters: "San Francisco, California, United States"),
+            "PDL's size band (201-500) is a band, not a head count of 500")
 
         let request = try XCTUnwrap(stub.requests.first)
         XCTAssertEqual(request.method, "GET")

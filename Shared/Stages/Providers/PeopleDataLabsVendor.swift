@@ -191,7 +191,8 @@ public struct PeopleDataLabsVendor: PersonVendor {
             languages: (person.languages ?? []).compactMap(\.name), connections: person.linkedin_connections ?? 0, followers: 0)
         let company = companyName.isEmpty ? nil : Company(
             name: companyName, linkedInID: companyLinkedInID,
-            employeeCount: person.job_company_employee_count ?? upperBound(ofSize: person.job_company_size),
+            employeeCount: person.job_company_employee_count,
+            employeeRange: person.job_company_employee_count == nil ? person.job_company_size.flatMap(EmployeeRange.init(band:)) : nil,
             industry: nonEmpty(person.job_company_industry), domain: domain(person.job_company_website),
             headquarters: nonEmpty(person.job_company_location_name?.value))
         return LinkedInEnrichment(profile: profile, company: company)
@@ -230,11 +231,6 @@ public struct PeopleDataLabsVendor: PersonVendor {
 
     private static func year(_ text: String?) -> Int? {
         text?.split(separator: "-").first.flatMap { Int($0) }
-    }
-
-    /// The top of a PDL size range (`51-200` → 200, `10001+` → 10001).
-    static func upperBound(ofSize size: String?) -> Int? {
-        size?.split(whereSeparator: { $0 == "-" || $0 == "+" }).last.flatMap { Int($0) }
     }
 
     /// `peopledatalabs.com` from `peopledatalabs.com`, `https://www.peopledatalabs.com/about`, ….

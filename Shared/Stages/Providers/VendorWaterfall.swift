@@ -187,7 +187,7 @@ public struct VendorWaterfall: LinkedInProvider {
     /// Whether a company says more than its name.
     static func hasDetails(_ company: Company?) -> Bool {
         guard let company else { return false }
-        return company.employeeCount != nil || company.industry != nil || company.domain != nil
+        return company.employeeCount != nil || company.employeeRange != nil || company.industry != nil || company.domain != nil
     }
 
     /// What the vendors said so far, for the error when none matched.
