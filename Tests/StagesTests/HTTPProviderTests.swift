@@ -290,6 +290,24 @@ final class HTTPProviderTests: XCTestCase {
         XCTAssertEqual(stub.requests[1].query["url"], "https://www.linkedin.com/company/acme-saas")
     }
 
+    /// A company page that gives only its size band (`company_size`, no count on LinkedIn) is a
+    /// band, not a head count at its top; an open band has no maximum.
+    func testALinkedInCompanySizeBandWithoutACountIsABand() async throws {
+        for (size, expected) in [("[51,200]", EmployeeRange(minimum: 51, maximum: 200)), ("[10001,null]", EmployeeRange(minimum: 10_001, maximum: nil))] {
+            let stub = try StubAPI { request in
+                switch request.path {
+                case "/api/v2/linkedin": .json(ProviderSamples.linkedInPerson(handle: "janedoe"))
+                case "/api/linkedin/company": .json(#"{"name":"Acme SaaS","company_size":\#(size),"linkedin_internal_id":"98765"}"#)
+                default: .json("{}", status: 404)
+                }
+            }
+            let result = try await HTTPLinkedInProvider(client: stub.client(name: "linkedin", forbidden: .outOfCredits))
+                .fetchProfile(handle: "janedoe", attempt: 1)
+            XCTAssertNil(result.company?.employeeCount, size)
+            XCTAssertEqual(result.company?.employeeRange, expected, size)
+        }
+    }
+
     func testLinkedInCompanyURLOnAnotherHostIsNeverFetched() async throws {
         let stub = try StubAPI { request in
             .json(ProviderSamples.linkedInPerson(handle: "janedoe", companyURL: "https://evil.example.com/company/acme-saas"))

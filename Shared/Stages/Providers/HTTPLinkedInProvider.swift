@@ -14,8 +14,9 @@ import LeadRules
 /// `city`, `state`, `country_full_name` (else `country`) → `location`, comma-joined;
 /// `education[]` `{school, degree_name, field_of_study, ends_at.year}` → `education`; `skills`,
 /// `languages`, `certifications[].name`, `connections`, `follower_count` as named. Company reply →
-/// ``Company``: `name`, `industry`, `company_size_on_linkedin` (else the top of `company_size`) →
-/// `employeeCount`, `hq {city, state, country}` → `headquarters`, the host of `website` →
+/// ``Company``: `name`, `industry`, `company_size_on_linkedin` → `employeeCount` (else the band
+/// `company_size`, `[51, 200]` or `[10001, null]`, → `employeeRange`), `hq {city, state,
+/// country}` → `headquarters`, the host of `website` →
 /// `domain`, `linkedin_internal_id` → `linkedInID`.
 ///
 /// - Profile: `GET {base}/api/v2/linkedin?linkedin_profile_url=https://www.linkedin.com/in/{handle}`.
@@ -86,12 +87,17 @@ public struct HTTPLinkedInProvider: LinkedInProvider {
         guard let reply = try? await client.send(path: ["api", "linkedin", "company"], query: [URLQueryItem(name: "url", value: canonical)]),
             let details = try? JSONDecoder().decode(CompanyReply.self, from: reply.body), let name = details.name
         else { return nil }
-        let employees = details.company_size_on_linkedin ?? details.company_size?.compactMap { $0 }.max()
+        let employees = details.company_size_on_linkedin
+        let band = details.company_size.flatMap { size -> EmployeeRange? in
+            guard employees == nil, size.count == 2, let minimum = size[0], minimum >= 0 else { return nil }
+            if let maximum = size[1], maximum < minimum { return nil }
+            return EmployeeRange(minimum: minimum, maximum: size[1])
+        }
         let headquarters = [details.hq?.city, details.hq?.state, details.hq?.country]
             .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
         let domain = details.website.flatMap { URLComponents(string: $0)?.host }.map { $0.hasPrefix("www.") ? String($0.dropFirst(4)) : $0 }
         return Company(
-            name: name, linkedInID: details.linkedin_internal_id ?? slug, employeeCount: employees, revenueUSD: nil,
+            name: name, linkedInID: details.linkedin_internal_id ?? slug, employeeCount: employees, employeeRange: band, revenueUSD: nil,
             industry: details.industry, domain: domain, headquarters: headquarters.isEmpty ? nil : headquarters)
     }
 
