@@ -3,6 +3,7 @@ import Kafka
 import LeadModel
 import Runtime
 import Streaming
+import Synchronization
 
 /// Adds up each search's ``SearchProgressPart``s (one per partition of the lead-keyed topics,
 /// written by the coordinator instance that owns it) and its declared total into one
@@ -109,7 +110,10 @@ final class ProgressTracker: Service {
     /// read caught up. A partition is read once the record before its end came, or the consumer
     /// reached its end (``KafkaConsumer/reachedEnd(of:)``: its last offsets were compacted away,
     /// or a batch was missed); never because no record came for a while, which a broker that
-    /// stops answering for a few seconds looks like.
+    /// stops answering for a few seconds looks like. A partition whose end moved back (its topic
+    /// truncated or made anew) is read once the broker's end is where the consumer reached.
+    /// Newly assigned partitions come from the rebalance's events, so one revoked and assigned
+    /// again within a poll is caught up again too.
     private func follow(
         group: String, topics: [String], _ body: ([ConsumerRecord], Set<Int32>, _ publishing: Bool) -> [ProducerRecord]
     ) async throws {
@@ -118,12 +122,15 @@ final class ProgressTracker: Service {
         properties["auto.offset.reset"] = "earliest"
         properties["enable.auto.commit"] = "false"
         properties["enable.partition.eof"] = "true"
+        let newlyAssigned = AssignedPartitions()
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group, topics: topics, properties: properties,
-                                         defaults: ["queued.max.messages.kbytes": "8192"])
+                                         defaults: ["queued.max.messages.kbytes": "8192"]) { event in
+            if case .assigned(let partitions) = event { newlyAssigned.add(partitions) }
+        }
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let logger = environment.logger
-        var assigned: Set<TopicPartition> = []
         var catchingUp: [TopicPartition: Int64] = [:]  // the end each newly assigned partition had
+        var endsCheckedAt = ContinuousClock.now
         while !Task.isCancelled {
             let batch: [ConsumerRecord]
             do {
@@ -132,10 +139,10 @@ final class ProgressTracker: Service {
                 continue
             }
             let assignment = Set(consumer.assignment)
-            let added = assignment.subtracting(assigned)
-            assigned = assignment
+            let added = newlyAssigned.take().intersection(assignment)
             catchingUp = catchingUp.filter { assignment.contains($0.key) }
             if !added.isEmpty {
+                endsCheckedAt = .now
                 // Without their ends (cancelled while the broker is away) the partitions are not held back.
                 let ends = (try? await KafkaError.waitingForBroker({ try await admin.watermarks(Array(added)) }) { error in
                     logger.warning("progress: waiting for the broker to read partitions' ends: \(error)")
@@ -147,6 +154,17 @@ final class ProgressTracker: Service {
                 if record.offset + 1 >= end { catchingUp[record.topicPartition] = nil }
             }
             catchingUp = catchingUp.filter { partition, end in consumer.reachedEnd(of: partition).map { $0 < end } ?? true }
+            if !catchingUp.isEmpty, ContinuousClock.now - endsCheckedAt > .seconds(10) {
+                endsCheckedAt = .now
+                let reached = catchingUp.keys.compactMap { partition in consumer.reachedEnd(of: partition).map { (partition, $0) } }
+                if !reached.isEmpty, let current = try? await admin.watermarks(reached.map(\.0)) {
+                    for (partition, at) in reached {
+                        guard let high = current[partition]?.high, high <= at else { continue }
+                        logger.warning("progress: \(partition)'s end moved back from \(catchingUp[partition] ?? 0) to \(high) (its topic truncated or made anew); read to there")
+                        catchingUp[partition] = nil
+                    }
+                }
+            }
             let records = body(batch, Set(assignment.map(\.partition)), catchingUp.isEmpty)
             if !records.isEmpty {
                 _ = try? await producer.send(records)
@@ -233,6 +251,20 @@ final class ProgressTracker: Service {
                 }
             }
             return records
+        }
+    }
+}
+
+/// Partitions the rebalance assigned since the loop last took them.
+private final class AssignedPartitions: Sendable {
+    private let partitions = Mutex<Set<TopicPartition>>([])
+
+    func add(_ assigned: [TopicPartition]) { partitions.withLock { $0.formUnion(assigned) } }
+
+    func take() -> Set<TopicPartition> {
+        partitions.withLock { taken in
+            defer { taken = [] }
+            return taken
         }
     }
 }
