@@ -70,9 +70,9 @@ let package = Package(
                           path: "Benchmarks/pipeline-bench"),
         .executableTarget(name: "VendorBench", dependencies: ["LeadModel", "LeadRules", "Runtime", "Stages"], path: "Benchmarks/vendor-bench"),
 
-        .target(name: "KafkaTestSupport", dependencies: ["Kafka"], path: "Tests/KafkaTestSupport"),
+        .target(name: "KafkaTestSupport", dependencies: ["CRdKafka", "Kafka"], path: "Tests/KafkaTestSupport"),
         .target(name: "LeadModelTestSupport", dependencies: ["LeadModel"], path: "Tests/LeadModelTestSupport"),
-        .testTarget(name: "KafkaTests", dependencies: ["CRdKafka", "Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
         // MetricsTests renders the stage runner's metric families too.
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Streaming"], path: "Tests/RuntimeTests"),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "Runtime", "Kafka", "KafkaTestSupport", "LeadModel"],

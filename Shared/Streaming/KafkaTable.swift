@@ -57,6 +57,9 @@ public final class KafkaTable<Value: Message>: Sendable {
                 self.partitions.withLock { $0 = partitions }
             },
             apply: { [self] record in apply(record) },
+            reached: { [self] partition, end in
+                applied.withLock { applied in applied[partition] = max(applied[partition] ?? 0, end) }
+            },
             nextOffsets: { [self] in
                 let partitions = self.partitions.withLock { $0 }
                 return applied.withLock { applied in
@@ -68,19 +71,22 @@ public final class KafkaTable<Value: Message>: Sendable {
     /// Waits until every record stored in the topic now has been applied (or `timeout` passes):
     /// for a reader that must not miss a row written before the records it is about to handle
     /// (a billing pause acknowledged before a lead was published). One ListOffsets round trip
-    /// when the table is current, so a caller may ask once per batch.
-    public func catchUp(timeout: Duration = .seconds(5)) async throws {
+    /// when the table is current, so a caller may ask once per batch. Returns whether it caught
+    /// up (false: the time passed first, or the table is not started).
+    @discardableResult
+    public func catchUp(timeout: Duration = .seconds(5)) async throws -> Bool {
         let partitions = self.partitions.withLock { $0 }
-        guard let admin = self.admin.withLock({ $0 }) else { return }
+        guard let admin = self.admin.withLock({ $0 }) else { return false }
         let ends = try await admin.listedWatermarks(partitions)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             let done = applied.withLock { applied in
                 partitions.allSatisfy { (applied[$0] ?? ends[$0]?.low ?? 0) >= (ends[$0]?.high ?? 0) }
             }
-            if done { return }
+            if done { return true }
             try await Task.sleep(for: .milliseconds(10))
         }
+        return false
     }
 
     /// Stops following, when ``start()`` started it (a ``KafkaTableSet`` stops its tables).
@@ -123,6 +129,10 @@ public final class KafkaTableSet: Sendable {
         /// Gives the table the set's admin client and the partitions of its topic.
         let attach: @Sendable (KafkaAdmin, [TopicPartition]) -> Void
         let apply: @Sendable (ConsumerRecord) -> Void
+        /// The follower reached this end of the partition: every offset below it is applied, also
+        /// those no consumer receives (a transaction's marker), which ``KafkaTable/catchUp(timeout:)``
+        /// would otherwise wait for.
+        let reached: @Sendable (TopicPartition, Int64) -> Void
         /// Where following the table starts: one past the last offset applied, per partition.
         let nextOffsets: @Sendable () -> [TopicPartition: Int64]
     }
@@ -169,9 +179,15 @@ public final class KafkaTableSet: Sendable {
         }
         let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "500"])
         let task = Task { [self] in
+            var told: [TopicPartition: Int64] = [:]
             while !Task.isCancelled {
                 guard let records = try? await reader.poll(timeoutMilliseconds: 500) else { break }
                 for record in records { apply(record) }
+                for partition in starts.keys {
+                    guard let end = reader.reachedEnd(of: partition), end != told[partition] else { continue }
+                    told[partition] = end
+                    for member in byTopic[partition.topic] ?? [] { member.reached(partition, end) }
+                }
             }
             await reader.close()
         }

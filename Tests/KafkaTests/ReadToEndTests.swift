@@ -1,4 +1,3 @@
-import CRdKafka
 import Foundation
 import Kafka
 import KafkaTestSupport
@@ -87,49 +86,13 @@ final class ReadToEndTests: XCTestCase {
         XCTAssertEqual(found[partition].map { Set($0.keys) }, [1, 3], "both records, once the broker is back")
     }
 
-    /// Records `values` to partition 0 of `topic` in one committed transaction. The commit
-    /// writes a marker after them that takes an offset and that no consumer receives.
-    private func produceInATransaction(_ values: [String], to topic: String) throws {
-        var reason = [CChar](repeating: 0, count: 512)
-        let conf = rd_kafka_conf_new()
-        for (name, value) in ["bootstrap.servers": TestBroker.bootstrapServers, "transactional.id": "test-\(UUID().uuidString)"] {
-            XCTAssertEqual(rd_kafka_conf_set(conf, name, value, &reason, reason.count), RD_KAFKA_CONF_OK, text(reason))
-        }
-        guard let producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &reason, reason.count) else {
-            throw TransactionFailure(step: "create the producer", reason: text(reason))
-        }
-        defer { rd_kafka_destroy(producer) }
-        func check(_ error: OpaquePointer?, _ step: String) throws {
-            guard let error else { return }
-            defer { rd_kafka_error_destroy(error) }
-            throw TransactionFailure(step: step, reason: String(cString: rd_kafka_error_string(error)))
-        }
-        try check(rd_kafka_init_transactions(producer, 10_000), "init the transactions")
-        try check(rd_kafka_begin_transaction(producer), "begin the transaction")
-        let handle = rd_kafka_topic_new(producer, topic, nil)
-        defer { rd_kafka_topic_destroy(handle) }
-        for value in values {
-            var bytes = Array(value.utf8)
-            XCTAssertEqual(rd_kafka_produce(handle, 0, RD_KAFKA_MSG_F_COPY, &bytes, bytes.count, nil, 0, nil), 0)
-        }
-        try check(rd_kafka_commit_transaction(producer, 10_000), "commit the transaction")
-    }
-
-    private func text(_ characters: [CChar]) -> String {
-        String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    private struct TransactionFailure: Error {
-        let step: String
-        let reason: String
-    }
-
     /// A committed transaction ends with a marker that takes the partition's last offset and
     /// that no consumer receives: the read ends where the reader reports reaching the partition's
     /// end, at once, instead of waiting for a record that never comes.
     func testAnEndBehindATransactionMarkerIsReachedAtOnce() async throws {
         try await withTestTopic(partitions: 1) { topic in
-            try produceInATransaction(["v0", "v1", "v2"], to: topic)
+            try produceInATransaction(["v0", "v1", "v2"].map { (key: $0, value: Array($0.utf8)) }, to: topic,
+                                      bootstrapServers: TestBroker.bootstrapServers)
             let partition = TopicPartition(topic: topic, partition: 0)
             let admin = try KafkaAdmin(configuration: TestBroker.configuration())
             let ends = try await admin.watermarks([partition])

@@ -46,6 +46,24 @@ final class KafkaTableTests: XCTestCase {
         }
     }
 
+    /// A table whose partition ends with a transaction's marker (an offset no consumer receives)
+    /// is caught up once its reader reaches that end: `catchUp` says so at once instead of
+    /// waiting out its time for a record that never comes (the coordinator asks before every batch).
+    func testATableWhoseEndIsAMarkerIsCaughtUp() async throws {
+        try await withTestTopic(prefix: "table") { topic in
+            let accounts = [("acct-a", BillingState.paused), ("acct-b", .active)]
+            try produceInATransaction(try accounts.map { (key: $0.0, value: try codec.encode(account($0.0, $0.1))) }, to: topic,
+                                      bootstrapServers: TestBroker.bootstrapServers)
+            let table = KafkaTable<AccountConfig>(configuration: TestBroker.configuration(), topic: topic, codec: codec,
+                                                  logger: Logger(service: "table-test", level: .warning))
+            try await table.start()
+            XCTAssertEqual(table.all.mapValues(\.billingState), ["acct-a": .paused, "acct-b": .active])
+            let caughtUp = try await table.catchUp(timeout: .seconds(10))
+            XCTAssertTrue(caughtUp, "the end is the marker's offset + 1, which the reader reached")
+            await table.stop()
+        }
+    }
+
     /// A set reads its tables (of different types, two of them on one topic) with one reader and
     /// follows them with one consumer: each table gets its own topic's rows, a topic read by two
     /// tables feeds both, and every table follows what is written after the start.
