@@ -23,21 +23,30 @@ public func produceInATransaction(_ records: [(key: String, value: [UInt8])], to
         }
     }
     guard let producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &reason, reason.count) else {
+        rd_kafka_conf_destroy(conf)  // librdkafka takes it only on success
         throw TransactionFailure(step: "create the producer", reason: text(reason))
     }
     defer { rd_kafka_destroy(producer) }
     try check(rd_kafka_init_transactions(producer, 10_000), "init the transactions")
     try check(rd_kafka_begin_transaction(producer), "begin the transaction")
-    let handle = rd_kafka_topic_new(producer, topic, nil)
-    defer { rd_kafka_topic_destroy(handle) }
-    for record in records {
-        var key = Array(record.key.utf8)
-        var value = record.value
-        guard rd_kafka_produce(handle, 0, RD_KAFKA_MSG_F_COPY, &value, value.count, &key, key.count, nil) == 0 else {
-            throw TransactionFailure(step: "produce", reason: String(cString: rd_kafka_err2str(rd_kafka_last_error())))
+    do {
+        guard let handle = rd_kafka_topic_new(producer, topic, nil) else {
+            throw TransactionFailure(step: "open the topic", reason: String(cString: rd_kafka_err2str(rd_kafka_last_error())))
         }
+        defer { rd_kafka_topic_destroy(handle) }
+        for record in records {
+            var key = Array(record.key.utf8)
+            var value = record.value
+            guard rd_kafka_produce(handle, 0, RD_KAFKA_MSG_F_COPY, &value, value.count, &key, key.count, nil) == 0 else {
+                throw TransactionFailure(step: "produce", reason: String(cString: rd_kafka_err2str(rd_kafka_last_error())))
+            }
+        }
+        try check(rd_kafka_commit_transaction(producer, 10_000), "commit the transaction")
+    } catch {
+        // An open transaction would hold the topic's readers back until it timed out.
+        if let abortError = rd_kafka_abort_transaction(producer, 10_000) { rd_kafka_error_destroy(abortError) }
+        throw error
     }
-    try check(rd_kafka_commit_transaction(producer, 10_000), "commit the transaction")
 }
 
 /// Why ``produceInATransaction(_:to:bootstrapServers:)`` failed.
