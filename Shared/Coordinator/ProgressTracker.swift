@@ -149,11 +149,7 @@ final class ProgressTracker: Service {
                 }) ?? [:]
                 for partition in added { if let end = ends[partition]?.high, end > 0 { catchingUp[partition] = end } }
             }
-            for record in batch {
-                guard let end = catchingUp[record.topicPartition] else { continue }
-                if record.offset + 1 >= end { catchingUp[record.topicPartition] = nil }
-            }
-            catchingUp = catchingUp.filter { partition, end in consumer.reachedEnd(of: partition).map { $0 < end } ?? true }
+            catchingUp = consumer.unread(catchingUp, after: batch)
             if !catchingUp.isEmpty, ContinuousClock.now - endsCheckedAt > .seconds(10) {
                 endsCheckedAt = .now
                 let reached = catchingUp.keys.compactMap { partition in consumer.reachedEnd(of: partition).map { (partition, $0) } }

@@ -63,7 +63,7 @@ final class OfferPoolMatchingLoop: Sendable {
         let poolPartitions = try await admin.partitions(of: topics.leadPool) + admin.partitions(of: topics.leadOverrides)
         let offerPartitions = try await admin.partitions(of: topics.offers)
         let ends = try await admin.watermarks(poolPartitions)
-        var poolRemaining = Set(poolPartitions.filter { (ends[$0]?.high ?? 0) > (ends[$0]?.low ?? 0) })
+        var poolRemaining = ends.filter { $0.value.high > $0.value.low }.mapValues(\.high)
         let reader = try KafkaConsumer(
             configuration: configuration,
             startingAt: Dictionary(uniqueKeysWithValues: (poolPartitions + offerPartitions).map { ($0, KafkaConsumer.beginning) }),
@@ -82,19 +82,14 @@ final class OfferPoolMatchingLoop: Sendable {
                             state.applyPoolRecord(key: key, at: .init(partition: record.partition, offset: record.offset),
                                                   isTombstone: record.value == nil)
                         }
-                        if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { poolRemaining.remove(record.topicPartition) }
                     } else if record.value == nil {
                         heldOffers.append((key, nil))
                     } else if let offer = decode(OfferConfig.self, record) {
                         heldOffers.append((key, offer))
                     }
                 }
-                // Read to its end also where the last offsets are none a reader receives (a
-                // tombstone compacted away, a transaction's marker).
                 let wasReading = !poolRemaining.isEmpty
-                poolRemaining = poolRemaining.filter { partition in
-                    reader.reachedEnd(of: partition).map { $0 < ends[partition]?.high ?? 0 } ?? true
-                }
+                poolRemaining = reader.unread(poolRemaining, after: records)
                 if wasReading && poolRemaining.isEmpty { logger.info("pool read (\(state.latest.count) leads); matching offers") }
                 guard poolRemaining.isEmpty, !heldOffers.isEmpty else { continue }
                 // The latest record of each offer counts; a tombstone forgets the offer.

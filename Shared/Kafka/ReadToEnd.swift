@@ -42,25 +42,36 @@ extension KafkaConsumer {
     public func read(upTo ends: [TopicPartition: Int64], stallLimit: Duration? = nil,
                      timeout: Duration? = nil, maxRecords: Int = 5000,
                      eachPoll body: ([ConsumerRecord]) async throws -> Void) async throws {
-        var remaining = Set(ends.filter { $0.value > 0 }.keys)
+        var remaining = ends.filter { $0.value > 0 }
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = timeout.map { start + $0 }
         var lastRecordAt: ContinuousClock.Instant?
         while !remaining.isEmpty {
-            if let deadline, clock.now >= deadline { throw ReadToEndTimeout(remaining: remaining.sorted()) }
+            if let deadline, clock.now >= deadline { throw ReadToEndTimeout(remaining: remaining.keys.sorted()) }
             let records = try await poll(maxRecords: maxRecords, timeoutMilliseconds: 200)
             if records.isEmpty {
-                if let stallLimit, clock.now - (lastRecordAt ?? start) > stallLimit { throw ReadToEndTimeout(remaining: remaining.sorted()) }
+                if let stallLimit, clock.now - (lastRecordAt ?? start) > stallLimit {
+                    throw ReadToEndTimeout(remaining: remaining.keys.sorted())
+                }
             } else {
                 lastRecordAt = clock.now
                 try await body(records)
-                for record in records {
-                    if let end = ends[record.topicPartition], record.offset + 1 >= end { remaining.remove(record.topicPartition) }
-                }
             }
-            remaining = remaining.filter { partition in reachedEnd(of: partition).map { $0 < ends[partition]! } ?? true }
+            remaining = unread(remaining, after: records)
         }
+    }
+
+    /// Those of `ends` (per partition, one past its last offset) this consumer has not read to,
+    /// now that it handed over `records`: a partition is read to its end when the record at the
+    /// end's last offset came, or when the consumer reached the end (``reachedEnd(of:)``), the
+    /// last offsets being none a consumer receives. The one rule of every read to an end.
+    public func unread(_ ends: [TopicPartition: Int64], after records: [ConsumerRecord]) -> [TopicPartition: Int64] {
+        var unread = ends
+        for record in records {
+            if let end = unread[record.topicPartition], record.offset + 1 >= end { unread[record.topicPartition] = nil }
+        }
+        return unread.filter { partition, end in reachedEnd(of: partition).map { $0 < end } ?? true }
     }
 
     /// ``readToEnd(_:configuration:admin:timeout:whileBrokerUnreachable:_:)`` with an admin
