@@ -236,17 +236,22 @@ public struct EmployeeRange: Codable, Hashable, Sendable, CustomStringConvertibl
         self.init(minimum: count, maximum: count)
     }
 
-    /// A vendor's band, "51-200" or "10001+"; nil for anything else.
+    /// A vendor's band from its bounds (no maximum: an open band, "10001+"); nil unless
+    /// 0 ≤ minimum ≤ maximum.
+    public init?(vendorMinimum minimum: Int, maximum: Int?) {
+        guard minimum >= 0, maximum.map({ minimum <= $0 }) ?? true else { return nil }
+        self.init(minimum: minimum, maximum: maximum)
+    }
+
+    /// A vendor's band written out, "51-200" or "10001+"; nil for anything else.
     public init?(band: String) {
-        if band.hasSuffix("+"), let minimum = Int(band.dropLast()), minimum >= 0 {
-            self.init(minimum: minimum, maximum: nil)
+        if band.hasSuffix("+"), let minimum = Int(band.dropLast()) {
+            self.init(vendorMinimum: minimum, maximum: nil)
             return
         }
         let bounds = band.split(separator: "-", omittingEmptySubsequences: false)
-        guard bounds.count == 2, let minimum = Int(bounds[0]), let maximum = Int(bounds[1]), 0 <= minimum, minimum <= maximum else {
-            return nil
-        }
-        self.init(minimum: minimum, maximum: maximum)
+        guard bounds.count == 2, let minimum = Int(bounds[0]), let maximum = Int(bounds[1]) else { return nil }
+        self.init(vendorMinimum: minimum, maximum: maximum)
     }
 
     /// "51-200", "10001+", or the count when exact.

@@ -89,9 +89,8 @@ public struct HTTPLinkedInProvider: LinkedInProvider {
         else { return nil }
         let employees = details.company_size_on_linkedin
         let band = details.company_size.flatMap { size -> EmployeeRange? in
-            guard employees == nil, size.count == 2, let minimum = size[0], minimum >= 0 else { return nil }
-            if let maximum = size[1], maximum < minimum { return nil }
-            return EmployeeRange(minimum: minimum, maximum: size[1])
+            guard employees == nil, size.count == 2, let minimum = size[0] else { return nil }
+            return EmployeeRange(vendorMinimum: minimum, maximum: size[1])
         }
         let headquarters = [details.hq?.city, details.hq?.state, details.hq?.country]
             .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
