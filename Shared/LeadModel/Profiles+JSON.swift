@@ -133,7 +133,11 @@ extension Company: JSONWritable, JSONReadable {
 
 extension EmployeeRange: JSONWritable, JSONReadable {
     public init(reading object: inout JSONObjectReader) throws {
-        self.init(minimum: try object.int("minimum"), maximum: try object.optionalInt("maximum"))
+        // A band no company has is refused here and named by init(from:).
+        guard let range = EmployeeRange(vendorMinimum: try object.int("minimum"), maximum: try object.optionalInt("maximum")) else {
+            throw JSONObjectReader.Unexpected()
+        }
+        self = range
     }
 
     public func writeMembers(to object: inout JSONObjectWriter) throws {

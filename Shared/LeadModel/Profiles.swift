@@ -259,6 +259,22 @@ public struct EmployeeRange: Codable, Hashable, Sendable, CustomStringConvertibl
         guard let maximum else { return "\(minimum)+" }
         return maximum == minimum ? String(minimum) : "\(minimum)-\(maximum)"
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case minimum, maximum
+    }
+
+    /// Reads a band; refuses one no company has (a negative minimum, a maximum under the minimum).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let minimum = try container.decode(Int.self, forKey: .minimum)
+        let maximum = try container.decodeIfPresent(Int.self, forKey: .maximum)
+        guard let range = EmployeeRange(vendorMinimum: minimum, maximum: maximum) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .minimum, in: container, debugDescription: "a size band needs 0 ≤ minimum ≤ maximum, not \(minimum) and \(maximum.map(String.init) ?? "none")")
+        }
+        self = range
+    }
 }
 
 /// A public post by the lead.

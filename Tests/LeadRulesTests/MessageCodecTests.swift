@@ -99,6 +99,23 @@ final class MessageCodecTests: XCTestCase {
         XCTAssertEqual(EmployeeRange(exactly: 120).description, "120")
     }
 
+    /// A band whose maximum is under its minimum, or whose minimum is negative, is refused where
+    /// it is read, as the vendors' bands are: it would score as a band no company has.
+    func testAnImpossibleSizeBandIsRefused() throws {
+        var profile = Fixtures.profile()
+        profile.company = Company(name: "Acme", employeeRange: EmployeeRange(minimum: 51, maximum: 200))
+        let entry = LeadPoolEntry(profile: profile, accountID: "acct-1", offerID: "offer-1", finishedAt: Fixtures.now)
+        let valid = String(decoding: try codec.encode(entry), as: UTF8.self)
+        XCTAssertTrue(valid.contains(#""employeeRange":{"maximum":200,"minimum":51}"#), valid)
+        for bad in [#"{"maximum":50,"minimum":51}"#, #"{"minimum":-1}"#, #"{"maximum":-5,"minimum":-10}"#] {
+            let text = valid.replacingOccurrences(of: #"{"maximum":200,"minimum":51}"#, with: bad)
+            let error = decodeError(LeadPoolEntry.self, json(text))
+            XCTAssertNotNil(error, bad)
+            XCTAssertTrue("\(error.map { "\($0)" } ?? "")".contains("employeeRange"), "the error names the member: \(String(describing: error))")
+        }
+        XCTAssertNil(decodeError(LeadPoolEntry.self, json(valid)))
+    }
+
     func testDeadLetterKeepsOriginalBytes() {
         let letter = DeadLetter(original: [1, 2, 3, 250], sourceTopic: "t", partition: 0, offset: 1, reason: "r", failedAt: Fixtures.now, service: "s")
         XCTAssertEqual(letter.original, [1, 2, 3, 250])
