@@ -8,6 +8,13 @@ struct MinHeap<Element> {
         self.isLess = isLess
     }
 
+    /// A heap of `elements`, built in O(n).
+    init(_ elements: [Element], by isLess: @escaping (Element, Element) -> Bool) {
+        self.elements = elements
+        self.isLess = isLess
+        for parent in stride(from: elements.count / 2 - 1, through: 0, by: -1) { siftDown(from: parent) }
+    }
+
     var count: Int { elements.count }
     var isEmpty: Bool { elements.isEmpty }
     /// The least element.
@@ -30,14 +37,20 @@ struct MinHeap<Element> {
         guard !elements.isEmpty else { return nil }
         elements.swapAt(0, elements.count - 1)
         let least = elements.removeLast()
-        var parent = 0
+        siftDown(from: 0)
+        return least
+    }
+
+    /// Moves the element at `parent` down until neither child is less.
+    private mutating func siftDown(from parent: Int) {
+        var parent = parent
         while true {
             let left = 2 * parent + 1
             let right = left + 1
             var smallest = parent
             if left < elements.count, isLess(elements[left], elements[smallest]) { smallest = left }
             if right < elements.count, isLess(elements[right], elements[smallest]) { smallest = right }
-            guard smallest != parent else { return least }
+            guard smallest != parent else { return }
             elements.swapAt(parent, smallest)
             parent = smallest
         }

@@ -23,8 +23,7 @@ struct TimerQueue {
     mutating func removeAll(where isStale: (LeadStateMachine.Timer) -> Bool) {
         let kept = heap.elements.filter { !isStale($0) }
         guard kept.count != heap.count else { return }
-        heap = MinHeap(by: Self.earlier)
-        for timer in kept { heap.insert(timer) }
+        heap = MinHeap(kept, by: Self.earlier)
     }
 
     /// Moves every attempt timeout due after `start` later by `delay`; returns how many moved.
@@ -38,8 +37,7 @@ struct TimerQueue {
             return later
         }
         guard moved > 0 else { return 0 }
-        heap = MinHeap(by: Self.earlier)
-        for timer in timers { heap.insert(timer) }
+        heap = MinHeap(timers, by: Self.earlier)
         return moved
     }
 
