@@ -91,6 +91,10 @@ public final class Coordinator: Service {
         for topic in environment.topics.coordinatorInputs {
             metrics.counter(MetricNames.coordinatorRecordsConsumed, ["topic": topic]).increment(by: 0)
         }
+        let topics = environment.topics
+        for table in [topics.accounts, topics.offers, topics.leadOverrides, topics.billingEvents] {
+            metrics.counter(MetricNames.coordinatorTableCatchUpTimeouts, ["topic": table]).increment(by: 0)
+        }
         for phase in Phase.allCases {
             metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]).increment(by: 0)
             for outcome in PhaseOutcome.metricLabels {
@@ -154,6 +158,7 @@ public final class Coordinator: Service {
                           core: CoordinatorCore(settings: settings, topics: topics, logger: logger, now: now))
         var lastGateCheck = ContinuousClock.now
         var lastGaugeUpdate = ContinuousClock.now
+        var tablesBehind = TablesBehind()
         logger.info("started", ["group": group])
         while !Task.isCancelled {
             let timeout = state.core.pollWaitMilliseconds(cap: 100)
@@ -176,14 +181,7 @@ public final class Coordinator: Service {
                 // a billing pause acknowledged before a lead was published holds that lead, and a
                 // lead's account or offer published just before it is known, and an override
                 // acknowledged before a result is in force for that result.
-                do {
-                    try await tables.accounts.catchUp(timeout: .seconds(2))
-                    try await tables.offers.catchUp(timeout: .seconds(2))
-                    try await tables.overrides.catchUp(timeout: .seconds(2))
-                    try await tables.billingEvents.catchUp(timeout: .seconds(2))
-                } catch {
-                    logger.warning("tables not caught up: \(error)")
-                }
+                await catchUp(tables, &tablesBehind)
             }
             state.heldBacklog = []
             var loaded = try await loadFinishedLeads(needed: records, &state)
@@ -355,6 +353,34 @@ public final class Coordinator: Service {
     }
 
     /// The compacted tables the coordinator reads whole.
+    /// Waits, up to 2 s a table, until each table holds what its topic held now; counts each
+    /// table that did not, and says so in the log at most once a minute (a broker outage would
+    /// otherwise log it with every batch).
+    private func catchUp(_ tables: Tables, _ behind: inout TablesBehind) async {
+        var late: [String] = []
+        for table in tables.all {
+            do {
+                if try await table.catchUp(timeout: .seconds(2)) { continue }
+                late.append(table.topic)
+            } catch {
+                late.append("\(table.topic) (\(error))")
+            }
+            metrics.counter(MetricNames.coordinatorTableCatchUpTimeouts, ["topic": table.topic]).increment()
+        }
+        guard !late.isEmpty else { return }
+        behind.batches += 1
+        if let warned = behind.warnedAt, ContinuousClock.now - warned < .seconds(60) { return }
+        logger.warning("tables not caught up within 2 s: records handled with the rows they hold (an account paused just before may not hold its leads)",
+                       ["tables": late.joined(separator: ", "), "batches": String(behind.batches)])
+        behind = TablesBehind(batches: 0, warnedAt: .now)
+    }
+
+    /// Batches handled with a table not caught up since the last warning, and when it was.
+    private struct TablesBehind {
+        var batches = 0
+        var warnedAt: ContinuousClock.Instant?
+    }
+
     struct Tables: CoordinatorTables {
         let accounts: KafkaTable<AccountConfig>
         let offers: KafkaTable<OfferConfig>
@@ -363,6 +389,9 @@ public final class Coordinator: Service {
         let overrides: KafkaTable<LeadOverride>
         /// The billing system's latest event per account (``AccountBillingEvent``), by account id.
         let billingEvents: KafkaTable<AccountBillingEvent>
+
+        /// The tables, in the order they are caught up.
+        var all: [any FollowedTable] { [accounts, offers, overrides, billingEvents] }
 
         func account(_ id: AccountID) -> AccountConfig? { accounts[id.rawValue] }
         func offer(_ id: OfferID) -> OfferConfig? { offers[id.rawValue] }

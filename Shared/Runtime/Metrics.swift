@@ -155,6 +155,13 @@ public enum MetricNames {
         name: "pipeline_coordinator_timeouts_held",
         help: "Attempt timeouts due but held until the coordinator has read the lead's results partition past the deadline.", kind: .gauge)
 
+    /// Batches handled after a table (accounts, offers, overrides, billing events) was not
+    /// caught up within its wait, by the table's topic.
+    public static let coordinatorTableCatchUpTimeouts = MetricDescriptor(
+        name: "pipeline_coordinator_table_catch_up_timeouts_total",
+        help: "Batches handled with a table not caught up to its topic's end within the coordinator's wait (2 s), by topic.",
+        kind: .counter, labelNames: ["topic"])
+
     // MARK: every service
 
     /// 1 when the service is ready (``HealthStatus``), else 0.

@@ -4,6 +4,14 @@ import LeadModel
 import Runtime
 import Synchronization
 
+/// What a reader asks of a table whatever its rows are: its topic, and to catch up with it.
+public protocol FollowedTable: Sendable {
+    /// The compacted topic it reads.
+    var topic: String { get }
+    /// See ``KafkaTable/catchUp(timeout:)``.
+    func catchUp(timeout: Duration) async throws -> Bool
+}
+
 /// A compacted topic read whole into memory and kept current: accounts, offers, overrides,
 /// billing events.
 ///
@@ -11,9 +19,10 @@ import Synchronization
 /// then a background task follows new records. The last record per key wins; a tombstone
 /// removes the key; an undecodable record is logged and skipped (its producer gets no ack
 /// problem, so it is the writer's to fix).
-public final class KafkaTable<Value: Message>: Sendable {
+public final class KafkaTable<Value: Message>: FollowedTable {
     private let configuration: KafkaConfiguration
-    private let topic: String
+    /// The compacted topic it reads.
+    public let topic: String
     private let codec: MessageCodec
     private let logger: Logger
     private let rows = Mutex<[String: Value]>([:])

@@ -18,6 +18,9 @@ final class MetricsAtStartUpTests: XCTestCase {
             XCTAssertEqual(coordinatorMetrics.value(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]), 0, phase.rawValue)
         }
         XCTAssertEqual(coordinatorMetrics.value(MetricNames.coordinatorTimersPending), 0)
+        for table in ["accounts", "offers", "lead.overrides", "billing.events"] {
+            XCTAssertEqual(coordinatorMetrics.value(MetricNames.coordinatorTableCatchUpTimeouts, ["topic": table]), 0, table)
+        }
 
         let stage = try StageService.makeProfileStage(environment: environment, configuration: StageConfiguration())
         for registry in [coordinatorMetrics, stage.metrics] {
