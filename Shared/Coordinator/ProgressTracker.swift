@@ -142,7 +142,9 @@ final class ProgressTracker: Service {
             let added = newlyAssigned.take().intersection(assignment)
             catchingUp = catchingUp.filter { assignment.contains($0.key) }
             if !added.isEmpty {
-                endsCheckedAt = .now
+                // The end check's clock runs on: it looks only at partitions whose consumer reached
+                // an end since their assignment (a reached end is forgotten at each), so rebalances
+                // more often than every 10 s do not put it off.
                 // Without their ends (cancelled while the broker is away) the partitions are not held back.
                 let ends = (try? await KafkaError.waitingForBroker({ try await admin.watermarks(Array(added)) }) { error in
                     logger.warning("progress: waiting for the broker to read partitions' ends: \(error)")
