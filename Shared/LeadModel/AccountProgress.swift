@@ -100,7 +100,13 @@ public struct AccountProgressSnapshot: Message, Hashable {
     public static func adding(_ searches: some Sequence<ProgressSnapshot>, accountID: AccountID, at now: Date) -> AccountProgressSnapshot? {
         let own = searches.filter { $0.accountID == accountID }
         guard !own.isEmpty else { return nil }
-        let sum = { (count: (ProgressSnapshot) -> Int) in own.reduce(0) { $0 + count($1) } }
+        // Saturating: a count too large to add (a total declared before totals were bounded) stays
+        // the largest integer rather than stopping the process.
+        let add = { (sum: Int, count: Int) in
+            let (result, overflow) = sum.addingReportingOverflow(count)
+            return overflow ? Int.max : result
+        }
+        let sum = { (count: (ProgressSnapshot) -> Int) in own.reduce(0) { add($0, count($1)) } }
         let counts = SearchCounts(
             running: own.count { $0.state == .running }, completed: own.count { $0.state == .completed },
             paused: own.count { $0.state == .paused })
@@ -109,7 +115,7 @@ public struct AccountProgressSnapshot: Message, Hashable {
         let totals = own.map(\.total)
         return AccountProgressSnapshot(
             accountID: accountID, state: state, searches: counts,
-            total: totals.contains(nil) ? nil : totals.reduce(0) { $0 + ($1 ?? 0) },
+            total: totals.contains(nil) ? nil : totals.reduce(0) { add($0, $1 ?? 0) },
             pending: sum(\.pending), completed: sum(\.completed), enriching: sum(\.enriching), scoring: sum(\.scoring),
             finalizing: sum(\.finalizing), billingPaused: sum(\.billingPaused), deferred: sum(\.deferred), updatedAt: now)
     }

@@ -238,9 +238,15 @@ public struct SearchTotalDeclared: Message, Hashable {
         try FieldLimit.check(accountID, "accountID")
     }
 
-    /// The total must not be negative.
+    /// The most leads a search may declare: far beyond any search, and small enough that an
+    /// account's searches add up without overflowing.
+    public static let maxTotal = 1_000_000_000
+
+    /// The total must be 0 to ``maxTotal``.
     public func validate() throws {
-        if total < 0 { throw LeadModelRuleError("\"total\" is \(total); it must be 0 or more") }
+        guard (0...Self.maxTotal).contains(total) else {
+            throw LeadModelRuleError("\"total\" is \(total); it must be 0 to \(Self.maxTotal)")
+        }
     }
 }
 

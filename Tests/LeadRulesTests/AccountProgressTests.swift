@@ -38,6 +38,19 @@ final class AccountProgressTests: XCTestCase {
         XCTAssertNil(AccountProgressSnapshot.adding([undeclared, declared], accountID: "acct-1", at: Fixtures.now)?.total)
     }
 
+    /// Totals and counts too large to add up (a search total declared near Int.max, accepted
+    /// before totals were bounded) stop at Int.max: adding them trapped, which stopped the
+    /// coordinator at every restart and `leadctl progress`.
+    func testTotalsTooLargeToAddUpStopAtTheLargestInteger() throws {
+        let huge = search("s1", state: .running, total: .max, completed: .max, enriching: .max)
+        let small = search("s2", state: .running, total: 1, completed: 1, enriching: 1)
+        let progress = try XCTUnwrap(AccountProgressSnapshot.adding([huge, small], accountID: "acct-1", at: Fixtures.now))
+        XCTAssertEqual(progress.total, .max)
+        XCTAssertEqual(progress.completed, .max)
+        XCTAssertEqual(progress.enriching, .max)
+        XCTAssertEqual(progress.scoring, 2)
+    }
+
     func testPartsAreKeyedByAccountAndSearch() {
         XCTAssertEqual(AccountProgressSnapshot.partKey(search("s1", state: .running, total: nil, completed: 0)), "acct-1/s1")
     }

@@ -116,6 +116,21 @@ final class MessageCodecTests: XCTestCase {
         XCTAssertNil(decodeError(LeadPoolEntry.self, json(valid)))
     }
 
+    /// A declared search total is at most a billion leads: one near Int.max is refused with a
+    /// reason naming it, so it cannot overflow the account's total.
+    func testASearchTotalBeyondABillionIsRefused() throws {
+        func declared(_ total: String) -> [UInt8] {
+            json(#"{"schema":"search.total-declared","version":1,"searchID":"s-1","accountID":"acct-1","total":"# + total
+                 + #","declaredAt":"2025-06-15T15:06:40Z"}"#)
+        }
+        XCTAssertEqual(try codec.decode(SearchTotalDeclared.self, from: declared("1000000000")).total, 1_000_000_000)
+        for total in ["1000000001", "5000000000000000000"] {
+            let error = decodeError(SearchTotalDeclared.self, declared(total))
+            XCTAssertNotNil(error, total)
+            XCTAssertTrue("\(error.map { "\($0)" } ?? "")".contains("total"), String(describing: error))
+        }
+    }
+
     func testDeadLetterKeepsOriginalBytes() {
         let letter = DeadLetter(original: [1, 2, 3, 250], sourceTopic: "t", partition: 0, offset: 1, reason: "r", failedAt: Fixtures.now, service: "s")
         XCTAssertEqual(letter.original, [1, 2, 3, 250])
