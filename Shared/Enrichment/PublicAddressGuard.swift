@@ -1,5 +1,5 @@
-import Dispatch
 import Foundation
+import Runtime
 
 /// Keeps the web enricher off internal networks: a company's domain is whatever a record says,
 /// and a domain that resolves to a loopback, private, link-local (cloud metadata at
@@ -112,13 +112,10 @@ public struct PublicAddressGuard: Sendable {
         AddressPrefix("ff00::", 8),  // multicast
     ]
 
-    /// Resolves with `getaddrinfo` on a background queue (it blocks).
+    /// Resolves with `getaddrinfo` on a thread of its own (it blocks, for as long as the name
+    /// servers take).
     public static let systemResolve: Resolver = { host in
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: lookUp(host))
-            }
-        }
+        await onOwnThread(named: "web-resolve") { lookUp(host) }
     }
 
     private static func lookUp(_ host: String) -> [String] {

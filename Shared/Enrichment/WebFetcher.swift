@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 
 /// Which URLs the web enricher may fetch for one request: HTTPS on the company's own domain
 /// (or `www.` the domain), nothing else.
@@ -208,13 +209,11 @@ public struct WebFetcher: Sendable {
         case redirect(String)
     }
 
-    /// One request on a connection of its own, on a dispatch thread: the socket calls block.
+    /// One request on a connection of its own, on a thread of its own: the socket calls block.
     private func perform(_ hop: FetchHop, addresses: [String], deadline: FetchDeadline) async throws(WebFetchError) -> HopOutcome {
         let result: Result<HopOutcome, WebFetchError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global(qos: .utility).async {
-                    continuation.resume(returning: Result { () throws(WebFetchError) in try exchange(hop, addresses: addresses, deadline: deadline) })
-                }
+            await onOwnThread(named: "web-fetch") {
+                Result { () throws(WebFetchError) in try exchange(hop, addresses: addresses, deadline: deadline) }
             }
         } onCancel: {
             deadline.cancel()

@@ -146,6 +146,38 @@ final class PinnedFetchTests: XCTestCase {
     }
 
     /// Redirects are followed hop by hop, each to its host's pinned address; each name is asked once.
+    /// Fetches wait on their sockets each on a thread of its own: sixteen fetches of a site that
+    /// answers after 2 s all get their page within their 4 s. On Dispatch's global queue (on
+    /// Linux about one thread per core, and one more a second while all of them block) most of
+    /// them timed out on a 2-core machine before a byte was sent.
+    func testFetchesOfASlowSiteDoNotWaitForEachOther() async throws {
+        let server = try HTTPServer { _ in
+            try? await Task.sleep(for: .seconds(2))
+            return Self.page
+        }
+        defer { server.stop() }
+        let resolver = ScriptedResolver(["acme.example": [["127.0.0.1"]]])
+        let allowList = try WebAllowList(domain: "acme.example", isLoopbackHTTPAllowed: true)
+        let start = try allowList.startURL("http://acme.example:\(server.port)/")
+        let fetcher = WebFetcher(timeoutSeconds: 4, addressGuard: PublicAddressGuard(resolve: resolver.resolve))
+        let failures = await withTaskGroup(of: String?.self) { group in
+            for _ in 0..<16 {
+                group.addTask {
+                    do {
+                        _ = try await fetcher.fetch(start, allowList: allowList)
+                        return nil
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            var failures: [String] = []
+            for await failure in group { if let failure { failures.append(failure) } }
+            return failures
+        }
+        XCTAssertEqual(failures, [], "\(failures.count) of 16 fetches failed")
+    }
+
     func testRedirectsAreFollowedToPinnedAddresses() async throws {
         let site = try StubSite { request, port in
             switch request.path {
