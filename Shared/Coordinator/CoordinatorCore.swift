@@ -496,12 +496,14 @@ struct CoordinatorCore<Source> {
         admission.admitted -= 1
     }
 
-    /// Pause the backlog at either bound (or while records are held back); resume once both are
-    /// at three quarters of their bound.
+    /// Pause the backlog at either bound (or while records are held back); resume once running
+    /// leads are at three quarters of their bound and parked records below theirs. (Parked
+    /// records leave only when their account's gates open, all at once: three quarters of their
+    /// bound would keep a pause for any reason until then.)
     func backlogFlow(holdingRecords: Bool) -> FetchFlow {
         let running = leads.running
         if isAtABound(running: running) || holdingRecords { return .pause }
-        if running <= settings.maxRunningLeads * 3 / 4 && parkedLeads <= settings.maxParkedLeads * 3 / 4 { return .resume }
+        if running <= settings.maxRunningLeads * 3 / 4 { return .resume }
         return .keep
     }
 
@@ -516,7 +518,7 @@ struct CoordinatorCore<Source> {
 
     /// Pause `leads.discovered` and its priority twin at ``CoordinatorSettings/maxRunningWithIntent``
     /// running leads, or at ``CoordinatorSettings/maxParkedLeads`` parked records; resume once
-    /// both are at three quarters of their bound. Intent leads start at once, past the bound that
+    /// running leads are at three quarters of their bound and parked records below theirs. Intent leads start at once, past the bound that
     /// queues standard ones, but a burst of them waits on the broker, unread and ahead of the
     /// backlog, rather than in memory: a running lead is held whole. Past the waiting bound a
     /// lead that would wait (an intent lead of an account outside its window would wait all
@@ -526,7 +528,7 @@ struct CoordinatorCore<Source> {
     func discoveryFlow() -> FetchFlow {
         let (running, ceiling) = (leads.running, settings.maxRunningWithIntent)
         if running >= ceiling || parkedLeads >= settings.maxParkedLeads { return .pause }
-        if running <= ceiling * 3 / 4 && parkedLeads <= settings.maxParkedLeads * 3 / 4 { return .resume }
+        if running <= ceiling * 3 / 4 { return .resume }  // parked records below their bound (above)
         return .keep
     }
 

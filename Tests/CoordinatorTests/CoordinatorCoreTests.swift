@@ -224,6 +224,26 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.discoveryFlow(), .resume)
     }
 
+    /// Parked records between three quarters of their bound and the bound do not keep the
+    /// backlog or discovery paused for another reason: parked records leave only when their
+    /// account's gates open, so a pause for records held back (or for the running bound) kept
+    /// every account's standard leads waiting until then.
+    func testParkedRecordsBelowTheirBoundDoNotKeepAPauseForAnotherReason() throws {
+        var settings = CoordinatorSettings(maxRunningLeads: 4, maxWaitingLeads: 2)
+        settings.maxParkedLeads = 8
+        var core = Core(settings: settings, topics: Topics(), logger: Logger(service: "test", level: .error), now: { [clock] in clock.now })
+        core.parkedLeads = 7
+        XCTAssertEqual(core.backlogFlow(holdingRecords: true), .pause)
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume, "nothing held back, both bounds have room")
+
+        var started: [[Core.Effect]] = []
+        for index in 0..<settings.maxRunningWithIntent { started.append(discover(lead("lead-\(index)", source: .intentSearch), &core)) }
+        XCTAssertEqual(core.discoveryFlow(), .pause, "at the running bound with intent leads")
+        for effects in started { try runToReady(effects, &core) }
+        XCTAssertEqual(core.discoveryFlow(), .resume, "nothing runs; seven parked of eight")
+        XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume)
+    }
+
     /// A backlog record that was parked gives its admission back: parked records do not use up
     /// a loop's admissions.
     func testAParkedRecordGivesItsAdmissionBack() {
