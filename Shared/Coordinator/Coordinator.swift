@@ -434,7 +434,7 @@ public final class Coordinator: Service {
                 // which parks behind it: handled before the lead is known, it would be refused.
                 state.parked.remove(.init(partition: record.topicPartition, offset: record.offset))
                 if schema != LeadDiscovered.schemaName, let key = record.keyString, let hold = state.parked.hold(of: LeadID(key)) {
-                    state.parked.park(.init(partition: record.topicPartition, offset: record.offset), hold)
+                    state.parked.park(.init(partition: record.topicPartition, offset: record.offset), hold, behindItsLead: true)
                     state.countParked()
                     return
                 }

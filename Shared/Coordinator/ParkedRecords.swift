@@ -5,7 +5,9 @@ import LeadModel
 /// which the coordinator's loop holds: where each is, whose lead, and the account whose gates
 /// hold it. No offset past a parked record is stored (``floors()``) until its lead is handled
 /// again, so a crash or a new owner reads it again. A backlog command (a re-enrich, a found
-/// profile) of a parked lead parks behind it, so it is not handled before the lead is known.
+/// profile) of a parked lead parks behind it, so it is not handled before the lead is known; once
+/// the lead's own record is handled, its commands are handled as they come back (one command
+/// never parks behind another: two of one lead parked each other again for good).
 /// About 460 bytes a record (100,000 with 41-character lead ids: 46 MB resident).
 struct ParkedRecords {
     /// A backlog record's place.
@@ -27,8 +29,11 @@ struct ParkedRecords {
     }
 
     private(set) var records: [Position: Hold] = [:]
-    /// How many records each parked lead has parked, with what holds them.
-    private var leads: [LeadID: (hold: Hold, records: Int)] = [:]
+    /// How many records each parked lead has parked, with what holds them, and how many of them
+    /// wait on the gates themselves (not parked behind the lead).
+    private var leads: [LeadID: (hold: Hold, records: Int, gated: Int)] = [:]
+    /// The records parked behind their lead.
+    private var behindLead: Set<Position> = []
     /// Records handed back (fetched again for their account's open gates), not handled yet.
     private(set) var releasing: Set<Position> = []
     /// The lowest parked offset of each partition, kept as records park: the loop asks for it
@@ -43,12 +48,22 @@ struct ParkedRecords {
     /// a full instance starts them.
     var countedAgainstBound: Int { records.count - releasing.count }
 
-    /// What holds `leadID`'s parked records, if it has any.
-    func hold(of leadID: LeadID) -> Hold? { leads[leadID]?.hold }
+    /// What holds `leadID`'s records parked on its gates (not behind it), if it has any: a
+    /// command of the lead parks behind them.
+    func hold(of leadID: LeadID) -> Hold? {
+        guard let lead = leads[leadID], lead.gated > 0 else { return nil }
+        return lead.hold
+    }
 
-    mutating func park(_ position: Position, _ hold: Hold) {
+    /// Parks the record at `position`: on its gates, or behind its lead's (`behindItsLead`).
+    mutating func park(_ position: Position, _ hold: Hold, behindItsLead: Bool = false) {
         guard records.updateValue(hold, forKey: position) == nil else { return }
-        leads[hold.leadID, default: (hold, 0)].records += 1
+        leads[hold.leadID, default: (hold, 0, 0)].records += 1
+        if behindItsLead {
+            behindLead.insert(position)
+        } else {
+            leads[hold.leadID]!.gated += 1
+        }
         if !staleFloors.contains(position.partition) {
             lowest[position.partition] = min(lowest[position.partition] ?? .max, position.offset)
         }
@@ -58,7 +73,8 @@ struct ParkedRecords {
     mutating func remove(_ position: Position) {
         releasing.remove(position)
         guard let hold = records.removeValue(forKey: position), let entry = leads[hold.leadID] else { return }
-        leads[hold.leadID] = entry.records > 1 ? (entry.hold, entry.records - 1) : nil
+        let gated = behindLead.remove(position) == nil ? entry.gated - 1 : entry.gated
+        leads[hold.leadID] = entry.records > 1 ? (entry.hold, entry.records - 1, gated) : nil
         if lowest[position.partition] == position.offset {
             lowest[position.partition] = nil
             staleFloors.insert(position.partition)

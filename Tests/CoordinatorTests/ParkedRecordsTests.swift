@@ -35,8 +35,8 @@ final class ParkedRecordsTests: XCTestCase {
         var parked = ParkedRecords()
         parked.park(at(0, 20), hold("a"))  // lead a's discovery
         parked.park(at(0, 10), hold("b", "acct-2"))
-        parked.park(at(0, 35), hold("a"))  // and two of its commands, parked behind it
-        parked.park(at(0, 30), hold("a"))
+        parked.park(at(0, 35), hold("a"), behindItsLead: true)  // and two of its commands, parked behind it
+        parked.park(at(0, 30), hold("a"), behindItsLead: true)
         XCTAssertEqual(parked.hold(of: "a"), hold("a"))
         let open = parked.releasable(limit: 10) { $0.account == "acct-1" }
         XCTAssertEqual(open, [at(0, 20), at(0, 30), at(0, 35)])
@@ -45,7 +45,8 @@ final class ParkedRecordsTests: XCTestCase {
         XCTAssertEqual(parked.countedAgainstBound, 1)
         XCTAssertTrue(parked.releasable(limit: 10) { _ in true }.allSatisfy { $0 == at(0, 10) }, "not handed back twice")
         parked.remove(at(0, 20))
-        XCTAssertEqual(parked.hold(of: "a"), hold("a"), "a still has a parked record")
+        XCTAssertNil(parked.hold(of: "a"), "a's own record is handled: its commands park behind nothing, not behind each other")
+        XCTAssertEqual(parked.count, 3, "they are still parked until handled")
         parked.remove(at(0, 30))
         parked.remove(at(0, 35))
         XCTAssertNil(parked.hold(of: "a"))

@@ -289,14 +289,19 @@ final class AdmissionSystemTests: XCTestCase {
             try await waitUntil("four leads parked", timeoutSeconds: 60, pollMilliseconds: 100) { try await parked() == 4 }
             let states = try await harness.latestStates()
             let target = try XCTUnwrap(leads.first { states[$0.leadID]?.status == .pending }?.leadID)
-            try await harness.publish(ReEnrichRequested(leadID: target, types: [.activity], requestedAt: Date(), requestedBy: "test",
-                                                        requestID: RequestID("rerun-\(target)")),
-                                      topic: harness.environment.topics.leadsDiscovered, key: target.rawValue)
-            try await waitUntil("the re-enrich parked behind its lead", timeoutSeconds: 30, pollMilliseconds: 100) { try await parked() == 5 }
+            // Two commands of the lead: each parks behind the lead, and neither behind the other
+            // once the lead is handled (they re-parked each other for good).
+            for request in 1...2 {
+                try await harness.publish(ReEnrichRequested(leadID: target, types: [.activity], requestedAt: Date(), requestedBy: "test",
+                                                            requestID: RequestID("rerun-\(request)-\(target)")),
+                                          topic: harness.environment.topics.leadsDiscovered, key: target.rawValue)
+            }
+            try await waitUntil("the re-enriches parked behind their lead", timeoutSeconds: 30, pollMilliseconds: 100) { try await parked() == 6 }
 
             try await harness.publishBilling(.active)
             let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
             XCTAssertEqual(Set(pool.map(\.key)), Set(leads.map(\.leadID.rawValue)))
+            try await waitUntil("nothing parked", timeoutSeconds: 30, pollMilliseconds: 200) { try await parked() == 0 }
             try await waitUntil("the re-enrich run ready", timeoutSeconds: 60, pollMilliseconds: 500) {
                 let state = try await harness.latestStates()[target]
                 return state?.status == .ready && state?.runID.rawValue.hasPrefix("run-re-") == true
