@@ -6,7 +6,8 @@ import LeadRules
 ///
 /// - The query carries both handles; the provider uses LinkedIn when there is one, else X.
 ///   Posts since the horizon (``ActivityBuilder/horizonDays``) are asked for; the ``Activity`` is
-///   built by ``ActivityBuilder`` with the competitors of the lead's offer (unknown offer: none).
+///   built by ``ActivityBuilder`` with the competitors of the lead's offer (unknown offer after
+///   the offers table caught up, as for an offer deleted since: none).
 /// - Failure is non-fatal. Policy:
 ///   - a retriable provider error (rate limit, timeout, out of credits: the platform's vendor
 ///     contract, which never pauses the customer's account) on an attempt below
@@ -26,17 +27,18 @@ public struct ActivityStageHandler: PhaseHandler {
     public static let defaultRetriableAttempts = 3
 
     private let provider: any ActivityProvider
-    private let offers: @Sendable (OfferID) -> OfferConfig?
+    private let offers: @Sendable (OfferID) async -> OfferConfig?
     private let retriableAttempts: Int
     private let service: String
     private let now: @Sendable () -> Date
 
     /// Creates the handler.
     /// - Parameters:
-    ///   - offers: looks an offer up (the offers table); nil when unknown.
+    ///   - offers: looks an offer up (the offers table, caught up first when the offer is
+    ///     missing); nil when unknown.
     ///   - retriableAttempts: see the type's documentation.
     public init(
-        provider: any ActivityProvider, offers: @escaping @Sendable (OfferID) -> OfferConfig?,
+        provider: any ActivityProvider, offers: @escaping @Sendable (OfferID) async -> OfferConfig?,
         retriableAttempts: Int = ActivityStageHandler.defaultRetriableAttempts, service: String = "activity-stage",
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -55,7 +57,7 @@ public struct ActivityStageHandler: PhaseHandler {
         guard linkedin != nil || x != nil else {
             return output(request, .completed, PhasePayload(activityOutcome: .skipped(reason: "no LinkedIn or X profile URL")))
         }
-        let offer = offers(request.offerID)
+        let offer = await offers(request.offerID)
         let query = ActivityQuery(
             leadID: request.leadID, linkedinHandle: linkedin?.handle, xUsername: x?.handle,
             since: start.addingTimeInterval(-Double(ActivityBuilder.horizonDays) * 86_400),

@@ -6,8 +6,10 @@ import Streaming
 /// The scoring phase: fit, intent, timing and buyer state against the lead's offer, then account
 /// signals.
 ///
-/// - Unknown offer → failed, not retriable, reason `unknown offer <id>` (the coordinator skips the
-///   phase with that reason and the lead still becomes ready).
+/// - Unknown offer, after the offers table caught up → failed, retriable, reason `unknown offer
+///   <id>: …`: the coordinator admitted the lead because its own offers table held the offer, so
+///   this stage's table is behind, and the coordinator's retry finds it. (Its last attempt failing,
+///   the coordinator skips the phase with that reason and the lead still becomes ready.)
 /// - Account heat: the lead's contribution (its company and the signals detected against the
 ///   offer) is published keyed by account (``StageOutput/contribution``); the account's heat is
 ///   owned by the ``AccountHeatAggregator`` reading them, never by this handler, so any number of
@@ -24,7 +26,7 @@ public struct ScoringStageHandler: PhaseHandler {
     public let phase = Phase.scoring
 
     private let scorer: any Scorer
-    private let offers: @Sendable (OfferID) -> OfferConfig?
+    private let offers: @Sendable (OfferID) async -> OfferConfig?
     private let service: String
     private let now: @Sendable () -> Date
     private let simulatedLatency: SimulationSettings.ProviderBehavior
@@ -33,12 +35,13 @@ public struct ScoringStageHandler: PhaseHandler {
 
     /// Creates the handler.
     /// - Parameters:
-    ///   - offers: looks an offer up (the offers table); nil when unknown.
+    ///   - offers: looks an offer up (the offers table, caught up first when the offer is
+    ///     missing); nil when unknown.
     ///   - simulatedLatency: slept before each scoring; nil takes `SIM_SCORING_LATENCY_MS` and
     ///     `SIM_LATENCY_JITTER` from the process environment (zero when unset), so the scoring
     ///     stage's executable honours them.
     public init(
-        scorer: any Scorer = RuleBasedScorer(), offers: @escaping @Sendable (OfferID) -> OfferConfig?,
+        scorer: any Scorer = RuleBasedScorer(), offers: @escaping @Sendable (OfferID) async -> OfferConfig?,
         service: String = "scoring-stage", now: @escaping @Sendable () -> Date = { Date() },
         simulatedLatency: SimulationSettings.ProviderBehavior? = nil
     ) {
@@ -56,10 +59,11 @@ public struct ScoringStageHandler: PhaseHandler {
             try? await Task.sleep(for: latency)  // cancelled on shutdown: score at once
         }
         let at = now()
-        guard let offer = offers(request.offerID) else {
+        guard let offer = await offers(request.offerID) else {
             return StageOutput(
                 result: PhaseResult(
-                    answering: request, outcome: .failed(reason: "unknown offer \(request.offerID)", isRetriable: false),
+                    answering: request,
+                    outcome: .failed(reason: "unknown offer \(request.offerID): not in this stage's offers table yet", isRetriable: true),
                     payload: .empty, finishedAt: at, service: service))
         }
         // Without the activity's plain text: the rules do not read it, and the model scorer

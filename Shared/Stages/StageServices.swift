@@ -29,7 +29,7 @@ extension StageService {
         let offers = makeOffersTable(environment)
         let handler = ActivityStageHandler(
             provider: try provider ?? providers.makeActivityProvider(environment: environment),
-            offers: { offers[$0.rawValue] }, service: environment.service)
+            offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) }, service: environment.service)
         return try StageService(environment: environment, configuration: configuration, handler: handler, tables: [offers])
     }
 
@@ -44,7 +44,7 @@ extension StageService {
         let offers = makeOffersTable(environment)
         let chosen: any Scorer = try providers.makeModelScorer(environment: environment) ?? scorer
         let handler = ScoringStageHandler(
-            scorer: chosen, offers: { offers[$0.rawValue] }, service: environment.service,
+            scorer: chosen, offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) }, service: environment.service,
             simulatedLatency: environment.simulation.scoring)
         // The aggregator's Kafka clients report their statistics beside the stage's.
         let metrics = MetricsRegistry()

@@ -48,6 +48,16 @@ public final class KafkaTable<Value: Message>: FollowedTable {
     /// Every row.
     public var all: [String: Value] { rows.withLock { $0 } }
 
+    /// The row under `key`; when there is none, the row after the table caught up with its
+    /// topic (``catchUp(timeout:)``, up to `timeout`): for a key another process may have read
+    /// a moment ago (a stage asked for an offer the coordinator admitted a lead for). nil when
+    /// it is still missing, or the broker could not be asked.
+    public func row(_ key: String, catchingUpWithin timeout: Duration) async -> Value? {
+        if let row = self[key] { return row }
+        _ = try? await catchUp(timeout: timeout)
+        return self[key]
+    }
+
     /// Reads the table up to its current end, then keeps following it in the background, with
     /// clients of its own. A process that keeps several tables reads them together with a
     /// ``KafkaTableSet``.
@@ -187,10 +197,23 @@ public final class KafkaTableSet: Sendable {
             starts.merge(member.nextOffsets()) { min($0, $1) }
         }
         let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "500"])
+        let logger = members.first?.logger
         let task = Task { [self] in
             var told: [TopicPartition: Int64] = [:]
             while !Task.isCancelled {
-                guard let records = try? await reader.poll(timeoutMilliseconds: 500) else { break }
+                let records: [ConsumerRecord]
+                do {
+                    records = try await reader.poll(timeoutMilliseconds: 500)
+                } catch let error as KafkaError where !error.isFatal {
+                    // Polled again after a pause: a table that stopped following would go on
+                    // answering with what it held, and nothing would say so.
+                    logger?.warning("tables: polling \(members.map(\.topic).joined(separator: ", ")) failed, polling again: \(error)")
+                    try? await Task.sleep(for: .seconds(1))
+                    continue
+                } catch {
+                    logger?.error("tables: \(members.map(\.topic).joined(separator: ", ")) no longer followed: \(error)")
+                    break
+                }
                 for record in records { apply(record) }
                 for partition in starts.keys {
                     guard let end = reader.reachedEnd(of: partition), end != told[partition] else { continue }

@@ -14,10 +14,14 @@ final class ScoringStageHandlerTests: XCTestCase {
         ScoringStageHandler(scorer: scorer, offers: { offers[$0] }, service: "test", now: Fixtures.clock)
     }
 
-    func testUnknownOfferIsAPermanentFailure() async {
+    /// An offer the stage's table does not hold (after the lookup caught the table up) fails the
+    /// attempt retriably: the coordinator admitted the lead because its own table held the offer,
+    /// so the stage's table is behind, and a later attempt finds it. (Not retriable, the lead
+    /// finished unscored.)
+    func testAnUnknownOfferIsARetriableFailure() async {
         let request = Fixtures.request(.scoring, lead: Fixtures.lead(offer: "offer-x"), profile: Fixtures.profile())
         let output = await handler().handle(request)
-        XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-x", isRetriable: false))
+        XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-x: not in this stage's offers table yet", isRetriable: true))
         XCTAssertNil(output.result.payload.scores)
         XCTAssertNil(output.contribution)
         XCTAssertNil(output.enrollment)

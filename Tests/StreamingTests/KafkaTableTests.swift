@@ -46,6 +46,28 @@ final class KafkaTableTests: XCTestCase {
         }
     }
 
+    /// A row written just before it is asked for is found by `row(_:catchingUpWithin:)`, which
+    /// catches the table up when the row is missing (a stage asked for an offer the coordinator
+    /// already read): asked right after each write, every row is there.
+    func testARowWrittenJustBeforeIsFoundWhenTheLookUpCatchesUp() async throws {
+        try await withTestTopic(prefix: "table") { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send([try record(topic, "acct-0", .active)])
+            let table = KafkaTable<AccountConfig>(configuration: TestBroker.configuration(), topic: topic, codec: codec,
+                                                  logger: Logger(service: "table-test", level: .warning))
+            try await table.start()
+            for index in 1...5 {
+                _ = try await producer.send([try record(topic, "acct-\(index)", .active)])
+                let row = await table.row("acct-\(index)", catchingUpWithin: .seconds(10))
+                XCTAssertEqual(row?.accountID, AccountID("acct-\(index)"))
+            }
+            let missing = await table.row("acct-none", catchingUpWithin: .seconds(10))
+            XCTAssertNil(missing)
+            await table.stop()
+            await producer.close()
+        }
+    }
+
     /// A table whose partition ends with a transaction's marker (an offset no consumer receives)
     /// is caught up once its reader reaches that end: `catchUp` says so at once instead of
     /// waiting out its time for a record that never comes (the coordinator asks before every batch).
