@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import Kafka
 import LeadModel
 import LeadRules
@@ -189,8 +190,22 @@ public final class AccountHeatAggregator: Service {
         }
     }
 
+    /// How far after this process's clock a contribution may be scored: more is a host's clock
+    /// (or a hand-written record) gone wrong, not skew. Applied, it would move the heat's latest
+    /// time on, forget every lead as older than the window, and refuse every later contribution
+    /// as too old, for good (the changelog keeps the time).
+    static let maxClockLead: TimeInterval = 86_400
+
     private func apply(_ contribution: AccountSignalContribution, from record: ConsumerRecord, _ owned: inout Owned,
                        _ outputs: inout Outputs) {
+        let now = Date()
+        guard contribution.scoredAt <= now.addingTimeInterval(Self.maxClockLead) else {
+            outputs.deadLetters.append(deadLetter(for: record, reason: """
+                lead \(contribution.leadID) scored at \(ISO8601.format(contribution.scoredAt)), more than a day after this \
+                aggregator's clock (\(ISO8601.format(now))): a scoring host's clock is wrong; not applied
+                """))
+            return
+        }
         var entry = owned.accounts.removeValue(forKey: contribution.accountID)
             ?? (record.partition, AccountHeat(accountID: contribution.accountID))
         let change = entry.heat.apply(contribution)

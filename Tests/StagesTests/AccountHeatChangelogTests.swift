@@ -34,6 +34,36 @@ final class AccountHeatChangelogTests: XCTestCase {
         }
     }
 
+    /// A contribution scored more than a day after the aggregator's clock is dead-lettered, not
+    /// applied: it would move the heat's latest time a year on, forget every lead as older than
+    /// the window, and make every contribution after it count as too old, for good (the
+    /// changelog keeps the time).
+    func testAContributionScoredFarInTheFutureIsDeadLetteredAndTheHeatGoesOn() throws {
+        let environment = try environment()
+        let aggregator = AccountHeatAggregator(environment: environment)
+        var owned = AccountHeatAggregator.Owned(partitions: [1])
+        var outputs = AccountHeatAggregator.Outputs()
+        func record(_ lead: String, at: Date, offset: Int64) throws -> ConsumerRecord {
+            let contribution = AccountSignalAggregator.contribution(
+                of: Fixtures.profile(leadID: lead, posts: asking), leadID: LeadID(lead), runID: "run-1", accountID: "acct-1",
+                offer: Fixtures.offer(), at: at)
+            let record = try environment.codec.record(contribution, topic: environment.topics.accountSignalContributions, key: "acct-1")
+            return ConsumerRecord(topic: record.topic, partition: 1, offset: offset, key: record.key, value: record.value, headers: record.headers)
+        }
+        let now = Date()
+        aggregator.apply(try record("lead-1", at: now, offset: 0), &owned, &outputs)
+        aggregator.apply(try record("lead-2", at: now, offset: 1), &owned, &outputs)
+        aggregator.apply(try record("lead-3", at: now.addingTimeInterval(365 * 86_400), offset: 2), &owned, &outputs)
+        aggregator.apply(try record("lead-4", at: now.addingTimeInterval(60), offset: 3), &owned, &outputs)
+        aggregator.apply(try record("lead-5", at: now.addingTimeInterval(3_600), offset: 4), &owned, &outputs)
+        let letters = try outputs.deadLetters.map { try environment.codec.decode(DeadLetter.self, from: XCTUnwrap($0.value)) }
+        XCTAssertEqual(letters.map(\.offset), [2])
+        XCTAssertTrue(letters.first?.reason.contains("clock") == true, letters.first?.reason ?? "")
+        let changelog = aggregator.changelogRecords(&outputs, owned: owned)
+        let state = try environment.codec.decode(AccountHeatState.self, from: XCTUnwrap(changelog.first?.value))
+        XCTAssertEqual(Set(state.leads.map(\.leadID)), ["lead-1", "lead-2", "lead-4", "lead-5"], "an hour ahead is a clock's skew, applied")
+    }
+
     func testACompanyChangedByManyContributionsOfAPollIsWrittenOnceWithItsLastState() throws {
         let environment = try environment()
         let aggregator = AccountHeatAggregator(environment: environment)
