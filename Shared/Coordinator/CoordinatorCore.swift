@@ -79,6 +79,10 @@ struct CoordinatorCore<Source> {
     var finished = Coordinator.FinishedLeads()
     /// Leads held by billing pause: checked against their account's billing state every second.
     var billingPaused: Set<LeadID> = []
+    /// Leads waiting for their account's outreach window: checked against the account's window
+    /// every second too, so a window widened to include now starts them (their timer is set for
+    /// the opening the window gave when they began to wait).
+    var outsideWindow: Set<LeadID> = []
     /// Leads queued in `leads.backlog` (their state: pending), with their partition. A lead
     /// discovered again while queued is not queued twice.
     var pendingLeads = Coordinator.QueuedLeads()
@@ -420,6 +424,7 @@ struct CoordinatorCore<Source> {
         leads[leadID] = Coordinator.LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState), partition: partition)
         if leadState.status == .billingPaused { billingPaused.insert(leadID) }
         if leadState.status == .outsideOutreachWindow {
+            outsideWindow.insert(leadID)
             let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: leadState.currentPhase ?? .finalize, attempt: 0)
             timers.schedule(.init(key: key, kind: .windowOpens, fireAt: now()))
         }
@@ -435,8 +440,9 @@ struct CoordinatorCore<Source> {
     }
 
     /// Continues leads held by billing pause whose account has resumed (an `active` billing
-    /// event, or for an account without events its configuration), and drops the timers no lead
-    /// waits on (answered attempts); the loop calls it every second.
+    /// event, or for an account without events its configuration) and leads waiting for an
+    /// outreach window that is open now (it was changed), and drops the timers no lead waits on
+    /// (answered attempts); the loop calls it every second.
     mutating func checkGates(_ tables: some CoordinatorTables) -> [Effect] {
         var effects: [Effect] = []
         for leadID in billingPaused {
@@ -447,6 +453,16 @@ struct CoordinatorCore<Source> {
             if tables.billingState(of: accountID) != .paused {
                 apply(.gatesChanged(at: now()), to: leadID, tables, &effects)
             }
+        }
+        var windowIsOpen: [AccountID: Bool] = [:]  // one look at each account's window
+        for leadID in outsideWindow {
+            guard let accountID = leads.read(leadID, { $0.machine.state?.lead.accountID }) else {
+                outsideWindow.remove(leadID)
+                continue
+            }
+            let isOpen = windowIsOpen[accountID] ?? (Self.gates(for: accountID, tables, at: now()).windowOpensAt == nil)
+            windowIsOpen[accountID] = isOpen
+            if isOpen { apply(.gatesChanged(at: now()), to: leadID, tables, &effects) }
         }
         let leads = leads
         timers.removeAll { timer in leads.read(timer.key.leadID) { $0.machine.isWaiting(on: timer) } != true }
@@ -623,6 +639,11 @@ struct CoordinatorCore<Source> {
                     billingPaused.insert(leadID)
                 } else {
                     billingPaused.remove(leadID)
+                }
+                if leadState.status == .outsideOutreachWindow {
+                    outsideWindow.insert(leadID)
+                } else {
+                    outsideWindow.remove(leadID)
                 }
                 if let partition = leads.partition(of: leadID) {
                     progress.move(.init(leadState.lead, partition: partition), from: bucketBefore, to: ProgressCounts.Bucket(leadState))

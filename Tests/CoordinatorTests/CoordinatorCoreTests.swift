@@ -168,6 +168,23 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(requests(discover(lead("lead-4", source: .competitorEngagement), fromBacklog: true, &core)).map(\.phase), [.profile])
     }
 
+    /// A lead waiting for its account's outreach window starts within a second of the window
+    /// being widened to include now (the gates are checked every second), not at the opening the
+    /// old window gave (Monday 09:00 for a lead deferred on Sunday).
+    func testALeadWaitingForTheWindowStartsWhenTheWindowIsWidenedToNow() throws {
+        var core = core()
+        tables.accounts["acct-1"]?.outreachWindow = OutreachWindow(timeZoneID: "UTC")  // weekdays 9 to 17; it is Sunday
+        XCTAssertTrue(requests(discover(lead("lead-1", source: .intentSearch), &core)).isEmpty)
+        XCTAssertEqual(status(of: "lead-1", core), .outsideOutreachWindow)
+        XCTAssertTrue(requests(core.checkGates(tables)).isEmpty, "the window is still closed")
+
+        tables.accounts["acct-1"]?.outreachWindow = nil  // open at every hour
+        clock.advance(by: 1)
+        XCTAssertEqual(requests(core.checkGates(tables)).map(\.phase), [.profile])
+        XCTAssertEqual(status(of: "lead-1", core), .processing)
+        XCTAssertTrue(requests(core.checkGates(tables)).isEmpty, "started once")
+    }
+
     /// At the waiting bound a billing-paused account's leads wait on the broker, pending, and
     /// other accounts' leads go on: a backlog record of the paused account is parked (the loop
     /// holds its offset), one of another account starts; once the account is active again, the
