@@ -53,6 +53,8 @@ struct CoordinatorCore<Source> {
         let runID: RunID
         let partition: Int32
         let fromBacklog: Bool
+        /// Its pending state was written (it came from the backlog): a refusal removes it.
+        let wrotePendingState: Bool
         let since: Date
     }
 
@@ -147,13 +149,15 @@ struct CoordinatorCore<Source> {
     /// after ``CoordinatorSettings/configurationWait``; a copy to the backlog and a pending state
     /// for a new standard lead not from the backlog, unless nothing is queued there and there is
     /// room (``hasRoomAhead(of:)``); otherwise its run starts.
+    /// - Parameter pendingStateWritten: the lead's pending state was written before it waited
+    ///   for its configuration (``resolveAwaitingLeads(_:)``).
     mutating func discovered(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
-                             _ tables: some CoordinatorTables) -> [Effect] {
+                             pendingStateWritten: Bool = false, _ tables: some CoordinatorTables) -> [Effect] {
         let wasPending = fromBacklog && pendingLeads.remove(lead.leadID) != nil
         if wasPending {
             progress.move(.init(lead, partition: partition), from: .pending, to: nil)
         }
-        let wrotePendingState = wasPending && heldPending.removeValue(forKey: lead.leadID) == nil
+        let wrotePendingState = (wasPending && heldPending.removeValue(forKey: lead.leadID) == nil) || pendingStateWritten
         // A known lead discovered again starts nothing (a new run takes an explicit re-enrich);
         // a queued one is known too, even from an intent source: its backlog record starts it.
         guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil && (fromBacklog || pendingLeads[lead.leadID] == nil)
@@ -167,7 +171,8 @@ struct CoordinatorCore<Source> {
             if settings.configurationWait > .zero && awaitingConfiguration.count < settings.maxAwaitingConfiguration {
                 logger.info("waiting for configuration: \(problem)", [LogKey.leadID: lead.leadID.rawValue])
                 awaitingConfiguration[lead.leadID] = AwaitingLead(source: source, lead: lead, runID: runID, partition: partition,
-                                                                  fromBacklog: fromBacklog, since: now())
+                                                                  fromBacklog: fromBacklog, wrotePendingState: wrotePendingState,
+                                                                  since: now())
                 return []
             }
             return refuse(settings.configurationWait > .zero
@@ -346,7 +351,8 @@ struct CoordinatorCore<Source> {
             if problem == nil {
                 awaitingConfiguration[leadID] = nil
                 effects += discovered(waiting.lead, runID: waiting.runID, partition: waiting.partition,
-                                      fromBacklog: waiting.fromBacklog, source: waiting.source, tables)
+                                      fromBacklog: waiting.fromBacklog, source: waiting.source,
+                                      pendingStateWritten: waiting.wrotePendingState, tables)
             } else if now().timeIntervalSince(waiting.since) >= settings.configurationWait.timeInterval, let problem {
                 awaitingConfiguration[leadID] = nil
                 let seconds = settings.configurationWait.components.seconds

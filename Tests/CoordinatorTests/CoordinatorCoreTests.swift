@@ -696,6 +696,26 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(pendingStates(core.writeHeldStates()).isEmpty)
     }
 
+    /// A queued lead whose pending state was written, read from the backlog while its account
+    /// is unknown, waits for the account; refused once the account comes (no enrichment), its
+    /// pending state is removed: left, a restore would hold it pending for good.
+    func testAWrittenPendingStateIsRemovedWhenTheLeadIsRefusedAfterWaitingForItsAccount() throws {
+        var core = core(maxRunning: 1)
+        _ = discover(lead("lead-0", source: .intentSearch), &core)
+        _ = discover(lead("lead-1", source: .csvImport), &core)
+        XCTAssertEqual(pendingStates(core.writeHeldStates()).map(\.leadID), ["lead-1"], "its pending state is written")
+
+        let account = try XCTUnwrap(tables.accounts["acct-1"])
+        tables.accounts["acct-1"] = nil
+        XCTAssertTrue(discover(lead("lead-1", source: .csvImport), fromBacklog: true, &core).isEmpty, "it waits for its account")
+        var refusing = account
+        refusing.allowsEnrichment = false
+        tables.accounts["acct-1"] = refusing
+        let resolved = core.resolveAwaitingLeads(tables)
+        XCTAssertTrue(resolved.contains { if case .deadLetter = $0 { true } else { false } }, "\(resolved)")
+        XCTAssertTrue(resolved.contains { if case .removeState("lead-1") = $0 { true } else { false } }, "\(resolved)")
+    }
+
     func testAQueuedLeadCarryingAPoolProfileHasItsPendingStateWrittenAtOnce() throws {
         var core = core(maxRunning: 1)
         _ = discover(lead("lead-0", source: .intentSearch), &core)
