@@ -446,6 +446,10 @@ public final class Coordinator: Service {
                     outputs.append(rerouted)
                     return
                 }
+                if let problem = keyProblem(record, leadID: request.leadID) {
+                    outputs.append(codec.deadLetter(for: record, reason: problem, service: environment.service, topics: topics))
+                    return
+                }
                 let runID = request.requestID.map { Self.reEnrichRunID(leadID: request.leadID, requestID: $0) } ?? runID
                 append(state.core.reEnrich(request, runID: runID, fromBacklog: fromBacklog, source: record, tables), to: &outputs)
                 return

@@ -62,4 +62,30 @@ final class DuplicateReEnrichSystemTests: XCTestCase {
             }
         }
     }
+
+    /// A re-enrich record keyed by another lead's id is dead-lettered, as a discovered lead or a
+    /// found profile so keyed is: applied, it changed a lead whose partition the record is not
+    /// in, and the record's offset could be committed before that lead's state was written.
+    func testAReEnrichKeyedByAnotherLeadIsADeadLetter() async throws {
+        try await withPipeline(environment: PipelineHarness.reliableProviders) { harness in
+            try harness.startAll()
+            let topics = harness.environment.topics
+            let leads = harness.makeLeads(2)
+            try await harness.publish(leads: leads)
+            _ = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
+            let before = try await harness.latestStates()
+            let firstRun = try XCTUnwrap(before[leads[1].leadID]?.runID)
+
+            let request = ReEnrichRequested(leadID: leads[1].leadID, types: [.activity], requestedAt: Date(), requestedBy: "test",
+                                            requestID: "request-misaddressed")
+            try await harness.publish(request, topic: topics.leadCommands, key: leads[0].leadID.rawValue)
+            try await waitUntil("a dead letter naming the key", timeoutSeconds: 60, pollMilliseconds: 500) {
+                let letters = try await harness.readAll(DeadLetter.self, topic: topics.deadLetters)
+                return letters.contains { $0.value.reason.contains("differs from leadID '\(leads[1].leadID)'") }
+            }
+            let after = try await harness.latestStates()
+            let state = try XCTUnwrap(after[leads[1].leadID])
+            XCTAssertEqual(Set(state.history.filter { $0.kind == .runStarted }.map(\.runID)), [firstRun], "no run for it")
+        }
+    }
 }
