@@ -67,9 +67,13 @@ public enum HeapTrimmer {
     }
 
     /// The interval of ``intervalVariable`` (1 s when unset), or nil when it is 0 (off).
-    /// - Throws: ``ConfigurationError`` when it is not a number of seconds in 0...3600.
+    /// - Throws: ``ConfigurationError`` when it is not 0 or a number of seconds in 0.1...3600 (a
+    ///   shorter one would look at the allocator, which locks every arena, without pause).
     public static func interval(environment: [String: String]) throws(ConfigurationError) -> Duration? {
         let interval = try EnvironmentReader(environment).seconds(intervalVariable, default: .seconds(1), range: 0...3_600)
+        guard interval == .zero || interval >= .milliseconds(100) else {
+            throw ConfigurationError(variable: intervalVariable, problem: "\(interval) is under 0.1 s; use 0 (off) or 0.1 to 3600")
+        }
         return interval == .zero ? nil : interval
     }
 

@@ -69,6 +69,19 @@ final class HeapTrimmerTests: XCTestCase {
         timer?.cancel()
     }
 
+    /// An interval under a tenth of a second (but not 0, off) is refused at start-up, naming the
+    /// variable: a nanosecond's timer would look at the allocator, which locks every arena, without
+    /// pause.
+    func testAnIntervalUnderATenthOfASecondIsRefused() throws {
+        for value in ["0.000000001", "0.05"] {
+            XCTAssertThrowsError(try HeapTrimmer.interval(environment: [HeapTrimmer.intervalVariable: value]), value) { error in
+                XCTAssertEqual((error as? ConfigurationError)?.variable, HeapTrimmer.intervalVariable)
+            }
+        }
+        XCTAssertEqual(try HeapTrimmer.interval(environment: [HeapTrimmer.intervalVariable: "0.1"]), .milliseconds(100))
+        XCTAssertNil(try HeapTrimmer.interval(environment: [HeapTrimmer.intervalVariable: "0"]))
+    }
+
     private func residentMegabytes() throws -> Int {
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
