@@ -92,8 +92,11 @@ extension KafkaConsumer {
     /// (``KafkaError/waitingForBroker(_:waiting:)``, `waiting` called with each failure): a
     /// service's restore that starts during an outage waits for the broker instead of failing.
     /// Without it, an unreachable broker is an error (an operator's command says so).
+    ///
+    /// - Parameter stallLimit: throws ``ReadToEndTimeout`` once no record came for this long
+    ///   (``read(upTo:stallLimit:timeout:maxRecords:eachPoll:)``).
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,
-                                 timeout: Duration? = nil,
+                                 timeout: Duration? = nil, stallLimit: Duration? = nil,
                                  whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
         let watermarks = try await admin.watermarks(partitions, whileBrokerUnreachable: waiting)
@@ -106,7 +109,9 @@ extension KafkaConsumer {
                                        startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
                                        properties: ["fetch.wait.max.ms": "50"])
         do {
-            try await reader.read(upTo: ends, timeout: timeout, body)
+            try await reader.read(upTo: ends, stallLimit: stallLimit, timeout: timeout) { records in
+                for record in records { try body(record) }
+            }
         } catch {
             await reader.close()
             throw error

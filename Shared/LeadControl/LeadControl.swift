@@ -71,7 +71,8 @@ public struct LeadControl: Sendable {
     public let now: @Sendable () -> Date
     /// Records per producer batch when publishing leads.
     public var batchSize: Int = 500
-    /// The longest a read to a topic's end may take.
+    /// The longest a read to a topic's end may wait without a record (a broker away that long
+    /// fails the command); a read that keeps receiving records takes as long as the topic needs.
     public var readTimeout: Duration = .seconds(60)
     /// The login recorded as `requestedBy` when `--requested-by` is absent.
     public var defaultRequester: String
@@ -676,13 +677,13 @@ public struct LeadControl: Sendable {
 
     /// Reads `partitions` from the beginning up to the high watermarks they had when called,
     /// waiting for their ends (a broker that stops answering for a while does not make the list
-    /// short), up to ``readTimeout``.
+    /// short), up to ``readTimeout`` without a record.
     public func readToEnd(
         _ partitions: [TopicPartition], admin: KafkaAdmin, _ body: (ConsumerRecord) throws -> Void
     ) async throws {
         do {
             try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, admin: admin,
-                                              timeout: readTimeout, body)
+                                              stallLimit: readTimeout, body)
         } catch let timeout as KafkaConsumer.ReadToEndTimeout {
             throw LeadControlError.timedOut("reading \(timeout.remaining.map(\.description).joined(separator: ", ")) to its end")
         }

@@ -182,23 +182,28 @@ final class OperationsIntegrationTests: XCTestCase {
         }
     }
 
+    /// A pool topic of `count` records of `bytes` bytes on a private broker, and a `leadctl` on it.
+    private func poolOf(_ count: Int, recordsOf bytes: Int, on broker: PrivateBroker,
+                        namespace: String) async throws -> (LeadControl, String, KafkaAdmin) {
+        let variables = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrapServers, "PIPELINE_NAMESPACE": namespace, "PIPELINE_PARTITIONS": "2"]
+        let environment = try PipelineEnvironment(service: "leadctl-test", environment: variables)
+        try await environment.ensureTopics()
+        let topic = environment.topics.leadPool
+        let value = [UInt8](repeating: UInt8(ascii: "x"), count: bytes)
+        try await send((0..<count).map { ProducerRecord(topic: topic, key: Array("lead-\($0)".utf8), value: value) }, environment)
+        return (LeadControl(environment: environment, console: CapturedConsole().console), topic, try KafkaAdmin(configuration: environment.kafka))
+    }
+
     /// A broker that stops answering for longer than a few seconds in the middle of a read
     /// (a long pause, a partition) does not make a list end short: the read waits for the
     /// partitions' ends (or fails with the time it was allowed), never counts silence as the end.
     func testAReadAcrossABrokerPauseOfSevenSecondsIsWhole() async throws {
         let broker = PrivateBroker()
         defer { broker.stop() }
-        let variables = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrapServers, "PIPELINE_NAMESPACE": "ops-pause", "PIPELINE_PARTITIONS": "2"]
-        let environment = try PipelineEnvironment(service: "leadctl-test", environment: variables)
-        try await environment.ensureTopics()
-        let topic = environment.topics.leadPool
         // More than the reader fetches ahead (2,000 records a partition), so most are still on
         // the broker when it stops.
         let count = 20_000
-        let value = [UInt8](repeating: UInt8(ascii: "x"), count: 200)
-        try await send((0..<count).map { ProducerRecord(topic: topic, key: Array("lead-\($0)".utf8), value: value) }, environment)
-        let admin = try KafkaAdmin(configuration: environment.kafka)
-        let control = LeadControl(environment: environment, console: CapturedConsole().console)
+        let (control, topic, admin) = try await poolOf(count, recordsOf: 200, on: broker, namespace: "ops-pause")
         var read = 0
         try await control.readToEnd(try await admin.partitions(of: topic), admin: admin) { _ in
             read += 1
@@ -210,6 +215,27 @@ final class OperationsIntegrationTests: XCTestCase {
             }
         }
         XCTAssertEqual(read, count, "every record up to the ends the read began with")
+    }
+
+    /// `readTimeout` bounds how long a read waits without a record, not how long it takes: a read
+    /// of 50,000 records by a reader that spends 60 µs on each, 3 s in all, longer than a read
+    /// timeout of 2 s, is whole (it failed "timed out reading … to its end" once 2 s had passed,
+    /// so `leadctl show`, `pool match` and `dead-letters list` failed on every topic that takes
+    /// longer than the timeout to read).
+    func testAReadLongerThanTheReadTimeoutThatKeepsReceivingRecordsIsWhole() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let count = 50_000
+        var (control, topic, admin) = try await poolOf(count, recordsOf: 100, on: broker, namespace: "ops-long")
+        control.readTimeout = .seconds(2)
+        var read = 0
+        let start = ContinuousClock.now
+        try await control.readToEnd(try await admin.partitions(of: topic), admin: admin) { _ in
+            read += 1
+            usleep(60)  // the reader's work on each record
+        }
+        XCTAssertEqual(read, count, "every record up to the ends the read began with")
+        XCTAssertGreaterThan(ContinuousClock.now - start, control.readTimeout, "longer than the read timeout in all")
     }
 
     func testProgressAndLagReadTheirTopics() async throws {
