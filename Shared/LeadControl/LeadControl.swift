@@ -604,28 +604,31 @@ public struct LeadControl: Sendable {
         let topic = environment.topics.deadLetters
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let partitions = try await partitions(of: topic, admin: admin)
-        var letters: [(letter: DeadLetter, partition: Int32, offset: Int64)] = []
+        // Each letter is kept as the line it prints, not whole: a letter keeps its original
+        // record when it fits (up to about 1 MiB), and the text line shows 80 characters of it.
+        var lines: [(failedAt: Date, sourceTopic: String, offset: Int64, line: String)] = []
         var problems: [String] = []
         try await readToEnd(partitions, admin: admin) { record in
             guard record.value != nil else { return }
             do {
-                letters.append((try environment.codec.decode(DeadLetter.self, record: record), record.partition, record.offset))
+                let letter = try environment.codec.decode(DeadLetter.self, record: record)
+                let line: String
+                if isJSON {
+                    // The letter as stored, led by its own place (what `dead-letters replay` takes).
+                    let json = String(decoding: try environment.codec.encode(letter), as: UTF8.self)
+                    line = "{\"deadLetterAt\":\"\(record.partition)@\(record.offset)\"," + json.dropFirst()
+                } else {
+                    line = DeadLetterLine.render(letter, partition: record.partition, offset: record.offset)
+                }
+                lines.append((letter.failedAt, letter.sourceTopic, letter.offset, line))
             } catch {
                 problems.append("\(record.topic)[\(record.partition)]@\(record.offset): \(error)")
             }
         }
-        letters.sort { ($0.letter.failedAt, $0.letter.sourceTopic, $0.letter.offset) < ($1.letter.failedAt, $1.letter.sourceTopic, $1.letter.offset) }
-        for (letter, partition, offset) in letters {
-            guard isJSON else {
-                console.output(DeadLetterLine.render(letter, partition: partition, offset: offset))
-                continue
-            }
-            // The letter as stored, led by its own place (what `dead-letters replay` takes).
-            let json = String(decoding: try environment.codec.encode(letter), as: UTF8.self)
-            console.output("{\"deadLetterAt\":\"\(partition)@\(offset)\"," + json.dropFirst())
-        }
+        lines.sort { ($0.failedAt, $0.sourceTopic, $0.offset) < ($1.failedAt, $1.sourceTopic, $1.offset) }
+        for entry in lines { console.output(entry.line) }
         for problem in problems { console.error("warning: undecodable dead letter at \(problem)") }
-        if !isJSON { console.error("\(letters.count) dead letter\(letters.count == 1 ? "" : "s") in \(topic)") }
+        if !isJSON { console.error("\(lines.count) dead letter\(lines.count == 1 ? "" : "s") in \(topic)") }
         return Self.success
     }
 
