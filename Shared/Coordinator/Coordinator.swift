@@ -791,7 +791,10 @@ public final class Coordinator: Service {
         let assignment = consumer.assignment
         adjust(Set(assignment.filter { $0.topic == topics.leadsBacklog }),
                to: state.core.backlogFlow(holdingRecords: !state.heldBacklog.isEmpty), paused: &state.pausedBacklog, consumer)
-        adjust(Set(assignment.filter { $0.topic == topics.leadsDiscovered || $0.topic == topics.leadsDiscoveredPriority }),
+        // Commands with the leads: a re-enrich or a found profile starts a run of a ready lead,
+        // which is then held whole like a new one, so a burst of them waits on the broker too.
+        let discovery: Set<String> = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands]
+        adjust(Set(assignment.filter { discovery.contains($0.topic) }),
                to: state.core.discoveryFlow(), paused: &state.pausedDiscovery, consumer)
     }
 
