@@ -63,11 +63,15 @@ public struct LeadPoolMatcher: Sendable {
               LeadOverridePolicy.mayMatchFromPool(entry.profile, override: override) else { return nil }
         let fit = scorer.score(profile: entry.profile, offer: offer, source: .leadPool, now: now).fit
         guard fit >= minimumFit else { return nil }
+        // Its orbit as this offer's activity stage would label it: another offer's competitors are
+        // not this one's (and are another customer's to know).
+        var profile = entry.profile
+        profile.activity = profile.activity.map { ActivityBuilder.relabeled($0, competitors: offer.icp.competitors, now: now) }
         let lead = LeadDiscovered(
             leadID: Self.matchedLeadID(entry.leadID, offerID: offer.offerID), accountID: offer.accountID,
             offerID: offer.offerID, sourceSearchID: Self.searchID(offerID: offer.offerID), source: .leadPool,
             name: entry.profile.name, linkedinURL: linkedin, xURL: x, mode: .scoringOnly, discoveredAt: now,
-            poolProfile: entry.profile)
+            poolProfile: profile)
         return Match(lead: lead, poolLeadID: entry.leadID, fit: fit)
     }
 }

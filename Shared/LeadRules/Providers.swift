@@ -273,14 +273,36 @@ public enum ActivityBuilder {
     }
 
     static func classify(_ interaction: Interaction, competitors: Competitors) -> OrbitClassification {
-        let name = SignalDetector.normalizedBytes(interaction.name)
-        let handle = SignalDetector.normalizedBytes(interaction.handle)
-        let isCompetitor = competitors.names.contains { $0.occurs(in: name) }
-            || competitors.handles.contains { SignalDetector.sameNormalized(handle, $0) }
-        if isCompetitor { return .competitor }
+        if isCompetitor(name: interaction.name, handle: interaction.handle, competitors) { return .competitor }
         if interaction.isOrganization { return .adjacentVendor }
         if interaction.followers >= thoughtLeaderFollowers { return .thoughtLeader }
         return .peer
+    }
+
+    private static func isCompetitor(name: String, handle: String, _ competitors: Competitors) -> Bool {
+        let name = SignalDetector.normalizedBytes(name)
+        let handle = SignalDetector.normalizedBytes(handle)
+        return competitors.names.contains { $0.occurs(in: name) } || competitors.handles.contains { SignalDetector.sameNormalized(handle, $0) }
+    }
+
+    /// `activity`, built for another offer, with its orbit labelled against `competitors` and its
+    /// clusters formed again at `now`: a pool profile scored for a new offer. A target that names
+    /// one of them is a competitor; one that was the other offer's competitor is an adjacent
+    /// vendor (an organisation); the other labels do not depend on the offer.
+    public static func relabeled(_ activity: Activity, competitors: [String], now: Date) -> Activity {
+        let competitors = Competitors(competitors)
+        var relabeled = activity
+        relabeled.orbit = activity.orbit.map { target in
+            var target = target
+            if isCompetitor(name: target.name, handle: target.handle, competitors) {
+                target.classification = .competitor
+            } else if target.classification == .competitor {
+                target.classification = .adjacentVendor
+            }
+            return target
+        }
+        relabeled.clusters = OrbitClusters.form(relabeled.orbit, now: now)
+        return relabeled
     }
 
     /// One block per post, newest first, each headed by a date label:

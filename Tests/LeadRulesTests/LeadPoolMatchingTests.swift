@@ -47,6 +47,32 @@ final class LeadPoolMatcherTests: XCTestCase {
     }
 }
 
+extension LeadPoolMatcherTests {
+    /// A match's orbit is labelled against the new offer's competitors, not the offer the lead was
+    /// enriched for: the new offer's competitor is a competitor, the old offer's is an adjacent
+    /// vendor (it is an organisation). Scored as sent, the match counted engagement with the other
+    /// offer's competitor (another customer's competitor list, shown in this one's entry) and none
+    /// with its own.
+    func testAMatchsOrbitIsLabelledAgainstTheNewOffersCompetitors() throws {
+        var entry = poolEntry("fit", title: "VP of Sales")
+        let raw = RawActivity(posts: [], interactions: ["Salesloft", "Outreach"].map { name in
+            Interaction(platform: .linkedin, handle: name.lowercased(), name: name, isOrganization: true, followers: 20_000,
+                        count: 6, firstSeen: now.addingTimeInterval(-20 * 86_400), lastSeen: now.addingTimeInterval(-2 * 86_400))
+        })
+        entry.profile.activity = ActivityBuilder.build(raw: raw, competitors: ["Salesloft"], now: now)
+        var newOffer = offer()
+        newOffer.icp.competitors = ["Outreach"]
+        let match = try XCTUnwrap(LeadPoolMatcher(minimumFit: 60).matches(offer: newOffer, pool: [entry], at: now).first)
+        let orbit = try XCTUnwrap(match.lead.poolProfile?.activity?.orbit)
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: orbit.map { ($0.name, $0.classification) }),
+                       ["Outreach": .competitor, "Salesloft": .adjacentVendor])
+        let card = RuleBasedScorer().score(profile: EnrichedProfile(startingRunOf: match.lead), offer: newOffer, source: .leadPool, now: now)
+        let reasons = card.intentReasons.map(\.signal).joined(separator: " | ")
+        XCTAssertTrue(reasons.contains("Outreach"), reasons)
+        XCTAssertFalse(reasons.contains("competitor Salesloft"), reasons)
+    }
+}
+
 final class OfferPoolMatchingTests: XCTestCase {
     /// A `lead.pool` partition as the loop reads it: records at offsets 0, 1, 2, …
     struct PoolLog {
