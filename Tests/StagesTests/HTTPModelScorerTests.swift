@@ -141,7 +141,7 @@ final class HTTPModelScorerTests: XCTestCase {
         let stub = try StubAPI { _ in .json(Self.chatReply(Self.validContent)) }
         let handler = ScoringStageHandler(scorer: scorer(stub), offers: { _ in nil }, now: Fixtures.clock)
         let output = await handler.handle(Fixtures.request(.scoring))
-        XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-1", isRetriable: false))
+        XCTAssertEqual(output.result.outcome, .failed(reason: "unknown offer offer-1: not in this stage's offers table yet", isRetriable: true))
         XCTAssertEqual(stub.count, 0)
     }
 

@@ -41,7 +41,8 @@ final class ScoringStageServiceTests: XCTestCase {
             let byLead = Dictionary(uniqueKeysWithValues: results.map { ($0.leadID, $0) })
             XCTAssertEqual(byLead["lead-1"]?.outcome, .completed)
             XCTAssertEqual(byLead["lead-1"]?.payload.scores?.buyerState, .active)
-            XCTAssertEqual(byLead["lead-2"]?.outcome, .failed(reason: "unknown offer offer-x", isRetriable: false))
+            XCTAssertEqual(byLead["lead-2"]?.outcome, .failed(reason: "unknown offer offer-x: not in this stage's offers table yet", isRetriable: true),
+                           "after catching its table up: retried by the coordinator")
             XCTAssertFalse(outputs.contains { $0.topic == topics.autopilotEnrollments }, "finalize enrolls, not scoring")
         }
     }
