@@ -56,6 +56,25 @@ final class ProviderReplySizeTests: XCTestCase {
         XCTAssertGreaterThan(server.bytesSent, Self.limit, "the server really sent more than the bound")
     }
 
+    /// The timeout bounds the whole call, not the wait for each byte: a reply that trickles (a
+    /// byte every 0.3 s, for ever) ends the call after its 1 s as "no answer within", a transient
+    /// failure. FoundationNetworking on Linux restarts its timer at every byte and ignores the
+    /// session's resource timeout, so such a call never ended and held its lead's request.
+    func testATricklingReplyEndsAtTheTimeout() async throws {
+        let server = try EndlessReplyServer(chunkBytes: 1, pauseMicroseconds: 300_000)
+        defer { server.stop() }
+        let started = Date()
+        do {
+            _ = try await client(URL(string: "http://127.0.0.1:\(server.port)")!, timeout: 1).send(path: ["users"])
+            XCTFail("a trickling reply ended")
+        } catch {
+            guard case .transient(let reason) = error else { return XCTFail("got \(error)") }
+            XCTAssertTrue(reason.contains("no answer within"), reason)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4, "the call ended at its timeout")
+        XCTAssertGreaterThan(server.bytesSent, 0, "the server was answering")
+    }
+
     /// The transfer runs under the caller's task: cancelling it (a stage shutting down) ends the
     /// call at once as ``ProviderError/cancelled``, whether the request has started or not.
     func testCancellingTheCallerEndsTheCall() async throws {
@@ -92,7 +111,13 @@ private final class EndlessReplyServer: Sendable {
     private let sent = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
 
-    init() throws {
+    private let chunkBytes: Int
+    private let pauseMicroseconds: UInt32
+
+    /// Each chunk `chunkBytes` long, written `pauseMicroseconds` after the one before.
+    init(chunkBytes: Int = 0x10000, pauseMicroseconds: UInt32 = 0) throws {
+        self.chunkBytes = chunkBytes
+        self.pauseMicroseconds = pauseMicroseconds
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw Failure(reason: "socket: errno \(errno)") }
         var address = sockaddr_in()
@@ -136,9 +161,10 @@ private final class EndlessReplyServer: Sendable {
             }
             guard write(connection, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
             else { continue }
-            let chunk = "10000\r\n" + String(repeating: " ", count: 0x10000) + "\r\n"
+            let chunk = String(chunkBytes, radix: 16) + "\r\n" + String(repeating: " ", count: chunkBytes) + "\r\n"
             while !stopped.load(ordering: .relaxed), write(connection, chunk) {
-                sent.add(0x10000, ordering: .relaxed)
+                sent.add(chunkBytes, ordering: .relaxed)
+                if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }  // a slow vendor's pace
             }
         }
     }

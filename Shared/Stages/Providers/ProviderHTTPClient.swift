@@ -161,7 +161,7 @@ public final class ProviderHTTPClient: Sendable {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await transfers.data(for: request, in: session)
+            (data, response) = try await transfers.data(for: request, in: session, timeout: timeoutSeconds)
         } catch {
             if Task.isCancelled { throw .cancelled }
             if error is BoundedTransfers.TooLarge {
@@ -325,8 +325,11 @@ private final class BoundedTransfers: NSObject, URLSessionDataDelegate, Sendable
         self.maxBytes = maxBytes
     }
 
-    /// The body and response of `request`, or the task's error, or ``TooLarge``.
-    func data(for request: URLRequest, in session: URLSession) async throws -> (Data, URLResponse) {
+    /// The body and response of `request`, or the task's error, or ``TooLarge``, or after
+    /// `timeout` seconds `URLError(.timedOut)`: the whole call's bound. (FoundationNetworking on
+    /// Linux restarts its own timer at every byte received and ignores the session's resource
+    /// timeout, so a reply that trickles would never end.)
+    func data(for request: URLRequest, in session: URLSession, timeout: TimeInterval) async throws -> (Data, URLResponse) {
         let task = session.dataTask(with: request)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -337,6 +340,11 @@ private final class BoundedTransfers: NSObject, URLSessionDataDelegate, Sendable
                     return task.cancel()
                 }
                 task.resume()
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
+                    guard let transfer = running.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
+                    transfer.continuation.resume(throwing: URLError(.timedOut))
+                    task.cancel()
+                }
             }
         } onCancel: {
             // Only a registered task: its completion (or the check above) ends the call, once.
