@@ -253,3 +253,28 @@ final class ProfileSearchConfigurationTests: XCTestCase {
         }
     }
 }
+
+/// A single-vendor LinkedIn setup whose key is rejected.
+final class RejectedKeyTests: XCTestCase {
+    /// The profile API rejecting the key (401) stops its client, and every lead's LinkedIn lookup
+    /// fails retriably from then on; before, the waterfall took the stopped client's permanent
+    /// failure for "no match", and every later lead finished with LinkedIn "profile not found".
+    func testARejectedKeyFailsEveryLookupRetriablyNotAsNotFound() async throws {
+        let stub = try StubAPI { _ in .json("{\"error\":\"invalid key\"}", status: 401) }
+        let configuration = try ProviderConfiguration(environment: [
+            "PROVIDERS": "http", "LINKEDIN_API_BASE_URL": stub.baseURL.absoluteString, "LINKEDIN_API_KEY": "k", "X_BEARER_TOKEN": "t",
+        ])
+        let environment = try PipelineEnvironment(service: "profile-stage", environment: ["KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "LOG_LEVEL": "error"])
+        let provider = try configuration.makeLinkedInProvider(environment: environment)
+        for handle in ["janedoe", "johndoe"] {
+            do {
+                _ = try await provider.fetchProfile(handle: handle, attempt: 1)
+                XCTFail("\(handle): a profile from a rejected key")
+            } catch {
+                XCTAssertNotEqual(error, .notFound, handle)
+                XCTAssertTrue(error.isRetriable, "\(handle): \(error)")
+            }
+        }
+        XCTAssertEqual(stub.count, 1, "the rejected key is not sent again")
+    }
+}

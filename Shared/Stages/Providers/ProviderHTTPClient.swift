@@ -141,10 +141,10 @@ public final class ProviderHTTPClient: Sendable {
     public func send(
         _ method: String = "GET", path: [String], query: [URLQueryItem] = [], body: Data? = nil
     ) async throws(ProviderError) -> Reply {
-        if let reason = stoppedReason { throw .permanent(reason) }
+        if let reason = stoppedReason { throw .unauthorized(reason) }
         let url = try makeURL(path: path, query: query)
         if let limiter { try await limiter.acquire() }
-        if let reason = stoppedReason { throw .permanent(reason) }
+        if let reason = stoppedReason { throw .unauthorized(reason) }
 
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeoutSeconds)
         request.httpMethod = method
@@ -264,7 +264,9 @@ public final class ProviderHTTPClient: Sendable {
             return current == nil
         }
         if isFirst { logger.log(.error, "provider stopped", [LogKey.error: text]) }
-        return .permanent(text)
+        // Retriable: the key is the platform's to fix, not the lead's; its phase is retried, so
+        // a lead is not finished without its profile while the key is being replaced.
+        return .unauthorized(text)
     }
 
     /// Seconds until the provider's rate limit resets, from `Retry-After` (seconds or an HTTP
