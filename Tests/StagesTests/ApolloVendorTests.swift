@@ -204,6 +204,19 @@ final class ApolloVendorTests: XCTestCase {
         XCTAssertEqual(ProviderError.rateLimited(retryAfter: .infinity).description, "rate limited; retry after 3600s")
     }
 
+    /// A 429 whose reset is now or past (`Retry-After: 0`, a negative number, a past date) pauses
+    /// the vendor for the default 5 s, as a 429 without one does: a pause of nothing sent every
+    /// waiting call again at once, into the same limit.
+    func test429WithAResetAtOrBeforeNowPausesForTheDefault() async throws {
+        for value in ["0", "-1", "-30", "Thu, 01 Jan 2015 00:00:00 GMT"] {
+            let stub = try StubAPI { _ in HTTPResponse.json("{}", status: 429, headers: [("Retry-After", value)]) }
+            let limiter = RateLimiter(ratePerMinute: 60_000, burst: 100, maxWaitSeconds: 60)
+            let error = await expectError { _ = try await ApolloVendor(client: stub.apolloClient(limiter: limiter)).enrich([self.jane]) }
+            guard case .rateLimited = error else { return XCTFail("\(value): got \(String(describing: error))") }
+            XCTAssertEqual(limiter.pausedSeconds, ProviderHTTPClient.defaultRateLimitPause, accuracy: 1, value)
+        }
+    }
+
     func testRevenueBeyondAnyIntegerIsUnknown() async throws {
         let person = ApolloSamples.person().replacingOccurrences(of: "\"annual_revenue\":42000000.0", with: "\"annual_revenue\":1e19")
         let stub = try StubAPI { _ in .json(ApolloSamples.match(person)) }

@@ -230,7 +230,9 @@ public final class ProviderHTTPClient: Sendable {
         case let status where outOfCreditsStatuses.contains(status):
             throw .outOfCredits
         case 429:
-            let wait = Self.resetSeconds(reply.headers) ?? Self.defaultRateLimitPause
+            // A reset now or past is no reset: a pause of nothing sends every waiting call again
+            // at once, into the same limit.
+            let wait = Self.resetSeconds(reply.headers).flatMap { $0 > 0 ? $0 : nil } ?? Self.defaultRateLimitPause
             limiter?.pause(seconds: wait)
             logger.log(.warning, "provider rate limited; pausing all calls", ["pause_seconds": Self.seconds(wait)])
             throw .rateLimited(retryAfter: wait)
