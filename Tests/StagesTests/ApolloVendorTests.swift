@@ -150,12 +150,6 @@ final class ApolloVendorTests: XCTestCase {
         XCTAssertTrue(reason.contains("unreadable reply"), reason)
     }
 
-    func testMatchWithoutANameFailsItsEntryAsTransient() async throws {
-        let stub = try StubAPI { _ in .json(ApolloSamples.match("{\"id\":\"p9\",\"title\":\"VP\"}")) }
-        let results = try await ApolloVendor(client: stub.apolloClient()).enrich([jane])
-        guard case .transient = results[0].failure else { return XCTFail("got \(results[0])") }
-    }
-
     func testInvalidHandlesAreNeverSentAndTooManyFailTheCall() async throws {
         let stub = try StubAPI { _ in .json(ApolloSamples.match(ApolloSamples.person())) }
         let vendor = ApolloVendor(client: stub.apolloClient())
@@ -215,6 +209,17 @@ final class ApolloVendorTests: XCTestCase {
             guard case .rateLimited = error else { return XCTFail("\(value): got \(String(describing: error))") }
             XCTAssertEqual(limiter.pausedSeconds, ProviderHTTPClient.defaultRateLimitPause, accuracy: 1, value)
         }
+    }
+
+    /// A match without a name is the same paid record on every retry: a permanent failure of
+    /// that lead at Apollo (the waterfall goes on to the next vendor), not a transient one that
+    /// the coordinator would retry, buying it again each time.
+    func testAMatchWithoutANameIsNotRetried() async throws {
+        let stub = try StubAPI { _ in .json(ApolloSamples.match(#"{"id":"p9","title":"VP"}"#)) }
+        let result = try await ApolloVendor(client: stub.apolloClient()).enrich([jane])[0]
+        guard case .failure(let error) = result else { return XCTFail("a match: \(result)") }
+        XCTAssertEqual(error, ProviderError.permanent("apollo: match without a name"))
+        XCTAssertFalse(error.isRetriable)
     }
 
     func testRevenueBeyondAnyIntegerIsUnknown() async throws {

@@ -330,7 +330,7 @@ final class HTTPProviderTests: XCTestCase {
             (HTTPResponse.json("{}", status: 429, headers: [("Retry-After", "7")]), .rateLimited(retryAfter: 7)),
             (.json("{}", status: 500), .transient("linkedin: HTTP 500")),
             (.json("not json"), .transient("linkedin: unreadable reply (8 bytes)")),
-            (.json("{}"), .transient("linkedin: reply without profile data")),
+            (.json("{}"), .permanent("linkedin: reply without profile data")),  // the same paid reply on every retry
         ]
         for (response, expected) in cases {
             let stub = try StubAPI { _ in response }

@@ -128,9 +128,10 @@ public struct ApolloVendor: PersonVendor {
         return matches.map(\.result)
     }
 
-    /// The enrichment of a matched person, or `.transient` when the match carries no person data.
+    /// The enrichment of a matched person, or `.permanent` when the match carries no name: the
+    /// same paid record would come back on every retry.
     static func enrichment(of person: Person, handle: String) -> Result<LinkedInEnrichment, ProviderError> {
-        guard let fullName = person.fullName else { return .failure(.transient("apollo: match without a name")) }
+        guard let fullName = person.fullName else { return .failure(.permanent("apollo: match without a name")) }
         let experiences = (person.employment_history ?? []).map { job in
             Experience(
                 company: job.organization_name ?? "", title: job.title ?? "", startDate: job.start_date.flatMap(Self.date),

@@ -44,7 +44,7 @@ public struct HTTPLinkedInProvider: LinkedInProvider {
             path: ["api", "v2", "linkedin"], query: [URLQueryItem(name: "linkedin_profile_url", value: url.canonical)])
         let person: Person = try client.decode(Person.self, reply)
         guard person.full_name?.isEmpty == false || person.experiences?.isEmpty == false else {
-            throw .transient("linkedin: reply without profile data")
+            throw .permanent("linkedin: reply without profile data")  // the same paid reply on every retry
         }
 
         let experiences = (person.experiences ?? []).map { entry in
