@@ -76,7 +76,8 @@ public struct FitEvidence: Hashable, Sendable {
             employees = headCount.map { Fact(value: $0, source: "company") }
         }
         let linkedinLocation = linkedin.map(\.location).flatMap { $0.isBlank ? nil : $0 }
-        let xLocation = profile.x?.location.flatMap { $0.isBlank ? nil : $0 }
+        // An X location is free text: "Everywhere 🌍" or "Remote" is no location.
+        let xLocation = profile.x?.location.flatMap { $0.isBlank || RuleBasedScorer.namesNoPlace($0) ? nil : $0 }
         location = linkedinLocation.map { Fact(value: $0, source: "linkedin") } ?? xLocation.map { Fact(value: $0, source: "x") }
         skills = linkedin?.skills ?? []
     }
@@ -90,9 +91,13 @@ public struct FitEvidence: Hashable, Sendable {
 
     /// Whether two normalised employer names name one company: one contains the other's words,
     /// or one is the other's handle ("acmehq", "getacme" and "acmesaas" are Acme SaaS's).
+    /// Legal forms and the words a company's name is written with or without ("Globex Corp" and
+    /// "Globex Corporation", "Acme Tech" and "Acme Technologies") are dropped from both first.
     static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
         func contains(_ outer: String, _ inner: String) -> Bool { " \(outer) ".contains(" \(inner) ") }
         if lhs == rhs || contains(lhs, rhs) || contains(rhs, lhs) { return true }
+        let (lhsCore, rhsCore) = (core(of: lhs), core(of: rhs))
+        if lhsCore != lhs || rhsCore != rhs, lhsCore == rhsCore || contains(lhsCore, rhsCore) || contains(rhsCore, lhsCore) { return true }
         func isHandle(_ handle: String, of name: String) -> Bool {
             guard !handle.contains(" "), name.contains(" ") || handle.count > name.count else { return false }
             let joined = name.replacingOccurrences(of: " ", with: "")
@@ -103,6 +108,19 @@ public struct FitEvidence: Hashable, Sendable {
         }
         return isHandle(rhs, of: lhs) || isHandle(lhs, of: rhs)
     }
+
+    /// A normalised company name without its trailing ``nameSuffixes`` (one word always stays).
+    private static func core(of name: String) -> String {
+        var words = name.split(separator: " ")
+        while words.count > 1, let last = words.last, nameSuffixes.contains(last) { words.removeLast() }
+        return words.joined(separator: " ")
+    }
+
+    /// Words a company's name is written with or without: legal forms, and the trade it names.
+    private static let nameSuffixes: Set<Substring> = [
+        "inc", "incorporated", "llc", "ltd", "limited", "corp", "corporation", "co", "company", "gmbh", "ag", "sa", "plc", "bv",
+        "tech", "technologies", "technology", "labs", "group", "holdings", "hq", "io", "ai",
+    ]
 
     /// What a company's X handle adds to its name: @getsentry, @tryacme, @SlackHQ, @acmeapp.
     private static let handlePrefixes = ["get", "try", "use", "join", "hello"]
@@ -228,12 +246,20 @@ public enum XBioRole {
             var company = companyName(rest)
             // After a comma only a name is an employer: "VP Demand Gen, EMEA", "CEO, husband, dad" name none.
             if marker == ", ", let name = company, !isWrittenAsEmployer(name) { company = nil }
+            // "Growth nerd at heart", "Builder at scale": an idiom, no employer.
+            if let name = company, idioms.contains(name.lowercased()) { company = nil }
             return Parsed(title: title, company: company, employerNamedWithAt: company != nil && [" at ", " @ ", " @"].contains(marker))
         }
         let words = part.split(whereSeparator: \.isWhitespace)
         guard words.count <= 6, !namesAPastRole, !isPast(part), let role = vocabulary.role(ofTitle: part), !role.functions.isEmpty else { return nil }
         return Parsed(title: part, company: nil)
     }
+
+    /// What follows "at" in a bio without naming an employer.
+    private static let idioms: Set<String> = [
+        "heart", "scale", "large", "night", "home", "play", "work", "times", "best", "core", "rest", "peace", "ease", "sea",
+        "last", "least", "first", "once", "the moment", "the end of the day", "all times", "any cost", "my core",
+    ]
 
     /// Regions a title is often followed by after a comma ("VP Sales, EMEA"), normalised.
     private static let regions: Set<String> = [

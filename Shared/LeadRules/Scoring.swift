@@ -152,7 +152,9 @@ public struct RuleBasedScorer: Scorer {
 
         let state: BuyerState
         let stateReason: String
-        if let build = postSignals.first(where: { $0.kind == .inHouseBuild }) {
+        // The latest in-house build, unless the lead asked for a tool or to switch since.
+        if let build = postSignals.filter({ $0.kind == .inHouseBuild }).max(by: { $0.date < $1.date }),
+           !postSignals.contains(where: { ($0.kind == .recommendationRequest || $0.kind == .switchingIntent) && $0.date > build.date }) {
             state = .poorFit
             stateReason = "builds an in-house equivalent (\(build.detail))"
         } else if intent >= Self.activeIntent && fit.points >= Self.activeFit {
@@ -380,9 +382,30 @@ public struct RuleBasedScorer: Scorer {
         if parts.count > 1, let city = citiesAbroad[SignalDetector.normalize(String(parts[0]))], city.code == name {
             return city.country
         }
+        // A US state's name ends a US place: "Santa Fe, New Mexico" is not in Mexico.
+        if parts.count > 1, usStateNames.contains(name) { return unitedStates }
         let country = countryNames[name] ?? name
         return isCountry(country) ? country : nil
     }
+
+    /// Whether free text written where a place goes names none: "Everywhere 🌍", "Remote",
+    /// "Planet Earth", "he/him", an emoji: no word in it but ``noPlaceWords``.
+    static func namesNoPlace(_ text: String) -> Bool {
+        SignalDetector.normalize(text).split(separator: " ").allSatisfy { noPlaceWords.contains($0) }
+    }
+
+    /// Words of what X users write as their location when it is no place.
+    private static let noPlaceWords: Set<Substring> = [
+        "everywhere", "anywhere", "nowhere", "somewhere", "wherever", "here", "there", "remote", "remotely", "worldwide",
+        "global", "globally", "world", "the", "earth", "planet", "universe", "space", "internet", "online", "web", "cloud",
+        "metaverse", "home", "on", "in", "at", "a", "road", "transit", "digital", "nomad", "he", "him", "she", "her",
+        "they", "them", "his", "hers", "theirs", "and", "or",
+    ]
+
+    private static let unitedStates = SignalDetector.normalize("united states")
+    /// The US states' names (not their codes), normalised.
+    private static let usStateNames = Set(usStates.filter { $0.count > 2 && !["sf", "nyc", "bay area", "silicon valley"].contains($0) }
+        .map(SignalDetector.normalize))
 
     /// Well-known cities of the countries whose two-letter code is also a US state's postal code,
     /// with that code and the country, normalised: "Toronto, CA" is in Canada and "Tel Aviv, IL"
@@ -395,6 +418,9 @@ public struct RuleBasedScorer: Scorer {
         ("co", "colombia", ["bogota", "bogotá", "medellin", "medellín", "cali", "barranquilla", "cartagena"]),
         ("ma", "morocco", ["casablanca", "rabat", "marrakech", "marrakesh", "tangier"]),
         ("pa", "panama", ["panama city", "panamá"]),
+        ("wa", "australia", ["perth", "fremantle"]),
+        // The country Georgia, not the state.
+        ("georgia", "georgia", ["tbilisi", "batumi", "kutaisi", "rustavi"]),
     ].reduce(into: [:]) { cities, entry in
         let (code, country, names) = entry
         for name in names {

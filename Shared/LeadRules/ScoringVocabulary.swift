@@ -148,8 +148,9 @@ public struct ScoringVocabulary: Sendable {
     }
 
     private func role(of words: PaddedWords) -> Role? {
-        // Whom the title serves is not its role: "Executive Assistant to the CEO".
+        // Whom the title serves is not its role: "Executive Assistant to the CEO", "Assistant to VP Sales".
         var remaining = words.truncated(before: Self.toThe)
+        for serving in Self.servingTitles { remaining = remaining.truncated(afterServing: serving) }
         var functions: Set<String> = []
         var seniorities: Set<Seniority> = []
         for phrase in phrases where remaining.contains(phrase.text) {
@@ -162,6 +163,8 @@ public struct ScoringVocabulary: Sendable {
     }
 
     private static let toThe = PaddedWords(normalized: "to the")
+    /// Titles of people who serve another, whose "to" names whom ("Advisor to VP Sales").
+    private static let servingTitles = ["assistant", "advisor", "adviser", "secretary", "aide", "ea", "pa"].map(PaddedWords.init(normalized:))
 
     /// Every function and seniority phrase with what it names, longest first.
     private static func phraseTable(
@@ -286,6 +289,14 @@ private struct PaddedWords: Sendable {
     func truncated(before phrase: PaddedWords) -> PaddedWords {
         guard let start = firstIndex(of: phrase.bytes, from: 0), start > 0 else { return self }
         return PaddedWords(bytes: Array(bytes[..<start]) + [0x20])
+    }
+
+    /// The words up to and including `head` where `head` "to" first occurs, padded: what follows
+    /// names whom the title serves. All of them without one.
+    func truncated(afterServing head: PaddedWords) -> PaddedWords {
+        let phrase = Array(head.bytes.dropLast()) + Array(" to ".utf8)
+        guard let start = firstIndex(of: phrase, from: 0) else { return self }
+        return PaddedWords(bytes: Array(bytes[..<(start + head.bytes.count)]))
     }
 
     /// Replaces each occurrence of `phrase`, left to right, not overlapping (as Foundation's

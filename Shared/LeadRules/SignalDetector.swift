@@ -96,6 +96,8 @@ public struct SignalDetector: Sendable {
     private static let launch = launchPhrases.map(Phrase.init)
     private static let inHouse = inHousePhrases.map(Phrase.init)
     private static let inHouseMention = Phrase("in house")
+    /// Phrases of a build under way, not of a tool built before.
+    private static let buildingNow = ["building our own", "build our own", "we re building", "we are building"].map(Phrase.init)
     private static let inHouseBuild = inHouseBuildWords.map(Phrase.init)
 
     private let painPoints: [Phrase]
@@ -158,7 +160,15 @@ public struct SignalDetector: Sendable {
             add(.productLaunch, Self.launch, firstOnly: true)
             let buildsInHouse = Self.inHouse.contains { $0.occurs(in: text) }
                 || (Self.inHouseMention.occurs(in: text) && Self.inHouseBuild.contains { $0.occurs(in: text) })
-            if buildsInHouse, let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
+            // "Our homegrown platform keeps breaking, any recommendations?", "… time to replace it":
+            // a tool of their own they want to replace. Not while they build one ("we're building
+            // our own"), nor when what they switch from is a competitor ("Fed up with Outreach.
+            // Building our own").
+            let inPost = found[before...]
+            let wantsAnother = !Self.buildingNow.contains { $0.occurs(in: text) }
+                && (inPost.contains { $0.kind == .recommendationRequest }
+                    || (inPost.contains { $0.kind == .switchingIntent } && !inPost.contains { $0.kind == .competitorMention }))
+            if buildsInHouse, !wantsAnother, let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
                 found.append(Signal(kind: .inHouseBuild, detail: topic.text, date: post.date, postID: post.id))
             }
         }
@@ -202,14 +212,14 @@ public struct SignalDetector: Sendable {
         signals(in: activity.posts) + signals(in: activity.orbit)
     }
 
-    /// The competitor that employer `companyName` is, if any: its name ends with the
-    /// competitor's once legal, domain and product words are dropped from both ("Apollo.io",
-    /// "Apollo, Inc." and "Hooli Cloud" are Apollo and Hooli; so is the "Staff of Outreach" an
-    /// X bio gives; "Apollo Hospitals" and "Community Outreach Partners" are not).
+    /// The competitor that employer `companyName` is, if any: its name is the competitor's once
+    /// legal, domain and product words are dropped from both, or ends with "of" or "at" and it
+    /// ("Apollo.io", "Apollo, Inc." and "Hooli Cloud" are Apollo and Hooli; so is the "Staff of
+    /// Outreach" an X bio gives; "Apollo Hospitals", "Community Outreach" and "Red Clay" are not).
     public func competitor(employing companyName: String) -> String? {
         let company = Self.corporateName(companyName)
         guard !company.isEmpty else { return nil }
-        return competitorNames.first { company == $0.name || company.hasSuffix(" " + $0.name) }?.text
+        return competitorNames.first { company == $0.name || company.hasSuffix(" of " + $0.name) || company.hasSuffix(" at " + $0.name) }?.text
     }
 
     /// Words a company's name may end with besides the name itself: legal forms, domains and

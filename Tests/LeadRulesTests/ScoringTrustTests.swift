@@ -1,0 +1,105 @@
+import Foundation
+import LeadModel
+@testable import LeadRules
+import XCTest
+
+/// Readings a salesperson would see through at once, each once scored wrong (a review of the
+/// scorer): a company written two ways, an idiom read as an employer, a tool someone wants to
+/// replace read as one they build, whom a title serves read as its seniority, a company named
+/// after a competitor's word, and places the scorer cannot place.
+final class ScoringTrustTests: XCTestCase {
+    let scorer = RuleBasedScorer()
+
+    private func card(_ profile: EnrichedProfile, offer: OfferConfig = Fixtures.offer()) -> ScoreCard {
+        scorer.score(profile: profile, offer: offer, source: .csvImport, now: Fixtures.now)
+    }
+
+    /// An X bio naming LinkedIn's employer with another legal form or a shorter name, or with an
+    /// idiom after "at", is no job change: the fit is LinkedIn's and no timing says "job change".
+    func testTheSameEmployerWrittenAnotherWayOrAnIdiomIsNoJobChange() {
+        for (company, bio) in [
+            ("Globex Corporation", "VP of Demand Generation at Globex Corp"),
+            ("Initech Limited", "VP of Demand Generation at Initech Ltd"),
+            ("Acme Technologies", "VP of Demand Generation @ Acme Tech"),
+            ("Acme SaaS", "Growth nerd at heart"),
+            ("Acme SaaS", "Engineer at heart | VP Demand Generation @Acme SaaS"),
+        ] {
+            let base = Fixtures.profile(company: company)
+            var profile = base
+            profile.x = CrossPlatformFitTests.xProfile(bio: bio)
+            let linkedInOnly = card(base)
+            let both = card(profile)
+            XCTAssertEqual(both.fit, linkedInOnly.fit, "\(bio): " + both.fitReasons.map(\.description).joined(separator: "; "))
+            XCTAssertFalse(both.timingReasons.contains { $0.signal.hasPrefix("job change") }, bio)
+        }
+    }
+
+    /// A post about replacing a homegrown tool asks for a new one: it is no in-house build, and
+    /// an old in-house post does not outweigh a later request.
+    func testReplacingAHomegrownToolIsNoInHouseBuild() {
+        let replacing = card(Fixtures.profile(posts: [
+            Fixtures.post("Our homegrown sales engagement platform keeps breaking. Looking to replace it, any recommendations?", daysAgo: 2),
+        ]))
+        XCTAssertNotEqual(replacing.buyerState, .poorFit, replacing.stateReason)
+
+        let later = card(Fixtures.profile(posts: [
+            Fixtures.post("We built our own sales engagement platform in house.", daysAgo: 170, id: "old"),
+            Fixtures.post("Can anyone recommend a sales engagement platform? Manual prospecting is killing us.", daysAgo: 1, id: "new"),
+        ]))
+        XCTAssertNotEqual(later.buyerState, .poorFit, later.stateReason)
+
+        let building = card(Fixtures.profile(posts: [
+            Fixtures.post("We built our own sales engagement platform in house.", daysAgo: 3),
+        ]))
+        XCTAssertEqual(building.buyerState, .poorFit, "still: a build with no request after it")
+    }
+
+    /// Whom a title serves is not its seniority: an assistant to a CEO is no C-level.
+    func testAnAssistantToAnExecutiveIsNotThatExecutive() {
+        let vocabulary = ScoringVocabulary.standard
+        for title in ["Executive Assistant to CEO", "Assistant to VP Sales", "Executive Assistant to the CEO & Founder",
+                      "Advisor to the CEO"] {
+            let seniority = vocabulary.role(ofTitle: title)?.seniority
+            XCTAssertNotEqual(seniority, .cLevel, title)
+            XCTAssertNotEqual(seniority, .founder, title)
+            XCTAssertNotEqual(seniority, .vp, title)
+        }
+        XCTAssertEqual(vocabulary.role(ofTitle: "Head of Go-to-Market")?.seniority, vocabulary.role(ofTitle: "Head of Marketing")?.seniority,
+                       "a title with 'to' in its own words keeps its seniority")
+    }
+
+    /// A company whose name ends with a competitor's word is not that competitor; the "of" and
+    /// "at" an X bio writes before one still name it.
+    func testACompanyEndingWithACompetitorsWordIsNotTheCompetitor() {
+        var offer = Fixtures.offer()
+        offer.icp.competitors = ["Outreach", "Clay"]
+        for employer in ["Community Outreach", "Red Clay Inc"] {
+            XCTAssertNotEqual(card(Fixtures.profile(company: employer), offer: offer).buyerState, .poorFit, employer)
+        }
+        let detector = SignalDetector(offer: offer)
+        XCTAssertEqual(detector.competitor(employing: "Staff of Outreach"), "Outreach")
+        XCTAssertEqual(detector.competitor(employing: "Clay Labs"), "Clay")
+    }
+
+    /// Places: Tbilisi is in the country Georgia and Perth, WA in Australia, not in the United
+    /// States; Santa Fe, New Mexico is not in Mexico; an X location that names no place is no
+    /// evidence against the ICP (it was, and made an X-only lead a poor fit).
+    func testPlacesTheScorerCannotMistake() {
+        func isIn(_ place: String, _ wanted: String) -> Bool { RuleBasedScorer.location(SignalDetector.Phrase(place), isIn: wanted) }
+        XCTAssertFalse(isIn("Tbilisi, Georgia", "United States"))
+        XCTAssertTrue(isIn("Atlanta, Georgia", "United States"))
+        XCTAssertFalse(isIn("Perth, WA", "United States"))
+        XCTAssertTrue(isIn("Seattle, WA", "United States"))
+        XCTAssertFalse(isIn("Santa Fe, New Mexico", "Mexico"))
+        XCTAssertTrue(isIn("Santa Fe, New Mexico", "United States"))
+        XCTAssertTrue(isIn("Guadalajara, Mexico", "Mexico"))
+
+        let nowhere = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "Everywhere 🌍"))
+        let unknown = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: nil))
+        XCTAssertEqual(nowhere.buyerState, unknown.buyerState, nowhere.stateReason)
+        XCTAssertFalse(nowhere.fitReasons.contains { $0.signal.contains("outside the ICP") },
+                       nowhere.fitReasons.map(\.description).joined(separator: "; "))
+        let abroad = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "Berlin, Germany"))
+        XCTAssertTrue(abroad.fitReasons.contains { $0.signal.contains("outside the ICP") }, "a place it knows still counts")
+    }
+}
