@@ -313,6 +313,28 @@ final class HTTPProviderTests: XCTestCase {
         }
     }
 
+    /// A current job whose title is null takes the occupation as the job title, and an end date
+    /// written as an object of nulls is no end: the job is current. (The title became "", and the
+    /// null end made the job a past one, so the company went unasked.)
+    func testANullTitleFallsBackToTheOccupationAndAnEndOfNullsIsNoEnd() async throws {
+        let person = ProviderSamples.linkedInPerson(handle: "janedoe")
+            .replacingOccurrences(of: #""title":"VP of Demand Generation","starts_at":{"day":1,"month":3,"year":2025},"ends_at":null"#,
+                                  with: #""title":null,"starts_at":{"day":1,"month":3,"year":2025},"ends_at":{"day":null,"month":null,"year":null}"#)
+        XCTAssertTrue(person.contains(#""title":null"#))
+        let stub = try StubAPI { request in
+            switch request.path {
+            case "/api/v2/linkedin": .json(person)
+            case "/api/linkedin/company": .json(ProviderSamples.linkedInCompany)
+            default: .json("{}", status: 404)
+            }
+        }
+        let result = try await HTTPLinkedInProvider(client: stub.client(name: "linkedin", forbidden: .outOfCredits))
+            .fetchProfile(handle: "janedoe", attempt: 1)
+        XCTAssertEqual(result.profile.jobTitle, "VP of Demand Generation at Acme SaaS", "the occupation")
+        XCTAssertEqual(result.profile.company, "Acme SaaS")
+        XCTAssertEqual(result.company?.employeeCount, 250, "the current company was asked for")
+    }
+
     func testLinkedInCompanyURLOnAnotherHostIsNeverFetched() async throws {
         let stub = try StubAPI { request in
             .json(ProviderSamples.linkedInPerson(handle: "janedoe", companyURL: "https://evil.example.com/company/acme-saas"))

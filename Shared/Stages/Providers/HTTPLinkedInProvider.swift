@@ -54,22 +54,24 @@ public struct HTTPLinkedInProvider: LinkedInProvider {
         }
         .sorted { ($0.startDate ?? .distantPast) > ($1.startDate ?? .distantPast) }
         let current = experiences.first(where: \.isCurrent)
+        // The entry the current job came from: no end (an end of nulls is none), the same company and title.
         let currentCompanyURL = (person.experiences ?? []).first { entry in
-            entry.ends_at == nil && entry.company == current?.company && entry.title == current?.title
+            entry.ends_at?.date == nil && (entry.company ?? "") == current?.company && (entry.title ?? "") == current?.title
         }?.company_linkedin_profile_url
 
         var companyDetails: Company?
         if let slug = currentCompanyURL.flatMap(Self.companySlug) {
             companyDetails = await fetchCompany(slug: slug)
         }
-        let companyName = current?.company ?? companyDetails?.name ?? ""
+        let companyName = current.flatMap { $0.company.isEmpty ? nil : $0.company } ?? companyDetails?.name ?? ""
         let companyID = companyDetails?.linkedInID ?? current?.companyLinkedInID
         let location = [person.city, person.state, person.country_full_name ?? person.country]
             .compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: ", ")
 
         let profile = LinkedInProfile(
             publicIdentifier: person.public_identifier ?? url.handle, fullName: person.full_name ?? "",
-            headline: person.headline ?? person.occupation ?? "", jobTitle: current?.title ?? person.occupation ?? "",
+            headline: person.headline ?? person.occupation ?? "",
+            jobTitle: current.flatMap { $0.title.isEmpty ? nil : $0.title } ?? person.occupation ?? "",
             company: companyName, companyLinkedInID: companyID, location: location, experiences: experiences,
             education: (person.education ?? []).compactMap { entry in
                 entry.school.map { Education(school: $0, degree: entry.degree_name, field: entry.field_of_study, endYear: entry.ends_at?.year) }
