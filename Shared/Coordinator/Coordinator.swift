@@ -184,6 +184,7 @@ public final class Coordinator: Service {
                 await catchUp(tables, &tablesBehind)
             }
             state.heldBacklog = []
+            state.unreadablePoolEntries = [:]
             var loaded = try await loadFinishedLeads(needed: records, &state)
             var nextOffsets: [TopicPartition: Int64] = [:]
             // Records of the priority topics are applied and their commands sent first, so a hop
@@ -317,6 +318,9 @@ public final class Coordinator: Service {
         var heldBacklog: [ConsumerRecord] = []
         /// Backlog records parked at the waiting bound.
         var parked = ParkedRecords()
+        /// Ready leads of this loop's batch whose pool entry this version cannot read, with the
+        /// reason: their records that would change them are dead-lettered, not applied.
+        var unreadablePoolEntries: [LeadID: String] = [:]
         /// When parked records may next be fetched again after a fetch that missed some.
         var nextReleaseAttempt = ContinuousClock.now
 
@@ -413,6 +417,18 @@ public final class Coordinator: Service {
     private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs, _ tables: Tables) {
         let topics = environment.topics
         let codec = environment.codec
+        if let key = record.keyString, let reason = state.unreadablePoolEntries[LeadID(key)],
+           CoordinatorCore<ConsumerRecord>.changesAReadyLead(
+               topic: record.topic, schema: record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }, topics: topics) {
+            outputs.append(codec.deadLetter(
+                for: record, reason: "lead \(key)'s pool entry cannot be read by this version (\(reason)); not applied, so the entry "
+                    + "is not replaced by an empty profile: replay once every coordinator reads it", service: environment.service, topics: topics))
+            if record.topic == topics.leadsBacklog {  // handled: no longer parked, if it was
+                state.parked.remove(.init(partition: record.topicPartition, offset: record.offset))
+                state.countParked()
+            }
+            return
+        }
         do {
             if record.topic == topics.webEnrichments {
                 let enrichment = try codec.decode(WebEnrichment.self, record: record)
@@ -849,10 +865,19 @@ public final class Coordinator: Service {
                 }
             }
         }
-        for leadID in try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,
-                                                             whileBrokerUnreachable: waitingForBroker) {
+        let unloaded = try await PoolEntryReader.loadingProfiles(&states, codec: environment.codec, configuration: environment.kafka,
+                                                                 whileBrokerUnreachable: waitingForBroker)
+        for leadID in unloaded.missing {
             logger.error("a ready lead's pool entry is not where its state says; it goes on with its identity, skipped phases and web enrichment",
                          [LogKey.leadID: leadID.rawValue])
+        }
+        // A run started from the placeholder would replace the entry with an empty profile: the
+        // lead stays as it is, and the batch's records for it are dead-lettered (``handle``).
+        for (leadID, reason) in unloaded.unreadable {
+            logger.error("a ready lead's pool entry cannot be read by this version; its records are dead-lettered: \(reason)",
+                         [LogKey.leadID: leadID.rawValue])
+            states[leadID] = nil
+            state.unreadablePoolEntries[leadID] = reason
         }
         var loaded: Set<LeadID> = []
         for (leadID, leadState) in states {

@@ -452,9 +452,14 @@ public struct LeadControl: Sendable {
     public func latestState(of leadID: LeadID) async throws -> (state: LeadState?, partition: TopicPartition, problems: [String]) {
         let found = try await latest(LeadState.self, of: leadID, topic: environment.topics.leadState)
         var states = found.value.map { [leadID: $0] } ?? [:]
-        if let position = found.value?.poolEntry,
-           try await !PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka).isEmpty {
-            console.error("warning: the pool entry the state refers to (\(position.topic)[\(position.partition)]@\(position.offset)) is gone; the profile shown is the lead's identity")
+        if let position = found.value?.poolEntry {
+            let unloaded = try await PoolEntryReader.loadingProfiles(&states, codec: environment.codec, configuration: environment.kafka)
+            let place = "\(position.topic)[\(position.partition)]@\(position.offset)"
+            if let reason = unloaded.unreadable[leadID] {
+                console.error("warning: the pool entry the state refers to (\(place)) cannot be read by this version (\(reason)); the profile shown is the lead's identity")
+            } else if !unloaded.missing.isEmpty {
+                console.error("warning: the pool entry the state refers to (\(place)) is gone; the profile shown is the lead's identity")
+            }
         }
         return (states[leadID], found.partition, found.problems)
     }

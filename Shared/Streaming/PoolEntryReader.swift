@@ -15,23 +15,43 @@ public enum PoolEntryReader {
     /// broker that does not answer (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``).
     public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
                                     whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil) async throws -> [LeadID] {
+        let unloaded = try await loadingProfiles(&states, codec: codec, configuration: configuration, whileBrokerUnreachable: waiting)
+        return unloaded.missing + unloaded.unreadable.keys
+    }
+
+    /// The leads ``loadingProfiles(_:codec:configuration:whileBrokerUnreachable:)`` left with the
+    /// placeholder profile.
+    public struct Unloaded: Sendable {
+        /// Leads whose entry was found nowhere.
+        public var missing: [LeadID] = []
+        /// Leads whose entry is there but this version cannot read it (a newer schema version),
+        /// with the reason: a run started from their placeholder would replace the entry with
+        /// an empty profile.
+        public var unreadable: [LeadID: String] = [:]
+    }
+
+    /// ``loadProfiles(_:codec:configuration:whileBrokerUnreachable:)``, telling a missing entry
+    /// from one that cannot be read.
+    public static func loadingProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
+                                       whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil) async throws -> Unloaded {
         let referring = states.compactMapValues { $0.isProfileLoaded ? nil : $0.poolEntry }
-        guard !referring.isEmpty else { return [] }
+        guard !referring.isEmpty else { return Unloaded() }
         var wanted: [TopicPartition: Set<Int64>] = [:]
         for position in referring.values { wanted[partition(of: position), default: []].insert(position.offset) }
         let records = try await KafkaConsumer.records(at: wanted, configuration: configuration, whileBrokerUnreachable: waiting)
         var missing: [LeadID: RecordPosition] = [:]
+        var unreadable: [LeadID: String] = [:]
         for (leadID, position) in referring {
-            if let entry = entry(of: leadID, in: records[partition(of: position)]?[position.offset], codec: codec) {
-                states[leadID]?.loadProfile(from: entry)
-            } else {
-                missing[leadID] = position
+            switch entry(of: leadID, in: records[partition(of: position)]?[position.offset], codec: codec) {
+            case .entry(let entry): states[leadID]?.loadProfile(from: entry)
+            case .unreadable(let reason): unreadable[leadID] = reason
+            case .none: missing[leadID] = position
             }
         }
         for (leadID, entry) in try await laterEntries(of: missing, codec: codec, configuration: configuration, waiting: waiting) {
             states[leadID]?.loadProfile(from: entry)
         }
-        return missing.keys.filter { states[$0]?.isProfileLoaded == false }
+        return Unloaded(missing: missing.keys.filter { states[$0]?.isProfileLoaded == false }, unreadable: unreadable)
     }
 
     /// The first entry of each lead from its position on (the one at it, when the first read
@@ -51,7 +71,7 @@ public enum PoolEntryReader {
             try await reader.read(upTo: ends.filter { $0.value > (starts[$0.key] ?? 0) }, timeout: .seconds(30)) { record in
                 guard let key = record.keyString, let position = missing[LeadID(key)], found[LeadID(key)] == nil,
                       record.topicPartition == partition(of: position), record.offset >= position.offset,
-                      let entry = entry(of: LeadID(key), in: record, codec: codec)
+                      case .entry(let entry) = entry(of: LeadID(key), in: record, codec: codec)
                 else { return }
                 found[LeadID(key)] = entry
             }
@@ -63,9 +83,22 @@ public enum PoolEntryReader {
         return found
     }
 
-    private static func entry(of leadID: LeadID, in record: ConsumerRecord?, codec: MessageCodec) -> LeadPoolEntry? {
-        guard let record, let entry = try? codec.decode(LeadPoolEntry.self, record: record), entry.leadID == leadID else { return nil }
-        return entry
+    /// What a record at a lead's position holds for it.
+    private enum Found {
+        case entry(LeadPoolEntry)
+        /// The lead's record, which this version cannot read.
+        case unreadable(String)
+        case none
+    }
+
+    private static func entry(of leadID: LeadID, in record: ConsumerRecord?, codec: MessageCodec) -> Found {
+        guard let record, record.value != nil, record.keyString == leadID.rawValue else { return .none }
+        do {
+            let entry = try codec.decode(LeadPoolEntry.self, record: record)
+            return entry.leadID == leadID ? .entry(entry) : .none
+        } catch {
+            return .unreadable("\(error)")
+        }
     }
 
     private static func partition(of position: RecordPosition) -> TopicPartition {

@@ -54,4 +54,28 @@ final class PoolEntryReaderTests: XCTestCase {
             XCTAssertEqual(states["d"]?.isProfileLoaded, false)
         }
     }
+
+    /// An entry at its position that this version cannot read (a newer schema version, written by
+    /// a finalize stage upgraded first) is told apart from a missing one, with the reason: a lead
+    /// whose entry was taken for missing started its next run from the placeholder profile, and
+    /// that run's entry replaced the good one with an empty profile.
+    func testAnEntryThisVersionCannotReadIsUnreadableNotMissing() async throws {
+        try await withTestTopic(partitions: 1, prefix: "pool") { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            var newer = try codec.record(entry("a", headline: "A"), topic: topic, key: "a")
+            newer.headers = [KafkaHeader(key: MessageHeaders.schema, value: Array(LeadPoolEntry.schemaName.utf8)),
+                             KafkaHeader(key: MessageHeaders.version, value: Array("99".utf8))]
+            let reports = try await producer.send([newer])
+            await producer.close()
+            var states: [LeadID: LeadState] = [
+                "a": try referringState("a", to: RecordPosition(topic: topic, partition: 0, offset: reports[0].offset)),
+                "d": try referringState("d", to: RecordPosition(topic: topic, partition: 0, offset: reports[0].offset + 1)),
+            ]
+            let unloaded = try await PoolEntryReader.loadingProfiles(&states, codec: codec, configuration: TestBroker.configuration())
+            XCTAssertEqual(unloaded.missing, ["d"])
+            XCTAssertEqual(Array(unloaded.unreadable.keys), ["a"])
+            XCTAssertTrue(unloaded.unreadable["a"]?.contains("99") == true, unloaded.unreadable["a"] ?? "")
+            XCTAssertEqual(states["a"]?.isProfileLoaded, false)
+        }
+    }
 }
