@@ -97,7 +97,7 @@ public struct FitEvidence: Hashable, Sendable {
         func contains(_ outer: String, _ inner: String) -> Bool { " \(outer) ".contains(" \(inner) ") }
         if lhs == rhs || contains(lhs, rhs) || contains(rhs, lhs) { return true }
         let (lhsCore, rhsCore) = (core(of: lhs), core(of: rhs))
-        if lhsCore != lhs || rhsCore != rhs, lhsCore == rhsCore || contains(lhsCore, rhsCore) || contains(rhsCore, lhsCore) { return true }
+        if (lhsCore != lhs || rhsCore != rhs) && lhsCore == rhsCore { return true }
         func isHandle(_ handle: String, of name: String) -> Bool {
             guard !handle.contains(" "), name.contains(" ") || handle.count > name.count else { return false }
             let joined = name.replacingOccurrences(of: " ", with: "")
@@ -257,7 +257,7 @@ public enum XBioRole {
 
     /// What follows "at" in a bio without naming an employer.
     private static let idioms: Set<String> = [
-        "heart", "scale", "large", "night", "home", "play", "work", "times", "best", "core", "rest", "peace", "ease", "sea",
+        "heart", "large", "night", "home", "play", "work", "times", "best", "core", "rest", "peace", "ease",
         "last", "least", "first", "once", "the moment", "the end of the day", "all times", "any cost", "my core",
     ]
 

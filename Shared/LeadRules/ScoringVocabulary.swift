@@ -138,19 +138,28 @@ public struct ScoringVocabulary: Sendable {
     /// "president" inside it; "revenue operations" is not also "sales". The seniority is the most
     /// senior one named ("Co-founder & CEO" is founder).
     public func role(ofTitle title: String) -> Role? {
-        role(of: expandedWords(title))
+        role(of: expandedWords(title), isOneRole: Self.isOneRole(title))
+    }
+
+    /// Whether `title` names one role, not several apart ("Advisor to founders | CRO at Acme"):
+    /// only then is what follows an "assistant to" whom it serves (``servingTitles``).
+    private static func isOneRole(_ title: String) -> Bool {
+        // "|", ";", "/", and the lead bytes of "·" (C2 B7) and "•" (E2 80 A2) with their neighbours.
+        !title.utf8.contains { $0 == 0x7C || $0 == 0x3B || $0 == 0x2F || $0 == 0xC2 || $0 == 0xE2 }
     }
 
     /// ``role(ofTitle:)`` and ``specialty(ofTitle:)`` of an ICP title, which is expanded once for both.
     func roleAndSpecialty(ofTitle title: String) -> (role: Role?, specialty: String?) {
         let words = expandedWords(title)
-        return (role(of: words), specialty(of: words))
+        return (role(of: words, isOneRole: Self.isOneRole(title)), specialty(of: words))
     }
 
-    private func role(of words: PaddedWords) -> Role? {
+    private func role(of words: PaddedWords, isOneRole: Bool) -> Role? {
         // Whom the title serves is not its role: "Executive Assistant to the CEO", "Assistant to VP Sales".
         var remaining = words.truncated(before: Self.toThe)
-        for serving in Self.servingTitles { remaining = remaining.truncated(afterServing: serving) }
+        if isOneRole, remaining.contains(Self.to) {
+            for serving in Self.servingTitles { remaining = remaining.truncated(afterServing: serving) }
+        }
         var functions: Set<String> = []
         var seniorities: Set<Seniority> = []
         for phrase in phrases where remaining.contains(phrase.text) {
@@ -163,6 +172,7 @@ public struct ScoringVocabulary: Sendable {
     }
 
     private static let toThe = PaddedWords(normalized: "to the")
+    private static let to = PaddedWords(normalized: "to")
     /// Titles of people who serve another, whose "to" names whom ("Advisor to VP Sales").
     private static let servingTitles = ["assistant", "advisor", "adviser", "secretary", "aide", "ea", "pa"].map(PaddedWords.init(normalized:))
 

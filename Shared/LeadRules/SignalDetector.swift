@@ -94,10 +94,17 @@ public struct SignalDetector: Sendable {
     private static let series = seriesPhrases.map(Phrase.init)
     private static let money = moneyPhrases.map(Phrase.init)
     private static let launch = launchPhrases.map(Phrase.init)
-    private static let inHouse = inHousePhrases.map(Phrase.init)
     private static let inHouseMention = Phrase("in house")
-    /// Phrases of a build under way, not of a tool built before.
-    private static let buildingNow = ["building our own", "build our own", "we re building", "we are building"].map(Phrase.init)
+    /// The ``inHousePhrases`` of building one's own, and of having one's own tool.
+    private static let ownBuild = inHousePhrases.filter { $0.contains("our own") }.map(Phrase.init)
+    private static let homegrown = inHousePhrases.filter { !$0.contains("our own") }.map(Phrase.init)
+
+    /// Whether a post's signals ask for another tool: a request for one, or a switch from
+    /// something that is not a competitor (their own tool).
+    private static func replacesOwnTool(_ signals: ArraySlice<Signal>) -> Bool {
+        signals.contains { $0.kind == .recommendationRequest }
+            || (signals.contains { $0.kind == .switchingIntent } && !signals.contains { $0.kind == .competitorMention })
+    }
     private static let inHouseBuild = inHouseBuildWords.map(Phrase.init)
 
     private let painPoints: [Phrase]
@@ -158,17 +165,15 @@ public struct SignalDetector: Sendable {
                 found.append(Signal(kind: .funding, detail: round.text, date: post.date, postID: post.id))
             }
             add(.productLaunch, Self.launch, firstOnly: true)
-            let buildsInHouse = Self.inHouse.contains { $0.occurs(in: text) }
+            // Building it ("built our own", "building it in house"), or a tool of their own they
+            // have ("homegrown"). Only the latter can be one they want to replace: "Our homegrown
+            // platform keeps breaking, any recommendations?" is no build; "Frustrated with manual
+            // prospecting, so we built our own" and "Fed up with Outreach. Building our own" are.
+            let building = Self.ownBuild.contains { $0.occurs(in: text) }
                 || (Self.inHouseMention.occurs(in: text) && Self.inHouseBuild.contains { $0.occurs(in: text) })
-            // "Our homegrown platform keeps breaking, any recommendations?", "… time to replace it":
-            // a tool of their own they want to replace. Not while they build one ("we're building
-            // our own"), nor when what they switch from is a competitor ("Fed up with Outreach.
-            // Building our own").
-            let inPost = found[before...]
-            let wantsAnother = !Self.buildingNow.contains { $0.occurs(in: text) }
-                && (inPost.contains { $0.kind == .recommendationRequest }
-                    || (inPost.contains { $0.kind == .switchingIntent } && !inPost.contains { $0.kind == .competitorMention }))
-            if buildsInHouse, !wantsAnother, let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
+            let hasOwnTool = !building && Self.homegrown.contains { $0.occurs(in: text) }
+            if building || (hasOwnTool && !Self.replacesOwnTool(found[before...])),
+               let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
                 found.append(Signal(kind: .inHouseBuild, detail: topic.text, date: post.date, postID: post.id))
             }
         }

@@ -34,6 +34,14 @@ final class ScoringTrustTests: XCTestCase {
         }
     }
 
+    /// Dropping "Corp" or "Tech" names one company only when what is left is the same: Acme Corp
+    /// is not Acme Health.
+    func testOnlyTheSameCoreNameIsTheSameEmployer() {
+        var profile = Fixtures.profile(company: "Acme Corp")
+        profile.x = CrossPlatformFitTests.xProfile(bio: "VP of Demand Generation at Acme Health")
+        XCTAssertTrue(card(profile).timingReasons.contains { $0.signal.hasPrefix("job change") })
+    }
+
     /// A post about replacing a homegrown tool asks for a new one: it is no in-house build, and
     /// an old in-house post does not outweigh a later request.
     func testReplacingAHomegrownToolIsNoInHouseBuild() {
@@ -48,10 +56,12 @@ final class ScoringTrustTests: XCTestCase {
         ]))
         XCTAssertNotEqual(later.buyerState, .poorFit, later.stateReason)
 
-        let building = card(Fixtures.profile(posts: [
-            Fixtures.post("We built our own sales engagement platform in house.", daysAgo: 3),
-        ]))
-        XCTAssertEqual(building.buyerState, .poorFit, "still: a build with no request after it")
+        for text in ["We built our own sales engagement platform in house.",
+                     "Frustrated with manual prospecting, so we built our own sales engagement platform in house.",
+                     "Any recommendations for manual prospecting? Also: we're building our own sales engagement platform."] {
+            let building = card(Fixtures.profile(posts: [Fixtures.post(text, daysAgo: 3)]))
+            XCTAssertEqual(building.buyerState, .poorFit, "still a build: \(text)")
+        }
     }
 
     /// Whom a title serves is not its seniority: an assistant to a CEO is no C-level.
@@ -66,6 +76,8 @@ final class ScoringTrustTests: XCTestCase {
         }
         XCTAssertEqual(vocabulary.role(ofTitle: "Head of Go-to-Market")?.seniority, vocabulary.role(ofTitle: "Head of Marketing")?.seniority,
                        "a title with 'to' in its own words keeps its seniority")
+        XCTAssertEqual(vocabulary.role(ofTitle: "Advisor to founders | CRO at Acme")?.seniority, .cLevel,
+                       "a headline of several roles keeps the others")
     }
 
     /// A company whose name ends with a competitor's word is not that competitor; the "of" and
