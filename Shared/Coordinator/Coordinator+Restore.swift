@@ -29,6 +29,7 @@ extension Coordinator {
                 let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
                 state.pausedBacklog.subtract(partitions)  // assigned partitions start unpaused
                 state.pausedDiscovery.subtract(partitions)
+                state.pausedCommands.subtract(partitions)
                 if !numbers.isEmpty {
                     try await restore(numbers.sorted(), &state)
                     state.ownedPartitions.formUnion(numbers)
@@ -45,6 +46,7 @@ extension Coordinator {
                 state.countParked()
                 state.pausedBacklog.subtract(partitions)
                 state.pausedDiscovery.subtract(partitions)
+                state.pausedCommands.subtract(partitions)
                 state.core.forgetQueuedLeads(ofPartitions: numbers)
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }

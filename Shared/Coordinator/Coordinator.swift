@@ -313,6 +313,7 @@ public final class Coordinator: Service {
         /// Owned `leads.discovered` and `leads.discovered.priority` partitions paused because of
         /// ``CoordinatorSettings/maxRunningWithIntent``.
         var pausedDiscovery: Set<TopicPartition> = []
+        var pausedCommands: Set<TopicPartition> = []
         /// Backlog records polled while at the bound (at most one poll batch), in order, and
         /// parked ones fetched again for their account's open gates ahead of them.
         var heldBacklog: [ConsumerRecord] = []
@@ -362,12 +363,20 @@ public final class Coordinator: Service {
     /// otherwise log it with every batch).
     private func catchUp(_ tables: Tables, _ behind: inout TablesBehind) async {
         var late: [String] = []
+        var failure: (any Error)?
         for table in tables.all {
-            do {
-                if try await table.catchUp(timeout: .seconds(2)) { continue }
-                late.append(table.topic)
-            } catch {
-                late.append("\(table.topic) (\(error))")
+            // After a failure to ask the broker (it is away) the others are not asked too: each
+            // would wait out the admin client's timeout.
+            if let failure {
+                late.append("\(table.topic) (\(failure))")
+            } else {
+                do {
+                    if try await table.catchUp(timeout: .seconds(2)) { continue }
+                    late.append(table.topic)
+                } catch {
+                    failure = error
+                    late.append("\(table.topic) (\(error))")
+                }
             }
             metrics.counter(MetricNames.coordinatorTableCatchUpTimeouts, ["topic": table.topic]).increment()
         }
@@ -417,7 +426,7 @@ public final class Coordinator: Service {
     private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs, _ tables: Tables) {
         let topics = environment.topics
         let codec = environment.codec
-        if let key = record.keyString, let reason = state.unreadablePoolEntries[LeadID(key)],
+        if !state.unreadablePoolEntries.isEmpty, let key = record.keyString, let reason = state.unreadablePoolEntries[LeadID(key)],
            CoordinatorCore<ConsumerRecord>.changesAReadyLead(
                topic: record.topic, schema: record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }, topics: topics) {
             outputs.append(codec.deadLetter(
@@ -807,11 +816,12 @@ public final class Coordinator: Service {
         let assignment = consumer.assignment
         adjust(Set(assignment.filter { $0.topic == topics.leadsBacklog }),
                to: state.core.backlogFlow(holdingRecords: !state.heldBacklog.isEmpty), paused: &state.pausedBacklog, consumer)
-        // Commands with the leads: a re-enrich or a found profile starts a run of a ready lead,
-        // which is then held whole like a new one, so a burst of them waits on the broker too.
-        let discovery: Set<String> = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands]
-        adjust(Set(assignment.filter { discovery.contains($0.topic) }),
+        adjust(Set(assignment.filter { $0.topic == topics.leadsDiscovered || $0.topic == topics.leadsDiscoveredPriority }),
                to: state.core.discoveryFlow(), paused: &state.pausedDiscovery, consumer)
+        // A re-enrich or found profile starts a run of a ready lead, held whole like a new one,
+        // so a burst of them waits on the broker too, at the running bound only.
+        adjust(Set(assignment.filter { $0.topic == topics.leadCommands }),
+               to: state.core.commandsFlow(), paused: &state.pausedCommands, consumer)
     }
 
     private func adjust(_ partitions: Set<TopicPartition>, to flow: CoordinatorCore<ConsumerRecord>.FetchFlow,

@@ -466,7 +466,7 @@ struct CoordinatorCore<Source> {
                 outsideWindow.remove(leadID)
                 continue
             }
-            let isOpen = windowIsOpen[accountID] ?? (Self.gates(for: accountID, tables, at: now()).windowOpensAt == nil)
+            let isOpen = windowIsOpen[accountID] ?? (tables.account(accountID)?.outreachWindow?.contains(now()) ?? true)
             windowIsOpen[accountID] = isOpen
             if isOpen { apply(.gatesChanged(at: now()), to: leadID, tables, &effects) }
         }
@@ -547,6 +547,17 @@ struct CoordinatorCore<Source> {
     /// night) is queued in the backlog instead, so the waiting bound stops no other account's
     /// leads. (Standard leads arriving at a pause would only be copied to the backlog, so they
     /// lose nothing by waiting unread.)
+    /// Pause `lead.commands` at ``CoordinatorSettings/maxRunningWithIntent`` running leads;
+    /// resume at three quarters. A re-enrich or a found profile starts a run of a ready lead,
+    /// held whole like a new one; parked records (another account's paused backlog) do not stop
+    /// them, as they stop `leads.discovered`.
+    func commandsFlow() -> FetchFlow {
+        let (running, ceiling) = (leads.running, settings.maxRunningWithIntent)
+        if running >= ceiling { return .pause }
+        if running <= ceiling * 3 / 4 { return .resume }
+        return .keep
+    }
+
     func discoveryFlow() -> FetchFlow {
         let (running, ceiling) = (leads.running, settings.maxRunningWithIntent)
         if running >= ceiling || parkedLeads >= settings.maxParkedLeads { return .pause }

@@ -261,6 +261,22 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.backlogFlow(holdingRecords: false), .resume)
     }
 
+    /// Commands (re-enriches, found profiles) pause at the running bound with intent leads, and
+    /// not at the parked records' bound: another account's paused backlog does not hold them.
+    func testCommandsPauseAtTheRunningBoundOnly() throws {
+        var settings = CoordinatorSettings(maxRunningLeads: 4, maxWaitingLeads: 2)
+        settings.maxParkedLeads = 8
+        var core = Core(settings: settings, topics: Topics(), logger: Logger(service: "test", level: .error), now: { [clock] in clock.now })
+        core.parkedLeads = 8
+        XCTAssertEqual(core.discoveryFlow(), .pause, "at the parked bound")
+        XCTAssertEqual(core.commandsFlow(), .resume, "commands go on")
+        var started: [[Core.Effect]] = []
+        for index in 0..<settings.maxRunningWithIntent { started.append(discover(lead("lead-\(index)", source: .intentSearch), &core)) }
+        XCTAssertEqual(core.commandsFlow(), .pause, "at the running bound with intent leads")
+        for effects in started.prefix(2) { try runToReady(effects, &core) }
+        XCTAssertEqual(core.commandsFlow(), .resume, "back to three quarters")
+    }
+
     /// A backlog record that was parked gives its admission back: parked records do not use up
     /// a loop's admissions.
     func testAParkedRecordGivesItsAdmissionBack() {

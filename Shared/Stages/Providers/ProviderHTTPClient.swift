@@ -24,8 +24,9 @@ import FoundationNetworking
 ///   ``ProviderError/rateLimited(retryAfter:)``; 5xx, 408, timeouts and network errors →
 ///   ``ProviderError/transient(_:)``; 401 (and 403 where ``ForbiddenMeaning/credentialsRejected``)
 ///   → with ``Rejection/stop`` the client stops: this and every later call fail with
-///   ``ProviderError/permanent(_:)`` without a request, until the process restarts with a working
-///   key; with ``Rejection/report`` the call fails with ``ProviderError/unauthorized(_:)``; 403
+///   ``ProviderError/unauthorized(_:)`` (retriable) without a request, until the process restarts
+///   with a working key; with ``Rejection/report`` the call fails with
+///   ``ProviderError/unauthorized(_:)`` and the client goes on; 403
 ///   where ``ForbiddenMeaning/outOfCredits``, and the ``outOfCreditsStatuses`` →
 ///   ``ProviderError/outOfCredits``; other codes → permanent.
 /// - A reply body over ``maxReplyBytes`` (announced by its length, or counted as it streams)
