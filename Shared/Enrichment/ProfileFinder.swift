@@ -10,7 +10,7 @@ import Streaming
 /// | variable | default | meaning |
 /// |---|---|---|
 /// | `PROFILE_FINDER_MIN_CONFIDENCE` | 0.8 | 0...1: a candidate is accepted at or above it (an account's `profileFinder.minimumConfidence` wins) |
-/// | `PROFILE_FINDER_MAX_IN_FLIGHT` | 64 | pool entries handled at once |
+/// | `PROFILE_FINDER_MAX_IN_FLIGHT` | 50 | pool entries handled at once (at most a vendor's rate per minute × `PROVIDER_MAX_WAIT_SECONDS` / 60) |
 /// | `SIM_PROFILE_SEARCH_LATENCY_MS` | 300 | simulated search latency (times `SIM_LATENCY_SCALE`) |
 /// | `POOL_MATCHING_ENABLED` | true | match the lead pool against each new offer (``OfferPoolMatching``) |
 /// | `POOL_MATCH_MIN_FIT` | 60 (``LeadPoolMatcher``'s default) | 0...100: fit a pool profile needs to match an offer |
@@ -43,7 +43,7 @@ public struct ProfileFinderSettings: Sendable {
     public var poolMatchMinimumFit: Int
 
     /// Creates settings.
-    public init(minimumConfidence: Double = 0.8, runner: StageRunnerSettings = StageRunnerSettings(maxInFlight: 64),
+    public init(minimumConfidence: Double = 0.8, runner: StageRunnerSettings = StageRunnerSettings(maxInFlight: 50),
                 searchLatency: Duration = .milliseconds(300), consumerProperties: [String: String] = [:],
                 isPoolMatchingEnabled: Bool = true, poolMatchMinimumFit: Int = LeadPoolMatcher().minimumFit) {
         self.minimumConfidence = minimumConfidence
@@ -57,7 +57,7 @@ public struct ProfileFinderSettings: Sendable {
     /// Reads the settings; a wrong value fails with the variable's name.
     public init(environment: [String: String]) throws {
         let confidence = try PipelineEnvironment.decimal(environment, Variable.minimumConfidence, default: 0.8, range: 0...1)
-        let inFlight = try PipelineEnvironment.integer(environment, Variable.maxInFlight, default: 64, range: 1...10_000)
+        let inFlight = try PipelineEnvironment.integer(environment, Variable.maxInFlight, default: 50, range: 1...10_000)
         let latency = try PipelineEnvironment.integer(environment, Variable.searchLatency, default: 300, range: 0...600_000)
         let scale = try PipelineEnvironment.decimal(environment, "SIM_LATENCY_SCALE", default: 1, range: 0...100)
         let isPoolMatchingEnabled = try PipelineEnvironment.boolean(environment, Variable.poolMatchingEnabled, default: true)

@@ -95,6 +95,9 @@ final class PoolMatchingSettingsTests: XCTestCase {
 
     func testSettingsReadPoolMatchingVariables() throws {
         let defaults = try ProfileFinderSettings(environment: [:])
+        // At most the vendors' default rate (100 a minute) × the longest wait for a slot (30 s) / 60:
+        // more searches at once would time out waiting for slots, and a failed search is not retried.
+        XCTAssertEqual(defaults.runner.maxInFlight, 50)
         XCTAssertTrue(defaults.isPoolMatchingEnabled)
         XCTAssertEqual(defaults.poolMatchMinimumFit, LeadPoolMatcher().minimumFit)
         let set = try ProfileFinderSettings(environment: ["POOL_MATCHING_ENABLED": "false", "POOL_MATCH_MIN_FIT": "75"])
