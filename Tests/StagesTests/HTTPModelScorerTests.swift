@@ -101,6 +101,21 @@ final class HTTPModelScorerTests: XCTestCase {
         }
     }
 
+    /// A model that answers a buyer state of 100,000 characters falls back to the rules with a
+    /// reason of bounded length (it was echoed whole into the card's state reason and the log,
+    /// and could push the result past MAX_RECORD_BYTES); the request bounds the answer's tokens.
+    func testAHugeInvalidAnswerIsQuotedBoundedAndTheAnswerIsBounded() async throws {
+        let huge = String(repeating: "x", count: 100_000)
+        let stub = try StubAPI { _ in .json(Self.chatReply(#"{"fit": 50, "intent": 10, "timing": 5, "buyer_state": "\#(huge)"}"#)) }
+        let scoring = await scorer(stub, timeout: 5).score(
+            profile: Fixtures.profile(), offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
+        let reason = try XCTUnwrap(scoring.fallbackReason)
+        XCTAssertLessThan(reason.count, 300, "\(reason.prefix(120))…")
+        XCTAssertLessThan(scoring.card.stateReason.count, 600)
+        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: try XCTUnwrap(stub.requests.first).body) as? [String: Any])
+        XCTAssertEqual(body["max_tokens"] as? Int, ModelScorer.maxAnswerTokens)
+    }
+
     func testHandlerChargesTheModelOnlyWhenItScored() async throws {
         let offer = Fixtures.offer()
         for (route, charged) in [(HTTPResponse.json(Self.chatReply(Self.validContent)), true), (.json("{}", status: 500), false)] {

@@ -7,7 +7,8 @@ import Runtime
 /// Scores a lead with a language model behind an OpenAI-compatible endpoint, falling back to
 /// ``RuleBasedScorer`` whenever the model does not give a valid answer.
 ///
-/// - Request: `POST {base}/v1/chat/completions` with the model name, `temperature` 0,
+/// - Request: `POST {base}/v1/chat/completions` with the model name, `temperature` 0, `max_tokens`
+///   ``maxAnswerTokens``,
 ///   `response_format: {"type": "json_object"}`, a system message stating the reply schema and a
 ///   user message holding the offer and the lead as JSON (activity text cut to
 ///   ``maxActivityCharacters``).
@@ -40,6 +41,9 @@ public struct ModelScorer: Sendable {
     public static let maxActivityCharacters = 6_000
     /// Buyer states a model may choose.
     public static let allowedStates: [BuyerState] = [.active, .monitor, .poorFit, .disqualified]
+    /// The most tokens the model may answer with (`max_tokens`): the answer is one small JSON
+    /// object, and a model that loops would otherwise write, and be paid for, until its own limit.
+    public static let maxAnswerTokens = 1_000
 
     /// The HTTP client (host, key, timeout).
     public let client: ProviderHTTPClient
@@ -93,6 +97,7 @@ public struct ModelScorer: Sendable {
         var model: String
         var messages: [Message]
         var temperature = 0.0
+        var max_tokens = ModelScorer.maxAnswerTokens
         var response_format = ResponseFormat()
     }
 
@@ -186,7 +191,8 @@ public struct ModelScorer: Sendable {
         guard let stateText = object["buyer_state"] as? String else { throw InvalidReply(description: "buyer_state is missing") }
         let normalized = stateText.lowercased().replacingOccurrences(of: "_", with: "-").replacingOccurrences(of: " ", with: "-")
         guard let state = BuyerState(rawValue: normalized), Self.allowedStates.contains(state) else {
-            throw InvalidReply(description: "buyer_state \"\(stateText)\" is not one of active, monitor, poor-fit, disqualified")
+            let quoted = stateText.count > 40 ? "\(stateText.prefix(40))… (\(stateText.count) characters)" : stateText
+            throw InvalidReply(description: "buyer_state \"\(quoted)\" is not one of active, monitor, poor-fit, disqualified")
         }
         var stateReason = String(((object["state_reason"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "chosen by \(name)").prefix(500))
         var buyerState = state
