@@ -357,7 +357,6 @@ public final class Coordinator: Service {
         var unconfirmed: UnconfirmedBatch?
     }
 
-    /// The compacted tables the coordinator reads whole.
     /// Waits, up to 2 s a table, until each table holds what its topic held now; counts each
     /// table that did not, and says so in the log at most once a minute (a broker outage would
     /// otherwise log it with every batch).
@@ -394,6 +393,7 @@ public final class Coordinator: Service {
         var warnedAt: ContinuousClock.Instant?
     }
 
+    /// The compacted tables the coordinator reads whole.
     struct Tables: CoordinatorTables {
         let accounts: KafkaTable<AccountConfig>
         let offers: KafkaTable<OfferConfig>

@@ -538,15 +538,6 @@ struct CoordinatorCore<Source> {
         topic == topics.webEnrichments || (schema != LeadDiscovered.schemaName && schema != PhaseResult.schemaName)
     }
 
-    /// Pause `leads.discovered` and its priority twin at ``CoordinatorSettings/maxRunningWithIntent``
-    /// running leads, or at ``CoordinatorSettings/maxParkedLeads`` parked records; resume once
-    /// running leads are at three quarters of their bound and parked records below theirs. Intent leads start at once, past the bound that
-    /// queues standard ones, but a burst of them waits on the broker, unread and ahead of the
-    /// backlog, rather than in memory: a running lead is held whole. Past the waiting bound a
-    /// lead that would wait (an intent lead of an account outside its window would wait all
-    /// night) is queued in the backlog instead, so the waiting bound stops no other account's
-    /// leads. (Standard leads arriving at a pause would only be copied to the backlog, so they
-    /// lose nothing by waiting unread.)
     /// Pause `lead.commands` at ``CoordinatorSettings/maxRunningWithIntent`` running leads;
     /// resume at three quarters. A re-enrich or a found profile starts a run of a ready lead,
     /// held whole like a new one; parked records (another account's paused backlog) do not stop
@@ -558,6 +549,15 @@ struct CoordinatorCore<Source> {
         return .keep
     }
 
+    /// Pause `leads.discovered` and its priority twin at ``CoordinatorSettings/maxRunningWithIntent``
+    /// running leads, or at ``CoordinatorSettings/maxParkedLeads`` parked records; resume once
+    /// running leads are at three quarters of their bound and parked records below theirs. Intent leads start at once, past the bound that
+    /// queues standard ones, but a burst of them waits on the broker, unread and ahead of the
+    /// backlog, rather than in memory: a running lead is held whole. Past the waiting bound a
+    /// lead that would wait (an intent lead of an account outside its window would wait all
+    /// night) is queued in the backlog instead, so the waiting bound stops no other account's
+    /// leads. (Standard leads arriving at a pause would only be copied to the backlog, so they
+    /// lose nothing by waiting unread.)
     func discoveryFlow() -> FetchFlow {
         let (running, ceiling) = (leads.running, settings.maxRunningWithIntent)
         if running >= ceiling || parkedLeads >= settings.maxParkedLeads { return .pause }
