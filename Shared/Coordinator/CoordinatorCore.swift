@@ -428,9 +428,8 @@ struct CoordinatorCore<Source> {
     mutating func restore(_ leadState: LeadState, partition: Int32) {
         let leadID = leadState.leadID
         leads[leadID] = Coordinator.LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState), partition: partition)
-        if leadState.status == .billingPaused { billingPaused.insert(leadID) }
+        noteWaiting(leadID, leadState.status)
         if leadState.status == .outsideOutreachWindow {
-            outsideWindow.insert(leadID)
             let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: leadState.currentPhase ?? .finalize, attempt: 0)
             timers.schedule(.init(key: key, kind: .windowOpens, fireAt: now()))
         }
@@ -445,34 +444,40 @@ struct CoordinatorCore<Source> {
         }
     }
 
+    /// Keeps `leadID` among the leads ``checkGates(_:)`` looks at for its `status`, and only there.
+    private mutating func noteWaiting(_ leadID: LeadID, _ status: LeadStatus) {
+        if status == .billingPaused { billingPaused.insert(leadID) } else { billingPaused.remove(leadID) }
+        if status == .outsideOutreachWindow { outsideWindow.insert(leadID) } else { outsideWindow.remove(leadID) }
+    }
+
     /// Continues leads held by billing pause whose account has resumed (an `active` billing
     /// event, or for an account without events its configuration) and leads waiting for an
     /// outreach window that is open now (it was changed), and drops the timers no lead waits on
     /// (answered attempts); the loop calls it every second.
     mutating func checkGates(_ tables: some CoordinatorTables) -> [Effect] {
         var effects: [Effect] = []
-        for leadID in billingPaused {
-            guard let accountID = leads.read(leadID, { $0.machine.state?.lead.accountID }) else {
-                billingPaused.remove(leadID)
-                continue
-            }
-            if tables.billingState(of: accountID) != .paused {
-                apply(.gatesChanged(at: now()), to: leadID, tables, &effects)
-            }
-        }
-        var windowIsOpen: [AccountID: Bool] = [:]  // one look at each account's window
-        for leadID in outsideWindow {
-            guard let accountID = leads.read(leadID, { $0.machine.state?.lead.accountID }) else {
-                outsideWindow.remove(leadID)
-                continue
-            }
-            let isOpen = windowIsOpen[accountID] ?? (tables.account(accountID)?.outreachWindow?.contains(now()) ?? true)
-            windowIsOpen[accountID] = isOpen
-            if isOpen { apply(.gatesChanged(at: now()), to: leadID, tables, &effects) }
-        }
+        continueLeads(in: \.billingPaused, tables, &effects) { tables.billingState(of: $0) != .paused }
+        let at = now()
+        continueLeads(in: \.outsideWindow, tables, &effects) { tables.account($0)?.outreachWindow?.contains(at) ?? true }
         let leads = leads
         timers.removeAll { timer in leads.read(timer.key.leadID) { $0.machine.isWaiting(on: timer) } != true }
         return effects
+    }
+
+    /// Tells each lead of the set at `waiting` whose account's gate `isOpen` says is open that
+    /// its gates changed (asking once per account), and drops leads no longer held.
+    private mutating func continueLeads(in waiting: WritableKeyPath<Self, Set<LeadID>>, _ tables: some CoordinatorTables,
+                                        _ effects: inout [Effect], isOpen: (AccountID) -> Bool) {
+        var open: [AccountID: Bool] = [:]
+        for leadID in self[keyPath: waiting] {
+            guard let accountID = leads.read(leadID, { $0.machine.state?.lead.accountID }) else {
+                self[keyPath: waiting].remove(leadID)
+                continue
+            }
+            let isOpen = open[accountID] ?? isOpen(accountID)
+            open[accountID] = isOpen
+            if isOpen { apply(.gatesChanged(at: now()), to: leadID, tables, &effects) }
+        }
     }
 
     // MARK: - Admission
@@ -551,7 +556,8 @@ struct CoordinatorCore<Source> {
 
     /// Pause `leads.discovered` and its priority twin at ``CoordinatorSettings/maxRunningWithIntent``
     /// running leads, or at ``CoordinatorSettings/maxParkedLeads`` parked records; resume once
-    /// running leads are at three quarters of their bound and parked records below theirs. Intent leads start at once, past the bound that
+    /// running leads are at three quarters of their bound and parked records below theirs
+    /// (``commandsFlow()`` below that bound). Intent leads start at once, past the bound that
     /// queues standard ones, but a burst of them waits on the broker, unread and ahead of the
     /// backlog, rather than in memory: a running lead is held whole. Past the waiting bound a
     /// lead that would wait (an intent lead of an account outside its window would wait all
@@ -559,10 +565,7 @@ struct CoordinatorCore<Source> {
     /// leads. (Standard leads arriving at a pause would only be copied to the backlog, so they
     /// lose nothing by waiting unread.)
     func discoveryFlow() -> FetchFlow {
-        let (running, ceiling) = (leads.running, settings.maxRunningWithIntent)
-        if running >= ceiling || parkedLeads >= settings.maxParkedLeads { return .pause }
-        if running <= ceiling * 3 / 4 { return .resume }  // parked records below their bound (above)
-        return .keep
+        parkedLeads >= settings.maxParkedLeads ? .pause : commandsFlow()
     }
 
     // MARK: - Decisions
@@ -652,16 +655,7 @@ struct CoordinatorCore<Source> {
                                              accountID: leadState.lead.accountID, offerID: leadState.lead.offerID, finishedAt: finishedAt)
                     job.append(.poolEntry(pool), topic: topics.leadPool, key: leadID.rawValue)
                 }
-                if leadState.status == .billingPaused {
-                    billingPaused.insert(leadID)
-                } else {
-                    billingPaused.remove(leadID)
-                }
-                if leadState.status == .outsideOutreachWindow {
-                    outsideWindow.insert(leadID)
-                } else {
-                    outsideWindow.remove(leadID)
-                }
+                noteWaiting(leadID, leadState.status)
                 if let partition = leads.partition(of: leadID) {
                     progress.move(.init(leadState.lead, partition: partition), from: bucketBefore, to: ProgressCounts.Bucket(leadState))
                 }

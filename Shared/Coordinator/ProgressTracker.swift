@@ -3,7 +3,6 @@ import Kafka
 import LeadModel
 import Runtime
 import Streaming
-import Synchronization
 
 /// Adds up each search's ``SearchProgressPart``s (one per partition of the lead-keyed topics,
 /// written by the coordinator instance that owns it) and its declared total into one
@@ -122,10 +121,10 @@ final class ProgressTracker: Service {
         properties["auto.offset.reset"] = "earliest"
         properties["enable.auto.commit"] = "false"
         properties["enable.partition.eof"] = "true"
-        let newlyAssigned = AssignedPartitions()
+        let newlyAssigned = Mailbox<[TopicPartition]>()
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group, topics: topics, properties: properties,
                                          defaults: ["queued.max.messages.kbytes": "8192"]) { event in
-            if case .assigned(let partitions) = event { newlyAssigned.add(partitions) }
+            if case .assigned(let partitions) = event { newlyAssigned.append(partitions) }
         }
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let logger = environment.logger
@@ -139,7 +138,7 @@ final class ProgressTracker: Service {
                 continue
             }
             let assignment = Set(consumer.assignment)
-            let added = newlyAssigned.take().intersection(assignment)
+            let added = Set(newlyAssigned.drain().joined()).intersection(assignment)
             catchingUp = catchingUp.filter { assignment.contains($0.key) }
             if !added.isEmpty {
                 // The end check's clock runs on: it looks only at partitions whose consumer reached
@@ -249,20 +248,6 @@ final class ProgressTracker: Service {
                 }
             }
             return records
-        }
-    }
-}
-
-/// Partitions the rebalance assigned since the loop last took them.
-private final class AssignedPartitions: Sendable {
-    private let partitions = Mutex<Set<TopicPartition>>([])
-
-    func add(_ assigned: [TopicPartition]) { partitions.withLock { $0.formUnion(assigned) } }
-
-    func take() -> Set<TopicPartition> {
-        partitions.withLock { taken in
-            defer { taken = [] }
-            return taken
         }
     }
 }
