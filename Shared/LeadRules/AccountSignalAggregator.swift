@@ -145,7 +145,7 @@ public struct AccountSignalAggregator: Sendable {
     ]
 
     /// Legal suffixes dropped when normalising company names.
-    private static let legalSuffixes: Set<String> = ["inc", "llc", "ltd", "gmbh", "corp", "corporation", "co", "plc", "sa", "ag", "bv", "limited"]
+    private static let legalSuffixes: Set<Substring> = ["inc", "llc", "ltd", "gmbh", "corp", "corporation", "co", "plc", "sa", "ag", "bv", "limited"]
 
     /// An empty aggregator for `accountID`, detecting signals against `offer`.
     public init(accountID: AccountID, offer: OfferConfig) {
@@ -192,9 +192,7 @@ public struct AccountSignalAggregator: Sendable {
 
     /// Lowercase words without punctuation and legal suffixes; nil when empty or generic.
     public static func normalizedCompanyName(_ name: String) -> String? {
-        var words = SignalDetector.normalize(name).split(separator: " ").map(String.init)
-        while let last = words.last, words.count > 1, legalSuffixes.contains(last) { words.removeLast() }
-        let normalized = words.joined(separator: " ")
+        let normalized = SignalDetector.droppingTrailing(legalSuffixes, from: SignalDetector.normalize(name))
         guard !normalized.isEmpty, !genericCompanyNames.contains(normalized) else { return nil }
         return normalized
     }

@@ -96,7 +96,7 @@ public struct FitEvidence: Hashable, Sendable {
     static func sameCompany(_ lhs: String, _ rhs: String) -> Bool {
         func contains(_ outer: String, _ inner: String) -> Bool { " \(outer) ".contains(" \(inner) ") }
         if lhs == rhs || contains(lhs, rhs) || contains(rhs, lhs) { return true }
-        let (lhsCore, rhsCore) = (core(of: lhs), core(of: rhs))
+        let (lhsCore, rhsCore) = (SignalDetector.droppingTrailing(nameSuffixes, from: lhs), SignalDetector.droppingTrailing(nameSuffixes, from: rhs))
         if (lhsCore != lhs || rhsCore != rhs) && lhsCore == rhsCore { return true }
         func isHandle(_ handle: String, of name: String) -> Bool {
             guard !handle.contains(" "), name.contains(" ") || handle.count > name.count else { return false }
@@ -107,13 +107,6 @@ public struct FitEvidence: Hashable, Sendable {
             return stem != handle && (stem == joined || contains(name, stem))
         }
         return isHandle(rhs, of: lhs) || isHandle(lhs, of: rhs)
-    }
-
-    /// A normalised company name without its trailing ``nameSuffixes`` (one word always stays).
-    private static func core(of name: String) -> String {
-        var words = name.split(separator: " ")
-        while words.count > 1, let last = words.last, nameSuffixes.contains(last) { words.removeLast() }
-        return words.joined(separator: " ")
     }
 
     /// Words a company's name is written with or without: legal forms, and the trade it names.

@@ -237,8 +237,13 @@ public struct SignalDetector: Sendable {
 
     /// `name` normalised, without trailing ``corporateSuffixes`` (one word always stays).
     static func corporateName(_ name: String) -> String {
-        var words = normalize(name).split(separator: " ")
-        while words.count > 1, let last = words.last, corporateSuffixes.contains(last) { words.removeLast() }
+        droppingTrailing(corporateSuffixes, from: normalize(name))
+    }
+
+    /// Normalised `name` without its trailing words among `suffixes`; one word always stays.
+    static func droppingTrailing(_ suffixes: Set<Substring>, from name: String) -> String {
+        var words = name.split(separator: " ")
+        while words.count > 1, let last = words.last, suffixes.contains(last) { words.removeLast() }
         return words.joined(separator: " ")
     }
 
