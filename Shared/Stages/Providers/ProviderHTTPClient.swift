@@ -341,14 +341,12 @@ private final class BoundedTransfers: NSObject, URLSessionDataDelegate, Sendable
                 running.withLock { $0[task.taskIdentifier] = Transfer(continuation: continuation) }
                 // Cancelled before this point: the handler below found nothing to cancel.
                 guard !Task.isCancelled else {
-                    running.withLock { $0.removeValue(forKey: task.taskIdentifier) }?.continuation.resume(throwing: CancellationError())
+                    end(task, throwing: CancellationError())
                     return task.cancel()
                 }
                 task.resume()
                 DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
-                    guard let transfer = running.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
-                    transfer.continuation.resume(throwing: URLError(.timedOut))
-                    task.cancel()
+                    if end(task, throwing: URLError(.timedOut)) { task.cancel() }
                 }
             }
         } onCancel: {
@@ -392,7 +390,15 @@ private final class BoundedTransfers: NSObject, URLSessionDataDelegate, Sendable
 
     /// Ends `task`'s call with ``TooLarge`` now, without waiting for the task to wind down.
     private func refuse(_ task: URLSessionTask) {
-        running.withLock { $0.removeValue(forKey: task.taskIdentifier) }?.continuation.resume(throwing: TooLarge())
+        end(task, throwing: TooLarge())
+    }
+
+    /// Ends `task`'s call with `error` now, unless it has ended; returns whether it ended it.
+    @discardableResult
+    private func end(_ task: URLSessionTask, throwing error: any Error) -> Bool {
+        guard let transfer = running.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return false }
+        transfer.continuation.resume(throwing: error)
+        return true
     }
 
     func urlSession(
