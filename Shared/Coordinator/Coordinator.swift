@@ -875,8 +875,8 @@ public final class Coordinator: Service {
                 }
             }
         }
-        let unloaded = try await PoolEntryReader.loadingProfiles(&states, codec: environment.codec, configuration: environment.kafka,
-                                                                 whileBrokerUnreachable: waitingForBroker)
+        let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,
+                                                              whileBrokerUnreachable: waitingForBroker)
         for leadID in unloaded.missing {
             logger.error("a ready lead's pool entry is not where its state says; it goes on with its identity, skipped phases and web enrichment",
                          [LogKey.leadID: leadID.rawValue])

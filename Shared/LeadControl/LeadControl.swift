@@ -453,7 +453,7 @@ public struct LeadControl: Sendable {
         let found = try await latest(LeadState.self, of: leadID, topic: environment.topics.leadState)
         var states = found.value.map { [leadID: $0] } ?? [:]
         if let position = found.value?.poolEntry {
-            let unloaded = try await PoolEntryReader.loadingProfiles(&states, codec: environment.codec, configuration: environment.kafka)
+            let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka)
             let place = "\(position.topic)[\(position.partition)]@\(position.offset)"
             if let reason = unloaded.unreadable[leadID] {
                 console.error("warning: the pool entry the state refers to (\(place)) cannot be read by this version (\(reason)); the profile shown is the lead's identity")

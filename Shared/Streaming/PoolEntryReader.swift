@@ -6,21 +6,8 @@ import LeadModel
 /// those states hold their profiles again: for the coordinator, before a ready lead starts a new
 /// run or takes a web enrichment, and for readers that show a state (`leadctl show`).
 public enum PoolEntryReader {
-    /// Gives each state of `states` that refers to its pool entry that entry's profile
-    /// (``LeadState/loadProfile(from:)``), all in one read. An entry not at its position was
-    /// compacted away by a later entry of the lead (a finalize request redelivered after a crash
-    /// writes its run's entry again), so the lead's partition is read on from there for it.
-    /// Returns the leads whose entry was not found at all; their states keep the placeholder
-    /// profile (identity, skipped phases, web enrichment). With `waiting`, the reads wait for a
-    /// broker that does not answer (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``).
-    public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
-                                    whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil) async throws -> [LeadID] {
-        let unloaded = try await loadingProfiles(&states, codec: codec, configuration: configuration, whileBrokerUnreachable: waiting)
-        return unloaded.missing + unloaded.unreadable.keys
-    }
-
-    /// The leads ``loadingProfiles(_:codec:configuration:whileBrokerUnreachable:)`` left with the
-    /// placeholder profile.
+    /// The leads ``loadProfiles(_:codec:configuration:whileBrokerUnreachable:)`` left with the
+    /// placeholder profile (identity, skipped phases, web enrichment).
     public struct Unloaded: Sendable {
         /// Leads whose entry was found nowhere.
         public var missing: [LeadID] = []
@@ -28,12 +15,20 @@ public enum PoolEntryReader {
         /// with the reason: a run started from their placeholder would replace the entry with
         /// an empty profile.
         public var unreadable: [LeadID: String] = [:]
+
+        /// Every lead left with the placeholder.
+        public var all: [LeadID] { missing + unreadable.keys }
     }
 
-    /// ``loadProfiles(_:codec:configuration:whileBrokerUnreachable:)``, telling a missing entry
-    /// from one that cannot be read.
-    public static func loadingProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
-                                       whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil) async throws -> Unloaded {
+    /// Gives each state of `states` that refers to its pool entry that entry's profile
+    /// (``LeadState/loadProfile(from:)``), all in one read. An entry not at its position was
+    /// compacted away by a later entry of the lead (a finalize request redelivered after a crash
+    /// writes its run's entry again), so the lead's partition is read on from there for it.
+    /// Returns the leads whose entry was not found at all, and those whose entry this version
+    /// cannot read; their states keep the placeholder profile. With `waiting`, the reads wait
+    /// for a broker that does not answer (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``).
+    public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
+                                    whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil) async throws -> Unloaded {
         let referring = states.compactMapValues { $0.isProfileLoaded ? nil : $0.poolEntry }
         guard !referring.isEmpty else { return Unloaded() }
         var wanted: [TopicPartition: Set<Int64>] = [:]

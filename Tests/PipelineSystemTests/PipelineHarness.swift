@@ -274,7 +274,7 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
             states[state.leadID] = state
         }
         guard loadingPoolEntries else { return states }
-        let missing = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka)
+        let missing = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka).all
         guard missing.isEmpty else { throw PoolEntriesMissing(leads: missing) }
         return states
     }

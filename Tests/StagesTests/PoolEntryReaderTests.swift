@@ -45,7 +45,7 @@ final class PoolEntryReaderTests: XCTestCase {
                 "d": try referringState("d", to: position(3)),  // nothing of d's anywhere
             ]
             XCTAssertTrue(states.values.allSatisfy { !$0.isProfileLoaded })
-            let missing = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration())
+            let missing = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration()).all
             XCTAssertEqual(missing, ["d"])
             XCTAssertEqual(states["a"]?.profile, entries[0].profile)
             XCTAssertEqual(states["b"]?.profile.linkedin?.headline, "B again")
@@ -71,7 +71,7 @@ final class PoolEntryReaderTests: XCTestCase {
                 "a": try referringState("a", to: RecordPosition(topic: topic, partition: 0, offset: reports[0].offset)),
                 "d": try referringState("d", to: RecordPosition(topic: topic, partition: 0, offset: reports[0].offset + 1)),
             ]
-            let unloaded = try await PoolEntryReader.loadingProfiles(&states, codec: codec, configuration: TestBroker.configuration())
+            let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration())
             XCTAssertEqual(unloaded.missing, ["d"])
             XCTAssertEqual(Array(unloaded.unreadable.keys), ["a"])
             XCTAssertTrue(unloaded.unreadable["a"]?.contains("99") == true, unloaded.unreadable["a"] ?? "")
