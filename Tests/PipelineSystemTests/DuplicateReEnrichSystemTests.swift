@@ -9,13 +9,19 @@ import XCTest
 /// A re-enrich request delivered twice, seconds apart, as two records (a client retrying after a
 /// timeout, say): one run and one charge.
 final class DuplicateReEnrichSystemTests: XCTestCase {
+    /// Starts every process and publishes `count` leads; returns them once they are in the pool.
+    private static func readyLeads(_ count: Int, _ harness: PipelineHarness) async throws -> [LeadDiscovered] {
+        try harness.startAll()
+        let leads = harness.makeLeads(count)
+        try await harness.publish(leads: leads)
+        _ = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
+        return leads
+    }
+
     func testTheSameReEnrichRequestTwiceIsOneRunAndOneCharge() async throws {
         try await withPipeline(environment: PipelineHarness.reliableProviders) { harness in
-            try harness.startAll()
+            let leads = try await Self.readyLeads(6, harness)
             let topics = harness.environment.topics
-            let leads = harness.makeLeads(6)
-            try await harness.publish(leads: leads)
-            _ = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
             let firstRuns = try await harness.latestStates().mapValues(\.runID)
 
             let chosen = Array(leads.prefix(3))
@@ -68,11 +74,8 @@ final class DuplicateReEnrichSystemTests: XCTestCase {
     /// in, and the record's offset could be committed before that lead's state was written.
     func testAReEnrichKeyedByAnotherLeadIsADeadLetter() async throws {
         try await withPipeline(environment: PipelineHarness.reliableProviders) { harness in
-            try harness.startAll()
+            let leads = try await Self.readyLeads(2, harness)
             let topics = harness.environment.topics
-            let leads = harness.makeLeads(2)
-            try await harness.publish(leads: leads)
-            _ = try await harness.waitForPool(leads.count, timeoutSeconds: 120)
             let before = try await harness.latestStates()
             let firstRun = try XCTUnwrap(before[leads[1].leadID]?.runID)
 
