@@ -22,8 +22,9 @@ public struct StageRunnerSettings: Sendable {
     public var maxBufferedBytes: Int
     /// Records taken from the consumer per poll.
     public var pollBatch: Int
-    /// How long SIGTERM waits for in-flight records before handing them back uncommitted
-    /// (``drainTimeout(environment:)``: within the process's shutdown bound).
+    /// How long SIGTERM, or a rebalance revoking partitions, waits for in-flight records before
+    /// handing them back uncommitted (``drainTimeout(environment:)``: within the process's
+    /// shutdown bound, and far within `max.poll.interval.ms`, which bounds a rebalance).
     public var drainTimeout: Duration
     /// What records are serialised on (see ``Ordering``).
     public var ordering: Ordering
@@ -98,9 +99,13 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   ``DeadLetterMaker``; without its payload when the letter with it is refused too) and its
 ///   partition moves on. When the producer is unusable, ``run()`` stops taking records, drains,
 ///   and throws ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts.
-/// - Rebalances: a newly assigned partition starts unpaused (``KafkaConsumer`` resumes one that
+/// - Rebalances: partitions being revoked stay assigned until their records in flight finish
+///   and are committed (up to the drain timeout; the group's rebalance waits meanwhile), so the
+///   next owner does not run them again: a vendor lookup is paid once, not at every scaling
+///   event. Records still in flight at the timeout are handed back, and their completions
+///   ignored. A newly assigned partition starts unpaused (``KafkaConsumer`` resumes one that
 ///   librdkafka still holds paused from an earlier assignment), and the runner pauses it again
-///   when it must. Completions of records read under an earlier assignment are ignored.
+///   when it must.
 /// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
 ///   ``StageRunnerSettings/maxBufferedBytes`` the runner pauses partitions, and resumes them below
 ///   three quarters of the bound (a bound of one: once nothing is held). Records of priority
@@ -150,7 +155,7 @@ public final class StageRunner: Service {
         self.inbox = inbox
         self.consumer = try KafkaConsumer(configuration: configuration, groupID: groupID, topics: topics,
                                           priorityTopics: Set(topics.filter(isPriorityTopic)),
-                                          properties: consumerProperties) { event in
+                                          properties: consumerProperties, defersRevocation: true) { event in
             inbox.rebalances.append(event)
         }
         self.producer = producer
@@ -176,7 +181,7 @@ public final class StageRunner: Service {
     public func run() async throws {
         var state = LoopState()
         while !Task.isCancelled && state.fatalError == nil {
-            applyRebalances(&state)
+            await applyRebalances(&state)
             finishCompleted(&state)
             admit(&state)
             try adjustPausing(&state)
@@ -188,7 +193,7 @@ public final class StageRunner: Service {
                 logger.warning("poll failed: \(error)")
                 continue
             }
-            applyRebalances(&state)
+            await applyRebalances(&state)
             metrics?.recordConsumed(batch)
             for record in batch where state.trackers[record.topicPartition] != nil || consumer.assignment.contains(record.topicPartition) {
                 state.trackers[record.topicPartition, default: OffsetTracker()].register(record.offset)
@@ -236,31 +241,57 @@ public final class StageRunner: Service {
 
     // MARK: - The loop's steps (all on the run task)
 
-    private func applyRebalances(_ state: inout LoopState) {
-        for event in inbox.rebalances.drain() {
-            switch event {
-            case .assigned(let partitions):
-                logger.info("assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
-                // Assigned partitions start unpaused (KafkaConsumer sees to it).
-                state.paused.subtract(partitions)
-                for tp in partitions { state.generations[tp, default: 0] += 1 }
-                if !state.hasJoinedGroup {
-                    state.hasJoinedGroup = true
-                    onJoinedGroup?()
-                }
-            case .revoked(let partitions):
-                logger.info("revoked", ["partitions": partitions.map(\.description).joined(separator: ",")])
-                let gone = Set(partitions)
-                for tp in gone { state.trackers[tp] = nil }
-                state.paused.subtract(gone)
-                let dropped = state.standardPending.filter { gone.contains($0.topicPartition) }
-                    + state.priorityPending.filter { gone.contains($0.topicPartition) }
-                state.bufferedBytes -= dropped.reduce(0) { $0 + ($1.value?.count ?? 0) }
-                state.standardPending.removeAll { gone.contains($0.topicPartition) }
-                state.priorityPending.removeAll { gone.contains($0.topicPartition) }
-            case .revoking:
-                break
+    /// Applies what rebalances reported, until nothing more is: a revocation completed here
+    /// reports its partitions revoked, which must be applied before a record of theirs starts.
+    private func applyRebalances(_ state: inout LoopState) async {
+        var events = inbox.rebalances.drain()
+        while !events.isEmpty {
+            for event in events { await apply(event, &state) }
+            events = inbox.rebalances.drain()
+        }
+    }
+
+    private func apply(_ event: RebalanceEvent, _ state: inout LoopState) async {
+        switch event {
+        case .assigned(let partitions):
+            logger.info("assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
+            // Assigned partitions start unpaused (KafkaConsumer sees to it).
+            state.paused.subtract(partitions)
+            for tp in partitions { state.generations[tp, default: 0] += 1 }
+            if !state.hasJoinedGroup {
+                state.hasJoinedGroup = true
+                onJoinedGroup?()
             }
+        case .revoked(let partitions):
+            logger.info("revoked", ["partitions": partitions.map(\.description).joined(separator: ",")])
+            let gone = Set(partitions)
+            for tp in gone { state.trackers[tp] = nil }
+            state.paused.subtract(gone)
+            let dropped = state.standardPending.filter { gone.contains($0.topicPartition) }
+                + state.priorityPending.filter { gone.contains($0.topicPartition) }
+            state.bufferedBytes -= dropped.reduce(0) { $0 + ($1.value?.count ?? 0) }
+            state.standardPending.removeAll { gone.contains($0.topicPartition) }
+            state.priorityPending.removeAll { gone.contains($0.topicPartition) }
+        case .revoking(let partitions):
+            await finishInFlight(of: Set(partitions), &state)
+            await consumer.completeRevocation()
+        }
+    }
+
+    /// Waits, up to the drain timeout, for the records in flight of `partitions` (being revoked)
+    /// to finish, storing their offsets as they do; the revocation then commits them.
+    private func finishInFlight(of partitions: Set<TopicPartition>, _ state: inout LoopState) async {
+        func count(_ state: LoopState) -> Int { partitions.reduce(0) { $0 + (state.inFlightByPartition[$1] ?? 0) } }
+        guard count(state) > 0 else { return }
+        logger.info("revoking: waiting for records in flight", ["inFlight": String(count(state))])
+        let deadline = ContinuousClock.now + settings.drainTimeout
+        while count(state) > 0 && ContinuousClock.now < deadline {
+            // A SIGTERM meanwhile does not end the wait (the drain follows it).
+            await sleepIgnoringCancellation(for: .milliseconds(10))
+            finishCompleted(&state)
+        }
+        if count(state) > 0 {
+            logger.warning("revoking: records still in flight handed back uncommitted", ["inFlight": String(count(state))])
         }
     }
 
@@ -270,6 +301,7 @@ public final class StageRunner: Service {
         var commitPoints: [TopicPartition: Int64] = [:]
         for completion in completed {
             state.inFlight -= 1
+            state.inFlightByPartition[completion.partition, default: 0] -= 1
             state.bufferedBytes -= completion.bytes
             state.busyKeys.remove(completion.key)
             switch completion.outcome {
@@ -312,6 +344,7 @@ public final class StageRunner: Service {
             }
             state.busyKeys.insert(key)
             state.inFlight += 1
+            state.inFlightByPartition[record.topicPartition, default: 0] += 1
             start(record, key: key, generation: state.generations[record.topicPartition] ?? 0)
         }
         return waiting
@@ -497,6 +530,8 @@ private struct LoopState {
     /// The producer's error once it is unusable: the loop stops and ``StageRunner/run()`` throws it.
     var fatalError: KafkaError?
     var inFlight = 0
+    /// ``inFlight`` per partition, for a revocation to wait on.
+    var inFlightByPartition: [TopicPartition: Int] = [:]
     var bufferedBytes = 0
     var hasJoinedGroup = false
     var lagUpdatedAt = ContinuousClock.now - .seconds(3600)

@@ -120,7 +120,9 @@ final class StageRunnerFailureTests: XCTestCase {
             let runner = try StageRunner(
                 configuration: configuration, groupID: group, topics: [input],
                 consumerProperties: TestBroker.fastGroupProperties, producer: producer,
-                settings: StageRunnerSettings(maxInFlight: 2), logger: Logger(service: "test-stage", level: .error),
+                // The revocation waits 1 s for the hanging record, then hands it back.
+                settings: StageRunnerSettings(maxInFlight: 2, drainTimeout: .seconds(1)),
+                logger: Logger(service: "test-stage", level: .error),
                 metrics: StageRunnerMetrics(registry: metrics, stage: "test"), deadLetter: testDeadLetter(topic: input)
             ) { _ in
                 while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
@@ -155,6 +157,63 @@ final class StageRunnerFailureTests: XCTestCase {
             task.cancel()
             try await task.value
             await producer.close()
+        }
+    }
+
+    /// A member joining (a scale-up, a restart) revokes every partition of the eager assignor.
+    /// Records in flight then finish and are committed before the partitions move: the next
+    /// owner does not run them again (a vendor would be paid twice for the same lookup).
+    func testRecordsInFlightAtARevocationFinishBeforeThePartitionsMove() async throws {
+        try await withTestTopic(partitions: 2, prefix: "handover-in") { input in
+            let configuration = TestBroker.configuration(clientID: "stage")
+            let producer = try KafkaProducer(configuration: configuration)
+            let group = uniqueTopicName("group")
+            let calls = Mutex<[String: Int]>([:])
+            let released = Mutex(false)
+            let log = Mutex<[String]>([])
+            let runner = try StageRunner(
+                configuration: configuration, groupID: group, topics: [input],
+                consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                settings: StageRunnerSettings(drainTimeout: .seconds(20)),
+                logger: Logger(service: "test-stage", level: .info) { line in log.withLock { $0.append(line) } },
+                deadLetter: testDeadLetter(topic: input)
+            ) { record in
+                calls.withLock { $0[record.keyString ?? "", default: 0] += 1 }
+                while !released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                return []
+            }
+            let task = Task { try await runner.run() }
+            let keys = (0..<8).map { "lead-\($0)" }
+            _ = try await producer.send(keys.map { ProducerRecord(topic: input, key: $0, value: [1]) })
+            try await waitUntil("every record in flight") { calls.withLock { $0.count } == keys.count }
+
+            // A second member joins while all eight hang. The handlers answer once the runner
+            // says it waits for them, or once the member has joined (the partitions moved
+            // under them).
+            let joined = Mutex(false)
+            let member = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "member"), groupID: group,
+                                           topics: [input], properties: TestBroker.fastGroupProperties) { event in
+                if case .assigned = event { joined.withLock { $0 = true } }
+            }
+            let isWaiting = { log.withLock { $0.contains { $0.contains("revoking: waiting for records in flight") } } }
+            try await waitUntil("the member joined", timeoutSeconds: 60) {
+                if isWaiting() { released.withLock { $0 = true } }
+                _ = try await member.poll(maxRecords: 10, timeoutMilliseconds: 100)
+                return joined.withLock { $0 }
+            }
+            released.withLock { $0 = true }
+            await member.close()
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            let partitions = (0..<2).map { TopicPartition(topic: input, partition: Int32($0)) }
+            try await waitUntil("every record committed", timeoutSeconds: 60) {
+                try await admin.committedOffsets(group: group, partitions: partitions).values.reduce(0) { $0 + ($1 ?? 0) } == Int64(keys.count)
+                    && partitions.allSatisfy(runner.assignment.contains)
+            }
+            task.cancel()
+            try await task.value
+            await producer.close()
+            XCTAssertEqual(calls.withLock { $0 }, Dictionary(uniqueKeysWithValues: keys.map { ($0, 1) }),
+                           "each record handled once across the rebalance")
         }
     }
 
