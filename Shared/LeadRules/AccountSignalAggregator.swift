@@ -203,7 +203,8 @@ public struct AccountSignalAggregator: Sendable {
     /// carries.
     public mutating func add(leadID: LeadID, profile: EnrichedProfile) {
         let activity = profile.activity ?? .empty
-        let signals = detector.map { $0.signals(in: activity) + $0.signals(in: activity.clusters ?? []) } ?? []
+        let found = detector?.signals(in: activity, clusters: activity.clusters ?? [])
+        let signals = (found?.signals ?? []) + (found?.clusterSignals ?? [])
         let (key, name) = Self.employer(of: profile)
         add(leadID: leadID, companyKey: key, companyName: name ?? key ?? "", signals: signals)
     }
@@ -239,12 +240,13 @@ public struct AccountSignalAggregator: Sendable {
         let activity = profile.activity ?? .empty
         // As the scorer reads them (a pool profile is not checked by the activity stage).
         let latest = ActivityBuilder.latestDate(at: scoredAt)
-        let clusterSignals = detector.signals(in: OrbitClusters.clusters(of: activity, now: scoredAt)).filter { $0.date <= latest }
+        let found = detector.signals(in: activity, clusters: OrbitClusters.clusters(of: activity, now: scoredAt))
+        let clusterSignals = found.clusterSignals.filter { $0.date <= latest }
         let (key, name) = employer(of: profile)
         return AccountSignalContribution(
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
             companyName: key == nil ? nil : name ?? key,
-            signals: detector.signals(in: activity).filter { $0.date <= latest }, clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
+            signals: found.signals.filter { $0.date <= latest }, clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
             scoredAt: scoredAt)
     }
 

@@ -262,13 +262,22 @@ public enum ActivityBuilder {
 
     /// The offer's competitors as ``classify(_:competitors:)`` compares them, normalised once for
     /// all of a lead's interactions: each name as a phrase, and as a handle (without its spaces).
-    struct Competitors {
+    struct Competitors: Sendable {
         let names: [SignalDetector.Phrase]
         let handles: [[UInt8]]
 
         init(_ competitors: [String]) {
             names = competitors.map(SignalDetector.Phrase.init)
             handles = competitors.map { SignalDetector.normalizedBytes($0.replacingOccurrences(of: " ", with: "")) }
+        }
+
+        /// The competitor (as the offer lists it) that an account with `name` and `handle` is:
+        /// one named in its display name, or whose name is its handle.
+        func competitor(name: String, handle: String) -> String? {
+            let name = SignalDetector.normalizedBytes(name)
+            let handle = SignalDetector.normalizedBytes(handle)
+            return names.indices.first { names[$0].occurs(in: name) || SignalDetector.sameNormalized(handle, handles[$0]) }
+                .map { names[$0].text }
         }
     }
 
@@ -280,9 +289,7 @@ public enum ActivityBuilder {
     }
 
     private static func isCompetitor(name: String, handle: String, _ competitors: Competitors) -> Bool {
-        let name = SignalDetector.normalizedBytes(name)
-        let handle = SignalDetector.normalizedBytes(handle)
-        return competitors.names.contains { $0.occurs(in: name) } || competitors.handles.contains { SignalDetector.sameNormalized(handle, $0) }
+        competitors.competitor(name: name, handle: handle) != nil
     }
 
     /// `activity`, built for another offer, with its orbit labelled against `competitors` and its

@@ -47,7 +47,9 @@ public protocol Scorer: Sendable {
 /// recommendations 20 and switching/alternatives 20 (together cap 40), custom keyword 10 (cap 20);
 /// orbit: competitor engagement 10 per competitor (cap 20), adjacent vendor 3 (cap 6); orbit
 /// clusters (``OrbitClusters``, recency weighted at their last interaction): competitor cluster 20,
-/// other new cluster 10 (together cap 30); an X bio naming a competitor (not as employer) 10. A
+/// other new cluster 10 (together cap 30); an X bio naming a competitor (not as employer) 10. An
+/// X post naming a competitor counts once, as the post's mention: X reports what a lead's posts
+/// mention as engagement (``SignalDetector/withoutRestatedMentions(orbit:clusters:posts:postSignals:)``). A
 /// competitor whose name is an everyday word of sellers ("Outreach", "Close", "Reply":
 /// ``SignalDetector/everydayNames``) is named in a post or bio only where written as a name.
 ///
@@ -128,7 +130,10 @@ public struct RuleBasedScorer: Scorer {
         let latest = ActivityBuilder.latestDate(at: now)
         let posts = (profile.activity?.posts ?? []).filter { $0.date <= latest && Self.ageInDays($0.date, now: now) <= Self.horizonDays }
         let postSignals = detector.signals(in: posts)
-        let orbitSignals = detector.signals(in: (profile.activity?.orbit ?? []).filter { $0.lastSeen <= latest })
+        let (orbit, clusters) = detector.withoutRestatedMentions(
+            orbit: (profile.activity?.orbit ?? []).filter { $0.lastSeen <= latest },
+            clusters: OrbitClusters.clusters(of: profile.activity ?? .empty, now: now).filter { $0.lastSeen <= latest },
+            posts: posts, postSignals: postSignals)
         let evidence = FitEvidence(profile: profile)
         if let (card, competitor) = competitorEmployee(profile, evidence: evidence, detector: detector, offer: offer, now: now) {
             return (card, competitor)
@@ -136,8 +141,7 @@ public struct RuleBasedScorer: Scorer {
 
         let fit = Fit(evidence: evidence, icp: offer.icp, reading: reading)
         var (intent, intentReasons) = Self.intent(
-            signals: postSignals + orbitSignals,
-            clusters: OrbitClusters.clusters(of: profile.activity ?? .empty, now: now).filter { $0.lastSeen <= latest },
+            signals: postSignals + detector.signals(in: orbit), clusters: clusters,
             source: source, now: now)
         if let bio = profile.x?.bio, let mention = detector.competitor(matching: bio) {
             let reason = ScoreReason(signal: "X bio mentions competitor \(mention)", points: min(10, 100 - intent), source: "x")

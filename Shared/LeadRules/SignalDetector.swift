@@ -116,6 +116,8 @@ public struct SignalDetector: Sendable {
     private let customKeywords: [Phrase]
     /// The offer's product keywords, then its pain points: what an in-house build is about.
     private let offerTopics: [Phrase]
+    /// The competitors as an orbit target's name or handle names them.
+    private let orbitCompetitors: ActivityBuilder.Competitors
 
     /// A detector for `offer`.
     public init(offer: OfferConfig) {
@@ -127,6 +129,7 @@ public struct SignalDetector: Sendable {
         competitorNames = offer.icp.competitors.map { ($0, Self.corporateName($0)) }.filter { !$0.name.isEmpty }
         customKeywords = offer.icp.customIntentKeywords.map(Phrase.init)
         offerTopics = offer.productKeywords.map(Phrase.init) + painPoints
+        orbitCompetitors = ActivityBuilder.Competitors(offer.icp.competitors)
     }
 
     /// Signals in posts, in post order; one signal per kind and matched phrase per post.
@@ -211,10 +214,38 @@ public struct SignalDetector: Sendable {
         cluster.hasCompetitor ? .competitorCluster : cluster.isNew ? .orbitCluster : nil
     }
 
-    /// The signals of an activity record's posts, then its orbit's (its clusters' are
-    /// ``signals(in:)`` of ``OrbitClusters/clusters(of:now:)``).
-    public func signals(in activity: Activity) -> [Signal] {
-        signals(in: activity.posts) + signals(in: activity.orbit)
+    /// The signals of an activity record's posts, then its orbit's; apart, those of `clusters`
+    /// (its clusters). Restated X mentions are left out (``withoutRestatedMentions(orbit:clusters:posts:postSignals:)``).
+    public func signals(in activity: Activity, clusters: [OrbitCluster]) -> (signals: [Signal], clusterSignals: [Signal]) {
+        let postSignals = signals(in: activity.posts)
+        let (orbit, clusters) = withoutRestatedMentions(orbit: activity.orbit, clusters: clusters, posts: activity.posts,
+                                                        postSignals: postSignals)
+        return (postSignals + signals(in: orbit), signals(in: clusters))
+    }
+
+    /// X reports as engagement the accounts a lead's own X posts mention. Where such a post
+    /// already counts for naming a competitor (a ``Kind/competitorMention`` of `postSignals`),
+    /// engagement with that competitor's X account is the same post again: it is left out of
+    /// `orbit`, and a cluster whose only competitors are such accounts is no competitor cluster.
+    /// Engagement seen on LinkedIn is evidence of its own and stays.
+    public func withoutRestatedMentions(orbit: [OrbitTarget], clusters: [OrbitCluster], posts: [Post], postSignals: [Signal])
+        -> (orbit: [OrbitTarget], clusters: [OrbitCluster]) {
+        let mentions = postSignals.filter { $0.kind == .competitorMention }
+        guard !mentions.isEmpty else { return (orbit, clusters) }
+        let xPosts = Set(posts.lazy.filter { $0.platform == .x }.map(\.id))
+        let named = Set(mentions.lazy.filter { $0.postID.map(xPosts.contains) == true }.map(\.detail))
+        func isRestated(_ target: OrbitTarget) -> Bool {
+            target.platform == .x && target.classification == .competitor
+                && orbitCompetitors.competitor(name: target.name, handle: target.handle).map(named.contains) == true
+        }
+        guard !named.isEmpty, orbit.contains(where: isRestated) else { return (orbit, clusters) }
+        let kept = orbit.filter { !isRestated($0) }
+        let competitorHandles = Set(kept.lazy.filter { $0.classification == .competitor }.map(\.handle))
+        return (kept, clusters.map { cluster in
+            var cluster = cluster
+            cluster.hasCompetitor = cluster.hasCompetitor && cluster.handles.contains(where: competitorHandles.contains)
+            return cluster
+        })
     }
 
     /// The competitor that employer `companyName` is, if any: its name is the competitor's once

@@ -64,6 +64,35 @@ final class ScoringTrustTests: XCTestCase {
         }
     }
 
+    /// X reports as engagement the accounts a lead's own posts mention: one X post naming
+    /// @Outreach is one piece of evidence. It counts as the post's mention, not again as
+    /// engagement with Outreach or as a competitor cluster, in the score and in account heat.
+    /// Engagement seen on LinkedIn (reactions to Outreach's posts) is evidence of its own.
+    func testAnXPostNamingACompetitorCountsOnce() {
+        let date = Fixtures.daysAgo(3)
+        var post = Fixtures.post("Anyone moving off @Outreach? Comparing it with @Gong this week.", daysAgo: 3)
+        post.platform = .x
+        func target(_ handle: String, _ classification: OrbitClassification, on platform: Platform = .x) -> OrbitTarget {
+            OrbitTarget(platform: platform, handle: handle, name: handle, classification: classification,
+                        interactionCount: 1, firstSeen: date, lastSeen: date)
+        }
+        let profile = Fixtures.profile(posts: [post], orbit: [target("Outreach", .competitor), target("Gong", .adjacentVendor)])
+        let reasons = card(profile).intentReasons.map(\.signal)
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("post mentions competitor Outreach") }, "\(reasons)")
+        XCTAssertFalse(reasons.contains { $0.hasPrefix("engages with competitor Outreach") }, "\(reasons)")
+        XCTAssertFalse(reasons.contains { $0.contains("a competitor among them") }, "\(reasons)")
+
+        let offer = Fixtures.offer()
+        let contribution = AccountSignalAggregator.contribution(
+            of: profile, leadID: "lead-1", runID: "run-1", accountID: "acct-1", offer: offer, at: Fixtures.now)
+        XCTAssertEqual(contribution.signals.filter { $0.kind == .competitorEngagement }, [])
+        XCTAssertFalse((contribution.clusterSignals ?? []).contains { $0.kind == .competitorCluster })
+
+        var seenOnLinkedIn = profile
+        seenOnLinkedIn.activity?.orbit.append(target("outreach-io", .competitor, on: .linkedin))
+        XCTAssertTrue(card(seenOnLinkedIn).intentReasons.contains { $0.signal.hasPrefix("engages with competitor outreach-io") })
+    }
+
     /// Whom a title serves is not its seniority: an assistant to a CEO is no C-level.
     func testAnAssistantToAnExecutiveIsNotThatExecutive() {
         let vocabulary = ScoringVocabulary.standard
