@@ -53,7 +53,8 @@ public protocol Scorer: Sendable {
 /// competitor whose name is an everyday word of sellers ("Outreach", "Close", "Reply":
 /// ``SignalDetector/everydayNames``) is named in a post or bio only where written as a name.
 ///
-/// **Timing** (0-100): current role started ≤90 days ago 35, ≤180 25, ≤365 12; an X bio naming a
+/// **Timing** (0-100): current role started ≤90 days ago 35, ≤180 25, ≤365 12, or dated 1-90 days
+/// ahead (an announced move: "starts as ... in 20 days") 35; an X bio naming a
 /// newer employer than LinkedIn's 25; newest post ≤14 days 25, ≤30 15, ≤90 5; hiring, funding,
 /// launch 15 each (recency weighted, cap 40).
 ///
@@ -570,10 +571,18 @@ public struct RuleBasedScorer: Scorer {
                 points: 25, source: "x"))
         }
         if evidence.earlierLinkedInRole == nil, let current = profile.linkedin.flatMap(mainExperience), let start = current.startDate {
-            let days = ageInDays(start, now: now)
-            let points = days <= 90 ? 35 : days <= 180 ? 25 : days <= 365 ? 12 : 0
-            if points > 0 {
-                reasons.append(ScoreReason(signal: "started as \(current.title) \(Int(days)) days ago", points: points))
+            if start > ActivityBuilder.latestDate(at: now) {
+                // Dated ahead, past the clocks' day (an announced move): not started yet.
+                let days = start.timeIntervalSince(now) / 86_400
+                if days <= 90 {
+                    reasons.append(ScoreReason(signal: "starts as \(current.title) in \(Int(days)) days", points: 35))
+                }
+            } else {
+                let days = ageInDays(start, now: now)
+                let points = days <= 90 ? 35 : days <= 180 ? 25 : days <= 365 ? 12 : 0
+                if points > 0 {
+                    reasons.append(ScoreReason(signal: "started as \(current.title) \(Int(days)) days ago", points: points))
+                }
             }
         }
         if let newest = posts.map(\.date).max() {

@@ -93,6 +93,21 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(card(seenOnLinkedIn).intentReasons.contains { $0.signal.hasPrefix("engages with competitor outreach-io") })
     }
 
+    /// A LinkedIn role dated ahead (an announced move) has not started: it reads "starts in",
+    /// not "0 days ago". Within the first-90-days window it is that window's timing; a start
+    /// further ahead than that is no timing at all.
+    func testARoleDatedAheadReadsAsStartingNotStarted() {
+        var soon = Fixtures.profile()
+        soon.linkedin = Fixtures.linkedin(startedDaysAgo: -20.5)
+        let reasons = card(soon).timingReasons
+        XCTAssertTrue(reasons.contains { $0.signal == "starts as VP of Demand Generation in 20 days" && $0.points == 35 }, "\(reasons)")
+        XCTAssertFalse(reasons.contains { $0.signal.contains("days ago") && $0.signal.hasPrefix("start") }, "\(reasons)")
+
+        var later = Fixtures.profile()
+        later.linkedin = Fixtures.linkedin(startedDaysAgo: -200)
+        XCTAssertFalse(card(later).timingReasons.contains { $0.signal.hasPrefix("start") }, "\(card(later).timingReasons)")
+    }
+
     /// Whom a title serves is not its seniority: an assistant to a CEO is no C-level.
     func testAnAssistantToAnExecutiveIsNotThatExecutive() {
         let vocabulary = ScoringVocabulary.standard
