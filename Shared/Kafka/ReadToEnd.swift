@@ -99,6 +99,19 @@ extension KafkaConsumer {
                                  timeout: Duration? = nil, stallLimit: Duration? = nil,
                                  whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
+        try await readToEnd(partitions, configuration: configuration, admin: admin, timeout: timeout, stallLimit: stallLimit,
+                            whileBrokerUnreachable: waiting) { records in
+            for record in records { try body(record) }
+        }
+    }
+
+    /// ``readToEnd(_:configuration:admin:timeout:stallLimit:whileBrokerUnreachable:_:)`` giving
+    /// `body` each poll's records (at most `maxRecords`) at once, so that it can await (send what
+    /// it made of them) before the next poll instead of holding everything read.
+    public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,
+                                 timeout: Duration? = nil, stallLimit: Duration? = nil,
+                                 whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil, maxRecords: Int = 5000,
+                                 eachPoll body: ([ConsumerRecord]) async throws -> Void) async throws {
         let watermarks = try await admin.watermarks(partitions, whileBrokerUnreachable: waiting)
         let ends = Dictionary(uniqueKeysWithValues: partitions.compactMap { partition -> (TopicPartition, Int64)? in
             guard let marks = watermarks[partition], marks.high > marks.low else { return nil }
@@ -109,9 +122,7 @@ extension KafkaConsumer {
                                        startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
                                        properties: ["fetch.wait.max.ms": "50"])
         do {
-            try await reader.read(upTo: ends, stallLimit: stallLimit, timeout: timeout) { records in
-                for record in records { try body(record) }
-            }
+            try await reader.read(upTo: ends, stallLimit: stallLimit, timeout: timeout, maxRecords: maxRecords, eachPoll: body)
         } catch {
             await reader.close()
             throw error

@@ -689,9 +689,19 @@ public struct LeadControl: Sendable {
     public func readToEnd(
         _ partitions: [TopicPartition], admin: KafkaAdmin, _ body: (ConsumerRecord) throws -> Void
     ) async throws {
+        try await readToEnd(partitions, admin: admin, maxRecords: 5000) { records in
+            for record in records { try body(record) }
+        }
+    }
+
+    /// ``readToEnd(_:admin:_:)`` giving `body` each poll's records (at most `maxRecords`), which
+    /// it may await on before the next poll.
+    func readToEnd(
+        _ partitions: [TopicPartition], admin: KafkaAdmin, maxRecords: Int, eachPoll body: ([ConsumerRecord]) async throws -> Void
+    ) async throws {
         do {
             try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, admin: admin,
-                                              stallLimit: readTimeout, body)
+                                              stallLimit: readTimeout, maxRecords: maxRecords, eachPoll: body)
         } catch let timeout as KafkaConsumer.ReadToEndTimeout {
             throw LeadControlError.timedOut("reading \(timeout.remaining.map(\.description).joined(separator: ", ")) to its end")
         }

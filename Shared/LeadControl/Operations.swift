@@ -138,65 +138,87 @@ extension LeadControl {
 
     /// Re-publishes the selected dead letters to their source topics with their original keys
     /// (and the value of `replacementPath` instead of the original, when given). Every record is
-    /// acknowledged before this returns.
+    /// acknowledged before this returns. `--all` sends each poll's letters (at most 500) before
+    /// it reads on, so it holds that many however many the topic has.
     public func replayDeadLetters(_ selection: DeadLetterSelection, replacementPath: String?) async throws -> Int32 {
         let topic = environment.topics.deadLetters
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let partitions = try await partitions(of: topic, admin: admin)
-        var found: [(position: TopicPartition, offset: Int64, letter: DeadLetter)] = []
-        var problems: [String] = []
-        try await readToEnd(partitions, admin: admin) { record in
-            guard record.value != nil else { return }
-            if case .one(let partition, let offset) = selection {
-                guard record.offset == offset, partition == nil || partition == record.partition else { return }
-            }
-            do {
-                found.append((record.topicPartition, record.offset, try environment.codec.decode(DeadLetter.self, record: record)))
-            } catch {
-                problems.append("\(record.partition)@\(record.offset): \(error)")
-            }
-        }
-        for problem in problems { console.error("warning: undecodable dead letter at \(problem)") }
-        if case .one(let partition, let offset) = selection {
-            let name = partition.map { "\($0)@\(offset)" } ?? String(offset)
-            if found.isEmpty {
-                console.error("no dead letter at \(name) in \(topic); `leadctl dead-letters list` shows PARTITION@OFFSET")
-                return Self.failure
-            }
-            if found.count > 1 {
-                let places = found.map { "\($0.position.partition)@\($0.offset)" }.joined(separator: ", ")
-                console.error("offset \(offset) names several dead letters (\(places)); give PARTITION@OFFSET")
-                return Self.failure
-            }
-        }
         let replacement = try replacementPath.map { Array(try readText($0).utf8) }
-        var replayed: [(position: TopicPartition, offset: Int64, letter: DeadLetter)] = []
-        var records: [ProducerRecord] = []
-        var skipped = 0
-        for (position, offset, letter) in found {
-            switch Self.replayRecord(of: letter, replacement: replacement) {
-            case .success(let record):
-                replayed.append((position, offset, letter))
-                records.append(record)
-            case .failure(let problem):
-                console.error("dead letter \(position.partition)@\(offset): \(problem.reason)")
-                // One letter asked for fails; `--all` replays the others and fails at the end.
-                guard case .all = selection else { return Self.failure }
-                skipped += 1
+        let sender = try BatchSender(configuration: environment.kafka, batchSize: batchSize, console: console)
+        var outcome = ReplayOutcome()
+        do {
+            switch selection {
+            case .one(let partition, let offset):
+                var found: [ConsumerRecord] = []
+                try await readToEnd(partitions, admin: admin) { record in
+                    guard record.value != nil, record.offset == offset, partition == nil || partition == record.partition else { return }
+                    found.append(record)
+                }
+                let name = partition.map { "\($0)@\(offset)" } ?? String(offset)
+                guard found.count == 1 else {
+                    let places = found.map { "\($0.partition)@\($0.offset)" }.joined(separator: ", ")
+                    console.error(found.isEmpty
+                        ? "no dead letter at \(name) in \(topic); `leadctl dead-letters list` shows PARTITION@OFFSET"
+                        : "offset \(offset) names several dead letters (\(places)); give PARTITION@OFFSET")
+                    await sender.close()
+                    return Self.failure
+                }
+                try await replay(found, replacement: replacement, replacementPath: replacementPath, sender: sender, &outcome)
+            case .all:
+                try await readToEnd(partitions, admin: admin, maxRecords: 500) { records in
+                    try await replay(records, replacement: replacement, replacementPath: replacementPath, sender: sender, &outcome)
+                }
             }
+        } catch {
+            await sender.close()
+            throw error
         }
-        try await send(records)
-        for ((position, offset, letter), record) in zip(replayed, records) {
-            console.output("replayed \(position.partition)@\(offset) to \(letter.sourceTopic) "
-                + "(key \(record.key.map { String(decoding: $0, as: UTF8.self) } ?? "none"), \(record.value?.count ?? 0) bytes"
-                + (replacement == nil ? "" : ", from \(replacementPath ?? "")") + ")")
-        }
-        console.error("replayed \(records.count) dead letter\(records.count == 1 ? "" : "s")")
-        guard skipped == 0 else {
-            console.error("skipped \(skipped) dead letter\(skipped == 1 ? "" : "s") that cannot be replayed as stored (above)")
+        await sender.close()
+        console.error("replayed \(outcome.replayed) dead letter\(outcome.replayed == 1 ? "" : "s")")
+        if case .one = selection, outcome.replayed == 0 { return Self.failure }
+        guard outcome.skipped == 0 else {
+            console.error("skipped \(outcome.skipped) dead letter\(outcome.skipped == 1 ? "" : "s") that cannot be replayed as stored (above)")
             return Self.failure
         }
         return Self.success
+    }
+
+    /// What a replay did so far.
+    private struct ReplayOutcome {
+        var replayed = 0
+        /// Letters that could not be read, or replayed as stored.
+        var skipped = 0
+    }
+
+    /// Replays the letters among `records` and prints each once it is acknowledged; says why of
+    /// each it cannot read or replay as stored.
+    private func replay(_ records: [ConsumerRecord], replacement: [UInt8]?, replacementPath: String?, sender: BatchSender,
+                        _ outcome: inout ReplayOutcome) async throws {
+        var lines: [String] = []
+        for record in records where record.value != nil {
+            let letter: DeadLetter
+            do {
+                letter = try environment.codec.decode(DeadLetter.self, record: record)
+            } catch {
+                console.error("warning: undecodable dead letter at \(record.partition)@\(record.offset): \(error)")
+                outcome.skipped += 1
+                continue
+            }
+            switch Self.replayRecord(of: letter, replacement: replacement) {
+            case .success(let replayed):
+                try await sender.add(replayed)
+                lines.append("replayed \(record.partition)@\(record.offset) to \(letter.sourceTopic) "
+                    + "(key \(replayed.key.map { String(decoding: $0, as: UTF8.self) } ?? "none"), \(replayed.value?.count ?? 0) bytes"
+                    + (replacement == nil ? "" : ", from \(replacementPath ?? "")") + ")")
+            case .failure(let problem):
+                console.error("dead letter \(record.partition)@\(record.offset): \(problem.reason)")
+                outcome.skipped += 1
+            }
+        }
+        try await sender.flush()
+        for line in lines { console.output(line) }
+        outcome.replayed += lines.count
     }
 
     /// Why a dead letter cannot be replayed as stored.

@@ -246,7 +246,8 @@ public enum Usage {
         original value (a fixed record; "-" reads standard input). --all replays every stored dead
         letter once; a record that fails again becomes a new dead letter. A letter without its
         original value (too large to keep, or withheld) is replayed only with --file: --all
-        names and skips such letters, replays the rest, and exits 1.
+        names and skips such letters (and any it cannot read), replays the rest, and exits 1.
+        --all sends the letters as it reads them, a few hundred at a time.
 
         \(connection)
         """
