@@ -346,8 +346,20 @@ public struct ProviderConfiguration: Sendable {
         return url
     }
 
+    /// The value `Deploy/k8s/secret.yaml` holds until the real keys replace it: refused as a key,
+    /// so that a deployment left with it stops at start-up instead of calling with it.
+    static let placeholderKey = "replace-me"
+
     /// The key from `NAME`, or from the file named by `NAME_FILE` (trimmed); nil when neither is set.
     static func secret(_ environment: [String: String], _ name: String) throws(ConfigurationError) -> Secret? {
+        let key = try unchecked(secret: environment, name)
+        if let key, key.withValue({ $0 == placeholderKey }) {
+            throw ConfigurationError(variable: name, problem: "is still the placeholder of Deploy/k8s/secret.yaml; set the real key")
+        }
+        return key
+    }
+
+    private static func unchecked(secret environment: [String: String], _ name: String) throws(ConfigurationError) -> Secret? {
         let fileVariable = name + Variable.fileSuffix
         let direct = environment[name].flatMap { $0.isEmpty ? nil : $0 }
         let path = environment[fileVariable].flatMap { $0.isEmpty ? nil : $0 }

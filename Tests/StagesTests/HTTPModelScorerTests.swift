@@ -257,6 +257,8 @@ final class HTTPProviderConfigurationTests: XCTestCase {
             (["MODEL_RATE_BURST": "none"], "MODEL_RATE_BURST"),
             (["MODEL_TIMEOUT_SECONDS": "soon"], "MODEL_TIMEOUT_SECONDS"),
             (["X_BEARER_TOKEN": "a", "X_BEARER_TOKEN_FILE": "/tmp/x"], "X_BEARER_TOKEN"),
+            // Deploy/k8s/secret.yaml's placeholder, left in place.
+            (["PDL_API_KEY": "replace-me"], "PDL_API_KEY"),
             (["LINKEDIN_API_KEY_FILE": "/nonexistent/key"], "LINKEDIN_API_KEY_FILE"),
         ]
         for (variables, name) in cases {
