@@ -272,6 +272,32 @@ final class DeployManifestTests: XCTestCase {
         }
     }
 
+    /// Every pod passes the `restricted` Pod Security Standard's checks that the manifests
+    /// decide (non-root, the runtime's seccomp profile, no privilege escalation, no
+    /// capabilities), and a Deployment KEDA scales sets no replica count, which every
+    /// `kubectl apply -k` would otherwise reset.
+    func testPodsAreRestrictedAndKEDAOwnsTheStagesReplicaCounts() throws {
+        let documents = try Self.kubernetesDocuments()
+        let scaled = Set(Self.documents("ScaledObject", in: documents).compactMap { _, object in
+            ((object["spec"] as? [String: Any])?["scaleTargetRef"] as? [String: Any])?["name"] as? String
+        })
+        for (file, document) in documents where ["Deployment", "Job"].contains(document["kind"] as? String) {
+            let spec = document["spec"] as? [String: Any] ?? [:]
+            if let name = Self.name(of: document), scaled.contains(name) {
+                XCTAssertNil(spec["replicas"], "\(file): KEDA scales \(name); a replica count here resets it at every apply")
+            }
+            let pod = ((spec["template"] as? [String: Any])?["spec"] as? [String: Any]) ?? [:]
+            let podSecurity = pod["securityContext"] as? [String: Any] ?? [:]
+            XCTAssertEqual(podSecurity["runAsNonRoot"] as? Bool, true, file)
+            XCTAssertEqual((podSecurity["seccompProfile"] as? [String: Any])?["type"] as? String, "RuntimeDefault", file)
+            for container in pod["containers"] as? [[String: Any]] ?? [] {
+                let security = container["securityContext"] as? [String: Any] ?? [:]
+                XCTAssertEqual(security["allowPrivilegeEscalation"] as? Bool, false, "\(file): allowPrivilegeEscalation")
+                XCTAssertEqual((security["capabilities"] as? [String: Any])?["drop"] as? [String], ["ALL"], "\(file): capabilities")
+            }
+        }
+    }
+
     /// Each Deployment has a PodDisruptionBudget and a Service of its metrics port, and the
     /// ServiceMonitor selects every such Service and scrapes /metrics on it.
     func testEveryDeploymentHasADisruptionBudgetAServiceAndIsScraped() throws {
