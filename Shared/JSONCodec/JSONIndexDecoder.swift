@@ -70,6 +70,10 @@ public struct JSONIndexDecoder {
 /// The parsed shape of a document: its values in document order, each container followed by
 /// its contents (an object's as key, value, key, value, ...).
 final class JSONIndex {
+    /// Up to this many members, an object's names are compared, and a member found, by scanning
+    /// them; a wider object's go through a set or dictionary of its names.
+    static let scanLimit = 32
+
     enum Kind: UInt8 { case object, array, string, number, isTrue, isFalse, null }
 
     struct Node {
@@ -194,13 +198,20 @@ final class JSONIndex {
         let count = Int(nodes[object].count)
         try withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { keys in
             var keyNode = object + 1
-            var hasEscapes = false
-            for member in 0..<count {
-                keys[member] = keyNode
-                hasEscapes = hasEscapes || nodes[keyNode].isComplex
-                keyNode = Int(nodes[keyNode + 1].after)
+            // Names compare as Swift strings, as a dictionary's keys do ("é" written as one code
+            // point or two is one name): their bytes may stand in only for plain ASCII names.
+            var isPlainASCII = true
+            bytes.withUnsafeBufferPointer { bytes in
+                for member in 0..<count {
+                    keys[member] = keyNode
+                    let key = nodes[keyNode]
+                    if isPlainASCII {
+                        isPlainASCII = !key.isComplex && !(Int(key.start)..<Int(key.end)).contains { bytes[$0] >= 0x80 }
+                    }
+                    keyNode = Int(nodes[keyNode + 1].after)
+                }
             }
-            if count > 32 || hasEscapes {
+            if count > Self.scanLimit || !isPlainASCII {
                 var seen = Set<String>(minimumCapacity: count)
                 for key in keys where !seen.insert(try string(at: key)).inserted {
                     try throwDuplicate(key, depth: depth)
@@ -638,10 +649,30 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
     /// The object's node; its members follow it as key node, value node and the value's contents.
     let object: Int
 
+    /// For an object of more than ``JSONIndex/scanLimit`` members (a dictionary's: an offer's vocabulary,
+    /// raw JSON), each name's value node, made in one pass: finding every member of such an
+    /// object by scanning from the first is quadratic in their number (60,000 members took 21 s
+    /// in a debug build). Names compare as Swift strings here, as the parser's duplicate check
+    /// compares them above the same count.
+    private let valueNodes: [String: Int]?
+
     init(decoder: IndexDecoder, object: Int) throws {
-        guard decoder.document.nodes[object].kind == .object else { throw JSONIndexDecoder.Unsupported() }
+        let nodes = decoder.document.nodes
+        guard nodes[object].kind == .object else { throw JSONIndexDecoder.Unsupported() }
         self.decoder = decoder
         self.object = object
+        let count = Int(nodes[object].count)
+        guard count > JSONIndex.scanLimit else {
+            valueNodes = nil
+            return
+        }
+        var valueNodes = [String: Int](minimumCapacity: count)
+        var keyNode = object + 1
+        for _ in 0..<count {
+            valueNodes[try decoder.document.string(at: keyNode)] = keyNode + 1
+            keyNode = Int(nodes[keyNode + 1].after)
+        }
+        self.valueNodes = valueNodes
     }
 
     /// The key node of each member.
@@ -658,7 +689,8 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
 
     /// The value node of `key`, nil when absent.
     private func valueNode(_ key: Key) throws -> Int? {
-        try decoder.document.member(of: object, named: key.stringValue)
+        if let valueNodes { return valueNodes[key.stringValue] }
+        return try decoder.document.member(of: object, named: key.stringValue)
     }
 
     private func requiredNode(_ key: Key) throws -> Int {
