@@ -57,8 +57,10 @@ public struct DeadLetter: Message, Hashable {
         self.sourceTopic = sourceTopic
         self.partition = partition
         self.offset = offset
-        self.reason = reason.count > Self.maxReasonCharacters
-            ? String(reason.prefix(Self.maxReasonCharacters)) + "… (cut)" : reason
+        // Cut by Unicode scalars, as the schema's maxLength counts: a character may be many
+        // ("e" and 3,000 combining accents is one).
+        self.reason = reason.unicodeScalars.count > Self.maxReasonCharacters
+            ? String(String.UnicodeScalarView(reason.unicodeScalars.prefix(Self.maxReasonCharacters))) + "… (cut)" : reason
         self.failedAt = failedAt
         self.service = service
     }

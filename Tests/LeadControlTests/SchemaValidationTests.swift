@@ -92,6 +92,10 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(try valid("search total", SearchTotalDeclared(searchID: "s1", accountID: "a1", total: 40, declaredAt: now)))
         cases.append(try valid("account sample", SampleConfigurations.account(updatedAt: now)))
         cases.append(try valid("account minimal", AccountConfig(accountID: "a1", billingState: .paused, updatedAt: now)))
+        cases.append(try valid("account with the profile finder",
+                               AccountConfig(accountID: "a1", profileFinder: ProfileFinderRule(minimumConfidence: 0.8), updatedAt: now)))
+        cases.append(try valid("account with the profile finder, default confidence",
+                               AccountConfig(accountID: "a1", profileFinder: ProfileFinderRule(isEnabled: false), updatedAt: now)))
         cases.append(Case(name: "docs/samples/account.json", schemaFile: schemaFile(AccountConfig.self), instance: try sample("account.json"), isValid: true))
         cases.append(try valid("offer sample", SampleConfigurations.offer(updatedAt: now)))
         cases.append(try valid("offer minimal", OfferConfig(offerID: "o1", accountID: "a1", name: "Minimal", icp: IdealCustomerProfile(), updatedAt: now)))
@@ -133,6 +137,9 @@ final class SchemaValidationTests: XCTestCase {
         cases.append(try valid("billing usage", BillingUsage(
             accountID: "a1", leadID: "l1", runID: "r1", phase: .profile,
             charges: [BillableCharge(provider: "pdl", units: 1), BillableCharge(provider: "x", units: 1)], chargedAt: now)))
+        cases.append(try valid("billing usage of a lead id with colons", BillingUsage(
+            accountID: "a1", leadID: "urn:li:person:1", runID: "r1", phase: .activity,
+            charges: [BillableCharge(provider: "activity", units: 1)], chargedAt: now)))
         cases.append(invalid("billing usage without charges", BillingUsage.self,
                              #"{"schema":"billing.usage","version":2,"idempotencyKey":"a1:l1:r1:profile","accountID":"a1","leadID":"l1","runID":"r1","phase":"profile","charges":[],"chargedAt":"2025-01-31T12:00:00.000Z"}"#))
         cases.append(invalid("billing usage keyed by provider", BillingUsage.self,
@@ -172,6 +179,10 @@ final class SchemaValidationTests: XCTestCase {
             original: Array(repeating: 120, count: 2_000_000), originalKey: Array(repeating: 107, count: 5000),
             sourceTopic: "lead.state", partition: -1, offset: -1, reason: String(repeating: "r", count: 5000),
             failedAt: now, service: "coordinator", keepOriginal: false)))
+        // One character of 3,001 Unicode scalars quoted in a reason: cut to the schema's count.
+        cases.append(try valid("dead letter quoting combining accents", DeadLetter(
+            original: [], sourceTopic: "t", partition: 0, offset: 0,
+            reason: "wrong schema \"e" + String(repeating: "\u{301}", count: 3000) + "\"", failedAt: now, service: "s")))
         cases.append(try valid("web enrichment completed", WebEnrichment(
             leadID: "lead-1", searchID: nil, domain: "acme.example", url: "https://acme.example/", status: .completed, name: "Acme",
             companyDescription: "Tools for SaaS teams", imageURL: "https://acme.example/logo.png",
