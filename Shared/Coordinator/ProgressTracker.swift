@@ -8,12 +8,16 @@ import Streaming
 /// written by the coordinator instance that owns it) and its declared total into one
 /// ``ProgressSnapshot``, published to `progress` whenever it changes.
 ///
-/// Both inputs are compacted tables, each key's latest record the truth, and every part of a
-/// search and its total are in the partition of the search id; so the tracker commits no offsets
-/// and reads its partitions from the beginning on assignment: what it reads is as large as the
-/// number of searches times partitions, however many leads ran, and stays right on a cluster
-/// with retention. A search is completed when its total is declared and that many of its leads
-/// are ready.
+/// Both inputs are compacted tables, each key's latest record the truth. Every part of a search
+/// is in the partition of the search id (murmur2), and the member of the group that owns that
+/// partition publishes the search. The tracker commits no offsets and reads its partitions from
+/// the beginning on assignment: what it reads is as large as the number of searches times
+/// partitions, however many leads ran, and stays right on a cluster with retention. Totals are
+/// read whole by every member (a ``KafkaTable``), since lead discovery may write them with
+/// another partitioner than the pipeline's (librdkafka's default hashes with CRC32): a total
+/// in another partition than its search's parts would otherwise be another member's, and the
+/// two would publish the search half each, never completed. A search is completed when its
+/// total is declared and that many of its leads are ready.
 ///
 /// Progress per account is the same pattern once more: each published search snapshot is also
 /// written, keyed `<account>/<search>`, to the compacted `progress.account-parts` in the partition
@@ -39,17 +43,17 @@ final class ProgressTracker: Service {
 
     /// What the tracker knows of one search.
     struct Search {
-        var accountID: AccountID?
-        var total: Int?
         /// The latest part of each partition of the lead-keyed topics.
         var parts: [Int32: SearchProgressPart] = [:]
-        /// The partition of the inputs the search is in.
+        /// The partition of the parts the search is in.
         var partition: Int32
         var lastPublished: ProgressSnapshot?
 
-        /// The snapshot of the search now; nil until its account is known.
-        func snapshot(_ searchID: SearchID, at now: Date) -> ProgressSnapshot? {
-            guard let accountID else { return nil }
+        /// The snapshot of the search now, with its declared total if any; nil until its
+        /// account is known (from the total or a part).
+        func snapshot(_ searchID: SearchID, declared: SearchTotalDeclared?, at now: Date) -> ProgressSnapshot? {
+            guard let accountID = declared?.accountID ?? parts.values.first?.accountID else { return nil }
+            let total = declared?.total
             let sum = { (count: (SearchProgressPart) -> Int) in parts.values.reduce(0) { $0 + count($1) } }
             let completed = sum(\.completed)
             let active = sum(\.enriching) + sum(\.scoring) + sum(\.finalizing)
@@ -172,27 +176,63 @@ final class ProgressTracker: Service {
 
     private func trackSearches(accountPartitions: Int?) async throws {
         let topics = environment.topics
+        let totals = KafkaTable<SearchTotalDeclared>(configuration: environment.kafka, topic: topics.searchTotals,
+                                                     codec: environment.codec, logger: environment.logger, recordsChanges: true)
+        try await totals.start()
+        do {
+            try await trackSearches(totals: totals, partitionCount: try await partitionCount(of: topics.progressParts),
+                                    accountPartitions: accountPartitions)
+        } catch {
+            await totals.stop()
+            throw error
+        }
+        await totals.stop()
+    }
+
+    /// The partition count of `topic`, waiting for the broker to list it; `PIPELINE_PARTITIONS`
+    /// while it is missing (its parts are written there once it is made).
+    private func partitionCount(of topic: String) async throws -> Int {
+        let logger = environment.logger
+        let count = try await KafkaError.waitingForBroker({
+            try await KafkaAdmin(configuration: self.environment.kafka).listTopics()[topic]
+        }) { error in
+            logger.warning("waiting for the broker to list topics: \(error)")
+        }
+        return count.flatMap { $0 > 0 ? $0 : nil } ?? environment.partitions
+    }
+
+    private func trackSearches(totals: KafkaTable<SearchTotalDeclared>, partitionCount: Int, accountPartitions: Int?) async throws {
+        let topics = environment.topics
         var searches: [SearchID: Search] = [:]
         var changed: Set<SearchID> = []  // kept over the polls of a catch-up
+        var looked: Set<Int32> = []  // the owned partitions whose searches' totals were looked up
+        func home(_ searchID: String) -> Int32 { KafkaPartitioner.partition(forKey: searchID, partitionCount: partitionCount) }
         try await follow(group: topics.progressGroup, topics: topics.progressInputs) { batch, owned, publishing in
             searches = searches.filter { owned.contains($0.value.partition) }
             for record in batch {
-                if record.topic == topics.searchTotals,
-                   let declared = try? environment.codec.decode(SearchTotalDeclared.self, record: record) {
-                    searches[declared.searchID, default: Search(partition: record.partition)].total = declared.total
-                    searches[declared.searchID]?.accountID = declared.accountID
-                    changed.insert(declared.searchID)
-                } else if let part = try? environment.codec.decode(SearchProgressPart.self, record: record) {
-                    searches[part.searchID, default: Search(partition: record.partition)].parts[part.partition] = part
-                    searches[part.searchID]?.accountID = part.accountID
-                    changed.insert(part.searchID)
-                }
+                guard let part = try? environment.codec.decode(SearchProgressPart.self, record: record) else { continue }
+                searches[part.searchID, default: Search(partition: record.partition)].parts[part.partition] = part
+                changed.insert(part.searchID)
+            }
+            // The totals that changed, and all of those whose search is in a newly owned partition
+            // (a search with no part yet is published with its total alone).
+            var keys = totals.takeChangedKeys()
+            let newlyOwned = owned.subtracting(looked)
+            looked = owned
+            if !newlyOwned.isEmpty { keys.formUnion(totals.all.keys.filter { newlyOwned.contains(home($0)) }) }
+            for key in keys {
+                let partition = home(key)
+                guard owned.contains(partition) else { continue }
+                let searchID = SearchID(key)
+                if searches[searchID] == nil { searches[searchID] = Search(partition: partition) }
+                changed.insert(searchID)
             }
             guard publishing else { return [] }
             defer { changed = [] }
             var records: [ProducerRecord] = []
             for searchID in changed {
-                guard var search = searches[searchID], let snapshot = search.snapshot(searchID, at: now()) else { continue }
+                guard var search = searches[searchID],
+                      let snapshot = search.snapshot(searchID, declared: totals[searchID.rawValue], at: now()) else { continue }
                 var comparable = snapshot
                 comparable.updatedAt = search.lastPublished?.updatedAt ?? snapshot.updatedAt
                 guard comparable != search.lastPublished else { continue }

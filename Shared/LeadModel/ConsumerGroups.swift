@@ -77,8 +77,9 @@ extension Topics {
         }
     }
 
-    /// What the progress tracker's group reads: ``progressParts`` and ``searchTotals``.
-    public var progressInputs: [String] { [progressParts, searchTotals] }
+    /// What the progress tracker's group reads: ``progressParts`` (each tracker reads
+    /// ``searchTotals`` whole, outside the group).
+    public var progressInputs: [String] { [progressParts] }
     /// What a stage's group reads: its phase's priority request topic, then the standard one.
     public func stageInputs(_ phase: Phase) -> [String] { [phaseRequests(phase, isPriority: true), phaseRequests(phase)] }
     /// What the profile finder's group reads: ``leadPool`` (its tables are read whole, without a group).

@@ -217,7 +217,7 @@ public struct Topics: Hashable, Sendable {
     public var coordinatorInputs: [String] {
         [leadsDiscovered, leadsDiscoveredPriority, leadCommands, leadsBacklog, phaseResults, phaseResultsPriority, webEnrichments]
     }
-    /// The coordinator's progress tracker's group on ``progressParts`` and ``searchTotals``.
+    /// The coordinator's progress tracker's group on ``progressParts``.
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
     /// The coordinator's account-progress group on ``accountProgressParts``.
     public var accountProgressGroup: String { Self.prefixed("coordinator.account-progress", namespace: namespace) }

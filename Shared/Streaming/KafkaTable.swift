@@ -34,12 +34,26 @@ public final class KafkaTable<Value: Message>: FollowedTable {
     private let admin = Mutex<KafkaAdmin?>(nil)
     /// The set of this table alone, when the table was started by itself.
     private let solo = Mutex<KafkaTableSet?>(nil)
+    /// The keys applied since ``takeChangedKeys()`` last took them; nil when not recorded.
+    private let changedKeys: Mutex<Set<String>>?
 
-    public init(configuration: KafkaConfiguration, topic: String, codec: MessageCodec, logger: Logger) {
+    /// - Parameter recordsChanges: whether to keep the keys of applied records for
+    ///   ``takeChangedKeys()``.
+    public init(configuration: KafkaConfiguration, topic: String, codec: MessageCodec, logger: Logger, recordsChanges: Bool = false) {
         self.configuration = configuration
         self.topic = topic
         self.codec = codec
         self.logger = logger
+        changedKeys = recordsChanges ? Mutex([]) : nil
+    }
+
+    /// The keys of the records applied (rows written or removed) since the last call; always
+    /// empty for a table made without `recordsChanges`.
+    public func takeChangedKeys() -> Set<String> {
+        changedKeys?.withLock { keys in
+            defer { keys = [] }
+            return keys
+        } ?? []
     }
 
     /// The value stored under `key`, if any.
@@ -120,6 +134,7 @@ public final class KafkaTable<Value: Message>: FollowedTable {
     private func apply(_ record: ConsumerRecord) {
         applied.withLock { $0[record.topicPartition] = record.offset + 1 }
         guard let key = record.keyString else { return }
+        changedKeys?.withLock { _ = $0.insert(key) }
         guard record.value != nil else {
             rows.withLock { $0[key] = nil }
             return

@@ -78,9 +78,10 @@ final class ProgressCountsTests: XCTestCase {
                                finalizing: 4, billingPaused: 5, deferred: 6, completed: 7, updatedAt: at),
             SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 1, finalizing: 2, completed: 1, updatedAt: at),
         ]
-        var search = ProgressTracker.Search(accountID: "acct-1", total: 40, partition: 0)
+        var search = ProgressTracker.Search(partition: 0)
         for part in parts { search.parts[part.partition] = part }
-        let snapshot = try XCTUnwrap(search.snapshot("search-1", at: at))
+        let declared = SearchTotalDeclared(searchID: "search-1", accountID: "acct-1", total: 40, declaredAt: at)
+        let snapshot = try XCTUnwrap(search.snapshot("search-1", declared: declared, at: at))
         XCTAssertEqual(snapshot.finalizing, 6)
         let columns = snapshot.pending + snapshot.enriching + snapshot.scoring + snapshot.finalizing + snapshot.billingPaused
             + snapshot.deferred + snapshot.completed
