@@ -18,7 +18,8 @@ import LeadModel
 ///   applied are dropped, with their leads and their counted entries, once a day (of contribution
 ///   time); contributions arriving that old are ignored, so a forgotten entry cannot count again.
 /// - Heat is computed at the contribution's ``AccountSignalContribution/scoredAt``, so the same
-///   contributions give the same heat whichever process applies them and when.
+///   contributions give the same heat whichever process applies them and when; and once a day
+///   at that day (``refresh(at:)``), so that it cools without contributions.
 /// - Trend: against the heat computed on an earlier UTC day (``AccountHeatState/earlierDayHeat``).
 /// - Published: a company's signal when it has two or more leads and its heat, category, trend,
 ///   lead count or listed signals differ from the signal last published for it; and once, heat 0
@@ -146,6 +147,20 @@ public struct AccountHeat: Sendable {
     /// How many leads count at the company.
     public func leadCount(companyKey: String) -> Int {
         aggregator.leadCount(companyKey: companyKey)
+    }
+
+    /// The heat at `now` of each company that published a signal of two or more leads and whose
+    /// heat was last computed on an earlier UTC day: its state to write, and its signal when it
+    /// changed (cooler, its trend against the day before). Heat decays with time (weights halve
+    /// every 30 days), and contributions alone recompute it only when they come: without this a
+    /// company whose leads stopped coming stayed hot, and rising, for good. Call it once a day.
+    public mutating func refresh(at now: Date) -> Change {
+        let day = Self.day(of: now)
+        let stale = companies.filter { _, state in
+            (state.published?.leadCount ?? 0) >= 2 && state.heatDay.map { $0 < day } ?? true
+        }
+        guard !stale.isEmpty else { return Change() }
+        return finish(Set(stale.keys), now: now)
     }
 
     /// Applies one contribution of this account (see the type's documentation).
@@ -433,7 +448,7 @@ public struct AccountHeat: Sendable {
     }
 
     /// Days since 1970, UTC.
-    static func day(of date: Date) -> Int {
+    public static func day(of date: Date) -> Int {
         Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
     }
 }

@@ -51,12 +51,17 @@ public final class AccountHeatAggregator: Service {
     /// How long a company's changed state is held before it is written to the changelog
     /// (``UnwrittenHeat``); zero writes it after every poll that changed it.
     public let writeInterval: Duration
+    /// The clock: the day heat is refreshed to, and the bound on contributions scored ahead.
+    private let now: @Sendable () -> Date
 
     /// - Parameters:
     ///   - consumerProperties: librdkafka properties for the group consumer (the stage's).
     ///   - writeInterval: see ``writeInterval``.
-    public init(environment: PipelineEnvironment, consumerProperties: [String: String] = [:], writeInterval: Duration = .seconds(5)) {
+    ///   - now: the clock (tests set the day).
+    public init(environment: PipelineEnvironment, consumerProperties: [String: String] = [:], writeInterval: Duration = .seconds(5),
+                now: @escaping @Sendable () -> Date = Date.init) {
         self.writeInterval = writeInterval
+        self.now = now
         self.environment = environment
         self.consumerProperties = consumerProperties
         self.logger = environment.logger.with([LogKey.component: "account-heat"])
@@ -114,6 +119,8 @@ public final class AccountHeatAggregator: Service {
         logger.info("aggregating account heat", ["group": groupID, "topics": topics.accountSignalContributions])
         var owned = Owned()
         var unwritten = UnwrittenHeat()
+        // The UTC day whose heat the owned accounts were refreshed to (nil: once more, after a restore).
+        var refreshedDay: Int?
         // The next offset after the contributions applied, per partition owned.
         var consumed: [TopicPartition: Int64] = [:]
         do {
@@ -125,7 +132,9 @@ public final class AccountHeatAggregator: Service {
                     logger.warning("poll failed: \(error)")
                     continue
                 }
+                let ownedBefore = owned.partitions
                 let revoked = try await applyRebalances(&owned)
+                if !owned.partitions.isSubset(of: ownedBefore) { refreshedDay = nil }
                 if !revoked.isEmpty {
                     // Their next owner replays what was not written.
                     unwritten.drop(partitions: revoked)
@@ -137,9 +146,15 @@ public final class AccountHeatAggregator: Service {
                     apply(record, &owned, &outputs)
                     consumed[record.topicPartition] = record.offset + 1
                 }
-                let now = Date()
+                let now = now()
                 for (key, change) in outputs.changed {
                     unwritten.hold(key, change, at: now)
+                }
+                if refreshedDay != AccountHeat.day(of: now) {
+                    refreshedDay = AccountHeat.day(of: now)
+                    let (signals, changelog) = refreshed(&owned, at: now)
+                    try await deliver(signals, producer)
+                    try await deliver(changelog, producer)
                 }
                 let due = unwritten.takeDue(heldSince: writeInterval > .zero ? now.addingTimeInterval(-writeInterval.timeInterval) : nil)
                 guard !records.isEmpty || !due.isEmpty else { continue }
@@ -198,7 +213,7 @@ public final class AccountHeatAggregator: Service {
 
     private func apply(_ contribution: AccountSignalContribution, from record: ConsumerRecord, _ owned: inout Owned,
                        _ outputs: inout Outputs) {
-        let now = Date()
+        let now = now()
         guard contribution.scoredAt <= now.addingTimeInterval(Self.maxClockLead) else {
             outputs.deadLetters.append(deadLetter(for: record, reason: """
                 lead \(contribution.leadID) scored at \(ISO8601.format(contribution.scoredAt)), more than a day after this \
@@ -218,6 +233,37 @@ public final class AccountHeatAggregator: Service {
         for signal in change.signals {
             outputs.signals["\(signal.accountID)/\(signal.companyKey)"] = (signal, record)
         }
+    }
+
+    /// What a day's passing changed in the owned accounts (``AccountHeat/refresh(at:)``): the
+    /// signals of companies that cooled, and their states. Written at once, not held: no
+    /// contribution's offset waits on them. A state or signal that cannot be written is logged
+    /// and stays in memory only (no input record to dead-letter).
+    private func refreshed(_ owned: inout Owned, at now: Date) -> (signals: [ProducerRecord], changelog: [ProducerRecord]) {
+        var signals: [ProducerRecord] = []
+        var changelog: [ProducerRecord] = []
+        for accountID in owned.accounts.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard var entry = owned.accounts.removeValue(forKey: accountID) else { continue }
+            let change = entry.heat.refresh(at: now)
+            owned.accounts[accountID] = entry
+            do {
+                for signal in change.signals {
+                    signals.append(try environment.codec.record(signal, topic: environment.topics.accountSignals, key: accountID.rawValue))
+                }
+                for (companyKey, state) in change.states.sorted(by: { $0.key < $1.key }) {
+                    let key = AccountHeatState.changelogKey(accountID: accountID, companyKey: companyKey)
+                    let record = try changelogRecord(key: key, state: state, partition: entry.partition)
+                    if let reason = environment.codec.oversizeReason(record) {
+                        logger.error("heat refresh not written: \(reason)", ["key": key])
+                        continue
+                    }
+                    changelog.append(record)
+                }
+            } catch {
+                logger.error("heat refresh not written: \(error)", ["accountID": accountID.rawValue])
+            }
+        }
+        return (signals, changelog)
     }
 
     /// The account signals of the companies the poll changed, in key order, each the last one.

@@ -149,6 +149,30 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertLessThan(heat.companies["name:acme saas"]?.earlierDayHeat ?? 100, signal.heatScore)
     }
 
+    /// Heat cools as days pass without contributions: a refresh on a later UTC day publishes the
+    /// heat at that day, with its trend against the day before; within a day, or with nothing
+    /// changed, it publishes nothing. (Heat was computed only when a contribution came, so a
+    /// company whose leads stopped coming stayed hot and rising for good.)
+    func testHeatCoolsDayByDayWithoutContributions() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        let first = try XCTUnwrap(heat.apply(contribution("l2")).signals.first)
+        XCTAssertTrue(heat.refresh(at: Fixtures.now.addingTimeInterval(3_600)).isEmpty, "the same day: nothing")
+
+        let month = heat.refresh(at: Fixtures.now.addingTimeInterval(30 * 86_400))
+        let cooler = try XCTUnwrap(month.signals.first)
+        XCTAssertLessThan(cooler.heatScore, first.heatScore)
+        XCTAssertEqual(cooler.trend, .cooling)
+        XCTAssertEqual(month.states["name:acme saas"]??.heatScore, cooler.heatScore, "its state is written too")
+
+        let later = try XCTUnwrap(heat.refresh(at: Fixtures.now.addingTimeInterval(120 * 86_400)).signals.first)
+        XCTAssertEqual(later.category, .cool)
+        XCTAssertLessThan(later.heatScore, cooler.heatScore)
+        // A day later its heat moved less than 5: stable against that day.
+        let nextDay = heat.refresh(at: Fixtures.now.addingTimeInterval(121 * 86_400)).signals
+        XCTAssertTrue(nextDay.allSatisfy { $0.heatScore <= later.heatScore && $0.trend == .stable }, "\(nextDay)")
+    }
+
     /// Contributions arriving out of scoring order (two scoring instances, a replay): a full
     /// company still counts its newest leads, its lists stay oldest first, a replay of a lead it
     /// counts or dropped changes nothing, its heat is that of its leads recorded afresh, and a

@@ -40,7 +40,8 @@ final class AccountHeatAggregatorTests: XCTestCase {
                 configuration: environment.kafka, groupID: uniqueTopicName("reader"),
                 topics: [topics.accountSignals, topics.deadLetters], properties: TestBroker.fastGroupProperties)
 
-            let first = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties)
+            let first = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties,
+                                              now: { Fixtures.now })
             let firstRun = Task { try await first.run() }
             _ = try await producer.send([
                 try send(contribution("lead-1"), "acct-1"), try send(contribution("lead-2"), "acct-1"),
@@ -55,7 +56,8 @@ final class AccountHeatAggregatorTests: XCTestCase {
             try await firstRun.value
 
             // The successor restores the changelog: lead-2 again (a replay) changes nothing, lead-3 counts.
-            let second = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties)
+            let second = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties,
+                                              now: { Fixtures.now })
             let secondRun = Task { try await second.run() }
             _ = try await producer.send([try send(contribution("lead-2"), "acct-1"), try send(contribution("lead-3"), "acct-1")])
             let secondOutputs = try await consume(reader, count: 1, timeoutSeconds: 60)
@@ -64,11 +66,22 @@ final class AccountHeatAggregatorTests: XCTestCase {
             XCTAssertGreaterThan(third?.heatScore ?? 0, signal?.heatScore ?? 100)
             secondRun.cancel()
             try await secondRun.value
+
+            // Thirty days on, with no contribution: a successor cools the company it restores.
+            let later = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties,
+                                              now: { Fixtures.now.addingTimeInterval(30 * 86_400) })
+            let laterRun = Task { try await later.run() }
+            let cooled = try await consume(reader, count: 1, timeoutSeconds: 60).first.map { try codec.decode(AccountSignal.self, record: $0) }
+            XCTAssertEqual(cooled?.leadCount, 3)
+            XCTAssertLessThan(cooled?.heatScore ?? 100, third?.heatScore ?? 0)
+            XCTAssertEqual(cooled?.trend, .cooling)
+            laterRun.cancel()
+            try await laterRun.value
             await reader.close()
             await producer.close()
 
             let signals = try await readAll(topics.accountSignals, environment)
-            XCTAssertEqual(signals.count, 2, "the replay published nothing")
+            XCTAssertEqual(signals.count, 3, "the replay published nothing; the day's passing published once")
             var table: [String: AccountHeatState] = [:]
             for record in try await readAll(topics.accountHeat, environment) {
                 table[record.keyString ?? ""] = try codec.decode(AccountHeatState.self, record: record)
@@ -76,7 +89,7 @@ final class AccountHeatAggregatorTests: XCTestCase {
             let acme = try XCTUnwrap(table["acct-1|name:acme saas"])
             XCTAssertEqual(acme.leads.map(\.leadID).sorted(), ["lead-1", "lead-2", "lead-3"])
             XCTAssertEqual(acme.counted.map(\.leadID).sorted(), ["lead-1", "lead-2", "lead-3"], "each contribution counted once")
-            XCTAssertEqual(acme.heatScore, third?.heatScore)
+            XCTAssertEqual(acme.heatScore, cooled?.heatScore, "the cooled heat is written too")
         }
     }
 
