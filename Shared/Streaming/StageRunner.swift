@@ -22,10 +22,16 @@ public struct StageRunnerSettings: Sendable {
     public var maxBufferedBytes: Int
     /// Records taken from the consumer per poll.
     public var pollBatch: Int
-    /// How long SIGTERM, or a rebalance revoking partitions, waits for in-flight records before
-    /// handing them back uncommitted (``drainTimeout(environment:)``: within the process's
-    /// shutdown bound, and far within `max.poll.interval.ms`, which bounds a rebalance).
+    /// How long SIGTERM, or a rebalance revoking partitions (at most ``maxRevocationWait``),
+    /// waits for in-flight records before handing them back uncommitted
+    /// (``drainTimeout(environment:)``: within the process's shutdown bound). A SIGTERM during
+    /// a revocation's wait ends both within this time of its arrival.
     public var drainTimeout: Duration
+
+    /// The longest a revocation waits, whatever the drain timeout: far within librdkafka's
+    /// `max.poll.interval.ms` (300 s), past which the member would lose its partitions
+    /// uncommitted.
+    public static let maxRevocationWait: Duration = .seconds(60)
     /// What records are serialised on (see ``Ordering``).
     public var ordering: Ordering
 
@@ -225,7 +231,7 @@ public final class StageRunner: Service {
 
     private func drain(_ state: inout LoopState) async throws {
         logger.info("draining", ["inFlight": String(state.inFlight)])
-        let deadline = ContinuousClock.now + settings.drainTimeout
+        let deadline = state.shutdownDeadline ?? ContinuousClock.now + settings.drainTimeout
         while state.inFlight > 0 && ContinuousClock.now < deadline {
             await sleepIgnoringCancellation(for: .milliseconds(10))  // the task is cancelled already
             finishCompleted(&state)
@@ -284,9 +290,14 @@ public final class StageRunner: Service {
         func count(_ state: LoopState) -> Int { partitions.reduce(0) { $0 + (state.inFlightByPartition[$1] ?? 0) } }
         guard count(state) > 0 else { return }
         logger.info("revoking: waiting for records in flight", ["inFlight": String(count(state))])
-        let deadline = ContinuousClock.now + settings.drainTimeout
+        var deadline = ContinuousClock.now + min(settings.drainTimeout, StageRunnerSettings.maxRevocationWait)
         while count(state) > 0 && ContinuousClock.now < deadline {
-            // A SIGTERM meanwhile does not end the wait (the drain follows it).
+            // A SIGTERM meanwhile starts the drain's time: the wait and the drain after it end
+            // within the drain timeout of it, as the process's shutdown bound expects.
+            if Task.isCancelled && state.shutdownDeadline == nil {
+                state.shutdownDeadline = ContinuousClock.now + settings.drainTimeout
+                deadline = min(deadline, state.shutdownDeadline!)
+            }
             await sleepIgnoringCancellation(for: .milliseconds(10))
             finishCompleted(&state)
         }
@@ -532,6 +543,8 @@ private struct LoopState {
     var inFlight = 0
     /// ``inFlight`` per partition, for a revocation to wait on.
     var inFlightByPartition: [TopicPartition: Int] = [:]
+    /// When the drain must end, once a SIGTERM came during a revocation's wait.
+    var shutdownDeadline: ContinuousClock.Instant?
     var bufferedBytes = 0
     var hasJoinedGroup = false
     var lagUpdatedAt = ContinuousClock.now - .seconds(3600)

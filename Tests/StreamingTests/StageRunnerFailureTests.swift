@@ -217,6 +217,50 @@ final class StageRunnerFailureTests: XCTestCase {
         }
     }
 
+    /// A SIGTERM while a revocation waits for records in flight ends the wait and the drain
+    /// within the drain timeout of the SIGTERM, as the process's shutdown bound expects (the
+    /// process is killed past it, uncommitted and without leaving the group): not the rest of
+    /// the wait and then a whole drain timeout more.
+    func testASIGTERMDuringARevocationsWaitEndsWithinTheDrainTimeout() async throws {
+        try await withTestTopic(prefix: "handover-term") { input in
+            let configuration = TestBroker.configuration(clientID: "stage")
+            let producer = try KafkaProducer(configuration: configuration)
+            let group = uniqueTopicName("group")
+            let released = Mutex(false)
+            let log = Mutex<[String]>([])
+            let started = Mutex(0)
+            let runner = try StageRunner(
+                configuration: configuration, groupID: group, topics: [input],
+                consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                settings: StageRunnerSettings(drainTimeout: .seconds(4)),
+                logger: Logger(service: "test-stage", level: .info) { line in log.withLock { $0.append(line) } },
+                deadLetter: testDeadLetter(topic: input)
+            ) { _ in
+                started.withLock { $0 += 1 }
+                while !released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                return []
+            }
+            let task = Task { try await runner.run() }
+            _ = try await producer.send([ProducerRecord(topic: input, key: "lead-1", value: [1])])
+            try await waitUntil("the record in flight") { started.withLock { $0 } == 1 }
+            let member = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "member"), groupID: group,
+                                           topics: [input], properties: TestBroker.fastGroupProperties)
+            let polling = Task { while !Task.isCancelled { _ = try? await member.poll(maxRecords: 10, timeoutMilliseconds: 100) } }
+            try await waitUntil("the revocation waits", timeoutSeconds: 60) {
+                log.withLock { $0.contains { $0.contains("revoking: waiting for records in flight") } }
+            }
+            let sigterm = ContinuousClock.now
+            task.cancel()
+            try await task.value
+            let took = ContinuousClock.now - sigterm
+            released.withLock { $0 = true }
+            polling.cancel()
+            await member.close()
+            await producer.close()
+            XCTAssertLessThan(took, .milliseconds(6_500), "the drain timeout is 4 s; took \(took)")
+        }
+    }
+
     /// What an outage test runs: a private broker with 40 records on a two-partition input,
     /// handlers that answer only when `gate` opens, and the runner's log.
     final class Outage: Sendable {
