@@ -149,18 +149,20 @@ public struct AccountHeat: Sendable {
         aggregator.leadCount(companyKey: companyKey)
     }
 
-    /// The heat at `now` of each company that published a signal of two or more leads and whose
-    /// heat was last computed on an earlier UTC day: its state to write, and its signal when it
-    /// changed (cooler, its trend against the day before). Heat decays with time (weights halve
-    /// every 30 days), and contributions alone recompute it only when they come: without this a
-    /// company whose leads stopped coming stayed hot, and rising, for good. Call it once a day.
-    public mutating func refresh(at now: Date) -> Change {
+    /// The heat at `now` of up to `limit` companies (in key order) that published a signal of
+    /// two or more leads and whose heat was last computed on an earlier UTC day: their states to
+    /// write, and their signals when they changed (cooler, the trend against the day before).
+    /// Empty once none is left for the day. Heat decays with time (weights halve every 30
+    /// days), and contributions recompute it only when they come: without this a company whose
+    /// leads stopped coming stayed hot, and rising, for good. The states keep their
+    /// ``AccountHeatState/updatedAt`` (the latest contribution's time, which a restore reads).
+    public mutating func refresh(at now: Date, limit: Int = .max) -> Change {
         let day = Self.day(of: now)
         let stale = companies.filter { _, state in
             (state.published?.leadCount ?? 0) >= 2 && state.heatDay.map { $0 < day } ?? true
         }
         guard !stale.isEmpty else { return Change() }
-        return finish(Set(stale.keys), now: now)
+        return finish(Set(stale.keys.sorted().prefix(max(1, limit))), now: now, isRefresh: true)
     }
 
     /// Applies one contribution of this account (see the type's documentation).
@@ -361,7 +363,7 @@ public struct AccountHeat: Sendable {
     /// Forgets the companies of `touched` left with nothing, recomputes the heat of the companies
     /// that count `touched`'s leads at `now`, and returns the states to write and the signals to
     /// publish.
-    private mutating func finish(_ touched: Set<String>, now: Date) -> Change {
+    private mutating func finish(_ touched: Set<String>, now: Date, isRefresh: Bool = false) -> Change {
         var touched = touched
         let day = Self.day(of: now)
         var change = Change()
@@ -418,7 +420,7 @@ public struct AccountHeat: Sendable {
                 continue
             }
             guard var state = companies[key] else { continue }
-            state.updatedAt = max(state.updatedAt, now)
+            if !isRefresh { state.updatedAt = max(state.updatedAt, now) }
             companies[key] = state
             change.states[key] = state
         }

@@ -150,19 +150,21 @@ public final class AccountHeatAggregator: Service {
                 for (key, change) in outputs.changed {
                     unwritten.hold(key, change, at: now)
                 }
+                let due = unwritten.takeDue(heldSince: writeInterval > .zero ? now.addingTimeInterval(-writeInterval.timeInterval) : nil)
+                if !records.isEmpty || !due.isEmpty {
+                    let changelog = changelogRecords(due, owned: owned, deadLetters: &outputs.deadLetters)
+                    let signals = signalRecords(&outputs)
+                    try await deliver(signals + outputs.deadLetters, producer)
+                    try await deliver(changelog, producer)
+                    try consumer.storeOffsets(unwritten.committable(consumed))
+                }
+                // After the poll's own signals, so a company's last signal is the refreshed one.
                 if refreshedDay != AccountHeat.day(of: now) {
-                    refreshedDay = AccountHeat.day(of: now)
-                    let (signals, changelog) = refreshed(&owned, at: now)
+                    let (signals, changelog, isDone) = refreshed(&owned, at: now)
+                    if isDone { refreshedDay = AccountHeat.day(of: now) }
                     try await deliver(signals, producer)
                     try await deliver(changelog, producer)
                 }
-                let due = unwritten.takeDue(heldSince: writeInterval > .zero ? now.addingTimeInterval(-writeInterval.timeInterval) : nil)
-                guard !records.isEmpty || !due.isEmpty else { continue }
-                let changelog = changelogRecords(due, owned: owned, deadLetters: &outputs.deadLetters)
-                let signals = signalRecords(&outputs)
-                try await deliver(signals + outputs.deadLetters, producer)
-                try await deliver(changelog, producer)
-                try consumer.storeOffsets(unwritten.committable(consumed))
             }
             // Shutting down: write what is held, so the next owner has nothing to replay.
             var deadLetters: [ProducerRecord] = []
@@ -235,17 +237,26 @@ public final class AccountHeatAggregator: Service {
         }
     }
 
-    /// What a day's passing changed in the owned accounts (``AccountHeat/refresh(at:)``): the
-    /// signals of companies that cooled, and their states. Written at once, not held: no
-    /// contribution's offset waits on them. A state or signal that cannot be written is logged
-    /// and stays in memory only (no input record to dead-letter).
-    private func refreshed(_ owned: inout Owned, at now: Date) -> (signals: [ProducerRecord], changelog: [ProducerRecord]) {
+    /// Companies refreshed per poll (``refreshed(_:at:)``): a company's state is up to 250 KB,
+    /// so a day's refresh of every company at once would hold them all encoded, and stop polling.
+    static let refreshBatch = 200
+
+    /// What a day's passing changed in the owned accounts (``AccountHeat/refresh(at:limit:)``),
+    /// up to ``refreshBatch`` companies: the signals of companies that cooled, their states, and
+    /// whether the day's refresh is done. Written at once, not held: no contribution's offset
+    /// waits on them. A state or signal that cannot be written is logged and stays in memory only
+    /// (no input record to dead-letter).
+    private func refreshed(_ owned: inout Owned, at now: Date)
+        -> (signals: [ProducerRecord], changelog: [ProducerRecord], isDone: Bool) {
         var signals: [ProducerRecord] = []
         var changelog: [ProducerRecord] = []
+        var budget = Self.refreshBatch
         for accountID in owned.accounts.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard budget > 0 else { return (signals, changelog, false) }
             guard var entry = owned.accounts.removeValue(forKey: accountID) else { continue }
-            let change = entry.heat.refresh(at: now)
+            let change = entry.heat.refresh(at: now, limit: budget)
             owned.accounts[accountID] = entry
+            budget -= change.states.count
             do {
                 for signal in change.signals {
                     signals.append(try environment.codec.record(signal, topic: environment.topics.accountSignals, key: accountID.rawValue))
@@ -263,7 +274,7 @@ public final class AccountHeatAggregator: Service {
                 logger.error("heat refresh not written: \(error)", ["accountID": accountID.rawValue])
             }
         }
-        return (signals, changelog)
+        return (signals, changelog, budget > 0)
     }
 
     /// The account signals of the companies the poll changed, in key order, each the last one.
