@@ -177,12 +177,12 @@ extension Coordinator {
         let known = try await KafkaError.waitingForBroker(admin.listTopics) { [logger] error in
             logger.warning("waiting for the broker to list topics: \(error)")
         }
-        // Progress parts go to the partition of their search id, where the tracker reads them
-        // with the search's total: both need the lead-keyed count too.
-        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts, topics.searchTotals]
+        // Progress parts go to the partition of their search id, where the tracker reads them:
+        // they need the lead-keyed count too. (Search totals are read whole, in any partition.)
+        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts]
         let counts = names.map { known[$0] }
-        guard counts.allSatisfy({ $0 != nil }) else {
-            let missing = zip(names, counts).filter { $0.1 == nil }.map(\.0)
+        let missing = (names + [topics.searchTotals]).filter { known[$0] == nil }
+        guard missing.isEmpty else {
             throw ConfigurationError(variable: "topics", problem: "missing \(missing.joined(separator: ", ")); run `leadctl topics create`")
         }
         guard Set(counts.compactMap { $0 }).count == 1 else {

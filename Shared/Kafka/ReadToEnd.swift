@@ -55,8 +55,8 @@ extension KafkaConsumer {
                     throw ReadToEndTimeout(remaining: remaining.keys.sorted())
                 }
             } else {
-                lastRecordAt = clock.now
                 try await body(records)
+                lastRecordAt = clock.now  // after the body: a slow one (a send it waits on) is no stall
             }
             remaining = unread(remaining, after: records)
         }

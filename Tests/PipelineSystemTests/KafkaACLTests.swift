@@ -19,7 +19,8 @@ final class KafkaACLTests: XCTestCase {
     static let deploy = TestBroker.projectRoot.appendingPathComponent("Deploy/kafka")
     /// The coordinator and the stages: the only writers of state, pool and billing usage.
     static let pipelinePrincipals: Set = ["pipeline-coordinator", "profile-stage", "activity-stage", "scoring-stage", "finalize-stage"]
-    static let principals = pipelinePrincipals.union(["lead-discovery", "profile-finder", "web-enricher", "billing", "operators", "downstream"])
+    static let principals = pipelinePrincipals.union(["lead-discovery", "profile-finder", "web-enricher", "billing", "operators", "downstream",
+                                                      "keda"])
     /// What upstream publishes: leads (standard and priority) and search totals.
     static let inputTopics: Set = [Topics.leadsDiscovered, Topics.leadsDiscoveredPriority, Topics.searchTotals]
     static let operations: Set = ["Read", "Write", "Describe", "Create", "IdempotentWrite"]
@@ -93,6 +94,27 @@ final class KafkaACLTests: XCTestCase {
             let readers = Set(topicRules.filter { [Topics.phaseRequests(phase), Topics.phaseRequests(phase, isPriority: true)].contains($0.name) }.map(\.principal))
             XCTAssertEqual(readers, ["\(phase.rawValue)-stage"], "readers of \(phase) requests")
         }
+    }
+
+    /// KEDA's Kafka scaler reads each trigger's group lag: Describe on every group and topic the
+    /// ScaledObjects of Deploy/k8s name, and nothing else (without them, with ACLs enforced, no
+    /// stage ever scales out).
+    func testKEDAMayDescribeWhatItsTriggersNameAndNothingElse() throws {
+        var groups: Set<String> = []
+        var topics: Set<String> = []
+        let folder = TestBroker.projectRoot.appendingPathComponent("Deploy/k8s")
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path) where file.hasSuffix(".yaml") {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                if line.hasPrefix("consumerGroup:") { groups.insert(String(line.dropFirst("consumerGroup:".count)).trimmingCharacters(in: .whitespaces)) }
+                if line.hasPrefix("topic:") { topics.insert(String(line.dropFirst("topic:".count)).trimmingCharacters(in: .whitespaces)) }
+            }
+        }
+        XCTAssertFalse(groups.isEmpty || topics.isEmpty, "the ScaledObjects name groups and topics")
+        let rules = try Self.rules().filter { $0.principal == "keda" }
+        XCTAssertEqual(Set(rules.map(\.operation)), ["Describe"])
+        XCTAssertEqual(Set(rules.filter { $0.resource == "group" }.map(\.name)), groups)
+        XCTAssertEqual(Set(rules.filter { $0.resource == "topic" }.map(\.name)), topics)
     }
 
     func testOperatorsMayCreateEveryTopic() throws {
