@@ -160,32 +160,55 @@ final class StageRunnerFailureTests: XCTestCase {
         }
     }
 
+    /// What the handler of a ``Handover`` runner shares with the test: its calls per key, the
+    /// gate its calls hang on, and the lines the runner logs (info and above).
+    final class HandoverProbe: Sendable {
+        let calls = Mutex<[String: Int]>([:])
+        let released = Mutex(false)
+        let log = Mutex<[String]>([])
+
+        /// Whether the runner said it waits for records in flight of partitions being revoked.
+        var isWaiting: Bool { log.withLock { $0.contains { $0.contains("revoking: waiting for records in flight") } } }
+    }
+
+    /// A runner on `input` whose handler counts its calls and hangs until the probe releases it.
+    struct Handover {
+        let probe = HandoverProbe()
+        let producer: KafkaProducer
+        let group = uniqueTopicName("group")
+        let runner: StageRunner
+        let task: Task<Void, Error>
+
+        init(input: String, drainTimeout: Duration) throws {
+            let configuration = TestBroker.configuration(clientID: "stage")
+            let probe = probe
+            producer = try KafkaProducer(configuration: configuration)
+            let runner = try StageRunner(
+                configuration: configuration, groupID: group, topics: [input],
+                consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                settings: StageRunnerSettings(drainTimeout: drainTimeout),
+                logger: Logger(service: "test-stage", level: .info) { line in probe.log.withLock { $0.append(line) } },
+                deadLetter: testDeadLetter(topic: input)
+            ) { record in
+                probe.calls.withLock { $0[record.keyString ?? "", default: 0] += 1 }
+                while !probe.released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                return []
+            }
+            self.runner = runner
+            task = Task { try await runner.run() }
+        }
+    }
+
     /// A member joining (a scale-up, a restart) revokes every partition of the eager assignor.
     /// Records in flight then finish and are committed before the partitions move: the next
     /// owner does not run them again (a vendor would be paid twice for the same lookup).
     func testRecordsInFlightAtARevocationFinishBeforeThePartitionsMove() async throws {
         try await withTestTopic(partitions: 2, prefix: "handover-in") { input in
-            let configuration = TestBroker.configuration(clientID: "stage")
-            let producer = try KafkaProducer(configuration: configuration)
-            let group = uniqueTopicName("group")
-            let calls = Mutex<[String: Int]>([:])
-            let released = Mutex(false)
-            let log = Mutex<[String]>([])
-            let runner = try StageRunner(
-                configuration: configuration, groupID: group, topics: [input],
-                consumerProperties: TestBroker.fastGroupProperties, producer: producer,
-                settings: StageRunnerSettings(drainTimeout: .seconds(20)),
-                logger: Logger(service: "test-stage", level: .info) { line in log.withLock { $0.append(line) } },
-                deadLetter: testDeadLetter(topic: input)
-            ) { record in
-                calls.withLock { $0[record.keyString ?? "", default: 0] += 1 }
-                while !released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
-                return []
-            }
-            let task = Task { try await runner.run() }
+            let handover = try Handover(input: input, drainTimeout: .seconds(20))
+            let (runner, task, producer, group, probe) = (handover.runner, handover.task, handover.producer, handover.group, handover.probe)
             let keys = (0..<8).map { "lead-\($0)" }
             _ = try await producer.send(keys.map { ProducerRecord(topic: input, key: $0, value: [1]) })
-            try await waitUntil("every record in flight") { calls.withLock { $0.count } == keys.count }
+            try await waitUntil("every record in flight") { probe.calls.withLock { $0.count } == keys.count }
 
             // A second member joins while all eight hang. The handlers answer once the runner
             // says it waits for them, or once the member has joined (the partitions moved
@@ -195,13 +218,12 @@ final class StageRunnerFailureTests: XCTestCase {
                                            topics: [input], properties: TestBroker.fastGroupProperties) { event in
                 if case .assigned = event { joined.withLock { $0 = true } }
             }
-            let isWaiting = { log.withLock { $0.contains { $0.contains("revoking: waiting for records in flight") } } }
             try await waitUntil("the member joined", timeoutSeconds: 60) {
-                if isWaiting() { released.withLock { $0 = true } }
+                if probe.isWaiting { probe.released.withLock { $0 = true } }
                 _ = try await member.poll(maxRecords: 10, timeoutMilliseconds: 100)
                 return joined.withLock { $0 }
             }
-            released.withLock { $0 = true }
+            probe.released.withLock { $0 = true }
             await member.close()
             let admin = try KafkaAdmin(configuration: TestBroker.configuration())
             let partitions = (0..<2).map { TopicPartition(topic: input, partition: Int32($0)) }
@@ -212,7 +234,7 @@ final class StageRunnerFailureTests: XCTestCase {
             task.cancel()
             try await task.value
             await producer.close()
-            XCTAssertEqual(calls.withLock { $0 }, Dictionary(uniqueKeysWithValues: keys.map { ($0, 1) }),
+            XCTAssertEqual(probe.calls.withLock { $0 }, Dictionary(uniqueKeysWithValues: keys.map { ($0, 1) }),
                            "each record handled once across the rebalance")
         }
     }
@@ -223,37 +245,19 @@ final class StageRunnerFailureTests: XCTestCase {
     /// the wait and then a whole drain timeout more.
     func testASIGTERMDuringARevocationsWaitEndsWithinTheDrainTimeout() async throws {
         try await withTestTopic(prefix: "handover-term") { input in
-            let configuration = TestBroker.configuration(clientID: "stage")
-            let producer = try KafkaProducer(configuration: configuration)
-            let group = uniqueTopicName("group")
-            let released = Mutex(false)
-            let log = Mutex<[String]>([])
-            let started = Mutex(0)
-            let runner = try StageRunner(
-                configuration: configuration, groupID: group, topics: [input],
-                consumerProperties: TestBroker.fastGroupProperties, producer: producer,
-                settings: StageRunnerSettings(drainTimeout: .seconds(4)),
-                logger: Logger(service: "test-stage", level: .info) { line in log.withLock { $0.append(line) } },
-                deadLetter: testDeadLetter(topic: input)
-            ) { _ in
-                started.withLock { $0 += 1 }
-                while !released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
-                return []
-            }
-            let task = Task { try await runner.run() }
+            let handover = try Handover(input: input, drainTimeout: .seconds(4))
+            let (task, producer, group, probe) = (handover.task, handover.producer, handover.group, handover.probe)
             _ = try await producer.send([ProducerRecord(topic: input, key: "lead-1", value: [1])])
-            try await waitUntil("the record in flight") { started.withLock { $0 } == 1 }
+            try await waitUntil("the record in flight") { probe.calls.withLock { $0.count } == 1 }
             let member = try KafkaConsumer(configuration: TestBroker.configuration(clientID: "member"), groupID: group,
                                            topics: [input], properties: TestBroker.fastGroupProperties)
             let polling = Task { while !Task.isCancelled { _ = try? await member.poll(maxRecords: 10, timeoutMilliseconds: 100) } }
-            try await waitUntil("the revocation waits", timeoutSeconds: 60) {
-                log.withLock { $0.contains { $0.contains("revoking: waiting for records in flight") } }
-            }
+            try await waitUntil("the revocation waits", timeoutSeconds: 60) { probe.isWaiting }
             let sigterm = ContinuousClock.now
             task.cancel()
             try await task.value
             let took = ContinuousClock.now - sigterm
-            released.withLock { $0 = true }
+            probe.released.withLock { $0 = true }
             polling.cancel()
             await member.close()
             await producer.close()
