@@ -267,8 +267,9 @@ public enum ActivityBuilder {
         let handles: [[UInt8]]
 
         init(_ competitors: [String]) {
-            names = competitors.map(SignalDetector.Phrase.init)
-            handles = competitors.map { SignalDetector.normalizedBytes($0.replacingOccurrences(of: " ", with: "")) }
+            let brands = competitors.map(SignalDetector.brand)
+            names = brands.map(SignalDetector.Phrase.init)
+            handles = brands.map { SignalDetector.normalizedBytes($0.replacingOccurrences(of: " ", with: "")) }
         }
 
         /// The competitor (as the offer lists it) that an account with `name` and `handle` is:

@@ -51,7 +51,8 @@ public protocol Scorer: Sendable {
 /// X post naming a competitor counts once, as the post's mention: X reports what a lead's posts
 /// mention as engagement (``SignalDetector/withoutRestatedMentions(orbit:clusters:posts:postSignals:)``). A
 /// competitor whose name is an everyday word of sellers ("Outreach", "Close", "Reply":
-/// ``SignalDetector/everydayNames``) is named in a post or bio only where written as a name.
+/// ``SignalDetector/everydayNames``) is named in a post or bio only where written as a name; one
+/// the offer lists by its domain ("outreach.io") is looked for by its name.
 ///
 /// **Timing** (0-100): current role started ≤90 days ago 35, ≤180 25, ≤365 12, or dated 1-90 days
 /// ahead (an announced move: "starts as ... in 20 days") 35; an X bio naming a

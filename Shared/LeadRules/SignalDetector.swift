@@ -122,8 +122,9 @@ public struct SignalDetector: Sendable {
     /// A detector for `offer`.
     public init(offer: OfferConfig) {
         painPoints = offer.icp.painPoints.map(Phrase.init)
-        competitors = offer.icp.competitors.map(Phrase.init)
-        everydayCompetitors = Set(offer.icp.competitors.filter {
+        let brands = offer.icp.competitors.map(Self.brand)
+        competitors = brands.map(Phrase.init)
+        everydayCompetitors = Set(brands.filter {
             Self.everydayNames.contains(Self.normalize($0).trimmingCharacters(in: .whitespaces))
         })
         competitorNames = offer.icp.competitors.map { ($0, Self.corporateName($0)) }.filter { !$0.name.isEmpty }
@@ -265,6 +266,18 @@ public struct SignalDetector: Sendable {
         "bv", "io", "ai", "com", "hq", "technologies", "technology", "software", "labs", "group", "holdings", "cloud",
         "security", "systems", "platform", "data", "analytics", "solutions", "app", "apps",
     ]
+
+    /// The name people write for a competitor the offer lists: "outreach.io" is "outreach" (a
+    /// post says "Outreach", a handle is @Outreach); any other name as it is.
+    static func brand(_ competitor: String) -> String {
+        let name = competitor.trimmingCharacters(in: .whitespaces)
+        guard let dot = name.lastIndex(of: "."), domainEndings.contains(name[name.index(after: dot)...].lowercased()),
+              !name[..<dot].isEmpty, name[..<dot].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { return competitor }
+        return String(name[..<dot])
+    }
+
+    /// Top-level domains a vendor's name is written with ("gong.io", "clay.com").
+    private static let domainEndings: Set<String> = ["io", "com", "ai", "co", "app", "so", "net", "org", "dev", "tech", "hq", "us"]
 
     /// `name` normalised, without trailing ``corporateSuffixes`` (one word always stays).
     static func corporateName(_ name: String) -> String {

@@ -108,6 +108,23 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertFalse(card(later).timingReasons.contains { $0.signal.hasPrefix("start") }, "\(card(later).timingReasons)")
     }
 
+    /// A competitor the offer lists by its domain ("outreach.io") is the brand people write:
+    /// "Outreach" in a post, @Outreach on X. It went unnoticed, since no post writes "outreach io".
+    func testACompetitorListedByItsDomainIsFoundByItsName() {
+        var offer = Fixtures.offer()
+        offer.icp.competitors = ["outreach.io", "salesloft.com"]
+        let posts = [Fixtures.post("Moving off Outreach next quarter. Any alternatives to Salesloft too?", daysAgo: 2)]
+        let reasons = card(Fixtures.profile(posts: posts), offer: offer).intentReasons.map(\.signal)
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("post mentions competitor outreach") }, "\(reasons)")
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("post mentions competitor salesloft") }, "\(reasons)")
+        // Still an everyday word: "cold outreach" names no competitor.
+        let everyday = card(Fixtures.profile(posts: [Fixtures.post("Cold outreach is hard this year.", daysAgo: 2)]), offer: offer)
+        XCTAssertFalse(everyday.intentReasons.contains { $0.signal.contains("competitor") }, "\(everyday.intentReasons)")
+        let handle = Interaction(platform: .x, handle: "Outreach", name: "Outreach", isOrganization: true, followers: 9_000, count: 2,
+                                 firstSeen: Fixtures.daysAgo(5), lastSeen: Fixtures.daysAgo(2))
+        XCTAssertEqual(ActivityBuilder.classify(handle, competitors: offer.icp.competitors), .competitor)
+    }
+
     /// Whom a title serves is not its seniority: an assistant to a CEO is no C-level.
     func testAnAssistantToAnExecutiveIsNotThatExecutive() {
         let vocabulary = ScoringVocabulary.standard
