@@ -145,7 +145,7 @@ struct CoordinatorCore<Source> {
     // MARK: - Inputs
 
     /// A discovered lead (from `leads.discovered`, its priority twin or the backlog): nothing for
-    /// a known lead; a dead letter for a configuration that refuses it, or that is still unknown
+    /// a known lead; a dead letter for an offer of another account, a configuration that refuses it, or that is still unknown
     /// after ``CoordinatorSettings/configurationWait``; a copy to the backlog and a pending state
     /// for a new standard lead not from the backlog, unless nothing is queued there and there is
     /// room (``hasRoomAhead(of:)``); otherwise its run starts.
@@ -177,6 +177,10 @@ struct CoordinatorCore<Source> {
             }
             return refuse(settings.configurationWait > .zero
                 ? "\(problem) (\(settings.maxAwaitingConfiguration) leads already wait for theirs)" : problem)
+        }
+        if let offer = tables.offer(lead.offerID), offer.accountID != lead.accountID {
+            // Charged to this account and scored against another customer's ICP and competitors.
+            return refuse("offer '\(lead.offerID)' belongs to account '\(offer.accountID)', not to the lead's account '\(lead.accountID)'")
         }
         if let account = tables.account(lead.accountID), let why = lead.refusal(by: account) {
             return refuse(why)

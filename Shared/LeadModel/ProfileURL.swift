@@ -50,8 +50,10 @@ public struct ProfileURL: Hashable, Sendable, CustomStringConvertible {
     /// Parses a LinkedIn person-profile URL (`linkedin.com/in/<handle>`).
     public static func linkedin(_ text: String) -> Result<ProfileURL, Problem> {
         parse(text).flatMap { host, segments in
-            guard host == "linkedin.com" else { return .failure(.wrongHost(host)) }
-            guard segments.count == 2, segments[0].lowercased() == "in" else {
+            guard isHost(host, of: "linkedin.com", mobile: ["m"], countries: true) else { return .failure(.wrongHost(host)) }
+            // LinkedIn's language path: /in/<handle>/fr is the profile shown in French.
+            let isLanguagePath = segments.count == 3 && segments[2].count == 2 && segments[2].allSatisfy { $0.isASCII && $0.isLetter }
+            guard segments.count == 2 || isLanguagePath, segments[0].lowercased() == "in" else {
                 return .failure(.notAProfilePath("/" + segments.joined(separator: "/")))
             }
             let handle = segments[1]
@@ -65,7 +67,9 @@ public struct ProfileURL: Hashable, Sendable, CustomStringConvertible {
     /// Parses an X profile URL (`x.com/<handle>` or `twitter.com/<handle>`).
     public static func x(_ text: String) -> Result<ProfileURL, Problem> {
         parse(text).flatMap { host, segments in
-            guard host == "x.com" || host == "twitter.com" else { return .failure(.wrongHost(host)) }
+            guard isHost(host, of: "x.com", mobile: ["mobile"], countries: false)
+                || isHost(host, of: "twitter.com", mobile: ["mobile", "m"], countries: false)
+            else { return .failure(.wrongHost(host)) }
             guard segments.count == 1 else {
                 return .failure(.notAProfilePath("/" + segments.joined(separator: "/")))
             }
@@ -78,6 +82,15 @@ public struct ProfileURL: Hashable, Sendable, CustomStringConvertible {
             guard isValid else { return .failure(.invalidHandle(handle)) }
             return .success(ProfileURL(platform: .x, handle: handle))
         }
+    }
+
+    /// Whether `host` (lowercased, without `www.`) is `domain`, one of its `mobile` subdomains,
+    /// or with `countries` a two-letter country subdomain (uk.linkedin.com).
+    private static func isHost(_ host: String, of domain: String, mobile: Set<String>, countries: Bool) -> Bool {
+        guard host != domain else { return true }
+        guard host.hasSuffix("." + domain) else { return false }
+        let subdomain = host.dropLast(domain.count + 1)
+        return mobile.contains(String(subdomain)) || (countries && subdomain.count == 2 && subdomain.allSatisfy { $0.isASCII && $0.isLetter })
     }
 
     /// What a LinkedIn handle may hold.

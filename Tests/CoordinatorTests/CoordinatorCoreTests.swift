@@ -335,7 +335,8 @@ final class CoordinatorCoreTests: XCTestCase {
 
     func testALeadOfAnUnknownAccountIsDeadLetteredAfterTheWait() {
         var core = core(configurationWait: .seconds(30))
-        XCTAssertTrue(discover(lead("lead-1", account: "acct-later"), &core).isEmpty)
+        tables.offers["offer-later"] = OfferConfig.sample(offerID: "offer-later", accountID: "acct-later")
+        XCTAssertTrue(discover(lead("lead-1", account: "acct-later", offer: "offer-later"), &core).isEmpty)
         XCTAssertTrue(discover(lead("lead-2", account: "acct-never"), &core).isEmpty)
         XCTAssertEqual(Set(core.awaitingConfiguration.keys), ["lead-1", "lead-2"])
         clock.advance(by: 29)
@@ -710,6 +711,23 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(refused.contains { if case .deadLetter = $0 { true } else { false } }, "\(refused)")
         XCTAssertFalse(refused.contains { if case .removeState = $0 { true } else { false } }, "no state to remove: \(refused)")
         XCTAssertTrue(pendingStates(core.writeHeldStates()).isEmpty)
+    }
+
+    /// A lead naming another account's offer is refused: it would be charged to its account and
+    /// scored against the other customer's ideal customer profile and competitors.
+    func testALeadNamingAnotherAccountsOfferIsRefused() throws {
+        var core = core(maxRunning: 4)
+        tables.accounts["acct-2"] = tables.accounts["acct-1"].map { account in
+            var other = account
+            other.accountID = "acct-2"
+            return other
+        }
+        tables.offers["offer-2"] = OfferConfig.sample(offerID: "offer-2", accountID: "acct-2")
+        let effects = discover(lead("lead-1", account: "acct-1", offer: "offer-2"), &core)
+        let reasons = effects.compactMap { effect -> String? in if case .deadLetter(_, let reason) = effect { reason } else { nil } }
+        XCTAssertEqual(reasons.count, 1, "\(effects)")
+        XCTAssertTrue(reasons.first?.contains("offer-2") == true && reasons.first?.contains("acct-2") == true, "\(reasons)")
+        XCTAssertFalse(core.leads.contains("lead-1"), "no run starts")
     }
 
     /// A queued lead whose pending state was written, read from the backlog while its account

@@ -14,6 +14,22 @@ final class ProfileURLTests: XCTestCase {
         }
     }
 
+    /// Country and mobile hosts, and LinkedIn's language path, name the same profile: search
+    /// results link to uk.linkedin.com and m.linkedin.com, shares to mobile.twitter.com.
+    func testCountryAndMobileHostsAndALanguagePathAreTheSameProfile() throws {
+        for text in ["https://uk.linkedin.com/in/janedoe", "in.linkedin.com/in/janedoe/", "https://m.linkedin.com/in/janedoe",
+                     "https://www.linkedin.com/in/janedoe/fr", "https://de.linkedin.com/in/janedoe/de?trk=x"] {
+            XCTAssertEqual(try ProfileURL.linkedin(text).get().canonical, "https://www.linkedin.com/in/janedoe", text)
+        }
+        for text in ["https://mobile.twitter.com/janedoe", "https://mobile.x.com/janedoe", "m.twitter.com/janedoe"] {
+            XCTAssertEqual(try ProfileURL.x(text).get().canonical, "https://x.com/janedoe", text)
+        }
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://evil-linkedin.com/in/janedoe")), .wrongHost("evil-linkedin.com"))
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://linkedin.com.evil.io/in/janedoe")), .wrongHost("linkedin.com.evil.io"))
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://ads.linkedin.com/in/janedoe")), .wrongHost("ads.linkedin.com"))
+        XCTAssertEqual(failure(ProfileURL.linkedin("https://www.linkedin.com/in/janedoe/french")), .notAProfilePath("/in/janedoe/french"))
+    }
+
     func testRejectedLinkedInForms() {
         XCTAssertEqual(failure(ProfileURL.linkedin("https://www.linkedin.com/company/acme")), .notAProfilePath("/company/acme"))
         XCTAssertEqual(failure(ProfileURL.linkedin("https://www.linkedin.com/in/")), .notAProfilePath("/in"))

@@ -142,7 +142,8 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             XCTAssertFalse(notFitting.isEmpty)
 
             let finderEnvironment = ["SIM_PROFILE_SEARCH_LATENCY_MS": "0", "POOL_MATCH_MIN_FIT": String(minimumFit)]
-            try await harness.publish(account: AccountConfig(accountID: "acct-b", updatedAt: Date()))
+            // Without the harness's offer for it: the pool is matched to every offer published.
+            try await harness.publish(account: AccountConfig(accountID: "acct-b", updatedAt: Date()), withOffer: false)
             var finder = try harness.start("profile-finder", environment: finderEnvironment)
             try await harness.publish(offer: offerB)
             var states: [LeadID: LeadState] = [:]

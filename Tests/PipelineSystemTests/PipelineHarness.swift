@@ -178,8 +178,20 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         await producer.close()
     }
 
-    func publish(account: AccountConfig) async throws {
+    /// Publishes an account's configuration; for an account other than the harness's, also an
+    /// offer of its own (``offerID(of:)``) unless `withOffer` is false: a lead names an offer of
+    /// its account.
+    func publish(account: AccountConfig, withOffer: Bool = true) async throws {
         try await publish(account, topic: environment.topics.accounts, key: account.accountID.rawValue)
+        if withOffer && account.accountID != accountID {
+            try await publish(offer: OfferConfig.sample(offerID: offerID(of: account.accountID), accountID: account.accountID))
+        }
+    }
+
+    /// The offer the harness's leads of `account` name: its own for the harness's account, and
+    /// one per other account, published with that account's configuration.
+    func offerID(of account: AccountID) -> OfferID {
+        account == accountID ? offerID : OfferID("\(offerID)-\(account.rawValue)")
     }
 
     /// Publishes an ``AccountBillingEvent`` as the billing system does (`source`
@@ -207,7 +219,8 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
             let platforms = i % 3  // 0: both, 1: LinkedIn only, 2: X only
             let mode = modes[i % modes.count]
             return LeadDiscovered(
-                leadID: LeadID("\(prefix)-\(i)"), accountID: account ?? accountID, offerID: offerID, sourceSearchID: search,
+                leadID: LeadID("\(prefix)-\(i)"), accountID: account ?? accountID, offerID: offerID(of: account ?? accountID),
+                sourceSearchID: search,
                 source: i % 5 == 0 ? .keywordSearch : .csvImport, name: "Person \(i)",
                 linkedinURL: platforms != 2 ? "https://www.linkedin.com/in/\(handle)" : nil,
                 xURL: platforms != 1 ? "https://x.com/\(handle.replacingOccurrences(of: "-", with: "_").prefix(15))" : nil,
