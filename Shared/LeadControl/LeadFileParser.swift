@@ -114,6 +114,14 @@ public enum LeadFileParser {
         return lines
     }
 
+    /// The fields of a published lead (`lead.discovered`, version 1): a JSON line with another
+    /// is refused, as the schema refuses it (`additionalProperties: false`) and as an unknown
+    /// CSV column is, rather than dropped without a word.
+    public static let leadFields: Set<String> = [
+        "schema", "version", "leadID", "accountID", "offerID", "sourceSearchID", "source", "name", "linkedinURL", "xURL", "mode",
+        "reEnrichTypes", "discoveredAt", "poolProfile",
+    ]
+
     private static func parseJSONLine(_ line: String, lineNumber: Int, now: Date, codec: MessageCodec) -> LeadLine {
         let object: Any
         do {
@@ -127,6 +135,14 @@ public enum LeadFileParser {
                             result: .failure(LeadLineError("the line is JSON but not an object")))
         }
         let key = (fields["leadID"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        let unknown = fields.keys.filter { !leadFields.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            let named = unknown.map { field in
+                leadFields.first { $0.lowercased() == field.lowercased() }.map { "\"\(field)\" (did you mean \"\($0)\"?)" } ?? "\"\(field)\""
+            }
+            return LeadLine(lineNumber: lineNumber, raw: line, key: key, result: .failure(LeadLineError(
+                "unknown field\(unknown.count == 1 ? "" : "s") \(named.joined(separator: ", ")); a lead has only the fields of docs/schemas/lead.discovered.v1.schema.json")))
+        }
         if fields["schema"] == nil { fields["schema"] = LeadDiscovered.schemaName }
         if fields["version"] == nil { fields["version"] = LeadDiscovered.schemaVersion }
         if fields["discoveredAt"] == nil || fields["discoveredAt"] is NSNull { fields["discoveredAt"] = ISO8601.format(now) }
@@ -265,8 +281,11 @@ public enum LeadFileParser {
             reEnrichTypes: types, discoveredAt: discoveredAt)
         do {
             try lead.validate()
-        } catch {
+            try lead.checkFieldLengths()  // as the codec holds a published lead (the JSON lines' path)
+        } catch let error as FieldTooLong {
             return failure(error.description)
+        } catch {
+            return failure(String(describing: error))
         }
         return LeadLine(lineNumber: row.lineNumber, raw: row.raw, key: key, result: .success(lead))
     }

@@ -41,7 +41,9 @@ public enum SyntheticLeads {
             let source = weightedSource(random.unit())
             let minutesAgo = Double(random.next() % 600)
             return LeadDiscovered(
-                leadID: LeadID("syn-\(options.seed)-\(String(format: "%05d", index + 1))"),
+                // The account in the id: the same seed for another account is other leads (a lead id
+                // is one account's), not the first account's again, which would start nothing.
+                leadID: LeadID("syn-\(options.seed)-\(options.accountID)-\(String(format: "%05d", index + 1))"),
                 accountID: options.accountID, offerID: options.offerID, sourceSearchID: options.searchID,
                 source: source, name: name,
                 linkedinURL: hasLinkedIn ? "https://www.linkedin.com/in/\(linkedinHandle)" : nil,

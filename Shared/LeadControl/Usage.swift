@@ -90,7 +90,7 @@ public enum Usage {
         --synthetic N      N plausible leads: a mix of LinkedIn-only, X-only and both, mixed sources.
         --account A        default acct-demo        --offer O   default offer-demo
         --search S         default search-synthetic-<seed>
-        --mode M           default full             --seed S    default 1 (same seed, same leads)
+        --mode M           default full             --seed S    default 1 (same seed and account, same leads)
 
         The file is read and sent as it goes, a megabyte at a time, so its size does not matter
         (a line is held whole, up to 16 MiB). Every lead is validated; invalid lines are reported

@@ -49,6 +49,23 @@ final class LeadFileParserTests: XCTestCase {
 
     /// A file saved with Windows line endings: Swift reads "\r\n" as one character, so a split
     /// on "\n" alone found no line and the whole file was one malformed line.
+    /// A field the contract does not have is refused with its name and the field it is likely
+    /// a misspelling of, as an unknown CSV column is: `linkedInURL` was ignored, and the lead
+    /// went out X-only, its LinkedIn profile lost without a word.
+    func testAJSONLineWithAFieldTheContractDoesNotHaveIsInvalid() throws {
+        let line = #"{"leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane Doe","linkedInURL":"https://linkedin.com/in/jane","xURL":"x.com/jane"}"#
+        let reason = try XCTUnwrap(try LeadFileParser.parse(line, format: .jsonl, now: now).first?.error?.reason)
+        XCTAssertTrue(reason.contains("linkedInURL") && reason.contains("linkedinURL"), reason)
+    }
+
+    /// The fields a JSON line may have are the contract's, as docs/schemas publishes them.
+    func testTheFieldsAJSONLineMayHaveAreTheSchemas() throws {
+        let schema = Samples.projectRoot.appendingPathComponent("docs/schemas/lead.discovered.v1.schema.json")
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: schema)) as? [String: Any])
+        let properties = try XCTUnwrap(object["properties"] as? [String: Any])
+        XCTAssertEqual(LeadFileParser.leadFields, Set(properties.keys))
+    }
+
     func testJSONLinesWithWindowsLineEndingsAreOneLeadALine() throws {
         let text = [
             #"{"leadID":"l1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane Doe","xURL":"x.com/jane"}"#,
@@ -113,6 +130,21 @@ final class LeadFileParserTests: XCTestCase {
         XCTAssertEqual(lines[0].lead?.discoveredAt, ISO8601.parse("2025-02-01T08:30:00Z"))
         XCTAssertEqual(lines[1].error?.reason, LeadValidationError.reEnrichWithoutTypes.description)
         XCTAssertEqual(lines[2].error?.reason.hasPrefix("discovered_at \"yesterday\" is not an ISO-8601 date-time"), true)
+    }
+
+    /// A CSV line is held to the field lengths the pipeline holds a published lead to, as a JSON
+    /// line is: a name of 301 characters was "published" and then dead-lettered.
+    func testCSVFieldsLongerThanTheContractAllowsAreInvalidLines() throws {
+        let text = """
+            lead_id,account_id,offer_id,search_id,name,x_url
+            r1,a,o,s,\(String(repeating: "n", count: 301)),x.com/janedoe
+            \(String(repeating: "l", count: 201)),a,o,s,Jane Doe,x.com/janedoe
+            r3,a,o,s,Jane Doe,x.com/janedoe
+            """
+        let lines = try LeadFileParser.parse(text, format: .csv, now: now)
+        XCTAssertEqual(lines[0].error?.reason.contains("name"), true, "\(String(describing: lines[0].error))")
+        XCTAssertEqual(lines[1].error?.reason.contains("leadID"), true, "\(String(describing: lines[1].error))")
+        XCTAssertNotNil(lines[2].lead)
     }
 
     func testCSVFileErrors() {

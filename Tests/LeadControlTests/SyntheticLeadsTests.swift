@@ -21,7 +21,7 @@ final class SyntheticLeadsTests: XCTestCase {
             XCTAssertEqual(lead.name.split(separator: " ").count, 2, lead.name)
             XCTAssertLessThanOrEqual(lead.discoveredAt, Samples.now)
         }
-        XCTAssertEqual(first[0].leadID, "syn-42-00001")
+        XCTAssertEqual(first[0].leadID, "syn-42-acct-x-00001", "the seed and the account name a synthetic lead")
 
         let both = first.filter { $0.linkedinURL != nil && $0.xURL != nil }.count
         let linkedinOnly = first.filter { $0.linkedinURL != nil && $0.xURL == nil }.count
