@@ -145,10 +145,11 @@ struct CoordinatorCore<Source> {
     // MARK: - Inputs
 
     /// A discovered lead (from `leads.discovered`, its priority twin or the backlog): nothing for
-    /// a known lead; a dead letter for an offer of another account, a configuration that refuses it, or that is still unknown
-    /// after ``CoordinatorSettings/configurationWait``; a copy to the backlog and a pending state
-    /// for a new standard lead not from the backlog, unless nothing is queued there and there is
-    /// room (``hasRoomAhead(of:)``); otherwise its run starts.
+    /// a known lead; a dead letter for an offer of another account, for a configuration that
+    /// refuses it, or that is still unknown after ``CoordinatorSettings/configurationWait``; a
+    /// copy to the backlog and a pending state for a new standard lead not from the backlog,
+    /// unless nothing is queued there and there is room (``hasRoomAhead(of:)``); otherwise its
+    /// run starts.
     /// - Parameter pendingStateWritten: the lead's pending state was written before it waited
     ///   for its configuration (``resolveAwaitingLeads(_:)``).
     mutating func discovered(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
