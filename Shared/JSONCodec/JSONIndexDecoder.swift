@@ -50,6 +50,20 @@ public struct JSONIndexDecoder {
         return try IndexDecoder(document: document, node: 0, parent: nil, key: nil).decodeValue(T.self)
     }
 
+    /// The member names of the object `bytes` hold, in document order; nil when they are not a
+    /// JSON object (the decode that follows says what is wrong).
+    public static func memberNames(of bytes: [UInt8]) -> [String]? {
+        guard let document = try? JSONIndex(bytes), document.nodes.first?.kind == .object else { return nil }
+        var names: [String] = []
+        var keyNode = 1
+        for _ in 0..<Int(document.nodes[0].count) {
+            guard let name = try? document.string(at: keyNode) else { return nil }
+            names.append(name)
+            keyNode = Int(document.nodes[keyNode + 1].after)
+        }
+        return names
+    }
+
     /// The `JSONDecoder` this decoder agrees with (dates as ``ISO8601`` strings): it reads what
     /// ``decode(_:from:maxStringLength:rejectsNUL:)`` leaves, and says precisely what is wrong.
     public static func foundationDecoder() -> JSONDecoder {

@@ -117,10 +117,7 @@ public enum LeadFileParser {
     /// The fields of a published lead (`lead.discovered`, version 1): a JSON line with another
     /// is refused, as the schema refuses it (`additionalProperties: false`) and as an unknown
     /// CSV column is, rather than dropped without a word.
-    public static let leadFields: Set<String> = [
-        "schema", "version", "leadID", "accountID", "offerID", "sourceSearchID", "source", "name", "linkedinURL", "xURL", "mode",
-        "reEnrichTypes", "discoveredAt", "poolProfile",
-    ]
+    public static let leadFields: Set<String> = (LeadDiscovered.fieldNames ?? []).union(["schema", "version"])
 
     private static func parseJSONLine(_ line: String, lineNumber: Int, now: Date, codec: MessageCodec) -> LeadLine {
         let object: Any

@@ -26,6 +26,13 @@ public protocol Message: Codable, Sendable {
     /// False by default: the pipeline's own records may carry NUL from a provider's text.
     static var isExternalInput: Bool { get }
 
+    /// For a message others write whose schema allows no other field
+    /// (`additionalProperties: false`), its fields besides `schema` and `version`:
+    /// ``MessageCodec/decode(_:from:headers:)`` refuses a record with another (a misspelt
+    /// `linkedInURL` would otherwise be dropped without a word). Nil by default: fields this
+    /// version does not know are ignored.
+    static var fieldNames: Set<String>? { get }
+
     /// Checks each field against its own length limit (``FieldLimit``); called by
     /// ``MessageCodec/decode(_:from:headers:)`` before ``validate()``.
     func checkFieldLengths() throws(FieldTooLong)
@@ -40,6 +47,9 @@ extension Message {
 
     /// Written by the pipeline.
     public static var isExternalInput: Bool { false }
+
+    /// Any field; those this version does not know are ignored.
+    public static var fieldNames: Set<String>? { nil }
 
     /// No limits.
     public func checkFieldLengths() throws(FieldTooLong) {}
@@ -164,14 +174,26 @@ public struct MessageCodec: Sendable {
         try JSONStreamEncoder.encode(Envelope(message: message), fragment: fragment)
     }
 
+    /// Refuses a record of a message with ``Message/fieldNames`` that has another field: after the
+    /// JSON's rules (a key too long or holding NUL is refused as such), before the message's own
+    /// (a misspelt `linkedInURL` is named, not reported as a lead without a profile URL).
+    private static func checkFieldNames<T: Message>(_ type: T.Type, _ bytes: [UInt8]) throws(DecodeError) {
+        guard let allowed = T.fieldNames, let names = JSONIndexDecoder.memberNames(of: bytes) else { return }
+        let unknown = names.filter { !allowed.contains($0) && $0 != "schema" && $0 != "version" }
+        guard !unknown.isEmpty else { return }
+        throw .invalidContent("unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) "
+            + "(\(T.schemaName) version \(T.schemaVersion) has only \(allowed.sorted().joined(separator: ", ")))")
+    }
+
     /// Decodes a record as a `T`.
     ///
     /// Checks, in order: size; JSON, strictly: no key twice in an object, no unescaped control
     /// character in a string, no fraction or exponent in an integer (`"version": 1.0`), and for
     /// an input (``Message/isExternalInput``) no NUL and no string longer than
     /// ``FieldLimit/text``; the `schema` and `version` fields of the value; the headers (when
-    /// present they must agree with the value); the payload's fields;
-    /// ``Message/checkFieldLengths()``; ``Message/validate()``.
+    /// present they must agree with the value); the payload's fields; no field outside
+    /// ``Message/fieldNames`` when it is set; ``Message/checkFieldLengths()``;
+    /// ``Message/validate()``.
     /// - Parameter headers: the record's headers as UTF-8 strings; missing headers are accepted.
     public func decode<T: Message>(
         _ type: T.Type, from bytes: [UInt8], headers: [String: String] = [:]
@@ -203,6 +225,7 @@ public struct MessageCodec: Sendable {
             isJSON = !(error is JSONIndexDecoder.Malformed)
         }
         if let decoded, let message = Self.accepted(decoded, schemaHeader: schemaHeader, versionHeader: versionHeader) {
+            try Self.checkFieldNames(T.self, bytes)
             try Self.validated(message)
             return message
         }
@@ -242,6 +265,7 @@ public struct MessageCodec: Sendable {
         } catch {
             throw .invalidContent(String(describing: error))
         }
+        try Self.checkFieldNames(T.self, bytes)
         try Self.validated(message)
         return message
     }

@@ -30,6 +30,17 @@ final class StrictDecodingTests: XCTestCase {
         XCTAssertNoThrow(try codec.decode(LeadDiscovered.self, from: Array(lead.utf8)))
     }
 
+    /// A published lead with a field its schema does not have is refused, naming the field
+    /// (`additionalProperties: false`): a misspelt `linkedInURL` was ignored, and the lead ran
+    /// X-only or not at all, its LinkedIn profile lost without a word.
+    func testAPublishedLeadWithAFieldItsSchemaLacksIsRefused() throws {
+        let misspelt = lead(replacing: #""linkedinURL":"#, with: #""linkedInURL":"#)
+        let error = try XCTUnwrap(decodeError(LeadDiscovered.self, misspelt))
+        XCTAssertTrue(error.description.contains("\"linkedInURL\""), error.description)
+        // The pipeline's own messages still ignore fields this version does not know.
+        XCTAssertNil(LeadState.fieldNames)
+    }
+
     // MARK: Duplicate keys
 
     func testDuplicateKeysAreRejectedWithTheKeyAndWhere() {
