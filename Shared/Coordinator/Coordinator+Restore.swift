@@ -27,9 +27,7 @@ extension Coordinator {
             switch event {
             case .assigned(let partitions):
                 let numbers = Set(partitions.map(\.partition)).subtracting(state.ownedPartitions)
-                state.pausedBacklog.subtract(partitions)  // assigned partitions start unpaused
-                state.pausedDiscovery.subtract(partitions)
-                state.pausedCommands.subtract(partitions)
+                state.forgetPaused(partitions)  // assigned partitions start unpaused
                 if !numbers.isEmpty {
                     try await restore(numbers.sorted(), &state)
                     state.ownedPartitions.formUnion(numbers)
@@ -44,9 +42,7 @@ extension Coordinator {
                 state.heldBacklog.removeAll { numbers.contains($0.partition) }
                 state.parked.removeAll(inPartitions: numbers)
                 state.countParked()
-                state.pausedBacklog.subtract(partitions)
-                state.pausedDiscovery.subtract(partitions)
-                state.pausedCommands.subtract(partitions)
+                state.forgetPaused(partitions)
                 state.core.forgetQueuedLeads(ofPartitions: numbers)
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }

@@ -313,7 +313,16 @@ public final class Coordinator: Service {
         /// Owned `leads.discovered` and `leads.discovered.priority` partitions paused because of
         /// ``CoordinatorSettings/maxRunningWithIntent``.
         var pausedDiscovery: Set<TopicPartition> = []
+        /// Owned `lead.commands` partitions paused at the running bound (``CoordinatorCore/commandsFlow()``).
         var pausedCommands: Set<TopicPartition> = []
+
+        /// Forgets that `partitions` are paused: assigned ones start unpaused, revoked ones are
+        /// no longer this instance's to resume.
+        mutating func forgetPaused(_ partitions: [TopicPartition]) {
+            pausedBacklog.subtract(partitions)
+            pausedDiscovery.subtract(partitions)
+            pausedCommands.subtract(partitions)
+        }
         /// Backlog records polled while at the bound (at most one poll batch), in order, and
         /// parked ones fetched again for their account's open gates ahead of them.
         var heldBacklog: [ConsumerRecord] = []

@@ -74,9 +74,9 @@ final class ProgressTracker: Service {
     }
 
     func run() async throws {
-        let accountPartitions = await accountPartitionCount()
+        let (partsPartitions, accountPartitions) = await partitionCounts()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.trackSearches(accountPartitions: accountPartitions) }
+            group.addTask { try await self.trackSearches(partsPartitions: partsPartitions, accountPartitions: accountPartitions) }
             if accountPartitions != nil {
                 group.addTask { try await self.trackAccounts() }
             }
@@ -86,21 +86,24 @@ final class ProgressTracker: Service {
         }
     }
 
-    /// The partition count of `progress.account-parts`, or nil (account progress off, with a
-    /// warning) when the topic is missing, as in a deployment created before it.
-    private func accountPartitionCount() async -> Int? {
-        let topic = environment.topics.accountProgressParts
+    /// From one listing of the topics (waiting for the broker to answer): the partition count of
+    /// `progress.parts` (`PIPELINE_PARTITIONS` while it is missing: its parts are written there
+    /// once it is made), and that of `progress.account-parts`, or nil (account progress off, with
+    /// a warning) when it is missing, as in a deployment created before it.
+    private func partitionCounts() async -> (parts: Int, accountParts: Int?) {
+        let topics = environment.topics
         let logger = environment.logger
-        let count = try? await KafkaError.waitingForBroker({
-            try await KafkaAdmin(configuration: self.environment.kafka).listTopics()[topic]
+        let listed = try? await KafkaError.waitingForBroker({
+            try await KafkaAdmin(configuration: self.environment.kafka).listTopics()
         }) { error in
             logger.warning("waiting for the broker to list topics: \(error)")
         }
-        guard let count = count ?? nil, count > 0 else {
-            logger.warning("account progress is off: topic \(topic) is missing; run `leadctl topics create`")
-            return nil
+        func count(_ topic: String) -> Int? { listed?[topic].flatMap { $0 > 0 ? $0 : nil } }
+        let accountParts = count(topics.accountProgressParts)
+        if accountParts == nil {
+            logger.warning("account progress is off: topic \(topics.accountProgressParts) is missing; run `leadctl topics create`")
         }
-        return count
+        return (count(topics.progressParts) ?? environment.partitions, accountParts)
     }
 
     /// Reads a group's compacted inputs from the beginning on every assignment, without commits,
@@ -174,31 +177,18 @@ final class ProgressTracker: Service {
         await consumer.close()
     }
 
-    private func trackSearches(accountPartitions: Int?) async throws {
+    private func trackSearches(partsPartitions: Int, accountPartitions: Int?) async throws {
         let topics = environment.topics
         let totals = KafkaTable<SearchTotalDeclared>(configuration: environment.kafka, topic: topics.searchTotals,
                                                      codec: environment.codec, logger: environment.logger, recordsChanges: true)
         try await totals.start()
         do {
-            try await trackSearches(totals: totals, partitionCount: try await partitionCount(of: topics.progressParts),
-                                    accountPartitions: accountPartitions)
+            try await trackSearches(totals: totals, partitionCount: partsPartitions, accountPartitions: accountPartitions)
         } catch {
             await totals.stop()
             throw error
         }
         await totals.stop()
-    }
-
-    /// The partition count of `topic`, waiting for the broker to list it; `PIPELINE_PARTITIONS`
-    /// while it is missing (its parts are written there once it is made).
-    private func partitionCount(of topic: String) async throws -> Int {
-        let logger = environment.logger
-        let count = try await KafkaError.waitingForBroker({
-            try await KafkaAdmin(configuration: self.environment.kafka).listTopics()[topic]
-        }) { error in
-            logger.warning("waiting for the broker to list topics: \(error)")
-        }
-        return count.flatMap { $0 > 0 ? $0 : nil } ?? environment.partitions
     }
 
     private func trackSearches(totals: KafkaTable<SearchTotalDeclared>, partitionCount: Int, accountPartitions: Int?) async throws {

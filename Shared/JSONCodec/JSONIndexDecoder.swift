@@ -54,14 +54,7 @@ public struct JSONIndexDecoder {
     /// JSON object (the decode that follows says what is wrong).
     public static func memberNames(of bytes: [UInt8]) -> [String]? {
         guard let document = try? JSONIndex(bytes), document.nodes.first?.kind == .object else { return nil }
-        var names: [String] = []
-        var keyNode = 1
-        for _ in 0..<Int(document.nodes[0].count) {
-            guard let name = try? document.string(at: keyNode) else { return nil }
-            names.append(name)
-            keyNode = Int(document.nodes[keyNode + 1].after)
-        }
-        return names
+        return try? document.keyNodes(of: 0).map { try document.string(at: $0) }
     }
 
     /// The `JSONDecoder` this decoder agrees with (dates as ``ISO8601`` strings): it reads what
@@ -569,6 +562,12 @@ final class JSONIndex {
         return Array(bytes[Int(value.start) - (isString ? 1 : 0)..<Int(value.end) + (isString ? 1 : 0)])
     }
 
+    /// The key node of each member of `object`, in document order (its value node follows it).
+    func keyNodes(of object: Int) -> some Sequence<Int> {
+        let nodes = nodes
+        return sequence(first: object + 1) { Int(nodes[$0 + 1].after) }.prefix(Int(nodes[object].count))
+    }
+
     /// The value node of the member of `object` named `key`; nil when absent. (Parsing rejected
     /// any name present twice.)
     func member(of object: Int, named key: String) throws -> Int? {
@@ -681,19 +680,14 @@ private struct IndexKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtoc
             return
         }
         var valueNodes = [String: Int](minimumCapacity: count)
-        var keyNode = object + 1
-        for _ in 0..<count {
+        for keyNode in decoder.document.keyNodes(of: object) {
             valueNodes[try decoder.document.string(at: keyNode)] = keyNode + 1
-            keyNode = Int(nodes[keyNode + 1].after)
         }
         self.valueNodes = valueNodes
     }
 
     /// The key node of each member.
-    private var keyNodes: some Sequence<Int> {
-        let nodes = decoder.document.nodes
-        return sequence(first: object + 1) { Int(nodes[$0 + 1].after) }.prefix(Int(nodes[object].count))
-    }
+    private var keyNodes: some Sequence<Int> { decoder.document.keyNodes(of: object) }
 
     var codingPath: [any CodingKey] { decoder.codingPath }
 

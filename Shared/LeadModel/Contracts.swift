@@ -15,11 +15,11 @@ public struct LeadDiscovered: Message, Hashable {
     public static let schemaName = "lead.discovered"
     /// Version 1.
     public static let schemaVersion = 1
-    /// Its schema allows no other field.
-    public static var fieldNames: Set<String>? {
-        ["leadID", "accountID", "offerID", "sourceSearchID", "source", "name", "linkedinURL", "xURL", "mode", "reEnrichTypes",
-         "discoveredAt", "poolProfile"]
-    }
+    /// Its schema allows no other field. Made once: the codec asks for it at every decode.
+    public static let fieldNames: Set<String>? = [
+        "leadID", "accountID", "offerID", "sourceSearchID", "source", "name", "linkedinURL", "xURL", "mode", "reEnrichTypes",
+        "discoveredAt", "poolProfile",
+    ]
 
     /// The lead; also the record key.
     public var leadID: LeadID
