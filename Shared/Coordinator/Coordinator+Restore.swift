@@ -44,6 +44,7 @@ extension Coordinator {
                 state.countParked()
                 state.forgetPaused(partitions)
                 state.core.forgetQueuedLeads(ofPartitions: numbers)
+                state.core.refusedLeads.removeAll(inPartitions: numbers)
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
@@ -72,6 +73,7 @@ extension Coordinator {
         var finished = FinishedLeads()
         var pending = QueuedLeads()  // queued in the backlog
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
+        // (a refused lead's is counted as the core counts a refusal: it stops counting once discovered again)
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
             guard let key = record.keyString else { return }
             pending[LeadID(key)] = nil
@@ -87,10 +89,10 @@ extension Coordinator {
                 let summary = try environment.codec.decode(LeadStateSummary.self, record: record)
                 let leadID = summary.leadID
                 counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary))
-                if summary.status == .pending {
+                if summary.status == .pending || summary.status == .refused {
                     running[leadID] = nil
                     finished[leadID] = nil
-                    pending[leadID] = record.partition
+                    if summary.status == .pending { pending[leadID] = record.partition }
                 } else if summary.status == .ready {
                     running[leadID] = nil
                     finished[leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
@@ -115,7 +117,13 @@ extension Coordinator {
         state.core.finished.merge(finished)
         state.core.pendingLeads.merge(pending)
         // Every part of these partitions is written with the next batch, counted afresh.
-        for (lead, bucket) in counted.values { state.core.progress.move(lead, from: nil, to: bucket) }
+        for (leadID, (lead, bucket)) in counted {
+            if bucket == .refused {
+                state.core.restoreRefused(leadID, lead)
+            } else {
+                state.core.progress.move(lead, from: nil, to: bucket)
+            }
+        }
         for (leadState, partition) in restored.values {
             state.core.restore(leadState, partition: partition)
         }

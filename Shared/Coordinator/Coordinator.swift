@@ -538,8 +538,6 @@ public final class Coordinator: Service {
                 outputs.append(environment.codec.deadLetter(for: record, reason: reason, service: environment.service, topics: topics))
             case .queueInBacklog(let record, let runID):
                 enqueue(record, runID: runID, &outputs)
-            case .removeState(let leadID):
-                outputs.append(ProducerRecord(topic: topics.leadState, key: leadID.rawValue, value: nil))
             case .park:
                 break  // held by the loop (``handle(_:_:_:_:)``); nothing to write
             }
@@ -803,6 +801,7 @@ public final class Coordinator: Service {
             if let status = entry.machine.state?.status { counts[status, default: 0] += 1 }
         }
         counts[.ready, default: 0] += state.core.finished.count
+        counts[.refused, default: 0] += state.core.refusedLeads.count  // no machine: its table counts them
         for status in LeadStatus.allCases {
             metrics.gauge(MetricNames.coordinatorLeads, ["status": status.rawValue]).set(Double(counts[status] ?? 0))
         }

@@ -37,8 +37,6 @@ struct CoordinatorCore<Source> {
         case deadLetter(Source, reason: String)
         /// The input is copied to `leads.backlog`, in its partition, with its run id.
         case queueInBacklog(Source, runID: RunID)
-        /// The lead's state record is deleted (a queued lead that will not run).
-        case removeState(LeadID)
         /// A backlog record of a lead of `account`, which waits on a gate, is skipped at the
         /// waiting bound: the loop keeps its offset uncommitted and hands the record back once
         /// the account's gates open (the lead stays pending). `paid`: the lead's mode has a paid
@@ -99,6 +97,10 @@ struct CoordinatorCore<Source> {
     private var heldPendingOrder = HoldOrder()
     /// Where each search's leads are, per owned partition.
     var progress = ProgressCounts()
+    /// Leads refused at discovery, each with where it counts refused: one discovered again stops
+    /// counting there (it runs, or is refused and counted anew). Refusals are exceptions, so the
+    /// table stays small; a partition given up takes its own.
+    var refusedLeads = Coordinator.DigestTable<ProgressCounts.Lead>(partitionOf: \.partition)
     /// Backlog records parked now (``Effect/park(_:account:paid:)``), which the loop holds: counted
     /// against ``CoordinatorSettings/maxParkedLeads``.
     var parkedLeads = 0
@@ -163,9 +165,12 @@ struct CoordinatorCore<Source> {
         // a queued one is known too, even from an intent source: its backlog record starts it.
         guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil && (fromBacklog || pendingLeads[lead.leadID] == nil)
         else { return [] }
+        if let refused = refusedLeads.remove(lead.leadID) {
+            progress.move(refused, from: .refused, to: nil)  // counted anew below
+        }
         func refuse(_ why: String) -> [Effect] {
-            // A pending lead's state goes: the lead will not run.
-            [.deadLetter(source, reason: why)] + (wrotePendingState ? [.removeState(lead.leadID)] : [])
+            // Its refused state replaces a pending one.
+            self.refuse(lead, runID: runID, partition: partition, source: source, reason: why)
         }
         if let problem = unknownConfiguration(of: lead, tables) {
             if awaitingConfiguration[lead.leadID] != nil { return [] }  // a copy of a waiting record
@@ -312,6 +317,23 @@ struct CoordinatorCore<Source> {
     }
 
     /// The changelog record of a queued lead: pending, as of when it was queued.
+    /// Refuses a lead at discovery: its dead letter, and its refused state (replacing a pending
+    /// one), which keeps the reason for `leadctl show` and counts the lead refused for its
+    /// search, so that the search completes without it.
+    private mutating func refuse(_ lead: LeadDiscovered, runID: RunID, partition: Int32, source: Source, reason: String) -> [Effect] {
+        let counted = ProgressCounts.Lead(lead, partition: partition)
+        progress.move(counted, from: nil, to: .refused)
+        refusedLeads[lead.leadID] = counted
+        return [.deadLetter(source, reason: reason),
+                stateRecord(LeadStateMachine.refused(lead, runID: runID, reason: reason, at: now()), of: lead.leadID)]
+    }
+
+    /// A refused lead read from the changelog: counted refused until it is discovered again.
+    mutating func restoreRefused(_ leadID: LeadID, _ lead: ProgressCounts.Lead) {
+        progress.move(lead, from: nil, to: .refused)
+        refusedLeads[leadID] = lead
+    }
+
     private func pendingStateRecord(_ held: HeldPending) -> Effect {
         stateRecord(LeadStateMachine.queued(held.lead, runID: held.runID, at: held.since), of: held.lead.leadID)
     }
@@ -362,10 +384,8 @@ struct CoordinatorCore<Source> {
                 awaitingConfiguration[leadID] = nil
                 let seconds = settings.configurationWait.components.seconds
                 logger.warning("dead letter: \(problem), after waiting \(seconds) s", [LogKey.leadID: leadID.rawValue])
-                effects.append(.deadLetter(waiting.source, reason: "\(problem) (waited \(seconds) s)"))
-                if waiting.fromBacklog {  // its pending state goes: it will not run
-                    effects.append(.removeState(leadID))
-                }
+                effects += refuse(waiting.lead, runID: waiting.runID, partition: waiting.partition, source: waiting.source,
+                                  reason: "\(problem) (waited \(seconds) s)")
             }
         }
         return effects

@@ -8,7 +8,7 @@ import LeadModel
 struct ProgressCounts {
     /// Where a lead counts.
     enum Bucket: Hashable {
-        case pending, enriching, scoring, finalizing, billingPaused, deferred, completed
+        case pending, enriching, scoring, finalizing, billingPaused, deferred, completed, refused
 
         /// The bucket of a lead in `state`; nil for a lead that counts nowhere (processing
         /// between phases, which the machine never leaves a lead in).
@@ -26,6 +26,7 @@ struct ProgressCounts {
             case .ready: self = .completed
             case .billingPaused: self = .billingPaused
             case .outsideOutreachWindow: self = .deferred
+            case .refused: self = .refused
             case .processing:
                 switch phase {
                 case .profile, .activity: self = .enriching
@@ -107,6 +108,7 @@ struct ProgressCounts {
         case .billingPaused: part.billingPaused = max(0, part.billingPaused + delta)
         case .deferred: part.deferred = max(0, part.deferred + delta)
         case .completed: part.completed = max(0, part.completed + delta)
+        case .refused: part.refused = max(0, part.refused + delta)
         }
     }
 }

@@ -13,12 +13,14 @@ public enum LeadStateReport {
             }
             return "done"
         }
+        if state.status == .refused { return "not run" }  // the status line says why
         guard index == state.phaseIndex else { return "pending" }
         switch state.status {
         case .billingPaused: return "waiting: billing paused"
         case .outsideOutreachWindow: return "waiting: outside the outreach window"
         case .pending: return "queued"
         case .ready: return "done"
+        case .refused: return "not run"
         case .processing: break
         }
         guard let inFlight = state.inFlight, inFlight.phase == phase else { return "starting" }
@@ -46,6 +48,9 @@ public enum LeadStateReport {
         let profile = state.profile
         lines.append("lead \(state.leadID): \(profile.name)")
         lines.append("  status    \(state.status.rawValue)")
+        if state.status == .refused, let reason = state.history.last(where: { $0.kind == .refused })?.detail {
+            lines.append("  refused   \(reason)")
+        }
         lines.append("  run       \(state.runID)")
         lines.append("  mode      \(state.mode)")
         lines.append("  account   \(state.lead.accountID)   offer \(state.lead.offerID)   search \(state.lead.sourceSearchID)   source \(state.lead.source.rawValue)")

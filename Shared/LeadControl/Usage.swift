@@ -258,7 +258,9 @@ public enum Usage {
 
         Reads the progress topic (the latest snapshot per search) and prints, per search and per
         account, the state (running, completed, paused) and the counters: total, pending,
-        completed, enriching, scoring, finalizing, billing paused, deferred.
+        completed, enriching, scoring, finalizing, billing paused, deferred, refused (leads
+        dead-lettered at discovery, which never run: a search completes once each of its leads
+        is completed or refused).
 
         --search S  only that search (and its account's total over it)
         --watch     redraw a progress bar per search until every shown search is completed

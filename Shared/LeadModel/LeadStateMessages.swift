@@ -25,6 +25,8 @@ public struct HistoryEntry: Codable, Hashable, Sendable, CustomStringConvertible
         case billingPaused = "billing-paused"
         /// The lead waits for its account's outreach window.
         case deferred
+        /// The lead was refused (the entry's detail says why).
+        case refused
     }
 
     /// When.
@@ -242,11 +244,12 @@ public struct DocumentReferences: Codable, Hashable, Sendable {
 public struct LeadState: Message, Hashable {
     /// `lead.state`.
     public static let schemaName = "lead.state"
-    /// Version 3: each history entry is a short array (``StoredHistoryEntry``) instead of an
-    /// object. Version 2: `document` instead of `profile` for a running lead.
-    public static let schemaVersion = 3
-    /// Versions 1 to 3.
-    public static let supportedVersions = 1...3
+    /// Version 4: status `refused` (``LeadStatus/refused``). Version 3: each history entry is a
+    /// short array (``StoredHistoryEntry``) instead of an object. Version 2: `document` instead
+    /// of `profile` for a running lead.
+    public static let schemaVersion = 4
+    /// Versions 1 to 4.
+    public static let supportedVersions = 1...4
 
     /// The lead's input as first discovered.
     public var lead: LeadDiscovered

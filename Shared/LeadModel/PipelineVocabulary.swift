@@ -188,6 +188,9 @@ public enum LeadStatus: String, Codable, Sendable, CaseIterable {
     case billingPaused = "billing-paused"
     /// Deferred until the account's outreach window opens.
     case outsideOutreachWindow = "outside-outreach-window"
+    /// Refused at discovery (dead-lettered with the reason, which its history keeps): it never
+    /// ran, and counts as refused for its search. Discovered again, it runs if nothing refuses it.
+    case refused
 }
 
 /// How lead discovery found a lead.

@@ -33,11 +33,13 @@ public struct SearchProgressPart: Message, Hashable {
     public var deferred: Int
     /// Ready.
     public var completed: Int
+    /// Refused at discovery (absent in records written before it: 0).
+    public var refused: Int
     public var updatedAt: Date
 
     public init(searchID: SearchID, accountID: AccountID, partition: Int32, pending: Int = 0, enriching: Int = 0,
                 scoring: Int = 0, finalizing: Int = 0, billingPaused: Int = 0, deferred: Int = 0, completed: Int = 0,
-                updatedAt: Date) {
+                refused: Int = 0, updatedAt: Date) {
         self.searchID = searchID
         self.accountID = accountID
         self.partition = partition
@@ -48,7 +50,29 @@ public struct SearchProgressPart: Message, Hashable {
         self.billingPaused = billingPaused
         self.deferred = deferred
         self.completed = completed
+        self.refused = refused
         self.updatedAt = updatedAt
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case searchID, accountID, partition, pending, enriching, scoring, finalizing, billingPaused, deferred, completed, refused,
+             updatedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(searchID: try container.decode(SearchID.self, forKey: .searchID),
+                  accountID: try container.decode(AccountID.self, forKey: .accountID),
+                  partition: try container.decode(Int32.self, forKey: .partition),
+                  pending: try container.decode(Int.self, forKey: .pending),
+                  enriching: try container.decode(Int.self, forKey: .enriching),
+                  scoring: try container.decode(Int.self, forKey: .scoring),
+                  finalizing: try container.decode(Int.self, forKey: .finalizing),
+                  billingPaused: try container.decode(Int.self, forKey: .billingPaused),
+                  deferred: try container.decode(Int.self, forKey: .deferred),
+                  completed: try container.decode(Int.self, forKey: .completed),
+                  refused: try container.decodeIfPresent(Int.self, forKey: .refused) ?? 0,
+                  updatedAt: try container.decode(Date.self, forKey: .updatedAt))
     }
 
     /// The record key: one part per search and partition survives compaction.

@@ -329,6 +329,16 @@ public struct LeadStateMachine: Sendable {
                          updatedAt: at, readyAt: nil)
     }
 
+    /// The state of a lead refused at discovery: status refused, nothing started, the reason in
+    /// its history. Discovered again, it starts as a new lead.
+    public static func refused(_ lead: LeadDiscovered, runID: RunID, reason: String, at: Date) -> LeadState {
+        let entry = HistoryEntry(at: at, kind: .refused, runID: runID, phase: nil, attempt: nil, detail: reason)
+        let mode = lead.resolvedMode
+        return LeadState(lead: lead, runID: runID, mode: mode, status: .refused, plan: mode.phases, phaseIndex: 0,
+                         inFlight: nil, profile: EnrichedProfile(discovered: lead), history: [entry], createdAt: at,
+                         updatedAt: at, readyAt: nil)
+    }
+
     private mutating func restart(mode: Mode, runID: RunID, at: Date) {
         loadProfile(at: at)  // the new run starts from it
         guard state != nil else { return }

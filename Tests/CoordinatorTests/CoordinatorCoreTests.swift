@@ -346,9 +346,10 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(requests(core.resolveAwaitingLeads(tables)).map(\.leadID), ["lead-1"], "its account arrived in time")
         clock.advance(by: 1)
         let effects = core.resolveAwaitingLeads(tables)
-        guard case .deadLetter("lead-2", let reason) = effects.first, effects.count == 1 else { return XCTFail("\(effects)") }
+        guard case .deadLetter("lead-2", let reason) = effects.first, effects.count == 2 else { return XCTFail("\(effects)") }
         XCTAssertTrue(reason.hasPrefix("unknown account 'acct-never'"), reason)
         XCTAssertTrue(reason.hasSuffix("(waited 30 s)"), reason)
+        XCTAssertEqual(messages(effects, LeadState.self).map(\.status), [.refused], "counted refused for its search")
         XCTAssertTrue(core.awaitingConfiguration.isEmpty)
     }
 
@@ -705,11 +706,12 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertNil(core.heldPending["lead-3"], "its held state goes with it, unwritten")
         XCTAssertEqual(core.pendingLeads["lead-1"], 0, "a lead of a partition kept stays queued")
 
-        // lead-1's account refuses it when it leaves the backlog: nothing was written, so nothing is removed.
+        // lead-1's account refuses it when it leaves the backlog: its refused state is written,
+        // and its held pending state never is.
         tables.accounts["acct-1"]?.allowsEnrichment = false
         let refused = discover(lead("lead-1", source: .csvImport), fromBacklog: true, &core)
         XCTAssertTrue(refused.contains { if case .deadLetter = $0 { true } else { false } }, "\(refused)")
-        XCTAssertFalse(refused.contains { if case .removeState = $0 { true } else { false } }, "no state to remove: \(refused)")
+        XCTAssertEqual(messages(refused, LeadState.self).map(\.status), [.refused], "\(refused)")
         XCTAssertTrue(pendingStates(core.writeHeldStates()).isEmpty)
     }
 
@@ -730,10 +732,39 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertFalse(core.leads.contains("lead-1"), "no run starts")
     }
 
+    /// A refused lead still counts for its search, or the search never completes: its state
+    /// says refused, with the reason in its history (``leadctl show``), and its search's part
+    /// counts it refused. Discovered again once its account allows it, it runs and stops counting
+    /// refused; so does a refused lead restored from its state.
+    func testARefusedLeadCountsRefusedForItsSearchUntilItRuns() throws {
+        var core = core()
+        tables.accounts["acct-1"]?.allowsEnrichment = false
+        let effects = discover(lead("lead-1", source: .intentSearch), &core)
+        let reasons = effects.compactMap { effect -> String? in if case .deadLetter(_, let reason) = effect { reason } else { nil } }
+        XCTAssertEqual(reasons.count, 1, "\(effects)")
+        let refused = try XCTUnwrap(messages(effects, LeadState.self).first, "a refused state is written: \(effects)")
+        XCTAssertEqual(refused.status, .refused)
+        XCTAssertEqual(refused.history.last?.detail, reasons.first)
+        XCTAssertEqual(core.progress.part("search-1", partition: 0)?.refused, 1)
+        XCTAssertFalse(core.leads.contains("lead-1"), "no run starts")
+
+        tables.accounts["acct-1"]?.allowsEnrichment = true
+        XCTAssertFalse(requests(discover(lead("lead-1", source: .intentSearch), &core)).isEmpty, "discovered again, it runs")
+        var part = try XCTUnwrap(core.progress.part("search-1", partition: 0))
+        XCTAssertEqual([part.refused, part.enriching], [0, 1])
+
+        var restoredCore = self.core()
+        restoredCore.restoreRefused("lead-1", .init(refused.lead, partition: 0))
+        XCTAssertEqual(restoredCore.progress.part("search-1", partition: 0)?.refused, 1, "counted from its state")
+        _ = discover(lead("lead-1", source: .intentSearch), &restoredCore)
+        part = try XCTUnwrap(restoredCore.progress.part("search-1", partition: 0))
+        XCTAssertEqual([part.refused, part.enriching], [0, 1])
+    }
+
     /// A queued lead whose pending state was written, read from the backlog while its account
     /// is unknown, waits for the account; refused once the account comes (no enrichment), its
-    /// pending state is removed: left, a restore would hold it pending for good.
-    func testAWrittenPendingStateIsRemovedWhenTheLeadIsRefusedAfterWaitingForItsAccount() throws {
+    /// pending state is replaced by a refused one: left, a restore would hold it pending for good.
+    func testAWrittenPendingStateIsReplacedWhenTheLeadIsRefusedAfterWaitingForItsAccount() throws {
         var core = core(maxRunning: 1)
         _ = discover(lead("lead-0", source: .intentSearch), &core)
         _ = discover(lead("lead-1", source: .csvImport), &core)
@@ -747,7 +778,9 @@ final class CoordinatorCoreTests: XCTestCase {
         tables.accounts["acct-1"] = refusing
         let resolved = core.resolveAwaitingLeads(tables)
         XCTAssertTrue(resolved.contains { if case .deadLetter = $0 { true } else { false } }, "\(resolved)")
-        XCTAssertTrue(resolved.contains { if case .removeState("lead-1") = $0 { true } else { false } }, "\(resolved)")
+        XCTAssertEqual(messages(resolved, LeadState.self).map(\.status), [.refused], "\(resolved)")
+        let part = try XCTUnwrap(core.progress.part("search-1", partition: 0))
+        XCTAssertEqual([part.pending, part.refused], [0, 1])
     }
 
     func testAQueuedLeadCarryingAPoolProfileHasItsPendingStateWrittenAtOnce() throws {

@@ -68,6 +68,27 @@ final class ProgressCountsTests: XCTestCase {
         XCTAssertEqual(ProgressCounts.Bucket(state), .deferred)
         state.status = .ready
         XCTAssertEqual(ProgressCounts.Bucket(state), .completed)
+        state.status = .refused
+        XCTAssertEqual(ProgressCounts.Bucket(state), .refused)
+    }
+
+    /// A search whose every declared lead is ready or refused is completed: a refused lead
+    /// never runs, so waiting for it to be ready would leave the search running for good.
+    func testASearchCompletesWhenEachDeclaredLeadIsReadyOrRefused() throws {
+        var search = ProgressTracker.Search(partition: 0)
+        search.parts[0] = SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 0, completed: 3, refused: 1, updatedAt: at)
+        search.parts[1] = SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 1, enriching: 1, refused: 1, updatedAt: at)
+        let declared = SearchTotalDeclared(searchID: "search-1", accountID: "acct-1", total: 6, declaredAt: at)
+        var snapshot = try XCTUnwrap(search.snapshot("search-1", declared: declared, at: at))
+        XCTAssertEqual([snapshot.completed, snapshot.refused], [3, 2])
+        XCTAssertEqual(snapshot.state, .running, "one lead still enriching")
+
+        search.parts[1] = SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 1, completed: 1, refused: 1, updatedAt: at)
+        snapshot = try XCTUnwrap(search.snapshot("search-1", declared: declared, at: at))
+        XCTAssertEqual(snapshot.state, .completed)
+        let account = try XCTUnwrap(AccountProgressSnapshot.adding([snapshot, snapshot], accountID: "acct-1", at: at))
+        XCTAssertEqual(account.refused, 4, "an account adds its searches' refused leads up")
+        XCTAssertEqual(account.state, .completed)
     }
 
     /// A search's snapshot accounts for every lead of its parts: each bucket has its column, so

@@ -46,6 +46,18 @@ final class RenderingTests: XCTestCase {
         XCTAssertLessThan(failure.lowerBound, retry.lowerBound)
     }
 
+    /// A refused lead shows why, and a plan that never ran.
+    func testShowRendersARefusedLeadsReason() {
+        let lead = LeadDiscovered(leadID: "lead-9", accountID: "acct-1", offerID: "offer-2", sourceSearchID: "s1",
+                                  source: .csvImport, name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe",
+                                  xURL: nil, discoveredAt: Samples.now)
+        let reason = "offer 'offer-2' belongs to account 'acct-2', not to the lead's account 'acct-1'"
+        let text = LeadStateReport.render(LeadStateMachine.refused(lead, runID: "run-1", reason: reason, at: Samples.now))
+        for expected in ["status    refused", "refused   \(reason)", "→ profile   not run", "  finalize  not run", "search s1"] {
+            XCTAssertTrue(text.contains(expected), "missing \"\(expected)\" in:\n\(text)")
+        }
+    }
+
     func testShowRendersTheRunningPhase() {
         var state = Samples.state(status: .processing)
         state.phaseIndex = 1
