@@ -517,8 +517,28 @@ public final class Coordinator: Service {
             append(decisions, to: &outputs)
         } catch {
             logger.warning("dead letter: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
-            outputs.append(codec.deadLetter(for: record, reason: "\(error)", service: environment.service, topics: topics))
+            if let lead = readableLead(record, state) {
+                append(state.core.unreadable(lead, runID: runID(of: record), partition: record.partition, source: record,
+                                             reason: "\(error)"), to: &outputs)
+            } else {
+                outputs.append(codec.deadLetter(for: record, reason: "\(error)", service: environment.service, topics: topics))
+            }
         }
+    }
+
+    /// What can be read of a published lead the codec refused, when its ids are readable and it
+    /// is where its lead's state goes (keyed by its id or not at all, in its lead's partition):
+    /// it is refused then as the core refuses a lead, and counts for its search.
+    private func readableLead(_ record: ConsumerRecord, _ state: State) -> LeadDiscovered? {
+        let topics = environment.topics
+        guard record.topic == topics.leadsDiscovered || record.topic == topics.leadsDiscoveredPriority,
+              record.header(MessageHeaders.schema).map({ String(decoding: $0, as: UTF8.self) }) ?? LeadDiscovered.schemaName
+                == LeadDiscovered.schemaName,
+              let value = record.value, let lead = LeadDiscovered.readableIdentity(in: value, at: now()),
+              keyProblem(record, leadID: lead.leadID) == nil,
+              KafkaPartitioner.partition(forKey: lead.leadID.rawValue, partitionCount: state.partitionCount) == record.partition
+        else { return nil }
+        return lead
     }
 
     /// Why a record keyed by something else than its lead id is refused; nil for one without a key.

@@ -221,6 +221,19 @@ struct CoordinatorCore<Source> {
         return effects
     }
 
+    /// A published lead the codec refused, as far as it can be read (``LeadDiscovered/readableIdentity(in:at:)``):
+    /// a lead not known here is refused as any other, so it counts refused for its search; a
+    /// known lead published again wrongly is only dead-lettered, its state left as it is.
+    mutating func unreadable(_ lead: LeadDiscovered, runID: RunID, partition: Int32, source: Source, reason: String) -> [Effect] {
+        let leadID = lead.leadID
+        guard !leads.contains(leadID) && finished[leadID] == nil && pendingLeads[leadID] == nil
+                && awaitingConfiguration[leadID] == nil else { return [.deadLetter(source, reason: reason)] }
+        if let refused = refusedLeads.remove(leadID) {
+            progress.move(refused, from: .refused, to: nil)  // counted anew
+        }
+        return refuse(lead, runID: runID, partition: partition, source: source, reason: reason)
+    }
+
     /// A stage's answer, its payload unread; one for another run, phase or attempt, or for an
     /// unknown lead, changes nothing.
     /// - Parameter output: where the result record is, for the lead's changelog record.

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 
 /// What lead discovery publishes for each lead found: the public input contract of the pipeline.
 ///
@@ -176,6 +177,54 @@ public struct LeadDiscovered: Message, Hashable {
             throw .invalidXURL(x, problem)
         }
         if mode == .reEnrich && (reEnrichTypes ?? []).isEmpty { throw .reEnrichWithoutTypes }
+    }
+}
+
+extension LeadDiscovered {
+    /// What can be read of a published lead the codec refused (it breaks the input rules), for
+    /// the refused state that counts it for its search: its ids, each a non-empty string within
+    /// ``FieldLimit/identifier``; its name (cut at ``FieldLimit/name``), source and discovery
+    /// time when readable, else empty, `keyword-search` and `at`; no URL, mode or pool profile.
+    /// Nil when an id cannot be read.
+    public static func readableIdentity(in bytes: [UInt8], at: Date) -> LeadDiscovered? {
+        guard let identity = try? JSONIndexDecoder.decode(ReadableIdentity.self, from: bytes) else { return nil }
+        return identity.lead(at: at)
+    }
+
+    private struct ReadableIdentity: Decodable {
+        let leadID, accountID, offerID, sourceSearchID: String?
+        let name: String?
+        let source: LeadSource?
+        let discoveredAt: Date?
+
+        private enum CodingKeys: String, CodingKey {
+            case leadID, accountID, offerID, sourceSearchID, name, source, discoveredAt
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func id(_ key: CodingKeys) -> String? {
+                guard let value = try? container.decode(String.self, forKey: key), !value.isEmpty,
+                      value.unicodeScalars.count <= FieldLimit.identifier else { return nil }
+                return value
+            }
+            leadID = id(.leadID)
+            accountID = id(.accountID)
+            offerID = id(.offerID)
+            sourceSearchID = id(.sourceSearchID)
+            name = (try? container.decode(String.self, forKey: .name)).map {
+                String(String.UnicodeScalarView($0.unicodeScalars.prefix(FieldLimit.name)))
+            }
+            source = try? container.decode(LeadSource.self, forKey: .source)
+            discoveredAt = try? container.decode(Date.self, forKey: .discoveredAt)
+        }
+
+        func lead(at: Date) -> LeadDiscovered? {
+            guard let leadID, let accountID, let offerID, let sourceSearchID else { return nil }
+            return LeadDiscovered(leadID: LeadID(leadID), accountID: AccountID(accountID), offerID: OfferID(offerID),
+                                  sourceSearchID: SearchID(sourceSearchID), source: source ?? .keywordSearch, name: name ?? "",
+                                  linkedinURL: nil, xURL: nil, discoveredAt: discoveredAt ?? at)
+        }
     }
 }
 

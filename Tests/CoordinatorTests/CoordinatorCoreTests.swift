@@ -420,6 +420,23 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.leads.running, 1)
     }
 
+    /// A published lead the codec refused counts refused for its search when it is new; a
+    /// known lead published again wrongly keeps its state and run.
+    func testAnUnreadableLeadIsRefusedUnlessItIsKnown() throws {
+        var core = core()
+        var unreadable = lead("lead-2")
+        unreadable.linkedinURL = nil
+        let effects = core.unreadable(unreadable, runID: "run-lead-2", partition: 0, source: "lead-2", reason: "no profile URL")
+        XCTAssertEqual(messages(effects, LeadState.self).map(\.status), [.refused], "\(effects)")
+        XCTAssertEqual(core.progress.part("search-1", partition: 0)?.refused, 1)
+
+        XCTAssertEqual(requests(discover(lead("lead-1"), &core)).count, 1)
+        let again = core.unreadable(lead("lead-1"), runID: "run-2", partition: 0, source: "lead-1", reason: "no profile URL")
+        guard case .deadLetter("lead-1", "no profile URL") = again.first, again.count == 1 else { return XCTFail("\(again)") }
+        XCTAssertEqual(status(of: "lead-1", core), .processing)
+        XCTAssertEqual(core.progress.part("search-1", partition: 0)?.refused, 1)
+    }
+
     func testAFoundProfileAddsItsURLAndReEnrichesAReadyLead() throws {
         var core = core()
         try runToReady(discover(lead("lead-1"), &core), &core)

@@ -41,6 +41,35 @@ final class StrictDecodingTests: XCTestCase {
         XCTAssertNil(LeadState.fieldNames)
     }
 
+    /// What the coordinator reads of a lead the codec refused, to count it refused for its
+    /// search: its ids, each non-empty within the identifier limit, else nothing; what else
+    /// cannot be read is left empty, never fatal.
+    func testTheReadableIdentityOfARefusedLeadNeedsEachId() throws {
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        let noURL = lead(replacing: #""linkedinURL":"linkedin.com/in/janedoe","#, with: "")
+        XCTAssertNotNil(decodeError(LeadDiscovered.self, noURL), "refused: no profile URL")
+        let read = try XCTUnwrap(LeadDiscovered.readableIdentity(in: noURL, at: at))
+        XCTAssertEqual([read.leadID.rawValue, read.accountID.rawValue, read.offerID.rawValue, read.sourceSearchID.rawValue],
+                       ["lead-1", "acct-1", "offer-1", "search-1"])
+        XCTAssertEqual(read.name, "Jane Doe")
+        XCTAssertNil(read.linkedinURL)
+
+        let oddName = try XCTUnwrap(LeadDiscovered.readableIdentity(in: lead(replacing: #""name":"Jane Doe""#, with: #""name":7"#), at: at))
+        XCTAssertEqual(oddName.name, "", "a name of another type is left empty")
+        let noTime = try XCTUnwrap(LeadDiscovered.readableIdentity(in: lead(replacing: #""2025-06-15T15:06:40.000Z""#, with: "1"), at: at))
+        XCTAssertEqual(noTime.discoveredAt, at)
+        for broken in [
+            lead(replacing: #""sourceSearchID":"search-1","#, with: ""),
+            lead(replacing: #""accountID":"acct-1""#, with: #""accountID":"""#),
+            lead(replacing: #""offerID":"offer-1""#, with: #""offerID":["offer-1"]"#),
+            lead(replacing: #""leadID":"lead-1""#, with: "\"leadID\":\"\(String(repeating: "x", count: FieldLimit.identifier + 1))\""),
+            Array("not json".utf8),
+        ] {
+            XCTAssertNil(LeadDiscovered.readableIdentity(in: broken, at: at), String(decoding: broken, as: UTF8.self))
+        }
+    }
+
+    // MARK: Duplicate keys
     // MARK: Duplicate keys
 
     func testDuplicateKeysAreRejectedWithTheKeyAndWhere() {

@@ -223,7 +223,8 @@ final class ResilienceSystemTests: XCTestCase {
     }
 
     /// A lead may be published just before its account: it waits for it, bounded, while the
-    /// leads behind it go on; a lead whose account never comes is dead-lettered after the wait.
+    /// leads behind it go on; a lead whose account never comes is dead-lettered after the wait,
+    /// and refused.
     func testALeadWaitsForItsAccountWhileOthersGoOnThenRunsOrIsDeadLettered() async throws {
         let harness = try await PipelineHarness(environment: ["COORDINATOR_CONFIGURATION_WAIT_SECONDS": "20"])
         do {
@@ -252,8 +253,11 @@ final class ResilienceSystemTests: XCTestCase {
             for (_, letter) in letters {
                 XCTAssertTrue(letter.reason.contains("unknown account 'acct-never'") && letter.reason.contains("waited 20 s"), letter.reason)
             }
-            let states = try await harness.latestStates()
-            XCTAssertTrue(never.allSatisfy { states[$0.leadID] == nil || states[$0.leadID]?.status == .pending })
+            // Each has a refused state, written with its dead letter, so its search counts it.
+            try await waitUntil("refused states", timeoutSeconds: 30, pollMilliseconds: 250) {
+                let states = try await harness.latestStates()
+                return never.allSatisfy { states[$0.leadID]?.status == .refused }
+            }
         } catch {
             await harness.tearDown()
             throw error

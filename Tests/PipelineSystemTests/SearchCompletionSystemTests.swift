@@ -4,7 +4,8 @@ import LeadModel
 import XCTest
 
 /// A search completes once each of its declared leads is ready or refused: a lead the
-/// coordinator refuses never runs, and a search waiting for it would show running for good.
+/// coordinator refuses (its configuration refuses it, or the record breaks the input rules)
+/// never runs, and a search waiting for it would show running for good.
 final class SearchCompletionSystemTests: XCTestCase {
     func testASearchWithRefusedLeadsCompletesAndCountsThemTheSameAfterARestart() async throws {
         try await withPipeline(environment: PipelineHarness.reliableProviders) { harness in
@@ -15,9 +16,15 @@ final class SearchCompletionSystemTests: XCTestCase {
             let good = harness.makeLeads(4, search: "search-r", prefix: "good")
             var refused = harness.makeLeads(2, search: "search-r", prefix: "refused")
             for index in refused.indices { refused[index].offerID = harness.offerID(of: "acct-other") }
-            try await harness.publish(SearchTotalDeclared(searchID: "search-r", accountID: harness.accountID, total: 6, declaredAt: Date()),
+            // One breaks the input rules (no profile URL): its ids are readable, so it counts too.
+            let invalid = harness.makeLeads(1, search: "search-r", prefix: "invalid")[0]
+            var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(harness.environment.codec.encode(invalid))) as? [String: Any])
+            object["linkedinURL"] = nil
+            object["xURL"] = nil
+            try await harness.publish(SearchTotalDeclared(searchID: "search-r", accountID: harness.accountID, total: 7, declaredAt: Date()),
                                       topic: harness.environment.topics.searchTotals, key: "search-r")
             try await harness.publish(leads: good + refused)
+            try await harness.publishRaw(Array(try JSONSerialization.data(withJSONObject: object)), key: invalid.leadID.rawValue)
 
             func snapshots() async throws -> [ProgressSnapshot] {
                 try await harness.readAll(ProgressSnapshot.self, topic: harness.environment.topics.progress)
@@ -29,9 +36,9 @@ final class SearchCompletionSystemTests: XCTestCase {
                 return published.last?.state == .completed
             }
             let done = try XCTUnwrap(published.last)
-            XCTAssertEqual([done.total, done.completed, done.refused], [6, 4, 2])
+            XCTAssertEqual([done.total, done.completed, done.refused], [7, 4, 3])
             let deadLetters = try await harness.readAll(DeadLetter.self, topic: harness.environment.topics.deadLetters)
-            XCTAssertEqual(Set(deadLetters.map(\.key)), Set(refused.map(\.leadID.rawValue)))
+            XCTAssertEqual(Set(deadLetters.map(\.key)), Set((refused + [invalid]).map(\.leadID.rawValue)))
 
             _ = try await harness.stop(coordinator, signal: SIGKILL)
             coordinator = try harness.start("coordinator")
