@@ -45,6 +45,7 @@ extension Coordinator {
                 state.forgetPaused(partitions)
                 state.core.forgetQueuedLeads(ofPartitions: numbers)
                 state.core.refusedLeads.removeAll(inPartitions: numbers)
+                state.core.memberships.removeAll(inPartitions: numbers)
                 state.core.progress.remove(partitions: numbers)
                 state.core.awaitingConfiguration = state.core.awaitingConfiguration.filter { !numbers.contains($0.value.partition) }
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
@@ -74,8 +75,15 @@ extension Coordinator {
         var pending = QueuedLeads()  // queued in the backlog
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
         // (a refused lead's is counted as the core counts a refusal: it stops counting once discovered again)
+        var memberships: [(SearchMembership, Int32)] = []
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
             guard let key = record.keyString else { return }
+            if SearchMembership.isKey(key) {
+                if let membership = try? environment.codec.decode(SearchMembership.self, record: record) {
+                    memberships.append((membership, record.partition))
+                }
+                return
+            }
             pending[LeadID(key)] = nil
             guard record.value != nil else {
                 running[LeadID(key)] = nil
@@ -92,10 +100,13 @@ extension Coordinator {
                 if summary.status == .pending || summary.status == .refused {
                     running[leadID] = nil
                     finished[leadID] = nil
-                    if summary.status == .pending { pending[leadID] = record.partition }
+                    if summary.status == .pending {
+                        pending[leadID] = .init(partition: record.partition, origin: .init(summary.lead.sourceSearchID))
+                    }
                 } else if summary.status == .ready {
                     running[leadID] = nil
-                    finished[leadID] = ChangelogPointer(partition: record.partition, offset: record.offset)
+                    finished[leadID] = ChangelogPointer(partition: record.partition, origin: .init(summary.lead.sourceSearchID),
+                                                        offset: record.offset)
                 } else {
                     running[leadID] = record
                     finished[leadID] = nil
@@ -127,6 +138,7 @@ extension Coordinator {
         for (leadState, partition) in restored.values {
             state.core.restore(leadState, partition: partition)
         }
+        for (membership, partition) in memberships { state.core.restoreMembership(membership, partition: partition) }
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
                                  "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
                                  "pending": String(pending.count),

@@ -939,8 +939,8 @@ public final class Coordinator: Service {
         }
         for leadID in loaded.union(outputs.changelogIndex.keys) where !rewritten.contains(leadID) {
             let ready = state.core.leads.read(leadID) { entry -> ChangelogPointer? in
-                guard entry.machine.state?.status == .ready, let offset = entry.changelogOffset else { return nil }
-                return ChangelogPointer(partition: entry.partition, offset: offset)
+                guard let state = entry.machine.state, state.status == .ready, let offset = entry.changelogOffset else { return nil }
+                return ChangelogPointer(partition: entry.partition, origin: .init(state.lead.sourceSearchID), offset: offset)
             }
             guard let pointer = ready else { continue }
             state.core.leads[leadID] = nil

@@ -101,6 +101,10 @@ struct CoordinatorCore<Source> {
     /// counting there (it runs, or is refused and counted anew). Refusals are exceptions, so the
     /// table stays small; a partition given up takes its own.
     var refusedLeads = Coordinator.DigestTable<ProgressCounts.Lead>(partitionOf: \.partition)
+    /// The ``SearchMembership``s of the owned partitions (keyed by the membership's key, each
+    /// with its partition): a lead found again by a search that already counts it is not counted
+    /// twice.
+    var memberships = Coordinator.DigestTable<Int32>()
     /// Backlog records parked now (``Effect/park(_:account:paid:)``), which the loop holds: counted
     /// against ``CoordinatorSettings/maxParkedLeads``.
     var parkedLeads = 0
@@ -164,10 +168,25 @@ struct CoordinatorCore<Source> {
         // A known lead discovered again starts nothing (a new run takes an explicit re-enrich);
         // a queued one is known too, even from an intent source: its backlog record starts it.
         guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil && (fromBacklog || pendingLeads[lead.leadID] == nil)
-        else { return [] }
-        if let refused = refusedLeads.remove(lead.leadID) {
-            progress.move(refused, from: .refused, to: nil)  // counted anew below
-        }
+        else { return joined(lead, partition: partition) }
+        return forgetRefusal(of: lead) + admit(lead, runID: runID, partition: partition, fromBacklog: fromBacklog, source: source,
+                               wrotePendingState: wrotePendingState, tables)
+    }
+
+    /// A lead refused before, found again, stops counting refused: it is counted anew. Found by
+    /// another search, the search that found it refused counts it on, as already known (its
+    /// refused state is about to be replaced).
+    private mutating func forgetRefusal(of lead: LeadDiscovered) -> [Effect] {
+        guard let refused = refusedLeads.remove(lead.leadID) else { return [] }
+        progress.move(refused, from: .refused, to: nil)
+        guard refused.searchID != lead.sourceSearchID else { return [] }
+        return membership(lead.leadID, of: refused, discoveredAt: lead.discoveredAt)
+    }
+
+    /// A new lead, or one refused before, not known otherwise: refused, waiting for its
+    /// configuration, queued, parked or started (``discovered(_:runID:partition:fromBacklog:source:pendingStateWritten:_:)``).
+    private mutating func admit(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
+                                wrotePendingState: Bool, _ tables: some CoordinatorTables) -> [Effect] {
         func refuse(_ why: String) -> [Effect] {
             // Its refused state replaces a pending one.
             self.refuse(lead, runID: runID, partition: partition, source: source, reason: why)
@@ -197,13 +216,13 @@ struct CoordinatorCore<Source> {
         let hasPaidPhase = leads.waiting >= settings.maxWaitingLeads ? lead.resolvedMode.phases.contains { $0.isPaid } : nil
         let parks = hasPaidPhase.map { Self.gates(for: lead.accountID, tables, at: now()).holdRun(hasPaidPhase: $0) } ?? false
         if parks, fromBacklog, let hasPaidPhase {
-            pendingLeads[lead.leadID] = partition
+            pendingLeads[lead.leadID] = .init(partition: partition, origin: .init(lead.sourceSearchID))
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
             let written = wrotePendingState ? [] : [pendingStateRecord(HeldPending(lead: lead, runID: runID, since: now()))]
             return [.park(source, account: lead.accountID, paid: hasPaidPhase)] + written
         }
         if !fromBacklog && (parks || (!lead.source.isIntent && !hasRoomAhead(of: lead))) {
-            pendingLeads[lead.leadID] = partition
+            pendingLeads[lead.leadID] = .init(partition: partition, origin: .init(lead.sourceSearchID))
             progress.move(.init(lead, partition: partition), from: nil, to: .pending)
             let held = HeldPending(lead: lead, runID: runID, since: now())
             // A lead carrying a pool profile (a pool match) is not held: the profile is kilobytes.
@@ -221,6 +240,39 @@ struct CoordinatorCore<Source> {
         return effects
     }
 
+    /// A known lead found again: by another search than its own, one ``SearchMembership`` (once
+    /// per search), which counts it there as already known; by its own, nothing.
+    private mutating func joined(_ lead: LeadDiscovered, partition: Int32) -> [Effect] {
+        guard let origin = origin(ofKnown: lead.leadID), origin != .init(lead.sourceSearchID) else { return [] }
+        return membership(lead.leadID, of: .init(lead, partition: partition), discoveredAt: now())
+    }
+
+    /// Counts `leadID` as already known in `search` (its search, account and the lead's
+    /// partition), with the record that counts it again at a restore; nothing if it counts there.
+    private mutating func membership(_ leadID: LeadID, of search: ProgressCounts.Lead, discoveredAt: Date) -> [Effect] {
+        let membership = SearchMembership(leadID: leadID, accountID: search.accountID, searchID: search.searchID,
+                                          discoveredAt: discoveredAt)
+        guard memberships[LeadID(membership.key)] == nil else { return [] }
+        memberships[LeadID(membership.key)] = search.partition
+        progress.move(search, from: nil, to: .alreadyKnown)
+        var job = Coordinator.EncodeJob(leadID: leadID)
+        job.append(.membership(membership), topic: topics.leadState, key: membership.key, partition: search.partition)
+        return [.messages(job)]
+    }
+
+    /// The search a known lead (running, ready or queued) was found by.
+    private func origin(ofKnown leadID: LeadID) -> Coordinator.SearchOrigin? {
+        if let search = leads.read(leadID, { $0.machine.state?.lead.sourceSearchID }) ?? nil { return .init(search) }
+        return finished[leadID]?.origin ?? pendingLeads[leadID]?.origin
+    }
+
+    /// A membership read from the changelog: counted as the core counts one it writes.
+    mutating func restoreMembership(_ membership: SearchMembership, partition: Int32) {
+        guard memberships[LeadID(membership.key)] == nil else { return }
+        memberships[LeadID(membership.key)] = partition
+        progress.move(.init(membership, partition: partition), from: nil, to: .alreadyKnown)
+    }
+
     /// A published lead the codec refused, as far as it can be read (``LeadDiscovered/readableIdentity(in:at:)``):
     /// a lead not known here is refused as any other, so it counts refused for its search; a
     /// known lead published again wrongly is only dead-lettered, its state left as it is.
@@ -228,10 +280,7 @@ struct CoordinatorCore<Source> {
         let leadID = lead.leadID
         guard !leads.contains(leadID) && finished[leadID] == nil && pendingLeads[leadID] == nil
                 && awaitingConfiguration[leadID] == nil else { return [.deadLetter(source, reason: reason)] }
-        if let refused = refusedLeads.remove(leadID) {
-            progress.move(refused, from: .refused, to: nil)  // counted anew
-        }
-        return refuse(lead, runID: runID, partition: partition, source: source, reason: reason)
+        return forgetRefusal(of: lead) + refuse(lead, runID: runID, partition: partition, source: source, reason: reason)
     }
 
     /// A stage's answer, its payload unread; one for another run, phase or attempt, or for an
@@ -370,7 +419,7 @@ struct CoordinatorCore<Source> {
     /// change held here is not applied (and charged) a second time.
     mutating func writeHeldStates(ofPartitions partitions: Set<Int32>) -> [Effect] {
         var effects: [Effect] = []
-        for (leadID, held) in heldPending where pendingLeads[leadID].map(partitions.contains) == true {
+        for (leadID, held) in heldPending where pendingLeads[leadID].map { partitions.contains($0.partition) } == true {
             heldPending[leadID] = nil
             effects.append(pendingStateRecord(held))
         }
@@ -802,6 +851,8 @@ extension Coordinator {
 
     struct ChangelogPointer {
         let partition: Int32
+        /// The search the lead was found by.
+        let origin: SearchOrigin
         let offset: Int64
     }
 }

@@ -98,6 +98,7 @@ extension Coordinator {
             case usage(BillingUsage)
             case state(LeadState)
             case poolEntry(LeadPoolEntry)
+            case membership(SearchMembership)
 
             /// The message, whatever its type (for logs and tests).
             var message: any Message {
@@ -106,6 +107,7 @@ extension Coordinator {
                 case .usage(let usage): usage
                 case .state(let state): state
                 case .poolEntry(let entry): entry
+                case .membership(let membership): membership
                 }
             }
         }
@@ -115,6 +117,8 @@ extension Coordinator {
             let topic: String
             let key: String
             let isChangelog: Bool
+            /// The record's partition, when not its key's.
+            var partition: Int32? = nil
 
             /// The message, whatever its type.
             var message: any Message { payload.message }
@@ -129,8 +133,8 @@ extension Coordinator {
             messages.reserveCapacity(capacity)
         }
 
-        mutating func append(_ payload: Payload, topic: String, key: String, isChangelog: Bool = false) {
-            messages.append(Item(payload: payload, topic: topic, key: key, isChangelog: isChangelog))
+        mutating func append(_ payload: Payload, topic: String, key: String, isChangelog: Bool = false, partition: Int32? = nil) {
+            messages.append(Item(payload: payload, topic: topic, key: key, isChangelog: isChangelog, partition: partition))
         }
 
         /// The records, in order; a message that cannot be encoded (which does not happen with our
@@ -141,12 +145,14 @@ extension Coordinator {
             records.reserveCapacity(messages.count)
             for item in messages {
                 do {
-                    let record = switch item.payload {
+                    var record = switch item.payload {
                     case .request(let request): try codec.record(request, topic: item.topic, key: item.key, fragment: profile)
                     case .usage(let usage): try codec.record(usage, topic: item.topic, key: item.key, fragment: profile)
                     case .state(let state): try codec.record(state, topic: item.topic, key: item.key, fragment: profile)
                     case .poolEntry(let entry): try codec.record(entry, topic: item.topic, key: item.key, fragment: profile)
+                    case .membership(let membership): try codec.record(membership, topic: item.topic, key: item.key)
                     }
+                    if let partition = item.partition { record.partition = partition }
                     records.append((record, item.isChangelog ? leadID : nil))
                 } catch {
                     logger.error("cannot encode \(type(of: item.message)) for \(item.topic): \(error)", [LogKey.leadID: leadID.rawValue])

@@ -1,4 +1,5 @@
 import LeadModel
+import LeadRules
 
 extension Coordinator {
     /// A table of the owned partitions' leads that is only looked up, never listed, keyed by a
@@ -52,14 +53,37 @@ extension Coordinator {
     /// inline either way, at the 67).
     typealias FinishedLeads = DigestTable<ChangelogPointer>
 
+    /// A queued lead's partition, and the search it was found by.
+    struct QueuedLead: Hashable {
+        let partition: Int32
+        let origin: SearchOrigin
+    }
+
+    /// The search a lead was found by, as 32 bits of a hash of its id: enough to tell a known
+    /// lead found again by its own search (a copy, nothing to do) from one found by another
+    /// (``SearchMembership``); two searches of one lead sharing a hash (about one chance in four
+    /// billion) would count the second search's find nowhere. It fits the tables' values without
+    /// growing them (a ``ChangelogPointer`` had 4 bytes of padding).
+    struct SearchOrigin: Hashable {
+        let hash: UInt32
+
+        init(_ searchID: SearchID) {
+            hash = UInt32(truncatingIfNeeded: StableHash.fnv1a(searchID.rawValue))
+        }
+    }
+
     /// The standard leads queued in `leads.backlog` (state pending), each with its partition. It
     /// holds every lead waiting for room, however many were published at once: with 300,000
     /// ids as long as a UUID, a table keyed by the id took 136 bytes a lead and this one 40 (41
     /// MB against 12).
-    typealias QueuedLeads = DigestTable<Int32>
+    typealias QueuedLeads = DigestTable<QueuedLead>
 }
 
 extension Coordinator.DigestTable where Value == Coordinator.ChangelogPointer {
+    init() { self.init(partitionOf: \.partition) }
+}
+
+extension Coordinator.DigestTable where Value == Coordinator.QueuedLead {
     init() { self.init(partitionOf: \.partition) }
 }
 

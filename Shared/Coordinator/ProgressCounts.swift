@@ -9,6 +9,8 @@ struct ProgressCounts {
     /// Where a lead counts.
     enum Bucket: Hashable {
         case pending, enriching, scoring, finalizing, billingPaused, deferred, completed, refused
+        /// Counted by a ``SearchMembership``, never by a lead's state.
+        case alreadyKnown
 
         /// The bucket of a lead in `state`; nil for a lead that counts nowhere (processing
         /// between phases, which the machine never leaves a lead in).
@@ -53,6 +55,12 @@ struct ProgressCounts {
         init(_ lead: LeadDiscovered, partition: Int32) {
             self.searchID = lead.sourceSearchID
             self.accountID = lead.accountID
+            self.partition = partition
+        }
+
+        init(_ membership: SearchMembership, partition: Int32) {
+            self.searchID = membership.searchID
+            self.accountID = membership.accountID
             self.partition = partition
         }
 
@@ -109,6 +117,7 @@ struct ProgressCounts {
         case .deferred: part.deferred = max(0, part.deferred + delta)
         case .completed: part.completed = max(0, part.completed + delta)
         case .refused: part.refused = max(0, part.refused + delta)
+        case .alreadyKnown: part.alreadyKnown = max(0, part.alreadyKnown + delta)
         }
     }
 }

@@ -17,7 +17,8 @@ import Streaming
 /// another partitioner than the pipeline's (librdkafka's default hashes with CRC32): a total
 /// in another partition than its search's parts would otherwise be another member's, and the
 /// two would publish the search half each, never completed. A search is completed when its
-/// total is declared and that many of its leads are ready or refused (a refused lead never runs).
+/// total is declared and that many of its leads are ready, refused (a refused lead never runs) or
+/// already known from another search (it runs once, for that search).
 ///
 /// Progress per account is the same pattern once more: each published search snapshot is also
 /// written, keyed `<account>/<search>`, to the compacted `progress.account-parts` in the partition
@@ -57,10 +58,11 @@ final class ProgressTracker: Service {
             let sum = { (count: (SearchProgressPart) -> Int) in parts.values.reduce(0) { $0 + count($1) } }
             let completed = sum(\.completed)
             let refused = sum(\.refused)
+            let alreadyKnown = sum(\.alreadyKnown)
             let active = sum(\.enriching) + sum(\.scoring) + sum(\.finalizing)
             let paused = sum(\.billingPaused)
             let state: ProgressSnapshot.State
-            if let total, completed + refused >= total {
+            if let total, completed + refused + alreadyKnown >= total {
                 state = .completed
             } else if paused > 0 && active == 0 {
                 state = .paused
@@ -70,7 +72,8 @@ final class ProgressTracker: Service {
             return ProgressSnapshot(searchID: searchID, accountID: accountID, state: state, total: total,
                                     pending: sum(\.pending), completed: completed, enriching: sum(\.enriching),
                                     scoring: sum(\.scoring), finalizing: sum(\.finalizing), billingPaused: paused,
-                                    deferred: sum(\.deferred), refused: refused, updatedAt: now)
+                                    deferred: sum(\.deferred), refused: refused, alreadyKnown: alreadyKnown,
+                                    updatedAt: now)
         }
     }
 

@@ -29,13 +29,14 @@ public struct ProgressReport: Codable, Hashable, Sendable {
     /// The table `leadctl progress` prints.
     public func renderTable() -> String {
         guard !searches.isEmpty else { return "no progress snapshots yet" }
-        let header = ["", "state", "total", "pending", "completed", "enriching", "scoring", "finalizing", "billing paused", "deferred", "refused"]
+        let header = ["", "state", "total", "pending", "completed", "enriching", "scoring", "finalizing", "billing paused", "deferred", "refused", "already known"]
         var rows: [[String]] = []
         for snapshot in searches {
             rows.append([
                 "search \(snapshot.searchID) (\(snapshot.accountID))", snapshot.state.rawValue, snapshot.total.map(String.init) ?? "?",
                 String(snapshot.pending), String(snapshot.completed), String(snapshot.enriching), String(snapshot.scoring),
                 String(snapshot.finalizing), String(snapshot.billingPaused), String(snapshot.deferred), String(snapshot.refused),
+                String(snapshot.alreadyKnown),
             ])
         }
         for account in accounts {
@@ -44,6 +45,7 @@ public struct ProgressReport: Codable, Hashable, Sendable {
                 "account \(account.accountID) (\(count) search\(count == 1 ? "" : "es"))", account.state.rawValue,
                 account.total.map(String.init) ?? "?", String(account.pending), String(account.completed), String(account.enriching), String(account.scoring),
                 String(account.finalizing), String(account.billingPaused), String(account.deferred), String(account.refused),
+                String(account.alreadyKnown),
             ])
         }
         return TextTable.render(header: header, rows: rows, rightAligned: Set(2..<header.count))
@@ -55,17 +57,20 @@ public struct ProgressReport: Codable, Hashable, Sendable {
         let nameWidth = searches.map { $0.searchID.rawValue.count }.max() ?? 0
         return searches.map { snapshot in
             let total = snapshot.total
-            // Refused leads never run: the bar counts them done, the count names them.
-            let done = snapshot.completed + snapshot.refused
+            // Refused leads never run, and leads already known run for another search: the bar
+            // and the count take them as done, the details name them.
+            let done = snapshot.completed + snapshot.refused + snapshot.alreadyKnown
             let fraction = total.map { $0 > 0 ? min(1, Double(done) / Double($0)) : 1 } ?? 0
             let filled = Int((fraction * Double(width)).rounded(.down))
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            let count = "\(snapshot.completed)" + (snapshot.refused > 0 ? "+\(snapshot.refused) refused" : "") + "/\(total.map(String.init) ?? "?")"
+            let count = "\(done)/\(total.map(String.init) ?? "?")"
             let percent = total == nil ? "  ?%" : String(format: "%3d%%", Int((fraction * 100).rounded(.down)))
             var details = "\(snapshot.state.rawValue)  " + (snapshot.pending > 0 ? "pending \(snapshot.pending), " : "") + "enriching \(snapshot.enriching), scoring \(snapshot.scoring)"
             if snapshot.finalizing > 0 { details += ", finalizing \(snapshot.finalizing)" }
             if snapshot.billingPaused > 0 { details += ", billing paused \(snapshot.billingPaused)" }
             if snapshot.deferred > 0 { details += ", deferred \(snapshot.deferred)" }
+            if snapshot.refused > 0 { details += ", refused \(snapshot.refused)" }
+            if snapshot.alreadyKnown > 0 { details += ", already known \(snapshot.alreadyKnown)" }
             return "\(pad(snapshot.searchID.rawValue, nameWidth))  [\(bar)]  \(count)  \(percent)  \(details)"
         }.joined(separator: "\n")
     }

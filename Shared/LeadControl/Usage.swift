@@ -259,8 +259,9 @@ public enum Usage {
         Reads the progress topic (the latest snapshot per search) and prints, per search and per
         account, the state (running, completed, paused) and the counters: total, pending,
         completed, enriching, scoring, finalizing, billing paused, deferred, refused (leads
-        dead-lettered at discovery, which never run: a search completes once each of its leads
-        is completed or refused).
+        dead-lettered at discovery, which never run) and already known (leads found earlier by
+        another search, which run once, for that one): a search completes once each of its
+        leads is completed, refused or already known.
 
         --search S  only that search (and its account's total over it)
         --watch     redraw a progress bar per search until every shown search is completed

@@ -11,7 +11,7 @@ import Foundation
 public struct AccountProgressSnapshot: Message, Hashable {
     /// `account.progress`.
     public static let schemaName = "account.progress"
-    /// Version 2 added ``finalizing``; ``refused`` was added within version 2 (absent: 0).
+    /// Version 2 added ``finalizing``; ``refused`` and ``alreadyKnown`` were added within version 2 (absent: 0).
     public static let schemaVersion = 2
     /// Versions 1 (no ``finalizing``: read as 0) and 2.
     public static let supportedVersions = 1...2
@@ -41,6 +41,8 @@ public struct AccountProgressSnapshot: Message, Hashable {
     public var deferred: Int
     /// Leads refused at discovery (dead-lettered).
     public var refused: Int
+    /// Leads already known from another search (counted in each search that found them again).
+    public var alreadyKnown: Int
     /// When the snapshot was taken.
     public var updatedAt: Date
 
@@ -64,7 +66,8 @@ public struct AccountProgressSnapshot: Message, Hashable {
     /// Creates a snapshot.
     public init(
         accountID: AccountID, state: ProgressSnapshot.State, searches: SearchCounts, total: Int?, pending: Int, completed: Int,
-        enriching: Int, scoring: Int, finalizing: Int = 0, billingPaused: Int, deferred: Int, refused: Int = 0, updatedAt: Date
+        enriching: Int, scoring: Int, finalizing: Int = 0, billingPaused: Int, deferred: Int, refused: Int = 0, alreadyKnown: Int = 0,
+        updatedAt: Date
     ) {
         self.accountID = accountID
         self.state = state
@@ -78,12 +81,13 @@ public struct AccountProgressSnapshot: Message, Hashable {
         self.billingPaused = billingPaused
         self.deferred = deferred
         self.refused = refused
+        self.alreadyKnown = alreadyKnown
         self.updatedAt = updatedAt
     }
 
     private enum CodingKeys: String, CodingKey {
         case accountID, state, searches, total, pending, completed, enriching, scoring, finalizing, billingPaused, deferred, refused,
-             updatedAt
+             alreadyKnown, updatedAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -96,6 +100,7 @@ public struct AccountProgressSnapshot: Message, Hashable {
             total: try container.decodeIfPresent(Int.self, forKey: .total),
             pending: columns.pending, completed: columns.completed, enriching: columns.enriching, scoring: columns.scoring,
             finalizing: columns.finalizing, billingPaused: columns.billingPaused, deferred: columns.deferred, refused: columns.refused,
+            alreadyKnown: columns.alreadyKnown,
             updatedAt: try container.decode(Date.self, forKey: .updatedAt))
     }
 
@@ -122,7 +127,7 @@ public struct AccountProgressSnapshot: Message, Hashable {
             total: totals.contains(nil) ? nil : totals.reduce(0) { add($0, $1 ?? 0) },
             pending: sum(\.pending), completed: sum(\.completed), enriching: sum(\.enriching), scoring: sum(\.scoring),
             finalizing: sum(\.finalizing), billingPaused: sum(\.billingPaused), deferred: sum(\.deferred), refused: sum(\.refused),
-            updatedAt: now)
+            alreadyKnown: sum(\.alreadyKnown), updatedAt: now)
     }
 
     /// The key of a search's snapshot on ``Topics/accountProgressParts``: `<account id>/<search id>`.

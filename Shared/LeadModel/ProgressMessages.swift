@@ -4,8 +4,8 @@ import Foundation
 public struct ProgressSnapshot: Message, Hashable {
     /// `progress.snapshot`.
     public static let schemaName = "progress.snapshot"
-    /// Version 2 added ``pending``, version 3 ``finalizing``; ``refused`` was added within
-    /// version 3 (absent: 0).
+    /// Version 2 added ``pending``, version 3 ``finalizing``; ``refused`` and ``alreadyKnown``
+    /// were added within version 3 (absent: 0).
     public static let schemaVersion = 3
     /// Versions 1 (no ``pending``: read as 0), 2 (no ``finalizing``: read as 0) and 3.
     public static let supportedVersions = 1...3
@@ -44,13 +44,17 @@ public struct ProgressSnapshot: Message, Hashable {
     public var deferred: Int
     /// Leads refused at discovery (dead-lettered): they never run, and count toward the total.
     public var refused: Int
+    /// Leads already known from another search (``SearchMembership``): they run once, for that
+    /// search, and count toward this one's total.
+    public var alreadyKnown: Int
     /// When the snapshot was taken.
     public var updatedAt: Date
 
     /// Creates a snapshot.
     public init(
         searchID: SearchID, accountID: AccountID, state: State, total: Int?, pending: Int = 0, completed: Int, enriching: Int,
-        scoring: Int, finalizing: Int = 0, billingPaused: Int, deferred: Int, refused: Int = 0, updatedAt: Date
+        scoring: Int, finalizing: Int = 0, billingPaused: Int, deferred: Int, refused: Int = 0, alreadyKnown: Int = 0,
+        updatedAt: Date
     ) {
         self.searchID = searchID
         self.accountID = accountID
@@ -64,12 +68,13 @@ public struct ProgressSnapshot: Message, Hashable {
         self.billingPaused = billingPaused
         self.deferred = deferred
         self.refused = refused
+        self.alreadyKnown = alreadyKnown
         self.updatedAt = updatedAt
     }
 
     private enum CodingKeys: String, CodingKey {
         case searchID, accountID, state, total, pending, completed, enriching, scoring, finalizing, billingPaused, deferred, refused,
-             updatedAt
+             alreadyKnown, updatedAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,13 +87,13 @@ public struct ProgressSnapshot: Message, Hashable {
             total: try container.decodeIfPresent(Int.self, forKey: .total),
             pending: columns.pending, completed: columns.completed, enriching: columns.enriching, scoring: columns.scoring,
             finalizing: columns.finalizing, billingPaused: columns.billingPaused, deferred: columns.deferred,
-            refused: columns.refused, updatedAt: try container.decode(Date.self, forKey: .updatedAt))
+            refused: columns.refused, alreadyKnown: columns.alreadyKnown, updatedAt: try container.decode(Date.self, forKey: .updatedAt))
     }
 }
 
 /// The lead counters of a search's or an account's snapshot, read from the snapshot's own
 /// object: `pending` (from version 2 of a search's) and `finalizing` (from version 3 of a
-/// search's, 2 of an account's) read as 0 when absent, as `refused` is (added within those versions).
+/// search's, 2 of an account's) read as 0 when absent, as `refused` and `alreadyKnown` are (added within those versions).
 struct ProgressColumns: Decodable {
     var pending: Int
     var completed: Int
@@ -98,9 +103,10 @@ struct ProgressColumns: Decodable {
     var billingPaused: Int
     var deferred: Int
     var refused: Int
+    var alreadyKnown: Int
 
     private enum CodingKeys: String, CodingKey {
-        case pending, completed, enriching, scoring, finalizing, billingPaused, deferred, refused
+        case pending, completed, enriching, scoring, finalizing, billingPaused, deferred, refused, alreadyKnown
     }
 
     init(from decoder: any Decoder) throws {
@@ -113,5 +119,6 @@ struct ProgressColumns: Decodable {
         billingPaused = try container.decode(Int.self, forKey: .billingPaused)
         deferred = try container.decode(Int.self, forKey: .deferred)
         refused = try container.decodeIfPresent(Int.self, forKey: .refused) ?? 0
+        alreadyKnown = try container.decodeIfPresent(Int.self, forKey: .alreadyKnown) ?? 0
     }
 }

@@ -35,11 +35,13 @@ public struct SearchProgressPart: Message, Hashable {
     public var completed: Int
     /// Refused at discovery (absent in records written before it: 0).
     public var refused: Int
+    /// Already known from another search (absent in records written before it: 0).
+    public var alreadyKnown: Int
     public var updatedAt: Date
 
     public init(searchID: SearchID, accountID: AccountID, partition: Int32, pending: Int = 0, enriching: Int = 0,
                 scoring: Int = 0, finalizing: Int = 0, billingPaused: Int = 0, deferred: Int = 0, completed: Int = 0,
-                refused: Int = 0, updatedAt: Date) {
+                refused: Int = 0, alreadyKnown: Int = 0, updatedAt: Date) {
         self.searchID = searchID
         self.accountID = accountID
         self.partition = partition
@@ -51,12 +53,13 @@ public struct SearchProgressPart: Message, Hashable {
         self.deferred = deferred
         self.completed = completed
         self.refused = refused
+        self.alreadyKnown = alreadyKnown
         self.updatedAt = updatedAt
     }
 
     private enum CodingKeys: String, CodingKey {
         case searchID, accountID, partition, pending, enriching, scoring, finalizing, billingPaused, deferred, completed, refused,
-             updatedAt
+             alreadyKnown, updatedAt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +75,7 @@ public struct SearchProgressPart: Message, Hashable {
                   deferred: try container.decode(Int.self, forKey: .deferred),
                   completed: try container.decode(Int.self, forKey: .completed),
                   refused: try container.decodeIfPresent(Int.self, forKey: .refused) ?? 0,
+                  alreadyKnown: try container.decodeIfPresent(Int.self, forKey: .alreadyKnown) ?? 0,
                   updatedAt: try container.decode(Date.self, forKey: .updatedAt))
     }
 

@@ -113,7 +113,7 @@ final class CoordinatorCoreTests: XCTestCase {
         let queued = discover(first, &core)
         guard case .queueInBacklog("lead-1", let runID) = queued.first else { return XCTFail("not queued: \(queued)") }
         XCTAssertEqual(runID, "run-lead-1")
-        XCTAssertEqual(core.pendingLeads["lead-1"], 0)
+        XCTAssertEqual(core.pendingLeads["lead-1"]?.partition, 0)
         XCTAssertTrue(discover(first, &core).isEmpty, "queued once however often it is discovered")
 
         var admission = core.admission
@@ -299,7 +299,7 @@ final class CoordinatorCoreTests: XCTestCase {
         guard case .queueInBacklog = discover(lead("lead-1", source: .csvImport), &core).first else { return XCTFail("not queued") }
         XCTAssertTrue(discover(lead("lead-1", source: .intentSearch), &core).isEmpty)
         XCTAssertNil(core.leads["lead-1"], "not running while queued")
-        XCTAssertEqual(core.pendingLeads["lead-1"], 0)
+        XCTAssertEqual(core.pendingLeads["lead-1"]?.partition, 0)
         XCTAssertEqual(requests(discover(lead("lead-1", source: .csvImport), fromBacklog: true, &core)).map(\.phase), [.profile],
                        "its backlog record starts it")
         XCTAssertNil(core.pendingLeads["lead-1"])
@@ -418,6 +418,54 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(discover(lead("lead-1"), &core).isEmpty)
         XCTAssertTrue(discover(lead("lead-1"), fromBacklog: true, &core).isEmpty)
         XCTAssertEqual(core.leads.running, 1)
+    }
+
+    /// A known lead discovered by another search counts there as already known, once: one
+    /// membership record, in the lead's partition; discovered again by that search or by its
+    /// own, nothing. Running, queued or ready, the same.
+    func testAKnownLeadDiscoveredByAnotherSearchCountsThereAsAlreadyKnownOnce() throws {
+        var core = core(maxRunning: 1)
+        XCTAssertEqual(requests(discover(lead("lead-1"), &core)).count, 1, "running")
+        _ = discover(lead("lead-2", source: .csvImport), &core)
+        XCTAssertNotNil(core.pendingLeads["lead-2"], "queued")
+        func elsewhere(_ id: String, source: LeadSource = .keywordSearch) -> LeadDiscovered {
+            var other = lead(id, source: source)
+            other.sourceSearchID = "search-2"
+            return other
+        }
+        let effects = core.discovered(elsewhere("lead-1"), runID: "run-x", partition: 3, fromBacklog: false, source: "lead-1", tables)
+        XCTAssertEqual(messages(effects, SearchMembership.self).map(\.searchID), ["search-2"], "\(effects)")
+        guard case .messages(let job) = effects.first else { return XCTFail("\(effects)") }
+        XCTAssertEqual(job.messages.map(\.partition), [3], "in the lead's partition, where its owner restores it")
+        XCTAssertEqual(core.progress.part("search-2", partition: 3)?.alreadyKnown, 1)
+        XCTAssertTrue(discover(elsewhere("lead-1"), &core).isEmpty, "once per search")
+        XCTAssertTrue(discover(lead("lead-1"), &core).isEmpty, "its own search")
+        XCTAssertEqual(messages(discover(elsewhere("lead-2", source: .csvImport), &core), SearchMembership.self).count, 1, "queued")
+        core.finished["lead-9"] = .init(partition: 0, origin: .init("search-1"), offset: 5)
+        XCTAssertEqual(messages(discover(elsewhere("lead-9"), &core), SearchMembership.self).count, 1, "ready")
+        XCTAssertTrue(discover(lead("lead-9"), &core).isEmpty)
+        XCTAssertEqual(core.progress.part("search-2", partition: 0)?.alreadyKnown, 2)
+
+        var restored = self.core()
+        restored.restoreMembership(try XCTUnwrap(messages(effects, SearchMembership.self).first), partition: 3)
+        XCTAssertEqual(restored.progress.part("search-2", partition: 3)?.alreadyKnown, 1)
+    }
+
+    /// A lead refused for one search and then found by another runs for that one; the first
+    /// counts it on, as already known, since its refused state is replaced.
+    func testALeadRefusedForOneSearchThenRunForAnotherStillCountsInTheFirst() throws {
+        var core = core()
+        tables.accounts["acct-1"]?.allowsEnrichment = false
+        _ = discover(lead("lead-1", source: .intentSearch), &core)
+        tables.accounts["acct-1"]?.allowsEnrichment = true
+        var other = lead("lead-1", source: .intentSearch)
+        other.sourceSearchID = "search-2"
+        let effects = discover(other, &core)
+        XCTAssertFalse(requests(effects).isEmpty, "it runs for search-2")
+        XCTAssertEqual(messages(effects, SearchMembership.self).map(\.searchID), ["search-1"])
+        let first = try XCTUnwrap(core.progress.part("search-1", partition: 0))
+        XCTAssertEqual([first.refused, first.alreadyKnown], [0, 1])
+        XCTAssertEqual(core.progress.part("search-2", partition: 0)?.enriching, 1)
     }
 
     /// A published lead the codec refused counts refused for its search when it is new; a
@@ -704,7 +752,7 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(written.first?.createdAt, queuedAt, "the state of when it was queued")
         XCTAssertEqual(written.first?.runID, "run-lead-1")
         XCTAssertTrue(pendingStates(core.writeHeldStates()).isEmpty, "written once")
-        XCTAssertEqual(core.pendingLeads["lead-1"], 0, "still queued")
+        XCTAssertEqual(core.pendingLeads["lead-1"]?.partition, 0, "still queued")
     }
 
     func testHeldPendingStatesOfPartitionsGivenUpAreWrittenAndARefusedLeadsIsDropped() throws {
@@ -721,7 +769,7 @@ final class CoordinatorCoreTests: XCTestCase {
         core.forgetQueuedLeads(ofPartitions: [1])  // the partition was revoked
         XCTAssertNil(core.pendingLeads["lead-2"])
         XCTAssertNil(core.heldPending["lead-3"], "its held state goes with it, unwritten")
-        XCTAssertEqual(core.pendingLeads["lead-1"], 0, "a lead of a partition kept stays queued")
+        XCTAssertEqual(core.pendingLeads["lead-1"]?.partition, 0, "a lead of a partition kept stays queued")
 
         // lead-1's account refuses it when it leaves the backlog: its refused state is written,
         // and its held pending state never is.

@@ -10,15 +10,15 @@ final class QueuedLeadsTests: XCTestCase {
         var queued = Coordinator.QueuedLeads()
         XCTAssertTrue(queued.isEmpty)
         let ids = (0..<100_000).map { LeadID("lead-\(UUID().uuidString.lowercased())-\($0)") }
-        for (index, id) in ids.enumerated() { queued[id] = Int32(index % 12) }
+        for (index, id) in ids.enumerated() { queued[id] = .init(partition: Int32(index % 12), origin: .init("search-1")) }
         XCTAssertEqual(queued.count, ids.count, "no two ids share an entry")
         for (index, id) in ids.enumerated() where index.isMultiple(of: 97) {
-            XCTAssertEqual(queued[id], Int32(index % 12), "\(id)")
+            XCTAssertEqual(queued[id]?.partition, Int32(index % 12), "\(id)")
         }
         XCTAssertNil(queued[LeadID("lead-never-queued")])
         XCTAssertNil(queued[LeadID("LEAD-\(ids[0].rawValue.dropFirst(5))")], "ids differing in case are different leads")
 
-        XCTAssertEqual(queued.remove(ids[1]), 1)
+        XCTAssertEqual(queued.remove(ids[1])?.partition, 1)
         XCTAssertNil(queued.remove(ids[1]), "taken out once")
         XCTAssertNil(queued[ids[1]])
         XCTAssertEqual(queued.count, ids.count - 1)
@@ -26,21 +26,21 @@ final class QueuedLeadsTests: XCTestCase {
 
     func testGivingPartitionsUpForgetsTheirLeadsOnlyAndAMergeTakesTheNewerPartition() {
         var queued = Coordinator.QueuedLeads()
-        queued["lead-1"] = 1
-        queued["lead-2"] = 2
-        queued["lead-3"] = 3
+        queued["lead-1"] = .init(partition: 1, origin: .init("search-1"))
+        queued["lead-2"] = .init(partition: 2, origin: .init("search-1"))
+        queued["lead-3"] = .init(partition: 3, origin: .init("search-1"))
         queued.removeAll(inPartitions: [1, 3])
         XCTAssertNil(queued["lead-1"])
         XCTAssertNil(queued["lead-3"])
-        XCTAssertEqual(queued["lead-2"], 2)
+        XCTAssertEqual(queued["lead-2"]?.partition, 2)
 
         var restored = Coordinator.QueuedLeads()
-        restored["lead-2"] = 5
-        restored["lead-4"] = 4
+        restored["lead-2"] = .init(partition: 5, origin: .init("search-1"))
+        restored["lead-4"] = .init(partition: 4, origin: .init("search-1"))
         queued.merge(restored)
         XCTAssertEqual(queued.count, 2)
-        XCTAssertEqual(queued["lead-2"], 5)
-        XCTAssertEqual(queued["lead-4"], 4)
+        XCTAssertEqual(queued["lead-2"]?.partition, 5)
+        XCTAssertEqual(queued["lead-4"]?.partition, 4)
         queued.removeAll(inPartitions: [4, 5])
         XCTAssertTrue(queued.isEmpty)
     }

@@ -75,10 +75,10 @@ final class OperationsReportTests: XCTestCase {
 
     static func snapshot(_ search: String, account: String = "acct-1", state: ProgressSnapshot.State = .running, total: Int? = 10,
                          completed: Int = 4, enriching: Int = 3, scoring: Int = 2, finalizing: Int = 0, paused: Int = 0,
-                         deferred: Int = 1, refused: Int = 0) -> ProgressSnapshot {
+                         deferred: Int = 1, refused: Int = 0, alreadyKnown: Int = 0) -> ProgressSnapshot {
         ProgressSnapshot(searchID: SearchID(search), accountID: AccountID(account), state: state, total: total, completed: completed,
                          enriching: enriching, scoring: scoring, finalizing: finalizing, billingPaused: paused, deferred: deferred,
-                         refused: refused, updatedAt: now)
+                         refused: refused, alreadyKnown: alreadyKnown, updatedAt: now)
     }
 
     func testProgressAddsUpAccountsAndFilters() {
@@ -107,13 +107,13 @@ final class OperationsReportTests: XCTestCase {
     func testProgressTable() {
         let report = ProgressReport(latest: [
             Self.snapshot("s-1", finalizing: 1),
-            Self.snapshot("s-2", state: .completed, total: 5, completed: 4, enriching: 0, scoring: 0, deferred: 0, refused: 1),
+            Self.snapshot("s-2", state: .completed, total: 5, completed: 3, enriching: 0, scoring: 0, deferred: 0, refused: 1, alreadyKnown: 1),
         ])
         XCTAssertEqual(report.renderTable(), """
-                                         state      total  pending  completed  enriching  scoring  finalizing  billing paused  deferred  refused
-            search s-1 (acct-1)          running       10        0          4          3        2           1               0         1        0
-            search s-2 (acct-1)          completed      5        0          4          0        0           0               0         0        1
-            account acct-1 (2 searches)  running       15        0          8          3        2           1               0         1        1
+                                         state      total  pending  completed  enriching  scoring  finalizing  billing paused  deferred  refused  already known
+            search s-1 (acct-1)          running       10        0          4          3        2           1               0         1        0              0
+            search s-2 (acct-1)          completed      5        0          3          0        0           0               0         0        1              1
+            account acct-1 (2 searches)  running       15        0          7          3        2           1               0         1        1              1
             """)
         XCTAssertEqual(ProgressReport(latest: []).renderTable(), "no progress snapshots yet")
     }
@@ -121,13 +121,13 @@ final class OperationsReportTests: XCTestCase {
     func testProgressBars() {
         let report = ProgressReport(latest: [
             Self.snapshot("s-1", finalizing: 1, paused: 2),
-            Self.snapshot("search-22", state: .completed, total: 5, completed: 4, enriching: 0, scoring: 0, deferred: 0, refused: 1),
+            Self.snapshot("search-22", state: .completed, total: 5, completed: 3, enriching: 0, scoring: 0, deferred: 0, refused: 1, alreadyKnown: 1),
             Self.snapshot("s-3", total: nil, completed: 3, deferred: 0),
         ])
         XCTAssertEqual(report.renderBars(width: 10), """
             s-1        [####------]  4/10   40%  running  enriching 3, scoring 2, finalizing 1, billing paused 2, deferred 1
             s-3        [----------]  3/?    ?%  running  enriching 3, scoring 2
-            search-22  [##########]  4+1 refused/5  100%  completed  enriching 0, scoring 0
+            search-22  [##########]  5/5  100%  completed  enriching 0, scoring 0, refused 1, already known 1
             """)
     }
 

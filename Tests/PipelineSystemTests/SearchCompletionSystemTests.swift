@@ -52,4 +52,56 @@ final class SearchCompletionSystemTests: XCTestCase {
             XCTAssertEqual(restored, done, "refused leads are counted from their states after a restart")
         }
     }
+
+    /// Two searches finding the same people: a lead of the second search already known from the
+    /// first (running, queued or ready) counts there as already known, so both complete, with
+    /// the same counts after a restart.
+    func testSearchesSharingLeadsBothCompleteAndCountTheSameAfterARestart() async throws {
+        try await withPipeline(environment: PipelineHarness.reliableProviders) { harness in
+            var coordinator = try harness.start("coordinator")
+            for stage in PipelineHarness.stages { try harness.start(stage) }
+            let first = harness.makeLeads(6, search: "search-1", prefix: "lead")
+            var shared = Array(first.prefix(3))
+            for index in shared.indices { shared[index].sourceSearchID = "search-2" }
+            let second = harness.makeLeads(2, search: "search-2", prefix: "second") + shared
+            for (search, total) in [("search-1", 6), ("search-2", second.count)] {
+                try await harness.publish(SearchTotalDeclared(searchID: SearchID(search), accountID: harness.accountID, total: total,
+                                                              declaredAt: Date()),
+                                          topic: harness.environment.topics.searchTotals, key: search)
+            }
+            try await harness.publish(leads: first + second)
+
+            var done: [SearchID: ProgressSnapshot] = [:]
+            func latest() async throws -> [SearchID: ProgressSnapshot] {
+                var latest: [SearchID: ProgressSnapshot] = [:]
+                for (_, snapshot) in try await harness.readAll(ProgressSnapshot.self, topic: harness.environment.topics.progress) {
+                    latest[snapshot.searchID] = snapshot
+                }
+                return latest
+            }
+            try await waitUntil("both searches completed", timeoutSeconds: 60, pollMilliseconds: 250) {
+                done = try await latest()
+                return done["search-1"]?.state == .completed && done["search-2"]?.state == .completed
+            }
+            XCTAssertEqual([done["search-1"]?.completed, done["search-1"]?.alreadyKnown], [6, 0])
+            XCTAssertEqual([done["search-2"]?.completed, done["search-2"]?.alreadyKnown], [2, 3])
+            let pool = try await harness.waitForPool(8)
+            XCTAssertEqual(pool.count, 8, "each shared lead ran once")
+
+            _ = try await harness.stop(coordinator, signal: SIGKILL)
+            let before = try await harness.readAll(ProgressSnapshot.self, topic: harness.environment.topics.progress).count
+            coordinator = try harness.start("coordinator")
+            var again: [SearchID: ProgressSnapshot] = [:]
+            try await waitUntil("the restarted coordinator's progress", timeoutSeconds: 60, pollMilliseconds: 250) {
+                let count = try await harness.readAll(ProgressSnapshot.self, topic: harness.environment.topics.progress).count
+                again = try await latest()
+                return count >= before + 2
+            }
+            for search in ["search-1", "search-2"] as [SearchID] {
+                var restored = try XCTUnwrap(again[search])
+                restored.updatedAt = try XCTUnwrap(done[search]).updatedAt
+                XCTAssertEqual(restored, done[search], "\(search): the same counts after a restart")
+            }
+        }
+    }
 }
