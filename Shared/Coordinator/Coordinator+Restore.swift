@@ -75,12 +75,15 @@ extension Coordinator {
         var pending = QueuedLeads()  // queued in the backlog
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
         // (a refused lead's is counted as the core counts a refusal: it stops counting once discovered again)
-        var memberships: [(SearchMembership, Int32)] = []
+        var memberships: [String: (SearchMembership, Int32)] = [:]
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
             guard let key = record.keyString else { return }
             if SearchMembership.isKey(key) {
-                if let membership = try? environment.codec.decode(SearchMembership.self, record: record) {
-                    memberships.append((membership, record.partition))
+                do {
+                    memberships[key] = record.value == nil
+                        ? nil : (try environment.codec.decode(SearchMembership.self, record: record), record.partition)
+                } catch {
+                    logger.error("undecodable search membership skipped: \(error)", [LogKey.offset: String(record.offset)])
                 }
                 return
             }
@@ -138,7 +141,7 @@ extension Coordinator {
         for (leadState, partition) in restored.values {
             state.core.restore(leadState, partition: partition)
         }
-        for (membership, partition) in memberships { state.core.restoreMembership(membership, partition: partition) }
+        for (membership, partition) in memberships.values { state.core.restoreMembership(membership, partition: partition) }
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
                                  "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
                                  "pending": String(pending.count),

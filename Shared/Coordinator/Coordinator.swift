@@ -558,6 +558,8 @@ public final class Coordinator: Service {
                 outputs.append(environment.codec.deadLetter(for: record, reason: reason, service: environment.service, topics: topics))
             case .queueInBacklog(let record, let runID):
                 enqueue(record, runID: runID, &outputs)
+            case .removeMembership(let key, let partition):
+                outputs.append(ProducerRecord(topic: topics.leadState, partition: partition, key: Array(key.utf8), value: nil))
             case .park:
                 break  // held by the loop (``handle(_:_:_:_:)``); nothing to write
             }

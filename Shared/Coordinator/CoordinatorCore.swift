@@ -37,6 +37,9 @@ struct CoordinatorCore<Source> {
         case deadLetter(Source, reason: String)
         /// The input is copied to `leads.backlog`, in its partition, with its run id.
         case queueInBacklog(Source, runID: RunID)
+        /// The ``SearchMembership`` with this key, in this partition of `lead.state`, is deleted
+        /// (its search counts the lead itself now).
+        case removeMembership(key: String, partition: Int32)
         /// A backlog record of a lead of `account`, which waits on a gate, is skipped at the
         /// waiting bound: the loop keeps its offset uncommitted and hands the record back once
         /// the account's gates open (the lead stays pending). `paid`: the lead's mode has a paid
@@ -169,24 +172,39 @@ struct CoordinatorCore<Source> {
         // a queued one is known too, even from an intent source: its backlog record starts it.
         guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil && (fromBacklog || pendingLeads[lead.leadID] == nil)
         else { return joined(lead, partition: partition) }
-        return forgetRefusal(of: lead) + admit(lead, runID: runID, partition: partition, fromBacklog: fromBacklog, source: source,
-                               wrotePendingState: wrotePendingState, tables)
+        // A lead refused before has its refused state in the changelog: a pending state that
+        // replaces it is written at once, or a restore would count it refused while it is queued.
+        let wasRefused = refusedLeads[lead.leadID] != nil
+        return countAnew(lead) + admit(lead, runID: runID, partition: partition, fromBacklog: fromBacklog, source: source,
+                                       wrotePendingState: wrotePendingState, holdsPendingState: !wasRefused, tables)
     }
 
-    /// A lead refused before, found again, stops counting refused: it is counted anew. Found by
-    /// another search, the search that found it refused counts it on, as already known (its
-    /// refused state is about to be replaced).
-    private mutating func forgetRefusal(of lead: LeadDiscovered) -> [Effect] {
-        guard let refused = refusedLeads.remove(lead.leadID) else { return [] }
+    /// A lead not known here, about to be counted for its search (run, queued or refused),
+    /// stops counting where it did: as already known in this search (its membership is deleted),
+    /// and as refused. Refused for another search, that search counts it on, as already known
+    /// (its refused state is about to be replaced).
+    private mutating func countAnew(_ lead: LeadDiscovered) -> [Effect] {
+        var effects: [Effect] = []
+        let key = SearchMembership.key(leadID: lead.leadID, searchID: lead.sourceSearchID)
+        if let partition = memberships.remove(LeadID(key)) {
+            progress.move(.init(lead, partition: partition), from: .alreadyKnown, to: nil)
+            effects.append(.removeMembership(key: key, partition: partition))
+        }
+        guard let refused = refusedLeads.remove(lead.leadID) else { return effects }
         progress.move(refused, from: .refused, to: nil)
-        guard refused.searchID != lead.sourceSearchID else { return [] }
-        return membership(lead.leadID, of: refused, discoveredAt: lead.discoveredAt)
+        guard refused.searchID != lead.sourceSearchID else { return effects }
+        return effects + membership(lead.leadID, of: refused, discoveredAt: lead.discoveredAt)
+    }
+
+    /// Whether the lead runs, is ready or is queued here.
+    private func isKnown(_ leadID: LeadID) -> Bool {
+        leads.contains(leadID) || finished[leadID] != nil || pendingLeads[leadID] != nil
     }
 
     /// A new lead, or one refused before, not known otherwise: refused, waiting for its
     /// configuration, queued, parked or started (``discovered(_:runID:partition:fromBacklog:source:pendingStateWritten:_:)``).
     private mutating func admit(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
-                                wrotePendingState: Bool, _ tables: some CoordinatorTables) -> [Effect] {
+                                wrotePendingState: Bool, holdsPendingState: Bool, _ tables: some CoordinatorTables) -> [Effect] {
         func refuse(_ why: String) -> [Effect] {
             // Its refused state replaces a pending one.
             self.refuse(lead, runID: runID, partition: partition, source: source, reason: why)
@@ -227,7 +245,7 @@ struct CoordinatorCore<Source> {
             let held = HeldPending(lead: lead, runID: runID, since: now())
             // A lead carrying a pool profile (a pool match) is not held: the profile is kilobytes.
             guard settings.stateWriteInterval > .zero && heldPending.count < settings.maxHeldPendingStates
-                    && lead.poolProfile == nil else {
+                    && lead.poolProfile == nil && holdsPendingState else {
                 return [.queueInBacklog(source, runID: runID), pendingStateRecord(held)]
             }
             heldPending[lead.leadID] = held
@@ -278,9 +296,9 @@ struct CoordinatorCore<Source> {
     /// known lead published again wrongly is only dead-lettered, its state left as it is.
     mutating func unreadable(_ lead: LeadDiscovered, runID: RunID, partition: Int32, source: Source, reason: String) -> [Effect] {
         let leadID = lead.leadID
-        guard !leads.contains(leadID) && finished[leadID] == nil && pendingLeads[leadID] == nil
-                && awaitingConfiguration[leadID] == nil else { return [.deadLetter(source, reason: reason)] }
-        return forgetRefusal(of: lead) + refuse(lead, runID: runID, partition: partition, source: source, reason: reason)
+        guard awaitingConfiguration[leadID] == nil else { return [.deadLetter(source, reason: reason)] }
+        if isKnown(leadID) { return [.deadLetter(source, reason: reason)] + joined(lead, partition: partition) }
+        return countAnew(lead) + refuse(lead, runID: runID, partition: partition, source: source, reason: reason)
     }
 
     /// A stage's answer, its payload unread; one for another run, phase or attempt, or for an
@@ -446,8 +464,15 @@ struct CoordinatorCore<Source> {
                 awaitingConfiguration[leadID] = nil
                 let seconds = settings.configurationWait.components.seconds
                 logger.warning("dead letter: \(problem), after waiting \(seconds) s", [LogKey.leadID: leadID.rawValue])
-                effects += refuse(waiting.lead, runID: waiting.runID, partition: waiting.partition, source: waiting.source,
-                                  reason: "\(problem) (waited \(seconds) s)")
+                let reason = "\(problem) (waited \(seconds) s)"
+                if isKnown(leadID) {
+                    // Started meanwhile for another search: its search counts it as already
+                    // known, and its state is not replaced by a refusal.
+                    effects += [.deadLetter(waiting.source, reason: reason)] + joined(waiting.lead, partition: waiting.partition)
+                } else {
+                    effects += countAnew(waiting.lead)
+                        + refuse(waiting.lead, runID: waiting.runID, partition: waiting.partition, source: waiting.source, reason: reason)
+                }
             }
         }
         return effects

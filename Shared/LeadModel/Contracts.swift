@@ -187,7 +187,8 @@ extension LeadDiscovered {
     /// time when readable, else empty, `keyword-search` and `at`; no URL, mode or pool profile.
     /// Nil when an id cannot be read.
     public static func readableIdentity(in bytes: [UInt8], at: Date) -> LeadDiscovered? {
-        guard let identity = try? JSONIndexDecoder.decode(ReadableIdentity.self, from: bytes) else { return nil }
+        // NUL is refused as the input rules refuse it: lead ids never hold it (``SearchMembership/key``).
+        guard let identity = try? JSONIndexDecoder.decode(ReadableIdentity.self, from: bytes, rejectsNUL: true) else { return nil }
         return identity.lead(at: at)
     }
 

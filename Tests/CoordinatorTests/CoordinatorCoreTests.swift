@@ -468,6 +468,56 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.progress.part("search-2", partition: 0)?.enriching, 1)
     }
 
+    /// A lead waiting for one search's configuration, started meanwhile for another search,
+    /// is not refused over its run when the wait runs out: the waiting search counts it as
+    /// already known.
+    func testAWaitRunningOutDoesNotRefuseALeadAnotherSearchStarted() throws {
+        var core = core(configurationWait: .seconds(30))
+        var waiting = lead("lead-1", offer: "offer-later")
+        waiting.sourceSearchID = "search-a"
+        XCTAssertTrue(discover(waiting, &core).isEmpty, "it waits for its offer")
+        XCTAssertEqual(requests(discover(lead("lead-1"), &core)).count, 1, "search-1's copy starts it")
+        clock.advance(by: 30)
+        let effects = core.resolveAwaitingLeads(tables)
+        XCTAssertTrue(messages(effects, LeadState.self).isEmpty, "its running state is not replaced: \(effects)")
+        XCTAssertEqual(messages(effects, SearchMembership.self).map(\.searchID), ["search-a"])
+        XCTAssertEqual(status(of: "lead-1", core), .processing)
+        XCTAssertEqual(core.progress.part("search-a", partition: 0)?.alreadyKnown, 1)
+    }
+
+    /// A search counts a lead once: one counted there as already known, then run or refused for
+    /// that search itself, stops counting as already known (its membership is deleted).
+    func testALeadCountedAsAlreadyKnownThenRefusedForThatSearchCountsOnce() throws {
+        var core = core()
+        tables.accounts["acct-1"]?.allowsEnrichment = false
+        var forA = lead("lead-1", source: .intentSearch)
+        forA.sourceSearchID = "search-a"
+        var forB = forA
+        forB.sourceSearchID = "search-b"
+        _ = discover(forA, &core)  // refused for A
+        _ = discover(forB, &core)  // refused for B: A counts it as already known
+        var a = try XCTUnwrap(core.progress.part("search-a", partition: 0))
+        XCTAssertEqual([a.refused, a.alreadyKnown], [0, 1])
+        let effects = discover(forA, &core)  // refused for A again
+        a = try XCTUnwrap(core.progress.part("search-a", partition: 0))
+        XCTAssertEqual([a.refused, a.alreadyKnown], [1, 0], "counted once")
+        XCTAssertTrue(effects.contains { if case .removeMembership(let key, 0) = $0 { key == SearchMembership.key(leadID: "lead-1", searchID: "search-a") } else { false } },
+                      "\(effects)")
+        let b = try XCTUnwrap(core.progress.part("search-b", partition: 0))
+        XCTAssertEqual([b.refused, b.alreadyKnown], [0, 1])
+    }
+
+    /// An unreadable record of a known lead from another search counts it there as already known.
+    func testAnUnreadableRecordOfAKnownLeadFromAnotherSearchCountsThere() {
+        var core = core()
+        XCTAssertEqual(requests(discover(lead("lead-1"), &core)).count, 1)
+        var other = lead("lead-1")
+        other.sourceSearchID = "search-2"
+        let effects = core.unreadable(other, runID: "run-2", partition: 0, source: "lead-1", reason: "no profile URL")
+        XCTAssertEqual(effects.filter { if case .deadLetter = $0 { true } else { false } }.count, 1)
+        XCTAssertEqual(messages(effects, SearchMembership.self).map(\.searchID), ["search-2"])
+    }
+
     /// A published lead the codec refused counts refused for its search when it is new; a
     /// known lead published again wrongly keeps its state and run.
     func testAnUnreadableLeadIsRefusedUnlessItIsKnown() throws {

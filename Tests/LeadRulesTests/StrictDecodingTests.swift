@@ -64,6 +64,7 @@ final class StrictDecodingTests: XCTestCase {
             lead(replacing: #""offerID":"offer-1""#, with: #""offerID":["offer-1"]"#),
             lead(replacing: #""leadID":"lead-1""#, with: "\"leadID\":\"\(String(repeating: "x", count: FieldLimit.identifier + 1))\""),
             Array("not json".utf8),
+            lead(replacing: #""leadID":"lead-1""#, with: #""leadID":"lead\u0000-1""#),  // NUL: refused as the input rules refuse it
         ] {
             XCTAssertNil(LeadDiscovered.readableIdentity(in: broken, at: at), String(decoding: broken, as: UTF8.self))
         }
