@@ -56,6 +56,8 @@ struct CoordinatorCore<Source> {
         let fromBacklog: Bool
         /// Its pending state was written (it came from the backlog): a refusal removes it.
         let wrotePendingState: Bool
+        /// Whether its first state may be held (false once it replaces a refused state).
+        let holdsState: Bool
         let since: Date
     }
 
@@ -159,10 +161,13 @@ struct CoordinatorCore<Source> {
     /// copy to the backlog and a pending state for a new standard lead not from the backlog,
     /// unless nothing is queued there and there is room (``hasRoomAhead(of:)``); otherwise its
     /// run starts.
-    /// - Parameter pendingStateWritten: the lead's pending state was written before it waited
-    ///   for its configuration (``resolveAwaitingLeads(_:)``).
+    /// - Parameters:
+    ///   - pendingStateWritten: the lead's pending state was written before it waited for its
+    ///     configuration (``resolveAwaitingLeads(_:)``).
+    ///   - holdsState: false for a lead that replaces a refused state, found before it waited.
     mutating func discovered(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
-                             pendingStateWritten: Bool = false, _ tables: some CoordinatorTables) -> [Effect] {
+                             pendingStateWritten: Bool = false, holdsState: Bool = true,
+                             _ tables: some CoordinatorTables) -> [Effect] {
         let wasPending = fromBacklog && pendingLeads.remove(lead.leadID) != nil
         if wasPending {
             progress.move(.init(lead, partition: partition), from: .pending, to: nil)
@@ -172,11 +177,13 @@ struct CoordinatorCore<Source> {
         // a queued one is known too, even from an intent source: its backlog record starts it.
         guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil && (fromBacklog || pendingLeads[lead.leadID] == nil)
         else { return joined(lead, partition: partition) }
-        // A lead refused before has its refused state in the changelog: a pending state that
-        // replaces it is written at once, or a restore would count it refused while it is queued.
-        let wasRefused = refusedLeads[lead.leadID] != nil
+        // A copy of a lead waiting for its configuration, its own still unknown, changes nothing.
+        if awaitingConfiguration[lead.leadID] != nil && unknownConfiguration(of: lead, tables) != nil { return [] }
+        // A lead refused before has its refused state in the changelog: the state that replaces
+        // it is written at once, or a restore would count it refused while it is queued or runs.
+        let holdsState = holdsState && refusedLeads[lead.leadID] == nil
         return countAnew(lead) + admit(lead, runID: runID, partition: partition, fromBacklog: fromBacklog, source: source,
-                                       wrotePendingState: wrotePendingState, holdsPendingState: !wasRefused, tables)
+                                       wrotePendingState: wrotePendingState, holdsState: holdsState, tables)
     }
 
     /// A lead not known here, about to be counted for its search (run, queued or refused),
@@ -204,7 +211,7 @@ struct CoordinatorCore<Source> {
     /// A new lead, or one refused before, not known otherwise: refused, waiting for its
     /// configuration, queued, parked or started (``discovered(_:runID:partition:fromBacklog:source:pendingStateWritten:_:)``).
     private mutating func admit(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
-                                wrotePendingState: Bool, holdsPendingState: Bool, _ tables: some CoordinatorTables) -> [Effect] {
+                                wrotePendingState: Bool, holdsState: Bool, _ tables: some CoordinatorTables) -> [Effect] {
         func refuse(_ why: String) -> [Effect] {
             // Its refused state replaces a pending one.
             self.refuse(lead, runID: runID, partition: partition, source: source, reason: why)
@@ -215,6 +222,7 @@ struct CoordinatorCore<Source> {
                 logger.info("waiting for configuration: \(problem)", [LogKey.leadID: lead.leadID.rawValue])
                 awaitingConfiguration[lead.leadID] = AwaitingLead(source: source, lead: lead, runID: runID, partition: partition,
                                                                   fromBacklog: fromBacklog, wrotePendingState: wrotePendingState,
+                                                                  holdsState: holdsState,
                                                                   since: now())
                 return []
             }
@@ -245,7 +253,7 @@ struct CoordinatorCore<Source> {
             let held = HeldPending(lead: lead, runID: runID, since: now())
             // A lead carrying a pool profile (a pool match) is not held: the profile is kilobytes.
             guard settings.stateWriteInterval > .zero && heldPending.count < settings.maxHeldPendingStates
-                    && lead.poolProfile == nil && holdsPendingState else {
+                    && lead.poolProfile == nil && holdsState else {
                 return [.queueInBacklog(source, runID: runID), pendingStateRecord(held)]
             }
             heldPending[lead.leadID] = held
@@ -255,6 +263,9 @@ struct CoordinatorCore<Source> {
         leads[lead.leadID] = Coordinator.LeadEntry(machine: LeadStateMachine(configuration: settings.machine), partition: partition)
         var effects: [Effect] = []
         apply(.discovered(lead, runID: runID, at: now()), to: lead.leadID, tables, &effects)
+        if !holdsState, let held = unwrittenStates.removeValue(forKey: lead.leadID) {
+            effects.append(stateRecord(held.state, of: lead.leadID))  // its entry in heldOrder is skipped once reached
+        }
         return effects
     }
 
@@ -459,7 +470,7 @@ struct CoordinatorCore<Source> {
                 awaitingConfiguration[leadID] = nil
                 effects += discovered(waiting.lead, runID: waiting.runID, partition: waiting.partition,
                                       fromBacklog: waiting.fromBacklog, source: waiting.source,
-                                      pendingStateWritten: waiting.wrotePendingState, tables)
+                                      pendingStateWritten: waiting.wrotePendingState, holdsState: waiting.holdsState, tables)
             } else if now().timeIntervalSince(waiting.since) >= settings.configurationWait.timeInterval, let problem {
                 awaitingConfiguration[leadID] = nil
                 let seconds = settings.configurationWait.components.seconds

@@ -507,6 +507,40 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual([b.refused, b.alreadyKnown], [0, 1])
     }
 
+    /// A copy of a lead waiting for its configuration, found by a search that counts it as
+    /// already known, changes nothing: that search keeps counting it.
+    func testACopyOfAWaitingLeadKeepsItsSearchsCount() throws {
+        var core = core(configurationWait: .seconds(30))
+        var forS1 = lead("lead-1", account: "acct-never")
+        forS1.sourceSearchID = "search-s1"
+        XCTAssertTrue(discover(forS1, &core).isEmpty, "it waits")
+        clock.advance(by: 30)
+        _ = core.resolveAwaitingLeads(tables)  // refused for search-s1
+        var forS2 = lead("lead-1", account: "acct-later", offer: "offer-later")
+        forS2.sourceSearchID = "search-s2"
+        _ = discover(forS2, &core)  // waits; search-s1 now counts it as already known
+        XCTAssertEqual(core.progress.part("search-s1", partition: 0)?.alreadyKnown, 1)
+        XCTAssertTrue(discover(forS1, &core).isEmpty, "a copy for search-s1, its account still unknown")
+        let s1 = try XCTUnwrap(core.progress.part("search-s1", partition: 0))
+        XCTAssertEqual([s1.refused, s1.alreadyKnown], [0, 1])
+    }
+
+    /// The state that replaces a refused one is written at once, running or queued (after a
+    /// wait for its configuration too): held, a restore would count the lead refused meanwhile.
+    func testTheStateReplacingARefusedOneIsWrittenAtOnce() throws {
+        var core = core(maxRunning: 1, configurationWait: .seconds(30))
+        tables.accounts["acct-1"]?.allowsEnrichment = false
+        _ = discover(lead("lead-1", source: .intentSearch), &core)
+        _ = discover(lead("lead-2", source: .csvImport), &core)
+        tables.accounts["acct-1"]?.allowsEnrichment = true
+        XCTAssertEqual(messages(discover(lead("lead-1", source: .intentSearch), &core), LeadState.self).map(\.status), [.processing],
+                       "running: written at once")
+
+        XCTAssertTrue(discover(lead("lead-2", source: .csvImport, offer: "offer-later"), &core).isEmpty, "it waits for its offer")
+        tables.offers["offer-later"] = OfferConfig.sample(offerID: "offer-later", accountID: "acct-1")
+        XCTAssertEqual(pendingStates(core.resolveAwaitingLeads(tables)).map(\.leadID), ["lead-2"], "queued after the wait: written at once")
+    }
+
     /// An unreadable record of a known lead from another search counts it there as already known.
     func testAnUnreadableRecordOfAKnownLeadFromAnotherSearchCountsThere() {
         var core = core()
