@@ -30,7 +30,7 @@ final class LeadStateRecordTests: XCTestCase {
         let state = readyState()
         let bytes = try codec.encode(state)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
-        XCTAssertEqual(object["version"] as? Int, 3)
+        XCTAssertEqual(object["version"] as? Int, 4, "version 4 (status refused) keeps version 3's history entries")
         let history = try XCTUnwrap(object["history"] as? [[Any]])
         XCTAssertEqual(history.map(\.count), [6, 5, 4, 5, 4, 5, 2], "trailing absent values are left out")
         XCTAssertEqual(history[0].last as? String, "run-0", "an entry of another run names it")
