@@ -209,7 +209,7 @@ struct CoordinatorCore<Source> {
     }
 
     /// A new lead, or one refused before, not known otherwise: refused, waiting for its
-    /// configuration, queued, parked or started (``discovered(_:runID:partition:fromBacklog:source:pendingStateWritten:_:)``).
+    /// configuration, queued, parked or started (``discovered(_:runID:partition:fromBacklog:source:pendingStateWritten:holdsState:_:)``).
     private mutating func admit(_ lead: LeadDiscovered, runID: RunID, partition: Int32, fromBacklog: Bool, source: Source,
                                 wrotePendingState: Bool, holdsState: Bool, _ tables: some CoordinatorTables) -> [Effect] {
         func refuse(_ why: String) -> [Effect] {
@@ -304,7 +304,9 @@ struct CoordinatorCore<Source> {
 
     /// A published lead the codec refused, as far as it can be read (``LeadDiscovered/readableIdentity(in:at:)``):
     /// a lead not known here is refused as any other, so it counts refused for its search; a
-    /// known lead published again wrongly is only dead-lettered, its state left as it is.
+    /// known lead published again wrongly is dead-lettered, its state left as it is, and counted
+    /// as already known when the record is another search's; a lead waiting for its
+    /// configuration is only dead-lettered.
     mutating func unreadable(_ lead: LeadDiscovered, runID: RunID, partition: Int32, source: Source, reason: String) -> [Effect] {
         let leadID = lead.leadID
         guard awaitingConfiguration[leadID] == nil else { return [.deadLetter(source, reason: reason)] }
@@ -407,7 +409,6 @@ struct CoordinatorCore<Source> {
         return effects
     }
 
-    /// The changelog record of a queued lead: pending, as of when it was queued.
     /// Refuses a lead at discovery: its dead letter, and its refused state (replacing a pending
     /// one), which keeps the reason for `leadctl show` and counts the lead refused for its
     /// search, so that the search completes without it.
@@ -425,6 +426,7 @@ struct CoordinatorCore<Source> {
         refusedLeads[leadID] = lead
     }
 
+    /// The changelog record of a queued lead: pending, as of when it was queued.
     private func pendingStateRecord(_ held: HeldPending) -> Effect {
         stateRecord(LeadStateMachine.queued(held.lead, runID: held.runID, at: held.since), of: held.lead.leadID)
     }
