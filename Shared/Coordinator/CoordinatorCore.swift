@@ -450,7 +450,7 @@ struct CoordinatorCore<Source> {
     /// change held here is not applied (and charged) a second time.
     mutating func writeHeldStates(ofPartitions partitions: Set<Int32>) -> [Effect] {
         var effects: [Effect] = []
-        for (leadID, held) in heldPending where pendingLeads[leadID].map { partitions.contains($0.partition) } == true {
+        for (leadID, held) in heldPending where pendingLeads[leadID].map({ partitions.contains($0.partition) }) == true {
             heldPending[leadID] = nil
             effects.append(pendingStateRecord(held))
         }
