@@ -133,7 +133,7 @@ extension Coordinator {
         // Every part of these partitions is written with the next batch, counted afresh.
         for (leadID, (lead, bucket)) in counted {
             if bucket == .refused {
-                state.core.restoreRefused(leadID, lead)
+                state.core.countRefused(leadID, lead)
             } else {
                 state.core.progress.move(lead, from: nil, to: bucket)
             }

@@ -281,9 +281,7 @@ struct CoordinatorCore<Source> {
     private mutating func membership(_ leadID: LeadID, of search: ProgressCounts.Lead, discoveredAt: Date) -> [Effect] {
         let membership = SearchMembership(leadID: leadID, accountID: search.accountID, searchID: search.searchID,
                                           discoveredAt: discoveredAt)
-        guard memberships[LeadID(membership.key)] == nil else { return [] }
-        memberships[LeadID(membership.key)] = search.partition
-        progress.move(search, from: nil, to: .alreadyKnown)
+        guard count(membership, partition: search.partition) else { return [] }
         var job = Coordinator.EncodeJob(leadID: leadID)
         job.append(.membership(membership), topic: topics.leadState, key: membership.key, partition: search.partition)
         return [.messages(job)]
@@ -297,9 +295,16 @@ struct CoordinatorCore<Source> {
 
     /// A membership read from the changelog: counted as the core counts one it writes.
     mutating func restoreMembership(_ membership: SearchMembership, partition: Int32) {
-        guard memberships[LeadID(membership.key)] == nil else { return }
-        memberships[LeadID(membership.key)] = partition
+        _ = count(membership, partition: partition)
+    }
+
+    /// Counts `membership`'s lead as already known in its search, once: false when it counts there already.
+    private mutating func count(_ membership: SearchMembership, partition: Int32) -> Bool {
+        let key = LeadID(membership.key)
+        guard memberships[key] == nil else { return false }
+        memberships[key] = partition
         progress.move(.init(membership, partition: partition), from: nil, to: .alreadyKnown)
+        return true
     }
 
     /// A published lead the codec refused, as far as it can be read (``LeadDiscovered/readableIdentity(in:at:)``):
@@ -413,15 +418,14 @@ struct CoordinatorCore<Source> {
     /// one), which keeps the reason for `leadctl show` and counts the lead refused for its
     /// search, so that the search completes without it.
     private mutating func refuse(_ lead: LeadDiscovered, runID: RunID, partition: Int32, source: Source, reason: String) -> [Effect] {
-        let counted = ProgressCounts.Lead(lead, partition: partition)
-        progress.move(counted, from: nil, to: .refused)
-        refusedLeads[lead.leadID] = counted
+        countRefused(lead.leadID, .init(lead, partition: partition))
         return [.deadLetter(source, reason: reason),
                 stateRecord(LeadStateMachine.refused(lead, runID: runID, reason: reason, at: now()), of: lead.leadID)]
     }
 
-    /// A refused lead read from the changelog: counted refused until it is discovered again.
-    mutating func restoreRefused(_ leadID: LeadID, _ lead: ProgressCounts.Lead) {
+    /// A refused lead, refused here or read from the changelog: counted refused until it is
+    /// discovered again.
+    mutating func countRefused(_ leadID: LeadID, _ lead: ProgressCounts.Lead) {
         progress.move(lead, from: nil, to: .refused)
         refusedLeads[leadID] = lead
     }

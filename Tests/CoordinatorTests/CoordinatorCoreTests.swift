@@ -903,7 +903,7 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual([part.refused, part.enriching], [0, 1])
 
         var restoredCore = self.core()
-        restoredCore.restoreRefused("lead-1", .init(refused.lead, partition: 0))
+        restoredCore.countRefused("lead-1", .init(refused.lead, partition: 0))
         XCTAssertEqual(restoredCore.progress.part("search-1", partition: 0)?.refused, 1, "counted from its state")
         _ = discover(lead("lead-1", source: .intentSearch), &restoredCore)
         part = try XCTUnwrap(restoredCore.progress.part("search-1", partition: 0))
