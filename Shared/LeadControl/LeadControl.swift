@@ -570,12 +570,12 @@ public struct LeadControl: Sendable {
             return Self.failure
         }
         // The pool is indexed by position (no profile held), then scanned: each lead's latest entry
-        // is decoded and scored, and each poll's matches published before the next. Matches in the
-        // pool are not indexed, so each fitting profile is published, in the pool or not (the
-        // coordinator starts nothing for a lead it knows).
+        // is decoded and scored, one chosen per person, and the chosen published a poll at a time.
+        // As in profile-finder, a match in the pool is not published again and its person is in
+        // the offer already.
         var index = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: minimumFit))
         try await readToEnd(try await partitions(of: environment.topics.leadPool, admin: admin), admin: admin) { record in
-            guard let key = record.keyString, !key.contains("@") else { return }
+            guard let key = record.keyString else { return }
             index.applyPoolRecord(key: key, at: .init(partition: record.partition, offset: record.offset), isTombstone: record.value == nil)
         }
         let (overrides, skippedOverrides) = try await readTable(LeadOverride.self, topic: environment.topics.leadOverrides, admin: admin)

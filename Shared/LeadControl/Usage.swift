@@ -215,8 +215,11 @@ public enum Usage {
         Reads the lead pool whole and the offer O, and publishes every pool profile whose fit
         against O's ideal customer profile is at least N (default 60; the rule scorer's fit) as a
         lead of O's account: id <pool lead id>@O, source lead-pool, mode scoring-only, search
-        lead-pool:O. Leads found for O already are skipped; running it again publishes the same
-        ids, which the coordinator ignores. Prints one line per match; --dry-run publishes nothing.
+        lead-pool:O. One per person: pool leads sharing a LinkedIn or X profile are one person,
+        and the one finished last is published; a person O has already (found for O, or matched
+        and in the pool) is skipped. Running it again publishes only matches not in the pool yet,
+        with the same ids, which the coordinator ignores. Prints one line per match published;
+        --dry-run publishes nothing.
 
         \(connection)
         """

@@ -8,8 +8,10 @@ import LeadModel
 /// The index keeps no profiles: per pool lead only the position (partition, offset) of its latest
 /// entry, about 70 bytes whatever the profile's size (165 with ids as long as a UUID: a key of up
 /// to 15 bytes is stored inline), so a process does not grow with the pool's profiles. Matching
-/// offers is a scan: the pool is read again up to the index's ends, and each entry that is still
-/// its lead's latest is scored (``matches(for:from:key:at:now:)``). The ids of pool entries that
+/// offers is a scan of two passes: the pool is read again up to the index's ends, and each entry
+/// that is still its lead's latest is scored and chosen or not, one per person and offer
+/// (``select(for:from:key:at:now:into:)``); then the chosen entries are read again and matched
+/// (``matches(for:from:key:at:now:)``). The ids of pool entries that
 /// are matches themselves (`<pool lead id>@<offer id>`) are kept as ids only, so a match that
 /// already reached the pool is not published again (after a restart, or when an offer's ICP
 /// changes).
@@ -87,6 +89,25 @@ public struct OfferPoolMatching: Sendable {
             matcher.match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now)
         }
         .filter { !pooledMatches.contains($0.lead.leadID) }
+    }
+
+    /// The first pass of a scan (``PoolScan``): tells `selection` of the entry of `key` read at
+    /// `position`, if it is its lead's latest entry, for each of `offers`: its person is in the
+    /// offer already (an entry of the offer's, or its match in the pool), or it is a candidate
+    /// (``LeadPoolMatcher/match(offer:entry:override:at:)``; a match in the pool is no candidate).
+    /// The second pass publishes ``matches(for:from:key:at:now:)`` of the chosen entries, for the
+    /// offers that chose them, at the same `now`.
+    public func select(for offers: [OfferConfig], from entry: LeadPoolEntry, key: String, at position: Position,
+                       now: Date, into selection: inout PersonSelection) {
+        guard isLatest(key: key, at: position) else { return }
+        for offer in offers {
+            let matchedID = LeadPoolMatcher.matchedLeadID(entry.leadID, offerID: offer.offerID)
+            if entry.offerID == offer.offerID || pooledMatches.contains(matchedID) {
+                selection.present(entry.profile, in: offer.offerID)
+            } else if matcher.match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now) != nil {
+                selection.candidate(entry, for: offer.offerID)
+            }
+        }
     }
 
     /// Records that `offer` was matched (its matches published) with its current ICP.

@@ -6,9 +6,16 @@ import LeadRules
 /// Matching offers against the lead pool without holding its profiles: the pool is read up to
 /// the ends of an ``OfferPoolMatching`` index, and each lead's latest entry is decoded and scored.
 public enum PoolScan {
-    /// Reads `topic` (the lead pool) up to `index`'s ends with a reader of its own, 500 records a
-    /// poll, and gives `body` each poll's matches for `offers` (none: not called) before the next
-    /// poll. Returns how many latest entries could not be decoded (`undecodable` is told of each).
+    /// Reads `topic` (the lead pool) twice, with a reader of its own each time, 500 records a poll,
+    /// and gives `body` each poll's matches for `offers` (none: not called) before the next poll.
+    ///
+    /// 1. Up to `index`'s ends: each lead's latest entry is decoded and scored, and a
+    ///    ``PersonSelection`` chooses one pool lead per person and offer, none for a person the
+    ///    offer has already. It holds ids and profile URLs only.
+    /// 2. Up to the last chosen entry: the chosen entries are decoded again and their matches
+    ///    given to `body`.
+    ///
+    /// Returns how many latest entries could not be decoded (`undecodable` is told of each, once).
     /// A read that receives nothing for a minute before its ends throws ``KafkaConsumer/ReadToEndTimeout``:
     /// each end is one past a lead's latest entry, which compaction keeps, so it must arrive.
     @discardableResult
@@ -17,33 +24,65 @@ public enum PoolScan {
         configuration: KafkaConfiguration, undecodable: (ConsumerRecord, any Error) -> Void = { _, _ in },
         _ body: ([LeadPoolMatcher.Match]) async throws -> Void
     ) async throws -> Int {
-        let ends = Dictionary(uniqueKeysWithValues: index.scanEnds.map { (TopicPartition(topic: topic, partition: $0.key), $0.value) })
-        guard !ends.isEmpty, !offers.isEmpty else { return 0 }
+        guard !offers.isEmpty else { return 0 }
+        // One time for both passes: the second scores each chosen entry as the first did.
+        let now = Date()
+        var selection = PersonSelection()
+        var skipped = 0
+        try await read(topic, upTo: index.scanEnds, index: index, configuration: configuration) { records in
+            for (record, key, position) in records {
+                do {
+                    let entry = try codec.decode(LeadPoolEntry.self, record: record)
+                    index.select(for: offers, from: entry, key: key, at: position, now: now, into: &selection)
+                } catch {
+                    skipped += 1
+                    undecodable(record, error)
+                }
+            }
+        }
+        var offersOf: [LeadID: [OfferConfig]] = [:]
+        for offer in offers {
+            for leadID in selection.chosen()[offer.offerID] ?? [] { offersOf[leadID, default: []].append(offer) }
+        }
+        var ends: [Int32: Int64] = [:]
+        for leadID in offersOf.keys {
+            guard let position = index.latest[leadID] else { continue }
+            ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
+        }
+        try await read(topic, upTo: ends, index: index, configuration: configuration) { records in
+            var matches: [LeadPoolMatcher.Match] = []
+            for (record, key, position) in records {
+                guard let chosenFor = offersOf[LeadID(key)],
+                      let entry = try? codec.decode(LeadPoolEntry.self, record: record) else { continue }
+                matches += index.matches(for: chosenFor, from: entry, key: key, at: position, now: now)
+            }
+            if !matches.isEmpty { try await body(matches) }
+        }
+        return skipped
+    }
+
+    /// Reads `topic` from the beginning up to `ends` (per partition) and gives `body` each poll's
+    /// latest entries (``OfferPoolMatching/isLatest(key:at:)``) with their keys and positions.
+    private static func read(
+        _ topic: String, upTo ends: [Int32: Int64], index: OfferPoolMatching, configuration: KafkaConfiguration,
+        _ body: ([(ConsumerRecord, String, OfferPoolMatching.Position)]) async throws -> Void
+    ) async throws {
+        let ends = Dictionary(uniqueKeysWithValues: ends.map { (TopicPartition(topic: topic, partition: $0.key), $0.value) })
+        guard !ends.isEmpty else { return }
         let reader = try KafkaConsumer(configuration: configuration, startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
                                        properties: ["fetch.wait.max.ms": "100"])
-        var skipped = 0
         do {
             try await reader.read(upTo: ends, stallLimit: .seconds(60), maxRecords: 500) { records in
-                let now = Date()
-                var matches: [LeadPoolMatcher.Match] = []
-                for record in records {
+                try await body(records.compactMap { record in
                     let position = OfferPoolMatching.Position(partition: record.partition, offset: record.offset)
-                    guard let key = record.keyString, index.isLatest(key: key, at: position) else { continue }
-                    do {
-                        let entry = try codec.decode(LeadPoolEntry.self, record: record)
-                        matches += index.matches(for: offers, from: entry, key: key, at: position, now: now)
-                    } catch {
-                        skipped += 1
-                        undecodable(record, error)
-                    }
-                }
-                if !matches.isEmpty { try await body(matches) }
+                    guard let key = record.keyString, index.isLatest(key: key, at: position) else { return nil }
+                    return (record, key, position)
+                })
             }
         } catch {
             await reader.close()
             throw error
         }
         await reader.close()
-        return skipped
     }
 }

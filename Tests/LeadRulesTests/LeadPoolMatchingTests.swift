@@ -145,3 +145,82 @@ final class OfferPoolMatchingTests: XCTestCase {
         XCTAssertTrue(state.needsMatching(changed), "a deleted offer put again")
     }
 }
+
+/// One match per person and offer (``PersonSelection``).
+final class PersonSelectionTests: XCTestCase {
+    /// `entry` with its URLs replaced, finished `minutesAgo` before `now`.
+    private func samePerson(as entry: LeadPoolEntry, id: String, linkedin: String?, x: String?, offer: OfferID = "offer-old",
+                            minutesAgo: Double = 0) -> LeadPoolEntry {
+        var copy = entry
+        copy.leadID = LeadID(id)
+        copy.profile.leadID = LeadID(id)
+        copy.profile.linkedinURL = linkedin
+        copy.profile.xURL = x
+        copy.offerID = offer
+        copy.finishedAt = now.addingTimeInterval(-minutesAgo * 60)
+        return copy
+    }
+
+    func testAPersonInThePoolTwiceIsMatchedOnceFromTheFreshestEntry() {
+        let bobby = poolEntry("bobby", title: "VP of Sales")
+        let pool = [
+            samePerson(as: bobby, id: "bobby", linkedin: "https://www.linkedin.com/in/bobby", x: nil, minutesAgo: 30),
+            // The same person found again: the LinkedIn handle in capitals, an X profile as well.
+            samePerson(as: bobby, id: "bobby-2", linkedin: "https://linkedin.com/in/BOBBY/", x: "https://x.com/Bob_X", minutesAgo: 10),
+            // And a third time, known by the X handle only, finished earlier.
+            samePerson(as: bobby, id: "a-bobby", linkedin: nil, x: "https://twitter.com/bob_x", minutesAgo: 60),
+            poolEntry("carol", title: "VP of Sales"),
+        ]
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: pool, at: now).map(\.lead.leadID),
+                       ["bobby-2@offer-new", "carol@offer-new"])
+        var tie = pool
+        tie[0].finishedAt = tie[1].finishedAt
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: tie, at: now).map(\.lead.leadID),
+                       ["bobby@offer-new", "carol@offer-new"], "finished together: the smallest lead id")
+    }
+
+    func testAPersonTheOfferHasAlreadyIsNotMatched() {
+        let bobby = poolEntry("bobby", title: "VP of Sales")
+        let pool = [
+            bobby,
+            samePerson(as: bobby, id: "bobby-new", linkedin: "https://www.linkedin.com/in/Bobby", x: nil, offer: "offer-new"),
+            poolEntry("carol", title: "VP of Sales"),
+        ]
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: pool, at: now).map(\.lead.leadID),
+                       ["carol@offer-new"])
+    }
+
+    /// The scan's first pass (``OfferPoolMatching/select(for:from:key:at:now:into:)``): a person
+    /// with a match in the pool (seen as its pool lead's id) or an entry of the offer's own is
+    /// not chosen again through another of their leads, and each offer chooses for itself.
+    func testAScanChoosesOnePoolLeadPerPersonAndOffer() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = OfferPoolMatchingTests.PoolLog()
+        let bobby = poolEntry("bobby", title: "VP of Sales")
+        let carol = poolEntry("carol", title: "VP of Sales")
+        log.append("bobby", bobby, to: &state)
+        log.append("bobby-2", samePerson(as: bobby, id: "bobby-2", linkedin: "https://www.linkedin.com/in/BOBBY", x: nil,
+                                         minutesAgo: -5), to: &state)
+        log.append("carol", carol, to: &state)
+        log.append("carol-2", samePerson(as: carol, id: "carol-2", linkedin: "https://www.linkedin.com/in/carol", x: nil,
+                                         minutesAgo: -5), to: &state)
+        log.append("erin0", poolEntry("erin0", title: "VP of Sales"), to: &state)
+        log.append("erin0-other", samePerson(as: poolEntry("erin0", title: "VP of Sales"), id: "erin0-other",
+                                             linkedin: "https://www.linkedin.com/in/erin0", x: nil, offer: "offer-other"), to: &state)
+        // carol's match for offer-new reached the pool earlier.
+        log.append("carol@offer-new", LeadPoolEntry(profile: carol.profile, accountID: "acct-new", offerID: "offer-new",
+                                                    finishedAt: now), to: &state)
+
+        var selection = PersonSelection()
+        let offers = [offer(), offer(id: "offer-other")]
+        for (offset, record) in log.records.enumerated() {
+            guard let entry = record.entry else { continue }
+            state.select(for: offers, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)), now: now,
+                         into: &selection)
+        }
+        XCTAssertEqual(selection.chosen(), [
+            "offer-new": ["bobby-2", "erin0"],
+            "offer-other": ["bobby-2", "carol-2"],
+        ], "bobby's fresher entry for both; carol in offer-new already (a match); erin0 in offer-other already (its lead)")
+    }
+}

@@ -106,8 +106,51 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
                 XCTAssertEqual(state.mode, .scoringOnly)
                 XCTAssertEqual(state.history.filter { $0.kind == .runStarted }.count, 1, "published twice, run once: \(id)")
             }
+            var inputs = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsDiscovered)
+            let published = inputs.filter { expected.contains($0.key) }.count
+            XCTAssertGreaterThanOrEqual(published, expected.count, "each match published")
+
+            // With the matches in the pool, matching again publishes nothing.
+            _ = try await harness.waitForPool(2 * leads.count, timeoutSeconds: 60)
+            let (status, _) = try await harness.leadctl(["pool", "match", "--offer", "offer-second", "--min-fit", "0"])
+            XCTAssertEqual(status, 0)
+            inputs = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsDiscovered)
+            XCTAssertEqual(inputs.filter { expected.contains($0.key) }.count, published, "nothing published again")
+        }
+    }
+
+    /// A person is matched into an offer once: the pool holds lead-0 twice (a second lead id,
+    /// its LinkedIn handle in capitals) and lead-3 already in the new offer (under another id, its
+    /// X handle in capitals). Before, each pool lead id was matched on its own: lead-0 came into
+    /// the offer twice and lead-3 a second time.
+    func testPoolMatchPublishesEachPersonOnceAndNoneTheOfferHasAlready() async throws {
+        try await withPipeline { harness in
+            try harness.startAll()
+            let second = OfferConfig.sample(offerID: "offer-second", accountID: harness.accountID)
+            try await harness.publish(offer: second)
+            let leads = harness.makeLeads(4)
+            func handle(_ url: String) -> String { String(url.split(separator: "/").last ?? "") }
+            var again = leads[0]
+            again.leadID = "lead-0-again"
+            again.linkedinURL = "https://www.linkedin.com/in/" + handle(try XCTUnwrap(leads[0].linkedinURL)).uppercased()
+            again.xURL = nil
+            var inSecond = leads[3]
+            inSecond.leadID = "lead-3-second"
+            inSecond.offerID = second.offerID
+            inSecond.linkedinURL = nil
+            inSecond.xURL = "https://x.com/" + handle(try XCTUnwrap(leads[3].xURL)).uppercased()
+            try await harness.publish(leads: leads + [again, inSecond])
+            let pool = try await harness.waitForPool(6, timeoutSeconds: 120)
+            let finished = Dictionary(pool.map { ($0.key, $0.value.finishedAt) }) { first, _ in first }
+
+            let (status, _) = try await harness.leadctl(["pool", "match", "--offer", "offer-second", "--min-fit", "0"])
+            XCTAssertEqual(status, 0)
             let inputs = try await harness.readAll(LeadDiscovered.self, topic: harness.environment.topics.leadsDiscovered)
-            XCTAssertEqual(inputs.filter { expected.contains($0.key) }.count, 2 * expected.count, "both runs published the same ids")
+            let published = Set(inputs.map(\.key).filter { $0.hasSuffix("@offer-second") })
+            // Of lead-0's two pool leads, the one finished last; the smaller id when they finished
+            // together (as they often do, finalized in one batch).
+            let fresher = try XCTUnwrap(finished["lead-0-again"]) > XCTUnwrap(finished["lead-0"]) ? "lead-0-again" : "lead-0"
+            XCTAssertEqual(published, ["\(fresher)@offer-second", "lead-1@offer-second", "lead-2@offer-second"])
         }
     }
 
