@@ -28,6 +28,9 @@ public struct FitEvidence: Hashable, Sendable {
     public var location: Fact<String>?
     /// LinkedIn skills.
     public var skills: [String]
+    /// The person's own descriptions (LinkedIn headline and title, X bio): what tells an
+    /// ambiguous title ("CSO") apart (``ScoringVocabulary/role(ofTitle:context:)``).
+    public var titleContext: [String] = []
     /// LinkedIn's title and employer, when the X bio names a different, newer employer.
     public var earlierLinkedInRole: EarlierRole?
     /// Whether ``company`` is the employer an X bio names in place of a different LinkedIn one
@@ -50,6 +53,7 @@ public struct FitEvidence: Hashable, Sendable {
         let bio = profile.x.map { XBioRole.parse($0.bio) } ?? nil
 
         title = linkedinTitle.map { Fact(value: $0, source: "linkedin") }
+        titleContext = [linkedin?.headline, linkedin?.jobTitle, profile.x?.bio].compactMap { $0 }.filter { !$0.isBlank }
         company = linkedinCompany.map { Fact(value: $0, source: profile.company?.name.isBlank == false ? "company" : "linkedin") }
         if let bio {
             // Only an employer named with "at" or "@" can be a newer one than LinkedIn's.

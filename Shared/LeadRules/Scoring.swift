@@ -279,7 +279,7 @@ public struct RuleBasedScorer: Scorer {
 
         private mutating func role(_ evidence: FitEvidence, icp: IdealCustomerProfile, reading: OfferReading) {
             let title = evidence.title
-            let role = title.flatMap { reading.vocabulary.role(ofTitle: $0.value) }
+            let role = title.flatMap { reading.vocabulary.role(ofTitle: $0.value, context: evidence.titleContext) }
             let newer = evidence.earlierLinkedInRole.map { " (X bio; newer than LinkedIn's \($0.title) at \($0.company))" } ?? ""
             if icp.titles.isEmpty {
                 add("no title constraint", 12)

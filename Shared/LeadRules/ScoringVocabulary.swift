@@ -29,6 +29,12 @@ public struct ScoringVocabulary: Sendable {
     }
 
     private var abbreviations: [String: String]
+    /// Abbreviations with several readings ("cso": chief sales, security or strategy officer),
+    /// normalised; see ``role(ofTitle:context:)``.
+    private var ambiguousAbbreviations: [String: [String]] = [:]
+    /// ``ambiguousAbbreviations`` as they are matched: each with its readings and their
+    /// functions, and the words all readings share ("chief officer"), read without a context.
+    private var ambiguities: [Ambiguity] = []
     private var functionPhrases: [String: [String]]
     private var seniorityPhrases: [Seniority: [String]]
     /// Industry → the narrower industries it includes, all normalised.
@@ -61,6 +67,7 @@ public struct ScoringVocabulary: Sendable {
     public init(rolesJSON: Data, industriesJSON: Data) throws {
         struct Roles: Decodable {
             var abbreviations: [String: String]
+            var ambiguousAbbreviations: [String: [String]]?
             var functions: [String: [String]]
             var seniorities: [String: [String]]
         }
@@ -73,6 +80,9 @@ public struct ScoringVocabulary: Sendable {
         functionPhrases = [:]
         seniorityPhrases = [:]
         industryChildren = [:]
+        for (short, readings) in roles.ambiguousAbbreviations ?? [:] {
+            ambiguousAbbreviations[Self.normalize(short)] = readings.map(Self.normalize)
+        }
         try add(VocabularyExtension(
             abbreviations: roles.abbreviations, functions: roles.functions, seniorities: roles.seniorities,
             industries: industries.children))
@@ -91,6 +101,8 @@ public struct ScoringVocabulary: Sendable {
     private mutating func add(_ addition: VocabularyExtension) throws {
         for (short, long) in addition.abbreviations ?? [:] {
             abbreviations[Self.normalize(short)] = Self.normalize(long)
+            // An offer's own reading of an ambiguous one is what its titles mean.
+            ambiguousAbbreviations[Self.normalize(short)] = nil
         }
         for (function, phrases) in addition.functions ?? [:] {
             functionPhrases[function, default: []] += phrases.map(Self.normalize)
@@ -110,6 +122,16 @@ public struct ScoringVocabulary: Sendable {
         abbreviationsLongestFirst = abbreviations.map { ($0.key, $0.value) }
             .sorted { ($0.0.count, $0.0) > ($1.0.count, $1.0) }
             .map { (PaddedWords(normalized: $0.0), PaddedWords(normalized: $0.1)) }
+        ambiguities = ambiguousAbbreviations.sorted { ($0.key.count, $0.key) > ($1.key.count, $1.key) }.map { short, readings in
+            let words = readings.map { $0.split(separator: " ") }
+            let shared = (words.first ?? []).filter { word in words.allSatisfy { $0.contains(word) } }.joined(separator: " ")
+            return Ambiguity(
+                short: PaddedWords(normalized: short), unread: PaddedWords(normalized: shared.isEmpty ? short : shared),
+                readings: readings.map { reading in
+                    let padded = PaddedWords(normalized: reading)
+                    return (padded, role(of: padded, isOneRole: true)?.functions ?? [])
+                })
+        }
         let seniorityWords = Set(seniorityPhrases.values.joined()).sorted { ($0.count, $0) > ($1.count, $1) }
         specialtyNoise = (seniorityWords + ["of", "and", "the", "for", "in"]).filter { !$0.isEmpty }.map(PaddedWords.init(normalized:))
     }
@@ -121,14 +143,41 @@ public struct ScoringVocabulary: Sendable {
         expandedWords(text).string
     }
 
-    private func expandedWords(_ text: String) -> PaddedWords {
+    /// `text` normalised, its abbreviations expanded; an ambiguous one as ``resolved(_:in:context:)``
+    /// reads it.
+    private func expandedWords(_ text: String, context: [String] = []) -> PaddedWords {
         var words = PaddedWords(normalized: Self.normalize(text))
         for (short, long) in abbreviationsLongestFirst where words.contains(short) {
             words.replace(short, with: long)
             // A second pass catches adjacent occurrences ("vp vp") the first one stepped over.
             words.replace(short, with: long)
         }
+        for ambiguity in ambiguities where words.contains(ambiguity.short) {
+            let reading = resolved(ambiguity, in: words, context: context)
+            words.replace(ambiguity.short, with: reading)
+            words.replace(ambiguity.short, with: reading)
+        }
         return words
+    }
+
+    /// An abbreviation with several readings and the functions each names.
+    private struct Ambiguity: Sendable {
+        var short: PaddedWords
+        var unread: PaddedWords
+        var readings: [(text: PaddedWords, functions: Set<String>)]
+    }
+
+    /// The reading of `ambiguity` whose function the rest of `words` and the `context` name, when
+    /// exactly one's is named; otherwise the words all readings share.
+    private func resolved(_ ambiguity: Ambiguity, in words: PaddedWords, context: [String]) -> PaddedWords {
+        var named: Set<String> = []
+        var own = words
+        own.replace(ambiguity.short, with: ambiguity.unread)
+        for text in [own] + context.map({ expandedWords($0) }) {
+            named.formUnion(role(of: text, isOneRole: true)?.functions ?? [])
+        }
+        let fitting = ambiguity.readings.filter { !$0.functions.isDisjoint(with: named) }
+        return fitting.count == 1 ? fitting[0].text : ambiguity.unread
     }
 
     /// The functions and seniority of a job title; nil when it names neither.
@@ -137,8 +186,15 @@ public struct ScoringVocabulary: Sendable {
     /// longer one that matched does not count again: "vice president" is a seniority, not the
     /// "president" inside it; "revenue operations" is not also "sales". The seniority is the most
     /// senior one named ("Co-founder & CEO" is founder).
-    public func role(ofTitle title: String) -> Role? {
-        role(of: expandedWords(title), isOneRole: Self.isOneRole(title))
+    ///
+    /// An abbreviation of several readings (`ambiguousAbbreviations` in `Vocabulary/roles.json`:
+    /// "CSO" is a chief sales, security or strategy officer) is the reading whose function the
+    /// title's other words and `context` (the person's own descriptions: a headline, a bio) name,
+    /// when they name exactly one reading's; otherwise the words all readings share ("chief
+    /// officer": C-level, no function). An offer's own abbreviation of the same letters replaces
+    /// the ambiguity.
+    public func role(ofTitle title: String, context: [String] = []) -> Role? {
+        role(of: expandedWords(title, context: context), isOneRole: Self.isOneRole(title))
     }
 
     /// Whether `title` names one role, not several apart ("Advisor to founders | CRO at Acme"):

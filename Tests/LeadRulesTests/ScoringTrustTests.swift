@@ -125,6 +125,21 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertEqual(ActivityBuilder.classify(handle, competitors: offer.icp.competitors), .competitor)
     }
 
+    /// A "CSO" whose headline is about security is no Chief Sales Officer: the title matched a
+    /// sales ICP by name. One whose headline is about sales still does.
+    func testACSOMatchesASalesICPOnlyWhenTheirProfileSaysSales() {
+        var offer = Fixtures.offer()
+        offer.icp.titles = ["Chief Sales Officer", "VP Sales"]
+        var profile = Fixtures.profile()
+        profile.linkedin = Fixtures.linkedin(title: "CSO")
+        profile.linkedin?.headline = "CSO at Acme SaaS | Security and compliance for SaaS"
+        let security = card(profile, offer: offer).fitReasons.map(\.signal)
+        XCTAssertTrue(security.contains("title \"CSO\" matches no ICP role"), "\(security)")
+        profile.linkedin?.headline = "CSO at Acme SaaS | Building sales teams"
+        let sales = card(profile, offer: offer).fitReasons.map(\.signal)
+        XCTAssertTrue(sales.contains("title \"CSO\" matches Chief Sales Officer"), "\(sales)")
+    }
+
     /// Whom a title serves is not its seniority: an assistant to a CEO is no C-level.
     func testAnAssistantToAnExecutiveIsNotThatExecutive() {
         let vocabulary = ScoringVocabulary.standard

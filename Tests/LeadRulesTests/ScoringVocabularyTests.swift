@@ -47,6 +47,28 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(vocabulary.role(ofTitle: "VP Sales")?.words, " vice president sales ")
     }
 
+    /// "CSO" and "CPO" each name several chiefs (sales, security, strategy; product, people,
+    /// procurement). Alone they are C-level of no known function; the title's other words and the
+    /// person's own descriptions (headline, bio) choose a reading when they name the function of
+    /// exactly one. They were read as sales and product whatever the person did.
+    func testAnAmbiguousChiefTitleIsReadFromItsContext() {
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO")?.seniority, .cLevel)
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO")?.functions, [])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO")?.functions, [])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["CSO at Acme | Building sales teams that win"])?.functions, ["sales"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Keeping Acme secure | Cybersecurity, compliance"])?.functions,
+                       ["security"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Keeping Acme secure | Cybersecurity, compliance"])?.seniority, .cLevel)
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO, Information Security")?.functions, ["security"], "the title's own words")
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Sales and security leader"])?.functions, [],
+                       "a context naming two readings chooses neither")
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["CPO | People & Culture at Acme"])?.functions, ["people"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["CPO at Acme | Product management, roadmaps"])?.functions, ["product"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CRO", context: ["Security"])?.functions, ["sales"], "an unambiguous one as before")
+        let offerSays = vocabulary.extended(with: VocabularyExtension(abbreviations: ["CSO": "chief security officer"]))
+        XCTAssertEqual(offerSays.role(ofTitle: "CSO")?.functions, ["security"], "an offer's own reading is no ambiguity")
+    }
+
     func testIndustriesFallUnderTheirParents() {
         XCTAssertTrue(vocabulary.industry("Computer & Network Security", isUnder: "software"))
         XCTAssertTrue(vocabulary.industry("Computer Software", isUnder: "Software"))
