@@ -12,16 +12,17 @@ import Streaming
 /// indexed by position without being decoded (``OfferPoolMatching``). Offers are held back until
 /// the pool has been read up to the end it had at start, so the first matching sees the whole
 /// pool. The offers that need matching (first seen in this run, or their ICP changed) are matched
-/// together in one scan (``PoolScan``): a second reader reads the pool up to the index's ends,
-/// decodes each lead's latest entry, and publishes its matches (``LeadPoolMatcher``: scoring-only
+/// together in one scan (``PoolScan``) of two reads: the first decodes each lead's latest entry,
+/// scores it and chooses one entry per person (``PersonSelection``), the second decodes the
+/// chosen again and publishes their matches (``LeadPoolMatcher``: scoring-only
 /// ``LeadDiscovered`` records under `<pool lead id>@<offer id>`) to `leads.discovered`, keyed by
 /// lead id, a batch per poll.
 ///
 /// Restarts re-match every offer (nothing is checkpointed): an offer published while the process
-/// was down is not missed. This is idempotent: matched ids are deterministic, matches already in
-/// the pool are not published again, and the coordinator starts nothing for a lead it already
-/// knows (one published again while its run is in flight is absorbed). The cost is one scoring
-/// pass of the pool at start. Every instance runs the loop (no group), so N instances publish each
+/// was down is not missed. This is idempotent: the choice depends on the pool only, matches
+/// already in the pool are not published again (nor their people), and the coordinator starts
+/// nothing for a lead it already knows (one published again while its run is in flight is
+/// absorbed). The cost is two reads and one scoring pass of the pool at start. Every instance runs the loop (no group), so N instances publish each
 /// match N times; the coordinator absorbs that too.
 final class OfferPoolMatchingLoop: Sendable {
     private let configuration: KafkaConfiguration

@@ -598,7 +598,8 @@ public struct LeadControl: Sendable {
         for row in rows.sorted(by: { $0.leadID < $1.leadID }) {
             console.output("\(pad(row.leadID, 40)) fit \(row.fit)  \(row.name)")
         }
-        console.error("\(rows.count) of \(index.latest.count) pool profiles match \(offerID)\(isDryRun ? " (dry run: nothing published)" : "")")
+        console.error("\(rows.count) of \(index.latest.count) pool profiles matched to \(offerID), one per person not in it "
+                      + "and not matched into it already\(isDryRun ? " (dry run: nothing published)" : "")")
         return Self.success
     }
 

@@ -47,15 +47,18 @@ public struct LeadPoolMatcher: Sendable {
     ) -> [Match] {
         var seen: Set<LeadID> = []
         var selection = PersonSelection()
-        let matches = pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }).compactMap { entry -> Match? in
-            guard seen.insert(entry.leadID).inserted else { return nil }
-            if entry.offerID == offer.offerID { selection.present(entry.profile, in: offer.offerID) }
-            guard let match = match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now) else { return nil }
-            selection.candidate(entry, for: offer.offerID)
-            return match
+        var matches: [String: Match] = [:]
+        for entry in pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }) where seen.insert(entry.leadID).inserted {
+            let number = selection.read(entry, key: entry.leadID.rawValue)
+            if entry.offerID == offer.offerID {
+                selection.present(entry: number, in: offer.offerID)
+            } else if let match = match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now) {
+                selection.matches(entry: number, offer: offer.offerID)
+                matches[entry.leadID.rawValue] = match
+            }
         }
         let chosen = selection.chosen()[offer.offerID] ?? []
-        return matches.filter { chosen.contains($0.poolLeadID) }
+        return chosen.compactMap { matches[$0] }.sorted { $0.poolLeadID.rawValue < $1.poolLeadID.rawValue }
     }
 
     /// The match of one pool entry for `offer`, or nil. Not a match: an entry found for this
@@ -83,100 +86,129 @@ public struct LeadPoolMatcher: Sendable {
     }
 }
 
-/// One match per person and offer. A person is known by the profile URLs of their pool entries
-/// (LinkedIn and X, handles compared without case, as both platforms do): two pool leads that
-/// share one are the same person, found by two searches or for two offers, and so on through
-/// every entry that shares one with either. Of an offer's candidates for one person, the entry
-/// finished last is chosen (the freshest profile; the smallest lead id among equals), and none of
-/// a person the offer has already. The choice depends on the pool only, so a scan of the same
-/// pool chooses the same ids again.
+/// One match per person and offer.
 ///
-/// Holds per entry its id, finish time and URLs, never its profile.
+/// A person is known by the profile URLs of their pool entries (LinkedIn and X; handles compared
+/// without percent escapes and case, as both platforms do): entries that share one are one
+/// person, and so on through every entry that shares one with either, whether it fits an offer
+/// or not. Each person's entry is the one finished last (the freshest profile; the smallest key
+/// among equals), whatever the offer, fit or overrides, so a scan of the same pool chooses the
+/// same ids again. An offer gets that entry when it matches, and nothing for a person it has
+/// already (``present(entry:in:)``, ``present(_:in:)``).
+///
+/// A profile finder's URL joins as any other: a wrong one found for a lead joins two people.
+///
+/// Holds per entry read its key, finish time and a person number, and each URL once: never a
+/// profile.
 public struct PersonSelection: Sendable {
-    private struct Candidate: Sendable {
-        var leadID: LeadID
+    private struct Entry: Sendable {
+        var key: String
         var finishedAt: Date
-        var persons: [String]
+        /// The number of its first URL; nil without one.
+        var url: Int?
     }
 
-    private var present: [OfferID: [[String]]] = [:]
-    private var candidates: [OfferID: [Candidate]] = [:]
+    private var entries: [Entry] = []
+    private var urlNumbers: [String: Int] = [:]
+    /// A union-find over URL numbers.
+    private var parent: [Int] = []
+    /// Per offer, a URL number of each person in it already.
+    private var present: [OfferID: [Int]] = [:]
+    /// Per offer, the entries (numbers) that match it.
+    private var matching: [OfferID: [Int]] = [:]
 
     /// Creates an empty selection.
     public init() {}
 
-    /// The keys a person is known by: `linkedin:<handle>` and `x:<handle>`, handles lowercased, of
-    /// the URLs `profile` has that parse.
+    /// The keys a person is known by: `linkedin:<handle>` and `x:<handle>`, handles without
+    /// percent escapes and lowercased, of the URLs `profile` has that parse.
     public static func persons(of profile: EnrichedProfile) -> [String] {
+        func key(_ handle: String) -> String { (handle.removingPercentEncoding ?? handle).lowercased() }
         var keys: [String] = []
         if let url = profile.linkedinURL, case .success(let parsed) = ProfileURL.linkedin(url) {
-            keys.append("linkedin:" + parsed.handle.lowercased())
+            keys.append("linkedin:" + key(parsed.handle))
         }
         if let url = profile.xURL, case .success(let parsed) = ProfileURL.x(url) {
-            keys.append("x:" + parsed.handle.lowercased())
+            keys.append("x:" + key(parsed.handle))
         }
         return keys
     }
 
-    /// The person of `profile` is in `offer` already (a lead of the offer's, or a match of it).
+    /// Reads a pool entry (each lead's latest once) under its record `key`; returns its number.
+    public mutating func read(_ entry: LeadPoolEntry, key: String) -> Int {
+        entries.append(Entry(key: key, finishedAt: entry.finishedAt, url: join(Self.persons(of: entry.profile))))
+        return entries.count - 1
+    }
+
+    /// The person of entry `number` is in `offer` already (a lead of the offer's, or one matched
+    /// into it).
+    public mutating func present(entry number: Int, in offer: OfferID) {
+        if let url = entries[number].url { present[offer, default: []].append(url) }
+    }
+
+    /// The person of `profile` (a match in the pool whose pool entry is gone) is in `offer` already.
     public mutating func present(_ profile: EnrichedProfile, in offer: OfferID) {
-        let keys = Self.persons(of: profile)
-        if !keys.isEmpty { present[offer, default: []].append(keys) }
+        if let url = join(Self.persons(of: profile)) { present[offer, default: []].append(url) }
     }
 
-    /// `entry` matches `offer`.
-    public mutating func candidate(_ entry: LeadPoolEntry, for offer: OfferID) {
-        candidates[offer, default: []].append(
-            Candidate(leadID: entry.leadID, finishedAt: entry.finishedAt, persons: Self.persons(of: entry.profile)))
+    /// Entry `number` matches `offer`.
+    public mutating func matches(entry number: Int, offer: OfferID) {
+        matching[offer, default: []].append(number)
     }
 
-    /// The chosen pool lead ids per offer (offers with none left out).
-    public func chosen() -> [OfferID: Set<LeadID>] {
-        var chosen: [OfferID: Set<LeadID>] = [:]
-        for (offer, offerCandidates) in candidates {
-            let offerPresent = present[offer] ?? []
-            var people = People()
-            for keys in offerPresent + offerCandidates.map(\.persons) { people.join(keys) }
-            var taken = Set(offerPresent.map { people.person(of: $0[0]) })
-            let ordered = offerCandidates.sorted {
-                ($0.finishedAt, $1.leadID.rawValue) > ($1.finishedAt, $0.leadID.rawValue)
-            }
-            for candidate in ordered {
-                // A candidate without a URL is no one else (the matcher asks for one).
-                guard let first = candidate.persons.first else {
-                    chosen[offer, default: []].insert(candidate.leadID)
-                    continue
-                }
-                if taken.insert(people.person(of: first)).inserted { chosen[offer, default: []].insert(candidate.leadID) }
+    /// The chosen record keys per offer (offers with none left out).
+    public func chosen() -> [OfferID: Set<String>] {
+        var people = self
+        // Each person's entry: the one finished last, the smallest key among equals.
+        var freshest: [Int: Int] = [:]
+        for (number, entry) in entries.enumerated() {
+            guard let url = entry.url else { continue }
+            let person = people.root(url)
+            if let best = freshest[person], (entries[best].finishedAt, entry.key) >= (entry.finishedAt, entries[best].key) { continue }
+            freshest[person] = number
+        }
+        var chosen: [OfferID: Set<String>] = [:]
+        for (offer, numbers) in matching {
+            let taken = Set((present[offer] ?? []).map { people.root($0) })
+            for number in numbers {
+                // An entry without a URL is no one else (the matcher asks for one).
+                let isChosen = entries[number].url.map { url in
+                    let person = people.root(url)
+                    return freshest[person] == number && !taken.contains(person)
+                } ?? true
+                if isChosen { chosen[offer, default: []].insert(entries[number].key) }
             }
         }
         return chosen
     }
 
-    /// Keys joined into people (a union-find): keys of one entry are one person.
-    private struct People {
-        private var parent: [String: String] = [:]
-
-        /// The key that stands for the person `key` belongs to.
-        mutating func person(of key: String) -> String {
-            var root = key
-            while let next = parent[root], next != root { root = next }
-            var step = key
-            while let next = parent[step], next != root {
-                parent[step] = root
-                step = next
-            }
-            return root
+    /// Joins `keys` into one person; the number of the first, nil without one.
+    private mutating func join(_ keys: [String]) -> Int? {
+        let numbers = keys.map { key in
+            if let number = urlNumbers[key] { return number }
+            parent.append(parent.count)
+            urlNumbers[key] = parent.count - 1
+            return parent.count - 1
         }
-
-        /// `keys` belong to one person.
-        mutating func join(_ keys: [String]) {
-            guard let first = keys.first else { return }
-            let root = person(of: first)
-            for key in keys.dropFirst() {
-                let other = person(of: key)
-                if other != root { parent[other] = root }
-            }
+        guard let first = numbers.first else { return nil }
+        let head = root(first)
+        for number in numbers.dropFirst() {
+            let other = root(number)
+            if other != head { parent[other] = head }
         }
+        return first
+    }
+
+    /// The number that stands for the person of URL `number`.
+    private mutating func root(_ number: Int) -> Int {
+        var root = number
+        while parent[root] != root { root = parent[root] }
+        var step = number
+        while parent[step] != root {
+            let next = parent[step]
+            parent[step] = root
+            step = next
+        }
+        return root
     }
 }

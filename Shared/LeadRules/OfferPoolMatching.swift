@@ -34,6 +34,8 @@ public struct OfferPoolMatching: Sendable {
     public private(set) var latest: [LeadID: Position] = [:]
     /// Pool leads that are matches (`…@…`).
     public private(set) var pooledMatches: Set<LeadID> = []
+    /// Per partition, one past the last match record read.
+    private var matchEnds: [Int32: Int64] = [:]
     /// The latest `lead.overrides` record per lead: a disqualified lead makes no matches.
     public private(set) var overrides: [LeadID: LeadOverride] = [:]
     /// The ideal customer profile each offer was last matched with in this run.
@@ -52,6 +54,7 @@ public struct OfferPoolMatching: Sendable {
             pooledMatches.remove(leadID)
         } else if key.contains("@") {
             pooledMatches.insert(leadID)
+            matchEnds[position.partition] = max(matchEnds[position.partition] ?? 0, position.offset + 1)
         } else {
             latest[leadID] = position
         }
@@ -91,21 +94,48 @@ public struct OfferPoolMatching: Sendable {
         .filter { !pooledMatches.contains($0.lead.leadID) }
     }
 
-    /// The first pass of a scan (``PoolScan``): tells `selection` of the entry of `key` read at
-    /// `position`, if it is its lead's latest entry, for each of `offers`: its person is in the
-    /// offer already (an entry of the offer's, or its match in the pool), or it is a candidate
-    /// (``LeadPoolMatcher/match(offer:entry:override:at:)``; a match in the pool is no candidate).
-    /// The second pass publishes ``matches(for:from:key:at:now:)`` of the chosen entries, for the
-    /// offers that chose them, at the same `now`.
+    /// Whether the first pass of a scan for `offers` reads the record of `key` at `position`:
+    /// its lead's latest entry, or a match of one of `offers` in the pool whose pool lead is gone
+    /// (its own profile then says who is in the offer).
+    public func selects(key: String, at position: Position, for offers: [OfferConfig]) -> Bool {
+        isLatest(key: key, at: position) || orphanMatch(key, of: offers) != nil
+    }
+
+    /// The offer `key` is a match of, when it is one of `offers`' and its pool lead has no entry.
+    private func orphanMatch(_ key: String, of offers: [OfferConfig]) -> OfferID? {
+        guard key.contains("@"), pooledMatches.contains(LeadID(key)) else { return nil }
+        return offers.first { offer in
+            key.hasSuffix("@" + offer.offerID.rawValue)
+                && latest[LeadID(String(key.dropLast(offer.offerID.rawValue.utf8.count + 1)))] == nil
+        }?.offerID
+    }
+
+    /// How far the first pass reads: ``scanEnds``, and past the last match in the pool.
+    public var selectionEnds: [Int32: Int64] {
+        scanEnds.merging(matchEnds, uniquingKeysWith: max)
+    }
+
+    /// The first pass of a scan (``PoolScan``): tells `selection` of the record of `key` read at
+    /// `position` (one ``selects(key:at:for:)`` reads) for each of `offers`. A lead's latest
+    /// entry is read (``PersonSelection/read(_:key:)``) and its person is in the offer already (an
+    /// entry of the offer's, or its match in the pool), or it matches the offer
+    /// (``LeadPoolMatcher/match(offer:entry:override:at:)``), or neither. A match whose pool lead
+    /// is gone puts its person in its offer. The second pass publishes
+    /// ``matches(for:from:key:at:now:)`` of the chosen entries, for the offers that chose them,
+    /// at the same `now`.
     public func select(for offers: [OfferConfig], from entry: LeadPoolEntry, key: String, at position: Position,
                        now: Date, into selection: inout PersonSelection) {
-        guard isLatest(key: key, at: position) else { return }
+        guard isLatest(key: key, at: position) else {
+            if let offer = orphanMatch(key, of: offers) { selection.present(entry.profile, in: offer) }
+            return
+        }
+        let number = selection.read(entry, key: key)
         for offer in offers {
             let matchedID = LeadPoolMatcher.matchedLeadID(entry.leadID, offerID: offer.offerID)
             if entry.offerID == offer.offerID || pooledMatches.contains(matchedID) {
-                selection.present(entry.profile, in: offer.offerID)
+                selection.present(entry: number, in: offer.offerID)
             } else if matcher.match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now) != nil {
-                selection.candidate(entry, for: offer.offerID)
+                selection.matches(entry: number, offer: offer.offerID)
             }
         }
     }

@@ -9,15 +9,18 @@ public enum PoolScan {
     /// Reads `topic` (the lead pool) twice, with a reader of its own each time, 500 records a poll,
     /// and gives `body` each poll's matches for `offers` (none: not called) before the next poll.
     ///
-    /// 1. Up to `index`'s ends: each lead's latest entry is decoded and scored, and a
-    ///    ``PersonSelection`` chooses one pool lead per person and offer, none for a person the
-    ///    offer has already. It holds ids and profile URLs only.
+    /// 1. Up to `index`'s ``OfferPoolMatching/selectionEnds``: each lead's latest entry, and each
+    ///    match of `offers` whose pool lead is gone, is decoded and told to a ``PersonSelection``
+    ///    (``OfferPoolMatching/select(for:from:key:at:now:into:)``), which chooses one entry per
+    ///    person, and for each offer that entry if it matches and the offer has not the person
+    ///    already. It holds keys and profile URLs, never profiles.
     /// 2. Up to the last chosen entry: the chosen entries are decoded again and their matches
     ///    given to `body`.
     ///
-    /// Returns how many latest entries could not be decoded (`undecodable` is told of each, once).
-    /// A read that receives nothing for a minute before its ends throws ``KafkaConsumer/ReadToEndTimeout``:
-    /// each end is one past a lead's latest entry, which compaction keeps, so it must arrive.
+    /// Returns how many entries the first pass could not decode (`undecodable` is told of each,
+    /// once). A read that receives nothing for a minute before its ends throws
+    /// ``KafkaConsumer/ReadToEndTimeout``: each end is one past a record compaction keeps (a
+    /// lead's latest entry, a match), so it must arrive.
     @discardableResult
     public static func matches(
         for offers: [OfferConfig], index: OfferPoolMatching, topic: String, codec: MessageCodec,
@@ -29,7 +32,8 @@ public enum PoolScan {
         let now = Date()
         var selection = PersonSelection()
         var skipped = 0
-        try await read(topic, upTo: index.scanEnds, index: index, configuration: configuration) { records in
+        try await read(topic, upTo: index.selectionEnds, configuration: configuration,
+                       where: { key, position in index.selects(key: key, at: position, for: offers) }) { records in
             for (record, key, position) in records {
                 do {
                     let entry = try codec.decode(LeadPoolEntry.self, record: record)
@@ -40,21 +44,23 @@ public enum PoolScan {
                 }
             }
         }
-        var offersOf: [LeadID: [OfferConfig]] = [:]
-        for offer in offers {
-            for leadID in selection.chosen()[offer.offerID] ?? [] { offersOf[leadID, default: []].append(offer) }
+        // Per chosen record key, the offers (their places in `offers`) that chose it.
+        let chosen = selection.chosen()
+        var offersOf: [String: [Int]] = [:]
+        for (place, offer) in offers.enumerated() {
+            for key in chosen[offer.offerID] ?? [] { offersOf[key, default: []].append(place) }
         }
         var ends: [Int32: Int64] = [:]
-        for leadID in offersOf.keys {
-            guard let position = index.latest[leadID] else { continue }
+        for key in offersOf.keys {
+            guard let position = index.latest[LeadID(key)] else { continue }
             ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
         }
-        try await read(topic, upTo: ends, index: index, configuration: configuration) { records in
+        try await read(topic, upTo: ends, configuration: configuration,
+                       where: { key, position in offersOf[key] != nil && index.isLatest(key: key, at: position) }) { records in
             var matches: [LeadPoolMatcher.Match] = []
             for (record, key, position) in records {
-                guard let chosenFor = offersOf[LeadID(key)],
-                      let entry = try? codec.decode(LeadPoolEntry.self, record: record) else { continue }
-                matches += index.matches(for: chosenFor, from: entry, key: key, at: position, now: now)
+                guard let places = offersOf[key], let entry = try? codec.decode(LeadPoolEntry.self, record: record) else { continue }
+                matches += index.matches(for: places.map { offers[$0] }, from: entry, key: key, at: position, now: now)
             }
             if !matches.isEmpty { try await body(matches) }
         }
@@ -62,9 +68,10 @@ public enum PoolScan {
     }
 
     /// Reads `topic` from the beginning up to `ends` (per partition) and gives `body` each poll's
-    /// latest entries (``OfferPoolMatching/isLatest(key:at:)``) with their keys and positions.
+    /// records that `wanted` keeps, with their keys and positions.
     private static func read(
-        _ topic: String, upTo ends: [Int32: Int64], index: OfferPoolMatching, configuration: KafkaConfiguration,
+        _ topic: String, upTo ends: [Int32: Int64], configuration: KafkaConfiguration,
+        where wanted: (String, OfferPoolMatching.Position) -> Bool,
         _ body: ([(ConsumerRecord, String, OfferPoolMatching.Position)]) async throws -> Void
     ) async throws {
         let ends = Dictionary(uniqueKeysWithValues: ends.map { (TopicPartition(topic: topic, partition: $0.key), $0.value) })
@@ -75,7 +82,7 @@ public enum PoolScan {
             try await reader.read(upTo: ends, stallLimit: .seconds(60), maxRecords: 500) { records in
                 try await body(records.compactMap { record in
                     let position = OfferPoolMatching.Position(partition: record.partition, offset: record.offset)
-                    guard let key = record.keyString, index.isLatest(key: key, at: position) else { return nil }
+                    guard let key = record.keyString, wanted(key, position) else { return nil }
                     return (record, key, position)
                 })
             }

@@ -190,9 +190,27 @@ final class PersonSelectionTests: XCTestCase {
                        ["carol@offer-new"])
     }
 
+    /// A person's freshest profile is what counts: one who no longer fits (an intern now) is
+    /// not matched from an older entry, even one joined to it only through a third entry.
+    func testTheFreshestEntryOfAPersonDecidesEvenWhenItDoesNotFit() {
+        let bobby = poolEntry("bobby", title: "VP of Sales")
+        var current = samePerson(as: poolEntry("bobby", title: "Intern"), id: "bobby-now",
+                                 linkedin: "https://www.linkedin.com/in/bobby", x: "https://x.com/bob_x", minutesAgo: 1)
+        current.profile.name = bobby.profile.name
+        let pool = [
+            samePerson(as: bobby, id: "bobby-li", linkedin: "https://www.linkedin.com/in/bobby", x: nil, minutesAgo: 30),
+            samePerson(as: bobby, id: "bobby-x", linkedin: nil, x: "https://x.com/BOB_X", minutesAgo: 20),
+            current,
+        ]
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: pool, at: now).map(\.lead.leadID), [])
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: Array(pool.prefix(2)), at: now).map(\.lead.leadID),
+                       ["bobby-li@offer-new", "bobby-x@offer-new"], "without the third entry, nothing says they are one person")
+    }
+
     /// The scan's first pass (``OfferPoolMatching/select(for:from:key:at:now:into:)``): a person
-    /// with a match in the pool (seen as its pool lead's id) or an entry of the offer's own is
-    /// not chosen again through another of their leads, and each offer chooses for itself.
+    /// with a match in the pool (seen as its pool lead's id, or its own profile when that lead is
+    /// gone) or an entry of the offer's own is not chosen again through another of their leads;
+    /// an entry a later one of its lead replaced says nothing; each offer chooses for itself.
     func testAScanChoosesOnePoolLeadPerPersonAndOffer() {
         var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
         var log = OfferPoolMatchingTests.PoolLog()
@@ -210,17 +228,31 @@ final class PersonSelectionTests: XCTestCase {
         // carol's match for offer-new reached the pool earlier.
         log.append("carol@offer-new", LeadPoolEntry(profile: carol.profile, accountID: "acct-new", offerID: "offer-new",
                                                     finishedAt: now), to: &state)
+        // dave's first entry had bobby's URL and was the freshest; his latest has his own.
+        log.append("dave", samePerson(as: bobby, id: "dave", linkedin: "https://www.linkedin.com/in/bobby", x: nil, minutesAgo: -10),
+                   to: &state)
+        log.append("dave", poolEntry("dave", title: "VP of Sales"), to: &state)
+        // gony's match for offer-other is in the pool, gony's own entry is gone; gony-2 is gony.
+        let gony = poolEntry("gony", title: "VP of Sales")
+        log.append("gony", gony, to: &state)
+        log.append("gony@offer-other", LeadPoolEntry(profile: gony.profile, accountID: "acct-new", offerID: "offer-other",
+                                                     finishedAt: now), to: &state)
+        log.append("gony", nil, to: &state)
+        log.append("gony-2", samePerson(as: gony, id: "gony-2", linkedin: "https://www.linkedin.com/in/gony", x: nil), to: &state)
 
         var selection = PersonSelection()
         let offers = [offer(), offer(id: "offer-other")]
+        XCTAssertEqual(state.selectionEnds, [0: Int64(log.records.count)], "up to the last record: a match")
         for (offset, record) in log.records.enumerated() {
-            guard let entry = record.entry else { continue }
-            state.select(for: offers, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)), now: now,
-                         into: &selection)
+            let position = OfferPoolMatching.Position(partition: 0, offset: Int64(offset))
+            guard let entry = record.entry, state.selects(key: record.key, at: position, for: offers) else { continue }
+            state.select(for: offers, from: entry, key: record.key, at: position, now: now, into: &selection)
         }
         XCTAssertEqual(selection.chosen(), [
-            "offer-new": ["bobby-2", "erin0"],
-            "offer-other": ["bobby-2", "carol-2"],
-        ], "bobby's fresher entry for both; carol in offer-new already (a match); erin0 in offer-other already (its lead)")
+            "offer-new": ["bobby-2", "erin0", "dave", "gony-2"],
+            "offer-other": ["bobby-2", "carol-2", "dave"],
+        ], """
+        bobby's fresher entry for both; carol in offer-new already (a match); erin0 in offer-other already (its lead);         dave's replaced entry says nothing; gony in offer-other already (a match whose lead is gone)
+        """)
     }
 }

@@ -141,7 +141,7 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             inSecond.xURL = "https://x.com/" + handle(try XCTUnwrap(leads[3].xURL)).uppercased()
             try await harness.publish(leads: leads + [again, inSecond])
             let pool = try await harness.waitForPool(6, timeoutSeconds: 120)
-            let finished = Dictionary(pool.map { ($0.key, $0.value.finishedAt) }) { first, _ in first }
+            let finished = Dictionary(pool.map { ($0.key, $0.value.finishedAt) }) { _, last in last }
 
             let (status, _) = try await harness.leadctl(["pool", "match", "--offer", "offer-second", "--min-fit", "0"])
             XCTAssertEqual(status, 0)
