@@ -177,8 +177,11 @@ struct CoordinatorCore<Source> {
         // a queued one is known too, even from an intent source: its backlog record starts it.
         guard !leads.contains(lead.leadID) && finished[lead.leadID] == nil && (fromBacklog || pendingLeads[lead.leadID] == nil)
         else { return joined(lead, partition: partition) }
-        // A copy of a lead waiting for its configuration, its own still unknown, changes nothing.
-        if awaitingConfiguration[lead.leadID] != nil && unknownConfiguration(of: lead, tables) != nil { return [] }
+        // A copy of a lead waiting for its configuration, its own still unknown, changes nothing
+        // but another search's count.
+        if let waiting = awaitingConfiguration[lead.leadID], unknownConfiguration(of: lead, tables) != nil {
+            return foundWhileWaiting(lead, waiting, partition: partition)
+        }
         // A lead refused before has its refused state in the changelog: the state that replaces
         // it is written at once, or a restore would count it refused while it is queued or runs.
         let holdsState = holdsState && refusedLeads[lead.leadID] == nil
@@ -276,6 +279,14 @@ struct CoordinatorCore<Source> {
         return membership(lead.leadID, of: .init(lead, partition: partition), discoveredAt: now())
     }
 
+    /// A lead waiting for its configuration found again: by another search than the one it waits
+    /// for, counted there as already known (as a known lead is, ``joined(_:partition:)``); by its
+    /// own, nothing.
+    private mutating func foundWhileWaiting(_ lead: LeadDiscovered, _ waiting: AwaitingLead, partition: Int32) -> [Effect] {
+        guard lead.sourceSearchID != waiting.lead.sourceSearchID else { return [] }
+        return membership(lead.leadID, of: .init(lead, partition: partition), discoveredAt: now())
+    }
+
     /// Counts `leadID` as already known in `search` (its search, account and the lead's
     /// partition), with the record that counts it again at a restore; nothing if it counts there.
     private mutating func membership(_ leadID: LeadID, of search: ProgressCounts.Lead, discoveredAt: Date) -> [Effect] {
@@ -310,11 +321,13 @@ struct CoordinatorCore<Source> {
     /// A published lead the codec refused, as far as it can be read (``LeadDiscovered/readableIdentity(in:at:)``):
     /// a lead not known here is refused as any other, so it counts refused for its search; a
     /// known lead published again wrongly is dead-lettered, its state left as it is, and counted
-    /// as already known when the record is another search's; a lead waiting for its
-    /// configuration is only dead-lettered.
+    /// as already known when the record is another search's; so is a lead waiting for its
+    /// configuration.
     mutating func unreadable(_ lead: LeadDiscovered, runID: RunID, partition: Int32, source: Source, reason: String) -> [Effect] {
         let leadID = lead.leadID
-        guard awaitingConfiguration[leadID] == nil else { return [.deadLetter(source, reason: reason)] }
+        if let waiting = awaitingConfiguration[leadID] {
+            return [.deadLetter(source, reason: reason)] + foundWhileWaiting(lead, waiting, partition: partition)
+        }
         if isKnown(leadID) { return [.deadLetter(source, reason: reason)] + joined(lead, partition: partition) }
         return countAnew(lead) + refuse(lead, runID: runID, partition: partition, source: source, reason: reason)
     }

@@ -485,6 +485,33 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.progress.part("search-a", partition: 0)?.alreadyKnown, 1)
     }
 
+    /// A lead found by a second search while it waits for its configuration for the first counts
+    /// in the second as already known, from a readable record or an unreadable one. It counted
+    /// nowhere there, so that search never completed.
+    func testALeadFoundByAnotherSearchWhileItWaitsCountsThereAsAlreadyKnown() throws {
+        var core = core(configurationWait: .seconds(30))
+        var forA = lead("lead-1", offer: "offer-later")
+        forA.sourceSearchID = "search-a"
+        XCTAssertTrue(discover(forA, &core).isEmpty, "it waits for its offer")
+        var forB = forA
+        forB.sourceSearchID = "search-b"
+        XCTAssertEqual(messages(discover(forB, &core), SearchMembership.self).map(\.searchID), ["search-b"])
+        XCTAssertEqual(core.progress.part("search-b", partition: 0)?.alreadyKnown, 1)
+        XCTAssertTrue(discover(forB, &core).isEmpty, "counted once")
+        XCTAssertTrue(discover(forA, &core).isEmpty, "a copy for its own search changes nothing")
+        var forC = forA
+        forC.sourceSearchID = "search-c"
+        let unreadable = core.unreadable(forC, runID: "run-3", partition: 0, source: "lead-1", reason: "no profile URL")
+        XCTAssertEqual(messages(unreadable, SearchMembership.self).map(\.searchID), ["search-c"])
+        XCTAssertEqual(unreadable.filter { if case .deadLetter = $0 { true } else { false } }.count, 1)
+
+        tables.offers["offer-later"] = OfferConfig.sample(offerID: "offer-later", accountID: "acct-1")
+        XCTAssertEqual(requests(core.resolveAwaitingLeads(tables)).count, 1, "its offer came: it runs for search-a")
+        XCTAssertEqual(core.progress.part("search-b", partition: 0)?.alreadyKnown, 1)
+        XCTAssertEqual(core.progress.part("search-c", partition: 0)?.alreadyKnown, 1)
+        XCTAssertEqual(core.progress.part("search-a", partition: 0)?.alreadyKnown ?? 0, 0)
+    }
+
     /// A search counts a lead once: one counted there as already known, then run or refused for
     /// that search itself, stops counting as already known (its membership is deleted).
     func testALeadCountedAsAlreadyKnownThenRefusedForThatSearchCountsOnce() throws {
