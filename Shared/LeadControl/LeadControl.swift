@@ -391,11 +391,45 @@ public struct LeadControl: Sendable {
         if fields["version"] == nil { fields["version"] = T.schemaVersion }
         if fields[dateField] == nil || fields[dateField] is NSNull { fields[dateField] = ISO8601.format(now()) }
         let bytes = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        let message: T
         do {
-            return try environment.codec.decode(T.self, from: Array(bytes))
+            message = try environment.codec.decode(T.self, from: Array(bytes))
         } catch {
             throw LeadControlError.invalidFile(path: path, reason: error.description)
         }
+        // The services read a configuration leniently (a newer writer's fields pass an older
+        // reader), so a misspelt field would be dropped unseen: "minimumEmployes" is an ICP of
+        // any size. Here, where it is written, a field the message does not keep is refused.
+        let kept = try JSONSerialization.jsonObject(with: Data(environment.codec.encode(message)))
+        let unknown = Self.droppedFields(fields, kept: kept)
+        guard unknown.isEmpty else {
+            throw LeadControlError.invalidFile(path: path, reason: "unknown field\(unknown.count == 1 ? "" : "s") "
+                + unknown.map { "\"\($0)\"" }.joined(separator: ", ")
+                + " (\(T.schemaName) version \(T.schemaVersion) has no such field; see `leadctl \(T.self == AccountConfig.self ? "account" : "offer") sample`)")
+        }
+        return message
+    }
+
+    /// The paths (`icp.minimumEmployes`, `rules[2].name`) of the members of `input` that are
+    /// not in `kept`, its decoded message encoded again, unless they hold nothing (null, an empty
+    /// list or object) and so change nothing.
+    public static func droppedFields(_ input: Any, kept: Any, path: String = "") -> [String] {
+        switch (input, kept) {
+        case (let input as [String: Any], let kept as [String: Any]):
+            return input.keys.sorted().flatMap { key -> [String] in
+                let inner = path.isEmpty ? key : "\(path).\(key)"
+                guard let value = kept[key] else { return holdsNothing(input[key]!) ? [] : [inner] }
+                return droppedFields(input[key]!, kept: value, path: inner)
+            }
+        case (let input as [Any], let kept as [Any]) where input.count == kept.count:
+            return zip(input, kept).enumerated().flatMap { droppedFields($1.0, kept: $1.1, path: "\(path)[\($0)]") }
+        default:
+            return []
+        }
+    }
+
+    private static func holdsNothing(_ value: Any) -> Bool {
+        value is NSNull || (value as? [Any])?.isEmpty == true || (value as? [String: Any])?.isEmpty == true
     }
 
     /// A file's text; `-` is standard input. Read no further than a record can be

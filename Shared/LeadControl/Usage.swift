@@ -108,7 +108,8 @@ public enum Usage {
 
         Publishes an account configuration (account.config; billing state, outreach window,
         autopilot rule) to the accounts topic, keyed by account id. "schema", "version" and
-        "updatedAt" may be left out. Start from `leadctl account sample`.
+        "updatedAt" may be left out. A field the configuration does not have (a misspelt
+        one) is refused, named. Start from `leadctl account sample`.
 
         \(connection)
         """
@@ -126,7 +127,9 @@ public enum Usage {
 
         Publishes an offer configuration (offer.config; ideal customer profile, pain points,
         competitors, signal likelihood) to the offers topic, keyed by offer id. "schema",
-        "version" and "updatedAt" may be left out. Start from `leadctl offer sample`.
+        "version" and "updatedAt" may be left out. A field the configuration does not have (a
+        misspelt one, at any depth: "icp.minimumEmployes") is refused, named. Start from
+        `leadctl offer sample`.
 
         \(connection)
         """

@@ -176,6 +176,30 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// A configuration file with a field its message does not keep (a misspelt one, at any
+    /// depth) is refused, the field named. It was dropped and the rest published: an ICP with
+    /// `minimumEmployes` had no minimum size, an account with `maxRunningLead` the default.
+    func testAConfigurationFileWithAnUnknownFieldIsRefusedNamingIt() async throws {
+        let sample = CapturedConsole()
+        _ = await LeadControl.main(arguments: ["offer", "sample"], environment: [:], console: sample.console)
+        var offer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(sample.output.utf8)) as? [String: Any])
+        var icp = try XCTUnwrap(offer["icp"] as? [String: Any])
+        icp["minimumEmployes"] = icp.removeValue(forKey: "minimumEmployees") ?? 50
+        icp["seniority"] = NSNull()  // holds nothing: changes nothing
+        offer["icp"] = icp
+        offer["signalLikelyhood"] = "high"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("leadctl-offer-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: offer).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let captured = CapturedConsole()
+        let status = await LeadControl.main(arguments: ["offer", "put", "--file", file.path], environment: [:], console: captured.console)
+        XCTAssertEqual(status, LeadControl.failure)
+        XCTAssertTrue(captured.error.contains("unknown fields \"icp.minimumEmployes\", \"signalLikelyhood\""), captured.error)
+
+        XCTAssertEqual(LeadControl.droppedFields(["a": [["b": 1, "c": 2]], "d": [], "e": 3], kept: ["a": [["b": 1]], "e": 3]), ["a[0].c"])
+        XCTAssertEqual(LeadControl.droppedFields(["a": 1], kept: ["a": 1]), [])
+    }
+
     func testMainExitCodes() async {
         let captured = CapturedConsole()
         let status = await LeadControl.main(arguments: ["publish", "--bogus"], environment: [:], console: captured.console)
