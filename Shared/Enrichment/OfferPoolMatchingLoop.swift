@@ -11,7 +11,7 @@ import Streaming
 /// `lead.overrides` and `offers` from the beginning and keeps following them; pool records are
 /// indexed by position without being decoded (``OfferPoolMatching``). Offers are held back until
 /// the pool has been read up to the end it had at start, so the first matching sees the whole
-/// pool. The offers that need matching (first seen in this run, or their ICP changed) are matched
+/// pool. The offers that need matching (first seen in this run, or their ICP or vocabulary changed) are matched
 /// together in one scan (``PoolScan``) of two reads: the first decodes each lead's latest entry,
 /// scores it and chooses one entry per person (``PersonSelection``), the second decodes the
 /// chosen again and publishes their matches (``LeadPoolMatcher``: scoring-only

@@ -38,8 +38,20 @@ public struct OfferPoolMatching: Sendable {
     private var matchEnds: [Int32: Int64] = [:]
     /// The latest `lead.overrides` record per lead: a disqualified lead makes no matches.
     public private(set) var overrides: [LeadID: LeadOverride] = [:]
-    /// The ideal customer profile each offer was last matched with in this run.
-    public private(set) var matchedOffers: [OfferID: IdealCustomerProfile] = [:]
+    /// What each offer was last matched with in this run (its ICP and vocabulary).
+    public private(set) var matchedOffers: [OfferID: MatchedAs] = [:]
+
+    /// What a match's fit reads of its offer: the ideal customer profile, and the vocabulary its
+    /// titles are read with.
+    public struct MatchedAs: Hashable, Sendable {
+        public var icp: IdealCustomerProfile
+        public var vocabulary: VocabularyExtension?
+
+        init(_ offer: OfferConfig) {
+            icp = offer.icp
+            vocabulary = offer.vocabulary
+        }
+    }
 
     /// Creates an empty state.
     public init(matcher: LeadPoolMatcher = LeadPoolMatcher()) {
@@ -65,9 +77,9 @@ public struct OfferPoolMatching: Sendable {
         overrides[LeadID(key)] = override
     }
 
-    /// Whether `offer` needs matching: not matched in this run, or matched with another ICP.
+    /// Whether `offer` needs matching: not matched in this run, or matched with another ICP or vocabulary.
     public func needsMatching(_ offer: OfferConfig) -> Bool {
-        matchedOffers[offer.offerID] != offer.icp
+        matchedOffers[offer.offerID] != MatchedAs(offer)
     }
 
     /// How far a scan reads: per partition, one past the last latest entry indexed.
@@ -140,9 +152,9 @@ public struct OfferPoolMatching: Sendable {
         }
     }
 
-    /// Records that `offer` was matched (its matches published) with its current ICP.
+    /// Records that `offer` was matched (its matches published) with its current ICP and vocabulary.
     public mutating func markMatched(_ offer: OfferConfig) {
-        matchedOffers[offer.offerID] = offer.icp
+        matchedOffers[offer.offerID] = MatchedAs(offer)
     }
 
     /// Forgets an offer (its tombstone): published again, it is matched again.

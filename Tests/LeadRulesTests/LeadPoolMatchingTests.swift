@@ -128,7 +128,7 @@ final class OfferPoolMatchingTests: XCTestCase {
                        "nothing is indexed in an empty state")
     }
 
-    func testAnOfferNeedsMatchingOnceAndAgainOnlyWhenItsICPChanges() {
+    func testAnOfferNeedsMatchingOnceAndAgainOnlyWhenWhatItsFitReadsChanges() {
         var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
         XCTAssertTrue(state.needsMatching(offer()))
         state.markMatched(offer())
@@ -143,6 +143,14 @@ final class OfferPoolMatchingTests: XCTestCase {
         XCTAssertFalse(state.needsMatching(changed))
         state.forgetOffer("offer-new")
         XCTAssertTrue(state.needsMatching(changed), "a deleted offer put again")
+
+        // What else the fit reads: the offer's vocabulary.
+        state.markMatched(changed)
+        var vocabulary = changed
+        vocabulary.vocabulary = VocabularyExtension(abbreviations: ["vpos": "vice president of sales"])
+        XCTAssertTrue(state.needsMatching(vocabulary), "a new vocabulary reads titles anew")
+        state.markMatched(vocabulary)
+        XCTAssertFalse(state.needsMatching(vocabulary))
     }
 }
 
