@@ -51,13 +51,28 @@ public struct SignalDetector: Sendable {
     public static let inHousePhrases = ["building our own", "built our own", "build our own", "homegrown", "home grown"]
     /// Words that make "in house" a build: "we built our tooling in house".
     public static let inHouseBuildWords = ["build", "built", "building", "develop", "developed", "developing"]
-    /// Names of sales and marketing tools that are everyday words of a seller's posts and bios
-    /// ("cold outreach", "reply rates", "close the deal", "ring the gong", "clay pots"). A
+    /// Names of software products that are everyday words of posts and bios: sales and
+    /// marketing tools ("cold outreach", "reply rates", "close the deal", "ring the gong", "clay
+    /// pots"), and those of the other fields an offer may compete in: people and hiring ("pull
+    /// the lever", "a greenhouse", "a lattice"), data ("a snowflake", "census data"),
+    /// collaboration ("some slack", "zoom through it"), finance, engineering and security. A
     /// competitor so named is mentioned in free text only where it is written as a name
-    /// (``isWrittenAsName(_:in:)``); other competitors count however they are written.
+    /// (``isWrittenAsName(_:in:)``); other competitors count however they are written. A name
+    /// that is also capitalised as a word ("Monday") is still read as the competitor.
     public static let everydayNames: Set<String> = [
+        // sales and marketing
         "outreach", "close", "reply", "gong", "clay", "drift", "front", "chorus", "instantly", "seamless", "hunter", "groove",
-        "attention", "copper", "notion", "loom", "lavender", "nooks", "common room",
+        "attention", "copper", "notion", "loom", "lavender", "nooks", "common room", "intercom", "segment", "amplitude", "heap",
+        // people and hiring
+        "lever", "greenhouse", "lattice", "gusto", "rippling", "workday", "bamboo", "culture amp",
+        // data and analytics
+        "snowflake", "looker", "census", "sigma", "mode", "hex",
+        // collaboration and work
+        "slack", "zoom", "monday", "linear", "box", "basecamp", "shortcut", "height",
+        // finance and payments
+        "ramp", "mercury", "pilot", "bench", "square", "stripe", "plaid",
+        // engineering and security
+        "sentry", "honeycomb", "wiz", "orca", "vault", "snyk",
     ]
 
     /// A phrase with its normalised UTF-8 bytes, made once rather than for every post (or every

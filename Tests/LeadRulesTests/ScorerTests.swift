@@ -197,6 +197,22 @@ final class ScorerTests: XCTestCase {
                        "a bio that is only the everyday word")
     }
 
+    /// Products of other fields named by everyday words (an offer competing in hiring, data or
+    /// collaboration) are read the same way: "pull the lever", "a snowflake", "some slack" name
+    /// no competitor. They counted as competitor mentions (intent) however written.
+    func testEverydayNamesOfOtherFieldsAreMentionedOnlyWhenWrittenAsNames() {
+        var offer = Fixtures.offer()
+        offer.icp.competitors = ["Lever", "Greenhouse", "Lattice", "Snowflake", "Looker", "Slack", "Zoom", "Ramp", "Census"]
+        let detector = SignalDetector(offer: offer)
+        func mentions(_ text: String) -> [String] {
+            detector.signals(in: [Fixtures.post(text, daysAgo: 1)]).filter { $0.kind == .competitorMention }.map(\.detail)
+        }
+        XCTAssertEqual(mentions("Time to pull the lever: our greenhouse tomatoes need a lattice, a looker of a garden."), [])
+        XCTAssertEqual(mentions("Cut us some slack, we zoom through the census data like a snowflake in ramp-up season."), [])
+        XCTAssertEqual(mentions("We moved from Lever to Ashby and off Greenhouse too."), ["Lever", "Greenhouse"])
+        XCTAssertEqual(mentions("our data lives in snowflake.com, dashboards in @looker"), ["Snowflake", "Looker"])
+    }
+
     /// Text a reviewer found: a prepend mark (U+0600) joins the letter after it into one
     /// character, where a search by Foundation matched from inside the character and stepping
     /// back from it trapped. Any text must be read without a trap.
