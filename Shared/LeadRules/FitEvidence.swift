@@ -53,7 +53,7 @@ public struct FitEvidence: Hashable, Sendable {
         let bio = profile.x.map { XBioRole.parse($0.bio) } ?? nil
 
         title = linkedinTitle.map { Fact(value: $0, source: "linkedin") }
-        titleContext = [linkedin?.headline, linkedin?.jobTitle, profile.x?.bio].compactMap { $0 }.filter { !$0.isBlank }
+
         company = linkedinCompany.map { Fact(value: $0, source: profile.company?.name.isBlank == false ? "company" : "linkedin") }
         if let bio {
             // Only an employer named with "at" or "@" can be a newer one than LinkedIn's.
@@ -72,6 +72,10 @@ public struct FitEvidence: Hashable, Sendable {
                 company = Fact(value: employer, source: "x")
             }
         }
+        // What tells an ambiguous title apart: the person's own words about the role the title
+        // is; LinkedIn's describe an earlier one when the title is the X bio's.
+        titleContext = (title?.source == "x" ? [profile.x?.bio] : [linkedin?.headline, linkedin?.jobTitle, profile.x?.bio])
+            .compactMap { $0 }.filter { !$0.isBlank }
         // The company record describes LinkedIn's employer; after an X role change it is stale
         // (with a LinkedIn title or without one).
         if earlierLinkedInRole == nil && !replacesLinkedInEmployer {
@@ -248,7 +252,9 @@ public enum XBioRole {
             return Parsed(title: title, company: company, employerNamedWithAt: company != nil && [" at ", " @ ", " @"].contains(marker))
         }
         let words = part.split(whereSeparator: \.isWhitespace)
-        guard words.count <= 6, !namesAPastRole, !isPast(part), let role = vocabulary.role(ofTitle: part), !role.functions.isEmpty else { return nil }
+        // A bare "CSO" names a role whose function the rest of the profile may tell.
+        guard words.count <= 6, !namesAPastRole, !isPast(part), let role = vocabulary.role(ofTitle: part),
+              !role.functions.isEmpty || !vocabulary.openReadings(ofTitle: part).isEmpty else { return nil }
         return Parsed(title: part, company: nil)
     }
 

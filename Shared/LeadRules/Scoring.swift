@@ -296,6 +296,9 @@ public struct RuleBasedScorer: Scorer {
                     add("title \"\(title.value)\" matches \(named)\(newer)", 25, title.source)
                 } else if let sameFunction = sameFunction?.title {
                     add("title \"\(title.value)\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
+                } else if case let open = reading.vocabulary.openReadings(ofTitle: title.value, context: evidence.titleContext), !open.isEmpty {
+                    // "CSO" alone: one of its readings may be the ICP's; no evidence either way.
+                    add("title \"\(title.value)\" may be \(open.joined(separator: ", ")): nothing says which\(newer)", 0, title.source)
                 } else {
                     hasEvidenceAgainst = true
                     add("title \"\(title.value)\" matches no ICP role\(newer)", 0, title.source)
@@ -355,7 +358,8 @@ public struct RuleBasedScorer: Scorer {
             self.vocabulary = extended
             detector = SignalDetector(offer: offer)
             icpTitles = offer.icp.titles.map { title in
-                let read = extended.roleAndSpecialty(ofTitle: title)
+                // "CSO" beside "VP Sales" is the sales one.
+                let read = extended.roleAndSpecialty(ofTitle: title, context: offer.icp.titles.filter { $0 != title })
                 return (title, read.role, read.specialty)
             }
             let icp = offer.icp

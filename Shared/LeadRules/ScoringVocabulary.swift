@@ -39,7 +39,7 @@ public struct ScoringVocabulary: Sendable {
     private var seniorityPhrases: [Seniority: [String]]
     /// Industry → the narrower industries it includes, all normalised.
     private var industryChildren: [String: [String]]
-    /// The phrases of both tables, longest first (see ``role(ofTitle:)``), padded as they are matched.
+    /// The phrases of both tables, longest first (see ``role(ofTitle:context:)``), padded as they are matched.
     private var phrases: [(text: PaddedWords, functions: Set<String>, seniorities: Set<Seniority>)] = []
     /// ``abbreviations`` longest first, so "demand gen" is expanded before a shorter one inside it.
     private var abbreviationsLongestFirst: [(short: PaddedWords, long: PaddedWords)] = []
@@ -80,12 +80,14 @@ public struct ScoringVocabulary: Sendable {
         functionPhrases = [:]
         seniorityPhrases = [:]
         industryChildren = [:]
-        for (short, readings) in roles.ambiguousAbbreviations ?? [:] {
-            ambiguousAbbreviations[Self.normalize(short)] = readings.map(Self.normalize)
-        }
         try add(VocabularyExtension(
             abbreviations: roles.abbreviations, functions: roles.functions, seniorities: roles.seniorities,
             industries: industries.children))
+        // After the plain abbreviations: one of the same letters there must not undo the ambiguity.
+        for (short, readings) in roles.ambiguousAbbreviations ?? [:] {
+            ambiguousAbbreviations[Self.normalize(short)] = readings.map(Self.normalize)
+        }
+        readAmbiguities()
     }
 
     /// This vocabulary with an offer's additions; itself when there are none. An offer naming an
@@ -122,6 +124,13 @@ public struct ScoringVocabulary: Sendable {
         abbreviationsLongestFirst = abbreviations.map { ($0.key, $0.value) }
             .sorted { ($0.0.count, $0.0) > ($1.0.count, $1.0) }
             .map { (PaddedWords(normalized: $0.0), PaddedWords(normalized: $0.1)) }
+        readAmbiguities()
+        let seniorityWords = Set(seniorityPhrases.values.joined()).sorted { ($0.count, $0) > ($1.count, $1) }
+        specialtyNoise = (seniorityWords + ["of", "and", "the", "for", "in"]).filter { !$0.isEmpty }.map(PaddedWords.init(normalized:))
+    }
+
+    /// ``ambiguities`` from ``ambiguousAbbreviations`` and the phrase table.
+    private mutating func readAmbiguities() {
         ambiguities = ambiguousAbbreviations.sorted { ($0.key.count, $0.key) > ($1.key.count, $1.key) }.map { short, readings in
             let words = readings.map { $0.split(separator: " ") }
             let shared = (words.first ?? []).filter { word in words.allSatisfy { $0.contains(word) } }.joined(separator: " ")
@@ -132,8 +141,6 @@ public struct ScoringVocabulary: Sendable {
                     return (padded, role(of: padded, isOneRole: true)?.functions ?? [])
                 })
         }
-        let seniorityWords = Set(seniorityPhrases.values.joined()).sorted { ($0.count, $0) > ($1.count, $1) }
-        specialtyNoise = (seniorityWords + ["of", "and", "the", "for", "in"]).filter { !$0.isEmpty }.map(PaddedWords.init(normalized:))
     }
 
     // MARK: - Titles
@@ -170,14 +177,27 @@ public struct ScoringVocabulary: Sendable {
     /// The reading of `ambiguity` whose function the rest of `words` and the `context` name, when
     /// exactly one's is named; otherwise the words all readings share.
     private func resolved(_ ambiguity: Ambiguity, in words: PaddedWords, context: [String]) -> PaddedWords {
-        var named: Set<String> = []
         var own = words
         own.replace(ambiguity.short, with: ambiguity.unread)
-        for text in [own] + context.map({ expandedWords($0) }) {
-            named.formUnion(role(of: text, isOneRole: true)?.functions ?? [])
-        }
+        let texts = [own] + context.map { expandedWords($0) }
+        // A reading written out ("Chief Strategy Officer") is the one meant.
+        let spelled = ambiguity.readings.filter { reading in texts.contains { $0.contains(reading.text) } }
+        if spelled.count == 1 { return spelled[0].text }
+        var named: Set<String> = []
+        for text in texts { named.formUnion(role(of: text, isOneRole: true)?.functions ?? []) }
         let fitting = ambiguity.readings.filter { !$0.functions.isDisjoint(with: named) }
         return fitting.count == 1 ? fitting[0].text : ambiguity.unread
+    }
+
+    /// The readings of the ambiguous abbreviations `title` holds that its words and `context`
+    /// leave open ("chief sales officer", "chief security officer", ...); empty when it holds none
+    /// or each is resolved.
+    public func openReadings(ofTitle title: String, context: [String] = []) -> [String] {
+        let words = PaddedWords(normalized: Self.normalize(title))
+        return ambiguities.filter { words.contains($0.short) }.flatMap { ambiguity in
+            resolved(ambiguity, in: expandedWords(title), context: context).string == ambiguity.unread.string
+                ? ambiguity.readings.map { $0.text.string.trimmingCharacters(in: .whitespaces) } : []
+        }
     }
 
     /// The functions and seniority of a job title; nil when it names neither.
@@ -204,9 +224,10 @@ public struct ScoringVocabulary: Sendable {
         !title.utf8.contains { $0 == 0x7C || $0 == 0x3B || $0 == 0x2F || $0 == 0xC2 || $0 == 0xE2 }
     }
 
-    /// ``role(ofTitle:)`` and ``specialty(ofTitle:)`` of an ICP title, which is expanded once for both.
-    func roleAndSpecialty(ofTitle title: String) -> (role: Role?, specialty: String?) {
-        let words = expandedWords(title)
+    /// ``role(ofTitle:context:)`` and ``specialty(ofTitle:)`` of an ICP title, which is expanded
+    /// once for both; `context` (the ICP's other titles) reads an ambiguous abbreviation.
+    func roleAndSpecialty(ofTitle title: String, context: [String] = []) -> (role: Role?, specialty: String?) {
+        let words = expandedWords(title, context: context)
         return (role(of: words, isOneRole: Self.isOneRole(title)), specialty(of: words))
     }
 

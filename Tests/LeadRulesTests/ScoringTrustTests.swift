@@ -140,6 +140,55 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(sales.contains("title \"CSO\" matches Chief Sales Officer"), "\(sales)")
     }
 
+    /// An ICP that says "CSO" is read from its other titles, and alone is no specialty: every
+    /// chief (CEO, CTO) matched it by name, for its " officer ".
+    func testAnICPsCSOIsReadFromItsOtherTitlesAndMatchesNoOtherChief() {
+        var offer = Fixtures.offer()
+        offer.icp.titles = ["CSO"]
+        var profile = Fixtures.profile()
+        profile.linkedin = Fixtures.linkedin(title: "CEO")
+        let ceo = card(profile, offer: offer).fitReasons.map(\.signal)
+        XCTAssertFalse(ceo.contains { $0.contains("matches CSO") }, "\(ceo)")
+        profile.linkedin = Fixtures.linkedin(title: "CSO")
+        profile.linkedin?.headline = "CSO at Acme SaaS"
+        XCTAssertTrue(card(profile, offer: offer).fitReasons.contains { $0.signal == "title \"CSO\" matches CSO" },
+                      "the same unread title: \(card(profile, offer: offer).fitReasons)")
+
+        offer.icp.titles = ["CSO", "VP Sales"]
+        profile.linkedin = Fixtures.linkedin(title: "Chief Sales Officer")
+        XCTAssertTrue(card(profile, offer: offer).fitReasons.contains { $0.signal == "title \"Chief Sales Officer\" matches CSO" },
+                      "\(card(profile, offer: offer).fitReasons)")
+        profile.linkedin = Fixtures.linkedin(title: "Chief Technology Officer")
+        XCTAssertFalse(card(profile, offer: offer).fitReasons.contains { $0.signal.contains("matches CSO") })
+    }
+
+    /// A CSO nothing tells apart is neither a match nor evidence against a sales ICP; an X bio's
+    /// bare "CSO" is a title; and when the title is the X bio's newer role, LinkedIn's earlier
+    /// role says nothing about it.
+    func testACSONothingTellsApartIsNoEvidenceEitherWay() {
+        var offer = Fixtures.offer()
+        offer.icp.titles = ["Chief Sales Officer", "VP Sales"]
+        var profile = Fixtures.profile()
+        profile.linkedin = Fixtures.linkedin(title: "CSO")
+        profile.linkedin?.headline = "CSO at Acme SaaS"
+        let reasons = card(profile, offer: offer).fitReasons.map(\.signal)
+        XCTAssertTrue(reasons.contains("title \"CSO\" may be chief sales officer, chief security officer, chief strategy officer: nothing says which"),
+                      "\(reasons)")
+
+        var xOnly = Fixtures.profile()
+        xOnly.linkedin = nil
+        xOnly.x = CrossPlatformFitTests.xProfile(bio: "CSO | Dad")
+        XCTAssertEqual(FitEvidence(profile: xOnly).title?.value, "CSO")
+
+        var moved = Fixtures.profile()
+        moved.linkedin = Fixtures.linkedin(company: "OldCo", title: "VP Sales")
+        moved.x = CrossPlatformFitTests.xProfile(bio: "CSO at NewCo | Security first")
+        let evidence = FitEvidence(profile: moved)
+        XCTAssertEqual(evidence.title?.value, "CSO")
+        XCTAssertEqual(ScoringVocabulary.standard.role(ofTitle: "CSO", context: evidence.titleContext)?.functions, ["security"],
+                       "\(evidence.titleContext)")
+    }
+
     /// Whom a title serves is not its seniority: an assistant to a CEO is no C-level.
     func testAnAssistantToAnExecutiveIsNotThatExecutive() {
         let vocabulary = ScoringVocabulary.standard

@@ -65,6 +65,11 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["CPO | People & Culture at Acme"])?.functions, ["people"])
         XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["CPO at Acme | Product management, roadmaps"])?.functions, ["product"])
         XCTAssertEqual(vocabulary.role(ofTitle: "CRO", context: ["Security"])?.functions, ["sales"], "an unambiguous one as before")
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Chief Strategy Officer at Acme"])?.words, " chief strategy officer ",
+                       "a reading written out is the one meant")
+        XCTAssertEqual(vocabulary.openReadings(ofTitle: "CPO"), ["chief product officer", "chief people officer", "chief procurement officer"])
+        XCTAssertEqual(vocabulary.openReadings(ofTitle: "CPO", context: ["Product management"]), [])
+        XCTAssertEqual(vocabulary.openReadings(ofTitle: "VP Sales"), [])
         let offerSays = vocabulary.extended(with: VocabularyExtension(abbreviations: ["CSO": "chief security officer"]))
         XCTAssertEqual(offerSays.role(ofTitle: "CSO")?.functions, ["security"], "an offer's own reading is no ambiguity")
     }
