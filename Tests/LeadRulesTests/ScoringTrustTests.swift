@@ -125,18 +125,22 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertEqual(ActivityBuilder.classify(handle, competitors: offer.icp.competitors), .competitor)
     }
 
-    /// A "CSO" whose headline is about security is no Chief Sales Officer: the title matched a
-    /// sales ICP by name. One whose headline is about sales still does.
-    func testACSOMatchesASalesICPOnlyWhenTheirProfileSaysSales() {
+    /// The fit reasons of a LinkedIn "CSO" with `headline` against a sales ICP.
+    private func salesFitReasons(ofCSOWithHeadline headline: String) -> [String] {
         var offer = Fixtures.offer()
         offer.icp.titles = ["Chief Sales Officer", "VP Sales"]
         var profile = Fixtures.profile()
         profile.linkedin = Fixtures.linkedin(title: "CSO")
-        profile.linkedin?.headline = "CSO at Acme SaaS | Security and compliance for SaaS"
-        let security = card(profile, offer: offer).fitReasons.map(\.signal)
+        profile.linkedin?.headline = headline
+        return card(profile, offer: offer).fitReasons.map(\.signal)
+    }
+
+    /// A "CSO" whose headline is about security is no Chief Sales Officer: the title matched a
+    /// sales ICP by name. One whose headline is about sales still does.
+    func testACSOMatchesASalesICPOnlyWhenTheirProfileSaysSales() {
+        let security = salesFitReasons(ofCSOWithHeadline: "CSO at Acme SaaS | Security and compliance for SaaS")
         XCTAssertTrue(security.contains("title \"CSO\" matches no ICP role"), "\(security)")
-        profile.linkedin?.headline = "CSO at Acme SaaS | Building sales teams"
-        let sales = card(profile, offer: offer).fitReasons.map(\.signal)
+        let sales = salesFitReasons(ofCSOWithHeadline: "CSO at Acme SaaS | Building sales teams")
         XCTAssertTrue(sales.contains("title \"CSO\" matches Chief Sales Officer"), "\(sales)")
     }
 
@@ -166,12 +170,7 @@ final class ScoringTrustTests: XCTestCase {
     /// bare "CSO" is a title; and when the title is the X bio's newer role, LinkedIn's earlier
     /// role says nothing about it.
     func testACSONothingTellsApartIsNoEvidenceEitherWay() {
-        var offer = Fixtures.offer()
-        offer.icp.titles = ["Chief Sales Officer", "VP Sales"]
-        var profile = Fixtures.profile()
-        profile.linkedin = Fixtures.linkedin(title: "CSO")
-        profile.linkedin?.headline = "CSO at Acme SaaS"
-        let reasons = card(profile, offer: offer).fitReasons.map(\.signal)
+        let reasons = salesFitReasons(ofCSOWithHeadline: "CSO at Acme SaaS")
         XCTAssertTrue(reasons.contains("title \"CSO\" may be chief sales officer, chief security officer, chief strategy officer: nothing says which"),
                       "\(reasons)")
 
