@@ -22,7 +22,8 @@ import Streaming
 /// was down is not missed. This is idempotent: the choice depends on the pool only, matches
 /// already in the pool are not published again (nor their people), and the coordinator starts
 /// nothing for a lead it already knows (one published again while its run is in flight is
-/// absorbed). The cost is two reads and one scoring pass of the pool at start. Every instance runs the loop (no group), so N instances publish each
+/// absorbed). The cost is two reads of the pool at start, scoring every entry once per offer and
+/// the chosen ones again. Every instance runs the loop (no group), so N instances publish each
 /// match N times; the coordinator absorbs that too.
 final class OfferPoolMatchingLoop: Sendable {
     private let configuration: KafkaConfiguration

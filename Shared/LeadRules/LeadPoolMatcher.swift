@@ -45,12 +45,20 @@ public struct LeadPoolMatcher: Sendable {
     public func matches(
         offer: OfferConfig, pool: [LeadPoolEntry], overrides: [LeadID: LeadOverride] = [:], at now: Date
     ) -> [Match] {
+        // As a scan reads the pool (``OfferPoolMatching``): a match is no entry of a person; one
+        // whose pool lead is gone tells who its person is, and that its offer has them.
         var seen: Set<LeadID> = []
         var selection = PersonSelection()
         var matches: [String: Match] = [:]
+        let ids = Set(pool.map(\.leadID))
         for entry in pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }) where seen.insert(entry.leadID).inserted {
+            if let at = entry.leadID.rawValue.firstIndex(of: "@") {
+                guard !ids.contains(LeadID(String(entry.leadID.rawValue[..<at]))) else { continue }
+                if entry.offerID == offer.offerID { selection.present(entry.profile, in: offer.offerID) } else { selection.join(entry.profile) }
+                continue
+            }
             let number = selection.read(entry, key: entry.leadID.rawValue)
-            if entry.offerID == offer.offerID {
+            if entry.offerID == offer.offerID || ids.contains(Self.matchedLeadID(entry.leadID, offerID: offer.offerID)) {
                 selection.present(entry: number, in: offer.offerID)
             } else if let match = match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now) {
                 selection.matches(entry: number, offer: offer.offerID)
@@ -149,6 +157,11 @@ public struct PersonSelection: Sendable {
     /// The person of `profile` (a match in the pool whose pool entry is gone) is in `offer` already.
     public mutating func present(_ profile: EnrichedProfile, in offer: OfferID) {
         if let url = join(Self.persons(of: profile)) { present[offer, default: []].append(url) }
+    }
+
+    /// The URLs of `profile` (a match in the pool whose pool entry is gone) are one person.
+    public mutating func join(_ profile: EnrichedProfile) {
+        _ = join(Self.persons(of: profile))
     }
 
     /// Entry `number` matches `offer`.

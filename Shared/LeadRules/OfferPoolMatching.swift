@@ -8,7 +8,7 @@ import LeadModel
 /// The index keeps no profiles: per pool lead only the position (partition, offset) of its latest
 /// entry, about 70 bytes whatever the profile's size (165 with ids as long as a UUID: a key of up
 /// to 15 bytes is stored inline), so a process does not grow with the pool's profiles. Matching
-/// offers is a scan of two passes: the pool is read again up to the index's ends, and each entry
+/// offers is a scan of two passes: the pool is read again up to ``selectionEnds``, and each entry
 /// that is still its lead's latest is scored and chosen or not, one per person and offer
 /// (``select(for:from:key:at:now:into:)``); then the chosen entries are read again and matched
 /// (``matches(for:from:key:at:now:)``). The ids of pool entries that
@@ -32,10 +32,8 @@ public struct OfferPoolMatching: Sendable {
     /// The latest entry of each pool lead that is not a match, by lead id: a later entry moves
     /// it, a tombstone removes it.
     public private(set) var latest: [LeadID: Position] = [:]
-    /// Pool leads that are matches (`…@…`).
-    public private(set) var pooledMatches: Set<LeadID> = []
-    /// Per partition, one past the last match record read.
-    private var matchEnds: [Int32: Int64] = [:]
+    /// Pool leads that are matches (`<pool lead id>@<offer id>`), with where their latest entry is.
+    public private(set) var pooledMatches: [LeadID: Position] = [:]
     /// The latest `lead.overrides` record per lead: a disqualified lead makes no matches.
     public private(set) var overrides: [LeadID: LeadOverride] = [:]
     /// What each offer was last matched with in this run (its ICP and vocabulary).
@@ -63,10 +61,9 @@ public struct OfferPoolMatching: Sendable {
         let leadID = LeadID(key)
         if isTombstone {
             latest[leadID] = nil
-            pooledMatches.remove(leadID)
+            pooledMatches[leadID] = nil
         } else if key.contains("@") {
-            pooledMatches.insert(leadID)
-            matchEnds[position.partition] = max(matchEnds[position.partition] ?? 0, position.offset + 1)
+            pooledMatches[leadID] = position
         } else {
             latest[leadID] = position
         }
@@ -103,48 +100,61 @@ public struct OfferPoolMatching: Sendable {
         return offers.compactMap { offer in
             matcher.match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now)
         }
-        .filter { !pooledMatches.contains($0.lead.leadID) }
+        .filter { pooledMatches[$0.lead.leadID] == nil }
     }
 
-    /// Whether the first pass of a scan for `offers` reads the record of `key` at `position`:
-    /// its lead's latest entry, or a match of one of `offers` in the pool whose pool lead is gone
-    /// (its own profile then says who is in the offer).
-    public func selects(key: String, at position: Position, for offers: [OfferConfig]) -> Bool {
-        isLatest(key: key, at: position) || orphanMatch(key, of: offers) != nil
+    /// Whether the first pass of a scan reads the record of `key` at `position`: its lead's
+    /// latest entry, or the latest entry of a match whose pool lead is gone (``orphanOffer(of:)``:
+    /// its own profile then says who the person is, and that its offer has them).
+    public func selects(key: String, at position: Position) -> Bool {
+        isLatest(key: key, at: position) || (pooledMatches[LeadID(key)] == position && orphanOffer(of: key) != nil)
     }
 
-    /// The offer `key` is a match of, when it is one of `offers`' and its pool lead has no entry.
-    private func orphanMatch(_ key: String, of offers: [OfferConfig]) -> OfferID? {
-        guard key.contains("@"), pooledMatches.contains(LeadID(key)) else { return nil }
-        return offers.first { offer in
-            key.hasSuffix("@" + offer.offerID.rawValue)
-                && latest[LeadID(String(key.dropLast(offer.offerID.rawValue.utf8.count + 1)))] == nil
-        }?.offerID
+    /// The offer of the match `key` when its pool lead has no entry; nil for any other key. A
+    /// match's pool lead id holds no `@` (``LeadPoolMatcher`` matches no such entry), so it ends
+    /// at the first.
+    private func orphanOffer(of key: String) -> OfferID? {
+        guard let at = key.utf8.firstIndex(of: UInt8(ascii: "@")) else { return nil }
+        let poolLeadID = LeadID(String(key[..<at]))
+        let offerID = OfferID(String(key[key.index(after: at)...]))
+        guard latest[poolLeadID] == nil, LeadPoolMatcher.matchedLeadID(poolLeadID, offerID: offerID).rawValue == key else { return nil }
+        return offerID
     }
 
-    /// How far the first pass reads: ``scanEnds``, and past the last match in the pool.
+    /// How far the first pass reads: ``scanEnds``, and past the latest entry of each match whose
+    /// pool lead is gone.
     public var selectionEnds: [Int32: Int64] {
-        scanEnds.merging(matchEnds, uniquingKeysWith: max)
+        var ends = scanEnds
+        for (leadID, position) in pooledMatches where orphanOffer(of: leadID.rawValue) != nil {
+            ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
+        }
+        return ends
     }
 
     /// The first pass of a scan (``PoolScan``): tells `selection` of the record of `key` read at
-    /// `position` (one ``selects(key:at:for:)`` reads) for each of `offers`. A lead's latest
-    /// entry is read (``PersonSelection/read(_:key:)``) and its person is in the offer already (an
-    /// entry of the offer's, or its match in the pool), or it matches the offer
+    /// `position` (one ``selects(key:at:)`` reads) for each of `offers`. A lead's latest entry is
+    /// read (``PersonSelection/read(_:key:)``) and its person is in the offer already (an entry
+    /// of the offer's, or its match in the pool), or it matches the offer
     /// (``LeadPoolMatcher/match(offer:entry:override:at:)``), or neither. A match whose pool lead
-    /// is gone puts its person in its offer. The second pass publishes
+    /// is gone joins its URLs into one person in every scan (so the choice does not depend on the
+    /// offers scanned), and puts that person in its offer. The second pass publishes
     /// ``matches(for:from:key:at:now:)`` of the chosen entries, for the offers that chose them,
     /// at the same `now`.
     public func select(for offers: [OfferConfig], from entry: LeadPoolEntry, key: String, at position: Position,
                        now: Date, into selection: inout PersonSelection) {
         guard isLatest(key: key, at: position) else {
-            if let offer = orphanMatch(key, of: offers) { selection.present(entry.profile, in: offer) }
+            guard let offerID = orphanOffer(of: key) else { return }
+            if offers.contains(where: { $0.offerID == offerID }) {
+                selection.present(entry.profile, in: offerID)
+            } else {
+                selection.join(entry.profile)
+            }
             return
         }
         let number = selection.read(entry, key: key)
         for offer in offers {
             let matchedID = LeadPoolMatcher.matchedLeadID(entry.leadID, offerID: offer.offerID)
-            if entry.offerID == offer.offerID || pooledMatches.contains(matchedID) {
+            if entry.offerID == offer.offerID || pooledMatches[matchedID] != nil {
                 selection.present(entry: number, in: offer.offerID)
             } else if matcher.match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now) != nil {
                 selection.matches(entry: number, offer: offer.offerID)

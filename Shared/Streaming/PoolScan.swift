@@ -10,7 +10,7 @@ public enum PoolScan {
     /// and gives `body` each poll's matches for `offers` (none: not called) before the next poll.
     ///
     /// 1. Up to `index`'s ``OfferPoolMatching/selectionEnds``: each lead's latest entry, and each
-    ///    match of `offers` whose pool lead is gone, is decoded and told to a ``PersonSelection``
+    ///    match whose pool lead is gone, is decoded and told to a ``PersonSelection``
     ///    (``OfferPoolMatching/select(for:from:key:at:now:into:)``), which chooses one entry per
     ///    person, and for each offer that entry if it matches and the offer has not the person
     ///    already. It holds keys and profile URLs, never profiles.
@@ -20,7 +20,7 @@ public enum PoolScan {
     /// Returns how many entries the first pass could not decode (`undecodable` is told of each,
     /// once). A read that receives nothing for a minute before its ends throws
     /// ``KafkaConsumer/ReadToEndTimeout``: each end is one past a record compaction keeps (a
-    /// lead's latest entry, a match), so it must arrive.
+    /// lead's latest entry, a match's), so it must arrive.
     @discardableResult
     public static func matches(
         for offers: [OfferConfig], index: OfferPoolMatching, topic: String, codec: MessageCodec,
@@ -33,7 +33,7 @@ public enum PoolScan {
         var selection = PersonSelection()
         var skipped = 0
         try await read(topic, upTo: index.selectionEnds, configuration: configuration,
-                       where: { key, position in index.selects(key: key, at: position, for: offers) }) { records in
+                       where: { key, position in index.selects(key: key, at: position) }) { records in
             for (record, key, position) in records {
                 do {
                     let entry = try codec.decode(LeadPoolEntry.self, record: record)

@@ -116,7 +116,7 @@ final class OfferPoolMatchingTests: XCTestCase {
         // The match reached the pool: indexed as an id, not as a lead to match.
         log.append("alice@offer-new", LeadPoolEntry(profile: log.records[4].entry!.profile, accountID: "acct-new",
                                                     offerID: "offer-new", finishedAt: now), to: &state)
-        XCTAssertEqual(state.pooledMatches, ["alice@offer-new"])
+        XCTAssertEqual(state.pooledMatches, ["alice@offer-new": .init(partition: 0, offset: 7)])
         XCTAssertNil(state.latest["alice@offer-new"])
         log.append("erin0", poolEntry("erin0", title: "Head of Sales"), to: &state)
         XCTAssertEqual(log.scan(state, for: [offer(titles: ["VP of Sales", "Head of Sales"])], now: now), ["erin0@offer-new"],
@@ -253,7 +253,7 @@ final class PersonSelectionTests: XCTestCase {
         XCTAssertEqual(state.selectionEnds, [0: Int64(log.records.count)], "up to the last record: a match")
         for (offset, record) in log.records.enumerated() {
             let position = OfferPoolMatching.Position(partition: 0, offset: Int64(offset))
-            guard let entry = record.entry, state.selects(key: record.key, at: position, for: offers) else { continue }
+            guard let entry = record.entry, state.selects(key: record.key, at: position) else { continue }
             state.select(for: offers, from: entry, key: record.key, at: position, now: now, into: &selection)
         }
         XCTAssertEqual(selection.chosen(), [
@@ -262,5 +262,40 @@ final class PersonSelectionTests: XCTestCase {
         ], """
         bobby's fresher entry for both; carol in offer-new already (a match); erin0 in offer-other already (its lead);         dave's replaced entry says nothing; gony in offer-other already (a match whose lead is gone)
         """)
+    }
+
+    /// A match whose pool lead is gone joins its URLs in every scan, whichever offers it
+    /// matches: the choice does not depend on the offers scanned. Only its latest version counts,
+    /// and its key is read up to its first '@' (an offer id may hold one).
+    func testAMatchWhosePoolLeadIsGoneJoinsItsPersonWhateverTheOffersScanned() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = OfferPoolMatchingTests.PoolLog()
+        let ed = poolEntry("ed", title: "VP of Sales")
+        log.append("ed-li", samePerson(as: ed, id: "ed-li", linkedin: "https://www.linkedin.com/in/ed-s", x: nil), to: &state)
+        log.append("ed-x", samePerson(as: ed, id: "ed-x", linkedin: nil, x: "https://x.com/ed_s", minutesAgo: 5), to: &state)
+        // ed's earlier lead, with both URLs, matched into another offer, then removed.
+        let both = samePerson(as: ed, id: "ed-old", linkedin: "https://www.linkedin.com/in/ed-s", x: "https://x.com/ed_s")
+        log.append("ed-old", both, to: &state)
+        log.append("ed-old@a@b", LeadPoolEntry(profile: both.profile, accountID: "acct-new", offerID: "a@b", finishedAt: now),
+                   to: &state)
+        log.append("ed-old", nil, to: &state)
+        // A match removed: its earlier version says nothing.
+        log.append("zed@b", LeadPoolEntry(profile: poolEntry("zed", title: "VP of Sales").profile, accountID: "acct-new",
+                                          offerID: "b", finishedAt: now), to: &state)
+        log.append("zed@b", nil, to: &state)
+        XCTAssertEqual(state.selectionEnds, [0: 4], "up to the match whose pool lead is gone")
+
+        func chosen(for offers: [OfferConfig]) -> [OfferID: Set<String>] {
+            var selection = PersonSelection()
+            for (offset, record) in log.records.enumerated() {
+                let position = OfferPoolMatching.Position(partition: 0, offset: Int64(offset))
+                guard let entry = record.entry, state.selects(key: record.key, at: position) else { continue }
+                state.select(for: offers, from: entry, key: record.key, at: position, now: now, into: &selection)
+            }
+            return selection.chosen()
+        }
+        XCTAssertEqual(chosen(for: [offer()]), ["offer-new": ["ed-li"]], "one person through the match, its offer not scanned")
+        XCTAssertEqual(chosen(for: [offer(id: "b")]), ["b": ["ed-li"]], "the match is a@b's, not b's")
+        XCTAssertEqual(chosen(for: [offer(id: "a@b")]), [:], "a@b has ed already")
     }
 }
