@@ -86,6 +86,7 @@ final class LeadControlIntegrationTests: XCTestCase {
                 f1,a,o,s,csv-import,Jane Doe,https://www.linkedin.com/in/janedoe,,full
                 f2,a,o,s,csv-import,No Url,,,full
                 f3,a,o,s,manual,Ken Ito,,x.com/kenito,no-op
+                f4,a,o,s,csv-import,Ana Ruiz,https://www.linkedin.com/in/anaruiz,,scoring-only
                 """.write(to: file, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(at: file) }
 
@@ -93,16 +94,19 @@ final class LeadControlIntegrationTests: XCTestCase {
             let status = await LeadControl.main(arguments: ["publish", "--file", file.path], environment: variables, console: captured.console)
             XCTAssertEqual(status, LeadControl.failure, "an invalid line makes the exit status 1")
             XCTAssertTrue(captured.error.contains("\(file.path):3: \(LeadValidationError.missingProfileURL)"), captured.error)
-            XCTAssertTrue(captured.output.contains("published 2 leads"), captured.output)
+            // A CSV line cannot carry the profile scoring-only needs: published, and said to run in full.
+            XCTAssertTrue(captured.error.contains("\(file.path):5: warning: scoring-only without a pool profile (CSV cannot carry one): "
+                + "it runs in full"), captured.error)
+            XCTAssertTrue(captured.output.contains("published 3 leads"), captured.output)
             let firstRecords = try await readAll(environment.topics.leadsDiscovered, environment)
-            XCTAssertEqual(firstRecords.count, 2)
+            XCTAssertEqual(firstRecords.count, 3)
 
             let again = CapturedConsole()
             let invalidStatus = await LeadControl.main(arguments: ["publish", "--file", file.path, "--publish-invalid"],
                                                        environment: variables, console: again.console)
             XCTAssertEqual(invalidStatus, LeadControl.success)
             let records = try await readAll(environment.topics.leadsDiscovered, environment)
-            XCTAssertEqual(records.count, 5)
+            XCTAssertEqual(records.count, 7)
             let raw = records.first { $0.keyString == "f2" && (try? environment.codec.decode(LeadDiscovered.self, record: $0)) == nil }
             XCTAssertEqual(raw.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) }, "f2,a,o,s,csv-import,No Url,,,full")
         }
