@@ -264,9 +264,10 @@ public struct LeadControl: Sendable {
                 for line in block {
                     switch line.result {
                     case .success(let lead):
-                        if lead.mode == .scoringOnly && lead.poolProfile == nil {
+                        if lead.isScoringOnlyWithoutProfile {
                             let why = format == .csv ? "without a pool profile (CSV cannot carry one)" : "without a poolProfile"
-                            console.error("\(path):\(line.lineNumber): warning: scoring-only \(why): it runs in full")
+                            console.error("\(path):\(line.lineNumber): warning: scoring-only \(why): it runs in full, "
+                                + "or is refused if its account allows no enrichment")
                         }
                         try await sender.add(try discoveryRecord(lead))
                         validCount += 1

@@ -96,7 +96,8 @@ public enum Usage {
         (a line is held whole, up to 16 MiB). Every lead is validated; invalid lines are reported
         with their line number and reason and not published (a JSON line over 16 MiB is not read).
         Exit status 1 when any line was invalid. A scoring-only lead without a poolProfile (a CSV
-        row cannot carry one) is published with a warning: it runs in full. A file that turns out unusable part-way (a CSV
+        row cannot carry one) is published with a warning: it runs in full (or is refused if its
+        account allows no enrichment). A file that turns out unusable part-way (a CSV
         block that is not UTF-8, a row that never ends, a read error) stops the publish, after
         saying how many records went out before it.
 

@@ -28,8 +28,9 @@ public struct FitEvidence: Hashable, Sendable {
     public var location: Fact<String>?
     /// LinkedIn skills.
     public var skills: [String]
-    /// The person's own descriptions (LinkedIn headline and title, X bio): what tells an
-    /// ambiguous title ("CSO") apart (``ScoringVocabulary/role(ofTitle:context:)``).
+    /// The person's own descriptions of the role ``title`` is: the LinkedIn headline and title
+    /// and the X bio, or only the bio when the title is the bio's. What tells an ambiguous title
+    /// ("CSO") apart (``ScoringVocabulary/role(ofTitle:context:)``).
     public var titleContext: [String] = []
     /// LinkedIn's title and employer, when the X bio names a different, newer employer.
     public var earlierLinkedInRole: EarlierRole?

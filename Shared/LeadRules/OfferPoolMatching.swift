@@ -12,9 +12,10 @@ import LeadModel
 /// that is still its lead's latest is scored and chosen or not, one per person and offer
 /// (``select(for:from:key:at:now:into:)``); then the chosen entries are read again and matched
 /// (``matches(for:from:key:at:now:)``). The ids of pool entries that
-/// are matches themselves (`<pool lead id>@<offer id>`) are kept as ids only, so a match that
-/// already reached the pool is not published again (after a restart, or when an offer's ICP
-/// changes).
+/// are matches themselves (`<pool lead id>@<offer id>`) are kept as ids with their latest
+/// position (about 16 bytes more than an id), so a match that already reached the pool is not
+/// published again (after a restart, or when an offer's ICP changes), and one whose pool lead is
+/// gone is read by the first pass for who its person is.
 public struct OfferPoolMatching: Sendable {
     /// Where a `lead.pool` record is.
     public struct Position: Hashable, Sendable {
@@ -143,7 +144,10 @@ public struct OfferPoolMatching: Sendable {
     public func select(for offers: [OfferConfig], from entry: LeadPoolEntry, key: String, at position: Position,
                        now: Date, into selection: inout PersonSelection) {
         guard isLatest(key: key, at: position) else {
-            guard let offerID = orphanOffer(of: key) else { return }
+            // The entry's own offer: a discovered lead whose id holds '@' ("jane@acme.com") is
+            // indexed as a match, but it is in its own offer, not in "acme.com".
+            guard orphanOffer(of: key) != nil else { return }
+            let offerID = entry.offerID
             if offers.contains(where: { $0.offerID == offerID }) {
                 selection.present(entry.profile, in: offerID)
             } else {

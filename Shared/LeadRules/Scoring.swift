@@ -286,18 +286,14 @@ public struct RuleBasedScorer: Scorer {
             } else if let title, let role {
                 // A title that is only a role ("Chief Revenue Officer", "CEO") has no specialty:
                 // it is named by the whole of its words.
-                let named = reading.icpTitles.first { icpTitle in
-                    icpTitle.specialty.map(role.names) ?? icpTitle.role.map { role.names($0.words) } ?? false
-                }
-                let sameFunction = reading.icpTitles.first { icpTitle in
-                    !(icpTitle.role?.functions ?? []).isDisjoint(with: role.functions)
-                }
+                let named = reading.icpTitles.first { Self.names(role, $0) }
+                let sameFunction = reading.icpTitles.first { Self.sharesFunction(role, $0) }
                 if let named = named?.title {
                     add("title \"\(title.value)\" matches \(named)\(newer)", 25, title.source)
                 } else if let sameFunction = sameFunction?.title {
                     add("title \"\(title.value)\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
-                } else if case let open = reading.vocabulary.openReadings(ofTitle: title.value, context: evidence.titleContext), !open.isEmpty {
-                    // "CSO" alone: one of its readings may be the ICP's; no evidence either way.
+                } else if case let open = openReadings(of: title.value, evidence: evidence, reading: reading), !open.isEmpty {
+                    // "CSO" alone, one of whose readings is the ICP's: no evidence either way.
                     add("title \"\(title.value)\" may be \(open.joined(separator: ", ")): nothing says which\(newer)", 0, title.source)
                 } else {
                     hasEvidenceAgainst = true
@@ -316,6 +312,25 @@ public struct RuleBasedScorer: Scorer {
                 } else {
                     add("seniority \(seniority.rawValue) is not among \(icp.seniorities.map(\.rawValue).joined(separator: ", "))", 0, title.source)
                 }
+            }
+        }
+
+        /// Whether `role` is named by an ICP title: by its specialty, or by the whole of its words
+        /// for a title that is only a role ("Chief Revenue Officer", "CEO").
+        private static func names(_ role: ScoringVocabulary.Role, _ icpTitle: OfferReading.ICPTitle) -> Bool {
+            icpTitle.specialty.map(role.names) ?? icpTitle.role.map { role.names($0.words) } ?? false
+        }
+
+        private static func sharesFunction(_ role: ScoringVocabulary.Role, _ icpTitle: OfferReading.ICPTitle) -> Bool {
+            !(icpTitle.role?.functions ?? []).isDisjoint(with: role.functions)
+        }
+
+        /// The readings a lead's ambiguous title leaves open that an ICP title names or shares a
+        /// function with.
+        private func openReadings(of title: String, evidence: FitEvidence, reading: OfferReading) -> [String] {
+            reading.vocabulary.openReadings(ofTitle: title, context: evidence.titleContext).filter { text in
+                guard let role = reading.vocabulary.role(ofTitle: text) else { return false }
+                return reading.icpTitles.contains { Self.names(role, $0) || Self.sharesFunction(role, $0) }
             }
         }
 
@@ -347,7 +362,10 @@ public struct RuleBasedScorer: Scorer {
         let vocabulary: ScoringVocabulary
         let detector: SignalDetector
         /// The ICP's titles, each with its role and specialty read with ``vocabulary``.
-        let icpTitles: [(title: String, role: ScoringVocabulary.Role?, specialty: String?)]
+        let icpTitles: [ICPTitle]
+        /// An ICP title as written, with the role and specialty read in it (one per reading of an
+        /// ambiguous one nothing tells apart).
+        typealias ICPTitle = (title: String, role: ScoringVocabulary.Role?, specialty: String?)
         /// The ICP phrases a skill is compared with: pain points, intent keywords and titles.
         let skillPhrases: [SignalDetector.Phrase]
         /// The ICP's industries with the industries under them.
@@ -357,10 +375,19 @@ public struct RuleBasedScorer: Scorer {
             let extended = vocabulary.extended(with: offer.vocabulary)
             self.vocabulary = extended
             detector = SignalDetector(offer: offer)
-            icpTitles = offer.icp.titles.map { title in
-                // "CSO" beside "VP Sales" is the sales one.
-                let read = extended.roleAndSpecialty(ofTitle: title, context: offer.icp.titles.filter { $0 != title })
-                return (title, read.role, read.specialty)
+            icpTitles = offer.icp.titles.flatMap { title -> [ICPTitle] in
+                // "CSO" beside "VP Sales" is the sales one; one nothing tells apart stands for each
+                // of its readings (never for the words they share, "chief officer").
+                let context = offer.icp.titles.filter { $0 != title }
+                let open = extended.openReadings(ofTitle: title, context: context)
+                guard open.isEmpty else {
+                    return open.map { reading in
+                        let read = extended.roleAndSpecialty(ofTitle: reading)
+                        return (title, read.role, read.specialty)
+                    }
+                }
+                let read = extended.roleAndSpecialty(ofTitle: title, context: context)
+                return [(title, read.role, read.specialty)]
             }
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)

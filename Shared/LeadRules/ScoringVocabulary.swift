@@ -80,13 +80,12 @@ public struct ScoringVocabulary: Sendable {
         functionPhrases = [:]
         seniorityPhrases = [:]
         industryChildren = [:]
+        let ambiguous = Dictionary((roles.ambiguousAbbreviations ?? [:]).map { (Self.normalize($0.key), $0.value.map(Self.normalize)) }) { first, _ in first }
+        // A plain abbreviation of ambiguous letters is left out: the ambiguity is what the data says.
         try add(VocabularyExtension(
-            abbreviations: roles.abbreviations, functions: roles.functions, seniorities: roles.seniorities,
-            industries: industries.children))
-        // After the plain abbreviations: one of the same letters there must not undo the ambiguity.
-        for (short, readings) in roles.ambiguousAbbreviations ?? [:] {
-            ambiguousAbbreviations[Self.normalize(short)] = readings.map(Self.normalize)
-        }
+            abbreviations: roles.abbreviations.filter { ambiguous[Self.normalize($0.key)] == nil }, functions: roles.functions,
+            seniorities: roles.seniorities, industries: industries.children))
+        ambiguousAbbreviations = ambiguous
         readAmbiguities()
     }
 
@@ -153,18 +152,25 @@ public struct ScoringVocabulary: Sendable {
     /// `text` normalised, its abbreviations expanded; an ambiguous one as ``resolved(_:in:context:)``
     /// reads it.
     private func expandedWords(_ text: String, context: [String] = []) -> PaddedWords {
+        expansion(of: text, context: context).words
+    }
+
+    /// ``expandedWords(_:context:)``, with the ambiguous abbreviations it left unread.
+    private func expansion(of text: String, context: [String]) -> (words: PaddedWords, open: [Ambiguity]) {
         var words = PaddedWords(normalized: Self.normalize(text))
         for (short, long) in abbreviationsLongestFirst where words.contains(short) {
             words.replace(short, with: long)
             // A second pass catches adjacent occurrences ("vp vp") the first one stepped over.
             words.replace(short, with: long)
         }
+        var open: [Ambiguity] = []
         for ambiguity in ambiguities where words.contains(ambiguity.short) {
             let reading = resolved(ambiguity, in: words, context: context)
+            if reading.string == ambiguity.unread.string { open.append(ambiguity) }
             words.replace(ambiguity.short, with: reading)
             words.replace(ambiguity.short, with: reading)
         }
-        return words
+        return (words, open)
     }
 
     /// An abbreviation with several readings and the functions each names.
@@ -193,11 +199,8 @@ public struct ScoringVocabulary: Sendable {
     /// leave open ("chief sales officer", "chief security officer", ...); empty when it holds none
     /// or each is resolved.
     public func openReadings(ofTitle title: String, context: [String] = []) -> [String] {
-        let words = PaddedWords(normalized: Self.normalize(title))
-        return ambiguities.filter { words.contains($0.short) }.flatMap { ambiguity in
-            resolved(ambiguity, in: expandedWords(title), context: context).string == ambiguity.unread.string
-                ? ambiguity.readings.map { $0.text.string.trimmingCharacters(in: .whitespaces) } : []
-        }
+        guard !ambiguities.isEmpty else { return [] }
+        return expansion(of: title, context: context).open.flatMap { $0.readings.map { $0.text.string.trimmingCharacters(in: .whitespaces) } }
     }
 
     /// The functions and seniority of a job title; nil when it names neither.

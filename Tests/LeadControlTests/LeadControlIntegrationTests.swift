@@ -96,7 +96,7 @@ final class LeadControlIntegrationTests: XCTestCase {
             XCTAssertTrue(captured.error.contains("\(file.path):3: \(LeadValidationError.missingProfileURL)"), captured.error)
             // A CSV line cannot carry the profile scoring-only needs: published, and said to run in full.
             XCTAssertTrue(captured.error.contains("\(file.path):5: warning: scoring-only without a pool profile (CSV cannot carry one): "
-                + "it runs in full"), captured.error)
+                + "it runs in full, or is refused if its account allows no enrichment"), captured.error)
             XCTAssertTrue(captured.output.contains("published 3 leads"), captured.output)
             let firstRecords = try await readAll(environment.topics.leadsDiscovered, environment)
             XCTAssertEqual(firstRecords.count, 3)

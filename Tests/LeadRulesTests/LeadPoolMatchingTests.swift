@@ -83,6 +83,17 @@ final class OfferPoolMatchingTests: XCTestCase {
             records.append((key, entry))
         }
 
+        /// What the first pass of a scan of the log chooses for `offers` (``PersonSelection``).
+        func chosen(_ state: OfferPoolMatching, for offers: [OfferConfig], now: Date) -> [OfferID: Set<String>] {
+            var selection = PersonSelection()
+            for (offset, record) in records.enumerated() {
+                let position = OfferPoolMatching.Position(partition: 0, offset: Int64(offset))
+                guard let entry = record.entry, state.selects(key: record.key, at: position) else { continue }
+                state.select(for: offers, from: entry, key: record.key, at: position, now: now, into: &selection)
+            }
+            return selection.chosen()
+        }
+
         /// What a scan of the log publishes for `offers`.
         func scan(_ state: OfferPoolMatching, for offers: [OfferConfig], now: Date) -> [LeadID] {
             records.enumerated().flatMap { offset, record -> [LeadID] in
@@ -248,20 +259,22 @@ final class PersonSelectionTests: XCTestCase {
         log.append("gony", nil, to: &state)
         log.append("gony-2", samePerson(as: gony, id: "gony-2", linkedin: "https://www.linkedin.com/in/gony", x: nil), to: &state)
 
-        var selection = PersonSelection()
-        let offers = [offer(), offer(id: "offer-other")]
-        XCTAssertEqual(state.selectionEnds, [0: Int64(log.records.count)], "up to the last record: a match")
-        for (offset, record) in log.records.enumerated() {
-            let position = OfferPoolMatching.Position(partition: 0, offset: Int64(offset))
-            guard let entry = record.entry, state.selects(key: record.key, at: position) else { continue }
-            state.select(for: offers, from: entry, key: record.key, at: position, now: now, into: &selection)
-        }
-        XCTAssertEqual(selection.chosen(), [
+        XCTAssertEqual(state.selectionEnds, [0: Int64(log.records.count)], "up to the last record")
+        XCTAssertEqual(log.chosen(state, for: [offer(), offer(id: "offer-other")], now: now), [
             "offer-new": ["bobby-2", "erin0", "dave", "gony-2"],
             "offer-other": ["bobby-2", "carol-2", "dave"],
         ], """
         bobby's fresher entry for both; carol in offer-new already (a match); erin0 in offer-other already (its lead);         dave's replaced entry says nothing; gony in offer-other already (a match whose lead is gone)
         """)
+    }
+
+    /// Appends ed's two entries, one known by LinkedIn, the other (older) by X; returns the
+    /// entry of an earlier lead of ed's with both URLs, which the caller places.
+    private func appendEd(to log: inout OfferPoolMatchingTests.PoolLog, _ state: inout OfferPoolMatching) -> LeadPoolEntry {
+        let ed = poolEntry("ed", title: "VP of Sales")
+        log.append("ed-li", samePerson(as: ed, id: "ed-li", linkedin: "https://www.linkedin.com/in/ed-s", x: nil), to: &state)
+        log.append("ed-x", samePerson(as: ed, id: "ed-x", linkedin: nil, x: "https://x.com/ed_s", minutesAgo: 5), to: &state)
+        return samePerson(as: ed, id: "ed-old", linkedin: "https://www.linkedin.com/in/ed-s", x: "https://x.com/ed_s")
     }
 
     /// A match whose pool lead is gone joins its URLs in every scan, whichever offers it
@@ -270,11 +283,8 @@ final class PersonSelectionTests: XCTestCase {
     func testAMatchWhosePoolLeadIsGoneJoinsItsPersonWhateverTheOffersScanned() {
         var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
         var log = OfferPoolMatchingTests.PoolLog()
-        let ed = poolEntry("ed", title: "VP of Sales")
-        log.append("ed-li", samePerson(as: ed, id: "ed-li", linkedin: "https://www.linkedin.com/in/ed-s", x: nil), to: &state)
-        log.append("ed-x", samePerson(as: ed, id: "ed-x", linkedin: nil, x: "https://x.com/ed_s", minutesAgo: 5), to: &state)
+        let both = appendEd(to: &log, &state)
         // ed's earlier lead, with both URLs, matched into another offer, then removed.
-        let both = samePerson(as: ed, id: "ed-old", linkedin: "https://www.linkedin.com/in/ed-s", x: "https://x.com/ed_s")
         log.append("ed-old", both, to: &state)
         log.append("ed-old@a@b", LeadPoolEntry(profile: both.profile, accountID: "acct-new", offerID: "a@b", finishedAt: now),
                    to: &state)
@@ -285,17 +295,35 @@ final class PersonSelectionTests: XCTestCase {
         log.append("zed@b", nil, to: &state)
         XCTAssertEqual(state.selectionEnds, [0: 4], "up to the match whose pool lead is gone")
 
-        func chosen(for offers: [OfferConfig]) -> [OfferID: Set<String>] {
-            var selection = PersonSelection()
-            for (offset, record) in log.records.enumerated() {
-                let position = OfferPoolMatching.Position(partition: 0, offset: Int64(offset))
-                guard let entry = record.entry, state.selects(key: record.key, at: position) else { continue }
-                state.select(for: offers, from: entry, key: record.key, at: position, now: now, into: &selection)
-            }
-            return selection.chosen()
-        }
+        func chosen(for offers: [OfferConfig]) -> [OfferID: Set<String>] { log.chosen(state, for: offers, now: now) }
         XCTAssertEqual(chosen(for: [offer()]), ["offer-new": ["ed-li"]], "one person through the match, its offer not scanned")
         XCTAssertEqual(chosen(for: [offer(id: "b")]), ["b": ["ed-li"]], "the match is a@b's, not b's")
         XCTAssertEqual(chosen(for: [offer(id: "a@b")]), [:], "a@b has ed already")
+    }
+
+    /// The pool matcher over a pool in memory chooses as a scan does, with matches whose pool
+    /// lead is gone and a discovered lead whose id holds '@' (in its own offer, not in the offer
+    /// its id seems to name).
+    func testThePoolMatcherChoosesAsAScanDoes() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = OfferPoolMatchingTests.PoolLog()
+        let both = appendEd(to: &log, &state)
+        log.append("ed-old@offer-other", LeadPoolEntry(profile: both.profile, accountID: "acct-new", offerID: "offer-other",
+                                                       finishedAt: now), to: &state)
+        let jane = poolEntry("jane", title: "VP of Sales")
+        log.append("jane@acme.com", samePerson(as: jane, id: "jane@acme.com", linkedin: "https://www.linkedin.com/in/jane-r", x: nil,
+                                               offer: "offer-new"), to: &state)
+        log.append("jane-2", samePerson(as: jane, id: "jane-2", linkedin: "https://www.linkedin.com/in/jane-r", x: nil, minutesAgo: 1),
+                   to: &state)
+        let pool = log.records.compactMap(\.entry)
+        for offers in [[offer()], [offer(id: "offer-other")], [offer(id: "acme.com")]] {
+            let scanned = (log.chosen(state, for: offers, now: now)[offers[0].offerID] ?? []).map { LeadPoolMatcher.matchedLeadID(LeadID($0), offerID: offers[0].offerID) }
+            let matched = LeadPoolMatcher(minimumFit: 60).matches(offer: offers[0], pool: pool, at: now).map(\.lead.leadID)
+            XCTAssertEqual(Set(scanned), Set(matched), "\(offers[0].offerID)")
+        }
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: pool, at: now).map(\.lead.leadID), ["ed-li@offer-new"],
+                       "jane is in offer-new already")
+        XCTAssertEqual(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(id: "acme.com"), pool: pool, at: now).map(\.lead.leadID),
+                       ["ed-li@acme.com", "jane-2@acme.com"])
     }
 }

@@ -153,10 +153,17 @@ final class ScoringTrustTests: XCTestCase {
         profile.linkedin = Fixtures.linkedin(title: "CEO")
         let ceo = card(profile, offer: offer).fitReasons.map(\.signal)
         XCTAssertFalse(ceo.contains { $0.contains("matches CSO") }, "\(ceo)")
+        profile.linkedin = Fixtures.linkedin(title: "Chief Sales Officer")
+        XCTAssertTrue(card(profile, offer: offer).fitReasons.contains { $0.signal == "title \"Chief Sales Officer\" matches CSO" },
+                      "one of its readings: \(card(profile, offer: offer).fitReasons)")
         profile.linkedin = Fixtures.linkedin(title: "CSO")
         profile.linkedin?.headline = "CSO at Acme SaaS"
-        XCTAssertTrue(card(profile, offer: offer).fitReasons.contains { $0.signal == "title \"CSO\" matches CSO" },
-                      "the same unread title: \(card(profile, offer: offer).fitReasons)")
+        XCTAssertTrue(card(profile, offer: offer).fitReasons.contains { $0.signal.hasPrefix("title \"CSO\" may be chief sales officer") },
+                      "the same unread title may be the same role: \(card(profile, offer: offer).fitReasons)")
+        profile.linkedin = Fixtures.linkedin(title: "CPO")
+        profile.linkedin?.headline = "CPO at Acme SaaS"
+        XCTAssertTrue(card(profile, offer: offer).fitReasons.contains { $0.signal == "title \"CPO\" matches no ICP role" },
+                      "no reading of CPO is one of CSO: \(card(profile, offer: offer).fitReasons)")
 
         offer.icp.titles = ["CSO", "VP Sales"]
         profile.linkedin = Fixtures.linkedin(title: "Chief Sales Officer")
@@ -171,8 +178,14 @@ final class ScoringTrustTests: XCTestCase {
     /// role says nothing about it.
     func testACSONothingTellsApartIsNoEvidenceEitherWay() {
         let reasons = salesFitReasons(ofCSOWithHeadline: "CSO at Acme SaaS")
-        XCTAssertTrue(reasons.contains("title \"CSO\" may be chief sales officer, chief security officer, chief strategy officer: nothing says which"),
-                      "\(reasons)")
+        XCTAssertTrue(reasons.contains("title \"CSO\" may be chief sales officer: nothing says which"), "\(reasons)")
+        var cpo = Fixtures.profile()
+        cpo.linkedin = Fixtures.linkedin(title: "CPO")
+        cpo.linkedin?.headline = "CPO at Acme SaaS"
+        var offer = Fixtures.offer()
+        offer.icp.titles = ["Chief Sales Officer", "VP Sales"]
+        XCTAssertTrue(card(cpo, offer: offer).fitReasons.contains { $0.signal == "title \"CPO\" matches no ICP role" },
+                      "none of its readings is a sales role: \(card(cpo, offer: offer).fitReasons)")
 
         var xOnly = Fixtures.profile()
         xOnly.linkedin = nil
