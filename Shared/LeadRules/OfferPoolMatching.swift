@@ -105,28 +105,26 @@ public struct OfferPoolMatching: Sendable {
     }
 
     /// Whether the first pass of a scan reads the record of `key` at `position`: its lead's
-    /// latest entry, or the latest entry of a match whose pool lead is gone (``orphanOffer(of:)``:
+    /// latest entry, or the latest entry of a match whose pool lead is gone (``isOrphanMatch(_:)``:
     /// its own profile then says who the person is, and that its offer has them).
     public func selects(key: String, at position: Position) -> Bool {
-        isLatest(key: key, at: position) || (pooledMatches[LeadID(key)] == position && orphanOffer(of: key) != nil)
+        isLatest(key: key, at: position) || (pooledMatches[LeadID(key)] == position && isOrphanMatch(key))
     }
 
-    /// The offer of the match `key` when its pool lead has no entry; nil for any other key. A
-    /// match's pool lead id holds no `@` (``LeadPoolMatcher`` matches no such entry), so it ends
-    /// at the first.
-    private func orphanOffer(of key: String) -> OfferID? {
-        guard let at = key.utf8.firstIndex(of: UInt8(ascii: "@")) else { return nil }
-        let poolLeadID = LeadID(String(key[..<at]))
-        let offerID = OfferID(String(key[key.index(after: at)...]))
-        guard latest[poolLeadID] == nil, LeadPoolMatcher.matchedLeadID(poolLeadID, offerID: offerID).rawValue == key else { return nil }
-        return offerID
+    /// Whether `key` is a match whose pool lead has no entry. A match's pool lead id holds no `@`
+    /// (``LeadPoolMatcher`` matches no such entry), so it ends at the first. Its offer is the one
+    /// its entry names: a discovered lead whose id holds '@' ("jane@acme.com") is indexed as a
+    /// match too, and is in its own offer. (With a pool lead "jane" it is not read at all.)
+    private func isOrphanMatch(_ key: String) -> Bool {
+        guard let at = key.utf8.firstIndex(of: UInt8(ascii: "@")) else { return false }
+        return latest[LeadID(String(key[..<at]))] == nil
     }
 
     /// How far the first pass reads: ``scanEnds``, and past the latest entry of each match whose
     /// pool lead is gone.
     public var selectionEnds: [Int32: Int64] {
         var ends = scanEnds
-        for (leadID, position) in pooledMatches where orphanOffer(of: leadID.rawValue) != nil {
+        for (leadID, position) in pooledMatches where isOrphanMatch(leadID.rawValue) {
             ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
         }
         return ends
@@ -144,9 +142,8 @@ public struct OfferPoolMatching: Sendable {
     public func select(for offers: [OfferConfig], from entry: LeadPoolEntry, key: String, at position: Position,
                        now: Date, into selection: inout PersonSelection) {
         guard isLatest(key: key, at: position) else {
-            // The entry's own offer: a discovered lead whose id holds '@' ("jane@acme.com") is
-            // indexed as a match, but it is in its own offer, not in "acme.com".
-            guard orphanOffer(of: key) != nil else { return }
+            // The entry's own offer (``isOrphanMatch(_:)``).
+            guard isOrphanMatch(key) else { return }
             let offerID = entry.offerID
             if offers.contains(where: { $0.offerID == offerID }) {
                 selection.present(entry.profile, in: offerID)

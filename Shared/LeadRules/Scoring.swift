@@ -293,7 +293,8 @@ public struct RuleBasedScorer: Scorer {
                 } else if let sameFunction = sameFunction?.title {
                     add("title \"\(title.value)\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
                 } else if case let open = openReadings(of: title.value, evidence: evidence, reading: reading), !open.isEmpty {
-                    // "CSO" alone, one of whose readings is the ICP's: no evidence either way.
+                    // "CSO" alone, one of whose readings an ICP title names or shares a function
+                    // with: no evidence either way.
                     add("title \"\(title.value)\" may be \(open.joined(separator: ", ")): nothing says which\(newer)", 0, title.source)
                 } else {
                     hasEvidenceAgainst = true
@@ -376,18 +377,9 @@ public struct RuleBasedScorer: Scorer {
             self.vocabulary = extended
             detector = SignalDetector(offer: offer)
             icpTitles = offer.icp.titles.flatMap { title -> [ICPTitle] in
-                // "CSO" beside "VP Sales" is the sales one; one nothing tells apart stands for each
-                // of its readings (never for the words they share, "chief officer").
-                let context = offer.icp.titles.filter { $0 != title }
-                let open = extended.openReadings(ofTitle: title, context: context)
-                guard open.isEmpty else {
-                    return open.map { reading in
-                        let read = extended.roleAndSpecialty(ofTitle: reading)
-                        return (title, read.role, read.specialty)
-                    }
-                }
-                let read = extended.roleAndSpecialty(ofTitle: title, context: context)
-                return [(title, read.role, read.specialty)]
+                // "CSO" beside "VP Sales" is the sales one; one the other titles leave in question
+                // stands for each reading left (never for the words they share, "chief officer").
+                extended.icpReadings(ofTitle: title, context: offer.icp.titles.filter { $0 != title }).map { (title, $0.role, $0.specialty) }
             }
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)

@@ -155,18 +155,20 @@ public struct ScoringVocabulary: Sendable {
         expansion(of: text, context: context).words
     }
 
-    /// ``expandedWords(_:context:)``, with the ambiguous abbreviations it left unread.
-    private func expansion(of text: String, context: [String]) -> (words: PaddedWords, open: [Ambiguity]) {
+    /// ``expandedWords(_:context:)``, with each ambiguous abbreviation it left unread and the
+    /// readings still in question (those the title and context name, or all of them).
+    private func expansion(of text: String, context: [String]) -> (words: PaddedWords, open: [OpenAbbreviation]) {
         var words = PaddedWords(normalized: Self.normalize(text))
         for (short, long) in abbreviationsLongestFirst where words.contains(short) {
             words.replace(short, with: long)
             // A second pass catches adjacent occurrences ("vp vp") the first one stepped over.
             words.replace(short, with: long)
         }
-        var open: [Ambiguity] = []
+        var open: [OpenAbbreviation] = []
         for ambiguity in ambiguities where words.contains(ambiguity.short) {
-            let reading = resolved(ambiguity, in: words, context: context)
-            if reading.string == ambiguity.unread.string { open.append(ambiguity) }
+            let candidates = resolved(ambiguity, in: words, context: context)
+            let reading = candidates.count == 1 ? candidates[0].text : ambiguity.unread
+            if candidates.count > 1 { open.append(OpenAbbreviation(unread: ambiguity.unread, candidates: candidates)) }
             words.replace(ambiguity.short, with: reading)
             words.replace(ambiguity.short, with: reading)
         }
@@ -177,30 +179,42 @@ public struct ScoringVocabulary: Sendable {
     private struct Ambiguity: Sendable {
         var short: PaddedWords
         var unread: PaddedWords
-        var readings: [(text: PaddedWords, functions: Set<String>)]
+        var readings: [Reading]
     }
 
-    /// The reading of `ambiguity` whose function the rest of `words` and the `context` name, when
-    /// exactly one's is named; otherwise the words all readings share.
-    private func resolved(_ ambiguity: Ambiguity, in words: PaddedWords, context: [String]) -> PaddedWords {
+    private typealias Reading = (text: PaddedWords, functions: Set<String>)
+
+    /// An ambiguous abbreviation a title left unread: the words put in its place, and the
+    /// readings it may be.
+    private struct OpenAbbreviation {
+        var unread: PaddedWords
+        var candidates: [Reading]
+    }
+
+    /// The readings of `ambiguity` that the rest of `words` and the `context` leave: the one
+    /// written out there ("Chief Strategy Officer"), else those whose function they name; all of
+    /// them when they name none. One reading is the one meant.
+    private func resolved(_ ambiguity: Ambiguity, in words: PaddedWords, context: [String]) -> [Reading] {
         var own = words
         own.replace(ambiguity.short, with: ambiguity.unread)
         let texts = [own] + context.map { expandedWords($0) }
-        // A reading written out ("Chief Strategy Officer") is the one meant.
         let spelled = ambiguity.readings.filter { reading in texts.contains { $0.contains(reading.text) } }
-        if spelled.count == 1 { return spelled[0].text }
+        if !spelled.isEmpty { return spelled }
         var named: Set<String> = []
         for text in texts { named.formUnion(role(of: text, isOneRole: true)?.functions ?? []) }
         let fitting = ambiguity.readings.filter { !$0.functions.isDisjoint(with: named) }
-        return fitting.count == 1 ? fitting[0].text : ambiguity.unread
+        return fitting.isEmpty ? ambiguity.readings : fitting
     }
 
     /// The readings of the ambiguous abbreviations `title` holds that its words and `context`
-    /// leave open ("chief sales officer", "chief security officer", ...); empty when it holds none
-    /// or each is resolved.
+    /// leave in question ("chief sales officer", "chief security officer", ...); empty when it
+    /// holds none or each is resolved.
     public func openReadings(ofTitle title: String, context: [String] = []) -> [String] {
-        guard !ambiguities.isEmpty else { return [] }
-        return expansion(of: title, context: context).open.flatMap { $0.readings.map { $0.text.string.trimmingCharacters(in: .whitespaces) } }
+        let raw = PaddedWords(normalized: Self.normalize(title))
+        guard ambiguities.contains(where: { raw.contains($0.short) }) else { return [] }
+        return expansion(of: title, context: context).open.flatMap { open in
+            open.candidates.map { $0.text.string.trimmingCharacters(in: .whitespaces) }
+        }
     }
 
     /// The functions and seniority of a job title; nil when it names neither.
@@ -232,6 +246,22 @@ public struct ScoringVocabulary: Sendable {
     func roleAndSpecialty(ofTitle title: String, context: [String] = []) -> (role: Role?, specialty: String?) {
         let words = expandedWords(title, context: context)
         return (role(of: words, isOneRole: Self.isOneRole(title)), specialty(of: words))
+    }
+
+    /// How an ICP title is read: ``roleAndSpecialty(ofTitle:context:)``, or, for one whose
+    /// ambiguous abbreviation its `context` (the ICP's other titles) leaves in question, one
+    /// reading per candidate, each in the abbreviation's place among the title's other words and
+    /// named by all its words (no specialty: "CSO" is no "Security Officer").
+    func icpReadings(ofTitle title: String, context: [String]) -> [(role: Role?, specialty: String?)] {
+        let (words, open) = expansion(of: title, context: context)
+        guard let first = open.first else {
+            return [(role(of: words, isOneRole: Self.isOneRole(title)), specialty(of: words))]
+        }
+        return first.candidates.map { reading in
+            var read = words
+            read.replace(first.unread, with: reading.text)
+            return (role(of: read, isOneRole: Self.isOneRole(title)), nil)
+        }
     }
 
     private func role(of words: PaddedWords, isOneRole: Bool) -> Role? {

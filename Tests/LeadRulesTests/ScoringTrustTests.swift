@@ -158,8 +158,11 @@ final class ScoringTrustTests: XCTestCase {
                       "one of its readings: \(card(profile, offer: offer).fitReasons)")
         profile.linkedin = Fixtures.linkedin(title: "CSO")
         profile.linkedin?.headline = "CSO at Acme SaaS"
-        XCTAssertTrue(card(profile, offer: offer).fitReasons.contains { $0.signal.hasPrefix("title \"CSO\" may be chief sales officer") },
-                      "the same unread title may be the same role: \(card(profile, offer: offer).fitReasons)")
+        XCTAssertTrue(card(profile, offer: offer).fitReasons.contains {
+            $0.signal == "title \"CSO\" may be chief sales officer, chief security officer, chief strategy officer: nothing says which"
+        }, "the same unread title may be the same role: \(card(profile, offer: offer).fitReasons)")
+        profile.linkedin = Fixtures.linkedin(title: "Security Officer")
+        XCTAssertFalse(card(profile, offer: offer).fitReasons.contains { $0.signal.contains("matches CSO") }, "no chief")
         profile.linkedin = Fixtures.linkedin(title: "CPO")
         profile.linkedin?.headline = "CPO at Acme SaaS"
         XCTAssertTrue(card(profile, offer: offer).fitReasons.contains { $0.signal == "title \"CPO\" matches no ICP role" },
@@ -171,6 +174,28 @@ final class ScoringTrustTests: XCTestCase {
                       "\(card(profile, offer: offer).fitReasons)")
         profile.linkedin = Fixtures.linkedin(title: "Chief Technology Officer")
         XCTAssertFalse(card(profile, offer: offer).fitReasons.contains { $0.signal.contains("matches CSO") })
+    }
+
+    /// An ICP title keeps its other words beside a reading of its abbreviation, and only the
+    /// readings its other titles leave count: "CSO / CTO" is still a CTO's function, "CSO EMEA"
+    /// no plain Chief Security Officer's name, and beside "VP Sales" and "Head of Security" a CSO
+    /// is no strategy officer.
+    func testAnICPTitlesOtherWordsAndOtherTitlesKeepTheirWeight() {
+        func reasons(_ titles: [String], lead title: String) -> [String] {
+            var offer = Fixtures.offer()
+            offer.icp.titles = titles
+            var profile = Fixtures.profile()
+            profile.linkedin = Fixtures.linkedin(title: title)
+            return card(profile, offer: offer).fitReasons.map(\.signal)
+        }
+        XCTAssertTrue(reasons(["CSO / CTO"], lead: "CTO").contains("title \"CTO\" is in the same function as CSO / CTO"),
+                      "\(reasons(["CSO / CTO"], lead: "CTO"))")
+        XCTAssertFalse(reasons(["CSO EMEA"], lead: "Chief Security Officer").contains { $0.contains("matches CSO EMEA") },
+                       "\(reasons(["CSO EMEA"], lead: "Chief Security Officer"))")
+        let both = ["CSO", "VP Sales", "Head of Security"]
+        XCTAssertTrue(reasons(both, lead: "Chief Security Officer").contains("title \"Chief Security Officer\" matches CSO"))
+        XCTAssertFalse(reasons(both, lead: "Chief Strategy Officer").contains { $0.contains("matches CSO") },
+                       "\(reasons(both, lead: "Chief Strategy Officer"))")
     }
 
     /// A CSO nothing tells apart is neither a match nor evidence against a sales ICP; an X bio's

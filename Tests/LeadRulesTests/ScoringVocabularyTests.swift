@@ -70,6 +70,10 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(vocabulary.openReadings(ofTitle: "CPO"), ["chief product officer", "chief people officer", "chief procurement officer"])
         XCTAssertEqual(vocabulary.openReadings(ofTitle: "CPO", context: ["Product management"]), [])
         XCTAssertEqual(vocabulary.openReadings(ofTitle: "VP Sales"), [])
+        let both = try! ScoringVocabulary(
+            rolesJSON: Data(#"{"abbreviations": {"cso": "chief sales officer"}, "ambiguousAbbreviations": {"cso": ["chief sales officer", "chief security officer"]}, "functions": {"sales": ["sales"], "security": ["security"]}, "seniorities": {"c-level": ["chief", "chief officer"]}}"#.utf8),
+            industriesJSON: Data(#"{"children": {}}"#.utf8))
+        XCTAssertEqual(both.role(ofTitle: "CSO")?.functions, [], "listed both ways, the ambiguity is what the data says")
         let offerSays = vocabulary.extended(with: VocabularyExtension(abbreviations: ["CSO": "chief security officer"]))
         XCTAssertEqual(offerSays.role(ofTitle: "CSO")?.functions, ["security"], "an offer's own reading is no ambiguity")
     }
