@@ -36,7 +36,10 @@ public protocol Scorer: Sendable {
 /// known industry outside it takes 10 away), company size 20 (8 when within a factor of two of the
 /// range), role 25 when the title names an ICP role or its synonym (18 when only the function
 /// matches: "VP Marketing" for an ICP "demand generation"), seniority 15, geography 10, skills 5
-/// per match up to 10. A criterion the ICP leaves empty gives half its points.
+/// per match up to 10. A criterion the ICP leaves empty gives half its points. An abbreviation of
+/// several chiefs ("CSO": sales, security or strategy) is read from the person's own words
+/// (``ScoringVocabulary/role(ofTitle:context:)``) and in an ICP from its other titles; a lead's
+/// that nothing tells apart scores 0 for its role and is no evidence either way.
 ///
 /// **Evidence**: each card says how complete the evidence was (``ScoreEvidence``): the share of
 /// the ICP's constrained criteria (role, industry, company size, location) the profile gave
