@@ -241,14 +241,8 @@ public struct ScoringVocabulary: Sendable {
         !title.utf8.contains { $0 == 0x7C || $0 == 0x3B || $0 == 0x2F || $0 == 0xC2 || $0 == 0xE2 }
     }
 
-    /// ``role(ofTitle:context:)`` and ``specialty(ofTitle:)`` of an ICP title, which is expanded
-    /// once for both; `context` (the ICP's other titles) reads an ambiguous abbreviation.
-    func roleAndSpecialty(ofTitle title: String, context: [String] = []) -> (role: Role?, specialty: String?) {
-        let words = expandedWords(title, context: context)
-        return (role(of: words, isOneRole: Self.isOneRole(title)), specialty(of: words))
-    }
-
-    /// How an ICP title is read: ``roleAndSpecialty(ofTitle:context:)``, or, for one whose
+    /// How an ICP title is read: its role and specialty (``role(ofTitle:context:)``,
+    /// ``specialty(ofTitle:)``, the title expanded once for both), or, for one whose
     /// ambiguous abbreviation its `context` (the ICP's other titles) leaves in question, one
     /// reading per candidate, each in the abbreviation's place among the title's other words and
     /// named by all its words (no specialty: "CSO" is no "Security Officer").
