@@ -82,7 +82,12 @@ public struct OfferPoolMatching: Sendable {
 
     /// How far a scan reads: per partition, one past the last latest entry indexed.
     public var scanEnds: [Int32: Int64] {
-        latest.values.reduce(into: [:]) { ends, position in
+        Self.ends(of: latest.values)
+    }
+
+    /// Per partition, one past the last of `positions`: how far a read reaches them all.
+    public static func ends(of positions: some Sequence<Position>) -> [Int32: Int64] {
+        positions.reduce(into: [:]) { ends, position in
             ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
         }
     }
@@ -123,11 +128,7 @@ public struct OfferPoolMatching: Sendable {
     /// How far the first pass reads: ``scanEnds``, and past the latest entry of each match whose
     /// pool lead is gone.
     public var selectionEnds: [Int32: Int64] {
-        var ends = scanEnds
-        for (leadID, position) in pooledMatches where isOrphanMatch(leadID.rawValue) {
-            ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
-        }
-        return ends
+        Self.ends(of: Array(latest.values) + pooledMatches.filter { isOrphanMatch($0.key.rawValue) }.values)
     }
 
     /// The first pass of a scan (``PoolScan``): tells `selection` of the record of `key` read at

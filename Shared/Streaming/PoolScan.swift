@@ -50,11 +50,7 @@ public enum PoolScan {
         for (place, offer) in offers.enumerated() {
             for key in chosen[offer.offerID] ?? [] { offersOf[key, default: []].append(place) }
         }
-        var ends: [Int32: Int64] = [:]
-        for key in offersOf.keys {
-            guard let position = index.latest[LeadID(key)] else { continue }
-            ends[position.partition] = max(ends[position.partition] ?? 0, position.offset + 1)
-        }
+        let ends = OfferPoolMatching.ends(of: offersOf.keys.compactMap { index.latest[LeadID($0)] })
         try await read(topic, upTo: ends, configuration: configuration,
                        where: { key, position in offersOf[key] != nil && index.isLatest(key: key, at: position) }) { records in
             var matches: [LeadPoolMatcher.Match] = []
