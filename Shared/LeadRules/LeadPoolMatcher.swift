@@ -45,28 +45,25 @@ public struct LeadPoolMatcher: Sendable {
     public func matches(
         offer: OfferConfig, pool: [LeadPoolEntry], overrides: [LeadID: LeadOverride] = [:], at now: Date
     ) -> [Match] {
-        // As a scan reads the pool (``OfferPoolMatching``): a match is no entry of a person; one
-        // whose pool lead is gone tells who its person is, and that its offer has them.
+        // Read as a scan reads the pool (``OfferPoolMatching``, ``PoolScan``'s two passes), the
+        // pool standing as one partition in lead id order.
+        var state = OfferPoolMatching(matcher: self)
+        for (leadID, override) in overrides { state.applyOverrideRecord(key: leadID.rawValue, override: override) }
         var seen: Set<LeadID> = []
+        let records = pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }).filter { seen.insert($0.leadID).inserted }
+            .enumerated().map { (entry: $1, position: OfferPoolMatching.Position(partition: 0, offset: Int64($0))) }
+        for record in records {
+            state.applyPoolRecord(key: record.entry.leadID.rawValue, at: record.position, isTombstone: false)
+        }
         var selection = PersonSelection()
-        var matches: [String: Match] = [:]
-        let ids = Set(pool.map(\.leadID))
-        for entry in pool.sorted(by: { $0.leadID.rawValue < $1.leadID.rawValue }) where seen.insert(entry.leadID).inserted {
-            if let at = entry.leadID.rawValue.firstIndex(of: "@") {
-                guard !ids.contains(LeadID(String(entry.leadID.rawValue[..<at]))) else { continue }
-                if entry.offerID == offer.offerID { selection.present(entry.profile, in: offer.offerID) } else { selection.join(entry.profile) }
-                continue
-            }
-            let number = selection.read(entry, key: entry.leadID.rawValue)
-            if entry.offerID == offer.offerID || ids.contains(Self.matchedLeadID(entry.leadID, offerID: offer.offerID)) {
-                selection.present(entry: number, in: offer.offerID)
-            } else if let match = match(offer: offer, entry: entry, override: overrides[entry.leadID], at: now) {
-                selection.matches(entry: number, offer: offer.offerID)
-                matches[entry.leadID.rawValue] = match
-            }
+        for record in records where state.selects(key: record.entry.leadID.rawValue, at: record.position) {
+            state.select(for: [offer], from: record.entry, key: record.entry.leadID.rawValue, at: record.position, now: now,
+                         into: &selection)
         }
         let chosen = selection.chosen()[offer.offerID] ?? []
-        return chosen.compactMap { matches[$0] }.sorted { $0.poolLeadID.rawValue < $1.poolLeadID.rawValue }
+        return records.filter { chosen.contains($0.entry.leadID.rawValue) }.flatMap { record in
+            state.matches(for: [offer], from: record.entry, key: record.entry.leadID.rawValue, at: record.position, now: now)
+        }
     }
 
     /// The match of one pool entry for `offer`, or nil. Not a match: an entry found for this
