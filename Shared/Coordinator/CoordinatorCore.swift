@@ -179,8 +179,8 @@ struct CoordinatorCore<Source> {
         else { return joined(lead, partition: partition) }
         // A copy of a lead waiting for its configuration, its own still unknown, changes nothing
         // but another search's count.
-        if let waiting = awaitingConfiguration[lead.leadID], unknownConfiguration(of: lead, tables) != nil {
-            return foundWhileWaiting(lead, waiting, partition: partition)
+        if awaitingConfiguration[lead.leadID] != nil && unknownConfiguration(of: lead, tables) != nil {
+            return joined(lead, partition: partition)
         }
         // A lead refused before has its refused state in the changelog: the state that replaces
         // it is written at once, or a restore would count it refused while it is queued or runs.
@@ -272,18 +272,11 @@ struct CoordinatorCore<Source> {
         return effects
     }
 
-    /// A known lead found again: by another search than its own, one ``SearchMembership`` (once
-    /// per search), which counts it there as already known; by its own, nothing.
+    /// A known lead, or one waiting for its configuration, found again: by another search than
+    /// its own, one ``SearchMembership`` (once per search), which counts it there as already
+    /// known; by its own, nothing.
     private mutating func joined(_ lead: LeadDiscovered, partition: Int32) -> [Effect] {
         guard let origin = origin(ofKnown: lead.leadID), origin != .init(lead.sourceSearchID) else { return [] }
-        return membership(lead.leadID, of: .init(lead, partition: partition), discoveredAt: now())
-    }
-
-    /// A lead waiting for its configuration found again: by another search than the one it waits
-    /// for, counted there as already known (as a known lead is, ``joined(_:partition:)``); by its
-    /// own, nothing.
-    private mutating func foundWhileWaiting(_ lead: LeadDiscovered, _ waiting: AwaitingLead, partition: Int32) -> [Effect] {
-        guard lead.sourceSearchID != waiting.lead.sourceSearchID else { return [] }
         return membership(lead.leadID, of: .init(lead, partition: partition), discoveredAt: now())
     }
 
@@ -298,10 +291,12 @@ struct CoordinatorCore<Source> {
         return [.messages(job)]
     }
 
-    /// The search a known lead (running, ready or queued) was found by.
+    /// The search a known lead (running, ready or queued), or one waiting for its
+    /// configuration, was found by.
     private func origin(ofKnown leadID: LeadID) -> Coordinator.SearchOrigin? {
         if let search = leads.read(leadID, { $0.machine.state?.lead.sourceSearchID }) ?? nil { return .init(search) }
         return finished[leadID]?.origin ?? pendingLeads[leadID]?.origin
+            ?? awaitingConfiguration[leadID].map { .init($0.lead.sourceSearchID) }
     }
 
     /// A membership read from the changelog: counted as the core counts one it writes.
@@ -325,10 +320,9 @@ struct CoordinatorCore<Source> {
     /// configuration.
     mutating func unreadable(_ lead: LeadDiscovered, runID: RunID, partition: Int32, source: Source, reason: String) -> [Effect] {
         let leadID = lead.leadID
-        if let waiting = awaitingConfiguration[leadID] {
-            return [.deadLetter(source, reason: reason)] + foundWhileWaiting(lead, waiting, partition: partition)
+        if isKnown(leadID) || awaitingConfiguration[leadID] != nil {
+            return [.deadLetter(source, reason: reason)] + joined(lead, partition: partition)
         }
-        if isKnown(leadID) { return [.deadLetter(source, reason: reason)] + joined(lead, partition: partition) }
         return countAnew(lead) + refuse(lead, runID: runID, partition: partition, source: source, reason: reason)
     }
 
