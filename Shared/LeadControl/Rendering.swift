@@ -185,9 +185,9 @@ public enum DeadLetterLine {
 
 /// The line `leadctl heat` prints for a company's latest ``AccountSignal``.
 public enum HeatLine {
-    /// Account, company, heat, category, trend, leads, when, and the strongest signal listed.
+    /// Account, company, heat, category, trend, people, when, and the strongest signal listed.
     public static func render(_ signal: AccountSignal) -> String {
-        let leads = "\(signal.leadCount) lead\(signal.leadCount == 1 ? "" : "s")"
+        let leads = signal.leadCount == 1 ? "1 person" : "\(signal.leadCount) people"
         var line = "\(signal.accountID)  \(signal.companyKey) (\(signal.companyName))  heat \(signal.heatScore) "
             + "\(signal.category.rawValue) \(signal.trend.rawValue)  \(leads)  at \(ISO8601.format(signal.computedAt))"
         if let strongest = signal.signals.first {

@@ -28,7 +28,8 @@ extension AccountSignalContribution: JSONWritable, JSONReadable {
         self.init(
             accountID: try object.rawValue("accountID"), leadID: try object.rawValue("leadID"), runID: try object.rawValue("runID"),
             offerID: try object.rawValue("offerID"), companyKey: try object.optionalString("companyKey"),
-            companyName: try object.optionalString("companyName"), signals: try object.objects("signals"),
+            companyName: try object.optionalString("companyName"), personKey: try object.optionalString("personKey"),
+            signals: try object.objects("signals"),
             clusterSignals: try object.optionalObjects("clusterSignals"), scoredAt: try object.date("scoredAt"))
     }
 
@@ -39,6 +40,7 @@ extension AccountSignalContribution: JSONWritable, JSONReadable {
         object.member("companyName", companyName)
         object.member("leadID", leadID)
         object.member("offerID", offerID)
+        object.member("personKey", personKey)
         object.member("runID", runID)
         object.member("scoredAt", scoredAt)
         try object.member("signals", signals)
@@ -60,12 +62,14 @@ extension HeatContribution: JSONWritable, JSONReadable {
     public init(reading object: inout JSONObjectReader) throws {
         self.init(
             leadID: try object.rawValue("leadID"), runID: try object.rawValue("runID"), scoredAt: try object.date("scoredAt"),
-            signals: try object.objects("signals"), clusterSignals: try object.optionalObjects("clusterSignals"))
+            personKey: try object.optionalString("personKey"), signals: try object.objects("signals"),
+            clusterSignals: try object.optionalObjects("clusterSignals"))
     }
 
     public func writeMembers(to object: inout JSONObjectWriter) throws {
         try object.member("clusterSignals", clusterSignals)
         object.member("leadID", leadID)
+        object.member("personKey", personKey)
         object.member("runID", runID)
         object.member("scoredAt", scoredAt)
         try object.member("signals", signals)

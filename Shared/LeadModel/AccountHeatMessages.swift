@@ -81,6 +81,11 @@ public struct AccountSignalContribution: Message, Hashable {
     public var companyKey: String?
     /// A display name of the company.
     public var companyName: String?
+    /// Who the lead is: `linkedin:<handle>`, else `x:<handle>` (handles without percent escapes,
+    /// lowercased), from the profile's URLs; nil without one. Leads of one person (a lead and its
+    /// pool match in another offer, a person found by two searches) count as one person at a
+    /// company; a lead without a person key is a person of its own. Added within version 2.
+    public var personKey: String?
     /// The signals detected in the lead's posts and orbit.
     public var signals: [BuyingSignal]
     /// The signals of the lead's orbit clusters (kinds `orbit-cluster`, `competitor-cluster`);
@@ -93,7 +98,7 @@ public struct AccountSignalContribution: Message, Hashable {
     /// Creates a contribution.
     public init(
         accountID: AccountID, leadID: LeadID, runID: RunID, offerID: OfferID, companyKey: String?, companyName: String?,
-        signals: [BuyingSignal], clusterSignals: [BuyingSignal]? = nil, scoredAt: Date
+        personKey: String? = nil, signals: [BuyingSignal], clusterSignals: [BuyingSignal]? = nil, scoredAt: Date
     ) {
         self.accountID = accountID
         self.leadID = leadID
@@ -101,6 +106,7 @@ public struct AccountSignalContribution: Message, Hashable {
         self.offerID = offerID
         self.companyKey = companyKey
         self.companyName = companyName
+        self.personKey = personKey
         self.signals = signals
         self.clusterSignals = clusterSignals
         self.scoredAt = scoredAt
@@ -149,6 +155,8 @@ public struct HeatContribution: Codable, Hashable, Sendable {
     public var runID: RunID
     /// When that run scored the lead.
     public var scoredAt: Date
+    /// Who the lead is (``AccountSignalContribution/personKey``); nil: a person of its own.
+    public var personKey: String?
     /// The lead's signals.
     public var signals: [BuyingSignal]
     /// The lead's orbit cluster signals, apart for the reason given at
@@ -156,10 +164,12 @@ public struct HeatContribution: Codable, Hashable, Sendable {
     public var clusterSignals: [BuyingSignal]?
 
     /// Creates an entry.
-    public init(leadID: LeadID, runID: RunID, scoredAt: Date, signals: [BuyingSignal], clusterSignals: [BuyingSignal]? = nil) {
+    public init(leadID: LeadID, runID: RunID, scoredAt: Date, personKey: String? = nil, signals: [BuyingSignal],
+                clusterSignals: [BuyingSignal]? = nil) {
         self.leadID = leadID
         self.runID = runID
         self.scoredAt = scoredAt
+        self.personKey = personKey
         self.signals = signals
         self.clusterSignals = clusterSignals
     }
@@ -308,7 +318,8 @@ public struct AccountSignal: Message, Hashable {
     public var category: HeatCategory
     /// Against the previous day's heat.
     public var trend: HeatTrend
-    /// How many leads at the company.
+    /// How many people the company's leads are (leads of one person count once:
+    /// ``AccountSignalContribution/personKey``).
     public var leadCount: Int
     /// The strongest signals that counted, strongest first, at most 20; the heat counts every one.
     public var signals: [CompanySignal]

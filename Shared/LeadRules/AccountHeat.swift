@@ -21,6 +21,10 @@ import LeadModel
 ///   contributions give the same heat whichever process applies them and when; and once a day
 ///   at that day (``refresh(at:)``), so that it cools without contributions.
 /// - Trend: against the heat computed on an earlier UTC day (``AccountHeatState/earlierDayHeat``).
+/// - People, not leads: leads with one ``AccountSignalContribution/personKey`` (a lead and its
+///   pool match in another offer) count as one person at a company (``AccountSignalAggregator``);
+///   each lead is still recorded, replaced and forgotten on its own, so the rules below hold per
+///   lead, and a "lead count" is a count of people.
 /// - Published: a company's signal when it has two or more leads and its heat, category, trend,
 ///   lead count or listed signals differ from the signal last published for it; and once, heat 0
 ///   and cool with its lead count, when a company whose last signal counted two or more falls
@@ -139,12 +143,12 @@ public struct AccountHeat: Sendable {
         for (leadID, place) in placed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             companyOfLead[leadID] = place.key
             let heatCompany = heatKey(place.key)
-            aggregator.add(leadID: leadID, companyKey: heatCompany, companyName: companies[heatCompany]?.companyName ?? heatCompany,
-                           signals: place.entry.allSignals)
+            aggregator.add(leadID: leadID, person: place.entry.personKey, companyKey: heatCompany,
+                           companyName: companies[heatCompany]?.companyName ?? heatCompany, signals: place.entry.allSignals)
         }
     }
 
-    /// How many leads count at the company.
+    /// How many people the leads counting at the company are.
     public func leadCount(companyKey: String) -> Int {
         aggregator.leadCount(companyKey: companyKey)
     }
@@ -198,7 +202,8 @@ public struct AccountHeat: Sendable {
                 companies[newKey]?.leads.removeAll { $0.leadID == contribution.leadID }
             }
             Self.insert(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
-                                         signals: contribution.signals, clusterSignals: contribution.clusterSignals),
+                                         personKey: contribution.personKey, signals: contribution.signals,
+                                         clusterSignals: contribution.clusterSignals),
                         into: &companies[newKey, default: AccountHeatState(
                             accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)].leads)
             touched.insert(newKey)
@@ -212,7 +217,7 @@ public struct AccountHeat: Sendable {
         departed[contribution.leadID] = newKey == nil ? run : nil
         companyOfLead[contribution.leadID] = newKey
         let heatCompany = newKey.map(heatKey)
-        aggregator.add(leadID: contribution.leadID, companyKey: heatCompany,
+        aggregator.add(leadID: contribution.leadID, person: contribution.personKey, companyKey: heatCompany,
                        companyName: companies[heatCompany ?? ""]?.companyName ?? "", signals: contribution.allSignals)
         if let newKey { dropLeadsBeyondTheBound(of: newKey) }
         touched.formUnion(sweepIfNewDay(at: at))
@@ -264,8 +269,8 @@ public struct AccountHeat: Sendable {
         let current = heatKey(nameKey)
         guard previous != current, let leads = companies[nameKey]?.leads, !leads.isEmpty else { return [] }
         for entry in leads {
-            aggregator.add(leadID: entry.leadID, companyKey: current, companyName: companies[current]?.companyName ?? current,
-                           signals: entry.allSignals)
+            aggregator.add(leadID: entry.leadID, person: entry.personKey, companyKey: current,
+                           companyName: companies[current]?.companyName ?? current, signals: entry.allSignals)
         }
         return [previous, current]
     }

@@ -4,13 +4,19 @@ import LeadModel
 /// Combines the signals of several leads at one company into a heat score (the dark funnel).
 ///
 /// A value type: ``add(leadID:profile:)`` records (or replaces) one lead's contribution, and
-/// ``signals(previousHeat:now:)`` computes the heat of every company with at least two leads.
+/// ``signals(previousHeat:now:)`` computes the heat of every company with at least two people.
+///
+/// People, not leads: one person can be several leads of an account (found for one offer and
+/// matched from the lead pool into another, or found by two searches). Leads with the same
+/// person key (``AccountSignalContribution/personKey``: their LinkedIn, else X, profile URL) are
+/// one person at a company, and a signal two of them carry (one post read for two offers) counts
+/// once. Without it, a person and their pool match made a company of one person hot.
 ///
 /// Heat: each signal has a base weight (asking for a recommendation 10, switching 9, competitor
 /// mention 6, pain point 5, custom keyword 4, competitor engagement 3 per interaction up to 4,
 /// competitor orbit cluster 10, new orbit cluster 4 (``OrbitClusters``), hiring/funding/launch 2,
 /// adjacent-vendor engagement 1), halved every 30 days of age. The raw sum
-/// is multiplied by `1 + 0.25 × (leads - 1)` (more people, more heat) and mapped onto 0-100 by
+/// is multiplied by `1 + 0.25 × (people - 1)` (more people, more heat) and mapped onto 0-100 by
 /// `100 × (1 - e^(-raw / 30))`. Hot ≥ 70, warm ≥ 40, else cool. Trend against the previous day's
 /// heat: ≥ +5 rising, ≤ -5 cooling, else stable; without a previous value, stable.
 ///
@@ -36,79 +42,134 @@ public struct AccountSignalAggregator: Sendable {
         }
     }
 
-    /// A company's identity, the per-lead signals seen there, and their running figures.
+    /// A company's identity, the leads and people seen there, and the running figures of their signals.
+    ///
+    /// The figures count each person's signals: the distinct signals of their leads here (one
+    /// seen by two of their leads, the same post read for two offers, counts once; as often as the
+    /// lead that has it most often), each listed under the first of those leads, by id, that has it.
     private struct CompanyBucket: Sendable {
         var name: String
-        var leads: [LeadID: [SignalDetector.Signal]] = [:]
+        /// Each lead's person and signals.
+        var leads: [LeadID: (person: String, signals: [SignalDetector.Signal])] = [:]
+        /// Each person's leads here.
+        var people: [String: Set<LeadID>] = [:]
         /// The date the scaled weights refer to: the latest signal's, so none exceeds its base weight.
         var reference: Date?
-        /// The sum of every signal's scaled weight.
+        /// The sum of every counted signal's scaled weight.
         var scaledSum = 0.0
-        /// The strongest signals by scaled weight, at most ``AccountSignalAggregator/maxListedSignals``.
+        /// The strongest counted signals by scaled weight, at most ``AccountSignalAggregator/maxListedSignals``.
         var strongest: [Weighted] = []
-        /// How many signals its leads have.
+        /// How many signals count.
         var signalCount = 0
 
         init(name: String) { self.name = name }
 
-        mutating func add(_ leadID: LeadID, _ signals: [SignalDetector.Signal]) {
-            leads[leadID] = signals
-            guard let latest = signals.map(\.date).max() else { return }
-            if let reference, latest > reference {
-                // A later reference scales every weight down by the same factor; the order stays.
-                let factor = pow(2, reference.timeIntervalSince(latest) / AccountSignalAggregator.halfLife)
-                scaledSum *= factor
-                for index in strongest.indices { strongest[index].scaled *= factor }
-            }
-            let reference = max(reference ?? latest, latest)
-            self.reference = reference
-            for signal in signals {
-                let scaled = Self.scaled(signal, at: reference)
-                scaledSum += scaled
-                strongest.append(Weighted(leadID: leadID, signal: signal, scaled: scaled))
-            }
-            signalCount += signals.count
-            keepStrongest()
+        mutating func add(_ leadID: LeadID, person: String, _ signals: [SignalDetector.Signal]) {
+            let before = counted(of: person)
+            leads[leadID] = (person, signals)
+            people[person, default: []].insert(leadID)
+            recount(person, before: before)
         }
 
-        /// Takes a lead's signals out of the running figures. The strongest are listed again from
-        /// every signal only when one of the lead's was listed and signals were left off the list.
+        /// Takes a lead out; its person's signals count as their other leads here have them.
         mutating func remove(_ leadID: LeadID) {
-            guard let signals = leads.removeValue(forKey: leadID) else { return }
-            signalCount -= signals.count
-            guard let reference, signalCount > 0 else {
-                // No signal left: nothing to subtract from, nothing to list.
-                scaledSum = 0
-                strongest = []
-                if leads.isEmpty { self.reference = nil }
-                return
+            guard let person = leads[leadID]?.person else { return }
+            let before = counted(of: person)
+            leads[leadID] = nil
+            people[person]?.remove(leadID)
+            if people[person]?.isEmpty == true { people[person] = nil }
+            recount(person, before: before)
+            if leads.isEmpty { reference = nil }
+        }
+
+        /// The signals a person counts with, each with the lead it is listed under (see the type).
+        func counted(of person: String) -> [(leadID: LeadID, signal: SignalDetector.Signal)] {
+            guard let ids = people[person] else { return [] }
+            if ids.count == 1, let id = ids.first { return leads[id]!.signals.map { (id, $0) } }
+            var counted: [(leadID: LeadID, signal: SignalDetector.Signal)] = []
+            var multiplicity: [SignalDetector.Signal: Int] = [:]
+            for id in ids.sorted(by: { $0.rawValue < $1.rawValue }) {
+                var seen: [SignalDetector.Signal: Int] = [:]
+                for signal in leads[id]!.signals {
+                    seen[signal, default: 0] += 1
+                    if seen[signal]! > multiplicity[signal, default: 0] {
+                        multiplicity[signal] = seen[signal]!
+                        counted.append((id, signal))
+                    }
+                }
             }
-            for signal in signals { scaledSum -= Self.scaled(signal, at: reference) }
-            scaledSum = max(0, scaledSum)
-            let listed = strongest.count
-            strongest.removeAll { $0.leadID == leadID }
-            if strongest.count < listed, signalCount > strongest.count {
+            return counted
+        }
+
+        /// Replaces the figures of a person's signals, `before`, with those they count with now.
+        /// The strongest are listed again from every signal only when one of `before` was listed
+        /// and signals were left off the list.
+        private mutating func recount(_ person: String, before: [(leadID: LeadID, signal: SignalDetector.Signal)]) {
+            let after = counted(of: person)
+            var relisting = false
+            if !before.isEmpty {
+                signalCount -= before.count
+                if let reference, signalCount > 0 {
+                    for entry in before { scaledSum -= Self.scaled(entry.signal, at: reference) }
+                    scaledSum = max(0, scaledSum)
+                } else {
+                    // No signal left: nothing to subtract from.
+                    scaledSum = 0
+                }
+                let labels = Set(before.map(\.leadID))
+                let listed = strongest.count
+                strongest.removeAll { labels.contains($0.leadID) }
+                relisting = strongest.count < listed
+            }
+            if let latest = after.map(\.signal.date).max() {
+                if let reference, latest > reference {
+                    // A later reference scales every weight down by the same factor; the order stays.
+                    let factor = pow(2, reference.timeIntervalSince(latest) / AccountSignalAggregator.halfLife)
+                    scaledSum *= factor
+                    for index in strongest.indices { strongest[index].scaled *= factor }
+                }
+                let reference = max(reference ?? latest, latest)
+                self.reference = reference
+                for entry in after {
+                    let scaled = Self.scaled(entry.signal, at: reference)
+                    scaledSum += scaled
+                    strongest.append(Weighted(leadID: entry.leadID, signal: entry.signal, scaled: scaled))
+                }
+                signalCount += after.count
+            }
+            if relisting, let reference, signalCount > strongest.count {
                 relist(at: reference)
+            } else {
+                keepStrongest()
             }
         }
 
-        /// Lists the strongest of every signal again: one pass, each signal weighed against the
-        /// weakest listed, not a sort of them all.
+        /// Lists the strongest of every counted signal again: one pass, each signal weighed
+        /// against the weakest listed, not a sort of them all.
         private mutating func relist(at reference: Date) {
             let limit = AccountSignalAggregator.maxListedSignals
             var listed: [Weighted] = []
             listed.reserveCapacity(limit + 1)
-            for (lead, signals) in leads {
-                for signal in signals {
-                    let candidate = Weighted(leadID: lead, signal: signal, scaled: Self.scaled(signal, at: reference))
-                    if listed.count == limit, !Self.isStronger(candidate, than: listed[limit - 1]) { continue }
-                    var index = listed.count
-                    while index > 0, Self.isStronger(candidate, than: listed[index - 1]) { index -= 1 }
-                    listed.insert(candidate, at: index)
-                    if listed.count > limit { listed.removeLast() }
-                }
+            forEachCounted { lead, signal in
+                let candidate = Weighted(leadID: lead, signal: signal, scaled: Self.scaled(signal, at: reference))
+                if listed.count == limit, !Self.isStronger(candidate, than: listed[limit - 1]) { return }
+                var index = listed.count
+                while index > 0, Self.isStronger(candidate, than: listed[index - 1]) { index -= 1 }
+                listed.insert(candidate, at: index)
+                if listed.count > limit { listed.removeLast() }
             }
             strongest = listed
+        }
+
+        /// Calls `body` with every counted signal and the lead it is listed under.
+        func forEachCounted(_ body: (LeadID, SignalDetector.Signal) -> Void) {
+            for (person, ids) in people {
+                if ids.count == 1, let id = ids.first {
+                    for signal in leads[id]!.signals { body(id, signal) }
+                } else {
+                    for (id, signal) in counted(of: person) { body(id, signal) }
+                }
+            }
         }
 
         private static func isStronger(_ lhs: Weighted, than rhs: Weighted) -> Bool {
@@ -206,16 +267,26 @@ public struct AccountSignalAggregator: Sendable {
         let found = detector?.signals(in: activity, clusters: activity.clusters ?? [])
         let signals = (found?.signals ?? []) + (found?.clusterSignals ?? [])
         let (key, name) = Self.employer(of: profile)
-        add(leadID: leadID, companyKey: key, companyName: name ?? key ?? "", signals: signals)
+        add(leadID: leadID, person: Self.personKey(of: profile), companyKey: key, companyName: name ?? key ?? "", signals: signals)
+    }
+
+    /// Who the profile is, for heat (``AccountSignalContribution/personKey``): its LinkedIn
+    /// person key, else its X one (``PersonSelection/persons(of:)``); nil without a URL that parses.
+    public static func personKey(of profile: EnrichedProfile) -> String? {
+        PersonSelection.persons(of: profile).first
     }
 
     /// Records a lead's signals at the company `companyKey`, replacing what was recorded for the
     /// lead before; a nil key only removes the lead. The company's display name is the first
     /// name recorded for it.
-    public mutating func add(leadID: LeadID, companyKey: String?, companyName: String, signals: [SignalDetector.Signal]) {
+    /// - Parameter person: who the lead is (``AccountSignalContribution/personKey``): a person's
+    ///   leads at a company count as one person, each of their signals once; nil: a person of
+    ///   its own.
+    public mutating func add(leadID: LeadID, person: String? = nil, companyKey: String?, companyName: String,
+                             signals: [SignalDetector.Signal]) {
         remove(leadID: leadID)
         guard let key = companyKey else { return }
-        companies[key, default: CompanyBucket(name: companyName)].add(leadID, signals)
+        companies[key, default: CompanyBucket(name: companyName)].add(leadID, person: person ?? "lead:" + leadID.rawValue, signals)
         companyOfLead[leadID] = key
     }
 
@@ -245,14 +316,14 @@ public struct AccountSignalAggregator: Sendable {
         let (key, name) = employer(of: profile)
         return AccountSignalContribution(
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
-            companyName: key == nil ? nil : name ?? key,
+            companyName: key == nil ? nil : name ?? key, personKey: personKey(of: profile),
             signals: found.signals.filter { $0.date <= latest }, clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
             scoredAt: scoredAt)
     }
 
-    /// How many leads are recorded at the company with `companyKey`.
+    /// How many people the leads recorded at the company with `companyKey` are.
     public func leadCount(companyKey: String) -> Int {
-        companies[companyKey]?.leads.count ?? 0
+        companies[companyKey]?.people.count ?? 0
     }
 
     /// The signals an ``AccountSignal`` lists: the strongest, so a record stays small however
@@ -267,9 +338,9 @@ public struct AccountSignalAggregator: Sendable {
         let selected = keys.map { keys in keys.compactMap { key in companies[key].map { (key, $0) } } }
             ?? companies.map { ($0.key, $0.value) }
         return selected.compactMap { key, bucket -> AccountSignal? in
-            guard bucket.leads.count >= 2 else { return nil }
+            guard bucket.people.count >= 2 else { return nil }
             let (sum, strongest) = Self.weights(of: bucket, now: now)
-            let raw = sum * (1 + 0.25 * Double(bucket.leads.count - 1))
+            let raw = sum * (1 + 0.25 * Double(bucket.people.count - 1))
             let heat = Int((100 * (1 - exp(-raw / 30))).rounded())
             let listed = strongest.map {
                 CompanySignal(leadID: LeadID($0.leadID), kind: $0.signal.kind.rawValue, detail: $0.signal.detail, date: $0.signal.date, weight: $0.weight)
@@ -277,7 +348,7 @@ public struct AccountSignalAggregator: Sendable {
             return AccountSignal(
                 accountID: accountID, companyKey: key, companyName: bucket.name, heatScore: heat,
                 category: Self.category(heat: heat), trend: Self.trend(heat: heat, previous: previousHeat[key]),
-                leadCount: bucket.leads.count, signals: listed, computedAt: now)
+                leadCount: bucket.people.count, signals: listed, computedAt: now)
         }
         .sorted { ($0.heatScore, $1.companyKey) > ($1.heatScore, $0.companyKey) }
     }
@@ -292,10 +363,8 @@ public struct AccountSignalAggregator: Sendable {
                     strongest.sorted(by: Weighted.isStronger))
         }
         var weighted: [(weight: Double, leadID: String, signal: SignalDetector.Signal)] = []
-        for (leadID, signals) in bucket.leads {
-            for signal in signals {
-                weighted.append((baseWeight(signal) * decay(signal.date, now: now), leadID.rawValue, signal))
-            }
+        bucket.forEachCounted { leadID, signal in
+            weighted.append((baseWeight(signal) * decay(signal.date, now: now), leadID.rawValue, signal))
         }
         weighted.sort(by: Weighted.isStronger)
         return (weighted.reduce(0) { $0 + $1.weight }, Array(weighted.prefix(maxListedSignals)))

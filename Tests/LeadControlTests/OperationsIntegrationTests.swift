@@ -345,14 +345,14 @@ final class OperationsIntegrationTests: XCTestCase {
             let lines = console.output.split(separator: "\n").map(String.init)
             XCTAssertEqual(lines.count, 2, console.output)
             XCTAssertTrue(lines[0].hasPrefix("acct-1") && lines[0].contains("li:1001") && lines[0].contains("heat 85 hot"), lines[0])
-            XCTAssertTrue(lines[0].contains("3 leads") && lines[0].contains("switching-intent"), lines[0])
+            XCTAssertTrue(lines[0].contains("3 people") && lines[0].contains("switching-intent"), lines[0])
             XCTAssertTrue(lines[1].hasPrefix("acct-2") && lines[1].contains("heat 45 warm"), lines[1])
             XCTAssertTrue(console.error.contains("1 cooled"), console.error)
 
             let (_, all) = await run(["heat", "--all", "--account", "acct-1"], variables)
             let allLines = all.output.split(separator: "\n").map(String.init)
             XCTAssertEqual(allLines.count, 2, all.output)
-            XCTAssertTrue(allLines[1].contains("name:globex") && allLines[1].contains("heat 0 cool") && allLines[1].contains("1 lead"),
+            XCTAssertTrue(allLines[1].contains("name:globex") && allLines[1].contains("heat 0 cool") && allLines[1].contains("1 person"),
                           allLines[1])
 
             let (_, json) = await run(["heat", "--json", "--account", "acct-2"], variables)

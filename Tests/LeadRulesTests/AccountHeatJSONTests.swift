@@ -20,7 +20,7 @@ final class AccountHeatJSONTests: XCTestCase {
 
     static func fullContribution() -> AccountSignalContribution {
         AccountSignalContribution(
-            accountID: "acct-1", leadID: "lead-1", runID: "run-1", offerID: "offer-1", companyKey: "li:42", companyName: "Analytical Ltd",
+            accountID: "acct-1", leadID: "lead-1", runID: "run-1", offerID: "offer-1", companyKey: "li:42", companyName: "Analytical Ltd", personKey: "linkedin:ana-lytic",
             signals: signals(), clusterSignals: clusterSignals(), scoredAt: day)
     }
 
@@ -34,7 +34,7 @@ final class AccountHeatJSONTests: XCTestCase {
     static func fullState() -> AccountHeatState {
         AccountHeatState(
             accountID: "acct-1", companyKey: "li:42", companyName: "Analytical Ltd",
-            leads: [HeatContribution(leadID: "lead-1", runID: "run-1", scoredAt: day, signals: signals(), clusterSignals: clusterSignals())],
+            leads: [HeatContribution(leadID: "lead-1", runID: "run-1", scoredAt: day, personKey: "linkedin:ana-lytic", signals: signals(), clusterSignals: clusterSignals())],
             counted: [CountedContribution(leadID: "lead-1", runID: "run-1", scoredAt: day)], heatScore: 71, heatDay: 20_454,
             earlierDayHeat: 40, published: fullSignal(), updatedAt: day)
     }

@@ -69,6 +69,53 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(fourth.signals.first?.heatScore ?? 0, published.heatScore)
     }
 
+    /// A person found for one offer and matched from the lead pool into another offer of the same
+    /// account is one person at their company, not two: alone, they make no heat; with a
+    /// colleague, the heat of two people. A restore from the changelog knows them as one.
+    func testALeadAndItsPoolMatchInTheSameAccountCountAsOnePerson() throws {
+        var jane = Fixtures.profile(posts: asking)
+        jane.linkedinURL = "https://www.linkedin.com/in/Jane-Doe"
+        var match = jane
+        match.linkedinURL = "https://linkedin.com/in/jane-doe/"
+        var omar = Fixtures.profile(posts: asking)
+        omar.linkedinURL = "https://www.linkedin.com/in/omar"
+        func contribution(_ profile: EnrichedProfile, _ lead: LeadID, seconds: TimeInterval) -> AccountSignalContribution {
+            AccountSignalAggregator.contribution(of: profile, leadID: lead, runID: "run-1", accountID: "acct-1", offer: Fixtures.offer(),
+                                                 at: Fixtures.now.addingTimeInterval(seconds))
+        }
+        let found = contribution(jane, "jane", seconds: 0)
+        let matched = contribution(match, LeadPoolMatcher.matchedLeadID("jane", offerID: "offer-2"), seconds: 60)
+        XCTAssertEqual(found.personKey, "linkedin:jane-doe")
+        XCTAssertEqual(matched.personKey, found.personKey, "the same profile URL, written another way")
+
+        var heat = AccountHeat(accountID: "acct-1")
+        var changelog: [String: AccountHeatState] = [:]
+        for made in [found, matched] {
+            let change = heat.apply(made)
+            XCTAssertEqual(change.signals, [], "one person makes no heat")
+            for (key, state) in change.states { changelog[key] = state }
+        }
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 1)
+        let colleague = heat.apply(contribution(omar, "omar", seconds: 120))
+        let signal = try XCTUnwrap(colleague.signals.first)
+        XCTAssertEqual(signal.leadCount, 2)
+        for (key, state) in colleague.states { changelog[key] = state }
+
+        var twoPeople = AccountHeat(accountID: "acct-1")
+        _ = twoPeople.apply(found)
+        let expected = try XCTUnwrap(twoPeople.apply(contribution(omar, "omar", seconds: 120)).signals.first)
+        XCTAssertEqual(signal.heatScore, expected.heatScore, "the heat of two people")
+
+        let codec = MessageCodec()
+        let stored = try changelog.values.map { try codec.decode(AccountHeatState.self, from: codec.encode($0)) }
+        XCTAssertEqual(stored.flatMap(\.leads).compactMap(\.personKey).sorted(), ["linkedin:jane-doe", "linkedin:jane-doe", "linkedin:omar"])
+        let restored = AccountHeat(accountID: "acct-1", restoring: stored)
+        XCTAssertEqual(restored.leadCount(companyKey: "name:acme saas"), 2)
+        let decoded = try codec.decode(AccountSignalContributionBatch.self, from: codec.encode(
+            AccountSignalContributionBatch(accountID: "acct-1", contributions: [matched])))
+        XCTAssertEqual(decoded.contributions, [matched])
+    }
+
     func testALeadThatMovesLeavesItsCompanyAndAnEmptiedCompanyIsATombstoneOnceForgotten() {
         var heat = AccountHeat(accountID: "acct-1")
         _ = heat.apply(contribution("l1"))
@@ -392,7 +439,10 @@ final class AccountHeatTests: XCTestCase {
         let isSameInstant = Int.random(in: 0..<4, using: &random) == 0
         time += isSameInstant ? 0 : Double(Int.random(in: 0...3, using: &random)) * 10 * 86_400 + 1
         let company = Self.randomCompanies.randomElement(using: &random)!
-        var made = contribution(LeadID("l\(Int.random(in: 0..<8, using: &random))"), at: Fixtures.now.addingTimeInterval(time))
+        let lead = Int.random(in: 0..<8, using: &random)
+        var made = contribution(LeadID("l\(lead)"), at: Fixtures.now.addingTimeInterval(time))
+        // Leads 0 and 5, 1 and 6, 2 and 7 are one person each (a lead and its pool match).
+        made.personKey = "linkedin:p\(lead % 5)"
         // Run ids in the order of the steps: contributions arrive in the order they count, and a
         // restore, which meets them in the order of their companies' keys, must count the same.
         made.runID = RunID("run-" + String(repeating: "0", count: 3 - String(step).count) + String(step))

@@ -35,7 +35,7 @@ final class AccountSignalAggregatorTests: XCTestCase {
         var random = SeededRandom(seed: 13)
         let now = Fixtures.now
         var live = AccountSignalAggregator(accountID: "acct-1")
-        var current: [LeadID: (key: String, signals: [BuyingSignal])] = [:]
+        var current: [LeadID: (key: String, person: String?, signals: [BuyingSignal])] = [:]
         for step in 0..<4_000 {
             let lead = LeadID("l\(Int.random(in: 0..<120, using: &random))")
             if Int.random(in: 0..<3, using: &random) == 0 {
@@ -44,13 +44,15 @@ final class AccountSignalAggregatorTests: XCTestCase {
             } else {
                 let key = "c\(Int.random(in: 0..<3, using: &random))"
                 let signals = randomSignals(&random, now: now)
-                live.add(leadID: lead, companyKey: key, companyName: key, signals: signals)
-                current[lead] = (key, signals)
+                // One person in three has a second lead (another offer's, say); most have one.
+                let person = Int.random(in: 0..<3, using: &random) == 0 ? "p\(Int.random(in: 0..<20, using: &random))" : nil
+                live.add(leadID: lead, person: person, companyKey: key, companyName: key, signals: signals)
+                current[lead] = (key, person, signals)
             }
             guard step % 25 == 0 else { continue }
             var fresh = AccountSignalAggregator(accountID: "acct-1")
             for (lead, entry) in current.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                fresh.add(leadID: lead, companyKey: entry.key, companyName: entry.key, signals: entry.signals)
+                fresh.add(leadID: lead, person: entry.person, companyKey: entry.key, companyName: entry.key, signals: entry.signals)
             }
             assertSame(live.signals(now: now), fresh.signals(now: now), step: step)
             // A company with more signals than are listed: the strongest must come back after a listed lead leaves.
@@ -73,5 +75,41 @@ final class AccountSignalAggregatorTests: XCTestCase {
         XCTAssertEqual(signal.leadCount, listed + 4)
         XCTAssertEqual(signal.signals.map(\.leadID.rawValue), (1...listed).map { "l\($0)" },
                        "the strongest left, the 21st strongest listed again")
+    }
+
+    /// One person's leads (the lead and its pool match in another offer of the account) count as
+    /// one person: a signal both carry counts once, one only a lead carries (another offer's
+    /// competitor) counts, and the company needs a second person for heat.
+    func testAPersonsLeadsCountOnceWithEachOfTheirSignalsOnce() throws {
+        let now = Fixtures.now
+        let asking = BuyingSignal(kind: .recommendationRequest, detail: "asked", date: now.addingTimeInterval(-86_400))
+        let mention = BuyingSignal(kind: .competitorMention, detail: "Outreach", date: now.addingTimeInterval(-2 * 86_400))
+        let hiring = BuyingSignal(kind: .hiring, detail: "hiring", date: now.addingTimeInterval(-3 * 86_400))
+        var aggregator = AccountSignalAggregator(accountID: "acct-1")
+        aggregator.add(leadID: "jane", person: "linkedin:jane", companyKey: "c", companyName: "C", signals: [asking])
+        aggregator.add(leadID: "jane@offer-2", person: "linkedin:jane", companyKey: "c", companyName: "C", signals: [asking, mention])
+        XCTAssertEqual(aggregator.leadCount(companyKey: "c"), 1, "one person")
+        XCTAssertEqual(aggregator.signals(now: now), [], "one person makes no heat")
+
+        aggregator.add(leadID: "omar", person: "linkedin:omar", companyKey: "c", companyName: "C", signals: [hiring])
+        let signal = try XCTUnwrap(aggregator.signals(now: now).first)
+        XCTAssertEqual(signal.leadCount, 2)
+        var expected = AccountSignalAggregator(accountID: "acct-1")
+        expected.add(leadID: "jane", companyKey: "c", companyName: "C", signals: [asking, mention])
+        expected.add(leadID: "omar", companyKey: "c", companyName: "C", signals: [hiring])
+        let distinct = try XCTUnwrap(expected.signals(now: now).first)
+        XCTAssertEqual(signal.heatScore, distinct.heatScore, "Jane's request counted once, her mention counted")
+        XCTAssertEqual(signal.signals.map(\.kind), distinct.signals.map(\.kind))
+        XCTAssertEqual(signal.signals.map { "\($0.leadID) \($0.kind)" }.sorted(),
+                       ["jane recommendation-request", "jane@offer-2 competitor-mention", "omar hiring"],
+                       "a signal is listed under the first of the person's leads (by id) that carries it")
+
+        // Her first lead leaving leaves her other lead, with both her signals.
+        aggregator.remove(leadID: "jane")
+        XCTAssertEqual(aggregator.signals(now: now).first?.heatScore, distinct.heatScore)
+        XCTAssertEqual(aggregator.signals(now: now).first?.signals.map(\.leadID.rawValue).sorted(), ["jane@offer-2", "jane@offer-2", "omar"])
+        aggregator.remove(leadID: "jane@offer-2")
+        XCTAssertEqual(aggregator.signals(now: now), [])
+        XCTAssertEqual(aggregator.leadCount(companyKey: "c"), 1)
     }
 }

@@ -44,7 +44,10 @@ enum Fixtures {
     }
 
     static func profile(leadID: String = "lead-1", company: String = "Acme SaaS", posts: [Post] = []) -> EnrichedProfile {
-        var profile = EnrichedProfile(leadID: LeadID(leadID), name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe")
+        // A person of their own for each lead id (account heat counts people: ``AccountSignalAggregator``);
+        // lead-1 is ``lead(id:linkedin:x:offer:)``'s Jane.
+        let handle = leadID == "lead-1" ? "janedoe" : "janedoe-\(leadID)"
+        var profile = EnrichedProfile(leadID: LeadID(leadID), name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/\(handle)")
         profile.linkedin = LinkedInProfile(
             publicIdentifier: "janedoe", fullName: "Jane Doe", headline: "VP of Demand Generation at \(company)",
             jobTitle: "VP of Demand Generation", company: company, companyLinkedInID: nil,
