@@ -341,12 +341,15 @@ private final class BoundedTransfers: NSObject, URLSessionDataDelegate, Sendable
                 running.withLock { $0[task.taskIdentifier] = Transfer(continuation: continuation) }
                 // Cancelled before this point: the handler below found nothing to cancel.
                 guard !Task.isCancelled else {
-                    end(task, throwing: CancellationError())
+                    end(task.taskIdentifier, throwing: CancellationError())
                     return task.cancel()
                 }
                 task.resume()
-                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self] in
-                    if end(task, throwing: URLError(.timedOut)) { task.cancel() }
+                // The task weakly: the session lets go of it when it completes, so a finished
+                // transfer (its request and response) is not held until the timer fires.
+                let id = task.taskIdentifier
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [self, weak task] in
+                    if end(id, throwing: URLError(.timedOut)) { task?.cancel() }
                 }
             }
         } onCancel: {
@@ -390,13 +393,13 @@ private final class BoundedTransfers: NSObject, URLSessionDataDelegate, Sendable
 
     /// Ends `task`'s call with ``TooLarge`` now, without waiting for the task to wind down.
     private func refuse(_ task: URLSessionTask) {
-        end(task, throwing: TooLarge())
+        end(task.taskIdentifier, throwing: TooLarge())
     }
 
-    /// Ends `task`'s call with `error` now, unless it has ended; returns whether it ended it.
+    /// Ends the call of the task `id` with `error` now, unless it has ended; returns whether it ended it.
     @discardableResult
-    private func end(_ task: URLSessionTask, throwing error: any Error) -> Bool {
-        guard let transfer = running.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return false }
+    private func end(_ id: Int, throwing error: any Error) -> Bool {
+        guard let transfer = running.withLock({ $0.removeValue(forKey: id) }) else { return false }
         transfer.continuation.resume(throwing: error)
         return true
     }
