@@ -32,11 +32,16 @@ public struct LeadPoolEntry: Message, Hashable {
     public var profile: EnrichedProfile
     /// When the lead finished.
     public var finishedAt: Date
+    /// What the entry leaves out of the profile so that it fits within MAX_RECORD_BYTES, in the
+    /// order it was left out (`activity.posts: the 120 oldest of 300`, `activity`, `linkedin
+    /// lists`); nil for a whole entry. Added within version 2.
+    public var omitted: [String]?
 
     /// Creates an entry.
     public init(
         leadID: LeadID, accountID: AccountID, offerID: OfferID, role: String?, bio: String?, industry: String?,
-        company: String?, location: String?, skills: [String], profile: EnrichedProfile, finishedAt: Date
+        company: String?, location: String?, skills: [String], profile: EnrichedProfile, finishedAt: Date,
+        omitted: [String]? = nil
     ) {
         self.leadID = leadID
         self.accountID = accountID
@@ -49,6 +54,7 @@ public struct LeadPoolEntry: Message, Hashable {
         self.skills = skills
         self.profile = profile
         self.finishedAt = finishedAt
+        self.omitted = omitted
     }
 
     /// The entry for a finished profile, with the summary fields taken from it.

@@ -208,7 +208,8 @@ extension LeadPoolEntry: JSONWritable, JSONReadable {
             leadID: try object.rawValue("leadID"), accountID: try object.rawValue("accountID"), offerID: try object.rawValue("offerID"),
             role: try object.optionalString("role"), bio: try object.optionalString("bio"), industry: try object.optionalString("industry"),
             company: try object.optionalString("company"), location: try object.optionalString("location"),
-            skills: try object.strings("skills"), profile: try object.object("profile"), finishedAt: try object.date("finishedAt"))
+            skills: try object.strings("skills"), profile: try object.object("profile"), finishedAt: try object.date("finishedAt"),
+            omitted: try object.optionalStrings("omitted"))
     }
 
     public func writeMembers(to object: inout JSONObjectWriter) throws {
@@ -220,6 +221,7 @@ extension LeadPoolEntry: JSONWritable, JSONReadable {
         object.member("leadID", leadID)
         object.member("location", location)
         object.member("offerID", offerID)
+        object.member("omitted", omitted)
         try object.member("profile", profile)
         object.member("role", role)
         object.member("skills", skills)

@@ -17,9 +17,11 @@ import Synchronization
 /// requests of one lead come to one instance, one at a time. The runs remembered are the last
 /// ``rememberedRuns`` in memory, so a request redelivered after a SIGKILL of this stage, between
 /// the entry's acknowledgement and the commit, writes the run's entry again: the same key and run,
-/// which compaction folds into one. An entry that could not be written (above MAX_RECORD_BYTES)
-/// is not remembered (``outputNotWritten(for:)``): its request is dead-lettered on every attempt,
-/// and the lead is never ready without its entry.
+/// which compaction folds into one. An entry above MAX_RECORD_BYTES is made to fit where it is
+/// written (``LeadPoolEntry/fitted(renderingAt:_:)``: its oldest posts, then its activity, then
+/// the LinkedIn lists left out, as its `omitted` says). One that still cannot be written is not
+/// remembered (``outputNotWritten(for:)``): its request is dead-lettered on every attempt, and
+/// the lead is never ready without its entry.
 ///
 /// Autopilot: the run's ``AutopilotEnrollment`` goes out with its pool entry, decided by
 /// ``AutopilotCheck/enrollment(finalizing:profile:account:override:at:)`` from the card the request

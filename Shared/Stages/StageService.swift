@@ -258,7 +258,7 @@ public struct StageRecordProcessor: Sendable {
         if let contribution = handled.contribution, let contributions, await contributions.send(contribution) {
             handled.contribution = nil
         }
-        let output = handled
+        var output = handled
         for case (let provider, .failed?) in Self.providerOutcomes(output.result.payload, phase: handler.phase) {
             metrics?.counter(MetricNames.stageProviderFailures, ["stage": handler.phase.rawValue, "provider": provider]).increment()
         }
@@ -267,27 +267,50 @@ public struct StageRecordProcessor: Sendable {
         } else {
             logger.debug("phase completed", fields())
         }
-        let records: [ProducerRecord]
+        var records: [ProducerRecord]
         do {
             records = try output.sideRecords(topics: topics, codec: codec)
                 + (output.poolEntry == nil ? [output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority)] : [])
+            if let entry = output.poolEntry, let index = records.firstIndex(where: { $0.topic == self.topics.leadPool }),
+               codec.oversizeReason(records[index]) != nil, let fitted = fitting(entry, written: records[index], for: request) {
+                output.poolEntry = fitted
+                records = try output.sideRecords(topics: topics, codec: codec)
+            }
         } catch {
             return RecordOutputs([deadLetter(for: record, reason: "cannot encode the stage's output: \(error)")])
         }
         if let letter = oversizeLetter(records, for: record) { return RecordOutputs([letter]) }
         guard output.poolEntry != nil else { return RecordOutputs(records) }
-        let (topics, codec) = (topics, codec)
+        let (topics, codec, written) = (topics, codec, output)
         return RecordOutputs(records) { reports in
             let entry = reports.first { $0.topic == topics.leadPool }.map {
                 RecordPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset)
             }
             do {
-                let result = try output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: entry)
+                let result = try written.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: entry)
                 return [oversizeLetter([result], for: record) ?? result]
             } catch {
                 return [deadLetter(for: record, reason: "cannot encode the stage's result: \(error)")]
             }
         }
+    }
+
+    /// `entry`, whose record `written` is above MAX_RECORD_BYTES, made to fit
+    /// (``LeadPoolEntry/fitted(renderingAt:_:)``, logged as a warning); nil when it cannot be
+    /// (its request is then dead-lettered). Only an entry above the bound is encoded again.
+    private func fitting(_ entry: LeadPoolEntry, written: ProducerRecord, for request: PhaseRequest) -> LeadPoolEntry? {
+        let codec = codec
+        // The key and headers as the entry's record has them (``StageOutput/sideRecords(topics:codec:)``).
+        let framing = written.byteCount - (written.value?.count ?? 0)
+        let fitted = entry.fitted(renderingAt: request.requestedAt) { entry in
+            guard let value = try? codec.encode(entry) else { return false }
+            return value.count + framing <= codec.maxRecordBytes
+        }
+        guard let fitted else { return nil }
+        logger.warning("pool entry above MAX_RECORD_BYTES (\(codec.maxRecordBytes)); written without: \(fitted.omitted?.joined(separator: "; ") ?? "")", [
+            LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue,
+        ])
+        return fitted
     }
 
     /// The dead letter for `input` when one of `records` is above MAX_RECORD_BYTES

@@ -7,23 +7,34 @@ import Stages
 import Streaming
 import XCTest
 
-/// A pool entry that cannot be written (above MAX_RECORD_BYTES) dead-letters its finalize
-/// request, and the run is not remembered as written: the retried attempt tries the entry again
-/// instead of answering "completed" without one, so a lead is never ready without its entry.
-/// No broker: the processor is fed records directly.
+/// A pool entry above MAX_RECORD_BYTES. The request is within the bound, yet its entry is not:
+/// the entry holds the posts and their rendered plain text too. Most such entries are made to
+/// fit (the oldest posts left out, then the activity, then the profile's lists), and say what
+/// they lack; one that cannot fit dead-letters its finalize request, and the run is not remembered
+/// as written: the retried attempt tries the entry again instead of answering "completed" without
+/// one, so a lead is never ready without its entry. No broker: the processor is fed records
+/// directly.
 final class FinalizeUnwrittenEntryTests: XCTestCase {
     let topics = Topics(namespace: "ns")
     let codec = MessageCodec(maxRecordBytes: 100_000)
 
-    /// A request under the bound whose entry is over it: the entry renders the posts' plain text.
-    private func request(attempt: Int) throws -> ConsumerRecord {
+    private func processor(codec: MessageCodec? = nil) -> StageRecordProcessor {
+        StageRecordProcessor(
+            handler: FinalizeStageHandler(now: Fixtures.clock), codec: codec ?? self.codec, topics: topics, service: "test",
+            logger: Logger(service: "test", level: .error, sink: { _ in }))
+    }
+
+    /// 300 posts, post `i` `i / 10` days old.
+    private func posts() -> [Post] {
         let text = String(repeating: "Comparing sales engagement tools for our SDR team this quarter. ", count: 2)
-        let posts = (0..<300).map {
-            Post(id: "p\($0)", platform: .x, date: Fixtures.daysAgo(Double($0 % 30)), text: text, likes: 1, replies: 0, reposts: 0,
+        return (0..<300).map {
+            Post(id: "p\($0)", platform: .x, date: Fixtures.daysAgo(Double($0) / 10), text: text, likes: 1, replies: 0, reposts: 0,
                  url: "https://x.com/janedoe/status/\($0)")
         }
-        var profile = Fixtures.profile(posts: posts)
-        profile.activity?.plainText = ""
+    }
+
+    private func request(attempt: Int, profile: EnrichedProfile, codec: MessageCodec? = nil) throws -> ConsumerRecord {
+        let codec = codec ?? self.codec
         let request = Fixtures.request(.finalize, attempt: attempt, profile: profile)
         let record = try codec.record(request, topic: topics.phaseRequests(.finalize), key: request.leadID.rawValue)
         XCTAssertLessThan(record.value?.count ?? 0, codec.maxRecordBytes, "the request itself is within the bound")
@@ -31,12 +42,45 @@ final class FinalizeUnwrittenEntryTests: XCTestCase {
                               headers: record.headers)
     }
 
-    func testARetriedAttemptTriesTheEntryAgainInsteadOfAnsweringCompletedWithoutIt() async throws {
-        let processor = StageRecordProcessor(
-            handler: FinalizeStageHandler(now: Fixtures.clock), codec: codec, topics: topics, service: "test",
-            logger: Logger(service: "test", level: .error, sink: { _ in }))
+    func testAnEntryAboveTheBoundKeepsTheNewestPostsThatFitAndSaysWhatItLeftOut() async throws {
+        var profile = Fixtures.profile(posts: posts())
+        profile.activity?.plainText = ""
+        let outputs = await processor().process(try request(attempt: 1, profile: profile))
+        XCTAssertEqual(outputs.records.map(\.topic), [topics.leadPool], "the entry, then the result once it is acknowledged")
+        let record = try XCTUnwrap(outputs.records.first)
+        XCTAssertLessThanOrEqual(record.byteCount, codec.maxRecordBytes)
+        let entry = try codec.decode(LeadPoolEntry.self, from: try XCTUnwrap(record.value))
+        let kept = try XCTUnwrap(entry.profile.activity?.posts)
+        XCTAssertGreaterThan(kept.count, 100, "as many posts as fit")
+        XCTAssertLessThan(kept.count, 300)
+        XCTAssertEqual(Set(kept.map(\.id)), Set((0..<kept.count).map { "p\($0)" }), "the newest")
+        XCTAssertEqual(entry.profile.activity?.plainText, ActivityBuilder.renderPlainText(kept, now: Fixtures.now),
+                       "the text of the posts kept")
+        XCTAssertEqual(entry.omitted, ["activity.posts: the \(300 - kept.count) oldest of 300"])
+        XCTAssertEqual(entry.profile.linkedin, Fixtures.profile().linkedin, "the rest whole")
+
+        // Past the newest posts: the activity, then the profile's lists, go.
+        let small = MessageCodec(maxRecordBytes: 4_000)
+        var lists = Fixtures.profile(posts: Array(posts().prefix(3)))
+        lists.linkedin?.skills = (0..<150).map { "Skill number \($0)" }
+        let bare = try XCTUnwrap(try LeadPoolEntry(profile: lists, accountID: "acct-1", offerID: "offer-1", finishedAt: Fixtures.now)
+            .fitted(renderingAt: Fixtures.now) { small.oversizeReason(try small.record($0, topic: "pool", key: "k")) == nil })
+        XCTAssertNil(bare.profile.activity?.posts.first)
+        XCTAssertEqual(bare.profile.linkedin?.skills, [])
+        XCTAssertEqual(bare.skills, [])
+        XCTAssertEqual(bare.omitted, ["activity.posts: the 3 oldest of 3", "activity", "linkedin: past experiences, education, skills, certifications, languages, sources"])
+        XCTAssertEqual(bare.profile.linkedin?.jobTitle, lists.linkedin?.jobTitle)
+    }
+
+    func testAnEntryThatCannotFitIsDeadLetteredAndARetriedAttemptTriesItAgain() async throws {
+        // Twice in the entry (the headline is its bio too), and in no list it could leave out.
+        let codec = MessageCodec(maxRecordBytes: 15_000)
+        var profile = Fixtures.profile()
+        profile.linkedin?.headline = String(repeating: "Revenue operations and pipeline. ", count: 270)
+        profile.x = nil
+        let processor = processor(codec: codec)
         for attempt in 1...3 {
-            let outputs = await processor.process(try request(attempt: attempt))
+            let outputs = await processor.process(try request(attempt: attempt, profile: profile, codec: codec))
             XCTAssertEqual(outputs.records.map(\.topic), [topics.deadLetters], "attempt \(attempt): a dead letter, not a result")
             let letter = try codec.decode(DeadLetter.self, from: try XCTUnwrap(outputs.records.first?.value))
             XCTAssertTrue(letter.reason.contains("lead.pool") && letter.reason.contains("above MAX_RECORD_BYTES"), letter.reason)
