@@ -286,8 +286,8 @@ public enum Usage {
         Reads the heat table (the compacted `account.heat`, each company's state as its
         aggregator last wrote it, a few seconds behind `account.signals`) and prints the signal
         each company last published, hottest first: account, company key and name, heat,
-        category, trend, leads and the strongest signal. A company whose heat is gone (its last
-        signal counts fewer than two leads) is left out, and counted on standard error, unless
+        category, trend, people and the strongest signal. A company whose heat is gone (its last
+        signal counts fewer than two people) is left out, and counted on standard error, unless
         --all. --account keeps one account's companies; --json prints each of those signals as
         `account.signals` carries it, one per line.
         """

@@ -217,7 +217,7 @@ public struct AccountHeatState: Message, Hashable {
     /// The contributions (lead and run) counted by this company's changes within the window,
     /// including those of leads that left it; oldest first, as ``leads``.
     public var counted: [CountedContribution]
-    /// The heat last computed (two or more leads), nil before.
+    /// The heat last computed (two or more people), nil before.
     public var heatScore: Int?
     /// The UTC day (days since 1970) ``heatScore`` was computed on.
     public var heatDay: Int?

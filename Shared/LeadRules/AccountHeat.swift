@@ -25,7 +25,7 @@ import LeadModel
 ///   pool match in another offer) count as one person at a company (``AccountSignalAggregator``);
 ///   each lead is still recorded, replaced and forgotten on its own, so the rules below hold per
 ///   lead, and a "lead count" is a count of people.
-/// - Published: a company's signal when it has two or more leads and its heat, category, trend,
+/// - Published: a company's signal when it has two or more people and its heat, category, trend,
 ///   lead count or listed signals differ from the signal last published for it; and once, heat 0
 ///   and cool with its lead count, when a company whose last signal counted two or more falls
 ///   below two (its leads left, were forgotten past the window, or count at an `li:` company).
@@ -58,9 +58,10 @@ public struct AccountHeat: Sendable {
     public static let window: TimeInterval = 180 * 86_400
 
     /// A company counts at most this many leads, its newest (by scoring time), so its changelog
-    /// record stays within a record's size at any scale (about 0.5 KB a lead, 250 KB when full). At this many
-    /// people the heat multiplier is over a hundred: any signal makes the company hot, and the
-    /// older leads change nothing a salesperson sees but the lead count, which stops here.
+    /// record stays within a record's size at any scale (about 0.55 KB a lead, 275 KB when full). At
+    /// this many people (fewer when some leads are one person's) the heat multiplier is over a
+    /// hundred: any signal makes the company hot, and the older leads change nothing a
+    /// salesperson sees but the count of people, which stops here.
     public static let maxLeadsPerCompany = 500
 
     /// The account.
@@ -154,7 +155,7 @@ public struct AccountHeat: Sendable {
     }
 
     /// The heat at `now` of up to `limit` companies (in key order) that published a signal of
-    /// two or more leads and whose heat was last computed on an earlier UTC day: their states to
+    /// two or more people and whose heat was last computed on an earlier UTC day: their states to
     /// write, and their signals when they changed (cooler, the trend against the day before).
     /// Empty once none is left for the day. Heat decays with time (weights halve every 30
     /// days), and contributions recompute it only when they come: without this a company whose
@@ -399,7 +400,7 @@ public struct AccountHeat: Sendable {
             previousHeat[key] = companies[key].flatMap { Self.previousHeat(of: $0, day: day) }
         }
         var signals = aggregator.signals(of: heatKeys, previousHeat: previousHeat, now: now)
-        // A company that fell below two leads after a signal of two or more says once that its
+        // A company that fell below two people after a signal of two or more says once that its
         // heat is gone: else its last signal stays the word on it while its leads count elsewhere.
         let computed = Set(signals.map(\.companyKey))
         for key in heatKeys.subtracting(computed).sorted() {
@@ -438,7 +439,7 @@ public struct AccountHeat: Sendable {
         return heatDay < day ? state.heatScore : state.earlierDayHeat
     }
 
-    /// The signal of a company whose heat is gone (fewer than two leads count at it): heat 0,
+    /// The signal of a company whose heat is gone (fewer than two people count at it): heat 0,
     /// cool, its lead count, no signals listed.
     private func cooled(_ published: AccountSignal, leadCount: Int, previous: Int?, now: Date) -> AccountSignal {
         AccountSignal(accountID: accountID, companyKey: published.companyKey, companyName: published.companyName, heatScore: 0,

@@ -20,11 +20,12 @@ import LeadModel
 /// `100 × (1 - e^(-raw / 30))`. Hot ≥ 70, warm ≥ 40, else cool. Trend against the previous day's
 /// heat: ≥ +5 rising, ≤ -5 cooling, else stable; without a previous value, stable.
 ///
-/// Recording or forgetting a lead costs the lead's own signals, not the company's: every weight
-/// falls by the same factor as time passes, so the sum of weights is kept scaled to a reference
-/// date, and the strongest signals keep their order. Only a lead leaving with one of the listed
-/// strongest signals (others waiting behind the list), or signals dated after `now`, make a
-/// company's figures be computed from all its signals.
+/// Recording or forgetting a lead costs its person's signals at the company (for most people,
+/// the lead's own), not the company's: every weight falls by the same factor as time passes, so
+/// the sum of weights is kept scaled to a reference date, and the strongest signals keep their
+/// order; a re-scored lead moves only the signals it gains or loses. Only a listed signal leaving
+/// (others waiting behind the list), or signals dated after `now`, make a company's figures be
+/// computed from all its signals.
 public struct AccountSignalAggregator: Sendable {
     /// A signal with the lead it came from and its weight relative to the company's reference date.
     private struct Weighted: Sendable {
@@ -64,7 +65,10 @@ public struct AccountSignalAggregator: Sendable {
 
         init(name: String) { self.name = name }
 
+        /// Records a lead, or records it again (re-scored): only the signals its person gains or
+        /// loses move the figures.
         mutating func add(_ leadID: LeadID, person: String, _ signals: [SignalDetector.Signal]) {
+            if let recorded = leads[leadID]?.person, recorded != person { remove(leadID) }
             let before = counted(of: person)
             leads[leadID] = (person, signals)
             people[person, default: []].insert(leadID)
@@ -101,27 +105,52 @@ public struct AccountSignalAggregator: Sendable {
             return counted
         }
 
-        /// Replaces the figures of a person's signals, `before`, with those they count with now.
-        /// The strongest are listed again from every signal only when one of `before` was listed
-        /// and signals were left off the list.
+        /// A counted signal and the lead it is listed under.
+        private struct Listed: Hashable {
+            var leadID: LeadID
+            var signal: SignalDetector.Signal
+        }
+
+        /// Moves the figures from a person's counted signals, `before`, to those they count with
+        /// now: what both have stays as it is, so a re-scored lead, or a person's second lead
+        /// with the same signals, costs only the difference. The strongest are listed again from
+        /// every signal only when a listed one left and signals were left off the list.
         private mutating func recount(_ person: String, before: [(leadID: LeadID, signal: SignalDetector.Signal)]) {
             let after = counted(of: person)
+            var leaving = before, arriving = after
+            if !before.isEmpty && !after.isEmpty {
+                var unmatched: [Listed: Int] = [:]
+                for entry in before { unmatched[Listed(leadID: entry.leadID, signal: entry.signal), default: 0] += 1 }
+                arriving = after.filter { entry in
+                    let key = Listed(leadID: entry.leadID, signal: entry.signal)
+                    guard let count = unmatched[key], count > 0 else { return true }
+                    unmatched[key] = count - 1
+                    return false
+                }
+                leaving = before.filter { entry in
+                    let key = Listed(leadID: entry.leadID, signal: entry.signal)
+                    guard let count = unmatched[key], count > 0 else { return false }
+                    unmatched[key] = count - 1
+                    return true
+                }
+            }
             var relisting = false
-            if !before.isEmpty {
-                signalCount -= before.count
+            if !leaving.isEmpty {
+                signalCount -= leaving.count
                 if let reference, signalCount > 0 {
-                    for entry in before { scaledSum -= Self.scaled(entry.signal, at: reference) }
+                    for entry in leaving { scaledSum -= Self.scaled(entry.signal, at: reference) }
                     scaledSum = max(0, scaledSum)
                 } else {
                     // No signal left: nothing to subtract from.
                     scaledSum = 0
                 }
-                let labels = Set(before.map(\.leadID))
-                let listed = strongest.count
-                strongest.removeAll { labels.contains($0.leadID) }
-                relisting = strongest.count < listed
+                for entry in leaving {
+                    guard let index = strongest.firstIndex(where: { $0.leadID == entry.leadID && $0.signal == entry.signal }) else { continue }
+                    strongest.remove(at: index)
+                    relisting = true
+                }
             }
-            if let latest = after.map(\.signal.date).max() {
+            if let latest = arriving.map(\.signal.date).max() {
                 if let reference, latest > reference {
                     // A later reference scales every weight down by the same factor; the order stays.
                     let factor = pow(2, reference.timeIntervalSince(latest) / AccountSignalAggregator.halfLife)
@@ -130,16 +159,16 @@ public struct AccountSignalAggregator: Sendable {
                 }
                 let reference = max(reference ?? latest, latest)
                 self.reference = reference
-                for entry in after {
+                for entry in arriving {
                     let scaled = Self.scaled(entry.signal, at: reference)
                     scaledSum += scaled
                     strongest.append(Weighted(leadID: entry.leadID, signal: entry.signal, scaled: scaled))
                 }
-                signalCount += after.count
+                signalCount += arriving.count
             }
             if relisting, let reference, signalCount > strongest.count {
                 relist(at: reference)
-            } else {
+            } else if !arriving.isEmpty {
                 keepStrongest()
             }
         }
@@ -284,7 +313,8 @@ public struct AccountSignalAggregator: Sendable {
     ///   its own.
     public mutating func add(leadID: LeadID, person: String? = nil, companyKey: String?, companyName: String,
                              signals: [SignalDetector.Signal]) {
-        remove(leadID: leadID)
+        // A lead re-scored at the same company is recorded again there, not taken out first.
+        if companyOfLead[leadID] != companyKey { remove(leadID: leadID) }
         guard let key = companyKey else { return }
         companies[key, default: CompanyBucket(name: companyName)].add(leadID, person: person ?? "lead:" + leadID.rawValue, signals)
         companyOfLead[leadID] = key
@@ -330,7 +360,7 @@ public struct AccountSignalAggregator: Sendable {
     /// many leads a company has. The heat counts them all.
     public static let maxListedSignals = 20
 
-    /// Heat of the companies with two or more leads, hottest first.
+    /// Heat of the companies with two or more people, hottest first.
     /// - Parameters:
     ///   - keys: the companies to compute; nil for every company (the cost grows with their leads).
     ///   - previousHeat: yesterday's heat per company key, for the trend.
