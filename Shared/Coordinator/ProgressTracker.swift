@@ -175,7 +175,16 @@ final class ProgressTracker: Service {
             }
             let records = body(batch, Set(assignment.map(\.partition)), catchingUp.isEmpty)
             if !records.isEmpty {
-                _ = try? await producer.send(records)
+                // Sent until acknowledged: a snapshot lost to a timed-out send would stand
+                // unpublished until its search changes again, which a completed one never does.
+                switch await producer.sendUntilSettled(records, logger: logger, isAbandoned: { Task.isCancelled }) {
+                case .delivered, .handedBack: break
+                case .refused(let error, let topic):
+                    logger.error("progress: a record to \(topic) refused for good; left out", [LogKey.error: ProduceFailure.summary(of: error)])
+                case .fatal(let error):
+                    await consumer.close()
+                    throw error
+                }
             }
         }
         await consumer.close()

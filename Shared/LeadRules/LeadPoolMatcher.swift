@@ -81,7 +81,19 @@ public struct LeadPoolMatcher: Sendable {
         // Its orbit as this offer's activity stage would label it: another offer's competitors are
         // not this one's (and are another customer's to know).
         var profile = entry.profile
-        profile.activity = profile.activity.map { ActivityBuilder.relabeled($0, competitors: offer.icp.competitors, now: now) }
+        profile.activity = profile.activity.map { activity in
+            var relabeled = ActivityBuilder.relabeled(activity, competitors: offer.icp.competitors, now: now)
+            // As a discovered lead may carry it (no string above ``FieldLimit/text``), else the
+            // coordinator refuses the match, and the people who post most are never matched:
+            // without the rendered text, which scoring renders again when it reads it (as for a
+            // phase result's activity), and each post's text cut at the limit.
+            relabeled.plainText = ""
+            for index in relabeled.posts.indices where relabeled.posts[index].text.utf8.count > FieldLimit.text {
+                let scalars = relabeled.posts[index].text.unicodeScalars
+                relabeled.posts[index].text = String(String.UnicodeScalarView(scalars.prefix(FieldLimit.text)))
+            }
+            return relabeled
+        }
         let lead = LeadDiscovered(
             leadID: Self.matchedLeadID(entry.leadID, offerID: offer.offerID), accountID: offer.accountID,
             offerID: offer.offerID, sourceSearchID: Self.searchID(offerID: offer.offerID), source: .leadPool,

@@ -327,3 +327,29 @@ final class PersonSelectionTests: XCTestCase {
                        ["ed-li@acme.com", "jane-2@acme.com"])
     }
 }
+
+extension LeadPoolMatcherTests {
+    /// A person who posts a lot: their entry's activity text (every post rendered) runs past the
+    /// 10,000 characters a string of a discovered lead may have, and a post of their own may too.
+    /// Their match must still be a lead the coordinator reads: it was refused (too long) for
+    /// every offer, so the people with the most activity were never matched from the pool.
+    func testAProlificPostersMatchIsALeadTheCoordinatorReads() throws {
+        var entry = poolEntry("fit", title: "VP of Sales")
+        var posts = (0..<60).map {
+            Post(id: "p\($0)", platform: .linkedin, date: now.addingTimeInterval(-Double($0) * 86_400),
+                 text: String(repeating: "Rebuilding our outbound motion this quarter. ", count: 6), likes: 1, replies: 0, reposts: 0,
+                 url: "https://www.linkedin.com/feed/update/\($0)")
+        }
+        posts[0].text = String(repeating: "A long article about pipeline. ", count: 400)
+        entry.profile.activity = Activity(posts: posts, plainText: ActivityBuilder.renderPlainText(posts, now: now), orbit: [],
+                                          signalDate: posts[0].date)
+        XCTAssertGreaterThan(entry.profile.activity?.plainText.unicodeScalars.count ?? 0, FieldLimit.text)
+        let match = try XCTUnwrap(LeadPoolMatcher(minimumFit: 60).matches(offer: offer(), pool: [entry], at: now).first)
+        let codec = MessageCodec()
+        let read = try codec.decode(LeadDiscovered.self, from: try codec.encode(match.lead))
+        XCTAssertEqual(read.poolProfile?.activity?.posts.count, 60, "every post")
+        XCTAssertEqual(read.poolProfile?.activity?.plainText, "", "rendered where it is read, as a phase result's is")
+        XCTAssertEqual(read.poolProfile?.activity?.posts[0].text.unicodeScalars.count, FieldLimit.text, "a post cut at the limit")
+        XCTAssertEqual(read.poolProfile?.activity?.posts[1].text, posts[1].text)
+    }
+}
