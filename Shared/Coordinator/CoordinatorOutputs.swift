@@ -149,7 +149,7 @@ extension Coordinator {
                     case .request(let request): try codec.record(request, topic: item.topic, key: item.key, fragment: profile)
                     case .usage(let usage): try codec.record(usage, topic: item.topic, key: item.key, fragment: profile)
                     case .state(let state): try codec.record(state, topic: item.topic, key: item.key, fragment: profile)
-                    case .poolEntry(let entry): try codec.record(entry, topic: item.topic, key: item.key, fragment: profile)
+                    case .poolEntry(let entry): try poolEntryRecord(entry, item: item, codec: codec, fragment: profile, logger: logger)
                     case .membership(let membership): try codec.record(membership, topic: item.topic, key: item.key)
                     }
                     if let partition = item.partition { record.partition = partition }
@@ -159,6 +159,24 @@ extension Coordinator {
                 }
             }
             return records
+        }
+
+        /// The record of a pool entry the coordinator rewrites (a web enrichment after finalize),
+        /// made to fit when it is above MAX_RECORD_BYTES as the finalize stage makes its entries
+        /// fit (``LeadPoolEntry/fitted(renderingAt:_:)``), rather than dead-lettered.
+        private func poolEntryRecord(_ entry: LeadPoolEntry, item: Item, codec: MessageCodec, fragment: JSONFragment<EnrichedProfile>,
+                                     logger: Logger) throws -> ProducerRecord {
+            let record = try codec.record(entry, topic: item.topic, key: item.key, fragment: fragment)
+            guard codec.oversizeReason(record) != nil else { return record }
+            let framing = record.byteCount - (record.value?.count ?? 0)
+            let fitted = entry.fitted(renderingAt: entry.finishedAt) { entry in
+                guard let value = try? codec.encode(entry) else { return false }
+                return value.count + framing <= codec.maxRecordBytes
+            }
+            guard let fitted else { return record }  // dead-lettered with the reason (the coordinator's bound)
+            logger.warning("pool entry above MAX_RECORD_BYTES (\(codec.maxRecordBytes)); written without: \(fitted.omitted?.joined(separator: "; ") ?? "")",
+                           [LogKey.leadID: leadID.rawValue])
+            return try codec.record(fitted, topic: item.topic, key: item.key)
         }
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 import LeadModel
 
 extension LeadPoolEntry {
-    /// What a fitted entry keeps of the LinkedIn experiences: the first current ones (no end
-    /// date), which the scorer reads for the role's tenure.
+    /// What a fitted entry keeps of the LinkedIn experiences: current ones, the one the scorer
+    /// reads for the role's tenure first.
     static let keptCurrentExperiences = 3
 
     /// This entry made to fit where it is too large for a record, or nil when it cannot be.
@@ -15,8 +15,8 @@ extension LeadPoolEntry {
     /// 1. the oldest posts (the newest that fit are kept, in their order, and the text is rendered
     ///    again for them as of `now`);
     /// 2. the activity (orbit, clusters and text);
-    /// 3. the LinkedIn profile's lists: past experiences (the first ``keptCurrentExperiences``
-    ///    current ones stay), education, skills (here and in ``skills``), certifications,
+    /// 3. the LinkedIn profile's lists: past experiences (up to ``keptCurrentExperiences``
+    ///    current ones stay, the scorer's main one first), education, skills (here and in ``skills``), certifications,
     ///    languages and field sources.
     ///
     /// What is left is each phase's scalar fields and the score card: it fits unless a field is
@@ -59,7 +59,10 @@ extension LeadPoolEntry {
             if try fits(entry) { return entry }
         }
         if var linkedin = entry.profile.linkedin {
-            linkedin.experiences = Array(linkedin.experiences.filter { $0.endDate == nil }.prefix(Self.keptCurrentExperiences))
+            // The one the scorer reads for tenure first, then the other current ones.
+            let main = RuleBasedScorer.mainExperience(of: linkedin)
+            let current = linkedin.experiences.filter { $0.isCurrent && $0 != main }
+            linkedin.experiences = Array(((main.map { [$0] } ?? []) + current).prefix(Self.keptCurrentExperiences))
             linkedin.education = []
             linkedin.skills = []
             linkedin.certifications = []

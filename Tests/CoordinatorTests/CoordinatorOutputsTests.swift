@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
+import LeadRules
 @testable import Coordinator
 import Runtime
 import Streaming
@@ -63,5 +64,33 @@ final class CoordinatorOutputsTests: XCTestCase {
         job.append(event(5, 0), topic: "events", key: "lead-5")
         outputs.append(job)
         XCTAssertEqual(outputs.changelogLeads, ["lead-0", "lead-1", "lead-9"])
+    }
+}
+
+extension CoordinatorOutputsTests {
+    /// The pool entry the coordinator rewrites (a web enrichment after finalize) is made to fit
+    /// within MAX_RECORD_BYTES as the finalize stage's entries are, not dead-lettered: the entry
+    /// holds the posts and their rendered text, so a lead whose requests fit can have one above it.
+    func testARewrittenPoolEntryAboveTheBoundIsMadeToFit() throws {
+        let finished = Date(timeIntervalSince1970: 1_750_000_000)
+        var profile = EnrichedProfile(leadID: "lead-1", name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe")
+        let posts = (0..<200).map {
+            Post(id: "p\($0)", platform: .linkedin, date: finished.addingTimeInterval(-Double($0) * 3_600),
+                 text: String(repeating: "Rebuilding our outbound motion this quarter. ", count: 4), likes: 1, replies: 0, reposts: 0,
+                 url: "https://www.linkedin.com/feed/update/\($0)")
+        }
+        profile.activity = Activity(posts: posts, plainText: "", orbit: [], signalDate: posts[0].date)
+        let entry = LeadPoolEntry(profile: DocumentAssembly.withActivityText(profile, asOf: finished), accountID: "acct-1",
+                                  offerID: "offer-1", finishedAt: finished)
+        let codec = MessageCodec(maxRecordBytes: 40_000)
+        XCTAssertGreaterThan(try codec.encode(entry).count, codec.maxRecordBytes)
+        var job = Coordinator.EncodeJob(leadID: "lead-1")
+        job.append(.poolEntry(entry), topic: "lead.pool", key: "lead-1")
+        let record = try XCTUnwrap(job.records(codec: codec, logger: Logger(service: "test", level: .error, sink: { _ in })).first?.record)
+        XCTAssertNil(codec.oversizeReason(record))
+        let written = try codec.decode(LeadPoolEntry.self, from: try XCTUnwrap(record.value))
+        let kept = try XCTUnwrap(written.profile.activity?.posts.count)
+        XCTAssertGreaterThan(kept, 0)
+        XCTAssertEqual(written.omitted, ["activity.posts: the \(200 - kept) oldest of 200"])
     }
 }
