@@ -254,6 +254,42 @@ public enum ActivityBuilder {
             clusters: OrbitClusters.form(orbit, now: now))
     }
 
+    /// `activity` within about `bytes` of JSON: its newest posts and its strongest orbit targets
+    /// (in the order ``build(raw:competitors:now:withText:)`` gives them) while their estimated
+    /// size fits, half the budget for each and what one leaves to the other. A target is counted
+    /// twice, as it is written twice: in the orbit, and in its cluster's handles and names; the
+    /// clusters are formed again from the targets kept, at `now`. No plain text (a phase
+    /// result's has none, and readers render it from the posts). Returns how many posts and
+    /// targets were left out (0 and 0: the activity as it was).
+    public static func bounded(_ activity: Activity, toAbout bytes: Int, now: Date)
+        -> (activity: Activity, postsLeftOut: Int, orbitLeftOut: Int) {
+        // Each one's strings plus its fields' names, dates and punctuation.
+        func size(_ post: Post) -> Int { post.id.utf8.count + post.text.utf8.count + post.url.utf8.count + 160 }
+        func size(_ target: OrbitTarget) -> Int { 2 * (target.handle.utf8.count + target.name.utf8.count) + 220 }
+        let postBytes = activity.posts.reduce(0) { $0 + size($1) }
+        let orbitBytes = activity.orbit.reduce(0) { $0 + size($1) }
+        guard postBytes + orbitBytes > bytes else { return (activity, 0, 0) }
+        let postBudget = max(bytes / 2, bytes - orbitBytes)
+        var used = 0
+        let keptPosts = activity.posts.prefix { post in
+            used += size(post)
+            return used <= postBudget
+        }.count
+        var left = bytes - activity.posts.prefix(keptPosts).reduce(0) { $0 + size($1) }
+        let keptTargets = activity.orbit.prefix { target in
+            left -= size(target)
+            return left >= 0
+        }.count
+        var bounded = activity
+        bounded.posts = Array(activity.posts.prefix(keptPosts))
+        bounded.plainText = ""
+        if keptTargets < activity.orbit.count {
+            bounded.orbit = Array(activity.orbit.prefix(keptTargets))
+            bounded.clusters = OrbitClusters.form(bounded.orbit, now: now)
+        }
+        return (bounded, activity.posts.count - keptPosts, activity.orbit.count - keptTargets)
+    }
+
     /// Competitor when the name or handle matches the competitor list; adjacent vendor for other
     /// organisations; thought leader for people with many followers; else peer.
     public static func classify(_ interaction: Interaction, competitors: [String]) -> OrbitClassification {

@@ -1,6 +1,7 @@
 import Foundation
 import LeadModel
 import LeadRules
+import Runtime
 
 /// The activity phase: recent posts and the interaction orbit, from LinkedIn (preferred) or X.
 ///
@@ -17,6 +18,11 @@ import LeadRules
 ///     lead goes on to scoring without it;
 ///   - no LinkedIn or X URL → completed with `activityOutcome` skipped.
 /// - Charges: one `activity` unit per successful provider call.
+/// - Size: with an output budget (a quarter of MAX_RECORD_BYTES in the service), the activity
+///   keeps its newest posts and strongest orbit targets within about that many bytes
+///   (``ActivityBuilder/bounded(_:toAbout:)``). The requests and the pool entry that carry it
+///   beside the profile then fit too. Without a budget, an activity above the bound was
+///   dead-lettered on every attempt, each one charged, and the lead went on without any.
 public struct ActivityStageHandler: PhaseHandler {
     /// ``Phase/activity``.
     public let phase = Phase.activity
@@ -29,6 +35,8 @@ public struct ActivityStageHandler: PhaseHandler {
     private let provider: any ActivityProvider
     private let offers: @Sendable (OfferID) async -> OfferConfig?
     private let retriableAttempts: Int
+    private let outputBudget: Int?
+    private let logger: Logger?
     private let service: String
     private let now: @Sendable () -> Date
 
@@ -37,14 +45,19 @@ public struct ActivityStageHandler: PhaseHandler {
     ///   - offers: looks an offer up (the offers table, caught up first when the offer is
     ///     missing); nil when unknown.
     ///   - retriableAttempts: see the type's documentation.
+    ///   - outputBudget: about how many bytes of JSON the activity may take (see the type's
+    ///     documentation); nil: no bound.
+    ///   - logger: says when an activity is bounded.
     public init(
         provider: any ActivityProvider, offers: @escaping @Sendable (OfferID) async -> OfferConfig?,
-        retriableAttempts: Int = ActivityStageHandler.defaultRetriableAttempts, service: String = "activity-stage",
-        now: @escaping @Sendable () -> Date = { Date() }
+        retriableAttempts: Int = ActivityStageHandler.defaultRetriableAttempts, outputBudget: Int? = nil, logger: Logger? = nil,
+        service: String = "activity-stage", now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.provider = provider
         self.offers = offers
         self.retriableAttempts = retriableAttempts
+        self.outputBudget = outputBudget
+        self.logger = logger
         self.service = service
         self.now = now
     }
@@ -66,7 +79,16 @@ public struct ActivityStageHandler: PhaseHandler {
             let raw = try await provider.fetchActivity(query, attempt: request.attempt)
             let competitors = offer?.icp.competitors ?? []
             // No plain text: the result does not carry it (``PhasePayload``).
-            let activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: now(), withText: false)
+            var activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: now(), withText: false)
+            if let outputBudget {
+                let bounded = ActivityBuilder.bounded(activity, toAbout: outputBudget, now: now())
+                activity = bounded.activity
+                if bounded.postsLeftOut + bounded.orbitLeftOut > 0 {
+                    logger?.info("activity above its output budget (\(outputBudget) bytes): left out the \(bounded.postsLeftOut) oldest posts and the \(bounded.orbitLeftOut) weakest orbit targets", [
+                        LogKey.leadID: request.leadID.rawValue,
+                    ])
+                }
+            }
             return output(
                 request, .completed, PhasePayload(activity: activity, activityOutcome: .succeeded),
                 charges: [BillableCharge(provider: Self.activityProvider, units: 1)])

@@ -29,7 +29,10 @@ extension StageService {
         let offers = makeOffersTable(environment)
         let handler = ActivityStageHandler(
             provider: try provider ?? providers.makeActivityProvider(environment: environment),
-            offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) }, service: environment.service)
+            offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) },
+            // A quarter of a record: the scoring and finalize requests and the pool entry carry it
+            // beside the profile (and the entry its rendered text too).
+            outputBudget: environment.codec.maxRecordBytes / 4, logger: environment.logger, service: environment.service)
         return try StageService(environment: environment, configuration: configuration, handler: handler, tables: [offers])
     }
 

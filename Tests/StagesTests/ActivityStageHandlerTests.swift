@@ -1,7 +1,10 @@
 import Foundation
+import Kafka
 import LeadModel
 import LeadRules
+import Runtime
 import Stages
+import Streaming
 import XCTest
 
 /// The activity phase and its failure policy: no broker.
@@ -108,5 +111,44 @@ private struct VocabularyEchoProvider: ActivityProvider {
     func fetchActivity(_ query: ActivityQuery, attempt: Int) async throws(ProviderError) -> RawActivity {
         let words = query.offerVocabulary.map { $0.painPoints + $0.competitors + $0.intentKeywords + $0.productKeywords } ?? []
         return RawActivity(posts: [Fixtures.post(words.joined(separator: "|"), daysAgo: 1, id: "echo")], interactions: [])
+    }
+}
+
+extension ActivityStageHandlerTests {
+    /// Someone who posts a lot: a provider's reply of 1,500 posts within the horizon makes an
+    /// activity larger than a record may be. The result carries the newest posts within the
+    /// handler's output budget (a quarter of MAX_RECORD_BYTES, so that the requests and the pool
+    /// entry that carry it fit too), instead of being dead-lettered on every attempt, charged each
+    /// time, and the lead going on without any activity.
+    func testAProlificPostersActivityKeepsItsNewestPostsWithinTheOutputBudget() async throws {
+        let text = String(repeating: "Rebuilding our outbound motion this quarter, notes inside. ", count: 7)
+        let posts = (0..<1_500).map { index in
+            Post(id: "p\(index)", platform: .linkedin, date: Fixtures.daysAgo(Double(index) / 10), text: text, likes: 1, replies: 0,
+                 reposts: 0, url: "https://www.linkedin.com/feed/update/urn:li:activity:\(index)")
+        }
+        let interactions = (0..<3_000).map { index in
+            Interaction(platform: .linkedin, handle: "person-\(index)", name: "Person \(index)", isOrganization: false, followers: 10,
+                        count: 1 + index % 7, firstSeen: Fixtures.daysAgo(20), lastSeen: Fixtures.daysAgo(2))
+        }
+        let codec = MessageCodec(maxRecordBytes: 200_000)
+        let handler = ActivityStageHandler(
+            provider: StubActivityProvider(result: .success(RawActivity(posts: posts, interactions: interactions))),
+            offers: { _ in Fixtures.offer() }, outputBudget: codec.maxRecordBytes / 4, service: "test", now: Fixtures.clock)
+        let processor = StageRecordProcessor(handler: handler, codec: codec, topics: Topics(namespace: "ns"), service: "test",
+                                             logger: Logger(service: "test", level: .error, sink: { _ in }))
+        let request = Fixtures.request(.activity)
+        let record = try codec.record(request, topic: "ns.phase.requests.activity", key: request.leadID.rawValue)
+        let outputs = await processor.process(ConsumerRecord(topic: record.topic, partition: 0, offset: 0, key: record.key,
+                                                             value: record.value, headers: record.headers))
+        let written = try XCTUnwrap(outputs.records.first)
+        XCTAssertEqual(written.topic, Topics(namespace: "ns").phaseResults(isPriority: false), "a result, not a dead letter")
+        XCTAssertLessThanOrEqual(try XCTUnwrap(written.value).count, codec.maxRecordBytes / 4 + 4_096, "about the budget")
+        let result = try codec.decode(PhaseResult.self, from: try XCTUnwrap(written.value))
+        let activity = try XCTUnwrap(result.payload.activity)
+        XCTAssertGreaterThan(activity.posts.count, 10)
+        XCTAssertEqual(activity.posts.map(\.id), (0..<activity.posts.count).map { "p\($0)" }, "the newest, newest first")
+        XCTAssertFalse(activity.orbit.isEmpty)
+        XCTAssertEqual(activity.orbit.first?.interactionCount, 7, "the strongest of the orbit first")
+        XCTAssertEqual(result.charges, [BillableCharge(provider: "activity", units: 1)])
     }
 }
