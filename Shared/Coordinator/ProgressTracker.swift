@@ -112,7 +112,14 @@ final class ProgressTracker: Service {
 
     /// Reads a group's compacted inputs from the beginning on every assignment, without commits,
     /// until cancelled: `body` gets each batch, the input partitions owned now, and whether to
-    /// publish, and returns the records to send.
+    /// publish, and returns the records to send; `unsent` gets the positions (in what `body`
+    /// returned) of the records that were not stored.
+    ///
+    /// A record not stored is not sent again: `unsent` marks what it stood for as changed, and
+    /// the next poll publishes it as it then stands, if this member still owns it. A record sent
+    /// again after a member's outage could land after the newer one of the member that took its
+    /// partition over, and stand as the word on a search that then never changes. A fatal
+    /// producer error ends the loop, and the process.
     ///
     /// Not publishing while newly assigned partitions are read up to the end they had when
     /// assigned: their early records are a search's or an account's earlier states, and
@@ -125,7 +132,8 @@ final class ProgressTracker: Service {
     /// Newly assigned partitions come from the rebalance's events, so one revoked and assigned
     /// again within a poll is caught up again too.
     private func follow(
-        group: String, topics: [String], _ body: ([ConsumerRecord], Set<Int32>, _ publishing: Bool) -> [ProducerRecord]
+        group: String, topics: [String], _ body: ([ConsumerRecord], Set<Int32>, _ publishing: Bool) -> [ProducerRecord],
+        unsent: ([Int]) -> Void
     ) async throws {
         var properties = consumerProperties
         properties["partition.assignment.strategy"] = "range"
@@ -175,16 +183,21 @@ final class ProgressTracker: Service {
             }
             let records = body(batch, Set(assignment.map(\.partition)), catchingUp.isEmpty)
             if !records.isEmpty {
-                // Sent until acknowledged: a snapshot lost to a timed-out send would stand
-                // unpublished until its search changes again, which a completed one never does.
-                switch await producer.sendUntilSettled(records, logger: logger, isAbandoned: { Task.isCancelled }) {
-                case .delivered, .handedBack: break
-                case .refused(let error, let topic):
-                    logger.error("progress: a record to \(topic) refused for good; left out", [LogKey.error: ProduceFailure.summary(of: error)])
-                case .fatal(let error):
-                    await consumer.close()
-                    throw error
+                var failed: [Int] = []
+                for (index, result) in await producer.sendReportingEach(records).enumerated() {
+                    guard case .failure(let error) = result else { continue }
+                    if ProduceFailure(error) == .fatal {
+                        await consumer.close()
+                        throw error
+                    }
+                    failed.append(index)
+                    if failed.count == 1 {
+                        logger.warning("progress: records not stored; published again as they stand after the next poll", [
+                            LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: records[index].topic,
+                        ])
+                    }
                 }
+                if !failed.isEmpty { unsent(failed) }
             }
         }
         await consumer.close()
@@ -210,7 +223,8 @@ final class ProgressTracker: Service {
         var changed: Set<SearchID> = []  // kept over the polls of a catch-up
         var looked: Set<Int32> = []  // the owned partitions whose searches' totals were looked up
         func home(_ searchID: String) -> Int32 { KafkaPartitioner.partition(forKey: searchID, partitionCount: partitionCount) }
-        try await follow(group: topics.progressGroup, topics: topics.progressInputs) { batch, owned, publishing in
+        var sent: [SearchID] = []  // the search of each record last returned
+        try await follow(group: topics.progressGroup, topics: topics.progressInputs, { batch, owned, publishing in
             searches = searches.filter { owned.contains($0.value.partition) }
             for record in batch {
                 guard let part = try? environment.codec.decode(SearchProgressPart.self, record: record) else { continue }
@@ -233,6 +247,7 @@ final class ProgressTracker: Service {
             guard publishing else { return [] }
             defer { changed = [] }
             var records: [ProducerRecord] = []
+            sent = []
             for searchID in changed {
                 guard var search = searches[searchID],
                       let snapshot = search.snapshot(searchID, declared: totals[searchID.rawValue], at: now()) else { continue }
@@ -243,16 +258,24 @@ final class ProgressTracker: Service {
                 searches[searchID] = search
                 if let record = try? environment.codec.record(snapshot, topic: topics.progress, key: searchID.rawValue) {
                     records.append(record)
+                    sent.append(searchID)
                 }
                 if let accountPartitions,
                    var part = try? environment.codec.record(
                        snapshot, topic: topics.accountProgressParts, key: AccountProgressSnapshot.partKey(snapshot)) {
                     part.partition = KafkaPartitioner.partition(forKey: snapshot.accountID.rawValue, partitionCount: accountPartitions)
                     records.append(part)
+                    sent.append(searchID)
                 }
             }
             return records
-        }
+        }, unsent: { positions in
+            // Published again, as they stand, by the next poll that publishes (if still owned).
+            for searchID in Set(positions.map { sent[$0] }) where searches[searchID] != nil {
+                searches[searchID]?.lastPublished = nil
+                changed.insert(searchID)
+            }
+        })
     }
 
     /// Adds up the search snapshots of the accounts whose partitions of `progress.account-parts`
@@ -263,7 +286,8 @@ final class ProgressTracker: Service {
         var parts: [Int32: [AccountID: [SearchID: ProgressSnapshot]]] = [:]
         var published: [AccountID: AccountProgressSnapshot] = [:]
         var changed: [AccountID: Int32] = [:]  // kept over the polls of a catch-up
-        try await follow(group: topics.accountProgressGroup, topics: [topics.accountProgressParts]) { batch, owned, publishing in
+        var sent: [(AccountID, Int32)] = []  // the account of each record last returned, and its partition
+        try await follow(group: topics.accountProgressGroup, topics: [topics.accountProgressParts], { batch, owned, publishing in
             if parts.keys.contains(where: { !owned.contains($0) }) {
                 parts = parts.filter { owned.contains($0.key) }
                 // An account whose partition comes back is published again as it then stands.
@@ -278,6 +302,7 @@ final class ProgressTracker: Service {
             guard publishing else { return [] }
             defer { changed = [:] }
             var records: [ProducerRecord] = []
+            sent = []
             for (accountID, partition) in changed {
                 guard let searches = parts[partition]?[accountID]?.values,
                       let progress = AccountProgressSnapshot.adding(searches, accountID: accountID, at: now())
@@ -288,9 +313,17 @@ final class ProgressTracker: Service {
                 published[accountID] = progress
                 if let record = try? environment.codec.record(progress, topic: topics.accountProgress, key: accountID.rawValue) {
                     records.append(record)
+                    sent.append((accountID, partition))
                 }
             }
             return records
-        }
+        }, unsent: { positions in
+            for position in positions {
+                let (accountID, partition) = sent[position]
+                guard parts[partition]?[accountID] != nil else { continue }
+                published[accountID] = nil
+                changed[accountID] = partition
+            }
+        })
     }
 }

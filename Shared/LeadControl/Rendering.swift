@@ -144,7 +144,8 @@ public enum LeadStateReport {
 
 /// The line `leadctl pool tail` prints for a ``LeadPoolEntry``.
 public enum LeadPoolLine {
-    /// `lead-1  Jane Doe  VP of Demand Generation @ Acme SaaS  fit 87 intent 72 timing 65 active  (acct-1/offer-1)`.
+    /// `lead-1  Jane Doe  VP of Demand Generation @ Acme SaaS  fit 87 intent 72 timing 65 active  (acct-1/offer-1, <finished>)`,
+    /// then what a fitted entry left out: `[without activity.posts: the 120 oldest of 300]`.
     public static func render(_ entry: LeadPoolEntry) -> String {
         let profile = entry.profile
         var parts = [entry.leadID.rawValue, profile.name]
@@ -160,6 +161,9 @@ public enum LeadPoolLine {
             parts.append(profile.buyerState.rawValue)
         }
         parts.append("(\(entry.accountID)/\(entry.offerID), \(ISO8601.format(entry.finishedAt)))")
+        if let omitted = entry.omitted, !omitted.isEmpty {
+            parts.append("[without \(omitted.joined(separator: "; "))]")
+        }
         return parts.joined(separator: "  ")
     }
 }

@@ -206,7 +206,8 @@ public enum Usage {
     public static let poolTail = """
         Usage: leadctl pool tail [--from-beginning] [--count N] [--timeout SECONDS] [--json]
 
-        Follows the lead pool and prints one line per finished lead (or its JSON with --json).
+        Follows the lead pool and prints one line per finished lead (or its JSON with --json);
+        an entry made to fit MAX_RECORD_BYTES ends with what it left out, [without ...].
         Starts at the end unless --from-beginning; stops after N leads with --count, or after
         SECONDS with --timeout; otherwise runs until interrupted.
 

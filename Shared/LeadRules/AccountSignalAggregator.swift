@@ -46,8 +46,8 @@ public struct AccountSignalAggregator: Sendable {
     /// A company's identity, the leads and people seen there, and the running figures of their signals.
     ///
     /// The figures count each person's signals: the distinct signals of their leads here (one
-    /// seen by two of their leads, the same post read for two offers, counts once; as often as the
-    /// lead that has it most often), each listed under the first of those leads, by id, that has it.
+    /// seen by two of their leads, the same post read for two offers, counts once; a relationship
+    /// two of them saw on different days counts once, as last seen: ``counted(of:)``).
     private struct CompanyBucket: Sendable {
         var name: String
         /// Each lead's person and signals.
@@ -87,22 +87,55 @@ public struct AccountSignalAggregator: Sendable {
         }
 
         /// The signals a person counts with, each with the lead it is listed under (see the type).
+        ///
+        /// Of a person's several leads: a signal of a post counts as often as the lead that has it
+        /// most often, listed under the first of them by id. Signals of no post (engagement with
+        /// an account, an orbit cluster) are a relationship seen when a lead was enriched, with
+        /// that day's date and count: leads enriched weeks apart see it twice, so per kind and
+        /// detail the signals of one lead count, the one that saw it last (then more of it, then
+        /// the first by id).
         func counted(of person: String) -> [(leadID: LeadID, signal: SignalDetector.Signal)] {
             guard let ids = people[person] else { return [] }
             if ids.count == 1, let id = ids.first { return leads[id]!.signals.map { (id, $0) } }
             var counted: [(leadID: LeadID, signal: SignalDetector.Signal)] = []
             var multiplicity: [SignalDetector.Signal: Int] = [:]
+            /// Per relationship, the lead whose sight of it counts, and its signals of it.
+            var relationships: [RelationshipKey: (leadID: LeadID, signals: [SignalDetector.Signal])] = [:]
             for id in ids.sorted(by: { $0.rawValue < $1.rawValue }) {
                 var seen: [SignalDetector.Signal: Int] = [:]
+                var sights: [RelationshipKey: [SignalDetector.Signal]] = [:]
                 for signal in leads[id]!.signals {
+                    guard signal.postID != nil else {
+                        sights[RelationshipKey(kind: signal.kind, detail: signal.detail), default: []].append(signal)
+                        continue
+                    }
                     seen[signal, default: 0] += 1
                     if seen[signal]! > multiplicity[signal, default: 0] {
                         multiplicity[signal] = seen[signal]!
                         counted.append((id, signal))
                     }
                 }
+                for (key, signals) in sights {
+                    if let kept = relationships[key], Self.lastSeen(kept.signals) >= Self.lastSeen(signals) { continue }
+                    relationships[key] = (id, signals)
+                }
+            }
+            for (_, sight) in relationships.sorted(by: { ($0.key.kind.rawValue, $0.key.detail) < ($1.key.kind.rawValue, $1.key.detail) }) {
+                counted += sight.signals.map { (sight.leadID, $0) }
             }
             return counted
+        }
+
+        /// When a lead saw a relationship, and how much of it: its signals' latest date and
+        /// their count.
+        private static func lastSeen(_ signals: [SignalDetector.Signal]) -> (Date, Int) {
+            (signals.map(\.date).max() ?? .distantPast, signals.reduce(0) { $0 + $1.count })
+        }
+
+        /// A relationship a signal of no post stands for.
+        private struct RelationshipKey: Hashable {
+            var kind: SignalDetector.Kind
+            var detail: String
         }
 
         /// A counted signal and the lead it is listed under.

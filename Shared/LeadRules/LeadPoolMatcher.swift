@@ -86,11 +86,15 @@ public struct LeadPoolMatcher: Sendable {
             // As a discovered lead may carry it (no string above ``FieldLimit/text``), else the
             // coordinator refuses the match, and the people who post most are never matched:
             // without the rendered text, which scoring renders again when it reads it (as for a
-            // phase result's activity), and each post's text cut at the limit.
+            // phase result's activity), and each post's text cut at the limit (and without NUL).
             relabeled.plainText = ""
-            for index in relabeled.posts.indices where relabeled.posts[index].text.utf8.count > FieldLimit.text {
-                let scalars = relabeled.posts[index].text.unicodeScalars
-                relabeled.posts[index].text = String(String.UnicodeScalarView(scalars.prefix(FieldLimit.text)))
+            for index in relabeled.posts.indices {
+                var text = relabeled.posts[index].text
+                if text.utf8.contains(0) { text = text.replacingOccurrences(of: "\u{0}", with: "") }  // refused in an input
+                if text.utf8.count > FieldLimit.text {
+                    text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(FieldLimit.text)))
+                }
+                relabeled.posts[index].text = text
             }
             return relabeled
         }

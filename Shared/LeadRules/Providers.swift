@@ -254,9 +254,10 @@ public enum ActivityBuilder {
             clusters: OrbitClusters.form(orbit, now: now))
     }
 
-    /// `activity` within about `bytes` of JSON: its newest posts and its strongest orbit targets
-    /// (in the order ``build(raw:competitors:now:withText:)`` gives them) while their estimated
-    /// size fits, half the budget for each and what one leaves to the other. A target is counted
+    /// `activity` within about `bytes` of JSON: its newest posts, and its orbit targets
+    /// competitors first, then other vendors, then people (each most interactions first, as
+    /// ``build(raw:competitors:now:withText:)`` orders them), while their estimated size fits;
+    /// half the budget for each and what one leaves to the other. A target is counted
     /// twice, as it is written twice: in the orbit, and in its cluster's handles and names; the
     /// clusters are formed again from the targets kept, at `now`. No plain text (a phase
     /// result's has none, and readers render it from the posts). Returns how many posts and
@@ -276,18 +277,33 @@ public enum ActivityBuilder {
             return used <= postBudget
         }.count
         var left = bytes - activity.posts.prefix(keptPosts).reduce(0) { $0 + size($1) }
-        let keptTargets = activity.orbit.prefix { target in
-            left -= size(target)
+        // Competitors first, then other vendors (the signals heat and intent read), then the
+        // rest; each in the orbit's order (most interactions first), which the kept ones keep.
+        let byValue = activity.orbit.indices.sorted { lhs, rhs in
+            (Self.keepingRank(activity.orbit[lhs].classification), lhs) < (Self.keepingRank(activity.orbit[rhs].classification), rhs)
+        }
+        let kept = Set(byValue.prefix { index in
+            left -= size(activity.orbit[index])
             return left >= 0
-        }.count
+        })
         var bounded = activity
         bounded.posts = Array(activity.posts.prefix(keptPosts))
         bounded.plainText = ""
-        if keptTargets < activity.orbit.count {
-            bounded.orbit = Array(activity.orbit.prefix(keptTargets))
+        if kept.count < activity.orbit.count {
+            bounded.orbit = activity.orbit.indices.filter(kept.contains).map { activity.orbit[$0] }
             bounded.clusters = OrbitClusters.form(bounded.orbit, now: now)
         }
-        return (bounded, activity.posts.count - keptPosts, activity.orbit.count - keptTargets)
+        return (bounded, activity.posts.count - keptPosts, activity.orbit.count - kept.count)
+    }
+
+    /// The order ``bounded(_:toAbout:now:)`` keeps orbit targets in: competitors, other vendors,
+    /// then people.
+    private static func keepingRank(_ classification: OrbitClassification) -> Int {
+        switch classification {
+        case .competitor: 0
+        case .adjacentVendor: 1
+        case .thoughtLeader, .peer: 2
+        }
     }
 
     /// Competitor when the name or handle matches the competitor list; adjacent vendor for other

@@ -19,8 +19,8 @@ import Runtime
 ///   - no LinkedIn or X URL → completed with `activityOutcome` skipped.
 /// - Charges: one `activity` unit per successful provider call.
 /// - Size: with an output budget (a quarter of MAX_RECORD_BYTES in the service), the activity
-///   keeps its newest posts and strongest orbit targets within about that many bytes
-///   (``ActivityBuilder/bounded(_:toAbout:)``). The requests and the pool entry that carry it
+///   keeps its newest posts and its orbit's competitors, other vendors, then people within about
+///   that many bytes (``ActivityBuilder/bounded(_:toAbout:now:)``). The requests and the pool entry that carry it
 ///   beside the profile then fit too. Without a budget, an activity above the bound was
 ///   dead-lettered on every attempt, each one charged, and the lead went on without any.
 public struct ActivityStageHandler: PhaseHandler {

@@ -73,6 +73,10 @@ final class RenderingTests: XCTestCase {
         let entry = LeadPoolEntry(profile: Samples.profile(), accountID: "acct-1", offerID: "offer-1", finishedAt: Samples.now)
         XCTAssertEqual(LeadPoolLine.render(entry),
                        "lead-1  Jane Doe  VP of Demand Generation @ Acme SaaS  fit 87 intent 72 timing 65 active  (acct-1/offer-1, 2025-06-15T15:06:40.000Z)")
+        var fitted = entry
+        fitted.omitted = ["activity.posts: the 120 oldest of 300", "activity"]
+        XCTAssertTrue(LeadPoolLine.render(fitted).hasSuffix("  [without activity.posts: the 120 oldest of 300; activity]"),
+                      "an operator sees that the entry is partial")
         let letter = DeadLetter(original: Array("{\"leadID\":\n\"x\"".utf8), sourceTopic: "leads.discovered", partition: 3, offset: 42,
                                 reason: "malformed JSON", failedAt: Samples.now, service: "coordinator")
         XCTAssertEqual(DeadLetterLine.render(letter),

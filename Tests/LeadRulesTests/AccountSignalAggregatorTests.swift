@@ -112,4 +112,27 @@ final class AccountSignalAggregatorTests: XCTestCase {
         XCTAssertEqual(aggregator.signals(now: now), [])
         XCTAssertEqual(aggregator.leadCount(companyKey: "c"), 1)
     }
+
+    /// A relationship seen when each of a person's leads was enriched (engagement with a
+    /// competitor, an orbit cluster) carries that enrichment's date and count: the person's two
+    /// leads enriched weeks apart see it twice. It counts once, as last seen.
+    func testARelationshipTwoOfAPersonsLeadsSawCountsOnceAsLastSeen() throws {
+        let now = Fixtures.now
+        let earlier = BuyingSignal(kind: .competitorEngagement, detail: "Outreach", date: now.addingTimeInterval(-20 * 86_400), count: 2)
+        let later = BuyingSignal(kind: .competitorEngagement, detail: "Outreach", date: now.addingTimeInterval(-2 * 86_400), count: 4)
+        let asking = BuyingSignal(kind: .recommendationRequest, detail: "asked", date: now.addingTimeInterval(-86_400), postID: "p1")
+        let hiring = BuyingSignal(kind: .hiring, detail: "hiring", date: now.addingTimeInterval(-3 * 86_400), postID: "p2")
+        var aggregator = AccountSignalAggregator(accountID: "acct-1")
+        aggregator.add(leadID: "jane@offer-2", person: "linkedin:jane", companyKey: "c", companyName: "C", signals: [later, asking])
+        aggregator.add(leadID: "jane", person: "linkedin:jane", companyKey: "c", companyName: "C", signals: [earlier, asking])
+        aggregator.add(leadID: "omar", person: "linkedin:omar", companyKey: "c", companyName: "C", signals: [hiring])
+        var expected = AccountSignalAggregator(accountID: "acct-1")
+        expected.add(leadID: "jane", companyKey: "c", companyName: "C", signals: [later, asking])
+        expected.add(leadID: "omar", companyKey: "c", companyName: "C", signals: [hiring])
+        let signal = try XCTUnwrap(aggregator.signals(now: now).first)
+        XCTAssertEqual(signal.heatScore, try XCTUnwrap(expected.signals(now: now).first).heatScore)
+        XCTAssertEqual(signal.signals.map { "\($0.leadID) \($0.kind) \($0.date == later.date)" }.sorted(),
+                       ["jane recommendation-request false", "jane@offer-2 competitor-engagement true", "omar hiring false"],
+                       "the engagement as last seen, under the lead that saw it")
+    }
 }

@@ -341,6 +341,7 @@ extension LeadPoolMatcherTests {
                  url: "https://www.linkedin.com/feed/update/\($0)")
         }
         posts[0].text = String(repeating: "A long article about pipeline. ", count: 400)
+        posts[2].text = "Pasted from a PDF:\u{0} our pipeline review"
         entry.profile.activity = Activity(posts: posts, plainText: ActivityBuilder.renderPlainText(posts, now: now), orbit: [],
                                           signalDate: posts[0].date)
         XCTAssertGreaterThan(entry.profile.activity?.plainText.unicodeScalars.count ?? 0, FieldLimit.text)
@@ -351,5 +352,6 @@ extension LeadPoolMatcherTests {
         XCTAssertEqual(read.poolProfile?.activity?.plainText, "", "rendered where it is read, as a phase result's is")
         XCTAssertEqual(read.poolProfile?.activity?.posts[0].text.unicodeScalars.count, FieldLimit.text, "a post cut at the limit")
         XCTAssertEqual(read.poolProfile?.activity?.posts[1].text, posts[1].text)
+        XCTAssertEqual(read.poolProfile?.activity?.posts[2].text, "Pasted from a PDF: our pipeline review", "without NUL, refused in an input")
     }
 }

@@ -126,10 +126,13 @@ extension ActivityStageHandlerTests {
             Post(id: "p\(index)", platform: .linkedin, date: Fixtures.daysAgo(Double(index) / 10), text: text, likes: 1, replies: 0,
                  reposts: 0, url: "https://www.linkedin.com/feed/update/urn:li:activity:\(index)")
         }
-        let interactions = (0..<3_000).map { index in
+        var interactions = (0..<3_000).map { index in
             Interaction(platform: .linkedin, handle: "person-\(index)", name: "Person \(index)", isOrganization: false, followers: 10,
                         count: 1 + index % 7, firstSeen: Fixtures.daysAgo(20), lastSeen: Fixtures.daysAgo(2))
         }
+        // Engaged once with a competitor: the weakest by count, and the one a salesperson wants.
+        interactions.append(Interaction(platform: .linkedin, handle: "outreach", name: "Outreach", isOrganization: true, followers: 40_000,
+                                        count: 1, firstSeen: Fixtures.daysAgo(3), lastSeen: Fixtures.daysAgo(3)))
         let codec = MessageCodec(maxRecordBytes: 200_000)
         let handler = ActivityStageHandler(
             provider: StubActivityProvider(result: .success(RawActivity(posts: posts, interactions: interactions))),
@@ -148,7 +151,10 @@ extension ActivityStageHandlerTests {
         XCTAssertGreaterThan(activity.posts.count, 10)
         XCTAssertEqual(activity.posts.map(\.id), (0..<activity.posts.count).map { "p\($0)" }, "the newest, newest first")
         XCTAssertFalse(activity.orbit.isEmpty)
-        XCTAssertEqual(activity.orbit.first?.interactionCount, 7, "the strongest of the orbit first")
+        XCTAssertLessThan(activity.orbit.count, 3_001)
+        XCTAssertEqual(activity.orbit.first?.interactionCount, 7, "the orbit's order: most interactions first")
+        XCTAssertEqual(activity.orbit.filter { $0.classification == .competitor }.map(\.handle), ["outreach"],
+                       "a competitor is kept before people with more interactions")
         XCTAssertEqual(result.charges, [BillableCharge(provider: "activity", units: 1)])
     }
 }
