@@ -189,9 +189,10 @@ struct Report {
             }.map(String.init)
         }
         // A section runs from its `### x)` heading to the next one; the split keeps each
-        // section's text as it was written, so joining them again gives the same bytes.
+        // section's text as it was written, so joining them again gives the same bytes. A
+        // section of no scenario (a dated comparison written by hand) is kept, after them all.
         keptSections = previous.components(separatedBy: "\n### ").dropFirst().filter { section in
-            Self.scenario(of: Substring(section)).map { !ran.contains($0) } ?? false
+            Self.scenario(of: Substring(section)).map { !ran.contains($0) } ?? true
         }.map { "### " + $0 }
     }
 

@@ -113,13 +113,14 @@ final class ProgressTracker: Service {
     /// Reads a group's compacted inputs from the beginning on every assignment, without commits,
     /// until cancelled: `body` gets each batch, the input partitions owned now, and whether to
     /// publish, and returns the records to send; `unsent` gets the positions (in what `body`
-    /// returned) of the records that were not stored.
+    /// returned) of the records not stored for a reason that passes (the broker away, a timeout).
     ///
     /// A record not stored is not sent again: `unsent` marks what it stood for as changed, and
     /// the next poll publishes it as it then stands, if this member still owns it. A record sent
     /// again after a member's outage could land after the newer one of the member that took its
-    /// partition over, and stand as the word on a search that then never changes. A fatal
-    /// producer error ends the loop, and the process.
+    /// partition over, and stand as the word on a search that then never changes. A record
+    /// refused for good is logged and left out; a fatal producer error ends the loop, and the
+    /// process.
     ///
     /// Not publishing while newly assigned partitions are read up to the end they had when
     /// assigned: their early records are a search's or an account's earlier states, and
@@ -186,15 +187,23 @@ final class ProgressTracker: Service {
                 var failed: [Int] = []
                 for (index, result) in await producer.sendReportingEach(records).enumerated() {
                     guard case .failure(let error) = result else { continue }
-                    if ProduceFailure(error) == .fatal {
+                    switch ProduceFailure(error) {
+                    case .fatal:
                         await consumer.close()
                         throw error
-                    }
-                    failed.append(index)
-                    if failed.count == 1 {
-                        logger.warning("progress: records not stored; published again as they stand after the next poll", [
+                    case .refused:
+                        // Refused for good (too large, no such partition): sent again it would be
+                        // refused again, every poll.
+                        logger.error("progress: a record refused for good; left out", [
                             LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: records[index].topic,
                         ])
+                    case .transient:
+                        failed.append(index)
+                        if failed.count == 1 {
+                            logger.warning("progress: records not stored; published again as they stand after the next poll", [
+                                LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: records[index].topic,
+                            ])
+                        }
                     }
                 }
                 if !failed.isEmpty { unsent(failed) }
