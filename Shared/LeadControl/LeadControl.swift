@@ -477,6 +477,7 @@ public struct LeadControl: Sendable {
             console.output(try prettyJSON(environment.codec.encode(state)))
         } else {
             console.output(LeadStateReport.render(state))
+            if let line = LeadStateReport.omittedLine(lookup.omitted) { console.output(line) }
             let override = try await latest(LeadOverride.self, of: leadID, topic: environment.topics.leadOverrides)
             for problem in override.problems { console.error("warning: skipped an undecodable override record at \(problem)") }
             if let line = LeadStateReport.overrideLine(override.value) { console.output(line) }
@@ -486,13 +487,16 @@ public struct LeadControl: Sendable {
 
     /// The latest ``LeadState`` of a lead, read from its partition of the lead state topic up to
     /// the high watermark (nil when it has none, or a tombstone came last), with the profile of
-    /// the pool entry a ready lead's state refers to; the partition read, and the undecodable
-    /// records skipped.
-    public func latestState(of leadID: LeadID) async throws -> (state: LeadState?, partition: TopicPartition, problems: [String]) {
+    /// the pool entry a ready lead's state refers to; the partition read, the undecodable
+    /// records skipped, and what that entry left out when it was made to fit MAX_RECORD_BYTES.
+    public func latestState(of leadID: LeadID) async throws
+        -> (state: LeadState?, partition: TopicPartition, problems: [String], omitted: [String]?) {
         let found = try await latest(LeadState.self, of: leadID, topic: environment.topics.leadState)
         var states = found.value.map { [leadID: $0] } ?? [:]
+        var omitted: [String]?
         if let position = found.value?.poolEntry {
             let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka)
+            omitted = unloaded.omitted[leadID]
             let place = "\(position.topic)[\(position.partition)]@\(position.offset)"
             if let reason = unloaded.unreadable[leadID] {
                 console.error("warning: the pool entry the state refers to (\(place)) cannot be read by this version (\(reason)); the profile shown is the lead's identity")
@@ -500,7 +504,7 @@ public struct LeadControl: Sendable {
                 console.error("warning: the pool entry the state refers to (\(place)) is gone; the profile shown is the lead's identity")
             }
         }
-        return (states[leadID], found.partition, found.problems)
+        return (states[leadID], found.partition, found.problems, omitted)
     }
 
     /// The latest record of `leadID` in its partition of the lead-keyed `topic`, read up to the

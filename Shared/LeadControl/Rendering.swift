@@ -42,6 +42,13 @@ public enum LeadStateReport {
             + (state == .disqualified ? "\n  not rescored, not enrolled, not matched from the pool" : "\n  scores update, the state stays; not enrolled")
     }
 
+    /// The line `leadctl show` adds for a lead whose pool entry was made to fit MAX_RECORD_BYTES;
+    /// nil for a whole entry.
+    public static func omittedLine(_ omitted: [String]?) -> String? {
+        guard let omitted, !omitted.isEmpty else { return nil }
+        return "  pool entry  made to fit MAX_RECORD_BYTES, without: \(omitted.joined(separator: "; "))"
+    }
+
     /// Several lines: header, plan, profile summary, scores and history.
     public static func render(_ state: LeadState) -> String {
         var lines: [String] = []

@@ -192,8 +192,9 @@ public enum Usage {
         Usage: leadctl show LEAD_ID [--json]
 
         Reads the lead's partition of the lead state topic up to its end and prints the latest
-        state: status, run, mode, plan with phase states, profile summary, scores and history,
-        then the lead's override in force (lead.overrides), if any. --json prints the state record
+        state: status, run, mode, plan with phase states, profile summary, scores and history;
+        what its pool entry left out when it was made to fit MAX_RECORD_BYTES, if anything; then
+        the lead's override in force (lead.overrides), if any. --json prints the state record
         as JSON (without the override). Exit status 1 when the lead has no state: the coordinator
         writes a lead's first state once the lead has waited (queued) or run for
         COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s by default), or when its run ends if

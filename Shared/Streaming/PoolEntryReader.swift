@@ -18,6 +18,10 @@ public enum PoolEntryReader {
 
         /// Every lead left with the placeholder.
         public var all: [LeadID] { missing + unreadable.keys }
+
+        /// Leads whose profile was loaded from an entry made to fit MAX_RECORD_BYTES, with what
+        /// it left out (``LeadPoolEntry/omitted``): their profiles lack those parts.
+        public var omitted: [LeadID: [String]] = [:]
     }
 
     /// Gives each state of `states` that refers to its pool entry that entry's profile
@@ -25,7 +29,8 @@ public enum PoolEntryReader {
     /// compacted away by a later entry of the lead (a finalize request redelivered after a crash
     /// writes its run's entry again), so the lead's partition is read on from there for it.
     /// Returns the leads whose entry was not found at all, and those whose entry this version
-    /// cannot read; their states keep the placeholder profile. With `waiting`, the reads wait
+    /// cannot read (their states keep the placeholder profile), and those whose entry was made to
+    /// fit, with what it left out. With `waiting`, the reads wait
     /// for a broker that does not answer (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``).
     public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
                                     whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil) async throws -> Unloaded {
@@ -36,17 +41,23 @@ public enum PoolEntryReader {
         let records = try await KafkaConsumer.records(at: wanted, configuration: configuration, whileBrokerUnreachable: waiting)
         var missing: [LeadID: RecordPosition] = [:]
         var unreadable: [LeadID: String] = [:]
+        var omitted: [LeadID: [String]] = [:]
+        func load(_ entry: LeadPoolEntry, into leadID: LeadID) {
+            states[leadID]?.loadProfile(from: entry)
+            if let left = entry.omitted, !left.isEmpty { omitted[leadID] = left }
+        }
         for (leadID, position) in referring {
             switch entry(of: leadID, in: records[partition(of: position)]?[position.offset], codec: codec) {
-            case .entry(let entry): states[leadID]?.loadProfile(from: entry)
+            case .entry(let entry): load(entry, into: leadID)
             case .unreadable(let reason): unreadable[leadID] = reason
             case .none: missing[leadID] = position
             }
         }
         for (leadID, entry) in try await laterEntries(of: missing, codec: codec, configuration: configuration, waiting: waiting) {
-            states[leadID]?.loadProfile(from: entry)
+            load(entry, into: leadID)
         }
-        return Unloaded(missing: missing.keys.filter { states[$0]?.isProfileLoaded == false }, unreadable: unreadable)
+        return Unloaded(missing: missing.keys.filter { states[$0]?.isProfileLoaded == false }, unreadable: unreadable,
+                        omitted: omitted)
     }
 
     /// The first entry of each lead from its position on (the one at it, when the first read

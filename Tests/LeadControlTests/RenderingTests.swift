@@ -77,6 +77,9 @@ final class RenderingTests: XCTestCase {
         fitted.omitted = ["activity.posts: the 120 oldest of 300", "activity"]
         XCTAssertTrue(LeadPoolLine.render(fitted).hasSuffix("  [without activity.posts: the 120 oldest of 300; activity]"),
                       "an operator sees that the entry is partial")
+        XCTAssertEqual(LeadStateReport.omittedLine(fitted.omitted),
+                       "  pool entry  made to fit MAX_RECORD_BYTES, without: activity.posts: the 120 oldest of 300; activity")
+        XCTAssertNil(LeadStateReport.omittedLine(nil))
         let letter = DeadLetter(original: Array("{\"leadID\":\n\"x\"".utf8), sourceTopic: "leads.discovered", partition: 3, offset: 42,
                                 reason: "malformed JSON", failedAt: Samples.now, service: "coordinator")
         XCTAssertEqual(DeadLetterLine.render(letter),

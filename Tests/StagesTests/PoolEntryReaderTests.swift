@@ -30,7 +30,9 @@ final class PoolEntryReaderTests: XCTestCase {
         try await withTestTopic(partitions: 1, prefix: "pool") { topic in
             let producer = try KafkaProducer(configuration: TestBroker.configuration())
             // Offsets 0..3: a's entry, b's first entry, c's entry, b's second entry (the same run written again).
-            let entries = [entry("a", headline: "A"), entry("b", headline: "B first"), entry("c", headline: "C"), entry("b", headline: "B again")]
+            var fitted = entry("c", headline: "C")
+            fitted.omitted = ["activity.posts: the 120 oldest of 300"]
+            let entries = [entry("a", headline: "A"), entry("b", headline: "B first"), fitted, entry("b", headline: "B again")]
             let reports = try await producer.send(entries.map { try codec.record($0, topic: topic, key: $0.leadID.rawValue) })
             await producer.close()
             let offsets = reports.map(\.offset)
@@ -45,8 +47,9 @@ final class PoolEntryReaderTests: XCTestCase {
                 "d": try referringState("d", to: position(3)),  // nothing of d's anywhere
             ]
             XCTAssertTrue(states.values.allSatisfy { !$0.isProfileLoaded })
-            let missing = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration()).all
-            XCTAssertEqual(missing, ["d"])
+            let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration())
+            XCTAssertEqual(unloaded.all, ["d"])
+            XCTAssertEqual(unloaded.omitted, ["c": ["activity.posts: the 120 oldest of 300"]], "what a fitted entry lacks, for `leadctl show`")
             XCTAssertEqual(states["a"]?.profile, entries[0].profile)
             XCTAssertEqual(states["b"]?.profile.linkedin?.headline, "B again")
             XCTAssertEqual(states["c"]?.profile, entries[2].profile)
