@@ -163,17 +163,15 @@ extension Coordinator {
 
         /// The record of a pool entry the coordinator rewrites (a web enrichment after finalize),
         /// made to fit when it is above MAX_RECORD_BYTES as the finalize stage makes its entries
-        /// fit (``LeadPoolEntry/fitted(renderingAt:_:)``), rather than dead-lettered.
+        /// fit (``LeadPoolEntry/fitted(codec:framing:renderingAt:)``), rather than dead-lettered.
         private func poolEntryRecord(_ entry: LeadPoolEntry, item: Item, codec: MessageCodec, fragment: JSONFragment<EnrichedProfile>,
                                      logger: Logger) throws -> ProducerRecord {
             let record = try codec.record(entry, topic: item.topic, key: item.key, fragment: fragment)
             guard codec.oversizeReason(record) != nil else { return record }
             let framing = record.byteCount - (record.value?.count ?? 0)
-            let fitted = entry.fitted(renderingAt: entry.finishedAt) { entry in
-                guard let value = try? codec.encode(entry) else { return false }
-                return value.count + framing <= codec.maxRecordBytes
+            guard let fitted = entry.fitted(codec: codec, framing: framing, renderingAt: entry.finishedAt) else {
+                return record  // dead-lettered with the reason (the coordinator's bound)
             }
-            guard let fitted else { return record }  // dead-lettered with the reason (the coordinator's bound)
             logger.warning("pool entry above MAX_RECORD_BYTES (\(codec.maxRecordBytes)); written without: \(fitted.omitted?.joined(separator: "; ") ?? "")",
                            [LogKey.leadID: leadID.rawValue])
             return try codec.record(fitted, topic: item.topic, key: item.key)

@@ -6,6 +6,16 @@ extension LeadPoolEntry {
     /// reads for the role's tenure first.
     static let keptCurrentExperiences = 3
 
+    /// ``fitted(renderingAt:_:)`` for a record of `codec`: the entry's JSON and `framing` more
+    /// bytes (the record's key and headers) within ``MessageCodec/maxRecordBytes``. What the
+    /// finalize stage and the coordinator call for an entry whose record is above the bound.
+    public func fitted(codec: MessageCodec, framing: Int, renderingAt now: Date) -> LeadPoolEntry? {
+        fitted(renderingAt: now) { entry in
+            guard let value = try? codec.encode(entry) else { return false }
+            return value.count + framing <= codec.maxRecordBytes
+        }
+    }
+
     /// This entry made to fit where it is too large for a record, or nil when it cannot be.
     ///
     /// A finished profile is all that pool matching and sales have of a lead, so an entry without

@@ -79,12 +79,13 @@ public struct ActivityStageHandler: PhaseHandler {
             let raw = try await provider.fetchActivity(query, attempt: request.attempt)
             let competitors = offer?.icp.competitors ?? []
             // No plain text: the result does not carry it (``PhasePayload``).
-            var activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: now(), withText: false)
+            let builtAt = now()
+            var activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: builtAt, withText: false)
             if let outputBudget {
-                let bounded = ActivityBuilder.bounded(activity, toAbout: outputBudget, now: now())
+                let bounded = ActivityBuilder.bounded(activity, toAbout: outputBudget, now: builtAt)
                 activity = bounded.activity
                 if bounded.postsLeftOut + bounded.orbitLeftOut > 0 {
-                    logger?.info("activity above its output budget (\(outputBudget) bytes): left out the \(bounded.postsLeftOut) oldest posts and the \(bounded.orbitLeftOut) weakest orbit targets", [
+                    logger?.info("activity above its output budget (\(outputBudget) bytes): left out the \(bounded.postsLeftOut) oldest posts and \(bounded.orbitLeftOut) orbit targets (people before vendors)", [
                         LogKey.leadID: request.leadID.rawValue,
                     ])
                 }

@@ -296,17 +296,12 @@ public struct StageRecordProcessor: Sendable {
     }
 
     /// `entry`, whose record `written` is above MAX_RECORD_BYTES, made to fit
-    /// (``LeadPoolEntry/fitted(renderingAt:_:)``, logged as a warning); nil when it cannot be
+    /// (``LeadPoolEntry/fitted(codec:framing:renderingAt:)``, logged as a warning); nil when it cannot be
     /// (its request is then dead-lettered). Only an entry above the bound is encoded again.
     private func fitting(_ entry: LeadPoolEntry, written: ProducerRecord, for request: PhaseRequest) -> LeadPoolEntry? {
-        let codec = codec
         // The key and headers as the entry's record has them (``StageOutput/sideRecords(topics:codec:)``).
         let framing = written.byteCount - (written.value?.count ?? 0)
-        let fitted = entry.fitted(renderingAt: request.requestedAt) { entry in
-            guard let value = try? codec.encode(entry) else { return false }
-            return value.count + framing <= codec.maxRecordBytes
-        }
-        guard let fitted else { return nil }
+        guard let fitted = entry.fitted(codec: codec, framing: framing, renderingAt: request.requestedAt) else { return nil }
         logger.warning("pool entry above MAX_RECORD_BYTES (\(codec.maxRecordBytes)); written without: \(fitted.omitted?.joined(separator: "; ") ?? "")", [
             LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue,
         ])

@@ -74,8 +74,9 @@ enum DeliveryOutcome: Sendable {
 /// Sends the outputs of one input record until they are settled: acknowledged, or replaced by
 /// the input's dead letter, or given up because the producer is unusable or the runner stopped.
 ///
-/// Transient failures are retried for as long as it takes (``KafkaProducer/sendUntilSettled(_:logger:isAbandoned:)``):
-/// a broker outage of any length is waited out and no output is dropped.
+/// Transient failures are retried with a backoff (100 ms doubling to 5 s), re-sending only the
+/// records that were not acknowledged, for as long as it takes: a broker outage of any length is
+/// waited out and no output is dropped.
 struct OutputDelivery: Sendable {
     let producer: KafkaProducer
     let deadLetter: DeadLetterMaker
@@ -89,7 +90,7 @@ struct OutputDelivery: Sendable {
     func deliver(_ outputs: [ProducerRecord], for input: ConsumerRecord) async -> DeliveryOutcome {
         let refusal: KafkaError
         let reason: String
-        switch await producer.sendUntilSettled(outputs, logger: logger, isAbandoned: isAbandoned) {
+        switch await sendUntilSettled(outputs) {
         case .delivered(let reports): return .delivered(reports)
         case .handedBack: return .handedBack
         case .fatal(let error): return .fatal(error)
@@ -105,7 +106,7 @@ struct OutputDelivery: Sendable {
         }
         var lastRefusal = refusal
         for letter in letters {
-            switch await producer.sendUntilSettled([letter], logger: logger, isAbandoned: isAbandoned) {
+            switch await sendUntilSettled([letter]) {
             case .delivered: return .deadLettered(refusal, letter: letter)
             case .handedBack: return .handedBack
             case .fatal(let error): return .fatal(error)
@@ -119,56 +120,15 @@ struct OutputDelivery: Sendable {
         return .fatal(lastRefusal)
     }
 
-    /// A copy of `input` without its value (and without a key over ``maxKeptKeyBytes``), and the
-    /// note that says what was left out: sizes and a 64-bit FNV-1a hash of the value.
-    static func withholdingPayload(_ input: ConsumerRecord) -> (ConsumerRecord, String) {
-        var copy = input
-        copy.value = nil
-        var note = "payload withheld: \(input.value?.count ?? 0) bytes, fnv1a64 \(hexHash(input.value ?? []))"
-        if let key = input.key, key.count > maxKeptKeyBytes {
-            copy.key = nil
-            note += "; key withheld: \(key.count) bytes, fnv1a64 \(hexHash(key))"
-        }
-        return (copy, note)
+    private enum Settled {
+        case delivered([DeliveryReport])
+        case handedBack
+        case refused(KafkaError, topic: String)
+        case fatal(KafkaError)
     }
 
-    /// 64-bit FNV-1a, as 16 hex digits: identifies a withheld payload, not a security hash.
-    static func hexHash(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
-
-    private func fields(_ input: ConsumerRecord, _ error: KafkaError) -> [String: String] {
-        [LogKey.topic: input.topic, LogKey.partition: String(input.partition), LogKey.offset: String(input.offset),
-         LogKey.error: ProduceFailure.summary(of: error)]
-    }
-}
-
-/// How a ``KafkaProducer/sendUntilSettled(_:logger:isAbandoned:)`` ended.
-public enum SettledSend: Sendable {
-    /// Every record was acknowledged; their delivery reports, in order.
-    case delivered([DeliveryReport])
-    /// The caller stopped waiting (`isAbandoned`) while records were still unacknowledged.
-    case handedBack
-    /// A record can never be stored (``ProduceFailure/refused``); the first such, and its topic.
-    case refused(KafkaError, topic: String)
-    /// The producer is unusable (``ProduceFailure/fatal``).
-    case fatal(KafkaError)
-}
-
-extension KafkaProducer {
-    /// Sends `records` until they are settled: acknowledged, or one refused for good, or the
-    /// producer unusable, or `isAbandoned` says to stop waiting. Transient failures are retried
-    /// with a backoff (100 ms doubling to 5 s), re-sending only the records that were not
-    /// acknowledged, for as long as it takes: a broker outage of any length is waited out and no
-    /// record is dropped.
-    public func sendUntilSettled(_ records: [ProducerRecord], logger: Logger,
-                                 isAbandoned: @Sendable () -> Bool) async -> SettledSend {
-        var results = await sendReportingEach(records)
+    private func sendUntilSettled(_ records: [ProducerRecord]) async -> Settled {
+        var results = await producer.sendReportingEach(records)
         // Most sends are acknowledged whole at the first attempt: their reports as they are,
         // without the bookkeeping of a retry (three arrays a send).
         var acknowledged: [DeliveryReport] = []
@@ -184,7 +144,7 @@ extension KafkaProducer {
         var attempt = 0
         while true {
             attempt += 1
-            if attempt > 1 { results = await sendReportingEach(unsent.map { records[$0] }) }
+            if attempt > 1 { results = await producer.sendReportingEach(unsent.map { records[$0] }) }
             var retry: [Int] = []
             var transient: KafkaError?
             var refused: (KafkaError, String)?
@@ -216,5 +176,33 @@ extension KafkaProducer {
             delay = min(delay * 2, .seconds(5))
             unsent = retry
         }
+    }
+
+    /// A copy of `input` without its value (and without a key over ``maxKeptKeyBytes``), and the
+    /// note that says what was left out: sizes and a 64-bit FNV-1a hash of the value.
+    static func withholdingPayload(_ input: ConsumerRecord) -> (ConsumerRecord, String) {
+        var copy = input
+        copy.value = nil
+        var note = "payload withheld: \(input.value?.count ?? 0) bytes, fnv1a64 \(hexHash(input.value ?? []))"
+        if let key = input.key, key.count > maxKeptKeyBytes {
+            copy.key = nil
+            note += "; key withheld: \(key.count) bytes, fnv1a64 \(hexHash(key))"
+        }
+        return (copy, note)
+    }
+
+    /// 64-bit FNV-1a, as 16 hex digits: identifies a withheld payload, not a security hash.
+    static func hexHash(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    private func fields(_ input: ConsumerRecord, _ error: KafkaError) -> [String: String] {
+        [LogKey.topic: input.topic, LogKey.partition: String(input.partition), LogKey.offset: String(input.offset),
+         LogKey.error: ProduceFailure.summary(of: error)]
     }
 }
