@@ -787,8 +787,10 @@ struct CoordinatorCore<Source> {
                 }
                 if rewritingPoolEntry && leadState.status == .ready {
                     let finishedAt = leadState.readyAt ?? leadState.updatedAt
-                    let pool = LeadPoolEntry(profile: DocumentAssembly.withActivityText(leadState.profile, asOf: finishedAt),
+                    var pool = LeadPoolEntry(profile: DocumentAssembly.withActivityText(leadState.profile, asOf: finishedAt),
                                              accountID: leadState.lead.accountID, offerID: leadState.lead.offerID, finishedAt: finishedAt)
+                    pool.omitted = leadState.omitted  // as the finalize stage's entry said
+
                     job.append(.poolEntry(pool), topic: topics.leadPool, key: leadID.rawValue)
                 }
                 noteWaiting(leadID, leadState.status)

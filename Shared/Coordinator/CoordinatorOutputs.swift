@@ -146,9 +146,9 @@ extension Coordinator {
             for item in messages {
                 do {
                     var record = switch item.payload {
-                    case .request(let request): try codec.record(request, topic: item.topic, key: item.key, fragment: profile)
+                    case .request(let request): try requestRecord(request, item: item, codec: codec, fragment: profile, logger: logger)
                     case .usage(let usage): try codec.record(usage, topic: item.topic, key: item.key, fragment: profile)
-                    case .state(let state): try codec.record(state, topic: item.topic, key: item.key, fragment: profile)
+                    case .state(let state): try stateRecord(state, item: item, codec: codec, fragment: profile, logger: logger)
                     case .poolEntry(let entry): try poolEntryRecord(entry, item: item, codec: codec, fragment: profile, logger: logger)
                     case .membership(let membership): try codec.record(membership, topic: item.topic, key: item.key)
                     }
@@ -161,18 +161,44 @@ extension Coordinator {
             return records
         }
 
-        /// The record of a pool entry the coordinator rewrites (a web enrichment after finalize),
-        /// made to fit when it is above MAX_RECORD_BYTES as the finalize stage makes its entries
-        /// fit (``LeadPoolEntry/fitted(codec:framing:renderingAt:)``), rather than dead-lettered.
+        /// The records of the messages that carry a profile, made to fit when they are above
+        /// MAX_RECORD_BYTES rather than dead-lettered (`RecordFitting` in the pipeline rules):
+        /// - a phase request (``PhaseRequest/fitted(codec:framing:)``): one never answered is
+        ///   tried again, finalize forever;
+        /// - the lead's state (``LeadState/fitted(codec:framing:)``): a lead without its
+        ///   changelog record is one a restore does not know;
+        /// - a pool entry the coordinator rewrites (a web enrichment after finalize), as the
+        ///   finalize stage makes its entries fit (``LeadPoolEntry/fitted(codec:framing:renderingAt:)``).
+        private func requestRecord(_ request: PhaseRequest, item: Item, codec: MessageCodec, fragment: JSONFragment<EnrichedProfile>,
+                                   logger: Logger) throws -> ProducerRecord {
+            try fittedRecord(request, item: item, codec: codec, fragment: fragment, logger: logger,
+                             fit: { $0.fitted(codec: codec, framing: $1) }, omitted: { $0.document?.omitted })
+        }
+
+        private func stateRecord(_ state: LeadState, item: Item, codec: MessageCodec, fragment: JSONFragment<EnrichedProfile>,
+                                 logger: Logger) throws -> ProducerRecord {
+            try fittedRecord(state, item: item, codec: codec, fragment: fragment, logger: logger,
+                             fit: { $0.fitted(codec: codec, framing: $1) }, omitted: \.omitted)
+        }
+
         private func poolEntryRecord(_ entry: LeadPoolEntry, item: Item, codec: MessageCodec, fragment: JSONFragment<EnrichedProfile>,
                                      logger: Logger) throws -> ProducerRecord {
-            let record = try codec.record(entry, topic: item.topic, key: item.key, fragment: fragment)
+            try fittedRecord(entry, item: item, codec: codec, fragment: fragment, logger: logger,
+                             fit: { $0.fitted(codec: codec, framing: $1, renderingAt: $0.finishedAt) }, omitted: \.omitted)
+        }
+
+        /// The record of `message`, or of `fit(message, framing)` (logged as a warning, with what
+        /// `omitted` says it left out) when it is above MAX_RECORD_BYTES; one that cannot be made
+        /// to fit is returned as it is, and the coordinator's bound dead-letters it with the reason.
+        private func fittedRecord<M: Message>(
+            _ message: M, item: Item, codec: MessageCodec, fragment: JSONFragment<EnrichedProfile>, logger: Logger,
+            fit: (M, _ framing: Int) -> M?, omitted: (M) -> [String]?
+        ) throws -> ProducerRecord {
+            let record = try codec.record(message, topic: item.topic, key: item.key, fragment: fragment)
             guard codec.oversizeReason(record) != nil else { return record }
-            let framing = record.byteCount - (record.value?.count ?? 0)
-            guard let fitted = entry.fitted(codec: codec, framing: framing, renderingAt: entry.finishedAt) else {
-                return record  // dead-lettered with the reason (the coordinator's bound)
-            }
-            logger.warning("pool entry above MAX_RECORD_BYTES (\(codec.maxRecordBytes)); written without: \(fitted.omitted?.joined(separator: "; ") ?? "")",
+            // The key and headers, which the fitted message's record has too.
+            guard let fitted = fit(message, record.byteCount - (record.value?.count ?? 0)) else { return record }
+            logger.warning("\(M.schemaName) above MAX_RECORD_BYTES (\(codec.maxRecordBytes)); written without: \(omitted(fitted)?.joined(separator: "; ") ?? "the lead's pool profile")",
                            [LogKey.leadID: leadID.rawValue])
             return try codec.record(fitted, topic: item.topic, key: item.key)
         }

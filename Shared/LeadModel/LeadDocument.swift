@@ -59,6 +59,10 @@ public struct PhaseOutput: Codable, Hashable, Sendable {
 /// 2. take the profile URLs from the request's lead (a found profile adds one);
 /// 3. fold in ``outputs`` in order, as each phase's result would have been merged;
 /// 4. set ``skippedPhases`` and ``web``, and apply ``override`` to the score card.
+///
+/// A request that would be above MAX_RECORD_BYTES carries the profile put together as ``base``,
+/// no outputs, and parts of it left out, named in ``omitted`` (`PhaseRequest.fitted` in the
+/// pipeline rules).
 public struct DocumentParts: Codable, Hashable, Sendable {
     /// The document the run started from when the discovery does not give it: for a re-enrich
     /// run, the lead's profile as its last run left it. Nil: start from the lead.
@@ -71,21 +75,25 @@ public struct DocumentParts: Codable, Hashable, Sendable {
     public var web: WebEnrichment?
     /// The lead's override in force when the request was sent, if any.
     public var override: LeadOverride?
+    /// What the coordinator left out of the document so that its request fits in a record, as
+    /// a pool entry's `omitted` says it; nil when nothing. The pool entry made from it says so too.
+    public var omitted: [String]?
 
     /// Creates the parts.
     public init(
         base: EnrichedProfile? = nil, outputs: [PhaseOutput] = [], skippedPhases: [PhaseSkip] = [],
-        web: WebEnrichment? = nil, override: LeadOverride? = nil
+        web: WebEnrichment? = nil, override: LeadOverride? = nil, omitted: [String]? = nil
     ) {
         self._base = Indirect(wrappedValue: base)
         self.outputs = outputs
         self.skippedPhases = skippedPhases
         self.web = web
         self.override = override
+        self.omitted = omitted
     }
 
     private enum CodingKeys: String, CodingKey {
-        case base, outputs, skippedPhases, web, override
+        case base, outputs, skippedPhases, web, override, omitted
     }
 
     public init(from decoder: any Decoder) throws {
@@ -95,7 +103,8 @@ public struct DocumentParts: Codable, Hashable, Sendable {
             outputs: try container.decode([PhaseOutput].self, forKey: .outputs),
             skippedPhases: try container.decode([PhaseSkip].self, forKey: .skippedPhases),
             web: try container.decodeIfPresent(WebEnrichment.self, forKey: .web),
-            override: try container.decodeIfPresent(LeadOverride.self, forKey: .override))
+            override: try container.decodeIfPresent(LeadOverride.self, forKey: .override),
+            omitted: try container.decodeIfPresent([String].self, forKey: .omitted))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -105,5 +114,6 @@ public struct DocumentParts: Codable, Hashable, Sendable {
         try container.encode(skippedPhases, forKey: .skippedPhases)
         try container.encodeIfPresent(web, forKey: .web)
         try container.encodeIfPresent(override, forKey: .override)
+        try container.encodeIfPresent(omitted, forKey: .omitted)
     }
 }

@@ -19,6 +19,7 @@ extension LeadState: JSONWritable {
         try object.member("lead", lead)
         try object.member("mode", mode)
         object.member("nextAttempt", nextAttempt)
+        object.member("omitted", omitted)
         object.member("phaseIndex", phaseIndex)
         object.member("plan", plan)
         if document == nil { try object.member("profile", profile) }

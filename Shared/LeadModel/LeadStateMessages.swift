@@ -305,6 +305,11 @@ public struct LeadState: Message, Hashable {
     /// phase sent, or not in its mode): a re-enrich of them starts as soon as the run is ready.
     /// Written only when set (an optional field within version 3).
     public var foundDuringRun: [Platform]?
+    /// What was left out of the profiles this state carries (the lead's pool profile, the run's
+    /// base, the profile) to write its record within MAX_RECORD_BYTES, as a pool entry's
+    /// `omitted` says it; the run's requests and so its pool entry say it too. Written only when
+    /// set (an optional field within version 4).
+    public var omitted: [String]?
 
     /// Creates a state record.
     public init(
@@ -364,7 +369,7 @@ public struct LeadState: Message, Hashable {
 
     private enum CodingKeys: String, CodingKey {
         case lead, runID, mode, status, plan, phaseIndex, inFlight, profile, document, history, createdAt, updatedAt,
-             readyAt, nextAttempt, foundDuringRun
+             readyAt, nextAttempt, foundDuringRun, omitted
     }
 
     public init(from decoder: any Decoder) throws {
@@ -383,6 +388,7 @@ public struct LeadState: Message, Hashable {
         readyAt = try container.decodeIfPresent(Date.self, forKey: .readyAt)
         nextAttempt = try container.decodeIfPresent(Int.self, forKey: .nextAttempt)
         foundDuringRun = try container.decodeIfPresent([Platform].self, forKey: .foundDuringRun)
+        omitted = try container.decodeIfPresent([String].self, forKey: .omitted)
         if let profile = try container.decodeIfPresent(EnrichedProfile.self, forKey: .profile) {
             self.profile = profile
         } else if let document = try container.decodeIfPresent(DocumentReferences.self, forKey: .document) {
@@ -416,6 +422,7 @@ public struct LeadState: Message, Hashable {
         try container.encodeIfPresent(readyAt, forKey: .readyAt)
         try container.encodeIfPresent(nextAttempt, forKey: .nextAttempt)
         try container.encodeIfPresent(foundDuringRun, forKey: .foundDuringRun)
+        try container.encodeIfPresent(omitted, forKey: .omitted)
         if let document = storedDocument {
             try container.encode(document, forKey: .document)
         } else {
@@ -446,12 +453,13 @@ public struct LeadState: Message, Hashable {
 
 extension LeadState {
     /// Takes the profile from the lead's pool entry, the one ``poolEntry`` refers to, keeping a
-    /// web enrichment the record carried (one that came after finalize). The state then holds
-    /// the profile, so its next record carries it.
+    /// web enrichment the record carried (one that came after finalize), and what the entry says
+    /// it left out (``omitted``). The state then holds the profile, so its next record carries it.
     public mutating func loadProfile(from entry: LeadPoolEntry) {
         let web = profile.web
         profile = entry.profile
         if let web { profile.web = web }
+        omitted = entry.omitted  // what the entry's profile lacks
         poolEntry = nil
         isProfileLoaded = true
     }

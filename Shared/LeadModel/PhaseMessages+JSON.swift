@@ -53,11 +53,12 @@ extension DocumentParts: JSONWritable, JSONReadable {
         self.init(
             base: try object.optionalObject("base"), outputs: try object.objects("outputs"),
             skippedPhases: try object.objects("skippedPhases"), web: try object.optionalDecoded("web", as: WebEnrichment.self),
-            override: try object.optionalDecoded("override", as: LeadOverride.self))
+            override: try object.optionalDecoded("override", as: LeadOverride.self), omitted: try object.optionalStrings("omitted"))
     }
 
     public func writeMembers(to object: inout JSONObjectWriter) throws {
         try object.member("base", base)
+        object.member("omitted", omitted)
         try object.member("outputs", outputs)
         try object.member("override", encoding: override)
         try object.member("skippedPhases", skippedPhases)
@@ -85,13 +86,15 @@ extension PhasePayload: JSONWritable, JSONReadable {
     public init(reading object: inout JSONObjectReader) throws {
         self.init(
             profile: try object.optionalObject("profile"), activity: try object.optionalObject("activity"),
-            activityOutcome: try object.optionalObject("activityOutcome"), scores: try object.optionalObject("scores"))
+            activityOutcome: try object.optionalObject("activityOutcome"), scores: try object.optionalObject("scores"),
+            omitted: try object.optionalStrings("omitted"))
     }
 
     /// As `encode(to:)`: the activity without its plain text.
     public func writeMembers(to object: inout JSONObjectWriter) throws {
         try object.member("activity", activity.map(Activity.WithoutPlainText.init))
         try object.member("activityOutcome", activityOutcome)
+        object.member("omitted", omitted)
         try object.member("profile", profile)
         try object.member("scores", scores)
     }

@@ -247,21 +247,26 @@ public struct PhasePayload: Codable, Hashable, Sendable {
     public var activityOutcome: PlatformOutcome?
     /// Scoring phase output.
     public var scores: ScoreCard?
+    /// What the stage left out of its output to keep it within its budget (a quarter of
+    /// MAX_RECORD_BYTES), as a pool entry's `omitted` says it; nil when nothing. The lead's pool
+    /// entry says it too.
+    public var omitted: [String]?
 
     /// Creates a payload.
     public init(profile: ProfilePhaseOutput? = nil, activity: Activity? = nil, activityOutcome: PlatformOutcome? = nil,
-                scores: ScoreCard? = nil) {
+                scores: ScoreCard? = nil, omitted: [String]? = nil) {
         self.profile = profile
         self.activity = activity
         self.activityOutcome = activityOutcome
         self.scores = scores
+        self.omitted = omitted
     }
 
     /// No output (a failed phase).
     public static let empty = PhasePayload()
 
     private enum CodingKeys: String, CodingKey {
-        case profile, activity, activityOutcome, scores
+        case profile, activity, activityOutcome, scores, omitted
     }
 
     /// Encodes the payload; the activity without its plain text, which repeats the posts and
@@ -273,6 +278,7 @@ public struct PhasePayload: Codable, Hashable, Sendable {
         try container.encodeIfPresent(activity.map(Activity.WithoutPlainText.init), forKey: .activity)
         try container.encodeIfPresent(activityOutcome, forKey: .activityOutcome)
         try container.encodeIfPresent(scores, forKey: .scores)
+        try container.encodeIfPresent(omitted, forKey: .omitted)
     }
 }
 

@@ -18,6 +18,26 @@ public enum DocumentAssembly {
         return withActivityText ? Self.withActivityText(assembled, asOf: request.requestedAt) : assembled
     }
 
+    /// What the profile `request` stands for lacks, as a pool entry's `omitted` says it: what
+    /// the stages left out of their outputs (``PhasePayload/omitted``), then what the coordinator
+    /// left out to write its records (``DocumentParts/omitted``); nil when nothing.
+    public static func omitted(of request: PhaseRequest) -> [String]? {
+        guard let document = request.document else { return nil }
+        return omitted(outputs: document.outputs, after: document.omitted)
+    }
+
+    /// `earlier` and what `outputs` left out (``PhasePayload/omitted``), posts left out said once
+    /// of all there were; nil when nothing. An output that cannot be read adds nothing.
+    public static func omitted(outputs: [PhaseOutput], after earlier: [String]?) -> [String]? {
+        var omitted = earlier ?? []
+        for output in outputs {
+            for part in (try? output.decodedPayload())?.omitted ?? [] {
+                omitted = FittedProfile.omitting(part, after: omitted)
+            }
+        }
+        return omitted.isEmpty ? nil : omitted
+    }
+
     /// `profile` with its activity's plain text rendered from the posts, their ages as of `now`,
     /// when it has none: a phase result carries none (``PhasePayload``), so a profile put
     /// together from results lacks it until whoever writes a pool entry or asks a model renders it.

@@ -352,7 +352,7 @@ public struct LeadStateMachine: Sendable {
             current.readyAt = nil
             current.runBase = current.profile
             current.outputs = []
-            current.runOutputs = []
+            current.dropRunOutputs()
             current.poolEntry = nil
             current.profile.skippedPhases = []
         }
@@ -400,7 +400,7 @@ public struct LeadStateMachine: Sendable {
             current.status = status
             current.inFlight = nil
             current.outputs = []  // a wait may outlast the results topic: the run's records carry the profile from now on
-            current.runOutputs = []
+            current.dropRunOutputs()
             return changed
         }
         if changed == true {
@@ -410,8 +410,14 @@ public struct LeadStateMachine: Sendable {
 
     private mutating func sendRequest(phase: Phase, attempt: Int, at: Date) {
         applyOverrideToCard()  // a retry too carries the override in force
-        let document = phase.readsEnrichedProfile ? documentParts(of: state) : nil
-        if phase.readsEnrichedProfile && document == nil { loadProfile(at: at) }  // the request carries it
+        var document = phase.readsEnrichedProfile ? documentParts(of: state) : nil
+        if phase.readsEnrichedProfile && document == nil {
+            loadProfile(at: at)  // the request carries it
+            if let state, let omitted = state.omitted {  // and says what its record left out of it
+                document = DocumentParts(base: state.profile, skippedPhases: state.profile.skippedPhases, web: state.profile.web,
+                                         override: override, omitted: omitted)
+            }
+        }
         let deadline = at.addingTimeInterval(configuration.timeout(for: phase))
         let platforms = state.map { phase == .profile ? profilePlatforms(of: $0).sorted() : [] } ?? []
         let sent = update { current -> PhaseRequest in
@@ -448,7 +454,7 @@ public struct LeadStateMachine: Sendable {
                 loadProfile(at: at)
                 update { rebased in
                     rebased.runBase = rebased.profile
-                    rebased.runOutputs = []
+                    rebased.dropRunOutputs()
                 }
             }
             let ids = update { current -> (AccountID, LeadID, RunID) in
@@ -530,7 +536,7 @@ public struct LeadStateMachine: Sendable {
             current.outputs = []  // the ready record refers to the pool entry, or carries the profile
             // The run's outputs stay in memory while the profile is not put together: the lead is
             // held until its ready record is acknowledged, and an event in between may need it.
-            if current.isProfileLoaded { current.runOutputs = [] }
+            if current.isProfileLoaded { current.dropRunOutputs() }
             current.readyAt = at
             let found = current.foundDuringRun ?? []
             current.foundDuringRun = nil
@@ -604,7 +610,7 @@ public struct LeadStateMachine: Sendable {
             return nil
         }
         return DocumentParts(base: state.runBase, outputs: state.runOutputs, skippedPhases: state.profile.skippedPhases,
-                             web: state.profile.web, override: override)
+                             web: state.profile.web, override: override, omitted: state.omitted)
     }
 
     /// Puts the profile together from what the run started from and its outputs, when it is
@@ -616,7 +622,7 @@ public struct LeadStateMachine: Sendable {
         update { [override] current in
             current.profile = current.wholeProfile(override: override, at: at)
             current.isProfileLoaded = true
-            if current.status == .ready { current.runOutputs = [] }
+            if current.status == .ready { current.dropRunOutputs() }
         }
     }
 
@@ -674,5 +680,14 @@ extension LeadState {
     var isPriority: Bool {
         if case .reEnrich = mode { return true }
         return lead.source.isIntent
+    }
+}
+
+extension LeadState {
+    /// Forgets the run's outputs once the profile holds them (``isProfileLoaded``), keeping what
+    /// they left out (``PhasePayload/omitted``) in ``omitted``.
+    mutating func dropRunOutputs() {
+        omitted = DocumentAssembly.omitted(outputs: runOutputs, after: omitted)
+        runOutputs = []
     }
 }

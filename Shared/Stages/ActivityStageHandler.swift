@@ -20,8 +20,9 @@ import Runtime
 /// - Charges: one `activity` unit per successful provider call.
 /// - Size: with an output budget (a quarter of MAX_RECORD_BYTES in the service), the activity
 ///   keeps its newest posts and its orbit's competitors, other vendors, then people within about
-///   that many bytes (``ActivityBuilder/bounded(_:toAbout:now:)``). The requests and the pool entry that carry it
-///   beside the profile then fit too. Without a budget, an activity above the bound was
+///   that many bytes (``ActivityBuilder/bounded(_:toAbout:now:)``), what it left out named in
+///   the payload's `omitted`, which the pool entry repeats. The requests and the pool entry that
+///   carry it beside the profile then fit too. Without a budget, an activity above the bound was
 ///   dead-lettered on every attempt, each one charged, and the lead went on without any.
 public struct ActivityStageHandler: PhaseHandler {
     /// ``Phase/activity``.
@@ -81,8 +82,15 @@ public struct ActivityStageHandler: PhaseHandler {
             // No plain text: the result does not carry it (``PhasePayload``).
             let builtAt = now()
             var activity = ActivityBuilder.build(raw: raw, competitors: competitors, now: builtAt, withText: false)
+            var omitted: [String] = []
             if let outputBudget {
                 let bounded = ActivityBuilder.bounded(activity, toAbout: outputBudget, now: builtAt)
+                if bounded.postsLeftOut > 0 {
+                    omitted = FittedProfile.omitting(oldestPosts: bounded.postsLeftOut, of: activity.posts.count, after: [])
+                }
+                if bounded.orbitLeftOut > 0 {
+                    omitted.append("activity.orbit: \(bounded.orbitLeftOut) of \(activity.orbit.count) targets, people before vendors")
+                }
                 activity = bounded.activity
                 if bounded.postsLeftOut + bounded.orbitLeftOut > 0 {
                     logger?.info("activity above its output budget (\(outputBudget) bytes): left out the \(bounded.postsLeftOut) oldest posts and \(bounded.orbitLeftOut) orbit targets (people before vendors)", [
@@ -91,7 +99,8 @@ public struct ActivityStageHandler: PhaseHandler {
                 }
             }
             return output(
-                request, .completed, PhasePayload(activity: activity, activityOutcome: .succeeded),
+                request, .completed,
+                PhasePayload(activity: activity, activityOutcome: .succeeded, omitted: omitted.isEmpty ? nil : omitted),
                 charges: [BillableCharge(provider: Self.activityProvider, units: 1)])
         } catch {
             let failed = PlatformOutcome.failed(reason: error.description, isRetriable: error.isRetriable)

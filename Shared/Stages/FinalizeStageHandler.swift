@@ -4,7 +4,9 @@ import LeadRules
 import Synchronization
 
 /// The finalize phase: the lead's pool entry, assembled from the whole profile the request
-/// carries (``Phase/readsEnrichedProfile``), finished now.
+/// carries (``Phase/readsEnrichedProfile``), finished now. What the stages left out of their
+/// outputs and the coordinator out of the request to fit them in records
+/// (``DocumentAssembly/omitted(of:)``) the entry says it lacks too.
 ///
 /// The entry goes to `lead.pool` before the result (``StageOutput/records(topics:codec:isPriority:)``),
 /// and the request's offset is committed only when both are acknowledged: so a lead the
@@ -63,7 +65,8 @@ public struct FinalizeStageHandler: PhaseHandler {
         let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
         guard written.insert(Self.runKey(request)) else { return StageOutput(result: result) }
         let profile = DocumentAssembly.profile(of: request)
-        let entry = LeadPoolEntry(profile: profile, accountID: request.accountID, offerID: request.offerID, finishedAt: finishedAt)
+        var entry = LeadPoolEntry(profile: profile, accountID: request.accountID, offerID: request.offerID, finishedAt: finishedAt)
+        entry.omitted = DocumentAssembly.omitted(of: request)  // what the stages and the coordinator left out
         let enrollment = AutopilotCheck.enrollment(
             finalizing: request, profile: profile, account: accounts(request.accountID), override: overrides(request.leadID),
             at: finishedAt)

@@ -1,6 +1,8 @@
 import Foundation
+import JSONCodec
 import LeadModel
 import LeadRules
+import Runtime
 
 /// The profile phase: LinkedIn and X enrichment, concurrently.
 ///
@@ -18,6 +20,12 @@ import LeadRules
 ///   credits went to). A miss or an error costs nothing.
 /// - A provider out of credits is a retriable failed platform outcome with that reason, like a
 ///   rate limit: the vendor contract is the platform's, so it never pauses the customer's account.
+/// - Size: with an output budget (a quarter of MAX_RECORD_BYTES in the service), an output above
+///   it loses its LinkedIn lists, then the end of its longest texts
+///   (``ProfilePhaseOutput/bounded(toAbout:size:)``), named in the payload's `omitted`, which the
+///   pool entry repeats. A provider's answer has no bound of its own: without one, a result above
+///   MAX_RECORD_BYTES was dead-lettered on every attempt, each one charged, and the lead went on
+///   without a profile.
 public struct ProfileStageHandler: PhaseHandler {
     /// ``Phase/profile``.
     public let phase = Phase.profile
@@ -28,19 +36,26 @@ public struct ProfileStageHandler: PhaseHandler {
 
     private let linkedin: any LinkedInProvider
     private let x: any XProvider
+    private let outputBudget: Int?
+    private let logger: Logger?
     private let service: String
     private let now: @Sendable () -> Date
 
     /// Creates the handler.
     /// - Parameters:
+    ///   - outputBudget: about how many bytes of JSON the output may take (see the type's
+    ///     documentation); nil: no bound.
+    ///   - logger: says when an output is bounded.
     ///   - service: written into each result.
     ///   - now: the clock for `finishedAt`.
     public init(
-        linkedin: any LinkedInProvider, x: any XProvider, service: String = "profile-stage",
-        now: @escaping @Sendable () -> Date = { Date() }
+        linkedin: any LinkedInProvider, x: any XProvider, outputBudget: Int? = nil, logger: Logger? = nil,
+        service: String = "profile-stage", now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.linkedin = linkedin
         self.x = x
+        self.outputBudget = outputBudget
+        self.logger = logger
         self.service = service
         self.now = now
     }
@@ -54,9 +69,18 @@ public struct ProfileStageHandler: PhaseHandler {
         async let xFetch = fetchX(xPlan, lead: lead, attempt: request.attempt)
         let (linkedinResult, xResult) = await (linkedinFetch, xFetch)
 
-        let output = ProfilePhaseOutput(
+        var output = ProfilePhaseOutput(
             linkedin: linkedinResult.value?.profile, x: xResult.value, company: linkedinResult.value?.company,
             linkedinOutcome: linkedinResult.outcome, xOutcome: xResult.outcome)
+        var omitted: [String] = []
+        if let outputBudget {
+            (output, omitted) = output.bounded(toAbout: outputBudget) { (try? JSONStreamEncoder.encode($0).count) ?? .max }
+            if !omitted.isEmpty {
+                logger?.warning("profile above its output budget (\(outputBudget) bytes); left out: \(omitted.joined(separator: "; "))", [
+                    LogKey.leadID: request.leadID.rawValue,
+                ])
+            }
+        }
         var charges: [BillableCharge] = []
         if let enrichment = linkedinResult.value {
             // A vendor waterfall's answer charges each vendor whose fields were kept; another
@@ -69,7 +93,8 @@ public struct ProfileStageHandler: PhaseHandler {
         if xResult.value != nil { charges.append(BillableCharge(provider: Self.xProvider, units: 1)) }
         let outcome = Self.phaseOutcome(linkedin: linkedinResult.outcome, x: xResult.outcome)
         let result = PhaseResult(
-            answering: request, outcome: outcome, payload: PhasePayload(profile: output), charges: charges,
+            answering: request, outcome: outcome, payload: PhasePayload(profile: output, omitted: omitted.isEmpty ? nil : omitted),
+            charges: charges,
             finishedAt: now(), service: service)
         return StageOutput(result: result)
     }

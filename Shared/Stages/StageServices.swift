@@ -16,7 +16,9 @@ extension StageService {
         let metrics = MetricsRegistry()
         let handler = ProfileStageHandler(
             linkedin: try linkedin ?? providers.makeLinkedInProvider(environment: environment, metrics: metrics),
-            x: try x ?? providers.makeXProvider(environment: environment), service: environment.service)
+            x: try x ?? providers.makeXProvider(environment: environment),
+            // A quarter of a record, as the activity: the requests and the pool entry carry both.
+            outputBudget: environment.codec.maxRecordBytes / 4, logger: environment.logger, service: environment.service)
         return try StageService(environment: environment, configuration: configuration, handler: handler, metrics: metrics)
     }
 

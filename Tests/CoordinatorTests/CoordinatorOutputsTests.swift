@@ -94,3 +94,55 @@ extension CoordinatorOutputsTests {
         XCTAssertEqual(written.omitted, ["activity.posts: the \(200 - kept) oldest of 200"])
     }
 }
+
+extension CoordinatorOutputsTests {
+    /// A phase request above MAX_RECORD_BYTES is made to fit, not dead-lettered: a finalize
+    /// request the coordinator cannot write is retried forever (finalize must complete), and any
+    /// other is retried and skipped, calling the providers again each time. Here a lead matched
+    /// from the pool brings a profile close to the bound, and its scoring output takes the
+    /// finalize request over it. The request written carries the document put together, its
+    /// oldest posts left out and named, and the same request gives the same record (a retried
+    /// attempt gets the same input).
+    func testAPhaseRequestAboveTheBoundIsMadeToFitAndSaysWhatItLeftOut() throws {
+        let at = Date(timeIntervalSince1970: 1_750_000_000)
+        var pool = EnrichedProfile(leadID: "lead-1", name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe")
+        pool.linkedin = LinkedInProfile(
+            publicIdentifier: "janedoe", fullName: "Jane Doe", headline: "VP Sales at Acme", jobTitle: "VP Sales", company: "Acme",
+            companyLinkedInID: nil, location: "Berlin", experiences: [Experience(company: "Acme", title: "VP Sales", startDate: nil)],
+            education: [], skills: ["Sales"], certifications: [], languages: [], connections: 500, followers: 900)
+        let posts = (0..<200).map {
+            Post(id: "p\($0)", platform: .linkedin, date: at.addingTimeInterval(-Double($0) * 3_600),
+                 text: String(repeating: "Rebuilding our outbound motion this quarter. ", count: 4), likes: 1, replies: 0, reposts: 0,
+                 url: "https://www.linkedin.com/feed/update/\($0)")
+        }
+        pool.activity = Activity(posts: posts, plainText: "", orbit: [], signalDate: posts[0].date)
+        let lead = LeadDiscovered(leadID: "lead-1", accountID: "acct-1", offerID: "offer-2", sourceSearchID: "search-1", source: .leadPool,
+                                  name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe", mode: .scoringOnly,
+                                  discoveredAt: at, poolProfile: pool)
+        let card = ScoreCard(fit: 80, intent: 75, timing: 50, composite: 70, buyerState: .active, fitReasons: [], intentReasons: [],
+                             timingReasons: [], stateReason: "test", scorer: "fixed", scoredAt: at)
+        let document = DocumentParts(outputs: [try PhaseOutput(phase: .scoring, payload: PhasePayload(scores: card))])
+        let request = PhaseRequest(leadID: "lead-1", runID: "run-1", phase: .finalize, attempt: 1, mode: .scoringOnly, platforms: [],
+                                   lead: lead, profile: EnrichedProfile(discovered: lead), accountID: "acct-1", offerID: "offer-2",
+                                   isPriority: false, requestedAt: at, document: document)
+        let codec = MessageCodec(maxRecordBytes: 40_000)
+        XCTAssertGreaterThan(try codec.encode(request).count, codec.maxRecordBytes)
+        func written() throws -> ProducerRecord {
+            var job = Coordinator.EncodeJob(leadID: "lead-1")
+            job.append(.request(request), topic: "phase.finalize", key: "lead-1")
+            return try XCTUnwrap(job.records(codec: codec, logger: Logger(service: "test", level: .error, sink: { _ in })).first?.record)
+        }
+        let record = try written()
+        XCTAssertNil(codec.oversizeReason(record))
+        XCTAssertEqual(record.value, try written().value, "the same request, the same record")
+        let read = try codec.decode(PhaseRequest.self, from: try XCTUnwrap(record.value))
+        XCTAssertEqual(read.attemptKey, request.attemptKey)
+        let profile = DocumentAssembly.profile(of: read)
+        let kept = try XCTUnwrap(profile.activity?.posts.count)
+        XCTAssertGreaterThan(kept, 0)
+        XCTAssertEqual(profile.activity?.posts, Array(posts.prefix(kept)), "the newest posts")
+        XCTAssertEqual(profile.scores, card)
+        XCTAssertEqual(profile.linkedin, pool.linkedin)
+        XCTAssertEqual(read.document?.omitted, ["activity.posts: the \(200 - kept) oldest of 200"])
+    }
+}

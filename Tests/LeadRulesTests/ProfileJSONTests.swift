@@ -143,7 +143,8 @@ final class ProfileJSONTests: XCTestCase {
             base: profile,
             outputs: [try PhaseOutput(phase: .profile, payload: fullPayload()), try PhaseOutput(phase: .scoring, payload: PhasePayload(scores: profile.scores))],
             skippedPhases: profile.skippedPhases, web: profile.web,
-            override: LeadOverride(leadID: "lead-1", state: .manual, reason: "called them", requestedBy: "sam", at: day))
+            override: LeadOverride(leadID: "lead-1", state: .manual, reason: "called them", requestedBy: "sam", at: day),
+            omitted: ["activity.posts: the 2 oldest of 5"])
     }
 
     /// A payload with every field set (no phase writes all of them; the type allows it). Its
@@ -154,7 +155,8 @@ final class ProfileJSONTests: XCTestCase {
         return PhasePayload(
             profile: ProfilePhaseOutput(linkedin: profile.linkedin, x: profile.x, company: profile.company,
                                         linkedinOutcome: profile.linkedinOutcome, xOutcome: profile.xOutcome),
-            activity: profile.activity, activityOutcome: profile.activityOutcome, scores: profile.scores)
+            activity: profile.activity, activityOutcome: profile.activityOutcome, scores: profile.scores,
+            omitted: ["activity.orbit: 3 of 9 targets, people before vendors"])
     }
 
     func testThePhaseMessagesPartsSetEveryField() throws {
@@ -380,6 +382,7 @@ final class ProfileJSONTests: XCTestCase {
         state.poolEntry = RecordPosition(topic: "lead.pool", partition: 1, offset: 9)
         state.isProfileLoaded = false
         state.foundDuringRun = [.linkedin]
+        state.omitted = ["activity.posts: the 2 oldest of 5"]
         return state
     }
 

@@ -340,4 +340,47 @@ final class ResilienceSystemTests: XCTestCase {
         }
         await harness.tearDown()
     }
+
+    /// A lead whose requests outgrow MAX_RECORD_BYTES still finishes, once: a lead matched from
+    /// the pool brings a profile just within the bound, and its scoring card takes the finalize
+    /// request over it. Before, the coordinator dead-lettered its own request and tried finalize
+    /// again forever; now the request carries the profile without its oldest posts, and the
+    /// pool entry says so. Nothing of the lead is dead-lettered.
+    func testALeadWhoseFinalizeRequestOutgrowsTheBoundFinishesWithoutItsOldestPosts() async throws {
+        let harness = try await PipelineHarness(environment: ["MAX_RECORD_BYTES": "65536"])
+        do {
+            try harness.startAll()
+            var lead = try XCTUnwrap(harness.makeLeads(1, modes: [.scoringOnly], prefix: "prolific").first)
+            var profile = try XCTUnwrap(lead.poolProfile)
+            var posts: [Post] = []
+            let now = Date()
+            // Posts until the lead's record is just within the bound.
+            while try harness.environment.codec.encode(lead).count < 65_000 {
+                posts.append(Post(id: "p\(posts.count)", platform: .linkedin, date: now.addingTimeInterval(-Double(posts.count) * 3_600),
+                                  text: "Rebuilding the outbound motion, post \(posts.count): " + String(repeating: "pipeline ", count: 20),
+                                  likes: 1, replies: 0, reposts: 0, url: "https://www.linkedin.com/feed/update/\(posts.count)"))
+                profile.activity = Activity(posts: posts, plainText: "", orbit: [], signalDate: posts[0].date)
+                lead.poolProfile = profile
+            }
+            let others = harness.makeLeads(5)
+            try await harness.publish(leads: [lead] + others)
+            let pool = try await harness.waitForPool(6, timeoutSeconds: 120)
+            let entries = pool.filter { $0.key == lead.leadID.rawValue }.map(\.value)
+            XCTAssertEqual(entries.count, 1, "finalized once")
+            let entry = try XCTUnwrap(entries.first)
+            let kept = try XCTUnwrap(entry.profile.activity?.posts)
+            XCTAssertFalse(kept.isEmpty)
+            XCTAssertEqual(kept.map(\.id), posts.prefix(kept.count).map(\.id), "the newest posts")
+            XCTAssertNotNil(entry.profile.scores)
+            XCTAssertEqual(entry.omitted?.count, 1)
+            XCTAssertTrue(entry.omitted?.first?.hasPrefix("activity.posts: the \(posts.count - kept.count) oldest of \(posts.count)") == true,
+                          "\(entry.omitted ?? [])")
+            let letters = try await harness.readAll(DeadLetter.self, topic: harness.environment.topics.deadLetters)
+            XCTAssertEqual(letters.map(\.value.reason), [], "nothing dead-lettered")
+        } catch {
+            await harness.tearDown()
+            throw error
+        }
+        await harness.tearDown()
+    }
 }

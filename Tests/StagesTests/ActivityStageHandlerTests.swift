@@ -156,5 +156,9 @@ extension ActivityStageHandlerTests {
         XCTAssertEqual(activity.orbit.filter { $0.classification == .competitor }.map(\.handle), ["outreach"],
                        "a competitor is kept before people with more interactions")
         XCTAssertEqual(result.charges, [BillableCharge(provider: "activity", units: 1)])
+        XCTAssertEqual(result.payload.omitted, [
+            "activity.posts: the \(1_500 - activity.posts.count) oldest of 1500",
+            "activity.orbit: \(3_001 - activity.orbit.count) of 3001 targets, people before vendors",
+        ], "the pool entry will say what the activity lacks")
     }
 }

@@ -133,3 +133,55 @@ final class ProfileStageHandlerTests: XCTestCase {
             .failed(reason: "LinkedIn: timeout", isRetriable: true))
     }
 }
+
+/// A LinkedIn provider whose answer is `enrichment`, whatever it is asked.
+private struct StubLinkedInProvider: LinkedInProvider {
+    let enrichment: LinkedInEnrichment
+
+    func fetchProfile(handle: String, lead: LeadIdentity?, attempt: Int) async throws(ProviderError) -> LinkedInEnrichment {
+        enrichment
+    }
+}
+
+extension ProfileStageHandlerTests {
+    /// A provider's answer has no bound: above the handler's output budget (a quarter of
+    /// MAX_RECORD_BYTES in the service) the output loses its LinkedIn lists, then the end of its
+    /// longest texts, and says so, instead of a result above the bound being dead-lettered on
+    /// every attempt, each one charged, and the lead going on without a profile.
+    func testAnAnswerAboveTheOutputBudgetLosesItsListsThenItsLongTextsAndSaysSo() async throws {
+        let experiences = [Experience(company: "Acme", title: "VP Sales", startDate: Fixtures.daysAgo(400))]
+            + (0..<2_000).map { Experience(company: "Company \($0)", title: "Account Executive", startDate: Fixtures.daysAgo(5_000),
+                                           endDate: Fixtures.daysAgo(4_000)) }
+        let profile = LinkedInProfile(
+            publicIdentifier: "janedoe", fullName: "Jane Doe", headline: String(repeating: "Revenue leader. ", count: 5_000),
+            jobTitle: "VP Sales", company: "Acme", companyLinkedInID: nil, location: "Berlin", experiences: experiences,
+            education: [Education(school: "TU Berlin")], skills: (0..<500).map { "Skill \($0)" }, certifications: [], languages: ["German"],
+            connections: 500, followers: 900)
+        let budget = 16_000
+        let handler = ProfileStageHandler(
+            linkedin: StubLinkedInProvider(enrichment: LinkedInEnrichment(profile: profile, company: Company(name: "Acme"))),
+            x: SimulatedXProvider(settings: Fixtures.simulation()), outputBudget: budget, service: "test", now: Fixtures.clock)
+        let result = await handler.handle(Fixtures.request(.profile)).result
+        let output = try XCTUnwrap(result.payload.profile)
+        XCTAssertLessThanOrEqual(try MessageCodec().encode(result).count, budget + 2_048, "about the budget")
+        XCTAssertEqual(output.linkedin?.experiences.map(\.company), ["Acme"], "the current role stays")
+        XCTAssertEqual(output.linkedin?.skills, [])
+        XCTAssertEqual(output.linkedin?.headline.unicodeScalars.count, budget / 16)
+        XCTAssertEqual(output.linkedin?.fullName, "Jane Doe")
+        XCTAssertEqual(result.payload.omitted, [LinkedInProfile.listsOmitted, "texts past \(budget / 16) characters"])
+        XCTAssertEqual(result.charges, [BillableCharge(provider: "linkedin", units: 1), BillableCharge(provider: "x", units: 1)],
+                       "charged once, for what the providers answered")
+
+        // Within the budget, the answer is as it came.
+        var small = profile
+        small.headline = "Revenue leader."
+        small.experiences = Array(experiences.prefix(3))
+        small.skills = ["Sales"]
+        let whole = await ProfileStageHandler(
+            linkedin: StubLinkedInProvider(enrichment: LinkedInEnrichment(profile: small, company: nil)),
+            x: SimulatedXProvider(settings: Fixtures.simulation()), outputBudget: budget, service: "test", now: Fixtures.clock)
+            .handle(Fixtures.request(.profile)).result
+        XCTAssertEqual(whole.payload.profile?.linkedin, small)
+        XCTAssertNil(whole.payload.omitted)
+    }
+}

@@ -1,0 +1,335 @@
+import Foundation
+import LeadModel
+
+/// A profile made smaller, and what was left out of it, each part named as a pool entry's
+/// `omitted` names it.
+public struct FittedProfile: Hashable, Sendable {
+    /// The profile, smaller.
+    public var profile: EnrichedProfile
+    /// What was left out: what the profile had left out before, then each step taken.
+    public var omitted: [String]
+}
+
+extension MessageCodec {
+    /// Whether `message`'s JSON and `framing` more bytes (its record's key and headers) are
+    /// within ``maxRecordBytes``.
+    func fits(_ message: some Message, framing: Int) -> Bool {
+        guard let value = try? encode(message) else { return false }
+        return value.count + framing <= maxRecordBytes
+    }
+}
+
+extension FittedProfile {
+    /// `omitted` and the `dropped` oldest of `count` posts: said once, of all the posts there
+    /// were, when `omitted` ends with the posts left out of the same activity before (the
+    /// activity stage, then a request, then a pool entry, each left out some of what the one
+    /// before kept: `count` is what that one kept).
+    public static func omitting(oldestPosts dropped: Int, of count: Int, after omitted: [String]) -> [String] {
+        var omitted = omitted
+        var (dropped, count) = (dropped, count)
+        if let last = omitted.last, let earlier = postsOmitted(in: last), earlier.count - earlier.dropped == count {
+            omitted.removeLast()
+            dropped += earlier.dropped
+            count += earlier.dropped
+        }
+        return omitted + ["\(postsPrefix)\(dropped) oldest of \(count)"]
+    }
+
+    /// `omitted` and `part`: an `activity.posts` part is said once with the posts `omitted`
+    /// ends with (``omitting(oldestPosts:of:after:)``); a part `omitted` has is not said twice.
+    static func omitting(_ part: String, after omitted: [String]) -> [String] {
+        if let posts = postsOmitted(in: part) { return omitting(oldestPosts: posts.dropped, of: posts.count, after: omitted) }
+        return omitted.contains(part) ? omitted : omitted + [part]
+    }
+
+    private static let postsPrefix = "activity.posts: the "
+
+    /// The posts left out that `entry` names, if it is an `activity.posts` entry.
+    private static func postsOmitted(in entry: String) -> (dropped: Int, count: Int)? {
+        guard entry.hasPrefix(postsPrefix) else { return nil }
+        let words = entry.dropFirst(postsPrefix.count).split(separator: " ")
+        guard words.count == 4, words[1] == "oldest", words[2] == "of", let dropped = Int(words[0]), let count = Int(words[3]) else {
+            return nil
+        }
+        return (dropped, count)
+    }
+}
+
+extension EnrichedProfile {
+    /// What a fitted profile keeps of the LinkedIn experiences: current ones, the one the scorer
+    /// reads for the role's tenure first.
+    public static let keptCurrentExperiences = 3
+
+    /// This profile made to fit where it is too large for a record, or nil when it cannot be.
+    ///
+    /// A finished profile is all that pool matching and sales have of a lead, so one without its
+    /// oldest posts is worth more than a lead that never finishes. The activity holds the posts
+    /// (and, in a pool entry, their rendered text), so a profile grows most there. Left out
+    /// until it fits, each step named after `omitted`:
+    /// 1. the oldest posts (the newest that fit are kept, in their order, and a rendered text is
+    ///    rendered again for them as of `now`);
+    /// 2. the activity (orbit, clusters and text);
+    /// 3. the LinkedIn profile's lists (``LinkedInProfile/withoutLists()``).
+    ///
+    /// What is left is each phase's scalar fields and the score card: it fits unless a field is
+    /// itself near the bound.
+    /// - Parameter fits: whether a profile, with what it leaves out, fits; called about
+    ///   log2(posts) + 3 times.
+    public func fitted(renderingAt now: Date, omitted: [String] = [], _ fits: (FittedProfile) throws -> Bool) rethrows -> FittedProfile? {
+        var fitting = FittedProfile(profile: self, omitted: omitted)
+        if let activity, !activity.posts.isEmpty {
+            let posts = activity.posts
+            // Newest first; of two as old, the smaller id.
+            let byAge = posts.indices.sorted { (posts[$0].date, posts[$1].id) > (posts[$1].date, posts[$0].id) }
+            func keeping(_ count: Int) -> FittedProfile {
+                let kept = Set(byAge.prefix(count))
+                var trimmed = fitting
+                let keptPosts = posts.indices.filter(kept.contains).map { posts[$0] }
+                trimmed.profile.activity?.posts = keptPosts
+                if !activity.plainText.isEmpty {
+                    trimmed.profile.activity?.plainText = ActivityBuilder.renderPlainText(keptPosts, now: now)
+                }
+                trimmed.omitted = FittedProfile.omitting(oldestPosts: posts.count - count, of: posts.count, after: fitting.omitted)
+                return trimmed
+            }
+            // The most posts that fit, fewer than all (all do not), by halving.
+            guard try !fits(keeping(0)) else {
+                var low = 0, high = posts.count - 1
+                while low < high {
+                    let middle = (low + high + 1) / 2
+                    if try fits(keeping(middle)) { low = middle } else { high = middle - 1 }
+                }
+                return keeping(low)
+            }
+            fitting = keeping(0)
+        }
+        if fitting.profile.activity != nil {
+            fitting.profile.activity = nil
+            fitting.omitted.append("activity")
+            if try fits(fitting) { return fitting }
+        }
+        if let linkedin = fitting.profile.linkedin {
+            fitting.profile.linkedin = linkedin.withoutLists()
+            fitting.omitted.append(LinkedInProfile.listsOmitted)
+            if try fits(fitting) { return fitting }
+        }
+        return nil
+    }
+}
+
+extension LinkedInProfile {
+    /// What ``withoutLists()`` leaves out, as `omitted` says it.
+    public static let listsOmitted = "linkedin: past experiences, education, skills, certifications, languages, sources"
+
+    /// This profile without its lists: up to ``EnrichedProfile/keptCurrentExperiences`` current
+    /// experiences stay, the one the scorer reads for the role's tenure first; no past ones, no
+    /// education, skills, certifications, languages or field sources.
+    public func withoutLists() -> LinkedInProfile {
+        var linkedin = self
+        let main = RuleBasedScorer.mainExperience(of: self)
+        let current = experiences.filter { $0.isCurrent && $0 != main }
+        linkedin.experiences = Array(((main.map { [$0] } ?? []) + current).prefix(EnrichedProfile.keptCurrentExperiences))
+        linkedin.education = []
+        linkedin.skills = []
+        linkedin.certifications = []
+        linkedin.languages = []
+        linkedin.sources = nil
+        return linkedin
+    }
+}
+
+extension ProfilePhaseOutput {
+    /// This output within about `bytes` of JSON, and what it left out (empty: the output as it
+    /// was). A provider's answer has no bound of its own, and a result above MAX_RECORD_BYTES is
+    /// dead-lettered: the lead would be charged again on each attempt and go on without a profile.
+    /// Left out while it is above `bytes`:
+    /// 1. the LinkedIn profile's lists (``LinkedInProfile/withoutLists()``);
+    /// 2. the end of each text longer than a sixteenth of `bytes` (in Unicode scalars, at most
+    ///    ``FieldLimit/text``): names, headline, bio, location, URLs, the company's fields.
+    /// - Parameter size: the JSON size of an output.
+    public func bounded(toAbout bytes: Int, size: (ProfilePhaseOutput) -> Int) -> (output: ProfilePhaseOutput, omitted: [String]) {
+        guard size(self) > bytes else { return (self, []) }
+        var output = self
+        var omitted: [String] = []
+        if let linkedin, linkedin != linkedin.withoutLists() {
+            output.linkedin = linkedin.withoutLists()
+            omitted.append(LinkedInProfile.listsOmitted)
+            if size(output) <= bytes { return (output, omitted) }
+        }
+        let limit = max(1, min(FieldLimit.text, bytes / 16))
+        let cut = output.cuttingTexts(at: limit)
+        if cut != output {
+            output = cut
+            omitted.append("texts past \(limit) characters")
+        }
+        return (output, omitted)
+    }
+
+    /// This output with each text cut at `limit` Unicode scalars.
+    private func cuttingTexts(at limit: Int) -> ProfilePhaseOutput {
+        func cut(_ text: inout String) {
+            guard text.utf8.count > limit, text.unicodeScalars.count > limit else { return }
+            text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit)))
+        }
+        func cut(_ text: inout String?) {
+            guard var value = text else { return }
+            cut(&value)
+            text = value
+        }
+        var output = self
+        if var linkedin = output.linkedin {
+            for index in linkedin.experiences.indices {
+                cut(&linkedin.experiences[index].company)
+                cut(&linkedin.experiences[index].companyLinkedInID)
+                cut(&linkedin.experiences[index].title)
+            }
+            for index in linkedin.education.indices {
+                cut(&linkedin.education[index].school)
+                cut(&linkedin.education[index].degree)
+                cut(&linkedin.education[index].field)
+            }
+            for list in [\LinkedInProfile.skills, \.certifications, \.languages] {
+                for index in linkedin[keyPath: list].indices { cut(&linkedin[keyPath: list][index]) }
+            }
+            for text in [\LinkedInProfile.publicIdentifier, \.fullName, \.headline, \.jobTitle, \.company, \.location] {
+                cut(&linkedin[keyPath: text])
+            }
+            cut(&linkedin.companyLinkedInID)
+            output.linkedin = linkedin
+        }
+        if var x = output.x {
+            for text in [\XProfile.userID, \.name, \.username, \.bio] { cut(&x[keyPath: text]) }
+            for text in [\XProfile.profileImageURL, \.location, \.url] { cut(&x[keyPath: text]) }
+            output.x = x
+        }
+        if var company = output.company {
+            cut(&company.name)
+            for text in [\Company.linkedInID, \.industry, \.domain, \.headquarters] { cut(&company[keyPath: text]) }
+            output.company = company
+        }
+        return output
+    }
+}
+
+extension LeadPoolEntry {
+    /// ``fitted(renderingAt:_:)`` for a record of `codec`: the entry's JSON and `framing` more
+    /// bytes (the record's key and headers) within ``MessageCodec/maxRecordBytes``. What the
+    /// finalize stage and the coordinator call for an entry whose record is above the bound.
+    public func fitted(codec: MessageCodec, framing: Int, renderingAt now: Date) -> LeadPoolEntry? {
+        fitted(renderingAt: now) { codec.fits($0, framing: framing) }
+    }
+
+    /// This entry made to fit where it is too large for a record, or nil when it cannot be: its
+    /// profile made smaller (``EnrichedProfile/fitted(renderingAt:omitted:_:)``), each part left
+    /// out named in ``omitted``, and ``skills`` left out with the LinkedIn lists.
+    /// - Parameter fits: whether an entry fits; called about log2(posts) + 3 times.
+    public func fitted(renderingAt now: Date, _ fits: (LeadPoolEntry) throws -> Bool) rethrows -> LeadPoolEntry? {
+        func entry(_ fitting: FittedProfile) -> LeadPoolEntry {
+            var entry = self
+            entry.profile = fitting.profile
+            entry.omitted = fitting.omitted
+            if fitting.profile.linkedin?.skills.isEmpty ?? true { entry.skills = [] }
+            return entry
+        }
+        return try profile.fitted(renderingAt: now, omitted: omitted ?? []) { try fits(entry($0)) }.map(entry)
+    }
+}
+
+extension PhaseRequest {
+    /// ``fitted(_:)`` for a record of `codec`: the request's JSON and `framing` more bytes (the
+    /// record's key and headers) within ``MessageCodec/maxRecordBytes``. What the coordinator
+    /// calls for a request whose record is above the bound.
+    public func fitted(codec: MessageCodec, framing: Int) -> PhaseRequest? {
+        fitted { codec.fits($0, framing: framing) }
+    }
+
+    /// This request made to fit where it is too large for a record, or nil when it cannot be.
+    ///
+    /// A request the coordinator cannot write is never answered: finalize would be tried again
+    /// forever, and another phase tried again and skipped, calling its providers each time. So
+    /// the request carries the lead without its pool profile, and, for a phase that reads the
+    /// profile, the profile put together (``DocumentAssembly``) as the document's base, with no
+    /// outputs: then, as the profile needs, made smaller
+    /// (``EnrichedProfile/fitted(renderingAt:omitted:_:)``), what it left out named in the
+    /// document's ``DocumentParts/omitted`` after what its outputs left out
+    /// (``DocumentAssembly/omitted(of:)``), which the pool entry repeats. The same request
+    /// gives the same result, so a retried attempt gets the same input.
+    /// - Parameter fits: whether a request fits; called about log2(posts) + 4 times.
+    public func fitted(_ fits: (PhaseRequest) throws -> Bool) rethrows -> PhaseRequest? {
+        var request = self
+        request.lead.poolProfile = nil  // the run started from it: the profile has what it gave
+        guard phase.readsEnrichedProfile else { return try fits(request) ? request : nil }
+        let whole = DocumentAssembly.profile(of: self, withActivityText: false)
+        func carrying(_ fitting: FittedProfile) -> PhaseRequest {
+            var fitted = request
+            fitted.profile = fitting.profile
+            fitted.document = DocumentParts(base: fitting.profile, skippedPhases: fitting.profile.skippedPhases,
+                                            web: fitting.profile.web, override: document?.override,
+                                            omitted: fitting.omitted.isEmpty ? nil : fitting.omitted)
+            return fitted
+        }
+        let started = FittedProfile(profile: whole, omitted: DocumentAssembly.omitted(of: self) ?? [])
+        if try fits(carrying(started)) { return carrying(started) }
+        return try whole.fitted(renderingAt: requestedAt, omitted: started.omitted) { try fits(carrying($0)) }.map(carrying)
+    }
+}
+
+extension LeadState {
+    /// ``fitted(_:)`` for a record of `codec`: the state's JSON and `framing` more bytes (the
+    /// record's key and headers) within ``MessageCodec/maxRecordBytes``. What the coordinator
+    /// calls for a changelog record above the bound.
+    public func fitted(codec: MessageCodec, framing: Int) -> LeadState? {
+        fitted { codec.fits($0, framing: framing) }
+    }
+
+    /// This state made to fit where it is too large for a record, or nil when it cannot be.
+    ///
+    /// A changelog record not written is a lead a restore does not know. The profiles the record
+    /// carries are made smaller (``EnrichedProfile/fitted(renderingAt:omitted:_:)``), each as far
+    /// as it must, in this order: the lead's pool profile, the run's base, the profile when the
+    /// record carries it. What was left out is named in ``omitted``, which the run's requests
+    /// carry on to its pool entry. The state in memory keeps them whole; one restored from the
+    /// record goes on without them.
+    /// - Parameter fits: whether a state fits.
+    public func fitted(_ fits: (LeadState) throws -> Bool) rethrows -> LeadState? {
+        var state = self
+        // A profile that is only the run's start goes as an empty document (`LeadState`): it
+        // stays so, from the smaller pool profile.
+        let isItsStart = isProfileLoaded && profile == start(of: lead)
+        let slots: [WritableKeyPath<LeadState, EnrichedProfile?>] = [\.lead.poolProfile, \.runBase, \.storedProfile]
+        for slot in slots {
+            guard let profile = state[keyPath: slot] else { continue }
+            var smallest = FittedProfile(profile: profile, omitted: state.omitted ?? [])
+            func with(_ fitting: FittedProfile) -> LeadState {
+                var fitted = state
+                fitted[keyPath: slot] = fitting.profile
+                if isItsStart && slot == \LeadState.lead.poolProfile { fitted.profile = fitted.start(of: fitted.lead) }
+                fitted.omitted = fitting.omitted.isEmpty ? nil : fitting.omitted
+                return fitted
+            }
+            let fitted = try profile.fitted(renderingAt: updatedAt, omitted: smallest.omitted) { fitting in
+                smallest = fitting  // when none fits, the last tried leaves out the most
+                return try fits(with(fitting))
+            }
+            if let fitted { return with(fitted) }
+            state = with(smallest)
+        }
+        return nil
+    }
+
+    /// What a first run of `lead` starts from, with this state's skipped phases and web enrichment.
+    private func start(of lead: LeadDiscovered) -> EnrichedProfile {
+        var start = EnrichedProfile(startingRunOf: lead)
+        start.skippedPhases = profile.skippedPhases
+        start.web = profile.web
+        return start
+    }
+
+    /// ``profile`` where the record carries it whole: it is put together (``isProfileLoaded``),
+    /// and neither references (``carriesReferences``) nor only the run's start stand for it; nil
+    /// otherwise, and setting nil leaves it as it is.
+    private var storedProfile: EnrichedProfile? {
+        get { isProfileLoaded && !carriesReferences && profile != start(of: lead) ? profile : nil }
+        set { if let newValue { profile = newValue } }
+    }
+}

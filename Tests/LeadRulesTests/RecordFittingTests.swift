@@ -1,0 +1,82 @@
+import Foundation
+import LeadModel
+import LeadModelTestSupport
+import LeadRules
+import XCTest
+
+/// Records the coordinator writes that would be above MAX_RECORD_BYTES are made smaller, and say
+/// what they left out, instead of being dead-lettered (`RecordFitting.swift`).
+final class RecordFittingTests: XCTestCase {
+    typealias Machine = LeadStateMachine
+
+    private let codec = MessageCodec(maxRecordBytes: 40_000)
+
+    /// A lead matched from the pool whose profile holds `count` posts, an hour apart, newest first.
+    private func prolificLead(posts count: Int) -> LeadDiscovered {
+        var profile = EnrichedProfile(leadID: "lead-1", name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe")
+        let posts = (0..<count).map {
+            Post(id: "p\($0)", platform: .linkedin, date: Fixtures.now.addingTimeInterval(-Double($0) * 3_600),
+                 text: String(repeating: "Rebuilding our outbound motion this quarter. ", count: 4), likes: 1, replies: 0, reposts: 0,
+                 url: "https://www.linkedin.com/feed/update/\($0)")
+        }
+        profile.activity = Activity(posts: posts, plainText: "", orbit: [], signalDate: posts.first?.date)
+        return LeadDiscovered(leadID: "lead-1", accountID: "acct-1", offerID: "offer-1", sourceSearchID: "search-1", source: .leadPool,
+                              name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/janedoe", mode: .scoringOnly,
+                              discoveredAt: Fixtures.now, poolProfile: profile)
+    }
+
+    /// A changelog record above the bound is a lead a restore would not know. The state of a
+    /// lead matched from the pool carries its pool profile: written without its oldest posts, it
+    /// says so, and the lead restored from it asks for scoring saying so too, so its pool entry will.
+    func testAStateAboveTheBoundKeepsTheNewestPoolPostsAndItsRequestsSaySo() throws {
+        let lead = prolificLead(posts: 200)
+        var machine = Machine()
+        let actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now))
+        let state = try XCTUnwrap(machine.state)
+        XCTAssertEqual(state.status, .processing)
+        XCTAssertGreaterThan(try codec.encode(state).count, codec.maxRecordBytes)
+
+        let fitted = try XCTUnwrap(state.fitted(codec: codec, framing: 100))
+        let bytes = try codec.encode(fitted)
+        XCTAssertLessThanOrEqual(bytes.count + 100, codec.maxRecordBytes)
+        XCTAssertEqual(fitted.omitted?.count, 1)
+        let restored = try codec.decode(LeadState.self, from: bytes)
+        let kept = try XCTUnwrap(restored.lead.poolProfile?.activity?.posts)
+        XCTAssertGreaterThan(kept.count, 0)
+        XCTAssertEqual(kept.map(\.id), (0..<kept.count).map { "p\($0)" }, "the newest posts")
+        XCTAssertEqual(restored.omitted, ["activity.posts: the \(200 - kept.count) oldest of 200"])
+        XCTAssertEqual(restored.profile, EnrichedProfile(startingRunOf: restored.lead), "the record is still only the run's start")
+        XCTAssertEqual(machine.state, state, "the state in memory keeps its profile whole")
+
+        // The scoring attempt times out after the restore; the retry says what the record left out.
+        var restoredMachine = Machine(restoring: restored)
+        var timers = actions.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }
+        var retry: PhaseRequest?
+        for _ in 0..<3 where retry == nil {
+            let timer = try XCTUnwrap(timers.first)
+            let next = restoredMachine.handle(.timerFired(timer, at: timer.fireAt))
+            retry = next.lazy.compactMap { if case .sendPhaseRequest(let request) = $0 { request } else { nil } }.first
+            timers = next.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }
+        }
+        let request = try XCTUnwrap(retry)
+        XCTAssertEqual(request.phase, .scoring)
+        XCTAssertEqual(request.document?.omitted, restored.omitted)
+        XCTAssertEqual(DocumentAssembly.profile(of: request, withActivityText: false).activity?.posts.map(\.id), kept.map(\.id))
+    }
+
+    /// Posts left out by a state, then a request, then a pool entry are said once, of all there were.
+    func testPostsLeftOutAtEachStepAreSaidOnceOfAllThereWere() throws {
+        let lead = prolificLead(posts: 300)
+        let profile = try XCTUnwrap(lead.poolProfile)
+        func fits(below bytes: Int) -> (FittedProfile) -> Bool {
+            { fitting in (try? JSONEncoder().encode(fitting.profile).count).map { $0 < bytes } ?? false }
+        }
+        let first = try XCTUnwrap(profile.fitted(renderingAt: Fixtures.now, omitted: ["linkedin.sources"], fits(below: 50_000)))
+        let firstKept = try XCTUnwrap(first.profile.activity?.posts.count)
+        XCTAssertEqual(first.omitted, ["linkedin.sources", "activity.posts: the \(300 - firstKept) oldest of 300"])
+        let second = try XCTUnwrap(first.profile.fitted(renderingAt: Fixtures.now, omitted: first.omitted, fits(below: 20_000)))
+        let secondKept = try XCTUnwrap(second.profile.activity?.posts.count)
+        XCTAssertLessThan(secondKept, firstKept)
+        XCTAssertEqual(second.omitted, ["linkedin.sources", "activity.posts: the \(300 - secondKept) oldest of 300"])
+    }
+}
