@@ -305,10 +305,12 @@ public struct LeadState: Message, Hashable {
     /// phase sent, or not in its mode): a re-enrich of them starts as soon as the run is ready.
     /// Written only when set (an optional field within version 3).
     public var foundDuringRun: [Platform]?
-    /// What was left out of the profiles this state carries (the lead's pool profile, the run's
-    /// base, the profile) to write its record within MAX_RECORD_BYTES, as a pool entry's
-    /// `omitted` says it; the run's requests and so its pool entry say it too. Written only when
-    /// set (an optional field within version 4).
+    /// What the lead's profile lacks, as a pool entry's `omitted` says it: what its pool entry
+    /// said (``loadProfile(from:)``), what the stages left out of outputs folded into the profile,
+    /// and what was left out of the profiles this state's record carries (the lead's pool
+    /// profile, the run's base, the profile) to write it within MAX_RECORD_BYTES. The run's
+    /// requests and so its pool entry say it too. Written only when set (an optional field
+    /// within version 4).
     public var omitted: [String]?
 
     /// Creates a state record.
@@ -432,6 +434,12 @@ public struct LeadState: Message, Hashable {
 
     /// What the record carries instead of the profile, when it carries references (see the
     /// type's documentation); nil when it carries the profile.
+    /// Whether the record carries ``profile`` (rather than a document that stands for it).
+    public var recordCarriesProfile: Bool { storedDocument == nil }
+
+    /// Whether the record carries ``runBase`` (in its document).
+    public var recordCarriesRunBase: Bool { storedDocument?.base != nil }
+
     var storedDocument: DocumentReferences? {
         guard carriesReferences || !isProfileLoaded || holdsOnlyItsStart else { return nil }
         return DocumentReferences(base: status == .ready ? nil : runBase, outputs: outputs, skippedPhases: profile.skippedPhases,

@@ -19,23 +19,40 @@ public enum DocumentAssembly {
     }
 
     /// What the profile `request` stands for lacks, as a pool entry's `omitted` says it: what
-    /// the stages left out of their outputs (``PhasePayload/omitted``), then what the coordinator
-    /// left out to write its records (``DocumentParts/omitted``); nil when nothing.
+    /// the lead's earlier records said (``DocumentParts/omitted``), then what the stages left out
+    /// of this run's outputs (``PhasePayload/omitted``); nil when nothing.
     public static func omitted(of request: PhaseRequest) -> [String]? {
         guard let document = request.document else { return nil }
         return omitted(outputs: document.outputs, after: document.omitted)
     }
 
-    /// `earlier` and what `outputs` left out (``PhasePayload/omitted``), posts left out said once
-    /// of all there were; nil when nothing. An output that cannot be read adds nothing.
+    /// `earlier` and what `outputs` left out (``PhasePayload/omitted``), in order: an output
+    /// first forgets what it gives again (an activity output the activity's parts), and posts
+    /// left out of one activity at several steps are said once, of all there were; nil when
+    /// nothing. An output that cannot be read adds nothing.
     public static func omitted(outputs: [PhaseOutput], after earlier: [String]?) -> [String]? {
         var omitted = earlier ?? []
         for output in outputs {
-            for part in (try? output.decodedPayload())?.omitted ?? [] {
-                omitted = FittedProfile.omitting(part, after: omitted)
-            }
+            // Most outputs left nothing out, and a lead's records nothing either: not read then.
+            if omitted.isEmpty && !contains(output.payload.bytes, omittedMember) { continue }
+            guard let payload = try? output.decodedPayload() else { continue }
+            omitted = FittedProfile.forgetting(omitted, replacedBy: payload, of: output.phase)
+            for part in payload.omitted ?? [] { omitted = FittedProfile.omitting(part, after: omitted) }
         }
         return omitted.isEmpty ? nil : omitted
+    }
+
+    private static let omittedMember = Array(#""omitted""#.utf8)
+
+    /// Whether `bytes` holds `part`.
+    private static func contains(_ bytes: [UInt8], _ part: [UInt8]) -> Bool {
+        guard let first = part.first, bytes.count >= part.count else { return false }
+        var index = bytes.startIndex
+        while let found = bytes[index...].firstIndex(of: first), found + part.count <= bytes.count {
+            if bytes[found..<found + part.count].elementsEqual(part) { return true }
+            index = found + 1
+        }
+        return false
     }
 
     /// `profile` with its activity's plain text rendered from the posts, their ages as of `now`,

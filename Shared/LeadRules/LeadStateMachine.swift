@@ -413,7 +413,8 @@ public struct LeadStateMachine: Sendable {
         var document = phase.readsEnrichedProfile ? documentParts(of: state) : nil
         if phase.readsEnrichedProfile && document == nil {
             loadProfile(at: at)  // the request carries it
-            if let state, let omitted = state.omitted {  // and says what its record left out of it
+            // and says what the profile lacks
+            if let state, let omitted = DocumentAssembly.omitted(outputs: state.runOutputs, after: state.omitted) {
                 document = DocumentParts(base: state.profile, skippedPhases: state.profile.skippedPhases, web: state.profile.web,
                                          override: override, omitted: omitted)
             }

@@ -21,26 +21,46 @@ extension MessageCodec {
 
 extension FittedProfile {
     /// `omitted` and the `dropped` oldest of `count` posts: said once, of all the posts there
-    /// were, when `omitted` ends with the posts left out of the same activity before (the
-    /// activity stage, then a request, then a pool entry, each left out some of what the one
+    /// were, where `omitted` has the posts left out of the same activity before (the activity
+    /// stage, then the coordinator, then the pool entry, each left out some of what the one
     /// before kept: `count` is what that one kept).
     public static func omitting(oldestPosts dropped: Int, of count: Int, after omitted: [String]) -> [String] {
         var omitted = omitted
-        var (dropped, count) = (dropped, count)
-        if let last = omitted.last, let earlier = postsOmitted(in: last), earlier.count - earlier.dropped == count {
-            omitted.removeLast()
-            dropped += earlier.dropped
-            count += earlier.dropped
+        if let index = omitted.lastIndex(where: { postsOmitted(in: $0) != nil }), let earlier = postsOmitted(in: omitted[index]),
+           earlier.count - earlier.dropped == count {
+            omitted[index] = postsOmitted(dropped + earlier.dropped, of: earlier.count)
+            return omitted
         }
-        return omitted + ["\(postsPrefix)\(dropped) oldest of \(count)"]
+        return omitted + [postsOmitted(dropped, of: count)]
     }
 
     /// `omitted` and `part`: an `activity.posts` part is said once with the posts `omitted`
-    /// ends with (``omitting(oldestPosts:of:after:)``); a part `omitted` has is not said twice.
+    /// has (``omitting(oldestPosts:of:after:)``); a part `omitted` has is not said twice.
     static func omitting(_ part: String, after omitted: [String]) -> [String] {
         if let posts = postsOmitted(in: part) { return omitting(oldestPosts: posts.dropped, of: posts.count, after: omitted) }
         return omitted.contains(part) ? omitted : omitted + [part]
     }
+
+    /// `omitted` without what an output of `phase` gives again: what a run folds in replaces what
+    /// an earlier one left out (``ProfileMerger``). An activity output replaces the activity; a
+    /// profile output with a LinkedIn profile replaces it, and its texts.
+    static func forgetting(_ omitted: [String], replacedBy payload: PhasePayload, of phase: Phase) -> [String] {
+        switch phase {
+        case .activity where payload.activity != nil:
+            omitted.filter { !$0.hasPrefix("activity") }
+        case .profile where payload.profile?.linkedin != nil:
+            omitted.filter { !$0.hasPrefix("linkedin") && !$0.hasPrefix(textsPrefix) }
+        default:
+            omitted
+        }
+    }
+
+    /// What ``ProfilePhaseOutput/bounded(toAbout:size:)`` says when it cut texts at `limit`.
+    static func textsOmitted(pastScalars limit: Int) -> String { "\(textsPrefix)\(limit) characters" }
+
+    private static let textsPrefix = "texts past "
+
+    private static func postsOmitted(_ dropped: Int, of count: Int) -> String { "\(postsPrefix)\(dropped) oldest of \(count)" }
 
     private static let postsPrefix = "activity.posts: the "
 
@@ -105,12 +125,12 @@ extension EnrichedProfile {
         }
         if fitting.profile.activity != nil {
             fitting.profile.activity = nil
-            fitting.omitted.append("activity")
+            fitting.omitted = FittedProfile.omitting("activity", after: fitting.omitted)
             if try fits(fitting) { return fitting }
         }
-        if let linkedin = fitting.profile.linkedin {
+        if let linkedin = fitting.profile.linkedin, linkedin.withoutLists() != linkedin {
             fitting.profile.linkedin = linkedin.withoutLists()
-            fitting.omitted.append(LinkedInProfile.listsOmitted)
+            fitting.omitted = FittedProfile.omitting(LinkedInProfile.listsOmitted, after: fitting.omitted)
             if try fits(fitting) { return fitting }
         }
         return nil
@@ -145,7 +165,11 @@ extension ProfilePhaseOutput {
     /// Left out while it is above `bytes`:
     /// 1. the LinkedIn profile's lists (``LinkedInProfile/withoutLists()``);
     /// 2. the end of each text longer than a sixteenth of `bytes` (in Unicode scalars, at most
-    ///    ``FieldLimit/text``): names, headline, bio, location, URLs, the company's fields.
+    ///    ``FieldLimit/text``; halved while the output is still above `bytes`, down to
+    ///    ``minimumTextLimit``): names, headline, bio, location, URLs, the company's fields.
+    ///
+    /// Within `bytes` then, unless the lists that stay (up to three experiences, the output's
+    /// outcomes) are themselves near it.
     /// - Parameter size: the JSON size of an output.
     public func bounded(toAbout bytes: Int, size: (ProfilePhaseOutput) -> Int) -> (output: ProfilePhaseOutput, omitted: [String]) {
         guard size(self) > bytes else { return (self, []) }
@@ -156,14 +180,19 @@ extension ProfilePhaseOutput {
             omitted.append(LinkedInProfile.listsOmitted)
             if size(output) <= bytes { return (output, omitted) }
         }
-        let limit = max(1, min(FieldLimit.text, bytes / 16))
-        let cut = output.cuttingTexts(at: limit)
-        if cut != output {
-            output = cut
-            omitted.append("texts past \(limit) characters")
+        // Halving the limit until the output fits, down to ``minimumTextLimit``.
+        var limit = max(Self.minimumTextLimit, min(FieldLimit.text, bytes / 16))
+        var cut = output.cuttingTexts(at: limit)
+        while size(cut) > bytes && limit > Self.minimumTextLimit {
+            limit = max(Self.minimumTextLimit, limit / 2)
+            cut = output.cuttingTexts(at: limit)
         }
-        return (output, omitted)
+        guard cut != output else { return (output, omitted) }
+        return (cut, omitted + [FittedProfile.textsOmitted(pastScalars: limit)])
     }
+
+    /// The shortest a bounded output's texts are cut to.
+    public static let minimumTextLimit = 64
 
     /// This output with each text cut at `limit` Unicode scalars.
     private func cuttingTexts(at limit: Int) -> ProfilePhaseOutput {
@@ -246,10 +275,11 @@ extension PhaseRequest {
     /// This request made to fit where it is too large for a record, or nil when it cannot be.
     ///
     /// A request the coordinator cannot write is never answered: finalize would be tried again
-    /// forever, and another phase tried again and skipped, calling its providers each time. So
-    /// the request carries the lead without its pool profile, and, for a phase that reads the
-    /// profile, the profile put together (``DocumentAssembly``) as the document's base, with no
-    /// outputs: then, as the profile needs, made smaller
+    /// forever, and another phase timed out, tried again and skipped. So the request carries the
+    /// lead without its pool profile, and, for a phase that reads the profile, the profile put
+    /// together (``DocumentAssembly``) as the document's base, with no outputs and without its
+    /// activity's rendered text (the stages render it again from the posts): then, as the
+    /// profile needs, made smaller
     /// (``EnrichedProfile/fitted(renderingAt:omitted:_:)``), what it left out named in the
     /// document's ``DocumentParts/omitted`` after what its outputs left out
     /// (``DocumentAssembly/omitted(of:)``), which the pool entry repeats. The same request
@@ -259,7 +289,8 @@ extension PhaseRequest {
         var request = self
         request.lead.poolProfile = nil  // the run started from it: the profile has what it gave
         guard phase.readsEnrichedProfile else { return try fits(request) ? request : nil }
-        let whole = DocumentAssembly.profile(of: self, withActivityText: false)
+        var whole = DocumentAssembly.profile(of: self, withActivityText: false)
+        if whole.activity?.posts.isEmpty == false { whole.activity?.plainText = "" }  // a base from a pool entry has it
         func carrying(_ fitting: FittedProfile) -> PhaseRequest {
             var fitted = request
             fitted.profile = fitting.profile
@@ -286,27 +317,45 @@ extension LeadState {
     ///
     /// A changelog record not written is a lead a restore does not know. The profiles the record
     /// carries are made smaller (``EnrichedProfile/fitted(renderingAt:omitted:_:)``), each as far
-    /// as it must, in this order: the lead's pool profile, the run's base, the profile when the
-    /// record carries it. What was left out is named in ``omitted``, which the run's requests
-    /// carry on to its pool entry. The state in memory keeps them whole; one restored from the
-    /// record goes on without them.
+    /// as it must, in this order: the lead's pool profile, the run's base, the profile (each only
+    /// where the record carries it: ``LeadState/recordCarriesRunBase``,
+    /// ``LeadState/recordCarriesProfile``). Before that, at no loss, they lose their
+    /// activities' rendered text, which the stages render again. What was left out of a profile a restore goes on
+    /// from is named in ``omitted``, which the run's requests carry on to its pool entry; the pool
+    /// profile of a lead whose record carries its base or profile is made smaller unnamed (the
+    /// restored lead does not read it). The state in memory keeps them whole.
     /// - Parameter fits: whether a state fits.
     public func fitted(_ fits: (LeadState) throws -> Bool) rethrows -> LeadState? {
         var state = self
         // A profile that is only the run's start goes as an empty document (`LeadState`): it
         // stays so, from the smaller pool profile.
         let isItsStart = isProfileLoaded && profile == start(of: lead)
-        let slots: [WritableKeyPath<LeadState, EnrichedProfile?>] = [\.lead.poolProfile, \.runBase, \.storedProfile]
-        for slot in slots {
-            guard let profile = state[keyPath: slot] else { continue }
+        let startsFromPool = !recordCarriesProfile && runBase == nil && status != .ready
+        let slots: [(path: WritableKeyPath<LeadState, EnrichedProfile?>, isWritten: Bool, isNamed: Bool)] = [
+            (\.lead.poolProfile, true, startsFromPool), (\.runBase, recordCarriesRunBase, true), (\.storedProfile, true, true),
+        ]
+        func placing(_ fitting: FittedProfile, in slot: (path: WritableKeyPath<LeadState, EnrichedProfile?>, isWritten: Bool, isNamed: Bool))
+            -> LeadState {
+            var fitted = state
+            fitted[keyPath: slot.path] = fitting.profile
+            if isItsStart && slot.path == \LeadState.lead.poolProfile { fitted.profile = fitted.start(of: fitted.lead) }
+            if slot.isNamed { fitted.omitted = fitting.omitted.isEmpty ? nil : fitting.omitted }
+            return fitted
+        }
+        // Free first: the rendered texts, in every profile.
+        var cleared = false
+        for slot in slots where slot.isWritten {
+            guard var profile = state[keyPath: slot.path], profile.activity?.posts.isEmpty == false,
+                  profile.activity?.plainText.isEmpty == false else { continue }
+            profile.activity?.plainText = ""
+            state = placing(FittedProfile(profile: profile, omitted: state.omitted ?? []), in: slot)
+            cleared = true
+        }
+        if cleared, try fits(state) { return state }
+        for slot in slots where slot.isWritten {
+            guard let profile = state[keyPath: slot.path] else { continue }
+            func with(_ fitting: FittedProfile) -> LeadState { placing(fitting, in: slot) }
             var smallest = FittedProfile(profile: profile, omitted: state.omitted ?? [])
-            func with(_ fitting: FittedProfile) -> LeadState {
-                var fitted = state
-                fitted[keyPath: slot] = fitting.profile
-                if isItsStart && slot == \LeadState.lead.poolProfile { fitted.profile = fitted.start(of: fitted.lead) }
-                fitted.omitted = fitting.omitted.isEmpty ? nil : fitting.omitted
-                return fitted
-            }
             let fitted = try profile.fitted(renderingAt: updatedAt, omitted: smallest.omitted) { fitting in
                 smallest = fitting  // when none fits, the last tried leaves out the most
                 return try fits(with(fitting))
@@ -325,11 +374,10 @@ extension LeadState {
         return start
     }
 
-    /// ``profile`` where the record carries it whole: it is put together (``isProfileLoaded``),
-    /// and neither references (``carriesReferences``) nor only the run's start stand for it; nil
-    /// otherwise, and setting nil leaves it as it is.
+    /// ``profile`` where the record carries it (``recordCarriesProfile``); nil otherwise, and
+    /// setting nil leaves it as it is.
     private var storedProfile: EnrichedProfile? {
-        get { isProfileLoaded && !carriesReferences && profile != start(of: lead) ? profile : nil }
+        get { recordCarriesProfile ? profile : nil }
         set { if let newValue { profile = newValue } }
     }
 }

@@ -98,7 +98,7 @@ extension CoordinatorOutputsTests {
 extension CoordinatorOutputsTests {
     /// A phase request above MAX_RECORD_BYTES is made to fit, not dead-lettered: a finalize
     /// request the coordinator cannot write is retried forever (finalize must complete), and any
-    /// other is retried and skipped, calling the providers again each time. Here a lead matched
+    /// other times out, is retried and skipped. Here a lead matched
     /// from the pool brings a profile close to the bound, and its scoring output takes the
     /// finalize request over it. The request written carries the document put together, its
     /// oldest posts left out and named, and the same request gives the same record (a retried

@@ -80,3 +80,84 @@ final class RecordFittingTests: XCTestCase {
         XCTAssertEqual(second.omitted, ["linkedin.sources", "activity.posts: the \(300 - secondKept) oldest of 300"])
     }
 }
+
+extension RecordFittingTests {
+    private func profile(posts count: Int, withText: Bool) -> EnrichedProfile {
+        var profile = try! XCTUnwrap(prolificLead(posts: count).poolProfile)
+        if withText { profile = DocumentAssembly.withActivityText(profile, asOf: Fixtures.now) }
+        profile.linkedin = LinkedInProfile(
+            publicIdentifier: "janedoe", fullName: "Jane Doe", headline: "VP Sales", jobTitle: "VP Sales", company: "Acme",
+            companyLinkedInID: nil, location: "Berlin", experiences: [Experience(company: "Acme", title: "VP Sales", startDate: nil)],
+            education: [], skills: [], certifications: [], languages: [], connections: 1, followers: 1)
+        return profile
+    }
+
+    /// A state whose record carries its profile (waiting on a gate, say) names only what its
+    /// profile lost: its pool profile, which a restore does not read, is made smaller unnamed,
+    /// and a rendered text goes first, unnamed, since the stages render it again.
+    func testAStateNamesOnlyWhatTheProfileItsRecordCarriesLost() throws {
+        let lead = prolificLead(posts: 60)
+        var state = LeadStateMachine.queued(lead, runID: "run-1", at: Fixtures.now)
+        state.status = .billingPaused
+        state.profile = profile(posts: 60, withText: true)
+        XCTAssertTrue(state.recordCarriesProfile)
+        // Without the text the state fits: nothing is named.
+        let withoutText = try codec.encode(state).count - (state.profile.activity?.plainText.utf8.count ?? 0)
+        let roomy = MessageCodec(maxRecordBytes: withoutText + 2_000)
+        XCTAssertGreaterThan(try roomy.encode(state).count, roomy.maxRecordBytes)
+        let fitted = try XCTUnwrap(state.fitted(codec: roomy, framing: 0))
+        XCTAssertNil(fitted.omitted)
+        XCTAssertEqual(fitted.profile.activity?.posts.count, 60)
+        XCTAssertEqual(fitted.profile.activity?.plainText, "")
+
+        // Tighter: the pool profile loses its posts first, unnamed; then the stored profile
+        // loses its oldest posts, named.
+        var bare = fitted
+        bare.lead.poolProfile?.activity = nil
+        let tight = MessageCodec(maxRecordBytes: try codec.encode(bare).count - 5_000)
+        let fittedTight = try XCTUnwrap(state.fitted(codec: tight, framing: 0))
+        XCTAssertLessThanOrEqual(try tight.encode(fittedTight).count, tight.maxRecordBytes)
+        XCTAssertNil(fittedTight.lead.poolProfile?.activity)
+        let kept = try XCTUnwrap(fittedTight.profile.activity?.posts.count)
+        XCTAssertLessThan(kept, 60)
+        XCTAssertEqual(fittedTight.omitted, ["activity.posts: the \(60 - kept) oldest of 60"], "the pool profile's are not named")
+        XCTAssertEqual(try tight.decode(LeadState.self, from: try tight.encode(fittedTight)).profile, fittedTight.profile)
+    }
+
+    /// Posts left out by the activity stage, which also left out orbit targets, and then by the
+    /// coordinator are said once; a new activity forgets what an earlier one lacked.
+    func testOmittedPartsMergeAcrossTheOrbitAndAreForgottenWhenARunFetchesThemAgain() throws {
+        let stage = ["activity.posts: the 10 oldest of 50", "activity.orbit: 3 of 9 targets, people before vendors"]
+        XCTAssertEqual(FittedProfile.omitting(oldestPosts: 30, of: 40, after: stage),
+                       ["activity.posts: the 40 oldest of 50", "activity.orbit: 3 of 9 targets, people before vendors"])
+
+        let earlier = ["activity.posts: the 5 oldest of 20", LinkedInProfile.listsOmitted]
+        let activity = try PhaseOutput(phase: .activity, payload: PhasePayload(
+            activity: Activity(posts: [], plainText: "", orbit: [], signalDate: nil), activityOutcome: .succeeded,
+            omitted: ["activity.posts: the 15 oldest of 30"]))
+        XCTAssertEqual(DocumentAssembly.omitted(outputs: [activity], after: earlier),
+                       [LinkedInProfile.listsOmitted, "activity.posts: the 15 oldest of 30"], "not 20 of 35")
+        let scoring = try PhaseOutput(phase: .scoring, payload: PhasePayload())
+        XCTAssertEqual(DocumentAssembly.omitted(outputs: [scoring], after: earlier), earlier)
+        XCTAssertNil(DocumentAssembly.omitted(outputs: [scoring], after: nil))
+    }
+
+    /// A profile output whose every text is long is cut shorter until it is within its budget.
+    func testAProfileOutputWithManyLongTextsIsCutUntilItFits() throws {
+        let long = String(repeating: "ü", count: 9_000)
+        let linkedin = LinkedInProfile(
+            publicIdentifier: long, fullName: long, headline: long, jobTitle: long, company: long, companyLinkedInID: long, location: long,
+            experiences: [Experience(company: long, companyLinkedInID: long, title: long, startDate: nil)], education: [],
+            skills: [], certifications: [], languages: [], connections: 1, followers: 1)
+        let x = XProfile(userID: long, name: long, username: long, bio: long, followersCount: 1, followingCount: 1, isVerified: false,
+                         profileImageURL: long, canDM: false, isProtected: false, location: long, url: long)
+        let output = ProfilePhaseOutput(linkedin: linkedin, x: x, company: Company(name: long, industry: long, domain: long),
+                                        linkedinOutcome: .succeeded, xOutcome: .succeeded)
+        func size(_ output: ProfilePhaseOutput) -> Int { (try? JSONEncoder().encode(output).count) ?? .max }
+        let bounded = output.bounded(toAbout: 16_000, size: size)
+        XCTAssertLessThanOrEqual(size(bounded.output), 16_000)
+        let limit = try XCTUnwrap(bounded.output.linkedin?.headline.unicodeScalars.count)
+        XCTAssertLessThan(limit, 16_000 / 16, "halved below the first limit")
+        XCTAssertEqual(bounded.omitted, ["texts past \(limit) characters"])
+    }
+}

@@ -200,24 +200,31 @@ final class FinalizeAndConfigurationTests: XCTestCase {
     /// `omitted`) is what the pool entry says it lacks: sales see the oldest posts are missing.
     func testThePoolEntrySaysWhatTheRequestLeftOut() async throws {
         var request = try lean(Fixtures.request(.finalize), from: Fixtures.profile(), card: FixedScorer.active().card)
+        request.document?.outputs.removeAll { $0.phase == .activity }  // not fetched again this run
         request.document?.omitted = ["activity.posts: the 40 oldest of 90"]
         let output = await FinalizeStageHandler(service: "test", now: Fixtures.clock).handle(request)
         XCTAssertEqual(output.poolEntry?.omitted, ["activity.posts: the 40 oldest of 90"])
     }
 
     /// What the stages left out of their outputs the pool entry says too, after what the lead's
-    /// earlier records left out; posts left out of the same activity twice are said once.
+    /// earlier records left out, less what this run fetched again (here a LinkedIn profile);
+    /// posts left out of the same activity twice are said once.
     func testThePoolEntrySaysWhatTheStagesLeftOut() async throws {
         var request = try lean(Fixtures.request(.finalize), from: Fixtures.profile(), card: FixedScorer.active().card)
         var document = try XCTUnwrap(request.document)
         var activity = try document.outputs[1].decodedPayload()
         activity.omitted = ["activity.posts: the 10 oldest of 50", "activity.orbit: 3 of 9 targets, people before vendors"]
         document.outputs[1] = try PhaseOutput(phase: .activity, payload: activity)
-        document.omitted = ["linkedin.sources"]
+        document.omitted = [LinkedInProfile.listsOmitted]
         request.document = document
         let output = await FinalizeStageHandler(service: "test", now: Fixtures.clock).handle(request)
-        XCTAssertEqual(output.poolEntry?.omitted,
-                       ["linkedin.sources", "activity.posts: the 10 oldest of 50", "activity.orbit: 3 of 9 targets, people before vendors"])
+        XCTAssertEqual(output.poolEntry?.omitted, ["activity.posts: the 10 oldest of 50", "activity.orbit: 3 of 9 targets, people before vendors"])
+        document.outputs.removeFirst()  // no profile phase this run: its lists are still missing
+        request.document = document
+        request.runID = "run-2"
+        let kept = await FinalizeStageHandler(service: "test", now: Fixtures.clock).handle(request)
+        XCTAssertEqual(kept.poolEntry?.omitted, [LinkedInProfile.listsOmitted, "activity.posts: the 10 oldest of 50",
+                                                 "activity.orbit: 3 of 9 targets, people before vendors"])
 
         // The coordinator left out 30 of the 40 posts kept: 40 of the 50 there were.
         XCTAssertEqual(FittedProfile.omitting(oldestPosts: 30, of: 40, after: ["activity.posts: the 10 oldest of 50"]),
