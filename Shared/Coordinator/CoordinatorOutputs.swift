@@ -198,7 +198,7 @@ extension Coordinator {
             guard codec.oversizeReason(record) != nil else { return record }
             // The key and headers, which the fitted message's record has too.
             guard let fitted = fit(message, record.byteCount - (record.value?.count ?? 0)) else { return record }
-            logger.warning("\(M.schemaName) above MAX_RECORD_BYTES (\(codec.maxRecordBytes)), written smaller; the lead lacks: \(omitted(fitted)?.joined(separator: "; ") ?? "nothing it reads (its pool profile left out)")",
+            logger.warning("\(M.schemaName) above MAX_RECORD_BYTES (\(codec.maxRecordBytes)), written smaller; what the lead lacks in all: \(omitted(fitted)?.joined(separator: "; ") ?? "nothing")",
                            [LogKey.leadID: leadID.rawValue])
             return try codec.record(fitted, topic: item.topic, key: item.key)
         }

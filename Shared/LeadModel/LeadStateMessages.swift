@@ -432,14 +432,14 @@ public struct LeadState: Message, Hashable {
         }
     }
 
-    /// What the record carries instead of the profile, when it carries references (see the
-    /// type's documentation); nil when it carries the profile.
     /// Whether the record carries ``profile`` (rather than a document that stands for it).
     public var recordCarriesProfile: Bool { storedDocument == nil }
 
     /// Whether the record carries ``runBase`` (in its document).
     public var recordCarriesRunBase: Bool { storedDocument?.base != nil }
 
+    /// What the record carries instead of the profile, when it carries references (see the
+    /// type's documentation); nil when it carries the profile.
     var storedDocument: DocumentReferences? {
         guard carriesReferences || !isProfileLoaded || holdsOnlyItsStart else { return nil }
         return DocumentReferences(base: status == .ready ? nil : runBase, outputs: outputs, skippedPhases: profile.skippedPhases,

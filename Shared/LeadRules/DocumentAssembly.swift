@@ -48,7 +48,7 @@ public enum DocumentAssembly {
     private static func contains(_ bytes: [UInt8], _ part: [UInt8]) -> Bool {
         guard let first = part.first, bytes.count >= part.count else { return false }
         var index = bytes.startIndex
-        while let found = bytes[index...].firstIndex(of: first), found + part.count <= bytes.count {
+        while let found = bytes[index...].firstIndex(of: first), found + part.count <= bytes.endIndex {
             if bytes[found..<found + part.count].elementsEqual(part) { return true }
             index = found + 1
         }

@@ -623,7 +623,13 @@ public struct LeadStateMachine: Sendable {
         update { [override] current in
             current.profile = current.wholeProfile(override: override, at: at)
             current.isProfileLoaded = true
-            if current.status == .ready { current.dropRunOutputs() }
+            if current.status == .ready {
+                current.dropRunOutputs()
+            } else {
+                // A record that carries the profile says what its outputs left out. Folding an
+                // output in again later changes nothing: it first forgets what it gives again.
+                current.omitted = DocumentAssembly.omitted(outputs: current.runOutputs, after: current.omitted)
+            }
         }
     }
 

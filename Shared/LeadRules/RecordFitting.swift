@@ -43,22 +43,26 @@ extension FittedProfile {
 
     /// `omitted` without what an output of `phase` gives again: what a run folds in replaces what
     /// an earlier one left out (``ProfileMerger``). An activity output replaces the activity; a
-    /// profile output with a LinkedIn profile replaces it, and its texts.
+    /// profile output each of the LinkedIn profile, the X profile and the company it has.
     static func forgetting(_ omitted: [String], replacedBy payload: PhasePayload, of phase: Phase) -> [String] {
+        var replaced: [String] = []
         switch phase {
         case .activity where payload.activity != nil:
-            omitted.filter { !$0.hasPrefix("activity") }
-        case .profile where payload.profile?.linkedin != nil:
-            omitted.filter { !$0.hasPrefix("linkedin") && !$0.hasPrefix(textsPrefix) }
+            replaced = ["activity"]
+        case .profile:
+            if payload.profile?.linkedin != nil { replaced.append("linkedin") }
+            if payload.profile?.x != nil { replaced.append("x ") }
+            if payload.profile?.company != nil { replaced.append("company ") }
         default:
-            omitted
+            break
         }
+        guard !replaced.isEmpty else { return omitted }
+        return omitted.filter { part in !replaced.contains { part.hasPrefix($0) } }
     }
 
-    /// What ``ProfilePhaseOutput/bounded(toAbout:size:)`` says when it cut texts at `limit`.
-    static func textsOmitted(pastScalars limit: Int) -> String { "\(textsPrefix)\(limit) characters" }
-
-    private static let textsPrefix = "texts past "
+    /// What ``ProfilePhaseOutput/bounded(toAbout:size:)`` says when it cut the texts of
+    /// `profile` (`linkedin`, `x` or `company`) at `limit`.
+    static func textsOmitted(of profile: String, pastScalars limit: Int) -> String { "\(profile) texts past \(limit) characters" }
 
     private static func postsOmitted(_ dropped: Int, of count: Int) -> String { "\(postsPrefix)\(dropped) oldest of \(count)" }
 
@@ -125,7 +129,8 @@ extension EnrichedProfile {
         }
         if fitting.profile.activity != nil {
             fitting.profile.activity = nil
-            fitting.omitted = FittedProfile.omitting("activity", after: fitting.omitted)
+            // The whole activity: what was said of its parts goes.
+            fitting.omitted = FittedProfile.omitting("activity", after: fitting.omitted.filter { !$0.hasPrefix("activity.") })
             if try fits(fitting) { return fitting }
         }
         if let linkedin = fitting.profile.linkedin, linkedin.withoutLists() != linkedin {
@@ -187,8 +192,10 @@ extension ProfilePhaseOutput {
             limit = max(Self.minimumTextLimit, limit / 2)
             cut = output.cuttingTexts(at: limit)
         }
-        guard cut != output else { return (output, omitted) }
-        return (cut, omitted + [FittedProfile.textsOmitted(pastScalars: limit)])
+        if cut.linkedin != output.linkedin { omitted.append(FittedProfile.textsOmitted(of: "linkedin", pastScalars: limit)) }
+        if cut.x != output.x { omitted.append(FittedProfile.textsOmitted(of: "x", pastScalars: limit)) }
+        if cut.company != output.company { omitted.append(FittedProfile.textsOmitted(of: "company", pastScalars: limit)) }
+        return (cut, omitted)
     }
 
     /// The shortest a bounded output's texts are cut to.
@@ -329,7 +336,7 @@ extension LeadState {
         var state = self
         // A profile that is only the run's start goes as an empty document (`LeadState`): it
         // stays so, from the smaller pool profile.
-        let isItsStart = isProfileLoaded && profile == start(of: lead)
+        let isItsStart = !recordCarriesProfile && isProfileLoaded && profile == start(of: lead)
         let startsFromPool = !recordCarriesProfile && runBase == nil && status != .ready
         let slots: [(path: WritableKeyPath<LeadState, EnrichedProfile?>, isWritten: Bool, isNamed: Bool)] = [
             (\.lead.poolProfile, true, startsFromPool), (\.runBase, recordCarriesRunBase, true), (\.storedProfile, true, true),

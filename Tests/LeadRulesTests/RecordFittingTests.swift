@@ -136,7 +136,9 @@ extension RecordFittingTests {
             activity: Activity(posts: [], plainText: "", orbit: [], signalDate: nil), activityOutcome: .succeeded,
             omitted: ["activity.posts: the 15 oldest of 30"]))
         XCTAssertEqual(DocumentAssembly.omitted(outputs: [activity], after: earlier),
-                       [LinkedInProfile.listsOmitted, "activity.posts: the 15 oldest of 30"], "not 20 of 35")
+                       [LinkedInProfile.listsOmitted, "activity.posts: the 15 oldest of 30"], "the earlier activity's posts forgotten")
+        XCTAssertEqual(DocumentAssembly.omitted(outputs: [activity], after: nil), ["activity.posts: the 15 oldest of 30"],
+                       "an output that left something out is read when nothing was left out before")
         let scoring = try PhaseOutput(phase: .scoring, payload: PhasePayload())
         XCTAssertEqual(DocumentAssembly.omitted(outputs: [scoring], after: earlier), earlier)
         XCTAssertNil(DocumentAssembly.omitted(outputs: [scoring], after: nil))
@@ -158,6 +160,47 @@ extension RecordFittingTests {
         XCTAssertLessThanOrEqual(size(bounded.output), 16_000)
         let limit = try XCTUnwrap(bounded.output.linkedin?.headline.unicodeScalars.count)
         XCTAssertLessThan(limit, 16_000 / 16, "halved below the first limit")
-        XCTAssertEqual(bounded.omitted, ["texts past \(limit) characters"])
+        XCTAssertEqual(bounded.omitted, ["linkedin texts past \(limit) characters", "x texts past \(limit) characters",
+                                         "company texts past \(limit) characters"])
+    }
+}
+
+extension RecordFittingTests {
+    /// A running lead whose record carries its profile (its outputs lack references, after a
+    /// billing pause, say) says what those outputs left out: a restore reads none of them back.
+    func testARecordThatCarriesTheProfileSaysWhatItsOutputsLeftOut() throws {
+        var state = LeadStateMachine.queued(prolificLead(posts: 3), runID: "run-1", at: Fixtures.now)
+        state.status = .processing
+        state.plan = [.scoring, .finalize]
+        state.phaseIndex = 1
+        state.runOutputs = [try PhaseOutput(phase: .scoring, payload: PhasePayload(omitted: ["company texts past 64 characters"]))]
+        state.isProfileLoaded = false
+        XCTAssertFalse(state.carriesReferences)
+        var machine = Machine(restoring: state)
+        let web = WebEnrichment(leadID: "lead-1", searchID: nil, domain: "acme.example", url: nil, status: .completed, name: "Acme",
+                                fetchedAt: Fixtures.now)
+        _ = machine.handle(.webEnrichment(web, at: Fixtures.now))
+        let loaded = try XCTUnwrap(machine.state)
+        XCTAssertTrue(loaded.isProfileLoaded)
+        XCTAssertTrue(loaded.recordCarriesProfile)
+        XCTAssertEqual(loaded.omitted, ["company texts past 64 characters"])
+        XCTAssertEqual(DocumentAssembly.omitted(outputs: loaded.runOutputs, after: loaded.omitted), loaded.omitted,
+                       "folding the outputs in again says nothing twice")
+    }
+
+    /// A ready lead whose record carries its profile, equal to the run's start (a pool lead whose
+    /// scoring was skipped, then web-enriched): the pool profile shrinks unnamed, and the profile
+    /// the record carries is not rebuilt from it.
+    func testARecordCarryingAProfileEqualToItsStartKeepsThatProfile() throws {
+        var state = LeadStateMachine.queued(prolificLead(posts: 200), runID: "run-1", at: Fixtures.now)
+        state.status = .ready
+        state.readyAt = Fixtures.now
+        state.profile = EnrichedProfile(startingRunOf: state.lead)
+        XCTAssertTrue(state.recordCarriesProfile)
+        let big = MessageCodec(maxRecordBytes: try codec.encode(state).count - 20_000)
+        let fitted = try XCTUnwrap(state.fitted(codec: big, framing: 0))
+        XCTAssertLessThan(try XCTUnwrap(fitted.lead.poolProfile?.activity?.posts.count), 200)
+        XCTAssertEqual(fitted.profile.activity?.posts.count, 200, "the pool profile went first, and the profile stays whole")
+        XCTAssertNil(fitted.omitted)
     }
 }

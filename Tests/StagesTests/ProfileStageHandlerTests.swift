@@ -168,7 +168,7 @@ extension ProfileStageHandlerTests {
         XCTAssertEqual(output.linkedin?.skills, [])
         XCTAssertEqual(output.linkedin?.headline.unicodeScalars.count, budget / 16)
         XCTAssertEqual(output.linkedin?.fullName, "Jane Doe")
-        XCTAssertEqual(result.payload.omitted, [LinkedInProfile.listsOmitted, "texts past \(budget / 16) characters"])
+        XCTAssertEqual(result.payload.omitted, [LinkedInProfile.listsOmitted, "linkedin texts past \(budget / 16) characters"])
         XCTAssertEqual(result.charges, [BillableCharge(provider: "linkedin", units: 1), BillableCharge(provider: "x", units: 1)],
                        "charged once, for what the providers answered")
 

@@ -221,7 +221,6 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         XCTAssertEqual(output.poolEntry?.omitted, ["activity.posts: the 10 oldest of 50", "activity.orbit: 3 of 9 targets, people before vendors"])
         document.outputs.removeFirst()  // no profile phase this run: its lists are still missing
         request.document = document
-        request.runID = "run-2"
         let kept = await FinalizeStageHandler(service: "test", now: Fixtures.clock).handle(request)
         XCTAssertEqual(kept.poolEntry?.omitted, [LinkedInProfile.listsOmitted, "activity.posts: the 10 oldest of 50",
                                                  "activity.orbit: 3 of 9 targets, people before vendors"])
