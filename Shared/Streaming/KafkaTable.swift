@@ -64,13 +64,25 @@ public final class KafkaTable<Value: Message>: FollowedTable {
 
     /// The row under `key`; when there is none, the row after the table caught up with its
     /// topic (``catchUp(timeout:)``, up to `timeout`): for a key another process may have read
-    /// a moment ago (a stage asked for an offer the coordinator admitted a lead for). nil when
-    /// it is still missing, or the broker could not be asked.
+    /// a moment ago (a stage asked for an offer the coordinator admitted a lead for). Still
+    /// missing, it catches up twice more, ``recheckDelay`` apart, within `timeout`: a broker can
+    /// list an end short of a record just acknowledged (the local one does after batched
+    /// produces; a CI run missed a row written just before it was asked for). nil when it is
+    /// still missing, or the broker could not be asked.
     public func row(_ key: String, catchingUpWithin timeout: Duration) async -> Value? {
         if let row = self[key] { return row }
-        _ = try? await catchUp(timeout: timeout)
-        return self[key]
+        let deadline = ContinuousClock.now + timeout
+        for check in 1...3 {
+            _ = try? await catchUp(timeout: deadline - ContinuousClock.now)
+            if let row = self[key] { return row }
+            guard check < 3, ContinuousClock.now + Self.recheckDelay < deadline else { break }
+            try? await Task.sleep(for: Self.recheckDelay)  // at most twice, so a cancelled task does not spin
+        }
+        return nil
     }
+
+    /// How long ``row(_:catchingUpWithin:)`` waits before it catches up again for a missing row.
+    public static var recheckDelay: Duration { .milliseconds(100) }
 
     /// Reads the table up to its current end, then keeps following it in the background, with
     /// clients of its own. A process that keeps several tables reads them together with a
