@@ -34,7 +34,7 @@ public enum DocumentAssembly {
         var omitted = earlier ?? []
         for output in outputs {
             // Most outputs left nothing out, and a lead's records nothing either: not read then.
-            if omitted.isEmpty && !contains(output.payload.bytes, omittedMember) { continue }
+            if omitted.isEmpty && firstByteIndex(of: omittedMember, in: output.payload.bytes, from: 0) == nil { continue }
             guard let payload = try? output.decodedPayload() else { continue }
             omitted = FittedProfile.forgetting(omitted, replacedBy: payload, of: output.phase)
             for part in payload.omitted ?? [] { omitted = FittedProfile.omitting(part, after: omitted) }
@@ -43,17 +43,6 @@ public enum DocumentAssembly {
     }
 
     private static let omittedMember = Array(#""omitted""#.utf8)
-
-    /// Whether `bytes` holds `part`.
-    private static func contains(_ bytes: [UInt8], _ part: [UInt8]) -> Bool {
-        guard let first = part.first, bytes.count >= part.count else { return false }
-        var index = bytes.startIndex
-        while let found = bytes[index...].firstIndex(of: first), found + part.count <= bytes.endIndex {
-            if bytes[found..<found + part.count].elementsEqual(part) { return true }
-            index = found + 1
-        }
-        return false
-    }
 
     /// `profile` with its activity's plain text rendered from the posts, their ages as of `now`,
     /// when it has none: a phase result carries none (``PhasePayload``), so a profile put
