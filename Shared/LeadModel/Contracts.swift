@@ -213,9 +213,7 @@ extension LeadDiscovered {
             accountID = id(.accountID)
             offerID = id(.offerID)
             sourceSearchID = id(.sourceSearchID)
-            name = (try? container.decode(String.self, forKey: .name)).map {
-                String(String.UnicodeScalarView($0.unicodeScalars.prefix(FieldLimit.name)))
-            }
+            name = (try? container.decode(String.self, forKey: .name)).map { $0.prefix(scalars: FieldLimit.name) }
             source = try? container.decode(LeadSource.self, forKey: .source)
             discoveredAt = try? container.decode(Date.self, forKey: .discoveredAt)
         }

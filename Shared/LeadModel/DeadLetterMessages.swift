@@ -60,7 +60,7 @@ public struct DeadLetter: Message, Hashable {
         // Cut by Unicode scalars, as the schema's maxLength counts: a character may be many
         // ("e" and 3,000 combining accents is one).
         self.reason = reason.unicodeScalars.count > Self.maxReasonCharacters
-            ? String(String.UnicodeScalarView(reason.unicodeScalars.prefix(Self.maxReasonCharacters))) + "… (cut)" : reason
+            ? reason.prefix(scalars: Self.maxReasonCharacters) + "… (cut)" : reason
         self.failedAt = failedAt
         self.service = service
     }

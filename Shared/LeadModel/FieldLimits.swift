@@ -36,6 +36,16 @@ public enum FieldLimit {
     }
 }
 
+extension String {
+    /// The string's first `limit` Unicode scalars: a field cut as the limits count
+    /// (``FieldLimit``), and as JSON Schema's `maxLength` does. The string itself when it has no
+    /// more; only a long one is counted.
+    public func prefix(scalars limit: Int) -> String {
+        guard utf8.count > limit, unicodeScalars.count > limit else { return self }
+        return String(String.UnicodeScalarView(unicodeScalars.prefix(limit)))
+    }
+}
+
 /// A field longer than its limit (``FieldLimit``).
 public struct FieldTooLong: Error, Hashable, Sendable, CustomStringConvertible {
     /// The field's path, `name` or `icp.titles[2]`.

@@ -91,10 +91,7 @@ public struct LeadPoolMatcher: Sendable {
             for index in relabeled.posts.indices {
                 var text = relabeled.posts[index].text
                 if text.utf8.contains(0) { text = text.replacingOccurrences(of: "\u{0}", with: "") }  // refused in an input
-                if text.utf8.count > FieldLimit.text {
-                    text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(FieldLimit.text)))
-                }
-                relabeled.posts[index].text = text
+                relabeled.posts[index].text = text.prefix(scalars: FieldLimit.text)
             }
             return relabeled
         }

@@ -203,10 +203,7 @@ extension ProfilePhaseOutput {
 
     /// This output with each text cut at `limit` Unicode scalars.
     private func cuttingTexts(at limit: Int) -> ProfilePhaseOutput {
-        func cut(_ text: inout String) {
-            guard text.utf8.count > limit, text.unicodeScalars.count > limit else { return }
-            text = String(String.UnicodeScalarView(text.unicodeScalars.prefix(limit)))
-        }
+        func cut(_ text: inout String) { text = text.prefix(scalars: limit) }
         func cut(_ text: inout String?) {
             guard var value = text else { return }
             cut(&value)
