@@ -8,6 +8,8 @@ public struct FittedProfile: Hashable, Sendable {
     public var profile: EnrichedProfile
     /// What was left out: what the profile had left out before, then each step taken.
     public var omitted: [String]
+    /// The Unicode scalars the profile's texts were cut at, when they were; nil otherwise.
+    public var textLimit: Int? = nil
 }
 
 extension MessageCodec {
@@ -62,7 +64,35 @@ extension FittedProfile {
 
     /// What ``ProfilePhaseOutput/bounded(toAbout:size:)`` says when it cut the texts of
     /// `profile` (`linkedin`, `x` or `company`) at `limit`.
-    static func textsOmitted(of profile: String, pastScalars limit: Int) -> String { "\(profile) texts past \(limit) characters" }
+    static func textsOmitted(of profile: String, pastScalars limit: Int) -> String { "\(textsPrefix(profile))\(limit) characters" }
+
+    /// `omitted` and the texts of `profile` cut at `limit`: said in place of a longer cut
+    /// `omitted` has (the profile stage cut them, then a record cut them shorter).
+    static func omitting(textsOf profile: String, pastScalars limit: Int, after omitted: [String]) -> [String] {
+        let part = textsOmitted(of: profile, pastScalars: limit)
+        guard let index = omitted.firstIndex(where: { $0.hasPrefix(textsPrefix(profile)) }) else { return omitted + [part] }
+        var omitted = omitted
+        omitted[index] = part
+        return omitted
+    }
+
+    private static func textsPrefix(_ profile: String) -> String { "\(profile) texts past " }
+
+    /// This profile with each text of its LinkedIn profile, X profile and company cut at `limit`
+    /// Unicode scalars, each profile cut named after ``omitted``.
+    func cuttingTexts(at limit: Int) -> FittedProfile {
+        var cut = self
+        cut.profile.linkedin = profile.linkedin?.cuttingTexts(at: limit)
+        cut.profile.x = profile.x?.cuttingTexts(at: limit)
+        cut.profile.company = profile.company?.cuttingTexts(at: limit)
+        let changed = [("linkedin", cut.profile.linkedin != profile.linkedin), ("x", cut.profile.x != profile.x),
+                       ("company", cut.profile.company != profile.company)]
+        for (part, isCut) in changed where isCut {
+            cut.omitted = Self.omitting(textsOf: part, pastScalars: limit, after: cut.omitted)
+        }
+        cut.textLimit = limit
+        return cut
+    }
 
     private static func postsOmitted(_ dropped: Int, of count: Int) -> String { "\(postsPrefix)\(dropped) oldest of \(count)" }
 
@@ -93,12 +123,16 @@ extension EnrichedProfile {
     /// 1. the oldest posts (the newest that fit are kept, in their order, and a rendered text is
     ///    rendered again for them as of `now`);
     /// 2. the activity (orbit, clusters and text);
-    /// 3. the LinkedIn profile's lists (``LinkedInProfile/withoutLists()``).
+    /// 3. the LinkedIn profile's lists (``LinkedInProfile/withoutLists()``);
+    /// 4. the end of each text of the LinkedIn profile, the X profile and the company longer than
+    ///    half of ``FieldLimit/text`` (in Unicode scalars; halved while it does not fit, down to
+    ///    ``ProfilePhaseOutput/minimumTextLimit``): a pool profile brings texts the profile stage
+    ///    never bounded, and six bytes of JSON a character at worst.
     ///
-    /// What is left is each phase's scalar fields and the score card: it fits unless a field is
-    /// itself near the bound.
+    /// What is left is the lead's own fields (within the input limits), the phases' outcomes and
+    /// skips, the web enrichment and the score card: it fits unless those are near the bound.
     /// - Parameter fits: whether a profile, with what it leaves out, fits; called about
-    ///   log2(posts) + 3 times.
+    ///   log2(posts) + 11 times.
     public func fitted(renderingAt now: Date, omitted: [String] = [], _ fits: (FittedProfile) throws -> Bool) rethrows -> FittedProfile? {
         var fitting = FittedProfile(profile: self, omitted: omitted)
         if let activity, !activity.posts.isEmpty {
@@ -137,6 +171,12 @@ extension EnrichedProfile {
             fitting.profile.linkedin = linkedin.withoutLists()
             fitting.omitted = FittedProfile.omitting(LinkedInProfile.listsOmitted, after: fitting.omitted)
             if try fits(fitting) { return fitting }
+        }
+        var limit = FieldLimit.text
+        while limit > ProfilePhaseOutput.minimumTextLimit {
+            limit = max(ProfilePhaseOutput.minimumTextLimit, limit / 2)
+            let cut = fitting.cuttingTexts(at: limit)
+            if cut.profile != fitting.profile, try fits(cut) { return cut }
         }
         return nil
     }
@@ -203,44 +243,62 @@ extension ProfilePhaseOutput {
 
     /// This output with each text cut at `limit` Unicode scalars.
     private func cuttingTexts(at limit: Int) -> ProfilePhaseOutput {
-        func cut(_ text: inout String) { text = text.prefix(scalars: limit) }
-        func cut(_ text: inout String?) {
-            guard var value = text else { return }
-            cut(&value)
-            text = value
-        }
         var output = self
-        if var linkedin = output.linkedin {
-            for index in linkedin.experiences.indices {
-                cut(&linkedin.experiences[index].company)
-                cut(&linkedin.experiences[index].companyLinkedInID)
-                cut(&linkedin.experiences[index].title)
-            }
-            for index in linkedin.education.indices {
-                cut(&linkedin.education[index].school)
-                cut(&linkedin.education[index].degree)
-                cut(&linkedin.education[index].field)
-            }
-            for list in [\LinkedInProfile.skills, \.certifications, \.languages] {
-                for index in linkedin[keyPath: list].indices { cut(&linkedin[keyPath: list][index]) }
-            }
-            for text in [\LinkedInProfile.publicIdentifier, \.fullName, \.headline, \.jobTitle, \.company, \.location] {
-                cut(&linkedin[keyPath: text])
-            }
-            cut(&linkedin.companyLinkedInID)
-            output.linkedin = linkedin
-        }
-        if var x = output.x {
-            for text in [\XProfile.userID, \.name, \.username, \.bio] { cut(&x[keyPath: text]) }
-            for text in [\XProfile.profileImageURL, \.location, \.url] { cut(&x[keyPath: text]) }
-            output.x = x
-        }
-        if var company = output.company {
-            cut(&company.name)
-            for text in [\Company.linkedInID, \.industry, \.domain, \.headquarters] { cut(&company[keyPath: text]) }
-            output.company = company
-        }
+        output.linkedin = linkedin?.cuttingTexts(at: limit)
+        output.x = x?.cuttingTexts(at: limit)
+        output.company = company?.cuttingTexts(at: limit)
         return output
+    }
+}
+
+/// Cuts a text, or an optional one, at `limit` Unicode scalars.
+private func cut(_ text: inout String, at limit: Int) { text = text.prefix(scalars: limit) }
+
+private func cut(_ text: inout String?, at limit: Int) { text = text?.prefix(scalars: limit) }
+
+extension LinkedInProfile {
+    /// This profile with each text cut at `limit` Unicode scalars: names, headline, location,
+    /// ids, and those of its experiences, education, skills, certifications and languages.
+    func cuttingTexts(at limit: Int) -> LinkedInProfile {
+        var linkedin = self
+        for index in linkedin.experiences.indices {
+            cut(&linkedin.experiences[index].company, at: limit)
+            cut(&linkedin.experiences[index].companyLinkedInID, at: limit)
+            cut(&linkedin.experiences[index].title, at: limit)
+        }
+        for index in linkedin.education.indices {
+            cut(&linkedin.education[index].school, at: limit)
+            cut(&linkedin.education[index].degree, at: limit)
+            cut(&linkedin.education[index].field, at: limit)
+        }
+        for list in [\LinkedInProfile.skills, \.certifications, \.languages] {
+            for index in linkedin[keyPath: list].indices { cut(&linkedin[keyPath: list][index], at: limit) }
+        }
+        for text in [\LinkedInProfile.publicIdentifier, \.fullName, \.headline, \.jobTitle, \.company, \.location] {
+            cut(&linkedin[keyPath: text], at: limit)
+        }
+        cut(&linkedin.companyLinkedInID, at: limit)
+        return linkedin
+    }
+}
+
+extension XProfile {
+    /// This profile with each text cut at `limit` Unicode scalars: id, names, bio, location, URLs.
+    func cuttingTexts(at limit: Int) -> XProfile {
+        var x = self
+        for text in [\XProfile.userID, \.name, \.username, \.bio] { cut(&x[keyPath: text], at: limit) }
+        for text in [\XProfile.profileImageURL, \.location, \.url] { cut(&x[keyPath: text], at: limit) }
+        return x
+    }
+}
+
+extension Company {
+    /// This company with each text cut at `limit` Unicode scalars: name, id, industry, domain, headquarters.
+    func cuttingTexts(at limit: Int) -> Company {
+        var company = self
+        cut(&company.name, at: limit)
+        for text in [\Company.linkedInID, \.industry, \.domain, \.headquarters] { cut(&company[keyPath: text], at: limit) }
+        return company
     }
 }
 
@@ -254,7 +312,8 @@ extension LeadPoolEntry {
 
     /// This entry made to fit where it is too large for a record, or nil when it cannot be: its
     /// profile made smaller (``EnrichedProfile/fitted(renderingAt:omitted:_:)``), each part left
-    /// out named in ``omitted``, and ``skills`` left out with the LinkedIn lists.
+    /// out named in ``omitted``, ``skills`` left out with the LinkedIn lists, and the summary's
+    /// texts cut with the profile's.
     /// - Parameter fits: whether an entry fits; called about log2(posts) + 3 times.
     public func fitted(renderingAt now: Date, _ fits: (LeadPoolEntry) throws -> Bool) rethrows -> LeadPoolEntry? {
         func entry(_ fitting: FittedProfile) -> LeadPoolEntry {
@@ -262,6 +321,9 @@ extension LeadPoolEntry {
             entry.profile = fitting.profile
             entry.omitted = fitting.omitted
             if fitting.profile.linkedin?.skills.isEmpty ?? true { entry.skills = [] }
+            if let limit = fitting.textLimit {  // the summary repeats the profile's texts
+                for text in [\LeadPoolEntry.role, \.bio, \.industry, \.company, \.location] { cut(&entry[keyPath: text], at: limit) }
+            }
             return entry
         }
         return try profile.fitted(renderingAt: now, omitted: omitted ?? []) { try fits(entry($0)) }.map(entry)

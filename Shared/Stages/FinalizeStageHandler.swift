@@ -21,7 +21,7 @@ import Synchronization
 /// the entry's acknowledgement and the commit, writes the run's entry again: the same key and run,
 /// which compaction folds into one. An entry above MAX_RECORD_BYTES is made to fit where it is
 /// written (``LeadPoolEntry/fitted(renderingAt:_:)``: its oldest posts, then its activity, then
-/// the LinkedIn lists left out, as its `omitted` says). One that still cannot be written is not
+/// the LinkedIn lists left out, then the end of long texts, as its `omitted` says). One that still cannot be written is not
 /// remembered (``outputNotWritten(for:)``): its request is dead-lettered on every attempt, and
 /// the lead is never ready without its entry.
 ///

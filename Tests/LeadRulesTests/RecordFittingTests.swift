@@ -204,3 +204,53 @@ extension RecordFittingTests {
         XCTAssertNil(fitted.omitted)
     }
 }
+
+extension RecordFittingTests {
+    /// A lead matched from the pool whose profile's texts are long, of characters JSON writes six
+    /// bytes each, and hold no posts, activity or lists to leave out: as input it is within the
+    /// bound, and its state, its requests and its pool entry, a few hundred bytes more, are not.
+    /// They are written with the texts cut, saying so, instead of being dead-lettered (a finalize
+    /// request dead-lettered is tried again forever, and the lead never becomes ready).
+    func testRecordsWhoseProfileTextsAloneOutgrowTheBoundAreWrittenWithThemCut() throws {
+        var lead = prolificLead(posts: 0)
+        lead.poolProfile?.activity = nil
+        let controls = String(repeating: "\u{1}", count: FieldLimit.text)
+        lead.poolProfile?.x = XProfile(userID: "1", name: "Jane", username: "janedoe", bio: controls, followersCount: 1, followingCount: 1,
+                                       isVerified: false, profileImageURL: nil, canDM: false, isProtected: false)
+        lead.poolProfile?.company = Company(name: "Acme", industry: String(repeating: "\u{2}", count: 600), domain: "acme.example")
+        let bound = MessageCodec(maxRecordBytes: try codec.encode(lead).count + 100)
+        var machine = Machine()
+        let actions = machine.handle(.discovered(lead, runID: "run-1", at: Fixtures.now))
+        let request = try XCTUnwrap(actions.lazy.compactMap { if case .sendPhaseRequest(let request) = $0 { request } else { nil } }.first)
+        XCTAssertEqual(request.phase, .scoring)
+        let state = try XCTUnwrap(machine.state)
+        XCTAssertGreaterThan(try bound.encode(state).count, bound.maxRecordBytes)
+
+        let fittedState = try XCTUnwrap(state.fitted(codec: bound, framing: 100), "the state")
+        XCTAssertLessThanOrEqual(try bound.encode(fittedState).count + 100, bound.maxRecordBytes)
+        let kept = try XCTUnwrap(fittedState.lead.poolProfile?.x?.bio.unicodeScalars.count)
+        XCTAssertLessThan(kept, FieldLimit.text)
+        XCTAssertEqual(fittedState.omitted, ["x texts past \(kept) characters"])
+        XCTAssertEqual(fittedState.lead.poolProfile?.company?.industry?.unicodeScalars.count, min(600, kept))
+
+        let fittedRequest = try XCTUnwrap(request.fitted(codec: bound, framing: 100), "the scoring request")
+        XCTAssertLessThanOrEqual(try bound.encode(fittedRequest).count + 100, bound.maxRecordBytes)
+        let base = DocumentAssembly.profile(of: fittedRequest, withActivityText: false)
+        XCTAssertEqual(base.x?.bio.unicodeScalars.count, kept)
+        XCTAssertEqual(base.x?.name, "Jane", "short texts stay whole")
+        XCTAssertEqual(fittedRequest.document?.omitted, fittedState.omitted)
+
+        // The finalize stage's entry, from the whole profile (its summary repeats the bio).
+        var entry = LeadPoolEntry(profile: try XCTUnwrap(lead.poolProfile), accountID: lead.accountID, offerID: lead.offerID,
+                                  finishedAt: Fixtures.now)
+        entry.omitted = fittedRequest.document?.omitted
+        XCTAssertEqual(entry.bio, controls)
+        let fittedEntry = try XCTUnwrap(entry.fitted(codec: bound, framing: 100, renderingAt: Fixtures.now), "the pool entry")
+        XCTAssertLessThanOrEqual(try bound.encode(fittedEntry).count + 100, bound.maxRecordBytes)
+        let entryKept = try XCTUnwrap(fittedEntry.profile.x?.bio.unicodeScalars.count)
+        XCTAssertLessThanOrEqual(entryKept, kept)
+        XCTAssertEqual(fittedEntry.bio?.unicodeScalars.count, entryKept, "the summary is cut as the profile is")
+        XCTAssertEqual(fittedEntry.industry?.unicodeScalars.count, min(600, entryKept))
+        XCTAssertEqual(fittedEntry.omitted, ["x texts past \(entryKept) characters"], "said once, at the shortest cut")
+    }
+}

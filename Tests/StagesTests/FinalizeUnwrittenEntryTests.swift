@@ -9,8 +9,8 @@ import XCTest
 
 /// A pool entry above MAX_RECORD_BYTES. The request is within the bound, yet its entry is not:
 /// the entry holds the posts and their rendered plain text too. Most such entries are made to
-/// fit (the oldest posts left out, then the activity, then the profile's lists), and say what
-/// they lack; one that cannot fit dead-letters its finalize request, and the run is not remembered
+/// fit (the oldest posts left out, then the activity, then the profile's lists, then the end of
+/// long texts), and say what they lack; one that cannot fit dead-letters its finalize request, and the run is not remembered
 /// as written: the retried attempt tries the entry again instead of answering "completed" without
 /// one, so a lead is never ready without its entry. No broker: the processor is fed records
 /// directly.
@@ -73,15 +73,42 @@ final class FinalizeUnwrittenEntryTests: XCTestCase {
         XCTAssertEqual(bare.profile.linkedin?.jobTitle, lists.linkedin?.jobTitle)
     }
 
-    func testAnEntryThatCannotFitIsDeadLetteredAndARetriedAttemptTriesItAgain() async throws {
+    func testAnEntryWhoseLongTextIsRepeatedInItsSummaryIsWrittenWithTheTextsCut() async throws {
         // Twice in the entry (the headline is its bio too), and in no list it could leave out.
         let codec = MessageCodec(maxRecordBytes: 15_000)
         var profile = Fixtures.profile()
         profile.linkedin?.headline = String(repeating: "Revenue operations and pipeline. ", count: 270)
         profile.x = nil
+        let outputs = await processor(codec: codec).process(try request(attempt: 1, profile: profile, codec: codec))
+        XCTAssertEqual(outputs.records.map(\.topic), [topics.leadPool])
+        let entry = try codec.decode(LeadPoolEntry.self, from: try XCTUnwrap(outputs.records.first?.value))
+        let kept = try XCTUnwrap(entry.profile.linkedin?.headline)
+        XCTAssertTrue(profile.linkedin?.headline.hasPrefix(kept) ?? false)
+        XCTAssertLessThanOrEqual(kept.count, FieldLimit.text / 2)
+        XCTAssertEqual(entry.bio, kept, "the summary cut as the profile")
+        XCTAssertEqual(entry.omitted?.last, "linkedin texts past \(kept.count) characters")
+        XCTAssertEqual(entry.profile.linkedin?.jobTitle, profile.linkedin?.jobTitle, "short texts whole")
+    }
+
+    func testAnEntryThatCannotFitIsDeadLetteredAndARetriedAttemptTriesItAgain() async throws {
+        // Nothing to leave out (no activity, no lists, texts as short as fitting cuts them), an
+        // outcome's long reason, which fitting keeps, and the request at the bound: the entry's
+        // summary repeats five texts, so the entry is above it.
+        let text = String(repeating: "r", count: ProfilePhaseOutput.minimumTextLimit)
+        var profile = Fixtures.profile()
+        profile.activity = nil
+        profile.x = nil
+        var linkedin = try XCTUnwrap(profile.linkedin).withoutLists()
+        (linkedin.headline, linkedin.jobTitle, linkedin.company, linkedin.location) = (text, text, text, text)
+        profile.linkedin = linkedin
+        profile.company = Company(name: text, industry: text)
+        profile.xOutcome = .failed(reason: String(repeating: "The provider said no. ", count: 600), isRetriable: false)
+        let request = Fixtures.request(.finalize, attempt: 1, profile: profile)
+        let written = try self.codec.record(request, topic: topics.phaseRequests(.finalize), key: request.leadID.rawValue)
+        let codec = MessageCodec(maxRecordBytes: written.byteCount)
         let processor = processor(codec: codec)
         for attempt in 1...3 {
-            let outputs = await processor.process(try request(attempt: attempt, profile: profile, codec: codec))
+            let outputs = await processor.process(try self.request(attempt: attempt, profile: profile, codec: codec))
             XCTAssertEqual(outputs.records.map(\.topic), [topics.deadLetters], "attempt \(attempt): a dead letter, not a result")
             let letter = try codec.decode(DeadLetter.self, from: try XCTUnwrap(outputs.records.first?.value))
             XCTAssertTrue(letter.reason.contains("lead.pool") && letter.reason.contains("above MAX_RECORD_BYTES"), letter.reason)
