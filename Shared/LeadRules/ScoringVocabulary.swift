@@ -45,6 +45,15 @@ public struct ScoringVocabulary: Sendable {
     private var abbreviationsLongestFirst: [(short: PaddedWords, long: PaddedWords)] = []
     /// Every seniority phrase, longest first, then the filler words (see ``specialty(ofTitle:)``).
     private var specialtyNoise: [PaddedWords] = []
+    /// Words that mark a clause of a person's description as past ("ex", "formerly"), padded.
+    private var pastMarkers: [PaddedWords] = []
+    /// Words that are a function's phrase but everyday in a sentence ("people"), normalised,
+    /// with the words after which they name it there ("team", "and culture").
+    private var everydayWords: [String: [String]] = [:]
+    /// Each of ``everydayWords``, padded, with the phrases that name its function in a
+    /// description: it before one of its words, or after a seniority phrase ("vp people",
+    /// "head of people").
+    private var everydayPhrases: [(word: PaddedWords, naming: [PaddedWords])] = []
 
     /// The bundled defaults.
     public static let standard: ScoringVocabulary = {
@@ -68,6 +77,8 @@ public struct ScoringVocabulary: Sendable {
         struct Roles: Decodable {
             var abbreviations: [String: String]
             var ambiguousAbbreviations: [String: [String]]?
+            var pastMarkers: [String]?
+            var everydayWords: [String: [String]]?
             var functions: [String: [String]]
             var seniorities: [String: [String]]
         }
@@ -81,6 +92,8 @@ public struct ScoringVocabulary: Sendable {
         seniorityPhrases = [:]
         industryChildren = [:]
         let ambiguous = Dictionary((roles.ambiguousAbbreviations ?? [:]).map { (Self.normalize($0.key), $0.value.map(Self.normalize)) }) { first, _ in first }
+        pastMarkers = (roles.pastMarkers ?? []).map { PaddedWords(normalized: Self.normalize($0)) }
+        everydayWords = Dictionary((roles.everydayWords ?? [:]).map { (Self.normalize($0.key), $0.value.map(Self.normalize)) }) { first, _ in first }
         // A plain abbreviation of ambiguous letters is left out: the ambiguity is what the data says.
         try add(VocabularyExtension(
             abbreviations: roles.abbreviations.filter { ambiguous[Self.normalize($0.key)] == nil }, functions: roles.functions,
@@ -126,6 +139,10 @@ public struct ScoringVocabulary: Sendable {
         readAmbiguities()
         let seniorityWords = Set(seniorityPhrases.values.joined()).sorted { ($0.count, $0) > ($1.count, $1) }
         specialtyNoise = (seniorityWords + ["of", "and", "the", "for", "in"]).filter { !$0.isEmpty }.map(PaddedWords.init(normalized:))
+        everydayPhrases = everydayWords.sorted { $0.key < $1.key }.map { word, after in
+            let naming = after.map { "\(word) \($0)" } + seniorityWords.flatMap { ["\($0) \(word)", "\($0) of \(word)"] }
+            return (PaddedWords(normalized: word), naming.map(PaddedWords.init(normalized:)))
+        }
     }
 
     /// ``ambiguities`` from ``ambiguousAbbreviations`` and the phrase table.
@@ -193,17 +210,39 @@ public struct ScoringVocabulary: Sendable {
 
     /// The readings of `ambiguity` that the rest of `words` and the `context` leave: the one
     /// written out there ("Chief Strategy Officer"), else those whose function they name; all of
-    /// them when they name none. One reading is the one meant.
+    /// them when they name none. One reading is the one meant. The context is read for what
+    /// the person does now (``presentClauses(of:)``), its everyday words as a sentence's
+    /// (``withoutEverydayWords(_:)``).
     private func resolved(_ ambiguity: Ambiguity, in words: PaddedWords, context: [String]) -> [Reading] {
         var own = words
         own.replace(ambiguity.short, with: ambiguity.unread)
-        let texts = [own] + context.map { expandedWords($0) }
-        let spelled = ambiguity.readings.filter { reading in texts.contains { $0.contains(reading.text) } }
+        let present = context.flatMap(presentClauses)
+        let spelled = ambiguity.readings.filter { reading in ([own] + present).contains { $0.contains(reading.text) } }
         if !spelled.isEmpty { return spelled }
         var named: Set<String> = []
-        for text in texts { named.formUnion(role(of: text, isOneRole: true)?.functions ?? []) }
+        for text in [own] + present.map(withoutEverydayWords) { named.formUnion(role(of: text, isOneRole: true)?.functions ?? []) }
         let fitting = ambiguity.readings.filter { !$0.functions.isDisjoint(with: named) }
         return fitting.isEmpty ? ambiguity.readings : fitting
+    }
+
+    /// The clauses of a person's description `text` (between `|`, `;`, commas, full stops,
+    /// slashes, dots, dashes and line ends) that no past marker is in ("ex-Chief Strategy
+    /// Officer at Beta", "formerly in security"), each expanded.
+    private func presentClauses(of text: String) -> [PaddedWords] {
+        let separators: Set<Character> = ["|", ";", ",", ".", "/", "·", "•", "–", "—", "\n"]
+        let clauses = text.replacingOccurrences(of: " - ", with: "|").split { separators.contains($0) }
+        return clauses.map { expandedWords(String($0)) }.filter { clause in !pastMarkers.contains { clause.contains($0) } }
+    }
+
+    /// `text`, a clause of a person's description, with each everyday word that does not name
+    /// its function there barred: "people" in "products people love", not in "people team" or
+    /// "VP People".
+    private func withoutEverydayWords(_ text: PaddedWords) -> PaddedWords {
+        var text = text
+        for everyday in everydayPhrases where text.contains(everyday.word) && !everyday.naming.contains(where: text.contains) {
+            text.replace(everyday.word, with: PaddedWords.bar)
+        }
+        return text
     }
 
     /// The readings of the ambiguous abbreviations `title` holds that its words and `context`

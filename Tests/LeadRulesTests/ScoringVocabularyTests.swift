@@ -78,6 +78,26 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(offerSays.role(ofTitle: "CSO")?.functions, ["security"], "an offer's own reading is no ambiguity")
     }
 
+    /// A person's own description names what they do now: a past role written out in it ("ex-Chief
+    /// Strategy Officer") is not the reading meant, and "people" in a sentence ("products people
+    /// love") names no People function.
+    func testAPastRoleOrAnEverydayWordInTheContextDoesNotReadAnAmbiguousTitle() {
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Ex-Chief Strategy Officer at Beta | Building sales teams that win"])?.functions,
+                       ["sales"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Sales leader. Formerly Chief Security Officer at Beta"])?.functions, ["sales"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Previously a security engineer; now growing revenue at Acme"])?.functions,
+                       ["sales"], "a past role's function is not named either")
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Chief Strategy Officer at Acme, ex-McKinsey"])?.words, " chief strategy officer ",
+                       "a role now, beside a past employer")
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["Building product that people love"])?.functions, ["product"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["Helping people grow | Product management"])?.functions, ["product"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["Building the people team at Acme"])?.functions, ["people"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["CPO | VP People at Acme, products people love"])?.functions, ["people"],
+                       "after a seniority, people is the function")
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["Head of People & Culture"])?.functions, ["people"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "VP People")?.functions, ["people"], "a title's own word")
+    }
+
     func testIndustriesFallUnderTheirParents() {
         XCTAssertTrue(vocabulary.industry("Computer & Network Security", isUnder: "software"))
         XCTAssertTrue(vocabulary.industry("Computer Software", isUnder: "Software"))
