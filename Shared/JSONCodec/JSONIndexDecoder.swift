@@ -50,6 +50,17 @@ public struct JSONIndexDecoder {
         return try IndexDecoder(document: document, node: 0, parent: nil, key: nil).decodeValue(T.self)
     }
 
+    /// ``decode(_:from:maxStringLength:rejectsNUL:)``, and from the same parse the member names
+    /// of the object `bytes` hold, in document order (nil when they are not an object).
+    public static func decodeNamingMembers<T: Decodable>(
+        _ type: T.Type, from bytes: [UInt8], maxStringLength: Int? = nil, rejectsNUL: Bool = false
+    ) throws -> (value: T, memberNames: [String]?) {
+        let document = try JSONIndex(bytes, maxStringLength: maxStringLength, rejectsNUL: rejectsNUL)
+        let value = try IndexDecoder(document: document, node: 0, parent: nil, key: nil).decodeValue(T.self)
+        guard document.nodes.first?.kind == .object else { return (value, nil) }
+        return (value, try document.keyNodes(of: 0).map { try document.string(at: $0) })
+    }
+
     /// The member names of the object `bytes` hold, in document order; nil when they are not a
     /// JSON object (the decode that follows says what is wrong).
     public static func memberNames(of bytes: [UInt8]) -> [String]? {

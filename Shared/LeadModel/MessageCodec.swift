@@ -177,8 +177,9 @@ public struct MessageCodec: Sendable {
     /// Refuses a record of a message with ``Message/fieldNames`` that has another field: after the
     /// JSON's rules (a key too long or holding NUL is refused as such), before the message's own
     /// (a misspelt `linkedInURL` is named, not reported as a lead without a profile URL).
-    private static func checkFieldNames<T: Message>(_ type: T.Type, _ bytes: [UInt8]) throws(DecodeError) {
-        guard let allowed = T.fieldNames, let names = JSONIndexDecoder.memberNames(of: bytes) else { return }
+    /// - Parameter names: the record's member names; nil when it is not an object.
+    private static func checkFieldNames<T: Message>(_ type: T.Type, _ names: [String]?) throws(DecodeError) {
+        guard let allowed = T.fieldNames, let names else { return }
         let unknown = names.filter { !allowed.contains($0) && $0 != "schema" && $0 != "version" }
         guard !unknown.isEmpty else { return }
         throw .invalidContent("unknown field\(unknown.count == 1 ? "" : "s") \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) "
@@ -213,11 +214,17 @@ public struct MessageCodec: Sendable {
         // take is decoded again, and diagnosed step by step, by JSONDecoder below. The strict
         // rules are the index decoder's alone, so a record it rejects is never decoded again.
         let decoded: EnvelopeAndMessage<T>?
+        var memberNames: [String]?  // read from the same parse, only where ``Message/fieldNames`` is set
         var isJSON = true
         do {
-            decoded = try JSONIndexDecoder.decode(
-                EnvelopeAndMessage<T>.self, from: bytes,
-                maxStringLength: T.isExternalInput ? FieldLimit.text : nil, rejectsNUL: T.isExternalInput)
+            let (maxStringLength, rejectsNUL) = (T.isExternalInput ? FieldLimit.text : nil, T.isExternalInput)
+            if T.fieldNames == nil {
+                decoded = try JSONIndexDecoder.decode(EnvelopeAndMessage<T>.self, from: bytes, maxStringLength: maxStringLength, rejectsNUL: rejectsNUL)
+            } else {
+                let named = try JSONIndexDecoder.decodeNamingMembers(
+                    EnvelopeAndMessage<T>.self, from: bytes, maxStringLength: maxStringLength, rejectsNUL: rejectsNUL)
+                (decoded, memberNames) = (named.value, named.memberNames)
+            }
         } catch let rejected as JSONIndexDecoder.Rejected {
             throw DecodeError(rejected.error)
         } catch {
@@ -225,7 +232,7 @@ public struct MessageCodec: Sendable {
             isJSON = !(error is JSONIndexDecoder.Malformed)
         }
         if let decoded, let message = Self.accepted(decoded, schemaHeader: schemaHeader, versionHeader: versionHeader) {
-            try Self.checkFieldNames(T.self, bytes)
+            try Self.checkFieldNames(T.self, memberNames)
             try Self.validated(message)
             return message
         }
@@ -265,7 +272,7 @@ public struct MessageCodec: Sendable {
         } catch {
             throw .invalidContent(String(describing: error))
         }
-        try Self.checkFieldNames(T.self, bytes)
+        try Self.checkFieldNames(T.self, JSONIndexDecoder.memberNames(of: bytes))  // the rare record only JSONDecoder takes
         try Self.validated(message)
         return message
     }

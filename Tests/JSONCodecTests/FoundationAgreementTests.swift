@@ -77,6 +77,17 @@ final class FoundationAgreementTests: XCTestCase {
         }
     }
 
+    /// The member names a decode reads from its own parse are the object's, in document order,
+    /// a member the type does not know included; a document that is no object has none.
+    func testADecodeNamesTheObjectsMembersFromItsOwnParse() throws {
+        let text = #"{"street": "a", "note": {"street": 1}, "postcode": null}"#
+        let named = try JSONIndexDecoder.decodeNamingMembers(Address.self, from: Array(text.utf8))
+        XCTAssertEqual(named.value, Address(street: "a", postcode: nil))
+        XCTAssertEqual(named.memberNames, ["street", "note", "postcode"])
+        XCTAssertEqual(named.memberNames, JSONIndexDecoder.memberNames(of: Array(text.utf8)))
+        XCTAssertNil(try JSONIndexDecoder.decodeNamingMembers([Int].self, from: Array("[1]".utf8)).memberNames)
+    }
+
     /// Foundation's plain `JSONEncoder` (unsorted keys, escaped slashes) is read too, but for
     /// dates, which it writes as numbers.
     func testTheIndexDecoderReadsFoundationsDefaultOutput() throws {
