@@ -280,16 +280,11 @@ public enum XBioRole {
         return !regions.contains(ScoringVocabulary.normalize(name).trimming(spaces))
     }
 
-    /// Words that make a role a past one: "Former VP Sales at Acme", "ex-CRO @Stripe",
-    /// "Previously: Head of Growth".
-    private static let pastMarkers: Set<String> = ["former", "formerly", "ex", "previously", "prev", "past", "retired", "erstwhile"]
-
-    /// Whether `title` names a past role: its last clause starts with a past marker. The marker
-    /// belongs to its clause: "ex-Googler, VP Sales" is a current VP Sales.
+    /// Whether `title` names a past role: its last clause starts with a past marker
+    /// (``ScoringVocabulary/startsWithPastMarker(_:)``). The marker belongs to its clause:
+    /// "ex-Googler, VP Sales" is a current VP Sales.
     static func isPast(_ title: String) -> Bool {
-        let clause = title.split(separator: ",").last ?? Substring(title)
-        let firstWord = clause.drop { $0.isWhitespace }.prefix { $0.isLetter }
-        return pastMarkers.contains(firstWord.lowercased())
+        ScoringVocabulary.startsWithPastMarker(title.split(separator: ",").last ?? Substring(title))
     }
 
     /// The employer up to the next punctuation, without a leading `@`; nil when empty.

@@ -45,14 +45,13 @@ public struct ScoringVocabulary: Sendable {
     private var abbreviationsLongestFirst: [(short: PaddedWords, long: PaddedWords)] = []
     /// Every seniority phrase, longest first, then the filler words (see ``specialty(ofTitle:)``).
     private var specialtyNoise: [PaddedWords] = []
-    /// Words that mark a clause of a person's description as past ("ex", "formerly"), padded.
-    private var pastMarkers: [PaddedWords] = []
     /// Words that are a function's phrase but everyday in a sentence ("people"), normalised,
     /// with the words after which they name it there ("team", "and culture").
     private var everydayWords: [String: [String]] = [:]
     /// Each of ``everydayWords``, padded, with the phrases that name its function in a
-    /// description: it before one of its words, or after a seniority phrase ("vp people",
-    /// "head of people").
+    /// description: it before one of its words or a seniority phrase ("people team", "people
+    /// director"), after a seniority phrase ("vp people", "head of people"), or inside any
+    /// longer phrase of the vocabulary ("people operations", an offer's "people success").
     private var everydayPhrases: [(word: PaddedWords, naming: [PaddedWords])] = []
 
     /// The bundled defaults.
@@ -77,7 +76,6 @@ public struct ScoringVocabulary: Sendable {
         struct Roles: Decodable {
             var abbreviations: [String: String]
             var ambiguousAbbreviations: [String: [String]]?
-            var pastMarkers: [String]?
             var everydayWords: [String: [String]]?
             var functions: [String: [String]]
             var seniorities: [String: [String]]
@@ -92,7 +90,6 @@ public struct ScoringVocabulary: Sendable {
         seniorityPhrases = [:]
         industryChildren = [:]
         let ambiguous = Dictionary((roles.ambiguousAbbreviations ?? [:]).map { (Self.normalize($0.key), $0.value.map(Self.normalize)) }) { first, _ in first }
-        pastMarkers = (roles.pastMarkers ?? []).map { PaddedWords(normalized: Self.normalize($0)) }
         everydayWords = Dictionary((roles.everydayWords ?? [:]).map { (Self.normalize($0.key), $0.value.map(Self.normalize)) }) { first, _ in first }
         // A plain abbreviation of ambiguous letters is left out: the ambiguity is what the data says.
         try add(VocabularyExtension(
@@ -140,8 +137,10 @@ public struct ScoringVocabulary: Sendable {
         let seniorityWords = Set(seniorityPhrases.values.joined()).sorted { ($0.count, $0) > ($1.count, $1) }
         specialtyNoise = (seniorityWords + ["of", "and", "the", "for", "in"]).filter { !$0.isEmpty }.map(PaddedWords.init(normalized:))
         everydayPhrases = everydayWords.sorted { $0.key < $1.key }.map { word, after in
-            let naming = after.map { "\(word) \($0)" } + seniorityWords.flatMap { ["\($0) \(word)", "\($0) of \(word)"] }
-            return (PaddedWords(normalized: word), naming.map(PaddedWords.init(normalized:)))
+            let padded = PaddedWords(normalized: word)
+            let naming = (after + seniorityWords).map { "\(word) \($0)" } + seniorityWords.flatMap { ["\($0) \(word)", "\($0) of \(word)"] }
+            let longer = phrases.map(\.text).filter { $0.contains(padded) && $0.string != padded.string }
+            return (padded, naming.map(PaddedWords.init(normalized:)) + longer)
         }
     }
 
@@ -168,13 +167,20 @@ public struct ScoringVocabulary: Sendable {
 
     /// `text` normalised, its abbreviations expanded; an ambiguous one as ``resolved(_:in:context:)``
     /// reads it.
-    private func expandedWords(_ text: String, context: [String] = []) -> PaddedWords {
+    private func expandedWords(_ text: String, context: Context = Context()) -> PaddedWords {
         expansion(of: text, context: context).words
+    }
+
+    /// What an ambiguous abbreviation is read with: a person's descriptions (their headline,
+    /// title and bio), read for what they do now, or an ICP's other titles.
+    private struct Context {
+        var texts: [String] = []
+        var isDescription = true
     }
 
     /// ``expandedWords(_:context:)``, with each ambiguous abbreviation it left unread and the
     /// readings still in question (those the title and context name, or all of them).
-    private func expansion(of text: String, context: [String]) -> (words: PaddedWords, open: [OpenAbbreviation]) {
+    private func expansion(of text: String, context: Context) -> (words: PaddedWords, open: [OpenAbbreviation]) {
         var words = PaddedWords(normalized: Self.normalize(text))
         for (short, long) in abbreviationsLongestFirst where words.contains(short) {
             words.replace(short, with: long)
@@ -210,31 +216,59 @@ public struct ScoringVocabulary: Sendable {
 
     /// The readings of `ambiguity` that the rest of `words` and the `context` leave: the one
     /// written out there ("Chief Strategy Officer"), else those whose function they name; all of
-    /// them when they name none. One reading is the one meant. The context is read for what
-    /// the person does now (``presentClauses(of:)``), its everyday words as a sentence's
+    /// them when they name none. One reading is the one meant. A person's descriptions are read
+    /// for what they do now (``present(_:)``), their everyday words as a sentence's
     /// (``withoutEverydayWords(_:)``).
-    private func resolved(_ ambiguity: Ambiguity, in words: PaddedWords, context: [String]) -> [Reading] {
+    private func resolved(_ ambiguity: Ambiguity, in words: PaddedWords, context: Context) -> [Reading] {
         var own = words
         own.replace(ambiguity.short, with: ambiguity.unread)
-        let present = context.flatMap(presentClauses)
-        let spelled = ambiguity.readings.filter { reading in ([own] + present).contains { $0.contains(reading.text) } }
+        let texts = context.isDescription ? context.texts.map(present) : context.texts.map { expandedWords($0) }
+        let spelled = ambiguity.readings.filter { reading in ([own] + texts).contains { $0.contains(reading.text) } }
         if !spelled.isEmpty { return spelled }
         var named: Set<String> = []
-        for text in [own] + present.map(withoutEverydayWords) { named.formUnion(role(of: text, isOneRole: true)?.functions ?? []) }
+        for text in [own] + (context.isDescription ? texts.map(withoutEverydayWords) : texts) {
+            named.formUnion(role(of: text, isOneRole: true)?.functions ?? [])
+        }
         let fitting = ambiguity.readings.filter { !$0.functions.isDisjoint(with: named) }
         return fitting.isEmpty ? ambiguity.readings : fitting
     }
 
-    /// The clauses of a person's description `text` (between `|`, `;`, commas, full stops,
-    /// slashes, dots, dashes and line ends) that no past marker is in ("ex-Chief Strategy
-    /// Officer at Beta", "formerly in security"), each expanded.
-    private func presentClauses(of text: String) -> [PaddedWords] {
-        let separators: Set<Character> = ["|", ";", ",", ".", "/", "·", "•", "–", "—", "\n"]
-        let clauses = text.replacingOccurrences(of: " - ", with: "|").split { separators.contains($0) }
-        return clauses.map { expandedWords(String($0)) }.filter { clause in !pastMarkers.contains { clause.contains($0) } }
+    /// A person's description `text` without its clauses that start with a past marker
+    /// (``startsWithPastMarker(_:)``: "ex-Chief Strategy Officer at Beta",
+    /// "(formerly Twitter)"), expanded. Clauses are between `|`, `;`, commas, slashes,
+    /// parentheses, dots, dashes, line ends and a sentence's full stop (after a lower-case
+    /// letter: "V.P. People" is one).
+    private func present(_ text: String) -> PaddedWords {
+        let separators: Set<Character> = ["|", ";", ",", "/", "(", ")", "[", "]", "·", "•", "–", "—", "\n"]
+        var clauses: [Substring] = []
+        var start = text.startIndex
+        var previous: Character?
+        for index in text.indices {
+            let character = text[index]
+            let endsSentence = character == "." && previous?.isLowercase == true
+                && text.index(after: index) < text.endIndex && text[text.index(after: index)].isWhitespace
+            if separators.contains(character) || endsSentence || (character == "-" && previous?.isWhitespace == true) {
+                clauses.append(text[start..<index])
+                start = text.index(after: index)
+            }
+            previous = character
+        }
+        clauses.append(text[start...])
+        let kept = clauses.filter { !Self.startsWithPastMarker($0) }
+        return expandedWords(kept.count == clauses.count ? text : kept.joined(separator: " , "))
     }
 
-    /// `text`, a clause of a person's description, with each everyday word that does not name
+    /// Words that make a role a past one: "Former VP Sales at Acme", "ex-CRO @Stripe",
+    /// "Previously: Head of Growth".
+    private static let pastMarkers: Set<String> = ["former", "formerly", "ex", "previously", "prev", "past", "retired", "erstwhile"]
+
+    /// Whether the first word of `clause` is a past marker ("ex-Googler", "(formerly Twitter)").
+    static func startsWithPastMarker(_ clause: Substring) -> Bool {
+        let firstWord = clause.drop { !$0.isLetter }.prefix { $0.isLetter }
+        return pastMarkers.contains(firstWord.lowercased())
+    }
+
+    /// `text`, a person's description, with each everyday word that does not name
     /// its function there barred: "people" in "products people love", not in "people team" or
     /// "VP People".
     private func withoutEverydayWords(_ text: PaddedWords) -> PaddedWords {
@@ -251,7 +285,7 @@ public struct ScoringVocabulary: Sendable {
     public func openReadings(ofTitle title: String, context: [String] = []) -> [String] {
         let raw = PaddedWords(normalized: Self.normalize(title))
         guard ambiguities.contains(where: { raw.contains($0.short) }) else { return [] }
-        return expansion(of: title, context: context).open.flatMap { open in
+        return expansion(of: title, context: Context(texts: context)).open.flatMap { open in
             open.candidates.map { $0.text.string.trimmingCharacters(in: .whitespaces) }
         }
     }
@@ -270,7 +304,7 @@ public struct ScoringVocabulary: Sendable {
     /// officer": C-level, no function). An offer's own abbreviation of the same letters replaces
     /// the ambiguity.
     public func role(ofTitle title: String, context: [String] = []) -> Role? {
-        role(of: expandedWords(title, context: context), isOneRole: Self.isOneRole(title))
+        role(of: expandedWords(title, context: Context(texts: context)), isOneRole: Self.isOneRole(title))
     }
 
     /// Whether `title` names one role, not several apart ("Advisor to founders | CRO at Acme"):
@@ -286,7 +320,7 @@ public struct ScoringVocabulary: Sendable {
     /// reading per candidate, each in the abbreviation's place among the title's other words and
     /// named by all its words (no specialty: "CSO" is no "Security Officer").
     func icpReadings(ofTitle title: String, context: [String]) -> [(role: Role?, specialty: String?)] {
-        let (words, open) = expansion(of: title, context: context)
+        let (words, open) = expansion(of: title, context: Context(texts: context, isDescription: false))
         guard let first = open.first else {
             return [(role(of: words, isOneRole: Self.isOneRole(title)), specialty(of: words))]
         }

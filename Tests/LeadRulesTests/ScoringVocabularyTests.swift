@@ -96,6 +96,21 @@ final class ScoringVocabularyTests: XCTestCase {
                        "after a seniority, people is the function")
         XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["Head of People & Culture"])?.functions, ["people"])
         XCTAssertEqual(vocabulary.role(ofTitle: "VP People")?.functions, ["people"], "a title's own word")
+
+        // A past marker starts its clause; one inside a clause, or in parentheses, leaves the rest.
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Chief Security Officer at X (formerly Twitter)"])?.functions, ["security"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Security leader (ex-Google)"])?.functions, ["security"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: ["Head of People & EX at Acme"])?.functions, ["people"])
+        XCTAssertEqual(vocabulary.role(ofTitle: "CSO", context: ["Past: Chief Strategy Officer at Beta | sales teams"])?.functions, ["sales"])
+        // "people" after a seniority, written with dots or a comma, or before one, names the function.
+        for context in ["V.P. People", "SVP, People", "Director, People", "People Director at Acme", "People Lead"] {
+            XCTAssertEqual(vocabulary.role(ofTitle: "CPO", context: [context])?.functions, ["people"], context)
+        }
+        // An offer's phrase holding the word names it too.
+        let offers = vocabulary.extended(with: VocabularyExtension(functions: ["people": ["people success"]]))
+        XCTAssertEqual(offers.role(ofTitle: "CPO", context: ["Building people success at Acme"])?.functions, ["people"])
+        // An ICP's other titles are titles, not sentences: "People" beside "CPO" says which.
+        XCTAssertEqual(vocabulary.icpReadings(ofTitle: "CPO", context: ["People"]).map { $0.role?.functions }, [["people"]])
     }
 
     func testIndustriesFallUnderTheirParents() {
