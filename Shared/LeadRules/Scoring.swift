@@ -90,6 +90,17 @@ public struct RuleBasedScorer: Scorer {
         readings = PerOffer { OfferReading(offer: $0, vocabulary: vocabulary) }
     }
 
+    /// The most Unicode scalars of the profile's words a card quotes (a title, an industry, a
+    /// place, an employer, a signal's detail); a longer one is shortened and ends with "…", so
+    /// a card, and every record carrying it, is never as long as the texts it read.
+    public static let quotedLength = 120
+
+    /// `text` as a card quotes it (``quotedLength``).
+    static func quoted(_ text: String) -> String {
+        guard text.utf8.count > quotedLength, text.unicodeScalars.count > quotedLength else { return text }
+        return text.prefix(scalars: quotedLength) + "…"
+    }
+
     /// ``score(profile:offer:source:now:)``, which is pure and free.
     public func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
         let (card, competitor) = scored(profile: profile, offer: offer, source: source, now: now)
@@ -165,7 +176,7 @@ public struct RuleBasedScorer: Scorer {
         if let build = postSignals.filter({ $0.kind == .inHouseBuild }).max(by: { $0.date < $1.date }),
            !postSignals.contains(where: { ($0.kind == .recommendationRequest || $0.kind == .switchingIntent) && $0.date > build.date }) {
             state = .poorFit
-            stateReason = "builds an in-house equivalent (\(build.detail))"
+            stateReason = "builds an in-house equivalent (\(RuleBasedScorer.quoted(build.detail)))"
         } else if intent >= Self.activeIntent && fit.points >= Self.activeFit {
             state = .active
             stateReason = "intent \(intent) ≥ \(Self.activeIntent) with fit \(fit.points) ≥ \(Self.activeFit)"
@@ -249,10 +260,10 @@ public struct RuleBasedScorer: Scorer {
             guard !icp.industries.isEmpty else { return add("no industry constraint", 12) }
             guard let industry else { return }
             if let match = reading.vocabulary.industry(industry.value, firstIn: reading.industries) {
-                add("industry \(industry.value) falls under \(match)", 25, industry.source)
+                add("industry \(RuleBasedScorer.quoted(industry.value)) falls under \(match)", 25, industry.source)
             } else {
                 hasEvidenceAgainst = true
-                add("industry \(industry.value) is outside the ICP", -10, industry.source)
+                add("industry \(RuleBasedScorer.quoted(industry.value)) is outside the ICP", -10, industry.source)
             }
         }
 
@@ -283,7 +294,7 @@ public struct RuleBasedScorer: Scorer {
         private mutating func role(_ evidence: FitEvidence, icp: IdealCustomerProfile, reading: OfferReading) {
             let title = evidence.title
             let role = title.flatMap { reading.vocabulary.role(ofTitle: $0.value, context: evidence.titleContext) }
-            let newer = evidence.earlierLinkedInRole.map { " (X bio; newer than LinkedIn's \($0.title) at \($0.company))" } ?? ""
+            let newer = evidence.earlierLinkedInRole.map { " (X bio; newer than LinkedIn's \(RuleBasedScorer.quoted($0.title)) at \(RuleBasedScorer.quoted($0.company)))" } ?? ""
             if icp.titles.isEmpty {
                 add("no title constraint", 12)
             } else if let title, let role {
@@ -292,20 +303,20 @@ public struct RuleBasedScorer: Scorer {
                 let named = reading.icpTitles.first { Self.names(role, $0) }
                 let sameFunction = reading.icpTitles.first { Self.sharesFunction(role, $0) }
                 if let named = named?.title {
-                    add("title \"\(title.value)\" matches \(named)\(newer)", 25, title.source)
+                    add("title \"\(RuleBasedScorer.quoted(title.value))\" matches \(named)\(newer)", 25, title.source)
                 } else if let sameFunction = sameFunction?.title {
-                    add("title \"\(title.value)\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
+                    add("title \"\(RuleBasedScorer.quoted(title.value))\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
                 } else if case let open = openReadings(of: title.value, evidence: evidence, reading: reading), !open.isEmpty {
                     // "CSO" alone, one of whose readings an ICP title names or shares a function
                     // with: no evidence either way.
-                    add("title \"\(title.value)\" may be \(open.joined(separator: ", ")): nothing says which\(newer)", 0, title.source)
+                    add("title \"\(RuleBasedScorer.quoted(title.value))\" may be \(open.joined(separator: ", ")): nothing says which\(newer)", 0, title.source)
                 } else {
                     hasEvidenceAgainst = true
-                    add("title \"\(title.value)\" matches no ICP role\(newer)", 0, title.source)
+                    add("title \"\(RuleBasedScorer.quoted(title.value))\" matches no ICP role\(newer)", 0, title.source)
                 }
             } else if let title {
                 hasEvidenceAgainst = true
-                add("title \"\(title.value)\" names no known role", 0, title.source)
+                add("title \"\(RuleBasedScorer.quoted(title.value))\" names no known role", 0, title.source)
             }
 
             if icp.seniorities.isEmpty {
@@ -346,7 +357,7 @@ public struct RuleBasedScorer: Scorer {
                 add("located in \(match)", 10, location.source)
             } else {
                 hasEvidenceAgainst = true
-                add("located in \(location.value), outside the ICP", 0, location.source)
+                add("located in \(RuleBasedScorer.quoted(location.value)), outside the ICP", 0, location.source)
             }
         }
 
@@ -356,7 +367,7 @@ public struct RuleBasedScorer: Scorer {
                 return icpPhrases.contains { skill.occurs(in: $0) || $0.occurs(in: skill) }
             }
             guard !matching.isEmpty else { return }
-            add("skills \(matching.prefix(3).joined(separator: ", ")) match the ICP", min(10, 5 * matching.count), "linkedin")
+            add("skills \(matching.prefix(3).map(RuleBasedScorer.quoted).joined(separator: ", ")) match the ICP", min(10, 5 * matching.count), "linkedin")
         }
     }
 
@@ -540,19 +551,19 @@ public struct RuleBasedScorer: Scorer {
         for signal in signals {
             switch signal.kind {
             case .painPoint:
-                add(signal, base: 20, cap: 40, bucket: "pain", text: "post mentions pain point \"\(signal.detail)\"")
+                add(signal, base: 20, cap: 40, bucket: "pain", text: "post mentions pain point \"\(RuleBasedScorer.quoted(signal.detail))\"")
             case .competitorMention:
-                add(signal, base: 15, cap: 30, bucket: "competitor", text: "post mentions competitor \(signal.detail)")
+                add(signal, base: 15, cap: 30, bucket: "competitor", text: "post mentions competitor \(RuleBasedScorer.quoted(signal.detail))")
             case .recommendationRequest:
-                add(signal, base: 20, cap: 40, bucket: "asking", text: "post asks for recommendations (\"\(signal.detail)\")")
+                add(signal, base: 20, cap: 40, bucket: "asking", text: "post asks for recommendations (\"\(RuleBasedScorer.quoted(signal.detail))\")")
             case .switchingIntent:
-                add(signal, base: 20, cap: 40, bucket: "asking", text: "post talks about switching (\"\(signal.detail)\")")
+                add(signal, base: 20, cap: 40, bucket: "asking", text: "post talks about switching (\"\(RuleBasedScorer.quoted(signal.detail))\")")
             case .customKeyword:
-                add(signal, base: 10, cap: 20, bucket: "keyword", text: "post contains keyword \"\(signal.detail)\"")
+                add(signal, base: 10, cap: 20, bucket: "keyword", text: "post contains keyword \"\(RuleBasedScorer.quoted(signal.detail))\"")
             case .competitorEngagement:
-                add(signal, base: 10, cap: 20, bucket: "orbit-competitor", text: "engages with competitor \(signal.detail) (\(signal.count) interactions)")
+                add(signal, base: 10, cap: 20, bucket: "orbit-competitor", text: "engages with competitor \(RuleBasedScorer.quoted(signal.detail)) (\(signal.count) interactions)")
             case .adjacentEngagement:
-                add(signal, base: 3, cap: 6, bucket: "orbit-adjacent", text: "engages with adjacent vendor \(signal.detail)")
+                add(signal, base: 3, cap: 6, bucket: "orbit-adjacent", text: "engages with adjacent vendor \(RuleBasedScorer.quoted(signal.detail))")
             case .hiring, .funding, .productLaunch, .inHouseBuild, .orbitCluster, .competitorCluster:
                 break
             }
@@ -592,9 +603,9 @@ public struct RuleBasedScorer: Scorer {
     ) -> (Int, [ScoreReason]) {
         var reasons: [ScoreReason] = []
         if let earlier = evidence.earlierLinkedInRole, let title = evidence.title {
-            let employer = evidence.company.map { " at \($0.value)" } ?? ""
+            let employer = evidence.company.map { " at \(RuleBasedScorer.quoted($0.value))" } ?? ""
             reasons.append(ScoreReason(
-                signal: "job change: X bio says \(title.value)\(employer), LinkedIn still \(earlier.title) at \(earlier.company)",
+                signal: "job change: X bio says \(RuleBasedScorer.quoted(title.value))\(employer), LinkedIn still \(RuleBasedScorer.quoted(earlier.title)) at \(RuleBasedScorer.quoted(earlier.company))",
                 points: 25, source: "x"))
         }
         if evidence.earlierLinkedInRole == nil, let current = profile.linkedin.flatMap(mainExperience), let start = current.startDate {
@@ -602,13 +613,13 @@ public struct RuleBasedScorer: Scorer {
                 // Dated ahead, past the clocks' day (an announced move): not started yet.
                 let days = start.timeIntervalSince(now) / 86_400
                 if days <= 90 {
-                    reasons.append(ScoreReason(signal: "starts as \(current.title) in \(Int(days)) days", points: 35))
+                    reasons.append(ScoreReason(signal: "starts as \(RuleBasedScorer.quoted(current.title)) in \(Int(days)) days", points: 35))
                 }
             } else {
                 let days = ageInDays(start, now: now)
                 let points = days <= 90 ? 35 : days <= 180 ? 25 : days <= 365 ? 12 : 0
                 if points > 0 {
-                    reasons.append(ScoreReason(signal: "started as \(current.title) \(Int(days)) days ago", points: points))
+                    reasons.append(ScoreReason(signal: "started as \(RuleBasedScorer.quoted(current.title)) \(Int(days)) days ago", points: points))
                 }
             }
         }
@@ -627,7 +638,7 @@ public struct RuleBasedScorer: Scorer {
             let points = min(40 - eventPoints, Int((15 * recencyWeight(ageInDays: ageInDays(signal.date, now: now))).rounded()))
             guard points > 0 else { continue }
             eventPoints += points
-            reasons.append(ScoreReason(signal: "\(signal.kind.rawValue) (\"\(signal.detail)\", \(ageText(signal.date, now: now)))", points: points))
+            reasons.append(ScoreReason(signal: "\(signal.kind.rawValue) (\"\(RuleBasedScorer.quoted(signal.detail))\", \(ageText(signal.date, now: now)))", points: points))
         }
         return (clamp(reasons.reduce(0) { $0 + $1.points }), reasons)
     }

@@ -16,6 +16,28 @@ final class ScoringTrustTests: XCTestCase {
 
     /// An X bio naming LinkedIn's employer with another legal form or a shorter name, or with an
     /// idiom after "at", is no job change: the fit is LinkedIn's and no timing says "job change".
+    /// A card quotes the profile's words it read (a title, an industry, a place, an employer) at
+    /// a readable length: a text of the profile thousands of characters long would otherwise
+    /// make the card, and every record that carries it, that long again.
+    func testACardQuotesLongTextsShortened() throws {
+        let long = String(repeating: "Revenue operations and pipeline ", count: 300)
+        var profile = Fixtures.profile(company: long)
+        profile.linkedin?.jobTitle = long
+        profile.linkedin?.headline = long
+        profile.linkedin?.location = long
+        profile.company?.industry = long
+        profile.x = CrossPlatformFitTests.xProfile(bio: "VP Sales at \(long)")
+        let card = card(profile)
+        let reasons = card.fitReasons + card.intentReasons + card.timingReasons
+        XCTAssertFalse(reasons.isEmpty)
+        for reason in reasons {
+            XCTAssertLessThanOrEqual(reason.signal.unicodeScalars.count, 2 * RuleBasedScorer.quotedLength + 100, reason.signal)
+        }
+        XCTAssertTrue(reasons.contains { $0.signal.contains("Revenue operations and pipeline Revenue") && $0.signal.contains("…") },
+                      "quoted, and marked as shortened")
+        XCTAssertLessThanOrEqual(card.stateReason.unicodeScalars.count, 2 * RuleBasedScorer.quotedLength + 200)
+    }
+
     func testTheSameEmployerWrittenAnotherWayOrAnIdiomIsNoJobChange() {
         for (company, bio) in [
             ("Globex Corporation", "VP of Demand Generation at Globex Corp"),
