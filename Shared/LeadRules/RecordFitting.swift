@@ -66,13 +66,16 @@ extension FittedProfile {
     /// `profile` (`linkedin`, `x` or `company`) at `limit`.
     static func textsOmitted(of profile: String, pastScalars limit: Int) -> String { "\(textsPrefix(profile))\(limit) characters" }
 
-    /// `omitted` and the texts of `profile` cut at `limit`: said in place of a longer cut
-    /// `omitted` has (the profile stage cut them, then a record cut them shorter).
+    /// `omitted` and the texts of `profile` cut at `limit`: said once, at the shorter of this
+    /// cut and one `omitted` has (the profile stage cut them, then a record cut them shorter).
     static func omitting(textsOf profile: String, pastScalars limit: Int, after omitted: [String]) -> [String] {
-        let part = textsOmitted(of: profile, pastScalars: limit)
-        guard let index = omitted.firstIndex(where: { $0.hasPrefix(textsPrefix(profile)) }) else { return omitted + [part] }
+        let prefix = textsPrefix(profile)
+        guard let index = omitted.firstIndex(where: { $0.hasPrefix(prefix) }) else {
+            return omitted + [textsOmitted(of: profile, pastScalars: limit)]
+        }
+        let earlier = Int(omitted[index].dropFirst(prefix.count).prefix { $0.isNumber }) ?? .max
         var omitted = omitted
-        omitted[index] = part
+        omitted[index] = textsOmitted(of: profile, pastScalars: min(limit, earlier))
         return omitted
     }
 
@@ -120,22 +123,32 @@ extension EnrichedProfile {
     /// oldest posts is worth more than a lead that never finishes. The activity holds the posts
     /// (and, in a pool entry, their rendered text), so a profile grows most there. Left out
     /// until it fits, each step named after `omitted`:
-    /// 1. the oldest posts (the newest that fit are kept, in their order, and a rendered text is
+    /// 1. the end of each text of the LinkedIn profile, the X profile and the company longer than
+    ///    half of ``FieldLimit/text`` (in Unicode scalars): a pool profile brings texts the
+    ///    profile stage never bounded, at up to six bytes of JSON a character, and the end of
+    ///    such a text is worth less than a post;
+    /// 2. the oldest posts (the newest that fit are kept, in their order, and a rendered text is
     ///    rendered again for them as of `now`);
-    /// 2. the activity (orbit, clusters and text);
-    /// 3. the LinkedIn profile's lists (``LinkedInProfile/withoutLists()``);
-    /// 4. the end of each text of the LinkedIn profile, the X profile and the company longer than
-    ///    half of ``FieldLimit/text`` (in Unicode scalars; halved while it does not fit, down to
-    ///    ``ProfilePhaseOutput/minimumTextLimit``): a pool profile brings texts the profile stage
-    ///    never bounded, and six bytes of JSON a character at worst.
+    /// 3. the activity (orbit, clusters and text);
+    /// 4. the LinkedIn profile's lists (``LinkedInProfile/withoutLists()``);
+    /// 5. the end of the texts again, the limit halved while it does not fit, down to
+    ///    ``ProfilePhaseOutput/minimumTextLimit`` (an identifier or link that would be cut is left
+    ///    out whole where it may be: ``LinkedInProfile/cuttingTexts(at:)``).
     ///
     /// What is left is the lead's own fields (within the input limits), the phases' outcomes and
-    /// skips, the web enrichment and the score card: it fits unless those are near the bound.
+    /// skips, the web enrichment and the score card (which quotes the profile's words at
+    /// ``RuleBasedScorer/quotedLength``): it fits unless those are near the bound.
     /// - Parameter fits: whether a profile, with what it leaves out, fits; called about
-    ///   log2(posts) + 11 times.
+    ///   log2(posts) + 12 times.
     public func fitted(renderingAt now: Date, omitted: [String] = [], _ fits: (FittedProfile) throws -> Bool) rethrows -> FittedProfile? {
         var fitting = FittedProfile(profile: self, omitted: omitted)
-        if let activity, !activity.posts.isEmpty {
+        var limit = FieldLimit.text / 2
+        let longTextsCut = fitting.cuttingTexts(at: limit)
+        if longTextsCut.profile != fitting.profile {
+            if try fits(longTextsCut) { return longTextsCut }
+            fitting = longTextsCut
+        }
+        if let activity = fitting.profile.activity, !activity.posts.isEmpty {
             let posts = activity.posts
             // Newest first; of two as old, the smaller id.
             let byAge = posts.indices.sorted { (posts[$0].date, posts[$1].id) > (posts[$1].date, posts[$0].id) }
@@ -172,7 +185,6 @@ extension EnrichedProfile {
             fitting.omitted = FittedProfile.omitting(LinkedInProfile.listsOmitted, after: fitting.omitted)
             if try fits(fitting) { return fitting }
         }
-        var limit = FieldLimit.text
         while limit > ProfilePhaseOutput.minimumTextLimit {
             limit = max(ProfilePhaseOutput.minimumTextLimit, limit / 2)
             let cut = fitting.cuttingTexts(at: limit)
@@ -211,7 +223,8 @@ extension ProfilePhaseOutput {
     /// 1. the LinkedIn profile's lists (``LinkedInProfile/withoutLists()``);
     /// 2. the end of each text longer than a sixteenth of `bytes` (in Unicode scalars, at most
     ///    ``FieldLimit/text``; halved while the output is still above `bytes`, down to
-    ///    ``minimumTextLimit``): names, headline, bio, location, URLs, the company's fields.
+    ///    ``minimumTextLimit``): names, headline, bio, location, the company's fields; an id or
+    ///    link that would be cut is left out whole.
     ///
     /// Within `bytes` then, unless the lists that stay (up to three experiences, the output's
     /// outcomes) are themselves near it.
@@ -256,14 +269,21 @@ private func cut(_ text: inout String, at limit: Int) { text = text.prefix(scala
 
 private func cut(_ text: inout String?, at limit: Int) { text = text?.prefix(scalars: limit) }
 
+/// Leaves out an identifier or a link longer than `limit` Unicode scalars: a part of one is none.
+private func drop(_ value: inout String?, over limit: Int) {
+    if let text = value, text.prefix(scalars: limit) != text { value = nil }
+}
+
 extension LinkedInProfile {
-    /// This profile with each text cut at `limit` Unicode scalars: names, headline, location,
-    /// ids, and those of its experiences, education, skills, certifications and languages.
+    /// This profile with each text cut at `limit` Unicode scalars: names, headline, location, and
+    /// those of its experiences, education, skills, certifications and languages. A company id
+    /// longer than that is left out (a part of an id is none); the public identifier, which a
+    /// profile cannot be without, is cut.
     func cuttingTexts(at limit: Int) -> LinkedInProfile {
         var linkedin = self
         for index in linkedin.experiences.indices {
             cut(&linkedin.experiences[index].company, at: limit)
-            cut(&linkedin.experiences[index].companyLinkedInID, at: limit)
+            drop(&linkedin.experiences[index].companyLinkedInID, over: limit)
             cut(&linkedin.experiences[index].title, at: limit)
         }
         for index in linkedin.education.indices {
@@ -277,27 +297,31 @@ extension LinkedInProfile {
         for text in [\LinkedInProfile.publicIdentifier, \.fullName, \.headline, \.jobTitle, \.company, \.location] {
             cut(&linkedin[keyPath: text], at: limit)
         }
-        cut(&linkedin.companyLinkedInID, at: limit)
+        drop(&linkedin.companyLinkedInID, over: limit)
         return linkedin
     }
 }
 
 extension XProfile {
-    /// This profile with each text cut at `limit` Unicode scalars: id, names, bio, location, URLs.
+    /// This profile with each text cut at `limit` Unicode scalars: id, names, bio, location. A
+    /// link longer than that (image, website) is left out.
     func cuttingTexts(at limit: Int) -> XProfile {
         var x = self
         for text in [\XProfile.userID, \.name, \.username, \.bio] { cut(&x[keyPath: text], at: limit) }
-        for text in [\XProfile.profileImageURL, \.location, \.url] { cut(&x[keyPath: text], at: limit) }
+        cut(&x.location, at: limit)
+        for link in [\XProfile.profileImageURL, \.url] { drop(&x[keyPath: link], over: limit) }
         return x
     }
 }
 
 extension Company {
-    /// This company with each text cut at `limit` Unicode scalars: name, id, industry, domain, headquarters.
+    /// This company with each text cut at `limit` Unicode scalars: name, industry, headquarters.
+    /// An id or domain longer than that is left out.
     func cuttingTexts(at limit: Int) -> Company {
         var company = self
         cut(&company.name, at: limit)
-        for text in [\Company.linkedInID, \.industry, \.domain, \.headquarters] { cut(&company[keyPath: text], at: limit) }
+        for text in [\Company.industry, \.headquarters] { cut(&company[keyPath: text], at: limit) }
+        for id in [\Company.linkedInID, \.domain] { drop(&company[keyPath: id], over: limit) }
         return company
     }
 }
@@ -314,7 +338,7 @@ extension LeadPoolEntry {
     /// profile made smaller (``EnrichedProfile/fitted(renderingAt:omitted:_:)``), each part left
     /// out named in ``omitted``, ``skills`` left out with the LinkedIn lists, and the summary's
     /// texts cut with the profile's.
-    /// - Parameter fits: whether an entry fits; called about log2(posts) + 3 times.
+    /// - Parameter fits: whether an entry fits; called about log2(posts) + 12 times.
     public func fitted(renderingAt now: Date, _ fits: (LeadPoolEntry) throws -> Bool) rethrows -> LeadPoolEntry? {
         func entry(_ fitting: FittedProfile) -> LeadPoolEntry {
             var entry = self
@@ -350,7 +374,7 @@ extension PhaseRequest {
     /// document's ``DocumentParts/omitted`` after what its outputs left out
     /// (``DocumentAssembly/omitted(of:)``), which the pool entry repeats. The same request
     /// gives the same result, so a retried attempt gets the same input.
-    /// - Parameter fits: whether a request fits; called about log2(posts) + 4 times.
+    /// - Parameter fits: whether a request fits; called about log2(posts) + 13 times.
     public func fitted(_ fits: (PhaseRequest) throws -> Bool) rethrows -> PhaseRequest? {
         var request = self
         request.lead.poolProfile = nil  // the run started from it: the profile has what it gave

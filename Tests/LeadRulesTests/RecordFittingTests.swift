@@ -162,6 +162,28 @@ extension RecordFittingTests {
         XCTAssertLessThan(limit, 16_000 / 16, "halved below the first limit")
         XCTAssertEqual(bounded.omitted, ["linkedin texts past \(limit) characters", "x texts past \(limit) characters",
                                          "company texts past \(limit) characters"])
+        // An identifier or a link is no text to cut: one that would be cut goes whole, where it may.
+        XCTAssertNil(bounded.output.x?.profileImageURL)
+        XCTAssertNil(bounded.output.x?.url)
+        XCTAssertNil(bounded.output.linkedin?.companyLinkedInID)
+        XCTAssertNil(bounded.output.linkedin?.experiences.first?.companyLinkedInID)
+        XCTAssertNil(bounded.output.company?.domain)
+        XCTAssertEqual(bounded.output.x?.bio.unicodeScalars.count, limit)
+    }
+
+    /// A text far longer than any other (a bio of 9,000 characters) is cut at 5,000 before a
+    /// post goes: the posts are worth more than its end.
+    func testALongTextIsCutBeforeThePostsGo() throws {
+        var lead = prolificLead(posts: 20)
+        lead.poolProfile?.x = XProfile(userID: "1", name: "Jane", username: "janedoe", bio: String(repeating: "b", count: 9_000),
+                                       followersCount: 1, followingCount: 1, isVerified: false, profileImageURL: nil, canDM: false,
+                                       isProtected: false)
+        let profile = try XCTUnwrap(lead.poolProfile)
+        let whole = try JSONEncoder().encode(profile).count
+        let fitted = try XCTUnwrap(profile.fitted(renderingAt: Fixtures.now) { (try? JSONEncoder().encode($0.profile).count).map { $0 < whole - 1_000 } ?? false })
+        XCTAssertEqual(fitted.profile.activity?.posts.count, 20)
+        XCTAssertEqual(fitted.profile.x?.bio.count, FieldLimit.text / 2)
+        XCTAssertEqual(fitted.omitted, ["x texts past \(FieldLimit.text / 2) characters"])
     }
 }
 
