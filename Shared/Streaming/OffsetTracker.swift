@@ -2,8 +2,9 @@ import Runtime
 /// The commit point of one partition when records finish out of order.
 ///
 /// Records are registered in offset order as they are polled and marked done in any order; the
-/// commit point is one past the end of the contiguous finished prefix, so a crash redoes at most
-/// the unfinished records. Amortised O(1) per record.
+/// commit point is one past the end of the contiguous finished prefix, so a crash redoes the
+/// records from the first unfinished one on (``unfinishedCount``, which the ``StageRunner``
+/// bounds). Amortised O(1) per record.
 ///
 /// Offsets normally increase. When a partition's go back (the broker lost or truncated its log
 /// and the consumer was reset), the records are tracked in the order they were polled, an offset
@@ -45,6 +46,7 @@ public struct OffsetTracker: Sendable {
         head < outstanding.count ? outstanding[head] : nextAfterLast
     }
 
-    /// How many registered records are not finished.
+    /// How many registered records are from the first unfinished one on, finished or not: what
+    /// the commit point holds back, and a crash would run again.
     public var unfinishedCount: Int { outstanding.count - head }
 }

@@ -34,9 +34,14 @@ public struct StageRunnerSettings: Sendable {
     public static let maxRevocationWait: Duration = .seconds(60)
     /// What records are serialised on (see ``Ordering``).
     public var ordering: Ordering
+    /// Records of one partition from its first unfinished one on, finished or not, above which
+    /// the partition is paused: its commit point waits for that record, so a crash would run
+    /// them all again, and its tracker holds them. Four times ``maxInFlight`` unless set.
+    public var maxUncommitted: Int
 
     public init(maxInFlight: Int = 256, maxBufferedBytes: Int = 64 << 20, pollBatch: Int = 500,
-                drainTimeout: Duration = .seconds(8), ordering: Ordering = .key) {
+                drainTimeout: Duration = .seconds(8), ordering: Ordering = .key, maxUncommitted: Int? = nil) {
+        self.maxUncommitted = max(1, maxUncommitted ?? 4 * maxInFlight)
         self.maxInFlight = maxInFlight
         self.maxBufferedBytes = maxBufferedBytes
         self.pollBatch = pollBatch
@@ -97,7 +102,9 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   partition takes the key's place: one record per partition at a time, in offset order.
 /// - Offsets: a record is done when every record its handler returned is acknowledged by the
 ///   broker, or when it is dead-lettered; each partition's stored offset is the end of its
-///   contiguous done prefix, so a crash redoes at most the records that were in flight.
+///   contiguous done prefix, so a crash redoes the records from the first unfinished one on:
+///   at most ``StageRunnerSettings/maxUncommitted`` and a poll's batch, since a partition is
+///   paused at that many behind a record that does not finish (a slow vendor call).
 /// - Output failures (see ``ProduceFailure``): transient ones (the broker away, timeouts, a full
 ///   queue) are retried with a backoff for as long as it takes, re-sending only what was not
 ///   acknowledged; no output is ever dropped. When the broker refuses an output for good (too
@@ -398,10 +405,13 @@ public final class StageRunner: Service {
             let isPriority = isPriorityTopic(tp.topic)
             let held = isPriority ? state.priorityPending.count : heldByAll
             let limit = isPriority ? priorityLimit : settings.maxInFlight
+            // Behind an unfinished record: what a crash would run again.
+            let uncommitted = state.trackers[tp]?.unfinishedCount ?? 0
             let isPaused = state.paused.contains(tp)
-            if !isPaused && (overBytes || held >= limit) {
+            if !isPaused && (overBytes || held >= limit || uncommitted >= settings.maxUncommitted) {
                 toPause.append(tp)
-            } else if isPaused && !overBytes && held < max(1, limit * 3 / 4) && state.bufferedBytes < settings.maxBufferedBytes * 3 / 4 {
+            } else if isPaused && !overBytes && held < max(1, limit * 3 / 4) && state.bufferedBytes < settings.maxBufferedBytes * 3 / 4
+                        && uncommitted < max(1, settings.maxUncommitted * 3 / 4) {
                 toResume.append(tp)
             }
         }

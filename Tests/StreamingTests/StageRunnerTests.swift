@@ -164,6 +164,43 @@ final class StageRunnerTests: XCTestCase {
         }
     }
 
+    /// One record that does not finish holds its partition's commit point back; the records
+    /// behind it that finished are not committed, and a crash would run them again. So the
+    /// partition is paused at ``StageRunnerSettings/maxUncommitted`` records from the first
+    /// unfinished one, and goes on once it finishes.
+    func testAPartitionBehindAnUnfinishedRecordPausesAtTheBound() async throws {
+        try await withTestTopic(partitions: 1, prefix: "runner-window-in") { input in
+            let gate = Mutex(false)
+            let whileHeld = Mutex(0)
+            let settings = StageRunnerSettings(maxInFlight: 4, pollBatch: 10)
+            XCTAssertEqual(settings.maxUncommitted, 16)
+            let group = uniqueTopicName("group")
+            let (_, task, producer) = try runStage(input: input, output: input, group: group, settings: settings) { record in
+                if record.offset == 0 {
+                    while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+                } else if !gate.withLock({ $0 }) {
+                    whileHeld.withLock { $0 += 1 }
+                }
+                return []
+            }
+            _ = try await producer.send((0..<200).map { ProducerRecord(topic: input, key: "k\($0)", value: [1]) })
+            try await waitUntil("the records behind the held one ran") { whileHeld.withLock { $0 } >= settings.maxUncommitted - 1 }
+            // Given time to run them all, the runner takes no more than the bound and a fetch.
+            try await Task.sleep(for: .milliseconds(1500))
+            let ran = whileHeld.withLock { $0 }
+            XCTAssertLessThanOrEqual(ran, settings.maxUncommitted + settings.pollBatch, "behind the held record: \(ran) of 199 ran")
+            gate.withLock { $0 = true }
+            let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+            let partition = TopicPartition(topic: input, partition: 0)
+            try await waitUntil("every record committed") {
+                try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 200
+            }
+            task.cancel()
+            try await task.value
+            await producer.close()
+        }
+    }
+
     /// A record of the second step names where the first step's went (as a finalize result names
     /// its pool entry): it is sent after them, with their acknowledged offsets.
     func testASecondStepIsSentAfterTheFirstWithItsOffsets() async throws {
