@@ -25,7 +25,8 @@ import Synchronization
 /// remembered (``outputNotWritten(for:)``): its request is dead-lettered on every attempt, and
 /// the lead is never ready without its entry.
 ///
-/// Autopilot: the run's ``AutopilotEnrollment`` goes out with its pool entry, decided by
+/// Autopilot: the run's ``AutopilotEnrollment`` goes out once its pool entry is acknowledged, and
+/// the result once the enrollment is (``StageRecordProcessor/process(_:)``), decided by
 /// ``AutopilotCheck/enrollment(finalizing:profile:account:override:at:)`` from the card the request
 /// carries, which is the scoring result the coordinator accepted (a rejected result never reaches
 /// finalize), and the lead's override in force now (one set while the request was on its way).

@@ -239,8 +239,10 @@ public struct StageRecordProcessor: Sendable {
 
     /// The records for `record`: exactly one dead letter when it is not a ``PhaseRequest`` of this
     /// stage's phase, else the handler's ``StageOutput`` (dead-lettered if it cannot be encoded).
-    /// A pool entry goes first, alone with the other side records, and the result follows once
-    /// they are acknowledged, naming the entry's position (``PhaseResult/poolEntry``).
+    /// Side records go before the result, which follows once they are acknowledged: a heat
+    /// contribution (when no batcher took it), then the result; a pool entry, then the run's
+    /// enrollment if any, then the result naming the entry's position (``PhaseResult/poolEntry``).
+    /// A step the broker refuses dead-letters the request, and the steps after it are not sent.
     public func process(_ record: ConsumerRecord) async -> RecordOutputs {
         let request: PhaseRequest
         do {
@@ -280,19 +282,27 @@ public struct StageRecordProcessor: Sendable {
             return RecordOutputs([deadLetter(for: record, reason: "cannot encode the stage's output: \(error)")])
         }
         if let letter = oversizeLetter(records, for: record) { return RecordOutputs([letter]) }
-        guard output.poolEntry != nil else { return RecordOutputs(records) }
+        // The side records first, and the result once they are in: the coordinator acts on a
+        // result at once. An enrollment waits for its run's pool entry, which autopilot stands on.
+        guard output.poolEntry != nil || records.count > 1 else { return RecordOutputs(records) }
         let (topics, codec, written) = (topics, codec, output)
-        return RecordOutputs(records) { reports in
+        let result = { @Sendable (entry: RecordPosition?) -> [ProducerRecord] in
+            do {
+                let result = try written.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: entry)
+                return [self.oversizeLetter([result], for: record) ?? result]
+            } catch {
+                return [self.deadLetter(for: record, reason: "cannot encode the stage's result: \(error)")]
+            }
+        }
+        guard output.poolEntry != nil else { return RecordOutputs(Array(records.dropLast())) { _ in result(nil) } }
+        let enrollments = records.filter { $0.topic == topics.autopilotEnrollments }
+        return RecordOutputs(records.filter { $0.topic != topics.autopilotEnrollments }, next: { reports in
             let entry = reports.first { $0.topic == topics.leadPool }.map {
                 RecordPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset)
             }
-            do {
-                let result = try written.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: entry)
-                return [oversizeLetter([result], for: record) ?? result]
-            } catch {
-                return [deadLetter(for: record, reason: "cannot encode the stage's result: \(error)")]
-            }
-        }
+            guard !enrollments.isEmpty else { return RecordOutputs(result(entry)) }
+            return RecordOutputs(enrollments) { _ in result(entry) }
+        })
     }
 
     /// `entry`, whose record `written` is above MAX_RECORD_BYTES, made to fit

@@ -65,20 +65,30 @@ public typealias RecordHandler = @Sendable (ConsumerRecord) async -> [ProducerRe
 /// Turns one input record into its outputs, some of which may name where others went.
 public typealias StagedRecordHandler = @Sendable (ConsumerRecord) async -> RecordOutputs
 
-/// The records one input produces, in two steps when a record must name where others went (the
-/// finalize result names its pool entry's offset): ``records`` first, then, once all of them
-/// are acknowledged, what ``afterward`` makes from their delivery reports (in the same order).
+/// The records one input produces, in steps when a record must wait for others (the finalize
+/// result names its pool entry's offset; a result must not be read before the records it
+/// stands on are in): ``records`` first, then, once all of them are acknowledged, the outputs
+/// ``next`` makes from their delivery reports (in the same order), and so on.
 public struct RecordOutputs: Sendable {
     /// Sent first.
     public var records: [ProducerRecord]
-    /// The records to send once ``records`` are acknowledged, given their delivery reports.
+    /// The next step, made once ``records`` are acknowledged, given their delivery reports.
     /// It must not throw: a failure becomes a dead letter.
-    public var afterward: (@Sendable ([DeliveryReport]) -> [ProducerRecord])?
+    public var next: (@Sendable ([DeliveryReport]) -> RecordOutputs)?
 
-    /// Creates the outputs.
-    public init(_ records: [ProducerRecord], afterward: (@Sendable ([DeliveryReport]) -> [ProducerRecord])? = nil) {
+    /// Creates the outputs: `records`, then the step `next` makes.
+    public init(_ records: [ProducerRecord], next: (@Sendable ([DeliveryReport]) -> RecordOutputs)?) {
         self.records = records
-        self.afterward = afterward
+        self.next = next
+    }
+
+    /// Creates the outputs: `records`, then, when given, the records `afterward` makes.
+    public init(_ records: [ProducerRecord], afterward: (@Sendable ([DeliveryReport]) -> [ProducerRecord])? = nil) {
+        guard let afterward else {
+            self.init(records, next: nil)
+            return
+        }
+        self.init(records, next: { @Sendable reports in RecordOutputs(afterward(reports), next: nil) })
     }
 }
 
@@ -372,13 +382,13 @@ public final class StageRunner: Service {
         let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
             let started = ContinuousClock.now
-            let staged = await handler(record)
-            var outputs = staged.records
-            var outcome = await delivery.deliver(outputs, for: record)
-            if case .delivered(let reports) = outcome, let afterward = staged.afterward {
-                let later = afterward(reports)
-                outputs += later
-                outcome = await delivery.deliver(later, for: record)
+            var step = await handler(record)
+            var outputs = step.records
+            var outcome = await delivery.deliver(step.records, for: record)
+            while case .delivered(let reports) = outcome, let next = step.next {
+                step = next(reports)
+                outputs += step.records
+                outcome = await delivery.deliver(step.records, for: record)
             }
             switch outcome {
             case .delivered:
