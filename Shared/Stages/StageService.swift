@@ -149,14 +149,19 @@ public final class StageService: Service {
         } catch {
             health.markFailed("\(error)")
             for table in started { await table.stop() }
-            await producer.close()
+            await producer.close(flushTimeoutMilliseconds: Self.closingFlush)
             stopEndpoint()
             throw error
         }
         for table in started { await table.stop() }
-        await producer.close()
+        await producer.close(flushTimeoutMilliseconds: Self.closingFlush)
         stopEndpoint()
     }
+
+    /// How long closing the producer waits for what is unsent (1 s): the runner flushed already,
+    /// within the process's shutdown bound, and what is left belongs to inputs not committed,
+    /// which the next owner runs again.
+    static let closingFlush: Int32 = 1_000
 
     private func stopEndpoint() {
         endpoint.withLock { endpoint in

@@ -137,7 +137,8 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   The consumer fetches them into a queue of their own (see ``KafkaConsumer``), so they do not
 ///   wait behind standard records already read ahead.
 /// - Shutdown: cancelling ``run()`` stops taking records, waits for in-flight ones up to the drain
-///   timeout, commits, leaves the group and flushes the producer.
+///   timeout, commits, leaves the group and flushes the producer until a second past the drain's
+///   deadline (what is unsent then belongs to inputs not committed).
 public final class StageRunner: Service {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
@@ -259,7 +260,11 @@ public final class StageRunner: Service {
             logger.warning("drain timed out: records handed back uncommitted", ["inFlight": String(state.inFlight)])
         }
         await consumer.close()
-        try? await producer.flush()
+        // What is still unsent belongs to inputs not committed, which the next owner runs again:
+        // flushed only until a second (at most a quarter of the drain) past the drain's
+        // deadline, within the process's shutdown bound.
+        let left = max(.zero, deadline + min(.seconds(1), settings.drainTimeout / 4) - ContinuousClock.now)
+        try? await producer.flush(timeoutMilliseconds: Int32(left / .milliseconds(1)))
     }
 
     // MARK: - The loop's steps (all on the run task)

@@ -361,6 +361,29 @@ final class StageRunnerFailureTests: XCTestCase {
         await producer.close()
     }
 
+    /// SIGTERM while the broker is away: the run ends within the process's shutdown bound (10 s:
+    /// the 8 s drain, then at most 2 s to commit, leave the group and flush), so the process
+    /// exits cleanly instead of being ended by its shutdown timer. Outputs not acknowledged by
+    /// then belong to inputs not committed, which the next owner runs again.
+    func testAShutdownDuringAnOutageEndsWithinTheShutdownBound() async throws {
+        let outage = Outage()
+        defer { outage.broker.stop() }
+        try await outage.prepare()
+        let (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "0", "request.timeout.ms": "1000"])
+        try await waitUntil("every record in a handler") { outage.entered.withLock { $0 } == 40 }
+        outage.broker.suspend()
+        outage.gate.withLock { $0 = true }
+        try await waitUntil("every handler answered") { outage.answered.withLock { $0 } == 40 }
+        let started = ContinuousClock.now
+        task.cancel()
+        _ = try? await task.value
+        let took = ContinuousClock.now - started
+        outage.broker.resume()
+        await producer.close()
+        XCTAssertLessThan(took, .seconds(10), "the drain is 8 s; took \(took)")
+        XCTAssertGreaterThanOrEqual(took, .seconds(7), "the drain waited for the outputs")
+    }
+
     /// Sends that time out during an outage (`message.timeout.ms` 1.5 s) are retried; where the
     /// broker then fences the producer (the local broker does), the runner stops with
     /// ``StageRunnerError/producerUnusable(_:)`` instead of freezing, and a restarted runner
