@@ -312,6 +312,19 @@ final class StageRunnerFailureTests: XCTestCase {
             return (Task { try await runner.run() }, producer)
         }
 
+        /// Prepares, starts a runner with the producer settings a ``StageService`` uses (sends
+        /// never time out), suspends the broker once every record is in a handler, then lets
+        /// every handler answer: their outputs wait for the broker.
+        func answeringWhileSuspended() async throws -> (Task<Void, Error>, KafkaProducer) {
+            try await prepare()
+            let started = try startRunner(producerProperties: ["message.timeout.ms": "0", "request.timeout.ms": "1000"])
+            try await waitUntil("every record in a handler") { self.entered.withLock { $0 } == 40 }
+            broker.suspend()
+            gate.withLock { $0 = true }
+            try await waitUntil("every handler answered") { self.answered.withLock { $0 } == 40 }
+            return started
+        }
+
         func isEverythingCommitted() async throws -> Bool {
             let admin = try KafkaAdmin(configuration: broker.configuration(clientID: "admin"))
             return try await admin.lag(group: group, topics: [input]).reduce(0) { $0 + $1.lag } == 0
@@ -340,12 +353,7 @@ final class StageRunnerFailureTests: XCTestCase {
     func testOutputsWaitOutABrokerOutage() async throws {
         let outage = Outage()
         defer { outage.broker.stop() }
-        try await outage.prepare()
-        let (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "0", "request.timeout.ms": "1000"])
-        try await waitUntil("every record in a handler") { outage.entered.withLock { $0 } == 40 }
-        outage.broker.suspend()
-        outage.gate.withLock { $0 = true }
-        try await waitUntil("every handler answered") { outage.answered.withLock { $0 } == 40 }
+        let (task, producer) = try await outage.answeringWhileSuspended()
         // The outage itself: several request timeouts long.
         try await Task.sleep(for: .seconds(5))
         outage.broker.resume()
@@ -368,12 +376,7 @@ final class StageRunnerFailureTests: XCTestCase {
     func testAShutdownDuringAnOutageEndsWithinTheShutdownBound() async throws {
         let outage = Outage()
         defer { outage.broker.stop() }
-        try await outage.prepare()
-        let (task, producer) = try outage.startRunner(producerProperties: ["message.timeout.ms": "0", "request.timeout.ms": "1000"])
-        try await waitUntil("every record in a handler") { outage.entered.withLock { $0 } == 40 }
-        outage.broker.suspend()
-        outage.gate.withLock { $0 = true }
-        try await waitUntil("every handler answered") { outage.answered.withLock { $0 } == 40 }
+        let (task, producer) = try await outage.answeringWhileSuspended()
         let started = ContinuousClock.now
         task.cancel()
         _ = try? await task.value
