@@ -158,10 +158,10 @@ public final class StageService: Service {
         stopEndpoint()
     }
 
-    /// How long closing the producer waits for what is unsent (1 s): the runner flushed already,
-    /// within the process's shutdown bound, and what is left belongs to inputs not committed,
-    /// which the next owner runs again.
-    static let closingFlush: Int32 = 1_000
+    /// How long closing the producer waits for what is unsent: not at all. The runner flushed
+    /// already, within the process's shutdown bound, and what is left belongs to inputs not
+    /// committed, which the next owner runs again.
+    static let closingFlush: Int32 = 0
 
     private func stopEndpoint() {
         endpoint.withLock { endpoint in

@@ -36,12 +36,17 @@ public struct StageRunnerSettings: Sendable {
     public var ordering: Ordering
     /// Records of one partition from its first unfinished one on, finished or not, above which
     /// the partition is paused: its commit point waits for that record, so a crash would run
-    /// them all again, and its tracker holds them. Four times ``maxInFlight`` unless set.
-    public var maxUncommitted: Int
+    /// them all again, and its tracker holds them. Four times ``maxInFlight`` (as it is now)
+    /// unless set.
+    public var maxUncommitted: Int {
+        get { max(1, uncommittedBound ?? 4 * maxInFlight) }
+        set { uncommittedBound = newValue }
+    }
+    private var uncommittedBound: Int?
 
     public init(maxInFlight: Int = 256, maxBufferedBytes: Int = 64 << 20, pollBatch: Int = 500,
                 drainTimeout: Duration = .seconds(8), ordering: Ordering = .key, maxUncommitted: Int? = nil) {
-        self.maxUncommitted = max(1, maxUncommitted ?? 4 * maxInFlight)
+        self.uncommittedBound = maxUncommitted
         self.maxInFlight = maxInFlight
         self.maxBufferedBytes = maxBufferedBytes
         self.pollBatch = pollBatch

@@ -337,6 +337,8 @@ final class FinalizeAndConfigurationTests: XCTestCase {
     func testStageConfigurationFromEnvironment() throws {
         XCTAssertEqual(try StageConfiguration(environment: [:]).runner.maxInFlight, 256)
         XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "32"]).runner.maxInFlight, 32)
+        XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "32"]).runner.maxUncommitted, 128,
+                       "the pause behind an unfinished record follows the in-flight bound")
         XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_IN_FLIGHT": "lots"])) { error in
             XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_MAX_IN_FLIGHT")
         }
