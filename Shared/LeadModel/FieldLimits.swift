@@ -41,8 +41,14 @@ extension String {
     /// (``FieldLimit``), and as JSON Schema's `maxLength` does. The string itself when it has no
     /// more; only a long one is counted.
     public func prefix(scalars limit: Int) -> String {
-        guard utf8.count > limit, unicodeScalars.count > limit else { return self }
+        guard hasMoreScalars(than: limit) else { return self }
         return String(String.UnicodeScalarView(unicodeScalars.prefix(limit)))
+    }
+
+    /// Whether the string has more than `limit` Unicode scalars: only a long one is counted (a
+    /// string has at most as many scalars as UTF-8 bytes).
+    public func hasMoreScalars(than limit: Int) -> Bool {
+        utf8.count > limit && unicodeScalars.count > limit
     }
 }
 

@@ -62,9 +62,9 @@ extension FittedProfile {
         return omitted.filter { part in !replaced.contains { part.hasPrefix($0) } }
     }
 
-    /// What ``ProfilePhaseOutput/bounded(toAbout:size:)`` says when it cut the texts of
-    /// `profile` (`linkedin`, `x` or `company`) at `limit`.
-    static func textsOmitted(of profile: String, pastScalars limit: Int) -> String { "\(textsPrefix(profile))\(limit) characters" }
+    /// How a cut of the texts of `profile` (`linkedin`, `x` or `company`) at `limit` is named,
+    /// by the profile stage (``ProfilePhaseOutput/bounded(toAbout:size:)``) and record fitting alike.
+    private static func textsOmitted(of profile: String, pastScalars limit: Int) -> String { "\(textsPrefix(profile))\(limit) characters" }
 
     /// `omitted` and the texts of `profile` cut at `limit`: said once, at the shorter of this
     /// cut and one `omitted` has (the profile stage cut them, then a record cut them shorter).
@@ -81,6 +81,16 @@ extension FittedProfile {
 
     private static func textsPrefix(_ profile: String) -> String { "\(profile) texts past " }
 
+    /// `omitted` and the texts cut at `limit` of each of the LinkedIn profile, the X profile and
+    /// the company that the cut changed (``omitting(textsOf:pastScalars:after:)``).
+    static func omitting(textsCutAt limit: Int, linkedin: Bool, x: Bool, company: Bool, after omitted: [String]) -> [String] {
+        var omitted = omitted
+        for (part, isCut) in [("linkedin", linkedin), ("x", x), ("company", company)] where isCut {
+            omitted = omitting(textsOf: part, pastScalars: limit, after: omitted)
+        }
+        return omitted
+    }
+
     /// This profile with each text of its LinkedIn profile, X profile and company cut at `limit`
     /// Unicode scalars, each profile cut named after ``omitted``.
     func cuttingTexts(at limit: Int) -> FittedProfile {
@@ -88,11 +98,8 @@ extension FittedProfile {
         cut.profile.linkedin = profile.linkedin?.cuttingTexts(at: limit)
         cut.profile.x = profile.x?.cuttingTexts(at: limit)
         cut.profile.company = profile.company?.cuttingTexts(at: limit)
-        let changed = [("linkedin", cut.profile.linkedin != profile.linkedin), ("x", cut.profile.x != profile.x),
-                       ("company", cut.profile.company != profile.company)]
-        for (part, isCut) in changed where isCut {
-            cut.omitted = Self.omitting(textsOf: part, pastScalars: limit, after: cut.omitted)
-        }
+        cut.omitted = Self.omitting(textsCutAt: limit, linkedin: cut.profile.linkedin != profile.linkedin, x: cut.profile.x != profile.x,
+                                    company: cut.profile.company != profile.company, after: omitted)
         cut.textLimit = limit
         return cut
     }
@@ -245,9 +252,8 @@ extension ProfilePhaseOutput {
             limit = max(Self.minimumTextLimit, limit / 2)
             cut = output.cuttingTexts(at: limit)
         }
-        if cut.linkedin != output.linkedin { omitted.append(FittedProfile.textsOmitted(of: "linkedin", pastScalars: limit)) }
-        if cut.x != output.x { omitted.append(FittedProfile.textsOmitted(of: "x", pastScalars: limit)) }
-        if cut.company != output.company { omitted.append(FittedProfile.textsOmitted(of: "company", pastScalars: limit)) }
+        omitted = FittedProfile.omitting(textsCutAt: limit, linkedin: cut.linkedin != output.linkedin, x: cut.x != output.x,
+                                         company: cut.company != output.company, after: omitted)
         return (cut, omitted)
     }
 
@@ -271,7 +277,7 @@ private func cut(_ text: inout String?, at limit: Int) { text = text?.prefix(sca
 
 /// Leaves out an identifier or a link longer than `limit` Unicode scalars: a part of one is none.
 private func drop(_ value: inout String?, over limit: Int) {
-    if let text = value, text.prefix(scalars: limit) != text { value = nil }
+    if value?.hasMoreScalars(than: limit) == true { value = nil }
 }
 
 extension LinkedInProfile {

@@ -97,8 +97,7 @@ public struct RuleBasedScorer: Scorer {
 
     /// `text` as a card quotes it (``quotedLength``).
     static func quoted(_ text: String) -> String {
-        guard text.utf8.count > quotedLength, text.unicodeScalars.count > quotedLength else { return text }
-        return text.prefix(scalars: quotedLength) + "…"
+        text.hasMoreScalars(than: quotedLength) ? text.prefix(scalars: quotedLength) + "…" : text
     }
 
     /// ``score(profile:offer:source:now:)``, which is pure and free.
