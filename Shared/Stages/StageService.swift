@@ -274,24 +274,27 @@ public struct StageRecordProcessor: Sendable {
         } else {
             logger.debug("phase completed", fields())
         }
-        var records: [ProducerRecord]
+        var side: [ProducerRecord]
+        let result: ProducerRecord?  // nil for finalize: its result names where the entry went, known once it is in
         do {
-            records = try output.sideRecords(topics: topics, codec: codec)
-                + (output.poolEntry == nil ? [output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority)] : [])
-            if let entry = output.poolEntry, let index = records.firstIndex(where: { $0.topic == self.topics.leadPool }),
-               codec.oversizeReason(records[index]) != nil, let fitted = fitting(entry, written: records[index], for: request) {
+            side = try output.sideRecords(topics: topics, codec: codec)
+            result = output.poolEntry == nil ? try output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority) : nil
+            if let entry = output.poolEntry, let index = side.firstIndex(where: { $0.topic == self.topics.leadPool }),
+               codec.oversizeReason(side[index]) != nil, let fitted = fitting(entry, written: side[index], for: request) {
                 output.poolEntry = fitted
-                records = try output.sideRecords(topics: topics, codec: codec)
+                side = try output.sideRecords(topics: topics, codec: codec)
             }
         } catch {
             return RecordOutputs([deadLetter(for: record, reason: "cannot encode the stage's output: \(error)")])
         }
-        if let letter = oversizeLetter(records, for: record) { return RecordOutputs([letter]) }
+        if let letter = oversizeLetter(side + [result].compactMap { $0 }, for: record) { return RecordOutputs([letter]) }
         // The side records first, and the result once they are in: the coordinator acts on a
-        // result at once. An enrollment waits for its run's pool entry, which autopilot stands on.
-        guard output.poolEntry != nil || records.count > 1 else { return RecordOutputs(records) }
+        // result at once (a heat contribution no batcher took goes before it).
+        if let result { return side.isEmpty ? RecordOutputs([result]) : RecordOutputs(side) { _ in [result] } }
+        // Finalize: the entry, then the run's enrollment, which autopilot stands on, then the
+        // result naming the entry's position.
         let (topics, codec, written) = (topics, codec, output)
-        let result = { @Sendable (entry: RecordPosition?) -> [ProducerRecord] in
+        let finalResult = { @Sendable (entry: RecordPosition?) -> [ProducerRecord] in
             do {
                 let result = try written.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: entry)
                 return [self.oversizeLetter([result], for: record) ?? result]
@@ -299,14 +302,13 @@ public struct StageRecordProcessor: Sendable {
                 return [self.deadLetter(for: record, reason: "cannot encode the stage's result: \(error)")]
             }
         }
-        guard output.poolEntry != nil else { return RecordOutputs(Array(records.dropLast())) { _ in result(nil) } }
-        let enrollments = records.filter { $0.topic == topics.autopilotEnrollments }
-        return RecordOutputs(records.filter { $0.topic != topics.autopilotEnrollments }, next: { reports in
+        let enrollments = side.filter { $0.topic == topics.autopilotEnrollments }
+        return RecordOutputs(side.filter { $0.topic != topics.autopilotEnrollments }, next: { reports in
             let entry = reports.first { $0.topic == topics.leadPool }.map {
                 RecordPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset)
             }
-            guard !enrollments.isEmpty else { return RecordOutputs(result(entry)) }
-            return RecordOutputs(enrollments) { _ in result(entry) }
+            guard !enrollments.isEmpty else { return RecordOutputs(finalResult(entry)) }
+            return RecordOutputs(enrollments) { _ in finalResult(entry) }
         })
     }
 
