@@ -248,15 +248,20 @@ public final class ProfileFinderService: Service {
             try await runner.run(markingDrainingOn: health)
         } catch {
             health.markFailed("\(error)")
-            matching?.cancel()
-            await matching?.value
-            await accounts.stop()
-            await producer.close()
+            await stop(matching)
             throw error
         }
+        await stop(matching)
+    }
+
+    /// Stops pool matching and the accounts table and closes the producer without a flush: the
+    /// runner flushed within the process's shutdown bound, and a match still waiting for the
+    /// broker (its send waits out an outage without end) is failed by the close, which ends the
+    /// matching; its offer is matched again at the next start.
+    private func stop(_ matching: Task<Void, Never>?) async {
         matching?.cancel()
+        await producer.close(flushTimeoutMilliseconds: 0)
         await matching?.value
         await accounts.stop()
-        await producer.close()
     }
 }

@@ -191,9 +191,11 @@ public final class WebEnricherService: Service {
             try await runner.run(markingDrainingOn: health)
         } catch {
             health.markFailed("\(error)")
-            await producer.close()
+            await producer.close(flushTimeoutMilliseconds: 0)
             throw error
         }
-        await producer.close()
+        // Without a flush: the runner flushed within the process's shutdown bound, and what is
+        // left belongs to requests not committed, which the next owner runs again.
+        await producer.close(flushTimeoutMilliseconds: 0)
     }
 }

@@ -434,6 +434,25 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// ``close()``, waited for at most `bound`: true when it finished. During an outage the
+    /// close's last commit waits for the broker until `socket.timeout.ms` (a minute by default)
+    /// and the group's leave after it; a process shutting down within its bound stops waiting,
+    /// and the close goes on behind it (the group drops the member after its session timeout,
+    /// and the offsets not committed are read again by the next owner).
+    public func close(waitingAtMost bound: Duration) async -> Bool {
+        let waiter = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            waiter.withLock { $0 = continuation }
+            pollQueue.async { [self] in
+                shutDown()
+                waiter.withLock { $0.take() }?.resume(returning: true)
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + DispatchTimeInterval(bound)) {
+                waiter.withLock { $0.take() }?.resume(returning: false)
+            }
+        }
+    }
+
     /// Gives up the partitions of a deferred revocation (``RebalanceEvent/revoking(_:)``):
     /// commits the offsets stored for them (unless the assignment was lost), unassigns them, and
     /// reports ``RebalanceEvent/revoked(_:)`` before returning. The group's rebalance goes on from

@@ -5,6 +5,7 @@ import LeadModel
 import LeadRules
 import Runtime
 import Streaming
+import Synchronization
 
 /// Owns account heat: the consumer of the repartition topic ``Topics/accountSignalContributions``
 /// (the Kafka Streams repartition pattern), with ``Topics/accountHeat`` as its changelog.
@@ -26,7 +27,10 @@ import Streaming
 ///   replays the contributions since onto the state last written; one already written finds them
 ///   counted (``AccountHeatState/counted``) and changes nothing. So every contribution counts
 ///   once, and each company's heat after every poll that changed it is published at least once.
-///   On shutdown every held state is written before the last offsets are stored.
+///   On shutdown every held state is written before the last offsets are stored, for at most
+///   ``shutdownGrace``: a broker away longer (outputs wait for it without end) has the producer
+///   closed, what is unwritten dropped and its contributions' offsets left unstored, so the next
+///   owner applies them again, and ``run()`` ends within the process's shutdown bound.
 /// - Bad input: a contribution that does not decode, or is keyed by anything but its account id
 ///   (it would reach an owner of another account), becomes a dead letter. A company state above
 ///   `MAX_RECORD_BYTES` cannot be written: the poll's last contribution to that company is
@@ -53,14 +57,19 @@ public final class AccountHeatAggregator: Service {
     public let writeInterval: Duration
     /// The clock: the day heat is refreshed to, and the bound on contributions scored ahead.
     private let now: @Sendable () -> Date
+    /// How long, once cancelled, ``run()`` may wait for the broker to take what is held (the
+    /// scoring stage passes its drain timeout, so both end within the process's shutdown bound).
+    public let shutdownGrace: Duration
 
     /// - Parameters:
     ///   - consumerProperties: librdkafka properties for the group consumer (the stage's).
     ///   - writeInterval: see ``writeInterval``.
+    ///   - shutdownGrace: see ``shutdownGrace``.
     ///   - now: the clock (tests set the day).
     public init(environment: PipelineEnvironment, consumerProperties: [String: String] = [:], writeInterval: Duration = .seconds(5),
-                now: @escaping @Sendable () -> Date = Date.init) {
+                shutdownGrace: Duration = .seconds(8), now: @escaping @Sendable () -> Date = Date.init) {
         self.writeInterval = writeInterval
+        self.shutdownGrace = shutdownGrace
         self.now = now
         self.environment = environment
         self.consumerProperties = consumerProperties
@@ -117,68 +126,105 @@ public final class AccountHeatAggregator: Service {
             throw error
         }
         logger.info("aggregating account heat", ["group": groupID, "topics": topics.accountSignalContributions])
+        // Once cancelled: when the run must have ended, the grace and the time to leave the
+        // group the stage's runner has.
+        let end = Mutex<ContinuousClock.Instant?>(nil)
+        do {
+            try await withTaskCancellationHandler {
+                try await consume(consumer, producer)
+            } onCancel: { [producer, shutdownGrace] in
+                end.withLock { $0 = ContinuousClock.now + shutdownGrace + StageRunnerSettings.leavingTime(after: shutdownGrace) }
+                // Sends wait out an outage without end: after the grace, closing the producer
+                // fails those still waiting, and `deliver` ends the run (``ShutdownAbandoned``).
+                Task {
+                    await sleepIgnoringCancellation(for: shutdownGrace)
+                    await producer.close(flushTimeoutMilliseconds: 0)
+                }
+            }
+        } catch is ShutdownAbandoned {
+            logger.warning("""
+                stopped before the broker took the held heat (\(shutdownGrace)): not written; its contributions are not \
+                committed, so the next owner applies them again
+                """)
+        } catch {
+            await close(consumer, producer, by: end.withLock { $0 })
+            throw error
+        }
+        await close(consumer, producer, by: end.withLock { $0 })
+    }
+
+    /// Leaves the group, waiting until `end` at most when shutting down (during an outage the
+    /// leave goes on unwaited for), and closes the producer (what it had to send is sent).
+    private func close(_ consumer: KafkaConsumer, _ producer: KafkaProducer, by end: ContinuousClock.Instant?) async {
+        if let end {
+            if await !consumer.close(waitingAtMost: max(.seconds(0), end - ContinuousClock.now)) {
+                logger.warning("leaving the group did not finish before the shutdown bound: not waited for")
+            }
+        } else {
+            await consumer.close()
+        }
+        await producer.close(flushTimeoutMilliseconds: 0)
+    }
+
+    /// What ends ``run()`` when the producer is closed under a cancelled run (``shutdownGrace``).
+    private struct ShutdownAbandoned: Error {}
+
+    /// The poll loop of ``run()`` until cancelled, then the last writes.
+    private func consume(_ consumer: KafkaConsumer, _ producer: KafkaProducer) async throws {
         var owned = Owned()
         var unwritten = UnwrittenHeat()
         // The UTC day whose heat the owned accounts were refreshed to (nil: once more, after a restore).
         var refreshedDay: Int?
         // The next offset after the contributions applied, per partition owned.
         var consumed: [TopicPartition: Int64] = [:]
-        do {
-            while !Task.isCancelled {
-                let batch: [ConsumerRecord]
-                do {
-                    batch = try await consumer.poll(maxRecords: 1000, timeoutMilliseconds: 100)
-                } catch let error as KafkaError where !error.isFatal {
-                    logger.warning("poll failed: \(error)")
-                    continue
-                }
-                let ownedBefore = owned.partitions
-                let revoked = try await applyRebalances(&owned)
-                if !owned.partitions.isSubset(of: ownedBefore) { refreshedDay = nil }
-                if !revoked.isEmpty {
-                    // Their next owner replays what was not written.
-                    unwritten.drop(partitions: revoked)
-                    consumed = consumed.filter { !revoked.contains($0.key.partition) }
-                }
-                let records = batch.filter { owned.partitions.contains($0.partition) }
-                var outputs = Outputs()
-                for record in records {
-                    apply(record, &owned, &outputs)
-                    consumed[record.topicPartition] = record.offset + 1
-                }
-                let now = now()
-                for (key, change) in outputs.changed {
-                    unwritten.hold(key, change, at: now)
-                }
-                let due = unwritten.takeDue(heldSince: writeInterval > .zero ? now.addingTimeInterval(-writeInterval.timeInterval) : nil)
-                if !records.isEmpty || !due.isEmpty {
-                    let changelog = changelogRecords(due, owned: owned, deadLetters: &outputs.deadLetters)
-                    let signals = signalRecords(&outputs)
-                    try await deliver(signals + outputs.deadLetters, producer)
-                    try await deliver(changelog, producer)
-                    try consumer.storeOffsets(unwritten.committable(consumed))
-                }
-                // After the poll's own signals, so a company's last signal is the refreshed one.
-                if refreshedDay != AccountHeat.day(of: now) {
-                    let (signals, changelog, isDone) = refreshed(&owned, at: now)
-                    if isDone { refreshedDay = AccountHeat.day(of: now) }
-                    try await deliver(signals, producer)
-                    try await deliver(changelog, producer)
-                }
+        while !Task.isCancelled {
+            let batch: [ConsumerRecord]
+            do {
+                batch = try await consumer.poll(maxRecords: 1000, timeoutMilliseconds: 100)
+            } catch let error as KafkaError where !error.isFatal {
+                logger.warning("poll failed: \(error)")
+                continue
             }
-            // Shutting down: write what is held, so the next owner has nothing to replay.
-            var deadLetters: [ProducerRecord] = []
-            let changelog = changelogRecords(unwritten.takeDue(heldSince: nil), owned: owned, deadLetters: &deadLetters)
-            try await deliver(deadLetters, producer)
-            try await deliver(changelog, producer)
-            try consumer.storeOffsets(consumed)
-        } catch {
-            await consumer.close()
-            await producer.close()
-            throw error
+            let ownedBefore = owned.partitions
+            let revoked = try await applyRebalances(&owned)
+            if !owned.partitions.isSubset(of: ownedBefore) { refreshedDay = nil }
+            if !revoked.isEmpty {
+                // Their next owner replays what was not written.
+                unwritten.drop(partitions: revoked)
+                consumed = consumed.filter { !revoked.contains($0.key.partition) }
+            }
+            let records = batch.filter { owned.partitions.contains($0.partition) }
+            var outputs = Outputs()
+            for record in records {
+                apply(record, &owned, &outputs)
+                consumed[record.topicPartition] = record.offset + 1
+            }
+            let now = now()
+            for (key, change) in outputs.changed {
+                unwritten.hold(key, change, at: now)
+            }
+            let due = unwritten.takeDue(heldSince: writeInterval > .zero ? now.addingTimeInterval(-writeInterval.timeInterval) : nil)
+            if !records.isEmpty || !due.isEmpty {
+                let changelog = changelogRecords(due, owned: owned, deadLetters: &outputs.deadLetters)
+                let signals = signalRecords(&outputs)
+                try await deliver(signals + outputs.deadLetters, producer)
+                try await deliver(changelog, producer)
+                try consumer.storeOffsets(unwritten.committable(consumed))
+            }
+            // After the poll's own signals, so a company's last signal is the refreshed one.
+            if refreshedDay != AccountHeat.day(of: now) {
+                let (signals, changelog, isDone) = refreshed(&owned, at: now)
+                if isDone { refreshedDay = AccountHeat.day(of: now) }
+                try await deliver(signals, producer)
+                try await deliver(changelog, producer)
+            }
         }
-        await consumer.close()
-        await producer.close()
+        // Shutting down: write what is held, so the next owner has nothing to replay.
+        var deadLetters: [ProducerRecord] = []
+        let changelog = changelogRecords(unwritten.takeDue(heldSince: nil), owned: owned, deadLetters: &deadLetters)
+        try await deliver(deadLetters, producer)
+        try await deliver(changelog, producer)
+        try consumer.storeOffsets(consumed)
     }
 
     /// Applies one contribution record, a batch (version 2) or a single contribution (version 1),
@@ -339,8 +385,9 @@ public final class AccountHeatAggregator: Service {
     }
 
     /// Sends `records` and waits for the broker's acknowledgement, sending what failed for a
-    /// reason that may pass again until it comes (or the task is cancelled: the offsets are then
-    /// not stored), as ``ProduceFailure`` classes each failure. A record refused for what it is
+    /// reason that may pass again until it comes (or, once cancelled, until ``shutdownGrace``
+    /// closes the producer: ``ShutdownAbandoned``, and the offsets are not stored), as
+    /// ``ProduceFailure`` classes each failure. A record refused for what it is
     /// (larger than the broker takes, invalid) goes to dead letters with the reason instead, and
     /// a dead letter refused too is logged and dropped: one company's heat must not stop the
     /// scoring stage, which would fail the same way after every restart.
@@ -352,6 +399,8 @@ public final class AccountHeatAggregator: Service {
             for (record, outcome) in zip(pending, await producer.sendReportingEach(pending)) {
                 guard case .failure(let error) = outcome else { continue }
                 switch ProduceFailure(error) {
+                case .fatal where error.isClientClosed && Task.isCancelled:
+                    throw ShutdownAbandoned()
                 case .fatal:
                     throw error
                 case .transient:
@@ -369,7 +418,8 @@ public final class AccountHeatAggregator: Service {
             }
             if !retried.isEmpty {
                 logger.warning("sending heat outputs failed, retrying", ["records": String(retried.count)])
-                try await Task.sleep(for: .seconds(1))
+                // Also once cancelled: the held heat is still written, within ``shutdownGrace``.
+                await sleepIgnoringCancellation(for: .seconds(1))
             }
             pending = retried + letters
         }

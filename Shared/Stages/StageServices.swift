@@ -55,7 +55,8 @@ extension StageService {
         let metrics = MetricsRegistry()
         let heat = AccountHeatAggregator(environment: environment.reportingKafkaStatistics(to: metrics),
                                          consumerProperties: configuration.consumerProperties,
-                                         writeInterval: configuration.heatWriteInterval)
+                                         writeInterval: configuration.heatWriteInterval,
+                                         shutdownGrace: configuration.runner.drainTimeout)
         return try StageService(
             environment: environment, configuration: configuration, handler: handler, tables: [offers],
             companions: [heat], metrics: metrics)

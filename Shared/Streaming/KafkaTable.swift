@@ -230,7 +230,8 @@ public final class KafkaTableSet: Sendable {
             while !Task.isCancelled {
                 let records: [ConsumerRecord]
                 do {
-                    records = try await reader.poll(timeoutMilliseconds: 500)
+                    // Waiting 100 ms, not the fetch's 500: a stop waits for this poll to return.
+                    records = try await reader.poll(timeoutMilliseconds: 100)
                 } catch let error as KafkaError where !error.isFatal {
                     // Polled again after a pause: a table that stopped following would go on
                     // answering with what it held, and nothing would say so.

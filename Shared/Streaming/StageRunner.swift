@@ -61,6 +61,14 @@ public struct StageRunnerSettings: Sendable {
         let shutdown = try ServiceRunner.shutdownTimeout(environment: environment)
         return shutdown - min(.seconds(2), shutdown / 4)
     }
+
+    /// How long after a drain of `drainTimeout` a stopping process may take to leave its group
+    /// and flush: half a second, at most a quarter of the drain. The rest of the time the drain
+    /// leaves within the shutdown bound (1.5 s of 10) is for closing clients and scheduling on a
+    /// busy host. During an outage the leave is not waited for past it.
+    public static func leavingTime(after drainTimeout: Duration) -> Duration {
+        min(.milliseconds(500), drainTimeout / 4)
+    }
 }
 
 /// Turns one input record into the records to produce before the input counts as done.
@@ -142,8 +150,9 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   The consumer fetches them into a queue of their own (see ``KafkaConsumer``), so they do not
 ///   wait behind standard records already read ahead.
 /// - Shutdown: cancelling ``run()`` stops taking records, waits for in-flight ones up to the drain
-///   timeout, commits, leaves the group and flushes the producer until a second past the drain's
-///   deadline (what is unsent then belongs to inputs not committed).
+///   timeout (from the cancellation), commits, leaves the group and flushes the producer, these
+///   within ``StageRunnerSettings/leavingTime(after:)`` of the drain's deadline (during an outage
+///   the leave goes on unwaited for; what is unsent then belongs to inputs not committed).
 public final class StageRunner: Service {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
@@ -208,6 +217,15 @@ public final class StageRunner: Service {
     public var assignment: Set<TopicPartition> { consumer.assignment }
 
     public func run() async throws {
+        try await withTaskCancellationHandler {
+            try await consume()
+        } onCancel: { [inbox] in
+            inbox.cancelledAt.withLock { $0 = $0 ?? ContinuousClock.now }
+        }
+    }
+
+    /// ``run()``'s loop, then its drain.
+    private func consume() async throws {
         var state = LoopState()
         while !Task.isCancelled && state.fatalError == nil {
             await applyRebalances(&state)
@@ -254,7 +272,7 @@ public final class StageRunner: Service {
 
     private func drain(_ state: inout LoopState) async throws {
         logger.info("draining", ["inFlight": String(state.inFlight)])
-        let deadline = state.shutdownDeadline ?? ContinuousClock.now + settings.drainTimeout
+        let deadline = state.shutdownDeadline ?? inbox.drainDeadline(settings.drainTimeout)
         while state.inFlight > 0 && ContinuousClock.now < deadline {
             await sleepIgnoringCancellation(for: .milliseconds(10))  // the task is cancelled already
             finishCompleted(&state)
@@ -264,11 +282,16 @@ public final class StageRunner: Service {
             inbox.isAbandoned.store(true, ordering: .releasing)  // their retries stop
             logger.warning("drain timed out: records handed back uncommitted", ["inFlight": String(state.inFlight)])
         }
-        await consumer.close()
-        // What is still unsent belongs to inputs not committed, which the next owner runs again:
-        // flushed only until a second (at most a quarter of the drain) past the drain's
-        // deadline, within the process's shutdown bound.
-        let left = max(.zero, deadline + min(.seconds(1), settings.drainTimeout / 4) - ContinuousClock.now)
+        // Leaving the group and flushing what is still unsent end within the leaving time past
+        // the drain's deadline, inside the process's shutdown bound. During an outage the close's
+        // commit waits for the broker: it goes on unwaited for, and the next owner reads again
+        // what it would have committed. What is unsent belongs to inputs not committed, which
+        // the next owner runs again.
+        let end = deadline + StageRunnerSettings.leavingTime(after: settings.drainTimeout)
+        if await !consumer.close(waitingAtMost: max(.zero, end - ContinuousClock.now)) {
+            logger.warning("leaving the group did not finish before the shutdown bound: not waited for")
+        }
+        let left = max(.zero, end - ContinuousClock.now)
         try? await producer.flush(timeoutMilliseconds: Int32(left / .milliseconds(1)))
     }
 
@@ -322,7 +345,7 @@ public final class StageRunner: Service {
             // A SIGTERM meanwhile starts the drain's time: the wait and the drain after it end
             // within the drain timeout of it, as the process's shutdown bound expects.
             if Task.isCancelled && state.shutdownDeadline == nil {
-                state.shutdownDeadline = ContinuousClock.now + settings.drainTimeout
+                state.shutdownDeadline = inbox.drainDeadline(settings.drainTimeout)
                 deadline = min(deadline, state.shutdownDeadline!)
             }
             await sleepIgnoringCancellation(for: .milliseconds(10))
@@ -611,4 +634,12 @@ private final class Inbox: Sendable {
     let rebalances = Mailbox<RebalanceEvent>()
     /// Set when the drain stops waiting: in-flight records stop retrying and are handed back.
     let isAbandoned = Atomic<Bool>(false)
+    /// When the run was cancelled (SIGTERM): the drain's time starts here, not when the loop
+    /// next looks, so the process's shutdown bound holds however long a poll took.
+    let cancelledAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    /// The drain's deadline: `timeout` after the cancellation (after now if not cancelled).
+    func drainDeadline(_ timeout: Duration) -> ContinuousClock.Instant {
+        (cancelledAt.withLock { $0 } ?? ContinuousClock.now) + timeout
+    }
 }

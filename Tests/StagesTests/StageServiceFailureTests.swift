@@ -96,6 +96,66 @@ final class StageServiceFailureTests: XCTestCase {
         try? await admin.deleteTopics(topics.all)
     }
 
+    /// SIGTERM to a scoring process while the broker is away, with account heat held to be
+    /// written (``AccountHeatAggregator`` writes it on shutdown) and the stage's own work done:
+    /// the whole service, its heat companion, tables and producer included, ends within the
+    /// process's shutdown bound (10 s), cleanly, instead of waiting for the broker. The heat it
+    /// could not write has its contributions uncommitted, so the next owner applies them again.
+    func testAScoringProcessStoppedDuringAnOutageEndsWithinTheShutdownBound() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let environment = try PipelineEnvironment(service: "scoring-stage", environment: [
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrapServers, "PIPELINE_NAMESPACE": uniqueTopicName("outage"),
+            "PIPELINE_PARTITIONS": "2", "LOG_LEVEL": "warning", "SIM_LATENCY_SCALE": "0",
+            "KAFKA_PROPERTY_REQUEST_TIMEOUT_MS": "1000",
+        ])
+        try await environment.ensureTopics()
+        let topics = environment.topics
+        let codec = environment.codec
+        let publisher = try KafkaProducer(configuration: environment.kafka)
+        _ = try await publisher.send([
+            try codec.record(Fixtures.offer(), topic: topics.offers, key: "offer-1"),
+            try codec.record(Fixtures.account(), topic: topics.accounts, key: "acct-1"),
+        ])
+        // Heat is held for a minute: at SIGTERM it is still to be written.
+        let service = try StageService.makeScoringStage(
+            environment: environment,
+            configuration: StageConfiguration(consumerProperties: TestBroker.fastGroupProperties, heatWriteInterval: .seconds(60)),
+            scorer: FixedScorer.active())
+        let task = Task { try await service.run() }
+        let asking = [Fixtures.post("Can anyone recommend an alternative to Outreach?", daysAgo: 1)]
+        _ = try await publisher.send(try (1...3).map { i in
+            let lead = Fixtures.lead(id: "lead-\(i)")
+            return try codec.record(Fixtures.request(.scoring, lead: lead, profile: Fixtures.profile(leadID: "lead-\(i)", posts: asking)),
+                                    topic: topics.phaseRequests(.scoring), key: "lead-\(i)")
+        })
+        await publisher.close()
+        let reader = try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("reader"),
+                                       topics: [topics.accountSignals], properties: TestBroker.fastGroupProperties)
+        _ = try await consume(reader, count: 1, timeoutSeconds: 60)
+        await reader.close()
+
+        broker.suspend()
+        let sigterm = ContinuousClock.now
+        task.cancel()
+        // Waited for at most 30 s: before the fix the heat's last write waited for the broker for good.
+        let ended = Mutex<(outcome: Result<Void, Error>, at: ContinuousClock.Instant)?>(nil)
+        Task {
+            let outcome: Result<Void, Error>
+            do { try await task.value; outcome = .success(()) } catch { outcome = .failure(error) }
+            ended.withLock { $0 = (outcome, ContinuousClock.now) }
+        }
+        try? await waitUntil("the service ended", timeoutSeconds: 30) { ended.withLock { $0 } != nil }
+        let outcome = ended.withLock { $0 }
+        broker.resume()
+        let took = try XCTUnwrap(outcome, "the service had not ended 30 s after SIGTERM").at - sigterm
+        XCTAssertLessThan(took, .seconds(10), "the shutdown bound is 10 s; took \(took)")
+        if case .failure(let error)? = outcome?.outcome, !(error is CancellationError) {
+            XCTFail("a shutdown during an outage is not a failure: \(error)")
+        }
+        XCTAssertNil(service.health.failure)
+    }
+
     /// Fails lead-big with a reason over the producer's `message.max.bytes` (1 MB by default).
     struct OversizedResultHandler: PhaseHandler {
         let phase = Phase.finalize
