@@ -132,22 +132,41 @@ public final class Coordinator: Service {
         let tableSet = KafkaTableSet(configuration: environment.kafka, accounts, offers, overrides, billingEvents)
         try await tableSet.start()
         let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents)
+        let shutdown = ShutdownDeadline(grace: settings.shutdownGrace)
         let tracker = ProgressTracker(environment: environment, producer: producer,
-                                      consumerProperties: settings.consumerProperties, now: now)
+                                      consumerProperties: settings.consumerProperties, now: now, shutdown: shutdown)
         let watch = BrokerWatch(interval: .seconds(1), timeout: .seconds(2))
-        // Children: the tracker's failure stops the loop, and so the process; the watch runs until
-        // the loop ends.
-        try await withCompanion({ try await tracker.run() }) {
-            try await withCompanion({ [kafka = self.environment.kafka, broker = self.broker, logger = self.logger] in
-                await watch.run(configuration: kafka, reachability: broker, logger: logger)
-            }) {
-                try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
-                                          priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+        do {
+            try await withTaskCancellationHandler {
+                // Children: the tracker's failure stops the loop, and so the process; the watch
+                // runs until the loop ends.
+                try await withCompanion({ try await tracker.run() }) {
+                    try await withCompanion({ [kafka = self.environment.kafka, broker = self.broker, logger = self.logger] in
+                        await watch.run(configuration: kafka, reachability: broker, logger: logger)
+                    }) {
+                        try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
+                                                  priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+                    }
+                }
+            } onCancel: {
+                // Sends wait out an outage without end: after the grace, closing the producer fails
+                // those still waiting, which ends the loop (``ShutdownDeadline/isGivingUp(_:)``).
+                shutdown.start { await producer.close(flushTimeoutMilliseconds: 0) }
             }
+        } catch let error as KafkaError where shutdown.isGivingUp(error) {
+            logger.warning("""
+                stopped before the broker took the last outputs (\(settings.shutdownGrace)): their inputs are not committed, so \
+                the next owner handles them again
+                """)
+        } catch {
+            await shutdown.close(consumer, logger: logger)
+            await tableSet.stop()
+            await producer.close(flushTimeoutMilliseconds: 0)
+            throw error
         }
-        await consumer.close()
+        await shutdown.close(consumer, logger: logger)
         await tableSet.stop()
-        await producer.close()
+        await producer.close(flushTimeoutMilliseconds: 0)
     }
 
     /// The loop: polls, handles, sends and confirms until cancelled, then confirms the last batch.

@@ -66,6 +66,11 @@ public struct CoordinatorSettings: Sendable {
     /// replay after a crash costs up to that many seconds of requests again, against one state
     /// record a run (Kafka Streams commits its at-least-once stores every 30 s by default).
     public var stateWriteInterval: Duration = .seconds(5)
+    /// How long, after SIGTERM, the coordinator waits for the broker to take its last batch and
+    /// held states: as a stage drains (``StageRunnerSettings/drainTimeout(environment:)``, 8 s of
+    /// `SHUTDOWN_TIMEOUT_SECONDS`' 10). A broker away longer has them given up, their inputs
+    /// uncommitted, so the next owner handles them again, as after a crash.
+    public var shutdownGrace: Duration = .seconds(8)
 
     public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
                 consumerProperties: [String: String] = [:], pollBatch: Int = 500, configurationWait: Duration = .seconds(30)) {
@@ -105,5 +110,6 @@ public struct CoordinatorSettings: Sendable {
         let writeInterval = try PipelineEnvironment.decimal(environment, "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS", default: 5, range: 0...60)
         stateWriteInterval = .milliseconds(Int64(writeInterval * 1000))
         maxParkedLeads = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_PARKED_LEADS", default: 50_000, range: 1...10_000_000)
+        shutdownGrace = try StageRunnerSettings.drainTimeout(environment: environment)
     }
 }

@@ -33,8 +33,14 @@ final class ProgressTracker: Service {
     /// Records a poll hands over (tests make it small, so that a catch-up takes several polls).
     private let pollBatch: Int
 
+    /// The coordinator's: once cancelled, the tracker leaves its groups within its bound, and a
+    /// send the grace's close fails ends it cleanly (what it did not publish is published again
+    /// by the next owner, which reads the parts again).
+    private let shutdown: ShutdownDeadline
+
     init(environment: PipelineEnvironment, producer: KafkaProducer, consumerProperties: [String: String],
-         now: @escaping @Sendable () -> Date, pollBatch: Int = 5000) {
+         now: @escaping @Sendable () -> Date, pollBatch: Int = 5000, shutdown: ShutdownDeadline = ShutdownDeadline(grace: .seconds(8))) {
+        self.shutdown = shutdown
         self.environment = environment
         self.producer = producer
         self.consumerProperties = consumerProperties
@@ -188,8 +194,11 @@ final class ProgressTracker: Service {
                 for (index, result) in await producer.sendReportingEach(records).enumerated() {
                     guard case .failure(let error) = result else { continue }
                     switch ProduceFailure(error) {
+                    case .fatal where shutdown.isGivingUp(error):
+                        await shutdown.close(consumer, logger: logger)
+                        return
                     case .fatal:
-                        await consumer.close()
+                        await shutdown.close(consumer, logger: logger)
                         throw error
                     case .refused:
                         // Refused for good (too large, no such partition): sent again it would be
@@ -209,7 +218,7 @@ final class ProgressTracker: Service {
                 if !failed.isEmpty { unsent(failed) }
             }
         }
-        await consumer.close()
+        await shutdown.close(consumer, logger: logger)
     }
 
     private func trackSearches(partsPartitions: Int, accountPartitions: Int?) async throws {

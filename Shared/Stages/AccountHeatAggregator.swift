@@ -5,7 +5,6 @@ import LeadModel
 import LeadRules
 import Runtime
 import Streaming
-import Synchronization
 
 /// Owns account heat: the consumer of the repartition topic ``Topics/accountSignalContributions``
 /// (the Kafka Streams repartition pattern), with ``Topics/accountHeat`` as its changelog.
@@ -126,48 +125,28 @@ public final class AccountHeatAggregator: Service {
             throw error
         }
         logger.info("aggregating account heat", ["group": groupID, "topics": topics.accountSignalContributions])
-        // Once cancelled: when the run must have ended, the grace and the time to leave the
-        // group the stage's runner has.
-        let end = Mutex<ContinuousClock.Instant?>(nil)
+        let shutdown = ShutdownDeadline(grace: shutdownGrace)
         do {
             try await withTaskCancellationHandler {
                 try await consume(consumer, producer)
-            } onCancel: { [producer, shutdownGrace] in
-                end.withLock { $0 = ContinuousClock.now + shutdownGrace + StageRunnerSettings.leavingTime(after: shutdownGrace) }
+            } onCancel: {
                 // Sends wait out an outage without end: after the grace, closing the producer
-                // fails those still waiting, and `deliver` ends the run (``ShutdownAbandoned``).
-                Task {
-                    await sleepIgnoringCancellation(for: shutdownGrace)
-                    await producer.close(flushTimeoutMilliseconds: 0)
-                }
+                // fails those still waiting, which ends the run (``ShutdownDeadline/isGivingUp(_:)``).
+                shutdown.start { await producer.close(flushTimeoutMilliseconds: 0) }
             }
-        } catch is ShutdownAbandoned {
+        } catch let error as KafkaError where shutdown.isGivingUp(error) {
             logger.warning("""
                 stopped before the broker took the held heat (\(shutdownGrace)): not written; its contributions are not \
                 committed, so the next owner applies them again
                 """)
         } catch {
-            await close(consumer, producer, by: end.withLock { $0 })
+            await shutdown.close(consumer, logger: logger)
+            await producer.close(flushTimeoutMilliseconds: 0)
             throw error
         }
-        await close(consumer, producer, by: end.withLock { $0 })
-    }
-
-    /// Leaves the group, waiting until `end` at most when shutting down (during an outage the
-    /// leave goes on unwaited for), and closes the producer (what it had to send is sent).
-    private func close(_ consumer: KafkaConsumer, _ producer: KafkaProducer, by end: ContinuousClock.Instant?) async {
-        if let end {
-            if await !consumer.close(waitingAtMost: max(.seconds(0), end - ContinuousClock.now)) {
-                logger.warning("leaving the group did not finish before the shutdown bound: not waited for")
-            }
-        } else {
-            await consumer.close()
-        }
+        await shutdown.close(consumer, logger: logger)
         await producer.close(flushTimeoutMilliseconds: 0)
     }
-
-    /// What ends ``run()`` when the producer is closed under a cancelled run (``shutdownGrace``).
-    private struct ShutdownAbandoned: Error {}
 
     /// The poll loop of ``run()`` until cancelled, then the last writes.
     private func consume(_ consumer: KafkaConsumer, _ producer: KafkaProducer) async throws {
@@ -386,7 +365,7 @@ public final class AccountHeatAggregator: Service {
 
     /// Sends `records` and waits for the broker's acknowledgement, sending what failed for a
     /// reason that may pass again until it comes (or, once cancelled, until ``shutdownGrace``
-    /// closes the producer: ``ShutdownAbandoned``, and the offsets are not stored), as
+    /// closes the producer, and the offsets are not stored), as
     /// ``ProduceFailure`` classes each failure. A record refused for what it is
     /// (larger than the broker takes, invalid) goes to dead letters with the reason instead, and
     /// a dead letter refused too is logged and dropped: one company's heat must not stop the
@@ -399,8 +378,6 @@ public final class AccountHeatAggregator: Service {
             for (record, outcome) in zip(pending, await producer.sendReportingEach(pending)) {
                 guard case .failure(let error) = outcome else { continue }
                 switch ProduceFailure(error) {
-                case .fatal where error.isClientClosed && Task.isCancelled:
-                    throw ShutdownAbandoned()
                 case .fatal:
                     throw error
                 case .transient:

@@ -57,4 +57,13 @@ final class CoordinatorSettingsTests: XCTestCase {
             }
         }
     }
+
+    /// The coordinator waits for the broker after SIGTERM as long as a stage drains: the shutdown
+    /// bound less a quarter of it, at most 2 s.
+    func testTheShutdownGraceFollowsTheShutdownTimeout() throws {
+        XCTAssertEqual(try CoordinatorSettings(environment: [:]).shutdownGrace, .seconds(8))
+        XCTAssertEqual(try CoordinatorSettings(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "30"]).shutdownGrace, .seconds(28))
+        XCTAssertEqual(try CoordinatorSettings(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "2"]).shutdownGrace, .milliseconds(1500))
+        XCTAssertThrowsError(try CoordinatorSettings(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "-3"]))
+    }
 }

@@ -5,12 +5,14 @@ import XCTest
 
 /// `SHUTDOWN_TIMEOUT_SECONDS` bounds how long a process takes from SIGTERM to its end, in the
 /// worst case too: requests in flight and a broker that does not answer, so the drain cannot
-/// commit and never finishes on its own.
+/// commit and never finishes on its own. Each process ends by itself (status 0), giving up what
+/// the broker did not take, rather than by its shutdown timer (status 1, as after a crash).
 final class ShutdownSystemTests: XCTestCase {
     static let services = ["coordinator"] + PipelineHarness.stages + ["profile-finder", "web-enricher"]
 
     func testEveryProcessEndsWithinItsShutdownTimeoutWithTheBrokerStopped() async throws {
-        let timeout = 2.0
+        // The default: the drain 8 s, leaving the group 0.5 s, 1.5 s for the rest on a busy host.
+        let timeout = 10.0
         // What exiting itself may add to the bound: the process's own teardown and this test's
         // observation of its end (polled every 20 ms).
         let slack = 0.3
@@ -49,8 +51,9 @@ final class ShutdownSystemTests: XCTestCase {
             try TestBroker.resume()
             print("shutdown with the broker stopped, timeout \(timeout) s: "
                   + Self.services.map { "\($0) \(String(format: "%.2f", took[$0] ?? -1)) s" }.joined(separator: ", "))
-            for service in Self.services {
+            for (service, process) in zip(Self.services, processes) {
                 XCTAssertLessThanOrEqual(took[service] ?? .infinity, timeout + slack, "\(service) overshot its shutdown timeout")
+                XCTAssertEqual(process.terminationStatus, 0, "\(service) was ended by its shutdown timer")
             }
         }
     }

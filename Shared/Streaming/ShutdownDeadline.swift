@@ -1,0 +1,59 @@
+import Kafka
+import Runtime
+import Synchronization
+
+/// The time a service has once cancelled (SIGTERM) to finish within the process's shutdown bound:
+/// a grace to deliver what it holds, then ``StageRunnerSettings/leavingTime(after:)`` to leave
+/// its group, both counted from the cancellation.
+///
+/// A producer of a pipeline process waits out an outage without end (`message.timeout.ms` 0), so
+/// a last delivery during one would never return: after the grace, ``start(giveUp:)`` closes the
+/// producer, which fails every send still waiting; the service sees ``isGivingUp(_:)`` and ends
+/// cleanly with those outputs' inputs uncommitted, which the next owner handles again, as after a
+/// crash. Leaving the group during an outage waits for the broker too: ``close(_:logger:)`` stops
+/// waiting at the bound and lets the close go on behind.
+public final class ShutdownDeadline: Sendable {
+    /// How long after the cancellation the service may wait for the broker to take its outputs.
+    public let grace: Duration
+    private let cancelledAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    public init(grace: Duration) {
+        self.grace = grace
+    }
+
+    /// Notes the cancellation and runs `giveUp` (closing the producer) once the grace has passed.
+    /// For a task cancellation handler; only the first call counts.
+    public func start(giveUp: @escaping @Sendable () async -> Void) {
+        let isFirst = cancelledAt.withLock { at in
+            defer { at = at ?? ContinuousClock.now }
+            return at == nil
+        }
+        guard isFirst else { return }
+        Task { [grace] in
+            await sleepIgnoringCancellation(for: grace)
+            await giveUp()
+        }
+    }
+
+    /// Whether `error`, a send's failure, is the close after the grace: what is unsent is given up.
+    public func isGivingUp(_ error: KafkaError) -> Bool {
+        error.isClientClosed && cancelledAt.withLock { $0 } != nil
+    }
+
+    /// When leaving the group must be done; nil until cancelled.
+    public var leavingEnd: ContinuousClock.Instant? {
+        cancelledAt.withLock { $0 }.map { $0 + grace + StageRunnerSettings.leavingTime(after: grace) }
+    }
+
+    /// Closes `consumer`; once cancelled, waiting at most until ``leavingEnd`` (counted from now
+    /// for a task that saw its cancellation before ``start(giveUp:)`` was called).
+    public func close(_ consumer: KafkaConsumer, logger: Logger) async {
+        let now = ContinuousClock.now
+        guard let end = leavingEnd ?? (Task.isCancelled ? now + grace + StageRunnerSettings.leavingTime(after: grace) : nil) else {
+            return await consumer.close()
+        }
+        if await !consumer.close(waitingAtMost: max(.zero, end - now)) {
+            logger.warning("leaving the group did not finish before the shutdown bound: not waited for")
+        }
+    }
+}
