@@ -367,9 +367,10 @@ public final class AccountHeatAggregator: Service {
     /// reason that may pass again until it comes (or, once cancelled, until ``shutdownGrace``
     /// closes the producer, and the offsets are not stored), as
     /// ``ProduceFailure`` classes each failure. A record refused for what it is
-    /// (larger than the broker takes, invalid) goes to dead letters with the reason instead, and
-    /// a dead letter refused too is logged and dropped: one company's heat must not stop the
-    /// scoring stage, which would fail the same way after every restart.
+    /// (larger than the broker takes, invalid) goes to dead letters with the reason instead; a
+    /// dead letter refused too is sent again without its copy of the original, and one refused
+    /// even so is logged and dropped: one company's heat must not stop the scoring stage, which
+    /// would fail the same way after every restart.
     private func deliver(_ records: [ProducerRecord], _ producer: KafkaProducer) async throws {
         var pending = records
         while !pending.isEmpty {
@@ -385,7 +386,13 @@ public final class AccountHeatAggregator: Service {
                 case .refused:
                     let reason = "output to \(record.topic) refused: \(ProduceFailure.summary(of: error))"
                     if record.topic == environment.topics.deadLetters {
-                        logger.error("dead letter refused; dropped", [LogKey.error: reason])
+                        // As a stage's runner does: the letter again without the original it copies.
+                        if let withheld = environment.codec.withholdingOriginal(ofLetter: record) {
+                            logger.error("dead letter refused; sending it without the original", [LogKey.error: reason])
+                            letters.append(withheld)
+                        } else {
+                            logger.error("dead letter refused; dropped", [LogKey.error: reason])
+                        }
                     } else {
                         logger.error("heat output refused; dead-lettering it", [LogKey.topic: record.topic, LogKey.error: reason])
                         letters.append(environment.codec.deadLetter(

@@ -86,6 +86,22 @@ extension MessageCodec {
                               headers: Self.kafkaHeaders(for: DeadLetter.self) + [DeadLetterKind.header(forReason: reason)])
     }
 
+    /// `letter` (a dead letter this codec made) without its copy of the original, for a letter
+    /// the broker refused (one whose limit is below `MAX_RECORD_BYTES`): the original's size and
+    /// hash stay, and the reason says it was withheld. Nil when there is no copy to leave out.
+    public func withholdingOriginal(ofLetter letter: ProducerRecord) -> ProducerRecord? {
+        guard var decoded = try? decode(DeadLetter.self, from: letter.value ?? [], schemaHeader: nil, versionHeader: nil),
+              decoded.originalBase64 != nil
+        else { return nil }
+        decoded.originalBase64 = nil
+        let note = "; the letter was refused too: original withheld (\(decoded.originalBytes ?? 0) bytes, fnv1a64 \(decoded.originalFNV1a64 ?? "?"))"
+        decoded.reason = decoded.reason.prefix(scalars: DeadLetter.maxReasonCharacters - note.unicodeScalars.count) + note
+        guard let value = try? encode(decoded) else { return nil }
+        var record = letter
+        record.value = value
+        return record
+    }
+
     /// Room in a dead letter for everything but the original value: the key (at most
     /// ``DeadLetter/maxKeyBytes``, base64), the reason, the other fields and the headers.
     static let deadLetterAllowance = 16 << 10

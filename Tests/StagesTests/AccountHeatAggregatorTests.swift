@@ -129,6 +129,18 @@ final class AccountHeatAggregatorTests: XCTestCase {
             run.cancel()
             _ = await run.value
             await producer.close()
+
+            // A refused output's letter carries the output, so it is refused too: it is sent
+            // again without it (its size and hash kept), as a stage's runner does, not dropped.
+            let letters = try await readAll(environment.topics.deadLetters, environment).map {
+                try environment.codec.decode(DeadLetter.self, record: $0)
+            }
+            let withheld = letters.filter { $0.sourceTopic == environment.topics.accountHeat && $0.original == nil }
+            XCTAssertFalse(withheld.isEmpty, "\(letters.map(\.reason))")
+            for letter in withheld {
+                XCTAssertGreaterThan(letter.originalBytes ?? 0, 1000, letter.reason)
+                XCTAssertTrue(letter.reason.contains("refused") && letter.reason.contains("withheld"), letter.reason)
+            }
         }
     }
 }
