@@ -416,21 +416,24 @@ public final class StageRunner: Service {
         Task {
             let started = ContinuousClock.now
             var step = await handler(record)
-            var outputs = step.records
+            var written: [ProducerRecord] = []  // the records of the steps acknowledged
             var outcome = await delivery.deliver(step.records, for: record)
-            while case .delivered(let reports) = outcome, let next = step.next {
+            while case .delivered(let reports) = outcome {
+                written += step.records
+                guard let next = step.next else { break }
                 step = next(reports)
-                outputs += step.records
                 outcome = await delivery.deliver(step.records, for: record)
             }
             switch outcome {
             case .delivered:
-                metrics?.recordFinished(record, outputs: outputs, after: ContinuousClock.now - started)
+                metrics?.recordFinished(record, outputs: written, after: ContinuousClock.now - started)
             case .deadLettered(_, let letter):
-                // Counted by the kind its header names, as every other letter is.
+                // The steps before the refused one were written. The letter is counted by the
+                // kind its header names, as every other letter is.
+                metrics?.recordProduced(written)
                 if let metrics { DeadLetterKind.count([letter], in: metrics.registry) }
             default:
-                break
+                metrics?.recordProduced(written)
             }
             inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
                                                 bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
@@ -536,6 +539,11 @@ public struct StageRunnerMetrics: Sendable {
 
     func recordFinished(_ record: ConsumerRecord, outputs: [ProducerRecord], after elapsed: Duration) {
         perTopic.series(of: record.topic).processing.observe(elapsed)
+        recordProduced(outputs)
+    }
+
+    /// Counts records written for an input, by topic, and the dead letters among them by kind.
+    func recordProduced(_ outputs: [ProducerRecord]) {
         for output in outputs { perTopic.series(of: output.topic).produced.increment() }
         DeadLetterKind.count(outputs, in: registry)
     }

@@ -264,4 +264,41 @@ final class StageRunnerTests: XCTestCase {
             await producer.close()
         }
     }
+
+    /// A record whose outputs go in steps, the second refused by the broker: its request is
+    /// dead-lettered, and the first step's records, which were written, are counted as produced.
+    func testTheRecordsOfEarlierStepsAreCountedWhenALaterStepIsRefused() async throws {
+        try await withTestTopic(partitions: 1, prefix: "steps-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "steps-out") { output in
+                // Records above 1,000 bytes are refused by the producer itself, for good.
+                let configuration = TestBroker.configuration(clientID: "stage", properties: ["message.max.bytes": "1000"])
+                let producer = try KafkaProducer(configuration: configuration)
+                let registry = MetricsRegistry()
+                let group = uniqueTopicName("group")
+                let runner = try StageRunner(
+                    configuration: configuration, groupID: group, topics: [input], consumerProperties: TestBroker.fastGroupProperties,
+                    producer: producer, logger: Logger(service: "test-stage", level: .error),
+                    metrics: StageRunnerMetrics(registry: registry, stage: "steps"), deadLetter: testDeadLetter(topic: output)
+                ) { record in
+                    RecordOutputs([ProducerRecord(topic: output, key: record.key, value: [1])]) { _ in
+                        RecordOutputs([ProducerRecord(topic: output, key: record.key, value: Array(repeating: 2, count: 2_000))], next: nil)
+                    }
+                }
+                let task = Task { try await runner.run() }
+                _ = try await producer.send([ProducerRecord(topic: input, key: "lead-1", value: [0])])
+                let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+                let partition = TopicPartition(topic: input, partition: 0)
+                try await waitUntil("the request committed") {
+                    try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 1
+                }
+                task.cancel()
+                try await task.value
+                await producer.close()
+                let outputs = try await admin.watermarks([TopicPartition(topic: output, partition: 0)]).values.first?.high
+                XCTAssertEqual(outputs, 2, "the first step and the dead letter")
+                XCTAssertEqual(registry.value(MetricNames.stageRecordsProduced, ["stage": "steps", "topic": output]), 1,
+                               "the first step's record was written")
+            }
+        }
+    }
 }
