@@ -149,6 +149,9 @@ public struct ProfileFinderHandler: Sendable {
 public final class ProfileFinderService: Service {
     /// The consumer group.
     public let groupID: String
+    /// How long a stopping finder waits for pool matching after its runner: the runner's time
+    /// to leave its group (``StageRunnerSettings/leavingTime(after:)``).
+    private let leavingTime: Duration
     private let runner: StageRunner
     private let producer: KafkaProducer
     private let accounts: KafkaTable<AccountConfig>
@@ -220,6 +223,7 @@ public final class ProfileFinderService: Service {
         self.metrics = metrics
         self.health = health
         self.groupID = groupID
+        self.leavingTime = StageRunnerSettings.leavingTime(after: settings.runner.drainTimeout)
         self.producer = producer
         self.accounts = accounts
         self.logger = logger
@@ -245,7 +249,11 @@ public final class ProfileFinderService: Service {
                 matching = Task { await poolMatching.run() }
             }
             logger.info("taking pool entries", ["group": groupID])
-            try await runner.run(markingDrainingOn: health)
+            try await withTaskCancellationHandler {
+                try await runner.run(markingDrainingOn: health)
+            } onCancel: { [matching] in
+                matching?.cancel()  // a plain task: SIGTERM stops it here, not after the drain
+            }
         } catch {
             health.markFailed("\(error)")
             await stop(matching)
@@ -257,11 +265,14 @@ public final class ProfileFinderService: Service {
     /// Stops pool matching and the accounts table and closes the producer without a flush: the
     /// runner flushed within the process's shutdown bound, and a match still waiting for the
     /// broker (its send waits out an outage without end) is failed by the close, which ends the
-    /// matching; its offer is matched again at the next start.
+    /// matching; its offer is matched again at the next start. Matching stuck in a broker call
+    /// that ignores cancellation is waited for only the leaving time and left behind.
     private func stop(_ matching: Task<Void, Never>?) async {
         matching?.cancel()
         await producer.close(flushTimeoutMilliseconds: 0)
-        await matching?.value
+        if let matching, await !waitForEnd(of: matching, atMost: leavingTime) {
+            logger.warning("pool matching did not stop within the shutdown bound: not waited for")
+        }
         await accounts.stop()
     }
 }

@@ -16,6 +16,8 @@ public final class ShutdownDeadline: Sendable {
     /// How long after the cancellation the service may wait for the broker to take its outputs.
     public let grace: Duration
     private let cancelledAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// Set just before the grace's close: a send failed as closed before it is not given up.
+    private let hasGivenUp = Atomic<Bool>(false)
 
     public init(grace: Duration) {
         self.grace = grace
@@ -29,15 +31,18 @@ public final class ShutdownDeadline: Sendable {
             return at == nil
         }
         guard isFirst else { return }
-        Task { [grace] in
+        Task { [self] in
             await sleepIgnoringCancellation(for: grace)
+            hasGivenUp.store(true, ordering: .sequentiallyConsistent)
             await giveUp()
         }
     }
 
-    /// Whether `error`, a send's failure, is the close after the grace: what is unsent is given up.
+    /// Whether `error`, a send's failure, is the close after the grace: what is unsent is given
+    /// up. Not a fatal error, nor a purge before the grace ended (librdkafka purges the queue
+    /// after a fatal error): those stay failures.
     public func isGivingUp(_ error: KafkaError) -> Bool {
-        error.isClientClosed && cancelledAt.withLock { $0 } != nil
+        error.isClientClosed && !error.isFatal && hasGivenUp.load(ordering: .sequentiallyConsistent)
     }
 
     /// When leaving the group must be done; nil until cancelled.

@@ -150,10 +150,19 @@ final class StageServiceFailureTests: XCTestCase {
         broker.resume()
         let took = try XCTUnwrap(outcome, "the service had not ended 30 s after SIGTERM").at - sigterm
         XCTAssertLessThan(took, .seconds(10), "the shutdown bound is 10 s; took \(took)")
-        if case .failure(let error)? = outcome?.outcome, !(error is CancellationError) {
+        if case .failure(let error)? = outcome?.outcome {
             XCTFail("a shutdown during an outage is not a failure: \(error)")
         }
         XCTAssertNil(service.health.failure)
+        // The heat not written has its contributions uncommitted: the next owner applies them.
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        let contributions = try await admin.partitions(of: topics.accountSignalContributions)
+        let ends = try await admin.watermarks(contributions)
+        let committed = try await admin.committedOffsets(group: topics.accountHeatGroup, partitions: contributions)
+        XCTAssertGreaterThan(ends.values.reduce(0) { $0 + $1.high }, 0, "contributions were written")
+        for partition in contributions where (ends[partition]?.high ?? 0) > 0 {
+            XCTAssertLessThan(committed[partition].flatMap { $0 } ?? 0, ends[partition]?.high ?? 0, "\(partition)")
+        }
     }
 
     /// Fails lead-big with a reason over the producer's `message.max.bytes` (1 MB by default).
