@@ -137,7 +137,9 @@ public final class Coordinator: Service {
                                       consumerProperties: settings.consumerProperties, now: now, shutdown: shutdown)
         let watch = BrokerWatch(interval: .seconds(1), timeout: .seconds(2))
         do {
-            try await withTaskCancellationHandler {
+            // Sends wait out an outage without end: after the grace, closing the producer fails
+            // those still waiting, which ends the loop.
+            let endedByItself = try await shutdown.run(closingAfterGrace: producer) {
                 // Children: the tracker's failure stops the loop, and so the process; the watch
                 // runs until the loop ends.
                 try await withCompanion({ try await tracker.run() }) {
@@ -148,16 +150,13 @@ public final class Coordinator: Service {
                                                   priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
                     }
                 }
-            } onCancel: {
-                // Sends wait out an outage without end: after the grace, closing the producer fails
-                // those still waiting, which ends the loop (``ShutdownDeadline/isGivingUp(_:)``).
-                shutdown.start { await producer.close(flushTimeoutMilliseconds: 0) }
             }
-        } catch let error as KafkaError where shutdown.isGivingUp(error) {
-            logger.warning("""
-                stopped before the broker took the last outputs (\(settings.shutdownGrace)): their inputs are not committed, so \
-                the next owner handles them again
-                """)
+            if !endedByItself {
+                logger.warning("""
+                    stopped before the broker took the last outputs (\(settings.shutdownGrace)): their inputs are not committed, \
+                    so the next owner handles them again
+                    """)
+            }
         } catch {
             await shutdown.close(consumer, logger: logger)
             await tableSet.stop()

@@ -1,6 +1,7 @@
 import CRdKafka
 import Dispatch
 import Foundation
+import Runtime
 import Synchronization
 
 /// A change of this consumer's partitions, reported from inside the group's rebalance.
@@ -440,17 +441,7 @@ public final class KafkaConsumer: Sendable {
     /// and the close goes on behind it (the group drops the member after its session timeout,
     /// and the offsets not committed are read again by the next owner).
     public func close(waitingAtMost bound: Duration) async -> Bool {
-        let waiter = Mutex<CheckedContinuation<Bool, Never>?>(nil)
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            waiter.withLock { $0 = continuation }
-            pollQueue.async { [self] in
-                shutDown()
-                waiter.withLock { $0.take() }?.resume(returning: true)
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + DispatchTimeInterval(bound)) {
-                waiter.withLock { $0.take() }?.resume(returning: false)
-            }
-        }
+        await waitForEnd(of: Task { await close() }, atMost: bound)
     }
 
     /// Gives up the partitions of a deferred revocation (``RebalanceEvent/revoking(_:)``):

@@ -127,18 +127,14 @@ public final class AccountHeatAggregator: Service {
         logger.info("aggregating account heat", ["group": groupID, "topics": topics.accountSignalContributions])
         let shutdown = ShutdownDeadline(grace: shutdownGrace)
         do {
-            try await withTaskCancellationHandler {
-                try await consume(consumer, producer)
-            } onCancel: {
-                // Sends wait out an outage without end: after the grace, closing the producer
-                // fails those still waiting, which ends the run (``ShutdownDeadline/isGivingUp(_:)``).
-                shutdown.start { await producer.close(flushTimeoutMilliseconds: 0) }
+            // Sends wait out an outage without end: after the grace, closing the producer fails
+            // those still waiting, which ends the run.
+            if try await !shutdown.run(closingAfterGrace: producer, { try await consume(consumer, producer) }) {
+                logger.warning("""
+                    stopped before the broker took the held heat (\(shutdownGrace)): not written; its contributions are \
+                    not committed, so the next owner applies them again
+                    """)
             }
-        } catch let error as KafkaError where shutdown.isGivingUp(error) {
-            logger.warning("""
-                stopped before the broker took the held heat (\(shutdownGrace)): not written; its contributions are not \
-                committed, so the next owner applies them again
-                """)
         } catch {
             await shutdown.close(consumer, logger: logger)
             await producer.close(flushTimeoutMilliseconds: 0)

@@ -38,6 +38,20 @@ public final class ShutdownDeadline: Sendable {
         }
     }
 
+    /// Runs `body` (a service's loop and last writes); once cancelled, closes `producer` after
+    /// the grace (``start(giveUp:)``). Returns false when that close ended it, what was unsent
+    /// given up (``isGivingUp(_:)``), true when it ended by itself; throws its other errors.
+    public func run(closingAfterGrace producer: KafkaProducer, _ body: () async throws -> Void) async throws -> Bool {
+        do {
+            try await withTaskCancellationHandler(operation: body) {
+                start { await producer.close(flushTimeoutMilliseconds: 0) }
+            }
+            return true
+        } catch let error as KafkaError where isGivingUp(error) {
+            return false
+        }
+    }
+
     /// Whether `error`, a send's failure, is the close after the grace: what is unsent is given
     /// up. Not a fatal error, nor a purge before the grace ended (librdkafka purges the queue
     /// after a fatal error): those stay failures.
