@@ -17,7 +17,7 @@ do {
     let coordinator = Coordinator(environment: environment, settings: settings, metrics: metrics, health: health)
     let status = await ServiceRunner.run(coordinator, logger: environment.logger, settings: environment.process)
     endpoint?.stop()
-    exit(status)
+    ServiceRunner.endProcess(status: status)
 } catch {
     ServiceRunner.exitCannotStart(service: "coordinator", error: error)
 }

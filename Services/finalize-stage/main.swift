@@ -17,4 +17,4 @@ do {
 } catch {
     ServiceRunner.exitCannotStart(service: "finalize-stage", error: error)
 }
-exit(await ServiceRunner.run(service, logger: environment.logger, settings: environment.process))
+ServiceRunner.endProcess(status: await ServiceRunner.run(service, logger: environment.logger, settings: environment.process))

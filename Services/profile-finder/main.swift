@@ -22,4 +22,4 @@ do {
 } catch {
     ServiceRunner.exitCannotStart(service: "profile-finder", error: error)
 }
-exit(await ServiceRunner.run(service, logger: environment.logger, settings: environment.process))
+ServiceRunner.endProcess(status: await ServiceRunner.run(service, logger: environment.logger, settings: environment.process))

@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Runtime
 import Synchronization
 
 /// Sends records and reports when the broker has acknowledged them.
@@ -204,6 +205,14 @@ public final class KafkaProducer: Sendable {
         await runBlocking("kafka-producer-close") { [self] in
             shutDown(flushTimeoutMilliseconds: flushTimeoutMilliseconds)
         }
+    }
+
+    /// ``close(flushTimeoutMilliseconds:)``, waited for at most `bound`: true when it finished.
+    /// During an outage freeing the client can take a second after the flush (its broker threads
+    /// notice the end late); a process at the end of its shutdown bound stops waiting, and the
+    /// close goes on behind it.
+    public func close(flushTimeoutMilliseconds: Int32, waitingAtMost bound: Duration) async -> Bool {
+        await waitForEnd(of: Task { await close(flushTimeoutMilliseconds: flushTimeoutMilliseconds) }, atMost: bound)
     }
 
     private func shutDown(flushTimeoutMilliseconds: Int32) {

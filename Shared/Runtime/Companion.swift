@@ -24,29 +24,60 @@ public func withCompanion(_ companion: @escaping @Sendable () async throws -> Vo
 /// end within its bound stops waiting for a task stuck in a call that ignores cancellation (one
 /// waiting for an unreachable broker), and leaves it behind.
 public func waitForEnd(of task: Task<Void, Never>, atMost bound: Duration) async -> Bool {
-    let waiter = FirstAnswer()
-    return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-        waiter.wait(continuation)
-        Task {
-            await task.value
-            waiter.answer(true)
-        }
-        Task {
-            try? await Task.sleep(for: bound)
-            waiter.answer(false)
-        }
+    let waiter = FirstAnswer<Bool>()
+    Task {
+        await task.value
+        waiter.answer(true)
     }
+    Task {
+        try? await Task.sleep(for: bound)
+        waiter.answer(false)
+    }
+    return await waiter.wait()
 }
 
-/// A continuation resumed by the first of several answers.
-private final class FirstAnswer: Sendable {
-    private let continuation = Mutex<CheckedContinuation<Bool, Never>?>(nil)
-
-    func wait(_ waiting: CheckedContinuation<Bool, Never>) {
-        continuation.withLock { $0 = waiting }
+/// A wait ended by the first of several answers; the later ones are dropped. An answer given
+/// before the wait begins ends it as soon as it begins.
+public final class FirstAnswer<Value: Sendable>: Sendable {
+    private enum State {
+        case open
+        case waiting(CheckedContinuation<Value, Never>)
+        case answered(Value)
+        case over
     }
 
-    func answer(_ value: Bool) {
-        continuation.withLock { $0.take() }?.resume(returning: value)
+    private let state = Mutex(State.open)
+
+    public init() {}
+
+    /// Waits for the first answer; one caller only.
+    public func wait() async -> Value {
+        await withCheckedContinuation { continuation in
+            let early = state.withLock { state -> Value? in
+                guard case .answered(let value) = state else {
+                    state = .waiting(continuation)
+                    return nil
+                }
+                state = .over
+                return value
+            }
+            if let early { continuation.resume(returning: early) }
+        }
+    }
+
+    public func answer(_ value: Value) {
+        let waiting = state.withLock { state -> CheckedContinuation<Value, Never>? in
+            switch state {
+            case .open:
+                state = .answered(value)
+                return nil
+            case .waiting(let continuation):
+                state = .over
+                return continuation
+            case .answered, .over:
+                return nil
+            }
+        }
+        waiting?.resume(returning: value)
     }
 }

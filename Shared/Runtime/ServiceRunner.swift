@@ -68,6 +68,14 @@ public enum ServiceRunner {
 }
 
 extension ServiceRunner {
+    /// Ends the process with `status` (what ``run(_:logger:settings:)`` returned) at once,
+    /// without exit handlers: a shutdown during an outage leaves closes behind (a group's leave,
+    /// a client being freed) that exit handlers must not race. Log lines are written whole, so
+    /// nothing is lost.
+    public static func endProcess(status: Int32) -> Never {
+        _exit(status)
+    }
+
     /// Ends a process that cannot start: one error line naming the problem (and the variable,
     /// for a ``ConfigurationError``) on stderr, then exit status 1.
     public static func exitCannotStart(service: String, error: any Error) -> Never {

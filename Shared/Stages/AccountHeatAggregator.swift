@@ -129,7 +129,7 @@ public final class AccountHeatAggregator: Service {
         do {
             // Sends wait out an outage without end: after the grace, closing the producer fails
             // those still waiting, which ends the run.
-            if try await !shutdown.run(closingAfterGrace: producer, { try await consume(consumer, producer) }) {
+            if try await !shutdown.run(closingAfterGrace: producer, { try await self.consume(consumer, producer) }) {
                 logger.warning("""
                     stopped before the broker took the held heat (\(shutdownGrace)): not written; its contributions are \
                     not committed, so the next owner applies them again

@@ -41,14 +41,33 @@ public final class ShutdownDeadline: Sendable {
     /// Runs `body` (a service's loop and last writes); once cancelled, closes `producer` after
     /// the grace (``start(giveUp:)``). Returns false when that close ended it, what was unsent
     /// given up (``isGivingUp(_:)``), true when it ended by itself; throws its other errors.
-    public func run(closingAfterGrace producer: KafkaProducer, _ body: () async throws -> Void) async throws -> Bool {
-        do {
-            try await withTaskCancellationHandler(operation: body) {
-                start { await producer.close(flushTimeoutMilliseconds: 0) }
+    ///
+    /// A body still running at the leaving end is stuck in a call that ignores cancellation (an
+    /// admin request to a broker that does not answer, which waits out its own timeout): it is
+    /// left behind, as if given up, and the process ends within its bound. It can write nothing
+    /// more (its producer is closed), so its inputs stay uncommitted.
+    public func run(closingAfterGrace producer: KafkaProducer, _ body: @escaping @Sendable () async throws -> Void)
+        async throws -> Bool {
+        let outcome = FirstAnswer<Result<Bool, any Error>>()
+        let work = Task { [self] in
+            do {
+                try await body()
+                outcome.answer(.success(true))
+            } catch let error as KafkaError where isGivingUp(error) {
+                outcome.answer(.success(false))
+            } catch {
+                outcome.answer(.failure(error))
             }
-            return true
-        } catch let error as KafkaError where isGivingUp(error) {
-            return false
+        }
+        return try await withTaskCancellationHandler {
+            try await outcome.wait().get()
+        } onCancel: { [grace] in
+            work.cancel()
+            start { await producer.close(flushTimeoutMilliseconds: 0) }
+            Task {
+                await sleepIgnoringCancellation(for: grace + StageRunnerSettings.leavingTime(after: grace))
+                outcome.answer(.success(false))
+            }
         }
     }
 
