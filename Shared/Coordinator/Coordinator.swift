@@ -139,7 +139,7 @@ public final class Coordinator: Service {
         do {
             // Sends wait out an outage without end: after the grace, closing the producer fails
             // those still waiting, which ends the loop.
-            let endedByItself = try await shutdown.run(closingAfterGrace: producer) {
+            let ending = try await shutdown.run(closingAfterGrace: producer) {
                 // Children: the tracker's failure stops the loop, and so the process; the watch
                 // runs until the loop ends.
                 try await withCompanion({ try await tracker.run() }) {
@@ -151,10 +151,18 @@ public final class Coordinator: Service {
                     }
                 }
             }
-            if !endedByItself {
+            switch ending {
+            case .byItself:
+                break
+            case .givenUp:
                 logger.warning("""
                     stopped before the broker took the last outputs (\(settings.shutdownGrace)): their inputs are not committed, \
                     so the next owner handles them again
+                    """)
+            case .leftBehind:
+                logger.warning("""
+                    stopped waiting at the shutdown bound for work stuck in a call to the broker: what it had not delivered \
+                    is not committed, so the next owner handles it again
                     """)
             }
         } catch {

@@ -50,7 +50,8 @@ public final class KafkaConsumer: Sendable {
     private let context: RebalanceContext
     private let contextPointer: Unmanaged<RebalanceContext>
     private let pollQueue = DispatchQueue(label: "kafka-consumer-poll")
-    private let isClosed = Atomic<Bool>(false)
+    /// Closed by ``shutDown()``; calls into the client from outside the poll queue pass through it.
+    private let gate = ClientGate()
     /// The group this consumer belongs to.
     public let groupID: String
 
@@ -194,7 +195,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     deinit {
-        if !isClosed.load(ordering: .acquiring) {
+        if !gate.isClosed {
             shutDown()
         }
     }
@@ -220,7 +221,7 @@ public final class KafkaConsumer: Sendable {
     public func poll(maxRecords: Int = 1000, timeoutMilliseconds: Int32 = 100) async throws -> [ConsumerRecord] {
         let result: Result<[ConsumerRecord], KafkaError> = await withCheckedContinuation { continuation in
             pollQueue.async { [self] in
-                guard !isClosed.load(ordering: .acquiring) else {
+                guard !gate.isClosed else {
                     continuation.resume(returning: .failure(.closed(operation: "poll")))
                     return
                 }
@@ -336,7 +337,9 @@ public final class KafkaConsumer: Sendable {
         guard !nextOffsets.isEmpty else { return }
         let list = makePartitionList(Array(nextOffsets.keys), offsets: nextOffsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_offsets_store(rk.pointer, list)
+        guard let err = gate.whileOpen({ rd_kafka_offsets_store(rk.pointer, list) }) else {
+            throw KafkaError.closed(operation: "storeOffsets")
+        }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(err, operation: "storeOffsets")
         }
@@ -353,7 +356,7 @@ public final class KafkaConsumer: Sendable {
         let rk = self.rk
         let err: rd_kafka_resp_err_t = await withCheckedContinuation { continuation in
             pollQueue.async { [self] in
-                guard !isClosed.load(ordering: .acquiring) else {
+                guard !gate.isClosed else {
                     continuation.resume(returning: RD_KAFKA_RESP_ERR__DESTROY)
                     return
                 }
@@ -384,7 +387,7 @@ public final class KafkaConsumer: Sendable {
         guard !partitions.isEmpty else { return }
         let list = makePartitionList(partitions)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = call(rk.pointer, list)
+        guard let err = gate.whileOpen({ call(rk.pointer, list) }) else { throw KafkaError.closed(operation: operation) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: operation) }
     }
 
@@ -392,7 +395,8 @@ public final class KafkaConsumer: Sendable {
     public func committed(_ partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) async throws -> [TopicPartition: Int64?] {
         let rk = self.rk
         return try await withCheckedThrowingContinuation { continuation in
-            pollQueue.async {
+            pollQueue.async { [gate] in
+                guard !gate.isClosed else { return continuation.resume(throwing: KafkaError.closed(operation: "committed")) }
                 continuation.resume(with: fetchCommitted(rk: rk, partitions, timeoutMilliseconds: timeoutMilliseconds))
             }
         }
@@ -403,7 +407,9 @@ public final class KafkaConsumer: Sendable {
     public func fetchedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {
         var low: Int64 = 0
         var high: Int64 = 0
-        let err = partition.topic.withCString { rd_kafka_get_watermark_offsets(rk.pointer, $0, partition.partition, &low, &high) }
+        let err = gate.whileOpen {
+            partition.topic.withCString { rd_kafka_get_watermark_offsets(rk.pointer, $0, partition.partition, &low, &high) }
+        }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high >= 0 else { return nil }
         return (low, high)
     }
@@ -414,7 +420,7 @@ public final class KafkaConsumer: Sendable {
         guard !partitions.isEmpty else { return [:] }
         let list = makePartitionList(partitions)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        guard rd_kafka_position(rk.pointer, list) == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        guard gate.whileOpen({ rd_kafka_position(rk.pointer, list) }) == RD_KAFKA_RESP_ERR_NO_ERROR else {
             return Dictionary(uniqueKeysWithValues: partitions.map { ($0, nil) })
         }
         var result: [TopicPartition: Int64?] = [:]
@@ -451,7 +457,7 @@ public final class KafkaConsumer: Sendable {
     public func completeRevocation() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             pollQueue.async { [self] in
-                if !isClosed.load(ordering: .acquiring), let revocation = context.takeDeferredRevocation() {
+                if !gate.isClosed, let revocation = context.takeDeferredRevocation() {
                     finishRevocation(rk.pointer, revocation, context)
                 }
                 continuation.resume()
@@ -464,7 +470,7 @@ public final class KafkaConsumer: Sendable {
     /// test broker, given a leave during a join, waited for the member for good and assigned no
     /// one else (the test `testAMemberClosedWhileJoiningDoesNotHoldUpTheNext`).
     private func shutDown() {
-        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard gate.close() else { return }
         // The revocation of the close itself is done at once; one still deferred is done first.
         context.isClosing.store(true, ordering: .releasing)
         context.takeDeferredRevocation().map { finishRevocation(rk.pointer, $0, context) }
@@ -477,7 +483,6 @@ public final class KafkaConsumer: Sendable {
     }
 
     private func destroy(flags: Int32 = 0) {
-        isClosed.store(true, ordering: .releasing)
         if let priorityQueue {
             wakeUp?.disable(on: [queue, priorityQueue])
             rd_kafka_queue_destroy(priorityQueue.pointer)
@@ -513,7 +518,7 @@ public final class KafkaConsumer: Sendable {
 
             public mutating func next() async throws -> ConsumerRecord? {
                 while index == batch.count {
-                    if Task.isCancelled || consumer.isClosed.load(ordering: .acquiring) { return nil }
+                    if Task.isCancelled || consumer.gate.isClosed { return nil }
                     do {
                         batch = try await consumer.poll(maxRecords: batchSize)
                     } catch let error as KafkaError where error.code == RD_KAFKA_RESP_ERR__DESTROY.rawValue {

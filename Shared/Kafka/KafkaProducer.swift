@@ -15,10 +15,8 @@ public final class KafkaProducer: Sendable {
     private let rk: RDHandle
     private let topics = Mutex<[String: RDHandle]>([:])
     private let poller: PollThread
-    private let isClosed = Atomic<Bool>(false)
-    /// Calls into the client under way (``whileOpen(_:)``): close waits for them to end before it
-    /// frees the client, and refuses new ones.
-    private let clientUsers = Atomic<Int>(0)
+    /// Closed by ``shutDown(flushTimeoutMilliseconds:)``; produce calls pass through it.
+    private let gate = ClientGate()
     /// Reached by the statistics callback; released after the handle is destroyed.
     private let context: Unmanaged<KafkaClientContext>?
 
@@ -65,7 +63,7 @@ public final class KafkaProducer: Sendable {
     }
 
     deinit {
-        if !isClosed.load(ordering: .acquiring) {
+        if !gate.isClosed {
             shutDown(flushTimeoutMilliseconds: 10_000)
         }
     }
@@ -102,13 +100,13 @@ public final class KafkaProducer: Sendable {
 
     private func enqueue(_ record: ProducerRecord, slot: UnsafeMutablePointer<DeliverySlot>,
                          batch: DeliveryBatch) async {
-        guard !isClosed.load(ordering: .acquiring) else {
+        guard !gate.isClosed else {
             batch.complete(slot.pointee.index, .failure(.closed(operation: "produce")))
             return
         }
         let rkt: RDHandle
         do {
-            guard let handle = try whileOpen({ try topicHandle(record.topic) }) else {
+            guard let handle = try gate.whileOpen({ try topicHandle(record.topic) }) else {
                 batch.complete(slot.pointee.index, .failure(.closed(operation: "produce")))
                 return
             }
@@ -120,7 +118,7 @@ public final class KafkaProducer: Sendable {
         var backoffMicros: UInt64 = 200
         while true {
             // Closed while this record waited for room: the client may be freed already.
-            guard let err = whileOpen({ produceOnce(record, rkt: rkt, slot: slot) }) else {
+            guard let err = gate.whileOpen({ produceOnce(record, rkt: rkt, slot: slot) }) else {
                 batch.complete(slot.pointee.index, .failure(.closed(operation: "produce")))
                 return
             }
@@ -164,17 +162,6 @@ public final class KafkaProducer: Sendable {
         return err
     }
 
-    /// Runs `body`, a call into the client, unless the producer is closed or closing (nil then):
-    /// ``shutDown(flushTimeoutMilliseconds:)`` marks it closed, then waits for such calls to end
-    /// before it frees the client. Both sides order their two steps sequentially consistently, so
-    /// one of them always sees the other.
-    private func whileOpen<T>(_ body: () throws -> T) rethrows -> T? {
-        clientUsers.wrappingAdd(1, ordering: .sequentiallyConsistent)
-        defer { clientUsers.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
-        guard !isClosed.load(ordering: .sequentiallyConsistent) else { return nil }
-        return try body()
-    }
-
     private func topicHandle(_ name: String) throws -> RDHandle {
         try topics.withLock { topics in
             if let handle = topics[name] { return handle }
@@ -192,7 +179,7 @@ public final class KafkaProducer: Sendable {
     /// Waits until every queued record is delivered or failed, or the timeout passes.
     /// - Throws: a timed-out ``KafkaError`` when records are still queued.
     public func flush(timeoutMilliseconds: Int32 = 10_000) async throws {
-        guard !isClosed.load(ordering: .acquiring) else { throw KafkaError.closed(operation: "flush") }
+        guard !gate.isClosed else { throw KafkaError.closed(operation: "flush") }
         let rk = self.rk
         let err = await runBlocking("kafka-producer-flush") { rd_kafka_flush(rk.pointer, timeoutMilliseconds) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: "flush") }
@@ -201,13 +188,14 @@ public final class KafkaProducer: Sendable {
     /// Flushes queued records (up to the timeout) and frees the client. Records still queued after
     /// the timeout fail with `_DESTROY`. Sends after close fail at once.
     public func close(flushTimeoutMilliseconds: Int32 = 10_000) async {
-        guard !isClosed.load(ordering: .acquiring) else { return }
+        guard !gate.isClosed else { return }
         await runBlocking("kafka-producer-close") { [self] in
             shutDown(flushTimeoutMilliseconds: flushTimeoutMilliseconds)
         }
     }
 
-    /// ``close(flushTimeoutMilliseconds:)``, waited for at most `bound`: true when it finished.
+    /// ``close(flushTimeoutMilliseconds:)``, waited for at most `bound`: true when it finished
+    /// (or another close had begun: this one then returns at once).
     /// During an outage freeing the client can take a second after the flush (its broker threads
     /// notice the end late); a process at the end of its shutdown bound stops waiting, and the
     /// close goes on behind it.
@@ -216,9 +204,8 @@ public final class KafkaProducer: Sendable {
     }
 
     private func shutDown(flushTimeoutMilliseconds: Int32) {
-        guard !isClosed.exchange(true, ordering: .sequentiallyConsistent) else { return }
         // A produce call under way ends in microseconds (it never blocks): let it, then flush it too.
-        while clientUsers.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
+        guard gate.close() else { return }
         poller.stop()
         rd_kafka_flush(rk.pointer, flushTimeoutMilliseconds)
         // Fails whatever is left so every waiting send completes.

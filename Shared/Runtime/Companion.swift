@@ -54,12 +54,16 @@ public final class FirstAnswer<Value: Sendable>: Sendable {
     public func wait() async -> Value {
         await withCheckedContinuation { continuation in
             let early = state.withLock { state -> Value? in
-                guard case .answered(let value) = state else {
+                switch state {
+                case .open:
                     state = .waiting(continuation)
                     return nil
+                case .answered(let value):
+                    state = .over
+                    return value
+                case .waiting, .over:
+                    preconditionFailure("a FirstAnswer is waited for once")
                 }
-                state = .over
-                return value
             }
             if let early { continuation.resume(returning: early) }
         }

@@ -129,10 +129,18 @@ public final class AccountHeatAggregator: Service {
         do {
             // Sends wait out an outage without end: after the grace, closing the producer fails
             // those still waiting, which ends the run.
-            if try await !shutdown.run(closingAfterGrace: producer, { try await self.consume(consumer, producer) }) {
+            switch try await shutdown.run(closingAfterGrace: producer, { try await self.consume(consumer, producer) }) {
+            case .byItself:
+                break
+            case .givenUp:
                 logger.warning("""
                     stopped before the broker took the held heat (\(shutdownGrace)): not written; its contributions are \
                     not committed, so the next owner applies them again
+                    """)
+            case .leftBehind:
+                logger.warning("""
+                    stopped waiting at the shutdown bound for work stuck in a call to the broker: the heat it had not \
+                    written has its contributions uncommitted, so the next owner applies them again
                     """)
             }
         } catch {

@@ -38,23 +38,34 @@ public final class ShutdownDeadline: Sendable {
         }
     }
 
+    /// How a service's run under ``run(closingAfterGrace:_:)`` ended.
+    public enum Ending: Sendable, Equatable {
+        /// It finished: everything it sent was taken.
+        case byItself
+        /// The grace's close failed the sends still waiting (``isGivingUp(_:)``): what they
+        /// stood for is given up, its inputs uncommitted.
+        case givenUp
+        /// It was still running at the leaving end, stuck in a call that ignores cancellation
+        /// (an admin request to a broker that does not answer waits out its own timeout), and
+        /// was left behind so that the process ends within its bound.
+        case leftBehind
+    }
+
     /// Runs `body` (a service's loop and last writes); once cancelled, closes `producer` after
-    /// the grace (``start(giveUp:)``). Returns false when that close ended it, what was unsent
-    /// given up (``isGivingUp(_:)``), true when it ended by itself; throws its other errors.
-    ///
-    /// A body still running at the leaving end is stuck in a call that ignores cancellation (an
-    /// admin request to a broker that does not answer, which waits out its own timeout): it is
-    /// left behind, as if given up, and the process ends within its bound. It can write nothing
-    /// more (its producer is closed), so its inputs stay uncommitted.
+    /// the grace (``start(giveUp:)``), and stops waiting for `body` at the leaving end
+    /// (``Ending/leftBehind``). Throws the errors `body` throws before that; one it throws
+    /// later is not seen. A body left behind delivers nothing more (its producer is closed), and
+    /// once the caller closes its consumer it stores and commits nothing more: an input whose
+    /// outputs were not delivered stays uncommitted, and the next owner handles it again.
     public func run(closingAfterGrace producer: KafkaProducer, _ body: @escaping @Sendable () async throws -> Void)
-        async throws -> Bool {
-        let outcome = FirstAnswer<Result<Bool, any Error>>()
+        async throws -> Ending {
+        let outcome = FirstAnswer<Result<Ending, any Error>>()
         let work = Task { [self] in
             do {
                 try await body()
-                outcome.answer(.success(true))
+                outcome.answer(.success(.byItself))
             } catch let error as KafkaError where isGivingUp(error) {
-                outcome.answer(.success(false))
+                outcome.answer(.success(.givenUp))
             } catch {
                 outcome.answer(.failure(error))
             }
@@ -66,7 +77,7 @@ public final class ShutdownDeadline: Sendable {
             start { await producer.close(flushTimeoutMilliseconds: 0) }
             Task {
                 await sleepIgnoringCancellation(for: grace + StageRunnerSettings.leavingTime(after: grace))
-                outcome.answer(.success(false))
+                outcome.answer(.success(.leftBehind))
             }
         }
     }

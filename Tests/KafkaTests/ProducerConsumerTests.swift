@@ -618,6 +618,39 @@ final class ProducerConsumerTests: XCTestCase {
         }
     }
 
+    /// A task a shutting-down process left behind (``ShutdownDeadline``) may call its consumer
+    /// after the close freed the client: each call fails or answers nothing, instead of reaching
+    /// freed memory.
+    func testCallsIntoAClosedConsumerFailWithoutTouchingIt() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send(ProducerRecord(topic: topic, key: "k", value: [1]))
+            await producer.close()
+            let consumer = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                             topics: [topic], properties: TestBroker.fastGroupProperties)
+            var polled: [ConsumerRecord] = []
+            for try await record in consumer.records() {
+                polled.append(record)
+                break
+            }
+            let partition = TopicPartition(topic: topic, partition: 0)
+            XCTAssertNotNil(consumer.fetchedWatermarks(partition), "answered while open")
+            await consumer.close()
+            XCTAssertNil(consumer.fetchedWatermarks(partition))
+            XCTAssertEqual(consumer.positions([partition]), [partition: nil])
+            XCTAssertThrowsError(try consumer.storeOffsets([partition: 1])) { XCTAssertEqual(($0 as? KafkaError)?.name, "_DESTROY") }
+            XCTAssertThrowsError(try consumer.pause([partition])) { XCTAssertEqual(($0 as? KafkaError)?.name, "_DESTROY") }
+            XCTAssertThrowsError(try consumer.resume([partition])) { XCTAssertEqual(($0 as? KafkaError)?.name, "_DESTROY") }
+            do {
+                _ = try await consumer.committed([partition])
+                XCTFail("committed after close must fail")
+            } catch let error as KafkaError {
+                XCTAssertEqual(error.name, "_DESTROY")
+            }
+            XCTAssertEqual(polled.count, 1)
+        }
+    }
+
     func testSendAfterCloseFails() async throws {
         let producer = try KafkaProducer(configuration: TestBroker.configuration())
         await producer.close()

@@ -5,12 +5,18 @@ import Streaming
 import Synchronization
 import XCTest
 
-/// The bound ``ShutdownDeadline/run(closingAfterGrace:_:)`` keeps once cancelled. The producer
-/// names a port nothing listens on: no record is sent, only its close is used.
+/// How ``ShutdownDeadline/run(closingAfterGrace:_:)`` ends a service once cancelled. The
+/// producer names a port nothing listens on, as a broker that does not answer: its records wait
+/// (`message.timeout.ms` 0, as a pipeline process's producer) until the grace's close.
 final class ShutdownDeadlineTests: XCTestCase {
-    func testAServiceStuckInACallThatIgnoresCancellationEndsAtTheLeavingEnd() async throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(
-            bootstrapServers: "127.0.0.1:\(TestBroker.freeLoopbackPort())", clientID: "shutdown-deadline"))
+    private func unansweredProducer() throws -> KafkaProducer {
+        try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:\(TestBroker.freeLoopbackPort())",
+                                                            clientID: "shutdown-deadline"),
+                          properties: ["message.timeout.ms": "0"])
+    }
+
+    func testAServiceStuckInACallThatIgnoresCancellationIsLeftBehindAtTheLeavingEnd() async throws {
+        let producer = try unansweredProducer()
         let deadline = ShutdownDeadline(grace: .milliseconds(400))
         // A call that ignores cancellation and outlives the bound many times over (an admin
         // request to a broker that does not answer): ends only when the test lets it.
@@ -23,18 +29,33 @@ final class ShutdownDeadlineTests: XCTestCase {
         defer { safetyNet.cancel() }
         let cancelled = clock.now
         service.cancel()
-        let endedByItself = try await service.value
+        let ending = try await service.value
         let took = clock.now - cancelled
         stuck.release()
-        XCTAssertFalse(endedByItself, "the service was left behind, not ended by itself")
+        XCTAssertEqual(ending, .leftBehind)
         let bound = deadline.grace + StageRunnerSettings.leavingTime(after: deadline.grace)
-        XCTAssertGreaterThanOrEqual(took, deadline.grace, "it had its grace first")
+        XCTAssertGreaterThanOrEqual(took, bound, "it had its grace and the leaving time first")
         XCTAssertLessThan(took, bound + .seconds(1), "ended \(took) after the cancellation, bound \(bound)")
     }
 
+    func testAServiceWhoseSendTheBrokerDoesNotTakeIsGivenUpAtTheGrace() async throws {
+        let producer = try unansweredProducer()
+        let deadline = ShutdownDeadline(grace: .milliseconds(300))
+        let sent = Mutex(false)
+        let service = Task {
+            try await deadline.run(closingAfterGrace: producer) {
+                sent.withLock { $0 = true }
+                _ = try await producer.send(ProducerRecord(topic: "shutdown-deadline", key: "lead-1", value: Array("{}".utf8)))
+            }
+        }
+        try await waitUntil("the send is under way", timeoutSeconds: 10) { sent.withLock { $0 } }
+        service.cancel()
+        let ending = try await service.value
+        XCTAssertEqual(ending, .givenUp)
+    }
+
     func testAServiceThatEndsWithinItsGraceEndsByItself() async throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(
-            bootstrapServers: "127.0.0.1:\(TestBroker.freeLoopbackPort())", clientID: "shutdown-deadline"))
+        let producer = try unansweredProducer()
         let deadline = ShutdownDeadline(grace: .seconds(5))
         let service = Task {
             try await deadline.run(closingAfterGrace: producer) {
@@ -42,19 +63,20 @@ final class ShutdownDeadlineTests: XCTestCase {
             }
         }
         service.cancel()
-        let endedByItself = try await service.value
-        XCTAssertTrue(endedByItself)
+        let ending = try await service.value
+        await producer.close(flushTimeoutMilliseconds: 0)
+        XCTAssertEqual(ending, .byItself)
     }
 
     func testAServicesFailureIsThrown() async throws {
         struct Failure: Error {}
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(
-            bootstrapServers: "127.0.0.1:\(TestBroker.freeLoopbackPort())", clientID: "shutdown-deadline"))
+        let producer = try unansweredProducer()
         let deadline = ShutdownDeadline(grace: .seconds(5))
         do {
             _ = try await deadline.run(closingAfterGrace: producer) { throw Failure() }
             XCTFail("the failure was not thrown")
         } catch is Failure {}
+        await producer.close(flushTimeoutMilliseconds: 0)
     }
 }
 

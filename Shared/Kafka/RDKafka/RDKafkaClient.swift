@@ -9,6 +9,35 @@ struct RDHandle: @unchecked Sendable {
     let pointer: OpaquePointer
 }
 
+/// Whether a client is closed, and the calls into it under way: a close marks it closed, then
+/// waits for those calls to end before it frees the client, and refuses new ones. Both sides
+/// order their two steps sequentially consistently, so one of them always sees the other. A task
+/// a shutting-down process left behind (``ShutdownDeadline``) may still call its client while the
+/// client is closed.
+final class ClientGate: Sendable {
+    private let closed = Atomic<Bool>(false)
+    private let users = Atomic<Int>(0)
+
+    var isClosed: Bool { closed.load(ordering: .sequentiallyConsistent) }
+
+    /// Runs `body`, a call into the client that does not block, unless the client is closed or
+    /// closing (nil then).
+    func whileOpen<T>(_ body: () throws -> T) rethrows -> T? {
+        users.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        defer { users.wrappingSubtract(1, ordering: .sequentiallyConsistent) }
+        guard !isClosed else { return nil }
+        return try body()
+    }
+
+    /// Marks the client closed and waits for the calls under way (microseconds: none blocks).
+    /// False when it was closed already.
+    func close() -> Bool {
+        guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return false }
+        while users.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
+        return true
+    }
+}
+
 /// Creates an `rd_kafka_t`. `rd_kafka_new` takes ownership of `conf` only when it succeeds,
 /// so this frees `conf` on failure.
 func makeRDKafkaHandle(type: rd_kafka_type_t, conf: OpaquePointer, operation: String) throws -> RDHandle {
