@@ -266,12 +266,17 @@ public final class ProfileFinderService: Service {
     /// runner flushed within the process's shutdown bound, and a match still waiting for the
     /// broker (its send waits out an outage without end) is failed by the close, which ends the
     /// matching; its offer is matched again at the next start. Matching stuck in a broker call
-    /// that ignores cancellation is waited for only the leaving time and left behind.
+    /// that ignores cancellation, and the freeing of the client (a second during an outage), are
+    /// waited for only the leaving time and left behind.
     private func stop(_ matching: Task<Void, Never>?) async {
         matching?.cancel()
-        await producer.close(flushTimeoutMilliseconds: 0)
+        let leavingEnd = ContinuousClock.now + leavingTime
+        let closing = Task { [producer] in await producer.close(flushTimeoutMilliseconds: 0) }
         if let matching, await !waitForEnd(of: matching, atMost: leavingTime) {
             logger.warning("pool matching did not stop within the shutdown bound: not waited for")
+        }
+        if await !waitForEnd(of: closing, atMost: max(.zero, leavingEnd - ContinuousClock.now)) {
+            logger.warning("closing the producer did not finish within the shutdown bound: not waited for")
         }
         await accounts.stop()
     }

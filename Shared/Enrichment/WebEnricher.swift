@@ -122,6 +122,8 @@ public final class WebEnricherService: Service {
     public let groupID: String
     private let runner: StageRunner
     private let producer: KafkaProducer
+    /// How long the last close of the producer is waited for: the leaving time after the drain.
+    private let closingWait: Duration
     private let logger: Logger
     private let metricsSettings: MetricsSettings
     private let service: String
@@ -134,6 +136,7 @@ public final class WebEnricherService: Service {
 
     /// Creates the service.
     public init(environment: PipelineEnvironment, settings: WebEnricherSettings, metricsSettings: MetricsSettings? = nil) throws {
+        closingWait = StageRunnerSettings.leavingTime(after: settings.runner.drainTimeout)
         let metrics = MetricsRegistry()
         let environment = environment.reportingKafkaStatistics(to: metrics)
         let topics = environment.topics
@@ -191,11 +194,19 @@ public final class WebEnricherService: Service {
             try await runner.run(markingDrainingOn: health)
         } catch {
             health.markFailed("\(error)")
-            await producer.close(flushTimeoutMilliseconds: 0)
+            await closeProducer()
             throw error
         }
-        // Without a flush: the runner flushed within the process's shutdown bound, and what is
-        // left belongs to requests not committed, which the next owner runs again.
-        await producer.close(flushTimeoutMilliseconds: 0)
+        await closeProducer()
+    }
+
+    /// Closes the producer without a flush: the runner flushed within the process's shutdown
+    /// bound, and what is left belongs to requests not committed, which the next owner runs
+    /// again. Freeing the client during an outage can take a second: not waited for past
+    /// ``closingWait``.
+    private func closeProducer() async {
+        if await !producer.close(flushTimeoutMilliseconds: 0, waitingAtMost: closingWait) {
+            logger.warning("closing the producer did not finish within \(closingWait): not waited for")
+        }
     }
 }
