@@ -270,14 +270,11 @@ public final class ProfileFinderService: Service {
     /// waited for only the leaving time and left behind.
     private func stop(_ matching: Task<Void, Never>?) async {
         matching?.cancel()
-        let leavingEnd = ContinuousClock.now + leavingTime
-        let closing = Task { [producer] in await producer.close(flushTimeoutMilliseconds: 0) }
+        async let closed: Void = producer.close(flushTimeoutMilliseconds: 0, waitingAtMost: leavingTime, logger: logger)
         if let matching, await !waitForEnd(of: matching, atMost: leavingTime) {
             logger.warning("pool matching did not stop within the shutdown bound: not waited for")
         }
-        if await !waitForEnd(of: closing, atMost: max(.zero, leavingEnd - ContinuousClock.now)) {
-            logger.warning("closing the producer did not finish within the shutdown bound: not waited for")
-        }
+        await closed
         await accounts.stop()
     }
 }

@@ -122,7 +122,10 @@ public final class WebEnricherService: Service {
     public let groupID: String
     private let runner: StageRunner
     private let producer: KafkaProducer
-    /// How long the last close of the producer is waited for: the leaving time after the drain.
+    /// How long the last close of the producer, without a flush, is waited for: the leaving time
+    /// after the drain. The runner flushed within the process's shutdown bound, and what is left
+    /// belongs to requests not committed, which the next owner runs again; freeing the client
+    /// during an outage can take a second.
     private let closingWait: Duration
     private let logger: Logger
     private let metricsSettings: MetricsSettings
@@ -194,19 +197,9 @@ public final class WebEnricherService: Service {
             try await runner.run(markingDrainingOn: health)
         } catch {
             health.markFailed("\(error)")
-            await closeProducer()
+            await producer.close(flushTimeoutMilliseconds: 0, waitingAtMost: closingWait, logger: logger)
             throw error
         }
-        await closeProducer()
-    }
-
-    /// Closes the producer without a flush: the runner flushed within the process's shutdown
-    /// bound, and what is left belongs to requests not committed, which the next owner runs
-    /// again. Freeing the client during an outage can take a second: not waited for past
-    /// ``closingWait``.
-    private func closeProducer() async {
-        if await !producer.close(flushTimeoutMilliseconds: 0, waitingAtMost: closingWait) {
-            logger.warning("closing the producer did not finish within \(closingWait): not waited for")
-        }
+        await producer.close(flushTimeoutMilliseconds: 0, waitingAtMost: closingWait, logger: logger)
     }
 }

@@ -441,13 +441,16 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// ``close()``, waited for at most `bound`: true when it finished. During an outage the
-    /// close's last commit waits for the broker until `socket.timeout.ms` (a minute by default)
-    /// and the group's leave after it; a process shutting down within its bound stops waiting,
-    /// and the close goes on behind it (the group drops the member after its session timeout,
-    /// and the offsets not committed are read again by the next owner).
-    public func close(waitingAtMost bound: Duration) async -> Bool {
-        await waitForEnd(of: Task { await close() }, atMost: bound)
+    /// ``close()``, waited for until `end` at most (a warning to `logger` when it did not finish
+    /// by then). During an outage the close's last commit waits for the broker until
+    /// `socket.timeout.ms` (a minute by default) and the group's leave after it; a process
+    /// shutting down within its bound stops waiting, and the close goes on behind it (the group
+    /// drops the member after its session timeout, and the offsets not committed are read again
+    /// by the next owner).
+    public func close(by end: ContinuousClock.Instant, logger: Logger) async {
+        if await !waitForEnd(of: Task { await close() }, atMost: max(.zero, end - ContinuousClock.now)) {
+            logger.warning("leaving the group did not finish before the shutdown bound: not waited for")
+        }
     }
 
     /// Gives up the partitions of a deferred revocation (``RebalanceEvent/revoking(_:)``):

@@ -194,13 +194,15 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// ``close(flushTimeoutMilliseconds:)``, waited for at most `bound`: true when it finished
-    /// (or another close had begun: this one then returns at once).
-    /// During an outage freeing the client can take a second after the flush (its broker threads
-    /// notice the end late); a process at the end of its shutdown bound stops waiting, and the
-    /// close goes on behind it.
-    public func close(flushTimeoutMilliseconds: Int32, waitingAtMost bound: Duration) async -> Bool {
-        await waitForEnd(of: Task { await close(flushTimeoutMilliseconds: flushTimeoutMilliseconds) }, atMost: bound)
+    /// ``close(flushTimeoutMilliseconds:)``, waited for at most `bound` (a warning to `logger`
+    /// when it did not finish by then; another close already begun counts as finished). During
+    /// an outage freeing the client can take a second after the flush (its broker threads notice
+    /// the end late); a process at the end of its shutdown bound stops waiting, and the close
+    /// goes on behind it.
+    public func close(flushTimeoutMilliseconds: Int32, waitingAtMost bound: Duration, logger: Logger) async {
+        if await !waitForEnd(of: Task { await close(flushTimeoutMilliseconds: flushTimeoutMilliseconds) }, atMost: bound) {
+            logger.warning("closing the producer did not finish within \(bound): not waited for")
+        }
     }
 
     private func shutDown(flushTimeoutMilliseconds: Int32) {

@@ -54,7 +54,9 @@ public final class StageService: Service {
     private let service: String
     /// The Kafka connection, whose broker the endpoint's readiness watches.
     private let kafka: KafkaConfiguration
-    /// How long the last close of the producer is waited for (``closingFlush``).
+    /// How long the last close of the producer is waited for: during an outage freeing the client
+    /// can take a second, and the process is at the end of its shutdown bound; nothing unsent is
+    /// lost by not waiting (see ``closingFlush``).
     private let closingWait: Duration
     /// The stage's metrics (served on `/metrics` when the endpoint is on).
     public let metrics: MetricsRegistry
@@ -152,12 +154,12 @@ public final class StageService: Service {
         } catch {
             health.markFailed("\(error)")
             for table in started { await table.stop() }
-            await closeProducer()
+            await producer.close(flushTimeoutMilliseconds: Self.closingFlush, waitingAtMost: closingWait, logger: logger)
             stopEndpoint()
             throw error
         }
         for table in started { await table.stop() }
-        await closeProducer()
+        await producer.close(flushTimeoutMilliseconds: Self.closingFlush, waitingAtMost: closingWait, logger: logger)
         stopEndpoint()
     }
 
@@ -165,15 +167,6 @@ public final class StageService: Service {
     /// already, within the process's shutdown bound, and what is left belongs to inputs not
     /// committed, which the next owner runs again.
     static let closingFlush: Int32 = 0
-
-    /// Closes the producer, waiting at most ``closingWait``: during an outage freeing the client
-    /// can take a second, and the process is at the end of its shutdown bound; nothing unsent is
-    /// lost by not waiting (see ``closingFlush``).
-    private func closeProducer() async {
-        if await !producer.close(flushTimeoutMilliseconds: Self.closingFlush, waitingAtMost: closingWait) {
-            logger.warning("closing the producer did not finish within \(closingWait): not waited for")
-        }
-    }
 
     private func stopEndpoint() {
         endpoint.withLock { endpoint in

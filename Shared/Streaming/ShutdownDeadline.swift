@@ -23,6 +23,9 @@ public final class ShutdownDeadline: Sendable {
         self.grace = grace
     }
 
+    /// From the cancellation to the leaving end: the grace, then the time to leave the group.
+    private var span: Duration { grace + StageRunnerSettings.leavingTime(after: grace) }
+
     /// Notes the cancellation and runs `giveUp` (closing the producer) once the grace has passed.
     /// For a task cancellation handler; only the first call counts.
     public func start(giveUp: @escaping @Sendable () async -> Void) {
@@ -72,11 +75,11 @@ public final class ShutdownDeadline: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await outcome.wait().get()
-        } onCancel: { [grace] in
+        } onCancel: { [span] in
             work.cancel()
             start { await producer.close(flushTimeoutMilliseconds: 0) }
             Task {
-                await sleepIgnoringCancellation(for: grace + StageRunnerSettings.leavingTime(after: grace))
+                await sleepIgnoringCancellation(for: span)
                 outcome.answer(.success(.leftBehind))
             }
         }
@@ -91,18 +94,15 @@ public final class ShutdownDeadline: Sendable {
 
     /// When leaving the group must be done; nil until cancelled.
     public var leavingEnd: ContinuousClock.Instant? {
-        cancelledAt.withLock { $0 }.map { $0 + grace + StageRunnerSettings.leavingTime(after: grace) }
+        cancelledAt.withLock { $0 }.map { $0 + span }
     }
 
     /// Closes `consumer`; once cancelled, waiting at most until ``leavingEnd`` (counted from now
     /// for a task that saw its cancellation before ``start(giveUp:)`` was called).
     public func close(_ consumer: KafkaConsumer, logger: Logger) async {
-        let now = ContinuousClock.now
-        guard let end = leavingEnd ?? (Task.isCancelled ? now + grace + StageRunnerSettings.leavingTime(after: grace) : nil) else {
+        guard let end = leavingEnd ?? (Task.isCancelled ? ContinuousClock.now + span : nil) else {
             return await consumer.close()
         }
-        if await !consumer.close(waitingAtMost: max(.zero, end - now)) {
-            logger.warning("leaving the group did not finish before the shutdown bound: not waited for")
-        }
+        await consumer.close(by: end, logger: logger)
     }
 }

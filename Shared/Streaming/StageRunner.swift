@@ -288,9 +288,7 @@ public final class StageRunner: Service {
         // what it would have committed. What is unsent belongs to inputs not committed, which
         // the next owner runs again.
         let end = deadline + StageRunnerSettings.leavingTime(after: settings.drainTimeout)
-        if await !consumer.close(waitingAtMost: max(.zero, end - ContinuousClock.now)) {
-            logger.warning("leaving the group did not finish before the shutdown bound: not waited for")
-        }
+        await consumer.close(by: end, logger: logger)
         let left = max(.zero, end - ContinuousClock.now)
         try? await producer.flush(timeoutMilliseconds: Int32(left / .milliseconds(1)))
     }

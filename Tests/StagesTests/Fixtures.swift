@@ -1,6 +1,8 @@
 import Foundation
+import Kafka
 import LeadModel
 import LeadRules
+import Streaming
 
 /// Shared test data for the stage handlers.
 enum Fixtures {
@@ -41,6 +43,15 @@ enum Fixtures {
 
     static func account(autopilot: AutopilotRule? = AutopilotRule()) -> AccountConfig {
         AccountConfig(accountID: "acct-1", autopilot: autopilot, updatedAt: now)
+    }
+
+    /// The records of ``offer(id:)`` and ``account(autopilot:)`` in `environment`'s tables, for a
+    /// stage service that reads them at start.
+    static func configurationRecords(in environment: PipelineEnvironment) throws -> [ProducerRecord] {
+        [
+            try environment.codec.record(offer(), topic: environment.topics.offers, key: "offer-1"),
+            try environment.codec.record(account(), topic: environment.topics.accounts, key: "acct-1"),
+        ]
     }
 
     static func profile(leadID: String = "lead-1", company: String = "Acme SaaS", posts: [Post] = []) -> EnrichedProfile {

@@ -13,10 +13,7 @@ final class ScoringStageServiceTests: XCTestCase {
             let topics = environment.topics
             let codec = environment.codec
             let producer = try KafkaProducer(configuration: environment.kafka)
-            _ = try await producer.send([
-                try codec.record(Fixtures.offer(), topic: topics.offers, key: "offer-1"),
-                try codec.record(Fixtures.account(), topic: topics.accounts, key: "acct-1"),
-            ])
+            _ = try await producer.send(Fixtures.configurationRecords(in: environment))
             let service = try StageService.makeScoringStage(
                 environment: environment, configuration: StageConfiguration(consumerProperties: TestBroker.fastGroupProperties),
                 scorer: FixedScorer.active())

@@ -113,10 +113,7 @@ final class StageServiceFailureTests: XCTestCase {
         let topics = environment.topics
         let codec = environment.codec
         let publisher = try KafkaProducer(configuration: environment.kafka)
-        _ = try await publisher.send([
-            try codec.record(Fixtures.offer(), topic: topics.offers, key: "offer-1"),
-            try codec.record(Fixtures.account(), topic: topics.accounts, key: "acct-1"),
-        ])
+        _ = try await publisher.send(Fixtures.configurationRecords(in: environment))
         // Heat is held for a minute: at SIGTERM it is still to be written.
         let service = try StageService.makeScoringStage(
             environment: environment,
