@@ -122,19 +122,20 @@ public final class Coordinator: Service {
             rebalances.append(event)  // applied by the loop (applyRebalances)
         }
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
-                                                 codec: environment.codec, logger: logger)
+                                                 codec: environment.codec, logger: logger, metrics: metrics)
         let offers = KafkaTable<OfferConfig>(configuration: environment.kafka, topic: topics.offers,
-                                             codec: environment.codec, logger: logger)
+                                             codec: environment.codec, logger: logger, metrics: metrics)
         let overrides = KafkaTable<LeadOverride>(configuration: environment.kafka, topic: topics.leadOverrides,
-                                                 codec: environment.codec, logger: logger)
+                                                 codec: environment.codec, logger: logger, metrics: metrics)
         let billingEvents = KafkaTable<AccountBillingEvent>(configuration: environment.kafka, topic: topics.billingEvents,
-                                                            codec: environment.codec, logger: logger)
+                                                            codec: environment.codec, logger: logger, metrics: metrics)
         let tableSet = KafkaTableSet(configuration: environment.kafka, accounts, offers, overrides, billingEvents)
         try await tableSet.start()
         let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents)
         let shutdown = ShutdownDeadline(grace: settings.shutdownGrace)
         let tracker = ProgressTracker(environment: environment, producer: producer,
-                                      consumerProperties: settings.consumerProperties, now: now, shutdown: shutdown)
+                                      consumerProperties: settings.consumerProperties, now: now, shutdown: shutdown,
+                                      metrics: metrics)
         let watch = BrokerWatch(interval: .seconds(1), timeout: .seconds(2))
         do {
             // Sends wait out an outage without end: after the grace, closing the producer fails

@@ -38,9 +38,14 @@ final class ProgressTracker: Service {
     /// by the next owner, which reads the parts again).
     private let shutdown: ShutdownDeadline
 
+    /// Where the search totals table counts what it skips.
+    private let metrics: MetricsRegistry?
+
     init(environment: PipelineEnvironment, producer: KafkaProducer, consumerProperties: [String: String],
-         now: @escaping @Sendable () -> Date, pollBatch: Int = 5000, shutdown: ShutdownDeadline = ShutdownDeadline(grace: .seconds(8))) {
+         now: @escaping @Sendable () -> Date, pollBatch: Int = 5000, shutdown: ShutdownDeadline = ShutdownDeadline(grace: .seconds(8)),
+         metrics: MetricsRegistry? = nil) {
         self.shutdown = shutdown
+        self.metrics = metrics
         self.environment = environment
         self.producer = producer
         self.consumerProperties = consumerProperties
@@ -224,7 +229,8 @@ final class ProgressTracker: Service {
     private func trackSearches(partsPartitions: Int, accountPartitions: Int?) async throws {
         let topics = environment.topics
         let totals = KafkaTable<SearchTotalDeclared>(configuration: environment.kafka, topic: topics.searchTotals,
-                                                     codec: environment.codec, logger: environment.logger, recordsChanges: true)
+                                                     codec: environment.codec, logger: environment.logger, recordsChanges: true,
+                                                     metrics: metrics)
         try await totals.start()
         do {
             try await trackSearches(totals: totals, partitionCount: partsPartitions, accountPartitions: accountPartitions)

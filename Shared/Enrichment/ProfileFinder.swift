@@ -178,7 +178,7 @@ public final class ProfileFinderService: Service {
         self.kafka = environment.kafka
         let producer = try environment.makeProducer()
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
-                                                 codec: environment.codec, logger: logger)
+                                                 codec: environment.codec, logger: logger, metrics: metrics)
         let handler = ProfileFinderHandler(
             provider: provider ?? SimulatedProfileSearchProvider(latency: settings.searchLatency),
             accounts: { accounts[$0.rawValue] }, minimumConfidence: settings.minimumConfidence, service: environment.service)

@@ -162,6 +162,14 @@ public enum MetricNames {
         help: "Batches handled with a table not caught up to its topic's end within the coordinator's wait (2 s), by topic.",
         kind: .counter, labelNames: ["topic"])
 
+    // MARK: tables (KafkaTable: accounts, offers, overrides, billing events, search totals)
+
+    /// Records of a table's topic that did not decode and were skipped, by topic.
+    public static let tableRecordsSkipped = MetricDescriptor(
+        name: "pipeline_table_records_skipped_total",
+        help: "Records of a table's topic that did not decode and were skipped (the key keeps its previous row), by topic.",
+        kind: .counter, labelNames: ["topic"])
+
     // MARK: every service
 
     /// 1 when the service is ready (``HealthStatus``), else 0.
@@ -283,7 +291,8 @@ public enum MetricNames {
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
-        coordinatorTimersPending, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
+        coordinatorTimersPending, coordinatorLeadsParked, coordinatorTimeoutsHeld, coordinatorTableCatchUpTimeouts,
+        tableRecordsSkipped, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
         processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,
         kafkaProducerQueueMessages, kafkaProducerQueueBytes, kafkaReplyQueueOps, kafkaBrokerUp, kafkaBrokerRTTSeconds,
         kafkaBrokerRTTP99Seconds, kafkaBrokerOutbufRequests, kafkaBrokerWaitrespRequests, kafkaBrokerTransmitErrors,

@@ -28,14 +28,16 @@ extension StageService {
         environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
         provider: (any ActivityProvider)? = nil
     ) throws -> StageService {
-        let offers = makeOffersTable(environment)
+        let metrics = MetricsRegistry()
+        let offers = makeOffersTable(environment, metrics: metrics)
         let handler = ActivityStageHandler(
             provider: try provider ?? providers.makeActivityProvider(environment: environment),
             offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) },
             // A quarter of a record: the scoring and finalize requests and the pool entry carry it
             // beside the profile (and the entry its rendered text too).
             outputBudget: environment.codec.maxRecordBytes / 4, logger: environment.logger, service: environment.service)
-        return try StageService(environment: environment, configuration: configuration, handler: handler, tables: [offers])
+        return try StageService(environment: environment, configuration: configuration, handler: handler, tables: [offers],
+                                metrics: metrics)
     }
 
     /// The scoring stage, reading the offers table: ``ScoringStageHandler`` with
@@ -46,13 +48,13 @@ extension StageService {
         environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
         scorer: any Scorer = RuleBasedScorer()
     ) throws -> StageService {
-        let offers = makeOffersTable(environment)
+        // The aggregator's Kafka clients and the offers table report beside the stage's metrics.
+        let metrics = MetricsRegistry()
+        let offers = makeOffersTable(environment, metrics: metrics)
         let chosen: any Scorer = try providers.makeModelScorer(environment: environment) ?? scorer
         let handler = ScoringStageHandler(
             scorer: chosen, offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) }, service: environment.service,
             simulatedLatency: environment.simulation.scoring)
-        // The aggregator's Kafka clients report their statistics beside the stage's.
-        let metrics = MetricsRegistry()
         let heat = AccountHeatAggregator(environment: environment.reportingKafkaStatistics(to: metrics),
                                          consumerProperties: configuration.consumerProperties,
                                          writeInterval: configuration.heatWriteInterval,
@@ -65,27 +67,28 @@ extension StageService {
     /// The finalize stage (``FinalizeStageHandler``), reading the accounts table for the autopilot
     /// rules, the billing events for whether billing is active, and the overrides table.
     public static func makeFinalizeStage(environment: PipelineEnvironment, configuration: StageConfiguration) throws -> StageService {
+        let metrics = MetricsRegistry()
         let accounts = KafkaTable<AccountConfig>(
             configuration: environment.kafka, topic: environment.topics.accounts, codec: environment.codec,
-            logger: environment.logger)
+            logger: environment.logger, metrics: metrics)
         let overrides = KafkaTable<LeadOverride>(
             configuration: environment.kafka, topic: environment.topics.leadOverrides, codec: environment.codec,
-            logger: environment.logger)
+            logger: environment.logger, metrics: metrics)
         // Autopilot enrolls only while billing is active, as the billing events say.
         let billing = KafkaTable<AccountBillingEvent>(
             configuration: environment.kafka, topic: environment.topics.billingEvents, codec: environment.codec,
-            logger: environment.logger)
+            logger: environment.logger, metrics: metrics)
         let handler = FinalizeStageHandler(
             accounts: { accounts[$0.rawValue]?.applying(billing[$0.rawValue]) }, overrides: { overrides[$0.rawValue] },
             service: environment.service)
         return try StageService(
             environment: environment, configuration: configuration, handler: handler,
-            tables: [KafkaTableSet(configuration: environment.kafka, accounts, overrides, billing)])
+            tables: [KafkaTableSet(configuration: environment.kafka, accounts, overrides, billing)], metrics: metrics)
     }
 
-    private static func makeOffersTable(_ environment: PipelineEnvironment) -> KafkaTable<OfferConfig> {
+    private static func makeOffersTable(_ environment: PipelineEnvironment, metrics: MetricsRegistry) -> KafkaTable<OfferConfig> {
         KafkaTable<OfferConfig>(
             configuration: environment.kafka, topic: environment.topics.offers, codec: environment.codec,
-            logger: environment.logger)
+            logger: environment.logger, metrics: metrics)
     }
 }

@@ -17,8 +17,10 @@ public protocol FollowedTable: Sendable {
 ///
 /// ``start()`` returns once every partition is read up to the high watermark it had at start,
 /// then a background task follows new records. The last record per key wins; a tombstone
-/// removes the key; an undecodable record is logged and skipped (its producer gets no ack
-/// problem, so it is the writer's to fix).
+/// removes the key; an undecodable record (a newer writer's schema version during an upgrade, a
+/// hand-written mistake) is logged, counted (`pipeline_table_records_skipped_total`, by topic)
+/// and skipped: the key keeps its previous row, which is the writer's to correct. Forgetting the
+/// row instead would make a typo in one account refuse every new lead of it (unknown account).
 public final class KafkaTable<Value: Message>: FollowedTable {
     private let configuration: KafkaConfiguration
     /// The compacted topic it reads.
@@ -36,15 +38,21 @@ public final class KafkaTable<Value: Message>: FollowedTable {
     private let solo = Mutex<KafkaTableSet?>(nil)
     /// The keys applied since ``takeChangedKeys()`` last took them; nil when not recorded.
     private let changedKeys: Mutex<Set<String>>?
+    /// Undecodable records skipped (`pipeline_table_records_skipped_total{topic}`).
+    private let skipped: Counter?
 
-    /// - Parameter recordsChanges: whether to keep the keys of applied records for
-    ///   ``takeChangedKeys()``.
-    public init(configuration: KafkaConfiguration, topic: String, codec: MessageCodec, logger: Logger, recordsChanges: Bool = false) {
+    /// - Parameters:
+    ///   - recordsChanges: whether to keep the keys of applied records for ``takeChangedKeys()``.
+    ///   - metrics: where to count the undecodable records skipped (the series starts at 0).
+    public init(configuration: KafkaConfiguration, topic: String, codec: MessageCodec, logger: Logger, recordsChanges: Bool = false,
+                metrics: MetricsRegistry? = nil) {
         self.configuration = configuration
         self.topic = topic
         self.codec = codec
         self.logger = logger
         changedKeys = recordsChanges ? Mutex([]) : nil
+        skipped = metrics?.counter(MetricNames.tableRecordsSkipped, ["topic": topic])
+        skipped?.increment(by: 0)
     }
 
     /// The keys of the records applied (rows written or removed) since the last call; always
@@ -155,7 +163,9 @@ public final class KafkaTable<Value: Message>: FollowedTable {
             let value = try codec.decode(Value.self, record: record)
             rows.withLock { $0[key] = value }
         } catch {
-            logger.warning("skipping undecodable table record: \(error)", [LogKey.topic: record.topic, LogKey.offset: String(record.offset)])
+            skipped?.increment()
+            logger.warning("skipping undecodable table record, keeping the key's previous row: \(error)",
+                           [LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset)])
         }
     }
 }

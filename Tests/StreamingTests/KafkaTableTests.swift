@@ -86,6 +86,31 @@ final class KafkaTableTests: XCTestCase {
         }
     }
 
+    /// A record the table cannot decode (a newer writer's version, a hand-written mistake) leaves
+    /// the key's previous row in place, is counted in `pipeline_table_records_skipped_total` by
+    /// topic (at 0 from the start, so an alert on its increase sees the series), and the table
+    /// goes on applying what follows.
+    func testAnUndecodableUpdateIsCountedAndKeepsThePreviousRow() async throws {
+        try await withTestTopic(prefix: "table") { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send([try record(topic, "acct-a", .active)])
+            let metrics = MetricsRegistry()
+            let table = KafkaTable<AccountConfig>(configuration: TestBroker.configuration(), topic: topic, codec: codec,
+                                                  logger: Logger(service: "table-test", level: .error), metrics: metrics)
+            XCTAssertEqual(metrics.value(MetricNames.tableRecordsSkipped, ["topic": topic]), 0)
+            try await table.start()
+            _ = try await producer.send([ProducerRecord(topic: topic, key: "acct-a", value: Array(#"{"accountID":"acct-a","#.utf8))])
+            _ = try await producer.send([try record(topic, "acct-b", .paused)])
+            try await waitUntil("the table applies the record after the undecodable one", timeoutSeconds: 20) {
+                table["acct-b"] != nil
+            }
+            XCTAssertEqual(table["acct-a"]?.billingState, .active, "the previous row stays")
+            XCTAssertEqual(metrics.value(MetricNames.tableRecordsSkipped, ["topic": topic]), 1)
+            await table.stop()
+            await producer.close()
+        }
+    }
+
     /// A set reads its tables (of different types, two of them on one topic) with one reader and
     /// follows them with one consumer: each table gets its own topic's rows, a topic read by two
     /// tables feeds both, and every table follows what is written after the start.
