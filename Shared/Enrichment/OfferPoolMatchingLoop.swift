@@ -52,6 +52,11 @@ final class OfferPoolMatchingLoop: Sendable {
                 try await follow(&state)
             } catch is CancellationError {
                 return
+            } catch where Task.isCancelled {
+                // A shutdown: the finder closes its producer at SIGTERM, which fails a match send
+                // still waiting for the broker. The offer is matched again at the next start.
+                logger.info("pool matching stopped by the shutdown: \(error)")
+                return
             } catch {
                 logger.error("pool matching failed, reading again in 5 s: \(error)")
                 try? await Task.sleep(for: .seconds(5))
