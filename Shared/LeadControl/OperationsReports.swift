@@ -59,8 +59,9 @@ public struct ProgressReport: Codable, Hashable, Sendable {
             let total = snapshot.total
             // Refused leads never run, and leads already known run for another search: the bar
             // and the count take them as done, the details name them.
-            let done = snapshot.completed + snapshot.refused + snapshot.alreadyKnown
-            let fraction = total.map { $0 > 0 ? min(1, Double(done) / Double($0)) : 1 } ?? 0
+            let done = snapshot.completed.addingSaturated(snapshot.refused).addingSaturated(snapshot.alreadyKnown)
+            // Within 0 and 1 whatever the counts: a record is checked when read, a bar is drawn anyway.
+            let fraction = total.map { $0 > 0 ? min(1, max(0, Double(done) / Double($0))) : 1 } ?? 0
             let filled = Int((fraction * Double(width)).rounded(.down))
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             let count = "\(done)/\(total.map(String.init) ?? "?")"

@@ -111,11 +111,7 @@ public struct AccountProgressSnapshot: Message, Hashable {
         guard !own.isEmpty else { return nil }
         // Saturating: a count too large to add (a total declared before totals were bounded) stays
         // the largest integer rather than stopping the process.
-        let add = { (sum: Int, count: Int) in
-            let (result, overflow) = sum.addingReportingOverflow(count)
-            return overflow ? Int.max : result
-        }
-        let sum = { (count: (ProgressSnapshot) -> Int) in own.reduce(0) { add($0, count($1)) } }
+        let sum = { (count: (ProgressSnapshot) -> Int) in own.reduce(0) { $0.addingSaturated(count($1)) } }
         let counts = SearchCounts(
             running: own.count { $0.state == .running }, completed: own.count { $0.state == .completed },
             paused: own.count { $0.state == .paused })
@@ -124,7 +120,7 @@ public struct AccountProgressSnapshot: Message, Hashable {
         let totals = own.map(\.total)
         return AccountProgressSnapshot(
             accountID: accountID, state: state, searches: counts,
-            total: totals.contains(nil) ? nil : totals.reduce(0) { add($0, $1 ?? 0) },
+            total: totals.contains(nil) ? nil : totals.reduce(0) { $0.addingSaturated($1 ?? 0) },
             pending: sum(\.pending), completed: sum(\.completed), enriching: sum(\.enriching), scoring: sum(\.scoring),
             finalizing: sum(\.finalizing), billingPaused: sum(\.billingPaused), deferred: sum(\.deferred), refused: sum(\.refused),
             alreadyKnown: sum(\.alreadyKnown), updatedAt: now)

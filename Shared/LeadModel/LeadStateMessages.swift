@@ -460,6 +460,17 @@ public struct LeadState: Message, Hashable {
 }
 
 extension LeadState {
+    /// Attempt numbers a coordinator writes: an attempt in flight is 1 to ``CountBound/attempts``
+    /// with fewer timed-out attempts than itself, and the next attempt 1 to the same bound (the
+    /// state machine adds one to them and ranges over the attempts before).
+    public func validate() throws {
+        if let inFlight {
+            try CountBound.check(inFlight.attempt, "inFlight.attempt", in: 1...CountBound.attempts)
+            try CountBound.check(inFlight.timedOutAttempts, "inFlight.timedOutAttempts", in: 0...(inFlight.attempt - 1))
+        }
+        if let nextAttempt { try CountBound.check(nextAttempt, "nextAttempt", in: 1...CountBound.attempts) }
+    }
+
     /// Takes the profile from the lead's pool entry, the one ``poolEntry`` refers to, keeping a
     /// web enrichment the record carried (one that came after finalize), and what the entry says
     /// it left out (``omitted``). The state then holds the profile, so its next record carries it.

@@ -89,6 +89,15 @@ public struct ProgressSnapshot: Message, Hashable {
             finalizing: columns.finalizing, billingPaused: columns.billingPaused, deferred: columns.deferred,
             refused: columns.refused, alreadyKnown: columns.alreadyKnown, updatedAt: try container.decode(Date.self, forKey: .updatedAt))
     }
+
+    /// No count below 0, none above a quarter of the largest integer (the parts of a search add
+    /// up to far less), so a reader may add three of them.
+    public func validate() throws {
+        let counts = [("total", total ?? 0), ("pending", pending), ("completed", completed), ("enriching", enriching),
+                      ("scoring", scoring), ("finalizing", finalizing), ("billingPaused", billingPaused), ("deferred", deferred),
+                      ("refused", refused), ("alreadyKnown", alreadyKnown)]
+        for (field, count) in counts { try CountBound.check(count, field, in: 0...(Int.max / 4)) }
+    }
 }
 
 /// The lead counters of a search's or an account's snapshot, read from the snapshot's own

@@ -79,6 +79,17 @@ public struct SearchProgressPart: Message, Hashable {
                   updatedAt: try container.decode(Date.self, forKey: .updatedAt))
     }
 
+    /// Each count is 0 to ``SearchTotalDeclared/maxTotal``: a partition holds no more leads of one
+    /// search than a search may declare, and the progress tracker adds the parts of every
+    /// partition of a search.
+    public func validate() throws {
+        for (field, count) in [("pending", pending), ("enriching", enriching), ("scoring", scoring), ("finalizing", finalizing),
+                               ("billingPaused", billingPaused), ("deferred", deferred), ("completed", completed),
+                               ("refused", refused), ("alreadyKnown", alreadyKnown)] {
+            try CountBound.check(count, field, in: 0...SearchTotalDeclared.maxTotal)
+        }
+    }
+
     /// The record key: one part per search and partition survives compaction.
     public var key: String { "\(searchID)/\(partition)" }
 }

@@ -129,7 +129,7 @@ public struct AccountSignalAggregator: Sendable {
         /// When a lead saw a relationship, and how much of it: its signals' latest date and
         /// their count.
         private static func lastSeen(_ signals: [SignalDetector.Signal]) -> (Date, Int) {
-            (signals.map(\.date).max() ?? .distantPast, signals.reduce(0) { $0 + $1.count })
+            (signals.map(\.date).max() ?? .distantPast, signals.reduce(0) { $0.addingSaturated($1.count) })
         }
 
         /// A relationship a signal of no post stands for.

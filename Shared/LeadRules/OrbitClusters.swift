@@ -79,10 +79,7 @@ public enum OrbitClusters {
               let last = targets.map(\.lastSeen).max() else { return nil }
         let handles = nameOfHandle.keys.sorted()
         // Held at `Int.max`: the counts come from outside (a pool profile) and may be anything.
-        let count = targets.reduce(0) { sum, target in
-            let (total, overflow) = sum.addingReportingOverflow(max(0, target.interactionCount))
-            return overflow ? .max : total
-        }
+        let count = targets.reduce(0) { $0.addingSaturated(max(0, $1.interactionCount)) }
         let weeks = max(1, last.timeIntervalSince(first) / (7 * 86_400))
         return OrbitCluster(
             handles: handles, hasCompetitor: targets.contains { $0.classification == .competitor },

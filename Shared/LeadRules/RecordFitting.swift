@@ -108,11 +108,14 @@ extension FittedProfile {
 
     private static let postsPrefix = "activity.posts: the "
 
-    /// The posts left out that `entry` names, if it is an `activity.posts` entry.
+    /// The posts left out that `entry` names, if it is an `activity.posts` entry a stage could
+    /// have written: at most as many left out as there were, and no more than an `Int32` counts
+    /// (the entry comes from a record, and its numbers are added and subtracted).
     private static func postsOmitted(in entry: String) -> (dropped: Int, count: Int)? {
         guard entry.hasPrefix(postsPrefix) else { return nil }
         let words = entry.dropFirst(postsPrefix.count).split(separator: " ")
-        guard words.count == 4, words[1] == "oldest", words[2] == "of", let dropped = Int(words[0]), let count = Int(words[3]) else {
+        guard words.count == 4, words[1] == "oldest", words[2] == "of", let dropped = Int(words[0]), let count = Int(words[3]),
+              0 <= dropped, dropped <= count, count <= Int(Int32.max) else {
             return nil
         }
         return (dropped, count)

@@ -131,6 +131,18 @@ final class OperationsReportTests: XCTestCase {
             """)
     }
 
+    /// A snapshot whose counts no tracker writes (refused when read, so only a test makes one)
+    /// still draws a bar within its width: `String(repeating:count:)` trapped on a negative count.
+    func testProgressBarsOfImpossibleCountsStayWithinTheirWidth() {
+        let report = ProgressReport(latest: [
+            Self.snapshot("s-1", completed: -5),
+            Self.snapshot("s-2", completed: .max, refused: 1, alreadyKnown: 1),
+        ])
+        let bars = report.renderBars(width: 10).split(separator: "\n")
+        XCTAssertTrue(bars[0].contains("[----------]"), String(bars[0]))
+        XCTAssertTrue(bars[1].contains("[##########]"), String(bars[1]))
+    }
+
     func testProgressJSON() throws {
         let report = ProgressReport(latest: [Self.snapshot("s-1")])
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try report.renderJSON().utf8)) as? [String: Any])

@@ -73,7 +73,7 @@ public struct HTTPXProvider: XProvider {
                 posts.append(
                     Post(
                         id: tweet.id, platform: .x, date: created, text: tweet.text, likes: metrics?.like_count ?? 0,
-                        replies: metrics?.reply_count ?? 0, reposts: Self.sum(metrics?.retweet_count ?? 0, metrics?.quote_count ?? 0),
+                        replies: metrics?.reply_count ?? 0, reposts: (metrics?.retweet_count ?? 0).addingSaturated(metrics?.quote_count ?? 0),
                         url: "https://x.com/\(username)/status/\(tweet.id)"))
                 for mention in tweet.entities?.mentions ?? [] where mention.username.lowercased() != username.lowercased() {
                     let key = mention.username.lowercased()
@@ -106,13 +106,6 @@ public struct HTTPXProvider: XProvider {
             throw .permanent("x: \"\(username)\" is not a valid X username")
         }
         return url.handle
-    }
-
-    /// `a + b`, held at the integers' bounds: counts are X's to send, and one past `Int.max` must
-    /// not stop the stage.
-    static func sum(_ a: Int, _ b: Int) -> Int {
-        let (total, overflowed) = a.addingReportingOverflow(b)
-        return overflowed ? (b > 0 ? .max : .min) : total
     }
 
     /// X wants RFC 3339 without fractional seconds: `2025-01-31T12:00:00Z`.
