@@ -115,8 +115,11 @@ extension LeadControl {
         let report = window.report(of: groups)
         console.output(options.isJSON ? try report.renderJSON() : report.renderTable())
         if let maxLag = options.maxLag {
-            let over = report.groups(above: maxLag)
-            for group in over { console.error("group \(group.group): total lag \(group.totalLag) is above \(maxLag)") }
+            let backlog = environment.topics.leadsBacklog
+            let over = report.groups(above: maxLag, notCounting: [backlog])
+            for (group, lag) in over {
+                console.error("group \(group.group): total lag \(lag)\(lag == group.totalLag ? "" : " (without \(backlog))") is above \(maxLag)")
+            }
             if !over.isEmpty { return Self.failure }
         }
         return Self.success

@@ -163,9 +163,16 @@ public struct LagReport: Hashable, Sendable {
         self.samples = samples
     }
 
-    /// The groups with lag whose total lag is above `maxLag` (untracked groups have none).
-    public func groups(above maxLag: Int64) -> [Group] {
-        groups.filter { $0.status != .untracked && $0.totalLag > maxLag }
+    /// The groups with lag whose total lag, less that of the topics `waiting`, is above `maxLag`
+    /// (untracked groups have none), each with that total.
+    /// - Parameter waiting: topics whose records wait by design (`leads.backlog`, held under the
+    ///   coordinator's bound on running leads), which `--max-lag` does not count, as the alerts do not.
+    public func groups(above maxLag: Int64, notCounting waiting: Set<String> = []) -> [(group: Group, lag: Int64)] {
+        groups.compactMap { group in
+            guard group.status != .untracked else { return nil }
+            let lag = group.partitions.reduce(Int64(0)) { $0 + (waiting.contains($1.partition.topic) ? 0 : $1.lag) }
+            return lag > maxLag ? (group, lag) : nil
+        }
     }
 
     /// The table `leadctl lag` prints: a line on the window, then a block per group with its

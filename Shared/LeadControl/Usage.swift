@@ -315,7 +315,8 @@ public enum Usage {
                       window, until Ctrl-C (with --json, one JSON document per line)
         --json        {"windowSeconds", "samples", "groups": [{"group", "service", "status",
                       "totalLag", "partitions": [...]}]} for scripts
-        --max-lag N   exit status 1 when any group's total lag is above N (for alerts and CI)
+        --max-lag N   exit status 1 when any group's total lag is above N (for alerts and CI);
+                      leads.backlog is not counted: leads wait there by design in a burst
 
         \(connection)
         """

@@ -185,8 +185,18 @@ final class OperationsReportTests: XCTestCase {
             group stage.finalize  total lag 0  unknown
               (no partitions: topics missing)
             """)
-        XCTAssertEqual(report.groups(above: 14).map(\.group), ["coordinator"])
-        XCTAssertEqual(report.groups(above: 15).map(\.group), [])
+        XCTAssertEqual(report.groups(above: 14).map(\.group.group), ["coordinator"])
+        XCTAssertEqual(report.groups(above: 15).map(\.group.group), [])
+        // leads.backlog grows in every burst and is paused at the coordinator's bound by design,
+        // as the alerts leave it out: the threshold does not count it.
+        let backlog = LagReport(groups: [
+            LagReport.Group(group: "coordinator", service: "coordinator", status: .lagging, partitions: [
+                Self.lag("leads.backlog", 0, committed: 0, high: 6_000, status: .lagging), Self.lag("phase.results", 1, committed: 90, high: 100),
+            ]),
+        ], windowSeconds: 10, samples: 6)
+        XCTAssertEqual(backlog.groups(above: 5_000, notCounting: ["leads.backlog"]).map(\.group.group), [])
+        XCTAssertEqual(backlog.groups(above: 5, notCounting: ["leads.backlog"]).map(\.lag), [10])
+        XCTAssertEqual(backlog.groups(above: 5_000).map(\.group.group), ["coordinator"])
 
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try report.renderJSON().utf8)) as? [String: Any])
         XCTAssertEqual(object["samples"] as? Int, 6)
