@@ -65,8 +65,12 @@ public final class AccountHeatAggregator: Service {
     ///   - writeInterval: see ``writeInterval``.
     ///   - shutdownGrace: see ``shutdownGrace``.
     ///   - now: the clock (tests set the day).
+    ///   - metrics: where its dead letters are counted (`pipeline_dead_letters_total`, every kind at
+    ///     zero from here): the scoring stage's registry, beside the stage's own letters.
     public init(environment: PipelineEnvironment, consumerProperties: [String: String] = [:], writeInterval: Duration = .seconds(5),
-                shutdownGrace: Duration = .seconds(8), now: @escaping @Sendable () -> Date = Date.init) {
+                shutdownGrace: Duration = .seconds(8), now: @escaping @Sendable () -> Date = Date.init, metrics: MetricsRegistry? = nil) {
+        self.metrics = metrics
+        if let metrics { DeadLetterKind.registerAtZero(in: metrics) }
         self.writeInterval = writeInterval
         self.shutdownGrace = shutdownGrace
         self.now = now
@@ -81,6 +85,9 @@ public final class AccountHeatAggregator: Service {
         var partitions: Set<Int32> = []
         var accounts: [AccountID: (partition: Int32, heat: AccountHeat)] = [:]
     }
+
+    /// Where its dead letters are counted once the broker has them.
+    private let metrics: MetricsRegistry?
 
     /// What one poll's contributions produce.
     struct Outputs {
@@ -381,7 +388,10 @@ public final class AccountHeatAggregator: Service {
             var retried: [ProducerRecord] = []
             var letters: [ProducerRecord] = []
             for (record, outcome) in zip(pending, await producer.sendReportingEach(pending)) {
-                guard case .failure(let error) = outcome else { continue }
+                guard case .failure(let error) = outcome else {
+                    if let metrics { DeadLetterKind.count([record], in: metrics) }  // only letters carry the kind's header
+                    continue
+                }
                 switch ProduceFailure(error) {
                 case .fatal:
                     throw error

@@ -58,7 +58,7 @@ extension StageService {
         let heat = AccountHeatAggregator(environment: environment.reportingKafkaStatistics(to: metrics),
                                          consumerProperties: configuration.consumerProperties,
                                          writeInterval: configuration.heatWriteInterval,
-                                         shutdownGrace: configuration.runner.drainTimeout)
+                                         shutdownGrace: configuration.runner.drainTimeout, metrics: metrics)
         return try StageService(
             environment: environment, configuration: configuration, handler: handler, tables: [offers],
             companions: [heat], metrics: metrics)

@@ -143,4 +143,28 @@ final class AccountHeatAggregatorTests: XCTestCase {
             }
         }
     }
+
+    /// The aggregator's dead letters count in `pipeline_dead_letters_total` of the scoring
+    /// stage's registry, as a stage's and the coordinator's do: the dead-letter alert and panel
+    /// read it, and saw none of the aggregator's before.
+    func testItsDeadLettersAreCountedByReason() async throws {
+        try await withNamespace(service: "scoring-stage") { environment in
+            let metrics = MetricsRegistry()
+            let aggregator = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties,
+                                                   writeInterval: .zero, metrics: metrics)
+            XCTAssertEqual(metrics.value(MetricNames.deadLetters, ["reason": "malformed"]), 0, "at zero from the start")
+            let run = Task { try await aggregator.run() }
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            _ = try await producer.send([ProducerRecord(topic: environment.topics.accountSignalContributions, key: "acct-1",
+                                                        value: Array("not json".utf8))])
+            try await waitUntil("the malformed contribution dead-lettered and counted", timeoutSeconds: 60) {
+                metrics.value(MetricNames.deadLetters, ["reason": "malformed"]) == 1
+            }
+            run.cancel()
+            _ = try? await run.value
+            await producer.close()
+            let letters = try await readAll(environment.topics.deadLetters, environment)
+            XCTAssertEqual(letters.count, 1)
+        }
+    }
 }
