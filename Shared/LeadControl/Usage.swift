@@ -157,8 +157,9 @@ public enum Usage {
     public static let reEnrich = """
         Usage: leadctl reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO] [--request-id ID]
 
-        Asks the coordinator to refresh the given parts of a lead (lead.reenrich.requested on the
-        input topic, keyed by lead id). --requested-by defaults to $USER.
+        Asks the coordinator to refresh the given parts of a lead (lead.reenrich.requested on
+        lead.commands, which the coordinator reads ahead of new leads, keyed by lead id).
+        --requested-by defaults to $USER.
 
         Each request carries a request id, a new UUID unless --request-id gives one (at most 200
         characters). The same request id for the same lead is one run and one charge, however
