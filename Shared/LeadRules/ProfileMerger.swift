@@ -17,7 +17,13 @@ public enum ProfileMerger {
             if let outcome = output.xOutcome { merged.xOutcome = outcome }
             if let linkedin = output.linkedin { merged.linkedin = linkedin }
             if let x = output.x { merged.x = x }
-            if let company = output.company { merged.company = company }
+            if let company = output.company {
+                merged.company = company
+            } else if let linkedin = output.linkedin, let kept = merged.company, !isEmployer(kept, of: linkedin) {
+                // The fresh LinkedIn profile names another employer or none: the record kept from an
+                // earlier run is a former employer's, which fit and account heat would go on reading.
+                merged.company = nil
+            }
         case .activity:
             if let outcome = payload.activityOutcome { merged.activityOutcome = outcome }
             if let activity = payload.activity {
@@ -30,6 +36,15 @@ public enum ProfileMerger {
             break
         }
         return merged
+    }
+
+    /// Whether `company` is the current employer `linkedin` names: the same LinkedIn company id
+    /// when both have one, else the same name once normalised (legal suffixes and case aside).
+    static func isEmployer(_ company: Company, of linkedin: LinkedInProfile) -> Bool {
+        if let id = company.linkedInID, let current = linkedin.companyLinkedInID, !id.isEmpty, !current.isEmpty { return id == current }
+        guard let name = AccountSignalAggregator.normalizedCompanyName(company.name),
+              let current = AccountSignalAggregator.normalizedCompanyName(linkedin.company) else { return false }
+        return name == current
     }
 
     /// The later of two optional dates; nil only when both are nil.

@@ -86,6 +86,31 @@ final class ModelTests: XCTestCase {
         XCTAssertNotNil(profile.linkedin)
     }
 
+    /// A run whose LinkedIn profile names another employer, or none, and brings no company record
+    /// leaves no company: the record kept from an earlier run is a former employer's, which fit and
+    /// account heat would go on reading (a person who left a competitor stayed zeroed as its
+    /// employee). A run that could not fetch the company of the same employer keeps the record.
+    func testACompanyRecordOfAFormerEmployerIsNotKept() {
+        let before = Fixtures.profile(company: "Acme SaaS")
+        func rerun(employer: String, id: String? = nil) -> EnrichedProfile {
+            var linkedin = Fixtures.linkedin(company: employer)
+            linkedin.companyLinkedInID = id
+            return ProfileMerger.merge(PhasePayload(profile: ProfilePhaseOutput(linkedin: linkedin, linkedinOutcome: .succeeded)),
+                                       of: .profile, into: before)
+        }
+        XCTAssertNil(rerun(employer: "").company, "no current employer")
+        XCTAssertNil(rerun(employer: "Outreach").company, "another employer")
+        XCTAssertEqual(rerun(employer: "Acme SaaS, Inc.").company, before.company, "the same employer, its record not fetched again")
+        var withID = before
+        withID.company?.linkedInID = "1234"
+        let sameID = ProfileMerger.merge(
+            PhasePayload(profile: ProfilePhaseOutput(linkedin: { var l = Fixtures.linkedin(company: "Acme"); l.companyLinkedInID = "1234"; return l }(),
+                                                     linkedinOutcome: .succeeded)), of: .profile, into: withID)
+        XCTAssertEqual(sameID.company, withID.company, "the same LinkedIn company id, whatever the name says")
+        XCTAssertEqual(ProfileMerger.merge(PhasePayload(profile: ProfilePhaseOutput(linkedinOutcome: .failed(reason: "503", isRetriable: true))),
+                                           of: .profile, into: before).company, before.company, "no profile fetched: kept")
+    }
+
     func testOutreachWindow() {
         let window = OutreachWindow(timeZoneID: "America/New_York", weekdays: [1, 2, 3, 4, 5], startHour: 9, endHour: 17)
         XCTAssertTrue(window.contains(Fixtures.date("2025-06-16T14:00:00Z")))  // Monday 10:00 EDT
