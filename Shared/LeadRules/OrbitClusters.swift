@@ -44,10 +44,20 @@ public enum OrbitClusters {
         return groups.compactMap { cluster(of: $0, windowStart: windowStart) }.sorted(by: isStronger)
     }
 
-    /// The clusters the activity record carries, else (a record written before clusters were
-    /// computed) those formed from its orbit at `now`.
+    /// The clusters the activity record carries, judged again at `now`, else (a record written
+    /// before clusters were computed) those formed from its orbit at `now`. The record's were
+    /// formed when the activity was fetched, from an orbit a record may since have cut, so they
+    /// are kept as formed (the scorer weighs each by the recency of its last interaction); but a
+    /// lead scored later (a pool profile matched weeks on) has each judged new as of now: one
+    /// first seen before the window is not new, whatever it was when formed.
     public static func clusters(of activity: Activity, now: Date) -> [OrbitCluster] {
-        activity.clusters ?? form(activity.orbit, now: now)
+        guard let stored = activity.clusters else { return form(activity.orbit, now: now) }
+        let windowStart = now.addingTimeInterval(-Double(windowDays) * 86_400)
+        return stored.map { cluster in
+            var judged = cluster
+            judged.isNew = cluster.isNew && cluster.firstSeen >= windowStart
+            return judged
+        }.sorted(by: isStronger)
     }
 
     /// The cluster's display names joined for a sentence: "Outreach", "Outreach and Apollo",

@@ -34,6 +34,30 @@ final class OrbitClusterTests: XCTestCase {
         [target("ann", "Ann Lee", count: 4, first: 20, last: 3), target("bo", "Bo Chen", count: 2, first: 12, last: 5)]
     }
 
+    /// The clusters an activity record carries were formed when it was fetched; scored later (a
+    /// pool profile matched for a new offer weeks on), each is judged new again at the scoring
+    /// time: one first seen before the window is no longer new (it still counts, weighed by the
+    /// recency of its last interaction). Before, a cluster first seen 80 days before still scored
+    /// as "new in the last 30 days".
+    func testStoredClustersAreJudgedAgainAtTheScoringTime() throws {
+        var activity = Activity(posts: [], plainText: "", orbit: newPeerPair, signalDate: nil)
+        activity.clusters = OrbitClusters.form(newPeerPair, now: Fixtures.now)
+        let stored = try XCTUnwrap(activity.clusters?.first)
+        XCTAssertTrue(stored.isNew)
+        XCTAssertEqual(OrbitClusters.clusters(of: activity, now: Fixtures.now), activity.clusters)
+        // 15 days on, first seen 35 days before: still recent (last seen 18 days before), no longer new.
+        let later = OrbitClusters.clusters(of: activity, now: Fixtures.now.addingTimeInterval(15 * 86_400))
+        XCTAssertEqual(later.map(\.handles), [stored.handles])
+        XCTAssertEqual(later.map(\.isNew), [false])
+        // 60 days on: kept, not new, and its card says so.
+        let muchLater = Fixtures.now.addingTimeInterval(60 * 86_400)
+        XCTAssertEqual(OrbitClusters.clusters(of: activity, now: muchLater).map(\.isNew), [false])
+        var profile = Fixtures.profile()
+        profile.activity = activity
+        let reasons = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: muchLater).intentReasons
+        XCTAssertFalse(reasons.contains { $0.signal.contains("new in the last") }, "\(reasons)")
+    }
+
     private func intentCard(_ orbit: [OrbitTarget]) -> ScoreCard {
         scorer.score(profile: Fixtures.profile(orbit: orbit), offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
     }
