@@ -387,7 +387,9 @@ public struct ScoringVocabulary: Sendable {
     // MARK: - Industries
 
     /// Whether a company's industry falls under an ICP industry: the same, a descendant in the
-    /// hierarchy, or one naming the other ("Computer Software" under "software").
+    /// hierarchy, or one containing the ICP industry's name ("Computer Software" under
+    /// "software"). Never the other way: a broader industry inside the ICP's name ("Banking" for
+    /// "Investment Banking") says nothing of the narrower one.
     public func industry(_ industry: String, isUnder icpIndustry: String) -> Bool {
         self.industry(industry, firstIn: [scope(ofIndustry: icpIndustry)]) != nil
     }
@@ -428,7 +430,7 @@ public struct ScoringVocabulary: Sendable {
         let companyWords = PaddedWords(normalized: company)
         return scopes.first { scope in
             guard let wanted = scope.words else { return false }
-            if companyWords.contains(wanted.padded) || wanted.padded.contains(companyWords) { return true }
+            if companyWords.contains(wanted.padded) { return true }
             return scope.descendants.contains { $0.text == company || companyWords.contains($0.padded) }
         }?.name
     }

@@ -121,6 +121,11 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertTrue(vocabulary.industry("Hospital & Health Care", isUnder: "healthcare"))
         XCTAssertFalse(vocabulary.industry("Hospital & Health Care", isUnder: "software"))
         XCTAssertFalse(vocabulary.industry("Real Estate", isUnder: "software"))
+        // Only the narrower falls under the broader: a bank is not an investment bank, nor any
+        // software company a security one.
+        XCTAssertTrue(vocabulary.industry("Investment Banking", isUnder: "Banking"))
+        XCTAssertFalse(vocabulary.industry("Banking", isUnder: "Investment Banking"))
+        XCTAssertFalse(vocabulary.industry("Software", isUnder: "security software"))
     }
 
     func testAnOfferExtendsTheVocabulary() {
