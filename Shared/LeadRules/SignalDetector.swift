@@ -46,11 +46,22 @@ public struct SignalDetector: Sendable {
     /// Phrases of a launch.
     public static let launchPhrases = ["we launched", "just launched", "launching today", "product launch", "now live"]
     /// Phrases of building it yourself. "In house" alone is not one (an in-house team buys
-    /// tools); with a word of building in the same post (``inHouseBuildWords``) it is.
+    /// tools); with a word of building in the same post (``inHouseBuildWords``) and a thing of
+    /// the offer's kind beside it (``inHouseThingWords``) it is.
     /// Not "we built a": a playbook, a checklist, a team.
     public static let inHousePhrases = ["building our own", "built our own", "build our own", "homegrown", "home grown"]
     /// Words that make "in house" a build: "we built our tooling in house".
     public static let inHouseBuildWords = ["build", "built", "building", "develop", "developed", "developing"]
+    /// Things the offer is a kind of, which "in house" must be said of to be a build: "our
+    /// tooling in house", "an in-house platform", or one of the offer's product keywords. Within
+    /// ``inHouseThingDistance`` words of it; "building out our in-house SDR team" builds a team,
+    /// which buys tools.
+    public static let inHouseThingWords = [
+        "tool", "tools", "tooling", "platform", "platforms", "system", "systems", "software", "app", "apps", "solution",
+        "stack", "engine", "product",
+    ]
+    /// How many words before or after "in house" a thing of ``inHouseThingWords`` may be.
+    public static let inHouseThingDistance = 3
     /// Names of software products that are everyday words of posts and bios: sales and
     /// marketing tools ("cold outreach", "reply rates", "close the deal", "ring the gong", "clay
     /// pots"), and those of the other fields an offer may compete in: people and hiring ("pull
@@ -121,6 +132,7 @@ public struct SignalDetector: Sendable {
             || (signals.contains { $0.kind == .switchingIntent } && !signals.contains { $0.kind == .competitorMention })
     }
     private static let inHouseBuild = inHouseBuildWords.map(Phrase.init)
+    private static let inHouseThing = inHouseThingWords.map(Phrase.init)
 
     private let painPoints: [Phrase]
     private let competitors: [Phrase]
@@ -131,6 +143,8 @@ public struct SignalDetector: Sendable {
     private let customKeywords: [Phrase]
     /// The offer's product keywords, then its pain points: what an in-house build is about.
     private let offerTopics: [Phrase]
+    /// The offer's product keywords: things of its kind that "in house" may be said of.
+    private let offerProducts: [Phrase]
     /// The competitors as an orbit target's name or handle names them.
     private let orbitCompetitors: ActivityBuilder.Competitors
 
@@ -144,7 +158,8 @@ public struct SignalDetector: Sendable {
         })
         competitorNames = offer.icp.competitors.map { ($0, Self.corporateName($0)) }.filter { !$0.name.isEmpty }
         customKeywords = offer.icp.customIntentKeywords.map(Phrase.init)
-        offerTopics = offer.productKeywords.map(Phrase.init) + painPoints
+        offerProducts = offer.productKeywords.map(Phrase.init)
+        offerTopics = offerProducts + painPoints
         orbitCompetitors = ActivityBuilder.Competitors(offer.icp.competitors)
     }
 
@@ -189,7 +204,8 @@ public struct SignalDetector: Sendable {
             // platform keeps breaking, any recommendations?" is no build; "Frustrated with manual
             // prospecting, so we built our own" and "Fed up with Outreach. Building our own" are.
             let building = Self.ownBuild.contains { $0.occurs(in: text) }
-                || (Self.inHouseMention.occurs(in: text) && Self.inHouseBuild.contains { $0.occurs(in: text) })
+                || (Self.inHouseMention.occurs(in: text) && Self.inHouseBuild.contains { $0.occurs(in: text) }
+                    && saysInHouseOfAThing(text))
             let hasOwnTool = !building && Self.homegrown.contains { $0.occurs(in: text) }
             if building || (hasOwnTool && !Self.replacesOwnTool(found[before...])),
                let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
@@ -197,6 +213,19 @@ public struct SignalDetector: Sendable {
             }
         }
         return found
+    }
+
+    /// Whether "in house" in the normalised `text` is said of a thing of the offer's kind: one of
+    /// ``inHouseThingWords`` or a product keyword within ``inHouseThingDistance`` words of it.
+    private func saysInHouseOfAThing(_ text: [UInt8]) -> Bool {
+        let words = text.split(separator: 0x20)
+        let things = Self.inHouseThing + offerProducts
+        for index in words.indices.dropLast() where words[index].elementsEqual("in".utf8) && words[index + 1].elementsEqual("house".utf8) {
+            let near = words[max(0, index - Self.inHouseThingDistance)..<min(words.count, index + 2 + Self.inHouseThingDistance)]
+            let window = [0x20] + Array(near.joined(separator: [0x20])) + [0x20]
+            if things.contains(where: { $0.occurs(in: window) }) { return true }
+        }
+        return false
     }
 
     /// Signals in the orbit: engagement with competitors and adjacent vendors.

@@ -126,6 +126,25 @@ final class ScorerTests: XCTestCase {
         }
     }
 
+    /// Building an in-house team is not building the offer in house: only a tool, a platform or
+    /// what the offer sells, built in house, is one.
+    func testBuildingAnInHouseTeamIsNotAnInHouseBuild() {
+        let offer = Fixtures.offer()
+        let detector = SignalDetector(offer: offer)
+        func card(_ text: String) -> ScoreCard {
+            scorer.score(profile: Fixtures.profile(posts: [Fixtures.post(text, daysAgo: 2)]), offer: offer, source: .csvImport, now: Fixtures.now)
+        }
+        for text in ["Building out our in-house SDR team; manual prospecting is the bottleneck.",
+                     "We are building an in-house sales development team to fix low reply rates."] {
+            XCTAssertFalse(detector.signals(in: [Fixtures.post(text, daysAgo: 2)]).contains { $0.kind == .inHouseBuild }, text)
+            XCTAssertNotEqual(card(text).buyerState, .poorFit, "\(text): \(card(text).stateReason)")
+        }
+        for text in ["We built an in-house tool for manual prospecting.", "Our sales engagement platform is built in-house.",
+                     "We are developing our own in-house platform to end manual prospecting."] {
+            XCTAssertEqual(card(text).buyerState, .poorFit, text)
+        }
+    }
+
     /// A side role started lately (an advisor, a board seat) beside the main one is no new role:
     /// timing counts the start of the role LinkedIn names as the lead's title and employer.
     func testASideRoleStartedLatelyIsNoNewRole() {
