@@ -13,12 +13,17 @@ public struct SignalDetector: Sendable {
     public typealias Signal = BuyingSignal
 
     /// Phrases of someone asking for a tool (not of someone recommending one: "I'd recommend a").
+    /// This and the other phrase lists of asking, switching and events are not said where a
+    /// negation comes before them (``negations``): "Not looking for a tool", "we're not hiring a".
     public static let recommendationPhrases = [
         "any recommendations", "can anyone recommend", "can you recommend", "could anyone recommend", "could you recommend",
-        "would you recommend", "would anyone recommend", "does anyone recommend", "recommendations for",
+        "would you recommend", "would anyone recommend", "does anyone recommend",
         "looking for a tool", "looking for a platform", "looking for recommendations", "what tools", "what tool",
-        "which tool", "which tools", "suggestions for", "what do you use for", "anyone using",
+        "which tool", "which tools", "what do you use for", "anyone using",
     ]
+    /// Words that ask for a tool only in a question ("Recommendations for a dialer?", "Any
+    /// suggestions?"): in a statement they give advice ("My top recommendations for new SDR managers").
+    public static let askedRecommendationPhrases = ["recommendations", "suggestions"]
     /// Phrases of someone leaving a tool ("replacing" alone is a laptop as often as a vendor).
     public static let switchingPhrases = [
         "alternative to", "alternatives to", "switching from", "switch from", "moving away from", "replacing our",
@@ -45,6 +50,15 @@ public struct SignalDetector: Sendable {
     ]
     /// Phrases of a launch.
     public static let launchPhrases = ["we launched", "just launched", "launching today", "product launch", "now live"]
+    /// Words that, among the ``negationDistance`` words before a phrase in its clause, say the
+    /// opposite of it: "not", "no", "never" and the "n't" forms, normalised ("don't" is "don t",
+    /// read as a "t" after a word ending in "n"). "Not only" is no negation.
+    public static let negations: Set<Substring> = [
+        "not", "no", "never", "nor", "cannot", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "cant",
+        "havent", "hasnt",
+    ]
+    /// How many words before a phrase a negation cancels it from.
+    public static let negationDistance = 3
     /// Phrases of building it yourself. "In house" alone is not one (an in-house team buys
     /// tools); with a word of building in the same post (``inHouseBuildWords``) and a thing of
     /// the offer's kind beside it (``inHouseThingWords``) it is.
@@ -120,6 +134,7 @@ public struct SignalDetector: Sendable {
     private static let series = seriesPhrases.map(Phrase.init)
     private static let money = moneyPhrases.map(Phrase.init)
     private static let launch = launchPhrases.map(Phrase.init)
+    private static let askedRecommendation = askedRecommendationPhrases.map(Phrase.init)
     private static let inHouseMention = Phrase("in house")
     /// The ``inHousePhrases`` of building one's own, and of having one's own tool.
     private static let ownBuild = inHousePhrases.filter { $0.contains("our own") }.map(Phrase.init)
@@ -168,42 +183,61 @@ public struct SignalDetector: Sendable {
         var found: [Signal] = []
         for post in posts {
             let text = Self.normalizedBytes(post.text)
-            func add(_ kind: Kind, _ phrases: [Phrase], firstOnly: Bool = false) {
+            func add(_ kind: Kind, _ phrases: [Phrase]) {
                 for phrase in phrases where phrase.occurs(in: text) {
                     found.append(Signal(kind: kind, detail: phrase.text, date: post.date, postID: post.id))
-                    if firstOnly { return }
                 }
+            }
+            // The post's clauses, read only for a post holding a phrase that a negation or a
+            // question decides.
+            var clauses: [Clause]?
+            func says(_ phrase: Phrase, askedOnly: Bool = false) -> Bool {
+                guard phrase.occurs(in: text) else { return false }
+                let read = clauses ?? Self.clauses(of: post.text)
+                clauses = read
+                // A phrase across punctuation ("Looking for: a tool") is in no clause, and is said.
+                guard read.contains(where: { phrase.occurs(in: $0.words) }) else { return !askedOnly }
+                return Self.says(phrase, in: read, askedOnly: askedOnly)
+            }
+            // The first of `phrases` the post says, as a signal of `kind`; whether there was one.
+            @discardableResult
+            func addFirstSaid(_ kind: Kind, _ phrases: [Phrase], askedOnly: Bool = false) -> Bool {
+                guard let phrase = phrases.first(where: { says($0, askedOnly: askedOnly) }) else { return false }
+                found.append(Signal(kind: kind, detail: phrase.text, date: post.date, postID: post.id))
+                return true
             }
             let before = found.count
             add(.painPoint, painPoints)
             for competitor in competitors where competitor.occurs(in: text) && isMentioned(competitor, in: post.text) {
                 found.append(Signal(kind: .competitorMention, detail: competitor.text, date: post.date, postID: post.id))
             }
-            add(.recommendationRequest, Self.recommendation, firstOnly: true)
-            add(.switchingIntent, Self.switching, firstOnly: true)
+            if !addFirstSaid(.recommendationRequest, Self.recommendation) {
+                addFirstSaid(.recommendationRequest, Self.askedRecommendation, askedOnly: true)
+            }
+            addFirstSaid(.switchingIntent, Self.switching)
             // A complaint, looked for only when it is there, then its subject.
             if !found[before...].contains(where: { $0.kind == .switchingIntent }),
-               let complaint = Self.complaint.first(where: { $0.occurs(in: text) }),
+               let complaint = Self.complaint.first(where: { says($0) }),
                found[before...].contains(where: { $0.kind == .competitorMention })
                 || offerTopics.contains(where: { $0.occurs(in: text) }) || customKeywords.contains(where: { $0.occurs(in: text) }) {
                 found.append(Signal(kind: .switchingIntent, detail: complaint.text, date: post.date, postID: post.id))
             }
             add(.customKeyword, customKeywords)
-            add(.hiring, Self.hiring, firstOnly: true)
-            add(.funding, Self.funding, firstOnly: true)
+            addFirstSaid(.hiring, Self.hiring)
+            addFirstSaid(.funding, Self.funding)
             // A named round, looked for only when it is there, then a word of money beside it.
             if !found[before...].contains(where: { $0.kind == .funding }),
-               let round = Self.series.first(where: { $0.occurs(in: text) }),
+               let round = Self.series.first(where: { says($0) }),
                Self.money.contains(where: { $0.occurs(in: text) }) || post.text.utf8.contains(where: { $0 == UInt8(ascii: "$") })
                 || post.text.contains("€") || post.text.contains("£") {
                 found.append(Signal(kind: .funding, detail: round.text, date: post.date, postID: post.id))
             }
-            add(.productLaunch, Self.launch, firstOnly: true)
+            addFirstSaid(.productLaunch, Self.launch)
             // Building it ("built our own", "building it in house"), or a tool of their own they
             // have ("homegrown"). Only the latter can be one they want to replace: "Our homegrown
             // platform keeps breaking, any recommendations?" is no build; "Frustrated with manual
             // prospecting, so we built our own" and "Fed up with Outreach. Building our own" are.
-            let building = Self.ownBuild.contains { $0.occurs(in: text) }
+            let building = Self.ownBuild.contains { says($0) }
                 || (Self.inHouseMention.occurs(in: text) && Self.inHouseBuild.contains { $0.occurs(in: text) }
                     && saysInHouseOfAThing(text))
             let hasOwnTool = !building && Self.homegrown.contains { $0.occurs(in: text) }
@@ -213,6 +247,73 @@ public struct SignalDetector: Sendable {
             }
         }
         return found
+    }
+
+    /// A clause of a post: its words normalised, and whether its sentence asks (ends with "?").
+    struct Clause {
+        let words: [UInt8]
+        let asks: Bool
+    }
+
+    /// The clauses of `text`: sentences end at "?", "!", a line's end and a full stop (a "."
+    /// before a space or the end: "outreach.io" and "$1.5M" go on), and split into clauses at
+    /// commas, semicolons, colons, parentheses and dashes. A negation is read only in its
+    /// clause: "No joke, we're hiring a new SDR" is hiring.
+    static func clauses(of text: String) -> [Clause] {
+        var clauses: [Clause] = []
+        var sentence: [String] = []
+        var clause = ""
+        var previous: Character?
+        let characters = Array(text)
+        func endClause() {
+            sentence.append(clause)
+            clause = ""
+        }
+        func endSentence(asks: Bool) {
+            endClause()
+            clauses += sentence.map { Clause(words: normalizedBytes($0), asks: asks) }
+            sentence = []
+        }
+        for (index, character) in characters.enumerated() {
+            switch character {
+            case "?": endSentence(asks: true)
+            case "!", "\n": endSentence(asks: false)
+            case "." where index + 1 == characters.count || characters[index + 1].isWhitespace: endSentence(asks: false)
+            case ",", ";", ":", "(", ")", "—", "–": endClause()
+            case "-" where previous?.isWhitespace == true: endClause()
+            default: clause.append(character)
+            }
+            previous = character
+        }
+        endSentence(asks: false)
+        return clauses
+    }
+
+    /// Whether `phrase` occurs in one of `clauses` with no negation (``negations``) among the
+    /// ``negationDistance`` words before it there, in a question when `askedOnly`.
+    static func says(_ phrase: Phrase, in clauses: [Clause], askedOnly: Bool) -> Bool {
+        clauses.contains { clause in
+            guard !askedOnly || clause.asks else { return false }
+            var start = 0
+            while let found = firstByteIndex(of: phrase.needle, in: clause.words, from: start) {
+                if !isNegated(before: found, in: clause.words) { return true }
+                start = found + 1
+            }
+            return false
+        }
+    }
+
+    /// Whether a negation is among the ``negationDistance`` words of normalised `words` before
+    /// the byte at `index`.
+    private static func isNegated(before index: Int, in words: [UInt8]) -> Bool {
+        let before = words[..<index].split(separator: 0x20).map { Substring(decoding: $0, as: UTF8.self) }
+        let after = words[index...].split(separator: 0x20).first.map { Substring(decoding: $0, as: UTF8.self) }
+        return before.indices.suffix(negationDistance).contains { position in
+            let word = before[position]
+            let isNegation = negations.contains(word) || (word == "t" && position > 0 && before[position - 1].hasSuffix("n"))
+            let next = position + 1 < before.count ? before[position + 1] : after
+            return isNegation && next != "only"
+        }
     }
 
     /// Whether "in house" in the normalised `text` is said of a thing of the offer's kind: one of

@@ -190,6 +190,36 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(kinds("Low reply rates? We built a simple checklist for our SDRs."), [.painPoint])
     }
 
+    /// A phrase of asking, switching or an event after a "not", "no", "never" or "n't" in its
+    /// clause says the opposite, and giving advice ("my top recommendations for") is not asking
+    /// for it: such posts add no intent and no timing. Naming a competitor one is happy with is
+    /// still a mention of it (a competitor's customer).
+    func testNegatedPhrasesAndGivenAdviceAreNoBuyingSignals() {
+        let offer = Fixtures.offer()
+        let detector = SignalDetector(offer: offer)
+        func kinds(_ text: String) -> [BuyingSignal.Kind] { detector.signals(in: [Fixtures.post(text, daysAgo: 1)]).map(\.kind) }
+        func card(_ text: String) -> ScoreCard {
+            scorer.score(profile: Fixtures.profile(posts: [Fixtures.post(text, daysAgo: 1)]), offer: offer, source: .csvImport, now: Fixtures.now)
+        }
+        let quiet = card("Great week with the team.")
+        for text in ["My top recommendations for new SDR managers", "Not looking for a tool, happy with Outreach",
+                     "We're not hiring a new SDR this year"] {
+            XCTAssertEqual(kinds(text).filter { $0 != .competitorMention }, [], text)
+            let scored = card(text)
+            XCTAssertEqual(scored.intentReasons.filter { !$0.signal.hasPrefix("post mentions competitor") }, [], text)
+            XCTAssertEqual(scored.timingReasons, quiet.timingReasons, text)
+        }
+        XCTAssertEqual(kinds("We never raised a round and we are not replacing our dialer."), [])
+        XCTAssertEqual(kinds("We don't use Salesloft."), [.competitorMention])
+        XCTAssertEqual(kinds("We're not building our own sales engagement platform."), [])
+        // Asking still counts, and a negation in another clause or "not only" leaves it.
+        XCTAssertEqual(kinds("Recommendations for a dialer?"), [.recommendationRequest])
+        XCTAssertEqual(kinds("Looking at dialers. Recommendations?"), [.recommendationRequest])
+        XCTAssertEqual(kinds("We don't have a dialer yet; can anyone recommend one?"), [.recommendationRequest])
+        XCTAssertEqual(kinds("No joke, we're hiring a new SDR."), [.hiring])
+        XCTAssertEqual(kinds("Not only are we hiring a new SDR, we just launched."), [.hiring, .productLaunch])
+    }
+
     /// A competitor named by an everyday word of a seller's posts ("Outreach": cold outreach,
     /// community outreach) is mentioned only where it is written as a name: capitalised, as a
     /// handle or with its domain. Other competitors count however they are written.
