@@ -35,15 +35,18 @@ public protocol Scorer: Sendable {
 /// 25 when the company's industry falls under the ICP's (``ScoringVocabulary``'s hierarchy; a
 /// known industry outside it takes 10 away), company size 20 (8 when within a factor of two of the
 /// range), role 25 when the title names an ICP role or its synonym (18 when only the function
-/// matches: "VP Marketing" for an ICP "demand generation"), seniority 15, geography 10, skills 5
-/// per match up to 10. A criterion the ICP leaves empty gives half its points. An abbreviation of
-/// several chiefs ("CSO": sales, security or strategy) is read from the person's own words
+/// matches: "VP Marketing" for an ICP "demand generation"), seniority 15, geography 10 (a place the
+/// scorer does not know, "Seattle" alone, is no evidence either way, only one known to be
+/// elsewhere counts against: ``isKnownPlace(_:)``), skills 5 per match up to 10. A criterion the
+/// ICP leaves empty gives half its points. An abbreviation of several chiefs ("CSO": sales,
+/// security or strategy) is read from the person's own words
 /// (``ScoringVocabulary/role(ofTitle:context:)``) and in an ICP from its other titles; a lead's
 /// that nothing tells apart scores 0 for its role and is no evidence either way.
 ///
 /// **Evidence**: each card says how complete the evidence was (``ScoreEvidence``): the share of
 /// the ICP's constrained criteria (role, industry, company size, location) the profile gave
-/// evidence for, and which were missing.
+/// evidence for, and which were missing; a value that is no evidence either way (a place the
+/// scorer does not know) is missing.
 ///
 /// **Intent** (0-100): intent source 15; per recent post, weighted by recency (≤30 days ×1,
 /// ≤90 ×0.6, ≤180 ×0.3): pain point 20 (cap 40), competitor mention 15 (cap 30), asking for
@@ -167,7 +170,7 @@ public struct RuleBasedScorer: Scorer {
         }
         let (timing, timingReasons) = Self.timing(profile: profile, evidence: evidence, posts: posts, signals: postSignals, now: now)
         let composite = Self.composite(fit: fit.points, intent: intent, timing: timing, likelihood: offer.signalLikelihood)
-        let completeness = Self.completeness(evidence, icp: offer.icp)
+        let completeness = Self.completeness(evidence, icp: offer.icp, unread: fit.unread)
 
         let state: BuyerState
         let stateReason: String
@@ -201,14 +204,15 @@ public struct RuleBasedScorer: Scorer {
         return (card, nil)
     }
 
-    /// How complete `evidence` is for the criteria `icp` constrains.
-    static func completeness(_ evidence: FitEvidence, icp: IdealCustomerProfile) -> ScoreEvidence {
+    /// How complete `evidence` is for the criteria `icp` constrains; those named in `unread`
+    /// have a value that says nothing about the ICP (``Fit/unread``) and count as missing.
+    static func completeness(_ evidence: FitEvidence, icp: IdealCustomerProfile, unread: Set<String> = []) -> ScoreEvidence {
         let criteria: [(name: String, isConstrained: Bool, hasEvidence: Bool)] = [
             ("title", !icp.titles.isEmpty || !icp.seniorities.isEmpty, evidence.title != nil),
             ("industry", !icp.industries.isEmpty, evidence.industry != nil),
             ("company size", icp.minimumEmployees != nil || icp.maximumEmployees != nil, evidence.employees != nil),
             ("location", !icp.locations.isEmpty, evidence.location != nil),
-        ]
+        ].map { ($0.0, $0.1, $0.2 && !unread.contains($0.0)) }
         let constrained = criteria.filter(\.isConstrained)
         let known = constrained.filter(\.hasEvidence).count
         let percent = constrained.isEmpty ? 100 : Int((100 * Double(known) / Double(constrained.count)).rounded())
@@ -240,6 +244,10 @@ public struct RuleBasedScorer: Scorer {
         var reasons: [ScoreReason] = []
         /// An industry, size, role or location known and outside the ICP.
         var hasEvidenceAgainst = false
+        /// The criteria (as ``RuleBasedScorer/completeness(_:icp:unread:)`` names them) whose
+        /// value the profile gives says nothing about the ICP, such as a place the scorer does
+        /// not know: no evidence either way, so not counted as evidence.
+        var unread: Set<String> = []
 
         var points: Int { RuleBasedScorer.clamp(reasons.reduce(0) { $0 + $1.points }) }
 
@@ -354,9 +362,13 @@ public struct RuleBasedScorer: Scorer {
             let place = SignalDetector.Phrase(location.value)
             if let match = icp.locations.first(where: { RuleBasedScorer.location(place, isIn: $0) }) {
                 add("located in \(match)", 10, location.source)
-            } else {
+            } else if RuleBasedScorer.isKnownPlace(place) {
                 hasEvidenceAgainst = true
                 add("located in \(RuleBasedScorer.quoted(location.value)), outside the ICP", 0, location.source)
+            } else {
+                // "Seattle" or "Nashville" may well be in the ICP's country: unknown is not elsewhere.
+                unread.insert("location")
+                add("location \"\(RuleBasedScorer.quoted(location.value))\" is no place the scorer knows: no evidence either way", 0, location.source)
             }
         }
 
@@ -415,6 +427,20 @@ public struct RuleBasedScorer: Scorer {
         return locationAliases[country, default: []].contains { $0.occurs(in: place) }
     }
 
+    /// Whether the scorer knows which country `place` is in: its last part names one
+    /// (``lastPartCountry(of:)``), or it names a country or a place the scorer reads as one of
+    /// theirs (a US state, London). Only such a place outside the ICP is evidence against it;
+    /// "Seattle" alone is no evidence either way.
+    static func isKnownPlace(_ place: SignalDetector.Phrase) -> Bool {
+        if lastPartCountry(of: place.text) != nil { return true }
+        if locationAliases.contains(where: { country, aliases in
+            aliases.contains { $0.occurs(in: withoutLookalikes(place, of: country)) }
+        }) { return true }
+        return otherCountryPhrases.contains { $0.occurs(in: place) }
+    }
+
+    private static let otherCountryPhrases = otherCountries.sorted().map(SignalDetector.Phrase.init)
+
     /// The country the last comma-separated part of `place` names, normalised, if it names one:
     /// a country's name, or its two-letter code after one of its ``citiesAbroad``.
     private static func lastPartCountry(of place: String) -> String? {
@@ -426,6 +452,7 @@ public struct RuleBasedScorer: Scorer {
         }
         // A US state's name ends a US place: "Santa Fe, New Mexico" is not in Mexico.
         if parts.count > 1, usStateNames.contains(name) { return unitedStates }
+        if parts.count > 1, let country = regionCodes[name] { return country }
         let country = countryNames[name] ?? name
         return isCountry(country) ? country : nil
     }
@@ -445,6 +472,21 @@ public struct RuleBasedScorer: Scorer {
     ]
 
     private static let unitedStates = SignalDetector.normalize("united states")
+    /// The postal codes of the US states (and DC), Canada's provinces and Australia's states,
+    /// normalised, with their country: read only as the last part of a place ("Nashville, TN",
+    /// "Vancouver, BC", "Sydney, NSW"), as most are also words ("in", "or", "me"). Not those as
+    /// often a country's code there: DE (Germany), IN (India), AR (Argentina), ID (Indonesia).
+    private static let regionCodes: [String: String] = [
+        ("united states", [
+            "al", "ak", "az", "ca", "co", "ct", "fl", "ga", "hi", "il", "ia", "ks", "ky", "la", "me", "md", "ma", "mi", "mn",
+            "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn",
+            "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc",
+        ]),
+        ("canada", ["ab", "bc", "mb", "nb", "ns", "on", "qc"]),
+        ("australia", ["nsw", "vic", "qld", "tas"]),
+    ].reduce(into: [:]) { codes, entry in
+        for code in entry.1 { codes[SignalDetector.normalize(code)] = SignalDetector.normalize(entry.0) }
+    }
     /// The US states' names (not their codes), normalised.
     private static let usStateNames = Set(usStates.filter { $0.count > 2 && !["sf", "nyc", "bay area", "silicon valley"].contains($0) }
         .map(SignalDetector.normalize))

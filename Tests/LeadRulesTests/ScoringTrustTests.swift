@@ -14,6 +14,10 @@ final class ScoringTrustTests: XCTestCase {
         scorer.score(profile: profile, offer: offer, source: .csvImport, now: Fixtures.now)
     }
 
+    private func isIn(_ place: String, _ wanted: String) -> Bool {
+        RuleBasedScorer.location(SignalDetector.Phrase(place), isIn: wanted)
+    }
+
     /// An X bio naming LinkedIn's employer with another legal form or a shorter name, or with an
     /// idiom after "at", is no job change: the fit is LinkedIn's and no timing says "job change".
     /// A card quotes the profile's words it read (a title, an industry, a place, an employer) at
@@ -281,7 +285,6 @@ final class ScoringTrustTests: XCTestCase {
     /// States; Santa Fe, New Mexico is not in Mexico; an X location that names no place is no
     /// evidence against the ICP (it was, and made an X-only lead a poor fit).
     func testPlacesTheScorerCannotMistake() {
-        func isIn(_ place: String, _ wanted: String) -> Bool { RuleBasedScorer.location(SignalDetector.Phrase(place), isIn: wanted) }
         XCTAssertFalse(isIn("Tbilisi, Georgia", "United States"))
         XCTAssertTrue(isIn("Atlanta, Georgia", "United States"))
         XCTAssertFalse(isIn("Perth, WA", "United States"))
@@ -297,5 +300,30 @@ final class ScoringTrustTests: XCTestCase {
                        nowhere.fitReasons.map(\.description).joined(separator: "; "))
         let abroad = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "Berlin, Germany"))
         XCTAssertTrue(abroad.fitReasons.contains { $0.signal.contains("outside the ICP") }, "a place it knows still counts")
+    }
+
+    /// A place the scorer does not know is no evidence either way: an X-only lead in "Seattle"
+    /// is scored as one without a location, not as one outside the ICP (which made it a poor fit
+    /// where the same lead without a location is monitored). A place known to be elsewhere still
+    /// counts against, and a US state's postal code after a comma places a city in the United States.
+    func testAPlaceTheScorerDoesNotKnowIsNoEvidenceEitherWay() {
+        for (place, country) in [("Nashville, TN", "United States"), ("Detroit, MI", "United States"),
+                                 ("Vancouver, BC", "Canada"), ("Sydney, NSW", "Australia")] {
+            XCTAssertTrue(isIn(place, country), place)
+        }
+        XCTAssertFalse(isIn("Nashville, TN", "Tunisia"))
+
+        let unknown = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: nil))
+        for place in ["Seattle", "Boston", "Detroit"] {
+            let scored = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: place))
+            XCTAssertEqual(scored.buyerState, unknown.buyerState, "\(place): \(scored.stateReason)")
+            XCTAssertEqual(scored.evidence?.completeness, unknown.evidence?.completeness, place)
+            XCTAssertFalse(scored.fitReasons.contains { $0.signal.contains("outside the ICP") },
+                           scored.fitReasons.map(\.description).joined(separator: "; "))
+        }
+        for place in ["London", "Toronto, Canada", "Perth, WA"] {
+            let scored = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: place))
+            XCTAssertTrue(scored.fitReasons.contains { $0.signal.contains("outside the ICP") }, "\(place) is known to be elsewhere")
+        }
     }
 }
