@@ -41,12 +41,13 @@ public protocol Scorer: Sendable {
 /// ICP leaves empty gives half its points. An abbreviation of several chiefs ("CSO": sales,
 /// security or strategy) is read from the person's own words
 /// (``ScoringVocabulary/role(ofTitle:context:)``) and in an ICP from its other titles; a lead's
-/// that nothing tells apart scores 0 for its role and is no evidence either way.
+/// that nothing tells apart scores 0 for its role and is no evidence either way (its evidence
+/// lacks the title).
 ///
 /// **Evidence**: each card says how complete the evidence was (``ScoreEvidence``): the share of
 /// the ICP's constrained criteria (role, industry, company size, location) the profile gave
 /// evidence for, and which were missing; a value that is no evidence either way (a place the
-/// scorer does not know) is missing.
+/// scorer does not know, a title nothing tells apart) is missing.
 ///
 /// **Intent** (0-100): intent source 15; per recent post, weighted by recency (≤30 days ×1,
 /// ≤90 ×0.6, ≤180 ×0.3): pain point 20 (cap 40), competitor mention 15 (cap 30), asking for
@@ -246,7 +247,8 @@ public struct RuleBasedScorer: Scorer {
         var hasEvidenceAgainst = false
         /// The criteria (as ``RuleBasedScorer/completeness(_:icp:unread:)`` names them) whose
         /// value the profile gives says nothing about the ICP, such as a place the scorer does
-        /// not know: no evidence either way, so not counted as evidence.
+        /// not know or a title nothing tells apart ("CSO"): no evidence either way, so not
+        /// counted as evidence.
         var unread: Set<String> = []
 
         var points: Int { RuleBasedScorer.clamp(reasons.reduce(0) { $0 + $1.points }) }
@@ -315,7 +317,8 @@ public struct RuleBasedScorer: Scorer {
                     add("title \"\(RuleBasedScorer.quoted(title.value))\" is in the same function as \(sameFunction)\(newer)", 18, title.source)
                 } else if case let open = openReadings(of: title.value, evidence: evidence, reading: reading), !open.isEmpty {
                     // "CSO" alone, one of whose readings an ICP title names or shares a function
-                    // with: no evidence either way.
+                    // with: no evidence either way, nor evidence of the role at all.
+                    unread.insert("title")
                     add("title \"\(RuleBasedScorer.quoted(title.value))\" may be \(open.joined(separator: ", ")): nothing says which\(newer)", 0, title.source)
                 } else {
                     hasEvidenceAgainst = true

@@ -252,6 +252,19 @@ final class ScoringTrustTests: XCTestCase {
                        "\(evidence.titleContext)")
     }
 
+    /// A title nothing tells apart tells nothing of the role, so it is no evidence: an X-only
+    /// "CSO | Dad" in Austin is judged as the same lead whose bio names no role ("Dad"), not as
+    /// one whose evidence is half complete (which made it a poor fit).
+    func testATitleThatTellsNothingIsNoEvidence() {
+        let cso = card(CrossPlatformFitTests.xOnly(bio: "CSO | Dad"))
+        let dad = card(CrossPlatformFitTests.xOnly(bio: "Dad"))
+        XCTAssertTrue(cso.fitReasons.contains { $0.signal.hasSuffix("nothing says which") },
+                      cso.fitReasons.map(\.description).joined(separator: "; "))
+        XCTAssertEqual(cso.buyerState, dad.buyerState, cso.stateReason)
+        XCTAssertEqual(cso.evidence?.completeness, dad.evidence?.completeness)
+        XCTAssertEqual(cso.evidence?.missing, dad.evidence?.missing)
+    }
+
     /// Whom a title serves is not its seniority: an assistant to a CEO is no C-level.
     func testAnAssistantToAnExecutiveIsNotThatExecutive() {
         let vocabulary = ScoringVocabulary.standard
