@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "JSONCodec", path: "Shared/JSONCodec"),
         // Domain model, message contracts and the pure pipeline logic (no Kafka).
         .target(name: "LeadModel", dependencies: ["JSONCodec"], path: "Shared/LeadModel"),
-        // The scorer's vocabulary (titles, industries) is data: Shared/LeadRules/Vocabulary/*.json.
+        // The scorer's vocabulary (titles, industries, places) is data: Shared/LeadRules/Vocabulary/*.json.
         .target(name: "LeadRules", dependencies: ["JSONCodec", "LeadModel"], path: "Shared/LeadRules", resources: [.copy("Vocabulary")]),
         // glibc's malloc.h (allocator statistics) for the heap trimmer; empty elsewhere.
         .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),

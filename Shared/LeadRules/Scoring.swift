@@ -35,9 +35,11 @@ public protocol Scorer: Sendable {
 /// 25 when the company's industry falls under the ICP's (``ScoringVocabulary``'s hierarchy; a
 /// known industry outside it takes 10 away), company size 20 (8 when within a factor of two of the
 /// range), role 25 when the title names an ICP role or its synonym (18 when only the function
-/// matches: "VP Marketing" for an ICP "demand generation"), seniority 15, geography 10 (a place the
-/// scorer does not know, "Seattle" alone, is no evidence either way, only one known to be
-/// elsewhere counts against: ``isKnownPlace(_:)``), skills 5 per match up to 10. A criterion the
+/// matches: "VP Marketing" for an ICP "demand generation"), seniority 15, geography 10 (places are
+/// known by their country, a US state, or a city or region of the ``Gazetteer``: "Seattle",
+/// "Amsterdam", "Remote — EU"; only one known to be elsewhere counts against, while a place the
+/// scorer does not know, or a region that may hold the ICP's country, is no evidence either way:
+/// ``placement(of:areas:in:)``), skills 5 per match up to 10. A criterion the
 /// ICP leaves empty gives half its points. An abbreviation of several chiefs ("CSO": sales,
 /// security or strategy) is read from the person's own words
 /// (``ScoringVocabulary/role(ofTitle:context:)``) and in an ICP from its other titles; a lead's
@@ -47,7 +49,7 @@ public protocol Scorer: Sendable {
 /// **Evidence**: each card says how complete the evidence was (``ScoreEvidence``): the share of
 /// the ICP's constrained criteria (role, industry, company size, location) the profile gave
 /// evidence for, and which were missing; a value that is no evidence either way (a place the
-/// scorer does not know, a title nothing tells apart) is missing.
+/// scorer does not know or cannot place against the ICP, a title nothing tells apart) is missing.
 ///
 /// **Intent** (0-100): intent source 15; per recent post, weighted by recency (≤30 days ×1,
 /// ≤90 ×0.6, ≤180 ×0.3): pain point 20 (cap 40), competitor mention 15 (cap 30), asking for
@@ -363,15 +365,21 @@ public struct RuleBasedScorer: Scorer {
             guard !icp.locations.isEmpty else { return add("no location constraint", 5) }
             guard let location else { return }
             let place = SignalDetector.Phrase(location.value)
-            if let match = icp.locations.first(where: { RuleBasedScorer.location(place, isIn: $0) }) {
-                add("located in \(match)", 10, location.source)
-            } else if RuleBasedScorer.isKnownPlace(place) {
+            let areas = RuleBasedScorer.areas(of: place)
+            let placements = icp.locations.map { RuleBasedScorer.placement(of: place, areas: areas, in: $0) }
+            if let index = placements.firstIndex(of: .inside) {
+                add("located in \(icp.locations[index])", 10, location.source)
+            } else if placements.allSatisfy({ $0 == .outside }) {
                 hasEvidenceAgainst = true
                 add("located in \(RuleBasedScorer.quoted(location.value)), outside the ICP", 0, location.source)
-            } else {
-                // "Seattle" or "Nashville" may well be in the ICP's country: unknown is not elsewhere.
+            } else if areas.named.isEmpty {
+                // "Springfield Gardens" may well be in the ICP's country: unknown is not elsewhere.
                 unread.insert("location")
                 add("location \"\(RuleBasedScorer.quoted(location.value))\" is no place the scorer knows: no evidence either way", 0, location.source)
+            } else {
+                // "Remote — EU" for an ICP of Germany: it may be there or not.
+                unread.insert("location")
+                add("location \"\(RuleBasedScorer.quoted(location.value))\" may be in the ICP or not: no evidence either way", 0, location.source)
             }
         }
 
@@ -415,31 +423,76 @@ public struct RuleBasedScorer: Scorer {
         }
     }
 
-    /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States").
-    /// A place whose last part is a country is in that country only ("Sydney, New South Wales,
-    /// Australia" is not in the United Kingdom, "London, Ontario, Canada" neither), when the ICP
-    /// location is a country too.
+    /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States"):
+    /// ``placement(of:areas:in:)`` is ``Placement/inside``.
     static func location(_ place: SignalDetector.Phrase, isIn wanted: String) -> Bool {
-        let normalized = SignalDetector.normalize(wanted)
-        let country = countryNames[normalized] ?? normalized
-        if isCountry(country), let placeCountry = lastPartCountry(of: place.text) {
-            return placeCountry == country
-        }
-        if SignalDetector.Phrase(wanted).occurs(in: place) { return true }
-        let place = withoutLookalikes(place, of: country)
-        return locationAliases[country, default: []].contains { $0.occurs(in: place) }
+        placement(of: place, areas: areas(of: place), in: wanted) == .inside
     }
 
-    /// Whether the scorer knows which country `place` is in: its last part names one
-    /// (``lastPartCountry(of:)``), or it names a country or a place the scorer reads as one of
-    /// theirs (a US state, London). Only such a place outside the ICP is evidence against it;
-    /// "Seattle" alone is no evidence either way.
-    static func isKnownPlace(_ place: SignalDetector.Phrase) -> Bool {
-        if lastPartCountry(of: place.text) != nil { return true }
-        if locationAliases.contains(where: { country, aliases in
-            aliases.contains { $0.occurs(in: withoutLookalikes(place, of: country)) }
-        }) { return true }
-        return otherCountryPhrases.contains { $0.occurs(in: place) }
+    /// Where a place stands against one ICP location.
+    enum Placement: Equatable {
+        case inside
+        /// Known to be elsewhere: evidence against the ICP.
+        case outside
+        /// No evidence either way: a place the scorer does not know, or an area that may or may
+        /// not be in the ICP location ("Remote — EU" for Germany).
+        case unknown
+    }
+
+    /// The areas a place names, each as the countries (normalised) it may be in.
+    struct PlaceAreas {
+        /// Every area named; one country when the place's last part names it (``lastPartCountry(of:)``).
+        var named: [Set<String>]
+        /// The country the last part names, which wins over every other name in the place:
+        /// "Paris, TX" is in the United States, not in France.
+        var lastPartCountry: String?
+        /// Whether the scorer knows an area of the place without the ``Gazetteer``'s cities and
+        /// regions: a country, a US state, another alias (London).
+        var isKnownWithoutGazetteer: Bool
+    }
+
+    /// The areas free-text `place` names: the country its last part names, else the countries,
+    /// their aliases (a US state, London) and the ``Gazetteer``'s cities and regions in it.
+    static func areas(of place: SignalDetector.Phrase) -> PlaceAreas {
+        if let country = lastPartCountry(of: place.text) {
+            return PlaceAreas(named: [[country]], lastPartCountry: country, isKnownWithoutGazetteer: true)
+        }
+        var named: [Set<String>] = locationAliases.keys.sorted().filter { country in
+            locationAliases[country, default: []].contains { $0.occurs(in: withoutLookalikes(place, of: country)) }
+        }.map { [$0] }
+        named += otherCountryPhrases.filter { $0.occurs(in: place) }.map { [$0.text] }
+        let isKnown = !named.isEmpty
+        return PlaceAreas(named: named + Gazetteer.standard.areas(in: place.text), lastPartCountry: nil, isKnownWithoutGazetteer: isKnown)
+    }
+
+    /// Where `place`, which names `areas` (``areas(of:)``), stands against the ICP location
+    /// `wanted`. For a country or a region of the ``Gazetteer`` ("EMEA"): inside when the place
+    /// names it or an area within it ("Vancouver" in Canada, "Amsterdam" in EMEA; a place whose
+    /// last part is a country is in that country only: "London, Ontario, Canada" is not in the
+    /// United Kingdom), outside when every area it names lies elsewhere ("Remote — EU" for the
+    /// United States), else unknown ("Remote — EU" for Germany). For anything else ("Texas",
+    /// "Bay Area"): inside when the place names it, outside when the scorer knows the place's
+    /// country without the gazetteer or it is another country than `wanted`'s, else unknown
+    /// ("Austin" for Texas: the gazetteer knows only the country).
+    static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, in wanted: String) -> Placement {
+        let normalized = SignalDetector.normalize(wanted)
+        let country = countryNames[normalized] ?? normalized
+        let scope: Set<String>? = isCountry(country) ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)]
+        if isCountry(country), let placeCountry = areas.lastPartCountry {
+            return placeCountry == country ? .inside : .outside
+        }
+        if SignalDetector.Phrase(wanted).occurs(in: place)
+            || locationAliases[country, default: []].contains(where: { $0.occurs(in: withoutLookalikes(place, of: country)) }) {
+            return .inside
+        }
+        if let scope {
+            if areas.named.contains(where: { $0.isSubset(of: scope) }) { return .inside }
+            return !areas.named.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: scope) }) ? .outside : .unknown
+        }
+        guard !areas.named.isEmpty else { return .unknown }
+        if areas.isKnownWithoutGazetteer { return .outside }
+        let wantedCountries = Set(self.areas(of: SignalDetector.Phrase(wanted)).named.joined())
+        return !wantedCountries.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: wantedCountries) }) ? .outside : .unknown
     }
 
     private static let otherCountryPhrases = otherCountries.sorted().map(SignalDetector.Phrase.init)
@@ -456,6 +509,8 @@ public struct RuleBasedScorer: Scorer {
         // A US state's name ends a US place: "Santa Fe, New Mexico" is not in Mexico.
         if parts.count > 1, usStateNames.contains(name) { return unitedStates }
         if parts.count > 1, let country = regionCodes[name] { return country }
+        // A province or state of another country: "London, Ontario" is not in the United Kingdom.
+        if parts.count > 1, let country = Gazetteer.standard.subdivisions[Gazetteer.folded(String(last))] { return country }
         let country = countryNames[name] ?? name
         return isCountry(country) ? country : nil
     }
@@ -515,7 +570,8 @@ public struct RuleBasedScorer: Scorer {
         }
     }
 
-    private static func isCountry(_ normalized: String) -> Bool {
+    /// Whether the scorer knows `normalized` as a country's name.
+    static func isCountry(_ normalized: String) -> Bool {
         otherCountries.contains(normalized) || locationAliases[normalized] != nil
     }
 

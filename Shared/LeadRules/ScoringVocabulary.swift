@@ -5,7 +5,8 @@ import LeadModel
 /// each function and seniority, and a small industry hierarchy.
 ///
 /// The defaults are data, `Vocabulary/roles.json` and `Vocabulary/industries.json` next to this
-/// file (bundled with the module); an offer adds its own with ``extended(with:)``. All matching
+/// file (bundled with the module; places are the ``Gazetteer``'s, `Vocabulary/places.json`); an
+/// offer adds its own with ``extended(with:)``. All matching
 /// is on whole words of ``SignalDetector/normalize(_:)`` text, with "&" read as "and".
 public struct ScoringVocabulary: Sendable {
     /// What a job title says: its functions, its seniority and its words with abbreviations expanded.
@@ -64,7 +65,8 @@ public struct ScoringVocabulary: Sendable {
         }
     }()
 
-    private static func resource(_ name: String) throws -> Data {
+    /// The bundled data file `Vocabulary/<name>.json` (also the ``Gazetteer``'s).
+    static func resource(_ name: String) throws -> Data {
         guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Vocabulary")
             ?? Bundle.module.url(forResource: name, withExtension: "json")
         else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "Vocabulary/\(name).json"]) }

@@ -315,10 +315,11 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(abroad.fitReasons.contains { $0.signal.contains("outside the ICP") }, "a place it knows still counts")
     }
 
-    /// A place the scorer does not know is no evidence either way: an X-only lead in "Seattle"
-    /// is scored as one without a location, not as one outside the ICP (which made it a poor fit
-    /// where the same lead without a location is monitored). A place known to be elsewhere still
-    /// counts against, and a US state's postal code after a comma places a city in the United States.
+    /// A place the scorer does not know is no evidence either way: an X-only lead in "Springfield
+    /// Gardens" is scored as one without a location, not as one outside the ICP (which made it a
+    /// poor fit where the same lead without a location is monitored). A place known to be
+    /// elsewhere still counts against, and a US state's postal code after a comma places a city
+    /// in the United States.
     func testAPlaceTheScorerDoesNotKnowIsNoEvidenceEitherWay() {
         for (place, country) in [("Nashville, TN", "United States"), ("Detroit, MI", "United States"),
                                  ("Vancouver, BC", "Canada"), ("Sydney, NSW", "Australia")] {
@@ -327,7 +328,7 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertFalse(isIn("Nashville, TN", "Tunisia"))
 
         let unknown = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: nil))
-        for place in ["Seattle", "Boston", "Detroit"] {
+        for place in ["Springfield Gardens", "Lake Wobegon", "Lower Wobbleton"] {
             let scored = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: place))
             XCTAssertEqual(scored.buyerState, unknown.buyerState, "\(place): \(scored.stateReason)")
             XCTAssertEqual(scored.evidence?.completeness, unknown.evidence?.completeness, place)
@@ -338,5 +339,61 @@ final class ScoringTrustTests: XCTestCase {
             let scored = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: place))
             XCTAssertTrue(scored.fitReasons.contains { $0.signal.contains("outside the ICP") }, "\(place) is known to be elsewhere")
         }
+    }
+
+    /// The scorer's gazetteer (`Vocabulary/places.json`) knows major cities and the regions people
+    /// write: Amsterdam, São Paulo, Pune, Manchester and "Remote — EU" are outside a US ICP again
+    /// (after "a place the scorer does not know is no evidence", they were unknown and such leads
+    /// monitored instead of poor fit), Seattle, Boston and Denver are in it, a US state after a
+    /// comma wins over a city abroad of the same name ("Paris, TX"), accents and case do not
+    /// matter, and a city is in an ICP that names its country ("Vancouver" in one with Canada)
+    /// or its region ("Amsterdam" in "EMEA"). A region that holds an ICP country is no evidence
+    /// either way ("Remote — EU" for an ICP of the United Kingdom and Germany).
+    func testTheGazetteerPlacesMajorCitiesAndRegions() {
+        let marketer = { (place: String?) in CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: place) }
+        let abroad = card(marketer("Berlin, Germany"))
+        for place in ["Amsterdam", "São Paulo", "Sao Paulo", "SÃO PAULO", "Sa\u{0303}o Paulo", "Remote \u{2014} EU", "Pune", "Manchester",
+                      "Paris", "Bengaluru", "Zurich", "Zürich", "EMEA", "Tel Aviv", "Mexico City"] {
+            XCTAssertFalse(isIn(place, "United States"), place)
+            let scored = card(marketer(place))
+            XCTAssertTrue(scored.fitReasons.contains { $0.signal.contains("outside the ICP") },
+                          "\(place): " + scored.fitReasons.map(\.description).joined(separator: "; "))
+            XCTAssertEqual(scored.buyerState, abroad.buyerState, "\(place): \(scored.stateReason)")
+            XCTAssertEqual(scored.evidence?.completeness, abroad.evidence?.completeness, place)
+        }
+        let home = card(marketer("Austin, TX"))
+        for place in ["Seattle", "Boston", "Denver", "Paris, TX", "Paris, Texas", "Portland", "Salt Lake City", "Greater Boston Area",
+                      "Manchester, NH", "Dublin, OH", "Nashville"] {
+            XCTAssertTrue(isIn(place, "United States"), place)
+            let scored = card(marketer(place))
+            XCTAssertTrue(scored.fitReasons.contains { $0.signal == "located in United States" },
+                          "\(place): " + scored.fitReasons.map(\.description).joined(separator: "; "))
+            XCTAssertEqual(scored.buyerState, home.buyerState, "\(place): \(scored.stateReason)")
+        }
+        // Whole words only, and names the list leaves out as ambiguous stay unknown.
+        for place in ["Springfield Gardens", "Eugene, Oregon", "Parisian Heights", "Cambridge", "Birmingham"] {
+            XCTAssertFalse(card(marketer(place)).fitReasons.contains { $0.signal.contains("outside the ICP") }, place)
+        }
+        XCTAssertTrue(isIn("Eugene, Oregon", "United States"))
+
+        // A city in its country and its regions, a province's name after a comma naming its country.
+        let placed: [(place: String, wanted: String, isIn: Bool)] = [
+            ("Vancouver", "Canada", true), ("Vancouver", "United States", false), ("London, Ontario", "Canada", true),
+            ("London, Ontario", "United Kingdom", false), ("Manchester", "United Kingdom", true), ("Amsterdam", "EMEA", true),
+            ("Remote \u{2014} EU", "Europe", true), ("Seattle", "Europe", false),
+        ]
+        for (place, wanted, expected) in placed {
+            XCTAssertEqual(isIn(place, wanted), expected, "\(place) in \(wanted)")
+        }
+        var northAmerica = Fixtures.offer()
+        northAmerica.icp.locations = ["United States", "Canada"]
+        XCTAssertTrue(card(marketer("Vancouver"), offer: northAmerica).fitReasons.contains { $0.signal == "located in Canada" })
+
+        var europe = Fixtures.offer()
+        europe.icp.locations = ["United Kingdom", "Germany"]
+        let eu = card(marketer("Remote \u{2014} EU"), offer: europe)
+        XCTAssertFalse(eu.fitReasons.contains { $0.signal.contains("outside the ICP") || $0.signal.hasPrefix("located in") },
+                       eu.fitReasons.map(\.description).joined(separator: "; "))
+        XCTAssertTrue(card(marketer("São Paulo"), offer: europe).fitReasons.contains { $0.signal.contains("outside the ICP") })
     }
 }

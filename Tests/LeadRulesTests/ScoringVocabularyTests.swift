@@ -128,6 +128,25 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertFalse(vocabulary.industry("Software", isUnder: "security software"))
     }
 
+    /// The gazetteer (`Vocabulary/places.json`) names only countries the scorer knows, keeps out
+    /// names of several places and everyday words, and reads names without accents or case.
+    func testTheGazetteerNamesKnownCountriesAndNoAmbiguousNames() throws {
+        let gazetteer = Gazetteer.standard
+        XCTAssertGreaterThan(gazetteer.areas.count, 300)
+        for (name, countries) in gazetteer.areas {
+            for country in countries { XCTAssertTrue(RuleBasedScorer.isCountry(country), "\(name): \(country)") }
+        }
+        for country in Set(gazetteer.subdivisions.values) { XCTAssertTrue(RuleBasedScorer.isCountry(country), country) }
+        for name in ["cambridge", "birmingham", "richmond", "victoria", "nice", "reading", "york", "cali", "springfield", "la", "in", "de"] {
+            XCTAssertNil(gazetteer.areas[name], name)
+        }
+        XCTAssertEqual(gazetteer.areas(in: "SAO PAULO"), gazetteer.areas(in: "São Paulo"))
+        XCTAssertEqual(gazetteer.areas(in: "Zurich"), [[SignalDetector.normalize("switzerland")]])
+        XCTAssertEqual(gazetteer.areas(in: "New Delhi, India"), [[SignalDetector.normalize("india")]])
+        XCTAssertEqual(gazetteer.areas(in: "Eugene, Oregon"), [])
+        XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"], "united states": ["paris"]}, "regions": {}, "subdivisions": {}}"#.utf8)))
+    }
+
     func testAnOfferExtendsTheVocabulary() {
         XCTAssertNil(vocabulary.role(ofTitle: "Chief Evangelist")?.functions.first)
         XCTAssertFalse(vocabulary.industry("Agritech", isUnder: "software"))

@@ -1,0 +1,106 @@
+import Foundation
+import LeadModel
+
+/// The places the rule scorer knows beyond countries and US states: major cities with their
+/// country, the regions people write ("Remote — EU", "EMEA") with the countries each may be in,
+/// and the states and provinces of other countries that end a place ("London, Ontario").
+///
+/// The defaults are data, `Vocabulary/places.json` next to this file (bundled with the module),
+/// whose `about` says what is left out and why (Cambridge, Birmingham). Names are matched as whole
+/// words of ``SignalDetector/normalize(_:)`` text without accents (``folded(_:)``), so "Sao
+/// Paulo" is São Paulo; countries are named as ``RuleBasedScorer`` names them, normalised
+/// (``SignalDetector/normalize(_:)``, padded).
+struct Gazetteer: Sendable {
+    /// Every city and region name, folded, with the countries the place it names may be in: one
+    /// for a city, several for a region.
+    private(set) var areas: [String: Set<String>] = [:]
+    /// The region names, folded, with their countries: what an ICP location may name.
+    private(set) var regions: [String: Set<String>] = [:]
+    /// States and provinces of other countries, folded, with their country; read only as a
+    /// place's last part.
+    private(set) var subdivisions: [String: String] = [:]
+    /// The most words in a name of ``areas``.
+    private var longestName = 1
+
+    /// The bundled defaults.
+    static let standard: Gazetteer = {
+        do {
+            return try Gazetteer(json: try ScoringVocabulary.resource("places"))
+        } catch {
+            fatalError("the scorer's bundled gazetteer does not load: \(error)")
+        }
+    }()
+
+    /// Reads a gazetteer of the shape of `Vocabulary/places.json`; throws when a name is given
+    /// two countries, as the file keeps out names of several places.
+    init(json: Data) throws {
+        struct Region: Decodable {
+            var names: [String]
+            var countries: [String]
+        }
+        struct Places: Decodable {
+            var cities: [String: [String]]
+            var regions: [String: Region]
+            var subdivisions: [String: [String]]
+        }
+        let places = try JSONDecoder().decode(Places.self, from: json)
+        for (country, names) in places.cities {
+            for name in names { try add(name, in: [SignalDetector.normalize(country)]) }
+        }
+        for region in places.regions.values {
+            let countries = Set(region.countries.map(SignalDetector.normalize))
+            for name in region.names {
+                try add(name, in: countries)
+                regions[Self.folded(name)] = countries
+            }
+        }
+        for (country, names) in places.subdivisions {
+            for name in names { subdivisions[Self.folded(name)] = SignalDetector.normalize(country) }
+        }
+    }
+
+    private mutating func add(_ name: String, in countries: Set<String>) throws {
+        let key = Self.folded(name)
+        if let listed = areas[key], listed != countries {
+            throw LeadModelRuleError("'\(name)' is in the gazetteer for \(listed.sorted()) and \(countries.sorted())")
+        }
+        areas[key] = countries
+        longestName = max(longestName, key.split(separator: " ").count)
+    }
+
+    /// The areas the names in `place` stand for, each as the countries it may be in, in the
+    /// order they occur ("Remote — EU": Europe's countries; "Tokyo / Seoul": Japan, then South Korea).
+    func areas(in place: String) -> [Set<String>] {
+        let words = Self.folded(place).split(separator: " ")
+        var found: [Set<String>] = []
+        var start = 0
+        while start < words.count {
+            // The longest name starting here, so "New Delhi" is read once and "Mexico City" whole.
+            var length = min(longestName, words.count - start)
+            while length > 0, areas[words[start..<start + length].joined(separator: " ")] == nil { length -= 1 }
+            if length > 0, let countries = areas[words[start..<start + length].joined(separator: " ")] {
+                found.append(countries)
+                start += length
+            } else {
+                start += 1
+            }
+        }
+        return found
+    }
+
+    /// `text` normalised (``SignalDetector/normalize(_:)``) without accents, however written
+    /// ("São", "SÃO" or "Sa" + a combining tilde + "o" is "sao"); letters that are no letter plus
+    /// an accent ("ø", "ł") stay.
+    static func folded(_ text: String) -> String {
+        var plain = text
+        if !text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var scalars = String.UnicodeScalarView()
+            scalars.append(contentsOf: text.decomposedStringWithCanonicalMapping.unicodeScalars.filter {
+                $0.properties.generalCategory != .nonspacingMark
+            })
+            plain = String(scalars)
+        }
+        // Without the padding of one space on each side.
+        return String(decoding: SignalDetector.normalizedBytes(plain).dropFirst().dropLast(), as: UTF8.self)
+    }
+}
