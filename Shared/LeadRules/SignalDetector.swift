@@ -181,8 +181,13 @@ public struct SignalDetector: Sendable {
     /// Signals in posts, in post order; one signal per kind and matched phrase per post.
     public func signals(in posts: [Post]) -> [Signal] {
         var found: [Signal] = []
+        // A post published on LinkedIn and X alike (or twice on one) is said once: the same text
+        // within `copyWindow` of a post kept before it is a copy, whatever its id.
+        var kept: [[UInt8]: [Date]] = [:]
         for post in posts {
             let text = Self.normalizedBytes(post.text)
+            if kept[text]?.contains(where: { abs($0.timeIntervalSince(post.date)) <= Self.copyWindow }) == true { continue }
+            kept[text, default: []].append(post.date)
             func add(_ kind: Kind, _ phrases: [Phrase]) {
                 for phrase in phrases where phrase.occurs(in: text) {
                     found.append(Signal(kind: kind, detail: phrase.text, date: post.date, postID: post.id))
@@ -329,18 +334,39 @@ public struct SignalDetector: Sendable {
         return false
     }
 
-    /// Signals in the orbit: engagement with competitors and adjacent vendors.
+    /// How far apart two posts of the same text are copies of one (``signals(in:)``): two days.
+    static let copyWindow: TimeInterval = 2 * 86_400
+
+    /// Signals in the orbit: engagement with competitors and adjacent vendors, one per account
+    /// whichever platforms it was engaged with on (a competitor is known by the name the offer
+    /// gives it, another account by its display name): its interactions added up, dated at the
+    /// last of them, under the name of the first target of it.
     public func signals(in orbit: [OrbitTarget]) -> [Signal] {
-        orbit.compactMap { target in
+        var found: [Signal] = []
+        var accounts: [String: Int] = [:]
+        for target in orbit {
+            let kind: Kind
+            let account: String
             switch target.classification {
             case .competitor:
-                Signal(kind: .competitorEngagement, detail: target.name, date: target.lastSeen, count: target.interactionCount)
+                kind = .competitorEngagement
+                account = orbitCompetitors.competitor(name: target.name, handle: target.handle) ?? Self.normalize(target.name)
             case .adjacentVendor:
-                Signal(kind: .adjacentEngagement, detail: target.name, date: target.lastSeen, count: target.interactionCount)
+                kind = .adjacentEngagement
+                account = Self.normalize(target.name)
             case .thoughtLeader, .peer:
-                nil
+                continue
+            }
+            let key = "\(kind.rawValue) \(account)"
+            if let index = accounts[key] {
+                found[index].count = found[index].count.addingSaturated(target.interactionCount)
+                found[index].date = max(found[index].date, target.lastSeen)
+            } else {
+                accounts[key] = found.count
+                found.append(Signal(kind: kind, detail: target.name, date: target.lastSeen, count: target.interactionCount))
             }
         }
+        return found
     }
 
     /// Signals of orbit clusters, in cluster order: a competitor cluster, or a new cluster

@@ -119,6 +119,36 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(card(seenOnLinkedIn).intentReasons.contains { $0.signal.hasPrefix("engages with competitor outreach-io") })
     }
 
+    /// A post published on both platforms (the same text within a day, two ids) is one signal,
+    /// and a competitor engaged with on both is one engagement: each counted twice before, 40 + 40
+    /// points of intent for one question, 20 for one competitor where the rule says 10 each, and
+    /// twice in account heat.
+    func testWhatAPersonSaysOrEngagesWithOnBothPlatformsCountsOnce() {
+        let text = "Can anyone recommend a sales engagement platform? Manual prospecting is killing us"
+        let linkedin = Fixtures.post(text, daysAgo: 2, id: "li-1")
+        var x = Fixtures.post(text, daysAgo: 1.6, id: "x-1")
+        x.platform = .x
+        let once = card(Fixtures.profile(posts: [linkedin]))
+        let crossPosted = card(Fixtures.profile(posts: [x, linkedin]))
+        XCTAssertEqual(crossPosted.intent, once.intent)
+        XCTAssertEqual(crossPosted.intentReasons.count, once.intentReasons.count, "\(crossPosted.intentReasons)")
+        // Said again a week later, it is said again.
+        XCTAssertGreaterThan(card(Fixtures.profile(posts: [linkedin, Fixtures.post(text, daysAgo: 9, id: "li-2")])).intent, once.intent)
+
+        func target(_ handle: String, _ name: String, on platform: Platform) -> OrbitTarget {
+            OrbitTarget(platform: platform, handle: handle, name: name, classification: .competitor, interactionCount: 3,
+                        firstSeen: Fixtures.daysAgo(40), lastSeen: Fixtures.daysAgo(platform == .x ? 2 : 5))
+        }
+        let both = Fixtures.profile(orbit: [target("Outreach", "Outreach", on: .x), target("outreach-io", "Outreach", on: .linkedin)])
+        let engagements = card(both).intentReasons.filter { $0.signal.hasPrefix("engages with competitor") }
+        XCTAssertEqual(engagements.map(\.points), [10], "\(engagements)")
+        let contribution = AccountSignalAggregator.contribution(
+            of: both, leadID: "lead-1", runID: "run-1", accountID: "acct-1", offer: Fixtures.offer(), at: Fixtures.now)
+        let counted = contribution.signals.filter { $0.kind == .competitorEngagement }
+        XCTAssertEqual(counted.map(\.count), [6], "one engagement, its interactions added")
+        XCTAssertEqual(counted.map(\.date), [Fixtures.daysAgo(2)], "last seen on either")
+    }
+
     /// A LinkedIn role dated ahead (an announced move) has not started: it reads "starts in",
     /// not "0 days ago". Within the first-90-days window it is that window's timing; a start
     /// further ahead than that is no timing at all.
