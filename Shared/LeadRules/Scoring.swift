@@ -202,7 +202,8 @@ public struct RuleBasedScorer: Scorer {
         let missingReasons = completeness.missing.map { ScoreReason(signal: "missing: \($0)", points: 0) }
         let card = ScoreCard(
             fit: fit.points, intent: Self.clamp(intent), timing: timing, composite: composite, buyerState: state,
-            fitReasons: fit.reasons + missingReasons, intentReasons: intentReasons, timingReasons: timingReasons,
+            fitReasons: Self.addingUp(fit.reasons, to: fit.points) + missingReasons,
+            intentReasons: Self.addingUp(intentReasons, to: Self.clamp(intent)), timingReasons: Self.addingUp(timingReasons, to: timing),
             stateReason: stateReason, scorer: name, scoredAt: now, evidence: completeness)
         return (card, nil)
     }
@@ -755,6 +756,14 @@ public struct RuleBasedScorer: Scorer {
     }
 
     static func clamp(_ value: Int) -> Int { min(100, max(0, value)) }
+
+    /// `reasons`, and when their points add up to other than `score` (held within 0 and 100), a
+    /// last reason that says so with the difference: a card's reasons add up to its score.
+    static func addingUp(_ reasons: [ScoreReason], to score: Int) -> [ScoreReason] {
+        let sum = reasons.reduce(0) { $0 + $1.points }
+        guard sum != score else { return reasons }
+        return reasons + [ScoreReason(signal: "held at \(score) (the reasons above add up to \(sum))", points: score - sum)]
+    }
 }
 
 /// Whether a scored lead qualifies for automatic sequence enrollment.

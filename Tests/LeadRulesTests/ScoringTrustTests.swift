@@ -149,6 +149,32 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertEqual(counted.map(\.date), [Fixtures.daysAgo(2)], "last seen on either")
     }
 
+    /// Each score's reasons add up to it: where they add up to more than 100 or less than 0, a
+    /// last reason says the score was held there and by how much. Before, two matching skills
+    /// made fit reasons add up to 105 under a fit of 100, and a salesperson checking the sum found
+    /// five points nobody explained.
+    func testEveryScoresReasonsAddUpToIt() {
+        let rich = [
+            Fixtures.post("Can anyone recommend an alternative to Outreach? Manual prospecting and low reply rates are killing us", daysAgo: 1, id: "p1"),
+            Fixtures.post("Fed up with Outreach sequences. Looking for a new tool, we are switching this quarter", daysAgo: 3, id: "p2"),
+            Fixtures.post("Manual prospecting again today. Any recommendations for a sales engagement platform?", daysAgo: 5, id: "p3"),
+        ]
+        var strong = Fixtures.profile(posts: rich)
+        strong.linkedin?.skills = ["Demand Generation", "Sales Engagement", "Outbound", "Salesforce"]
+        var cards = [card(strong), card(Fixtures.profile()), card(Fixtures.profile(posts: rich))]
+        var abroad = Fixtures.profile(company: "Outreach Partners")
+        abroad.linkedin?.location = "London, United Kingdom"
+        abroad.company?.industry = "Retail"
+        abroad.company?.employeeCount = 3
+        cards.append(card(abroad))
+        for card in cards {
+            XCTAssertEqual(card.fitReasons.reduce(0) { $0 + $1.points }, card.fit, "fit: \(card.fitReasons)")
+            XCTAssertEqual(card.intentReasons.reduce(0) { $0 + $1.points }, card.intent, "intent: \(card.intentReasons)")
+            XCTAssertEqual(card.timingReasons.reduce(0) { $0 + $1.points }, card.timing, "timing: \(card.timingReasons)")
+        }
+        XCTAssertTrue(cards.contains { $0.intentReasons.contains { $0.signal.hasPrefix("held at 100") } }, "the test reaches the cap")
+    }
+
     /// A LinkedIn role dated ahead (an announced move) has not started: it reads "starts in",
     /// not "0 days ago". Within the first-90-days window it is that window's timing; a start
     /// further ahead than that is no timing at all.
