@@ -273,6 +273,10 @@ public struct RuleBasedScorer: Scorer {
             guard let industry else { return }
             if let match = reading.vocabulary.industry(industry.value, firstIn: reading.industries) {
                 add("industry \(RuleBasedScorer.quoted(industry.value)) falls under \(match)", 25, industry.source)
+            } else if let narrower = reading.vocabulary.industry(industry.value, broaderThanOneOf: reading.industries) {
+                unread.insert("industry")
+                add("industry \(RuleBasedScorer.quoted(industry.value)) is broader than \(narrower): no evidence either way", 0,
+                    industry.source)
             } else {
                 hasEvidenceAgainst = true
                 add("industry \(RuleBasedScorer.quoted(industry.value)) is outside the ICP", -10, industry.source)
@@ -461,7 +465,7 @@ public struct RuleBasedScorer: Scorer {
         var named: [Set<String>] = locationAliases.keys.sorted().filter { country in
             locationAliases[country, default: []].contains { $0.occurs(in: withoutLookalikes(place, of: country)) }
         }.map { [$0] }
-        named += otherCountryPhrases.filter { $0.occurs(in: place) }.map { [$0.text] }
+        named += otherCountryPhrases.filter { $0.occurs(in: place) }.map { [countryNames[$0.text] ?? $0.text] }
         let isKnown = !named.isEmpty
         return PlaceAreas(named: named + Gazetteer.standard.areas(in: place.text), lastPartCountry: nil, isKnownWithoutGazetteer: isKnown)
     }
@@ -491,12 +495,45 @@ public struct RuleBasedScorer: Scorer {
             return !areas.named.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: scope) }) ? .outside : .unknown
         }
         guard !areas.named.isEmpty else { return .unknown }
+        // A US state: the place's own state decides when it names one ("Austin, TX" is in Texas,
+        // "Columbus, OH" is not); a place elsewhere in the United States may be in it or not.
+        if let wantedState = usStatesByName[normalized] ?? usStatesByCode[normalized] {
+            if let state = usState(of: place.text) { return state == wantedState ? .inside : .outside }
+            return areas.named.contains { $0.contains(unitedStates) } ? .unknown : .outside
+        }
         if areas.isKnownWithoutGazetteer { return .outside }
         let wantedCountries = Set(self.areas(of: SignalDetector.Phrase(wanted)).named.joined())
         return !wantedCountries.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: wantedCountries) }) ? .outside : .unknown
     }
 
     private static let otherCountryPhrases = otherCountries.sorted().map(SignalDetector.Phrase.init)
+
+    /// The US state a place names after its first comma-separated part, by name or postal code
+    /// ("Austin, TX, United States", "Houston, Texas"), or as its only part ("Texas"); nil when none.
+    private static func usState(of place: String) -> String? {
+        let parts = place.split(separator: ",").map { SignalDetector.normalize(String($0)) }
+        for part in parts.count > 1 ? Array(parts.dropFirst().reversed()) : parts {
+            if let state = usStatesByName[part] ?? (parts.count > 1 ? usStatesByCode[part] : nil) { return state }
+        }
+        return nil
+    }
+
+    /// The US states (and DC) by postal code and by name, normalised, each to its name.
+    private static let usStatesByCode: [String: String] = [
+        "al": "alabama", "ak": "alaska", "az": "arizona", "ar": "arkansas", "ca": "california", "co": "colorado",
+        "ct": "connecticut", "de": "delaware", "fl": "florida", "ga": "georgia", "hi": "hawaii", "id": "idaho",
+        "il": "illinois", "in": "indiana", "ia": "iowa", "ks": "kansas", "ky": "kentucky", "la": "louisiana", "me": "maine",
+        "md": "maryland", "ma": "massachusetts", "mi": "michigan", "mn": "minnesota", "ms": "mississippi", "mo": "missouri",
+        "mt": "montana", "ne": "nebraska", "nv": "nevada", "nh": "new hampshire", "nj": "new jersey", "nm": "new mexico",
+        "ny": "new york", "nc": "north carolina", "nd": "north dakota", "oh": "ohio", "ok": "oklahoma", "or": "oregon",
+        "pa": "pennsylvania", "ri": "rhode island", "sc": "south carolina", "sd": "south dakota", "tn": "tennessee",
+        "tx": "texas", "ut": "utah", "vt": "vermont", "va": "virginia", "wa": "washington", "wv": "west virginia",
+        "wi": "wisconsin", "wy": "wyoming", "dc": "district of columbia",
+    ].reduce(into: [:]) { states, entry in
+        states[SignalDetector.normalize(entry.key)] = SignalDetector.normalize(entry.value)
+    }
+    private static let usStatesByName: [String: String] = Dictionary(
+        usStatesByCode.values.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
 
     /// The country the last comma-separated part of `place` names, normalised, if it names one:
     /// a country's name, or its two-letter code after one of its ``citiesAbroad``.
@@ -507,6 +544,8 @@ public struct RuleBasedScorer: Scorer {
         if parts.count > 1, let city = citiesAbroad[SignalDetector.normalize(String(parts[0]))], city.code == name {
             return city.country
         }
+        // Any other Canadian city the gazetteer knows, with Canada's code: "Saskatoon, CA".
+        if parts.count > 1, name == canadaCode, Gazetteer.standard.areas(in: String(parts[0])) == [[canada]] { return canada }
         // A US state's name ends a US place: "Santa Fe, New Mexico" is not in Mexico.
         if parts.count > 1, usStateNames.contains(name) { return unitedStates }
         if parts.count > 1, let country = regionCodes[name] { return country }
@@ -587,6 +626,8 @@ public struct RuleBasedScorer: Scorer {
     }
 
     private static let unitedKingdom = SignalDetector.normalize("united kingdom")
+    private static let canada = SignalDetector.normalize("canada")
+    private static let canadaCode = SignalDetector.normalize("ca")
 
     /// Countries besides those with aliases, normalised, that LinkedIn and X places end with.
     private static let otherCountries: Set<String> = Set([
@@ -615,6 +656,8 @@ public struct RuleBasedScorer: Scorer {
         "usa": "united states", "us": "united states", "u s": "united states", "u s a": "united states",
         "united states of america": "united states", "america": "united states",
         "uk": "united kingdom", "u k": "united kingdom", "great britain": "united kingdom", "britain": "united kingdom",
+        // As the gazetteer's regions and cities name them.
+        "uae": "united arab emirates", "czech republic": "czechia", "korea": "south korea", "türkiye": "turkey",
     ].reduce(into: [:]) { names, entry in
         names[SignalDetector.normalize(entry.key)] = SignalDetector.normalize(entry.value)
     }

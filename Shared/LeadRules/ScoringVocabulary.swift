@@ -437,6 +437,16 @@ public struct ScoringVocabulary: Sendable {
         }?.name
     }
 
+    /// The name of the first of `scopes` whose ICP industry names all of `industry` within its
+    /// own name ("Banking" in "Investment Banking", "Software" in "security software"): a
+    /// broader industry, which says nothing of the narrower one either way.
+    func industry(_ industry: String, broaderThanOneOf scopes: [IndustryScope]) -> String? {
+        let company = Self.normalize(industry)
+        guard !company.isEmpty else { return nil }
+        let companyWords = PaddedWords(normalized: company)
+        return scopes.first { $0.words?.padded.contains(companyWords) == true }?.name
+    }
+
     // MARK: - Text
 
     /// Lowercase letters and digits separated by single spaces, "&" read as "and", no padding.

@@ -175,6 +175,54 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(cards.contains { $0.intentReasons.contains { $0.signal.hasPrefix("held at 100") } }, "the test reaches the cap")
     }
 
+    /// A place names its country as people write it ("UAE", "Korea", "Czech Republic",
+    /// "Türkiye"): the same country as the region lists name, so "Dubai, UAE" is in EMEA, not
+    /// outside it. A Canadian city written with the code CA is in Canada, as the gazetteer knows
+    /// it ("Saskatoon, CA"), while "San Diego, CA" stays in California.
+    func testCountriesWrittenAnotherWayAndCanadianCitiesWithCAArePlaced() {
+        XCTAssertTrue(isIn("Dubai, UAE", "EMEA"))
+        XCTAssertTrue(isIn("Seoul, Korea", "APAC"))
+        XCTAssertTrue(isIn("Prague, Czech Republic", "Europe"))
+        XCTAssertTrue(isIn("Istanbul, Türkiye", "EMEA"))
+        XCTAssertTrue(isIn("Dubai", "UAE"))
+        XCTAssertTrue(isIn("Saskatoon, CA", "Canada"))
+        XCTAssertFalse(isIn("Saskatoon, CA", "United States"))
+        XCTAssertTrue(isIn("San Diego, CA", "United States"))
+    }
+
+    /// Against an ICP location inside a country (a US state), a place in that country is inside
+    /// when it is in that state ("Austin, TX" for Texas), outside when it names another state
+    /// ("Columbus, OH"), and otherwise no evidence either way ("Seattle" may not be in Texas,
+    /// "Dallas" is, but the scorer knows cities by country only); a place in another country is
+    /// outside. Before, "Austin, TX" was outside Texas, with evidence against.
+    func testAStateICPReadsStatesAndCountries() {
+        func placement(_ place: String) -> RuleBasedScorer.Placement {
+            let phrase = SignalDetector.Phrase(place)
+            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: "Texas")
+        }
+        let expected: [(String, RuleBasedScorer.Placement)] = [
+            ("Austin, TX", .inside), ("Houston, Texas", .inside), ("Columbus, OH", .outside), ("Portland, Oregon", .outside),
+            ("Seattle", .unknown), ("London, United Kingdom", .outside), ("Amsterdam", .outside),
+        ]
+        for (place, placed) in expected { XCTAssertEqual(placement(place), placed, place) }
+    }
+
+    /// A company's industry broader than the ICP's ("Software" for "security software") says
+    /// nothing of the narrower one either way: no points, no evidence against, and the industry
+    /// counts as missing evidence. Before, it was "outside the ICP", -10 with evidence against.
+    func testABroaderIndustryIsNoEvidenceEitherWay() throws {
+        var profile = Fixtures.profile()
+        profile.company?.industry = "Software"
+        var offer = Fixtures.offer()
+        offer.icp.industries = ["security software"]
+        let card = card(profile, offer: offer)
+        let reason = try XCTUnwrap(card.fitReasons.first { $0.signal.contains("Software") })
+        XCTAssertEqual(reason.points, 0, reason.signal)
+        XCTAssertTrue(card.evidence?.missing.contains("industry") == true, "\(String(describing: card.evidence))")
+        profile.company?.industry = "Retail"
+        XCTAssertEqual(self.card(profile, offer: offer).fitReasons.first { $0.signal.contains("Retail") }?.points, -10, "a different industry is still against")
+    }
+
     /// A LinkedIn role dated ahead (an announced move) has not started: it reads "starts in",
     /// not "0 days ago". Within the first-90-days window it is that window's timing; a start
     /// further ahead than that is no timing at all.
