@@ -61,7 +61,8 @@ public struct SignalDetector: Sendable {
     public static let negationDistance = 3
     /// Phrases of building it yourself. "In house" alone is not one (an in-house team buys
     /// tools); with a word of building in the same post (``inHouseBuildWords``) and a thing of
-    /// the offer's kind beside it (``inHouseThingWords``) it is.
+    /// the offer's kind beside it (``inHouseThingWords``) it is, unless a negation comes before
+    /// it ("We chose not to build in-house tooling").
     /// Not "we built a": a playbook, a checklist, a team.
     public static let inHousePhrases = ["building our own", "built our own", "build our own", "homegrown", "home grown"]
     /// Words that make "in house" a build: "we built our tooling in house".
@@ -243,7 +244,7 @@ public struct SignalDetector: Sendable {
             // platform keeps breaking, any recommendations?" is no build; "Frustrated with manual
             // prospecting, so we built our own" and "Fed up with Outreach. Building our own" are.
             let building = Self.ownBuild.contains { says($0) }
-                || (Self.inHouseMention.occurs(in: text) && Self.inHouseBuild.contains { $0.occurs(in: text) }
+                || (says(Self.inHouseMention) && Self.inHouseBuild.contains { $0.occurs(in: text) }
                     && saysInHouseOfAThing(text))
             let hasOwnTool = !building && Self.homegrown.contains { $0.occurs(in: text) }
             if building || (hasOwnTool && !Self.replacesOwnTool(found[before...])),
