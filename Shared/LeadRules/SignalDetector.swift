@@ -179,16 +179,11 @@ public struct SignalDetector: Sendable {
         orbitCompetitors = ActivityBuilder.Competitors(offer.icp.competitors)
     }
 
-    /// Signals in posts, in post order; one signal per kind and matched phrase per post.
+    /// Signals in posts, in post order; one signal per kind and matched phrase per post, and a
+    /// post and its copies read once (``withoutCopies(_:)``).
     public func signals(in posts: [Post]) -> [Signal] {
         var found: [Signal] = []
-        // A post published on LinkedIn and X alike (or twice on one) is said once: the same text
-        // within `copyWindow` of a post kept before it is a copy, whatever its id.
-        var kept: [[UInt8]: [Date]] = [:]
-        for post in posts {
-            let text = Self.normalizedBytes(post.text)
-            if kept[text]?.contains(where: { abs($0.timeIntervalSince(post.date)) <= Self.copyWindow }) == true { continue }
-            kept[text, default: []].append(post.date)
+        for (post, text) in Self.withoutCopies(posts) {
             func add(_ kind: Kind, _ phrases: [Phrase]) {
                 for phrase in phrases where phrase.occurs(in: text) {
                     found.append(Signal(kind: kind, detail: phrase.text, date: post.date, postID: post.id))
@@ -337,6 +332,28 @@ public struct SignalDetector: Sendable {
 
     /// How far apart two posts of the same text are copies of one (``signals(in:)``): two days.
     static let copyWindow: TimeInterval = 2 * 86_400
+
+    /// `posts` with their normalised text, in order, each said once: a post published on
+    /// LinkedIn and X alike (or twice on one) is the same text within ``copyWindow`` of a post
+    /// kept before it, whatever its id. Of a copy on X and one elsewhere the X one is kept, in the
+    /// place of the first: what X reports as engagement restates an X post's mentions
+    /// (``withoutRestatedMentions(orbit:clusters:posts:postSignals:)``), and a LinkedIn copy kept
+    /// instead would count them again.
+    static func withoutCopies(_ posts: [Post]) -> [(post: Post, text: [UInt8])] {
+        var kept: [(post: Post, text: [UInt8])] = []
+        var keptByText: [[UInt8]: [Int]] = [:]
+        for post in posts {
+            let text = normalizedBytes(post.text)
+            let copied = keptByText[text]?.first { abs(kept[$0].post.date.timeIntervalSince(post.date)) <= copyWindow }
+            if let copied {
+                if post.platform == .x, kept[copied].post.platform != .x { kept[copied].post = post }
+                continue
+            }
+            keptByText[text, default: []].append(kept.count)
+            kept.append((post, text))
+        }
+        return kept
+    }
 
     /// Signals in the orbit: engagement with competitors and adjacent vendors, one per account
     /// whichever platforms it was engaged with on (a competitor is known by the name the offer

@@ -23,4 +23,21 @@ final class SignalDetectorTests: XCTestCase {
         XCTAssertNotEqual(card(text).buyerState, .poorFit, card(text).stateReason)
         XCTAssertEqual(card("We chose to build in-house tooling for manual prospecting.").buyerState, .poorFit)
     }
+
+    /// Of an X post and its LinkedIn copy the X one is kept: X reports the accounts it names as
+    /// engagement, which restates the post's mention and is left out only for an X post's.
+    func testACrossPostKeepsItsXPostSoXEngagementIsNotCountedAgain() {
+        let text = "Fed up with @Outreach"
+        var x = Fixtures.post(text, daysAgo: 2, id: "x-1")  // 09:00
+        x.platform = .x
+        let linkedin = Post(id: "li-1", platform: .linkedin, date: x.date.addingTimeInterval(3_600), text: text,  // 10:00, newer
+                            likes: 3, replies: 1, reposts: 0, url: "https://example.com/li-1")
+        let target = OrbitTarget(platform: .x, handle: "Outreach", name: "Outreach", classification: .competitor, interactionCount: 1,
+                                 firstSeen: x.date, lastSeen: x.date)
+        let profile = Fixtures.profile(posts: [linkedin, x], orbit: [target])
+        let reasons = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now).intentReasons.map(\.signal)
+        XCTAssertTrue(reasons.contains { $0.hasPrefix("post mentions competitor Outreach") }, "\(reasons)")
+        XCTAssertFalse(reasons.contains { $0.hasPrefix("engages with competitor") }, "\(reasons)")
+        XCTAssertEqual(detector.signals(in: [linkedin, x]).map(\.postID), ["x-1", "x-1"])
+    }
 }
