@@ -256,8 +256,28 @@ public struct SignalDetector: Sendable {
         let asks: Bool
     }
 
-    /// The clauses of `text`: sentences end at "?", "!", a line's end and a full stop (a "."
-    /// before a space or the end: "outreach.io" and "$1.5M" go on), and split into clauses at
+    /// Words a full stop follows within a sentence ("e.g.", "vs."), lowercase, without their last
+    /// full stop.
+    static let abbreviations: Set<String> = ["e.g", "eg", "i.e", "ie", "vs", "etc", "inc", "ltd", "corp", "approx", "mr", "mrs", "ms", "dr"]
+
+    /// Whether the full stop at `index` of `characters` ends its sentence: it comes before a space
+    /// or the end ("outreach.io" and "$1.5M" go on), and not after an abbreviation
+    /// (``abbreviations``), nor after a single capital ("the U.S. market", "J. Smith"), nor before
+    /// a lowercase letter.
+    static func endsSentence(fullStopAt index: Int, in characters: [Character]) -> Bool {
+        let after = characters[(index + 1)...]
+        guard after.first?.isWhitespace ?? true else { return false }
+        if after.first(where: { !$0.isWhitespace })?.isLowercase == true { return false }
+        var start = index
+        while start > 0, characters[start - 1].isLetter || characters[start - 1] == "." { start -= 1 }
+        let word = characters[start..<index]
+        let last = word.split(separator: ".", omittingEmptySubsequences: false).last ?? []
+        if last.count == 1, last.first?.isUppercase == true { return false }
+        return !abbreviations.contains(String(word).lowercased())
+    }
+
+    /// The clauses of `text`: sentences end at "?", "!", a line's end and a full stop that ends
+    /// one (``endsSentence(fullStopAt:in:)``), and split into clauses at
     /// commas, semicolons, colons, parentheses and dashes. A negation is read only in its
     /// clause: "No joke, we're hiring a new SDR" is hiring.
     static func clauses(of text: String) -> [Clause] {
@@ -279,7 +299,7 @@ public struct SignalDetector: Sendable {
             switch character {
             case "?": endSentence(asks: true)
             case "!", "\n": endSentence(asks: false)
-            case "." where index + 1 == characters.count || characters[index + 1].isWhitespace: endSentence(asks: false)
+            case "." where endsSentence(fullStopAt: index, in: characters): endSentence(asks: false)
             case ",", ";", ":", "(", ")", "—", "–": endClause()
             case "-" where previous?.isWhitespace == true: endClause()
             default: clause.append(character)

@@ -40,4 +40,17 @@ final class SignalDetectorTests: XCTestCase {
         XCTAssertFalse(reasons.contains { $0.hasPrefix("engages with competitor") }, "\(reasons)")
         XCTAssertEqual(detector.signals(in: [linkedin, x]).map(\.postID), ["x-1", "x-1"])
     }
+
+    /// A full stop after an abbreviation, after a single capital letter or before a lowercase
+    /// letter ends no sentence: the question it is in still asks.
+    func testAnAbbreviationEndsNoSentence() {
+        for text in ["Any suggestions for a dialer for the U.S. market?", "Suggestions for a U.S. SDR team?",
+                     "Suggestions for a tool, e.g. Salesloft?", "Any suggestions for a tool, e.g. a dialer?",
+                     "Any suggestions, i.e. a dialer that works?", "Suggestions for Outreach vs. Salesloft?",
+                     "Suggestions for dialers, sequencers etc. for a team of ten?", "Suggestions for a team at Acme Inc. of ten?",
+                     "Suggestions for a team of approx. ten reps?", "Suggestions for a dialer. or a sequencer?"] {
+            XCTAssertTrue(kinds(text).contains(.recommendationRequest), "\(text): \(kinds(text))")
+        }
+        XCTAssertEqual(kinds("My suggestions for the U.S. market. Call early?"), [])
+    }
 }
