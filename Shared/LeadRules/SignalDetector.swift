@@ -276,10 +276,11 @@ public struct SignalDetector: Sendable {
         return !abbreviations.contains(String(word).lowercased())
     }
 
-    /// The clauses of `text`: sentences end at "?", "!", a line's end and a full stop that ends
-    /// one (``endsSentence(fullStopAt:in:)``), and split into clauses at
-    /// commas, semicolons, colons, parentheses and dashes. A negation is read only in its
-    /// clause: "No joke, we're hiring a new SDR" is hiring.
+    /// The clauses of `text`: sentences end at a "?" before no letter or digit (a link's
+    /// "p?utm_source=li" asks nothing), "!", a line's end and a full stop that ends one
+    /// (``endsSentence(fullStopAt:in:)``), and split into clauses at commas, semicolons, colons,
+    /// parentheses and dashes. A negation is read only in its clause: "No joke, we're hiring a
+    /// new SDR" is hiring.
     static func clauses(of text: String) -> [Clause] {
         var clauses: [Clause] = []
         var sentence: [String] = []
@@ -297,7 +298,8 @@ public struct SignalDetector: Sendable {
         }
         for (index, character) in characters.enumerated() {
             switch character {
-            case "?": endSentence(asks: true)
+            case "?" where index + 1 == characters.count || !(characters[index + 1].isLetter || characters[index + 1].isNumber):
+                endSentence(asks: true)
             case "!", "\n": endSentence(asks: false)
             case "." where endsSentence(fullStopAt: index, in: characters): endSentence(asks: false)
             case ",", ";", ":", "(", ")", "—", "–": endClause()

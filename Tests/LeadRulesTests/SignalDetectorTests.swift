@@ -53,4 +53,11 @@ final class SignalDetectorTests: XCTestCase {
         }
         XCTAssertEqual(kinds("My suggestions for the U.S. market. Call early?"), [])
     }
+
+    /// A "?" in a link asks nothing.
+    func testAQuestionMarkInALinkAsksNothing() {
+        XCTAssertEqual(kinds("My top recommendations for new SDR managers: https://x.com/p?utm_source=li"), [])
+        XCTAssertEqual(kinds("Recommendations for a dialer?!"), [.recommendationRequest])
+        XCTAssertEqual(kinds("Recommendations? https://x.com/p?utm_source=li"), [.recommendationRequest])
+    }
 }
