@@ -196,8 +196,12 @@ public struct SignalDetector: Sendable {
                 guard phrase.occurs(in: text) else { return false }
                 let read = clauses ?? Self.clauses(of: post.text)
                 clauses = read
-                // A phrase across punctuation ("Looking for: a tool") is in no clause, and is said.
-                guard read.contains(where: { phrase.occurs(in: $0.words) }) else { return !askedOnly }
+                guard read.contains(where: { phrase.occurs(in: $0.words) }) else {
+                    // A phrase across a colon ("Looking for: a tool") is read in its clauses joined
+                    // there; across another end of a clause or a sentence ("not hiring. A lot") it
+                    // is not said.
+                    return Self.says(phrase, in: Self.clauses(of: post.text, splittingAtColons: false), askedOnly: askedOnly)
+                }
                 return Self.says(phrase, in: read, askedOnly: askedOnly)
             }
             // The first of `phrases` the post says, as a signal of `kind`; whether there was one.
@@ -280,8 +284,8 @@ public struct SignalDetector: Sendable {
     /// "p?utm_source=li" asks nothing), "!", a line's end and a full stop that ends one
     /// (``endsSentence(fullStopAt:in:)``), and split into clauses at commas, semicolons, colons,
     /// parentheses and dashes. A negation is read only in its clause: "No joke, we're hiring a
-    /// new SDR" is hiring.
-    static func clauses(of text: String) -> [Clause] {
+    /// new SDR" is hiring. Without `splittingAtColons`, a colon goes on with its clause.
+    static func clauses(of text: String, splittingAtColons: Bool = true) -> [Clause] {
         var clauses: [Clause] = []
         var sentence: [String] = []
         var clause = ""
@@ -302,7 +306,8 @@ public struct SignalDetector: Sendable {
                 endSentence(asks: true)
             case "!", "\n": endSentence(asks: false)
             case "." where endsSentence(fullStopAt: index, in: characters): endSentence(asks: false)
-            case ",", ";", ":", "(", ")", "—", "–": endClause()
+            case ",", ";", "(", ")", "—", "–": endClause()
+            case ":" where splittingAtColons: endClause()
             case "-" where previous?.isWhitespace == true: endClause()
             default: clause.append(character)
             }

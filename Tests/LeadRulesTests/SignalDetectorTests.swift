@@ -60,4 +60,14 @@ final class SignalDetectorTests: XCTestCase {
         XCTAssertEqual(kinds("Recommendations for a dialer?!"), [.recommendationRequest])
         XCTAssertEqual(kinds("Recommendations? https://x.com/p?utm_source=li"), [.recommendationRequest])
     }
+
+    /// A phrase across a full stop is not said ("hiring. A lot"); across a colon it is ("Looking
+    /// for: a tool"), unless negated there.
+    func testAPhraseAcrossASentenceIsNotSaid() {
+        XCTAssertEqual(kinds("We're not hiring. A lot of teams are."), [])
+        XCTAssertEqual(card("We're not hiring. A lot of teams are.").timingReasons, card("Great week with the team.").timingReasons)
+        XCTAssertEqual(kinds("Looking for: a tool to book meetings"), [.recommendationRequest])
+        XCTAssertEqual(kinds("Now hiring: a new SDR"), [.hiring])
+        XCTAssertEqual(kinds("Not looking for: a tool to book meetings"), [])
+    }
 }
