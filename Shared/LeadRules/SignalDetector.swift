@@ -52,11 +52,23 @@ public struct SignalDetector: Sendable {
     public static let launchPhrases = ["we launched", "just launched", "launching today", "product launch", "now live"]
     /// Words that, among the ``negationDistance`` words before a phrase in its clause, say the
     /// opposite of it: "not", "no", "never" and the "n't" forms, normalised ("don't" is "don t",
-    /// read as a "t" after a word ending in "n"). "Not only" is no negation.
+    /// read as a "t" after a word ending in "n"). Some are none (``negationExemptions``,
+    /// ``negatedComparatives``).
     public static let negations: Set<Substring> = [
         "not", "no", "never", "nor", "cannot", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "wont", "cant",
         "havent", "hasnt",
     ]
+    /// Negations with the words after them that say no opposite, normalised ("no-code" is "no
+    /// code", "can't" is "can t"): "We're not just hiring", "No doubt we're hiring", "Can't
+    /// believe we just launched".
+    public static let negationExemptions = [
+        "not only", "not just", "not merely", "no doubt", "no code", "no brainer", "cannot believe", "cant believe",
+        "can t believe", "couldn t believe",
+    ]
+    /// Words that, between "never" or an "n't" form and a phrase, make the negation a superlative
+    /// ("Never been more frustrated with", "Couldn't be more frustrated with", "Never been so
+    /// frustrated with"); after "not" and "no" they do not ("No more open roles", "not so frustrated").
+    public static let negatedComparatives: Set<Substring> = ["more", "so"]
     /// How many words before a phrase a negation cancels it from.
     public static let negationDistance = 3
     /// Phrases of building it yourself. "In house" alone is not one (an in-house team buys
@@ -331,16 +343,24 @@ public struct SignalDetector: Sendable {
         }
     }
 
+    /// ``negationExemptions`` as words.
+    private static let exemptions = negationExemptions.map { $0.split(separator: " ") }
+
     /// Whether a negation is among the ``negationDistance`` words of normalised `words` before
-    /// the byte at `index`.
+    /// the byte at `index`, and no exemption (``negationExemptions``, ``negatedComparatives``)
+    /// makes it none.
     private static func isNegated(before index: Int, in words: [UInt8]) -> Bool {
-        let before = words[..<index].split(separator: 0x20).map { Substring(decoding: $0, as: UTF8.self) }
-        let after = words[index...].split(separator: 0x20).first.map { Substring(decoding: $0, as: UTF8.self) }
-        return before.indices.suffix(negationDistance).contains { position in
-            let word = before[position]
-            let isNegation = negations.contains(word) || (word == "t" && position > 0 && before[position - 1].hasSuffix("n"))
-            let next = position + 1 < before.count ? before[position + 1] : after
-            return isNegation && next != "only"
+        var read = words[..<index].split(separator: 0x20).map { Substring(decoding: $0, as: UTF8.self) }
+        let phraseStart = read.count
+        if let first = words[index...].split(separator: 0x20).first { read.append(Substring(decoding: first, as: UTF8.self)) }
+        return read.indices.prefix(phraseStart).suffix(negationDistance).contains { position in
+            let word = read[position]
+            let isContraction = word == "t" && position > 0 && read[position - 1].hasSuffix("n")
+            guard negations.contains(word) || isContraction else { return false }
+            let negation = read[(isContraction ? position - 1 : position)...]
+            if exemptions.contains(where: { negation.starts(with: $0) }) { return false }
+            return ["not", "no", "nor"].contains(word)
+                || !read[(position + 1)..<phraseStart].contains(where: negatedComparatives.contains)
         }
     }
 

@@ -70,4 +70,25 @@ final class SignalDetectorTests: XCTestCase {
         XCTAssertEqual(kinds("Now hiring: a new SDR"), [.hiring])
         XCTAssertEqual(kinds("Not looking for: a tool to book meetings"), [])
     }
+
+    /// Some words after a negation make it none: "not just", "no doubt", "no-code", "can't
+    /// believe", a comparative after "never" or "n't" ("never been more frustrated").
+    func testWordsThatMakeANegationNone() {
+        let complaint: [BuyingSignal.Kind] = [.competitorMention, .switchingIntent]
+        let said: [(text: String, kinds: [BuyingSignal.Kind])] = [
+            ("Never been more frustrated with Outreach", complaint), ("Couldn't be more frustrated with Salesloft", complaint),
+            ("Never been so frustrated with Salesloft", complaint), ("Can't believe we just launched", [.productLaunch]),
+            ("I cannot believe we just launched", [.productLaunch]), ("Our no-code builder just launched", [.productLaunch]),
+            ("No doubt we're hiring!", [.hiring]), ("We're not just hiring a new SDR", [.hiring]),
+            ("No brainer we just launched this", [.productLaunch]),
+            // These stay negations.
+            ("No more open roles this year.", []), ("We're not so frustrated with Salesloft anymore", [.competitorMention]),
+            ("I don't believe we just launched", []), ("We are not hiring a new SDR", []),
+        ]
+        for (text, expected) in said {
+            XCTAssertEqual(kinds(text), expected, text)
+        }
+        let reasons = card("Couldn't be more frustrated with Salesloft").intentReasons.map(\.signal)
+        XCTAssertTrue(reasons.contains { $0.contains("frustrated with") }, "\(reasons)")
+    }
 }
