@@ -217,7 +217,7 @@ final class ScorerTests: XCTestCase {
         XCTAssertEqual(kinds("Looking at dialers. Recommendations?"), [.recommendationRequest])
         XCTAssertEqual(kinds("We don't have a dialer yet; can anyone recommend one?"), [.recommendationRequest])
         XCTAssertEqual(kinds("No joke, we're hiring a new SDR."), [.hiring])
-        XCTAssertEqual(kinds("Not only are we hiring a new SDR, we just launched."), [.hiring, .productLaunch])
+        XCTAssertEqual(kinds("We're not only hiring a new SDR, we just launched."), [.hiring, .productLaunch])
     }
 
     /// A competitor named by an everyday word of a seller's posts ("Outreach": cold outreach,
