@@ -82,13 +82,18 @@ public struct SignalDetector: Sendable {
     /// Things the offer is a kind of, which "in house" must be said of to be a build: "our
     /// tooling in house", "an in-house platform", or one of the offer's product keywords. Within
     /// ``inHouseThingDistance`` words of it; "building out our in-house SDR team" builds a team,
-    /// which buys tools.
+    /// which buys tools, and so does "our in-house product marketing team" (``inHouseTeamWords``).
     public static let inHouseThingWords = [
         "tool", "tools", "tooling", "platform", "platforms", "system", "systems", "software", "app", "apps", "solution",
         "stack", "engine", "product",
     ]
     /// How many words before or after "in house" a thing of ``inHouseThingWords`` may be.
     public static let inHouseThingDistance = 3
+    /// Words that, within ``inHouseTeamDistance`` words after a thing, make it a team's name: "our
+    /// in-house product marketing team", "an in-house platform engineering org" build a team.
+    public static let inHouseTeamWords = ["team", "teams", "org", "orgs", "department", "departments"]
+    /// How many words after a thing a word of ``inHouseTeamWords`` may be.
+    public static let inHouseTeamDistance = 2
     /// Names of software products that are everyday words of posts and bios: sales and
     /// marketing tools ("cold outreach", "reply rates", "close the deal", "ring the gong", "clay
     /// pots"), and those of the other fields an offer may compete in: people and hiring ("pull
@@ -365,14 +370,21 @@ public struct SignalDetector: Sendable {
     }
 
     /// Whether "in house" in the normalised `text` is said of a thing of the offer's kind: one of
-    /// ``inHouseThingWords`` or a product keyword within ``inHouseThingDistance`` words of it.
+    /// ``inHouseThingWords`` or a product keyword within ``inHouseThingDistance`` words of it,
+    /// and no word of a team after it (``inHouseTeamWords``).
     private func saysInHouseOfAThing(_ text: [UInt8]) -> Bool {
         let words = text.split(separator: 0x20)
-        let things = Self.inHouseThing + offerProducts
+        let things = (Self.inHouseThing + offerProducts).map { $0.needle.split(separator: 0x20) }.filter { !$0.isEmpty }
+        func isTeam(_ word: ArraySlice<UInt8>) -> Bool { Self.inHouseTeamWords.contains { word.elementsEqual($0.utf8) } }
         for index in words.indices.dropLast() where words[index].elementsEqual("in".utf8) && words[index + 1].elementsEqual("house".utf8) {
-            let near = words[max(0, index - Self.inHouseThingDistance)..<min(words.count, index + 2 + Self.inHouseThingDistance)]
-            let window = [0x20] + Array(near.joined(separator: [0x20])) + [0x20]
-            if things.contains(where: { $0.occurs(in: window) }) { return true }
+            let near = max(0, index - Self.inHouseThingDistance)..<min(words.count, index + 2 + Self.inHouseThingDistance)
+            for start in near {
+                for thing in things where start + thing.count <= near.upperBound
+                    && words[start..<start + thing.count].elementsEqual(thing, by: { $0.elementsEqual($1) }) {
+                    let end = start + thing.count
+                    if !words[end..<min(words.count, end + Self.inHouseTeamDistance)].contains(where: isTeam) { return true }
+                }
+            }
         }
         return false
     }

@@ -91,4 +91,18 @@ final class SignalDetectorTests: XCTestCase {
         let reasons = card("Couldn't be more frustrated with Salesloft").intentReasons.map(\.signal)
         XCTAssertTrue(reasons.contains { $0.contains("frustrated with") }, "\(reasons)")
     }
+
+    /// A thing word followed by a team names a team ("in-house product marketing team"), which
+    /// buys tools; the thing alone is still built.
+    func testAThingWordOfATeamIsNoInHouseBuild() {
+        for text in ["Building out our in-house product marketing team to fix low reply rates",
+                     "Building an in-house platform engineering org to fix low reply rates",
+                     "We are building our in-house tools team to end manual prospecting"] {
+            XCTAssertFalse(kinds(text).contains(.inHouseBuild), text)
+            XCTAssertNotEqual(card(text).buyerState, .poorFit, "\(text): \(card(text).stateReason)")
+        }
+        for text in ["We built an in-house product for manual prospecting.", "We are building an in-house engine to fix low reply rates."] {
+            XCTAssertEqual(card(text).buyerState, .poorFit, text)
+        }
+    }
 }
