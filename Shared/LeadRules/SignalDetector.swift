@@ -255,7 +255,8 @@ public struct SignalDetector: Sendable {
                 found.append(Signal(kind: .funding, detail: round.text, date: post.date, postID: post.id))
             }
             addFirstSaid(.productLaunch, Self.launch)
-            // Building it ("built our own", "building it in house"), or a tool of their own they
+            // Building it ("built our own", "building our tooling in house": "in house" alone, as
+            // in "building it in house", is said of no thing), or a tool of their own they
             // have ("homegrown"). Only the latter can be one they want to replace: "Our homegrown
             // platform keeps breaking, any recommendations?" is no build; "Frustrated with manual
             // prospecting, so we built our own" and "Fed up with Outreach. Building our own" are.
