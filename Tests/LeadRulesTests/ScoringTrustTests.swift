@@ -119,7 +119,7 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(card(seenOnLinkedIn).intentReasons.contains { $0.signal.hasPrefix("engages with competitor outreach-io") })
     }
 
-    /// A post published on both platforms (the same text within a day, two ids) is one signal,
+    /// A post published on both platforms (the same text within two days, two ids) is one signal,
     /// and a competitor engaged with on both is one engagement: each counted twice before, 40 + 40
     /// points of intent for one question, 20 for one competitor where the rule says 10 each, and
     /// twice in account heat.
