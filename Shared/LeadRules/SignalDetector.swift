@@ -65,9 +65,10 @@ public struct SignalDetector: Sendable {
         "not only", "not just", "not merely", "no doubt", "no code", "no brainer", "cannot believe", "cant believe",
         "can t believe", "couldn t believe",
     ]
-    /// Words that, between "never" or an "n't" form and a phrase, make the negation a superlative
-    /// ("Never been more frustrated with", "Couldn't be more frustrated with", "Never been so
-    /// frustrated with"); after "not" and "no" they do not ("No more open roles", "not so frustrated").
+    /// Words that, between "never", "can't" or "couldn't" and a phrase, make the negation a
+    /// superlative ("Never been more frustrated with", "Couldn't be more frustrated with", "Never
+    /// been so frustrated with"); after another negation they do not ("No more open roles", "not
+    /// so frustrated", "aren't so frustrated").
     public static let negatedComparatives: Set<Substring> = ["more", "so"]
     /// How many words before a phrase a negation cancels it from.
     public static let negationDistance = 3
@@ -92,6 +93,9 @@ public struct SignalDetector: Sendable {
     /// Words that, within ``inHouseTeamDistance`` words after a thing, make it a team's name: "our
     /// in-house product marketing team", "an in-house platform engineering org" build a team.
     public static let inHouseTeamWords = ["team", "teams", "org", "orgs", "department", "departments"]
+    /// Words after a thing that start another phrase, so that a team after them is not the
+    /// thing's name: "an in-house platform for teams".
+    static let joiningWords = ["for", "to", "of", "with", "and", "or", "that", "which", "so", "our", "the", "a", "an", "across"]
     /// How many words after a thing a word of ``inHouseTeamWords`` may be.
     public static let inHouseTeamDistance = 2
     /// Names of software products that are everyday words of posts and bios: sales and
@@ -214,10 +218,10 @@ public struct SignalDetector: Sendable {
                 let read = clauses ?? Self.clauses(of: post.text)
                 clauses = read
                 guard read.contains(where: { phrase.occurs(in: $0.words) }) else {
-                    // A phrase across a colon ("Looking for: a tool") is read in its clauses joined
-                    // there; across another end of a clause or a sentence ("not hiring. A lot") it
-                    // is not said.
-                    return Self.says(phrase, in: Self.clauses(of: post.text, splittingAtColons: false), askedOnly: askedOnly)
+                    // A phrase across the end of a clause ("Looking for: a tool", "Hiring — a
+                    // Founding AE") is read in its sentence; across the end of a sentence ("not
+                    // hiring. A lot") it is not said.
+                    return Self.says(phrase, in: Self.clauses(of: post.text, splittingClauses: false), askedOnly: askedOnly)
                 }
                 return Self.says(phrase, in: read, askedOnly: askedOnly)
             }
@@ -262,7 +266,7 @@ public struct SignalDetector: Sendable {
             // prospecting, so we built our own" and "Fed up with Outreach. Building our own" are.
             let building = Self.ownBuild.contains { says($0) }
                 || (says(Self.inHouseMention) && Self.inHouseBuild.contains { $0.occurs(in: text) }
-                    && saysInHouseOfAThing(text))
+                    && Self.clauses(of: post.text, splittingClauses: false).contains { saysInHouseOfAThing($0.words) })
             let hasOwnTool = !building && Self.homegrown.contains { $0.occurs(in: text) }
             if building || (hasOwnTool && !Self.replacesOwnTool(found[before...])),
                let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
@@ -280,30 +284,42 @@ public struct SignalDetector: Sendable {
 
     /// Words a full stop follows within a sentence ("e.g.", "vs."), lowercase, without their last
     /// full stop.
-    static let abbreviations: Set<String> = ["e.g", "eg", "i.e", "ie", "vs", "etc", "inc", "ltd", "corp", "approx", "mr", "mrs", "ms", "dr"]
+    static let abbreviations: Set<String> = ["e.g", "eg", "i.e", "ie", "vs", "approx", "mr", "mrs", "ms", "dr"]
+    /// Words that end with a full stop within a sentence or at its end ("Acme Inc.", "etc."),
+    /// lowercase, without their last full stop; like a single capital ("U.S.", "J."), they end
+    /// the sentence only before a word that starts one (``sentenceStarts``).
+    static let closingAbbreviations: Set<String> = ["inc", "ltd", "corp", "etc", "co"]
+    /// Words that, capitalised after "U.S." or "Inc.", start a new sentence: "in the U.S. What
+    /// would you add?" is a statement, then a question.
+    static let sentenceStarts: Set<String> = [
+        "what", "which", "who", "how", "why", "when", "where", "any", "anyone", "does", "do", "is", "are", "can", "could",
+        "would", "should", "we", "i", "our", "my", "you", "they", "it", "this", "that", "the", "thanks", "looking",
+    ]
 
     /// Whether the full stop at `index` of `characters` ends its sentence: it comes before a space
     /// or the end ("outreach.io" and "$1.5M" go on), and not after an abbreviation
-    /// (``abbreviations``), nor after a single capital ("the U.S. market", "J. Smith"), nor before
-    /// a lowercase letter.
+    /// (``abbreviations``); after a single capital ("the U.S. market", "J. Smith") or a closing
+    /// abbreviation (``closingAbbreviations``) only before a capitalised word of ``sentenceStarts``.
     static func endsSentence(fullStopAt index: Int, in characters: [Character]) -> Bool {
         let after = characters[(index + 1)...]
         guard after.first?.isWhitespace ?? true else { return false }
-        if after.first(where: { !$0.isWhitespace })?.isLowercase == true { return false }
         var start = index
         while start > 0, characters[start - 1].isLetter || characters[start - 1] == "." { start -= 1 }
         let word = characters[start..<index]
+        let lowercased = String(word).lowercased()
+        if abbreviations.contains(lowercased) { return false }
         let last = word.split(separator: ".", omittingEmptySubsequences: false).last ?? []
-        if last.count == 1, last.first?.isUppercase == true { return false }
-        return !abbreviations.contains(String(word).lowercased())
+        guard (last.count == 1 && last.first?.isUppercase == true) || closingAbbreviations.contains(lowercased) else { return true }
+        let next = after.drop { $0.isWhitespace }.prefix { $0.isLetter }
+        return next.first?.isUppercase == true && sentenceStarts.contains(String(next).lowercased())
     }
 
-    /// The clauses of `text`: sentences end at a "?" before no letter or digit (a link's
-    /// "p?utm_source=li" asks nothing), "!", a line's end and a full stop that ends one
-    /// (``endsSentence(fullStopAt:in:)``), and split into clauses at commas, semicolons, colons,
-    /// parentheses and dashes. A negation is read only in its clause: "No joke, we're hiring a
-    /// new SDR" is hiring. Without `splittingAtColons`, a colon goes on with its clause.
-    static func clauses(of text: String, splittingAtColons: Bool = true) -> [Clause] {
+    /// The clauses of `text`: sentences end at a "?" before a space, the end or closing
+    /// punctuation (a link's "p?utm_source=li" or "?_hsenc=" asks nothing), "!", a line's end and
+    /// a full stop that ends one (``endsSentence(fullStopAt:in:)``), and split into clauses at
+    /// commas, semicolons, colons, parentheses and dashes. A negation is read only in its clause:
+    /// "No joke, we're hiring a new SDR" is hiring. Without `splittingClauses`, only sentences.
+    static func clauses(of text: String, splittingClauses: Bool = true) -> [Clause] {
         var clauses: [Clause] = []
         var sentence: [String] = []
         var clause = ""
@@ -320,13 +336,13 @@ public struct SignalDetector: Sendable {
         }
         for (index, character) in characters.enumerated() {
             switch character {
-            case "?" where index + 1 == characters.count || !(characters[index + 1].isLetter || characters[index + 1].isNumber):
+            case "?" where index + 1 == characters.count || characters[index + 1].isWhitespace || "?!)\"'”’.,;:".contains(characters[index + 1]):
                 endSentence(asks: true)
             case "!", "\n": endSentence(asks: false)
             case "." where endsSentence(fullStopAt: index, in: characters): endSentence(asks: false)
-            case ",", ";", "(", ")", "—", "–": endClause()
-            case ":" where splittingAtColons: endClause()
-            case "-" where previous?.isWhitespace == true: endClause()
+            case ",", ";", ":", "(", ")", "—", "–":
+                if splittingClauses { endClause() } else { clause.append(character) }
+            case "-" where splittingClauses && previous?.isWhitespace == true: endClause()
             default: clause.append(character)
             }
             previous = character
@@ -365,8 +381,10 @@ public struct SignalDetector: Sendable {
             guard negations.contains(word) || isContraction else { return false }
             let negation = read[(isContraction ? position - 1 : position)...]
             if exemptions.contains(where: { negation.starts(with: $0) }) { return false }
-            return ["not", "no", "nor"].contains(word)
-                || !read[(position + 1)..<phraseStart].contains(where: negatedComparatives.contains)
+            // "Never been more" and "couldn't be more" say more, not less; "aren't so" says less.
+            let takesComparative = word == "never" || word == "cannot" || word == "cant"
+                || (isContraction && ["couldn", "can", "wouldn"].contains(read[position - 1]))
+            return !takesComparative || !read[(position + 1)..<phraseStart].contains(where: negatedComparatives.contains)
         }
     }
 
@@ -382,8 +400,14 @@ public struct SignalDetector: Sendable {
             for start in near {
                 for thing in things where start + thing.count <= near.upperBound
                     && words[start..<start + thing.count].elementsEqual(thing, by: { $0.elementsEqual($1) }) {
+                    // A team right after the thing, or after one more word of its name ("product
+                    // marketing team"), not after a word that starts another phrase ("for teams").
                     let end = start + thing.count
-                    if !words[end..<min(words.count, end + Self.inHouseTeamDistance)].contains(where: isTeam) { return true }
+                    let following = words[end..<min(words.count, end + Self.inHouseTeamDistance)]
+                    let namesTeam = following.first.map(isTeam) == true
+                        || (following.count == 2 && !Self.joiningWords.contains { following.first!.elementsEqual($0.utf8) }
+                            && isTeam(following.last!))
+                    if !namesTeam { return true }
                 }
             }
         }

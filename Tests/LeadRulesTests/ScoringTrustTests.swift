@@ -186,6 +186,7 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(isIn("Istanbul, Türkiye", "EMEA"))
         XCTAssertTrue(isIn("Dubai", "UAE"))
         XCTAssertTrue(isIn("Saskatoon, CA", "Canada"))
+        XCTAssertTrue(isIn("Kobenhavn", "Denmark"), "ø is no o with an accent: both spellings listed")
         XCTAssertFalse(isIn("Saskatoon, CA", "United States"))
         XCTAssertTrue(isIn("San Diego, CA", "United States"))
     }
