@@ -297,9 +297,7 @@ public struct SearchTotalDeclared: Message, Hashable {
 
     /// The total must be 0 to ``maxTotal``.
     public func validate() throws {
-        guard (0...Self.maxTotal).contains(total) else {
-            throw LeadModelRuleError("\"total\" is \(total); it must be 0 to \(Self.maxTotal)")
-        }
+        try CountBound.check(total, "total", in: 0...Self.maxTotal)
     }
 }
 

@@ -76,9 +76,10 @@ struct Gazetteer: Sendable {
         var start = 0
         while start < words.count {
             // The longest name starting here, so "New Delhi" is read once and "Mexico City" whole.
-            var length = min(longestName, words.count - start)
-            while length > 0, areas[words[start..<start + length].joined(separator: " ")] == nil { length -= 1 }
-            if length > 0, let countries = areas[words[start..<start + length].joined(separator: " ")] {
+            let longest = (1...min(longestName, words.count - start)).reversed().lazy.compactMap { length in
+                self.areas[words[start..<start + length].joined(separator: " ")].map { (length, $0) }
+            }.first
+            if let (length, countries) = longest {
                 found.append(countries)
                 start += length
             } else {

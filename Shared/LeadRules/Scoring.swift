@@ -573,21 +573,19 @@ public struct RuleBasedScorer: Scorer {
     /// The postal codes of the US states (and DC), Canada's provinces and Australia's states,
     /// normalised, with their country: read only as the last part of a place ("Nashville, TN",
     /// "Vancouver, BC", "Sydney, NSW"), as most are also words ("in", "or", "me"). Not those as
-    /// often a country's code there: DE (Germany), IN (India), AR (Argentina), ID (Indonesia).
+    /// often a country's code there (``codesOfCountriesToo``).
     private static let regionCodes: [String: String] = [
-        ("united states", [
-            "al", "ak", "az", "ca", "co", "ct", "fl", "ga", "hi", "il", "ia", "ks", "ky", "la", "me", "md", "ma", "mi", "mn",
-            "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn",
-            "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc",
-        ]),
+        ("united states", usStatesByCode.keys.filter { !codesOfCountriesToo.contains($0) }),
         ("canada", ["ab", "bc", "mb", "nb", "ns", "on", "qc"]),
         ("australia", ["nsw", "vic", "qld", "tas"]),
     ].reduce(into: [:]) { codes, entry in
         for code in entry.1 { codes[SignalDetector.normalize(code)] = SignalDetector.normalize(entry.0) }
     }
-    /// The US states' names (not their codes), normalised.
-    private static let usStateNames = Set(usStates.filter { $0.count > 2 && !["sf", "nyc", "bay area", "silicon valley"].contains($0) }
-        .map(SignalDetector.normalize))
+    /// The codes of ``usStatesByCode`` that are as often a country's code after a place: DE
+    /// (Germany), IN (India), AR (Argentina), ID (Indonesia).
+    private static let codesOfCountriesToo = Set(["de", "in", "ar", "id"].map(SignalDetector.normalize))
+    /// The US states' names (not their codes, nor DC's), normalised.
+    private static let usStateNames = Set(usStatesByName.keys).subtracting([SignalDetector.normalize("district of columbia")])
 
     /// Well-known cities of the countries whose two-letter code is also a US state's postal code,
     /// with that code and the country, normalised: "Toronto, CA" is in Canada and "Tel Aviv, IL"

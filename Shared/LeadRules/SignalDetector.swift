@@ -210,9 +210,15 @@ public struct SignalDetector: Sendable {
                     found.append(Signal(kind: kind, detail: phrase.text, date: post.date, postID: post.id))
                 }
             }
-            // The post's clauses, read only for a post holding a phrase that a negation or a
-            // question decides.
+            // The post's clauses and its sentences, each read once and only for a post holding a
+            // phrase that a negation or a question decides.
             var clauses: [Clause]?
+            var sentences: [Clause]?
+            func readSentences() -> [Clause] {
+                let read = sentences ?? Self.clauses(of: post.text, splittingClauses: false)
+                sentences = read
+                return read
+            }
             func says(_ phrase: Phrase, askedOnly: Bool = false) -> Bool {
                 guard phrase.occurs(in: text) else { return false }
                 let read = clauses ?? Self.clauses(of: post.text)
@@ -221,7 +227,7 @@ public struct SignalDetector: Sendable {
                     // A phrase across the end of a clause ("Looking for: a tool", "Hiring — a
                     // Founding AE") is read in its sentence; across the end of a sentence ("not
                     // hiring. A lot") it is not said.
-                    return Self.says(phrase, in: Self.clauses(of: post.text, splittingClauses: false), askedOnly: askedOnly)
+                    return Self.says(phrase, in: readSentences(), askedOnly: askedOnly)
                 }
                 return Self.says(phrase, in: read, askedOnly: askedOnly)
             }
@@ -266,7 +272,7 @@ public struct SignalDetector: Sendable {
             // prospecting, so we built our own" and "Fed up with Outreach. Building our own" are.
             let building = Self.ownBuild.contains { says($0) }
                 || (says(Self.inHouseMention) && Self.inHouseBuild.contains { $0.occurs(in: text) }
-                    && Self.clauses(of: post.text, splittingClauses: false).contains { saysInHouseOfAThing($0.words) })
+                    && readSentences().contains { saysInHouseOfAThing($0.words) })
             let hasOwnTool = !building && Self.homegrown.contains { $0.occurs(in: text) }
             if building || (hasOwnTool && !Self.replacesOwnTool(found[before...])),
                let topic = offerTopics.first(where: { $0.occurs(in: text) }) {
