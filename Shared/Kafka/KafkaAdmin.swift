@@ -51,7 +51,9 @@ public struct PartitionLag: Sendable, Hashable {
 ///
 /// High watermarks come from a fetch, not only from ListOffsets: some Kafka-compatible brokers
 /// (Tansu) under-report ListOffsets after batched produces, while the watermark in a fetch
-/// response is right on every broker. ``watermarks(_:)`` takes the larger of the two.
+/// response is right on every broker. ``watermarks(_:)`` takes the larger of the two, and the
+/// listed one alone where the fetch is refused (a principal with Describe but not Read on the
+/// topic; ListOffsets is exact on Apache Kafka, where ACLs are enforced).
 public final class KafkaAdmin: Sendable {
     private let configuration: KafkaConfiguration
     private let rk: RDHandle
@@ -308,48 +310,85 @@ private func withAdminResult<T>(
     return .success(read(event))
 }
 
+/// What a watermark probe knows while its fetches answer: each partition's end as ListOffsets
+/// listed it, raised by a fetch's answer, or kept as listed where the fetch is refused.
+///
+/// A refusal is a principal allowed Describe but not Read on the topic: operators on the shipped
+/// ACLs (`Deploy/kafka/acls.txt`) on the phase, command and backlog topics. ListOffsets needs only
+/// Describe and is exact on Apache Kafka, the broker where ACLs are enforced, so the listed end
+/// stands. Any other fetch error passes (a leader moving): the partition waits for an answer.
+struct HighWatermarkProbe {
+    /// Each partition's watermarks: as listed, the high one raised by a fetch's answer.
+    private(set) var ends: [TopicPartition: Watermarks]
+    /// The partitions still waiting for a fetch's answer or refusal.
+    private(set) var pending: Set<TopicPartition>
+    /// The partitions whose fetch was refused, their listed end kept.
+    private(set) var refused: Set<TopicPartition> = []
+
+    init(listed: [TopicPartition: Watermarks]) {
+        ends = listed
+        pending = Set(listed.keys)
+    }
+
+    /// A fetch of `partition` answered with the high watermark `high`.
+    mutating func answered(_ partition: TopicPartition, high: Int64) {
+        guard pending.remove(partition) != nil, let listed = ends[partition]?.high else { return }
+        ends[partition]?.high = max(listed, high)
+    }
+
+    /// A fetch of `partition` failed with `error`.
+    mutating func failed(_ partition: TopicPartition, error: rd_kafka_resp_err_t) {
+        guard error == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, pending.remove(partition) != nil else { return }
+        refused.insert(partition)
+    }
+}
+
 /// Assigns a throw-away consumer to each partition at its listed high watermark and waits for a
-/// fetch response per partition, whose high watermark is authoritative. Blocking.
+/// fetch response per partition, whose high watermark is authoritative; a partition whose fetch
+/// is refused keeps its listed end (``HighWatermarkProbe``). Blocking.
 private func fetchHighWatermarks(configuration: KafkaConfiguration, from listed: [TopicPartition: Watermarks],
                                  timeoutMilliseconds: Int32) -> Result<[TopicPartition: Watermarks], KafkaError> {
-    let probe: RDHandle
+    let probeHandle: RDHandle
     do {
         let conf = try configuration.makeConf(
             defaults: [:],
             overrides: ["group.id": "reader-watermark-probe", "enable.auto.commit": "false",
                         "fetch.wait.max.ms": "10", "queued.max.messages.kbytes": "1024",
                         "log.connection.close": "false"])
-        probe = try makeRDKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf, operation: "watermarks")
+        probeHandle = try makeRDKafkaHandle(type: RD_KAFKA_CONSUMER, conf: conf, operation: "watermarks")
     } catch {
         return .failure(error as! KafkaError)
     }
-    defer { rd_kafka_destroy(probe.pointer) }
-    let partitions = Array(listed.keys)
-    let list = makePartitionList(partitions, offsets: listed.mapValues(\.high))
+    defer { rd_kafka_destroy(probeHandle.pointer) }
+    let list = makePartitionList(Array(listed.keys), offsets: listed.mapValues(\.high))
     defer { rd_kafka_topic_partition_list_destroy(list) }
-    rd_kafka_poll_set_consumer(probe.pointer)
-    let err = rd_kafka_assign(probe.pointer, list)
+    rd_kafka_poll_set_consumer(probeHandle.pointer)
+    let err = rd_kafka_assign(probeHandle.pointer, list)
     if err != RD_KAFKA_RESP_ERR_NO_ERROR { return .failure(KafkaError(err, operation: "watermarks")) }
-    defer { rd_kafka_assign(probe.pointer, nil) }
+    defer { rd_kafka_assign(probeHandle.pointer, nil) }
 
-    var result = listed
-    var pending = Set(partitions)
+    var probe = HighWatermarkProbe(listed: listed)
     let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(timeoutMilliseconds) * 1_000_000
-    while !pending.isEmpty && DispatchTime.now().uptimeNanoseconds < deadline {
-        if let message = rd_kafka_consumer_poll(probe.pointer, 20) { rd_kafka_message_destroy(message) }
-        for tp in pending {
+    while !probe.pending.isEmpty && DispatchTime.now().uptimeNanoseconds < deadline {
+        if let message = rd_kafka_consumer_poll(probeHandle.pointer, 20) {
+            let error = message.pointee.err
+            if error != RD_KAFKA_RESP_ERR_NO_ERROR, let topic = message.pointee.rkt.map({ String(cString: rd_kafka_topic_name($0)) }) {
+                probe.failed(TopicPartition(topic: topic, partition: message.pointee.partition), error: error)
+            }
+            rd_kafka_message_destroy(message)
+        }
+        for tp in probe.pending {
             var low: Int64 = 0
             var high: Int64 = 0
-            guard rd_kafka_get_watermark_offsets(probe.pointer, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+            guard rd_kafka_get_watermark_offsets(probeHandle.pointer, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
                   high >= 0 else { continue }
-            result[tp]?.high = max(listed[tp]?.high ?? 0, high)
-            pending.remove(tp)
+            probe.answered(tp, high: high)
         }
     }
-    if !pending.isEmpty {
+    if !probe.pending.isEmpty {
         return .failure(KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT,
-                                   message: "no fetch answered for \(pending.sorted().map(\.description).joined(separator: ", "))",
+                                   message: "no fetch answered for \(probe.pending.sorted().map(\.description).joined(separator: ", "))",
                                    operation: "watermarks"))
     }
-    return .success(result)
+    return .success(probe.ends)
 }
