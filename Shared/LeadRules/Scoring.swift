@@ -260,7 +260,7 @@ public struct RuleBasedScorer: Scorer {
             industry(evidence.industry, icp: icp, reading: reading)
             size(evidence.employees, icp: icp)
             role(evidence, icp: icp, reading: reading)
-            location(evidence.location, icp: icp)
+            location(evidence.location, icp: icp, wanted: reading.icpLocations)
             skills(evidence.skills, icpPhrases: reading.skillPhrases)
         }
 
@@ -366,12 +366,12 @@ public struct RuleBasedScorer: Scorer {
             }
         }
 
-        private mutating func location(_ location: FitEvidence.Fact<String>?, icp: IdealCustomerProfile) {
+        private mutating func location(_ location: FitEvidence.Fact<String>?, icp: IdealCustomerProfile, wanted: [ICPLocation]) {
             guard !icp.locations.isEmpty else { return add("no location constraint", 5) }
             guard let location else { return }
             let place = SignalDetector.Phrase(location.value)
             let areas = RuleBasedScorer.areas(of: place)
-            let placements = icp.locations.map { RuleBasedScorer.placement(of: place, areas: areas, in: $0) }
+            let placements = wanted.map { RuleBasedScorer.placement(of: place, areas: areas, in: $0) }
             if let index = placements.firstIndex(of: .inside) {
                 add("located in \(icp.locations[index])", 10, location.source)
             } else if placements.allSatisfy({ $0 == .outside }) {
@@ -412,6 +412,8 @@ public struct RuleBasedScorer: Scorer {
         let skillPhrases: [SignalDetector.Phrase]
         /// The ICP's industries with the industries under them.
         let industries: [ScoringVocabulary.IndustryScope]
+        /// The ICP's locations, each read as ``placement(of:areas:in:)`` compares a place with it.
+        let icpLocations: [ICPLocation]
 
         init(offer: OfferConfig, vocabulary: ScoringVocabulary) {
             let extended = vocabulary.extended(with: offer.vocabulary)
@@ -425,13 +427,41 @@ public struct RuleBasedScorer: Scorer {
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
             industries = icp.industries.map(extended.scope(ofIndustry:))
+            icpLocations = icp.locations.map(ICPLocation.init)
+        }
+    }
+
+    /// An ICP location as written ("Germany", "EMEA", "Texas", "Bay Area"), with what
+    /// ``placement(of:areas:in:)`` reads in it: read once per offer, not once per lead.
+    struct ICPLocation: Sendable {
+        /// As written.
+        let phrase: SignalDetector.Phrase
+        /// Normalised, a country's other names ("USA") as the country's.
+        let country: String
+        /// Whether it is a country.
+        let isCountry: Bool
+        /// The countries it spans when it is a country or a region of the ``Gazetteer``.
+        let scope: Set<String>?
+        /// The US state it is, by name or postal code.
+        let usState: String?
+        /// The countries the areas it names lie in (for "Bay Area", the United States).
+        let countries: Set<String>
+
+        init(_ wanted: String) {
+            phrase = SignalDetector.Phrase(wanted)
+            let normalized = SignalDetector.normalize(wanted)
+            country = countryNames[normalized] ?? normalized
+            isCountry = RuleBasedScorer.isCountry(country)
+            scope = isCountry ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)]
+            usState = usStatesByName[normalized] ?? usStatesByCode[normalized]
+            countries = Set(RuleBasedScorer.areas(of: phrase).named.joined())
         }
     }
 
     /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States"):
     /// ``placement(of:areas:in:)`` is ``Placement/inside``.
     static func location(_ place: SignalDetector.Phrase, isIn wanted: String) -> Bool {
-        placement(of: place, areas: areas(of: place), in: wanted) == .inside
+        placement(of: place, areas: areas(of: place), in: ICPLocation(wanted)) == .inside
     }
 
     /// Where a place stands against one ICP location.
@@ -479,31 +509,28 @@ public struct RuleBasedScorer: Scorer {
     /// "Bay Area"): inside when the place names it, outside when the scorer knows the place's
     /// country without the gazetteer or it is another country than `wanted`'s, else unknown
     /// ("Austin" for Texas: the gazetteer knows only the country).
-    static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, in wanted: String) -> Placement {
-        let normalized = SignalDetector.normalize(wanted)
-        let country = countryNames[normalized] ?? normalized
-        let scope: Set<String>? = isCountry(country) ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)]
-        if isCountry(country), let placeCountry = areas.lastPartCountry {
+    static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
+        let country = wanted.country
+        if wanted.isCountry, let placeCountry = areas.lastPartCountry {
             return placeCountry == country ? .inside : .outside
         }
-        if SignalDetector.Phrase(wanted).occurs(in: place)
+        if wanted.phrase.occurs(in: place)
             || locationAliases[country, default: []].contains(where: { $0.occurs(in: withoutLookalikes(place, of: country)) }) {
             return .inside
         }
-        if let scope {
+        if let scope = wanted.scope {
             if areas.named.contains(where: { $0.isSubset(of: scope) }) { return .inside }
             return !areas.named.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: scope) }) ? .outside : .unknown
         }
         guard !areas.named.isEmpty else { return .unknown }
         // A US state: the place's own state decides when it names one ("Austin, TX" is in Texas,
         // "Columbus, OH" is not); a place elsewhere in the United States may be in it or not.
-        if let wantedState = usStatesByName[normalized] ?? usStatesByCode[normalized] {
+        if let wantedState = wanted.usState {
             if let state = usState(of: place.text) { return state == wantedState ? .inside : .outside }
             return areas.named.contains { $0.contains(unitedStates) } ? .unknown : .outside
         }
         if areas.isKnownWithoutGazetteer { return .outside }
-        let wantedCountries = Set(self.areas(of: SignalDetector.Phrase(wanted)).named.joined())
-        return !wantedCountries.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: wantedCountries) }) ? .outside : .unknown
+        return !wanted.countries.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: wanted.countries) }) ? .outside : .unknown
     }
 
     private static let otherCountryPhrases = otherCountries.sorted().map(SignalDetector.Phrase.init)

@@ -199,7 +199,7 @@ final class ScoringTrustTests: XCTestCase {
     func testAStateICPReadsStatesAndCountries() {
         func placement(_ place: String) -> RuleBasedScorer.Placement {
             let phrase = SignalDetector.Phrase(place)
-            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: "Texas")
+            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation("Texas"))
         }
         let expected: [(String, RuleBasedScorer.Placement)] = [
             ("Austin, TX", .inside), ("Houston, Texas", .inside), ("Columbus, OH", .outside), ("Portland, Oregon", .outside),
