@@ -286,6 +286,15 @@ public struct SignalDetector: Sendable {
     struct Clause {
         let words: [UInt8]
         let asks: Bool
+        /// Where each clause starts in `words` (the offset of its leading space): one, at 0, but
+        /// for a sentence read whole (``clauses(of:splittingClauses:)`` without splitting), where
+        /// a negation counts only in the clause a phrase starts in.
+        var clauseStarts: [Int] = [0]
+
+        /// Where the clause holding the byte at `index` starts.
+        func clauseStart(at index: Int) -> Int {
+            clauseStarts.last { $0 <= index } ?? 0
+        }
     }
 
     /// Words a full stop follows within a sentence ("e.g.", "vs."), lowercase, without their last
@@ -324,7 +333,8 @@ public struct SignalDetector: Sendable {
     /// punctuation (a link's "p?utm_source=li" or "?_hsenc=" asks nothing), "!", a line's end and
     /// a full stop that ends one (``endsSentence(fullStopAt:in:)``), and split into clauses at
     /// commas, semicolons, colons, parentheses and dashes. A negation is read only in its clause:
-    /// "No joke, we're hiring a new SDR" is hiring. Without `splittingClauses`, only sentences.
+    /// "No joke, we're hiring a new SDR" is hiring. Without `splittingClauses`, only sentences,
+    /// each with where its clauses start (``Clause/clauseStarts``).
     static func clauses(of text: String, splittingClauses: Bool = true) -> [Clause] {
         var clauses: [Clause] = []
         var sentence: [String] = []
@@ -337,7 +347,18 @@ public struct SignalDetector: Sendable {
         }
         func endSentence(asks: Bool) {
             endClause()
-            clauses += sentence.map { Clause(words: normalizedBytes($0), asks: asks) }
+            if splittingClauses {
+                clauses += sentence.map { Clause(words: normalizedBytes($0), asks: asks) }
+            } else {
+                // The clauses' words joined, each normalised one keeping its leading space.
+                var words: [UInt8] = [0x20]
+                var starts: [Int] = []
+                for part in sentence.lazy.map(normalizedBytes) where part.count > 1 {
+                    starts.append(words.count - 1)
+                    words += part.dropFirst()
+                }
+                clauses.append(Clause(words: words, asks: asks, clauseStarts: starts.isEmpty ? [0] : starts))
+            }
             sentence = []
         }
         for (index, character) in characters.enumerated() {
@@ -346,9 +367,8 @@ public struct SignalDetector: Sendable {
                 endSentence(asks: true)
             case "!", "\n": endSentence(asks: false)
             case "." where endsSentence(fullStopAt: index, in: characters): endSentence(asks: false)
-            case ",", ";", ":", "(", ")", "—", "–":
-                if splittingClauses { endClause() } else { clause.append(character) }
-            case "-" where splittingClauses && previous?.isWhitespace == true: endClause()
+            case ",", ";", ":", "(", ")", "—", "–": endClause()
+            case "-" where previous?.isWhitespace == true: endClause()
             default: clause.append(character)
             }
             previous = character
@@ -358,13 +378,13 @@ public struct SignalDetector: Sendable {
     }
 
     /// Whether `phrase` occurs in one of `clauses` with no negation (``negations``) among the
-    /// ``negationDistance`` words before it there, in a question when `askedOnly`.
+    /// ``negationDistance`` words before it in the clause it starts in, in a question when `askedOnly`.
     static func says(_ phrase: Phrase, in clauses: [Clause], askedOnly: Bool) -> Bool {
         clauses.contains { clause in
             guard !askedOnly || clause.asks else { return false }
             var start = 0
             while let found = firstByteIndex(of: phrase.needle, in: clause.words, from: start) {
-                if !isNegated(before: found, in: clause.words) { return true }
+                if !isNegated(before: found, in: clause.words[clause.clauseStart(at: found)...]) { return true }
                 start = found + 1
             }
             return false
@@ -377,7 +397,7 @@ public struct SignalDetector: Sendable {
     /// Whether a negation is among the ``negationDistance`` words of normalised `words` before
     /// the byte at `index`, and no exemption (``negationExemptions``, ``negatedComparatives``)
     /// makes it none.
-    private static func isNegated(before index: Int, in words: [UInt8]) -> Bool {
+    private static func isNegated(before index: Int, in words: ArraySlice<UInt8>) -> Bool {
         var read = words[..<index].split(separator: 0x20).map { Substring(decoding: $0, as: UTF8.self) }
         let phraseStart = read.count
         if let first = words[index...].split(separator: 0x20).first { read.append(Substring(decoding: first, as: UTF8.self)) }

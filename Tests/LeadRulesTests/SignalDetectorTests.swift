@@ -126,4 +126,19 @@ final class SignalDetectorTests: XCTestCase {
             XCTAssertEqual(kinds(text).contains(kind), said, "\(text): \(kinds(text))")
         }
     }
+
+    /// A phrase across a dash or colon is read in its sentence; a negation counts only in the
+    /// clause where the phrase starts, as for a phrase within one clause: "No joke," before it
+    /// negated "hiring — a new AE".
+    func testANegationInAnEarlierClauseDoesNotNegateAPhraseAcrossADash() {
+        let expected: [(text: String, said: Bool)] = [
+            ("No joke, hiring — a new AE to own outbound", true),
+            ("No joke, hiring: a new AE to own outbound", true),
+            ("Not hiring — a new AE this year", false),
+            ("Hiring — a new AE, not a manager", true),
+        ]
+        for (text, said) in expected {
+            XCTAssertEqual(kinds(text).contains(.hiring), said, "\(text): \(kinds(text))")
+        }
+    }
 }
