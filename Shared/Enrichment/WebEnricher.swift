@@ -81,7 +81,7 @@ public struct WebEnricherHandler: Sendable {
         let domainText = request.domain.flatMap { $0.isEmpty ? nil : $0 } ?? request.url ?? ""
         func record(_ status: WebEnrichment.Status, domain: String, url: String?, reason: String?) -> WebEnrichment {
             WebEnrichment(leadID: request.leadID, searchID: request.searchID, domain: domain, url: url, status: status,
-                          reason: reason, fetchedAt: now)
+                          reason: reason?.prefix(scalars: FieldLimit.text), fetchedAt: now)
         }
         let allowList: WebAllowList
         let start: URL
@@ -98,8 +98,10 @@ public struct WebEnricherHandler: Sendable {
             return record(.failed, domain: allowList.domain, url: start.absoluteString, reason: "\(error)")
         }
         let facts = extractor.extract(html: page.html, pageURL: page.url)
+        // A redirect's URL within the record's limit (``WebEnrichment/checkFieldLengths()``), else the one asked for.
+        let fetched = page.url.absoluteString.unicodeScalars.count <= FieldLimit.url ? page.url.absoluteString : start.absoluteString
         return WebEnrichment(
-            leadID: request.leadID, searchID: request.searchID, domain: allowList.domain, url: page.url.absoluteString,
+            leadID: request.leadID, searchID: request.searchID, domain: allowList.domain, url: fetched,
             status: .completed, name: facts.name, companyDescription: facts.description, imageURL: facts.imageURL,
             socialLinks: facts.socialLinks, xHandle: facts.xHandle, fetchedAt: now)
     }

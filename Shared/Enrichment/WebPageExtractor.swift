@@ -1,4 +1,5 @@
 import Foundation
+import LeadModel
 
 /// What a company's web page says about the company.
 public struct WebPageFacts: Hashable, Sendable {
@@ -33,7 +34,9 @@ public struct WebPageFacts: Hashable, Sendable {
 /// inside `<script>`/`<style>` other than JSON-LD, and survives truncated documents. Precedence:
 /// name from JSON-LD, then `og:site_name`, `og:title`, `twitter:title`, `<title>`; description
 /// from JSON-LD, then `og:description`, `twitter:description`, `description`. Texts are
-/// whitespace-collapsed and cut at ``maxTextLength`` characters.
+/// whitespace-collapsed and cut at ``maxTextLength`` characters. A URL longer than
+/// ``FieldLimit/url`` is not kept, and at most ``WebEnrichment/maxSocialLinks`` social links are
+/// (the first in order): the record must fit beside the lead's profile in every later record.
 public struct WebPageExtractor: Sendable {
     /// Longest name or description kept.
     public var maxTextLength: Int
@@ -92,7 +95,8 @@ public struct WebPageExtractor: Sendable {
         let handle = meta["twitter:site"].map { $0.trimmingCharacters(in: .whitespaces) }
             .map { $0.hasPrefix("@") ? String($0.dropFirst()) : $0 }
             .flatMap { $0.isEmpty || $0.count > 15 || !$0.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) ? nil : $0 }
-        return WebPageFacts(name: name, description: description, imageURL: image, socialLinks: social.sorted(), xHandle: handle)
+        return WebPageFacts(name: name, description: description, imageURL: image,
+                            socialLinks: Array(social.sorted().prefix(WebEnrichment.maxSocialLinks)), xHandle: handle)
     }
 
     /// Whitespace collapsed, entities decoded, cut; nil when empty.
@@ -149,7 +153,8 @@ public struct WebPageExtractor: Sendable {
     static func absolute(_ text: String, base: URL?) -> String? {
         let decoded = HTMLScanner.decodeEntities(text).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !decoded.isEmpty, let url = URL(string: decoded, relativeTo: base)?.absoluteURL,
-              let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http", url.host != nil else { return nil }
+              let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http", url.host != nil,
+              url.absoluteString.unicodeScalars.count <= FieldLimit.url else { return nil }
         return url.absoluteString
     }
 

@@ -137,10 +137,7 @@ public struct WebEnrichmentRequested: Message, Hashable {
     /// Ids and `requestedBy` at most ``FieldLimit/identifier`` scalars, `domain` and `url`
     /// ``FieldLimit/url``.
     public func checkFieldLengths() throws(FieldTooLong) {
-        try FieldLimit.check(leadID, "leadID")
-        try FieldLimit.check(searchID, "searchID")
-        try FieldLimit.check(domain, "domain", limit: FieldLimit.url)
-        try FieldLimit.check(url, "url", limit: FieldLimit.url)
+        try checkAddressLengths(leadID: leadID, searchID: searchID, domain: domain, url: url)
         try FieldLimit.check(requestedBy, "requestedBy", limit: FieldLimit.identifier)
     }
 
@@ -195,7 +192,8 @@ public struct WebEnrichment: Message, Hashable {
     public var companyDescription: String?
     /// Its logo or share image, absolute URL.
     public var imageURL: String?
-    /// Social profile links (LinkedIn, X, ...), absolute, deduplicated, sorted.
+    /// Social profile links (LinkedIn, X, ...), absolute, deduplicated, sorted; at most
+    /// ``maxSocialLinks``.
     public var socialLinks: [String]
     /// The X handle from `twitter:site`, without `@`.
     public var xHandle: String?
@@ -221,4 +219,35 @@ public struct WebEnrichment: Message, Hashable {
         self.xHandle = xHandle
         self.fetchedAt = fetchedAt
     }
+
+    /// The most social links a record carries: a page can link thousands of profiles, and the
+    /// lead's profile, every later request and its pool entry carry what the record does.
+    public static let maxSocialLinks = 20
+
+    /// Ids, URLs and links within ``FieldLimit``; texts within ``FieldLimit/text``.
+    public func checkFieldLengths() throws(FieldTooLong) {
+        try checkAddressLengths(leadID: leadID, searchID: searchID, domain: domain, url: url)
+        try FieldLimit.check(imageURL, "imageURL", limit: FieldLimit.url)
+        try FieldLimit.check(socialLinks, "socialLinks", limit: FieldLimit.url)
+        try FieldLimit.check(xHandle, "xHandle", limit: FieldLimit.identifier)
+        try FieldLimit.check(reason, "reason", limit: FieldLimit.text)
+        try FieldLimit.check(name, "name", limit: FieldLimit.text)
+        try FieldLimit.check(companyDescription, "companyDescription", limit: FieldLimit.text)
+    }
+
+    /// At most ``maxSocialLinks`` social links.
+    public func validate() throws {
+        if socialLinks.count > Self.maxSocialLinks {
+            throw LeadModelRuleError("\(socialLinks.count) socialLinks: at most \(Self.maxSocialLinks)")
+        }
+    }
+}
+
+/// The key and the page of a web enrichment's request or record: ids at most
+/// ``FieldLimit/identifier`` scalars, `domain` and `url` ``FieldLimit/url``.
+private func checkAddressLengths(leadID: LeadID?, searchID: SearchID?, domain: String?, url: String?) throws(FieldTooLong) {
+    try FieldLimit.check(leadID, "leadID")
+    try FieldLimit.check(searchID, "searchID")
+    try FieldLimit.check(domain, "domain", limit: FieldLimit.url)
+    try FieldLimit.check(url, "url", limit: FieldLimit.url)
 }

@@ -1,5 +1,6 @@
 import Enrichment
 import Foundation
+import LeadModel
 import XCTest
 
 final class WebPageExtractorTests: XCTestCase {
@@ -63,6 +64,26 @@ final class WebPageExtractorTests: XCTestCase {
         XCTAssertEqual(cut.name, "Ac")
         let long = WebPageExtractor(maxTextLength: 10).extract(html: "<meta name=description content=\"\(String(repeating: "a", count: 50))\">", pageURL: nil)
         XCTAssertEqual(long.description?.count, 10)
+    }
+
+    /// A page can hold a 1 MB image URL or thousands of profile links; kept whole, they made the
+    /// lead's finalize request and pool entry too large to write on every attempt, and the lead
+    /// never became ready. A URL over ``FieldLimit/url`` is not kept (the next image candidate
+    /// is), and at most ``WebEnrichment/maxSocialLinks`` links are, the first in order.
+    func testLongURLsAreDroppedAndSocialLinksBounded() {
+        let long = "https://acme.example/" + String(repeating: "a", count: 5_000)
+        let links = (0..<300).map { "<a href=\"https://github.com/acme-\(1000 + $0)\">gh</a>" }.joined()
+        let html = """
+            <meta property="og:image" content="\(long)">
+            <meta name="twitter:image" content="https://acme.example/card.png">
+            <a href="https://x.com/\(String(repeating: "b", count: 5_000))">x</a>
+            \(links)
+            """
+        let facts = WebPageExtractor().extract(html: html, pageURL: page)
+        XCTAssertEqual(facts.imageURL, "https://acme.example/card.png")
+        XCTAssertEqual(facts.socialLinks.count, WebEnrichment.maxSocialLinks)
+        XCTAssertEqual(facts.socialLinks.first, "https://github.com/acme-1000")
+        XCTAssertTrue(facts.socialLinks.allSatisfy { $0.count <= FieldLimit.url })
     }
 }
 
