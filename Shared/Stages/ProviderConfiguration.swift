@@ -11,7 +11,7 @@ import Streaming
 /// | `LINKEDIN_VENDORS` | `profile-api` when `LINKEDIN_API_BASE_URL` is set, else `pdl` | the identity-and-role waterfall: vendors in order, from `pdl`, `apollo`, `profile-api` |
 /// | `COMPANY_VENDORS` | `LINKEDIN_VENDORS` | the company waterfall, same names |
 /// | `VENDOR_MIN_CONFIDENCE` | 0.6 | lowest match confidence a waterfall accepts, 0...1 |
-/// | `VENDOR_CIRCUIT_OPEN_SECONDS` | 300 | how long a vendor whose credits, quota or credentials failed is skipped, 1...86400 |
+/// | `VENDOR_CIRCUIT_OPEN_SECONDS` | 300 | how long a vendor whose credits, quota or credentials failed is skipped, and a provider whose bearer key was rejected (X, the profile API, the model) stopped, 1...86400 |
 /// | `VENDOR_BATCH_WAIT_MS` | 50 | longest a lookup waits for others to share a vendor's bulk call, 0...5000 (0: one call per lead) |
 /// | `PDL_API_BASE_URL`, `PDL_API_KEY` / `PDL_API_KEY_FILE` | `https://api.peopledatalabs.com`, none | People Data Labs; the key is required when `pdl` is listed |
 /// | `PDL_RATE_PER_MINUTE`, `PDL_RATE_BURST` | 100, 10 | People Data Labs calls per minute and burst, per process (a bulk call counts once) |
@@ -287,7 +287,8 @@ public struct ProviderConfiguration: Sendable {
     }
 
     /// A client of `api`. A vendor's (`authentication` other than bearer) reports rejected
-    /// credentials per call, for its circuit, instead of stopping.
+    /// credentials per call, for its circuit, instead of stopping; a bearer client stops for
+    /// `VENDOR_CIRCUIT_OPEN_SECONDS`, as long as a vendor's circuit stays open.
     private func makeClient(
         _ api: API, name: String, forbidden: ProviderHTTPClient.ForbiddenMeaning,
         authentication: ProviderHTTPClient.Authentication = .bearer, outOfCreditsStatuses: Set<Int> = [], logger: Logger
@@ -297,6 +298,7 @@ public struct ProviderConfiguration: Sendable {
         return ProviderHTTPClient(
             name: name, baseURL: baseURL, credential: key, timeoutSeconds: api.timeoutSeconds, limiter: limiter,
             forbidden: forbidden, authentication: authentication, rejection: authentication == .bearer ? .stop : .report,
+            stopSeconds: vendors.circuitOpenSeconds,
             outOfCreditsStatuses: outOfCreditsStatuses, logger: logger)
     }
 

@@ -160,11 +160,10 @@ final class HTTPProviderTests: XCTestCase {
         XCTAssertGreaterThan(Date().timeIntervalSince(started), 0.9, "the timeout is the configured one")
     }
 
-    /// A 401 (403 at X) stops the provider: nothing more is sent until the process restarts with
-    /// a working key. Every call fails retriably meanwhile, as the credentials are the platform's
-    /// to fix, not the lead's: the coordinator retries the phase, so the leads of a key rotated
-    /// under a running stage are enriched once it restarts with the new one, rather than finished
-    /// without their profiles.
+    /// A 401 (403 at X) stops the provider: nothing more is sent during its stop. Every call
+    /// fails retriably meanwhile, as the credentials are the platform's to fix, not the lead's:
+    /// the coordinator retries the phase, so the leads of a key rotated under a running stage are
+    /// enriched once it works again, rather than finished without their profiles.
     func testX401StopsTheProvider() async throws {
         for status in [401, 403] {
             let stub = try StubAPI { _ in .json("{\"title\":\"Unauthorized\"}", status: status) }
@@ -182,6 +181,40 @@ final class HTTPProviderTests: XCTestCase {
             XCTAssertEqual(stub.count, 1, "after \(status) the provider sends nothing more")
             XCTAssertNotNil(provider.client.stoppedReason)
         }
+    }
+
+    /// A stopped client tries again once ``ProviderHTTPClient/stopSeconds`` have passed: a 401
+    /// that a gateway answered once stopped the provider until the process restarted, and a
+    /// healthy stage (no restart comes) failed every lead's lookup for ever.
+    func testAStoppedProviderTriesAgainAfterItsStop() async throws {
+        let rejecting = Mutex(true)
+        let stub = try StubAPI { _ in
+            rejecting.withLock { $0 } ? .json("{\"title\":\"Unauthorized\"}", status: 401) : .json(ProviderSamples.xUser(username: "janedoe"))
+        }
+        let clock = Mutex(Date(timeIntervalSince1970: 1_000_000))
+        let client = ProviderHTTPClient(
+            name: "x", baseURL: stub.baseURL, credential: Secret("test-secret-token"), timeoutSeconds: 2, limiter: nil,
+            forbidden: .credentialsRejected, stopSeconds: 300, now: { clock.withLock { $0 } },
+            logger: Logger(service: "test", level: .error, sink: { _ in }))
+        let provider = HTTPXProvider(client: client)
+        for _ in 0..<2 {
+            do {
+                _ = try await provider.fetchProfile(username: "janedoe", attempt: 1)
+                XCTFail("expected a failure")
+            } catch {
+                guard case .unauthorized(let reason) = error else { return XCTFail("got \(error)") }
+                XCTAssertTrue(reason.contains("stopped for 300 s"), reason)
+            }
+        }
+        XCTAssertEqual(stub.count, 1, "nothing is sent while stopped")
+        rejecting.withLock { $0 = false }
+        clock.withLock { $0 += 299 }
+        XCTAssertNotNil(client.stoppedReason)
+        clock.withLock { $0 += 2 }
+        XCTAssertNil(client.stoppedReason)
+        let profile = try await provider.fetchProfile(username: "janedoe", attempt: 1)
+        XCTAssertEqual(profile.username, "janedoe")
+        XCTAssertEqual(stub.count, 2)
     }
 
     func testInvalidUsernamesAreNeverSent() async throws {

@@ -23,9 +23,11 @@ import FoundationNetworking
 /// - Status mapping: 2xx → the reply; 404 → ``ProviderError/notFound``; 429 →
 ///   ``ProviderError/rateLimited(retryAfter:)``; 5xx, 408, timeouts and network errors →
 ///   ``ProviderError/transient(_:)``; 401 (and 403 where ``ForbiddenMeaning/credentialsRejected``)
-///   → with ``Rejection/stop`` the client stops: this and every later call fail with
-///   ``ProviderError/unauthorized(_:)`` (retriable) without a request, until the process restarts
-///   with a working key; with ``Rejection/report`` the call fails with
+///   → with ``Rejection/stop`` the client stops for ``stopSeconds``: this and every call meanwhile
+///   fail with ``ProviderError/unauthorized(_:)`` (retriable) without a request; then calls go out
+///   again, and a rejected one stops it again (a revoked key costs one call per stop, and a
+///   rejection the vendor's gateway answered once does not last until a restart); with
+///   ``Rejection/report`` the call fails with
 ///   ``ProviderError/unauthorized(_:)`` and the client goes on; 403
 ///   where ``ForbiddenMeaning/outOfCredits``, and the ``outOfCreditsStatuses`` →
 ///   ``ProviderError/outOfCredits``; other codes → permanent.
@@ -52,7 +54,7 @@ public final class ProviderHTTPClient: Sendable {
 
     /// What a rejected credential (401, or a 403 meaning ``ForbiddenMeaning/credentialsRejected``) does.
     public enum Rejection: Sendable, Equatable {
-        /// Stop the client until the process restarts with a working key (a single-vendor setup).
+        /// Stop the client for ``ProviderHTTPClient/stopSeconds``, then try again (a single-vendor setup).
         case stop
         /// Fail the call with ``ProviderError/unauthorized(_:)`` and keep going: a vendor waterfall
         /// opens that vendor's circuit and tries it again later.
@@ -85,7 +87,13 @@ public final class ProviderHTTPClient: Sendable {
     private let session: URLSession
     private let transfers: BoundedTransfers
     private let logger: Logger
-    private let stopReason = Mutex<String?>(nil)
+    /// Why the client stopped, and until when.
+    private let stop = Mutex<(reason: String, until: Date)?>(nil)
+    /// The clock of the stop.
+    private let now: @Sendable () -> Date
+
+    /// How long a rejected credential stops the client (``Rejection/stop``).
+    public let stopSeconds: Double
 
     /// The largest reply body read, in bytes; a larger one fails the call.
     public let maxReplyBytes: Int
@@ -101,12 +109,15 @@ public final class ProviderHTTPClient: Sendable {
     /// `timeoutSeconds` is rounded up to whole seconds, at least 1: FoundationNetworking on Linux
     /// truncates fractions, and a timeout below one second would expire at once.
     /// `outOfCreditsStatuses` are further codes meaning ``ProviderError/outOfCredits`` at this
-    /// vendor (402 at People Data Labs).
+    /// vendor (402 at People Data Labs). `now` is the clock of a stop (tests set it).
     public init(
         name: String, baseURL: URL, credential: Secret, timeoutSeconds: Double, limiter: RateLimiter?,
         forbidden: ForbiddenMeaning, authentication: Authentication = .bearer, rejection: Rejection = .stop,
+        stopSeconds: Double = 300, now: @escaping @Sendable () -> Date = Date.init,
         outOfCreditsStatuses: Set<Int> = [], maxReplyBytes: Int = ProviderHTTPClient.defaultMaxReplyBytes, logger: Logger
     ) {
+        self.stopSeconds = stopSeconds
+        self.now = now
         self.maxReplyBytes = max(1, maxReplyBytes)
         self.authentication = authentication
         self.rejection = rejection
@@ -132,7 +143,10 @@ public final class ProviderHTTPClient: Sendable {
     deinit { session.finishTasksAndInvalidate() }
 
     /// Why the client stopped (credentials rejected), or nil while it works.
-    public var stoppedReason: String? { stopReason.withLock { $0 } }
+    public var stoppedReason: String? {
+        let now = now()
+        return stop.withLock { stop in stop.flatMap { now < $0.until ? $0.reason : nil } }
+    }
 
     /// Sends one request to `baseURL` + `/` + the encoded `path` segments.
     /// - Parameters:
@@ -257,14 +271,17 @@ public final class ProviderHTTPClient: Sendable {
             logger.log(.error, "provider rejected the credentials", [LogKey.error: reason])
             return .unauthorized(reason)
         }
-        return stop(reason)
+        return stopped(reason)
     }
 
-    private func stop(_ reason: String) -> ProviderError {
-        let text = "\(reason); provider stopped until restart with a working key"
-        let isFirst = stopReason.withLock { current in
-            defer { if current == nil { current = text } }
-            return current == nil
+    private func stopped(_ reason: String) -> ProviderError {
+        let text = "\(reason); provider stopped for \(Int(stopSeconds.rounded(.up))) s, then tried again"
+        let now = now()
+        let isFirst = stop.withLock { current in
+            // One stop at a time: the calls in flight when it began answer alike.
+            if let current, now < current.until { return false }
+            current = (text, now.addingTimeInterval(stopSeconds))
+            return true
         }
         if isFirst { logger.log(.error, "provider stopped", [LogKey.error: text]) }
         // Retriable: the key is the platform's to fix, not the lead's; its phase is retried, so
