@@ -217,6 +217,23 @@ final class HTTPProviderTests: XCTestCase {
         XCTAssertEqual(stub.count, 2)
     }
 
+    /// A user id that is no number of 64 bits is refused without a call, and quoted in part: X's
+    /// reply gave it, and the whole of a 4 MB one made the activity result too large to write.
+    func testAnImpossibleUserIDIsRefusedAndQuotedInPart() async throws {
+        let stub = try StubAPI { _ in .json("{}") }
+        let provider = HTTPXProvider(client: stub.client())
+        for id in [String(repeating: "a", count: 100_000), String(repeating: "1", count: 21), "", "12a", "١٢٣"] {
+            do {
+                _ = try await provider.fetchRecentPosts(userID: id, username: "janedoe", since: Date())
+                XCTFail("\(id.prefix(30)) was accepted")
+            } catch {
+                guard case .permanent(let reason) = error else { return XCTFail("got \(error)") }
+                XCTAssertLessThan(reason.count, 120, reason)
+            }
+        }
+        XCTAssertEqual(stub.count, 0)
+    }
+
     func testInvalidUsernamesAreNeverSent() async throws {
         let stub = try StubAPI { _ in .json(ProviderSamples.xUser(username: "x")) }
         let provider = HTTPXProvider(client: stub.client())

@@ -46,10 +46,17 @@ public struct HTTPXProvider: XProvider {
             url: user.expandedURL.flatMap(Self.nonEmpty))
     }
 
+    /// The most digits of an X user id: a 64-bit number.
+    static let maxUserIDDigits = 20
+
     /// The user's posts since `since` (newest first as X returns them) and the accounts they
     /// mention, for at most ``maxPages`` pages.
     public func fetchRecentPosts(userID: String, username: String, since: Date) async throws(ProviderError) -> RawActivity {
-        guard !userID.isEmpty, userID.allSatisfy(\.isNumber) else { throw .permanent("x: \"\(userID)\" is not a user id") }
+        guard (1...Self.maxUserIDDigits).contains(userID.utf8.count), userID.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+            // Quoted in part: the id comes from X's reply, and the reason goes into the lead's history.
+            let shown = userID.count > 40 ? "\(userID.prefix(40))… (\(userID.count) characters)" : userID
+            throw .permanent("x: \"\(shown)\" is not a user id")
+        }
         var posts: [Post] = []
         var mentions: [String: (user: TweetsReply.User?, username: String, dates: [Date])] = [:]
         var token: String?
