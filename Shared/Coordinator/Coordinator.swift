@@ -904,15 +904,22 @@ public final class Coordinator: Service {
     }
 
     /// Loads back the state of the ready leads that records of `batch` address (a re-enrich, a
-    /// found profile, a web enrichment); a repeated discovery or a late result needs none
-    /// (``CoordinatorCore/changesAReadyLead(topic:schema:topics:)``). Returns the leads loaded.
+    /// found profile, a web enrichment, a late result that may send a record again); a repeated
+    /// discovery or most late results need none (``CoordinatorCore/changesAReadyLead(topic:schema:topics:)``,
+    /// ``CoordinatorCore/resultConcernsAReadyLead(_:)``). Returns the leads loaded.
     private func loadFinishedLeads(needed batch: [ConsumerRecord], _ state: inout State) async throws -> Set<LeadID> {
         let topics = environment.topics
         var wanted: [TopicPartition: [Int64: LeadID]] = [:]
         for record in batch {
             guard let key = record.keyString, let pointer = state.core.finished[LeadID(key)] else { continue }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
-            guard CoordinatorCore<ConsumerRecord>.changesAReadyLead(topic: record.topic, schema: schema, topics: topics) else { continue }
+            if schema == PhaseResult.schemaName {
+                // Rare: a finished lead's results are late or repeated ones. One that cannot be read is dead-lettered when handled.
+                guard let result = try? environment.codec.decode(PhaseResultEnvelope.self, record: record),
+                      CoordinatorCore<ConsumerRecord>.resultConcernsAReadyLead(result) else { continue }
+            } else if !CoordinatorCore<ConsumerRecord>.changesAReadyLead(topic: record.topic, schema: schema, topics: topics) {
+                continue
+            }
             wanted[TopicPartition(topic: topics.leadState, partition: pointer.partition), default: [:]][pointer.offset] = LeadID(key)
         }
         guard !wanted.isEmpty else { return [] }

@@ -1,5 +1,6 @@
 import Foundation
 import JSONCodec
+import Kafka
 import LeadModel
 import LeadRules
 import Runtime
@@ -389,7 +390,7 @@ struct CoordinatorCore<Source> {
     mutating func webEnrichment(_ enrichment: WebEnrichment, _ tables: some CoordinatorTables) -> [Effect] {
         guard let leadID = enrichment.leadID, leads.read(leadID, { $0.machine.state != nil }) == true else { return [] }
         var effects: [Effect] = []
-        apply(.webEnrichment(enrichment, at: now()), to: leadID, tables, &effects, rewritingPoolEntry: true)
+        apply(.webEnrichment(enrichment, at: now()), to: leadID, tables, &effects)
         return effects
     }
 
@@ -673,10 +674,19 @@ struct CoordinatorCore<Source> {
     /// Whether a record of `topic`, with schema header `schema`, can change a ready lead, so that
     /// the lead's state must be loaded back from the changelog first: a web enrichment, a
     /// re-enrich, a found profile, or a record of no schema (to be safe). A repeated discovery
-    /// changes nothing, and neither does a late answer of the run that finished (a finalize stage
-    /// replaying its requests after a crash answers each one again).
+    /// changes nothing; a phase result only as ``resultConcernsAReadyLead(_:)`` says.
     static func changesAReadyLead(topic: String, schema: String?, topics: Topics) -> Bool {
         topic == topics.webEnrichments || (schema != LeadDiscovered.schemaName && schema != PhaseResult.schemaName)
+    }
+
+    /// Whether a late or repeated `result` of a ready lead may send a record again
+    /// (``LeadStateMachine``'s guarantees), so that the lead must be loaded: a completed answer
+    /// that charged (its billing record is sent again), or a finalize answer that wrote an entry
+    /// (a superseded run's may have to be written over). Most answers of a finished run, a
+    /// finalize stage replaying its requests after a crash, wrote no entry the second time.
+    static func resultConcernsAReadyLead(_ result: PhaseResultEnvelope) -> Bool {
+        guard case .completed = result.outcome else { return false }
+        return result.charges.contains { $0.units > 0 } || (result.phase == .finalize && result.poolEntry != nil)
     }
 
     /// Pause `lead.commands` at ``CoordinatorSettings/maxRunningWithIntent`` running leads;
@@ -731,10 +741,8 @@ struct CoordinatorCore<Source> {
 
     /// Hands `event` to the lead's machine and turns its actions into effects, timers, the
     /// billing-paused set and progress counts.
-    /// - Parameter rewritingPoolEntry: a ready lead's persisted state is followed by its pool
-    ///   entry (a web enrichment merged after the run).
     private mutating func apply(_ event: LeadStateMachine.Event, to leadID: LeadID, _ tables: some CoordinatorTables,
-                                _ effects: inout [Effect], rewritingPoolEntry: Bool = false) {
+                                _ effects: inout [Effect]) {
         let now = now
         let handled = leads.modify(leadID) { entry in
             // What is read of the state before the event, field by field: a copy of the state
@@ -769,6 +777,10 @@ struct CoordinatorCore<Source> {
                 job.append(.usage(usage), topic: topics.billingUsage, key: usage.accountID.rawValue)
             case .recordHistory:
                 break  // the history is part of the persisted state
+            case .writePoolEntry(let entry, let runID):
+                // Named by its run, as the finalize stage's entries are.
+                job.append(.poolEntry(entry), topic: topics.leadPool, key: leadID.rawValue,
+                           headers: [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)])
             case .markReady(let lead, let runID):
                 // The finalize stage wrote the run's pool entry before its result.
                 logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])
@@ -784,14 +796,6 @@ struct CoordinatorCore<Source> {
                 } else {
                     unwrittenStates[leadID] = nil
                     job.append(.state(leadState), topic: topics.leadState, key: leadID.rawValue, isChangelog: true)
-                }
-                if rewritingPoolEntry && leadState.status == .ready {
-                    let finishedAt = leadState.readyAt ?? leadState.updatedAt
-                    var pool = LeadPoolEntry(profile: DocumentAssembly.withActivityText(leadState.profile, asOf: finishedAt),
-                                             accountID: leadState.lead.accountID, offerID: leadState.lead.offerID, finishedAt: finishedAt)
-                    pool.omitted = leadState.omitted  // as the finalize stage's entry said
-
-                    job.append(.poolEntry(pool), topic: topics.leadPool, key: leadID.rawValue)
                 }
                 noteWaiting(leadID, leadState.status)
                 if let partition = leads.partition(of: leadID) {

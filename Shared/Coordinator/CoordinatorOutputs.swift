@@ -119,6 +119,8 @@ extension Coordinator {
             let isChangelog: Bool
             /// The record's partition, when not its key's.
             var partition: Int32? = nil
+            /// Headers besides the schema's.
+            var headers: [KafkaHeader] = []
 
             /// The message, whatever its type.
             var message: any Message { payload.message }
@@ -133,8 +135,9 @@ extension Coordinator {
             messages.reserveCapacity(capacity)
         }
 
-        mutating func append(_ payload: Payload, topic: String, key: String, isChangelog: Bool = false, partition: Int32? = nil) {
-            messages.append(Item(payload: payload, topic: topic, key: key, isChangelog: isChangelog, partition: partition))
+        mutating func append(_ payload: Payload, topic: String, key: String, isChangelog: Bool = false, partition: Int32? = nil,
+                             headers: [KafkaHeader] = []) {
+            messages.append(Item(payload: payload, topic: topic, key: key, isChangelog: isChangelog, partition: partition, headers: headers))
         }
 
         /// The records, in order; a message that cannot be encoded (which does not happen with our
@@ -153,6 +156,7 @@ extension Coordinator {
                     case .membership(let membership): try codec.record(membership, topic: item.topic, key: item.key)
                     }
                     if let partition = item.partition { record.partition = partition }
+                    record.headers += item.headers
                     records.append((record, item.isChangelog ? leadID : nil))
                 } catch {
                     logger.error("cannot encode \(type(of: item.message)) for \(item.topic): \(error)", [LogKey.leadID: leadID.rawValue])

@@ -13,13 +13,22 @@ import LeadModel
 /// Guarantees:
 /// - Results and timers are matched on lead id + run id + phase + attempt. Anything else
 ///   (duplicates, results of an older run or of a phase already done, failures of an earlier
-///   attempt, timers already superseded) returns no actions and changes nothing. One exception: a
-///   completed result of an earlier attempt of the phase the lead waits on (retrying or backing
-///   off) completes the phase: that attempt was answered after all, only later than its timeout
-///   or read later (a stage or the coordinator behind on its input, a restore). It answers the
-///   same run and phase as the retry, under the same billing idempotency key, so keeping it is
-///   one charge; dropping it made a coordinator that fell behind skip phases whose every attempt
-///   had been answered.
+///   attempt, timers already superseded) changes nothing. One exception: a completed result of
+///   another attempt of the phase the lead waits on (retrying or backing off) completes the
+///   phase. An earlier attempt was answered after all, only later than its timeout or read later
+///   (a stage or the coordinator behind on its input, a restore); a later one was sent by an
+///   instance before a restore from a state it had not written yet. It answers the same run and
+///   phase, under the same billing idempotency key, so keeping it is one charge; dropping it made
+///   a coordinator that fell behind skip phases whose every attempt had been answered.
+/// - A result that changes nothing may still send again what its first reading sent beside the
+///   state, since the caller's records go to several partitions and a SIGKILL can come between
+///   their acknowledgements, the state's first (the replay then finds the state past them):
+///   a completed answer to a phase this run completed sends its billing record again (same
+///   idempotency key). And a ready lead's pool entry is written again (``Action/writePoolEntry(_:)``)
+///   when a finalize result says an entry of the lead was written after the one the state knows:
+///   a superseded run's late finalize (its request redelivered behind the next run's), or any
+///   finalize after the coordinator wrote the entry itself. So is one whose web enrichment is read
+///   again.
 /// - A lead discovered again (redelivery or re-publication), in flight or finished, starts nothing;
 ///   only ``Event/reEnrich(_:runID:at:)`` starts a new run, and only with a run id the lead's
 ///   history does not hold: a re-enrich request delivered twice (same request id, so same run
@@ -198,6 +207,10 @@ public struct LeadStateMachine: Sendable {
         case recordHistory(HistoryEntry)
         /// The run finished: the lead is ready (its pool entry is written by the finalize stage).
         case markReady(LeadID, runID: RunID)
+        /// Write this entry of the ready lead to ``Topics/leadPool``, before the state: its web
+        /// enrichment was merged after the run, or a later entry of the lead that the finalize
+        /// stage wrote (a superseded run's) must be written over (see the type's guarantees).
+        case writePoolEntry(LeadPoolEntry, runID: RunID)
         /// Persist the state to the changelog. Always the last action when anything changed.
         case persist(LeadState)
     }
@@ -243,8 +256,15 @@ public struct LeadStateMachine: Sendable {
             guard state == nil else { return [] }
             begin(lead: lead, runID: runID, at: at)
         case .phaseResult(let result, let at, let output):
-            guard isCurrent(result.attemptKey, backingOff: false) || isLateAnswer(result) else { return [] }
-            apply(result, output: output, at: at, random: &random)
+            if isCurrent(result.attemptKey, backingOff: false) || answersAnotherAttempt(result) {
+                apply(result, output: output, at: at, random: &random)
+            } else {
+                switch sendAgain(answering: result, at: at) {
+                case .nothing: return []
+                case .records: return pending
+                case .recordsAndState: isChanged = true
+                }
+            }
         case .timerFired(let timer, let at) where timer.kind == .windowOpens:
             guard let current = state, current.status == .outsideOutreachWindow, current.runID == timer.key.runID else { return [] }
             startCurrentPhase(at: at)
@@ -281,13 +301,20 @@ public struct LeadStateMachine: Sendable {
             state = updated
             guard updated.runID != runID, !updated.history.contains(where: { $0.runID == runID }) else { return [] }
             restart(mode: .reEnrich([ProfileFinding.reEnrichType(for: found.platform)]), runID: runID, at: at)
-        case .webEnrichment(let enrichment, _):
-            guard enrichment.status == .completed, state != nil, state?.profile.web != enrichment else { return [] }
+        case .webEnrichment(let enrichment, let at):
+            guard enrichment.status == .completed, let status = state?.status else { return [] }
+            guard state?.profile.web != enrichment else {
+                // Read again: the entry written with it may be lost (see the type's guarantees).
+                guard status == .ready, state?.poolEntry == nil else { return [] }
+                emit(readyPoolEntry(at: at))
+                return pending
+            }
             update { current in
                 current.profile.web = enrichment
                 current.poolEntry = nil  // the coordinator writes a new pool entry: the record carries the profile
             }
             isChanged = true
+            if status == .ready { emit(readyPoolEntry(at: at)) }
         }
         if let current = state, !current.isProfileLoaded, !current.carriesReferences {
             loadProfile(at: eventTime(event))  // the record will carry the profile: a wait, or a ready lead's new entry
@@ -586,11 +613,56 @@ public struct LeadStateMachine: Sendable {
         return key.attempt == inFlight.attempt && inFlight.isBackingOff == backingOff
     }
 
-    /// Whether `result` is a completed answer to an earlier attempt of the phase the lead waits on
-    /// (see the type's guarantees).
-    private func isLateAnswer(_ result: PhaseResultEnvelope) -> Bool {
-        guard case .completed = result.outcome, let inFlight = attemptWaitedOn(in: result.attemptKey) else { return false }
-        return (1..<inFlight.attempt).contains(result.attempt)
+    /// Whether `result` is a completed answer to another attempt of the phase the lead waits on
+    /// than the one in flight (see the type's guarantees).
+    private func answersAnotherAttempt(_ result: PhaseResultEnvelope) -> Bool {
+        guard case .completed = result.outcome else { return false }
+        return attemptWaitedOn(in: result.attemptKey) != nil
+    }
+
+    /// What ``sendAgain(answering:at:)`` emitted.
+    private enum SentAgain {
+        case nothing
+        /// Records only: the state is as it was.
+        case records
+        /// Records, and the state changed (it carries the profile now): persist it after them.
+        case recordsAndState
+    }
+
+    /// Emits what a completed `result` that changes nothing else sends again (see the type's
+    /// guarantees): the billing record of a phase this run completed, or the ready lead's pool
+    /// entry over a later one the finalize stage wrote.
+    private mutating func sendAgain(answering result: PhaseResultEnvelope, at: Date) -> SentAgain {
+        guard case .completed = result.outcome, let current = state, result.leadID == current.leadID else { return .nothing }
+        let charges = result.charges.filter { $0.units > 0 }
+        if !charges.isEmpty, result.runID == current.runID, current.history.contains(where: {
+            $0.kind == .phaseCompleted && $0.runID == result.runID && $0.phase == result.phase
+        }) {
+            emit(.recordBilling(BillingUsage(accountID: current.lead.accountID, leadID: current.leadID, runID: current.runID,
+                                             phase: result.phase, charges: charges, chargedAt: at)))
+            return .records
+        }
+        guard current.status == .ready, result.phase == .finalize, let written = result.poolEntry else { return .nothing }
+        if let known = current.poolEntry {
+            guard result.runID != current.runID, written.topic == known.topic, written.partition == known.partition,
+                  written.offset > known.offset else { return .nothing }
+        }
+        emit(readyPoolEntry(at: at))
+        guard state?.poolEntry != nil else { return .records }
+        update { $0.poolEntry = nil }  // the coordinator writes the latest entry: the record carries the profile
+        return .recordsAndState
+    }
+
+    /// The ready lead's pool entry as the coordinator writes it, with the profile its state
+    /// holds (loaded first), as the finalize stage's entry said it and what it left out.
+    private mutating func readyPoolEntry(at: Date) -> Action {
+        loadProfile(at: at)
+        let current = state!
+        let finishedAt = current.readyAt ?? current.updatedAt
+        var entry = LeadPoolEntry(profile: DocumentAssembly.withActivityText(current.profile, asOf: finishedAt),
+                                  accountID: current.lead.accountID, offerID: current.lead.offerID, finishedAt: finishedAt)
+        entry.omitted = current.omitted
+        return .writePoolEntry(entry, runID: current.runID)
     }
 
     /// The attempt the lead waits on, when `key` names the lead, its run and the phase it is in.

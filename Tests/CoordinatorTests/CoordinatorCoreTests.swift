@@ -638,6 +638,27 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.leads["lead-1"]?.machine.state, persisted)
     }
 
+    /// Which late results of a finished lead have it loaded back: those that may send a record
+    /// again (a charge, a finalize's entry); a finalize stage's replays answer most without one.
+    func testOnlyLateResultsThatMaySendARecordAgainConcernAReadyLead() throws {
+        var core = core()
+        let request = try XCTUnwrap(requests(discover(lead("lead-1"), &core)).first)
+        func result(_ phase: Phase, charges: [BillableCharge] = [], entry: Int64? = nil,
+                    outcome: PhaseOutcome = .completed) -> PhaseResultEnvelope {
+            var answering = request
+            answering.phase = phase
+            var result = PhaseResult(answering: answering, outcome: outcome, payload: .empty, charges: charges, finishedAt: clock.now,
+                                     service: "test")
+            result.poolEntry = entry.map { RecordPosition(topic: "lead.pool", partition: 0, offset: $0) }
+            return result.envelope
+        }
+        XCTAssertTrue(Core.resultConcernsAReadyLead(result(.profile, charges: [BillableCharge(provider: "linkedin", units: 1)])))
+        XCTAssertTrue(Core.resultConcernsAReadyLead(result(.finalize, entry: 7)))
+        XCTAssertFalse(Core.resultConcernsAReadyLead(result(.finalize)))
+        XCTAssertFalse(Core.resultConcernsAReadyLead(result(.profile, charges: [BillableCharge(provider: "linkedin", units: 0)])))
+        XCTAssertFalse(Core.resultConcernsAReadyLead(result(.finalize, entry: 7, outcome: .failed(reason: "x", isRetriable: true))))
+    }
+
     func testAWebEnrichmentIsMergedAndAReadyLeadsPoolEntryRewritten() throws {
         var core = core()
         let started = discover(lead("lead-1"), &core)
@@ -658,8 +679,8 @@ final class CoordinatorCoreTests: XCTestCase {
         try runToReady(started, &core, payloads: [.activity: PhasePayload(activity: activity, activityOutcome: .succeeded)])
         let ready = core.webEnrichment(enrichment("Acme Inc"), tables)
         guard case .messages(let job) = ready.first, ready.count == 1 else { return XCTFail("\(ready)") }
-        XCTAssertEqual(job.messages.map(\.topic), [Topics().leadState, Topics().leadPool])
-        let entry = try XCTUnwrap(job.messages.last?.message as? LeadPoolEntry)
+        XCTAssertEqual(job.messages.map(\.topic), [Topics().leadPool, Topics().leadState], "the entry before the state")
+        let entry = try XCTUnwrap(job.messages.first?.message as? LeadPoolEntry)
         XCTAssertEqual(entry.profile.web?.name, "Acme Inc")
         XCTAssertTrue(entry.profile.activity?.plainText.contains("we are hiring SDRs") == true,
                       "the entry has the text the finalize stage would write: \(String(describing: entry.profile.activity))")

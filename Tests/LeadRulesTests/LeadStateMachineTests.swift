@@ -145,7 +145,10 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.handle(completed(otherRun), random: &random), [], "result of another run")
         var otherAttempt = second
         otherAttempt.attempt = 2
-        XCTAssertEqual(machine.handle(completed(otherAttempt), random: &random), [], "result of an attempt not sent")
+        let failedOther = PhaseResult(answering: otherAttempt, outcome: .failed(reason: "x", isRetriable: true), payload: .empty,
+                                      finishedAt: Fixtures.now, service: "test")
+        XCTAssertEqual(machine.handle(.phaseResult(failedOther.envelope, at: Fixtures.now), random: &random), [],
+                       "a failure of an attempt not waited on")
         var otherLead = second
         otherLead.leadID = "lead-2"
         XCTAssertEqual(machine.handle(completed(otherLead), random: &random), [], "result of another lead")
@@ -434,11 +437,17 @@ final class LeadStateMachineTests: XCTestCase {
             XCTAssertEqual(machine.state?.profile.skippedPhases, [], answeredWhile)
             let before = machine.state
             XCTAssertEqual(machine.handle(.timerFired(backoff, at: Fixtures.now), random: &random), [], "stale backoff: \(answeredWhile)")
-            if let retry {
-                XCTAssertEqual(machine.handle(completed(retry, payload: payload, charges: charges), random: &random), [],
-                               "the retry's answer after the phase is done")
+            // Answers after the phase is done change nothing; they send its billing record again
+            // under the one key (see testAnAnswerToACompletedPhaseSendsItsBillingAgain).
+            func billedAgain(_ actions: [Machine.Action]) -> [String] {
+                actions.map { if case .recordBilling(let usage) = $0 { usage.idempotencyKey } else { "\($0)" } }
             }
-            XCTAssertEqual(machine.handle(completed(first, payload: payload, charges: charges), random: &random), [], "duplicate")
+            if let retry {
+                XCTAssertEqual(billedAgain(machine.handle(completed(retry, payload: payload, charges: charges), random: &random)),
+                               ["acct-1:lead-1:run-1:profile"], "the retry's answer after the phase is done")
+            }
+            XCTAssertEqual(billedAgain(machine.handle(completed(first, payload: payload, charges: charges), random: &random)),
+                           ["acct-1:lead-1:run-1:profile"], "duplicate")
             XCTAssertEqual(machine.state, before, answeredWhile)
         }
     }
@@ -531,7 +540,10 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(billing.map(\.idempotencyKey), ["acct-1:lead-1:run-1:profile"])
         XCTAssertEqual(billing.first?.charges, Array(charges.prefix(2)))
         XCTAssertEqual(machine.state?.profile.linkedin?.jobTitle, "VP of Demand Generation")
-        XCTAssertEqual(machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random), [])
+        let state = machine.state
+        let again = machine.handle(completed(request, payload: payload, charges: [BillableCharge(provider: "linkedin", units: 1)]), random: &random)
+        XCTAssertEqual(again.count, 1, "a duplicate sends only the billing record again, under the same key: \(again)")
+        XCTAssertEqual(machine.state, state)
     }
 
     func testOnlyTheScoringRequestCarriesTheWholeProfile() throws {
@@ -594,5 +606,112 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertNil(Fixtures.lead(mode: .scoringOnly).refusal(by: account), "it brings its profile")
         XCTAssertTrue(withoutProfile.refusal(by: account)?.contains("no profile to score") ?? false)
         XCTAssertTrue(Fixtures.lead().refusal(by: account)?.contains("does not allow enrichment") ?? false)
+    }
+
+    // MARK: Side records a replay must not lose
+
+    private func pool(_ offset: Int64) -> RecordPosition { RecordPosition(topic: "lead.pool", partition: 2, offset: offset) }
+
+    /// A finalize result of `request` that wrote its pool entry at `offset`.
+    private func finalized(_ request: PhaseRequest, at offset: Int64) -> Machine.Event {
+        var result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: Fixtures.now, service: "test")
+        result.poolEntry = pool(offset)
+        return .phaseResult(result.envelope, at: Fixtures.now)
+    }
+
+    private func poolEntries(_ actions: [Machine.Action]) -> [LeadPoolEntry] {
+        actions.compactMap { if case .writePoolEntry(let entry, _) = $0 { entry } else { nil } }
+    }
+
+    /// Runs the machine's current run to ready; the finalize request is answered with its entry at `offset`.
+    private func runToReady(_ machine: inout Machine, from actions: [Machine.Action], entryAt offset: Int64,
+                            payloads: [Phase: PhasePayload] = [:]) throws -> PhaseRequest {
+        var actions = actions
+        while let request = requests(actions).first {
+            if request.phase == .finalize {
+                XCTAssertTrue(isReady(machine.handle(finalized(request, at: offset), random: &random)))
+                return request
+            }
+            actions = machine.handle(completed(request, payload: payloads[request.phase] ?? .empty), random: &random)
+        }
+        throw XCTSkip("no finalize request")
+    }
+
+    /// A superseded run's finalize, answered late (its request redelivered after a stage's
+    /// SIGKILL, behind the next run's on the priority topic), wrote its entry after the current
+    /// run's: the compacted pool would keep the old run's profile as the lead's. The coordinator
+    /// writes the current run's entry again; an old entry written before the current one, or a
+    /// copy of the current run's own, needs nothing.
+    func testAnEntryOfASupersededRunWrittenAfterTheCurrentOnesIsWrittenOver() throws {
+        var machine = Machine()
+        let first = try runToReady(&machine, from: machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now),
+                                                                 random: &random), entryAt: 10)
+        let payload = PhasePayload(profile: ProfilePhaseOutput(linkedin: Fixtures.linkedin(), linkedinOutcome: .succeeded))
+        let second = try runToReady(&machine, from: machine.handle(.reEnrich(.reEnrich([.linkedin]), runID: "run-2", at: Fixtures.now),
+                                                                  random: &random), entryAt: 20, payloads: [.profile: payload])
+        XCTAssertEqual(machine.state?.poolEntry, pool(20))
+        XCTAssertEqual(machine.handle(finalized(first, at: 15), random: &random), [], "written before the current entry")
+        XCTAssertEqual(machine.handle(finalized(second, at: 25), random: &random), [], "the current run's entry again")
+
+        let actions = machine.handle(finalized(first, at: 30), random: &random)
+        let entry = try XCTUnwrap(poolEntries(actions).first, "\(actions)")
+        if case .writePoolEntry(_, let run)? = actions.first { XCTAssertEqual(run, "run-2", "named by the current run") }
+        XCTAssertEqual(entry.profile.linkedin?.jobTitle, "VP of Demand Generation", "the current run's profile")
+        XCTAssertEqual(entry.leadID, "lead-1")
+        guard case .persist(let state)? = actions.last else { return XCTFail("\(actions)") }
+        XCTAssertNil(state.poolEntry, "the state carries the profile: the latest entry is the coordinator's")
+        XCTAssertEqual(state.runID, "run-2")
+        XCTAssertEqual(state.status, .ready)
+        // The state carries the profile now: any later finalize entry may have been written over it.
+        XCTAssertEqual(poolEntries(machine.handle(finalized(second, at: 40), random: &random)).count, 1)
+    }
+
+    /// A web enrichment of a ready lead writes its pool entry (before its state, which otherwise
+    /// could be acknowledged alone before a SIGKILL); the same enrichment read again (the replay
+    /// after that SIGKILL) writes the entry again, and changes nothing else.
+    func testAWebEnrichmentOfAReadyLeadWritesItsEntryAndItsReplayWritesItAgain() throws {
+        var machine = Machine()
+        _ = try runToReady(&machine, from: machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now),
+                                                         random: &random), entryAt: 10)
+        let web = WebEnrichment(leadID: "lead-1", searchID: nil, domain: "acme.example", url: "https://acme.example", status: .completed,
+                                name: "Acme", fetchedAt: Fixtures.now)
+        let actions = machine.handle(.webEnrichment(web, at: Fixtures.now), random: &random)
+        XCTAssertEqual(poolEntries(actions).map { $0.profile.web?.name }, ["Acme"])
+        guard actions.count == 2, case .writePoolEntry = actions[0], case .persist = actions[1] else { return XCTFail("\(actions)") }
+        let state = machine.state
+        let again = machine.handle(.webEnrichment(web, at: Fixtures.now), random: &random)
+        XCTAssertEqual(poolEntries(again).map { $0.profile.web?.name }, ["Acme"])
+        XCTAssertEqual(again.count, 1, "no state record: nothing changed")
+        XCTAssertEqual(machine.state, state)
+    }
+
+    /// A completed answer to a phase this run has completed sends the phase's billing record
+    /// again, under the same idempotency key, and nothing else: the coordinator's state record
+    /// and that billing record go to different partitions, and a SIGKILL between their
+    /// acknowledgements left the restored state past the phase and the charge never sent.
+    func testAnAnswerToACompletedPhaseSendsItsBillingAgain() throws {
+        var machine = Machine()
+        let request = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let charges = [BillableCharge(provider: "linkedin", units: 1)]
+        _ = machine.handle(completed(request, charges: charges), random: &random)
+        let state = machine.state
+        let again = machine.handle(completed(request, charges: charges), random: &random)
+        guard again.count == 1, case .recordBilling(let usage) = again[0] else { return XCTFail("\(again)") }
+        XCTAssertEqual(usage.idempotencyKey, "acct-1:lead-1:run-1:profile")
+        XCTAssertEqual(usage.charges, charges)
+        XCTAssertEqual(machine.state, state)
+        XCTAssertEqual(machine.handle(completed(request), random: &random), [], "nothing charged: nothing to send")
+    }
+
+    /// A coordinator restored from a state a few seconds old (held, not yet written) waits on an
+    /// earlier attempt than its predecessor sent; the later attempt's answer completes the phase
+    /// instead of being ignored until the restored attempt times out and the provider is called again.
+    func testAnAnswerToALaterAttemptThanTheStateKnowsCompletesThePhase() throws {
+        var machine = Machine()
+        let actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        var later = try XCTUnwrap(requests(actions).first)
+        later.attempt = 2
+        let next = machine.handle(completed(later), random: &random)
+        XCTAssertEqual(requests(next).map(\.phase), [.activity])
     }
 }

@@ -1,0 +1,76 @@
+import Foundation
+import Kafka
+import KafkaTestSupport
+import LeadModel
+import Stages
+import Streaming
+import XCTest
+
+/// A superseded run's finalize answered late does not leave its entry as the lead's in the pool.
+final class SupersededPoolEntryTests: XCTestCase {
+    /// Run 1's finalize request is answered once (the lead is ready), the lead is re-enriched
+    /// (run 2, ready with its own entry), and then run 1's request is answered again, as a
+    /// finalize stage does after a SIGKILL when that request is redelivered behind run 2's on
+    /// the priority topic: its entry lands after run 2's. The coordinator, which holds the lead
+    /// only as a changelog position by then, loads it and writes run 2's entry over it. Before,
+    /// the compacted pool kept run 1's entry as the lead's for good.
+    func testARedeliveredFinalizeOfASupersededRunIsWrittenOver() async throws {
+        try await withPipeline { harness in
+            try harness.start("coordinator")
+            for stage in ["profile-stage", "activity-stage", "scoring-stage"] { try harness.start(stage) }
+            let (topics, codec) = (harness.environment.topics, harness.environment.codec)
+            let lead = harness.makeLeads(1)[0]
+            // The test is the finalize stage, so that it can answer a request a second time.
+            let requests = try KafkaConsumer(configuration: harness.environment.kafka, groupID: uniqueTopicName("finalize"),
+                                             topics: topics.stageInputs(.finalize), properties: TestBroker.fastGroupProperties)
+            let producer = try KafkaProducer(configuration: harness.environment.kafka)
+            func answer(_ request: PhaseRequest) async throws -> DeliveryReport {
+                // A handler of its own each time: a stage restarted after a SIGKILL remembers no run.
+                let output = await FinalizeStageHandler().handle(request)
+                let side = try await producer.send(try output.sideRecords(topics: topics, codec: codec))
+                let entry = try XCTUnwrap(side.first { $0.topic == topics.leadPool })
+                let position = RecordPosition(topic: entry.topic, partition: entry.partition, offset: entry.offset)
+                _ = try await producer.send(try output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority,
+                                                                    poolEntry: position))
+                return entry
+            }
+            func readyRun() async throws -> RunID? {
+                let state = try await harness.latestStates()[lead.leadID]
+                return state?.status == .ready ? state?.runID : nil
+            }
+
+            try await harness.publish(leads: [lead])
+            let first = try codec.decode(PhaseRequest.self, record: try await consume(requests, count: 1, timeoutSeconds: 120)[0])
+            _ = try await answer(first)
+            try await waitUntil("run 1 ready", timeoutSeconds: 60, pollMilliseconds: 200) { try await readyRun() == first.runID }
+
+            try await harness.publish(ReEnrichRequested(leadID: lead.leadID, types: [.activity], requestedAt: Date(), requestedBy: "test",
+                                                        requestID: RequestID("rerun-\(lead.leadID)")),
+                                      topic: topics.leadCommands, key: lead.leadID.rawValue)
+            let second = try codec.decode(PhaseRequest.self, record: try await consume(requests, count: 1, timeoutSeconds: 120)[0])
+            XCTAssertNotEqual(second.runID, first.runID)
+            let secondEntry = try await answer(second)
+            try await waitUntil("run 2 ready", timeoutSeconds: 60, pollMilliseconds: 200) { try await readyRun() == second.runID }
+
+            let stale = try await answer(first)
+            XCTAssertGreaterThan(stale.offset, secondEntry.offset)
+            try await waitUntil("run 2's entry written over run 1's late one", timeoutSeconds: 60, pollMilliseconds: 300) {
+                var latest: ConsumerRecord?
+                try await KafkaConsumer.readToEnd(try await KafkaAdmin(configuration: harness.environment.kafka).partitions(of: topics.leadPool),
+                                                  configuration: harness.environment.kafka) { record in
+                    if record.keyString == lead.leadID.rawValue { latest = record }
+                }
+                guard let latest, latest.offset > stale.offset else { return false }
+                let run = latest.header(MessageHeaders.runID).map { String(decoding: $0, as: UTF8.self) }
+                XCTAssertEqual(run, second.runID.rawValue)
+                return true
+            }
+            await requests.close()
+            await producer.close()
+            let run = try await readyRun()
+            XCTAssertEqual(run, second.runID)
+            let letters = try await harness.readAll(DeadLetter.self, topic: topics.deadLetters)
+            XCTAssertTrue(letters.isEmpty, letters.map { $0.value.reason }.joined(separator: "; "))
+        }
+    }
+}
