@@ -1,6 +1,5 @@
 import Foundation
 import JSONCodec
-import Kafka
 import LeadModel
 import LeadRules
 import Runtime
@@ -779,8 +778,7 @@ struct CoordinatorCore<Source> {
                 break  // the history is part of the persisted state
             case .writePoolEntry(let entry, let runID):
                 // Named by its run, as the finalize stage's entries are.
-                job.append(.poolEntry(entry), topic: topics.leadPool, key: leadID.rawValue,
-                           headers: [KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)])
+                job.append(.poolEntry(entry), topic: topics.leadPool, key: leadID.rawValue, runID: runID)
             case .markReady(let lead, let runID):
                 // The finalize stage wrote the run's pool entry before its result.
                 logger.debug("ready", [LogKey.leadID: lead.rawValue, LogKey.runID: runID.rawValue])

@@ -119,8 +119,8 @@ extension Coordinator {
             let isChangelog: Bool
             /// The record's partition, when not its key's.
             var partition: Int32? = nil
-            /// Headers besides the schema's.
-            var headers: [KafkaHeader] = []
+            /// The run the record names in its ``MessageHeaders/runID`` header, if any.
+            var runID: RunID? = nil
 
             /// The message, whatever its type.
             var message: any Message { payload.message }
@@ -136,8 +136,8 @@ extension Coordinator {
         }
 
         mutating func append(_ payload: Payload, topic: String, key: String, isChangelog: Bool = false, partition: Int32? = nil,
-                             headers: [KafkaHeader] = []) {
-            messages.append(Item(payload: payload, topic: topic, key: key, isChangelog: isChangelog, partition: partition, headers: headers))
+                             runID: RunID? = nil) {
+            messages.append(Item(payload: payload, topic: topic, key: key, isChangelog: isChangelog, partition: partition, runID: runID))
         }
 
         /// The records, in order; a message that cannot be encoded (which does not happen with our
@@ -156,7 +156,7 @@ extension Coordinator {
                     case .membership(let membership): try codec.record(membership, topic: item.topic, key: item.key)
                     }
                     if let partition = item.partition { record.partition = partition }
-                    record.headers += item.headers
+                    if let runID = item.runID { record.headers.append(KafkaHeader(key: MessageHeaders.runID, string: runID.rawValue)) }
                     records.append((record, item.isChangelog ? leadID : nil))
                 } catch {
                     logger.error("cannot encode \(type(of: item.message)) for \(item.topic): \(error)", [LogKey.leadID: leadID.rawValue])
