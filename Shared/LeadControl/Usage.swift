@@ -180,8 +180,10 @@ public enum Usage {
                         manual, with the reason "manual override: TEXT"; autopilot never
                         enrolls the lead.
           disqualified  the lead is not scored again (its scoring phase is skipped); enrichment
-                        (reenrich) still runs; no autopilot enrollment and no lead-pool matches.
-          --clear       ends the override: the next scoring sets the buyer state as usual.
+                        (reenrich) still runs; no autopilot enrollment, no lead-pool matches,
+                        and it no longer counts in its company's account heat.
+          --clear       ends the override: the next scoring sets the buyer state as usual; a
+                        disqualified lead counts in its company's heat again at once.
         The coordinator applies it from the lead's next phase on; `leadctl show` prints the
         override in force at once. --requested-by defaults to $USER.
 

@@ -9,7 +9,8 @@ import Foundation
 ///   and the card's state reason reads `manual override: <reason>`.
 /// - `disqualified`: the lead is not scored again (the scoring phase is skipped with the reason);
 ///   enrichment still runs; its card, if it has one, reads `disqualified`. The pool matcher makes no
-///   matches from it.
+///   matches from it. It counts in no account heat (``Topics/leadOverrides`` is read by the heat
+///   aggregator too), and counts again once the override ends.
 /// - Autopilot enrolls neither.
 ///
 /// A record with `"cleared": true` and no state ends the override: the next scoring sets the

@@ -28,7 +28,17 @@ import LeadModel
 /// - Published: a company's signal when it has two or more people and its heat, category, trend,
 ///   lead count or listed signals differ from the signal last published for it; and once, heat 0
 ///   and cool with its lead count, when a company whose last signal counted two or more falls
-///   below two (its leads left, were forgotten past the window, or count at an `li:` company).
+///   below two (its leads left, were forgotten past the window, were disqualified, or count at an
+///   `li:` company).
+/// - Disqualified leads count in no heat: a lead whose override in force is `disqualified`
+///   (``LeadOverridePolicy/isExcludedFromHeat(_:)``) is not scored again, so no contribution of it
+///   would take it out, and a student or a competitor's employee kept their old company hot. It
+///   stays recorded where its contribution put it, and is replaced, moved, dropped and forgotten
+///   as any lead (its `li:` company still names the colleagues known by name), so a cleared
+///   override (a tombstone, `cleared`, `manual`) counts it again at once, without a re-score
+///   (``setExcluded(_:at:)``). Which leads are out is not written to the changelog: the overrides
+///   say, and the owner passes them to ``apply(_:isExcluded:)`` and to a restore
+///   (``init(accountID:restoring:excluding:)``), which so computes the heat the live instance does.
 /// - One company under two keys: a lead whose LinkedIn gives the company's id is keyed `li:<id>`,
 ///   a colleague known only by the company's name (an X-only lead, a provider without ids, a job
 ///   change LinkedIn does not show yet) `name:<normalised name>`. A contribution is recorded
@@ -84,6 +94,9 @@ public struct AccountHeat: Sendable {
     private var identified: [String: Set<String>] = [:]
     /// The normalised name of each `li:` company (of its state's display name).
     private var nameOfIdentified: [String: String] = [:]
+    /// The leads recorded at a company that count in no heat: those a person's override
+    /// disqualifies (``setExcluded(_:at:)``). Only leads with a company (``companyOfLead``).
+    private var excluded: Set<LeadID> = []
 
     private struct LeadRun: Hashable, Sendable {
         var leadID: LeadID
@@ -113,7 +126,11 @@ public struct AccountHeat: Sendable {
     /// and nowhere when a later contribution of it was counted (that one moved it, or took it out
     /// of every company, in a record that was written; the replay of a move brings it back where
     /// it went).
-    public init(accountID: AccountID, restoring states: [AccountHeatState]) {
+    ///
+    /// - Parameter isExcluded: whether a lead counts in no heat (its override in force
+    ///   disqualifies it): the changelog does not say, so a restore asks what the live instance
+    ///   was told (``setExcluded(_:at:)``).
+    public init(accountID: AccountID, restoring states: [AccountHeatState], excluding isExcluded: (LeadID) -> Bool = { _ in false }) {
         self.init(accountID: accountID)
         var placed: [LeadID: (key: String, entry: HeatContribution)] = [:]
         var latestCounted: [LeadID: RunTime] = [:]
@@ -143,9 +160,8 @@ public struct AccountHeat: Sendable {
         for (key, state) in companies where !state.leads.isEmpty { index(key) }
         for (leadID, place) in placed.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             companyOfLead[leadID] = place.key
-            let heatCompany = heatKey(place.key)
-            aggregator.add(leadID: leadID, person: place.entry.personKey, companyKey: heatCompany,
-                           companyName: companies[heatCompany]?.companyName ?? heatCompany, signals: place.entry.allSignals)
+            if isExcluded(leadID) { excluded.insert(leadID) }
+            count(place.entry, recordedAt: place.key)
         }
     }
 
@@ -167,11 +183,15 @@ public struct AccountHeat: Sendable {
             (state.published?.leadCount ?? 0) >= 2 && state.heatDay.map { $0 < day } ?? true
         }
         guard !stale.isEmpty else { return Change() }
-        return finish(Set(stale.keys.sorted().prefix(max(1, limit))), now: now, isRefresh: true)
+        return finish(Set(stale.keys.sorted().prefix(max(1, limit))), now: now, isContributionTime: false)
     }
 
     /// Applies one contribution of this account (see the type's documentation).
-    public mutating func apply(_ contribution: AccountSignalContribution) -> Change {
+    /// - Parameter isExcluded: whether the lead's override in force disqualifies it now: it is
+    ///   recorded, and its contribution counted as applied, but it counts in no heat until
+    ///   ``setExcluded(_:at:)`` counts it again. A contribution that changes nothing (a replay, one
+    ///   too old) leaves the lead's exclusion as it was.
+    public mutating func apply(_ contribution: AccountSignalContribution, isExcluded: Bool = false) -> Change {
         let at = contribution.scoredAt
         let run = (at, contribution.runID)
         if let latest, at < latest.addingTimeInterval(-Self.window) { return Change() }
@@ -197,16 +217,16 @@ public struct AccountHeat: Sendable {
             companies[oldKey]?.leads.removeAll { $0.leadID == contribution.leadID }
             touched.insert(oldKey)
         }
+        let entry = HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
+                                     personKey: contribution.personKey, signals: contribution.signals,
+                                     clusterSignals: contribution.clusterSignals)
         if let newKey {
             // Changed where it lies: a copy taken out would copy the company's leads on the first change.
             if oldKey == newKey {
                 companies[newKey]?.leads.removeAll { $0.leadID == contribution.leadID }
             }
-            Self.insert(HeatContribution(leadID: contribution.leadID, runID: contribution.runID, scoredAt: at,
-                                         personKey: contribution.personKey, signals: contribution.signals,
-                                         clusterSignals: contribution.clusterSignals),
-                        into: &companies[newKey, default: AccountHeatState(
-                            accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)].leads)
+            Self.insert(entry, into: &companies[newKey, default: AccountHeatState(
+                accountID: accountID, companyKey: newKey, companyName: contribution.companyName ?? newKey, updatedAt: at)].leads)
             touched.insert(newKey)
         }
         let countedAt = newKey ?? oldKey!
@@ -217,12 +237,76 @@ public struct AccountHeat: Sendable {
         counted[leadRun] = countedAt
         departed[contribution.leadID] = newKey == nil ? run : nil
         companyOfLead[contribution.leadID] = newKey
-        let heatCompany = newKey.map(heatKey)
-        aggregator.add(leadID: contribution.leadID, person: contribution.personKey, companyKey: heatCompany,
-                       companyName: companies[heatCompany ?? ""]?.companyName ?? "", signals: contribution.allSignals)
+        if isExcluded && newKey != nil {
+            excluded.insert(contribution.leadID)
+        } else {
+            excluded.remove(contribution.leadID)
+        }
+        count(entry, recordedAt: newKey)
         if let newKey { dropLeadsBeyondTheBound(of: newKey) }
         touched.formUnion(sweepIfNewDay(at: at))
         return finish(touched, now: at)
+    }
+
+    /// Takes each lead of `exclusions` whose value is true out of the heat (a person's override
+    /// disqualifies it), and counts again each whose value is false (the override was cleared, or
+    /// set to `manual`), and returns the heat of the companies that changed, computed at `now`:
+    /// a company that falls below two people publishes its heat-0 signal as for any other reason.
+    /// A lead stays recorded while excluded, replaced, moved and forgotten as the others, so one
+    /// counted again brings back the heat it had, without a new contribution. Leads this account
+    /// does not hold, and leads already so, change nothing. The states' ``AccountHeatState/updatedAt``
+    /// stay (the time of contributions, which a restore reads).
+    ///
+    /// Costs the leads whose exclusion changed, each at most its company's leads: `exclusions` is
+    /// looked through, or this account's leads when it holds fewer.
+    public mutating func setExcluded(_ exclusions: [LeadID: Bool], at now: Date) -> Change {
+        let changed: [LeadID]
+        do {
+            // In a scope of its own: the excluded leads still held at the insertions below would be copied.
+            let held = companyOfLead, wasExcluded = excluded
+            func isChanged(_ leadID: LeadID, to isExcluded: Bool) -> Bool {
+                held[leadID] != nil && wasExcluded.contains(leadID) != isExcluded
+            }
+            changed = exclusions.count <= held.count
+                ? exclusions.filter { isChanged($0.key, to: $0.value) }.map(\.key)
+                : held.keys.filter { leadID in exclusions[leadID].map { isChanged(leadID, to: $0) } ?? false }
+        }
+        guard !changed.isEmpty else { return Change() }
+        var touched: Set<String> = []
+        for leadID in changed.sorted(by: { $0.rawValue < $1.rawValue }) {
+            if exclusions[leadID]! { excluded.insert(leadID) } else { excluded.remove(leadID) }
+            let key = companyOfLead[leadID]!
+            guard let entry = companies[key]?.leads.first(where: { $0.leadID == leadID }) else { continue }
+            count(entry, recordedAt: key)
+            touched.insert(key)
+        }
+        return finish(touched, now: now, isContributionTime: false)
+    }
+
+    /// The heat at `now` of the companies that hold excluded leads, for an owner that restored this
+    /// account (``init(accountID:restoring:excluding:)``): the changelog does not say which leads
+    /// are out, so a previous owner that excluded a lead and stopped before writing the heat it
+    /// changed (or an override that reached no owner before the account was handed over) left
+    /// those companies' last signals saying they count. Their signals when they differ from the
+    /// last published (heat 0 and cool for one below two people), and the states whose heat
+    /// changed; empty when what was written says it already. The states keep their
+    /// ``AccountHeatState/updatedAt``.
+    public mutating func refreshExcluded(at now: Date) -> Change {
+        let keys = Set(excluded.compactMap { companyOfLead[$0] })
+        guard !keys.isEmpty else { return Change() }
+        return finish(keys, now: now, isContributionTime: false)
+    }
+
+    /// Counts a lead recorded at the company under `key` in the heat of the company that counts
+    /// it (``heatKey(_:)``), or, when it is excluded or has no company, takes it out of every heat.
+    private mutating func count(_ entry: HeatContribution, recordedAt key: String?) {
+        guard let key, !excluded.contains(entry.leadID) else {
+            aggregator.remove(leadID: entry.leadID)
+            return
+        }
+        let heatCompany = heatKey(key)
+        aggregator.add(leadID: entry.leadID, person: entry.personKey, companyKey: heatCompany,
+                       companyName: companies[heatCompany]?.companyName ?? heatCompany, signals: entry.allSignals)
     }
 
     /// The company whose heat counts the leads recorded under `key`: for a `name:` key, the
@@ -269,10 +353,7 @@ public struct AccountHeat: Sendable {
         let previous = before.count == 1 ? before.first! : nameKey
         let current = heatKey(nameKey)
         guard previous != current, let leads = companies[nameKey]?.leads, !leads.isEmpty else { return [] }
-        for entry in leads {
-            aggregator.add(leadID: entry.leadID, person: entry.personKey, companyKey: current,
-                           companyName: companies[current]?.companyName ?? current, signals: entry.allSignals)
-        }
+        for entry in leads { count(entry, recordedAt: nameKey) }
         return [previous, current]
     }
 
@@ -292,6 +373,7 @@ public struct AccountHeat: Sendable {
         for entry in dropped {
             aggregator.remove(leadID: entry.leadID)
             companyOfLead[entry.leadID] = nil
+            excluded.remove(entry.leadID)
         }
         companies[key]!.leads.removeFirst(excess)
         // A copy of the few old entries: a slice still held at the change would copy them all.
@@ -322,6 +404,7 @@ public struct AccountHeat: Sendable {
         for entry in leads {
             aggregator.remove(leadID: entry.leadID)
             companyOfLead[entry.leadID] = nil
+            excluded.remove(entry.leadID)
         }
         for entry in countedEntries { counted[LeadRun(leadID: entry.leadID, runID: entry.runID)] = nil }
         companies[key]!.leads.removeAll(where: isForgottenLead)
@@ -369,7 +452,9 @@ public struct AccountHeat: Sendable {
     /// Forgets the companies of `touched` left with nothing, recomputes the heat of the companies
     /// that count `touched`'s leads at `now`, and returns the states to write and the signals to
     /// publish.
-    private mutating func finish(_ touched: Set<String>, now: Date, isRefresh: Bool = false) -> Change {
+    /// - Parameter isContributionTime: whether `now` is a contribution's time, which the states'
+    ///   ``AccountHeatState/updatedAt`` follow; not for the clock's time of a refresh or an override.
+    private mutating func finish(_ touched: Set<String>, now: Date, isContributionTime: Bool = true) -> Change {
         var touched = touched
         let day = Self.day(of: now)
         var change = Change()
@@ -407,8 +492,11 @@ public struct AccountHeat: Sendable {
             guard let published = companies[key]?.published, published.leadCount >= 2 else { continue }
             signals.append(cooled(published, leadCount: aggregator.leadCount(companyKey: key), previous: previousHeat[key], now: now))
         }
+        // Without a contribution, only the states whose heat changed are written.
+        var heatChanged: Set<String> = []
         for signal in signals {
             guard var state = companies[signal.companyKey] else { continue }
+            let before = (state.heatDay, state.heatScore, state.earlierDayHeat)
             if let heatDay = state.heatDay, heatDay < day {
                 state.earlierDayHeat = state.heatScore
             }
@@ -417,6 +505,9 @@ public struct AccountHeat: Sendable {
             if !Self.isSame(signal, state.published) {
                 state.published = signal
                 change.signals.append(signal)
+                heatChanged.insert(signal.companyKey)
+            } else if before != (state.heatDay, state.heatScore, state.earlierDayHeat) {
+                heatChanged.insert(signal.companyKey)
             }
             companies[signal.companyKey] = state
         }
@@ -425,8 +516,8 @@ public struct AccountHeat: Sendable {
                 change.states[key] = .some(nil)
                 continue
             }
-            guard var state = companies[key] else { continue }
-            if !isRefresh { state.updatedAt = max(state.updatedAt, now) }
+            guard isContributionTime || heatChanged.contains(key), var state = companies[key] else { continue }
+            if isContributionTime { state.updatedAt = max(state.updatedAt, now) }
             companies[key] = state
             change.states[key] = state
         }

@@ -1,9 +1,9 @@
 import Foundation
 import LeadModel
 
-/// What a person's ``LeadOverride`` does to automatic scoring, enrollment and pool matching.
-/// Pure functions; the coordinator's ``LeadStateMachine``, the finalize stage and the pool
-/// matcher call them.
+/// What a person's ``LeadOverride`` does to automatic scoring, enrollment, pool matching and
+/// account heat. Pure functions; the coordinator's ``LeadStateMachine``, the finalize stage, the
+/// pool matcher and the account heat aggregator call them.
 public enum LeadOverridePolicy {
     /// The state reason of a card under an override: `manual override: <reason>`.
     public static func stateReason(_ override: LeadOverride) -> String {
@@ -25,6 +25,13 @@ public enum LeadOverridePolicy {
     public static func scoringSkipReason(_ override: LeadOverride?) -> String? {
         guard let override, override.stateInForce == .disqualified else { return nil }
         return "disqualified by \(stateReason(override))"
+    }
+
+    /// Whether a lead under `override` counts in no account heat (``AccountHeat/setExcluded(_:at:)``):
+    /// a disqualified lead is not scored again, so without this its last contribution would keep
+    /// counting for good; nil, `manual` or cleared, it counts.
+    public static func isExcludedFromHeat(_ override: LeadOverride?) -> Bool {
+        override?.stateInForce == .disqualified
     }
 
     /// Whether a pool entry's profile may become a match for another offer: not when its card

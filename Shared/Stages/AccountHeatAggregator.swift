@@ -30,6 +30,20 @@ import Streaming
 ///   ``shutdownGrace``: a broker away longer (outputs wait for it without end) has the producer
 ///   closed, what is unwritten dropped and its contributions' offsets left unstored, so the next
 ///   owner applies them again, and ``run()`` ends within the process's shutdown bound.
+/// - Overrides: a lead whose override in force is `disqualified` (``Topics/leadOverrides``) counts in
+///   no heat, though its contribution stays recorded (``AccountHeat``). The overrides are a table
+///   read whole (every member reads every override: they are keyed by lead, not account), read
+///   to its end before the first contribution is applied (the scoring stage reads it with its
+///   other tables before it is ready) and caught up again before each restore, which leaves out
+///   the leads it disqualifies. A contribution of a lead disqualified is recorded but not
+///   counted. Each poll, before its contributions, the overrides set or cleared since the last
+///   poll are applied to every owned account that holds their leads: the companies whose heat
+///   changed publish their signals (heat 0 and cool for one that fell below two people) and have
+///   their states written, at once, as a day's refresh does: no contribution's offset waits on
+///   them. A cleared override (a tombstone, `cleared`, `manual`) counts the lead again at once.
+///   After a restore, the companies holding leads the overrides exclude publish what their last
+///   written signal did not say (an owner stopped before writing an override's heat, or none
+///   owned the account when the override came).
 /// - Bad input: a contribution that does not decode, or is keyed by anything but its account id
 ///   (it would reach an owner of another account), becomes a dead letter. A company state above
 ///   `MAX_RECORD_BYTES` cannot be written: the poll's last contribution to that company is
@@ -47,6 +61,7 @@ public final class AccountHeatAggregator: Service {
     private let environment: PipelineEnvironment
     private let consumerProperties: [String: String]
     private let logger: Logger
+    private let overrides: KafkaTable<LeadOverride>
     private let rebalances = Mailbox<RebalanceEvent>()
     /// The consumer group: ``Topics/accountHeatGroup``.
     public let groupID: String
@@ -61,14 +76,19 @@ public final class AccountHeatAggregator: Service {
     public let shutdownGrace: Duration
 
     /// - Parameters:
+    ///   - overrides: the ``Topics/leadOverrides`` table, made with `recordsChanges` (each poll
+    ///     takes the leads whose override changed) and read before ``run()``, as the scoring
+    ///     stage reads its tables; the aggregator does not start or stop it.
     ///   - consumerProperties: librdkafka properties for the group consumer (the stage's).
     ///   - writeInterval: see ``writeInterval``.
     ///   - shutdownGrace: see ``shutdownGrace``.
     ///   - now: the clock (tests set the day).
     ///   - metrics: where its dead letters are counted (`pipeline_dead_letters_total`, every kind at
     ///     zero from here): the scoring stage's registry, beside the stage's own letters.
-    public init(environment: PipelineEnvironment, consumerProperties: [String: String] = [:], writeInterval: Duration = .seconds(5),
-                shutdownGrace: Duration = .seconds(8), now: @escaping @Sendable () -> Date = Date.init, metrics: MetricsRegistry? = nil) {
+    public init(environment: PipelineEnvironment, overrides: KafkaTable<LeadOverride>, consumerProperties: [String: String] = [:],
+                writeInterval: Duration = .seconds(5), shutdownGrace: Duration = .seconds(8),
+                now: @escaping @Sendable () -> Date = Date.init, metrics: MetricsRegistry? = nil) {
+        self.overrides = overrides
         self.metrics = metrics
         if let metrics { DeadLetterKind.registerAtZero(in: metrics) }
         self.writeInterval = writeInterval
@@ -84,6 +104,9 @@ public final class AccountHeatAggregator: Service {
     struct Owned {
         var partitions: Set<Int32> = []
         var accounts: [AccountID: (partition: Int32, heat: AccountHeat)] = [:]
+        /// The accounts restored since the last poll, whose companies with excluded leads say so
+        /// (``AccountHeat/refreshExcluded(at:)``) before their first contribution is applied.
+        var restored: Set<AccountID> = []
     }
 
     /// Where its dead letters are counted once the broker has them.
@@ -167,6 +190,9 @@ public final class AccountHeatAggregator: Service {
         var refreshedDay: Int?
         // The next offset after the contributions applied, per partition owned.
         var consumed: [TopicPartition: Int64] = [:]
+        // Nothing is owned yet, and each restore reads the overrides as they stand: only the
+        // overrides that change from here on are applied to owned heat.
+        _ = overrides.takeChangedKeys()
         while !Task.isCancelled {
             let batch: [ConsumerRecord]
             do {
@@ -183,6 +209,10 @@ public final class AccountHeatAggregator: Service {
                 unwritten.drop(partitions: revoked)
                 consumed = consumed.filter { !revoked.contains($0.key.partition) }
             }
+            // Before the poll's contributions, which read the overrides as they stand now.
+            let overridden = overriddenHeat(&owned, at: now())
+            try await deliver(overridden.signals, producer)
+            try await deliver(overridden.changelog, producer)
             let records = batch.filter { owned.partitions.contains($0.partition) }
             var outputs = Outputs()
             for record in records {
@@ -261,7 +291,7 @@ public final class AccountHeatAggregator: Service {
         }
         var entry = owned.accounts.removeValue(forKey: contribution.accountID)
             ?? (record.partition, AccountHeat(accountID: contribution.accountID))
-        let change = entry.heat.apply(contribution)
+        let change = entry.heat.apply(contribution, isExcluded: isExcluded(contribution.leadID))
         owned.accounts[contribution.accountID] = entry
         for companyKey in change.states.keys {
             let key = AccountHeatState.changelogKey(accountID: contribution.accountID, companyKey: companyKey)
@@ -279,9 +309,7 @@ public final class AccountHeatAggregator: Service {
 
     /// What a day's passing changed in the owned accounts (``AccountHeat/refresh(at:limit:)``),
     /// up to ``refreshBatch`` companies: the signals of companies that cooled, their states, and
-    /// whether the day's refresh is done. Written at once, not held: no contribution's offset
-    /// waits on them. A state or signal that cannot be written is logged and stays in memory only
-    /// (no input record to dead-letter).
+    /// whether the day's refresh is done. Written at once, not held (``records(of:accountID:partition:what:)``).
     private func refreshed(_ owned: inout Owned, at now: Date)
         -> (signals: [ProducerRecord], changelog: [ProducerRecord], isDone: Bool) {
         var signals: [ProducerRecord] = []
@@ -293,24 +321,74 @@ public final class AccountHeatAggregator: Service {
             let change = entry.heat.refresh(at: now, limit: budget)
             owned.accounts[accountID] = entry
             budget -= change.states.count
-            do {
-                for signal in change.signals {
-                    signals.append(try environment.codec.record(signal, topic: environment.topics.accountSignals, key: accountID.rawValue))
-                }
-                for (companyKey, state) in change.states.sorted(by: { $0.key < $1.key }) {
-                    let key = AccountHeatState.changelogKey(accountID: accountID, companyKey: companyKey)
-                    let record = try changelogRecord(key: key, state: state, partition: entry.partition)
-                    if let reason = environment.codec.oversizeReason(record) {
-                        logger.error("heat refresh not written: \(reason)", ["key": key])
-                        continue
-                    }
-                    changelog.append(record)
-                }
-            } catch {
-                logger.error("heat refresh not written: \(error)", ["accountID": accountID.rawValue])
-            }
+            let records = records(of: change, accountID: accountID, partition: entry.partition, what: "heat refresh")
+            signals += records.signals
+            changelog += records.changelog
         }
         return (signals, changelog, budget > 0)
+    }
+
+    /// Whether a lead counts in no heat: its override in force disqualifies it
+    /// (``LeadOverridePolicy/isExcludedFromHeat(_:)``), as the overrides table has it now.
+    private func isExcluded(_ leadID: LeadID) -> Bool {
+        LeadOverridePolicy.isExcludedFromHeat(overrides[leadID.rawValue])
+    }
+
+    /// What the overrides that changed since the last poll changed in the owned accounts
+    /// (``AccountHeat/setExcluded(_:at:)``): a lead disqualified leaves its company's heat, one
+    /// cleared counts again. Every owned account is asked: overrides are keyed by lead, and a
+    /// lead's account is not known from its id. Then, for the accounts restored since, what their
+    /// last written signals did not say of the leads they exclude (``AccountHeat/refreshExcluded(at:)``:
+    /// an override whose heat the previous owner did not write). The signals of the companies
+    /// whose heat changed, and their states, written at once, not held
+    /// (``records(of:accountID:partition:what:)``).
+    private func overriddenHeat(_ owned: inout Owned, at now: Date) -> (signals: [ProducerRecord], changelog: [ProducerRecord]) {
+        let keys = overrides.takeChangedKeys()
+        let restored = owned.restored
+        owned.restored = []
+        guard !keys.isEmpty || !restored.isEmpty else { return ([], []) }
+        let exclusions = Dictionary(uniqueKeysWithValues: keys.map { (LeadID($0), isExcluded(LeadID($0))) })
+        var signals: [ProducerRecord] = []
+        var changelog: [ProducerRecord] = []
+        for accountID in owned.accounts.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            guard var entry = owned.accounts.removeValue(forKey: accountID) else { continue }
+            var changes = [entry.heat.setExcluded(exclusions, at: now)]
+            if restored.contains(accountID) { changes.append(entry.heat.refreshExcluded(at: now)) }
+            owned.accounts[accountID] = entry
+            for change in changes {
+                let records = records(of: change, accountID: accountID, partition: entry.partition, what: "heat of an override")
+                signals += records.signals
+                changelog += records.changelog
+            }
+        }
+        return (signals, changelog)
+    }
+
+    /// The records of a change no contribution made (a refresh, an override), its states to the
+    /// account's partition. Written at once, not held: no contribution's offset waits on them. A
+    /// state or signal that cannot be written is logged, with `what`, and stays in memory only (no
+    /// input record to dead-letter).
+    private func records(of change: AccountHeat.Change, accountID: AccountID, partition: Int32, what: String)
+        -> (signals: [ProducerRecord], changelog: [ProducerRecord]) {
+        var signals: [ProducerRecord] = []
+        var changelog: [ProducerRecord] = []
+        do {
+            for signal in change.signals {
+                signals.append(try environment.codec.record(signal, topic: environment.topics.accountSignals, key: accountID.rawValue))
+            }
+            for (companyKey, state) in change.states.sorted(by: { $0.key < $1.key }) {
+                let key = AccountHeatState.changelogKey(accountID: accountID, companyKey: companyKey)
+                let record = try changelogRecord(key: key, state: state, partition: partition)
+                if let reason = environment.codec.oversizeReason(record) {
+                    logger.error("\(what) not written: \(reason)", ["key": key])
+                    continue
+                }
+                changelog.append(record)
+            }
+        } catch {
+            logger.error("\(what) not written: \(error)", ["accountID": accountID.rawValue])
+        }
+        return (signals, changelog)
     }
 
     /// The account signals of the companies the poll changed, in key order, each the last one.
@@ -447,9 +525,14 @@ public final class AccountHeatAggregator: Service {
         return revoked
     }
 
-    /// Reads the changelog partitions to their end and rebuilds their accounts.
+    /// Reads the changelog partitions to their end and rebuilds their accounts, the leads the
+    /// overrides disqualify excluded from heat (the overrides caught up with first, so the heat
+    /// restored is the heat the live member had).
     private func restore(_ partitions: [Int32], _ owned: inout Owned) async throws {
         let started = Date()
+        // Not caught up in time (the broker away): the overrides still to come are applied
+        // after the restore, as every change of an override is.
+        _ = try? await overrides.catchUp(timeout: .seconds(2))
         var latest: [String: (partition: Int32, state: AccountHeatState)] = [:]
         let changelog = partitions.map { TopicPartition(topic: environment.topics.accountHeat, partition: $0) }
         try await KafkaConsumer.readToEnd(changelog, configuration: environment.kafka, whileBrokerUnreachable: { [logger] error in
@@ -471,7 +554,9 @@ public final class AccountHeatAggregator: Service {
             byAccount[state.accountID, default: (partition, [])].states.append(state)
         }
         for (accountID, restored) in byAccount {
-            owned.accounts[accountID] = (restored.partition, AccountHeat(accountID: accountID, restoring: restored.states))
+            owned.accounts[accountID] = (restored.partition, AccountHeat(accountID: accountID, restoring: restored.states,
+                                                                          excluding: isExcluded))
+            owned.restored.insert(accountID)
         }
         logger.info("restored account heat", [
             "partitions": partitions.map(String.init).joined(separator: ","), "accounts": String(byAccount.count),

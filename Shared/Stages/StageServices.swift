@@ -43,7 +43,8 @@ extension StageService {
     /// The scoring stage, reading the offers table: ``ScoringStageHandler`` with
     /// `scorer`, or with the ``ModelScorer`` when `providers` selects `SCORER=model`; with the
     /// ``AccountHeatAggregator`` beside it, which owns the heat of the accounts whose
-    /// contributions partitions its group assigns to this process.
+    /// contributions partitions its group assigns to this process, and follows the overrides
+    /// table, read with the offers before the stage is ready.
     public static func makeScoringStage(
         environment: PipelineEnvironment, configuration: StageConfiguration, providers: ProviderConfiguration = .simulated,
         scorer: any Scorer = RuleBasedScorer()
@@ -55,13 +56,16 @@ extension StageService {
         let handler = ScoringStageHandler(
             scorer: chosen, offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) }, service: environment.service,
             simulatedLatency: environment.simulation.scoring)
-        let heat = AccountHeatAggregator(environment: environment.reportingKafkaStatistics(to: metrics),
+        let overrides = KafkaTable<LeadOverride>(
+            configuration: environment.kafka, topic: environment.topics.leadOverrides, codec: environment.codec,
+            logger: environment.logger, recordsChanges: true, metrics: metrics)
+        let heat = AccountHeatAggregator(environment: environment.reportingKafkaStatistics(to: metrics), overrides: overrides,
                                          consumerProperties: configuration.consumerProperties,
                                          writeInterval: configuration.heatWriteInterval,
                                          shutdownGrace: configuration.runner.drainTimeout, metrics: metrics)
         return try StageService(
-            environment: environment, configuration: configuration, handler: handler, tables: [offers],
-            companions: [heat], metrics: metrics)
+            environment: environment, configuration: configuration, handler: handler,
+            tables: [KafkaTableSet(configuration: environment.kafka, offers, overrides)], companions: [heat], metrics: metrics)
     }
 
     /// The finalize stage (``FinalizeStageHandler``), reading the accounts table for the autopilot

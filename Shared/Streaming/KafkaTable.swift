@@ -56,7 +56,8 @@ public final class KafkaTable<Value: Message>: FollowedTable {
     }
 
     /// The keys of the records applied (rows written or removed) since the last call; always
-    /// empty for a table made without `recordsChanges`.
+    /// empty for a table made without `recordsChanges`. A key is given once its row is written, so
+    /// a caller that reads the rows of the keys it took reads what their records left (or newer).
     public func takeChangedKeys() -> Set<String> {
         changedKeys?.withLock { keys in
             defer { keys = [] }
@@ -154,7 +155,8 @@ public final class KafkaTable<Value: Message>: FollowedTable {
     private func apply(_ record: ConsumerRecord) {
         applied.withLock { $0[record.topicPartition] = record.offset + 1 }
         guard let key = record.keyString else { return }
-        changedKeys?.withLock { _ = $0.insert(key) }
+        // Once the row is written: a reader that took the key reads the row the record left.
+        defer { changedKeys?.withLock { _ = $0.insert(key) } }
         guard record.value != nil else {
             rows.withLock { $0[key] = nil }
             return

@@ -425,6 +425,93 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertEqual(cooled.trend, .cooling)
     }
 
+    // MARK: - A disqualified lead
+
+    /// A lead a person disqualifies (a student, a competitor's employee) is not scored again, so
+    /// no contribution of it takes it out: the override does. Its company falls below two people
+    /// and says so once; the lead stays recorded, so clearing the override counts it again at once,
+    /// with the signal it had before, without a re-score.
+    func testADisqualifiedLeadLeavesTheHeatAndCountsAgainOnceCleared() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        let hot = try XCTUnwrap(heat.apply(contribution("l2")).signals.first)
+        XCTAssertEqual(hot.leadCount, 2)
+        XCTAssertGreaterThan(hot.heatScore, 0)
+
+        let disqualified = heat.setExcluded(["l2": true], at: Fixtures.now)
+        let cooled = try XCTUnwrap(disqualified.signals.first)
+        XCTAssertEqual(disqualified.signals.count, 1)
+        XCTAssertEqual(cooled.companyKey, "name:acme saas")
+        XCTAssertEqual([cooled.heatScore, cooled.leadCount], [0, 1])
+        XCTAssertEqual(cooled.category, .cool)
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 1)
+        let state = try XCTUnwrap(disqualified.states["name:acme saas"] ?? nil)
+        XCTAssertEqual(state.leads.map(\.leadID), ["l1", "l2"], "still recorded")
+        XCTAssertEqual(state.published, cooled, "remembered, so it is said once")
+        XCTAssertTrue(heat.setExcluded(["l2": true, "l9": true], at: Fixtures.now).isEmpty, "out already; a lead it does not hold")
+
+        let cleared = heat.setExcluded(["l2": false], at: Fixtures.now)
+        XCTAssertEqual(cleared.signals, [hot], "the signal of the two people again, exactly")
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 2)
+        XCTAssertTrue(heat.setExcluded(["l2": false], at: Fixtures.now).isEmpty)
+    }
+
+    /// A contribution of a lead disqualified already (scored before the override, applied after
+    /// it) is recorded, and counted as applied, but adds no person and no signal to the heat.
+    func testAContributionOfADisqualifiedLeadIsRecordedButNotCounted() throws {
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        let arrived = heat.apply(contribution("l2"), isExcluded: true)
+        XCTAssertEqual(arrived.signals, [], "one person counts: no heat")
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme saas"), 1)
+        let state = try XCTUnwrap(arrived.states["name:acme saas"] ?? nil)
+        XCTAssertEqual(state.leads.map(\.leadID), ["l1", "l2"], "recorded")
+        XCTAssertEqual(state.counted.map(\.leadID), ["l1", "l2"])
+        XCTAssertTrue(heat.apply(contribution("l2"), isExcluded: true).isEmpty, "a replay changes nothing")
+
+        var both = AccountHeat(accountID: "acct-1")
+        _ = both.apply(contribution("l1"))
+        let expected = try XCTUnwrap(both.apply(contribution("l2")).signals.first)
+        XCTAssertEqual(heat.setExcluded(["l2": false], at: Fixtures.now).signals, [expected], "cleared: it counts at once")
+    }
+
+    /// Exclusion is not written to the changelog: a restore told which leads the overrides
+    /// disqualify counts as the live instance, and goes on as it does; one told none counts them.
+    /// A restore of what was written before an exclusion's heat (its owner stopped first) says
+    /// the company's fall when asked (`refreshExcluded`); one of what was written after, nothing.
+    func testARestoreWithADisqualifiedLeadCountsAsTheLiveInstance() throws {
+        var live = AccountHeat(accountID: "acct-1")
+        var changelog: [String: AccountHeatState] = [:]
+        func write(_ change: AccountHeat.Change) {
+            for (key, state) in change.states { changelog[key] = state }
+        }
+        for lead: LeadID in ["l1", "l2", "l3"] { write(live.apply(contribution(lead))) }
+        let published = try XCTUnwrap(changelog["name:acme saas"]?.published)
+        let unwritten = Array(changelog.values)
+        let disqualified = live.setExcluded(["l2": true], at: Fixtures.now)
+        XCTAssertEqual(disqualified.signals.first?.leadCount, 2)
+        XCTAssertLessThan(disqualified.signals.first?.heatScore ?? 100, published.heatScore)
+        write(disqualified)
+
+        let stored = Array(changelog.values)
+        var restored = AccountHeat(accountID: "acct-1", restoring: stored, excluding: { $0 == "l2" })
+        XCTAssertEqual(restored.leadCount(companyKey: "name:acme saas"), 2)
+        XCTAssertTrue(restored.refreshExcluded(at: Fixtures.now).isEmpty, "the changelog says it already")
+        var behind = AccountHeat(accountID: "acct-1", restoring: unwritten, excluding: { $0 == "l2" })
+        let said = behind.refreshExcluded(at: Fixtures.now)
+        XCTAssertEqual(said.signals, disqualified.signals)
+        XCTAssertEqual(said.states, disqualified.states)
+        let fourth = contribution("l4", at: Fixtures.now.addingTimeInterval(60))
+        var going = live
+        XCTAssertEqual(restored.apply(fourth), going.apply(fourth))
+        XCTAssertEqual(restored.setExcluded(["l2": false], at: Fixtures.now.addingTimeInterval(60)),
+                       going.setExcluded(["l2": false], at: Fixtures.now.addingTimeInterval(60)))
+        XCTAssertEqual(restored.leadCount(companyKey: "name:acme saas"), 4)
+
+        let unaware = AccountHeat(accountID: "acct-1", restoring: stored)
+        XCTAssertEqual(unaware.leadCount(companyKey: "name:acme saas"), 3, "the changelog keeps no exclusion")
+    }
+
     /// The companies the random tests draw from: two `li:` companies of one name, its `name:`
     /// key, another name with its `li:` company, and no company.
     private static let randomCompanies: [(key: String?, name: String)] = [
@@ -452,30 +539,53 @@ final class AccountHeatTests: XCTestCase {
     }
 
     /// Random contributions of eight leads over companies that share names, with `name:` keys,
-    /// a nil key and time jumps that sweep the window: after each, a restore from the changelog
-    /// as written so far counts every company's leads as the live instance does, applies the next
-    /// contribution as it does, and replays of the latest contributions change nothing in either.
+    /// a nil key and time jumps that sweep the window, and, in a second pass of each seed, a
+    /// person disqualifying a lead or clearing that one step in four: after each, a restore from
+    /// the changelog as written so far, told which leads are disqualified, counts every company's
+    /// leads as the live instance does, applies the next override and contribution as it does,
+    /// and replays of the latest contributions change nothing in either.
     func testARestoreAtAnyPointCountsAsTheLiveInstance() {
         for seed in 1...30 {
-            var random = SeededRandom(seed: UInt64(seed))
-            var live = AccountHeat(accountID: "acct-1")
-            var changelog: [String: AccountHeatState] = [:]
-            var applied: [AccountSignalContribution] = []
-            var time: TimeInterval = 0
-            for step in 0..<60 {
-                let made = randomContribution(step: step, time: &time, &random)
-                applied.append(made)
-                var successor = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values))
-                let change = live.apply(made)
-                XCTAssertEqual(successor.apply(made), change, "seed \(seed), step \(step): the next contribution after a restore")
-                for (key, state) in change.states { changelog[key] = state }
-                var restored = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values))
-                for key in Self.randomCompanies.compactMap(\.key) {
-                    XCTAssertEqual(restored.leadCount(companyKey: key), live.leadCount(companyKey: key), "seed \(seed), step \(step), \(key)")
+            for isOverriding in [false, true] {
+                var random = SeededRandom(seed: UInt64(seed))
+                // Drawn apart, so both passes apply the same contributions.
+                var overrides = SeededRandom(seed: UInt64(seed) + 1_000)
+                var disqualified: Set<LeadID> = []
+                var live = AccountHeat(accountID: "acct-1")
+                var changelog: [String: AccountHeatState] = [:]
+                var applied: [AccountSignalContribution] = []
+                var time: TimeInterval = 0
+                func restore() -> AccountHeat {
+                    AccountHeat(accountID: "acct-1", restoring: Array(changelog.values), excluding: disqualified.contains)
                 }
-                for replay in applied.suffix(3) {
-                    XCTAssertTrue(restored.apply(replay).isEmpty, "seed \(seed), step \(step): a replay after a restore")
-                    XCTAssertTrue(live.apply(replay).isEmpty, "seed \(seed), step \(step): a replay")
+                for step in 0..<60 {
+                    let made = randomContribution(step: step, time: &time, &random)
+                    applied.append(made)
+                    let context = "seed \(seed), step \(step)\(isOverriding ? ", overriding" : "")"
+                    if isOverriding, Int.random(in: 0..<4, using: &overrides) == 0 {
+                        let lead = LeadID("l\(Int.random(in: 0..<8, using: &overrides))")
+                        var successor = restore()
+                        let isExcluded = !disqualified.contains(lead)
+                        if isExcluded { disqualified.insert(lead) } else { disqualified.remove(lead) }
+                        let at = Fixtures.now.addingTimeInterval(time)
+                        let change = live.setExcluded([lead: isExcluded], at: at)
+                        XCTAssertEqual(successor.setExcluded([lead: isExcluded], at: at), change, "\(context): an override after a restore")
+                        for (key, state) in change.states { changelog[key] = state }
+                    }
+                    var successor = restore()
+                    let change = live.apply(made, isExcluded: disqualified.contains(made.leadID))
+                    XCTAssertEqual(successor.apply(made, isExcluded: disqualified.contains(made.leadID)), change,
+                                   "\(context): the next contribution after a restore")
+                    for (key, state) in change.states { changelog[key] = state }
+                    var restored = restore()
+                    for key in Self.randomCompanies.compactMap(\.key) {
+                        XCTAssertEqual(restored.leadCount(companyKey: key), live.leadCount(companyKey: key), "\(context), \(key)")
+                    }
+                    for replay in applied.suffix(3) {
+                        let isExcluded = disqualified.contains(replay.leadID)
+                        XCTAssertTrue(restored.apply(replay, isExcluded: isExcluded).isEmpty, "\(context): a replay after a restore")
+                        XCTAssertTrue(live.apply(replay, isExcluded: isExcluded).isEmpty, "\(context): a replay")
+                    }
                 }
             }
         }

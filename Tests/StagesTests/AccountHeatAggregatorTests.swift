@@ -9,6 +9,13 @@ import Streaming
 import Synchronization
 import XCTest
 
+/// The overrides table the aggregator follows (`lead.overrides` of `environment`), not started:
+/// a test that overrides no lead leaves it so, and it reads as empty.
+func overridesTable(_ environment: PipelineEnvironment) -> KafkaTable<LeadOverride> {
+    KafkaTable<LeadOverride>(configuration: environment.kafka, topic: environment.topics.leadOverrides, codec: environment.codec,
+                             logger: environment.logger, recordsChanges: true)
+}
+
 /// The account heat aggregator against the real broker: heat published and written to the
 /// changelog, bad contributions dead-lettered, and a successor restoring the changelog and
 /// counting a replayed contribution once.
@@ -40,8 +47,8 @@ final class AccountHeatAggregatorTests: XCTestCase {
                 configuration: environment.kafka, groupID: uniqueTopicName("reader"),
                 topics: [topics.accountSignals, topics.deadLetters], properties: TestBroker.fastGroupProperties)
 
-            let first = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties,
-                                              now: { Fixtures.now })
+            let first = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment),
+                                              consumerProperties: TestBroker.fastGroupProperties, now: { Fixtures.now })
             let firstRun = Task { try await first.run() }
             _ = try await producer.send([
                 try send(contribution("lead-1"), "acct-1"), try send(contribution("lead-2"), "acct-1"),
@@ -56,8 +63,8 @@ final class AccountHeatAggregatorTests: XCTestCase {
             try await firstRun.value
 
             // The successor restores the changelog: lead-2 again (a replay) changes nothing, lead-3 counts.
-            let second = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties,
-                                              now: { Fixtures.now })
+            let second = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment),
+                                               consumerProperties: TestBroker.fastGroupProperties, now: { Fixtures.now })
             let secondRun = Task { try await second.run() }
             _ = try await producer.send([try send(contribution("lead-2"), "acct-1"), try send(contribution("lead-3"), "acct-1")])
             let secondOutputs = try await consume(reader, count: 1, timeoutSeconds: 60)
@@ -68,7 +75,8 @@ final class AccountHeatAggregatorTests: XCTestCase {
             try await secondRun.value
 
             // Thirty days on, with no contribution: a successor cools the company it restores.
-            let later = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties,
+            let later = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment),
+                                              consumerProperties: TestBroker.fastGroupProperties,
                                               now: { Fixtures.now.addingTimeInterval(30 * 86_400) })
             let laterRun = Task { try await later.run() }
             let cooled = try await consume(reader, count: 1, timeoutSeconds: 60).first.map { try codec.decode(AccountSignal.self, record: $0) }
@@ -93,6 +101,106 @@ final class AccountHeatAggregatorTests: XCTestCase {
         }
     }
 
+    /// A lead a person disqualifies on `lead.overrides` leaves its company's heat at once, though
+    /// no contribution of it comes (a disqualified lead is not scored again): the company, two
+    /// people before, falls below two and says so. Cleared (`cleared`, a `manual` state, a
+    /// tombstone), it counts again at once with the heat of two people, as its contribution
+    /// stayed recorded in the changelog. A successor restoring the changelog while the lead is
+    /// disqualified leaves it out too, and publishes its company's fall when the owner before it
+    /// did not (here none ran when the override came).
+    func testADisqualifiedLeadLeavesItsCompanysHeatUntilTheOverrideIsCleared() async throws {
+        try await withNamespace(service: "scoring-stage") { environment in
+            let topics = environment.topics
+            let codec = environment.codec
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            let reader = try KafkaConsumer(
+                configuration: environment.kafka, groupID: uniqueTopicName("reader"), topics: [topics.accountSignals],
+                properties: TestBroker.fastGroupProperties)
+            /// An aggregator running with an overrides table of its own, read first, as in a scoring process.
+            func start() async throws -> (overrides: KafkaTable<LeadOverride>, run: Task<Void, Error>) {
+                let overrides = overridesTable(environment)
+                try await overrides.start()
+                let aggregator = AccountHeatAggregator(environment: environment, overrides: overrides,
+                                                       consumerProperties: TestBroker.fastGroupProperties, writeInterval: .zero,
+                                                       now: { Fixtures.now })
+                return (overrides, Task { try await aggregator.run() })
+            }
+            func stop(_ running: (overrides: KafkaTable<LeadOverride>, run: Task<Void, Error>)) async {
+                running.run.cancel()
+                if case .failure(let error) = await running.run.result { XCTFail("the aggregator failed: \(error)") }
+                await running.overrides.stop()
+            }
+            func nextSignal() async throws -> AccountSignal {
+                let records = try await consume(reader, count: 1, timeoutSeconds: 60)
+                XCTAssertEqual(records.count, 1, "one signal per change")
+                return try codec.decode(AccountSignal.self, record: XCTUnwrap(records.last))
+            }
+            func send(_ leads: [LeadID]) async throws {
+                _ = try await producer.send(try leads.map {
+                    try codec.record(contribution($0), topic: topics.accountSignalContributions, key: "acct-1")
+                })
+            }
+            func override(_ made: LeadOverride?) async throws {
+                let record = try made.map { try codec.record($0, topic: topics.leadOverrides, key: "lead-2") }
+                    ?? ProducerRecord(topic: topics.leadOverrides, key: "lead-2", value: nil)
+                _ = try await producer.send([record])
+            }
+            func setting(_ state: LeadOverride.State) -> LeadOverride {
+                LeadOverride(leadID: "lead-2", state: state, reason: "a student", requestedBy: "ops@example.com", at: Fixtures.now)
+            }
+
+            var running = try await start()
+            do {
+                try await send(["lead-1", "lead-2"])
+                let hot = try await nextSignal()
+                XCTAssertEqual(hot.leadCount, 2)
+                XCTAssertGreaterThan(hot.heatScore, 0)
+
+                let clearings: [(name: String, record: LeadOverride?)] = [
+                    ("cleared", .clearing("lead-2", requestedBy: "ops@example.com", at: Fixtures.now)), ("manual", setting(.manual)),
+                    ("a tombstone", nil),
+                ]
+                for clearing in clearings {
+                    try await override(setting(.disqualified))
+                    let cooled = try await nextSignal()
+                    XCTAssertEqual([cooled.heatScore, cooled.leadCount], [0, 1], "lead-2 no longer counts")
+                    XCTAssertEqual(cooled.category, .cool)
+                    try await override(clearing.record)
+                    let again = try await nextSignal()
+                    XCTAssertEqual([again.heatScore, again.leadCount], [hot.heatScore, 2], "counted again after \(clearing.name)")
+                }
+
+                // Disqualified while no owner runs: the successor restores lead-2 left out, and says
+                // so, as no owner did; then a contribution of lead-3 counts beside lead-1 only.
+                await stop(running)
+                try await override(setting(.disqualified))
+                running = try await start()
+                let left = try await nextSignal()
+                XCTAssertEqual([left.heatScore, left.leadCount], [0, 1], "said by the successor")
+                try await send(["lead-3"])
+                let restored = try await nextSignal()
+                XCTAssertEqual([restored.heatScore, restored.leadCount], [hot.heatScore, 2], "lead-1 and lead-3")
+            } catch {
+                // The aggregator and the clients must not outlive the topics.
+                await stop(running)
+                await reader.close()
+                await producer.close()
+                throw error
+            }
+            await stop(running)
+            await reader.close()
+            await producer.close()
+
+            var table: [String: AccountHeatState] = [:]
+            for record in try await readAll(topics.accountHeat, environment) {
+                table[record.keyString ?? ""] = try codec.decode(AccountHeatState.self, record: record)
+            }
+            let acme = try XCTUnwrap(table["acct-1|name:acme saas"])
+            XCTAssertEqual(acme.leads.map(\.leadID).sorted(), ["lead-1", "lead-2", "lead-3"], "recorded throughout")
+            XCTAssertEqual(acme.published?.leadCount, 2)
+        }
+    }
+
     /// A heat output the broker refuses for good (here larger than the producer may send, as a
     /// company's state over a broker's `message.max.bytes` would be) goes to dead letters, or is
     /// logged and dropped when its dead letter is refused too: the aggregator, and with it the
@@ -104,8 +212,8 @@ final class AccountHeatAggregatorTests: XCTestCase {
             small.kafka.properties["message.max.bytes"] = "1000"
             small.logger = Logger(service: "scoring-stage", level: .warning) { line in lines.withLock { $0.append(line) } }
             let ended = Mutex<String?>(nil)
-            let aggregator = AccountHeatAggregator(environment: small, consumerProperties: TestBroker.fastGroupProperties,
-                                                   writeInterval: .zero)
+            let aggregator = AccountHeatAggregator(environment: small, overrides: overridesTable(small),
+                                                   consumerProperties: TestBroker.fastGroupProperties, writeInterval: .zero)
             let run = Task {
                 do { try await aggregator.run() } catch { ended.withLock { $0 = "\(error)" } }
                 ended.withLock { $0 = $0 ?? "returned" }
@@ -150,8 +258,9 @@ final class AccountHeatAggregatorTests: XCTestCase {
     func testItsDeadLettersAreCountedByReason() async throws {
         try await withNamespace(service: "scoring-stage") { environment in
             let metrics = MetricsRegistry()
-            let aggregator = AccountHeatAggregator(environment: environment, consumerProperties: TestBroker.fastGroupProperties,
-                                                   writeInterval: .zero, metrics: metrics)
+            let aggregator = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment),
+                                                   consumerProperties: TestBroker.fastGroupProperties, writeInterval: .zero,
+                                                   metrics: metrics)
             XCTAssertEqual(metrics.value(MetricNames.deadLetters, ["reason": "malformed"]), 0, "at zero from the start")
             let run = Task { try await aggregator.run() }
             let producer = try KafkaProducer(configuration: environment.kafka)

@@ -40,7 +40,7 @@ final class AccountHeatChangelogTests: XCTestCase {
     /// changelog keeps the time).
     func testAContributionScoredFarInTheFutureIsDeadLetteredAndTheHeatGoesOn() throws {
         let environment = try environment()
-        let aggregator = AccountHeatAggregator(environment: environment)
+        let aggregator = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment))
         var owned = AccountHeatAggregator.Owned(partitions: [1])
         var outputs = AccountHeatAggregator.Outputs()
         func record(_ lead: String, at: Date, offset: Int64) throws -> ConsumerRecord {
@@ -66,7 +66,7 @@ final class AccountHeatChangelogTests: XCTestCase {
 
     func testACompanyChangedByManyContributionsOfAPollIsWrittenOnceWithItsLastState() throws {
         let environment = try environment()
-        let aggregator = AccountHeatAggregator(environment: environment)
+        let aggregator = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment))
         var owned = AccountHeatAggregator.Owned(partitions: [1])
         var outputs = AccountHeatAggregator.Outputs()
         for record in try records(["lead-1", "lead-2", "lead-3"], environment) { aggregator.apply(record, &owned, &outputs) }
@@ -80,7 +80,7 @@ final class AccountHeatChangelogTests: XCTestCase {
 
     func testAHeldChangeIsWrittenAsTheHeatStandsWhenWrittenAndAForgottenCompanyAsATombstone() throws {
         let environment = try environment()
-        let aggregator = AccountHeatAggregator(environment: environment)
+        let aggregator = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment))
         var owned = AccountHeatAggregator.Owned(partitions: [1])
         let inputs = try records(["lead-1", "lead-2"], environment)
         var first = AccountHeatAggregator.Outputs()
@@ -108,7 +108,7 @@ final class AccountHeatChangelogTests: XCTestCase {
 
     func testACompanyChangedByManyContributionsOfAPollPublishesOneSignalAsItStandsAfterThePoll() throws {
         let environment = try environment()
-        let aggregator = AccountHeatAggregator(environment: environment)
+        let aggregator = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment))
         var owned = AccountHeatAggregator.Owned(partitions: [1])
         var outputs = AccountHeatAggregator.Outputs()
         for record in try records(["lead-1", "lead-2", "lead-3", "lead-4"], environment) { aggregator.apply(record, &owned, &outputs) }
@@ -125,7 +125,7 @@ final class AccountHeatChangelogTests: XCTestCase {
         let contributions = try singles.map { try environment.codec.decode(AccountSignalContribution.self, record: $0) }
         let batch = try environment.codec.record(AccountSignalContributionBatch(accountID: "acct-1", contributions: contributions),
                                                  topic: environment.topics.accountSignalContributions, key: "acct-1")
-        let aggregator = AccountHeatAggregator(environment: environment)
+        let aggregator = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment))
 
         func heat(_ inputs: [ConsumerRecord]) throws -> AccountHeatState {
             var owned = AccountHeatAggregator.Owned(partitions: [1])
@@ -152,7 +152,7 @@ final class AccountHeatChangelogTests: XCTestCase {
 
     func testAStateTooLargeToWriteDeadLettersTheLastContributionThatChangedIt() throws {
         let environment = try environment(maxRecordBytes: 1_500)
-        let aggregator = AccountHeatAggregator(environment: environment)
+        let aggregator = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment))
         var owned = AccountHeatAggregator.Owned(partitions: [1])
         var outputs = AccountHeatAggregator.Outputs()
         let inputs = try records(["lead-1", "lead-2", "lead-3"], environment)
