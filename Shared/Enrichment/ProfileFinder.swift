@@ -82,7 +82,8 @@ public struct ProfileFinderHandler: Sendable {
         case belowThreshold(best: Double?)
         /// A candidate was accepted.
         case found(ProfileFound)
-        /// The search failed; nothing is published (the next ready of the lead tries again).
+        /// The search failed, for good or after ``ProfileFinderHandler/retryDelays`` tries again;
+        /// nothing is published (the next ready of the lead tries again).
         case searchFailed(String)
     }
 
@@ -90,13 +91,20 @@ public struct ProfileFinderHandler: Sendable {
     private let accounts: @Sendable (AccountID) -> AccountConfig?
     private let minimumConfidence: Double
     private let service: String
+    /// The waits before each search tried again after a failure that may pass (a 429, a 5xx, a
+    /// timeout): one more try per delay. A 429's `Retry-After` waits longer, up to ``maxRetryWait``.
+    public let retryDelays: [Duration]
+    /// The longest wait before a search is tried again.
+    public static let maxRetryWait = Duration.seconds(30)
 
     /// Creates a handler.
     /// - Parameters:
     ///   - accounts: the account table, read whole.
     ///   - minimumConfidence: used when the account's rule sets none.
+    ///   - retryDelays: see ``retryDelays``.
     public init(provider: any ProfileSearchProvider, accounts: @escaping @Sendable (AccountID) -> AccountConfig?,
-                minimumConfidence: Double, service: String) {
+                minimumConfidence: Double, service: String, retryDelays: [Duration] = [.seconds(1), .seconds(5)]) {
+        self.retryDelays = retryDelays
         self.provider = provider
         self.accounts = accounts
         self.minimumConfidence = minimumConfidence
@@ -108,10 +116,9 @@ public struct ProfileFinderHandler: Sendable {
         guard let account = accounts(entry.accountID), let rule = account.profileFinder, rule.isEnabled else { return .disabled }
         guard let query = ProfileFinding.query(for: entry) else { return .notApplicable }
         let candidates: [ProfileCandidate]
-        do {
-            candidates = try await provider.search(query)
-        } catch {
-            return .searchFailed(error.description)
+        switch await search(query) {
+        case .success(let found): candidates = found
+        case .failure(let failure): return .searchFailed(failure.reason)
         }
         let threshold = rule.minimumConfidence ?? minimumConfidence
         guard let best = ProfileFinding.accepted(candidates, platform: query.platform, minimumConfidence: threshold) else {
@@ -119,6 +126,32 @@ public struct ProfileFinderHandler: Sendable {
         }
         return .found(ProfileFound(leadID: entry.leadID, platform: query.platform, url: best.url, confidence: best.confidence,
                                    foundBy: service, foundAt: now))
+    }
+
+    /// A failed search's reason, as ``Outcome/searchFailed(_:)`` says it.
+    private struct SearchFailure: Error {
+        let reason: String
+    }
+
+    /// The candidates of `query`, tried again after a retriable failure (``retryDelays``); the
+    /// last failure's reason when none answered. Not tried again once the process is stopping.
+    private func search(_ query: ProfileQuery) async -> Result<[ProfileCandidate], SearchFailure> {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return .success(try await provider.search(query))
+            } catch {
+                guard error.isRetriable, attempt <= retryDelays.count, !Task.isCancelled else {
+                    return .failure(SearchFailure(reason: attempt > 1 ? "\(error.description) (after \(attempt) attempts)" : error.description))
+                }
+                var wait = retryDelays[attempt - 1]
+                if case .rateLimited(let retryAfter?) = error, retryAfter.isFinite, retryAfter > 0 {
+                    wait = max(wait, .milliseconds(Int64(min(retryAfter, 30) * 1000)))
+                }
+                try? await Task.sleep(for: min(wait, Self.maxRetryWait))
+            }
+        }
     }
 }
 

@@ -63,6 +63,45 @@ final class ProfileFinderTests: XCTestCase {
         XCTAssertEqual(unknown, .disabled)
     }
 
+    /// A search answered by `answers` in turn (the last one again once they run out), counting its calls.
+    final class ScriptedSearch: ProfileSearchProvider, @unchecked Sendable {
+        private let lock = NSLock()
+        private var answers: [Result<[ProfileCandidate], ProviderError>]
+        private(set) var calls = 0
+        init(_ answers: [Result<[ProfileCandidate], ProviderError>]) { self.answers = answers }
+        func search(_ query: ProfileQuery) async throws(ProviderError) -> [ProfileCandidate] {
+            let answer: Result<[ProfileCandidate], ProviderError> = lock.withLock {
+                calls += 1
+                return answers.count > 1 ? answers.removeFirst() : answers[0]
+            }
+            return try answer.get()
+        }
+    }
+
+    /// A search failing for a passing reason (a 429, a 5xx) is tried again, a few times, before
+    /// the lead's profile finding is given up: it was dropped at the first failure, and nothing
+    /// tried again unless the lead was finished again. A permanent failure is not retried.
+    func testATransientSearchFailureIsTriedAgain() async {
+        let accounts: [AccountID: AccountConfig] = ["on": AccountConfig(accountID: "on", profileFinder: ProfileFinderRule(), updatedAt: now)]
+        let match = [ProfileCandidate(platform: .x, url: "https://x.com/janedoe", confidence: 0.85)]
+        func handler(_ search: ScriptedSearch) -> ProfileFinderHandler {
+            ProfileFinderHandler(provider: search, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                 retryDelays: [.zero, .zero])
+        }
+        let recovering = ScriptedSearch([.failure(.rateLimited(retryAfter: 0)), .failure(.transient("HTTP 503")), .success(match)])
+        guard case .found = await handler(recovering).handle(entry("a", account: "on"), now: now) else { return XCTFail() }
+        XCTAssertEqual(recovering.calls, 3)
+
+        let failing = ScriptedSearch([.failure(.transient("HTTP 503"))])
+        guard case .searchFailed(let reason) = await handler(failing).handle(entry("a", account: "on"), now: now) else { return XCTFail() }
+        XCTAssertEqual(failing.calls, 3)
+        XCTAssertTrue(reason.contains("3 attempts"), reason)
+
+        let refused = ScriptedSearch([.failure(.permanent("HTTP 400"))])
+        guard case .searchFailed = await handler(refused).handle(entry("a", account: "on"), now: now) else { return XCTFail() }
+        XCTAssertEqual(refused.calls, 1)
+    }
+
     func testAccountConfigWithoutTheRuleStillDecodes() throws {
         let json = #"{"schema":"account.config","version":1,"accountID":"a","billingState":"active","updatedAt":"2025-01-01T00:00:00Z"}"#
         let account = try MessageCodec().decode(AccountConfig.self, from: Array(json.utf8))
