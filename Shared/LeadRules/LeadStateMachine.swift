@@ -45,8 +45,9 @@ import LeadModel
 ///
 /// Gates (``Gates``, passed with each event by the caller from the account's configuration):
 /// - Billing paused (the customer's plan, never a vendor's credits): a lead about to start a paid
-///   phase waits with status billing paused; ``Event/gatesChanged(at:)`` after the account
-///   resumes continues it from that phase.
+///   phase, or to retry one, waits with status billing paused; ``Event/gatesChanged(at:)`` after
+///   the account resumes continues it from that phase (a retry with its attempt number). An
+///   attempt already sent is answered and kept.
 /// - Outreach window: a run starts only inside the account's window; outside it the lead waits
 ///   with status outside outreach window and a timer releases it when the window opens. A run
 ///   that has started finishes.
@@ -277,6 +278,11 @@ public struct LeadStateMachine: Sendable {
             case .attemptTimeout:
                 let seconds = Int(configuration.timeout(for: timer.key.phase))
                 failAttempt(reason: "no result within \(seconds)s", isRetriable: true, timedOut: true, at: at, random: &random)
+            case .retryBackoff where timer.key.phase.isPaid && gates.isBillingPaused:
+                // A new paid attempt: it waits for the account, as a phase about to start does,
+                // and goes on with its attempt number (``LeadState/nextAttempt``).
+                wait(.billingPaused, phase: timer.key.phase, at: at, detail: "account billing paused")
+                state?.nextAttempt = timer.key.attempt
             case .retryBackoff:
                 sendRequest(phase: timer.key.phase, attempt: timer.key.attempt, at: at)
             case .windowOpens:

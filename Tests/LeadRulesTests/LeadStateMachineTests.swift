@@ -714,4 +714,25 @@ final class LeadStateMachineTests: XCTestCase {
         let next = machine.handle(completed(later), random: &random)
         XCTAssertEqual(requests(next).map(\.phase), [.activity])
     }
+
+    /// A retry of a paid phase is a new paid attempt: when the account's billing was paused
+    /// during the backoff, it waits with the lead billing paused, as a phase about to start
+    /// does, and goes on with its attempt number once the account resumes. Before, the retry was
+    /// sent (and charged) while the account was paused.
+    func testARetryOfAPaidPhaseWaitsWhileBillingIsPaused() throws {
+        var machine = Machine()
+        let first = try XCTUnwrap(requests(machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)).first)
+        let failed = PhaseResult(answering: first, outcome: .failed(reason: "HTTP 503", isRetriable: true), payload: .empty,
+                                 finishedAt: Fixtures.now, service: "test")
+        let backoff = try XCTUnwrap(timers(machine.handle(.phaseResult(failed.envelope, at: Fixtures.now), random: &random))
+            .first { $0.kind == .retryBackoff })
+        let paused = machine.handle(.timerFired(backoff, at: Fixtures.now), gates: LeadStateMachine.Gates(isBillingPaused: true),
+                                    random: &random)
+        XCTAssertTrue(requests(paused).isEmpty, "no paid attempt while the account is paused")
+        XCTAssertEqual(machine.state?.status, .billingPaused)
+        let resumed = machine.handle(.gatesChanged(at: Fixtures.now), random: &random)
+        let retry = try XCTUnwrap(requests(resumed).first)
+        XCTAssertEqual(retry.phase, .profile)
+        XCTAssertEqual(retry.attempt, 2, "attempt numbers never repeat within a run")
+    }
 }
