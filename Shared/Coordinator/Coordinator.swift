@@ -904,12 +904,18 @@ public final class Coordinator: Service {
     }
 
     /// Loads back the state of the ready leads that records of `batch` address (a re-enrich, a
-    /// found profile, a web enrichment, a late result that may send a record again); a repeated
-    /// discovery or most late results need none (``CoordinatorCore/changesAReadyLead(topic:schema:topics:)``,
-    /// ``CoordinatorCore/resultConcernsAReadyLead(_:)``). Returns the leads loaded.
+    /// found profile, a web enrichment); a repeated discovery needs none
+    /// (``CoordinatorCore/changesAReadyLead(topic:schema:topics:)``). A late or repeated result
+    /// (``CoordinatorCore/resultConcernsAReadyLead(_:)``) loads its lead only when the lead's
+    /// state says it sends a record again (``LeadStateMachine/sendsBillingAgain(_:state:)``,
+    /// ``LeadStateMachine/writesEntryAgain(_:state:entry:)``) and its profile is found: an entry
+    /// written from the placeholder would replace the lead's profile. Returns the leads loaded.
     private func loadFinishedLeads(needed batch: [ConsumerRecord], _ state: inout State) async throws -> Set<LeadID> {
         let topics = environment.topics
         var wanted: [TopicPartition: [Int64: LeadID]] = [:]
+        // The leads wanted only for late results, with those results.
+        var forResults: [LeadID: [PhaseResultEnvelope]] = [:]
+        var forOthers: Set<LeadID> = []
         for record in batch {
             guard let key = record.keyString, let pointer = state.core.finished[LeadID(key)] else { continue }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
@@ -917,7 +923,10 @@ public final class Coordinator: Service {
                 // Rare: a finished lead's results are late or repeated ones. One that cannot be read is dead-lettered when handled.
                 guard let result = try? environment.codec.decode(PhaseResultEnvelope.self, record: record),
                       CoordinatorCore<ConsumerRecord>.resultConcernsAReadyLead(result) else { continue }
-            } else if !CoordinatorCore<ConsumerRecord>.changesAReadyLead(topic: record.topic, schema: schema, topics: topics) {
+                forResults[LeadID(key), default: []].append(result)
+            } else if CoordinatorCore<ConsumerRecord>.changesAReadyLead(topic: record.topic, schema: schema, topics: topics) {
+                forOthers.insert(LeadID(key))
+            } else {
                 continue
             }
             wanted[TopicPartition(topic: topics.leadState, partition: pointer.partition), default: [:]][pointer.offset] = LeadID(key)
@@ -939,8 +948,24 @@ public final class Coordinator: Service {
                 }
             }
         }
-        let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,
+        for (leadID, results) in forResults where !forOthers.contains(leadID) {
+            guard let restored = states[leadID] else { continue }
+            let sendsAgain = results.contains { result in
+                LeadStateMachine.sendsBillingAgain(result, state: restored)
+                    || LeadStateMachine.writesEntryAgain(result, state: restored, entry: restored.poolEntry)
+            }
+            if !sendsAgain { states[leadID] = nil }
+        }
+        let entries = states.compactMapValues(\.poolEntry)
+        var unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,
                                                               whileBrokerUnreachable: waitingForBroker)
+        // Wanted only for late results: not loaded without the profile (left as positions, the
+        // results change nothing, as before), nor dead-lettered.
+        for leadID in unloaded.all where forResults[leadID] != nil && !forOthers.contains(leadID) {
+            states[leadID] = nil
+            unloaded.missing.removeAll { $0 == leadID }
+            unloaded.unreadable[leadID] = nil
+        }
         for leadID in unloaded.missing {
             logger.error("a ready lead's pool entry is not where its state says; it goes on with its identity, skipped phases and web enrichment",
                          [LogKey.leadID: leadID.rawValue])
@@ -956,7 +981,8 @@ public final class Coordinator: Service {
         var loaded: Set<LeadID> = []
         for (leadID, leadState) in states {
             guard let pointer = state.core.finished[leadID] else { continue }
-            state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState),
+            state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState,
+                                                                           entry: entries[leadID]),
                                                  partition: pointer.partition, changelogOffset: pointer.offset)
             state.core.finished[leadID] = nil
             loaded.insert(leadID)

@@ -225,13 +225,29 @@ public struct LeadStateMachine: Sendable {
     private var pending: [Action] = []
     /// The state changed without an action to report (a found profile or a web enrichment merged).
     private var isChanged = false
+    /// The phases whose billing record this machine sent, by run: a repeated answer to one of
+    /// them sends nothing again (the coordinator confirms what it sent, or sends it again, before
+    /// it commits). Not persisted: a machine restored from the changelog sends a charge again
+    /// (see the type's guarantees).
+    private var billed: Set<RunPhase> = []
+    /// The pool entry a ready lead's state referred to when it was restored, before its profile
+    /// was loaded from that entry (which leaves ``LeadState/poolEntry`` nil).
+    private var restoredEntry: RecordPosition?
+
+    private struct RunPhase: Hashable, Sendable {
+        var runID: RunID
+        var phase: Phase
+    }
     private var gates = Gates.open
     private var override: LeadOverride?
 
     /// Creates a machine, empty or restored from a changelog record.
-    public init(configuration: Configuration = Configuration(), restoring state: LeadState? = nil) {
+    /// - Parameter entry: for a ready lead whose profile was loaded from its pool entry, where
+    ///   that entry is (the position its changelog record named).
+    public init(configuration: Configuration = Configuration(), restoring state: LeadState? = nil, entry: RecordPosition? = nil) {
         self.configuration = configuration
         self.state = state
+        restoredEntry = entry
     }
 
     /// Handles an event with the system random generator for jitter.
@@ -319,6 +335,7 @@ public struct LeadStateMachine: Sendable {
                 current.profile.web = enrichment
                 current.poolEntry = nil  // the coordinator writes a new pool entry: the record carries the profile
             }
+            restoredEntry = nil
             isChanged = true
             if status == .ready { emit(readyPoolEntry(at: at)) }
         }
@@ -389,6 +406,7 @@ public struct LeadStateMachine: Sendable {
             current.poolEntry = nil
             current.profile.skippedPhases = []
         }
+        restoredEntry = nil
         record(.runStarted, at: at, detail: "re-enrich, mode \(mode)")
         startCurrentPhase(at: at)
     }
@@ -510,6 +528,7 @@ public struct LeadStateMachine: Sendable {
             if !charges.isEmpty {
                 emit(.recordBilling(BillingUsage(
                     accountID: accountID, leadID: leadID, runID: runID, phase: result.phase, charges: charges, chargedAt: at)))
+                billed.insert(RunPhase(runID: runID, phase: result.phase))
             }
             startCurrentPhase(at: at)
         }
@@ -636,27 +655,44 @@ public struct LeadStateMachine: Sendable {
     }
 
     /// Emits what a completed `result` that changes nothing else sends again (see the type's
-    /// guarantees): the billing record of a phase this run completed, or the ready lead's pool
+    /// guarantees): the billing record of a phase its run completed, or the ready lead's pool
     /// entry over a later one the finalize stage wrote.
     private mutating func sendAgain(answering result: PhaseResultEnvelope, at: Date) -> SentAgain {
-        guard case .completed = result.outcome, let current = state, result.leadID == current.leadID else { return .nothing }
-        let charges = result.charges.filter { $0.units > 0 }
-        if !charges.isEmpty, result.runID == current.runID, current.history.contains(where: {
-            $0.kind == .phaseCompleted && $0.runID == result.runID && $0.phase == result.phase
-        }) {
-            emit(.recordBilling(BillingUsage(accountID: current.lead.accountID, leadID: current.leadID, runID: current.runID,
-                                             phase: result.phase, charges: charges, chargedAt: at)))
+        guard let current = state, result.leadID == current.leadID else { return .nothing }
+        if Self.sendsBillingAgain(result, state: current) && !billed.contains(RunPhase(runID: result.runID, phase: result.phase)) {
+            emit(.recordBilling(BillingUsage(accountID: current.lead.accountID, leadID: current.leadID, runID: result.runID,
+                                             phase: result.phase, charges: result.charges.filter { $0.units > 0 }, chargedAt: at)))
             return .records
         }
-        guard current.status == .ready, result.phase == .finalize, let written = result.poolEntry else { return .nothing }
-        if let known = current.poolEntry {
-            guard result.runID != current.runID, written.topic == known.topic, written.partition == known.partition,
-                  written.offset > known.offset else { return .nothing }
-        }
+        guard Self.writesEntryAgain(result, state: current, entry: current.poolEntry ?? restoredEntry) else { return .nothing }
         emit(readyPoolEntry(at: at))
+        restoredEntry = nil
         guard state?.poolEntry != nil else { return .records }
         update { $0.poolEntry = nil }  // the coordinator writes the latest entry: the record carries the profile
         return .recordsAndState
+    }
+
+    /// Whether `result`, a completed answer to a phase its run completed (the lead's history
+    /// says so) with a charge, has its billing record sent again: the record sent with the
+    /// phase's completion may be lost (see the type's guarantees).
+    public static func sendsBillingAgain(_ result: PhaseResultEnvelope, state: LeadState) -> Bool {
+        guard case .completed = result.outcome, result.charges.contains(where: { $0.units > 0 }) else { return false }
+        return state.history.contains { $0.kind == .phaseCompleted && $0.runID == result.runID && $0.phase == result.phase }
+    }
+
+    /// Whether a finalize `result` of a ready lead whose `state` refers to its pool entry at
+    /// `entry` (nil: the state carries the profile, and the last entry may be the coordinator's)
+    /// has the lead's entry written again: the result's entry was written after the one that
+    /// holds the lead's profile. Of another run: after `entry`, or any when the state carries the
+    /// profile. Of the lead's run: only when the state carries the profile and a web enrichment,
+    /// which the coordinator wrote into the entry after the run and a repeated finalize wrote
+    /// over; else the repeat wrote what the entry held.
+    public static func writesEntryAgain(_ result: PhaseResultEnvelope, state: LeadState, entry: RecordPosition?) -> Bool {
+        guard state.status == .ready, result.phase == .finalize, case .completed = result.outcome,
+              let written = result.poolEntry else { return false }
+        guard let entry else { return result.runID != state.runID || state.profile.web != nil }
+        return result.runID != state.runID && written.topic == entry.topic && written.partition == entry.partition
+            && written.offset > entry.offset
     }
 
     /// The ready lead's pool entry as the coordinator writes it, with the profile its state
