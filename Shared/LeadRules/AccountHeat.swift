@@ -283,16 +283,23 @@ public struct AccountHeat: Sendable {
         return finish(touched, now: now, isContributionTime: false)
     }
 
-    /// The heat at `now` of the companies that hold excluded leads, for an owner that restored this
-    /// account (``init(accountID:restoring:excluding:)``): the changelog does not say which leads
-    /// are out, so a previous owner that excluded a lead and stopped before writing the heat it
+    /// The heat at `now` of the companies whose last written signal may not say who counts, for
+    /// an owner that restored this account (``init(accountID:restoring:excluding:)``): the
+    /// changelog does not say which leads are out, so a previous owner that excluded a lead, or
+    /// counted one again when its override was cleared, and stopped before writing the heat it
     /// changed (or an override that reached no owner before the account was handed over) left
-    /// those companies' last signals saying they count. Their signals when they differ from the
-    /// last published (heat 0 and cool for one below two people), and the states whose heat
-    /// changed; empty when what was written says it already. The states keep their
-    /// ``AccountHeatState/updatedAt``.
-    public mutating func refreshExcluded(at now: Date) -> Change {
-        let keys = Set(excluded.compactMap { companyOfLead[$0] })
+    /// those companies' last signals saying otherwise. Those are the companies that hold excluded
+    /// leads, and those whose last published lead count is not the people they count now (two or
+    /// more on either side). Their signals when they differ from the last published (heat 0 and
+    /// cool for one below two people), and the states whose heat changed; empty when what was
+    /// written says it already. The states keep their ``AccountHeatState/updatedAt``.
+    public mutating func refreshRestored(at now: Date) -> Change {
+        var keys = Set(excluded.compactMap { companyOfLead[$0] })
+        for (key, state) in companies {
+            let published = state.published?.leadCount ?? 0
+            let counted = aggregator.leadCount(companyKey: key)
+            if published != counted && max(published, counted) >= 2 { keys.insert(key) }
+        }
         guard !keys.isEmpty else { return Change() }
         return finish(keys, now: now, isContributionTime: false)
     }

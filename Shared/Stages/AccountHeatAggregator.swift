@@ -41,9 +41,9 @@ import Streaming
 ///   changed publish their signals (heat 0 and cool for one that fell below two people) and have
 ///   their states written, at once, as a day's refresh does: no contribution's offset waits on
 ///   them. A cleared override (a tombstone, `cleared`, `manual`) counts the lead again at once.
-///   After a restore, the companies holding leads the overrides exclude publish what their last
-///   written signal did not say (an owner stopped before writing an override's heat, or none
-///   owned the account when the override came).
+///   After a restore, the companies holding leads the overrides exclude, or counting other people
+///   than their last signal says, publish what that signal did not say (an owner stopped before
+///   writing the heat of an override set or cleared, or none owned the account when it came).
 /// - Bad input: a contribution that does not decode, or is keyed by anything but its account id
 ///   (it would reach an owner of another account), becomes a dead letter. A company state above
 ///   `MAX_RECORD_BYTES` cannot be written: the poll's last contribution to that company is
@@ -104,8 +104,8 @@ public final class AccountHeatAggregator: Service {
     struct Owned {
         var partitions: Set<Int32> = []
         var accounts: [AccountID: (partition: Int32, heat: AccountHeat)] = [:]
-        /// The accounts restored since the last poll, whose companies with excluded leads say so
-        /// (``AccountHeat/refreshExcluded(at:)``) before their first contribution is applied.
+        /// The accounts restored since the last poll, whose companies say what their last signal
+        /// may not (``AccountHeat/refreshRestored(at:)``) before their first contribution is applied.
         var restored: Set<AccountID> = []
     }
 
@@ -338,8 +338,8 @@ public final class AccountHeatAggregator: Service {
     /// (``AccountHeat/setExcluded(_:at:)``): a lead disqualified leaves its company's heat, one
     /// cleared counts again. Every owned account is asked: overrides are keyed by lead, and a
     /// lead's account is not known from its id. Then, for the accounts restored since, what their
-    /// last written signals did not say of the leads they exclude (``AccountHeat/refreshExcluded(at:)``:
-    /// an override whose heat the previous owner did not write). The signals of the companies
+    /// last written signals did not say of who counts (``AccountHeat/refreshRestored(at:)``: an
+    /// override set or cleared whose heat the previous owner did not write). The signals of the companies
     /// whose heat changed, and their states, written at once, not held
     /// (``records(of:accountID:partition:what:)``).
     private func overriddenHeat(_ owned: inout Owned, at now: Date) -> (signals: [ProducerRecord], changelog: [ProducerRecord]) {
@@ -353,7 +353,7 @@ public final class AccountHeatAggregator: Service {
         for accountID in owned.accounts.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
             guard var entry = owned.accounts.removeValue(forKey: accountID) else { continue }
             var changes = [entry.heat.setExcluded(exclusions, at: now)]
-            if restored.contains(accountID) { changes.append(entry.heat.refreshExcluded(at: now)) }
+            if restored.contains(accountID) { changes.append(entry.heat.refreshRestored(at: now)) }
             owned.accounts[accountID] = entry
             for change in changes {
                 let records = records(of: change, accountID: accountID, partition: entry.partition, what: "heat of an override")

@@ -475,10 +475,32 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertEqual(heat.setExcluded(["l2": false], at: Fixtures.now).signals, [expected], "cleared: it counts at once")
     }
 
+    /// An override cleared while no owner wrote its heat (the account handed over, or its owner
+    /// SIGKILLed before the write): the restored owner counts the lead again, and says so, though
+    /// no lead of the company is excluded any more. Before, the company's last signal said "cool,
+    /// one person" until a new contribution reached it.
+    func testARestoreSaysALeadCountedAgainWhoseHeatWasNotWritten() throws {
+        var live = AccountHeat(accountID: "acct-1")
+        var changelog: [String: AccountHeatState] = [:]
+        func write(_ change: AccountHeat.Change) {
+            for (key, state) in change.states { changelog[key] = state }
+        }
+        write(live.apply(contribution("l1")))
+        let hot = try XCTUnwrap(live.apply(contribution("l2")).signals.first)
+        write(live.setExcluded(["l2": true], at: Fixtures.now))
+        XCTAssertEqual(changelog["name:acme saas"]?.published?.leadCount, 1)
+
+        var restored = AccountHeat(accountID: "acct-1", restoring: Array(changelog.values), excluding: { _ in false })
+        XCTAssertEqual(restored.leadCount(companyKey: "name:acme saas"), 2)
+        let said = restored.refreshRestored(at: Fixtures.now)
+        XCTAssertEqual(said.signals, [hot])
+        XCTAssertTrue(restored.refreshRestored(at: Fixtures.now).isEmpty, "said once")
+    }
+
     /// Exclusion is not written to the changelog: a restore told which leads the overrides
     /// disqualify counts as the live instance, and goes on as it does; one told none counts them.
     /// A restore of what was written before an exclusion's heat (its owner stopped first) says
-    /// the company's fall when asked (`refreshExcluded`); one of what was written after, nothing.
+    /// the company's fall when asked (`refreshRestored`); one of what was written after, nothing.
     func testARestoreWithADisqualifiedLeadCountsAsTheLiveInstance() throws {
         var live = AccountHeat(accountID: "acct-1")
         var changelog: [String: AccountHeatState] = [:]
@@ -496,9 +518,9 @@ final class AccountHeatTests: XCTestCase {
         let stored = Array(changelog.values)
         var restored = AccountHeat(accountID: "acct-1", restoring: stored, excluding: { $0 == "l2" })
         XCTAssertEqual(restored.leadCount(companyKey: "name:acme saas"), 2)
-        XCTAssertTrue(restored.refreshExcluded(at: Fixtures.now).isEmpty, "the changelog says it already")
+        XCTAssertTrue(restored.refreshRestored(at: Fixtures.now).isEmpty, "the changelog says it already")
         var behind = AccountHeat(accountID: "acct-1", restoring: unwritten, excluding: { $0 == "l2" })
-        let said = behind.refreshExcluded(at: Fixtures.now)
+        let said = behind.refreshRestored(at: Fixtures.now)
         XCTAssertEqual(said.signals, disqualified.signals)
         XCTAssertEqual(said.states, disqualified.states)
         let fourth = contribution("l4", at: Fixtures.now.addingTimeInterval(60))
