@@ -79,8 +79,11 @@ public struct WebEnricherHandler: Sendable {
     /// not allowed) or failed (the fetch did not work). Never throws.
     public func handle(_ request: WebEnrichmentRequested, now: Date) async -> WebEnrichment {
         let domainText = request.domain.flatMap { $0.isEmpty ? nil : $0 } ?? request.url ?? ""
+        // A URL the record can carry (``WebEnrichment/checkFieldLengths()``): one percent-encoded
+        // longer than the request's is left out rather than have the record refused.
+        func within(_ url: String?) -> String? { url.flatMap { $0.hasMoreScalars(than: FieldLimit.url) ? nil : $0 } }
         func record(_ status: WebEnrichment.Status, domain: String, url: String?, reason: String?) -> WebEnrichment {
-            WebEnrichment(leadID: request.leadID, searchID: request.searchID, domain: domain, url: url, status: status,
+            WebEnrichment(leadID: request.leadID, searchID: request.searchID, domain: domain, url: within(url), status: status,
                           reason: reason?.prefix(scalars: FieldLimit.text), fetchedAt: now)
         }
         let allowList: WebAllowList
@@ -99,7 +102,7 @@ public struct WebEnricherHandler: Sendable {
         }
         let facts = extractor.extract(html: page.html, pageURL: page.url)
         // A redirect's URL within the record's limit (``WebEnrichment/checkFieldLengths()``), else the one asked for.
-        let fetched = page.url.absoluteString.unicodeScalars.count <= FieldLimit.url ? page.url.absoluteString : start.absoluteString
+        let fetched = within(page.url.absoluteString) ?? within(start.absoluteString)
         return WebEnrichment(
             leadID: request.leadID, searchID: request.searchID, domain: allowList.domain, url: fetched,
             status: .completed, name: facts.name, companyDescription: facts.description, imageURL: facts.imageURL,

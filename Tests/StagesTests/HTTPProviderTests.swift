@@ -207,6 +207,17 @@ final class HTTPProviderTests: XCTestCase {
             }
         }
         XCTAssertEqual(stub.count, 1, "nothing is sent while stopped")
+        // The stop runs out: one call goes out; rejected again, it stops the client again.
+        clock.withLock { $0 += 301 }
+        for _ in 0..<2 {
+            do {
+                _ = try await provider.fetchProfile(username: "janedoe", attempt: 1)
+                XCTFail("expected a failure")
+            } catch {
+                guard case .unauthorized = error else { return XCTFail("got \(error)") }
+            }
+        }
+        XCTAssertEqual(stub.count, 2, "one call per stop")
         rejecting.withLock { $0 = false }
         clock.withLock { $0 += 299 }
         XCTAssertNotNil(client.stoppedReason)
@@ -214,7 +225,9 @@ final class HTTPProviderTests: XCTestCase {
         XCTAssertNil(client.stoppedReason)
         let profile = try await provider.fetchProfile(username: "janedoe", attempt: 1)
         XCTAssertEqual(profile.username, "janedoe")
-        XCTAssertEqual(stub.count, 2)
+        XCTAssertEqual(stub.count, 3)
+        _ = try await provider.fetchProfile(username: "janedoe", attempt: 1)
+        XCTAssertEqual(stub.count, 4, "the key works: calls go out again")
     }
 
     /// A user id that is no number of 64 bits is refused without a call, and quoted in part: X's
@@ -222,13 +235,15 @@ final class HTTPProviderTests: XCTestCase {
     func testAnImpossibleUserIDIsRefusedAndQuotedInPart() async throws {
         let stub = try StubAPI { _ in .json("{}") }
         let provider = HTTPXProvider(client: stub.client())
-        for id in [String(repeating: "a", count: 100_000), String(repeating: "1", count: 21), "", "12a", "١٢٣"] {
+        // One digit and 100,000 combining accents is one Character: cut by scalars, not Characters.
+        for id in [String(repeating: "a", count: 100_000), String(repeating: "1", count: 21), "", "12a", "١٢٣",
+                   "1" + String(repeating: "\u{0301}", count: 100_000)] {
             do {
                 _ = try await provider.fetchRecentPosts(userID: id, username: "janedoe", since: Date())
                 XCTFail("\(id.prefix(30)) was accepted")
             } catch {
                 guard case .permanent(let reason) = error else { return XCTFail("got \(error)") }
-                XCTAssertLessThan(reason.count, 120, reason)
+                XCTAssertLessThan(reason.unicodeScalars.count, 120, String(reason.unicodeScalars.prefix(200)))
             }
         }
         XCTAssertEqual(stub.count, 0)

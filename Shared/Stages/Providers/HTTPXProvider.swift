@@ -54,7 +54,8 @@ public struct HTTPXProvider: XProvider {
     public func fetchRecentPosts(userID: String, username: String, since: Date) async throws(ProviderError) -> RawActivity {
         guard (1...Self.maxUserIDDigits).contains(userID.utf8.count), userID.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
             // Quoted in part: the id comes from X's reply, and the reason goes into the lead's history.
-            let shown = userID.count > 40 ? "\(userID.prefix(40))… (\(userID.count) characters)" : userID
+            let length = userID.unicodeScalars.count
+            let shown = length > 40 ? "\(userID.prefix(scalars: 40))… (\(length) scalars)" : userID
             throw .permanent("x: \"\(shown)\" is not a user id")
         }
         var posts: [Post] = []

@@ -24,9 +24,10 @@ import FoundationNetworking
 ///   ``ProviderError/rateLimited(retryAfter:)``; 5xx, 408, timeouts and network errors →
 ///   ``ProviderError/transient(_:)``; 401 (and 403 where ``ForbiddenMeaning/credentialsRejected``)
 ///   → with ``Rejection/stop`` the client stops for ``stopSeconds``: this and every call meanwhile
-///   fail with ``ProviderError/unauthorized(_:)`` (retriable) without a request; then calls go out
-///   again, and a rejected one stops it again (a revoked key costs one call per stop, and a
-///   rejection the vendor's gateway answered once does not last until a restart); with
+///   fail with ``ProviderError/unauthorized(_:)`` (retriable) without a request; then one call
+///   goes out alone, and any answer but a rejection ends the stop, while a rejection stops it
+///   again (a revoked key costs one call per stop, and a rejection the vendor's gateway answered
+///   once does not last until a restart); with
 ///   ``Rejection/report`` the call fails with
 ///   ``ProviderError/unauthorized(_:)`` and the client goes on; 403
 ///   where ``ForbiddenMeaning/outOfCredits``, and the ``outOfCreditsStatuses`` →
@@ -142,6 +143,19 @@ public final class ProviderHTTPClient: Sendable {
 
     deinit { session.finishTasksAndInvalidate() }
 
+    /// Whether a call may go out now: nil, or why not. The first call once a stop has run out
+    /// goes out alone, as a probe: the stop is held for the others (another ``stopSeconds``) until
+    /// its answer ends the stop, or a rejection stops the client again.
+    private func admission() -> String? {
+        let now = now()
+        return stop.withLock { stop -> String? in
+            guard let current = stop else { return nil }
+            if now < current.until { return current.reason }
+            stop = (current.reason, now.addingTimeInterval(stopSeconds))
+            return nil
+        }
+    }
+
     /// Why the client stopped (credentials rejected), or nil while it works.
     public var stoppedReason: String? {
         let now = now()
@@ -159,7 +173,7 @@ public final class ProviderHTTPClient: Sendable {
         if let reason = stoppedReason { throw .unauthorized(reason) }
         let url = try makeURL(path: path, query: query)
         if let limiter { try await limiter.acquire() }
-        if let reason = stoppedReason { throw .unauthorized(reason) }
+        if let reason = admission() { throw .unauthorized(reason) }
 
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeoutSeconds)
         request.httpMethod = method
@@ -192,6 +206,9 @@ public final class ProviderHTTPClient: Sendable {
             throw .transient("\(name): \(error.localizedDescription)")
         }
         guard let http = response as? HTTPURLResponse else { throw .transient("\(name): not an HTTP response") }
+        if http.statusCode != 401 && !(http.statusCode == 403 && forbidden == .credentialsRejected) {
+            stop.withLock { $0 = nil }  // the key was not rejected: a probe after a stop ends it
+        }
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields {
             if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
@@ -278,7 +295,8 @@ public final class ProviderHTTPClient: Sendable {
         let text = "\(reason); provider stopped for \(Int(stopSeconds.rounded(.up))) s, then tried again"
         let now = now()
         let isFirst = stop.withLock { current in
-            // One stop at a time: the calls in flight when it began answer alike.
+            // One stop at a time: the calls in flight when it began answer alike, and a probe's
+            // rejection keeps the stop its admission held.
             if let current, now < current.until { return false }
             current = (text, now.addingTimeInterval(stopSeconds))
             return true
