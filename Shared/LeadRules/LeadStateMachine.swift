@@ -296,9 +296,13 @@ public struct LeadStateMachine: Sendable {
                 failAttempt(reason: "no result within \(seconds)s", isRetriable: true, timedOut: true, at: at, random: &random)
             case .retryBackoff where timer.key.phase.isPaid && gates.isBillingPaused:
                 // A new paid attempt: it waits for the account, as a phase about to start does,
-                // and goes on with its attempt number (``LeadState/nextAttempt``).
+                // and goes on with its attempt number (``LeadState/nextAttempt``). It stays backing
+                // off meanwhile: a late answer of an earlier attempt still completes the phase, and
+                // the attempts that timed out stay counted apart.
+                let backingOff = state?.inFlight
                 wait(.billingPaused, phase: timer.key.phase, at: at, detail: "account billing paused")
                 state?.nextAttempt = timer.key.attempt
+                state?.inFlight = backingOff
             case .retryBackoff:
                 sendRequest(phase: timer.key.phase, attempt: timer.key.attempt, at: at)
             case .windowOpens:
@@ -326,8 +330,9 @@ public struct LeadStateMachine: Sendable {
         case .webEnrichment(let enrichment, let at):
             guard enrichment.status == .completed, let status = state?.status else { return [] }
             guard state?.profile.web != enrichment else {
-                // Read again: the entry written with it may be lost (see the type's guarantees).
-                guard status == .ready, state?.poolEntry == nil else { return [] }
+                // Read again: the entry the coordinator wrote with it may be lost (see the type's
+                // guarantees); a state that refers to an entry had the enrichment there already.
+                guard status == .ready, state?.poolEntry == nil, restoredEntry == nil else { return [] }
                 emit(readyPoolEntry(at: at))
                 return pending
             }
@@ -404,6 +409,7 @@ public struct LeadStateMachine: Sendable {
             current.outputs = []
             current.dropRunOutputs()
             current.poolEntry = nil
+            current.nextAttempt = nil
             current.profile.skippedPhases = []
         }
         restoredEntry = nil
@@ -519,6 +525,7 @@ public struct LeadStateMachine: Sendable {
                 current.isProfileLoaded = false
                 if result.phase == .finalize { current.poolEntry = result.poolEntry }
                 current.inFlight = nil
+                current.nextAttempt = nil
                 current.phaseIndex += 1
                 return (current.lead.accountID, current.leadID, current.runID)
             }
@@ -576,6 +583,7 @@ public struct LeadStateMachine: Sendable {
         update { current in
             current.profile.skippedPhases.append(PhaseSkip(phase: phase, reason: reason, at: at))
             current.inFlight = nil
+            current.nextAttempt = nil
             current.phaseIndex += 1
         }
         record(.phaseSkipped, at: at, phase: phase, detail: reason)
@@ -662,6 +670,7 @@ public struct LeadStateMachine: Sendable {
         if Self.sendsBillingAgain(result, state: current) && !billed.contains(RunPhase(runID: result.runID, phase: result.phase)) {
             emit(.recordBilling(BillingUsage(accountID: current.lead.accountID, leadID: current.leadID, runID: result.runID,
                                              phase: result.phase, charges: result.charges.filter { $0.units > 0 }, chargedAt: at)))
+            billed.insert(RunPhase(runID: result.runID, phase: result.phase))
             return .records
         }
         guard Self.writesEntryAgain(result, state: current, entry: current.poolEntry ?? restoredEntry) else { return .nothing }

@@ -27,8 +27,10 @@ public enum PoolEntryReader {
     /// Gives each state of `states` that refers to its pool entry that entry's profile
     /// (``LeadState/loadProfile(from:)``), all in one read. An entry not at its position was
     /// compacted away by a later entry of the lead (a finalize request redelivered after a crash
-    /// writes its run's entry again), so the lead's partition is read on from there for it: the
-    /// first entry of the state's run (or of no run named), never a superseded run's written late.
+    /// writes its run's entry again), so the lead's partition is read on from there for it. The
+    /// first entry found is taken, whatever its run: one of a superseded run written late (which
+    /// the coordinator writes over when it reads that run's result) still holds a whole profile,
+    /// where none would leave the lead its placeholder.
     /// Returns the leads whose entry was not found at all, and those whose entry this version
     /// cannot read (their states keep the placeholder profile), and those whose entry was made to
     /// fit, with what it left out. With `waiting`, the reads wait
@@ -54,9 +56,7 @@ public enum PoolEntryReader {
             case .none: missing[leadID] = position
             }
         }
-        let runs = missing.keys.reduce(into: [LeadID: RunID]()) { runs, leadID in runs[leadID] = states[leadID]?.runID }
-        for (leadID, entry) in try await laterEntries(of: missing, runs: runs, codec: codec, configuration: configuration,
-                                                      waiting: waiting) {
+        for (leadID, entry) in try await laterEntries(of: missing, codec: codec, configuration: configuration, waiting: waiting) {
             load(entry, into: leadID)
         }
         return Unloaded(missing: missing.keys.filter { states[$0]?.isProfileLoaded == false }, unreadable: unreadable,
@@ -64,10 +64,8 @@ public enum PoolEntryReader {
     }
 
     /// The first entry of each lead from its position on (the one at it, when the first read
-    /// missed it) whose ``MessageHeaders/runID`` header names the lead's run in `runs` (or no
-    /// run), reading each partition from the lowest position to the end it has now.
-    private static func laterEntries(of missing: [LeadID: RecordPosition], runs: [LeadID: RunID], codec: MessageCodec,
-                                     configuration: KafkaConfiguration,
+    /// missed it), reading each partition from the lowest position to the end it has now.
+    private static func laterEntries(of missing: [LeadID: RecordPosition], codec: MessageCodec, configuration: KafkaConfiguration,
                                      waiting: ((KafkaError) -> Void)?) async throws -> [LeadID: LeadPoolEntry] {
         guard !missing.isEmpty else { return [:] }
         var starts: [TopicPartition: Int64] = [:]
@@ -82,7 +80,6 @@ public enum PoolEntryReader {
             try await reader.read(upTo: ends.filter { $0.value > (starts[$0.key] ?? 0) }, timeout: .seconds(30)) { record in
                 guard let key = record.keyString, let position = missing[LeadID(key)], found[LeadID(key)] == nil,
                       record.topicPartition == partition(of: position), record.offset >= position.offset,
-                      record.header(MessageHeaders.runID).map({ String(decoding: $0, as: UTF8.self) == runs[LeadID(key)]?.rawValue }) ?? true,
                       case .entry(let entry) = entry(of: LeadID(key), in: record, codec: codec)
                 else { return }
                 found[LeadID(key)] = entry

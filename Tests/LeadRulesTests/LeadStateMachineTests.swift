@@ -687,6 +687,13 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(poolEntries(again).map { $0.profile.web?.name }, ["Acme"])
         XCTAssertEqual(again.count, 1, "no state record: nothing changed")
         XCTAssertEqual(machine.state, state)
+
+        // Loaded back from a record that refers to the finalize stage's entry, which has the
+        // enrichment already (merged before the run finished): read again, it writes nothing.
+        var record = try XCTUnwrap(machine.state)
+        record.poolEntry = nil
+        var loaded = Machine(restoring: record, entry: pool(10))
+        XCTAssertEqual(loaded.handle(.webEnrichment(web, at: Fixtures.now), random: &random), [])
     }
 
     /// A completed answer to a phase this run has completed sends the phase's billing record
@@ -738,9 +745,43 @@ final class LeadStateMachineTests: XCTestCase {
                                     random: &random)
         XCTAssertTrue(requests(paused).isEmpty, "no paid attempt while the account is paused")
         XCTAssertEqual(machine.state?.status, .billingPaused)
+        let waiting = machine
         let resumed = machine.handle(.gatesChanged(at: Fixtures.now), random: &random)
         let retry = try XCTUnwrap(requests(resumed).first)
         XCTAssertEqual(retry.phase, .profile)
         XCTAssertEqual(retry.attempt, 2, "attempt numbers never repeat within a run")
+
+        // While it waits, an earlier attempt's late answer still completes the phase (it was
+        // paid for), and the next phase starts from its own first attempt.
+        machine = waiting
+        let late = machine.handle(completed(first), gates: LeadStateMachine.Gates(isBillingPaused: true), random: &random)
+        XCTAssertEqual(machine.state?.status, .billingPaused, "the next phase is paid too: it waits")
+        XCTAssertTrue(requests(late).isEmpty)
+        XCTAssertNil(machine.state?.nextAttempt)
+        let next = try XCTUnwrap(requests(machine.handle(.gatesChanged(at: Fixtures.now), random: &random)).first)
+        XCTAssertEqual(next.phase, .activity)
+        XCTAssertEqual(next.attempt, 1)
+    }
+
+    /// Attempts that got no answer in time stay counted apart across a billing pause: two timed
+    /// out, the third waits for the account, and its one failed answer does not use up the
+    /// phase's three failed answers (the count had restarted at zero, so the phase was skipped).
+    func testTimedOutAttemptsStayCountedAcrossABillingPause() throws {
+        var machine = Machine(configuration: Machine.Configuration(maxAttempts: 3))
+        var actions = machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now), random: &random)
+        let firstTimeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+        let firstBackoff = try XCTUnwrap(timers(machine.handle(.timerFired(firstTimeout, at: Fixtures.now), random: &random)).first)
+        actions = machine.handle(.timerFired(firstBackoff, at: Fixtures.now), random: &random)
+        let timeout = try XCTUnwrap(timers(actions).first { $0.kind == .attemptTimeout })
+        let backoff = try XCTUnwrap(timers(machine.handle(.timerFired(timeout, at: Fixtures.now), random: &random)).first)
+        _ = machine.handle(.timerFired(backoff, at: Fixtures.now), gates: LeadStateMachine.Gates(isBillingPaused: true), random: &random)
+        XCTAssertEqual(machine.state?.status, .billingPaused)
+        let third = try XCTUnwrap(requests(machine.handle(.gatesChanged(at: Fixtures.now), random: &random)).first)
+        XCTAssertEqual(third.attempt, 3)
+        let failed = PhaseResult(answering: third, outcome: .failed(reason: "HTTP 503", isRetriable: true), payload: .empty,
+                                 finishedAt: Fixtures.now, service: "test")
+        let after = machine.handle(.phaseResult(failed.envelope, at: Fixtures.now), random: &random)
+        XCTAssertEqual(machine.state?.profile.skippedPhases, [], "one failed answer of three: retried, not skipped")
+        XCTAssertNotNil(timers(after).first { $0.kind == .retryBackoff })
     }
 }
