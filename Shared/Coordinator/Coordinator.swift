@@ -962,7 +962,7 @@ public final class Coordinator: Service {
         // Wanted only for late results: not loaded without the profile (left as positions, the
         // results change nothing, as before), nor dead-lettered.
         for leadID in unloaded.all where forResults[leadID] != nil && !forOthers.contains(leadID) {
-            logger.warning("a ready lead's pool entry is not where its state says: a late result of it is not acted on",
+            logger.warning("a ready lead's pool entry is not found or not readable where its state says: a late result of it is not acted on",
                            [LogKey.leadID: leadID.rawValue])
             states[leadID] = nil
             unloaded.missing.removeAll { $0 == leadID }
