@@ -76,7 +76,9 @@ extension Coordinator {
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
         // (a refused lead's is counted as the core counts a refusal: it stops counting once discovered again)
         var memberships: [String: (SearchMembership, Int32)] = [:]
+        var ends: [Int32: Int64] = Dictionary(uniqueKeysWithValues: partitions.map { ($0, 0) })
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
+            ends[record.partition] = max(ends[record.partition] ?? 0, record.offset + 1)
             guard let key = record.keyString else { return }
             if SearchMembership.isKey(key) {
                 do {
@@ -129,6 +131,7 @@ extension Coordinator {
         running = [:]
         try await loadOutputs(&restored)
         state.core.finished.merge(finished)
+        state.restoredThrough.merge(ends) { _, new in new }
         state.core.pendingLeads.merge(pending)
         // Every part of these partitions is written with the next batch, counted afresh.
         for (leadID, (lead, bucket)) in counted {

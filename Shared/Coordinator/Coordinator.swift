@@ -391,6 +391,11 @@ public final class Coordinator: Service {
         var ownedSince: [Int32: ContinuousClock.Instant] = [:]
         /// The previous batch's records, handed to the producer while the next batch is handled.
         var unconfirmed: UnconfirmedBatch?
+        /// Per owned `lead.state` partition, the end of the changelog its restore read: a ready
+        /// lead whose last state is before it was finished by an earlier owner, which may have
+        /// stopped before its charges were acknowledged; one after it was retired here, once
+        /// every record of its batches was.
+        var restoredThrough: [Int32: Int64] = [:]
     }
 
     /// Waits, up to 2 s a table, until each table holds what its topic held now; counts each
@@ -948,10 +953,15 @@ public final class Coordinator: Service {
                 }
             }
         }
+        // Retired here, every charge of the lead got out: only an earlier owner's may be lost.
+        func chargesSent(_ leadID: LeadID) -> Bool {
+            guard let pointer = state.core.finished[leadID] else { return true }
+            return pointer.offset >= state.restoredThrough[pointer.partition] ?? 0
+        }
         for (leadID, results) in forResults where !forOthers.contains(leadID) {
             guard let restored = states[leadID] else { continue }
             let sendsAgain = results.contains { result in
-                LeadStateMachine.sendsBillingAgain(result, state: restored)
+                (!chargesSent(leadID) && LeadStateMachine.sendsBillingAgain(result, state: restored))
                     || LeadStateMachine.writesEntryAgain(result, state: restored, entry: restored.poolEntry)
             }
             if !sendsAgain { states[leadID] = nil }
@@ -984,7 +994,7 @@ public final class Coordinator: Service {
         for (leadID, leadState) in states {
             guard let pointer = state.core.finished[leadID] else { continue }
             state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState,
-                                                                           entry: entries[leadID]),
+                                                                           entry: entries[leadID], chargesSent: chargesSent(leadID)),
                                                  partition: pointer.partition, changelogOffset: pointer.offset)
             state.core.finished[leadID] = nil
             loaded.insert(leadID)

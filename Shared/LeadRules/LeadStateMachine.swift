@@ -233,6 +233,9 @@ public struct LeadStateMachine: Sendable {
     /// The pool entry a ready lead's state referred to when it was restored, before its profile
     /// was loaded from that entry (which leaves ``LeadState/poolEntry`` nil).
     private var restoredEntry: RecordPosition?
+    /// Whether every charge of the restored state is known sent (the coordinator retired the lead
+    /// itself): nothing is sent again then.
+    private let chargesSent: Bool
 
     private struct RunPhase: Hashable, Sendable {
         var runID: RunID
@@ -242,12 +245,17 @@ public struct LeadStateMachine: Sendable {
     private var override: LeadOverride?
 
     /// Creates a machine, empty or restored from a changelog record.
-    /// - Parameter entry: for a ready lead whose profile was loaded from its pool entry, where
-    ///   that entry is (the position its changelog record named).
-    public init(configuration: Configuration = Configuration(), restoring state: LeadState? = nil, entry: RecordPosition? = nil) {
+    /// - Parameters:
+    ///   - entry: for a ready lead whose profile was loaded from its pool entry, where that entry
+    ///     is (the position its changelog record named).
+    ///   - chargesSent: every charge of `state` is known sent (the caller finished the lead and
+    ///     had all its records acknowledged): a repeated answer sends none again.
+    public init(configuration: Configuration = Configuration(), restoring state: LeadState? = nil, entry: RecordPosition? = nil,
+                chargesSent: Bool = false) {
         self.configuration = configuration
         self.state = state
         restoredEntry = entry
+        self.chargesSent = chargesSent
     }
 
     /// Handles an event with the system random generator for jitter.
@@ -667,7 +675,7 @@ public struct LeadStateMachine: Sendable {
     /// entry over a later one the finalize stage wrote.
     private mutating func sendAgain(answering result: PhaseResultEnvelope, at: Date) -> SentAgain {
         guard let current = state, result.leadID == current.leadID else { return .nothing }
-        if Self.sendsBillingAgain(result, state: current) && !billed.contains(RunPhase(runID: result.runID, phase: result.phase)) {
+        if !chargesSent && Self.sendsBillingAgain(result, state: current) && !billed.contains(RunPhase(runID: result.runID, phase: result.phase)) {
             emit(.recordBilling(BillingUsage(accountID: current.lead.accountID, leadID: current.leadID, runID: result.runID,
                                              phase: result.phase, charges: result.charges.filter { $0.units > 0 }, chargedAt: at)))
             billed.insert(RunPhase(runID: result.runID, phase: result.phase))
