@@ -912,8 +912,8 @@ public final class Coordinator: Service {
     /// found profile, a web enrichment); a repeated discovery needs none
     /// (``CoordinatorCore/changesAReadyLead(topic:schema:topics:)``). A late or repeated result
     /// (``CoordinatorCore/resultConcernsAReadyLead(_:)``) loads its lead only when the lead's
-    /// state says it sends a record again (``LeadStateMachine/sendsBillingAgain(_:state:)``,
-    /// ``LeadStateMachine/writesEntryAgain(_:state:entry:)``) and its profile is found: an entry
+    /// state says it sends a record again (``LeadStateMachine/sendsAgain(_:state:entry:chargesSent:)``)
+    /// and its profile is found: an entry
     /// written from the placeholder would replace the lead's profile. Returns the leads loaded.
     private func loadFinishedLeads(needed batch: [ConsumerRecord], _ state: inout State) async throws -> Set<LeadID> {
         let topics = environment.topics
@@ -960,11 +960,10 @@ public final class Coordinator: Service {
         }
         for (leadID, results) in forResults where !forOthers.contains(leadID) {
             guard let restored = states[leadID] else { continue }
-            let sendsAgain = results.contains { result in
-                (!chargesSent(leadID) && LeadStateMachine.sendsBillingAgain(result, state: restored))
-                    || LeadStateMachine.writesEntryAgain(result, state: restored, entry: restored.poolEntry)
+            let sent = chargesSent(leadID)
+            if !results.contains(where: { LeadStateMachine.sendsAgain($0, state: restored, entry: restored.poolEntry, chargesSent: sent) }) {
+                states[leadID] = nil
             }
-            if !sendsAgain { states[leadID] = nil }
         }
         let entries = states.compactMapValues(\.poolEntry)
         var unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,

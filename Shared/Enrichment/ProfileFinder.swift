@@ -147,7 +147,7 @@ public struct ProfileFinderHandler: Sendable {
                 }
                 var wait = retryDelays[attempt - 1]
                 if case .rateLimited(let retryAfter?) = error, retryAfter.isFinite, retryAfter > 0 {
-                    wait = max(wait, .milliseconds(Int64(min(retryAfter, 30) * 1000)))
+                    wait = max(wait, .seconds(min(retryAfter, Self.maxRetryWait / .seconds(1))))
                 }
                 try? await Task.sleep(for: min(wait, Self.maxRetryWait))
             }

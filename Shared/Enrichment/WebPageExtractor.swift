@@ -154,7 +154,7 @@ public struct WebPageExtractor: Sendable {
         let decoded = HTMLScanner.decodeEntities(text).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !decoded.isEmpty, let url = URL(string: decoded, relativeTo: base)?.absoluteURL,
               let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http", url.host != nil,
-              url.absoluteString.unicodeScalars.count <= FieldLimit.url else { return nil }
+              !url.absoluteString.hasMoreScalars(than: FieldLimit.url) else { return nil }
         return url.absoluteString
     }
 

@@ -539,12 +539,7 @@ public struct LeadStateMachine: Sendable {
             }
             guard let (accountID, leadID, runID) = ids else { return }
             record(.phaseCompleted, at: at, phase: result.phase, attempt: result.attempt)
-            let charges = result.charges.filter { $0.units > 0 }
-            if !charges.isEmpty {
-                emit(.recordBilling(BillingUsage(
-                    accountID: accountID, leadID: leadID, runID: runID, phase: result.phase, charges: charges, chargedAt: at)))
-                billed.insert(RunPhase(runID: runID, phase: result.phase))
-            }
+            bill(result, accountID: accountID, leadID: leadID, runID: runID, at: at)
             startCurrentPhase(at: at)
         }
     }
@@ -675,10 +670,9 @@ public struct LeadStateMachine: Sendable {
     /// entry over a later one the finalize stage wrote.
     private mutating func sendAgain(answering result: PhaseResultEnvelope, at: Date) -> SentAgain {
         guard let current = state, result.leadID == current.leadID else { return .nothing }
-        if !chargesSent && Self.sendsBillingAgain(result, state: current) && !billed.contains(RunPhase(runID: result.runID, phase: result.phase)) {
-            emit(.recordBilling(BillingUsage(accountID: current.lead.accountID, leadID: current.leadID, runID: result.runID,
-                                             phase: result.phase, charges: result.charges.filter { $0.units > 0 }, chargedAt: at)))
-            billed.insert(RunPhase(runID: result.runID, phase: result.phase))
+        if Self.sendsBillingAgain(result, state: current, chargesSent: chargesSent)
+            && !billed.contains(RunPhase(runID: result.runID, phase: result.phase)) {
+            bill(result, accountID: current.lead.accountID, leadID: current.leadID, runID: result.runID, at: at)
             return .records
         }
         guard Self.writesEntryAgain(result, state: current, entry: current.poolEntry ?? restoredEntry) else { return .nothing }
@@ -689,11 +683,30 @@ public struct LeadStateMachine: Sendable {
         return .recordsAndState
     }
 
+    /// Emits the billing record of `result`'s charges for the run `runID` of the lead, none when
+    /// it charged nothing, and remembers it sent.
+    private mutating func bill(_ result: PhaseResultEnvelope, accountID: AccountID, leadID: LeadID, runID: RunID, at: Date) {
+        let charges = result.charges.filter { $0.units > 0 }
+        guard !charges.isEmpty else { return }
+        emit(.recordBilling(BillingUsage(accountID: accountID, leadID: leadID, runID: runID, phase: result.phase, charges: charges,
+                                         chargedAt: at)))
+        billed.insert(RunPhase(runID: runID, phase: result.phase))
+    }
+
+    /// Whether a late or repeated `result` of a lead restored as `state` sends a record again
+    /// (``sendAgain(answering:at:)``, for a machine ``init(configuration:restoring:entry:chargesSent:)``
+    /// made with `entry` and `chargesSent`): a caller that has not loaded the lead's profile yet
+    /// asks whether it must.
+    public static func sendsAgain(_ result: PhaseResultEnvelope, state: LeadState, entry: RecordPosition?, chargesSent: Bool) -> Bool {
+        sendsBillingAgain(result, state: state, chargesSent: chargesSent) || writesEntryAgain(result, state: state, entry: entry)
+    }
+
     /// Whether `result`, a completed answer to a phase its run completed (the lead's history
     /// says so) with a charge, has its billing record sent again: the record sent with the
-    /// phase's completion may be lost (see the type's guarantees).
-    public static func sendsBillingAgain(_ result: PhaseResultEnvelope, state: LeadState) -> Bool {
-        guard case .completed = result.outcome, result.charges.contains(where: { $0.units > 0 }) else { return false }
+    /// phase's completion may be lost (see the type's guarantees), unless every charge of the
+    /// state is known sent (`chargesSent`).
+    private static func sendsBillingAgain(_ result: PhaseResultEnvelope, state: LeadState, chargesSent: Bool) -> Bool {
+        guard !chargesSent, case .completed = result.outcome, result.charges.contains(where: { $0.units > 0 }) else { return false }
         return state.history.contains { $0.kind == .phaseCompleted && $0.runID == result.runID && $0.phase == result.phase }
     }
 
@@ -704,7 +717,7 @@ public struct LeadStateMachine: Sendable {
     /// profile. Of the lead's run: only when the state carries the profile and a web enrichment,
     /// which the coordinator wrote into the entry after the run and a repeated finalize wrote
     /// over; else the repeat wrote what the entry held.
-    public static func writesEntryAgain(_ result: PhaseResultEnvelope, state: LeadState, entry: RecordPosition?) -> Bool {
+    private static func writesEntryAgain(_ result: PhaseResultEnvelope, state: LeadState, entry: RecordPosition?) -> Bool {
         guard state.status == .ready, result.phase == .finalize, case .completed = result.outcome,
               let written = result.poolEntry else { return false }
         guard let entry else { return result.runID != state.runID || state.profile.web != nil }
