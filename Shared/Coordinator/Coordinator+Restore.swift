@@ -51,10 +51,16 @@ extension Coordinator {
                 state.handledUpTo = state.handledUpTo.filter { !numbers.contains($0.key.partition) }
                 // Their next owner replays what came after the last written states.
                 state.core.unwrittenStates = state.core.unwrittenStates.filter { state.core.leads.contains($0.key) }
-                for number in numbers { state.ownedSince[number] = nil }
+                for number in numbers {
+                    state.ownedSince[number] = nil
+                    state.chargesKnownSent.revoked(number)
+                }
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking(let partitions):
-                try await writeHeldStates(ofPartitions: Set(partitions.map(\.partition)), &state, producer: producer, consumer: consumer)
+                let numbers = Set(partitions.map(\.partition))
+                try await writeHeldStates(ofPartitions: numbers, &state, producer: producer, consumer: consumer)
+                // Every record written for them is acknowledged now.
+                for number in numbers.intersection(state.ownedPartitions) { state.chargesKnownSent.handOver(number) }
                 await consumer.completeRevocation()
             }
         }
@@ -120,6 +126,7 @@ extension Coordinator {
                 logger.error("undecodable changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
             }
         }
+        let runningAt = running.mapValues { (partition: $0.partition, offset: $0.offset) }
         var restored: [LeadID: (LeadState, Int32)] = [:]
         for (leadID, record) in running {
             do {
@@ -131,7 +138,10 @@ extension Coordinator {
         running = [:]
         try await loadOutputs(&restored)
         state.core.finished.merge(finished)
-        state.restoredThrough.merge(ends) { _, new in new }
+        for (partition, end) in ends {
+            let leads = runningAt.lazy.filter { $0.value.partition == partition }.map { ($0.key, offset: $0.value.offset) }
+            state.chargesKnownSent.restored(partition, end: end, running: Array(leads))
+        }
         state.core.pendingLeads.merge(pending)
         // Every part of these partitions is written with the next batch, counted afresh.
         for (leadID, (lead, bucket)) in counted {
@@ -142,7 +152,9 @@ extension Coordinator {
             }
         }
         for (leadState, partition) in restored.values {
-            state.core.restore(leadState, partition: partition)
+            let offset = runningAt[leadState.leadID]?.offset ?? 0
+            state.core.restore(leadState, partition: partition,
+                               chargesSent: state.chargesKnownSent.contains(leadState.leadID, partition: partition, offset: offset))
         }
         for (membership, partition) in memberships.values { state.core.restoreMembership(membership, partition: partition) }
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),

@@ -391,11 +391,9 @@ public final class Coordinator: Service {
         var ownedSince: [Int32: ContinuousClock.Instant] = [:]
         /// The previous batch's records, handed to the producer while the next batch is handled.
         var unconfirmed: UnconfirmedBatch?
-        /// Per owned `lead.state` partition, the end of the changelog its restore read: a ready
-        /// lead whose last state is before it was finished by an earlier owner, which may have
-        /// stopped before its charges were acknowledged; one after it was retired here, once
-        /// every record of its batches was.
-        var restoredThrough: [Int32: Int64] = [:]
+        /// The leads every charge of whose last state is known acknowledged, and those an
+        /// earlier owner may have stopped before its charges were.
+        var chargesKnownSent = ChargesKnownSent()
     }
 
     /// Waits, up to 2 s a table, until each table holds what its topic held now; counts each
@@ -953,10 +951,10 @@ public final class Coordinator: Service {
                 }
             }
         }
-        // Retired here, every charge of the lead got out: only an earlier owner's may be lost.
+        // Written here, every charge of the lead got out: only an earlier owner's may be lost.
         func chargesSent(_ leadID: LeadID) -> Bool {
             guard let pointer = state.core.finished[leadID] else { return true }
-            return pointer.offset >= state.restoredThrough[pointer.partition] ?? 0
+            return state.chargesKnownSent.contains(leadID, partition: pointer.partition, offset: pointer.offset)
         }
         for (leadID, results) in forResults where !forOthers.contains(leadID) {
             guard let restored = states[leadID] else { continue }
@@ -1007,6 +1005,9 @@ public final class Coordinator: Service {
     ///   batch's); they stay until that one is.
     private func retireReadyLeads(_ outputs: EncodedOutputs, reports: [DeliveryReport?], loaded: Set<LeadID>,
                                   rewritten: Set<LeadID> = [], _ state: inout State) {
+        for case let report? in reports where report.topic == environment.topics.leadState {
+            state.chargesKnownSent.acknowledged(report.partition, offset: report.offset)
+        }
         for (leadID, index) in outputs.changelogIndex where index < reports.count {
             if let report = reports[index] { state.core.leads.modify(leadID) { $0.changelogOffset = report.offset } }
         }

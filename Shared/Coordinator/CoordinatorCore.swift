@@ -561,9 +561,13 @@ struct CoordinatorCore<Source> {
     /// moved it since (a broker outage, ``brokerWasAway(from:for:)``) or stalled before it went;
     /// its answer can come after that deadline. A stage that truly never answers is found one
     /// timeout later than it would have been.
-    mutating func restore(_ leadState: LeadState, partition: Int32) {
+    ///
+    /// - Parameter chargesSent: every charge of `leadState` is known acknowledged
+    ///   (``ChargesKnownSent``): a repeated answer sends none again.
+    mutating func restore(_ leadState: LeadState, partition: Int32, chargesSent: Bool = false) {
         let leadID = leadState.leadID
-        leads[leadID] = Coordinator.LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState), partition: partition)
+        let machine = LeadStateMachine(configuration: settings.machine, restoring: leadState, chargesSent: chargesSent)
+        leads[leadID] = Coordinator.LeadEntry(machine: machine, partition: partition)
         noteWaiting(leadID, leadState.status)
         if leadState.status == .outsideOutreachWindow {
             let key = PhaseAttemptKey(leadID: leadID, runID: leadState.runID, phase: leadState.currentPhase ?? .finalize, attempt: 0)

@@ -1,0 +1,65 @@
+import LeadModel
+
+/// Of the leads of the owned `lead.state` partitions, those every charge of whose last state
+/// this coordinator knows acknowledged, and those it does not: a lead an earlier owner wrote,
+/// which may have stopped between the state's acknowledgement and its charges' (they go to other
+/// partitions). A restored machine of the second kind sends a charge again, under its
+/// idempotency key, when a phase's answer is repeated (``LeadStateMachine``); one of the first
+/// kind does not.
+///
+/// Per partition, the line is the changelog end its restore read: a lead whose last state is
+/// before it was written by an earlier owner. One after it was written here, in a batch this
+/// coordinator saw acknowledged before it retired the lead or gave the partition up, unless the
+/// lead's machine was itself restored from an earlier owner's state (`inherited`): what that
+/// owner charged stays unknown for the lead's life here.
+///
+/// A partition given up cleanly (every record written for it acknowledged, ``handOver(_:)``)
+/// and assigned again with nothing written to it meanwhile keeps its line and inherited leads:
+/// a rebalance, which revokes and assigns every partition, makes no lead an earlier owner's. Any
+/// other end (another owner's records, an unclean loss) draws the line afresh, which errs
+/// towards sending a charge again.
+struct ChargesKnownSent {
+    private struct Partition {
+        var line: Int64
+        /// One past the last changelog record of this instance acknowledged.
+        var written: Int64
+        /// Leads restored running from a state before `line`.
+        var inherited: Set<LeadID>
+    }
+
+    private var owned: [Int32: Partition] = [:]
+    /// Partitions given up cleanly and not assigned again.
+    private var handedOver: [Int32: Partition] = [:]
+
+    /// `partition` was restored, its changelog read to `end`; `running` are the leads restored
+    /// running (not ready, queued or refused) with their last state's offset.
+    mutating func restored(_ partition: Int32, end: Int64, running: [(LeadID, offset: Int64)]) {
+        if let left = handedOver.removeValue(forKey: partition), left.written == end {
+            owned[partition] = left
+        } else {
+            owned[partition] = Partition(line: end, written: end, inherited: Set(running.lazy.filter { $0.offset < end }.map(\.0)))
+        }
+    }
+
+    /// A record of this instance was acknowledged at `offset` of changelog `partition`.
+    mutating func acknowledged(_ partition: Int32, offset: Int64) {
+        guard let written = owned[partition]?.written, offset >= written else { return }
+        owned[partition]?.written = offset + 1
+    }
+
+    /// `partition` is being given up with every record written for it acknowledged.
+    mutating func handOver(_ partition: Int32) {
+        handedOver[partition] = owned[partition]
+    }
+
+    /// `partition` is gone (handed over or lost).
+    mutating func revoked(_ partition: Int32) {
+        owned[partition] = nil
+    }
+
+    /// Whether every charge of `lead`'s last state, at `offset` of `partition`, is known sent.
+    func contains(_ lead: LeadID, partition: Int32, offset: Int64) -> Bool {
+        guard let owned = owned[partition] else { return false }
+        return offset >= owned.line && !owned.inherited.contains(lead)
+    }
+}
