@@ -4,6 +4,7 @@ import LeadModel
 import LeadRules
 import Runtime
 import Streaming
+import Synchronization
 
 /// Settings of the profile finder beyond ``Streaming/PipelineEnvironment``.
 ///
@@ -96,6 +97,8 @@ public struct ProfileFinderHandler: Sendable {
     public let retryDelays: [Duration]
     /// The longest wait before a search is tried again.
     public static let maxRetryWait = Duration.seconds(30)
+    /// The recent leads' answers, shared by the handler's copies.
+    private let answered = AnsweredSearches()
 
     /// Creates a handler.
     /// - Parameters:
@@ -112,20 +115,31 @@ public struct ProfileFinderHandler: Sendable {
     }
 
     /// Searches for the missing platform's profile of `entry` when its account enables it.
+    ///
+    /// A lead's entry asked the same (query and threshold) as before is answered as then, without
+    /// a search (``AnsweredSearches``): the coordinator writes a ready lead's entry again with
+    /// the same profile, when it merges a web enrichment or writes the current run's entry over
+    /// a superseded run's. A found profile is published again, as for a redelivered entry.
     public func handle(_ entry: LeadPoolEntry, now: Date) async -> Outcome {
         guard let account = accounts(entry.accountID), let rule = account.profileFinder, rule.isEnabled else { return .disabled }
         guard let query = ProfileFinding.query(for: entry) else { return .notApplicable }
+        let threshold = rule.minimumConfidence ?? minimumConfidence
+        let question = AnsweredSearches.Question(query: query, minimumConfidence: threshold)
+        if let answer = answered.answer(for: entry.leadID, to: question) { return answer }
         let candidates: [ProfileCandidate]
         switch await search(query) {
         case .success(let found): candidates = found
         case .failure(let failure): return .searchFailed(failure.reason)
         }
-        let threshold = rule.minimumConfidence ?? minimumConfidence
-        guard let best = ProfileFinding.accepted(candidates, platform: query.platform, minimumConfidence: threshold) else {
-            return .belowThreshold(best: candidates.filter { $0.platform == query.platform }.map(\.confidence).max())
+        let outcome: Outcome
+        if let best = ProfileFinding.accepted(candidates, platform: query.platform, minimumConfidence: threshold) {
+            outcome = .found(ProfileFound(leadID: entry.leadID, platform: query.platform, url: best.url, confidence: best.confidence,
+                                          foundBy: service, foundAt: now))
+        } else {
+            outcome = .belowThreshold(best: candidates.filter { $0.platform == query.platform }.map(\.confidence).max())
         }
-        return .found(ProfileFound(leadID: entry.leadID, platform: query.platform, url: best.url, confidence: best.confidence,
-                                   foundBy: service, foundAt: now))
+        answered.keep(outcome, for: entry.leadID, to: question)
+        return outcome
     }
 
     /// A failed search's reason, as ``Outcome/searchFailed(_:)`` says it.
@@ -150,6 +164,51 @@ public struct ProfileFinderHandler: Sendable {
                     wait = max(wait, .seconds(min(retryAfter, Self.maxRetryWait / .seconds(1))))
                 }
                 try? await Task.sleep(for: min(wait, Self.maxRetryWait))
+            }
+        }
+    }
+}
+
+/// The answers of the latest searches, per lead: what was asked (the query and the confidence
+/// threshold) and what came of it (found, or nothing above the threshold; a failed search is not
+/// kept, so the next entry tries again). Bounded: the older half is forgotten once the newer half
+/// is full, so a lead written again long after its search is searched again. An entry written
+/// again comes soon after the first (a web page fetched, a superseded run's late finalize); a
+/// restart forgets everything, at the cost of one search per lead.
+final class AnsweredSearches: Sendable {
+    struct Question: Hashable {
+        let query: ProfileQuery
+        let minimumConfidence: Double
+    }
+
+    private struct Answers {
+        var newer: [LeadID: (Question, ProfileFinderHandler.Outcome)] = [:]
+        var older: [LeadID: (Question, ProfileFinderHandler.Outcome)] = [:]
+    }
+
+    /// Leads remembered in each half.
+    let halfCapacity: Int
+    private let answers = Mutex(Answers())
+
+    init(halfCapacity: Int = 10_000) {
+        self.halfCapacity = halfCapacity
+    }
+
+    /// The answer kept for `lead` when it was asked `question`.
+    func answer(for lead: LeadID, to question: Question) -> ProfileFinderHandler.Outcome? {
+        answers.withLock { answers in
+            guard let (asked, outcome) = answers.newer[lead] ?? answers.older[lead], asked == question else { return nil }
+            return outcome
+        }
+    }
+
+    /// Keeps `outcome` as `lead`'s answer to `question`.
+    func keep(_ outcome: ProfileFinderHandler.Outcome, for lead: LeadID, to question: Question) {
+        answers.withLock { answers in
+            answers.newer[lead] = (question, outcome)
+            if answers.newer.count >= halfCapacity {
+                answers.older = answers.newer
+                answers.newer = [:]
             }
         }
     }

@@ -102,6 +102,45 @@ final class ProfileFinderTests: XCTestCase {
         XCTAssertEqual(refused.calls, 1)
     }
 
+    /// A pool entry written again with the same query (the coordinator merging a web enrichment
+    /// into a ready lead's entry, or writing the current run's entry over a superseded run's) is
+    /// answered as before without a search: each was another paid vendor call for the same
+    /// answer. A changed query, or a changed threshold, searches; a failed search is not kept.
+    func testAnEntryWrittenAgainWithTheSameQueryIsNotSearchedAgain() async {
+        let accounts: [AccountID: AccountConfig] = [
+            "on": AccountConfig(accountID: "on", profileFinder: ProfileFinderRule(), updatedAt: now),
+            "strict": AccountConfig(accountID: "strict", profileFinder: ProfileFinderRule(minimumConfidence: 0.9), updatedAt: now),
+        ]
+        let weak = [ProfileCandidate(platform: .x, url: "https://x.com/janedoe", confidence: 0.85)]
+        let search = ScriptedSearch([.success(weak)])
+        let handler = ProfileFinderHandler(provider: search, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                           retryDelays: [])
+        guard case .found(let found) = await handler.handle(entry("a", account: "on"), now: now) else { return XCTFail() }
+        var rewritten = entry("a", account: "on")
+        rewritten.finishedAt = now.addingTimeInterval(60)
+        let again = await handler.handle(rewritten, now: now.addingTimeInterval(60))
+        XCTAssertEqual(again, .found(found), "the same command published again, for a redelivery")
+        XCTAssertEqual(search.calls, 1)
+
+        let strict = await handler.handle(entry("a", account: "strict"), now: now)
+        XCTAssertEqual(strict, .belowThreshold(best: 0.85))
+        let strictAgain = await handler.handle(entry("a", account: "strict"), now: now)
+        XCTAssertEqual(strictAgain, .belowThreshold(best: 0.85))
+        XCTAssertEqual(search.calls, 2, "a threshold of its own is another question")
+
+        var moved = entry("a", account: "strict")
+        moved.company = "Acme"
+        _ = await handler.handle(moved, now: now)
+        XCTAssertEqual(search.calls, 3, "another company is another query")
+
+        let flaky = ScriptedSearch([.failure(.permanent("HTTP 400")), .success(weak)])
+        let retrying = ProfileFinderHandler(provider: flaky, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                            retryDelays: [])
+        guard case .searchFailed = await retrying.handle(entry("b", account: "on"), now: now) else { return XCTFail() }
+        guard case .found = await retrying.handle(entry("b", account: "on"), now: now) else { return XCTFail() }
+        XCTAssertEqual(flaky.calls, 2)
+    }
+
     func testAccountConfigWithoutTheRuleStillDecodes() throws {
         let json = #"{"schema":"account.config","version":1,"accountID":"a","billingState":"active","updatedAt":"2025-01-01T00:00:00Z"}"#
         let account = try MessageCodec().decode(AccountConfig.self, from: Array(json.utf8))
