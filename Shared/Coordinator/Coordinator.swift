@@ -990,8 +990,10 @@ public final class Coordinator: Service {
         var loaded: Set<LeadID> = []
         for (leadID, leadState) in states {
             guard let pointer = state.core.finished[leadID] else { continue }
+            let sent = chargesSent(leadID)
+            if !sent { state.chargesKnownSent.inherit(leadID, partition: pointer.partition) }
             state.core.leads[leadID] = LeadEntry(machine: LeadStateMachine(configuration: settings.machine, restoring: leadState,
-                                                                           entry: entries[leadID], chargesSent: chargesSent(leadID)),
+                                                                           entry: entries[leadID], chargesSent: sent),
                                                  partition: pointer.partition, changelogOffset: pointer.offset)
             state.core.finished[leadID] = nil
             loaded.insert(leadID)
@@ -1005,9 +1007,11 @@ public final class Coordinator: Service {
     ///   batch's); they stay until that one is.
     private func retireReadyLeads(_ outputs: EncodedOutputs, reports: [DeliveryReport?], loaded: Set<LeadID>,
                                   rewritten: Set<LeadID> = [], _ state: inout State) {
+        var changelogOffsets: [Int32: [Int64]] = [:]
         for case let report? in reports where report.topic == environment.topics.leadState {
-            state.chargesKnownSent.acknowledged(report.partition, offset: report.offset)
+            changelogOffsets[report.partition, default: []].append(report.offset)
         }
+        for (partition, offsets) in changelogOffsets { state.chargesKnownSent.acknowledged(partition, offsets: offsets.sorted()) }
         for (leadID, index) in outputs.changelogIndex where index < reports.count {
             if let report = reports[index] { state.core.leads.modify(leadID) { $0.changelogOffset = report.offset } }
         }

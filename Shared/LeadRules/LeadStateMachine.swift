@@ -233,8 +233,8 @@ public struct LeadStateMachine: Sendable {
     /// The pool entry a ready lead's state referred to when it was restored, before its profile
     /// was loaded from that entry (which leaves ``LeadState/poolEntry`` nil).
     private var restoredEntry: RecordPosition?
-    /// Whether every charge of the restored state is known sent (the coordinator retired the lead
-    /// itself): nothing is sent again then.
+    /// Whether every charge of the restored state is known sent (the coordinator wrote the state
+    /// itself and saw its records acknowledged): nothing is sent again then.
     private let chargesSent: Bool
 
     private struct RunPhase: Hashable, Sendable {
@@ -248,7 +248,7 @@ public struct LeadStateMachine: Sendable {
     /// - Parameters:
     ///   - entry: for a ready lead whose profile was loaded from its pool entry, where that entry
     ///     is (the position its changelog record named).
-    ///   - chargesSent: every charge of `state` is known sent (the caller finished the lead and
+    ///   - chargesSent: every charge of `state` is known sent (the caller wrote the state and
     ///     had all its records acknowledged): a repeated answer sends none again.
     public init(configuration: Configuration = Configuration(), restoring state: LeadState? = nil, entry: RecordPosition? = nil,
                 chargesSent: Bool = false) {

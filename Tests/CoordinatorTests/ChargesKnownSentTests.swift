@@ -23,8 +23,8 @@ final class ChargesKnownSentTests: XCTestCase {
     func testAPartitionHandedOverCleanlyAndBackUntouchedKeepsWhatItKnew() {
         var sent = ChargesKnownSent()
         sent.restored(2, end: 40, running: [(b, offset: 31)])
-        sent.acknowledged(2, offset: 40)
-        sent.acknowledged(2, offset: 56)
+        sent.acknowledged(2, offsets: Array(40...50))
+        sent.acknowledged(2, offsets: Array(51...56))
         sent.handOver(2)
         sent.revoked(2)
         sent.restored(2, end: 57, running: [(a, offset: 45), (b, offset: 56)])
@@ -43,7 +43,7 @@ final class ChargesKnownSentTests: XCTestCase {
     func testSomeoneElsesRecordsDrawTheLineAfresh() {
         var sent = ChargesKnownSent()
         sent.restored(1, end: 10, running: [])
-        sent.acknowledged(1, offset: 12)
+        sent.acknowledged(1, offsets: [10, 11, 12])
         sent.handOver(1)
         sent.revoked(1)
         sent.restored(1, end: 20, running: [(a, offset: 12)])  // another owner wrote 13..<20
@@ -53,10 +53,45 @@ final class ChargesKnownSentTests: XCTestCase {
         XCTAssertFalse(sent.contains(a, partition: 1, offset: 25))
     }
 
+    /// A coordinator that lost its partition without knowing (stalled past the session) writes
+    /// its held states after another owner's: the changelog then ends with its own record, but
+    /// the other owner's, whose charge may be lost, lies between.
+    func testAnotherOwnersRecordBetweenOwnRecordsDrawsTheLineAfresh() {
+        var sent = ChargesKnownSent()
+        sent.restored(1, end: 10, running: [])
+        sent.acknowledged(1, offsets: [11, 12])  // another owner wrote lead b at 10
+        sent.handOver(1)
+        sent.revoked(1)
+        sent.restored(1, end: 13, running: [])
+        XCTAssertFalse(sent.contains(b, partition: 1, offset: 10))
+        XCTAssertTrue(sent.contains(b, partition: 1, offset: 13))
+    }
+
+    func testOwnRecordsAcknowledgedBatchByBatchKeepTheLine() {
+        var sent = ChargesKnownSent()
+        sent.restored(1, end: 10, running: [])
+        sent.acknowledged(1, offsets: [10, 11, 12])
+        sent.acknowledged(1, offsets: [13])
+        sent.handOver(1)
+        sent.revoked(1)
+        sent.restored(1, end: 14, running: [])
+        XCTAssertTrue(sent.contains(b, partition: 1, offset: 12))
+    }
+
+    func testAReadyLeadLoadedFromAnEarlierOwnersStateStaysUnknownWhenWrittenAgain() {
+        var sent = ChargesKnownSent()
+        sent.restored(0, end: 20, running: [])
+        XCTAssertFalse(sent.contains(a, partition: 0, offset: 5))
+        sent.inherit(a, partition: 0)
+        sent.acknowledged(0, offsets: [20])
+        XCTAssertFalse(sent.contains(a, partition: 0, offset: 20))
+        XCTAssertTrue(sent.contains(b, partition: 0, offset: 20))
+    }
+
     func testALostPartitionDrawsTheLineAfresh() {
         var sent = ChargesKnownSent()
         sent.restored(3, end: 5, running: [])
-        sent.acknowledged(3, offset: 8)
+        sent.acknowledged(3, offsets: [5, 6, 7, 8])
         sent.revoked(3)  // lost: its last records may not all be acknowledged
         sent.restored(3, end: 9, running: [])
         XCTAssertFalse(sent.contains(a, partition: 3, offset: 8))
@@ -67,8 +102,8 @@ final class ChargesKnownSentTests: XCTestCase {
         var sent = ChargesKnownSent()
         sent.restored(0, end: 4, running: [])
         sent.restored(1, end: 4, running: [])
-        sent.acknowledged(0, offset: 6)
-        sent.acknowledged(1, offset: 6)
+        sent.acknowledged(0, offsets: [4, 5, 6])
+        sent.acknowledged(1, offsets: [4, 5, 6])
         sent.handOver(0)
         sent.revoked(0)
         sent.revoked(1)  // lost
