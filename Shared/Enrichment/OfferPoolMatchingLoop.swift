@@ -8,23 +8,29 @@ import Streaming
 /// The profile finder's second loop: lead-pool matching of new offers.
 ///
 /// An assign-mode reader (no group, like ``KafkaTable``) reads every partition of `lead.pool`,
-/// `lead.overrides` and `offers` from the beginning and keeps following them; pool records are
-/// indexed by position without being decoded (``OfferPoolMatching``). Offers are held back until
-/// the pool has been read up to the end it had at start, so the first matching sees the whole
-/// pool. The offers that need matching (first seen in this run, or their ICP or vocabulary changed) are matched
-/// together in one scan (``PoolScan``) of two reads: the first decodes each lead's latest entry,
-/// scores it and chooses one entry per person (``PersonSelection``), the second decodes the
-/// chosen again and publishes their matches (``LeadPoolMatcher``: scoring-only
-/// ``LeadDiscovered`` records under `<pool lead id>@<offer id>`) to `leads.discovered`, keyed by
-/// lead id, a batch per poll.
+/// `lead.overrides`, `leads.discovered` and its priority twin, and `offers` from the beginning and
+/// keeps following them; pool records are indexed by position without being decoded
+/// (``OfferPoolMatching``), and each discovered lead is kept as its id, offer and URL keys until
+/// its pool entry is indexed (``OfferPoolMatching/running``), so a person whose lead for an offer
+/// is still running is not matched into it again. Offers are held back until the pool, the
+/// overrides and the discovered leads have been read up to the ends they had at start, so the
+/// first matching sees the whole pool and every lead in flight. The offers that need matching
+/// (first seen in this run, or their ICP or vocabulary changed) are matched together in one scan
+/// (``PoolScan``) of two reads: the first decodes each lead's latest entry, scores it and chooses
+/// one entry per person (``PersonSelection``), the second decodes the chosen again and publishes
+/// their matches (``LeadPoolMatcher``: scoring-only ``LeadDiscovered`` records under
+/// `<pool lead id>@<offer id>`) to `leads.discovered`, keyed by lead id, a batch per poll; each
+/// match counts as a lead of its offer as soon as it is sent, so a scan later in the run does not
+/// wait to read it back.
 ///
 /// Restarts re-match every offer (nothing is checkpointed): an offer published while the process
-/// was down is not missed. This is idempotent: the choice depends on the pool only, matches
-/// already in the pool are not published again (nor their people), and the coordinator starts
-/// nothing for a lead it already knows (one published again while its run is in flight is
-/// absorbed). The cost is two reads of the pool at start, scoring every entry once per offer and
-/// the chosen ones again. Every instance runs the loop (no group), so N instances publish each
-/// match N times; the coordinator absorbs that too.
+/// was down is not missed. This is idempotent: the choice depends on the pool and the discovered
+/// leads only, matches already in the pool or discovered are not published again (nor their
+/// people), and the coordinator starts nothing for a lead it already knows (one published again
+/// while its run is in flight is absorbed). The cost is two reads of the pool and one of the
+/// discovered leads (as far back as their retention keeps) at start, scoring every entry once per
+/// offer and the chosen ones again. Every instance runs the loop (no group), so N instances
+/// publish each match N times; the coordinator absorbs that too.
 final class OfferPoolMatchingLoop: Sendable {
     private let configuration: KafkaConfiguration
     private let topics: Topics
@@ -66,28 +72,34 @@ final class OfferPoolMatchingLoop: Sendable {
 
     private func follow(_ state: inout OfferPoolMatching) async throws {
         let admin = try KafkaAdmin(configuration: configuration)
-        // The pool and the overrides are read to their ends before any offer is matched.
-        let poolPartitions = try await admin.partitions(of: topics.leadPool) + admin.partitions(of: topics.leadOverrides)
+        // The pool, the overrides and the discovered leads are read to their ends before any offer is matched.
+        var indexPartitions: [TopicPartition] = []
+        for topic in [topics.leadPool, topics.leadOverrides, topics.leadsDiscovered, topics.leadsDiscoveredPriority] {
+            indexPartitions += try await admin.partitions(of: topic)
+        }
         let offerPartitions = try await admin.partitions(of: topics.offers)
-        let ends = try await admin.watermarks(poolPartitions)
-        var poolRemaining = ends.filter { $0.value.high > $0.value.low }.mapValues(\.high)
+        let ends = try await admin.watermarks(indexPartitions)
+        var indexRemaining = ends.filter { $0.value.high > $0.value.low }.mapValues(\.high)
         let reader = try KafkaConsumer(
             configuration: configuration,
-            startingAt: Dictionary(uniqueKeysWithValues: (poolPartitions + offerPartitions).map { ($0, KafkaConsumer.beginning) }),
+            startingAt: Dictionary(uniqueKeysWithValues: (indexPartitions + offerPartitions).map { ($0, KafkaConsumer.beginning) }),
             properties: ["fetch.wait.max.ms": "100"])
         var heldOffers: [(key: String, offer: OfferConfig?)] = []
         do {
-            if poolRemaining.isEmpty { logger.info("pool read (empty); matching offers") }
+            if indexRemaining.isEmpty { logger.info("pool and discovered leads read (empty); matching offers") }
             while !Task.isCancelled {
                 let records = try await reader.poll(maxRecords: 500, timeoutMilliseconds: 200)
                 for record in records {
                     guard let key = record.keyString else { continue }
-                    if record.topic == topics.leadPool || record.topic == topics.leadOverrides {
-                        if record.topic == topics.leadOverrides {
-                            state.applyOverrideRecord(key: key, override: record.value == nil ? nil : decode(LeadOverride.self, record))
-                        } else {
-                            state.applyPoolRecord(key: key, at: .init(partition: record.partition, offset: record.offset),
-                                                  isTombstone: record.value == nil)
+                    if record.topic == topics.leadPool {
+                        state.applyPoolRecord(key: key, at: .init(partition: record.partition, offset: record.offset),
+                                              isTombstone: record.value == nil)
+                    } else if record.topic == topics.leadOverrides {
+                        state.applyOverrideRecord(key: key, override: record.value == nil ? nil : decode(LeadOverride.self, record))
+                    } else if record.topic == topics.leadsDiscovered || record.topic == topics.leadsDiscoveredPriority {
+                        // Not decodable: the coordinator dead-letters it, and it never runs.
+                        if record.value != nil, let lead = try? codec.decode(LeadDiscovered.self, record: record) {
+                            state.applyDiscoveredLead(lead)
                         }
                     } else if record.value == nil {
                         heldOffers.append((key, nil))
@@ -95,10 +107,12 @@ final class OfferPoolMatchingLoop: Sendable {
                         heldOffers.append((key, offer))
                     }
                 }
-                let wasReading = !poolRemaining.isEmpty
-                poolRemaining = reader.unread(poolRemaining, after: records)
-                if wasReading && poolRemaining.isEmpty { logger.info("pool read (\(state.latest.count) leads); matching offers") }
-                guard poolRemaining.isEmpty, !heldOffers.isEmpty else { continue }
+                let wasReading = !indexRemaining.isEmpty
+                indexRemaining = reader.unread(indexRemaining, after: records)
+                if wasReading && indexRemaining.isEmpty {
+                    logger.info("pool and discovered leads read (\(state.latest.count) pool leads, \(state.running.count) leads not in it); matching offers")
+                }
+                guard indexRemaining.isEmpty, !heldOffers.isEmpty else { continue }
                 // The latest record of each offer counts; a tombstone forgets the offer.
                 var offers: [OfferID: OfferConfig] = [:]
                 for (key, offer) in heldOffers {
@@ -108,7 +122,7 @@ final class OfferPoolMatchingLoop: Sendable {
                 heldOffers = []
                 guard !offers.isEmpty else { continue }
                 let matched = offers.values.sorted { $0.offerID.rawValue < $1.offerID.rawValue }
-                try await scan(for: matched, state: state)
+                try await scan(for: matched, state: &state)
                 matched.forEach { state.markMatched($0) }
             }
         } catch {
@@ -118,13 +132,18 @@ final class OfferPoolMatchingLoop: Sendable {
         await reader.close()
     }
 
-    /// Publishes the matches of `offers` (``PoolScan``), each poll's before the next.
-    private func scan(for offers: [OfferConfig], state: OfferPoolMatching) async throws {
+    /// Publishes the matches of `offers` (``PoolScan``), each poll's before the next, and records
+    /// each as a lead of its offer once sent (the reader reads it back later).
+    private func scan(for offers: [OfferConfig], state: inout OfferPoolMatching) async throws {
         var published: [OfferID: Int] = [:]
-        try await PoolScan.matches(for: offers, index: state, topic: topics.leadPool, codec: codec, configuration: configuration,
+        let index = state
+        try await PoolScan.matches(for: offers, index: index, topic: topics.leadPool, codec: codec, configuration: configuration,
                                    undecodable: { record, error in skipping(record, error) }) { matches in
             _ = try await producer.send(matches.map { try codec.record($0.lead, topic: topics.leadsDiscovered, key: $0.lead.leadID.rawValue) })
-            for match in matches { published[match.lead.offerID, default: 0] += 1 }
+            for match in matches {
+                published[match.lead.offerID, default: 0] += 1
+                state.applyDiscoveredLead(match.lead)
+            }
         }
         for offer in offers {
             logger.info("offer matched against the pool: \(published[offer.offerID] ?? 0) scoring-only leads published",

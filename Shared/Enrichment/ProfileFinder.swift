@@ -231,8 +231,9 @@ final class AnsweredSearches: Sendable {
 /// - Second loop, lead-pool matching of new offers (`POOL_MATCHING_ENABLED`, default on): a new
 ///   offer matches lead-pool profiles against its ideal customer profile and starts scoring-only
 ///   runs for the matches (``LeadPoolMatcher``, `POOL_MATCH_MIN_FIT`), never duplicating a lead
-///   already in that offer. An assign-mode reader follows `lead.pool` (a slim index: profile and
-///   offer per lead) and `offers` from the beginning; an offer not matched before in this run (first
+///   already in that offer. An assign-mode reader follows `lead.pool` (a slim index: position per
+///   lead), `lead.overrides`, `leads.discovered` and its priority twin (the leads not in the pool
+///   yet) and `offers` from the beginning; an offer not matched before in this run (first
 ///   seen, or its ICP changed) publishes its matches' ``LeadDiscovered`` to `leads.discovered`.
 ///   Idempotent: matched ids (`<pool lead id>@<offer id>`) are deterministic, so re-publishing after
 ///   a restart (every offer is matched again at start) is absorbed by the coordinator, which starts

@@ -55,7 +55,7 @@ public struct LeadPoolMatcher: Sendable {
         for record in records {
             state.applyPoolRecord(key: record.entry.leadID.rawValue, at: record.position, isTombstone: false)
         }
-        var selection = PersonSelection()
+        var selection = state.makeSelection(for: [offer])
         for record in records where state.selects(key: record.entry.leadID.rawValue, at: record.position) {
             state.select(for: [offer], from: record.entry, key: record.entry.leadID.rawValue, at: record.position, now: now,
                          into: &selection)
@@ -112,7 +112,8 @@ public struct LeadPoolMatcher: Sendable {
 /// or not. Each person's entry is the one finished last (the freshest profile; the smallest key
 /// among equals), whatever the offer, fit or overrides, so a scan of the same pool chooses the
 /// same ids again. An offer gets that entry when it matches, and nothing for a person it has
-/// already (``present(entry:in:)``, ``present(_:in:)``).
+/// already (``present(entry:in:)``, ``present(_:in:)``: a lead of the offer's in the pool, or
+/// one not in it yet, ``OfferPoolMatching/makeSelection(for:)``).
 ///
 /// A profile finder's URL joins as any other: a wrong one found for a lead joins two people.
 ///
@@ -141,12 +142,17 @@ public struct PersonSelection: Sendable {
     /// The keys a person is known by: `linkedin:<handle>` and `x:<handle>`, handles without
     /// percent escapes and lowercased, of the URLs `profile` has that parse.
     public static func persons(of profile: EnrichedProfile) -> [String] {
+        persons(linkedinURL: profile.linkedinURL, xURL: profile.xURL)
+    }
+
+    /// The keys of a person with these URLs (a discovered lead's), as ``persons(of:)``.
+    public static func persons(linkedinURL: String?, xURL: String?) -> [String] {
         func key(_ handle: String) -> String { (handle.removingPercentEncoding ?? handle).lowercased() }
         var keys: [String] = []
-        if let url = profile.linkedinURL, case .success(let parsed) = ProfileURL.linkedin(url) {
+        if let url = linkedinURL, case .success(let parsed) = ProfileURL.linkedin(url) {
             keys.append("linkedin:" + key(parsed.handle))
         }
-        if let url = profile.xURL, case .success(let parsed) = ProfileURL.x(url) {
+        if let url = xURL, case .success(let parsed) = ProfileURL.x(url) {
             keys.append("x:" + key(parsed.handle))
         }
         return keys
@@ -154,7 +160,7 @@ public struct PersonSelection: Sendable {
 
     /// Reads a pool entry (each lead's latest once) under its record `key`; returns its number.
     public mutating func read(_ entry: LeadPoolEntry, key: String) -> Int {
-        entries.append(Entry(key: key, finishedAt: entry.finishedAt, url: join(Self.persons(of: entry.profile))))
+        entries.append(Entry(key: key, finishedAt: entry.finishedAt, url: joined(Self.persons(of: entry.profile))))
         return entries.count - 1
     }
 
@@ -164,14 +170,16 @@ public struct PersonSelection: Sendable {
         if let url = entries[number].url { present[offer, default: []].append(url) }
     }
 
-    /// The person of `profile` (a match in the pool whose pool entry is gone) is in `offer` already.
-    public mutating func present(_ profile: EnrichedProfile, in offer: OfferID) {
-        if let url = join(Self.persons(of: profile)) { present[offer, default: []].append(url) }
+    /// The person known by `persons` (``persons(of:)``: of a match in the pool whose pool entry
+    /// is gone, or of a lead not in the pool yet) is in `offer` already.
+    public mutating func present(_ persons: [String], in offer: OfferID) {
+        if let url = joined(persons) { present[offer, default: []].append(url) }
     }
 
-    /// The URLs of `profile` (a match in the pool whose pool entry is gone) are one person.
-    public mutating func join(_ profile: EnrichedProfile) {
-        _ = join(Self.persons(of: profile))
+    /// `persons` (of a match in the pool whose pool entry is gone, or of a lead not in the pool
+    /// yet) are one person.
+    public mutating func join(_ persons: [String]) {
+        _ = joined(persons)
     }
 
     /// Entry `number` matches `offer`.
@@ -206,7 +214,7 @@ public struct PersonSelection: Sendable {
     }
 
     /// Joins `keys` into one person; the number of the first, nil without one.
-    private mutating func join(_ keys: [String]) -> Int? {
+    private mutating func joined(_ keys: [String]) -> Int? {
         let numbers = keys.map { key in
             if let number = urlNumbers[key] { return number }
             parent.append(parent.count)

@@ -15,7 +15,9 @@ import LeadModel
 /// are matches themselves (`<pool lead id>@<offer id>`) are kept as ids with their latest
 /// position (about 16 bytes more than an id), so a match that already reached the pool is not
 /// published again (after a restart, or when an offer's ICP changes), and one whose pool lead is
-/// gone is read by the first pass for who its person is.
+/// gone is read by the first pass for who its person is. Leads not in the pool yet (discovered,
+/// or matched by a scan, and still running) are kept as ids with their offer and URL keys
+/// (``running``), so their people are not matched into their offers again.
 public struct OfferPoolMatching: Sendable {
     /// Where a `lead.pool` record is.
     public struct Position: Hashable, Sendable {
@@ -39,6 +41,23 @@ public struct OfferPoolMatching: Sendable {
     public private(set) var overrides: [LeadID: LeadOverride] = [:]
     /// What each offer was last matched with in this run (its ICP and vocabulary).
     public private(set) var matchedOffers: [OfferID: MatchedAs] = [:]
+    /// The leads of an offer that are not in the pool yet, by lead id: each lead discovered
+    /// (`leads.discovered` and its priority twin: a search's, a match published by any finder)
+    /// or published by this process's scans, until a pool record of the same lead id is indexed
+    /// (its entry then says the same: its offer, its person). A scan counts each one's person as
+    /// in its offer already (``makeSelection(for:)``), so a lead still running is not duplicated.
+    /// Held for good: leads that never reach the pool (refused by the coordinator, failed, or
+    /// still running), and the discovered records of pool leads removed since; per lead its id,
+    /// its offer id and one or two URL keys, about 260 bytes (310 with ids as long as a UUID).
+    public private(set) var running: [LeadID: RunningLead] = [:]
+
+    /// A lead of an offer not in the pool yet (``running``).
+    public struct RunningLead: Hashable, Sendable {
+        /// The offer the lead runs for (``LeadDiscovered/offerID``: the coordinator keeps it).
+        public var offerID: OfferID
+        /// The keys its person is known by (``PersonSelection/persons(linkedinURL:xURL:)``).
+        public var persons: [String]
+    }
 
     /// What a match's fit reads of its offer: the ideal customer profile, and the vocabulary its
     /// titles are read with.
@@ -60,6 +79,7 @@ public struct OfferPoolMatching: Sendable {
     /// Applies one `lead.pool` record of `key` at `position` (no need to decode it).
     public mutating func applyPoolRecord(key: String, at position: Position, isTombstone: Bool) {
         let leadID = LeadID(key)
+        running[leadID] = nil
         if isTombstone {
             latest[leadID] = nil
             pooledMatches[leadID] = nil
@@ -68,6 +88,32 @@ public struct OfferPoolMatching: Sendable {
         } else {
             latest[leadID] = position
         }
+    }
+
+    /// Records `lead` (a `leads.discovered` record, or a match just published) as a lead of its
+    /// offer not in the pool yet (``running``): nothing when a pool record of its lead id is
+    /// indexed already, or it has no URL that parses (no person to know).
+    public mutating func applyDiscoveredLead(_ lead: LeadDiscovered) {
+        guard latest[lead.leadID] == nil, pooledMatches[lead.leadID] == nil else { return }
+        let persons = PersonSelection.persons(linkedinURL: lead.linkedinURL, xURL: lead.xURL)
+        guard !persons.isEmpty else { return }
+        running[lead.leadID] = RunningLead(offerID: lead.offerID, persons: persons)
+    }
+
+    /// The selection a scan for `offers` starts from: each ``running`` lead's person is in its
+    /// offer already when that offer is scanned, and its URLs are one person in every scan (as a
+    /// match whose pool lead is gone: the choice does not depend on the offers scanned).
+    public func makeSelection(for offers: [OfferConfig]) -> PersonSelection {
+        let scanned = Set(offers.map(\.offerID))
+        var selection = PersonSelection()
+        for lead in running.values {
+            if scanned.contains(lead.offerID) {
+                selection.present(lead.persons, in: lead.offerID)
+            } else {
+                selection.join(lead.persons)
+            }
+        }
+        return selection
     }
 
     /// Applies one `lead.overrides` record: `override` nil is a tombstone of `key`.
@@ -134,7 +180,8 @@ public struct OfferPoolMatching: Sendable {
     /// The first pass of a scan (``PoolScan``): tells `selection` of the record of `key` read at
     /// `position` (one ``selects(key:at:)`` reads) for each of `offers`. A lead's latest entry is
     /// read (``PersonSelection/read(_:key:)``) and its person is in the offer already (an entry
-    /// of the offer's, or its match in the pool), or it matches the offer
+    /// of the offer's, or its match in the pool; a lead of the offer not in the pool yet is in
+    /// the selection from the start, ``makeSelection(for:)``), or it matches the offer
     /// (``LeadPoolMatcher/match(offer:entry:override:at:)``), or neither. A match whose pool lead
     /// is gone joins its URLs into one person in every scan (so the choice does not depend on the
     /// offers scanned), and puts that person in its offer. The second pass publishes
@@ -146,10 +193,11 @@ public struct OfferPoolMatching: Sendable {
             // The entry's own offer (``isOrphanMatch(_:)``).
             guard isOrphanMatch(key) else { return }
             let offerID = entry.offerID
+            let persons = PersonSelection.persons(of: entry.profile)
             if offers.contains(where: { $0.offerID == offerID }) {
-                selection.present(entry.profile, in: offerID)
+                selection.present(persons, in: offerID)
             } else {
-                selection.join(entry.profile)
+                selection.join(persons)
             }
             return
         }

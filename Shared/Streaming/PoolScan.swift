@@ -13,7 +13,8 @@ public enum PoolScan {
     ///    match whose pool lead is gone, is decoded and told to a ``PersonSelection``
     ///    (``OfferPoolMatching/select(for:from:key:at:now:into:)``), which chooses one entry per
     ///    person, and for each offer that entry if it matches and the offer has not the person
-    ///    already. It holds keys and profile URLs, never profiles.
+    ///    already (in the pool, or a lead of it not in the pool yet:
+    ///    ``OfferPoolMatching/makeSelection(for:)``). It holds keys and profile URLs, never profiles.
     /// 2. Up to the last chosen entry: the chosen entries are decoded again and their matches
     ///    given to `body`.
     ///
@@ -30,7 +31,7 @@ public enum PoolScan {
         guard !offers.isEmpty else { return 0 }
         // One time for both passes: the second scores each chosen entry as the first did.
         let now = Date()
-        var selection = PersonSelection()
+        var selection = index.makeSelection(for: offers)
         var skipped = 0
         try await read(topic, upTo: index.selectionEnds, configuration: configuration,
                        where: { key, position in index.selects(key: key, at: position) }) { records in

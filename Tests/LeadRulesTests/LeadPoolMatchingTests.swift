@@ -17,6 +17,12 @@ private func poolEntry(_ id: String, title: String, industry: String = "Software
     return LeadPoolEntry(profile: profile, accountID: "acct-old", offerID: offer, finishedAt: now)
 }
 
+/// A lead a search of `offer` found, with `linkedin`, not finished yet (no pool entry).
+private func discovered(_ id: String, offer: OfferID, linkedin: String) -> LeadDiscovered {
+    LeadDiscovered(leadID: LeadID(id), accountID: "acct-new", offerID: offer, sourceSearchID: "search-1", source: .keywordSearch,
+                   name: "Person \(id)", linkedinURL: linkedin, discoveredAt: now)
+}
+
 /// A new offer of another account, looking for `titles` at US software companies of 50-1,000.
 private func offer(titles: [String] = ["VP of Sales"], id: OfferID = "offer-new") -> OfferConfig {
     OfferConfig(offerID: id, accountID: "acct-new", name: "New",
@@ -85,7 +91,7 @@ final class OfferPoolMatchingTests: XCTestCase {
 
         /// What the first pass of a scan of the log chooses for `offers` (``PersonSelection``).
         func chosen(_ state: OfferPoolMatching, for offers: [OfferConfig], now: Date) -> [OfferID: Set<String>] {
-            var selection = PersonSelection()
+            var selection = state.makeSelection(for: offers)
             for (offset, record) in records.enumerated() {
                 let position = OfferPoolMatching.Position(partition: 0, offset: Int64(offset))
                 guard let entry = record.entry, state.selects(key: record.key, at: position) else { continue }
@@ -101,6 +107,23 @@ final class OfferPoolMatchingTests: XCTestCase {
                 return state.matches(for: offers, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)), now: now)
                     .map(\.lead.leadID)
             }
+        }
+
+        /// What the loop publishes for `offers`: both passes of a scan (the chosen entries'
+        /// matches), each match recorded as a lead of its offer as it is published.
+        func publish(_ state: inout OfferPoolMatching, for offers: [OfferConfig], now: Date) -> [LeadID] {
+            let choice = chosen(state, for: offers, now: now)
+            var published: [LeadID] = []
+            for (offset, record) in records.enumerated() {
+                guard let entry = record.entry else { continue }
+                let choosing = offers.filter { choice[$0.offerID]?.contains(record.key) == true }
+                for match in state.matches(for: choosing, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)),
+                                           now: now) {
+                    state.applyDiscoveredLead(match.lead)
+                    published.append(match.lead.leadID)
+                }
+            }
+            return published
         }
     }
 
@@ -353,5 +376,66 @@ extension LeadPoolMatcherTests {
         XCTAssertEqual(read.poolProfile?.activity?.posts[0].text.unicodeScalars.count, FieldLimit.text, "a post cut at the limit")
         XCTAssertEqual(read.poolProfile?.activity?.posts[1].text, posts[1].text)
         XCTAssertEqual(read.poolProfile?.activity?.posts[2].text, "Pasted from a PDF: our pipeline review", "without NUL, refused in an input")
+    }
+}
+
+/// A lead of an offer that is not in the pool yet (a search's still running, or a match published
+/// and not finished) has its person in the offer: the domain rule says leads already present for
+/// an offer are not duplicated, and before this the scan saw the pool only.
+extension PersonSelectionTests {
+    /// A match published in this run counts at once: a fresher entry of the same person that
+    /// lands before the match finishes is not matched into the offer again under another id.
+    func testAMatchPublishedAndNotFinishedKeepsItsPersonFromBeingMatchedAgain() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = OfferPoolMatchingTests.PoolLog()
+        let bobby = poolEntry("bobby", title: "VP of Sales")
+        log.append("bobby", samePerson(as: bobby, id: "bobby", linkedin: "https://www.linkedin.com/in/bobby", x: nil, minutesAgo: 30),
+                   to: &state)
+        XCTAssertEqual(log.publish(&state, for: [offer()], now: now), ["bobby@offer-new"])
+        log.append("bobby-2", samePerson(as: bobby, id: "bobby-2", linkedin: "https://www.linkedin.com/in/bobby", x: nil,
+                                         offer: "offer-other", minutesAgo: 10), to: &state)
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), [:], "bobby is in offer-new already: bobby@offer-new is running")
+        XCTAssertEqual(log.chosen(state, for: [offer(id: "offer-third")], now: now), ["offer-third": ["bobby-2"]],
+                       "another offer still gets bobby's fresher entry")
+
+        // The match finishes: its pool entry says the same, and the running lead is let go.
+        log.append("bobby@offer-new", LeadPoolEntry(profile: bobby.profile, accountID: "acct-new", offerID: "offer-new",
+                                                    finishedAt: now), to: &state)
+        XCTAssertTrue(state.running.isEmpty)
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), [:])
+    }
+
+    /// A person a search found for the offer, still running, with a pool entry from another
+    /// offer: the offer's scan (a new offer, an ICP change, a restart) does not match them again.
+    /// The person is known by their URL as the pool knows it (case and a trailing slash aside).
+    func testAPersonDiscoveredForTheOfferAndStillRunningIsNotMatched() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = OfferPoolMatchingTests.PoolLog()
+        log.append("bobby", poolEntry("bobby", title: "VP of Sales"), to: &state)
+        state.applyDiscoveredLead(discovered("lead-9", offer: "offer-new", linkedin: "https://LinkedIn.com/in/BOBBY/"))
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), [:])
+        XCTAssertEqual(state.running.mapValues(\.offerID), ["lead-9": "offer-new"])
+        XCTAssertEqual(state.running["lead-9"]?.persons, ["linkedin:bobby"], "URL keys, as the pool's")
+
+        // It finishes: its pool entry (of offer-new) says the same.
+        log.append("lead-9", samePerson(as: poolEntry("lead-9", title: "VP of Sales"), id: "lead-9",
+                                        linkedin: "https://www.linkedin.com/in/bobby", x: nil, offer: "offer-new"), to: &state)
+        XCTAssertTrue(state.running.isEmpty)
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), [:])
+        state.applyDiscoveredLead(discovered("lead-9", offer: "offer-new", linkedin: "https://LinkedIn.com/in/BOBBY/"))
+        XCTAssertTrue(state.running.isEmpty, "read after its pool entry (a reading started over): not held")
+    }
+
+    /// Only the person and only the offer: a discovered lead of someone else, or of bobby for
+    /// another offer, leaves bobby's match for offer-new as it was.
+    func testADiscoveredLeadKeepsOnlyItsOwnPersonOutOfItsOwnOffer() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = OfferPoolMatchingTests.PoolLog()
+        log.append("bobby", poolEntry("bobby", title: "VP of Sales"), to: &state)
+        state.applyDiscoveredLead(discovered("lead-7", offer: "offer-new", linkedin: "https://www.linkedin.com/in/carol"))
+        state.applyDiscoveredLead(discovered("lead-8", offer: "offer-other", linkedin: "https://www.linkedin.com/in/bobby"))
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), ["offer-new": ["bobby"]])
+        XCTAssertEqual(log.chosen(state, for: [offer(), offer(id: "offer-other")], now: now), ["offer-new": ["bobby"]],
+                       "offer-other has bobby (lead-8)")
     }
 }
