@@ -38,9 +38,12 @@ final class OfferPoolMatchingLoop: Sendable {
     private let producer: KafkaProducer
     private let logger: Logger
     private let matcher: LeadPoolMatcher
+    /// The account table, read whole: a discovered lead its account refuses is not kept.
+    private let accounts: @Sendable (AccountID) -> AccountConfig?
 
     init(configuration: KafkaConfiguration, topics: Topics, codec: MessageCodec, producer: KafkaProducer, logger: Logger,
-         matcher: LeadPoolMatcher) {
+         matcher: LeadPoolMatcher, accounts: @escaping @Sendable (AccountID) -> AccountConfig?) {
+        self.accounts = accounts
         self.configuration = configuration
         self.topics = topics
         self.codec = codec
@@ -99,7 +102,7 @@ final class OfferPoolMatchingLoop: Sendable {
                     } else if record.topic == topics.leadsDiscovered || record.topic == topics.leadsDiscoveredPriority {
                         // Not decodable: the coordinator dead-letters it, and it never runs.
                         if record.value != nil, let lead = try? codec.decode(LeadDiscovered.self, record: record) {
-                            state.applyDiscoveredLead(lead)
+                            state.applyDiscoveredLead(lead, key: key, account: accounts(lead.accountID))
                         }
                     } else if record.value == nil {
                         heldOffers.append((key, nil))
@@ -142,7 +145,7 @@ final class OfferPoolMatchingLoop: Sendable {
             _ = try await producer.send(matches.map { try codec.record($0.lead, topic: topics.leadsDiscovered, key: $0.lead.leadID.rawValue) })
             for match in matches {
                 published[match.lead.offerID, default: 0] += 1
-                state.applyDiscoveredLead(match.lead)
+                state.applyDiscoveredLead(match.lead, key: match.lead.leadID.rawValue, account: accounts(match.lead.accountID))
             }
         }
         for offer in offers {

@@ -323,7 +323,8 @@ public final class ProfileFinderService: Service {
         self.service = environment.service
         self.poolMatching = settings.isPoolMatchingEnabled
             ? OfferPoolMatchingLoop(configuration: environment.kafka, topics: topics, codec: codec, producer: producer,
-                                    logger: logger, matcher: LeadPoolMatcher(minimumFit: settings.poolMatchMinimumFit))
+                                    logger: logger, matcher: LeadPoolMatcher(minimumFit: settings.poolMatchMinimumFit),
+                                    accounts: { accounts[$0.rawValue] })
             : nil
         self.metricsSettings = try metricsSettings ?? MetricsSettings(environment: ProcessInfo.processInfo.environment)
     }

@@ -46,14 +46,19 @@ public struct OfferPoolMatching: Sendable {
     /// or published by this process's scans, until a pool record of the same lead id is indexed
     /// (its entry then says the same: its offer, its person). A scan counts each one's person as
     /// in its offer already (``makeSelection(for:)``), so a lead still running is not duplicated.
-    /// Held for good: leads that never reach the pool (refused by the coordinator, failed, or
-    /// still running), and the discovered records of pool leads removed since; per lead its id,
-    /// its offer id and one or two URL keys, about 260 bytes (310 with ids as long as a UUID).
+    /// Leads the coordinator refuses whatever its tables hold are not kept (``applyDiscoveredLead(_:key:account:)``),
+    /// nor counted in an offer of another account. Held for good: leads that never reach the pool
+    /// (refused for a configuration missing when they came, failed, or still running), and the
+    /// discovered records of pool leads removed since; per lead its id, its account and offer ids
+    /// and one or two URL keys, about 300 bytes (350 with ids as long as a UUID).
     public private(set) var running: [LeadID: RunningLead] = [:]
 
     /// A lead of an offer not in the pool yet (``running``).
     public struct RunningLead: Hashable, Sendable {
-        /// The offer the lead runs for (``LeadDiscovered/offerID``: the coordinator keeps it).
+        /// The lead's account.
+        public var accountID: AccountID
+        /// The offer the lead runs for (``LeadDiscovered/offerID``: the coordinator keeps the
+        /// first record's).
         public var offerID: OfferID
         /// The keys its person is known by (``PersonSelection/persons(linkedinURL:xURL:)``).
         public var persons: [String]
@@ -90,24 +95,30 @@ public struct OfferPoolMatching: Sendable {
         }
     }
 
-    /// Records `lead` (a `leads.discovered` record, or a match just published) as a lead of its
-    /// offer not in the pool yet (``running``): nothing when a pool record of its lead id is
-    /// indexed already, or it has no URL that parses (no person to know).
-    public mutating func applyDiscoveredLead(_ lead: LeadDiscovered) {
-        guard latest[lead.leadID] == nil, pooledMatches[lead.leadID] == nil else { return }
+    /// Records `lead` (a `leads.discovered` record under `key`, or a match just published) as a
+    /// lead of its offer not in the pool yet (``running``). Nothing when a pool record of its lead
+    /// id is indexed already, when the lead is held already (the coordinator keeps the first
+    /// record of an id), when it has no URL that parses (no person to know), or when it never
+    /// runs: keyed otherwise than its id (dead-lettered), or refused by its `account`
+    /// (``LeadDiscovered/refusal(by:)``; an account not known yet counts as letting it run).
+    public mutating func applyDiscoveredLead(_ lead: LeadDiscovered, key: String, account: AccountConfig?) {
+        guard key == lead.leadID.rawValue, running[lead.leadID] == nil, latest[lead.leadID] == nil,
+              pooledMatches[lead.leadID] == nil else { return }
+        if let account, lead.refusal(by: account) != nil { return }
         let persons = PersonSelection.persons(linkedinURL: lead.linkedinURL, xURL: lead.xURL)
         guard !persons.isEmpty else { return }
-        running[lead.leadID] = RunningLead(offerID: lead.offerID, persons: persons)
+        running[lead.leadID] = RunningLead(accountID: lead.accountID, offerID: lead.offerID, persons: persons)
     }
 
     /// The selection a scan for `offers` starts from: each ``running`` lead's person is in its
-    /// offer already when that offer is scanned, and its URLs are one person in every scan (as a
+    /// offer already when that offer is scanned (and is its account's: the coordinator refuses a
+    /// lead of an offer of another account), and its URLs are one person in every scan (as a
     /// match whose pool lead is gone: the choice does not depend on the offers scanned).
     public func makeSelection(for offers: [OfferConfig]) -> PersonSelection {
-        let scanned = Set(offers.map(\.offerID))
+        let scanned = Dictionary(offers.map { ($0.offerID, $0.accountID) }) { first, _ in first }
         var selection = PersonSelection()
         for lead in running.values {
-            if scanned.contains(lead.offerID) {
+            if scanned[lead.offerID] == lead.accountID {
                 selection.present(lead.persons, in: lead.offerID)
             } else {
                 selection.join(lead.persons)

@@ -119,7 +119,7 @@ final class OfferPoolMatchingTests: XCTestCase {
                 let choosing = offers.filter { choice[$0.offerID]?.contains(record.key) == true }
                 for match in state.matches(for: choosing, from: entry, key: record.key, at: .init(partition: 0, offset: Int64(offset)),
                                            now: now) {
-                    state.applyDiscoveredLead(match.lead)
+                    state.applyDiscoveredLead(match.lead, key: match.lead.leadID.rawValue, account: nil)
                     published.append(match.lead.leadID)
                 }
             }
@@ -412,7 +412,7 @@ extension PersonSelectionTests {
         var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
         var log = OfferPoolMatchingTests.PoolLog()
         log.append("bobby", poolEntry("bobby", title: "VP of Sales"), to: &state)
-        state.applyDiscoveredLead(discovered("lead-9", offer: "offer-new", linkedin: "https://LinkedIn.com/in/BOBBY/"))
+        state.applyDiscoveredLead(discovered("lead-9", offer: "offer-new", linkedin: "https://LinkedIn.com/in/BOBBY/"), key: "lead-9", account: nil)
         XCTAssertEqual(log.chosen(state, for: [offer()], now: now), [:])
         XCTAssertEqual(state.running.mapValues(\.offerID), ["lead-9": "offer-new"])
         XCTAssertEqual(state.running["lead-9"]?.persons, ["linkedin:bobby"], "URL keys, as the pool's")
@@ -422,8 +422,35 @@ extension PersonSelectionTests {
                                         linkedin: "https://www.linkedin.com/in/bobby", x: nil, offer: "offer-new"), to: &state)
         XCTAssertTrue(state.running.isEmpty)
         XCTAssertEqual(log.chosen(state, for: [offer()], now: now), [:])
-        state.applyDiscoveredLead(discovered("lead-9", offer: "offer-new", linkedin: "https://LinkedIn.com/in/BOBBY/"))
+        state.applyDiscoveredLead(discovered("lead-9", offer: "offer-new", linkedin: "https://LinkedIn.com/in/BOBBY/"), key: "lead-9", account: nil)
         XCTAssertTrue(state.running.isEmpty, "read after its pool entry (a reading started over): not held")
+    }
+
+    /// A discovered lead the coordinator refuses never runs, so it keeps no one out: one of
+    /// another account than its offer's, one its account does not let run (enrichment not
+    /// allowed), one keyed otherwise than its id (dead-lettered). A lead id sent again for
+    /// another offer stays with its first, as the coordinator keeps it.
+    func testADiscoveredLeadTheCoordinatorRefusesKeepsNoOneOut() {
+        var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
+        var log = OfferPoolMatchingTests.PoolLog()
+        log.append("bobby", poolEntry("bobby", title: "VP of Sales"), to: &state)
+        var otherAccount = discovered("lead-1", offer: "offer-new", linkedin: "https://www.linkedin.com/in/bobby")
+        otherAccount.accountID = "acct-other"
+        state.applyDiscoveredLead(otherAccount, key: "lead-1", account: nil)
+        var noEnrichment = AccountConfig(accountID: "acct-new", updatedAt: now)
+        noEnrichment.allowsEnrichment = false
+        state.applyDiscoveredLead(discovered("lead-2", offer: "offer-new", linkedin: "https://www.linkedin.com/in/bobby"),
+                                  key: "lead-2", account: noEnrichment)
+        state.applyDiscoveredLead(discovered("lead-3", offer: "offer-new", linkedin: "https://www.linkedin.com/in/bobby"),
+                                  key: "lead-3b", account: nil)
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), ["offer-new": ["bobby"]])
+
+        state.applyDiscoveredLead(discovered("lead-4", offer: "offer-other", linkedin: "https://www.linkedin.com/in/bobby"),
+                                  key: "lead-4", account: nil)
+        state.applyDiscoveredLead(discovered("lead-4", offer: "offer-new", linkedin: "https://www.linkedin.com/in/bobby"),
+                                  key: "lead-4", account: nil)
+        XCTAssertEqual(state.running["lead-4"]?.offerID, "offer-other")
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), ["offer-new": ["bobby"]])
     }
 
     /// Only the person and only the offer: a discovered lead of someone else, or of bobby for
@@ -432,8 +459,8 @@ extension PersonSelectionTests {
         var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
         var log = OfferPoolMatchingTests.PoolLog()
         log.append("bobby", poolEntry("bobby", title: "VP of Sales"), to: &state)
-        state.applyDiscoveredLead(discovered("lead-7", offer: "offer-new", linkedin: "https://www.linkedin.com/in/carol"))
-        state.applyDiscoveredLead(discovered("lead-8", offer: "offer-other", linkedin: "https://www.linkedin.com/in/bobby"))
+        state.applyDiscoveredLead(discovered("lead-7", offer: "offer-new", linkedin: "https://www.linkedin.com/in/carol"), key: "lead-7", account: nil)
+        state.applyDiscoveredLead(discovered("lead-8", offer: "offer-other", linkedin: "https://www.linkedin.com/in/bobby"), key: "lead-8", account: nil)
         XCTAssertEqual(log.chosen(state, for: [offer()], now: now), ["offer-new": ["bobby"]])
         XCTAssertEqual(log.chosen(state, for: [offer(), offer(id: "offer-other")], now: now), ["offer-new": ["bobby"]],
                        "offer-other has bobby (lead-8)")

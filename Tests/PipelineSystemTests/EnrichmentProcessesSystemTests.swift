@@ -225,4 +225,42 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             XCTAssertEqual(poolAfter.filter { $0.key.contains("@") }.count, expected.count, "one pool entry per match")
         }
     }
+
+    /// A person whose lead for an offer is still running (a search found them for it; the
+    /// account's billing is paused, so the lead waits) is not matched into that offer from the
+    /// pool when the finder starts and scans it; everyone else is. Before, the finder saw only
+    /// the pool and matched them again under `<pool lead id>@<offer id>`.
+    func testPoolMatchingLeavesOutAPersonWhoseLeadForTheOfferIsStillRunning() async throws {
+        try await withPipeline { harness in
+            try harness.startAll()
+            let topics = harness.environment.topics
+            let leads = harness.makeLeads(6)
+            try await harness.publish(leads: leads)
+            let pool = try await harness.waitForPool(leads.count, timeoutSeconds: 120).map(\.value)
+            let offerB = OfferConfig.sample(offerID: "offer-b", accountID: "acct-b")
+            let fitting = Set(LeadPoolMatcher(minimumFit: 0).matches(offer: offerB, pool: pool, at: Date()).map(\.lead.leadID))
+            let person = leads[0]
+            XCTAssertTrue(fitting.contains(LeadPoolMatcher.matchedLeadID(person.leadID, offerID: offerB.offerID)))
+
+            try await harness.publish(account: AccountConfig(accountID: "acct-b", updatedAt: Date()), withOffer: false)
+            try await harness.publish(offer: offerB)
+            try await harness.publishBilling(.paused, account: "acct-b")
+            let found = LeadDiscovered(leadID: "search-b-lead-1", accountID: "acct-b", offerID: offerB.offerID,
+                                       sourceSearchID: "search-b", source: .keywordSearch, name: person.name,
+                                       linkedinURL: person.linkedinURL, xURL: person.xURL, discoveredAt: Date())
+            try await harness.publish(found, topic: topics.leadsDiscovered, key: found.leadID.rawValue)
+            try await waitUntil("the search's lead waits on the billing pause", timeoutSeconds: 60, pollMilliseconds: 300) {
+                try await harness.latestStates(loadingPoolEntries: false)[found.leadID]?.status == .billingPaused
+            }
+
+            try harness.start("profile-finder", environment: ["SIM_PROFILE_SEARCH_LATENCY_MS": "0", "POOL_MATCH_MIN_FIT": "0"])
+            try await waitUntil("offer B matched against the pool", timeoutSeconds: 120, pollMilliseconds: 300) {
+                try harness.logLines().filter { $0.key.hasPrefix("profile-finder") }.values.joined()
+                    .contains { $0.contains("offer matched against the pool") && $0.contains("offer-b") }
+            }
+            let published = try await harness.readAll(LeadDiscovered.self, topic: topics.leadsDiscovered)
+                .filter { $0.key.hasSuffix("@offer-b") }.map { LeadID($0.key) }
+            XCTAssertEqual(Set(published), fitting.subtracting([LeadPoolMatcher.matchedLeadID(person.leadID, offerID: offerB.offerID)]))
+        }
+    }
 }
