@@ -225,14 +225,23 @@ extension LeadControl {
     }
 
     /// Why a dead letter cannot be replayed as stored.
-    struct ReplayProblem: Error {
-        let reason: String
+    public struct ReplayProblem: Error {
+        public let reason: String
     }
 
     /// The record that replays `letter` to its source topic with its original key: `replacement`
     /// as the value when given, else the original, which must be there and not empty (a letter
     /// whose payload was withheld, or too large to keep, has none to send).
-    static func replayRecord(of letter: DeadLetter, replacement: [UInt8]?) -> Result<ProducerRecord, ReplayProblem> {
+    ///
+    /// Only a letter of a record read from its topic is replayed. One of a record a process could
+    /// not write (its own output, refused by the broker: partition and offset -1) is not: written
+    /// now to `lead.state`, `billing.usage` or a phase's requests, an old output would pass for a
+    /// new one (a stale state the newest at the next restore); its original is kept to look into.
+    public static func replayRecord(of letter: DeadLetter, replacement: [UInt8]?) -> Result<ProducerRecord, ReplayProblem> {
+        guard letter.partition >= 0, letter.offset >= 0 else {
+            return .failure(ReplayProblem(reason: "a \(letter.sourceTopic) record \(letter.service) could not write (never written, "
+                + "so there is nothing to read again): replaying it would write an old output as a new one; look into its reason"))
+        }
         let value: [UInt8]
         if let replacement {
             value = replacement

@@ -171,7 +171,30 @@ public enum LeadPoolLine {
         if let omitted = entry.omitted, !omitted.isEmpty {
             parts.append("[without \(omitted.joined(separator: "; "))]")
         }
-        return parts.joined(separator: "  ")
+        return TerminalText.escaped(parts.joined(separator: "  "))
+    }
+}
+
+/// Text from records, made safe to print on a terminal.
+enum TerminalText {
+    /// `text` with each control character (C0 and C1, DEL, the line and paragraph separators)
+    /// written as `\u{…}`: a carriage return or an escape sequence in a record's bytes would
+    /// otherwise move the cursor or rewrite the line an operator reads (and replays by).
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 }
 
@@ -183,8 +206,8 @@ public enum DeadLetterLine {
             ?? (letter.originalBase64 == nil ? "(not kept: \(letter.originalBytes ?? 0) bytes)" : "(corrupt base64)")
         let flattened = original.replacingOccurrences(of: "\n", with: " ")
         let preview = flattened.count > 80 ? String(flattened.prefix(80)) + "…" : flattened
-        return "\(ISO8601.format(letter.failedAt))  \(letter.sourceTopic)[\(letter.partition)]@\(letter.offset)  "
-            + "\(letter.service): \(letter.reason)  | original: \(preview)"
+        return "\(ISO8601.format(letter.failedAt))  \(TerminalText.escaped(letter.sourceTopic))[\(letter.partition)]@\(letter.offset)  "
+            + "\(TerminalText.escaped(letter.service)): \(TerminalText.escaped(letter.reason))  | original: \(TerminalText.escaped(preview))"
     }
 
     /// The line `dead-letters list` prints: the dead letter's place in the dead letters topic

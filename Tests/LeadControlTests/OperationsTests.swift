@@ -256,6 +256,26 @@ final class OperationsReportTests: XCTestCase {
         }
     }
 
+    /// A dead letter of a record the pipeline could not write (its own output, refused by the
+    /// broker: partition and offset -1) is not replayed: written now to `lead.state`,
+    /// `billing.usage` or a phase's requests, an old output would pass for a new one (a stale
+    /// state the newest at the next restore). A letter of a record read from a topic is.
+    func testALetterOfAnOutputNeverWrittenIsNotReplayed() {
+        let refused = DeadLetter(original: Array("{}".utf8), originalKey: Array("lead-1".utf8), sourceTopic: "lead.state", partition: -1,
+                                 offset: -1, reason: "the coordinator could not write this lead.state record: too large",
+                                 failedAt: Self.now, service: "coordinator")
+        for replacement in [nil, Array("{\"x\":1}".utf8)] {
+            guard case .failure(let problem) = LeadControl.replayRecord(of: refused, replacement: replacement) else {
+                return XCTFail("replayed an output that was never written")
+            }
+            XCTAssertTrue(problem.reason.contains("never written"), problem.reason)
+        }
+        let read = DeadLetter(original: Array("{}".utf8), originalKey: Array("lead-1".utf8), sourceTopic: "leads.discovered", partition: 2,
+                              offset: 9, reason: "bad", failedAt: Self.now, service: "coordinator")
+        guard case .success(let record) = LeadControl.replayRecord(of: read, replacement: nil) else { return XCTFail() }
+        XCTAssertEqual(record.topic, "leads.discovered")
+    }
+
     func testDeadLetterPositions() {
         XCTAssertEqual(DeadLetterSelection(position: "2@40"), .one(partition: 2, offset: 40))
         XCTAssertEqual(DeadLetterSelection(position: "40"), .one(partition: nil, offset: 40))

@@ -89,6 +89,23 @@ final class RenderingTests: XCTestCase {
         XCTAssertTrue(DeadLetterLine.render(large).hasSuffix("| original: (not kept: 2000000 bytes)"), DeadLetterLine.render(large))
     }
 
+    /// A line printed to an operator's terminal carries no control character from a record
+    /// (an upstream publisher's bad bytes, a name): a carriage return or an escape sequence
+    /// could overwrite the `PARTITION@OFFSET` an operator replays by, or the line's start.
+    func testLinesPrintNoControlCharacterFromARecord() {
+        let hostile = "\r\u{1B}[2K\u{07}\u{9B}2J\u{2028}x\ty"
+        let letter = DeadLetter(original: Array("{\"leadID\":\"\(hostile)\"}".utf8), sourceTopic: "leads.discovered", partition: 3,
+                                offset: 42, reason: "bad \(hostile)", failedAt: Samples.now, service: "coordinator")
+        var profile = Samples.profile()
+        profile.name = "Jane \(hostile)"
+        let entry = LeadPoolEntry(profile: profile, accountID: "acct-1", offerID: "offer-1", finishedAt: Samples.now)
+        for line in [DeadLetterLine.render(letter, partition: 1, offset: 2), LeadPoolLine.render(entry)] {
+            let controls = line.unicodeScalars.filter { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" }
+            XCTAssertTrue(controls.isEmpty, "\(line.debugDescription) keeps \(controls.map { String($0.value, radix: 16) })")
+        }
+        XCTAssertTrue(DeadLetterLine.render(letter).contains(#"\u{1B}[2K"#), "shown, escaped")
+    }
+
     func testReEnrichRequestedValidation() throws {
         let codec = MessageCodec()
         let request = ReEnrichRequested(leadID: "l1", types: [.x], requestedAt: Samples.now, requestedBy: "ops", requestID: "r1")
