@@ -116,7 +116,7 @@ public struct ProfileFinderHandler: Sendable {
 
     /// Searches for the missing platform's profile of `entry` when its account enables it.
     ///
-    /// A lead's entry asked the same (query and threshold) as before is answered as then, without
+    /// A lead's entry asked the same (query and threshold, of the same run) as before is answered as then, without
     /// a search (``AnsweredSearches``): the coordinator writes a ready lead's entry again with
     /// the same profile, when it merges a web enrichment or writes the current run's entry over
     /// a superseded run's. A found profile is published again, as for a redelivered entry.
@@ -124,7 +124,7 @@ public struct ProfileFinderHandler: Sendable {
         guard let account = accounts(entry.accountID), let rule = account.profileFinder, rule.isEnabled else { return .disabled }
         guard let query = ProfileFinding.query(for: entry) else { return .notApplicable }
         let threshold = rule.minimumConfidence ?? minimumConfidence
-        let question = AnsweredSearches.Question(query: query, minimumConfidence: threshold)
+        let question = AnsweredSearches.Question(query: query, minimumConfidence: threshold, finishedAt: entry.finishedAt)
         if let answer = answered.answer(for: entry.leadID, to: question) { return answer }
         let candidates: [ProfileCandidate]
         switch await search(query) {
@@ -170,7 +170,7 @@ public struct ProfileFinderHandler: Sendable {
 }
 
 /// The answers of the latest searches, per lead: what was asked (the query and the confidence
-/// threshold) and what came of it (found, or nothing above the threshold; a failed search is not
+/// threshold, for the run that finished at the entry's time) and what came of it (found, or nothing above the threshold; a failed search is not
 /// kept, so the next entry tries again). Bounded: the older half is forgotten once the newer half
 /// is full, so a lead written again long after its search is searched again. An entry written
 /// again comes soon after the first (a web page fetched, a superseded run's late finalize); a
@@ -179,6 +179,9 @@ final class AnsweredSearches: Sendable {
     struct Question: Hashable {
         let query: ProfileQuery
         let minimumConfidence: Double
+        /// When the entry's run finished: the same for an entry written again, later for a new
+        /// run (a re-enrich), which searches again.
+        let finishedAt: Date
     }
 
     private struct Answers {

@@ -199,6 +199,7 @@ extension LeadControl {
     private func replay(_ records: [ConsumerRecord], replacement: [UInt8]?, replacementPath: String?, sender: BatchSender,
                         _ outcome: inout ReplayOutcome) async throws {
         var lines: [String] = []
+        let inputs: Set = [environment.topics.leadsDiscovered, environment.topics.leadsDiscoveredPriority, environment.topics.leadCommands]
         for record in records where record.value != nil {
             let letter: DeadLetter
             do {
@@ -208,14 +209,14 @@ extension LeadControl {
                 outcome.skipped += 1
                 continue
             }
-            switch Self.replayRecord(of: letter, replacement: replacement) {
+            switch Self.replayRecord(of: letter, replacement: replacement, inputTopics: inputs) {
             case .success(let replayed):
                 try await sender.add(replayed)
-                lines.append("replayed \(record.partition)@\(record.offset) to \(letter.sourceTopic) "
+                lines.append(TerminalText.escaped("replayed \(record.partition)@\(record.offset) to \(letter.sourceTopic) "
                     + "(key \(replayed.key.map { String(decoding: $0, as: UTF8.self) } ?? "none"), \(replayed.value?.count ?? 0) bytes"
-                    + (replacement == nil ? "" : ", from \(replacementPath ?? "")") + ")")
+                    + (replacement == nil ? "" : ", from \(replacementPath ?? "")") + ")"))
             case .failure(let problem):
-                console.error("dead letter \(record.partition)@\(record.offset): \(problem.reason)")
+                console.error(TerminalText.escaped("dead letter \(record.partition)@\(record.offset): \(problem.reason)"))
                 outcome.skipped += 1
             }
         }
@@ -237,8 +238,11 @@ extension LeadControl {
     /// not write (its own output, refused by the broker: partition and offset -1) is not: written
     /// now to `lead.state`, `billing.usage` or a phase's requests, an old output would pass for a
     /// new one (a stale state the newest at the next restore); its original is kept to look into.
-    public static func replayRecord(of letter: DeadLetter, replacement: [UInt8]?) -> Result<ProducerRecord, ReplayProblem> {
-        guard letter.partition >= 0, letter.offset >= 0 else {
+    /// Except to `inputTopics`: an input the coordinator published again in its lead's partition
+    /// (``Topics/leadsDiscovered``, its priority twin, ``Topics/leadCommands``) is an input still.
+    public static func replayRecord(of letter: DeadLetter, replacement: [UInt8]?,
+                                    inputTopics: Set<String> = []) -> Result<ProducerRecord, ReplayProblem> {
+        guard letter.partition >= 0 && letter.offset >= 0 || inputTopics.contains(letter.sourceTopic) else {
             return .failure(ReplayProblem(reason: "a \(letter.sourceTopic) record \(letter.service) could not write (never written, "
                 + "so there is nothing to read again): replaying it would write an old output as a new one; look into its reason"))
         }

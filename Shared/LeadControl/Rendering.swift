@@ -117,7 +117,8 @@ public enum LeadStateReport {
             lines.append("  \(ISO8601.format(entry.at))  \(pad(entry.kind.rawValue, 16)) \(pad(phase, 9)) \(pad(attempt, 3)) \(entry.detail ?? "")"
                 .trimmingCharacters(in: .whitespaces))
         }
-        return lines.joined(separator: "\n")
+        // Each line on its own: the newlines between them are the report's.
+        return lines.map(TerminalText.escaped).joined(separator: "\n")
     }
 
     private static func companySummary(_ profile: EnrichedProfile) -> String? {
@@ -227,6 +228,6 @@ public enum HeatLine {
         if let strongest = signal.signals.first {
             line += "  strongest: \(strongest.kind) \"\(strongest.detail)\" (\(strongest.leadID))"
         }
-        return line
+        return TerminalText.escaped(line)
     }
 }

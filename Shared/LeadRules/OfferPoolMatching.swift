@@ -53,13 +53,21 @@ public struct OfferPoolMatching: Sendable {
     /// and one or two URL keys, about 300 bytes (350 with ids as long as a UUID).
     public private(set) var running: [LeadID: RunningLead] = [:]
 
+    /// An account and one of its offers, as a discovered lead names them.
+    public struct AccountOffer: Hashable, Sendable {
+        public var accountID: AccountID
+        public var offerID: OfferID
+    }
+
     /// A lead of an offer not in the pool yet (``running``).
     public struct RunningLead: Hashable, Sendable {
-        /// The lead's account.
-        public var accountID: AccountID
-        /// The offer the lead runs for (``LeadDiscovered/offerID``: the coordinator keeps the
-        /// first record's).
-        public var offerID: OfferID
+        /// The account and offer of each record of the lead's id, first first: the coordinator
+        /// runs the first it does not refuse (one naming an offer of another account it refuses,
+        /// and a corrected record of the same id then runs), so a scan counts the lead in a
+        /// scanned offer that one of them names with the offer's account. (An id sent again for
+        /// another offer of the same account, which the coordinator ignores once the first runs,
+        /// keeps the person out of that offer too.)
+        public var offers: [AccountOffer]
         /// The keys its person is known by (``PersonSelection/persons(linkedinURL:xURL:)``).
         public var persons: [String]
     }
@@ -96,18 +104,22 @@ public struct OfferPoolMatching: Sendable {
     }
 
     /// Records `lead` (a `leads.discovered` record under `key`, or a match just published) as a
-    /// lead of its offer not in the pool yet (``running``). Nothing when a pool record of its lead
-    /// id is indexed already, when the lead is held already (the coordinator keeps the first
-    /// record of an id), when it has no URL that parses (no person to know), or when it never
+    /// lead of its offer not in the pool yet (``running``); a lead held already gets the record's
+    /// offer beside its first. Nothing when a pool record of its lead id is indexed already, when
+    /// it has no URL that parses (no person to know), or when it never
     /// runs: keyed otherwise than its id (dead-lettered), or refused by its `account`
     /// (``LeadDiscovered/refusal(by:)``; an account not known yet counts as letting it run).
     public mutating func applyDiscoveredLead(_ lead: LeadDiscovered, key: String, account: AccountConfig?) {
-        guard key == lead.leadID.rawValue, running[lead.leadID] == nil, latest[lead.leadID] == nil,
-              pooledMatches[lead.leadID] == nil else { return }
+        guard key == lead.leadID.rawValue, latest[lead.leadID] == nil, pooledMatches[lead.leadID] == nil else { return }
         if let account, lead.refusal(by: account) != nil { return }
+        let offer = AccountOffer(accountID: lead.accountID, offerID: lead.offerID)
+        if let held = running[lead.leadID] {
+            if !held.offers.contains(offer) { running[lead.leadID]?.offers.append(offer) }
+            return
+        }
         let persons = PersonSelection.persons(linkedinURL: lead.linkedinURL, xURL: lead.xURL)
         guard !persons.isEmpty else { return }
-        running[lead.leadID] = RunningLead(accountID: lead.accountID, offerID: lead.offerID, persons: persons)
+        running[lead.leadID] = RunningLead(offers: [offer], persons: persons)
     }
 
     /// The selection a scan for `offers` starts from: each ``running`` lead's person is in its
@@ -118,8 +130,9 @@ public struct OfferPoolMatching: Sendable {
         let scanned = Dictionary(offers.map { ($0.offerID, $0.accountID) }) { first, _ in first }
         var selection = PersonSelection()
         for lead in running.values {
-            if scanned[lead.offerID] == lead.accountID {
-                selection.present(lead.persons, in: lead.offerID)
+            // A record naming a scanned offer of its own account may be the one that runs.
+            if let runsFor = lead.offers.first(where: { scanned[$0.offerID] == $0.accountID }) {
+                selection.present(lead.persons, in: runsFor.offerID)
             } else {
                 selection.join(lead.persons)
             }

@@ -1,13 +1,14 @@
 @testable import Enrichment
 import LeadModel
 import LeadRules
+import Foundation
 import XCTest
 
 /// The profile finder's kept answers: per lead and question, bounded to two halves.
 final class AnsweredSearchesTests: XCTestCase {
     func question(_ name: String, confidence: Double = 0.8) -> AnsweredSearches.Question {
         .init(query: ProfileQuery(name: name, company: nil, platform: .x, knownURL: "https://www.linkedin.com/in/\(name)"),
-              minimumConfidence: confidence)
+              minimumConfidence: confidence, finishedAt: Date(timeIntervalSince1970: 1_750_000_000))
     }
 
     func testAnAnswerIsKeptForItsQuestionUntilTwoHalvesCameAfterIt() {

@@ -116,22 +116,25 @@ final class ProfileFinderTests: XCTestCase {
         let handler = ProfileFinderHandler(provider: search, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
                                            retryDelays: [])
         guard case .found(let found) = await handler.handle(entry("a", account: "on"), now: now) else { return XCTFail() }
-        var rewritten = entry("a", account: "on")
-        rewritten.finishedAt = now.addingTimeInterval(60)
-        let again = await handler.handle(rewritten, now: now.addingTimeInterval(60))
+        // Written again for the same run (a web enrichment merged in): its finishedAt is the run's.
+        let again = await handler.handle(entry("a", account: "on"), now: now.addingTimeInterval(60))
         XCTAssertEqual(again, .found(found), "the same command published again, for a redelivery")
         XCTAssertEqual(search.calls, 1)
+        var nextRun = entry("a", account: "on")
+        nextRun.finishedAt = now.addingTimeInterval(3600)  // a re-enrich: another run, searched again
+        _ = await handler.handle(nextRun, now: now.addingTimeInterval(3600))
+        XCTAssertEqual(search.calls, 2)
 
         let strict = await handler.handle(entry("a", account: "strict"), now: now)
         XCTAssertEqual(strict, .belowThreshold(best: 0.85))
         let strictAgain = await handler.handle(entry("a", account: "strict"), now: now)
         XCTAssertEqual(strictAgain, .belowThreshold(best: 0.85))
-        XCTAssertEqual(search.calls, 2, "a threshold of its own is another question")
+        XCTAssertEqual(search.calls, 3, "a threshold of its own is another question")
 
         var moved = entry("a", account: "strict")
         moved.company = "Acme"
         _ = await handler.handle(moved, now: now)
-        XCTAssertEqual(search.calls, 3, "another company is another query")
+        XCTAssertEqual(search.calls, 4, "another company is another query")
 
         let flaky = ScriptedSearch([.failure(.permanent("HTTP 400")), .success(weak)])
         let retrying = ProfileFinderHandler(provider: flaky, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",

@@ -274,6 +274,12 @@ final class OperationsReportTests: XCTestCase {
                               offset: 9, reason: "bad", failedAt: Self.now, service: "coordinator")
         guard case .success(let record) = LeadControl.replayRecord(of: read, replacement: nil) else { return XCTFail() }
         XCTAssertEqual(record.topic, "leads.discovered")
+        // An input the coordinator published again in its lead's partition is an input still.
+        var republished = refused
+        republished.sourceTopic = "leads.discovered"
+        guard case .success = LeadControl.replayRecord(of: republished, replacement: nil, inputTopics: ["leads.discovered"]) else {
+            return XCTFail("an input published again was not replayed")
+        }
     }
 
     func testDeadLetterPositions() {

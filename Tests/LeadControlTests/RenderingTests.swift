@@ -99,7 +99,10 @@ final class RenderingTests: XCTestCase {
         var profile = Samples.profile()
         profile.name = "Jane \(hostile)"
         let entry = LeadPoolEntry(profile: profile, accountID: "acct-1", offerID: "offer-1", finishedAt: Samples.now)
-        for line in [DeadLetterLine.render(letter, partition: 1, offset: 2), LeadPoolLine.render(entry)] {
+        var state = Samples.state()
+        state.profile.name = profile.name
+        for line in [DeadLetterLine.render(letter, partition: 1, offset: 2), LeadPoolLine.render(entry)]
+            + LeadStateReport.render(state).split(separator: "\n").map(String.init) {
             let controls = line.unicodeScalars.filter { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" }
             XCTAssertTrue(controls.isEmpty, "\(line.debugDescription) keeps \(controls.map { String($0.value, radix: 16) })")
         }

@@ -414,7 +414,7 @@ extension PersonSelectionTests {
         log.append("bobby", poolEntry("bobby", title: "VP of Sales"), to: &state)
         state.applyDiscoveredLead(discovered("lead-9", offer: "offer-new", linkedin: "https://LinkedIn.com/in/BOBBY/"), key: "lead-9", account: nil)
         XCTAssertEqual(log.chosen(state, for: [offer()], now: now), [:])
-        XCTAssertEqual(state.running.mapValues(\.offerID), ["lead-9": "offer-new"])
+        XCTAssertEqual(state.running.mapValues { $0.offers.map(\.offerID) }, ["lead-9": ["offer-new"]])
         XCTAssertEqual(state.running["lead-9"]?.persons, ["linkedin:bobby"], "URL keys, as the pool's")
 
         // It finishes: its pool entry (of offer-new) says the same.
@@ -428,8 +428,8 @@ extension PersonSelectionTests {
 
     /// A discovered lead the coordinator refuses never runs, so it keeps no one out: one of
     /// another account than its offer's, one its account does not let run (enrichment not
-    /// allowed), one keyed otherwise than its id (dead-lettered). A lead id sent again for
-    /// another offer stays with its first, as the coordinator keeps it.
+    /// allowed), one keyed otherwise than its id (dead-lettered). A record of the same id sent
+    /// again corrected (the first refused) runs, and counts.
     func testADiscoveredLeadTheCoordinatorRefusesKeepsNoOneOut() {
         var state = OfferPoolMatching(matcher: LeadPoolMatcher(minimumFit: 60))
         var log = OfferPoolMatchingTests.PoolLog()
@@ -445,12 +445,15 @@ extension PersonSelectionTests {
                                   key: "lead-3b", account: nil)
         XCTAssertEqual(log.chosen(state, for: [offer()], now: now), ["offer-new": ["bobby"]])
 
-        state.applyDiscoveredLead(discovered("lead-4", offer: "offer-other", linkedin: "https://www.linkedin.com/in/bobby"),
-                                  key: "lead-4", account: nil)
+        // Refused for an offer of another account, then sent again corrected: the second runs.
+        var misrouted = discovered("lead-4", offer: "offer-new", linkedin: "https://www.linkedin.com/in/bobby")
+        misrouted.accountID = "acct-other"
+        state.applyDiscoveredLead(misrouted, key: "lead-4", account: nil)
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), ["offer-new": ["bobby"]])
         state.applyDiscoveredLead(discovered("lead-4", offer: "offer-new", linkedin: "https://www.linkedin.com/in/bobby"),
                                   key: "lead-4", account: nil)
-        XCTAssertEqual(state.running["lead-4"]?.offerID, "offer-other")
-        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), ["offer-new": ["bobby"]])
+        XCTAssertEqual(state.running["lead-4"]?.offers.map(\.accountID), ["acct-other", "acct-new"])
+        XCTAssertEqual(log.chosen(state, for: [offer()], now: now), [:], "the corrected record runs in offer-new")
     }
 
     /// Only the person and only the offer: a discovered lead of someone else, or of bobby for
