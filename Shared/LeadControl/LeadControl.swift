@@ -648,28 +648,29 @@ public struct LeadControl: Sendable {
 
     // MARK: dead letters
 
-    /// Prints every dead letter stored, oldest first.
+    /// Prints every dead letter stored: the text lines oldest first, the JSON lines as read
+    /// (each partition of the dead letters topic in order).
     public func listDeadLetters(isJSON: Bool) async throws -> Int32 {
         let topic = environment.topics.deadLetters
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let partitions = try await partitions(of: topic, admin: admin)
-        // Each letter is kept as the line it prints, not whole: a letter keeps its original
-        // record when it fits (up to about 1 MiB), and the text line shows 80 characters of it.
+        // A text line is kept, to sort, as the line it prints: 80 characters of the original. A
+        // JSON line carries the whole letter, original included (up to about 1 MiB), so it is
+        // printed as it is read, never held: thousands of large letters would not fit in memory.
         var lines: [(failedAt: Date, sourceTopic: String, offset: Int64, line: String)] = []
         var problems: [String] = []
         try await readToEnd(partitions, admin: admin) { record in
             guard record.value != nil else { return }
             do {
                 let letter = try environment.codec.decode(DeadLetter.self, record: record)
-                let line: String
                 if isJSON {
                     // The letter as stored, led by its own place (what `dead-letters replay` takes).
                     let json = String(decoding: try environment.codec.encode(letter), as: UTF8.self)
-                    line = "{\"deadLetterAt\":\"\(record.partition)@\(record.offset)\"," + json.dropFirst()
+                    console.output("{\"deadLetterAt\":\"\(record.partition)@\(record.offset)\"," + json.dropFirst())
                 } else {
-                    line = DeadLetterLine.render(letter, partition: record.partition, offset: record.offset)
+                    let line = DeadLetterLine.render(letter, partition: record.partition, offset: record.offset)
+                    lines.append((letter.failedAt, letter.sourceTopic, letter.offset, line))
                 }
-                lines.append((letter.failedAt, letter.sourceTopic, letter.offset, line))
             } catch {
                 problems.append("\(record.topic)[\(record.partition)]@\(record.offset): \(error)")
             }

@@ -241,8 +241,10 @@ public enum Usage {
         Reads the dead letters topic to its end and prints, per record, its place in that topic
         (PARTITION@OFFSET, for `dead-letters replay`), where it came from
         (topic, partition, offset), the service, the time, the reason and the start of the
-        original value. --json prints each dead letter as one JSON line, its fields led by
-        "deadLetterAt": its PARTITION@OFFSET in the dead letters topic.
+        original value, oldest first. --json prints each dead letter as one JSON line, its
+        fields led by "deadLetterAt": its PARTITION@OFFSET in the dead letters topic, as read
+        (each partition in order; sort by failedAt if needed): a line holds the whole letter,
+        up to about a megabyte, and none is held to sort.
 
         \(connection)
         """
