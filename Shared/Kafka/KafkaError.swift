@@ -42,6 +42,18 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The broker refused the principal (an ACL): the same request fails the same way until an
+    /// operator changes the rules.
+    public var isAuthorizationFailure: Bool {
+        switch rd_kafka_resp_err_t(code) {
+        case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED,
+            RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// No broker answered (down, unreachable, stopped, or too slow): waiting and asking again can
     /// succeed, and nothing is wrong with the request itself.
     public var isBrokerUnreachable: Bool {

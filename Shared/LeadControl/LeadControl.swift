@@ -805,5 +805,16 @@ final class BatchSender {
         pending = []
     }
 
+    /// Sends `records` at once (after what is waiting) and returns each one's outcome, in order:
+    /// one refused does not stop the others.
+    func sendEach(_ records: [ProducerRecord]) async throws -> [Result<DeliveryReport, KafkaError>] {
+        try await flush()
+        guard !records.isEmpty else { return [] }
+        if producer == nil { producer = try KafkaProducer(configuration: configuration) }
+        let results = await producer!.sendReportingEach(records)
+        acknowledged += results.filter { if case .success = $0 { true } else { false } }.count
+        return results
+    }
+
     func close() async { await producer?.close() }
 }

@@ -195,10 +195,12 @@ extension LeadControl {
     }
 
     /// Replays the letters among `records` and prints each once it is acknowledged; says why of
-    /// each it cannot read or replay as stored.
+    /// each it cannot read or replay as stored, and of each whose record the broker refuses (an
+    /// invalid topic, a topic this principal may not write), the others replayed all the same.
+    /// A failure of the broker itself (unreachable) ends the replay.
     private func replay(_ records: [ConsumerRecord], replacement: [UInt8]?, replacementPath: String?, sender: BatchSender,
                         _ outcome: inout ReplayOutcome) async throws {
-        var lines: [String] = []
+        var sending: [(record: ProducerRecord, place: String, line: String)] = []
         let inputs: Set = [environment.topics.leadsDiscovered, environment.topics.leadsDiscoveredPriority, environment.topics.leadCommands]
         for record in records where record.value != nil {
             let letter: DeadLetter
@@ -211,18 +213,30 @@ extension LeadControl {
             }
             switch Self.replayRecord(of: letter, replacement: replacement, inputTopics: inputs) {
             case .success(let replayed):
-                try await sender.add(replayed)
-                lines.append(TerminalText.escaped("replayed \(record.partition)@\(record.offset) to \(letter.sourceTopic) "
+                let line = "replayed \(record.partition)@\(record.offset) to \(letter.sourceTopic) "
                     + "(key \(replayed.key.map { String(decoding: $0, as: UTF8.self) } ?? "none"), \(replayed.value?.count ?? 0) bytes"
-                    + (replacement == nil ? "" : ", from \(replacementPath ?? "")") + ")"))
+                    + (replacement == nil ? "" : ", from \(replacementPath ?? "")") + ")"
+                sending.append((replayed, "\(record.partition)@\(record.offset)", TerminalText.escaped(line)))
             case .failure(let problem):
                 console.error(TerminalText.escaped("dead letter \(record.partition)@\(record.offset): \(problem.reason)"))
                 outcome.skipped += 1
             }
         }
-        try await sender.flush()
-        for line in lines { console.output(line) }
-        outcome.replayed += lines.count
+        var failure: KafkaError?
+        for (item, result) in zip(sending, try await sender.sendEach(sending.map(\.record))) {
+            switch result {
+            case .success:
+                console.output(item.line)
+                outcome.replayed += 1
+            case .failure(let error) where error.isRecordRejected || error.isAuthorizationFailure:
+                console.error(TerminalText.escaped("dead letter \(item.place): not replayed, the broker refused its record for "
+                    + "\(item.record.topic): \(error)"))
+                outcome.skipped += 1
+            case .failure(let error):
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
     }
 
     /// Why a dead letter cannot be replayed as stored.

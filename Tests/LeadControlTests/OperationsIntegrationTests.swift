@@ -164,6 +164,30 @@ final class OperationsIntegrationTests: XCTestCase {
         }
     }
 
+    /// A letter whose record the broker refuses (here an invalid topic name; with the shipped
+    /// ACLs, an internal topic operators may not write) is named and skipped, and the letters
+    /// after it in the same batch are replayed: before, the first refusal ended the replay, the
+    /// batch's other records sent or not.
+    func testAReplayTheBrokerRefusesForOneLetterSkipsItAndReplaysTheRest() async throws {
+        try await withNamespace { environment, variables in
+            let source = environment.topics.leadsDiscovered
+            let letters = [("lead-1", source), ("lead-2", "not a topic!"), ("lead-3", source)].enumerated().map { index, item in
+                DeadLetter(original: Array("value-\(index)".utf8), originalKey: Array(item.0.utf8), sourceTopic: item.1,
+                           partition: 0, offset: Int64(index), reason: "malformed JSON", failedAt: Samples.now, service: "coordinator")
+            }
+            try await send(letters.map {
+                ProducerRecord(topic: environment.topics.deadLetters, partition: 0, key: Array("k".utf8), value: try environment.codec.encode($0))
+            }, environment)
+
+            let (all, console) = await run(["dead-letters", "replay", "--all"], variables)
+            XCTAssertEqual(all, LeadControl.failure, "a letter was skipped")
+            XCTAssertTrue(console.error.contains("0@1"), console.error)
+            let inputs = try await readAll(source, environment)
+            XCTAssertEqual(Set(inputs.map { String(decoding: $0.value ?? [], as: UTF8.self) }), ["value-0", "value-2"])
+            XCTAssertEqual(console.output.split(separator: "\n").count, 2, console.output)
+        }
+    }
+
     /// A publish that fails part-way says how much of the file went out: the batches before the
     /// failing one were acknowledged, so the operator knows where to resume.
     func testAPublishThatFailsPartWaySaysHowManyRecordsWereAcknowledged() async throws {
