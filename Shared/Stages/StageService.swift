@@ -54,10 +54,6 @@ public final class StageService: Service {
     private let service: String
     /// The Kafka connection, whose broker the endpoint's readiness watches.
     private let kafka: KafkaConfiguration
-    /// How long the last close of the producer is waited for: during an outage freeing the client
-    /// can take a second, and the process is at the end of its shutdown bound; nothing unsent is
-    /// lost by not waiting (see ``closingFlush``).
-    private let closingWait: Duration
     /// The stage's metrics (served on `/metrics` when the endpoint is on).
     public let metrics: MetricsRegistry
     /// Liveness and readiness (served on `/healthz` and `/readyz`).
@@ -122,7 +118,6 @@ public final class StageService: Service {
         self.companions = companions
         self.logger = logger
         self.kafka = environment.kafka
-        closingWait = StageRunnerSettings.leavingTime(after: configuration.runner.drainTimeout)
     }
 
     /// Starts the metrics endpoint (when configured) and the tables, then consumes until
@@ -154,12 +149,12 @@ public final class StageService: Service {
         } catch {
             health.markFailed("\(error)")
             for table in started { await table.stop() }
-            await producer.close(flushTimeoutMilliseconds: Self.closingFlush, waitingAtMost: closingWait, logger: logger)
+            await producer.close(flushTimeoutMilliseconds: Self.closingFlush, waitingAtMost: Self.closingWait, logger: logger)
             stopEndpoint()
             throw error
         }
         for table in started { await table.stop() }
-        await producer.close(flushTimeoutMilliseconds: Self.closingFlush, waitingAtMost: closingWait, logger: logger)
+        await producer.close(flushTimeoutMilliseconds: Self.closingFlush, waitingAtMost: Self.closingWait, logger: logger)
         stopEndpoint()
     }
 
@@ -167,6 +162,13 @@ public final class StageService: Service {
     /// already, within the process's shutdown bound, and what is left belongs to inputs not
     /// committed, which the next owner runs again.
     static let closingFlush: Int32 = 0
+
+    /// How long the service waits for its producer's close. With nothing flushed the close is
+    /// only librdkafka ending its threads: quick with a broker, and during an outage a wait for
+    /// nothing that took the whole leaving time again (500 ms) after the runner had used its own,
+    /// so a loaded host ended a stage past its shutdown bound. Past this the close goes on behind
+    /// the ending process.
+    static let closingWait = Duration.milliseconds(100)
 
     private func stopEndpoint() {
         endpoint.withLock { endpoint in
