@@ -37,12 +37,12 @@ struct ChargesKnownSent {
     private var handedOver: [Int32: Partition] = [:]
 
     /// `partition` was restored, its changelog read to `end`; `running` are the leads restored
-    /// running (not ready, queued or refused) with their last state's offset.
-    mutating func restored(_ partition: Int32, end: Int64, running: [(LeadID, offset: Int64)]) {
+    /// running (not ready, queued or refused), whose last states are all before `end`.
+    mutating func restored(_ partition: Int32, end: Int64, running: [LeadID]) {
         if let left = handedOver.removeValue(forKey: partition), left.written == end {
             owned[partition] = left
         } else {
-            owned[partition] = Partition(line: end, written: end, inherited: Set(running.lazy.filter { $0.offset < end }.map(\.0)))
+            owned[partition] = Partition(line: end, written: end, inherited: Set(running))
         }
     }
 

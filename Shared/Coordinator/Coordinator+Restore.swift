@@ -60,7 +60,7 @@ extension Coordinator {
                 let numbers = Set(partitions.map(\.partition))
                 try await writeHeldStates(ofPartitions: numbers, &state, producer: producer, consumer: consumer)
                 // Every record written for them is acknowledged now.
-                for number in numbers.intersection(state.ownedPartitions) { state.chargesKnownSent.handOver(number) }
+                for number in numbers { state.chargesKnownSent.handOver(number) }
                 await consumer.completeRevocation()
             }
         }
@@ -138,10 +138,8 @@ extension Coordinator {
         running = [:]
         try await loadOutputs(&restored)
         state.core.finished.merge(finished)
-        for (partition, end) in ends {
-            let leads = runningAt.lazy.filter { $0.value.partition == partition }.map { ($0.key, offset: $0.value.offset) }
-            state.chargesKnownSent.restored(partition, end: end, running: Array(leads))
-        }
+        let runningIn = Dictionary(grouping: runningAt.keys) { runningAt[$0]?.partition ?? -1 }
+        for (partition, end) in ends { state.chargesKnownSent.restored(partition, end: end, running: runningIn[partition] ?? []) }
         state.core.pendingLeads.merge(pending)
         // Every part of these partitions is written with the next batch, counted afresh.
         for (leadID, (lead, bucket)) in counted {

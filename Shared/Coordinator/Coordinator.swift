@@ -603,7 +603,7 @@ public final class Coordinator: Service {
     /// something else than its lead id (the caller dead-letters that).
     private func misrouted(_ record: ConsumerRecord, leadID: LeadID, _ state: State) -> ProducerRecord? {
         let topics = environment.topics
-        guard [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands].contains(record.topic) else { return nil }
+        guard topics.leadInputs.contains(record.topic) else { return nil }
         if let key = record.keyString, key != leadID.rawValue { return nil }
         let partition = KafkaPartitioner.partition(forKey: leadID.rawValue, partitionCount: state.partitionCount)
         guard record.key == nil || record.partition != partition else { return nil }

@@ -201,7 +201,7 @@ extension LeadControl {
     private func replay(_ records: [ConsumerRecord], replacement: [UInt8]?, replacementPath: String?, sender: BatchSender,
                         _ outcome: inout ReplayOutcome) async throws {
         var sending: [(record: ProducerRecord, place: String, line: String)] = []
-        let inputs: Set = [environment.topics.leadsDiscovered, environment.topics.leadsDiscoveredPriority, environment.topics.leadCommands]
+        let inputs = Set(environment.topics.leadInputs)
         for record in records where record.value != nil {
             let letter: DeadLetter
             do {

@@ -217,6 +217,11 @@ public struct Topics: Hashable, Sendable {
     public var coordinatorInputs: [String] {
         [leadsDiscovered, leadsDiscoveredPriority, leadCommands, leadsBacklog, phaseResults, phaseResultsPriority, webEnrichments]
     }
+    /// The lead-keyed inputs other systems write, ``leadsDiscovered``, its priority twin and
+    /// ``leadCommands``: a record of them without a key or in another partition than its lead's
+    /// the coordinator publishes again in its lead's, so a dead letter of such a copy is an
+    /// input still.
+    public var leadInputs: [String] { [leadsDiscovered, leadsDiscoveredPriority, leadCommands] }
     /// The coordinator's progress tracker's group on ``progressParts``.
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
     /// The coordinator's account-progress group on ``accountProgressParts``.

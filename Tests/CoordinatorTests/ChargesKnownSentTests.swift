@@ -9,9 +9,16 @@ import XCTest
 final class ChargesKnownSentTests: XCTestCase {
     let (a, b, c) = (LeadID("lead-a"), LeadID("lead-b"), LeadID("lead-c"))
 
+    /// `partition` handed over with every record acknowledged, then restored with the changelog at `end`.
+    private func rebalance(_ sent: inout ChargesKnownSent, _ partition: Int32, end: Int64, running: [LeadID] = []) {
+        sent.handOver(partition)
+        sent.revoked(partition)
+        sent.restored(partition, end: end, running: running)
+    }
+
     func testAfterARestoreOnlyStatesWrittenHereByMachinesOfItsOwnAreKnownSent() {
         var sent = ChargesKnownSent()
-        sent.restored(2, end: 40, running: [(b, offset: 31)])
+        sent.restored(2, end: 40, running: [b])
         XCTAssertFalse(sent.contains(a, partition: 2, offset: 39), "an earlier owner's")
         XCTAssertFalse(sent.contains(b, partition: 2, offset: 31), "restored running: an earlier owner's")
         XCTAssertTrue(sent.contains(a, partition: 2, offset: 40))
@@ -22,20 +29,16 @@ final class ChargesKnownSentTests: XCTestCase {
 
     func testAPartitionHandedOverCleanlyAndBackUntouchedKeepsWhatItKnew() {
         var sent = ChargesKnownSent()
-        sent.restored(2, end: 40, running: [(b, offset: 31)])
+        sent.restored(2, end: 40, running: [b])
         sent.acknowledged(2, offsets: Array(40...50))
         sent.acknowledged(2, offsets: Array(51...56))
-        sent.handOver(2)
-        sent.revoked(2)
-        sent.restored(2, end: 57, running: [(a, offset: 45), (b, offset: 56)])
+        rebalance(&sent, 2, end: 57, running: [a, b])
         XCTAssertTrue(sent.contains(a, partition: 2, offset: 45), "written here before the rebalance")
         XCTAssertTrue(sent.contains(c, partition: 2, offset: 50))
         XCTAssertFalse(sent.contains(c, partition: 2, offset: 39))
         XCTAssertFalse(sent.contains(b, partition: 2, offset: 56), "still an earlier owner's machine")
         // Handed over again with nothing written: the same still holds.
-        sent.handOver(2)
-        sent.revoked(2)
-        sent.restored(2, end: 57, running: [])
+        rebalance(&sent, 2, end: 57)
         XCTAssertTrue(sent.contains(a, partition: 2, offset: 45))
         XCTAssertFalse(sent.contains(b, partition: 2, offset: 56))
     }
@@ -44,9 +47,7 @@ final class ChargesKnownSentTests: XCTestCase {
         var sent = ChargesKnownSent()
         sent.restored(1, end: 10, running: [])
         sent.acknowledged(1, offsets: [10, 11, 12])
-        sent.handOver(1)
-        sent.revoked(1)
-        sent.restored(1, end: 20, running: [(a, offset: 12)])  // another owner wrote 13..<20
+        rebalance(&sent, 1, end: 20, running: [a])  // another owner wrote 13..<20
         XCTAssertFalse(sent.contains(c, partition: 1, offset: 12))
         XCTAssertFalse(sent.contains(c, partition: 1, offset: 19))
         XCTAssertTrue(sent.contains(c, partition: 1, offset: 20))
@@ -60,9 +61,7 @@ final class ChargesKnownSentTests: XCTestCase {
         var sent = ChargesKnownSent()
         sent.restored(1, end: 10, running: [])
         sent.acknowledged(1, offsets: [11, 12])  // another owner wrote lead b at 10
-        sent.handOver(1)
-        sent.revoked(1)
-        sent.restored(1, end: 13, running: [])
+        rebalance(&sent, 1, end: 13)
         XCTAssertFalse(sent.contains(b, partition: 1, offset: 10))
         XCTAssertTrue(sent.contains(b, partition: 1, offset: 13))
     }
@@ -72,9 +71,7 @@ final class ChargesKnownSentTests: XCTestCase {
         sent.restored(1, end: 10, running: [])
         sent.acknowledged(1, offsets: [10, 11, 12])
         sent.acknowledged(1, offsets: [13])
-        sent.handOver(1)
-        sent.revoked(1)
-        sent.restored(1, end: 14, running: [])
+        rebalance(&sent, 1, end: 14)
         XCTAssertTrue(sent.contains(b, partition: 1, offset: 12))
     }
 
