@@ -14,7 +14,8 @@ Each class's output is printed whole when it ends (lanes never interleave lines)
 The last line is `tests: P passed, F failed`, summed over the classes; a class whose process
 ended without XCTest's summary counts all its tests failed, and so does one still running after
 TEST_CLASS_TIMEOUT_SECONDS (default 900), which is killed with every process it started. Exit
-status 1 when any failed.
+status 1 when any failed. Just before that line, each failed class's failures are printed again
+(``failure_lines``), so a reader of the output's tail only still learns why.
 """
 import os
 import queue
@@ -66,6 +67,21 @@ def run_class(bundle, name, environment, timeout):
         return output + f"\nkilled after {timeout} s: the class did not end\n", -9
 
 
+def failure_lines(output, limit=40):
+    """The lines that say why a class failed: each XCTest failure (`...: error: ...`) with the
+    lines of its message that follow it, up to the next `Test Case` line, and a kill; at most
+    `limit` lines, log lines (JSON objects) left out."""
+    lines, taking = [], False
+    for line in output.splitlines():
+        if ": error: " in line or line.startswith("killed after"):
+            taking = True
+        elif line.startswith("Test Case") or line.startswith("Test Suite"):
+            taking = False
+        if taking and not line.startswith("{"):
+            lines.append(line)
+    return lines[:limit] + ([f"... {len(lines) - limit} more lines"] if len(lines) > limit else [])
+
+
 def classes(bundle):
     listing = subprocess.run([bundle, "--list-tests"], capture_output=True, text=True, check=True).stdout
     counts = {}
@@ -89,6 +105,7 @@ def main():
     lock = threading.Lock()
     totals = {"passed": 0, "failed": 0}
     failed_classes = []
+    reasons = {}  # failed class: its failure_lines
     ran = set()
     log = open(log_path, "w")
 
@@ -119,6 +136,7 @@ def main():
                     ran.add(name)
                     if failures:
                         failed_classes.append(name)
+                        reasons[name] = failure_lines(output)
                     text = f"== lane {number}: {name}: {verdict} in {seconds:.1f} s\n{output}"
                     sys.stdout.write(text)
                     sys.stdout.flush()
@@ -136,6 +154,10 @@ def main():
     if not_run:  # a lane whose broker did not start leaves its classes to the others; none left: say so
         print("not run: " + ", ".join(not_run))
         totals["failed"] += sum(counts[name] for name in not_run)
+    for name in sorted(reasons):
+        print(f"== why {name} failed:")
+        for line in reasons[name] or ["(no failure message: see its output above)"]:
+            print("  " + line)
     if failed_classes:
         print("failed classes: " + ", ".join(sorted(failed_classes)))
     print(f"tests: {totals['passed']} passed, {totals['failed']} failed")

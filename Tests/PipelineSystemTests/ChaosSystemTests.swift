@@ -86,11 +86,18 @@ final class ChaosSystemTests: XCTestCase {
             // Every consumer group drains to zero lag.
             let admin = try KafkaAdmin(configuration: harness.environment.kafka)
             let topics = harness.environment.topics
+            // Not drained in time is a failure with the summary below, not a thrown timeout that
+            // leaves the run's figures unprinted.
             var remainingLag: Int64 = -1
-            try await waitUntil("zero lag", timeoutSeconds: 60, pollMilliseconds: 500) {
+            var lagging: [String] = []  // group topic[partition] lag, where some is left
+            _ = try? await waitUntil("zero lag", timeoutSeconds: 60, pollMilliseconds: 500) {
                 remainingLag = 0
+                lagging = []
                 for group in harness.groupsOfStartAll {
-                    remainingLag += try await admin.lag(group: group.id, topics: group.topics).reduce(0) { $0 + $1.lag }
+                    for partition in try await admin.lag(group: group.id, topics: group.topics) where partition.lag > 0 {
+                        remainingLag += partition.lag
+                        lagging.append("\(group.id) \(partition.partition.topic)[\(partition.partition.partition)] \(partition.lag)")
+                    }
                 }
                 return remainingLag == 0
             }
@@ -187,10 +194,11 @@ final class ChaosSystemTests: XCTestCase {
                 "charges by provider: " + Self.tally(charges.map { "\($0.phase)/\($0.provider)" }),
                 "succeeded calls without a billing record \(uncharged.count): " + Self.tally(uncharged),
                 "same-key resends by phase: " + Self.tally(resent.map(\.phase.rawValue)),
+                "lag left: " + (lagging.isEmpty ? "none" : lagging.prefix(10).joined(separator: "; ")),
+                "chaos events: " + events.joined(separator: ", "),
             ]
             let summary = ([line] + breakdown).joined(separator: "\n  ")
             print(summary)
-            print("chaos events: " + events.joined(separator: ", "))
             let skippedLeads = finished.values.filter { !$0.skippedPhases.isEmpty }.map(\.leadID)
             for record in resent.prefix(2) {
                 let charges = usage.map(\.value).filter { $0.idempotencyKey == record.idempotencyKey }
@@ -206,10 +214,11 @@ final class ChaosSystemTests: XCTestCase {
             try? summary.write(to: TestBroker.projectRoot.appendingPathComponent(".run/chaos-summary.txt"), atomically: true, encoding: .utf8)
             XCTAssertEqual(lost, 0, summary)
             XCTAssertEqual(notReady, 0, summary)
-            XCTAssertEqual(Set(pool.map(\.key)).count, leads.count)
-            XCTAssertGreaterThan(queuedPaused.count, 0, "the paused account's leads went past the waiting bound")
-            XCTAssertGreaterThan(othersReadyAtResume ?? 0, 0, "the other account's standard leads went on while one account waited past the bound")
+            XCTAssertEqual(Set(pool.map(\.key)).count, leads.count, summary)
+            XCTAssertGreaterThan(queuedPaused.count, 0, "the paused account's leads went past the waiting bound: " + summary)
+            XCTAssertGreaterThan(othersReadyAtResume ?? 0, 0, "the other account's standard leads went on while one account waited past the bound: " + summary)
             XCTAssertEqual(duplicatedInPool, 0, summary)
+            XCTAssertEqual(remainingLag, 0, summary)
             XCTAssertEqual(doubleCharged, 0, summary)
             // Every stage is up again within seconds of a kill, so no phase may be given up on
             // after an attempt of it timed out: that skip would be the chaos's doing, and a
@@ -224,7 +233,7 @@ final class ChaosSystemTests: XCTestCase {
                 }
             }
             XCTAssertEqual(skippedAfterATimeout.map(\.key), [], summary)
-            XCTAssertGreaterThan(kills, 0)
+            XCTAssertGreaterThan(kills, 0, summary)
         }
     }
 

@@ -5,7 +5,8 @@ import XCTest
 /// `Deploy/run_tests.py`, which CI's test command runs, with a stand-in for the test bundle: a
 /// class that fails, one whose process dies without XCTest's summary and one that does not end
 /// in time (killed) all count as failed, a test with several failed assertions counts once,
-/// every class runs once with its lane's broker, and the exit status says so. A runner that
+/// every class runs once with its lane's broker, each failure is printed again at the end, and
+/// the exit status says so. A runner that
 /// counted a crash as nothing would turn CI green on a broken build.
 final class TestRunnerScriptTests: XCTestCase {
     func testFailuresCrashesAndHangsAreCountedAndEveryClassRunsOnceAgainstItsLanesBroker() async throws {
@@ -23,7 +24,9 @@ final class TestRunnerScriptTests: XCTestCase {
         echo "$1 $KAFKA_TEST_BOOTSTRAP_SERVERS" >> "\(folder.path)/ran"
         case "$1" in
           M.Passes) echo "	 Executed 2 tests, with 0 failures (0 unexpected) in 0.1 (0.1) seconds" ;;
-          M.Fails) echo "	 Executed 1 test, with 1 failure (0 unexpected) in 0.1 (0.1) seconds"; exit 1 ;;
+          M.Fails) printf '/src/F.swift:3: error: -[M.Fails testC] : XCTAssertEqual failed: ("1") is not equal to ("0") - lost 1\\n  why, second line\\n{"level":"info"}\\n'
+            printf "Test Case 'Fails.testC' failed (0.1 seconds)\\nafter the case\\n"
+            echo "	 Executed 1 test, with 1 failure (0 unexpected) in 0.1 (0.1) seconds"; exit 1 ;;
           M.FailsTwice) printf "Test Case 'FailsTwice.testG' failed (0.1 seconds)\\nTest Case 'FailsTwice.testH' passed (0.1 seconds)\\n"
             echo "	 Executed 2 tests, with 2 failures (0 unexpected) in 0.1 (0.1) seconds"; exit 1 ;;
           M.Crashes) echo "Test Case 'Crashes.testD' started"; kill -SEGV $$ ;;
@@ -44,6 +47,12 @@ final class TestRunnerScriptTests: XCTestCase {
         XCTAssertTrue(result.output.hasSuffix("tests: 3 passed, 5 failed\n"), result.output)
         XCTAssertTrue(result.output.contains("failed classes: M.Crashes, M.Fails, M.FailsTwice, M.Hangs"), result.output)
         XCTAssertTrue(result.output.contains("killed after 3.0 s"), result.output)
+        // Each failure again after the last class's output, for a reader of the tail only.
+        let recap = try XCTUnwrap(result.output.range(of: "== why M.Fails failed:\n").map { result.output[$0.lowerBound...] }, result.output)
+        XCTAssertTrue(recap.hasPrefix("== why M.Fails failed:\n  /src/F.swift:3: error: -[M.Fails testC]"), result.output)
+        XCTAssertTrue(recap.contains("  why, second line\n== why"), "the message's lines, without the log line and what follows the case: \(result.output)")
+        XCTAssertFalse(recap.contains("== lane"), "after every class's output: \(result.output)")
+        XCTAssertTrue(recap.contains("== why M.Hangs failed:\n  killed after 3.0 s"), result.output)
         let ran = try String(contentsOf: folder.appendingPathComponent("ran"), encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: " ") }
         XCTAssertEqual(ran.map { String($0[0]) }.sorted(), ["M.Crashes", "M.Fails", "M.FailsTwice", "M.Hangs", "M.Passes"])
