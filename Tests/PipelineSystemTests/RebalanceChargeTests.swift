@@ -2,11 +2,13 @@ import Foundation
 import Kafka
 import KafkaTestSupport
 import LeadModel
+import Stages
 import Streaming
 import XCTest
 
 /// A coordinator that gets back partitions it gave up, with nothing written to their changelog
-/// meanwhile, knows it sent every charge of the leads it finished there.
+/// meanwhile, knows it sent every charge of the leads it finished there; what an earlier owner
+/// charged stays unknown for a lead's life here, even once this coordinator writes its state.
 final class RebalanceChargeTests: XCTestCase {
     /// The leads are finished by the one coordinator; a member joins its group and leaves (a
     /// rebalance, as a broker outage or a deployment makes: every partition is revoked and
@@ -17,7 +19,7 @@ final class RebalanceChargeTests: XCTestCase {
     func testGivenBackItsOwnPartitionsTheCoordinatorSendsNoChargeAgain() async throws {
         try await withPipeline { harness in
             try harness.startAll()
-            let (topics, codec) = (harness.environment.topics, harness.environment.codec)
+            let topics = harness.environment.topics
             let leads = harness.makeLeads(8)
             try await harness.publish(leads: leads)
             _ = try await harness.waitForPool(leads.count)
@@ -42,31 +44,83 @@ final class RebalanceChargeTests: XCTestCase {
                 try restores() >= restoredBefore + 2
             }
 
-            let partitions = try await KafkaAdmin(configuration: harness.environment.kafka).partitions(of: topics.phaseResults)
-            var repeats: [ProducerRecord] = []
-            try await KafkaConsumer.readToEnd(partitions, configuration: harness.environment.kafka) { record in
-                guard let result = try? codec.decode(PhaseResultEnvelope.self, record: record), case .completed = result.outcome,
-                      result.charges.contains(where: { $0.units > 0 }) else { return }
-                repeats.append(ProducerRecord(topic: record.topic, key: record.key, value: record.value, headers: record.headers))
-            }
-            XCTAssertFalse(repeats.isEmpty)
-            let producer = try KafkaProducer(configuration: harness.environment.kafka)
-            let reports = try await producer.send(repeats)
-            await producer.close()
-            let admin = try KafkaAdmin(configuration: harness.environment.kafka)
-            var ends: [TopicPartition: Int64] = [:]
-            for report in reports {
-                let partition = TopicPartition(topic: report.topic, partition: report.partition)
-                ends[partition] = max(ends[partition] ?? 0, report.offset + 1)
-            }
-            try await waitUntil("the coordinator commits past the repeated answers", timeoutSeconds: 60, pollMilliseconds: 250) {
-                let committed = try await admin.committedOffsets(group: topics.coordinatorGroup, partitions: Array(ends.keys))
-                return ends.allSatisfy { partition, end in (committed[partition] ?? nil).map { $0 >= end } ?? false }
-            }
+            let repeated = try await Self.answerChargedResultsAgain(harness)
+            XCTAssertGreaterThan(repeated, 0)
 
             let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage)
             XCTAssertEqual(usage.count, charged, "no charge sent again")
             XCTAssertEqual(usage.count, Set(usage.map(\.value.idempotencyKey)).count, "nothing charged twice")
         }
+    }
+
+    /// A coordinator killed after finishing a lead is followed by another, for which the lead
+    /// is an earlier owner's: a repeated charged answer sends its charge again (under its key:
+    /// the killed one may have stopped between the lead's state and its charges). A web
+    /// enrichment makes the new coordinator write the lead's state itself, after the line its
+    /// restore drew; its charges are still not known sent, and each answer repeated after that
+    /// sends its charge again. (Before the lead was kept as inherited, the state written here
+    /// made them count as sent, and none went again.)
+    func testALeadAnEarlierOwnerFinishedKeepsItsChargesUnknownOnceItsStateIsWrittenHere() async throws {
+        try await withPipeline { harness in
+            let first = try harness.start("coordinator")
+            for stage in PipelineHarness.stages { _ = try harness.start(stage) }
+            let topics = harness.environment.topics
+            let lead = harness.makeLeads(1)[0]
+            try await harness.publish(leads: [lead])
+            _ = try await harness.waitForPool(1)
+            // Its ready state written (the pool entry comes first): the next coordinator restores
+            // it ready, an earlier owner's, not running.
+            try await waitUntil("the lead's state is ready", timeoutSeconds: 30, pollMilliseconds: 200) {
+                try await harness.latestStates()[lead.leadID]?.status == .ready
+            }
+            let charged = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage).count
+            XCTAssertGreaterThan(charged, 0, "the lead's phases charged")
+
+            _ = try await harness.stop(first, signal: SIGKILL)
+            _ = try harness.start("coordinator")
+            let enrichment = WebEnrichment(
+                leadID: lead.leadID, searchID: nil, domain: "acme.example", url: "https://acme.example/", status: .completed,
+                name: "Acme SaaS", companyDescription: "Outbound automation for B2B teams", socialLinks: [], fetchedAt: Date())
+            try await harness.publish(enrichment, topic: topics.webEnrichments, key: lead.leadID.rawValue)
+            try await waitUntil("the new coordinator writes the lead's state with its enrichment", timeoutSeconds: 60, pollMilliseconds: 300) {
+                try await harness.latestStates()[lead.leadID]?.profile.web?.name == "Acme SaaS"
+            }
+
+            let repeated = try await Self.answerChargedResultsAgain(harness)
+            XCTAssertGreaterThan(repeated, 0)
+            let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage)
+            XCTAssertEqual(usage.count, charged + repeated, "each repeated charged answer sent its charge again")
+            XCTAssertEqual(Set(usage.map(\.value.idempotencyKey)).count, charged, "under the keys it was charged with")
+        }
+    }
+
+    /// Sends every completed, charged phase result again (of both priorities), as a stage does that replays its
+    /// requests after a SIGKILL, and waits until the coordinator has committed past them; the
+    /// number sent.
+    private static func answerChargedResultsAgain(_ harness: PipelineHarness) async throws -> Int {
+        let (topics, codec) = (harness.environment.topics, harness.environment.codec)
+        let admin = try KafkaAdmin(configuration: harness.environment.kafka)
+        var partitions: [TopicPartition] = []
+        for topic in [topics.phaseResults, topics.phaseResultsPriority] { partitions += try await admin.partitions(of: topic) }
+        var repeats: [ProducerRecord] = []
+        try await KafkaConsumer.readToEnd(partitions, configuration: harness.environment.kafka) { record in
+            guard let result = try? codec.decode(PhaseResultEnvelope.self, record: record), case .completed = result.outcome,
+                  result.charges.contains(where: { $0.units > 0 }) else { return }
+            repeats.append(ProducerRecord(topic: record.topic, key: record.key, value: record.value, headers: record.headers))
+        }
+        guard !repeats.isEmpty else { return 0 }
+        let producer = try KafkaProducer(configuration: harness.environment.kafka)
+        let reports = try await producer.send(repeats)
+        await producer.close()
+        var ends: [TopicPartition: Int64] = [:]
+        for report in reports {
+            let partition = TopicPartition(topic: report.topic, partition: report.partition)
+            ends[partition] = max(ends[partition] ?? 0, report.offset + 1)
+        }
+        try await waitUntil("the coordinator commits past the repeated answers", timeoutSeconds: 60, pollMilliseconds: 250) {
+            let committed = try await admin.committedOffsets(group: topics.coordinatorGroup, partitions: Array(ends.keys))
+            return ends.allSatisfy { partition, end in (committed[partition] ?? nil).map { $0 >= end } ?? false }
+        }
+        return repeats.count
     }
 }
