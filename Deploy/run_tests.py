@@ -39,7 +39,7 @@ SECONDS = {
     "StageServiceFailureTests": 61, "EnrichmentProcessesSystemTests": 55, "ChaosSystemTests": 51,
     "AdmissionSystemTests": 45, "CoordinatorHandOverSystemTests": 45, "AccountHeatSystemTests": 34,
     "PoisonRecordSystemTests": 31, "BillingEventSystemTests": 27, "StageRunnerTests": 22,
-    "LeadControlIntegrationTests": 20, "OperationsIntegrationTests": 19, "ReadToEndTests": 19,
+    "LeadControlIntegrationTests": 20, "OperationsIntegrationTests": 19, "ReadToEndTests": 19, "RebalanceChargeTests": 50,
 }
 
 
