@@ -14,8 +14,9 @@ Each class's output is printed whole when it ends (lanes never interleave lines)
 The last line is `tests: P passed, F failed`, summed over the classes; a class whose process
 ended without XCTest's summary counts all its tests failed, and so does one still running after
 TEST_CLASS_TIMEOUT_SECONDS (default 900), which is killed with every process it started. Exit
-status 1 when any failed. Just before that line, each failed class's failures are printed again
-(``failure_lines``), so a reader of the output's tail only still learns why.
+status 1 when any failed. Just before that line, each failed class's failures (or, for a crash
+without any, its last lines) are printed again (``failure_lines``), so a reader of the output's
+tail only still learns why.
 """
 import os
 import queue
@@ -67,18 +68,31 @@ def run_class(bundle, name, environment, timeout):
         return output + f"\nkilled after {timeout} s: the class did not end\n", -9
 
 
-def failure_lines(output, limit=40):
-    """The lines that say why a class failed: each XCTest failure (`...: error: ...`) with the
-    lines of its message that follow it, up to the next `Test Case` line, and a kill; at most
-    `limit` lines, log lines (JSON objects) left out."""
-    lines, taking = [], False
-    for line in output.splitlines():
-        if ": error: " in line or line.startswith("killed after"):
-            taking = True
-        elif line.startswith("Test Case") or line.startswith("Test Suite"):
-            taking = False
-        if taking and not line.startswith("{"):
+# Lines that start a failure's account: an XCTest failure (`FILE:LINE: error: ...`), a Swift
+# trap or crash, a kill after the class timeout.
+FAILURE_START = re.compile(r": error: |Fatal error|Precondition failed|Assertion failed|Program crashed|^killed after")
+
+
+def failure_lines(output, limit=40, per_failure=12, tail=10):
+    """The lines that say why a class failed: each failure (``FAILURE_START``) with the lines
+    that follow it up to the next `Test Case` line, at most `per_failure` of them, and for a
+    kill the test it was running; without any, the output's last `tail` lines. Log lines (JSON objects) are left out; at most `limit` lines."""
+    lines, taking, open_case = [], 0, None
+    plain = [line for line in output.splitlines() if not line.startswith("{")]
+    for line in plain:
+        if line.startswith("Test Case"):
+            taking = 0
+            open_case = line if "' started" in line else None
+            continue
+        if FAILURE_START.search(line):
+            taking = per_failure
+            if line.startswith("killed after") and open_case:
+                lines.append("running: " + open_case)
+        if taking:
             lines.append(line)
+            taking -= 1
+    if not lines:  # a crash that printed no failure: where it stopped
+        lines = [line for line in plain if line.strip()][-tail:]
     return lines[:limit] + ([f"... {len(lines) - limit} more lines"] if len(lines) > limit else [])
 
 
@@ -136,7 +150,7 @@ def main():
                     ran.add(name)
                     if failures:
                         failed_classes.append(name)
-                        reasons[name] = failure_lines(output)
+                        reasons[name] = (status, failure_lines(output))
                     text = f"== lane {number}: {name}: {verdict} in {seconds:.1f} s\n{output}"
                     sys.stdout.write(text)
                     sys.stdout.flush()
@@ -155,8 +169,9 @@ def main():
         print("not run: " + ", ".join(not_run))
         totals["failed"] += sum(counts[name] for name in not_run)
     for name in sorted(reasons):
-        print(f"== why {name} failed:")
-        for line in reasons[name] or ["(no failure message: see its output above)"]:
+        status, lines = reasons[name]
+        print(f"== why {name} failed (exit {status}):")
+        for line in lines or ["(no output)"]:
             print("  " + line)
     if failed_classes:
         print("failed classes: " + ", ".join(sorted(failed_classes)))

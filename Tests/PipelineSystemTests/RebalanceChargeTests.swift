@@ -73,6 +73,9 @@ final class RebalanceChargeTests: XCTestCase {
             try await waitUntil("the lead's state is ready", timeoutSeconds: 30, pollMilliseconds: 200) {
                 try await harness.latestStates()[lead.leadID]?.status == .ready
             }
+            // And every answer committed: one left for the next coordinator would send its charge
+            // again before the repeats do.
+            try await Self.waitForTheCoordinatorToCommitItsInputs(harness)
             let charged = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage).count
             XCTAssertGreaterThan(charged, 0, "the lead's phases charged")
 
@@ -85,12 +88,25 @@ final class RebalanceChargeTests: XCTestCase {
             try await waitUntil("the new coordinator writes the lead's state with its enrichment", timeoutSeconds: 60, pollMilliseconds: 300) {
                 try await harness.latestStates()[lead.leadID]?.profile.web?.name == "Acme SaaS"
             }
+            // The enrichment's batch confirmed and the lead retired again, its state this
+            // coordinator's: a repeat handled while the machine was still held would send its
+            // charge again whatever the lead's state.
+            try await Self.waitForTheCoordinatorToCommitItsInputs(harness)
 
             let repeated = try await Self.answerChargedResultsAgain(harness)
             XCTAssertGreaterThan(repeated, 0)
             let usage = try await harness.readAll(BillingUsage.self, topic: topics.billingUsage)
             XCTAssertEqual(usage.count, charged + repeated, "each repeated charged answer sent its charge again")
             XCTAssertEqual(Set(usage.map(\.value.idempotencyKey)).count, charged, "under the keys it was charged with")
+        }
+    }
+
+    /// Waits until the coordinator's group has committed every record of its inputs.
+    private static func waitForTheCoordinatorToCommitItsInputs(_ harness: PipelineHarness) async throws {
+        let topics = harness.environment.topics
+        let admin = try KafkaAdmin(configuration: harness.environment.kafka)
+        try await waitUntil("the coordinator commits all its inputs", timeoutSeconds: 60, pollMilliseconds: 250) {
+            try await admin.lag(group: topics.coordinatorGroup, topics: topics.coordinatorInputs).allSatisfy { $0.lag == 0 }
         }
     }
 

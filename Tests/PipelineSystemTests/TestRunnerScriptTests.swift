@@ -24,7 +24,7 @@ final class TestRunnerScriptTests: XCTestCase {
         echo "$1 $KAFKA_TEST_BOOTSTRAP_SERVERS" >> "\(folder.path)/ran"
         case "$1" in
           M.Passes) echo "	 Executed 2 tests, with 0 failures (0 unexpected) in 0.1 (0.1) seconds" ;;
-          M.Fails) printf '/src/F.swift:3: error: -[M.Fails testC] : XCTAssertEqual failed: ("1") is not equal to ("0") - lost 1\\n  why, second line\\n{"level":"info"}\\n'
+          M.Fails) printf '/src/F.swift:3: error: -[M.Fails testC] : XCTAssertEqual failed: ("1") is not equal to ("0") - lost 1\\n  why, second line\\n{"message":"a: error: b"}\\nafter the log line\\n'
             printf "Test Case 'Fails.testC' failed (0.1 seconds)\\nafter the case\\n"
             echo "	 Executed 1 test, with 1 failure (0 unexpected) in 0.1 (0.1) seconds"; exit 1 ;;
           M.FailsTwice) printf "Test Case 'FailsTwice.testG' failed (0.1 seconds)\\nTest Case 'FailsTwice.testH' passed (0.1 seconds)\\n"
@@ -48,11 +48,14 @@ final class TestRunnerScriptTests: XCTestCase {
         XCTAssertTrue(result.output.contains("failed classes: M.Crashes, M.Fails, M.FailsTwice, M.Hangs"), result.output)
         XCTAssertTrue(result.output.contains("killed after 3.0 s"), result.output)
         // Each failure again after the last class's output, for a reader of the tail only.
-        let recap = try XCTUnwrap(result.output.range(of: "== why M.Fails failed:\n").map { result.output[$0.lowerBound...] }, result.output)
-        XCTAssertTrue(recap.hasPrefix("== why M.Fails failed:\n  /src/F.swift:3: error: -[M.Fails testC]"), result.output)
-        XCTAssertTrue(recap.contains("  why, second line\n== why"), "the message's lines, without the log line and what follows the case: \(result.output)")
+        let recap = try XCTUnwrap(result.output.range(of: "== why M.Crashes failed").map { result.output[$0.lowerBound...] }, result.output)
         XCTAssertFalse(recap.contains("== lane"), "after every class's output: \(result.output)")
-        XCTAssertTrue(recap.contains("== why M.Hangs failed:\n  killed after 3.0 s"), result.output)
+        XCTAssertTrue(recap.contains("== why M.Crashes failed (exit -11):\n  Test Case 'Crashes.testD' started\n"),
+                      "a crash without a failure line: where it stopped: \(result.output)")
+        XCTAssertTrue(recap.contains("== why M.Fails failed (exit 1):\n  /src/F.swift:3: error: -[M.Fails testC]"), result.output)
+        XCTAssertTrue(recap.contains("  why, second line\n  after the log line\n== why"),
+                      "the message's lines, without the log line (which starts no failure) and what follows the case: \(result.output)")
+        XCTAssertTrue(recap.contains("== why M.Hangs failed (exit -9):\n  killed after 3.0 s"), result.output)
         let ran = try String(contentsOf: folder.appendingPathComponent("ran"), encoding: .utf8)
             .split(separator: "\n").map { $0.split(separator: " ") }
         XCTAssertEqual(ran.map { String($0[0]) }.sorted(), ["M.Crashes", "M.Fails", "M.FailsTwice", "M.Hangs", "M.Passes"])
