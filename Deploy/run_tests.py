@@ -76,7 +76,8 @@ FAILURE_START = re.compile(r": error: |Fatal error|Precondition failed|Assertion
 def failure_lines(output, limit=40, per_failure=12, tail=10):
     """The lines that say why a class failed: each failure (``FAILURE_START``) with the lines
     that follow it up to the next `Test Case` line, at most `per_failure` of them, and for a
-    kill the test it was running; without any, the output's last `tail` lines. Log lines (JSON objects) are left out; at most `limit` lines."""
+    kill the test it was running; without any, the output's last `tail` lines. Log lines (JSON
+    objects) are left out; at most `limit` lines."""
     lines, taking, open_case = [], 0, None
     plain = [line for line in output.splitlines() if not line.startswith("{")]
     for line in plain:
@@ -119,7 +120,7 @@ def main():
     lock = threading.Lock()
     totals = {"passed": 0, "failed": 0}
     failed_classes = []
-    reasons = {}  # failed class: its failure_lines
+    reasons = {}  # failed class: (its exit status, its failure_lines)
     ran = set()
     log = open(log_path, "w")
 
