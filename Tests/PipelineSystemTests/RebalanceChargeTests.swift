@@ -110,9 +110,9 @@ final class RebalanceChargeTests: XCTestCase {
         }
     }
 
-    /// Sends every completed, charged phase result again (of both priorities), as a stage does that replays its
-    /// requests after a SIGKILL, and waits until the coordinator has committed past them; the
-    /// number sent.
+    /// Sends every completed, charged phase result again (of both priorities), as a stage does
+    /// that replays its requests after a SIGKILL, and waits until the coordinator has committed
+    /// past them; the number sent.
     private static func answerChargedResultsAgain(_ harness: PipelineHarness) async throws -> Int {
         let (topics, codec) = (harness.environment.topics, harness.environment.codec)
         let admin = try KafkaAdmin(configuration: harness.environment.kafka)
@@ -126,17 +126,9 @@ final class RebalanceChargeTests: XCTestCase {
         }
         guard !repeats.isEmpty else { return 0 }
         let producer = try KafkaProducer(configuration: harness.environment.kafka)
-        let reports = try await producer.send(repeats)
+        _ = try await producer.send(repeats)
         await producer.close()
-        var ends: [TopicPartition: Int64] = [:]
-        for report in reports {
-            let partition = TopicPartition(topic: report.topic, partition: report.partition)
-            ends[partition] = max(ends[partition] ?? 0, report.offset + 1)
-        }
-        try await waitUntil("the coordinator commits past the repeated answers", timeoutSeconds: 60, pollMilliseconds: 250) {
-            let committed = try await admin.committedOffsets(group: topics.coordinatorGroup, partitions: Array(ends.keys))
-            return ends.allSatisfy { partition, end in (committed[partition] ?? nil).map { $0 >= end } ?? false }
-        }
+        try await waitForTheCoordinatorToCommitItsInputs(harness)
         return repeats.count
     }
 }
