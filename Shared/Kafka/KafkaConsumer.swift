@@ -550,8 +550,18 @@ func fetchCommitted(rk: RDHandle, _ partitions: [TopicPartition], timeoutMillise
     defer { rd_kafka_topic_partition_list_destroy(list) }
     let err = rd_kafka_committed(rk.pointer, list, timeoutMilliseconds)
     if err != RD_KAFKA_RESP_ERR_NO_ERROR { return .failure(KafkaError(err, operation: "committed")) }
+    return committedOffsets(in: list)
+}
+
+/// The committed offsets a fetch filled `list` with (`nil` where none is committed); a failure
+/// naming the partition where the broker answered one with an error of its own, whose offset
+/// (-1) would otherwise read as nothing committed.
+func committedOffsets(in list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> Result<[TopicPartition: Int64?], KafkaError> {
     var result: [TopicPartition: Int64?] = [:]
-    for (tp, offset, _) in partitionListElements(list) {
+    for (tp, offset, error) in partitionListElements(list) {
+        if error != RD_KAFKA_RESP_ERR_NO_ERROR {
+            return .failure(KafkaError(error, message: "\(tp): \(String(cString: rd_kafka_err2str(error)))", operation: "committed"))
+        }
         result[tp] = offset >= 0 ? offset : nil
     }
     return .success(result)
