@@ -297,11 +297,13 @@ public struct AccountSignalAggregator: Sendable {
     static let namePrefix = "name:"
 
     /// The key of the lead's current company (``companyKey(for:)``) and its display name.
-    static func employer(of profile: EnrichedProfile) -> (key: String?, name: String?) {
+    /// - Parameter evidence: the profile's ``FitEvidence`` when the caller has it (the scorer
+    ///   gathered it); else gathered here when the X bio could name another employer.
+    static func employer(of profile: EnrichedProfile, evidence: FitEvidence? = nil) -> (key: String?, name: String?) {
         let linkedinEmployer = profile.company?.name ?? profile.linkedin?.company
         // Only a bio beside a LinkedIn employer can name another one; the bio is parsed only then.
         if linkedinEmployer != nil, let bio = profile.x?.bio, !bio.isBlank {
-            let evidence = FitEvidence(profile: profile)
+            let evidence = evidence ?? FitEvidence(profile: profile)
             if evidence.replacesLinkedInEmployer, let newer = evidence.company {
                 return (normalizedCompanyName(newer.value).map { namePrefix + $0 }, newer.value)
             }
@@ -364,11 +366,13 @@ public struct AccountSignalAggregator: Sendable {
     /// The contribution of a scored lead to its account's heat: its company and the signals
     /// detected in its posts and orbit against `offer`, and apart those of its orbit clusters
     /// (clusters missing from an older activity record are formed at `scoredAt`).
-    /// - Parameter detector: the offer's detector, when the caller keeps one per offer
-    ///   (``PerOffer``); else made here.
+    /// - Parameters:
+    ///   - detector: the offer's detector, when the caller keeps one per offer (``PerOffer``);
+    ///     else made here.
+    ///   - evidence: the profile's ``FitEvidence``, when the scorer gathered it (``Evaluation/evidence``).
     public static func contribution(
         of profile: EnrichedProfile, leadID: LeadID, runID: RunID, accountID: AccountID, offer: OfferConfig, at scoredAt: Date,
-        detector: SignalDetector? = nil
+        detector: SignalDetector? = nil, evidence: FitEvidence? = nil
     ) -> AccountSignalContribution {
         let detector = detector ?? SignalDetector(offer: offer)
         let activity = profile.activity ?? .empty
@@ -376,7 +380,7 @@ public struct AccountSignalAggregator: Sendable {
         let latest = ActivityBuilder.latestDate(at: scoredAt)
         let found = detector.signals(in: activity, clusters: OrbitClusters.clusters(of: activity, now: scoredAt))
         let clusterSignals = found.clusterSignals.filter { $0.date <= latest }
-        let (key, name) = employer(of: profile)
+        let (key, name) = employer(of: profile, evidence: evidence)
         return AccountSignalContribution(
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
             companyName: key == nil ? nil : name ?? key, personKey: personKey(of: profile),

@@ -10,11 +10,15 @@ public struct Evaluation: Sendable, Hashable {
     /// The competitor the lead works for, when the card is the competitor-employee rule's: such
     /// a lead is no buyer, and its signals heat no company.
     public var competitorEmployer: String?
+    /// What the profile says about fit, when the rules gathered it for the card: the account
+    /// signal contribution reads the lead's employer from it instead of parsing the X bio again.
+    public var evidence: FitEvidence?
 
-    public init(card: ScoreCard, charges: [BillableCharge] = [], competitorEmployer: String? = nil) {
+    public init(card: ScoreCard, charges: [BillableCharge] = [], competitorEmployer: String? = nil, evidence: FitEvidence? = nil) {
         self.card = card
         self.charges = charges
         self.competitorEmployer = competitorEmployer
+        self.evidence = evidence
     }
 }
 
@@ -108,8 +112,8 @@ public struct RuleBasedScorer: Scorer {
 
     /// ``score(profile:offer:source:now:)``, which is pure and free.
     public func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
-        let (card, competitor) = scored(profile: profile, offer: offer, source: source, now: now)
-        return Evaluation(card: card, competitorEmployer: competitor)
+        let (card, competitor, evidence) = scored(profile: profile, offer: offer, source: source, now: now)
+        return Evaluation(card: card, competitorEmployer: competitor, evidence: evidence)
     }
 
     /// The card of a lead employed by one of `offer`'s competitors, with that competitor: poor
@@ -141,9 +145,9 @@ public struct RuleBasedScorer: Scorer {
         scored(profile: profile, offer: offer, source: source, now: now).card
     }
 
-    /// The card, and the competitor the lead works for when that rule decided it.
+    /// The card, the competitor the lead works for when that rule decided it, and the evidence read.
     private func scored(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date)
-        -> (card: ScoreCard, competitor: String?) {
+        -> (card: ScoreCard, competitor: String?, evidence: FitEvidence) {
         let reading = readings.value(for: offer)
         let detector = reading.detector
         // As the activity stage keeps them: a pool profile is scored as sent, and a post or
@@ -157,7 +161,7 @@ public struct RuleBasedScorer: Scorer {
             posts: posts, postSignals: postSignals)
         let evidence = FitEvidence(profile: profile)
         if let (card, competitor) = competitorEmployee(profile, evidence: evidence, detector: detector, offer: offer, now: now) {
-            return (card, competitor)
+            return (card, competitor, evidence)
         }
 
         let fit = Fit(evidence: evidence, icp: offer.icp, reading: reading)
@@ -205,7 +209,7 @@ public struct RuleBasedScorer: Scorer {
             fitReasons: Self.addingUp(fit.reasons, to: fit.points) + missingReasons,
             intentReasons: Self.addingUp(intentReasons, to: Self.clamp(intent)), timingReasons: Self.addingUp(timingReasons, to: timing),
             stateReason: stateReason, scorer: name, scoredAt: now, evidence: completeness)
-        return (card, nil)
+        return (card, nil, evidence)
     }
 
     /// How complete `evidence` is for the criteria `icp` constrains; those named in `unread`

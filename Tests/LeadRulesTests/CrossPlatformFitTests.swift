@@ -76,6 +76,25 @@ final class CrossPlatformFitTests: XCTestCase {
         XCTAssertTrue(card.timingReasons.contains { $0.signal.hasPrefix("job change") && $0.points == 25 })
     }
 
+    /// The scoring stage hands the evidence the rules gathered to the lead's account-signal
+    /// contribution, so the X bio is parsed once a lead: the employer read from it is the one the
+    /// contribution would have gathered itself.
+    func testTheScorersEvidenceNamesTheContributionsEmployerAsItsOwnWould() async {
+        var profile = Fixtures.profile()
+        profile.x = Self.xProfile(bio: "Head of Demand Gen at Brightwave (new!)")
+        let evaluation = await scorer.evaluate(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        XCTAssertEqual(evaluation.evidence, FitEvidence(profile: profile))
+        func companyKey(_ evidence: FitEvidence?) -> String? {
+            AccountSignalAggregator.contribution(of: profile, leadID: "lead-1", runID: "run-1", accountID: "acct-1",
+                                                 offer: Fixtures.offer(), at: Fixtures.now, evidence: evidence).companyKey
+        }
+        XCTAssertEqual(companyKey(evaluation.evidence), "name:brightwave")
+        XCTAssertEqual(companyKey(nil), "name:brightwave")
+        var other = evaluation.evidence
+        other?.company?.value = "Northwind"
+        XCTAssertEqual(companyKey(other), "name:northwind", "the evidence handed over is the one read")
+    }
+
     /// "Former VP Sales at Brightwave" names where the lead was, not a newer employer: LinkedIn's
     /// role and employer stand, and it is no job change.
     func testAnXBioNamingAPastRoleIsNeitherTheRoleNorAJobChange() {
