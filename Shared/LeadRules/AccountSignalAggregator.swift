@@ -370,15 +370,17 @@ public struct AccountSignalAggregator: Sendable {
     ///   - detector: the offer's detector, when the caller keeps one per offer (``PerOffer``);
     ///     else made here.
     ///   - evidence: the profile's ``FitEvidence``, when the scorer gathered it (``Evaluation/evidence``).
+    ///   - activitySignals: the activity's signals against `offer` at `scoredAt`, when the scorer
+    ///     detected them (``Evaluation/activitySignals``).
     public static func contribution(
         of profile: EnrichedProfile, leadID: LeadID, runID: RunID, accountID: AccountID, offer: OfferConfig, at scoredAt: Date,
-        detector: SignalDetector? = nil, evidence: FitEvidence? = nil
+        detector: SignalDetector? = nil, evidence: FitEvidence? = nil, activitySignals: ActivitySignals? = nil
     ) -> AccountSignalContribution {
-        let detector = detector ?? SignalDetector(offer: offer)
         let activity = profile.activity ?? .empty
         // As the scorer reads them (a pool profile is not checked by the activity stage).
         let latest = ActivityBuilder.latestDate(at: scoredAt)
-        let found = detector.signals(in: activity, clusters: OrbitClusters.clusters(of: activity, now: scoredAt))
+        let found = activitySignals.map { (signals: $0.signals, clusterSignals: $0.clusterSignals) }
+            ?? (detector ?? SignalDetector(offer: offer)).signals(in: activity, clusters: OrbitClusters.clusters(of: activity, now: scoredAt))
         let clusterSignals = found.clusterSignals.filter { $0.date <= latest }
         let (key, name) = employer(of: profile, evidence: evidence)
         return AccountSignalContribution(

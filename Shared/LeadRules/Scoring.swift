@@ -13,12 +13,29 @@ public struct Evaluation: Sendable, Hashable {
     /// What the profile says about fit, when the rules gathered it for the card: the account
     /// signal contribution reads the lead's employer from it instead of parsing the X bio again.
     public var evidence: FitEvidence?
+    /// The signals of the lead's whole activity, when the rules detected them for the card and
+    /// read all of it: the account-signal contribution counts them instead of detecting them again.
+    public var activitySignals: ActivitySignals?
 
-    public init(card: ScoreCard, charges: [BillableCharge] = [], competitorEmployer: String? = nil, evidence: FitEvidence? = nil) {
+    public init(card: ScoreCard, charges: [BillableCharge] = [], competitorEmployer: String? = nil, evidence: FitEvidence? = nil,
+                activitySignals: ActivitySignals? = nil) {
         self.card = card
         self.charges = charges
         self.competitorEmployer = competitorEmployer
         self.evidence = evidence
+        self.activitySignals = activitySignals
+    }
+}
+
+/// The signals detected in an activity record (``SignalDetector/signals(in:clusters:)``): its
+/// posts' and its orbit's, and apart its orbit clusters'.
+public struct ActivitySignals: Sendable, Hashable {
+    public var signals: [SignalDetector.Signal]
+    public var clusterSignals: [SignalDetector.Signal]
+
+    public init(signals: [SignalDetector.Signal], clusterSignals: [SignalDetector.Signal]) {
+        self.signals = signals
+        self.clusterSignals = clusterSignals
     }
 }
 
@@ -112,8 +129,9 @@ public struct RuleBasedScorer: Scorer {
 
     /// ``score(profile:offer:source:now:)``, which is pure and free.
     public func evaluate(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Evaluation {
-        let (card, competitor, evidence) = scored(profile: profile, offer: offer, source: source, now: now)
-        return Evaluation(card: card, competitorEmployer: competitor, evidence: evidence)
+        let scoring = scored(profile: profile, offer: offer, source: source, now: now)
+        return Evaluation(card: scoring.card, competitorEmployer: scoring.competitor, evidence: scoring.evidence,
+                          activitySignals: scoring.activitySignals)
     }
 
     /// The card of a lead employed by one of `offer`'s competitors, with that competitor: poor
@@ -145,29 +163,36 @@ public struct RuleBasedScorer: Scorer {
         scored(profile: profile, offer: offer, source: source, now: now).card
     }
 
-    /// The card, the competitor the lead works for when that rule decided it, and the evidence read.
+    /// The card, the competitor the lead works for when that rule decided it, the evidence read,
+    /// and the activity's signals when every part of the activity was read.
     private func scored(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date)
-        -> (card: ScoreCard, competitor: String?, evidence: FitEvidence) {
+        -> (card: ScoreCard, competitor: String?, evidence: FitEvidence, activitySignals: ActivitySignals?) {
         let reading = readings.value(for: offer)
         let detector = reading.detector
         // As the activity stage keeps them: a pool profile is scored as sent, and a post or
         // engagement dated later is no evidence of anything.
         let latest = ActivityBuilder.latestDate(at: now)
-        let posts = (profile.activity?.posts ?? []).filter { $0.date <= latest && Self.ageInDays($0.date, now: now) <= Self.horizonDays }
+        let activity = profile.activity ?? .empty
+        let posts = activity.posts.filter { $0.date <= latest && Self.ageInDays($0.date, now: now) <= Self.horizonDays }
         let postSignals = detector.signals(in: posts)
-        let (orbit, clusters) = detector.withoutRestatedMentions(
-            orbit: (profile.activity?.orbit ?? []).filter { $0.lastSeen <= latest },
-            clusters: OrbitClusters.clusters(of: profile.activity ?? .empty, now: now).filter { $0.lastSeen <= latest },
-            posts: posts, postSignals: postSignals)
+        let readOrbit = activity.orbit.filter { $0.lastSeen <= latest }
+        let formed = OrbitClusters.clusters(of: activity, now: now)
+        let readClusters = formed.filter { $0.lastSeen <= latest }
+        let (orbit, clusters) = detector.withoutRestatedMentions(orbit: readOrbit, clusters: readClusters, posts: posts,
+                                                                 postSignals: postSignals)
+        let signals = postSignals + detector.signals(in: orbit)
+        // Read whole (as the activity stage keeps every record), these are the signals
+        // `SignalDetector.signals(in:clusters:)` finds in the activity, none dated past `latest`.
+        let isReadWhole = posts.count == activity.posts.count && readOrbit.count == activity.orbit.count
+            && readClusters.count == formed.count
+        let activitySignals = isReadWhole ? ActivitySignals(signals: signals, clusterSignals: detector.signals(in: clusters)) : nil
         let evidence = FitEvidence(profile: profile)
         if let (card, competitor) = competitorEmployee(profile, evidence: evidence, detector: detector, offer: offer, now: now) {
-            return (card, competitor, evidence)
+            return (card, competitor, evidence, activitySignals)
         }
 
         let fit = Fit(evidence: evidence, icp: offer.icp, reading: reading)
-        var (intent, intentReasons) = Self.intent(
-            signals: postSignals + detector.signals(in: orbit), clusters: clusters,
-            source: source, now: now)
+        var (intent, intentReasons) = Self.intent(signals: signals, clusters: clusters, source: source, now: now)
         if let bio = profile.x?.bio, let mention = detector.competitor(matching: bio) {
             let reason = ScoreReason(signal: "X bio mentions competitor \(mention)", points: min(10, 100 - intent), source: "x")
             if reason.points > 0 {
@@ -209,7 +234,7 @@ public struct RuleBasedScorer: Scorer {
             fitReasons: Self.addingUp(fit.reasons, to: fit.points) + missingReasons,
             intentReasons: Self.addingUp(intentReasons, to: Self.clamp(intent)), timingReasons: Self.addingUp(timingReasons, to: timing),
             stateReason: stateReason, scorer: name, scoredAt: now, evidence: completeness)
-        return (card, nil, evidence)
+        return (card, nil, evidence, activitySignals)
     }
 
     /// How complete `evidence` is for the criteria `icp` constrains; those named in `unread`

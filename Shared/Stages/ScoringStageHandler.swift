@@ -75,7 +75,7 @@ public struct ScoringStageHandler: PhaseHandler {
         scored.scores = card
         var contribution = AccountSignalAggregator.contribution(
             of: scored, leadID: request.leadID, runID: request.runID, accountID: request.accountID, offer: offer, at: at,
-            detector: detectors.value(for: offer), evidence: evaluation.evidence)
+            detector: detectors.value(for: offer), evidence: evaluation.evidence, activitySignals: evaluation.activitySignals)
         if evaluation.competitorEmployer != nil {
             // A competitor's employee heats no company (the competitor's least of all); sent
             // without one, it takes the lead out of the company it counted at before.

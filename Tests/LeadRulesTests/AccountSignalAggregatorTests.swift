@@ -1,6 +1,6 @@
 import Foundation
 import LeadModel
-import LeadRules
+@testable import LeadRules
 import XCTest
 
 /// The running figures a company keeps as its leads come, change and leave, against the same
@@ -134,5 +134,55 @@ final class AccountSignalAggregatorTests: XCTestCase {
         XCTAssertEqual(signal.signals.map { "\($0.leadID) \($0.kind) \($0.date == later.date)" }.sorted(),
                        ["jane recommendation-request false", "jane@offer-2 competitor-engagement true", "omar hiring false"],
                        "the engagement as last seen, under the lead that saw it")
+    }
+
+    /// The scoring stage hands the signals the rules detected to the lead's contribution, so a
+    /// lead's activity is read for signals once: over simulated leads of every kind (posts and
+    /// orbit on both platforms, competitor mentions, clusters), the contribution is the one it
+    /// would have detected itself. A lead with a post past the horizon or dated ahead is not read
+    /// whole by the rules: it hands nothing, and the contribution detects its own.
+    func testTheScorersActivitySignalsGiveTheContributionItWouldDetectItself() async throws {
+        let now = Fixtures.now
+        let clock: @Sendable () -> Date = { now }
+        let offer = Fixtures.offer()
+        let scorer = RuleBasedScorer()
+        let linkedin = SimulatedLinkedInProvider(settings: .instant, now: clock)
+        let x = SimulatedXProvider(settings: .instant, now: clock)
+        let activities = SimulatedActivityProvider(settings: .instant, now: clock)
+        var handed = 0
+        var withSignals = 0
+        for index in 0..<400 {
+            let leadID = LeadID("lead-\(index)")
+            let identity = LeadIdentity(leadID: leadID, name: "Person Number\(index)")
+            var profile = EnrichedProfile(leadID: leadID, name: identity.name, linkedinURL: "https://www.linkedin.com/in/handle-\(index)",
+                                          xURL: "https://x.com/user\(index)")
+            let enrichment = try await linkedin.fetchProfile(handle: "handle-\(index)", lead: identity, attempt: 1)
+            (profile.linkedin, profile.company) = (enrichment.profile, enrichment.company)
+            profile.x = try await x.fetchProfile(username: "user\(index)", lead: identity, attempt: 1)
+            let query = ActivityQuery(leadID: leadID, linkedinHandle: "handle-\(index)", xUsername: "user\(index)",
+                                      since: Fixtures.daysAgo(180), offerVocabulary: OfferVocabulary(offer: offer))
+            var activity = ActivityBuilder.build(raw: try await activities.fetchActivity(query, attempt: 1),
+                                                 competitors: offer.icp.competitors, now: now)
+            switch index % 10 {
+            case 7: activity.posts.append(Fixtures.post("Can anyone recommend a tool for outbound?", daysAgo: 200, id: "old"))
+            case 8: activity.posts.append(Fixtures.post("Can anyone recommend a tool for outbound?", daysAgo: -3, id: "ahead"))
+            default: break
+            }
+            profile.activity = activity
+            let evaluation = await scorer.evaluate(profile: profile, offer: offer, source: .csvImport, now: now)
+            if index % 10 == 7 || index % 10 == 8 {
+                XCTAssertNil(evaluation.activitySignals, "lead \(index): the rules did not read the whole activity")
+            }
+            func contribution(_ signals: ActivitySignals?) -> AccountSignalContribution {
+                AccountSignalAggregator.contribution(of: profile, leadID: leadID, runID: "run-1", accountID: "acct-1", offer: offer,
+                                                     at: now, evidence: evaluation.evidence, activitySignals: signals)
+            }
+            let own = contribution(nil)
+            XCTAssertEqual(contribution(evaluation.activitySignals), own, "lead \(index)")
+            if evaluation.activitySignals != nil { handed += 1 }
+            if !own.signals.isEmpty || own.clusterSignals != nil { withSignals += 1 }
+        }
+        XCTAssertEqual(handed, 320, "every lead read whole hands its signals over")
+        XCTAssertGreaterThan(withSignals, 100, "the leads have signals to compare")
     }
 }
