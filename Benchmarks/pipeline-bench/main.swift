@@ -3,11 +3,11 @@
 //
 //   swift build -c release --static-swift-stdlib --scratch-path .build/static
 //       (the services and this benchmark, the services as Deploy/Dockerfile builds them)
-//   .build/static/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|i|all] [--bootstrap HOST:PORT] [--leads N]
+//   .build/static/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|i|j|all] [--bootstrap HOST:PORT] [--leads N]
 //       [--partition-leads N] [--sequential-leads N] [--rounds N] [--backlog N] [--memory-backlogs N,N]
 //       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
 //       [--slow-leads N] [--naive-leads N] [--slow-naive-leads N] [--slow-in-flight N] [--peers-dir DIR]
-//       [--peer-python PATH] [--heat-leads N]
+//       [--peer-python PATH] [--heat-leads N] [--scoring-leads N]
 //
 // Run it from the project root: --bin-dir, --peers-dir and the peers' venv are relative to it.
 // The services are the executables beside this one unless --bin-dir names others.
@@ -18,11 +18,13 @@
 // with a backlog; f) one against two instances of the slowest stage; g) the message codec against
 // Foundation's JSONEncoder and JSONDecoder, on one lead's messages (no broker); h) the project
 // beside the Python peers of --peers-dir, instant and at 400/300/600 ms providers; i) one
-// account's heat as it grows to --heat-leads leads (no broker).
+// account's heat as it grows to --heat-leads leads (no broker); j) the scoring stage's rules work
+// per lead, its contribution handed the scorer's evidence and signals or detecting them again (no
+// broker).
 import Foundation
 
 struct Options {
-    static let knownScenarios = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+    static let knownScenarios = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
     var scenarios = Options.knownScenarios
     var bootstrap = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"] ?? "127.0.0.1:19092"
     var partitions = 12
@@ -49,6 +51,8 @@ struct Options {
     var ceilingRecords = 200_000
     /// i: the leads (contributions) one account's heat is fed.
     var heatLeads = 300_000
+    /// j: the simulated leads scored per round.
+    var scoringLeads = 2_000
     /// Longest wait for one scenario's leads.
     var timeout: Double = 300
     /// Where the services' executables are: by default the folder of this one, as it was invoked.
@@ -78,6 +82,7 @@ struct Options {
             case "--window": window = Double(try Self.number(flag, value))
             case "--ceiling-records": ceilingRecords = try Self.number(flag, value)
             case "--heat-leads": heatLeads = try Self.number(flag, value)
+            case "--scoring-leads": scoringLeads = try Self.number(flag, value)
             case "--timeout": timeout = Double(try Self.number(flag, value))
             case "--bin-dir": binDirectory = value
             case "--report": report = value
@@ -167,6 +172,7 @@ func runBenchmark(_ options: Options) async throws {
             case "g": try await scenarios.codecCost()
             case "h": try await scenarios.peersSideBySide()
             case "i": try scenarios.heatAtScale()
+            case "j": try await scenarios.scoringCost()
             default: break
             }
         } catch {
