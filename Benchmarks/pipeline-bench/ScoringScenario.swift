@@ -76,28 +76,12 @@ extension Scenarios {
 
     static let scoringNow = Date(timeIntervalSince1970: 1_796_083_200)  // 2026-12-01T00:00:00Z
 
-    /// `count` profiles as the simulated providers make them, with both URLs.
+    /// `count` profiles as the simulated providers make them (``SimulatedProfiles``), without
+    /// the activity's text, as the scoring stage reads them.
     static func simulatedProfiles(_ count: Int, offer: OfferConfig) async throws -> [EnrichedProfile] {
-        let now = scoringNow
-        let clock: @Sendable () -> Date = { now }
-        let linkedin = SimulatedLinkedInProvider(settings: .instant, now: clock)
-        let x = SimulatedXProvider(settings: .instant, now: clock)
-        let activities = SimulatedActivityProvider(settings: .instant, now: clock)
         var profiles: [EnrichedProfile] = []
         for index in 0..<count {
-            let leadID = LeadID("lead-\(index)")
-            let identity = LeadIdentity(leadID: leadID, name: "Person Number\(index)")
-            var profile = EnrichedProfile(leadID: leadID, name: identity.name, linkedinURL: "https://www.linkedin.com/in/handle-\(index)",
-                                          xURL: "https://x.com/user\(index)")
-            let enrichment = try await linkedin.fetchProfile(handle: "handle-\(index)", lead: identity, attempt: 1)
-            (profile.linkedin, profile.company) = (enrichment.profile, enrichment.company)
-            profile.x = try await x.fetchProfile(username: "user\(index)", lead: identity, attempt: 1)
-            let query = ActivityQuery(leadID: leadID, linkedinHandle: "handle-\(index)", xUsername: "user\(index)",
-                                      since: now.addingTimeInterval(-Double(ActivityBuilder.horizonDays) * 86_400),
-                                      offerVocabulary: OfferVocabulary(offer: offer))
-            profile.activity = ActivityBuilder.build(raw: try await activities.fetchActivity(query, attempt: 1),
-                                                     competitors: offer.icp.competitors, now: now, withText: false)
-            profiles.append(profile)
+            profiles.append(try await SimulatedProfiles.profile(index, offer: offer, now: scoringNow, withText: false))
         }
         return profiles
     }

@@ -442,3 +442,29 @@ public struct SimulatedActivityProvider: ActivityProvider {
         return generic
     }
 }
+
+/// Whole profiles as the simulated providers enrich them, for measuring and testing what reads
+/// a finished profile (scoring, heat) without running the stages.
+public enum SimulatedProfiles {
+    /// The profile of lead `lead-<index>` (LinkedIn `handle-<index>`, X `user<index>`): LinkedIn
+    /// with its company, X, and the activity of both since the horizon, as the activity stage
+    /// keeps it (`withText`: with its plain text) against `offer`, all at `now`.
+    public static func profile(_ index: Int, offer: OfferConfig, now: Date, withText: Bool = true) async throws(ProviderError)
+        -> EnrichedProfile {
+        let clock: @Sendable () -> Date = { now }
+        let leadID = LeadID("lead-\(index)")
+        let identity = LeadIdentity(leadID: leadID, name: "Person Number\(index)")
+        var profile = EnrichedProfile(leadID: leadID, name: identity.name, linkedinURL: "https://www.linkedin.com/in/handle-\(index)",
+                                      xURL: "https://x.com/user\(index)")
+        let enrichment = try await SimulatedLinkedInProvider(settings: .instant, now: clock)
+            .fetchProfile(handle: "handle-\(index)", lead: identity, attempt: 1)
+        (profile.linkedin, profile.company) = (enrichment.profile, enrichment.company)
+        profile.x = try await SimulatedXProvider(settings: .instant, now: clock).fetchProfile(username: "user\(index)", lead: identity, attempt: 1)
+        let query = ActivityQuery(leadID: leadID, linkedinHandle: "handle-\(index)", xUsername: "user\(index)",
+                                  since: now.addingTimeInterval(-Double(ActivityBuilder.horizonDays) * 86_400),
+                                  offerVocabulary: OfferVocabulary(offer: offer))
+        let raw = try await SimulatedActivityProvider(settings: .instant, now: clock).fetchActivity(query, attempt: 1)
+        profile.activity = ActivityBuilder.build(raw: raw, competitors: offer.icp.competitors, now: now, withText: withText)
+        return profile
+    }
+}

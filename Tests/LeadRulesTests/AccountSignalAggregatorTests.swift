@@ -143,38 +143,23 @@ final class AccountSignalAggregatorTests: XCTestCase {
     /// whole by the rules: it hands nothing, and the contribution detects its own.
     func testTheScorersActivitySignalsGiveTheContributionItWouldDetectItself() async throws {
         let now = Fixtures.now
-        let clock: @Sendable () -> Date = { now }
         let offer = Fixtures.offer()
         let scorer = RuleBasedScorer()
-        let linkedin = SimulatedLinkedInProvider(settings: .instant, now: clock)
-        let x = SimulatedXProvider(settings: .instant, now: clock)
-        let activities = SimulatedActivityProvider(settings: .instant, now: clock)
         var handed = 0
         var withSignals = 0
         for index in 0..<400 {
-            let leadID = LeadID("lead-\(index)")
-            let identity = LeadIdentity(leadID: leadID, name: "Person Number\(index)")
-            var profile = EnrichedProfile(leadID: leadID, name: identity.name, linkedinURL: "https://www.linkedin.com/in/handle-\(index)",
-                                          xURL: "https://x.com/user\(index)")
-            let enrichment = try await linkedin.fetchProfile(handle: "handle-\(index)", lead: identity, attempt: 1)
-            (profile.linkedin, profile.company) = (enrichment.profile, enrichment.company)
-            profile.x = try await x.fetchProfile(username: "user\(index)", lead: identity, attempt: 1)
-            let query = ActivityQuery(leadID: leadID, linkedinHandle: "handle-\(index)", xUsername: "user\(index)",
-                                      since: Fixtures.daysAgo(180), offerVocabulary: OfferVocabulary(offer: offer))
-            var activity = ActivityBuilder.build(raw: try await activities.fetchActivity(query, attempt: 1),
-                                                 competitors: offer.icp.competitors, now: now)
+            var profile = try await SimulatedProfiles.profile(index, offer: offer, now: now)
             switch index % 10 {
-            case 7: activity.posts.append(Fixtures.post("Can anyone recommend a tool for outbound?", daysAgo: 200, id: "old"))
-            case 8: activity.posts.append(Fixtures.post("Can anyone recommend a tool for outbound?", daysAgo: -3, id: "ahead"))
+            case 7: profile.activity?.posts.append(Fixtures.post("Can anyone recommend a tool for outbound?", daysAgo: 200, id: "old"))
+            case 8: profile.activity?.posts.append(Fixtures.post("Can anyone recommend a tool for outbound?", daysAgo: -3, id: "ahead"))
             default: break
             }
-            profile.activity = activity
             let evaluation = await scorer.evaluate(profile: profile, offer: offer, source: .csvImport, now: now)
             if index % 10 == 7 || index % 10 == 8 {
                 XCTAssertNil(evaluation.activitySignals, "lead \(index): the rules did not read the whole activity")
             }
             func contribution(_ signals: ActivitySignals?) -> AccountSignalContribution {
-                AccountSignalAggregator.contribution(of: profile, leadID: leadID, runID: "run-1", accountID: "acct-1", offer: offer,
+                AccountSignalAggregator.contribution(of: profile, leadID: profile.leadID, runID: "run-1", accountID: "acct-1", offer: offer,
                                                      at: now, evidence: evaluation.evidence, activitySignals: signals)
             }
             let own = contribution(nil)
