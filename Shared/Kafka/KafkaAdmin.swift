@@ -235,7 +235,8 @@ public final class KafkaAdmin: Sendable {
         }.get()
     }
 
-    /// Committed offsets of `group` (`nil` where it has none). Does not join the group.
+    /// Committed offsets of `group` (`nil` where it has none); fails naming a partition the broker
+    /// answered with an error of its own. Does not join the group.
     public func committedOffsets(group: String, partitions: [TopicPartition]) async throws -> [TopicPartition: Int64?] {
         guard !partitions.isEmpty else { return [:] }
         let configuration = self.configuration

@@ -391,7 +391,8 @@ public final class KafkaConsumer: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: operation) }
     }
 
-    /// The committed offsets of this group for `partitions` (`nil` where none is committed).
+    /// The committed offsets of this group for `partitions` (`nil` where none is committed);
+    /// fails naming a partition the broker answered with an error of its own.
     public func committed(_ partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) async throws -> [TopicPartition: Int64?] {
         let rk = self.rk
         return try await withCheckedThrowingContinuation { continuation in

@@ -17,17 +17,17 @@ final class CommittedOffsetsTests: XCTestCase {
     }
 
     /// Apache Kafka answers a fetch of committed offsets with an error per partition and the
-    /// offset -1, for example `TOPIC_AUTHORIZATION_FAILED` for a topic the caller may not
-    /// describe. Read as "nothing committed", that partition's lag was its whole log.
+    /// offset -1, for example `UNKNOWN_TOPIC_OR_PARTITION` for a topic deleted after it was
+    /// listed. Read as "nothing committed", that partition's lag would be its whole log.
     func testAPartitionsOwnErrorFailsTheReadNamingThePartition() {
         let list = makePartitionList([first, second], offsets: [first: 42, second: Int64(RD_KAFKA_OFFSET_INVALID)])
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        list.pointee.elems[1].err = RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+        list.pointee.elems[1].err = RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART
         switch committedOffsets(in: list) {
         case .success(let committed):
             XCTFail("read \(committed) despite the partition's error")
         case .failure(let error):
-            XCTAssertEqual(error.code, RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED.rawValue)
+            XCTAssertEqual(error.code, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART.rawValue)
             XCTAssertTrue(error.message.contains("leads.discovered[1]"), error.message)
         }
     }

@@ -90,6 +90,36 @@ final class ScoringStageHandlerTests: XCTestCase {
         XCTAssertEqual(again.contribution, contribution, "a redelivered request contributes the same (the aggregator counts it once)")
     }
 
+    /// The stage hands the rules' evidence and signals to the contribution rather than detecting
+    /// them again: what it sends is what detecting them again gives, for a lead who moved (the
+    /// employer read from the X bio), asked for a tool, engaged with a competitor and posted too
+    /// long ago to count for the card.
+    func testTheContributionSentIsTheOneDetectedAgain() async throws {
+        let posts = [Fixtures.post("Can anyone recommend an alternative to Salesloft?", daysAgo: 1),
+                     Fixtures.post("We're hiring SDRs, manual prospecting is killing us", daysAgo: 30, id: "p2")]
+        var profile = Fixtures.profile(leadID: "lead-1", company: "Globex", posts: posts)
+        profile.x = XProfile(userID: "1", name: "Sam Lee", username: "samlee", bio: "Head of Demand Gen at Brightwave Labs (new!)",
+                             followersCount: 900, followingCount: 300, isVerified: false, profileImageURL: nil, canDM: true,
+                             isProtected: false)
+        profile.activity?.orbit = [OrbitTarget(platform: .linkedin, handle: "outreach", name: "Outreach", classification: .competitor,
+                                               interactionCount: 3, firstSeen: Fixtures.daysAgo(40), lastSeen: Fixtures.daysAgo(5))]
+        for old in [false, true] {
+            var lead = profile
+            if old { lead.activity?.posts.append(Fixtures.post("Looking for a tool to replace our sequences", daysAgo: 200, id: "p3")) }
+            let request = Fixtures.request(.scoring, profile: lead)
+            let output = await handler().handle(request)
+            let sent = try XCTUnwrap(output.contribution)
+            var scored = DocumentAssembly.profile(of: request, withActivityText: false)
+            scored.scores = output.result.payload.scores
+            let detected = AccountSignalAggregator.contribution(of: scored, leadID: "lead-1", runID: request.runID, accountID: "acct-1",
+                                                                offer: Fixtures.offer(), at: Fixtures.now)
+            XCTAssertEqual(sent, detected, old ? "with a post past the horizon" : "read whole")
+            XCTAssertEqual(sent.companyKey, "name:brightwave labs")
+            XCTAssertTrue(sent.signals.contains { $0.kind == .competitorEngagement }, "\(sent.signals)")
+            XCTAssertEqual(sent.signals.contains { $0.postID == "p3" }, old, "heat counts a post past the card's horizon")
+        }
+    }
+
     /// A lead whose X bio names a newer employer than LinkedIn's (a job change LinkedIn does not
     /// show yet, as the scorer reads it) heats the new company, not the one they left.
     func testALeadWhoMovedHeatsTheNewEmployer() async {
