@@ -38,9 +38,9 @@ SECONDS = {
     "BrokerOutageSystemTests": 177, "PipelineSystemTests": 132, "ResilienceSystemTests": 130,
     "OperationsSystemTests": 69, "ProducerConsumerTests": 68, "StageRunnerFailureTests": 62,
     "StageServiceFailureTests": 61, "EnrichmentProcessesSystemTests": 55, "ChaosSystemTests": 51,
-    "AdmissionSystemTests": 45, "CoordinatorHandOverSystemTests": 45, "AccountHeatSystemTests": 34,
+    "RebalanceChargeTests": 50, "AdmissionSystemTests": 45, "CoordinatorHandOverSystemTests": 45, "AccountHeatSystemTests": 34,
     "PoisonRecordSystemTests": 31, "BillingEventSystemTests": 27, "StageRunnerTests": 22,
-    "LeadControlIntegrationTests": 20, "OperationsIntegrationTests": 19, "ReadToEndTests": 19, "RebalanceChargeTests": 50,
+    "LeadControlIntegrationTests": 20, "OperationsIntegrationTests": 19, "ReadToEndTests": 19,
 }
 
 
@@ -119,7 +119,6 @@ def main():
         work.put(name)
     lock = threading.Lock()
     totals = {"passed": 0, "failed": 0}
-    failed_classes = []
     reasons = {}  # failed class: (its exit status, its failure_lines)
     ran = set()
     log = open(log_path, "w")
@@ -150,7 +149,6 @@ def main():
                     totals["failed"] += failures
                     ran.add(name)
                     if failures:
-                        failed_classes.append(name)
                         reasons[name] = (status, failure_lines(output))
                     text = f"== lane {number}: {name}: {verdict} in {seconds:.1f} s\n{output}"
                     sys.stdout.write(text)
@@ -174,8 +172,8 @@ def main():
         print(f"== why {name} failed (exit {status}):")
         for line in lines or ["(no output)"]:
             print("  " + line)
-    if failed_classes:
-        print("failed classes: " + ", ".join(sorted(failed_classes)))
+    if reasons:
+        print("failed classes: " + ", ".join(sorted(reasons)))
     print(f"tests: {totals['passed']} passed, {totals['failed']} failed")
     return 1 if totals["failed"] else 0
 
