@@ -80,11 +80,17 @@ extension LeadControl {
     /// `intervalSeconds` for `windowSeconds`, then prints each group's status (``LagStatus``),
     /// total lag and per-partition offsets at the last sample. With `isWatching`, prints after
     /// every sample, judging over the last window, until interrupted (or the task is
-    /// cancelled). Returns 1 when `maxLag` is given and a group's total lag is above it.
+    /// cancelled); a sample that fails is reported and the watch goes on, where a single report
+    /// throws. Returns 1 when `maxLag` is given and a group's total lag is above it.
     public func lag(_ options: LagOptions) async throws -> Int32 {
         let admin = try KafkaAdmin(configuration: environment.kafka)
+        let tracked = Dictionary(uniqueKeysWithValues: environment.topics.consumerGroups.filter(\.commitsOffsets).map { ($0.id, $0.topics) })
+        return try await lag(options) { try await admin.lag(groups: tracked) }
+    }
+
+    /// ``lag(_:)`` with the samples read by `sample`: the lag of each group that commits offsets.
+    func lag(_ options: LagOptions, sampling sample: () async throws -> [String: [PartitionLag]]) async throws -> Int32 {
         let groups = environment.topics.consumerGroups
-        let tracked = Dictionary(uniqueKeysWithValues: groups.filter(\.commitsOffsets).map { ($0.id, $0.topics) })
         let clock = ContinuousClock()
         let start = clock.now
         let end = start + .milliseconds(Int64(options.windowSeconds * 1000))
@@ -92,16 +98,30 @@ extension LeadControl {
         var frame = Frame()
         for round in 1... {
             let taken = clock.now
-            window.append(LagSample(time: (taken - start) / .seconds(1), groups: try await admin.lag(groups: tracked)))
             if options.isWatching {
-                let report = window.report(of: groups)
-                if options.isJSON {
-                    console.output(try report.renderJSON())
-                } else {
-                    frame.draw(report.renderTable(), on: self)
+                // A watch goes on through a failed sample (a broker restarting, a leader moving):
+                // it says so and samples again at the next interval. The window keeps the samples
+                // that were read.
+                var failure: String?
+                do {
+                    window.append(LagSample(time: (taken - start) / .seconds(1), groups: try await sample()))
+                } catch {
+                    if Task.isCancelled { return Self.success }  // interrupted: the watch ends
+                    failure = "sample \(round) failed: \(error); watching on"
                 }
-            } else if taken >= end {
-                break  // the samples span the whole window
+                let report = window.report(of: groups)
+                if isTerminal && !options.isJSON {
+                    // A line of the frame: written apart, it would shift the frame the next one moves up over.
+                    let shown = window.samples.isEmpty ? [] : [report.renderTable()]
+                    frame.draw((shown + [failure].compactMap { $0 }).joined(separator: "\n"), on: self)
+                } else if let failure {
+                    console.error(failure)
+                } else {
+                    console.output(options.isJSON ? try report.renderJSON() : report.renderTable())
+                }
+            } else {
+                window.append(LagSample(time: (taken - start) / .seconds(1), groups: try await sample()))
+                if taken >= end { break }  // the samples span the whole window
             }
             // Samples keep to a grid from the start; the last one of a single report lands on its end.
             var next = start + .milliseconds(Int64(options.intervalSeconds * 1000 * Double(round)))

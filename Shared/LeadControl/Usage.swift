@@ -317,7 +317,8 @@ public enum Usage {
         --window S    seconds to sample over before printing (default 10; 0: one sample, no trend)
         --interval S  seconds between samples (default 2)
         --watch       keep sampling and print after every sample, statuses over the last
-                      window, until Ctrl-C (with --json, one JSON document per line)
+                      window, until Ctrl-C (with --json, one JSON document per line); a
+                      sample that fails is reported and the watch goes on
         --json        {"windowSeconds", "samples", "groups": [{"group", "service", "status",
                       "totalLag", "partitions": [...]}]} for scripts
         --max-lag N   exit status 1 when any group's total lag is above N (for alerts and CI);

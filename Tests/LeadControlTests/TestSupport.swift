@@ -13,6 +13,8 @@ final class CapturedConsole: Sendable {
     }
 
     var output: String { lines.withLock { $0.output.joined(separator: "\n") } }
+    /// Each text written to the output, one element per call.
+    var outputs: [String] { lines.withLock { $0.output } }
     var error: String { lines.withLock { $0.error.joined(separator: "\n") } }
 }
 
