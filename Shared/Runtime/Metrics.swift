@@ -117,6 +117,11 @@ public enum MetricNames {
     public static let stagePartitionLag = MetricDescriptor(
         name: "pipeline_stage_partition_lag", help: "Records of an assigned partition not finished yet (high watermark minus commit point).",
         kind: .gauge, labelNames: ["stage", "topic", "partition"])
+    /// The first unfinished offset (the offset the stage commits), per assigned partition: still
+    /// while records wait, one of them is stuck.
+    public static let stagePartitionCommitPoint = MetricDescriptor(
+        name: "pipeline_stage_partition_commit_point", help: "The first offset of an assigned partition not finished yet (the offset committed next).",
+        kind: .gauge, labelNames: ["stage", "topic", "partition"])
 
     // MARK: coordinator
 
@@ -289,7 +294,7 @@ public enum MetricNames {
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
         stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
-        stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
+        stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, stagePartitionCommitPoint, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, coordinatorLeadsParked, coordinatorTimeoutsHeld, coordinatorTableCatchUpTimeouts,
         tableRecordsSkipped, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,

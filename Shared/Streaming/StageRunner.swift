@@ -483,11 +483,11 @@ public final class StageRunner: Service {
         // Lag = the last fetched high watermark minus the first unfinished offset (the commit
         // point); before anything is tracked, minus the fetch position.
         let positions = consumer.positions(assignment.filter { state.trackers[$0]?.commitPoint == nil }.sorted())
-        var lags: [TopicPartition: Int64] = [:]
+        var lags: [TopicPartition: (lag: Int64, commitPoint: Int64)] = [:]
         for tp in assignment {
             guard let high = consumer.fetchedWatermarks(tp)?.high,
                   let next = state.trackers[tp]?.commitPoint ?? (positions[tp] ?? nil) else { continue }
-            lags[tp] = max(0, high - next)
+            lags[tp] = (max(0, high - next), next)
         }
         metrics.setLags(lags)
     }
@@ -546,12 +546,14 @@ public struct StageRunnerMetrics: Sendable {
         DeadLetterKind.count(outputs, in: registry)
     }
 
-    /// Replaces the lag series: partitions no longer assigned disappear.
-    func setLags(_ lags: [TopicPartition: Int64]) {
-        let values = Dictionary(uniqueKeysWithValues: lags.map { tp, lag in
-            (["stage": stage, "topic": tp.topic, "partition": String(tp.partition)], Double(lag))
-        })
-        registry.replaceGauges(MetricNames.stagePartitionLag, with: values) { $0["stage"] == stage }
+    /// Replaces the lag and commit-point series: partitions no longer assigned disappear.
+    func setLags(_ lags: [TopicPartition: (lag: Int64, commitPoint: Int64)]) {
+        func labels(_ tp: TopicPartition) -> [String: String] { ["stage": stage, "topic": tp.topic, "partition": String(tp.partition)] }
+        registry.replaceGauges(MetricNames.stagePartitionLag, with: Dictionary(uniqueKeysWithValues: lags.map { (labels($0), Double($1.lag)) })) {
+            $0["stage"] == stage
+        }
+        registry.replaceGauges(MetricNames.stagePartitionCommitPoint,
+                               with: Dictionary(uniqueKeysWithValues: lags.map { (labels($0), Double($1.commitPoint)) })) { $0["stage"] == stage }
     }
 }
 

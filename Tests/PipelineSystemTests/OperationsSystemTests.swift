@@ -134,6 +134,17 @@ final class OperationsSystemTests: XCTestCase {
                 XCTAssertEqual(samples["pipeline_stage_in_flight{stage=\"\(phase)\"}"], 0, service)
                 XCTAssertNotNil(samples["pipeline_stage_assigned_partitions{stage=\"\(phase)\"}"], service)
                 XCTAssertTrue(samples.keys.contains { $0.hasPrefix("pipeline_stage_partition_lag{stage=\"\(phase)\"") }, service)
+                // Every request finished: each partition's commit point is past its last request,
+                // so over a stage that read its topics from the start they add up to the requests
+                // it consumed (the gauges follow within a second).
+                try await waitUntil("\(service)'s commit points past every request", timeoutSeconds: 10, pollMilliseconds: 250) {
+                    let samples = try PrometheusSamples.parse(try await httpGet("\(base)/metrics").1)
+                    let lags = samples.filter { $0.key.hasPrefix("pipeline_stage_partition_lag{stage=\"\(phase)\"") }
+                    let points = samples.filter { $0.key.hasPrefix("pipeline_stage_partition_commit_point{stage=\"\(phase)\"") }
+                    let consumed = samples.filter { $0.key.hasPrefix("pipeline_stage_records_consumed_total{stage=\"\(phase)\"") }
+                    return Set(points.keys.map { $0.replacingOccurrences(of: "_commit_point{", with: "_lag{") }) == Set(lags.keys)
+                        && points.values.reduce(0, +) == consumed.values.reduce(0, +)
+                }
             }
 
             // Logs: every line every service wrote (librdkafka's too) is one JSON object with a
