@@ -106,7 +106,7 @@ extension LeadControl {
                 do {
                     window.append(LagSample(time: (taken - start) / .seconds(1), groups: try await sample()))
                 } catch {
-                    if Task.isCancelled { return Self.success }  // interrupted: the watch ends
+                    if Task.isCancelled { return Self.success }  // cancelled (leadctl embedded): the watch ends
                     failure = "sample \(round) failed: \(error); watching on"
                 }
                 let report = window.report(of: groups)

@@ -24,16 +24,16 @@ final class LagWatchTests: XCTestCase {
         return [group.id: [PartitionLag(partition: partition, committed: 100, watermarks: Watermarks(low: 0, high: 100 + lag))]]
     }
 
-    /// Runs a watch whose second sample fails and which is cancelled during its third; returns
+    /// Runs a watch whose sample `failing` fails and which is cancelled during its third; returns
     /// its status.
-    private func watchThroughAFailure(_ control: LeadControl, isJSON: Bool) async throws -> Int32 {
+    private func watchThroughAFailure(_ control: LeadControl, isJSON: Bool, failing: Int = 2) async throws -> Int32 {
         let calls = Mutex(0)
         return try await control.lag(LagOptions(windowSeconds: 10, intervalSeconds: 0.01, isWatching: true, isJSON: isJSON)) {
             let call = calls.withLock { calls in
                 calls += 1
                 return calls
             }
-            if call == 2 { throw SampleFailure() }
+            if call == failing { throw SampleFailure() }
             if call == 3 { withUnsafeCurrentTask { $0?.cancel() } }  // the watch ends after this sample's report
             return sample(control, lag: Int64(call))
         }
@@ -71,6 +71,18 @@ final class LagWatchTests: XCTestCase {
         XCTAssertTrue(frames[2].hasPrefix("\u{1B}[\(lineCount(second))F\u{1B}[J"), frames[2])
         XCTAssertTrue(frames[2].contains("total lag 3"), frames[2])
         XCTAssertFalse(frames[2].contains("failed"), frames[2])
+    }
+
+    func testOnATerminalAFirstSampleThatFailsIsTheWholeFrame() async throws {
+        let console = CapturedConsole()
+        var control = try control(console)
+        control.isTerminal = true
+        let status = try await watchThroughAFailure(control, isJSON: false, failing: 1)
+        XCTAssertEqual(status, LeadControl.success, console.error)
+        let frames = console.outputs
+        XCTAssertEqual(frames.first, "sample 1 failed: listOffsets: _TRANSPORT (-195): broker gone; watching on", "no report of no sample")
+        XCTAssertEqual(frames.count, 3, "\(frames)")
+        XCTAssertTrue(frames.dropFirst().first?.hasPrefix("\u{1B}[1F\u{1B}[J") == true, "the next frame moves up over the one line: \(frames)")
     }
 
     private func lineCount(_ text: String) -> Int {

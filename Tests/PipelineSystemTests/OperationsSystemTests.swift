@@ -139,11 +139,9 @@ final class OperationsSystemTests: XCTestCase {
                 // it consumed (the gauges follow within a second).
                 try await waitUntil("\(service)'s commit points past every request", timeoutSeconds: 10, pollMilliseconds: 250) {
                     let samples = try PrometheusSamples.parse(try await httpGet("\(base)/metrics").1)
-                    let lags = samples.filter { $0.key.hasPrefix("pipeline_stage_partition_lag{stage=\"\(phase)\"") }
                     let points = samples.filter { $0.key.hasPrefix("pipeline_stage_partition_commit_point{stage=\"\(phase)\"") }
                     let consumed = samples.filter { $0.key.hasPrefix("pipeline_stage_records_consumed_total{stage=\"\(phase)\"") }
-                    return Set(points.keys.map { $0.replacingOccurrences(of: "_commit_point{", with: "_lag{") }) == Set(lags.keys)
-                        && points.values.reduce(0, +) == consumed.values.reduce(0, +)
+                    return !points.isEmpty && points.values.reduce(0, +) == consumed.values.reduce(0, +)
                 }
             }
 
