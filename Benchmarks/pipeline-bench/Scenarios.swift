@@ -194,7 +194,7 @@ struct Scenarios {
         return figures
     }
 
-    private func warmUp(_ run: PipelineRun, watcher: PoolWatcher, prefix: String = "warm-") async throws {
+    func warmUp(_ run: PipelineRun, watcher: PoolWatcher, prefix: String = "warm-") async throws {
         try await run.publish(count: options.partitions, prefix: prefix)
         guard try await watcher.wait(for: options.partitions, prefix: prefix, timeout: 90, run: run) else {
             throw BenchError("warm-up leads did not reach the pool in 90 s (namespace \(run.namespace))")

@@ -3,11 +3,11 @@
 //
 //   swift build -c release --static-swift-stdlib --scratch-path .build/static
 //       (the services and this benchmark, the services as Deploy/Dockerfile builds them)
-//   .build/static/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|i|j|all] [--bootstrap HOST:PORT] [--leads N]
+//   .build/static/release/pipeline-bench [--scenario a|b|c|d|e|f|g|h|i|j|k|all] [--bootstrap HOST:PORT] [--leads N]
 //       [--partition-leads N] [--sequential-leads N] [--rounds N] [--backlog N] [--memory-backlogs N,N]
 //       [--window SECONDS] [--ceiling-records N] [--timeout SECONDS] [--bin-dir DIR] [--report FILE]
 //       [--slow-leads N] [--naive-leads N] [--slow-naive-leads N] [--slow-in-flight N] [--peers-dir DIR]
-//       [--peer-python PATH] [--heat-leads N] [--scoring-leads N]
+//       [--peer-python PATH] [--heat-leads N] [--scoring-leads N] [--idle-seconds N]
 //
 // Run it from the project root: --bin-dir, --peers-dir and the peers' venv are relative to it.
 // The services are the executables beside this one unless --bin-dir names others.
@@ -20,11 +20,11 @@
 // beside the Python peers of --peers-dir, instant and at 400/300/600 ms providers; i) one
 // account's heat as it grows to --heat-leads leads (no broker); j) the scoring stage's rules work
 // per lead, its contribution handed the scorer's evidence and signals or detecting them again (no
-// broker).
+// broker); k) each service's CPU from its start to warmed up, then per second at rest.
 import Foundation
 
 struct Options {
-    static let knownScenarios = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
+    static let knownScenarios = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]
     var scenarios = Options.knownScenarios
     var bootstrap = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"] ?? "127.0.0.1:19092"
     var partitions = 12
@@ -53,6 +53,8 @@ struct Options {
     var heatLeads = 300_000
     /// j: the simulated leads scored per round.
     var scoringLeads = 2_000
+    /// k: how long the services are measured at rest.
+    var idleSeconds: Double = 30
     /// Longest wait for one scenario's leads.
     var timeout: Double = 300
     /// Where the services' executables are: by default the folder of this one, as it was invoked.
@@ -83,6 +85,7 @@ struct Options {
             case "--ceiling-records": ceilingRecords = try Self.number(flag, value)
             case "--heat-leads": heatLeads = try Self.number(flag, value)
             case "--scoring-leads": scoringLeads = try Self.number(flag, value)
+            case "--idle-seconds": idleSeconds = Double(try Self.number(flag, value))
             case "--timeout": timeout = Double(try Self.number(flag, value))
             case "--bin-dir": binDirectory = value
             case "--report": report = value
@@ -173,6 +176,7 @@ func runBenchmark(_ options: Options) async throws {
             case "h": try await scenarios.peersSideBySide()
             case "i": try scenarios.heatAtScale()
             case "j": try await scenarios.scoringCost()
+            case "k": try await scenarios.atRest()
             default: break
             }
         } catch {
