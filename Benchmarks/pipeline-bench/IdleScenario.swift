@@ -52,8 +52,8 @@ extension Scenarios {
         warm-up leads sent at once, as the timed runs do. Start-up = CPU time from the start until
         the last warm-up lead was in the pool (\(String(format: "%.1f", asTimed.startSeconds)) s: processes started, tables
         read, groups joined, the warm-up leads' work). Then 5 s for their last writes, then at rest =
-        CPU time over \(Int(options.idleSeconds)) s with no lead arriving, per second. The broker's (its process, which
-        nothing else used) over the same spans. Twice: with the timed runs' settings (a group
+        CPU time over \(Int(options.idleSeconds)) s with no lead arriving, per second. The broker's (its process; at rest
+        only the services used it, at start-up the benchmark's reader of the pool too) over the same spans. Twice: with the timed runs' settings (a group
         consumer's `fetch.wait.max.ms` 100, as the services default to: this broker answers a fetch
         only when the wait is over), and with 500, as Deploy/k8s and Deploy/compose.yaml set it for
         Apache Kafka (which answers as soon as records arrive).
