@@ -78,6 +78,16 @@ public struct LeadControl: Sendable {
     public var defaultRequester: String
     /// Whether standard output is a terminal: `progress --watch` then redraws in place.
     public var isTerminal: Bool = isatty(STDOUT_FILENO) == 1
+    /// The terminal's width in columns when a redraw asks (it can change during a watch); nil
+    /// when not known. A line wider than it takes more than one row.
+    public var terminalColumns: @Sendable () -> Int? = LeadControl.standardOutputColumns
+
+    /// The width of the terminal standard output is, from `TIOCGWINSZ`; nil when it is none.
+    public static func standardOutputColumns() -> Int? {
+        var size = winsize()
+        let status = withUnsafeMutablePointer(to: &size) { ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), $0) }
+        return status == 0 && size.ws_col > 0 ? Int(size.ws_col) : nil
+    }
 
     /// Creates the command set.
     public init(

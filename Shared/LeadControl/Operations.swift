@@ -147,13 +147,19 @@ extension LeadControl {
 
     /// A frame `--watch` redraws: on a terminal, each one replaces the one before.
     struct Frame {
-        private var lineCount = 0
+        /// The terminal rows the previous frame took.
+        private var rowCount = 0
 
         /// Prints `text`, first moving up over the previous frame and clearing it on a terminal.
         mutating func draw(_ text: String, on control: LeadControl) {
-            let prefix = control.isTerminal && lineCount > 0 ? "\u{1B}[\(lineCount)F\u{1B}[J" : ""
+            let prefix = control.isTerminal && rowCount > 0 ? "\u{1B}[\(rowCount)F\u{1B}[J" : ""
             control.console.output(prefix + text)
-            lineCount = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            let columns = control.isTerminal ? control.terminalColumns() : nil
+            rowCount = text.split(separator: "\n", omittingEmptySubsequences: false).reduce(0) { rows, line in
+                // A line wider than the terminal wraps (the frames' text is one column a scalar).
+                guard let columns else { return rows + 1 }
+                return rows + max(1, (line.unicodeScalars.count + columns - 1) / columns)
+            }
         }
     }
 

@@ -14,7 +14,9 @@ final class LagWatchTests: XCTestCase {
     private func control(_ console: CapturedConsole) throws -> LeadControl {
         let environment = try PipelineEnvironment(service: "leadctl-test",
                                                   environment: ["KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "PIPELINE_NAMESPACE": "watch"])
-        return LeadControl(environment: environment, console: console.console)
+        var control = LeadControl(environment: environment, console: console.console)
+        control.terminalColumns = { nil }  // the frames' rows by their newlines, whatever runs the tests
+        return control
     }
 
     /// One partition of the first group that commits offsets, `lag` records behind.
@@ -83,6 +85,25 @@ final class LagWatchTests: XCTestCase {
         XCTAssertEqual(frames.first, "sample 1 failed: listOffsets: _TRANSPORT (-195): broker gone; watching on", "no report of no sample")
         XCTAssertEqual(frames.count, 3, "\(frames)")
         XCTAssertTrue(frames.dropFirst().first?.hasPrefix("\u{1B}[1F\u{1B}[J") == true, "the next frame moves up over the one line: \(frames)")
+    }
+
+    /// A line wider than the terminal wraps onto more rows, and the next frame moves up over all
+    /// of them (a frame moving up by its newlines alone would leave the top of a wide one behind).
+    func testARedrawMovesUpOverTheRowsAWideLineWrapsOnto() throws {
+        let console = CapturedConsole()
+        var control = try control(console)
+        control.isTerminal = true
+        control.terminalColumns = { 20 }
+        var frame = LeadControl.Frame()
+        frame.draw(String(repeating: "x", count: 45) + "\n" + String(repeating: "y", count: 20) + "\n", on: control)
+        frame.draw("next", on: control)
+        // 45 columns take 3 rows, exactly 20 take one, and the empty line after them one.
+        XCTAssertEqual(console.outputs.last, "\u{1B}[5F\u{1B}[Jnext")
+        control.terminalColumns = { nil }  // width unknown: rows by newlines
+        var unknown = LeadControl.Frame()
+        unknown.draw(String(repeating: "x", count: 45), on: control)
+        unknown.draw("next", on: control)
+        XCTAssertEqual(console.outputs.last, "\u{1B}[1F\u{1B}[Jnext")
     }
 
     private func lineCount(_ text: String) -> Int {
