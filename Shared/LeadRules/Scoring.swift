@@ -138,8 +138,13 @@ public struct RuleBasedScorer: Scorer {
     /// fit with every score zeroed, a published rule that holds whoever scores (a model is not
     /// asked); nil when the lead's current employer is no competitor.
     public func competitorEmployee(profile: EnrichedProfile, offer: OfferConfig, now: Date) -> (card: ScoreCard, competitor: String)? {
-        competitorEmployee(profile, evidence: FitEvidence(profile: profile), detector: readings.value(for: offer).detector,
-                           offer: offer, now: now)
+        competitorEmployee(profile: profile, evidence: FitEvidence(profile: profile), offer: offer, now: now)
+    }
+
+    /// ``competitorEmployee(profile:offer:now:)`` with the profile's evidence already gathered.
+    public func competitorEmployee(profile: EnrichedProfile, evidence: FitEvidence, offer: OfferConfig, now: Date)
+        -> (card: ScoreCard, competitor: String)? {
+        competitorEmployee(profile, evidence: evidence, detector: readings.value(for: offer).detector, offer: offer, now: now)
     }
 
     private func competitorEmployee(

@@ -101,6 +101,45 @@ final class HTTPModelScorerTests: XCTestCase {
         }
     }
 
+    /// The evaluation hands the account-signal contribution what was gathered for the card, as the
+    /// rules' own does: after a fallback the rules' evidence and signals, after the model's card
+    /// the evidence the competitor check read (the model detects no signals the contribution
+    /// could count). Either way the contribution is the one it would gather itself.
+    func testTheEvaluationHandsOverWhatTheCardWasMadeFrom() async throws {
+        let offer = Fixtures.offer()
+        let detector = SignalDetector(offer: offer)
+        let (failingStub, answeringStub) = (try StubAPI { _ in .json("{}", status: 502) }, try StubAPI { _ in .json(Self.chatReply(Self.validContent)) })
+        let (failing, answering) = (scorer(failingStub), scorer(answeringStub))
+        var (signalsHanded, competitors) = (0, 0)
+        for index in 1...20 {
+            let profile = try await SimulatedProfiles.profile(index, offer: offer, now: Fixtures.now, withText: false)
+            func contribution(_ evaluation: Evaluation?) -> AccountSignalContribution {
+                AccountSignalAggregator.contribution(of: profile, leadID: profile.leadID, runID: "run-1", accountID: offer.accountID, offer: offer,
+                                                     at: Fixtures.now, detector: detector, evidence: evaluation?.evidence,
+                                                     activitySignals: evaluation?.activitySignals)
+            }
+            let rules = await RuleBasedScorer().evaluate(profile: profile, offer: offer, source: .keywordSearch, now: Fixtures.now)
+            let fallback = await failing.evaluate(profile: profile, offer: offer, source: .keywordSearch, now: Fixtures.now)
+            XCTAssertEqual(fallback.evidence, rules.evidence, "lead \(index)")
+            XCTAssertNotNil(fallback.evidence, "lead \(index)")
+            XCTAssertEqual(fallback.activitySignals, rules.activitySignals, "lead \(index)")
+            if fallback.activitySignals.map({ !$0.signals.isEmpty }) == true { signalsHanded += 1 }
+            XCTAssertEqual(contribution(fallback), contribution(nil), "lead \(index)")
+
+            let modelled = await answering.evaluate(profile: profile, offer: offer, source: .keywordSearch, now: Fixtures.now)
+            if modelled.competitorEmployer != nil { competitors += 1 }
+            // A competitor's employee is the rules' published card, the model not asked.
+            XCTAssertEqual(modelled.card.scorer, modelled.competitorEmployer == nil ? "model:stub-model" : "rules-v2",
+                           "lead \(index): \(modelled.card.stateReason)")
+            XCTAssertEqual(modelled.evidence, FitEvidence(profile: profile), "lead \(index)")
+            XCTAssertNil(modelled.activitySignals, "the model detects no signals to count: lead \(index)")
+            XCTAssertEqual(contribution(modelled), contribution(nil), "lead \(index)")
+        }
+        XCTAssertGreaterThan(signalsHanded, 0, "some simulated leads have signals")
+        XCTAssertEqual(answeringStub.requests.count, 20 - competitors, "one model call a lead, none for a competitor's employee")
+        withExtendedLifetime(failingStub) {}
+    }
+
     /// A model that answers a buyer state of 100,000 characters falls back to the rules with a
     /// reason of bounded length (it was echoed whole into the card's state reason and the log,
     /// and could push the result past MAX_RECORD_BYTES); the request bounds the answer's tokens.

@@ -33,6 +33,10 @@ public struct ModelScorer: Sendable {
         public var fallbackReason: String?
         /// The competitor the lead works for, when that rule decided the card.
         public var competitorEmployer: String? = nil
+        /// What the profile says about fit, as the competitor check or the rules read it.
+        public var evidence: FitEvidence? = nil
+        /// The activity's signals, when the rules scored and read all of it (``Evaluation/activitySignals``).
+        public var activitySignals: ActivitySignals? = nil
         /// Whether the model produced ``card`` (a billable model call).
         public var isFromModel: Bool { fallbackReason == nil }
     }
@@ -67,20 +71,24 @@ public struct ModelScorer: Sendable {
     /// Scores `profile` against `offer` (see the type's documentation). Never fails.
     public func score(profile: EnrichedProfile, offer: OfferConfig, source: LeadSource, now: Date) async -> Scoring {
         // A published rule, not a judgement: decided without asking (or paying) the model.
-        if let (card, competitor) = fallback.competitorEmployee(profile: profile, offer: offer, now: now) {
-            return Scoring(card: card, fallbackReason: "employed by a competitor: scored by the rules", competitorEmployer: competitor)
+        let evidence = FitEvidence(profile: profile)
+        if let (card, competitor) = fallback.competitorEmployee(profile: profile, evidence: evidence, offer: offer, now: now) {
+            return Scoring(card: card, fallbackReason: "employed by a competitor: scored by the rules", competitorEmployer: competitor,
+                           evidence: evidence)
         }
         do {
             let body = try makeRequestBody(profile: profile, offer: offer, source: source, now: now)
             let reply = try await client.send("POST", path: ["v1", "chat", "completions"], body: body)
             let card = try parse(reply.body, offer: offer, now: now)
-            return Scoring(card: card, fallbackReason: nil)
+            return Scoring(card: card, fallbackReason: nil, evidence: evidence)
         } catch {
             let reason = (error as? ProviderError)?.description ?? "\(error)"
             logger.log(.warning, "model scoring failed; scored by rules", [LogKey.leadID: profile.leadID.rawValue, LogKey.error: reason])
-            var card = fallback.score(profile: profile, offer: offer, source: source, now: now)
+            let rules = await fallback.evaluate(profile: profile, offer: offer, source: source, now: now)
+            var card = rules.card
             card.stateReason += " (model unavailable: \(reason))"
-            return Scoring(card: card, fallbackReason: reason)
+            return Scoring(card: card, fallbackReason: reason, competitorEmployer: rules.competitorEmployer, evidence: rules.evidence,
+                           activitySignals: rules.activitySignals)
         }
     }
 
@@ -246,6 +254,6 @@ extension ModelScorer: Scorer {
         let scoring = await score(profile: profile, offer: offer, source: source, now: now)
         return Evaluation(card: scoring.card,
                           charges: scoring.isFromModel ? [BillableCharge(provider: Self.modelProvider, units: 1)] : [],
-                          competitorEmployer: scoring.competitorEmployer)
+                          competitorEmployer: scoring.competitorEmployer, evidence: scoring.evidence, activitySignals: scoring.activitySignals)
     }
 }
