@@ -147,16 +147,25 @@ extension LeadControl {
 
     /// A frame `--watch` redraws: on a terminal, each one replaces the one before.
     struct Frame {
-        /// The terminal rows the previous frame took.
-        private var rowCount = 0
+        /// The previous frame's text.
+        private var previous: String?
 
         /// Prints `text`, first moving up over the previous frame and clearing it on a terminal.
         mutating func draw(_ text: String, on control: LeadControl) {
-            let prefix = control.isTerminal && rowCount > 0 ? "\u{1B}[\(rowCount)F\u{1B}[J" : ""
+            var prefix = ""
+            if control.isTerminal, let previous {
+                // The rows it takes at the terminal's width now: a line wider than that wraps.
+                let rows = Self.rows(of: previous, columns: control.terminalColumns())
+                prefix = "\u{1B}[\(rows)F\u{1B}[J"
+            }
             control.console.output(prefix + text)
-            let columns = control.isTerminal ? control.terminalColumns() : nil
-            rowCount = text.split(separator: "\n", omittingEmptySubsequences: false).reduce(0) { rows, line in
-                // A line wider than the terminal wraps (the frames' text is one column a scalar).
+            previous = text
+        }
+
+        /// The rows `text` takes on a terminal `columns` wide (by its newlines when not known),
+        /// a column a scalar: the frames' tables and bars are ASCII, but for the names in them.
+        static func rows(of text: String, columns: Int?) -> Int {
+            text.split(separator: "\n", omittingEmptySubsequences: false).reduce(0) { rows, line in
                 guard let columns else { return rows + 1 }
                 return rows + max(1, (line.unicodeScalars.count + columns - 1) / columns)
             }

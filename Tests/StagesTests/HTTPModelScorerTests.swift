@@ -111,8 +111,10 @@ final class HTTPModelScorerTests: XCTestCase {
         let (failingStub, answeringStub) = (try StubAPI { _ in .json("{}", status: 502) }, try StubAPI { _ in .json(Self.chatReply(Self.validContent)) })
         let (failing, answering) = (scorer(failingStub), scorer(answeringStub))
         var (signalsHanded, competitors) = (0, 0)
-        for index in 1...20 {
-            let profile = try await SimulatedProfiles.profile(index, offer: offer, now: Fixtures.now, withText: false)
+        for index in 0...20 {
+            // Lead 0 works at a competitor: the rules' card, the model not asked.
+            let profile = index == 0 ? Fixtures.profile(leadID: "lead-0", company: "Outreach")
+                : try await SimulatedProfiles.profile(index, offer: offer, now: Fixtures.now, withText: false)
             func contribution(_ evaluation: Evaluation?) -> AccountSignalContribution {
                 AccountSignalAggregator.contribution(of: profile, leadID: profile.leadID, runID: "run-1", accountID: offer.accountID, offer: offer,
                                                      at: Fixtures.now, detector: detector, evidence: evaluation?.evidence,
@@ -122,7 +124,8 @@ final class HTTPModelScorerTests: XCTestCase {
             let fallback = await failing.evaluate(profile: profile, offer: offer, source: .keywordSearch, now: Fixtures.now)
             XCTAssertEqual(fallback.evidence, rules.evidence, "lead \(index)")
             XCTAssertNotNil(fallback.evidence, "lead \(index)")
-            XCTAssertEqual(fallback.activitySignals, rules.activitySignals, "lead \(index)")
+            // A competitor's employee is decided before the model or the rules read the activity.
+            XCTAssertEqual(fallback.activitySignals, index == 0 ? nil : rules.activitySignals, "lead \(index)")
             if fallback.activitySignals.map({ !$0.signals.isEmpty }) == true { signalsHanded += 1 }
             XCTAssertEqual(contribution(fallback), contribution(nil), "lead \(index)")
 
@@ -136,7 +139,8 @@ final class HTTPModelScorerTests: XCTestCase {
             XCTAssertEqual(contribution(modelled), contribution(nil), "lead \(index)")
         }
         XCTAssertGreaterThan(signalsHanded, 0, "some simulated leads have signals")
-        XCTAssertEqual(answeringStub.requests.count, 20 - competitors, "one model call a lead, none for a competitor's employee")
+        XCTAssertEqual(competitors, 1, "lead 0")
+        XCTAssertEqual(answeringStub.requests.count, 20, "one model call a lead, none for a competitor's employee")
         withExtendedLifetime(failingStub) {}
     }
 
