@@ -82,7 +82,7 @@ public struct LeadControl: Sendable {
     /// when not known. A line wider than it takes more than one row.
     public var terminalColumns: @Sendable () -> Int? = LeadControl.standardOutputColumns
 
-    /// The width of the terminal standard output is, from `TIOCGWINSZ`; nil when it is none.
+    /// The width in columns of the terminal standard output writes to (`TIOCGWINSZ`); nil when it writes to none.
     public static func standardOutputColumns() -> Int? {
         var size = winsize()
         let status = withUnsafeMutablePointer(to: &size) { ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), $0) }
