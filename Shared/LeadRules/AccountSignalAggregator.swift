@@ -379,7 +379,7 @@ public struct AccountSignalAggregator: Sendable {
         let activity = profile.activity ?? .empty
         // As the scorer reads them (a pool profile is not checked by the activity stage).
         let latest = ActivityBuilder.latestDate(at: scoredAt)
-        let found = activitySignals.map { (signals: $0.signals, clusterSignals: $0.clusterSignals) }
+        let found = activitySignals
             ?? (detector ?? SignalDetector(offer: offer)).signals(in: activity, clusters: OrbitClusters.clusters(of: activity, now: scoredAt))
         let clusterSignals = found.clusterSignals.filter { $0.date <= latest }
         let (key, name) = employer(of: profile, evidence: evidence)

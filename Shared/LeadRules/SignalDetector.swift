@@ -516,11 +516,11 @@ public struct SignalDetector: Sendable {
 
     /// The signals of an activity record's posts, then its orbit's; apart, those of `clusters`
     /// (its clusters). Restated X mentions are left out (``withoutRestatedMentions(orbit:clusters:posts:postSignals:)``).
-    public func signals(in activity: Activity, clusters: [OrbitCluster]) -> (signals: [Signal], clusterSignals: [Signal]) {
+    public func signals(in activity: Activity, clusters: [OrbitCluster]) -> ActivitySignals {
         let postSignals = signals(in: activity.posts)
         let (orbit, clusters) = withoutRestatedMentions(orbit: activity.orbit, clusters: clusters, posts: activity.posts,
                                                         postSignals: postSignals)
-        return (postSignals + signals(in: orbit), signals(in: clusters))
+        return ActivitySignals(signals: postSignals + signals(in: orbit), clusterSignals: signals(in: clusters))
     }
 
     /// X reports as engagement the accounts a lead's own X posts mention. Where such a post
