@@ -74,6 +74,8 @@ extension Scenarios {
 
     private func measureAtRest(label: String, extra: [String: String]) async throws -> AtRest {
         let run = try await PipelineRun(label: label, options: options, extra: extra.merging(["SIM_LATENCY_SCALE": "0"]) { current, _ in current })
+        // One instance of each service: their CPU seconds by name.
+        func cpuByService() -> [String: Double] { Dictionary(uniqueKeysWithValues: run.cpuSeconds().map { ($0.service, $0.seconds) }) }
         do {
             let watcher = try await PoolWatcher(run: run)
             let brokerAtStart = broker?.cpuSeconds()
@@ -86,16 +88,16 @@ extension Scenarios {
                 await watcher.stop()
                 throw error
             }
-            let warmedUp = Dictionary(uniqueKeysWithValues: run.cpuSeconds().map { ($0.service, $0.seconds) })
+            let warmedUp = cpuByService()
             let brokerWarmedUp = broker?.cpuSeconds()
             let startSeconds = (ContinuousClock.now - started) / .seconds(1)
             // The warm-up's last changelog, progress and heat writes, before the span at rest.
             try await Task.sleep(for: .seconds(5))
-            let before = Dictionary(uniqueKeysWithValues: run.cpuSeconds().map { ($0.service, $0.seconds) })
+            let before = cpuByService()
             let brokerBefore = broker?.cpuSeconds()
             let rest = ContinuousClock.now
             try await Task.sleep(for: .seconds(options.idleSeconds))
-            let after = Dictionary(uniqueKeysWithValues: run.cpuSeconds().map { ($0.service, $0.seconds) })
+            let after = cpuByService()
             let brokerAfter = broker?.cpuSeconds()
             let restSeconds = (ContinuousClock.now - rest) / .seconds(1)
             try run.checkAlive()
