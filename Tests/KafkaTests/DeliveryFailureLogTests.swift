@@ -15,7 +15,7 @@ final class DeliveryFailureLogTests: XCTestCase {
     /// services' own) while `body` runs.
     private func capturingStandardError(_ body: () async throws -> Void) async throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: file.path, contents: nil), "could not create \(file.path)")
         defer { try? FileManager.default.removeItem(at: file) }
         let handle = try FileHandle(forWritingTo: file)
         let saved = dup(STDERR_FILENO)
