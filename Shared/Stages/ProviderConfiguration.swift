@@ -135,12 +135,17 @@ public struct ProviderConfiguration: Sendable {
         /// The variable naming the key, for errors.
         public var keyVariable: String
 
-        /// The base URL and key, or the error naming what is missing.
+        /// The base URL and key, or the error naming what is missing. Asked only of an API the
+        /// process calls, so a key still at ``ProviderConfiguration/placeholderKey`` stops only
+        /// the process that would call with it.
         public func required() throws(ConfigurationError) -> (baseURL: URL, key: Secret) {
             guard let baseURL else { throw ConfigurationError(variable: baseURLVariable, problem: "required by the HTTP providers but not set") }
             guard let key else {
                 throw ConfigurationError(
                     variable: keyVariable, problem: "required by the HTTP providers but neither it nor \(keyVariable)\(Variable.fileSuffix) is set")
+            }
+            if key.withValue({ $0 == ProviderConfiguration.placeholderKey }) {
+                throw ConfigurationError(variable: keyVariable, problem: "is still the placeholder of Deploy/k8s/secret.yaml; set the real key")
             }
             return (baseURL, key)
         }
@@ -348,20 +353,15 @@ public struct ProviderConfiguration: Sendable {
         return url
     }
 
-    /// The value `Deploy/k8s/secret.yaml` holds until the real keys replace it: refused as a key,
-    /// so that a deployment left with it stops at start-up instead of calling with it.
+    /// The value `Deploy/k8s/secret.yaml` holds until the real keys replace it: refused as the
+    /// key of an API the process calls (``API/required()``), so that a deployment left with it
+    /// stops at start-up instead of calling with it. A key the process does not call with is left
+    /// alone: a pod gets every key its service might use, whatever `PROVIDERS`, `SCORER` and the
+    /// vendor lists choose.
     static let placeholderKey = "replace-me"
 
     /// The key from `NAME`, or from the file named by `NAME_FILE` (trimmed); nil when neither is set.
     static func secret(_ environment: [String: String], _ name: String) throws(ConfigurationError) -> Secret? {
-        let key = try unchecked(secret: environment, name)
-        if let key, key.withValue({ $0 == placeholderKey }) {
-            throw ConfigurationError(variable: name, problem: "is still the placeholder of Deploy/k8s/secret.yaml; set the real key")
-        }
-        return key
-    }
-
-    private static func unchecked(secret environment: [String: String], _ name: String) throws(ConfigurationError) -> Secret? {
         let fileVariable = name + Variable.fileSuffix
         let direct = environment[name].flatMap { $0.isEmpty ? nil : $0 }
         let path = environment[fileVariable].flatMap { $0.isEmpty ? nil : $0 }

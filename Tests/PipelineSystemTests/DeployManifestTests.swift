@@ -3,6 +3,8 @@ import Kafka
 import KafkaTestSupport
 import LeadModel
 import Runtime
+import Stages
+import Streaming
 import XCTest
 
 /// Deploy/: the Dockerfile, the Kubernetes manifests and the compose file refer only to things
@@ -231,6 +233,43 @@ final class DeployManifestTests: XCTestCase {
         XCTAssertEqual(deployed, Self.executables.subtracting(["leadctl"]), "one Deployment per service")
         XCTAssertEqual(scaled, Set(Phase.allCases.map { "\($0.rawValue)-stage" }), "one ScaledObject per stage")
         XCTAssertTrue(hasTopicsJob, "a Job runs leadctl topics create")
+    }
+
+    /// Each service that calls providers starts with the environment the shipped manifests give
+    /// its pod (the ConfigMap, its own variables and the provider keys' Secret, placeholders and
+    /// all): it builds its providers as its `main.swift` does, and none stops on a key it does
+    /// not use. (The Secret's placeholders once stopped the profile, activity and scoring stages
+    /// and the profile finder with `PROVIDERS=simulated`.)
+    func testEveryServiceBuildsItsProvidersFromTheShippedConfigMapAndSecret() throws {
+        let documents = try Self.kubernetesDocuments()
+        let config = try XCTUnwrap(documents.first { $0.document["kind"] as? String == "ConfigMap" }?.document["data"] as? [String: String])
+        let keys = try XCTUnwrap(Self.documents("Secret", in: documents).first { Self.name(of: $0.document) == Self.providerKeysSecret }?
+            .document["stringData"] as? [String: String])
+        let starts: [String: (ProviderConfiguration, PipelineEnvironment) throws -> Void] = [
+            "profile-stage": { _ = try $0.makeLinkedInProvider(environment: $1); _ = try $0.makeXProvider(environment: $1) },
+            "activity-stage": { _ = try $0.makeActivityProvider(environment: $1) },
+            "scoring-stage": { _ = try $0.makeModelScorer(environment: $1) },
+            "profile-finder": { _ = try $0.makeProfileSearch(environment: $1, simulatedLatency: .zero) },
+        ]
+        let environment = try PipelineEnvironment(service: "test", environment: ["LOG_LEVEL": "error"])
+        var started: Set<String> = []
+        for (file, document) in Self.documents("Deployment", in: documents) {
+            let pod = (((document["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]) ?? [:]
+            for container in pod["containers"] as? [[String: Any]] ?? [] {
+                guard let executable = (container["args"] as? [String])?.first, let start = starts[executable] else { continue }
+                var variables = config
+                for variable in container["env"] as? [[String: Any]] ?? [] {
+                    let name = try XCTUnwrap(variable["name"] as? String, file)
+                    if let value = variable["value"] as? String { variables[name] = value }
+                    if let ref = (variable["valueFrom"] as? [String: Any])?["secretKeyRef"] as? [String: Any] {
+                        variables[name] = try XCTUnwrap(keys[ref["key"] as? String ?? ""], "\(file): \(name)")
+                    }
+                }
+                XCTAssertNoThrow(try start(try ProviderConfiguration(environment: variables), environment), "\(file): \(executable)")
+                started.insert(executable)
+            }
+        }
+        XCTAssertEqual(started, Set(starts.keys), "a Deployment for each service that calls providers")
     }
 
     /// Every container runs the release of kustomization.yaml, never `latest`, and asks for the

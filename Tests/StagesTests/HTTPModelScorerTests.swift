@@ -271,6 +271,61 @@ final class HTTPProviderConfigurationTests: XCTestCase {
         XCTAssertEqual(try ProviderConfiguration(environment: ["X_RATE_BURST": "7"]).x.burst, 7)
     }
 
+    /// Deploy/k8s/secret.yaml ships every key as `replace-me`. A key still at it stops the
+    /// provider that would call with it, naming the variable, and nothing else: the simulated
+    /// providers, the rules and a vendor not listed never read it.
+    func testAPlaceholderKeyStopsOnlyTheProviderThatNeedsIt() throws {
+        let placeholders = Dictionary(uniqueKeysWithValues: ["X_BEARER_TOKEN", "LINKEDIN_API_KEY", "PDL_API_KEY", "APOLLO_API_KEY", "MODEL_API_KEY"]
+            .map { ($0, "replace-me") })
+        let simulated = try ProviderConfiguration(environment: placeholders.merging(["PROVIDERS": "simulated", "SCORER": "rules"]) { $1 })
+        XCTAssertTrue(try simulated.makeXProvider(environment: environment) is SimulatedXProvider)
+        XCTAssertTrue(try simulated.makeLinkedInProvider(environment: environment) is SimulatedLinkedInProvider)
+        XCTAssertTrue(try simulated.makeActivityProvider(environment: environment) is SimulatedActivityProvider)
+        XCTAssertTrue(try simulated.makeProfileSearch(environment: environment, simulatedLatency: .zero) is SimulatedProfileSearchProvider)
+        XCTAssertNil(try simulated.makeModelScorer(environment: environment))
+
+        // HTTP with People Data Labs alone: Apollo's, the profile API's and the model's keys are never used.
+        let pdl = try ProviderConfiguration(environment: placeholders.merging([
+            "PROVIDERS": "http", "LINKEDIN_VENDORS": "pdl", "X_BEARER_TOKEN": "x-token", "PDL_API_KEY": "pdl-key",
+        ]) { $1 })
+        XCTAssertTrue(try pdl.makeLinkedInProvider(environment: environment) is VendorWaterfall)
+        XCTAssertTrue(try pdl.makeXProvider(environment: environment) is HTTPXProvider)
+        XCTAssertTrue(try pdl.makeActivityProvider(environment: environment) is HTTPActivityProvider)
+        XCTAssertTrue(try pdl.makeProfileSearch(environment: environment, simulatedLatency: .zero) is VendorProfileSearch)
+        XCTAssertNil(try pdl.makeModelScorer(environment: environment))
+
+        let cases: [(variables: [String: String], make: (ProviderConfiguration) throws -> Any?, variable: String)] = [
+            (["PROVIDERS": "http", "LINKEDIN_VENDORS": "pdl,apollo", "PDL_API_KEY": "pdl-key"],
+             { try $0.makeLinkedInProvider(environment: self.environment) }, "APOLLO_API_KEY"),
+            (["PROVIDERS": "http", "LINKEDIN_VENDORS": "apollo", "APOLLO_API_KEY": "apollo-key"],
+             { try $0.makeXProvider(environment: self.environment) }, "X_BEARER_TOKEN"),
+            (["PROVIDERS": "http", "LINKEDIN_VENDORS": "apollo", "APOLLO_API_KEY": "apollo-key"],
+             { try $0.makeActivityProvider(environment: self.environment) }, "X_BEARER_TOKEN"),
+            (["PROVIDERS": "http", "LINKEDIN_VENDORS": "pdl"],
+             { try $0.makeProfileSearch(environment: self.environment, simulatedLatency: .zero) }, "PDL_API_KEY"),
+            (["PROVIDERS": "http", "LINKEDIN_API_BASE_URL": "https://profiles.example.com"],
+             { try $0.makeLinkedInProvider(environment: self.environment) }, "LINKEDIN_API_KEY"),
+            (["SCORER": "model", "MODEL_BASE_URL": "https://models.example.com", "MODEL_NAME": "m"],
+             { try $0.makeModelScorer(environment: self.environment) }, "MODEL_API_KEY"),
+        ]
+        for (variables, make, variable) in cases {
+            let configuration = try ProviderConfiguration(environment: placeholders.merging(variables) { $1 })
+            XCTAssertThrowsError(try make(configuration), "\(variables)") { error in
+                XCTAssertEqual((error as? ConfigurationError)?.variable, variable, "\(variables)")
+                XCTAssertTrue("\(error)".contains("placeholder"), "\(error)")
+            }
+        }
+        // From a file, likewise.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("key-\(UUID().uuidString)")
+        try "replace-me\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try ProviderConfiguration(environment: ["SCORER": "model", "MODEL_BASE_URL": "https://models.example.com",
+                                                               "MODEL_NAME": "m", "MODEL_API_KEY_FILE": file.path])
+        XCTAssertThrowsError(try fromFile.makeModelScorer(environment: environment)) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "MODEL_API_KEY")
+        }
+    }
+
     func testKeysFromFilesAndHTTPProvidersBuilt() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID().uuidString)")
         try "  file-token\n".write(to: file, atomically: true, encoding: .utf8)
@@ -300,8 +355,6 @@ final class HTTPProviderConfigurationTests: XCTestCase {
             (["MODEL_RATE_BURST": "none"], "MODEL_RATE_BURST"),
             (["MODEL_TIMEOUT_SECONDS": "soon"], "MODEL_TIMEOUT_SECONDS"),
             (["X_BEARER_TOKEN": "a", "X_BEARER_TOKEN_FILE": "/tmp/x"], "X_BEARER_TOKEN"),
-            // Deploy/k8s/secret.yaml's placeholder, left in place.
-            (["PDL_API_KEY": "replace-me"], "PDL_API_KEY"),
             (["LINKEDIN_API_KEY_FILE": "/nonexistent/key"], "LINKEDIN_API_KEY_FILE"),
         ]
         for (variables, name) in cases {
