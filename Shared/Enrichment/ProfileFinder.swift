@@ -119,12 +119,17 @@ public struct ProfileFinderHandler: Sendable {
     /// A lead's entry asked the same (query and threshold, of the same run) as before is answered as then, without
     /// a search (``AnsweredSearches``): the coordinator writes a ready lead's entry again with
     /// the same profile, when it merges a web enrichment or writes the current run's entry over
-    /// a superseded run's. A found profile is published again, as for a redelivered entry.
-    public func handle(_ entry: LeadPoolEntry, now: Date) async -> Outcome {
+    /// a superseded run's, and the finalize stage writes a run's entry again, with a later
+    /// finishedAt, when its request comes back after a crash or a rebalance. A found profile is
+    /// published again, as for a redelivered entry.
+    /// - Parameter runID: the run whose entry it is (the record's ``MessageHeaders/runID``
+    ///   header); nil for a record without one.
+    public func handle(_ entry: LeadPoolEntry, runID: RunID? = nil, now: Date) async -> Outcome {
         guard let account = accounts(entry.accountID), let rule = account.profileFinder, rule.isEnabled else { return .disabled }
         guard let query = ProfileFinding.query(for: entry) else { return .notApplicable }
         let threshold = rule.minimumConfidence ?? minimumConfidence
-        let question = AnsweredSearches.Question(query: query, minimumConfidence: threshold, finishedAt: entry.finishedAt)
+        let question = AnsweredSearches.Question(query: query, minimumConfidence: threshold,
+                                                 run: runID.map { .id($0) } ?? .finishedAt(entry.finishedAt))
         if let answer = answered.answer(for: entry.leadID, to: question) { return answer }
         let candidates: [ProfileCandidate]
         switch await search(query) {
@@ -170,18 +175,26 @@ public struct ProfileFinderHandler: Sendable {
 }
 
 /// The answers of the latest searches, per lead: what was asked (the query and the confidence
-/// threshold, for the run that finished at the entry's time) and what came of it (found, or nothing above the threshold; a failed search is not
+/// threshold, for the entry's run) and what came of it (found, or nothing above the threshold; a failed search is not
 /// kept, so the next entry tries again). Bounded: the older half is forgotten once the newer half
 /// is full, so a lead written again long after its search is searched again. An entry written
 /// again comes soon after the first (a web page fetched, a superseded run's late finalize); a
 /// restart forgets everything, at the cost of one search per lead.
 final class AnsweredSearches: Sendable {
     struct Question: Hashable {
+        /// The run an entry is of: the same for an entry written again, another for a new run (a
+        /// re-enrich), which searches again.
+        enum Run: Hashable {
+            /// The record's ``MessageHeaders/runID``.
+            case id(RunID)
+            /// For a record without that header, when the run finished. Not the same when the
+            /// finalize stage writes the run's entry again: that write has its own time.
+            case finishedAt(Date)
+        }
+
         let query: ProfileQuery
         let minimumConfidence: Double
-        /// When the entry's run finished: the same for an entry written again, later for a new
-        /// run (a re-enrich), which searches again.
-        let finishedAt: Date
+        let run: Run
     }
 
     private struct Answers {
@@ -296,7 +309,8 @@ public final class ProfileFinderService: Service {
                     logger.warning("skipping undecodable pool entry: \(error)", [LogKey.offset: String(record.offset)])
                     return []
                 }
-                let outcome = await handler.handle(entry, now: Date())
+                let runID = record.header(MessageHeaders.runID).map { RunID(String(decoding: $0, as: UTF8.self)) }
+                let outcome = await handler.handle(entry, runID: runID, now: Date())
                 switch outcome {
                 case .found(let found):
                     logger.info("found \(found.platform.rawValue) profile (confidence \(found.confidence))", [LogKey.leadID: found.leadID.rawValue])

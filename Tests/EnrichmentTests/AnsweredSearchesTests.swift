@@ -8,7 +8,7 @@ import XCTest
 final class AnsweredSearchesTests: XCTestCase {
     func question(_ name: String, confidence: Double = 0.8) -> AnsweredSearches.Question {
         .init(query: ProfileQuery(name: name, company: nil, platform: .x, knownURL: "https://www.linkedin.com/in/\(name)"),
-              minimumConfidence: confidence, finishedAt: Date(timeIntervalSince1970: 1_750_000_000))
+              minimumConfidence: confidence, run: .id("run-1"))
     }
 
     func testAnAnswerIsKeptForItsQuestionUntilTwoHalvesCameAfterIt() {

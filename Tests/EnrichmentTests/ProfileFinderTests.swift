@@ -102,6 +102,36 @@ final class ProfileFinderTests: XCTestCase {
         XCTAssertEqual(refused.calls, 1)
     }
 
+    /// The finalize stage writes a run's entry again when its request comes back (redelivered
+    /// after a SIGKILL, or taken by another instance after a rebalance), with the time of that
+    /// write: the same run, so the same question, answered without another paid search. The
+    /// run is the record's `run-id` header; an entry without one (an older writer's) is told
+    /// by its finishedAt.
+    func testTheSameRunsEntryWrittenAgainLaterIsNotSearchedAgain() async {
+        let accounts: [AccountID: AccountConfig] = ["on": AccountConfig(accountID: "on", profileFinder: ProfileFinderRule(), updatedAt: now)]
+        let search = ScriptedSearch([.success([ProfileCandidate(platform: .x, url: "https://x.com/janedoe", confidence: 0.85)])])
+        let handler = ProfileFinderHandler(provider: search, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                           retryDelays: [])
+        guard case .found(let found) = await handler.handle(entry("a", account: "on"), runID: "run-1", now: now) else { return XCTFail() }
+        var rewritten = entry("a", account: "on")
+        rewritten.finishedAt = now.addingTimeInterval(40)  // the redelivered request's write
+        let again = await handler.handle(rewritten, runID: "run-1", now: now.addingTimeInterval(40))
+        XCTAssertEqual(again, .found(found), "the same command published again")
+        XCTAssertEqual(search.calls, 1, "one paid search for the run")
+
+        _ = await handler.handle(rewritten, runID: "run-2", now: now.addingTimeInterval(3600))
+        XCTAssertEqual(search.calls, 2, "a re-enrich is another run, searched again")
+
+        // Without the header: the finishedAt tells the runs apart.
+        _ = await handler.handle(entry("b", account: "on"), now: now)
+        _ = await handler.handle(entry("b", account: "on"), now: now.addingTimeInterval(60))
+        XCTAssertEqual(search.calls, 3)
+        var later = entry("b", account: "on")
+        later.finishedAt = now.addingTimeInterval(3600)
+        _ = await handler.handle(later, now: now.addingTimeInterval(3600))
+        XCTAssertEqual(search.calls, 4)
+    }
+
     /// A pool entry written again with the same query (the coordinator merging a web enrichment
     /// into a ready lead's entry, or writing the current run's entry over a superseded run's) is
     /// answered as before without a search: each was another paid vendor call for the same
