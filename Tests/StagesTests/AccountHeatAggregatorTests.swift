@@ -28,13 +28,6 @@ final class AccountHeatAggregatorTests: XCTestCase {
             offer: Fixtures.offer(), at: Fixtures.now)
     }
 
-    private func readAll(_ topic: String, _ environment: PipelineEnvironment) async throws -> [ConsumerRecord] {
-        let partitions = try await KafkaAdmin(configuration: environment.kafka).partitions(of: topic)
-        var records: [ConsumerRecord] = []
-        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka) { records.append($0) }
-        return records
-    }
-
     func testOwnsHeatAndASuccessorRestoresItAndCountsAReplayOnce() async throws {
         try await withNamespace(service: "scoring-stage") { environment in
             let topics = environment.topics

@@ -25,6 +25,14 @@ func withNamespace(service: String, _ body: (PipelineEnvironment) async throws -
     try await admin.deleteTopics(environment.topics.all)
 }
 
+/// Every record of `topic` in `environment`'s namespace, read up to the ends its partitions have now.
+func readAll(_ topic: String, _ environment: PipelineEnvironment) async throws -> [ConsumerRecord] {
+    let partitions = try await KafkaAdmin(configuration: environment.kafka).partitions(of: topic)
+    var records: [ConsumerRecord] = []
+    try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka) { records.append($0) }
+    return records
+}
+
 /// The profile stage's Kafka wrapper against the real broker, in a namespace of its own.
 final class ProfileStageServiceTests: XCTestCase {
     func testAnswersRequestsAndDeadLettersGarbage() async throws {

@@ -162,6 +162,68 @@ final class StageServiceFailureTests: XCTestCase {
         }
     }
 
+    /// A run's pool entry the broker refuses (here the producer, its `message.max.bytes` between
+    /// the entry and the result) dead-letters its request and answers nothing, on the first
+    /// attempt and on the retried one: the run is forgotten through the runner's dead letter
+    /// (``PhaseHandler/outputNotWritten(for:)``), so the next attempt writes the entry again.
+    /// Without that, the retried attempt answered completed with no entry written, and the
+    /// coordinator would make the lead ready with none in the pool. A third attempt whose entry
+    /// fits writes it and answers completed, naming where it is.
+    func testAPoolEntryTheBrokerRefusesIsWrittenByALaterAttemptNeverAnsweredCompletedWithout() async throws {
+        try await withNamespace(service: "finalize-stage") { namespaced in
+            let lead = Fixtures.lead(id: "lead-refused")
+            var big = Fixtures.profile(leadID: "lead-refused")
+            big.linkedin?.headline = String(repeating: "Revenue operations leader. ", count: 150)  // about 4 KB
+            let requests = [
+                Fixtures.request(.finalize, lead: lead, attempt: 1, profile: big),
+                Fixtures.request(.finalize, lead: lead, attempt: 2, profile: big),
+                Fixtures.request(.finalize, lead: lead, attempt: 3, profile: EnrichedProfile(discovered: lead)),
+            ]
+            let topics = namespaced.topics
+            let sizes = { (request: PhaseRequest) async throws -> (entry: Int, result: Int) in
+                let output = await FinalizeStageHandler(service: "finalize-stage").handle(request)
+                let records = try output.records(topics: topics, codec: namespaced.codec)
+                return (try XCTUnwrap(records.first { $0.topic == topics.leadPool }).byteCount,
+                        try XCTUnwrap(records.last).byteCount)
+            }
+            let (bigEntry, result) = try await sizes(requests[0])
+            let (smallEntry, _) = try await sizes(requests[2])
+            let limit = (bigEntry + max(smallEntry, result, 1_000)) / 2
+            XCTAssertGreaterThan(bigEntry, limit + 500)
+            XCTAssertLessThan(max(smallEntry, result), limit - 500)
+            var environment = namespaced
+            environment.kafka.properties["message.max.bytes"] = String(limit)
+            let service = try StageService(
+                environment: environment, configuration: StageConfiguration(consumerProperties: TestBroker.fastGroupProperties),
+                handler: FinalizeStageHandler(service: "finalize-stage"))
+            let task = Task { try await service.run() }
+            let publisher = try KafkaProducer(configuration: namespaced.kafka)
+            _ = try await publisher.send(try requests.map {
+                try namespaced.codec.record($0, topic: topics.phaseRequests(.finalize), key: $0.leadID.rawValue)
+            })
+            await publisher.close()
+            // One key: the stage takes the attempts in order, each once the one before is written
+            // or dead-lettered; the results share a partition, read in the order written.
+            let reader = try KafkaConsumer(configuration: namespaced.kafka, groupID: uniqueTopicName("reader"),
+                                           topics: [topics.phaseResults], properties: TestBroker.fastGroupProperties)
+            var results: [PhaseResult] = []
+            while !results.contains(where: { $0.attempt == 3 }) {
+                results += try await consume(reader, count: 1).map { try namespaced.codec.decode(PhaseResult.self, record: $0) }
+            }
+            await reader.close()
+            task.cancel()
+            try await task.value
+
+            XCTAssertEqual(results.map(\.attempt), [3], "no attempt answered before the one whose entry was written")
+            XCTAssertEqual(results.first?.outcome, .completed)
+            XCTAssertNotNil(results.first?.poolEntry, "the result names the entry")
+            let letters = try await readAll(topics.deadLetters, namespaced)
+            XCTAssertEqual(letters.count, 2, "attempts 1 and 2")
+            let pool = try await readAll(topics.leadPool, namespaced)
+            XCTAssertEqual(pool.count, 1, "only the third attempt's entry")
+        }
+    }
+
     /// Fails lead-big with a reason over the producer's `message.max.bytes` (1 MB by default).
     struct OversizedResultHandler: PhaseHandler {
         let phase = Phase.finalize
