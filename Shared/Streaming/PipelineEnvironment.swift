@@ -87,8 +87,9 @@ public struct PipelineEnvironment: Sendable {
     }
 
     /// Room above ``maxRecordBytes`` for a record's key, headers and framing in librdkafka's
-    /// `message.max.bytes`. Apache Kafka's brokers and topics must accept records of this size
-    /// too (`message.max.bytes`, `max.message.bytes`); a record they refuse goes to dead letters.
+    /// `message.max.bytes`, and in the `max.message.bytes` of every topic
+    /// (``topicSpecifications``). A topic made otherwise must accept records of this size too; a
+    /// record it refuses goes to dead letters.
     public static let recordOverheadBytes = 64 << 10
 
     /// A producer for a pipeline process: unless `message.timeout.ms` is configured, a record
@@ -150,16 +151,20 @@ public struct PipelineEnvironment: Sendable {
         logger.info("configuration", configurationFields(settings))
     }
 
-    /// Every topic of the pipeline with its partition count and configs.
+    /// Every topic of the pipeline with its partition count and configs. Each accepts the
+    /// records the producers may send (`max.message.bytes`, as their `message.max.bytes`): a
+    /// topic left at the broker's default (about 1 MB) would refuse records between that and a
+    /// raised ``maxRecordBytes``.
     public var topicSpecifications: [TopicSpecification] {
-        let compacted = ["cleanup.policy": "compact"]
+        let recordBound = ["max.message.bytes": String(maxRecordBytes + Self.recordOverheadBytes)]
+        let compacted = recordBound.merging(["cleanup.policy": "compact"]) { $1 }
         let leadKeyed = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands, topics.leadsBacklog, topics.phaseResults,
                          topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.leadOverrides,
                          topics.autopilotEnrollments, topics.deadLetters]
             + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }
         var specifications = leadKeyed.map { name in
             TopicSpecification(name: name, partitions: partitions,
-                               configs: [topics.leadState, topics.leadPool, topics.leadOverrides].contains(name) ? compacted : [:])
+                               configs: [topics.leadState, topics.leadPool, topics.leadOverrides].contains(name) ? compacted : recordBound)
         }
         specifications += [
             TopicSpecification(name: topics.accounts, partitions: 1, configs: compacted),
@@ -170,13 +175,13 @@ public struct PipelineEnvironment: Sendable {
             TopicSpecification(name: topics.progressParts, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.accountProgressParts, partitions: partitions, configs: compacted),
             TopicSpecification(name: topics.accountProgress, partitions: partitions, configs: compacted),
-            TopicSpecification(name: topics.billingUsage, partitions: partitions),
-            TopicSpecification(name: topics.accountSignals, partitions: partitions),
+            TopicSpecification(name: topics.billingUsage, partitions: partitions, configs: recordBound),
+            TopicSpecification(name: topics.accountSignals, partitions: partitions, configs: recordBound),
             // Equal counts: the aggregator owning a contributions partition restores the same
             // partition of the changelog.
-            TopicSpecification(name: topics.accountSignalContributions, partitions: partitions),
+            TopicSpecification(name: topics.accountSignalContributions, partitions: partitions, configs: recordBound),
             TopicSpecification(name: topics.accountHeat, partitions: partitions, configs: compacted),
-            TopicSpecification(name: topics.webEnrichmentRequests, partitions: partitions),
+            TopicSpecification(name: topics.webEnrichmentRequests, partitions: partitions, configs: recordBound),
             TopicSpecification(name: topics.webEnrichments, partitions: partitions, configs: compacted),
         ]
         return specifications
