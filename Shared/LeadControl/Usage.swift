@@ -305,14 +305,15 @@ public enum Usage {
                leadctl lag --watch [--window SECONDS] [--interval SECONDS] [--json]
 
         Samples every consumer group of the namespace (coordinator, coordinator.progress,
-        stage.<phase>, account-heat, profile-finder, web-enricher) every --interval seconds for
-        --window seconds, then prints each group's status and total lag, and per partition its
-        committed offset, high watermark, lag and status at the last sample. Status over the window:
+        coordinator.account-progress, stage.<phase>, account-heat, profile-finder, web-enricher)
+        every --interval seconds for --window seconds, then prints each group's status and total
+        lag, and per partition its committed offset, high watermark, lag and status at the last
+        sample. Status over the window:
           ok         no lag at the last sample, or offsets committed and the lag not growing
           lagging    the lag at the last sample is above the lag at the first
           stalled    lag at every sample and no committed offset moved (nobody consumes)
           unknown    lag at the only sample (--window 0), or the group's topics are missing
-          untracked  the group commits no offsets (the progress tracker): no lag to report
+          untracked  the group commits no offsets (the progress trackers): no lag to report
 
         --window S    seconds to sample over before printing (default 10; 0: one sample, no trend)
         --interval S  seconds between samples (default 2)
