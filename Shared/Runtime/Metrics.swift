@@ -169,7 +169,8 @@ public enum MetricNames {
 
     // MARK: tables (KafkaTable: accounts, offers, overrides, billing events, search totals)
 
-    /// Records of a table's topic that did not decode and were skipped, by topic.
+    /// Records of a table's topic that did not decode and were skipped, by topic; also the heat
+    /// changelog records the scoring stage's aggregator could not restore.
     public static let tableRecordsSkipped = MetricDescriptor(
         name: "pipeline_table_records_skipped_total",
         help: "Records of a table's topic that did not decode and were skipped (the key keeps its previous row), by topic.",

@@ -84,13 +84,17 @@ public final class AccountHeatAggregator: Service {
     ///   - shutdownGrace: see ``shutdownGrace``.
     ///   - now: the clock (tests set the day).
     ///   - metrics: where its dead letters are counted (`pipeline_dead_letters_total`, every kind at
-    ///     zero from here): the scoring stage's registry, beside the stage's own letters.
+    ///     zero from here), and the changelog records a restore could not read
+    ///     (`pipeline_table_records_skipped_total{topic}`, from zero): the scoring stage's
+    ///     registry, beside the stage's own letters.
     public init(environment: PipelineEnvironment, overrides: KafkaTable<LeadOverride>, consumerProperties: [String: String] = [:],
                 writeInterval: Duration = .seconds(5), shutdownGrace: Duration = .seconds(8),
                 now: @escaping @Sendable () -> Date = Date.init, metrics: MetricsRegistry? = nil) {
         self.overrides = overrides
         self.metrics = metrics
         if let metrics { DeadLetterKind.registerAtZero(in: metrics) }
+        unreadableStates = metrics?.counter(MetricNames.tableRecordsSkipped, ["topic": environment.topics.accountHeat])
+        unreadableStates?.increment(by: 0)
         self.writeInterval = writeInterval
         self.shutdownGrace = shutdownGrace
         self.now = now
@@ -111,6 +115,9 @@ public final class AccountHeatAggregator: Service {
 
     /// Where its dead letters are counted once the broker has them.
     private let metrics: MetricsRegistry?
+    /// Changelog records a restore skipped, unreadable: their companies' heat is what came
+    /// before them, and the next change of those companies writes over them.
+    private let unreadableStates: Counter?
 
     /// What one poll's contributions produce.
     struct Outputs {
@@ -546,7 +553,10 @@ public final class AccountHeatAggregator: Service {
             do {
                 latest[key] = (record.partition, try environment.codec.decode(AccountHeatState.self, record: record))
             } catch {
-                logger.error("undecodable heat changelog record skipped: \(error)", [LogKey.offset: String(record.offset)])
+                // A newer version's (after a rollback), or one above a lowered MAX_RECORD_BYTES.
+                logger.error("undecodable heat changelog record skipped; the company's heat goes on from its record before this one, if any: \(error)",
+                             [LogKey.partition: String(record.partition), LogKey.offset: String(record.offset)])
+                unreadableStates?.increment()
             }
         }
         var byAccount: [AccountID: (partition: Int32, states: [AccountHeatState])] = [:]

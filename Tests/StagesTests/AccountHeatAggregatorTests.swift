@@ -94,6 +94,41 @@ final class AccountHeatAggregatorTests: XCTestCase {
         }
     }
 
+    /// A changelog record the restore cannot read (a newer version's, after a rollback; one
+    /// above a lowered MAX_RECORD_BYTES) leaves its company's heat to what came before it, and
+    /// the next change of that company writes over it: counted in
+    /// `pipeline_table_records_skipped_total{topic="<account.heat>"}` (so
+    /// `PipelineTableRecordUndecodable` fires), at zero from the start. It was only logged.
+    func testAnUnreadableChangelogRecordIsCountedWhenTheHeatIsRestored() async throws {
+        try await withNamespace(service: "scoring-stage") { environment in
+            let topics = environment.topics
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            _ = try await producer.send([ProducerRecord(topic: topics.accountHeat, key: "acct-1|name:acme saas",
+                                                        value: Array(#"{"schema": "account.heat", "version": 99}"#.utf8))])
+            let metrics = MetricsRegistry()
+            let aggregator = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment),
+                                                   consumerProperties: TestBroker.fastGroupProperties, now: { Fixtures.now },
+                                                   metrics: metrics)
+            XCTAssertEqual(metrics.value(MetricNames.tableRecordsSkipped, ["topic": topics.accountHeat]), 0)
+            let run = Task { try await aggregator.run() }
+            // Two people of the company: its signal, published once the restore is done, counts them alone.
+            let reader = try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("reader"),
+                                           topics: [topics.accountSignals], properties: TestBroker.fastGroupProperties)
+            _ = try await producer.send(try ["lead-1", "lead-2"].map {
+                try environment.codec.record(contribution($0), topic: topics.accountSignalContributions, key: "acct-1")
+            })
+            let signal = try await consume(reader, count: 1, timeoutSeconds: 60).first.map {
+                try environment.codec.decode(AccountSignal.self, record: $0)
+            }
+            XCTAssertEqual(signal?.leadCount, 2)
+            XCTAssertEqual(metrics.value(MetricNames.tableRecordsSkipped, ["topic": topics.accountHeat]), 1)
+            run.cancel()
+            try await run.value
+            await reader.close()
+            await producer.close()
+        }
+    }
+
     /// A lead a person disqualifies on `lead.overrides` leaves its company's heat at once, though
     /// no contribution of it comes (a disqualified lead is not scored again): the company, two
     /// people before, falls below two and says so. Cleared (`cleared`, a `manual` state, a
