@@ -469,8 +469,9 @@ public final class Coordinator: Service {
            CoordinatorCore<ConsumerRecord>.changesAReadyLead(
                topic: record.topic, schema: record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }, topics: topics) {
             outputs.append(codec.deadLetter(
-                for: record, reason: "lead \(key)'s pool entry cannot be read by this version (\(reason)); not applied, so the entry "
-                    + "is not replaced by an empty profile: replay once every coordinator reads it", service: environment.service, topics: topics))
+                for: record, reason: "lead \(key)'s pool entry cannot be read (\(reason)); not applied, so the entry is not replaced "
+                    + "by an empty profile: replay once it can be (every coordinator on a version that reads it, the read answered in time)",
+                service: environment.service, topics: topics))
             if record.topic == topics.leadsBacklog {  // handled: no longer parked, if it was
                 state.parked.remove(.init(partition: record.topicPartition, offset: record.offset))
                 state.countParked()
@@ -982,7 +983,7 @@ public final class Coordinator: Service {
         // A run started from the placeholder would replace the entry with an empty profile: the
         // lead stays as it is, and the batch's records for it are dead-lettered (``handle``).
         for (leadID, reason) in unloaded.unreadable {
-            logger.error("a ready lead's pool entry cannot be read by this version; its records are dead-lettered: \(reason)",
+            logger.error("a ready lead's pool entry cannot be read; its records are dead-lettered: \(reason)",
                          [LogKey.leadID: leadID.rawValue])
             states[leadID] = nil
             state.unreadablePoolEntries[leadID] = reason

@@ -509,7 +509,7 @@ public struct LeadControl: Sendable {
             omitted = unloaded.omitted[leadID]
             let place = "\(position.topic)[\(position.partition)]@\(position.offset)"
             if let reason = unloaded.unreadable[leadID] {
-                console.error("warning: the pool entry the state refers to (\(place)) cannot be read by this version (\(reason)); the profile shown is the lead's identity")
+                console.error("warning: the pool entry the state refers to (\(place)) cannot be read (\(reason)); the profile shown is the lead's identity")
             } else if !unloaded.missing.isEmpty {
                 console.error("warning: the pool entry the state refers to (\(place)) is gone; the profile shown is the lead's identity")
             }

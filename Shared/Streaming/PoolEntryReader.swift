@@ -12,8 +12,9 @@ public enum PoolEntryReader {
         /// Leads whose entry was found nowhere.
         public var missing: [LeadID] = []
         /// Leads whose entry is there but this version cannot read it (a newer schema version),
-        /// with the reason: a run started from their placeholder would replace the entry with
-        /// an empty profile.
+        /// or was not found within the time allowed for reading on (it may be further on), with
+        /// the reason: a run started from their placeholder would replace the entry with an
+        /// empty profile.
         public var unreadable: [LeadID: String] = [:]
 
         /// Every lead left with the placeholder.
@@ -32,11 +33,13 @@ public enum PoolEntryReader {
     /// the coordinator writes over when it reads that run's result) still holds a whole profile,
     /// where none would leave the lead its placeholder.
     /// Returns the leads whose entry was not found at all, and those whose entry this version
-    /// cannot read (their states keep the placeholder profile), and those whose entry was made to
-    /// fit, with what it left out. With `waiting`, the reads wait
+    /// cannot read or that reading on did not reach within `readingOnLimit` (their states keep
+    /// the placeholder profile), and those whose entry was made to fit, with what it left out.
+    /// Reading on stops once every entry looked for is found. With `waiting`, the reads wait
     /// for a broker that does not answer (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``).
     public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
-                                    whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil) async throws -> Unloaded {
+                                    whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
+                                    readingOnFor readingOnLimit: Duration = .seconds(30)) async throws -> Unloaded {
         let referring = states.compactMapValues { $0.isProfileLoaded ? nil : $0.poolEntry }
         guard !referring.isEmpty else { return Unloaded() }
         var wanted: [TopicPartition: Set<Int64>] = [:]
@@ -56,18 +59,31 @@ public enum PoolEntryReader {
             case .none: missing[leadID] = position
             }
         }
-        for (leadID, entry) in try await laterEntries(of: missing, codec: codec, configuration: configuration, waiting: waiting) {
+        let later = try await laterEntries(of: missing, codec: codec, configuration: configuration, waiting: waiting, limit: readingOnLimit)
+        for (leadID, entry) in later.found {
             load(entry, into: leadID)
+        }
+        if later.timedOut {
+            // Not known missing: the entry may be further on than was read. Taken for missing,
+            // the lead would go on from its placeholder profile and write it over its entry.
+            for (leadID, position) in missing where states[leadID]?.isProfileLoaded == false {
+                unreadable[leadID] = "its pool entry is not at \(position.topic)[\(position.partition)]@\(position.offset) and was not found "
+                    + "further on within \(readingOnLimit) of reading"
+                missing[leadID] = nil
+            }
         }
         return Unloaded(missing: missing.keys.filter { states[$0]?.isProfileLoaded == false }, unreadable: unreadable,
                         omitted: omitted)
     }
 
     /// The first entry of each lead from its position on (the one at it, when the first read
-    /// missed it), reading each partition from the lowest position to the end it has now.
+    /// missed it), reading each partition from the lowest position to the end it has now, until
+    /// every lead's is found; `timedOut` when that took longer than `limit` (a long partition)
+    /// and the rest were not looked for to the end.
     private static func laterEntries(of missing: [LeadID: RecordPosition], codec: MessageCodec, configuration: KafkaConfiguration,
-                                     waiting: ((KafkaError) -> Void)?) async throws -> [LeadID: LeadPoolEntry] {
-        guard !missing.isEmpty else { return [:] }
+                                     waiting: ((KafkaError) -> Void)?, limit: Duration) async throws
+        -> (found: [LeadID: LeadPoolEntry], timedOut: Bool) {
+        guard !missing.isEmpty else { return ([:], false) }
         var starts: [TopicPartition: Int64] = [:]
         for position in missing.values {
             starts[partition(of: position)] = min(starts[partition(of: position)] ?? .max, position.offset)
@@ -76,21 +92,29 @@ public enum PoolEntryReader {
         let ends = try await admin.watermarks(Array(starts.keys), whileBrokerUnreachable: waiting).mapValues(\.high)
         let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "50"])
         var found: [LeadID: LeadPoolEntry] = [:]
+        var timedOut = false
         do {
-            try await reader.read(upTo: ends.filter { $0.value > (starts[$0.key] ?? 0) }, timeout: .seconds(30)) { record in
+            try await reader.read(upTo: ends.filter { $0.value > (starts[$0.key] ?? 0) }, timeout: limit) { record in
                 guard let key = record.keyString, let position = missing[LeadID(key)], found[LeadID(key)] == nil,
                       record.topicPartition == partition(of: position), record.offset >= position.offset,
                       case .entry(let entry) = entry(of: LeadID(key), in: record, codec: codec)
                 else { return }
                 found[LeadID(key)] = entry
+                if found.count == missing.count { throw EveryEntryFound() }
             }
+        } catch is EveryEntryFound {
+        } catch is KafkaConsumer.ReadToEndTimeout {
+            timedOut = true
         } catch {
             await reader.close()
             throw error
         }
         await reader.close()
-        return found
+        return (found, timedOut)
     }
+
+    /// Ends a read on once it found what it looked for.
+    private struct EveryEntryFound: Error {}
 
     /// What a record at a lead's position holds for it.
     private enum Found {

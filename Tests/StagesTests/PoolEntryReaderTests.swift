@@ -58,6 +58,33 @@ final class PoolEntryReaderTests: XCTestCase {
         }
     }
 
+    /// An entry no longer at its position is looked for further on for a bounded time (30 s in
+    /// the services): a pool partition too long to read in that time leaves the lead unreadable,
+    /// with the reason, as an entry this version cannot read does (the coordinator dead-letters
+    /// the records that needed it, and writes no entry from the placeholder profile). The
+    /// reading-on used to throw, which stopped the coordinator, and its restart met the same
+    /// record: a crash loop.
+    func testAnEntryNotFoundInTimeFurtherOnIsUnreadableNotAnError() async throws {
+        try await withTestTopic(partitions: 1, prefix: "pool") { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            let entries = [entry("a", headline: "A"), entry("c", headline: "C"), entry("b", headline: "B again")]
+            let reports = try await producer.send(entries.map { try codec.record($0, topic: topic, key: $0.leadID.rawValue) })
+            await producer.close()
+            func position(_ index: Int) -> RecordPosition { RecordPosition(topic: topic, partition: 0, offset: reports[index].offset) }
+            var states: [LeadID: LeadState] = [
+                "a": try referringState("a", to: position(0)),
+                "b": try referringState("b", to: position(1)),  // c's entry there; b's is further on
+            ]
+            let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration(),
+                                                                  readingOnFor: .zero)
+            XCTAssertEqual(states["a"]?.profile, entries[0].profile)
+            XCTAssertEqual(unloaded.missing, [])
+            XCTAssertEqual(Array(unloaded.unreadable.keys), ["b"])
+            XCTAssertTrue(unloaded.unreadable["b"]?.contains("not found") == true, unloaded.unreadable["b"] ?? "")
+            XCTAssertEqual(states["b"]?.isProfileLoaded, false)
+        }
+    }
+
     /// An entry at its position that this version cannot read (a newer schema version, written by
     /// a finalize stage upgraded first) is told apart from a missing one, with the reason: a lead
     /// whose entry was taken for missing started its next run from the placeholder profile, and
