@@ -29,12 +29,17 @@ extension MessageCodec {
         }
     }
 
-    /// Why `record` cannot be written, when it is above ``MessageCodec/maxRecordBytes``; nil when
-    /// it fits. Checked before the producer sees a record: one between MAX_RECORD_BYTES and the
-    /// producer's limit would be stored, then refused by every reader.
+    /// Why `record` cannot be written, when its value is above ``MessageCodec/maxRecordBytes``;
+    /// nil when it fits. Checked before the producer sees a record: one between MAX_RECORD_BYTES
+    /// and the producer's limit would be stored, then refused by every reader. The value alone,
+    /// as readers check it: the producers and topics leave
+    /// ``PipelineEnvironment/recordOverheadBytes`` for the key and headers, so that a copy of an
+    /// input (the coordinator's backlog copy, with a run id header added) is written wherever the
+    /// input was read.
     public func oversizeReason(_ record: ProducerRecord) -> String? {
-        guard record.byteCount > maxRecordBytes else { return nil }
-        return "its \(record.topic) record of \(record.byteCount) bytes is above MAX_RECORD_BYTES (\(maxRecordBytes))"
+        let bytes = record.value?.count ?? 0
+        guard bytes > maxRecordBytes else { return nil }
+        return "its \(record.topic) record of \(bytes) bytes is above MAX_RECORD_BYTES (\(maxRecordBytes))"
     }
 
     /// Decodes a consumed record as `T`, checking its headers against its value.
