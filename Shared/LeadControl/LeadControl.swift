@@ -177,9 +177,19 @@ public struct LeadControl: Sendable {
             let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(), requestedBy: requestedBy ?? defaultRequester,
                                             requestID: requestID)
             // An internal command; the coordinator reads its topic ahead of the rest.
-            return try await publishConfiguration(
-                message, topic: environment.topics.leadCommands, key: leadID.rawValue,
-                what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ","))), request id \(requestID)")
+            do {
+                return try await publishConfiguration(
+                    message, topic: environment.topics.leadCommands, key: leadID.rawValue,
+                    what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ","))), request id \(requestID)")
+            } catch let error as LeadControlError {
+                throw error  // refused before sending
+            } catch {
+                // Whether it was stored is not known: the same id makes a retry safe.
+                let by = requestedBy.map { " --requested-by '\($0)'" } ?? ""
+                console.error("the re-enrich of \(leadID) may or may not have been stored; to send it again safely: leadctl reenrich "
+                    + "\(leadID) --types \(types.map(\.rawValue).joined(separator: ","))\(by) --request-id \(requestID)")
+                throw error
+            }
         case .leadOverride(let leadID, let state, let reason, let requestedBy):
             let requester = requestedBy ?? defaultRequester
             let message = state.map { LeadOverride(leadID: leadID, state: $0, reason: reason, requestedBy: requester, at: now()) }
@@ -382,6 +392,7 @@ public struct LeadControl: Sendable {
         } catch {
             throw LeadControlError.invalidMessage(String(describing: error))
         }
+        try await BatchSender.requireTopics([topic], configuration: environment.kafka)
         let producer = try KafkaProducer(configuration: environment.kafka)
         let report: DeliveryReport
         do {
@@ -782,6 +793,8 @@ final class BatchSender {
     private let configuration: KafkaConfiguration
     /// Made at the first send: reading a file with nothing to send needs no broker.
     private var producer: KafkaProducer?
+    /// The topics found to exist (``requireTopics(of:)``).
+    private var existing: Set<String> = []
     private let batchSize: Int
     private let console: Console
     private var pending: [ProducerRecord] = []
@@ -800,9 +813,25 @@ final class BatchSender {
         if pending.count >= batchSize { try await flush() }
     }
 
+    /// Refuses records for a topic that does not exist (``LeadControlError/missingTopic(_:)``),
+    /// before anything is sent: a producer would have the broker create it, with the broker's
+    /// partition count, under a mistyped namespace, which `leadctl topics create` then refuses.
+    static func requireTopics(_ topics: Set<String>, configuration: KafkaConfiguration) async throws {
+        let listed = try await KafkaAdmin(configuration: configuration).listTopics()
+        if let missing = topics.sorted().first(where: { listed[$0] == nil }) { throw LeadControlError.missingTopic(missing) }
+    }
+
+    private func requireTopics(of records: [ProducerRecord]) async throws {
+        let topics = Set(records.map(\.topic)).subtracting(existing)
+        guard !topics.isEmpty else { return }
+        try await Self.requireTopics(topics, configuration: configuration)
+        existing.formUnion(topics)
+    }
+
     /// Sends what is waiting and waits for its acknowledgement.
     func flush() async throws {
         guard !pending.isEmpty else { return }
+        try await requireTopics(of: pending)
         do {
             if producer == nil { producer = try KafkaProducer(configuration: configuration) }
             _ = try await producer!.send(pending)
@@ -820,6 +849,8 @@ final class BatchSender {
     func sendEach(_ records: [ProducerRecord]) async throws -> [Result<DeliveryReport, KafkaError>] {
         try await flush()
         guard !records.isEmpty else { return [] }
+        // Not checked here: each record's topic is its own (a replay's letters name theirs), and
+        // one the broker refuses is that record's failure, not the others'.
         if producer == nil { producer = try KafkaProducer(configuration: configuration) }
         let results = await producer!.sendReportingEach(records)
         acknowledged += results.filter { if case .success = $0 { true } else { false } }.count

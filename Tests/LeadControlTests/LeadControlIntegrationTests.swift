@@ -43,6 +43,42 @@ final class LeadControlIntegrationTests: XCTestCase {
         return records
     }
 
+    /// A write to a namespace whose topics do not exist (a mistyped `--namespace`) is refused
+    /// before anything is sent, as a read is: a producer made the broker create the topic, with
+    /// the broker's partition count, and `leadctl topics create` then refused that namespace.
+    func testAWriteToANamespaceWithoutTopicsIsRefusedAndCreatesNone() async throws {
+        let namespace = "leadctl-typo-\(UUID().uuidString.prefix(8).lowercased())"
+        let variables = ["KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": namespace]
+        let accountFile = TestBroker.projectRoot.appendingPathComponent("docs/samples/account.json")
+        let commands = [
+            ["publish", "--synthetic", "3", "--account", "acct-it"],
+            ["account", "put", "--file", accountFile.path],
+            ["reenrich", "lead-1", "--types", "x"],
+        ]
+        for arguments in commands {
+            let captured = CapturedConsole()
+            let status = await LeadControl.main(arguments: arguments, environment: variables, console: captured.console)
+            XCTAssertEqual(status, LeadControl.failure, "\(arguments): \(captured.output)")
+            XCTAssertTrue(captured.error.contains("does not exist; run `leadctl topics create`"), "\(arguments): \(captured.error)")
+        }
+        let admin = try KafkaAdmin(configuration: try PipelineEnvironment(service: "test", environment: variables).kafka)
+        let created = try await admin.listTopics().keys.filter { $0.hasPrefix(namespace + ".") }
+        XCTAssertEqual(created, [], "no topic made by a write")
+        try? await admin.deleteTopics(created)
+    }
+
+    /// A re-enrich whose send fails says how to send it again safely: its request id, which its
+    /// help tells the operator to reuse when the outcome is not known. It was printed only once
+    /// the request was stored.
+    func testAReEnrichThatFailsToSendSaysItsRequestID() async throws {
+        let variables = ["KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:\(TestBroker.freeLoopbackPort())", "PIPELINE_NAMESPACE": "nowhere"]
+        let captured = CapturedConsole()
+        let status = await LeadControl.main(arguments: ["reenrich", "lead-1", "--types", "x,activity", "--request-id", "req-7"],
+                                            environment: variables, console: captured.console)
+        XCTAssertEqual(status, LeadControl.failure)
+        XCTAssertTrue(captured.error.contains("leadctl reenrich lead-1 --types x,activity --request-id req-7"), captured.error)
+    }
+
     func testPublishSyntheticThenReadBack() async throws {
         try await withNamespace { environment, variables in
             let captured = CapturedConsole()
