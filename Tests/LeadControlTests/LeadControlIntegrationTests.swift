@@ -46,6 +46,7 @@ final class LeadControlIntegrationTests: XCTestCase {
     /// A write to a namespace whose topics do not exist (a mistyped `--namespace`) is refused
     /// before anything is sent, as a read is: a producer made the broker create the topic, with
     /// the broker's partition count, and `leadctl topics create` then refused that namespace.
+    /// `lag` refuses it too.
     func testAWriteToANamespaceWithoutTopicsIsRefusedAndCreatesNone() async throws {
         let namespace = "leadctl-typo-\(UUID().uuidString.prefix(8).lowercased())"
         let variables = ["KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": namespace]
@@ -61,6 +62,12 @@ final class LeadControlIntegrationTests: XCTestCase {
             XCTAssertEqual(status, LeadControl.failure, "\(arguments): \(captured.output)")
             XCTAssertTrue(captured.error.contains("does not exist; run `leadctl topics create`"), "\(arguments): \(captured.error)")
         }
+        // Nor does lag report such a namespace healthy (every group unknown, no lag).
+        let captured = CapturedConsole()
+        let status = await LeadControl.main(arguments: ["lag", "--window", "0", "--max-lag", "0"], environment: variables,
+                                            console: captured.console)
+        XCTAssertEqual(status, LeadControl.failure, captured.output)
+        XCTAssertTrue(captured.error.contains("does not exist; run `leadctl topics create`"), captured.error)
         let admin = try KafkaAdmin(configuration: try PipelineEnvironment(service: "test", environment: variables).kafka)
         let created = try await admin.listTopics().keys.filter { $0.hasPrefix(namespace + ".") }
         XCTAssertEqual(created, [], "no topic made by a write")
