@@ -159,8 +159,7 @@ public struct LeadControl: Sendable {
                                                   what: "account \(account.accountID)")
         case .offerPut(let path):
             let offer = try readConfiguration(OfferConfig.self, path: path, dateField: "updatedAt")
-            return try await publishConfiguration(offer, topic: environment.topics.offers, key: offer.offerID.rawValue,
-                                                  what: "offer \(offer.offerID)")
+            return try await putOffer(offer)
         case .accountSample:
             console.output(try prettyJSON(environment.codec.encode(SampleConfigurations.account(updatedAt: now()))))
             return Self.success
@@ -383,6 +382,26 @@ public struct LeadControl: Sendable {
             throw error
         }
         await sender.close()
+    }
+
+    /// Publishes `offer` when its account has a configuration (a mistyped account id would move
+    /// the offer to no one, and every lead of its account naming it would be refused), saying so
+    /// when it moves the offer from another account.
+    func putOffer(_ offer: OfferConfig) async throws -> Int32 {
+        let topics = environment.topics
+        try await BatchSender.requireTopics([topics.accounts, topics.offers], configuration: environment.kafka)
+        let account = try await latest(AccountConfig.self, key: offer.accountID.rawValue, topic: topics.accounts)
+        guard account.value != nil else {
+            console.error("no configuration for account \(offer.accountID) in \(topics.accounts); publish one with `leadctl account put` "
+                + "first (the offer's leads would be refused meanwhile)")
+            return Self.failure
+        }
+        let before = try await latest(OfferConfig.self, key: offer.offerID.rawValue, topic: topics.offers).value
+        if let before, before.accountID != offer.accountID {
+            console.error("warning: offer \(offer.offerID) moves from account \(before.accountID) to \(offer.accountID): leads of "
+                + "\(before.accountID) naming it are refused from now on")
+        }
+        return try await publishConfiguration(offer, topic: topics.offers, key: offer.offerID.rawValue, what: "offer \(offer.offerID)")
     }
 
     /// Publishes one message and prints where it was stored.

@@ -130,8 +130,10 @@ public enum Usage {
         Publishes an offer configuration (offer.config; ideal customer profile, pain points,
         competitors, signal likelihood) to the offers topic, keyed by offer id. "schema",
         "version" and "updatedAt" may be left out. A field the configuration does not have (a
-        misspelt one, at any depth: "icp.minimumEmployes") is refused, named. Start from
-        `leadctl offer sample`.
+        misspelt one, at any depth: "icp.minimumEmployes") is refused, named. Exit status 1,
+        publishing nothing, when the offer's account has no configuration (`leadctl account
+        put` first); a warning when the offer moves from another account, whose leads naming it
+        are refused from then on. Start from `leadctl offer sample`.
 
         \(connection)
         """

@@ -74,6 +74,51 @@ final class LeadControlIntegrationTests: XCTestCase {
         try? await admin.deleteTopics(created)
     }
 
+    /// `offer put` refuses an offer whose account has no configuration (as `billing pause` does):
+    /// a mistyped account id moved the offer to no one, and every lead of its real account naming
+    /// it was refused. An offer moving to another configured account is published with a warning.
+    func testAnOfferOfAnAccountWithoutConfigurationIsRefusedAndAMoveIsSaid() async throws {
+        try await withNamespace { environment, variables in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("offers-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            func file(_ name: String, account: String) throws -> String {
+                var offer = SampleConfigurations.offer(updatedAt: Samples.now)
+                offer.accountID = AccountID(account)
+                let url = folder.appendingPathComponent(name)
+                try Data(try environment.codec.encode(offer)).write(to: url)
+                return url.path
+            }
+            func account(_ id: String) throws -> String {
+                var account = SampleConfigurations.account(updatedAt: Samples.now)
+                account.accountID = AccountID(id)
+                let url = folder.appendingPathComponent("\(id).json")
+                try Data(try environment.codec.encode(account)).write(to: url)
+                return url.path
+            }
+            func run(_ arguments: [String]) async -> (Int32, CapturedConsole) {
+                let captured = CapturedConsole()
+                return (await LeadControl.main(arguments: arguments, environment: variables, console: captured.console), captured)
+            }
+            let (unknown, unknownConsole) = await run(["offer", "put", "--file", try file("nope.json", account: "acct-nope")])
+            XCTAssertEqual(unknown, LeadControl.failure, unknownConsole.output)
+            XCTAssertTrue(unknownConsole.error.contains("no configuration for account acct-nope"), unknownConsole.error)
+            let none = try await readAll(environment.topics.offers, environment)
+            XCTAssertEqual(none.count, 0, "nothing published")
+
+            for id in ["acct-a", "acct-b"] { _ = await run(["account", "put", "--file", try account(id)]) }
+            let (first, firstConsole) = await run(["offer", "put", "--file", try file("a.json", account: "acct-a")])
+            XCTAssertEqual(first, LeadControl.success, firstConsole.error)
+            XCTAssertFalse(firstConsole.error.contains("warning"), firstConsole.error)
+            let (moved, movedConsole) = await run(["offer", "put", "--file", try file("b.json", account: "acct-b")])
+            XCTAssertEqual(moved, LeadControl.success, movedConsole.error)
+            XCTAssertTrue(movedConsole.error.contains("warning: offer") && movedConsole.error.contains("moves from account acct-a to acct-b"),
+                          movedConsole.error)
+            let offers = try await readAll(environment.topics.offers, environment)
+            XCTAssertEqual(offers.count, 2)
+        }
+    }
+
     /// A re-enrich whose send fails says how to send it again safely: its request id, which its
     /// help tells the operator to reuse when the outcome is not known. It was printed only once
     /// the request was stored.
