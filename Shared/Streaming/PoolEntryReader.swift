@@ -79,7 +79,9 @@ public enum PoolEntryReader {
     /// The first entry of each lead from its position on (the one at it, when the first read
     /// missed it), reading each partition from the lowest position to the end it has now, until
     /// every lead's is found; `timedOut` when that took longer than `limit` (a long partition)
-    /// and the rest were not looked for to the end.
+    /// and the rest were not looked for to the end. With `waiting`, a period at whose end the
+    /// broker did not answer at once does not count: the read goes on until the broker answered
+    /// at once at the end of two periods in a row, so an outage does not end it.
     private static func laterEntries(of missing: [LeadID: RecordPosition], codec: MessageCodec, configuration: KafkaConfiguration,
                                      waiting: ((KafkaError) -> Void)?, limit: Duration) async throws
         -> (found: [LeadID: LeadPoolEntry], timedOut: Bool) {
@@ -93,18 +95,41 @@ public enum PoolEntryReader {
         let reader = try KafkaConsumer(configuration: configuration, startingAt: starts, properties: ["fetch.wait.max.ms": "50"])
         var found: [LeadID: LeadPoolEntry] = [:]
         var timedOut = false
+        // Periods in a row at whose end the broker answered at once (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``'s rule).
+        var answeredChecks = 0
         do {
-            try await reader.read(upTo: ends.filter { $0.value > (starts[$0.key] ?? 0) }, timeout: limit) { record in
-                guard let key = record.keyString, let position = missing[LeadID(key)], found[LeadID(key)] == nil,
-                      record.topicPartition == partition(of: position), record.offset >= position.offset,
-                      case .entry(let entry) = entry(of: LeadID(key), in: record, codec: codec)
-                else { return }
-                found[LeadID(key)] = entry
-                if found.count == missing.count { throw EveryEntryFound() }
+            while true {
+                do {
+                    try await reader.read(upTo: ends.filter { $0.value > (starts[$0.key] ?? 0) }, timeout: limit) { record in
+                        guard let key = record.keyString, let position = missing[LeadID(key)], found[LeadID(key)] == nil,
+                              record.topicPartition == partition(of: position), record.offset >= position.offset,
+                              case .entry(let entry) = entry(of: LeadID(key), in: record, codec: codec)
+                        else { return }
+                        found[LeadID(key)] = entry
+                        if found.count == missing.count { throw EveryEntryFound() }
+                    }
+                    break
+                } catch is EveryEntryFound {
+                    break
+                } catch is KafkaConsumer.ReadToEndTimeout {
+                    // With `waiting`, a period spent without the broker is not the end: read on
+                    // (from where the reader is) until it answered at once after two in a row.
+                    guard let waiting else {
+                        timedOut = true
+                        break
+                    }
+                    var answered = true
+                    _ = try await KafkaError.waitingForBroker({ try await admin.watermarks(Array(starts.keys)) }) {
+                        answered = false
+                        waiting($0)
+                    }
+                    answeredChecks = answered ? answeredChecks + 1 : 0
+                    if answeredChecks >= 2 {
+                        timedOut = true
+                        break
+                    }
+                }
             }
-        } catch is EveryEntryFound {
-        } catch is KafkaConsumer.ReadToEndTimeout {
-            timedOut = true
         } catch {
             await reader.close()
             throw error
