@@ -54,7 +54,8 @@ public struct ProducerRecord: Sendable {
         self.init(topic: topic, key: Array(key.utf8), value: value, headers: headers)
     }
 
-    /// The bytes of the value, the key and the headers: what a record size limit weighs.
+    /// The bytes of the value, the key and the headers: what the producer's `message.max.bytes`
+    /// weighs (MAX_RECORD_BYTES weighs the value alone).
     public var byteCount: Int {
         (value?.count ?? 0) + (key?.count ?? 0) + headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
     }

@@ -154,9 +154,11 @@ public struct PipelineEnvironment: Sendable {
     /// Every topic of the pipeline with its partition count and configs. Each accepts the
     /// records the producers may send (`max.message.bytes`, as their `message.max.bytes`): a
     /// topic left at the broker's default (about 1 MB) would refuse records between that and a
-    /// raised ``maxRecordBytes``.
+    /// raised ``maxRecordBytes``. Never less than for 1 MiB: a lowered bound would make the
+    /// broker refuse an upstream producer's batches of the default size (librdkafka's 1,000,000
+    /// bytes) whole, where the services dead-letter each record above it.
     public var topicSpecifications: [TopicSpecification] {
-        let recordBound = ["max.message.bytes": String(maxRecordBytes + Self.recordOverheadBytes)]
+        let recordBound = ["max.message.bytes": String(max(maxRecordBytes, 1 << 20) + Self.recordOverheadBytes)]
         let compacted = recordBound.merging(["cleanup.policy": "compact"]) { $1 }
         let leadKeyed = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands, topics.leadsBacklog, topics.phaseResults,
                          topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.leadOverrides,
