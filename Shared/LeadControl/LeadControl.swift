@@ -175,7 +175,9 @@ public struct LeadControl: Sendable {
             let requestID = requestID ?? RequestID(UUID().uuidString.lowercased())
             let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(), requestedBy: requestedBy ?? defaultRequester,
                                             requestID: requestID)
-            // An internal command; the coordinator reads its topic ahead of the rest.
+            // An internal command; the coordinator reads its topic ahead of the rest. Its topic
+            // checked first: a failure there (the broker away) sent nothing.
+            try await BatchSender.requireTopics([environment.topics.leadCommands], configuration: environment.kafka)
             do {
                 return try await publishConfiguration(
                     message, topic: environment.topics.leadCommands, key: leadID.rawValue,
@@ -183,10 +185,10 @@ public struct LeadControl: Sendable {
             } catch let error as LeadControlError {
                 throw error  // refused before sending
             } catch {
-                // Whether it was stored is not known: the same id makes a retry safe.
-                let by = requestedBy.map { " --requested-by '\($0)'" } ?? ""
-                console.error("the re-enrich of \(leadID) may or may not have been stored; to send it again safely: leadctl reenrich "
-                    + "\(leadID) --types \(types.map(\.rawValue).joined(separator: ","))\(by) --request-id \(requestID)")
+                // Whether it was stored is not known: the same id, to the same place, makes a retry safe.
+                console.error("the re-enrich of \(leadID) may or may not have been stored; to send it again safely: "
+                    + Self.reEnrichAgain(leadID, types: types, requestedBy: requestedBy, requestID: requestID,
+                                         bootstrap: environment.kafka.bootstrapServers, namespace: environment.topics.namespace))
                 throw error
             }
         case .leadOverride(let leadID, let state, let reason, let requestedBy):
@@ -384,6 +386,25 @@ public struct LeadControl: Sendable {
         await sender.close()
     }
 
+    /// The command that sends a re-enrich again, as it was sent: the same request id, broker and
+    /// namespace, each word as a shell reads it back.
+    static func reEnrichAgain(_ leadID: LeadID, types: [ReEnrichType], requestedBy: String?, requestID: RequestID,
+                              bootstrap: String, namespace: String?) -> String {
+        var words = ["leadctl", "reenrich", leadID.rawValue, "--types", types.map(\.rawValue).joined(separator: ",")]
+        if let requestedBy { words += ["--requested-by", requestedBy] }
+        words += ["--request-id", requestID.rawValue, "--bootstrap", bootstrap]
+        if let namespace { words += ["--namespace", namespace] }
+        return words.map(shellWord).joined(separator: " ")
+    }
+
+    /// `word` as a shell reads it back: as it is when it holds only safe characters, else in
+    /// single quotes.
+    static func shellWord(_ word: String) -> String {
+        let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._,:/@=+-")
+        guard word.isEmpty || !word.allSatisfy(safe.contains) else { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
     /// Publishes `offer` when its account has a configuration (a mistyped account id would move
     /// the offer to no one, and every lead of its account naming it would be refused), saying so
     /// when it moves the offer from another account.
@@ -391,6 +412,7 @@ public struct LeadControl: Sendable {
         let topics = environment.topics
         try await BatchSender.requireTopics([topics.accounts, topics.offers], configuration: environment.kafka)
         let account = try await latest(AccountConfig.self, key: offer.accountID.rawValue, topic: topics.accounts)
+        for problem in account.problems { console.error("warning: skipped an undecodable account record at \(problem)") }
         guard account.value != nil else {
             console.error("no configuration for account \(offer.accountID) in \(topics.accounts); publish one with `leadctl account put` "
                 + "first (the offer's leads would be refused meanwhile)")
