@@ -174,8 +174,8 @@ public struct ProfileFinderHandler: Sendable {
     }
 }
 
-/// The answers of the latest searches, per lead: what was asked (the query and the confidence
-/// threshold, for the entry's run) and what came of it (found, or nothing above the threshold; a failed search is not
+/// The answers of the latest searches, per lead and run (the last two): what was asked (the
+/// query and the confidence threshold, for the entry's run) and what came of it (found, or nothing above the threshold; a failed search is not
 /// kept, so the next entry tries again). Bounded: the older half is forgotten once the newer half
 /// is full, so a lead written again long after its search is searched again. An entry written
 /// again comes soon after the first (a web page fetched, a superseded run's late finalize); a
@@ -197,9 +197,16 @@ final class AnsweredSearches: Sendable {
         let run: Run
     }
 
+    /// A lead's latest answers, the latest last.
+    typealias Kept = [(question: Question, outcome: ProfileFinderHandler.Outcome)]
+
+    /// Answers kept per lead: its last two runs', so that a superseded run's entry written late
+    /// between two entries of the current run costs no search for the current one.
+    static let runsPerLead = 2
+
     private struct Answers {
-        var newer: [LeadID: (Question, ProfileFinderHandler.Outcome)] = [:]
-        var older: [LeadID: (Question, ProfileFinderHandler.Outcome)] = [:]
+        var newer: [LeadID: Kept] = [:]
+        var older: [LeadID: Kept] = [:]
     }
 
     /// Leads remembered in each half.
@@ -213,15 +220,16 @@ final class AnsweredSearches: Sendable {
     /// The answer kept for `lead` when it was asked `question`.
     func answer(for lead: LeadID, to question: Question) -> ProfileFinderHandler.Outcome? {
         answers.withLock { answers in
-            guard let (asked, outcome) = answers.newer[lead] ?? answers.older[lead], asked == question else { return nil }
-            return outcome
+            (answers.newer[lead] ?? answers.older[lead])?.last { $0.question == question }?.outcome
         }
     }
 
-    /// Keeps `outcome` as `lead`'s answer to `question`.
+    /// Keeps `outcome` as `lead`'s answer to `question`, beside its answer of one other run.
     func keep(_ outcome: ProfileFinderHandler.Outcome, for lead: LeadID, to question: Question) {
         answers.withLock { answers in
-            answers.newer[lead] = (question, outcome)
+            var kept = (answers.newer[lead] ?? answers.older[lead] ?? []).filter { $0.question != question }
+            kept.append((question, outcome))
+            answers.newer[lead] = Array(kept.suffix(Self.runsPerLead))
             if answers.newer.count >= halfCapacity {
                 answers.older = answers.newer
                 answers.newer = [:]

@@ -6,9 +6,24 @@ import XCTest
 
 /// The profile finder's kept answers: per lead and question, bounded to two halves.
 final class AnsweredSearchesTests: XCTestCase {
-    func question(_ name: String, confidence: Double = 0.8) -> AnsweredSearches.Question {
+    func question(_ name: String, confidence: Double = 0.8, run: RunID = "run-1") -> AnsweredSearches.Question {
         .init(query: ProfileQuery(name: name, company: nil, platform: .x, knownURL: "https://www.linkedin.com/in/\(name)"),
-              minimumConfidence: confidence, run: .id("run-1"))
+              minimumConfidence: confidence, run: .id(run))
+    }
+
+    /// A superseded run's entry written late comes between two entries of the current run (the
+    /// coordinator writes the current one over it): each run keeps its answer, so neither is
+    /// searched twice. With one answer per lead, the late one's replaced the current run's, and
+    /// the current run was searched again.
+    func testALeadKeepsTheAnswersOfItsLastTwoRuns() {
+        let answers = AnsweredSearches(halfCapacity: 10)
+        answers.keep(.belowThreshold(best: 0.5), for: "a", to: question("a", run: "run-2"))
+        answers.keep(.belowThreshold(best: 0.4), for: "a", to: question("a", run: "run-1"))  // the superseded run's, late
+        XCTAssertEqual(answers.answer(for: "a", to: question("a", run: "run-2")), .belowThreshold(best: 0.5))
+        XCTAssertEqual(answers.answer(for: "a", to: question("a", run: "run-1")), .belowThreshold(best: 0.4))
+        answers.keep(.belowThreshold(best: 0.3), for: "a", to: question("a", run: "run-3"))
+        XCTAssertNil(answers.answer(for: "a", to: question("a", run: "run-2")), "two runs a lead at most")
+        XCTAssertNotNil(answers.answer(for: "a", to: question("a", run: "run-1")), "the latest two kept")
     }
 
     func testAnAnswerIsKeptForItsQuestionUntilTwoHalvesCameAfterIt() {
