@@ -164,9 +164,14 @@ public struct PipelineEnvironment: Sendable {
                          topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.leadOverrides,
                          topics.autopilotEnrollments, topics.deadLetters]
             + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }
+        // The backlog keeps its records for good: a lead parked behind a billing pause waits there
+        // however long the pause lasts (with the broker's default retention, 7 days on Apache
+        // Kafka, a longer pause lost it, and its lead stayed pending).
+        let kept = recordBound.merging(["retention.ms": "-1"]) { $1 }
         var specifications = leadKeyed.map { name in
             TopicSpecification(name: name, partitions: partitions,
-                               configs: [topics.leadState, topics.leadPool, topics.leadOverrides].contains(name) ? compacted : recordBound)
+                               configs: [topics.leadState, topics.leadPool, topics.leadOverrides].contains(name) ? compacted
+                                   : name == topics.leadsBacklog ? kept : recordBound)
         }
         specifications += [
             TopicSpecification(name: topics.accounts, partitions: 1, configs: compacted),

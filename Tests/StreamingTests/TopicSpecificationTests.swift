@@ -22,4 +22,14 @@ final class TopicSpecificationTests: XCTestCase {
             XCTAssertTrue(compacted.contains(environment.topics.leadPool), "the bound does not replace compaction")
         }
     }
+
+    /// `leads.backlog` keeps its records for good: the coordinator parks a lead's backlog record
+    /// behind a billing pause and fetches it again when the account resumes, so the broker's
+    /// default retention (7 days on Apache Kafka) lost the leads of a longer pause, which stayed
+    /// pending for good. No other topic is kept for good.
+    func testTheBacklogKeepsItsRecordsHoweverLongABillingPauseLasts() throws {
+        let environment = try PipelineEnvironment(service: "test", environment: [:])
+        let kept = environment.topicSpecifications.filter { $0.configs["retention.ms"] == "-1" }.map(\.name)
+        XCTAssertEqual(kept, [environment.topics.leadsBacklog])
+    }
 }
