@@ -454,6 +454,7 @@ public struct LeadControl: Sendable {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)), var fields = object as? [String: Any] else {
             throw LeadControlError.invalidFile(path: path, reason: "not a JSON object; start from `leadctl \(T.self == AccountConfig.self ? "account" : "offer") sample`")
         }
+        if let problem = StrictJSON.problem(in: Array(text.utf8)) { throw LeadControlError.invalidFile(path: path, reason: problem) }
         if fields["schema"] == nil { fields["schema"] = T.schemaName }
         if fields["version"] == nil { fields["version"] = T.schemaVersion }
         if fields[dateField] == nil || fields[dateField] is NSNull { fields[dateField] = ISO8601.format(now()) }

@@ -132,6 +132,9 @@ public enum LeadFileParser {
                             result: .failure(LeadLineError("the line is JSON but not an object")))
         }
         let key = (fields["leadID"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        if let problem = StrictJSON.problem(in: Array(line.utf8)) {
+            return LeadLine(lineNumber: lineNumber, raw: line, key: key, result: .failure(LeadLineError(problem)))
+        }
         let unknown = fields.keys.filter { !leadFields.contains($0) }.sorted()
         guard unknown.isEmpty else {
             let named = unknown.map { field in
@@ -378,5 +381,28 @@ enum CSVReader {
         }
         if !field.isEmpty || !fields.isEmpty || !raw.isEmpty { endRow() }
         return (rows, nil)
+    }
+}
+
+/// What the pipeline's readers refuse in a JSON document that Foundation's parser takes: a key
+/// given twice (Foundation keeps the last, so the file said one thing and the record another),
+/// a trailing comma. `leadctl` reads its files with Foundation to fill in defaults, then writes
+/// them again: checked first, so that what it publishes is what the file says.
+enum StrictJSON {
+    private struct Anything: Decodable {
+        init(from decoder: any Decoder) throws {}
+    }
+
+    /// Why the pipeline would refuse `bytes`; nil when it would not (for these rules).
+    static func problem(in bytes: [UInt8]) -> String? {
+        do {
+            _ = try JSONIndexDecoder.decode(Anything.self, from: bytes)
+            return nil
+        } catch let rejected as JSONIndexDecoder.Rejected {
+            guard case .duplicateKey(let key, let object) = rejected.error else { return nil }  // the codec says the rest
+            return DecodeError.duplicateKey(key, object: object).description
+        } catch {
+            return "malformed JSON (a trailing comma, a comment?): the services read strict JSON"
+        }
     }
 }

@@ -177,4 +177,15 @@ final class LeadFileParserTests: XCTestCase {
         XCTAssertEqual(csvLeads.compactMap(\.error).map(\.reason), [])
         XCTAssertEqual(csvLeads.first(where: { $0.key == "lead-0107" })?.lead?.name, "Grace O'Neill, MBA")
     }
+    /// A line with a key given twice, or with a trailing comma, is refused as the pipeline's
+    /// readers refuse it: Foundation's parser took it, the last of the two keys winning, and the
+    /// lead went out under the second id without a word.
+    func testALineWithAKeyTwiceOrATrailingCommaIsRefused() throws {
+        let twice = #"{"leadID": "m-11", "leadID": "m-11b", "accountID": "acct-1", "offerID": "offer-1", "sourceSearchID": "s", "source": "csv-import", "name": "Jane Doe", "linkedinURL": "https://www.linkedin.com/in/jane"}"#
+        let twiceReason = try XCTUnwrap(try LeadFileParser.parse(twice, format: .jsonl, now: now).first?.error?.reason)
+        XCTAssertTrue(twiceReason.contains("duplicate key \"leadID\""), twiceReason)
+        let comma = #"{"leadID": "m-12", "accountID": "acct-1", "offerID": "offer-1", "sourceSearchID": "s", "source": "csv-import", "name": "Jane Doe", "linkedinURL": "https://www.linkedin.com/in/jane",}"#
+        let commaLine = try XCTUnwrap(try LeadFileParser.parse(comma, format: .jsonl, now: now).first)
+        XCTAssertNotNil(commaLine.error, "a trailing comma")
+    }
 }
