@@ -130,6 +130,10 @@ public struct LeadControl: Sendable {
         }
         do {
             return try await LeadControl(environment: pipeline, console: console).run(invocation.command)
+        } catch let error as KafkaError where error.isBrokerUnreachable || error.name == "_MSG_TIMED_OUT" {
+            // Said with the address asked: a wrong --bootstrap and a broker that is down read alike.
+            console.error("leadctl: \(error) (no broker answered at \(pipeline.kafka.bootstrapServers))")
+            return failure
         } catch {
             console.error("leadctl: \(error)")
             return failure
@@ -463,6 +467,10 @@ public struct LeadControl: Sendable {
         do {
             message = try environment.codec.decode(T.self, from: Array(bytes))
         } catch {
+            // A required field missing beside one of the same name in other letters is a misspelling.
+            if case .missingField(let name) = error, let written = fields.keys.first(where: { $0 != name && $0.lowercased() == name.lowercased() }) {
+                throw LeadControlError.invalidFile(path: path, reason: "\(error.description) (the file has \"\(written)\": did you mean \"\(name)\"?)")
+            }
             throw LeadControlError.invalidFile(path: path, reason: error.description)
         }
         // The services read a configuration leniently (a newer writer's fields pass an older

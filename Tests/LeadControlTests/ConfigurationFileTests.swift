@@ -21,4 +21,21 @@ final class ConfigurationFileTests: XCTestCase {
         XCTAssertEqual(status, LeadControl.failure)
         XCTAssertTrue(captured.error.contains("duplicate key \"billingState\""), captured.error)
     }
+
+    /// A required field spelt in other letters is named as the likely misspelling: "missing field
+    /// billingState" alone, for a file that has "billingstate", sent the operator looking.
+    func testARequiredFieldInOtherLettersIsNamed() async throws {
+        let sample = try String(contentsOf: TestBroker.projectRoot.appendingPathComponent("docs/samples/account.json"), encoding: .utf8)
+        let misspelt = sample.replacingOccurrences(of: "\"billingState\"", with: "\"billingstate\"")
+        XCTAssertNotEqual(misspelt, sample)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("account-\(UUID().uuidString).json")
+        try misspelt.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let captured = CapturedConsole()
+        let status = await LeadControl.main(arguments: ["account", "put", "--file", file.path],
+                                            environment: ["KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:\(TestBroker.freeLoopbackPort())"],
+                                            console: captured.console)
+        XCTAssertEqual(status, LeadControl.failure)
+        XCTAssertTrue(captured.error.contains("did you mean \"billingState\""), captured.error)
+    }
 }

@@ -128,6 +128,7 @@ final class LeadControlIntegrationTests: XCTestCase {
                                             environment: variables, console: captured.console)
         XCTAssertEqual(status, LeadControl.failure)
         XCTAssertFalse(captured.error.contains("may or may not"), captured.error)
+        XCTAssertTrue(captured.error.contains("no broker answered at \(variables["KAFKA_BOOTSTRAP_SERVERS"]!)"), captured.error)
         XCTAssertEqual(captured.output, "")
     }
 
