@@ -179,21 +179,14 @@ public struct LeadControl: Sendable {
             let requestID = requestID ?? RequestID(UUID().uuidString.lowercased())
             let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(), requestedBy: requestedBy ?? defaultRequester,
                                             requestID: requestID)
-            // An internal command; the coordinator reads its topic ahead of the rest. Its topic
-            // checked first: a failure there (the broker away) sent nothing.
-            try await BatchSender.requireTopics([environment.topics.leadCommands], configuration: environment.kafka)
-            do {
-                return try await publishConfiguration(
-                    message, topic: environment.topics.leadCommands, key: leadID.rawValue,
-                    what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ","))), request id \(requestID)")
-            } catch let error as LeadControlError {
-                throw error  // refused before sending
-            } catch {
+            // An internal command; the coordinator reads its topic ahead of the rest.
+            return try await publishConfiguration(
+                message, topic: environment.topics.leadCommands, key: leadID.rawValue,
+                what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ","))), request id \(requestID)") {
                 // Whether it was stored is not known: the same id, to the same place, makes a retry safe.
                 console.error("the re-enrich of \(leadID) may or may not have been stored; to send it again safely: "
                     + Self.reEnrichAgain(leadID, types: types, requestedBy: requestedBy, requestID: requestID,
                                          bootstrap: environment.kafka.bootstrapServers, namespace: environment.topics.namespace))
-                throw error
             }
         case .leadOverride(let leadID, let state, let reason, let requestedBy):
             let requester = requestedBy ?? defaultRequester
@@ -414,7 +407,6 @@ public struct LeadControl: Sendable {
     /// when it moves the offer from another account.
     func putOffer(_ offer: OfferConfig) async throws -> Int32 {
         let topics = environment.topics
-        try await BatchSender.requireTopics([topics.accounts, topics.offers], configuration: environment.kafka)
         let account = try await latest(AccountConfig.self, key: offer.accountID.rawValue, topic: topics.accounts)
         for problem in account.problems { console.error("warning: skipped an undecodable account record at \(problem)") }
         guard account.value != nil else {
@@ -430,19 +422,24 @@ public struct LeadControl: Sendable {
         return try await publishConfiguration(offer, topic: topics.offers, key: offer.offerID.rawValue, what: "offer \(offer.offerID)")
     }
 
-    /// Publishes one message and prints where it was stored.
-    func publishConfiguration<T: Message>(_ message: T, topic: String, key: String, what: String) async throws -> Int32 {
+    /// Publishes one message and prints where it was stored. `whenSendFails` runs when the send
+    /// itself fails (whether the broker stored the message is then not known), not when the
+    /// message or its topic is refused before it.
+    func publishConfiguration<T: Message>(_ message: T, topic: String, key: String, what: String,
+                                          whenSendFails: () -> Void = {}) async throws -> Int32 {
         do {
             try message.validate()
         } catch {
             throw LeadControlError.invalidMessage(String(describing: error))
         }
-        try await BatchSender.requireTopics([topic], configuration: environment.kafka)
+        try await Self.requireTopics([topic], admin: KafkaAdmin(configuration: environment.kafka))
+        let record = try environment.codec.record(message, topic: topic, key: key)
         let producer = try KafkaProducer(configuration: environment.kafka)
         let report: DeliveryReport
         do {
-            report = try await producer.send(environment.codec.record(message, topic: topic, key: key))
+            report = try await producer.send(record)
         } catch {
+            whenSendFails()
             await producer.close()
             throw error
         }
@@ -795,8 +792,17 @@ public struct LeadControl: Sendable {
     // MARK: reading
 
     func partitions(of topic: String, admin: KafkaAdmin) async throws -> [TopicPartition] {
-        guard try await admin.listTopics()[topic] != nil else { throw LeadControlError.missingTopic(topic) }
+        try await Self.requireTopics([topic], admin: admin)
         return try await admin.partitions(of: topic)
+    }
+
+    /// Refuses `topics` when one does not exist (``LeadControlError/missingTopic(_:)``), as a
+    /// mistyped namespace has none: a reader would find nothing, and a writer's producer would
+    /// have the broker create the topic with the broker's partition count, which `leadctl topics
+    /// create` then refuses.
+    static func requireTopics(_ topics: Set<String>, admin: KafkaAdmin) async throws {
+        let listed = try await admin.listTopics()
+        if let missing = topics.sorted().first(where: { listed[$0] == nil }) { throw LeadControlError.missingTopic(missing) }
     }
 
     /// Reads `partitions` from the beginning up to the high watermarks they had when called,
@@ -863,18 +869,12 @@ final class BatchSender {
         if pending.count >= batchSize { try await flush() }
     }
 
-    /// Refuses records for a topic that does not exist (``LeadControlError/missingTopic(_:)``),
-    /// before anything is sent: a producer would have the broker create it, with the broker's
-    /// partition count, under a mistyped namespace, which `leadctl topics create` then refuses.
-    static func requireTopics(_ topics: Set<String>, configuration: KafkaConfiguration) async throws {
-        let listed = try await KafkaAdmin(configuration: configuration).listTopics()
-        if let missing = topics.sorted().first(where: { listed[$0] == nil }) { throw LeadControlError.missingTopic(missing) }
-    }
-
+    /// Refuses records for a topic that does not exist (``LeadControl/requireTopics(_:admin:)``)
+    /// before anything is sent; each topic is asked for once.
     private func requireTopics(of records: [ProducerRecord]) async throws {
         let topics = Set(records.map(\.topic)).subtracting(existing)
         guard !topics.isEmpty else { return }
-        try await Self.requireTopics(topics, configuration: configuration)
+        try await LeadControl.requireTopics(topics, admin: KafkaAdmin(configuration: configuration))
         existing.formUnion(topics)
     }
 

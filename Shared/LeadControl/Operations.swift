@@ -87,9 +87,11 @@ extension LeadControl {
         // A namespace without the pipeline's input topic is a mistyped one: every group would
         // read `unknown` with no lag, and a gate on --max-lag would pass. (A broker not answering
         // now is left to the samples: a watch goes on through it.)
-        if let listed = try? await admin.listTopics(), listed[environment.topics.leadsDiscovered] == nil {
-            throw LeadControlError.missingTopic(environment.topics.leadsDiscovered)
-        }
+        do {
+            try await Self.requireTopics([environment.topics.leadsDiscovered], admin: admin)
+        } catch let error as LeadControlError {
+            throw error
+        } catch {}
         let tracked = Dictionary(uniqueKeysWithValues: environment.topics.consumerGroups.filter(\.commitsOffsets).map { ($0.id, $0.topics) })
         return try await lag(options) { try await admin.lag(groups: tracked) }
     }
