@@ -380,6 +380,23 @@ public final class KafkaConsumer: Sendable {
         context.resumed(partitions)
     }
 
+    /// Moves the reading of assigned partitions to the given offsets: the next records a poll
+    /// returns from each are those from its offset on. Asynchronous, for a reader that skips
+    /// ahead: librdkafka drops what it fetched from the old position, and a record from before
+    /// the move that was already on its way may still come, in order, before the new ones.
+    public func seek(_ offsets: [TopicPartition: Int64]) throws {
+        guard !offsets.isEmpty else { return }
+        let list = makePartitionList(Array(offsets.keys), offsets: offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard let error = gate.whileOpen({ rd_kafka_seek_partitions(rk.pointer, list, 0) }) else {
+            throw KafkaError.closed(operation: "seek")
+        }
+        if let error {
+            defer { rd_kafka_error_destroy(error) }
+            throw KafkaError(rd_kafka_error_code(error), message: String(cString: rd_kafka_error_string(error)), operation: "seek")
+        }
+    }
+
     private func changeFetching(
         _ partitions: [TopicPartition], operation: String,
         _ call: (OpaquePointer, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> rd_kafka_resp_err_t

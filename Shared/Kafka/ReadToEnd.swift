@@ -132,8 +132,9 @@ extension KafkaConsumer {
 
     /// The records at `offsets` of each partition, read with a reader of its own (closed before
     /// returning): a lead's state, or a document part, kept as its position. Each partition is
-    /// read from its lowest offset wanted; an offset that has no record (compacted away) is left
-    /// out once a later record of its partition arrives. Returns what was found when every offset
+    /// read from its lowest offset wanted, skipping ahead (``seek(_:)``) to the next one when it
+    /// is far; an offset that has no record (compacted away) is left out once a later record of
+    /// its partition arrives. Returns what was found when every offset
     /// was found or passed, or when `timeout` is over.
     ///
     /// With `waiting`, a timeout is not the end while the broker may have been away: the offsets
@@ -147,8 +148,23 @@ extension KafkaConsumer {
     public static func records(at offsets: [TopicPartition: Set<Int64>], configuration: KafkaConfiguration,
                                timeout: Duration = .seconds(30), whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil)
         async throws -> [TopicPartition: [Int64: ConsumerRecord]] {
+        try await recordsCountingReads(at: offsets, configuration: configuration, timeout: timeout, whileBrokerUnreachable: waiting).found
+    }
+
+    /// How far ahead the next offset wanted must be for ``records(at:configuration:timeout:whileBrokerUnreachable:)``
+    /// to skip to it rather than read on: about what a fetch of small records brings (a skip
+    /// costs a fetch).
+    static let skipGap: Int64 = 500
+
+    /// ``records(at:configuration:timeout:whileBrokerUnreachable:)``, with how many records the
+    /// reader handed over to find them.
+    static func recordsCountingReads(at offsets: [TopicPartition: Set<Int64>], configuration: KafkaConfiguration,
+                                     timeout: Duration, whileBrokerUnreachable waiting: ((KafkaError) -> Void)?)
+        async throws -> (found: [TopicPartition: [Int64: ConsumerRecord]], handedOver: Int) {
         var remaining = offsets.filter { !$0.value.isEmpty }
-        guard !remaining.isEmpty else { return [:] }
+        guard !remaining.isEmpty else { return ([:], 0) }
+        var handedOver = 0
+        var skippedTo: [TopicPartition: Int64] = [:]
         let reader = try KafkaConsumer(configuration: configuration, startingAt: remaining.mapValues { $0.min()! },
                                        properties: ["fetch.wait.max.ms": "50"])
         var found: [TopicPartition: [Int64: ConsumerRecord]] = [:]
@@ -175,11 +191,27 @@ extension KafkaConsumer {
                     deadline = ContinuousClock.now + timeout
                     continue
                 }
-                for record in try await reader.poll(maxRecords: 5000, timeoutMilliseconds: 200) {
+                let records = try await reader.poll(maxRecords: Int(skipGap), timeoutMilliseconds: 200)
+                handedOver += records.count
+                var reached: [TopicPartition: Int64] = [:]
+                for record in records {
                     guard var wanted = remaining[record.topicPartition] else { continue }
                     if wanted.remove(record.offset) != nil { found[record.topicPartition, default: [:]][record.offset] = record }
                     wanted = wanted.filter { $0 > record.offset }
                     remaining[record.topicPartition] = wanted.isEmpty ? nil : wanted
+                    reached[record.topicPartition] = record.offset
+                }
+                // Far from the next offset wanted: read from there, not every record before it.
+                // Each partition skips only forward, to an offset it did not skip to yet: a record
+                // from before a skip that still comes does not start the same skip again.
+                var skips: [TopicPartition: Int64] = [:]
+                for (partition, offset) in reached {
+                    guard let next = remaining[partition]?.min(), next - offset > skipGap, next > skippedTo[partition] ?? -1 else { continue }
+                    skips[partition] = next
+                }
+                if !skips.isEmpty {
+                    try reader.seek(skips)
+                    skippedTo.merge(skips) { _, new in new }
                 }
             }
         } catch {
@@ -187,6 +219,6 @@ extension KafkaConsumer {
             throw error
         }
         await reader.close()
-        return found
+        return (found, handedOver)
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+@testable import Kafka
 import KafkaTestSupport
 import Synchronization
 import XCTest
@@ -151,6 +151,22 @@ final class ReadToEndTests: XCTestCase {
             let beyond = try await KafkaConsumer.records(at: [first: [3, 40]], configuration: TestBroker.configuration(),
                                                          timeout: .seconds(2))
             XCTAssertEqual(beyond[first].map { Array($0.keys) }, [3], "an offset past the end is not there; the rest is")
+        }
+    }
+
+    /// Offsets far apart in one partition (two ready leads' states, a day of changelog between
+    /// them) are read where they are: the reader skips ahead instead of handing over every
+    /// record between them, which took the coordinator a minute and more on a long changelog.
+    func testOffsetsFarApartAreReadWithoutTheRecordsBetweenThem() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            try await produce(30_000, to: topic, partitions: 1)
+            let partition = TopicPartition(topic: topic, partition: 0)
+            let (found, handedOver) = try await KafkaConsumer.recordsCountingReads(
+                at: [partition: [1, 2, 15_000, 29_998]], configuration: TestBroker.configuration(),
+                timeout: .seconds(30), whileBrokerUnreachable: nil)
+            XCTAssertEqual(found[partition]?.mapValues { String(decoding: $0.key ?? [], as: UTF8.self) },
+                           [1: "k1", 2: "k2", 15_000: "k15000", 29_998: "k29998"])
+            XCTAssertLessThan(handedOver, 2_000, "more than a poll of records a wanted cluster: the records between them were read")
         }
     }
 }
