@@ -105,7 +105,7 @@ public final class StageService: Service {
             logger: logger, isPriorityTopic: { $0 == priorityTopic },
             metrics: StageRunnerMetrics(registry: metrics, stage: phase.rawValue, zeroOutputTopics: [environment.topics.deadLetters]),
             onJoinedGroup: { readiness.satisfy(.group) }, deadLetter: { processor.deadLetter(for: $0, reason: $1) },
-            stagedHandler: { await processor.process($0) })
+            answer: { processor.failedAnswer(to: $0, reason: $1) }, stagedHandler: { await processor.process($0) })
         self.metrics = metrics
         self.health = health
         self.readiness = readiness
@@ -249,8 +249,10 @@ public struct StageRecordProcessor: Sendable {
         }
     }
 
-    /// The records for `record`: exactly one dead letter when it is not a ``PhaseRequest`` of this
-    /// stage's phase, else the handler's ``StageOutput`` (dead-lettered if it cannot be encoded).
+    /// The records for `record`: exactly one dead letter when it is no ``PhaseRequest`` of this
+    /// stage's phase; the request's dead letter and then a failed answer
+    /// (``failedAnswer(to:reason:)``) when its output cannot be encoded or written; else the
+    /// handler's ``StageOutput``.
     /// Side records go before the result, which follows once they are acknowledged: a heat
     /// contribution (when no batcher took it), then the result; a pool entry, then the run's
     /// enrollment if any, then the result naming the entry's position (``PhaseResult/poolEntry``).
@@ -263,6 +265,7 @@ public struct StageRecordProcessor: Sendable {
             return RecordOutputs([deadLetter(for: record, reason: error.description)])
         }
         guard request.phase == handler.phase else {
+            // Not answered: the stage of its phase may have it too, and its answer is the one that counts.
             return RecordOutputs([deadLetter(for: record, reason: "request for phase \(request.phase.rawValue) on the \(handler.phase.rawValue) stage's topic")])
         }
         func fields() -> [String: String] {
@@ -292,21 +295,22 @@ public struct StageRecordProcessor: Sendable {
                 side = try output.sideRecords(topics: topics, codec: codec)
             }
         } catch {
-            return RecordOutputs([deadLetter(for: record, reason: "cannot encode the stage's output: \(error)")])
+            return dismissal(of: record, request: request, reason: "cannot encode the stage's output: \(error)")
         }
-        if let letter = oversizeLetter(side + [result].compactMap { $0 }, for: record) { return RecordOutputs([letter]) }
+        if let reason = oversizeReason(side + [result].compactMap { $0 }) { return dismissal(of: record, request: request, reason: reason) }
         // The side records first, and the result once they are in: the coordinator acts on a
         // result at once (a heat contribution no batcher took goes before it).
         if let result { return side.isEmpty ? RecordOutputs([result]) : RecordOutputs(side) { _ in [result] } }
         // Finalize: the entry, then the run's enrollment, which autopilot stands on, then the
         // result naming the entry's position.
         let (topics, codec, written) = (topics, codec, output)
-        let finalResult = { @Sendable (entry: RecordPosition?) -> [ProducerRecord] in
+        let finalResult = { @Sendable (entry: RecordPosition?) -> RecordOutputs in
             do {
                 let result = try written.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: entry)
-                return [self.oversizeLetter([result], for: record) ?? result]
+                if let reason = self.oversizeReason([result]) { return self.dismissal(of: record, request: request, reason: reason) }
+                return RecordOutputs([result])
             } catch {
-                return [self.deadLetter(for: record, reason: "cannot encode the stage's result: \(error)")]
+                return self.dismissal(of: record, request: request, reason: "cannot encode the stage's result: \(error)")
             }
         }
         let enrollments = side.filter { $0.topic == topics.autopilotEnrollments }
@@ -314,8 +318,8 @@ public struct StageRecordProcessor: Sendable {
             let entry = reports.first { $0.topic == topics.leadPool }.map {
                 RecordPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset)
             }
-            guard !enrollments.isEmpty else { return RecordOutputs(finalResult(entry)) }
-            return RecordOutputs(enrollments) { _ in finalResult(entry) }
+            guard !enrollments.isEmpty else { return finalResult(entry) }
+            return RecordOutputs(enrollments, next: { _ in finalResult(entry) })
         })
     }
 
@@ -332,11 +336,42 @@ public struct StageRecordProcessor: Sendable {
         return fitted
     }
 
-    /// The dead letter for `input` when one of `records` is above MAX_RECORD_BYTES
-    /// (``MessageCodec/oversizeReason(_:)``).
-    private func oversizeLetter(_ records: [ProducerRecord], for input: ConsumerRecord) -> ProducerRecord? {
-        guard let reason = records.lazy.compactMap(codec.oversizeReason).first else { return nil }
-        return deadLetter(for: input, reason: reason)
+    /// Why one of `records` cannot be written: above MAX_RECORD_BYTES (``MessageCodec/oversizeReason(_:)``).
+    private func oversizeReason(_ records: [ProducerRecord]) -> String? {
+        records.lazy.compactMap(codec.oversizeReason).first
+    }
+
+    /// A request this stage cannot answer with its work, for `reason`: its dead letter, then,
+    /// once the letter is in, a failed answer (``failedAnswer(to:reason:)``).
+    private func dismissal(of record: ConsumerRecord, request: PhaseRequest, reason: String) -> RecordOutputs {
+        let letter = deadLetter(for: record, reason: reason)
+        guard let answer = failedAnswer(to: request, reason: reason) else { return RecordOutputs([letter]) }
+        return RecordOutputs([letter]) { _ in [answer] }
+    }
+
+    /// The result that answers a request dead-lettered for `reason`: failed, retriable, saying
+    /// so. Without it the coordinator would wait out the attempt's timeout for an answer that
+    /// never comes, and then give up on the phase as unanswered, without the reason; with it, the
+    /// attempt is retried after the coordinator's backoff, the phase skipped after its attempts
+    /// (finalize retried until it completes), and the reason is in the lead's history. Nil when
+    /// it cannot be encoded within the bound.
+    public func failedAnswer(to request: PhaseRequest, reason: String) -> ProducerRecord? {
+        let said = "dead-lettered by the \(handler.phase.rawValue) stage: \(reason.prefix(Self.answeredReasonLength))"
+        let result = PhaseResult(answering: request, outcome: .failed(reason: said, isRetriable: true), payload: .empty,
+                                 finishedAt: Date(), service: service)
+        guard let record = try? StageOutput(result: result).resultRecord(topics: topics, codec: codec, isPriority: request.isPriority),
+              codec.oversizeReason(record) == nil else { return nil }
+        return record
+    }
+
+    /// The most of a dead letter's reason a failed answer repeats (the letter has it whole).
+    static let answeredReasonLength = 1_000
+
+    /// ``failedAnswer(to:reason:)`` for the request `record` holds; nil when it holds none of
+    /// this stage's phase.
+    public func failedAnswer(to record: ConsumerRecord, reason: String) -> ProducerRecord? {
+        guard let request = try? codec.decode(PhaseRequest.self, record: record), request.phase == handler.phase else { return nil }
+        return failedAnswer(to: request, reason: reason)
     }
 
     /// The dead letter for `record` (its bytes, where it was read and `reason`), logged as a

@@ -51,6 +51,10 @@ public enum ProduceFailure: Sendable, Equatable {
 /// a copy without the payload (and without a key longer than 1 KiB) and says so in the reason.
 public typealias DeadLetterMaker = @Sendable (_ input: ConsumerRecord, _ reason: String) -> ProducerRecord
 
+/// Makes the record that answers an input dead-lettered for `reason` (a stage's failed result to
+/// a request), sent once the letter is in; nil when the input gets no answer.
+public typealias DeadLetterAnswerMaker = @Sendable (_ input: ConsumerRecord, _ reason: String) -> ProducerRecord?
+
 /// How the outputs of one input record ended.
 enum DeliveryOutcome: Sendable {
     /// Every output was acknowledged; their delivery reports, in order.
@@ -80,6 +84,7 @@ enum DeliveryOutcome: Sendable {
 struct OutputDelivery: Sendable {
     let producer: KafkaProducer
     let deadLetter: DeadLetterMaker
+    var answer: DeadLetterAnswerMaker?
     let logger: Logger
     /// Set when the runner no longer waits for in-flight records (its drain timed out).
     let isAbandoned: @Sendable () -> Bool
@@ -107,7 +112,17 @@ struct OutputDelivery: Sendable {
         var lastRefusal = refusal
         for letter in letters {
             switch await sendUntilSettled([letter]) {
-            case .delivered: return .deadLettered(refusal, letter: letter)
+            case .delivered:
+                guard let answer = answer?(input, reason) else { return .deadLettered(refusal, letter: letter) }
+                switch await sendUntilSettled([answer]) {
+                case .delivered: return .deadLettered(refusal, letter: letter)
+                case .handedBack: return .handedBack
+                case .fatal(let error): return .fatal(error)
+                case .refused(let error, _):
+                    // The letter is in: the input's sender waits for an answer as if there were none.
+                    logger.warning("the answer to a dead-lettered input refused", fields(input, error))
+                    return .deadLettered(refusal, letter: letter)
+                }
             case .handedBack: return .handedBack
             case .fatal(let error): return .fatal(error)
             case .refused(let error, _):

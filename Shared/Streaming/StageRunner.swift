@@ -171,15 +171,18 @@ public final class StageRunner: Service {
     ///   - onJoinedGroup: called once, on the run task, when the first assignment (possibly
     ///     empty) arrives: the member has joined its group.
     ///   - deadLetter: the dead letter for an input whose outputs the broker refused for good.
+    ///   - answer: the record that answers such an input, sent once its letter is in.
     public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                 consumerProperties: [String: String] = [:], producer: KafkaProducer,
                 settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
                 isPriorityTopic: @escaping @Sendable (String) -> Bool = { _ in false },
                 metrics: StageRunnerMetrics? = nil, onJoinedGroup: (@Sendable () -> Void)? = nil,
-                deadLetter: @escaping DeadLetterMaker, handler: @escaping RecordHandler) throws {
+                deadLetter: @escaping DeadLetterMaker, answer: DeadLetterAnswerMaker? = nil,
+                handler: @escaping RecordHandler) throws {
         try self.init(configuration: configuration, groupID: groupID, topics: topics, consumerProperties: consumerProperties,
                       producer: producer, settings: settings, logger: logger, isPriorityTopic: isPriorityTopic, metrics: metrics,
-                      onJoinedGroup: onJoinedGroup, deadLetter: deadLetter, stagedHandler: { RecordOutputs(await handler($0)) })
+                      onJoinedGroup: onJoinedGroup, deadLetter: deadLetter, answer: answer,
+                      stagedHandler: { RecordOutputs(await handler($0)) })
     }
 
     /// As the initializer above, for a handler whose outputs come in two steps (``RecordOutputs``).
@@ -188,7 +191,8 @@ public final class StageRunner: Service {
                 settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
                 isPriorityTopic: @escaping @Sendable (String) -> Bool = { _ in false },
                 metrics: StageRunnerMetrics? = nil, onJoinedGroup: (@Sendable () -> Void)? = nil,
-                deadLetter: @escaping DeadLetterMaker, stagedHandler handler: @escaping StagedRecordHandler) throws {
+                deadLetter: @escaping DeadLetterMaker, answer: DeadLetterAnswerMaker? = nil,
+                stagedHandler handler: @escaping StagedRecordHandler) throws {
         let inbox = Inbox()
         self.inbox = inbox
         self.consumer = try KafkaConsumer(configuration: configuration, groupID: groupID, topics: topics,
@@ -200,7 +204,7 @@ public final class StageRunner: Service {
         self.settings = settings
         self.logger = logger
         self.handler = handler
-        self.delivery = OutputDelivery(producer: producer, deadLetter: deadLetter, logger: logger,
+        self.delivery = OutputDelivery(producer: producer, deadLetter: deadLetter, answer: answer, logger: logger,
                                        isAbandoned: { inbox.isAbandoned.load(ordering: .acquiring) })
         self.isPriorityTopic = isPriorityTopic
         self.metrics = metrics

@@ -214,9 +214,17 @@ final class StageServiceFailureTests: XCTestCase {
             task.cancel()
             try await task.value
 
-            XCTAssertEqual(results.map(\.attempt), [3], "no attempt answered before the one whose entry was written")
-            XCTAssertEqual(results.first?.outcome, .completed)
-            XCTAssertNotNil(results.first?.poolEntry, "the result names the entry")
+            XCTAssertEqual(results.map(\.attempt), [1, 2, 3])
+            for refused in results.prefix(2) {
+                // Answered once dead-lettered, so the coordinator retries after its backoff
+                // instead of waiting out the attempt's timeout; never answered completed.
+                guard case .failed(let reason, let isRetriable) = refused.outcome else { return XCTFail("\(refused.outcome)") }
+                XCTAssertTrue(isRetriable)
+                XCTAssertTrue(reason.contains("dead-lettered") && reason.contains(topics.leadPool), reason)
+                XCTAssertNil(refused.poolEntry)
+            }
+            XCTAssertEqual(results.last?.outcome, .completed, "the attempt whose entry was written")
+            XCTAssertNotNil(results.last?.poolEntry, "the result names the entry")
             let letters = try await readAll(topics.deadLetters, namespaced)
             XCTAssertEqual(letters.count, 2, "attempts 1 and 2")
             let pool = try await readAll(topics.leadPool, namespaced)
@@ -259,13 +267,16 @@ final class StageServiceFailureTests: XCTestCase {
             }
             let reader = try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("reader"),
                                            topics: [topics.phaseResults, topics.deadLetters], properties: TestBroker.fastGroupProperties)
-            let outputs = try await consume(reader, count: 3)
+            let outputs = try await consume(reader, count: 4)
             await reader.close()
             task.cancel()
             try await task.value
 
             let results = try outputs.filter { $0.topic == topics.phaseResults }.map { try environment.codec.decode(PhaseResult.self, record: $0) }
-            XCTAssertEqual(results.map(\.leadID.rawValue), ["lead-1", "lead-2"])
+            XCTAssertEqual(results.map(\.leadID.rawValue), ["lead-1", "lead-big", "lead-2"])
+            guard case .failed(let reason, true) = results[1].outcome else { return XCTFail("\(results[1].outcome)") }
+            XCTAssertTrue(reason.contains("dead-lettered") && reason.contains("above MAX_RECORD_BYTES"), reason)
+            XCTAssertLessThan(reason.count, 2_000, "the letter has the reason whole; the answer says what it is about")
             let letters = try outputs.filter { $0.topic == topics.deadLetters }.map { try environment.codec.decode(DeadLetter.self, record: $0) }
             XCTAssertEqual(letters.count, 1)
             XCTAssertTrue(letters.first?.reason.contains("above MAX_RECORD_BYTES") == true, letters.first?.reason ?? "")
