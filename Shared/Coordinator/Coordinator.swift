@@ -913,7 +913,10 @@ public final class Coordinator: Service {
     /// (``CoordinatorCore/resultConcernsAReadyLead(_:)``) loads its lead only when the lead's
     /// state says it sends a record again (``LeadStateMachine/sendsAgain(_:state:entry:chargesSent:)``)
     /// and its profile is found: an entry
-    /// written from the placeholder would replace the lead's profile. Returns the leads loaded.
+    /// written from the placeholder would replace the lead's profile. A finalize answer of the
+    /// lead's own run that wrote its entry again further on loads the lead without its profile:
+    /// its state names that entry from then on (``LeadStateMachine/followsEntry(_:state:)``).
+    /// Returns the leads loaded.
     private func loadFinishedLeads(needed batch: [ConsumerRecord], _ state: inout State) async throws -> Set<LeadID> {
         let topics = environment.topics
         var wanted: [TopicPartition: [Int64: LeadID]] = [:]
@@ -957,14 +960,18 @@ public final class Coordinator: Service {
             guard let pointer = state.core.finished[leadID] else { return true }
             return state.chargesKnownSent.contains(leadID, partition: pointer.partition, offset: pointer.offset)
         }
+        // Leads loaded only to name the run's own entry written again further on: their states
+        // as read, the profile not read (the entry they name may be compacted away already).
+        var followingEntry: [LeadID: LeadState] = [:]
         for (leadID, results) in forResults where !forOthers.contains(leadID) {
             guard let restored = states[leadID] else { continue }
             let sent = chargesSent(leadID)
             if !results.contains(where: { LeadStateMachine.sendsAgain($0, state: restored, entry: restored.poolEntry, chargesSent: sent) }) {
+                if results.contains(where: { LeadStateMachine.followsEntry($0, state: restored) }) { followingEntry[leadID] = restored }
                 states[leadID] = nil
             }
         }
-        let entries = states.compactMapValues(\.poolEntry)
+        let entries = states.merging(followingEntry) { loaded, _ in loaded }.compactMapValues(\.poolEntry)
         var unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,
                                                               whileBrokerUnreachable: waitingForBroker)
         // Wanted only for late results: not loaded without the profile (left as positions, the
@@ -989,7 +996,7 @@ public final class Coordinator: Service {
             state.unreadablePoolEntries[leadID] = reason
         }
         var loaded: Set<LeadID> = []
-        for (leadID, leadState) in states {
+        for (leadID, leadState) in states.merging(followingEntry, uniquingKeysWith: { loaded, _ in loaded }) {
             guard let pointer = state.core.finished[leadID] else { continue }
             let sent = chargesSent(leadID)
             if !sent { state.chargesKnownSent.inherit(leadID, partition: pointer.partition) }

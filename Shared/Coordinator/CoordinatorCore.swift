@@ -685,8 +685,8 @@ struct CoordinatorCore<Source> {
     /// Whether a late or repeated `result` of a ready lead may send a record again
     /// (``LeadStateMachine``'s guarantees), so that the lead must be loaded: a completed answer
     /// that charged (its billing record is sent again), or a finalize answer that wrote an entry
-    /// (a superseded run's may have to be written over). Most answers of a finished run, a
-    /// finalize stage replaying its requests after a crash, wrote no entry the second time.
+    /// (a superseded run's may have to be written over; the run's own, written again further on,
+    /// is the one the state names from then on, ``LeadStateMachine/followsEntry(_:state:)``).
     static func resultConcernsAReadyLead(_ result: PhaseResultEnvelope) -> Bool {
         guard case .completed = result.outcome else { return false }
         return result.charges.contains { $0.units > 0 } || (result.phase == .finalize && result.poolEntry != nil)

@@ -28,7 +28,8 @@ import LeadModel
 ///   when a finalize result says an entry of the lead was written after the one the state knows:
 ///   a superseded run's late finalize (its request redelivered behind the next run's), or any
 ///   finalize after the coordinator wrote the entry itself. So is one whose web enrichment is read
-///   again.
+///   again. A finalize of the lead's own run that wrote its entry again further on writes no entry:
+///   the state names that one from then on (``followsEntry(_:state:)``).
 /// - A lead discovered again (redelivery or re-publication), in flight or finished, starts nothing;
 ///   only ``Event/reEnrich(_:runID:at:)`` starts a new run, and only with a run id the lead's
 ///   history does not hold: a re-enrich request delivered twice (same request id, so same run
@@ -287,7 +288,7 @@ public struct LeadStateMachine: Sendable {
                 switch sendAgain(answering: result, at: at) {
                 case .nothing: return []
                 case .records: return pending
-                case .recordsAndState: isChanged = true
+                case .recordsAndState, .state: isChanged = true
                 }
             }
         case .timerFired(let timer, let at) where timer.kind == .windowOpens:
@@ -663,6 +664,8 @@ public struct LeadStateMachine: Sendable {
         case records
         /// Records, and the state changed (it carries the profile now): persist it after them.
         case recordsAndState
+        /// The state changed (it names a later pool entry), and nothing else: persist it.
+        case state
     }
 
     /// Emits what a completed `result` that changes nothing else sends again (see the type's
@@ -674,6 +677,10 @@ public struct LeadStateMachine: Sendable {
             && !billed.contains(RunPhase(runID: result.runID, phase: result.phase)) {
             bill(result, accountID: current.lead.accountID, leadID: current.leadID, runID: result.runID, at: at)
             return .records
+        }
+        if Self.followsEntry(result, state: current) {
+            update { $0.poolEntry = result.poolEntry }
+            return .state
         }
         guard Self.writesEntryAgain(result, state: current, entry: current.poolEntry ?? restoredEntry) else { return .nothing }
         emit(readyPoolEntry(at: at))
@@ -708,6 +715,17 @@ public struct LeadStateMachine: Sendable {
     private static func sendsBillingAgain(_ result: PhaseResultEnvelope, state: LeadState, chargesSent: Bool) -> Bool {
         guard !chargesSent, case .completed = result.outcome, result.charges.contains(where: { $0.units > 0 }) else { return false }
         return state.history.contains { $0.kind == .phaseCompleted && $0.runID == result.runID && $0.phase == result.phase }
+    }
+
+    /// Whether a finalize `result` of the ready lead's own run names an entry written further on
+    /// in the partition of the one its `state` refers to: the run's finalize answered again (its
+    /// request redelivered after a SIGKILL of the stage between the entry and the commit), the
+    /// same entry written again, and the one the state names left to compaction. The state
+    /// follows it (``sendAgain(answering:at:)``); its profile is not needed for that.
+    public static func followsEntry(_ result: PhaseResultEnvelope, state: LeadState) -> Bool {
+        guard state.status == .ready, result.phase == .finalize, result.runID == state.runID, case .completed = result.outcome,
+              let written = result.poolEntry, let entry = state.poolEntry else { return false }
+        return written.topic == entry.topic && written.partition == entry.partition && written.offset > entry.offset
     }
 
     /// Whether a finalize `result` of a ready lead whose `state` refers to its pool entry at

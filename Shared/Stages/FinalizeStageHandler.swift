@@ -19,7 +19,7 @@ import Synchronization
 /// requests of one lead come to one instance, one at a time. The runs remembered are the last
 /// ``rememberedRuns`` in memory, so a request redelivered after a SIGKILL of this stage, between
 /// the entry's acknowledgement and the commit, writes the run's entry again: the same key and run,
-/// which compaction folds into one. An entry above MAX_RECORD_BYTES is made to fit where it is
+/// which compaction folds into one, and the coordinator's state of the lead names the later one. An entry above MAX_RECORD_BYTES is made to fit where it is
 /// written (``LeadPoolEntry/fitted(renderingAt:_:)``: its oldest posts, then its activity, then
 /// the LinkedIn lists left out, then the end of long texts, as its `omitted` says). One that still cannot be written is not
 /// remembered (``outputNotWritten(for:)``): its request is dead-lettered on every attempt, and

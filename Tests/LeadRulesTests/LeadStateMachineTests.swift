@@ -644,7 +644,10 @@ final class LeadStateMachineTests: XCTestCase {
                                                                   random: &random), entryAt: 20, payloads: [.profile: payload])
         XCTAssertEqual(machine.state?.poolEntry, pool(20))
         XCTAssertEqual(machine.handle(finalized(first, at: 15), random: &random), [], "written before the current entry")
-        XCTAssertEqual(machine.handle(finalized(second, at: 25), random: &random), [], "the current run's entry again")
+        guard case .persist(let followed)? = machine.handle(finalized(second, at: 25), random: &random).first else {
+            return XCTFail("the current run's entry again: the state follows it, nothing is written")
+        }
+        XCTAssertEqual(followed.poolEntry, pool(25))
 
         let actions = machine.handle(finalized(first, at: 30), random: &random)
         let entry = try XCTUnwrap(poolEntries(actions).first, "\(actions)")
@@ -668,6 +671,36 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(loaded.handle(finalized(second, at: 70), random: &random), [], "the run's own repeat")
         XCTAssertEqual(loaded.handle(finalized(first, at: 55), random: &random), [], "written before the entry")
         XCTAssertEqual(poolEntries(loaded.handle(finalized(first, at: 65), random: &random)).count, 1, "written after it")
+    }
+
+    /// The run's own finalize answered again: its request redelivered after a SIGKILL of the
+    /// finalize stage between the entry's acknowledgement and the commit, so the stage wrote the
+    /// same entry again further on, and compaction takes away the one the state names. The state
+    /// follows the later entry (a state record, no entry), so loading the lead reads its entry
+    /// where it is instead of reading the pool partition on for it (a minute, on a large pool).
+    func testTheRunsOwnEntryWrittenAgainFurtherOnIsTheOneTheStateNames() throws {
+        var machine = Machine()
+        let request = try runToReady(&machine, from: machine.handle(.discovered(Fixtures.lead(), runID: "run-1", at: Fixtures.now),
+                                                                   random: &random), entryAt: 10)
+        let ready = try XCTUnwrap(machine.state)
+        var result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: Fixtures.now, service: "test")
+        result.poolEntry = pool(25)
+        XCTAssertTrue(Machine.followsEntry(result.envelope, state: ready), "the coordinator loads the lead for it")
+        XCTAssertFalse(Machine.sendsAgain(result.envelope, state: ready, entry: ready.poolEntry, chargesSent: true),
+                       "without its profile: nothing is written from it")
+
+        // Loaded back from the changelog as the coordinator loads it for this: the state that
+        // names its entry, the profile not read.
+        var loaded = Machine(restoring: ready, entry: ready.poolEntry)
+        let actions = loaded.handle(finalized(request, at: 25), random: &random)
+        guard actions.count == 1, case .persist(let state) = actions[0] else { return XCTFail("\(actions)") }
+        XCTAssertEqual(state.poolEntry, pool(25))
+        XCTAssertEqual(state.status, .ready)
+        XCTAssertFalse(state.isProfileLoaded, "still a reference: the record stays an envelope")
+        XCTAssertEqual(loaded.handle(finalized(request, at: 20), random: &random), [], "an earlier copy changes nothing")
+        XCTAssertEqual(loaded.handle(finalized(request, at: 25), random: &random), [], "nor the same one again")
+        result.poolEntry = RecordPosition(topic: "lead.pool", partition: 3, offset: 40)
+        XCTAssertFalse(Machine.followsEntry(result.envelope, state: state), "another partition is no later entry of the lead's")
     }
 
     /// A web enrichment of a ready lead writes its pool entry (before its state, which otherwise

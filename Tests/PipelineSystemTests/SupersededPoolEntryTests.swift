@@ -8,6 +8,57 @@ import XCTest
 
 /// A superseded run's finalize answered late does not leave its entry as the lead's in the pool.
 final class SupersededPoolEntryTests: XCTestCase {
+    /// The ready lead's own finalize request answered again (a finalize stage SIGKILLed between
+    /// the entry's acknowledgement and the commit redoes it): the same entry further on in the
+    /// pool. The lead's state follows it, with no entry written, so that a command of the lead
+    /// later reads its entry where it is: before, the state kept naming the first, which
+    /// compaction takes away, and loading the lead read the pool partition on for it (on a large
+    /// pool, past the time allowed: the command dead-lettered).
+    func testTheRunsOwnFinalizeAnsweredAgainMovesTheStateToTheLaterEntry() async throws {
+        try await withPipeline { harness in
+            try harness.start("coordinator")
+            for stage in ["profile-stage", "activity-stage", "scoring-stage"] { try harness.start(stage) }
+            let (topics, codec) = (harness.environment.topics, harness.environment.codec)
+            let lead = harness.makeLeads(1)[0]
+            let requests = try KafkaConsumer(configuration: harness.environment.kafka, groupID: uniqueTopicName("finalize"),
+                                             topics: topics.stageInputs(.finalize), properties: TestBroker.fastGroupProperties)
+            let producer = try KafkaProducer(configuration: harness.environment.kafka)
+            try await harness.publish(leads: [lead])
+            let request = try codec.decode(PhaseRequest.self, record: try await consume(requests, count: 1, timeoutSeconds: 120)[0])
+            let first = try await answer(request, topics: topics, codec: codec, producer: producer)
+            try await waitUntil("ready", timeoutSeconds: 60, pollMilliseconds: 200) {
+                try await harness.latestStates(loadingPoolEntries: false)[lead.leadID]?.poolEntry == first
+            }
+            let again = try await answer(request, topics: topics, codec: codec, producer: producer)
+            XCTAssertGreaterThan(again.offset, first.offset)
+            try await waitUntil("the state names the later entry", timeoutSeconds: 60, pollMilliseconds: 200) {
+                try await harness.latestStates(loadingPoolEntries: false)[lead.leadID]?.poolEntry == again
+            }
+            await requests.close()
+            await producer.close()
+            let state = try await harness.latestStates(loadingPoolEntries: false)[lead.leadID]
+            XCTAssertEqual(state?.status, .ready)
+            XCTAssertEqual(state?.runID, request.runID)
+            var entries = 0
+            try await KafkaConsumer.readToEnd(try await KafkaAdmin(configuration: harness.environment.kafka).partitions(of: topics.leadPool),
+                                              configuration: harness.environment.kafka) { record in
+                if record.keyString == lead.leadID.rawValue { entries += 1 }
+            }
+            XCTAssertEqual(entries, 2, "the stage's two; the coordinator wrote none")
+        }
+    }
+
+    /// Answers `request` as a finalize stage restarted after a SIGKILL does (a handler of its
+    /// own, remembering no run): its entry, then its result naming it. Returns where the entry went.
+    private func answer(_ request: PhaseRequest, topics: Topics, codec: MessageCodec, producer: KafkaProducer) async throws -> RecordPosition {
+        let output = await FinalizeStageHandler().handle(request)
+        let side = try await producer.send(try output.sideRecords(topics: topics, codec: codec))
+        let entry = try XCTUnwrap(side.first { $0.topic == topics.leadPool })
+        let position = RecordPosition(topic: entry.topic, partition: entry.partition, offset: entry.offset)
+        _ = try await producer.send(try output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: position))
+        return position
+    }
+
     /// Run 1's finalize request is answered once (the lead is ready), the lead is re-enriched
     /// (run 2, ready with its own entry), and then run 1's request is answered again, as a
     /// finalize stage does after a SIGKILL when that request is redelivered behind run 2's on
@@ -24,18 +75,11 @@ final class SupersededPoolEntryTests: XCTestCase {
             let requests = try KafkaConsumer(configuration: harness.environment.kafka, groupID: uniqueTopicName("finalize"),
                                              topics: topics.stageInputs(.finalize), properties: TestBroker.fastGroupProperties)
             let producer = try KafkaProducer(configuration: harness.environment.kafka)
-            func answer(_ request: PhaseRequest) async throws -> DeliveryReport {
-                // A handler of its own each time: a stage restarted after a SIGKILL remembers no run.
-                let output = await FinalizeStageHandler().handle(request)
-                let side = try await producer.send(try output.sideRecords(topics: topics, codec: codec))
-                let entry = try XCTUnwrap(side.first { $0.topic == topics.leadPool })
-                let position = RecordPosition(topic: entry.topic, partition: entry.partition, offset: entry.offset)
-                _ = try await producer.send(try output.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority,
-                                                                    poolEntry: position))
-                return entry
+            func answer(_ request: PhaseRequest) async throws -> RecordPosition {
+                try await self.answer(request, topics: topics, codec: codec, producer: producer)
             }
             func readyRun() async throws -> RunID? {
-                let state = try await harness.latestStates()[lead.leadID]
+                let state = try await harness.latestStates(loadingPoolEntries: false)[lead.leadID]
                 return state?.status == .ready ? state?.runID : nil
             }
 
