@@ -269,6 +269,16 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
         }
     }
 
+    /// Starts the coordinator and every stage but finalize, whose requests the returned reader
+    /// gets: the test is the finalize stage, so that it can answer as it chooses (again, late,
+    /// with something beside).
+    func startAsTheFinalizeStage() throws -> KafkaConsumer {
+        try start("coordinator")
+        for stage in ["profile-stage", "activity-stage", "scoring-stage"] { try start(stage) }
+        return try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("finalize"),
+                                 topics: environment.topics.stageInputs(.finalize), properties: TestBroker.fastGroupProperties)
+    }
+
     /// Waits until the lead pool holds `count` distinct leads; returns every pool record.
     func waitForPool(_ count: Int, timeoutSeconds: Double = 180) async throws -> [(key: String, value: LeadPoolEntry)] {
         var entries: [(key: String, value: LeadPoolEntry)] = []

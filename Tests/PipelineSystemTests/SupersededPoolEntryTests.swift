@@ -16,12 +16,9 @@ final class SupersededPoolEntryTests: XCTestCase {
     /// pool, past the time allowed: the command dead-lettered).
     func testTheRunsOwnFinalizeAnsweredAgainMovesTheStateToTheLaterEntry() async throws {
         try await withPipeline { harness in
-            try harness.start("coordinator")
-            for stage in ["profile-stage", "activity-stage", "scoring-stage"] { try harness.start(stage) }
+            let requests = try harness.startAsTheFinalizeStage()
             let (topics, codec) = (harness.environment.topics, harness.environment.codec)
             let lead = harness.makeLeads(1)[0]
-            let requests = try KafkaConsumer(configuration: harness.environment.kafka, groupID: uniqueTopicName("finalize"),
-                                             topics: topics.stageInputs(.finalize), properties: TestBroker.fastGroupProperties)
             let producer = try KafkaProducer(configuration: harness.environment.kafka)
             try await harness.publish(leads: [lead])
             let request = try codec.decode(PhaseRequest.self, record: try await consume(requests, count: 1, timeoutSeconds: 120)[0])
@@ -67,13 +64,9 @@ final class SupersededPoolEntryTests: XCTestCase {
     /// the compacted pool kept run 1's entry as the lead's for good.
     func testARedeliveredFinalizeOfASupersededRunIsWrittenOver() async throws {
         try await withPipeline { harness in
-            try harness.start("coordinator")
-            for stage in ["profile-stage", "activity-stage", "scoring-stage"] { try harness.start(stage) }
+            let requests = try harness.startAsTheFinalizeStage()  // so that it can answer a request a second time
             let (topics, codec) = (harness.environment.topics, harness.environment.codec)
             let lead = harness.makeLeads(1)[0]
-            // The test is the finalize stage, so that it can answer a request a second time.
-            let requests = try KafkaConsumer(configuration: harness.environment.kafka, groupID: uniqueTopicName("finalize"),
-                                             topics: topics.stageInputs(.finalize), properties: TestBroker.fastGroupProperties)
             let producer = try KafkaProducer(configuration: harness.environment.kafka)
             func answer(_ request: PhaseRequest) async throws -> RecordPosition {
                 try await self.answer(request, topics: topics, codec: codec, producer: producer)

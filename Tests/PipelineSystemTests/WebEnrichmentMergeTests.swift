@@ -47,14 +47,11 @@ final class WebEnrichmentMergeTests: XCTestCase {
     /// must find the lead again, not drop the enrichment as one of a lead it does not hold.
     func testAnEnrichmentPolledWithTheResultThatMakesItsLeadReadyIsMerged() async throws {
         try await withPipeline { harness in
-            try harness.start("coordinator")
-            for stage in ["profile-stage", "activity-stage", "scoring-stage"] { try harness.start(stage) }
+            // The test is its finalize stage, so that it can send the answer with the enrichment.
+            let requests = try harness.startAsTheFinalizeStage()
             let (topics, codec) = (harness.environment.topics, harness.environment.codec)
             let lead = harness.makeLeads(1)[0]
             XCTAssertTrue(lead.source.isIntent, "a priority lead: its results come on the priority topic")
-            // The test is its finalize stage, so that it can send the answer with the enrichment.
-            let requests = try KafkaConsumer(configuration: harness.environment.kafka, groupID: uniqueTopicName("finalize"),
-                                             topics: topics.stageInputs(.finalize), properties: TestBroker.fastGroupProperties)
             try await harness.publish(leads: [lead])
             let request = try codec.decode(PhaseRequest.self, record: try await consume(requests, count: 1, timeoutSeconds: 120)[0])
             await requests.close()
