@@ -37,6 +37,27 @@ public struct RawJSON: Codable, Hashable, Sendable {
     }
 }
 
+extension RawJSON {
+    /// The members of the JSON object `bytes` holds, in document order, each value as written
+    /// (nil for null); nil when `bytes` are not an object ``JSONIndexDecoder`` takes (not JSON,
+    /// a key twice, ...). For a writer that fills in some members and passes the others on as
+    /// they are.
+    public static func members(of bytes: [UInt8]) -> [(name: String, value: RawJSON?)]? {
+        try? JSONIndexDecoder.decode(Members.self, from: bytes).members
+    }
+
+    private struct Members: Decodable {
+        var members: [(name: String, value: RawJSON?)] = []
+
+        init(from decoder: any Decoder) throws {
+            let object = try decoder.container(keyedBy: JSONValue.Key.self)
+            for key in object.allKeys {
+                members.append((key.stringValue, try object.decodeNil(forKey: key) ? nil : object.decode(RawJSON.self, forKey: key)))
+            }
+        }
+    }
+}
+
 /// Any JSON value, read and written through the `Codable` containers: how ``RawJSON`` travels
 /// through coders that do not know it.
 private enum JSONValue: Codable {
@@ -48,7 +69,7 @@ private enum JSONValue: Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    private struct Key: CodingKey {
+    fileprivate struct Key: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }

@@ -250,8 +250,8 @@ public struct LeadControl: Sendable {
     // MARK: publish
 
     /// Publishes the leads of a file as it is read (``LeadFileReader``: memory stays bounded
-    /// whatever the file's size); invalid lines are reported and skipped (or sent as they are
-    /// with `isPublishingInvalid`). Returns 1 when any line was invalid and skipped, or the file
+    /// whatever the file's size); invalid lines are reported and skipped (or, with
+    /// `isPublishingInvalid`, sent as they are but for what a valid line is given: ``LeadLine/withDefaults``). Returns 1 when any line was invalid and skipped, or the file
     /// held no lead. A file that turns out unusable part-way (a CSV row that never ends or is not
     /// UTF-8, a read error) stops the publish, saying how much was sent before it.
     public func publishFile(path: String, format: LeadFileFormat, isPublishingInvalid: Bool) async throws -> Int32 {
@@ -298,7 +298,7 @@ public struct LeadControl: Sendable {
                         console.error("\(path):\(line.lineNumber): \(error.reason)\(isPublishingInvalid ? " (published as is)" : "")")
                         if isPublishingInvalid {
                             try await sender.add(ProducerRecord(
-                                topic: topic, key: line.key.map { Array($0.utf8) }, value: Array(line.raw.utf8),
+                                topic: topic, key: line.key.map { Array($0.utf8) }, value: Array((line.withDefaults ?? line.raw).utf8),
                                 headers: MessageCodec.headers(for: LeadDiscovered.self).map { KafkaHeader(key: $0.key, string: $0.value) }))
                         }
                     }
@@ -456,9 +456,7 @@ public struct LeadControl: Sendable {
             throw LeadControlError.invalidFile(path: path, reason: "not a JSON object; start from `leadctl \(T.self == AccountConfig.self ? "account" : "offer") sample`")
         }
         if let problem = StrictJSON.problem(in: Array(text.utf8)) { throw LeadControlError.invalidFile(path: path, reason: problem) }
-        if fields["schema"] == nil { fields["schema"] = T.schemaName }
-        if fields["version"] == nil { fields["version"] = T.schemaVersion }
-        if fields[dateField] == nil || fields[dateField] is NSNull { fields[dateField] = ISO8601.format(now()) }
+        LeftOutMembers(of: T.self, dateField: dateField, now: now()).fill(&fields)
         let bytes = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
         let message: T
         do {

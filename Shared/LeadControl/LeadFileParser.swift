@@ -16,14 +16,23 @@ public struct LeadLine: Sendable, Hashable {
     /// its start) or one that is not UTF-8 (its bad bytes replaced): such a line cannot be
     /// published as it is.
     public var isWhole: Bool
+    /// What `publish --publish-invalid` sends for an invalid line: the line with what a valid
+    /// one is given when it leaves it out (`schema`, `version`, `discoveredAt`; a CSV row's
+    /// `source` and `mode`) filled in, as JSON, so the pipeline refuses it for its own defect.
+    /// Nil for a valid line, and for one that cannot be read as a lead's members (not a JSON
+    /// object the strict reader parses, a CSV row with more or fewer fields than the header):
+    /// such a line is sent as written (``raw``).
+    public var withDefaults: String?
 
     /// Creates a parsed line.
-    public init(lineNumber: Int, raw: String, key: String?, result: Result<LeadDiscovered, LeadLineError>, isWhole: Bool = true) {
+    public init(lineNumber: Int, raw: String, key: String?, result: Result<LeadDiscovered, LeadLineError>, isWhole: Bool = true,
+                withDefaults: String? = nil) {
         self.lineNumber = lineNumber
         self.raw = raw
         self.key = key
         self.result = result
         self.isWhole = isWhole
+        self.withDefaults = withDefaults
     }
 
     /// The lead, when the line is valid.
@@ -132,30 +141,28 @@ public enum LeadFileParser {
                             result: .failure(LeadLineError("the line is JSON but not an object")))
         }
         let key = (fields["leadID"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-        if let problem = StrictJSON.problem(in: Array(line.utf8)) {
-            return LeadLine(lineNumber: lineNumber, raw: line, key: key, result: .failure(LeadLineError(problem)))
+        let leftOut = LeftOutMembers(of: LeadDiscovered.self, dateField: "discoveredAt", now: now)
+        func failure(_ reason: String) -> LeadLine {
+            LeadLine(lineNumber: lineNumber, raw: line, key: key, result: .failure(LeadLineError(reason)), withDefaults: leftOut.filling(line))
         }
+        if let problem = StrictJSON.problem(in: Array(line.utf8)) { return failure(problem) }
         let unknown = fields.keys.filter { !leadFields.contains($0) }.sorted()
         guard unknown.isEmpty else {
             let named = unknown.map { field in
                 leadFields.first { $0.lowercased() == field.lowercased() }.map { "\"\(field)\" (did you mean \"\($0)\"?)" } ?? "\"\(field)\""
             }
-            return LeadLine(lineNumber: lineNumber, raw: line, key: key, result: .failure(LeadLineError(
-                "unknown field\(unknown.count == 1 ? "" : "s") \(named.joined(separator: ", ")); a lead has only the fields of docs/schemas/lead.discovered.v1.schema.json")))
+            return failure("unknown field\(unknown.count == 1 ? "" : "s") \(named.joined(separator: ", ")); a lead has only the fields of docs/schemas/lead.discovered.v1.schema.json")
         }
-        if fields["schema"] == nil { fields["schema"] = LeadDiscovered.schemaName }
-        if fields["version"] == nil { fields["version"] = LeadDiscovered.schemaVersion }
-        if fields["discoveredAt"] == nil || fields["discoveredAt"] is NSNull { fields["discoveredAt"] = ISO8601.format(now) }
-        let result: Result<LeadDiscovered, LeadLineError>
+        leftOut.fill(&fields)
         do {
             let bytes = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
-            result = .success(try codec.decode(LeadDiscovered.self, from: Array(bytes)))
+            let lead = try codec.decode(LeadDiscovered.self, from: Array(bytes))
+            return LeadLine(lineNumber: lineNumber, raw: line, key: key, result: .success(lead))
         } catch let error as DecodeError {
-            result = .failure(LeadLineError(reason(for: error)))
+            return failure(reason(for: error))
         } catch {
-            result = .failure(LeadLineError("cannot read the line: \(error)"))
+            return failure("cannot read the line: \(error)")
         }
-        return LeadLine(lineNumber: lineNumber, raw: line, key: key, result: result)
     }
 
     /// The decode error without the codec's generic "invalid content:" prefix for rule errors.
@@ -230,10 +237,12 @@ public enum LeadFileParser {
             if !trimmed.isEmpty { values[column] = trimmed }
         }
         let key = values["lead_id"]
+        let isWhole = row.fields.count == columns.count  // else which value is which column's is not known
         func failure(_ reason: String) -> LeadLine {
-            LeadLine(lineNumber: row.lineNumber, raw: row.raw, key: key, result: .failure(LeadLineError(reason)))
+            LeadLine(lineNumber: row.lineNumber, raw: row.raw, key: key, result: .failure(LeadLineError(reason)),
+                     withDefaults: isWhole ? csvLeadJSON(values, now: now) : nil)
         }
-        if row.fields.count != columns.count {
+        if !isWhole {
             return failure("has \(row.fields.count) fields but the header has \(columns.count) columns")
         }
         for column in csvColumns where requiredCSVColumns.contains(column) && values[column] == nil {
@@ -258,8 +267,7 @@ public enum LeadFileParser {
         var types: [ReEnrichType]?
         if let text = values["reenrich_types"] {
             var parsed: [ReEnrichType] = []
-            for part in text.split(whereSeparator: { ";|,".contains($0) }) {
-                let name = part.trimmingCharacters(in: .whitespaces).lowercased()
+            for name in csvList(text) {
                 guard let type = ReEnrichType(rawValue: name) else {
                     return failure("reenrich_types: \"\(name)\" is not one of linkedin, x, activity")
                 }
@@ -288,6 +296,35 @@ public enum LeadFileParser {
             return failure(String(describing: error))
         }
         return LeadLine(lineNumber: row.lineNumber, raw: row.raw, key: key, result: .success(lead))
+    }
+
+    /// The JSON member each CSV column gives its value to as it is (`source`, `mode`,
+    /// `reenrich_types` and `discovered_at` are read: ``csvLeadJSON(_:now:)``).
+    private static let csvMembers = [
+        "lead_id": "leadID", "account_id": "accountID", "offer_id": "offerID", "search_id": "sourceSearchID", "name": "name",
+        "linkedin_url": "linkedinURL", "x_url": "xURL",
+    ]
+
+    /// The items of a CSV list (`linkedin;x`, separated by `;`, `|` or `,`), lower-cased.
+    private static func csvList(_ text: String) -> [String] {
+        text.split(whereSeparator: { ";|,".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    }
+
+    /// The lead a CSV row's `values` describe, as a JSON line, with what a valid row is given
+    /// when it leaves it out: what `--publish-invalid` sends for an invalid row, so that the
+    /// pipeline refuses it for its defect (sent as CSV, its dead letter said "malformed JSON").
+    private static func csvLeadJSON(_ values: [String: String], now: Date) -> String? {
+        var fields: [String: Any] = [:]
+        for (column, member) in csvMembers { fields[member] = values[column] }
+        fields["source"] = values["source"]?.lowercased() ?? LeadSource.csvImport.rawValue
+        fields["mode"] = values["mode"]?.lowercased() ?? ModeName.full.rawValue
+        fields["reEnrichTypes"] = values["reenrich_types"].map(csvList)
+        fields["discoveredAt"] = values["discovered_at"]
+        LeftOutMembers(of: LeadDiscovered.self, dateField: "discoveredAt", now: now).fill(&fields)
+        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return nil
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -86,7 +86,10 @@ public enum Usage {
                            reenrich_types (e.g. "linkedin;x") and discovered_at (ISO-8601)).
                            "-" reads standard input.
         --format F         jsonl or csv, when the extension does not say.
-        --publish-invalid  also send invalid lines as they are (to exercise dead letters).
+        --publish-invalid  also send invalid lines (to exercise dead letters), as written but with
+                           what a valid line is given when it leaves it out ("schema", "version",
+                           "discoveredAt"; a CSV row as the JSON lead its columns describe), so
+                           each dead letter names the line's own defect.
         --synthetic N      N plausible leads: a mix of LinkedIn-only, X-only and both, mixed sources.
         --account A        default acct-demo        --offer O   default offer-demo
         --search S         default search-synthetic-<seed>

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCodec
 import Kafka
 import KafkaTestSupport
 import LeadControl
@@ -196,8 +197,64 @@ final class LeadControlIntegrationTests: XCTestCase {
             XCTAssertEqual(invalidStatus, LeadControl.success)
             let records = try await readAll(environment.topics.leadsDiscovered, environment)
             XCTAssertEqual(records.count, 7)
+            // An invalid row goes as the lead its columns describe (with a valid row's defaults), its defect kept.
             let raw = records.first { $0.keyString == "f2" && (try? environment.codec.decode(LeadDiscovered.self, record: $0)) == nil }
-            XCTAssertEqual(raw.flatMap { $0.value }.map { String(decoding: $0, as: UTF8.self) }, "f2,a,o,s,csv-import,No Url,,,full")
+            let sent = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(XCTUnwrap(raw?.value))) as? [String: Any])
+            XCTAssertNotNil((sent["discoveredAt"] as? String).flatMap(ISO8601.parse), "\(sent)")
+            XCTAssertEqual(sent.filter { $0.key != "discoveredAt" } as NSDictionary, [
+                "schema": "lead.discovered", "version": 1, "leadID": "f2", "accountID": "a", "offerID": "o", "sourceSearchID": "s",
+                "source": "csv-import", "name": "No Url", "mode": "full",
+            ] as NSDictionary)
+        }
+    }
+
+    /// `--publish-invalid` sends an invalid line with the members a valid one gets when it leaves
+    /// them out (schema, version, discoveredAt; a CSV row's source and mode), so that the
+    /// pipeline's reader, which the codec is, refuses it for the defect leadctl named: sent as
+    /// written, its dead letter named the missing discoveredAt (or, for a CSV row, malformed JSON).
+    func testAnInvalidLinePublishedAsIsIsRefusedForItsOwnDefect() async throws {
+        try await withNamespace { environment, variables in
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("invalid-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let lines = folder.appendingPathComponent("leads.jsonl")
+            try """
+                {"leadID":"j1","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Bad Url","linkedinURL":"https://www.linkedin.com/company/acme"}
+                {"leadID":"j2","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"No Url","discoveredAt":null}
+                { "leadID" : "j3", "accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"One","name":"Two","xURL":"x.com/one"}
+                """.write(to: lines, atomically: true, encoding: .utf8)
+            let rows = folder.appendingPathComponent("leads.csv")
+            try """
+                lead_id,account_id,offer_id,search_id,name,linkedin_url,x_url
+                c1,a,o,s,No Url,,
+                """.write(to: rows, atomically: true, encoding: .utf8)
+
+            var reasons: [String: String] = [:]  // leadctl's, by lead id
+            for file in [lines, rows] {
+                let captured = CapturedConsole()
+                let status = await LeadControl.main(arguments: ["publish", "--file", file.path, "--publish-invalid"],
+                                                    environment: variables, console: captured.console)
+                XCTAssertEqual(status, LeadControl.success, captured.error)
+                for line in captured.error.split(separator: "\n") {
+                    // path:LINE: reason (published as is)
+                    let parts = line.split(separator: ":", maxSplits: 2).map(String.init)
+                    guard parts.count == 3, let number = Int(parts[1]) else { continue }
+                    let id = file == lines ? "j\(number)" : "c\(number - 1)"
+                    reasons[id] = parts[2].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " (published as is)", with: "")
+                }
+            }
+            XCTAssertEqual(Set(reasons.keys), ["j1", "j2", "j3", "c1"], "\(reasons)")
+            let records = try await readAll(environment.topics.leadsDiscovered, environment)
+            XCTAssertEqual(records.count, 4)
+            for record in records {
+                let id = try XCTUnwrap(record.keyString)
+                let reason = try XCTUnwrap(reasons[id], id)
+                XCTAssertThrowsError(try environment.codec.decode(LeadDiscovered.self, record: record), id) { error in
+                    let said = (error as? DecodeError)?.description ?? "\(error)"
+                    XCTAssertTrue(said.hasSuffix(reason), "\(id): the pipeline says \(said); leadctl said \(reason)")
+                    XCTAssertFalse(said.contains("discoveredAt"), "\(id): \(said)")
+                }
+            }
         }
     }
 

@@ -177,6 +177,21 @@ final class LeadFileParserTests: XCTestCase {
         XCTAssertEqual(csvLeads.compactMap(\.error).map(\.reason), [])
         XCTAssertEqual(csvLeads.first(where: { $0.key == "lead-0107" })?.lead?.name, "Grace O'Neill, MBA")
     }
+    /// What `--publish-invalid` sends for an invalid line is the line as written (each member's
+    /// value to the byte, in its place) with the defaults a valid line gets in place of what it
+    /// leaves out or gives as null; a line the strict reader refuses goes as it is.
+    func testAnInvalidLineIsSentAsWrittenWithTheDefaultsFilledIn() throws {
+        let line = #"{ "leadID" : "l1", "name":"Jos\u00e9", "xURL" : null, "linkedinURL":"https://www.linkedin.com/company/acme", "discoveredAt":null, "mode":"full"}"#
+        let parsed = try XCTUnwrap(try LeadFileParser.parse(line, format: .jsonl, now: now).first)
+        XCTAssertNotNil(parsed.error)
+        XCTAssertEqual(parsed.withDefaults, #"{"leadID":"l1","name":"Jos\u00e9","xURL":null,"linkedinURL":"https://www.linkedin.com/company/acme","#
+            + #""discoveredAt":"\#(ISO8601.format(now))","mode":"full","schema":"lead.discovered","version":1}"#)
+        let twice = #"{"leadID":"l2","leadID":"l3","name":"Jane"}"#
+        XCTAssertNil(try XCTUnwrap(try LeadFileParser.parse(twice, format: .jsonl, now: now).first).withDefaults)
+        let valid = #"{"leadID":"l4","accountID":"a","offerID":"o","sourceSearchID":"s","source":"manual","name":"Jane","xURL":"x.com/jane"}"#
+        XCTAssertNil(try XCTUnwrap(try LeadFileParser.parse(valid, format: .jsonl, now: now).first).withDefaults)
+    }
+
     /// A line with a key given twice, or with a trailing comma, is refused as the pipeline's
     /// readers refuse it: Foundation's parser took it, the last of the two keys winning, and the
     /// lead went out under the second id without a word.
