@@ -449,13 +449,17 @@ public struct LeadControl: Sendable {
     }
 
     /// Reads a configuration file: the message's JSON, where `schema`, `version` and `dateField`
-    /// may be left out; validated by the codec.
+    /// may be left out; its numbers held to their ranges (``ConfigurationRanges``), then
+    /// validated by the codec.
     func readConfiguration<T: Message>(_ type: T.Type, path: String, dateField: String) throws -> T {
         let text = try readText(path)
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)), var fields = object as? [String: Any] else {
             throw LeadControlError.invalidFile(path: path, reason: "not a JSON object; start from `leadctl \(T.self == AccountConfig.self ? "account" : "offer") sample`")
         }
         if let problem = StrictJSON.problem(in: Array(text.utf8)) { throw LeadControlError.invalidFile(path: path, reason: problem) }
+        if let problem = ConfigurationRanges.problem(in: Array(text.utf8), of: T.self) {
+            throw LeadControlError.invalidFile(path: path, reason: problem)
+        }
         LeftOutMembers(of: T.self, dateField: dateField, now: now()).fill(&fields)
         let bytes = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
         let message: T

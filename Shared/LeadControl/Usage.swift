@@ -114,7 +114,8 @@ public enum Usage {
         Publishes an account configuration (account.config; billing state, outreach window,
         autopilot rule) to the accounts topic, keyed by account id. "schema", "version" and
         "updatedAt" may be left out. A field the configuration does not have (a misspelt
-        one) is refused, named. Start from `leadctl account sample`.
+        one) is refused, named, as is a number outside its range (a minimum score 0 to 100,
+        an hour, a weekday; the error names the range). Start from `leadctl account sample`.
 
         \(connection)
         """
@@ -133,7 +134,8 @@ public enum Usage {
         Publishes an offer configuration (offer.config; ideal customer profile, pain points,
         competitors, signal likelihood) to the offers topic, keyed by offer id. "schema",
         "version" and "updatedAt" may be left out. A field the configuration does not have (a
-        misspelt one, at any depth: "icp.minimumEmployes") is refused, named. Exit status 1,
+        misspelt one, at any depth: "icp.minimumEmployes") is refused, named, as is a head
+        count below 0 (icp.minimumEmployees, icp.maximumEmployees). Exit status 1,
         publishing nothing, when the offer's account has no configuration (`leadctl account
         put` first); a warning when the offer moves from another account, whose leads naming it
         are refused from then on. Start from `leadctl offer sample`.
