@@ -171,10 +171,9 @@ public struct LeadControl: Sendable {
             console.output(try prettyJSON(environment.codec.encode(SampleConfigurations.offer(updatedAt: now()))))
             return Self.success
         case .searchTotal(let searchID, let accountID, let total):
-            let message = SearchTotalDeclared(searchID: searchID, accountID: accountID, total: total, declaredAt: now())
-            return try await publishConfiguration(message, topic: environment.topics.searchTotals, key: searchID.rawValue,
-                                                  what: "total \(total) of search \(searchID)")
+            return try await declareTotal(SearchTotalDeclared(searchID: searchID, accountID: accountID, total: total, declaredAt: now()))
         case .reEnrich(let leadID, let types, let requestedBy, let requestID):
+            guard try await isKnownForReEnrich(leadID) else { return Self.failure }
             // A new request unless the caller names one (to send a request again safely).
             let requestID = requestID ?? RequestID(UUID().uuidString.lowercased())
             let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(), requestedBy: requestedBy ?? defaultRequester,
@@ -422,6 +421,49 @@ public struct LeadControl: Sendable {
         return try await publishConfiguration(offer, topic: topics.offers, key: offer.offerID.rawValue, what: "offer \(offer.offerID)")
     }
 
+    /// Publishes a search's total unless its leads are counted under another account: the
+    /// progress tracker takes a declared total's account as the search's, so such a total would
+    /// move the search's progress to that account. An account that came from an earlier total
+    /// (its progress names a total) is only warned about: this total may be the correction.
+    func declareTotal(_ declared: SearchTotalDeclared) async throws -> Int32 {
+        let topics = environment.topics
+        let (searchID, accountID) = (declared.searchID, declared.accountID)
+        let progress = try await latest(ProgressSnapshot.self, key: searchID.rawValue, topic: topics.progress)
+        for problem in progress.problems { console.error("warning: skipped an undecodable progress record at \(problem)") }
+        if let counted = progress.value?.accountID, counted != accountID {
+            guard let earlier = progress.value?.total else {
+                console.error("search \(searchID) is counted under account \(counted), its leads' account (\(topics.progress)); a total for "
+                    + "\(accountID) would move the search's progress to \(accountID). Nothing sent: give --account \(counted)")
+                return Self.failure
+            }
+            console.error("warning: search \(searchID) is counted under account \(counted), from the total declared earlier "
+                + "(\(earlier)); this total moves it to \(accountID)")
+        } else if progress.value == nil {
+            console.error("no progress for search \(searchID) in \(topics.progress) yet (no lead of it counted): its account is not checked")
+        }
+        return try await publishConfiguration(declared, topic: topics.searchTotals, key: searchID.rawValue,
+                                              what: "total \(declared.total) of search \(searchID)")
+    }
+
+    /// Whether `leadID` has a state, so the coordinator knows it; says why not. The coordinator
+    /// sends a re-enrich of a lead it does not know to its backlog, and from there to the dead
+    /// letters: reported published, it refreshed nothing.
+    func isKnownForReEnrich(_ leadID: LeadID) async throws -> Bool {
+        let found = try await latest(LeadState.self, of: leadID, topic: environment.topics.leadState)
+        for problem in found.problems { console.error("warning: skipped an undecodable state record at \(problem)") }
+        // A state this version cannot read is still a state: the lead is known.
+        guard found.value == nil && found.problems.isEmpty else { return true }
+        console.error("no state for lead \(leadID) in \(found.partition.topic) (partition \(found.partition.partition)): the pipeline has "
+            + "not seen it, or not yet written its first state (\(Self.firstStateWritten)); the coordinator would send a "
+            + "re-enrich of a lead it does not know to \(environment.topics.deadLetters). Nothing sent: check the lead id, or "
+            + "send it again once `leadctl show \(leadID)` finds the lead")
+        return false
+    }
+
+    /// When the coordinator writes a lead's first state, for messages about a lead without one.
+    static let firstStateWritten = "the coordinator writes it once the lead has waited or run "
+        + "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS, 5 s by default, or when its run ends if sooner"
+
     /// Publishes one message and prints where it was stored. `whenSendFails` runs when the send
     /// itself fails (whether the broker stored the message is then not known), not when the
     /// message or its topic is refused before it.
@@ -539,8 +581,7 @@ public struct LeadControl: Sendable {
         for problem in lookup.problems { console.error("warning: skipped an undecodable state record at \(problem)") }
         guard let state = lookup.state else {
             console.error("no state for lead \(leadID) in \(lookup.partition.topic) (partition \(lookup.partition.partition)); "
-                + "the coordinator writes a lead's first state once the lead has waited or run "
-                + "COORDINATOR_STATE_WRITE_INTERVAL_SECONDS (5 s by default), or when its run ends if sooner")
+                + Self.firstStateWritten)
             return Self.failure
         }
         if isJSON {

@@ -155,7 +155,11 @@ public enum Usage {
         Usage: leadctl search total --search S --account A --total N
 
         Declares that search S of account A produced N leads in total (search.total-declared,
-        keyed by search id), so progress can report the search as completed.
+        keyed by search id), so progress can report the search as completed. Exit status 1,
+        publishing nothing, when the search's leads are counted under another account (its
+        progress says which): progress takes a declared total's account as the search's. A
+        warning when that account came from an earlier total (this one may correct it); a note
+        when the search has no progress yet, whose account is then not checked.
 
         \(connection)
         """
@@ -166,7 +170,9 @@ public enum Usage {
 
         Asks the coordinator to refresh the given parts of a lead (lead.reenrich.requested on
         lead.commands, which the coordinator reads ahead of new leads, keyed by lead id).
-        --requested-by defaults to $USER.
+        --requested-by defaults to $USER. Exit status 1, publishing nothing, when the lead has
+        no state (`leadctl show`): the coordinator knows no such lead (a mistyped id, or one not
+        read or not written yet) and would put the request in the dead letters.
 
         Each request carries a request id, a new UUID unless --request-id gives one (at most 200
         characters). The same request id for the same lead is one run and one charge, however

@@ -258,6 +258,74 @@ final class LeadControlIntegrationTests: XCTestCase {
         }
     }
 
+    /// A re-enrich of a lead with no state (one the pipeline has not seen, a mistyped id) is
+    /// refused, with nothing sent: it was reported published, and the coordinator, which knows
+    /// no such lead, put it in the backlog and from there in the dead letters.
+    func testAReEnrichOfALeadThePipelineHasNotSeenIsRefused() async throws {
+        try await withNamespace { environment, variables in
+            func run(_ arguments: [String]) async -> (Int32, CapturedConsole) {
+                let captured = CapturedConsole()
+                return (await LeadControl.main(arguments: arguments, environment: variables, console: captured.console), captured)
+            }
+            let (unseen, unseenConsole) = await run(["reenrich", "lead-nobody", "--types", "x"])
+            XCTAssertEqual(unseen, LeadControl.failure, unseenConsole.output)
+            XCTAssertTrue(unseenConsole.error.contains("no state for lead lead-nobody"), unseenConsole.error)
+            XCTAssertTrue(unseenConsole.error.contains("Nothing sent"), unseenConsole.error)
+            let none = try await readAll(environment.topics.leadCommands, environment)
+            XCTAssertEqual(none.count, 0)
+
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            let state = Samples.state(id: "lead-seen")
+            _ = try await producer.send(environment.codec.record(state, topic: environment.topics.leadState, key: "lead-seen"))
+            await producer.close()
+            let (seen, seenConsole) = await run(["reenrich", "lead-seen", "--types", "x"])
+            XCTAssertEqual(seen, LeadControl.success, seenConsole.error)
+            let commands = try await readAll(environment.topics.leadCommands, environment)
+            XCTAssertEqual(commands.map(\.keyString), ["lead-seen"])
+        }
+    }
+
+    /// A search total for another account than the one the search's leads are counted under is
+    /// refused, with nothing sent: it was published, and the progress tracker, which takes a
+    /// declared total's account as the search's, moved the search to that account's progress.
+    /// An account taken from an earlier total (which this one may correct) is warned about, and
+    /// a search without progress yet is published unchecked, as said.
+    func testASearchTotalForAnotherAccountThanItsLeadsIsRefused() async throws {
+        try await withNamespace { environment, variables in
+            func run(_ arguments: [String]) async -> (Int32, CapturedConsole) {
+                let captured = CapturedConsole()
+                return (await LeadControl.main(arguments: arguments, environment: variables, console: captured.console), captured)
+            }
+            let producer = try KafkaProducer(configuration: environment.kafka)
+            for (search, total) in [("s-leads", nil), ("s-declared", 5)] as [(String, Int?)] {
+                let snapshot = ProgressSnapshot(searchID: SearchID(search), accountID: "acct-a", state: .running, total: total, completed: 1,
+                                                enriching: 2, scoring: 0, billingPaused: 0, deferred: 0, updatedAt: Samples.now)
+                _ = try await producer.send(environment.codec.record(snapshot, topic: environment.topics.progress, key: search))
+            }
+            await producer.close()
+
+            let (other, otherConsole) = await run(["search", "total", "--search", "s-leads", "--account", "acct-b", "--total", "3"])
+            XCTAssertEqual(other, LeadControl.failure, otherConsole.output)
+            XCTAssertTrue(otherConsole.error.contains("search s-leads is counted under account acct-a"), otherConsole.error)
+            XCTAssertTrue(otherConsole.error.contains("Nothing sent"), otherConsole.error)
+            let none = try await readAll(environment.topics.searchTotals, environment)
+            XCTAssertEqual(none.count, 0)
+
+            let (own, ownConsole) = await run(["search", "total", "--search", "s-leads", "--account", "acct-a", "--total", "3"])
+            XCTAssertEqual(own, LeadControl.success, ownConsole.error)
+            XCTAssertEqual(ownConsole.error, "")
+            let (moved, movedConsole) = await run(["search", "total", "--search", "s-declared", "--account", "acct-b", "--total", "5"])
+            XCTAssertEqual(moved, LeadControl.success, movedConsole.error)
+            XCTAssertTrue(movedConsole.error.contains("warning: search s-declared is counted under account acct-a, from the total declared"),
+                          movedConsole.error)
+            let (unknown, unknownConsole) = await run(["search", "total", "--search", "s-new", "--account", "acct-b", "--total", "5"])
+            XCTAssertEqual(unknown, LeadControl.success, unknownConsole.error)
+            XCTAssertTrue(unknownConsole.error.contains("no progress for search s-new"), unknownConsole.error)
+            let totals = try await readAll(environment.topics.searchTotals, environment)
+            XCTAssertEqual(totals.compactMap(\.keyString).sorted(), ["s-declared", "s-leads", "s-new"])
+        }
+    }
+
     func testShowReadsTheLatestStateOfTheKeysPartition() async throws {
         try await withNamespace(partitions: 6) { environment, variables in
             let producer = try KafkaProducer(configuration: environment.kafka)
@@ -303,6 +371,9 @@ final class LeadControlIntegrationTests: XCTestCase {
             XCTAssertEqual(offerStatus, LeadControl.success, offer.error)
             let (totalStatus, total) = await run(["search", "total", "--search", "s1", "--account", "acct-demo", "--total", "12"])
             XCTAssertEqual(totalStatus, LeadControl.success, total.error)
+            let stateProducer = try KafkaProducer(configuration: environment.kafka)  // a re-enrich needs a lead the pipeline knows
+            _ = try await stateProducer.send(environment.codec.record(Samples.state(id: "lead-7"), topic: environment.topics.leadState, key: "lead-7"))
+            await stateProducer.close()
             let (reStatus, re) = await run(["reenrich", "lead-7", "--types", "activity,x", "--requested-by", "ops"])
             XCTAssertEqual(reStatus, LeadControl.success, re.error)
 
