@@ -55,6 +55,8 @@ public struct SyntheticLeadOptions: Sendable, Hashable {
 public enum LeadControlCommand: Sendable, Hashable {
     /// `help [COMMAND]`: the general usage or a command's usage.
     case help(command: String?)
+    /// `--version`: the package's version.
+    case version
     /// `topics create`: create every topic of the namespace.
     case topicsCreate
     /// `topics delete --yes`: delete every topic of the namespace (a namespace is required).
@@ -97,6 +99,18 @@ public enum LeadControlCommand: Sendable, Hashable {
     case lag(LagOptions)
     /// `billing pause|resume --account A [--reason TEXT]`: the reason is nil when not given.
     case billing(accountID: AccountID, state: BillingState, reason: String?)
+}
+
+extension LeadControlCommand {
+    /// What `help` and `--version` print, without a broker or a configuration; nil for the
+    /// other commands.
+    var printedText: String? {
+        switch self {
+        case .help(let name): name.flatMap(Usage.text(for:)) ?? Usage.general
+        case .version: Usage.version
+        default: nil
+        }
+    }
 }
 
 /// How `leadctl lag` samples and what it prints.
@@ -195,6 +209,10 @@ public enum LeadControlCommandLine {
         guard let first = arguments.first else {
             throw UsageError("no command given", usage: Usage.general)
         }
+        if first == "--version" {
+            guard arguments.count == 1 else { throw UsageError("--version takes nothing else", usage: Usage.general) }
+            return LeadControlInvocation(command: .version)
+        }
         if first == "help" || first == "--help" || first == "-h" {
             let topic = arguments.dropFirst().filter { !$0.hasPrefix("-") }.joined(separator: " ")
             if !topic.isEmpty && Usage.text(for: topic) == nil {
@@ -210,11 +228,11 @@ public enum LeadControlCommandLine {
             let (sub, rest) = try subcommand(arguments, of: "topics", among: ["create", "delete"])
             if wantsHelp { return help("topics \(sub)") }
             if sub == "create" {
-                let parsed = try parse(rest, usage: Usage.topicsCreate)
+                let parsed = try parse(rest, as: "topics create")
                 _ = try parsed.positionals([])
                 return invocation(.topicsCreate, parsed)
             }
-            let parsed = try parse(rest, flags: ["yes"], usage: Usage.topicsDelete)
+            let parsed = try parse(rest, as: "topics delete")
             _ = try parsed.positionals([])
             guard parsed.flag("yes") else {
                 throw UsageError("topics delete removes every record of the namespace; confirm with --yes", usage: Usage.topicsDelete)
@@ -223,20 +241,14 @@ public enum LeadControlCommandLine {
 
         case "publish":
             if wantsHelp { return help("publish") }
-            let parsed = try parse(
-                Array(arguments.dropFirst()),
-                options: ["file", "format", "synthetic", "account", "offer", "search", "mode", "seed"],
-                flags: ["publish-invalid"], usage: Usage.publish)
+            let parsed = try parse(Array(arguments.dropFirst()), as: "publish")
             _ = try parsed.positionals([])
             return invocation(try publishCommand(parsed), parsed)
 
         case "account", "offer":
             let (sub, rest) = try subcommand(arguments, of: first, among: ["put", "sample"])
             if wantsHelp { return help("\(first) \(sub)") }
-            let usage = first == "account"
-                ? (sub == "put" ? Usage.accountPut : Usage.accountSample)
-                : (sub == "put" ? Usage.offerPut : Usage.offerSample)
-            let parsed = try parse(rest, options: sub == "put" ? ["file"] : [], usage: usage)
+            let parsed = try parse(rest, as: "\(first) \(sub)")
             _ = try parsed.positionals([])
             switch (first, sub) {
             case ("account", "put"): return invocation(.accountPut(path: try parsed.required("file")), parsed)
@@ -248,7 +260,7 @@ public enum LeadControlCommandLine {
         case "search":
             let (sub, rest) = try subcommand(arguments, of: "search", among: ["total"])
             if wantsHelp { return help("search \(sub)") }
-            let parsed = try parse(rest, options: ["search", "account", "total"], usage: Usage.searchTotal)
+            let parsed = try parse(rest, as: "search total")
             _ = try parsed.positionals([])
             let search = try parsed.required("search")
             let account = try parsed.required("account")
@@ -258,7 +270,7 @@ public enum LeadControlCommandLine {
 
         case "reenrich", "re-enrich":
             if wantsHelp { return help("reenrich") }
-            let parsed = try parse(Array(arguments.dropFirst()), options: ["types", "requested-by", "request-id"], usage: Usage.reEnrich)
+            let parsed = try parse(Array(arguments.dropFirst()), as: "reenrich")
             let leadID = try parsed.positionals(["LEAD_ID"])[0]
             let types = try reEnrichTypes(try parsed.required("types"), usage: Usage.reEnrich)
             let requestID = try parsed.option("request-id").map { text throws(UsageError) in
@@ -279,7 +291,7 @@ public enum LeadControlCommandLine {
 
         case "show":
             if wantsHelp { return help("show") }
-            let parsed = try parse(Array(arguments.dropFirst()), flags: ["json"], usage: Usage.show)
+            let parsed = try parse(Array(arguments.dropFirst()), as: "show")
             let leadID = try parsed.positionals(["LEAD_ID"])[0]
             return invocation(.show(leadID: LeadID(leadID), isJSON: parsed.flag("json")), parsed)
 
@@ -287,14 +299,14 @@ public enum LeadControlCommandLine {
             let (sub, rest) = try subcommand(arguments, of: "pool", among: ["tail", "match"])
             if wantsHelp { return help("pool \(sub)") }
             if sub == "match" {
-                let parsed = try parse(rest, options: ["offer", "min-fit"], flags: ["dry-run"], usage: Usage.poolMatch)
+                let parsed = try parse(rest, as: "pool match")
                 _ = try parsed.positionals([])
                 return invocation(
                     .poolMatch(offerID: OfferID(try parsed.required("offer")),
                                minimumFit: try parsed.integer("min-fit", in: 0...100) ?? 60, isDryRun: parsed.flag("dry-run")),
                     parsed)
             }
-            let parsed = try parse(rest, options: ["count", "timeout"], flags: ["from-beginning", "json"], usage: Usage.poolTail)
+            let parsed = try parse(rest, as: "pool tail")
             _ = try parsed.positionals([])
             return invocation(
                 .poolTail(
@@ -306,12 +318,12 @@ public enum LeadControlCommandLine {
             let (sub, rest) = try subcommand(arguments, of: "dead-letters", among: ["list", "replay"])
             if wantsHelp { return help("dead-letters \(sub)") }
             if sub == "list" {
-                let parsed = try parse(rest, flags: ["json"], usage: Usage.deadLettersList)
+                let parsed = try parse(rest, as: "dead-letters list")
                 _ = try parsed.positionals([])
                 return invocation(.deadLettersList(isJSON: parsed.flag("json")), parsed)
             }
             let usage = Usage.deadLettersReplay
-            let parsed = try parse(rest, options: ["file"], flags: ["all"], usage: usage)
+            let parsed = try parse(rest, as: "dead-letters replay")
             let selection: DeadLetterSelection
             if parsed.flag("all") {
                 _ = try parsed.positionals([])
@@ -333,7 +345,7 @@ public enum LeadControlCommandLine {
 
         case "progress":
             if wantsHelp { return help("progress") }
-            let parsed = try parse(Array(arguments.dropFirst()), options: ["search"], flags: ["watch", "json"], usage: Usage.progress)
+            let parsed = try parse(Array(arguments.dropFirst()), as: "progress")
             _ = try parsed.positionals([])
             let search = try parsed.identifier("search")
             return invocation(
@@ -341,7 +353,7 @@ public enum LeadControlCommandLine {
 
         case "heat":
             if wantsHelp { return help("heat") }
-            let parsed = try parse(Array(arguments.dropFirst()), options: ["account"], flags: ["all", "json"], usage: Usage.heat)
+            let parsed = try parse(Array(arguments.dropFirst()), as: "heat")
             _ = try parsed.positionals([])
             let account = try parsed.identifier("account")
             return invocation(
@@ -349,8 +361,7 @@ public enum LeadControlCommandLine {
 
         case "lag":
             if wantsHelp { return help("lag") }
-            let parsed = try parse(Array(arguments.dropFirst()), options: ["max-lag", "window", "interval"], flags: ["json", "watch"],
-                                   usage: Usage.lag)
+            let parsed = try parse(Array(arguments.dropFirst()), as: "lag")
             _ = try parsed.positionals([])
             let defaults = LagOptions()
             let options = LagOptions(
@@ -366,7 +377,7 @@ public enum LeadControlCommandLine {
         case "billing":
             let (sub, rest) = try subcommand(arguments, of: "billing", among: ["pause", "resume"])
             if wantsHelp { return help("billing \(sub)") }
-            let parsed = try parse(rest, options: ["account", "reason"], usage: Usage.billing)
+            let parsed = try parse(rest, as: "billing \(sub)")
             _ = try parsed.positionals([])
             let account = try parsed.required("account")
             let reason = parsed.option("reason")
@@ -386,7 +397,7 @@ public enum LeadControlCommandLine {
     /// `lead override`'s arguments after the verb.
     private static func leadOverride(_ arguments: [String]) throws(UsageError) -> LeadControlInvocation {
         let usage = Usage.leadOverride
-        let parsed = try parse(arguments, options: ["state", "reason", "requested-by"], flags: ["clear"], usage: usage)
+        let parsed = try parse(arguments, as: "lead override")
         let leadID = try parsed.positionals(["LEAD_ID"])[0]
         let reason = parsed.option("reason") ?? ""
         guard reason.unicodeScalars.count <= FieldLimit.text else {
@@ -423,10 +434,13 @@ public enum LeadControlCommandLine {
         return (arguments[1], Array(arguments.dropFirst(2)))
     }
 
-    private static func parse(
-        _ arguments: [String], options: Set<String> = [], flags: Set<String> = [], usage: String
-    ) throws(UsageError) -> ParsedArguments {
-        try ParsedArguments.parse(arguments, options: options.union(connectionOptions), flags: flags, usage: usage)
+    /// The arguments of the command `name` (one of ``Usage/commands``), with the options and
+    /// flags its forms list, and the connection options.
+    private static func parse(_ arguments: [String], as name: String) throws(UsageError) -> ParsedArguments {
+        guard let spec = Usage.commands.first(where: { $0.names.contains(name) }) else {
+            preconditionFailure("no command \(name) in Usage.commands")
+        }
+        return try ParsedArguments.parse(arguments, options: spec.options.union(connectionOptions), flags: spec.flags, usage: spec.usage)
     }
 
     private static func invocation(_ command: LeadControlCommand, _ parsed: ParsedArguments) -> LeadControlInvocation {

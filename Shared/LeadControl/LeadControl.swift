@@ -117,8 +117,8 @@ public struct LeadControl: Sendable {
             console.error(error.usage)
             return usageError
         }
-        if case .help(let command) = invocation.command {
-            console.output(command.flatMap(Usage.text(for:)) ?? Usage.general)
+        if let text = invocation.command.printedText {
+            console.output(text)
             return success
         }
         let pipeline: PipelineEnvironment
@@ -146,8 +146,8 @@ public struct LeadControl: Sendable {
     ///   and exit with 1.
     public func run(_ command: LeadControlCommand) async throws -> Int32 {
         switch command {
-        case .help(let name):
-            console.output(name.flatMap(Usage.text(for:)) ?? Usage.general)
+        case .help, .version:
+            console.output(command.printedText ?? "")
             return Self.success
         case .topicsCreate:
             return try await createTopics()

@@ -1,3 +1,6 @@
+import Foundation
+import Runtime
+
 /// The usage texts of `leadctl` and its commands, defined once.
 public enum Usage {
     static let connection = """
@@ -7,47 +10,60 @@ public enum Usage {
         Other settings come from the environment: PIPELINE_PARTITIONS, KAFKA_PROPERTY_*, KAFKA_PROPERTIES_FILE.
         """
 
-    /// `leadctl help`.
+    /// Every command, in the order `leadctl help` lists them: the one source of their options
+    /// (``CommandSpec``), which the general usage lists and the parser accepts.
+    public static let commands = [
+        CommandSpec(usage: topicsCreate, ("topics create", "create every topic of the namespace")),
+        CommandSpec(usage: topicsDelete, ("topics delete --yes", "delete every topic of a (test) namespace")),
+        CommandSpec(usage: publish,
+                    ("publish --file PATH [--format jsonl|csv] [--publish-invalid]", "publish leads from JSON Lines or CSV"),
+                    ("publish --synthetic N [--account A] [--offer O] [--search S] [--mode M] [--seed S]",
+                     "publish N deterministic synthetic leads")),
+        CommandSpec(usage: accountPut, ("account put --file PATH", "publish an account configuration")),
+        CommandSpec(usage: accountSample, ("account sample", "print a sample account configuration")),
+        CommandSpec(usage: offerPut, ("offer put --file PATH", "publish an offer configuration")),
+        CommandSpec(usage: offerSample, ("offer sample", "print a sample offer configuration")),
+        CommandSpec(usage: searchTotal,
+                    ("search total --search S --account A --total N", "declare how many leads a search produced")),
+        CommandSpec(usage: reEnrich, aliases: ["re-enrich"],
+                    ("reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO] [--request-id ID]", "refresh parts of a lead")),
+        CommandSpec(usage: leadOverride,
+                    ("lead override LEAD_ID --state manual|disqualified --reason TEXT [--requested-by WHO]", ""),
+                    ("lead override LEAD_ID --clear [--reason TEXT] [--requested-by WHO]",
+                     "set or end a person's override of a buyer state")),
+        CommandSpec(usage: show, ("show LEAD_ID [--json]", "the coordinator's state of a lead")),
+        CommandSpec(usage: poolTail,
+                    ("pool tail [--from-beginning] [--count N] [--timeout S] [--json]", "follow the lead pool")),
+        CommandSpec(usage: poolMatch,
+                    ("pool match --offer O [--min-fit N] [--dry-run]", "publish pool profiles fitting an offer as leads")),
+        CommandSpec(usage: deadLettersList, ("dead-letters list [--json]", "list dead letters")),
+        CommandSpec(usage: deadLettersReplay,
+                    ("dead-letters replay P@O|--all [--file PATH]", "re-publish dead letters to their source topic")),
+        CommandSpec(usage: progress, ("progress [--search S] [--watch] [--json]", "per-search and per-account progress")),
+        CommandSpec(usage: heat, ("heat [--account A] [--all] [--json]", "each company's account heat, hottest first")),
+        CommandSpec(usage: lag,
+                    ("lag [--window S] [--interval S] [--watch] [--json] [--max-lag N]", "status and lag of every consumer group")),
+        CommandSpec(usage: billing,
+                    ("billing pause|resume --account A [--reason TEXT]", "stop or restart paid phases of an account")),
+    ]
+
+    /// `leadctl help`: every command's forms from ``commands``.
     public static let general = """
         leadctl: the operator's and upstream's command line of the lead enrichment pipeline.
 
         Usage: leadctl COMMAND [OPTIONS]
 
         Commands:
-          topics create                          create every topic of the namespace
-          topics delete --yes                    delete every topic of a (test) namespace
-          publish --file PATH                    publish leads from JSON Lines or CSV
-          publish --synthetic N                  publish N deterministic synthetic leads
-          account put --file PATH                publish an account configuration
-          account sample                         print a sample account configuration
-          offer put --file PATH                  publish an offer configuration
-          offer sample                           print a sample offer configuration
-          search total --search S --account A --total N
-                                                 declare how many leads a search produced
-          reenrich LEAD_ID --types linkedin,x,activity
-                                                 refresh parts of a lead
-          lead override LEAD_ID --state manual|disqualified --reason TEXT
-          lead override LEAD_ID --clear          set or end a person's override of a buyer state
-          show LEAD_ID [--json]                  the coordinator's state of a lead
-          pool tail [--from-beginning] [--count N] [--json]
-                                                 follow the lead pool
-          pool match --offer O [--min-fit N] [--dry-run]
-                                                 publish pool profiles fitting an offer as leads
-          dead-letters list [--json]             list dead letters
-          dead-letters replay P@O|--all [--file PATH]
-                                                 re-publish dead letters to their source topic
-          progress [--search S] [--watch] [--json]
-                                                 per-search and per-account progress
-          heat [--account A] [--all] [--json]    each company's account heat, hottest first
-          lag [--window S] [--watch] [--json]    status and lag of every consumer group
-          billing pause|resume --account A [--reason TEXT]
-                                                 stop or restart paid phases of an account
-          help [COMMAND]                         this text, or a command's usage
+        \((commands.flatMap(\.forms) + [CommandSpec.Form("help [COMMAND]", "this text, or a command's usage"),
+                                          CommandSpec.Form("--version", "the version of leadctl")]).map(\.line).joined(separator: "\n"))
 
         \(connection)
 
         Exit status: 0 success, 1 failure, 2 usage error.
         """
+
+    /// `leadctl --version`: the package's version, which every service reports too.
+    public static let version = "leadctl \(BuildInfo.version)"
 
     /// `leadctl topics create`.
     public static let topicsCreate = """
@@ -310,6 +326,8 @@ public enum Usage {
         signal counts fewer than two people) is left out, and counted on standard error, unless
         --all. --account keeps one account's companies; --json prints each of those signals as
         `account.signals` carries it, one per line.
+
+        \(connection)
         """
 
     /// `leadctl lag`.
@@ -356,35 +374,87 @@ public enum Usage {
         \(connection)
         """
 
-    /// The usage of a command named as typed (`publish`, `account put`, `account`, ...), or nil.
+    /// The usage of a command named as typed (`publish`, `account put`, `account`, ...), or nil:
+    /// a command's own, or those of every command it is the first word of.
     public static func text(for command: String) -> String? {
-        switch command {
-        case "topics": topicsCreate + "\n\n" + topicsDelete
-        case "topics create": topicsCreate
-        case "topics delete": topicsDelete
-        case "publish": publish
-        case "account": accountPut + "\n\n" + accountSample
-        case "account put": accountPut
-        case "account sample": accountSample
-        case "offer": offerPut + "\n\n" + offerSample
-        case "offer put": offerPut
-        case "offer sample": offerSample
-        case "search", "search total": searchTotal
-        case "reenrich", "re-enrich": reEnrich
-        case "lead", "lead override": leadOverride
-        case "show": show
-        case "pool": poolTail + "\n\n" + poolMatch
-        case "pool tail": poolTail
-        case "pool match": poolMatch
-        case "dead-letters": deadLettersList + "\n\n" + deadLettersReplay
-        case "dead-letters list": deadLettersList
-        case "dead-letters replay": deadLettersReplay
-        case "progress": progress
-        case "heat": heat
-        case "lag": lag
-        case "billing", "billing pause", "billing resume": billing
-        case "help": general
-        default: nil
+        if command == "help" { return general }
+        if let spec = commands.first(where: { $0.names.contains(command) }) { return spec.usage }
+        let group = commands.filter { $0.names.contains { $0.split(separator: " ").first.map(String.init) == command } }
+        return group.isEmpty ? nil : group.map(\.usage).joined(separator: "\n\n")
+    }
+}
+
+/// One command of `leadctl`: the names it is typed and asked help for by, its usage, and its
+/// forms as the general usage lists them. The forms are the one place its options are written:
+/// each `--name VALUE` in them is an option the parser takes, each `--name` alone a flag, so the
+/// general usage lists every option the command takes and no other.
+public struct CommandSpec: Sendable {
+    /// One line of the general usage: how the command is typed, and what it does (empty: said
+    /// on the form below).
+    public struct Form: Sendable {
+        /// `pool tail [--from-beginning] [--count N] [--timeout S] [--json]`.
+        public let synopsis: String
+        /// `follow the lead pool`.
+        public let summary: String
+
+        init(_ synopsis: String, _ summary: String) {
+            self.synopsis = synopsis
+            self.summary = summary
         }
+
+        /// The form in the general usage: the summary beside the synopsis, or below a long one.
+        var line: String {
+            let column = 39
+            guard !summary.isEmpty else { return "  " + synopsis }
+            guard synopsis.count < column - 1 else { return "  \(synopsis)\n" + String(repeating: " ", count: column + 2) + summary }
+            return "  " + synopsis + String(repeating: " ", count: column - synopsis.count) + summary
+        }
+    }
+
+    /// `pool tail`; `reenrich` and `re-enrich`: the first is the name, the others the same command.
+    public let names: [String]
+    /// The command's own usage text.
+    public let usage: String
+    /// Its lines in the general usage.
+    public let forms: [Form]
+    /// The options that take a value, without dashes.
+    public let options: Set<String>
+    /// The options without a value.
+    public let flags: Set<String>
+
+    /// A command of `usage` typed as its `forms` show (its names: their first words up to an
+    /// argument or an option, each of `a|b` a name), or as one of `aliases`.
+    init(usage: String, aliases: [String] = [], _ forms: (synopsis: String, summary: String)...) {
+        var names: [String] = []
+        for form in forms {
+            var typed = [""]
+            for word in form.synopsis.split(separator: " ") {
+                guard word.first?.isLowercase == true, !word.contains("--") else { break }
+                typed = typed.flatMap { name in word.split(separator: "|").map { name.isEmpty ? String($0) : "\(name) \($0)" } }
+            }
+            for name in typed where !names.contains(name) { names.append(name) }
+        }
+        self.names = names + aliases
+        self.usage = usage
+        self.forms = forms.map { Form($0.synopsis, $0.summary) }
+        var options: Set<String> = []
+        var flags: Set<String> = []
+        for form in forms {
+            let words = form.synopsis.split(separator: " ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }
+            for (index, word) in words.enumerated() {
+                // `P@O|--all`: an alternative may be an option too; a value follows the last one.
+                for (position, part) in word.split(separator: "|").enumerated() where part.hasPrefix("--") {
+                    let next = index + 1 < words.count ? words[index + 1] : nil
+                    let isLast = position == word.split(separator: "|").count - 1
+                    if isLast, let next, !next.hasPrefix("-") {
+                        options.insert(String(part.dropFirst(2)))
+                    } else {
+                        flags.insert(String(part.dropFirst(2)))
+                    }
+                }
+            }
+        }
+        self.options = options
+        self.flags = flags
     }
 }

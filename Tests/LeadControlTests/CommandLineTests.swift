@@ -1,5 +1,6 @@
 import LeadControl
 import LeadModel
+import Runtime
 import XCTest
 
 /// Argument parsing and usage errors: no broker.
@@ -159,6 +160,63 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(Usage.text(for: command)?.contains("Usage: leadctl \(command)") ?? false, command)
             XCTAssertTrue(Usage.general.contains(command.components(separatedBy: " ")[0]), command)
         }
+    }
+
+    /// Every option a command takes, as its parser says when given one it does not take, is in
+    /// the command's usage and on its lines of the general usage, and a command that connects
+    /// to the broker lists the connection options: the general usage lacked `lag --max-lag` and
+    /// `--interval` and `pool tail --timeout`, and `heat --help` the connection options.
+    func testEveryOptionACommandTakesIsInItsUsage() throws {
+        let general = Usage.general.split(separator: "\n").map(String.init)
+        for spec in Usage.commands {
+            // Its lines in the general usage start with its words ("billing pause" on "billing pause|resume ...").
+            let words = spec.names[0].split(separator: " ")
+            let lines = general.filter { line in
+                let typed = line.dropFirst(2).split(separator: " ")
+                return line.hasPrefix("  ") && zip(words, typed).allSatisfy { word, typed in typed.split(separator: "|").contains(word) }
+            }.joined(separator: "\n")
+            for command in spec.names {
+                let problem = try XCTUnwrap(usageError(command.split(separator: " ").map(String.init) + ["--no-such-option"])?.problem, command)
+                let known = try XCTUnwrap(problem.components(separatedBy: "known options: ").last, problem)
+                let options = known.components(separatedBy: ", ").filter { !["--bootstrap", "--namespace"].contains($0) }
+                let usage = try XCTUnwrap(Usage.text(for: command), command)
+                for option in options {
+                    XCTAssertTrue(usage.contains(option), "\(command): its usage lacks \(option)")
+                    XCTAssertTrue(lines.contains(option), "\(command): the general usage lacks \(option):\n\(lines)")
+                }
+                let connects = !command.hasSuffix("sample")
+                XCTAssertEqual(usage.contains("--bootstrap HOST:PORT") && usage.contains("--namespace NS"), connects,
+                               "\(command): the connection options \(connects ? "missing from" : "in") its usage")
+            }
+        }
+    }
+
+    /// A command's names and options are read from its forms: the words before its first
+    /// argument or option (each of `a|b` a name), `--name VALUE` an option, `--name` a flag.
+    func testACommandsNamesAndOptionsAreItsForms() throws {
+        XCTAssertEqual(Usage.commands.flatMap(\.names), [
+            "topics create", "topics delete", "publish", "account put", "account sample", "offer put", "offer sample", "search total",
+            "reenrich", "re-enrich", "lead override", "show", "pool tail", "pool match", "dead-letters list", "dead-letters replay",
+            "progress", "heat", "lag", "billing pause", "billing resume",
+        ])
+        func spec(_ name: String) throws -> CommandSpec { try XCTUnwrap(Usage.commands.first { $0.names.contains(name) }, name) }
+        XCTAssertEqual(try spec("dead-letters replay").options, ["file"])
+        XCTAssertEqual(try spec("dead-letters replay").flags, ["all"])
+        XCTAssertEqual(try spec("lead override").options, ["state", "reason", "requested-by"])
+        XCTAssertEqual(try spec("lead override").flags, ["clear"])
+        XCTAssertEqual(try spec("publish").options, ["file", "format", "synthetic", "account", "offer", "search", "mode", "seed"])
+        XCTAssertEqual(try spec("publish").flags, ["publish-invalid"])
+        XCTAssertEqual(try spec("pool tail").flags, ["from-beginning", "json"])
+    }
+
+    /// `leadctl --version` prints the package's version, the one every service reports.
+    func testVersionPrintsThePackagesVersion() async {
+        let captured = CapturedConsole()
+        let status = await LeadControl.main(arguments: ["--version"], environment: [:], console: captured.console)
+        XCTAssertEqual(status, LeadControl.success, captured.error)
+        XCTAssertEqual(captured.output, "leadctl \(BuildInfo.version)")
+        XCTAssertTrue(Usage.general.contains("--version"))
+        XCTAssertEqual(usageError("--version --json")?.problem, "--version takes nothing else")
     }
 
     /// A configuration or replacement file larger than a record can be is refused with its size,
