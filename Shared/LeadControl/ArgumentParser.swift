@@ -1,3 +1,5 @@
+import LeadModel
+
 /// A command line that cannot be run as written. The description names the problem and
 /// ``usage`` holds the usage text of the command concerned, so the caller can print both and
 /// exit with status 2.
@@ -126,10 +128,7 @@ public struct ParsedArguments: Hashable, Sendable {
     public func enumeration<T: RawRepresentable & CaseIterable>(_ name: String, as type: T.Type) throws(UsageError) -> T?
     where T.RawValue == String {
         guard let text = options[name] else { return nil }
-        guard let value = T(rawValue: text) else {
-            let known = T.allCases.map(\.rawValue).joined(separator: ", ")
-            throw UsageError("--\(name) \"\(text)\" is not one of \(known)", usage: usage)
-        }
+        guard let value = T(rawValue: text) else { throw UsageError("--\(name) \(T.unknownName(text))", usage: usage) }
         return value
     }
 

@@ -506,7 +506,7 @@ public enum LeadControlCommandLine {
             let name = part.trimmingCharacters(in: .whitespaces).lowercased()
             if name.isEmpty { continue }
             guard let type = ReEnrichType(rawValue: name) else {
-                throw UsageError("--types: \"\(name)\" is not one of linkedin, x, activity", usage: usage)
+                throw UsageError("--types: \(ReEnrichType.unknownName(name))", usage: usage)
             }
             if !types.contains(type) { types.append(type) }
         }

@@ -4,7 +4,7 @@ import LeadModel
 /// How a consumer group (or one of its partitions) fares over a window of lag samples, judged
 /// the way Burrow judges it: by the trend of its lag and whether its committed offsets move,
 /// not by a lag threshold.
-public enum LagStatus: String, Codable, Hashable, Sendable {
+public enum LagStatus: String, Codable, Hashable, Sendable, CaseIterable {
     /// No lag at the last sample, or the committed offsets move and the lag is not growing.
     case ok
     /// The lag at the last sample is above the lag at the first: the consumers fall behind (or

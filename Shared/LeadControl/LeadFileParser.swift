@@ -251,7 +251,7 @@ public enum LeadFileParser {
         let source: LeadSource
         if let text = values["source"] {
             guard let parsed = LeadSource(rawValue: text.lowercased()) else {
-                return failure("source \"\(text)\" is not one of \(LeadSource.allCases.map(\.rawValue).joined(separator: ", "))")
+                return failure("source \(LeadSource.unknownName(text))")
             }
             source = parsed
         } else {
@@ -260,7 +260,7 @@ public enum LeadFileParser {
         var mode = ModeName.full
         if let text = values["mode"] {
             guard let parsed = ModeName(rawValue: text.lowercased()) else {
-                return failure("mode \"\(text)\" is not one of \(ModeName.allCases.map(\.rawValue).joined(separator: ", "))")
+                return failure("mode \(ModeName.unknownName(text))")
             }
             mode = parsed
         }
@@ -269,7 +269,7 @@ public enum LeadFileParser {
             var parsed: [ReEnrichType] = []
             for name in csvList(text) {
                 guard let type = ReEnrichType(rawValue: name) else {
-                    return failure("reenrich_types: \"\(name)\" is not one of linkedin, x, activity")
+                    return failure("reenrich_types: \(ReEnrichType.unknownName(name))")
                 }
                 parsed.append(type)
             }

@@ -165,7 +165,7 @@ public struct WebEnrichment: Message, Hashable {
     public static let schemaVersion = 1
 
     /// How the fetch went.
-    public enum Status: String, Codable, Sendable {
+    public enum Status: String, Codable, Sendable, CaseIterable {
         /// The page was read (some fields may still be empty).
         case completed
         /// The request named a host or scheme that may not be fetched.

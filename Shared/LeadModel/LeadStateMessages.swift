@@ -4,7 +4,7 @@ import JSONCodec
 /// What happened to a lead, for `leadctl show`.
 public struct HistoryEntry: Codable, Hashable, Sendable, CustomStringConvertible {
     /// The kind of event.
-    public enum Kind: String, Codable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
         /// The lead arrived.
         case discovered
         /// A run began (first run or re-enrich).

@@ -176,7 +176,7 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
         case status, reason, isRetriable
     }
 
-    private enum Status: String, Codable {
+    private enum Status: String, Codable, CaseIterable {
         case completed, failed
         case accountPaused = "account-paused"
     }

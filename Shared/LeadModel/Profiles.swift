@@ -547,7 +547,7 @@ public enum PlatformOutcome: Codable, Hashable, Sendable, CustomStringConvertibl
         case status, reason, isRetriable
     }
 
-    private enum Status: String, Codable {
+    private enum Status: String, Codable, CaseIterable {
         case succeeded, failed, skipped
     }
 

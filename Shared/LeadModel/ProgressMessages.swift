@@ -11,7 +11,7 @@ public struct ProgressSnapshot: Message, Hashable {
     public static let supportedVersions = 1...3
 
     /// Overall state.
-    public enum State: String, Codable, Sendable {
+    public enum State: String, Codable, Sendable, CaseIterable {
         /// Leads are still being processed, or the total is not known yet.
         case running
         /// The declared total has completed.

@@ -143,7 +143,7 @@ public struct LeadStateMachine: Sendable {
     /// A timer the caller schedules and feeds back as ``Event/timerFired(_:at:)``.
     public struct Timer: Codable, Hashable, Sendable {
         /// What the timer is for.
-        public enum Kind: String, Codable, Sendable {
+        public enum Kind: String, Codable, Sendable, CaseIterable {
             /// The attempt's result is overdue.
             case attemptTimeout = "attempt-timeout"
             /// The backoff before the attempt is over: send it.

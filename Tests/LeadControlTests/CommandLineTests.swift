@@ -58,7 +58,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(usageError("publish --synthetic 0")?.problem, "--synthetic \"0\" is not a whole number in 1...1000000")
         XCTAssertEqual(usageError("publish --synthetic 5 --mode re-enrich")?.problem.hasPrefix("--mode re-enrich is not for new leads"), true)
         XCTAssertEqual(usageError("publish --synthetic 5 --mode turbo")?.problem,
-                       "--mode \"turbo\" is not one of full, scoring-only, enrich-only, re-enrich, no-op")
+                       "--mode \"turbo\" is not one of: full, scoring-only, enrich-only, re-enrich, no-op")
         XCTAssertEqual(usageError("publish --synthetic 5 --seed -1")?.problem, "--seed \"-1\" is not a non-negative whole number")
         XCTAssertEqual(usageError("publish --file a.csv --seed 3")?.problem, "--seed applies to --synthetic only")
         XCTAssertEqual(usageError("publish --synthetic 3 --publish-invalid")?.problem, "--publish-invalid applies to --file only")
@@ -113,7 +113,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(usageError("reenrich lead-9 --types x --request-id \(String(repeating: "r", count: 201))")?.problem,
                        "--request-id is 201 characters long; the limit is 200")
         XCTAssertTrue(Usage.reEnrich.contains("--request-id"), "the usage text documents --request-id")
-        XCTAssertEqual(usageError("reenrich lead-9 --types email")?.problem, "--types: \"email\" is not one of linkedin, x, activity")
+        XCTAssertEqual(usageError("reenrich lead-9 --types email")?.problem, "--types: \"email\" is not one of: linkedin, x, activity")
         XCTAssertEqual(usageError("reenrich lead-9 --types ,")?.problem, "--types needs at least one of linkedin, x, activity")
         XCTAssertEqual(usageError("reenrich --types x")?.problem, "missing LEAD_ID")
         XCTAssertEqual(try parse("show lead-9 --json").command, .show(leadID: "lead-9", isJSON: true))
@@ -142,7 +142,7 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(usageError("lead override l1 --state manual")?.problem, "missing --reason: say why the state is overridden")
         XCTAssertEqual(usageError("lead override l1 --reason r")?.problem, "missing --state manual|disqualified (or --clear)")
         XCTAssertEqual(usageError("lead override l1 --state active --reason r")?.problem,
-                       "--state \"active\" is not one of manual, disqualified")
+                       "--state \"active\" is not one of: manual, disqualified")
         XCTAssertEqual(usageError("lead override l1 --clear --state manual")?.problem, "--clear ends the override; give no --state with it")
         XCTAssertEqual(usageError("lead override --clear")?.problem, "missing LEAD_ID")
         XCTAssertEqual(try parse("lead override --help").command, .help(command: "lead override"))

@@ -38,6 +38,22 @@ final class ConfigurationFileTests: XCTestCase {
         XCTAssertTrue(error.contains("duplicate key \"billingState\""), error)
     }
 
+    /// A value that is not one of its field's names is refused naming the field, the value and
+    /// the names allowed, at any depth: the error said "Cannot initialize BillingState from invalid
+    /// String value Paused", in Swift's words, and not which values there are.
+    func testAValueNotAmongItsFieldsNamesIsRefusedWithTheNamesAllowed() async throws {
+        let (billing, billingError) = try await putSample("account") {
+            $0.replacingOccurrences(of: "\"billingState\" : \"active\"", with: "\"billingState\" : \"Paused\"")
+        }
+        XCTAssertEqual(billing, LeadControl.failure)
+        XCTAssertTrue(billingError.contains("field \"billingState\": \"Paused\" is not one of: active, paused"), billingError)
+        let (seniority, seniorityError) = try await putSample("offer") { $0.replacingOccurrences(of: "\"director\"", with: "\"boss\"") }
+        XCTAssertEqual(seniority, LeadControl.failure)
+        XCTAssertTrue(seniorityError.contains("field \"icp.seniorities[1]\": \"boss\" is not one of: "
+            + Seniority.allCases.map(\.rawValue).joined(separator: ", ")), seniorityError)
+        XCTAssertFalse(seniorityError.contains("Cannot initialize"), seniorityError)
+    }
+
     /// A number outside the range the pipeline reads it in is refused, naming the field, the
     /// value and the range: a minimum fit of 150 was published, and autopilot then enrolled no
     /// lead (scores run 0 to 100); a minimum head count of -5 counted as a size constraint.

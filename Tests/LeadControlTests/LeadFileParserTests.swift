@@ -36,7 +36,8 @@ final class LeadFileParserTests: XCTestCase {
         XCTAssertEqual(reasons[4], LeadValidationError.missingProfileURL.description)
         XCTAssertEqual(reasons[5]?.hasPrefix("\"linkedinURL\" \"https://www.linkedin.com/company/acme\" is not a LinkedIn profile URL"), true,
                        reasons[5] ?? "")
-        XCTAssertEqual(reasons[6]?.contains("invalid value for field \"source\""), true, reasons[6] ?? "")
+        XCTAssertEqual(reasons[6], "invalid value for field \"source\": \"carrier-pigeon\" is not one of: "
+            + LeadSource.allCases.map(\.rawValue).joined(separator: ", "))
         XCTAssertEqual(reasons[7]?.hasPrefix("malformed JSON"), true, reasons[7] ?? "")
         XCTAssertEqual(reasons[8], "the line is JSON but not an object")
         XCTAssertEqual(reasons[9], LeadValidationError.emptyName.description)
@@ -109,8 +110,8 @@ final class LeadFileParserTests: XCTestCase {
 
         XCTAssertEqual(lines[3].error?.reason, LeadValidationError.missingProfileURL.description)
         XCTAssertEqual(lines[3].key, "c4")
-        XCTAssertEqual(lines[4].error?.reason.hasPrefix("source \"telepathy\" is not one of keyword-search"), true)
-        XCTAssertEqual(lines[5].error?.reason, "mode \"turbo\" is not one of full, scoring-only, enrich-only, re-enrich, no-op")
+        XCTAssertEqual(lines[4].error?.reason.hasPrefix("source \"telepathy\" is not one of: keyword-search"), true)
+        XCTAssertEqual(lines[5].error?.reason, "mode \"turbo\" is not one of: full, scoring-only, enrich-only, re-enrich, no-op")
         XCTAssertEqual(lines[6].error?.reason, "has 6 fields but the header has 9 columns")
         XCTAssertEqual(lines[7].error?.reason, "lead_id is empty")
         XCTAssertNil(lines[7].key)
