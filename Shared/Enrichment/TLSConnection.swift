@@ -44,8 +44,12 @@ final class TLSConnection: FetchTransport {
                 && SSL_set1_host(session, name) == 1
         }
         guard named, SSL_set_fd(session, socket.descriptor) == 1 else { throw .network("TLS: \(Self.lastError())") }
-        do {
-            _ = try perform { SSL_connect(session) }
+        do throws(WebFetchError) {
+            // 0: the peer closed before the handshake was done (OpenSSL, told to take an
+            // unexpected close for the end, says so as it does for a finished session).
+            guard try perform({ SSL_connect(session) }) > 0 else {
+                throw .network("TLS: \(host) closed the connection during the handshake")
+            }
         } catch {
             let verification = SSL_get_verify_result(session)
             if verification != X509_V_OK {
@@ -64,7 +68,9 @@ final class TLSConnection: FetchTransport {
         var sent = 0
         while sent < bytes.count {
             let chunk = Array(bytes[sent...].prefix(Int(Int32.max)))
-            sent += Int(try perform { chunk.withUnsafeBytes { SSL_write(session, $0.baseAddress, Int32($0.count)) } })
+            let count = try perform { chunk.withUnsafeBytes { SSL_write(session, $0.baseAddress, Int32($0.count)) } }
+            guard count > 0 else { throw .network("TLS: connection closed while sending the request") }
+            sent += Int(count)
         }
     }
 
@@ -77,8 +83,10 @@ final class TLSConnection: FetchTransport {
 
     /// Runs `operation` (an `SSL_…` call on this session) until it completes, waiting on the socket
     /// when OpenSSL wants to read or write; its positive result, or 0 once the peer has closed.
+    /// Every pass checks the fetch's deadline, so no path that does not wait outlasts it.
     private func perform(_ operation: () -> Int32) throws(WebFetchError) -> Int32 {
         while true {
+            try socket.checkDeadline()
             ERR_clear_error()
             errno = 0
             let result = operation()

@@ -1,5 +1,8 @@
 import Enrichment
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 
 /// HTTPS to a pinned address: `openssl s_server` on 127.0.0.1 with a certificate for
@@ -86,9 +89,69 @@ final class TLSFetchTests: XCTestCase {
         XCTAssertTrue(reason.contains("certificate of other.example not accepted"), reason)
     }
 
+    /// A server that takes the connection and closes it before the handshake (a parked domain, a
+    /// load balancer without backends, an unknown SNI dropped). OpenSSL took the close for the end
+    /// of a session, the handshake counted as done, and the request's write went round for ever
+    /// at full CPU without waiting, past every deadline: the partition stopped behind it.
+    func testAServerThatClosesDuringTheHandshakeFailsTheFetch() async throws {
+        let closing = try ClosingServer()
+        defer { closing.stop() }
+        let allowList = try WebAllowList(domain: "acme.example", isLoopbackHTTPAllowed: true)
+        let fetcher = WebFetcher(timeoutSeconds: 3, addressGuard: PublicAddressGuard(resolve: { _ in ["127.0.0.1"] }),
+                                 trustedCertificatesFile: path("cert.pem"))
+        do {
+            let page = try await fetcher.fetch(try allowList.startURL("https://acme.example:\(closing.port)/"), allowList: allowList)
+            XCTFail("fetched \(page.url) from a server that closed")
+        } catch let WebFetchError.network(reason) {
+            XCTAssertTrue(reason.contains("closed"), reason)
+        } catch {
+            XCTFail("\(error)")
+        }
+    }
+
     func testACertificateOutsideTheTrustedRootsIsRefused() async throws {
         let result = try await fetch(domain: "acme.example", trustedCertificatesFile: nil)
         guard case .failure(.network(let reason)) = result else { return XCTFail("expected a TLS failure, got \(result)") }
         XCTAssertTrue(reason.contains("certificate of acme.example not accepted"), reason)
+    }
+}
+
+/// Listens on 127.0.0.1 and ends every connection as soon as it is accepted: a FIN (its sending
+/// side shut), what it is sent read and dropped until the client closes. Closed with the client's
+/// hello unread, the socket would send a reset instead, which OpenSSL reports as an error.
+private final class ClosingServer: @unchecked Sendable {
+    let port: Int
+    private let descriptor: Int32
+    private let thread: Thread
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var size = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, size) } }
+        guard bound == 0, listen(descriptor, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &size) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        let listening = descriptor
+        thread = Thread {
+            while true {
+                let connection = accept(listening, nil, nil)
+                if connection < 0 { return }  // the listening socket was shut down
+                shutdown(connection, Int32(SHUT_WR))
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while recv(connection, &buffer, buffer.count, 0) > 0 {}
+                close(connection)
+            }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
     }
 }
