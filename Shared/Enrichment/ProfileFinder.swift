@@ -124,9 +124,15 @@ public struct ProfileFinderHandler: Sendable {
     /// published again, as for a redelivered entry.
     /// - Parameter runID: the run whose entry it is (the record's ``MessageHeaders/runID``
     ///   header); nil for a record without one.
+    ///
+    /// A pool match (``LeadPoolMatcher/isMatch(_:offerID:)``) is not searched: its person is its
+    /// pool lead's, searched under that lead's own entry; searching each match paid once more per
+    /// matching offer, and a profile found re-enriched the copy as well.
     public func handle(_ entry: LeadPoolEntry, runID: RunID? = nil, now: Date) async -> Outcome {
         guard let account = accounts(entry.accountID), let rule = account.profileFinder, rule.isEnabled else { return .disabled }
-        guard let query = ProfileFinding.query(for: entry) else { return .notApplicable }
+        guard !LeadPoolMatcher.isMatch(entry.leadID, offerID: entry.offerID), let query = ProfileFinding.query(for: entry) else {
+            return .notApplicable
+        }
         let threshold = rule.minimumConfidence ?? minimumConfidence
         let question = AnsweredSearches.Question(query: query, minimumConfidence: threshold,
                                                  run: runID.map { .id($0) } ?? .finishedAt(entry.finishedAt))

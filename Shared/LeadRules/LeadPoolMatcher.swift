@@ -33,6 +33,14 @@ public struct LeadPoolMatcher: Sendable {
         LeadID("\(poolLeadID.rawValue)@\(offerID.rawValue)")
     }
 
+    /// Whether `leadID`, a lead of `offerID`, is a match (``matchedLeadID(_:offerID:)``): its id
+    /// is a pool lead's followed by `@` and that offer. A discovered lead's id may hold an `@`
+    /// too ("jane@acme.com"); ending in its own offer's id after one, it is taken for a match.
+    public static func isMatch(_ leadID: LeadID, offerID: OfferID) -> Bool {
+        let suffix = "@" + offerID.rawValue
+        return leadID.rawValue.count > suffix.count && leadID.rawValue.hasSuffix(suffix)
+    }
+
     /// The source search id of the matches of one offer: `lead-pool:<offer id>`.
     public static func searchID(offerID: OfferID) -> SearchID {
         SearchID("lead-pool:\(offerID.rawValue)")

@@ -132,6 +132,27 @@ final class ProfileFinderTests: XCTestCase {
         XCTAssertEqual(search.calls, 4)
     }
 
+    /// A pool match (`<pool lead id>@<offer id>`, a scoring-only copy of a pool lead for
+    /// another offer) is not searched: its person is the pool lead's, searched (or not) under the
+    /// pool lead's own entry. Each match was another paid search, one per matching offer (8,907
+    /// for one offer of the benchmark's pool), and a found profile re-enriched the copy too. A
+    /// discovered lead whose id holds an "@" is searched as any other.
+    func testAPoolMatchIsNotSearched() async {
+        let accounts: [AccountID: AccountConfig] = ["on": AccountConfig(accountID: "on", profileFinder: ProfileFinderRule(), updatedAt: now)]
+        let search = ScriptedSearch(Array(repeating: .success([ProfileCandidate(platform: .x, url: "https://x.com/janedoe", confidence: 0.9)]),
+                                          count: 2))
+        let handler = ProfileFinderHandler(provider: search, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                           retryDelays: [])
+        var match = entry(LeadPoolMatcher.matchedLeadID("pool-lead-1", offerID: "offer-2").rawValue, account: "on")
+        match.offerID = "offer-2"
+        let outcome = await handler.handle(match, runID: "run-1", now: now)
+        XCTAssertEqual(outcome, .notApplicable)
+        XCTAssertEqual(search.calls, 0)
+
+        guard case .found = await handler.handle(entry("jane@acme.com", account: "on"), runID: "run-1", now: now) else { return XCTFail() }
+        XCTAssertEqual(search.calls, 1, "an id with an @ of a lead of its own")
+    }
+
     /// A pool entry written again with the same query (the coordinator merging a web enrichment
     /// into a ready lead's entry, or writing the current run's entry over a superseded run's) is
     /// answered as before without a search: each was another paid vendor call for the same
