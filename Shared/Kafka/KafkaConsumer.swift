@@ -138,10 +138,7 @@ public final class KafkaConsumer: Sendable {
     /// (``reachedEnd(of:)``).
     public convenience init(configuration: KafkaConfiguration, startingAt offsets: [TopicPartition: Int64],
                             properties: [String: String] = [:], statisticsObserver: KafkaStatisticsObserver? = nil) throws {
-        var overrides = properties
-        overrides["enable.auto.commit"] = "false"
-        overrides["enable.partition.eof"] = "true"
-        try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: overrides,
+        try self.init(configuration: configuration, groupID: "reader-\(UUID().uuidString)", properties: Self.readerProperties(properties),
                       defaults: Self.boundedReadAhead, priorityTopics: [], statisticsObserver: statisticsObserver, defersRevocation: false,
                       onRebalance: nil)
         let list = makePartitionList(Array(offsets.keys), offsets: offsets)
@@ -152,6 +149,14 @@ public final class KafkaConsumer: Sendable {
             throw KafkaError(err, operation: "assign")
         }
         context.assigned(Array(offsets.keys))
+    }
+
+    /// A reader's `properties` with what every reader of fixed partitions needs, over whatever
+    /// the configuration says for the group consumers: no commits, the ends it reaches reported,
+    /// and a position not in the log (deleted by retention, or past the end) going on from the
+    /// first record kept ("latest" would skip the records it is asked for).
+    static func readerProperties(_ properties: [String: String]) -> [String: String] {
+        properties.merging(["enable.auto.commit": "false", "enable.partition.eof": "true", "auto.offset.reset": "earliest"]) { _, fixed in fixed }
     }
 
     private init(configuration: KafkaConfiguration, groupID: String, properties: [String: String], defaults: [String: String],

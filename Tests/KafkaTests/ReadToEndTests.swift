@@ -154,6 +154,18 @@ final class ReadToEndTests: XCTestCase {
         }
     }
 
+    /// A reader of fixed partitions whose position is not in the log (a parked record retention
+    /// deleted) goes on from the first record still stored, whatever `auto.offset.reset` the
+    /// configuration (`KAFKA_PROPERTY_AUTO_OFFSET_RESET`, for the services' group consumers)
+    /// gives every client: with `latest` it jumped to the end and never read a record it was
+    /// asked for. (The local broker keeps every record, so no read reaches a deleted position.)
+    func testAReaderOutOfTheLogStartsFromItsFirstRecordWhateverTheResetPolicy() {
+        let properties = KafkaConsumer.readerProperties(["auto.offset.reset": "latest", "fetch.wait.max.ms": "50"])
+        XCTAssertEqual(properties["auto.offset.reset"], "earliest")
+        XCTAssertEqual(properties["fetch.wait.max.ms"], "50", "the reader's own")
+        XCTAssertEqual(properties["enable.auto.commit"], "false")
+    }
+
     /// Offsets far apart in one partition (two ready leads' states, a day of changelog between
     /// them) are read where they are: the reader skips ahead instead of handing over every
     /// record between them, which took the coordinator a minute and more on a long changelog.
