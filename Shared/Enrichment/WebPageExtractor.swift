@@ -34,7 +34,7 @@ public struct WebPageFacts: Hashable, Sendable {
 /// inside `<script>`/`<style>` other than JSON-LD, and survives truncated documents. Precedence:
 /// name from JSON-LD, then `og:site_name`, `og:title`, `twitter:title`, `<title>`; description
 /// from JSON-LD, then `og:description`, `twitter:description`, `description`. Texts are
-/// whitespace-collapsed and cut at ``maxTextLength`` characters. A URL longer than
+/// whitespace-collapsed and cut at ``maxTextLength`` Unicode scalars. A URL longer than
 /// ``FieldLimit/url`` is not kept, and at most ``WebEnrichment/maxSocialLinks`` social links are
 /// (the first in order): the record must fit beside the lead's profile in every later record.
 public struct WebPageExtractor: Sendable {
@@ -105,7 +105,8 @@ public struct WebPageExtractor: Sendable {
         let decoded = HTMLScanner.decodeEntities(text)
         let collapsed = decoded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         guard !collapsed.isEmpty else { return nil }
-        return collapsed.count > maxTextLength ? String(collapsed.prefix(maxTextLength)) : collapsed
+        // By scalars, as every reader bounds a text: one Character can hold thousands.
+        return collapsed.prefix(scalars: maxTextLength)
     }
 
     /// Organization objects in a JSON-LD block (an object, an array, or `@graph`).

@@ -66,6 +66,16 @@ final class WebPageExtractorTests: XCTestCase {
         XCTAssertEqual(long.description?.count, 10)
     }
 
+    /// Texts are cut by Unicode scalars, as every reader bounds them: a letter followed by
+    /// 20,000 combining marks is one Character, and cut by Characters it stayed whole, over the
+    /// coordinator's field limit, so the enrichment was dead-lettered (a hostile page's
+    /// `og:title` lost its domain's enrichment).
+    func testATextIsCutByScalarsNotCharacters() {
+        let stacked = "A" + String(repeating: "\u{0301}", count: 20_000)
+        let facts = WebPageExtractor().extract(html: "<meta property=\"og:site_name\" content=\"\(stacked)\">", pageURL: nil)
+        XCTAssertLessThanOrEqual(facts.name?.unicodeScalars.count ?? 0, 1_000)
+    }
+
     /// A page can hold a 1 MB image URL or thousands of profile links; kept whole, they made the
     /// lead's finalize request and pool entry too large to write on every attempt, and the lead
     /// never became ready. A URL over ``FieldLimit/url`` is not kept (the next image candidate
