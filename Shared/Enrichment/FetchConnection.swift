@@ -26,6 +26,9 @@ final class FetchDeadline: Sendable {
         end = .now + .milliseconds(Int64(seconds * 1000))
     }
 
+    /// The time the fetch has left (zero once over).
+    var timeLeft: Duration { max(.zero, ContinuousClock.now.duration(to: end)) }
+
     /// Ends every wait at its next slice.
     func cancel() {
         isCancelled.store(true, ordering: .relaxed)

@@ -178,14 +178,14 @@ public struct WebFetcher: Sendable {
         let deadline = FetchDeadline(seconds: timeoutSeconds)
         var pinned: [String: [String]] = [:]
         for host in [allowList.domain, "www." + allowList.domain] {
-            pinned[host] = try await addressGuard.checkedAddresses(of: host, isLoopbackAllowed: allowList.isLoopbackHTTPAllowed)
+            pinned[host] = try await checkedAddresses(of: host, allowList, deadline: deadline)
         }
         var current = url
         var redirects = 0
         while true {
             let hop = try FetchHop(current)
             if pinned[hop.host] == nil {
-                pinned[hop.host] = try await addressGuard.checkedAddresses(of: hop.host, isLoopbackAllowed: allowList.isLoopbackHTTPAllowed)
+                pinned[hop.host] = try await checkedAddresses(of: hop.host, allowList, deadline: deadline)
             }
             let addresses = pinned[hop.host] ?? []
             switch try await perform(hop, addresses: addresses, deadline: deadline) {
@@ -201,6 +201,22 @@ public struct WebFetcher: Sendable {
                 current = target
             }
         }
+    }
+
+    /// `host`'s addresses, checked (``PublicAddressGuard/checkedAddresses(of:isLoopbackAllowed:)``)
+    /// within the fetch's time: a resolver that does not answer by then (name servers that never
+    /// answer: glibc waits 5 s twice a server) fails the fetch, its lookup left to end by itself.
+    private func checkedAddresses(of host: String, _ allowList: WebAllowList, deadline: FetchDeadline) async throws(WebFetchError) -> [String] {
+        let (addressGuard, isLoopbackAllowed) = (self.addressGuard, allowList.isLoopbackHTTPAllowed)
+        let checked = await result(within: deadline.timeLeft) { () -> Result<[String], WebFetchError> in
+            do throws(WebFetchError) {
+                return .success(try await addressGuard.checkedAddresses(of: host, isLoopbackAllowed: isLoopbackAllowed))
+            } catch {
+                return .failure(error)
+            }
+        }
+        guard let checked else { throw .network("timed out resolving \(host)") }
+        return try checked.get()
     }
 
     /// What one hop's response says.

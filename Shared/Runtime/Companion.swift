@@ -36,6 +36,22 @@ public func waitForEnd(of task: Task<Void, Never>, atMost bound: Duration) async
     return await waiter.wait()
 }
 
+/// What `body` returns, or nil once `limit` is over first. `body` is not stopped (a call that
+/// cannot be, such as `getaddrinfo` on a thread of its own): it goes on, and what it returns
+/// late is dropped.
+public func result<T: Sendable>(within limit: Duration, of body: @escaping @Sendable () async -> T) async -> T? {
+    let waiter = FirstAnswer<T?>()
+    let timer = Task {
+        try? await Task.sleep(for: limit)
+        waiter.answer(nil)
+    }
+    Task {
+        waiter.answer(await body())
+        timer.cancel()
+    }
+    return await waiter.wait()
+}
+
 /// A wait ended by the first of several answers; the later ones are dropped. An answer given
 /// before the wait begins ends it as soon as it begins.
 public final class FirstAnswer<Value: Sendable>: Sendable {

@@ -178,6 +178,24 @@ final class PinnedFetchTests: XCTestCase {
         XCTAssertEqual(failures, [], "\(failures.count) of 16 fetches failed")
     }
 
+    /// A name whose name servers never answer: the fetch ends within its timeout, as the
+    /// README promises, instead of waiting on `getaddrinfo` (glibc's 5 s × 2 tries a server, and
+    /// more with search domains), which held a slot of the enricher for as long.
+    func testAResolverThatNeverAnswersEndsTheFetchWithinItsTime() async throws {
+        let allowList = try WebAllowList(domain: "acme.example", isLoopbackHTTPAllowed: true)
+        let silent = PublicAddressGuard(resolve: { _ in
+            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }  // never resumed
+            return []
+        })
+        let fetcher = WebFetcher(timeoutSeconds: 1, addressGuard: silent)
+        do {
+            _ = try await fetcher.fetch(try allowList.startURL("http://acme.example/"), allowList: allowList)
+            XCTFail("fetched without an address")
+        } catch let WebFetchError.network(reason) {
+            XCTAssertTrue(reason.contains("timed out") && reason.contains("acme.example"), reason)
+        }
+    }
+
     func testRedirectsAreFollowedToPinnedAddresses() async throws {
         let site = try StubSite { request, port in
             switch request.path {
