@@ -971,7 +971,7 @@ public final class Coordinator: Service {
                 states[leadID] = nil
             }
         }
-        let entries = states.merging(followingEntry) { loaded, _ in loaded }.compactMapValues(\.poolEntry)
+        let entries = states.compactMapValues(\.poolEntry).merging(followingEntry.compactMapValues(\.poolEntry)) { kept, _ in kept }
         var unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,
                                                               whileBrokerUnreachable: waitingForBroker)
         // Wanted only for late results: not loaded without the profile (left as positions, the
@@ -996,7 +996,8 @@ public final class Coordinator: Service {
             state.unreadablePoolEntries[leadID] = reason
         }
         var loaded: Set<LeadID> = []
-        for (leadID, leadState) in states.merging(followingEntry, uniquingKeysWith: { loaded, _ in loaded }) {
+        states.merge(followingEntry) { kept, _ in kept }  // no lead is in both
+        for (leadID, leadState) in states {
             guard let pointer = state.core.finished[leadID] else { continue }
             let sent = chargesSent(leadID)
             if !sent { state.chargesKnownSent.inherit(leadID, partition: pointer.partition) }

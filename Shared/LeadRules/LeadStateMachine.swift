@@ -673,15 +673,19 @@ public struct LeadStateMachine: Sendable {
     /// entry over a later one the finalize stage wrote.
     private mutating func sendAgain(answering result: PhaseResultEnvelope, at: Date) -> SentAgain {
         guard let current = state, result.leadID == current.leadID else { return .nothing }
+        var billedAgain = false
         if Self.sendsBillingAgain(result, state: current, chargesSent: chargesSent)
             && !billed.contains(RunPhase(runID: result.runID, phase: result.phase)) {
             bill(result, accountID: current.lead.accountID, leadID: current.leadID, runID: result.runID, at: at)
-            return .records
+            billedAgain = true
         }
-        if Self.followsEntry(result, state: current) {
-            update { $0.poolEntry = result.poolEntry }
-            return .state
+        // The entry the state names, or named before its profile was loaded from it.
+        if let written = result.poolEntry, Self.followsEntry(result, state: current, entry: current.poolEntry ?? restoredEntry) {
+            update { $0.poolEntry = written }  // the same run's profile: the record names the entry again
+            restoredEntry = nil
+            return billedAgain ? .recordsAndState : .state
         }
+        if billedAgain { return .records }
         guard Self.writesEntryAgain(result, state: current, entry: current.poolEntry ?? restoredEntry) else { return .nothing }
         emit(readyPoolEntry(at: at))
         restoredEntry = nil
@@ -723,8 +727,14 @@ public struct LeadStateMachine: Sendable {
     /// same entry written again, and the one the state names left to compaction. The state
     /// follows it (``sendAgain(answering:at:)``); its profile is not needed for that.
     public static func followsEntry(_ result: PhaseResultEnvelope, state: LeadState) -> Bool {
+        followsEntry(result, state: state, entry: state.poolEntry)
+    }
+
+    /// ``followsEntry(_:state:)`` for a state whose entry is `entry` (the one its profile was
+    /// loaded from, when it holds the profile).
+    private static func followsEntry(_ result: PhaseResultEnvelope, state: LeadState, entry: RecordPosition?) -> Bool {
         guard state.status == .ready, result.phase == .finalize, result.runID == state.runID, case .completed = result.outcome,
-              let written = result.poolEntry, let entry = state.poolEntry else { return false }
+              let written = result.poolEntry, let entry else { return false }
         return written.topic == entry.topic && written.partition == entry.partition && written.offset > entry.offset
     }
 

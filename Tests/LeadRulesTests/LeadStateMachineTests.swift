@@ -668,9 +668,14 @@ final class LeadStateMachineTests: XCTestCase {
         var record = try XCTUnwrap(machine.state)
         record.poolEntry = nil
         var loaded = Machine(restoring: record, entry: pool(60))
-        XCTAssertEqual(loaded.handle(finalized(second, at: 70), random: &random), [], "the run's own repeat")
         XCTAssertEqual(loaded.handle(finalized(first, at: 55), random: &random), [], "written before the entry")
         XCTAssertEqual(poolEntries(loaded.handle(finalized(first, at: 65), random: &random)).count, 1, "written after it")
+        var following = Machine(restoring: record, entry: pool(60))
+        guard case .persist(let moved)? = following.handle(finalized(second, at: 70), random: &random).last else {
+            return XCTFail("the run's own repeat further on: the state names it")
+        }
+        XCTAssertEqual(moved.poolEntry, pool(70))
+        XCTAssertEqual(following.handle(finalized(first, at: 65), random: &random), [], "written before the entry followed")
     }
 
     /// The run's own finalize answered again: its request redelivered after a SIGKILL of the
@@ -701,6 +706,17 @@ final class LeadStateMachineTests: XCTestCase {
         XCTAssertEqual(loaded.handle(finalized(request, at: 25), random: &random), [], "nor the same one again")
         result.poolEntry = RecordPosition(topic: "lead.pool", partition: 3, offset: 40)
         XCTAssertFalse(Machine.followsEntry(result.envelope, state: state), "another partition is no later entry of the lead's")
+
+        // Loaded with its profile (another record of the batch needed it): the state names no
+        // entry then, the machine knows the one the profile came from, and follows all the same.
+        var withProfile = ready
+        withProfile.poolEntry = nil
+        var whole = Machine(restoring: withProfile, entry: pool(10))
+        guard case .persist(let moved)? = whole.handle(finalized(request, at: 25), random: &random).last else {
+            return XCTFail("a state loaded with its profile did not follow the later entry")
+        }
+        XCTAssertEqual(moved.poolEntry, pool(25))
+        XCTAssertTrue(moved.carriesReferences, "its record names the entry, not the profile")
     }
 
     /// A web enrichment of a ready lead writes its pool entry (before its state, which otherwise
