@@ -349,15 +349,16 @@ public struct StageRecordProcessor: Sendable {
         return RecordOutputs([letter]) { _ in [answer] }
     }
 
-    /// The result that answers a request dead-lettered for `reason`: failed, retriable, saying
-    /// so. Without it the coordinator would wait out the attempt's timeout for an answer that
-    /// never comes, and then give up on the phase as unanswered, without the reason; with it, the
-    /// attempt is retried after the coordinator's backoff, the phase skipped after its attempts
-    /// (finalize retried until it completes), and the reason is in the lead's history. Nil when
-    /// it cannot be encoded within the bound.
+    /// The result that answers a request dead-lettered for `reason`: failed for good, saying so.
+    /// Without it the coordinator would wait out the attempt's timeout for an answer that never
+    /// comes, retry (another paid call, for an output that cannot be written either), and give
+    /// up on the phase as unanswered, without the reason; with it, the phase is skipped at once
+    /// with the reason in the lead's history. Finalize is retried all the same, with the
+    /// coordinator's backoff, until its entry is written. Nil when it cannot be encoded within
+    /// the bound.
     public func failedAnswer(to request: PhaseRequest, reason: String) -> ProducerRecord? {
-        let said = "dead-lettered by the \(handler.phase.rawValue) stage: \(reason.prefix(Self.answeredReasonLength))"
-        let result = PhaseResult(answering: request, outcome: .failed(reason: said, isRetriable: true), payload: .empty,
+        let said = "dead-lettered by the \(handler.phase.rawValue) stage: \(reason.prefix(scalars: Self.answeredReasonLength))"
+        let result = PhaseResult(answering: request, outcome: .failed(reason: said, isRetriable: false), payload: .empty,
                                  finishedAt: Date(), service: service)
         guard let record = try? StageOutput(result: result).resultRecord(topics: topics, codec: codec, isPriority: request.isPriority),
               codec.oversizeReason(record) == nil else { return nil }

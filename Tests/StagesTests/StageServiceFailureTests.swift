@@ -216,10 +216,11 @@ final class StageServiceFailureTests: XCTestCase {
 
             XCTAssertEqual(results.map(\.attempt), [1, 2, 3])
             for refused in results.prefix(2) {
-                // Answered once dead-lettered, so the coordinator retries after its backoff
-                // instead of waiting out the attempt's timeout; never answered completed.
+                // Answered once dead-lettered, so the coordinator retries (finalize until it
+                // completes) after its backoff instead of waiting out the attempt's timeout;
+                // never answered completed.
                 guard case .failed(let reason, let isRetriable) = refused.outcome else { return XCTFail("\(refused.outcome)") }
-                XCTAssertTrue(isRetriable)
+                XCTAssertFalse(isRetriable)
                 XCTAssertTrue(reason.contains("dead-lettered") && reason.contains(topics.leadPool), reason)
                 XCTAssertNil(refused.poolEntry)
             }
@@ -274,7 +275,7 @@ final class StageServiceFailureTests: XCTestCase {
 
             let results = try outputs.filter { $0.topic == topics.phaseResults }.map { try environment.codec.decode(PhaseResult.self, record: $0) }
             XCTAssertEqual(results.map(\.leadID.rawValue), ["lead-1", "lead-big", "lead-2"])
-            guard case .failed(let reason, true) = results[1].outcome else { return XCTFail("\(results[1].outcome)") }
+            guard case .failed(let reason, false) = results[1].outcome else { return XCTFail("\(results[1].outcome)") }
             XCTAssertTrue(reason.contains("dead-lettered") && reason.contains("above MAX_RECORD_BYTES"), reason)
             XCTAssertLessThan(reason.count, 2_000, "the letter has the reason whole; the answer says what it is about")
             let letters = try outputs.filter { $0.topic == topics.deadLetters }.map { try environment.codec.decode(DeadLetter.self, record: $0) }
