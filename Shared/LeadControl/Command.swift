@@ -73,8 +73,8 @@ public enum LeadControlCommand: Sendable, Hashable {
     case offerPut(path: String)
     /// `offer sample`.
     case offerSample
-    /// `search total --search S --account A --total N`.
-    case searchTotal(searchID: SearchID, accountID: AccountID, total: Int)
+    /// `search total --search S --account A --total N [--move-account]`.
+    case searchTotal(searchID: SearchID, accountID: AccountID, total: Int, movesAccount: Bool)
     /// `reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO] [--request-id ID]`;
     /// without a request id, ``LeadControl`` makes a new UUID.
     case reEnrich(leadID: LeadID, types: [ReEnrichType], requestedBy: String?, requestID: RequestID?)
@@ -266,7 +266,8 @@ public enum LeadControlCommandLine {
             let account = try parsed.required("account")
             _ = try parsed.required("total")
             let total = try parsed.integer("total", in: 0...Int(Int32.max)) ?? 0
-            return invocation(.searchTotal(searchID: SearchID(search), accountID: AccountID(account), total: total), parsed)
+            return invocation(.searchTotal(searchID: SearchID(search), accountID: AccountID(account), total: total,
+                                           movesAccount: parsed.flag("move-account")), parsed)
 
         case "reenrich", "re-enrich":
             if wantsHelp { return help("reenrich") }

@@ -170,16 +170,16 @@ public struct LeadControl: Sendable {
         case .offerSample:
             console.output(try prettyJSON(environment.codec.encode(SampleConfigurations.offer(updatedAt: now()))))
             return Self.success
-        case .searchTotal(let searchID, let accountID, let total):
-            return try await declareTotal(SearchTotalDeclared(searchID: searchID, accountID: accountID, total: total, declaredAt: now()))
+        case .searchTotal(let searchID, let accountID, let total, let movesAccount):
+            return try await declareTotal(SearchTotalDeclared(searchID: searchID, accountID: accountID, total: total, declaredAt: now()),
+                                          movesAccount: movesAccount)
         case .reEnrich(let leadID, let types, let requestedBy, let requestID):
-            guard try await isKnownForReEnrich(leadID) else { return Self.failure }
             // A new request unless the caller names one (to send a request again safely).
             let requestID = requestID ?? RequestID(UUID().uuidString.lowercased())
             let message = ReEnrichRequested(leadID: leadID, types: types, requestedAt: now(), requestedBy: requestedBy ?? defaultRequester,
                                             requestID: requestID)
             // An internal command; the coordinator reads its topic ahead of the rest.
-            return try await publishConfiguration(
+            let status = try await publishConfiguration(
                 message, topic: environment.topics.leadCommands, key: leadID.rawValue,
                 what: "re-enrich of \(leadID) (\(types.map(\.rawValue).joined(separator: ","))), request id \(requestID)") {
                 // Whether it was stored is not known: the same id, to the same place, makes a retry safe.
@@ -187,6 +187,10 @@ public struct LeadControl: Sendable {
                     + Self.reEnrichAgain(leadID, types: types, requestedBy: requestedBy, requestID: requestID,
                                          bootstrap: environment.kafka.bootstrapServers, namespace: environment.topics.namespace))
             }
+            // Not checked before sending: that reads the lead's whole partition of lead.state
+            // (minutes on a large one), and refuses a lead queued moments ago.
+            console.error(Self.reEnrichOfAnUnknownLead(leadID))
+            return status
         case .leadOverride(let leadID, let state, let reason, let requestedBy):
             let requester = requestedBy ?? defaultRequester
             let message = state.map { LeadOverride(leadID: leadID, state: $0, reason: reason, requestedBy: requester, at: now()) }
@@ -421,23 +425,22 @@ public struct LeadControl: Sendable {
         return try await publishConfiguration(offer, topic: topics.offers, key: offer.offerID.rawValue, what: "offer \(offer.offerID)")
     }
 
-    /// Publishes a search's total unless its leads are counted under another account: the
-    /// progress tracker takes a declared total's account as the search's, so such a total would
-    /// move the search's progress to that account. An account that came from an earlier total
-    /// (its progress names a total) is only warned about: this total may be the correction.
-    func declareTotal(_ declared: SearchTotalDeclared) async throws -> Int32 {
+    /// Publishes a search's total unless the search is counted under another account: the
+    /// progress tracker takes a declared total's account as the search's, so such a total moves
+    /// the search's progress to that account, which `movesAccount` must say is meant.
+    func declareTotal(_ declared: SearchTotalDeclared, movesAccount: Bool = false) async throws -> Int32 {
         let topics = environment.topics
         let (searchID, accountID) = (declared.searchID, declared.accountID)
         let progress = try await latest(ProgressSnapshot.self, key: searchID.rawValue, topic: topics.progress)
         for problem in progress.problems { console.error("warning: skipped an undecodable progress record at \(problem)") }
         if let counted = progress.value?.accountID, counted != accountID {
-            guard let earlier = progress.value?.total else {
-                console.error("search \(searchID) is counted under account \(counted), its leads' account (\(topics.progress)); a total for "
-                    + "\(accountID) would move the search's progress to \(accountID). Nothing sent: give --account \(counted)")
+            guard movesAccount else {
+                console.error("search \(searchID) is counted under account \(counted) (\(topics.progress)); a total for \(accountID) "
+                    + "would move the search's progress to \(accountID). Nothing sent: give --account \(counted), or --move-account "
+                    + "to move the search")
                 return Self.failure
             }
-            console.error("warning: search \(searchID) is counted under account \(counted), from the total declared earlier "
-                + "(\(earlier)); this total moves it to \(accountID)")
+            console.error("warning: this total moves search \(searchID) from account \(counted) to \(accountID)")
         } else if progress.value == nil {
             console.error("no progress for search \(searchID) in \(topics.progress) yet (no lead of it counted): its account is not checked")
         }
@@ -445,19 +448,11 @@ public struct LeadControl: Sendable {
                                               what: "total \(declared.total) of search \(searchID)")
     }
 
-    /// Whether `leadID` has a state, so the coordinator knows it; says why not. The coordinator
-    /// sends a re-enrich of a lead it does not know to its backlog, and from there to the dead
-    /// letters: reported published, it refreshed nothing.
-    func isKnownForReEnrich(_ leadID: LeadID) async throws -> Bool {
-        let found = try await latest(LeadState.self, of: leadID, topic: environment.topics.leadState)
-        for problem in found.problems { console.error("warning: skipped an undecodable state record at \(problem)") }
-        // A state this version cannot read is still a state: the lead is known.
-        guard found.value == nil && found.problems.isEmpty else { return true }
-        console.error("no state for lead \(leadID) in \(found.partition.topic) (partition \(found.partition.partition)): the pipeline has "
-            + "not seen it, or not yet written its first state (\(Self.firstStateWritten)); the coordinator would send a "
-            + "re-enrich of a lead it does not know to \(environment.topics.deadLetters). Nothing sent: check the lead id, or "
-            + "send it again once `leadctl show \(leadID)` finds the lead")
-        return false
+    /// What becomes of a re-enrich of a lead the coordinator does not know (a mistyped id): said
+    /// after every re-enrich sent, since whether it knows the lead is not checked first.
+    static func reEnrichOfAnUnknownLead(_ leadID: LeadID) -> String {
+        "note: a lead the pipeline does not know (a mistyped id) is not re-enriched: the coordinator dead-letters its "
+            + "re-enrich; `leadctl show \(leadID)` shows the lead's state"
     }
 
     /// When the coordinator writes a lead's first state, for messages about a lead without one.

@@ -24,7 +24,7 @@ public enum Usage {
         CommandSpec(usage: offerPut, ("offer put --file PATH", "publish an offer configuration")),
         CommandSpec(usage: offerSample, ("offer sample", "print a sample offer configuration")),
         CommandSpec(usage: searchTotal,
-                    ("search total --search S --account A --total N", "declare how many leads a search produced")),
+                    ("search total --search S --account A --total N [--move-account]", "declare how many leads a search produced")),
         CommandSpec(usage: reEnrich, aliases: ["re-enrich"],
                     ("reenrich LEAD_ID --types linkedin,x,activity [--requested-by WHO] [--request-id ID]", "refresh parts of a lead")),
         CommandSpec(usage: leadOverride,
@@ -168,14 +168,14 @@ public enum Usage {
 
     /// `leadctl search total`.
     public static let searchTotal = """
-        Usage: leadctl search total --search S --account A --total N
+        Usage: leadctl search total --search S --account A --total N [--move-account]
 
         Declares that search S of account A produced N leads in total (search.total-declared,
-        keyed by search id), so progress can report the search as completed. Exit status 1,
-        publishing nothing, when the search's leads are counted under another account (its
-        progress says which): progress takes a declared total's account as the search's. A
-        warning when that account came from an earlier total (this one may correct it); a note
-        when the search has no progress yet, whose account is then not checked.
+        keyed by search id), so progress can report the search as completed. Progress takes a
+        declared total's account as the search's: exit status 1, publishing nothing, when the
+        search is counted under another account (its progress says which), unless
+        --move-account moves it on purpose. A note when the search has no progress yet, whose
+        account is then not checked.
 
         \(connection)
         """
@@ -186,9 +186,10 @@ public enum Usage {
 
         Asks the coordinator to refresh the given parts of a lead (lead.reenrich.requested on
         lead.commands, which the coordinator reads ahead of new leads, keyed by lead id).
-        --requested-by defaults to $USER. Exit status 1, publishing nothing, when the lead has
-        no state (`leadctl show`): the coordinator knows no such lead (a mistyped id, or one not
-        read or not written yet) and would put the request in the dead letters.
+        --requested-by defaults to $USER. Whether the pipeline knows the lead is not checked
+        (that reads its whole partition of lead.state, and a lead queued moments ago has no
+        state yet): the coordinator dead-letters a re-enrich of a lead it does not know (a
+        mistyped id), and `leadctl show LEAD_ID` shows whether it knows it.
 
         Each request carries a request id, a new UUID unless --request-id gives one (at most 200
         characters). The same request id for the same lead is one run and one charge, however

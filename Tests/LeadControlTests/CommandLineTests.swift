@@ -92,7 +92,9 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try parse("offer put --file=offer.json").command, .offerPut(path: "offer.json"))
         XCTAssertEqual(try parse("offer sample").command, .offerSample)
         XCTAssertEqual(try parse("search total --search s1 --account a1 --total 40").command,
-                       .searchTotal(searchID: "s1", accountID: "a1", total: 40))
+                       .searchTotal(searchID: "s1", accountID: "a1", total: 40, movesAccount: false))
+        XCTAssertEqual(try parse("search total --search s1 --account a1 --total 40 --move-account").command,
+                       .searchTotal(searchID: "s1", accountID: "a1", total: 40, movesAccount: true))
         XCTAssertEqual(usageError("account put")?.problem, "--file is required")
         XCTAssertEqual(usageError("account")?.problem, "\"account\" needs one of: put, sample")
         XCTAssertEqual(usageError("account delete")?.problem, "unknown command \"account delete\"; expected one of: put, sample")
