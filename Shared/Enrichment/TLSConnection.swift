@@ -75,7 +75,6 @@ final class TLSConnection: FetchTransport {
     }
 
     func read(maximum: Int) throws(WebFetchError) -> [UInt8] {
-        try socket.checkDeadline()
         var bytes = [UInt8](repeating: 0, count: maximum)
         let count = try perform { bytes.withUnsafeMutableBytes { SSL_read(session, $0.baseAddress, Int32($0.count)) } }
         return Array(bytes.prefix(Int(count)))

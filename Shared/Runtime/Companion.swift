@@ -36,9 +36,9 @@ public func waitForEnd(of task: Task<Void, Never>, atMost bound: Duration) async
     return await waiter.wait()
 }
 
-/// What `body` returns, or nil once `limit` is over first. `body` is not stopped (a call that
-/// cannot be, such as `getaddrinfo` on a thread of its own): it goes on, and what it returns
-/// late is dropped.
+/// What `body` returns, or nil once `limit` is over or the caller is cancelled, whichever is
+/// first. `body` is not stopped (a call that cannot be, such as `getaddrinfo` on a thread of its
+/// own): it goes on in a task of its own, and what it returns late is dropped.
 public func result<T: Sendable>(within limit: Duration, of body: @escaping @Sendable () async -> T) async -> T? {
     let waiter = FirstAnswer<T?>()
     let timer = Task {
@@ -49,7 +49,12 @@ public func result<T: Sendable>(within limit: Duration, of body: @escaping @Send
         waiter.answer(await body())
         timer.cancel()
     }
-    return await waiter.wait()
+    return await withTaskCancellationHandler {
+        await waiter.wait()
+    } onCancel: {
+        waiter.answer(nil)
+        timer.cancel()
+    }
 }
 
 /// A wait ended by the first of several answers; the later ones are dropped. An answer given
