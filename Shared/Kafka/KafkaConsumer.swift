@@ -387,8 +387,8 @@ public final class KafkaConsumer: Sendable {
 
     /// Moves the reading of assigned partitions to the given offsets: the next records a poll
     /// returns from each are those from its offset on. Asynchronous, for a reader that skips
-    /// ahead: librdkafka drops what it fetched from the old position, and a record from before
-    /// the move that was already on its way may still come, in order, before the new ones.
+    /// ahead: librdkafka (2.8) drops what it fetched from the old position, also a fetch still on
+    /// its way; per-partition errors are not reported.
     public func seek(_ offsets: [TopicPartition: Int64]) throws {
         guard !offsets.isEmpty else { return }
         let list = makePartitionList(Array(offsets.keys), offsets: offsets)
