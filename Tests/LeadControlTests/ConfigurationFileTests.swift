@@ -6,12 +6,6 @@ import XCTest
 
 /// `account put` and `offer put` read their file as the services would read the record.
 final class ConfigurationFileTests: XCTestCase {
-    /// `account put` of docs/samples/account.json changed by `edit` (which must change it), with
-    /// no broker to reach: the status and what went to standard error.
-    private func putSampleAccount(edited edit: (String) -> String) async throws -> (status: Int32, error: String) {
-        try await putSample("account", edited: edit)
-    }
-
     /// `<kind> put` (`account`, `offer`) of docs/samples/<kind>.json changed by `edit` (which must
     /// change it), with no broker to reach: the status and what went to standard error.
     private func putSample(_ kind: String, edited edit: (String) -> String) async throws -> (status: Int32, error: String) {
@@ -28,10 +22,19 @@ final class ConfigurationFileTests: XCTestCase {
         return (status, captured.error)
     }
 
+    /// What `<kind> put` of the sample with `old` replaced by `new` said on standard error,
+    /// having refused it (exit status 1).
+    private func refusal(ofSample kind: String, replacing old: String, with new: String,
+                         file: StaticString = #filePath, line: UInt = #line) async throws -> String {
+        let (status, error) = try await putSample(kind) { $0.replacingOccurrences(of: old, with: new) }
+        XCTAssertEqual(status, LeadControl.failure, error, file: file, line: line)
+        return error
+    }
+
     /// A key given twice is refused, before any broker is asked: Foundation's parser kept the
     /// last, so a file whose first `billingState` read `active` paused the account.
     func testAConfigurationWithAKeyTwiceIsRefused() async throws {
-        let (status, error) = try await putSampleAccount {
+        let (status, error) = try await putSample("account") {
             $0.replacingOccurrences(of: "{", with: #"{"billingState": "paused", "#, options: [], range: $0.range(of: "{"))
         }
         XCTAssertEqual(status, LeadControl.failure)
@@ -42,13 +45,10 @@ final class ConfigurationFileTests: XCTestCase {
     /// the names allowed, at any depth: the error said "Cannot initialize BillingState from invalid
     /// String value Paused", in Swift's words, and not which values there are.
     func testAValueNotAmongItsFieldsNamesIsRefusedWithTheNamesAllowed() async throws {
-        let (billing, billingError) = try await putSample("account") {
-            $0.replacingOccurrences(of: "\"billingState\" : \"active\"", with: "\"billingState\" : \"Paused\"")
-        }
-        XCTAssertEqual(billing, LeadControl.failure)
+        let billingError = try await refusal(ofSample: "account", replacing: "\"billingState\" : \"active\"",
+                                             with: "\"billingState\" : \"Paused\"")
         XCTAssertTrue(billingError.contains("field \"billingState\": \"Paused\" is not one of: active, paused"), billingError)
-        let (seniority, seniorityError) = try await putSample("offer") { $0.replacingOccurrences(of: "\"director\"", with: "\"boss\"") }
-        XCTAssertEqual(seniority, LeadControl.failure)
+        let seniorityError = try await refusal(ofSample: "offer", replacing: "\"director\"", with: "\"boss\"")
         XCTAssertTrue(seniorityError.contains("field \"icp.seniorities[1]\": \"boss\" is not one of: "
             + Seniority.allCases.map(\.rawValue).joined(separator: ", ")), seniorityError)
         XCTAssertFalse(seniorityError.contains("Cannot initialize"), seniorityError)
@@ -58,15 +58,9 @@ final class ConfigurationFileTests: XCTestCase {
     /// value and the range: a minimum fit of 150 was published, and autopilot then enrolled no
     /// lead (scores run 0 to 100); a minimum head count of -5 counted as a size constraint.
     func testAConfigurationNumberOutOfItsRangeIsRefusedNamed() async throws {
-        let (fit, fitError) = try await putSample("account") {
-            $0.replacingOccurrences(of: "\"minimumFit\" : 60", with: "\"minimumFit\" : 150")
-        }
-        XCTAssertEqual(fit, LeadControl.failure)
+        let fitError = try await refusal(ofSample: "account", replacing: "\"minimumFit\" : 60", with: "\"minimumFit\" : 150")
         XCTAssertTrue(fitError.contains("\"autopilot.minimumFit\" is 150; it must be 0 to 100"), fitError)
-        let (size, sizeError) = try await putSample("offer") {
-            $0.replacingOccurrences(of: "\"minimumEmployees\" : 20", with: "\"minimumEmployees\" : -5")
-        }
-        XCTAssertEqual(size, LeadControl.failure)
+        let sizeError = try await refusal(ofSample: "offer", replacing: "\"minimumEmployees\" : 20", with: "\"minimumEmployees\" : -5")
         XCTAssertTrue(sizeError.contains("\"icp.minimumEmployees\" is -5; it must be 0 or more"), sizeError)
     }
 
@@ -148,8 +142,7 @@ final class ConfigurationFileTests: XCTestCase {
     /// A required field spelt in other letters is named as the likely misspelling: "missing field
     /// billingState" alone, for a file that has "billingstate", sent the operator looking.
     func testARequiredFieldInOtherLettersIsNamed() async throws {
-        let (status, error) = try await putSampleAccount { $0.replacingOccurrences(of: "\"billingState\"", with: "\"billingstate\"") }
-        XCTAssertEqual(status, LeadControl.failure)
+        let error = try await refusal(ofSample: "account", replacing: "\"billingState\"", with: "\"billingstate\"")
         XCTAssertTrue(error.contains("did you mean \"billingState\""), error)
     }
 }
