@@ -133,8 +133,8 @@ extension KafkaConsumer {
     /// The records at `offsets` of each partition, read with a reader of its own (closed before
     /// returning): a lead's state, or a document part, kept as its position. Each partition is
     /// read from its lowest offset wanted, skipping ahead (``seek(_:)``) to the next one when it
-    /// is far; an offset that has no record (compacted away) is left out once a later record of
-    /// its partition arrives. Returns what was found when every offset
+    /// is far; an offset that has no record (compacted away, a transaction's marker) is left out
+    /// once a later record of its partition arrives or the reader reaches the end past it. Returns what was found when every offset
     /// was found or passed, or when `timeout` is over.
     ///
     /// With `waiting`, a timeout is not the end while the broker may have been away: the offsets
@@ -200,6 +200,13 @@ extension KafkaConsumer {
                     wanted = wanted.filter { $0 > record.offset }
                     remaining[record.topicPartition] = wanted.isEmpty ? nil : wanted
                     reached[record.topicPartition] = record.offset
+                }
+                // The end reached is past every offset wanted below it (a skip never passes one):
+                // those without a record (a transaction's marker, compacted away) are not there.
+                for (partition, wanted) in remaining {
+                    guard let end = reader.reachedEnd(of: partition) else { continue }
+                    let beyond = wanted.filter { $0 >= end }
+                    remaining[partition] = beyond.isEmpty ? nil : beyond
                 }
                 // Far from the next offset wanted: read from there, not every record before it.
                 // Each partition skips only forward, to an offset it did not skip to yet: a record

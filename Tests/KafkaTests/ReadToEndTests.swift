@@ -154,6 +154,23 @@ final class ReadToEndTests: XCTestCase {
         }
     }
 
+    /// An offset wanted at a partition's tail that has no record (a transaction's marker, a
+    /// record compacted away) is left out once the reader reaches the end past it: the read
+    /// returns what there is at once, instead of waiting out its period (two of them, 60 s,
+    /// for a coordinator's restore that waits through outages).
+    func testAnOffsetWithoutARecordAtTheTailIsLeftOutAtTheEnd() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            try produceInATransaction(["v0", "v1", "v2"].map { (key: $0, value: Array($0.utf8)) }, to: topic,
+                                      bootstrapServers: TestBroker.bootstrapServers)
+            let partition = TopicPartition(topic: topic, partition: 0)
+            let started = ContinuousClock.now
+            let found = try await KafkaConsumer.records(at: [partition: [1, 3]], configuration: TestBroker.configuration(),
+                                                        timeout: .seconds(20)) { _ in }
+            XCTAssertEqual(found[partition].map { Array($0.keys) }, [1], "offset 3 is the commit's marker")
+            XCTAssertLessThan(ContinuousClock.now - started, .seconds(10), "the end reached past offset 3 says it has no record")
+        }
+    }
+
     /// A reader of fixed partitions whose position is not in the log (a parked record retention
     /// deleted) goes on from the first record still stored, whatever `auto.offset.reset` the
     /// configuration (`KAFKA_PROPERTY_AUTO_OFFSET_RESET`, for the services' group consumers)
