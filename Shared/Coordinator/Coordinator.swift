@@ -479,6 +479,7 @@ public final class Coordinator: Service {
             return
         }
         do {
+            if topics.leadInputs.contains(record.topic) { try Self.checkHeaders(of: record) }
             if record.topic == topics.webEnrichments {
                 let enrichment = try codec.decode(WebEnrichment.self, record: record)
                 append(state.core.webEnrichment(enrichment, tables), to: &outputs)
@@ -570,6 +571,19 @@ public final class Coordinator: Service {
               KafkaPartitioner.partition(forKey: lead.leadID.rawValue, partitionCount: state.partitionCount) == record.partition
         else { return nil }
         return lead
+    }
+
+    /// An input record's headers above ``MessageHeaders/maxInputBytes``.
+    struct HeadersTooLarge: Error, CustomStringConvertible {
+        let bytes: Int
+        var description: String { "its headers of \(bytes) bytes are above the \(MessageHeaders.maxInputBytes) an input record may carry" }
+    }
+
+    /// Refuses an input record whose headers would leave its copies (the backlog's, with a run
+    /// id header more; one published again in its lead's partition) no room.
+    static func checkHeaders(of record: ConsumerRecord) throws(HeadersTooLarge) {
+        let bytes = record.headers.reduce(0) { $0 + $1.key.utf8.count + $1.value.count }
+        if bytes > MessageHeaders.maxInputBytes { throw HeadersTooLarge(bytes: bytes) }
     }
 
     /// Why a record keyed by something else than its lead id is refused; nil for one without a key.

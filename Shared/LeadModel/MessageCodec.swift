@@ -65,6 +65,11 @@ public enum MessageHeaders {
     /// copy it queues in ``Topics/leadsBacklog``, and with the run a ``Topics/leadPool`` entry
     /// finished, UTF-8.
     public static let runID = "run-id"
+
+    /// The most bytes an input record's headers may take, names and values together: the
+    /// producers and topics leave 64 KiB above `MAX_RECORD_BYTES` for a record's key, headers and
+    /// framing, and the coordinator writes an input again with a header more (its backlog copy).
+    public static let maxInputBytes = 16 << 10
 }
 
 /// Why a record could not be decoded. The description is written into dead-letter records, so

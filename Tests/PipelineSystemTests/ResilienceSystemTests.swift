@@ -181,14 +181,20 @@ final class ResilienceSystemTests: XCTestCase {
                 ("bad-host", try variant("bad-host") { $0["linkedinURL"] = "https://evil.example.com/in/jane" }, "host"),
                 ("bad-account", try variant("bad-account") { $0["accountID"] = "acct-nobody" }, "unknown account"),
                 ("bad-offer", try variant("bad-offer") { $0["offerID"] = "offer-nothing" }, "unknown offer"),
+                ("bad-headers", try variant("bad-headers") { _ in }, "headers of 20"),
             ]
+            // Headers other systems add are read past, up to a bound: a valid lead whose headers
+            // filled the producers' 64 KiB allowance had its backlog copy (a run id header more)
+            // refused after it was admitted.
+            let extraHeaders = ["bad-headers": [KafkaHeader(key: "trace", value: Array(repeating: 0x61, count: 20_000))]]
             let good = harness.makeLeads(20)
             // Interleave: good, bad, good, bad, ...
             for (index, lead) in good.enumerated() {
                 try await harness.publish(leads: [lead])
                 if index < bad.count {
                     try await harness.publishRaw(bad[index].bytes, key: bad[index].key,
-                                                 headers: [KafkaHeader(key: MessageHeaders.schema, string: "lead.discovered")])
+                                                 headers: [KafkaHeader(key: MessageHeaders.schema, string: "lead.discovered")]
+                                                     + (extraHeaders[bad[index].key] ?? []))
                 }
             }
             let pool = try await harness.waitForPool(20, timeoutSeconds: 120)
