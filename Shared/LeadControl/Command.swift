@@ -209,8 +209,8 @@ public enum LeadControlCommandLine {
         guard let first = arguments.first else {
             throw UsageError("no command given", usage: Usage.general)
         }
-        if first == "--version" {
-            guard arguments.count == 1 else { throw UsageError("--version takes nothing else", usage: Usage.general) }
+        if first == "--version" || first == "version" {
+            guard arguments.count == 1 else { throw UsageError("\(first) takes nothing else", usage: Usage.general) }
             return LeadControlInvocation(command: .version)
         }
         if first == "help" || first == "--help" || first == "-h" {

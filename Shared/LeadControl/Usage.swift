@@ -55,7 +55,7 @@ public enum Usage {
 
         Commands:
         \((commands.flatMap(\.forms) + [CommandSpec.Form("help [COMMAND]", "this text, or a command's usage"),
-                                          CommandSpec.Form("--version", "the version of leadctl")]).map(\.line).joined(separator: "\n"))
+                                          CommandSpec.Form("version, --version", "the version of leadctl")]).map(\.line).joined(separator: "\n"))
 
         \(connection)
 

@@ -211,14 +211,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try spec("pool tail").flags, ["from-beginning", "json"])
     }
 
-    /// `leadctl --version` prints the package's version, the one every service reports.
+    /// `leadctl --version`, or `leadctl version` as other tools take it, prints the package's
+    /// version, the one every service reports.
     func testVersionPrintsThePackagesVersion() async {
-        let captured = CapturedConsole()
-        let status = await LeadControl.main(arguments: ["--version"], environment: [:], console: captured.console)
-        XCTAssertEqual(status, LeadControl.success, captured.error)
-        XCTAssertEqual(captured.output, "leadctl \(BuildInfo.version)")
+        for form in ["--version", "version"] {
+            let captured = CapturedConsole()
+            let status = await LeadControl.main(arguments: [form], environment: [:], console: captured.console)
+            XCTAssertEqual(status, LeadControl.success, "\(form): \(captured.error)")
+            XCTAssertEqual(captured.output, "leadctl \(BuildInfo.version)", form)
+            XCTAssertEqual(usageError("\(form) --json")?.problem, "\(form) takes nothing else")
+        }
         XCTAssertTrue(Usage.general.contains("--version"))
-        XCTAssertEqual(usageError("--version --json")?.problem, "--version takes nothing else")
+        XCTAssertTrue(Usage.general.contains("version, --version"))
     }
 
     /// A configuration or replacement file larger than a record can be is refused with its size,
