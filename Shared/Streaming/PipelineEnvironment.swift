@@ -16,6 +16,8 @@ import Runtime
 /// | `SIM_LATENCY_SCALE` | 1 | multiplies every simulated latency above (0 = instant) |
 /// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
 /// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE`, `SIM_ACTIVITY_NOT_FOUND_RATE` | 0.02, 0.02, 0 | 0...1: share of profiles (or activity) that do not exist (a permanent miss) |
+/// | `PIPELINE_REPLICATION_FACTOR` | the broker's | 1 to 32: copies of every topic `leadctl topics create` makes (Apache Kafka's `default.replication.factor` is 1: one disk) |
+/// | `PIPELINE_MIN_INSYNC_REPLICAS` | the broker's | 1 to the replication factor: `min.insync.replicas` of every topic made, the copies a write (acks=all) waits for |
 /// | `MAX_RECORD_BYTES` | 1048576 | 64 KiB to 64 MiB: the largest record value any process reads or writes: larger input goes to dead letters unread, and the producers' `message.max.bytes` is this plus ``PipelineEnvironment/recordOverheadBytes`` |
 /// plus the Kafka variables of ``KafkaConfiguration`` and those of ``Runtime/ProcessSettings``
 /// (`LOG_LEVEL`, `SHUTDOWN_TIMEOUT_SECONDS`, `HEAP_TRIM_INTERVAL_SECONDS`, `METRICS_PORT`,
@@ -26,6 +28,10 @@ public struct PipelineEnvironment: Sendable {
     public var kafka: KafkaConfiguration
     public var topics: Topics
     public var partitions: Int
+    /// `PIPELINE_REPLICATION_FACTOR`: the copies of each topic made; nil for the broker's default.
+    public var replicationFactor: Int?
+    /// `PIPELINE_MIN_INSYNC_REPLICAS`: each topic's `min.insync.replicas`; nil for the broker's default.
+    public var minInSyncReplicas: Int?
     public var simulation: SimulationSettings
     /// `MAX_RECORD_BYTES`: the largest record value read or written. A dead letter stays within
     /// it (see ``MessageCodec/deadLetter(for:reason:service:topics:)``), and a record the
@@ -47,6 +53,9 @@ public struct PipelineEnvironment: Sendable {
         let namespace = EnvironmentReader(environment).string("PIPELINE_NAMESPACE")
         topics = Topics(namespace: namespace)
         partitions = try Self.integer(environment, "PIPELINE_PARTITIONS", default: 12, range: 1...1024)
+        let reader = EnvironmentReader(environment)
+        replicationFactor = try reader.integer("PIPELINE_REPLICATION_FACTOR", range: 1...32)
+        minInSyncReplicas = try reader.integer("PIPELINE_MIN_INSYNC_REPLICAS", range: 1...(replicationFactor ?? 32))
         maxRecordBytes = try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: (64 << 10)...(64 << 20))
         codec = MessageCodec(maxRecordBytes: maxRecordBytes)
         inputCodec = MessageCodec(maxRecordBytes: maxRecordBytes)
@@ -139,6 +148,8 @@ public struct PipelineEnvironment: Sendable {
             .joined(separator: ",")
         fields["namespace"] = topics.namespace ?? ""
         fields["partitions"] = String(partitions)
+        fields["replicationFactor"] = replicationFactor.map(String.init) ?? "broker default"
+        fields["minInSyncReplicas"] = minInSyncReplicas.map(String.init) ?? "broker default"
         fields["maxRecordBytes"] = String(maxRecordBytes)
         fields["simulation"] = "\(simulation)"
         return fields.merging(settings) { _, new in new }
@@ -158,7 +169,8 @@ public struct PipelineEnvironment: Sendable {
     /// broker refuse an upstream producer's batches of the default size (librdkafka's 1,000,000
     /// bytes) whole, where the services dead-letter each record above it.
     public var topicSpecifications: [TopicSpecification] {
-        let recordBound = ["max.message.bytes": String(max(maxRecordBytes, 1 << 20) + Self.recordOverheadBytes)]
+        var recordBound = ["max.message.bytes": String(max(maxRecordBytes, 1 << 20) + Self.recordOverheadBytes)]
+        if let minInSyncReplicas { recordBound["min.insync.replicas"] = String(minInSyncReplicas) }
         let compacted = recordBound.merging(["cleanup.policy": "compact"]) { $1 }
         let leadKeyed = [topics.leadsDiscovered, topics.leadsDiscoveredPriority, topics.leadCommands, topics.leadsBacklog, topics.phaseResults,
                          topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.leadOverrides,
@@ -191,7 +203,11 @@ public struct PipelineEnvironment: Sendable {
             TopicSpecification(name: topics.webEnrichmentRequests, partitions: partitions, configs: recordBound),
             TopicSpecification(name: topics.webEnrichments, partitions: partitions, configs: compacted),
         ]
-        return specifications
+        return specifications.map { specification in
+            var specification = specification
+            specification.replicationFactor = replicationFactor ?? -1
+            return specification
+        }
     }
 
     /// Creates every topic (an existing one with the right partition count is fine) and fails

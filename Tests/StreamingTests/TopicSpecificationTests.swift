@@ -32,4 +32,30 @@ final class TopicSpecificationTests: XCTestCase {
         let kept = environment.topicSpecifications.filter { $0.configs["retention.ms"] == "-1" }.map(\.name)
         XCTAssertEqual(kept, [environment.topics.leadsBacklog])
     }
+
+    /// `PIPELINE_REPLICATION_FACTOR` and `PIPELINE_MIN_INSYNC_REPLICAS` give every topic its
+    /// copies and the acknowledgements a write needs: left to Apache Kafka's defaults (one copy),
+    /// the changelog, the pool and billing lived on one disk. Unset, the broker's defaults apply
+    /// (the local broker has one node); a value out of range, or more in-sync replicas than
+    /// copies, is an error naming the variable.
+    func testEveryTopicGetsTheConfiguredCopiesAndInSyncReplicas() throws {
+        let replicated = try PipelineEnvironment(service: "test", environment: ["PIPELINE_REPLICATION_FACTOR": "3",
+                                                                               "PIPELINE_MIN_INSYNC_REPLICAS": "2"])
+        for specification in replicated.topicSpecifications {
+            XCTAssertEqual(specification.replicationFactor, 3, specification.name)
+            XCTAssertEqual(specification.configs["min.insync.replicas"], "2", specification.name)
+        }
+        let defaults = try PipelineEnvironment(service: "test", environment: [:])
+        for specification in defaults.topicSpecifications {
+            XCTAssertEqual(specification.replicationFactor, -1, specification.name)
+            XCTAssertNil(specification.configs["min.insync.replicas"], specification.name)
+        }
+        for (environment, variable) in [(["PIPELINE_REPLICATION_FACTOR": "0"], "PIPELINE_REPLICATION_FACTOR"),
+                                        (["PIPELINE_REPLICATION_FACTOR": "2", "PIPELINE_MIN_INSYNC_REPLICAS": "3"],
+                                         "PIPELINE_MIN_INSYNC_REPLICAS")] {
+            XCTAssertThrowsError(try PipelineEnvironment(service: "test", environment: environment)) { error in
+                XCTAssertTrue("\(error)".contains(variable), "\(error)")
+            }
+        }
+    }
 }
