@@ -14,12 +14,13 @@ run="$root/.run"
 pidfile="$run/broker-$port.pid"
 logfile="$run/broker-$port.log"
 tansu="$root/.tools/bin/tansu"
+source "$root/Deploy/env.sh"  # pid_runs
 
 case "$command" in
   start)
     [ -x "$tansu" ] || { echo "broker.sh: $tansu missing; run Deploy/setup.sh" >&2; exit 1; }
     mkdir -p "$run"
-    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    if [ -f "$pidfile" ] && pid_runs "$(cat "$pidfile")" tansu; then
       echo "broker.sh: already running on port $port (pid $(cat "$pidfile"))" >&2
     else
       # setsid: the broker outlives this script but not a `stop`.
@@ -47,7 +48,7 @@ case "$command" in
   stop)
     if [ -f "$pidfile" ]; then
       pid=$(cat "$pidfile")
-      if kill "$pid" 2>/dev/null; then
+      if pid_runs "$pid" tansu && kill "$pid" 2>/dev/null; then
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$pid" 2>/dev/null || true
       fi

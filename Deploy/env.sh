@@ -27,3 +27,11 @@ for port in candidates + [0]:
         s.close()
 PY
 }
+
+# Whether process PID runs the program PROGRAM (its argv[0] ends with it): a pid file left from
+# before a reboot may name an unrelated process now, which a stop must not kill.
+pid_runs() {
+  local argv0
+  argv0=$({ tr '\0' '\n' <"/proc/$1/cmdline"; } 2>/dev/null | head -n 1) || return 1
+  [ -n "$argv0" ] && [ "${argv0%"$2"}" != "$argv0" ]
+}

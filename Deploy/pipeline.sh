@@ -16,6 +16,7 @@
 # METRICS_BIND_ADDRESS passes through; readiness is asked on it, or on 127.0.0.1 for 0.0.0.0.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$root/Deploy/env.sh"  # pid_runs
 services=(coordinator profile-stage activity-stage scoring-stage finalize-stage profile-finder web-enricher)
 run=${PIPELINE_RUN_DIR:-$root/.run}
 pids="$run/pids"
@@ -31,12 +32,19 @@ fail() { echo "pipeline.sh: $*" >&2; exit 1; }
 stop_all() {
   shopt -s nullglob
   local files=("$pids"/*.pid) file pid
-  for file in "${files[@]}"; do kill -TERM "$(cat "$file")" 2>/dev/null || true; done
+  local running=()
   for file in "${files[@]}"; do
     pid=$(cat "$file")
+    # Only the service the file is of (name-instance.pid): not what reuses a stale pid.
+    if pid_runs "$pid" "$(basename "${file%-*.pid}")"; then
+      kill -TERM "$pid" 2>/dev/null || true
+      running+=("$pid")
+    fi
+    rm -f "$file" "${file%.pid}.port"
+  done
+  for pid in "${running[@]}"; do
     for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
-    rm -f "$file" "${file%.pid}.port"
   done
 }
 
@@ -79,7 +87,7 @@ case "${1:-}" in
     mkdir -p "$pids" "$logs"
     shopt -s nullglob
     for file in "$pids"/*.pid; do
-      kill -0 "$(cat "$file")" 2>/dev/null && fail "already running ($file); run Deploy/pipeline.sh stop first"
+      pid_runs "$(cat "$file")" "$(basename "${file%-*.pid}")" && fail "already running ($file); run Deploy/pipeline.sh stop first"
       rm -f "$file" "${file%.pid}.port"
     done
 

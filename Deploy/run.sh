@@ -19,7 +19,14 @@ export LOG_LEVEL=${LOG_LEVEL:-warning}
 export KAFKA_PROPERTY_LOG__LEVEL=${KAFKA_PROPERTY_LOG__LEVEL:-3}
 
 echo "== building (release)"
-swift build -c release 2>&1 | tail -n 1
+build_log=$(mktemp)
+if ! swift build -c release >"$build_log" 2>&1; then
+  cat "$build_log" >&2  # the whole log: a failed build's errors are above its last line
+  rm -f "$build_log"
+  exit 1
+fi
+tail -n 1 "$build_log"
+rm -f "$build_log"
 bin="$root/.build/release"
 leadctl="$bin/leadctl"
 

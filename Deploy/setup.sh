@@ -25,10 +25,18 @@ apt_update_once() {
   fi
 }
 
+# The Swift toolchain is not a Debian package: it must be there already (on the PATH, or in
+# /opt/swift, where Deploy/env.sh finds it).
+source "$root/Deploy/env.sh"
+if ! command -v swift >/dev/null 2>&1; then
+  log "no Swift toolchain: install Swift 6.0 or later from https://www.swift.org/install/linux/ (into /opt/swift, or on the PATH), then run this again"
+  exit 1
+fi
+
 need_debs=()
 # libcurl4-openssl-dev: FoundationNetworking links libcurl when the Swift runtime is linked in
 # (`swift build --static-swift-stdlib`, as Deploy/Dockerfile and Benchmarks/README.md build).
-for pkg in build-essential pkg-config python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev \
+for pkg in build-essential pkg-config python3 python3-pip libssl-dev zlib1g-dev libzstd-dev liblz4-dev \
   libsasl2-dev libcurl4-openssl-dev curl unzip dpkg-dev; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_debs+=("$pkg")
 done
