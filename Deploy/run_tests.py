@@ -51,7 +51,14 @@ def free_port():
 
 
 def broker(command, port):
-    subprocess.run(["bash", os.path.join(ROOT, "Deploy/broker.sh"), command, str(port)], check=command == "start")
+    # Watched by this process: a run stopped from outside (a cancelled CI job) leaves no broker.
+    environment = dict(os.environ, BROKER_WATCH_PID=str(os.getpid()))
+    subprocess.run(["bash", os.path.join(ROOT, "Deploy/broker.sh"), command, str(port)], check=command == "start",
+                   env=environment)
+
+
+# The process groups of the classes running now: killed when the run itself is stopped.
+RUNNING = set()
 
 
 def run_class(bundle, name, environment, timeout):
@@ -59,6 +66,7 @@ def run_class(bundle, name, environment, timeout):
     is killed with everything it started (exit status -9, its tests failed)."""
     process = subprocess.Popen([bundle, name], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, errors="replace", start_new_session=True)
+    RUNNING.add(process.pid)
     try:
         output, _ = process.communicate(timeout=timeout)
         return output, process.returncode
@@ -66,6 +74,20 @@ def run_class(bundle, name, environment, timeout):
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
         return output + f"\nkilled after {timeout} s: the class did not end\n", -9
+    finally:
+        RUNNING.discard(process.pid)
+
+
+def stop(signum, _frame):
+    """SIGTERM or SIGINT to the run: the classes running are killed with what they started (each
+    is a session of its own, which a signal to this process group does not reach), and the
+    brokers follow this process out (``broker``)."""
+    for group in list(RUNNING):
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    os._exit(128 + signum)
 
 
 # Lines that start a failure's account: an XCTest failure (`FILE:LINE: error: ...`), a Swift
@@ -112,6 +134,8 @@ def classes(bundle):
 
 def main():
     bundle, lanes, log_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     class_timeout = float(os.environ.get("TEST_CLASS_TIMEOUT_SECONDS", "900"))
     ordered, counts = classes(bundle)
     work = queue.Queue()
