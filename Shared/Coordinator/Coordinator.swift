@@ -269,6 +269,9 @@ public final class Coordinator: Service {
             let readPast = state.core.timers.nextFireAt.map { $0 <= now() } == true ? resultsReadPast(consumer, state) : { _, _ in true }
             append(state.core.fireDueTimers(tables, resultsReadPast: readPast), to: &outputs)
             if !state.core.firedTimeouts.isEmpty { logTimeouts(consumer, state) }
+            for (phase, count) in state.core.timedOutPhases {
+                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": phase.rawValue, "outcome": "timed-out"]).increment(by: Double(count))
+            }
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
                 append(state.core.checkGates(tables), to: &outputs)

@@ -145,6 +145,9 @@ struct CoordinatorCore<Source> {
     /// How many attempts timed out in the last ``fireDueTimers(_:resultsReadPast:)``, by the
     /// lead's partition: the loop logs what it knew of those partitions' answers.
     var firedTimeouts: [Int32: Int] = [:]
+    /// The same attempts by phase: counted with the phases' outcomes (`timed-out`), beside
+    /// the results read.
+    var timedOutPhases: [Phase: Int] = [:]
 
     init(settings: CoordinatorSettings, topics: Topics, logger: Logger, now: @escaping @Sendable () -> Date) {
         self.settings = settings
@@ -514,13 +517,17 @@ struct CoordinatorCore<Source> {
         var effects: [Effect] = []
         var held: [LeadStateMachine.Timer] = []
         firedTimeouts = [:]
+        timedOutPhases = [:]
         for timer in timers.popDue(at: now()) {
             if timer.kind == .attemptTimeout, let partition = leads.partition(of: timer.key.leadID) {
                 guard resultsReadPast(partition, timer.fireAt) else {
                     held.append(timer)
                     continue
                 }
-                if leads.read(timer.key.leadID, { $0.machine.isWaiting(on: timer) }) == true { firedTimeouts[partition, default: 0] += 1 }
+                if leads.read(timer.key.leadID, { $0.machine.isWaiting(on: timer) }) == true {
+                    firedTimeouts[partition, default: 0] += 1
+                    timedOutPhases[timer.key.phase, default: 0] += 1
+                }
             }
             apply(.timerFired(timer, at: now()), to: timer.key.leadID, tables, &effects)
         }

@@ -139,7 +139,7 @@ public enum MetricNames {
         kind: .counter, labelNames: ["topic"])
     /// Phase results read, by phase and outcome (`completed`, `failed`, `account-paused`).
     public static let coordinatorPhaseOutcomes = MetricDescriptor(
-        name: "pipeline_coordinator_phase_outcomes_total", help: "Phase results read, by phase and outcome.",
+        name: "pipeline_coordinator_phase_outcomes_total", help: "Phase results read by phase and outcome, and attempts timed out (outcome timed-out).",
         kind: .counter, labelNames: ["phase", "outcome"])
     /// Per owned input partition but `leads.backlog`: the last fetched high watermark minus the position.
     public static let coordinatorPartitionLag = MetricDescriptor(

@@ -700,6 +700,7 @@ final class CoordinatorCoreTests: XCTestCase {
         }
         XCTAssertTrue(requests(held).isEmpty, "no retry while the answer may be unread")
         XCTAssertEqual(core.heldTimeouts, 1)
+        XCTAssertEqual(core.timedOutPhases, [:], "held, not timed out")
         XCTAssertEqual(asked.map(\.0), [0], "asked about the lead's partition")
         XCTAssertEqual(core.leads["lead-1"]?.machine.state?.inFlight?.attempt, 1, "still waiting on the first attempt")
         XCTAssertEqual(core.pollWaitMilliseconds(cap: 100), 100,
@@ -708,6 +709,7 @@ final class CoordinatorCoreTests: XCTestCase {
         // Read past the deadline and still no answer: the attempt times out and is retried after a backoff.
         _ = core.fireDueTimers(tables) { _, _ in true }
         XCTAssertEqual(core.heldTimeouts, 0)
+        XCTAssertEqual(core.timedOutPhases, [request.phase: 1], "counted with the phase outcomes, as timed-out")
         let inFlight = try XCTUnwrap(core.leads["lead-1"]?.machine.state?.inFlight)
         XCTAssertEqual([inFlight.attempt, inFlight.isBackingOff ? 1 : 0], [2, 1])
         XCTAssertEqual(asked.first?.1, try XCTUnwrap(core.leads["lead-1"]?.machine.state?.history.first { $0.kind == .phaseStarted }?.at)
