@@ -309,6 +309,12 @@ final class DeployManifestTests: XCTestCase {
                 XCTAssertLessThanOrEqual(request, limit, file)
             }
         }
+        // A Job's pod template cannot change: the topics Job of a release is a Job of its own,
+        // named with the tag, so applying the next release within the Job's TTL makes a new one
+        // instead of failing with "field is immutable".
+        let jobs = Self.documents("Job", in: try Self.kubernetesDocuments()).compactMap { Self.name(of: $0.document) }
+        let release = BuildInfo.version.replacingOccurrences(of: ".", with: "-")
+        XCTAssertEqual(jobs, ["lead-pipeline-topics-\(release)"])
     }
 
     /// Every pod passes the `restricted` Pod Security Standard's checks that the manifests
