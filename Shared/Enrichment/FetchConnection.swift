@@ -29,6 +29,12 @@ final class FetchDeadline: Sendable {
     /// The time the fetch has left (zero once over).
     var timeLeft: Duration { max(.zero, ContinuousClock.now.duration(to: end)) }
 
+    /// When one of `count` tries still to make (a connect to each address left) must give way
+    /// to the next: an equal share of the time left, all of it for the last.
+    func share(among count: Int) -> ContinuousClock.Instant {
+        .now + timeLeft / max(1, count)
+    }
+
     /// Ends every wait at its next slice.
     func cancel() {
         isCancelled.store(true, ordering: .relaxed)
@@ -40,8 +46,13 @@ final class FetchDeadline: Sendable {
         if isCancelled.load(ordering: .relaxed) { throw .network("cancelled") }
         let left = ContinuousClock.now.duration(to: end)
         guard left > .zero else { throw .network("timed out") }
-        let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
-        return Int32(max(1, min(200, milliseconds)))
+        return Self.milliseconds(left, atMost: 200)
+    }
+
+    /// `duration` in whole milliseconds, within 1...`bound`.
+    static func milliseconds(_ duration: Duration, atMost bound: Int64) -> Int32 {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return Int32(max(1, min(bound, milliseconds)))
     }
 }
 
@@ -63,20 +74,25 @@ final class SocketConnection: FetchTransport {
 
     /// Connects to the first of `addresses` (IPv4 or IPv6 text, as the guard returned them) that
     /// accepts on `port`. Nothing is resolved here: no other address can be reached.
+    ///
+    /// Each address has an equal share of the time left to connect (the last all of it): one
+    /// that never answers (a black-holed IP, an IPv6 address without a route) would otherwise
+    /// use up the fetch's whole timeout, and the addresses after it would never be tried.
     static func connect(to addresses: [String], port: Int, deadline: FetchDeadline) throws(WebFetchError) -> SocketConnection {
         var failure = WebFetchError.network("the host has no address")
-        for address in addresses {
+        for (index, address) in addresses.enumerated() {
+            _ = try deadline.nextWaitMilliseconds()  // over time or cancelled: no more tries
             do {
-                return try connect(to: address, port: port, deadline: deadline)
+                return try connect(to: address, port: port, deadline: deadline, giveUpAt: deadline.share(among: addresses.count - index))
             } catch {
-                if case .network(let reason) = error, reason == "timed out" || reason == "cancelled" { throw error }
                 failure = error
             }
         }
         throw failure
     }
 
-    private static func connect(to address: String, port: Int, deadline: FetchDeadline) throws(WebFetchError) -> SocketConnection {
+    private static func connect(to address: String, port: Int, deadline: FetchDeadline,
+                                giveUpAt attemptEnd: ContinuousClock.Instant) throws(WebFetchError) -> SocketConnection {
         guard var socketAddress = SocketAddress(address, port: port) else { throw .network("not an address: \(address)") }
         let descriptor = socket(socketAddress.family, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw .network("socket: \(String(cString: strerror(errno)))") }
@@ -85,7 +101,9 @@ final class SocketConnection: FetchTransport {
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         if socketAddress.connectSocket(descriptor) != 0 {
             guard errno == EINPROGRESS else { throw .network("connect to \(address): \(String(cString: strerror(errno)))") }
-            try connection.wait(for: Int16(POLLOUT))
+            guard try connection.wait(for: Int16(POLLOUT), until: attemptEnd) else {
+                throw .network("connect to \(address): no answer within its share of the time")
+            }
             var status: Int32 = 0
             var size = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &status, &size)
@@ -99,12 +117,20 @@ final class SocketConnection: FetchTransport {
         _ = try deadline.nextWaitMilliseconds()
     }
 
-    /// Waits until the socket is ready for `events` (`POLLIN`, `POLLOUT`) or has failed.
-    func wait(for events: Int16) throws(WebFetchError) {
+    /// Waits until the socket is ready for `events` (`POLLIN`, `POLLOUT`) or has failed: true;
+    /// false once `end`, when given, has passed first.
+    @discardableResult
+    func wait(for events: Int16, until end: ContinuousClock.Instant? = nil) throws(WebFetchError) -> Bool {
         while true {
+            var milliseconds = try deadline.nextWaitMilliseconds()
+            if let end {
+                let left = ContinuousClock.now.duration(to: end)
+                guard left > .zero else { return false }
+                milliseconds = min(milliseconds, FetchDeadline.milliseconds(left, atMost: 200))
+            }
             var entry = pollfd(fd: descriptor, events: events, revents: 0)
-            let ready = poll(&entry, 1, try deadline.nextWaitMilliseconds())
-            if ready > 0 { return }
+            let ready = poll(&entry, 1, milliseconds)
+            if ready > 0 { return true }
             if ready < 0 && errno != EINTR { throw .network("poll: \(String(cString: strerror(errno)))") }
         }
     }

@@ -131,6 +131,8 @@ public struct WebPage: Sendable {
 /// Fetches one page over HTTP/1.1: only URLs the allow-list accepts, only from addresses the
 /// ``PublicAddressGuard`` checked, redirects only within the allow-list (at most 5), a bounded
 /// body (reading stops past ``maxBytes``), one timeout for the whole fetch, no cookies, no cache.
+/// Each address of a host has an equal share of the time left to connect (the last all of it),
+/// so one that never answers leaves time for the next.
 ///
 /// Pinning, against DNS rebinding: each host of a fetch (the domain and `www.` the domain, the
 /// only ones the allow-list lets a fetch or its redirects reach) is resolved once, by the guard,

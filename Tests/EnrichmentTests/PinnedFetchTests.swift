@@ -91,6 +91,22 @@ final class PinnedFetchTests: XCTestCase {
         XCTAssertEqual(site.received.count, 1)
     }
 
+    /// An address that never answers (its SYNs dropped, as for a black-holed IP or an IPv6
+    /// address without a route) gets its share of the fetch's time, not all of it: the next
+    /// checked address is tried within the timeout and serves the page.
+    func testAnAddressThatNeverAnswersLeavesTimeForTheNext() async throws {
+        let site = try StubSite { _, _ in Self.page }
+        defer { site.server.stop() }
+        let silent = try SilentAddress(address: "127.0.0.2", port: site.port)
+        defer { withExtendedLifetime(silent) {} }
+        let resolver = ScriptedResolver(["acme.example": [["127.0.0.2", "127.0.0.1"]]])
+        let started = ContinuousClock.now
+        let page = try await fetch("http://acme.example:\(site.port)/", resolver: resolver, timeoutSeconds: 2).get()
+        XCTAssertEqual(page.html, "<title>Acme</title>")
+        XCTAssertEqual(site.received.count, 1)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(2))
+    }
+
     /// The rebinding attack: the first answer passes the check, the next points at loopback. Even
     /// with loopback allowed (where a second lookup would pass the check), the fetch connects only
     /// to the first, checked answer: the stub on 127.0.0.1 sees nothing and the name is asked once.
