@@ -82,7 +82,7 @@ let package = Package(
                     exclude: ["ScoringEvaluation"]),
         .testTarget(name: "StagesTests", dependencies: pipelineLibraries + ["Stages", "Coordinator", "KafkaTestSupport"],
                     path: "Tests/StagesTests"),
-        .testTarget(name: "EnrichmentTests", dependencies: pipelineLibraries + ["Enrichment"],
+        .testTarget(name: "EnrichmentTests", dependencies: pipelineLibraries + ["Enrichment", "KafkaTestSupport"],
                     path: "Tests/EnrichmentTests"),
         .testTarget(name: "LeadControlTests", dependencies: pipelineLibraries + ["LeadControl", "KafkaTestSupport"],
                     path: "Tests/LeadControlTests"),

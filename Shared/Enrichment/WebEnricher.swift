@@ -116,12 +116,15 @@ public struct WebEnricherHandler: Sendable {
 ///   `KAFKA_GROUP_ID`); key: lead id or search id.
 /// - Per request: fetches the company's page over HTTPS from its own domain only (see
 ///   ``WebAllowList``, ``WebFetcher``), extracts name, description, image and social links and
-///   writes one ``WebEnrichment`` to ``Topics/webEnrichments`` under the request's key, also when
-///   refused or failed (with the reason). The coordinator merges a completed, lead-keyed one into
-///   the lead's profile and pool entry; search-keyed ones are for readers to join on the key.
+///   writes one ``WebEnrichment`` to ``Topics/webEnrichments``: under the request's key when
+///   completed; when refused or failed (with the reason) under ``WebEnrichment/key``, the
+///   request's key and `#failed`, so that it never replaces a completed enrichment of the same
+///   lead or search on the compacted topic. The coordinator merges a completed, lead-keyed one
+///   into the lead's profile and pool entry; search-keyed ones are for readers to join on the key.
 /// - Undecodable or invalid requests go to dead letters with the reason.
 /// - Guarantees (``StageRunner``): the input offset is committed after the output is
-///   acknowledged; a redelivered request fetches again and overwrites the compacted record.
+///   acknowledged; a redelivered request fetches again and overwrites the compacted record of
+///   its outcome's key.
 public final class WebEnricherService: Service {
     /// The consumer group.
     public let groupID: String
@@ -178,7 +181,7 @@ public final class WebEnricherService: Service {
                     logger.info("web enrichment \(enrichment.status.rawValue): \(enrichment.reason ?? "")", ["key": request.key])
                 }
                 do {
-                    return [try codec.record(enrichment, topic: topics.webEnrichments, key: request.key)]
+                    return [try codec.record(enrichment, topic: topics.webEnrichments, key: enrichment.key)]
                 } catch {
                     return [codec.deadLetter(for: record, reason: "cannot encode the enrichment: \(error)", service: service, topics: topics)]
                 }

@@ -153,7 +153,8 @@ public struct WebEnrichmentRequested: Message, Hashable {
 }
 
 /// What the web enricher read from a company's website (topic ``Topics/webEnrichments``,
-/// compacted; key: the request's key, the lead id or else the search id).
+/// compacted; key: ``key``, the request's key for a completed one, `<that key>#failed` for a
+/// refused or failed one).
 ///
 /// A completed enrichment keyed by lead is merged by the coordinator into the lead's profile
 /// (``EnrichedProfile/web``) and, for a ready lead, into its lead-pool entry; enrichments keyed by
@@ -218,6 +219,21 @@ public struct WebEnrichment: Message, Hashable {
         self.socialLinks = socialLinks
         self.xHandle = xHandle
         self.fetchedAt = fetchedAt
+    }
+
+    /// What a refused or failed record's key adds to its request's key (``key``).
+    public static let failureKeySuffix = "#failed"
+
+    /// The record's key on ``Topics/webEnrichments``: the request's key
+    /// (``WebEnrichmentRequested/key``: the lead id, else the search id) when completed, that key
+    /// and ``failureKeySuffix`` when refused or failed. The topic is compacted, keeping a key's
+    /// last record, so a later failure under the same key would replace a completed enrichment:
+    /// under its own key, the completed one stays what readers join on (its fetchedAt tells
+    /// which of the two is newer), and a completed one written later leaves a failure under the
+    /// other key as it was.
+    public var key: String {
+        let requestKey = leadID?.rawValue ?? searchID?.rawValue ?? ""
+        return status == .completed ? requestKey : requestKey + Self.failureKeySuffix
     }
 
     /// The most social links a record carries: a page can link thousands of profiles, and the

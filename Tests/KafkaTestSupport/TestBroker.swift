@@ -143,15 +143,23 @@ public func uniqueTopicName(_ prefix: String = "test") -> String {
 /// (the local broker keeps every record in memory until its topic is deleted).
 public func withTestTopic<T>(partitions: Int = 1, prefix: String = "test",
                              _ body: (String) async throws -> T) async throws -> T {
-    let admin = try KafkaAdmin(configuration: TestBroker.configuration(clientID: "test-admin"))
+    let configuration = TestBroker.configuration(clientID: "test-admin")
     let name = uniqueTopicName(prefix)
-    try await admin.createTopics([TopicSpecification(name: name, partitions: partitions)])
+    try await KafkaAdmin(configuration: configuration).createTopics([TopicSpecification(name: name, partitions: partitions)])
+    return try await deletingTopics([name], configuration: configuration) { try await body(name) }
+}
+
+/// Runs `body`, then deletes `topics` (the local broker keeps every record in memory until its
+/// topic is deleted), also when `body` throws.
+public func deletingTopics<T>(_ topics: [String], configuration: KafkaConfiguration,
+                              after body: () async throws -> T) async throws -> T {
+    let admin = try KafkaAdmin(configuration: configuration)
     do {
-        let result = try await body(name)
-        try? await admin.deleteTopics([name])
+        let result = try await body()
+        try? await admin.deleteTopics(topics)
         return result
     } catch {
-        try? await admin.deleteTopics([name])
+        try? await admin.deleteTopics(topics)
         throw error
     }
 }

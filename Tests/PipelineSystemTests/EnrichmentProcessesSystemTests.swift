@@ -76,9 +76,10 @@ final class EnrichmentProcessesSystemTests: XCTestCase {
             XCTAssertEqual(ok.name, "Acme & Co")
             XCTAssertEqual(ok.companyDescription, "Anvils, delivered.")
             XCTAssertEqual(ok.socialLinks, ["https://linkedin.com/company/acme"])
-            XCTAssertEqual(records["lead-redirect"]?.status, .failed)
-            XCTAssertTrue(records["lead-redirect"]?.reason?.contains("redirect") == true, records["lead-redirect"]?.reason ?? "")
-            XCTAssertEqual(records["lead-other-host"]?.status, .refused)
+            // A refused or failed one under its own key, so that it never replaces a completed one.
+            XCTAssertEqual(records["lead-redirect#failed"]?.status, .failed)
+            XCTAssertTrue(records["lead-redirect#failed"]?.reason?.contains("redirect") == true, records["lead-redirect#failed"]?.reason ?? "")
+            XCTAssertEqual(records["lead-other-host#failed"]?.status, .refused)
         }
     }
 

@@ -15,14 +15,7 @@ func withNamespace(service: String, _ body: (PipelineEnvironment) async throws -
         "SIM_ACTIVITY_FAILURE_RATE": "0", "LOG_LEVEL": "warning",
     ])
     try await environment.ensureTopics()
-    let admin = try KafkaAdmin(configuration: environment.kafka)
-    do {
-        try await body(environment)
-    } catch {
-        try? await admin.deleteTopics(environment.topics.all)
-        throw error
-    }
-    try await admin.deleteTopics(environment.topics.all)
+    try await deletingTopics(environment.topics.all, configuration: environment.kafka) { try await body(environment) }
 }
 
 /// Every record of `topic` in `environment`'s namespace, read up to the ends its partitions have now.
