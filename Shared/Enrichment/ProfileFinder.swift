@@ -86,6 +86,10 @@ public struct ProfileFinderHandler: Sendable {
         /// The search failed, for good or after ``ProfileFinderHandler/retryDelays`` tries again;
         /// nothing is published (the next ready of the lead tries again).
         case searchFailed(String)
+        /// The process began to stop (its ``Runtime/GracefulShutdown``) while the search waited
+        /// to be tried again, or the search was cancelled: nothing is published, and the entry
+        /// is not done (``Streaming/RecordOutputs/handedBack``), so its next owner searches it.
+        case stopped
     }
 
     private let provider: any ProfileSearchProvider
@@ -99,15 +103,21 @@ public struct ProfileFinderHandler: Sendable {
     public static let maxRetryWait = Duration.seconds(30)
     /// The recent leads' answers, shared by the handler's copies.
     private let answered = AnsweredSearches()
+    /// Ends the waits before a search is tried again.
+    private let shutdown: GracefulShutdown
 
     /// Creates a handler.
     /// - Parameters:
     ///   - accounts: the account table, read whole.
     ///   - minimumConfidence: used when the account's rule sets none.
     ///   - retryDelays: see ``retryDelays``.
+    ///   - shutdown: the runner's (``Streaming/StageRunner``); once begun, a search is not
+    ///     waited for to be tried again (``Outcome/stopped``).
     public init(provider: any ProfileSearchProvider, accounts: @escaping @Sendable (AccountID) -> AccountConfig?,
-                minimumConfidence: Double, service: String, retryDelays: [Duration] = [.seconds(1), .seconds(5)]) {
+                minimumConfidence: Double, service: String, retryDelays: [Duration] = [.seconds(1), .seconds(5)],
+                shutdown: GracefulShutdown = GracefulShutdown()) {
         self.retryDelays = retryDelays
+        self.shutdown = shutdown
         self.provider = provider
         self.accounts = accounts
         self.minimumConfidence = minimumConfidence
@@ -140,7 +150,8 @@ public struct ProfileFinderHandler: Sendable {
         let candidates: [ProfileCandidate]
         switch await search(query) {
         case .success(let found): candidates = found
-        case .failure(let failure): return .searchFailed(failure.reason)
+        case .failure(.failed(let reason)): return .searchFailed(reason)
+        case .failure(.stopped): return .stopped
         }
         let outcome: Outcome
         if let best = ProfileFinding.accepted(candidates, platform: query.platform, minimumConfidence: threshold) {
@@ -153,13 +164,17 @@ public struct ProfileFinderHandler: Sendable {
         return outcome
     }
 
-    /// A failed search's reason, as ``Outcome/searchFailed(_:)`` says it.
-    private struct SearchFailure: Error {
-        let reason: String
+    /// Why a search has no candidates.
+    private enum SearchFailure: Error {
+        /// It failed: the reason, as ``Outcome/searchFailed(_:)`` says it.
+        case failed(String)
+        /// The process is stopping (``Outcome/stopped``).
+        case stopped
     }
 
     /// The candidates of `query`, tried again after a retriable failure (``retryDelays``); the
-    /// last failure's reason when none answered. Not tried again once the process is stopping.
+    /// last failure's reason when none answered. A wait before another try ends when the
+    /// process begins to stop (or the task is cancelled), and the search is not tried again.
     private func search(_ query: ProfileQuery) async -> Result<[ProfileCandidate], SearchFailure> {
         var attempt = 0
         while true {
@@ -167,14 +182,15 @@ public struct ProfileFinderHandler: Sendable {
             do {
                 return .success(try await provider.search(query))
             } catch {
-                guard error.isRetriable, attempt <= retryDelays.count, !Task.isCancelled else {
-                    return .failure(SearchFailure(reason: attempt > 1 ? "\(error.description) (after \(attempt) attempts)" : error.description))
+                if case .cancelled = error { return .failure(.stopped) }
+                guard error.isRetriable, attempt <= retryDelays.count else {
+                    return .failure(.failed(attempt > 1 ? "\(error.description) (after \(attempt) attempts)" : error.description))
                 }
                 var wait = retryDelays[attempt - 1]
                 if case .rateLimited(let retryAfter?) = error, retryAfter.isFinite, retryAfter > 0 {
                     wait = max(wait, .seconds(min(retryAfter, Self.maxRetryWait / .seconds(1))))
                 }
-                try? await Task.sleep(for: min(wait, Self.maxRetryWait))
+                guard await shutdown.sleep(for: min(wait, Self.maxRetryWait)) else { return .failure(.stopped) }
             }
         }
     }
@@ -257,7 +273,9 @@ final class AnsweredSearches: Sendable {
 /// - Guarantees (``StageRunner``): an input offset is committed only after what it caused is
 ///   acknowledged; a redelivered entry publishes the same ``ProfileFound`` again, which the
 ///   coordinator ignores (the lead has the URL by then). Undecodable entries are logged and
-///   skipped: the pool is the pipeline's own output, not an input contract.
+///   skipped: the pool is the pipeline's own output, not an input contract. On SIGTERM a search
+///   under way may finish within the drain, but one waiting to be tried again stops waiting and
+///   its entry is left uncommitted for the next owner (``ProfileFinderHandler/Outcome/stopped``).
 /// - Second loop, lead-pool matching of new offers (`POOL_MATCHING_ENABLED`, default on): a new
 ///   offer matches lead-pool profiles against its ideal customer profile and starts scoring-only
 ///   runs for the matches (``LeadPoolMatcher``, `POOL_MATCH_MIN_FIT`), never duplicating a lead
@@ -302,9 +320,11 @@ public final class ProfileFinderService: Service {
         let producer = try environment.makeProducer()
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
                                                  codec: environment.codec, logger: logger, metrics: metrics)
+        let shutdown = GracefulShutdown()
         let handler = ProfileFinderHandler(
             provider: provider ?? SimulatedProfileSearchProvider(latency: settings.searchLatency),
-            accounts: { accounts[$0.rawValue] }, minimumConfidence: settings.minimumConfidence, service: environment.service)
+            accounts: { accounts[$0.rawValue] }, minimumConfidence: settings.minimumConfidence, service: environment.service,
+            shutdown: shutdown)
         let codec = environment.codec
         let health = HealthStatus()
         health.markNotReady("starting")
@@ -314,14 +334,15 @@ public final class ProfileFinderService: Service {
             metrics: StageRunnerMetrics(registry: metrics, stage: "profile-finder", zeroOutputTopics: [topics.deadLetters]),
             onJoinedGroup: { health.markReady() },
             deadLetter: { codec.deadLetter(for: $0, reason: $1, service: environment.service, topics: topics) },
-            handler: { record in
-                guard record.value != nil else { return [] }  // a tombstone
+            gracefulShutdown: shutdown,
+            stagedHandler: { record in
+                guard record.value != nil else { return RecordOutputs([]) }  // a tombstone
                 let entry: LeadPoolEntry
                 do {
                     entry = try codec.decode(LeadPoolEntry.self, record: record)
                 } catch {
                     logger.warning("skipping undecodable pool entry: \(error)", [LogKey.offset: String(record.offset)])
-                    return []
+                    return RecordOutputs([])
                 }
                 let runID = record.header(MessageHeaders.runID).map { RunID(String(decoding: $0, as: UTF8.self)) }
                 let outcome = await handler.handle(entry, runID: runID, now: Date())
@@ -329,20 +350,22 @@ public final class ProfileFinderService: Service {
                 case .found(let found):
                     logger.info("found \(found.platform.rawValue) profile (confidence \(found.confidence))", [LogKey.leadID: found.leadID.rawValue])
                     do {
-                        return [try codec.record(found, topic: topics.leadCommands, key: found.leadID.rawValue)]
+                        return RecordOutputs([try codec.record(found, topic: topics.leadCommands, key: found.leadID.rawValue)])
                     } catch {
                         logger.error("cannot encode \(found): \(error)")
-                        return []
                     }
                 case .belowThreshold(let best):
                     logger.debug("no candidate above the threshold (best \(best.map { String($0) } ?? "none"))",
                                  [LogKey.leadID: entry.leadID.rawValue])
                 case .searchFailed(let reason):
                     logger.warning("profile search failed: \(reason)", [LogKey.leadID: entry.leadID.rawValue])
+                case .stopped:
+                    logger.info("stopping: the pool entry is handed back unsearched", [LogKey.leadID: entry.leadID.rawValue])
+                    return .handedBack
                 case .disabled, .notApplicable:
                     break
                 }
-                return []
+                return RecordOutputs([])
             })
         self.metrics = metrics
         self.health = health

@@ -61,7 +61,8 @@ enum DeliveryOutcome: Sendable {
     case delivered([DeliveryReport])
     /// An output was refused for good; the input's dead letter, `letter`, is acknowledged instead.
     case deadLettered(KafkaError, letter: ProducerRecord)
-    /// The runner stopped waiting (its drain timed out): the input stays uncommitted.
+    /// The runner stopped waiting (its drain timed out), or the handler handed the input back
+    /// (``RecordOutputs/handedBack``): the input stays uncommitted.
     case handedBack
     /// The producer is unusable; the input stays uncommitted and the runner must stop.
     case fatal(KafkaError)

@@ -88,11 +88,25 @@ public struct RecordOutputs: Sendable {
     /// The next step, made once ``records`` are acknowledged, given their delivery reports.
     /// It must not throw: a failure becomes a dead letter.
     public var next: (@Sendable ([DeliveryReport]) -> RecordOutputs)?
+    /// Whether the input is handed back undone (``handedBack``).
+    public private(set) var isHandedBack = false
 
     /// Creates the outputs: `records`, then the step `next` makes.
     public init(_ records: [ProducerRecord], next: (@Sendable ([DeliveryReport]) -> RecordOutputs)?) {
         self.records = records
         self.next = next
+    }
+
+    /// Nothing to send, and the input is not done: its offset is not stored, so the partition's
+    /// next owner handles it again. For a handler cut short by the runner's
+    /// ``Runtime/GracefulShutdown`` (a wait before trying again ended by the stop), as what the
+    /// handler returns (a later step, ``next``, cannot hand its input back): the runner does not
+    /// run the input again itself, so one handed back while it runs on holds its partition's
+    /// commit point until the partition moves.
+    public static var handedBack: RecordOutputs {
+        var outputs = RecordOutputs([], next: nil)
+        outputs.isHandedBack = true
+        return outputs
     }
 
     /// Creates the outputs: `records`, then, when given, the records `afterward` makes.
@@ -149,10 +163,13 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   when that many priority records wait.
 ///   The consumer fetches them into a queue of their own (see ``KafkaConsumer``), so they do not
 ///   wait behind standard records already read ahead.
-/// - Shutdown: cancelling ``run()`` stops taking records, waits for in-flight ones up to the drain
-///   timeout (from the cancellation), commits, leaves the group and flushes the producer, these
-///   within ``StageRunnerSettings/leavingTime(after:)`` of the drain's deadline (during an outage
-///   the leave goes on unwaited for; what is unsent then belongs to inputs not committed).
+/// - Shutdown: cancelling ``run()`` begins its ``Runtime/GracefulShutdown`` (handlers waiting to
+///   try again stop waiting, and may hand their input back, ``RecordOutputs/handedBack``), stops
+///   taking records, waits for in-flight ones up to the drain timeout (from the cancellation),
+///   commits, leaves the group and flushes the producer, these within
+///   ``StageRunnerSettings/leavingTime(after:)`` of the drain's deadline (during an outage the
+///   leave goes on unwaited for; what is unsent then belongs to inputs not committed). The
+///   handlers' tasks are not cancelled: a record in flight may finish within the drain.
 public final class StageRunner: Service {
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
@@ -164,6 +181,7 @@ public final class StageRunner: Service {
     private let inbox: Inbox
     private let metrics: StageRunnerMetrics?
     private let onJoinedGroup: (@Sendable () -> Void)?
+    private let gracefulShutdown: GracefulShutdown
 
     /// Creates the consumer (a member of `groupID` on `topics`) and the runner around it.
     /// - Parameters:
@@ -172,16 +190,18 @@ public final class StageRunner: Service {
     ///     empty) arrives: the member has joined its group.
     ///   - deadLetter: the dead letter for an input whose outputs the broker refused for good.
     ///   - answer: the record that answers such an input, sent once its letter is in.
+    ///   - gracefulShutdown: begun when ``run()`` is cancelled, before the drain; the handler's
+    ///     waits end on it.
     public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                 consumerProperties: [String: String] = [:], producer: KafkaProducer,
                 settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
                 isPriorityTopic: @escaping @Sendable (String) -> Bool = { _ in false },
                 metrics: StageRunnerMetrics? = nil, onJoinedGroup: (@Sendable () -> Void)? = nil,
                 deadLetter: @escaping DeadLetterMaker, answer: DeadLetterAnswerMaker? = nil,
-                handler: @escaping RecordHandler) throws {
+                gracefulShutdown: GracefulShutdown = GracefulShutdown(), handler: @escaping RecordHandler) throws {
         try self.init(configuration: configuration, groupID: groupID, topics: topics, consumerProperties: consumerProperties,
                       producer: producer, settings: settings, logger: logger, isPriorityTopic: isPriorityTopic, metrics: metrics,
-                      onJoinedGroup: onJoinedGroup, deadLetter: deadLetter, answer: answer,
+                      onJoinedGroup: onJoinedGroup, deadLetter: deadLetter, answer: answer, gracefulShutdown: gracefulShutdown,
                       stagedHandler: { RecordOutputs(await handler($0)) })
     }
 
@@ -192,6 +212,7 @@ public final class StageRunner: Service {
                 isPriorityTopic: @escaping @Sendable (String) -> Bool = { _ in false },
                 metrics: StageRunnerMetrics? = nil, onJoinedGroup: (@Sendable () -> Void)? = nil,
                 deadLetter: @escaping DeadLetterMaker, answer: DeadLetterAnswerMaker? = nil,
+                gracefulShutdown: GracefulShutdown = GracefulShutdown(),
                 stagedHandler handler: @escaping StagedRecordHandler) throws {
         let inbox = Inbox()
         self.inbox = inbox
@@ -209,6 +230,7 @@ public final class StageRunner: Service {
         self.isPriorityTopic = isPriorityTopic
         self.metrics = metrics
         self.onJoinedGroup = onJoinedGroup
+        self.gracefulShutdown = gracefulShutdown
         if let metrics {
             // Every input's series from the start, so a rate over them exists before the first record.
             for topic in topics {
@@ -223,8 +245,9 @@ public final class StageRunner: Service {
     public func run() async throws {
         try await withTaskCancellationHandler {
             try await consume()
-        } onCancel: { [inbox] in
+        } onCancel: { [inbox, gracefulShutdown] in
             inbox.cancelledAt.withLock { $0 = $0 ?? ContinuousClock.now }
+            gracefulShutdown.begin()
         }
     }
 
@@ -418,6 +441,11 @@ public final class StageRunner: Service {
         Task {
             let started = ContinuousClock.now
             var step = await handler(record)
+            func complete(_ outcome: DeliveryOutcome) {
+                inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
+                                                    bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
+            }
+            guard !step.isHandedBack else { return complete(.handedBack) }
             var written: [ProducerRecord] = []  // the records of the steps acknowledged
             var outcome = await delivery.deliver(step.records, for: record)
             while case .delivered(let reports) = outcome {
@@ -437,8 +465,7 @@ public final class StageRunner: Service {
             default:
                 metrics?.recordProduced(written)
             }
-            inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
-                                                bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
+            complete(outcome)
         }
     }
 

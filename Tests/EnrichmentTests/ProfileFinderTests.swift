@@ -2,6 +2,7 @@ import Enrichment
 import Foundation
 import LeadModel
 import LeadRules
+import Runtime
 import XCTest
 
 final class ProfileFinderTests: XCTestCase {
@@ -100,6 +101,28 @@ final class ProfileFinderTests: XCTestCase {
         let refused = ScriptedSearch([.failure(.permanent("HTTP 400"))])
         guard case .searchFailed = await handler(refused).handle(entry("a", account: "on"), now: now) else { return XCTFail() }
         XCTAssertEqual(refused.calls, 1)
+    }
+
+    /// Once the process begins to stop, a search that failed for a passing reason is not waited
+    /// for to be tried again: the outcome says the entry is not done (its runner hands it back
+    /// uncommitted), and nothing is kept, so its next owner searches it. So is a cancelled search.
+    func testASearchWaitingToBeTriedAgainStopsWithTheProcess() async {
+        let accounts: [AccountID: AccountConfig] = ["on": AccountConfig(accountID: "on", profileFinder: ProfileFinderRule(), updatedAt: now)]
+        let shutdown = GracefulShutdown()
+        shutdown.begin()
+        let failing = ScriptedSearch([.failure(.transient("HTTP 503"))])
+        let handler = ProfileFinderHandler(provider: failing, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                           retryDelays: [.seconds(30)], shutdown: shutdown)
+        let outcome = await handler.handle(entry("a", account: "on"), now: now)
+        XCTAssertEqual(outcome, .stopped)
+        XCTAssertEqual(failing.calls, 1)
+
+        let cancelled = ScriptedSearch([.failure(.cancelled)])
+        let running = ProfileFinderHandler(provider: cancelled, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                           retryDelays: [.seconds(30)])
+        let stopped = await running.handle(entry("b", account: "on"), now: now)
+        XCTAssertEqual(stopped, .stopped)
+        XCTAssertEqual(cancelled.calls, 1)
     }
 
     /// The finalize stage writes a run's entry again when its request comes back (redelivered
