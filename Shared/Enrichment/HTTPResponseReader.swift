@@ -11,6 +11,19 @@ struct HTTPResponseHead: Sendable, Equatable {
     func value(_ name: String) -> String? {
         headers.first { $0.name == name }?.value
     }
+
+    /// How long its `Retry-After` asks to wait, from `now`: seconds, or an HTTP date (zero once
+    /// past); nil without one, or one that is neither.
+    func retryAfter(now: Date) -> Duration? {
+        guard let text = value("retry-after")?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        if let seconds = Int64(text) { return seconds >= 0 ? .seconds(seconds) : nil }
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "GMT")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = format.date(from: text) else { return nil }
+        return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
+    }
 }
 
 /// One response header, its name lower-cased.
@@ -22,7 +35,9 @@ struct HTTPHeaderField: Sendable, Equatable {
 /// Reads one HTTP/1.1 response from bytes pulled as they arrive, within bounds: the head is at
 /// most 64 KiB, a body larger than its limit fails with ``WebFetchError/tooLarge(limit:)``
 /// before it is read (`Content-Length`) or as soon as it grows past it (chunked, or delimited by
-/// the end of the connection). Pure apart from `pull`, so tests feed it bytes.
+/// the end of the connection). A response that breaks HTTP/1.1 or those bounds fails with
+/// ``WebFetchError/badResponse(_:)``; a connection that closes before the end of the response
+/// with ``WebFetchError/network(_:)``. Pure apart from `pull`, so tests feed it bytes.
 struct HTTPResponseReader {
     /// The next bytes from the connection; empty once it has closed.
     typealias Pull = () throws(WebFetchError) -> [UInt8]
@@ -45,7 +60,7 @@ struct HTTPResponseReader {
             let head = try readOneHead()
             if !(100..<200).contains(head.status) { return head }
         }
-        throw .network("more than \(Self.maxInterimHeads) interim (1xx) heads")
+        throw .badResponse("more than \(Self.maxInterimHeads) interim (1xx) heads")
     }
 
     /// The body of the response whose head is `head`, at most `limit` bytes.
@@ -55,7 +70,7 @@ struct HTTPResponseReader {
         }
         if let text = head.value("content-length") {
             guard let length = Int(text.trimmingCharacters(in: .whitespaces)), length >= 0 else {
-                throw .network("invalid Content-Length \(text)")
+                throw .badResponse("invalid Content-Length \(text)")
             }
             if length > limit { throw .tooLarge(limit: limit) }
             return try readExactly(length)
@@ -77,12 +92,12 @@ struct HTTPResponseReader {
             if line.isEmpty { break }
             lines.append(line)
             headBytes += line.utf8.count + 2
-            if headBytes > Self.maxHeadBytes { throw .network("response head larger than 64 KiB") }
+            if headBytes > Self.maxHeadBytes { throw .badResponse("response head larger than 64 KiB") }
         }
-        guard let statusLine = lines.first else { throw .network("empty response head") }
+        guard let statusLine = lines.first else { throw .badResponse("empty response head") }
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3, let status = Int(parts[1]) else {
-            throw .network("not an HTTP/1.x response: \(statusLine.prefix(80))")
+            throw .badResponse("not an HTTP/1.x response: \(statusLine.prefix(80))")
         }
         let headers = lines.dropFirst().compactMap { line -> HTTPHeaderField? in
             guard let colon = line.firstIndex(of: ":") else { return nil }
@@ -97,17 +112,17 @@ struct HTTPResponseReader {
         while true {
             let sizeLine = try readLine(limit: 1024)
             let sizeText = sizeLine.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            guard let size = Int(sizeText, radix: 16), size >= 0 else { throw .network("invalid chunk size \(sizeLine.prefix(40))") }
+            guard let size = Int(sizeText, radix: 16), size >= 0 else { throw .badResponse("invalid chunk size \(sizeLine.prefix(40))") }
             if size == 0 { break }
             if size > limit - body.count { throw .tooLarge(limit: limit) }
             body += try readExactly(size)
-            guard try readLine(limit: 2).isEmpty else { throw .network("chunk not followed by CRLF") }
+            guard try readLine(limit: 2).isEmpty else { throw .badResponse("chunk not followed by CRLF") }
         }
         // Trailer fields, if any, up to the empty line; a connection closed instead ends them too.
         var trailerBytes = 0
         while case let line = try readLine(limit: Self.maxHeadBytes, endsAtClose: true), !line.isEmpty {
             trailerBytes += line.utf8.count + 2
-            if trailerBytes > Self.maxHeadBytes { throw .network("response trailer larger than 64 KiB") }
+            if trailerBytes > Self.maxHeadBytes { throw .badResponse("response trailer larger than 64 KiB") }
         }
         return body
     }
@@ -121,7 +136,7 @@ struct HTTPResponseReader {
                 buffer.removeSubrange(...newline)
                 return String(decoding: line, as: UTF8.self)
             }
-            if buffer.count > limit { throw .network("response line longer than \(limit) bytes") }
+            if buffer.count > limit { throw .badResponse("response line longer than \(limit) bytes") }
             if isClosed {
                 if endsAtClose { return "" }
                 throw .network("connection closed before the response was complete")

@@ -21,7 +21,7 @@ final class TLSConnection: FetchTransport {
     /// Shakes hands with `host` over `socket`. `trustedCertificatesFile` is a PEM file of the roots
     /// to trust; nil trusts OpenSSL's default locations (the system's roots).
     init(over socket: SocketConnection, host: String, trustedCertificatesFile: String?) throws(WebFetchError) {
-        guard let context = SSL_CTX_new(TLS_client_method()) else { throw .network("TLS: \(Self.lastError())") }
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw .tls(Self.lastError()) }
         // Configured before SSL_new, which copies the verification mode from the context.
         SSL_CTX_ctrl(context, SSL_CTRL_SET_MIN_PROTO_VERSION, Int(TLS1_2_VERSION), nil)
         SSL_CTX_set_options(context, copenssl_op_ignore_unexpected_eof | copenssl_op_no_compression)
@@ -33,7 +33,7 @@ final class TLSConnection: FetchTransport {
         }
         guard rootsLoaded == 1, let session = SSL_new(context) else {
             SSL_CTX_free(context)
-            throw .network("TLS: cannot load the trusted roots: \(Self.lastError())")
+            throw .tls("cannot load the trusted roots: \(Self.lastError())")
         }
         self.socket = socket
         self.context = context
@@ -43,7 +43,7 @@ final class TLSConnection: FetchTransport {
             SSL_ctrl(session, SSL_CTRL_SET_TLSEXT_HOSTNAME, Int(TLSEXT_NAMETYPE_host_name), UnsafeMutableRawPointer(mutating: name)) == 1
                 && SSL_set1_host(session, name) == 1
         }
-        guard named, SSL_set_fd(session, socket.descriptor) == 1 else { throw .network("TLS: \(Self.lastError())") }
+        guard named, SSL_set_fd(session, socket.descriptor) == 1 else { throw .tls(Self.lastError()) }
         do throws(WebFetchError) {
             // 0: the peer closed before the handshake was done (OpenSSL, told to take an
             // unexpected close for the end, says so as it does for a finished session).
@@ -53,7 +53,7 @@ final class TLSConnection: FetchTransport {
         } catch {
             let verification = SSL_get_verify_result(session)
             if verification != X509_V_OK {
-                throw .network("TLS: certificate of \(host) not accepted: \(String(cString: X509_verify_cert_error_string(verification)))")
+                throw .tls("certificate of \(host) not accepted: \(String(cString: X509_verify_cert_error_string(verification)))")
             }
             throw error
         }
@@ -95,7 +95,9 @@ final class TLSConnection: FetchTransport {
             case SSL_ERROR_WANT_WRITE: try socket.wait(for: Int16(POLLOUT))
             case SSL_ERROR_ZERO_RETURN: return 0
             case SSL_ERROR_SYSCALL where ERR_peek_error() == 0 && errno == 0: return 0
-            default: throw .network("TLS: \(Self.lastError())")
+            // The connection failed under TLS (a reset): a network failure, which may pass.
+            case SSL_ERROR_SYSCALL where ERR_peek_error() == 0: throw .network("TLS: \(String(cString: strerror(errno)))")
+            default: throw .tls(Self.lastError())
             }
         }
     }

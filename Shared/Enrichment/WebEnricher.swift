@@ -8,7 +8,7 @@ import Streaming
 ///
 /// | variable | default | meaning |
 /// |---|---|---|
-/// | `WEB_ENRICHER_TIMEOUT_SECONDS` | 10 | timeout of one page fetch, redirects included |
+/// | `WEB_ENRICHER_TIMEOUT_SECONDS` | 10 | timeout of one page fetch, redirects and tries again included |
 /// | `WEB_ENRICHER_MAX_PAGE_BYTES` | 1048576 | larger pages are abandoned mid-transfer |
 /// | `WEB_ENRICHER_MAX_IN_FLIGHT` | 32 | requests handled at once |
 /// | `WEB_ENRICHER_ALLOW_LOOPBACK_HTTP` | false | tests only: also fetch `http://`, any port, `127.0.0.1`/`localhost` and domains resolving to loopback addresses (never private ones); logged as a warning at start-up |
@@ -67,17 +67,25 @@ public struct WebEnricherHandler: Sendable {
     private let fetcher: WebFetcher
     private let extractor: WebPageExtractor
     private let isLoopbackHTTPAllowed: Bool
+    /// Ends the fetches' waits before another try.
+    private let shutdown: GracefulShutdown
 
     /// Creates a handler.
-    public init(fetcher: WebFetcher, extractor: WebPageExtractor = WebPageExtractor(), isLoopbackHTTPAllowed: Bool = false) {
+    /// - Parameter shutdown: the runner's (``Streaming/StageRunner``); once begun, a fetch is not
+    ///   waited for to be tried again (``handle(_:now:)`` answers nil).
+    public init(fetcher: WebFetcher, extractor: WebPageExtractor = WebPageExtractor(), isLoopbackHTTPAllowed: Bool = false,
+                shutdown: GracefulShutdown = GracefulShutdown()) {
         self.fetcher = fetcher
         self.extractor = extractor
         self.isLoopbackHTTPAllowed = isLoopbackHTTPAllowed
+        self.shutdown = shutdown
     }
 
     /// The record for `request`: completed with what the page says, refused (the domain or URL is
-    /// not allowed) or failed (the fetch did not work). Never throws.
-    public func handle(_ request: WebEnrichmentRequested, now: Date) async -> WebEnrichment {
+    /// not allowed) or failed (the fetch did not work, tried again as ``WebFetcher/retry`` says);
+    /// nil when the process began to stop while the fetch waited to be tried again
+    /// (``WebFetchError/stopped``): the request is not done, for its next owner to fetch.
+    public func handle(_ request: WebEnrichmentRequested, now: Date) async -> WebEnrichment? {
         let domainText = request.domain.flatMap { $0.isEmpty ? nil : $0 } ?? request.url ?? ""
         // A URL the record can carry (``WebEnrichment/checkFieldLengths()``): one percent-encoded
         // longer than the request's is left out rather than have the record refused.
@@ -96,7 +104,9 @@ public struct WebEnricherHandler: Sendable {
         }
         let page: WebPage
         do {
-            page = try await fetcher.fetch(start, allowList: allowList)
+            page = try await fetcher.fetch(start, allowList: allowList, stoppingOn: shutdown)
+        } catch .stopped {
+            return nil
         } catch {
             return record(.failed, domain: allowList.domain, url: start.absoluteString, reason: "\(error)")
         }
@@ -122,9 +132,14 @@ public struct WebEnricherHandler: Sendable {
 ///   lead or search on the compacted topic. The coordinator merges a completed, lead-keyed one
 ///   into the lead's profile and pool entry; search-keyed ones are for readers to join on the key.
 /// - Undecodable or invalid requests go to dead letters with the reason.
+/// - A fetch that failed for a reason that may pass (a 5xx, a 429, a connection refused, reset or
+///   closed early) is tried again, at most twice, within `WEB_ENRICHER_TIMEOUT_SECONDS`
+///   (``WebFetchRetry``).
 /// - Guarantees (``StageRunner``): the input offset is committed after the output is
 ///   acknowledged; a redelivered request fetches again and overwrites the compacted record of
-///   its outcome's key.
+///   its outcome's key. On SIGTERM a fetch under way may finish within the drain, but one
+///   waiting to be tried again stops waiting and its request is left uncommitted, for the next
+///   owner to fetch.
 public final class WebEnricherService: Service {
     /// The consumer group.
     public let groupID: String
@@ -155,7 +170,9 @@ public final class WebEnricherService: Service {
         let groupID = environment.kafka.groupID ?? topics.webEnricherGroup
         self.kafka = environment.kafka
         let producer = try environment.makeProducer()
-        let handler = WebEnricherHandler(fetcher: settings.fetcher, isLoopbackHTTPAllowed: settings.isLoopbackHTTPAllowed)
+        let shutdown = GracefulShutdown()
+        let handler = WebEnricherHandler(fetcher: settings.fetcher, isLoopbackHTTPAllowed: settings.isLoopbackHTTPAllowed,
+                                         shutdown: shutdown)
         if let warning = settings.relaxedGuardWarning { logger.warning(warning) }
         let inputCodec = environment.inputCodec
         let codec = environment.codec
@@ -168,22 +185,27 @@ public final class WebEnricherService: Service {
             metrics: StageRunnerMetrics(registry: metrics, stage: "web-enricher", zeroOutputTopics: [topics.deadLetters]),
             onJoinedGroup: { health.markReady() },
             deadLetter: { codec.deadLetter(for: $0, reason: $1, service: service, topics: topics) },
-            handler: { record in
+            gracefulShutdown: shutdown,
+            stagedHandler: { record in
                 let request: WebEnrichmentRequested
                 do {
                     request = try inputCodec.decode(WebEnrichmentRequested.self, record: record)
                 } catch {
                     logger.warning("dead-lettering: \(error)", [LogKey.offset: String(record.offset)])
-                    return [codec.deadLetter(for: record, reason: "\(error)", service: service, topics: topics)]
+                    return RecordOutputs([codec.deadLetter(for: record, reason: "\(error)", service: service, topics: topics)])
                 }
-                let enrichment = await handler.handle(request, now: Date())
+                guard let enrichment = await handler.handle(request, now: Date()) else {
+                    logger.info("stopping: the request is handed back unfetched", ["key": request.key])
+                    return .handedBack
+                }
                 if enrichment.status != .completed {
                     logger.info("web enrichment \(enrichment.status.rawValue): \(enrichment.reason ?? "")", ["key": request.key])
                 }
                 do {
-                    return [try codec.record(enrichment, topic: topics.webEnrichments, key: enrichment.key)]
+                    return RecordOutputs([try codec.record(enrichment, topic: topics.webEnrichments, key: enrichment.key)])
                 } catch {
-                    return [codec.deadLetter(for: record, reason: "cannot encode the enrichment: \(error)", service: service, topics: topics)]
+                    return RecordOutputs([codec.deadLetter(for: record, reason: "cannot encode the enrichment: \(error)", service: service,
+                                                           topics: topics)])
                 }
             })
         self.metrics = metrics

@@ -87,23 +87,37 @@ public struct WebAllowList: Hashable, Sendable {
 public enum WebFetchError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A redirect left the allow-list, or there were too many.
     case redirectRefused(String)
-    /// The status was not 2xx.
-    case status(Int)
+    /// The status was not 2xx; for a 429 or a 503, the wait its `Retry-After` asked for, if any.
+    case status(Int, retryAfter: Duration? = nil)
     /// The body grew past the bound.
     case tooLarge(limit: Int)
     /// Not an HTML document.
     case notHTML(String)
-    /// Network problem or timeout.
+    /// The connection failed, broke or ran out of time: refused, reset, no route, closed before
+    /// the response was complete, the fetch's timeout over, or the fetch cancelled.
     case network(String)
+    /// The response broke HTTP/1.1 or a bound on its head: not HTTP/1.x, a head or trailer over
+    /// 64 KiB, an invalid length or chunk, too many interim heads.
+    case badResponse(String)
+    /// TLS failed other than by the connection: the site's certificate not accepted (not
+    /// trusted, for another name), a handshake or protocol error, the trusted roots not loaded.
+    case tls(String)
+    /// The host's name resolves to no address.
+    case unresolved(String)
     /// The domain resolves to a loopback, private or otherwise non-public address ("host → address").
     case internalAddress(String)
+    /// The process began to stop (``Runtime/GracefulShutdown``), or the fetch was cancelled,
+    /// while it waited to be tried again: not done, for the request's next owner to fetch.
+    case stopped
 
-    /// Whether a later try may succeed.
+    /// Whether a later try may succeed: a connection that failed (``network(_:)``), a 5xx or a
+    /// 429. Not any other 4xx, a page not HTML or too large, a bad response, TLS refusing the
+    /// site, a redirect elsewhere, a name without addresses or a non-public address.
     public var isRetriable: Bool {
         switch self {
         case .network: true
-        case .status(let code): code >= 500 || code == 429 || code == 408
-        case .redirectRefused, .tooLarge, .notHTML, .internalAddress: false
+        case .status(let code, _): code >= 500 || code == 429
+        case .redirectRefused, .tooLarge, .notHTML, .badResponse, .tls, .unresolved, .internalAddress, .stopped: false
         }
     }
 
@@ -111,12 +125,50 @@ public enum WebFetchError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .redirectRefused(let reason): "redirect refused: \(reason)"
-        case .status(let code): "HTTP status \(code)"
+        case .status(let code, nil): "HTTP status \(code)"
+        case .status(let code, let retryAfter?): "HTTP status \(code) (retry after \(retryAfter))"
         case .tooLarge(let limit): "the page is larger than \(limit) bytes"
         case .notHTML(let type): "not an HTML page (Content-Type \(type))"
         case .network(let reason): "network: \(reason)"
+        case .badResponse(let reason): "bad response: \(reason)"
+        case .tls(let reason): "TLS: \(reason)"
+        case .unresolved(let host): "\(host) has no address"
         case .internalAddress(let address): "not fetched: the domain resolves to a non-public address (\(address))"
+        case .stopped: "stopped before it was fetched again"
         }
+    }
+}
+
+/// When a fetch that failed for a reason that may pass (``WebFetchError/isRetriable``) is tried
+/// again: after each of ``delays`` (one more try per delay), or after the `Retry-After` of a 429
+/// or 503 when longer and at most ``maxRetryAfter``, and only while the fetch's one timeout
+/// leaves ``minimumTryTime`` after the wait. Past either, the failure stands.
+public struct WebFetchRetry: Hashable, Sendable {
+    /// The waits before each further try.
+    public var delays: [Duration]
+    /// The longest `Retry-After` waited for; a site asking for more is not tried again.
+    public var maxRetryAfter: Duration
+    /// The time the fetch must have left after a wait for another try to be made.
+    public var minimumTryTime: Duration
+
+    /// A policy; the defaults make at most three tries, 0.5 s and 2 s apart.
+    public init(delays: [Duration] = [.milliseconds(500), .seconds(2)], maxRetryAfter: Duration = .seconds(5),
+                minimumTryTime: Duration = .seconds(1)) {
+        self.delays = delays
+        self.maxRetryAfter = maxRetryAfter
+        self.minimumTryTime = minimumTryTime
+    }
+
+    /// The wait before another try after `error` ended try number `attempt` (from 1), with
+    /// `timeLeft` of the fetch's time; nil when there is to be none.
+    public func wait(after error: WebFetchError, attempt: Int, timeLeft: Duration) -> Duration? {
+        guard error.isRetriable, attempt >= 1, attempt <= delays.count else { return nil }
+        var wait = delays[attempt - 1]
+        if case .status(_, let retryAfter?) = error {
+            guard retryAfter <= maxRetryAfter else { return nil }
+            wait = max(wait, retryAfter)
+        }
+        return timeLeft - wait >= minimumTryTime ? wait : nil
     }
 }
 
@@ -130,7 +182,9 @@ public struct WebPage: Sendable {
 
 /// Fetches one page over HTTP/1.1: only URLs the allow-list accepts, only from addresses the
 /// ``PublicAddressGuard`` checked, redirects only within the allow-list (at most 5), a bounded
-/// body (reading stops past ``maxBytes``), one timeout for the whole fetch, no cookies, no cache.
+/// body (reading stops past ``maxBytes``), one timeout for the whole fetch, tries again included
+/// (``retry``: a failure that may pass, a 5xx, a 429, a connection refused, reset or closed
+/// early, is fetched again after a short wait), no cookies, no cache.
 /// Each address of a host has an equal share of the time left to connect (the last all of it),
 /// so one that never answers leaves time for the next.
 ///
@@ -161,13 +215,17 @@ public struct WebFetcher: Sendable {
     public var addressGuard: PublicAddressGuard
     /// A PEM file of the roots HTTPS certificates must chain to; nil: the system's roots.
     public var trustedCertificatesFile: String?
+    /// When a failure that may pass is fetched again, within the one timeout.
+    public var retry: WebFetchRetry
 
     private static let redirectStatuses: Set<Int> = [301, 302, 303, 307, 308]
     private static let maxRedirects = 5
 
     /// Creates a fetcher.
     public init(maxBytes: Int = 1 << 20, timeoutSeconds: Double = 10, userAgent: String = "lead-pipeline-web-enricher/1",
-                addressGuard: PublicAddressGuard = PublicAddressGuard(), trustedCertificatesFile: String? = nil) {
+                addressGuard: PublicAddressGuard = PublicAddressGuard(), trustedCertificatesFile: String? = nil,
+                retry: WebFetchRetry = WebFetchRetry()) {
+        self.retry = retry
         self.maxBytes = maxBytes
         self.timeoutSeconds = max(1, timeoutSeconds.rounded(.up))
         self.userAgent = userAgent
@@ -175,13 +233,33 @@ public struct WebFetcher: Sendable {
         self.trustedCertificatesFile = trustedCertificatesFile
     }
 
-    /// Fetches `url`, which the caller checked against `allowList`.
-    public func fetch(_ url: URL, allowList: WebAllowList) async throws(WebFetchError) -> WebPage {
+    /// Fetches `url`, which the caller checked against `allowList`, trying again as ``retry``
+    /// says within the one timeout; every try connects to the addresses checked at the start.
+    /// A wait before another try ends when `shutdown` begins or the task is cancelled, and the
+    /// fetch fails with ``WebFetchError/stopped``: nothing is fetched again on the way out.
+    public func fetch(_ url: URL, allowList: WebAllowList,
+                      stoppingOn shutdown: GracefulShutdown = GracefulShutdown()) async throws(WebFetchError) -> WebPage {
         let deadline = FetchDeadline(seconds: timeoutSeconds)
         var pinned: [String: [String]] = [:]
         for host in [allowList.domain, "www." + allowList.domain] {
             pinned[host] = try await checkedAddresses(of: host, allowList, deadline: deadline)
         }
+        var attempt = 0
+        while true {
+            do {
+                return try await fetchOnce(url, allowList: allowList, pinned: &pinned, deadline: deadline)
+            } catch {
+                attempt += 1
+                guard let wait = retry.wait(after: error, attempt: attempt, timeLeft: deadline.timeLeft) else { throw error }
+                guard await shutdown.sleep(for: wait) else { throw .stopped }
+            }
+        }
+    }
+
+    /// One try of ``fetch(_:allowList:stoppingOn:)``: the request and its redirects, each hop to
+    /// its host's addresses in `pinned` (resolved and checked here for a host not there yet).
+    private func fetchOnce(_ url: URL, allowList: WebAllowList, pinned: inout [String: [String]],
+                           deadline: FetchDeadline) async throws(WebFetchError) -> WebPage {
         var current = url
         var redirects = 0
         while true {
@@ -189,7 +267,7 @@ public struct WebFetcher: Sendable {
             if pinned[hop.host] == nil {
                 pinned[hop.host] = try await checkedAddresses(of: hop.host, allowList, deadline: deadline)
             }
-            let addresses = pinned[hop.host] ?? []
+            guard let addresses = pinned[hop.host], !addresses.isEmpty else { throw .unresolved(hop.host) }
             switch try await perform(hop, addresses: addresses, deadline: deadline) {
             case .page(let body):
                 return WebPage(url: current, html: String(decoding: body, as: UTF8.self))
@@ -250,7 +328,9 @@ public struct WebFetcher: Sendable {
         var reader = HTTPResponseReader { () throws(WebFetchError) in try transport.read(maximum: 16 * 1024) }
         let head = try reader.readHead()
         if Self.redirectStatuses.contains(head.status), let location = head.value("location") { return .redirect(location) }
-        guard (200..<300).contains(head.status) else { throw .status(head.status) }
+        guard (200..<300).contains(head.status) else {
+            throw .status(head.status, retryAfter: [429, 503].contains(head.status) ? head.retryAfter(now: Date()) : nil)
+        }
         let type = (head.value("content-type") ?? "").lowercased()
         if !type.isEmpty && !type.contains("html") { throw .notHTML(type) }
         return .page(try reader.readBody(of: head, limit: maxBytes))

@@ -19,6 +19,20 @@ final class HTTPResponseReaderTests: XCTestCase {
         XCTAssertEqual(try reader.readBody(of: head, limit: 100), Array("hello".utf8))
     }
 
+    /// Retry-After in seconds or as an HTTP date, from the time the answer came; nothing else.
+    func testRetryAfterIsReadInSecondsOrAsADate() {
+        let now = Date(timeIntervalSince1970: 1_750_000_000)  // 2025-06-15T15:06:40Z
+        func head(_ value: String) -> HTTPResponseHead {
+            HTTPResponseHead(status: 429, headers: [HTTPHeaderField(name: "retry-after", value: value)])
+        }
+        XCTAssertEqual(head("3").retryAfter(now: now), .seconds(3))
+        XCTAssertEqual(head("Sun, 15 Jun 2025 15:06:45 GMT").retryAfter(now: now), .seconds(5))
+        XCTAssertEqual(head("Sun, 15 Jun 2025 15:00:00 GMT").retryAfter(now: now), .zero, "a date past")
+        XCTAssertNil(head("-1").retryAfter(now: now))
+        XCTAssertNil(head("soon").retryAfter(now: now))
+        XCTAssertNil(HTTPResponseHead(status: 429, headers: []).retryAfter(now: now))
+    }
+
     func testChunkedBodiesAreJoinedAndBounded() throws {
         let text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nabcd\r\n6\r\nefghij\r\n0\r\nX-Trailer: 1\r\n\r\n"
         var whole = reader(text)
@@ -44,7 +58,7 @@ final class HTTPResponseReaderTests: XCTestCase {
     func testAHeadPastItsBoundFails() {
         var reader = reader("HTTP/1.1 200 OK\r\n" + String(repeating: "a\r\n", count: 30_000) + "\r\n", size: 4096)
         XCTAssertThrowsError(try reader.readHead()) {
-            XCTAssertEqual($0 as? WebFetchError, .network("response head larger than 64 KiB"))
+            XCTAssertEqual($0 as? WebFetchError, .badResponse("response head larger than 64 KiB"))
         }
     }
 
@@ -61,11 +75,11 @@ final class HTTPResponseReaderTests: XCTestCase {
         }
         var interim = endless("HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n", then: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
         XCTAssertThrowsError(try interim.readHead()) {
-            XCTAssertEqual($0 as? WebFetchError, .network("more than 16 interim (1xx) heads"))
+            XCTAssertEqual($0 as? WebFetchError, .badResponse("more than 16 interim (1xx) heads"))
         }
         var trailers = endless("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n", "X-More: yes\r\n", then: "\r\n")
         XCTAssertThrowsError(try trailers.readBody(of: try trailers.readHead(), limit: 100)) {
-            XCTAssertEqual($0 as? WebFetchError, .network("response trailer larger than 64 KiB"))
+            XCTAssertEqual($0 as? WebFetchError, .badResponse("response trailer larger than 64 KiB"))
         }
     }
 

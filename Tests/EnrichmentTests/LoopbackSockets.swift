@@ -55,3 +55,77 @@ final class SilentAddress {
         close(listener)
     }
 }
+
+/// Listens on 127.0.0.1 and hands each connection it accepts, with its number (from 0), to
+/// `serve`, one after another on a thread of its own, closing it after.
+final class RawServer: @unchecked Sendable {  // its fields are set once, in init
+    let port: Int
+    private let descriptor: Int32
+    private let thread: Thread
+
+    init(serve: @escaping @Sendable (_ connection: Int32, _ number: Int) -> Void) throws {
+        let (descriptor, port) = try listeningLoopbackSocket(address: "127.0.0.1", backlog: 8)
+        self.descriptor = descriptor
+        self.port = port
+        thread = Thread {
+            var number = 0
+            while true {
+                let connection = accept(descriptor, nil, nil)
+                if connection < 0 { return }  // the listening socket was shut down
+                serve(connection, number)
+                close(connection)
+                number += 1
+            }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
+    }
+
+    /// Ends every connection as soon as it is accepted: a FIN (its sending side shut), what it
+    /// is sent read and dropped until the client closes. Closed with the client's bytes unread,
+    /// the socket would send a reset instead.
+    static func closing() throws -> RawServer {
+        try RawServer { connection, _ in
+            shutdown(connection, Int32(SHUT_WR))
+            readUntilClosed(connection)
+        }
+    }
+
+    /// Reads and drops what `connection` is sent until the client closes it.
+    static func readUntilClosed(_ connection: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while recv(connection, &buffer, buffer.count, 0) > 0 {}
+    }
+
+    /// Makes the close of `connection` send a reset (RST), as a crashing server or a middlebox does.
+    static func resetOnClose(_ connection: Int32) {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(connection, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
+    /// Reads a request head from `connection` and answers it with `response` (whole, with its
+    /// head), then closes its sending side.
+    static func answer(_ connection: Int32, with response: String) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !received.ends(with: Array("\r\n\r\n".utf8)) {
+            let count = recv(connection, &buffer, buffer.count, 0)
+            guard count > 0 else { return }
+            received += buffer.prefix(count)
+        }
+        let bytes = Array(response.utf8)
+        _ = bytes.withUnsafeBytes { send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        shutdown(connection, Int32(SHUT_WR))
+        readUntilClosed(connection)
+    }
+}
+
+extension Array where Element: Equatable {
+    fileprivate func ends(with suffix: [Element]) -> Bool {
+        count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix
+    }
+}

@@ -1,75 +1,14 @@
 @testable import Enrichment
 import Foundation
 import Runtime
-import Synchronization
 import XCTest
 
 /// The fetcher connects only to addresses the guard checked, once per host and fetch: DNS
 /// rebinding and redirect hops to internal addresses never reach them. Pages come from a stub
 /// server on 127.0.0.1, reached with the loopback switch on (which still refuses private ranges).
 final class PinnedFetchTests: XCTestCase {
-    /// Scripted DNS: each host's answers in order, the last repeated; counts the questions.
-    private final class ScriptedResolver: Sendable {
-        private let answers: [String: [[String]]]
-        private let asked = Mutex<[String: Int]>([:])
-
-        init(_ answers: [String: [[String]]]) {
-            self.answers = answers
-        }
-
-        func questions(for host: String) -> Int { asked.withLock { $0[host] ?? 0 } }
-
-        var resolve: PublicAddressGuard.Resolver {
-            { host in
-                let index = self.asked.withLock { asked in
-                    defer { asked[host, default: 0] += 1 }
-                    return asked[host] ?? 0
-                }
-                guard let script = self.answers[host], !script.isEmpty else { return [] }
-                return script[min(index, script.count - 1)]
-            }
-        }
-    }
-
-    /// A stub site that records the requests it answered.
-    private final class StubSite: Sendable {
-        private final class RequestLog: Sendable {
-            let requests = Mutex<[HTTPRequest]>([])
-        }
-
-        let server: HTTPServer
-        private let log = RequestLog()
-
-        init(_ route: @escaping @Sendable (HTTPRequest, Int) -> HTTPResponse) throws {
-            let log = self.log
-            server = try HTTPServer { request in
-                let port = Int(request.header("host")?.split(separator: ":").last ?? "") ?? 0
-                log.requests.withLock { $0.append(request) }
-                return route(request, port)
-            }
-        }
-
-        var port: Int { server.port }
-        var received: [HTTPRequest] { log.requests.withLock { $0 } }
-    }
-
-    private static let page = HTTPResponse(status: 200, headers: [("Content-Type", "text/html")], body: Data("<title>Acme</title>".utf8))
-
-    private func fetch(_ url: String, domain: String = "acme.example", resolver: ScriptedResolver, timeoutSeconds: Double = 2,
-                       maxBytes: Int = 1 << 20, isLoopbackHTTPAllowed: Bool = true) async throws -> Result<WebPage, WebFetchError> {
-        let allowList = try WebAllowList(domain: domain, isLoopbackHTTPAllowed: isLoopbackHTTPAllowed)
-        let fetcher = WebFetcher(maxBytes: maxBytes, timeoutSeconds: timeoutSeconds,
-                                 addressGuard: PublicAddressGuard(resolve: resolver.resolve))
-        let start = try allowList.startURL(url)
-        do {
-            return .success(try await fetcher.fetch(start, allowList: allowList))
-        } catch {
-            return .failure(error)
-        }
-    }
-
     func testPagesComeFromThePinnedAddressWithTheHostHeaderOfTheURL() async throws {
-        let site = try StubSite { _, _ in Self.page }
+        let site = try StubSite { _, _ in StubSite.page }
         defer { site.server.stop() }
         let resolver = ScriptedResolver(["acme.example": [["127.0.0.1"]]])
         let page = try await fetch("http://acme.example:\(site.port)/about?x=1", resolver: resolver).get()
@@ -83,7 +22,7 @@ final class PinnedFetchTests: XCTestCase {
     /// An address that refuses the connection (nothing listens on [::1] here) gives way to the
     /// next checked one; no other address is tried.
     func testTheNextCheckedAddressIsTriedWhenOneRefuses() async throws {
-        let site = try StubSite { _, _ in Self.page }
+        let site = try StubSite { _, _ in StubSite.page }
         defer { site.server.stop() }
         let resolver = ScriptedResolver(["acme.example": [["::1", "127.0.0.1"]]])
         let page = try await fetch("http://acme.example:\(site.port)/", resolver: resolver).get()
@@ -95,7 +34,7 @@ final class PinnedFetchTests: XCTestCase {
     /// address without a route) gets its share of the fetch's time, not all of it: the next
     /// checked address is tried within the timeout and serves the page.
     func testAnAddressThatNeverAnswersLeavesTimeForTheNext() async throws {
-        let site = try StubSite { _, _ in Self.page }
+        let site = try StubSite { _, _ in StubSite.page }
         defer { site.server.stop() }
         let silent = try SilentAddress(address: "127.0.0.2", port: site.port)
         defer { withExtendedLifetime(silent) {} }
@@ -111,7 +50,7 @@ final class PinnedFetchTests: XCTestCase {
     /// with loopback allowed (where a second lookup would pass the check), the fetch connects only
     /// to the first, checked answer: the stub on 127.0.0.1 sees nothing and the name is asked once.
     func testAnAnswerChangingAfterTheCheckNeverReachesTheSecondAddress() async throws {
-        let site = try StubSite { _, _ in Self.page }
+        let site = try StubSite { _, _ in StubSite.page }
         defer { site.server.stop() }
         let resolver = ScriptedResolver(["acme.example": [["192.0.2.1"], ["127.0.0.1"]]])
         let result = try await fetch("http://acme.example:\(site.port)/", resolver: resolver, timeoutSeconds: 1)
@@ -169,7 +108,7 @@ final class PinnedFetchTests: XCTestCase {
     func testFetchesOfASlowSiteDoNotWaitForEachOther() async throws {
         let server = try HTTPServer { _ in
             try? await Task.sleep(for: .seconds(2))
-            return Self.page
+            return StubSite.page
         }
         defer { server.stop() }
         let resolver = ScriptedResolver(["acme.example": [["127.0.0.1"]]])
@@ -217,7 +156,7 @@ final class PinnedFetchTests: XCTestCase {
             switch request.path {
             case "/": HTTPResponse(status: 302, headers: [("Location", "/next")])
             case "/next": HTTPResponse(status: 307, headers: [("Location", "http://www.acme.example:\(port)/home")])
-            default: Self.page
+            default: StubSite.page
             }
         }
         defer { site.server.stop() }
@@ -256,13 +195,5 @@ final class PinnedFetchTests: XCTestCase {
         let resolver = ScriptedResolver(["acme.example": [["192.168.1.10"]]])
         let result = try await fetch("http://acme.example:8080/", resolver: resolver)
         XCTAssertEqual(result.failure, .internalAddress("acme.example → 192.168.1.10"))
-    }
-}
-
-extension Result {
-    /// The error, nil on success.
-    fileprivate var failure: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
     }
 }

@@ -85,7 +85,7 @@ final class TLSFetchTests: XCTestCase {
 
     func testACertificateForAnotherNameIsRefused() async throws {
         let result = try await fetch(domain: "other.example", trustedCertificatesFile: path("cert.pem"))
-        guard case .failure(.network(let reason)) = result else { return XCTFail("expected a TLS failure, got \(result)") }
+        guard case .failure(.tls(let reason)) = result else { return XCTFail("expected a TLS failure, got \(result)") }
         XCTAssertTrue(reason.contains("certificate of other.example not accepted"), reason)
     }
 
@@ -94,7 +94,7 @@ final class TLSFetchTests: XCTestCase {
     /// of a session, the handshake counted as done, and the request's write went round for ever
     /// at full CPU without waiting, past every deadline: the partition stopped behind it.
     func testAServerThatClosesDuringTheHandshakeFailsTheFetch() async throws {
-        let closing = try ClosingServer()
+        let closing = try RawServer.closing()
         defer { closing.stop() }
         let allowList = try WebAllowList(domain: "acme.example", isLoopbackHTTPAllowed: true)
         let fetcher = WebFetcher(timeoutSeconds: 3, addressGuard: PublicAddressGuard(resolve: { _ in ["127.0.0.1"] }),
@@ -111,39 +111,7 @@ final class TLSFetchTests: XCTestCase {
 
     func testACertificateOutsideTheTrustedRootsIsRefused() async throws {
         let result = try await fetch(domain: "acme.example", trustedCertificatesFile: nil)
-        guard case .failure(.network(let reason)) = result else { return XCTFail("expected a TLS failure, got \(result)") }
+        guard case .failure(.tls(let reason)) = result else { return XCTFail("expected a TLS failure, got \(result)") }
         XCTAssertTrue(reason.contains("certificate of acme.example not accepted"), reason)
-    }
-}
-
-/// Listens on 127.0.0.1 and ends every connection as soon as it is accepted: a FIN (its sending
-/// side shut), what it is sent read and dropped until the client closes. Closed with the client's
-/// hello unread, the socket would send a reset instead, which OpenSSL reports as an error.
-private final class ClosingServer: @unchecked Sendable {
-    let port: Int
-    private let descriptor: Int32
-    private let thread: Thread
-
-    init() throws {
-        let (descriptor, port) = try listeningLoopbackSocket(address: "127.0.0.1", backlog: 8)
-        self.descriptor = descriptor
-        self.port = port
-        let listening = descriptor
-        thread = Thread {
-            while true {
-                let connection = accept(listening, nil, nil)
-                if connection < 0 { return }  // the listening socket was shut down
-                shutdown(connection, Int32(SHUT_WR))
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                while recv(connection, &buffer, buffer.count, 0) > 0 {}
-                close(connection)
-            }
-        }
-        thread.start()
-    }
-
-    func stop() {
-        shutdown(descriptor, Int32(SHUT_RDWR))
-        close(descriptor)
     }
 }

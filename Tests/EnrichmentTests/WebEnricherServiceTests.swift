@@ -10,15 +10,13 @@ import XCTest
 /// The web enricher's process against the real broker, in a namespace of its own, reading pages
 /// from a stub site on 127.0.0.1.
 final class WebEnricherServiceTests: XCTestCase {
-    private static let page = HTTPResponse(status: 200, headers: [("Content-Type", "text/html")], body: Data("<title>Acme</title>".utf8))
-
     /// `web.enrichments` is compacted: of a key, the last record is what stays. A request of a lead
     /// that fails after one that completed must not write under the key of the completed
     /// enrichment, or compaction leaves the lead with the failure and its company's page is lost
     /// to every reader of the table.
     func testAFailureDoesNotReplaceACompletedEnrichmentOfTheSameLead() async throws {
         let site = try HTTPServer { request in
-            request.path == "/" ? Self.page : HTTPResponse.text("gone", status: 404)
+            request.path == "/" ? StubSite.page : HTTPResponse.text("gone", status: 404)
         }
         defer { site.stop() }
         try await withEnrichmentNamespace(service: "web-enricher") { environment in

@@ -128,9 +128,9 @@ final class WebAllowListTests: XCTestCase {
     func testHandlerRefusesWithoutFetching() async {
         let handler = WebEnricherHandler(fetcher: WebFetcher())
         let record = await handler.handle(.init(leadID: "lead-1", domain: "10.1.2.3", requestedAt: Date()), now: Date())
-        XCTAssertEqual(record.status, .refused)
+        XCTAssertEqual(record?.status, .refused)
         let other = await handler.handle(.init(leadID: "lead-1", domain: "acme.example", url: "https://evil.example/",
                                                requestedAt: Date()), now: Date())
-        XCTAssertEqual(other.status, .refused)
+        XCTAssertEqual(other?.status, .refused)
     }
 }
