@@ -61,7 +61,7 @@ public protocol Scorer: Sendable {
 /// "Amsterdam", "Remote — EU"; only one known to be elsewhere counts against, while a place the
 /// scorer does not know, or a region that may hold the ICP's country, is no evidence either way:
 /// ``placement(of:areas:in:)``), skills 5 per match up to 10. A criterion the
-/// ICP leaves empty gives half its points. An abbreviation of several chiefs ("CSO": sales,
+/// ICP leaves empty gives half its points, as do locations one of which names no place ("Global"). An abbreviation of several chiefs ("CSO": sales,
 /// security or strategy) is read from the person's own words
 /// (``ScoringVocabulary/role(ofTitle:context:)``) and in an ICP from its other titles; a lead's
 /// that nothing tells apart scores 0 for its role and is no evidence either way (its evidence
@@ -159,7 +159,7 @@ public struct RuleBasedScorer: Scorer {
         let card = ScoreCard(
             fit: 0, intent: 0, timing: 0, composite: 0, buyerState: .poorFit, fitReasons: [reason],
             intentReasons: [], timingReasons: [], stateReason: "employed by competitor \(competitor)",
-            scorer: name, scoredAt: now, evidence: Self.completeness(evidence, icp: offer.icp))
+            scorer: name, scoredAt: now, evidence: Self.completeness(evidence, icp: offer.icp, locations: readings.value(for: offer).icpLocations))
         return (card, competitor)
     }
 
@@ -207,7 +207,7 @@ public struct RuleBasedScorer: Scorer {
         }
         let (timing, timingReasons) = Self.timing(profile: profile, evidence: evidence, posts: posts, signals: postSignals, now: now)
         let composite = Self.composite(fit: fit.points, intent: intent, timing: timing, likelihood: offer.signalLikelihood)
-        let completeness = Self.completeness(evidence, icp: offer.icp, unread: fit.unread)
+        let completeness = Self.completeness(evidence, icp: offer.icp, locations: reading.icpLocations, unread: fit.unread)
 
         let state: BuyerState
         let stateReason: String
@@ -242,14 +242,16 @@ public struct RuleBasedScorer: Scorer {
         return (card, nil, evidence, activitySignals)
     }
 
-    /// How complete `evidence` is for the criteria `icp` constrains; those named in `unread`
-    /// have a value that says nothing about the ICP (``Fit/unread``) and count as missing.
-    static func completeness(_ evidence: FitEvidence, icp: IdealCustomerProfile, unread: Set<String> = []) -> ScoreEvidence {
+    /// How complete `evidence` is for the criteria `icp` constrains (its location when `locations`,
+    /// the ICP's as ``OfferReading/icpLocations`` reads them, is not empty); those named in
+    /// `unread` have a value that says nothing about the ICP (``Fit/unread``) and count as missing.
+    static func completeness(_ evidence: FitEvidence, icp: IdealCustomerProfile, locations: [ICPLocation],
+                             unread: Set<String> = []) -> ScoreEvidence {
         let criteria: [(name: String, isConstrained: Bool, hasEvidence: Bool)] = [
             ("title", !icp.titles.isEmpty || !icp.seniorities.isEmpty, evidence.title != nil),
             ("industry", !icp.industries.isEmpty, evidence.industry != nil),
             ("company size", icp.minimumEmployees != nil || icp.maximumEmployees != nil, evidence.employees != nil),
-            ("location", !icp.locations.isEmpty, evidence.location != nil),
+            ("location", !locations.isEmpty, evidence.location != nil),
         ].map { ($0.0, $0.1, $0.2 && !unread.contains($0.0)) }
         let constrained = criteria.filter(\.isConstrained)
         let known = constrained.filter(\.hasEvidence).count
@@ -282,7 +284,7 @@ public struct RuleBasedScorer: Scorer {
         var reasons: [ScoreReason] = []
         /// An industry, size, role or location known and outside the ICP.
         var hasEvidenceAgainst = false
-        /// The criteria (as ``RuleBasedScorer/completeness(_:icp:unread:)`` names them) whose
+        /// The criteria (as ``RuleBasedScorer/completeness(_:icp:locations:unread:)`` names them) whose
         /// value the profile gives says nothing about the ICP, such as a place the scorer does
         /// not know or a title nothing tells apart ("CSO"): no evidence either way, so not
         /// counted as evidence.
@@ -294,7 +296,7 @@ public struct RuleBasedScorer: Scorer {
             industry(evidence.industry, icp: icp, reading: reading)
             size(evidence.employees, icp: icp)
             role(evidence, icp: icp, reading: reading)
-            location(evidence.location, icp: icp, wanted: reading.icpLocations)
+            location(evidence.location, wanted: reading.icpLocations)
             skills(evidence.skills, icpPhrases: reading.skillPhrases)
         }
 
@@ -400,14 +402,14 @@ public struct RuleBasedScorer: Scorer {
             }
         }
 
-        private mutating func location(_ location: FitEvidence.Fact<String>?, icp: IdealCustomerProfile, wanted: [ICPLocation]) {
-            guard !icp.locations.isEmpty else { return add("no location constraint", 5) }
+        private mutating func location(_ location: FitEvidence.Fact<String>?, wanted: [ICPLocation]) {
+            guard !wanted.isEmpty else { return add("no location constraint", 5) }
             guard let location else { return }
             let place = SignalDetector.Phrase(location.value)
             let areas = RuleBasedScorer.areas(of: place)
             let placements = wanted.map { RuleBasedScorer.placement(of: place, areas: areas, in: $0) }
             if let index = placements.firstIndex(of: .inside) {
-                add("located in \(icp.locations[index])", 10, location.source)
+                add("located in \(wanted[index].phrase.text)", 10, location.source)
             } else if placements.allSatisfy({ $0 == .outside }) {
                 hasEvidenceAgainst = true
                 add("located in \(RuleBasedScorer.quoted(location.value)), outside the ICP", 0, location.source)
@@ -446,7 +448,9 @@ public struct RuleBasedScorer: Scorer {
         let skillPhrases: [SignalDetector.Phrase]
         /// The ICP's industries with the industries under them.
         let industries: [ScoringVocabulary.IndustryScope]
-        /// The ICP's locations, each read as ``placement(of:areas:in:)`` compares a place with it.
+        /// The ICP's locations, each read as ``placement(of:areas:in:)`` compares a place with it;
+        /// none when one of them names no place ("Global", "Worldwide", "Remote": ``namesNoPlace(_:)``),
+        /// which holds every place, so the ICP constrains no location.
         let icpLocations: [ICPLocation]
 
         init(offer: OfferConfig, vocabulary: ScoringVocabulary) {
@@ -461,11 +465,11 @@ public struct RuleBasedScorer: Scorer {
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
             industries = icp.industries.map(extended.scope(ofIndustry:))
-            icpLocations = icp.locations.map(ICPLocation.init)
+            icpLocations = icp.locations.contains(where: RuleBasedScorer.namesNoPlace) ? [] : icp.locations.map(ICPLocation.init)
         }
     }
 
-    /// An ICP location as written ("Germany", "EMEA", "Texas", "Bay Area"), with what
+    /// An ICP location as written ("Germany", "EMEA", "US & Canada", "Texas", "Bay Area"), with what
     /// ``placement(of:areas:in:)`` reads in it: read once per offer, not once per lead.
     struct ICPLocation: Sendable {
         /// As written.
@@ -474,7 +478,8 @@ public struct RuleBasedScorer: Scorer {
         let country: String
         /// Whether it is a country.
         let isCountry: Bool
-        /// The countries it spans when it is a country or a region of the ``Gazetteer``.
+        /// The countries it spans when it is a country, a region of the ``Gazetteer``, or a list of
+        /// them (``countries(listedIn:)``).
         let scope: Set<String>?
         /// The US state it is, by name or postal code.
         let usState: String?
@@ -486,11 +491,41 @@ public struct RuleBasedScorer: Scorer {
             let normalized = SignalDetector.normalize(wanted)
             country = countryNames[normalized] ?? normalized
             isCountry = RuleBasedScorer.isCountry(country)
-            scope = isCountry ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)]
+            scope = isCountry ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)] ?? RuleBasedScorer.countries(listedIn: normalized)
             usState = usStatesByName[normalized] ?? usStatesByCode[normalized]
             countries = Set(RuleBasedScorer.areas(of: phrase).named.joined())
         }
     }
+
+    /// The countries an ICP location names when it lists only countries and regions of the
+    /// ``Gazetteer`` (``listingWords`` between or after them): "US & Canada", "UK and Ireland",
+    /// "Germany, Austria, Switzerland", "EMEA and North America", "US only"; nil when it names
+    /// anything else (a state, a city) or nothing. `normalized` is ``SignalDetector/normalize(_:)``'s.
+    static func countries(listedIn normalized: String) -> Set<String>? {
+        let words = normalized.split(separator: " ")
+        var countries: Set<String> = []
+        var start = 0
+        while start < words.count {
+            if listingWords.contains(words[start]) {
+                start += 1
+                continue
+            }
+            // The longest name starting here (a country's has at most four words: "United States of America").
+            let longest = (1...min(4, words.count - start)).reversed().lazy.compactMap { length -> (Int, Set<String>)? in
+                let name = words[start..<start + length].joined(separator: " ")
+                let country = countryNames[" \(name) "] ?? " \(name) "
+                if isCountry(country) { return (length, [country]) }
+                return Gazetteer.standard.regions[Gazetteer.folded(name)].map { (length, $0) }
+            }.first
+            guard let (length, named) = longest else { return nil }
+            countries.formUnion(named)
+            start += length
+        }
+        return countries.isEmpty ? nil : countries
+    }
+
+    /// Words an ICP location lists countries with besides its punctuation.
+    private static let listingWords: Set<Substring> = ["and", "or", "the", "only", "plus", "region", "regions", "countries"]
 
     /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States"):
     /// ``placement(of:areas:in:)`` is ``Placement/inside``.
@@ -535,8 +570,9 @@ public struct RuleBasedScorer: Scorer {
     }
 
     /// Where `place`, which names `areas` (``areas(of:)``), stands against the ICP location
-    /// `wanted`. For a country or a region of the ``Gazetteer`` ("EMEA"): inside when the place
-    /// names it or an area within it ("Vancouver" in Canada, "Amsterdam" in EMEA; a place whose
+    /// `wanted`. For a country, a region of the ``Gazetteer`` ("EMEA", "North America") or a list
+    /// of them ("US & Canada"): inside when the place names it or an area within it ("Vancouver"
+    /// in Canada, "Amsterdam" in EMEA, "Austin, TX" in North America; a place whose
     /// last part is a country is in that country only: "London, Ontario, Canada" is not in the
     /// United Kingdom), outside when every area it names lies elsewhere ("Remote — EU" for the
     /// United States), else unknown ("Remote — EU" for Germany). For anything else ("Texas",

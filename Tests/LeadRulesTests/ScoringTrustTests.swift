@@ -501,4 +501,79 @@ final class ScoringTrustTests: XCTestCase {
                        eu.fitReasons.map(\.description).joined(separator: "; "))
         XCTAssertTrue(card(marketer("São Paulo"), offer: europe).fitReasons.contains { $0.signal.contains("outside the ICP") })
     }
+
+    /// An ICP location naming several countries or a continent holds every place in them: a US
+    /// lead of a "North America" offer is located in it as in a "United States" one. Before, an
+    /// ICP location that was neither one country nor one region of the gazetteer put every place
+    /// the scorer knows without the gazetteer "outside the ICP" (no location points, and evidence
+    /// against that took away the "not enough data" protection): "Austin, TX" was outside "North
+    /// America" and "US & Canada", "London, UK" outside "UK & Ireland", and "Vienna, Austria"
+    /// outside "Germany, Austria, Switzerland".
+    func testAnICPOfSeveralCountriesOrAContinentHoldsTheirPlaces() {
+        func placement(_ place: String, _ wanted: String) -> RuleBasedScorer.Placement {
+            let phrase = SignalDetector.Phrase(place)
+            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
+        }
+        let placed: [(wanted: String, inside: [String], outside: [String])] = [
+            ("North America", ["Austin, TX", "San Francisco, CA, United States", "Seattle", "Toronto", "Vancouver, BC", "Mexico City"],
+             ["Berlin, Germany", "London", "São Paulo"]),
+            ("US & Canada", ["Austin, TX", "Seattle", "Toronto, Canada", "Saskatoon, CA"], ["Berlin, Germany", "Mexico City"]),
+            ("UK & Ireland", ["London, UK", "Manchester", "Edinburgh, Scotland", "Dublin, Ireland"],
+             ["Paris, France", "Austin, TX", "London, Ontario"]),
+            ("Germany, Austria, Switzerland", ["Berlin, Germany", "Vienna, Austria", "Zürich", "Munich"], ["Austin, TX", "Paris, France"]),
+            ("EMEA and North America", ["Austin, TX", "Amsterdam", "Dubai, UAE"], ["Tokyo"]),
+            ("US only", ["Austin, TX", "Seattle"], ["Toronto, Canada"]),
+        ]
+        for (wanted, inside, outside) in placed {
+            for place in inside { XCTAssertEqual(placement(place, wanted), .inside, "\(place) in \(wanted)") }
+            for place in outside { XCTAssertEqual(placement(place, wanted), .outside, "\(place) in \(wanted)") }
+        }
+        XCTAssertEqual(placement("Remote \u{2014} EU", "UK & Ireland"), .unknown, "a region that may hold them")
+
+        var northAmerica = Fixtures.offer()
+        northAmerica.icp.locations = ["North America"]
+        let lead = Fixtures.profile()
+        let inNorthAmerica = card(lead, offer: northAmerica)
+        XCTAssertEqual(inNorthAmerica.fit, card(lead).fit, inNorthAmerica.fitReasons.map(\.description).joined(separator: "; "))
+        XCTAssertTrue(inNorthAmerica.fitReasons.contains { $0.signal == "located in North America" && $0.points == 10 })
+        // Little evidence and none against: monitored for want of data, as in a US offer.
+        let xOnly = CrossPlatformFitTests.xOnly(bio: "Coffee lover", location: "Austin, TX")
+        let monitored = card(xOnly, offer: northAmerica)
+        XCTAssertEqual(monitored.buyerState, .monitor, monitored.stateReason)
+        XCTAssertEqual(monitored.buyerState, card(xOnly).buyerState)
+    }
+
+    /// An ICP location naming no place ("Global", "Worldwide", "Remote", "Anywhere") constrains
+    /// nothing: the offer scores as one without a location constraint, alone or beside a country.
+    /// Before, it made every place the scorer knows "outside the ICP".
+    func testAnICPLocationNamingNoPlaceConstrainsNothing() {
+        var anywhere = Fixtures.offer()
+        anywhere.icp.locations = []
+        for locations in [["Global"], ["Worldwide"], ["Remote"], ["Anywhere"], ["United States", "Global"]] {
+            var offer = Fixtures.offer()
+            offer.icp.locations = locations
+            for place in ["Austin, TX", "Berlin, Germany"] {
+                for lead in [Fixtures.profile(), CrossPlatformFitTests.xOnly(bio: "Head of Growth at Northwind", location: place)] {
+                    var lead = lead
+                    lead.linkedin?.location = place
+                    let scored = card(lead, offer: offer)
+                    XCTAssertEqual(scored, card(lead, offer: anywhere), "\(place) for \(locations): " + scored.fitReasons.map(\.description).joined(separator: "; "))
+                }
+            }
+        }
+    }
+
+    /// An offer whose ICP titles, industries or locations hold a blank entry is refused, naming
+    /// the list: the entry matched no lead, so every lead counted as outside the ICP. Before,
+    /// `validate()` accepted it.
+    func testAnOfferWithABlankICPEntryIsRefused() {
+        for (field, edit) in [("icp.titles", { (icp: inout IdealCustomerProfile) in icp.titles.append("") }),
+                              ("icp.industries", { (icp: inout IdealCustomerProfile) in icp.industries = [" "] }),
+                              ("icp.locations", { (icp: inout IdealCustomerProfile) in icp.locations = ["United States", "\t"] })] {
+            var offer = Fixtures.offer()
+            edit(&offer.icp)
+            XCTAssertThrowsError(try offer.validate(), field) { XCTAssertTrue("\($0)".contains("\(field) holds a blank entry"), "\($0)") }
+        }
+        XCTAssertNoThrow(try Fixtures.offer().validate())
+    }
 }
