@@ -6,7 +6,8 @@ import LeadModel
 /// LinkedIn is read first; X fills what LinkedIn leaves out (role and employer from the bio,
 /// location), and can add evidence when both exist: an X bio naming, with "at" or "@", another
 /// employer than LinkedIn's current one (not its handle: "@AcmeHQ" is Acme's) is read as the newer
-/// role.
+/// role, unless LinkedIn lists that employer only among the positions the lead has left: the bio
+/// is then out of date, and is not read at all.
 public struct FitEvidence: Hashable, Sendable {
     /// A fact and where it came from (`linkedin`, `x`, `company`).
     public struct Fact<Value: Hashable & Sendable>: Hashable, Sendable {
@@ -51,7 +52,14 @@ public struct FitEvidence: Hashable, Sendable {
         let linkedin = profile.linkedin
         let linkedinTitle = [linkedin?.jobTitle, linkedin?.headline].compactMap { $0 }.first { !$0.isBlank }
         let linkedinCompany = [profile.company?.name, linkedin?.company].compactMap { $0 }.first { !$0.isBlank }
-        let bio = profile.x.map { XBioRole.parse($0.bio) } ?? nil
+        let parsedBio = profile.x.map { XBioRole.parse($0.bio) } ?? nil
+        // A bio naming, with "at" or "@", an employer LinkedIn lists only as left was not updated
+        // since: it says nothing of the current role.
+        let isOutOfDate = parsedBio.map { parsed in
+            parsed.employerNamedWithAt && parsed.company.map { Self.hasLeft(ScoringVocabulary.normalize($0), on: linkedin) } == true
+        } ?? false
+        let bio = isOutOfDate ? nil : parsedBio
+        let currentBio = isOutOfDate ? nil : profile.x?.bio
 
         title = linkedinTitle.map { Fact(value: $0, source: "linkedin") }
 
@@ -75,7 +83,7 @@ public struct FitEvidence: Hashable, Sendable {
         }
         // What tells an ambiguous title apart: the person's own words about the role the title
         // is; LinkedIn's describe an earlier one when the title is the X bio's.
-        titleContext = (title?.source == "x" ? [profile.x?.bio] : [linkedin?.headline, linkedin?.jobTitle, profile.x?.bio])
+        titleContext = (title?.source == "x" ? [currentBio] : [linkedin?.headline, linkedin?.jobTitle, currentBio])
             .compactMap { $0 }.filter { !$0.isBlank }
         // The company record describes LinkedIn's employer; after an X role change it is stale
         // (with a LinkedIn title or without one).
@@ -96,6 +104,13 @@ public struct FitEvidence: Hashable, Sendable {
         let used = Set([title?.source, company?.source, industry?.source, employees?.source, location?.source].compactMap { $0 })
             .union(skills.isEmpty ? [] : ["linkedin"])
         return ["linkedin", "x", "company"].filter(used.contains)
+    }
+
+    /// Whether LinkedIn lists the normalised `employer` among the lead's positions, each of them
+    /// ended (``sameCompany(_:_:)``).
+    static func hasLeft(_ employer: String, on linkedin: LinkedInProfile?) -> Bool {
+        let positions = (linkedin?.experiences ?? []).filter { sameCompany(ScoringVocabulary.normalize($0.company), employer) }
+        return !positions.isEmpty && !positions.contains(where: \.isCurrent)
     }
 
     /// Whether two normalised employer names name one company: one contains the other's words,

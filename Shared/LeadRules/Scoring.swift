@@ -86,11 +86,11 @@ public protocol Scorer: Sendable {
 ///
 /// **Timing** (0-100): current role started ≤90 days ago 35, ≤180 25, ≤365 12, or dated 1-90 days
 /// ahead (an announced move: "starts as ... in 20 days") 35; an X bio naming a
-/// newer employer than LinkedIn's 25; newest post ≤14 days 25, ≤30 15, ≤90 5; hiring, funding,
+/// newer employer than LinkedIn's (not one LinkedIn lists as left: ``FitEvidence``) 25; newest post ≤14 days 25, ≤30 15, ≤90 5; hiring, funding,
 /// launch 15 each (recency weighted, cap 40).
 ///
-/// **Buyer state**, first rule that applies: works at a competitor (LinkedIn or X employer) → poor
-/// fit, all scores zero; builds the offer in-house → poor fit; intent ≥ 70 and fit ≥ 40 → active;
+/// **Buyer state**, first rule that applies: works at a competitor (LinkedIn or X employer;
+/// LinkedIn's even when the X bio names another) → poor fit, all scores zero; builds the offer in-house → poor fit; intent ≥ 70 and fit ≥ 40 → active;
 /// evidence below half complete and no evidence against the ICP → monitor ("not enough data");
 /// fit < 30 → poor fit; composite ≥ 60 and fit ≥ 40 → active; otherwise monitor.
 public struct RuleBasedScorer: Scorer {
@@ -150,12 +150,17 @@ public struct RuleBasedScorer: Scorer {
     private func competitorEmployee(
         _ profile: EnrichedProfile, evidence: FitEvidence, detector: SignalDetector, offer: OfferConfig, now: Date
     ) -> (card: ScoreCard, competitor: String)? {
-        // After a job change seen on X, LinkedIn's employer (and its company record) is the old one.
-        let employers = evidence.company?.source == "x"
-            ? [evidence.company?.value].compactMap { $0 }
-            : [evidence.company?.value, profile.linkedin?.company, profile.company?.name].compactMap { $0 }
-        guard let competitor = employers.lazy.compactMap({ detector.competitor(employing: $0) }).first else { return nil }
-        let reason = ScoreReason(signal: "works at competitor \(competitor)", points: 0, source: evidence.company?.source)
+        // LinkedIn's employer (and its company record) counts even when an X bio names another:
+        // the bio may be the newer word, but a competitor's employee is never pitched on it.
+        let employers: [(name: String?, source: String?)] = [
+            (evidence.company?.value, evidence.company?.source), (profile.linkedin?.company, "linkedin"), (profile.company?.name, "company"),
+        ]
+        guard let (competitor, source) = employers.lazy.compactMap({ employer in
+            employer.name.flatMap(detector.competitor(employing:)).map { ($0, employer.source) }
+        }).first else { return nil }
+        let bioEmployer = evidence.company.flatMap { $0.source == "x" && source != "x" ? $0.value : nil }
+        let besideBio = bioEmployer.map { " (LinkedIn; the X bio names \(RuleBasedScorer.quoted($0)))" } ?? ""
+        let reason = ScoreReason(signal: "works at competitor \(competitor)\(besideBio)", points: 0, source: source)
         let card = ScoreCard(
             fit: 0, intent: 0, timing: 0, composite: 0, buyerState: .poorFit, fitReasons: [reason],
             intentReasons: [], timingReasons: [], stateReason: "employed by competitor \(competitor)",

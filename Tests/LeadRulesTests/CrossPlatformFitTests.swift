@@ -147,15 +147,20 @@ final class CrossPlatformFitTests: XCTestCase {
         XCTAssertEqual(FitEvidence(profile: profile).industry?.value, "Computer Software", "the same employer: the record holds")
     }
 
-    /// LinkedIn still says Outreach, but the X bio names a newer employer: the lead left the
-    /// competitor and is scored at the new one, not zeroed as a competitor's employee.
-    func testAFormerCompetitorEmployeeWhoMovedOnIsScoredAtTheNewEmployer() {
+    /// LinkedIn still says Outreach and the X bio names another employer: LinkedIn's competitor
+    /// employer decides, whatever the bio says (a seller must not pitch a competitor's staff; a
+    /// lead who did move on is overridden by a person), and the reason names the bio's employer
+    /// so that person sees why. Before, the bio was taken as the newer job: scored at Brightwave,
+    /// not poor fit, with a "job change" reason.
+    func testACompetitorEmployeeOnLinkedInIsZeroedWhateverTheXBioSays() {
         var profile = Fixtures.profile(company: "Outreach")
         profile.x = Self.xProfile(bio: "Head of Demand Gen at Brightwave (new!)")
         let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
-        XCTAssertNotEqual(card.buyerState, .poorFit, card.stateReason)
-        XCTAssertGreaterThan(card.fit, 0)
-        XCTAssertTrue(card.timingReasons.contains { $0.signal.hasPrefix("job change") }, card.stateReason)
+        XCTAssertEqual(card.buyerState, .poorFit, card.stateReason)
+        XCTAssertEqual(card.stateReason, "employed by competitor Outreach")
+        XCTAssertEqual([card.fit, card.intent, card.timing, card.composite], [0, 0, 0, 0])
+        XCTAssertEqual(card.fitReasons.map(\.description), ["+0 works at competitor Outreach (LinkedIn; the X bio names Brightwave)"])
+        XCTAssertNotEqual(card.fitReasons.first?.source, "x")
     }
 
     /// A competitor's name inside another company's name is not that competitor: "Apollo

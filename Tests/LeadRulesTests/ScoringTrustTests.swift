@@ -576,4 +576,41 @@ final class ScoringTrustTests: XCTestCase {
         }
         XCTAssertNoThrow(try Fixtures.offer().validate())
     }
+
+    /// An X bio naming, with "at", an employer LinkedIn lists as left is out of date, not a newer
+    /// job: LinkedIn's current employer stands, so a competitor's new employee is zeroed, and a
+    /// lead elsewhere is scored as LinkedIn alone says, with no "job change". Before, the bio's
+    /// "Account Executive at Acme" was read as a move from Outreach to Acme: scored as a buyer at
+    /// Acme with "job change: X bio says Account Executive at Acme, LinkedIn still ... at Outreach".
+    func testAnXBioNamingAnEmployerLinkedInListsAsLeftIsOutOfDate() {
+        func profile(company: String, title: String, bio: String) -> EnrichedProfile {
+            var profile = Fixtures.profile(company: company)
+            profile.linkedin?.jobTitle = title
+            profile.linkedin?.headline = "\(title) at \(company)"
+            profile.linkedin?.experiences = [
+                Experience(company: company, title: title, startDate: Fixtures.daysAgo(30)),
+                Experience(company: "Acme", title: title, startDate: Fixtures.daysAgo(700), endDate: Fixtures.daysAgo(31)),
+            ]
+            profile.x = CrossPlatformFitTests.xProfile(bio: bio)
+            return profile
+        }
+        let competitors = card(profile(company: "Outreach", title: "Account Executive", bio: "Account Executive at Acme"))
+        XCTAssertEqual(competitors.buyerState, .poorFit, competitors.stateReason)
+        XCTAssertEqual(competitors.stateReason, "employed by competitor Outreach")
+        XCTAssertEqual([competitors.fit, competitors.intent, competitors.timing, competitors.composite], [0, 0, 0, 0])
+        XCTAssertFalse(competitors.timingReasons.contains { $0.signal.hasPrefix("job change") })
+
+        let elsewhere = profile(company: "Initech", title: "VP of Demand Generation", bio: "VP of Demand Generation @ Acme")
+        var linkedInOnly = elsewhere
+        linkedInOnly.x = nil
+        let scored = card(elsewhere)
+        XCTAssertFalse(scored.timingReasons.contains { $0.signal.hasPrefix("job change") },
+                       scored.timingReasons.map(\.description).joined(separator: "; "))
+        XCTAssertEqual(scored.fit, card(linkedInOnly).fit, scored.fitReasons.map(\.description).joined(separator: "; "))
+        XCTAssertEqual(scored.timing, card(linkedInOnly).timing)
+        let evidence = FitEvidence(profile: elsewhere)
+        XCTAssertEqual(evidence.company?.value, "Initech")
+        XCTAssertNil(evidence.earlierLinkedInRole)
+        XCTAssertFalse(evidence.replacesLinkedInEmployer)
+    }
 }

@@ -132,15 +132,19 @@ final class ScoringStageHandlerTests: XCTestCase {
         XCTAssertEqual(moved.contribution?.companyKey, "name:brightwave labs")
         XCTAssertEqual(moved.contribution?.companyName, "Brightwave Labs")
 
-        // Without a LinkedIn title the scorer reads the bio's employer too (found by a review:
-        // heat kept LinkedIn's, here a competitor's, while the card scored the lead at Brightwave).
+        // Without a LinkedIn title the scorer reads the bio's employer too, but LinkedIn's, here a
+        // competitor's, still makes the lead its employee: card and heat agree (found by a review:
+        // heat once kept LinkedIn's while the card scored the lead at Brightwave), zeroed and
+        // heating no company.
         var untitled = Fixtures.profile(leadID: "lead-2", company: "Outreach", posts: asking)
         untitled.linkedin?.headline = ""
         untitled.linkedin?.jobTitle = ""
         untitled.x = profile.x
         let untitledOutput = await handler().handle(Fixtures.request(.scoring, profile: untitled))
-        XCTAssertNotEqual(untitledOutput.result.payload.scores?.buyerState, .poorFit, "scored at Brightwave Labs")
-        XCTAssertEqual(untitledOutput.contribution?.companyKey, "name:brightwave labs")
+        XCTAssertEqual(untitledOutput.result.payload.scores?.buyerState, .poorFit)
+        XCTAssertEqual(untitledOutput.result.payload.scores?.stateReason, "employed by competitor Outreach")
+        XCTAssertNotNil(untitledOutput.contribution)
+        XCTAssertNil(untitledOutput.contribution?.companyKey)
 
         // A bio naming the same employer as LinkedIn changes nothing.
         profile.x?.bio = "Head of Demand Gen at Globex"
