@@ -265,6 +265,8 @@ public enum XBioRole {
             if marker == ", ", let name = company, !isWrittenAsEmployer(name) { company = nil }
             // "Growth nerd at heart", "Builder at scale": an idiom, no employer.
             if let name = company, idioms.contains(name.lowercased()) { company = nil }
+            // "Head of Sales at a Series B startup", "@ stealth": a kind of company, not its name.
+            if let name = company, !isNamed(name) { company = nil }
             return Parsed(title: title, company: company, employerNamedWithAt: company != nil && [" at ", " @ ", " @"].contains(marker))
         }
         let words = part.split(whereSeparator: \.isWhitespace)
@@ -278,6 +280,20 @@ public enum XBioRole {
     private static let idioms: Set<String> = [
         "heart", "large", "night", "home", "play", "work", "times", "best", "core", "rest", "peace", "ease",
         "last", "least", "first", "once", "the moment", "the end of the day", "all times", "any cost", "my core",
+    ]
+
+    /// Whether `employer`, written after "at" or the like, is a company's name: it does not start
+    /// with one of ``kindWords`` in lowercase ("a Series B startup", "my own agency", "the best
+    /// team", while "The Trade Desk" is a name) nor with "stealth" however written.
+    private static func isNamed(_ employer: String) -> Bool {
+        guard let first = employer.split(whereSeparator: \.isWhitespace).first else { return false }
+        return !kindWords.contains(String(first)) && first.lowercased() != "stealth"
+    }
+
+    /// Articles, possessives and the like that start a description of a company, not its name.
+    private static let kindWords: Set<String> = [
+        "a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "that", "some", "any", "several", "various",
+        "multiple", "many",
     ]
 
     /// Regions a title is often followed by after a comma ("VP Sales, EMEA"), normalised.

@@ -613,4 +613,31 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertNil(evidence.earlierLinkedInRole)
         XCTAssertFalse(evidence.replacesLinkedInEmployer)
     }
+
+    /// What follows "at" in an X bio names no employer when it starts with a lowercase article,
+    /// possessive or the like ("a Series B startup", "my own agency") or with "stealth": the bio
+    /// says what kind of company, not which, so LinkedIn's employer stands (with its company
+    /// record) and there is no job change. A capitalised name stays one ("The Trade Desk").
+    /// Before, "a Series B startup" was a newer employer than LinkedIn's Acme SaaS: fit without
+    /// the company record, a "job change" reason, and heat at "name:a series b startup".
+    func testAKindOfCompanyAfterAtIsNoEmployer() {
+        for bio in ["Head of Sales at a Series B startup", "VP of Demand Generation at my own agency",
+                    "VP of Demand Generation @ stealth", "VP Demand Gen at Stealth Mode Startup", "Growth lead at an AI unicorn"] {
+            XCTAssertNil(XBioRole.parse(bio)?.company, bio)
+            let linkedInOnly = Fixtures.profile()
+            var profile = linkedInOnly
+            profile.x = CrossPlatformFitTests.xProfile(bio: bio)
+            let evidence = FitEvidence(profile: profile)
+            XCTAssertEqual(evidence.company?.value, "Acme SaaS", bio)
+            XCTAssertEqual(evidence.company?.source, "company", bio)
+            XCTAssertNotNil(evidence.industry, bio)
+            let scored = card(profile)
+            XCTAssertFalse(scored.timingReasons.contains { $0.signal.hasPrefix("job change") },
+                           "\(bio): " + scored.timingReasons.map(\.description).joined(separator: "; "))
+            XCTAssertEqual(scored.fit, card(linkedInOnly).fit, bio)
+            XCTAssertEqual(AccountSignalAggregator.companyKey(for: profile), "name:acme saas", bio)
+        }
+        XCTAssertEqual(XBioRole.parse("Head of Sales at The Trade Desk")?.company, "The Trade Desk")
+        XCTAssertEqual(XBioRole.parse("Head of Sales at hooli")?.company, "hooli")
+    }
 }
