@@ -261,10 +261,13 @@ public struct AccountSignalAggregator: Sendable {
     private var companies: [String: CompanyBucket] = [:]
     private var companyOfLead: [LeadID: String] = [:]
 
-    /// Company names that identify no company.
-    public static let genericCompanyNames: Set<String> = [
-        "self employed", "self", "freelance", "freelancer", "consultant", "independent consultant",
-        "independent", "consulting", "stealth", "stealth startup", "none", "n a", "retired", "unemployed",
+    /// Words that identify no company: a name made only of them ("Freelance Consultant",
+    /// "Independent Contractor", "Stealth Startup", "N/A") is generic; "mode" only after "stealth"
+    /// (Mode is a company).
+    public static let genericCompanyWords: Set<Substring> = [
+        "self", "employed", "freelance", "freelancer", "freelancing", "consultant", "consultants", "consulting", "independent",
+        "contractor", "contracting", "stealth", "startup", "confidential", "undisclosed", "private", "none", "n", "a",
+        "retired", "unemployed",
     ]
 
     /// Legal suffixes dropped when normalising company names.
@@ -315,11 +318,15 @@ public struct AccountSignalAggregator: Sendable {
         return (key, key == nil ? nil : linkedinEmployer)
     }
 
-    /// Lowercase words without punctuation and legal suffixes; nil when empty or generic.
+    /// Lowercase words without punctuation and legal suffixes; nil when empty or generic (every
+    /// word one of ``genericCompanyWords``).
     public static func normalizedCompanyName(_ name: String) -> String? {
         let normalized = SignalDetector.droppingTrailing(legalSuffixes, from: SignalDetector.normalize(name))
-        guard !normalized.isEmpty, !genericCompanyNames.contains(normalized) else { return nil }
-        return normalized
+        let words = normalized.split(separator: " ")
+        let isGeneric = words.indices.allSatisfy { index in
+            genericCompanyWords.contains(words[index]) || (words[index] == "mode" && index > 0 && words[index - 1] == "stealth")
+        }
+        return isGeneric ? nil : normalized
     }
 
     /// Records a lead's signals, replacing what was recorded for the lead before (so a re-scored

@@ -178,4 +178,23 @@ final class AccountSignalAggregatorTests: XCTestCase {
         XCTAssertEqual(handed, 280, "every lead read whole hands its signals over")
         XCTAssertGreaterThan(withSignals, 100, "the leads have signals to compare")
     }
+
+    /// A company name made only of words that name no company is generic however they are
+    /// combined: "Freelance Consultant", "Self-Employed Consultant", "Independent Contractor",
+    /// "Stealth Mode" and "Confidential" give no company key. Before, only the exact names
+    /// listed were generic, so each of these became a `name:` company and an account's
+    /// freelancers heated one made-up company together. A name with one word that names a
+    /// company still keys, generic words and all.
+    func testACompanyNameOfGenericWordsOnlyIsGeneric() {
+        for name in ["Freelance Consultant", "Self-Employed Consultant", "Independent Contractor", "Stealth Mode", "Confidential",
+                     "Self-employed", "Freelance", "Stealth Startup", "N/A", "Consulting LLC", "Independent Consultant & Contractor"] {
+            XCTAssertNil(AccountSignalAggregator.normalizedCompanyName(name), name)
+            XCTAssertNil(AccountSignalAggregator.companyKey(for: Fixtures.profile(company: name)), name)
+        }
+        for (name, key) in [("Consultant Labs Inc", "name:consultant labs"), ("Acme Consulting", "name:acme consulting"),
+                            ("Independent Software Ltd", "name:independent software"), ("Mode", "name:mode"),
+                            ("Stealth Communications", "name:stealth communications")] {
+            XCTAssertEqual(AccountSignalAggregator.companyKey(for: Fixtures.profile(company: name)), key, name)
+        }
+    }
 }
