@@ -312,9 +312,12 @@ public struct ScoringVocabulary: Sendable {
     /// Whether `title` names one role, not several apart ("Advisor to founders | CRO at Acme"):
     /// only then is what follows an "assistant to" whom it serves (``servingTitles``).
     private static func isOneRole(_ title: String) -> Bool {
-        // "|", ";", "/", and the lead bytes of "·" (C2 B7) and "•" (E2 80 A2) with their neighbours.
-        !title.utf8.contains { $0 == 0x7C || $0 == 0x3B || $0 == 0x2F || $0 == 0xC2 || $0 == 0xE2 }
+        !title.unicodeScalars.contains(where: roleSeparators.contains)
     }
+
+    /// What separates the roles of a title of several: "|", ";", "/", "·", "•" (not another
+    /// character outside ASCII, such as the curly apostrophe of "Acme’s CRO").
+    private static let roleSeparators: Set<Unicode.Scalar> = ["|", ";", "/", "\u{00B7}", "\u{2022}"]
 
     /// How an ICP title is read: its role and specialty (``role(ofTitle:context:)``,
     /// ``specialty(ofTitle:)``, the title expanded once for both), or, for one whose

@@ -640,4 +640,25 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertEqual(XBioRole.parse("Head of Sales at The Trade Desk")?.company, "The Trade Desk")
         XCTAssertEqual(XBioRole.parse("Head of Sales at hooli")?.company, "hooli")
     }
+
+    /// A title is several roles apart only where a separator stands between them ("|", ";", "/",
+    /// "·", "•"); another character outside ASCII (a curly apostrophe, a no-break space, an en
+    /// dash, an ellipsis) leaves it one role, so whom an assistant serves is still cut off.
+    /// Before, any character whose UTF-8 starts with 0xC2 or 0xE2 made a title several roles:
+    /// "Executive Assistant to Acme’s CRO" read as C-level where "Acme's" read as the assistant.
+    func testOnlyASeparatorMakesATitleSeveralRoles() {
+        let vocabulary = ScoringVocabulary.standard
+        let plain = vocabulary.role(ofTitle: "Executive Assistant to Acme's CRO")?.seniority
+        XCTAssertNotEqual(plain, .cLevel)
+        // Without "the", after which the serving is cut off whatever the title holds.
+        for title in ["Executive Assistant to Acme\u{2019}s CRO", "Executive Assistant to\u{00A0}Acme's CEO",
+                      "Executive Assistant to Acme's CEO \u{2013} NYC", "Executive Assistant to Acme's CRO\u{2026}",
+                      "Executive Assistant to Acme\u{00AE}'s CEO"] {
+            XCTAssertEqual(vocabulary.role(ofTitle: title)?.seniority, plain, title)
+        }
+        for separator in ["|", ";", "/", "\u{00B7}", "\u{2022}"] {
+            let title = "Advisor to founders \(separator) CRO at Acme"
+            XCTAssertEqual(vocabulary.role(ofTitle: title)?.seniority, .cLevel, title)
+        }
+    }
 }
