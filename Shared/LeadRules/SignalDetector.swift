@@ -641,7 +641,8 @@ public struct SignalDetector: Sendable {
         return false
     }
 
-    /// Lowercase letters and digits separated by single spaces, padded with a space on each side.
+    /// Lowercase letters and digits separated by single spaces, padded with a space on each side;
+    /// canonically composed (NFC), so a letter written precomposed or decomposed reads the same.
     public static func normalize(_ text: String) -> String {
         String(decoding: normalizedBytes(text), as: UTF8.self)
     }
@@ -651,7 +652,8 @@ public struct SignalDetector: Sendable {
         if let ascii = normalizeASCII(text) { return ascii }
         var result = " "
         var lastWasSpace = true
-        for character in text.lowercased() {
+        // Composed canonically, so that "ä" and "a" with a combining diaeresis are the same bytes.
+        for character in text.lowercased().precomposedStringWithCanonicalMapping {
             if character.isLetter || character.isNumber {
                 result.append(character)
                 lastWasSpace = false

@@ -141,4 +141,25 @@ final class SignalDetectorTests: XCTestCase {
             XCTAssertEqual(kinds(text).contains(.hiring), said, "\(text): \(kinds(text))")
         }
     }
+
+    /// A phrase is found however its accented letters are written: precomposed ("ä", U+00E4) or
+    /// decomposed ("a" and U+0308, as some keyboards and copy-pastes write them), in the post
+    /// and in the offer alike. Before, the normalised bytes differed and a keyword written one
+    /// way was not found in a post written the other.
+    func testPrecomposedAndDecomposedLettersGiveTheSameSignals() {
+        let precomposed = "Verk\u{00E4}ufer", decomposed = "Verka\u{0308}ufer"
+        XCTAssertEqual(Array(SignalDetector.normalize(decomposed).utf8), Array(SignalDetector.normalize(precomposed).utf8))
+        for keyword in [precomposed, decomposed] {
+            var offer = Fixtures.offer()
+            offer.icp.customIntentKeywords = [keyword]
+            offer.icp.competitors = ["M\u{00FC}ller CRM"]
+            let detector = SignalDetector(offer: offer)
+            let kinds = [precomposed, decomposed].map { word in
+                detector.signals(in: [Fixtures.post("Wir suchen einen \(word), weg von Mu\u{0308}ller CRM", daysAgo: 1)])
+                    .map(\.kind.rawValue).sorted()
+            }
+            XCTAssertEqual(kinds[0], [BuyingSignal.Kind.competitorMention.rawValue, BuyingSignal.Kind.customKeyword.rawValue].sorted())
+            XCTAssertEqual(kinds[0], kinds[1], "keyword of \(keyword.unicodeScalars.count) scalars")
+        }
+    }
 }
