@@ -465,7 +465,7 @@ public struct LeadControl: Sendable {
     func publishConfiguration<T: Message>(_ message: T, topic: String, key: String, what: String,
                                           whenSendFails: () -> Void = {}) async throws -> Int32 {
         do {
-            try message.validate()
+            try message.validateForPublishing()
         } catch {
             throw LeadControlError.invalidMessage(String(describing: error))
         }

@@ -587,20 +587,26 @@ public struct OfferConfig: Message, Hashable {
         }
     }
 
-    /// The company size range must not be inverted, the ICP's titles, industries and locations
-    /// must hold no blank entry, and the vocabulary's seniorities must be ``Seniority`` names.
+    /// The company size range must not be inverted, and the vocabulary's seniorities must be
+    /// ``Seniority`` names.
     public func validate() throws {
         if let low = icp.minimumEmployees, let high = icp.maximumEmployees, low > high {
             throw LeadModelRuleError("icp.minimumEmployees \(low) is above icp.maximumEmployees \(high)")
         }
-        // A blank entry constrains its criterion and matches no lead: every lead would be outside the ICP.
-        for (field, entries) in [("titles", icp.titles), ("industries", icp.industries), ("locations", icp.locations)]
-            where entries.contains(where: \.isBlank) {
-            throw LeadModelRuleError("icp.\(field) holds a blank entry, which no lead matches (leave the list empty for no constraint)")
-        }
         for name in (vocabulary?.seniorities ?? [:]).keys.sorted() where Seniority(rawValue: name) == nil {
             throw LeadModelRuleError("vocabulary.seniorities: unknown seniority '\(name)' (one of "
                 + Seniority.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+    }
+
+    /// ``validate()``, and the ICP's titles, industries and locations hold no blank entry: one
+    /// constrains its criterion and matches no lead, so every lead would be outside the ICP. An
+    /// offer stored with one by an earlier version is still read (its leads scored as before).
+    public func validateForPublishing() throws {
+        try validate()
+        for (field, entries) in [("titles", icp.titles), ("industries", icp.industries), ("locations", icp.locations)]
+            where entries.contains(where: \.isBlank) {
+            throw LeadModelRuleError("icp.\(field) holds a blank entry, which no lead matches (leave the list empty for no constraint)")
         }
     }
 }

@@ -20,6 +20,11 @@ public protocol Message: Codable, Sendable {
     /// Throw an error whose description says what to fix.
     func validate() throws
 
+    /// ``validate()``, and rules a record must keep from now on but that one stored by an earlier
+    /// version may break (it is still read): checked where the pipeline's tools write the message
+    /// (`leadctl ... put`), not where it is read.
+    func validateForPublishing() throws
+
     /// Whether other systems write this message. ``MessageCodec/decode(_:from:headers:)`` holds
     /// such records to the input rules before decoding them: no string, key or nested value (a
     /// pool profile's, say), holds NUL or has more than ``FieldLimit/text`` Unicode scalars.
@@ -44,6 +49,9 @@ extension Message {
 
     /// No rules beyond the JSON shape.
     public func validate() throws {}
+
+    /// No rules beyond ``validate()``.
+    public func validateForPublishing() throws { try validate() }
 
     /// Written by the pipeline.
     public static var isExternalInput: Bool { false }

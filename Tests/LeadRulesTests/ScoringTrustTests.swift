@@ -572,7 +572,10 @@ final class ScoringTrustTests: XCTestCase {
                               ("icp.locations", { (icp: inout IdealCustomerProfile) in icp.locations = ["United States", "\t"] })] {
             var offer = Fixtures.offer()
             edit(&offer.icp)
-            XCTAssertThrowsError(try offer.validate(), field) { XCTAssertTrue("\($0)".contains("\(field) holds a blank entry"), "\($0)") }
+            XCTAssertThrowsError(try offer.validateForPublishing(), field) {
+                XCTAssertTrue("\($0)".contains("\(field) holds a blank entry"), "\($0)")
+            }
+            XCTAssertNoThrow(try offer.validate(), "\(field): one stored by an earlier version is still read")
         }
         XCTAssertNoThrow(try Fixtures.offer().validate())
     }
