@@ -58,20 +58,9 @@ extension Coordinator {
                 logger.info("revoked", ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
             case .revoking(let partitions):
                 let numbers = Set(partitions.map(\.partition))
-                if consumer.assignmentLost {
-                    // Another instance may own them and have restored them without what this
-                    // one holds: written now, the held states would replace its newer ones. The
-                    // inputs behind them are not committed, so the next owner replays them, as
-                    // after a kill. (The revocation drops them.)
-                    logger.warning("partitions lost (session timed out, or the loop past max.poll.interval.ms): "
-                                   + "the states held for their leads are not written; their next owner replays their inputs",
-                                   ["partitions": numbers.sorted().map(String.init).joined(separator: ",")])
-                    try await writeHeldStates(ofPartitions: [], &state, producer: producer, consumer: consumer)
-                } else {
-                    try await writeHeldStates(ofPartitions: numbers, &state, producer: producer, consumer: consumer)
-                    // Every record written for them is acknowledged now.
-                    for number in numbers { state.chargesKnownSent.handOver(number) }
-                }
+                try await writeHeldStates(ofPartitions: numbers, &state, producer: producer, consumer: consumer)
+                // Every record written for them is acknowledged now.
+                for number in numbers { state.chargesKnownSent.handOver(number) }
                 await consumer.completeRevocation()
             }
         }

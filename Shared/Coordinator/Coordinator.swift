@@ -306,8 +306,7 @@ public final class Coordinator: Service {
     /// then writes the states held for those leads and, once acknowledged, stores the offsets of
     /// every input handled, which those states no longer hold back. Their next owner restores
     /// the states from the changelog and reads on after what this instance handled, so it
-    /// applies (and charges) nothing a second time. With no partitions (an empty set), it only
-    /// confirms the batch before.
+    /// applies (and charges) nothing a second time.
     func writeHeldStates(ofPartitions partitions: Set<Int32>?, _ state: inout State,
                                  producer: KafkaProducer, consumer: KafkaConsumer) async throws {
         if let previous = state.unconfirmed {

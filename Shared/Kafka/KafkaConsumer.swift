@@ -208,14 +208,6 @@ public final class KafkaConsumer: Sendable {
     /// The partitions currently assigned to this member.
     public var assignment: Set<TopicPartition> { context.assignment }
 
-    /// Whether the group took this member's partitions away without a rebalance it took part in
-    /// (its session timed out, or it did not poll for `max.poll.interval.ms`): another member
-    /// may own them now. True from the poll that tells them ``RebalanceEvent/revoking(_:)`` until
-    /// the revocation is complete; nothing is committed for them.
-    public var assignmentLost: Bool {
-        gate.whileOpen { rd_kafka_assignment_lost(rk.pointer) != 0 } ?? false
-    }
-
     /// The end this consumer last reached in `partition` since it was assigned: librdkafka says
     /// so (`enable.partition.eof`, set for every reader of fixed partitions; a group member sets
     /// it in its properties) when a fetch finds nothing after its position, and a poll takes the
