@@ -599,9 +599,9 @@ public struct OfferConfig: Message, Hashable {
         }
     }
 
-    /// ``validate()``, and the ICP's titles, industries and locations hold no blank entry: one
-    /// constrains its criterion and matches no lead, so every lead would be outside the ICP. An
-    /// offer stored with one by an earlier version is still read (its leads scored as before).
+    /// ``validate()``, and the ICP's titles, industries and locations hold no blank entry: a
+    /// blank title or industry constrains its criterion and matches no lead. An offer stored with
+    /// one by an earlier version is still read (its blank location left out by the scorer).
     public func validateForPublishing() throws {
         try validate()
         for (field, entries) in [("titles", icp.titles), ("industries", icp.industries), ("locations", icp.locations)]

@@ -283,17 +283,27 @@ public enum XBioRole {
     ]
 
     /// Whether `employer`, written after "at" or the like, is a company's name: it does not start
-    /// with one of ``kindWords`` in lowercase ("a Series B startup", "my own agency", "the best
-    /// team", while "The Trade Desk" is a name) nor with "stealth" however written.
+    /// with one of ``kindWords`` in lowercase ("a Series B startup", "my own agency", while "The
+    /// Trade Desk" is a name) nor with "stealth" however written. A lowercase "the" starts a
+    /// description only when a kind of company ends it ("the best team", "the coolest startup"):
+    /// X bios are often all lowercase, "head of sales at the trade desk".
     private static func isNamed(_ employer: String) -> Bool {
-        guard let first = employer.split(whereSeparator: \.isWhitespace).first else { return false }
+        let words = employer.split(whereSeparator: \.isWhitespace)
+        guard let first = words.first, let last = words.last else { return false }
+        if first == "the" { return !kindNouns.contains(last.lowercased()) }
         return !kindWords.contains(String(first)) && first.lowercased() != "stealth"
     }
 
     /// Articles, possessives and the like that start a description of a company, not its name.
     private static let kindWords: Set<String> = [
-        "a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "that", "some", "any", "several", "various",
+        "a", "an", "my", "our", "your", "his", "her", "their", "this", "that", "some", "any", "several", "various",
         "multiple", "many",
+    ]
+
+    /// Nouns that end a description of a company after "the" ("the best team").
+    private static let kindNouns: Set<String> = [
+        "startup", "startups", "start-up", "company", "companies", "team", "teams", "agency", "firm", "business",
+        "organization", "organisation", "org", "world", "industry", "space",
     ]
 
     /// Regions a title is often followed by after a comma ("VP Sales, EMEA"), normalised.

@@ -159,7 +159,7 @@ public struct RuleBasedScorer: Scorer {
             employer.name.flatMap(detector.competitor(employing:)).map { ($0, employer.source) }
         }).first else { return nil }
         let bioEmployer = evidence.company.flatMap { $0.source == "x" && source != "x" ? $0.value : nil }
-        let besideBio = bioEmployer.map { " (LinkedIn; the X bio names \(RuleBasedScorer.quoted($0)))" } ?? ""
+        let besideBio = bioEmployer.map { " (\(source == "company" ? "company record" : "LinkedIn"); the X bio names \(RuleBasedScorer.quoted($0)))" } ?? ""
         let reason = ScoreReason(signal: "works at competitor \(competitor)\(besideBio)", points: 0, source: source)
         let card = ScoreCard(
             fit: 0, intent: 0, timing: 0, composite: 0, buyerState: .poorFit, fitReasons: [reason],
@@ -453,9 +453,10 @@ public struct RuleBasedScorer: Scorer {
         let skillPhrases: [SignalDetector.Phrase]
         /// The ICP's industries with the industries under them.
         let industries: [ScoringVocabulary.IndustryScope]
-        /// The ICP's locations, each read as ``placement(of:areas:in:)`` compares a place with it;
-        /// none when one of them names no place ("Global", "Worldwide", "Remote": ``namesNoPlace(_:)``),
-        /// which holds every place, so the ICP constrains no location.
+        /// The ICP's locations, each read as ``placement(of:areas:in:)`` compares a place with it,
+        /// without those that name no place (``icpNamesNoPlace(_:)``: "Global", "Remote") and blank
+        /// ones; none when every entry is such, so the ICP constrains no location ("United
+        /// States, Remote" is the United States).
         let icpLocations: [ICPLocation]
 
         init(offer: OfferConfig, vocabulary: ScoringVocabulary) {
@@ -470,7 +471,7 @@ public struct RuleBasedScorer: Scorer {
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
             industries = icp.industries.map(extended.scope(ofIndustry:))
-            icpLocations = icp.locations.contains(where: RuleBasedScorer.namesNoPlace) ? [] : icp.locations.map(ICPLocation.init)
+            icpLocations = icp.locations.filter { !$0.isBlank && !RuleBasedScorer.icpNamesNoPlace($0) }.map(ICPLocation.init)
         }
     }
 
@@ -662,6 +663,19 @@ public struct RuleBasedScorer: Scorer {
     static func namesNoPlace(_ text: String) -> Bool {
         SignalDetector.normalize(text).split(separator: " ").allSatisfy { noPlaceWords.contains($0) }
     }
+
+    /// Whether an ICP location names no place, "Global", "Worldwide", "Remote", "Anywhere": its
+    /// words are all ``icpNoPlaceWords``, fewer than an X user's (``noPlaceWords``), whose "in",
+    /// "or", "at" and "on" are Indiana, Oregon, Austria and Ontario in an ICP's list.
+    static func icpNamesNoPlace(_ text: String) -> Bool {
+        let words = SignalDetector.normalize(text).split(separator: " ")
+        return !words.isEmpty && words.allSatisfy { icpNoPlaceWords.contains($0) }
+    }
+
+    private static let icpNoPlaceWords: Set<Substring> = [
+        "global", "globally", "worldwide", "world", "wide", "anywhere", "everywhere", "remote", "international",
+        "internationally", "all", "any", "location", "locations", "regions", "countries",
+    ]
 
     /// Words of what X users write as their location when it is no place.
     private static let noPlaceWords: Set<Substring> = [

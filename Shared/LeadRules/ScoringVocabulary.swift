@@ -315,9 +315,11 @@ public struct ScoringVocabulary: Sendable {
         !title.unicodeScalars.contains(where: roleSeparators.contains)
     }
 
-    /// What separates the roles of a title of several: "|", ";", "/", "·", "•" (not another
-    /// character outside ASCII, such as the curly apostrophe of "Acme’s CRO").
-    private static let roleSeparators: Set<Unicode.Scalar> = ["|", ";", "/", "\u{00B7}", "\u{2022}"]
+    /// What separates the roles of a title of several: "|", ";", "/", "·", "•", and the dashes
+    /// "–" and "—", which headlines put between roles ("Advisor to founders — CRO at Acme"), as
+    /// ``present(_:)`` takes them for clause breaks (not another character outside ASCII, such as
+    /// the curly apostrophe of "Acme’s CRO").
+    private static let roleSeparators: Set<Unicode.Scalar> = ["|", ";", "/", "\u{00B7}", "\u{2022}", "\u{2013}", "\u{2014}"]
 
     /// How an ICP title is read: its role and specialty (``role(ofTitle:context:)``,
     /// ``specialty(ofTitle:)``, the title expanded once for both), or, for one whose

@@ -518,6 +518,8 @@ final class ScoringTrustTests: XCTestCase {
             ("North America", ["Austin, TX", "San Francisco, CA, United States", "Seattle", "Toronto", "Vancouver, BC", "Mexico City"],
              ["Berlin, Germany", "London", "São Paulo"]),
             ("US & Canada", ["Austin, TX", "Seattle", "Toronto, Canada", "Saskatoon, CA"], ["Berlin, Germany", "Mexico City"]),
+            // The sales territory: Mexico is LATAM's.
+            ("NAMER", ["Austin, TX", "Toronto, Canada"], ["Mexico City", "Berlin, Germany"]),
             ("UK & Ireland", ["London, UK", "Manchester", "Edinburgh, Scotland", "Dublin, Ireland"],
              ["Paris, France", "Austin, TX", "London, Ontario"]),
             ("Germany, Austria, Switzerland", ["Berlin, Germany", "Vienna, Austria", "Zürich", "Munich"], ["Austin, TX", "Paris, France"]),
@@ -549,7 +551,7 @@ final class ScoringTrustTests: XCTestCase {
     func testAnICPLocationNamingNoPlaceConstrainsNothing() {
         var anywhere = Fixtures.offer()
         anywhere.icp.locations = []
-        for locations in [["Global"], ["Worldwide"], ["Remote"], ["Anywhere"], ["United States", "Global"]] {
+        for locations in [["Global"], ["Worldwide"], ["Remote"], ["Anywhere"], ["Global", "Remote"]] {
             var offer = Fixtures.offer()
             offer.icp.locations = locations
             for place in ["Austin, TX", "Berlin, Germany"] {
@@ -561,6 +563,27 @@ final class ScoringTrustTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Beside a place, an ICP location naming no place, or a blank one, is left out: "United
+    /// States, Remote" is the United States, not anywhere. And a state's or country's code is a
+    /// place in an ICP: "OR", "AT", "ON", "IN" (Oregon, Austria, Ontario, Indiana) are words an X
+    /// user writes for no place, but a list of them was read as no constraint at all.
+    func testAnICPLocationNamingNoPlaceBesideAPlaceIsLeftOut() {
+        var unitedStates = Fixtures.offer()
+        unitedStates.icp.locations = ["United States"]
+        for locations in [["United States", "Remote"], ["United States", "Global"], ["United States", " "]] {
+            var offer = Fixtures.offer()
+            offer.icp.locations = locations
+            for place in ["Austin, TX", "Berlin, Germany"] {
+                var lead = Fixtures.profile()
+                lead.linkedin?.location = place
+                let scored = card(lead, offer: offer)
+                XCTAssertEqual(scored, card(lead, offer: unitedStates), "\(place) for \(locations): " + scored.fitReasons.map(\.description).joined(separator: "; "))
+            }
+        }
+        for code in ["OR", "AT", "ON", "IN", "CA", "Rest of World"] { XCTAssertFalse(RuleBasedScorer.icpNamesNoPlace(code), code) }
+        for words in ["Global", "World wide", "Remote", "Anywhere", "International"] { XCTAssertTrue(RuleBasedScorer.icpNamesNoPlace(words), words) }
     }
 
     /// An offer whose ICP titles, industries or locations hold a blank entry is refused, naming
@@ -625,7 +648,8 @@ final class ScoringTrustTests: XCTestCase {
     /// the company record, a "job change" reason, and heat at "name:a series b startup".
     func testAKindOfCompanyAfterAtIsNoEmployer() {
         for bio in ["Head of Sales at a Series B startup", "VP of Demand Generation at my own agency",
-                    "VP of Demand Generation @ stealth", "VP Demand Gen at Stealth Mode Startup", "Growth lead at an AI unicorn"] {
+                    "VP of Demand Generation @ stealth", "VP Demand Gen at Stealth Mode Startup", "Growth lead at an AI unicorn",
+                    "Head of Sales at the coolest startup"] {
             XCTAssertNil(XBioRole.parse(bio)?.company, bio)
             let linkedInOnly = Fixtures.profile()
             var profile = linkedInOnly
@@ -642,11 +666,12 @@ final class ScoringTrustTests: XCTestCase {
         }
         XCTAssertEqual(XBioRole.parse("Head of Sales at The Trade Desk")?.company, "The Trade Desk")
         XCTAssertEqual(XBioRole.parse("Head of Sales at hooli")?.company, "hooli")
+        XCTAssertEqual(XBioRole.parse("head of sales at the trade desk")?.company, "the trade desk", "an all-lowercase bio names its employer")
     }
 
     /// A title is several roles apart only where a separator stands between them ("|", ";", "/",
-    /// "·", "•"); another character outside ASCII (a curly apostrophe, a no-break space, an en
-    /// dash, an ellipsis) leaves it one role, so whom an assistant serves is still cut off.
+    /// "·", "•", "–", "—"); another character outside ASCII (a curly apostrophe, a no-break space,
+    /// an ellipsis) leaves it one role, so whom an assistant serves is still cut off.
     /// Before, any character whose UTF-8 starts with 0xC2 or 0xE2 made a title several roles:
     /// "Executive Assistant to Acme’s CRO" read as C-level where "Acme's" read as the assistant.
     func testOnlyASeparatorMakesATitleSeveralRoles() {
@@ -655,11 +680,10 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertNotEqual(plain, .cLevel)
         // Without "the", after which the serving is cut off whatever the title holds.
         for title in ["Executive Assistant to Acme\u{2019}s CRO", "Executive Assistant to\u{00A0}Acme's CEO",
-                      "Executive Assistant to Acme's CEO \u{2013} NYC", "Executive Assistant to Acme's CRO\u{2026}",
-                      "Executive Assistant to Acme\u{00AE}'s CEO"] {
+                      "Executive Assistant to Acme's CRO\u{2026}", "Executive Assistant to Acme\u{00AE}'s CEO"] {
             XCTAssertEqual(vocabulary.role(ofTitle: title)?.seniority, plain, title)
         }
-        for separator in ["|", ";", "/", "\u{00B7}", "\u{2022}"] {
+        for separator in ["|", ";", "/", "\u{00B7}", "\u{2022}", "\u{2013}", "\u{2014}"] {
             let title = "Advisor to founders \(separator) CRO at Acme"
             XCTAssertEqual(vocabulary.role(ofTitle: title)?.seniority, .cLevel, title)
         }
