@@ -31,7 +31,10 @@ case "$command" in
       echo $! >"$pidfile"
       if [ -n "${BROKER_WATCH_PID:-}" ]; then
         broker=$!
-        setsid bash -c "while kill -0 $BROKER_WATCH_PID 2>/dev/null; do sleep 1; done; kill -9 $broker 2>/dev/null; rm -f '$pidfile'" \
+        # Only while the pid file still names this broker: after a stop (and a new broker on the
+        # port) the pid is not this one's any more.
+        setsid bash -c "while kill -0 $BROKER_WATCH_PID 2>/dev/null; do sleep 1; done
+          if [ \"\$(cat '$pidfile' 2>/dev/null)\" = $broker ]; then kill -9 $broker 2>/dev/null; rm -f '$pidfile'; fi" \
           >/dev/null 2>&1 < /dev/null &
       fi
     fi

@@ -97,7 +97,7 @@ public final class Coordinator: Service {
         }
         for phase in Phase.allCases {
             metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]).increment(by: 0)
-            for outcome in PhaseOutcome.metricLabels {
+            for outcome in PhaseOutcome.metricLabels + [Self.timedOutLabel] {
                 metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": phase.rawValue, "outcome": outcome]).increment(by: 0)
             }
         }
@@ -270,7 +270,8 @@ public final class Coordinator: Service {
             append(state.core.fireDueTimers(tables, resultsReadPast: readPast), to: &outputs)
             if !state.core.firedTimeouts.isEmpty { logTimeouts(consumer, state) }
             for (phase, count) in state.core.timedOutPhases {
-                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": phase.rawValue, "outcome": "timed-out"]).increment(by: Double(count))
+                metrics.counter(MetricNames.coordinatorPhaseOutcomes, ["phase": phase.rawValue, "outcome": Self.timedOutLabel])
+                    .increment(by: Double(count))
             }
             if ContinuousClock.now - lastGateCheck > .seconds(1) {
                 lastGateCheck = ContinuousClock.now
@@ -326,6 +327,11 @@ public final class Coordinator: Service {
     /// outage: librdkafka's longest reconnect backoff (`reconnect.backoff.max.ms`, 10 s), by which
     /// every stage's producer has reconnected and delivered what it answered meanwhile.
     static let brokerSettleTime = Duration.seconds(10)
+
+    /// The outcome label of attempts that timed out (``CoordinatorCore/timedOutPhases``), beside
+    /// the results' (``PhaseOutcome/metricLabels``); its series start at zero with theirs, so a
+    /// first burst of timeouts counts in an `increase()`.
+    static let timedOutLabel = "timed-out"
 
     /// Backlog records one loop may start.
     static let admissionsPerLoop = 200

@@ -182,7 +182,9 @@ public struct ProfileFinderHandler: Sendable {
             do {
                 return .success(try await provider.search(query))
             } catch {
-                if case .cancelled = error { return .failure(.stopped) }
+                // Handed back only while the process stops: one handed back while the runner runs
+                // on would hold its partition's commit point (a provider's own cancel is a failure).
+                if case .cancelled = error, shutdown.hasBegun { return .failure(.stopped) }
                 guard error.isRetriable, attempt <= retryDelays.count else {
                     return .failure(.failed(attempt > 1 ? "\(error.description) (after \(attempt) attempts)" : error.description))
                 }

@@ -56,6 +56,10 @@ public struct PipelineEnvironment: Sendable {
         let reader = EnvironmentReader(environment)
         replicationFactor = try reader.integer("PIPELINE_REPLICATION_FACTOR", range: 1...32)
         minInSyncReplicas = try reader.integer("PIPELINE_MIN_INSYNC_REPLICAS", range: 1...(replicationFactor ?? 32))
+        if minInSyncReplicas != nil && replicationFactor == nil {
+            // Against a broker's default of one copy, every write (acks=all) would be refused.
+            throw ConfigurationError(variable: "PIPELINE_MIN_INSYNC_REPLICAS", problem: "set with PIPELINE_REPLICATION_FACTOR, not alone")
+        }
         maxRecordBytes = try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: (64 << 10)...(64 << 20))
         codec = MessageCodec(maxRecordBytes: maxRecordBytes)
         inputCodec = MessageCodec(maxRecordBytes: maxRecordBytes)

@@ -298,6 +298,7 @@ public final class StageRunner: Service {
     }
 
     private func drain(_ state: inout LoopState) async throws {
+        gracefulShutdown.begin()  // also when the drain is not the run's cancellation (an unusable producer)
         logger.info("draining", ["inFlight": String(state.inFlight)])
         let deadline = state.shutdownDeadline ?? inbox.drainDeadline(settings.drainTimeout)
         while state.inFlight > 0 && ContinuousClock.now < deadline {

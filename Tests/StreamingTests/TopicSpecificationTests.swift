@@ -52,7 +52,8 @@ final class TopicSpecificationTests: XCTestCase {
         }
         for (environment, variable) in [(["PIPELINE_REPLICATION_FACTOR": "0"], "PIPELINE_REPLICATION_FACTOR"),
                                         (["PIPELINE_REPLICATION_FACTOR": "2", "PIPELINE_MIN_INSYNC_REPLICAS": "3"],
-                                         "PIPELINE_MIN_INSYNC_REPLICAS")] {
+                                         "PIPELINE_MIN_INSYNC_REPLICAS"),
+                                        (["PIPELINE_MIN_INSYNC_REPLICAS": "2"], "PIPELINE_MIN_INSYNC_REPLICAS")] {
             XCTAssertThrowsError(try PipelineEnvironment(service: "test", environment: environment)) { error in
                 XCTAssertTrue("\(error)".contains(variable), "\(error)")
             }
