@@ -184,7 +184,7 @@ public struct ProfileFinderHandler: Sendable {
             } catch {
                 // Handed back only while the process stops: one handed back while the runner runs
                 // on would hold its partition's commit point (a provider's own cancel is a failure).
-                if case .cancelled = error, shutdown.hasBegun { return .failure(.stopped) }
+                if case .cancelled = error { return .failure(shutdown.hasBegun ? .stopped : .failed(error.description)) }
                 guard error.isRetriable, attempt <= retryDelays.count else {
                     return .failure(.failed(attempt > 1 ? "\(error.description) (after \(attempt) attempts)" : error.description))
                 }

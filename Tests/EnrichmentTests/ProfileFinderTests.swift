@@ -105,7 +105,9 @@ final class ProfileFinderTests: XCTestCase {
 
     /// Once the process begins to stop, a search that failed for a passing reason is not waited
     /// for to be tried again: the outcome says the entry is not done (its runner hands it back
-    /// uncommitted), and nothing is kept, so its next owner searches it. So is a cancelled search.
+    /// uncommitted), and nothing is kept, so its next owner searches it. So is a search cancelled
+    /// then; one the provider cancels while the process runs on is a failure, not tried again
+    /// (handed back then, it would hold its partition's commit point).
     func testASearchWaitingToBeTriedAgainStopsWithTheProcess() async {
         let accounts: [AccountID: AccountConfig] = ["on": AccountConfig(accountID: "on", profileFinder: ProfileFinderRule(), updatedAt: now)]
         let shutdown = GracefulShutdown()
@@ -118,11 +120,19 @@ final class ProfileFinderTests: XCTestCase {
         XCTAssertEqual(failing.calls, 1)
 
         let cancelled = ScriptedSearch([.failure(.cancelled)])
-        let running = ProfileFinderHandler(provider: cancelled, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
-                                           retryDelays: [.seconds(30)])
-        let stopped = await running.handle(entry("b", account: "on"), now: now)
+        let stopping = ProfileFinderHandler(provider: cancelled, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                            retryDelays: [.seconds(30)], shutdown: shutdown)
+        let stopped = await stopping.handle(entry("b", account: "on"), now: now)
         XCTAssertEqual(stopped, .stopped)
         XCTAssertEqual(cancelled.calls, 1)
+
+        let cancelledRunning = ScriptedSearch([.failure(.cancelled)])
+        let running = ProfileFinderHandler(provider: cancelledRunning, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                           retryDelays: [.seconds(30)])
+        guard case .searchFailed = await running.handle(entry("c", account: "on"), now: now) else {
+            return XCTFail("a provider's own cancel while the process runs is a failure")
+        }
+        XCTAssertEqual(cancelledRunning.calls, 1)
     }
 
     /// The finalize stage writes a run's entry again when its request comes back (redelivered
