@@ -393,8 +393,27 @@ public struct AccountSignalAggregator: Sendable {
         return AccountSignalContribution(
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
             companyName: key == nil ? nil : name ?? key, personKey: personKey(of: profile),
-            signals: found.signals.filter { $0.date <= latest }, clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
+            signals: strongest(found.signals.filter { $0.date <= latest }, at: scoredAt),
+            clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
             scoredAt: scoredAt)
+    }
+
+    /// The most signals one lead's contribution carries (``strongest(_:at:)``): a company's state
+    /// keeps every counted lead's signals, and a lead's twentieth already sits in a heat near its
+    /// ceiling (``signals(of:previousHeat:now:)``: twenty pain points are a raw 100, heat 96).
+    public static let maxSignalsPerLead = 20
+
+    /// The strongest ``maxSignalsPerLead`` of a lead's `signals`, weighed as the heat weighs them
+    /// at `now` (the weights of any later time are in the same order), in the order found; all of
+    /// them when fewer. Ties by kind, detail and date, so equal inputs keep equal signals.
+    static func strongest(_ signals: [SignalDetector.Signal], at now: Date) -> [SignalDetector.Signal] {
+        guard signals.count > maxSignalsPerLead else { return signals }
+        let weights = signals.map { baseWeight($0) * decay($0.date, now: now) }
+        let kept = Set(signals.indices.sorted { a, b in
+            (weights[a], signals[b].kind.rawValue, signals[b].detail, signals[a].date)
+                > (weights[b], signals[a].kind.rawValue, signals[a].detail, signals[b].date)
+        }.prefix(maxSignalsPerLead))
+        return signals.indices.filter(kept.contains).map { signals[$0] }
     }
 
     /// How many people the leads recorded at the company with `companyKey` are.

@@ -197,4 +197,30 @@ final class AccountSignalAggregatorTests: XCTestCase {
             XCTAssertEqual(AccountSignalAggregator.companyKey(for: Fixtures.profile(company: name)), key, name)
         }
     }
+
+    /// A lead's contribution carries its strongest signals only (``AccountSignalAggregator/maxSignalsPerLead``),
+    /// weighed as the heat weighs them at the scoring time, in the order found: a company's state
+    /// keeps every contribution's signals, so 50 leads of 150 signals each (a prolific poster's
+    /// 100 posts) passed MAX_RECORD_BYTES, and the company's heat then lived in memory only,
+    /// different after a restart. The 21st signal of one lead moves a heat already near its
+    /// ceiling by little.
+    func testALeadContributesItsStrongestSignalsOnly() {
+        let now = Date(timeIntervalSince1970: 1_750_000_000)
+        var random = SeededRandom(seed: 7)
+        let many = (0..<150).map { index in
+            BuyingSignal(kind: kinds.randomElement(using: &random)!, detail: "post \(index)",
+                         date: now.addingTimeInterval(-Double(Int.random(in: 0..<120, using: &random)) * 86_400))
+        }
+        let kept = AccountSignalAggregator.strongest(many, at: now)
+        XCTAssertEqual(kept.count, AccountSignalAggregator.maxSignalsPerLead)
+        func weight(_ signal: BuyingSignal) -> Double {
+            AccountSignalAggregator.baseWeight(signal) * pow(0.5, now.timeIntervalSince(signal.date) / 86_400 / 30)
+        }
+        let weakestKept = kept.map(weight).min()!
+        let dropped = many.filter { !kept.contains($0) }
+        XCTAssertTrue(dropped.allSatisfy { weight($0) <= weakestKept }, "the strongest are kept")
+        XCTAssertEqual(kept, many.filter { kept.contains($0) }, "in the order found")
+        let few = Array(many.prefix(5))
+        XCTAssertEqual(AccountSignalAggregator.strongest(few, at: now), few, "a lead with few signals keeps them all")
+    }
 }
