@@ -61,7 +61,8 @@ public protocol Scorer: Sendable {
 /// "Amsterdam", "Remote — EU"; only one known to be elsewhere counts against, while a place the
 /// scorer does not know, or a region that may hold the ICP's country, is no evidence either way:
 /// ``placement(of:areas:in:)``), skills 5 per match up to 10. A criterion the
-/// ICP leaves empty gives half its points, as do locations one of which names no place ("Global"). An abbreviation of several chiefs ("CSO": sales,
+/// ICP leaves empty gives half its points, as do locations every one of which names no place
+/// ("Global", "Remote": one beside a place is left out). An abbreviation of several chiefs ("CSO": sales,
 /// security or strategy) is read from the person's own words
 /// (``ScoringVocabulary/role(ofTitle:context:)``) and in an ICP from its other titles; a lead's
 /// that nothing tells apart scores 0 for its role and is no evidence either way (its evidence

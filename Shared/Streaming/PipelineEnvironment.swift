@@ -17,7 +17,7 @@ import Runtime
 /// | `SIM_LINKEDIN_FAILURE_RATE`, `SIM_X_FAILURE_RATE`, `SIM_ACTIVITY_FAILURE_RATE` | 0.05 | 0...1: share of calls failing transiently |
 /// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE`, `SIM_ACTIVITY_NOT_FOUND_RATE` | 0.02, 0.02, 0 | 0...1: share of profiles (or activity) that do not exist (a permanent miss) |
 /// | `PIPELINE_REPLICATION_FACTOR` | the broker's | 1 to 32: copies of every topic `leadctl topics create` makes (Apache Kafka's `default.replication.factor` is 1: one disk) |
-/// | `PIPELINE_MIN_INSYNC_REPLICAS` | the broker's | 1 to the replication factor: `min.insync.replicas` of every topic made, the copies a write (acks=all) waits for |
+/// | `PIPELINE_MIN_INSYNC_REPLICAS` | the broker's | 1 to the replication factor, and only with it: `min.insync.replicas` of every topic made, the copies a write (acks=all) waits for |
 /// | `MAX_RECORD_BYTES` | 1048576 | 64 KiB to 64 MiB: the largest record value any process reads or writes: larger input goes to dead letters unread, and the producers' `message.max.bytes` is this plus ``PipelineEnvironment/recordOverheadBytes`` |
 /// plus the Kafka variables of ``KafkaConfiguration`` and those of ``Runtime/ProcessSettings``
 /// (`LOG_LEVEL`, `SHUTDOWN_TIMEOUT_SECONDS`, `HEAP_TRIM_INTERVAL_SECONDS`, `METRICS_PORT`,
@@ -50,10 +50,9 @@ public struct PipelineEnvironment: Sendable {
         self.service = service
         process = try ProcessSettings(environment: environment)
         kafka = try KafkaConfiguration(environment: environment, defaultClientID: service)
-        let namespace = EnvironmentReader(environment).string("PIPELINE_NAMESPACE")
-        topics = Topics(namespace: namespace)
-        partitions = try Self.integer(environment, "PIPELINE_PARTITIONS", default: 12, range: 1...1024)
         let reader = EnvironmentReader(environment)
+        topics = Topics(namespace: reader.string("PIPELINE_NAMESPACE"))
+        partitions = try reader.integer("PIPELINE_PARTITIONS", default: 12, range: 1...1024)
         replicationFactor = try reader.integer("PIPELINE_REPLICATION_FACTOR", range: 1...32)
         minInSyncReplicas = try reader.integer("PIPELINE_MIN_INSYNC_REPLICAS", range: 1...(replicationFactor ?? 32))
         if minInSyncReplicas != nil && replicationFactor == nil {

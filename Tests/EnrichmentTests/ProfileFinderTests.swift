@@ -112,24 +112,22 @@ final class ProfileFinderTests: XCTestCase {
         let accounts: [AccountID: AccountConfig] = ["on": AccountConfig(accountID: "on", profileFinder: ProfileFinderRule(), updatedAt: now)]
         let shutdown = GracefulShutdown()
         shutdown.begin()
+        func handler(_ search: ScriptedSearch, shutdown: GracefulShutdown) -> ProfileFinderHandler {
+            ProfileFinderHandler(provider: search, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
+                                 retryDelays: [.seconds(30)], shutdown: shutdown)
+        }
         let failing = ScriptedSearch([.failure(.transient("HTTP 503"))])
-        let handler = ProfileFinderHandler(provider: failing, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
-                                           retryDelays: [.seconds(30)], shutdown: shutdown)
-        let outcome = await handler.handle(entry("a", account: "on"), now: now)
+        let outcome = await handler(failing, shutdown: shutdown).handle(entry("a", account: "on"), now: now)
         XCTAssertEqual(outcome, .stopped)
         XCTAssertEqual(failing.calls, 1)
 
         let cancelled = ScriptedSearch([.failure(.cancelled)])
-        let stopping = ProfileFinderHandler(provider: cancelled, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
-                                            retryDelays: [.seconds(30)], shutdown: shutdown)
-        let stopped = await stopping.handle(entry("b", account: "on"), now: now)
+        let stopped = await handler(cancelled, shutdown: shutdown).handle(entry("b", account: "on"), now: now)
         XCTAssertEqual(stopped, .stopped)
         XCTAssertEqual(cancelled.calls, 1)
 
         let cancelledRunning = ScriptedSearch([.failure(.cancelled)])
-        let running = ProfileFinderHandler(provider: cancelledRunning, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
-                                           retryDelays: [.seconds(30)])
-        guard case .searchFailed = await running.handle(entry("c", account: "on"), now: now) else {
+        guard case .searchFailed = await handler(cancelledRunning, shutdown: GracefulShutdown()).handle(entry("c", account: "on"), now: now) else {
             return XCTFail("a provider's own cancel while the process runs is a failure")
         }
         XCTAssertEqual(cancelledRunning.calls, 1)
