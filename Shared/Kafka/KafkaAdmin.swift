@@ -73,13 +73,29 @@ public final class KafkaAdmin: Sendable {
         rd_kafka_destroy(rk.pointer)
     }
 
+    /// What waits on the handle's reply queue (tests).
+    var queuedReplies: Int { Int(rd_kafka_outq_len(rk.pointer)) }
+
+    /// Runs `body` off the caller's thread, serving the handle's reply queue before and after:
+    /// librdkafka queues each broker error there for the error callback, and nothing else polls
+    /// an admin handle, so an outage's errors piled up for as long as a long-lived handle (the
+    /// broker watch's, a table's) lived.
+    private func blocking<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        let rk = self.rk
+        return await runBlocking("kafka-admin") {
+            rd_kafka_poll(rk.pointer, 0)
+            defer { rd_kafka_poll(rk.pointer, 0) }
+            return body()
+        }
+    }
+
     /// Creates topics. A topic that already exists with the requested partition count is not
     /// an error; one with another count is (co-partitioning depends on it).
     public func createTopics(_ topics: [TopicSpecification]) async throws {
         guard !topics.isEmpty else { return }
         let rk = self.rk
         let timeout = timeoutMilliseconds
-        let outcomes = try await runBlocking("kafka-admin") { () -> Result<[(String, rd_kafka_resp_err_t, String)], KafkaError> in
+        let outcomes = try await blocking { () -> Result<[(String, rd_kafka_resp_err_t, String)], KafkaError> in
             var newTopics: [OpaquePointer?] = []
             defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
             for topic in topics {
@@ -126,7 +142,7 @@ public final class KafkaAdmin: Sendable {
         guard !names.isEmpty else { return }
         let rk = self.rk
         let timeout = timeoutMilliseconds
-        let outcomes = try await runBlocking("kafka-admin") { () -> Result<[(String, rd_kafka_resp_err_t)], KafkaError> in
+        let outcomes = try await blocking { () -> Result<[(String, rd_kafka_resp_err_t)], KafkaError> in
             var deletes: [OpaquePointer?] = names.map { rd_kafka_DeleteTopic_new($0) }
             defer { deletes.forEach { rd_kafka_DeleteTopic_destroy($0) } }
             return withAdminResult(rk: rk, timeout: timeout, operation: "deleteTopics",
@@ -151,7 +167,7 @@ public final class KafkaAdmin: Sendable {
     public func brokers(timeoutMilliseconds: Int32? = nil) async throws -> Int {
         let rk = self.rk
         let timeout = timeoutMilliseconds ?? self.timeoutMilliseconds
-        return try await runBlocking("kafka-admin") { () -> Result<Int, KafkaError> in
+        return try await blocking { () -> Result<Int, KafkaError> in
             var metadata: UnsafePointer<rd_kafka_metadata>?
             let err = rd_kafka_metadata(rk.pointer, 0, nil, &metadata, timeout)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
@@ -166,7 +182,7 @@ public final class KafkaAdmin: Sendable {
     public func listTopics() async throws -> [String: Int] {
         let rk = self.rk
         let timeout = timeoutMilliseconds
-        return try await runBlocking("kafka-admin") { () -> Result<[String: Int], KafkaError> in
+        return try await blocking { () -> Result<[String: Int], KafkaError> in
             var metadata: UnsafePointer<rd_kafka_metadata>?
             let err = rd_kafka_metadata(rk.pointer, 1, nil, &metadata, timeout)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
@@ -207,7 +223,7 @@ public final class KafkaAdmin: Sendable {
         let listed = try await listedWatermarks(partitions)
         let timeout = timeoutMilliseconds
         let configuration = self.configuration
-        return try await runBlocking("kafka-admin") {
+        return try await blocking {
             fetchHighWatermarks(configuration: configuration, from: listed, timeoutMilliseconds: timeout)
         }.get()
     }
@@ -220,7 +236,7 @@ public final class KafkaAdmin: Sendable {
         guard !partitions.isEmpty else { return [:] }
         let rk = self.rk
         let timeout = timeoutMilliseconds
-        return try await runBlocking("kafka-admin") { () -> Result<[TopicPartition: Watermarks], KafkaError> in
+        return try await blocking { () -> Result<[TopicPartition: Watermarks], KafkaError> in
             var listed: [TopicPartition: Watermarks] = [:]
             for tp in partitions {
                 var low: Int64 = 0
@@ -241,7 +257,7 @@ public final class KafkaAdmin: Sendable {
         guard !partitions.isEmpty else { return [:] }
         let configuration = self.configuration
         let timeout = timeoutMilliseconds
-        return try await runBlocking("kafka-admin") { () -> Result<[TopicPartition: Int64?], KafkaError> in
+        return try await blocking { () -> Result<[TopicPartition: Int64?], KafkaError> in
             let conf: OpaquePointer
             let handle: RDHandle
             do {

@@ -1,5 +1,5 @@
 import Foundation
-import Kafka
+@testable import Kafka
 import KafkaTestSupport
 import XCTest
 
@@ -87,5 +87,17 @@ final class AdminTests: XCTestCase {
     func testDeletingMissingTopicIsNotAnError() async throws {
         let admin = try KafkaAdmin(configuration: TestBroker.configuration())
         try await admin.deleteTopics([uniqueTopicName("never-created")])
+    }
+
+    /// Nothing but its own calls polls an admin handle, and librdkafka queues each broker error on
+    /// the handle's reply queue for the error callback: before, an outage's errors piled up there
+    /// for as long as a long-lived handle (the broker watch, a table's) lived.
+    func testBrokerErrorsQueuedOnTheHandleAreServedByItsCalls() async throws {
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:1", clientID: "admin-unreachable"))
+        for _ in 0..<3 {
+            let answered = try? await admin.brokers(timeoutMilliseconds: 500)
+            XCTAssertNil(answered, "nothing listens on port 1")
+        }
+        XCTAssertEqual(admin.queuedReplies, 0, "broker errors left on the admin handle's reply queue")
     }
 }
