@@ -18,6 +18,15 @@ public struct TopicSpecification: Sendable, Hashable {
     }
 }
 
+/// A configuration value ``KafkaAdmin/ensureConfigs(_:)`` set on an existing topic.
+public struct TopicConfigChange: Sendable, Hashable {
+    public let topic: String
+    public let key: String
+    /// The value the topic had (its own or the broker's), if the broker described one.
+    public let was: String?
+    public let value: String
+}
+
 /// Low and high watermark of one partition: the first offset still stored and one past the last.
 public struct Watermarks: Sendable, Hashable {
     public var low: Int64
@@ -89,10 +98,12 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
-    /// Creates topics. A topic that already exists with the requested partition count is not
-    /// an error; one with another count is (co-partitioning depends on it).
-    public func createTopics(_ topics: [TopicSpecification]) async throws {
-        guard !topics.isEmpty else { return }
+    /// Creates topics, and returns the names of those that existed already. A topic that
+    /// already exists with the requested partition count is not an error; one with another
+    /// count is (co-partitioning depends on it).
+    @discardableResult
+    public func createTopics(_ topics: [TopicSpecification]) async throws -> Set<String> {
+        guard !topics.isEmpty else { return [] }
         let rk = self.rk
         let timeout = timeoutMilliseconds
         let outcomes = try await blocking { () -> Result<[(String, rd_kafka_resp_err_t, String)], KafkaError> in
@@ -125,16 +136,19 @@ public final class KafkaAdmin: Sendable {
             }
         }.get()
         var existing: [String: Int]?
+        var existed: Set<String> = []
         for (name, err, message) in outcomes where err != RD_KAFKA_RESP_ERR_NO_ERROR {
             guard err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS else {
                 throw KafkaError(err, message: "\(name): \(message)", operation: "createTopics")
             }
+            existed.insert(name)
             if existing == nil { existing = try await listTopics() }
             let requested = topics.first { $0.name == name }?.partitions ?? 0
             if let count = existing?[name], count != requested {
                 throw KafkaError.partitionCountMismatch(topic: name, existing: count, requested: requested)
             }
         }
+        return existed
     }
 
     /// Deletes topics; a topic that does not exist is not an error.
@@ -180,23 +194,106 @@ public final class KafkaAdmin: Sendable {
 
     /// Every topic with its partition count.
     public func listTopics() async throws -> [String: Int] {
+        try await describeTopics().mapValues(\.partitions)
+    }
+
+    /// Every topic with its partition count and its first partition's replica count (the
+    /// topic's replication factor, unless a reassignment is under way).
+    public func describeTopics() async throws -> [String: (partitions: Int, replicas: Int)] {
         let rk = self.rk
         let timeout = timeoutMilliseconds
-        return try await blocking { () -> Result<[String: Int], KafkaError> in
+        return try await blocking { () -> Result<[String: (partitions: Int, replicas: Int)], KafkaError> in
             var metadata: UnsafePointer<rd_kafka_metadata>?
             let err = rd_kafka_metadata(rk.pointer, 1, nil, &metadata, timeout)
             guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
                 return .failure(KafkaError(err, operation: "listTopics"))
             }
             defer { rd_kafka_metadata_destroy(metadata) }
-            var topics: [String: Int] = [:]
+            var topics: [String: (partitions: Int, replicas: Int)] = [:]
             for i in 0..<Int(metadata.pointee.topic_cnt) {
                 let topic = metadata.pointee.topics[i]
                 guard topic.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-                topics[String(cString: topic.topic)] = Int(topic.partition_cnt)
+                let replicas = topic.partition_cnt > 0 ? Int(topic.partitions[0].replica_cnt) : 0
+                topics[String(cString: topic.topic)] = (Int(topic.partition_cnt), replicas)
             }
             return .success(topics)
         }.get()
+    }
+
+    /// Each topic's configuration as the broker describes it: the values set on the topic and
+    /// the broker's for the rest.
+    public func topicConfigs(_ names: [String]) async throws -> [String: [String: String]] {
+        try await configsRequest(.describe, Dictionary(names.map { ($0, [:]) }) { $1 })
+    }
+
+    /// Sets each configuration value of `topics` that the topic has otherwise (a release that
+    /// changes one reaches the topics an earlier release made), and returns what it set. For
+    /// topics that exist: one just created may not be known yet to the broker asked.
+    public func ensureConfigs(_ topics: [TopicSpecification]) async throws -> [TopicConfigChange] {
+        let described = try await topicConfigs(topics.filter { !$0.configs.isEmpty }.map(\.name))
+        var changes: [TopicConfigChange] = []
+        for topic in topics {
+            for (key, value) in topic.configs.sorted(by: { $0.key < $1.key }) where described[topic.name]?[key] != value {
+                changes.append(TopicConfigChange(topic: topic.name, key: key, was: described[topic.name]?[key], value: value))
+            }
+        }
+        try await setTopicConfigs(Dictionary(grouping: changes, by: \.topic).mapValues {
+            Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) })
+        })
+        return changes
+    }
+
+    /// Sets configuration values on existing topics, topic by topic, leaving their other values
+    /// as they are (IncrementalAlterConfigs).
+    public func setTopicConfigs(_ values: [String: [String: String]]) async throws {
+        try await configsRequest(.alter, values.filter { !$0.value.isEmpty })
+    }
+
+    private enum ConfigsRequest { case describe, alter }
+
+    /// Sends one DescribeConfigs or IncrementalAlterConfigs (SET) request for the topics of
+    /// `values` (their values to set), and returns each topic's values as the answer gives them;
+    /// throws the first topic's error.
+    @discardableResult
+    private func configsRequest(_ request: ConfigsRequest, _ values: [String: [String: String]]) async throws -> [String: [String: String]] {
+        guard !values.isEmpty else { return [:] }
+        let rk = self.rk
+        let timeout = timeoutMilliseconds
+        let operation = request == .describe ? "describeConfigs" : "alterConfigs"
+        let outcomes = try await blocking { () -> Result<[(String, rd_kafka_resp_err_t, String, [String: String])], KafkaError> in
+            var resources: [OpaquePointer?] = []
+            defer { resources.forEach { rd_kafka_ConfigResource_destroy($0) } }
+            for (name, topicValues) in values.sorted(by: { $0.key < $1.key }) {
+                let resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name)
+                resources.append(resource)
+                for (key, value) in topicValues.sorted(by: { $0.key < $1.key }) {
+                    if let error = rd_kafka_ConfigResource_add_incremental_config(resource, key, RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET, value) {
+                        defer { rd_kafka_error_destroy(error) }
+                        return .failure(KafkaError.configuration(key: "\(name) \(key)", String(cString: rd_kafka_error_string(error))))
+                    }
+                }
+            }
+            return withAdminResult(rk: rk, timeout: timeout, operation: operation,
+                                   start: { options, queue in
+                                       switch request {
+                                       case .describe: rd_kafka_DescribeConfigs(rk.pointer, &resources, resources.count, options, queue)
+                                       case .alter: rd_kafka_IncrementalAlterConfigs(rk.pointer, &resources, resources.count, options, queue)
+                                       }
+                                   }) { event in
+                switch request {
+                case .describe: configResources(rd_kafka_event_DescribeConfigs_result(event), rd_kafka_DescribeConfigs_result_resources)
+                case .alter: configResources(rd_kafka_event_IncrementalAlterConfigs_result(event), rd_kafka_IncrementalAlterConfigs_result_resources)
+                }
+            }
+        }.get()
+        var configs: [String: [String: String]] = [:]
+        for (name, err, message, topicValues) in outcomes {
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw KafkaError(err, message: "\(name): \(message)", operation: operation)
+            }
+            configs[name] = topicValues
+        }
+        return configs
     }
 
     /// The partitions of `topic`, or an `UNKNOWN_TOPIC_OR_PART` error.
@@ -325,6 +422,29 @@ private func withAdminResult<T>(
         return .failure(KafkaError(err, message: message, operation: operation))
     }
     return .success(read(event))
+}
+
+/// The resources of a configs result: each one's name, error and values.
+private func configResources<Result>(
+    _ result: Result?,
+    _ resources: (Result, UnsafeMutablePointer<Int>) -> UnsafeMutablePointer<OpaquePointer?>?
+) -> [(String, rd_kafka_resp_err_t, String, [String: String])] {
+    guard let result else { return [] }
+    var count = 0
+    guard let array = resources(result, &count) else { return [] }
+    return (0..<count).map { i in
+        let resource = array[i]
+        var values: [String: String] = [:]
+        var entryCount = 0
+        if let entries = rd_kafka_ConfigResource_configs(resource, &entryCount) {
+            for j in 0..<entryCount {
+                guard let entry = entries[j], let name = rd_kafka_ConfigEntry_name(entry) else { continue }
+                values[String(cString: name)] = rd_kafka_ConfigEntry_value(entry).map { String(cString: $0) } ?? ""
+            }
+        }
+        return (String(cString: rd_kafka_ConfigResource_name(resource)), rd_kafka_ConfigResource_error(resource),
+                rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) } ?? "", values)
+    }
 }
 
 /// What a watermark probe knows while its fetches answer: each partition's end as ListOffsets

@@ -221,15 +221,25 @@ public struct LeadControl: Sendable {
 
     // MARK: topics
 
-    /// Creates every topic and prints each with its partition count as the broker reports it.
+    /// Creates every topic and prints each with its partition count as the broker reports it,
+    /// then each configuration value it set on a topic that existed with another. A topic that
+    /// exists with another replication factor than `PIPELINE_REPLICATION_FACTOR` is named on
+    /// stderr: changing it takes a partition reassignment, which this command does not do.
     public func createTopics() async throws -> Int32 {
-        try await environment.ensureTopics()
+        let changes = try await environment.ensureTopics()
         let admin = try KafkaAdmin(configuration: environment.kafka)
-        let existing = try await admin.listTopics()
+        let existing = try await admin.describeTopics()
         for specification in environment.topicSpecifications.sorted(by: { $0.name < $1.name }) {
-            let partitions = existing[specification.name] ?? specification.partitions
+            let partitions = existing[specification.name]?.partitions ?? specification.partitions
             let compacted = specification.configs["cleanup.policy"] == "compact" ? "  compacted" : ""
             console.output("\(pad(specification.name, 48)) \(partitions) partition\(partitions == 1 ? "" : "s")\(compacted)")
+            if let wanted = environment.replicationFactor, let replicas = existing[specification.name]?.replicas, replicas != wanted {
+                console.error("\(specification.name) has \(replicas) replica\(replicas == 1 ? "" : "s"), not PIPELINE_REPLICATION_FACTOR's \(wanted): "
+                    + "reassign its partitions (kafka-reassign-partitions.sh) to change it")
+            }
+        }
+        for change in changes {
+            console.output("\(change.topic): \(change.key) set to \(change.value) (was \(change.was ?? "not set"))")
         }
         return Self.success
     }

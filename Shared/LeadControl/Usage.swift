@@ -70,7 +70,11 @@ public enum Usage {
         Usage: leadctl topics create
 
         Creates every topic of the pipeline in the namespace (existing topics with the right
-        partition count are kept) and prints each topic with its partition count.
+        partition count are kept) and prints each topic with its partition count. On a topic
+        that exists, sets each configuration value the pipeline gives (retention, compaction,
+        record size, min.insync.replicas) that the topic has otherwise, and prints each it set;
+        names on stderr a topic whose replication factor is not PIPELINE_REPLICATION_FACTOR
+        (changing that takes a partition reassignment). Run it with every release.
 
         \(connection)
         """

@@ -100,4 +100,19 @@ final class AdminTests: XCTestCase {
         }
         XCTAssertEqual(admin.queuedReplies, 0, "broker errors left on the admin handle's reply queue")
     }
+
+    /// A topic's configuration is described, and values set on it leave its others as they are.
+    func testTopicConfigsAreDescribedAndSetValueByValue() async throws {
+        let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+        let name = uniqueTopicName("admin-configs")
+        try await admin.createTopics([TopicSpecification(name: name, partitions: 2,
+                                                         configs: ["retention.ms": "604800000", "cleanup.policy": "compact"])])
+        let before = try await admin.topicConfigs([name])
+        XCTAssertEqual(before[name]?["retention.ms"], "604800000")
+        try await admin.setTopicConfigs([name: ["retention.ms": "-1"]])
+        let after = try await admin.topicConfigs([name])
+        XCTAssertEqual(after[name]?["retention.ms"], "-1")
+        XCTAssertEqual(after[name]?["cleanup.policy"], "compact")
+        try await admin.deleteTopics([name])
+    }
 }

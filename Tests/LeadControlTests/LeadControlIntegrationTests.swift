@@ -44,6 +44,40 @@ final class LeadControlIntegrationTests: XCTestCase {
         return records
     }
 
+    /// A release that changes a topic's configuration reaches the topics an earlier release made:
+    /// `topics create` sets each value of the specification an existing topic has otherwise, says
+    /// so, and the second time changes nothing. Before, an existing topic was left as it was: a
+    /// backlog made before the one that keeps its records for good kept the broker's 7 days, and
+    /// a lead parked behind a longer billing pause was lost.
+    func testTopicsCreateSetsTheConfigurationOfTopicsThatExistWithOtherValues() async throws {
+        try await withNamespace { environment, variables in
+            let admin = try KafkaAdmin(configuration: environment.kafka)
+            let backlog = environment.topics.leadsBacklog
+            try await admin.setTopicConfigs([backlog: ["retention.ms": "604800000"]])
+            let first = CapturedConsole()
+            let status = await LeadControl.main(arguments: ["topics", "create"], environment: variables, console: first.console)
+            XCTAssertEqual(status, LeadControl.success, first.error)
+            XCTAssertTrue(first.output.contains("\(backlog): retention.ms set to -1 (was 604800000)"), first.output)
+            let configs = try await admin.topicConfigs([backlog])
+            XCTAssertEqual(configs[backlog]?["retention.ms"], "-1")
+            let second = CapturedConsole()
+            _ = await LeadControl.main(arguments: ["topics", "create"], environment: variables, console: second.console)
+            XCTAssertFalse(second.output.contains(" set to "), second.output)
+            XCTAssertFalse(second.error.contains("replica"), second.error)
+
+            // A bounded backlog is set too; the copies of an existing topic are named, not changed.
+            let existing = try await admin.describeTopics()
+            let replicas = try XCTUnwrap(existing[backlog]?.replicas)
+            let bounded = CapturedConsole()
+            _ = await LeadControl.main(arguments: ["topics", "create"],
+                                       environment: variables.merging(["PIPELINE_BACKLOG_RETENTION_DAYS": "30",
+                                                                       "PIPELINE_REPLICATION_FACTOR": String(replicas + 1)]) { $1 },
+                                       console: bounded.console)
+            XCTAssertTrue(bounded.output.contains("\(backlog): retention.ms set to 2592000000 (was -1)"), bounded.output)
+            XCTAssertTrue(bounded.error.contains("\(backlog) has \(replicas) replica"), bounded.error)
+        }
+    }
+
     /// A write to a namespace whose topics do not exist (a mistyped `--namespace`) is refused
     /// before anything is sent, as a read is: a producer made the broker create the topic, with
     /// the broker's partition count, and `leadctl topics create` then refused that namespace.

@@ -23,7 +23,7 @@ final class KafkaACLTests: XCTestCase {
                                                       "keda"])
     /// What upstream publishes: leads (standard and priority) and search totals.
     static let inputTopics: Set = [Topics.leadsDiscovered, Topics.leadsDiscoveredPriority, Topics.searchTotals]
-    static let operations: Set = ["Read", "Write", "Describe", "Create", "IdempotentWrite"]
+    static let operations: Set = ["Read", "Write", "Describe", "Create", "DescribeConfigs", "AlterConfigs", "IdempotentWrite"]
 
     /// One rule per name of each line of acls.txt.
     static func rules() throws -> [Rule] {
@@ -118,10 +118,13 @@ final class KafkaACLTests: XCTestCase {
     }
 
     func testOperatorsMayCreateEveryTopic() throws {
-        // `leadctl topics create` (the topics Job) creates them all; no service creates any.
-        let rules = try Self.rules().filter { $0.operation == "Create" }
-        XCTAssertEqual(Set(rules.map(\.principal)), ["operators"])
-        XCTAssertEqual(Set(rules.map(\.name)), Set(Topics.allNames))
+        // `leadctl topics create` (the topics Job) creates them all and sets their configuration
+        // values; no service creates or configures any.
+        for operation in ["Create", "DescribeConfigs", "AlterConfigs"] {
+            let rules = try Self.rules().filter { $0.operation == operation }
+            XCTAssertEqual(Set(rules.map(\.principal)), ["operators"], operation)
+            XCTAssertEqual(Set(rules.map(\.name)), Set(Topics.allNames), operation)
+        }
     }
 
     func testEveryWriterMayWriteIdempotently() throws {
