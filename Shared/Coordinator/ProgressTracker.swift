@@ -60,6 +60,17 @@ final class ProgressTracker: Service {
         /// The partition of the parts the search is in.
         var partition: Int32
         var lastPublished: ProgressSnapshot?
+        /// Accounts the search's parts name (or it was published under) other than its own, whose
+        /// account part was removed (a tombstone on `progress.account-parts`).
+        var leftAccounts: Set<AccountID> = []
+
+        /// The accounts, other than `current`, the search was counted under and has not left yet:
+        /// a total declared for another account (`leadctl search total --move-account`) moves it.
+        func accountsToLeave(_ current: AccountID) -> Set<AccountID> {
+            var named = Set(parts.values.map(\.accountID))
+            if let previous = lastPublished?.accountID { named.insert(previous) }
+            return named.subtracting([current]).subtracting(leftAccounts)
+        }
 
         /// The snapshot of the search now, with its declared total if any; nil until its
         /// account is known (from the total or a part).
@@ -290,6 +301,15 @@ final class ProgressTracker: Service {
                     part.partition = KafkaPartitioner.partition(forKey: snapshot.accountID.rawValue, partitionCount: accountPartitions)
                     records.append(part)
                     sent.append(searchID)
+                    // The search leaves the accounts it was counted under before.
+                    for account in search.accountsToLeave(snapshot.accountID) {
+                        records.append(ProducerRecord(
+                            topic: topics.accountProgressParts,
+                            partition: KafkaPartitioner.partition(forKey: account.rawValue, partitionCount: accountPartitions),
+                            key: Array(AccountProgressSnapshot.partKey(account, searchID).utf8), value: nil))
+                        sent.append(searchID)
+                        searches[searchID]?.leftAccounts.insert(account)
+                    }
                 }
             }
             return records
@@ -297,6 +317,7 @@ final class ProgressTracker: Service {
             // Published again, as they stand, by the next poll that publishes (if still owned).
             for searchID in Set(positions.map { sent[$0] }) where searches[searchID] != nil {
                 searches[searchID]?.lastPublished = nil
+                searches[searchID]?.leftAccounts = []
                 changed.insert(searchID)
             }
         })
@@ -319,6 +340,15 @@ final class ProgressTracker: Service {
                 published = published.filter { kept.contains($0.key) }
             }
             for record in batch {
+                if record.value == nil, let key = record.keyString {
+                    // A search that left the account (``Search/accountsToLeave(_:)``).
+                    for accountID in (parts[record.partition] ?? [:]).keys where key.hasPrefix("\(accountID.rawValue)/") {
+                        let searchID = SearchID(String(key.dropFirst(accountID.rawValue.count + 1)))
+                        guard parts[record.partition]?[accountID]?.removeValue(forKey: searchID) != nil else { continue }
+                        changed[accountID] = record.partition
+                    }
+                    continue
+                }
                 guard let snapshot = try? environment.codec.decode(ProgressSnapshot.self, record: record) else { continue }
                 parts[record.partition, default: [:]][snapshot.accountID, default: [:]][snapshot.searchID] = snapshot
                 changed[snapshot.accountID] = record.partition
@@ -328,9 +358,15 @@ final class ProgressTracker: Service {
             var records: [ProducerRecord] = []
             sent = []
             for (accountID, partition) in changed {
-                guard let searches = parts[partition]?[accountID]?.values,
-                      let progress = AccountProgressSnapshot.adding(searches, accountID: accountID, at: now())
-                else { continue }
+                guard let searches = parts[partition]?[accountID]?.values else { continue }
+                guard let progress = AccountProgressSnapshot.adding(searches, accountID: accountID, at: now()) else {
+                    // Its last search left it: it has no progress (its empty entry stays, so that
+                    // an unsent tombstone is sent again).
+                    published[accountID] = nil
+                    records.append(ProducerRecord(topic: topics.accountProgress, key: accountID.rawValue, value: nil))
+                    sent.append((accountID, partition))
+                    continue
+                }
                 var comparable = progress
                 comparable.updatedAt = published[accountID]?.updatedAt ?? progress.updatedAt
                 guard comparable != published[accountID] else { continue }

@@ -128,6 +128,10 @@ public struct AccountProgressSnapshot: Message, Hashable {
 
     /// The key of a search's snapshot on ``Topics/accountProgressParts``: `<account id>/<search id>`.
     public static func partKey(_ snapshot: ProgressSnapshot) -> String {
-        "\(snapshot.accountID.rawValue)/\(snapshot.searchID.rawValue)"
+        partKey(snapshot.accountID, snapshot.searchID)
+    }
+
+    public static func partKey(_ accountID: AccountID, _ searchID: SearchID) -> String {
+        "\(accountID.rawValue)/\(searchID.rawValue)"
     }
 }

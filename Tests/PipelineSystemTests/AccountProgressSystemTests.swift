@@ -53,4 +53,39 @@ final class AccountProgressSystemTests: XCTestCase {
             XCTAssertEqual(restored, done, "the same counts from the compacted tables after a restart")
         }
     }
+
+    /// A search moved to another account (a total declared for it, `leadctl search total
+    /// --move-account`) leaves its old account's progress: before, its part stayed under the old
+    /// account for good, and both accounts counted it.
+    func testASearchMovedToAnotherAccountIsCountedUnderThatAccountOnly() async throws {
+        try await withPipeline(environment: PipelineHarness.reliableProviders) { harness in
+            try harness.start("coordinator")
+            for stage in PipelineHarness.stages { try harness.start(stage) }
+            let leads = harness.makeLeads(4, search: "search-moved", prefix: "m")
+            let topics = harness.environment.topics
+            try await harness.publish(SearchTotalDeclared(searchID: "search-moved", accountID: harness.accountID, total: leads.count,
+                                                          declaredAt: Date()),
+                                      topic: topics.searchTotals, key: "search-moved")
+            try await harness.publish(leads: leads)
+            _ = try await harness.waitForPool(leads.count)
+
+            func latest(_ account: AccountID) async throws -> AccountProgressSnapshot? {
+                try await harness.readAll(AccountProgressSnapshot.self, topic: topics.accountProgress)
+                    .last { $0.key == account.rawValue }?.value
+            }
+            try await waitUntil("the first account's progress completed", timeoutSeconds: 60, pollMilliseconds: 250) {
+                try await latest(harness.accountID)?.state == .completed
+            }
+            let other: AccountID = "acct-moved-to"
+            try await harness.publish(SearchTotalDeclared(searchID: "search-moved", accountID: other, total: leads.count, declaredAt: Date()),
+                                      topic: topics.searchTotals, key: "search-moved")
+            try await waitUntil("the other account's progress", timeoutSeconds: 60, pollMilliseconds: 250) {
+                try await latest(other)?.completed == leads.count
+            }
+            try await waitUntil("the first account no longer counts the search", timeoutSeconds: 30, pollMilliseconds: 250) {
+                let records = try await harness.readAllRecords(topic: topics.accountProgress).filter { $0.keyString == harness.accountID.rawValue }
+                return records.last?.value == nil
+            }
+        }
+    }
 }

@@ -249,19 +249,22 @@ final class PipelineHarness: @unchecked Sendable {  // used from one test at a t
     /// keep a batch from a reader while several producers write its partition: a clean-clone CI
     /// run once failed on this read of `lead.pool` after the 60 s outage test.
     func readAll<T: Message>(_ type: T.Type, topic: String) async throws -> [(key: String, value: T)] {
+        try await readAllRecords(topic: topic).compactMap { record in
+            (try? environment.codec.decode(T.self, record: record)).map { (record.keyString ?? "", $0) }
+        }
+    }
+
+    /// Every record of `topic` up to its current end, tombstones too, read as ``readAll(_:topic:)`` reads.
+    func readAllRecords(topic: String) async throws -> [ConsumerRecord] {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let partitions = try await admin.partitions(of: topic)
         var attempt = 1
         while true {
-            var values: [(String, T)] = []
+            var records: [ConsumerRecord] = []
             do {
                 try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka, admin: admin,
-                                                  timeout: .seconds(30)) { record in
-                    if let value = try? environment.codec.decode(T.self, record: record) {
-                        values.append((record.keyString ?? "", value))
-                    }
-                }
-                return values
+                                                  timeout: .seconds(30)) { records.append($0) }
+                return records
             } catch let timeout as KafkaConsumer.ReadToEndTimeout where attempt < 3 {
                 print("harness: \(timeout); reading \(topic) again with a new reader")
                 attempt += 1
