@@ -45,6 +45,21 @@ extension String {
         return String(String.UnicodeScalarView(unicodeScalars.prefix(limit)))
     }
 
+    /// The string as a reader is shown it within about `limit` Unicode scalars: itself when it
+    /// has no more; else its first whole characters within `limit` scalars, then "…". It is cut
+    /// between characters, never inside one (a letter and its accent, an emoji of several scalars).
+    public func shortened(toScalars limit: Int) -> String {
+        guard hasMoreScalars(than: limit) else { return self }
+        var kept = 0
+        var end = startIndex
+        for index in indices {
+            kept += self[index].unicodeScalars.count
+            if kept > limit { break }
+            end = self.index(after: index)
+        }
+        return String(self[..<end]) + "\u{2026}"
+    }
+
     /// Whether the string has more than `limit` Unicode scalars: only a long one is counted (a
     /// string has at most as many scalars as UTF-8 bytes).
     public func hasMoreScalars(than limit: Int) -> Bool {

@@ -61,11 +61,26 @@ public enum OrbitClusters {
     }
 
     /// The cluster's display names joined for a sentence: "Outreach", "Outreach and Apollo",
-    /// "Apollo, Outreach and Lemlist"; the handles when the record has no names.
+    /// "Apollo, Outreach and Lemlist"; the handles when the record has no names. Within
+    /// ``SignalDetector/maxOrbitDetailLength`` scalars (it is a cluster signal's detail and is
+    /// quoted in its card): each name shortened to half of it, and when they do not all fit, the
+    /// first that do and how many others ("Apollo, Outreach and 38 others").
     public static func listedNames(of cluster: OrbitCluster) -> String {
-        let names = cluster.names ?? cluster.handles
+        let limit = SignalDetector.maxOrbitDetailLength
+        let names = (cluster.names ?? cluster.handles).map { $0.shortened(toScalars: limit / 2) }
         guard let last = names.last, names.count > 1 else { return names.first ?? "" }
-        return names.dropLast().joined(separator: ", ") + " and " + last
+        let all = names.dropLast().joined(separator: ", ") + " and " + last
+        guard all.hasMoreScalars(than: limit) else { return all }
+        func others(_ count: Int) -> String { " and \(count) other" + (count == 1 ? "" : "s") }
+        var listed = [names[0]]
+        var length = names[0].unicodeScalars.count
+        for name in names.dropFirst().dropLast() {
+            let next = length + 2 + name.unicodeScalars.count
+            guard next + others(names.count - listed.count - 1).unicodeScalars.count <= limit else { break }
+            listed.append(name)
+            length = next
+        }
+        return listed.joined(separator: ", ") + others(names.count - listed.count)
     }
 
     /// Whether `lhs` comes before `rhs` in the order of ``form(_:now:)``.

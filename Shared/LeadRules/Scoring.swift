@@ -123,9 +123,9 @@ public struct RuleBasedScorer: Scorer {
     /// a card, and every record carrying it, is never as long as the texts it read.
     public static let quotedLength = 120
 
-    /// `text` as a card quotes it (``quotedLength``).
+    /// `text` as a card quotes it (``quotedLength``), cut between characters.
     static func quoted(_ text: String) -> String {
-        text.hasMoreScalars(than: quotedLength) ? text.prefix(scalars: quotedLength) + "…" : text
+        text.shortened(toScalars: quotedLength)
     }
 
     /// ``score(profile:offer:source:now:)``, which is pure and free.

@@ -465,10 +465,18 @@ public struct SignalDetector: Sendable {
         return kept
     }
 
+    /// The most Unicode scalars of the orbit's names a signal's detail holds (an account engaged
+    /// with, a cluster's accounts: ``OrbitClusters/listedNames(of:)``), as a card quotes the
+    /// profile's words (``RuleBasedScorer/quotedLength``): the names come from the platforms and
+    /// from pool profiles, and a lead's signals are kept in its company's heat state (up to
+    /// ``AccountHeat/maxLeadsPerCompany`` leads), in its contribution and in its card.
+    public static let maxOrbitDetailLength = RuleBasedScorer.quotedLength
+
     /// Signals in the orbit: engagement with competitors and adjacent vendors, one per account
     /// whichever platforms it was engaged with on (a competitor is known by the name the offer
     /// gives it, another account by its display name): its interactions added up, dated at the
-    /// last of them, under the name of the first target of it.
+    /// last of them, under the name of the first target of it
+    /// (shortened to ``maxOrbitDetailLength``).
     public func signals(in orbit: [OrbitTarget]) -> [Signal] {
         var found: [Signal] = []
         var accounts: [String: Int] = [:]
@@ -491,7 +499,8 @@ public struct SignalDetector: Sendable {
                 found[index].date = max(found[index].date, target.lastSeen)
             } else {
                 accounts[key] = found.count
-                found.append(Signal(kind: kind, detail: target.name, date: target.lastSeen, count: target.interactionCount))
+                found.append(Signal(kind: kind, detail: target.name.shortened(toScalars: Self.maxOrbitDetailLength),
+                                    date: target.lastSeen, count: target.interactionCount))
             }
         }
         return found

@@ -181,6 +181,42 @@ final class OrbitClusterTests: XCTestCase {
         XCTAssertEqual([fresh.intent, aged.intent], [10, 6])
     }
 
+    /// An orbit's names enter a lead's signals (an engagement's account, a cluster's accounts)
+    /// and its card capped, cut between characters, as a card quotes any of the profile's words
+    /// (``RuleBasedScorer/quotedLength``): a cluster lists the names that fit and counts the rest
+    /// ("and 37 others"). Before, a cluster of 40 accounts with names 400 characters long was one
+    /// detail of 16,000 characters, kept per lead in its company's heat state (500 leads) and
+    /// written again in its card and score, while a lead's signals were capped at 20.
+    func testLongOrbitNamesAreCappedWhereTheyEnterSignalsAndCards() throws {
+        // Seven scalars, one character: cut between scalars it would leave half a family.
+        let family = "\u{1F469}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}"
+        let long = "Acme " + String(repeating: family, count: 400)
+        var orbit = (0..<40).map { index in
+            target("peer\(index)", "\(index) \(long)", count: 2, first: 20, last: 3)
+        }
+        orbit.append(target("outreach", "Outreach " + long, .competitor, count: 6, first: 14, last: 1))
+        orbit.append(target("apollo", "Apollo " + long, .adjacentVendor, count: 3, first: 10, last: 2))
+        let profile = Fixtures.profile(orbit: orbit)
+        let contribution = AccountSignalAggregator.contribution(
+            of: profile, leadID: "l1", runID: "run-1", accountID: "acct-1", offer: Fixtures.offer(), at: Fixtures.now)
+        let card = scorer.score(profile: profile, offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)
+        let limit = RuleBasedScorer.quotedLength + 1
+        let cluster = try XCTUnwrap(contribution.clusterSignals?.first)
+        XCTAssertTrue(cluster.detail.hasSuffix(" others"), cluster.detail)
+        XCTAssertEqual(Set(contribution.signals.map(\.kind)), [.competitorEngagement, .adjacentEngagement])
+        for signal in contribution.allSignals {
+            XCTAssertLessThanOrEqual(signal.detail.unicodeScalars.count, limit, "\(signal.kind)")
+            for character in signal.detail where !character.isASCII && character != "\u{2026}" {
+                XCTAssertEqual(character, Character(family), "cut between the scalars of a character")
+            }
+        }
+        let reasons = card.intentReasons.filter { $0.signal.hasPrefix("engages with") }
+        XCTAssertEqual(reasons.count, 3, "\(card.intentReasons)")
+        for reason in reasons {
+            XCTAssertLessThanOrEqual(reason.signal.unicodeScalars.count, limit + 100, reason.signal)
+        }
+    }
+
     // MARK: - Account heat
 
     func testALeadWithACompetitorClusterRaisesItsAccountsHeat() throws {
