@@ -492,6 +492,9 @@ public struct RuleBasedScorer: Scorer {
         let usState: String?
         /// The countries the areas it names lie in (for "Bay Area", the United States).
         let countries: Set<String>
+        /// The places it lists when they are not all countries and regions ("US & London", "New
+        /// York, UK": ``places(listedIn:)``), each read on its own; empty otherwise.
+        let places: [ICPLocation]
 
         init(_ wanted: String) {
             phrase = SignalDetector.Phrase(wanted)
@@ -501,7 +504,59 @@ public struct RuleBasedScorer: Scorer {
             scope = isCountry ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)] ?? RuleBasedScorer.countries(listedIn: normalized)
             usState = usStatesByName[normalized] ?? usStatesByCode[normalized]
             countries = Set(RuleBasedScorer.areas(of: phrase).named.joined())
+            places = isCountry || scope != nil || usState != nil ? [] : RuleBasedScorer.places(listedIn: wanted) ?? []
         }
+
+        /// Whether it names a place the scorer knows: a country, a region, a US state, or a place
+        /// whose country it knows (a city, "Bay Area").
+        var isKnown: Bool { isCountry || scope != nil || usState != nil || !countries.isEmpty }
+    }
+
+    /// The places an ICP location lists when it lists places the scorer knows, not all of them
+    /// countries and regions (those ``countries(listedIn:)`` reads): cities or US states beside
+    /// them or each other, between commas, "&", "/", "+", ";", "|", "and", "or" and "plus" ("US &
+    /// London", "New York, UK", "EMEA and New York", "Texas / Oregon"); those that name no place
+    /// (``icpNamesNoPlace(_:)``) left out, as an ICP's entries are. Nil when it names one place:
+    /// a part the scorer does not know ("Bosnia and Herzegovina"), or a place and, after its last
+    /// comma, the state, province or country it lies in ("Austin, TX", "London, Ontario",
+    /// "Paris, France").
+    static func places(listedIn wanted: String) -> [ICPLocation]? {
+        var parts: [String] = []
+        for piece in wanted.split(whereSeparator: { ",&/+;|".contains($0) }) {
+            var words: [Substring] = []
+            for word in piece.split(whereSeparator: \.isWhitespace) {
+                if listConjunctions.contains(word.lowercased()) {
+                    if !words.isEmpty { parts.append(words.joined(separator: " ")) }
+                    words = []
+                } else {
+                    words.append(word)
+                }
+            }
+            if !words.isEmpty { parts.append(words.joined(separator: " ")) }
+        }
+        guard parts.count > 1 else { return nil }
+        let places = parts.filter { !icpNamesNoPlace($0) }.map(ICPLocation.init)
+        guard !places.isEmpty, places.allSatisfy(\.isKnown), !isOnePlace(wanted) else { return nil }
+        return places
+    }
+
+    /// Words an ICP location lists places with (``places(listedIn:)``).
+    private static let listConjunctions: Set<String> = ["and", "or", "plus"]
+
+    /// Whether `wanted` is a place followed, after its last comma, by where it lies: a US state,
+    /// a province or state of another country, or a country or region holding every area named
+    /// before it ("Austin, TX", "London, Ontario", "Paris, France"; not "New York, UK").
+    private static func isOnePlace(_ wanted: String) -> Bool {
+        guard let comma = wanted.lastIndex(of: ",") else { return false }
+        let last = String(wanted[wanted.index(after: comma)...])
+        let name = SignalDetector.normalize(last)
+        if usStatesByName[name] != nil || usStatesByCode[name] != nil || regionCodes[name] != nil
+            || Gazetteer.standard.subdivisions[Gazetteer.folded(last)] != nil {
+            return true
+        }
+        guard let scope = ICPLocation(last).scope else { return false }
+        let before = areas(of: SignalDetector.Phrase(String(wanted[..<comma]))).named
+        return !before.isEmpty && before.allSatisfy { $0.isSubset(of: scope) }
     }
 
     /// The countries an ICP location names when it lists only countries and regions of the
@@ -585,8 +640,15 @@ public struct RuleBasedScorer: Scorer {
     /// United States), else unknown ("Remote — EU" for Germany). For anything else ("Texas",
     /// "Bay Area"): inside when the place names it, outside when the scorer knows the place's
     /// country without the gazetteer or it is another country than `wanted`'s, else unknown
-    /// ("Austin" for Texas: the gazetteer knows only the country).
+    /// ("Austin" for Texas: the gazetteer knows only the country). For a list of places not all
+    /// countries or regions ("US & London": ``ICPLocation/places``): inside when it is in one of
+    /// them, outside when it is outside every one, else unknown.
     static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
+        if !wanted.places.isEmpty {
+            let placements = wanted.places.map { placement(of: place, areas: areas, in: $0) }
+            if placements.contains(.inside) { return .inside }
+            return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
+        }
         let country = wanted.country
         if wanted.isCountry, let placeCountry = areas.lastPartCountry {
             return placeCountry == country ? .inside : .outside

@@ -545,6 +545,44 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertEqual(monitored.buyerState, card(xOnly).buyerState)
     }
 
+    /// An ICP location that lists cities or states beside countries or regions ("US & London",
+    /// "New York, UK", "EMEA and New York") holds each of its places, as a list of countries
+    /// does: a lead in any of them is located in it, one known to be in none is outside, and a
+    /// place that may be in one is no evidence either way. A comma between a place and the
+    /// country or state it lies in ("Paris, France", "Austin, TX") still names one place.
+    /// Before, such a list was read as one place named by its whole text: "Austin, TX" was
+    /// outside "US & London" and "London" outside "New York, UK".
+    func testAnICPLocationListingCitiesAndCountriesHoldsEachPlace() {
+        func placement(_ place: String, _ wanted: String) -> RuleBasedScorer.Placement {
+            let phrase = SignalDetector.Phrase(place)
+            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
+        }
+        let placed: [(wanted: String, inside: [String], outside: [String])] = [
+            ("US & London", ["Austin, TX", "Seattle", "London", "London, UK"], ["Manchester, UK", "Berlin, Germany", "Toronto, Canada"]),
+            ("New York, UK", ["Brooklyn, NY", "New York", "London", "Manchester"], ["Austin, TX", "Paris, France"]),
+            ("EMEA and New York", ["Amsterdam", "New York, NY", "Dubai, UAE"], ["Austin, TX", "Tokyo"]),
+            ("Texas / Oregon", ["Austin, TX", "Portland, Oregon"], ["Columbus, OH", "Berlin, Germany"]),
+            ("Canada or San Francisco", ["Toronto", "San Francisco, CA"], ["Austin, TX", "London"]),
+            // One place with the state or country it lies in, not a list.
+            ("Austin, TX", ["Austin, TX"], ["Berlin, Germany"]),
+        ]
+        for (wanted, inside, outside) in placed {
+            for place in inside { XCTAssertEqual(placement(place, wanted), .inside, "\(place) in \(wanted)") }
+            for place in outside { XCTAssertEqual(placement(place, wanted), .outside, "\(place) in \(wanted)") }
+        }
+        XCTAssertEqual(placement("Remote \u{2014} EU", "US & London"), .unknown, "a region that may hold London")
+        XCTAssertFalse(isIn("Columbus, OH", "Austin, TX"))
+
+        var mixed = Fixtures.offer()
+        mixed.icp.locations = ["US & London"]
+        var unitedStates = Fixtures.offer()
+        unitedStates.icp.locations = ["United States"]
+        let lead = Fixtures.profile()
+        let inMixed = card(lead, offer: mixed)
+        XCTAssertEqual(inMixed.fit, card(lead, offer: unitedStates).fit, inMixed.fitReasons.map(\.description).joined(separator: "; "))
+        XCTAssertTrue(inMixed.fitReasons.contains { $0.signal == "located in US & London" && $0.points == 10 })
+    }
+
     /// An ICP location naming no place ("Global", "Worldwide", "Remote", "Anywhere") constrains
     /// nothing: the offer scores as one without a location constraint, alone or beside a country.
     /// Before, it made every place the scorer knows "outside the ICP".
