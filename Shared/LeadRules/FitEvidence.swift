@@ -284,14 +284,21 @@ public enum XBioRole {
 
     /// Whether `employer`, written after "at" or the like, is a company's name: it does not start
     /// with one of ``kindWords`` in lowercase ("a Series B startup", "my own agency", while "The
-    /// Trade Desk" is a name) nor with "stealth" however written. A lowercase "the" starts a
-    /// description only when a kind of company ends it ("the best team", "the coolest startup"):
-    /// X bios are often all lowercase, "head of sales at the trade desk".
+    /// Trade Desk" is a name) nor with "stealth" however written. A lowercase "the", or one of
+    /// ``kindWords`` capitalised (Title Case bios: "A Series B Startup", "At A Stealth Startup"),
+    /// starts a description only when a kind of company ends it ("the best team", "My Own
+    /// Agency") or "stealth" is in it: X bios are often all lowercase, "head of sales at the trade
+    /// desk", and real names start with "A" ("A Cloud Guru", "A Place for Mom"; "A24" is a word
+    /// of its own).
     private static func isNamed(_ employer: String) -> Bool {
         let words = employer.split(whereSeparator: \.isWhitespace)
         guard let first = words.first, let last = words.last else { return false }
+        if kindWords.contains(String(first)) || first.lowercased() == "stealth" { return false }
         if first == "the" { return !kindNouns.contains(last.lowercased()) }
-        return !kindWords.contains(String(first)) && first.lowercased() != "stealth"
+        if kindWords.contains(first.lowercased()), words.count > 1 {
+            return !kindNouns.contains(last.lowercased()) && !words.contains { $0.lowercased() == "stealth" }
+        }
+        return true
     }
 
     /// Articles, possessives and the like that start a description of a company, not its name.
@@ -300,10 +307,11 @@ public enum XBioRole {
         "multiple", "many",
     ]
 
-    /// Nouns that end a description of a company after "the" ("the best team").
+    /// Nouns that end a description of a company after "the" or a capitalised ``kindWords``
+    /// ("the best team", "A Series B Startup").
     private static let kindNouns: Set<String> = [
         "startup", "startups", "start-up", "company", "companies", "team", "teams", "agency", "firm", "business",
-        "organization", "organisation", "org", "world", "industry", "space",
+        "organization", "organisation", "org", "world", "industry", "space", "unicorn", "scaleup", "scale-up",
     ]
 
     /// Regions a title is often followed by after a comma ("VP Sales, EMEA"), normalised.

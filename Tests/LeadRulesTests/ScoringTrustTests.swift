@@ -707,6 +707,33 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertEqual(XBioRole.parse("head of sales at the trade desk")?.company, "the trade desk", "an all-lowercase bio names its employer")
     }
 
+    /// A capitalised article or possessive followed by a kind of company ("at A Series B
+    /// Startup", "At A Stealth Startup", "at My Own Agency") describes the employer as the
+    /// lowercase form does, and names none: LinkedIn's employer stands and there is no job
+    /// change. A name that starts with "A" and ends with no kind of company stays a name ("A
+    /// Cloud Guru", "A24", "A Place for Mom"). Before, a capitalised description was a newer
+    /// employer than LinkedIn's: a "job change" and heat at "name:a series b startup".
+    func testACapitalisedKindOfCompanyAfterAtIsNoEmployer() {
+        for bio in ["Head of Sales at A Series B Startup", "VP of Demand Generation At A Stealth Startup",
+                    "VP of Demand Generation at My Own Agency", "Growth Lead at AN AI STARTUP", "Head of Sales @ A Stealth Company"] {
+            XCTAssertNil(XBioRole.parse(bio)?.company, bio)
+            var profile = Fixtures.profile()
+            profile.x = CrossPlatformFitTests.xProfile(bio: bio)
+            XCTAssertEqual(FitEvidence(profile: profile).company?.value, "Acme SaaS", bio)
+            let scored = card(profile)
+            XCTAssertFalse(scored.timingReasons.contains { $0.signal.hasPrefix("job change") },
+                           "\(bio): " + scored.timingReasons.map(\.description).joined(separator: "; "))
+            XCTAssertEqual(AccountSignalAggregator.companyKey(for: profile), "name:acme saas", bio)
+        }
+        for (bio, company) in [("Head of Sales at A Cloud Guru", "A Cloud Guru"), ("Head of Marketing at A24", "A24"),
+                               ("VP Sales at A Place for Mom", "A Place for Mom"), ("Head of Sales at The Trade Desk", "The Trade Desk")] {
+            XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
+            var profile = Fixtures.profile()
+            profile.x = CrossPlatformFitTests.xProfile(bio: bio)
+            XCTAssertTrue(card(profile).timingReasons.contains { $0.signal.hasPrefix("job change") }, bio)
+        }
+    }
+
     /// A title is several roles apart only where a separator stands between them ("|", ";", "/",
     /// "·", "•", "–", "—"); another character outside ASCII (a curly apostrophe, a no-break space,
     /// an ellipsis) leaves it one role, so whom an assistant serves is still cut off.
