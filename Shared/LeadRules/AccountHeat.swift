@@ -19,7 +19,10 @@ import LeadModel
 ///   time); contributions arriving that old are ignored, so a forgotten entry cannot count again.
 /// - Heat is computed at the contribution's ``AccountSignalContribution/scoredAt``, so the same
 ///   contributions give the same heat whichever process applies them and when; and once a day
-///   at that day (``refresh(at:)``), so that it cools without contributions.
+///   at that day (``refresh(at:)``), so that it cools without contributions. Never back in time:
+///   a contribution scored before the latest time the account's heat was computed at (a backlog
+///   of earlier days read after a day's refresh, or after a later contribution) counts, and the
+///   heat is computed at that latest time, which a restore reads from the states.
 /// - Trend: against the heat computed on an earlier UTC day (``AccountHeatState/earlierDayHeat``).
 /// - People, not leads: leads with one ``AccountSignalContribution/personKey`` (a lead and its
 ///   pool match in another offer) count as one person at a company (``AccountSignalAggregator``);
@@ -88,6 +91,9 @@ public struct AccountHeat: Sendable {
     private var departed: [LeadID: RunTime] = [:]
     /// The latest contribution time applied.
     private var latest: Date?
+    /// The latest time heat was computed at (a contribution's time, a refresh's or an override's
+    /// clock): heat is never computed at an earlier one (``finish(_:now:isContributionTime:)``).
+    private var heatTime: Date?
     /// The UTC day of the last sweep of entries older than the window.
     private var sweptDay: Int?
     /// The `li:` companies with leads, by normalised name (``heatKey(_:)``).
@@ -147,6 +153,10 @@ public struct AccountHeat: Sendable {
                 if latestCounted[entry.leadID].map({ Self.isEarlier($0, run) }) ?? true { latestCounted[entry.leadID] = run }
             }
             latest = max(latest ?? state.updatedAt, state.updatedAt)
+            // The latest the heat written was computed at: of its signal, or the start of its day.
+            let dayStart = state.heatDay.map { Date(timeIntervalSince1970: Double($0) * 86_400) }
+            let computed = max(state.updatedAt, state.published?.computedAt ?? state.updatedAt, dayStart ?? state.updatedAt)
+            heatTime = max(heatTime ?? computed, computed)
         }
         placed = placed.filter { leadID, place in
             latestCounted[leadID].map { !Self.isEarlier((place.entry.scoredAt, place.entry.runID), $0) } ?? true
@@ -457,11 +467,15 @@ public struct AccountHeat: Sendable {
     }
 
     /// Forgets the companies of `touched` left with nothing, recomputes the heat of the companies
-    /// that count `touched`'s leads at `now`, and returns the states to write and the signals to
-    /// publish.
+    /// that count `touched`'s leads at `now`, or at the latest time heat was computed at when that
+    /// is later (``heatTime``: a backlog of contributions of earlier days, read after a day's
+    /// refresh or a later contribution, never takes the heat, its day and its trend back in
+    /// time), and returns the states to write and the signals to publish.
     /// - Parameter isContributionTime: whether `now` is a contribution's time, which the states'
     ///   ``AccountHeatState/updatedAt`` follow; not for the clock's time of a refresh or an override.
-    private mutating func finish(_ touched: Set<String>, now: Date, isContributionTime: Bool = true) -> Change {
+    private mutating func finish(_ touched: Set<String>, now requested: Date, isContributionTime: Bool = true) -> Change {
+        let now = max(requested, heatTime ?? requested)
+        heatTime = now
         var touched = touched
         let day = Self.day(of: now)
         var change = Change()
@@ -524,7 +538,7 @@ public struct AccountHeat: Sendable {
                 continue
             }
             guard isContributionTime || heatChanged.contains(key), var state = companies[key] else { continue }
-            if isContributionTime { state.updatedAt = max(state.updatedAt, now) }
+            if isContributionTime { state.updatedAt = max(state.updatedAt, requested) }
             companies[key] = state
             change.states[key] = state
         }

@@ -220,6 +220,49 @@ final class AccountHeatTests: XCTestCase {
         XCTAssertTrue(nextDay.allSatisfy { $0.heatScore <= later.heatScore && $0.trend == .stable }, "\(nextDay)")
     }
 
+    /// Heat never goes back in time: after a backlog of several days (an aggregator down, then
+    /// reading contributions scored days ago after its day's refresh), each contribution counts,
+    /// but the heat is computed at the latest time the account's heat was (the refresh's day,
+    /// or a later contribution's), also after a restore from the changelog. Before, each
+    /// replayed contribution computed its company's heat at its own scoring day: the published
+    /// heat was that of days ago (warmer), its day went back, and it stayed so until the next
+    /// day's refresh.
+    func testABacklogOfEarlierDaysNeverTakesTheHeatBackInTime() throws {
+        let day = 86_400.0
+        let today = Fixtures.now.addingTimeInterval(3 * day)
+        var heat = AccountHeat(accountID: "acct-1")
+        _ = heat.apply(contribution("l1"))
+        _ = heat.apply(contribution("l2"))
+        let refreshed = heat.refresh(at: today)
+        XCTAssertEqual(heat.companies["name:acme saas"]?.heatDay, AccountHeat.day(of: today))
+        let restored = AccountHeat(accountID: "acct-1", restoring: refreshed.states.values.compactMap { $0 })
+
+        // The same contributions, each heat computed at today.
+        var reference = AccountHeat(accountID: "acct-1")
+        for (lead, days) in [("l1", 0.0), ("l2", 0), ("l3", 1), ("l4", 2)] {
+            _ = reference.apply(contribution(LeadID(lead), at: Fixtures.now.addingTimeInterval(days * day)))
+        }
+        _ = reference.refresh(at: today)
+        let expected = try XCTUnwrap(reference.companies["name:acme saas"]?.heatScore)
+
+        for var owner in [heat, restored] {
+            var last: AccountSignal?
+            for (lead, days) in [("l3", 1.0), ("l4", 2)] {
+                let change = owner.apply(contribution(LeadID(lead), at: Fixtures.now.addingTimeInterval(days * day)))
+                for signal in change.signals {
+                    XCTAssertGreaterThanOrEqual(signal.computedAt, today, "\(lead): heat as of \(signal.computedAt)")
+                    last = signal
+                }
+                let state = try XCTUnwrap(owner.companies["name:acme saas"])
+                XCTAssertEqual(state.heatDay, AccountHeat.day(of: today), "\(lead): the heat's day went back")
+                XCTAssertEqual(state.updatedAt, Fixtures.now.addingTimeInterval(days * day), "the contributions' time")
+            }
+            XCTAssertEqual(last?.leadCount, 4)
+            XCTAssertEqual(last?.heatScore, expected, "the heat of the four leads today")
+            XCTAssertTrue(owner.refresh(at: today.addingTimeInterval(60)).isEmpty, "today's heat, nothing to refresh today")
+        }
+    }
+
     /// Contributions arriving out of scoring order (two scoring instances, a replay): a full
     /// company still counts its newest leads, its lists stay oldest first, a replay of a lead it
     /// counts or dropped changes nothing, its heat is that of its leads recorded afresh, and a
