@@ -370,9 +370,10 @@ public final class Coordinator: Service {
         /// When parked records may next be fetched again after a fetch that missed some.
         var nextReleaseAttempt = ContinuousClock.now
 
-        /// Tells the core how many records count against the parked bound.
+        /// Tells the core how many records count against the parked bound, and how many leads are parked.
         mutating func countParked() {
             core.parkedLeads = parked.countedAgainstBound
+            core.leadsParkedOnGates = parked.leadsOnGates
         }
 
         /// Holds the records of `effects`' park decisions.

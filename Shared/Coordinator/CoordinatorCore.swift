@@ -113,6 +113,9 @@ struct CoordinatorCore<Source> {
     /// Backlog records parked now (``Effect/park(_:account:paid:)``), which the loop holds: counted
     /// against ``CoordinatorSettings/maxParkedLeads``.
     var parkedLeads = 0
+    /// The leads of those records parked on their gates (not commands parked behind their lead,
+    /// nor records handed back): pending leads that are not ahead of a new one.
+    var leadsParkedOnGates = 0
     /// New leads whose account or offer is not known yet, waiting for it (bounded in number and
     /// time). The loop keeps its partition's committed offset at each one's input, so a crash
     /// replays it.
@@ -633,8 +636,8 @@ struct CoordinatorCore<Source> {
     /// is queued there (it would overtake them), and both bounds have room. Most leads of a
     /// pipeline that keeps up take this way and cost no backlog record and no pending state.
     private func hasRoomAhead(of lead: LeadDiscovered) -> Bool {
-        // Parked leads (pending too) cannot run: they are not ahead of it.
-        pendingLeads.count <= parkedLeads && !isAtABound(running: leads.running)
+        // Leads parked on their gates (pending too) cannot run: they are not ahead of it.
+        pendingLeads.count <= leadsParkedOnGates && !isAtABound(running: leads.running)
     }
 
     /// Whether `running` leads, or the backlog records parked now, are at their bound. (The

@@ -29,9 +29,13 @@ struct ParkedRecords {
     }
 
     private(set) var records: [Position: Hold] = [:]
-    /// How many records each parked lead has parked, with what holds them, and how many of them
-    /// wait on the gates themselves (not parked behind the lead).
-    private var leads: [LeadID: (hold: Hold, records: Int, gated: Int)] = [:]
+    /// How many records each parked lead has parked, with what holds them, how many of them
+    /// wait on the gates themselves (not parked behind the lead), and how many of those are not
+    /// handed back.
+    private var leads: [LeadID: (hold: Hold, records: Int, gated: Int, waiting: Int)] = [:]
+    /// The leads with a record parked on their gates and not handed back: ``leads``' entries whose
+    /// `waiting` is above 0.
+    private(set) var leadsOnGates = 0
     /// The records parked behind their lead.
     private var behindLead: Set<Position> = []
     /// Records handed back (fetched again for their account's open gates), not handled yet.
@@ -58,11 +62,13 @@ struct ParkedRecords {
     /// Parks the record at `position`: on its gates, or behind its lead's (`behindItsLead`).
     mutating func park(_ position: Position, _ hold: Hold, behindItsLead: Bool = false) {
         guard records.updateValue(hold, forKey: position) == nil else { return }
-        leads[hold.leadID, default: (hold, 0, 0)].records += 1
+        leads[hold.leadID, default: (hold, 0, 0, 0)].records += 1
         if behindItsLead {
             behindLead.insert(position)
         } else {
             leads[hold.leadID]!.gated += 1
+            leads[hold.leadID]!.waiting += 1
+            if leads[hold.leadID]!.waiting == 1 { leadsOnGates += 1 }
         }
         if !staleFloors.contains(position.partition) {
             lowest[position.partition] = min(lowest[position.partition] ?? .max, position.offset)
@@ -71,10 +77,13 @@ struct ParkedRecords {
 
     /// The record at `position` is handled again (started, refused or parked anew).
     mutating func remove(_ position: Position) {
-        releasing.remove(position)
+        let wasReleasing = releasing.remove(position) != nil
         guard let hold = records.removeValue(forKey: position), let entry = leads[hold.leadID] else { return }
-        let gated = behindLead.remove(position) == nil ? entry.gated - 1 : entry.gated
-        leads[hold.leadID] = entry.records > 1 ? (entry.hold, entry.records - 1, gated) : nil
+        let onGates = behindLead.remove(position) == nil
+        let gated = onGates ? entry.gated - 1 : entry.gated
+        let waiting = onGates && !wasReleasing ? entry.waiting - 1 : entry.waiting
+        if entry.waiting > 0 && waiting == 0 { leadsOnGates -= 1 }
+        leads[hold.leadID] = entry.records > 1 ? (entry.hold, entry.records - 1, gated, waiting) : nil
         if lowest[position.partition] == position.offset {
             lowest[position.partition] = nil
             staleFloors.insert(position.partition)
@@ -99,7 +108,11 @@ struct ParkedRecords {
     }
 
     mutating func markReleasing(_ positions: some Sequence<Position>) {
-        releasing.formUnion(positions.filter { records[$0] != nil })
+        for position in positions {
+            guard let hold = records[position], releasing.insert(position).inserted, !behindLead.contains(position) else { continue }
+            leads[hold.leadID]!.waiting -= 1
+            if leads[hold.leadID]!.waiting == 0 { leadsOnGates -= 1 }
+        }
     }
 
     /// Forgets the records of partitions given up (their next owner reads them again).

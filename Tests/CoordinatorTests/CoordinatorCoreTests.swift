@@ -210,6 +210,7 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(messages(parked, LeadState.self).map(\.status), [.pending], "its pending state is written: it may wait long")
 
         core.parkedLeads = 1  // as the loop counts it
+        core.leadsParkedOnGates = 1
 
         // Another account's leads start, from discovery (a standard one too: a parked lead is not
         // ahead of it) and from the backlog.
@@ -223,6 +224,28 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(requests(core.checkGates(tables)).count, 2)
         XCTAssertEqual(requests(discover(lead("lead-2"), fromBacklog: true, &core)).map(\.phase), [.profile])
         XCTAssertNil(core.pendingLeads["lead-2"])
+    }
+
+    /// A command parked behind its lead is not a lead: a new standard lead does not overtake a
+    /// queued one because a parked lead has a command parked behind it. Before, the records
+    /// parked (the lead's and its command's) were compared with the pending leads, so one queued
+    /// lead per parked command was overtaken.
+    func testACommandParkedBehindItsLeadLetsNoNewLeadOvertakeAQueuedOne() throws {
+        var core = core(maxWaiting: 2)
+        tables.accounts["acct-2"] = AccountConfig(accountID: "acct-2", updatedAt: Self.start)
+        tables.offers["offer-2"] = OfferConfig.sample(offerID: "offer-2", accountID: "acct-2")
+        tables.setBilling(.paused, at: clock.now)  // acct-1
+        for index in 0..<2 { _ = discover(lead("lead-\(index)", source: .csvImport), &core) }
+        _ = discover(lead("lead-2"), &core)
+        _ = discover(lead("lead-2"), fromBacklog: true, &core)  // parked
+        let queued = discover(lead("lead-3"), &core)  // queued, its backlog record not read back yet
+        XCTAssertTrue(queued.contains { if case .queueInBacklog("lead-3", _) = $0 { true } else { false } })
+        core.parkedLeads = 2  // lead-2's record and a command parked behind it, as the loop counts them
+        core.leadsParkedOnGates = 1
+
+        let next = discover(lead("lead-b1", source: .csvImport, account: "acct-2", offer: "offer-2"), &core)
+        XCTAssertTrue(requests(next).isEmpty, "lead-3 is queued ahead of it")
+        XCTAssertTrue(next.contains { if case .queueInBacklog("lead-b1", _) = $0 { true } else { false } })
     }
 
     /// Parked records have a bound of their own: at it the backlog and `leads.discovered` wait on

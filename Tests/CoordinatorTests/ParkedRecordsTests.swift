@@ -54,6 +54,27 @@ final class ParkedRecordsTests: XCTestCase {
         XCTAssertEqual(parked.count, 1)
     }
 
+    /// The leads parked on their gates, each once however many of its commands park behind it;
+    /// a lead whose record is handed back is no longer parked (it is about to be handled).
+    func testLeadsParkedOnTheirGatesAreCountedOnceEach() {
+        var parked = ParkedRecords()
+        parked.park(at(0, 20), hold("a"))
+        parked.park(at(0, 30), hold("a"), behindItsLead: true)
+        parked.park(at(0, 35), hold("a"), behindItsLead: true)
+        parked.park(at(1, 5), hold("b"))
+        XCTAssertEqual(parked.countedAgainstBound, 4)
+        XCTAssertEqual(parked.leadsOnGates, 2)
+        parked.markReleasing([at(0, 20), at(0, 30)])
+        XCTAssertEqual(parked.leadsOnGates, 1, "a is handed back")
+        parked.remove(at(0, 20))
+        parked.remove(at(0, 30))
+        XCTAssertEqual(parked.leadsOnGates, 1)
+        parked.park(at(1, 9), hold("c"))
+        parked.removeAll(inPartitions: [1])
+        XCTAssertEqual(parked.leadsOnGates, 0)
+        XCTAssertEqual(parked.count, 1, "a's last command is still parked, behind nothing")
+    }
+
     /// The floors are kept as records park and leave, not walked for every poll: after any
     /// sequence they are what a walk over the parked records gives.
     func testKeptFloorsAreTheLowestParkedOffsetsAfterAnySequence() {
