@@ -549,6 +549,12 @@ final class DeployManifestTests: XCTestCase {
             return (String(pair[0]), String(pair[1]))
         }) { first, _ in first }
         XCTAssertTrue(arguments["SWIFT_IMAGE"]?.hasPrefix("swift:6") ?? false, "built on a Swift 6 image")
+        // Not on an older toolchain than the one the tests are built with.
+        let image = arguments["SWIFT_IMAGE"]?.dropFirst("swift:".count).split(separator: "-").first ?? ""
+        let imageVersion = image.split(separator: ".").compactMap { Int($0) }
+        #if compiler(>=6.3)
+        XCTAssertFalse(imageVersion.lexicographicallyPrecedes([6, 3]), "SWIFT_IMAGE \(image) is older than the tested toolchain")
+        #endif
         XCTAssertTrue(arguments["RUNTIME_IMAGE"]?.hasPrefix("debian:") == true && arguments["RUNTIME_IMAGE"]?.hasSuffix("-slim") == true)
         let version = try XCTUnwrap(arguments["LIBRDKAFKA_VERSION"]?.split(separator: ".").compactMap { Int($0) })
         XCTAssertTrue(version.lexicographicallyPrecedes([2, 2]) == false, "librdkafka >= 2.2")
