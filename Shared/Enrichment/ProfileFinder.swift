@@ -86,9 +86,11 @@ public struct ProfileFinderHandler: Sendable {
         /// The search failed, for good or after ``ProfileFinderHandler/retryDelays`` tries again;
         /// nothing is published (the next ready of the lead tries again).
         case searchFailed(String)
-        /// The process began to stop (its ``Runtime/GracefulShutdown``) while the search waited
-        /// to be tried again, or the search was cancelled: nothing is published, and the entry
-        /// is not done (``Streaming/RecordOutputs/handedBack``), so its next owner searches it.
+        /// The entry's ``Runtime/GracefulShutdown`` began (the process began to stop, or the
+        /// entry's partition is being revoked in a rebalance) while the search waited to be tried
+        /// again, or the search was cancelled then: nothing is published, and the entry is not
+        /// done (``Streaming/RecordOutputs/handedBack``), so its partition's next owner searches
+        /// it, alone.
         case stopped
     }
 
@@ -103,21 +105,15 @@ public struct ProfileFinderHandler: Sendable {
     public static let maxRetryWait = Duration.seconds(30)
     /// The recent leads' answers, shared by the handler's copies.
     private let answered = AnsweredSearches()
-    /// Ends the waits before a search is tried again.
-    private let shutdown: GracefulShutdown
 
     /// Creates a handler.
     /// - Parameters:
     ///   - accounts: the account table, read whole.
     ///   - minimumConfidence: used when the account's rule sets none.
     ///   - retryDelays: see ``retryDelays``.
-    ///   - shutdown: the runner's (``Streaming/StageRunner``); once begun, a search is not
-    ///     waited for to be tried again (``Outcome/stopped``).
     public init(provider: any ProfileSearchProvider, accounts: @escaping @Sendable (AccountID) -> AccountConfig?,
-                minimumConfidence: Double, service: String, retryDelays: [Duration] = [.seconds(1), .seconds(5)],
-                shutdown: GracefulShutdown = GracefulShutdown()) {
+                minimumConfidence: Double, service: String, retryDelays: [Duration] = [.seconds(1), .seconds(5)]) {
         self.retryDelays = retryDelays
-        self.shutdown = shutdown
         self.provider = provider
         self.accounts = accounts
         self.minimumConfidence = minimumConfidence
@@ -132,13 +128,18 @@ public struct ProfileFinderHandler: Sendable {
     /// a superseded run's, and the finalize stage writes a run's entry again, with a later
     /// finishedAt, when its request comes back after a crash or a rebalance. A found profile is
     /// published again, as for a redelivered entry.
-    /// - Parameter runID: the run whose entry it is (the record's ``MessageHeaders/runID``
-    ///   header); nil for a record without one.
+    /// - Parameters:
+    ///   - runID: the run whose entry it is (the record's ``MessageHeaders/runID`` header); nil
+    ///     for a record without one.
+    ///   - stop: the entry's shutdown (the record's, ``Streaming/StagedRecordHandler``: it
+    ///     begins when the process stops or the entry's partition is being revoked); once begun,
+    ///     a search is not waited for to be tried again (``Outcome/stopped``).
     ///
     /// A pool match (``LeadPoolMatcher/isMatch(_:offerID:)``) is not searched: its person is its
     /// pool lead's, searched under that lead's own entry; searching each match paid once more per
     /// matching offer, and a profile found re-enriched the copy as well.
-    public func handle(_ entry: LeadPoolEntry, runID: RunID? = nil, now: Date) async -> Outcome {
+    public func handle(_ entry: LeadPoolEntry, runID: RunID? = nil, now: Date,
+                       stoppingOn stop: GracefulShutdown = GracefulShutdown()) async -> Outcome {
         guard let account = accounts(entry.accountID), let rule = account.profileFinder, rule.isEnabled else { return .disabled }
         guard !LeadPoolMatcher.isMatch(entry.leadID, offerID: entry.offerID), let query = ProfileFinding.query(for: entry) else {
             return .notApplicable
@@ -148,7 +149,7 @@ public struct ProfileFinderHandler: Sendable {
                                                  run: runID.map { .id($0) } ?? .finishedAt(entry.finishedAt))
         if let answer = answered.answer(for: entry.leadID, to: question) { return answer }
         let candidates: [ProfileCandidate]
-        switch await search(query) {
+        switch await search(query, stoppingOn: stop) {
         case .success(let found): candidates = found
         case .failure(.failed(let reason)): return .searchFailed(reason)
         case .failure(.stopped): return .stopped
@@ -168,23 +169,24 @@ public struct ProfileFinderHandler: Sendable {
     private enum SearchFailure: Error {
         /// It failed: the reason, as ``Outcome/searchFailed(_:)`` says it.
         case failed(String)
-        /// The process is stopping (``Outcome/stopped``).
+        /// The entry's shutdown began (``Outcome/stopped``).
         case stopped
     }
 
     /// The candidates of `query`, tried again after a retriable failure (``retryDelays``); the
-    /// last failure's reason when none answered. A wait before another try ends when the
-    /// process begins to stop (or the task is cancelled), and the search is not tried again.
-    private func search(_ query: ProfileQuery) async -> Result<[ProfileCandidate], SearchFailure> {
+    /// last failure's reason when none answered. A wait before another try ends when `stop`
+    /// begins (or the task is cancelled), and the search is not tried again.
+    private func search(_ query: ProfileQuery, stoppingOn stop: GracefulShutdown) async -> Result<[ProfileCandidate], SearchFailure> {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 return .success(try await provider.search(query))
             } catch {
-                // Handed back only while the process stops: one handed back while the runner runs
-                // on would hold its partition's commit point (a provider's own cancel is a failure).
-                if case .cancelled = error { return .failure(shutdown.hasBegun ? .stopped : .failed(error.description)) }
+                // Handed back only once its shutdown began (the process stops, or the partition
+                // moves): one handed back while the runner runs on with the partition would hold
+                // its commit point (a provider's own cancel is a failure).
+                if case .cancelled = error { return .failure(stop.hasBegun ? .stopped : .failed(error.description)) }
                 guard error.isRetriable, attempt <= retryDelays.count else {
                     return .failure(.failed(attempt > 1 ? "\(error.description) (after \(attempt) attempts)" : error.description))
                 }
@@ -192,7 +194,7 @@ public struct ProfileFinderHandler: Sendable {
                 if case .rateLimited(let retryAfter?) = error, retryAfter.isFinite, retryAfter > 0 {
                     wait = max(wait, .seconds(min(retryAfter, Self.maxRetryWait / .seconds(1))))
                 }
-                guard await shutdown.sleep(for: min(wait, Self.maxRetryWait)) else { return .failure(.stopped) }
+                guard await stop.sleep(for: min(wait, Self.maxRetryWait)) else { return .failure(.stopped) }
             }
         }
     }
@@ -275,9 +277,12 @@ final class AnsweredSearches: Sendable {
 /// - Guarantees (``StageRunner``): an input offset is committed only after what it caused is
 ///   acknowledged; a redelivered entry publishes the same ``ProfileFound`` again, which the
 ///   coordinator ignores (the lead has the URL by then). Undecodable entries are logged and
-///   skipped: the pool is the pipeline's own output, not an input contract. On SIGTERM a search
-///   under way may finish within the drain, but one waiting to be tried again stops waiting and
-///   its entry is left uncommitted for the next owner (``ProfileFinderHandler/Outcome/stopped``).
+///   skipped: the pool is the pipeline's own output, not an input contract. On SIGTERM, or when
+///   a rebalance revokes its partition, a search under way may finish within the drain (the
+///   revocation's wait), but one waiting to be tried again stops waiting and its entry is left
+///   uncommitted for the next owner (``ProfileFinderHandler/Outcome/stopped``): a wait of up to
+///   ``ProfileFinderHandler/maxRetryWait`` outlasting the revocation's would have the next owner
+///   search the entry too, a second paid search.
 /// - Second loop, lead-pool matching of new offers (`POOL_MATCHING_ENABLED`, default on): a new
 ///   offer matches lead-pool profiles against its ideal customer profile and starts scoring-only
 ///   runs for the matches (``LeadPoolMatcher``, `POOL_MATCH_MIN_FIT`), never duplicating a lead
@@ -322,11 +327,9 @@ public final class ProfileFinderService: Service {
         let producer = try environment.makeProducer()
         let accounts = KafkaTable<AccountConfig>(configuration: environment.kafka, topic: topics.accounts,
                                                  codec: environment.codec, logger: logger, metrics: metrics)
-        let shutdown = GracefulShutdown()
         let handler = ProfileFinderHandler(
             provider: provider ?? SimulatedProfileSearchProvider(latency: settings.searchLatency),
-            accounts: { accounts[$0.rawValue] }, minimumConfidence: settings.minimumConfidence, service: environment.service,
-            shutdown: shutdown)
+            accounts: { accounts[$0.rawValue] }, minimumConfidence: settings.minimumConfidence, service: environment.service)
         let codec = environment.codec
         let health = HealthStatus()
         health.markNotReady("starting")
@@ -336,8 +339,7 @@ public final class ProfileFinderService: Service {
             metrics: StageRunnerMetrics(registry: metrics, stage: "profile-finder", zeroOutputTopics: [topics.deadLetters]),
             onJoinedGroup: { health.markReady() },
             deadLetter: { codec.deadLetter(for: $0, reason: $1, service: environment.service, topics: topics) },
-            gracefulShutdown: shutdown,
-            stagedHandler: { record in
+            stagedHandler: { record, stop in
                 guard record.value != nil else { return RecordOutputs([]) }  // a tombstone
                 let entry: LeadPoolEntry
                 do {
@@ -347,7 +349,7 @@ public final class ProfileFinderService: Service {
                     return RecordOutputs([])
                 }
                 let runID = record.header(MessageHeaders.runID).map { RunID(String(decoding: $0, as: UTF8.self)) }
-                let outcome = await handler.handle(entry, runID: runID, now: Date())
+                let outcome = await handler.handle(entry, runID: runID, now: Date(), stoppingOn: stop)
                 switch outcome {
                 case .found(let found):
                     logger.info("found \(found.platform.rawValue) profile (confidence \(found.confidence))", [LogKey.leadID: found.leadID.rawValue])
@@ -362,7 +364,7 @@ public final class ProfileFinderService: Service {
                 case .searchFailed(let reason):
                     logger.warning("profile search failed: \(reason)", [LogKey.leadID: entry.leadID.rawValue])
                 case .stopped:
-                    logger.info("stopping: the pool entry is handed back unsearched", [LogKey.leadID: entry.leadID.rawValue])
+                    logger.info("stopping or revoked: the pool entry is handed back unsearched", [LogKey.leadID: entry.leadID.rawValue])
                     return .handedBack
                 case .disabled, .notApplicable:
                     break

@@ -186,7 +186,7 @@ public final class WebEnricherService: Service {
             onJoinedGroup: { health.markReady() },
             deadLetter: { codec.deadLetter(for: $0, reason: $1, service: service, topics: topics) },
             gracefulShutdown: shutdown,
-            stagedHandler: { record in
+            stagedHandler: { record, _ in
                 let request: WebEnrichmentRequested
                 do {
                     request = try inputCodec.decode(WebEnrichmentRequested.self, record: record)

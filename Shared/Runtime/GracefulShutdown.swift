@@ -7,30 +7,68 @@ import Synchronization
 /// cancels, so that it can finish within the drain; its waits before trying again (a backoff)
 /// end here instead, so the drain is not held up by a pause and nothing is tried again on the
 /// way out.
+///
+/// A part of the work that can be stopped alone has a shutdown of its own, ``makeChild()``: it
+/// begins with this one, or on its own before (a stage runner's records of a partition being
+/// revoked, which the partition's next owner runs).
 public final class GracefulShutdown: Sendable {
     private struct State {
         var hasBegun = false
         var waiters: [Int: FirstAnswer<Bool>] = [:]
-        var nextWaiter = 0
+        /// The children not begun yet, by their number here.
+        var children: [Int: GracefulShutdown] = [:]
+        var nextID = 0
+
+        mutating func takeID() -> Int {
+            defer { nextID += 1 }
+            return nextID
+        }
     }
 
     private let state = Mutex(State())
+    /// Forgets this shutdown in its parent's children once it has begun.
+    private let leaveParent: (@Sendable () -> Void)?
 
     /// A shutdown not begun yet.
-    public init() {}
+    public init() {
+        leaveParent = nil
+    }
+
+    private init(leavingParent leaveParent: @escaping @Sendable () -> Void) {
+        self.leaveParent = leaveParent
+    }
 
     /// Whether the shutdown has begun.
     public var hasBegun: Bool { state.withLock { $0.hasBegun } }
 
-    /// Begins the shutdown: every wait in ``sleep(for:)`` ends now, and every later one at once.
-    /// Later calls change nothing.
+    /// Begins the shutdown: every wait in ``sleep(for:)`` ends now, and every later one at once;
+    /// so do those of its children (``makeChild()``). Later calls change nothing.
     public func begin() {
-        let waiters = state.withLock { state in
+        let (waiters, children) = state.withLock { state in
             state.hasBegun = true
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
+            defer { (state.waiters, state.children) = ([:], [:]) }
+            return (Array(state.waiters.values), Array(state.children.values))
         }
         for waiter in waiters { waiter.answer(false) }
+        for child in children { child.begin() }
+        leaveParent?()
+    }
+
+    /// A shutdown that begins when this one does (at once if it has), or on its own before:
+    /// its ``begin()`` ends its own waits only. Held here only until it begins, so a child made
+    /// for each part of the work (each assignment of a partition) and begun when that part ends
+    /// costs nothing once begun.
+    public func makeChild() -> GracefulShutdown {
+        let id = state.withLock { $0.takeID() }
+        let child = GracefulShutdown(leavingParent: { [weak self] in
+            self?.state.withLock { _ = $0.children.removeValue(forKey: id) }
+        })
+        let isBegun = state.withLock { state in
+            if !state.hasBegun { state.children[id] = child }
+            return state.hasBegun
+        }
+        if isBegun { child.begin() }
+        return child
     }
 
     /// Waits `duration` unless the shutdown begins first (or has begun), or the calling task is
@@ -39,9 +77,9 @@ public final class GracefulShutdown: Sendable {
         let waiter = FirstAnswer<Bool>()
         let id: Int? = state.withLock { state in
             guard !state.hasBegun else { return nil }
-            defer { state.nextWaiter += 1 }
-            state.waiters[state.nextWaiter] = waiter
-            return state.nextWaiter
+            let id = state.takeID()
+            state.waiters[id] = waiter
+            return id
         }
         guard let id else { return false }
         let timer = Task {

@@ -105,7 +105,7 @@ public final class StageService: Service {
             logger: logger, isPriorityTopic: { $0 == priorityTopic },
             metrics: StageRunnerMetrics(registry: metrics, stage: phase.rawValue, zeroOutputTopics: [environment.topics.deadLetters]),
             onJoinedGroup: { readiness.satisfy(.group) }, deadLetter: { processor.deadLetter(for: $0, reason: $1) },
-            answer: { processor.failedAnswer(to: $0, reason: $1) }, stagedHandler: { await processor.process($0) })
+            answer: { processor.failedAnswer(to: $0, reason: $1) }, stagedHandler: { record, _ in await processor.process(record) })
         self.metrics = metrics
         self.health = health
         self.readiness = readiness

@@ -75,8 +75,12 @@ public struct StageRunnerSettings: Sendable {
 /// It must not throw: failures become result or dead-letter records.
 public typealias RecordHandler = @Sendable (ConsumerRecord) async -> [ProducerRecord]
 
-/// Turns one input record into its outputs, some of which may name where others went.
-public typealias StagedRecordHandler = @Sendable (ConsumerRecord) async -> RecordOutputs
+/// Turns one input record into its outputs, some of which may name where others went, given
+/// the record's ``Runtime/GracefulShutdown``: a child of the runner's, begun also when the
+/// record's partition is being revoked. A wait before trying again ends on it, and the handler
+/// hands the record back (``RecordOutputs/handedBack``), so that neither the drain nor the
+/// revocation waits for the pause and only the partition's next owner tries again.
+public typealias StagedRecordHandler = @Sendable (ConsumerRecord, GracefulShutdown) async -> RecordOutputs
 
 /// The records one input produces, in steps when a record must wait for others (the finalize
 /// result names its pool entry's offset; a result must not be read before the records it
@@ -99,10 +103,11 @@ public struct RecordOutputs: Sendable {
 
     /// Nothing to send, and the input is not done: its offset is not stored, so the partition's
     /// next owner handles it again. For a handler cut short by the runner's
-    /// ``Runtime/GracefulShutdown`` (a wait before trying again ended by the stop), as what the
-    /// handler returns (a later step, ``next``, cannot hand its input back): the runner does not
-    /// run the input again itself, so one handed back while it runs on holds its partition's
-    /// commit point until the partition moves.
+    /// ``Runtime/GracefulShutdown`` or the record's (``StagedRecordHandler``: a wait before
+    /// trying again ended by the stop or the partition's revocation), as what the handler
+    /// returns (a later step, ``next``, cannot hand its input back): the runner does not run the
+    /// input again itself, so one handed back while it runs on holds its partition's commit point
+    /// until the partition moves.
     public static var handedBack: RecordOutputs {
         var outputs = RecordOutputs([], next: nil)
         outputs.isHandedBack = true
@@ -153,7 +158,9 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   and are committed (up to the drain timeout; the group's rebalance waits meanwhile), so the
 ///   next owner does not run them again: a vendor lookup is paid once, not at every scaling
 ///   event. Records still in flight at the timeout are handed back, and their completions
-///   ignored. A newly assigned partition starts unpaused (``KafkaConsumer`` resumes one that
+///   ignored. The records' own shutdown (``StagedRecordHandler``) begins when the revocation
+///   does, so a record waiting to be tried again is handed back at once rather than holding the
+///   revocation for the pause and being tried again beside its next owner. A newly assigned partition starts unpaused (``KafkaConsumer`` resumes one that
 ///   librdkafka still holds paused from an earlier assignment), and the runner pauses it again
 ///   when it must.
 /// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
@@ -191,7 +198,7 @@ public final class StageRunner: Service {
     ///   - deadLetter: the dead letter for an input whose outputs the broker refused for good.
     ///   - answer: the record that answers such an input, sent once its letter is in.
     ///   - gracefulShutdown: begun when ``run()`` is cancelled, before the drain; the handler's
-    ///     waits end on it.
+    ///     waits end on it (and on a record's own, ``StagedRecordHandler``).
     public convenience init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                 consumerProperties: [String: String] = [:], producer: KafkaProducer,
                 settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
@@ -202,10 +209,12 @@ public final class StageRunner: Service {
         try self.init(configuration: configuration, groupID: groupID, topics: topics, consumerProperties: consumerProperties,
                       producer: producer, settings: settings, logger: logger, isPriorityTopic: isPriorityTopic, metrics: metrics,
                       onJoinedGroup: onJoinedGroup, deadLetter: deadLetter, answer: answer, gracefulShutdown: gracefulShutdown,
-                      stagedHandler: { RecordOutputs(await handler($0)) })
+                      stagedHandler: { record, _ in RecordOutputs(await handler(record)) })
     }
 
-    /// As the initializer above, for a handler whose outputs come in two steps (``RecordOutputs``).
+    /// As the initializer above, for a handler whose outputs come in two steps (``RecordOutputs``)
+    /// and that is given each record's own shutdown, which begins with `gracefulShutdown` or
+    /// when the record's partition is being revoked (``StagedRecordHandler``).
     public init(configuration: KafkaConfiguration, groupID: String, topics: [String],
                 consumerProperties: [String: String] = [:], producer: KafkaProducer,
                 settings: StageRunnerSettings = StageRunnerSettings(), logger: Logger,
@@ -339,7 +348,10 @@ public final class StageRunner: Service {
             logger.info("assigned", ["partitions": partitions.map(\.description).joined(separator: ",")])
             // Assigned partitions start unpaused (KafkaConsumer sees to it).
             state.paused.subtract(partitions)
-            for tp in partitions { state.generations[tp, default: 0] += 1 }
+            for tp in partitions {
+                state.generations[tp, default: 0] += 1
+                state.stops.updateValue(gracefulShutdown.makeChild(), forKey: tp)?.begin()
+            }
             if !state.hasJoinedGroup {
                 state.hasJoinedGroup = true
                 onJoinedGroup?()
@@ -347,7 +359,10 @@ public final class StageRunner: Service {
         case .revoked(let partitions):
             logger.info("revoked", ["partitions": partitions.map(\.description).joined(separator: ",")])
             let gone = Set(partitions)
-            for tp in gone { state.trackers[tp] = nil }
+            for tp in gone {
+                state.trackers[tp] = nil
+                state.stops.removeValue(forKey: tp)?.begin()  // lost, without a revoking first
+            }
             state.paused.subtract(gone)
             let dropped = state.standardPending.filter { gone.contains($0.topicPartition) }
                 + state.priorityPending.filter { gone.contains($0.topicPartition) }
@@ -355,6 +370,8 @@ public final class StageRunner: Service {
             state.standardPending.removeAll { gone.contains($0.topicPartition) }
             state.priorityPending.removeAll { gone.contains($0.topicPartition) }
         case .revoking(let partitions):
+            // Their records' waits before trying again end: those records are handed back now.
+            for tp in partitions { state.stops.removeValue(forKey: tp)?.begin() }
             await finishInFlight(of: Set(partitions), &state)
             await consumer.completeRevocation()
         }
@@ -432,16 +449,17 @@ public final class StageRunner: Service {
             state.busyKeys.insert(key)
             state.inFlight += 1
             state.inFlightByPartition[record.topicPartition, default: 0] += 1
-            start(record, key: key, generation: state.generations[record.topicPartition] ?? 0)
+            start(record, key: key, generation: state.generations[record.topicPartition] ?? 0,
+                  stop: state.stops[record.topicPartition] ?? gracefulShutdown)
         }
         return waiting
     }
 
-    private func start(_ record: ConsumerRecord, key: KeyID, generation: Int) {
+    private func start(_ record: ConsumerRecord, key: KeyID, generation: Int, stop: GracefulShutdown) {
         let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
             let started = ContinuousClock.now
-            var step = await handler(record)
+            var step = await handler(record, stop)
             func complete(_ outcome: DeliveryOutcome) {
                 inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
                                                     bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
@@ -631,6 +649,9 @@ private struct LoopState {
     /// How many times each partition was assigned: tells a record of the current assignment
     /// from one read before the partition was revoked.
     var generations: [TopicPartition: Int] = [:]
+    /// The shutdown of each assigned partition's records (``StagedRecordHandler``): a child
+    /// of the runner's, made at the assignment and begun when the partition is revoked.
+    var stops: [TopicPartition: GracefulShutdown] = [:]
     /// The producer's error once it is unusable: the loop stops and ``StageRunner/run()`` throws it.
     var fatalError: KafkaError?
     var inFlight = 0

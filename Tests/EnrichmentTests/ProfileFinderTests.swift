@@ -112,22 +112,22 @@ final class ProfileFinderTests: XCTestCase {
         let accounts: [AccountID: AccountConfig] = ["on": AccountConfig(accountID: "on", profileFinder: ProfileFinderRule(), updatedAt: now)]
         let shutdown = GracefulShutdown()
         shutdown.begin()
-        func handler(_ search: ScriptedSearch, shutdown: GracefulShutdown) -> ProfileFinderHandler {
+        func handler(_ search: ScriptedSearch) -> ProfileFinderHandler {
             ProfileFinderHandler(provider: search, accounts: { accounts[$0] }, minimumConfidence: 0.8, service: "test",
-                                 retryDelays: [.seconds(30)], shutdown: shutdown)
+                                 retryDelays: [.seconds(30)])
         }
         let failing = ScriptedSearch([.failure(.transient("HTTP 503"))])
-        let outcome = await handler(failing, shutdown: shutdown).handle(entry("a", account: "on"), now: now)
+        let outcome = await handler(failing).handle(entry("a", account: "on"), now: now, stoppingOn: shutdown)
         XCTAssertEqual(outcome, .stopped)
         XCTAssertEqual(failing.calls, 1)
 
         let cancelled = ScriptedSearch([.failure(.cancelled)])
-        let stopped = await handler(cancelled, shutdown: shutdown).handle(entry("b", account: "on"), now: now)
+        let stopped = await handler(cancelled).handle(entry("b", account: "on"), now: now, stoppingOn: shutdown)
         XCTAssertEqual(stopped, .stopped)
         XCTAssertEqual(cancelled.calls, 1)
 
         let cancelledRunning = ScriptedSearch([.failure(.cancelled)])
-        guard case .searchFailed = await handler(cancelledRunning, shutdown: GracefulShutdown()).handle(entry("c", account: "on"), now: now) else {
+        guard case .searchFailed = await handler(cancelledRunning).handle(entry("c", account: "on"), now: now, stoppingOn: GracefulShutdown()) else {
             return XCTFail("a provider's own cancel while the process runs is a failure")
         }
         XCTAssertEqual(cancelledRunning.calls, 1)

@@ -25,6 +25,19 @@ final class GracefulShutdownTests: XCTestCase {
         XCTAssertFalse(shutdown.hasBegun, "cancellation is not the shutdown")
     }
 
+    /// A child (a stage runner's partition) begins with its parent, or alone before it: its own
+    /// shutdown ends its sleeps, not the parent's.
+    func testAChildBeginsWithItsParentOrAlone() async {
+        let parent = GracefulShutdown()
+        let alone = parent.makeChild()
+        await assertASleepIsCutShort(in: alone) { _ in alone.begin() }
+        XCTAssertFalse(parent.hasBegun)
+        let child = parent.makeChild()
+        await assertASleepIsCutShort(in: child) { _ in parent.begin() }
+        XCTAssertTrue(child.hasBegun)
+        XCTAssertTrue(parent.makeChild().hasBegun, "a child of a shutdown begun has begun")
+    }
+
     /// A sleep of a minute in `shutdown`, `stop` called beside it, ends at once, cut short.
     private func assertASleepIsCutShort(in shutdown: GracefulShutdown, by stop: (Task<Bool, Never>) -> Void,
                                         file: StaticString = #filePath, line: UInt = #line) async {

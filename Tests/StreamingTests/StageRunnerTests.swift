@@ -212,7 +212,7 @@ final class StageRunnerTests: XCTestCase {
                         configuration: TestBroker.configuration(clientID: "stage"), groupID: uniqueTopicName("group"), topics: [input],
                         consumerProperties: TestBroker.fastGroupProperties, producer: producer,
                         logger: Logger(service: "test-stage", level: .warning), deadLetter: testDeadLetter(topic: output)
-                    ) { record in
+                    ) { record, _ in
                         RecordOutputs([ProducerRecord(topic: side, key: record.key, value: record.value)]) { reports in
                             reports.map { ProducerRecord(topic: output, key: record.key, value: Array("\($0.topic)@\($0.offset)".utf8)) }
                         }
@@ -279,7 +279,7 @@ final class StageRunnerTests: XCTestCase {
                     configuration: configuration, groupID: group, topics: [input], consumerProperties: TestBroker.fastGroupProperties,
                     producer: producer, logger: Logger(service: "test-stage", level: .error),
                     metrics: StageRunnerMetrics(registry: registry, stage: "steps"), deadLetter: testDeadLetter(topic: output)
-                ) { record in
+                ) { record, _ in
                     RecordOutputs([ProducerRecord(topic: output, key: record.key, value: [1])]) { _ in
                         RecordOutputs([ProducerRecord(topic: output, key: record.key, value: Array(repeating: 2, count: 2_000))], next: nil)
                     }
