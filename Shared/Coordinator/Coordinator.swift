@@ -491,6 +491,8 @@ public final class Coordinator: Service {
         do {
             if topics.leadInputs.contains(record.topic) { try Self.checkHeaders(of: record) }
             if record.topic == topics.webEnrichments {
+                // A tombstone: a completed enrichment clearing a failure under `<key>#failed`.
+                guard record.value != nil else { return }
                 let enrichment = try codec.decode(WebEnrichment.self, record: record)
                 append(state.core.webEnrichment(enrichment, tables), to: &outputs)
                 return

@@ -129,8 +129,12 @@ public struct WebEnricherHandler: Sendable {
 ///   writes one ``WebEnrichment`` to ``Topics/webEnrichments``: under the request's key when
 ///   completed; when refused or failed (with the reason) under ``WebEnrichment/key``, the
 ///   request's key and `#failed`, so that it never replaces a completed enrichment of the same
-///   lead or search on the compacted topic. The coordinator merges a completed, lead-keyed one
-///   into the lead's profile and pool entry; search-keyed ones are for readers to join on the key.
+///   lead or search on the compacted topic. A completed one is written with a tombstone (no
+///   value) under `<key>#failed`, in the same batch, the input committed once both are
+///   acknowledged (no transaction: a crash between them writes both again), so compaction
+///   clears a failure that an enrichment completed since. The coordinator merges a completed,
+///   lead-keyed one into the lead's profile and pool entry; search-keyed ones are for readers to
+///   join on the key.
 /// - Undecodable or invalid requests go to dead letters with the reason.
 /// - A fetch that failed for a reason that may pass (a 5xx, a 429, a connection refused, reset or
 ///   closed early) is tried again, at most twice, within `WEB_ENRICHER_TIMEOUT_SECONDS`
@@ -202,7 +206,10 @@ public final class WebEnricherService: Service {
                     logger.info("web enrichment \(enrichment.status.rawValue): \(enrichment.reason ?? "")", ["key": request.key])
                 }
                 do {
-                    return RecordOutputs([try codec.record(enrichment, topic: topics.webEnrichments, key: enrichment.key)])
+                    let record = try codec.record(enrichment, topic: topics.webEnrichments, key: enrichment.key)
+                    guard enrichment.status == .completed else { return RecordOutputs([record]) }
+                    // With a tombstone clearing a failure of the same request key, sent with it.
+                    return RecordOutputs([record, ProducerRecord(topic: topics.webEnrichments, key: enrichment.failureKey, value: nil)])
                 } catch {
                     return RecordOutputs([codec.deadLetter(for: record, reason: "cannot encode the enrichment: \(error)", service: service,
                                                            topics: topics)])

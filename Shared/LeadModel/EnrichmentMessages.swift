@@ -154,7 +154,7 @@ public struct WebEnrichmentRequested: Message, Hashable {
 
 /// What the web enricher read from a company's website (topic ``Topics/webEnrichments``,
 /// compacted; key: ``key``, the request's key for a completed one, `<that key>#failed` for a
-/// refused or failed one).
+/// refused or failed one, which a later completed one clears with a tombstone).
 ///
 /// A completed enrichment keyed by lead is merged by the coordinator into the lead's profile
 /// (``EnrichedProfile/web``) and, for a ready lead, into its lead-pool entry; enrichments keyed by
@@ -225,16 +225,22 @@ public struct WebEnrichment: Message, Hashable {
     public static let failureKeySuffix = "#failed"
 
     /// The record's key on ``Topics/webEnrichments``: the request's key
-    /// (``WebEnrichmentRequested/key``: the lead id, else the search id) when completed, that key
-    /// and ``failureKeySuffix`` when refused or failed. The topic is compacted, keeping a key's
-    /// last record, so a later failure under the same key would replace a completed enrichment:
-    /// under its own key, the completed one stays what readers join on (its fetchedAt tells
-    /// which of the two is newer), and a completed one written later leaves a failure under the
-    /// other key as it was.
+    /// (``WebEnrichmentRequested/key``: the lead id, else the search id) when completed,
+    /// ``failureKey`` when refused or failed. The topic is compacted, keeping a key's last
+    /// record, so a later failure under the same key would replace a completed enrichment: under
+    /// its own key, the completed one stays what readers join on (its fetchedAt tells which of
+    /// the two is newer). A completed one is written with a tombstone under ``failureKey``, so a
+    /// failure before it is cleared.
     public var key: String {
-        let requestKey = leadID?.rawValue ?? searchID?.rawValue ?? ""
-        return status == .completed ? requestKey : requestKey + Self.failureKeySuffix
+        status == .completed ? requestKey : failureKey
     }
+
+    /// The key of the request's refused or failed records: the request's key and
+    /// ``failureKeySuffix``.
+    public var failureKey: String { requestKey + Self.failureKeySuffix }
+
+    /// The request's key (``WebEnrichmentRequested/key``).
+    private var requestKey: String { leadID?.rawValue ?? searchID?.rawValue ?? "" }
 
     /// The most social links a record carries: a page can link thousands of profiles, and the
     /// lead's profile, every later request and its pool entry carry what the record does.

@@ -27,6 +27,10 @@ final class WebEnrichmentMergeTests: XCTestCase {
                 WebEnrichment(leadID: leads[1].leadID, searchID: nil, domain: "x.example", url: nil, status: .refused,
                               reason: "redirect to another host", fetchedAt: Date()),
                 topic: topic, key: leads[1].leadID.rawValue)
+            // The tombstone a completed enrichment writes under `<key>#failed` is skipped, not a dead letter.
+            let producer = try KafkaProducer(configuration: harness.environment.kafka)
+            _ = try await producer.send(ProducerRecord(topic: topic, key: target.rawValue + WebEnrichment.failureKeySuffix, value: nil))
+            await producer.close()
 
             try await waitUntil("the enrichment in the lead's state and pool entry", timeoutSeconds: 30, pollMilliseconds: 300) {
                 let states = try await harness.latestStates()
@@ -38,6 +42,12 @@ final class WebEnrichmentMergeTests: XCTestCase {
             let states = try await harness.latestStates()
             XCTAssertNil(states[leads[1].leadID]?.profile.web)
             XCTAssertEqual(states[target]?.status, .ready)
+            let admin = try KafkaAdmin(configuration: harness.environment.kafka)
+            try await waitUntil("the coordinator read every web enrichment", timeoutSeconds: 30, pollMilliseconds: 300) {
+                try await admin.lag(group: harness.environment.topics.coordinatorGroup, topics: [topic]).reduce(0) { $0 + $1.lag } == 0
+            }
+            let letters = try await harness.readAll(DeadLetter.self, topic: harness.environment.topics.deadLetters)
+            XCTAssertEqual(letters.filter { $0.value.sourceTopic == topic }.map(\.value.reason), [], "a web enrichment dead-lettered")
         }
     }
 
