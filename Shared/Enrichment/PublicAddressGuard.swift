@@ -10,8 +10,10 @@ import Runtime
 /// connection against DNS rebinding).
 public struct PublicAddressGuard: Sendable {
     /// The addresses a host name resolves to, as text (`93.184.215.14`, `2606:2800::1`); empty
-    /// when it does not resolve.
-    public typealias Resolver = @Sendable (String) async -> [String]
+    /// when it has none (getaddrinfo's `EAI_NONAME`, `EAI_NODATA`, and any failure other than a
+    /// temporary one). Throws ``WebFetchError/temporarilyUnresolved(_:)`` when the resolver
+    /// cannot answer for now (`EAI_AGAIN`: the name servers unreachable or answering `SERVFAIL`).
+    public typealias Resolver = @Sendable (String) async throws(WebFetchError) -> [String]
 
     private let resolve: Resolver
 
@@ -21,11 +23,12 @@ public struct PublicAddressGuard: Sendable {
     }
 
     /// The addresses `host` resolves to, asking the resolver once; throws
-    /// ``WebFetchError/internalAddress(_:)`` ("host → address") when any of them is not public.
+    /// ``WebFetchError/internalAddress(_:)`` ("host → address") when any of them is not public,
+    /// and what the resolver throws (``Resolver``).
     /// With `isLoopbackAllowed` (`WEB_ENRICHER_ALLOW_LOOPBACK_HTTP`, for tests serving pages from
     /// this machine) loopback addresses pass as well; private, link-local and the rest do not.
     public func checkedAddresses(of host: String, isLoopbackAllowed: Bool = false) async throws(WebFetchError) -> [String] {
-        let addresses = await resolve(host)
+        let addresses = try await resolve(host)
         for address in addresses where !Self.isPublic(address) && !(isLoopbackAllowed && Self.isLoopback(address)) {
             throw .internalAddress("\(host) → \(address)")
         }
@@ -114,16 +117,24 @@ public struct PublicAddressGuard: Sendable {
 
     /// Resolves with `getaddrinfo` on a thread of its own (it blocks, for as long as the name
     /// servers take).
-    public static let systemResolve: Resolver = { host in
-        await onOwnThread(named: "web-resolve") { lookUp(host) }
+    public static let systemResolve: Resolver = { host throws(WebFetchError) in
+        try await onOwnThread(named: "web-resolve") { lookUp(host) }.get()
     }
 
-    private static func lookUp(_ host: String) -> [String] {
+    /// What getaddrinfo's failure `code` means for `host`: `EAI_AGAIN`, the resolver not
+    /// answering for now, is ``WebFetchError/temporarilyUnresolved(_:)``; any other (`EAI_NONAME`,
+    /// `EAI_NODATA`, `EAI_FAIL`, ...) is nil, a name without addresses.
+    static func lookUpFailure(_ code: Int32, host: String) -> WebFetchError? {
+        code == EAI_AGAIN ? .temporarilyUnresolved(host) : nil
+    }
+
+    private static func lookUp(_ host: String) -> Result<[String], WebFetchError> {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &list) == 0 else { return [] }
+        let code = getaddrinfo(host, nil, &hints, &list)
+        guard code == 0 else { return lookUpFailure(code, host: host).map { .failure($0) } ?? .success([]) }
         defer { freeaddrinfo(list) }
         var addresses: [String] = []
         var entry = list
@@ -134,7 +145,7 @@ public struct PublicAddressGuard: Sendable {
             }
             entry = current.pointee.ai_next
         }
-        return addresses
+        return .success(addresses)
     }
 }
 

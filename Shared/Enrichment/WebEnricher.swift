@@ -137,8 +137,8 @@ public struct WebEnricherHandler: Sendable {
 ///   join on the key.
 /// - Undecodable or invalid requests go to dead letters with the reason.
 /// - A fetch that failed for a reason that may pass (a 5xx, a 429, a connection refused, reset or
-///   closed early) is tried again, at most twice, within `WEB_ENRICHER_TIMEOUT_SECONDS`
-///   (``WebFetchRetry``).
+///   closed early, a resolver that cannot answer for now) is tried again, at most twice, within
+///   `WEB_ENRICHER_TIMEOUT_SECONDS` (``WebFetchRetry``).
 /// - Guarantees (``StageRunner``): the input offset is committed after the output is
 ///   acknowledged; a redelivered request fetches again and overwrites the compacted record of
 ///   its outcome's key. On SIGTERM a fetch under way may finish within the drain, but one

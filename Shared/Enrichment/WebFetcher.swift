@@ -104,18 +104,21 @@ public enum WebFetchError: Error, Hashable, Sendable, CustomStringConvertible {
     case tls(String)
     /// The host's name resolves to no address.
     case unresolved(String)
+    /// The resolver cannot answer for the host's name for now (getaddrinfo's `EAI_AGAIN`).
+    case temporarilyUnresolved(String)
     /// The domain resolves to a loopback, private or otherwise non-public address ("host → address").
     case internalAddress(String)
     /// The process began to stop (``Runtime/GracefulShutdown``), or the fetch was cancelled,
     /// while it waited to be tried again: not done, for the request's next owner to fetch.
     case stopped
 
-    /// Whether a later try may succeed: a connection that failed (``network(_:)``), a 5xx or a
-    /// 429. Not any other 4xx, a page not HTML or too large, a bad response, TLS refusing the
-    /// site, a redirect elsewhere, a name without addresses or a non-public address.
+    /// Whether a later try may succeed: a connection that failed (``network(_:)``), a resolver
+    /// that cannot answer for now (``temporarilyUnresolved(_:)``), a 5xx or a 429. Not any other
+    /// 4xx, a page not HTML or too large, a bad response, TLS refusing the site, a redirect
+    /// elsewhere, a name without addresses or a non-public address.
     public var isRetriable: Bool {
         switch self {
-        case .network: true
+        case .network, .temporarilyUnresolved: true
         case .status(let code, _): code >= 500 || code == 429
         case .redirectRefused, .tooLarge, .notHTML, .badResponse, .tls, .unresolved, .internalAddress, .stopped: false
         }
@@ -133,6 +136,7 @@ public enum WebFetchError: Error, Hashable, Sendable, CustomStringConvertible {
         case .badResponse(let reason): "bad response: \(reason)"
         case .tls(let reason): "TLS: \(reason)"
         case .unresolved(let host): "\(host) has no address"
+        case .temporarilyUnresolved(let host): "\(host): temporary failure in name resolution"
         case .internalAddress(let address): "not fetched: the domain resolves to a non-public address (\(address))"
         case .stopped: "stopped before it was fetched again"
         }
@@ -184,14 +188,16 @@ public struct WebPage: Sendable {
 /// ``PublicAddressGuard`` checked, redirects only within the allow-list (at most 5), a bounded
 /// body (reading stops past ``maxBytes``), one timeout for the whole fetch, tries again included
 /// (``retry``: a failure that may pass, a 5xx, a 429, a connection refused, reset or closed
-/// early, is fetched again after a short wait), no cookies, no cache.
+/// early, a resolver that cannot answer for now, is fetched again after a short wait), no
+/// cookies, no cache.
 /// Each address of a host has an equal share of the time left to connect (the last all of it),
 /// so one that never answers leaves time for the next.
 ///
 /// Pinning, against DNS rebinding: each host of a fetch (the domain and `www.` the domain, the
 /// only ones the allow-list lets a fetch or its redirects reach) is resolved once, by the guard,
 /// and every address it returned is checked; a single non-public one refuses the fetch before
-/// any connection. Every connection of the fetch, the first request and each redirect hop, goes
+/// any connection (a host the resolver could not answer for is asked again at the next try,
+/// still before any connection). Every connection of the fetch, the first request and each redirect hop, goes
 /// to one of those checked addresses over a socket this type opens itself: nothing resolves the
 /// name again, so an answer that changes after the check is never used. For `https` the TLS
 /// handshake (OpenSSL) sends the host as SNI and requires a certificate for the host chaining to
@@ -234,19 +240,22 @@ public struct WebFetcher: Sendable {
     }
 
     /// Fetches `url`, which the caller checked against `allowList`, trying again as ``retry``
-    /// says within the one timeout; every try connects to the addresses checked at the start.
+    /// says within the one timeout; every try connects to the addresses checked before the first
+    /// connection (a host the resolver could not answer for is resolved again at the next try).
     /// A wait before another try ends when `shutdown` begins or the task is cancelled, and the
     /// fetch fails with ``WebFetchError/stopped``: nothing is fetched again on the way out.
     public func fetch(_ url: URL, allowList: WebAllowList,
                       stoppingOn shutdown: GracefulShutdown = GracefulShutdown()) async throws(WebFetchError) -> WebPage {
         let deadline = FetchDeadline(seconds: timeoutSeconds)
         var pinned: [String: [String]] = [:]
-        for host in [allowList.domain, "www." + allowList.domain] {
-            pinned[host] = try await checkedAddresses(of: host, allowList, deadline: deadline)
-        }
         var attempt = 0
         while true {
             do {
+                // Both hosts checked before any connection; one the resolver could not answer
+                // for (``WebFetchError/temporarilyUnresolved(_:)``) is asked again at the next try.
+                for host in [allowList.domain, "www." + allowList.domain] where pinned[host] == nil {
+                    pinned[host] = try await checkedAddresses(of: host, allowList, deadline: deadline)
+                }
                 return try await fetchOnce(url, allowList: allowList, pinned: &pinned, deadline: deadline)
             } catch {
                 attempt += 1

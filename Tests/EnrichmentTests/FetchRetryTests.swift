@@ -53,12 +53,39 @@ final class FetchRetryTests: XCTestCase {
         XCTAssertEqual(long.received.count, 1)
     }
 
+    /// A resolver that cannot answer for now (getaddrinfo's `EAI_AGAIN`: its name servers
+    /// unreachable, or answering `SERVFAIL`) is a hiccup too: the name is resolved again after a
+    /// short wait, and the page read. It read as a name without an address, a failure for good.
+    /// A name without one (`EAI_NONAME`, `EAI_NODATA`) is an answer: asked once.
+    func testATemporaryResolverFailureIsTriedAgain() async throws {
+        let site = try StubSite { _, _ in StubSite.page }
+        defer { site.server.stop() }
+        let quick = WebFetchRetry(delays: [.milliseconds(50), .milliseconds(50)])
+        let busy = ScriptedResolver(["acme.example": [["127.0.0.1"]]], temporarilyFailing: ["acme.example": 2])
+        let page = try await fetch("http://acme.example:\(site.port)/", resolver: busy, timeoutSeconds: 5, retry: quick).get()
+        XCTAssertEqual(page.html, "<title>Acme</title>")
+        XCTAssertEqual(busy.questions(for: "acme.example"), 3)
+        XCTAssertEqual(site.received.count, 1)
+
+        let down = ScriptedResolver([:], temporarilyFailing: ["acme.example": 10])
+        let failed = try await fetch("http://acme.example:\(site.port)/", resolver: down, timeoutSeconds: 5, retry: quick)
+        XCTAssertEqual(failed.failure, .temporarilyUnresolved("acme.example"))
+        XCTAssertEqual(down.questions(for: "acme.example"), 3, "three tries at most")
+
+        let nowhere = ScriptedResolver([:])
+        let unresolved = try await fetch("http://acme.example:\(site.port)/", resolver: nowhere, timeoutSeconds: 5, retry: quick)
+        XCTAssertEqual(unresolved.failure, .unresolved("acme.example"))
+        XCTAssertEqual(nowhere.questions(for: "acme.example"), 1)
+        XCTAssertEqual(site.received.count, 1)
+    }
+
     /// The waits: each try's delay, a 429's or 503's Retry-After when longer and within the cap,
     /// never past the fetch's time less a try's; none for what is not retriable or past the tries.
     func testTheWaitBeforeAnotherTry() {
         let retry = WebFetchRetry(delays: [.milliseconds(500), .seconds(2)], maxRetryAfter: .seconds(5), minimumTryTime: .seconds(1))
         XCTAssertEqual(retry.wait(after: .network("recv: Connection reset by peer"), attempt: 1, timeLeft: .seconds(10)), .milliseconds(500))
         XCTAssertEqual(retry.wait(after: .status(502), attempt: 2, timeLeft: .seconds(10)), .seconds(2))
+        XCTAssertEqual(retry.wait(after: .temporarilyUnresolved("acme.example"), attempt: 1, timeLeft: .seconds(10)), .milliseconds(500))
         XCTAssertNil(retry.wait(after: .status(502), attempt: 3, timeLeft: .seconds(10)), "three tries at most")
         XCTAssertEqual(retry.wait(after: .status(503, retryAfter: .seconds(3)), attempt: 1, timeLeft: .seconds(10)), .seconds(3))
         XCTAssertEqual(retry.wait(after: .status(429, retryAfter: .zero), attempt: 2, timeLeft: .seconds(10)), .seconds(2))

@@ -3,23 +3,29 @@ import Foundation
 import Runtime
 import Synchronization
 
-/// Scripted DNS: each host's answers in order, the last repeated; counts the questions.
+/// Scripted DNS: each host's answers in order, the last repeated, after the temporary failures
+/// (getaddrinfo's `EAI_AGAIN`) of its first questions; counts the questions.
 final class ScriptedResolver: Sendable {
     private let answers: [String: [[String]]]
+    private let temporaryFailures: [String: Int]
     private let asked = Mutex<[String: Int]>([:])
 
-    init(_ answers: [String: [[String]]]) {
+    init(_ answers: [String: [[String]]], temporarilyFailing temporaryFailures: [String: Int] = [:]) {
         self.answers = answers
+        self.temporaryFailures = temporaryFailures
     }
 
     func questions(for host: String) -> Int { asked.withLock { $0[host] ?? 0 } }
 
     var resolve: PublicAddressGuard.Resolver {
-        { host in
-            let index = self.asked.withLock { asked in
+        { host throws(WebFetchError) in
+            var index = self.asked.withLock { asked in
                 defer { asked[host, default: 0] += 1 }
                 return asked[host] ?? 0
             }
+            let failures = self.temporaryFailures[host] ?? 0
+            guard index >= failures else { throw .temporarilyUnresolved(host) }
+            index -= failures
             guard let script = self.answers[host], !script.isEmpty else { return [] }
             return script[min(index, script.count - 1)]
         }

@@ -1,4 +1,4 @@
-import Enrichment
+@testable import Enrichment
 import Foundation
 import XCTest
 
@@ -72,6 +72,18 @@ final class PublicAddressGuardTests: XCTestCase {
         XCTAssertTrue(relaxed.isLoopbackHTTPAllowed)
         XCTAssertTrue(relaxed.relaxedGuardWarning?.hasPrefix("SSRF guard relaxed: WEB_ENRICHER_ALLOW_LOOPBACK_HTTP is set") == true)
         XCTAssertNil(try WebEnricherSettings(environment: [:]).relaxedGuardWarning)
+    }
+
+    /// Of getaddrinfo's failures only `EAI_AGAIN`, the resolver not answering for now, is
+    /// temporary (the fetch tries again); the others say the name has no address.
+    func testOnlyATemporaryLookUpFailureIsTriedAgain() {
+        let temporary = PublicAddressGuard.lookUpFailure(EAI_AGAIN, host: "acme.example")
+        XCTAssertEqual(temporary, .temporarilyUnresolved("acme.example"))
+        XCTAssertEqual(temporary?.isRetriable, true)
+        let noData: Int32 = -5  // glibc's EAI_NODATA, a GNU extension Swift does not import
+        for code in [EAI_NONAME, noData, EAI_FAIL, EAI_SERVICE] {
+            XCTAssertNil(PublicAddressGuard.lookUpFailure(code, host: "acme.example"), "getaddrinfo \(code)")
+        }
     }
 
     func testSystemResolverFindsLoopback() async {
