@@ -100,9 +100,12 @@ public struct ProfileFinderHandler: Sendable {
     private let service: String
     /// The waits before each search tried again after a failure that may pass (a 429, a 5xx, a
     /// timeout): one more try per delay. A 429's `Retry-After` waits longer, up to ``maxRetryWait``.
-    public let retryDelays: [Duration]
+    public var retryDelays: [Duration] { retry.delays }
     /// The longest wait before a search is tried again.
     public static let maxRetryWait = Duration.seconds(30)
+    /// ``retryDelays``, and a longer `Retry-After` waited for at most ``maxRetryWait``
+    /// (``RetryPolicy/LongerRetryAfter/waitTheMost``).
+    private let retry: RetryPolicy
     /// The recent leads' answers, shared by the handler's copies.
     private let answered = AnsweredSearches()
 
@@ -113,7 +116,7 @@ public struct ProfileFinderHandler: Sendable {
     ///   - retryDelays: see ``retryDelays``.
     public init(provider: any ProfileSearchProvider, accounts: @escaping @Sendable (AccountID) -> AccountConfig?,
                 minimumConfidence: Double, service: String, retryDelays: [Duration] = [.seconds(1), .seconds(5)]) {
-        self.retryDelays = retryDelays
+        self.retry = RetryPolicy(delays: retryDelays, maxRetryAfter: Self.maxRetryWait, longerRetryAfter: .waitTheMost)
         self.provider = provider
         self.accounts = accounts
         self.minimumConfidence = minimumConfidence
@@ -187,14 +190,16 @@ public struct ProfileFinderHandler: Sendable {
                 // moves): one handed back while the runner runs on with the partition would hold
                 // its commit point (a provider's own cancel is a failure).
                 if case .cancelled = error { return .failure(stop.hasBegun ? .stopped : .failed(error.description)) }
-                guard error.isRetriable, attempt <= retryDelays.count else {
+                // Seconds as the vendor said them, bounded before they become a Duration.
+                let retryAfter: Duration? = if case .rateLimited(let seconds?) = error, seconds.isFinite, seconds > 0 {
+                    .seconds(min(seconds, Self.maxRetryWait / .seconds(1)))
+                } else {
+                    nil
+                }
+                guard error.isRetriable, let wait = retry.wait(afterTry: attempt, retryAfter: retryAfter) else {
                     return .failure(.failed(attempt > 1 ? "\(error.description) (after \(attempt) attempts)" : error.description))
                 }
-                var wait = retryDelays[attempt - 1]
-                if case .rateLimited(let retryAfter?) = error, retryAfter.isFinite, retryAfter > 0 {
-                    wait = max(wait, .seconds(min(retryAfter, Self.maxRetryWait / .seconds(1))))
-                }
-                guard await stop.sleep(for: min(wait, Self.maxRetryWait)) else { return .failure(.stopped) }
+                guard await stop.sleep(for: wait) else { return .failure(.stopped) }
             }
         }
     }

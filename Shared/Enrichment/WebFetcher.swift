@@ -146,32 +146,39 @@ public enum WebFetchError: Error, Hashable, Sendable, CustomStringConvertible {
 /// When a fetch that failed for a reason that may pass (``WebFetchError/isRetriable``) is tried
 /// again: after each of ``delays`` (one more try per delay), or after the `Retry-After` of a 429
 /// or 503 when longer and at most ``maxRetryAfter``, and only while the fetch's one timeout
-/// leaves ``minimumTryTime`` after the wait. Past either, the failure stands.
+/// leaves ``minimumTryTime`` after the wait. Past either, the failure stands
+/// (``RetryPolicy/LongerRetryAfter/giveUp``).
 public struct WebFetchRetry: Hashable, Sendable {
-    /// The waits before each further try.
-    public var delays: [Duration]
-    /// The longest `Retry-After` waited for; a site asking for more is not tried again.
-    public var maxRetryAfter: Duration
+    /// The delays and the `Retry-After` bound.
+    private var policy: RetryPolicy
     /// The time the fetch must have left after a wait for another try to be made.
     public var minimumTryTime: Duration
+
+    /// The waits before each further try.
+    public var delays: [Duration] {
+        get { policy.delays }
+        set { policy.delays = newValue }
+    }
+
+    /// The longest `Retry-After` waited for; a site asking for more is not tried again.
+    public var maxRetryAfter: Duration {
+        get { policy.maxRetryAfter }
+        set { policy.maxRetryAfter = newValue }
+    }
 
     /// A policy; the defaults make at most three tries, 0.5 s and 2 s apart.
     public init(delays: [Duration] = [.milliseconds(500), .seconds(2)], maxRetryAfter: Duration = .seconds(5),
                 minimumTryTime: Duration = .seconds(1)) {
-        self.delays = delays
-        self.maxRetryAfter = maxRetryAfter
+        self.policy = RetryPolicy(delays: delays, maxRetryAfter: maxRetryAfter, longerRetryAfter: .giveUp)
         self.minimumTryTime = minimumTryTime
     }
 
     /// The wait before another try after `error` ended try number `attempt` (from 1), with
     /// `timeLeft` of the fetch's time; nil when there is to be none.
     public func wait(after error: WebFetchError, attempt: Int, timeLeft: Duration) -> Duration? {
-        guard error.isRetriable, attempt >= 1, attempt <= delays.count else { return nil }
-        var wait = delays[attempt - 1]
-        if case .status(_, let retryAfter?) = error {
-            guard retryAfter <= maxRetryAfter else { return nil }
-            wait = max(wait, retryAfter)
-        }
+        guard error.isRetriable else { return nil }
+        let retryAfter: Duration? = if case .status(_, let retryAfter?) = error { retryAfter } else { nil }
+        guard let wait = policy.wait(afterTry: attempt, retryAfter: retryAfter) else { return nil }
         return timeLeft - wait >= minimumTryTime ? wait : nil
     }
 }
