@@ -79,17 +79,20 @@ extension Coordinator {
         var running: [LeadID: ConsumerRecord] = [:]
         var finished = FinishedLeads()
         var pending = QueuedLeads()  // queued in the backlog
-        var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?)] = [:]  // each lead's last state
+        // Each lead's last state, and its record's time (when its count last changed).
+        var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?, at: Date)] = [:]
         // (a refused lead's is counted as the core counts a refusal: it stops counting once discovered again)
-        var memberships: [String: (SearchMembership, Int32)] = [:]
+        var memberships: [String: (SearchMembership, Int32, Date)] = [:]
         var ends: [Int32: Int64] = Dictionary(uniqueKeysWithValues: partitions.map { ($0, 0) })
+        let restoredAt = now()
         try await readToEnd(partitions.map { TopicPartition(topic: topics.leadState, partition: $0) }) { record in
             ends[record.partition] = max(ends[record.partition] ?? 0, record.offset + 1)
+            let writtenAt = record.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? restoredAt
             guard let key = record.keyString else { return }
             if SearchMembership.isKey(key) {
                 do {
                     memberships[key] = record.value == nil
-                        ? nil : (try environment.codec.decode(SearchMembership.self, record: record), record.partition)
+                        ? nil : (try environment.codec.decode(SearchMembership.self, record: record), record.partition, writtenAt)
                 } catch {
                     logger.error("undecodable search membership skipped: \(error)", [LogKey.offset: String(record.offset)])
                 }
@@ -107,7 +110,7 @@ extension Coordinator {
                 // profile is not decoded. A running lead is read whole, at the end.
                 let summary = try environment.codec.decode(LeadStateSummary.self, record: record)
                 let leadID = summary.leadID
-                counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary))
+                counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary), writtenAt)
                 if summary.status == .pending || summary.status == .refused {
                     running[leadID] = nil
                     finished[leadID] = nil
@@ -142,19 +145,26 @@ extension Coordinator {
         for (partition, end) in ends { state.chargesKnownSent.restored(partition, end: end, running: runningIn[partition] ?? []) }
         state.core.pendingLeads.merge(pending)
         // Every part of these partitions is written with the next batch, counted afresh.
-        for (leadID, (lead, bucket)) in counted {
+        // Each part carries its latest lead's time, so that a finished search's part looks as
+        // old as it is (and one its tracker forgot is dropped before it is written: ``ProgressRetention``).
+        for (leadID, (lead, bucket, at)) in counted {
             if bucket == .refused {
                 state.core.countRefused(leadID, lead)
             } else {
                 state.core.progress.move(lead, from: nil, to: bucket)
             }
+            state.core.progress.noteRestored(lead, changedAt: at)
         }
         for (leadState, partition) in restored.values {
             let offset = runningAt[leadState.leadID]?.offset ?? 0
             state.core.restore(leadState, partition: partition,
                                chargesSent: state.chargesKnownSent.contains(leadState.leadID, partition: partition, offset: offset))
         }
-        for (membership, partition) in memberships.values { state.core.restoreMembership(membership, partition: partition) }
+        for (membership, partition, at) in memberships.values {
+            state.core.restoreMembership(membership, partition: partition)
+            state.core.progress.noteRestored(.init(membership, partition: partition), changedAt: at)
+        }
+        state.nextProgressSweep = .distantPast
         logger.info("restored", ["partitions": partitions.map(String.init).joined(separator: ","),
                                  "leads": String(restored.count + finished.count + pending.count), "ready": String(finished.count),
                                  "pending": String(pending.count),

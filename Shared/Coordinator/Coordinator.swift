@@ -60,7 +60,7 @@ import Streaming
 public final class Coordinator: Service {
     let environment: PipelineEnvironment
     private let settings: CoordinatorSettings
-    private let now: @Sendable () -> Date
+    let now: @Sendable () -> Date
     let logger: Logger
     let rebalances = Mailbox<RebalanceEvent>()
     /// Whether the broker has been answering, and since when (a ``BrokerWatch`` of its own).
@@ -129,13 +129,15 @@ public final class Coordinator: Service {
                                                  codec: environment.codec, logger: logger, metrics: metrics)
         let billingEvents = KafkaTable<AccountBillingEvent>(configuration: environment.kafka, topic: topics.billingEvents,
                                                             codec: environment.codec, logger: logger, metrics: metrics)
-        let tableSet = KafkaTableSet(configuration: environment.kafka, accounts, offers, overrides, billingEvents)
+        let progress = KafkaTable<ProgressSnapshot>(configuration: environment.kafka, topic: topics.progress,
+                                                    codec: environment.codec, logger: logger, metrics: metrics)
+        let tableSet = KafkaTableSet(configuration: environment.kafka, accounts, offers, overrides, billingEvents, progress)
         try await tableSet.start()
-        let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents)
+        let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents, progress: progress)
         let shutdown = ShutdownDeadline(grace: settings.shutdownGrace)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now, shutdown: shutdown,
-                                      metrics: metrics)
+                                      retention: settings.progressRetention, metrics: metrics)
         let watch = BrokerWatch(interval: .seconds(1), timeout: .seconds(2))
         do {
             // Sends wait out an outage without end: after the grace, closing the producer fails
@@ -280,6 +282,7 @@ public final class Coordinator: Service {
             }
             append(state.core.writeHeldStates(heldSince: now().addingTimeInterval(-settings.stateWriteInterval.timeInterval)), to: &outputs)
             nextOffsets = committable(after: nextOffsets, &state)
+            await forgetProgressParts(&state, &outputs, tables)
             appendProgressParts(&state, &outputs)
             countResults(&state)
             let encoded = bounded(outputs.encoded(codec: environment.codec, logger: logger))
@@ -369,6 +372,9 @@ public final class Coordinator: Service {
         var unreadablePoolEntries: [LeadID: String] = [:]
         /// When parked records may next be fetched again after a fetch that missed some.
         var nextReleaseAttempt = ContinuousClock.now
+        /// When the parts of forgotten searches are next looked for (by the coordinator's clock):
+        /// at once after a restore, whose parts are written with the next batch.
+        var nextProgressSweep = Date.distantPast
 
         /// Tells the core how many records count against the parked bound, and how many leads are parked.
         mutating func countParked() {
@@ -451,8 +457,12 @@ public final class Coordinator: Service {
         let overrides: KafkaTable<LeadOverride>
         /// The billing system's latest event per account (``AccountBillingEvent``), by account id.
         let billingEvents: KafkaTable<AccountBillingEvent>
+        /// The searches' snapshots (`progress`), by search id: a search no longer there was
+        /// forgotten by its tracker, and its parts here are dropped (``ProgressRetention``). Not
+        /// caught up with each batch; only before a look for forgotten parts.
+        let progress: KafkaTable<ProgressSnapshot>
 
-        /// The tables, in the order they are caught up.
+        /// The tables caught up with each batch, in that order.
         var all: [any FollowedTable] { [accounts, offers, overrides, billingEvents] }
 
         func account(_ id: AccountID) -> AccountConfig? { accounts[id.rawValue] }
@@ -758,6 +768,27 @@ public final class Coordinator: Service {
             metrics.counter(MetricNames.coordinatorResultsHandled, ["phase": phase.rawValue]).increment(by: Double(count))
         }
         state.resultsHandled.removeAll(keepingCapacity: true)
+    }
+
+    /// Drops the parts of searches their trackers forgot (gone from `progress`) that have not
+    /// changed for the retention period, and adds their tombstones to the batch: every
+    /// ``ProgressRetention/sweepInterval`` of the coordinator's clock, and right after a restore,
+    /// before the restored parts are written (so a restart never writes a forgotten search's
+    /// part again; a crash before the tombstones were acknowledged has the restore write them
+    /// again). `progress` is caught up first, within 2 s; what it holds then is used.
+    private func forgetProgressParts(_ state: inout State, _ outputs: inout Outputs, _ tables: Tables) async {
+        let at = now()
+        guard settings.progressRetention.period != nil, at >= state.nextProgressSweep else { return }
+        state.nextProgressSweep = at.addingTimeInterval(settings.progressRetention.sweepInterval)
+        _ = try? await tables.progress.catchUp(timeout: .seconds(2))
+        let forgotten = state.core.progress.takeForgotten(retention: settings.progressRetention, at: at) { tables.progress[$0.rawValue] != nil }
+        for part in forgotten {
+            outputs.append(ProducerRecord(
+                topic: environment.topics.progressParts,
+                partition: KafkaPartitioner.partition(forKey: part.searchID.rawValue, partitionCount: state.partitionCount),
+                key: Array(part.key.utf8), value: nil))
+        }
+        if !forgotten.isEmpty { logger.info("progress of forgotten searches dropped", ["parts": String(forgotten.count)]) }
     }
 
     /// The progress parts the batch changed, each keyed by search and partition, in the partition

@@ -17,6 +17,7 @@ import Streaming
 /// | `COORDINATOR_MAX_PARKED_LEADS` | 50000 | backlog records parked per instance (``maxParkedLeads``); at it the backlog and `leads.discovered` wait on the broker |
 /// | `COORDINATOR_POLL_BATCH` | 500 | records handled per loop (one acknowledgement wait each); smaller holds less memory at once |
 /// | `COORDINATOR_CONFIGURATION_WAIT_SECONDS` | 30 | how long a lead whose account or offer is not known yet waits for it before it is dead-lettered; 0: at once |
+/// | `PROGRESS_RETENTION_DAYS` | 7 | 0 to 3650 (decimals allowed): how long a search with a declared total and no lead in flight is kept after its last change before its progress is forgotten (tombstones on `progress`, `progress.account-parts` and `progress.parts`; its account stops counting it); 0: kept for ever |
 /// | `COORDINATOR_STATE_WRITE_INTERVAL_SECONDS` | 5 | how often a running lead's state record is written (its changes in between make one record); a crash replays the inputs since; 0: every change |
 public struct CoordinatorSettings: Sendable {
     public var machine: LeadStateMachine.Configuration
@@ -71,6 +72,11 @@ public struct CoordinatorSettings: Sendable {
     /// `SHUTDOWN_TIMEOUT_SECONDS`' 10). A broker away longer has them given up, their inputs
     /// uncommitted, so the next owner handles them again, as after a crash.
     public var shutdownGrace: Duration = .seconds(8)
+    /// How long a finished search's progress is kept after its last change
+    /// (`PROGRESS_RETENTION_DAYS`, default 7; 0 keeps it for ever): then its snapshot, account
+    /// parts and parts get tombstones and leave the tracker's and the coordinator's memory
+    /// (``ProgressRetention``).
+    var progressRetention = ProgressRetention(days: 7)
 
     public init(machine: LeadStateMachine.Configuration = .init(), maxRunningLeads: Int = 2000, maxWaitingLeads: Int = 10_000,
                 consumerProperties: [String: String] = [:], pollBatch: Int = 500, configurationWait: Duration = .seconds(30)) {
@@ -111,5 +117,7 @@ public struct CoordinatorSettings: Sendable {
         stateWriteInterval = .milliseconds(Int64(writeInterval * 1000))
         maxParkedLeads = try PipelineEnvironment.integer(environment, "COORDINATOR_MAX_PARKED_LEADS", default: 50_000, range: 1...10_000_000)
         shutdownGrace = try StageRunnerSettings.drainTimeout(environment: environment)
+        progressRetention = ProgressRetention(days: try PipelineEnvironment.decimal(environment, "PROGRESS_RETENTION_DAYS", default: 7,
+                                                                                    range: 0...3_650))
     }
 }

@@ -5,6 +5,11 @@ import LeadModel
 /// Where the leads of each search are, per partition the coordinator owns: the counts behind
 /// the ``SearchProgressPart`` records it writes. Kept as leads change (``move(_:from:to:)``), and
 /// counted afresh from the states of a partition it restores, so a part is always absolute.
+///
+/// A part carries the time its counts last changed: the batch that moved a lead, or for a
+/// restored part the time of its latest lead's record. A part of a search its tracker forgot is
+/// dropped once it has not changed for the retention period (``takeForgotten(retention:at:isPublished:)``),
+/// so what is kept is bounded by the searches of that period, not every search ever run.
 struct ProgressCounts {
     /// Where a lead counts.
     enum Bucket: Hashable {
@@ -74,6 +79,9 @@ struct ProgressCounts {
     private var parts: [Key: SearchProgressPart] = [:]
     /// Parts changed since ``takeChanged(at:)``.
     private var changed: Set<Key> = []
+    /// Parts restored since ``takeChanged(at:)`` and not changed since: written with the time
+    /// of their latest lead's record, not stamped anew.
+    private var restored: Set<Key> = []
 
     /// Moves `lead` from one bucket to another (nil: it was not counted, or stops being counted).
     mutating func move(_ lead: Lead, from: Bucket?, to: Bucket?) {
@@ -85,19 +93,57 @@ struct ProgressCounts {
         if let to { Self.add(1, to: to, of: &part) }
         parts[key] = part
         changed.insert(key)
+        restored.remove(key)
+    }
+
+    /// Notes that `lead`, counted by a restore, last changed at `changedAt` (its record's time):
+    /// its part is written with its latest lead's time, so a restart does not make a finished
+    /// search look changed (nor keep it another retention period).
+    mutating func noteRestored(_ lead: Lead, changedAt: Date) {
+        let key = Key(searchID: lead.searchID, partition: lead.partition)
+        guard var part = parts[key] else { return }
+        part.updatedAt = max(part.updatedAt, changedAt)
+        parts[key] = part
+        changed.remove(key)
+        restored.insert(key)
+    }
+
+    /// Drops the parts whose search is forgotten at `now` (``ProgressRetention/forgetsPart(_:isSearchPublished:at:)``;
+    /// `isPublished`: whether the search is in `progress`) and returns them, for their tombstones.
+    /// A lead of the search counted afterwards starts its part from nothing.
+    mutating func takeForgotten(retention: ProgressRetention, at now: Date, isPublished: (SearchID) -> Bool) -> [SearchProgressPart] {
+        guard retention.period != nil else { return [] }
+        var published: [SearchID: Bool] = [:]
+        let forgotten = parts.filter { key, part in
+            guard ProgressRetention.isSettled(part) else { return false }
+            let isSearchPublished = published[key.searchID] ?? isPublished(key.searchID)
+            published[key.searchID] = isSearchPublished
+            return retention.forgetsPart(part, isSearchPublished: isSearchPublished, at: now)
+        }
+        for key in forgotten.keys {
+            parts[key] = nil
+            changed.remove(key)
+            restored.remove(key)
+        }
+        return forgotten.sorted { ($0.key.searchID.rawValue, $0.key.partition) < ($1.key.searchID.rawValue, $1.key.partition) }.map(\.value)
     }
 
     /// Forgets the counts of partitions given up; their next owner counts them from their states.
     mutating func remove(partitions: Set<Int32>) {
         parts = parts.filter { !partitions.contains($0.key.partition) }
         changed = changed.filter { !partitions.contains($0.partition) }
+        restored = restored.filter { !partitions.contains($0.partition) }
     }
 
-    /// The parts changed since the last call, stamped `at`.
+    /// The parts changed since the last call, stamped `at`, and those restored since, with
+    /// their leads' time.
     mutating func takeChanged(at: Date) -> [SearchProgressPart] {
-        defer { changed = [] }
-        return changed.sorted { ($0.searchID.rawValue, $0.partition) < ($1.searchID.rawValue, $1.partition) }.compactMap { key in
-            parts[key]?.updatedAt = at
+        defer {
+            changed = []
+            restored = []
+        }
+        return changed.union(restored).sorted { ($0.searchID.rawValue, $0.partition) < ($1.searchID.rawValue, $1.partition) }.compactMap { key in
+            if changed.contains(key) { parts[key]?.updatedAt = at }
             return parts[key]
         }
     }

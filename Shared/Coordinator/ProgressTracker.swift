@@ -25,11 +25,21 @@ import Streaming
 /// of the account id; a second group (`coordinator.account-progress`) adds each account's latest
 /// snapshots up (``AccountProgressSnapshot/adding(_:accountID:at:)``) and publishes them to
 /// `progress.accounts`, keyed by account.
+///
+/// A search with a declared total, no lead in flight and no change for the retention period
+/// (``ProgressRetention``, `PROGRESS_RETENTION_DAYS`) is forgotten: the member that owns it writes
+/// tombstones for its `progress` snapshot and its account parts, and drops it; its account then
+/// no longer counts it, and the coordinator instances drop its parts once it has left `progress`.
+/// The decision is taken again whenever the search is read (a restart, a rebalance), before
+/// anything of it is published, so a search forgotten is never shown again from its old parts,
+/// and tombstones lost on the way are written again.
 final class ProgressTracker: Service {
     private let environment: PipelineEnvironment
     private let producer: KafkaProducer
     private let consumerProperties: [String: String]
     private let now: @Sendable () -> Date
+    /// When a finished search is forgotten.
+    private let retention: ProgressRetention
     /// Records a poll hands over (tests make it small, so that a catch-up takes several polls).
     private let pollBatch: Int
 
@@ -43,7 +53,8 @@ final class ProgressTracker: Service {
 
     init(environment: PipelineEnvironment, producer: KafkaProducer, consumerProperties: [String: String],
          now: @escaping @Sendable () -> Date, pollBatch: Int = 5000, shutdown: ShutdownDeadline = ShutdownDeadline(grace: .seconds(8)),
-         metrics: MetricsRegistry? = nil) {
+         retention: ProgressRetention, metrics: MetricsRegistry? = nil) {
+        self.retention = retention
         self.shutdown = shutdown
         self.metrics = metrics
         self.environment = environment
@@ -70,6 +81,20 @@ final class ProgressTracker: Service {
             var named = Set(parts.values.map(\.accountID))
             if let previous = lastPublished?.accountID { named.insert(previous) }
             return named.subtracting([current]).subtracting(leftAccounts)
+        }
+
+        /// Whether the search is forgotten at `now` (``ProgressRetention/forgetsSearch(parts:declared:at:)``).
+        func isForgotten(declared: SearchTotalDeclared?, retention: ProgressRetention, at now: Date) -> Bool {
+            retention.forgetsSearch(parts: parts.values, declared: declared, at: now)
+        }
+
+        /// Every account the search may be counted under: its parts', its total's and the one it
+        /// was last published under.
+        func accounts(declared: SearchTotalDeclared?) -> Set<AccountID> {
+            var accounts = Set(parts.values.map(\.accountID))
+            if let account = lastPublished?.accountID { accounts.insert(account) }
+            if let account = declared?.accountID { accounts.insert(account) }
+            return accounts
         }
 
         /// The snapshot of the search now, with its declared total if any; nil until its
@@ -259,9 +284,22 @@ final class ProgressTracker: Service {
         var looked: Set<Int32> = []  // the owned partitions whose searches' totals were looked up
         func home(_ searchID: String) -> Int32 { KafkaPartitioner.partition(forKey: searchID, partitionCount: partitionCount) }
         var sent: [SearchID] = []  // the search of each record last returned
+        // Searches forgotten whose tombstones are to be sent (again), with their partition and
+        // the accounts they may be counted under; and those of the records last returned.
+        var forgetting: [SearchID: (partition: Int32, accounts: Set<AccountID>)] = [:]
+        var forgotten: [SearchID: (partition: Int32, accounts: Set<AccountID>)] = [:]
+        var nextSweep = Date.distantPast
         try await follow(group: topics.progressGroup, topics: topics.progressInputs, { batch, owned, publishing in
             searches = searches.filter { owned.contains($0.value.partition) }
+            forgetting = forgetting.filter { owned.contains($0.value.partition) }
             for record in batch {
+                if record.value == nil, let key = record.keyString, let slash = key.lastIndex(of: "/"),
+                   let partition = Int32(key[key.index(after: slash)...]) {
+                    // A part a coordinator forgot (its search forgotten here first).
+                    let searchID = SearchID(String(key[..<slash]))
+                    if searches[searchID]?.parts.removeValue(forKey: partition) != nil { changed.insert(searchID) }
+                    continue
+                }
                 guard let part = try? environment.codec.decode(SearchProgressPart.self, record: record) else { continue }
                 searches[part.searchID, default: Search(partition: record.partition)].parts[part.partition] = part
                 changed.insert(part.searchID)
@@ -283,6 +321,34 @@ final class ProgressTracker: Service {
             defer { changed = [] }
             var records: [ProducerRecord] = []
             sent = []
+            let at = now()
+            if at >= nextSweep {
+                // Searches change by their clock too: each is looked at for retention now and then.
+                nextSweep = at.addingTimeInterval(retention.sweepInterval)
+                changed.formUnion(searches.keys)
+            }
+            for searchID in changed {
+                guard let held = searches[searchID] else { continue }
+                let declared = totals[searchID.rawValue]
+                if held.isForgotten(declared: declared, retention: retention, at: at) {
+                    searches[searchID] = nil
+                    forgetting[searchID] = (held.partition, held.accounts(declared: declared))
+                }
+            }
+            forgotten = forgetting
+            forgetting = [:]
+            for (searchID, search) in forgotten {
+                records.append(ProducerRecord(topic: topics.progress, key: searchID.rawValue, value: nil))
+                sent.append(searchID)
+                guard let accountPartitions else { continue }
+                for account in search.accounts {
+                    records.append(ProducerRecord(
+                        topic: topics.accountProgressParts,
+                        partition: KafkaPartitioner.partition(forKey: account.rawValue, partitionCount: accountPartitions),
+                        key: Array(AccountProgressSnapshot.partKey(account, searchID).utf8), value: nil))
+                    sent.append(searchID)
+                }
+            }
             for searchID in changed {
                 guard var search = searches[searchID],
                       let snapshot = search.snapshot(searchID, declared: totals[searchID.rawValue], at: now()) else { continue }
@@ -315,7 +381,12 @@ final class ProgressTracker: Service {
             return records
         }, unsent: { positions in
             // Published again, as they stand, by the next poll that publishes (if still owned).
-            for searchID in Set(positions.map { sent[$0] }) where searches[searchID] != nil {
+            for searchID in Set(positions.map { sent[$0] }) {
+                guard searches[searchID] != nil else {
+                    // A tombstone of a search forgotten: sent again.
+                    if let search = forgotten[searchID] { forgetting[searchID] = search }
+                    continue
+                }
                 searches[searchID]?.lastPublished = nil
                 searches[searchID]?.leftAccounts = []
                 changed.insert(searchID)

@@ -28,7 +28,8 @@ final class ProgressCatchUpTests: XCTestCase {
 
             // Polls of 7 records: the tracker needs several to read the parts to their end.
             let tracker = ProgressTracker(environment: environment, producer: producer,
-                                          consumerProperties: TestBroker.fastGroupProperties, now: { Date() }, pollBatch: 7)
+                                          consumerProperties: TestBroker.fastGroupProperties, now: { Date() }, pollBatch: 7,
+                                          retention: ProgressRetention(days: 7))
             let running = Task { try await tracker.run() }
             var snapshots: [ProgressSnapshot] = []
             try await waitUntil("the search's progress published", timeoutSeconds: 60, pollMilliseconds: 200) {
@@ -65,7 +66,8 @@ final class ProgressCatchUpTests: XCTestCase {
         }
         let polling = Task { while !Task.isCancelled { _ = try? await member.poll(maxRecords: 100, timeoutMilliseconds: 100) } }
         let tracker = ProgressTracker(environment: environment, producer: producer,
-                                      consumerProperties: TestBroker.fastGroupProperties, now: { Date() })
+                                      consumerProperties: TestBroker.fastGroupProperties, now: { Date() },
+                                      retention: ProgressRetention(days: 7))
         let running = Task { try await tracker.run() }
         do {
             // Once the group has split, the member holds one partition of the parts.
