@@ -96,7 +96,8 @@ public enum Usage {
                leadctl publish --synthetic N [--account A] [--offer O] [--search S]
                                [--mode full|scoring-only|enrich-only|no-op] [--seed S]
 
-        Publishes leads to the input topic (lead.discovered, keyed by lead id), in batches.
+        Publishes lead.discovered records, keyed by lead id, to the input topic (leads.discovered;
+        leads.discovered.priority for intent sources), in batches.
 
         --file PATH        JSON Lines (.jsonl, .ndjson, .json): one lead.discovered object per line;
                            "schema", "version" and "discoveredAt" may be left out (now is used).

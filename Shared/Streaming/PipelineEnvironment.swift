@@ -219,7 +219,7 @@ public struct PipelineEnvironment: Sendable {
     }
 
     /// Creates every topic (an existing one with the right partition count is fine), fails when
-    /// a lead-keyed topic has another partition count (co-partitioning depends on it), and sets
+    /// one has another partition count (co-partitioning depends on it for the lead-keyed ones), and sets
     /// each configuration value an existing topic has otherwise: returns what it set.
     @discardableResult
     public func ensureTopics() async throws -> [TopicConfigChange] {
