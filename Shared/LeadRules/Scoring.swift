@@ -495,6 +495,10 @@ public struct RuleBasedScorer: Scorer {
         /// The places it lists when they are not all countries and regions ("US & London", "New
         /// York, UK": ``places(listedIn:)``), each read on its own; empty otherwise.
         let places: [ICPLocation]
+        /// Set when it names one place and, after a comma, the US state, province, country or
+        /// region holding it ("London, UK", "Austin, TX", "Paris, France", "London, Ontario,
+        /// Canada", "Texas, US"); nil otherwise.
+        let held: HeldPlace?
 
         init(_ wanted: String) {
             phrase = SignalDetector.Phrase(wanted)
@@ -505,11 +509,40 @@ public struct RuleBasedScorer: Scorer {
             usState = usStatesByName[normalized] ?? usStatesByCode[normalized]
             countries = Set(RuleBasedScorer.areas(of: phrase).named.joined())
             places = isCountry || scope != nil || usState != nil ? [] : RuleBasedScorer.places(listedIn: wanted) ?? []
+            held = isCountry || scope != nil || usState != nil || !places.isEmpty ? nil : HeldPlace(wanted)
         }
 
         /// Whether it names a place the scorer knows: a country, a region, a US state, or a place
         /// whose country it knows (a city, "Bay Area").
         var isKnown: Bool { isCountry || scope != nil || usState != nil || !countries.isEmpty }
+    }
+
+    /// An ICP location naming one place before its first comma and, after it, where that place
+    /// lies ("London, UK", "Austin, TX", "London, Ontario, Canada", "Texas, US"), each part read
+    /// as an ICP location of its own. A class, so that an ``ICPLocation`` can hold two.
+    final class HeldPlace: Sendable {
+        /// What it names before its first comma: a city ("London"), an area the scorer knows
+        /// by its country only ("Bay Area", "Ontario"), or a US state or country ("Texas").
+        let place: ICPLocation
+        /// Where ``place`` lies: what follows the first comma ("UK", "TX", "Ontario, Canada").
+        let holder: ICPLocation
+        /// ``place`` without accents (``Gazetteer/folded(_:)``): "Zurich" names "Zürich".
+        private let folded: SignalDetector.Phrase
+
+        /// Nil unless `wanted` is one place with where it lies after its last comma (``isOnePlace(_:)``).
+        init?(_ wanted: String) {
+            guard RuleBasedScorer.isOnePlace(wanted), let comma = wanted.firstIndex(of: ",") else { return nil }
+            let name = String(wanted[..<comma])
+            guard !SignalDetector.Phrase(name).isBlank else { return nil }
+            place = ICPLocation(name)
+            holder = ICPLocation(String(wanted[wanted.index(after: comma)...]))
+            folded = SignalDetector.Phrase(Gazetteer.folded(name))
+        }
+
+        /// Whether `place` names ``place`` as whole words, with or without accents.
+        func isNamed(in other: SignalDetector.Phrase) -> Bool {
+            place.phrase.occurs(in: other) || folded.occurs(in: SignalDetector.Phrase(Gazetteer.folded(other.text)))
+        }
     }
 
     /// The places an ICP location lists when it lists places the scorer knows, not all of them
@@ -545,8 +578,9 @@ public struct RuleBasedScorer: Scorer {
 
     /// Whether `wanted` is a place followed, after its last comma, by where it lies: a US state,
     /// a province or state of another country, or a country or region holding every area named
-    /// before it ("Austin, TX", "London, Ontario", "Paris, France"; not "New York, UK").
-    private static func isOnePlace(_ wanted: String) -> Bool {
+    /// before it or the province before it ("Austin, TX", "London, Ontario", "Paris, France",
+    /// "Ontario, Canada"; not "New York, UK").
+    static func isOnePlace(_ wanted: String) -> Bool {
         guard let comma = wanted.lastIndex(of: ",") else { return false }
         let last = String(wanted[wanted.index(after: comma)...])
         let name = SignalDetector.normalize(last)
@@ -555,6 +589,8 @@ public struct RuleBasedScorer: Scorer {
             return true
         }
         guard let scope = ICPLocation(last).scope else { return false }
+        // A province or state of the country: "Ontario, Canada".
+        if let country = Gazetteer.standard.subdivisions[Gazetteer.folded(String(wanted[..<comma]))] { return scope.contains(country) }
         let before = areas(of: SignalDetector.Phrase(String(wanted[..<comma]))).named
         return !before.isEmpty && before.allSatisfy { $0.isSubset(of: scope) }
     }
@@ -642,12 +678,28 @@ public struct RuleBasedScorer: Scorer {
     /// country without the gazetteer or it is another country than `wanted`'s, else unknown
     /// ("Austin" for Texas: the gazetteer knows only the country). For a list of places not all
     /// countries or regions ("US & London": ``ICPLocation/places``): inside when it is in one of
-    /// them, outside when it is outside every one, else unknown.
+    /// them, outside when it is outside every one, else unknown. For a place with where it lies
+    /// (``ICPLocation/held``): outside when the place is outside where it lies ("Paris, TX" for
+    /// "Paris, France", "London, Ontario" for "London, UK", "Columbus, OH" for "Austin, TX");
+    /// else for a US state or country before the comma ("Texas, US"), as for that state or
+    /// country; else (a city, "London, UK") inside when the place names the city, however it
+    /// writes the city's country or state ("London", "London, England", "Austin, Texas"), and
+    /// unknown when it does not: a place elsewhere in the city's country or state, or naming
+    /// only that ("Manchester, UK", "Houston, TX", "United Kingdom"), may be in the city's area
+    /// or not, as the scorer does not know where a city's area ends (Brooklyn is New York,
+    /// Croydon London, Santa Monica by Los Angeles) nor every name of a city (Bengaluru is
+    /// Bangalore), so it is no evidence against the ICP and gives no location points.
     static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
         if !wanted.places.isEmpty {
             let placements = wanted.places.map { placement(of: place, areas: areas, in: $0) }
             if placements.contains(.inside) { return .inside }
             return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
+        }
+        if let held = wanted.held {
+            guard placement(of: place, areas: areas, in: held.holder) != .outside else { return .outside }
+            let part = held.place
+            if part.isCountry || part.scope != nil || part.usState != nil { return placement(of: place, areas: areas, in: part) }
+            return held.isNamed(in: place) ? .inside : .unknown
         }
         let country = wanted.country
         if wanted.isCountry, let placeCountry = areas.lastPartCountry {

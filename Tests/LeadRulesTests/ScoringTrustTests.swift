@@ -583,6 +583,52 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(inMixed.fitReasons.contains { $0.signal == "located in US & London" && $0.points == 10 })
     }
 
+    /// An ICP location naming a city with the country or state it lies in ("London, UK",
+    /// "Austin, TX", "Paris, France") holds that city: a lead there is located in it, however the
+    /// lead writes the city's country or state; a lead in another country or state is outside;
+    /// one elsewhere in the city's country or state, or naming only the country, may be in the
+    /// city's area or not (the scorer does not know where a city ends: Brooklyn is New York,
+    /// Croydon London) and is no evidence either way. Before, the whole text was read as one
+    /// place no lead names: "London" and "London, England" were outside "London, UK", "Austin,
+    /// Texas" outside "Austin, TX", "Paris, Île-de-France, France" outside "Paris, France".
+    func testAnICPLocationOfACityWithItsCountryOrStateHoldsTheCity() {
+        func placement(_ place: String, _ wanted: String) -> RuleBasedScorer.Placement {
+            let phrase = SignalDetector.Phrase(place)
+            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
+        }
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("London, UK", ["London", "London, England", "London, UK", "Greater London, England, United Kingdom", "Shoreditch, London"],
+             ["Manchester, UK", "United Kingdom", "Croydon, England"],
+             ["London, Ontario", "Paris, France", "Austin, TX", "Toronto"]),
+            ("Austin, TX", ["Austin", "Austin, TX", "Austin, Texas", "Austin, Texas, United States"],
+             ["Houston, TX", "Texas", "Round Rock, Texas"],
+             ["Austin, MN", "Columbus, OH", "Berlin, Germany", "London"]),
+            ("Paris, France", ["Paris", "Paris, France", "Paris, Île-de-France, France"],
+             ["Lyon, France", "France"],
+             ["Paris, TX", "Berlin, Germany", "London"]),
+            ("London, Ontario, Canada", ["London, Ontario", "London, ON, Canada"], ["Canada"], ["London", "London, UK", "Seattle"]),
+            ("Zürich, Switzerland", ["Zurich", "ZÜRICH"], ["Switzerland", "Geneva"], ["Berlin, Germany"]),
+            // A state with its country is the state, as "Texas" is.
+            ("Texas, US", ["Austin, TX", "Houston, Texas"], ["United States"], ["Columbus, OH", "Berlin, Germany"]),
+        ]
+        for (wanted, inside, unknown, outside) in placed {
+            for place in inside { XCTAssertEqual(placement(place, wanted), .inside, "\(place) in \(wanted)") }
+            for place in unknown { XCTAssertEqual(placement(place, wanted), .unknown, "\(place) in \(wanted)") }
+            for place in outside { XCTAssertEqual(placement(place, wanted), .outside, "\(place) in \(wanted)") }
+        }
+
+        var london = Fixtures.offer()
+        london.icp.locations = ["London, UK"]
+        let inLondon = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "London, England"), offer: london)
+        XCTAssertTrue(inLondon.fitReasons.contains { $0.signal == "located in London, UK" && $0.points == 10 },
+                      inLondon.fitReasons.map(\.description).joined(separator: "; "))
+        let inManchester = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "Manchester, UK"), offer: london)
+        XCTAssertFalse(inManchester.fitReasons.contains { $0.signal.contains("outside the ICP") },
+                       inManchester.fitReasons.map(\.description).joined(separator: "; "))
+        let inParis = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "Paris, France"), offer: london)
+        XCTAssertTrue(inParis.fitReasons.contains { $0.signal.contains("outside the ICP") })
+    }
+
     /// An ICP location naming no place ("Global", "Worldwide", "Remote", "Anywhere") constrains
     /// nothing: the offer scores as one without a location constraint, alone or beside a country.
     /// Before, it made every place the scorer knows "outside the ICP".
