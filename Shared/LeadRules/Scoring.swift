@@ -549,27 +549,43 @@ public struct RuleBasedScorer: Scorer {
     /// countries and regions (those ``countries(listedIn:)`` reads): cities or US states beside
     /// them or each other, between commas, "&", "/", "+", ";", "|", "and", "or" and "plus" ("US &
     /// London", "New York, UK", "EMEA and New York", "Texas / Oregon"); those that name no place
-    /// (``icpNamesNoPlace(_:)``) left out, as an ICP's entries are. Nil when it names one place:
-    /// a part the scorer does not know ("Bosnia and Herzegovina"), or a place and, after its last
-    /// comma, the state, province or country it lies in ("Austin, TX", "London, Ontario",
-    /// "Paris, France").
+    /// (``icpNamesNoPlace(_:)``) left out, as an ICP's entries are. A place with, after a comma,
+    /// the state, province or country it lies in ("Austin, TX", "London, Ontario", "Paris,
+    /// France": ``isOnePlace(_:)``) is one part ("Austin, TX & London": Austin and London, not
+    /// Texas). Nil when it names one place: a part the scorer does not know ("Bosnia and
+    /// Herzegovina"), or one place with where it lies ("Austin, TX", "London, Ontario, Canada").
     static func places(listedIn wanted: String) -> [ICPLocation]? {
         var parts: [String] = []
-        for piece in wanted.split(whereSeparator: { ",&/+;|".contains($0) }) {
+        // Whether the last part ended at a comma, so the next may say where it lies.
+        var afterComma = false
+        for piece in wanted.split(omittingEmptySubsequences: false, whereSeparator: { ",&/+;|".contains($0) }) {
+            let separator = piece.endIndex < wanted.endIndex ? wanted[piece.endIndex] : nil
             var words: [Substring] = []
+            var isFirst = true
+            func append() {
+                let part = words.joined(separator: " ")
+                if isFirst, afterComma, let last = parts.last, isOnePlace(last + ", " + part) {
+                    parts[parts.count - 1] = last + ", " + part
+                } else {
+                    parts.append(part)
+                }
+                isFirst = false
+            }
             for word in piece.split(whereSeparator: \.isWhitespace) {
                 if listConjunctions.contains(word.lowercased()) {
-                    if !words.isEmpty { parts.append(words.joined(separator: " ")) }
+                    if !words.isEmpty { append() }
                     words = []
+                    isFirst = false
                 } else {
                     words.append(word)
                 }
             }
-            if !words.isEmpty { parts.append(words.joined(separator: " ")) }
+            if !words.isEmpty { append() }
+            afterComma = separator == "," && !words.isEmpty
         }
         guard parts.count > 1 else { return nil }
         let places = parts.filter { !icpNamesNoPlace($0) }.map(ICPLocation.init)
-        guard !places.isEmpty, places.allSatisfy(\.isKnown), !isOnePlace(wanted) else { return nil }
+        guard !places.isEmpty, places.allSatisfy(\.isKnown) else { return nil }
         return places
     }
 

@@ -629,6 +629,32 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertTrue(inParis.fitReasons.contains { $0.signal.contains("outside the ICP") })
     }
 
+    /// A city with its state or country in a list of places ("Austin, TX & London", "Paris,
+    /// France or Berlin") is that city, as it is alone: the list holds Austin, not all of Texas.
+    /// A comma between two places of the list still parts them ("New York, UK"). Before, the
+    /// list was split at every comma, so "Austin, TX & London" held Austin and Texas and London:
+    /// "Houston, TX" and "Dallas" were inside it.
+    func testACityWithItsStateInAListHoldsTheCityNotTheState() {
+        func placement(_ place: String, _ wanted: String) -> RuleBasedScorer.Placement {
+            let phrase = SignalDetector.Phrase(place)
+            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
+        }
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Austin, TX & London", ["Austin", "Austin, Texas", "London", "London, England"], ["Houston, TX", "Dallas", "Texas"],
+             ["Columbus, OH", "Berlin, Germany"]),
+            ("Paris, France or Berlin", ["Paris", "Berlin, Germany"], ["Lyon, France"], ["Paris, TX", "Madrid", "Austin, TX"]),
+            ("London, UK; Austin, TX", ["London", "Austin, Texas"], ["Manchester", "Houston"], ["Paris", "Columbus, OH"]),
+            ("New York, UK", ["Brooklyn, NY", "London"], [], ["Austin, TX", "Paris, France"]),
+        ]
+        for (wanted, inside, unknown, outside) in placed {
+            for place in inside { XCTAssertEqual(placement(place, wanted), .inside, "\(place) in \(wanted)") }
+            for place in unknown { XCTAssertEqual(placement(place, wanted), .unknown, "\(place) in \(wanted)") }
+            for place in outside { XCTAssertEqual(placement(place, wanted), .outside, "\(place) in \(wanted)") }
+        }
+        XCTAssertEqual(RuleBasedScorer.places(listedIn: "Austin, TX & London")?.map(\.phrase.text), ["Austin, TX", "London"])
+        XCTAssertNil(RuleBasedScorer.places(listedIn: "London, Ontario, Canada"), "one place")
+    }
+
     /// An ICP location naming no place ("Global", "Worldwide", "Remote", "Anywhere") constrains
     /// nothing: the offer scores as one without a location constraint, alone or beside a country.
     /// Before, it made every place the scorer knows "outside the ICP".
