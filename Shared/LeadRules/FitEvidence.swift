@@ -284,22 +284,39 @@ public enum XBioRole {
 
     /// Whether `employer`, written after "at" or the like, is a company's name: it does not start
     /// with one of ``kindWords`` in lowercase ("a Series B startup", "my own agency", while "The
-    /// Trade Desk" is a name) nor with "stealth" however written. A lowercase "the", or one of
-    /// ``kindWords`` capitalised (Title Case bios: "A Series B Startup", "At A Stealth Startup"),
-    /// starts a description only when a kind of company ends it ("the best team", "My Own
-    /// Agency") or "stealth" is in it: X bios are often all lowercase, "head of sales at the trade
-    /// desk", and real names start with "A" ("A Cloud Guru", "A Place for Mom"; "A24" is a word
-    /// of its own).
+    /// Trade Desk" is a name) nor with "stealth" however written. "The" however written, or one
+    /// of ``kindWords`` capitalised (Title Case bios: "A Series B Startup", "At A Stealth
+    /// Startup", "at The Coolest Startup"), starts a description only when a kind of company
+    /// ends it ("the best team", "My Own Agency"), "stealth" is in it, or only a funding stage
+    /// follows it ("A Series B", "An Early Stage": ``isStage(_:)``): X bios are often all
+    /// lowercase, "head of sales at the trade desk", and real names start with "The" or "A"
+    /// ("The New York Times", "A Cloud Guru", "A Place for Mom"; "A24" is a word of its own).
     private static func isNamed(_ employer: String) -> Bool {
         let words = employer.split(whereSeparator: \.isWhitespace)
-        guard let first = words.first, let last = words.last else { return false }
-        if kindWords.contains(String(first)) || first.lowercased() == "stealth" { return false }
-        if first == "the" { return !kindNouns.contains(last.lowercased()) }
-        if kindWords.contains(first.lowercased()), words.count > 1 {
-            return !kindNouns.contains(last.lowercased()) && !words.contains { $0.lowercased() == "stealth" }
+        guard let first = words.first else { return false }
+        let lowered = first.lowercased()
+        if kindWords.contains(String(first)) || lowered == "stealth" { return false }
+        if lowered == "the" || kindWords.contains(lowered), words.count > 1 {
+            let rest = words.dropFirst().map { $0.lowercased() }
+            return !kindNouns.contains(rest[rest.count - 1]) && !rest.contains("stealth") && !isStage(rest)
         }
         return true
     }
+
+    /// Whether lowercase `words` name only a company's funding stage, its noun left out:
+    /// "series b", "seed-stage", "early stage", "pre-seed", "vc-backed".
+    private static func isStage(_ words: [String]) -> Bool {
+        words.indices.allSatisfy { index in
+            stageWords.contains(words[index]) || (index > 0 && words[index - 1] == "series" && words[index].count == 1)
+        }
+    }
+
+    /// Words of a company's funding stage (``isStage(_:)``); a letter after "series" is one too.
+    private static let stageWords: Set<String> = [
+        "series", "seed", "pre-seed", "preseed", "seed-stage", "early", "early-stage", "late", "late-stage", "growth",
+        "growth-stage", "stage", "funded", "vc-backed", "yc-backed", "venture-backed", "bootstrapped", "fast-growing",
+        "high-growth", "hypergrowth",
+    ]
 
     /// Articles, possessives and the like that start a description of a company, not its name.
     private static let kindWords: Set<String> = [

@@ -655,6 +655,29 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertNil(RuleBasedScorer.places(listedIn: "London, Ontario, Canada"), "one place")
     }
 
+    /// "The" capitalised before a kind of company ("at The Coolest Startup") describes the
+    /// employer as "the" lowercase does, and an article before a company's funding stage with no
+    /// noun after it ("at A Series B", "at a seed-stage") describes it too: neither names an
+    /// employer, so LinkedIn's stands and there is no job change. Real names stay names: "The
+    /// Trade Desk", "The New York Times", "A Cloud Guru", "A24", "A Place for Mom". Before, "The
+    /// Coolest Startup" and "A Series B" were newer employers than LinkedIn's Acme SaaS.
+    func testTheCapitalisedOrAStageAfterAnArticleIsNoEmployer() {
+        for bio in ["Head of Sales at The Coolest Startup", "VP of Demand Generation at A Series B", "Head of Growth At A Seed-Stage",
+                    "VP Sales at THE BEST COMPANY", "Head of Sales at The Series A Startup", "VP Marketing at An Early Stage"] {
+            XCTAssertNil(XBioRole.parse(bio)?.company, bio)
+            var profile = Fixtures.profile()
+            profile.x = CrossPlatformFitTests.xProfile(bio: bio)
+            XCTAssertEqual(FitEvidence(profile: profile).company?.value, "Acme SaaS", bio)
+            XCTAssertFalse(card(profile).timingReasons.contains { $0.signal.hasPrefix("job change") }, bio)
+            XCTAssertEqual(AccountSignalAggregator.companyKey(for: profile), "name:acme saas", bio)
+        }
+        for (bio, company) in [("Head of Sales at The Trade Desk", "The Trade Desk"), ("Head of Sales at The New York Times", "The New York Times"),
+                               ("Head of Sales at A Cloud Guru", "A Cloud Guru"), ("Head of Marketing at A24", "A24"),
+                               ("VP Sales at A Place for Mom", "A Place for Mom"), ("head of sales at the trade desk", "the trade desk")] {
+            XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
+        }
+    }
+
     /// An ICP location naming no place ("Global", "Worldwide", "Remote", "Anywhere") constrains
     /// nothing: the offer scores as one without a location constraint, alone or beside a country.
     /// Before, it made every place the scorer knows "outside the ICP".
