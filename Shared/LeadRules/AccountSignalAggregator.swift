@@ -394,7 +394,7 @@ public struct AccountSignalAggregator: Sendable {
             accountID: accountID, leadID: leadID, runID: runID, offerID: offer.offerID, companyKey: key,
             companyName: key == nil ? nil : name ?? key, personKey: personKey(of: profile),
             signals: strongest(found.signals.filter { $0.date <= latest }, at: scoredAt),
-            clusterSignals: clusterSignals.isEmpty ? nil : clusterSignals,
+            clusterSignals: clusterSignals.isEmpty ? nil : strongest(clusterSignals, at: scoredAt, keeping: maxClusterSignalsPerLead),
             scoredAt: scoredAt)
     }
 
@@ -403,16 +403,23 @@ public struct AccountSignalAggregator: Sendable {
     /// ceiling (``signals(of:previousHeat:now:)``: twenty pain points are a raw 100, heat 96).
     public static let maxSignalsPerLead = 20
 
-    /// The strongest ``maxSignalsPerLead`` of a lead's `signals`, weighed as the heat weighs them
-    /// at `now` (the weights of any later time are in the same order), in the order found; all of
-    /// them when fewer. Ties by kind, detail and date, so equal inputs keep equal signals.
-    static func strongest(_ signals: [SignalDetector.Signal], at now: Date) -> [SignalDetector.Signal] {
-        guard signals.count > maxSignalsPerLead else { return signals }
+    /// The most orbit-cluster signals one lead's contribution carries (``strongest(_:at:keeping:)``),
+    /// apart from its ``maxSignalsPerLead`` others: a lead's tenth competitor cluster already sits
+    /// in a heat near its ceiling (ten are a raw 100, heat 96), and the scorer's intent counts
+    /// at most 30 points of clusters (two competitor clusters, three new ones).
+    public static let maxClusterSignalsPerLead = 10
+
+    /// The strongest `limit` of a lead's `signals`, weighed as the heat weighs them at `now` (the
+    /// weights of any later time are in the same order), in the order found; all of them when
+    /// fewer. Ties by kind, detail and date, so equal inputs keep equal signals.
+    static func strongest(_ signals: [SignalDetector.Signal], at now: Date, keeping limit: Int = maxSignalsPerLead)
+        -> [SignalDetector.Signal] {
+        guard signals.count > limit else { return signals }
         let weights = signals.map { baseWeight($0) * decay($0.date, now: now) }
         let kept = Set(signals.indices.sorted { a, b in
             (weights[a], signals[b].kind.rawValue, signals[b].detail, signals[a].date)
                 > (weights[b], signals[a].kind.rawValue, signals[a].detail, signals[b].date)
-        }.prefix(maxSignalsPerLead))
+        }.prefix(limit))
         return signals.indices.filter(kept.contains).map { signals[$0] }
     }
 

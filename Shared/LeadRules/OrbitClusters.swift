@@ -15,6 +15,7 @@ import LeadModel
 /// - ``OrbitCluster/isNew``: the cluster formed within the window, i.e. every target of it was
 ///   first seen at or after `now − windowDays`.
 /// - ``OrbitCluster/hasCompetitor``: a target is classified ``OrbitClassification/competitor``.
+/// - ``OrbitCluster/names``: the targets' names, each shortened to ``maxNameLength``.
 /// - ``OrbitCluster/interactionCount``: the targets' interactions, summed; first and last seen
 ///   are the earliest first and the latest last interaction.
 /// - ``OrbitCluster/velocityPerWeek``: interactions per week over the cluster's span, the span
@@ -24,6 +25,10 @@ import LeadModel
 public enum OrbitClusters {
     /// The recent window, in days.
     public static let windowDays = 30
+    /// The most Unicode scalars of a name a cluster keeps (``OrbitCluster/names``, shortened
+    /// where the cluster forms, so an activity record keeps no longer one): half of
+    /// ``SignalDetector/maxOrbitDetailLength``, as ``listedNames(of:)`` lists them.
+    public static let maxNameLength = SignalDetector.maxOrbitDetailLength / 2
 
     /// The clusters among `orbit` at `now` (see the type's documentation).
     public static func form(_ orbit: [OrbitTarget], now: Date) -> [OrbitCluster] {
@@ -67,7 +72,7 @@ public enum OrbitClusters {
     /// first that do and how many others ("Apollo, Outreach and 38 others").
     public static func listedNames(of cluster: OrbitCluster) -> String {
         let limit = SignalDetector.maxOrbitDetailLength
-        let names = (cluster.names ?? cluster.handles).map { $0.shortened(toScalars: limit / 2) }
+        let names = (cluster.names ?? cluster.handles).map { $0.shortened(toScalars: maxNameLength) }
         guard let last = names.last, names.count > 1 else { return names.first ?? "" }
         let all = names.dropLast().joined(separator: ", ") + " and " + last
         guard all.hasMoreScalars(than: limit) else { return all }
@@ -109,6 +114,6 @@ public enum OrbitClusters {
         return OrbitCluster(
             handles: handles, hasCompetitor: targets.contains { $0.classification == .competitor },
             interactionCount: count, firstSeen: first, lastSeen: last, velocityPerWeek: Double(count) / weeks,
-            isNew: first >= windowStart, names: handles.map { nameOfHandle[$0, default: $0] })
+            isNew: first >= windowStart, names: handles.map { nameOfHandle[$0, default: $0].shortened(toScalars: maxNameLength) })
     }
 }

@@ -217,6 +217,37 @@ final class OrbitClusterTests: XCTestCase {
         }
     }
 
+    /// Orbit clusters enter a lead's records bounded as its other signals are: a cluster's
+    /// names are shortened to 60 scalars where it forms (the activity record keeps them), and a
+    /// lead's contribution carries its 10 strongest cluster signals (competitor clusters first),
+    /// as it carries its 20 strongest other signals. Before, an orbit of 43 clusters gave 43
+    /// cluster signals, each kept per lead in its company's heat state, and a cluster kept each
+    /// of its targets' names whole (2,000 scalars and more) in the activity record.
+    func testClusterNamesAndClusterSignalsAreBoundedWhereTheyForm() throws {
+        let long = "Acme " + String(repeating: "x", count: 2_000)
+        var orbit: [OrbitTarget] = []
+        // 40 new peer clusters, then 3 competitor clusters, each two targets engaged together
+        // over a few hours, apart from the others.
+        for index in 0..<43 {
+            let first = 29 - Double(index) * 0.6
+            let kind: OrbitClassification = index >= 40 ? .competitor : .peer
+            orbit.append(target("a\(index)", "A\(index) \(long)", kind, count: 2, first: first, last: first - 0.1))
+            orbit.append(target("b\(index)", "B\(index) \(long)", count: 2, first: first, last: first - 0.1))
+        }
+        let formed = OrbitClusters.form(orbit, now: Fixtures.now)
+        XCTAssertEqual(formed.count, 43)
+        for name in formed.flatMap({ $0.names ?? [] }) {
+            XCTAssertLessThanOrEqual(name.unicodeScalars.count, RuleBasedScorer.quotedLength / 2 + 1, String(name.prefix(20)))
+        }
+        var profile = Fixtures.profile(orbit: orbit)
+        profile.activity?.clusters = formed
+        let contribution = AccountSignalAggregator.contribution(
+            of: profile, leadID: "l1", runID: "run-1", accountID: "acct-1", offer: Fixtures.offer(), at: Fixtures.now)
+        let clusterSignals = contribution.clusterSignals ?? []
+        XCTAssertEqual(clusterSignals.count, 10)
+        XCTAssertEqual(clusterSignals.filter { $0.kind == .competitorCluster }.count, 3, "the strongest kept")
+    }
+
     // MARK: - Account heat
 
     func testALeadWithACompetitorClusterRaisesItsAccountsHeat() throws {

@@ -66,6 +66,49 @@ final class HTTPModelScorerTests: XCTestCase {
         }
     }
 
+    /// The lead's orbit and orbit clusters reach the model's prompt with their names capped as
+    /// a card quotes them (120 scalars, a cluster's names 60 each within 120 and how many
+    /// others: ``OrbitClusters/listedNames(of:)``), so a profile with long orbit names sends a
+    /// prompt of bounded size. Before, the 30 targets and 10 clusters sent were written whole:
+    /// a cluster of 40 accounts with names of 2,000 scalars sent each name whole.
+    func testOrbitAndClusterNamesAreCappedInThePrompt() async throws {
+        let long = String(repeating: "y", count: 2_000)
+        let orbit = (0..<40).map { index in
+            OrbitTarget(platform: .x, handle: "peer\(index)", name: "Peer \(index) \(long)", classification: index == 0 ? .competitor : .peer,
+                        interactionCount: 2, firstSeen: Fixtures.daysAgo(20), lastSeen: Fixtures.daysAgo(3))
+        }
+        var profile = Fixtures.profile()
+        profile.activity?.orbit = orbit
+        profile.activity?.clusters = OrbitClusters.form(orbit, now: Fixtures.now).map { cluster in
+            var written = cluster  // as a record written before names were capped where clusters form
+            written.names = cluster.handles.map { "Peer \($0) \(long)" }
+            return written
+        }
+        let stub = try StubAPI { _ in .json(Self.chatReply(Self.validContent)) }
+        let scoring = await scorer(stub).score(profile: profile, offer: Fixtures.offer(), source: .keywordSearch, now: Fixtures.now)
+        XCTAssertNil(scoring.fallbackReason, "the prompt fits a request the endpoint takes (the stub's: 64 KiB)")
+        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: try XCTUnwrap(stub.requests.first).body) as? [String: Any])
+        let user = try XCTUnwrap((body["messages"] as? [[String: Any]])?.last?["content"] as? String)
+        let lead = try XCTUnwrap(user.components(separatedBy: "Lead:\n").last)
+        let sent = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lead.utf8)) as? [String: Any])
+        func strings(in value: Any?) -> [String] {
+            switch value {
+            case let text as String: [text]
+            case let array as [Any]: array.flatMap { strings(in: $0) }
+            case let object as [String: Any]: object.values.flatMap { strings(in: $0) }
+            default: []
+            }
+        }
+        let orbitSent = strings(in: sent["orbit"])
+        let clustersSent = strings(in: sent["orbitClusters"])
+        XCTAssertTrue(orbitSent.contains { $0.hasPrefix("Peer 0 ") }, "the orbit is sent")
+        XCTAssertTrue(clustersSent.contains { $0.hasPrefix("Peer ") }, "the cluster's names are sent")
+        for text in orbitSent + clustersSent {
+            XCTAssertLessThanOrEqual(text.unicodeScalars.count, SignalDetector.maxOrbitDetailLength + 1, String(text.prefix(30)))
+        }
+        XCTAssertLessThan(lead.utf8.count, 20_000)
+    }
+
     func testFencedJSONIsAccepted() async throws {
         let stub = try StubAPI { _ in .json(Self.chatReply("```json\n" + Self.validContent + "\n```")) }
         let scoring = await scorer(stub).score(profile: Fixtures.profile(), offer: Fixtures.offer(), source: .csvImport, now: Fixtures.now)

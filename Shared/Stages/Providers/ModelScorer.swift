@@ -115,12 +115,36 @@ public struct ModelScorer: Sendable {
         var x: XProfile?
         var company: Company?
         var recentPosts: String
+        /// The orbit's first 30 targets, each name and handle shortened to
+        /// ``SignalDetector/maxOrbitDetailLength``, as a card quotes them.
         var orbit: [OrbitTarget]
-        /// Targets engaged together recently (``OrbitClusters``), strongest first.
-        var orbitClusters: [OrbitCluster]
+        /// Targets engaged together recently (``OrbitClusters``), strongest first: the 10 strongest.
+        var orbitClusters: [ClusterView]
         var foundBy: String
         var foundByIntentSearch: Bool
         var today: String
+    }
+
+    /// An orbit cluster as the prompt shows it: its accounts named within
+    /// ``SignalDetector/maxOrbitDetailLength`` scalars (``OrbitClusters/listedNames(of:)``:
+    /// "Apollo, Outreach and 38 others"), however many they are, and how many there are.
+    private struct ClusterView: Encodable {
+        /// The names that fit and how many others.
+        var accounts: String
+        /// How many accounts the cluster holds, however many ``accounts`` names.
+        var accountCount: Int
+        var hasCompetitor, isNew: Bool
+        var interactionCount: Int
+        var velocityPerWeek: Double
+        var firstSeen, lastSeen: Date
+
+        /// `cluster` as the prompt shows it.
+        static func of(_ cluster: OrbitCluster) -> ClusterView {
+            ClusterView(
+                accounts: OrbitClusters.listedNames(of: cluster), accountCount: cluster.handles.count, hasCompetitor: cluster.hasCompetitor,
+                isNew: cluster.isNew, interactionCount: cluster.interactionCount, velocityPerWeek: cluster.velocityPerWeek,
+                firstSeen: cluster.firstSeen, lastSeen: cluster.lastSeen)
+        }
     }
 
     private struct OfferView: Encodable {
@@ -152,8 +176,14 @@ public struct ModelScorer: Sendable {
         let text = DocumentAssembly.withActivityText(profile, asOf: now).activity?.plainText ?? ""  // rendered when the profile has none
         let lead = LeadView(
             name: profile.name, linkedin: profile.linkedin, x: profile.x, company: profile.company,
-            recentPosts: String(text.prefix(Self.maxActivityCharacters)), orbit: Array((profile.activity?.orbit ?? []).prefix(30)),
-            orbitClusters: Array(OrbitClusters.clusters(of: profile.activity ?? .empty, now: now).prefix(10)),
+            recentPosts: String(text.prefix(Self.maxActivityCharacters)),
+            orbit: (profile.activity?.orbit ?? []).prefix(30).map { target in
+                var shown = target
+                shown.name = target.name.shortened(toScalars: SignalDetector.maxOrbitDetailLength)
+                shown.handle = target.handle.shortened(toScalars: SignalDetector.maxOrbitDetailLength)
+                return shown
+            },
+            orbitClusters: OrbitClusters.clusters(of: profile.activity ?? .empty, now: now).prefix(10).map(ClusterView.of),
             foundBy: source.rawValue, foundByIntentSearch: source.isIntent, today: String(ISO8601.format(now).prefix(10)))
         let offerView = OfferView(name: offer.name, productKeywords: offer.productKeywords, idealCustomerProfile: offer.icp)
         let user = "Offer:\n\(String(decoding: try encoder.encode(offerView), as: UTF8.self))\n\nLead:\n\(String(decoding: try encoder.encode(lead), as: UTF8.self))"
