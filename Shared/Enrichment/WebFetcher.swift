@@ -260,8 +260,15 @@ public struct WebFetcher: Sendable {
             do {
                 // Both hosts checked before any connection; one the resolver could not answer
                 // for (``WebFetchError/temporarilyUnresolved(_:)``) is asked again at the next try.
+                // The other host's failure fails no fetch: it is needed only if a redirect leads
+                // there, which asks again.
+                let ownHost = try FetchHop(url).host
                 for host in [allowList.domain, "www." + allowList.domain] where pinned[host] == nil {
-                    pinned[host] = try await checkedAddresses(of: host, allowList, deadline: deadline)
+                    do {
+                        pinned[host] = try await checkedAddresses(of: host, allowList, deadline: deadline)
+                    } catch .temporarilyUnresolved where host != ownHost {
+                        continue
+                    }
                 }
                 return try await fetchOnce(url, allowList: allowList, pinned: &pinned, deadline: deadline)
             } catch {

@@ -79,6 +79,20 @@ final class FetchRetryTests: XCTestCase {
         XCTAssertEqual(site.received.count, 1)
     }
 
+    /// The other host of the domain (`www.` for the bare domain) that the resolver cannot answer
+    /// for does not fail the fetch: it is only needed if a redirect leads there. Before, both
+    /// hosts had to resolve before any try, so a `www` name whose servers fail (SERVFAIL, read
+    /// as a temporary failure) failed sites that were fetched before the retries came in.
+    func testTheOtherHostTheResolverCannotAnswerForDoesNotFailTheFetch() async throws {
+        let site = try StubSite { _, _ in StubSite.page }
+        defer { site.server.stop() }
+        let quick = WebFetchRetry(delays: [.milliseconds(50), .milliseconds(50)])
+        let lame = ScriptedResolver(["acme.example": [["127.0.0.1"]]], temporarilyFailing: ["www.acme.example": 10])
+        let page = try await fetch("http://acme.example:\(site.port)/", resolver: lame, timeoutSeconds: 5, retry: quick).get()
+        XCTAssertEqual(page.html, "<title>Acme</title>")
+        XCTAssertEqual(site.received.count, 1)
+    }
+
     /// The waits: each try's delay, a 429's or 503's Retry-After when longer and within the cap,
     /// never past the fetch's time less a try's; none for what is not retriable or past the tries.
     func testTheWaitBeforeAnotherTry() {
