@@ -18,7 +18,6 @@ import Runtime
 /// | `SIM_LINKEDIN_NOT_FOUND_RATE`, `SIM_X_NOT_FOUND_RATE`, `SIM_ACTIVITY_NOT_FOUND_RATE` | 0.02, 0.02, 0 | 0...1: share of profiles (or activity) that do not exist (a permanent miss) |
 /// | `PIPELINE_REPLICATION_FACTOR` | the broker's | 1 to 32: copies of every topic `leadctl topics create` makes (Apache Kafka's `default.replication.factor` is 1: one disk) |
 /// | `PIPELINE_MIN_INSYNC_REPLICAS` | the broker's | 1 to the replication factor, and only with it: `min.insync.replicas` of every topic (set on existing ones too), the copies a write (acks=all) waits for |
-/// | `PIPELINE_BACKLOG_RETENTION_DAYS` | kept for good | 1 to 3650: how long `leads.backlog` keeps a record; longer than any billing pause, or a lead parked behind one is lost |
 /// | `MAX_RECORD_BYTES` | 1048576 | 64 KiB to 64 MiB: the largest record value any process reads or writes: larger input goes to dead letters unread, and the producers' `message.max.bytes` is this plus ``PipelineEnvironment/recordOverheadBytes`` |
 /// plus the Kafka variables of ``KafkaConfiguration`` and those of ``Runtime/ProcessSettings``
 /// (`LOG_LEVEL`, `SHUTDOWN_TIMEOUT_SECONDS`, `HEAP_TRIM_INTERVAL_SECONDS`, `METRICS_PORT`,
@@ -33,8 +32,6 @@ public struct PipelineEnvironment: Sendable {
     public var replicationFactor: Int?
     /// `PIPELINE_MIN_INSYNC_REPLICAS`: each topic's `min.insync.replicas`; nil for the broker's default.
     public var minInSyncReplicas: Int?
-    /// `PIPELINE_BACKLOG_RETENTION_DAYS`: how long `leads.backlog` keeps a record; nil for good.
-    public var backlogRetentionDays: Int?
     public var simulation: SimulationSettings
     /// `MAX_RECORD_BYTES`: the largest record value read or written. A dead letter stays within
     /// it (see ``MessageCodec/deadLetter(for:reason:service:topics:)``), and a record the
@@ -62,7 +59,6 @@ public struct PipelineEnvironment: Sendable {
             // Against a broker's default of one copy, every write (acks=all) would be refused.
             throw ConfigurationError(variable: "PIPELINE_MIN_INSYNC_REPLICAS", problem: "set with PIPELINE_REPLICATION_FACTOR, not alone")
         }
-        backlogRetentionDays = try reader.integer("PIPELINE_BACKLOG_RETENTION_DAYS", range: 1...3650)
         maxRecordBytes = try Self.integer(environment, "MAX_RECORD_BYTES", default: 1 << 20, range: (64 << 10)...(64 << 20))
         codec = MessageCodec(maxRecordBytes: maxRecordBytes)
         inputCodec = MessageCodec(maxRecordBytes: maxRecordBytes)
@@ -183,11 +179,12 @@ public struct PipelineEnvironment: Sendable {
                          topics.phaseResultsPriority, topics.leadState, topics.leadPool, topics.leadOverrides,
                          topics.autopilotEnrollments, topics.deadLetters]
             + Phase.allCases.flatMap { [topics.phaseRequests($0), topics.phaseRequests($0, isPriority: true)] }
-        // The backlog keeps its records for good unless told otherwise: a lead parked behind a
-        // billing pause waits there however long the pause lasts (with the broker's default
-        // retention, 7 days on Apache Kafka, a longer pause lost it, and its lead stayed pending).
-        let retention = backlogRetentionDays.map { String($0 * 86_400_000) } ?? "-1"
-        let kept = recordBound.merging(["retention.ms": retention]) { $1 }
+        // The backlog keeps its records for good: a lead parked behind a billing pause waits there
+        // however long the pause lasts (with the broker's default retention, 7 days on Apache
+        // Kafka, a longer pause lost it, and its lead stayed pending). Not a setting: the
+        // coordinator does not notice a parked record that retention removed (it would stay
+        // parked, holding its partition's commit point).
+        let kept = recordBound.merging(["retention.ms": "-1"]) { $1 }
         var specifications = leadKeyed.map { name in
             TopicSpecification(name: name, partitions: partitions,
                                configs: [topics.leadState, topics.leadPool, topics.leadOverrides].contains(name) ? compacted

@@ -31,12 +31,6 @@ final class TopicSpecificationTests: XCTestCase {
         let environment = try PipelineEnvironment(service: "test", environment: [:])
         let kept = environment.topicSpecifications.filter { $0.configs["retention.ms"] == "-1" }.map(\.name)
         XCTAssertEqual(kept, [environment.topics.leadsBacklog])
-
-        // Bounded when asked: longer than any billing pause is the operator's rule.
-        let bounded = try PipelineEnvironment(service: "test", environment: ["PIPELINE_BACKLOG_RETENTION_DAYS": "30"])
-        let backlog = bounded.topicSpecifications.first { $0.name == bounded.topics.leadsBacklog }
-        XCTAssertEqual(backlog?.configs["retention.ms"], "2592000000")
-        XCTAssertThrowsError(try PipelineEnvironment(service: "test", environment: ["PIPELINE_BACKLOG_RETENTION_DAYS": "0"]))
     }
 
     /// `PIPELINE_REPLICATION_FACTOR` and `PIPELINE_MIN_INSYNC_REPLICAS` give every topic its
