@@ -192,10 +192,12 @@ public enum XBioRole {
     static func joiningAbbreviations(_ sentences: [String]) -> [String] {
         var joined: [String] = []
         var carried: String?
-        for sentence in sentences {
+        for (index, sentence) in sentences.enumerated() {
             let whole = carried.map { $0 + ". " + sentence } ?? sentence
             let lastWord = whole.split(whereSeparator: { !$0.isLetter }).last.map { $0.lowercased() }
-            if let lastWord, abbreviations.contains(lastWord), whole.last?.isLetter == true {
+            // "The No. 1 Agency": "No." before a number ends no sentence either.
+            let isNumberSign = lastWord == "no" && index + 1 < sentences.count && sentences[index + 1].first?.isNumber == true
+            if let lastWord, abbreviations.contains(lastWord) || isNumberSign, whole.last?.isLetter == true {
                 carried = whole
             } else {
                 joined.append(whole)
@@ -286,22 +288,48 @@ public enum XBioRole {
     /// with one of ``kindWords`` in lowercase ("a Series B startup", "my own agency", while "The
     /// Trade Desk" is a name) nor with "stealth" however written. "The" however written, or one
     /// of ``kindWords`` capitalised (Title Case bios: "A Series B Startup", "At A Stealth
-    /// Startup", "at The Coolest Startup"), starts a description only when a kind of company
-    /// ends it ("the best team", "My Own Agency"), "stealth" is in it, or only a funding stage
-    /// follows it ("A Series B", "An Early Stage": ``isStage(_:)``): X bios are often all
-    /// lowercase, "head of sales at the trade desk", and real names start with "The" or "A"
-    /// ("The New York Times", "A Cloud Guru", "A Place for Mom"; "A24" is a word of its own).
+    /// Startup", "at The Coolest Startup"), starts a description when "stealth" is in it, only a
+    /// funding stage follows it ("A Series B", "An Early Stage": ``isStage(_:)``), or words that
+    /// describe a company come before a kind of company ("The Best Agency in Town", "The No. 1
+    /// Agency": ``isDescription(_:)``). A kind of company at its end makes a description too
+    /// ("the best team", "My Own Agency", "THE AGENCY"), except after "The" in Title Case: "The
+    /// Walt Disney Company", "The Browser Company", "The Org" and "The Agency" are names. X bios
+    /// are often all lowercase, "head of sales at the trade desk", and real names start with
+    /// "The" or "A" ("The New York Times", "A Cloud Guru", "A Place for Mom"; "A24" is a word of
+    /// its own).
     private static func isNamed(_ employer: String) -> Bool {
         let words = employer.split(whereSeparator: \.isWhitespace)
         guard let first = words.first else { return false }
         let lowered = first.lowercased()
         if kindWords.contains(String(first)) || lowered == "stealth" { return false }
-        if lowered == "the" || kindWords.contains(lowered), words.count > 1 {
-            let rest = words.dropFirst().map { $0.lowercased() }
-            return !kindNouns.contains(rest[rest.count - 1]) && !rest.contains("stealth") && !isStage(rest)
-        }
-        return true
+        guard lowered == "the" || kindWords.contains(lowered), words.count > 1 else { return true }
+        let rest = words.dropFirst().map { $0.lowercased() }
+        if rest.contains("stealth") || isStage(rest) || isDescription(rest) { return false }
+        if lowered == "the", employer != employer.lowercased(), employer != employer.uppercased() { return true }
+        return !kindNouns.contains(rest[rest.count - 1])
     }
+
+    /// Whether lowercase `words` describe a company rather than name it: one or more of
+    /// ``describingWords`` or of a funding stage (``isStage(_:)``) before one of ``kindNouns``,
+    /// which ends them or starts a phrase of where or what it is: "best agency in town",
+    /// "coolest startup", "no. 1 agency", "world's best startup", "series a startup".
+    private static func isDescription(_ words: [String]) -> Bool {
+        guard let noun = words.firstIndex(where: kindNouns.contains), noun > 0,
+              isStage(Array(words[..<noun])) || words[..<noun].allSatisfy({ describingWords.contains($0) || stageWords.contains($0) })
+        else { return false }
+        return noun == words.count - 1 || qualifierWords.contains(words[noun + 1])
+    }
+
+    /// Words that describe a company, not name it, before a kind of company ("The Coolest
+    /// Startup", "The No. 1 Agency"); few, as real names are made of words ("The Boring Company",
+    /// "The Weather Company").
+    private static let describingWords: Set<String> = [
+        "best", "coolest", "leading", "hottest", "fastest", "fastest-growing", "growing", "biggest", "largest", "greatest",
+        "top", "world's", "world\u{2019}s", "worlds", "no.", "no", "no.1", "#1", "1", "number", "one", "most", "innovative",
+    ]
+
+    /// Words that start what a description says after its kind of company: "in town", "of the year".
+    private static let qualifierWords: Set<String> = ["in", "on", "of", "for", "around", "ever"]
 
     /// Whether lowercase `words` name only a company's funding stage, its noun left out:
     /// "series b", "seed-stage", "early stage", "pre-seed", "vc-backed".
@@ -357,9 +385,18 @@ public enum XBioRole {
     private static func companyName(_ text: String) -> String? {
         var name = text.trimming(spaces)
         if name.hasPrefix("@") { name.removeFirst() }
-        let end = name.firstIndex { ",.!()[]".contains($0) } ?? name.endIndex
+        let end = name.indices.first { ",.!()[]".contains(name[$0]) && !isNumberSign(at: $0, in: name) } ?? name.endIndex
         name = String(name[..<end]).trimming(spaces)
         return name.isEmpty ? nil : name
+    }
+
+    /// Whether the character at `index` of `text` is the "." of "No." before a number ("The No. 1
+    /// Agency", "No.1"), which ends no name.
+    private static func isNumberSign(at index: String.Index, in text: String) -> Bool {
+        guard text[index] == ".", text[..<index].lowercased().hasSuffix("no") else { return false }
+        let word = text[..<index].dropLast(2)
+        guard word.isEmpty || word.last?.isWhitespace == true else { return false }
+        return text[text.index(after: index)...].drop(while: \.isWhitespace).first?.isNumber == true
     }
 }
 

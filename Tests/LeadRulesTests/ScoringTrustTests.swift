@@ -664,17 +664,54 @@ final class ScoringTrustTests: XCTestCase {
     func testTheCapitalisedOrAStageAfterAnArticleIsNoEmployer() {
         for bio in ["Head of Sales at The Coolest Startup", "VP of Demand Generation at A Series B", "Head of Growth At A Seed-Stage",
                     "VP Sales at THE BEST COMPANY", "Head of Sales at The Series A Startup", "VP Marketing at An Early Stage"] {
-            XCTAssertNil(XBioRole.parse(bio)?.company, bio)
-            var profile = Fixtures.profile()
-            profile.x = CrossPlatformFitTests.xProfile(bio: bio)
-            XCTAssertEqual(FitEvidence(profile: profile).company?.value, "Acme SaaS", bio)
-            XCTAssertFalse(card(profile).timingReasons.contains { $0.signal.hasPrefix("job change") }, bio)
-            XCTAssertEqual(AccountSignalAggregator.companyKey(for: profile), "name:acme saas", bio)
+            assertNamesNoEmployer(bio)
         }
         for (bio, company) in [("Head of Sales at The Trade Desk", "The Trade Desk"), ("Head of Sales at The New York Times", "The New York Times"),
                                ("Head of Sales at A Cloud Guru", "A Cloud Guru"), ("Head of Marketing at A24", "A24"),
                                ("VP Sales at A Place for Mom", "A Place for Mom"), ("head of sales at the trade desk", "the trade desk")] {
             XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
+        }
+    }
+
+    /// Asserts that the X bio `bio` names no employer: LinkedIn's Acme SaaS stands, with no job
+    /// change, and heat stays at its company.
+    private func assertNamesNoEmployer(_ bio: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertNil(XBioRole.parse(bio)?.company, bio, file: file, line: line)
+        var profile = Fixtures.profile()
+        profile.x = CrossPlatformFitTests.xProfile(bio: bio)
+        XCTAssertEqual(FitEvidence(profile: profile).company?.value, "Acme SaaS", bio, file: file, line: line)
+        XCTAssertFalse(card(profile).timingReasons.contains { $0.signal.hasPrefix("job change") }, bio, file: file, line: line)
+        XCTAssertEqual(AccountSignalAggregator.companyKey(for: profile), "name:acme saas", bio, file: file, line: line)
+    }
+
+    /// A Title Case name starting with "The" names the employer ("The Walt Disney Company", "The
+    /// Browser Company", "The Org", "The Agency"): after a capitalised "The", only words that
+    /// describe a company (best, coolest, leading, a funding stage, stealth) before a kind of
+    /// company make a description ("The Coolest Startup", "the best agency in town", "The No. 1
+    /// Agency"), as an all-lowercase or all-caps one ending with a kind of company still does.
+    /// Before, a capitalised "The" before any kind of company was a description, so these
+    /// employers were dropped: no job change, and heat at LinkedIn's company.
+    func testATitleCaseNameStartingWithTheNamesTheEmployer() {
+        for (bio, company) in [("VP Marketing at The Walt Disney Company", "The Walt Disney Company"),
+                               ("Head of Sales at The Coca-Cola Company", "The Coca-Cola Company"),
+                               ("Head of Growth at The Browser Company", "The Browser Company"),
+                               ("VP Sales at The Boring Company", "The Boring Company"),
+                               ("Head of Marketing at The Weather Company", "The Weather Company"),
+                               ("Head of Sales at The Org", "The Org"), ("VP Marketing at The Agency", "The Agency"),
+                               ("Head of Sales at The Trade Desk", "The Trade Desk"), ("Head of Sales at The New York Times", "The New York Times"),
+                               ("Head of Sales at A Cloud Guru", "A Cloud Guru"), ("Head of Marketing at A24", "A24"),
+                               ("VP Sales at A Place for Mom", "A Place for Mom")] {
+            XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
+            var profile = Fixtures.profile()
+            profile.x = CrossPlatformFitTests.xProfile(bio: bio)
+            XCTAssertTrue(card(profile).timingReasons.contains { $0.signal.hasPrefix("job change") }, bio)
+        }
+        for bio in ["Head of Sales at The Coolest Startup", "VP Marketing at the best agency in town",
+                    "VP Marketing at The Best Agency in Town", "Head of Growth at The Leading Company", "VP Sales at The Hottest Startup",
+                    "Head of Sales at The Fastest-Growing Startup", "VP Marketing at The Biggest Agency", "VP Sales at The Greatest Company",
+                    "Head of Growth at The World's Best Startup", "VP Marketing at The No. 1 Agency", "Head of Sales at The Series A Startup",
+                    "VP Sales at The Stealth Startup", "VP Sales at THE BEST COMPANY", "Head of Sales at the coolest startup"] {
+            assertNamesNoEmployer(bio)
         }
     }
 
