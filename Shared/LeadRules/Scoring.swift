@@ -524,8 +524,16 @@ public struct RuleBasedScorer: Scorer {
         /// What it names before its first comma: a city ("London"), an area the scorer knows
         /// by its country only ("Bay Area", "Ontario"), or a US state or country ("Texas").
         let place: ICPLocation
-        /// Where ``place`` lies: what follows the first comma ("UK", "TX", "Ontario, Canada").
+        /// Where ``place`` lies: what follows the first comma ("UK", "TX", "Ontario, Canada"); a
+        /// code of a US state and of a country (``countriesOfStateCodes``) is the country when the
+        /// scorer knows the city there ("Toronto, CA": Canada), else the state ("San Francisco, CA").
         let holder: ICPLocation
+        /// The country such a code is too when the scorer knows the city neither there nor in
+        /// the United States ("Carmel, IN": Indiana or India): ``place`` lies in one of the two.
+        let otherHolder: ICPLocation?
+        /// Whether ``place`` is a city named as a US state, with a US state after the comma ("New
+        /// York, NY", "Washington, DC", "Indiana, PA"), not the state.
+        let isCityNamedAsState: Bool
         /// ``place`` without accents (``Gazetteer/folded(_:)``): "Zurich" names "Zürich".
         private let folded: SignalDetector.Phrase
 
@@ -535,15 +543,58 @@ public struct RuleBasedScorer: Scorer {
             let name = String(wanted[..<comma])
             guard !SignalDetector.Phrase(name).isBlank else { return nil }
             place = ICPLocation(name)
-            holder = ICPLocation(String(wanted[wanted.index(after: comma)...]))
+            let after = String(wanted[wanted.index(after: comma)...])
+            var holder = ICPLocation(after), otherHolder: ICPLocation?
+            if let country = countriesOfStateCodes[SignalDetector.normalize(after)] {
+                let known = RuleBasedScorer.countries(ofCity: name)
+                if known.contains(SignalDetector.normalize(country)) {
+                    holder = ICPLocation(country)
+                } else if !known.contains(unitedStates) {
+                    otherHolder = ICPLocation(country)
+                }
+            }
+            self.holder = holder
+            self.otherHolder = otherHolder
+            isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil && holder.usState != nil
             folded = SignalDetector.Phrase(Gazetteer.folded(name))
         }
 
-        /// Whether `place` names ``place`` as whole words, with or without accents.
+        /// Where ``place`` may lie: ``holder``, and ``otherHolder`` when set.
+        var holders: [ICPLocation] { [holder] + (otherHolder.map { [$0] } ?? []) }
+
+        /// Whether `place` names ``place`` as whole words, with or without accents; a city named
+        /// as a US state only in its first comma-separated part, and not as a state ("New York,
+        /// NY" names the city; "Albany, New York", "Upstate New York", "New York State" the state).
         func isNamed(in other: SignalDetector.Phrase) -> Bool {
-            place.phrase.occurs(in: other) || folded.occurs(in: SignalDetector.Phrase(Gazetteer.folded(other.text)))
+            var other = other
+            if isCityNamedAsState {
+                let first = String(other.text.prefix { $0 != "," })
+                guard !SignalDetector.normalize(first).split(separator: " ").contains(where: stateWords.contains) else { return false }
+                other = SignalDetector.Phrase(first)
+            }
+            return place.phrase.occurs(in: other) || folded.occurs(in: SignalDetector.Phrase(Gazetteer.folded(other.text)))
         }
+
+        /// Words by which a place that names a US state's name means the state.
+        private let stateWords: Set<Substring> = ["state", "upstate"]
     }
+
+    /// The countries the scorer knows the city `name` in: by its ``areas(of:)`` or as one of
+    /// ``citiesAbroad``, normalised.
+    static func countries(ofCity name: String) -> Set<String> {
+        var countries = Set(areas(of: SignalDetector.Phrase(name)).named.joined())
+        if let city = citiesAbroad[SignalDetector.normalize(name)] { countries.insert(city.country) }
+        return countries
+    }
+
+    /// The US states' postal codes that are as often a country's code after a city (normalised,
+    /// with the country's name): those of ``citiesAbroad``, with "WA" for Western Australia, and
+    /// ``codesOfCountriesToo``. Read as the country only where the scorer knows the city in it
+    /// (``HeldPlace/holder``). The other codes of both ("GA", "MD", "ME") are read as US states.
+    private static let countriesOfStateCodes: [String: String] = [
+        "ca": "Canada", "il": "Israel", "co": "Colombia", "ma": "Morocco", "pa": "Panama", "wa": "Australia",
+        "de": "Germany", "in": "India", "ar": "Argentina", "id": "Indonesia",
+    ].reduce(into: [:]) { codes, entry in codes[SignalDetector.normalize(entry.key)] = entry.value }
 
     /// The places an ICP location lists when it lists places the scorer knows, not all of them
     /// countries and regions (those ``countries(listedIn:)`` reads): cities or US states beside
@@ -697,7 +748,10 @@ public struct RuleBasedScorer: Scorer {
     /// them, outside when it is outside every one, else unknown. For a place with where it lies
     /// (``ICPLocation/held``): outside when the place is outside where it lies ("Paris, TX" for
     /// "Paris, France", "London, Ontario" for "London, UK", "Columbus, OH" for "Austin, TX");
-    /// else for a US state or country before the comma ("Texas, US"), as for that state or
+    /// where it lies may be either of two ("Carmel, IN": ``HeldPlace/otherHolder``), so a place
+    /// is inside when it is inside with either, outside when outside with both, else unknown;
+    /// else for a US state or country before the comma ("Texas, US"), unless it is a city named
+    /// as a US state ("New York, NY": ``HeldPlace/isCityNamedAsState``), as for that state or
     /// country; else (a city, "London, UK") inside when the place names the city, however it
     /// writes the city's country or state ("London", "London, England", "Austin, Texas"), and
     /// unknown when it does not: a place elsewhere in the city's country or state, or naming
@@ -712,10 +766,16 @@ public struct RuleBasedScorer: Scorer {
             return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
         }
         if let held = wanted.held {
-            guard placement(of: place, areas: areas, in: held.holder) != .outside else { return .outside }
-            let part = held.place
-            if part.isCountry || part.scope != nil || part.usState != nil { return placement(of: place, areas: areas, in: part) }
-            return held.isNamed(in: place) ? .inside : .unknown
+            let placements = held.holders.map { holder -> Placement in
+                guard placement(of: place, areas: areas, in: holder) != .outside else { return .outside }
+                let part = held.place
+                if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil {
+                    return placement(of: place, areas: areas, in: part)
+                }
+                return held.isNamed(in: place) ? .inside : .unknown
+            }
+            if placements.contains(.inside) { return .inside }
+            return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
         }
         let country = wanted.country
         if wanted.isCountry, let placeCountry = areas.lastPartCountry {

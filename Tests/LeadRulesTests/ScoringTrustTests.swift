@@ -592,10 +592,6 @@ final class ScoringTrustTests: XCTestCase {
     /// place no lead names: "London" and "London, England" were outside "London, UK", "Austin,
     /// Texas" outside "Austin, TX", "Paris, Île-de-France, France" outside "Paris, France".
     func testAnICPLocationOfACityWithItsCountryOrStateHoldsTheCity() {
-        func placement(_ place: String, _ wanted: String) -> RuleBasedScorer.Placement {
-            let phrase = SignalDetector.Phrase(place)
-            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
-        }
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
             ("London, UK", ["London", "London, England", "London, UK", "Greater London, England, United Kingdom", "Shoreditch, London"],
              ["Manchester, UK", "United Kingdom", "Croydon, England"],
@@ -611,11 +607,7 @@ final class ScoringTrustTests: XCTestCase {
             // A state with its country is the state, as "Texas" is.
             ("Texas, US", ["Austin, TX", "Houston, Texas"], ["United States"], ["Columbus, OH", "Berlin, Germany"]),
         ]
-        for (wanted, inside, unknown, outside) in placed {
-            for place in inside { XCTAssertEqual(placement(place, wanted), .inside, "\(place) in \(wanted)") }
-            for place in unknown { XCTAssertEqual(placement(place, wanted), .unknown, "\(place) in \(wanted)") }
-            for place in outside { XCTAssertEqual(placement(place, wanted), .outside, "\(place) in \(wanted)") }
-        }
+        assertPlacements(placed)
 
         var london = Fixtures.offer()
         london.icp.locations = ["London, UK"]
@@ -635,10 +627,6 @@ final class ScoringTrustTests: XCTestCase {
     /// list was split at every comma, so "Austin, TX & London" held Austin and Texas and London:
     /// "Houston, TX" and "Dallas" were inside it.
     func testACityWithItsStateInAListHoldsTheCityNotTheState() {
-        func placement(_ place: String, _ wanted: String) -> RuleBasedScorer.Placement {
-            let phrase = SignalDetector.Phrase(place)
-            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
-        }
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
             ("Austin, TX & London", ["Austin", "Austin, Texas", "London", "London, England"], ["Houston, TX", "Dallas", "Texas"],
              ["Columbus, OH", "Berlin, Germany"]),
@@ -646,13 +634,54 @@ final class ScoringTrustTests: XCTestCase {
             ("London, UK; Austin, TX", ["London", "Austin, Texas"], ["Manchester", "Houston"], ["Paris", "Columbus, OH"]),
             ("New York, UK", ["Brooklyn, NY", "London"], [], ["Austin, TX", "Paris, France"]),
         ]
-        for (wanted, inside, unknown, outside) in placed {
-            for place in inside { XCTAssertEqual(placement(place, wanted), .inside, "\(place) in \(wanted)") }
-            for place in unknown { XCTAssertEqual(placement(place, wanted), .unknown, "\(place) in \(wanted)") }
-            for place in outside { XCTAssertEqual(placement(place, wanted), .outside, "\(place) in \(wanted)") }
-        }
+        assertPlacements(placed)
         XCTAssertEqual(RuleBasedScorer.places(listedIn: "Austin, TX & London")?.map(\.phrase.text), ["Austin, TX", "London"])
         XCTAssertNil(RuleBasedScorer.places(listedIn: "London, Ontario, Canada"), "one place")
+    }
+
+    /// A city named as a US state, with a US state after the comma ("New York, NY", "Washington,
+    /// DC"), is that city, not the state: a lead elsewhere in the state ("Buffalo, NY", "Albany,
+    /// New York") is no evidence either way, one in another state outside. A code after a comma
+    /// that is a country's as well as a US state's ("CA", "DE", "IN", "IL", "AR") is the country
+    /// when the scorer knows the city there ("Toronto, CA", "Munich, DE"), the state when it knows
+    /// the city in the United States ("San Francisco, CA"), and else either: a lead outside both
+    /// is outside, one inside either with the city named inside, any other no evidence either way.
+    /// Before, "New York, NY" was New York State (Buffalo inside, 10 points); every such code was
+    /// the US state, so a lead in Toronto, Munich, Bangalore, Tel Aviv or Buenos Aires was outside
+    /// its own city.
+    func testAStateNamedCityOrACountryCodeAfterACommaIsReadAsWritten() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("New York, NY", ["New York", "New York, NY", "New York, New York", "New York, NY, United States", "New York City"],
+             ["Buffalo, NY", "Albany, New York", "Brooklyn, NY", "Upstate New York", "New York State"],
+             ["Austin, TX", "Newark, NJ", "London"]),
+            ("Washington, DC", ["Washington, DC", "Washington, D.C.", "Washington DC"], [],
+             ["Seattle, WA", "Spokane, Washington", "Austin, TX", "London"]),
+            ("Toronto, CA", ["Toronto", "Toronto, Ontario", "Toronto, ON, Canada"], ["Vancouver, BC", "Canada"],
+             ["San Diego, CA", "Los Angeles", "Austin, TX"]),
+            ("Munich, DE", ["Munich, Germany", "Munich"], ["Berlin, Germany", "Germany"],
+             ["Dover, Delaware", "Paris, France", "Austin, TX"]),
+            ("Bangalore, IN", ["Bangalore, India", "Bangalore", "Bangalore, Karnataka"], ["Mumbai, India", "India"],
+             ["Indianapolis, IN", "Austin, TX", "London"]),
+            ("Tel Aviv, IL", ["Tel Aviv, Israel", "Tel Aviv"], ["Israel", "Haifa"], ["Chicago, IL", "Springfield, Illinois", "Berlin"]),
+            ("Buenos Aires, AR", ["Buenos Aires", "Buenos Aires, Argentina"], ["Argentina"], ["Little Rock, AR", "Madrid"]),
+            ("San Francisco, CA", ["San Francisco", "San Francisco, California"], ["Oakland, CA", "California"], ["Toronto", "Austin, TX"]),
+            // A city the scorer does not know, with a code of a country and of a US state: either.
+            ("Carmel, IN", ["Carmel, Indiana", "Carmel, IN"], ["Indianapolis, IN", "Indiana", "Mumbai, India", "India"],
+             ["London", "Austin, TX"]),
+        ]
+        assertPlacements(placed)
+
+        for (wanted, place, isInside) in [("New York, NY", "Buffalo, NY", false), ("New York, NY", "New York, NY", true),
+                                          ("Toronto, CA", "Toronto", true), ("Munich, DE", "Munich, Germany", true),
+                                          ("Bangalore, IN", "Bangalore, India", true), ("Tel Aviv, IL", "Tel Aviv, Israel", true),
+                                          ("Buenos Aires, AR", "Buenos Aires", true)] {
+            var offer = Fixtures.offer()
+            offer.icp.locations = [wanted]
+            let scored = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: place), offer: offer)
+            let reasons = "\(place) for \(wanted): " + scored.fitReasons.map(\.description).joined(separator: "; ")
+            XCTAssertEqual(scored.fitReasons.contains { $0.signal == "located in \(wanted)" && $0.points == 10 }, isInside, reasons)
+            XCTAssertFalse(scored.fitReasons.contains { $0.signal.contains("outside the ICP") }, reasons)
+        }
     }
 
     /// "The" capitalised before a kind of company ("at The Coolest Startup") describes the
@@ -670,6 +699,21 @@ final class ScoringTrustTests: XCTestCase {
                                ("Head of Sales at A Cloud Guru", "A Cloud Guru"), ("Head of Marketing at A24", "A24"),
                                ("VP Sales at A Place for Mom", "A Place for Mom"), ("head of sales at the trade desk", "the trade desk")] {
             XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
+        }
+    }
+
+    /// Asserts where each place of `placed` stands against its ICP location: inside, unknown
+    /// (no evidence either way) or outside.
+    private func assertPlacements(_ placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])],
+                                  file: StaticString = #filePath, line: UInt = #line) {
+        for (wanted, inside, unknown, outside) in placed {
+            for (places, expected) in [(inside, RuleBasedScorer.Placement.inside), (unknown, .unknown), (outside, .outside)] {
+                for place in places {
+                    let phrase = SignalDetector.Phrase(place)
+                    let placement = RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
+                    XCTAssertEqual(placement, expected, "\(place) in \(wanted)", file: file, line: line)
+                }
+            }
         }
     }
 
