@@ -79,7 +79,7 @@ extension Coordinator {
         var running: [LeadID: ConsumerRecord] = [:]
         var finished = FinishedLeads()
         var pending = QueuedLeads()  // queued in the backlog
-        // Each lead's last state, and its record's time (when its count last changed).
+        // Each lead's last state, and when its count last changed (ProgressCounts.changedAt(restoring:writtenAt:)).
         var counted: [LeadID: (lead: ProgressCounts.Lead, bucket: ProgressCounts.Bucket?, at: Date)] = [:]
         // (a refused lead's is counted as the core counts a refusal: it stops counting once discovered again)
         var memberships: [String: (SearchMembership, Int32, Date)] = [:]
@@ -110,7 +110,8 @@ extension Coordinator {
                 // profile is not decoded. A running lead is read whole, at the end.
                 let summary = try environment.codec.decode(LeadStateSummary.self, record: record)
                 let leadID = summary.leadID
-                counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary), writtenAt)
+                counted[leadID] = (ProgressCounts.Lead(summary.lead, partition: record.partition), ProgressCounts.Bucket(summary),
+                                   ProgressCounts.changedAt(restoring: summary, writtenAt: writtenAt))
                 if summary.status == .pending || summary.status == .refused {
                     running[leadID] = nil
                     finished[leadID] = nil

@@ -7,7 +7,7 @@ import LeadModel
 /// counted afresh from the states of a partition it restores, so a part is always absolute.
 ///
 /// A part carries the time its counts last changed: the batch that moved a lead, or for a
-/// restored part the time of its latest lead's record. A part of a search its tracker forgot is
+/// restored part its latest lead's (``changedAt(restoring:writtenAt:)``). A part of a search its tracker forgot is
 /// dropped once it has not changed for the retention period (``takeForgotten(retention:at:isPublished:)``),
 /// so what is kept is bounded by the searches of that period, not every search ever run.
 struct ProgressCounts {
@@ -94,6 +94,15 @@ struct ProgressCounts {
         parts[key] = part
         changed.insert(key)
         restored.remove(key)
+    }
+
+    /// When a restored lead's count last changed, for ``noteRestored(_:changedAt:)``: for a ready
+    /// lead, when it became ready (its `readyAt`); for any other, the time of its state's record
+    /// (`writtenAt`). A ready lead's record is written again without its count moving (a
+    /// completed web enrichment merged into it), and that time would bring a search its tracker
+    /// forgot back after a restart, shown running below its total.
+    static func changedAt(restoring summary: LeadStateSummary, writtenAt: Date) -> Date {
+        summary.status == .ready ? summary.readyAt ?? writtenAt : writtenAt
     }
 
     /// Notes that `lead`, counted by a restore, last changed at `changedAt` (its record's time):

@@ -486,8 +486,9 @@ extension LeadState {
 
 /// What a coordinator's restore reads of a `lead.state` record before it knows whether it needs
 /// the lead whole: the status and where the run is, and of the lead only its id, account and
-/// search. A ready or queued lead is held as the changelog offset of its state, so its profile
-/// and history are not decoded into memory; only a lead that is running is read whole.
+/// search, and when a ready one became ready. A ready or queued lead is held as the changelog
+/// offset of its state, so its profile and history are not decoded into memory; only a lead
+/// that is running is read whole.
 public struct LeadStateSummary: Message, Hashable {
     /// The lead's identity, as progress counts it.
     public struct LeadReference: Codable, Hashable, Sendable {
@@ -520,6 +521,8 @@ public struct LeadStateSummary: Message, Hashable {
     public var plan: [Phase]
     /// The phase the run is at; `plan.count` when done.
     public var phaseIndex: Int
+    /// When the current run finished (a ready lead's count last moved then); nil before.
+    public var readyAt: Date?
 
     /// The lead's id.
     public var leadID: LeadID { lead.leadID }

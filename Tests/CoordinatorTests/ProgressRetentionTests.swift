@@ -142,6 +142,38 @@ final class ProgressRetentionTests: XCTestCase {
         XCTAssertEqual(written.map(\.updatedAt), [start], "written with its leads' time")
     }
 
+    /// A ready lead's count last changed when it became ready (its `readyAt`), not when its
+    /// state's record was last written: a completed web enrichment of a ready lead writes the
+    /// record again and changes no count, and a restart after it must not bring a forgotten
+    /// search back from the part it gives the record's time.
+    func testARestoredReadyLeadCountsAsChangedWhenItBecameReady() throws {
+        let codec = MessageCodec()
+        let discovered = LeadDiscovered(leadID: "lead-1", accountID: "acct-1", offerID: "offer-1", sourceSearchID: "search-1",
+                                        source: .csvImport, name: "Jane Doe", linkedinURL: "https://www.linkedin.com/in/jane",
+                                        discoveredAt: start)
+        var state = LeadStateMachine.queued(discovered, runID: "run-1", at: start)
+        state.status = .ready
+        state.readyAt = start.addingTimeInterval(day)
+        state.updatedAt = start.addingTimeInterval(9 * day)  // web-enriched since
+        let ready = try codec.decode(LeadStateSummary.self, from: codec.encode(state))
+        let rewritten = start.addingTimeInterval(9 * day)
+        XCTAssertEqual(ProgressCounts.changedAt(restoring: ready, writtenAt: rewritten), start.addingTimeInterval(day))
+
+        var pending = LeadStateMachine.queued(discovered, runID: "run-2", at: start)
+        pending.readyAt = nil
+        let queued = try codec.decode(LeadStateSummary.self, from: codec.encode(pending))
+        XCTAssertEqual(ProgressCounts.changedAt(restoring: queued, writtenAt: rewritten), rewritten, "a lead not ready: its record's time")
+
+        // The part restored from it is forgotten 8 days after the lead became ready, its search gone.
+        var counts = ProgressCounts()
+        let counted = ProgressCounts.Lead(ready.lead, partition: 0)
+        counts.move(counted, from: nil, to: .completed)
+        counts.noteRestored(counted, changedAt: ProgressCounts.changedAt(restoring: ready, writtenAt: rewritten))
+        let restart = start.addingTimeInterval(9 * day + 60)
+        XCTAssertEqual(counts.takeForgotten(retention: week, at: restart, isPublished: { _ in false }).map(\.key), ["search-1/0"])
+        XCTAssertTrue(counts.takeChanged(at: restart).isEmpty, "the forgotten search's part is not written again")
+    }
+
     func testTheRetentionFromTheEnvironment() throws {
         XCTAssertEqual(try CoordinatorSettings(environment: [:]).progressRetention, ProgressRetention(days: 7))
         XCTAssertEqual(try CoordinatorSettings(environment: ["PROGRESS_RETENTION_DAYS": "30"]).progressRetention, ProgressRetention(days: 30))
