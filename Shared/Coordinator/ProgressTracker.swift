@@ -24,7 +24,10 @@ import Streaming
 /// written, keyed `<account>/<search>`, to the compacted `progress.account-parts` in the partition
 /// of the account id; a second group (`coordinator.account-progress`) adds each account's latest
 /// snapshots up (``AccountProgressSnapshot/adding(_:accountID:at:)``) and publishes them to
-/// `progress.accounts`, keyed by account.
+/// `progress.accounts`, keyed by account. A search moved to another account (a total declared
+/// with another account) leaves each account it was published under: the tracker also reads its
+/// own snapshots in `progress` (in the search's partition, beside its parts), so it knows the
+/// account a search was last published under after a restart or a rebalance too.
 ///
 /// A search with a declared total, no lead in flight and no change for the retention period
 /// (``ProgressRetention``, `PROGRESS_RETENTION_DAYS`) is forgotten: the member that owns it writes
@@ -32,7 +35,9 @@ import Streaming
 /// no longer counts it, and the coordinator instances drop its parts once it has left `progress`.
 /// The decision is taken again whenever the search is read (a restart, a rebalance), before
 /// anything of it is published, so a search forgotten is never shown again from its old parts,
-/// and tombstones lost on the way are written again.
+/// and tombstones lost on the way are written again. A search not in `progress` (never published,
+/// or forgotten already) is dropped without tombstones: `search.totals` is upstream's and keeps
+/// every total, so each assignment reads the old ones again.
 final class ProgressTracker: Service {
     private let environment: PipelineEnvironment
     private let producer: KafkaProducer
@@ -71,6 +76,11 @@ final class ProgressTracker: Service {
         /// The partition of the parts the search is in.
         var partition: Int32
         var lastPublished: ProgressSnapshot?
+        /// Every account the search was published under (its account part written there): by
+        /// this member, or by the one before it as its last snapshot in `progress` says
+        /// (``ProgressTracker/Search/notePublished(under:)``, read on assignment). Kept when a
+        /// publication is not stored, so that its accounts are still left.
+        private(set) var publishedUnder: Set<AccountID> = []
         /// Accounts the search's parts name (or it was published under) other than its own, whose
         /// account part was removed (a tombstone on `progress.account-parts`).
         var leftAccounts: Set<AccountID> = []
@@ -78,9 +88,35 @@ final class ProgressTracker: Service {
         /// The accounts, other than `current`, the search was counted under and has not left yet:
         /// a total declared for another account (`leadctl search total --move-account`) moves it.
         func accountsToLeave(_ current: AccountID) -> Set<AccountID> {
-            var named = Set(parts.values.map(\.accountID))
+            var named = Set(parts.values.map(\.accountID)).union(publishedUnder)
             if let previous = lastPublished?.accountID { named.insert(previous) }
             return named.subtracting([current]).subtracting(leftAccounts)
+        }
+
+        /// Whether the search was published, by this member or (as `progress` says) the one before it.
+        var wasPublished: Bool { lastPublished != nil || !publishedUnder.isEmpty }
+
+        /// Notes that the search was published under `account` by an earlier owner (its snapshot
+        /// in `progress`), so that a move leaves that account too.
+        mutating func notePublished(under account: AccountID) {
+            publishedUnder.insert(account)
+        }
+
+        /// Records `snapshot` as the search's publication and returns the accounts, other than
+        /// its own, whose account parts of the search are to be removed (marked left); nil when
+        /// nothing but the time changed since the last publication.
+        mutating func publish(_ snapshot: ProgressSnapshot) -> Set<AccountID>? {
+            var comparable = snapshot
+            comparable.updatedAt = lastPublished?.updatedAt ?? snapshot.updatedAt
+            guard comparable != lastPublished else { return nil }
+            // Asked before the snapshot replaces the last one: the account that one was
+            // published under is among those to leave.
+            let leaving = accountsToLeave(snapshot.accountID)
+            lastPublished = snapshot
+            publishedUnder.insert(snapshot.accountID)
+            leftAccounts.remove(snapshot.accountID)
+            leftAccounts.formUnion(leaving)
+            return leaving
         }
 
         /// Whether the search is forgotten at `now` (``ProgressRetention/forgetsSearch(parts:declared:at:)``).
@@ -88,10 +124,10 @@ final class ProgressTracker: Service {
             retention.forgetsSearch(parts: parts.values, declared: declared, at: now)
         }
 
-        /// Every account the search may be counted under: its parts', its total's and the one it
-        /// was last published under.
+        /// Every account the search may be counted under: its parts', its total's and each one it
+        /// was published under.
         func accounts(declared: SearchTotalDeclared?) -> Set<AccountID> {
-            var accounts = Set(parts.values.map(\.accountID))
+            var accounts = Set(parts.values.map(\.accountID)).union(publishedUnder)
             if let account = lastPublished?.accountID { accounts.insert(account) }
             if let account = declared?.accountID { accounts.insert(account) }
             return accounts
@@ -158,7 +194,9 @@ final class ProgressTracker: Service {
     }
 
     /// Reads a group's compacted inputs from the beginning on every assignment, without commits,
-    /// until cancelled: `body` gets each batch, the input partitions owned now, and whether to
+    /// until cancelled: `body` gets each batch, the partitions of the first of `topics` owned
+    /// now (the others are read beside it: a member subscribed to fewer topics during an upgrade
+    /// leaves this one more partitions of them than it owns), and whether to
     /// publish, and returns the records to send; `unsent` gets the positions (in what `body`
     /// returned) of the records not stored for a reason that passes (the broker away, a timeout).
     ///
@@ -229,7 +267,8 @@ final class ProgressTracker: Service {
                     }
                 }
             }
-            let records = body(batch, Set(assignment.map(\.partition)), catchingUp.isEmpty)
+            let owned = Set(assignment.filter { $0.topic == topics[0] }.map(\.partition))
+            let records = body(batch, owned, catchingUp.isEmpty)
             if !records.isEmpty {
                 var failed: [Int] = []
                 for (index, result) in await producer.sendReportingEach(records).enumerated() {
@@ -288,11 +327,25 @@ final class ProgressTracker: Service {
         // the accounts they may be counted under; and those of the records last returned.
         var forgetting: [SearchID: (partition: Int32, accounts: Set<AccountID>)] = [:]
         var forgotten: [SearchID: (partition: Int32, accounts: Set<AccountID>)] = [:]
+        // The account each owned search was last published under, as `progress` says (nil: never
+        // published, or forgotten): read on assignment, before anything is published.
+        var recorded: [SearchID: AccountID] = [:]
         var nextSweep = Date.distantPast
         try await follow(group: topics.progressGroup, topics: topics.progressInputs, { batch, owned, publishing in
             searches = searches.filter { owned.contains($0.value.partition) }
             forgetting = forgetting.filter { owned.contains($0.value.partition) }
+            recorded = recorded.filter { owned.contains(home($0.key.rawValue)) }
             for record in batch {
+                if record.topic == topics.progress {
+                    // What this member, or the one before it, last published of a search it owns.
+                    guard let key = record.keyString, owned.contains(home(key)) else { continue }
+                    if record.value == nil {
+                        recorded[SearchID(key)] = nil
+                    } else if let snapshot = try? environment.codec.decode(ProgressSnapshot.self, record: record) {
+                        recorded[SearchID(key)] = snapshot.accountID
+                    }
+                    continue
+                }
                 if record.value == nil, let key = record.keyString, let slash = key.lastIndex(of: "/"),
                    let partition = Int32(key[key.index(after: slash)...]) {
                     // A part a coordinator forgot (its search forgotten here first).
@@ -328,10 +381,17 @@ final class ProgressTracker: Service {
                 changed.formUnion(searches.keys)
             }
             for searchID in changed {
-                guard let held = searches[searchID] else { continue }
+                guard var held = searches[searchID] else { continue }
+                if let account = recorded[searchID] {
+                    held.notePublished(under: account)
+                    searches[searchID] = held
+                }
                 let declared = totals[searchID.rawValue]
                 if held.isForgotten(declared: declared, retention: retention, at: at) {
                     searches[searchID] = nil
+                    // One never published, or forgotten already (a total read again on an
+                    // assignment: `search.totals` is upstream's and keeps it), has nothing to remove.
+                    guard held.wasPublished else { continue }
                     forgetting[searchID] = (held.partition, held.accounts(declared: declared))
                 }
             }
@@ -351,11 +411,8 @@ final class ProgressTracker: Service {
             }
             for searchID in changed {
                 guard var search = searches[searchID],
-                      let snapshot = search.snapshot(searchID, declared: totals[searchID.rawValue], at: now()) else { continue }
-                var comparable = snapshot
-                comparable.updatedAt = search.lastPublished?.updatedAt ?? snapshot.updatedAt
-                guard comparable != search.lastPublished else { continue }
-                search.lastPublished = snapshot
+                      let snapshot = search.snapshot(searchID, declared: totals[searchID.rawValue], at: now()),
+                      let leaving = search.publish(snapshot) else { continue }
                 searches[searchID] = search
                 if let record = try? environment.codec.record(snapshot, topic: topics.progress, key: searchID.rawValue) {
                     records.append(record)
@@ -368,13 +425,12 @@ final class ProgressTracker: Service {
                     records.append(part)
                     sent.append(searchID)
                     // The search leaves the accounts it was counted under before.
-                    for account in search.accountsToLeave(snapshot.accountID) {
+                    for account in leaving {
                         records.append(ProducerRecord(
                             topic: topics.accountProgressParts,
                             partition: KafkaPartitioner.partition(forKey: account.rawValue, partitionCount: accountPartitions),
                             key: Array(AccountProgressSnapshot.partKey(account, searchID).utf8), value: nil))
                         sent.append(searchID)
-                        searches[searchID]?.leftAccounts.insert(account)
                     }
                 }
             }

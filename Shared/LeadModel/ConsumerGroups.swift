@@ -77,9 +77,10 @@ extension Topics {
         }
     }
 
-    /// What the progress tracker's group reads: ``progressParts`` (each tracker reads
-    /// ``searchTotals`` whole, outside the group).
-    public var progressInputs: [String] { [progressParts] }
+    /// What the progress tracker's group reads: ``progressParts``, whose partitions a member
+    /// owns, and ``progress``, its own snapshots, for the account each search of those partitions
+    /// was last published under (each tracker reads ``searchTotals`` whole, outside the group).
+    public var progressInputs: [String] { [progressParts, progress] }
     /// What a stage's group reads: its phase's priority request topic, then the standard one.
     public func stageInputs(_ phase: Phase) -> [String] { [phaseRequests(phase, isPriority: true), phaseRequests(phase)] }
     /// What the profile finder's group reads: ``leadPool`` (its tables are read whole, without a group).

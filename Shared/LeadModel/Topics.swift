@@ -222,7 +222,7 @@ public struct Topics: Hashable, Sendable {
     /// the coordinator publishes again in its lead's, so a dead letter of such a copy is an
     /// input still.
     public var leadInputs: [String] { [leadsDiscovered, leadsDiscoveredPriority, leadCommands] }
-    /// The coordinator's progress tracker's group on ``progressParts``.
+    /// The coordinator's progress tracker's group on ``progressParts`` (and ``progress``: ``progressInputs``).
     public var progressGroup: String { Self.prefixed("coordinator.progress", namespace: namespace) }
     /// The coordinator's account-progress group on ``accountProgressParts``.
     public var accountProgressGroup: String { Self.prefixed("coordinator.account-progress", namespace: namespace) }

@@ -150,3 +150,139 @@ final class ProgressRetentionPipelineTests: XCTestCase {
         }
     }
 }
+
+/// The tracker restarted (or its partitions reassigned) knows what it published before: the
+/// account each search was last published under, from its own snapshots in `progress`.
+final class ProgressTrackerRestartSystemTests: XCTestCase {
+    /// A tracker on the test's namespace, started (again) and stopped by the test.
+    private final class Tracker {
+        let environment: PipelineEnvironment
+        let producer: KafkaProducer
+        private var running: Task<Void, Error>?
+
+        init(environment: PipelineEnvironment, producer: KafkaProducer) {
+            self.environment = environment
+            self.producer = producer
+        }
+
+        /// Starts a new tracker, stopping the one running first.
+        func start() async {
+            await stop()
+            let tracker = ProgressTracker(environment: environment, producer: producer, consumerProperties: TestBroker.fastGroupProperties,
+                                          now: { Date() }, retention: ProgressRetention(days: 7))
+            running = Task { try await tracker.run() }
+        }
+
+        func stop() async {
+            running?.cancel()
+            _ = try? await running?.value
+            running = nil
+        }
+    }
+
+    /// Runs `body` on a namespace of its own (2 partitions), its tracker not started; stops the
+    /// tracker and deletes the topics after it, whether it throws or not.
+    private func withTracker(_ body: (Tracker) async throws -> Void) async throws {
+        let environment = try PipelineEnvironment(service: "coordinator", environment: [
+            "KAFKA_BOOTSTRAP_SERVERS": TestBroker.bootstrapServers, "PIPELINE_NAMESPACE": uniqueTopicName("tracker-restart"),
+            "PIPELINE_PARTITIONS": "2", "LOG_LEVEL": "warning",
+        ])
+        try await environment.ensureTopics()
+        let tracker = Tracker(environment: environment, producer: try KafkaProducer(configuration: environment.kafka))
+        let admin = try KafkaAdmin(configuration: environment.kafka)
+        do {
+            try await body(tracker)
+        } catch {
+            await tracker.stop()
+            await tracker.producer.close()
+            try? await admin.deleteTopics(environment.topics.all)
+            throw error
+        }
+        await tracker.stop()
+        await tracker.producer.close()
+        try await admin.deleteTopics(environment.topics.all)
+    }
+
+    private func declare(_ search: SearchID, _ account: AccountID, at: Date = Date(), _ environment: PipelineEnvironment,
+                         _ producer: KafkaProducer) async throws {
+        _ = try await producer.send([try environment.codec.record(
+            SearchTotalDeclared(searchID: search, accountID: account, total: 5, declaredAt: at),
+            topic: environment.topics.searchTotals, key: search.rawValue)])
+    }
+
+    /// Every record of `topic` with `key` up to its end, tombstones too, oldest first.
+    private func records(_ topic: String, key: String, _ environment: PipelineEnvironment) async throws -> [ConsumerRecord] {
+        let partitions = try await KafkaAdmin(configuration: environment.kafka).partitions(of: topic)
+        var records: [ConsumerRecord] = []
+        try await KafkaConsumer.readToEnd(partitions, configuration: environment.kafka) { if $0.keyString == key { records.append($0) } }
+        return records
+    }
+
+    private func isCounted(_ search: SearchID, under account: AccountID, _ environment: PipelineEnvironment) async throws -> Bool {
+        try await records(environment.topics.accountProgressParts, key: "\(account.rawValue)/\(search.rawValue)", environment).last?.value != nil
+    }
+
+    private func hasLeft(_ search: SearchID, _ account: AccountID, _ environment: PipelineEnvironment) async throws -> Bool {
+        let parts = try await records(environment.topics.accountProgressParts, key: "\(account.rawValue)/\(search.rawValue)", environment)
+        return !parts.isEmpty && parts.last?.value == nil
+    }
+
+    /// A search with a declared total only, moved from one account to another and, while the
+    /// tracker was stopped, to a third, leaves each account it was published under. Before, the
+    /// account it was published under was forgotten as it was published (the first move left its
+    /// first account's part for good), and a restarted tracker knew none (the second left it
+    /// under the second account).
+    func testASearchMovedBeforeAndAfterARestartLeavesEachAccountItWasPublishedUnder() async throws {
+        try await withTracker { tracker in
+            let (environment, producer) = (tracker.environment, tracker.producer)
+            await tracker.start()
+            try await declare("search-moved", "acct-a", environment, producer)
+            try await waitUntil("the search counted under acct-a", timeoutSeconds: 60, pollMilliseconds: 200) {
+                try await self.isCounted("search-moved", under: "acct-a", environment)
+            }
+            try await declare("search-moved", "acct-b", environment, producer)
+            try await waitUntil("the search counted under acct-b", timeoutSeconds: 30, pollMilliseconds: 200) {
+                try await self.isCounted("search-moved", under: "acct-b", environment)
+            }
+            try await waitUntil("the search left acct-a", timeoutSeconds: 20, pollMilliseconds: 200) {
+                try await self.hasLeft("search-moved", "acct-a", environment)
+            }
+
+            // Moved while no tracker runs: the restarted one publishes it under acct-c first.
+            await tracker.stop()
+            try await declare("search-moved", "acct-c", environment, producer)
+            await tracker.start()
+            try await waitUntil("the search counted under acct-c", timeoutSeconds: 30, pollMilliseconds: 200) {
+                try await self.isCounted("search-moved", under: "acct-c", environment)
+            }
+            try await waitUntil("the search left acct-b", timeoutSeconds: 20, pollMilliseconds: 200) {
+                try await self.hasLeft("search-moved", "acct-b", environment)
+            }
+            let stillUnderA = try await isCounted("search-moved", under: "acct-a", environment)
+            XCTAssertFalse(stillUnderA)
+        }
+    }
+
+    /// A total older than the retention whose search was never published (or was forgotten
+    /// already) is read on every assignment of its partition, `search.totals` being upstream's
+    /// and never tombstoned here; it is dropped without tombstones. Before, each assignment sent
+    /// tombstones to `progress` and `progress.account-parts` for every such total.
+    func testAnOldTotalNeverPublishedIsDroppedWithoutTombstones() async throws {
+        try await withTracker { tracker in
+            let (environment, producer) = (tracker.environment, tracker.producer)
+            let topics = environment.topics
+            try await declare("search-historic", "acct-1", at: Date().addingTimeInterval(-8 * 86_400), environment, producer)
+            for (round, marker) in ["search-marker-1", "search-marker-2"].enumerated() {
+                await tracker.start()  // again in the second round: another assignment
+                try await declare(SearchID(marker), "acct-1", environment, producer)
+                try await waitUntil("\(marker) published", timeoutSeconds: 60, pollMilliseconds: 200) {
+                    try await self.isCounted(SearchID(marker), under: "acct-1", environment)
+                }
+                let progress = try await records(topics.progress, key: "search-historic", environment)
+                XCTAssertEqual(progress.count, 0, "no record of the historic search in progress (round \(round))")
+                let part = try await records(topics.accountProgressParts, key: "acct-1/search-historic", environment)
+                XCTAssertEqual(part.count, 0, "nor in progress.account-parts (round \(round))")
+            }
+        }
+    }
+}
