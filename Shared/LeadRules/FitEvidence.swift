@@ -305,20 +305,41 @@ public enum XBioRole {
         guard lowered == "the" || kindWords.contains(lowered), words.count > 1 else { return true }
         let rest = words.dropFirst().map { $0.lowercased() }
         if rest.contains("stealth") || isStage(rest) || isDescription(rest) { return false }
-        if lowered == "the", employer != employer.lowercased(), employer != employer.uppercased() { return true }
+        if first == "The", words.dropFirst().allSatisfy({ !($0.first?.isLowercase ?? false) }) { return true }
         return !kindNouns.contains(rest[rest.count - 1])
     }
 
-    /// Whether lowercase `words` describe a company rather than name it: one or more of
-    /// ``describingWords`` or of a funding stage (``isStage(_:)``) before one of ``kindNouns``,
-    /// which ends them or starts a phrase of where or what it is: "best agency in town",
-    /// "coolest startup", "no. 1 agency", "world's best startup", "series a startup".
+    /// Whether lowercase `words` describe a company rather than name it: before one of
+    /// ``kindNouns``, which ends them or starts a phrase of where or what it is, a funding stage
+    /// (``isStage(_:)``: "series a startup"), words that are all ``describingWords`` or stage
+    /// words ("best agency in town", "no. 1 agency"), a strong describing word and any words
+    /// after it ("leading AI company", "world's leading CRM company", "#1 B2B agency"), or only
+    /// ``industryWords`` before a startup ("AI startup"; "The Data Company" stays a name).
     private static func isDescription(_ words: [String]) -> Bool {
-        guard let noun = words.firstIndex(where: kindNouns.contains), noun > 0,
-              isStage(Array(words[..<noun])) || words[..<noun].allSatisfy({ describingWords.contains($0) || stageWords.contains($0) })
+        guard let noun = words.firstIndex(where: kindNouns.contains), noun > 0 else { return false }
+        let before = words[..<noun]
+        guard isStage(Array(before)) || before.allSatisfy({ describingWords.contains($0) || stageWords.contains($0) })
+            || strongDescribingWords.contains(before[before.startIndex])
+            || (startupNouns.contains(words[noun]) && before.allSatisfy(industryWords.contains))
         else { return false }
         return noun == words.count - 1 || qualifierWords.contains(words[noun + 1])
     }
+
+    /// ``describingWords`` that describe whatever words follow them ("leading AI company"): not
+    /// the ones a real name may start with ("The One Group", "Number Nine Agency", "Top Hat Company").
+    private static let strongDescribingWords: Set<String> = [
+        "best", "coolest", "leading", "hottest", "fastest", "fastest-growing", "biggest", "largest", "greatest",
+        "world's", "world\u{2019}s", "worlds", "#1", "no.1", "most",
+    ]
+
+    /// Kinds of company that words of an industry alone describe ("AI startup").
+    private static let startupNouns: Set<String> = ["startup", "startups", "start-up", "scaleup", "scale-up", "unicorn"]
+
+    /// Words of an industry that, alone before a startup, describe it rather than name it.
+    private static let industryWords: Set<String> = [
+        "ai", "ml", "b2b", "b2c", "saas", "fintech", "healthtech", "edtech", "proptech", "insurtech", "martech", "adtech",
+        "crm", "tech", "software", "data", "cybersecurity", "security", "devtools", "climate", "web3", "crypto", "genai",
+    ]
 
     /// Words that describe a company, not name it, before a kind of company ("The Coolest
     /// Startup", "The No. 1 Agency"); few, as real names are made of words ("The Boring Company",

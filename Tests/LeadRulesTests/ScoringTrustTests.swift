@@ -754,7 +754,14 @@ final class ScoringTrustTests: XCTestCase {
                     "VP Marketing at The Best Agency in Town", "Head of Growth at The Leading Company", "VP Sales at The Hottest Startup",
                     "Head of Sales at The Fastest-Growing Startup", "VP Marketing at The Biggest Agency", "VP Sales at The Greatest Company",
                     "Head of Growth at The World's Best Startup", "VP Marketing at The No. 1 Agency", "Head of Sales at The Series A Startup",
-                    "VP Sales at The Stealth Startup", "VP Sales at THE BEST COMPANY", "Head of Sales at the coolest startup"] {
+                    "VP Sales at The Stealth Startup", "VP Sales at THE BEST COMPANY", "Head of Sales at the coolest startup",
+                    // A lowercase "the" before an acronym is not Title Case, and a describing word
+                    // may come before other words ahead of the kind of company (the review of the
+                    // day's diff: each of these named an employer after 7b652f3).
+                    "Head of Sales at the fastest-growing AI startup", "VP Sales at the leading AI company",
+                    "Head of Growth at the AI startup", "VP Marketing at the hottest B2B startup", "VP Sales at The Leading AI Company",
+                    "Head of Sales at The World's Leading CRM Company", "VP Sales at The Coolest Fintech Startup",
+                    "VP Marketing at The #1 B2B Agency", "Head of Growth at The AI Startup"] {
             assertNamesNoEmployer(bio)
         }
     }
