@@ -555,7 +555,9 @@ public struct RuleBasedScorer: Scorer {
             }
             self.holder = holder
             self.otherHolder = otherHolder
-            isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil && holder.usState != nil
+            // The holder may name where it lies in turn ("New York, NY, USA": its first part is the state).
+            isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil
+                && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," })).usState) != nil
             folded = SignalDetector.Phrase(Gazetteer.folded(name))
         }
 

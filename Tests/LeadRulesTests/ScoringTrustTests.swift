@@ -656,6 +656,13 @@ final class ScoringTrustTests: XCTestCase {
              ["Austin, TX", "Newark, NJ", "London"]),
             ("Washington, DC", ["Washington, DC", "Washington, D.C.", "Washington DC"], [],
              ["Seattle, WA", "Spokane, Washington", "Austin, TX", "London"]),
+            // Written with the country after the state, as LinkedIn writes places (the review of
+            // the last commits: the state was read as the holder then).
+            ("New York, NY, USA", ["New York", "New York, NY", "New York, New York, United States"],
+             ["Buffalo, NY", "Albany, New York"], ["Austin, TX", "London"]),
+            ("New York, New York, United States", ["New York", "New York, NY"], ["Buffalo, NY", "Albany, New York"], ["Austin, TX"]),
+            // "DC, USA" is no place the scorer holds: elsewhere is no evidence, never the state's points.
+            ("Washington, DC, USA", ["Washington, DC", "Washington DC"], ["Seattle, WA", "Austin, TX"], []),
             ("Toronto, CA", ["Toronto", "Toronto, Ontario", "Toronto, ON, Canada"], ["Vancouver, BC", "Canada"],
              ["San Diego, CA", "Los Angeles", "Austin, TX"]),
             ("Munich, DE", ["Munich, Germany", "Munich"], ["Berlin, Germany", "Germany"],
