@@ -221,8 +221,10 @@ extension Coordinator {
             logger.warning("waiting for the broker to list topics: \(error)")
         }
         // Progress parts go to the partition of their search id, where the tracker reads them:
-        // they need the lead-keyed count too. (Search totals are read whole, in any partition.)
-        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts]
+        // they need the lead-keyed count too, and so do the snapshots the tracker reads back
+        // beside them (its group owns the same partition of both). (Search totals are read
+        // whole, in any partition.)
+        let names = topics.coordinatorInputs + [topics.leadState, topics.leadPool, topics.progressParts, topics.progress]
         let counts = names.map { known[$0] }
         let missing = (names + [topics.searchTotals]).filter { known[$0] == nil }
         guard missing.isEmpty else {
