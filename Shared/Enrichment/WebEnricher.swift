@@ -83,9 +83,10 @@ public struct WebEnricherHandler: Sendable {
 
     /// The record for `request`: completed with what the page says, refused (the domain or URL is
     /// not allowed) or failed (the fetch did not work, tried again as ``WebFetcher/retry`` says);
-    /// nil when the process began to stop while the fetch waited to be tried again
-    /// (``WebFetchError/stopped``): the request is not done, for its next owner to fetch.
-    public func handle(_ request: WebEnrichmentRequested, now: Date) async -> WebEnrichment? {
+    /// nil when the process began to stop, or `recordShutdown` (the runner's signal for the
+    /// record, begun when its partition is revoked) began, while the fetch waited to be tried
+    /// again (``WebFetchError/stopped``): the request is not done, for its next owner to fetch.
+    public func handle(_ request: WebEnrichmentRequested, now: Date, stoppingOn recordShutdown: GracefulShutdown? = nil) async -> WebEnrichment? {
         let domainText = request.domain.flatMap { $0.isEmpty ? nil : $0 } ?? request.url ?? ""
         // A URL the record can carry (``WebEnrichment/checkFieldLengths()``): one percent-encoded
         // longer than the request's is left out rather than have the record refused.
@@ -104,7 +105,7 @@ public struct WebEnricherHandler: Sendable {
         }
         let page: WebPage
         do {
-            page = try await fetcher.fetch(start, allowList: allowList, stoppingOn: shutdown)
+            page = try await fetcher.fetch(start, allowList: allowList, stoppingOn: recordShutdown ?? shutdown)
         } catch .stopped {
             return nil
         } catch {
@@ -190,7 +191,7 @@ public final class WebEnricherService: Service {
             onJoinedGroup: { health.markReady() },
             deadLetter: { codec.deadLetter(for: $0, reason: $1, service: service, topics: topics) },
             gracefulShutdown: shutdown,
-            stagedHandler: { record, _ in
+            stagedHandler: { record, recordShutdown in
                 let request: WebEnrichmentRequested
                 do {
                     request = try inputCodec.decode(WebEnrichmentRequested.self, record: record)
@@ -198,7 +199,7 @@ public final class WebEnricherService: Service {
                     logger.warning("dead-lettering: \(error)", [LogKey.offset: String(record.offset)])
                     return RecordOutputs([codec.deadLetter(for: record, reason: "\(error)", service: service, topics: topics)])
                 }
-                guard let enrichment = await handler.handle(request, now: Date()) else {
+                guard let enrichment = await handler.handle(request, now: Date(), stoppingOn: recordShutdown) else {
                     logger.info("stopping: the request is handed back unfetched", ["key": request.key])
                     return .handedBack
                 }

@@ -114,9 +114,11 @@ final class FetchRetryTests: XCTestCase {
         }
     }
 
-    /// A stop (the process's graceful shutdown, or the task cancelled) ends the wait before
-    /// another try at once: the request is not done (the handler answers nil, and its runner
-    /// hands it back uncommitted) and the site is not asked again on the way out.
+    /// A stop (the process's graceful shutdown, the record's partition revoked, or the task
+    /// cancelled) ends the wait before another try at once: the request is not done (the handler
+    /// answers nil, and its runner hands it back uncommitted) and the site is not asked again on
+    /// the way out. Before, a revocation did not end it: the handler ignored the record's own
+    /// signal, and the old owner fetched again beside the partition's new one.
     func testAStopEndsTheWaitBeforeAnotherTry() async throws {
         let (arrivals, arrived) = AsyncStream.makeStream(of: Void.self)
         let site = try StubSite { _, _ in
@@ -129,18 +131,23 @@ final class FetchRetryTests: XCTestCase {
         let request = WebEnrichmentRequested(leadID: "lead-1", domain: "acme.example", url: "http://acme.example:\(site.port)/",
                                              requestedAt: Date())
         var arrival = arrivals.makeAsyncIterator()
-        for stop in ["shutdown", "cancellation"] {
+        for stop in ["shutdown", "revocation", "cancellation"] {
             let shutdown = GracefulShutdown()
+            let recordShutdown = shutdown.makeChild()  // as the runner gives each record
             let handler = WebEnricherHandler(fetcher: fetcher, isLoopbackHTTPAllowed: true, shutdown: shutdown)
-            let handling = Task { await handler.handle(request, now: Date()) }
+            let handling = Task { await handler.handle(request, now: Date(), stoppingOn: recordShutdown) }
             _ = await arrival.next()
             let stopping = ContinuousClock.now
-            if stop == "shutdown" { shutdown.begin() } else { handling.cancel() }
+            switch stop {
+            case "shutdown": shutdown.begin()
+            case "revocation": recordShutdown.begin()
+            default: handling.cancel()
+            }
             let enrichment = await handling.value
             XCTAssertNil(enrichment, stop)
             XCTAssertLessThan(ContinuousClock.now - stopping, .seconds(5), stop)
         }
-        XCTAssertEqual(site.received.count, 2, "one request a stop")
+        XCTAssertEqual(site.received.count, 3, "one request a stop")
     }
 
     /// A 4xx other than 429, a page that is not HTML and a refused address are answers, not
