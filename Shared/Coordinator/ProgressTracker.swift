@@ -402,10 +402,7 @@ final class ProgressTracker: Service {
                 sent.append(searchID)
                 guard let accountPartitions else { continue }
                 for account in search.accounts {
-                    records.append(ProducerRecord(
-                        topic: topics.accountProgressParts,
-                        partition: KafkaPartitioner.partition(forKey: account.rawValue, partitionCount: accountPartitions),
-                        key: Array(AccountProgressSnapshot.partKey(account, searchID).utf8), value: nil))
+                    records.append(accountPartTombstone(account, searchID, accountPartitions: accountPartitions))
                     sent.append(searchID)
                 }
             }
@@ -426,10 +423,7 @@ final class ProgressTracker: Service {
                     sent.append(searchID)
                     // The search leaves the accounts it was counted under before.
                     for account in leaving {
-                        records.append(ProducerRecord(
-                            topic: topics.accountProgressParts,
-                            partition: KafkaPartitioner.partition(forKey: account.rawValue, partitionCount: accountPartitions),
-                            key: Array(AccountProgressSnapshot.partKey(account, searchID).utf8), value: nil))
+                        records.append(accountPartTombstone(account, searchID, accountPartitions: accountPartitions))
                         sent.append(searchID)
                     }
                 }
@@ -448,6 +442,14 @@ final class ProgressTracker: Service {
                 changed.insert(searchID)
             }
         })
+    }
+
+    /// The tombstone of `searchID`'s part under `account` on `progress.account-parts`, in the
+    /// account's partition as its snapshots are: the search no longer counts there.
+    private func accountPartTombstone(_ account: AccountID, _ searchID: SearchID, accountPartitions: Int) -> ProducerRecord {
+        ProducerRecord(topic: environment.topics.accountProgressParts,
+                       partition: KafkaPartitioner.partition(forKey: account.rawValue, partitionCount: accountPartitions),
+                       key: Array(AccountProgressSnapshot.partKey(account, searchID).utf8), value: nil)
     }
 
     /// Adds up the search snapshots of the accounts whose partitions of `progress.account-parts`
