@@ -742,14 +742,17 @@ struct CoordinatorCore<Source> {
     }
 
     /// What the lead's account allows now: billing by the account's latest billing event (else
-    /// its configuration), the outreach window by its configuration.
+    /// its configuration), the outreach window and whether autopilot is on by its configuration.
     static func gates(for accountID: AccountID, _ tables: some CoordinatorTables, at now: Date) -> LeadStateMachine.Gates {
         let isBillingPaused = tables.billingState(of: accountID) == .paused
-        guard let window = tables.account(accountID)?.outreachWindow else {
-            return LeadStateMachine.Gates(isBillingPaused: isBillingPaused)
+        let account = tables.account(accountID)
+        let isAutopilotOn = account?.autopilot?.isEnabled ?? false
+        guard let window = account?.outreachWindow else {
+            return LeadStateMachine.Gates(isBillingPaused: isBillingPaused, isAutopilotOn: isAutopilotOn)
         }
         let opensAt = window.nextOpening(after: now)
-        return LeadStateMachine.Gates(isBillingPaused: isBillingPaused, windowOpensAt: opensAt.flatMap { $0 > now ? $0 : nil })
+        return LeadStateMachine.Gates(isBillingPaused: isBillingPaused, windowOpensAt: opensAt.flatMap { $0 > now ? $0 : nil },
+                                      isAutopilotOn: isAutopilotOn)
     }
 
     /// Hands `event` to the lead's machine and turns its actions into effects, timers, the

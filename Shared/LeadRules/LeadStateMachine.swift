@@ -48,7 +48,9 @@ import LeadModel
 /// - Billing paused (the customer's plan, never a vendor's credits): a lead about to start a paid
 ///   phase, or to retry one, waits with status billing paused; ``Event/gatesChanged(at:)`` after
 ///   the account resumes continues it from that phase (a retry with its attempt number). An
-///   attempt already sent is answered and kept.
+///   attempt already sent is answered and kept. When the account's autopilot is on, finalizing a
+///   run that scored the lead waits too (``Gates/isAutopilotOn``): its stage enrolls in outreach
+///   only while billing is active, and would otherwise finish the lead unenrolled for good.
 /// - Outreach window: a run starts only inside the account's window; outside it the lead waits
 ///   with status outside outreach window and a timer releases it when the window opens. A run
 ///   that has started finishes.
@@ -67,10 +69,14 @@ public struct LeadStateMachine: Sendable {
         /// When the account's outreach window opens next, if it is closed now; nil when it is
         /// open or the account has none.
         public var windowOpensAt: Date?
+        /// The account's autopilot is on: finalizing a scored run may enroll the lead in
+        /// outreach, which a billing pause stops, so the pause holds that finalize too.
+        public var isAutopilotOn: Bool
 
-        public init(isBillingPaused: Bool = false, windowOpensAt: Date? = nil) {
+        public init(isBillingPaused: Bool = false, windowOpensAt: Date? = nil, isAutopilotOn: Bool = false) {
             self.isBillingPaused = isBillingPaused
             self.windowOpensAt = windowOpensAt
+            self.isAutopilotOn = isAutopilotOn
         }
 
         /// Nothing holds the lead.
@@ -303,7 +309,7 @@ public struct LeadStateMachine: Sendable {
             case .attemptTimeout:
                 let seconds = Int(configuration.timeout(for: timer.key.phase))
                 failAttempt(reason: "no result within \(seconds)s", isRetriable: true, timedOut: true, at: at, random: &random)
-            case .retryBackoff where timer.key.phase.isPaid && gates.isBillingPaused:
+            case .retryBackoff where billingHolds(timer.key.phase):
                 // A new paid attempt: it waits for the account, as a phase about to start does,
                 // and goes on with its attempt number (``LeadState/nextAttempt``). It stays backing
                 // off meanwhile: a late answer of an earlier attempt still completes the phase, and
@@ -451,11 +457,21 @@ public struct LeadStateMachine: Sendable {
             emit(.scheduleTimer(Timer(key: key, kind: .windowOpens, fireAt: opensAt)))
             return
         }
-        if phase.isPaid && gates.isBillingPaused {
+        if billingHolds(phase) {
             wait(.billingPaused, phase: phase, at: at, detail: "account billing paused")
             return
         }
         sendRequest(phase: phase, attempt: current.nextAttempt ?? 1, at: at)
+    }
+
+    /// Whether a billing pause holds `phase` of the current run: a paid phase, or finalize when
+    /// it may enroll the lead in autopilot (the account's autopilot is on and the run scored the
+    /// lead, not skipping it).
+    private func billingHolds(_ phase: Phase) -> Bool {
+        guard gates.isBillingPaused else { return false }
+        if phase.isPaid { return true }
+        guard phase == .finalize, gates.isAutopilotOn, let current = state else { return false }
+        return current.mode.phases.contains(.scoring) && !current.profile.skippedPhases.contains { $0.phase == .scoring }
     }
 
     /// Holds the lead before `phase` with `status`; a gate change or timer starts it again.

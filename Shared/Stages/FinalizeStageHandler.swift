@@ -31,7 +31,10 @@ import Synchronization
 /// carries, which is the scoring result the coordinator accepted (a rejected result never reaches
 /// finalize), and the lead's override in force now (one set while the request was on its way).
 /// It is written once per run like the entry; a redelivery after a SIGKILL writes it again with
-/// the same ``AutopilotEnrollment/enrollmentID``, on which readers dedupe.
+/// the same ``AutopilotEnrollment/enrollmentID``, on which readers dedupe. A lead autopilot
+/// would enroll but for a billing pause this stage sees (the request was sent just before the
+/// coordinator saw the pause, which holds such a finalize) is not finalized: the attempt fails
+/// retriably, with no entry, and the coordinator holds its retry until the account resumes.
 public struct FinalizeStageHandler: PhaseHandler {
     /// ``Phase/finalize``.
     public let phase = Phase.finalize
@@ -66,11 +69,23 @@ public struct FinalizeStageHandler: PhaseHandler {
         let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
         guard written.insert(Self.runKey(request)) else { return StageOutput(result: result) }
         let profile = DocumentAssembly.profile(of: request)
+        let account = accounts(request.accountID)
+        let override = overrides(request.leadID)
+        let enrollment = AutopilotCheck.enrollment(finalizing: request, profile: profile, account: account, override: override,
+                                                   at: finishedAt)
+        if enrollment == nil, var account, account.billingState == .paused {
+            account.billingState = .active
+            if AutopilotCheck.enrollment(finalizing: request, profile: profile, account: account, override: override,
+                                         at: finishedAt) != nil {
+                written.remove(Self.runKey(request))
+                let reason = "account billing paused: autopilot would enroll the lead, so it is finalized once billing resumes"
+                let waiting = PhaseResult(answering: request, outcome: .failed(reason: reason, isRetriable: true), payload: .empty,
+                                          finishedAt: finishedAt, service: service)
+                return StageOutput(result: waiting)
+            }
+        }
         var entry = LeadPoolEntry(profile: profile, accountID: request.accountID, offerID: request.offerID, finishedAt: finishedAt)
         entry.omitted = DocumentAssembly.omitted(of: request)  // what the stages and the coordinator left out
-        let enrollment = AutopilotCheck.enrollment(
-            finalizing: request, profile: profile, account: accounts(request.accountID), override: overrides(request.leadID),
-            at: finishedAt)
         return StageOutput(result: result, enrollment: enrollment, poolEntry: entry)
     }
 

@@ -393,6 +393,31 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(core.billingPaused.isEmpty)
     }
 
+    /// An account whose autopilot is on: a scored lead reaching finalize while billing is paused
+    /// waits, billing paused, and is finalized on resume, so its stage decides the enrollment
+    /// with billing active. Before, finalize ran during the pause and the lead was never enrolled.
+    func testAScoredLeadOfAnAutopilotAccountIsFinalizedOnlyOnceBillingResumes() throws {
+        var core = core()
+        tables.accounts["acct-1"]?.autopilot = AutopilotRule(isEnabled: true, minimumFit: 60, minimumIntent: 55,
+                                                             requiredBuyerState: .active)
+        var request = try XCTUnwrap(requests(discover(lead("lead-1", source: .intentSearch), &core)).first)
+        while request.phase != .scoring {
+            let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
+            request = try XCTUnwrap(requests(core.phaseResult(result.envelope, tables)).first)
+        }
+        tables.setBilling(.paused, at: clock.now)  // while the lead is being scored
+        let scored = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
+        XCTAssertEqual(requests(core.phaseResult(scored.envelope, tables)).map(\.phase), [])
+        XCTAssertEqual(status(of: "lead-1", core), .billingPaused)
+        XCTAssertEqual(core.billingPaused, ["lead-1"])
+
+        clock.advance(by: 1)
+        XCTAssertTrue(requests(core.checkGates(tables)).isEmpty, "still paused")
+        tables.setBilling(.active, at: clock.now)
+        XCTAssertEqual(requests(core.checkGates(tables)).map(\.phase), [.finalize])
+        XCTAssertEqual(status(of: "lead-1", core), .processing)
+    }
+
     func testALeadWaitsForTheOutreachWindowToOpen() throws {
         var core = core()
         tables.accounts["acct-1"]?.outreachWindow = OutreachWindow(timeZoneID: "UTC")  // weekdays 9 to 17; it is Sunday

@@ -52,6 +52,50 @@ final class GateTests: XCTestCase {
         XCTAssertEqual(requests(actions).map(\.phase), [.finalize])
     }
 
+    /// Takes a full-mode lead through profile, activity and scoring with the gates open, and
+    /// answers its scoring request with `gates`: what comes of finalize.
+    private func scoredLead(answeringScoringWith gates: Machine.Gates) -> (Machine, [PhaseRequest]) {
+        var machine = Machine()
+        var request = requests(machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), random: &random))[0]
+        while request.phase != .scoring {
+            request = requests(machine.handle(result(request, .completed), random: &random))[0]
+        }
+        let next = requests(machine.handle(result(request, .completed), gates: gates, random: &random))
+        return (machine, next)
+    }
+
+    /// Finalize may enroll the lead in outreach when its account's autopilot is on, so for such
+    /// an account a billing pause holds it as it holds a paid phase, and the lead is finalized
+    /// (and enrolled, if it qualifies) on resume. Before, finalize ran during the pause, its
+    /// stage saw billing paused and enrolled nothing, and nothing enrolled the lead later.
+    func testFinalizeWaitsOutABillingPauseWhenTheAccountsAutopilotIsOn() throws {
+        var (machine, next) = scoredLead(answeringScoringWith: Machine.Gates(isBillingPaused: true, isAutopilotOn: true))
+        XCTAssertTrue(next.isEmpty, "\(next.map(\.phase))")
+        XCTAssertEqual(machine.state?.status, .billingPaused)
+        XCTAssertEqual(machine.state?.currentPhase, .finalize)
+        let resumed = requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: Machine.Gates(isAutopilotOn: true), random: &random))
+        XCTAssertEqual(resumed.map(\.phase), [.finalize])
+        XCTAssertEqual(machine.state?.status, .processing)
+        // Its stage saw the account paused again: the retry waits for the account too.
+        let failed = machine.handle(result(resumed[0], .failed(reason: "account billing paused", isRetriable: true)), random: &random)
+        let backoff = try XCTUnwrap(failed.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        let pausedAgain = Machine.Gates(isBillingPaused: true, isAutopilotOn: true)
+        XCTAssertTrue(requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), gates: pausedAgain, random: &random)).isEmpty)
+        XCTAssertEqual(machine.state?.status, .billingPaused)
+        let retried = requests(machine.handle(.gatesChanged(at: backoff.fireAt), gates: Machine.Gates(isAutopilotOn: true), random: &random))
+        XCTAssertEqual(retried.map(\.phase), [.finalize])
+        XCTAssertEqual(retried.first?.attempt, 2)
+
+        // Autopilot off: finalize enrolls nobody, and runs while paused.
+        (machine, next) = scoredLead(answeringScoringWith: paused)
+        XCTAssertEqual(next.map(\.phase), [.finalize])
+        // A lead that is not scored cannot be enrolled: its finalize runs while paused.
+        var noOp = Machine()
+        let noOpActions = noOp.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "r1", at: Fixtures.now),
+                                      gates: Machine.Gates(isBillingPaused: true, isAutopilotOn: true), random: &random)
+        XCTAssertEqual(requests(noOpActions).map(\.phase), [.finalize])
+    }
+
     /// A stage of an older version answers a vendor's exhausted credits with `account-paused`
     /// during a rolling upgrade: the attempt failed and is retried with backoff; the lead never
     /// waits on billing for it.

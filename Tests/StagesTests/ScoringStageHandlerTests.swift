@@ -4,6 +4,7 @@ import LeadRules
 import Runtime
 import Stages
 import Streaming
+import Synchronization
 import XCTest
 
 /// Scoring, account signals and autopilot: no broker.
@@ -308,6 +309,36 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         let redoneOutput = await restarted.handle(finalizeRequest(card: FixedScorer.active().card, attempt: 2))
         let redone = try XCTUnwrap(redoneOutput.enrollment)
         XCTAssertEqual(redone.enrollmentID, enrollment.enrollmentID)
+    }
+
+    /// A request sent just before the coordinator saw a billing pause that this stage sees: a
+    /// lead autopilot would enroll but for the pause is not finalized unenrolled for good; the
+    /// attempt fails retriably, so the coordinator holds its retry until the account resumes,
+    /// and the retry enrolls it. A lead autopilot would not enroll anyway is finalized as usual.
+    func testFinalizeOfALeadEnrolledButForABillingPauseIsARetriableFailure() async throws {
+        let billing = Mutex(BillingState.paused)
+        let handler = FinalizeStageHandler(
+            accounts: { _ in var account = Fixtures.account(); account.billingState = billing.withLock { $0 }; return account },
+            service: "test", now: Fixtures.clock)
+        let paused = await handler.handle(finalizeRequest(card: FixedScorer.active().card))
+        guard case .failed(let reason, isRetriable: true) = paused.result.outcome else {
+            return XCTFail("\(paused.result.outcome)")
+        }
+        XCTAssertTrue(reason.contains("billing paused"), reason)
+        XCTAssertNil(paused.poolEntry, "the lead is not finished without its enrollment")
+        XCTAssertNil(paused.enrollment)
+
+        var lowIntent = finalizeRequest(card: FixedScorer.active(intent: 20).card)
+        lowIntent.leadID = "lead-2"
+        let notEnrolled = await handler.handle(lowIntent)
+        XCTAssertEqual(notEnrolled.result.outcome, .completed, "below the rule's minimum: nothing to wait for")
+        XCTAssertNotNil(notEnrolled.poolEntry)
+
+        billing.withLock { $0 = .active }
+        let resumed = await handler.handle(finalizeRequest(card: FixedScorer.active().card, attempt: 2))
+        XCTAssertEqual(resumed.result.outcome, .completed)
+        XCTAssertNotNil(resumed.poolEntry)
+        XCTAssertEqual(try XCTUnwrap(resumed.enrollment).enrollmentID, "lead-1:run-1")
     }
 
     func testFinalizeEnrollsNothingWithoutAnAcceptedCardOfThisRun() async {
