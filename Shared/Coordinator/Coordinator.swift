@@ -49,7 +49,8 @@ import Streaming
 ///   discovered again starts nothing).
 /// - Timers (attempt timeouts, retry backoffs) live in memory and are rebuilt from the restored
 ///   state, so a restart resumes interrupted runs.
-/// - Billing: an account's paid phases wait while its latest `billing.events` record
+/// - Billing: an account's paid phases (and, with its autopilot on, a retry of finalize that
+///   may enroll the lead) wait while its latest `billing.events` record
 ///   (``AccountBillingEvent``) says `paused`; an account without one keeps its configuration's
 ///   `billingState`. The topic is read whole, like `accounts`, `offers` and `lead.overrides`, and
 ///   each batch first catches up with it, so a pause acknowledged before a lead was published

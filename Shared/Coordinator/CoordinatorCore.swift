@@ -606,26 +606,40 @@ struct CoordinatorCore<Source> {
     /// (answered attempts); the loop calls it every second.
     mutating func checkGates(_ tables: some CoordinatorTables) -> [Effect] {
         var effects: [Effect] = []
-        continueLeads(in: \.billingPaused, tables, &effects) { tables.billingState(of: $0) != .paused }
+        continueLeads(in: \.billingPaused, tables, &effects) { accountID, isAtFinalize in
+            // A retry of finalize waits out a pause only while the account's autopilot is on.
+            tables.billingState(of: accountID) != .paused || (isAtFinalize && tables.account(accountID)?.autopilot?.isEnabled != true)
+        }
         let at = now()
-        continueLeads(in: \.outsideWindow, tables, &effects) { tables.account($0)?.outreachWindow?.contains(at) ?? true }
+        continueLeads(in: \.outsideWindow, tables, &effects) { accountID, _ in
+            tables.account(accountID)?.outreachWindow?.contains(at) ?? true
+        }
         let leads = leads
         timers.removeAll { timer in leads.read(timer.key.leadID) { $0.machine.isWaiting(on: timer) } != true }
         return effects
     }
 
-    /// Tells each lead of the set at `waiting` whose account's gate `isOpen` says is open that
-    /// its gates changed (asking once per account), and drops leads no longer held.
+    /// What a waiting lead's gate is asked for: its account, and whether it waits before finalize.
+    private struct WaitingGate: Hashable {
+        let accountID: AccountID
+        let isAtFinalize: Bool
+    }
+
+    /// Tells each lead of the set at `waiting` whose account's gate `isOpen` says is open (for a
+    /// lead waiting before finalize or not) that its gates changed, asking once per account and
+    /// kind, and drops leads no longer held.
     private mutating func continueLeads(in waiting: WritableKeyPath<Self, Set<LeadID>>, _ tables: some CoordinatorTables,
-                                        _ effects: inout [Effect], isOpen: (AccountID) -> Bool) {
-        var open: [AccountID: Bool] = [:]
+                                        _ effects: inout [Effect], isOpen: (AccountID, _ isAtFinalize: Bool) -> Bool) {
+        var open: [WaitingGate: Bool] = [:]
         for leadID in self[keyPath: waiting] {
-            guard let accountID = leads.read(leadID, { $0.machine.state?.lead.accountID }) else {
+            guard let gate = leads.read(leadID, { entry in
+                entry.machine.state.map { WaitingGate(accountID: $0.lead.accountID, isAtFinalize: $0.currentPhase == .finalize) }
+            }) ?? nil else {
                 self[keyPath: waiting].remove(leadID)
                 continue
             }
-            let isOpen = open[accountID] ?? isOpen(accountID)
-            open[accountID] = isOpen
+            let isOpen = open[gate] ?? isOpen(gate.accountID, gate.isAtFinalize)
+            open[gate] = isOpen
             if isOpen { apply(.gatesChanged(at: now()), to: leadID, tables, &effects) }
         }
     }

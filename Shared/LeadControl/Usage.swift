@@ -373,6 +373,7 @@ public enum Usage {
         Publishes an account.billing-event (source leadctl, a new event id) to the billing
         events topic, as the billing system does; the latest event per account is in force and
         the account's configuration is left alone. While paused, leads wait before paid phases
+        (and, with autopilot on, a lead autopilot would enroll waits before finalizing again)
         (status billing paused); after a resume they continue from that phase within about a
         second. --reason defaults to "paused by an operator" / "resumed by an operator". Exit
         status 1 when the account has no configuration (publish one with `leadctl account put`).

@@ -5,7 +5,8 @@ import Foundation
 /// record per account is in force, and every coordinator instance reads it whole.
 ///
 /// While the event in force says `paused`, a lead of the account about to start a paid phase
-/// waits (status billing paused); the coordinator continues it from that phase within about a
+/// (or, with the account's autopilot on, to retry a finalize that may enroll it) waits (status
+/// billing paused); the coordinator continues it from that phase within about a
 /// second of an `active` event, with nobody running a command. An account without any event
 /// keeps the `billingState` of its configuration (``AccountConfig``), as deployments before this
 /// topic did: see ``BillingState/inForce(event:configuration:)``. A tombstone (the key with no

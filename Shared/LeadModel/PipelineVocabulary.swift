@@ -184,7 +184,8 @@ public enum LeadStatus: String, Codable, Sendable, CaseIterable {
     case processing
     /// Finished; written to the lead pool.
     case ready
-    /// Waiting before a paid phase until the account's billing resumes.
+    /// Waiting before a paid phase (or, with the account's autopilot on, a retry of finalize
+    /// that may enroll the lead) until the account's billing resumes.
     case billingPaused = "billing-paused"
     /// Deferred until the account's outreach window opens.
     case outsideOutreachWindow = "outside-outreach-window"

@@ -48,9 +48,10 @@ import LeadModel
 /// - Billing paused (the customer's plan, never a vendor's credits): a lead about to start a paid
 ///   phase, or to retry one, waits with status billing paused; ``Event/gatesChanged(at:)`` after
 ///   the account resumes continues it from that phase (a retry with its attempt number). An
-///   attempt already sent is answered and kept. When the account's autopilot is on, finalizing a
-///   run that scored the lead waits too (``Gates/isAutopilotOn``): its stage enrolls in outreach
-///   only while billing is active, and would otherwise finish the lead unenrolled for good.
+///   attempt already sent is answered and kept. When the account's autopilot is on, a retry of
+///   finalize in a run that scored the lead waits too (``Gates/isAutopilotOn``): the finalize
+///   stage enrolls in outreach only while billing is active, so it fails the attempt of a lead it
+///   would enroll but for the pause rather than finish it unenrolled for good.
 /// - Outreach window: a run starts only inside the account's window; outside it the lead waits
 ///   with status outside outreach window and a timer releases it when the window opens. A run
 ///   that has started finishes.
@@ -64,13 +65,15 @@ import LeadModel
 public struct LeadStateMachine: Sendable {
     /// What the lead's account allows now.
     public struct Gates: Sendable, Hashable {
-        /// The account's billing is paused: no paid phase may start.
+        /// The account's billing is paused: no paid phase may start, nor, with autopilot on, a
+        /// retry of finalize (see ``isAutopilotOn``).
         public var isBillingPaused: Bool
         /// When the account's outreach window opens next, if it is closed now; nil when it is
         /// open or the account has none.
         public var windowOpensAt: Date?
         /// The account's autopilot is on: finalizing a scored run may enroll the lead in
-        /// outreach, which a billing pause stops, so the pause holds that finalize too.
+        /// outreach, which a billing pause stops, so the pause holds a retry of that finalize (its
+        /// stage fails the attempt of a lead it would enroll but for the pause).
         public var isAutopilotOn: Bool
 
         public init(isBillingPaused: Bool = false, windowOpensAt: Date? = nil, isAutopilotOn: Bool = false) {
@@ -309,7 +312,7 @@ public struct LeadStateMachine: Sendable {
             case .attemptTimeout:
                 let seconds = Int(configuration.timeout(for: timer.key.phase))
                 failAttempt(reason: "no result within \(seconds)s", isRetriable: true, timedOut: true, at: at, random: &random)
-            case .retryBackoff where billingHolds(timer.key.phase):
+            case .retryBackoff where billingHolds(timer.key.phase, attempt: timer.key.attempt):
                 // A new paid attempt: it waits for the account, as a phase about to start does,
                 // and goes on with its attempt number (``LeadState/nextAttempt``). It stays backing
                 // off meanwhile: a late answer of an earlier attempt still completes the phase, and
@@ -457,20 +460,22 @@ public struct LeadStateMachine: Sendable {
             emit(.scheduleTimer(Timer(key: key, kind: .windowOpens, fireAt: opensAt)))
             return
         }
-        if billingHolds(phase) {
+        if billingHolds(phase, attempt: current.nextAttempt ?? 1) {
             wait(.billingPaused, phase: phase, at: at, detail: "account billing paused")
             return
         }
         sendRequest(phase: phase, attempt: current.nextAttempt ?? 1, at: at)
     }
 
-    /// Whether a billing pause holds `phase` of the current run: a paid phase, or finalize when
-    /// it may enroll the lead in autopilot (the account's autopilot is on and the run scored the
-    /// lead, not skipping it).
-    private func billingHolds(_ phase: Phase) -> Bool {
+    /// Whether a billing pause holds `attempt` of `phase` in the current run: a paid phase, or a
+    /// retry of finalize that may enroll the lead in autopilot (the account's autopilot is on and
+    /// the run scored the lead). The first finalize attempt goes: its stage, which knows the
+    /// card and the rule, completes a lead autopilot would not enroll and fails the attempt of one
+    /// it would but for the pause, whose retry waits here.
+    private func billingHolds(_ phase: Phase, attempt: Int) -> Bool {
         guard gates.isBillingPaused else { return false }
         if phase.isPaid { return true }
-        guard phase == .finalize, gates.isAutopilotOn, let current = state else { return false }
+        guard phase == .finalize, attempt > 1, gates.isAutopilotOn, let current = state else { return false }
         return current.mode.phases.contains(.scoring) && !current.profile.skippedPhases.contains { $0.phase == .scoring }
     }
 

@@ -393,29 +393,42 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(core.billingPaused.isEmpty)
     }
 
-    /// An account whose autopilot is on: a scored lead reaching finalize while billing is paused
-    /// waits, billing paused, and is finalized on resume, so its stage decides the enrollment
-    /// with billing active. Before, finalize ran during the pause and the lead was never enrolled.
-    func testAScoredLeadOfAnAutopilotAccountIsFinalizedOnlyOnceBillingResumes() throws {
-        var core = core()
-        tables.accounts["acct-1"]?.autopilot = AutopilotRule(isEnabled: true, minimumFit: 60, minimumIntent: 55,
-                                                             requiredBuyerState: .active)
-        var request = try XCTUnwrap(requests(discover(lead("lead-1", source: .intentSearch), &core)).first)
-        while request.phase != .scoring {
-            let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
-            request = try XCTUnwrap(requests(core.phaseResult(result.envelope, tables)).first)
-        }
-        tables.setBilling(.paused, at: clock.now)  // while the lead is being scored
-        let scored = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
-        XCTAssertEqual(requests(core.phaseResult(scored.envelope, tables)).map(\.phase), [])
-        XCTAssertEqual(status(of: "lead-1", core), .billingPaused)
-        XCTAssertEqual(core.billingPaused, ["lead-1"])
+    /// An account whose autopilot is on: a scored lead's finalize attempt that its stage failed
+    /// during a billing pause (autopilot would enroll the lead but for it) is retried only once
+    /// billing resumes, or once autopilot is switched off; meanwhile the lead is billing paused.
+    /// Before, the retry went on during the pause, every backoff.
+    func testAFinalizeRetryOfAnAutopilotAccountWaitsForResumeOrForAutopilotOff() throws {
+        for releasedBy in ["resume", "autopilot off"] {
+            var core = core()
+            tables = Tables()
+            tables.accounts["acct-1"]?.autopilot = AutopilotRule(isEnabled: true, minimumFit: 60, minimumIntent: 55,
+                                                                 requiredBuyerState: .active)
+            var request = try XCTUnwrap(requests(discover(lead("lead-1", source: .intentSearch), &core)).first)
+            while request.phase != .finalize {
+                let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: clock.now, service: "test")
+                request = try XCTUnwrap(requests(core.phaseResult(result.envelope, tables)).first)
+            }
+            tables.setBilling(.paused, at: clock.now)
+            let failed = PhaseResult(answering: request, outcome: .failed(reason: "account billing paused", isRetriable: true),
+                                     payload: .empty, finishedAt: clock.now, service: "test")
+            XCTAssertTrue(requests(core.phaseResult(failed.envelope, tables)).isEmpty)
+            clock.advance(by: try XCTUnwrap(core.timers.nextFireAt).timeIntervalSince(clock.now))
+            XCTAssertTrue(requests(core.fireDueTimers(tables)).isEmpty, releasedBy)
+            XCTAssertEqual(status(of: "lead-1", core), .billingPaused, releasedBy)
+            XCTAssertEqual(core.billingPaused, ["lead-1"], releasedBy)
 
-        clock.advance(by: 1)
-        XCTAssertTrue(requests(core.checkGates(tables)).isEmpty, "still paused")
-        tables.setBilling(.active, at: clock.now)
-        XCTAssertEqual(requests(core.checkGates(tables)).map(\.phase), [.finalize])
-        XCTAssertEqual(status(of: "lead-1", core), .processing)
+            clock.advance(by: 1)
+            XCTAssertTrue(requests(core.checkGates(tables)).isEmpty, "still paused")
+            if releasedBy == "resume" {
+                tables.setBilling(.active, at: clock.now)
+            } else {
+                tables.accounts["acct-1"]?.autopilot?.isEnabled = false
+            }
+            let retried = requests(core.checkGates(tables))
+            XCTAssertEqual(retried.map(\.phase), [.finalize], releasedBy)
+            XCTAssertEqual(retried.first?.attempt, 2, releasedBy)
+            XCTAssertEqual(status(of: "lead-1", core), .processing, releasedBy)
+        }
     }
 
     func testALeadWaitsForTheOutreachWindowToOpen() throws {

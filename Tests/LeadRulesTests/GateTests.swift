@@ -64,36 +64,43 @@ final class GateTests: XCTestCase {
         return (machine, next)
     }
 
-    /// Finalize may enroll the lead in outreach when its account's autopilot is on, so for such
-    /// an account a billing pause holds it as it holds a paid phase, and the lead is finalized
-    /// (and enrolled, if it qualifies) on resume. Before, finalize ran during the pause, its
-    /// stage saw billing paused and enrolled nothing, and nothing enrolled the lead later.
-    func testFinalizeWaitsOutABillingPauseWhenTheAccountsAutopilotIsOn() throws {
-        var (machine, next) = scoredLead(answeringScoringWith: Machine.Gates(isBillingPaused: true, isAutopilotOn: true))
-        XCTAssertTrue(next.isEmpty, "\(next.map(\.phase))")
+    /// Finalize may enroll the lead in outreach when its account's autopilot is on. During a
+    /// billing pause its first attempt goes (the stage, which knows the card and the rule,
+    /// completes a lead autopilot would not enroll); a retry, after the stage failed the attempt
+    /// of a lead it would enroll but for the pause, waits for the account as a paid phase does,
+    /// and is sent on resume. Before, the retry went on during the pause, was failed again, and
+    /// so on every backoff, the lead processing for the whole pause.
+    func testAFinalizeRetryWaitsOutABillingPauseWhenTheAccountsAutopilotIsOn() throws {
+        let pausedWithAutopilot = Machine.Gates(isBillingPaused: true, isAutopilotOn: true)
+        var (machine, next) = scoredLead(answeringScoringWith: pausedWithAutopilot)
+        XCTAssertEqual(next.map(\.phase), [.finalize], "the first attempt goes: its stage decides")
+        let failed = machine.handle(result(try XCTUnwrap(next.first), .failed(reason: "account billing paused", isRetriable: true)),
+                                    gates: pausedWithAutopilot, random: &random)
+        let backoff = try XCTUnwrap(failed.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        XCTAssertTrue(requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), gates: pausedWithAutopilot, random: &random)).isEmpty)
         XCTAssertEqual(machine.state?.status, .billingPaused)
         XCTAssertEqual(machine.state?.currentPhase, .finalize)
-        let resumed = requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: Machine.Gates(isAutopilotOn: true), random: &random))
-        XCTAssertEqual(resumed.map(\.phase), [.finalize])
-        XCTAssertEqual(machine.state?.status, .processing)
-        // Its stage saw the account paused again: the retry waits for the account too.
-        let failed = machine.handle(result(resumed[0], .failed(reason: "account billing paused", isRetriable: true)), random: &random)
-        let backoff = try XCTUnwrap(failed.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
-        let pausedAgain = Machine.Gates(isBillingPaused: true, isAutopilotOn: true)
-        XCTAssertTrue(requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), gates: pausedAgain, random: &random)).isEmpty)
-        XCTAssertEqual(machine.state?.status, .billingPaused)
+        XCTAssertTrue(machine.handle(.gatesChanged(at: backoff.fireAt), gates: pausedWithAutopilot, random: &random).isEmpty)
         let retried = requests(machine.handle(.gatesChanged(at: backoff.fireAt), gates: Machine.Gates(isAutopilotOn: true), random: &random))
         XCTAssertEqual(retried.map(\.phase), [.finalize])
         XCTAssertEqual(retried.first?.attempt, 2)
+        XCTAssertEqual(machine.state?.status, .processing)
 
-        // Autopilot off: finalize enrolls nobody, and runs while paused.
+        // Autopilot off: finalize enrolls nobody, and its retry runs while paused.
         (machine, next) = scoredLead(answeringScoringWith: paused)
-        XCTAssertEqual(next.map(\.phase), [.finalize])
-        // A lead that is not scored cannot be enrolled: its finalize runs while paused.
+        let failedWithout = machine.handle(result(try XCTUnwrap(next.first), .failed(reason: "broker", isRetriable: true)), gates: paused, random: &random)
+        let backoffWithout = try XCTUnwrap(failedWithout.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        XCTAssertEqual(requests(machine.handle(.timerFired(backoffWithout, at: backoffWithout.fireAt), gates: paused, random: &random))
+            .map(\.phase), [.finalize])
+        // A run that did not score cannot enroll: its finalize retry runs while paused.
         var noOp = Machine()
-        let noOpActions = noOp.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "r1", at: Fixtures.now),
-                                      gates: Machine.Gates(isBillingPaused: true, isAutopilotOn: true), random: &random)
-        XCTAssertEqual(requests(noOpActions).map(\.phase), [.finalize])
+        let noOpRequest = requests(noOp.handle(.discovered(Fixtures.lead(mode: .noOp), runID: "r1", at: Fixtures.now),
+                                               gates: pausedWithAutopilot, random: &random))[0]
+        let noOpFailed = noOp.handle(result(noOpRequest, .failed(reason: "broker", isRetriable: true)), gates: pausedWithAutopilot,
+                                     random: &random)
+        let noOpBackoff = try XCTUnwrap(noOpFailed.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        XCTAssertEqual(requests(noOp.handle(.timerFired(noOpBackoff, at: noOpBackoff.fireAt), gates: pausedWithAutopilot, random: &random))
+            .map(\.phase), [.finalize])
     }
 
     /// A stage of an older version answers a vendor's exhausted credits with `account-paused`

@@ -39,10 +39,15 @@ final class ResilienceSystemTests: XCTestCase {
             let waiting = pausedLeads.filter { states[$0.leadID]?.status == .billingPaused }
             XCTAssertGreaterThan(waiting.count, 0, "some leads of the paused account must wait")
             XCTAssertLessThan(waiting.count, pausedLeads.count, "the pause came mid-run")
-            // Waiting leads hold before a paid phase or retry, not in one: no attempt sent.
+            // Waiting leads hold before a paid phase or retry, not in one: no attempt sent. The
+            // account's autopilot is on: a lead scored when the pause came, whose finalize its
+            // stage failed (autopilot would enroll it but for the pause), holds its retry.
             for lead in waiting {
                 XCTAssertTrue(states[lead.leadID]?.inFlight.map(\.isBackingOff) ?? true, "\(String(describing: states[lead.leadID]?.inFlight))")
-                XCTAssertNotEqual(states[lead.leadID]?.currentPhase, .finalize)
+            }
+            let heldAtFinalize = waiting.filter { states[$0.leadID]?.currentPhase == .finalize }.map(\.leadID)
+            for leadID in heldAtFinalize {
+                XCTAssertGreaterThanOrEqual(states[leadID]?.inFlight?.attempt ?? 0, 2, "only a retry of finalize waits")
             }
             let progress = try await harness.readAll(ProgressSnapshot.self, topic: harness.environment.topics.progress)
             let latest = progress.last { $0.value.searchID == "search-paused" }?.value
@@ -52,6 +57,10 @@ final class ResilienceSystemTests: XCTestCase {
             try await harness.publishBilling(.active)
             let pool = try await harness.waitForPool(300, timeoutSeconds: 120)
             XCTAssertEqual(Set(pool.map(\.key)).count, 300)
+            // Each lead held at finalize is enrolled now that billing is active.
+            let enrolled = Set(try await harness.readAll(AutopilotEnrollment.self, topic: harness.environment.topics.autopilotEnrollments)
+                .map(\.value.leadID))
+            XCTAssertEqual(Set(heldAtFinalize).subtracting(enrolled), [])
         } catch {
             await harness.tearDown()
             throw error
