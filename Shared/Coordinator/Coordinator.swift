@@ -36,7 +36,9 @@ import Streaming
 ///   nothing, so the same request delivered twice is one run and one charge. A version 1
 ///   request has no id; its run id derives from its record, as a new lead's does.
 /// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
-///   profile or a web enrichment of it loads the state back from there.
+///   profile or a web enrichment of it loads the state back from there. One loaded for a backlog
+///   record held back at the bound stays loaded until the record is handled
+///   (``CoordinatorCore/keptForHeldRecords``).
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
 ///   commands, changelog records, billing usage and progress parts it causes are sent together.
 ///   A processing lead's state record is held and written at most once per
@@ -258,6 +260,9 @@ public final class Coordinator: Service {
                 noteHeldInput(record, &state)
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
+            // A held record's lead stays loaded until the record is handled; one handled now is
+            // retired with this batch if it is still ready.
+            loaded.formUnion(state.core.keepLoaded(forHeld: Set(state.heldBacklog.compactMap { $0.keyString.map { LeadID($0) } })))
             let awaiting = state.core.awaitingConfiguration
             let resolved = state.core.resolveAwaitingLeads(tables)
             state.notePark(resolved)
@@ -1082,15 +1087,7 @@ public final class Coordinator: Service {
         for (leadID, index) in outputs.changelogIndex where index < reports.count {
             if let report = reports[index] { state.core.leads.modify(leadID) { $0.changelogOffset = report.offset } }
         }
-        for leadID in loaded.union(outputs.changelogIndex.keys) where !rewritten.contains(leadID) {
-            let ready = state.core.leads.read(leadID) { entry -> ChangelogPointer? in
-                guard let state = entry.machine.state, state.status == .ready, let offset = entry.changelogOffset else { return nil }
-                return ChangelogPointer(partition: entry.partition, origin: .init(state.lead.sourceSearchID), offset: offset)
-            }
-            guard let pointer = ready else { continue }
-            state.core.leads[leadID] = nil
-            state.core.finished[leadID] = pointer
-        }
+        state.core.retireReadyLeads(loaded.union(outputs.changelogIndex.keys), rewritten: rewritten)
     }
 
     // MARK: - Confirming what was sent

@@ -82,6 +82,12 @@ struct CoordinatorCore<Source> {
     var leads = Coordinator.LeadTable()
     /// Ready leads: where their last state is in the changelog.
     var finished = Coordinator.FinishedLeads()
+    /// The leads of the backlog records held back at the bound (at most a poll batch): a ready one
+    /// loaded back for its record (a re-enrich, a found profile) stays loaded, not retired to
+    /// ``finished``, until the record is handled, so it is read from the changelog and the pool
+    /// once, not in every loop until the bound clears. What is written and committed is as if it
+    /// were loaded again.
+    private(set) var keptForHeldRecords: Set<LeadID> = []
     /// Leads held by billing pause: checked against their account's billing state every second.
     var billingPaused: Set<LeadID> = []
     /// Leads waiting for their account's outreach window: checked against the account's window
@@ -685,6 +691,32 @@ struct CoordinatorCore<Source> {
     func refund(_ admission: inout Admission) {
         admission.running -= 1
         admission.admitted -= 1
+    }
+
+    /// Keeps the leads of the backlog records held back this loop (``admits(partition:_:)``) in
+    /// ``keptForHeldRecords``, and returns the leads kept before whose records are no longer held
+    /// (handled, or their partition given up): the loop retires those still ready with its batch.
+    mutating func keepLoaded(forHeld leadIDs: Set<LeadID>) -> Set<LeadID> {
+        let released = keptForHeldRecords.subtracting(leadIDs)
+        keptForHeldRecords = leadIDs
+        return released
+    }
+
+    /// Reduces the ready leads among `leadIDs` to where their last state is in the changelog
+    /// (``finished``), once that state is acknowledged (``LeadEntry/changelogOffset``); not those
+    /// of held backlog records (``keptForHeldRecords``).
+    /// - Parameter rewritten: leads with a newer state record not yet acknowledged (the next
+    ///   batch's); they stay until that one is.
+    mutating func retireReadyLeads(_ leadIDs: Set<LeadID>, rewritten: Set<LeadID> = []) {
+        for leadID in leadIDs where !rewritten.contains(leadID) && !keptForHeldRecords.contains(leadID) {
+            let ready = leads.read(leadID) { entry -> Coordinator.ChangelogPointer? in
+                guard let state = entry.machine.state, state.status == .ready, let offset = entry.changelogOffset else { return nil }
+                return Coordinator.ChangelogPointer(partition: entry.partition, origin: .init(state.lead.sourceSearchID), offset: offset)
+            }
+            guard let pointer = ready else { continue }
+            leads[leadID] = nil
+            finished[leadID] = pointer
+        }
     }
 
     /// Pause the backlog at either bound (or while records are held back); resume once running

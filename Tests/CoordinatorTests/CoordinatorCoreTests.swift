@@ -313,6 +313,68 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertFalse(core.admits(partition: 0, &admission), "the loop's admissions are used up by records that started leads")
     }
 
+    /// A re-enrich (or a found profile) in the backlog held back at the running bound keeps its
+    /// ready lead loaded: the lead is read back from the changelog and the pool once, not again
+    /// in every loop until the bound clears, and the command then runs on the lead kept. Each
+    /// loop here does what the service's does: loads the lead only while it is in ``Core/finished``
+    /// (counted), holds the record at the bound, keeps the held records' leads, and confirms the
+    /// previous batch, which retires the leads that batch loaded.
+    func testABacklogCommandHeldAtTheRunningBoundLoadsItsReadyLeadOnce() throws {
+        var core = core(maxRunning: 1)
+        try runToReady(discover(lead("lead-1", source: .intentSearch), &core), &core)
+        core.leads.modify("lead-1") { $0.changelogOffset = 7 }  // its ready state acknowledged
+        let stored = try XCTUnwrap(core.leads["lead-1"])
+        core.retireReadyLeads(["lead-1"])
+        XCTAssertEqual(core.finished["lead-1"]?.offset, 7)
+        let running = discover(lead("lead-0", source: .intentSearch), &core)
+
+        var loads = 0
+        var unconfirmed: Set<LeadID> = []
+        func loop(admitted: Bool) -> Set<LeadID> {
+            var loaded: Set<LeadID> = []
+            if core.finished["lead-1"] != nil {
+                loads += 1
+                core.finished["lead-1"] = nil
+                core.leads["lead-1"] = stored
+                loaded.insert("lead-1")
+            }
+            var admission = core.admission
+            XCTAssertEqual(core.admits(partition: 0, &admission), admitted)
+            let released = core.keepLoaded(forHeld: admitted ? [] : ["lead-1"])
+            core.retireReadyLeads(unconfirmed)
+            unconfirmed = loaded.union(released)
+            return released
+        }
+        for _ in 0..<12 { XCTAssertTrue(loop(admitted: false).isEmpty) }
+        XCTAssertEqual(loads, 1, "loaded once while held, not again every loop")
+        XCTAssertEqual(core.leads["lead-1"]?.machine.state?.status, .ready)
+        XCTAssertNil(core.finished["lead-1"])
+
+        try runToReady(running, &core)
+        XCTAssertEqual(loop(admitted: true), ["lead-1"], "its record handled, the lead is no longer kept for it")
+        XCTAssertEqual(loads, 1)
+        let request = ReEnrichRequested(leadID: "lead-1", types: [.linkedin], requestedAt: clock.now, requestedBy: "ops", requestID: "r1")
+        let effects = core.reEnrich(request, runID: "run-re-1", fromBacklog: true, source: "reenrich-1", tables)
+        XCTAssertEqual(requests(effects).map(\.phase), [.profile], "the command runs on the lead kept loaded")
+        core.retireReadyLeads(unconfirmed)
+        XCTAssertEqual(core.leads["lead-1"]?.machine.state?.status, .processing, "a running lead is not retired")
+    }
+
+    /// A held lead whose record started nothing once handled (its run already in the history)
+    /// is ready still: released, the next confirmation retires it to its changelog offset.
+    func testAKeptLeadWhoseRecordStartedNothingIsRetiredOnceReleased() throws {
+        var core = core()
+        try runToReady(discover(lead("lead-1", source: .intentSearch), &core), &core)
+        core.leads.modify("lead-1") { $0.changelogOffset = 7 }
+        XCTAssertTrue(core.keepLoaded(forHeld: ["lead-1"]).isEmpty)
+        core.retireReadyLeads(["lead-1"])
+        XCTAssertNotNil(core.leads["lead-1"], "kept for its held record")
+        XCTAssertEqual(core.keepLoaded(forHeld: []), ["lead-1"])
+        core.retireReadyLeads(["lead-1"])
+        XCTAssertNil(core.leads["lead-1"])
+        XCTAssertEqual(core.finished["lead-1"]?.offset, 7)
+    }
+
     /// A queued lead is known: discovered again, even from an intent source, it starts nothing
     /// (it would run while still counted pending, and its held pending state would be written
     /// after its ready one); its backlog record starts it.
