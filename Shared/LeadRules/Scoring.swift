@@ -743,7 +743,8 @@ public struct RuleBasedScorer: Scorer {
     /// last part is a country is in that country only: "London, Ontario, Canada" is not in the
     /// United Kingdom), outside when every area it names lies elsewhere ("Remote — EU" for the
     /// United States), else unknown ("Remote — EU" for Germany). For anything else ("Texas",
-    /// "Bay Area"): inside when the place names it, outside when the scorer knows the place's
+    /// "Bay Area", "London"): outside when the place's last part names a country it is not in
+    /// ("London, Ontario", "Paris, TX"), inside when the place names it, outside when the scorer knows the place's
     /// country without the gazetteer or it is another country than `wanted`'s, else unknown
     /// ("Austin" for Texas: the gazetteer knows only the country). For a list of places not all
     /// countries or regions ("US & London": ``ICPLocation/places``): inside when it is in one of
@@ -782,6 +783,12 @@ public struct RuleBasedScorer: Scorer {
         let country = wanted.country
         if wanted.isCountry, let placeCountry = areas.lastPartCountry {
             return placeCountry == country ? .inside : .outside
+        }
+        // A place ending with a country, or a state or province of one, is in that country only:
+        // "London, Ontario" is not in London, the United Kingdom's, nor "Tbilisi, Georgia" in the state.
+        if wanted.scope == nil, let placeCountry = areas.lastPartCountry, !wanted.countries.isEmpty,
+           !wanted.countries.contains(placeCountry) {
+            return .outside
         }
         if wanted.phrase.occurs(in: place)
             || locationAliases[country, default: []].contains(where: { $0.occurs(in: withoutLookalikes(place, of: country)) }) {

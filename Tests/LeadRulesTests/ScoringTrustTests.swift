@@ -691,6 +691,31 @@ final class ScoringTrustTests: XCTestCase {
         }
     }
 
+    /// A bare city in an ICP location ("London" in "US & London", or alone) is the city the
+    /// scorer knows by that name (London is the United Kingdom's): a lead whose place ends with
+    /// another country, or a province or state of one, is outside it ("London, Ontario" is in
+    /// Canada, "Paris, TX" in the United States), as it is for "London, UK". Before, the city's
+    /// name anywhere in the place put it inside: "London, Ontario" was inside "US & London" with
+    /// 10 points, and "Tbilisi, Georgia" inside the US state.
+    func testABareCityInAnICPIsTheCityTheScorerKnows() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("US & London", ["London", "London, UK", "London, England", "Austin, TX"], [],
+             ["London, Ontario", "London, ON", "London, Ontario, Canada", "Toronto, Canada"]),
+            ("London", ["London", "London, UK", "Greater London, England, United Kingdom"], [],
+             ["London, Ontario", "London, Ontario, Canada", "Berlin, Germany"]),
+            ("Paris", ["Paris", "Paris, France"], [], ["Paris, TX", "Paris, Texas"]),
+            ("Georgia", ["Atlanta, Georgia", "Atlanta, GA"], [], ["Tbilisi, Georgia", "Austin, TX"]),
+        ]
+        assertPlacements(placed)
+
+        var offer = Fixtures.offer()
+        offer.icp.locations = ["US & London"]
+        let scored = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "London, Ontario"), offer: offer)
+        let reasons = scored.fitReasons.map(\.description).joined(separator: "; ")
+        XCTAssertFalse(scored.fitReasons.contains { $0.signal.hasPrefix("located in US & London") }, reasons)
+        XCTAssertTrue(scored.fitReasons.contains { $0.signal.contains("outside the ICP") }, reasons)
+    }
+
     /// "The" capitalised before a kind of company ("at The Coolest Startup") describes the
     /// employer as "the" lowercase does, and an article before a company's funding stage with no
     /// noun after it ("at A Series B", "at a seed-stage") describes it too: neither names an
