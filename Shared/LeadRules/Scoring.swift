@@ -490,6 +490,9 @@ public struct RuleBasedScorer: Scorer {
         let scope: Set<String>?
         /// The US state it is, by name or postal code.
         let usState: String?
+        /// The province or state of another country it is, by name ("Ontario", "New South
+        /// Wales"), folded as the ``Gazetteer``'s subdivisions are.
+        let province: String?
         /// The countries the areas it names lie in (for "Bay Area", the United States).
         let countries: Set<String>
         /// The places it lists when they are not all countries and regions ("US & London", "New
@@ -507,13 +510,16 @@ public struct RuleBasedScorer: Scorer {
             isCountry = RuleBasedScorer.isCountry(country)
             scope = isCountry ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)] ?? RuleBasedScorer.countries(listedIn: normalized)
             usState = usStatesByName[normalized] ?? usStatesByCode[normalized]
-            countries = Set(RuleBasedScorer.areas(of: phrase).named.joined())
-            places = isCountry || scope != nil || usState != nil ? [] : RuleBasedScorer.places(listedIn: wanted) ?? []
-            held = isCountry || scope != nil || usState != nil || !places.isEmpty ? nil : HeldPlace(wanted)
+            let provinceCountry = Gazetteer.standard.subdivisions[Gazetteer.folded(wanted)]
+            province = provinceCountry == nil ? nil : Gazetteer.folded(wanted)
+            countries = Set(RuleBasedScorer.areas(of: phrase).named.joined() + [provinceCountry].compactMap { $0 })
+            let isRegion = isCountry || scope != nil || usState != nil || province != nil
+            places = isRegion ? [] : RuleBasedScorer.places(listedIn: wanted) ?? []
+            held = isRegion || !places.isEmpty ? nil : HeldPlace(wanted)
         }
 
         /// Whether it names a place the scorer knows: a country, a region, a US state, or a place
-        /// whose country it knows (a city, "Bay Area").
+        /// whose country it knows (a city, "Bay Area", a province).
         var isKnown: Bool { isCountry || scope != nil || usState != nil || !countries.isEmpty }
     }
 
@@ -746,7 +752,9 @@ public struct RuleBasedScorer: Scorer {
     /// "Bay Area", "London"): outside when the place's last part names a country it is not in
     /// ("London, Ontario", "Paris, TX"), inside when the place names it, outside when the scorer knows the place's
     /// country without the gazetteer or it is another country than `wanted`'s, else unknown
-    /// ("Austin" for Texas: the gazetteer knows only the country). For a list of places not all
+    /// ("Austin" for Texas: the gazetteer knows only the country); a US state or a province of
+    /// another country ("Ontario") by the place's own state or province, named or by its code
+    /// ("Toronto, ON"), when it names one. For a list of places not all
     /// countries or regions ("US & London": ``ICPLocation/places``): inside when it is in one of
     /// them, outside when it is outside every one, else unknown. For a place with where it lies
     /// (``ICPLocation/held``): outside when the place is outside where it lies ("Paris, TX" for
@@ -772,7 +780,7 @@ public struct RuleBasedScorer: Scorer {
             let placements = held.holders.map { holder -> Placement in
                 guard placement(of: place, areas: areas, in: holder) != .outside else { return .outside }
                 let part = held.place
-                if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil {
+                if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
                     return placement(of: place, areas: areas, in: part)
                 }
                 return held.isNamed(in: place) ? .inside : .unknown
@@ -805,6 +813,11 @@ public struct RuleBasedScorer: Scorer {
             if let state = usState(of: place.text) { return state == wantedState ? .inside : .outside }
             return areas.named.contains { $0.contains(unitedStates) } ? .unknown : .outside
         }
+        // A province or state of another country, alike: "Toronto, ON" is in Ontario, "Vancouver, BC" is not.
+        if let wantedProvince = wanted.province {
+            if let province = province(of: place.text) { return province == wantedProvince ? .inside : .outside }
+            return areas.named.contains { !$0.isDisjoint(with: wanted.countries) } ? .unknown : .outside
+        }
         if areas.isKnownWithoutGazetteer { return .outside }
         return !wanted.countries.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: wanted.countries) }) ? .outside : .unknown
     }
@@ -817,6 +830,23 @@ public struct RuleBasedScorer: Scorer {
         let parts = place.split(separator: ",").map { SignalDetector.normalize(String($0)) }
         for part in parts.count > 1 ? Array(parts.dropFirst().reversed()) : parts {
             if let state = usStatesByName[part] ?? (parts.count > 1 ? usStatesByCode[part] : nil) { return state }
+        }
+        return nil
+    }
+
+    /// The province or state of another country a place names after its first comma-separated
+    /// part, by name ("Toronto, Ontario") or by a code of ``provincesByCode`` of the country the
+    /// place is in ("Toronto, ON"; "Perth, WA" where Perth is Australia's, not "Seattle, WA"),
+    /// folded; nil when none.
+    private static func province(of place: String) -> String? {
+        let parts = place.split(separator: ",")
+        let country = lastPartCountry(of: place)
+        for part in parts.dropFirst().reversed() {
+            let name = Gazetteer.folded(String(part))
+            if Gazetteer.standard.subdivisions[name] != nil { return name }
+            if let named = provincesByCode[SignalDetector.normalize(String(part))], Gazetteer.standard.subdivisions[named] == country {
+                return named
+            }
         }
         return nil
     }
@@ -890,13 +920,19 @@ public struct RuleBasedScorer: Scorer {
     /// normalised, with their country: read only as the last part of a place ("Nashville, TN",
     /// "Vancouver, BC", "Sydney, NSW"), as most are also words ("in", "or", "me"). Not those as
     /// often a country's code there (``codesOfCountriesToo``).
-    private static let regionCodes: [String: String] = [
-        ("united states", usStatesByCode.keys.filter { !codesOfCountriesToo.contains($0) }),
-        ("canada", ["ab", "bc", "mb", "nb", "ns", "on", "qc"]),
-        ("australia", ["nsw", "vic", "qld", "tas"]),
-    ].reduce(into: [:]) { codes, entry in
-        for code in entry.1 { codes[SignalDetector.normalize(code)] = SignalDetector.normalize(entry.0) }
-    }
+    private static let regionCodes: [String: String] = usStatesByCode.keys.filter { !codesOfCountriesToo.contains($0) }
+        .reduce(into: [:]) { codes, code in codes[code] = unitedStates }
+        // "WA" stays Washington's.
+        .merging(provincesByCode.compactMapValues { Gazetteer.standard.subdivisions[$0] }) { state, _ in state }
+    /// The postal codes of Canada's provinces and Australia's states people write after a city,
+    /// normalised, with the province's or state's name as the ``Gazetteer``'s subdivisions hold
+    /// it. Not those that are as often a country's code there ("SK" is Slovakia's, "NL" the
+    /// Netherlands', "SA" South Africa's).
+    private static let provincesByCode: [String: String] = [
+        "ab": "alberta", "bc": "british columbia", "mb": "manitoba", "nb": "new brunswick", "ns": "nova scotia",
+        "on": "ontario", "qc": "quebec", "nsw": "new south wales", "vic": "victoria", "qld": "queensland",
+        "tas": "tasmania", "wa": "western australia",
+    ].reduce(into: [:]) { codes, entry in codes[SignalDetector.normalize(entry.key)] = entry.value }
     /// The codes of ``usStatesByCode`` that are as often a country's code after a place: DE
     /// (Germany), IN (India), AR (Argentina), ID (Indonesia).
     private static let codesOfCountriesToo = Set(["de", "in", "ar", "id"].map(SignalDetector.normalize))

@@ -14,6 +14,13 @@ final class ScoringTrustTests: XCTestCase {
         scorer.score(profile: profile, offer: offer, source: .csvImport, now: Fixtures.now)
     }
 
+    /// The card of an X-only lead at `place` for an offer whose ICP has the one location `wanted`.
+    private func card(at place: String, for wanted: String) -> ScoreCard {
+        var offer = Fixtures.offer()
+        offer.icp.locations = [wanted]
+        return card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: place), offer: offer)
+    }
+
     private func isIn(_ place: String, _ wanted: String) -> Bool {
         RuleBasedScorer.location(SignalDetector.Phrase(place), isIn: wanted)
     }
@@ -609,15 +616,13 @@ final class ScoringTrustTests: XCTestCase {
         ]
         assertPlacements(placed)
 
-        var london = Fixtures.offer()
-        london.icp.locations = ["London, UK"]
-        let inLondon = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "London, England"), offer: london)
+        let inLondon = card(at: "London, England", for: "London, UK")
         XCTAssertTrue(inLondon.fitReasons.contains { $0.signal == "located in London, UK" && $0.points == 10 },
                       inLondon.fitReasons.map(\.description).joined(separator: "; "))
-        let inManchester = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "Manchester, UK"), offer: london)
+        let inManchester = card(at: "Manchester, UK", for: "London, UK")
         XCTAssertFalse(inManchester.fitReasons.contains { $0.signal.contains("outside the ICP") },
                        inManchester.fitReasons.map(\.description).joined(separator: "; "))
-        let inParis = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "Paris, France"), offer: london)
+        let inParis = card(at: "Paris, France", for: "London, UK")
         XCTAssertTrue(inParis.fitReasons.contains { $0.signal.contains("outside the ICP") })
     }
 
@@ -682,9 +687,7 @@ final class ScoringTrustTests: XCTestCase {
                                           ("Toronto, CA", "Toronto", true), ("Munich, DE", "Munich, Germany", true),
                                           ("Bangalore, IN", "Bangalore, India", true), ("Tel Aviv, IL", "Tel Aviv, Israel", true),
                                           ("Buenos Aires, AR", "Buenos Aires", true)] {
-            var offer = Fixtures.offer()
-            offer.icp.locations = [wanted]
-            let scored = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: place), offer: offer)
+            let scored = card(at: place, for: wanted)
             let reasons = "\(place) for \(wanted): " + scored.fitReasons.map(\.description).joined(separator: "; ")
             XCTAssertEqual(scored.fitReasons.contains { $0.signal == "located in \(wanted)" && $0.points == 10 }, isInside, reasons)
             XCTAssertFalse(scored.fitReasons.contains { $0.signal.contains("outside the ICP") }, reasons)
@@ -708,12 +711,38 @@ final class ScoringTrustTests: XCTestCase {
         ]
         assertPlacements(placed)
 
-        var offer = Fixtures.offer()
-        offer.icp.locations = ["US & London"]
-        let scored = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "London, Ontario"), offer: offer)
+        let scored = card(at: "London, Ontario", for: "US & London")
         let reasons = scored.fitReasons.map(\.description).joined(separator: "; ")
         XCTAssertFalse(scored.fitReasons.contains { $0.signal.hasPrefix("located in US & London") }, reasons)
         XCTAssertTrue(scored.fitReasons.contains { $0.signal.contains("outside the ICP") }, reasons)
+    }
+
+    /// A province or state of another country as an ICP location ("Ontario", "New South Wales",
+    /// "Ontario, Canada", "Toronto, Ontario") holds the places in it, named by its name or its
+    /// postal code after the city ("Toronto, ON", "Sydney, NSW", "Perth, WA" where the scorer
+    /// knows Perth in Australia): a place in another province, state or country is outside, and
+    /// one in its country with no province named ("Toronto", "Canada") no evidence either way, as
+    /// the scorer knows a city's country, not its province. Before, the province was no place the
+    /// scorer knew: "Toronto, ON" was outside "Ontario" (its code named Canada, nothing more),
+    /// "Berlin" no evidence for it, and "Toronto, ON" no evidence for "Ontario, Canada".
+    func testAProvinceOrStateOfAnotherCountryHoldsItsPlaces() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Ontario", ["Toronto, ON", "Toronto, Ontario", "Ottawa, ON, Canada", "London, ON", "Ontario"],
+             ["Toronto", "Canada", "Toronto, Canada"],
+             ["Vancouver, BC", "Montreal, QC", "Austin, TX", "Berlin", "Berlin, Germany", "Ontario, California"]),
+            ("Ontario, Canada", ["Toronto, ON", "Toronto, Ontario, Canada"], ["Toronto", "Canada"], ["Calgary, AB", "Seattle"]),
+            ("Toronto, Ontario", ["Toronto, ON", "Toronto"], ["Ottawa, ON"], ["Vancouver, BC", "Austin, TX"]),
+            ("British Columbia", ["Vancouver, BC", "Burnaby, British Columbia"], ["Vancouver"], ["Toronto, ON", "Seattle, WA"]),
+            ("Ontario & Quebec", ["Toronto, ON", "Montréal, QC", "Quebec City"], ["Canada"], ["Calgary, AB", "Austin, TX"]),
+            ("New South Wales", ["Sydney, NSW", "Sydney, New South Wales, Australia"], ["Sydney", "Australia"],
+             ["Melbourne, VIC", "Austin, TX"]),
+            ("Western Australia", ["Perth, WA", "Perth, Western Australia"], ["Australia"], ["Seattle, WA", "Sydney, NSW"]),
+        ]
+        assertPlacements(placed)
+
+        let scored = card(at: "Toronto, ON", for: "Ontario")
+        XCTAssertTrue(scored.fitReasons.contains { $0.signal == "located in Ontario" && $0.points == 10 },
+                      scored.fitReasons.map(\.description).joined(separator: "; "))
     }
 
     /// "The" capitalised before a kind of company ("at The Coolest Startup") describes the
