@@ -19,6 +19,8 @@ struct Gazetteer: Sendable {
     /// States and provinces of other countries, folded, with their country; read only as a
     /// place's last part.
     private(set) var subdivisions: [String: String] = [:]
+    /// Each city name with other names of that city, folded, with those ("münchen": "munich").
+    private var otherNamesByName: [String: [String]] = [:]
     /// The most words in a name of ``areas``.
     private var longestName = 1
 
@@ -32,7 +34,8 @@ struct Gazetteer: Sendable {
     }()
 
     /// Reads a gazetteer of the shape of `Vocabulary/places.json`; throws when a name is given
-    /// two countries, as the file keeps out names of several places.
+    /// two countries, as the file keeps out names of several places, and when a city's other
+    /// names are not all cities of one country it lists.
     init(json: Data) throws {
         struct Region: Decodable {
             var names: [String]
@@ -42,6 +45,7 @@ struct Gazetteer: Sendable {
             var cities: [String: [String]]
             var regions: [String: Region]
             var subdivisions: [String: [String]]
+            var otherNames: [[String]]?
         }
         let places = try JSONDecoder().decode(Places.self, from: json)
         for (country, names) in places.cities {
@@ -57,6 +61,20 @@ struct Gazetteer: Sendable {
         for (country, names) in places.subdivisions {
             for name in names { subdivisions[Self.folded(name)] = SignalDetector.normalize(country) }
         }
+        for names in places.otherNames ?? [] {
+            let keys = names.map(Self.folded)
+            let countries = Set(keys.map { regions[$0] == nil ? areas[$0] : nil })
+            guard countries.count == 1, let only = countries.first, only?.count == 1 else {
+                throw LeadModelRuleError("the names \(names) are not all cities of one country in the gazetteer")
+            }
+            for key in keys { otherNamesByName[key] = keys.filter { $0 != key } }
+        }
+    }
+
+    /// The other names of the city `name` names ("Munich" for "München", "Bangalore" for
+    /// "Bengaluru"), folded; none when it has none or is no city.
+    func otherNames(of name: String) -> [String] {
+        otherNamesByName[Self.folded(name)] ?? []
     }
 
     private mutating func add(_ name: String, in countries: Set<String>) throws {

@@ -481,6 +481,9 @@ public struct RuleBasedScorer: Scorer {
     struct ICPLocation: Sendable {
         /// As written.
         let phrase: SignalDetector.Phrase
+        /// As written and by the city's other names (``Gazetteer/otherNames(of:)``; "NYC" for New
+        /// York), without accents (``Gazetteer/folded(_:)``): "Zurich" names "Zürich", "München" Munich.
+        let names: [SignalDetector.Phrase]
         /// Normalised, a country's other names ("USA") as the country's.
         let country: String
         /// Whether it is a country.
@@ -515,7 +518,17 @@ public struct RuleBasedScorer: Scorer {
             countries = Set(RuleBasedScorer.areas(of: phrase).named.joined() + [provinceCountry].compactMap { $0 })
             let isRegion = isCountry || scope != nil || usState != nil || province != nil
             places = isRegion ? [] : RuleBasedScorer.places(listedIn: wanted) ?? []
-            held = isRegion || !places.isEmpty ? nil : HeldPlace(wanted)
+            // New York City is "New York, NY", the city named as its state.
+            held = isRegion || !places.isEmpty ? nil : HeldPlace(newYorkCityNames.contains(normalized) ? "New York, NY" : wanted)
+            let otherNames = Gazetteer.standard.otherNames(of: wanted) + (usState == newYork ? ["nyc"] : [])
+            names = ([Gazetteer.folded(wanted)] + otherNames).map(SignalDetector.Phrase.init)
+        }
+
+        /// Whether `place` names it by one of its ``names`` as whole words, with or without accents.
+        func isNamed(in place: SignalDetector.Phrase) -> Bool {
+            if phrase.occurs(in: place) { return true }
+            let folded = SignalDetector.Phrase(Gazetteer.folded(place.text))
+            return names.contains { $0.occurs(in: folded) }
         }
 
         /// Whether it names a place the scorer knows: a country, a region, a US state, or a place
@@ -540,8 +553,6 @@ public struct RuleBasedScorer: Scorer {
         /// Whether ``place`` is a city named as a US state, with a US state after the comma ("New
         /// York, NY", "Washington, DC", "Indiana, PA"), not the state.
         let isCityNamedAsState: Bool
-        /// ``place`` without accents (``Gazetteer/folded(_:)``): "Zurich" names "Zürich".
-        private let folded: SignalDetector.Phrase
 
         /// Nil unless `wanted` is one place with where it lies after its last comma (``isOnePlace(_:)``).
         init?(_ wanted: String) {
@@ -564,13 +575,12 @@ public struct RuleBasedScorer: Scorer {
             // The holder may name where it lies in turn ("New York, NY, USA": its first part is the state).
             isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil
                 && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," })).usState) != nil
-            folded = SignalDetector.Phrase(Gazetteer.folded(name))
         }
 
         /// Where ``place`` may lie: ``holder``, and ``otherHolder`` when set.
         var holders: [ICPLocation] { [holder] + (otherHolder.map { [$0] } ?? []) }
 
-        /// Whether `place` names ``place`` as whole words, with or without accents; a city named
+        /// Whether `place` names ``place`` (``ICPLocation/isNamed(in:)``: by any of its names, with or without accents); a city named
         /// as a US state only in its first comma-separated part, and not as a state ("New York,
         /// NY" names the city; "Albany, New York", "Upstate New York", "New York State" the state).
         func isNamed(in other: SignalDetector.Phrase) -> Bool {
@@ -580,7 +590,7 @@ public struct RuleBasedScorer: Scorer {
                 guard !SignalDetector.normalize(first).split(separator: " ").contains(where: stateWords.contains) else { return false }
                 other = SignalDetector.Phrase(first)
             }
-            return place.phrase.occurs(in: other) || folded.occurs(in: SignalDetector.Phrase(Gazetteer.folded(other.text)))
+            return place.isNamed(in: other)
         }
 
         /// Words by which a place that names a US state's name means the state.
@@ -768,8 +778,9 @@ public struct RuleBasedScorer: Scorer {
     /// unknown when it does not: a place elsewhere in the city's country or state, or naming
     /// only that ("Manchester, UK", "Houston, TX", "United Kingdom"), may be in the city's area
     /// or not, as the scorer does not know where a city's area ends (Brooklyn is New York,
-    /// Croydon London, Santa Monica by Los Angeles) nor every name of a city (Bengaluru is
-    /// Bangalore), so it is no evidence against the ICP and gives no location points.
+    /// Croydon London, Santa Monica by Los Angeles) nor every name of a city (only the common
+    /// ones, ``ICPLocation/names``: München is Munich), so it is no evidence against the ICP and
+    /// gives no location points.
     static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
         if !wanted.places.isEmpty {
             let placements = wanted.places.map { placement(of: place, areas: areas, in: $0) }
@@ -798,7 +809,7 @@ public struct RuleBasedScorer: Scorer {
            !wanted.countries.contains(placeCountry) {
             return .outside
         }
-        if wanted.phrase.occurs(in: place)
+        if wanted.isNamed(in: place)
             || locationAliases[country, default: []].contains(where: { $0.occurs(in: withoutLookalikes(place, of: country)) }) {
             return .inside
         }
@@ -830,6 +841,7 @@ public struct RuleBasedScorer: Scorer {
         let parts = place.split(separator: ",").map { SignalDetector.normalize(String($0)) }
         for part in parts.count > 1 ? Array(parts.dropFirst().reversed()) : parts {
             if let state = usStatesByName[part] ?? (parts.count > 1 ? usStatesByCode[part] : nil) { return state }
+            if newYorkCityNames.contains(part) { return newYork }
         }
         return nil
     }
@@ -850,6 +862,10 @@ public struct RuleBasedScorer: Scorer {
         }
         return nil
     }
+
+    /// New York City's names that are no US state's, normalised: in the state of New York.
+    private static let newYorkCityNames: Set<String> = Set(["nyc", "new york city"].map(SignalDetector.normalize))
+    private static let newYork = SignalDetector.normalize("new york")
 
     /// The US states (and DC) by postal code and by name, normalised, each to its name.
     private static let usStatesByCode: [String: String] = [

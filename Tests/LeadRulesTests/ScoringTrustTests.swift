@@ -745,6 +745,39 @@ final class ScoringTrustTests: XCTestCase {
                       scored.fitReasons.map(\.description).joined(separator: "; "))
     }
 
+    /// A city's other well-known names name it, for an ICP location with or without its country
+    /// or state: "München" is in "Munich, DE" and "Munich", "Köln" in "Cologne, Germany", "Wien"
+    /// in "Vienna", "Praha" in "Prague, Czechia", "Bengaluru" in "Bangalore, IN"; "NYC" is New
+    /// York City, so it is in "New York, NY", in the state and outside Texas, and an ICP of "NYC"
+    /// or "New York City" is the city as "New York, NY" is. Before, such a name was no evidence
+    /// either way (München only in Germany for "Munich, DE"; NYC only in the United States), and
+    /// "New York, NY" was outside an ICP of "New York City".
+    func testAnotherNameOfACityNamesIt() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Munich, DE", ["München", "München, Germany"], ["Berlin, Germany"], ["Paris, France"]),
+            ("Munich", ["München", "München, Bavaria"], [], ["Paris, France"]),
+            ("München", ["Munich", "Munich, Germany"], [], ["Paris, France"]),
+            ("Cologne, Germany", ["Köln", "Koln", "Köln, Germany"], ["Germany"], ["Paris, France"]),
+            ("Köln", ["Cologne"], [], ["Paris, France"]),
+            ("Vienna", ["Wien", "Wien, Austria"], [], ["Berlin, Germany"]),
+            ("Prague, Czechia", ["Praha", "Praha, Czech Republic"], ["Brno"], ["Berlin, Germany"]),
+            ("Bangalore, IN", ["Bengaluru", "Bengaluru, Karnataka, India"], ["Mumbai, India"], ["Austin, TX"]),
+            ("New York, NY", ["NYC", "NYC, NY", "New York City"], ["Buffalo, NY"], ["Austin, TX"]),
+            ("New York", ["NYC"], [], ["Austin, TX"]),
+            ("Texas", ["Austin, TX"], [], ["NYC", "New York City"]),
+            ("United States", ["NYC"], [], ["Berlin"]),
+            ("NYC", ["New York, NY", "New York", "NYC", "New York City"], ["Albany, New York", "Brooklyn"], ["Austin, TX", "Berlin"]),
+            ("New York City", ["New York, NY", "NYC"], ["Buffalo, NY"], ["Austin, TX"]),
+        ]
+        assertPlacements(placed)
+
+        for (place, wanted) in [("München", "Munich, DE"), ("NYC", "New York, NY"), ("New York, NY", "New York City")] {
+            let scored = card(at: place, for: wanted)
+            XCTAssertTrue(scored.fitReasons.contains { $0.signal == "located in \(wanted)" && $0.points == 10 },
+                          "\(place) for \(wanted): " + scored.fitReasons.map(\.description).joined(separator: "; "))
+        }
+    }
+
     /// "The" capitalised before a kind of company ("at The Coolest Startup") describes the
     /// employer as "the" lowercase does, and an article before a company's funding stage with no
     /// noun after it ("at A Series B", "at a seed-stage") describes it too: neither names an

@@ -145,6 +145,11 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertEqual(gazetteer.areas(in: "New Delhi, India"), [[SignalDetector.normalize("india")]])
         XCTAssertEqual(gazetteer.areas(in: "Eugene, Oregon"), [])
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"], "united states": ["paris"]}, "regions": {}, "subdivisions": {}}"#.utf8)))
+        XCTAssertEqual(gazetteer.otherNames(of: "MÜNCHEN"), ["munich"])
+        XCTAssertEqual(gazetteer.otherNames(of: "Berlin"), [])
+        // Other names are of one city the gazetteer lists.
+        XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"], "germany": ["Berlin"]}, "regions": {}, "subdivisions": {}, "otherNames": [["Paris", "Berlin"]]}"#.utf8)))
+        XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {}, "otherNames": [["Paris", "Lutetia"]]}"#.utf8)))
     }
 
     func testAnOfferExtendsTheVocabulary() {
