@@ -545,11 +545,10 @@ public struct RuleBasedScorer: Scorer {
         let place: ICPLocation
         /// Where ``place`` lies: what follows the first comma ("UK", "TX", "Ontario, Canada"); a
         /// code of a US state and of a country (``countriesOfStateCodes``) is the country when the
-        /// scorer knows the city there ("Toronto, CA": Canada), else the state ("San Francisco, CA").
+        /// scorer knows the city there ("Toronto, CA": Canada), else the state, as "City, ST" is
+        /// how US places are written ("San Francisco, CA"; "Wilmington, DE", a city it does not
+        /// know: Delaware).
         let holder: ICPLocation
-        /// The country such a code is too when the scorer knows the city neither there nor in
-        /// the United States ("Carmel, IN": Indiana or India): ``place`` lies in one of the two.
-        let otherHolder: ICPLocation?
         /// Whether ``place`` is a city named as a US state, with a US state after the comma ("New
         /// York, NY", "Washington, DC", "Indiana, PA"), not the state.
         let isCityNamedAsState: Bool
@@ -561,24 +560,16 @@ public struct RuleBasedScorer: Scorer {
             guard !SignalDetector.Phrase(name).isBlank else { return nil }
             place = ICPLocation(name)
             let after = String(wanted[wanted.index(after: comma)...])
-            var holder = ICPLocation(after), otherHolder: ICPLocation?
-            if let country = countriesOfStateCodes[SignalDetector.normalize(after)] {
-                let known = RuleBasedScorer.countries(ofCity: name)
-                if known.contains(SignalDetector.normalize(country)) {
-                    holder = ICPLocation(country)
-                } else if !known.contains(unitedStates) {
-                    otherHolder = ICPLocation(country)
-                }
+            var holder = ICPLocation(after)
+            if let country = countriesOfStateCodes[SignalDetector.normalize(after)],
+               RuleBasedScorer.countries(ofCity: name).contains(SignalDetector.normalize(country)) {
+                holder = ICPLocation(country)
             }
             self.holder = holder
-            self.otherHolder = otherHolder
             // The holder may name where it lies in turn ("New York, NY, USA": its first part is the state).
             isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil
                 && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," })).usState) != nil
         }
-
-        /// Where ``place`` may lie: ``holder``, and ``otherHolder`` when set.
-        var holders: [ICPLocation] { [holder] + (otherHolder.map { [$0] } ?? []) }
 
         /// Whether `place` names ``place`` (``ICPLocation/isNamed(in:)``: by any of its names, with or without accents); a city named
         /// as a US state only in its first comma-separated part, and not as a state ("New York,
@@ -769,8 +760,6 @@ public struct RuleBasedScorer: Scorer {
     /// them, outside when it is outside every one, else unknown. For a place with where it lies
     /// (``ICPLocation/held``): outside when the place is outside where it lies ("Paris, TX" for
     /// "Paris, France", "London, Ontario" for "London, UK", "Columbus, OH" for "Austin, TX");
-    /// where it lies may be either of two ("Carmel, IN": ``HeldPlace/otherHolder``), so a place
-    /// is inside when it is inside with either, outside when outside with both, else unknown;
     /// else for a US state or country before the comma ("Texas, US"), unless it is a city named
     /// as a US state ("New York, NY": ``HeldPlace/isCityNamedAsState``), as for that state or
     /// country; else (a city, "London, UK") inside when the place names the city, however it
@@ -788,16 +777,12 @@ public struct RuleBasedScorer: Scorer {
             return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
         }
         if let held = wanted.held {
-            let placements = held.holders.map { holder -> Placement in
-                guard placement(of: place, areas: areas, in: holder) != .outside else { return .outside }
-                let part = held.place
-                if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
-                    return placement(of: place, areas: areas, in: part)
-                }
-                return held.isNamed(in: place) ? .inside : .unknown
+            guard placement(of: place, areas: areas, in: held.holder) != .outside else { return .outside }
+            let part = held.place
+            if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
+                return placement(of: place, areas: areas, in: part)
             }
-            if placements.contains(.inside) { return .inside }
-            return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
+            return held.isNamed(in: place) ? .inside : .unknown
         }
         let country = wanted.country
         if wanted.isCountry, let placeCountry = areas.lastPartCountry {

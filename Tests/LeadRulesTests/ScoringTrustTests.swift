@@ -649,8 +649,8 @@ final class ScoringTrustTests: XCTestCase {
     /// New York") is no evidence either way, one in another state outside. A code after a comma
     /// that is a country's as well as a US state's ("CA", "DE", "IN", "IL", "AR") is the country
     /// when the scorer knows the city there ("Toronto, CA", "Munich, DE"), the state when it knows
-    /// the city in the United States ("San Francisco, CA"), and else either: a lead outside both
-    /// is outside, one inside either with the city named inside, any other no evidence either way.
+    /// the city in the United States ("San Francisco, CA"), and else the state (a city the scorer
+    /// does not know: "Carmel, IN" is in Indiana).
     /// Before, "New York, NY" was New York State (Buffalo inside, 10 points); every such code was
     /// the US state, so a lead in Toronto, Munich, Bangalore, Tel Aviv or Buenos Aires was outside
     /// its own city.
@@ -677,9 +677,9 @@ final class ScoringTrustTests: XCTestCase {
             ("Tel Aviv, IL", ["Tel Aviv, Israel", "Tel Aviv"], ["Israel", "Haifa"], ["Chicago, IL", "Springfield, Illinois", "Berlin"]),
             ("Buenos Aires, AR", ["Buenos Aires", "Buenos Aires, Argentina"], ["Argentina"], ["Little Rock, AR", "Madrid"]),
             ("San Francisco, CA", ["San Francisco", "San Francisco, California"], ["Oakland, CA", "California"], ["Toronto", "Austin, TX"]),
-            // A city the scorer does not know, with a code of a country and of a US state: either.
-            ("Carmel, IN", ["Carmel, Indiana", "Carmel, IN"], ["Indianapolis, IN", "Indiana", "Mumbai, India", "India"],
-             ["London", "Austin, TX"]),
+            // A city the scorer does not know, with a code of a country and of a US state: the
+            // state (testAnUnknownCityWithACodeOfAStateAndACountryIsInTheState).
+            ("Carmel, IN", ["Carmel, Indiana", "Carmel, IN"], ["Indianapolis, IN", "Indiana"], ["Mumbai, India", "India", "London", "Austin, TX"]),
         ]
         assertPlacements(placed)
 
@@ -776,6 +776,32 @@ final class ScoringTrustTests: XCTestCase {
             XCTAssertTrue(scored.fitReasons.contains { $0.signal == "located in \(wanted)" && $0.points == 10 },
                           "\(place) for \(wanted): " + scored.fitReasons.map(\.description).joined(separator: "; "))
         }
+    }
+
+    /// A city the scorer does not know, with a code that is a US state's and a country's too
+    /// ("Wilmington, DE", "Carmel, IN"), is in the US state: "City, ST" is how US places are
+    /// written, and the code is read as the country only where the scorer knows the city there
+    /// ("Munich, DE"). A lead in the country is outside; an ICP meaning the country names it or
+    /// a city the scorer knows in it ("Germany", "Kota, IN" beside "Bangalore, IN"), and the lead
+    /// is placed by that. Before, the code was either, so "Berlin, Germany" and "Mumbai, India"
+    /// were no evidence either way for "Wilmington, DE" and "Carmel, IN".
+    func testAnUnknownCityWithACodeOfAStateAndACountryIsInTheState() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Wilmington, DE", ["Wilmington, Delaware", "Wilmington, DE"], ["Dover, Delaware", "Delaware"],
+             ["Berlin, Germany", "Munich", "Germany", "Austin, TX", "London"]),
+            ("Carmel, IN", ["Carmel, Indiana", "Carmel, IN"], ["Indianapolis, IN", "Indiana"], ["Mumbai, India", "India", "Austin, TX"]),
+            ("Springfield, IL", ["Springfield, Illinois"], ["Chicago, IL"], ["Tel Aviv, Israel", "Israel"]),
+            // A city the scorer knows in the country is still there.
+            ("Munich, DE", ["Munich", "München, Germany"], ["Germany"], ["Dover, Delaware"]),
+        ]
+        assertPlacements(placed)
+        XCTAssertTrue(card(at: "Berlin, Germany", for: "Wilmington, DE").fitReasons.contains { $0.signal.contains("outside the ICP") })
+
+        var offer = Fixtures.offer()
+        offer.icp.locations = ["Germany", "Wilmington, DE"]
+        let inGermany = card(CrossPlatformFitTests.xOnly(bio: "Growth marketer", location: "Berlin, Germany"), offer: offer)
+        XCTAssertTrue(inGermany.fitReasons.contains { $0.signal == "located in Germany" && $0.points == 10 },
+                      inGermany.fitReasons.map(\.description).joined(separator: "; "))
     }
 
     /// "The" capitalised before a kind of company ("at The Coolest Startup") describes the
