@@ -195,8 +195,8 @@ public enum XBioRole {
         for (index, sentence) in sentences.enumerated() {
             let whole = carried.map { $0 + ". " + sentence } ?? sentence
             let lastWord = whole.split(whereSeparator: { !$0.isLetter }).last.map { $0.lowercased() }
-            // "The No. 1 Agency": "No." before a number ends no sentence either.
-            let isNumberSign = lastWord == "no" && index + 1 < sentences.count && sentences[index + 1].first?.isNumber == true
+            // "The No. 1 Agency": "No." before a number ends no sentence either ("Yes or No. 3x founder" does).
+            let isNumberSign = lastWord == "no" && index + 1 < sentences.count && startsWithNumber(Substring(sentences[index + 1]))
             if let lastWord, abbreviations.contains(lastWord) || isNumberSign, whole.last?.isLetter == true {
                 carried = whole
             } else {
@@ -402,13 +402,25 @@ public enum XBioRole {
         ScoringVocabulary.startsWithPastMarker(title.split(separator: ",").last ?? Substring(title))
     }
 
-    /// The employer up to the next punctuation, without a leading `@`; nil when empty.
+    /// The employer up to the punctuation that ends it (``endsName(at:in:)``), without a leading
+    /// `@`; nil when empty.
     private static func companyName(_ text: String) -> String? {
         var name = text.trimming(spaces)
         if name.hasPrefix("@") { name.removeFirst() }
-        let end = name.indices.first { ",.!()[]".contains(name[$0]) && !isNumberSign(at: $0, in: name) } ?? name.endIndex
+        let end = name.indices.first { endsName(at: $0, in: name) } ?? name.endIndex
         name = String(name[..<end]).trimming(spaces)
         return name.isEmpty ? nil : name
+    }
+
+    /// Whether the character at `index` of `text` ends the employer's name there: a comma, "!"
+    /// or a bracket, or a dot unless a letter or digit follows it ("Booking.com", "No.1"), it
+    /// ends an abbreviation ("St. Jude") or it is the number sign of "No. 1".
+    private static func endsName(at index: String.Index, in text: String) -> Bool {
+        let character = text[index]
+        guard character == "." else { return ",!()[]".contains(character) }
+        if let next = text[text.index(after: index)...].first, next.isLetter || next.isNumber { return false }
+        let word = text[..<index].split(whereSeparator: { !$0.isLetter }).last?.lowercased()
+        return !(word.map(abbreviations.contains) ?? false) && !isNumberSign(at: index, in: text)
     }
 
     /// Whether the character at `index` of `text` is the "." of "No." before a number ("The No. 1
@@ -417,7 +429,14 @@ public enum XBioRole {
         guard text[index] == ".", text[..<index].lowercased().hasSuffix("no") else { return false }
         let word = text[..<index].dropLast(2)
         guard word.isEmpty || word.last?.isWhitespace == true else { return false }
-        return text[text.index(after: index)...].drop(while: \.isWhitespace).first?.isNumber == true
+        return startsWithNumber(text[text.index(after: index)...].drop(while: \.isWhitespace))
+    }
+
+    /// Whether `text` starts with a number as a word of its own ("1 Agency", "10,"), not with a
+    /// digit of a word ("3x founder", "2nd time").
+    private static func startsWithNumber(_ text: Substring) -> Bool {
+        let digits = text.prefix(while: \.isNumber)
+        return !digits.isEmpty && text.dropFirst(digits.count).first?.isLetter != true
     }
 }
 

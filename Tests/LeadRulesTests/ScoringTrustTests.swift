@@ -822,6 +822,30 @@ final class ScoringTrustTests: XCTestCase {
         }
     }
 
+    /// An employer ends at the sentence break after it ("CEO at Yes or No. 3x founder" works at
+    /// Yes or No), while a name's own dots stay in it: a domain ("Booking.com"), an abbreviation
+    /// ("St. Jude Children's Research Hospital") and a legal form before the break ("Acme Inc.",
+    /// "Acme Co."); "No." before a number is still no break ("The No. 1 Agency"). Before, "No."
+    /// before anything starting with a digit was read as a number sign, so the employer was "Yes
+    /// or No. 3x founder", and any dot ended a name: "Booking" and "St".
+    func testAnEmployerEndsAtTheSentenceBreakNotAtItsOwnDots() {
+        for (bio, title, company) in [("CEO at Yes or No. 3x founder", "CEO", "Yes or No"),
+                                      ("CEO at Yes or No. 2nd time founder", "CEO", "Yes or No"),
+                                      ("VP Sales at Booking.com", "VP Sales", "Booking.com"),
+                                      ("VP Sales at Booking.com. Ex-Expedia", "VP Sales", "Booking.com"),
+                                      ("Engineering Manager at Yahoo! Building search", "Engineering Manager", "Yahoo"),
+                                      ("VP Marketing at St. Jude Children's Research Hospital", "VP Marketing", "St. Jude Children's Research Hospital"),
+                                      ("CEO at Acme Inc. Dad of 3", "CEO", "Acme Inc"),
+                                      ("Founder & CEO at Acme Co. 2x founder", "Founder & CEO", "Acme Co"),
+                                      ("Head of Sales at Acme Co.", "Head of Sales", "Acme Co")] {
+            let parsed = XBioRole.parse(bio)
+            XCTAssertEqual(parsed?.title, title, bio)
+            XCTAssertEqual(parsed?.company, company, bio)
+        }
+        assertNamesNoEmployer("VP Marketing at The No. 1 Agency")
+        assertNamesNoEmployer("VP Marketing at The No.1 Agency")
+    }
+
     /// Asserts where each place of `placed` stands against its ICP location: inside, unknown
     /// (no evidence either way) or outside.
     private func assertPlacements(_ placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])],
