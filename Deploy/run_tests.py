@@ -31,16 +31,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUMMARY = re.compile(r"Executed (\d+) tests?, with (\d+) failures?")
 FAILED_CASE = re.compile(r"^Test Case '[^']*' failed", re.MULTILINE)
-# Seconds each slow class took in a three-lane run (2026-12-02), to start the longest first so
-# no lane is left with one at the end. A hint only: a class missing here or grown slower changes
-# the order, never what runs. Classes not listed count as 20 s when named *SystemTests, else 0.
+# Seconds each slow class took in a three-lane run (2026-12-07, two builds running beside it), to
+# start the longest first so no lane is left with one at the end. A hint only: a class missing
+# here or grown slower changes the order, never what runs. Classes not listed count as 20 s when
+# named *SystemTests, else 0.
 SECONDS = {
-    "BrokerOutageSystemTests": 177, "PipelineSystemTests": 132, "ResilienceSystemTests": 130,
-    "OperationsSystemTests": 69, "ProducerConsumerTests": 68, "StageRunnerFailureTests": 62,
-    "StageServiceFailureTests": 61, "EnrichmentProcessesSystemTests": 55, "ChaosSystemTests": 51,
-    "RebalanceChargeTests": 50, "AdmissionSystemTests": 45, "CoordinatorHandOverSystemTests": 45, "AccountHeatSystemTests": 34,
-    "PoisonRecordSystemTests": 31, "BillingEventSystemTests": 27, "StageRunnerTests": 22,
-    "LeadControlIntegrationTests": 20, "OperationsIntegrationTests": 19, "ReadToEndTests": 19,
+    "BrokerOutageSystemTests": 174, "AdmissionSystemTests": 165, "ResilienceSystemTests": 163,
+    "EnrichmentProcessesSystemTests": 144, "PipelineSystemTests": 126, "StageRunnerFailureTests": 104,
+    "ProducerConsumerTests": 88, "StageServiceFailureTests": 83, "OperationsIntegrationTests": 67,
+    "OperationsSystemTests": 58, "ChaosSystemTests": 58, "CoordinatorHandOverSystemTests": 57,
+    "LeadControlIntegrationTests": 51, "RebalanceChargeTests": 50, "StageRunnerTests": 46, "ReadToEndTests": 45,
+    "AccountHeatAggregatorTests": 40, "PoolEntryReaderTests": 39, "SearchCompletionSystemTests": 39,
+    "AccountHeatSystemTests": 38, "ProgressRetentionPipelineTests": 35, "DuplicateReEnrichSystemTests": 34,
 }
 
 
