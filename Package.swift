@@ -42,7 +42,7 @@ let package = Package(
         // Domain model, message contracts and the pure pipeline logic (no Kafka).
         .target(name: "LeadModel", dependencies: ["JSONCodec"], path: "Shared/LeadModel"),
         // The scorer's vocabulary (titles, industries, places) is data: Shared/LeadRules/Vocabulary/*.json.
-        .target(name: "LeadRules", dependencies: ["JSONCodec", "LeadModel"], path: "Shared/LeadRules", resources: [.copy("Vocabulary")]),
+        .target(name: "LeadRules", dependencies: ["JSONCodec", "LeadModel", "Runtime"], path: "Shared/LeadRules", resources: [.copy("Vocabulary")]),
         // glibc's malloc.h (allocator statistics) for the heap trimmer; empty elsewhere.
         .systemLibrary(name: "CMalloc", path: "Shared/CMalloc"),
         // What every service process shares, without Kafka: logging, metrics, the HTTP endpoint, signals, settings.
@@ -70,7 +70,7 @@ let package = Package(
                           path: "Benchmarks/pipeline-bench"),
         .executableTarget(name: "VendorBench", dependencies: ["LeadModel", "LeadRules", "Runtime", "Stages"], path: "Benchmarks/vendor-bench"),
 
-        .target(name: "KafkaTestSupport", dependencies: ["CRdKafka", "Kafka"], path: "Tests/KafkaTestSupport"),
+        .target(name: "KafkaTestSupport", dependencies: ["CRdKafka", "Kafka", "Runtime"], path: "Tests/KafkaTestSupport"),
         .target(name: "LeadModelTestSupport", dependencies: ["LeadModel"], path: "Tests/LeadModelTestSupport"),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTestSupport"], path: "Tests/KafkaTests"),
         // MetricsTests renders the stage runner's metric families too.

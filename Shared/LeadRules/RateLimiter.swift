@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Synchronization
 
 /// A token bucket on a timeline of seconds, as pure logic (no clock, no sleeping): the caller
@@ -87,10 +88,12 @@ public struct ContinuousRateLimiterClock: RateLimiterClock {
         return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
-    /// Sleeps with `Task.sleep`.
+    /// Sleeps until `deadline`; throws `CancellationError` when the task is cancelled or the
+    /// work's shutdown (``Runtime/GracefulShutdown/current``) begins first.
     public func sleep(until deadline: Double) async throws {
         let seconds = deadline - now()
-        if seconds > 0 { try await Task.sleep(for: .seconds(seconds)) }
+        guard seconds > 0 else { return }
+        guard await GracefulShutdown.sleepUnlessStopping(for: .seconds(seconds)) else { throw CancellationError() }
     }
 }
 
@@ -123,7 +126,9 @@ public final class RateLimiter: Sendable {
 
     /// Waits until the caller may make one call.
     /// - Throws: ``ProviderError/rateLimited(retryAfter:)`` when the wait would exceed
-    ///   ``maxWaitSeconds``; ``ProviderError/cancelled`` when the task is cancelled while waiting.
+    ///   ``maxWaitSeconds``; ``ProviderError/cancelled`` when the task is cancelled while waiting,
+    ///   or the work's shutdown (``Runtime/GracefulShutdown/current``: a stage's record whose
+    ///   partition is being revoked, or the process stopping) begins: its slot is not waited for.
     public func acquire() async throws(ProviderError) {
         while true {
             let now = clock.now()

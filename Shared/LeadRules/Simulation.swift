@@ -1,5 +1,6 @@
 import Foundation
 import LeadModel
+import Runtime
 
 /// A 64-bit FNV-1a hash of UTF-8 text: stable across processes and platforms (unlike `Hasher`,
 /// which is seeded per process), so simulated data is the same on every run.
@@ -134,17 +135,14 @@ struct SimulatedCalls: Sendable {
     let salt: String
 
     /// Sleeps the drawn latency, then throws the drawn failure, if any. Deterministic per
-    /// provider, subject and attempt.
+    /// provider, subject and attempt. The sleep ends when the task is cancelled or the work's
+    /// shutdown (``Runtime/GracefulShutdown/current``) begins: ``ProviderError/cancelled``.
     func perform(subject: String, attempt: Int) async throws(ProviderError) {
         var random = SeededRandom(seedText: "\(salt)|\(provider)|call|\(subject.lowercased())|\(attempt)")
         let jitter = behavior.latencyJitter * (random.unit() * 2 - 1)
         let latency = behavior.meanLatency + jitter
         if latency > .zero {
-            do {
-                try await Task.sleep(for: latency)
-            } catch {
-                throw .cancelled
-            }
+            guard await GracefulShutdown.sleepUnlessStopping(for: latency) else { throw .cancelled }
         }
         var existence = SeededRandom(seedText: "\(salt)|\(provider)|exists|\(subject.lowercased())")
         if existence.unit() < behavior.notFoundRate { throw .notFound }

@@ -10,7 +10,8 @@ import Synchronization
 ///
 /// A part of the work that can be stopped alone has a shutdown of its own, ``makeChild()``: it
 /// begins with this one, or on its own before (a stage runner's records of a partition being
-/// revoked, which the partition's next owner runs).
+/// revoked, which the partition's next owner runs). Work that cannot hand its shutdown down to
+/// every wait in it binds it to its task (``current``, ``bindingCurrent(_:)``).
 public final class GracefulShutdown: Sendable {
     private struct State {
         var hasBegun = false
@@ -96,5 +97,32 @@ public final class GracefulShutdown: Sendable {
         timer.cancel()
         state.withLock { _ = $0.waiters.removeValue(forKey: id) }
         return hasSlept
+    }
+}
+
+extension GracefulShutdown {
+    /// The shutdown of the work the current task does, bound with ``bindingCurrent(_:)`` (a
+    /// stage's record, whose shutdown begins when the process stops or the record's partition is
+    /// being revoked): the waits deep inside that work that it cannot be handed through every
+    /// layer (a provider's rate limiter, a simulated call's latency) end on it, as
+    /// swift-service-lifecycle's task-local graceful shutdown does. Nil outside such work.
+    @TaskLocal public static var current: GracefulShutdown?
+
+    /// Runs `operation`, and the child tasks it makes, with this shutdown as ``current``.
+    public func bindingCurrent<T>(_ operation: () async -> T) async -> T {
+        await Self.$current.withValue(self) { await operation() }
+    }
+
+    /// Waits `duration` unless the current work's shutdown (``current``) begins first (or has
+    /// begun), or the task is cancelled: true when the whole time passed, false when the wait
+    /// was cut short. Outside work with a shutdown, only cancellation cuts it short.
+    public static func sleepUnlessStopping(for duration: Duration) async -> Bool {
+        if let current { return await current.sleep(for: duration) }
+        do {
+            try await Task.sleep(for: duration)
+            return true
+        } catch {
+            return false
+        }
     }
 }

@@ -18,6 +18,9 @@ import Runtime
 ///     lead goes on to scoring without it;
 ///   - no LinkedIn or X URL → completed with `activityOutcome` skipped.
 /// - Charges: one `activity` unit per successful provider call.
+/// - Stopping: the provider's waits (a rate limiter's slot, a simulated call's latency) end when
+///   the request's shutdown begins (``handle(_:stoppingOn:)``), and the request is handed back
+///   unanswered. A provider call under way runs on.
 /// - Size: with an output budget (a quarter of MAX_RECORD_BYTES in the service), the activity
 ///   keeps its newest posts and its orbit's competitors, other vendors, then people within about
 ///   that many bytes (``ActivityBuilder/bounded(_:toAbout:now:)``), what it left out named in
@@ -65,6 +68,11 @@ public struct ActivityStageHandler: PhaseHandler {
 
     /// See the type's documentation.
     public func handle(_ request: PhaseRequest) async -> StageOutput {
+        await handleUnstopped(request)
+    }
+
+    /// See the type's documentation; nil when `stop` ended the provider's wait.
+    public func handle(_ request: PhaseRequest, stoppingOn stop: GracefulShutdown) async -> StageOutput? {
         let start = now()
         let linkedin = request.lead.linkedinProfile ?? request.profile.linkedinURL.flatMap { try? ProfileURL.linkedin($0).get() }
         let x = request.lead.xProfile ?? request.profile.xURL.flatMap { try? ProfileURL.x($0).get() }
@@ -76,8 +84,15 @@ public struct ActivityStageHandler: PhaseHandler {
             leadID: request.leadID, linkedinHandle: linkedin?.handle, xUsername: x?.handle,
             since: start.addingTimeInterval(-Double(ActivityBuilder.horizonDays) * 86_400),
             offerVocabulary: offer.map(OfferVocabulary.init(offer:)))
-        do {
-            let raw = try await provider.fetchActivity(query, attempt: request.attempt)
+        let fetched = await stop.bindingCurrent { () -> Result<RawActivity, ProviderError> in
+            do throws(ProviderError) {
+                return .success(try await provider.fetchActivity(query, attempt: request.attempt))
+            } catch {
+                return .failure(error)
+            }
+        }
+        do throws(ProviderError) {
+            let raw = try fetched.get()
             let competitors = offer?.icp.competitors ?? []
             // No plain text: the result does not carry it (``PhasePayload``).
             let builtAt = now()
@@ -103,6 +118,7 @@ public struct ActivityStageHandler: PhaseHandler {
                 PhasePayload(activity: activity, activityOutcome: .succeeded, omitted: omitted.isEmpty ? nil : omitted),
                 charges: [BillableCharge(provider: Self.activityProvider, units: 1)])
         } catch {
+            if case .cancelled = error, stop.hasBegun { return nil }
             let failed = PlatformOutcome.failed(reason: error.description, isRetriable: error.isRetriable)
             if error.isRetriable && request.attempt < retriableAttempts {
                 return output(

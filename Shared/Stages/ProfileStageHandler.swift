@@ -20,6 +20,9 @@ import Runtime
 ///   credits went to). A miss or an error costs nothing.
 /// - A provider out of credits is a retriable failed platform outcome with that reason, like a
 ///   rate limit: the vendor contract is the platform's, so it never pauses the customer's account.
+/// - Stopping: the providers' waits (a rate limiter's slot, a simulated call's latency) end when
+///   the request's shutdown begins (``handle(_:stoppingOn:)``); a platform cut short so hands
+///   the request back, and nothing of it is written. A provider call under way runs on.
 /// - Size: with an output budget (a quarter of MAX_RECORD_BYTES in the service), an output above
 ///   it loses its LinkedIn lists, then the end of its longest texts
 ///   (``ProfilePhaseOutput/bounded(toAbout:size:)``), named in the payload's `omitted`, which the
@@ -62,12 +65,21 @@ public struct ProfileStageHandler: PhaseHandler {
 
     /// See the type's documentation.
     public func handle(_ request: PhaseRequest) async -> StageOutput {
+        await handleUnstopped(request)
+    }
+
+    /// See the type's documentation; nil when `stop` ended a provider's wait.
+    public func handle(_ request: PhaseRequest, stoppingOn stop: GracefulShutdown) async -> StageOutput? {
         let linkedinPlan = Self.plan(.linkedin, request: request)
         let xPlan = Self.plan(.x, request: request)
         let lead = LeadIdentity(leadID: request.leadID, name: request.lead.name)
-        async let linkedinFetch = fetchLinkedIn(linkedinPlan, lead: lead, attempt: request.attempt)
-        async let xFetch = fetchX(xPlan, lead: lead, attempt: request.attempt)
-        let (linkedinResult, xResult) = await (linkedinFetch, xFetch)
+        let (linkedinResult, xResult) = await stop.bindingCurrent {
+            async let linkedinFetch = fetchLinkedIn(linkedinPlan, lead: lead, attempt: request.attempt)
+            async let xFetch = fetchX(xPlan, lead: lead, attempt: request.attempt)
+            return await (linkedinFetch, xFetch)
+        }
+        // The other platform's answer is not written either: the next owner asks both again.
+        if stop.hasBegun && (linkedinResult.wasCancelled || xResult.wasCancelled) { return nil }
 
         var output = ProfilePhaseOutput(
             linkedin: linkedinResult.value?.profile, x: xResult.value, company: linkedinResult.value?.company,
@@ -141,9 +153,13 @@ public struct ProfileStageHandler: PhaseHandler {
     struct Fetched<Value: Sendable>: Sendable {
         var value: Value?
         var outcome: PlatformOutcome?
+        /// The provider's wait was cut short (``ProviderError/cancelled``).
+        var wasCancelled = false
 
         static func failure(_ error: ProviderError) -> Fetched {
-            Fetched(value: nil, outcome: .failed(reason: error.description, isRetriable: error.isRetriable))
+            var failed = Fetched(value: nil, outcome: .failed(reason: error.description, isRetriable: error.isRetriable))
+            if case .cancelled = error { failed.wasCancelled = true }
+            return failed
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LeadModel
 import LeadRules
+import Runtime
 import Streaming
 
 /// The scoring phase: fit, intent, timing and buyer state against the lead's offer, then account
@@ -20,7 +21,8 @@ import Streaming
 /// - Charges: what the scorer's ``Evaluation`` reports: nothing for the rules, one
 ///   `scoring-model` unit for a card the model produced.
 /// - Simulated latency: before scoring, the handler sleeps a draw of `simulatedLatency` (zero by
-///   default), standing in for a model call's latency in benchmarks.
+///   default), standing in for a model call's latency in benchmarks. The sleep ends when the
+///   request's shutdown begins (``handle(_:stoppingOn:)``), and the request is handed back.
 public struct ScoringStageHandler: PhaseHandler {
     /// ``Phase/scoring``.
     public let phase = Phase.scoring
@@ -54,10 +56,14 @@ public struct ScoringStageHandler: PhaseHandler {
 
     /// See the type's documentation.
     public func handle(_ request: PhaseRequest) async -> StageOutput {
+        await handleUnstopped(request)
+    }
+
+    /// See the type's documentation; nil when `stop` begins during the simulated latency.
+    public func handle(_ request: PhaseRequest, stoppingOn stop: GracefulShutdown) async -> StageOutput? {
         let latency = simulatedLatency.drawLatency(seedText: "scoring|\(request.leadID)|\(request.runID)|\(request.attempt)")
-        if latency > .zero {
-            try? await Task.sleep(for: latency)  // cancelled on shutdown: score at once
-        }
+        // The runner never cancels a record's task: its stop ends the sleep.
+        if latency > .zero, await !stop.sleep(for: latency), stop.hasBegun { return nil }
         let at = now()
         guard let offer = await offers(request.offerID) else {
             return StageOutput(

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import LeadModel
+import Runtime
 import Streaming
 
 /// What a stage produces for one request: the ``PhaseResult`` for the coordinator plus the
@@ -68,13 +69,23 @@ public struct StageOutput: Sendable, Hashable {
 ///
 /// `handle(_:)` must not throw and should not take longer than the coordinator's phase timeout:
 /// provider failures become a failed ``PhaseResult`` (retriable or not) or a completed result
-/// that records the failure, as each stage documents.
+/// that records the failure, as each stage documents. The ``StageService`` calls
+/// ``handle(_:stoppingOn:)``, with the request's shutdown.
 public protocol PhaseHandler: Sendable {
     /// The phase this handler answers; requests for another phase are dead-lettered.
     var phase: Phase { get }
 
     /// The output for `request`.
     func handle(_ request: PhaseRequest) async -> StageOutput
+
+    /// The output for `request`, or nil when `stop` began while the handler waited (for a
+    /// provider's rate limiter, a simulated latency): the request is handed back unanswered
+    /// (``Streaming/RecordOutputs/handedBack``), its offset not committed, so the partition's
+    /// next owner answers it, alone. `stop` is the request's record's
+    /// (``Streaming/StagedRecordHandler``): it begins when the process stops or the request's
+    /// partition is being revoked. A call to a provider under way is not cut short: it may
+    /// finish within the drain, and its answer is written. Nil only once `stop` has begun.
+    func handle(_ request: PhaseRequest, stoppingOn stop: GracefulShutdown) async -> StageOutput?
 
     /// The output ``handle(_:)`` gave for `request` was not written (it could not be encoded, it
     /// is above MAX_RECORD_BYTES, or the broker refused it) and the request was dead-lettered
@@ -86,4 +97,18 @@ public protocol PhaseHandler: Sendable {
 extension PhaseHandler {
     /// Nothing: a handler that remembers nothing of its outputs has nothing to forget.
     public func outputNotWritten(for request: PhaseRequest) {}
+
+    /// ``handle(_:)``: a handler that does not wait has nothing to stop.
+    public func handle(_ request: PhaseRequest, stoppingOn stop: GracefulShutdown) async -> StageOutput? {
+        await handle(request)
+    }
+
+    /// ``handle(_:stoppingOn:)`` with a shutdown that nothing begins, so there is an output:
+    /// ``handle(_:)`` of a handler whose waits end on its stop.
+    func handleUnstopped(_ request: PhaseRequest) async -> StageOutput {
+        guard let output = await handle(request, stoppingOn: GracefulShutdown()) else {
+            preconditionFailure("\(phase.rawValue) handler stopped without its shutdown begun")
+        }
+        return output
+    }
 }

@@ -24,7 +24,10 @@ extension KafkaTableSet: StageTable {}
 ///   the group `stage.<phase>` (namespaced), or `KAFKA_GROUP_ID` when set.
 /// - Per record: a record that does not decode as a ``PhaseRequest``, or asks for another phase,
 ///   becomes one dead letter and nothing else. Otherwise the ``PhaseHandler`` runs and its
-///   ``StageOutput`` is produced.
+///   ``StageOutput`` is produced; or, when the record's shutdown (the process stopping, or the
+///   request's partition being revoked) cut the handler's wait short
+///   (``PhaseHandler/handle(_:stoppingOn:)``), nothing is, and the request is handed back
+///   uncommitted for the partition's next owner.
 /// - Guarantees (from ``StageRunner``): requests of one lead run one at a time, in order; many
 ///   leads run at once; an input offset is committed only after every output record of it is
 ///   acknowledged, so a crash redoes in-flight requests (the coordinator absorbs the duplicate
@@ -32,8 +35,10 @@ extension KafkaTableSet: StageTable {}
 ///   until it returns; none is dropped and no phase is failed for it. A request whose output the
 ///   broker refuses for good (too large, invalid) is dead-lettered instead; an unusable producer
 ///   makes ``run()`` throw so the process restarts.
-/// - Shutdown: cancelling ``run()`` drains in-flight requests, commits, leaves the group, stops
-///   the tables and closes the producer.
+/// - Shutdown: cancelling ``run()`` drains in-flight requests (a handler waiting for a
+///   provider's rate limit hands its request back), commits, leaves the group, stops the tables
+///   and closes the producer. A rebalance revoking a partition does the same for its requests
+///   (``StageRunner``).
 /// - Operations: the runner records its metrics in ``metrics`` (``MetricNames``, label `phase`);
 ///   with `METRICS_PORT` set, ``run()`` serves them with `/healthz` and `/readyz` (ready once the
 ///   tables are read and the group is joined; not ready again while draining).
@@ -105,7 +110,8 @@ public final class StageService: Service {
             logger: logger, isPriorityTopic: { $0 == priorityTopic },
             metrics: StageRunnerMetrics(registry: metrics, stage: phase.rawValue, zeroOutputTopics: [environment.topics.deadLetters]),
             onJoinedGroup: { readiness.satisfy(.group) }, deadLetter: { processor.deadLetter(for: $0, reason: $1) },
-            answer: { processor.failedAnswer(to: $0, reason: $1) }, stagedHandler: { record, _ in await processor.process(record) })
+            answer: { processor.failedAnswer(to: $0, reason: $1) },
+            stagedHandler: { record, stop in await processor.process(record, stoppingOn: stop) })
         self.metrics = metrics
         self.health = health
         self.readiness = readiness
@@ -257,7 +263,9 @@ public struct StageRecordProcessor: Sendable {
     /// contribution (when no batcher took it), then the result; a pool entry, then the run's
     /// enrollment if any, then the result naming the entry's position (``PhaseResult/poolEntry``).
     /// A step the broker refuses dead-letters the request, and the steps after it are not sent.
-    public func process(_ record: ConsumerRecord) async -> RecordOutputs {
+    /// With `stop` (the record's shutdown) begun while the handler waited, nothing: the request is
+    /// handed back (``PhaseHandler/handle(_:stoppingOn:)``).
+    public func process(_ record: ConsumerRecord, stoppingOn stop: GracefulShutdown = GracefulShutdown()) async -> RecordOutputs {
         let request: PhaseRequest
         do {
             request = try codec.decode(PhaseRequest.self, record: record)
@@ -271,7 +279,10 @@ public struct StageRecordProcessor: Sendable {
         func fields() -> [String: String] {
             [LogKey.leadID: request.leadID.rawValue, LogKey.runID: request.runID.rawValue, LogKey.attempt: String(request.attempt)]
         }
-        var handled = await handler.handle(request)
+        guard var handled = await handler.handle(request, stoppingOn: stop) else {
+            logger.info("stopping or revoked: the request is handed back unanswered", fields())
+            return .handedBack
+        }
         if let contribution = handled.contribution, let contributions, await contributions.send(contribution) {
             handled.contribution = nil
         }

@@ -61,7 +61,8 @@ enum DeliveryOutcome: Sendable {
     case delivered([DeliveryReport])
     /// An output was refused for good; the input's dead letter, `letter`, is acknowledged instead.
     case deadLettered(KafkaError, letter: ProducerRecord)
-    /// The runner stopped waiting (its drain timed out), or the handler handed the input back
+    /// The runner stopped waiting (its drain timed out, or the revocation of the input's
+    /// partition completed without it: ``Abandonment``), or the handler handed the input back
     /// (``RecordOutputs/handedBack``): the input stays uncommitted.
     case handedBack
     /// The producer is unusable; the input stays uncommitted and the runner must stop.
@@ -76,27 +77,47 @@ enum DeliveryOutcome: Sendable {
     }
 }
 
+/// Given up on by the run loop, for the records in flight it stands for: the runner's (raised
+/// when the drain stops waiting) or a partition's assignment's (raised when the partition's
+/// revocation completes with records of it in flight, its wait timed out, or the partition is
+/// lost). Those records are handed back; the partition's next owner runs them.
+final class Abandonment: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    /// Whether it was raised.
+    var isRaised: Bool { flag.load(ordering: .acquiring) }
+
+    /// Raises it; for good.
+    func raise() { flag.store(true, ordering: .releasing) }
+}
+
 /// Sends the outputs of one input record until they are settled: acknowledged, or replaced by
-/// the input's dead letter, or given up because the producer is unusable or the runner stopped.
+/// the input's dead letter, or given up because the producer is unusable or the runner or the
+/// input's partition gave up on the input (``Abandonment``).
 ///
 /// Transient failures are retried with a backoff (100 ms doubling to 5 s), re-sending only the
 /// records that were not acknowledged, for as long as it takes: a broker outage of any length is
-/// waited out and no output is dropped.
+/// waited out and no output is dropped. Nothing is sent, nor sent again, for an input given up
+/// on: its next owner writes the outputs.
 struct OutputDelivery: Sendable {
     let producer: KafkaProducer
     let deadLetter: DeadLetterMaker
     var answer: DeadLetterAnswerMaker?
     let logger: Logger
-    /// Set when the runner no longer waits for in-flight records (its drain timed out).
-    let isAbandoned: @Sendable () -> Bool
+    /// Raised when the runner no longer waits for in-flight records (its drain timed out).
+    let abandonment: Abandonment
 
     /// Keys of dead letters without the payload are dropped above this size too.
     static let maxKeptKeyBytes = 1024
 
-    func deliver(_ outputs: [ProducerRecord], for input: ConsumerRecord) async -> DeliveryOutcome {
+    /// Sends `outputs`, then what a refusal calls for, unless the runner's ``abandonment`` or
+    /// `inputAbandonment` (its partition's) is raised first: checked before each send and each
+    /// retry.
+    func deliver(_ outputs: [ProducerRecord], for input: ConsumerRecord, unless inputAbandonment: Abandonment) async -> DeliveryOutcome {
+        let isGivenUp = { @Sendable [abandonment] in abandonment.isRaised || inputAbandonment.isRaised }
         let refusal: KafkaError
         let reason: String
-        switch await sendUntilSettled(outputs) {
+        switch await sendUntilSettled(outputs, unless: isGivenUp) {
         case .delivered(let reports): return .delivered(reports)
         case .handedBack: return .handedBack
         case .fatal(let error): return .fatal(error)
@@ -112,10 +133,10 @@ struct OutputDelivery: Sendable {
         }
         var lastRefusal = refusal
         for letter in letters {
-            switch await sendUntilSettled([letter]) {
+            switch await sendUntilSettled([letter], unless: isGivenUp) {
             case .delivered:
                 guard let answer = answer?(input, reason) else { return .deadLettered(refusal, letter: letter) }
-                switch await sendUntilSettled([answer]) {
+                switch await sendUntilSettled([answer], unless: isGivenUp) {
                 case .delivered: return .deadLettered(refusal, letter: letter)
                 case .handedBack: return .handedBack
                 case .fatal(let error): return .fatal(error)
@@ -143,7 +164,8 @@ struct OutputDelivery: Sendable {
         case fatal(KafkaError)
     }
 
-    private func sendUntilSettled(_ records: [ProducerRecord]) async -> Settled {
+    private func sendUntilSettled(_ records: [ProducerRecord], unless isGivenUp: @Sendable () -> Bool) async -> Settled {
+        if isGivenUp() { return .handedBack }
         var results = await producer.sendReportingEach(records)
         // Most sends are acknowledged whole at the first attempt: their reports as they are,
         // without the bookkeeping of a retry (three arrays a send).
@@ -182,7 +204,7 @@ struct OutputDelivery: Sendable {
             }
             if let (error, topic) = refused { return .refused(error, topic: topic) }
             guard let transient else { return .delivered(reports.compactMap { $0 }) }
-            if isAbandoned() { return .handedBack }
+            if isGivenUp() { return .handedBack }
             if attempt == 1 || attempt.isMultiple(of: 10) {
                 logger.warning("output not acknowledged yet; retrying", [
                     LogKey.error: ProduceFailure.summary(of: transient), "attempt": String(attempt), "records": String(retry.count),

@@ -77,9 +77,10 @@ public typealias RecordHandler = @Sendable (ConsumerRecord) async -> [ProducerRe
 
 /// Turns one input record into its outputs, some of which may name where others went, given
 /// the record's ``Runtime/GracefulShutdown``: a child of the runner's, begun also when the
-/// record's partition is being revoked. A wait before trying again ends on it, and the handler
-/// hands the record back (``RecordOutputs/handedBack``), so that neither the drain nor the
-/// revocation waits for the pause and only the partition's next owner tries again.
+/// record's partition is being revoked. A wait (before trying again, for a rate limit's slot)
+/// ends on it, and the handler hands the record back (``RecordOutputs/handedBack``), so that
+/// neither the drain nor the revocation waits for the pause and only the partition's next owner
+/// tries again.
 public typealias StagedRecordHandler = @Sendable (ConsumerRecord, GracefulShutdown) async -> RecordOutputs
 
 /// The records one input produces, in steps when a record must wait for others (the finalize
@@ -103,8 +104,8 @@ public struct RecordOutputs: Sendable {
 
     /// Nothing to send, and the input is not done: its offset is not stored, so the partition's
     /// next owner handles it again. For a handler cut short by the runner's
-    /// ``Runtime/GracefulShutdown`` or the record's (``StagedRecordHandler``: a wait before
-    /// trying again ended by the stop or the partition's revocation), as what the handler
+    /// ``Runtime/GracefulShutdown`` or the record's (``StagedRecordHandler``: a wait ended by
+    /// the stop or the partition's revocation), as what the handler
     /// returns (a later step, ``next``, cannot hand its input back): the runner does not run the
     /// input again itself, so one handed back while it runs on holds its partition's commit point
     /// until the partition moves.
@@ -157,10 +158,12 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 /// - Rebalances: partitions being revoked stay assigned until their records in flight finish
 ///   and are committed (up to the drain timeout; the group's rebalance waits meanwhile), so the
 ///   next owner does not run them again: a vendor lookup is paid once, not at every scaling
-///   event. Records still in flight at the timeout are handed back, and their completions
-///   ignored. The records' own shutdown (``StagedRecordHandler``) begins when the revocation
-///   does, so a record waiting to be tried again is handed back at once rather than holding the
-///   revocation for the pause and being tried again beside its next owner. A newly assigned partition starts unpaused (``KafkaConsumer`` resumes one that
+///   event. Records still in flight at the timeout are handed back: their outputs not sent yet
+///   are not sent (nor retried), whenever their handlers finish, so only the next owner writes
+///   them. The records' own shutdown (``StagedRecordHandler``) begins when the revocation
+///   does, so a record waiting (to be tried again, for a rate limit) is handed back at once
+///   rather than holding the revocation for the wait and running beside its next owner. A
+///   newly assigned partition starts unpaused (``KafkaConsumer`` resumes one that
 ///   librdkafka still holds paused from an earlier assignment), and the runner pauses it again
 ///   when it must.
 /// - Backpressure: at ``StageRunnerSettings/maxInFlight`` records held (in flight or waiting) or
@@ -235,7 +238,7 @@ public final class StageRunner: Service {
         self.logger = logger
         self.handler = handler
         self.delivery = OutputDelivery(producer: producer, deadLetter: deadLetter, answer: answer, logger: logger,
-                                       isAbandoned: { inbox.isAbandoned.load(ordering: .acquiring) })
+                                       abandonment: inbox.abandonment)
         self.isPriorityTopic = isPriorityTopic
         self.metrics = metrics
         self.onJoinedGroup = onJoinedGroup
@@ -316,7 +319,7 @@ public final class StageRunner: Service {
         }
         finishCompleted(&state)
         if state.inFlight > 0 {
-            inbox.isAbandoned.store(true, ordering: .releasing)  // their retries stop
+            inbox.abandonment.raise()  // their retries stop, and nothing more of theirs is sent
             logger.warning("drain timed out: records handed back uncommitted", ["inFlight": String(state.inFlight)])
         }
         // Leaving the group and flushing what is still unsent end within the leaving time past
@@ -351,6 +354,7 @@ public final class StageRunner: Service {
             for tp in partitions {
                 state.generations[tp, default: 0] += 1
                 state.stops.updateValue(gracefulShutdown.makeChild(), forKey: tp)?.begin()
+                state.abandonments.updateValue(Abandonment(), forKey: tp)?.raise()
             }
             if !state.hasJoinedGroup {
                 state.hasJoinedGroup = true
@@ -362,6 +366,7 @@ public final class StageRunner: Service {
             for tp in gone {
                 state.trackers[tp] = nil
                 state.stops.removeValue(forKey: tp)?.begin()  // lost, without a revoking first
+                state.abandonments.removeValue(forKey: tp)?.raise()
             }
             state.paused.subtract(gone)
             let dropped = state.standardPending.filter { gone.contains($0.topicPartition) }
@@ -373,6 +378,8 @@ public final class StageRunner: Service {
             // Their records' waits before trying again end: those records are handed back now.
             for tp in partitions { state.stops.removeValue(forKey: tp)?.begin() }
             await finishInFlight(of: Set(partitions), &state)
+            // Those still in flight are the next owner's: nothing more of theirs is sent.
+            for tp in partitions { state.abandonments.removeValue(forKey: tp)?.raise() }
             await consumer.completeRevocation()
         }
     }
@@ -395,7 +402,8 @@ public final class StageRunner: Service {
             finishCompleted(&state)
         }
         if count(state) > 0 {
-            logger.warning("revoking: records still in flight handed back uncommitted", ["inFlight": String(count(state))])
+            logger.warning("revoking: records still in flight handed back uncommitted, their outputs unsent",
+                           ["inFlight": String(count(state))])
         }
     }
 
@@ -450,12 +458,15 @@ public final class StageRunner: Service {
             state.inFlight += 1
             state.inFlightByPartition[record.topicPartition, default: 0] += 1
             start(record, key: key, generation: state.generations[record.topicPartition] ?? 0,
-                  stop: state.stops[record.topicPartition] ?? gracefulShutdown)
+                  stop: state.stops[record.topicPartition] ?? gracefulShutdown,
+                  abandonment: state.abandonments[record.topicPartition] ?? Abandonment())
         }
         return waiting
     }
 
-    private func start(_ record: ConsumerRecord, key: KeyID, generation: Int, stop: GracefulShutdown) {
+    /// Runs `record`'s handler, then sends its outputs step by step, each send unless
+    /// `abandonment` (its partition's assignment's) or the runner's is raised by then.
+    private func start(_ record: ConsumerRecord, key: KeyID, generation: Int, stop: GracefulShutdown, abandonment: Abandonment) {
         let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
             let started = ContinuousClock.now
@@ -466,12 +477,12 @@ public final class StageRunner: Service {
             }
             guard !step.isHandedBack else { return complete(.handedBack) }
             var written: [ProducerRecord] = []  // the records of the steps acknowledged
-            var outcome = await delivery.deliver(step.records, for: record)
+            var outcome = await delivery.deliver(step.records, for: record, unless: abandonment)
             while case .delivered(let reports) = outcome {
                 written += step.records
                 guard let next = step.next else { break }
                 step = next(reports)
-                outcome = await delivery.deliver(step.records, for: record)
+                outcome = await delivery.deliver(step.records, for: record, unless: abandonment)
             }
             switch outcome {
             case .delivered:
@@ -652,6 +663,9 @@ private struct LoopState {
     /// The shutdown of each assigned partition's records (``StagedRecordHandler``): a child
     /// of the runner's, made at the assignment and begun when the partition is revoked.
     var stops: [TopicPartition: GracefulShutdown] = [:]
+    /// What each assigned partition's records in flight are given up with (``Abandonment``):
+    /// made at the assignment, raised when the partition's revocation completes or it is lost.
+    var abandonments: [TopicPartition: Abandonment] = [:]
     /// The producer's error once it is unusable: the loop stops and ``StageRunner/run()`` throws it.
     var fatalError: KafkaError?
     var inFlight = 0
@@ -693,8 +707,9 @@ private struct Completion: Sendable {
 private final class Inbox: Sendable {
     let completions = Mailbox<Completion>()
     let rebalances = Mailbox<RebalanceEvent>()
-    /// Set when the drain stops waiting: in-flight records stop retrying and are handed back.
-    let isAbandoned = Atomic<Bool>(false)
+    /// Raised when the drain stops waiting: in-flight records stop retrying, send nothing more
+    /// and are handed back.
+    let abandonment = Abandonment()
     /// When the run was cancelled (SIGTERM): the drain's time starts here, not when the loop
     /// next looks, so the process's shutdown bound holds however long a poll took.
     let cancelledAt = Mutex<ContinuousClock.Instant?>(nil)

@@ -32,23 +32,6 @@ final class ProfileFinderServiceTests: XCTestCase {
         }
     }
 
-    /// The lines a service logs (info and above), each with when it came.
-    private final class LogLines: Sendable {
-        private let lines = Mutex<[(at: ContinuousClock.Instant, line: String)]>([])
-
-        func logger(service: String) -> Logger {
-            Logger(service: service, level: .info) { [self] line in
-                lines.withLock { $0.append((.now, line)) }
-                Logger.standardError(line)
-            }
-        }
-
-        /// When the first line containing `text` came; nil if none has.
-        func first(containing text: String) -> ContinuousClock.Instant? {
-            lines.withLock { $0.first { $0.line.contains(text) }?.at }
-        }
-    }
-
     /// Starts a finder (pool matching off, its runner's settings `runner`) searching with
     /// `search`, publishes lead-1's pool entry of an account that enables finding, and returns
     /// once the entry is searched: the service, its task and where the entry went.
@@ -112,17 +95,10 @@ final class ProfileFinderServiceTests: XCTestCase {
                 runner: StageRunnerSettings(maxInFlight: 50, drainTimeout: .seconds(20)))
 
             // A second member joins: the eager assignor revokes every partition of the finder's.
-            let joinedAt = Mutex<ContinuousClock.Instant?>(nil)
-            let member = try KafkaConsumer(configuration: environment.kafka, groupID: service.groupID, topics: topics.profileFinderInputs,
-                                           properties: TestBroker.fastGroupProperties) { event in
-                if case .assigned = event { joinedAt.withLock { $0 = $0 ?? .now } }
-            }
-            try await waitUntil("the member joined", timeoutSeconds: 60) {
-                _ = try await member.poll(maxRecords: 10, timeoutMilliseconds: 100)
-                return joinedAt.withLock { $0 } != nil
-            }
+            let (member, joinedAt) = try await joiningMember(of: service.groupID, topics: topics.profileFinderInputs,
+                                                             configuration: environment.kafka)
             let revoking = try XCTUnwrap(log.first(containing: "revoking: waiting for records in flight"), "the revocation waited for nothing")
-            let took = try XCTUnwrap(joinedAt.withLock { $0 }) - revoking
+            let took = joinedAt - revoking
             let partition = TopicPartition(topic: topics.leadPool, partition: report.partition)
             let committed = try await KafkaAdmin(configuration: environment.kafka).committedOffsets(group: service.groupID, partitions: [partition])
             running.cancel()

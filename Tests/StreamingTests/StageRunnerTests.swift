@@ -237,6 +237,42 @@ final class StageRunnerTests: XCTestCase {
         }
     }
 
+    /// A record whose handler runs on past its partition's revocation (a call that does not end
+    /// on the record's stop) is handed back when the revocation's wait times out, and its
+    /// outputs are not written once the handler finishes: the partition's next owner runs it.
+    /// Before, only the drain at SIGTERM gave up on outputs: the old owner wrote them after the
+    /// revocation, beside the next owner's.
+    func testTheOutputsOfARecordWhosePartitionWasRevokedWithoutItAreNotWritten() async throws {
+        try await withTestTopic(partitions: 1, prefix: "runner-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "runner-out") { output in
+                let group = uniqueTopicName("group")
+                let started = Atomic<Bool>(false)
+                let finished = Atomic<Bool>(false)
+                let (_, task, producer) = try runStage(
+                    input: input, output: output, group: group,
+                    settings: StageRunnerSettings(drainTimeout: .seconds(2))) { record in
+                    started.store(true, ordering: .relaxed)
+                    await sleepIgnoringCancellation(for: .seconds(6))
+                    finished.store(true, ordering: .relaxed)
+                    return [ProducerRecord(topic: output, key: record.key, value: record.value)]
+                }
+                _ = try await producer.send(ProducerRecord(topic: input, key: "k", value: Array("v".utf8)))
+                try await waitUntil("the record is in flight", timeoutSeconds: 60) { started.load(ordering: .relaxed) }
+                let (member, _) = try await joiningMember(of: group, topics: [input], configuration: TestBroker.configuration())
+                try await waitUntil("the handler finished", timeoutSeconds: 30) { finished.load(ordering: .relaxed) }
+                try await Task.sleep(for: .seconds(1))  // its outputs sent, if they are
+                var written = 0
+                try await KafkaConsumer.readToEnd([TopicPartition(topic: output, partition: 0)],
+                                                  configuration: TestBroker.configuration()) { _ in written += 1 }
+                task.cancel()
+                try await task.value
+                await member.close()
+                await producer.close()
+                XCTAssertEqual(written, 0, "the old owner wrote the outputs after the revocation")
+            }
+        }
+    }
+
     /// After cancellation (SIGTERM) the drain waits for the record still in flight without
     /// spinning: its sleeps are not cut short by the cancellation.
     func testDrainWaitsForInFlightRecordsWithoutSpinning() async throws {
