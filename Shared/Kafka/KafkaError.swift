@@ -27,14 +27,20 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The client or the broker refused this record itself (too large, invalid, a bad topic
-    /// name): sending the same record again fails the same way, and no other record is the
-    /// cause. A caller takes the record out (to dead letters) rather than retry or stop.
+    /// name, a broker policy): sending the same record again fails the same way, and no other
+    /// record is the cause. A caller takes the record out (to dead letters) rather than retry or
+    /// stop. The codes are those of librdkafka's list (`rdkafka.h`) that a produce reports for
+    /// what one record holds or where it goes: `INVALID_MSG` is the broker's CORRUPT_MESSAGE (a
+    /// bad checksum, or a null key on a compacted topic), `POLICY_VIOLATION` a record a broker
+    /// policy refuses. Codes that say the producer, the connection or the principal is wrong
+    /// (``isFatal``, ``isClientClosed``, ``isAuthorizationFailure``, a protocol or configuration
+    /// error) are not among them: those would refuse every record the same way.
     public var isRecordRejected: Bool {
         switch rd_kafka_resp_err_t(code) {
         case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,
             RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE, RD_KAFKA_RESP_ERR_INVALID_TIMESTAMP,
             RD_KAFKA_RESP_ERR_INVALID_MSG, RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE,
-            RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR__INVALID_ARG,
+            RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR_POLICY_VIOLATION, RD_KAFKA_RESP_ERR__INVALID_ARG,
             RD_KAFKA_RESP_ERR__BAD_MSG, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
             return true
         default:

@@ -67,6 +67,12 @@ public enum MetricNames {
     public static let stageOutputFailures = MetricDescriptor(
         name: "pipeline_stage_output_failures_total", help: "Input records dead-lettered because the broker refused their outputs.",
         kind: .counter, labelNames: ["stage"])
+    /// Input records given up: their outputs refused for good, and their dead letters (with and
+    /// without the payload) too. Nothing of them is stored; the log line names each one.
+    public static let stageRecordsGivenUp = MetricDescriptor(
+        name: "pipeline_stage_records_given_up_total",
+        help: "Input records passed without output or dead letter: the broker refused both for what they are (the log names each).",
+        kind: .counter, labelNames: ["stage"])
     /// Handler calls running now.
     public static let stageInFlight = MetricDescriptor(
         name: "pipeline_stage_in_flight", help: "Records being handled now.", kind: .gauge, labelNames: ["stage"])
@@ -294,7 +300,7 @@ public enum MetricNames {
 
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
-        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
+        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageRecordsGivenUp, stageInFlight, stageWaiting, stageProcessingSeconds,
         stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, stagePartitionCommitPoint, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, coordinatorLeadsParked, coordinatorTimeoutsHeld, coordinatorTableCatchUpTimeouts,

@@ -12,7 +12,8 @@ public enum ProduceFailure: Sendable, Equatable {
     /// sending the same record again can succeed, so it is retried for as long as it takes.
     case transient
     /// The record itself can never be stored (too large, invalid, a partition that does not
-    /// exist): its input goes to dead letters and its partition moves on.
+    /// exist, ``KafkaError/isRecordRejected``): its input goes to dead letters and its partition
+    /// moves on.
     case refused
     /// The producer cannot be used any more (a fatal idempotence error, the client closed or
     /// purged under us): the process must stop, so it restarts with a new producer.
@@ -27,8 +28,10 @@ public enum ProduceFailure: Sendable, Equatable {
         } else if error.isRetriable || Self.transientCodes.contains(error.code) {
             self = .transient
         } else {
-            // Unknown and not retriable: better a restart (which redoes the record) than a
-            // partition that waits forever or an output that is dropped.
+            // Unknown and not retriable: it may refuse every record the same way (a protocol or
+            // configuration error), so taking the records out would drop them all. Better a
+            // restart (which redoes the record) than a partition that waits forever or outputs
+            // that are dropped. Codes known to be one record's are ``refused``.
             self = .fatal
         }
     }
@@ -61,6 +64,11 @@ enum DeliveryOutcome: Sendable {
     case delivered([DeliveryReport])
     /// An output was refused for good; the input's dead letter, `letter`, is acknowledged instead.
     case deadLettered(KafkaError, letter: ProducerRecord)
+    /// An output was refused for good, and so were the input's dead letters, with and without
+    /// its payload, for what they are (`letterRefusal`, ``ProduceFailure/refused``): nothing of
+    /// the record can be stored. It is logged (never its payload), counted, and done, so its
+    /// partition goes on: a record must not stop it, nor make the process exit at every restart.
+    case givenUp(KafkaError, letterRefusal: KafkaError)
     /// The runner stopped waiting (its drain timed out, or the revocation of the input's
     /// partition completed without it: ``Abandonment``), or the handler handed the input back
     /// (``RecordOutputs/handedBack``): the input stays uncommitted.
@@ -71,7 +79,7 @@ enum DeliveryOutcome: Sendable {
     /// Whether the input's offset may be committed.
     var isDone: Bool {
         switch self {
-        case .delivered, .deadLettered: true
+        case .delivered, .deadLettered, .givenUp: true
         case .handedBack, .fatal: false
         }
     }
@@ -92,15 +100,20 @@ final class Abandonment: Sendable {
 }
 
 /// Sends the outputs of one input record until they are settled: acknowledged, or replaced by
-/// the input's dead letter, or given up because the producer is unusable or the runner or the
-/// input's partition gave up on the input (``Abandonment``).
+/// the input's dead letter, or, when even the letter without the payload is refused for what it
+/// is, given up (logged with the input's topic, partition and offset, and done); or left undone
+/// because the producer is unusable or the runner or the input's partition gave up on the input
+/// (``Abandonment``).
 ///
 /// Transient failures are retried with a backoff (100 ms doubling to 5 s), re-sending only the
 /// records that were not acknowledged, for as long as it takes: a broker outage of any length is
 /// waited out and no output is dropped. Nothing is sent, nor sent again, for an input given up
 /// on: its next owner writes the outputs.
 struct OutputDelivery: Sendable {
-    let producer: KafkaProducer
+    /// Sends records and reports each one's outcome, in order (``KafkaProducer/sendReportingEach(_:)``).
+    typealias Send = @Sendable ([ProducerRecord]) async -> [Result<DeliveryReport, KafkaError>]
+
+    let send: Send
     let deadLetter: DeadLetterMaker
     var answer: DeadLetterAnswerMaker?
     let logger: Logger
@@ -152,9 +165,13 @@ struct OutputDelivery: Sendable {
                 lastRefusal = error
             }
         }
-        // Not even a letter without the payload is accepted: nothing can be done without losing
-        // the record, so stop (a restart redoes it, and an operator sees the exits).
-        return .fatal(lastRefusal)
+        // Not even a letter without the payload is accepted, for what it is (a refusal of the
+        // producer is fatal above): a restart would meet the same record and fail the same way,
+        // stopping its partition for good. Log it where an operator finds it, and go on.
+        var given = fields(input, refusal)
+        given[LogKey.error] = "\(ProduceFailure.summary(of: refusal)); dead letters: \(ProduceFailure.summary(of: lastRefusal))"
+        logger.error("output and dead letters refused; input given up", given)
+        return .givenUp(refusal, letterRefusal: lastRefusal)
     }
 
     private enum Settled {
@@ -166,7 +183,7 @@ struct OutputDelivery: Sendable {
 
     private func sendUntilSettled(_ records: [ProducerRecord], unless isGivenUp: @Sendable () -> Bool) async -> Settled {
         if isGivenUp() { return .handedBack }
-        var results = await producer.sendReportingEach(records)
+        var results = await send(records)
         // Most sends are acknowledged whole at the first attempt: their reports as they are,
         // without the bookkeeping of a retry (three arrays a send).
         var acknowledged: [DeliveryReport] = []
@@ -182,7 +199,7 @@ struct OutputDelivery: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            if attempt > 1 { results = await producer.sendReportingEach(unsent.map { records[$0] }) }
+            if attempt > 1 { results = await send(unsent.map { records[$0] }) }
             var retry: [Int] = []
             var transient: KafkaError?
             var refused: (KafkaError, String)?

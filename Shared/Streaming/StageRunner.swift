@@ -153,8 +153,10 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   acknowledged; no output is ever dropped. When the broker refuses an output for good (too
 ///   large, invalid), the input record goes to dead letters with the reason (made by the
 ///   ``DeadLetterMaker``; without its payload when the letter with it is refused too) and its
-///   partition moves on. When the producer is unusable, ``run()`` stops taking records, drains,
-///   and throws ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts.
+///   partition moves on; when that letter is refused too, the input is given up: logged with its
+///   topic, partition and offset, counted (``MetricNames/stageRecordsGivenUp``), and done. When
+///   the producer is unusable, ``run()`` stops taking records, drains, and throws
+///   ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts.
 /// - Rebalances: partitions being revoked stay assigned until their records in flight finish
 ///   and are committed (up to the drain timeout; the group's rebalance waits meanwhile), so the
 ///   next owner does not run them again: a vendor lookup is paid once, not at every scaling
@@ -237,7 +239,7 @@ public final class StageRunner: Service {
         self.settings = settings
         self.logger = logger
         self.handler = handler
-        self.delivery = OutputDelivery(producer: producer, deadLetter: deadLetter, answer: answer, logger: logger,
+        self.delivery = OutputDelivery(send: { await producer.sendReportingEach($0) }, deadLetter: deadLetter, answer: answer, logger: logger,
                                        abandonment: inbox.abandonment)
         self.isPriorityTopic = isPriorityTopic
         self.metrics = metrics
@@ -419,6 +421,7 @@ public final class StageRunner: Service {
             switch completion.outcome {
             case .delivered, .handedBack: break
             case .deadLettered: metrics?.outputFailures.increment()
+            case .givenUp: metrics?.recordsGivenUp.increment()
             case .fatal(let error): state.fatalError = state.fatalError ?? error
             }
             // A record read under an earlier assignment of the partition is read again under this one.
@@ -565,6 +568,7 @@ public struct StageRunnerMetrics: Sendable {
     let pausedPartitions: Gauge
     let assignedPartitions: Gauge
     let outputFailures: Counter
+    let recordsGivenUp: Counter
     /// How often the per-partition lag is recomputed.
     let lagInterval: Duration
     /// The per-topic series, looked up once per topic rather than once per record.
@@ -582,10 +586,12 @@ public struct StageRunnerMetrics: Sendable {
         pausedPartitions = registry.gauge(MetricNames.stagePausedPartitions, labels)
         assignedPartitions = registry.gauge(MetricNames.stageAssignedPartitions, labels)
         outputFailures = registry.counter(MetricNames.stageOutputFailures, labels)
+        recordsGivenUp = registry.counter(MetricNames.stageRecordsGivenUp, labels)
         self.lagInterval = lagInterval
         perTopic = PerTopicSeries(registry: registry, stage: stage)
         for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions] { gauge.set(0) }
         outputFailures.increment(by: 0)
+        recordsGivenUp.increment(by: 0)
         DeadLetterKind.registerAtZero(in: registry)
         for topic in zeroOutputTopics {
             registry.counter(MetricNames.stageRecordsProduced, ["stage": stage, "topic": topic]).increment(by: 0)

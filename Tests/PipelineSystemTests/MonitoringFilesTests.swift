@@ -127,6 +127,7 @@ final class MonitoringFilesTests: XCTestCase {
         let stageMetrics = MetricsRegistry()
         _ = StageRunnerMetrics(registry: stageMetrics, stage: "profile", zeroOutputTopics: [environment.topics.deadLetters])
         XCTAssertEqual(stageMetrics.value(MetricNames.stageRecordsProduced, ["stage": "profile", "topic": "ns1.dead.letters"]), 0)
+        XCTAssertEqual(stageMetrics.value(MetricNames.stageRecordsGivenUp, ["stage": "profile"]), 0)
     }
 
     // MARK: PromQL

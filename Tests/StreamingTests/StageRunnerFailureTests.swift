@@ -29,6 +29,9 @@ final class StageRunnerFailureTests: XCTestCase {
         }
         XCTAssertEqual(failure(10), .refused, "MSG_SIZE_TOO_LARGE")
         XCTAssertEqual(failure(87), .refused, "INVALID_RECORD")
+        XCTAssertEqual(failure(2), .refused, "CORRUPT_MESSAGE (librdkafka's INVALID_MSG)")
+        XCTAssertEqual(failure(44), .refused, "POLICY_VIOLATION: a broker policy refused the record")
+        XCTAssertEqual(failure(32), .refused, "INVALID_TIMESTAMP")
         XCTAssertEqual(failure(-192), .transient, "_MSG_TIMED_OUT")
         XCTAssertEqual(failure(-195), .transient, "_TRANSPORT")
         XCTAssertEqual(failure(-184), .transient, "_QUEUE_FULL")

@@ -1,0 +1,85 @@
+@testable import Kafka
+@testable import Runtime
+@testable import Streaming
+import Synchronization
+import XCTest
+
+/// ``OutputDelivery`` over a send that refuses records by topic, without a broker: what becomes
+/// of an input whose outputs, and then its dead letters, the broker refuses.
+final class OutputDeliveryTests: XCTestCase {
+    /// A send that refuses every record of a topic listed in `refusals` with that code, and
+    /// acknowledges the others; it keeps the records it was given.
+    final class RefusingSend: Sendable {
+        let refusals: [String: Int32]
+        private let sent = Mutex<[ProducerRecord]>([])
+        init(_ refusals: [String: Int32]) { self.refusals = refusals }
+
+        var records: [ProducerRecord] { sent.withLock { $0 } }
+
+        func callAsFunction(_ records: [ProducerRecord]) -> [Result<DeliveryReport, KafkaError>] {
+            sent.withLock { $0 += records }
+            return records.enumerated().map { index, record in
+                if let code = refusals[record.topic] {
+                    return .failure(KafkaError(code: code, message: "refused: \(String(decoding: record.value ?? [], as: UTF8.self))",
+                                               operation: "produce"))
+                }
+                return .success(DeliveryReport(topic: record.topic, partition: 0, offset: Int64(index)))
+            }
+        }
+    }
+
+    final class Lines: Sendable {
+        private let lines = Mutex<[String]>([])
+        var logger: Logger { Logger(service: "test-stage", level: .warning) { [self] line in lines.withLock { $0.append(line) } } }
+        var all: [String] { lines.withLock { $0 } }
+    }
+
+    private let input = ConsumerRecord(topic: "requests", partition: 3, offset: 41, key: Array("lead-1".utf8),
+                                       value: Array("secret-payload".utf8))
+
+    private func delivery(_ send: RefusingSend, _ lines: Lines) -> OutputDelivery {
+        OutputDelivery(send: { send($0) }, deadLetter: testDeadLetter(topic: "dead"), answer: nil, logger: lines.logger,
+                       abandonment: Abandonment())
+    }
+
+    /// The output and both letters (with the payload, then without) refused for what they are:
+    /// the input is given up, done, so its partition goes on; an error line names it, without
+    /// the payload. Before: `.fatal`, so the process exited and hit the record again at restart.
+    func testInputWhoseLettersAreRefusedTooIsGivenUpNotFatal() async {
+        let send = RefusingSend(["out": 10 /* MSG_SIZE_TOO_LARGE */, "dead": 32 /* INVALID_TIMESTAMP */])
+        let lines = Lines()
+        let outcome = await delivery(send, lines).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
+        if case .fatal(let error) = outcome { XCTFail("fatal: \(error)") }
+        XCTAssertTrue(outcome.isDone, "the partition goes on past the record")
+        guard case .givenUp(let refusal, let letterRefusal) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(refusal.code, 10)
+        XCTAssertEqual(letterRefusal.code, 32)
+        XCTAssertEqual(send.records.filter { $0.topic == "dead" }.count, 2, "the letter with the payload, then without")
+        let errors = lines.all.filter { $0.contains("\"error\"") && $0.contains("given up") }
+        XCTAssertEqual(errors.count, 1, "\(lines.all)")
+        for field in ["\"topic\":\"requests\"", "\"partition\":3", "\"offset\":41", "MSG_SIZE_TOO_LARGE", "INVALID_TIMESTAMP"] {
+            XCTAssertTrue(errors.first?.contains(field) ?? false, "\(field) in \(errors)")
+        }
+        XCTAssertFalse(lines.all.contains { $0.contains("secret-payload") }, "no payload in the log: \(lines.all)")
+    }
+
+    /// A letter refused because the producer is unusable still stops the runner: that is not
+    /// the record's doing, and a new producer can write it.
+    func testLetterRefusedByAnUnusableProducerIsFatal() async {
+        let send = RefusingSend(["out": 10, "dead": -150 /* _FATAL */])
+        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
+        guard case .fatal(let error) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(error.code, -150)
+        XCTAssertFalse(outcome.isDone)
+    }
+
+    /// An output refused by a broker policy (POLICY_VIOLATION) dead-letters its input; before,
+    /// the code was not known as the record's, so the outcome was `.fatal`.
+    func testOutputRefusedByPolicyIsDeadLettered() async {
+        let send = RefusingSend(["out": 44 /* POLICY_VIOLATION */])
+        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
+        guard case .deadLettered(let error, let letter) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(error.code, 44)
+        XCTAssertEqual(letter.topic, "dead")
+    }
+}
