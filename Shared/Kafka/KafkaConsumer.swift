@@ -110,16 +110,41 @@ public final class KafkaConsumer: Sendable {
                             priorityTopics: Set<String> = [], properties: [String: String] = [:],
                             defaults: [String: String] = [:], defersRevocation: Bool = false,
                             onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
+        try self.init(configuration: configuration, groupID: groupID, priorityTopics: priorityTopics.intersection(topics),
+                      properties: properties, defaults: defaults, defersRevocation: defersRevocation, onRebalance: onRebalance)
+        do {
+            try subscribe(to: topics)
+        } catch {
+            shutDown()
+            throw error
+        }
+    }
+
+    /// Creates a consumer of `groupID` that joins the group only when ``subscribe(to:)`` is
+    /// called: librdkafka joins in the background as soon as a consumer subscribes, and a member
+    /// that then does not poll holds the group's next rebalance (it cannot hand its partitions
+    /// back), so an owner with work to do first (tables to read) subscribes after it. The
+    /// parameters are those of ``init(configuration:groupID:topics:priorityTopics:properties:defaults:defersRevocation:onRebalance:)``.
+    public convenience init(configuration: KafkaConfiguration, groupID: String, priorityTopics: Set<String> = [],
+                            properties: [String: String] = [:], defaults: [String: String] = [:],
+                            defersRevocation: Bool = false, onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws {
         try self.init(configuration: configuration, groupID: groupID, properties: properties,
                       defaults: configuration.statisticsDefaults.merging(defaults) { _, new in new },
-                      priorityTopics: priorityTopics.intersection(topics),
+                      priorityTopics: priorityTopics,
                       statisticsObserver: configuration.statisticsObserver, defersRevocation: defersRevocation,
                       onRebalance: onRebalance)
+    }
+
+    /// Subscribes to `topics`: librdkafka joins the group in the background, and the partitions
+    /// assigned arrive from the following polls. Keep polling from here on.
+    /// - Throws: ``KafkaError`` when librdkafka refuses the subscription, or the consumer is closed.
+    public func subscribe(to topics: [String]) throws {
         let list = makePartitionList(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_subscribe(rk.pointer, list)
+        guard let err = gate.whileOpen({ rd_kafka_subscribe(rk.pointer, list) }) else {
+            throw KafkaError.closed(operation: "subscribe")
+        }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            shutDown()
             throw KafkaError(err, operation: "subscribe")
         }
     }

@@ -72,10 +72,12 @@ public final class StageService: Service {
         Topics(namespace: namespace).stageGroup(phase)
     }
 
-    /// Creates the producer, the group consumer and the runner around `handler`.
+    /// Creates the producer, the group consumer and the runner around `handler`. The consumer
+    /// joins its group in ``run()``, once the tables are read: a member that joined before would
+    /// get partitions nobody reads and hold up the group's rebalances for the tables' read.
     /// - Parameters:
-    ///   - tables: started (read whole) at the beginning of ``run()``, before any request is
-    ///     taken, and stopped at its end.
+    ///   - tables: started (read whole) at the beginning of ``run()``, before the stage joins its
+    ///     group and takes any request, and stopped at its end.
     ///   - companions: services of the same process run beside the stage once the tables are read
     ///     (the scoring stage's ``AccountHeatAggregator``): cancelled with it, and one that fails
     ///     stops the stage, so the process restarts.
@@ -126,8 +128,8 @@ public final class StageService: Service {
         self.kafka = environment.kafka
     }
 
-    /// Starts the metrics endpoint (when configured) and the tables, then consumes until
-    /// cancelled (see the type's documentation).
+    /// Starts the metrics endpoint (when configured) and the tables, then joins the group and
+    /// consumes until cancelled (see the type's documentation).
     public func run() async throws {
         var started: [any StageTable] = []
         do {

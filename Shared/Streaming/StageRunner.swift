@@ -184,6 +184,8 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   handlers' tasks are not cancelled: a record in flight may finish within the drain.
 public final class StageRunner: Service {
     private let consumer: KafkaConsumer
+    /// The topics the consumer subscribes to when ``run()`` starts.
+    private let topics: [String]
     private let producer: KafkaProducer
     private let settings: StageRunnerSettings
     private let logger: Logger
@@ -195,7 +197,10 @@ public final class StageRunner: Service {
     private let onJoinedGroup: (@Sendable () -> Void)?
     private let gracefulShutdown: GracefulShutdown
 
-    /// Creates the consumer (a member of `groupID` on `topics`) and the runner around it.
+    /// Creates the consumer (of `groupID`) and the runner around it. The consumer subscribes to
+    /// `topics`, and so joins the group, when ``run()`` starts, not here: a member that has
+    /// joined but does not poll yet (its owner still reading tables) would get partitions nobody
+    /// reads and hold up every rebalance of the group until it polls.
     /// - Parameters:
     ///   - metrics: where the runner records its counters, gauges and latencies; nil records none.
     ///   - onJoinedGroup: called once, on the run task, when the first assignment (possibly
@@ -230,11 +235,13 @@ public final class StageRunner: Service {
                 stagedHandler handler: @escaping StagedRecordHandler) throws {
         let inbox = Inbox()
         self.inbox = inbox
-        self.consumer = try KafkaConsumer(configuration: configuration, groupID: groupID, topics: topics,
+        // Subscribed in run(): a member that joins before it polls holds up its group's rebalances.
+        self.consumer = try KafkaConsumer(configuration: configuration, groupID: groupID,
                                           priorityTopics: Set(topics.filter(isPriorityTopic)),
                                           properties: consumerProperties, defersRevocation: true) { event in
             inbox.rebalances.append(event)
         }
+        self.topics = topics
         self.producer = producer
         self.settings = settings
         self.logger = logger
@@ -256,6 +263,8 @@ public final class StageRunner: Service {
     /// The partitions this instance owns now.
     public var assignment: Set<TopicPartition> { consumer.assignment }
 
+    /// Subscribes (joins the group), then consumes until cancelled or until the producer is
+    /// unusable, and drains (see the type's documentation).
     public func run() async throws {
         try await withTaskCancellationHandler {
             try await consume()
@@ -268,6 +277,12 @@ public final class StageRunner: Service {
     /// ``run()``'s loop, then its drain.
     private func consume() async throws {
         var state = LoopState()
+        do {
+            try consumer.subscribe(to: topics)
+        } catch {
+            await consumer.close(by: .now + StageRunnerSettings.leavingTime(after: settings.drainTimeout), logger: logger)
+            throw error
+        }
         while !Task.isCancelled && state.fatalError == nil {
             await applyRebalances(&state)
             finishCompleted(&state)
