@@ -71,7 +71,7 @@ enum DeliveryOutcome: Sendable {
     case givenUp(KafkaError, letterRefusal: KafkaError)
     /// The runner stopped waiting (its drain timed out, or the revocation of the input's
     /// partition completed without it: ``Abandonment``), or the handler handed the input back
-    /// (``RecordOutputs/handedBack``): the input stays uncommitted.
+    /// (``RecordOutputs/handedBack``, in its first step or a later one): the input stays uncommitted.
     case handedBack
     /// The producer is unusable; the input stays uncommitted and the runner must stop.
     case fatal(KafkaError)
@@ -122,6 +122,25 @@ struct OutputDelivery: Sendable {
 
     /// Keys of dead letters without the payload are dropped above this size too.
     static let maxKeptKeyBytes = 1024
+
+    /// Sends the steps of `outputs` in turn (``RecordOutputs``), each once the one before it is
+    /// acknowledged, unless `inputAbandonment` or the runner's is raised first; returns how they
+    /// ended and the records of the steps acknowledged. A step that hands the input back, the
+    /// first or a later one, ends them `.handedBack`: the input is not done, whatever the steps
+    /// before it wrote.
+    func deliver(steps outputs: RecordOutputs, for input: ConsumerRecord,
+                 unless inputAbandonment: Abandonment) async -> (DeliveryOutcome, written: [ProducerRecord]) {
+        var step = outputs
+        var written: [ProducerRecord] = []
+        while true {
+            guard !step.isHandedBack else { return (.handedBack, written) }
+            let outcome = await deliver(step.records, for: input, unless: inputAbandonment)
+            guard case .delivered(let reports) = outcome else { return (outcome, written) }
+            written += step.records
+            guard let next = step.next else { return (outcome, written) }
+            step = next(reports)
+        }
+    }
 
     /// Sends `outputs`, then what a refusal calls for, unless the runner's ``abandonment`` or
     /// `inputAbandonment` (its partition's) is raised first: checked before each send and each

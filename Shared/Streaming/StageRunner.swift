@@ -91,7 +91,8 @@ public struct RecordOutputs: Sendable {
     /// Sent first.
     public var records: [ProducerRecord]
     /// The next step, made once ``records`` are acknowledged, given their delivery reports.
-    /// It must not throw: a failure becomes a dead letter.
+    /// It must not throw: a failure becomes a dead letter. It may hand the input back
+    /// (``handedBack``): the input is not done then, although the steps before were written.
     public var next: (@Sendable ([DeliveryReport]) -> RecordOutputs)?
     /// Whether the input is handed back undone (``handedBack``).
     public private(set) var isHandedBack = false
@@ -105,10 +106,11 @@ public struct RecordOutputs: Sendable {
     /// Nothing to send, and the input is not done: its offset is not stored, so the partition's
     /// next owner handles it again. For a handler cut short by the runner's
     /// ``Runtime/GracefulShutdown`` or the record's (``StagedRecordHandler``: a wait ended by
-    /// the stop or the partition's revocation), as what the handler
-    /// returns (a later step, ``next``, cannot hand its input back): the runner does not run the
-    /// input again itself, so one handed back while it runs on holds its partition's commit point
-    /// until the partition moves.
+    /// the stop or the partition's revocation), as what the handler returns or what a later
+    /// step, ``next``, makes: then the records of the steps before it stay written, and the next
+    /// owner, redoing the input, writes them again (the outputs are at least once). The runner
+    /// does not run the input again itself, so one handed back while it runs on holds its
+    /// partition's commit point until the partition moves.
     public static var handedBack: RecordOutputs {
         var outputs = RecordOutputs([], next: nil)
         outputs.isHandedBack = true
@@ -488,20 +490,12 @@ public final class StageRunner: Service {
         let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
             let started = ContinuousClock.now
-            var step = await handler(record, stop)
+            let step = await handler(record, stop)
             func complete(_ outcome: DeliveryOutcome) {
                 inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
                                                     bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
             }
-            guard !step.isHandedBack else { return complete(.handedBack) }
-            var written: [ProducerRecord] = []  // the records of the steps acknowledged
-            var outcome = await delivery.deliver(step.records, for: record, unless: abandonment)
-            while case .delivered(let reports) = outcome {
-                written += step.records
-                guard let next = step.next else { break }
-                step = next(reports)
-                outcome = await delivery.deliver(step.records, for: record, unless: abandonment)
-            }
+            let (outcome, written) = await delivery.deliver(steps: step, for: record, unless: abandonment)
             switch outcome {
             case .delivered:
                 metrics?.recordFinished(record, outputs: written, after: ContinuousClock.now - started)

@@ -83,3 +83,36 @@ final class OutputDeliveryTests: XCTestCase {
         XCTAssertEqual(letter.topic, "dead")
     }
 }
+
+/// The steps of one input's outputs (``RecordOutputs/next``).
+final class OutputStepsDeliveryTests: XCTestCase {
+    private let input = ConsumerRecord(topic: "requests", partition: 0, offset: 5, key: Array("lead-1".utf8), value: [1])
+
+    /// A later step that hands the input back leaves it undone (uncommitted: the partition's
+    /// next owner redoes it), with the first step's records written. Before: the hand-back was
+    /// sent as no records, `.delivered([])`, and the input was committed without its outputs.
+    func testALaterStepHandingBackLeavesTheInputUndone() async {
+        let send = OutputDeliveryTests.RefusingSend([:])
+        let delivery = OutputDelivery(send: { send($0) }, deadLetter: testDeadLetter(topic: "dead"), answer: nil,
+                                      logger: OutputDeliveryTests.Lines().logger, abandonment: Abandonment())
+        let first = ProducerRecord(topic: "out", key: "lead-1", value: [1])
+        let (outcome, written) = await delivery.deliver(
+            steps: RecordOutputs([first], next: { _ in .handedBack }), for: input, unless: Abandonment())
+        guard case .handedBack = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertFalse(outcome.isDone)
+        XCTAssertEqual(written.map(\.topic), ["out"])
+        XCTAssertEqual(send.records.map(\.topic), ["out"])
+    }
+
+    /// Steps that all deliver end delivered, with every step's records written.
+    func testStepsAreSentInTurn() async {
+        let send = OutputDeliveryTests.RefusingSend([:])
+        let delivery = OutputDelivery(send: { send($0) }, deadLetter: testDeadLetter(topic: "dead"), answer: nil,
+                                      logger: OutputDeliveryTests.Lines().logger, abandonment: Abandonment())
+        let (outcome, written) = await delivery.deliver(steps: RecordOutputs(
+            [ProducerRecord(topic: "entry", key: "lead-1", value: [1])],
+            afterward: { reports in [ProducerRecord(topic: "result", key: "lead-1", value: [UInt8(reports.count)])] }), for: input, unless: Abandonment())
+        guard case .delivered = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(written.map(\.topic), ["entry", "result"])
+    }
+}
