@@ -413,12 +413,17 @@ public enum XBioRole {
     }
 
     /// Whether the character at `index` of `text` ends the employer's name there: a comma, "!"
-    /// or a bracket, or a dot unless a letter or digit follows it ("Booking.com", "No.1"), it
-    /// ends an abbreviation ("St. Jude") or it is the number sign of "No. 1".
+    /// or a bracket, or a dot unless a lowercase letter or a digit follows it ("Booking.com",
+    /// "No.1") or an ending in capitals of at most three letters ("Character.AI"; not
+    /// "Acme.Previously", a sentence after a missing space), it ends an abbreviation ("St. Jude")
+    /// or it is the number sign of "No. 1".
     private static func endsName(at index: String.Index, in text: String) -> Bool {
         let character = text[index]
         guard character == "." else { return ",!()[]".contains(character) }
-        if let next = text[text.index(after: index)...].first, next.isLetter || next.isNumber { return false }
+        let after = text[text.index(after: index)...]
+        if let next = after.first, next.isLowercase || next.isNumber { return false }
+        let capitals = after.prefix(while: \.isLetter)
+        if !capitals.isEmpty, capitals.count <= 3, capitals.allSatisfy(\.isUppercase) { return false }
         let word = text[..<index].split(whereSeparator: { !$0.isLetter }).last?.lowercased()
         return !(word.map(abbreviations.contains) ?? false) && !isNumberSign(at: index, in: text)
     }

@@ -513,7 +513,8 @@ public struct RuleBasedScorer: Scorer {
             isCountry = RuleBasedScorer.isCountry(country)
             scope = isCountry ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)] ?? RuleBasedScorer.countries(listedIn: normalized)
             usState = usStatesByName[normalized] ?? usStatesByCode[normalized]
-            let provinceCountry = Gazetteer.standard.subdivisions[Gazetteer.folded(wanted)]
+            // "Victoria" alone is a city, a state and a name (places.json): only its name is read.
+            let provinceCountry = Gazetteer.folded(wanted) == "victoria" ? nil : Gazetteer.standard.subdivisions[Gazetteer.folded(wanted)]
             province = provinceCountry == nil ? nil : Gazetteer.folded(wanted)
             countries = Set(RuleBasedScorer.areas(of: phrase).named.joined() + [provinceCountry].compactMap { $0 })
             let isRegion = isCountry || scope != nil || usState != nil || province != nil
@@ -552,6 +553,10 @@ public struct RuleBasedScorer: Scorer {
         /// Whether ``place`` is a city named as a US state, with a US state after the comma ("New
         /// York, NY", "Washington, DC", "Indiana, PA"), not the state.
         let isCityNamedAsState: Bool
+        /// The country a code that is a US state's too stands for when ``holder`` is read as the
+        /// state ("Mannheim, DE", a city the scorer does not know): a place naming the city in
+        /// that country ("Mannheim, Germany") is the city meant, inside.
+        let codeCountry: ICPLocation?
 
         /// Nil unless `wanted` is one place with where it lies after its last comma (``isOnePlace(_:)``).
         init?(_ wanted: String) {
@@ -561,11 +566,16 @@ public struct RuleBasedScorer: Scorer {
             place = ICPLocation(name)
             let after = String(wanted[wanted.index(after: comma)...])
             var holder = ICPLocation(after)
-            if let country = countriesOfStateCodes[SignalDetector.normalize(after)],
-               RuleBasedScorer.countries(ofCity: name).contains(SignalDetector.normalize(country)) {
-                holder = ICPLocation(country)
+            var codeCountry: ICPLocation?
+            if let country = countriesOfStateCodes[SignalDetector.normalize(after)] {
+                if RuleBasedScorer.countries(ofCity: name).contains(SignalDetector.normalize(country)) {
+                    holder = ICPLocation(country)
+                } else {
+                    codeCountry = ICPLocation(country)
+                }
             }
             self.holder = holder
+            self.codeCountry = codeCountry
             // The holder may name where it lies in turn ("New York, NY, USA": its first part is the state).
             isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil
                 && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," })).usState) != nil
@@ -777,7 +787,12 @@ public struct RuleBasedScorer: Scorer {
             return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
         }
         if let held = wanted.held {
-            guard placement(of: place, areas: areas, in: held.holder) != .outside else { return .outside }
+            guard placement(of: place, areas: areas, in: held.holder) != .outside else {
+                if let other = held.codeCountry, held.isNamed(in: place), placement(of: place, areas: areas, in: other) == .inside {
+                    return .inside
+                }
+                return .outside
+            }
             let part = held.place
             if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
                 return placement(of: place, areas: areas, in: part)

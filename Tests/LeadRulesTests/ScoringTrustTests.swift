@@ -737,6 +737,8 @@ final class ScoringTrustTests: XCTestCase {
             ("New South Wales", ["Sydney, NSW", "Sydney, New South Wales, Australia"], ["Sydney", "Australia"],
              ["Melbourne, VIC", "Austin, TX"]),
             ("Western Australia", ["Perth, WA", "Perth, Western Australia"], ["Australia"], ["Seattle, WA", "Sydney, NSW"]),
+            // "Victoria" alone is a city, a state and a name: read by its name only, as before.
+            ("Victoria", ["Victoria, BC", "Victoria, British Columbia", "Melbourne, Victoria"], [], []),
         ]
         assertPlacements(placed)
 
@@ -793,6 +795,9 @@ final class ScoringTrustTests: XCTestCase {
             ("Springfield, IL", ["Springfield, Illinois"], ["Chicago, IL"], ["Tel Aviv, Israel", "Israel"]),
             // A city the scorer knows in the country is still there.
             ("Munich, DE", ["Munich", "München, Germany"], ["Germany"], ["Dover, Delaware"]),
+            // One it does not know, named by a lead in the code's country, is the city meant.
+            ("Mannheim, DE", ["Mannheim, Germany", "Mannheim, Delaware"], [], ["Berlin, Germany", "Austin, TX"]),
+            ("Rosario, AR", ["Rosario, Argentina"], [], ["Buenos Aires, Argentina"]),
         ]
         assertPlacements(placed)
         XCTAssertTrue(card(at: "Berlin, Germany", for: "Wilmington, DE").fitReasons.contains { $0.signal.contains("outside the ICP") })
@@ -837,7 +842,10 @@ final class ScoringTrustTests: XCTestCase {
                                       ("VP Marketing at St. Jude Children's Research Hospital", "VP Marketing", "St. Jude Children's Research Hospital"),
                                       ("CEO at Acme Inc. Dad of 3", "CEO", "Acme Inc"),
                                       ("Founder & CEO at Acme Co. 2x founder", "Founder & CEO", "Acme Co"),
-                                      ("Head of Sales at Acme Co.", "Head of Sales", "Acme Co")] {
+                                      ("Head of Sales at Acme Co.", "Head of Sales", "Acme Co"),
+                                      // A missing space after the dot: the next sentence is no part of the name.
+                                      ("CEO at Acme.Previously Google", "CEO", "Acme"),
+                                      ("Head of Research at Character.AI", "Head of Research", "Character.AI")] {
             let parsed = XBioRole.parse(bio)
             XCTAssertEqual(parsed?.title, title, bio)
             XCTAssertEqual(parsed?.company, company, bio)
