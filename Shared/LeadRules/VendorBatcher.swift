@@ -1,4 +1,5 @@
 import Foundation
+import Runtime
 import Synchronization
 
 /// Batches one vendor's single lookups from many leads in flight into bulk calls.
@@ -69,14 +70,20 @@ public final class VendorBatcher: Sendable {
         case .none:
             break
         case .startTimer(let batchID):
-            // Unstructured on purpose: no waiter's cancellation may reach the batch's call. Every
-            // outcome reaches the waiters through their continuations.
-            Task { [self] in
-                try? await Task.sleep(for: maxWait)
-                if let entries = state.withLock({ $0.seal(batchID: batchID) }) { await send(entries) }
+            // Unstructured on purpose: no waiter's cancellation may reach the batch's call, nor
+            // the shutdown of the work of the waiter that opened the batch (a task inherits
+            // ``Runtime/GracefulShutdown/current``; the batch stands for other waiters' leads too).
+            // Every outcome reaches the waiters through their continuations.
+            GracefulShutdown.$current.withValue(nil) {
+                Task { [self] in
+                    try? await Task.sleep(for: maxWait)
+                    if let entries = state.withLock({ $0.seal(batchID: batchID) }) { await send(entries) }
+                }
             }
         case .send(let entries):
-            Task { [self] in await send(entries) }
+            GracefulShutdown.$current.withValue(nil) {
+                Task { [self] in await send(entries) }
+            }
         }
     }
 

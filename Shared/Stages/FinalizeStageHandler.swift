@@ -16,7 +16,9 @@ import Synchronization
 ///
 /// Once per run: a retried attempt of a run this handler already wrote (the first attempt's
 /// result came late, say after a broker outage) answers completed without a second entry; the
-/// requests of one lead come to one instance, one at a time. The runs remembered are the last
+/// requests of one lead come to one instance, one at a time. A run counts as written once its
+/// entry and enrollment are acknowledged (``outputWritten(for:)``), not when they are made: a
+/// request handed back before (its partition revoked, its outputs abandoned) writes them again. The runs remembered are the last
 /// ``rememberedRuns`` in memory, so a request redelivered after a SIGKILL of this stage, between
 /// the entry's acknowledgement and the commit, writes the run's entry again: the same key and run,
 /// which compaction folds into one, and the coordinator's state of the lead names the later one. An entry above MAX_RECORD_BYTES is made to fit where it is
@@ -67,7 +69,7 @@ public struct FinalizeStageHandler: PhaseHandler {
     public func handle(_ request: PhaseRequest) async -> StageOutput {
         let finishedAt = now()
         let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
-        guard written.insert(Self.runKey(request)) else { return StageOutput(result: result) }
+        guard !written.contains(Self.runKey(request)) else { return StageOutput(result: result) }
         let profile = DocumentAssembly.profile(of: request)
         let account = accounts(request.accountID)
         let override = overrides(request.leadID)
@@ -77,7 +79,6 @@ public struct FinalizeStageHandler: PhaseHandler {
             account.billingState = .active
             if AutopilotCheck.enrollment(finalizing: request, profile: profile, account: account, override: override,
                                          at: finishedAt) != nil {
-                written.remove(Self.runKey(request))
                 let reason = "account billing paused: autopilot would enroll the lead, so it is finalized once billing resumes"
                 let waiting = PhaseResult(answering: request, outcome: .failed(reason: reason, isRetriable: true), payload: .empty,
                                           finishedAt: finishedAt, service: service)
@@ -95,6 +96,14 @@ public struct FinalizeStageHandler: PhaseHandler {
     /// backoff of up to ``LeadStateMachine/Configuration/backoffMax``, until the entry fits.
     public func outputNotWritten(for request: PhaseRequest) {
         written.remove(Self.runKey(request))
+    }
+
+    /// The run's entry (and enrollment) are acknowledged: a retried attempt of the run answers
+    /// completed without writing them again. Remembered only now, so that a request handed back
+    /// before they were written (its partition revoked meanwhile, the outputs abandoned) writes
+    /// them when it comes back, even to this instance.
+    public func outputWritten(for request: PhaseRequest) {
+        _ = written.insert(Self.runKey(request))
     }
 
     private static func runKey(_ request: PhaseRequest) -> String { "\(request.leadID)/\(request.runID)" }
@@ -117,6 +126,11 @@ final class RecentRuns: Sendable {
     /// may be forgotten that much sooner.
     func remove(_ key: String) {
         _ = state.withLock { $0.keys.remove(key) }
+    }
+
+    /// Whether `key` is among the last `capacity` inserted (and not removed).
+    func contains(_ key: String) -> Bool {
+        state.withLock { $0.keys.contains(key) }
     }
 
     /// Inserts `key`; false when it was there already.

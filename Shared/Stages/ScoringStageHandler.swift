@@ -75,6 +75,8 @@ public struct ScoringStageHandler: PhaseHandler {
         // Without the activity's plain text: the rules do not read it, and the model scorer
         // renders it when the profile has none.
         let profile = DocumentAssembly.profile(of: request, withActivityText: false)
+        // Not bound to the record's stop: the model scorer turns any failure of its call into the
+        // rules' card, so a wait it cut short would write that card instead of handing back.
         let evaluation = await scorer.evaluate(profile: profile, offer: offer, source: request.lead.source, now: at)
         let card = evaluation.card
         var scored = profile

@@ -92,11 +92,21 @@ public protocol PhaseHandler: Sendable {
     /// instead. A handler that remembers what it wrote forgets it here, so that a retried attempt
     /// writes it again rather than answering as if it had been written.
     func outputNotWritten(for request: PhaseRequest)
+
+    /// The side records of the output ``handle(_:)`` gave for `request` (a pool entry, an
+    /// enrollment) are acknowledged; only its result is still to be sent. A handler that
+    /// answers a retried attempt of what it wrote without writing it again remembers it from
+    /// here, not from ``handle(_:)``: an output handed back before it was written (its
+    /// partition revoked meanwhile) is written again when the request comes back.
+    func outputWritten(for request: PhaseRequest)
 }
 
 extension PhaseHandler {
     /// Nothing: a handler that remembers nothing of its outputs has nothing to forget.
     public func outputNotWritten(for request: PhaseRequest) {}
+
+    /// Nothing: a handler that remembers nothing of its outputs has nothing to remember.
+    public func outputWritten(for request: PhaseRequest) {}
 
     /// ``handle(_:)``: a handler that does not wait has nothing to stop.
     public func handle(_ request: PhaseRequest, stoppingOn stop: GracefulShutdown) async -> StageOutput? {

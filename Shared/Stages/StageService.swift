@@ -35,8 +35,9 @@ extension KafkaTableSet: StageTable {}
 ///   until it returns; none is dropped and no phase is failed for it. A request whose output the
 ///   broker refuses for good (too large, invalid) is dead-lettered instead; an unusable producer
 ///   makes ``run()`` throw so the process restarts.
-/// - Shutdown: cancelling ``run()`` drains in-flight requests (a handler waiting for a
-///   provider's rate limit hands its request back), commits, leaves the group, stops the tables
+/// - Shutdown: cancelling ``run()`` drains in-flight requests (a profile or activity handler
+///   waiting for a provider's rate limit hands its request back; the model scorer's calls,
+///   `SCORER=model`, are not cut short and may outlast the drain), commits, leaves the group, stops the tables
 ///   and closes the producer. A rebalance revoking a partition does the same for its requests
 ///   (``StageRunner``).
 /// - Operations: the runner records its metrics in ``metrics`` (``MetricNames``, label `phase`);
@@ -317,7 +318,9 @@ public struct StageRecordProcessor: Sendable {
         // Finalize: the entry, then the run's enrollment, which autopilot stands on, then the
         // result naming the entry's position.
         let (topics, codec, written) = (topics, codec, output)
+        let handler = handler
         let finalResult = { @Sendable (entry: RecordPosition?) -> RecordOutputs in
+            handler.outputWritten(for: request)  // the entry and the enrollment are in
             do {
                 let result = try written.resultRecord(topics: topics, codec: codec, isPriority: request.isPriority, poolEntry: entry)
                 if let reason = self.oversizeReason([result]) { return self.dismissal(of: record, request: request, reason: reason) }

@@ -184,6 +184,12 @@ struct OutputDelivery: Sendable {
                 lastRefusal = error
             }
         }
+        // The dead-letter topic refuses letters for what it is (its name, its partitions): every
+        // refused input would be given up, so stop (an operator sees the exits and the error).
+        if lastRefusal.isTopicRefusal {
+            logger.error("dead-letter topic refuses letters: stopping", fields(input, lastRefusal))
+            return .fatal(lastRefusal)
+        }
         // Not even a letter without the payload is accepted, for what it is (a refusal of the
         // producer is fatal above): a restart would meet the same record and fail the same way,
         // stopping its partition for good. Log it where an operator finds it, and go on.

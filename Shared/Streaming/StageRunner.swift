@@ -280,7 +280,9 @@ public final class StageRunner: Service {
     private func consume() async throws {
         var state = LoopState()
         do {
-            try consumer.subscribe(to: topics)
+            // Stopped already (while the tables were read): not joining spares the group a
+            // member that leaves unannounced, which it would wait for until the session timeout.
+            if !Task.isCancelled { try consumer.subscribe(to: topics) }
         } catch {
             await consumer.close(by: .now + StageRunnerSettings.leavingTime(after: settings.drainTimeout), logger: logger)
             throw error

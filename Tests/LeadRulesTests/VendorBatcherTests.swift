@@ -1,6 +1,7 @@
 import Foundation
 import LeadModel
 @testable import LeadRules
+import Runtime
 import Synchronization
 import XCTest
 
@@ -25,6 +26,24 @@ final class VendorBatcherTests: XCTestCase {
         }
         XCTAssertEqual(vendor.calls.map(\.count).sorted(), [50, 100, 100])
         XCTAssertEqual(Set(vendor.calls.joined()).count, 250)
+    }
+
+    /// The batch's call stands for every lead in it, so it runs under no lead's shutdown: one
+    /// opened by a request whose partition is being revoked (its ``GracefulShutdown/current``
+    /// begun) still sends. Before, its task inherited that shutdown, and a rate-limit wait in the
+    /// call ended on it, failing every lead of the batch.
+    func testTheBatchsCallRunsUnderNoWaitersShutdown() async {
+        let seen = Mutex<[Bool]>([])
+        let vendor = FakeVendor(maxBatchSize: 100) { queries in
+            seen.withLock { $0.append(GracefulShutdown.current != nil) }
+            return queries.map { .success(FakeVendor.match($0.linkedinHandle)) }
+        }
+        let batcher = VendorBatcher(vendor: vendor, maxWait: .milliseconds(50))
+        let stop = GracefulShutdown()
+        stop.begin()
+        let answer = await stop.bindingCurrent { await lookup(batcher, "opener") }
+        XCTAssertEqual(answer, .success(FakeVendor.match("opener")))
+        XCTAssertEqual(seen.withLock { $0 }, [false], "the call saw the opener's shutdown")
     }
 
     func testABatchSizeOfOneCallsStraightThroughWithoutWaiting() async {

@@ -267,11 +267,27 @@ final class FinalizeAndConfigurationTests: XCTestCase {
                        ["activity.posts: the 10 oldest of 50", "activity.posts: the 30 oldest of 200"], "another activity: said apart")
     }
 
+    /// A request handed back before its entry and enrollment were acknowledged (its partition
+    /// revoked, the outputs abandoned), read again by the same instance, writes them: before,
+    /// the run was remembered when its output was made, so the request came back answered
+    /// completed with no entry and no enrollment, and the lead was ready without its pool entry.
+    func testARequestWhoseOutputsWereNeverWrittenWritesThemWhenItComesBack() async throws {
+        let account = Fixtures.account()
+        let handler = FinalizeStageHandler(accounts: { _ in account }, service: "test", now: Fixtures.clock)
+        let request = finalizeRequest(card: FixedScorer.active().card)
+        let abandoned = await handler.handle(request)
+        XCTAssertNotNil(abandoned.poolEntry)
+        let again = await handler.handle(request)
+        XCTAssertNotNil(again.poolEntry, "the entry was never written")
+        XCTAssertEqual(again.enrollment?.enrollmentID, "lead-1:run-1")
+    }
+
     func testARetriedAttemptOfAFinalizedRunWritesNoSecondEntry() async throws {
         let handler = FinalizeStageHandler(service: "test", now: Fixtures.clock)
         var request = Fixtures.request(.finalize, profile: Fixtures.profile())
         let first = await handler.handle(request)
         XCTAssertNotNil(first.poolEntry)
+        handler.outputWritten(for: request)  // the entry acknowledged
         request.attempt = 2
         let retried = await handler.handle(request)
         XCTAssertEqual(retried.result.outcome, .completed, "the lead still becomes ready")
@@ -302,6 +318,7 @@ final class FinalizeAndConfigurationTests: XCTestCase {
         XCTAssertEqual(records.map(\.topic), [Topics.autopilotEnrollments, Topics.leadPool, Topics.phaseResults])
         XCTAssertEqual(try MessageCodec().decode(AutopilotEnrollment.self, from: records[0].value ?? []), enrollment)
 
+        handler.outputWritten(for: finalizeRequest(card: FixedScorer.active().card))  // the entry and enrollment acknowledged
         let retried = await handler.handle(finalizeRequest(card: FixedScorer.active().card, attempt: 2))
         XCTAssertNil(retried.enrollment, "a retried attempt in the same process writes nothing again")
         // A restarted stage (SIGKILL before the commit) redoes the request: the same id.

@@ -141,6 +141,33 @@ final class VendorWaterfallTests: XCTestCase {
         await assertThrows(chain, .transient("no vendor available: apollo skipped (circuit open)"), "then it is skipped until its circuit closes")
     }
 
+    /// A lookup cut short by the request's stop (its partition revoked, the process stopping:
+    /// the rate limiter's wait throws `.cancelled`) ends the waterfall: the next vendor is not
+    /// asked, and paid, for an answer the request will not write. Before, it was asked.
+    func testALookupCutShortByTheStopAsksNoOtherVendor() async {
+        let stopped = ScriptedVendor("pdl") { _ in .failure(.cancelled) }
+        let next = ScriptedVendor("apollo", ScriptedVendor.match("apollo"))
+        let company = ScriptedVendor("clearbit", ScriptedVendor.match("clearbit"))
+        do {
+            _ = try await waterfall([stopped.step(), next.step()]).fetchProfile(handle: "janedoe", attempt: 1)
+            XCTFail("expected cancelled")
+        } catch {
+            XCTAssertEqual(error, .cancelled)
+        }
+        XCTAssertEqual(next.callCount, 0, "asked after the stop")
+        // The same for the company group, after a person matched.
+        let person = ScriptedVendor("apollo", ScriptedVendor.match("apollo", companyDetails: false))
+        let companyStopped = ScriptedVendor("pdl") { _ in .failure(.cancelled) }
+        do {
+            _ = try await waterfall([person.step()], company: [companyStopped.step(), company.step()])
+                .fetchProfile(handle: "janedoe", attempt: 1)
+            XCTFail("expected cancelled")
+        } catch {
+            XCTAssertEqual(error, .cancelled)
+        }
+        XCTAssertEqual(company.callCount, 0, "asked after the stop")
+    }
+
     private func assertThrows(
         _ chain: VendorWaterfall, _ expected: ProviderError, _ message: String, file: StaticString = #filePath, line: UInt = #line
     ) async {

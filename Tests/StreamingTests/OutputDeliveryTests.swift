@@ -73,6 +73,19 @@ final class OutputDeliveryTests: XCTestCase {
         XCTAssertFalse(outcome.isDone)
     }
 
+    /// Letters refused for their topic (a dead-letter topic misnamed, or without the partition
+    /// asked for) would be refused for every input: the delivery is fatal, not given up, so no
+    /// refused input is dropped while the topic is wrong. Before: given up, record after record.
+    func testLettersRefusedForTheirTopicAreFatalNotGivenUp() async {
+        for code: Int32 in [17 /* TOPIC_EXCEPTION */, -190 /* _UNKNOWN_PARTITION */] {
+            let send = RefusingSend(["out": 10 /* MSG_SIZE_TOO_LARGE */, "dead": code])
+            let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                                                unless: Abandonment())
+            guard case .fatal(let error) = outcome else { return XCTFail("\(code): \(outcome)") }
+            XCTAssertEqual(error.code, code)
+        }
+    }
+
     /// An output refused by a broker policy (POLICY_VIOLATION) dead-letters its input; before,
     /// the code was not known as the record's, so the outcome was `.fatal`.
     func testOutputRefusedByPolicyIsDeadLettered() async {

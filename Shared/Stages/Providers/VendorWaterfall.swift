@@ -150,6 +150,9 @@ public struct VendorWaterfall: LinkedInProvider {
                 person = match
                 break
             }
+            // Cut short by the request's stop: no other vendor is asked (and paid) for an answer
+            // the request will not write.
+            if tried.retriable == .cancelled { throw .cancelled }
         }
         guard let person else { throw tried.failure }
 
@@ -168,6 +171,7 @@ public struct VendorWaterfall: LinkedInProvider {
                 enrichment.company = match.enrichment.company
                 break
             }
+            if tried.retriable == .cancelled { throw .cancelled }
         }
         if let companySource {
             sources.append(FieldSource(group: .company, vendor: companySource.vendor, confidence: companySource.confidence))
