@@ -53,6 +53,12 @@ public struct TokenBucket: Sendable, Hashable {
         return .proceed(at: allowedAt)
     }
 
+    /// Gives back a slot reserved by ``reserve(now:maxWait:)`` and not used (its caller stopped
+    /// waiting for it), so that the callers after it do not queue behind a call never made.
+    public mutating func release(now: Double) {
+        theoreticalArrival = max(now, theoreticalArrival - interval)
+    }
+
     /// Admits nothing before `until`, then restarts empty (see the type's documentation). An
     /// earlier reset than one already in force changes nothing.
     public mutating func pause(until: Double) {
@@ -141,6 +147,7 @@ public final class RateLimiter: Sendable {
                     do {
                         try await clock.sleep(until: at)
                     } catch {
+                        bucket.withLock { $0.release(now: clock.now()) }  // the slot goes to the next caller
                         throw .cancelled
                     }
                 }

@@ -63,6 +63,22 @@ final class HTTPRateLimiterTests: XCTestCase {
         XCTAssertEqual(bucket.reserve(now: 6, maxWait: 5), .proceed(at: 10), "the refused call took no slot")
     }
 
+    /// A slot given back (its caller stopped waiting: a revocation, a stop) goes to the next
+    /// caller, who does not queue behind a call never made. Before, every cut-short wait kept
+    /// its slot, and a revocation cutting many short pushed the requests redone after it past
+    /// the limiter's longest wait.
+    func testASlotGivenBackGoesToTheNextCaller() {
+        var bucket = TokenBucket(ratePerMinute: 60, burst: 1, now: 0)
+        XCTAssertEqual(proceedTimes(&bucket, count: 4, now: 0), [0, 1, 2, 3])
+        bucket.release(now: 0)  // the caller of slot 3 stopped waiting
+        bucket.release(now: 0)  // and the caller of slot 2
+        XCTAssertEqual(proceedTimes(&bucket, count: 2, now: 0.5), [2, 3])
+        // Nothing reserved to give back: the bucket is as full as it gets, never more.
+        var quiet = TokenBucket(ratePerMinute: 60, burst: 1, now: 0)
+        quiet.release(now: 10)
+        XCTAssertEqual(proceedTimes(&quiet, count: 2, now: 10), [10, 11])
+    }
+
     func testPauseHoldsEveryoneAndLiftsWithoutABurst() {
         var bucket = TokenBucket(ratePerMinute: 60, burst: 5, now: 0)
         bucket.pause(until: 30)
