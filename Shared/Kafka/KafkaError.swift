@@ -26,6 +26,20 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
             .contains(rd_kafka_resp_err_t(code))
     }
 
+    /// The record was refused for the topic or partition it names (an invalid topic name, a
+    /// partition the topic does not have; a topic that does not exist is waited for, as the
+    /// broker may be creating it): every record sent there is refused the same way. A record
+    /// whose dead letter is refused so is not given up: the dead-letter topic is misconfigured,
+    /// and the process stops rather than drop every refused input.
+    public var isTopicRefusal: Bool {
+        switch rd_kafka_resp_err_t(code) {
+        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+            return true
+        default:
+            return false
+        }
+    }
+
     /// The client or the broker refused this record itself (too large, invalid, a bad topic
     /// name, a broker policy): sending the same record again fails the same way, and no other
     /// record is the cause. A caller takes the record out (to dead letters) rather than retry or
@@ -35,21 +49,6 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// policy refuses. Codes that say the producer, the connection or the principal is wrong
     /// (``isFatal``, ``isClientClosed``, ``isAuthorizationFailure``, a protocol or configuration
     /// error) are not among them: those would refuse every record the same way.
-    /// The record was refused for the topic or partition it names (an invalid topic name, a
-    /// partition the topic does not have, a topic that does not exist): every record sent there
-    /// is refused the same way. A record whose dead letter is refused so is not given up: the
-    /// dead-letter topic is misconfigured, and the process stops rather than drop every refused
-    /// input.
-    public var isTopicRefusal: Bool {
-        switch rd_kafka_resp_err_t(code) {
-        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC,
-            RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
-            return true
-        default:
-            return false
-        }
-    }
-
     public var isRecordRejected: Bool {
         switch rd_kafka_resp_err_t(code) {
         case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE, RD_KAFKA_RESP_ERR_INVALID_RECORD,

@@ -414,8 +414,8 @@ public enum XBioRole {
 
     /// Whether the character at `index` of `text` ends the employer's name there: a comma, "!"
     /// or a bracket, or a dot unless a lowercase letter or a digit follows it ("Booking.com",
-    /// "No.1") or an ending in capitals of at most three letters ("Character.AI"; not
-    /// "Acme.Previously", a sentence after a missing space), it ends an abbreviation ("St. Jude")
+    /// "No.1") or an ending of two or three capitals ("Character.AI"; not "Acme.Previously" nor
+    /// "Acme.I'm", a sentence after a missing space), it ends an abbreviation ("St. Jude")
     /// or it is the number sign of "No. 1".
     private static func endsName(at index: String.Index, in text: String) -> Bool {
         let character = text[index]
@@ -423,7 +423,7 @@ public enum XBioRole {
         let after = text[text.index(after: index)...]
         if let next = after.first, next.isLowercase || next.isNumber { return false }
         let capitals = after.prefix(while: \.isLetter)
-        if !capitals.isEmpty, capitals.count <= 3, capitals.allSatisfy(\.isUppercase) { return false }
+        if (2...3).contains(capitals.count), capitals.allSatisfy(\.isUppercase) { return false }
         let word = text[..<index].split(whereSeparator: { !$0.isLetter }).last?.lowercased()
         return !(word.map(abbreviations.contains) ?? false) && !isNumberSign(at: index, in: text)
     }

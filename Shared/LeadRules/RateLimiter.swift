@@ -53,9 +53,12 @@ public struct TokenBucket: Sendable, Hashable {
         return .proceed(at: allowedAt)
     }
 
-    /// Gives back a slot reserved by ``reserve(now:maxWait:)`` and not used (its caller stopped
-    /// waiting for it), so that the callers after it do not queue behind a call never made.
-    public mutating func release(now: Double) {
+    /// Gives back the slot at `at` that ``reserve(now:maxWait:)`` gave and its caller did not use
+    /// (it stopped waiting), so that the next caller takes it rather than queue behind a call
+    /// never made. Only the latest slot reserved is given back: one with others reserved after
+    /// it stays, since giving it back would put the next caller on a slot already taken.
+    public mutating func release(slotAt at: Double, now: Double) {
+        guard at >= theoreticalArrival - interval - tolerance else { return }
         theoreticalArrival = max(now, theoreticalArrival - interval)
     }
 
@@ -147,7 +150,7 @@ public final class RateLimiter: Sendable {
                     do {
                         try await clock.sleep(until: at)
                     } catch {
-                        bucket.withLock { $0.release(now: clock.now()) }  // the slot goes to the next caller
+                        bucket.withLock { $0.release(slotAt: at, now: clock.now()) }  // the slot goes to the next caller
                         throw .cancelled
                     }
                 }

@@ -472,7 +472,7 @@ public struct RuleBasedScorer: Scorer {
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
             industries = icp.industries.map(extended.scope(ofIndustry:))
-            icpLocations = icp.locations.filter { !$0.isBlank && !RuleBasedScorer.icpNamesNoPlace($0) }.map(ICPLocation.init)
+            icpLocations = icp.locations.filter { !$0.isBlank && !RuleBasedScorer.icpNamesNoPlace($0) }.map { ICPLocation($0) }
         }
     }
 
@@ -506,7 +506,10 @@ public struct RuleBasedScorer: Scorer {
         /// Canada", "Texas, US"); nil otherwise.
         let held: HeldPlace?
 
-        init(_ wanted: String) {
+        /// - Parameter isWhereAPlaceLies: `wanted` follows a place's comma ("Melbourne, Victoria"),
+        ///   where a name of a province that is also a city's or a person's ("Victoria") is the
+        ///   province; alone or in a list it is read by its name only.
+        init(_ wanted: String, isWhereAPlaceLies: Bool = false) {
             phrase = SignalDetector.Phrase(wanted)
             let normalized = SignalDetector.normalize(wanted)
             country = countryNames[normalized] ?? normalized
@@ -514,7 +517,8 @@ public struct RuleBasedScorer: Scorer {
             scope = isCountry ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)] ?? RuleBasedScorer.countries(listedIn: normalized)
             usState = usStatesByName[normalized] ?? usStatesByCode[normalized]
             // "Victoria" alone is a city, a state and a name (places.json): only its name is read.
-            let provinceCountry = Gazetteer.folded(wanted) == "victoria" ? nil : Gazetteer.standard.subdivisions[Gazetteer.folded(wanted)]
+            let isAmbiguous = !isWhereAPlaceLies && Gazetteer.folded(wanted) == "victoria"
+            let provinceCountry = isAmbiguous ? nil : Gazetteer.standard.subdivisions[Gazetteer.folded(wanted)]
             province = provinceCountry == nil ? nil : Gazetteer.folded(wanted)
             countries = Set(RuleBasedScorer.areas(of: phrase).named.joined() + [provinceCountry].compactMap { $0 })
             let isRegion = isCountry || scope != nil || usState != nil || province != nil
@@ -555,7 +559,8 @@ public struct RuleBasedScorer: Scorer {
         let isCityNamedAsState: Bool
         /// The country a code that is a US state's too stands for when ``holder`` is read as the
         /// state ("Mannheim, DE", a city the scorer does not know): a place naming the city in
-        /// that country ("Mannheim, Germany") is the city meant, inside.
+        /// that country ("Mannheim, Germany") may be the city meant, so it is no evidence either
+        /// way rather than outside ("Windsor, Ontario" for "Windsor, CA" may be California's namesake).
         let codeCountry: ICPLocation?
 
         /// Nil unless `wanted` is one place with where it lies after its last comma (``isOnePlace(_:)``).
@@ -563,15 +568,16 @@ public struct RuleBasedScorer: Scorer {
             guard RuleBasedScorer.isOnePlace(wanted), let comma = wanted.firstIndex(of: ",") else { return nil }
             let name = String(wanted[..<comma])
             guard !SignalDetector.Phrase(name).isBlank else { return nil }
-            place = ICPLocation(name)
             let after = String(wanted[wanted.index(after: comma)...])
-            var holder = ICPLocation(after)
+            var holder = ICPLocation(after, isWhereAPlaceLies: true)
+            // A province of the country after the comma is the province ("Victoria, Australia").
+            place = ICPLocation(name, isWhereAPlaceLies: Gazetteer.standard.subdivisions[Gazetteer.folded(name)] == holder.country)
             var codeCountry: ICPLocation?
             if let country = countriesOfStateCodes[SignalDetector.normalize(after)] {
                 if RuleBasedScorer.countries(ofCity: name).contains(SignalDetector.normalize(country)) {
-                    holder = ICPLocation(country)
+                    holder = ICPLocation(country, isWhereAPlaceLies: true)
                 } else {
-                    codeCountry = ICPLocation(country)
+                    codeCountry = ICPLocation(country, isWhereAPlaceLies: true)
                 }
             }
             self.holder = holder
@@ -654,7 +660,7 @@ public struct RuleBasedScorer: Scorer {
             afterComma = separator == "," && !words.isEmpty
         }
         guard parts.count > 1 else { return nil }
-        let places = parts.filter { !icpNamesNoPlace($0) }.map(ICPLocation.init)
+        let places = parts.filter { !icpNamesNoPlace($0) }.map { ICPLocation($0) }
         guard !places.isEmpty, places.allSatisfy(\.isKnown) else { return nil }
         return places
     }
@@ -789,7 +795,7 @@ public struct RuleBasedScorer: Scorer {
         if let held = wanted.held {
             guard placement(of: place, areas: areas, in: held.holder) != .outside else {
                 if let other = held.codeCountry, held.isNamed(in: place), placement(of: place, areas: areas, in: other) == .inside {
-                    return .inside
+                    return .unknown
                 }
                 return .outside
             }

@@ -38,12 +38,25 @@ public final class VendorBatcher: Sendable {
     /// The match for one person; the call waits at most ``maxWait`` for batch-mates, then one
     /// vendor call serves the batch. A whole-call error is every waiter's; an entry's error is its own.
     /// - Throws: the batch's or the entry's ``ProviderError``; ``ProviderError/cancelled`` when
-    ///   the caller's task is cancelled while it waits.
+    ///   the caller's task is cancelled while it waits, or the caller's work stops
+    ///   (``Runtime/GracefulShutdown/current`` begins: its request's partition is being revoked,
+    ///   the process stops). Either way the caller leaves the batch; the batch's call goes on for
+    ///   the others.
     public func enrich(_ query: PersonQuery) async throws(ProviderError) -> VendorMatch {
         if maxBatchSize == 1 {
             return try await Self.answers(of: vendor, for: [query])[0].get()
         }
         let waiter = BatchWaiter()
+        // The caller's work stopping ends its wait as a cancellation does.
+        let watcher = GracefulShutdown.current.map { stop in
+            Task { [self] in
+                guard await !stop.sleep(for: .seconds(86_400)), !Task.isCancelled else { return }
+                // Out of the batch first, so that no batch-mate counts it once its caller is back.
+                state.withLock { $0.withdraw(waiter) }
+                _ = waiter.finish(.failure(.cancelled))
+            }
+        }
+        defer { watcher?.cancel() }
         let result = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 guard waiter.install(continuation) else { return }

@@ -73,7 +73,8 @@ enum DeliveryOutcome: Sendable {
     /// partition completed without it: ``Abandonment``), or the handler handed the input back
     /// (``RecordOutputs/handedBack``, in its first step or a later one): the input stays uncommitted.
     case handedBack
-    /// The producer is unusable; the input stays uncommitted and the runner must stop.
+    /// The producer is unusable, or the dead-letter topic refuses letters for what it is
+    /// (``Kafka/KafkaError/isTopicRefusal``); the input stays uncommitted and the runner must stop.
     case fatal(KafkaError)
 
     /// Whether the input's offset may be committed.

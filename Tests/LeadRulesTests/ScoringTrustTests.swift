@@ -739,6 +739,9 @@ final class ScoringTrustTests: XCTestCase {
             ("Western Australia", ["Perth, WA", "Perth, Western Australia"], ["Australia"], ["Seattle, WA", "Sydney, NSW"]),
             // "Victoria" alone is a city, a state and a name: read by its name only, as before.
             ("Victoria", ["Victoria, BC", "Victoria, British Columbia", "Melbourne, Victoria"], [], []),
+            // After a place's comma it is the state, as before.
+            ("Melbourne, Victoria", ["Melbourne, VIC", "Melbourne, Australia"], [], ["Sydney, NSW"]),
+            ("Victoria, Australia", ["Melbourne, VIC"], [], ["Sydney, NSW"]),
         ]
         assertPlacements(placed)
 
@@ -795,9 +798,12 @@ final class ScoringTrustTests: XCTestCase {
             ("Springfield, IL", ["Springfield, Illinois"], ["Chicago, IL"], ["Tel Aviv, Israel", "Israel"]),
             // A city the scorer knows in the country is still there.
             ("Munich, DE", ["Munich", "München, Germany"], ["Germany"], ["Dover, Delaware"]),
-            // One it does not know, named by a lead in the code's country, is the city meant.
-            ("Mannheim, DE", ["Mannheim, Germany", "Mannheim, Delaware"], [], ["Berlin, Germany", "Austin, TX"]),
-            ("Rosario, AR", ["Rosario, Argentina"], [], ["Buenos Aires, Argentina"]),
+            // One it does not know, named by a lead in the code's country, may be the city meant:
+            // no evidence either way (outside since 9a896db, inside would take "Windsor, Ontario"
+            // into "Windsor, CA").
+            ("Mannheim, DE", ["Mannheim, Delaware"], ["Mannheim, Germany"], ["Berlin, Germany", "Austin, TX"]),
+            ("Rosario, AR", [], ["Rosario, Argentina"], ["Buenos Aires, Argentina"]),
+            ("Windsor, CA", ["Windsor, California"], ["Windsor, Ontario"], ["Toronto, ON"]),
         ]
         assertPlacements(placed)
         XCTAssertTrue(card(at: "Berlin, Germany", for: "Wilmington, DE").fitReasons.contains { $0.signal.contains("outside the ICP") })
@@ -845,6 +851,7 @@ final class ScoringTrustTests: XCTestCase {
                                       ("Head of Sales at Acme Co.", "Head of Sales", "Acme Co"),
                                       // A missing space after the dot: the next sentence is no part of the name.
                                       ("CEO at Acme.Previously Google", "CEO", "Acme"),
+                                      ("CEO at Acme.I'm hiring", "CEO", "Acme"),
                                       ("Head of Research at Character.AI", "Head of Research", "Character.AI")] {
             let parsed = XBioRole.parse(bio)
             XCTAssertEqual(parsed?.title, title, bio)

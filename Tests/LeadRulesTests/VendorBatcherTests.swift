@@ -28,10 +28,10 @@ final class VendorBatcherTests: XCTestCase {
         XCTAssertEqual(Set(vendor.calls.joined()).count, 250)
     }
 
-    /// The batch's call stands for every lead in it, so it runs under no lead's shutdown: one
-    /// opened by a request whose partition is being revoked (its ``GracefulShutdown/current``
-    /// begun) still sends. Before, its task inherited that shutdown, and a rate-limit wait in the
-    /// call ended on it, failing every lead of the batch.
+    /// The batch's call stands for every lead in it, so it runs under no lead's shutdown. Before,
+    /// its task inherited the ``GracefulShutdown/current`` of the request that opened the batch,
+    /// so that request's revocation ended a rate-limit wait in the call, failing every lead of
+    /// the batch.
     func testTheBatchsCallRunsUnderNoWaitersShutdown() async {
         let seen = Mutex<[Bool]>([])
         let vendor = FakeVendor(maxBatchSize: 100) { queries in
@@ -40,10 +40,28 @@ final class VendorBatcherTests: XCTestCase {
         }
         let batcher = VendorBatcher(vendor: vendor, maxWait: .milliseconds(50))
         let stop = GracefulShutdown()
-        stop.begin()
         let answer = await stop.bindingCurrent { await lookup(batcher, "opener") }
         XCTAssertEqual(answer, .success(FakeVendor.match("opener")))
         XCTAssertEqual(seen.withLock { $0 }, [false], "the call saw the opener's shutdown")
+    }
+
+    /// A caller whose work stops while it waits for batch-mates (its request's partition being
+    /// revoked: ``GracefulShutdown/current`` begins) leaves the batch at once, and a batch left
+    /// empty calls nobody. Before, only a task cancellation ended the wait, and a stage's
+    /// handler tasks are never cancelled: the revocation waited out the batch.
+    func testACallerWhoseWorkStopsLeavesTheBatch() async {
+        let vendor = FakeVendor(maxBatchSize: 100)
+        let batcher = VendorBatcher(vendor: vendor, maxWait: .seconds(60))
+        let stop = GracefulShutdown()
+        let started = ContinuousClock.now
+        async let answer = stop.bindingCurrent { await lookup(batcher, "leaving") }
+        while batcher.waitingCount == 0 { await Task.yield() }
+        stop.begin()
+        let result = await answer
+        XCTAssertEqual(result, .failure(.cancelled))
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(10), "waited for the batch")
+        XCTAssertEqual(batcher.waitingCount, 0)
+        XCTAssertEqual(vendor.calls, [], "an empty batch was sent")
     }
 
     func testABatchSizeOfOneCallsStraightThroughWithoutWaiting() async {

@@ -63,19 +63,21 @@ final class HTTPRateLimiterTests: XCTestCase {
         XCTAssertEqual(bucket.reserve(now: 6, maxWait: 5), .proceed(at: 10), "the refused call took no slot")
     }
 
-    /// A slot given back (its caller stopped waiting: a revocation, a stop) goes to the next
-    /// caller, who does not queue behind a call never made. Before, every cut-short wait kept
-    /// its slot, and a revocation cutting many short pushed the requests redone after it past
-    /// the limiter's longest wait.
-    func testASlotGivenBackGoesToTheNextCaller() {
+    /// The latest slot given back (its caller stopped waiting: a revocation, a stop) goes to the
+    /// next caller, who does not queue behind a call never made. Before, every cut-short wait
+    /// kept its slot, and a revocation cutting many short pushed the requests redone after it
+    /// past the limiter's longest wait. A slot with others reserved after it stays taken: giving
+    /// it back would put the next caller on a slot a waiting caller holds (two calls at once).
+    func testTheLatestSlotGivenBackGoesToTheNextCaller() {
         var bucket = TokenBucket(ratePerMinute: 60, burst: 1, now: 0)
         XCTAssertEqual(proceedTimes(&bucket, count: 4, now: 0), [0, 1, 2, 3])
-        bucket.release(now: 0)  // the caller of slot 3 stopped waiting
-        bucket.release(now: 0)  // and the caller of slot 2
+        bucket.release(slotAt: 1, now: 0)  // its caller stopped, slots 2 and 3 still waited for: kept
+        bucket.release(slotAt: 3, now: 0)  // the latest: given back
+        bucket.release(slotAt: 2, now: 0)  // now the latest: given back
         XCTAssertEqual(proceedTimes(&bucket, count: 2, now: 0.5), [2, 3])
         // Nothing reserved to give back: the bucket is as full as it gets, never more.
         var quiet = TokenBucket(ratePerMinute: 60, burst: 1, now: 0)
-        quiet.release(now: 10)
+        quiet.release(slotAt: 0, now: 10)
         XCTAssertEqual(proceedTimes(&quiet, count: 2, now: 10), [10, 11])
     }
 
