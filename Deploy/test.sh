@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up what is missing, builds, and runs every test. With no arguments the test classes run
-# side by side in TEST_LANES lanes (default 3), each lane with a local broker of its own
+# side by side in TEST_LANES lanes (default 4), each lane with a local broker of its own
 # (Deploy/run_tests.py); with arguments, they go to one `swift test` against one local broker
 # (for example `--filter AdminTests`). Either way the last line is `tests: P passed, F failed`.
 set -euo pipefail
@@ -13,7 +13,7 @@ log="$root/.run/test-output.log"
 mkdir -p "$root/.run"
 if [ "$#" -eq 0 ]; then
   bundle=$(ls -d "$(swift build --show-bin-path)"/*PackageTests.xctest | head -n 1)
-  exec python3 Deploy/run_tests.py "$bundle" "${TEST_LANES:-3}" "$log"
+  exec python3 Deploy/run_tests.py "$bundle" "${TEST_LANES:-4}" "$log"
 fi
 port=$(free_port)
 bash Deploy/broker.sh start "$port"
