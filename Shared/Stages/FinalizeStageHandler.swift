@@ -71,19 +71,17 @@ public struct FinalizeStageHandler: PhaseHandler {
         let result = PhaseResult(answering: request, outcome: .completed, payload: .empty, finishedAt: finishedAt, service: service)
         guard !written.contains(Self.runKey(request)) else { return StageOutput(result: result) }
         let profile = DocumentAssembly.profile(of: request)
+        // Decided as if billing were active: a lead enrolled so is finalized only while it is.
         let account = accounts(request.accountID)
-        let override = overrides(request.leadID)
-        let enrollment = AutopilotCheck.enrollment(finalizing: request, profile: profile, account: account, override: override,
-                                                   at: finishedAt)
-        if enrollment == nil, var account, account.billingState == .paused {
-            account.billingState = .active
-            if AutopilotCheck.enrollment(finalizing: request, profile: profile, account: account, override: override,
-                                         at: finishedAt) != nil {
-                let reason = "account billing paused: autopilot would enroll the lead, so it is finalized once billing resumes"
-                let waiting = PhaseResult(answering: request, outcome: .failed(reason: reason, isRetriable: true), payload: .empty,
-                                          finishedAt: finishedAt, service: service)
-                return StageOutput(result: waiting)
-            }
+        var active = account
+        active?.billingState = .active
+        let enrollment = AutopilotCheck.enrollment(finalizing: request, profile: profile, account: active,
+                                                   override: overrides(request.leadID), at: finishedAt)
+        if enrollment != nil, account?.billingState == .paused {
+            let reason = "account billing paused: autopilot would enroll the lead, so it is finalized once billing resumes"
+            let waiting = PhaseResult(answering: request, outcome: .failed(reason: reason, isRetriable: true), payload: .empty,
+                                      finishedAt: finishedAt, service: service)
+            return StageOutput(result: waiting)
         }
         var entry = LeadPoolEntry(profile: profile, accountID: request.accountID, offerID: request.offerID, finishedAt: finishedAt)
         entry.omitted = DocumentAssembly.omitted(of: request)  // what the stages and the coordinator left out
