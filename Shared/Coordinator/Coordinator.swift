@@ -1197,9 +1197,10 @@ private extension PhaseOutcome {
         case .completed: "completed"
         case .failed: "failed"
         case .accountPaused: "account-paused"
+        case .waitsForBilling: "waits-for-billing"
         }
     }
 
     /// Every value of ``metricLabel``.
-    static let metricLabels = ["completed", "failed", "account-paused"]
+    static let metricLabels = ["completed", "failed", "account-paused", "waits-for-billing"]
 }

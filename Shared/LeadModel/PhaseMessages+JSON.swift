@@ -235,7 +235,10 @@ extension PhaseOutcome: JSONWritable, JSONReadable {
     public init(reading object: inout JSONObjectReader) throws {
         switch try object.string("status") {
         case "completed": self = .completed
-        case "failed": self = .failed(reason: try object.string("reason"), isRetriable: try object.bool("isRetriable"))
+        case "failed":
+            let (reason, isRetriable) = (try object.string("reason"), try object.bool("isRetriable"))
+            self = try object.optionalBool("waitsForBilling") == true
+                ? .waitsForBilling(reason: reason) : .failed(reason: reason, isRetriable: isRetriable)
         case "account-paused": self = .accountPaused(reason: try object.string("reason"))
         default: throw JSONObjectReader.Unexpected()  // init(from:) names the unknown status
         }
@@ -246,6 +249,9 @@ extension PhaseOutcome: JSONWritable, JSONReadable {
         case .completed: object.outcome(status: "completed")
         case .failed(let reason, let isRetriable): object.outcome(status: "failed", reason: reason, isRetriable: isRetriable)
         case .accountPaused(let reason): object.outcome(status: "account-paused", reason: reason)
+        case .waitsForBilling(let reason):
+            object.outcome(status: "failed", reason: reason, isRetriable: true)
+            object.member("waitsForBilling", true)
         }
     }
 }

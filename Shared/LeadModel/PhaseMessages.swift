@@ -171,9 +171,14 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
     /// Still read, for a rolling upgrade: the coordinator treats it as a retriable failure of
     /// the attempt and never pauses the account.
     case accountPaused(reason: String)
+    /// Finalize only: the stage would enroll the lead in autopilot but for its account's billing
+    /// pause, so it wrote nothing; the coordinator holds the retry until the account resumes or
+    /// its autopilot is switched off. On the wire a retriable `failed` with `waitsForBilling:
+    /// true`, so a reader of version 3 retries it as any retriable failure.
+    case waitsForBilling(reason: String)
 
     private enum CodingKeys: String, CodingKey {
-        case status, reason, isRetriable
+        case status, reason, isRetriable, waitsForBilling
     }
 
     private enum Status: String, Codable, CaseIterable {
@@ -188,9 +193,13 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
         case .completed: self = .completed
         case .accountPaused: self = .accountPaused(reason: try container.decode(String.self, forKey: .reason))
         case .failed:
-            self = .failed(
-                reason: try container.decode(String.self, forKey: .reason),
-                isRetriable: try container.decode(Bool.self, forKey: .isRetriable))
+            let reason = try container.decode(String.self, forKey: .reason)
+            let isRetriable = try container.decode(Bool.self, forKey: .isRetriable)
+            if try container.decodeIfPresent(Bool.self, forKey: .waitsForBilling) == true {
+                self = .waitsForBilling(reason: reason)
+            } else {
+                self = .failed(reason: reason, isRetriable: isRetriable)
+            }
         }
     }
 
@@ -207,6 +216,11 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
             try container.encode(Status.failed, forKey: .status)
             try container.encode(reason, forKey: .reason)
             try container.encode(isRetriable, forKey: .isRetriable)
+        case .waitsForBilling(let reason):
+            try container.encode(Status.failed, forKey: .status)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(true, forKey: .isRetriable)
+            try container.encode(true, forKey: .waitsForBilling)
         }
     }
 }
@@ -300,12 +314,13 @@ public struct BillableCharge: Codable, Hashable, Sendable {
 public struct PhaseResult: Message, Hashable {
     /// `phase.result`.
     public static let schemaName = "phase.result"
+    /// Version 4: a finalize held by a billing pause says so (``PhaseOutcome/waitsForBilling(reason:)``).
     /// Version 3: an activity payload carries no plain text (``PhasePayload``). Version 2: a
     /// finalize result names where its pool entry went (``poolEntry``).
-    public static let schemaVersion = 3
-    /// Versions 1 to 3 (a version 1 result names no pool entry; before 3 an activity carries
+    public static let schemaVersion = 4
+    /// Versions 1 to 4 (a version 1 result names no pool entry; before 3 an activity carries
     /// its plain text, which is read as before).
-    public static let supportedVersions = 1...3
+    public static let supportedVersions = 1...4
 
     /// The lead.
     public var leadID: LeadID

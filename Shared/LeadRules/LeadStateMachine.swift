@@ -48,10 +48,11 @@ import LeadModel
 /// - Billing paused (the customer's plan, never a vendor's credits): a lead about to start a paid
 ///   phase, or to retry one, waits with status billing paused; ``Event/gatesChanged(at:)`` after
 ///   the account resumes continues it from that phase (a retry with its attempt number). An
-///   attempt already sent is answered and kept. When the account's autopilot is on, a retry of
-///   finalize in a run that scored the lead waits too (``Gates/isAutopilotOn``): the finalize
-///   stage enrolls in outreach only while billing is active, so it fails the attempt of a lead it
-///   would enroll but for the pause rather than finish it unenrolled for good.
+///   attempt already sent is answered and kept. When the account's autopilot is on
+///   (``Gates/isAutopilotOn``), a finalize waits too once its stage answered
+///   ``PhaseOutcome/waitsForBilling(reason:)``: the stage enrolls in outreach only while billing
+///   is active, so it answers so for a lead it would enroll but for the pause rather than finish
+///   it unenrolled for good. A finalize that failed otherwise is retried during the pause.
 /// - Outreach window: a run starts only inside the account's window; outside it the lead waits
 ///   with status outside outreach window and a timer releases it when the window opens. A run
 ///   that has started finishes.
@@ -72,8 +73,8 @@ public struct LeadStateMachine: Sendable {
         /// open or the account has none.
         public var windowOpensAt: Date?
         /// The account's autopilot is on: finalizing a scored run may enroll the lead in
-        /// outreach, which a billing pause stops, so the pause holds a retry of that finalize (its
-        /// stage fails the attempt of a lead it would enroll but for the pause).
+        /// outreach, which a billing pause stops, so the pause holds a retry of that finalize once
+        /// its stage answered ``PhaseOutcome/waitsForBilling(reason:)``.
         public var isAutopilotOn: Bool
 
         public init(isBillingPaused: Bool = false, windowOpensAt: Date? = nil, isAutopilotOn: Bool = false) {
@@ -312,7 +313,7 @@ public struct LeadStateMachine: Sendable {
             case .attemptTimeout:
                 let seconds = Int(configuration.timeout(for: timer.key.phase))
                 failAttempt(reason: "no result within \(seconds)s", isRetriable: true, timedOut: true, at: at, random: &random)
-            case .retryBackoff where billingHolds(timer.key.phase, attempt: timer.key.attempt):
+            case .retryBackoff where billingHolds(timer.key.phase):
                 // A new paid attempt: it waits for the account, as a phase about to start does,
                 // and goes on with its attempt number (``LeadState/nextAttempt``). It stays backing
                 // off meanwhile: a late answer of an earlier attempt still completes the phase, and
@@ -460,23 +461,23 @@ public struct LeadStateMachine: Sendable {
             emit(.scheduleTimer(Timer(key: key, kind: .windowOpens, fireAt: opensAt)))
             return
         }
-        if billingHolds(phase, attempt: current.nextAttempt ?? 1) {
+        if billingHolds(phase) {
             wait(.billingPaused, phase: phase, at: at, detail: "account billing paused")
             return
         }
         sendRequest(phase: phase, attempt: current.nextAttempt ?? 1, at: at)
     }
 
-    /// Whether a billing pause holds `attempt` of `phase` in the current run: a paid phase, or a
-    /// retry of finalize that may enroll the lead in autopilot (the account's autopilot is on and
-    /// the run scored the lead). The first finalize attempt goes: its stage, which knows the
-    /// card and the rule, completes a lead autopilot would not enroll and fails the attempt of one
-    /// it would but for the pause, whose retry waits here.
-    private func billingHolds(_ phase: Phase, attempt: Int) -> Bool {
+    /// Whether a billing pause holds `phase` in the current run: a paid phase, or a finalize the
+    /// stage answered ``PhaseOutcome/waitsForBilling(reason:)`` (it would enroll the lead in
+    /// autopilot but for the pause), while the account's autopilot is on. Only that answer holds
+    /// finalize: its stage, which knows the card and the rule, finishes a lead autopilot would
+    /// not enroll, so a finalize that failed otherwise, or got no answer, is retried.
+    private func billingHolds(_ phase: Phase) -> Bool {
         guard gates.isBillingPaused else { return false }
         if phase.isPaid { return true }
-        guard phase == .finalize, attempt > 1, gates.isAutopilotOn, let current = state else { return false }
-        return current.mode.phases.contains(.scoring) && !current.profile.skippedPhases.contains { $0.phase == .scoring }
+        guard phase == .finalize, gates.isAutopilotOn, let current = state else { return false }
+        return current.status == .billingPaused && current.currentPhase == .finalize
     }
 
     /// Holds the lead before `phase` with `status`; a gate change or timer starts it again.
@@ -535,6 +536,15 @@ public struct LeadStateMachine: Sendable {
             // An older stage's answer to a vendor's exhausted credits: the platform's contract,
             // not the customer's plan, so the attempt failed and is retried like any other.
             failAttempt(reason: reason, isRetriable: true, at: at, random: &random)
+        case .waitsForBilling(let reason):
+            guard result.phase == .finalize, gates.isBillingPaused, gates.isAutopilotOn, let attempt = state?.inFlight?.attempt else {
+                // Resumed, or autopilot switched off, since the stage looked: retried as it comes.
+                failAttempt(reason: reason, isRetriable: true, at: at, random: &random)
+                return
+            }
+            record(.phaseFailed, at: at, phase: result.phase, attempt: attempt, detail: reason)
+            wait(.billingPaused, phase: result.phase, at: at, detail: "account billing paused")
+            state?.nextAttempt = attempt + 1
         case .completed:
             if let current = state, !holdsEveryOutput(current) {
                 // After a wait (or a restore that carried the profile) the profile is the base the

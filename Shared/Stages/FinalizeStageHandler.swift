@@ -79,7 +79,7 @@ public struct FinalizeStageHandler: PhaseHandler {
                                                    override: overrides(request.leadID), at: finishedAt)
         if enrollment != nil, account?.billingState == .paused {
             let reason = "account billing paused: autopilot would enroll the lead, so it is finalized once billing resumes"
-            let waiting = PhaseResult(answering: request, outcome: .failed(reason: reason, isRetriable: true), payload: .empty,
+            let waiting = PhaseResult(answering: request, outcome: .waitsForBilling(reason: reason), payload: .empty,
                                       finishedAt: finishedAt, service: service)
             return StageOutput(result: waiting)
         }

@@ -293,10 +293,10 @@ public struct StageRecordProcessor: Sendable {
         for case (let provider, .failed?) in Self.providerOutcomes(output.result.payload, phase: handler.phase) {
             metrics?.counter(MetricNames.stageProviderFailures, ["stage": handler.phase.rawValue, "provider": provider]).increment()
         }
-        if case .failed(let reason, let isRetriable) = output.result.outcome {
-            logger.info("phase failed\(isRetriable ? " (retriable)" : ""): \(reason)", fields())
-        } else {
-            logger.debug("phase completed", fields())
+        switch output.result.outcome {
+        case .failed(let reason, let isRetriable): logger.info("phase failed\(isRetriable ? " (retriable)" : ""): \(reason)", fields())
+        case .waitsForBilling(let reason): logger.info("phase waits for billing: \(reason)", fields())
+        case .completed, .accountPaused: logger.debug("phase completed", fields())
         }
         var side: [ProducerRecord]
         let result: ProducerRecord?  // nil for finalize: its result names where the entry went, known once it is in

@@ -455,10 +455,10 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(core.billingPaused.isEmpty)
     }
 
-    /// An account whose autopilot is on: a scored lead's finalize attempt that its stage failed
-    /// during a billing pause (autopilot would enroll the lead but for it) is retried only once
-    /// billing resumes, or once autopilot is switched off; meanwhile the lead is billing paused.
-    /// Before, the retry went on during the pause, every backoff.
+    /// An account whose autopilot is on: a scored lead's finalize attempt that its stage answered
+    /// waits for billing during a pause (autopilot would enroll the lead but for it) is retried
+    /// only once billing resumes, or once autopilot is switched off; meanwhile the lead is
+    /// billing paused. Before, the retry went on during the pause, every backoff.
     func testAFinalizeRetryOfAnAutopilotAccountWaitsForResumeOrForAutopilotOff() throws {
         for releasedBy in ["resume", "autopilot off"] {
             var core = core()
@@ -471,11 +471,9 @@ final class CoordinatorCoreTests: XCTestCase {
                 request = try XCTUnwrap(requests(core.phaseResult(result.envelope, tables)).first)
             }
             tables.setBilling(.paused, at: clock.now)
-            let failed = PhaseResult(answering: request, outcome: .failed(reason: "account billing paused", isRetriable: true),
-                                     payload: .empty, finishedAt: clock.now, service: "test")
-            XCTAssertTrue(requests(core.phaseResult(failed.envelope, tables)).isEmpty)
-            clock.advance(by: try XCTUnwrap(core.timers.nextFireAt).timeIntervalSince(clock.now))
-            XCTAssertTrue(requests(core.fireDueTimers(tables)).isEmpty, releasedBy)
+            let waiting = PhaseResult(answering: request, outcome: .waitsForBilling(reason: "account billing paused"),
+                                      payload: .empty, finishedAt: clock.now, service: "test")
+            XCTAssertTrue(requests(core.phaseResult(waiting.envelope, tables)).isEmpty)
             XCTAssertEqual(status(of: "lead-1", core), .billingPaused, releasedBy)
             XCTAssertEqual(core.billingPaused, ["lead-1"], releasedBy)
 

@@ -66,25 +66,39 @@ final class GateTests: XCTestCase {
 
     /// Finalize may enroll the lead in outreach when its account's autopilot is on. During a
     /// billing pause its first attempt goes (the stage, which knows the card and the rule,
-    /// completes a lead autopilot would not enroll); a retry, after the stage failed the attempt
-    /// of a lead it would enroll but for the pause, waits for the account as a paid phase does,
-    /// and is sent on resume. Before, the retry went on during the pause, was failed again, and
-    /// so on every backoff, the lead processing for the whole pause.
+    /// completes a lead autopilot would not enroll); once the stage answered that it would
+    /// enroll the lead but for the pause, the lead waits for the account as a paid phase does,
+    /// and its retry is sent on resume, or when autopilot is switched off.
     func testAFinalizeRetryWaitsOutABillingPauseWhenTheAccountsAutopilotIsOn() throws {
         let pausedWithAutopilot = Machine.Gates(isBillingPaused: true, isAutopilotOn: true)
         var (machine, next) = scoredLead(answeringScoringWith: pausedWithAutopilot)
         XCTAssertEqual(next.map(\.phase), [.finalize], "the first attempt goes: its stage decides")
-        let failed = machine.handle(result(try XCTUnwrap(next.first), .failed(reason: "account billing paused", isRetriable: true)),
-                                    gates: pausedWithAutopilot, random: &random)
-        let backoff = try XCTUnwrap(failed.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
-        XCTAssertTrue(requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), gates: pausedWithAutopilot, random: &random)).isEmpty)
-        XCTAssertEqual(machine.state?.status, .billingPaused)
+        let waiting = machine.handle(result(try XCTUnwrap(next.first), .waitsForBilling(reason: "account billing paused")),
+                                     gates: pausedWithAutopilot, random: &random)
+        XCTAssertTrue(requests(waiting).isEmpty)
+        XCTAssertEqual(machine.state?.status, .billingPaused, "held at once, without a backoff")
         XCTAssertEqual(machine.state?.currentPhase, .finalize)
-        XCTAssertTrue(machine.handle(.gatesChanged(at: backoff.fireAt), gates: pausedWithAutopilot, random: &random).isEmpty)
-        let retried = requests(machine.handle(.gatesChanged(at: backoff.fireAt), gates: Machine.Gates(isAutopilotOn: true), random: &random))
+        XCTAssertEqual(machine.state?.history.last { $0.kind == .phaseFailed }?.detail, "account billing paused")
+        XCTAssertTrue(machine.handle(.gatesChanged(at: Fixtures.now), gates: pausedWithAutopilot, random: &random).isEmpty)
+        let retried = requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: Machine.Gates(isAutopilotOn: true), random: &random))
         XCTAssertEqual(retried.map(\.phase), [.finalize])
         XCTAssertEqual(retried.first?.attempt, 2)
         XCTAssertEqual(machine.state?.status, .processing)
+
+        // Autopilot switched off during the pause: the held finalize goes, and enrolls nobody.
+        (machine, next) = scoredLead(answeringScoringWith: pausedWithAutopilot)
+        _ = machine.handle(result(try XCTUnwrap(next.first), .waitsForBilling(reason: "account billing paused")),
+                           gates: pausedWithAutopilot, random: &random)
+        XCTAssertEqual(requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: paused, random: &random)).map(\.phase), [.finalize])
+
+        // The answer comes after the resume: retried after its backoff, never held.
+        (machine, next) = scoredLead(answeringScoringWith: pausedWithAutopilot)
+        let late = machine.handle(result(try XCTUnwrap(next.first), .waitsForBilling(reason: "account billing paused")),
+                                  gates: Machine.Gates(isAutopilotOn: true), random: &random)
+        let backoff = try XCTUnwrap(late.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        XCTAssertEqual(machine.state?.status, .processing)
+        XCTAssertEqual(requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), gates: Machine.Gates(isAutopilotOn: true),
+                                               random: &random)).map(\.phase), [.finalize])
 
         // Autopilot off: finalize enrolls nobody, and its retry runs while paused.
         (machine, next) = scoredLead(answeringScoringWith: paused)
@@ -101,6 +115,30 @@ final class GateTests: XCTestCase {
         let noOpBackoff = try XCTUnwrap(noOpFailed.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
         XCTAssertEqual(requests(noOp.handle(.timerFired(noOpBackoff, at: noOpBackoff.fireAt), gates: pausedWithAutopilot, random: &random))
             .map(\.phase), [.finalize])
+    }
+
+    /// Only the stage's own billing answer holds a finalize retry: a finalize that failed for
+    /// another reason, or got no answer in time, during a billing pause of an account with
+    /// autopilot on is retried after its backoff, as a lead autopilot would not enroll must be
+    /// finished. Before, any finalize retry of a scored run waited for the resume.
+    func testAFinalizeRetryAfterAnotherFailureRunsDuringABillingPause() throws {
+        let pausedWithAutopilot = Machine.Gates(isBillingPaused: true, isAutopilotOn: true)
+        var (machine, next) = scoredLead(answeringScoringWith: pausedWithAutopilot)
+        let failed = machine.handle(result(try XCTUnwrap(next.first), .failed(reason: "broker", isRetriable: true)),
+                                    gates: pausedWithAutopilot, random: &random)
+        let backoff = try XCTUnwrap(failed.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        let retried = requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), gates: pausedWithAutopilot, random: &random))
+        XCTAssertEqual(retried.map(\.phase), [.finalize], "a retry after another failure is sent during the pause")
+        XCTAssertEqual(machine.state?.status, .processing)
+
+        // No answer in time: the same.
+        (machine, next) = scoredLead(answeringScoringWith: pausedWithAutopilot)
+        let deadline = try XCTUnwrap(machine.state?.inFlight?.deadline)
+        let timeout = Machine.Timer(key: try XCTUnwrap(next.first).attemptKey, kind: .attemptTimeout, fireAt: deadline)
+        let timedOut = machine.handle(.timerFired(timeout, at: deadline), gates: pausedWithAutopilot, random: &random)
+        let backoffAfterTimeout = try XCTUnwrap(timedOut.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        XCTAssertEqual(requests(machine.handle(.timerFired(backoffAfterTimeout, at: backoffAfterTimeout.fireAt), gates: pausedWithAutopilot,
+                                               random: &random)).map(\.phase), [.finalize])
     }
 
     /// A stage of an older version answers a vendor's exhausted credits with `account-paused`

@@ -225,10 +225,14 @@ final class ProfileJSONTests: XCTestCase {
     func testPhaseOutcomesAndRecordPositionsReadAndWriteAsCodable() throws {
         try withoutRefusals {
             for outcome in [PhaseOutcome.completed, .failed(reason: "provider \"down\"", isRetriable: true),
-                            .failed(reason: "", isRetriable: false), .accountPaused(reason: "credits")] {
+                            .failed(reason: "", isRetriable: false), .accountPaused(reason: "credits"),
+                            .waitsForBilling(reason: "account billing paused")] {
                 try assertSameJSON(outcome)
                 try assertReadsBack(outcome)
             }
+            // A reader of version 3 reads the wait as a retriable failure.
+            let waits = String(decoding: try JSONStreamEncoder.encode(PhaseOutcome.waitsForBilling(reason: "paused")), as: UTF8.self)
+            XCTAssertEqual(waits, #"{"isRetriable":true,"reason":"paused","status":"failed","waitsForBilling":true}"#)
             for position in [RecordPosition(topic: "lead.pool", partition: 0, offset: 0),
                              RecordPosition(topic: "t", partition: .max, offset: .max)] {
                 try assertSameJSON(position)

@@ -330,15 +330,16 @@ final class FinalizeAndConfigurationTests: XCTestCase {
 
     /// A request sent just before the coordinator saw a billing pause that this stage sees: a
     /// lead autopilot would enroll but for the pause is not finalized unenrolled for good; the
-    /// attempt fails retriably, so the coordinator holds its retry until the account resumes,
-    /// and the retry enrolls it. A lead autopilot would not enroll anyway is finalized as usual.
-    func testFinalizeOfALeadEnrolledButForABillingPauseIsARetriableFailure() async throws {
+    /// answer says it waits for billing, so the coordinator holds its retry until the account
+    /// resumes, and the retry enrolls it. A lead autopilot would not enroll anyway is finalized
+    /// as usual.
+    func testFinalizeOfALeadEnrolledButForABillingPauseWaitsForBilling() async throws {
         let billing = Mutex(BillingState.paused)
         let handler = FinalizeStageHandler(
             accounts: { _ in var account = Fixtures.account(); account.billingState = billing.withLock { $0 }; return account },
             service: "test", now: Fixtures.clock)
         let paused = await handler.handle(finalizeRequest(card: FixedScorer.active().card))
-        guard case .failed(let reason, isRetriable: true) = paused.result.outcome else {
+        guard case .waitsForBilling(let reason) = paused.result.outcome else {
             return XCTFail("\(paused.result.outcome)")
         }
         XCTAssertTrue(reason.contains("billing paused"), reason)
