@@ -31,7 +31,8 @@ import Streaming
 ///
 /// A search with a declared total, no lead in flight and no change for the retention period
 /// (``ProgressRetention``, `PROGRESS_RETENTION_DAYS`) is forgotten: the member that owns it writes
-/// tombstones for its `progress` snapshot and its account parts, and drops it; its account then
+/// tombstones for its account parts, then for its `progress` snapshot (in that order:
+/// ``SearchProgressPublisher``), and drops it; its account then
 /// no longer counts it, and the coordinator instances drop its parts once it has left `progress`.
 /// The decision is taken again whenever the search is read (a restart, a rebalance), before
 /// anything of it is published, so a search forgotten is never shown again from its old parts,
@@ -95,6 +96,18 @@ final class ProgressTracker: Service {
 
         /// Whether the search was published, by this member or (as `progress` says) the one before it.
         var wasPublished: Bool { lastPublished != nil || !publishedUnder.isEmpty }
+
+        /// Marks `accounts` left: their account parts' tombstones are on their way.
+        mutating func markLeft(_ accounts: Set<AccountID>) {
+            leftAccounts.formUnion(accounts)
+        }
+
+        /// The last publication, or the tombstones of a move, were not stored: the search is
+        /// published again as it then stands, and leaves again each account it was counted under.
+        mutating func notStored() {
+            lastPublished = nil
+            leftAccounts = []
+        }
 
         /// Notes that the search was published under `account` by an earlier owner (its snapshot
         /// in `progress`), so that a move leaves that account too.
@@ -317,139 +330,15 @@ final class ProgressTracker: Service {
     }
 
     private func trackSearches(totals: KafkaTable<SearchTotalDeclared>, partitionCount: Int, accountPartitions: Int?) async throws {
-        let topics = environment.topics
-        var searches: [SearchID: Search] = [:]
-        var changed: Set<SearchID> = []  // kept over the polls of a catch-up
-        var looked: Set<Int32> = []  // the owned partitions whose searches' totals were looked up
-        func home(_ searchID: String) -> Int32 { KafkaPartitioner.partition(forKey: searchID, partitionCount: partitionCount) }
-        var sent: [SearchID] = []  // the search of each record last returned
-        // Searches forgotten whose tombstones are to be sent (again), with their partition and
-        // the accounts they may be counted under; and those of the records last returned.
-        var forgetting: [SearchID: (partition: Int32, accounts: Set<AccountID>)] = [:]
-        var forgotten: [SearchID: (partition: Int32, accounts: Set<AccountID>)] = [:]
-        // The account each owned search was last published under, as `progress` says (nil: never
-        // published, or forgotten): read on assignment, before anything is published.
-        var recorded: [SearchID: AccountID] = [:]
-        var nextSweep = Date.distantPast
-        try await follow(group: topics.progressGroup, topics: topics.progressInputs, { batch, owned, publishing in
-            searches = searches.filter { owned.contains($0.value.partition) }
-            forgetting = forgetting.filter { owned.contains($0.value.partition) }
-            recorded = recorded.filter { owned.contains(home($0.key.rawValue)) }
-            for record in batch {
-                if record.topic == topics.progress {
-                    // What this member, or the one before it, last published of a search it owns.
-                    guard let key = record.keyString, owned.contains(home(key)) else { continue }
-                    if record.value == nil {
-                        recorded[SearchID(key)] = nil
-                    } else if let snapshot = try? environment.codec.decode(ProgressSnapshot.self, record: record) {
-                        recorded[SearchID(key)] = snapshot.accountID
-                    }
-                    continue
-                }
-                if record.value == nil, let key = record.keyString, let slash = key.lastIndex(of: "/"),
-                   let partition = Int32(key[key.index(after: slash)...]) {
-                    // A part a coordinator forgot (its search forgotten here first).
-                    let searchID = SearchID(String(key[..<slash]))
-                    if searches[searchID]?.parts.removeValue(forKey: partition) != nil { changed.insert(searchID) }
-                    continue
-                }
-                guard let part = try? environment.codec.decode(SearchProgressPart.self, record: record) else { continue }
-                searches[part.searchID, default: Search(partition: record.partition)].parts[part.partition] = part
-                changed.insert(part.searchID)
-            }
-            // The totals that changed, and all of those whose search is in a newly owned partition
-            // (a search with no part yet is published with its total alone).
-            var keys = totals.takeChangedKeys()
-            let newlyOwned = owned.subtracting(looked)
-            looked = owned
-            if !newlyOwned.isEmpty { keys.formUnion(totals.all.keys.filter { newlyOwned.contains(home($0)) }) }
-            for key in keys {
-                let partition = home(key)
-                guard owned.contains(partition) else { continue }
-                let searchID = SearchID(key)
-                if searches[searchID] == nil { searches[searchID] = Search(partition: partition) }
-                changed.insert(searchID)
-            }
+        var publisher = SearchProgressPublisher(topics: environment.topics, codec: environment.codec, partitionCount: partitionCount,
+                                                accountPartitions: accountPartitions, retention: retention)
+        try await follow(group: environment.topics.progressGroup, topics: environment.topics.progressInputs, { batch, owned, publishing in
+            publisher.read(batch, owned: owned, changedTotals: totals.takeChangedKeys(), allTotals: { totals.all })
             guard publishing else { return [] }
-            defer { changed = [] }
-            var records: [ProducerRecord] = []
-            sent = []
-            let at = now()
-            if at >= nextSweep {
-                // Searches change by their clock too: each is looked at for retention now and then.
-                nextSweep = at.addingTimeInterval(retention.sweepInterval)
-                changed.formUnion(searches.keys)
-            }
-            for searchID in changed {
-                guard var held = searches[searchID] else { continue }
-                if let account = recorded[searchID] {
-                    held.notePublished(under: account)
-                    searches[searchID] = held
-                }
-                let declared = totals[searchID.rawValue]
-                if held.isForgotten(declared: declared, retention: retention, at: at) {
-                    searches[searchID] = nil
-                    // One never published, or forgotten already (a total read again on an
-                    // assignment: `search.totals` is upstream's and keeps it), has nothing to remove.
-                    guard held.wasPublished else { continue }
-                    forgetting[searchID] = (held.partition, held.accounts(declared: declared))
-                }
-            }
-            forgotten = forgetting
-            forgetting = [:]
-            for (searchID, search) in forgotten {
-                records.append(ProducerRecord(topic: topics.progress, key: searchID.rawValue, value: nil))
-                sent.append(searchID)
-                guard let accountPartitions else { continue }
-                for account in search.accounts {
-                    records.append(accountPartTombstone(account, searchID, accountPartitions: accountPartitions))
-                    sent.append(searchID)
-                }
-            }
-            for searchID in changed {
-                guard var search = searches[searchID],
-                      let snapshot = search.snapshot(searchID, declared: totals[searchID.rawValue], at: now()),
-                      let leaving = search.publish(snapshot) else { continue }
-                searches[searchID] = search
-                if let record = try? environment.codec.record(snapshot, topic: topics.progress, key: searchID.rawValue) {
-                    records.append(record)
-                    sent.append(searchID)
-                }
-                if let accountPartitions,
-                   var part = try? environment.codec.record(
-                       snapshot, topic: topics.accountProgressParts, key: AccountProgressSnapshot.partKey(snapshot)) {
-                    part.partition = KafkaPartitioner.partition(forKey: snapshot.accountID.rawValue, partitionCount: accountPartitions)
-                    records.append(part)
-                    sent.append(searchID)
-                    // The search leaves the accounts it was counted under before.
-                    for account in leaving {
-                        records.append(accountPartTombstone(account, searchID, accountPartitions: accountPartitions))
-                        sent.append(searchID)
-                    }
-                }
-            }
-            return records
+            return publisher.publish(totals: { totals[$0] }, at: now())
         }, unsent: { positions in
-            // Published again, as they stand, by the next poll that publishes (if still owned).
-            for searchID in Set(positions.map { sent[$0] }) {
-                guard searches[searchID] != nil else {
-                    // A tombstone of a search forgotten: sent again.
-                    if let search = forgotten[searchID] { forgetting[searchID] = search }
-                    continue
-                }
-                searches[searchID]?.lastPublished = nil
-                searches[searchID]?.leftAccounts = []
-                changed.insert(searchID)
-            }
+            publisher.unsent(positions)
         })
-    }
-
-    /// The tombstone of `searchID`'s part under `account` on `progress.account-parts`, in the
-    /// account's partition as its snapshots are: the search no longer counts there.
-    private func accountPartTombstone(_ account: AccountID, _ searchID: SearchID, accountPartitions: Int) -> ProducerRecord {
-        ProducerRecord(topic: environment.topics.accountProgressParts,
-                       partition: KafkaPartitioner.partition(forKey: account.rawValue, partitionCount: accountPartitions),
-                       key: Array(AccountProgressSnapshot.partKey(account, searchID).utf8), value: nil)
     }
 
     /// Adds up the search snapshots of the accounts whose partitions of `progress.account-parts`

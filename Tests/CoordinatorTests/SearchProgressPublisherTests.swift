@@ -1,0 +1,116 @@
+import Foundation
+import Kafka
+import LeadModel
+@testable import Coordinator
+import Streaming
+import XCTest
+
+/// What the progress tracker's search loop publishes (no broker), above all the order of the
+/// records that remove a search from an account: the account parts' tombstones are stored before
+/// `progress` stops naming the account, since `progress` is how the next owner of the search
+/// learns which account parts to remove.
+final class SearchProgressPublisherTests: XCTestCase {
+    private let topics = Topics()
+    private let codec = MessageCodec()
+    private let start = Date(timeIntervalSince1970: 1_000_000)
+    private let day: TimeInterval = 86_400
+    private var totals: [String: SearchTotalDeclared] = [:]
+
+    private func publisher() -> SearchProgressPublisher {
+        SearchProgressPublisher(topics: topics, codec: codec, partitionCount: 1, accountPartitions: 4, retention: ProgressRetention(days: 7))
+    }
+
+    private func partRecord(completed: Int, account: AccountID = "acct-a", at: Date) throws -> ConsumerRecord {
+        let part = SearchProgressPart(searchID: "search-1", accountID: account, partition: 0, completed: completed, updatedAt: at)
+        let record = try codec.record(part, topic: topics.progressParts, key: "search-1/0")
+        return ConsumerRecord(topic: record.topic, partition: 0, offset: 0, key: record.key, value: record.value)
+    }
+
+    private func declare(_ account: AccountID, total: Int = 2, at: Date) {
+        totals["search-1"] = SearchTotalDeclared(searchID: "search-1", accountID: account, total: total, declaredAt: at)
+    }
+
+    /// One poll: reads `batch`, then publishes.
+    private func poll(_ publisher: inout SearchProgressPublisher, _ batch: [ConsumerRecord] = [], changedTotals: Set<String> = [],
+                      at: Date) -> [ProducerRecord] {
+        publisher.read(batch, owned: [0], changedTotals: changedTotals, allTotals: { self.totals })
+        return publisher.publish(totals: { self.totals[$0] }, at: at)
+    }
+
+    private func describe(_ records: [ProducerRecord]) -> [String] {
+        records.map { record in
+            let key = record.key.map { String(decoding: $0, as: UTF8.self) } ?? "-"
+            return "\(record.topic) \(key)\(record.value == nil ? " tombstone" : "")"
+        }
+    }
+
+    /// A completed search is forgotten after the retention: its account part's tombstone goes
+    /// first, alone; its `progress` tombstone only once that is stored. Before, both went in one
+    /// poll: with the account part's not stored and a rebalance before it was sent again, the
+    /// next owner read no snapshot in `progress`, dropped the search without a word, and the
+    /// account counted it for good.
+    func testAForgottenSearchLeavesItsAccountBeforeProgress() throws {
+        var publisher = publisher()
+        declare("acct-a", at: start)
+        let published = poll(&publisher, [try partRecord(completed: 2, at: start)], changedTotals: ["search-1"], at: start)
+        XCTAssertEqual(describe(published), ["progress search-1", "progress.account-parts acct-a/search-1"])
+
+        let later = start.addingTimeInterval(8 * day)
+        let first = poll(&publisher, at: later)
+        XCTAssertEqual(describe(first), ["progress.account-parts acct-a/search-1 tombstone"], "the account part's tombstone alone")
+        publisher.unsent([0])
+        let again = poll(&publisher, at: later.addingTimeInterval(1))
+        XCTAssertEqual(describe(again), ["progress.account-parts acct-a/search-1 tombstone"], "not stored: sent again, still alone")
+        let then = poll(&publisher, at: later.addingTimeInterval(2))
+        XCTAssertEqual(describe(then), ["progress search-1 tombstone"], "stored: now the snapshot's")
+        XCTAssertTrue(poll(&publisher, at: later.addingTimeInterval(3)).isEmpty)
+        publisher.unsent([])
+    }
+
+    /// The `progress` tombstone not stored is sent again, alone.
+    func testAForgottenSearchsProgressTombstoneNotStoredIsSentAgain() throws {
+        var publisher = publisher()
+        declare("acct-a", at: start)
+        _ = poll(&publisher, [try partRecord(completed: 2, at: start)], changedTotals: ["search-1"], at: start)
+        let later = start.addingTimeInterval(8 * day)
+        _ = poll(&publisher, at: later)
+        XCTAssertEqual(describe(poll(&publisher, at: later)), ["progress search-1 tombstone"])
+        publisher.unsent([0])
+        XCTAssertEqual(describe(poll(&publisher, at: later)), ["progress search-1 tombstone"])
+        XCTAssertTrue(poll(&publisher, at: later).isEmpty)
+    }
+
+    /// A search moved to another account (a total declared with it) leaves the old account
+    /// first: the old part's tombstone alone, then the snapshot under the new account with its
+    /// part. Before, the three went in one poll: with the tombstone not stored and a rebalance,
+    /// the next owner read the new account in `progress` and never removed the old part.
+    func testAMovedSearchLeavesItsOldAccountBeforeProgressNamesTheNewOne() throws {
+        var publisher = publisher()
+        declare("acct-a", at: start)
+        _ = poll(&publisher, changedTotals: ["search-1"], at: start)
+        declare("acct-b", at: start.addingTimeInterval(60))
+        let first = poll(&publisher, changedTotals: ["search-1"], at: start.addingTimeInterval(60))
+        XCTAssertEqual(describe(first), ["progress.account-parts acct-a/search-1 tombstone"])
+        publisher.unsent([0])
+        let again = poll(&publisher, at: start.addingTimeInterval(61))
+        XCTAssertEqual(describe(again), ["progress.account-parts acct-a/search-1 tombstone"], "not stored: sent again, still alone")
+        let then = poll(&publisher, at: start.addingTimeInterval(62))
+        XCTAssertEqual(describe(then), ["progress search-1", "progress.account-parts acct-b/search-1"])
+        XCTAssertTrue(poll(&publisher, at: start.addingTimeInterval(63)).isEmpty, "published once")
+    }
+
+    /// The next owner of a forgotten search whose `progress` tombstone was never sent reads its
+    /// snapshot there, and removes the account part again before the snapshot.
+    func testTheNextOwnerOfASearchForgottenHalfWayRemovesItsAccountPartFirst() throws {
+        var publisher = publisher()
+        declare("acct-a", at: start)
+        let snapshot = try XCTUnwrap(ProgressTracker.Search(partition: 0).snapshot("search-1", declared: totals["search-1"], at: start))
+        let stored = try codec.record(snapshot, topic: topics.progress, key: "search-1")
+        let batch = [ConsumerRecord(topic: topics.progress, partition: 0, offset: 0, key: stored.key, value: stored.value),
+                     try partRecord(completed: 2, at: start)]
+        let later = start.addingTimeInterval(8 * day)
+        XCTAssertEqual(describe(poll(&publisher, batch, changedTotals: ["search-1"], at: later)),
+                       ["progress.account-parts acct-a/search-1 tombstone"])
+        XCTAssertEqual(describe(poll(&publisher, at: later)), ["progress search-1 tombstone"])
+    }
+}
