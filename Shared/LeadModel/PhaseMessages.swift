@@ -174,7 +174,7 @@ public enum PhaseOutcome: Codable, Hashable, Sendable {
     /// Finalize only: the stage would enroll the lead in autopilot but for its account's billing
     /// pause, so it wrote nothing; the coordinator holds the retry until the account resumes or
     /// its autopilot is switched off. On the wire a retriable `failed` with `waitsForBilling:
-    /// true`, so a reader of version 3 retries it as any retriable failure.
+    /// true` (``PhaseResult`` version 4).
     case waitsForBilling(reason: String)
 
     private enum CodingKeys: String, CodingKey {

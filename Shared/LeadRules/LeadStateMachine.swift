@@ -462,7 +462,8 @@ public struct LeadStateMachine: Sendable {
             return
         }
         if billingHolds(phase) {
-            wait(.billingPaused, phase: phase, at: at, detail: "account billing paused")
+            // A lead waiting already stays as it is: a held retry keeps its attempt backing off.
+            if current.status != .billingPaused { wait(.billingPaused, phase: phase, at: at, detail: "account billing paused") }
             return
         }
         sendRequest(phase: phase, attempt: current.nextAttempt ?? 1, at: at)
@@ -472,12 +473,14 @@ public struct LeadStateMachine: Sendable {
     /// stage answered ``PhaseOutcome/waitsForBilling(reason:)`` (it would enroll the lead in
     /// autopilot but for the pause), while the account's autopilot is on. Only that answer holds
     /// finalize: its stage, which knows the card and the rule, finishes a lead autopilot would
-    /// not enroll, so a finalize that failed otherwise, or got no answer, is retried.
+    /// not enroll, so a finalize that failed otherwise, or got no answer, is retried. The answer
+    /// left the lead billing paused with its finalize's next attempt backing off; a lead billing
+    /// paused before an earlier phase (whose late answer completed it) has no finalize in flight.
     private func billingHolds(_ phase: Phase) -> Bool {
         guard gates.isBillingPaused else { return false }
         if phase.isPaid { return true }
-        guard phase == .finalize, gates.isAutopilotOn, let current = state else { return false }
-        return current.status == .billingPaused && current.currentPhase == .finalize
+        guard phase == .finalize, gates.isAutopilotOn, state?.status == .billingPaused, let inFlight = state?.inFlight else { return false }
+        return inFlight.phase == .finalize && inFlight.isBackingOff
     }
 
     /// Holds the lead before `phase` with `status`; a gate change or timer starts it again.
@@ -537,14 +540,19 @@ public struct LeadStateMachine: Sendable {
             // not the customer's plan, so the attempt failed and is retried like any other.
             failAttempt(reason: reason, isRetriable: true, at: at, random: &random)
         case .waitsForBilling(let reason):
-            guard result.phase == .finalize, gates.isBillingPaused, gates.isAutopilotOn, let attempt = state?.inFlight?.attempt else {
+            guard result.phase == .finalize, gates.isBillingPaused, gates.isAutopilotOn, let inFlight = state?.inFlight else {
                 // Resumed, or autopilot switched off, since the stage looked: retried as it comes.
                 failAttempt(reason: reason, isRetriable: true, at: at, random: &random)
                 return
             }
-            record(.phaseFailed, at: at, phase: result.phase, attempt: attempt, detail: reason)
+            record(.phaseFailed, at: at, phase: result.phase, attempt: inFlight.attempt, detail: reason)
             wait(.billingPaused, phase: result.phase, at: at, detail: "account billing paused")
-            state?.nextAttempt = attempt + 1
+            // The next attempt waits backing off, as a paid retry held by the pause does: a late
+            // completed answer of an earlier attempt still completes the phase, and the hold is
+            // this finalize's (``billingHolds(_:)``).
+            state?.nextAttempt = inFlight.attempt + 1
+            state?.inFlight = InFlightAttempt(phase: inFlight.phase, attempt: inFlight.attempt + 1, isBackingOff: true, deadline: at,
+                                              timedOutAttempts: inFlight.timedOutAttempts)
         case .completed:
             if let current = state, !holdsEveryOutput(current) {
                 // After a wait (or a restore that carried the profile) the profile is the base the

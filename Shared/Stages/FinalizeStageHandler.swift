@@ -34,9 +34,9 @@ import Synchronization
 /// finalize), and the lead's override in force now (one set while the request was on its way).
 /// It is written once per run like the entry; a redelivery after a SIGKILL writes it again with
 /// the same ``AutopilotEnrollment/enrollmentID``, on which readers dedupe. A lead autopilot
-/// would enroll but for a billing pause this stage sees is not finalized: the attempt fails
-/// retriably, with no entry, and the coordinator holds its retry until the account resumes (or
-/// its autopilot is switched off).
+/// would enroll but for a billing pause this stage sees is not finalized: the answer is
+/// ``PhaseOutcome/waitsForBilling(reason:)``, with no entry, and the coordinator holds its retry
+/// until the account resumes (or its autopilot is switched off).
 public struct FinalizeStageHandler: PhaseHandler {
     /// ``Phase/finalize``.
     public let phase = Phase.finalize

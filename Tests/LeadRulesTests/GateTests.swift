@@ -141,6 +141,54 @@ final class GateTests: XCTestCase {
                                                random: &random)).map(\.phase), [.finalize])
     }
 
+    /// A lead billing paused before its scoring retry, whose first scoring attempt's answer then
+    /// comes late and completes scoring, goes on to finalize: its first attempt is sent, as for
+    /// any lead. Before, the status left by the scoring hold held finalize with no request sent.
+    func testALateScoringAnswerDuringAPauseSendsTheFirstFinalizeAttempt() throws {
+        let pausedWithAutopilot = Machine.Gates(isBillingPaused: true, isAutopilotOn: true)
+        var machine = Machine()
+        var request = requests(machine.handle(.discovered(Fixtures.lead(mode: .full), runID: "r1", at: Fixtures.now), random: &random))[0]
+        while request.phase != .scoring {
+            request = requests(machine.handle(result(request, .completed), random: &random))[0]
+        }
+        let deadline = try XCTUnwrap(machine.state?.inFlight?.deadline)
+        let timedOut = machine.handle(.timerFired(Machine.Timer(key: request.attemptKey, kind: .attemptTimeout, fireAt: deadline), at: deadline),
+                                      gates: pausedWithAutopilot, random: &random)
+        let backoff = try XCTUnwrap(timedOut.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        XCTAssertTrue(requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), gates: pausedWithAutopilot, random: &random)).isEmpty)
+        XCTAssertEqual(machine.state?.status, .billingPaused, "the paid retry waits")
+        let next = requests(machine.handle(result(request, .completed), gates: pausedWithAutopilot, random: &random))
+        XCTAssertEqual(next.map(\.phase), [.finalize], "the late answer completed scoring; finalize's first attempt goes")
+        XCTAssertEqual(machine.state?.status, .processing)
+    }
+
+    /// A finalize held after its stage's billing answer stays held through gate changes that do
+    /// not open it, and a late completed answer of an earlier finalize attempt (its entry
+    /// written) completes the phase. Before, the hold forgot the attempt in flight: the late
+    /// answer was dropped and the lead finalized again on resume.
+    func testAHeldFinalizeKeepsItsAttemptAndALateAnswerCompletesIt() throws {
+        let pausedWithAutopilot = Machine.Gates(isBillingPaused: true, isAutopilotOn: true)
+        var (machine, next) = scoredLead(answeringScoringWith: pausedWithAutopilot)
+        let first = try XCTUnwrap(next.first)
+        let deadline = try XCTUnwrap(machine.state?.inFlight?.deadline)
+        let timedOut = machine.handle(.timerFired(Machine.Timer(key: first.attemptKey, kind: .attemptTimeout, fireAt: deadline), at: deadline),
+                                      gates: pausedWithAutopilot, random: &random)
+        let backoff = try XCTUnwrap(timedOut.compactMap { if case .scheduleTimer(let timer) = $0 { timer } else { nil } }.first)
+        let second = try XCTUnwrap(requests(machine.handle(.timerFired(backoff, at: backoff.fireAt), gates: pausedWithAutopilot,
+                                                           random: &random)).first)
+        XCTAssertEqual(second.attempt, 2)
+        _ = machine.handle(result(second, .waitsForBilling(reason: "account billing paused")), gates: pausedWithAutopilot, random: &random)
+        XCTAssertEqual(machine.state?.status, .billingPaused)
+        for _ in 0..<2 {
+            XCTAssertTrue(requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: pausedWithAutopilot, random: &random)).isEmpty,
+                          "still paused: held")
+        }
+        _ = machine.handle(result(first, .completed), gates: pausedWithAutopilot, random: &random)
+        XCTAssertEqual(machine.state?.status, .ready, "the late answer of attempt 1 finished the run")
+        XCTAssertTrue(requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: Machine.Gates(isAutopilotOn: true),
+                                              random: &random)).isEmpty, "not finalized again on resume")
+    }
+
     /// A stage of an older version answers a vendor's exhausted credits with `account-paused`
     /// during a rolling upgrade: the attempt failed and is retried with backoff; the lead never
     /// waits on billing for it.

@@ -230,7 +230,7 @@ final class ProfileJSONTests: XCTestCase {
                 try assertSameJSON(outcome)
                 try assertReadsBack(outcome)
             }
-            // A reader of version 3 reads the wait as a retriable failure.
+            // On the wire, a retriable failure that says it waits for billing.
             let waits = String(decoding: try JSONStreamEncoder.encode(PhaseOutcome.waitsForBilling(reason: "paused")), as: UTF8.self)
             XCTAssertEqual(waits, #"{"isRetriable":true,"reason":"paused","status":"failed","waitsForBilling":true}"#)
             for position in [RecordPosition(topic: "lead.pool", partition: 0, offset: 0),
