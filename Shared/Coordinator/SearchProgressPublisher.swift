@@ -150,8 +150,10 @@ struct SearchProgressPublisher {
         for searchID in changed {
             guard var search = searches[searchID],
                   let snapshot = search.snapshot(searchID, declared: totals(searchID.rawValue), at: at) else { continue }
-            if let accountPartitions, search.wasPublished, case let leaving = search.accountsToLeave(snapshot.accountID), !leaving.isEmpty {
-                // Moved: it leaves the accounts it was counted under first.
+            if let accountPartitions, case let leaving = search.accountsToLeave(snapshot.accountID), !leaving.isEmpty {
+                // Moved: it leaves the accounts it was counted under first (also those only its
+                // parts name: the part the owner before wrote there may be stored, its snapshot
+                // in `progress` not).
                 search.markLeft(leaving)
                 searches[searchID] = search
                 for account in leaving {

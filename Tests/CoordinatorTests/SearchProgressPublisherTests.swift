@@ -64,7 +64,6 @@ final class SearchProgressPublisherTests: XCTestCase {
         let then = poll(&publisher, at: later.addingTimeInterval(2))
         XCTAssertEqual(describe(then), ["progress search-1 tombstone"], "stored: now the snapshot's")
         XCTAssertTrue(poll(&publisher, at: later.addingTimeInterval(3)).isEmpty)
-        publisher.unsent([])
     }
 
     /// The `progress` tombstone not stored is sent again, alone.
@@ -97,6 +96,36 @@ final class SearchProgressPublisherTests: XCTestCase {
         let then = poll(&publisher, at: start.addingTimeInterval(62))
         XCTAssertEqual(describe(then), ["progress search-1", "progress.account-parts acct-b/search-1"])
         XCTAssertTrue(poll(&publisher, at: start.addingTimeInterval(63)).isEmpty, "published once")
+    }
+
+    /// The next owner of a search whose account part under one account was stored, and its
+    /// snapshot in `progress` not, moved to another account: its parts name the first, which it
+    /// leaves before publishing. Before, a search not in `progress` was published at once, and
+    /// the first account kept its part for good.
+    func testASearchNeverInProgressMovedLeavesTheAccountItsPartsName() throws {
+        var publisher = publisher()
+        declare("acct-b", at: start.addingTimeInterval(60))
+        let first = poll(&publisher, [try partRecord(completed: 1, account: "acct-a", at: start)], changedTotals: ["search-1"],
+                         at: start.addingTimeInterval(60))
+        XCTAssertEqual(describe(first), ["progress.account-parts acct-a/search-1 tombstone"])
+        XCTAssertEqual(describe(poll(&publisher, at: start.addingTimeInterval(61))),
+                       ["progress search-1", "progress.account-parts acct-b/search-1"])
+    }
+
+    /// A moved search's snapshot under its new account not stored (its old account's tombstone
+    /// was) is published again, after the tombstone again.
+    func testAMovedSearchsSnapshotNotStoredIsPublishedAgain() throws {
+        var publisher = publisher()
+        declare("acct-a", at: start)
+        _ = poll(&publisher, changedTotals: ["search-1"], at: start)
+        declare("acct-b", at: start.addingTimeInterval(60))
+        _ = poll(&publisher, changedTotals: ["search-1"], at: start.addingTimeInterval(60))
+        XCTAssertEqual(describe(poll(&publisher, at: start.addingTimeInterval(61))),
+                       ["progress search-1", "progress.account-parts acct-b/search-1"])
+        publisher.unsent([0, 1])
+        XCTAssertEqual(describe(poll(&publisher, at: start.addingTimeInterval(62))), ["progress.account-parts acct-a/search-1 tombstone"])
+        XCTAssertEqual(describe(poll(&publisher, at: start.addingTimeInterval(63))),
+                       ["progress search-1", "progress.account-parts acct-b/search-1"])
     }
 
     /// The next owner of a forgotten search whose `progress` tombstone was never sent reads its
