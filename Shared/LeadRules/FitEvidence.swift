@@ -414,7 +414,8 @@ public enum XBioRole {
 
     /// Whether the character at `index` of `text` ends the employer's name there: a comma, "!"
     /// or a bracket, or a dot unless a lowercase letter or a digit follows it ("Booking.com",
-    /// "No.1") or an ending of two or three capitals ("Character.AI"; not "Acme.Previously" nor
+    /// "No.1") or an ending of two or three capitals that is no place's abbreviation
+    /// ("Character.AI"; not "Acme.NYC", where the person is, nor "Acme.Previously" or
     /// "Acme.I'm", a sentence after a missing space), it ends an abbreviation ("St. Jude")
     /// or it is the number sign of "No. 1".
     private static func endsName(at index: String.Index, in text: String) -> Bool {
@@ -423,10 +424,20 @@ public enum XBioRole {
         let after = text[text.index(after: index)...]
         if let next = after.first, next.isLowercase || next.isNumber { return false }
         let capitals = after.prefix(while: \.isLetter)
-        if (2...3).contains(capitals.count), capitals.allSatisfy(\.isUppercase) { return false }
+        if (2...3).contains(capitals.count), capitals.allSatisfy(\.isUppercase),
+           !placeAbbreviations.contains(capitals.lowercased()) {
+            return false
+        }
         let word = text[..<index].split(whereSeparator: { !$0.isLetter }).last?.lowercased()
         return !(word.map(abbreviations.contains) ?? false) && !isNumberSign(at: index, in: text)
     }
+
+    /// Abbreviations of places, lowercase, that people write after their employer and a dot for
+    /// where they are ("Acme.NYC based", "Acme.SF"): capitals after a dot that end no name. Not
+    /// the US states' codes, which are as often a domain's ending ("Acme.CO", "Acme.ME").
+    private static let placeAbbreviations: Set<String> = [
+        "nyc", "ny", "sf", "la", "dc", "atl", "atx", "chi", "ldn", "us", "usa", "uk", "eu", "uae", "nz", "sg", "hk",
+    ]
 
     /// Whether the character at `index` of `text` is the "." of "No." before a number ("The No. 1
     /// Agency", "No.1"), which ends no name.

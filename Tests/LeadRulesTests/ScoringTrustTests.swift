@@ -836,9 +836,11 @@ final class ScoringTrustTests: XCTestCase {
     /// An employer ends at the sentence break after it ("CEO at Yes or No. 3x founder" works at
     /// Yes or No), while a name's own dots stay in it: a domain ("Booking.com"), an abbreviation
     /// ("St. Jude Children's Research Hospital") and a legal form before the break ("Acme Inc.",
-    /// "Acme Co."); "No." before a number is still no break ("The No. 1 Agency"). Before, "No."
-    /// before anything starting with a digit was read as a number sign, so the employer was "Yes
-    /// or No. 3x founder", and any dot ended a name: "Booking" and "St".
+    /// "Acme Co."); "No." before a number is still no break ("The No. 1 Agency"), nor a dot before
+    /// two or three capitals ("Character.AI") unless they are a place's abbreviation ("Acme.NYC
+    /// based" works at Acme, in New York). Before, "No." before anything starting with a digit was
+    /// read as a number sign, so the employer was "Yes or No. 3x founder", any dot ended a name
+    /// ("Booking" and "St"), and "Acme.NYC based" was the employer whole.
     func testAnEmployerEndsAtTheSentenceBreakNotAtItsOwnDots() {
         for (bio, title, company) in [("CEO at Yes or No. 3x founder", "CEO", "Yes or No"),
                                       ("CEO at Yes or No. 2nd time founder", "CEO", "Yes or No"),
@@ -852,7 +854,13 @@ final class ScoringTrustTests: XCTestCase {
                                       // A missing space after the dot: the next sentence is no part of the name.
                                       ("CEO at Acme.Previously Google", "CEO", "Acme"),
                                       ("CEO at Acme.I'm hiring", "CEO", "Acme"),
-                                      ("Head of Research at Character.AI", "Head of Research", "Character.AI")] {
+                                      ("Head of Research at Character.AI", "Head of Research", "Character.AI"),
+                                      ("Head of Growth at Apollo.io", "Head of Growth", "Apollo.io"),
+                                      // A place's abbreviation after the dot is where the person is, not the name's ending.
+                                      ("CEO at Acme.NYC based", "CEO", "Acme"),
+                                      ("CEO at Acme.SF. Ex-Google", "CEO", "Acme"),
+                                      ("Founder at Acme.LA", "Founder", "Acme"),
+                                      ("Head of Sales at Acme.UK and EU", "Head of Sales", "Acme")] {
             let parsed = XBioRole.parse(bio)
             XCTAssertEqual(parsed?.title, title, bio)
             XCTAssertEqual(parsed?.company, company, bio)
