@@ -2,8 +2,9 @@ import Foundation
 import LeadModel
 
 /// The places the rule scorer knows beyond countries and US states: major cities with their
-/// country, the regions people write ("Remote — EU", "EMEA") with the countries each may be in,
-/// and the states and provinces of other countries that end a place ("London, Ontario").
+/// country and the state or province they lie in, the regions people write ("Remote — EU",
+/// "EMEA") with the countries each may be in, and the states and provinces of other countries
+/// that end a place ("London, Ontario").
 ///
 /// The defaults are data, `Vocabulary/places.json` next to this file (bundled with the module),
 /// whose `about` says what is left out and why (Cambridge, Birmingham). Names are matched as whole
@@ -21,6 +22,9 @@ struct Gazetteer: Sendable {
     private(set) var subdivisions: [String: String] = [:]
     /// Each city name with other names of that city, folded, with those ("münchen": "munich").
     private var otherNamesByName: [String: [String]] = [:]
+    /// Each city name, folded, with the US states or provinces of ``subdivisions`` it may lie
+    /// in, folded: one for most ("toronto": "ontario"), two for a name of two ("portland").
+    private var statesByCity: [String: Set<String>] = [:]
     /// The most words in a name of ``areas``.
     private var longestName = 1
 
@@ -34,8 +38,10 @@ struct Gazetteer: Sendable {
     }()
 
     /// Reads a gazetteer of the shape of `Vocabulary/places.json`; throws when a name is given
-    /// two countries, as the file keeps out names of several places, and when a city's other
-    /// names are not all cities of one country it lists.
+    /// two countries, as the file keeps out names of several places, when a city's other
+    /// names are not all cities of one country it lists, and when a city's state is not one of
+    /// its country (a province of ``subdivisions`` of another country, or one of those for a US
+    /// city) or the city is not one it lists.
     init(json: Data) throws {
         struct Region: Decodable {
             var names: [String]
@@ -46,6 +52,7 @@ struct Gazetteer: Sendable {
             var regions: [String: Region]
             var subdivisions: [String: [String]]
             var otherNames: [[String]]?
+            var statesOfCities: [String: [String]]?
         }
         let places = try JSONDecoder().decode(Places.self, from: json)
         for (country, names) in places.cities {
@@ -69,6 +76,26 @@ struct Gazetteer: Sendable {
             }
             for key in keys { otherNamesByName[key] = keys.filter { $0 != key } }
         }
+        let unitedStates = SignalDetector.normalize("united states")
+        for (state, cities) in places.statesOfCities ?? [:] {
+            let stateKey = Self.folded(state)
+            for city in cities {
+                let key = Self.folded(city)
+                guard regions[key] == nil, let countries = areas[key], countries.count == 1, let country = countries.first,
+                      subdivisions[stateKey].map({ $0 == country }) ?? (country == unitedStates)
+                else {
+                    throw LeadModelRuleError("'\(city)' is no city of the gazetteer in the country of '\(state)'")
+                }
+                for name in [key] + (otherNamesByName[key] ?? []) { statesByCity[name, default: []].insert(stateKey) }
+            }
+        }
+    }
+
+    /// The US states or provinces the city `name` names may lie in (``statesOfCities`` in
+    /// places.json), folded: "ontario" for "Toronto"; none for a name the gazetteer does not
+    /// list a state for.
+    func states(ofCity name: String) -> Set<String> {
+        statesByCity[Self.folded(name)] ?? []
     }
 
     /// The other names of the city `name` names ("Munich" for "München", "Bangalore" for
@@ -89,16 +116,28 @@ struct Gazetteer: Sendable {
     /// The areas the names in `place` stand for, each as the countries it may be in, in the
     /// order they occur ("Remote — EU": Europe's countries; "Tokyo / Seoul": Japan, then South Korea).
     func areas(in place: String) -> [Set<String>] {
+        names(in: place).compactMap { areas[$0] }
+    }
+
+    /// The cities `place` names, folded, in the order they occur ("Austin / Dallas": "austin",
+    /// "dallas"), its regions left out.
+    func cities(in place: String) -> [String] {
+        names(in: place).filter { regions[$0] == nil }
+    }
+
+    /// The names of ``areas`` in `place`, folded, in the order they occur.
+    private func names(in place: String) -> [String] {
         let words = Self.folded(place).split(separator: " ")
-        var found: [Set<String>] = []
+        var found: [String] = []
         var start = 0
         while start < words.count {
             // The longest name starting here, so "New Delhi" is read once and "Mexico City" whole.
-            let longest = (1...min(longestName, words.count - start)).reversed().lazy.compactMap { length in
-                self.areas[words[start..<start + length].joined(separator: " ")].map { (length, $0) }
+            let longest = (1...min(longestName, words.count - start)).reversed().lazy.compactMap { length -> (Int, String)? in
+                let name = words[start..<start + length].joined(separator: " ")
+                return self.areas[name] == nil ? nil : (length, name)
             }.first
-            if let (length, countries) = longest {
-                found.append(countries)
+            if let (length, name) = longest {
+                found.append(name)
                 start += length
             } else {
                 start += 1

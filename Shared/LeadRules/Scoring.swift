@@ -769,9 +769,10 @@ public struct RuleBasedScorer: Scorer {
     /// "Bay Area", "London"): outside when the place's last part names a country it is not in
     /// ("London, Ontario", "Paris, TX"), inside when the place names it, outside when the scorer knows the place's
     /// country without the gazetteer or it is another country than `wanted`'s, else unknown
-    /// ("Austin" for Texas: the gazetteer knows only the country); a US state or a province of
+    /// ("Bay Area" for Texas: the scorer knows only its country); a US state or a province of
     /// another country ("Ontario") by the place's own state or province, named or by its code
-    /// ("Toronto, ON"), when it names one. For a list of places not all
+    /// ("Toronto, ON"), when it names one, else by the state of a city the scorer knows in it
+    /// ("Toronto" is in Ontario, "Seattle" not in Texas). For a list of places not all
     /// countries or regions ("US & London": ``ICPLocation/places``): inside when it is in one of
     /// them, outside when it is outside every one, else unknown. For a place with where it lies
     /// (``ICPLocation/held``): outside when the place is outside where it lies ("Paris, TX" for
@@ -825,14 +826,18 @@ public struct RuleBasedScorer: Scorer {
         }
         guard !areas.named.isEmpty else { return .unknown }
         // A US state: the place's own state decides when it names one ("Austin, TX" is in Texas,
-        // "Columbus, OH" is not); a place elsewhere in the United States may be in it or not.
+        // "Columbus, OH" is not), else the state of a city the scorer knows ("Austin", "Seattle");
+        // a place elsewhere in the United States may be in it or not.
         if let wantedState = wanted.usState {
             if let state = usState(of: place.text) { return state == wantedState ? .inside : .outside }
+            if let placed = placementByCities(of: place, in: Gazetteer.folded(wantedState)) { return placed }
             return areas.named.contains { $0.contains(unitedStates) } ? .unknown : .outside
         }
-        // A province or state of another country, alike: "Toronto, ON" is in Ontario, "Vancouver, BC" is not.
+        // A province or state of another country, alike: "Toronto, ON" and "Toronto" are in
+        // Ontario, "Vancouver, BC" and "Vancouver" are not.
         if let wantedProvince = wanted.province {
             if let province = province(of: place.text) { return province == wantedProvince ? .inside : .outside }
+            if let placed = placementByCities(of: place, in: wantedProvince) { return placed }
             return areas.named.contains { !$0.isDisjoint(with: wanted.countries) } ? .unknown : .outside
         }
         if areas.isKnownWithoutGazetteer { return .outside }
@@ -840,6 +845,18 @@ public struct RuleBasedScorer: Scorer {
     }
 
     private static let otherCountryPhrases = otherCountries.sorted().map(SignalDetector.Phrase.init)
+
+    /// Where the cities the scorer knows in `place` stand against the US state or province
+    /// `wanted` (folded) by the states they lie in (``Gazetteer/states(ofCity:)``): inside when
+    /// one lies in it only ("Toronto" in Ontario), outside when none may ("Seattle" for Texas),
+    /// else unknown ("Portland", Oregon's or Maine's, for Oregon); nil when the place names no
+    /// such city, or one whose state the gazetteer does not list.
+    private static func placementByCities(of place: SignalDetector.Phrase, in wanted: String) -> Placement? {
+        let states = Gazetteer.standard.cities(in: place.text).map(Gazetteer.standard.states(ofCity:))
+        guard !states.isEmpty, !states.contains(where: \.isEmpty) else { return nil }
+        if states.contains([wanted]) { return .inside }
+        return states.allSatisfy { !$0.contains(wanted) } ? .outside : .unknown
+    }
 
     /// The US state a place names after its first comma-separated part, by name or postal code
     /// ("Austin, TX, United States", "Houston, Texas"), or as its only part ("Texas"); nil when none.

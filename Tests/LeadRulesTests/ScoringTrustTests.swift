@@ -200,9 +200,9 @@ final class ScoringTrustTests: XCTestCase {
 
     /// Against an ICP location inside a country (a US state), a place in that country is inside
     /// when it is in that state ("Austin, TX" for Texas), outside when it names another state
-    /// ("Columbus, OH"), and otherwise no evidence either way ("Seattle" may not be in Texas,
-    /// "Dallas" is, but the scorer knows cities by country only); a place in another country is
-    /// outside. Before, "Austin, TX" was outside Texas, with evidence against.
+    /// ("Columbus, OH") or is a city the scorer knows in another state ("Seattle"), and otherwise
+    /// no evidence either way ("United States"); a place in another country is outside. Before,
+    /// "Austin, TX" was outside Texas, with evidence against.
     func testAStateICPReadsStatesAndCountries() {
         func placement(_ place: String) -> RuleBasedScorer.Placement {
             let phrase = SignalDetector.Phrase(place)
@@ -210,7 +210,8 @@ final class ScoringTrustTests: XCTestCase {
         }
         let expected: [(String, RuleBasedScorer.Placement)] = [
             ("Austin, TX", .inside), ("Houston, Texas", .inside), ("Columbus, OH", .outside), ("Portland, Oregon", .outside),
-            ("Seattle", .unknown), ("London, United Kingdom", .outside), ("Amsterdam", .outside),
+            ("Seattle", .outside), ("Dallas", .inside), ("United States", .unknown), ("London, United Kingdom", .outside),
+            ("Amsterdam", .outside),
         ]
         for (place, placed) in expected { XCTAssertEqual(placement(place), placed, place) }
     }
@@ -720,21 +721,22 @@ final class ScoringTrustTests: XCTestCase {
     /// A province or state of another country as an ICP location ("Ontario", "New South Wales",
     /// "Ontario, Canada", "Toronto, Ontario") holds the places in it, named by its name or its
     /// postal code after the city ("Toronto, ON", "Sydney, NSW", "Perth, WA" where the scorer
-    /// knows Perth in Australia): a place in another province, state or country is outside, and
-    /// one in its country with no province named ("Toronto", "Canada") no evidence either way, as
-    /// the scorer knows a city's country, not its province. Before, the province was no place the
+    /// knows Perth in Australia), or by a city the scorer knows there ("Toronto": its province
+    /// is in places.json, testAKnownCityIsInItsStateOrProvince): a place in another province,
+    /// state or country is outside, and one in its country with no province named ("Canada") no
+    /// evidence either way. Before, the province was no place the
     /// scorer knew: "Toronto, ON" was outside "Ontario" (its code named Canada, nothing more),
     /// "Berlin" no evidence for it, and "Toronto, ON" no evidence for "Ontario, Canada".
     func testAProvinceOrStateOfAnotherCountryHoldsItsPlaces() {
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
-            ("Ontario", ["Toronto, ON", "Toronto, Ontario", "Ottawa, ON, Canada", "London, ON", "Ontario"],
-             ["Toronto", "Canada", "Toronto, Canada"],
+            ("Ontario", ["Toronto, ON", "Toronto, Ontario", "Ottawa, ON, Canada", "London, ON", "Ontario", "Toronto", "Toronto, Canada"],
+             ["Canada"],
              ["Vancouver, BC", "Montreal, QC", "Austin, TX", "Berlin", "Berlin, Germany", "Ontario, California"]),
-            ("Ontario, Canada", ["Toronto, ON", "Toronto, Ontario, Canada"], ["Toronto", "Canada"], ["Calgary, AB", "Seattle"]),
+            ("Ontario, Canada", ["Toronto, ON", "Toronto, Ontario, Canada", "Toronto"], ["Canada"], ["Calgary, AB", "Seattle"]),
             ("Toronto, Ontario", ["Toronto, ON", "Toronto"], ["Ottawa, ON"], ["Vancouver, BC", "Austin, TX"]),
-            ("British Columbia", ["Vancouver, BC", "Burnaby, British Columbia"], ["Vancouver"], ["Toronto, ON", "Seattle, WA"]),
+            ("British Columbia", ["Vancouver, BC", "Burnaby, British Columbia", "Vancouver"], [], ["Toronto, ON", "Seattle, WA"]),
             ("Ontario & Quebec", ["Toronto, ON", "Montréal, QC", "Quebec City"], ["Canada"], ["Calgary, AB", "Austin, TX"]),
-            ("New South Wales", ["Sydney, NSW", "Sydney, New South Wales, Australia"], ["Sydney", "Australia"],
+            ("New South Wales", ["Sydney, NSW", "Sydney, New South Wales, Australia", "Sydney"], ["Australia"],
              ["Melbourne, VIC", "Austin, TX"]),
             ("Western Australia", ["Perth, WA", "Perth, Western Australia"], ["Australia"], ["Seattle, WA", "Sydney, NSW"]),
             // "Victoria" alone is a city, a state and a name: read by its name only, as before.
@@ -748,6 +750,33 @@ final class ScoringTrustTests: XCTestCase {
         let scored = card(at: "Toronto, ON", for: "Ontario")
         XCTAssertTrue(scored.fitReasons.contains { $0.signal == "located in Ontario" && $0.points == 10 },
                       scored.fitReasons.map(\.description).joined(separator: "; "))
+    }
+
+    /// A city the scorer knows is in its state or province (places.json's statesOfCities): a
+    /// lead in "Toronto" is in an ICP of "Ontario" and one in "Vancouver" outside it, "Austin" is
+    /// in Texas and "Seattle" not; a city of two states ("Portland": Oregon's and Maine's) is no
+    /// evidence either way for either, and outside any other. Before, the
+    /// scorer knew a city's country only: "Toronto" was no evidence either way for "Ontario",
+    /// "Vancouver" and "Seattle" no evidence against "Ontario" and "Texas".
+    func testAKnownCityIsInItsStateOrProvince() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Ontario", ["Toronto", "Toronto, Canada", "Ottawa", "Mississauga"], ["Canada"], ["Vancouver", "Montreal", "Calgary, Canada"]),
+            ("Quebec", ["Montréal", "Quebec City", "Gatineau"], [], ["Toronto", "Ottawa, Canada"]),
+            ("British Columbia", ["Vancouver", "Burnaby"], [], ["Toronto", "Calgary"]),
+            ("Saskatchewan", ["Saskatoon"], [], ["Winnipeg"]),
+            ("New South Wales", ["Sydney"], [], ["Melbourne", "Perth", "Brisbane, Australia"]),
+            ("Victoria, Australia", ["Melbourne"], [], ["Sydney"]),
+            ("Texas", ["Austin", "Dallas", "Houston, United States"], [], ["Seattle", "Boston, USA"]),
+            ("California", ["San Francisco", "Palo Alto", "San Diego, USA"], [], ["Austin", "Portland"]),
+            ("Oregon", ["Portland, Oregon"], ["Portland"], ["Seattle", "Austin"]),
+            ("Kansas", ["Wichita", "Overland Park"], [], ["Denver"]),
+            ("New York", ["Brooklyn", "Buffalo"], [], ["Boston"]),
+            ("Karnataka", ["Bangalore", "Bengaluru"], [], ["Mumbai"]),
+        ]
+        assertPlacements(placed)
+
+        assertLocated(at: "Toronto", in: "Ontario")
+        assertOutside(at: "Vancouver", of: "Ontario")
     }
 
     /// A city's other well-known names name it, for an ICP location with or without its country
@@ -882,6 +911,23 @@ final class ScoringTrustTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Asserts that the card of a lead at `place` for an ICP location of `wanted` gives the
+    /// location's 10 points ("located in `wanted`").
+    private func assertLocated(at place: String, in wanted: String, file: StaticString = #filePath, line: UInt = #line) {
+        let reasons = card(at: place, for: wanted).fitReasons
+        XCTAssertTrue(reasons.contains { $0.signal == "located in \(wanted)" && $0.points == 10 },
+                      "\(place) for \(wanted): " + reasons.map(\.description).joined(separator: "; "), file: file, line: line)
+    }
+
+    /// Asserts that the card of a lead at `place` for an ICP location of `wanted` says the lead
+    /// is outside the ICP (evidence against it), or, with `isOutside` false, does not.
+    private func assertOutside(at place: String, of wanted: String, _ isOutside: Bool = true,
+                               file: StaticString = #filePath, line: UInt = #line) {
+        let reasons = card(at: place, for: wanted).fitReasons
+        XCTAssertEqual(reasons.contains { $0.signal.contains("outside the ICP") }, isOutside,
+                       "\(place) for \(wanted): " + reasons.map(\.description).joined(separator: "; "), file: file, line: line)
     }
 
     /// Asserts that the X bio `bio` names no employer: LinkedIn's Acme SaaS stands, with no job

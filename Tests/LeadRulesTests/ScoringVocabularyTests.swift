@@ -150,6 +150,26 @@ final class ScoringVocabularyTests: XCTestCase {
         // Other names are of one city the gazetteer lists.
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"], "germany": ["Berlin"]}, "regions": {}, "subdivisions": {}, "otherNames": [["Paris", "Berlin"]]}"#.utf8)))
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {}, "otherNames": [["Paris", "Lutetia"]]}"#.utf8)))
+        // Every city of the United States, Canada and Australia lies in a state or province of
+        // its country (testAKnownCityIsInItsStateOrProvince); its other names too.
+        let withStates = Set(["united states", "canada", "australia"].map(SignalDetector.normalize))
+        for (name, countries) in gazetteer.areas where gazetteer.regions[name] == nil {
+            let states = gazetteer.states(ofCity: name)
+            if !countries.isDisjoint(with: withStates) { XCTAssertFalse(states.isEmpty, name) }
+            for state in states {
+                if countries == [SignalDetector.normalize("united states")] {
+                    XCTAssertNotNil(RuleBasedScorer.ICPLocation(state).usState, "\(name): \(state)")
+                } else {
+                    XCTAssertEqual(gazetteer.subdivisions[state].map { [$0] }, countries, "\(name): \(state)")
+                }
+            }
+        }
+        XCTAssertEqual(gazetteer.states(ofCity: "Montréal"), ["quebec"])
+        XCTAssertEqual(gazetteer.states(ofCity: "Philly"), ["pennsylvania"])
+        XCTAssertEqual(gazetteer.states(ofCity: "Portland"), ["oregon", "maine"])
+        XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {"canada": ["Ontario"]}, "statesOfCities": {"Ontario": ["Paris"]}}"#.utf8)))
+        XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {}, "statesOfCities": {"Texas": ["Paris"]}}"#.utf8)))
+        XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {}, "statesOfCities": {"Texas": ["Dallas"]}}"#.utf8)))
     }
 
     func testAnOfferExtendsTheVocabulary() {
