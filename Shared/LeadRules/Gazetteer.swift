@@ -125,10 +125,28 @@ struct Gazetteer: Sendable {
         names(in: place).filter { regions[$0] == nil }
     }
 
+    /// `place` folded, with the words of the cities it names each made a comma: what it says
+    /// besides its cities ("Kansas City, MO" says ", mo"; "Southern Ontario" all of it).
+    func withoutCities(_ place: String) -> String {
+        let words = Self.folded(place).split(separator: " ")
+        var kept: [Substring] = []
+        var start = 0
+        for (range, name) in spans(in: words) {
+            kept += words[start..<range.lowerBound]
+            kept.append(regions[name] == nil ? "," : words[range].joined(separator: " ")[...])
+            start = range.upperBound
+        }
+        return (kept + words[start...]).joined(separator: " ")
+    }
+
     /// The names of ``areas`` in `place`, folded, in the order they occur.
     private func names(in place: String) -> [String] {
-        let words = Self.folded(place).split(separator: " ")
-        var found: [String] = []
+        spans(in: Self.folded(place).split(separator: " ")).map(\.name)
+    }
+
+    /// The names of ``areas`` among `words` (folded), each with the words it takes, in the order they occur.
+    private func spans(in words: [Substring]) -> [(range: Range<Int>, name: String)] {
+        var found: [(range: Range<Int>, name: String)] = []
         var start = 0
         while start < words.count {
             // The longest name starting here, so "New Delhi" is read once and "Mexico City" whole.
@@ -137,7 +155,7 @@ struct Gazetteer: Sendable {
                 return self.areas[name] == nil ? nil : (length, name)
             }.first
             if let (length, name) = longest {
-                found.append(name)
+                found.append((start..<start + length, name))
                 start += length
             } else {
                 start += 1

@@ -816,6 +816,9 @@ public struct RuleBasedScorer: Scorer {
            !wanted.countries.contains(placeCountry) {
             return .outside
         }
+        if wanted.usState != nil || wanted.province != nil {
+            return placement(of: withoutStreets(place), areas: areas, inStateOrProvince: wanted)
+        }
         if wanted.isNamed(in: place)
             || locationAliases[country, default: []].contains(where: { $0.occurs(in: withoutLookalikes(place, of: country)) }) {
             return .inside
@@ -825,26 +828,61 @@ public struct RuleBasedScorer: Scorer {
             return !areas.named.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: scope) }) ? .outside : .unknown
         }
         guard !areas.named.isEmpty else { return .unknown }
-        // A US state: the place's own state decides when it names one ("Austin, TX" is in Texas,
-        // "Columbus, OH" is not), else the state of a city the scorer knows ("Austin", "Seattle");
-        // a place elsewhere in the United States may be in it or not.
-        if let wantedState = wanted.usState {
-            if let state = usState(of: place.text) { return state == wantedState ? .inside : .outside }
-            if let placed = placementByCities(of: place, in: Gazetteer.folded(wantedState)) { return placed }
-            return areas.named.contains { $0.contains(unitedStates) } ? .unknown : .outside
-        }
-        // A province or state of another country, alike: "Toronto, ON" and "Toronto" are in
-        // Ontario, "Vancouver, BC" and "Vancouver" are not.
-        if let wantedProvince = wanted.province {
-            if let province = province(of: place.text) { return province == wantedProvince ? .inside : .outside }
-            if let placed = placementByCities(of: place, in: wantedProvince) { return placed }
-            return areas.named.contains { !$0.isDisjoint(with: wanted.countries) } ? .unknown : .outside
-        }
         if areas.isKnownWithoutGazetteer { return .outside }
         return !wanted.countries.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: wanted.countries) }) ? .outside : .unknown
     }
 
     private static let otherCountryPhrases = otherCountries.sorted().map(SignalDetector.Phrase.init)
+
+    /// Where `place`, its streets left out (``withoutStreets(_:)``), stands against `wanted`, a
+    /// US state or a province or state of another country, in the country of `wanted` or naming
+    /// none: the state or province the place names after its first part, by name or code,
+    /// decides ("Austin, TX" is in Texas, "Columbus, OH" is not, nor "Kansas City, MO" in
+    /// Kansas; "Toronto, ON" is in Ontario); else its name as a place ("Southern Ontario",
+    /// "Austin Texas"), not within a city's name the scorer knows ("Kansas City", "Virginia
+    /// Beach"), puts it inside; else the state of a city the scorer knows in it
+    /// (``placementByCities(of:in:)``: "Toronto" is in Ontario, "Seattle" not in Texas); else a
+    /// place elsewhere in the country may be in it or not.
+    private static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, inStateOrProvince wanted: ICPLocation) -> Placement {
+        if let wantedState = wanted.usState, let state = usState(of: place.text) {
+            return state == wantedState ? .inside : .outside
+        }
+        if let wantedProvince = wanted.province, let province = province(of: place.text) {
+            return province == wantedProvince ? .inside : .outside
+        }
+        if wanted.isNamed(in: SignalDetector.Phrase(Gazetteer.standard.withoutCities(place.text))) { return .inside }
+        guard !areas.named.isEmpty else { return .unknown }
+        if let placed = placementByCities(of: place, in: wanted.usState.map(Gazetteer.folded) ?? wanted.province ?? "") {
+            return placed
+        }
+        let countries = wanted.usState == nil ? wanted.countries : [unitedStates]
+        return areas.named.contains { !$0.isDisjoint(with: countries) } ? .unknown : .outside
+    }
+
+    /// `place` without its comma-separated parts that name a street, "Ontario Street", "Michigan
+    /// Ave W", "Rue Ontario": a street named after a state, a province or a city is in none of
+    /// them. A part names a street when a ``streetWords`` word ends it, before directions only,
+    /// or one of ``leadingStreetWords`` starts it, with other words.
+    static func withoutStreets(_ place: SignalDetector.Phrase) -> SignalDetector.Phrase {
+        let parts = place.text.split(separator: ",", omittingEmptySubsequences: false)
+        let kept = parts.filter { part in
+            let words = SignalDetector.normalize(String(part)).split(separator: " ")
+            guard words.count > 1 else { return true }
+            let named = words.reversed().drop(while: directionWords.contains)
+            return !(named.count > 1 && streetWords.contains(named.first!)) && !leadingStreetWords.contains(words[0])
+        }
+        return kept.count == parts.count ? place : SignalDetector.Phrase(kept.joined(separator: ","))
+    }
+
+    /// Words that end a street's name (``withoutStreets(_:)``), normalised.
+    private static let streetWords: Set<Substring> = [
+        "street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "drive", "dr", "lane", "ln", "way",
+        "parkway", "pkwy", "highway", "hwy", "court", "ct", "terrace", "crescent",
+    ]
+    /// Words that start a street's name in French, Spanish and Portuguese ("Rue Ontario", "Calle Mayor").
+    private static let leadingStreetWords: Set<Substring> = ["rue", "calle", "avenida", "rua", "chemin", "boulevard", "avenue"]
+    /// Directions written after a street's name ("Queen Street West", "Ontario Ave W").
+    private static let directionWords: Set<Substring> = ["north", "south", "east", "west", "n", "s", "e", "w", "ne", "nw", "se", "sw"]
 
     /// Where the cities the scorer knows in `place` stand against the US state or province
     /// `wanted` (folded) by the states they lie in (``Gazetteer/states(ofCity:)``): inside when

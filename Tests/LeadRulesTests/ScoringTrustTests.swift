@@ -779,6 +779,33 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "Vancouver", of: "Ontario")
     }
 
+    /// A US state or a province is named by a place as a place, not inside a street's name
+    /// ("Ontario Street, Montreal", "Michigan Avenue, Chicago") nor a city's ("Kansas City", in
+    /// Missouri and Kansas): the state or province the place names after its first part decides
+    /// first ("Kansas City, MO", "Washington, DC", "Indiana, PA"), then its name elsewhere in the
+    /// place ("Southern Ontario", "Austin Texas", "Upstate New York"), then the state of a city
+    /// the scorer knows in it (testAKnownCityIsInItsStateOrProvince). Before, the name anywhere
+    /// in the place put it inside: "Ontario Street, Montreal, QC" was in Ontario with 10 points,
+    /// "Kansas City, MO" in Kansas, "Washington, DC" in Washington State.
+    func testAStateOrProvinceIsNamedByAPlaceNotByAStreetOrACity() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Ontario", ["Toronto, Ontario", "Southern Ontario", "Ontario, Canada", "Toronto Ontario", "Ontario Street, Toronto"],
+             ["Ontario Street, Springfield", "Canada"],
+             ["Ontario Street, Montreal, QC", "Ontario Street, Montreal", "Rue Ontario, Montréal", "Ontario Ave W, Vancouver, BC"]),
+            ("Kansas", ["Kansas City, KS", "Wichita"], ["Kansas City"], ["Kansas City, MO", "Kansas City, Missouri"]),
+            ("Michigan", ["Detroit", "Ann Arbor, Michigan"], [], ["Michigan Avenue, Chicago", "Michigan Ave, Chicago, IL"]),
+            ("Washington", ["Seattle", "Spokane, Washington"], [], ["Washington, DC", "Washington Street, Boston"]),
+            ("Indiana", ["Indianapolis"], [], ["Indiana, PA"]),
+            ("Virginia", ["Virginia Beach", "Arlington, VA"], [], ["Virginia Street, Reno, NV"]),
+            ("Oklahoma", ["Oklahoma City"], [], ["Tulsa Street, Dallas"]),
+            ("New York", ["Upstate New York", "NYC", "New York, NY", "New York State"], [], ["Albany Street, Boston"]),
+            ("Texas", ["Austin Texas", "Texas, USA"], [], ["Texas Avenue, Atlanta"]),
+        ]
+        assertPlacements(placed)
+        assertOutside(at: "Ontario Street, Montreal, QC", of: "Ontario")
+        assertLocated(at: "Ontario Street, Toronto", in: "Ontario")
+    }
+
     /// A city's other well-known names name it, for an ICP location with or without its country
     /// or state: "München" is in "Munich, DE" and "Munich", "Köln" in "Cologne, Germany", "Wien"
     /// in "Vienna", "Praha" in "Prague, Czechia", "Bengaluru" in "Bangalore, IN"; "NYC" is New
