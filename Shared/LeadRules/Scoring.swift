@@ -552,16 +552,23 @@ public struct RuleBasedScorer: Scorer {
         /// code of a US state and of a country (``countriesOfStateCodes``) is the country when the
         /// scorer knows the city there ("Toronto, CA": Canada), else the state, as "City, ST" is
         /// how US places are written ("San Francisco, CA"; "Wilmington, DE", a city it does not
-        /// know: Delaware).
+        /// know: Delaware); a province's or territory's code is the province ("Toronto, ON"), and
+        /// one that is a country's too or two territories' (``readings(ofCodeIn:city:)``) the
+        /// place the country after it or the city names ("Regina, SK" and "Moose Jaw, SK,
+        /// Canada": Saskatchewan; "Amsterdam, NL": the Netherlands), else the country ("Moose
+        /// Jaw, SK": Slovakia).
         let holder: ICPLocation
         /// Whether ``place`` is a city named as a US state, with a US state after the comma ("New
         /// York, NY", "Washington, DC", "Indiana, PA"), not the state.
         let isCityNamedAsState: Bool
-        /// The country a code that is a US state's too stands for when ``holder`` is read as the
-        /// state ("Mannheim, DE", a city the scorer does not know): a place naming the city in
-        /// that country ("Mannheim, Germany") may be the city meant, so it is no evidence either
-        /// way rather than outside ("Windsor, Ontario" for "Windsor, CA" may be California's namesake).
-        let codeCountry: ICPLocation?
+        /// The other places the code after the comma stands for when the scorer does not know the
+        /// city and ``holder`` is one reading of it: the country of a code that is a US state's
+        /// too ("Mannheim, DE", read as Delaware: Germany), or the province of one that is a
+        /// country's too ("Moose Jaw, SK", read as Slovakia: Saskatchewan). A place naming the
+        /// city there ("Mannheim, Germany", "Moose Jaw, Saskatchewan") may be the city meant, so
+        /// it is no evidence either way rather than outside ("Windsor, Ontario" for "Windsor, CA"
+        /// may be California's namesake).
+        let otherReadings: [ICPLocation]
 
         /// Nil unless `wanted` is one place with where it lies after its last comma (``isOnePlace(_:)``).
         init?(_ wanted: String) {
@@ -569,19 +576,20 @@ public struct RuleBasedScorer: Scorer {
             let name = String(wanted[..<comma])
             guard !SignalDetector.Phrase(name).isBlank else { return nil }
             let after = String(wanted[wanted.index(after: comma)...])
-            var holder = ICPLocation(after, isWhereAPlaceLies: true)
+            let readings = RuleBasedScorer.readings(ofCodeIn: after, city: name).map { ICPLocation($0, isWhereAPlaceLies: true) }
+            var holder = readings.first ?? ICPLocation(after, isWhereAPlaceLies: true)
             // A province of the country after the comma is the province ("Victoria, Australia").
             place = ICPLocation(name, isWhereAPlaceLies: Gazetteer.standard.subdivisions[Gazetteer.folded(name)] == holder.country)
-            var codeCountry: ICPLocation?
+            var otherReadings = Array(readings.dropFirst())
             if let country = countriesOfStateCodes[SignalDetector.normalize(after)] {
                 if RuleBasedScorer.countries(ofCity: name).contains(SignalDetector.normalize(country)) {
                     holder = ICPLocation(country, isWhereAPlaceLies: true)
                 } else {
-                    codeCountry = ICPLocation(country, isWhereAPlaceLies: true)
+                    otherReadings = [ICPLocation(country, isWhereAPlaceLies: true)]
                 }
             }
             self.holder = holder
-            self.codeCountry = codeCountry
+            self.otherReadings = otherReadings
             // The holder may name where it lies in turn ("New York, NY, USA": its first part is the state).
             isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil
                 && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," })).usState) != nil
@@ -669,22 +677,28 @@ public struct RuleBasedScorer: Scorer {
     private static let listConjunctions: Set<String> = ["and", "or", "plus"]
 
     /// Whether `wanted` is a place followed, after its last comma, by where it lies: a US state,
-    /// a province or state of another country, or a country or region holding every area named
-    /// before it or the province before it ("Austin, TX", "London, Ontario", "Paris, France",
-    /// "Ontario, Canada"; not "New York, UK").
+    /// a province or state of another country (by name or code: "Regina, SK"), or a country or
+    /// region holding every area named before it or the province before it ("Austin, TX",
+    /// "London, Ontario", "Paris, France", "Ontario, Canada", "Moose Jaw, SK, Canada"; not "New
+    /// York, UK").
     static func isOnePlace(_ wanted: String) -> Bool {
         guard let comma = wanted.lastIndex(of: ",") else { return false }
         let last = String(wanted[wanted.index(after: comma)...])
         let name = SignalDetector.normalize(last)
         if usStatesByName[name] != nil || usStatesByCode[name] != nil || regionCodes[name] != nil
-            || Gazetteer.standard.subdivisions[Gazetteer.folded(last)] != nil {
+            || Gazetteer.standard.subdivisions[Gazetteer.folded(last)] != nil || !readings(ofCode: name).isEmpty {
             return true
         }
         guard let scope = ICPLocation(last).scope else { return false }
-        // A province or state of the country: "Ontario, Canada".
-        if let country = Gazetteer.standard.subdivisions[Gazetteer.folded(String(wanted[..<comma]))] { return scope.contains(country) }
-        let before = areas(of: SignalDetector.Phrase(String(wanted[..<comma]))).named
-        return !before.isEmpty && before.allSatisfy { $0.isSubset(of: scope) }
+        let before = String(wanted[..<comma])
+        // A province or state of the country: "Ontario, Canada", "Moose Jaw, SK, Canada".
+        if let country = Gazetteer.standard.subdivisions[Gazetteer.folded(before)] { return scope.contains(country) }
+        if let code = before.split(separator: ",").dropFirst().last,
+           readings(ofCode: SignalDetector.normalize(String(code))).contains(where: { scope.contains(country(ofReading: $0)) }) {
+            return true
+        }
+        let areasBefore = areas(of: SignalDetector.Phrase(before)).named
+        return !areasBefore.isEmpty && areasBefore.allSatisfy { $0.isSubset(of: scope) }
     }
 
     /// The countries an ICP location names when it lists only countries and regions of the
@@ -795,7 +809,7 @@ public struct RuleBasedScorer: Scorer {
         }
         if let held = wanted.held {
             guard placement(of: place, areas: areas, in: held.holder) != .outside else {
-                if let other = held.codeCountry, held.isNamed(in: place), placement(of: place, areas: areas, in: other) == .inside {
+                if held.isNamed(in: place), held.otherReadings.contains(where: { placement(of: place, areas: areas, in: $0) == .inside }) {
                     return .unknown
                 }
                 return .outside
@@ -917,7 +931,9 @@ public struct RuleBasedScorer: Scorer {
         for part in parts.dropFirst().reversed() {
             let name = Gazetteer.folded(String(part))
             if Gazetteer.standard.subdivisions[name] != nil { return name }
-            if let named = provincesByCode[SignalDetector.normalize(String(part))], Gazetteer.standard.subdivisions[named] == country {
+            if let named = provincesByCode[SignalDetector.normalize(String(part))]?.first(where: {
+                Gazetteer.standard.subdivisions[$0] == country
+            }) {
                 return named
             }
         }
@@ -959,6 +975,8 @@ public struct RuleBasedScorer: Scorer {
         // A US state's name ends a US place: "Santa Fe, New Mexico" is not in Mexico.
         if parts.count > 1, usStateNames.contains(name) { return unitedStates }
         if parts.count > 1, let country = regionCodes[name] { return country }
+        // A code of a province and of a country, or of two territories: where the city is ("Regina, SK").
+        if let reading = codeReading(after: place) { return country(ofReading: reading) }
         // A province or state of another country: "London, Ontario" is not in the United Kingdom.
         if parts.count > 1, let country = Gazetteer.standard.subdivisions[Gazetteer.folded(String(last))] { return country }
         let country = countryNames[name] ?? name
@@ -993,23 +1011,89 @@ public struct RuleBasedScorer: Scorer {
     ]
 
     private static let unitedStates = SignalDetector.normalize("united states")
-    /// The postal codes of the US states (and DC), Canada's provinces and Australia's states,
-    /// normalised, with their country: read only as the last part of a place ("Nashville, TN",
-    /// "Vancouver, BC", "Sydney, NSW"), as most are also words ("in", "or", "me"). Not those as
-    /// often a country's code there (``codesOfCountriesToo``).
+    /// The postal codes of the US states (and DC), Canada's provinces and territories and
+    /// Australia's states and territories, normalised, with their country: read only as the last
+    /// part of a place ("Nashville, TN", "Vancouver, BC", "Sydney, NSW"), as most are also words
+    /// ("in", "or", "me"). Not those as often a country's code there (``codesOfCountriesToo``),
+    /// nor a province's code that is a country's too or two territories' (``countriesOfCodes``).
     private static let regionCodes: [String: String] = usStatesByCode.keys.filter { !codesOfCountriesToo.contains($0) }
         .reduce(into: [:]) { codes, code in codes[code] = unitedStates }
         // "WA" stays Washington's.
-        .merging(provincesByCode.compactMapValues { Gazetteer.standard.subdivisions[$0] }) { state, _ in state }
-    /// The postal codes of Canada's provinces and Australia's states people write after a city,
-    /// normalised, with the province's or state's name as the ``Gazetteer``'s subdivisions hold
-    /// it. Not those that are as often a country's code there ("SK" is Slovakia's, "NL" the
-    /// Netherlands', "SA" South Africa's).
-    private static let provincesByCode: [String: String] = [
-        "ab": "alberta", "bc": "british columbia", "mb": "manitoba", "nb": "new brunswick", "ns": "nova scotia",
-        "on": "ontario", "qc": "quebec", "nsw": "new south wales", "vic": "victoria", "qld": "queensland",
-        "tas": "tasmania", "wa": "western australia",
+        .merging(provincesByCode.compactMapValues { provinces in
+            countriesOfCodes(provinces).count == 1 ? Gazetteer.standard.subdivisions[provinces[0]] : nil
+        }.filter { countriesByProvinceCode[$0.key] == nil }) { state, _ in state }
+    /// The postal codes of Canada's provinces and territories and Australia's states and
+    /// territories people write after a city, normalised, with the names of the provinces or
+    /// states each stands for as the ``Gazetteer``'s subdivisions hold them: one but for "NT",
+    /// the Northwest Territories' and the Northern Territory's.
+    private static let provincesByCode: [String: [String]] = [
+        "ab": ["alberta"], "bc": ["british columbia"], "mb": ["manitoba"], "nb": ["new brunswick"], "ns": ["nova scotia"],
+        "on": ["ontario"], "qc": ["quebec"], "sk": ["saskatchewan"], "nl": ["newfoundland and labrador"],
+        "pe": ["prince edward island"], "pei": ["prince edward island"], "nt": ["northwest territories", "northern territory"],
+        "nwt": ["northwest territories"], "yt": ["yukon"], "nu": ["nunavut"], "nsw": ["new south wales"], "vic": ["victoria"],
+        "qld": ["queensland"], "tas": ["tasmania"], "wa": ["western australia"], "sa": ["south australia"],
+        "act": ["australian capital territory"],
     ].reduce(into: [:]) { codes, entry in codes[SignalDetector.normalize(entry.key)] = entry.value }
+    /// The codes of ``provincesByCode`` that are as often a country's code after a city,
+    /// normalised, with the countries' names: "SK" Slovakia, "NL" the Netherlands, "PE" Peru, "SA"
+    /// Saudi Arabia (and South Africa as people write it). Such a code, and "NT", is read as the
+    /// country or province in which the scorer knows the city before it (``codeReading(after:)``).
+    private static let countriesByProvinceCode: [String: [String]] = [
+        "sk": ["slovakia"], "nl": ["netherlands"], "pe": ["peru"], "sa": ["saudi arabia", "south africa"],
+    ].reduce(into: [:]) { codes, entry in codes[SignalDetector.normalize(entry.key)] = entry.value.map(SignalDetector.normalize) }
+
+    /// The countries of the provinces `provinces` (folded names of the ``Gazetteer``'s subdivisions).
+    private static func countriesOfCodes(_ provinces: [String]) -> Set<String> {
+        Set(provinces.compactMap { Gazetteer.standard.subdivisions[$0] })
+    }
+
+    /// The places a code after a place's comma may stand for when it is a province's or
+    /// territory's code (``provincesByCode``; not a US state's, whose readings are
+    /// ``countriesOfStateCodes``'), each as a country's name (normalised) or a province's
+    /// (folded), the countries first: for "SK", Slovakia and Saskatchewan. Empty when it is none.
+    private static func readings(ofCode code: String) -> [String] {
+        guard usStatesByCode[code] == nil, let provinces = provincesByCode[code] else { return [] }
+        return (countriesByProvinceCode[code] ?? []) + provinces
+    }
+
+    /// The places `after`, what follows a place's first comma, stands for when it starts with a
+    /// province's or territory's code (``readings(ofCode:)``), each written out ("SK, Canada":
+    /// "saskatchewan, Canada"): those in the country the rest of `after` names, else those in
+    /// the one country the scorer knows the city `city` in, else all of them, a country first.
+    /// Empty when `after` starts with no such code.
+    static func readings(ofCodeIn after: String, city: String) -> [String] {
+        let parts = after.split(separator: ",", omittingEmptySubsequences: false)
+        let all = readings(ofCode: SignalDetector.normalize(String(parts[0])))
+        guard !all.isEmpty else { return [] }
+        let rest = parts.dropFirst().joined(separator: ",")
+        let context: Set<String>
+        if SignalDetector.Phrase(rest).isBlank {
+            context = countries(ofCity: city)
+        } else {
+            let location = ICPLocation(rest, isWhereAPlaceLies: true)
+            context = location.isCountry ? [location.country] : location.countries
+        }
+        let narrowed = context.count == 1 ? all.filter { context.contains(country(ofReading: $0)) } : []
+        return (narrowed.isEmpty ? all : narrowed).map { rest.isEmpty ? $0 : $0 + "," + rest }
+    }
+
+    /// The country (normalised) of a reading of ``readings(ofCode:)``.
+    private static func country(ofReading reading: String) -> String {
+        Gazetteer.standard.subdivisions[reading] ?? reading
+    }
+
+    /// The one reading of the code that ends `place` ("Regina, SK") that the scorer knows the
+    /// place's first part in as a city, as ``readings(ofCode:)`` gives it: "saskatchewan" for
+    /// "Regina, SK", "slovakia" for "Bratislava, SK", "northern territory" for "Darwin, NT"; nil
+    /// when the code is no province's, or the scorer knows the city in none of the readings'
+    /// countries or in two ("Moose Jaw, SK").
+    private static func codeReading(after place: String) -> String? {
+        let parts = place.split(separator: ",")
+        guard parts.count > 1, let last = parts.last else { return nil }
+        let known = Gazetteer.standard.areas(in: String(parts[0]))
+        let readings = readings(ofCode: SignalDetector.normalize(String(last))).filter { known == [[country(ofReading: $0)]] }
+        return Set(readings.map(country(ofReading:))).count == 1 ? readings.first : nil
+    }
     /// The codes of ``usStatesByCode`` that are as often a country's code after a place: DE
     /// (Germany), IN (India), AR (Argentina), ID (Indonesia).
     private static let codesOfCountriesToo = Set(["de", "in", "ar", "id"].map(SignalDetector.normalize))

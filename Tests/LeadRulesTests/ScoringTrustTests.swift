@@ -806,6 +806,54 @@ final class ScoringTrustTests: XCTestCase {
         assertLocated(at: "Ontario Street, Toronto", in: "Ontario")
     }
 
+    /// The codes of Canada's and Australia's provinces and territories that are a country's code
+    /// too, or two territories' (SK Slovakia's, NL the Netherlands', PE Peru's, SA Saudi Arabia's
+    /// and said for South Africa, NT the Northwest Territories' and the Northern Territory's), are
+    /// read as the province only where the city before them, or the country after them, says so:
+    /// "Regina, SK" is in Saskatchewan and "Bratislava, SK" in Slovakia, "Amsterdam, NL" in the
+    /// Netherlands, "Adelaide, SA" in South Australia and "Riyadh, SA" in Saudi Arabia; a city the
+    /// scorer does not know with such a code is no evidence either way ("Moose Jaw, SK"), and as an
+    /// ICP's it is the country, the province the other reading ("Moose Jaw, Saskatchewan" may be
+    /// the city meant). The codes no country shares (ACT, YT, NU, PEI, NWT) are their province's
+    /// as ON and NSW are, and an ICP location's province code is its province ("Toronto, ON").
+    /// Before, none of these codes was read: "Regina, SK" and "Adelaide, SA" were no evidence
+    /// either way for Saskatchewan and South Australia, and "Toronto, Canada" was outside
+    /// "Toronto, ON", whose "ON" was no place.
+    func testAProvinceCodeSharedWithACountryIsReadByItsCityOrCountry() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Saskatchewan", ["Regina, SK", "Saskatoon, SK", "Regina, SK, Canada", "Moose Jaw, SK, Canada", "Regina"], ["Moose Jaw, SK"],
+             ["Bratislava, SK", "Winnipeg, MB"]),
+            ("Slovakia", ["Bratislava, SK"], [], ["Regina, SK"]),
+            ("Netherlands", ["Amsterdam, NL", "Rotterdam, NL"], [], ["St. John's, NL"]),
+            ("Newfoundland and Labrador", ["St. John's, NL", "St. John's, Newfoundland"], [], ["Amsterdam, NL"]),
+            ("Prince Edward Island", ["Charlottetown, PE", "Charlottetown, PEI"], [], ["Lima, PE"]),
+            ("Peru", ["Lima, PE"], [], ["Charlottetown, PE"]),
+            ("South Australia", ["Adelaide, SA", "Adelaide"], [], ["Riyadh, SA", "Cape Town, SA"]),
+            ("Saudi Arabia", ["Riyadh, SA"], [], ["Adelaide, SA"]),
+            ("South Africa", ["Cape Town, SA"], [], ["Adelaide, SA"]),
+            ("Northern Territory", ["Darwin, NT", "Darwin"], [], ["Yellowknife, NT"]),
+            ("Northwest Territories", ["Yellowknife, NT", "Yellowknife, NWT"], [], ["Darwin, NT"]),
+            ("Australian Capital Territory", ["Canberra, ACT", "Canberra"], [], ["Sydney, NSW"]),
+            ("Yukon", ["Whitehorse, YT"], [], ["Yellowknife, NT"]),
+            ("Australia", ["Darwin, NT", "Adelaide, SA", "Canberra, ACT"], [], ["Yellowknife, NT", "Riyadh, SA"]),
+            ("Canada", ["Regina, SK", "St. John's, NL", "Charlottetown, PE", "Yellowknife, NT", "Whitehorse, YT", "Iqaluit, NU"], [],
+             ["Bratislava, SK", "Amsterdam, NL", "Lima, PE"]),
+            // As an ICP's: the city or the country after the code says which.
+            ("Regina, SK", ["Regina", "Regina, Saskatchewan", "Regina, Canada"], [], ["Bratislava, Slovakia", "Winnipeg, MB"]),
+            ("Amsterdam, NL", ["Amsterdam", "Amsterdam, Netherlands"], [], ["St. John's, NL", "Berlin"]),
+            ("Adelaide, SA", ["Adelaide", "Adelaide, South Australia"], [], ["Riyadh", "Perth, WA"]),
+            ("Riyadh, SA", ["Riyadh", "Riyadh, Saudi Arabia"], [], ["Adelaide, SA"]),
+            ("Moose Jaw, SK, Canada", ["Moose Jaw, Saskatchewan", "Moose Jaw, SK"], [], ["Winnipeg, MB", "Berlin, Germany"]),
+            ("Moose Jaw, SK", [], ["Moose Jaw, Saskatchewan"], ["Berlin, Germany", "Winnipeg, MB"]),
+            ("Toronto, ON", ["Toronto", "Toronto, Canada", "Toronto, Ontario"], [], ["Vancouver, BC", "Toronto, Australia"]),
+            ("Toronto, ON, Canada", ["Toronto", "Toronto, Canada"], [], ["Vancouver, BC"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "Regina, SK", in: "Saskatchewan")
+        assertOutside(at: "Riyadh, SA", of: "South Australia")
+        assertLocated(at: "Toronto, Canada", in: "Toronto, ON")
+    }
+
     /// A city's other well-known names name it, for an ICP location with or without its country
     /// or state: "München" is in "Munich, DE" and "Munich", "Köln" in "Cologne, Germany", "Wien"
     /// in "Vienna", "Praha" in "Prague, Czechia", "Bengaluru" in "Bangalore, IN"; "NYC" is New
