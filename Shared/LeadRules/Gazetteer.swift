@@ -25,6 +25,9 @@ struct Gazetteer: Sendable {
     /// Each city name, folded, with the US states or provinces of ``subdivisions`` it may lie
     /// in, folded: one for most ("toronto": "ontario"), two for a name of two ("portland").
     private var statesByCity: [String: Set<String>] = [:]
+    /// Each name of a city in a metropolitan area (``metroAreas`` in places.json), folded, with
+    /// the indices of the areas it is in: two for a name of two ("aurora").
+    private var metroAreasByName: [String: Set<Int>] = [:]
     /// The most words in a name of ``areas``.
     private var longestName = 1
 
@@ -53,6 +56,7 @@ struct Gazetteer: Sendable {
             var subdivisions: [String: [String]]
             var otherNames: [[String]]?
             var statesOfCities: [String: [String]]?
+            var metroAreas: [[String]]?
         }
         let places = try JSONDecoder().decode(Places.self, from: json)
         for (country, names) in places.cities {
@@ -89,6 +93,31 @@ struct Gazetteer: Sendable {
                 for name in [key] + (otherNamesByName[key] ?? []) { statesByCity[name, default: []].insert(stateKey) }
             }
         }
+        for (index, names) in (places.metroAreas ?? []).enumerated() {
+            let keys = names.map(Self.folded)
+            // Names the gazetteer lists are all cities of one country; others are the scorer's own ("New York").
+            let countries = Set(keys.compactMap { regions[$0] == nil ? areas[$0] : nil })
+            guard countries.count <= 1, countries.first.map({ $0.count == 1 }) ?? true, keys.allSatisfy({ regions[$0] == nil }) else {
+                throw LeadModelRuleError("the metropolitan area \(names) is not of cities of one country")
+            }
+            for key in keys {
+                for name in [key] + (otherNamesByName[key] ?? []) { metroAreasByName[name, default: []].insert(index) }
+            }
+        }
+    }
+
+    /// Whether the city names `name` and `other` name one city or two cities of one
+    /// metropolitan area (``metroAreas`` in places.json: "Oakland" and "San Francisco"), folded or not.
+    func isOneMetroArea(_ name: String, _ other: String) -> Bool {
+        let (name, other) = (Self.folded(name), Self.folded(other))
+        return name == other || !(metroAreasByName[name] ?? []).isDisjoint(with: metroAreasByName[other] ?? [])
+    }
+
+    /// The countries of the city the gazetteer lists by the name `name` (one), normalised; nil
+    /// when it lists none by that name (a region's name is none).
+    func countries(ofCity name: String) -> Set<String>? {
+        let key = Self.folded(name)
+        return regions[key] == nil ? areas[key] : nil
     }
 
     /// The US states or provinces the city `name` names may lie in (``statesOfCities`` in

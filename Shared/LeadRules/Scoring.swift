@@ -503,13 +503,18 @@ public struct RuleBasedScorer: Scorer {
         let places: [ICPLocation]
         /// Set when it names one place and, after a comma, the US state, province, country or
         /// region holding it ("London, UK", "Austin, TX", "Paris, France", "London, Ontario,
-        /// Canada", "Texas, US"); nil otherwise.
+        /// Canada", "Texas, US"), or a city the scorer knows alone, as written with its state or
+        /// country (``writtenWithWhereItLies(_:)``: "London" is "London, United Kingdom",
+        /// "Austin" "Austin, Texas"); nil otherwise.
         let held: HeldPlace?
 
-        /// - Parameter isWhereAPlaceLies: `wanted` follows a place's comma ("Melbourne, Victoria"),
-        ///   where a name of a province that is also a city's or a person's ("Victoria") is the
-        ///   province; alone or in a list it is read by its name only.
-        init(_ wanted: String, isWhereAPlaceLies: Bool = false) {
+        /// - Parameters:
+        ///   - isWhereAPlaceLies: `wanted` follows a place's comma ("Melbourne, Victoria"),
+        ///     where a name of a province that is also a city's or a person's ("Victoria") is the
+        ///     province; alone or in a list it is read by its name only.
+        ///   - isBeforeAComma: `wanted` is what a ``HeldPlace`` names before its comma, so a city
+        ///     is not written out with where it lies again.
+        init(_ wanted: String, isWhereAPlaceLies: Bool = false, isBeforeAComma: Bool = false) {
             phrase = SignalDetector.Phrase(wanted)
             let normalized = SignalDetector.normalize(wanted)
             country = countryNames[normalized] ?? normalized
@@ -523,8 +528,10 @@ public struct RuleBasedScorer: Scorer {
             countries = Set(RuleBasedScorer.areas(of: phrase).named.joined() + [provinceCountry].compactMap { $0 })
             let isRegion = isCountry || scope != nil || usState != nil || province != nil
             places = isRegion ? [] : RuleBasedScorer.places(listedIn: wanted) ?? []
-            // New York City is "New York, NY", the city named as its state.
+            // New York City is "New York, NY", the city named as its state; a city alone, the
+            // one the scorer knows by its name, is that city with its state or country.
             held = isRegion || !places.isEmpty ? nil : HeldPlace(newYorkCityNames.contains(normalized) ? "New York, NY" : wanted)
+                ?? (isBeforeAComma ? nil : RuleBasedScorer.writtenWithWhereItLies(wanted).flatMap(HeldPlace.init))
             let otherNames = Gazetteer.standard.otherNames(of: wanted) + (usState == newYork ? ["nyc"] : [])
             names = ([Gazetteer.folded(wanted)] + otherNames).map(SignalDetector.Phrase.init)
         }
@@ -561,6 +568,10 @@ public struct RuleBasedScorer: Scorer {
         /// Whether ``place`` is a city named as a US state, with a US state after the comma ("New
         /// York, NY", "Washington, DC", "Indiana, PA"), not the state.
         let isCityNamedAsState: Bool
+        /// Whether the scorer knows ``place`` as a city in the country of ``holder``
+        /// (``countries(ofKnownCity:)``: "London, UK", "Austin, TX"; not "London, Ontario" nor
+        /// "Springfield, IL"), so it knows another city it lists there is elsewhere.
+        let isKnownCity: Bool
         /// The other places the code after the comma stands for when the scorer does not know the
         /// city and ``holder`` is one reading of it: the country of a code that is a US state's
         /// too ("Mannheim, DE", read as Delaware: Germany), or the province of one that is a
@@ -579,7 +590,8 @@ public struct RuleBasedScorer: Scorer {
             let readings = RuleBasedScorer.readings(ofCodeIn: after, city: name).map { ICPLocation($0, isWhereAPlaceLies: true) }
             var holder = readings.first ?? ICPLocation(after, isWhereAPlaceLies: true)
             // A province of the country after the comma is the province ("Victoria, Australia").
-            place = ICPLocation(name, isWhereAPlaceLies: Gazetteer.standard.subdivisions[Gazetteer.folded(name)] == holder.country)
+            place = ICPLocation(name, isWhereAPlaceLies: Gazetteer.standard.subdivisions[Gazetteer.folded(name)] == holder.country,
+                                isBeforeAComma: true)
             var otherReadings = Array(readings.dropFirst())
             if let country = countriesOfStateCodes[SignalDetector.normalize(after)] {
                 if RuleBasedScorer.countries(ofCity: name).contains(SignalDetector.normalize(country)) {
@@ -590,6 +602,8 @@ public struct RuleBasedScorer: Scorer {
             }
             self.holder = holder
             self.otherReadings = otherReadings
+            let holderCountries = holder.isCountry ? [holder.country] : holder.countries.union(holder.usState == nil ? [] : [unitedStates])
+            isKnownCity = !RuleBasedScorer.countries(ofKnownCity: name).isDisjoint(with: holderCountries)
             // The holder may name where it lies in turn ("New York, NY, USA": its first part is the state).
             isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil
                 && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," })).usState) != nil
@@ -598,8 +612,9 @@ public struct RuleBasedScorer: Scorer {
         /// Whether `place` names ``place`` (``ICPLocation/isNamed(in:)``: by any of its names, with or without accents); a city named
         /// as a US state only in its first comma-separated part, and not as a state ("New York,
         /// NY" names the city; "Albany, New York", "Upstate New York", "New York State" the state).
+        /// A street named after it ("Oxford Street, London") does not name it.
         func isNamed(in other: SignalDetector.Phrase) -> Bool {
-            var other = other
+            var other = withoutStreets(other)
             if isCityNamedAsState {
                 let first = String(other.text.prefix { $0 != "," })
                 guard !SignalDetector.normalize(first).split(separator: " ").contains(where: stateWords.contains) else { return false }
@@ -608,9 +623,56 @@ public struct RuleBasedScorer: Scorer {
             return place.isNamed(in: other)
         }
 
+        /// Whether `other`, which does not name ``place``, names only cities the scorer knows to
+        /// be elsewhere: ``place`` is a city it knows (``isKnownCity``), and every city it knows
+        /// in `other` (``cities(in:)``) is another city, of another metropolitan area
+        /// (``Gazetteer/isOneMetroArea(_:_:)``: "Oakland" may be in San Francisco's area).
+        func namesOnlyOtherCities(_ other: SignalDetector.Phrase) -> Bool {
+            guard isKnownCity else { return false }
+            let cities = RuleBasedScorer.cities(in: withoutStreets(other))
+            return !cities.isEmpty && cities.allSatisfy { city in
+                !place.names.contains { Gazetteer.standard.isOneMetroArea(city, $0.text) }
+            }
+        }
+
         /// Words by which a place that names a US state's name means the state.
         private let stateWords: Set<Substring> = ["state", "upstate"]
     }
+
+    /// The countries (normalised) of the city the scorer knows by the name `name`: one the
+    /// gazetteer lists, or one of its own (``ownCities``: London, New York City); none for
+    /// any other name.
+    static func countries(ofKnownCity name: String) -> Set<String> {
+        let key = Gazetteer.folded(name)
+        return Gazetteer.standard.countries(ofCity: key) ?? ownCities[key].map { [$0] } ?? []
+    }
+
+    /// The cities the scorer knows that `place` names, folded: the gazetteer's and its own
+    /// (``ownCities``; "New York" alone is as often the state, so only "NYC" and "New York City").
+    static func cities(in place: SignalDetector.Phrase) -> [String] {
+        let folded = SignalDetector.Phrase(Gazetteer.folded(place.text))
+        return Gazetteer.standard.cities(in: place.text) + ownCityPhrases.filter { $0.occurs(in: folded) }.map(\.text)
+    }
+
+    /// `city` written with its state or province when the gazetteer lists one for it
+    /// ("Austin, texas", "Toronto, ontario"), else with its country ("London, united kingdom"),
+    /// when the scorer knows a city by that name (``countries(ofKnownCity:)``) in one country;
+    /// nil otherwise, and for anything with a comma.
+    static func writtenWithWhereItLies(_ city: String) -> String? {
+        guard !city.contains(","), !SignalDetector.Phrase(city).isBlank else { return nil }
+        let countries = countries(ofKnownCity: city)
+        guard countries.count == 1, let country = countries.first else { return nil }
+        let states = Gazetteer.standard.states(ofCity: city)
+        return city + ", " + (states.count == 1 ? states.first! : country)
+    }
+
+    /// Cities the scorer knows by its own names, not the gazetteer's, folded, with their country:
+    /// London (a name of the United Kingdom in ``locationAliases``) and New York City.
+    private static let ownCities: [String: String] = [
+        "london": unitedKingdom, "new york": unitedStates, "nyc": unitedStates, "new york city": unitedStates,
+    ]
+    /// The names of ``ownCities`` that name the city in a place: not "New York", as often the state.
+    private static let ownCityPhrases = ["london", "nyc", "new york city"].map(SignalDetector.Phrase.init)
 
     /// The countries the scorer knows the city `name` in: by its ``areas(of:)`` or as one of
     /// ``citiesAbroad``, normalised.
@@ -793,14 +855,17 @@ public struct RuleBasedScorer: Scorer {
     /// "Paris, France", "London, Ontario" for "London, UK", "Columbus, OH" for "Austin, TX");
     /// else for a US state or country before the comma ("Texas, US"), unless it is a city named
     /// as a US state ("New York, NY": ``HeldPlace/isCityNamedAsState``), as for that state or
-    /// country; else (a city, "London, UK") inside when the place names the city, however it
-    /// writes the city's country or state ("London", "London, England", "Austin, Texas"), and
-    /// unknown when it does not: a place elsewhere in the city's country or state, or naming
-    /// only that ("Manchester, UK", "Houston, TX", "United Kingdom"), may be in the city's area
-    /// or not, as the scorer does not know where a city's area ends (Brooklyn is New York,
-    /// Croydon London, Santa Monica by Los Angeles) nor every name of a city (only the common
-    /// ones, ``ICPLocation/names``: München is Munich), so it is no evidence against the ICP and
-    /// gives no location points.
+    /// country; else (a city, "London, UK", or a city the scorer knows alone, "London", as
+    /// written with its country) inside when the place names the city, however it writes the
+    /// city's country or state ("London", "London, England", "Austin, Texas"); outside when
+    /// every city the scorer knows in the place is another city of another metropolitan area,
+    /// the ICP's city being one it knows there (``HeldPlace/namesOnlyOtherCities(_:)``:
+    /// "Manchester, UK", "Houston, TX"; not "Oakland" for "San Francisco"); and unknown
+    /// otherwise: a place naming only the city's country or state, a place the scorer does not
+    /// know, or a city of the same area ("United Kingdom", "Croydon, England", "Brooklyn, NY"),
+    /// may be in the city's area or not, as the scorer does not know where a city's area ends
+    /// nor every name of a city (only the common ones, ``ICPLocation/names``: München is
+    /// Munich), so it is no evidence against the ICP and gives no location points.
     static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
         if !wanted.places.isEmpty {
             let placements = wanted.places.map { placement(of: place, areas: areas, in: $0) }
@@ -818,7 +883,8 @@ public struct RuleBasedScorer: Scorer {
             if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
                 return placement(of: place, areas: areas, in: part)
             }
-            return held.isNamed(in: place) ? .inside : .unknown
+            if held.isNamed(in: place) { return .inside }
+            return held.namesOnlyOtherCities(place) ? .outside : .unknown
         }
         let country = wanted.country
         if wanted.isCountry, let placeCountry = areas.lastPartCountry {

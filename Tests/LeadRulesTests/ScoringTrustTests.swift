@@ -593,25 +593,26 @@ final class ScoringTrustTests: XCTestCase {
 
     /// An ICP location naming a city with the country or state it lies in ("London, UK",
     /// "Austin, TX", "Paris, France") holds that city: a lead there is located in it, however the
-    /// lead writes the city's country or state; a lead in another country or state is outside;
-    /// one elsewhere in the city's country or state, or naming only the country, may be in the
-    /// city's area or not (the scorer does not know where a city ends: Brooklyn is New York,
-    /// Croydon London) and is no evidence either way. Before, the whole text was read as one
+    /// lead writes the city's country or state; a lead in another country or state is outside,
+    /// and so is one in another city the scorer knows there ("Manchester, UK",
+    /// testACityICPHoldsTheCityAloneWithOrWithoutItsCountry); one naming only the country, or a
+    /// place the scorer does not know, may be in the city's area or not (the scorer does not know
+    /// where a city ends: Croydon is London) and is no evidence either way. Before, the whole text was read as one
     /// place no lead names: "London" and "London, England" were outside "London, UK", "Austin,
     /// Texas" outside "Austin, TX", "Paris, Île-de-France, France" outside "Paris, France".
     func testAnICPLocationOfACityWithItsCountryOrStateHoldsTheCity() {
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
             ("London, UK", ["London", "London, England", "London, UK", "Greater London, England, United Kingdom", "Shoreditch, London"],
-             ["Manchester, UK", "United Kingdom", "Croydon, England"],
-             ["London, Ontario", "Paris, France", "Austin, TX", "Toronto"]),
+             ["United Kingdom", "Croydon, England"],
+             ["London, Ontario", "Paris, France", "Austin, TX", "Toronto", "Manchester, UK"]),
             ("Austin, TX", ["Austin", "Austin, TX", "Austin, Texas", "Austin, Texas, United States"],
-             ["Houston, TX", "Texas", "Round Rock, Texas"],
-             ["Austin, MN", "Columbus, OH", "Berlin, Germany", "London"]),
+             ["Texas", "Round Rock, Texas"],
+             ["Austin, MN", "Columbus, OH", "Berlin, Germany", "London", "Houston, TX"]),
             ("Paris, France", ["Paris", "Paris, France", "Paris, Île-de-France, France"],
-             ["Lyon, France", "France"],
-             ["Paris, TX", "Berlin, Germany", "London"]),
+             ["France"],
+             ["Paris, TX", "Berlin, Germany", "London", "Lyon, France"]),
             ("London, Ontario, Canada", ["London, Ontario", "London, ON, Canada"], ["Canada"], ["London", "London, UK", "Seattle"]),
-            ("Zürich, Switzerland", ["Zurich", "ZÜRICH"], ["Switzerland", "Geneva"], ["Berlin, Germany"]),
+            ("Zürich, Switzerland", ["Zurich", "ZÜRICH"], ["Switzerland", "Zug"], ["Berlin, Germany", "Geneva"]),
             // A state with its country is the state, as "Texas" is.
             ("Texas, US", ["Austin, TX", "Houston, Texas"], ["United States"], ["Columbus, OH", "Berlin, Germany"]),
         ]
@@ -620,11 +621,9 @@ final class ScoringTrustTests: XCTestCase {
         let inLondon = card(at: "London, England", for: "London, UK")
         XCTAssertTrue(inLondon.fitReasons.contains { $0.signal == "located in London, UK" && $0.points == 10 },
                       inLondon.fitReasons.map(\.description).joined(separator: "; "))
-        let inManchester = card(at: "Manchester, UK", for: "London, UK")
-        XCTAssertFalse(inManchester.fitReasons.contains { $0.signal.contains("outside the ICP") },
-                       inManchester.fitReasons.map(\.description).joined(separator: "; "))
-        let inParis = card(at: "Paris, France", for: "London, UK")
-        XCTAssertTrue(inParis.fitReasons.contains { $0.signal.contains("outside the ICP") })
+        assertOutside(at: "Manchester, UK", of: "London, UK")
+        assertOutside(at: "United Kingdom", of: "London, UK", false)
+        assertOutside(at: "Paris, France", of: "London, UK")
     }
 
     /// A city with its state or country in a list of places ("Austin, TX & London", "Paris,
@@ -634,10 +633,11 @@ final class ScoringTrustTests: XCTestCase {
     /// "Houston, TX" and "Dallas" were inside it.
     func testACityWithItsStateInAListHoldsTheCityNotTheState() {
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
-            ("Austin, TX & London", ["Austin", "Austin, Texas", "London", "London, England"], ["Houston, TX", "Dallas", "Texas"],
-             ["Columbus, OH", "Berlin, Germany"]),
-            ("Paris, France or Berlin", ["Paris", "Berlin, Germany"], ["Lyon, France"], ["Paris, TX", "Madrid", "Austin, TX"]),
-            ("London, UK; Austin, TX", ["London", "Austin, Texas"], ["Manchester", "Houston"], ["Paris", "Columbus, OH"]),
+            ("Austin, TX & London", ["Austin", "Austin, Texas", "London", "London, England"], ["Texas", "England"],
+             ["Columbus, OH", "Berlin, Germany", "Houston, TX", "Dallas"]),
+            ("Paris, France or Berlin", ["Paris", "Berlin, Germany"], ["France"], ["Paris, TX", "Madrid", "Austin, TX", "Lyon, France"]),
+            ("London, UK; Austin, TX", ["London", "Austin, Texas"], ["United Kingdom", "Round Rock, Texas"],
+             ["Paris", "Columbus, OH", "Manchester", "Houston"]),
             ("New York, UK", ["Brooklyn, NY", "London"], [], ["Austin, TX", "Paris, France"]),
         ]
         assertPlacements(placed)
@@ -658,24 +658,24 @@ final class ScoringTrustTests: XCTestCase {
     func testAStateNamedCityOrACountryCodeAfterACommaIsReadAsWritten() {
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
             ("New York, NY", ["New York", "New York, NY", "New York, New York", "New York, NY, United States", "New York City"],
-             ["Buffalo, NY", "Albany, New York", "Brooklyn, NY", "Upstate New York", "New York State"],
-             ["Austin, TX", "Newark, NJ", "London"]),
+             ["Albany, New York", "Brooklyn, NY", "Upstate New York", "New York State"],
+             ["Austin, TX", "Newark, NJ", "London", "Buffalo, NY"]),
             ("Washington, DC", ["Washington, DC", "Washington, D.C.", "Washington DC"], [],
              ["Seattle, WA", "Spokane, Washington", "Austin, TX", "London"]),
             // Written with the country after the state, as LinkedIn writes places (the review of
             // the last commits: the state was read as the holder then).
             ("New York, NY, USA", ["New York", "New York, NY", "New York, New York, United States"],
-             ["Buffalo, NY", "Albany, New York"], ["Austin, TX", "London"]),
-            ("New York, New York, United States", ["New York", "New York, NY"], ["Buffalo, NY", "Albany, New York"], ["Austin, TX"]),
+             ["Albany, New York"], ["Austin, TX", "London", "Buffalo, NY"]),
+            ("New York, New York, United States", ["New York", "New York, NY"], ["Albany, New York"], ["Austin, TX", "Buffalo, NY"]),
             // "DC, USA" is no place the scorer holds: elsewhere is no evidence, never the state's points.
             ("Washington, DC, USA", ["Washington, DC", "Washington DC"], ["Seattle, WA", "Austin, TX"], []),
-            ("Toronto, CA", ["Toronto", "Toronto, Ontario", "Toronto, ON, Canada"], ["Vancouver, BC", "Canada"],
-             ["San Diego, CA", "Los Angeles", "Austin, TX"]),
-            ("Munich, DE", ["Munich, Germany", "Munich"], ["Berlin, Germany", "Germany"],
-             ["Dover, Delaware", "Paris, France", "Austin, TX"]),
-            ("Bangalore, IN", ["Bangalore, India", "Bangalore", "Bangalore, Karnataka"], ["Mumbai, India", "India"],
-             ["Indianapolis, IN", "Austin, TX", "London"]),
-            ("Tel Aviv, IL", ["Tel Aviv, Israel", "Tel Aviv"], ["Israel", "Haifa"], ["Chicago, IL", "Springfield, Illinois", "Berlin"]),
+            ("Toronto, CA", ["Toronto", "Toronto, Ontario", "Toronto, ON, Canada"], ["Canada", "Mississauga"],
+             ["San Diego, CA", "Los Angeles", "Austin, TX", "Vancouver, BC"]),
+            ("Munich, DE", ["Munich, Germany", "Munich"], ["Germany"],
+             ["Dover, Delaware", "Paris, France", "Austin, TX", "Berlin, Germany"]),
+            ("Bangalore, IN", ["Bangalore, India", "Bangalore", "Bangalore, Karnataka"], ["India"],
+             ["Indianapolis, IN", "Austin, TX", "London", "Mumbai, India"]),
+            ("Tel Aviv, IL", ["Tel Aviv, Israel", "Tel Aviv"], ["Israel", "Herzliya"], ["Chicago, IL", "Springfield, Illinois", "Berlin", "Haifa"]),
             ("Buenos Aires, AR", ["Buenos Aires", "Buenos Aires, Argentina"], ["Argentina"], ["Little Rock, AR", "Madrid"]),
             ("San Francisco, CA", ["San Francisco", "San Francisco, California"], ["Oakland, CA", "California"], ["Toronto", "Austin, TX"]),
             // A city the scorer does not know, with a code of a country and of a US state: the
@@ -684,7 +684,7 @@ final class ScoringTrustTests: XCTestCase {
         ]
         assertPlacements(placed)
 
-        for (wanted, place, isInside) in [("New York, NY", "Buffalo, NY", false), ("New York, NY", "New York, NY", true),
+        for (wanted, place, isInside) in [("New York, NY", "Brooklyn, NY", false), ("New York, NY", "New York, NY", true),
                                           ("Toronto, CA", "Toronto", true), ("Munich, DE", "Munich, Germany", true),
                                           ("Bangalore, IN", "Bangalore, India", true), ("Tel Aviv, IL", "Tel Aviv, Israel", true),
                                           ("Buenos Aires, AR", "Buenos Aires", true)] {
@@ -733,7 +733,7 @@ final class ScoringTrustTests: XCTestCase {
              ["Canada"],
              ["Vancouver, BC", "Montreal, QC", "Austin, TX", "Berlin", "Berlin, Germany", "Ontario, California"]),
             ("Ontario, Canada", ["Toronto, ON", "Toronto, Ontario, Canada", "Toronto"], ["Canada"], ["Calgary, AB", "Seattle"]),
-            ("Toronto, Ontario", ["Toronto, ON", "Toronto"], ["Ottawa, ON"], ["Vancouver, BC", "Austin, TX"]),
+            ("Toronto, Ontario", ["Toronto, ON", "Toronto"], ["Mississauga, ON", "Ontario"], ["Vancouver, BC", "Austin, TX", "Ottawa, ON"]),
             ("British Columbia", ["Vancouver, BC", "Burnaby, British Columbia", "Vancouver"], [], ["Toronto, ON", "Seattle, WA"]),
             ("Ontario & Quebec", ["Toronto, ON", "Montréal, QC", "Quebec City"], ["Canada"], ["Calgary, AB", "Austin, TX"]),
             ("New South Wales", ["Sydney, NSW", "Sydney, New South Wales, Australia", "Sydney"], ["Australia"],
@@ -854,6 +854,57 @@ final class ScoringTrustTests: XCTestCase {
         assertLocated(at: "Toronto, Canada", in: "Toronto, ON")
     }
 
+    /// A city as an ICP location is that city alone, written with its country or state or
+    /// without ("London" is "London, UK", as the city the scorer knows by the name; "Toronto" is
+    /// "Toronto, ON"): a lead in another city the scorer knows is outside it, in its country or
+    /// not ("Manchester, UK" for "London"), unless the two are one metropolitan area (places.json's
+    /// metroAreas: "Oakland" for "San Francisco", "Mississauga" for "Toronto", "Brooklyn" for New
+    /// York), and a lead naming only the country or state, or a place the scorer does not know
+    /// ("United Kingdom", "Croydon, England"), is no evidence either way, as the scorer does not
+    /// know where a city's area ends; the same for an ICP city the scorer does not know
+    /// ("Springfield, IL": Chicago may be its area). A salesperson who asks for London asks for
+    /// London's leads: one in Manchester is not one, so it is evidence against, not the "no
+    /// evidence" it was for "London, UK". Before, the two readings disagreed: a bare "London" put
+    /// "Manchester, UK", but also "United Kingdom" and "Croydon, England", outside, while "London,
+    /// UK" gave all three no evidence either way; a street named after the city named it
+    /// ("Oxford Street, London" was in "Oxford").
+    func testACityICPHoldsTheCityAloneWithOrWithoutItsCountry() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("London", ["London", "London, UK", "London, England"], ["United Kingdom", "Croydon, England", "England"],
+             ["Manchester, UK", "Manchester", "Edinburgh, Scotland", "London, Ontario"]),
+            ("Toronto", ["Toronto, ON", "Toronto, Canada"], ["Canada", "Mississauga", "Ontario"], ["Ottawa", "Vancouver, BC", "Ottawa, Canada"]),
+            ("Austin", ["Austin, TX", "Austin, Texas"], ["Texas", "Round Rock, Texas"], ["Houston, TX", "Dallas", "Austin, MN"]),
+            ("San Francisco", ["San Francisco, CA"], ["Oakland, CA", "Palo Alto", "California", "Bay Area"], ["Los Angeles, CA", "Seattle"]),
+            ("San Francisco, CA", ["San Francisco"], ["Mountain View, CA", "Bay Area"], ["San Diego, CA", "Sacramento"]),
+            ("Paris", ["Paris, France"], ["France", "Versailles, France"], ["Lyon, France", "Paris, TX"]),
+            ("Düsseldorf", ["Dusseldorf"], ["Köln", "Essen, Germany", "Germany"], ["Munich", "Berlin, Germany"]),
+            ("Munich, Germany", ["München"], ["Germany", "Bavaria"], ["Berlin", "Cologne, Germany"]),
+            ("Oxford", ["Oxford, UK"], ["England"], ["Oxford Street, London", "Oxford, MS"]),
+            ("Toronto, ON", ["Toronto"], ["Mississauga"], ["Toronto Street, Ottawa", "Ottawa, ON"]),
+            ("Springfield, IL", ["Springfield, Illinois"], ["Chicago, IL"], ["Austin, TX"]),
+        ]
+        assertPlacements(placed)
+        assertOutside(at: "Manchester, UK", of: "London")
+        assertOutside(at: "United Kingdom", of: "London", false)
+        assertOutside(at: "Croydon, England", of: "London", false)
+
+        // A city alone and with its country or state are read alike.
+        let places = ["London", "London, UK", "Manchester, UK", "Manchester", "United Kingdom", "Croydon, England", "London, Ontario",
+                      "Paris, France", "Lyon, France", "France", "Paris, TX", "Toronto", "Toronto, Canada", "Ottawa, ON", "Mississauga, ON",
+                      "Canada", "Vancouver", "Austin", "Austin, Texas", "Houston, TX", "Round Rock, Texas", "Texas", "Austin, MN",
+                      "Berlin, Germany", "Munich", "Germany", "Oakland", "Los Angeles"]
+        for (bare, written) in [("London", "London, UK"), ("Paris", "Paris, France"), ("Toronto", "Toronto, ON"), ("Austin", "Austin, TX"),
+                                ("Munich", "Munich, Germany"), ("San Francisco", "San Francisco, CA")] {
+            for place in places {
+                let phrase = SignalDetector.Phrase(place)
+                let areas = RuleBasedScorer.areas(of: phrase)
+                XCTAssertEqual(RuleBasedScorer.placement(of: phrase, areas: areas, in: RuleBasedScorer.ICPLocation(bare)),
+                               RuleBasedScorer.placement(of: phrase, areas: areas, in: RuleBasedScorer.ICPLocation(written)),
+                               "\(place) in \(bare) and in \(written)")
+            }
+        }
+    }
+
     /// A city's other well-known names name it, for an ICP location with or without its country
     /// or state: "München" is in "Munich, DE" and "Munich", "Köln" in "Cologne, Germany", "Wien"
     /// in "Vienna", "Praha" in "Prague, Czechia", "Bengaluru" in "Bangalore, IN"; "NYC" is New
@@ -863,20 +914,20 @@ final class ScoringTrustTests: XCTestCase {
     /// "New York, NY" was outside an ICP of "New York City".
     func testAnotherNameOfACityNamesIt() {
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
-            ("Munich, DE", ["München", "München, Germany"], ["Berlin, Germany"], ["Paris, France"]),
+            ("Munich, DE", ["München", "München, Germany"], ["Germany"], ["Paris, France", "Berlin, Germany"]),
             ("Munich", ["München", "München, Bavaria"], [], ["Paris, France"]),
             ("München", ["Munich", "Munich, Germany"], [], ["Paris, France"]),
             ("Cologne, Germany", ["Köln", "Koln", "Köln, Germany"], ["Germany"], ["Paris, France"]),
             ("Köln", ["Cologne"], [], ["Paris, France"]),
             ("Vienna", ["Wien", "Wien, Austria"], [], ["Berlin, Germany"]),
-            ("Prague, Czechia", ["Praha", "Praha, Czech Republic"], ["Brno"], ["Berlin, Germany"]),
-            ("Bangalore, IN", ["Bengaluru", "Bengaluru, Karnataka, India"], ["Mumbai, India"], ["Austin, TX"]),
-            ("New York, NY", ["NYC", "NYC, NY", "New York City"], ["Buffalo, NY"], ["Austin, TX"]),
+            ("Prague, Czechia", ["Praha", "Praha, Czech Republic"], ["Czechia"], ["Berlin, Germany", "Brno"]),
+            ("Bangalore, IN", ["Bengaluru", "Bengaluru, Karnataka, India"], ["India"], ["Austin, TX", "Mumbai, India"]),
+            ("New York, NY", ["NYC", "NYC, NY", "New York City"], ["Brooklyn"], ["Austin, TX", "Buffalo, NY"]),
             ("New York", ["NYC"], [], ["Austin, TX"]),
             ("Texas", ["Austin, TX"], [], ["NYC", "New York City"]),
             ("United States", ["NYC"], [], ["Berlin"]),
             ("NYC", ["New York, NY", "New York", "NYC", "New York City"], ["Albany, New York", "Brooklyn"], ["Austin, TX", "Berlin"]),
-            ("New York City", ["New York, NY", "NYC"], ["Buffalo, NY"], ["Austin, TX"]),
+            ("New York City", ["New York, NY", "NYC"], ["Manhattan"], ["Austin, TX", "Buffalo, NY"]),
         ]
         assertPlacements(placed)
 

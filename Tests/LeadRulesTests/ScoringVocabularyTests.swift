@@ -170,6 +170,11 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {"canada": ["Ontario"]}, "statesOfCities": {"Ontario": ["Paris"]}}"#.utf8)))
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {}, "statesOfCities": {"Texas": ["Paris"]}}"#.utf8)))
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {}, "statesOfCities": {"Texas": ["Dallas"]}}"#.utf8)))
+        // A metropolitan area's cities, by any of their names, and none of two countries.
+        XCTAssertTrue(gazetteer.isOneMetroArea("Köln", "Düsseldorf"))
+        XCTAssertTrue(gazetteer.isOneMetroArea("Brooklyn", "New York"))
+        XCTAssertFalse(gazetteer.isOneMetroArea("Berlin", "Munich"))
+        XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"], "germany": ["Berlin"]}, "regions": {}, "subdivisions": {}, "metroAreas": [["Paris", "Berlin"]]}"#.utf8)))
     }
 
     func testAnOfferExtendsTheVocabulary() {
