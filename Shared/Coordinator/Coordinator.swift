@@ -12,7 +12,9 @@ import Streaming
 ///   the priority twins `leads.discovered.priority` and `phase.results.priority`, and
 ///   `web.enrichments`, consumed in one group with the range assignor, so an instance owns
 ///   partition *p* of each, and of the `lead.state` changelog it restores from when *p* is
-///   assigned (co-partitioning; the partition counts are checked at start-up).
+///   assigned (co-partitioning; the partition counts are checked at start-up). An instance
+///   joins the group only once its tables are read: a member that joined before it polls would
+///   hold up every rebalance of the group until it did.
 /// - Priority: records of the priority twins are fetched into a queue of their own, come first
 ///   in each poll, and their commands are sent before the rest of the poll is handled. So an
 ///   intent lead published on `leads.discovered.priority`, and each of its results, wait behind
@@ -70,13 +72,22 @@ public final class Coordinator: Service {
     private let broker = BrokerReachability()
     private let metrics: MetricsRegistry
     let health: HealthStatus
+    /// Reads the tables whole before the coordinator joins its group (``KafkaTableSet/start()``).
+    private let readTables: @Sendable (KafkaTableSet) async throws -> Void
 
     /// - Parameters:
     ///   - metrics: where the coordinator's gauges and counters go (served by `/metrics`).
     ///   - health: marked ready once the group is joined and the assigned state restored.
-    public init(environment: PipelineEnvironment, settings: CoordinatorSettings,
-                now: @escaping @Sendable () -> Date = { Date() },
-                metrics: MetricsRegistry = MetricsRegistry(), health: HealthStatus = HealthStatus()) {
+    public convenience init(environment: PipelineEnvironment, settings: CoordinatorSettings,
+                            now: @escaping @Sendable () -> Date = { Date() },
+                            metrics: MetricsRegistry = MetricsRegistry(), health: HealthStatus = HealthStatus()) {
+        self.init(environment: environment, settings: settings, now: now, metrics: metrics, health: health,
+                  readTables: { try await $0.start() })
+    }
+
+    /// As the public initializer, with how the tables are read: a test holds the read there.
+    init(environment: PipelineEnvironment, settings: CoordinatorSettings, now: @escaping @Sendable () -> Date,
+         metrics: MetricsRegistry, health: HealthStatus, readTables: @escaping @Sendable (KafkaTableSet) async throws -> Void) {
         let environment = environment.reportingKafkaStatistics(to: metrics)
         self.environment = environment
         self.settings = settings
@@ -84,6 +95,7 @@ public final class Coordinator: Service {
         self.logger = environment.logger
         self.metrics = metrics
         self.health = health
+        self.readTables = readTables
         health.markNotReady("restoring")
         registerCounters()
     }
@@ -118,8 +130,10 @@ public final class Coordinator: Service {
         var properties = settings.consumerProperties
         properties["partition.assignment.strategy"] = "range"
         let priorityTopics: Set = [topics.leadsDiscoveredPriority, topics.leadCommands, topics.phaseResultsPriority]
+        // Subscribed once the tables are read: a member that joins before it polls holds up
+        // every rebalance of the group (it cannot hand its partitions back) until it does.
         let consumer = try KafkaConsumer(configuration: environment.kafka, groupID: group,
-                                         topics: topics.coordinatorInputs, priorityTopics: priorityTopics,
+                                         priorityTopics: priorityTopics.intersection(topics.coordinatorInputs),
                                          properties: properties, defaults: KafkaConsumer.boundedReadAhead,
                                          defersRevocation: true) { [rebalances] event in
             rebalances.append(event)  // applied by the loop (applyRebalances)
@@ -135,9 +149,20 @@ public final class Coordinator: Service {
         let progress = KafkaTable<ProgressSnapshot>(configuration: environment.kafka, topic: topics.progress,
                                                     codec: environment.codec, logger: logger, metrics: metrics)
         let tableSet = KafkaTableSet(configuration: environment.kafka, accounts, offers, overrides, billingEvents, progress)
-        try await tableSet.start()
-        let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents, progress: progress)
         let shutdown = ShutdownDeadline(grace: settings.shutdownGrace)
+        do {
+            try await readTables(tableSet)
+            // Stopped already (while the tables were read): not joining spares the group a member
+            // that leaves unannounced, which it would wait for until the session timeout.
+            try Task.checkCancellation()
+            try consumer.subscribe(to: topics.coordinatorInputs)
+        } catch {
+            await shutdown.close(consumer, logger: logger)
+            await tableSet.stop()
+            await producer.close(flushTimeoutMilliseconds: 0)
+            throw error
+        }
+        let tables = Tables(accounts: accounts, offers: offers, overrides: overrides, billingEvents: billingEvents, progress: progress)
         let tracker = ProgressTracker(environment: environment, producer: producer,
                                       consumerProperties: settings.consumerProperties, now: now, shutdown: shutdown,
                                       retention: settings.progressRetention, metrics: metrics)
