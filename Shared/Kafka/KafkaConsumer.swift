@@ -519,13 +519,17 @@ public final class KafkaConsumer: Sendable {
     /// A member that was never assigned (closed while its first join is under way) goes without
     /// a leave: the group drops it after the session timeout, as it drops a killed process. The
     /// test broker, given a leave during a join, waited for the member for good and assigned no
-    /// one else (the test `testAMemberClosedWhileJoiningDoesNotHoldUpTheNext`).
+    /// one else (the test `testAMemberClosedWhileJoiningDoesNotHoldUpTheNext`). Nor does a client
+    /// that hit a fatal error: librdkafka does not close its consumer (the close returns at once
+    /// and its group never ends), and a destroy that closes it waits for good
+    /// (`testAConsumerWhoseClientHitAFatalErrorCloses`; confluent-kafka-go PR 1588).
     private func shutDown() {
         guard gate.close() else { return }
         // The revocation of the close itself is done at once; one still deferred is done first.
         context.isClosing.store(true, ordering: .releasing)
         context.takeDeferredRevocation().map { finishRevocation(rk.pointer, $0, context) }
-        if context.hasBeenAssigned {
+        let hasFatalError = rd_kafka_fatal_error(rk.pointer, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR
+        if context.hasBeenAssigned && !hasFatalError {
             rd_kafka_consumer_close(rk.pointer)
             destroy()
         } else {
@@ -542,6 +546,13 @@ public final class KafkaConsumer: Sendable {
         rd_kafka_destroy_flags(rk.pointer, flags)
         wakeUp?.close()
         contextPointer.release()
+    }
+
+    /// Raises a fatal error in the client, as librdkafka would on one it cannot get past
+    /// (`rd_kafka_test_fatal_error`): its next polls throw a fatal ``KafkaError``. For tests of
+    /// what such an error does to the consumer's owner (a table that is no longer followed).
+    func raiseFatalError(reason: String) {
+        _ = gate.whileOpen { rd_kafka_test_fatal_error(rk.pointer, RD_KAFKA_RESP_ERR__FATAL, reason) }
     }
 
     /// The records of this consumer as an async sequence; see ``KafkaConsumer`` for the

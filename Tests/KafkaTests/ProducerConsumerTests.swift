@@ -1,6 +1,7 @@
 import Foundation
 @testable import Kafka
 import KafkaTestSupport
+import Runtime
 import Synchronization
 import XCTest
 
@@ -648,6 +649,40 @@ final class ProducerConsumerTests: XCTestCase {
                 XCTAssertEqual(error.name, "_DESTROY")
             }
             XCTAssertEqual(polled.count, 1)
+        }
+    }
+
+    /// A consumer whose client hit a fatal error closes, a reader of fixed partitions as a group
+    /// member: librdkafka does not close the consumer of a client with a fatal error (the close
+    /// returns at once, its group never ends), so a destroy that closes it waits for good, one of
+    /// the client's threads spinning meanwhile. Before: neither close returned within 10 s.
+    func testAConsumerWhoseClientHitAFatalErrorCloses() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            let partition = TopicPartition(topic: topic, partition: 0)
+            let reader = try KafkaConsumer(configuration: TestBroker.configuration(), startingAt: [partition: KafkaConsumer.beginning])
+            let member = try KafkaConsumer(configuration: TestBroker.configuration(), groupID: uniqueTopicName("group"),
+                                           topics: [topic], properties: TestBroker.fastGroupProperties)
+            try await waitUntil("the member is assigned", pollMilliseconds: 0) {
+                _ = try await member.poll(timeoutMilliseconds: 100)
+                return !member.assignment.isEmpty
+            }
+            for (name, consumer) in [("reader", reader), ("member", member)] {
+                consumer.raiseFatalError(reason: "a test's fatal error")
+                try await waitUntil("\(name): a poll throws the fatal error", pollMilliseconds: 0) {
+                    do {
+                        _ = try await consumer.poll(timeoutMilliseconds: 100)
+                        return false
+                    } catch let error as KafkaError {
+                        XCTAssertTrue(error.isFatal, "\(name): \(error)")
+                        return true
+                    }
+                }
+                let closed = await result(within: .seconds(10)) {
+                    await consumer.close()
+                    return true
+                }
+                XCTAssertEqual(closed, true, "\(name) closed within 10 s of its fatal error")
+            }
         }
     }
 
