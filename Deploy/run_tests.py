@@ -43,7 +43,7 @@ SECONDS = {
     "LeadControlIntegrationTests": 51, "RebalanceChargeTests": 50, "StageRunnerTests": 46, "ReadToEndTests": 45,
     "AccountHeatAggregatorTests": 40, "PoolEntryReaderTests": 39, "SearchCompletionSystemTests": 39,
     "AccountHeatSystemTests": 38, "ProgressRetentionPipelineTests": 35, "DuplicateReEnrichSystemTests": 34,
-    "CoordinatorGroupJoinTests": 15,
+    "CoordinatorGroupJoinTests": 15, "TableFollowerFailureTests": 12,
 }
 
 

@@ -171,14 +171,16 @@ public final class Coordinator: Service {
             // Sends wait out an outage without end: after the grace, closing the producer fails
             // those still waiting, which ends the loop.
             let ending = try await shutdown.run(closingAfterGrace: producer) {
-                // Children: the tracker's failure stops the loop, and so the process; the watch
-                // runs until the loop ends.
+                // Children: the tracker's failure, or the tables' (no longer followed), stops the
+                // loop, and so the process; the broker watch runs until the loop ends.
                 try await withCompanion({ try await tracker.run() }) {
-                    try await withCompanion({ [kafka = self.environment.kafka, broker = self.broker, logger = self.logger] in
-                        await watch.run(configuration: kafka, reachability: broker, logger: logger)
-                    }) {
-                        try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
-                                                  priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+                    try await withCompanion({ try await tableSet.watch() }) {
+                        try await withCompanion({ [kafka = self.environment.kafka, broker = self.broker, logger = self.logger] in
+                            await watch.run(configuration: kafka, reachability: broker, logger: logger)
+                        }) {
+                            try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
+                                                      priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
+                        }
                     }
                 }
             }

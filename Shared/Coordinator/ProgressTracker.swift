@@ -321,7 +321,10 @@ final class ProgressTracker: Service {
                                                      metrics: metrics)
         try await totals.start()
         do {
-            try await trackSearches(totals: totals, partitionCount: partsPartitions, accountPartitions: accountPartitions)
+            // A table no longer followed stops the tracker, and so the process.
+            try await withCompanion({ try await totals.watch() }) {
+                try await self.trackSearches(totals: totals, partitionCount: partsPartitions, accountPartitions: accountPartitions)
+            }
         } catch {
             await totals.stop()
             throw error

@@ -407,7 +407,10 @@ public final class ProfileFinderService: Service {
             }
             logger.info("taking pool entries", ["group": groupID])
             try await withTaskCancellationHandler {
-                try await runner.run(markingDrainingOn: health)
+                // The accounts table no longer followed stops the runner, and so the process.
+                try await withCompanion({ [accounts] in try await accounts.watch() }) { [runner, health] in
+                    try await runner.run(markingDrainingOn: health)
+                }
             } onCancel: { [matching] in
                 matching?.cancel()  // a plain task: SIGTERM stops it here, not after the drain
             }

@@ -9,6 +9,8 @@ import Synchronization
 public protocol StageTable: Sendable {
     /// Reads the table up to its current end, then follows it.
     func start() async throws
+    /// Waits until cancelled; throws once the table is no longer followed (``KafkaTableSet/watch()``).
+    func watch() async throws
     /// Stops following.
     func stop() async
 }
@@ -78,7 +80,8 @@ public final class StageService: Service {
     /// get partitions nobody reads and hold up the group's rebalances for the tables' read.
     /// - Parameters:
     ///   - tables: started (read whole) at the beginning of ``run()``, before the stage joins its
-    ///     group and takes any request, and stopped at its end.
+    ///     group and takes any request, and stopped at its end; one no longer followed stops the
+    ///     stage, so the process restarts.
     ///   - companions: services of the same process run beside the stage once the tables are read
     ///     (the scoring stage's ``AccountHeatAggregator``): cancelled with it, and one that fails
     ///     stops the stage, so the process restarts.
@@ -149,8 +152,12 @@ public final class StageService: Service {
                 for companion in companions {
                     group.addTask { try await companion.run() }
                 }
+                for table in started {
+                    group.addTask { try await table.watch() }
+                }
                 group.addTask { [runner, health] in try await runner.run(markingDrainingOn: health) }
-                // The runner returns only when cancelled; a companion's failure ends them all.
+                // The runner and the tables' watches return only when cancelled; a companion's
+                // failure, or a table no longer followed, ends them all.
                 try await group.next()
                 group.cancelAll()
                 try await group.waitForAll()

@@ -16,7 +16,8 @@ public protocol FollowedTable: Sendable {
 /// billing events.
 ///
 /// ``start()`` returns once every partition is read up to the high watermark it had at start,
-/// then a background task follows new records. The last record per key wins; a tombstone
+/// then a background task follows new records; ``watch()`` throws once it no longer can. The
+/// last record per key wins; a tombstone
 /// removes the key; an undecodable record (a newer writer's schema version during an upgrade, a
 /// hand-written mistake) is logged, counted (`pipeline_table_records_skipped_total`, by topic)
 /// and skipped: the key keeps its previous row, which is the writer's to correct. Forgetting the
@@ -102,6 +103,12 @@ public final class KafkaTable<Value: Message>: FollowedTable {
         solo.withLock { $0 = set }
     }
 
+    /// ``KafkaTableSet/watch()`` of the set that ``start()`` started: waits until cancelled,
+    /// and throws once the table is no longer followed. A table of a set is watched with its set.
+    public func watch() async throws {
+        try await KafkaTableSet.watch(solo.withLock { $0 }?.followingTask)
+    }
+
     /// What a ``KafkaTableSet`` needs of the table.
     var member: KafkaTableSet.Member {
         KafkaTableSet.Member(
@@ -178,7 +185,10 @@ public final class KafkaTable<Value: Message>: FollowedTable {
 ///
 /// ``start()`` reads every table up to the end its partitions have then (one reader for all), then
 /// follows them all with one consumer in the background; ``stop()`` stops following. The tables
-/// answer lookups and ``KafkaTable/catchUp(timeout:)`` as when started alone.
+/// answer lookups and ``KafkaTable/catchUp(timeout:)`` as when started alone. A follower that
+/// cannot go on (a fatal client error) stops, and ``watch()``, which the process runs beside the
+/// work that reads the tables, throws: a process answering from rows that no longer change,
+/// with only a log line to say so, stops instead.
 public final class KafkaTableSet: Sendable {
     /// One table, as the set reads it.
     struct Member: Sendable {
@@ -199,7 +209,11 @@ public final class KafkaTableSet: Sendable {
     private let members: [Member]
     /// The members by topic (a topic read by two tables feeds both).
     private let byTopic: [String: [Member]]
-    private let follower = Mutex<Task<Void, Never>?>(nil)
+    /// Follows the tables from ``start()`` to ``stop()``; fails with
+    /// ``KafkaTableError/noLongerFollowed(topics:_:)``.
+    private let follower = Mutex<Task<Void, any Error>?>(nil)
+    /// The follower's reader, while it follows.
+    private let reader = Mutex<KafkaConsumer?>(nil)
 
     /// A set of `tables`, not started.
     public init<each Value: Message>(configuration: KafkaConfiguration, _ tables: repeat KafkaTable<each Value>) {
@@ -239,6 +253,7 @@ public final class KafkaTableSet: Sendable {
         let logger = members.first?.logger
         let task = Task { [self] in
             var told: [TopicPartition: Int64] = [:]
+            var failure: (any Error)?
             while !Task.isCancelled {
                 let records: [ConsumerRecord]
                 do {
@@ -251,7 +266,8 @@ public final class KafkaTableSet: Sendable {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 } catch {
-                    logger?.error("tables: \(members.map(\.topic).joined(separator: ", ")) no longer followed: \(error)")
+                    logger?.error("tables: \(members.map(\.topic).joined(separator: ", ")) no longer followed: \(error); stopping")
+                    failure = error
                     break
                 }
                 for record in records { apply(record) }
@@ -262,9 +278,45 @@ public final class KafkaTableSet: Sendable {
                 }
             }
             await reader.close()
+            if let failure { throw KafkaTableError.noLongerFollowed(topics: members.map(\.topic), failure) }
         }
         follower.withLock { $0 = task }
+        self.reader.withLock { $0 = reader }
     }
+
+    /// Waits until the caller is cancelled, and throws ``KafkaTableError/noLongerFollowed(topics:_:)``
+    /// as soon as following stops on an error it cannot get past (a fatal client error): the
+    /// tables would go on answering with rows that no longer change. Run it beside the work that
+    /// reads the tables (``withCompanion(_:running:)``, or a task group), so that the failure
+    /// stops that work, and the process. Before ``start()`` and after ``stop()`` there is nothing
+    /// to fail: it waits for the cancellation.
+    public func watch() async throws {
+        try await Self.watch(followingTask)
+    }
+
+    /// The task following the tables, once started and until stopped.
+    var followingTask: Task<Void, any Error>? { follower.withLock { $0 } }
+
+    /// ``watch()`` of `follower`.
+    static func watch(_ follower: Task<Void, any Error>?) async throws {
+        let failure = FirstAnswer<(any Error)?>()
+        if let follower {
+            // Awaits only the follower, which ends at stop() if not before: an unstructured
+            // task, since awaiting another task's result does not end on cancellation.
+            Task {
+                if case .failure(let error) = await follower.result { failure.answer(error) }
+            }
+        }
+        let error = await withTaskCancellationHandler {
+            await failure.wait()
+        } onCancel: {
+            failure.answer(nil)
+        }
+        if let error { throw error }
+    }
+
+    /// The reader that follows the tables once ``start()`` returned, for a test to fail it.
+    var followingReader: KafkaConsumer? { reader.withLock { $0 } }
 
     /// Stops following.
     public func stop() async {
@@ -273,10 +325,25 @@ public final class KafkaTableSet: Sendable {
             return task
         }
         task?.cancel()
-        await task?.value
+        _ = await task?.result  // a failure was the watcher's to report
+        reader.withLock { $0 = nil }
     }
 
     private func apply(_ record: ConsumerRecord) {
         for member in byTopic[record.topic] ?? [] { member.apply(record) }
+    }
+}
+
+/// Why tables stopped answering with current rows.
+public enum KafkaTableError: Error, CustomStringConvertible {
+    /// Following the tables of these topics stopped on an error the follower cannot get past
+    /// (a fatal client error): their rows no longer change.
+    case noLongerFollowed(topics: [String], any Error)
+
+    public var description: String {
+        switch self {
+        case .noLongerFollowed(let topics, let error):
+            "tables \(topics.joined(separator: ", ")) no longer followed: \(error)"
+        }
     }
 }

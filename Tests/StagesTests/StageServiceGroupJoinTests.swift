@@ -22,6 +22,10 @@ final class StageServiceGroupJoinTests: XCTestCase {
             while !state.withLock({ $0.isReleased }) { try await Task.sleep(for: .milliseconds(20)) }
         }
 
+        func watch() async throws {
+            while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+        }
+
         func stop() async {}
     }
 
