@@ -40,7 +40,9 @@ import Streaming
 /// - A ready lead is held only as the changelog offset of its last state; a re-enrich, a found
 ///   profile or a web enrichment of it loads the state back from there. One loaded for a backlog
 ///   record held back at the bound stays loaded until the record is handled
-///   (``CoordinatorCore/keptForHeldRecords``).
+///   (``CoordinatorCore/keptForHeldRecords``); one whose pool entry cannot be read is read
+///   once, and the record dead-lettered with the reason when handled
+///   (``CoordinatorCore/unreadablePoolEntries``).
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
 ///   commands, changelog records, billing usage and progress parts it causes are sent together.
 ///   A processing lead's state record is held and written at most once per
@@ -243,7 +245,6 @@ public final class Coordinator: Service {
                 await catchUp(tables, &tablesBehind)
             }
             state.heldBacklog = []
-            state.unreadablePoolEntries = [:]
             var loaded = try await loadFinishedLeads(needed: records, &state)
             var nextOffsets: [TopicPartition: Int64] = [:]
             // Records of the priority topics are applied and their commands sent first, so a hop
@@ -287,8 +288,8 @@ public final class Coordinator: Service {
                 noteHeldInput(record, &state)
                 nextOffsets[record.topicPartition] = max(nextOffsets[record.topicPartition] ?? 0, record.offset + 1)
             }
-            // A held record's lead stays loaded until the record is handled; one handled now is
-            // retired with this batch if it is still ready.
+            // A held record's lead stays loaded (or known unreadable) until the record is handled;
+            // one handled now is retired with this batch if it is still ready.
             loaded.formUnion(state.core.keepLoaded(forHeld: Set(state.heldBacklog.compactMap { $0.keyString.map { LeadID($0) } })))
             let awaiting = state.core.awaitingConfiguration
             let resolved = state.core.resolveAwaitingLeads(tables)
@@ -400,9 +401,6 @@ public final class Coordinator: Service {
         var heldBacklog: [ConsumerRecord] = []
         /// Backlog records parked at the waiting bound.
         var parked = ParkedRecords()
-        /// Ready leads of this loop's batch whose pool entry this version cannot read, with the
-        /// reason: their records that would change them are dead-lettered, not applied.
-        var unreadablePoolEntries: [LeadID: String] = [:]
         /// When parked records may next be fetched again after a fetch that missed some.
         var nextReleaseAttempt = ContinuousClock.now
         /// When the parts of forgotten searches are next looked for (by the coordinator's clock):
@@ -518,7 +516,7 @@ public final class Coordinator: Service {
     private func handle(_ record: ConsumerRecord, _ state: inout State, _ outputs: inout Outputs, _ tables: Tables) {
         let topics = environment.topics
         let codec = environment.codec
-        if !state.unreadablePoolEntries.isEmpty, let key = record.keyString, let reason = state.unreadablePoolEntries[LeadID(key)],
+        if !state.core.unreadablePoolEntries.isEmpty, let key = record.keyString, let reason = state.core.unreadablePoolEntries[LeadID(key)],
            CoordinatorCore<ConsumerRecord>.changesAReadyLead(
                topic: record.topic, schema: record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }, topics: topics) {
             outputs.append(codec.deadLetter(
@@ -1014,7 +1012,7 @@ public final class Coordinator: Service {
         var forResults: [LeadID: [PhaseResultEnvelope]] = [:]
         var forOthers: Set<LeadID> = []
         for record in batch {
-            guard let key = record.keyString, let pointer = state.core.finished[LeadID(key)] else { continue }
+            guard let key = record.keyString, state.core.needsLoading(LeadID(key)), let pointer = state.core.finished[LeadID(key)] else { continue }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
             if schema == PhaseResult.schemaName {
                 // Rare: a finished lead's results are late or repeated ones. One that cannot be read is dead-lettered when handled.
@@ -1083,7 +1081,7 @@ public final class Coordinator: Service {
             logger.error("a ready lead's pool entry cannot be read; its records are dead-lettered: \(reason)",
                          [LogKey.leadID: leadID.rawValue])
             states[leadID] = nil
-            state.unreadablePoolEntries[leadID] = reason
+            state.core.poolEntryUnreadable(leadID, reason: reason)
         }
         var loaded: Set<LeadID> = []
         states.merge(followingEntry) { kept, _ in kept }  // no lead is in both

@@ -88,6 +88,13 @@ struct CoordinatorCore<Source> {
     /// once, not in every loop until the bound clears. What is written and committed is as if it
     /// were loaded again.
     private(set) var keptForHeldRecords: Set<LeadID> = []
+    /// Ready leads whose pool entry this version could not read, with the reason: their records
+    /// that would change them are dead-lettered, not applied (a run started from the placeholder
+    /// would replace the entry with an empty profile). Those of the loop's batch, and those of
+    /// held backlog records (``keptForHeldRecords``) until the record is handled, so a held
+    /// command's entry is read once, not in every loop until the bound clears, and the command
+    /// is dead-lettered with the reason then.
+    private(set) var unreadablePoolEntries: [LeadID: String] = [:]
     /// Leads held by billing pause: checked against their account's billing state every second.
     var billingPaused: Set<LeadID> = []
     /// Leads waiting for their account's outreach window: checked against the account's window
@@ -694,12 +701,26 @@ struct CoordinatorCore<Source> {
     }
 
     /// Keeps the leads of the backlog records held back this loop (``admits(partition:_:)``) in
-    /// ``keptForHeldRecords``, and returns the leads kept before whose records are no longer held
+    /// ``keptForHeldRecords``, with their unreadable pool entries (``unreadablePoolEntries``; the
+    /// rest are forgotten), and returns the leads kept before whose records are no longer held
     /// (handled, or their partition given up): the loop retires those still ready with its batch.
     mutating func keepLoaded(forHeld leadIDs: Set<LeadID>) -> Set<LeadID> {
         let released = keptForHeldRecords.subtracting(leadIDs)
         keptForHeldRecords = leadIDs
+        unreadablePoolEntries = unreadablePoolEntries.filter { leadIDs.contains($0.key) }
         return released
+    }
+
+    /// Whether a record of `leadID` that may change a ready lead needs the lead read back (its
+    /// state from the changelog, its profile from the pool) before it is handled: a ready lead
+    /// whose entry was not found unreadable already (``unreadablePoolEntries``).
+    func needsLoading(_ leadID: LeadID) -> Bool {
+        finished[leadID] != nil && unreadablePoolEntries[leadID] == nil
+    }
+
+    /// Notes that the ready lead's pool entry cannot be read (``unreadablePoolEntries``).
+    mutating func poolEntryUnreadable(_ leadID: LeadID, reason: String) {
+        unreadablePoolEntries[leadID] = reason
     }
 
     /// Reduces the ready leads among `leadIDs` to where their last state is in the changelog

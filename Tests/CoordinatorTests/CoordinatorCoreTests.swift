@@ -360,6 +360,44 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.leads["lead-1"]?.machine.state?.status, .processing, "a running lead is not retired")
     }
 
+    /// A re-enrich in the backlog held back at the running bound whose ready lead's pool entry
+    /// cannot be read (a newer writer's version, say) has that entry read once, not again in every
+    /// loop until the bound clears: the failure is remembered while the record is held, and the
+    /// record, handled at last, is dead-lettered with it as one handled at once would have been.
+    /// Each loop here does what the service's does: reads the lead back only when the core says
+    /// it needs loading (counted), finds its entry unreadable, holds the record at the bound, and
+    /// keeps the held records' leads. Before: read again in each of the 12 loops.
+    func testABacklogCommandHeldAtTheRunningBoundWhoseLeadsEntryCannotBeReadReadsItOnce() throws {
+        var core = core(maxRunning: 1)
+        try runToReady(discover(lead("lead-1", source: .intentSearch), &core), &core)
+        core.leads.modify("lead-1") { $0.changelogOffset = 7 }
+        core.retireReadyLeads(["lead-1"])
+        let running = discover(lead("lead-0", source: .intentSearch), &core)
+
+        var reads = 0
+        /// The reason the record is dead-lettered with when handled (admitted), nil while held.
+        func loop(admitted: Bool) -> String? {
+            if core.needsLoading("lead-1") {
+                reads += 1
+                core.poolEntryUnreadable("lead-1", reason: "unsupported version 9")  // it stays in finished
+            }
+            var admission = core.admission
+            XCTAssertEqual(core.admits(partition: 0, &admission), admitted)
+            let deadLettered = admitted ? core.unreadablePoolEntries["lead-1"] : nil
+            _ = core.keepLoaded(forHeld: admitted ? [] : ["lead-1"])
+            return deadLettered
+        }
+        for _ in 0..<12 { XCTAssertNil(loop(admitted: false)) }
+        XCTAssertEqual(reads, 1, "read once while held, not again every loop")
+
+        try runToReady(running, &core)
+        XCTAssertEqual(loop(admitted: true), "unsupported version 9", "handled, it is dead-lettered with the reason read")
+        XCTAssertEqual(reads, 1)
+        XCTAssertTrue(core.unreadablePoolEntries.isEmpty, "forgotten once its record is handled")
+        XCTAssertEqual(core.finished["lead-1"]?.offset, 7, "the lead stays ready where it was")
+        XCTAssertTrue(core.needsLoading("lead-1"), "a later record reads its entry again")
+    }
+
     /// A held lead whose record started nothing once handled (its run already in the history)
     /// is ready still: released, the next confirmation retires it to its changelog offset.
     func testAKeptLeadWhoseRecordStartedNothingIsRetiredOnceReleased() throws {
