@@ -28,9 +28,10 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
 
     /// The record was refused for the topic or partition it names (an invalid topic name, a
     /// partition the topic does not have; a topic that does not exist is waited for, as the
-    /// broker may be creating it): every record sent there is refused the same way. A record
-    /// whose dead letter is refused so is not given up: the dead-letter topic is misconfigured,
-    /// and the process stops rather than drop every refused input.
+    /// broker may be creating it): every record sent there is refused the same way. A stage's
+    /// output, dead letter or answer refused so is neither dead-lettered nor given up: the topic
+    /// is misconfigured, and the process stops, its input uncommitted, rather than fail or drop
+    /// every input.
     public var isTopicRefusal: Bool {
         switch rd_kafka_resp_err_t(code) {
         case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:

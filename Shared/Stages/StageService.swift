@@ -35,8 +35,9 @@ extension KafkaTableSet: StageTable {}
 ///   acknowledged, so a crash redoes in-flight requests (the coordinator absorbs the duplicate
 ///   results by lead, run, phase and attempt). While the broker is away, outputs are retried
 ///   until it returns; none is dropped and no phase is failed for it. A request whose output the
-///   broker refuses for good (too large, invalid) is dead-lettered instead; an unusable producer
-///   makes ``run()`` throw so the process restarts.
+///   broker refuses for good (too large, invalid) is dead-lettered instead; an unusable producer,
+///   or a topic that refuses records for what it is (misnamed, or without the partition asked
+///   for), makes ``run()`` throw so the process stops, the request uncommitted.
 /// - Shutdown: cancelling ``run()`` drains in-flight requests (a profile or activity handler
 ///   waiting for a provider's rate limit hands its request back; the model scorer's calls,
 ///   `SCORER=model`, are not cut short and may outlast the drain), commits, leaves the group, stops the tables

@@ -13,7 +13,8 @@ public enum ProduceFailure: Sendable, Equatable {
     case transient
     /// The record itself can never be stored (too large, invalid, a partition that does not
     /// exist, ``KafkaError/isRecordRejected``): its input goes to dead letters and its partition
-    /// moves on.
+    /// moves on; unless it was refused for its topic (``KafkaError/isTopicRefusal``), which
+    /// refuses every record sent there, so the runner stops (``OutputDelivery``).
     case refused
     /// The producer cannot be used any more (a fatal idempotence error, the client closed or
     /// purged under us): the process must stop, so it restarts with a new producer.
@@ -73,9 +74,10 @@ enum DeliveryOutcome: Sendable {
     /// partition completed without it: ``Abandonment``), or the handler handed the input back
     /// (``RecordOutputs/handedBack``, in its first step or a later one): the input stays uncommitted.
     case handedBack
-    /// The producer is unusable, or the dead-letter topic refuses letters for what it is
-    /// (``Kafka/KafkaError/isTopicRefusal``); the input stays uncommitted and the runner must stop.
-    case fatal(KafkaError)
+    /// The producer is unusable, or a topic the input's records go to (an output's, the dead
+    /// letters', the answer's) refuses records for what it is (``Kafka/KafkaError/isTopicRefusal``):
+    /// every input would fail the same way. The input stays uncommitted and the runner must stop.
+    case fatal(StageRunnerError)
 
     /// Whether the input's offset may be committed.
     var isDone: Bool {
@@ -103,8 +105,9 @@ final class Abandonment: Sendable {
 /// Sends the outputs of one input record until they are settled: acknowledged, or replaced by
 /// the input's dead letter, or, when even the letter without the payload is refused for what it
 /// is, given up (logged with the input's topic, partition and offset, and done); or left undone
-/// because the producer is unusable or the runner or the input's partition gave up on the input
-/// (``Abandonment``).
+/// because the producer is unusable, because a topic refuses records for what it is (misnamed, or
+/// without the partition asked for: every input would fail so; the runner stops, naming it), or
+/// because the runner or the input's partition gave up on the input (``Abandonment``).
 ///
 /// Transient failures are retried with a backoff (100 ms doubling to 5 s), re-sending only the
 /// records that were not acknowledged, for as long as it takes: a broker outage of any length is
@@ -153,7 +156,11 @@ struct OutputDelivery: Sendable {
         switch await sendUntilSettled(outputs, unless: isGivenUp) {
         case .delivered(let reports): return .delivered(reports)
         case .handedBack: return .handedBack
-        case .fatal(let error): return .fatal(error)
+        case .fatal(let error): return .fatal(.producerUnusable(error))
+        case .refused(let error, let topic) where error.isTopicRefusal:
+            // Misnamed, or without the partition asked for: every input's output would be refused
+            // so, and dead-lettering them all would fail every lead's phase until it is fixed.
+            return stopping(for: topic, error, input, what: "output")
         case .refused(let error, let topic):
             refusal = error
             reason = "output to \(topic) refused: \(ProduceFailure.summary(of: error))"
@@ -172,24 +179,27 @@ struct OutputDelivery: Sendable {
                 switch await sendUntilSettled([answer], unless: isGivenUp) {
                 case .delivered: return .deadLettered(refusal, letter: letter)
                 case .handedBack: return .handedBack
-                case .fatal(let error): return .fatal(error)
+                case .fatal(let error): return .fatal(.producerUnusable(error))
+                case .refused(let error, let topic) where error.isTopicRefusal:
+                    // Every answer would be refused so. The letter is in, and is written again
+                    // when the input is redone after the fix (letters are at least once).
+                    return stopping(for: topic, error, input, what: "answer")
                 case .refused(let error, _):
                     // The letter is in: the input's sender waits for an answer as if there were none.
                     logger.warning("the answer to a dead-lettered input refused", fields(input, error))
                     return .deadLettered(refusal, letter: letter)
                 }
             case .handedBack: return .handedBack
-            case .fatal(let error): return .fatal(error)
+            case .fatal(let error): return .fatal(.producerUnusable(error))
+            case .refused(let error, let topic) where error.isTopicRefusal:
+                // The dead-letter topic refuses letters for what it is (its name, its partitions):
+                // every refused input would be given up, so stop (an operator sees the exits and
+                // the error).
+                return stopping(for: topic, error, input, what: "dead-letter")
             case .refused(let error, _):
                 logger.warning("dead letter refused", fields(input, error))
                 lastRefusal = error
             }
-        }
-        // The dead-letter topic refuses letters for what it is (its name, its partitions): every
-        // refused input would be given up, so stop (an operator sees the exits and the error).
-        if lastRefusal.isTopicRefusal {
-            logger.error("dead-letter topic refuses letters: stopping", fields(input, lastRefusal))
-            return .fatal(lastRefusal)
         }
         // Not even a letter without the payload is accepted, for what it is (a refusal of the
         // producer is fatal above): a restart would meet the same record and fail the same way,
@@ -198,6 +208,16 @@ struct OutputDelivery: Sendable {
         given[LogKey.error] = "\(ProduceFailure.summary(of: refusal)); dead letters: \(ProduceFailure.summary(of: lastRefusal))"
         logger.error("output and dead letters refused; input given up", given)
         return .givenUp(refusal, letterRefusal: lastRefusal)
+    }
+
+    /// The outcome for records refused for their `topic` (``Kafka/KafkaError/isTopicRefusal``):
+    /// fatal, with an error line naming the topic. The input is not done, so it is redone once
+    /// the topic is fixed.
+    private func stopping(for topic: String, _ error: KafkaError, _ input: ConsumerRecord, what: String) -> DeliveryOutcome {
+        var given = fields(input, error)
+        given["outputTopic"] = topic
+        logger.error("\(what) topic \(topic) refuses records for what it is (misnamed, or without the partition asked for): stopping", given)
+        return .fatal(.topicRefuses(topic: topic, error))
     }
 
     private enum Settled {

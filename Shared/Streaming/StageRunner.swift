@@ -132,10 +132,25 @@ public enum StageRunnerError: Error, CustomStringConvertible {
     /// The producer cannot send any more (a fatal error, or closed under the runner); a restart
     /// makes a new one and redoes the uncommitted records.
     case producerUnusable(KafkaError)
+    /// `topic`, where outputs, dead letters or answers go, refuses records for what it is
+    /// (misnamed, TOPIC_EXCEPTION, or without the partition asked for:
+    /// ``Kafka/KafkaError/isTopicRefusal``): every input would fail so. The input is not
+    /// committed, so it is redone once the configuration is fixed.
+    case topicRefuses(topic: String, KafkaError)
+
+    /// The producer's error behind it.
+    public var cause: KafkaError {
+        switch self {
+        case .producerUnusable(let error), .topicRefuses(_, let error): error
+        }
+    }
 
     public var description: String {
         switch self {
         case .producerUnusable(let error): "the producer is unusable: \(ProduceFailure.summary(of: error))"
+        case .topicRefuses(let topic, let error):
+            "topic \(topic) refuses records for what it is (misnamed, or without the partition asked for): "
+                + "\(ProduceFailure.summary(of: error)); fix the topic or the configuration naming it"
         }
     }
 }
@@ -158,7 +173,10 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   partition moves on; when that letter is refused too, the input is given up: logged with its
 ///   topic, partition and offset, counted (``MetricNames/stageRecordsGivenUp``), and done. When
 ///   the producer is unusable, ``run()`` stops taking records, drains, and throws
-///   ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts.
+///   ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts. When a topic
+///   refuses records for what it is (an output's, the dead letters', the answers'; misnamed, or
+///   without the partition asked for), it throws ``StageRunnerError/topicRefuses(topic:_:)``
+///   the same way, with the input uncommitted: dead-lettering would fail every input alike.
 /// - Rebalances: partitions being revoked stay assigned until their records in flight finish
 ///   and are committed (up to the drain timeout; the group's rebalance waits meanwhile), so the
 ///   next owner does not run them again: a vendor lookup is paid once, not at every scaling
@@ -315,8 +333,8 @@ public final class StageRunner: Service {
         }
         try await drain(&state)
         if let error = state.fatalError {
-            logger.error("producer unusable; stopping", [LogKey.error: ProduceFailure.summary(of: error)])
-            throw StageRunnerError.producerUnusable(error)
+            logger.error("stopping: \(error)")
+            throw error
         }
     }
 
@@ -683,8 +701,9 @@ private struct LoopState {
     /// What each assigned partition's records in flight are given up with (``Abandonment``):
     /// made at the assignment, raised when the partition's revocation completes or it is lost.
     var abandonments: [TopicPartition: Abandonment] = [:]
-    /// The producer's error once it is unusable: the loop stops and ``StageRunner/run()`` throws it.
-    var fatalError: KafkaError?
+    /// Why the runner must stop (the producer unusable, a topic refusing records): the loop
+    /// stops and ``StageRunner/run()`` throws it.
+    var fatalError: StageRunnerError?
     var inFlight = 0
     /// ``inFlight`` per partition, for a revocation to wait on.
     var inFlightByPartition: [TopicPartition: Int] = [:]

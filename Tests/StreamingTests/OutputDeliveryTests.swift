@@ -68,7 +68,7 @@ final class OutputDeliveryTests: XCTestCase {
     func testLetterRefusedByAnUnusableProducerIsFatal() async {
         let send = RefusingSend(["out": 10, "dead": -150 /* _FATAL */])
         let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
-        guard case .fatal(let error) = outcome else { return XCTFail("\(outcome)") }
+        guard case .fatal(.producerUnusable(let error)) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(error.code, -150)
         XCTAssertFalse(outcome.isDone)
     }
@@ -81,8 +81,30 @@ final class OutputDeliveryTests: XCTestCase {
             let send = RefusingSend(["out": 10 /* MSG_SIZE_TOO_LARGE */, "dead": code])
             let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
                                                                 unless: Abandonment())
-            guard case .fatal(let error) = outcome else { return XCTFail("\(code): \(outcome)") }
+            guard case .fatal(.topicRefuses(let topic, let error)) = outcome else { return XCTFail("\(code): \(outcome)") }
             XCTAssertEqual(error.code, code)
+            XCTAssertEqual(topic, "dead")
+        }
+    }
+
+    /// An output refused for its topic (a misnamed output topic, TOPIC_EXCEPTION, or a partition
+    /// the topic lacks, as a backlog topic with fewer partitions than the input) would be refused
+    /// for every input: the delivery is fatal, naming the topic, and the input not done (not
+    /// committed: redone once the configuration is fixed); no letter and no answer is sent.
+    /// Before: the input was dead-lettered and answered failed, record after record.
+    func testAnOutputRefusedForItsTopicIsFatalNotDeadLettered() async {
+        for code: Int32 in [17 /* TOPIC_EXCEPTION */, -190 /* _UNKNOWN_PARTITION */] {
+            let send = RefusingSend(["out": code])
+            let lines = Lines()
+            var delivery = delivery(send, lines)
+            delivery.answer = { input, reason in ProducerRecord(topic: "results", key: input.key, value: Array(reason.utf8)) }
+            let outcome = await delivery.deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
+            XCTAssertFalse(outcome.isDone, "\(code): the input is not committed")
+            guard case .fatal(.topicRefuses(let topic, let error)) = outcome else { return XCTFail("\(code): \(outcome)") }
+            XCTAssertEqual(topic, "out")
+            XCTAssertEqual(error.code, code)
+            XCTAssertEqual(send.records.map(\.topic), ["out"], "\(code): no dead letter and no answer")
+            XCTAssertTrue(lines.all.contains { $0.contains("\"error\"") && $0.contains("refuses") && $0.contains("\"out\"") }, "\(lines.all)")
         }
     }
 

@@ -60,6 +60,20 @@ final class StageRunnerFailureTests: XCTestCase {
 
     // MARK: - Against the broker
 
+    /// A runner of a new group on `input`, dead-lettering to `deadLetters`, with a producer of
+    /// `producerProperties` (which the test sends its inputs with too), logging errors only.
+    private func refusingRunner(input: String, deadLetters: String, producerProperties: [String: String] = [:],
+                                handler: @escaping RecordHandler) throws -> (StageRunner, KafkaProducer, group: String) {
+        let configuration = TestBroker.configuration(clientID: "stage")
+        let producer = try KafkaProducer(configuration: configuration, properties: producerProperties)
+        let group = uniqueTopicName("group")
+        let runner = try StageRunner(
+            configuration: configuration, groupID: group, topics: [input],
+            consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+            logger: Logger(service: "test-stage", level: .error), deadLetter: testDeadLetter(topic: deadLetters), handler: handler)
+        return (runner, producer, group)
+    }
+
     /// An output over the producer's `message.max.bytes` turns its input into a dead letter
     /// (with the input's payload when that fits, without it when not) and the partition's commit
     /// point passes it.
@@ -67,14 +81,8 @@ final class StageRunnerFailureTests: XCTestCase {
         try await withTestTopic(prefix: "refused-in") { input in
             try await withTestTopic(prefix: "refused-out") { output in
                 try await withTestTopic(prefix: "refused-dead") { deadLetters in
-                    let configuration = TestBroker.configuration(clientID: "stage")
-                    let producer = try KafkaProducer(configuration: configuration, properties: ["message.max.bytes": "2000"])
-                    let group = uniqueTopicName("group")
-                    let runner = try StageRunner(
-                        configuration: configuration, groupID: group, topics: [input],
-                        consumerProperties: TestBroker.fastGroupProperties, producer: producer,
-                        logger: Logger(service: "test-stage", level: .error), deadLetter: testDeadLetter(topic: deadLetters)
-                    ) { record in
+                    let (runner, producer, group) = try refusingRunner(
+                        input: input, deadLetters: deadLetters, producerProperties: ["message.max.bytes": "2000"]) { record in
                         let isHuge = record.keyString == "k1" || record.keyString == "k3"
                         return [ProducerRecord(topic: output, key: record.key,
                                                value: isHuge ? Array(repeating: 7, count: 5000) : record.value)]
@@ -106,6 +114,48 @@ final class StageRunnerFailureTests: XCTestCase {
                     XCTAssertTrue(letters["k1"]?.hasSuffix("\nv1") == true, "the small input travels in its letter")
                     XCTAssertTrue(letters["k3"]?.contains("payload withheld: 1900 bytes") == true, letters["k3"] ?? "")
                     XCTAssertFalse(letters["k3"]?.contains("\u{3}") == true, "the large payload is left out")
+                }
+            }
+        }
+    }
+
+    /// An output sent to a partition its topic does not have (a backlog topic with fewer
+    /// partitions than the input) is refused for its topic: the runner stops, throwing
+    /// ``StageRunnerError/topicRefuses(topic:_:)`` naming the topic, with no dead letter and the
+    /// input uncommitted, so it is redone once the topic is fixed. Before, the input was
+    /// dead-lettered and committed.
+    func testAnOutputToAPartitionItsTopicLacksStopsTheRunnerUncommitted() async throws {
+        try await withTestTopic(prefix: "lacking-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "lacking-out") { output in
+                try await withTestTopic(prefix: "lacking-dead") { deadLetters in
+                    let (runner, producer, group) = try refusingRunner(input: input, deadLetters: deadLetters) { record in
+                        [ProducerRecord(topic: output, partition: 3, key: record.key, value: record.value)]
+                    }
+                    let task = Task { try await runner.run() }
+                    _ = try await producer.send(ProducerRecord(topic: input, key: "k0", value: Array("v0".utf8)))
+                    // A bound on the wait, not a synchronisation: a runner that goes on is stopped.
+                    let bound = Task {
+                        try await Task.sleep(for: .seconds(60))
+                        task.cancel()
+                    }
+                    let stopped = await task.result
+                    bound.cancel()
+                    let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+                    let partition = TopicPartition(topic: input, partition: 0)
+                    let committed = try await admin.committedOffsets(group: group, partitions: [partition])[partition] ?? nil
+                    let letters = try await admin.watermarks([TopicPartition(topic: deadLetters, partition: 0)]).values.first?.high
+                    await producer.close()
+                    switch stopped {
+                    case .success: XCTFail("the runner went on: the output was dead-lettered, committed \(String(describing: committed))")
+                    case .failure(let error as StageRunnerError):
+                        guard case .topicRefuses(let topic, let cause) = error else { return XCTFail("\(error)") }
+                        XCTAssertEqual(topic, output)
+                        XCTAssertEqual(cause.code, -190, "_UNKNOWN_PARTITION")
+                        XCTAssertTrue(error.description.contains(output), error.description)
+                    case .failure(let error): XCTFail("\(error)")
+                    }
+                    XCTAssertNil(committed, "the input was committed")
+                    XCTAssertEqual(letters, 0, "the input was dead-lettered")
                 }
             }
         }
