@@ -290,7 +290,8 @@ final class ProgressTracker: Service {
                     case .fatal where shutdown.isGivingUp(error):
                         await shutdown.close(consumer, logger: logger)
                         return
-                    case .fatal:
+                    case .fatal, .unclassified:
+                        // Unclassified: a restart, as before the stages retried such a failure.
                         await shutdown.close(consumer, logger: logger)
                         throw error
                     case .refused:

@@ -349,7 +349,7 @@ final class DeliveryBatch: Sendable {
 
 /// librdkafka's delivery report, called on the producer's poll thread.
 private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
-    _, message, _ in
+    rk, message, _ in
     guard let message, let opaque = message.pointee._private else { return }
     let slot = opaque.assumingMemoryBound(to: DeliverySlot.self).pointee
     let batch = slot.batch  // held until the callback returns: the last completion releases the batch's own hold
@@ -359,6 +359,9 @@ private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_k
     } else {
         // Not rd_kafka_message_errstr: for a produced message it returns the record's own value
         // (unterminated), which would put lead data and stray heap bytes into logs.
-        batch.complete(slot.index, .failure(KafkaError(m.err, operation: "produce")))
+        // A record in flight when the producer hit a fatal error (its idempotence state lost)
+        // fails with the broker's code, not `_FATAL`: the instance's error says it is fatal.
+        let isFatal = rk.map { rd_kafka_fatal_error($0, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR } ?? false
+        batch.complete(slot.index, .failure(KafkaError(code: m.err.rawValue, isFatal: isFatal, operation: "produce")))
     }
 }

@@ -478,7 +478,8 @@ public final class AccountHeatAggregator: Service {
                     continue
                 }
                 switch ProduceFailure(error) {
-                case .fatal:
+                case .fatal, .unclassified:
+                    // Unclassified: a restart, as before a stage's runner retried such a failure.
                     throw error
                 case .transient:
                     retried.append(record)

@@ -16,26 +16,38 @@ public enum ProduceFailure: Sendable, Equatable {
     /// moves on; unless it was refused for its topic (``KafkaError/isTopicRefusal``), which
     /// refuses every record sent there, so the runner stops (``OutputDelivery``).
     case refused
-    /// The producer cannot be used any more (a fatal idempotence error, the client closed or
-    /// purged under us): the process must stop, so it restarts with a new producer.
+    /// The producer cannot be used any more (a fatal error of the producer instance,
+    /// `rd_kafka_fatal_error`, fenced, its idempotence state lost, the client closed or purged
+    /// under us), or the principal is refused (authentication, an ACL), which refuses every
+    /// record alike: the process must stop, so it restarts with a new producer.
     case fatal
+    /// Neither retriable nor known to be one record's (UNKNOWN_SERVER_ERROR, a code not classified
+    /// here): it may pass, or be the record's. A stage sends the record again a bounded number of
+    /// times (``OutputDelivery/unclassifiedAttempts``), then takes it as the record's (as
+    /// ``refused``): stopping instead would have the restarted stage read the record again and
+    /// fail again, for ever.
+    case unclassified
 
     /// The class of `error`, an error the producer reported for one record.
     public init(_ error: KafkaError) {
-        if error.isFatal || error.isClientClosed {
+        if error.isFatal || error.isClientClosed || error.isAuthorizationFailure || Self.producerCodes.contains(error.code) {
             self = .fatal
         } else if error.isRecordRejected {
             self = .refused
         } else if error.isRetriable || Self.transientCodes.contains(error.code) {
             self = .transient
         } else {
-            // Unknown and not retriable: it may refuse every record the same way (a protocol or
-            // configuration error), so taking the records out would drop them all. Better a
-            // restart (which redoes the record) than a partition that waits forever or outputs
-            // that are dropped. Codes known to be one record's are ``refused``.
-            self = .fatal
+            self = .unclassified
         }
     }
+
+    /// Codes that say the producer or its principal is wrong, not the record: every record
+    /// would fail alike, and a new producer (or an operator) is what mends it. The producer's
+    /// idempotence state: OUT_OF_ORDER_SEQUENCE_NUMBER (45), INVALID_PRODUCER_EPOCH (47),
+    /// INVALID_PRODUCER_ID_MAPPING (49), UNKNOWN_PRODUCER_ID (59), PRODUCER_FENCED (90) (when
+    /// librdkafka raises a fatal error for them, ``KafkaError/isFatal`` says so too); its
+    /// authentication: SASL_AUTHENTICATION_FAILED (58), `_AUTHENTICATION` (-169).
+    static let producerCodes: Set<Int32> = [45, 47, 49, 59, 90, 58, -169]
 
     /// Not marked retriable by the Kafka layer but worth waiting out: `_UNKNOWN_TOPIC` (-188, the
     /// output topic is not (yet) in the metadata), and `_INVALID_DIFFERENT_RECORD` (-138: the
@@ -111,8 +123,11 @@ final class Abandonment: Sendable {
 ///
 /// Transient failures are retried with a backoff (100 ms doubling to 5 s), re-sending only the
 /// records that were not acknowledged, for as long as it takes: a broker outage of any length is
-/// waited out and no output is dropped. Nothing is sent, nor sent again, for an input given up
-/// on: its next owner writes the outputs.
+/// waited out and no output is dropped. Unclassified failures (``ProduceFailure/unclassified``)
+/// are retried so too, at most ``unclassifiedAttempts`` sends of the record, then taken as the
+/// record's: dead letter, or given up when the letters fail too; a wait before such a retry ends
+/// on the input's stop (its partition revoked, the process stopping) and hands the input back.
+/// Nothing is sent, nor sent again, for an input given up on: its next owner writes the outputs.
 struct OutputDelivery: Sendable {
     /// Sends records and reports each one's outcome, in order (``KafkaProducer/sendReportingEach(_:)``).
     typealias Send = @Sendable ([ProducerRecord]) async -> [Result<DeliveryReport, KafkaError>]
@@ -124,6 +139,16 @@ struct OutputDelivery: Sendable {
     /// Raised when the runner no longer waits for in-flight records (its drain timed out).
     let abandonment: Abandonment
 
+    /// The first wait before a retry; each later one doubles, up to 5 s.
+    var retryDelay: Duration = .milliseconds(100)
+
+    /// How many times a record failed for an unclassified reason (``ProduceFailure/unclassified``)
+    /// is sent before the failure is taken as the record's: about 3 s of waits at the default
+    /// backoff (0.1 + 0.2 + 0.4 + 0.8 + 1.6 s), long enough for a broker's passing fault to clear
+    /// and short of the phases' attempt timeouts (30 s for finalize, the shortest), so the
+    /// coordinator gets the failed answer, not a timeout, and retries the phase itself.
+    static let unclassifiedAttempts = 6
+
     /// Keys of dead letters without the payload are dropped above this size too.
     static let maxKeptKeyBytes = 1024
 
@@ -131,14 +156,15 @@ struct OutputDelivery: Sendable {
     /// acknowledged, unless `inputAbandonment` or the runner's is raised first; returns how they
     /// ended and the records of the steps acknowledged. A step that hands the input back, the
     /// first or a later one, ends them `.handedBack`: the input is not done, whatever the steps
-    /// before it wrote.
-    func deliver(steps outputs: RecordOutputs, for input: ConsumerRecord,
-                 unless inputAbandonment: Abandonment) async -> (DeliveryOutcome, written: [ProducerRecord]) {
+    /// before it wrote. `stop` is the input's (``StagedRecordHandler``): it ends the waits before
+    /// an unclassified failure is retried.
+    func deliver(steps outputs: RecordOutputs, for input: ConsumerRecord, unless inputAbandonment: Abandonment,
+                 stoppingOn stop: GracefulShutdown) async -> (DeliveryOutcome, written: [ProducerRecord]) {
         var step = outputs
         var written: [ProducerRecord] = []
         while true {
             guard !step.isHandedBack else { return (.handedBack, written) }
-            let outcome = await deliver(step.records, for: input, unless: inputAbandonment)
+            let outcome = await deliver(step.records, for: input, unless: inputAbandonment, stoppingOn: stop)
             guard case .delivered(let reports) = outcome else { return (outcome, written) }
             written += step.records
             guard let next = step.next else { return (outcome, written) }
@@ -148,12 +174,17 @@ struct OutputDelivery: Sendable {
 
     /// Sends `outputs`, then what a refusal calls for, unless the runner's ``abandonment`` or
     /// `inputAbandonment` (its partition's) is raised first: checked before each send and each
-    /// retry.
-    func deliver(_ outputs: [ProducerRecord], for input: ConsumerRecord, unless inputAbandonment: Abandonment) async -> DeliveryOutcome {
+    /// retry. A wait before an unclassified failure is retried ends when `stop` begins, and
+    /// the input is handed back.
+    func deliver(_ outputs: [ProducerRecord], for input: ConsumerRecord, unless inputAbandonment: Abandonment,
+                 stoppingOn stop: GracefulShutdown) async -> DeliveryOutcome {
         let isGivenUp = { @Sendable [abandonment] in abandonment.isRaised || inputAbandonment.isRaised }
+        func sendUntilSettled(_ records: [ProducerRecord]) async -> Settled {
+            await self.sendUntilSettled(records, unless: isGivenUp, stoppingOn: stop)
+        }
         let refusal: KafkaError
         let reason: String
-        switch await sendUntilSettled(outputs, unless: isGivenUp) {
+        switch await sendUntilSettled(outputs) {
         case .delivered(let reports): return .delivered(reports)
         case .handedBack: return .handedBack
         case .fatal(let error): return .fatal(.producerUnusable(error))
@@ -173,10 +204,10 @@ struct OutputDelivery: Sendable {
         }
         var lastRefusal = refusal
         for letter in letters {
-            switch await sendUntilSettled([letter], unless: isGivenUp) {
+            switch await sendUntilSettled([letter]) {
             case .delivered:
                 guard let answer = answer?(input, reason) else { return .deadLettered(refusal, letter: letter) }
-                switch await sendUntilSettled([answer], unless: isGivenUp) {
+                switch await sendUntilSettled([answer]) {
                 case .delivered: return .deadLettered(refusal, letter: letter)
                 case .handedBack: return .handedBack
                 case .fatal(let error): return .fatal(.producerUnusable(error))
@@ -227,7 +258,8 @@ struct OutputDelivery: Sendable {
         case fatal(KafkaError)
     }
 
-    private func sendUntilSettled(_ records: [ProducerRecord], unless isGivenUp: @Sendable () -> Bool) async -> Settled {
+    private func sendUntilSettled(_ records: [ProducerRecord], unless isGivenUp: @Sendable () -> Bool,
+                                  stoppingOn stop: GracefulShutdown) async -> Settled {
         if isGivenUp() { return .handedBack }
         var results = await send(records)
         // Most sends are acknowledged whole at the first attempt: their reports as they are,
@@ -241,13 +273,15 @@ struct OutputDelivery: Sendable {
         if acknowledged.count == records.count { return .delivered(acknowledged) }
         var unsent = Array(records.indices)
         var reports = [DeliveryReport?](repeating: nil, count: records.count)
-        var delay: Duration = .milliseconds(100)
+        var unclassifiedFailures = [Int](repeating: 0, count: records.count)
+        var delay = retryDelay
         var attempt = 0
         while true {
             attempt += 1
             if attempt > 1 { results = await send(unsent.map { records[$0] }) }
             var retry: [Int] = []
             var transient: KafkaError?
+            var unclassified: KafkaError?
             var refused: (KafkaError, String)?
             for (index, result) in zip(unsent, results) {
                 let error: KafkaError
@@ -260,20 +294,38 @@ struct OutputDelivery: Sendable {
                 switch ProduceFailure(error) {
                 case .fatal: return .fatal(error)
                 case .refused: refused = refused ?? (error, records[index].topic)
+                case .unclassified:
+                    unclassifiedFailures[index] += 1
+                    if unclassifiedFailures[index] >= Self.unclassifiedAttempts {
+                        refused = refused ?? (error, records[index].topic)  // taken as the record's
+                    } else {
+                        retry.append(index)
+                        unclassified = unclassified ?? error
+                    }
                 case .transient:
                     retry.append(index)
                     transient = transient ?? error
                 }
             }
             if let (error, topic) = refused { return .refused(error, topic: topic) }
-            guard let transient else { return .delivered(reports.compactMap { $0 }) }
+            guard let failure = unclassified ?? transient else { return .delivered(reports.compactMap { $0 }) }
             if isGivenUp() { return .handedBack }
-            if attempt == 1 || attempt.isMultiple(of: 10) {
-                logger.warning("output not acknowledged yet; retrying", [
-                    LogKey.error: ProduceFailure.summary(of: transient), "attempt": String(attempt), "records": String(retry.count),
+            if let unclassified {
+                logger.warning("output failed for a reason not classified; retrying, then dead-lettering its input", [
+                    LogKey.error: ProduceFailure.summary(of: unclassified), "attempt": String(attempt),
+                    "attempts": String(Self.unclassifiedAttempts), "records": String(retry.count),
                 ])
+                // Not on the way out: the stop (the partition revoked, the process stopping)
+                // hands the input back, and its next owner sends it again with attempts anew.
+                guard await stop.sleep(for: delay) else { return .handedBack }
+            } else {
+                if attempt == 1 || attempt.isMultiple(of: 10) {
+                    logger.warning("output not acknowledged yet; retrying", [
+                        LogKey.error: ProduceFailure.summary(of: failure), "attempt": String(attempt), "records": String(retry.count),
+                    ])
+                }
+                await sleepIgnoringCancellation(for: delay)
             }
-            await sleepIgnoringCancellation(for: delay)
             delay = min(delay * 2, .seconds(5))
             unsent = retry
         }

@@ -171,7 +171,9 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   large, invalid), the input record goes to dead letters with the reason (made by the
 ///   ``DeadLetterMaker``; without its payload when the letter with it is refused too) and its
 ///   partition moves on; when that letter is refused too, the input is given up: logged with its
-///   topic, partition and offset, counted (``MetricNames/stageRecordsGivenUp``), and done. When
+///   topic, partition and offset, counted (``MetricNames/stageRecordsGivenUp``), and done. A
+///   failure neither retriable nor known as the record's (``ProduceFailure/unclassified``) is
+///   retried a few times, then taken as the record's the same way. When
 ///   the producer is unusable, ``run()`` stops taking records, drains, and throws
 ///   ``StageRunnerError/producerUnusable(_:)``, so the process exits and restarts. When a topic
 ///   refuses records for what it is (an output's, the dead letters', the answers'; misnamed, or
@@ -515,7 +517,7 @@ public final class StageRunner: Service {
                 inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
                                                     bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
             }
-            let (outcome, written) = await delivery.deliver(steps: step, for: record, unless: abandonment)
+            let (outcome, written) = await delivery.deliver(steps: step, for: record, unless: abandonment, stoppingOn: stop)
             switch outcome {
             case .delivered:
                 metrics?.recordFinished(record, outputs: written, after: ContinuousClock.now - started)

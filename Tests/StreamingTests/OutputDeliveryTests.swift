@@ -11,15 +11,24 @@ final class OutputDeliveryTests: XCTestCase {
     /// acknowledges the others; it keeps the records it was given.
     final class RefusingSend: Sendable {
         let refusals: [String: Int32]
+        /// How many records of each refused topic are refused; the later ones are acknowledged.
+        let times: Int
         private let sent = Mutex<[ProducerRecord]>([])
-        init(_ refusals: [String: Int32]) { self.refusals = refusals }
+        init(_ refusals: [String: Int32], times: Int = .max) {
+            self.refusals = refusals
+            self.times = times
+        }
 
         var records: [ProducerRecord] { sent.withLock { $0 } }
 
         func callAsFunction(_ records: [ProducerRecord]) -> [Result<DeliveryReport, KafkaError>] {
-            sent.withLock { $0 += records }
+            let before = sent.withLock { sent in
+                defer { sent += records }
+                return sent
+            }
             return records.enumerated().map { index, record in
-                if let code = refusals[record.topic] {
+                let earlier = before.count { $0.topic == record.topic } + records[..<index].count { $0.topic == record.topic }
+                if let code = refusals[record.topic], earlier < times {
                     return .failure(KafkaError(code: code, message: "refused: \(String(decoding: record.value ?? [], as: UTF8.self))",
                                                operation: "produce"))
                 }
@@ -38,8 +47,10 @@ final class OutputDeliveryTests: XCTestCase {
                                        value: Array("secret-payload".utf8))
 
     private func delivery(_ send: RefusingSend, _ lines: Lines) -> OutputDelivery {
-        OutputDelivery(send: { send($0) }, deadLetter: testDeadLetter(topic: "dead"), answer: nil, logger: lines.logger,
-                       abandonment: Abandonment())
+        var delivery = OutputDelivery(send: { send($0) }, deadLetter: testDeadLetter(topic: "dead"), answer: nil, logger: lines.logger,
+                                      abandonment: Abandonment())
+        delivery.retryDelay = .milliseconds(1)
+        return delivery
     }
 
     /// The output and both letters (with the payload, then without) refused for what they are:
@@ -48,7 +59,7 @@ final class OutputDeliveryTests: XCTestCase {
     func testInputWhoseLettersAreRefusedTooIsGivenUpNotFatal() async {
         let send = RefusingSend(["out": 10 /* MSG_SIZE_TOO_LARGE */, "dead": 32 /* INVALID_TIMESTAMP */])
         let lines = Lines()
-        let outcome = await delivery(send, lines).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
+        let outcome = await delivery(send, lines).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment(), stoppingOn: GracefulShutdown())
         if case .fatal(let error) = outcome { XCTFail("fatal: \(error)") }
         XCTAssertTrue(outcome.isDone, "the partition goes on past the record")
         guard case .givenUp(let refusal, let letterRefusal) = outcome else { return XCTFail("\(outcome)") }
@@ -67,7 +78,7 @@ final class OutputDeliveryTests: XCTestCase {
     /// the record's doing, and a new producer can write it.
     func testLetterRefusedByAnUnusableProducerIsFatal() async {
         let send = RefusingSend(["out": 10, "dead": -150 /* _FATAL */])
-        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
+        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment(), stoppingOn: GracefulShutdown())
         guard case .fatal(.producerUnusable(let error)) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(error.code, -150)
         XCTAssertFalse(outcome.isDone)
@@ -80,7 +91,7 @@ final class OutputDeliveryTests: XCTestCase {
         for code: Int32 in [17 /* TOPIC_EXCEPTION */, -190 /* _UNKNOWN_PARTITION */] {
             let send = RefusingSend(["out": 10 /* MSG_SIZE_TOO_LARGE */, "dead": code])
             let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
-                                                                unless: Abandonment())
+                                                                unless: Abandonment(), stoppingOn: GracefulShutdown())
             guard case .fatal(.topicRefuses(let topic, let error)) = outcome else { return XCTFail("\(code): \(outcome)") }
             XCTAssertEqual(error.code, code)
             XCTAssertEqual(topic, "dead")
@@ -98,7 +109,7 @@ final class OutputDeliveryTests: XCTestCase {
             let lines = Lines()
             var delivery = delivery(send, lines)
             delivery.answer = { input, reason in ProducerRecord(topic: "results", key: input.key, value: Array(reason.utf8)) }
-            let outcome = await delivery.deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
+            let outcome = await delivery.deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment(), stoppingOn: GracefulShutdown())
             XCTAssertFalse(outcome.isDone, "\(code): the input is not committed")
             guard case .fatal(.topicRefuses(let topic, let error)) = outcome else { return XCTFail("\(code): \(outcome)") }
             XCTAssertEqual(topic, "out")
@@ -108,11 +119,80 @@ final class OutputDeliveryTests: XCTestCase {
         }
     }
 
+    /// An output failed with a code neither retriable nor known as the record's
+    /// (UNKNOWN_SERVER_ERROR) is sent again a bounded number of times, then taken as the record's:
+    /// its input is dead-lettered with the reason and done. Before: `.fatal`, so a broker answering
+    /// one record so had the stage restart, read the record again and fail again, for ever.
+    func testAnUnclassifiedErrorIsRetriedThenDeadLettered() async {
+        let send = RefusingSend(["out": -1 /* UNKNOWN (UNKNOWN_SERVER_ERROR) */])
+        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                                            unless: Abandonment(), stoppingOn: GracefulShutdown())
+        guard case .deadLettered(let error, let letter) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(error.code, -1)
+        XCTAssertTrue(String(decoding: letter.value ?? [], as: UTF8.self).contains("UNKNOWN"), "the reason names the error")
+        XCTAssertEqual(send.records.count { $0.topic == "out" }, OutputDelivery.unclassifiedAttempts)
+        XCTAssertTrue(outcome.isDone)
+    }
+
+    /// An unclassified failure that passes when the record is sent again is delivered, as a
+    /// transient one is. Before: `.fatal` at the first failure.
+    func testAnUnclassifiedErrorThatPassesIsDelivered() async {
+        let send = RefusingSend(["out": -1], times: 2)
+        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                                            unless: Abandonment(), stoppingOn: GracefulShutdown())
+        guard case .delivered = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(send.records.map(\.topic), ["out", "out", "out"])
+    }
+
+    /// When the dead letters fail with an unclassified code too, after their own retries, the
+    /// input is given up (logged, counted, done), as for letters refused for what they are.
+    /// Before: `.fatal`.
+    func testAnInputWhoseLettersFailUnclassifiedTooIsGivenUp() async {
+        let send = RefusingSend(["out": -1, "dead": -1])
+        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                                            unless: Abandonment(), stoppingOn: GracefulShutdown())
+        guard case .givenUp(let refusal, let letterRefusal) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(refusal.code, -1)
+        XCTAssertEqual(letterRefusal.code, -1)
+        XCTAssertEqual(send.records.count { $0.topic == "dead" }, 2 * OutputDelivery.unclassifiedAttempts, "both letters, each retried")
+    }
+
+    /// The input's stop (its partition revoked, the process stopping) ends the wait before an
+    /// unclassified failure is sent again, and the input is handed back, not dead-lettered: its
+    /// next owner sends it again. (The wait here is a minute: a test that waits it out fails.)
+    func testTheStopEndsTheWaitBeforeAnUnclassifiedFailureIsRetried() async {
+        let stop = GracefulShutdown()
+        let send = RefusingSend(["out": -1])
+        var delivery = OutputDelivery(send: { records in
+            stop.begin()  // the partition is revoked while the record is sent
+            return send(records)
+        }, deadLetter: testDeadLetter(topic: "dead"), answer: nil, logger: Lines().logger, abandonment: Abandonment())
+        delivery.retryDelay = .seconds(60)
+        let started = ContinuousClock.now
+        let outcome = await delivery.deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                             unless: Abandonment(), stoppingOn: stop)
+        guard case .handedBack = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(30), "the wait was not cut short")
+        XCTAssertEqual(send.records.map(\.topic), ["out"], "sent once, no letter")
+    }
+
+    /// An unclassified code from a producer whose instance hit a fatal error is fatal: a new
+    /// producer is what mends it, and its records are not the cause.
+    func testAnUnclassifiedCodeOfAFatalProducerIsFatal() async {
+        let delivery = OutputDelivery(send: { records in
+            records.map { _ in .failure(KafkaError(code: 45 /* OUT_OF_ORDER_SEQUENCE_NUMBER */, isFatal: true, operation: "produce")) }
+        }, deadLetter: testDeadLetter(topic: "dead"), answer: nil, logger: Lines().logger, abandonment: Abandonment())
+        let outcome = await delivery.deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                             unless: Abandonment(), stoppingOn: GracefulShutdown())
+        guard case .fatal(.producerUnusable(let error)) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(error.code, 45)
+    }
+
     /// An output refused by a broker policy (POLICY_VIOLATION) dead-letters its input; before,
     /// the code was not known as the record's, so the outcome was `.fatal`.
     func testOutputRefusedByPolicyIsDeadLettered() async {
         let send = RefusingSend(["out": 44 /* POLICY_VIOLATION */])
-        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment())
+        let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment(), stoppingOn: GracefulShutdown())
         guard case .deadLettered(let error, let letter) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(error.code, 44)
         XCTAssertEqual(letter.topic, "dead")
@@ -132,7 +212,7 @@ final class OutputStepsDeliveryTests: XCTestCase {
                                       logger: OutputDeliveryTests.Lines().logger, abandonment: Abandonment())
         let first = ProducerRecord(topic: "out", key: "lead-1", value: [1])
         let (outcome, written) = await delivery.deliver(
-            steps: RecordOutputs([first], next: { _ in .handedBack }), for: input, unless: Abandonment())
+            steps: RecordOutputs([first], next: { _ in .handedBack }), for: input, unless: Abandonment(), stoppingOn: GracefulShutdown())
         guard case .handedBack = outcome else { return XCTFail("\(outcome)") }
         XCTAssertFalse(outcome.isDone)
         XCTAssertEqual(written.map(\.topic), ["out"])
@@ -146,7 +226,7 @@ final class OutputStepsDeliveryTests: XCTestCase {
                                       logger: OutputDeliveryTests.Lines().logger, abandonment: Abandonment())
         let (outcome, written) = await delivery.deliver(steps: RecordOutputs(
             [ProducerRecord(topic: "entry", key: "lead-1", value: [1])],
-            afterward: { reports in [ProducerRecord(topic: "result", key: "lead-1", value: [UInt8(reports.count)])] }), for: input, unless: Abandonment())
+            afterward: { reports in [ProducerRecord(topic: "result", key: "lead-1", value: [UInt8(reports.count)])] }), for: input, unless: Abandonment(), stoppingOn: GracefulShutdown())
         guard case .delivered = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(written.map(\.topic), ["entry", "result"])
     }

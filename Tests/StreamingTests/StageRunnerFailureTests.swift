@@ -41,7 +41,12 @@ final class StageRunnerFailureTests: XCTestCase {
         XCTAssertEqual(failure(-150), .fatal, "_FATAL")
         XCTAssertEqual(failure(-152), .fatal, "_PURGE_QUEUE")
         XCTAssertEqual(failure(-192, fatal: true), .fatal, "anything the client calls fatal")
-        XCTAssertEqual(failure(29), .fatal, "TOPIC_AUTHORIZATION_FAILED: unknown, not retriable")
+        XCTAssertEqual(failure(29), .fatal, "TOPIC_AUTHORIZATION_FAILED: an ACL refuses every record alike")
+        XCTAssertEqual(failure(58), .fatal, "SASL_AUTHENTICATION_FAILED: the principal, not the record")
+        XCTAssertEqual(failure(45), .fatal, "OUT_OF_ORDER_SEQUENCE_NUMBER: the producer's idempotence state")
+        XCTAssertEqual(failure(90), .fatal, "PRODUCER_FENCED")
+        XCTAssertEqual(failure(-1), .unclassified, "UNKNOWN_SERVER_ERROR: retried, then the record's")
+        XCTAssertEqual(failure(36), .unclassified, "TOPIC_ALREADY_EXISTS: a code no produce is known to report")
     }
 
     func testWithheldPayloadKeepsSizeAndHashAndDropsALongKey() {
