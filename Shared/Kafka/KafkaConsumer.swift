@@ -12,17 +12,33 @@ public enum RebalanceEvent: Sendable, Equatable {
     /// These partitions are about to be taken away. The handler runs before the final commit, so
     /// offsets it stores for finished work are still committed. A consumer that defers
     /// revocations keeps them, and the group's rebalance waits, until its owner calls
-    /// ``KafkaConsumer/completeRevocation()``.
+    /// ``KafkaConsumer/completeRevocation(commitTimeout:)``.
     case revoking([TopicPartition])
-    /// These partitions are gone: their offsets were committed (unless the assignment was lost).
+    /// These partitions are gone: their offsets were committed (unless the assignment was lost,
+    /// or the commit failed or got no answer in time: ``RevocationCommit``).
     case revoked([TopicPartition])
+}
+
+/// How the commit a revocation makes of the offsets stored for its partitions ended
+/// (``KafkaConsumer/completeRevocation(commitTimeout:)``).
+public enum RevocationCommit: Sendable {
+    /// The broker took them, or nothing was stored since the last commit.
+    case committed
+    /// The assignment was lost (the group went on without this member): nothing may be committed.
+    case lost
+    /// The broker refused them, or gave no answer within the bound (`_TIMED_OUT`; the commit goes
+    /// on unwaited for): the partitions' next owner reads again from the last offsets committed,
+    /// and re-processes the records finished since.
+    case failed(KafkaError)
 }
 
 /// A member of a consumer group with manual offset management.
 ///
 /// Offsets: nothing is committed until the caller marks a record done (``markDone(_:)`` stores
 /// offset + 1). Stored offsets are committed in the background every `auto.commit.interval.ms`,
-/// synchronously when partitions are revoked, and by ``close()``. A record that is never marked
+/// synchronously when partitions are revoked (waiting for the broker at most a bound,
+/// ``revocationCommitTimeout`` unless the owner gives one, ``completeRevocation(commitTimeout:)``),
+/// and by ``close()``. A record that is never marked
 /// done is read again after a restart or a rebalance.
 ///
 /// Reading is pull-based: ``poll(maxRecords:timeoutMilliseconds:)`` (or iterating ``records``)
@@ -99,7 +115,7 @@ public final class KafkaConsumer: Sendable {
     ///     (`KAFKA_PROPERTY_*`, the properties file) and `properties` win over.
     ///   - priorityTopics: topics (of `topics`) whose records a poll returns first.
     ///   - defersRevocation: partitions being revoked stay assigned (and the rebalance waits)
-    ///     until ``completeRevocation()``, so their owner can write what it holds for them after
+    ///     until ``completeRevocation(commitTimeout:)``, so their owner can write what it holds for them after
     ///     the poll that reported ``RebalanceEvent/revoking(_:)`` and before anyone else reads
     ///     them. Call it before polling again.
     ///   - onRebalance: called on the poll queue inside the rebalance; keep it short.
@@ -501,17 +517,27 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// How long the commit of a revocation waits for the broker's answer unless told otherwise
+    /// (and always when the revocation is not deferred: a consumer's close, or one that does not
+    /// defer). A broker answers a commit within milliseconds; one without an answer in 10 s is
+    /// away, and waiting longer would hold the consumer's poll queue, and its owner's loop, for
+    /// nothing: the next owner reads from that same broker once it is back.
+    public static let revocationCommitTimeout: Duration = .seconds(10)
+
     /// Gives up the partitions of a deferred revocation (``RebalanceEvent/revoking(_:)``):
-    /// commits the offsets stored for them (unless the assignment was lost), unassigns them, and
-    /// reports ``RebalanceEvent/revoked(_:)`` before returning. The group's rebalance goes on from
-    /// here. Nothing happens when no revocation is deferred.
-    public func completeRevocation() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    /// commits the offsets stored for them (unless the assignment was lost), waiting for the
+    /// broker's answer at most `commitTimeout`, unassigns them, and reports
+    /// ``RebalanceEvent/revoked(_:)`` before returning. The group's rebalance goes on from here.
+    /// Returns how the commit ended (the caller logs a failure: the next owner re-processes what
+    /// was not committed); nil when no revocation is deferred.
+    @discardableResult
+    public func completeRevocation(commitTimeout: Duration = KafkaConsumer.revocationCommitTimeout) async -> RevocationCommit? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<RevocationCommit?, Never>) in
             pollQueue.async { [self] in
-                if !gate.isClosed, let revocation = context.takeDeferredRevocation() {
-                    finishRevocation(rk.pointer, revocation, context)
+                guard !gate.isClosed, let revocation = context.takeDeferredRevocation() else {
+                    return continuation.resume(returning: nil)
                 }
-                continuation.resume()
+                continuation.resume(returning: finishRevocation(rk.pointer, revocation, context, commitTimeout: commitTimeout))
             }
         }
     }
@@ -527,7 +553,7 @@ public final class KafkaConsumer: Sendable {
         guard gate.close() else { return }
         // The revocation of the close itself is done at once; one still deferred is done first.
         context.isClosing.store(true, ordering: .releasing)
-        context.takeDeferredRevocation().map { finishRevocation(rk.pointer, $0, context) }
+        context.takeDeferredRevocation().map { finishImmediateRevocation(rk.pointer, $0, context) }
         let hasFatalError = rd_kafka_fatal_error(rk.pointer, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR
         if context.hasBeenAssigned && !hasFatalError {
             rd_kafka_consumer_close(rk.pointer)
@@ -639,7 +665,7 @@ final class RebalanceContext: KafkaClientContext, @unchecked Sendable {
     let priorityTopics: Set<String>
     private let queue = Mutex<RDHandle?>(nil)
 
-    /// Whether revocations wait for ``KafkaConsumer/completeRevocation()``.
+    /// Whether revocations wait for ``KafkaConsumer/completeRevocation(commitTimeout:)``.
     let defersRevocation: Bool
     /// Set when the consumer closes: from then on revocations are carried out at once.
     let isClosing = Atomic<Bool>(false)
@@ -763,7 +789,7 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
         if context.defersRevocation && !context.isClosing.load(ordering: .acquiring) {
             context.deferRevocation(revocation)
         } else {
-            finishRevocation(rk, revocation, context)
+            finishImmediateRevocation(rk, revocation, context)
         }
     default:
         errorCallback(rk, err.rawValue, rd_kafka_err2str(err), nil)
@@ -772,7 +798,7 @@ private let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err
     }
 }
 
-/// A revocation reported and not yet carried out (``KafkaConsumer/completeRevocation()``); its
+/// A revocation reported and not yet carried out (``KafkaConsumer/completeRevocation(commitTimeout:)``); its
 /// partition list is librdkafka's copy, destroyed once it is.
 struct DeferredRevocation: @unchecked Sendable {
     let partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
@@ -781,11 +807,16 @@ struct DeferredRevocation: @unchecked Sendable {
 }
 
 /// Commits what is stored for a revocation's partitions (unless the assignment was lost),
-/// unassigns them and reports them revoked.
-private func finishRevocation(_ rk: OpaquePointer, _ revocation: DeferredRevocation, _ context: RebalanceContext) {
+/// waiting for the broker's answer at most `commitTimeout`, unassigns them and reports them
+/// revoked; returns how the commit ended.
+private func finishRevocation(_ rk: OpaquePointer, _ revocation: DeferredRevocation, _ context: RebalanceContext,
+                              commitTimeout: Duration) -> RevocationCommit {
     defer { rd_kafka_topic_partition_list_destroy(revocation.partitions) }
+    let commit: RevocationCommit
     if rd_kafka_assignment_lost(rk) == 0 {
-        _ = rd_kafka_commit(rk, nil, 0)
+        commit = commitStored(rk, timeout: commitTimeout).map(RevocationCommit.failed) ?? .committed
+    } else {
+        commit = .lost
     }
     if revocation.isCooperative {
         if let error = rd_kafka_incremental_unassign(rk, revocation.partitions) { logConsuming(error, "incrementalUnassign") }
@@ -793,6 +824,45 @@ private func finishRevocation(_ rk: OpaquePointer, _ revocation: DeferredRevocat
         rd_kafka_assign(rk, nil)
     }
     context.revoked(revocation.changed)
+    return commit
+}
+
+/// ``finishRevocation(_:_:_:commitTimeout:)`` where no owner hears how the commit ended (inside
+/// the rebalance callback, in a close), with the default bound; a failed commit is logged here.
+private func finishImmediateRevocation(_ rk: OpaquePointer, _ revocation: DeferredRevocation, _ context: RebalanceContext) {
+    let changed = revocation.changed
+    guard case .failed(let error) = finishRevocation(rk, revocation, context, commitTimeout: KafkaConsumer.revocationCommitTimeout) else {
+        return
+    }
+    errorCallback(rk, error.code, "commit at revocation failed (\(error.message)): the next owner of "
+                  + changed.map(\.description).joined(separator: ",") + " re-processes their records since the last commit", nil)
+}
+
+/// Commits the offsets stored for the assignment and waits for the broker's answer at most
+/// `timeout` (a synchronous `rd_kafka_commit` waits as long as the broker is away); past it the
+/// commit goes on unwaited for, and its answer is dropped with the queue. Nil when the offsets
+/// were committed or nothing was stored since the last commit.
+private func commitStored(_ rk: OpaquePointer, timeout: Duration) -> KafkaError? {
+    guard let queue = rd_kafka_queue_new(rk) else { return KafkaError(RD_KAFKA_RESP_ERR__FAIL, operation: "commit") }
+    defer { rd_kafka_queue_destroy(queue) }
+    let requested = rd_kafka_commit_queue(rk, nil, queue, nil, nil)
+    guard requested == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        return requested == RD_KAFKA_RESP_ERR__NO_OFFSET ? nil : KafkaError(requested, operation: "commit")
+    }
+    // Polled as an event (`RD_KAFKA_EVENT_OFFSET_COMMIT`), the answer needs no callback.
+    guard let event = rd_kafka_queue_poll(queue, timeout.wholeMilliseconds) else {
+        return KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no answer from the broker within \(timeout)", operation: "commit")
+    }
+    defer { rd_kafka_event_destroy(event) }
+    let answer = rd_kafka_event_error(event)
+    if answer != RD_KAFKA_RESP_ERR_NO_ERROR && answer != RD_KAFKA_RESP_ERR__NO_OFFSET {
+        return KafkaError(answer, message: rd_kafka_event_error_string(event).map { String(cString: $0) }, operation: "commit")
+    }
+    if let offsets = rd_kafka_event_topic_partition_list(event),
+       let failed = partitionListElements(offsets).first(where: { $0.error != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+        return KafkaError(failed.error, message: "\(failed.0): \(String(cString: rd_kafka_err2str(failed.error)))", operation: "commit")
+    }
+    return nil
 }
 
 private func logConsuming(_ error: OpaquePointer, _ operation: String) {

@@ -73,6 +73,11 @@ public enum MetricNames {
         name: "pipeline_stage_records_given_up_total",
         help: "Input records passed without output or dead letter: the broker refused both for what they are (the log names each).",
         kind: .counter, labelNames: ["stage"])
+    /// Commits at a partition revocation that the broker refused or did not answer in time.
+    public static let stageRevocationCommitFailures = MetricDescriptor(
+        name: "pipeline_stage_revocation_commit_failures_total",
+        help: "Commits at a partition revocation refused or unanswered in time: the next owner re-processes the records finished since the last commit.",
+        kind: .counter, labelNames: ["stage"])
     /// Handler calls running now.
     public static let stageInFlight = MetricDescriptor(
         name: "pipeline_stage_in_flight", help: "Records being handled now.", kind: .gauge, labelNames: ["stage"])
@@ -300,7 +305,7 @@ public enum MetricNames {
 
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
-        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageRecordsGivenUp, stageInFlight, stageWaiting, stageProcessingSeconds,
+        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageRecordsGivenUp, stageRevocationCommitFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, stagePartitionCommitPoint, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, coordinatorLeadsParked, coordinatorTimeoutsHeld, coordinatorTableCatchUpTimeouts,

@@ -421,8 +421,29 @@ public final class StageRunner: Service {
             await finishInFlight(of: Set(partitions), &state)
             // Those still in flight are the next owner's: nothing more of theirs is sent.
             for tp in partitions { state.abandonments.removeValue(forKey: tp)?.raise() }
-            await consumer.completeRevocation()
+            let commitTimeout = revocationCommitTimeout(state)
+            if case .failed(let error) = await consumer.completeRevocation(commitTimeout: commitTimeout) {
+                metrics?.revocationCommitFailures.increment()
+                logger.warning("commit at revocation failed: the partitions' next owner re-processes their records finished since the last commit", [
+                    "partitions": partitions.map(\.description).joined(separator: ","), LogKey.error: "\(error)",
+                    "timeout": "\(commitTimeout)",
+                ])
+            }
         }
+    }
+
+    /// How long a revocation's commit waits for the broker: as long as the revocation may wait for
+    /// its records (the drain timeout, at most ``StageRunnerSettings/maxRevocationWait``), so the
+    /// group's rebalance, which waits for this member, is not held past twice that; once the
+    /// process is stopping, no later than the drain's deadline and the leaving time after it,
+    /// within the process's shutdown bound. Past it the next owner re-processes what the commit
+    /// would have covered.
+    private func revocationCommitTimeout(_ state: LoopState) -> Duration {
+        let bound = min(settings.drainTimeout, StageRunnerSettings.maxRevocationWait)
+        guard Task.isCancelled else { return bound }
+        let end = (state.shutdownDeadline ?? inbox.drainDeadline(settings.drainTimeout))
+            + StageRunnerSettings.leavingTime(after: settings.drainTimeout)
+        return min(bound, max(.zero, end - ContinuousClock.now))
     }
 
     /// Waits, up to the drain timeout, for the records in flight of `partitions` (being revoked)
@@ -600,6 +621,8 @@ public struct StageRunnerMetrics: Sendable {
     let assignedPartitions: Gauge
     let outputFailures: Counter
     let recordsGivenUp: Counter
+    /// Revocations whose commit failed or got no answer in time.
+    let revocationCommitFailures: Counter
     /// How often the per-partition lag is recomputed.
     let lagInterval: Duration
     /// The per-topic series, looked up once per topic rather than once per record.
@@ -618,11 +641,13 @@ public struct StageRunnerMetrics: Sendable {
         assignedPartitions = registry.gauge(MetricNames.stageAssignedPartitions, labels)
         outputFailures = registry.counter(MetricNames.stageOutputFailures, labels)
         recordsGivenUp = registry.counter(MetricNames.stageRecordsGivenUp, labels)
+        revocationCommitFailures = registry.counter(MetricNames.stageRevocationCommitFailures, labels)
         self.lagInterval = lagInterval
         perTopic = PerTopicSeries(registry: registry, stage: stage)
         for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions] { gauge.set(0) }
         outputFailures.increment(by: 0)
         recordsGivenUp.increment(by: 0)
+        revocationCommitFailures.increment(by: 0)
         DeadLetterKind.registerAtZero(in: registry)
         for topic in zeroOutputTopics {
             registry.counter(MetricNames.stageRecordsProduced, ["stage": stage, "topic": topic]).increment(by: 0)

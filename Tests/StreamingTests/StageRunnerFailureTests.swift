@@ -330,6 +330,64 @@ final class StageRunnerFailureTests: XCTestCase {
         }
     }
 
+    /// The commit a revocation makes of what its partitions finished, while the broker gives no
+    /// answer (a private broker, suspended once the revocation waits for the record in flight,
+    /// which then finishes): it is given up after the drain timeout (3 s here), logged as failed
+    /// (the partition's next owner re-processes what it did not commit) and counted, and the
+    /// runner goes on. Before, the commit had no bound and its result was not looked at: the run
+    /// loop stood in it (librdkafka waits for the group's coordinator) until the broker was back.
+    func testARevocationsCommitWithoutAnAnswerIsBoundedLoggedAndCounted() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let input = uniqueTopicName("revoke-commit-in")
+        let group = uniqueTopicName("group")
+        let admin = try KafkaAdmin(configuration: broker.configuration(clientID: "admin"))
+        _ = try await admin.createTopics([TopicSpecification(name: input, partitions: 1)])
+        let lines = LogLines()
+        let registry = MetricsRegistry()
+        let entered = Atomic(false)
+        let released = Atomic(false)
+        let producer = try KafkaProducer(configuration: broker.configuration(clientID: "stage"))
+        let runner = try StageRunner(
+            configuration: broker.configuration(clientID: "stage"), groupID: group, topics: [input],
+            consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+            settings: StageRunnerSettings(drainTimeout: .seconds(3)), logger: lines.logger(service: "test-stage"),
+            metrics: StageRunnerMetrics(registry: registry, stage: "test"), deadLetter: testDeadLetter(topic: input)
+        ) { _ in
+            entered.store(true, ordering: .relaxed)
+            while !released.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(20)) }
+            return []
+        }
+        let task = Task { try await runner.run() }
+        _ = try await producer.send(ProducerRecord(topic: input, key: "lead-1", value: [1]))
+        try await waitUntil("the record in flight", timeoutSeconds: 60) { entered.load(ordering: .relaxed) }
+        let member = try KafkaConsumer(configuration: broker.configuration(clientID: "member"), groupID: group,
+                                       topics: [input], properties: TestBroker.fastGroupProperties)
+        let polling = Task { while !Task.isCancelled { _ = try? await member.poll(maxRecords: 10, timeoutMilliseconds: 100) } }
+        try await waitUntil("the revocation waits", timeoutSeconds: 60) {
+            lines.first(containing: "revoking: waiting for records in flight") != nil
+        }
+        broker.suspend()
+        let suspendedAt = ContinuousClock.now
+        released.store(true, ordering: .relaxed)  // the record finishes, and the revocation commits it
+        let failedAt = try? await {
+            try await waitUntil("the failed commit logged", timeoutSeconds: 20) {
+                lines.first(containing: "commit at revocation failed") != nil
+            }
+            return lines.first(containing: "commit at revocation failed")
+        }()
+        let metrics = registry.render()
+        broker.resume()
+        polling.cancel()
+        task.cancel()
+        try? await task.value
+        await member.close()
+        await producer.close()
+        let took = try XCTUnwrap(failedAt ?? nil, "no failed commit logged in 20 s") - suspendedAt
+        XCTAssertLessThan(took, .seconds(8), "the bound is the drain timeout, 3 s")
+        XCTAssertTrue(metrics.contains("pipeline_stage_revocation_commit_failures_total{stage=\"test\"} 1\n"), metrics)
+    }
+
     /// What an outage test runs: a private broker with 40 records on a two-partition input,
     /// handlers that answer only when `gate` opens, and the runner's log.
     final class Outage: Sendable {
