@@ -55,13 +55,17 @@ public enum MetricNames {
 
     // MARK: stages (StageRunner)
 
-    /// Records taken from the consumer, per input topic.
+    /// Records taken up (their handler ran), per input topic; one read ahead and dropped
+    /// unstarted at its partition's revocation is not counted (its next owner counts it).
     public static let stageRecordsConsumed = MetricDescriptor(
-        name: "pipeline_stage_records_consumed_total", help: "Records polled from the stage's input topics.",
+        name: "pipeline_stage_records_consumed_total",
+        help: "Records of the stage's input topics it took up (its handler ran); not those dropped unstarted at a revocation.",
         kind: .counter, labelNames: ["stage", "topic"])
-    /// Records produced and acknowledged, per output topic.
+    /// Records produced and acknowledged, per topic: outputs, and the runner's own dead letters
+    /// and failed answers.
     public static let stageRecordsProduced = MetricDescriptor(
-        name: "pipeline_stage_records_produced_total", help: "Output records acknowledged by the broker.",
+        name: "pipeline_stage_records_produced_total",
+        help: "Records the stage wrote and the broker acknowledged (outputs, dead letters, failed answers), per topic.",
         kind: .counter, labelNames: ["stage", "topic"])
     /// Input records whose outputs the broker refused for good (dead-lettered instead).
     public static let stageOutputFailures = MetricDescriptor(

@@ -75,8 +75,9 @@ public typealias DeadLetterAnswerMaker = @Sendable (_ input: ConsumerRecord, _ r
 enum DeliveryOutcome: Sendable {
     /// Every output was acknowledged; their delivery reports, in order.
     case delivered([DeliveryReport])
-    /// An output was refused for good; the input's dead letter, `letter`, is acknowledged instead.
-    case deadLettered(KafkaError, letter: ProducerRecord)
+    /// An output was refused for good; the input's dead letter, `letter`, is acknowledged instead,
+    /// and so is its `answer` when there is one and the broker took it.
+    case deadLettered(KafkaError, letter: ProducerRecord, answer: ProducerRecord?)
     /// An output was refused for good, and so were the input's dead letters, with and without
     /// its payload, for what they are (`letterRefusal`, ``ProduceFailure/refused``): nothing of
     /// the record can be stored. It is logged (never its payload), counted, and done, so its
@@ -206,9 +207,9 @@ struct OutputDelivery: Sendable {
         for letter in letters {
             switch await sendUntilSettled([letter]) {
             case .delivered:
-                guard let answer = answer?(input, reason) else { return .deadLettered(refusal, letter: letter) }
+                guard let answer = answer?(input, reason) else { return .deadLettered(refusal, letter: letter, answer: nil) }
                 switch await sendUntilSettled([answer]) {
-                case .delivered: return .deadLettered(refusal, letter: letter)
+                case .delivered: return .deadLettered(refusal, letter: letter, answer: answer)
                 case .handedBack: return .handedBack
                 case .fatal(let error): return .fatal(.producerUnusable(error))
                 case .refused(let error, let topic) where error.isTopicRefusal:
@@ -218,7 +219,7 @@ struct OutputDelivery: Sendable {
                 case .refused(let error, _):
                     // The letter is in: the input's sender waits for an answer as if there were none.
                     logger.warning("the answer to a dead-lettered input refused", fields(input, error))
-                    return .deadLettered(refusal, letter: letter)
+                    return .deadLettered(refusal, letter: letter, answer: nil)
                 }
             case .handedBack: return .handedBack
             case .fatal(let error): return .fatal(.producerUnusable(error))

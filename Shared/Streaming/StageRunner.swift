@@ -321,7 +321,6 @@ public final class StageRunner: Service {
                 continue
             }
             await applyRebalances(&state)
-            metrics?.recordConsumed(batch)
             for record in batch where state.trackers[record.topicPartition] != nil || consumer.assignment.contains(record.topicPartition) {
                 state.trackers[record.topicPartition, default: OffsetTracker()].register(record.offset)
                 state.bufferedBytes += record.value?.count ?? 0
@@ -478,12 +477,7 @@ public final class StageRunner: Service {
             state.inFlightByPartition[completion.partition, default: 0] -= 1
             state.bufferedBytes -= completion.bytes
             state.busyKeys.remove(completion.key)
-            switch completion.outcome {
-            case .delivered, .handedBack: break
-            case .deadLettered: metrics?.outputFailures.increment()
-            case .givenUp: metrics?.recordsGivenUp.increment()
-            case .fatal(let error): state.fatalError = state.fatalError ?? error
-            }
+            if case .fatal(let error) = completion.outcome { state.fatalError = state.fatalError ?? error }
             // A record read under an earlier assignment of the partition is read again under this one.
             guard completion.outcome.isDone, completion.generation == state.generations[completion.partition] else { continue }
             if let point = state.trackers[completion.partition]?.finish(completion.offset) {
@@ -527,31 +521,32 @@ public final class StageRunner: Service {
         return waiting
     }
 
-    /// Runs `record`'s handler, then sends its outputs step by step, each send unless
-    /// `abandonment` (its partition's assignment's) or the runner's is raised by then.
+    /// Runs `record` (``process(_:handler:delivery:metrics:stop:abandonment:)``) in a task of
+    /// its own, and hands its outcome to the loop.
     private func start(_ record: ConsumerRecord, key: KeyID, generation: Int, stop: GracefulShutdown, abandonment: Abandonment) {
         let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
-            let started = ContinuousClock.now
-            let step = await handler(record, stop)
-            func complete(_ outcome: DeliveryOutcome) {
-                inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
-                                                    bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
-            }
-            let (outcome, written) = await delivery.deliver(steps: step, for: record, unless: abandonment, stoppingOn: stop)
-            switch outcome {
-            case .delivered:
-                metrics?.recordFinished(record, outputs: written, after: ContinuousClock.now - started)
-            case .deadLettered(_, let letter):
-                // The steps before the refused one were written. The letter is counted by the
-                // kind its header names, as every other letter is.
-                metrics?.recordProduced(written)
-                if let metrics { DeadLetterKind.count([letter], in: metrics.registry) }
-            default:
-                metrics?.recordProduced(written)
-            }
-            complete(outcome)
+            let outcome = await Self.process(record, handler: handler, delivery: delivery, metrics: metrics, stop: stop,
+                                             abandonment: abandonment)
+            inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
+                                                bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
         }
+    }
+
+    /// What the task of one record does: counts it consumed, runs its handler, then sends its
+    /// outputs step by step, each send unless `abandonment` (its partition's assignment's) or the
+    /// runner's is raised by then, and counts what it produced
+    /// (``StageRunnerMetrics/recordSettled(_:_:written:after:)``). A record is counted consumed
+    /// here, when it runs, not when it is polled: one dropped unstarted at its partition's
+    /// revocation is its next owner's to count.
+    static func process(_ record: ConsumerRecord, handler: StagedRecordHandler, delivery: OutputDelivery,
+                        metrics: StageRunnerMetrics?, stop: GracefulShutdown, abandonment: Abandonment) async -> DeliveryOutcome {
+        metrics?.recordStarted(record)
+        let started = ContinuousClock.now
+        let step = await handler(record, stop)
+        let (outcome, written) = await delivery.deliver(steps: step, for: record, unless: abandonment, stoppingOn: stop)
+        metrics?.recordSettled(record, outcome, written: written, after: ContinuousClock.now - started)
+        return outcome
     }
 
     private func adjustPausing(_ state: inout LoopState) throws {
@@ -654,8 +649,9 @@ public struct StageRunnerMetrics: Sendable {
         }
     }
 
-    func recordConsumed(_ batch: [ConsumerRecord]) {
-        for record in batch { perTopic.series(of: record.topic).consumed.increment() }
+    /// Counts `record` consumed: its handler runs now.
+    func recordStarted(_ record: ConsumerRecord) {
+        perTopic.series(of: record.topic).consumed.increment()
     }
 
     func recordFinished(_ record: ConsumerRecord, outputs: [ProducerRecord], after elapsed: Duration) {
@@ -663,7 +659,27 @@ public struct StageRunnerMetrics: Sendable {
         recordProduced(outputs)
     }
 
-    /// Counts records written for an input, by topic, and the dead letters among them by kind.
+    /// Counts what a record whose outputs settled as `outcome` wrote (`written`: the records of
+    /// the steps acknowledged), and how it settled.
+    func recordSettled(_ record: ConsumerRecord, _ outcome: DeliveryOutcome, written: [ProducerRecord], after elapsed: Duration) {
+        switch outcome {
+        case .delivered:
+            recordFinished(record, outputs: written, after: elapsed)
+        case .deadLettered(_, let letter, let answer):
+            // The steps before the refused one were written, then the letter (counted by the
+            // kind its header names too, as every other letter is) and the answer.
+            recordProduced(written + [letter] + (answer.map { [$0] } ?? []))
+            outputFailures.increment()
+        case .givenUp:
+            recordProduced(written)
+            recordsGivenUp.increment()
+        case .handedBack, .fatal:
+            recordProduced(written)
+        }
+    }
+
+    /// Counts records written for an input, by topic (outputs, dead letters, answers alike), and
+    /// the dead letters among them by kind.
     func recordProduced(_ outputs: [ProducerRecord]) {
         for output in outputs { perTopic.series(of: output.topic).produced.increment() }
         DeadLetterKind.count(outputs, in: registry)

@@ -127,7 +127,7 @@ final class OutputDeliveryTests: XCTestCase {
         let send = RefusingSend(["out": -1 /* UNKNOWN (UNKNOWN_SERVER_ERROR) */])
         let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
                                                             unless: Abandonment(), stoppingOn: GracefulShutdown())
-        guard case .deadLettered(let error, let letter) = outcome else { return XCTFail("\(outcome)") }
+        guard case .deadLettered(let error, let letter, _) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(error.code, -1)
         XCTAssertTrue(String(decoding: letter.value ?? [], as: UTF8.self).contains("UNKNOWN"), "the reason names the error")
         XCTAssertEqual(send.records.count { $0.topic == "out" }, OutputDelivery.unclassifiedAttempts)
@@ -193,7 +193,7 @@ final class OutputDeliveryTests: XCTestCase {
     func testOutputRefusedByPolicyIsDeadLettered() async {
         let send = RefusingSend(["out": 44 /* POLICY_VIOLATION */])
         let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input, unless: Abandonment(), stoppingOn: GracefulShutdown())
-        guard case .deadLettered(let error, let letter) = outcome else { return XCTFail("\(outcome)") }
+        guard case .deadLettered(let error, let letter, _) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(error.code, 44)
         XCTAssertEqual(letter.topic, "dead")
     }

@@ -167,10 +167,13 @@ final class StageRunnerFailureTests: XCTestCase {
     }
 
     /// librdkafka keeps a partition paused across revoke and assign: a partition paused for
-    /// backpressure, revoked while paused and assigned again must still be consumed.
+    /// backpressure, revoked while paused and assigned again must still be consumed. The records
+    /// waiting when it was revoked are dropped unstarted and read again: they count as consumed
+    /// once, when they run (before, also when they were first polled).
     func testPausedPartitionIsConsumedAfterItIsRevokedAndAssignedAgain() async throws {
         try await withTestTopic(prefix: "rebalance-in") { input in
             let gate = Mutex(false)
+            let calls = Atomic(0)
             let configuration = TestBroker.configuration(clientID: "stage")
             let producer = try KafkaProducer(configuration: configuration)
             let group = uniqueTopicName("group")
@@ -183,6 +186,7 @@ final class StageRunnerFailureTests: XCTestCase {
                 logger: Logger(service: "test-stage", level: .error),
                 metrics: StageRunnerMetrics(registry: metrics, stage: "test"), deadLetter: testDeadLetter(topic: input)
             ) { _ in
+                calls.add(1, ordering: .relaxed)
                 while !gate.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
                 return []
             }
@@ -215,6 +219,8 @@ final class StageRunnerFailureTests: XCTestCase {
             task.cancel()
             try await task.value
             await producer.close()
+            XCTAssertEqual(metrics.value(MetricNames.stageRecordsConsumed, ["stage": "test", "topic": input]),
+                           Double(calls.load(ordering: .relaxed)), "consumed counts the records run, not those dropped unstarted")
         }
     }
 
