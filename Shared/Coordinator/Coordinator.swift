@@ -1012,8 +1012,9 @@ public final class Coordinator: Service {
         var forResults: [LeadID: [PhaseResultEnvelope]] = [:]
         var forOthers: Set<LeadID> = []
         for record in batch {
-            guard let key = record.keyString, state.core.needsLoading(LeadID(key)), let pointer = state.core.finished[LeadID(key)] else { continue }
+            guard let key = record.keyString, let pointer = state.core.finished[LeadID(key)] else { continue }
             let schema = record.header(MessageHeaders.schema).map { String(decoding: $0, as: UTF8.self) }
+            guard state.core.needsLoading(LeadID(key), isResult: schema == PhaseResult.schemaName) else { continue }
             if schema == PhaseResult.schemaName {
                 // Rare: a finished lead's results are late or repeated ones. One that cannot be read is dead-lettered when handled.
                 guard let result = try? environment.codec.decode(PhaseResultEnvelope.self, record: record),

@@ -713,9 +713,11 @@ struct CoordinatorCore<Source> {
 
     /// Whether a record of `leadID` that may change a ready lead needs the lead read back (its
     /// state from the changelog, its profile from the pool) before it is handled: a ready lead
-    /// whose entry was not found unreadable already (``unreadablePoolEntries``).
-    func needsLoading(_ leadID: LeadID) -> Bool {
-        finished[leadID] != nil && unreadablePoolEntries[leadID] == nil
+    /// whose entry was not found unreadable already (``unreadablePoolEntries``). A late result
+    /// (`isResult`) needs it whatever the entry: a finalize answer that wrote the entry again
+    /// further on is read without the profile, and the lead's state must learn where that is.
+    func needsLoading(_ leadID: LeadID, isResult: Bool = false) -> Bool {
+        finished[leadID] != nil && (isResult || unreadablePoolEntries[leadID] == nil)
     }
 
     /// Notes that the ready lead's pool entry cannot be read (``unreadablePoolEntries``).

@@ -555,21 +555,19 @@ public final class KafkaConsumer: Sendable {
         context.isClosing.store(true, ordering: .releasing)
         context.takeDeferredRevocation().map { finishImmediateRevocation(rk.pointer, $0, context) }
         let hasFatalError = rd_kafka_fatal_error(rk.pointer, nil, 0) != RD_KAFKA_RESP_ERR_NO_ERROR
-        if context.hasBeenAssigned && !hasFatalError {
-            rd_kafka_consumer_close(rk.pointer)
-            destroy()
-        } else {
-            destroy(flags: RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
-        }
+        if context.hasBeenAssigned && !hasFatalError { rd_kafka_consumer_close(rk.pointer) }
+        destroy()
     }
 
-    private func destroy(flags: Int32 = 0) {
+    /// Destroys the client without closing its consumer: closed already, or not to be closed (a
+    /// fatal error raised since the check must not make the destroy close it, and wait for good).
+    private func destroy() {
         if let priorityQueue {
             wakeUp?.disable(on: [queue, priorityQueue])
             rd_kafka_queue_destroy(priorityQueue.pointer)
         }
         rd_kafka_queue_destroy(queue.pointer)
-        rd_kafka_destroy_flags(rk.pointer, flags)
+        rd_kafka_destroy_flags(rk.pointer, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE)
         wakeUp?.close()
         contextPointer.release()
     }

@@ -389,6 +389,7 @@ final class CoordinatorCoreTests: XCTestCase {
         }
         for _ in 0..<12 { XCTAssertNil(loop(admitted: false)) }
         XCTAssertEqual(reads, 1, "read once while held, not again every loop")
+        XCTAssertTrue(core.needsLoading("lead-1", isResult: true), "a late result (an entry written again further on) is read")
 
         try runToReady(running, &core)
         XCTAssertEqual(loop(admitted: true), "unsupported version 9", "handled, it is dead-lettered with the reason read")
