@@ -246,6 +246,15 @@ public struct AccountHeatState: Message, Hashable {
         self.updatedAt = updatedAt
     }
 
+    /// Heats (``heatScore``, ``earlierDayHeat``, the published signal's) 0 to 100, as the
+    /// aggregator computes them: the aggregator subtracts heats, and reads the changelog at every
+    /// start, so a record of another kind is refused (and skipped by the restore), not computed with.
+    public func validate() throws {
+        for (field, heat) in [("heatScore", heatScore), ("earlierDayHeat", earlierDayHeat), ("published.heatScore", published?.heatScore)] {
+            if let heat { try CountBound.check(heat, field, in: 0...100) }
+        }
+    }
+
     /// The changelog key: `<account id>|<company key>`.
     public var changelogKey: String { Self.changelogKey(accountID: accountID, companyKey: companyKey) }
 

@@ -477,12 +477,13 @@ public struct AccountSignalAggregator: Sendable {
         heat >= 70 ? .hot : heat >= 40 ? .warm : .cool
     }
 
-    /// Rising when heat gained 5 or more since `previous`, cooling when it lost 5 or more.
+    /// Rising when heat gained 5 or more since `previous`, cooling when it lost 5 or more; any
+    /// two integers compare (a restored state's are 0-100, ``AccountHeatState/validate()``).
     public static func trend(heat: Int, previous: Int?) -> HeatTrend {
         guard let previous else { return .stable }
-        if heat - previous >= 5 { return .rising }
-        if previous - heat >= 5 { return .cooling }
-        return .stable
+        let (gain, overflow) = heat.subtractingReportingOverflow(previous)
+        if overflow { return heat > previous ? .rising : .cooling }
+        return gain >= 5 ? .rising : gain <= -5 ? .cooling : .stable
     }
 
     /// Weights halve every 30 days.

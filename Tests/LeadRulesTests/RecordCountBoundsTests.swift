@@ -89,4 +89,61 @@ final class RecordCountBoundsTests: XCTestCase {
         aggregator.add(leadID: "jane@offer-2", person: "linkedin:jane", companyKey: "c", companyName: "C", signals: [engaged(1)])
         XCTAssertEqual(aggregator.leadCount(companyKey: "c"), 1, "one person")
     }
+
+    /// A company's heat changelog state with these heats and day, as the aggregator keeps it for
+    /// a company whose last signal counted two people and whose leads are gone.
+    private func heatState(heatScore: Int? = 40, heatDay: Int? = 20_000, earlierDayHeat: Int? = 30) -> AccountHeatState {
+        let published = AccountSignal(accountID: "acct-1", companyKey: "name:acme", companyName: "Acme", heatScore: 40,
+                                      category: .warm, trend: .stable, leadCount: 2, signals: [], computedAt: at)
+        return AccountHeatState(accountID: "acct-1", companyKey: "name:acme", companyName: "Acme", heatScore: heatScore,
+                                heatDay: heatDay, earlierDayHeat: earlierDayHeat, published: published, updatedAt: at)
+    }
+
+    /// Asserts that the state with each `target` replaced is refused, naming the field.
+    private func assertRefused(_ state: AccountHeatState, _ replacements: [(target: String, replacement: String)],
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(try codec.decode(AccountHeatState.self, from: try codec.encode(state)), state, file: file, line: line)
+        for (target, replacement) in replacements {
+            let bytes = try encoded(state, replacing: target, with: replacement)
+            XCTAssertThrowsError(try codec.decode(AccountHeatState.self, from: bytes), replacement, file: file, line: line) { error in
+                let field = String(replacement.dropFirst().prefix { $0 != "\"" })
+                XCTAssertTrue("\(error)".contains(field), "\(error) names \(field)", file: file, line: line)
+            }
+        }
+    }
+
+    /// Restores `state` past the codec, refreshes it as a new owner does, and applies two leads'
+    /// contributions after it: heat is computed, never trapped on.
+    private func assertRestoresAndCounts(_ state: AccountHeatState, file: StaticString = #filePath, line: UInt = #line) {
+        var heat = AccountHeat(accountID: "acct-1", restoring: [state])
+        XCTAssertEqual(heat.refreshRestored(at: at).signals.map(\.heatScore), [0], "the company's heat is gone", file: file, line: line)
+        _ = heat.refresh(at: at.addingTimeInterval(86_400))
+        let posts = [Fixtures.post("Can anyone recommend a tool for manual prospecting? Tired of Outreach.", daysAgo: 2)]
+        for lead: LeadID in ["l1", "l2"] {
+            _ = heat.apply(AccountSignalAggregator.contribution(
+                of: Fixtures.profile(company: "Acme", posts: posts), leadID: lead, runID: "run-1", accountID: "acct-1",
+                offer: Fixtures.offer(), at: at))
+        }
+        XCTAssertEqual(heat.leadCount(companyKey: "name:acme"), 2, file: file, line: line)
+    }
+
+    /// A heat changelog state whose heat is out of 0-100: the aggregator subtracts two heats for
+    /// the trend, so `"heatScore": -9223372036854775808` trapped a new owner's refresh of the
+    /// restored company, and the scoring stage reads the changelog at every start (a crash loop).
+    /// The codec refuses it, naming the field, and the restore skips the record; a state with such
+    /// heats built past the codec is restored without a trap.
+    func testAHeatStateWithAHeatNoAggregatorComputesIsRefusedAndRestoresWithoutATrap() throws {
+        try assertRefused(heatState(), [(#""heatScore":40,"leads""#, #""heatScore":-9223372036854775808,"leads""#),
+                                        (#""heatScore":40,"leads""#, #""heatScore":101,"leads""#),
+                                        (#""heatScore":40,"leadCount""#, #""heatScore":-1,"leadCount""#),
+                                        (#""earlierDayHeat":30"#, #""earlierDayHeat":9223372036854775807"#)])
+        for (heatScore, earlierDayHeat) in [(Int.min, nil), (.max, .min), (.min, .max), (0, .min), (.max, nil)] as [(Int, Int?)] {
+            assertRestoresAndCounts(heatState(heatScore: heatScore, heatDay: 0, earlierDayHeat: earlierDayHeat))
+            assertRestoresAndCounts(heatState(heatScore: heatScore, heatDay: 20_000, earlierDayHeat: earlierDayHeat))
+        }
+        XCTAssertEqual(AccountSignalAggregator.trend(heat: .min, previous: .max), .cooling)
+        XCTAssertEqual(AccountSignalAggregator.trend(heat: .max, previous: .min), .rising)
+        XCTAssertEqual(AccountSignalAggregator.trend(heat: 45, previous: 40), .rising)
+        XCTAssertEqual(AccountSignalAggregator.trend(heat: 36, previous: 40), .stable)
+    }
 }
