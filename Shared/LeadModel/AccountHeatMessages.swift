@@ -246,13 +246,19 @@ public struct AccountHeatState: Message, Hashable {
         self.updatedAt = updatedAt
     }
 
+    /// The days a ``heatDay`` may name: from 1970 to the last day a date of the codec can fall on
+    /// (9999-12-31; ``ISO8601``).
+    public static let heatDays: ClosedRange<Int> = 0...2_932_896
+
     /// Heats (``heatScore``, ``earlierDayHeat``, the published signal's) 0 to 100, as the
-    /// aggregator computes them: the aggregator subtracts heats, and reads the changelog at every
-    /// start, so a record of another kind is refused (and skipped by the restore), not computed with.
+    /// aggregator computes them, and ``heatDay`` one of ``heatDays``: the aggregator subtracts
+    /// heats and turns the day into a date and back, and reads the changelog at every start, so
+    /// a record of another kind is refused (and skipped by the restore), not computed with.
     public func validate() throws {
         for (field, heat) in [("heatScore", heatScore), ("earlierDayHeat", earlierDayHeat), ("published.heatScore", published?.heatScore)] {
             if let heat { try CountBound.check(heat, field, in: 0...100) }
         }
+        if let heatDay { try CountBound.check(heatDay, "heatDay", in: Self.heatDays) }
     }
 
     /// The changelog key: `<account id>|<company key>`.

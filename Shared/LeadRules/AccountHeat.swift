@@ -567,9 +567,15 @@ public struct AccountHeat: Sendable {
             && signal.leadCount == previous.leadCount && counted(signal) == counted(previous)
     }
 
-    /// Days since 1970, UTC.
+    /// Days since 1970, UTC, within ``AccountHeatState/heatDays`` (the first or last of them for
+    /// a date before or after: a state restored with another day, past the codec, is computed
+    /// with, never trapped on).
     public static func day(of date: Date) -> Int {
-        Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        let days = (date.timeIntervalSince1970 / 86_400).rounded(.down)
+        let range = AccountHeatState.heatDays
+        guard days >= Double(range.lowerBound) else { return range.lowerBound }  // NaN too
+        guard days <= Double(range.upperBound) else { return range.upperBound }
+        return Int(days)
     }
 }
 

@@ -146,4 +146,23 @@ final class RecordCountBoundsTests: XCTestCase {
         XCTAssertEqual(AccountSignalAggregator.trend(heat: 45, previous: 40), .rising)
         XCTAssertEqual(AccountSignalAggregator.trend(heat: 36, previous: 40), .stable)
     }
+
+    /// A heat changelog state whose day no date can name: a restore took the start of that day
+    /// for the time heat was last computed, and the first contribution after it turned that time
+    /// back into a day, so `"heatDay": 9223372036854775807` trapped the aggregator. The codec
+    /// refuses it, naming the field; a state with such a day built past the codec is restored,
+    /// and heat computed after it, without a trap.
+    func testAHeatStateWithADayNoDateNamesIsRefusedAndRestoresWithoutATrap() throws {
+        try assertRefused(heatState(), [(#""heatDay":20000"#, #""heatDay":9223372036854775807"#),
+                                        (#""heatDay":20000"#, #""heatDay":-1"#),
+                                        (#""heatDay":20000"#, #""heatDay":2932897"#)])
+        XCTAssertEqual(try codec.decode(AccountHeatState.self, from: try codec.encode(heatState(heatDay: 2_932_896))).heatDay, 2_932_896)
+        for heatDay in [Int.max, .min, -1, 2_932_897] {
+            assertRestoresAndCounts(heatState(heatDay: heatDay))
+            assertRestoresAndCounts(heatState(heatScore: .min, heatDay: heatDay, earlierDayHeat: .max))
+        }
+        XCTAssertEqual(AccountHeat.day(of: Date(timeIntervalSince1970: 1e30)), AccountHeatState.heatDays.upperBound)
+        XCTAssertEqual(AccountHeat.day(of: Date(timeIntervalSince1970: -1e30)), AccountHeatState.heatDays.lowerBound)
+        XCTAssertEqual(AccountHeat.day(of: at), 20_416)
+    }
 }
