@@ -180,22 +180,30 @@ public struct ScoringVocabulary: Sendable {
         var isDescription = true
     }
 
+    /// The most bytes a text of `count` bytes grows to by its abbreviations: four times as many
+    /// and 4 KiB. A real title or description grows by a few words each; an expansion holding
+    /// abbreviations is expanded in turn (an offer's "HoS" for "VP of Sales"), so an offer's
+    /// chain of them ("z" for 150 "y"s, "y" for 150 "x"s, ...) grew one word to gigabytes.
+    static func expandedLimit(ofBytes count: Int) -> Int { count * 4 + 4_096 }
+
     /// ``expandedWords(_:context:)``, with each ambiguous abbreviation it left unread and the
     /// readings still in question (those the title and context name, or all of them).
     private func expansion(of text: String, context: Context) -> (words: PaddedWords, open: [OpenAbbreviation]) {
         var words = PaddedWords(normalized: Self.normalize(text))
+        // Past the limit, the occurrences left stay as written.
+        let limit = Self.expandedLimit(ofBytes: words.bytes.count)
         for (short, long) in abbreviationsLongestFirst where words.contains(short) {
-            words.replace(short, with: long)
+            words.replace(short, with: long, upTo: limit)
             // A second pass catches adjacent occurrences ("vp vp") the first one stepped over.
-            words.replace(short, with: long)
+            words.replace(short, with: long, upTo: limit)
         }
         var open: [OpenAbbreviation] = []
         for ambiguity in ambiguities where words.contains(ambiguity.short) {
             let candidates = resolved(ambiguity, in: words, context: context)
             let reading = candidates.count == 1 ? candidates[0].text : ambiguity.unread
             if candidates.count > 1 { open.append(OpenAbbreviation(unread: ambiguity.unread, candidates: candidates)) }
-            words.replace(ambiguity.short, with: reading)
-            words.replace(ambiguity.short, with: reading)
+            words.replace(ambiguity.short, with: reading, upTo: limit)
+            words.replace(ambiguity.short, with: reading, upTo: limit)
         }
         return (words, open)
     }
@@ -506,13 +514,17 @@ private struct PaddedWords: Sendable {
     }
 
     /// Replaces each occurrence of `phrase`, left to right, not overlapping (as Foundation's
-    /// `replacingOccurrences(of:with:)` does).
-    mutating func replace(_ phrase: PaddedWords, with replacement: PaddedWords) {
+    /// `replacingOccurrences(of:with:)` does), as long as the text stays within `limit` bytes:
+    /// the occurrences a longer replacement would take past it stay as they are.
+    mutating func replace(_ phrase: PaddedWords, with replacement: PaddedWords, upTo limit: Int = .max) {
         guard var found = firstIndex(of: phrase.bytes, from: 0) else { return }
+        let growth = replacement.bytes.count - phrase.bytes.count
+        var length = bytes.count
         var result: [UInt8] = []
         result.reserveCapacity(bytes.count)
         var copied = 0
-        while true {
+        while growth <= 0 || length <= limit - growth {
+            length += growth
             result.append(contentsOf: bytes[copied..<found])
             result.append(contentsOf: replacement.bytes)
             copied = found + phrase.bytes.count

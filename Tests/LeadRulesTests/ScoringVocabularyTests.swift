@@ -188,6 +188,44 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertFalse(vocabulary.industry("Agritech", isUnder: "software"), "the standard vocabulary is unchanged")
     }
 
+    /// An offer's abbreviations of a chain, each standing for 150 words of the next: "z" for
+    /// "y y … y", "y" for "x x … x", down `depth` letters (each within ``FieldLimit/name``).
+    private func chain(depth: Int) -> [String: String] {
+        let letters = Array("zyxwvutsrq".prefix(depth + 1)).map(String.init)
+        return Dictionary(uniqueKeysWithValues: zip(letters, letters.dropFirst()).map { short, next in
+            (short, Array(repeating: next, count: 150).joined(separator: " "))
+        })
+    }
+
+    /// An expansion holding an abbreviation is expanded in turn (longest first), so an offer's
+    /// chain of them grew a title without bound: "z" read 6.75 MB at depth 3, and at depth 4 the
+    /// scoring stage (the first lead of the offer) and the profile finder's pool matching died
+    /// allocating 1 GB. A text's expansions now add at most three times its length and 4 KiB;
+    /// an offer's abbreviation still reads the standard ones in its expansion ("VP of Sales").
+    func testAnOffersChainOfAbbreviationsExpandsWithinABound() {
+        let depth = 5
+        let chained = vocabulary.extended(with: VocabularyExtension(abbreviations: chain(depth: depth)))
+        let one = chained.expand("z")
+        XCTAssertLessThanOrEqual(one.utf8.count, ScoringVocabulary.expandedLimit(ofBytes: 3), "\(one.utf8.count) bytes")
+        XCTAssertTrue(one.hasPrefix(" x x x "), "the chain is followed as far as the bound: \(one.prefix(40))")
+        let long = String(repeating: "z ", count: 5_000)
+        XCTAssertLessThanOrEqual(chained.expand(long).utf8.count, ScoringVocabulary.expandedLimit(ofBytes: long.utf8.count + 2))
+        XCTAssertEqual(chained.role(ofTitle: "VP z")?.seniority, .vp)
+
+        let offer = OfferConfig(offerID: "offer-chain", accountID: "acct-1", name: "Chain",
+                                icp: IdealCustomerProfile(titles: ["z", "Head of z"]), updatedAt: Fixtures.now,
+                                vocabulary: VocabularyExtension(abbreviations: chain(depth: depth)))
+        var lead = Fixtures.profile()
+        lead.linkedin?.jobTitle = "z"
+        lead.linkedin?.headline = "z at z"
+        XCTAssertTrue((0...100).contains(RuleBasedScorer().score(profile: lead, offer: offer, source: .csvImport, now: Fixtures.now).fit))
+
+        let headOfSales = vocabulary.extended(with: VocabularyExtension(abbreviations: ["hos": "VP of Sales"]))
+        XCTAssertEqual(headOfSales.expand("HoS, EMEA"), " vice president of sales emea ")
+        XCTAssertEqual(headOfSales.role(ofTitle: "HoS")?.seniority, .vp)
+        XCTAssertEqual(vocabulary.expand("VP VP Sales"), " vice president vice president sales ")
+    }
+
     /// Whom a title serves is not its seniority ("Executive Assistant to the CEO" is no CEO), and
     /// an owner of a product or a process is no business owner.
     func testAssistantsChiefsOfStaffAndOwnersOfThingsAreNotExecutives() {
