@@ -557,6 +557,12 @@ public struct OfferConfig: Message, Hashable {
         self.updatedAt = updatedAt
     }
 
+    /// The most entries each list of an offer holds: its product keywords, each list of its ICP,
+    /// each table of its vocabulary and each phrase list in one (``validate()``). A real offer
+    /// names a few dozen; the scorer reads each lead against every entry, and other systems
+    /// write the offers topic.
+    public static let maxListEntries = 200
+
     /// Other systems write it: held to the input rules.
     public static var isExternalInput: Bool { true }
 
@@ -587,11 +593,24 @@ public struct OfferConfig: Message, Hashable {
         }
     }
 
-    /// The company size range must not be inverted, and the vocabulary's seniorities must be
-    /// ``Seniority`` names.
+    /// The company size range must not be inverted, the vocabulary's seniorities must be
+    /// ``Seniority`` names, and no list may hold more than ``maxListEntries``.
     public func validate() throws {
         if let low = icp.minimumEmployees, let high = icp.maximumEmployees, low > high {
             throw LeadModelRuleError("icp.minimumEmployees \(low) is above icp.maximumEmployees \(high)")
+        }
+        var lists = [("productKeywords", productKeywords.count), ("icp.titles", icp.titles.count),
+                     ("icp.seniorities", icp.seniorities.count), ("icp.industries", icp.industries.count),
+                     ("icp.locations", icp.locations.count), ("icp.painPoints", icp.painPoints.count),
+                     ("icp.competitors", icp.competitors.count), ("icp.customIntentKeywords", icp.customIntentKeywords.count),
+                     ("vocabulary.abbreviations", vocabulary?.abbreviations?.count ?? 0)]
+        for (field, table) in [("functions", vocabulary?.functions), ("seniorities", vocabulary?.seniorities),
+                               ("industries", vocabulary?.industries)] {
+            lists.append(("vocabulary.\(field)", table?.count ?? 0))
+            lists += (table ?? [:]).sorted { $0.key < $1.key }.map { ("vocabulary.\(field).\($0.key)", $0.value.count) }
+        }
+        for (field, count) in lists where count > Self.maxListEntries {
+            throw LeadModelRuleError("\(field) holds \(count) entries; an offer's list holds at most \(Self.maxListEntries)")
         }
         for name in (vocabulary?.seniorities ?? [:]).keys.sorted() where Seniority(rawValue: name) == nil {
             throw LeadModelRuleError("vocabulary.seniorities: unknown seniority '\(name)' (one of "

@@ -464,10 +464,10 @@ public struct RuleBasedScorer: Scorer {
             let extended = vocabulary.extended(with: offer.vocabulary)
             self.vocabulary = extended
             detector = SignalDetector(offer: offer)
-            icpTitles = offer.icp.titles.flatMap { title -> [ICPTitle] in
-                // "CSO" beside "VP Sales" is the sales one; one the other titles leave in question
-                // stands for each reading left (never for the words they share, "chief officer").
-                extended.icpReadings(ofTitle: title, context: offer.icp.titles.filter { $0 != title }).map { (title, $0.role, $0.specialty) }
+            // "CSO" beside "VP Sales" is the sales one; one the other titles leave in question
+            // stands for each reading left (never for the words they share, "chief officer").
+            icpTitles = zip(offer.icp.titles, extended.icpReadings(ofTitles: offer.icp.titles)).flatMap { title, readings -> [ICPTitle] in
+                readings.map { (title, $0.role, $0.specialty) }
             }
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)

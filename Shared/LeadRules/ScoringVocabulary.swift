@@ -169,15 +169,42 @@ public struct ScoringVocabulary: Sendable {
 
     /// `text` normalised, its abbreviations expanded; an ambiguous one as ``resolved(_:in:context:)``
     /// reads it.
-    private func expandedWords(_ text: String, context: Context = Context()) -> PaddedWords {
+    private func expandedWords(_ text: String, context: Context = .descriptions([])) -> PaddedWords {
         expansion(of: text, context: context).words
     }
 
-    /// What an ambiguous abbreviation is read with: a person's descriptions (their headline,
-    /// title and bio), read for what they do now, or an ICP's other titles.
-    private struct Context {
-        var texts: [String] = []
-        var isDescription = true
+    /// What an ambiguous abbreviation is read with.
+    private enum Context {
+        /// A person's descriptions (their headline, title and bio), read for what they do now.
+        case descriptions([String])
+        /// An ICP's other titles, read once for all its titles.
+        case otherTitles(OtherICPTitles)
+    }
+
+    /// An offer's ICP titles as each other's context, read once for all of them: how many of its
+    /// distinct titles spell out each reading of an ambiguous abbreviation, and how many name
+    /// each function (``role(of:isOneRole:)``, each title expanded on its own).
+    private struct ICPTitles {
+        var spelling: [[UInt8]: Int] = [:]
+        var naming: [String: Int] = [:]
+    }
+
+    /// The context of one ICP title: the offer's other titles (``ICPTitles``, less what the title
+    /// itself spells and names; a title equal to it is no context of it either).
+    private struct OtherICPTitles {
+        let all: ICPTitles
+        let ownSpelling: Set<[UInt8]>
+        let ownFunctions: Set<String>
+
+        /// Whether another title spells `reading` out.
+        func spells(_ reading: PaddedWords) -> Bool {
+            all.spelling[reading.bytes, default: 0] > (ownSpelling.contains(reading.bytes) ? 1 : 0)
+        }
+
+        /// The functions the other titles name.
+        var functions: Set<String> {
+            Set(all.naming.compactMap { function, count in count > (ownFunctions.contains(function) ? 1 : 0) ? function : nil })
+        }
     }
 
     /// The most bytes a text of `count` bytes grows to by its abbreviations: four times as many
@@ -232,12 +259,20 @@ public struct ScoringVocabulary: Sendable {
     private func resolved(_ ambiguity: Ambiguity, in words: PaddedWords, context: Context) -> [Reading] {
         var own = words
         own.replace(ambiguity.short, with: ambiguity.unread)
-        let texts = context.isDescription ? context.texts.map(present) : context.texts.map { expandedWords($0) }
-        let spelled = ambiguity.readings.filter { reading in ([own] + texts).contains { $0.contains(reading.text) } }
-        if !spelled.isEmpty { return spelled }
-        var named: Set<String> = []
-        for text in [own] + (context.isDescription ? texts.map(withoutEverydayWords) : texts) {
-            named.formUnion(role(of: text, isOneRole: true)?.functions ?? [])
+        var named: Set<String>
+        switch context {
+        case .descriptions(let texts):
+            let described = texts.map(present)
+            let spelled = ambiguity.readings.filter { reading in ([own] + described).contains { $0.contains(reading.text) } }
+            if !spelled.isEmpty { return spelled }
+            named = role(of: own, isOneRole: true)?.functions ?? []
+            for text in described.map(withoutEverydayWords) {
+                named.formUnion(role(of: text, isOneRole: true)?.functions ?? [])
+            }
+        case .otherTitles(let others):
+            let spelled = ambiguity.readings.filter { own.contains($0.text) || others.spells($0.text) }
+            if !spelled.isEmpty { return spelled }
+            named = (role(of: own, isOneRole: true)?.functions ?? []).union(others.functions)
         }
         let fitting = ambiguity.readings.filter { !$0.functions.isDisjoint(with: named) }
         return fitting.isEmpty ? ambiguity.readings : fitting
@@ -295,7 +330,7 @@ public struct ScoringVocabulary: Sendable {
     public func openReadings(ofTitle title: String, context: [String] = []) -> [String] {
         let raw = PaddedWords(normalized: Self.normalize(title))
         guard ambiguities.contains(where: { raw.contains($0.short) }) else { return [] }
-        return expansion(of: title, context: Context(texts: context)).open.flatMap { open in
+        return expansion(of: title, context: .descriptions(context)).open.flatMap { open in
             open.candidates.map { $0.text.string.trimmingCharacters(in: .whitespaces) }
         }
     }
@@ -314,7 +349,7 @@ public struct ScoringVocabulary: Sendable {
     /// officer": C-level, no function). An offer's own abbreviation of the same letters replaces
     /// the ambiguity.
     public func role(ofTitle title: String, context: [String] = []) -> Role? {
-        role(of: expandedWords(title, context: Context(texts: context)), isOneRole: Self.isOneRole(title))
+        role(of: expandedWords(title, context: .descriptions(context)), isOneRole: Self.isOneRole(title))
     }
 
     /// Whether `title` names one role, not several apart ("Advisor to founders | CRO at Acme"):
@@ -329,13 +364,34 @@ public struct ScoringVocabulary: Sendable {
     /// the curly apostrophe of "Acme’s CRO").
     private static let roleSeparators: Set<Unicode.Scalar> = ["|", ";", "/", "\u{00B7}", "\u{2022}", "\u{2013}", "\u{2014}"]
 
-    /// How an ICP title is read: its role and specialty (``role(ofTitle:context:)``,
-    /// ``specialty(ofTitle:)``, the title expanded once for both), or, for one whose
-    /// ambiguous abbreviation its `context` (the ICP's other titles) leaves in question, one
+    /// How each of an ICP's titles is read, in their order: its role and specialty
+    /// (``role(ofTitle:context:)``, ``specialty(ofTitle:)``, the title expanded once for both),
+    /// or, for one whose ambiguous abbreviation the ICP's other titles leave in question, one
     /// reading per candidate, each in the abbreviation's place among the title's other words and
-    /// named by all its words (no specialty: "CSO" is no "Security Officer").
-    func icpReadings(ofTitle title: String, context: [String]) -> [(role: Role?, specialty: String?)] {
-        let (words, open) = expansion(of: title, context: Context(texts: context, isDescription: false))
+    /// named by all its words (no specialty: "CSO" is no "Security Officer"). The titles are read
+    /// as each other's context once (``ICPTitles``): read against all the others, title by title,
+    /// they cost the square of their number (1,600 titles: minutes).
+    func icpReadings(ofTitles titles: [String]) -> [[(role: Role?, specialty: String?)]] {
+        let readings = ambiguities.flatMap { $0.readings.map(\.text) }
+        var all = ICPTitles()
+        var own: [String: (spelling: Set<[UInt8]>, functions: Set<String>)] = [:]
+        for title in titles where own[title] == nil {
+            let words = expandedWords(title)
+            let read = (spelling: Set(readings.filter(words.contains).map(\.bytes)),
+                        functions: role(of: words, isOneRole: true)?.functions ?? [])
+            own[title] = read
+            for reading in read.spelling { all.spelling[reading, default: 0] += 1 }
+            for function in read.functions { all.naming[function, default: 0] += 1 }
+        }
+        return titles.map { title in
+            let read = own[title] ?? ([], [])
+            return icpReadings(ofTitle: title, others: OtherICPTitles(all: all, ownSpelling: read.spelling, ownFunctions: read.functions))
+        }
+    }
+
+    /// How one ICP title is read (``icpReadings(ofTitles:)``), with the others.
+    private func icpReadings(ofTitle title: String, others: OtherICPTitles) -> [(role: Role?, specialty: String?)] {
+        let (words, open) = expansion(of: title, context: .otherTitles(others))
         guard let first = open.first else {
             return [(role(of: words, isOneRole: Self.isOneRole(title)), specialty(of: words))]
         }
