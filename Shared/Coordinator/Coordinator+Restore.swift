@@ -140,7 +140,7 @@ extension Coordinator {
             }
         }
         running = [:]
-        try await loadOutputs(&restored)
+        try await loadOutputs(&restored, partitionCount: state.partitionCount)
         state.core.finished.merge(finished)
         let runningIn = Dictionary(grouping: runningAt.keys) { runningAt[$0]?.partition ?? -1 }
         for (partition, end) in ends { state.chargesKnownSent.restored(partition, end: end, running: runningIn[partition] ?? []) }
@@ -176,11 +176,12 @@ extension Coordinator {
     /// (``LeadState/outputs``), all in one read, their payloads unread: the requests pass them on,
     /// and the state machine puts the profile together only if it needs it whole. The read waits
     /// out a broker outage (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``);
-    /// a result no longer there (kept past the results topic's retention) is logged and left out.
-    private func loadOutputs(_ restored: inout [LeadID: (LeadState, Int32)]) async throws {
+    /// a result no longer there (kept past the results topic's retention), or named where no
+    /// result is (``isResultPosition(_:topics:partitionCount:)``), is logged and left out.
+    private func loadOutputs(_ restored: inout [LeadID: (LeadState, Int32)], partitionCount: Int) async throws {
         var wanted: [TopicPartition: Set<Int64>] = [:]
         for (leadState, _) in restored.values where !leadState.isProfileLoaded {
-            for output in leadState.outputs {
+            for output in leadState.outputs where Self.isResultPosition(output, topics: environment.topics, partitionCount: partitionCount) {
                 wanted[TopicPartition(topic: output.topic, partition: output.partition), default: []].insert(output.offset)
             }
         }
@@ -200,6 +201,16 @@ extension Coordinator {
             }
             restored[leadID]?.0.runOutputs = outputs
         }
+    }
+
+    /// Whether `output` names a place a result can be: the results topic or its priority twin,
+    /// a partition they have (`partitionCount`, the lead-keyed topics' count), an offset (not a
+    /// negative one, which librdkafka reads as the partition's beginning or end). A state of any
+    /// shape may name another, and reading a topic or partition the broker does not have fails
+    /// the restore's one read of results (no outage to wait out), at every start.
+    static func isResultPosition(_ output: OutputReference, topics: Topics, partitionCount: Int) -> Bool {
+        [topics.phaseResults, topics.phaseResultsPriority].contains(output.topic)
+            && output.partition >= 0 && Int(output.partition) < partitionCount && output.offset >= 0
     }
 
     /// Logs a failure to reach the broker while a restore, or a read of records it refers to, waits for it.

@@ -33,20 +33,35 @@ public enum PoolEntryReader {
     /// the coordinator writes over when it reads that run's result) still holds a whole profile,
     /// where none would leave the lead its placeholder.
     /// Returns the leads whose entry was not found at all, and those whose entry this version
-    /// cannot read or that reading on did not reach within `readingOnLimit` (their states keep
-    /// the placeholder profile), and those whose entry was made to fit, with what it left out.
+    /// cannot read, or that reading on did not reach within `readingOnLimit`, or whose position is
+    /// on no partition the broker has (their states keep the placeholder profile), and those
+    /// whose entry was made to fit, with what it left out.
     /// Reading on stops once every entry looked for is found. With `waiting`, the reads wait
     /// for a broker that does not answer (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``).
     public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
                                     whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                     readingOnFor readingOnLimit: Duration = .seconds(30)) async throws -> Unloaded {
-        let referring = states.compactMapValues { $0.isProfileLoaded ? nil : $0.poolEntry }
+        var referring = states.compactMapValues { $0.isProfileLoaded ? nil : $0.poolEntry }
         guard !referring.isEmpty else { return Unloaded() }
+        var unreadable: [LeadID: String] = [:]
+        // A state of any shape may name a topic or partition the broker does not have: reading
+        // there fails (no outage to wait out), and the coordinator with it, at every replay of
+        // the record that needed the entry.
+        let admin = try KafkaAdmin(configuration: configuration)
+        let partitionCounts = if let waiting {
+            try await KafkaError.waitingForBroker(admin.listTopics, waiting: waiting)
+        } else {
+            try await admin.listTopics()
+        }
+        for (leadID, position) in referring {
+            guard let reason = unreadableReason(of: position, partitionCounts: partitionCounts) else { continue }
+            unreadable[leadID] = reason
+            referring[leadID] = nil
+        }
         var wanted: [TopicPartition: Set<Int64>] = [:]
         for position in referring.values { wanted[partition(of: position), default: []].insert(position.offset) }
         let records = try await KafkaConsumer.records(at: wanted, configuration: configuration, whileBrokerUnreachable: waiting)
         var missing: [LeadID: RecordPosition] = [:]
-        var unreadable: [LeadID: String] = [:]
         var omitted: [LeadID: [String]] = [:]
         func load(_ entry: LeadPoolEntry, into leadID: LeadID) {
             states[leadID]?.loadProfile(from: entry)
@@ -157,6 +172,17 @@ public enum PoolEntryReader {
         } catch {
             return .unreadable("\(error)")
         }
+    }
+
+    /// Why `position` cannot be read, when it is on no partition of `partitionCounts` (topic →
+    /// partition count, as the broker lists them) or at a negative offset (a logical one to
+    /// librdkafka: the partition's beginning or end); nil when it can.
+    static func unreadableReason(of position: RecordPosition, partitionCounts: [String: Int]) -> String? {
+        let place = "\(position.topic)[\(position.partition)]@\(position.offset)"
+        guard position.partition >= 0, Int(position.partition) < partitionCounts[position.topic] ?? 0 else {
+            return "its pool entry's position \(place) is on no partition the broker has"
+        }
+        return position.offset < 0 ? "its pool entry's position \(place) is at no offset" : nil
     }
 
     private static func partition(of position: RecordPosition) -> TopicPartition {

@@ -108,4 +108,30 @@ final class PoolEntryReaderTests: XCTestCase {
             XCTAssertEqual(states["a"]?.isProfileLoaded, false)
         }
     }
+
+    /// A ready lead's state names its entry's position, and a state of any shape may name a topic
+    /// or a partition the broker does not have: reading there failed (the broker's
+    /// UNKNOWN_TOPIC_OR_PART is no outage to wait out), which stopped the coordinator, and its
+    /// restart met the same record that needed the entry: a crash loop. Such a lead is unreadable
+    /// now, with the reason (its records are dead-lettered), and the other leads load.
+    func testAnEntryOnATopicOrPartitionTheBrokerDoesNotHaveIsUnreadableNotAnError() async throws {
+        try await withTestTopic(partitions: 1, prefix: "pool") { topic in
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            let reports = try await producer.send([try codec.record(entry("a", headline: "A"), topic: topic, key: "a")])
+            await producer.close()
+            var states: [LeadID: LeadState] = [
+                "a": try referringState("a", to: RecordPosition(topic: topic, partition: 0, offset: reports[0].offset)),
+                "x": try referringState("x", to: RecordPosition(topic: topic + "-none", partition: 0, offset: 0)),
+                "y": try referringState("y", to: RecordPosition(topic: topic, partition: 7, offset: 0)),
+                "z": try referringState("z", to: RecordPosition(topic: topic, partition: -1, offset: 0)),
+            ]
+            let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration(),
+                                                                  whileBrokerUnreachable: { _ in })  // as the coordinator reads
+            XCTAssertEqual(states["a"]?.isProfileLoaded, true)
+            XCTAssertEqual(unloaded.missing, [])
+            XCTAssertEqual(unloaded.unreadable.keys.sorted(), ["x", "y", "z"])
+            XCTAssertTrue(unloaded.unreadable["y"]?.contains("\(topic)[7]@0 is on no partition the broker has") == true,
+                          unloaded.unreadable["y"] ?? "")
+        }
+    }
 }
