@@ -174,9 +174,10 @@ public final class Coordinator: Service {
             // those still waiting, which ends the loop.
             let ending = try await shutdown.run(closingAfterGrace: producer) {
                 // Children: the tracker's failure, or the tables' (no longer followed), stops the
-                // loop, and so the process; the broker watch runs until the loop ends.
-                try await withCompanion({ try await tracker.run() }) {
-                    try await withCompanion({ try await tableSet.watch() }) {
+                // loop, and so the process, within the shutdown bound as a SIGTERM does; the
+                // broker watch runs until the loop ends.
+                try await withCompanion(shutdown.startingOnFailure(of: { try await tracker.run() }, closing: producer)) {
+                    try await withCompanion(shutdown.startingOnFailure(of: { try await tableSet.watch() }, closing: producer)) {
                         try await withCompanion({ [kafka = self.environment.kafka, broker = self.broker, logger = self.logger] in
                             await watch.run(configuration: kafka, reachability: broker, logger: logger)
                         }) {

@@ -85,6 +85,22 @@ public final class ShutdownDeadline: Sendable {
         }
     }
 
+    /// `companion` (of the work ``run(closingAfterGrace:_:)`` runs, beside it), whose failure
+    /// starts the shutdown as a cancellation does (``start(giveUp:)``, closing `producer` after
+    /// the grace): the work the failure stops then ends within the bound, rather than wait out an
+    /// outage for its last sends. Its cancellation starts nothing.
+    public func startingOnFailure(of companion: @escaping @Sendable () async throws -> Void,
+                                  closing producer: KafkaProducer) -> @Sendable () async throws -> Void {
+        { [self] in
+            do {
+                try await companion()
+            } catch let error where !(error is CancellationError) {
+                start { await producer.close(flushTimeoutMilliseconds: 0) }
+                throw error
+            }
+        }
+    }
+
     /// Whether `error`, a send's failure, is the close after the grace: what is unsent is given
     /// up. Not a fatal error, nor a purge before the grace ended (librdkafka purges the queue
     /// after a fatal error): those stay failures.

@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Runtime
 import KafkaTestSupport
 import Streaming
 import Synchronization
@@ -13,6 +14,37 @@ final class ShutdownDeadlineTests: XCTestCase {
         try KafkaProducer(configuration: KafkaConfiguration(bootstrapServers: "127.0.0.1:\(TestBroker.freeLoopbackPort())",
                                                             clientID: "shutdown-deadline"),
                           properties: ["message.timeout.ms": "0"])
+    }
+
+    /// A companion of the service (the tables' follower, the progress tracker) that fails stops
+    /// the service within the grace, as a cancellation does: its last send, waiting for a broker
+    /// that does not answer, fails at the grace's close. Before, the failure cancelled the work,
+    /// but the grace started only with the service's own cancellation, so the send waited for
+    /// good (here, until the test's safety net closed the producer after 10 s).
+    func testACompanionsFailureStopsTheServiceWithinTheGrace() async throws {
+        struct CompanionFailed: Error {}
+        let producer = try unansweredProducer()
+        let deadline = ShutdownDeadline(grace: .milliseconds(400))
+        let safetyNet = Task { try await Task.sleep(for: .seconds(10)); await producer.close(flushTimeoutMilliseconds: 0) }
+        defer { safetyNet.cancel() }
+        let sending = Mutex(false)
+        let clock = ContinuousClock()
+        let started = clock.now
+        do {
+            _ = try await deadline.run(closingAfterGrace: producer) {
+                try await withCompanion(deadline.startingOnFailure(of: {
+                    while !sending.withLock({ $0 }) { await Task.yield() }
+                    throw CompanionFailed()
+                }, closing: producer)) {
+                    sending.withLock { $0 = true }
+                    _ = try await producer.send(ProducerRecord(topic: "shutdown-deadline", key: nil, value: [1]))
+                }
+            }
+            XCTFail("the companion's failure ends the service")
+        } catch is CompanionFailed {}
+        let took = clock.now - started
+        XCTAssertLessThan(took, .seconds(5), "ended \(took) after the companion failed, grace \(deadline.grace)")
+        XCTAssertNotNil(deadline.leavingEnd, "the shutdown started")
     }
 
     func testAServiceStuckInACallThatIgnoresCancellationIsLeftBehindAtTheLeavingEnd() async throws {
