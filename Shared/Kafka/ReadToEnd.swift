@@ -39,8 +39,11 @@ extension KafkaConsumer {
     ///   - stallLimit: throws ``ReadToEndTimeout`` once no record came for this long (a reader
     ///     whose ends are records it has seen elsewhere, so that they must arrive).
     ///   - maxRecords: the most records a poll hands over (large records: fewer held at once).
+    ///   - stopsOnCancellation: throws `CancellationError` once the task is cancelled (a
+    ///     service's start-up read, which a SIGTERM ends); otherwise the read goes on to the end
+    ///     (a restore that must write what it read).
     public func read(upTo ends: [TopicPartition: Int64], stallLimit: Duration? = nil,
-                     timeout: Duration? = nil, maxRecords: Int = 5000,
+                     timeout: Duration? = nil, maxRecords: Int = 5000, stopsOnCancellation: Bool = false,
                      eachPoll body: ([ConsumerRecord]) async throws -> Void) async throws {
         var remaining = ends.filter { $0.value > 0 }
         let clock = ContinuousClock()
@@ -48,6 +51,7 @@ extension KafkaConsumer {
         let deadline = timeout.map { start + $0 }
         var lastRecordAt: ContinuousClock.Instant?
         while !remaining.isEmpty {
+            if stopsOnCancellation { try Task.checkCancellation() }
             if let deadline, clock.now >= deadline { throw ReadToEndTimeout(remaining: remaining.keys.sorted()) }
             let records = try await poll(maxRecords: maxRecords, timeoutMilliseconds: 200)
             if records.isEmpty {
@@ -97,10 +101,10 @@ extension KafkaConsumer {
     ///   (``read(upTo:stallLimit:timeout:maxRecords:eachPoll:)``).
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,
                                  timeout: Duration? = nil, stallLimit: Duration? = nil,
-                                 whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
+                                 whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil, stopsOnCancellation: Bool = false,
                                  _ body: (ConsumerRecord) throws -> Void) async throws {
         try await readToEnd(partitions, configuration: configuration, admin: admin, timeout: timeout, stallLimit: stallLimit,
-                            whileBrokerUnreachable: waiting) { records in
+                            whileBrokerUnreachable: waiting, stopsOnCancellation: stopsOnCancellation) { records in
             for record in records { try body(record) }
         }
     }
@@ -111,6 +115,7 @@ extension KafkaConsumer {
     public static func readToEnd(_ partitions: [TopicPartition], configuration: KafkaConfiguration, admin: KafkaAdmin,
                                  timeout: Duration? = nil, stallLimit: Duration? = nil,
                                  whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil, maxRecords: Int = 5000,
+                                 stopsOnCancellation: Bool = false,
                                  eachPoll body: ([ConsumerRecord]) async throws -> Void) async throws {
         let watermarks = try await admin.watermarks(partitions, whileBrokerUnreachable: waiting)
         let ends = Dictionary(uniqueKeysWithValues: partitions.compactMap { partition -> (TopicPartition, Int64)? in
@@ -122,7 +127,8 @@ extension KafkaConsumer {
                                        startingAt: ends.mapValues { _ in KafkaConsumer.beginning },
                                        properties: ["fetch.wait.max.ms": "50"])
         do {
-            try await reader.read(upTo: ends, stallLimit: stallLimit, timeout: timeout, maxRecords: maxRecords, eachPoll: body)
+            try await reader.read(upTo: ends, stallLimit: stallLimit, timeout: timeout, maxRecords: maxRecords,
+                                  stopsOnCancellation: stopsOnCancellation, eachPoll: body)
         } catch {
             await reader.close()
             throw error

@@ -239,8 +239,9 @@ public final class KafkaTableSet: Sendable {
         let waiting: (KafkaError) -> Void = { [members] error in
             members.first?.logger.warning("waiting for the broker to read \(members.map(\.topic).joined(separator: ", ")): \(error)")
         }
+        // A SIGTERM during the read (a large table, a broker gone quiet) ends it: the service stops.
         try await KafkaConsumer.readToEnd(partitions, configuration: configuration, admin: admin,
-                                          whileBrokerUnreachable: waiting) { apply($0) }
+                                          whileBrokerUnreachable: waiting, stopsOnCancellation: true) { apply($0) }
         // The follower waits longer per fetch than the loading reader: a table changes seldom, and
         // an idle reader asking every 50 ms (every 25 ms on Tansu) cost every process that keeps
         // tables CPU for ever. A broker answers a fetch as soon as a record arrives, so this delays

@@ -22,6 +22,30 @@ final class ReadToEndTests: XCTestCase {
         return TopicPartition(topic: topic, partition: 0)
     }
 
+    /// A start-up read (a table's) ends when its task is cancelled, as a SIGTERM does, rather
+    /// than go on until the end comes: here an end no record reaches, as a broker gone quiet.
+    /// Before, the loop never looked at cancellation and the service left only at its bound.
+    func testAReadThatStopsOnCancellationEndsWhenCancelled() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let partition = try await fiveRecords(on: broker, topic: uniqueTopicName("read-cancel"))
+        let reader = try KafkaConsumer(configuration: broker.configuration(), startingAt: [partition: KafkaConsumer.beginning])
+        let read = Mutex(0)
+        let ended = Mutex<(any Error)?>(nil)
+        let task = Task {
+            do {
+                try await reader.read(upTo: [partition: 1_000], stopsOnCancellation: true) { records in read.withLock { $0 += records.count } }
+            } catch {
+                ended.withLock { $0 = error }
+            }
+        }
+        try await waitUntil("the five records read", timeoutSeconds: 30) { read.withLock { $0 } == 5 }
+        task.cancel()
+        try await waitUntil("the read ended", timeoutSeconds: 5) { ended.withLock { $0 } != nil }
+        XCTAssertTrue(ended.withLock { $0 } is CancellationError, "\(String(describing: ended.withLock { $0 }))")
+        await reader.close()
+    }
+
     func testEveryRecordUpToTheEndIsRead() async throws {
         try await withTestTopic(partitions: 3) { topic in
             try await produce(30, to: topic, partitions: 3)
