@@ -1062,7 +1062,9 @@ public final class Coordinator: Service {
             }
         }
         let entries = states.compactMapValues(\.poolEntry).merging(followingEntry.compactMapValues(\.poolEntry)) { kept, _ in kept }
+        // The pool is co-partitioned with the inputs (checked at start): no request to know where an entry can be.
         var unloaded = try await PoolEntryReader.loadProfiles(&states, codec: environment.codec, configuration: environment.kafka,
+                                                              partitionCounts: [topics.leadPool: state.partitionCount],
                                                               whileBrokerUnreachable: waitingForBroker)
         // Wanted only for late results: not loaded without the profile (left as positions, the
         // results change nothing, as before), nor dead-lettered.

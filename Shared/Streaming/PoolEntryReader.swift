@@ -38,7 +38,10 @@ public enum PoolEntryReader {
     /// whose entry was made to fit, with what it left out.
     /// Reading on stops once every entry looked for is found. With `waiting`, the reads wait
     /// for a broker that does not answer (``KafkaConsumer/records(at:configuration:timeout:whileBrokerUnreachable:)``).
+    /// - Parameter partitionCounts: the partition count of each topic an entry may be on (the
+    ///   coordinator knows its pool's); nil asks the broker for them, a request per call.
     public static func loadProfiles(_ states: inout [LeadID: LeadState], codec: MessageCodec, configuration: KafkaConfiguration,
+                                    partitionCounts knownCounts: [String: Int]? = nil,
                                     whileBrokerUnreachable waiting: ((KafkaError) -> Void)? = nil,
                                     readingOnFor readingOnLimit: Duration = .seconds(30)) async throws -> Unloaded {
         var referring = states.compactMapValues { $0.isProfileLoaded ? nil : $0.poolEntry }
@@ -47,11 +50,16 @@ public enum PoolEntryReader {
         // A state of any shape may name a topic or partition the broker does not have: reading
         // there fails (no outage to wait out), and the coordinator with it, at every replay of
         // the record that needed the entry.
-        let admin = try KafkaAdmin(configuration: configuration)
-        let partitionCounts = if let waiting {
-            try await KafkaError.waitingForBroker(admin.listTopics, waiting: waiting)
+        let partitionCounts: [String: Int]
+        if let knownCounts {
+            partitionCounts = knownCounts
         } else {
-            try await admin.listTopics()
+            let admin = try KafkaAdmin(configuration: configuration)
+            partitionCounts = if let waiting {
+                try await KafkaError.waitingForBroker(admin.listTopics, waiting: waiting)
+            } else {
+                try await admin.listTopics()
+            }
         }
         for (leadID, position) in referring {
             guard let reason = unreadableReason(of: position, partitionCounts: partitionCounts) else { continue }

@@ -119,12 +119,15 @@ final class PoolEntryReaderTests: XCTestCase {
             let producer = try KafkaProducer(configuration: TestBroker.configuration())
             let reports = try await producer.send([try codec.record(entry("a", headline: "A"), topic: topic, key: "a")])
             await producer.close()
-            var states: [LeadID: LeadState] = [
-                "a": try referringState("a", to: RecordPosition(topic: topic, partition: 0, offset: reports[0].offset)),
-                "x": try referringState("x", to: RecordPosition(topic: topic + "-none", partition: 0, offset: 0)),
-                "y": try referringState("y", to: RecordPosition(topic: topic, partition: 7, offset: 0)),
-                "z": try referringState("z", to: RecordPosition(topic: topic, partition: -1, offset: 0)),
-            ]
+            func referring() throws -> [LeadID: LeadState] {
+                [
+                    "a": try referringState("a", to: RecordPosition(topic: topic, partition: 0, offset: reports[0].offset)),
+                    "x": try referringState("x", to: RecordPosition(topic: topic + "-none", partition: 0, offset: 0)),
+                    "y": try referringState("y", to: RecordPosition(topic: topic, partition: 7, offset: 0)),
+                    "z": try referringState("z", to: RecordPosition(topic: topic, partition: -1, offset: 0)),
+                ]
+            }
+            var states = try referring()
             let unloaded = try await PoolEntryReader.loadProfiles(&states, codec: codec, configuration: TestBroker.configuration(),
                                                                   whileBrokerUnreachable: { _ in })  // as the coordinator reads
             XCTAssertEqual(states["a"]?.isProfileLoaded, true)
@@ -132,6 +135,12 @@ final class PoolEntryReaderTests: XCTestCase {
             XCTAssertEqual(unloaded.unreadable.keys.sorted(), ["x", "y", "z"])
             XCTAssertTrue(unloaded.unreadable["y"]?.contains("\(topic)[7]@0 is on no partition the broker has") == true,
                           unloaded.unreadable["y"] ?? "")
+            // With the counts known (the coordinator's pool), as without a request.
+            var known = try referring()
+            let counted = try await PoolEntryReader.loadProfiles(&known, codec: codec, configuration: TestBroker.configuration(),
+                                                                 partitionCounts: [topic: 1], whileBrokerUnreachable: { _ in })
+            XCTAssertEqual(known["a"]?.isProfileLoaded, true)
+            XCTAssertEqual(counted.unreadable.keys.sorted(), ["x", "y", "z"])
         }
     }
 }
