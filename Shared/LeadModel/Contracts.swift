@@ -557,11 +557,31 @@ public struct OfferConfig: Message, Hashable {
         self.updatedAt = updatedAt
     }
 
-    /// The most entries each list of an offer holds: its product keywords, each list of its ICP,
-    /// each table of its vocabulary and each phrase list in one (``validate()``). A real offer
-    /// names a few dozen; the scorer reads each lead against every entry, and other systems
-    /// write the offers topic.
-    public static let maxListEntries = 200
+    /// The most entries each list of an offer holds as the services read it: its product
+    /// keywords, each list of its ICP, each table of its vocabulary and each phrase list in one
+    /// (``validate()``). Far above what publishing allows (``maxPublishedListEntries``), so that
+    /// no offer stored under an earlier bound becomes unreadable (a service that never held it
+    /// would not know the offer); it bounds what one record of the offers topic, which other
+    /// systems write, asks of the scorer.
+    public static let maxListEntries = 5_000
+
+    /// The most entries each list of an offer holds when it is published
+    /// (``validateForPublishing()``, `leadctl offer put`). A real offer names a few dozen; an
+    /// ICP may name every industry of LinkedIn's list (over 400), or every country and region,
+    /// and the scorer reads each list once per offer and once per lead, so its cost grows only
+    /// with the list's length.
+    public static let maxPublishedListEntries = 500
+
+    /// The most entries an offer's vocabulary holds in all, as the services read it: its
+    /// abbreviations, and the keys of its other tables with their phrases (``validate()``). A
+    /// real vocabulary adds a few dozen; the bound keeps what reading the offer builds from
+    /// them (the phrases every title is read with, the industry hierarchy) small, which bounding
+    /// each list alone did not (200 industries of 200 narrower ones each).
+    public static let maxVocabularyEntries = 2_000
+
+    /// The most entries an offer's vocabulary holds in all when it is published
+    /// (``validateForPublishing()``); see ``maxVocabularyEntries``.
+    public static let maxPublishedVocabularyEntries = 1_000
 
     /// Other systems write it: held to the input rules.
     public static var isExternalInput: Bool { true }
@@ -594,38 +614,55 @@ public struct OfferConfig: Message, Hashable {
     }
 
     /// The company size range must not be inverted, the vocabulary's seniorities must be
-    /// ``Seniority`` names, and no list may hold more than ``maxListEntries``.
+    /// ``Seniority`` names, no list may hold more than ``maxListEntries`` and the vocabulary no
+    /// more than ``maxVocabularyEntries`` in all.
     public func validate() throws {
         if let low = icp.minimumEmployees, let high = icp.maximumEmployees, low > high {
             throw LeadModelRuleError("icp.minimumEmployees \(low) is above icp.maximumEmployees \(high)")
         }
-        var lists = [("productKeywords", productKeywords.count), ("icp.titles", icp.titles.count),
-                     ("icp.seniorities", icp.seniorities.count), ("icp.industries", icp.industries.count),
-                     ("icp.locations", icp.locations.count), ("icp.painPoints", icp.painPoints.count),
-                     ("icp.competitors", icp.competitors.count), ("icp.customIntentKeywords", icp.customIntentKeywords.count),
-                     ("vocabulary.abbreviations", vocabulary?.abbreviations?.count ?? 0)]
-        for (field, table) in [("functions", vocabulary?.functions), ("seniorities", vocabulary?.seniorities),
-                               ("industries", vocabulary?.industries)] {
-            lists.append(("vocabulary.\(field)", table?.count ?? 0))
-            lists += (table ?? [:]).sorted { $0.key < $1.key }.map { ("vocabulary.\(field).\($0.key)", $0.value.count) }
-        }
-        for (field, count) in lists where count > Self.maxListEntries {
-            throw LeadModelRuleError("\(field) holds \(count) entries; an offer's list holds at most \(Self.maxListEntries)")
-        }
+        try checkListLengths(most: Self.maxListEntries, inVocabulary: Self.maxVocabularyEntries)
         for name in (vocabulary?.seniorities ?? [:]).keys.sorted() where Seniority(rawValue: name) == nil {
             throw LeadModelRuleError("vocabulary.seniorities: unknown seniority '\(name)' (one of "
                 + Seniority.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
     }
 
-    /// ``validate()``, and the ICP's titles, industries and locations hold no blank entry: a
-    /// blank title or industry constrains its criterion and matches no lead. An offer stored with
-    /// one by an earlier version is still read (its blank location left out by the scorer).
+    /// ``validate()``, each list holds at most ``maxPublishedListEntries`` and the vocabulary
+    /// ``maxPublishedVocabularyEntries`` in all, and the ICP's titles, industries and locations
+    /// hold no blank entry: a blank title or industry constrains its criterion and matches no
+    /// lead. An offer stored with longer lists or a blank entry by an earlier version is still
+    /// read (its blank location left out by the scorer).
     public func validateForPublishing() throws {
         try validate()
+        try checkListLengths(most: Self.maxPublishedListEntries, inVocabulary: Self.maxPublishedVocabularyEntries)
         for (field, entries) in [("titles", icp.titles), ("industries", icp.industries), ("locations", icp.locations)]
             where entries.contains(where: \.isBlank) {
             throw LeadModelRuleError("icp.\(field) holds a blank entry, which no lead matches (leave the list empty for no constraint)")
+        }
+    }
+
+    /// Refuses a list of more than `most` entries, or a vocabulary of more than
+    /// `mostInVocabulary` in all, naming the list or the total.
+    private func checkListLengths(most: Int, inVocabulary mostInVocabulary: Int) throws {
+        var lists = [("productKeywords", productKeywords.count), ("icp.titles", icp.titles.count),
+                     ("icp.seniorities", icp.seniorities.count), ("icp.industries", icp.industries.count),
+                     ("icp.locations", icp.locations.count), ("icp.painPoints", icp.painPoints.count),
+                     ("icp.competitors", icp.competitors.count), ("icp.customIntentKeywords", icp.customIntentKeywords.count),
+                     ("vocabulary.abbreviations", vocabulary?.abbreviations?.count ?? 0)]
+        var inVocabulary = vocabulary?.abbreviations?.count ?? 0
+        for (field, table) in [("functions", vocabulary?.functions), ("seniorities", vocabulary?.seniorities),
+                               ("industries", vocabulary?.industries)] {
+            lists.append(("vocabulary.\(field)", table?.count ?? 0))
+            lists += (table ?? [:]).sorted { $0.key < $1.key }.map { ("vocabulary.\(field).\($0.key)", $0.value.count) }
+            for phrases in (table ?? [:]).values { inVocabulary += 1 + phrases.count }
+        }
+        let when = most < Self.maxListEntries ? " when published" : ""
+        for (field, count) in lists where count > most {
+            throw LeadModelRuleError("\(field) holds \(count) entries; an offer's list holds at most \(most)\(when)")
+        }
+        if inVocabulary > mostInVocabulary {
+            throw LeadModelRuleError("vocabulary holds \(inVocabulary) entries in all (its abbreviations, and each table's keys "
+                + "with their phrases); an offer's vocabulary holds at most \(mostInVocabulary)\(when)")
         }
     }
 }

@@ -453,7 +453,7 @@ public struct RuleBasedScorer: Scorer {
         /// The ICP phrases a skill is compared with: pain points, intent keywords and titles.
         let skillPhrases: [SignalDetector.Phrase]
         /// The ICP's industries with the industries under them.
-        let industries: [ScoringVocabulary.IndustryScope]
+        let industries: ScoringVocabulary.IndustryScopes
         /// The ICP's locations, each read as ``placement(of:areas:in:)`` compares a place with it,
         /// without those that name no place (``icpNamesNoPlace(_:)``: "Global", "Remote") and blank
         /// ones; none when every entry is such, so the ICP constrains no location ("United
@@ -471,7 +471,7 @@ public struct RuleBasedScorer: Scorer {
             }
             let icp = offer.icp
             skillPhrases = (icp.painPoints + icp.customIntentKeywords + icp.titles).map(SignalDetector.Phrase.init)
-            industries = icp.industries.map(extended.scope(ofIndustry:))
+            industries = extended.scopes(ofIndustries: icp.industries)
             icpLocations = icp.locations.filter { !$0.isBlank && !RuleBasedScorer.icpNamesNoPlace($0) }.map { ICPLocation($0) }
         }
     }

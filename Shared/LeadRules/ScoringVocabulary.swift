@@ -208,7 +208,7 @@ public struct ScoringVocabulary: Sendable {
     }
 
     /// The most bytes a text of `count` bytes grows to by its abbreviations: four times as many
-    /// and 4 KiB. A real title or description grows by a few words each; an expansion holding
+    /// plus 4 KiB. A real title or description grows by a few words each; an expansion holding
     /// abbreviations is expanded in turn (an offer's "HoS" for "VP of Sales"), so an offer's
     /// chain of them ("z" for 150 "y"s, "y" for 150 "x"s, ...) grew one word to gigabytes.
     static func expandedLimit(ofBytes count: Int) -> Int { count * 4 + 4_096 }
@@ -462,58 +462,86 @@ public struct ScoringVocabulary: Sendable {
     /// "software"). Never the other way: a broader industry inside the ICP's name ("Banking" for
     /// "Investment Banking") says nothing of the narrower one.
     public func industry(_ industry: String, isUnder icpIndustry: String) -> Bool {
-        self.industry(industry, firstIn: [scope(ofIndustry: icpIndustry)]) != nil
+        self.industry(industry, firstIn: scopes(ofIndustries: [icpIndustry])) != nil
     }
 
-    /// An ICP industry with every industry under it in the hierarchy, normalised: what
-    /// ``industry(_:isUnder:)`` compares a company's industry with, read once per offer.
-    struct IndustryScope: Sendable {
-        /// The ICP industry as written.
-        let name: String
-        /// `name` normalised; nil when that leaves nothing.
-        fileprivate let words: (text: String, padded: PaddedWords)?
-        /// The industries under it, each once, without itself.
-        fileprivate let descendants: [(text: String, padded: PaddedWords)]
+    /// An offer's ICP industries with every industry under them in the hierarchy, normalised:
+    /// what ``industry(_:isUnder:)`` compares a company's industry with, read once per offer.
+    /// Each industry under them is held once, with the ones it is directly under, however many
+    /// ICP industries reach it: an offer's hierarchy may be a cycle of all its industries, and
+    /// each ICP industry's own copy of it cost their product (8 million for 200 of 200).
+    struct IndustryScopes: Sendable {
+        /// Each ICP industry as written, with its index in ``industries``; nil when normalising
+        /// leaves nothing.
+        fileprivate let icp: [(name: String, index: Int?)]
+        /// The ICP industries and every industry under them, each once.
+        fileprivate let industries: [PaddedWords]
+        /// For each of ``industries``, the indexes of those it is directly under.
+        fileprivate let parents: [[Int]]
+
+        /// How many industries it holds: the ICP's and those under them, each once.
+        var heldIndustries: Int { industries.count }
+        /// How many links between them it holds.
+        var heldLinks: Int { parents.reduce(0) { $0 + $1.count } }
     }
 
-    /// The ``IndustryScope`` of an ICP industry.
-    func scope(ofIndustry icpIndustry: String) -> IndustryScope {
-        let wanted = Self.normalize(icpIndustry)
-        guard !wanted.isEmpty else { return IndustryScope(name: icpIndustry, words: nil, descendants: []) }
-        var descendants: [String] = []
-        var seen: Set<String> = [wanted]
-        var frontier = [wanted]
+    /// The ``IndustryScopes`` of an offer's ICP industries: the hierarchy under them walked once,
+    /// in work and memory bounded by the industries and links it reaches.
+    func scopes(ofIndustries icpIndustries: [String]) -> IndustryScopes {
+        var indexes: [String: Int] = [:]
+        var industries: [PaddedWords] = []
+        var texts: [String] = []
+        var parents: [[Int]] = []
+        var frontier: [Int] = []
+        func index(of text: String) -> Int {
+            if let known = indexes[text] { return known }
+            indexes[text] = industries.count
+            industries.append(PaddedWords(normalized: text))
+            texts.append(text)
+            parents.append([])
+            frontier.append(industries.count - 1)
+            return industries.count - 1
+        }
+        let icp = icpIndustries.map { name -> (name: String, index: Int?) in
+            let wanted = Self.normalize(name)
+            return (name, wanted.isEmpty ? nil : index(of: wanted))
+        }
         while let next = frontier.popLast() {
-            for child in industryChildren[next, default: []] where seen.insert(child).inserted {
-                descendants.append(child)
-                frontier.append(child)
+            for child in Set(industryChildren[texts[next], default: []]) {
+                let childIndex = index(of: child)
+                if childIndex != next { parents[childIndex].append(next) }
             }
         }
-        return IndustryScope(
-            name: icpIndustry, words: (wanted, PaddedWords(normalized: wanted)),
-            descendants: descendants.map { ($0, PaddedWords(normalized: $0)) })
+        return IndustryScopes(icp: icp, industries: industries, parents: parents)
     }
 
-    /// The name of the first of `scopes` that `industry` falls under (see ``industry(_:isUnder:)``).
-    func industry(_ industry: String, firstIn scopes: [IndustryScope]) -> String? {
+    /// The name of the first ICP industry of `scopes` that `industry` falls under (see
+    /// ``industry(_:isUnder:)``): whose name, or the name of one under it, is in `industry`'s.
+    func industry(_ industry: String, firstIn scopes: IndustryScopes) -> String? {
         let company = Self.normalize(industry)
         guard !company.isEmpty else { return nil }
         let companyWords = PaddedWords(normalized: company)
-        return scopes.first { scope in
-            guard let wanted = scope.words else { return false }
-            if companyWords.contains(wanted.padded) { return true }
-            return scope.descendants.contains { $0.text == company || companyWords.contains($0.padded) }
-        }?.name
+        // The industries named in it, then every one above them, each once.
+        var isAbove = scopes.industries.map(companyWords.contains)
+        var frontier = isAbove.indices.filter { isAbove[$0] }
+        guard !frontier.isEmpty else { return nil }
+        while let next = frontier.popLast() {
+            for parent in scopes.parents[next] where !isAbove[parent] {
+                isAbove[parent] = true
+                frontier.append(parent)
+            }
+        }
+        return scopes.icp.first { $0.index.map { isAbove[$0] } ?? false }?.name
     }
 
-    /// The name of the first of `scopes` whose ICP industry names all of `industry` within its
+    /// The name of the first ICP industry of `scopes` that names all of `industry` within its
     /// own name ("Banking" in "Investment Banking", "Software" in "security software"): a
     /// broader industry, which says nothing of the narrower one either way.
-    func industry(_ industry: String, broaderThanOneOf scopes: [IndustryScope]) -> String? {
+    func industry(_ industry: String, broaderThanOneOf scopes: IndustryScopes) -> String? {
         let company = Self.normalize(industry)
         guard !company.isEmpty else { return nil }
         let companyWords = PaddedWords(normalized: company)
-        return scopes.first { $0.words?.padded.contains(companyWords) == true }?.name
+        return scopes.icp.first { $0.index.map { scopes.industries[$0].contains(companyWords) } ?? false }?.name
     }
 
     // MARK: - Text

@@ -358,35 +358,97 @@ final class ScoringVocabularyTests: XCTestCase {
                        "no other title says which chief: each stands for every reading")
     }
 
-    /// Each list of an offer holds at most ``OfferConfig/maxListEntries`` (a real offer names a
-    /// few dozen): the scorer reads every lead against each, and the offers topic is input from
-    /// other systems. A record with more is refused with the list's name, and the offers table
-    /// keeps the offer's previous row.
-    func testAnOfferWithMoreEntriesInAListThanAnyRealOneIsRefused() throws {
+    /// An offer's lists are bounded twice. Publishing (`leadctl offer put`,
+    /// ``OfferConfig/validateForPublishing()``) refuses a list of more than 500 entries, naming
+    /// it; reading (``OfferConfig/validate()``, whenever a service reads `offers`) refuses only
+    /// one past 5,000, which no stored offer reaches. Before, reading refused a list of 201, so
+    /// an offer stored before that bound with 250 industries (LinkedIn's list has over 400) was
+    /// skipped by the offers table, and after a restart the offer was unknown: every new lead of
+    /// it dead-lettered, its running leads failed at scoring.
+    func testAnOffersListsAreBoundedWhenPublishedAndFarBeyondThatWhenRead() throws {
         let codec = MessageCodec()
-        let most = OfferConfig.maxListEntries
-        var offer = Fixtures.offer()
-        offer.icp.titles = (0..<most).map { "CSO \($0)" }
-        offer.vocabulary = VocabularyExtension(abbreviations: Dictionary(uniqueKeysWithValues: (0..<most).map { ("a\($0)", "b") }),
-                                               functions: ["sales": Array(repeating: "closer", count: most)])
-        XCTAssertEqual(try codec.decode(OfferConfig.self, from: try codec.encode(offer)), offer)
-        var refused: [(OfferConfig, String)] = []
-        var titles = offer
-        titles.icp.titles.append("CSO")
-        refused.append((titles, "icp.titles"))
-        var keywords = offer
-        keywords.productKeywords = Array(repeating: "x", count: most + 1)
-        refused.append((keywords, "productKeywords"))
-        var abbreviations = offer
-        abbreviations.vocabulary?.abbreviations?["z"] = "y"
-        refused.append((abbreviations, "vocabulary.abbreviations"))
-        var phrases = offer
-        phrases.vocabulary?.functions?["sales"]?.append("rep")
-        refused.append((phrases, "vocabulary.functions.sales"))
-        for (offer, field) in refused {
-            XCTAssertThrowsError(try codec.decode(OfferConfig.self, from: try codec.encode(offer)), field) { error in
-                XCTAssertTrue("\(error)".contains("\(field) holds \(most + 1) entries"), "\(error)")
+        var stored = Fixtures.offer()
+        stored.icp.industries = ["software"] + (1..<250).map { "Industry \($0)" }
+        stored.icp.locations = ["United States"] + (1..<250).map { "Place \($0)" }
+        stored.icp.customIntentKeywords = (0..<400).map { "keyword \($0)" }
+        XCTAssertEqual(try codec.decode(OfferConfig.self, from: try codec.encode(stored)), stored)
+        XCTAssertNoThrow(try stored.validateForPublishing())
+        let card = RuleBasedScorer().score(profile: Fixtures.profile(), offer: stored, source: .csvImport, now: Fixtures.now)
+        XCTAssertTrue((0...100).contains(card.fit))
+
+        let lists: [(String, WritableKeyPath<OfferConfig, [String]>)] = [
+            ("productKeywords", \.productKeywords), ("icp.titles", \.icp.titles), ("icp.industries", \.icp.industries),
+            ("icp.locations", \.icp.locations), ("icp.painPoints", \.icp.painPoints), ("icp.competitors", \.icp.competitors),
+            ("icp.customIntentKeywords", \.icp.customIntentKeywords)]
+        for (field, list) in lists {
+            var offer = Fixtures.offer()
+            offer[keyPath: list] = (0..<500).map { "entry \($0)" }
+            XCTAssertNoThrow(try offer.validateForPublishing(), field)
+            offer[keyPath: list].append("one more")
+            XCTAssertEqual(try codec.decode(OfferConfig.self, from: try codec.encode(offer)), offer, "\(field): read")
+            XCTAssertThrowsError(try offer.validateForPublishing(), field) {
+                XCTAssertTrue("\($0)".contains("\(field) holds 501 entries"), "\($0)")
+            }
+            offer[keyPath: list] = (0..<6_000).map { "entry \($0)" }
+            XCTAssertThrowsError(try codec.decode(OfferConfig.self, from: try codec.encode(offer)), field) {
+                XCTAssertTrue("\($0)".contains("\(field) holds 6000 entries"), "\($0)")
             }
         }
+        // A vocabulary's lists too, within its bound in all (below).
+        var offer = Fixtures.offer()
+        offer.vocabulary = VocabularyExtension(abbreviations: Dictionary(uniqueKeysWithValues: (0..<501).map { ("a\($0)", "b") }))
+        XCTAssertNoThrow(try offer.validate())
+        XCTAssertThrowsError(try offer.validateForPublishing()) { XCTAssertTrue("\($0)".contains("vocabulary.abbreviations holds 501 entries"), "\($0)") }
+        offer.vocabulary = VocabularyExtension(functions: ["sales": Array(repeating: "closer", count: 501)])
+        XCTAssertNoThrow(try offer.validate())
+        XCTAssertThrowsError(try offer.validateForPublishing()) { XCTAssertTrue("\($0)".contains("vocabulary.functions.sales holds 501 entries"), "\($0)") }
+    }
+
+    /// An offer's vocabulary holds at most 2,000 entries in all (its abbreviations, and the keys
+    /// of its other tables with their phrases), and an offer's ICP industries share one reading of
+    /// the hierarchy under them. Before, only each list was bounded (200), so 200 industries of
+    /// 200 narrower ones each, chained into a cycle (a 397 KB record), were read, and each of 200
+    /// ICP industries copied the whole cycle into its scope: 8 million descendants, 655 MB, at
+    /// every reading of the offer. Now such a record is refused on read, naming the total, and
+    /// each industry under the ICP is held once, however many ICP industries reach it.
+    func testAnOffersVocabularyIsBoundedInAllAndItsIndustriesAreReadOnce() throws {
+        let codec = MessageCodec()
+        /// `keys` industries, each with `phrases` narrower ones, the first of them the next key.
+        func cycle(keys: Int, phrases: Int) -> [String: [String]] {
+            Dictionary(uniqueKeysWithValues: (0..<keys).map { key in
+                ("i\(key)", ["i\((key + 1) % keys)"] + (1..<phrases).map { "i\(key) n\($0)" })
+            })
+        }
+        var offer = Fixtures.offer()
+        offer.icp.industries = (0..<200).map { "i\($0)" }
+        offer.vocabulary = VocabularyExtension(industries: cycle(keys: 200, phrases: 200))
+        XCTAssertThrowsError(try codec.decode(OfferConfig.self, from: try codec.encode(offer))) {
+            XCTAssertTrue("\($0)".contains("vocabulary holds 40200 entries in all"), "\($0)")
+        }
+        let phrases = { (count: Int) in Array(repeating: "closer", count: count) }
+        offer.vocabulary = VocabularyExtension(abbreviations: ["x": "y"], functions: ["sales": phrases(499), "marketing": phrases(499)],
+                                               industries: ["software": phrases(499), "fintech": phrases(498)])
+        XCTAssertNoThrow(try offer.validate(), "2,000 in all")
+        XCTAssertThrowsError(try offer.validateForPublishing()) { XCTAssertTrue("\($0)".contains("vocabulary holds 2000 entries in all"), "\($0)") }
+        offer.vocabulary?.abbreviations?["z"] = "y"
+        XCTAssertThrowsError(try offer.validate()) { XCTAssertTrue("\($0)".contains("vocabulary holds 2001 entries in all"), "\($0)") }
+
+        // Within the bound: 40 industries of 49 narrower ones in a cycle (1,960 entries), and 200
+        // ICP industries, each reaching all of them.
+        offer.vocabulary = VocabularyExtension(industries: cycle(keys: 40, phrases: 49))
+        offer.icp.industries = (0..<200).map { $0 < 40 ? "i\($0)" : "i\($0 % 40) n\($0 / 40)" }
+        XCTAssertEqual(try codec.decode(OfferConfig.self, from: try codec.encode(offer)), offer)
+        let extended = vocabulary.extended(with: offer.vocabulary)
+        let scopes = extended.scopes(ofIndustries: offer.icp.industries)
+        XCTAssertEqual(scopes.heldIndustries, 40 * 49, "each industry of the hierarchy once, not once for each ICP industry above it")
+        XCTAssertEqual(scopes.heldLinks, 40 * 49, "each link of the hierarchy once")
+        // Read as before: the company's industry, or one under an ICP industry, in its name.
+        XCTAssertEqual(extended.industry("i7 n3", firstIn: extended.scopes(ofIndustries: ["Banking", "i8", "i7"])), "i8")
+        XCTAssertEqual(extended.industry("i7 n3", firstIn: scopes), "i0")
+        XCTAssertNil(extended.industry("i7", firstIn: extended.scopes(ofIndustries: ["i7 n3", "Banking"])))
+        XCTAssertEqual(extended.industry("n3", broaderThanOneOf: extended.scopes(ofIndustries: ["Banking", "i7 n3"])), "i7 n3")
+        XCTAssertFalse(extended.industry("Computer Software", isUnder: "i3"))
+        let card = RuleBasedScorer().score(profile: Fixtures.profile(), offer: offer, source: .csvImport, now: Fixtures.now)
+        XCTAssertTrue((0...100).contains(card.fit))
     }
 }
