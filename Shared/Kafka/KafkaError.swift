@@ -28,13 +28,18 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
 
     /// The record was refused for the topic or partition it names (an invalid topic name, a
     /// partition the topic does not have; a topic that does not exist is waited for, as the
-    /// broker may be creating it): every record sent there is refused the same way. A stage's
+    /// broker may be creating it), or for what the topic or broker does not take of how records
+    /// are written: a record format without headers (UNSUPPORTED_FOR_MESSAGE_FORMAT, 43), a
+    /// compression type (UNSUPPORTED_COMPRESSION_TYPE, 76), the request's version
+    /// (UNSUPPORTED_VERSION, 35). Every record sent there is refused the same way. A stage's
     /// output, dead letter or answer refused so is neither dead-lettered nor given up: the topic
-    /// is misconfigured, and the process stops, its input uncommitted, rather than fail or drop
-    /// every input.
+    /// (or the broker) is misconfigured, and the process stops, its input uncommitted, rather
+    /// than fail or drop every input.
     public var isTopicRefusal: Bool {
         switch rd_kafka_resp_err_t(code) {
-        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+        case RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION, RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION,
+            RD_KAFKA_RESP_ERR_UNSUPPORTED_FOR_MESSAGE_FORMAT, RD_KAFKA_RESP_ERR_UNSUPPORTED_COMPRESSION_TYPE,
+            RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
             return true
         default:
             return false

@@ -24,8 +24,9 @@ public enum ProduceFailure: Sendable, Equatable {
     /// Neither retriable nor known to be one record's (UNKNOWN_SERVER_ERROR, a code not classified
     /// here): it may pass, or be the record's. A stage sends the record again a bounded number of
     /// times (``OutputDelivery/unclassifiedAttempts``), then takes it as the record's (as
-    /// ``refused``): stopping instead would have the restarted stage read the record again and
-    /// fail again, for ever.
+    /// ``refused``): its input is dead-lettered, as stopping instead would have the restarted
+    /// stage read the record again and fail again, for ever. Not given up on its account: when
+    /// the letter fails so too, the broker may be failing every write, and the stage stops.
     case unclassified
 
     /// The class of `error`, an error the producer reported for one record.
@@ -126,7 +127,8 @@ final class Abandonment: Sendable {
 /// records that were not acknowledged, for as long as it takes: a broker outage of any length is
 /// waited out and no output is dropped. Unclassified failures (``ProduceFailure/unclassified``)
 /// are retried so too, at most ``unclassifiedAttempts`` sends of the record, then taken as the
-/// record's: dead letter, or given up when the letters fail too; a wait before such a retry ends
+/// record's: dead letter (a letter failing so too stops the runner, the input uncommitted: a
+/// broker failing every write must not have inputs given up); a wait before such a retry ends
 /// on the input's stop (its partition revoked, the process stopping) and hands the input back.
 /// Nothing is sent, nor sent again, for an input given up on: its next owner writes the outputs.
 struct OutputDelivery: Sendable {
@@ -228,13 +230,21 @@ struct OutputDelivery: Sendable {
                 // every refused input would be given up, so stop (an operator sees the exits and
                 // the error).
                 return stopping(for: topic, error, input, what: "dead-letter")
+            case .refused(let error, let topic) where !error.isRecordRejected:
+                // Failed unclassified after its retries, as the output may have been: the broker
+                // may be failing every write so, and giving the input up would commit it with
+                // nothing stored. Stop, the input uncommitted: the restart redoes it.
+                var given = fields(input, error)
+                given["outputTopic"] = topic
+                logger.error("dead letter failed for a reason not classified: stopping, the input uncommitted", given)
+                return .fatal(.deadLettersFail(topic: topic, error))
             case .refused(let error, _):
                 logger.warning("dead letter refused", fields(input, error))
                 lastRefusal = error
             }
         }
         // Not even a letter without the payload is accepted, for what it is (a refusal of the
-        // producer is fatal above): a restart would meet the same record and fail the same way,
+        // producer, of the topic, or an unclassified failure is fatal above): a restart would meet the same record and fail the same way,
         // stopping its partition for good. Log it where an operator finds it, and go on.
         var given = fields(input, refusal)
         given[LogKey.error] = "\(ProduceFailure.summary(of: refusal)); dead letters: \(ProduceFailure.summary(of: lastRefusal))"
@@ -248,7 +258,7 @@ struct OutputDelivery: Sendable {
     private func stopping(for topic: String, _ error: KafkaError, _ input: ConsumerRecord, what: String) -> DeliveryOutcome {
         var given = fields(input, error)
         given["outputTopic"] = topic
-        logger.error("\(what) topic \(topic) refuses records for what it is (misnamed, or without the partition asked for): stopping", given)
+        logger.error("\(what) topic \(topic) refuses records for what it is (misnamed, without the partition asked for, or not taking their format): stopping", given)
         return .fatal(.topicRefuses(topic: topic, error))
     }
 
@@ -292,7 +302,13 @@ struct OutputDelivery: Sendable {
                     continue
                 case .failure(let failure): error = failure
                 }
-                switch ProduceFailure(error) {
+                let failure = ProduceFailure(error)
+                if failure != .fatal && error.isTopicRefusal {
+                    // Refuses every record sent there: it stops the stage, before any record's refusal.
+                    if !(refused?.0.isTopicRefusal ?? false) { refused = (error, records[index].topic) }
+                    continue
+                }
+                switch failure {
                 case .fatal: return .fatal(error)
                 case .refused: refused = refused ?? (error, records[index].topic)
                 case .unclassified:

@@ -137,11 +137,17 @@ public enum StageRunnerError: Error, CustomStringConvertible {
     /// ``Kafka/KafkaError/isTopicRefusal``): every input would fail so. The input is not
     /// committed, so it is redone once the configuration is fixed.
     case topicRefuses(topic: String, KafkaError)
+    /// An input's dead letter to `topic` failed, after its retries, for a reason neither
+    /// retriable nor known to be the record's (``ProduceFailure/unclassified``, as
+    /// UNKNOWN_SERVER_ERROR): the broker may be failing every write so, and giving the input up
+    /// would commit it with neither its outputs nor a letter. The input is not committed, so
+    /// the restarted stage redoes it.
+    case deadLettersFail(topic: String, KafkaError)
 
     /// The producer's error behind it.
     public var cause: KafkaError {
         switch self {
-        case .producerUnusable(let error), .topicRefuses(_, let error): error
+        case .producerUnusable(let error), .topicRefuses(_, let error), .deadLettersFail(_, let error): error
         }
     }
 
@@ -149,8 +155,11 @@ public enum StageRunnerError: Error, CustomStringConvertible {
         switch self {
         case .producerUnusable(let error): "the producer is unusable: \(ProduceFailure.summary(of: error))"
         case .topicRefuses(let topic, let error):
-            "topic \(topic) refuses records for what it is (misnamed, or without the partition asked for): "
+            "topic \(topic) refuses records for what it is (misnamed, without the partition asked for, or not taking their format): "
                 + "\(ProduceFailure.summary(of: error)); fix the topic or the configuration naming it"
+        case .deadLettersFail(let topic, let error):
+            "an output and then its input's dead letter to \(topic) failed for a reason not classified: "
+                + "\(ProduceFailure.summary(of: error)); the input is left uncommitted, to be redone"
         }
     }
 }

@@ -144,17 +144,45 @@ final class OutputDeliveryTests: XCTestCase {
         XCTAssertEqual(send.records.map(\.topic), ["out", "out", "out"])
     }
 
-    /// When the dead letters fail with an unclassified code too, after their own retries, the
-    /// input is given up (logged, counted, done), as for letters refused for what they are.
-    /// Before: `.fatal`.
-    func testAnInputWhoseLettersFailUnclassifiedTooIsGivenUp() async {
+    /// When the dead letter fails with an unclassified code too, after its own retries, the
+    /// broker may be failing every write so (UNKNOWN_SERVER_ERROR to all): the delivery is fatal,
+    /// naming the dead-letter topic, and the input not done (redone after the restart), no
+    /// letter without the payload tried. Before: given up, committed with neither output nor
+    /// letter, input after input.
+    func testAnInputWhoseLettersFailUnclassifiedTooIsFatalNotGivenUp() async {
         let send = RefusingSend(["out": -1, "dead": -1])
         let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
                                                             unless: Abandonment(), stoppingOn: GracefulShutdown())
-        guard case .givenUp(let refusal, let letterRefusal) = outcome else { return XCTFail("\(outcome)") }
-        XCTAssertEqual(refusal.code, -1)
-        XCTAssertEqual(letterRefusal.code, -1)
-        XCTAssertEqual(send.records.count { $0.topic == "dead" }, 2 * OutputDelivery.unclassifiedAttempts, "both letters, each retried")
+        XCTAssertFalse(outcome.isDone, "the input is not committed")
+        guard case .fatal(.deadLettersFail(let topic, let error)) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(topic, "dead")
+        XCTAssertEqual(error.code, -1)
+        XCTAssertEqual(send.records.count { $0.topic == "dead" }, OutputDelivery.unclassifiedAttempts, "the first letter, retried")
+    }
+
+    /// A topic or broker refusing what the records are written as (a record format without
+    /// headers, UNSUPPORTED_FOR_MESSAGE_FORMAT (43); a compression type, UNSUPPORTED_COMPRESSION_TYPE
+    /// (76); the produce request's version, UNSUPPORTED_VERSION (35)) refuses every record alike:
+    /// an output or a letter refused so stops the stage at once, naming the topic, the input not
+    /// done. Before: unclassified, so each output was sent six times, then its input
+    /// dead-lettered, or given up when the letters failed so too.
+    func testAnOutputOrLetterRefusedForItsFormatOrVersionStopsTheStage() async {
+        for code: Int32 in [43, 76, 35] {
+            let send = RefusingSend(["out": code])
+            let outcome = await delivery(send, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                                                unless: Abandonment(), stoppingOn: GracefulShutdown())
+            XCTAssertFalse(outcome.isDone, "\(code): the input is not committed")
+            guard case .fatal(.topicRefuses(let topic, let error)) = outcome else { XCTFail("\(code): \(outcome)"); continue }
+            XCTAssertEqual(topic, "out")
+            XCTAssertEqual(error.code, code)
+            XCTAssertEqual(send.records.map(\.topic), ["out"], "\(code): sent once, no letter")
+
+            let letters = RefusingSend(["out": 10 /* MSG_SIZE_TOO_LARGE */, "dead": code])
+            let lettered = await delivery(letters, Lines()).deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                                                    unless: Abandonment(), stoppingOn: GracefulShutdown())
+            guard case .fatal(.topicRefuses(let deadTopic, _)) = lettered else { XCTFail("\(code): \(lettered)"); continue }
+            XCTAssertEqual(deadTopic, "dead")
+        }
     }
 
     /// The input's stop (its partition revoked, the process stopping) ends the wait before an
