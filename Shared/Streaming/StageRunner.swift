@@ -501,7 +501,11 @@ public final class StageRunner: Service {
         }
     }
 
+    /// Starts what may start; nothing once an outcome has stopped the runner
+    /// (``LoopState/fatalError``): a record started then would make its handler's calls (paid
+    /// vendor calls) for outputs that are not sent, and again after every restart.
     private func admit(_ state: inout LoopState) {
+        guard state.fatalError == nil else { return }
         state.priorityPending = admit(state.priorityPending, limit: priorityLimit, &state)
         state.standardPending = admit(state.standardPending, limit: settings.maxInFlight, &state)
     }

@@ -166,6 +166,41 @@ final class StageRunnerFailureTests: XCTestCase {
         }
     }
 
+    /// Once an outcome stops the runner, no record waiting is started: with one record in
+    /// flight at a time, the first one's output to a partition its topic lacks stops the runner,
+    /// and the nine records waiting behind it never reach the handler (in a stage, paid vendor
+    /// calls whose outputs would not be sent, again at every restart). Before, the loop's pass
+    /// that learned of the stop started the next record.
+    func testNoRecordStartsOnceAnOutcomeStopsTheRunner() async throws {
+        try await withTestTopic(prefix: "stopped-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "stopped-out") { output in
+                let calls = Atomic(0)
+                let configuration = TestBroker.configuration(clientID: "stage")
+                let producer = try KafkaProducer(configuration: configuration)
+                let runner = try StageRunner(
+                    configuration: configuration, groupID: uniqueTopicName("group"), topics: [input],
+                    consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                    settings: StageRunnerSettings(maxInFlight: 1), logger: Logger(service: "test-stage", level: .error),
+                    deadLetter: testDeadLetter(topic: input)
+                ) { record in
+                    calls.add(1, ordering: .relaxed)
+                    return [ProducerRecord(topic: output, partition: 3, key: record.key, value: record.value)]
+                }
+                let task = Task { try await runner.run() }
+                _ = try await producer.send((0..<10).map { i in ProducerRecord(topic: input, key: "k\(i)", value: [1]) })
+                let bound = Task {
+                    try await Task.sleep(for: .seconds(60))
+                    task.cancel()
+                }
+                let stopped = await task.result
+                bound.cancel()
+                await producer.close()
+                guard case .failure(StageRunnerError.topicRefuses) = stopped else { return XCTFail("\(stopped)") }
+                XCTAssertEqual(calls.load(ordering: .relaxed), 1, "records started after the stop")
+            }
+        }
+    }
+
     /// librdkafka keeps a partition paused across revoke and assign: a partition paused for
     /// backpressure, revoked while paused and assigned again must still be consumed. The records
     /// waiting when it was revoked are dropped unstarted and read again: they count as consumed
