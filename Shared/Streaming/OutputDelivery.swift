@@ -292,7 +292,7 @@ struct OutputDelivery: Sendable {
             if attempt > 1 { results = await send(unsent.map { records[$0] }) }
             var retry: [Int] = []
             var transient: KafkaError?
-            var unclassified: KafkaError?
+            var unclassified: (error: KafkaError, sends: Int)?
             var refused: (KafkaError, String)?
             for (index, result) in zip(unsent, results) {
                 let error: KafkaError
@@ -317,7 +317,7 @@ struct OutputDelivery: Sendable {
                         refused = refused ?? (error, records[index].topic)  // taken as the record's
                     } else {
                         retry.append(index)
-                        unclassified = unclassified ?? error
+                        unclassified = unclassified ?? (error, unclassifiedFailures[index])
                     }
                 case .transient:
                     retry.append(index)
@@ -325,13 +325,18 @@ struct OutputDelivery: Sendable {
                 }
             }
             if let (error, topic) = refused { return .refused(error, topic: topic) }
-            guard let failure = unclassified ?? transient else { return .delivered(reports.compactMap { $0 }) }
+            guard let failure = unclassified?.error ?? transient else { return .delivered(reports.compactMap { $0 }) }
             if isGivenUp() { return .handedBack }
             if let unclassified {
-                logger.warning("output failed for a reason not classified; retrying, then dead-lettering its input", [
-                    LogKey.error: ProduceFailure.summary(of: unclassified), "attempt": String(attempt),
-                    "attempts": String(Self.unclassifiedAttempts), "records": String(retry.count),
-                ])
+                // A first such failure waits from the first delay, not the one an outage before
+                // it grew to 5 s: the record's sends stay within about 3 s of waits.
+                if unclassified.sends == 1 { delay = retryDelay }
+                if unclassified.sends == 1 || unclassified.sends == Self.unclassifiedAttempts - 1 {
+                    logger.warning("output failed for a reason not classified; retrying, then dead-lettering its input", [
+                        LogKey.error: ProduceFailure.summary(of: unclassified.error), "attempt": String(unclassified.sends),
+                        "attempts": String(Self.unclassifiedAttempts), "records": String(retry.count),
+                    ])
+                }
                 // Not on the way out: the stop (the partition revoked, the process stopping)
                 // hands the input back, and its next owner sends it again with attempts anew.
                 guard await stop.sleep(for: delay) else { return .handedBack }

@@ -185,6 +185,35 @@ final class OutputDeliveryTests: XCTestCase {
         }
     }
 
+    /// An output that waited out an outage (its backoff grown to its 5 s bound) and then fails
+    /// unclassified is retried from the first delay again, so its six sends take about 3 s, not
+    /// 25 s (past finalize's 30 s attempt timeout with the letter's); the warning is logged at
+    /// the first and the last retry only. Before: the outage's 5 s delays, a warning each retry.
+    func testAnUnclassifiedFailureAfterAnOutageIsRetriedFromTheFirstDelay() async {
+        let sends = Mutex<[ContinuousClock.Instant]>([])
+        let outage = 8  // transient failures: the delay grows to 128 x 20 ms, 2.56 s
+        let lines = Lines()
+        var delivery = OutputDelivery(send: { records in
+            guard records.first?.topic == "out" else { return records.map { .success(DeliveryReport(topic: $0.topic, partition: 0, offset: 0)) } }
+            let count = sends.withLock { sends in
+                sends.append(.now)
+                return sends.count
+            }
+            let code: Int32 = count <= outage ? -185 /* _TIMED_OUT */ : -1 /* UNKNOWN */
+            return records.map { _ in .failure(KafkaError(code: code, operation: "produce")) }
+        }, deadLetter: testDeadLetter(topic: "dead"), answer: nil, logger: lines.logger, abandonment: Abandonment())
+        delivery.retryDelay = .milliseconds(20)
+        _ = await delivery.deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                   unless: Abandonment(), stoppingOn: GracefulShutdown())
+        let times = sends.withLock { $0 }
+        XCTAssertEqual(times.count, outage + OutputDelivery.unclassifiedAttempts)
+        let unclassified = times[outage + OutputDelivery.unclassifiedAttempts - 1] - times[outage]
+        // From 20 ms: 20 + 40 + 80 + 160 + 320 = 620 ms; from the outage's delay: over 20 s.
+        XCTAssertLessThan(unclassified, .seconds(2), "the unclassified retries' waits")
+        let warnings = lines.all.filter { $0.contains("not classified") }
+        XCTAssertEqual(warnings.count, 2, "the first and the last retry: \(warnings)")
+    }
+
     /// The input's stop (its partition revoked, the process stopping) ends the wait before an
     /// unclassified failure is sent again, and the input is handed back, not dead-lettered: its
     /// next owner sends it again. (The wait here is a minute: a test that waits it out fails.)
