@@ -431,6 +431,12 @@ public final class StageRunner: Service {
             for tp in partitions { state.abandonments.removeValue(forKey: tp)?.raise() }
             let commitTimeout = revocationCommitTimeout(state)
             if case .failed(let error) = await consumer.completeRevocation(commitTimeout: commitTimeout) {
+                guard commitTimeout > .zero else {
+                    // The shutdown's time is spent: the commit was not waited for, and it usually
+                    // succeeds a moment later, so it is no failure to count.
+                    logger.debug("commit at revocation not waited for: the shutdown's time is spent", [LogKey.error: "\(error)"])
+                    return
+                }
                 metrics?.revocationCommitFailures.increment()
                 logger.warning("commit at revocation failed: the partitions' next owner re-processes their records finished since the last commit", [
                     "partitions": partitions.map(\.description).joined(separator: ","), LogKey.error: "\(error)",
@@ -442,7 +448,9 @@ public final class StageRunner: Service {
 
     /// How long a revocation's commit waits for the broker: as long as the revocation may wait for
     /// its records (the drain timeout, at most ``StageRunnerSettings/maxRevocationWait``), so the
-    /// group's rebalance, which waits for this member, is not held past twice that; once the
+    /// run loop (and with it a SIGTERM's drain) is not held past twice that; the group's
+    /// rebalance may still wait for the commit, as librdkafka's assignment waits for outstanding
+    /// commits (`wait_commit_cnt`). Once the
     /// process is stopping, no later than the drain's deadline and the leaving time after it,
     /// within the process's shutdown bound. Past it the next owner re-processes what the commit
     /// would have covered.
