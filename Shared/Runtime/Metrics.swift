@@ -67,15 +67,18 @@ public enum MetricNames {
         name: "pipeline_stage_records_produced_total",
         help: "Records the stage wrote and the broker acknowledged (outputs, dead letters, failed answers), per topic.",
         kind: .counter, labelNames: ["stage", "topic"])
-    /// Input records whose outputs the broker refused for good (dead-lettered instead).
+    /// Input records whose outputs the broker refused for good, or failed for a reason not
+    /// classified at every send (dead-lettered instead).
     public static let stageOutputFailures = MetricDescriptor(
-        name: "pipeline_stage_output_failures_total", help: "Input records dead-lettered because the broker refused their outputs.",
+        name: "pipeline_stage_output_failures_total",
+        help: "Input records dead-lettered because the broker refused their outputs for good, or failed them for a reason not classified six sends in a row.",
         kind: .counter, labelNames: ["stage"])
     /// Input records given up: their outputs refused for good, and their dead letters (with and
-    /// without the payload) too. Nothing of them is stored; the log line names each one.
+    /// without the payload) refused for what they are too (a letter failing for a reason not
+    /// classified stops the stage instead). Nothing of them is stored; the log line names each one.
     public static let stageRecordsGivenUp = MetricDescriptor(
         name: "pipeline_stage_records_given_up_total",
-        help: "Input records passed without output or dead letter: the broker refused both for what they are (the log names each).",
+        help: "Input records passed without output or dead letter: the broker refused both for what they are (a letter failing unclassified stops the stage instead; the log names each).",
         kind: .counter, labelNames: ["stage"])
     /// Commits at a partition revocation that the broker refused or did not answer in time.
     public static let stageRevocationCommitFailures = MetricDescriptor(

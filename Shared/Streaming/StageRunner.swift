@@ -87,6 +87,10 @@ public typealias StagedRecordHandler = @Sendable (ConsumerRecord, GracefulShutdo
 /// result names its pool entry's offset; a result must not be read before the records it
 /// stands on are in): ``records`` first, then, once all of them are acknowledged, the outputs
 /// ``next`` makes from their delivery reports (in the same order), and so on.
+///
+/// Records are keyed and leave their partition to librdkafka's partitioner, which picks among
+/// the partitions the topic has. A record given an explicit partition the topic lacks is
+/// refused for its topic (_UNKNOWN_PARTITION) and stops the runner, its input uncommitted.
 public struct RecordOutputs: Sendable {
     /// Sent first.
     public var records: [ProducerRecord]
