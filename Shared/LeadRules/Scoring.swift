@@ -60,7 +60,7 @@ public protocol Scorer: Sendable {
 /// known by their country, a US state, or a city or region of the ``Gazetteer``: "Seattle",
 /// "Amsterdam", "Remote — EU"; only one known to be elsewhere counts against, while a place the
 /// scorer does not know, or a region that may hold the ICP's country, is no evidence either way:
-/// ``placement(of:areas:in:)``), skills 5 per match up to 10. A criterion the
+/// ``placement(of:in:)``), skills 5 per match up to 10. A criterion the
 /// ICP leaves empty gives half its points, as do locations every one of which names no place
 /// ("Global", "Remote": one beside a place is left out). An abbreviation of several chiefs ("CSO": sales,
 /// security or strategy) is read from the person's own words
@@ -411,9 +411,8 @@ public struct RuleBasedScorer: Scorer {
         private mutating func location(_ location: FitEvidence.Fact<String>?, wanted: [ICPLocation]) {
             guard !wanted.isEmpty else { return add("no location constraint", 5) }
             guard let location else { return }
-            let place = SignalDetector.Phrase(location.value)
-            let areas = RuleBasedScorer.areas(of: place)
-            let placements = wanted.map { RuleBasedScorer.placement(of: place, areas: areas, in: $0) }
+            let areas = RuleBasedScorer.areas(of: SignalDetector.Phrase(location.value))
+            let placements = wanted.map { RuleBasedScorer.placement(of: areas, in: $0) }
             if let index = placements.firstIndex(of: .inside) {
                 add("located in \(wanted[index].phrase.text)", 10, location.source)
             } else if placements.allSatisfy({ $0 == .outside }) {
@@ -454,7 +453,7 @@ public struct RuleBasedScorer: Scorer {
         let skillPhrases: [SignalDetector.Phrase]
         /// The ICP's industries with the industries under them.
         let industries: ScoringVocabulary.IndustryScopes
-        /// The ICP's locations, each read as ``placement(of:areas:in:)`` compares a place with it,
+        /// The ICP's locations, each read as ``placement(of:in:)`` compares a place with it,
         /// without those that name no place (``icpNamesNoPlace(_:)``: "Global", "Remote") and blank
         /// ones; none when every entry is such, so the ICP constrains no location ("United
         /// States, Remote" is the United States).
@@ -477,7 +476,7 @@ public struct RuleBasedScorer: Scorer {
     }
 
     /// An ICP location as written ("Germany", "EMEA", "US & Canada", "Texas", "Bay Area"), with what
-    /// ``placement(of:areas:in:)`` reads in it: read once per offer, not once per lead.
+    /// ``placement(of:in:)`` reads in it: read once per offer, not once per lead.
     struct ICPLocation: Sendable {
         /// As written.
         let phrase: SignalDetector.Phrase
@@ -525,7 +524,7 @@ public struct RuleBasedScorer: Scorer {
             let isAmbiguous = !isWhereAPlaceLies && Gazetteer.folded(wanted) == "victoria"
             let provinceCountry = isAmbiguous ? nil : Gazetteer.standard.subdivisions[Gazetteer.folded(wanted)]
             province = provinceCountry == nil ? nil : Gazetteer.folded(wanted)
-            countries = Set(RuleBasedScorer.areas(of: phrase).named.joined() + [provinceCountry].compactMap { $0 })
+            countries = Set(RuleBasedScorer.namedAreas(of: phrase).named.joined() + [provinceCountry].compactMap { $0 })
             let isRegion = isCountry || scope != nil || usState != nil || province != nil
             places = isRegion ? [] : RuleBasedScorer.places(listedIn: wanted) ?? []
             // New York City is "New York, NY", the city named as its state; a city alone, the
@@ -553,7 +552,7 @@ public struct RuleBasedScorer: Scorer {
     /// as an ICP location of its own. A class, so that an ``ICPLocation`` can hold two.
     final class HeldPlace: Sendable {
         /// What it names before its first comma: a city ("London"), an area the scorer knows
-        /// by its country only ("Bay Area", "Ontario"), or a US state or country ("Texas").
+        /// by its country only ("Ontario"), or a US state or country ("Texas").
         let place: ICPLocation
         /// Where ``place`` lies: what follows the first comma ("UK", "TX", "Ontario, Canada"); a
         /// code of a US state and of a country (``countriesOfStateCodes``) is the country when the
@@ -624,13 +623,14 @@ public struct RuleBasedScorer: Scorer {
         }
 
         /// Whether `other`, which does not name ``place``, names only cities the scorer knows to
-        /// be elsewhere: ``place`` is a city it knows (``isKnownCity``), and every city it knows
-        /// in `other` (``cities(in:)``) is another city, of another metropolitan area
+        /// be elsewhere: ``place`` is a city it knows (``isKnownCity``), every part `other` lists
+        /// names a city the scorer knows (not "Manchester & Croydon": Croydon may be in London,
+        /// ``PlaceAreas/hasPartNamingNoCity``), and every city it knows in `other`
+        /// (``PlaceAreas/cities``) is another city, of another metropolitan area
         /// (``Gazetteer/isOneMetroArea(_:_:)``: "Oakland" may be in San Francisco's area).
-        func namesOnlyOtherCities(_ other: SignalDetector.Phrase) -> Bool {
-            guard isKnownCity else { return false }
-            let cities = RuleBasedScorer.cities(in: withoutStreets(other))
-            return !cities.isEmpty && cities.allSatisfy { city in
+        func namesOnlyOtherCities(_ other: PlaceAreas) -> Bool {
+            guard isKnownCity, !other.hasPartNamingNoCity else { return false }
+            return !other.cities.isEmpty && other.cities.allSatisfy { city in
                 !place.names.contains { Gazetteer.standard.isOneMetroArea(city, $0.text) }
             }
         }
@@ -674,10 +674,10 @@ public struct RuleBasedScorer: Scorer {
     /// The names of ``ownCities`` that name the city in a place: not "New York", as often the state.
     private static let ownCityPhrases = ["london", "nyc", "new york city"].map(SignalDetector.Phrase.init)
 
-    /// The countries the scorer knows the city `name` in: by its ``areas(of:)`` or as one of
+    /// The countries the scorer knows the city `name` in: by its ``namedAreas(of:)`` or as one of
     /// ``citiesAbroad``, normalised.
     static func countries(ofCity name: String) -> Set<String> {
-        var countries = Set(areas(of: SignalDetector.Phrase(name)).named.joined())
+        var countries = Set(namedAreas(of: SignalDetector.Phrase(name)).named.joined())
         if let city = citiesAbroad[SignalDetector.normalize(name)] { countries.insert(city.country) }
         return countries
     }
@@ -759,7 +759,7 @@ public struct RuleBasedScorer: Scorer {
            readings(ofCode: SignalDetector.normalize(String(code))).contains(where: { scope.contains(country(ofReading: $0)) }) {
             return true
         }
-        let areasBefore = areas(of: SignalDetector.Phrase(before)).named
+        let areasBefore = namedAreas(of: SignalDetector.Phrase(before)).named
         return !areasBefore.isEmpty && areasBefore.allSatisfy { $0.isSubset(of: scope) }
     }
 
@@ -794,9 +794,9 @@ public struct RuleBasedScorer: Scorer {
     private static let listingWords: Set<Substring> = ["and", "or", "the", "only", "plus", "region", "regions", "countries"]
 
     /// Whether free-text `place` is in the ICP location `wanted` ("Austin, TX" in "United States"):
-    /// ``placement(of:areas:in:)`` is ``Placement/inside``.
+    /// ``placement(of:in:)`` is ``Placement/inside``.
     static func location(_ place: SignalDetector.Phrase, isIn wanted: String) -> Bool {
-        placement(of: place, areas: areas(of: place), in: ICPLocation(wanted)) == .inside
+        placement(of: areas(of: place), in: ICPLocation(wanted)) == .inside
     }
 
     /// Where a place stands against one ICP location.
@@ -809,8 +809,13 @@ public struct RuleBasedScorer: Scorer {
         case unknown
     }
 
-    /// The areas a place names, each as the countries (normalised) it may be in.
+    /// A lead's place as ``placement(of:in:)`` reads it, read once per lead whatever the ICP's
+    /// locations (``areas(of:)``): the areas it names, each as the countries (normalised) it may
+    /// be in, and the cities it names.
     struct PlaceAreas {
+        /// The place as read: as written, with a part it lists that is only a city's short name
+        /// written out (``shortCityNames``: "LA / NYC" is "Los Angeles / NYC"; "Baton Rouge, LA" stays).
+        var phrase: SignalDetector.Phrase
         /// Every area named; one country when the place's last part names it (``lastPartCountry(of:)``).
         var named: [Set<String>]
         /// The country the last part names, which wins over every other name in the place:
@@ -819,23 +824,88 @@ public struct RuleBasedScorer: Scorer {
         /// Whether the scorer knows an area of the place without the ``Gazetteer``'s cities and
         /// regions: a country, a US state, another alias (London).
         var isKnownWithoutGazetteer: Bool
+        /// The cities the scorer knows that the place names outside its streets, folded
+        /// (``cities(in:)``), in the order named.
+        var cities: [String]
+        /// Whether a part the place lists (``listedParts(of:)``) names no city the scorer knows
+        /// ("Croydon" in "Manchester & Croydon", "Croydon, England", "England"): that part may
+        /// be in any city.
+        var hasPartNamingNoCity: Bool
     }
 
-    /// The areas free-text `place` names: the country its last part names, else the countries,
-    /// their aliases (a US state, London) and the ``Gazetteer``'s cities and regions in it.
-    static func areas(of place: SignalDetector.Phrase) -> PlaceAreas {
-        if let country = lastPartCountry(of: place.text) {
-            return PlaceAreas(named: [[country]], lastPartCountry: country, isKnownWithoutGazetteer: true)
+    /// `place` read once for every ICP location (``PlaceAreas``): the country its last part
+    /// names, else the countries, their aliases (a US state, London) and the ``Gazetteer``'s
+    /// cities and regions in it; the cities it names; whether a part it lists names none.
+    static func areas(of written: SignalDetector.Phrase) -> PlaceAreas {
+        let parts = listedParts(of: written.text)
+        var text = written.text
+        for part in parts.reversed() {
+            if let name = shortCityNames[String(part)] { text.replaceSubrange(part.startIndex..<part.endIndex, with: name) }
         }
+        let place = text == written.text ? written : SignalDetector.Phrase(text)
+        let named = namedAreas(of: place)
+        let hasPartNamingNoCity = parts.count > 1 && parts.contains { part in
+            !namesNoPlace(String(part)) && cities(in: withoutStreets(SignalDetector.Phrase(String(part)))).isEmpty
+        }
+        return PlaceAreas(phrase: place, named: named.named, lastPartCountry: named.lastPartCountry,
+                          isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, cities: cities(in: withoutStreets(place)),
+                          hasPartNamingNoCity: hasPartNamingNoCity)
+    }
+
+    /// The areas `place` names (``PlaceAreas/named``), the country its last part names and
+    /// whether the scorer knows an area of it without the gazetteer.
+    private static func namedAreas(of place: SignalDetector.Phrase)
+        -> (named: [Set<String>], lastPartCountry: String?, isKnownWithoutGazetteer: Bool) {
+        if let country = lastPartCountry(of: place.text) { return ([[country]], country, true) }
         var named: [Set<String>] = locationAliases.keys.sorted().filter { country in
             locationAliases[country, default: []].contains { $0.occurs(in: withoutLookalikes(place, of: country)) }
         }.map { [$0] }
         named += otherCountryPhrases.filter { $0.occurs(in: place) }.map { [countryNames[$0.text] ?? $0.text] }
         let isKnown = !named.isEmpty
-        return PlaceAreas(named: named + Gazetteer.standard.areas(in: place.text), lastPartCountry: nil, isKnownWithoutGazetteer: isKnown)
+        return (named + Gazetteer.standard.areas(in: place.text), nil, isKnown)
     }
 
-    /// Where `place`, which names `areas` (``areas(of:)``), stands against the ICP location
+    /// The places a lead's place lists, as written and trimmed: its text between the characters
+    /// that part them (any but a letter, a digit, a space, ",", ".", "'", "’", "-", "(" and ")":
+    /// "/", "&", "|", "+", "·", "—", an emoji, "SF ✈️ NYC"), a "-" between spaces, and the words
+    /// "and" and "or"; a place with where it lies after a comma ("Austin, TX") is one part.
+    static func listedParts(of text: String) -> [Substring] {
+        var parts: [Substring] = []
+        var start = text.startIndex
+        var index = text.startIndex
+        func close(at end: String.Index) {
+            var words: [Substring] = []
+            for word in text[start..<end].split(whereSeparator: \.isWhitespace) {
+                if listConjunctions.contains(word.lowercased()) {
+                    if let first = words.first, let last = words.last { parts.append(text[first.startIndex..<last.endIndex]) }
+                    words = []
+                } else {
+                    words.append(word)
+                }
+            }
+            if let first = words.first, let last = words.last { parts.append(text[first.startIndex..<last.endIndex]) }
+        }
+        while index < text.endIndex {
+            let character = text[index]
+            let next = text.index(after: index)
+            let isSeparator = !(character.isLetter || character.isNumber || character.isWhitespace || ",.'’-()".contains(character))
+                || (character == "-" && index > text.startIndex && text[text.index(before: index)].isWhitespace
+                    && next < text.endIndex && text[next].isWhitespace)
+            if isSeparator {
+                close(at: index)
+                start = next
+            }
+            index = next
+        }
+        close(at: text.endIndex)
+        return parts
+    }
+
+    /// Short names of cities that name the city only as a part of a place of their own ("LA /
+    /// NYC", "LA"): after a comma "LA" is Louisiana's code, and "la" a word of many names.
+    private static let shortCityNames = ["LA": "Los Angeles", "L.A.": "Los Angeles"]
+
+    /// Where a lead's place, as ``areas(of:)`` reads it, stands against the ICP location
     /// `wanted`. For a country, a region of the ``Gazetteer`` ("EMEA", "North America") or a list
     /// of them ("US & Canada"): inside when the place names it or an area within it ("Vancouver"
     /// in Canada, "Amsterdam" in EMEA, "Austin, TX" in North America; a place whose
@@ -845,7 +915,7 @@ public struct RuleBasedScorer: Scorer {
     /// "Bay Area", "London"): outside when the place's last part names a country it is not in
     /// ("London, Ontario", "Paris, TX"), inside when the place names it, outside when the scorer knows the place's
     /// country without the gazetteer or it is another country than `wanted`'s, else unknown
-    /// ("Bay Area" for Texas: the scorer knows only its country); a US state or a province of
+    /// ("USA" for Texas: the scorer knows only its country); a US state or a province of
     /// another country ("Ontario") by the place's own state or province, named or by its code
     /// ("Toronto, ON"), when it names one, else by the state of a city the scorer knows in it
     /// ("Toronto" is in Ontario, "Seattle" not in Texas). For a list of places not all
@@ -866,25 +936,26 @@ public struct RuleBasedScorer: Scorer {
     /// may be in the city's area or not, as the scorer does not know where a city's area ends
     /// nor every name of a city (only the common ones, ``ICPLocation/names``: München is
     /// Munich), so it is no evidence against the ICP and gives no location points.
-    static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
+    static func placement(of areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
+        let place = areas.phrase
         if !wanted.places.isEmpty {
-            let placements = wanted.places.map { placement(of: place, areas: areas, in: $0) }
+            let placements = wanted.places.map { placement(of: areas, in: $0) }
             if placements.contains(.inside) { return .inside }
             return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
         }
         if let held = wanted.held {
-            guard placement(of: place, areas: areas, in: held.holder) != .outside else {
-                if held.isNamed(in: place), held.otherReadings.contains(where: { placement(of: place, areas: areas, in: $0) == .inside }) {
+            guard placement(of: areas, in: held.holder) != .outside else {
+                if held.isNamed(in: place), held.otherReadings.contains(where: { placement(of: areas, in: $0) == .inside }) {
                     return .unknown
                 }
                 return .outside
             }
             let part = held.place
             if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
-                return placement(of: place, areas: areas, in: part)
+                return placement(of: areas, in: part)
             }
             if held.isNamed(in: place) { return .inside }
-            return held.namesOnlyOtherCities(place) ? .outside : .unknown
+            return held.namesOnlyOtherCities(areas) ? .outside : .unknown
         }
         let country = wanted.country
         if wanted.isCountry, let placeCountry = areas.lastPartCountry {

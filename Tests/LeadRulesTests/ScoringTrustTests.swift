@@ -206,7 +206,7 @@ final class ScoringTrustTests: XCTestCase {
     func testAStateICPReadsStatesAndCountries() {
         func placement(_ place: String) -> RuleBasedScorer.Placement {
             let phrase = SignalDetector.Phrase(place)
-            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation("Texas"))
+            return RuleBasedScorer.placement(of: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation("Texas"))
         }
         let expected: [(String, RuleBasedScorer.Placement)] = [
             ("Austin, TX", .inside), ("Houston, Texas", .inside), ("Columbus, OH", .outside), ("Portland, Oregon", .outside),
@@ -520,7 +520,7 @@ final class ScoringTrustTests: XCTestCase {
     func testAnICPOfSeveralCountriesOrAContinentHoldsTheirPlaces() {
         func placement(_ place: String, _ wanted: String) -> RuleBasedScorer.Placement {
             let phrase = SignalDetector.Phrase(place)
-            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
+            return RuleBasedScorer.placement(of: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
         }
         let placed: [(wanted: String, inside: [String], outside: [String])] = [
             ("North America", ["Austin, TX", "San Francisco, CA, United States", "Seattle", "Toronto", "Vancouver, BC", "Mexico City"],
@@ -563,7 +563,7 @@ final class ScoringTrustTests: XCTestCase {
     func testAnICPLocationListingCitiesAndCountriesHoldsEachPlace() {
         func placement(_ place: String, _ wanted: String) -> RuleBasedScorer.Placement {
             let phrase = SignalDetector.Phrase(place)
-            return RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
+            return RuleBasedScorer.placement(of: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
         }
         let placed: [(wanted: String, inside: [String], outside: [String])] = [
             ("US & London", ["Austin, TX", "Seattle", "London", "London, UK"], ["Manchester, UK", "Berlin, Germany", "Toronto, Canada"]),
@@ -898,11 +898,38 @@ final class ScoringTrustTests: XCTestCase {
             for place in places {
                 let phrase = SignalDetector.Phrase(place)
                 let areas = RuleBasedScorer.areas(of: phrase)
-                XCTAssertEqual(RuleBasedScorer.placement(of: phrase, areas: areas, in: RuleBasedScorer.ICPLocation(bare)),
-                               RuleBasedScorer.placement(of: phrase, areas: areas, in: RuleBasedScorer.ICPLocation(written)),
+                XCTAssertEqual(RuleBasedScorer.placement(of: areas, in: RuleBasedScorer.ICPLocation(bare)),
+                               RuleBasedScorer.placement(of: areas, in: RuleBasedScorer.ICPLocation(written)),
                                "\(place) in \(bare) and in \(written)")
             }
         }
+    }
+
+    /// A lead naming the ICP's city by its short name ("SF", "LA" as a place of its own) names
+    /// the city, alone or beside another city ("SF / NYC", "LA / NYC"), and a lead naming a
+    /// place of the city's metropolitan area beside another city ("Bay Area / Seattle") may be in
+    /// it: neither is outside. A lead listing, beside another city, a place the scorer does not
+    /// know or one naming no city ("Manchester & Croydon", "Manchester & England") may be in the
+    /// ICP's city too, so it is no evidence either way. Before, only the gazetteer's cities and London and NYC counted as cities, so the
+    /// other city made all of these places outside their ICP (fit 25, poor fit), and "SF" alone
+    /// was no evidence either way for San Francisco.
+    func testAShortNameOrAnUnknownPartBesideAnotherCityIsNotOutsideTheCity() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("San Francisco, CA", ["SF / NYC", "NYC & SF", "SF", "SF, CA"], ["Bay Area / Seattle", "Bay Area"], ["NYC", "Seattle / NYC"]),
+            ("San Francisco", ["London / SF", "SF ✈️ NYC", "SF", "NYC and SF"], ["Bay Area & Austin", "Silicon Valley"],
+             ["Austin & NYC", "LA", "Seattle | Austin"]),
+            ("Los Angeles", ["LA / NYC", "LA", "L.A.", "Los Angeles"], ["Santa Monica / NYC"], ["Baton Rouge, LA", "SF", "Bay Area"]),
+            ("Louisiana", ["Baton Rouge, LA"], [], ["LA / NYC"]),
+            // The Bay Area is California's (no evidence either way for Texas before).
+            ("Texas", [], ["United States"], ["Bay Area", "Silicon Valley"]),
+            ("London", ["London / SF", "SF & London"], ["Manchester & Croydon", "Croydon / Manchester", "Manchester and Croydon, England", "Manchester & England"],
+             ["Manchester & Leeds", "Manchester / Remote", "Manchester, UK"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "SF / NYC", in: "San Francisco, CA")
+        assertLocated(at: "LA / NYC", in: "Los Angeles")
+        assertOutside(at: "Manchester & Croydon", of: "London", false)
+        assertOutside(at: "Manchester & Leeds", of: "London")
     }
 
     /// A city's other well-known names name it, for an ICP location with or without its country
@@ -1032,7 +1059,7 @@ final class ScoringTrustTests: XCTestCase {
             for (places, expected) in [(inside, RuleBasedScorer.Placement.inside), (unknown, .unknown), (outside, .outside)] {
                 for place in places {
                     let phrase = SignalDetector.Phrase(place)
-                    let placement = RuleBasedScorer.placement(of: phrase, areas: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
+                    let placement = RuleBasedScorer.placement(of: RuleBasedScorer.areas(of: phrase), in: RuleBasedScorer.ICPLocation(wanted))
                     XCTAssertEqual(placement, expected, "\(place) in \(wanted)", file: file, line: line)
                 }
             }
