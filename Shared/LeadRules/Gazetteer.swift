@@ -113,6 +113,12 @@ struct Gazetteer: Sendable {
         return name == other || !(metroAreasByName[name] ?? []).isDisjoint(with: metroAreasByName[other] ?? [])
     }
 
+    /// The metropolitan areas (indices of ``metroAreas`` in places.json) the city named `name`
+    /// is in, folded or not: none for a city of none ("Portland"), two for "Aurora".
+    func metroAreas(of name: String) -> Set<Int> {
+        metroAreasByName[Self.folded(name)] ?? []
+    }
+
     /// The countries of the city the gazetteer lists by the name `name` (one), normalised; nil
     /// when it lists none by that name (a region's name is none).
     func countries(ofCity name: String) -> Set<String>? {

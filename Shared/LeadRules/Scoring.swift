@@ -554,7 +554,9 @@ public struct RuleBasedScorer: Scorer {
         /// What it names before its first comma: a city ("London"), an area the scorer knows
         /// by its country only ("Ontario"), or a US state or country ("Texas").
         let place: ICPLocation
-        /// Where ``place`` lies: what follows the first comma ("UK", "TX", "Ontario, Canada"); a
+        /// Where ``place`` lies: what follows the first comma ("UK", "TX", "Ontario, Canada"), or
+        /// for a city the scorer knows in one state or province of the country there, that state
+        /// or province ("Austin, USA": Texas; "Toronto, Canada": Ontario); a
         /// code of a US state and of a country (``countriesOfStateCodes``) is the country when the
         /// scorer knows the city there ("Toronto, CA": Canada), else the state, as "City, ST" is
         /// how US places are written ("San Francisco, CA"; "Wilmington, DE", a city it does not
@@ -579,6 +581,8 @@ public struct RuleBasedScorer: Scorer {
         /// it is no evidence either way rather than outside ("Windsor, Ontario" for "Windsor, CA"
         /// may be California's namesake).
         let otherReadings: [ICPLocation]
+        /// The metropolitan areas ``place`` is in by any of its names (``Gazetteer/metroAreas(of:)``).
+        let metroAreas: Set<Int>
 
         /// Nil unless `wanted` is one place with where it lies after its last comma (``isOnePlace(_:)``).
         init?(_ wanted: String) {
@@ -599,8 +603,16 @@ public struct RuleBasedScorer: Scorer {
                     otherReadings = [ICPLocation(country, isWhereAPlaceLies: true)]
                 }
             }
+            // A city the scorer knows in one state or province of the country after the comma is
+            // read with it, as the city alone is ("Austin, USA" is "Austin, Texas": ``writtenWithWhereItLies(_:)``).
+            let states = Gazetteer.standard.states(ofCity: name)
+            if holder.isCountry, states.count == 1, let state = states.first,
+               (Gazetteer.standard.subdivisions[state] ?? unitedStates) == holder.country {
+                holder = ICPLocation(state, isWhereAPlaceLies: true)
+            }
             self.holder = holder
             self.otherReadings = otherReadings
+            metroAreas = place.names.reduce(into: []) { $0.formUnion(Gazetteer.standard.metroAreas(of: $1.text)) }
             let holderCountries = holder.isCountry ? [holder.country] : holder.countries.union(holder.usState == nil ? [] : [unitedStates])
             isKnownCity = !RuleBasedScorer.countries(ofKnownCity: name).isDisjoint(with: holderCountries)
             // The holder may name where it lies in turn ("New York, NY, USA": its first part is the state).
@@ -633,6 +645,23 @@ public struct RuleBasedScorer: Scorer {
             return !other.cities.isEmpty && other.cities.allSatisfy { city in
                 !place.names.contains { Gazetteer.standard.isOneMetroArea(city, $0.text) }
             }
+        }
+
+        /// Whether `other` names a city the scorer knows where `other` says it is
+        /// (``PlaceAreas/cities``) that is in a metropolitan area of ``place``, a city it knows
+        /// (``Gazetteer/metroAreas(of:)``), whatever state or province each is in: "Jersey City"
+        /// or "Newark, NJ" for New York City, "Gatineau, QC" for Ottawa, "Kansas City, KS" and
+        /// "Overland Park" for "Kansas City, MO", "Noida" for Gurgaon (not "Portland, ME" for
+        /// "Portland, OR": a name of two cities, of no one area).
+        func namesCityOfItsMetroArea(_ other: PlaceAreas) -> Bool {
+            isKnownCity && other.cities.contains { !Gazetteer.standard.metroAreas(of: $0).isDisjoint(with: metroAreas) }
+        }
+
+        /// Whether `other`, which names ``place``, names it only as another city of its name
+        /// (``PlaceAreas/namesakes``) when the scorer knows ``place`` (``isKnownCity``): "Austin,
+        /// MN" for "Austin, USA", as for "Austin, TX".
+        func namesOnlyANamesake(_ other: PlaceAreas) -> Bool {
+            isKnownCity && place.names.contains { other.namesakes.contains($0.text) } && !place.names.contains { other.cities.contains($0.text) }
         }
 
         /// Words by which a place that names a US state's name means the state.
@@ -825,8 +854,14 @@ public struct RuleBasedScorer: Scorer {
         /// regions: a country, a US state, another alias (London).
         var isKnownWithoutGazetteer: Bool
         /// The cities the scorer knows that the place names outside its streets, folded
-        /// (``cities(in:)``), in the order named.
+        /// (``cities(in:)``), in the order named, where the place says they are: in its last
+        /// part's country and its US state or province when it names one, as far as the
+        /// ``Gazetteer`` knows a city's state ("Kansas City, KS": Kansas City; not "Austin, MN",
+        /// "London, Ontario" nor "Paris, TX", which name ``namesakes``).
         var cities: [String]
+        /// The names of cities the scorer knows that the place names elsewhere than those cities
+        /// are, folded: another city of the name ("austin" in "Austin, MN", "london" in "London, Ontario").
+        var namesakes: [String]
         /// Whether a part the place lists (``listedParts(of:)``) names no city the scorer knows
         /// ("Croydon" in "Manchester & Croydon", "Croydon, England", "England"): that part may
         /// be in any city.
@@ -844,11 +879,23 @@ public struct RuleBasedScorer: Scorer {
         }
         let place = text == written.text ? written : SignalDetector.Phrase(text)
         let named = namedAreas(of: place)
+        let streetless = withoutStreets(place)
+        // The state or province the place names, folded as the gazetteer's states of cities are.
+        let state = usState(of: streetless.text).map(Gazetteer.folded) ?? province(of: streetless.text)
+        let (cities, namesakes) = Self.cities(in: streetless).reduce(into: ([String](), [String]())) { found, city in
+            let states = Gazetteer.standard.states(ofCity: city)
+            if named.lastPartCountry.map(countries(ofKnownCity: city).contains) ?? true,
+               state.map({ states.isEmpty || states.contains($0) }) ?? true {
+                found.0.append(city)
+            } else {
+                found.1.append(city)
+            }
+        }
         let hasPartNamingNoCity = parts.count > 1 && parts.contains { part in
-            !namesNoPlace(String(part)) && cities(in: withoutStreets(SignalDetector.Phrase(String(part)))).isEmpty
+            !namesNoPlace(String(part)) && Self.cities(in: withoutStreets(SignalDetector.Phrase(String(part)))).isEmpty
         }
         return PlaceAreas(phrase: place, named: named.named, lastPartCountry: named.lastPartCountry,
-                          isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, cities: cities(in: withoutStreets(place)),
+                          isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, cities: cities, namesakes: namesakes,
                           hasPartNamingNoCity: hasPartNamingNoCity)
     }
 
@@ -948,13 +995,14 @@ public struct RuleBasedScorer: Scorer {
                 if held.isNamed(in: place), held.otherReadings.contains(where: { placement(of: areas, in: $0) == .inside }) {
                     return .unknown
                 }
-                return .outside
+                // A city of the ICP city's area across a state or province line: "Jersey City" for New York City.
+                return held.namesCityOfItsMetroArea(areas) ? .unknown : .outside
             }
             let part = held.place
             if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
                 return placement(of: areas, in: part)
             }
-            if held.isNamed(in: place) { return .inside }
+            if held.isNamed(in: place) { return held.namesOnlyANamesake(areas) ? .outside : .inside }
             return held.namesOnlyOtherCities(areas) ? .outside : .unknown
         }
         let country = wanted.country

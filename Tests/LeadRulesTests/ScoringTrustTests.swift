@@ -657,9 +657,10 @@ final class ScoringTrustTests: XCTestCase {
     /// its own city.
     func testAStateNamedCityOrACountryCodeAfterACommaIsReadAsWritten() {
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            // Newark is of New York's area, across the state line (testAMetroAreaAcrossAStateOrProvinceLineIsNoEvidenceEitherWay).
             ("New York, NY", ["New York", "New York, NY", "New York, New York", "New York, NY, United States", "New York City"],
-             ["Albany, New York", "Brooklyn, NY", "Upstate New York", "New York State"],
-             ["Austin, TX", "Newark, NJ", "London", "Buffalo, NY"]),
+             ["Albany, New York", "Brooklyn, NY", "Upstate New York", "New York State", "Newark, NJ"],
+             ["Austin, TX", "Trenton, NJ", "London", "Buffalo, NY"]),
             ("Washington, DC", ["Washington, DC", "Washington, D.C.", "Washington DC"], [],
              ["Seattle, WA", "Spokane, Washington", "Austin, TX", "London"]),
             // Written with the country after the state, as LinkedIn writes places (the review of
@@ -888,19 +889,25 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "United Kingdom", of: "London", false)
         assertOutside(at: "Croydon, England", of: "London", false)
 
-        // A city alone and with its country or state are read alike.
+        // A city alone, with its state or province and with its country are read alike (with its
+        // country since the review of b0d2a1f: "Gatineau" was outside "Ottawa" and "Ottawa, ON",
+        // no evidence either way for "Ottawa, Canada").
         let places = ["London", "London, UK", "Manchester, UK", "Manchester", "United Kingdom", "Croydon, England", "London, Ontario",
                       "Paris, France", "Lyon, France", "France", "Paris, TX", "Toronto", "Toronto, Canada", "Ottawa, ON", "Mississauga, ON",
                       "Canada", "Vancouver", "Austin", "Austin, Texas", "Houston, TX", "Round Rock, Texas", "Texas", "Austin, MN",
-                      "Berlin, Germany", "Munich", "Germany", "Oakland", "Los Angeles"]
-        for (bare, written) in [("London", "London, UK"), ("Paris", "Paris, France"), ("Toronto", "Toronto, ON"), ("Austin", "Austin, TX"),
-                                ("Munich", "Munich, Germany"), ("San Francisco", "San Francisco, CA")] {
+                      "Berlin, Germany", "Munich", "Germany", "Oakland", "Los Angeles", "Ottawa", "Gatineau", "Gatineau, QC", "Montreal, QC",
+                      "Noida", "New Delhi", "Mumbai", "Gurgaon, Haryana", "India", "San Jose, CA", "Seattle, WA", "SF / NYC"]
+        for (bare, written) in [("London", ["London, UK", "London, United Kingdom"]), ("Paris", ["Paris, France"]),
+                                ("Toronto", ["Toronto, ON", "Toronto, Canada"]), ("Austin", ["Austin, TX", "Austin, USA"]),
+                                ("Munich", ["Munich, Germany"]), ("San Francisco", ["San Francisco, CA", "San Francisco, United States"]),
+                                ("Ottawa", ["Ottawa, ON", "Ottawa, Canada"]), ("Gurgaon", ["Gurgaon, Haryana", "Gurgaon, India"])] {
             for place in places {
-                let phrase = SignalDetector.Phrase(place)
-                let areas = RuleBasedScorer.areas(of: phrase)
-                XCTAssertEqual(RuleBasedScorer.placement(of: areas, in: RuleBasedScorer.ICPLocation(bare)),
-                               RuleBasedScorer.placement(of: areas, in: RuleBasedScorer.ICPLocation(written)),
-                               "\(place) in \(bare) and in \(written)")
+                let areas = RuleBasedScorer.areas(of: SignalDetector.Phrase(place))
+                for written in written {
+                    XCTAssertEqual(RuleBasedScorer.placement(of: areas, in: RuleBasedScorer.ICPLocation(bare)),
+                                   RuleBasedScorer.placement(of: areas, in: RuleBasedScorer.ICPLocation(written)),
+                                   "\(place) in \(bare) and in \(written)")
+                }
             }
         }
     }
@@ -930,6 +937,38 @@ final class ScoringTrustTests: XCTestCase {
         assertLocated(at: "LA / NYC", in: "Los Angeles")
         assertOutside(at: "Manchester & Croydon", of: "London", false)
         assertOutside(at: "Manchester & Leeds", of: "London")
+    }
+
+    /// A lead in a city of the ICP city's metropolitan area (places.json's metroAreas) is no
+    /// evidence either way in another state or province too, as in the city's own: "Jersey City"
+    /// and "Newark, NJ" for New York City, "Gatineau, QC" for Ottawa, "Overland Park" and "Kansas
+    /// City, KS" for "Kansas City, MO", "Noida" for Gurgaon; a city of the name in another state
+    /// that is of no one area with the ICP's ("Portland, ME" for "Portland, OR") is still
+    /// outside, and so is the ICP's city named where the scorer does not know it ("Austin, MN"
+    /// for "Austin, USA", as for "Austin, TX"). Before, the state or province of the ICP's city
+    /// was read first and put every such lead outside (evidence against), while the same city
+    /// written with its country ("Ottawa, Canada", "Gurgaon, India") gave no evidence either way.
+    func testAMetroAreaAcrossAStateOrProvinceLineIsNoEvidenceEitherWay() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("New York City", ["NYC"], ["Jersey City", "Jersey City, NJ", "Newark", "Newark, NJ", "Brooklyn"],
+             ["Newark, DE", "Trenton, NJ", "Philadelphia", "New Jersey"]),
+            ("New York, NY", [], ["Jersey City", "Newark, NJ", "Yonkers"], ["Philadelphia, PA", "Boston"]),
+            ("Ottawa", ["Ottawa, ON"], ["Gatineau", "Gatineau, QC", "Gatineau, Quebec, Canada"], ["Montreal, QC", "Quebec City", "Toronto"]),
+            ("Ottawa, Canada", [], ["Gatineau", "Gatineau, QC"], ["Montreal", "Toronto"]),
+            ("Kansas City, MO", ["Kansas City, Missouri"], ["Overland Park", "Kansas City, KS", "Overland Park, Kansas"],
+             ["Wichita, KS", "St. Louis, MO"]),
+            ("Gurgaon", ["Gurugram"], ["Noida", "New Delhi", "Noida, Uttar Pradesh"], ["Mumbai", "Bangalore"]),
+            ("Gurgaon, India", [], ["Noida"], ["Mumbai"]),
+            ("Portland, OR", ["Portland, Oregon"], [], ["Portland, ME", "Seattle, WA"]),
+            ("Austin, USA", ["Austin", "Austin, TX"], ["Texas", "United States"], ["Austin, MN", "Houston"]),
+            // A city is read where the place says it is: Paris, Texas is no city the scorer
+            // knows, not Paris, France (outside before, as another city than Austin).
+            ("Austin, TX", [], ["Paris, TX", "Round Rock, Texas"], ["Houston, TX", "Austin, MN"]),
+        ]
+        assertPlacements(placed)
+        assertOutside(at: "Jersey City", of: "New York City", false)
+        assertOutside(at: "Gatineau", of: "Ottawa", false)
+        assertOutside(at: "Austin, MN", of: "Austin, USA")
     }
 
     /// A city's other well-known names name it, for an ICP location with or without its country
