@@ -862,6 +862,11 @@ public struct RuleBasedScorer: Scorer {
         /// The names of cities the scorer knows that the place names elsewhere than those cities
         /// are, folded: another city of the name ("austin" in "Austin, MN", "london" in "London, Ontario").
         var namesakes: [String]
+        /// The US states (and DC) the place names as places outside its streets and the cities
+        /// the scorer knows (``usStatesNamed(in:)``), normalised: Texas for "Austin Texas", DC
+        /// for "Washington DC-Baltimore Area", West Virginia (not Virginia) for "Morgantown West
+        /// Virginia", none for "Kansas City".
+        var usStatesNamed: [String]
         /// Whether a part the place lists (``listedParts(of:)``) names no city the scorer knows
         /// ("Croydon" in "Manchester & Croydon", "Croydon, England", "England"): that part may
         /// be in any city.
@@ -891,12 +896,13 @@ public struct RuleBasedScorer: Scorer {
                 found.1.append(city)
             }
         }
+        let usStatesNamed = usStatesNamed(in: Gazetteer.standard.withoutCities(streetless.text))
         let hasPartNamingNoCity = parts.count > 1 && parts.contains { part in
             !namesNoPlace(String(part)) && Self.cities(in: withoutStreets(SignalDetector.Phrase(String(part)))).isEmpty
         }
         return PlaceAreas(phrase: place, named: named.named, lastPartCountry: named.lastPartCountry,
                           isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, cities: cities, namesakes: namesakes,
-                          hasPartNamingNoCity: hasPartNamingNoCity)
+                          usStatesNamed: usStatesNamed, hasPartNamingNoCity: hasPartNamingNoCity)
     }
 
     /// The areas `place` names (``PlaceAreas/named``), the country its last part names and
@@ -1037,11 +1043,14 @@ public struct RuleBasedScorer: Scorer {
     /// US state or a province or state of another country, in the country of `wanted` or naming
     /// none: the state or province the place names after its first part, by name or code,
     /// decides ("Austin, TX" is in Texas, "Columbus, OH" is not, nor "Kansas City, MO" in
-    /// Kansas; "Toronto, ON" is in Ontario); else its name as a place ("Southern Ontario",
-    /// "Austin Texas"), not within a city's name the scorer knows ("Kansas City", "Virginia
-    /// Beach"), puts it inside; else the state of a city the scorer knows in it
-    /// (``placementByCities(of:in:)``: "Toronto" is in Ontario, "Seattle" not in Texas); else a
-    /// place elsewhere in the country may be in it or not.
+    /// Kansas, nor "Washington, D.C." in Washington; "Toronto, ON" is in Ontario); else its name
+    /// as a place ("Southern Ontario", "Austin Texas"), not within a city's name the scorer knows
+    /// ("Kansas City", "Virginia Beach") nor within another state's ("Washington DC", "West
+    /// Virginia": ``PlaceAreas/usStatesNamed``), puts it inside; else the state of a city the
+    /// scorer knows in it (``placementByCities(of:in:)``: "Toronto" is in Ontario, "Seattle" not
+    /// in Texas); else another US state (or DC) it names as a place puts it outside ("Washington
+    /// DC-Baltimore Area" for Washington, "Morgantown West Virginia" for Virginia); else a place
+    /// elsewhere in the country may be in it or not.
     private static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, inStateOrProvince wanted: ICPLocation) -> Placement {
         if let wantedState = wanted.usState, let state = usState(of: place.text) {
             return state == wantedState ? .inside : .outside
@@ -1049,11 +1058,21 @@ public struct RuleBasedScorer: Scorer {
         if let wantedProvince = wanted.province, let province = province(of: place.text) {
             return province == wantedProvince ? .inside : .outside
         }
-        if wanted.isNamed(in: SignalDetector.Phrase(Gazetteer.standard.withoutCities(place.text))) { return .inside }
+        let withoutCities = SignalDetector.Phrase(Gazetteer.standard.withoutCities(place.text))
+        if let wantedState = wanted.usState {
+            // By its name, or by its code where the ICP writes it so ("CT" in "Greenwich CT").
+            if areas.usStatesNamed.contains(wantedState)
+                || (usStatesByCode[SignalDetector.normalize(wanted.phrase.text)] != nil && wanted.phrase.occurs(in: withoutCities)) {
+                return .inside
+            }
+        } else if wanted.isNamed(in: withoutCities) {
+            return .inside
+        }
         guard !areas.named.isEmpty else { return .unknown }
         if let placed = placementByCities(of: place, in: wanted.usState.map(Gazetteer.folded) ?? wanted.province ?? "") {
             return placed
         }
+        if wanted.usState != nil, !areas.usStatesNamed.isEmpty { return .outside }
         let countries = wanted.usState == nil ? wanted.countries : [unitedStates]
         return areas.named.contains { !$0.isDisjoint(with: countries) } ? .unknown : .outside
     }
@@ -1125,11 +1144,40 @@ public struct RuleBasedScorer: Scorer {
         return nil
     }
 
+    /// The US states (and DC) `text` names by name, normalised as ``usStatesByName``'s values,
+    /// the longest name first ("west virginia", not "virginia"; "washington dc", not
+    /// "washington"): a state's name, DC's ("DC", "D.C.", "Washington DC", "District of
+    /// Columbia") and New York City's (``newYorkCityNames``: New York); not the other postal
+    /// codes, most of which are words ("in", "or", "me").
+    static func usStatesNamed(in text: String) -> [String] {
+        let words = SignalDetector.normalize(text).split(separator: " ")
+        var found: [String] = []
+        var start = 0
+        while start < words.count {
+            let match = (1...min(4, words.count - start)).reversed().lazy.compactMap { length -> (Int, String)? in
+                usStatesByPlaceName[" " + words[start..<start + length].joined(separator: " ") + " "].map { (length, $0) }
+            }.first
+            if let (length, state) = match {
+                found.append(state)
+                start += length
+            } else {
+                start += 1
+            }
+        }
+        return found
+    }
+
+    /// The names ``usStatesNamed(in:)`` reads, normalised, with their state's.
+    private static let usStatesByPlaceName: [String: String] = usStatesByName
+        .merging(["dc", "d c", "washington dc", "washington d c"].map { (SignalDetector.normalize($0), districtOfColumbia) }) { name, _ in name }
+        .merging(newYorkCityNames.map { ($0, newYork) }) { name, _ in name }
+    private static let districtOfColumbia = SignalDetector.normalize("district of columbia")
+
     /// New York City's names that are no US state's, normalised: in the state of New York.
     private static let newYorkCityNames: Set<String> = Set(["nyc", "new york city"].map(SignalDetector.normalize))
     private static let newYork = SignalDetector.normalize("new york")
 
-    /// The US states (and DC) by postal code and by name, normalised, each to its name.
+    /// The US states (and DC, written "DC" or "D.C.") by postal code and by name, normalised, each to its name.
     private static let usStatesByCode: [String: String] = [
         "al": "alabama", "ak": "alaska", "az": "arizona", "ar": "arkansas", "ca": "california", "co": "colorado",
         "ct": "connecticut", "de": "delaware", "fl": "florida", "ga": "georgia", "hi": "hawaii", "id": "idaho",
@@ -1139,7 +1187,7 @@ public struct RuleBasedScorer: Scorer {
         "ny": "new york", "nc": "north carolina", "nd": "north dakota", "oh": "ohio", "ok": "oklahoma", "or": "oregon",
         "pa": "pennsylvania", "ri": "rhode island", "sc": "south carolina", "sd": "south dakota", "tn": "tennessee",
         "tx": "texas", "ut": "utah", "vt": "vermont", "va": "virginia", "wa": "washington", "wv": "west virginia",
-        "wi": "wisconsin", "wy": "wyoming", "dc": "district of columbia",
+        "wi": "wisconsin", "wy": "wyoming", "dc": "district of columbia", "d c": "district of columbia",
     ].reduce(into: [:]) { states, entry in
         states[SignalDetector.normalize(entry.key)] = SignalDetector.normalize(entry.value)
     }

@@ -971,6 +971,31 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "Austin, MN", of: "Austin, USA")
     }
 
+    /// Washington, D.C. is not in the state of Washington, however a lead writes it ("Washington
+    /// DC-Baltimore Area", LinkedIn's own name of the area, "Washington DC", "Washington, D.C.",
+    /// "Washington D.C. Metro Area"), and West Virginia is not Virginia ("Morgantown West
+    /// Virginia"): a place naming another state, or DC, as a place is outside the state. Before,
+    /// the state's name in the place put each inside the ICP with 10 points, as "Washington" is
+    /// in "Washington DC" and "Virginia" in "West Virginia" (only "Washington, DC" was read).
+    func testWashingtonDCAndWestVirginiaAreNotTheStatesTheirNamesHold() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Washington", ["Seattle", "Spokane, Washington", "Washington State", "Tacoma, WA"], [],
+             ["Washington DC-Baltimore Area", "Washington DC", "Washington, D.C.", "Washington D.C. Metro Area", "Washington, DC",
+              "District of Columbia"]),
+            ("Virginia", ["Richmond, Virginia", "Arlington, VA", "Northern Virginia", "Virginia Beach"], [],
+             ["Morgantown West Virginia", "Morgantown, West Virginia", "Charleston, WV", "Washington DC"]),
+            ("West Virginia", ["Morgantown West Virginia", "Charleston, WV"], [], ["Richmond, Virginia"]),
+            // The area reaches into Maryland: Baltimore is there (as before).
+            ("Maryland", ["Washington DC-Baltimore Area", "Baltimore"], [], ["Washington DC"]),
+            ("Washington, DC", ["Washington DC", "Washington D.C. Metro Area", "Washington DC-Baltimore Area", "Washington, D.C."], [],
+             ["Seattle, WA", "Spokane, Washington"]),
+            ("Washington, D.C.", ["Washington DC", "Washington, DC"], [], ["Seattle, WA"]),
+        ]
+        assertPlacements(placed)
+        assertOutside(at: "Washington DC-Baltimore Area", of: "Washington")
+        assertOutside(at: "Morgantown West Virginia", of: "Virginia")
+    }
+
     /// A city's other well-known names name it, for an ICP location with or without its country
     /// or state: "München" is in "Munich, DE" and "Munich", "Köln" in "Cologne, Germany", "Wien"
     /// in "Vienna", "Praha" in "Prague, Czechia", "Bengaluru" in "Bangalore, IN"; "NYC" is New
