@@ -769,9 +769,10 @@ public struct RuleBasedScorer: Scorer {
 
     /// Whether `wanted` is a place followed, after its last comma, by where it lies: a US state,
     /// a province or state of another country (by name or code: "Regina, SK"), or a country or
-    /// region holding every area named before it or the province before it ("Austin, TX",
-    /// "London, Ontario", "Paris, France", "Ontario, Canada", "Moose Jaw, SK, Canada"; not "New
-    /// York, UK").
+    /// region holding every area named before it or the province before it, or after a place
+    /// the scorer does not know ("Austin, TX", "London, Ontario", "Paris, France", "Ontario,
+    /// Canada", "Moose Jaw, SK, Canada", "Cambridge, UK"; not "New York, UK", nor "Remote, UK",
+    /// whose first part names no place).
     static func isOnePlace(_ wanted: String) -> Bool {
         guard let comma = wanted.lastIndex(of: ",") else { return false }
         let last = String(wanted[wanted.index(after: comma)...])
@@ -789,7 +790,9 @@ public struct RuleBasedScorer: Scorer {
             return true
         }
         let areasBefore = namedAreas(of: SignalDetector.Phrase(before)).named
-        return !areasBefore.isEmpty && areasBefore.allSatisfy { $0.isSubset(of: scope) }
+        // A city the scorer does not know, with its country: "Cambridge, UK" (not "Remote, UK").
+        guard !areasBefore.isEmpty else { return !icpNamesNoPlace(before) && !SignalDetector.Phrase(before).isBlank }
+        return areasBefore.allSatisfy { $0.isSubset(of: scope) }
     }
 
     /// The countries an ICP location names when it lists only countries and regions of the

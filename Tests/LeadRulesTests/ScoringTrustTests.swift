@@ -668,8 +668,10 @@ final class ScoringTrustTests: XCTestCase {
             ("New York, NY, USA", ["New York", "New York, NY", "New York, New York, United States"],
              ["Albany, New York"], ["Austin, TX", "London", "Buffalo, NY"]),
             ("New York, New York, United States", ["New York", "New York, NY"], ["Albany, New York"], ["Austin, TX", "Buffalo, NY"]),
-            // "DC, USA" is no place the scorer holds: elsewhere is no evidence, never the state's points.
-            ("Washington, DC, USA", ["Washington, DC", "Washington DC"], ["Seattle, WA", "Austin, TX"], []),
+            // With its country, the city as "Washington, DC" is (never the state's points); before
+            // testAnUnknownCityWithItsCountryHoldsTheCity "DC, USA" was no place the scorer held,
+            // so elsewhere was no evidence either way.
+            ("Washington, DC, USA", ["Washington, DC", "Washington DC"], [], ["Seattle, WA", "Austin, TX"]),
             ("Toronto, CA", ["Toronto", "Toronto, Ontario", "Toronto, ON, Canada"], ["Canada", "Mississauga"],
              ["San Diego, CA", "Los Angeles", "Austin, TX", "Vancouver, BC"]),
             ("Munich, DE", ["Munich, Germany", "Munich"], ["Germany"],
@@ -994,6 +996,27 @@ final class ScoringTrustTests: XCTestCase {
         assertPlacements(placed)
         assertOutside(at: "Washington DC-Baltimore Area", of: "Washington")
         assertOutside(at: "Morgantown West Virginia", of: "Virginia")
+    }
+
+    /// A city the scorer does not know, written with its country ("Cambridge, UK", "Croydon,
+    /// UK"), is that city in that country, as a city it knows is: a lead naming the city holds it
+    /// however it writes the country ("Cambridge, England, United Kingdom"), one elsewhere in
+    /// the country is no evidence either way, one in another country outside. Before, such an
+    /// ICP location was not read as one place (nothing before its comma was known), so the
+    /// whole text had to occur in a place: its own leads were outside (fit 25, poor fit).
+    func testAnUnknownCityWithItsCountryHoldsTheCity() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Cambridge, UK", ["Cambridge, England, United Kingdom", "Cambridge, United Kingdom", "Cambridge", "Cambridge, UK"],
+             ["United Kingdom", "London", "England"], ["Cambridge, MA", "Paris, France"]),
+            ("Croydon, UK", ["Croydon, England, United Kingdom", "Croydon", "Croydon, Greater London"], ["England", "London"],
+             ["Croydon, PA", "Berlin"]),
+            ("Bern, Switzerland", ["Bern", "Berne, Switzerland"], ["Switzerland"], ["Zürich", "Berlin"]),
+            // Words naming no place before the comma still leave the country ("Remote, UK").
+            ("Remote, UK", ["London", "Manchester, UK"], [], ["Paris, France"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "Cambridge, England, United Kingdom", in: "Cambridge, UK")
+        assertLocated(at: "Croydon, England, United Kingdom", in: "Croydon, UK")
     }
 
     /// A city's other well-known names name it, for an ICP location with or without its country
