@@ -767,7 +767,8 @@ public struct RuleBasedScorer: Scorer {
     /// Words an ICP location lists places with (``places(listedIn:)``).
     private static let listConjunctions: Set<String> = ["and", "or", "plus"]
 
-    /// Whether `wanted` is a place followed, after its last comma, by where it lies: a US state,
+    /// Whether `wanted` is a place followed, after its last comma, by where it lies (not a list of
+    /// countries, ``countries(listedIn:)``: "UK, NL"): a US state,
     /// a province or state of another country (by name or code: "Regina, SK"), or a country or
     /// region holding every area named before it or the province before it, or after a place
     /// the scorer does not know ("Austin, TX", "London, Ontario", "Paris, France", "Ontario,
@@ -775,6 +776,8 @@ public struct RuleBasedScorer: Scorer {
     /// whose first part names no place).
     static func isOnePlace(_ wanted: String) -> Bool {
         guard let comma = wanted.lastIndex(of: ",") else { return false }
+        // Countries listed by name or code are several places: "UK, NL", "Germany, NL".
+        if countries(listedIn: SignalDetector.normalize(wanted)) != nil { return false }
         let last = String(wanted[wanted.index(after: comma)...])
         let name = SignalDetector.normalize(last)
         if usStatesByName[name] != nil || usStatesByCode[name] != nil || regionCodes[name] != nil
@@ -797,14 +800,23 @@ public struct RuleBasedScorer: Scorer {
 
     /// The countries an ICP location names when it lists only countries and regions of the
     /// ``Gazetteer`` (``listingWords`` between or after them): "US & Canada", "UK and Ireland",
-    /// "Germany, Austria, Switzerland", "EMEA and North America", "US only"; nil when it names
-    /// anything else (a state, a city) or nothing. `normalized` is ``SignalDetector/normalize(_:)``'s.
+    /// "Germany, Austria, Switzerland", "EMEA and North America", "US only", and, in a list of
+    /// two or more, countries by their codes (``countryCodes``: "UK, NL", "Germany, NL"); nil when
+    /// it names anything else (a state, a city) or nothing. `normalized` is ``SignalDetector/normalize(_:)``'s.
     static func countries(listedIn normalized: String) -> Set<String>? {
         let words = normalized.split(separator: " ")
         var countries: Set<String> = []
         var start = 0
+        var names = 0
+        var codes: [String] = []
         while start < words.count {
             if listingWords.contains(words[start]) {
+                start += 1
+                continue
+            }
+            if let country = countryCodes[" \(words[start]) "] {
+                countries.insert(country)
+                codes.append(" \(words[start]) ")
                 start += 1
                 continue
             }
@@ -817,10 +829,33 @@ public struct RuleBasedScorer: Scorer {
             }.first
             guard let (length, named) = longest else { return nil }
             countries.formUnion(named)
+            names += 1
             start += length
         }
-        return countries.isEmpty ? nil : countries
+        // A code alone ("NL", "SK") may be a province's: only a list says it is a country, and
+        // not one naming the province's country ("Canada, NL" is Newfoundland and Labrador).
+        guard !countries.isEmpty, codes.isEmpty || names + codes.count > 1 else { return nil }
+        let isProvinceThere = codes.contains { code in
+            countriesOfCodes(provincesByCode[code] ?? []).contains { countries.contains($0) }
+        }
+        return isProvinceThere ? nil : countries
     }
+
+    /// Two-letter codes of the countries the scorer knows, normalised, with the countries'
+    /// names, read in an ICP's list of countries (``countries(listedIn:)``): not those of US
+    /// states too (CA, DE, IN, IL, CO, MA, AR, ID), which stay the states' there, nor "SA"
+    /// (Saudi Arabia's, and South Africa's as people write it); "UK" and "US" are names (``countryNames``).
+    private static let countryCodes: [String: String] = [
+        "nl": "netherlands", "be": "belgium", "lu": "luxembourg", "ch": "switzerland", "at": "austria", "se": "sweden",
+        "no": "norway", "dk": "denmark", "fi": "finland", "is": "iceland", "pl": "poland", "cz": "czechia", "sk": "slovakia",
+        "hu": "hungary", "ro": "romania", "bg": "bulgaria", "gr": "greece", "hr": "croatia", "rs": "serbia", "si": "slovenia",
+        "ee": "estonia", "lv": "latvia", "lt": "lithuania", "ua": "ukraine", "tr": "turkey", "ae": "united arab emirates",
+        "qa": "qatar", "eg": "egypt", "za": "south africa", "ng": "nigeria", "ke": "kenya", "gh": "ghana", "br": "brazil",
+        "mx": "mexico", "cl": "chile", "pe": "peru", "uy": "uruguay", "jp": "japan", "cn": "china", "kr": "south korea",
+        "tw": "taiwan", "hk": "hong kong", "sg": "singapore", "my": "malaysia", "ph": "philippines", "th": "thailand",
+        "vn": "vietnam", "pk": "pakistan", "bd": "bangladesh", "lk": "sri lanka", "au": "australia", "nz": "new zealand",
+        "ie": "ireland", "fr": "france", "es": "spain", "pt": "portugal", "it": "italy", "gb": "united kingdom",
+    ].reduce(into: [:]) { codes, entry in codes[SignalDetector.normalize(entry.key)] = SignalDetector.normalize(entry.value) }
 
     /// Words an ICP location lists countries with besides its punctuation.
     private static let listingWords: Set<Substring> = ["and", "or", "the", "only", "plus", "region", "regions", "countries"]

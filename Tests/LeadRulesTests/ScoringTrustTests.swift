@@ -553,6 +553,29 @@ final class ScoringTrustTests: XCTestCase {
         XCTAssertEqual(monitored.buyerState, card(xOnly).buyerState)
     }
 
+    /// A list of countries written with their two-letter codes ("UK, NL", "US, UK, NL", "Germany,
+    /// NL") holds the places of each, as "UK & Ireland" does. Before, "NL" after a
+    /// comma was read as the province or country where the place before it lies, so "UK, NL" was
+    /// one place, the United Kingdom in the Netherlands (or Newfoundland): "London, UK" and
+    /// "Amsterdam" were outside it, and "Berlin" outside "Germany, NL". The codes of US states
+    /// ("CA", "DE", "IN") stay as they were read.
+    func testAListOfCountryCodesHoldsEachCountry() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("UK, NL", ["London, UK", "Amsterdam", "Manchester", "Rotterdam, Netherlands"], [], ["Berlin", "St. John's, NL", "Austin, TX"]),
+            ("US, UK, NL", ["London, UK", "Austin, TX", "Amsterdam"], [], ["Berlin", "Toronto"]),
+            ("Germany, NL", ["Berlin", "Amsterdam, NL", "Munich, Germany"], [], ["London", "Paris, France"]),
+            ("NL, Germany", ["Berlin", "Amsterdam"], [], ["London"]),
+            ("UK, NL, BE, FR", ["London", "Brussels", "Paris, France", "Amsterdam"], [], ["Berlin", "Madrid"]),
+            // A code after a city is still where the city lies, and a province's code after its
+            // country is the province.
+            ("Amsterdam, NL", ["Amsterdam"], [], ["Rotterdam", "St. John's, NL"]),
+            ("Canada, NL", ["St. John's, NL"], [], ["Amsterdam", "Toronto"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "Amsterdam", in: "UK, NL")
+        assertLocated(at: "Berlin", in: "Germany, NL")
+    }
+
     /// An ICP location that lists cities or states beside countries or regions ("US & London",
     /// "New York, UK", "EMEA and New York") holds each of its places, as a list of countries
     /// does: a lead in any of them is located in it, one known to be in none is outside, and a
