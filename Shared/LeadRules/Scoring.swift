@@ -920,11 +920,14 @@ public struct RuleBasedScorer: Scorer {
         for part in parts.reversed() {
             if let name = shortCityNames[String(part)] { text.replaceSubrange(part.startIndex..<part.endIndex, with: name) }
         }
+        text = withCommasBeforeCodes(text)
         let place = text == written.text ? written : SignalDetector.Phrase(text)
         let named = namedAreas(of: place)
         let streetless = withoutStreets(place)
-        // The state or province the place names, folded as the gazetteer's states of cities are.
-        let state = usState(of: streetless.text).map(Gazetteer.folded) ?? province(of: streetless.text)
+        // The state or province the place names, folded as the gazetteer's states of cities are
+        // ("Perth, WA" names Western Australia, not Washington).
+        let isInUnitedStates = named.lastPartCountry.map { $0 == unitedStates } ?? true
+        let state = (isInUnitedStates ? usState(of: streetless.text).map(Gazetteer.folded) : nil) ?? province(of: streetless.text)
         let (cities, namesakes) = Self.cities(in: streetless).reduce(into: ([String](), [String]())) { found, city in
             let states = Gazetteer.standard.states(ofCity: city)
             if named.lastPartCountry.map(countries(ofKnownCity: city).contains) ?? true,
@@ -990,6 +993,27 @@ public struct RuleBasedScorer: Scorer {
         }
         close(at: text.endIndex)
         return parts
+    }
+
+    /// `text` with a comma before a US state's or a province's code that ends a part of it
+    /// (between commas or what parts a list, ``listedParts(of:)``) after a name without one:
+    /// "Sydney NS" is "Sydney, NS" (Nova Scotia), "Greenwich CT" "Greenwich, CT", "Hartford CT,
+    /// USA" "Hartford, CT, USA". Only a code in capitals after capitalised words, in a text not
+    /// all in capitals, is one ("Based in LA", "BATON ROUGE LA" stay as written).
+    static func withCommasBeforeCodes(_ text: String) -> String {
+        var commas: [String.Index] = []
+        let segments = text.split { !($0.isLetter || $0.isNumber || $0.isWhitespace || ".'’-".contains($0)) }
+        for segment in segments {
+            let words = segment.split(whereSeparator: \.isWhitespace)
+            guard words.count > 1, let code = words.last, (2...3).contains(code.count), code.allSatisfy({ $0.isUppercase }),
+                  words.dropLast().allSatisfy({ $0.first?.isUppercase == true }),
+                  words.dropLast().contains(where: { $0.contains(where: \.isLowercase) }) else { continue }
+            let normalized = SignalDetector.normalize(String(code))
+            if usStatesByCode[normalized] != nil || provincesByCode[normalized] != nil { commas.append(words[words.count - 2].endIndex) }
+        }
+        var written = text
+        for index in commas.reversed() { written.insert(",", at: index) }
+        return written
     }
 
     /// Short names of cities that name the city only as a part of a place of their own ("LA /
@@ -1107,7 +1131,7 @@ public struct RuleBasedScorer: Scorer {
             return .inside
         }
         guard !areas.named.isEmpty else { return .unknown }
-        if let placed = placementByCities(of: place, in: wanted.usState.map(Gazetteer.folded) ?? wanted.province ?? "") {
+        if let placed = placementByCities(of: areas, in: wanted.usState.map(Gazetteer.folded) ?? wanted.province ?? "") {
             return placed
         }
         if wanted.usState != nil, !areas.usStatesNamed.isEmpty { return .outside }
@@ -1140,13 +1164,14 @@ public struct RuleBasedScorer: Scorer {
     /// Directions written after a street's name ("Queen Street West", "Ontario Ave W").
     private static let directionWords: Set<Substring> = ["north", "south", "east", "west", "n", "s", "e", "w", "ne", "nw", "se", "sw"]
 
-    /// Where the cities the scorer knows in `place` stand against the US state or province
-    /// `wanted` (folded) by the states they lie in (``Gazetteer/states(ofCity:)``): inside when
-    /// one lies in it only ("Toronto" in Ontario), outside when none may ("Seattle" for Texas),
-    /// else unknown ("Portland", Oregon's or Maine's, for Oregon); nil when the place names no
-    /// such city, or one whose state the gazetteer does not list.
-    private static func placementByCities(of place: SignalDetector.Phrase, in wanted: String) -> Placement? {
-        let states = Gazetteer.standard.cities(in: place.text).map(Gazetteer.standard.states(ofCity:))
+    /// Where the ``Gazetteer``'s cities a place names where it says they are
+    /// (``PlaceAreas/cities``: not Perth in "Perth, Scotland") stand against the US state or
+    /// province `wanted` (folded) by the states they lie in (``Gazetteer/states(ofCity:)``):
+    /// inside when one lies in it only ("Toronto" in Ontario), outside when none may ("Seattle"
+    /// for Texas), else unknown ("Portland", Oregon's or Maine's, for Oregon); nil when the place
+    /// names no such city, or one whose state the gazetteer does not list.
+    private static func placementByCities(of areas: PlaceAreas, in wanted: String) -> Placement? {
+        let states = areas.cities.filter { Gazetteer.standard.countries(ofCity: $0) != nil }.map(Gazetteer.standard.states(ofCity:))
         guard !states.isEmpty, !states.contains(where: \.isEmpty) else { return nil }
         if states.contains([wanted]) { return .inside }
         return states.allSatisfy { !$0.contains(wanted) } ? .outside : .unknown
@@ -1250,9 +1275,15 @@ public struct RuleBasedScorer: Scorer {
         if let reading = codeReading(after: place) { return country(ofReading: reading) }
         // A province or state of another country: "London, Ontario" is not in the United Kingdom.
         if parts.count > 1, let country = Gazetteer.standard.subdivisions[Gazetteer.folded(String(last))] { return country }
-        let country = countryNames[name] ?? name
+        let country = countryNames[name] ?? ukCountries[name] ?? name
         return isCountry(country) ? country : nil
     }
+
+    /// The countries of the United Kingdom, normalised, that end a place in it ("Perth,
+    /// Scotland", "Cardiff, Wales"): the United Kingdom's only as where a place lies, not as an
+    /// ICP's country (``countryNames``).
+    private static let ukCountries: [String: String] = ["england", "scotland", "wales", "northern ireland"]
+        .reduce(into: [:]) { names, name in names[SignalDetector.normalize(name)] = unitedKingdom }
 
     /// Whether free text written where a place goes names none: "Everywhere 🌍", "Remote",
     /// "Planet Earth", "he/him", an emoji: no word in it but ``noPlaceWords``.

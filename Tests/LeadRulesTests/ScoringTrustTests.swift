@@ -1042,6 +1042,33 @@ final class ScoringTrustTests: XCTestCase {
         assertLocated(at: "Croydon, England, United Kingdom", in: "Croydon, UK")
     }
 
+    /// A city the scorer knows is not that city when the place says it is in another country or
+    /// province: "Perth, Scotland" is not Australia's Perth (Scotland, England, Wales and
+    /// Northern Ireland end a place in the United Kingdom), and "Sydney NS" is Sydney, Nova
+    /// Scotia (a US state's or a province's code after a name without a comma, "Sydney NS",
+    /// "Greenwich CT", is read as after one). Before, the city's state or country was taken
+    /// whatever else the place said: "Perth, Scotland" was inside "Western Australia", "Perth"
+    /// and "Australia" (10 points), "Sydney NS" inside "Sydney" and "New South Wales".
+    func testACityInAnotherCountryOrProvinceThanTheScorersIsAnotherCity() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Western Australia", ["Perth, WA", "Perth", "Perth WA"], ["Australia"], ["Perth, Scotland", "Perth, Scotland, UK", "Seattle WA"]),
+            ("Perth", ["Perth, WA", "Perth, Australia", "Perth WA"], ["Australia"], ["Perth, Scotland", "Perth, Ontario"]),
+            ("Australia", ["Perth", "Sydney NSW"], [], ["Perth, Scotland", "Sydney NS"]),
+            ("United Kingdom", ["Perth, Scotland", "Cardiff, Wales"], [], ["Perth, WA"]),
+            ("Sydney", ["Sydney, NSW", "Sydney NSW", "Sydney"], ["Australia"], ["Sydney NS", "Sydney, NS", "Sydney, Nova Scotia"]),
+            ("New South Wales", ["Sydney", "Sydney NSW"], [], ["Sydney NS"]),
+            ("Nova Scotia", ["Sydney NS", "Sydney, Nova Scotia"], [], ["Sydney"]),
+            ("Ontario", ["Toronto ON", "London ON"], [], ["Sydney NS"]),
+            ("Connecticut", ["Greenwich CT", "Stamford CT"], [], ["Austin TX"]),
+            // Not a code after words in lowercase, nor in a text all in capitals.
+            ("Louisiana", ["Lafayette LA", "Baton Rouge LA"], ["Based in LA", "LAFAYETTE LA"], []),
+        ]
+        assertPlacements(placed)
+        assertOutside(at: "Perth, Scotland", of: "Western Australia")
+        assertOutside(at: "Perth, Scotland", of: "Perth")
+        assertOutside(at: "Sydney NS", of: "Sydney")
+    }
+
     /// A city's other well-known names name it, for an ICP location with or without its country
     /// or state: "München" is in "Munich, DE" and "Munich", "Köln" in "Cologne, Germany", "Wien"
     /// in "Vienna", "Praha" in "Prague, Czechia", "Bengaluru" in "Bangalore, IN"; "NYC" is New
