@@ -1142,17 +1142,26 @@ public struct RuleBasedScorer: Scorer {
     /// `place` without its comma-separated parts that name a street, "Ontario Street", "Michigan
     /// Ave W", "Rue Ontario": a street named after a state, a province or a city is in none of
     /// them. A part names a street when a ``streetWords`` word ends it, before directions only,
-    /// or one of ``leadingStreetWords`` starts it, with other words.
+    /// or one of ``leadingStreetWords`` starts it, with other words; but a street word that is a
+    /// US state's code ("CT", Court or Connecticut) ends a street only before a part that is no
+    /// country ("Elm Ct, Boston") or after a house number ("12 Maple Ct"): "Stamford ct" and
+    /// "Hartford Ct, USA" are in Connecticut.
     static func withoutStreets(_ place: SignalDetector.Phrase) -> SignalDetector.Phrase {
         let parts = place.text.split(separator: ",", omittingEmptySubsequences: false)
-        let kept = parts.filter { part in
-            let words = SignalDetector.normalize(String(part)).split(separator: " ")
+        let words = parts.map { SignalDetector.normalize(String($0)).split(separator: " ") }
+        let kept = parts.indices.filter { index in
+            let words = words[index]
             guard words.count > 1 else { return true }
             let named = words.reversed().drop(while: directionWords.contains)
-            return !(named.count > 1 && streetWords.contains(named.first!)) && !leadingStreetWords.contains(words[0])
+            guard named.count > 1, let last = named.first, streetWords.contains(last) else { return !leadingStreetWords.contains(words[0]) }
+            return stateCodeStreetWords.contains(last) && !(words[0].first?.isNumber ?? false)
+                && parts[(index + 1)...].allSatisfy { isCountry(countryNames[SignalDetector.normalize(String($0))] ?? SignalDetector.normalize(String($0))) }
         }
-        return kept.count == parts.count ? place : SignalDetector.Phrase(kept.joined(separator: ","))
+        return kept.count == parts.count ? place : SignalDetector.Phrase(kept.map { parts[$0] }.joined(separator: ","))
     }
+
+    /// The ``streetWords`` that are a US state's code too: "ct", Connecticut's.
+    private static let stateCodeStreetWords = streetWords.filter { usStatesByCode[" \($0) "] != nil }
 
     /// Words that end a street's name (``withoutStreets(_:)``), normalised.
     private static let streetWords: Set<Substring> = [

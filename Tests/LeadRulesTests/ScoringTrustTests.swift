@@ -1069,6 +1069,23 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "Sydney NS", of: "Sydney")
     }
 
+    /// "CT" ending a place, or before only its country, is Connecticut's code, not a street's
+    /// "Court": "Stamford CT", "Hartford Ct, USA" are in Connecticut; a street is a part with a
+    /// city after it ("Elm Ct, Boston") or with a house number ("12 Maple Ct, Stamford, CT").
+    /// Before, withoutStreets left out every part ending with "ct", so these places named no
+    /// state or city and were no evidence either way for Connecticut.
+    func testAStatesCodeThatIsAStreetWordEndsAPlaceAsTheState() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Connecticut", ["Stamford CT", "Greenwich CT", "Hartford CT, USA", "Stamford ct", "Hartford Ct, USA", "New Haven Ct",
+                             "Greenwich, Ct", "12 Maple Ct, Stamford, CT", "STAMFORD CT"],
+             ["Greenwich ct"], ["Elm Ct, Boston", "Austin, TX"]),
+            ("Ontario", ["Ontario Ct, Toronto"], [], ["Ontario Ct, Montreal"]),
+            ("Texas", [], [], ["Texas Ct, Atlanta"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "Hartford Ct, USA", in: "Connecticut")
+    }
+
     /// A city's other well-known names name it, for an ICP location with or without its country
     /// or state: "München" is in "Munich, DE" and "Munich", "Köln" in "Cologne, Germany", "Wien"
     /// in "Vienna", "Praha" in "Prague, Czechia", "Bengaluru" in "Bangalore, IN"; "NYC" is New
