@@ -414,30 +414,46 @@ public enum XBioRole {
 
     /// Whether the character at `index` of `text` ends the employer's name there: a comma, "!"
     /// or a bracket, or a dot unless a lowercase letter or a digit follows it ("Booking.com",
-    /// "No.1") or an ending of two or three capitals that is no place's abbreviation
-    /// ("Character.AI"; not "Acme.NYC", where the person is, nor "Acme.Previously" or
-    /// "Acme.I'm", a sentence after a missing space), it ends an abbreviation ("St. Jude")
-    /// or it is the number sign of "No. 1".
+    /// "No.1") or an ending of two or three capitals that is no place written after the name
+    /// (``isPlace(_:after:)``: "Character.AI", "GOV.UK", "Europa.EU"; not "Acme.NYC", where the
+    /// person is, nor "Acme.Previously" or "Acme.I'm", a sentence after a missing space), it
+    /// ends an abbreviation ("St. Jude") or it is the number sign of "No. 1".
     private static func endsName(at index: String.Index, in text: String) -> Bool {
         let character = text[index]
         guard character == "." else { return ",!()[]".contains(character) }
         let after = text[text.index(after: index)...]
         if let next = after.first, next.isLowercase || next.isNumber { return false }
         let capitals = after.prefix(while: \.isLetter)
-        if (2...3).contains(capitals.count), capitals.allSatisfy(\.isUppercase),
-           !placeAbbreviations.contains(capitals.lowercased()) {
+        if (2...3).contains(capitals.count), capitals.allSatisfy(\.isUppercase), !isPlace(capitals, after: text[..<index]) {
             return false
         }
         let word = text[..<index].split(whereSeparator: { !$0.isLetter }).last?.lowercased()
         return !(word.map(abbreviations.contains) ?? false) && !isNumberSign(at: index, in: text)
     }
 
-    /// Abbreviations of places, lowercase, that people write after their employer and a dot for
-    /// where they are ("Acme.NYC based", "Acme.SF"): capitals after a dot that end no name. Not
-    /// the US states' codes, which are as often a domain's ending ("Acme.CO", "Acme.ME").
-    private static let placeAbbreviations: Set<String> = [
-        "nyc", "ny", "sf", "la", "dc", "atl", "atx", "chi", "ldn", "us", "usa", "uk", "eu", "uae", "nz", "sg", "hk",
-    ]
+    /// Whether `capitals`, written after a dot that follows `name`, are where the person is, not
+    /// the name's ending: a city's abbreviation (``cityAbbreviations``: "Acme.NYC based",
+    /// "Acme.SF. Ex-Google", "Acme.LA"), or a country's or region's (``regionAbbreviations``)
+    /// before a word in lowercase ("Acme.UK and EU", "Acme.US based"), as those end domains
+    /// ("Europa.EU", "Acme.US"); never after a word in capitals, a dotted name ("GOV.UK", "NHS.UK").
+    private static func isPlace(_ capitals: Substring, after name: Substring) -> Bool {
+        let word = name.reversed().prefix(while: \.isLetter)
+        guard !word.allSatisfy(\.isUppercase) else { return false }
+        let abbreviation = capitals.lowercased()
+        if cityAbbreviations.contains(abbreviation) { return true }
+        guard regionAbbreviations.contains(abbreviation) else { return false }
+        let rest = name.base[capitals.endIndex...]
+        return rest.first?.isWhitespace == true && rest.drop(while: \.isWhitespace).first?.isLowercase == true
+    }
+
+    /// Abbreviations of cities, lowercase, that people write after their employer and a dot for
+    /// where they are ("Acme.NYC based", "Acme.SF"). Not the US states' codes, which are as often
+    /// a domain's ending ("Acme.CO", "Acme.ME").
+    private static let cityAbbreviations: Set<String> = ["nyc", "ny", "sf", "la", "dc", "atl", "atx", "chi", "ldn"]
+
+    /// Abbreviations of countries and regions, lowercase, that people write after their employer
+    /// and a dot for where they are ("Acme.UK and EU") and that end domains too ("Europa.EU").
+    private static let regionAbbreviations: Set<String> = ["us", "usa", "uk", "eu", "uae", "nz", "sg", "hk"]
 
     /// Whether the character at `index` of `text` is the "." of "No." before a number ("The No. 1
     /// Agency", "No.1"), which ends no name.

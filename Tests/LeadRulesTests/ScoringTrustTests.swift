@@ -1173,10 +1173,14 @@ final class ScoringTrustTests: XCTestCase {
     /// Yes or No), while a name's own dots stay in it: a domain ("Booking.com"), an abbreviation
     /// ("St. Jude Children's Research Hospital") and a legal form before the break ("Acme Inc.",
     /// "Acme Co."); "No." before a number is still no break ("The No. 1 Agency"), nor a dot before
-    /// two or three capitals ("Character.AI") unless they are a place's abbreviation ("Acme.NYC
-    /// based" works at Acme, in New York). Before, "No." before anything starting with a digit was
-    /// read as a number sign, so the employer was "Yes or No. 3x founder", any dot ended a name
-    /// ("Booking" and "St"), and "Acme.NYC based" was the employer whole.
+    /// two or three capitals ("Character.AI") unless they are where the person is: a city's
+    /// abbreviation ("Acme.NYC based" works at Acme, in New York), or a country's or region's
+    /// before a word in lowercase ("Acme.UK and EU"), after a name not in capitals ("GOV.UK",
+    /// "NHS.UK", "Europa.EU" and "Acme.US" are names). Before, "No." before anything starting
+    /// with a digit was read as a number sign, so the employer was "Yes or No. 3x founder", any
+    /// dot ended a name ("Booking" and "St"), "Acme.NYC based" was the employer whole, and
+    /// (0710d49 to the review of it) "GOV.UK", "NHS.UK", "Europa.EU" and "Acme.US" were cut to
+    /// "GOV", "NHS", "Europa" and "Acme".
     func testAnEmployerEndsAtTheSentenceBreakNotAtItsOwnDots() {
         for (bio, title, company) in [("CEO at Yes or No. 3x founder", "CEO", "Yes or No"),
                                       ("CEO at Yes or No. 2nd time founder", "CEO", "Yes or No"),
@@ -1196,7 +1200,17 @@ final class ScoringTrustTests: XCTestCase {
                                       ("CEO at Acme.NYC based", "CEO", "Acme"),
                                       ("CEO at Acme.SF. Ex-Google", "CEO", "Acme"),
                                       ("Founder at Acme.LA", "Founder", "Acme"),
-                                      ("Head of Sales at Acme.UK and EU", "Head of Sales", "Acme")] {
+                                      ("Head of Sales at Acme.UK and EU", "Head of Sales", "Acme"),
+                                      ("CEO at Acme.US based", "CEO", "Acme"),
+                                      // A name whose ending is a country's or region's code, or a
+                                      // dotted name in capitals, stays whole.
+                                      ("Designer at GOV.UK", "Designer", "GOV.UK"),
+                                      ("Developer at NHS.UK", "Developer", "NHS.UK"),
+                                      ("Engineer at Europa.EU", "Engineer", "Europa.EU"),
+                                      ("CEO at Acme.US", "CEO", "Acme.US"),
+                                      ("Designer at GOV.UK. Ex-BBC", "Designer", "GOV.UK"),
+                                      ("Engineer at Europa.EU. Ex-Google", "Engineer", "Europa.EU"),
+                                      ("Analyst at ACME.NYC", "Analyst", "ACME.NYC")] {
             let parsed = XBioRole.parse(bio)
             XCTAssertEqual(parsed?.title, title, bio)
             XCTAssertEqual(parsed?.company, company, bio)
