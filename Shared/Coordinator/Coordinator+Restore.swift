@@ -61,7 +61,10 @@ extension Coordinator {
                 try await writeHeldStates(ofPartitions: numbers, &state, producer: producer, consumer: consumer)
                 // Every record written for them is acknowledged now.
                 for number in numbers { state.chargesKnownSent.handOver(number) }
-                await consumer.completeRevocation()
+                if case .failed(let error) = await consumer.completeRevocation() {
+                    logger.warning("commit at revocation failed: the partitions' next owner re-processes their records handled since the last commit",
+                                   ["partitions": numbers.sorted().map(String.init).joined(separator: ","), LogKey.error: "\(error)"])
+                }
             }
         }
     }

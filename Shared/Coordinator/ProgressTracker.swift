@@ -291,7 +291,7 @@ final class ProgressTracker: Service {
                         await shutdown.close(consumer, logger: logger)
                         return
                     case .fatal, .unclassified:
-                        // Unclassified: a restart, as before the stages retried such a failure.
+                        // Unclassified: stopped and redone by the restart (the stage core retries it first).
                         await shutdown.close(consumer, logger: logger)
                         throw error
                     case .refused:
@@ -322,8 +322,8 @@ final class ProgressTracker: Service {
                                                      metrics: metrics)
         try await totals.start()
         do {
-            // A table no longer followed stops the tracker, and so the process.
-            try await withCompanion({ try await totals.watch() }) {
+            // A table no longer followed stops the tracker, and so the process, within the bound.
+            try await withCompanion(shutdown.startingOnFailure(of: { try await totals.watch() }, closing: producer)) {
                 try await self.trackSearches(totals: totals, partitionCount: partsPartitions, accountPartitions: accountPartitions)
             }
         } catch {

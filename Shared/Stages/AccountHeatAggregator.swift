@@ -479,7 +479,7 @@ public final class AccountHeatAggregator: Service {
                 }
                 switch ProduceFailure(error) {
                 case .fatal, .unclassified:
-                    // Unclassified: a restart, as before a stage's runner retried such a failure.
+                    // Unclassified: stopped and redone by the restart (the stage core retries it first).
                     throw error
                 case .transient:
                     retried.append(record)
