@@ -28,8 +28,9 @@ struct Gazetteer: Sendable {
     /// Each name of a city in a metropolitan area (``metroAreas`` in places.json), folded, with
     /// the indices of the areas it is in: two for a name of two ("aurora").
     private var metroAreasByName: [String: Set<Int>] = [:]
-    /// The most words in a name of ``areas``.
-    private var longestName = 1
+    /// The first word of each name of ``areas``, with the most words of a name starting with it:
+    /// a word of a place that starts none is passed over at once.
+    private var longestNameByFirstWord: [String: Int] = [:]
 
     /// The bundled defaults.
     static let standard: Gazetteer = {
@@ -145,7 +146,8 @@ struct Gazetteer: Sendable {
             throw LeadModelRuleError("'\(name)' is in the gazetteer for \(listed.sorted()) and \(countries.sorted())")
         }
         areas[key] = countries
-        longestName = max(longestName, key.split(separator: " ").count)
+        let words = key.split(separator: " ")
+        if let first = words.first { longestNameByFirstWord[String(first)] = max(longestNameByFirstWord[String(first)] ?? 0, words.count) }
     }
 
     /// The areas the names in `place` stand for, each as the countries it may be in, in the
@@ -163,15 +165,38 @@ struct Gazetteer: Sendable {
     /// `place` folded, with the words of the cities it names each made a comma: what it says
     /// besides its cities ("Kansas City, MO" says ", mo"; "Southern Ontario" all of it).
     func withoutCities(_ place: String) -> String {
-        let words = Self.folded(place).split(separator: " ")
+        reading(of: place).withoutCities
+    }
+
+    /// What the gazetteer reads in a place, found in one pass: ``areas(in:)``,
+    /// ``cities(in:)`` and ``withoutCities(_:)`` of it.
+    struct Reading {
+        var areas: [Set<String>]
+        var cities: [String]
+        var withoutCities: String
+    }
+
+    /// ``Reading`` of `place`, its names looked up once.
+    func reading(of place: String) -> Reading {
+        reading(ofFolded: Self.folded(place))
+    }
+
+    /// ``reading(of:)`` of a place already ``folded(_:)``.
+    func reading(ofFolded folded: String) -> Reading {
+        let words = folded.split(separator: " ")
+        var reading = Reading(areas: [], cities: [], withoutCities: "")
         var kept: [Substring] = []
         var start = 0
         for (range, name) in spans(in: words) {
+            if let countries = areas[name] { reading.areas.append(countries) }
+            let isCity = regions[name] == nil
+            if isCity { reading.cities.append(name) }
             kept += words[start..<range.lowerBound]
-            kept.append(regions[name] == nil ? "," : words[range].joined(separator: " ")[...])
+            kept.append(isCity ? "," : words[range].joined(separator: " ")[...])
             start = range.upperBound
         }
-        return (kept + words[start...]).joined(separator: " ")
+        reading.withoutCities = (kept + words[start...]).joined(separator: " ")
+        return reading
     }
 
     /// The names of ``areas`` in `place`, folded, in the order they occur.
@@ -184,6 +209,10 @@ struct Gazetteer: Sendable {
         var found: [(range: Range<Int>, name: String)] = []
         var start = 0
         while start < words.count {
+            guard let longestName = longestNameByFirstWord[String(words[start])] else {
+                start += 1
+                continue
+            }
             // The longest name starting here, so "New Delhi" is read once and "Mexico City" whole.
             let longest = (1...min(longestName, words.count - start)).reversed().lazy.compactMap { length -> (Int, String)? in
                 let name = words[start..<start + length].joined(separator: " ")

@@ -411,7 +411,8 @@ public struct RuleBasedScorer: Scorer {
         private mutating func location(_ location: FitEvidence.Fact<String>?, wanted: [ICPLocation]) {
             guard !wanted.isEmpty else { return add("no location constraint", 5) }
             guard let location else { return }
-            let areas = RuleBasedScorer.areas(of: SignalDetector.Phrase(location.value))
+            let areas = RuleBasedScorer.areas(of: SignalDetector.Phrase(location.value),
+                                              readingStatesAndCities: wanted.contains(where: \.readsStatesAndCities))
             let placements = wanted.map { RuleBasedScorer.placement(of: areas, in: $0) }
             if let index = placements.firstIndex(of: .inside) {
                 add("located in \(wanted[index].phrase.text)", 10, location.source)
@@ -506,6 +507,10 @@ public struct RuleBasedScorer: Scorer {
         /// country (``writtenWithWhereItLies(_:)``: "London" is "London, United Kingdom",
         /// "Austin" "Austin, Texas"); nil otherwise.
         let held: HeldPlace?
+        /// Whether placing a lead against it reads the lead's streets, state or province and
+        /// cities (``PlaceAreas/hasStatesAndCities``): it is a US state, a province, a place with
+        /// where it lies or a city, or lists one; a country or region reads only the areas named.
+        let readsStatesAndCities: Bool
 
         /// - Parameters:
         ///   - isWhereAPlaceLies: `wanted` follows a place's comma ("Melbourne, Victoria"),
@@ -533,13 +538,13 @@ public struct RuleBasedScorer: Scorer {
                 ?? (isBeforeAComma ? nil : RuleBasedScorer.writtenWithWhereItLies(wanted).flatMap(HeldPlace.init))
             let otherNames = Gazetteer.standard.otherNames(of: wanted) + (usState == newYork ? ["nyc"] : [])
             names = ([Gazetteer.folded(wanted)] + otherNames).map(SignalDetector.Phrase.init)
+            readsStatesAndCities = usState != nil || province != nil || held != nil || places.contains(where: \.readsStatesAndCities)
         }
 
-        /// Whether `place` names it by one of its ``names`` as whole words, with or without accents.
-        func isNamed(in place: SignalDetector.Phrase) -> Bool {
-            if phrase.occurs(in: place) { return true }
-            let folded = SignalDetector.Phrase(Gazetteer.folded(place.text))
-            return names.contains { $0.occurs(in: folded) }
+        /// Whether `place` names it by one of its ``names`` as whole words, with or without
+        /// accents; `folded` is `place` without accents (``Gazetteer/folded(_:)``).
+        func isNamed(in place: SignalDetector.Phrase, folded: SignalDetector.Phrase) -> Bool {
+            phrase.occurs(in: place) || names.contains { $0.occurs(in: folded) }
         }
 
         /// Whether it names a place the scorer knows: a country, a region, a US state, or a place
@@ -581,7 +586,10 @@ public struct RuleBasedScorer: Scorer {
         /// it is no evidence either way rather than outside ("Windsor, Ontario" for "Windsor, CA"
         /// may be California's namesake).
         let otherReadings: [ICPLocation]
-        /// The metropolitan areas ``place`` is in by any of its names (``Gazetteer/metroAreas(of:)``).
+        /// ``place``'s names, folded (``ICPLocation/names``).
+        let names: Set<String>
+        /// The metropolitan areas ``place`` is in by any of its names (``Gazetteer/metroAreas(of:)``),
+        /// read once per offer.
         let metroAreas: Set<Int>
 
         /// Nil unless `wanted` is one place with where it lies after its last comma (``isOnePlace(_:)``).
@@ -612,6 +620,7 @@ public struct RuleBasedScorer: Scorer {
             }
             self.holder = holder
             self.otherReadings = otherReadings
+            names = Set(place.names.map(\.text))
             metroAreas = place.names.reduce(into: []) { $0.formUnion(Gazetteer.standard.metroAreas(of: $1.text)) }
             let holderCountries = holder.isCountry ? [holder.country] : holder.countries.union(holder.usState == nil ? [] : [unitedStates])
             isKnownCity = !RuleBasedScorer.countries(ofKnownCity: name).isDisjoint(with: holderCountries)
@@ -620,18 +629,14 @@ public struct RuleBasedScorer: Scorer {
                 && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," })).usState) != nil
         }
 
-        /// Whether `place` names ``place`` (``ICPLocation/isNamed(in:)``: by any of its names, with or without accents); a city named
-        /// as a US state only in its first comma-separated part, and not as a state ("New York,
-        /// NY" names the city; "Albany, New York", "Upstate New York", "New York State" the state).
+        /// Whether `other` names ``place`` (``ICPLocation/isNamed(in:folded:)``: by any of its
+        /// names, with or without accents); a city named as a US state only in its first
+        /// comma-separated part, and not as a state (``PlaceAreas/firstPart``: "New York, NY"
+        /// names the city; "Albany, New York", "Upstate New York", "New York State" the state).
         /// A street named after it ("Oxford Street, London") does not name it.
-        func isNamed(in other: SignalDetector.Phrase) -> Bool {
-            var other = withoutStreets(other)
-            if isCityNamedAsState {
-                let first = String(other.text.prefix { $0 != "," })
-                guard !SignalDetector.normalize(first).split(separator: " ").contains(where: stateWords.contains) else { return false }
-                other = SignalDetector.Phrase(first)
-            }
-            return place.isNamed(in: other)
+        func isNamed(in other: PlaceAreas) -> Bool {
+            guard isCityNamedAsState else { return place.isNamed(in: other.streetless.phrase, folded: other.streetless.folded) }
+            return other.firstPart.map { place.isNamed(in: $0.phrase, folded: $0.folded) } ?? false
         }
 
         /// Whether `other`, which does not name ``place``, names only cities the scorer knows to
@@ -642,8 +647,8 @@ public struct RuleBasedScorer: Scorer {
         /// (``Gazetteer/isOneMetroArea(_:_:)``: "Oakland" may be in San Francisco's area).
         func namesOnlyOtherCities(_ other: PlaceAreas) -> Bool {
             guard isKnownCity, !other.hasPartNamingNoCity else { return false }
-            return !other.cities.isEmpty && other.cities.allSatisfy { city in
-                !place.names.contains { Gazetteer.standard.isOneMetroArea(city, $0.text) }
+            return !other.cities.isEmpty && other.cities.indices.allSatisfy { index in
+                !names.contains(other.cities[index]) && other.citiesMetroAreas[index].isDisjoint(with: metroAreas)
             }
         }
 
@@ -654,18 +659,15 @@ public struct RuleBasedScorer: Scorer {
         /// "Overland Park" for "Kansas City, MO", "Noida" for Gurgaon (not "Portland, ME" for
         /// "Portland, OR": a name of two cities, of no one area).
         func namesCityOfItsMetroArea(_ other: PlaceAreas) -> Bool {
-            isKnownCity && other.cities.contains { !Gazetteer.standard.metroAreas(of: $0).isDisjoint(with: metroAreas) }
+            isKnownCity && other.citiesMetroAreas.contains { !$0.isDisjoint(with: metroAreas) }
         }
 
         /// Whether `other`, which names ``place``, names it only as another city of its name
         /// (``PlaceAreas/namesakes``) when the scorer knows ``place`` (``isKnownCity``): "Austin,
         /// MN" for "Austin, USA", as for "Austin, TX".
         func namesOnlyANamesake(_ other: PlaceAreas) -> Bool {
-            isKnownCity && place.names.contains { other.namesakes.contains($0.text) } && !place.names.contains { other.cities.contains($0.text) }
+            isKnownCity && other.namesakes.contains(where: names.contains) && !other.cities.contains(where: names.contains)
         }
-
-        /// Words by which a place that names a US state's name means the state.
-        private let stateWords: Set<Substring> = ["state", "upstate"]
     }
 
     /// The countries (normalised) of the city the scorer knows by the name `name`: one the
@@ -878,11 +880,24 @@ public struct RuleBasedScorer: Scorer {
 
     /// A lead's place as ``placement(of:in:)`` reads it, read once per lead whatever the ICP's
     /// locations (``areas(of:)``): the areas it names, each as the countries (normalised) it may
-    /// be in, and the cities it names.
+    /// be in, the cities it names, the state or province it names, and the forms of its text
+    /// the ICP locations are looked for in, so that placing it against each costs lookups only.
     struct PlaceAreas {
         /// The place as read: as written, with a part it lists that is only a city's short name
-        /// written out (``shortCityNames``: "LA / NYC" is "Los Angeles / NYC"; "Baton Rouge, LA" stays).
+        /// written out (``shortCityNames``: "LA / NYC" is "Los Angeles / NYC"; "Baton Rouge, LA"
+        /// stays) and a comma before a code after a name (``withCommasBeforeCodes(_:)``).
         var phrase: SignalDetector.Phrase
+        /// ``phrase`` without accents (``Gazetteer/folded(_:)``).
+        var folded: SignalDetector.Phrase
+        /// ``phrase`` without "New South Wales" and "New England", which a name of the United
+        /// Kingdom's ("Wales", "England") is not in (``withoutLookalikes(_:of:)``).
+        var withoutUKLookalikes: SignalDetector.Phrase
+        /// ``phrase`` without its streets (``withoutStreets(_:)``), and folded.
+        var streetless: (phrase: SignalDetector.Phrase, folded: SignalDetector.Phrase)
+        /// The first comma-separated part of ``streetless``, and folded, where a city named as a
+        /// US state is named (``HeldPlace/isNamed(in:)``); nil when it says it means the state
+        /// ("Upstate New York", "New York State").
+        var firstPart: (phrase: SignalDetector.Phrase, folded: SignalDetector.Phrase)?
         /// Every area named; one country when the place's last part names it (``lastPartCountry(of:)``).
         var named: [Set<String>]
         /// The country the last part names, which wins over every other name in the place:
@@ -891,12 +906,26 @@ public struct RuleBasedScorer: Scorer {
         /// Whether the scorer knows an area of the place without the ``Gazetteer``'s cities and
         /// regions: a country, a US state, another alias (London).
         var isKnownWithoutGazetteer: Bool
+        /// The US state ``streetless`` names after its first part, by name or code, or as its
+        /// only part (``usState(ofParts:)``), normalised.
+        var usState: String?
+        /// The province or state of another country ``streetless`` names after its first part
+        /// (``province(ofParts:country:)``), folded.
+        var province: String?
+        /// ``streetless`` folded without the cities the scorer knows (``Gazetteer/withoutCities(_:)``),
+        /// where a state or province is named as a place ("Southern Ontario", not "Kansas City").
+        var withoutCities: SignalDetector.Phrase
         /// The cities the scorer knows that the place names outside its streets, folded
         /// (``cities(in:)``), in the order named, where the place says they are: in its last
         /// part's country and its US state or province when it names one, as far as the
         /// ``Gazetteer`` knows a city's state ("Kansas City, KS": Kansas City; not "Austin, MN",
         /// "London, Ontario" nor "Paris, TX", which name ``namesakes``).
         var cities: [String]
+        /// The metropolitan areas of each of ``cities`` (``Gazetteer/metroAreas(of:)``).
+        var citiesMetroAreas: [Set<Int>]
+        /// The states or provinces of the ``Gazetteer``'s ``cities`` (not the scorer's own, London
+        /// and New York City): empty when it lists none for one (``placementByCities(of:in:)``).
+        var citiesStates: [Set<String>]
         /// The names of cities the scorer knows that the place names elsewhere than those cities
         /// are, folded: another city of the name ("austin" in "Austin, MN", "london" in "London, Ontario").
         var namesakes: [String]
@@ -909,12 +938,19 @@ public struct RuleBasedScorer: Scorer {
         /// ("Croydon" in "Manchester & Croydon", "Croydon, England", "England"): that part may
         /// be in any city.
         var hasPartNamingNoCity: Bool
+        /// Whether the reading holds the place's streets, state or province and cities (from
+        /// ``streetless`` to ``hasPartNamingNoCity``), which only ICP locations that
+        /// ``ICPLocation/readsStatesAndCities`` read; without them, those are empty.
+        var hasStatesAndCities: Bool
     }
 
     /// `place` read once for every ICP location (``PlaceAreas``): the country its last part
     /// names, else the countries, their aliases (a US state, London) and the ``Gazetteer``'s
-    /// cities and regions in it; the cities it names; whether a part it lists names none.
-    static func areas(of written: SignalDetector.Phrase) -> PlaceAreas {
+    /// cities and regions in it; with `readingStatesAndCities` (the ICP has a location that
+    /// ``ICPLocation/readsStatesAndCities``), the cities it names, the state or province it names
+    /// and whether a part it lists names no city. The gazetteer reads it once (twice when it
+    /// names a street).
+    static func areas(of written: SignalDetector.Phrase, readingStatesAndCities: Bool = true) -> PlaceAreas {
         let parts = listedParts(of: written.text)
         var text = written.text
         for part in parts.reversed() {
@@ -922,41 +958,86 @@ public struct RuleBasedScorer: Scorer {
         }
         text = withCommasBeforeCodes(text)
         let place = text == written.text ? written : SignalDetector.Phrase(text)
-        let named = namedAreas(of: place)
+        guard readingStatesAndCities else {
+            let folded = SignalDetector.Phrase(Gazetteer.folded(place.text))
+            let named = namedAreas(of: place)
+            return PlaceAreas(
+                phrase: place, folded: folded, withoutUKLookalikes: withoutLookalikes(place, of: unitedKingdom),
+                streetless: (place, folded), firstPart: nil, named: named.named, lastPartCountry: named.lastPartCountry,
+                isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, usState: nil, province: nil, withoutCities: folded,
+                cities: [], citiesMetroAreas: [], citiesStates: [], namesakes: [], usStatesNamed: [], hasPartNamingNoCity: false,
+                hasStatesAndCities: false)
+        }
         let streetless = withoutStreets(place)
-        // The state or province the place names, folded as the gazetteer's states of cities are
-        // ("Perth, WA" names Western Australia, not Washington).
+        let hasStreets = streetless.text != place.text
+        let foldedText = Gazetteer.folded(place.text)
+        let streetlessFoldedText = hasStreets ? Gazetteer.folded(streetless.text) : foldedText
+        let gazetteer = Gazetteer.standard.reading(ofFolded: streetlessFoldedText)
+        let named = namedAreas(of: place, gazetteer: hasStreets ? Gazetteer.standard.areas(in: place.text) : gazetteer.areas)
+        let folded = SignalDetector.Phrase(foldedText)
+        let streetlessFolded = hasStreets ? SignalDetector.Phrase(streetlessFoldedText) : folded
+        // The state or province the place names (as placement(of:inStateOrProvince:) reads it, its
+        // streets left out), and as the gazetteer's states of cities are written ("Perth, WA"
+        // names Western Australia, not Washington).
+        let streetlessCountry = hasStreets ? lastPartCountry(of: streetless.text) : named.lastPartCountry
+        let commaParts = streetless.text.split(separator: ",").map { Gazetteer.folded(String($0)) }
+        let usState = usState(ofParts: commaParts)
+        let province = province(ofParts: commaParts, country: streetlessCountry)
         let isInUnitedStates = named.lastPartCountry.map { $0 == unitedStates } ?? true
-        let state = (isInUnitedStates ? usState(of: streetless.text).map(Gazetteer.folded) : nil) ?? province(of: streetless.text)
-        let (cities, namesakes) = Self.cities(in: streetless).reduce(into: ([String](), [String]())) { found, city in
+        let state = (isInUnitedStates ? usState.map(Gazetteer.folded) : nil) ?? province
+        var reading = PlaceAreas(
+            phrase: place, folded: folded, withoutUKLookalikes: withoutLookalikes(place, of: unitedKingdom),
+            streetless: (streetless, streetlessFolded), firstPart: nil, named: named.named, lastPartCountry: named.lastPartCountry,
+            isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, usState: usState, province: province,
+            withoutCities: SignalDetector.Phrase(gazetteer.withoutCities), cities: [], citiesMetroAreas: [], citiesStates: [],
+            namesakes: [], usStatesNamed: usStatesNamed(in: gazetteer.withoutCities), hasPartNamingNoCity: false,
+            hasStatesAndCities: true)
+        let first = String(streetless.text.prefix { $0 != "," })
+        if !SignalDetector.normalize(first).split(separator: " ").contains(where: stateWords.contains) {
+            reading.firstPart = first == streetless.text ? reading.streetless
+                : (SignalDetector.Phrase(first), SignalDetector.Phrase(Gazetteer.folded(first)))
+        }
+        for city in gazetteer.cities + ownCityPhrases.filter({ $0.occurs(in: streetlessFolded) }).map(\.text) {
             let states = Gazetteer.standard.states(ofCity: city)
             if named.lastPartCountry.map(countries(ofKnownCity: city).contains) ?? true,
                state.map({ states.isEmpty || states.contains($0) }) ?? true {
-                found.0.append(city)
+                reading.cities.append(city)
+                reading.citiesMetroAreas.append(Gazetteer.standard.metroAreas(of: city))
+                if Gazetteer.standard.countries(ofCity: city) != nil { reading.citiesStates.append(states) }
             } else {
-                found.1.append(city)
+                reading.namesakes.append(city)
             }
         }
-        let usStatesNamed = usStatesNamed(in: Gazetteer.standard.withoutCities(streetless.text))
-        let hasPartNamingNoCity = parts.count > 1 && parts.contains { part in
+        reading.hasPartNamingNoCity = parts.count > 1 && parts.contains { part in
             !namesNoPlace(String(part)) && Self.cities(in: withoutStreets(SignalDetector.Phrase(String(part)))).isEmpty
         }
-        return PlaceAreas(phrase: place, named: named.named, lastPartCountry: named.lastPartCountry,
-                          isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, cities: cities, namesakes: namesakes,
-                          usStatesNamed: usStatesNamed, hasPartNamingNoCity: hasPartNamingNoCity)
+        return reading
     }
 
+    /// Words by which a place that names a US state's name means the state ("Upstate New York",
+    /// "New York State"), not a city named as it.
+    private static let stateWords: Set<Substring> = ["state", "upstate"]
+
     /// The areas `place` names (``PlaceAreas/named``), the country its last part names and
-    /// whether the scorer knows an area of it without the gazetteer.
-    private static func namedAreas(of place: SignalDetector.Phrase)
+    /// whether the scorer knows an area of it without the gazetteer; `gazetteer`, the
+    /// ``Gazetteer``'s areas in it, when read already.
+    private static func namedAreas(of place: SignalDetector.Phrase, gazetteer: @autoclosure () -> [Set<String>])
         -> (named: [Set<String>], lastPartCountry: String?, isKnownWithoutGazetteer: Bool) {
         if let country = lastPartCountry(of: place.text) { return ([[country]], country, true) }
-        var named: [Set<String>] = locationAliases.keys.sorted().filter { country in
-            locationAliases[country, default: []].contains { $0.occurs(in: withoutLookalikes(place, of: country)) }
+        let withoutUKLookalikes = withoutLookalikes(place, of: unitedKingdom)
+        var named: [Set<String>] = aliasedCountries.filter { country in
+            let place = country == unitedKingdom ? withoutUKLookalikes : place
+            return locationAliases[country, default: []].contains { $0.occurs(in: place) }
         }.map { [$0] }
         named += otherCountryPhrases.filter { $0.occurs(in: place) }.map { [countryNames[$0.text] ?? $0.text] }
         let isKnown = !named.isEmpty
-        return (named + Gazetteer.standard.areas(in: place.text), nil, isKnown)
+        return (named + gazetteer(), nil, isKnown)
+    }
+
+    /// ``namedAreas(of:gazetteer:)`` with the gazetteer's areas read from `place`.
+    private static func namedAreas(of place: SignalDetector.Phrase)
+        -> (named: [Set<String>], lastPartCountry: String?, isKnownWithoutGazetteer: Bool) {
+        namedAreas(of: place, gazetteer: Gazetteer.standard.areas(in: place.text))
     }
 
     /// The places a lead's place lists, as written and trimmed: its text between the characters
@@ -964,6 +1045,51 @@ public struct RuleBasedScorer: Scorer {
     /// "/", "&", "|", "+", "·", "—", an emoji, "SF ✈️ NYC"), a "-" between spaces, and the words
     /// "and" and "or"; a place with where it lies after a comma ("Austin, TX") is one part.
     static func listedParts(of text: String) -> [Substring] {
+        let bytes = text.utf8
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return listedParts(ofUnicode: text) }
+        // ASCII, the common case, is read byte by byte: Character's properties cost most of the time otherwise.
+        func isLetterOrDigit(_ byte: UInt8) -> Bool { (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A || byte >= 0x30 && byte <= 0x39 }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+        var parts: [Substring] = []
+        var words: [Range<String.Index>] = []
+        var wordStart: String.Index?
+        func closeWord(at end: String.Index) {
+            guard let start = wordStart else { return }
+            wordStart = nil
+            if (2...4).contains(bytes.distance(from: start, to: end)), listConjunctions.contains(text[start..<end].lowercased()) {
+                closePart()
+            } else {
+                words.append(start..<end)
+            }
+        }
+        func closePart() {
+            if let first = words.first, let last = words.last { parts.append(text[first.lowerBound..<last.upperBound]) }
+            words = []
+        }
+        var index = bytes.startIndex
+        var previous: UInt8 = 0x20
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            let next = bytes.index(after: index)
+            if isSpace(byte) {
+                closeWord(at: index)
+            } else if isLetterOrDigit(byte) || (byte == 0x2D && !(isSpace(previous) && next < bytes.endIndex && isSpace(bytes[next])))
+                        || ",.'()".utf8.contains(byte) {
+                if wordStart == nil { wordStart = index }
+            } else {
+                closeWord(at: index)
+                closePart()
+            }
+            previous = byte
+            index = next
+        }
+        closeWord(at: bytes.endIndex)
+        closePart()
+        return parts
+    }
+
+    /// ``listedParts(of:)`` of a text that is not all ASCII, read by its characters.
+    private static func listedParts(ofUnicode text: String) -> [Substring] {
         var parts: [Substring] = []
         var start = text.startIndex
         var index = text.startIndex
@@ -1001,6 +1127,7 @@ public struct RuleBasedScorer: Scorer {
     /// USA" "Hartford, CT, USA". Only a code in capitals after capitalised words, in a text not
     /// all in capitals, is one ("Based in LA", "BATON ROUGE LA" stay as written).
     static func withCommasBeforeCodes(_ text: String) -> String {
+        guard mayHaveCodeAfterAName(text) else { return text }
         var commas: [String.Index] = []
         let segments = text.split { !($0.isLetter || $0.isNumber || $0.isWhitespace || ".'’-".contains($0)) }
         for segment in segments {
@@ -1014,6 +1141,27 @@ public struct RuleBasedScorer: Scorer {
         var written = text
         for index in commas.reversed() { written.insert(",", at: index) }
         return written
+    }
+
+    /// Whether `text` has two or three capitals (ASCII, as every code is) after a space that
+    /// follows a word's letter, digit or dot, and before no letter: what ``withCommasBeforeCodes(_:)``
+    /// needs to find a code ("Sydney NS"; not "Austin, TX"), looked for in its bytes.
+    private static func mayHaveCodeAfterAName(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        func isUpper(_ byte: UInt8) -> Bool { byte >= 0x41 && byte <= 0x5A }
+        var index = 1
+        while index < bytes.count {
+            defer { index += 1 }
+            guard isUpper(bytes[index]), bytes[index - 1] == 0x20 else { continue }
+            var end = index
+            while end < bytes.count, isUpper(bytes[end]) { end += 1 }
+            guard (2...3).contains(end - index), end == bytes.count || !((bytes[end] | 0x20) >= 0x61 && (bytes[end] | 0x20) <= 0x7A) else { continue }
+            var before = index - 1
+            while before > 0, bytes[before] == 0x20 { before -= 1 }
+            let byte = bytes[before]
+            if (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A || byte >= 0x30 && byte <= 0x39 || byte == 0x2E || byte >= 0x80 { return true }
+        }
+        return false
     }
 
     /// Short names of cities that name the city only as a part of a place of their own ("LA /
@@ -1052,15 +1200,15 @@ public struct RuleBasedScorer: Scorer {
     /// nor every name of a city (only the common ones, ``ICPLocation/names``: München is
     /// Munich), so it is no evidence against the ICP and gives no location points.
     static func placement(of areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
-        let place = areas.phrase
         if !wanted.places.isEmpty {
             let placements = wanted.places.map { placement(of: areas, in: $0) }
             if placements.contains(.inside) { return .inside }
             return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
         }
+        assert(areas.hasStatesAndCities || !wanted.readsStatesAndCities, "\(wanted.phrase.text) reads the place's states and cities")
         if let held = wanted.held {
             guard placement(of: areas, in: held.holder) != .outside else {
-                if held.isNamed(in: place), held.otherReadings.contains(where: { placement(of: areas, in: $0) == .inside }) {
+                if held.isNamed(in: areas), held.otherReadings.contains(where: { placement(of: areas, in: $0) == .inside }) {
                     return .unknown
                 }
                 // A city of the ICP city's area across a state or province line: "Jersey City" for New York City.
@@ -1070,7 +1218,7 @@ public struct RuleBasedScorer: Scorer {
             if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
                 return placement(of: areas, in: part)
             }
-            if held.isNamed(in: place) { return held.namesOnlyANamesake(areas) ? .outside : .inside }
+            if held.isNamed(in: areas) { return held.namesOnlyANamesake(areas) ? .outside : .inside }
             return held.namesOnlyOtherCities(areas) ? .outside : .unknown
         }
         let country = wanted.country
@@ -1084,10 +1232,11 @@ public struct RuleBasedScorer: Scorer {
             return .outside
         }
         if wanted.usState != nil || wanted.province != nil {
-            return placement(of: withoutStreets(place), areas: areas, inStateOrProvince: wanted)
+            return placement(of: areas, inStateOrProvince: wanted)
         }
-        if wanted.isNamed(in: place)
-            || locationAliases[country, default: []].contains(where: { $0.occurs(in: withoutLookalikes(place, of: country)) }) {
+        if wanted.isNamed(in: areas.phrase, folded: areas.folded) || locationAliases[country, default: []].contains(where: {
+            $0.occurs(in: country == unitedKingdom ? areas.withoutUKLookalikes : areas.phrase)
+        }) {
             return .inside
         }
         if let scope = wanted.scope {
@@ -1100,8 +1249,10 @@ public struct RuleBasedScorer: Scorer {
     }
 
     private static let otherCountryPhrases = otherCountries.sorted().map(SignalDetector.Phrase.init)
+    /// The countries of ``locationAliases``, in order.
+    private static let aliasedCountries = locationAliases.keys.sorted()
 
-    /// Where `place`, its streets left out (``withoutStreets(_:)``), stands against `wanted`, a
+    /// Where a lead's place, its streets left out (``PlaceAreas/streetless``), stands against `wanted`, a
     /// US state or a province or state of another country, in the country of `wanted` or naming
     /// none: the state or province the place names after its first part, by name or code,
     /// decides ("Austin, TX" is in Texas, "Columbus, OH" is not, nor "Kansas City, MO" in
@@ -1113,21 +1264,21 @@ public struct RuleBasedScorer: Scorer {
     /// in Texas); else another US state (or DC) it names as a place puts it outside ("Washington
     /// DC-Baltimore Area" for Washington, "Morgantown West Virginia" for Virginia); else a place
     /// elsewhere in the country may be in it or not.
-    private static func placement(of place: SignalDetector.Phrase, areas: PlaceAreas, inStateOrProvince wanted: ICPLocation) -> Placement {
-        if let wantedState = wanted.usState, let state = usState(of: place.text) {
+    private static func placement(of areas: PlaceAreas, inStateOrProvince wanted: ICPLocation) -> Placement {
+        if let wantedState = wanted.usState, let state = areas.usState {
             return state == wantedState ? .inside : .outside
         }
-        if let wantedProvince = wanted.province, let province = province(of: place.text) {
+        if let wantedProvince = wanted.province, let province = areas.province {
             return province == wantedProvince ? .inside : .outside
         }
-        let withoutCities = SignalDetector.Phrase(Gazetteer.standard.withoutCities(place.text))
+        let withoutCities = areas.withoutCities
         if let wantedState = wanted.usState {
             // By its name, or by its code where the ICP writes it so ("CT" in "Greenwich CT").
             if areas.usStatesNamed.contains(wantedState)
                 || (usStatesByCode[SignalDetector.normalize(wanted.phrase.text)] != nil && wanted.phrase.occurs(in: withoutCities)) {
                 return .inside
             }
-        } else if wanted.isNamed(in: withoutCities) {
+        } else if wanted.isNamed(in: withoutCities, folded: withoutCities) {
             return .inside
         }
         guard !areas.named.isEmpty else { return .unknown }
@@ -1147,6 +1298,7 @@ public struct RuleBasedScorer: Scorer {
     /// country ("Elm Ct, Boston") or after a house number ("12 Maple Ct"): "Stamford ct" and
     /// "Hartford Ct, USA" are in Connecticut.
     static func withoutStreets(_ place: SignalDetector.Phrase) -> SignalDetector.Phrase {
+        guard namesAStreetWord(place) else { return place }
         let parts = place.text.split(separator: ",", omittingEmptySubsequences: false)
         let words = parts.map { SignalDetector.normalize(String($0)).split(separator: " ") }
         let kept = parts.indices.filter { index in
@@ -1159,6 +1311,21 @@ public struct RuleBasedScorer: Scorer {
         }
         return kept.count == parts.count ? place : SignalDetector.Phrase(kept.map { parts[$0] }.joined(separator: ","))
     }
+
+    /// Whether a word of `place` is one of ``streetWords`` or ``leadingStreetWords``, read in its
+    /// normalised bytes: a place with none names no street (most do not).
+    private static func namesAStreetWord(_ place: SignalDetector.Phrase) -> Bool {
+        let needle = place.needle
+        var start = needle.startIndex
+        while let end = needle[start...].dropFirst().firstIndex(of: 0x20) {
+            if streetWordBytes.contains(needle[(start + 1)..<end]) { return true }
+            start = end
+        }
+        return false
+    }
+
+    /// ``streetWords`` and ``leadingStreetWords`` as bytes.
+    private static let streetWordBytes: Set<ArraySlice<UInt8>> = Set(streetWords.union(leadingStreetWords).map { ArraySlice($0.utf8) })
 
     /// The ``streetWords`` that are a US state's code too: "ct", Connecticut's.
     private static let stateCodeStreetWords = streetWords.filter { usStatesByCode[" \($0) "] != nil }
@@ -1180,17 +1347,18 @@ public struct RuleBasedScorer: Scorer {
     /// for Texas), else unknown ("Portland", Oregon's or Maine's, for Oregon); nil when the place
     /// names no such city, or one whose state the gazetteer does not list.
     private static func placementByCities(of areas: PlaceAreas, in wanted: String) -> Placement? {
-        let states = areas.cities.filter { Gazetteer.standard.countries(ofCity: $0) != nil }.map(Gazetteer.standard.states(ofCity:))
+        let states = areas.citiesStates
         guard !states.isEmpty, !states.contains(where: \.isEmpty) else { return nil }
         if states.contains([wanted]) { return .inside }
         return states.allSatisfy { !$0.contains(wanted) } ? .outside : .unknown
     }
 
     /// The US state a place names after its first comma-separated part, by name or postal code
-    /// ("Austin, TX, United States", "Houston, Texas"), or as its only part ("Texas"); nil when none.
-    private static func usState(of place: String) -> String? {
-        let parts = place.split(separator: ",").map { SignalDetector.normalize(String($0)) }
+    /// ("Austin, TX, United States", "Houston, Texas"), or as its only part ("Texas"), normalised;
+    /// nil when none. `parts` are the place's comma-separated parts, folded (``Gazetteer/folded(_:)``).
+    private static func usState(ofParts parts: [String]) -> String? {
         for part in parts.count > 1 ? Array(parts.dropFirst().reversed()) : parts {
+            let part = " \(part) "
             if let state = usStatesByName[part] ?? (parts.count > 1 ? usStatesByCode[part] : nil) { return state }
             if newYorkCityNames.contains(part) { return newYork }
         }
@@ -1199,15 +1367,13 @@ public struct RuleBasedScorer: Scorer {
 
     /// The province or state of another country a place names after its first comma-separated
     /// part, by name ("Toronto, Ontario") or by a code of ``provincesByCode`` of the country the
-    /// place is in ("Toronto, ON"; "Perth, WA" where Perth is Australia's, not "Seattle, WA"),
-    /// folded; nil when none.
-    private static func province(of place: String) -> String? {
-        let parts = place.split(separator: ",")
-        let country = lastPartCountry(of: place)
-        for part in parts.dropFirst().reversed() {
-            let name = Gazetteer.folded(String(part))
+    /// place is in, `country` (its ``lastPartCountry(of:)``: "Toronto, ON"; "Perth, WA" where
+    /// Perth is Australia's, not "Seattle, WA"), folded; nil when none. `parts` are as for
+    /// ``usState(ofParts:)``.
+    private static func province(ofParts parts: [String], country: String?) -> String? {
+        for name in parts.dropFirst().reversed() {
             if Gazetteer.standard.subdivisions[name] != nil { return name }
-            if let named = provincesByCode[SignalDetector.normalize(String(part))]?.first(where: {
+            if let named = provincesByCode[" \(name) "]?.first(where: {
                 Gazetteer.standard.subdivisions[$0] == country
             }) {
                 return named
@@ -1220,13 +1386,18 @@ public struct RuleBasedScorer: Scorer {
     /// the longest name first ("west virginia", not "virginia"; "washington dc", not
     /// "washington"): a state's name, DC's ("DC", "D.C.", "Washington DC", "District of
     /// Columbia") and New York City's (``newYorkCityNames``: New York); not the other postal
-    /// codes, most of which are words ("in", "or", "me").
-    static func usStatesNamed(in text: String) -> [String] {
-        let words = SignalDetector.normalize(text).split(separator: " ")
+    /// codes, most of which are words ("in", "or", "me"). `folded` is written as
+    /// ``Gazetteer/folded(_:)`` and ``Gazetteer/withoutCities(_:)`` write (its "," a word no name has).
+    static func usStatesNamed(in folded: String) -> [String] {
+        let words = folded.split(separator: " ")
         var found: [String] = []
         var start = 0
         while start < words.count {
-            let match = (1...min(4, words.count - start)).reversed().lazy.compactMap { length -> (Int, String)? in
+            guard let longest = usStatePlaceNameLengths[words[start]] else {
+                start += 1
+                continue
+            }
+            let match = (1...min(longest, words.count - start)).reversed().lazy.compactMap { length -> (Int, String)? in
                 usStatesByPlaceName[" " + words[start..<start + length].joined(separator: " ") + " "].map { (length, $0) }
             }.first
             if let (length, state) = match {
@@ -1243,6 +1414,11 @@ public struct RuleBasedScorer: Scorer {
     private static let usStatesByPlaceName: [String: String] = usStatesByName
         .merging(["dc", "d c", "washington dc", "washington d c"].map { (SignalDetector.normalize($0), districtOfColumbia) }) { name, _ in name }
         .merging(newYorkCityNames.map { ($0, newYork) }) { name, _ in name }
+    /// The first words of the names of ``usStatesByPlaceName``, with the most words of a name starting with each.
+    private static let usStatePlaceNameLengths: [Substring: Int] = usStatesByPlaceName.keys.reduce(into: [:]) { lengths, name in
+        let words = name.split(separator: " ")
+        lengths[words[0]] = max(lengths[words[0]] ?? 0, words.count)
+    }
     private static let districtOfColumbia = SignalDetector.normalize("district of columbia")
 
     /// New York City's names that are no US state's, normalised: in the state of New York.
@@ -1401,8 +1577,10 @@ public struct RuleBasedScorer: Scorer {
     private static func codeReading(after place: String) -> String? {
         let parts = place.split(separator: ",")
         guard parts.count > 1, let last = parts.last else { return nil }
+        let all = readings(ofCode: SignalDetector.normalize(String(last)))
+        guard !all.isEmpty else { return nil }
         let known = Gazetteer.standard.areas(in: String(parts[0]))
-        let readings = readings(ofCode: SignalDetector.normalize(String(last))).filter { known == [[country(ofReading: $0)]] }
+        let readings = all.filter { known == [[country(ofReading: $0)]] }
         return Set(readings.map(country(ofReading:))).count == 1 ? readings.first : nil
     }
     /// The codes of ``usStatesByCode`` that are as often a country's code after a place: DE
@@ -1440,13 +1618,13 @@ public struct RuleBasedScorer: Scorer {
     /// Regions named after a part of the United Kingdom elsewhere: New England is in the United
     /// States, New South Wales in Australia.
     private static func withoutLookalikes(_ place: SignalDetector.Phrase, of country: String) -> SignalDetector.Phrase {
-        guard country == unitedKingdom else { return place }
+        guard country == unitedKingdom, ukLookalikes.contains(where: { $0.occurs(in: place) }) else { return place }
         let text = SignalDetector.normalize(place.text)
-        guard text.contains(" new ") else { return place }
         return SignalDetector.Phrase(text.replacingOccurrences(of: " new south wales ", with: " ")
             .replacingOccurrences(of: " new england ", with: " "))
     }
 
+    private static let ukLookalikes = ["new south wales", "new england"].map(SignalDetector.Phrase.init)
     private static let unitedKingdom = SignalDetector.normalize("united kingdom")
     private static let canada = SignalDetector.normalize("canada")
     private static let canadaCode = SignalDetector.normalize("ca")

@@ -1086,6 +1086,27 @@ final class ScoringTrustTests: XCTestCase {
         assertLocated(at: "Hartford Ct, USA", in: "Connecticut")
     }
 
+    /// A lead's place is read once per lead; for an ICP of countries and regions only, without
+    /// its streets, state or province and cities (``RuleBasedScorer/PlaceAreas/hasStatesAndCities``),
+    /// which those do not read: the placements are the same either way.
+    func testAPlaceReadForCountriesOnlyIsPlacedAsWhenReadWhole() {
+        let places = ["Austin, TX", "Austin TX", "LA / NYC", "LA", "Sydney NS", "Perth, Scotland", "London, Ontario", "Paris, TX",
+                      "New South Wales", "New England", "Remote — EU", "Washington DC-Baltimore Area", "Stamford ct", "Toronto, CA",
+                      "Regina, SK", "Bratislava, SK", "São Paulo", "Springfield Gardens", "Manchester & Croydon", "Dubai, UAE"]
+        for wanted in ["United States", "UK & Ireland", "EMEA", "Germany, Austria, Switzerland", "Canada", "Australia", "UK, NL", "USA"] {
+            let location = RuleBasedScorer.ICPLocation(wanted)
+            XCTAssertFalse(location.readsStatesAndCities, wanted)
+            for place in places {
+                let phrase = SignalDetector.Phrase(place)
+                XCTAssertEqual(RuleBasedScorer.placement(of: RuleBasedScorer.areas(of: phrase, readingStatesAndCities: false), in: location),
+                               RuleBasedScorer.placement(of: RuleBasedScorer.areas(of: phrase), in: location), "\(place) in \(wanted)")
+            }
+        }
+        for wanted in ["Texas", "Ontario", "London", "Austin, TX", "US & London", "New York, NY"] {
+            XCTAssertTrue(RuleBasedScorer.ICPLocation(wanted).readsStatesAndCities, wanted)
+        }
+    }
+
     /// A city's other well-known names name it, for an ICP location with or without its country
     /// or state: "München" is in "Munich, DE" and "Munich", "Köln" in "Cologne, Germany", "Wien"
     /// in "Vienna", "Praha" in "Prague, Czechia", "Bengaluru" in "Bangalore, IN"; "NYC" is New
