@@ -31,7 +31,6 @@ struct SearchProgressPublisher {
     private(set) var searches: [SearchID: ProgressTracker.Search] = [:]
     private var changed: Set<SearchID> = []  // kept over the polls of a catch-up
     private var looked: Set<Int32> = []  // the owned partitions whose searches' totals were looked up
-    private var owned: Set<Int32> = []
     private var sent: [SearchID] = []  // the search of each record last returned
     /// Forgotten searches whose tombstones are to be sent (again), and those of the records last returned.
     private(set) var forgetting: [SearchID: Leaving] = [:]
@@ -58,7 +57,6 @@ struct SearchProgressPublisher {
     /// newly owned).
     mutating func read(_ batch: [ConsumerRecord], owned: Set<Int32>, changedTotals: Set<String>,
                        allTotals: () -> [String: SearchTotalDeclared]) {
-        self.owned = owned
         searches = searches.filter { owned.contains($0.value.partition) }
         forgetting = forgetting.filter { owned.contains($0.value.partition) }
         forgotten = forgotten.filter { owned.contains($0.value.partition) }
