@@ -139,9 +139,10 @@ extension KafkaConsumer {
     /// The records at `offsets` of each partition, read with a reader of its own (closed before
     /// returning): a lead's state, or a document part, kept as its position. Each partition is
     /// read from its lowest offset wanted, skipping ahead (``seek(_:)``) to the next one when it
-    /// is far; an offset that has no record (compacted away, a transaction's marker) is left out
-    /// once a later record of its partition arrives or the reader reaches the end past it. Returns what was found when every offset
-    /// was found or passed, or when `timeout` is over.
+    /// is far; an offset that has no record (compacted away, a transaction's marker, at or past
+    /// the partition's end) is left out once a later record of its partition arrives or the
+    /// reader reaches the end. Returns what was found when every offset was found or passed, or
+    /// when `timeout` is over.
     ///
     /// With `waiting`, a timeout is not the end while the broker may have been away: the offsets
     /// still wanted are records its caller saw acknowledged, so they are there unless deleted.
@@ -207,12 +208,12 @@ extension KafkaConsumer {
                     remaining[record.topicPartition] = wanted.isEmpty ? nil : wanted
                     reached[record.topicPartition] = record.offset
                 }
-                // The end reached is past every offset wanted below it (a skip never passes one):
-                // those without a record (a transaction's marker, compacted away) are not there.
-                for (partition, wanted) in remaining {
-                    guard let end = reader.reachedEnd(of: partition) else { continue }
-                    let beyond = wanted.filter { $0 >= end }
-                    remaining[partition] = beyond.isEmpty ? nil : beyond
+                // At the end reached, every record there was when the read began has come (a
+                // skip never passes an offset wanted): the offsets still wanted have none (a
+                // transaction's marker, compacted away, or at or past the end: a position nobody
+                // checked, or records a broker lost).
+                for partition in remaining.keys where reader.reachedEnd(of: partition) != nil {
+                    remaining[partition] = nil
                 }
                 // Far from the next offset wanted: read from there, not every record before it.
                 // Each partition skips only forward, to an offset it did not skip to yet: a record

@@ -195,6 +195,25 @@ final class ReadToEndTests: XCTestCase {
         }
     }
 
+    /// An offset at or past the end the reader reached (a position from a record nobody checked,
+    /// `Int64.max` in a lead's state, or one a broker lost) has no record: the read leaves it out
+    /// there, with the broker answering, instead of waiting two periods for it. It held the
+    /// coordinator's loop for a minute at each batch that read that lead. (Such an offset alone
+    /// in its partition puts the reader past the end: Apache Kafka answers out of range and the
+    /// reader starts over from the first record; the local broker answers with no records, so
+    /// the read still waits its two periods there: 40 s measured with 20 s periods.)
+    func testAnOffsetPastTheEndIsLeftOutOnceTheEndIsReached() async throws {
+        try await withTestTopic(partitions: 1) { topic in
+            try await produce(3, to: topic, partitions: 1)
+            let partition = TopicPartition(topic: topic, partition: 0)
+            let started = ContinuousClock.now
+            let found = try await KafkaConsumer.records(at: [partition: [1, 3, 40, .max]], configuration: TestBroker.configuration(),
+                                                        timeout: .seconds(20)) { _ in }
+            XCTAssertEqual(found[partition].map { Array($0.keys) }, [1])
+            XCTAssertLessThan(ContinuousClock.now - started, .seconds(10), "the end reached says offsets 3, 40 and Int64.max have no record")
+        }
+    }
+
     /// A reader of fixed partitions whose position is not in the log (a parked record retention
     /// deleted) goes on from the first record still stored, whatever `auto.offset.reset` the
     /// configuration (`KAFKA_PROPERTY_AUTO_OFFSET_RESET`, for the services' group consumers)
