@@ -262,7 +262,7 @@ public enum XBioRole {
             // "of" only after a founder or chief title ("Co-founder of Acme"), not "Head of Sales".
             if marker == " of ", ![.founder, .cLevel].contains(role.seniority) { continue }
             guard role.seniority != nil || !role.functions.isEmpty else { continue }
-            var company = companyName(rest)
+            var company = companyName(rest, isHandle: marker == " @")
             // After a comma only a name is an employer: "VP Demand Gen, EMEA", "CEO, husband, dad" name none.
             if marker == ", ", let name = company, !isWrittenAsEmployer(name) { company = nil }
             // "Growth nerd at heart", "Builder at scale": an idiom, no employer.
@@ -403,13 +403,49 @@ public enum XBioRole {
     }
 
     /// The employer up to the punctuation that ends it (``endsName(at:in:)``), without a leading
-    /// `@`; nil when empty.
-    private static func companyName(_ text: String) -> String? {
+    /// `@`, and up to where the bio goes on after it (``wordsOfName(_:startsWithHandle:)``).
+    /// `isHandle`: written after an "@" with no space. Nil when empty.
+    private static func companyName(_ text: String, isHandle: Bool) -> String? {
         var name = text.trimming(spaces)
+        let isHandle = isHandle || name.hasPrefix("@")
         if name.hasPrefix("@") { name.removeFirst() }
         let end = name.indices.first { endsName(at: $0, in: name) } ?? name.endIndex
-        name = String(name[..<end]).trimming(spaces)
+        name = String(wordsOfName(name[..<end], startsWithHandle: isHandle)).trimming(spaces)
         return name.isEmpty ? nil : name
+    }
+
+    /// The words of `text` that are the employer's name when it starts with a capital, a digit
+    /// or a handle: up to a dash between spaces ("Acme - ex-Google"), or a word in lowercase
+    /// ("Acme based in NYC", "@acme building the future") unless it is one of a name's small words
+    /// before a capitalised one (``nameJoiners``: "Bank of America", "Rent the Runway"), and "in"
+    /// or "from" are no part of it before a place's abbreviation ("Acme in NYC", "Acme from LA").
+    /// A name after "@" goes on in capitals as after "at" ("@Orca Security"). A name starting in
+    /// lowercase otherwise is kept whole: in a lowercase bio ("head of sales at the trade desk")
+    /// nothing tells its words from the bio's.
+    private static func wordsOfName(_ text: Substring, startsWithHandle: Bool) -> Substring {
+        let words = text.split(whereSeparator: \.isWhitespace)
+        guard let first = words.first?.first, startsWithHandle || first.isUppercase || first.isNumber else { return text }
+        for (index, word) in words.enumerated().dropFirst() {
+            if ["-", "\u{2013}", "\u{2014}"].contains(word) { return text[..<word.startIndex] }
+            guard word.first?.isLowercase == true else { continue }
+            let next = index + 1 < words.count ? words[index + 1] : nil
+            let joinsCapitals = nameJoiners.contains(String(word)) && next?.first.map { $0.isUppercase || $0.isNumber } == true
+            let beforePlace = ["in", "from"].contains(word) && next.map { isPlaceAbbreviation($0) } == true
+            if !joinsCapitals || beforePlace { return text[..<word.startIndex] }
+        }
+        return text
+    }
+
+    /// Small words in lowercase that join a name's capitalised words: "Bank of America", "Yes or
+    /// No", "Universidad de Chile", "Made by Humans", "Women in Tech".
+    private static let nameJoiners: Set<String> = [
+        "of", "and", "or", "for", "the", "a", "an", "by", "on", "to", "in", "at", "with", "de", "del", "della", "da", "do",
+        "dos", "das", "des", "du", "di", "la", "le", "les", "el", "los", "van", "von", "der", "den", "y", "e", "et", "und",
+    ]
+
+    /// Whether `word` is a city's, country's or region's abbreviation in capitals ("NYC", "LA", "UK").
+    private static func isPlaceAbbreviation(_ word: Substring) -> Bool {
+        word.allSatisfy(\.isUppercase) && (cityAbbreviations.contains(word.lowercased()) || regionAbbreviations.contains(word.lowercased()))
     }
 
     /// Whether the character at `index` of `text` ends the employer's name there: a comma, "!"

@@ -1240,6 +1240,42 @@ final class ScoringTrustTests: XCTestCase {
         assertNamesNoEmployer("VP Marketing at The No.1 Agency")
     }
 
+    /// An employer written with a capital ends where the bio goes on in lowercase after it ("CEO
+    /// at Acme based in NYC", "Founder @Acme building the future"), at a dash between spaces
+    /// ("CEO at Acme - ex-Google"), and at "in" or "from" before a place's abbreviation ("Acme in
+    /// NYC"), after a handle as after a capital ("@acme building the future"), while a name's own
+    /// small words before a capital stay in it ("Bank of America",
+    /// "Procter and Gamble", "Rent the Runway", "Universidad de Chile"). Before, the employer was
+    /// the rest of the part ("Acme based in NYC"), which is the company a lead's signals and the
+    /// account's heat were counted under. A bio in lowercase is left as it is: nothing there tells
+    /// a name's words from the bio's ("head of sales at the trade desk").
+    func testAnEmployerEndsWhereTheBioGoesOnInLowercase() {
+        for (bio, company) in [("CEO at Acme based in NYC", "Acme"),
+                               ("Founder @Acme building the future of work", "Acme"),
+                               ("VP Sales at Acme Corp and proud dad", "Acme Corp"),
+                               ("Head of Growth at Acme helping startups grow", "Acme"),
+                               ("CEO at Acme - ex-Google", "Acme"),
+                               ("CEO at Acme \u{2014} building in public", "Acme"),
+                               ("CEO at Acme in NYC", "Acme"),
+                               ("Founder at Acme from LA", "Acme"),
+                               ("Head of Sales at Bank of America", "Bank of America"),
+                               ("VP Marketing at Procter and Gamble", "Procter and Gamble"),
+                               ("Designer at Rent the Runway", "Rent the Runway"),
+                               ("Professor at Universidad de Chile", "Universidad de Chile"),
+                               ("Director at Women in Tech", "Women in Tech"),
+                               ("CEO at Yes or No", "Yes or No"),
+                               ("VP Finance at Ernst & Young", "Ernst & Young"),
+                               ("Founder @acme building the future", "acme"),
+                               ("Head of Security @Orca Security", "Orca Security"),
+                               ("VP Sales at Acme Inc", "Acme Inc"),
+                               ("Head of Research at Character.AI", "Character.AI"),
+                               ("CTO at 3M", "3M"),
+                               ("head of sales at the trade desk", "the trade desk"),
+                               ("Engineer at eBay", "eBay")] {
+            XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
+        }
+    }
+
     /// Asserts where each place of `placed` stands against its ICP location: inside, unknown
     /// (no evidence either way) or outside.
     private func assertPlacements(_ placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])],
