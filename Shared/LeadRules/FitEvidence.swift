@@ -427,17 +427,18 @@ public enum XBioRole {
         guard let first = words.first?.first, startsWithHandle || first.isUppercase || first.isNumber else { return text }
         for (index, word) in words.enumerated().dropFirst() {
             if ["-", "\u{2013}", "\u{2014}"].contains(word) { return text[..<word.startIndex] }
-            guard word.first?.isLowercase == true else { continue }
+            let isJoiner = nameJoiners.contains(String(word)) || word == "&" || word == "+"
+            guard isJoiner || word.first?.isLowercase == true else { continue }
             let next = index + 1 < words.count ? words[index + 1] : nil
-            let joinsCapitals = nameJoiners.contains(String(word)) && next?.first.map { $0.isUppercase || $0.isNumber } == true
+            let joinsCapitals = isJoiner && next?.first.map { $0.isUppercase || $0.isNumber } == true
             let beforePlace = ["in", "from"].contains(word) && next.map { isPlaceAbbreviation($0) } == true
             if !joinsCapitals || beforePlace { return text[..<word.startIndex] }
         }
         return text
     }
 
-    /// Small words in lowercase that join a name's capitalised words: "Bank of America", "Yes or
-    /// No", "Universidad de Chile", "Made by Humans", "Women in Tech".
+    /// Small words in lowercase that join a name's capitalised words, as "&" and "+" do: "Bank of
+    /// America", "Yes or No", "Universidad de Chile", "Made by Humans", "Women in Tech".
     private static let nameJoiners: Set<String> = [
         "of", "and", "or", "for", "the", "a", "an", "by", "on", "to", "in", "at", "with", "de", "del", "della", "da", "do",
         "dos", "das", "des", "du", "di", "la", "le", "les", "el", "los", "van", "von", "der", "den", "y", "e", "et", "und",

@@ -1265,6 +1265,8 @@ final class ScoringTrustTests: XCTestCase {
                                ("Director at Women in Tech", "Women in Tech"),
                                ("CEO at Yes or No", "Yes or No"),
                                ("VP Finance at Ernst & Young", "Ernst & Young"),
+                               ("CTO at Acme & co-founder of Beta", "Acme"),
+                               ("VP Sales at Acme and co-founder of Beta", "Acme"),
                                ("Founder @acme building the future", "acme"),
                                ("Head of Security @Orca Security", "Orca Security"),
                                ("VP Sales at Acme Inc", "Acme Inc"),
