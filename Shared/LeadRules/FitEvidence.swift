@@ -252,15 +252,16 @@ public enum XBioRole {
     private static func parseRole(_ part: String, vocabulary: ScoringVocabulary) -> Parsed? {
         var namesAPastRole = false
         for marker in [" at ", " @ ", " @", ", ", " of "] {
-            guard let range = range(of: marker, in: part) else { continue }
+            guard let range = marker == " of " ? employerOf(in: part) : range(of: marker, in: part) else { continue }
             let title = String(part[..<range.lowerBound]).trimming(spaces)
             let rest = String(part[range.upperBound...])
             // "Director, Information Security": what follows the comma is the function, not an employer.
             if marker == ", ", vocabulary.role(ofTitle: rest).map({ !$0.functions.isEmpty }) == true { continue }
             if isPast(title) { namesAPastRole = true; continue }
             guard !title.isEmpty, let role = vocabulary.role(ofTitle: title) else { continue }
-            // "of" only after a founder or chief title ("Co-founder of Acme"), not "Head of Sales".
-            if marker == " of ", ![.founder, .cLevel].contains(role.seniority) { continue }
+            // "of" only after a founder or chief title ("Co-founder of Acme", "Chief of Staff of
+            // Acme"), not "Head of Sales".
+            if marker == " of ", ![.founder, .cLevel].contains(role.seniority), !isChiefOfStaff(title) { continue }
             guard role.seniority != nil || !role.functions.isEmpty else { continue }
             var company = companyName(rest, isHandle: marker == " @")
             // After a comma only a name is an employer: "VP Demand Gen, EMEA", "CEO, husband, dad" name none.
@@ -276,6 +277,22 @@ public enum XBioRole {
         guard words.count <= 6, !namesAPastRole, !isPast(part), let role = vocabulary.role(ofTitle: part),
               !role.functions.isEmpty || !vocabulary.openReadings(ofTitle: part).isEmpty else { return nil }
         return Parsed(title: part, company: nil)
+    }
+
+    /// The first " of " of `part` that may name an employer: not the one of "Chief of Staff", a
+    /// title (a director in operations), not a chief at Staff.
+    private static func employerOf(in part: String) -> Range<String.Index>? {
+        var found = range(of: " of ", in: part)
+        while let range = found, part[..<range.lowerBound].lowercased().hasSuffix("chief"),
+              part[range.upperBound...].lowercased().hasPrefix("staff") {
+            found = part.range(of: " of ", options: .caseInsensitive, range: range.upperBound..<part.endIndex)
+        }
+        return found
+    }
+
+    /// Whether `title` ends in "Chief of Staff", written in any case.
+    private static func isChiefOfStaff<Title: StringProtocol>(_ title: Title) -> Bool {
+        title.lowercased().hasSuffix("chief of staff")
     }
 
     /// What follows "at" in a bio without naming an employer.

@@ -1232,9 +1232,7 @@ final class ScoringTrustTests: XCTestCase {
                                       ("Designer at GOV.UK. Ex-BBC", "Designer", "GOV.UK"),
                                       ("Engineer at Europa.EU. Ex-Google", "Engineer", "Europa.EU"),
                                       ("Analyst at ACME.NYC", "Analyst", "ACME.NYC")] {
-            let parsed = XBioRole.parse(bio)
-            XCTAssertEqual(parsed?.title, title, bio)
-            XCTAssertEqual(parsed?.company, company, bio)
+            assertRole(of: bio, title: title, company: company)
         }
         assertNamesNoEmployer("VP Marketing at The No. 1 Agency")
         assertNamesNoEmployer("VP Marketing at The No.1 Agency")
@@ -1276,6 +1274,27 @@ final class ScoringTrustTests: XCTestCase {
                                ("Engineer at eBay", "eBay")] {
             XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
         }
+    }
+
+    /// "Chief of Staff" is a title whose "of" names no employer: "Chief of Staff of Orca
+    /// Security" is a Chief of Staff (a director in operations) at Orca Security. Before, the bio
+    /// read a chief (C-level) at "Staff of Orca Security".
+    func testChiefOfStaffIsATitleNotAChiefAtStaff() {
+        for (bio, title, company) in [("Chief of Staff of Orca Security", "Chief of Staff", "Orca Security"),
+                                      ("Chief of Staff of Initech (acquired)", "Chief of Staff", "Initech"),
+                                      ("Chief of Staff at Outreach", "Chief of Staff", "Outreach"),
+                                      ("Co-founder of Acme", "Co-founder", "Acme"),
+                                      ("Chief Revenue Officer of Acme", "Chief Revenue Officer", "Acme")] {
+            assertRole(of: bio, title: title, company: company)
+        }
+        XCTAssertEqual(XBioRole.parse("Chief of Staff").map { ScoringVocabulary.standard.role(ofTitle: $0.title)?.seniority }, .director)
+    }
+
+    /// Asserts that the X bio `bio` reads as `title` at `company`.
+    private func assertRole(of bio: String, title: String, company: String?, file: StaticString = #filePath, line: UInt = #line) {
+        let parsed = XBioRole.parse(bio)
+        XCTAssertEqual(parsed?.title, title, bio, file: file, line: line)
+        XCTAssertEqual(parsed?.company, company, bio, file: file, line: line)
     }
 
     /// Asserts where each place of `placed` stands against its ICP location: inside, unknown
