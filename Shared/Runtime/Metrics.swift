@@ -80,6 +80,13 @@ public enum MetricNames {
         name: "pipeline_stage_records_given_up_total",
         help: "Input records passed without output or dead letter: the broker refused both for what they are (a letter failing unclassified stops the stage instead; the log names each).",
         kind: .counter, labelNames: ["stage"])
+    /// Input records whose handler did not finish within `STAGE_RECORD_TIMEOUT_SECONDS`:
+    /// dead-lettered with the reason and answered (handed back when their partition was
+    /// revoked meanwhile); the handler is left running.
+    public static let stageRecordsTimedOut = MetricDescriptor(
+        name: "pipeline_stage_records_timed_out_total",
+        help: "Input records whose handler did not finish within STAGE_RECORD_TIMEOUT_SECONDS: dead-lettered with the reason and answered, their key and commit point freed; the handler is left running.",
+        kind: .counter, labelNames: ["stage"])
     /// Commits at a partition revocation that the broker refused or did not answer in time.
     public static let stageRevocationCommitFailures = MetricDescriptor(
         name: "pipeline_stage_revocation_commit_failures_total",
@@ -312,7 +319,7 @@ public enum MetricNames {
 
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
-        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageRecordsGivenUp, stageRevocationCommitFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
+        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageRecordsGivenUp, stageRecordsTimedOut, stageRevocationCommitFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, stagePartitionCommitPoint, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, coordinatorLeadsParked, coordinatorTimeoutsHeld, coordinatorTableCatchUpTimeouts,

@@ -20,6 +20,8 @@ public enum DeadLetterKind: String, CaseIterable, Sendable {
     case unknownConfiguration = "unknown-configuration"
     /// The broker refused to store the record for another reason.
     case refused
+    /// The stage's handler did not finish within its bound (``StageRunnerSettings/recordTimeout``).
+    case timedOut = "timed-out"
     /// Anything else (a record this process could not encode, a request for another phase, ...).
     case other
 
@@ -40,6 +42,8 @@ public enum DeadLetterKind: String, CaseIterable, Sendable {
             self = .unknownConfiguration
         } else if has("missing field", "wrong type", "invalid", "too long", "the limit is", "must ", "is above", "is not a", "not allowed") {
             self = .invalid
+        } else if has("did not finish within") {
+            self = .timedOut
         } else if has("refused", "broker") {
             self = .refused
         } else {

@@ -34,6 +34,12 @@ public struct StageRunnerSettings: Sendable {
     public static let maxRevocationWait: Duration = .seconds(60)
     /// What records are serialised on (see ``Ordering``).
     public var ordering: Ordering
+    /// How long a record's handler may run before the record is given up: dead-lettered with
+    /// the reason, its answer sent, its key freed and its offset passed, so a handler that hangs
+    /// (a call that never returns) holds neither its lead nor its partition's commit point.
+    /// Far past any wait a healthy handler makes (the coordinator's phase timeouts are 30 to 120
+    /// s): the coordinator has retried the phase long before.
+    public var recordTimeout: Duration
     /// Records of one partition from its first unfinished one on, finished or not, above which
     /// the partition is paused: its commit point waits for that record, so a crash would run
     /// them all again, and its tracker holds them. Four times ``maxInFlight`` (as it is now)
@@ -45,8 +51,10 @@ public struct StageRunnerSettings: Sendable {
     private var uncommittedBound: Int?
 
     public init(maxInFlight: Int = 256, maxBufferedBytes: Int = 64 << 20, pollBatch: Int = 500,
-                drainTimeout: Duration = .seconds(8), ordering: Ordering = .key, maxUncommitted: Int? = nil) {
+                drainTimeout: Duration = .seconds(8), ordering: Ordering = .key, maxUncommitted: Int? = nil,
+                recordTimeout: Duration = .seconds(600)) {
         self.uncommittedBound = maxUncommitted
+        self.recordTimeout = recordTimeout
         self.maxInFlight = maxInFlight
         self.maxBufferedBytes = maxBufferedBytes
         self.pollBatch = pollBatch
@@ -323,6 +331,7 @@ public final class StageRunner: Service {
         while !Task.isCancelled && state.fatalError == nil {
             await applyRebalances(&state)
             finishCompleted(&state)
+            timeOutHungRecords(&state)
             admit(&state)
             try adjustPausing(&state)
             let batch: [ConsumerRecord]
@@ -494,6 +503,10 @@ public final class StageRunner: Service {
         guard !completed.isEmpty else { return }
         var commitPoints: [TopicPartition: Int64] = [:]
         for completion in completed {
+            let id = RecordID(partition: completion.partition, offset: completion.offset, generation: completion.generation)
+            // A record timed out (``timeOutHungRecords(_:)``) is done by its time-out's completion: its handler's own, if it ever comes, changes nothing.
+            if !completion.isTimeOut, state.timedOut.remove(id) != nil { continue }
+            state.started[id] = nil
             state.inFlight -= 1
             state.inFlightByPartition[completion.partition, default: 0] -= 1
             state.bufferedBytes -= completion.bytes
@@ -539,11 +552,56 @@ public final class StageRunner: Service {
             state.busyKeys.insert(key)
             state.inFlight += 1
             state.inFlightByPartition[record.topicPartition, default: 0] += 1
-            start(record, key: key, generation: state.generations[record.topicPartition] ?? 0,
-                  stop: state.stops[record.topicPartition] ?? gracefulShutdown,
+            let generation = state.generations[record.topicPartition] ?? 0
+            state.started[RecordID(partition: record.topicPartition, offset: record.offset, generation: generation)] =
+                StartedRecord(record: record, key: key, at: ContinuousClock.now)
+            start(record, key: key, generation: generation, stop: state.stops[record.topicPartition] ?? gracefulShutdown,
                   abandonment: state.abandonments[record.topicPartition] ?? Abandonment())
         }
         return waiting
+    }
+
+    /// Times out, once a second, the records whose handler has run longer than the record
+    /// timeout (``StageRunnerSettings/recordTimeout``): a handler that hangs would hold its key,
+    /// and its partition's commit point, for good (the partition paused at
+    /// ``StageRunnerSettings/maxUncommitted``). A record of its partition's current assignment is
+    /// dead-lettered with the reason and answered, as one whose outputs the broker refused; one
+    /// of a revoked partition is handed back, its next owner's. Either frees its slot and key. Its
+    /// handler is left running: what it returns, if it ever does, is sent as it would be by a
+    /// slow one (the coordinator takes it as a late answer of an earlier attempt).
+    private func timeOutHungRecords(_ state: inout LoopState) {
+        let now = ContinuousClock.now
+        guard now - state.hungRecordsCheckedAt >= .seconds(1), !state.started.isEmpty else { return }
+        state.hungRecordsCheckedAt = now
+        let timeout = settings.recordTimeout
+        for (id, started) in state.started where now - started.at >= timeout {
+            state.started[id] = nil
+            state.timedOut.insert(id)
+            let record = started.record
+            let isCurrent = id.generation == state.generations[id.partition] && state.abandonments[id.partition] != nil
+            metrics?.recordsTimedOut.increment()
+            logger.error("record timed out: its handler did not finish within \(timeout)", [
+                LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset),
+                "deadLettered": String(isCurrent),
+            ])
+            let reason = "the stage's handler did not finish within \(timeout) (STAGE_RECORD_TIMEOUT_SECONDS): timed out, answered failed"
+            let (delivery, inbox) = (self.delivery, self.inbox)
+            let stop = state.stops[id.partition] ?? gracefulShutdown
+            let abandonment = state.abandonments[id.partition] ?? Abandonment()
+            let key = started.key
+            Task {
+                var outcome = DeliveryOutcome.handedBack
+                if isCurrent {
+                    let letter = RecordOutputs([delivery.deadLetter(record, reason)]) { _ in
+                        RecordOutputs(delivery.answer?(record, reason).map { [$0] } ?? [], next: nil)
+                    }
+                    outcome = await delivery.deliver(steps: letter, for: record, unless: abandonment, stoppingOn: stop).0
+                }
+                inbox.completions.append(Completion(partition: id.partition, offset: id.offset, key: key,
+                                                    bytes: record.value?.count ?? 0, generation: id.generation,
+                                                    outcome: outcome, isTimeOut: true))
+            }
+        }
     }
 
     /// Runs `record` (``process(_:handler:delivery:metrics:stop:abandonment:)``) in a task of
@@ -641,6 +699,8 @@ public struct StageRunnerMetrics: Sendable {
     let assignedPartitions: Gauge
     let outputFailures: Counter
     let recordsGivenUp: Counter
+    /// Records whose handler ran past the record timeout.
+    let recordsTimedOut: Counter
     /// Revocations whose commit failed or got no answer in time.
     let revocationCommitFailures: Counter
     /// How often the per-partition lag is recomputed.
@@ -661,12 +721,14 @@ public struct StageRunnerMetrics: Sendable {
         assignedPartitions = registry.gauge(MetricNames.stageAssignedPartitions, labels)
         outputFailures = registry.counter(MetricNames.stageOutputFailures, labels)
         recordsGivenUp = registry.counter(MetricNames.stageRecordsGivenUp, labels)
+        recordsTimedOut = registry.counter(MetricNames.stageRecordsTimedOut, labels)
         revocationCommitFailures = registry.counter(MetricNames.stageRevocationCommitFailures, labels)
         self.lagInterval = lagInterval
         perTopic = PerTopicSeries(registry: registry, stage: stage)
         for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions] { gauge.set(0) }
         outputFailures.increment(by: 0)
         recordsGivenUp.increment(by: 0)
+        recordsTimedOut.increment(by: 0)
         revocationCommitFailures.increment(by: 0)
         DeadLetterKind.registerAtZero(in: registry)
         for topic in zeroOutputTopics {
@@ -778,6 +840,11 @@ private struct LoopState {
     /// When the drain must end, once a SIGTERM came during a revocation's wait.
     var shutdownDeadline: ContinuousClock.Instant?
     var bufferedBytes = 0
+    /// The records in flight, when each started (``StageRunner/timeOutHungRecords(_:)``).
+    var started: [RecordID: StartedRecord] = [:]
+    /// The records timed out whose handler has not returned yet: its completion is not theirs.
+    var timedOut: Set<RecordID> = []
+    var hungRecordsCheckedAt = ContinuousClock.now
     var hasJoinedGroup = false
     var lagUpdatedAt = ContinuousClock.now - .seconds(3600)
 }
@@ -805,6 +872,23 @@ private struct Completion: Sendable {
     let generation: Int
     /// Whether the offset may move past it, and why.
     let outcome: DeliveryOutcome
+    /// Whether the runner timed the record out (``StageRunner/timeOutHungRecords(_:)``), rather
+    /// than its handler's task finishing it.
+    var isTimeOut = false
+}
+
+/// One read of a record: where it is, and under which assignment of its partition.
+private struct RecordID: Hashable {
+    let partition: TopicPartition
+    let offset: Int64
+    let generation: Int
+}
+
+/// A record in flight: what a time-out needs of it, and when its handler started.
+private struct StartedRecord {
+    let record: ConsumerRecord
+    let key: KeyID
+    let at: ContinuousClock.Instant
 }
 
 /// What other tasks and the rebalance callback hand to the run loop.

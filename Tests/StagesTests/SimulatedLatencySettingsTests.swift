@@ -18,6 +18,16 @@ final class SimulatedLatencySettingsTests: XCTestCase {
         }
     }
 
+    /// A request's handler may run 600 s unless `STAGE_RECORD_TIMEOUT_SECONDS` says otherwise
+    /// (``StageRunnerSettings/recordTimeout``); a value out of range is an error naming it.
+    func testTheRecordTimeoutIsReadFromTheEnvironment() throws {
+        XCTAssertEqual(try StageConfiguration(environment: [:]).runner.recordTimeout, .seconds(600))
+        XCTAssertEqual(try StageConfiguration(environment: ["STAGE_RECORD_TIMEOUT_SECONDS": "90"]).runner.recordTimeout, .seconds(90))
+        XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_RECORD_TIMEOUT_SECONDS": "0"])) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_RECORD_TIMEOUT_SECONDS")
+        }
+    }
+
     func testDefaultLatenciesAreTheRealisticOnes() throws {
         let simulation = try PipelineEnvironment(service: "test", environment: [:]).simulation
         XCTAssertEqual(simulation.linkedin.meanLatency, .milliseconds(800))

@@ -301,6 +301,51 @@ final class StageRunnerTests: XCTestCase {
         }
     }
 
+    /// A record whose handler never returns is timed out after the record timeout: its dead
+    /// letter names why, and the records behind it, of its own key too, run and are committed.
+    /// Before, it held its key and its partition's commit point for good.
+    func testARecordWhoseHandlerHangsIsTimedOutAfterTheRecordTimeout() async throws {
+        try await withTestTopic(partitions: 1, prefix: "hung-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "hung-out") { output in
+                let released = GracefulShutdown()
+                defer { released.begin() }
+                let registry = MetricsRegistry()
+                let group = uniqueTopicName("group")
+                let producer = try KafkaProducer(configuration: TestBroker.configuration(clientID: "stage"))
+                let runner = try StageRunner(
+                    configuration: TestBroker.configuration(clientID: "stage"), groupID: group, topics: [input],
+                    consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+                    settings: StageRunnerSettings(maxInFlight: 10, recordTimeout: .seconds(1)),
+                    logger: Logger(service: "test-stage", level: .error),
+                    metrics: StageRunnerMetrics(registry: registry, stage: "hung"), deadLetter: testDeadLetter(topic: output)
+                ) { record in
+                    if record.offset == 0 { _ = await released.sleep(for: .seconds(3600)) }
+                    return [ProducerRecord(topic: output, key: record.key, value: Array("done".utf8))]
+                }
+                let task = Task { try await runner.run() }
+                _ = try await producer.send((0..<3).map { ProducerRecord(topic: input, key: "lead-1", value: Array("v\($0)".utf8)) })
+                let admin = try KafkaAdmin(configuration: TestBroker.configuration())
+                let partition = TopicPartition(topic: input, partition: 0)
+                // Stopped before asserting: a runner left running past the test crashes the run.
+                let committed: Void? = try? await waitUntil("every record committed", timeoutSeconds: 30) {
+                    try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 3
+                }
+                task.cancel()
+                try await task.value
+                await producer.close()
+                XCTAssertNotNil(committed, "the hung record held its key and its partition's commit point")
+                let written = try await KafkaConsumer.records(at: [TopicPartition(topic: output, partition: 0): [0, 1, 2]],
+                                                              configuration: TestBroker.configuration(), timeout: .seconds(10))
+                let values = written[TopicPartition(topic: output, partition: 0)]?.sorted { $0.key < $1.key }
+                    .map { String(decoding: $0.value.value ?? [], as: UTF8.self) } ?? []
+                XCTAssertEqual(values.count, 3)
+                XCTAssertTrue(values.first?.contains("did not finish within 1") == true, "the hung record's letter first: \(values)")
+                XCTAssertEqual(Array(values.dropFirst()), ["done", "done"], "the records behind it, of its key")
+                XCTAssertEqual(registry.value(MetricNames.stageRecordsTimedOut, ["stage": "hung"]), 1)
+            }
+        }
+    }
+
     /// A record whose outputs go in steps, the second refused by the broker: its request is
     /// dead-lettered, and the first step's records, which were written, are counted as produced,
     /// and so is the letter.
