@@ -175,15 +175,16 @@ public final class Coordinator: Service {
             let ending = try await shutdown.run(closingAfterGrace: producer) {
                 // Children: the tracker's failure, or the tables' (no longer followed), stops the
                 // loop, and so the process, within the shutdown bound as a SIGTERM does; the
-                // broker watch runs until the loop ends.
+                // broker watch runs until the loop ends. The loop's own failure (a topic refusing
+                // its records) starts the bound too, so a tracker waiting on a send ends within it.
                 try await withCompanion(shutdown.startingOnFailure(of: { try await tracker.run() }, closing: producer)) {
                     try await withCompanion(shutdown.startingOnFailure(of: { try await tableSet.watch() }, closing: producer)) {
                         try await withCompanion({ [kafka = self.environment.kafka, broker = self.broker, logger = self.logger] in
                             await watch.run(configuration: kafka, reachability: broker, logger: logger)
-                        }) {
+                        }, running: shutdown.startingOnFailure(of: {
                             try await self.coordinate(consumer: consumer, producer: producer, tables: tables,
                                                       priorityTopics: priorityTopics, partitionCount: partitionCount, group: group)
-                        }
+                        }, closing: producer))
                     }
                 }
             }
@@ -1146,54 +1147,56 @@ public final class Coordinator: Service {
     }
 
     /// Waits until every one of `records` (handed to the producer as `delivery`) is acknowledged
-    /// or taken out, and returns their reports in order.
+    /// or taken out, and returns their reports in order, under the produce policy every sender
+    /// follows (``ProduceFailure``, ``SettlingSend``).
     ///
     /// - A record that failed for a reason that may pass (the broker away, a timeout) is sent
     ///   again, alone with the others that failed, in their order, until it is acknowledged:
     ///   what was acknowledged is not sent twice.
-    /// - A record refused for what it is (``KafkaError/isRecordRejected``: too large, invalid) is
-    ///   replaced by a dead letter saying so; its report is nil. One record never stops the rest.
-    /// - A fatal producer error, or a closed producer, throws: the process ends and the batch,
-    ///   whose input offsets are not stored, is handled again after the restart.
+    /// - A record refused for what it is (``KafkaError/isRecordRejected``: too large, invalid), or
+    ///   failed for a reason not classified at each of its sends (UNKNOWN_SERVER_ERROR, six sends
+    ///   from the first delay), is replaced by a dead letter saying so; its report is nil. One
+    ///   record never stops the rest. A dead letter refused too is logged and dropped; one failed
+    ///   for a reason not classified throws ``StageRunnerError/deadLettersFail(topic:_:)`` (the
+    ///   broker may be failing every write so).
+    /// - A record refused for its topic (``ProduceFailure/topicRefused``: TOPIC_EXCEPTION, a
+    ///   partition the topic lacks, a format it does not take) throws
+    ///   ``StageRunnerError/topicRefuses(topic:_:)``: every record sent there would be refused,
+    ///   and a lead's state dead-lettered is a lead the coordinator no longer knows.
+    /// - A fatal producer error, a closed producer or a refused principal throws the producer's
+    ///   error.
+    ///
+    /// Whatever throws ends the process (cleanly, through ``run()``'s shutdown), and the batch,
+    /// whose input offsets are not stored, is handled again after the restart.
     private func acknowledged(_ delivery: Delivery, _ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport?] {
         DeadLetterKind.count(records, in: metrics)
+        let sending = SettlingSend(send: { await producer.sendReportingEach($0) }, logger: logger)
         var reports = [DeliveryReport?](repeating: nil, count: records.count)
-        // What is in flight: positions in `records`, or nil for a dead letter written instead.
-        var items: [(record: ProducerRecord, index: Int?)] = records.enumerated().map { ($0.element, $0.offset) }
-        var delivery = delivery
-        var delay: Duration = .milliseconds(100)
-        while true {
-            var again: [(record: ProducerRecord, index: Int?)] = []
-            var mustWait = false
-            for (item, result) in zip(items, await delivery.results()) {
-                switch result {
-                case .success(let report):
-                    if let index = item.index { reports[index] = report }
-                case .failure(let error) where error.isFatal || error.isClientClosed:
-                    throw error
-                case .failure(let error) where error.isRecordRejected && item.index != nil:
-                    logger.error("record refused, dead-lettered instead: \(error)", Self.logFields(of: item.record))
-                    let reason = "the coordinator could not write this \(item.record.topic) record: \(error)"
-                    let letter = environment.codec.deadLetter(refused: item.record, reason: reason,
-                                                              service: environment.service, topics: environment.topics)
-                    DeadLetterKind.count([letter], in: metrics)
-                    again.append((letter, nil))
-                case .failure(let error) where error.isRecordRejected:
-                    logger.error("dead letter refused, dropped: \(error)", Self.logFields(of: item.record))
-                case .failure(let error):
-                    logger.warning("send failed, sending again: \(error)", Self.logFields(of: item.record))
-                    again.append(item)
-                    mustWait = true
-                }
+        var letters: [ProducerRecord] = []
+        for (index, settled) in try await sending.settle(records, first: delivery.results()).enumerated() {
+            switch settled {
+            case .stored(let report):
+                reports[index] = report
+            case .refused(let error):
+                let record = records[index]
+                logger.error("record refused, dead-lettered instead: \(ProduceFailure.summary(of: error))", Self.logFields(of: record))
+                let reason = "the coordinator could not write this \(record.topic) record: \(ProduceFailure.summary(of: error))"
+                letters.append(environment.codec.deadLetter(refused: record, reason: reason, service: environment.service,
+                                                            topics: environment.topics))
             }
-            if again.isEmpty { return reports }
-            if mustWait {
-                await sleepIgnoringCancellation(for: delay)  // the last batch is confirmed after cancellation too
-                delay = min(delay * 2, .seconds(5))
-            }
-            items = again
-            delivery = await producer.enqueue(items.map(\.record))
         }
+        guard !letters.isEmpty else { return reports }
+        DeadLetterKind.count(letters, in: metrics)
+        for (letter, settled) in zip(letters, try await sending.settle(letters)) {
+            guard case .refused(let error) = settled else { continue }
+            guard ProduceFailure(error) != .unclassified else {
+                logger.error("dead letter failed for a reason not classified: stopping, the batch uncommitted",
+                             Self.logFields(of: letter).merging([LogKey.error: ProduceFailure.summary(of: error)]) { $1 })
+                throw StageRunnerError.deadLettersFail(topic: letter.topic, error)
+            }
+            logger.error("dead letter refused, dropped: \(ProduceFailure.summary(of: error))", Self.logFields(of: letter))
+        }
+        return reports
     }
 
     /// What a log line may say of a record: where it was going and its size, never its bytes.

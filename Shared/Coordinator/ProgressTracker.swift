@@ -290,8 +290,9 @@ final class ProgressTracker: Service {
                     case .fatal where shutdown.isGivingUp(error):
                         await shutdown.close(consumer, logger: logger)
                         return
-                    case .fatal, .unclassified:
-                        // Unclassified: stopped and redone by the restart (the stage core retries it first).
+                    case .fatal, .unclassified, .topicRefused:
+                        // Unclassified: stopped and redone by the restart (the stage core retries it
+                        // first). Refused for its topic: every record sent there would be so.
                         await shutdown.close(consumer, logger: logger)
                         throw error
                     case .refused:

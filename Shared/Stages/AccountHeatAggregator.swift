@@ -459,53 +459,52 @@ public final class AccountHeatAggregator: Service {
         return environment.codec.deadLetter(for: record, reason: reason, service: environment.service, topics: environment.topics)
     }
 
-    /// Sends `records` and waits for the broker's acknowledgement, sending what failed for a
-    /// reason that may pass again until it comes (or, once cancelled, until ``shutdownGrace``
-    /// closes the producer, and the offsets are not stored), as
-    /// ``ProduceFailure`` classes each failure. A record refused for what it is
-    /// (larger than the broker takes, invalid) goes to dead letters with the reason instead; a
-    /// dead letter refused too is sent again without its copy of the original, and one refused
-    /// even so is logged and dropped: one company's heat must not stop the scoring stage, which
-    /// would fail the same way after every restart.
+    /// Sends `records` and waits for the broker's acknowledgement under the produce policy every
+    /// sender follows (``ProduceFailure``, ``SettlingSend``): what failed for a reason that may
+    /// pass is sent again until it is stored (or, once cancelled, until ``shutdownGrace`` closes
+    /// the producer, and the offsets are not stored). A record refused for what it is (larger
+    /// than the broker takes, invalid), or failed for a reason not classified at each of its
+    /// sends, goes to dead letters with the reason instead; a dead letter refused too is sent
+    /// again without its copy of the original, and one refused even so is logged and dropped:
+    /// one company's heat must not stop the scoring stage, which would fail the same way after
+    /// every restart. A record refused for its topic (misnamed, a partition the changelog lacks,
+    /// a format it does not take) stops the aggregator, and with it the process, the
+    /// contributions uncommitted (``StageRunnerError/topicRefuses(topic:_:)``): every record
+    /// would be refused so. So does a dead letter failed for a reason not classified
+    /// (``StageRunnerError/deadLettersFail(topic:_:)``), and an unusable producer.
     private func deliver(_ records: [ProducerRecord], _ producer: KafkaProducer) async throws {
+        let sending = SettlingSend(send: { await producer.sendReportingEach($0) }, logger: logger)
         var pending = records
         while !pending.isEmpty {
-            var retried: [ProducerRecord] = []
             var letters: [ProducerRecord] = []
-            for (record, outcome) in zip(pending, await producer.sendReportingEach(pending)) {
-                guard case .failure(let error) = outcome else {
+            for (record, settled) in zip(pending, try await sending.settle(pending)) {
+                guard case .refused(let error) = settled else {
                     if let metrics { DeadLetterKind.count([record], in: metrics) }  // only letters carry the kind's header
                     continue
                 }
-                switch ProduceFailure(error) {
-                case .fatal, .unclassified:
-                    // Unclassified: stopped and redone by the restart (the stage core retries it first).
-                    throw error
-                case .transient:
-                    retried.append(record)
-                case .refused:
-                    let reason = "output to \(record.topic) refused: \(ProduceFailure.summary(of: error))"
-                    if record.topic == environment.topics.deadLetters {
-                        // As a stage's runner does: the letter again without the original it copies.
-                        if let withheld = environment.codec.withholdingOriginal(ofLetter: record) {
-                            logger.error("dead letter refused; sending it without the original", [LogKey.error: reason])
-                            letters.append(withheld)
-                        } else {
-                            logger.error("dead letter refused; dropped", [LogKey.error: reason])
-                        }
-                    } else {
-                        logger.error("heat output refused; dead-lettering it", [LogKey.topic: record.topic, LogKey.error: reason])
-                        letters.append(environment.codec.deadLetter(
-                            refused: record, reason: reason, service: environment.service, topics: environment.topics))
-                    }
+                let reason = "output to \(record.topic) refused: \(ProduceFailure.summary(of: error))"
+                guard record.topic == environment.topics.deadLetters else {
+                    logger.error("heat output refused; dead-lettering it", [LogKey.topic: record.topic, LogKey.error: reason])
+                    letters.append(environment.codec.deadLetter(
+                        refused: record, reason: reason, service: environment.service, topics: environment.topics))
+                    continue
+                }
+                guard ProduceFailure(error) != .unclassified else {
+                    // The broker may be failing every write so: giving the letter up would
+                    // commit its contribution with nothing stored.
+                    logger.error("dead letter failed for a reason not classified: stopping, the contributions uncommitted",
+                                 [LogKey.error: reason])
+                    throw StageRunnerError.deadLettersFail(topic: record.topic, error)
+                }
+                // As a stage's runner does: the letter again without the original it copies.
+                if let withheld = environment.codec.withholdingOriginal(ofLetter: record) {
+                    logger.error("dead letter refused; sending it without the original", [LogKey.error: reason])
+                    letters.append(withheld)
+                } else {
+                    logger.error("dead letter refused; dropped", [LogKey.error: reason])
                 }
             }
-            if !retried.isEmpty {
-                logger.warning("sending heat outputs failed, retrying", ["records": String(retried.count)])
-                // Also once cancelled: the held heat is still written, within ``shutdownGrace``.
-                await sleepIgnoringCancellation(for: .seconds(1))
-            }
-            pending = retried + letters
+            pending = letters
         }
     }
 

@@ -2,67 +2,6 @@ import Kafka
 import Runtime
 import Synchronization
 
-/// What a producer error means for the outputs of one input record.
-///
-/// Policy reads the ``KafkaError`` classification (``KafkaError/isFatal``,
-/// ``KafkaError/isClientClosed``, ``KafkaError/isRecordRejected``, ``KafkaError/isRetriable``),
-/// never the message.
-public enum ProduceFailure: Sendable, Equatable {
-    /// The broker is away or busy (timeouts, transport errors, a full queue, a leader moving):
-    /// sending the same record again can succeed, so it is retried for as long as it takes.
-    case transient
-    /// The record itself can never be stored (too large, invalid, a partition that does not
-    /// exist, ``KafkaError/isRecordRejected``): its input goes to dead letters and its partition
-    /// moves on; unless it was refused for its topic (``KafkaError/isTopicRefusal``), which
-    /// refuses every record sent there, so the runner stops (``OutputDelivery``).
-    case refused
-    /// The producer cannot be used any more (a fatal error of the producer instance,
-    /// `rd_kafka_fatal_error`, fenced, its idempotence state lost, the client closed or purged
-    /// under us), or the principal is refused (authentication, an ACL), which refuses every
-    /// record alike: the process must stop, so it restarts with a new producer.
-    case fatal
-    /// Neither retriable nor known to be one record's (UNKNOWN_SERVER_ERROR, a code not classified
-    /// here): it may pass, or be the record's. A stage sends the record again a bounded number of
-    /// times (``OutputDelivery/unclassifiedAttempts``), then takes it as the record's (as
-    /// ``refused``): its input is dead-lettered, as stopping instead would have the restarted
-    /// stage read the record again and fail again, for ever. Not given up on its account: when
-    /// the letter fails so too, the broker may be failing every write, and the stage stops.
-    case unclassified
-
-    /// The class of `error`, an error the producer reported for one record.
-    public init(_ error: KafkaError) {
-        if error.isFatal || error.isClientClosed || error.isAuthorizationFailure || Self.producerCodes.contains(error.code) {
-            self = .fatal
-        } else if error.isRecordRejected {
-            self = .refused
-        } else if error.isRetriable || Self.transientCodes.contains(error.code) {
-            self = .transient
-        } else {
-            self = .unclassified
-        }
-    }
-
-    /// Codes that say the producer or its principal is wrong, not the record: every record
-    /// would fail alike, and a new producer (or an operator) is what mends it. The producer's
-    /// idempotence state: OUT_OF_ORDER_SEQUENCE_NUMBER (45), INVALID_PRODUCER_EPOCH (47),
-    /// INVALID_PRODUCER_ID_MAPPING (49), UNKNOWN_PRODUCER_ID (59), PRODUCER_FENCED (90) (when
-    /// librdkafka raises a fatal error for them, ``KafkaError/isFatal`` says so too); its
-    /// authentication: SASL_AUTHENTICATION_FAILED (58), `_AUTHENTICATION` (-169).
-    static let producerCodes: Set<Int32> = [45, 47, 49, 59, 90, 58, -169]
-
-    /// Not marked retriable by the Kafka layer but worth waiting out: `_UNKNOWN_TOPIC` (-188, the
-    /// output topic is not (yet) in the metadata), and `_INVALID_DIFFERENT_RECORD` (-138: the
-    /// broker refused another record of the same batch, and failed this one with it; sent again,
-    /// without its neighbour, it is stored).
-    static let transientCodes: Set<Int32> = [-188, -138]
-
-    /// The error's name and code, without its message: for a delivery report librdkafka's
-    /// message text can be the record's payload, which must not reach a log line or a dead letter.
-    public static func summary(of error: KafkaError) -> String {
-        "\(error.operation): \(error.name) (\(error.code))\(error.isFatal ? " [fatal]" : "")"
-    }
-}
-
 /// Makes the dead-letter record for an input record with the reason it could not be handled.
 /// The runner passes the input with its payload first; when that letter is refused too, it passes
 /// a copy without the payload (and without a key longer than 1 KiB) and says so in the reason.
@@ -143,14 +82,11 @@ struct OutputDelivery: Sendable {
     let abandonment: Abandonment
 
     /// The first wait before a retry; each later one doubles, up to 5 s.
-    var retryDelay: Duration = .milliseconds(100)
+    var retryDelay = ProduceFailure.firstRetryDelay
 
-    /// How many times a record failed for an unclassified reason (``ProduceFailure/unclassified``)
-    /// is sent before the failure is taken as the record's: about 3 s of waits at the default
-    /// backoff (0.1 + 0.2 + 0.4 + 0.8 + 1.6 s), long enough for a broker's passing fault to clear
-    /// and short of the phases' attempt timeouts (30 s for finalize, the shortest), so the
-    /// coordinator gets the failed answer, not a timeout, and retries the phase itself.
-    static let unclassifiedAttempts = 6
+    /// How many times a record failed for an unclassified reason is sent before the failure is
+    /// taken as the record's (``ProduceFailure/unclassifiedAttempts``).
+    static let unclassifiedAttempts = ProduceFailure.unclassifiedAttempts
 
     /// Keys of dead letters without the payload are dropped above this size too.
     static let maxKeptKeyBytes = 1024
@@ -284,72 +220,28 @@ struct OutputDelivery: Sendable {
         if acknowledged.count == records.count { return .delivered(acknowledged) }
         var unsent = Array(records.indices)
         var reports = [DeliveryReport?](repeating: nil, count: records.count)
-        var unclassifiedFailures = [Int](repeating: 0, count: records.count)
-        var delay = retryDelay
-        var attempt = 0
+        var retries = ProduceRetries(count: records.count, firstDelay: retryDelay)
         while true {
-            attempt += 1
-            if attempt > 1 { results = await send(unsent.map { records[$0] }) }
-            var retry: [Int] = []
-            var transient: KafkaError?
-            var unclassified: (error: KafkaError, sends: Int)?
-            var refused: (KafkaError, String)?
-            for (index, result) in zip(unsent, results) {
-                let error: KafkaError
-                switch result {
-                case .success(let report):
-                    reports[index] = report
-                    continue
-                case .failure(let failure): error = failure
-                }
-                let failure = ProduceFailure(error)
-                if failure != .fatal && error.isTopicRefusal {
-                    // Refuses every record sent there: it stops the stage, before any record's refusal.
-                    if !(refused?.0.isTopicRefusal ?? false) { refused = (error, records[index].topic) }
-                    continue
-                }
-                switch failure {
-                case .fatal: return .fatal(error)
-                case .refused: refused = refused ?? (error, records[index].topic)
-                case .unclassified:
-                    unclassifiedFailures[index] += 1
-                    if unclassifiedFailures[index] >= Self.unclassifiedAttempts {
-                        refused = refused ?? (error, records[index].topic)  // taken as the record's
-                    } else {
-                        retry.append(index)
-                        unclassified = unclassified ?? (error, unclassifiedFailures[index])
-                    }
-                case .transient:
-                    retry.append(index)
-                    transient = transient ?? error
-                }
+            let round = retries.classify(results, of: unsent) { reports[$0] = $1 }
+            if let fatal = round.fatal { return .fatal(fatal) }
+            // A topic refusal refuses every record sent there: it stops the stage, before any record's refusal.
+            if let refusal = round.topicRefusal ?? round.refused.first.map({ (error: $0.error, index: $0.index) }) {
+                return .refused(refusal.error, topic: records[refusal.index].topic)
             }
-            if let (error, topic) = refused { return .refused(error, topic: topic) }
-            guard let failure = unclassified?.error ?? transient else { return .delivered(reports.compactMap { $0 }) }
+            if round.retry.isEmpty { return .delivered(reports.compactMap { $0 }) }
             if isGivenUp() { return .handedBack }
-            if let unclassified {
-                // A first such failure waits from the first delay, not the one an outage before
-                // it grew to 5 s: the record's sends stay within about 3 s of waits.
-                if unclassified.sends == 1 { delay = retryDelay }
-                if unclassified.sends == 1 || unclassified.sends == Self.unclassifiedAttempts - 1 {
-                    logger.warning("output failed for a reason not classified; retrying, then dead-lettering its input", [
-                        LogKey.error: ProduceFailure.summary(of: unclassified.error), "attempt": String(unclassified.sends),
-                        "attempts": String(Self.unclassifiedAttempts), "records": String(retry.count),
-                    ])
-                }
+            let (delay, isUnclassified) = retries.nextWait(
+                after: round, logger: logger, unclassified: "output failed for a reason not classified; retrying, then dead-lettering its input",
+                transient: "output not acknowledged yet; retrying")
+            if isUnclassified {
                 // Not on the way out: the stop (the partition revoked, the process stopping)
                 // hands the input back, and its next owner sends it again with attempts anew.
                 guard await stop.sleep(for: delay) else { return .handedBack }
             } else {
-                if attempt == 1 || attempt.isMultiple(of: 10) {
-                    logger.warning("output not acknowledged yet; retrying", [
-                        LogKey.error: ProduceFailure.summary(of: failure), "attempt": String(attempt), "records": String(retry.count),
-                    ])
-                }
                 await sleepIgnoringCancellation(for: delay)
             }
-            delay = min(delay * 2, .seconds(5))
-            unsent = retry
+            unsent = round.retry
+            results = await send(unsent.map { records[$0] })
         }
     }
 

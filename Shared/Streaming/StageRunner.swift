@@ -139,7 +139,8 @@ public struct RecordOutputs: Sendable {
     }
 }
 
-/// Why ``StageRunner/run()`` stopped by itself.
+/// Why ``StageRunner/run()`` stopped by itself; the coordinator, its progress tracker and the
+/// account heat aggregator stop for the same reasons (``ProduceFailure``, ``SettlingSend``).
 public enum StageRunnerError: Error, CustomStringConvertible {
     /// The producer cannot send any more (a fatal error, or closed under the runner); a restart
     /// makes a new one and redoes the uncommitted records.

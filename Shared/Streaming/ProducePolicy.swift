@@ -1,0 +1,266 @@
+import Kafka
+import Runtime
+
+/// What a producer error means for a record, and so what every sender does about it: the stage
+/// core (``OutputDelivery``), the coordinator, the progress tracker and the account heat
+/// aggregator (``SettlingSend``) act on the same classes.
+///
+/// | class | what the sender does |
+/// |---|---|
+/// | ``transient`` | waits (100 ms doubling to 5 s) and sends the record again, for as long as it takes |
+/// | ``refused`` | the record is bad: it goes to dead letters with the reason (the stage core dead-letters its input), and the sender goes on |
+/// | ``topicRefused`` | the topic is wrong, not the record: the process stops, its input not committed, and nothing is dead-lettered |
+/// | ``fatal`` | the producer is unusable: the process stops, its input not committed, and restarts with a new producer |
+/// | ``unclassified`` | sent again from the first delay, ``unclassifiedAttempts`` sends at most, then taken as the record's (``refused``); a dead letter failing so too stops the process |
+///
+/// Policy reads the ``KafkaError`` classification (``KafkaError/isFatal``,
+/// ``KafkaError/isClientClosed``, ``KafkaError/isTopicRefusal``, ``KafkaError/isRecordRejected``,
+/// ``KafkaError/isRetriable``), never the message.
+public enum ProduceFailure: Sendable, Equatable {
+    /// The broker is away or busy (timeouts, transport errors, a full queue, a leader moving),
+    /// or the record was not stored for a reason the producer has mended itself (an epoch it
+    /// bumped): sending the same record again can succeed, so it is retried for as long as it takes.
+    case transient
+    /// The record itself can never be stored (too large, invalid, ``KafkaError/isRecordRejected``):
+    /// it goes to dead letters (a stage's input does) and its partition moves on.
+    case refused
+    /// The record was refused for its topic (``KafkaError/isTopicRefusal``: misnamed,
+    /// TOPIC_EXCEPTION; a partition the topic lacks; a record format, compression or request
+    /// version it does not take), which refuses every record sent there the same way: the
+    /// process stops with its input uncommitted, so it is redone once the topic or the
+    /// configuration naming it is fixed. Dead-lettering would fail every record alike (and lose
+    /// what cannot be dead-lettered, as a lead's state).
+    case topicRefused
+    /// The producer cannot be used any more (a fatal error of the producer instance,
+    /// `rd_kafka_fatal_error`, fenced, its idempotence state lost, the client closed or purged
+    /// under us), or the principal is refused (authentication, an ACL), which refuses every
+    /// record alike: the process must stop, so it restarts with a new producer.
+    case fatal
+    /// Neither retriable nor known to be one record's (UNKNOWN_SERVER_ERROR, a code not classified
+    /// here): it may pass, or be the record's. A sender sends the record again a bounded number of
+    /// times (``unclassifiedAttempts``, from the first delay), then takes it as the record's (as
+    /// ``refused``): stopping instead would have the restarted process send the record again and
+    /// fail again, for ever. Not given up on its account: when the dead letter fails so too, the
+    /// broker may be failing every write, and the process stops.
+    case unclassified
+
+    /// The class of `error`, an error the producer reported for one record.
+    public init(_ error: KafkaError) {
+        if error.isFatal || error.isClientClosed || error.isAuthorizationFailure || Self.producerCodes.contains(error.code) {
+            self = .fatal
+        } else if error.isTopicRefusal {
+            self = .topicRefused
+        } else if error.isRecordRejected {
+            self = .refused
+        } else if error.isRetriable || Self.transientCodes.contains(error.code) {
+            self = .transient
+        } else {
+            self = .unclassified
+        }
+    }
+
+    /// How many times a record failed for an unclassified reason (``unclassified``) is sent
+    /// before the failure is taken as the record's: about 3 s of waits at the default backoff
+    /// (0.1 + 0.2 + 0.4 + 0.8 + 1.6 s), long enough for a broker's passing fault to clear and
+    /// short of the phases' attempt timeouts (30 s for finalize, the shortest), so the
+    /// coordinator gets a stage's failed answer, not a timeout, and retries the phase itself.
+    public static let unclassifiedAttempts = 6
+
+    /// The first wait before a record is sent again; each later one doubles, up to ``maxRetryDelay``.
+    public static let firstRetryDelay: Duration = .milliseconds(100)
+
+    /// The longest wait between two sends of a record.
+    public static let maxRetryDelay: Duration = .seconds(5)
+
+    /// Codes that say the producer or its principal is wrong, not the record: every record
+    /// would fail alike, and a new producer (or an operator) is what mends it. The producer's
+    /// idempotence state: OUT_OF_ORDER_SEQUENCE_NUMBER (45), INVALID_PRODUCER_ID_MAPPING (49),
+    /// UNKNOWN_PRODUCER_ID (59), PRODUCER_FENCED (90) (when librdkafka raises a fatal error for
+    /// them, ``KafkaError/isFatal`` says so too); its authentication: SASL_AUTHENTICATION_FAILED
+    /// (58), `_AUTHENTICATION` (-169).
+    static let producerCodes: Set<Int32> = [45, 49, 59, 90, 58, -169]
+
+    /// Not marked retriable by the Kafka layer but worth waiting out: `_UNKNOWN_TOPIC` (-188, the
+    /// output topic is not (yet) in the metadata); `_INVALID_DIFFERENT_RECORD` (-138: the
+    /// broker refused another record of the same batch, and failed this one with it; sent again,
+    /// without its neighbour, it is stored); INVALID_PRODUCER_EPOCH (47) on a record of an
+    /// idempotent producer that is not transactional: librdkafka fails the batch as not stored
+    /// and bumps the producer's epoch itself (`rd_kafka_handle_Produce_error`, a permanent error
+    /// without `enable.gapless.guarantee`: `rd_kafka_idemp_drain_epoch_bump`), so the same
+    /// producer stores the record sent again; a restart would only redo the uncommitted inputs.
+    /// When librdkafka raised a fatal error instead, ``KafkaError/isFatal`` says so (``fatal``).
+    static let transientCodes: Set<Int32> = [-188, -138, 47]
+
+    /// The error's name and code, without its message: for a delivery report librdkafka's
+    /// message text can be the record's payload, which must not reach a log line or a dead letter.
+    public static func summary(of error: KafkaError) -> String {
+        "\(error.operation): \(error.name) (\(error.code))\(error.isFatal ? " [fatal]" : "")"
+    }
+}
+
+/// Sends records under the produce policy (``ProduceFailure``) until each one is settled, for a
+/// sender whose records are its own rather than a stage's outputs for an input (the coordinator,
+/// the account heat aggregator): stored, or refused for what it is (returned, for the sender to
+/// dead-letter), or the sender stops (thrown).
+///
+/// A record that failed for a reason that passes is sent again, alone with the others that
+/// failed, in their order (so what was acknowledged is not sent twice), after a wait of 100 ms
+/// doubling to 5 s, for as long as it takes: a broker outage of any length is waited out, also
+/// once the sender is cancelled (its shutdown bound closes the producer, which fails the sends).
+/// One failed for an unclassified reason is sent again from the first delay, at most
+/// ``ProduceFailure/unclassifiedAttempts`` times, then returned refused.
+public struct SettlingSend: Sendable {
+    /// Sends records and reports each one's outcome, in order (``KafkaProducer/sendReportingEach(_:)``).
+    public typealias Send = @Sendable ([ProducerRecord]) async -> [Result<DeliveryReport, KafkaError>]
+
+    /// How one record ended.
+    public enum Settled: Sendable {
+        /// Acknowledged: where the broker stored it.
+        case stored(DeliveryReport)
+        /// Refused for what it is (``ProduceFailure/refused``), or failed for an unclassified
+        /// reason at each of its sends (``ProduceFailure/unclassified``): the sender dead-letters it.
+        case refused(KafkaError)
+    }
+
+    let send: Send
+    let logger: Logger
+    /// The first wait before a record is sent again (tests make it short).
+    var retryDelay = ProduceFailure.firstRetryDelay
+
+    public init(send: @escaping Send, logger: Logger) {
+        self.send = send
+        self.logger = logger
+    }
+
+    /// Sends `records` until each is settled, and returns how each one ended, in order. `first`
+    /// is the outcome of their first send when the caller made it (``Delivery/results()`` of
+    /// records enqueued ahead); otherwise they are sent here.
+    /// - Throws: the producer's ``KafkaError`` when it is unusable (``ProduceFailure/fatal``; as
+    ///   it is, so a close at the end of a shutdown's grace reads as one,
+    ///   ``ShutdownDeadline/isGivingUp(_:)``), or ``StageRunnerError/topicRefuses(topic:_:)``
+    ///   when a topic refuses records for what it is (``ProduceFailure/topicRefused``), logged
+    ///   with the topic. Either way nothing the caller has not seen stored counts as stored.
+    public func settle(_ records: [ProducerRecord], first: [Result<DeliveryReport, KafkaError>]? = nil) async throws -> [Settled] {
+        guard !records.isEmpty else { return [] }
+        var results: [Result<DeliveryReport, KafkaError>]
+        if let first { results = first } else { results = await send(records) }
+        var settled = [Settled?](repeating: nil, count: records.count)
+        var retries = ProduceRetries(count: records.count, firstDelay: retryDelay)
+        var unsent = Array(records.indices)
+        while true {
+            let round = retries.classify(results, of: unsent) { settled[$0] = .stored($1) }
+            if let fatal = round.fatal { throw fatal }
+            if let refusal = round.topicRefusal {
+                let topic = records[refusal.index].topic
+                logger.error("topic \(topic) refuses records for what it is (misnamed, without the partition asked for, or not taking their format): stopping",
+                             [LogKey.topic: topic, LogKey.error: ProduceFailure.summary(of: refusal.error)])
+                throw StageRunnerError.topicRefuses(topic: topic, refusal.error)
+            }
+            for (index, error) in round.refused { settled[index] = .refused(error) }
+            if round.retry.isEmpty { return settled.map { $0! } }
+            let (wait, _) = retries.nextWait(after: round, logger: logger,
+                                             unclassified: "send failed for a reason not classified; sending again, then dead-lettering it",
+                                             transient: "send failed, sending again")
+            // Also once cancelled: the last writes are still made, within the shutdown's grace.
+            await sleepIgnoringCancellation(for: wait)
+            unsent = round.retry
+            results = await send(unsent.map { records[$0] })
+        }
+    }
+}
+
+/// The retry state of records sent together under the produce policy (``ProduceFailure``): how
+/// many times each one failed for an unclassified reason, the wait before the next send, and
+/// the attempt. Shared by the stage core's ``OutputDelivery`` and ``SettlingSend``.
+struct ProduceRetries {
+    /// What one send's results call for, records named by their positions.
+    struct Round {
+        /// The first error of an unusable producer: the sender stops.
+        var fatal: KafkaError?
+        /// The first record refused for its topic: the sender stops.
+        var topicRefusal: (error: KafkaError, index: Int)?
+        /// Records refused for what they are, or failed unclassified at each of their sends, in order.
+        var refused: [(index: Int, error: KafkaError)] = []
+        /// Records to send again, in order.
+        var retry: [Int] = []
+        /// The first transient failure, for the log line.
+        var transient: KafkaError?
+        /// The first unclassified failure sent again, with its record's sends so far.
+        var unclassified: (error: KafkaError, sends: Int)?
+    }
+
+    private var unclassifiedSends: [Int]
+    private let firstDelay: Duration
+    private var delay: Duration
+    private var attempt = 1
+
+    init(count: Int, firstDelay: Duration) {
+        unclassifiedSends = [Int](repeating: 0, count: count)
+        self.firstDelay = firstDelay
+        delay = firstDelay
+    }
+
+    /// Classifies `results`, the outcomes of the records at `positions`; hands each report to `stored`.
+    mutating func classify(_ results: [Result<DeliveryReport, KafkaError>], of positions: [Int],
+                           stored: (Int, DeliveryReport) -> Void) -> Round {
+        var round = Round()
+        for (index, result) in zip(positions, results) {
+            let error: KafkaError
+            switch result {
+            case .success(let report):
+                stored(index, report)
+                continue
+            case .failure(let failure): error = failure
+            }
+            switch ProduceFailure(error) {
+            case .fatal:
+                round.fatal = round.fatal ?? error
+            case .topicRefused:
+                round.topicRefusal = round.topicRefusal ?? (error, index)
+            case .refused:
+                round.refused.append((index, error))
+            case .unclassified:
+                unclassifiedSends[index] += 1
+                if unclassifiedSends[index] >= ProduceFailure.unclassifiedAttempts {
+                    round.refused.append((index, error))  // taken as the record's
+                } else {
+                    round.retry.append(index)
+                    round.unclassified = round.unclassified ?? (error, unclassifiedSends[index])
+                }
+            case .transient:
+                round.retry.append(index)
+                round.transient = round.transient ?? error
+            }
+        }
+        return round
+    }
+
+    /// The wait before `round`'s records are sent again, and whether it is for an unclassified
+    /// failure; logs a warning, with the `unclassified` line at a record's first and last retry,
+    /// or the `transient` line at the first attempt and every tenth.
+    mutating func nextWait(after round: Round, logger: Logger, unclassified line: String, transient transientLine: String)
+        -> (wait: Duration, isUnclassified: Bool) {
+        defer {
+            delay = min(delay * 2, ProduceFailure.maxRetryDelay)
+            attempt += 1
+        }
+        if let unclassified = round.unclassified {
+            // A first such failure waits from the first delay, not the one an outage before
+            // it grew to 5 s: the record's sends stay within about 3 s of waits.
+            if unclassified.sends == 1 { delay = firstDelay }
+            if unclassified.sends == 1 || unclassified.sends == ProduceFailure.unclassifiedAttempts - 1 {
+                logger.warning(line, [
+                    LogKey.error: ProduceFailure.summary(of: unclassified.error), "attempt": String(unclassified.sends),
+                    "attempts": String(ProduceFailure.unclassifiedAttempts), "records": String(round.retry.count),
+                ])
+            }
+            return (delay, true)
+        }
+        if let transient = round.transient, attempt == 1 || attempt.isMultiple(of: 10) {
+            logger.warning(transientLine, [
+                LogKey.error: ProduceFailure.summary(of: transient), "attempt": String(attempt), "records": String(round.retry.count),
+            ])
+        }
+        return (delay, false)
+    }
+}

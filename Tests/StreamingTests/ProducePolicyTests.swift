@@ -1,0 +1,137 @@
+@testable import Kafka
+@testable import Runtime
+@testable import Streaming
+import Synchronization
+import XCTest
+
+/// The produce policy every sender follows (``ProduceFailure``), and ``SettlingSend``, the
+/// coordinator's and the heat aggregator's way of following it, over a send that refuses records
+/// by topic, without a broker.
+final class ProducePolicyTests: XCTestCase {
+    typealias RefusingSend = OutputDeliveryTests.RefusingSend
+
+    private func failure(_ code: Int32, fatal: Bool = false) -> ProduceFailure {
+        ProduceFailure(KafkaError(code: code, isFatal: fatal, operation: "produce"))
+    }
+
+    private func sending(_ send: RefusingSend, _ lines: OutputDeliveryTests.Lines = .init()) -> SettlingSend {
+        var sending = SettlingSend(send: { send($0) }, logger: lines.logger)
+        sending.retryDelay = .milliseconds(1)
+        return sending
+    }
+
+    private func records(_ topics: String...) -> [ProducerRecord] {
+        topics.enumerated().map { ProducerRecord(topic: $0.element, key: "k\($0.offset)", value: Array("v\($0.offset)".utf8)) }
+    }
+
+    // MARK: - Classification
+
+    /// A refusal for the topic (misnamed, a partition it lacks, a format, compression or version
+    /// it does not take) is a class of its own, which every sender stops on; a fatal producer
+    /// stays fatal whatever its code.
+    func testTopicRefusalsAreTheirOwnClass() {
+        for code: Int32 in [17 /* TOPIC_EXCEPTION */, -190 /* _UNKNOWN_PARTITION */, 43, 76, 35] {
+            XCTAssertEqual(failure(code), .topicRefused, "\(code)")
+        }
+        XCTAssertEqual(failure(17, fatal: true), .fatal)
+    }
+
+    /// INVALID_PRODUCER_EPOCH on a record of an idempotent producer that is not transactional:
+    /// librdkafka failed the batch not stored and bumped the epoch itself, so the record is sent
+    /// again by the same producer, rather than the process restarting and redoing its inputs.
+    /// Before: `.fatal`. When librdkafka raised a fatal error for it, it is fatal still.
+    func testAnEpochTheProducerBumpsItselfIsWaitedOut() {
+        XCTAssertEqual(failure(47), .transient, "INVALID_PRODUCER_EPOCH")
+        XCTAssertEqual(failure(47, fatal: true), .fatal, "with the producer's fatal error raised")
+        XCTAssertEqual(failure(45), .fatal, "OUT_OF_ORDER_SEQUENCE_NUMBER: librdkafka recovers what it can itself")
+        XCTAssertEqual(failure(2), .refused, "CORRUPT_MESSAGE, when librdkafka reports it at all (it retries it itself)")
+    }
+
+    // MARK: - SettlingSend
+
+    /// A record refused for its topic stops the sender, naming the topic, with nothing returned
+    /// to dead-letter: a coordinator's `lead.state` record dead-lettered would be a lead lost.
+    /// Before, the coordinator dead-lettered records refused so (TOPIC_EXCEPTION,
+    /// _UNKNOWN_PARTITION) and retried 43/76/35 for ever, and the heat aggregator dead-lettered them.
+    func testARecordRefusedForItsTopicStopsTheSender() async {
+        for code: Int32 in [17, -190, 43, 76, 35] {
+            let send = RefusingSend(["state": code])
+            let lines = OutputDeliveryTests.Lines()
+            do {
+                let settled = try await sending(send, lines).settle(records("requests", "state"))
+                XCTFail("\(code): went on: \(settled)")
+            } catch StageRunnerError.topicRefuses(let topic, let error) {
+                XCTAssertEqual(topic, "state")
+                XCTAssertEqual(error.code, code)
+            } catch {
+                XCTFail("\(code): \(error)")
+            }
+            XCTAssertEqual(send.records.count { $0.topic == "state" }, 1, "\(code): sent again")
+            XCTAssertTrue(lines.all.contains { $0.contains("\"error\"") && $0.contains("refuses") && $0.contains("state") }, "\(lines.all)")
+        }
+    }
+
+    /// An unusable producer, or a principal refused, stops the sender with the producer's own
+    /// error (a close at the end of a shutdown's grace reads as such). Before, the coordinator
+    /// sent records failed for an ACL or its producer's state again for ever.
+    func testAnUnusableProducerOrARefusedPrincipalStopsTheSender() async {
+        for code: Int32 in [-150 /* _FATAL */, 29 /* TOPIC_AUTHORIZATION_FAILED */, 58 /* SASL_AUTHENTICATION_FAILED */,
+                            90 /* PRODUCER_FENCED */, -197 /* _DESTROY */] {
+            do {
+                _ = try await sending(RefusingSend(["state": code])).settle(records("state"))
+                XCTFail("\(code): went on")
+            } catch let error as KafkaError {
+                XCTAssertEqual(error.code, code)
+            } catch {
+                XCTFail("\(code): \(error)")
+            }
+        }
+    }
+
+    /// A record failed for a reason not classified (UNKNOWN_SERVER_ERROR) is sent again, six
+    /// sends in all, then returned refused, for the sender to dead-letter; the others are stored
+    /// once. Before, the coordinator sent it again for ever, and the heat aggregator (with the
+    /// scoring stage) exited, to fail on it again after the restart.
+    func testAnUnclassifiedFailureIsSentSixTimesThenTakenAsTheRecords() async throws {
+        let send = RefusingSend(["state": -1])
+        let settled = try await sending(send).settle(records("requests", "state", "usage"))
+        XCTAssertEqual(send.records.count { $0.topic == "state" }, ProduceFailure.unclassifiedAttempts)
+        XCTAssertEqual(send.records.count { $0.topic != "state" }, 2, "what was stored was sent again")
+        guard case .refused(let error) = settled[1] else { return XCTFail("\(settled)") }
+        XCTAssertEqual(error.code, -1)
+        guard case .stored = settled[0], case .stored = settled[2] else { return XCTFail("\(settled)") }
+    }
+
+    /// An unclassified failure that passes, a transient one and an epoch the producer bumped are
+    /// sent again until stored.
+    func testFailuresThatPassAreSentAgainUntilStored() async throws {
+        for code: Int32 in [-1 /* UNKNOWN_SERVER_ERROR */, -195 /* _TRANSPORT */, 47 /* INVALID_PRODUCER_EPOCH */] {
+            let send = RefusingSend(["state": code], times: 3)
+            let settled = try await sending(send).settle(records("state"))
+            guard case .stored = settled[0] else { return XCTFail("\(code): \(settled)") }
+            XCTAssertEqual(send.records.count, 4, "\(code)")
+        }
+    }
+
+    /// A record refused for what it is is returned at once, for the sender to dead-letter.
+    func testARecordRefusedForWhatItIsIsReturnedAtOnce() async throws {
+        let send = RefusingSend(["state": 10 /* MSG_SIZE_TOO_LARGE */])
+        let settled = try await sending(send).settle(records("state", "usage"))
+        guard case .refused(let error) = settled[0], case .stored = settled[1] else { return XCTFail("\(settled)") }
+        XCTAssertEqual(error.code, 10)
+        XCTAssertEqual(send.records.count, 2)
+    }
+
+    /// Results of a first send made by the caller (records enqueued ahead) are read, not sent again.
+    func testTheCallersFirstSendIsNotRepeated() async throws {
+        let send = RefusingSend([:])
+        let first: [Result<DeliveryReport, KafkaError>] = [
+            .success(DeliveryReport(topic: "state", partition: 0, offset: 7)),
+            .failure(KafkaError(code: -195, operation: "produce")),
+        ]
+        let settled = try await sending(send).settle(records("state", "usage"), first: first)
+        XCTAssertEqual(send.records.map(\.topic), ["usage"], "only the failed record is sent again")
+        guard case .stored(let report) = settled[0], case .stored = settled[1] else { return XCTFail("\(settled)") }
+        XCTAssertEqual(report.offset, 7)
+    }
+}
