@@ -211,14 +211,19 @@ final class ProgressTracker: Service {
     /// now (the others are read beside it: a member subscribed to fewer topics during an upgrade
     /// leaves this one more partitions of them than it owns), and whether to
     /// publish, and returns the records to send; `unsent` gets the positions (in what `body`
-    /// returned) of the records not stored for a reason that passes (the broker away, a timeout).
+    /// returned) of the records not stored for a reason that passes (the broker away, a timeout),
+    /// and `refused` those of the records left out, refused for what they are.
     ///
-    /// A record not stored is not sent again: `unsent` marks what it stood for as changed, and
-    /// the next poll publishes it as it then stands, if this member still owns it. A record sent
-    /// again after a member's outage could land after the newer one of the member that took its
-    /// partition over, and stand as the word on a search that then never changes. A record
-    /// refused for good is logged and left out; a fatal producer error ends the loop, and the
-    /// process.
+    /// Failures follow the produce policy every sender does (``ProduceFailure``). A record not
+    /// stored is not sent again: `unsent` marks what it stood for as changed, and the next poll
+    /// publishes it as it then stands, if this member still owns it. A record sent again after a
+    /// member's outage could land after the newer one of the member that took its partition
+    /// over, and stand as the word on a search that then never changes. A record failed for a
+    /// reason not classified is published so too, after a wait from the first delay, at most
+    /// ``ProduceFailure/unclassifiedAttempts`` times in a row (counted by topic and key), then
+    /// taken as refused. A record refused for good is logged and left out (`refused`); a record
+    /// refused for its topic, or a fatal producer error, ends the loop, and the process
+    /// (``StageRunnerError/topicRefuses(topic:_:)``, the producer's error).
     ///
     /// Not publishing while newly assigned partitions are read up to the end they had when
     /// assigned: their early records are a search's or an account's earlier states, and
@@ -232,7 +237,7 @@ final class ProgressTracker: Service {
     /// again within a poll is caught up again too.
     private func follow(
         group: String, topics: [String], _ body: ([ConsumerRecord], Set<Int32>, _ publishing: Bool) -> [ProducerRecord],
-        unsent: ([Int]) -> Void
+        unsent: ([Int]) -> Void, refused: ([Int]) -> Void = { _ in }
     ) async throws {
         var properties = consumerProperties
         properties["partition.assignment.strategy"] = "range"
@@ -247,6 +252,8 @@ final class ProgressTracker: Service {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let logger = environment.logger
         var catchingUp: [TopicPartition: Int64] = [:]  // the end each newly assigned partition had
+        // Records failed for a reason not classified, by topic and key: how many sends in a row.
+        var unclassifiedSends: [RecordIdentity: Int] = [:]
         var endsCheckedAt = ContinuousClock.now
         while !Task.isCancelled {
             let batch: [ConsumerRecord]
@@ -284,33 +291,68 @@ final class ProgressTracker: Service {
             let records = body(batch, owned, catchingUp.isEmpty)
             if !records.isEmpty {
                 var failed: [Int] = []
+                var leftOut: [Int] = []
+                var wait: Duration?
                 for (index, result) in await producer.sendReportingEach(records).enumerated() {
-                    guard case .failure(let error) = result else { continue }
-                    switch ProduceFailure(error) {
+                    let record = records[index]
+                    guard case .failure(let error) = result else {
+                        unclassifiedSends[RecordIdentity(record)] = nil
+                        continue
+                    }
+                    var failure = ProduceFailure(error)
+                    if failure == .unclassified {
+                        // Published again as it then stands, from the first delay, at most
+                        // ``ProduceFailure/unclassifiedAttempts`` times; then taken as the record's.
+                        let sends = unclassifiedSends[RecordIdentity(record), default: 0] + 1
+                        if sends >= ProduceFailure.unclassifiedAttempts {
+                            unclassifiedSends[RecordIdentity(record)] = nil
+                            failure = .refused
+                        } else {
+                            unclassifiedSends[RecordIdentity(record)] = sends
+                            let delay = min(ProduceFailure.firstRetryDelay * (1 << (sends - 1)), ProduceFailure.maxRetryDelay)
+                            wait = max(wait ?? .zero, delay)
+                            if sends == 1 || sends == ProduceFailure.unclassifiedAttempts - 1 {
+                                logger.warning("progress: a record failed for a reason not classified; published again, then left out", [
+                                    LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: record.topic, "attempt": String(sends),
+                                ])
+                            }
+                        }
+                    }
+                    switch failure {
                     case .fatal where shutdown.isGivingUp(error):
                         await shutdown.close(consumer, logger: logger)
                         return
-                    case .fatal, .unclassified, .topicRefused:
-                        // Unclassified: stopped and redone by the restart (the stage core retries it
-                        // first). Refused for its topic: every record sent there would be so.
+                    case .fatal:
                         await shutdown.close(consumer, logger: logger)
                         throw error
+                    case .topicRefused:
+                        // Every record sent there would be refused so, and leaving them out would
+                        // break the order of a search's tombstones: stop, as a stage does.
+                        logger.error("progress: topic \(record.topic) refuses records for what it is (misnamed, without the partition asked for, or not taking their format): stopping",
+                                     [LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: record.topic])
+                        await shutdown.close(consumer, logger: logger)
+                        throw StageRunnerError.topicRefuses(topic: record.topic, error)
                     case .refused:
-                        // Refused for good (too large, no such partition): sent again it would be
-                        // refused again, every poll.
+                        // Refused for good (too large, invalid): sent again it would be refused
+                        // again, every poll. What must follow it waits (``SearchProgressPublisher/leftOut(_:)``).
                         logger.error("progress: a record refused for good; left out", [
-                            LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: records[index].topic,
+                            LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: record.topic,
                         ])
+                        leftOut.append(index)
+                    case .unclassified:
+                        failed.append(index)
                     case .transient:
                         failed.append(index)
                         if failed.count == 1 {
                             logger.warning("progress: records not stored; published again as they stand after the next poll", [
-                                LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: records[index].topic,
+                                LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: record.topic,
                             ])
                         }
                     }
                 }
+                if !leftOut.isEmpty { refused(leftOut) }
                 if !failed.isEmpty { unsent(failed) }
+                if let wait { try? await Task.sleep(for: wait) }  // a stop ends it at once
             }
         }
         await shutdown.close(consumer, logger: logger)
@@ -343,6 +385,8 @@ final class ProgressTracker: Service {
             return publisher.publish(totals: { totals[$0] }, at: now())
         }, unsent: { positions in
             publisher.unsent(positions)
+        }, refused: { positions in
+            publisher.leftOut(positions)
         })
     }
 
@@ -408,5 +452,17 @@ final class ProgressTracker: Service {
                 changed[accountID] = partition
             }
         })
+    }
+}
+
+/// A record's topic and key: what the progress tracker counts failures of across polls, as it
+/// publishes a search (or an account) again as a new record each time.
+private struct RecordIdentity: Hashable {
+    let topic: String
+    let key: [UInt8]?
+
+    init(_ record: ProducerRecord) {
+        topic = record.topic
+        key = record.key
     }
 }

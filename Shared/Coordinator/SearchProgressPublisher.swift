@@ -191,6 +191,24 @@ struct SearchProgressPublisher {
         }
     }
 
+    /// The records at `positions` (in what ``publish(totals:at:)`` last returned) were refused
+    /// for what they are and left out: what was to follow them must not. A forgotten search's
+    /// account part tombstone left out holds its `progress` tombstone back (the search stays in
+    /// `progress` under the account, and is forgotten again, tombstones first, when its
+    /// partition is next assigned); a moved search's holds its snapshot under the new account
+    /// back until the search changes again, when its tombstones are sent first again. Either
+    /// way the next owner still learns from `progress` the account to remove the search from.
+    /// A snapshot left out is published again when its search next changes.
+    mutating func leftOut(_ positions: [Int]) {
+        for searchID in Set(positions.map { sent[$0] }) {
+            if searches[searchID] == nil {
+                forgotten[searchID] = nil
+            } else if movedAfterTombstones.remove(searchID) != nil {
+                searches[searchID]?.notStored()
+            }
+        }
+    }
+
     /// The tombstone of `searchID`'s part under `account` on `progress.account-parts`, in the
     /// account's partition as its snapshots are: the search no longer counts there.
     private func accountPartTombstone(_ account: AccountID, _ searchID: SearchID, accountPartitions: Int) -> ProducerRecord {

@@ -128,6 +128,39 @@ final class SearchProgressPublisherTests: XCTestCase {
                        ["progress search-1", "progress.account-parts acct-b/search-1"])
     }
 
+    /// A forgotten search's account part tombstone refused for what it is (the tracker leaves it
+    /// out) holds its `progress` tombstone back: `progress` keeps naming the account, so the
+    /// search's next owner still removes the part first. Before, the tracker logged the refusal
+    /// and went on as if it were stored, and the next poll sent the `progress` tombstone after it.
+    func testAnAccountPartTombstoneLeftOutHoldsTheProgressTombstoneBack() throws {
+        var publisher = publisher()
+        declare("acct-a", at: start)
+        _ = poll(&publisher, [try partRecord(completed: 2, at: start)], changedTotals: ["search-1"], at: start)
+        let later = start.addingTimeInterval(8 * day)
+        XCTAssertEqual(describe(poll(&publisher, at: later)), ["progress.account-parts acct-a/search-1 tombstone"])
+        publisher.leftOut([0])
+        XCTAssertEqual(describe(poll(&publisher, at: later.addingTimeInterval(1))), [], "the progress tombstone went after a refused one")
+        XCTAssertEqual(describe(poll(&publisher, at: later.addingTimeInterval(2))), [])
+    }
+
+    /// A moved search's old account tombstone refused for what it is holds its snapshot under
+    /// the new account back; when the search changes again, the tombstone goes first again.
+    func testAMovedSearchsTombstoneLeftOutHoldsItsNewSnapshotBack() throws {
+        var publisher = publisher()
+        declare("acct-a", at: start)
+        _ = poll(&publisher, changedTotals: ["search-1"], at: start)
+        declare("acct-b", at: start.addingTimeInterval(60))
+        XCTAssertEqual(describe(poll(&publisher, changedTotals: ["search-1"], at: start.addingTimeInterval(60))),
+                       ["progress.account-parts acct-a/search-1 tombstone"])
+        publisher.leftOut([0])
+        XCTAssertEqual(describe(poll(&publisher, at: start.addingTimeInterval(61))), [], "progress named the new account after a refused tombstone")
+        let changed = poll(&publisher, [try partRecord(completed: 1, account: "acct-b", at: start.addingTimeInterval(62))],
+                           at: start.addingTimeInterval(62))
+        XCTAssertEqual(describe(changed), ["progress.account-parts acct-a/search-1 tombstone"], "changed: the tombstone first again")
+        XCTAssertEqual(describe(poll(&publisher, at: start.addingTimeInterval(63))),
+                       ["progress search-1", "progress.account-parts acct-b/search-1"])
+    }
+
     /// The next owner of a forgotten search whose `progress` tombstone was never sent reads its
     /// snapshot there, and removes the account part again before the snapshot.
     func testTheNextOwnerOfASearchForgottenHalfWayRemovesItsAccountPartFirst() throws {
