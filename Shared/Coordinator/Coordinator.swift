@@ -42,7 +42,9 @@ import Streaming
 ///   record held back at the bound stays loaded until the record is handled
 ///   (``CoordinatorCore/keptForHeldRecords``); one whose pool entry cannot be read is read
 ///   once, and the record dead-lettered with the reason when handled
-///   (``CoordinatorCore/unreadablePoolEntries``).
+///   (``CoordinatorCore/unreadablePoolEntries``); one whose state record cannot be read is
+///   read once too, and the record handled as one of a lead not loaded
+///   (``CoordinatorCore/unreadableStates``).
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
 ///   commands, changelog records, billing usage and progress parts it causes are sent together.
 ///   A processing lead's state record is held and written at most once per
@@ -1035,14 +1037,17 @@ public final class Coordinator: Service {
         var states: [LeadID: LeadState] = [:]
         for (partition, leads) in wanted {
             for (offset, leadID) in leads {
+                // Not read again while a backlog record of the lead is held (``CoordinatorCore/unreadableStates``).
                 guard let record = records[partition]?[offset] else {
                     logger.error("state of a ready lead not found in the changelog", [LogKey.leadID: leadID.rawValue])
+                    state.core.stateUnreadable(leadID)
                     continue
                 }
                 do {
                     states[leadID] = try environment.codec.decode(LeadState.self, record: record)
                 } catch {
                     logger.error("undecodable changelog record of a ready lead: \(error)", [LogKey.leadID: leadID.rawValue])
+                    state.core.stateUnreadable(leadID)
                 }
             }
         }

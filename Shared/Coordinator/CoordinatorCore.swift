@@ -95,6 +95,12 @@ struct CoordinatorCore<Source> {
     /// command's entry is read once, not in every loop until the bound clears, and the command
     /// is dead-lettered with the reason then.
     private(set) var unreadablePoolEntries: [LeadID: String] = [:]
+    /// Ready leads whose state record could not be read back from the changelog (not found
+    /// where ``finished`` says, or undecodable): they stay ready where they were, and their
+    /// records are handled as those of a lead not loaded. Those of the loop's batch, and those of
+    /// held backlog records until the record is handled, as ``unreadablePoolEntries``: a held
+    /// command's lead is read once, not in every loop until the bound clears.
+    private(set) var unreadableStates: Set<LeadID> = []
     /// Leads held by billing pause: checked against their account's billing state every second.
     var billingPaused: Set<LeadID> = []
     /// Leads waiting for their account's outreach window: checked against the account's window
@@ -701,23 +707,31 @@ struct CoordinatorCore<Source> {
     }
 
     /// Keeps the leads of the backlog records held back this loop (``admits(partition:_:)``) in
-    /// ``keptForHeldRecords``, with their unreadable pool entries (``unreadablePoolEntries``; the
-    /// rest are forgotten), and returns the leads kept before whose records are no longer held
-    /// (handled, or their partition given up): the loop retires those still ready with its batch.
+    /// ``keptForHeldRecords``, with their unreadable pool entries and states
+    /// (``unreadablePoolEntries``, ``unreadableStates``; the rest are forgotten), and returns the
+    /// leads kept before whose records are no longer held (handled, or their partition given
+    /// up): the loop retires those still ready with its batch.
     mutating func keepLoaded(forHeld leadIDs: Set<LeadID>) -> Set<LeadID> {
         let released = keptForHeldRecords.subtracting(leadIDs)
         keptForHeldRecords = leadIDs
         unreadablePoolEntries = unreadablePoolEntries.filter { leadIDs.contains($0.key) }
+        unreadableStates.formIntersection(leadIDs)
         return released
     }
 
     /// Whether a record of `leadID` that may change a ready lead needs the lead read back (its
     /// state from the changelog, its profile from the pool) before it is handled: a ready lead
-    /// whose entry was not found unreadable already (``unreadablePoolEntries``). A late result
-    /// (`isResult`) needs it whatever the entry: a finalize answer that wrote the entry again
-    /// further on is read without the profile, and the lead's state must learn where that is.
+    /// whose state or entry was not found unreadable already (``unreadableStates``,
+    /// ``unreadablePoolEntries``). A late result (`isResult`) needs it whatever was found: a
+    /// finalize answer that wrote the entry again further on is read without the profile, and
+    /// the lead's state must learn where that is.
     func needsLoading(_ leadID: LeadID, isResult: Bool = false) -> Bool {
-        finished[leadID] != nil && (isResult || unreadablePoolEntries[leadID] == nil)
+        finished[leadID] != nil && (isResult || (unreadablePoolEntries[leadID] == nil && !unreadableStates.contains(leadID)))
+    }
+
+    /// Notes that the ready lead's state record cannot be read back (``unreadableStates``).
+    mutating func stateUnreadable(_ leadID: LeadID) {
+        unreadableStates.insert(leadID)
     }
 
     /// Notes that the ready lead's pool entry cannot be read (``unreadablePoolEntries``).

@@ -360,6 +360,16 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertEqual(core.leads["lead-1"]?.machine.state?.status, .processing, "a running lead is not retired")
     }
 
+    /// Makes lead-1 ready, held as its changelog position (offset 7), and starts lead-0, which
+    /// holds a core of running bound 1 at its bound: a backlog command of lead-1 is held back.
+    /// Returns lead-0's effects, to run it to ready and clear the bound.
+    private func readyLeadBehindTheRunningBound(_ core: inout Core) throws -> [Core.Effect] {
+        try runToReady(discover(lead("lead-1", source: .intentSearch), &core), &core)
+        core.leads.modify("lead-1") { $0.changelogOffset = 7 }
+        core.retireReadyLeads(["lead-1"])
+        return discover(lead("lead-0", source: .intentSearch), &core)
+    }
+
     /// A re-enrich in the backlog held back at the running bound whose ready lead's pool entry
     /// cannot be read (a newer writer's version, say) has that entry read once, not again in every
     /// loop until the bound clears: the failure is remembered while the record is held, and the
@@ -369,10 +379,7 @@ final class CoordinatorCoreTests: XCTestCase {
     /// keeps the held records' leads. Before: read again in each of the 12 loops.
     func testABacklogCommandHeldAtTheRunningBoundWhoseLeadsEntryCannotBeReadReadsItOnce() throws {
         var core = core(maxRunning: 1)
-        try runToReady(discover(lead("lead-1", source: .intentSearch), &core), &core)
-        core.leads.modify("lead-1") { $0.changelogOffset = 7 }
-        core.retireReadyLeads(["lead-1"])
-        let running = discover(lead("lead-0", source: .intentSearch), &core)
+        let running = try readyLeadBehindTheRunningBound(&core)
 
         var reads = 0
         /// The reason the record is dead-lettered with when handled (admitted), nil while held.
@@ -397,6 +404,39 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(core.unreadablePoolEntries.isEmpty, "forgotten once its record is handled")
         XCTAssertEqual(core.finished["lead-1"]?.offset, 7, "the lead stays ready where it was")
         XCTAssertTrue(core.needsLoading("lead-1"), "a later record reads its entry again")
+    }
+
+    /// The same for a held command whose ready lead's state record cannot be read back from the
+    /// changelog (not found where the lead's position says, or undecodable): read once, not
+    /// again in every loop until the bound clears; the lead stays ready where it was, and a late
+    /// result or a later record reads it again. Each loop does what the service's does: reads the
+    /// lead back only when the core says it needs loading (counted), finds no state, holds the
+    /// record at the bound, and keeps the held records' leads. Before: read again in each of the
+    /// 12 loops.
+    func testABacklogCommandHeldAtTheRunningBoundWhoseLeadsStateCannotBeReadReadsItOnce() throws {
+        var core = core(maxRunning: 1)
+        let running = try readyLeadBehindTheRunningBound(&core)
+
+        var reads = 0
+        func loop(admitted: Bool) {
+            if core.needsLoading("lead-1") {
+                reads += 1
+                core.stateUnreadable("lead-1")  // it stays in finished
+            }
+            var admission = core.admission
+            XCTAssertEqual(core.admits(partition: 0, &admission), admitted)
+            _ = core.keepLoaded(forHeld: admitted ? [] : ["lead-1"])
+        }
+        for _ in 0..<12 { loop(admitted: false) }
+        XCTAssertEqual(reads, 1, "read once while held, not again every loop")
+        XCTAssertTrue(core.needsLoading("lead-1", isResult: true), "a late result reads it")
+
+        try runToReady(running, &core)
+        loop(admitted: true)
+        XCTAssertEqual(reads, 1)
+        XCTAssertTrue(core.unreadableStates.isEmpty, "forgotten once its record is handled")
+        XCTAssertEqual(core.finished["lead-1"]?.offset, 7, "the lead stays ready where it was")
+        XCTAssertTrue(core.needsLoading("lead-1"), "a later record reads its state again")
     }
 
     /// A held lead whose record started nothing once handled (its run already in the history)
