@@ -52,7 +52,9 @@ import LeadModel
 ///   (``Gates/isAutopilotOn``), a finalize waits too once its stage answered
 ///   ``PhaseOutcome/waitsForBilling(reason:)``: the stage enrolls in outreach only while billing
 ///   is active, so it answers so for a lead it would enroll but for the pause rather than finish
-///   it unenrolled for good. A finalize that failed otherwise is retried during the pause.
+///   it unenrolled for good. The history records that answer as the wait it is (`billing-paused`,
+///   with the attempt answered and the stage's reason), not as a failed attempt. A finalize that
+///   failed otherwise is retried during the pause.
 /// - Outreach window: a run starts only inside the account's window; outside it the lead waits
 ///   with status outside outreach window and a timer releases it when the window opens. A run
 ///   that has started finishes.
@@ -484,7 +486,8 @@ public struct LeadStateMachine: Sendable {
     }
 
     /// Holds the lead before `phase` with `status`; a gate change or timer starts it again.
-    private mutating func wait(_ status: LeadStatus, phase: Phase, at: Date, detail: String) {
+    /// - Parameter attempt: the attempt whose answer holds it, for the history.
+    private mutating func wait(_ status: LeadStatus, phase: Phase, attempt: Int? = nil, at: Date, detail: String) {
         loadProfile(at: at)  // its outputs are dropped below
         let changed = update { current -> Bool in
             let changed = current.status != status
@@ -495,7 +498,7 @@ public struct LeadStateMachine: Sendable {
             return changed
         }
         if changed == true {
-            record(status == .billingPaused ? .billingPaused : .deferred, at: at, phase: phase, detail: detail)
+            record(status == .billingPaused ? .billingPaused : .deferred, at: at, phase: phase, attempt: attempt, detail: detail)
         }
     }
 
@@ -545,8 +548,8 @@ public struct LeadStateMachine: Sendable {
                 failAttempt(reason: reason, isRetriable: true, at: at, random: &random)
                 return
             }
-            record(.phaseFailed, at: at, phase: result.phase, attempt: inFlight.attempt, detail: reason)
-            wait(.billingPaused, phase: result.phase, at: at, detail: "account billing paused")
+            // No failure: the history says the lead waits for billing, with the stage's reason.
+            wait(.billingPaused, phase: result.phase, attempt: inFlight.attempt, at: at, detail: reason)
             // The next attempt waits backing off, as a paid retry held by the pause does: a late
             // completed answer of an earlier attempt still completes the phase, and the hold is
             // this finalize's (``billingHolds(_:)``).

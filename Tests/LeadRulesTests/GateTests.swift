@@ -78,7 +78,7 @@ final class GateTests: XCTestCase {
         XCTAssertTrue(requests(waiting).isEmpty)
         XCTAssertEqual(machine.state?.status, .billingPaused, "held at once, without a backoff")
         XCTAssertEqual(machine.state?.currentPhase, .finalize)
-        XCTAssertEqual(machine.state?.history.last { $0.kind == .phaseFailed }?.detail, "account billing paused")
+        XCTAssertEqual(machine.state?.history.last?.kind, .billingPaused)
         XCTAssertTrue(machine.handle(.gatesChanged(at: Fixtures.now), gates: pausedWithAutopilot, random: &random).isEmpty)
         let retried = requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: Machine.Gates(isAutopilotOn: true), random: &random))
         XCTAssertEqual(retried.map(\.phase), [.finalize])
@@ -187,6 +187,27 @@ final class GateTests: XCTestCase {
         XCTAssertEqual(machine.state?.status, .ready, "the late answer of attempt 1 finished the run")
         XCTAssertTrue(requests(machine.handle(.gatesChanged(at: Fixtures.now), gates: Machine.Gates(isAutopilotOn: true),
                                               random: &random)).isEmpty, "not finalized again on resume")
+    }
+
+    /// The finalize stage's answer that the lead waits for billing is no failure (metrics count
+    /// it as `waits-for-billing`), and the lead's history, which `leadctl show` prints, says so:
+    /// one `billing-paused` entry naming the attempt answered and the stage's reason, no
+    /// `phase-failed`. Before: `phase-failed finalize#1` with the stage's reason, then
+    /// `billing-paused finalize` with "account billing paused".
+    func testAWaitsForBillingAnswerIsRecordedAsAWaitNotAFailure() throws {
+        let pausedWithAutopilot = Machine.Gates(isBillingPaused: true, isAutopilotOn: true)
+        let (scored, next) = scoredLead(answeringScoringWith: pausedWithAutopilot)
+        var machine = scored
+        let request = try XCTUnwrap(next.first)
+        let before = machine.state?.history.count ?? 0
+        let reason = "account billing paused: autopilot would enroll the lead, so it is finalized once billing resumes"
+        _ = machine.handle(result(request, .waitsForBilling(reason: reason)), gates: pausedWithAutopilot, random: &random)
+        let recorded = try XCTUnwrap(machine.state?.history.dropFirst(before))
+        XCTAssertEqual(recorded.map(\.kind), [.billingPaused], "\(recorded)")
+        XCTAssertEqual(recorded.first?.phase, .finalize)
+        XCTAssertEqual(recorded.first?.attempt, request.attempt)
+        XCTAssertEqual(recorded.first?.detail, reason)
+        XCTAssertFalse(machine.state?.history.contains { $0.kind == .phaseFailed } ?? true, "no failure in the history")
     }
 
     /// A stage of an older version answers a vendor's exhausted credits with `account-paused`
