@@ -201,6 +201,8 @@ public enum StageRunnerError: Error, CustomStringConvertible {
 ///   refuses records for what it is (an output's, the dead letters', the answers'; misnamed, or
 ///   without the partition asked for), it throws ``StageRunnerError/topicRefuses(topic:_:)``
 ///   the same way, with the input uncommitted: dead-lettering would fail every input alike.
+///   The runner does not log the error it throws: the process's runner does, as its exit
+///   (``Runtime/ServiceRunner``).
 /// - Rebalances: partitions being revoked stay assigned until their records in flight finish
 ///   and are committed (up to the drain timeout; the group's rebalance waits meanwhile), so the
 ///   next owner does not run them again: a vendor lookup is paid once, not at every scaling
@@ -356,10 +358,8 @@ public final class StageRunner: Service {
             updateGauges(&state)
         }
         try await drain(&state)
-        if let error = state.fatalError {
-            logger.error("stopping: \(error)")
-            throw error
-        }
+        // Not logged here: the process's runner logs what ends it, once (``Runtime/ServiceRunner``).
+        if let error = state.fatalError { throw error }
     }
 
     /// ``run()``, marking `health` not ready ("draining") as soon as the run is cancelled, so

@@ -166,6 +166,42 @@ final class StageRunnerFailureTests: XCTestCase {
         }
     }
 
+    /// A runner that stops throws its error and does not log it: the process's runner
+    /// (``ServiceRunner``) logs it once, as its exit. The delivery's line naming the input and
+    /// the topic stays. Before: the runner logged it too ("stopping: topic ... refuses
+    /// records ..."), so the process logged it twice with the exit's line.
+    func testARunnerThatStopsLeavesItsErrorToTheProcessToLog() async throws {
+        try await withTestTopic(prefix: "logged-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "logged-out") { output in
+                let log = LogCapture()
+                let configuration = TestBroker.configuration(clientID: "stage")
+                let producer = try KafkaProducer(configuration: configuration)
+                let runner = try StageRunner(
+                    configuration: configuration, groupID: uniqueTopicName("group"), topics: [input],
+                    consumerProperties: TestBroker.fastGroupProperties, producer: producer, logger: log.logger,
+                    deadLetter: testDeadLetter(topic: input)
+                ) { record in
+                    [ProducerRecord(topic: output, partition: 3, key: record.key, value: record.value)]
+                }
+                let task = Task { try await runner.run() }
+                _ = try await producer.send(ProducerRecord(topic: input, key: "k0", value: [1]))
+                let bound = Task {  // a bound on the wait, not a synchronisation
+                    try await Task.sleep(for: .seconds(60))
+                    task.cancel()
+                }
+                let stopped = await task.result
+                bound.cancel()
+                await producer.close()
+                guard case .failure(let error as StageRunnerError) = stopped, case .topicRefuses = error else {
+                    return XCTFail("\(stopped)")
+                }
+                XCTAssertEqual(log.count(containing: "fix the topic or the configuration naming it"), 0,
+                               "the error the runner throws is logged by the process's runner, not here")
+                XCTAssertEqual(log.count(containing: "output topic \(output) refuses records"), 1, "the delivery's line, with the input")
+            }
+        }
+    }
+
     /// Once an outcome stops the runner, no record waiting is started: with one record in
     /// flight at a time, the first one's output to a partition its topic lacks stops the runner,
     /// and the nine records waiting behind it never reach the handler (in a stage, paid vendor
@@ -440,6 +476,8 @@ final class StageRunnerFailureTests: XCTestCase {
         /// Handler calls started and finished.
         let entered = Mutex(0)
         let answered = Mutex(0)
+        /// Runners whose ``StageRunner/run()`` returned or threw.
+        let ended = Mutex(0)
         let log = LogCapture()
 
         /// Creates the topics and publishes the records.
@@ -466,7 +504,10 @@ final class StageRunnerFailureTests: XCTestCase {
                 answered.withLock { $0 += 1 }
                 return [ProducerRecord(topic: output, key: record.key, value: record.value)]
             }
-            return (Task { try await runner.run() }, producer)
+            return (Task { [self] in
+                defer { ended.withLock { $0 += 1 } }
+                try await runner.run()
+            }, producer)
         }
 
         /// Prepares, starts a runner with the producer settings a ``StageService`` uses (sends
@@ -564,7 +605,7 @@ final class StageRunnerFailureTests: XCTestCase {
         var restarts = 0
         try await waitUntil("every input committed", timeoutSeconds: 120) {
             if try await outage.isEverythingCommitted() { return true }
-            guard outage.log.count(containing: "unusable") > restarts else { return false }
+            guard outage.ended.withLock({ $0 }) > restarts else { return false }
             // The process would exit here and be restarted with a new producer.
             do {
                 try await task.value
