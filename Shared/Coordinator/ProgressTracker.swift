@@ -70,109 +70,6 @@ final class ProgressTracker: Service {
         self.pollBatch = pollBatch
     }
 
-    /// What the tracker knows of one search.
-    struct Search {
-        /// The latest part of each partition of the lead-keyed topics.
-        var parts: [Int32: SearchProgressPart] = [:]
-        /// The partition of the parts the search is in.
-        var partition: Int32
-        var lastPublished: ProgressSnapshot?
-        /// Every account the search was published under (its account part written there): by
-        /// this member, or by the one before it as its last snapshot in `progress` says
-        /// (``ProgressTracker/Search/notePublished(under:)``, read on assignment). Kept when a
-        /// publication is not stored, so that its accounts are still left.
-        private(set) var publishedUnder: Set<AccountID> = []
-        /// Accounts the search's parts name (or it was published under) other than its own, whose
-        /// account part was removed (a tombstone on `progress.account-parts`).
-        var leftAccounts: Set<AccountID> = []
-
-        /// The accounts, other than `current`, the search was counted under and has not left yet:
-        /// a total declared for another account (`leadctl search total --move-account`) moves it.
-        func accountsToLeave(_ current: AccountID) -> Set<AccountID> {
-            var named = Set(parts.values.map(\.accountID)).union(publishedUnder)
-            if let previous = lastPublished?.accountID { named.insert(previous) }
-            return named.subtracting([current]).subtracting(leftAccounts)
-        }
-
-        /// Whether the search was published, by this member or (as `progress` says) the one before it.
-        var wasPublished: Bool { lastPublished != nil || !publishedUnder.isEmpty }
-
-        /// Marks `accounts` left: their account parts' tombstones are on their way.
-        mutating func markLeft(_ accounts: Set<AccountID>) {
-            leftAccounts.formUnion(accounts)
-        }
-
-        /// The last publication, or the tombstones of a move, were not stored: the search is
-        /// published again as it then stands, and leaves again each account it was counted under.
-        mutating func notStored() {
-            lastPublished = nil
-            leftAccounts = []
-        }
-
-        /// Notes that the search was published under `account` by an earlier owner (its snapshot
-        /// in `progress`), so that a move leaves that account too.
-        mutating func notePublished(under account: AccountID) {
-            publishedUnder.insert(account)
-        }
-
-        /// Records `snapshot` as the search's publication and returns the accounts, other than
-        /// its own, whose account parts of the search are to be removed (marked left); nil when
-        /// nothing but the time changed since the last publication.
-        mutating func publish(_ snapshot: ProgressSnapshot) -> Set<AccountID>? {
-            var comparable = snapshot
-            comparable.updatedAt = lastPublished?.updatedAt ?? snapshot.updatedAt
-            guard comparable != lastPublished else { return nil }
-            // Asked before the snapshot replaces the last one: the account that one was
-            // published under is among those to leave.
-            let leaving = accountsToLeave(snapshot.accountID)
-            lastPublished = snapshot
-            publishedUnder.insert(snapshot.accountID)
-            leftAccounts.remove(snapshot.accountID)
-            leftAccounts.formUnion(leaving)
-            return leaving
-        }
-
-        /// Whether the search is forgotten at `now` (``ProgressRetention/forgetsSearch(parts:declared:at:)``).
-        func isForgotten(declared: SearchTotalDeclared?, retention: ProgressRetention, at now: Date) -> Bool {
-            retention.forgetsSearch(parts: parts.values, declared: declared, at: now)
-        }
-
-        /// Every account the search may be counted under: its parts', its total's and each one it
-        /// was published under.
-        func accounts(declared: SearchTotalDeclared?) -> Set<AccountID> {
-            var accounts = Set(parts.values.map(\.accountID)).union(publishedUnder)
-            if let account = lastPublished?.accountID { accounts.insert(account) }
-            if let account = declared?.accountID { accounts.insert(account) }
-            return accounts
-        }
-
-        /// The snapshot of the search now, with its declared total if any; nil until its
-        /// account is known (from the total or a part).
-        func snapshot(_ searchID: SearchID, declared: SearchTotalDeclared?, at now: Date) -> ProgressSnapshot? {
-            guard let accountID = declared?.accountID ?? parts.values.first?.accountID else { return nil }
-            let total = declared?.total
-            let sum = { (count: (SearchProgressPart) -> Int) in parts.values.reduce(0) { $0 + count($1) } }
-            let completed = sum(\.completed)
-            let refused = sum(\.refused)
-            let alreadyKnown = sum(\.alreadyKnown)
-            let active = sum(\.enriching) + sum(\.scoring) + sum(\.finalizing)
-            let paused = sum(\.billingPaused)
-            let state: ProgressSnapshot.State
-            if let total, completed + refused + alreadyKnown >= total {
-                state = .completed
-            } else if paused > 0 && active == 0 {
-                state = .paused
-            } else {
-                state = .running
-            }
-            return ProgressSnapshot(searchID: searchID, accountID: accountID, state: state, total: total,
-                                    pending: sum(\.pending), completed: completed, enriching: sum(\.enriching),
-                                    scoring: sum(\.scoring), finalizing: sum(\.finalizing), billingPaused: paused,
-                                    deferred: sum(\.deferred), refused: refused, alreadyKnown: alreadyKnown,
-                                    updatedAt: now)
-        }
-    }
-
     func run() async throws {
         let (partsPartitions, accountPartitions) = await partitionCounts()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -408,7 +305,7 @@ final class ProgressTracker: Service {
             }
             for record in batch {
                 if record.value == nil, let key = record.keyString {
-                    // A search that left the account (``Search/accountsToLeave(_:)``).
+                    // A search that left the account (``SearchProgressPublisher/Search/accountsToLeave(_:)``).
                     for accountID in (parts[record.partition] ?? [:]).keys where key.hasPrefix("\(accountID.rawValue)/") {
                         let searchID = SearchID(String(key.dropFirst(accountID.rawValue.count + 1)))
                         guard parts[record.partition]?[accountID]?.removeValue(forKey: searchID) != nil else { continue }

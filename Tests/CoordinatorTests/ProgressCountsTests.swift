@@ -75,7 +75,7 @@ final class ProgressCountsTests: XCTestCase {
     /// A search whose every declared lead is ready or refused is completed: a refused lead
     /// never runs, so waiting for it to be ready would leave the search running for good.
     func testASearchCompletesWhenEachDeclaredLeadIsReadyOrRefused() throws {
-        var search = ProgressTracker.Search(partition: 0)
+        var search = SearchProgressPublisher.Search(partition: 0)
         search.parts[0] = SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 0, completed: 3, refused: 1, updatedAt: at)
         search.parts[1] = SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 1, enriching: 1, refused: 1, updatedAt: at)
         let declared = SearchTotalDeclared(searchID: "search-1", accountID: "acct-1", total: 6, declaredAt: at)
@@ -99,7 +99,7 @@ final class ProgressCountsTests: XCTestCase {
                                finalizing: 4, billingPaused: 5, deferred: 6, completed: 7, updatedAt: at),
             SearchProgressPart(searchID: "search-1", accountID: "acct-1", partition: 1, finalizing: 2, completed: 1, updatedAt: at),
         ]
-        var search = ProgressTracker.Search(partition: 0)
+        var search = SearchProgressPublisher.Search(partition: 0)
         for part in parts { search.parts[part.partition] = part }
         let declared = SearchTotalDeclared(searchID: "search-1", accountID: "acct-1", total: 40, declaredAt: at)
         let snapshot = try XCTUnwrap(search.snapshot("search-1", declared: declared, at: at))

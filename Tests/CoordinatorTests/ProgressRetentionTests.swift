@@ -65,7 +65,7 @@ final class ProgressRetentionTests: XCTestCase {
     }
 
     func testTheTrackersSearchIsDecidedOnItsPartsAndTotal() {
-        var search = ProgressTracker.Search(partition: 0)
+        var search = SearchProgressPublisher.Search(partition: 0)
         search.parts[0] = part(0, completed: 2, updatedAt: start)
         XCTAssertTrue(search.isForgotten(declared: total(2, at: start), retention: week, at: start.addingTimeInterval(7 * day)))
         XCTAssertFalse(search.isForgotten(declared: total(2, at: start), retention: week, at: start.addingTimeInterval(6 * day)))

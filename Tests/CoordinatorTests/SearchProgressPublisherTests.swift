@@ -98,6 +98,33 @@ final class SearchProgressPublisherTests: XCTestCase {
         XCTAssertTrue(poll(&publisher, at: start.addingTimeInterval(63)).isEmpty, "published once")
     }
 
+    /// A search with a declared total only (no lead counted yet: no part names an account)
+    /// moved from one account to another, then to a third and back, leaves each account it was
+    /// published under, and only that one: its part's tombstone there first, then its snapshot
+    /// under the new account. (Before 26522c5 the snapshot was recorded as published before the
+    /// accounts to leave were asked for, so the first account kept its part for good.)
+    func testASearchWithATotalOnlyLeavesEachAccountItWasPublishedUnder() {
+        var publisher = publisher()
+        var at = start
+        /// What the poll after the move publishes, and the poll after that.
+        func move(to account: AccountID) -> [[String]] {
+            at = at.addingTimeInterval(60)
+            declare(account, at: at)
+            return [describe(poll(&publisher, changedTotals: ["search-1"], at: at)),
+                    describe(poll(&publisher, at: at.addingTimeInterval(1)))]
+        }
+        func published(under account: AccountID) -> [String] {
+            ["progress search-1", "progress.account-parts \(account.rawValue)/search-1"]
+        }
+        func leaving(_ account: AccountID) -> [String] { ["progress.account-parts \(account.rawValue)/search-1 tombstone"] }
+        XCTAssertEqual(move(to: "acct-a"), [published(under: "acct-a"), []])
+        XCTAssertEqual(move(to: "acct-a"), [[], []], "nothing but the time changed")
+        XCTAssertEqual(move(to: "acct-b"), [leaving("acct-a"), published(under: "acct-b")])
+        XCTAssertEqual(move(to: "acct-c"), [leaving("acct-b"), published(under: "acct-c")])
+        XCTAssertEqual(move(to: "acct-a"), [leaving("acct-c"), published(under: "acct-a")], "moved back, counted under the first again")
+        XCTAssertEqual(move(to: "acct-b"), [leaving("acct-a"), published(under: "acct-b")])
+    }
+
     /// The next owner of a search whose account part under one account was stored, and its
     /// snapshot in `progress` not, moved to another account: its parts name the first, which it
     /// leaves before publishing. Before, a search not in `progress` was published at once, and
@@ -166,7 +193,7 @@ final class SearchProgressPublisherTests: XCTestCase {
     func testTheNextOwnerOfASearchForgottenHalfWayRemovesItsAccountPartFirst() throws {
         var publisher = publisher()
         declare("acct-a", at: start)
-        let snapshot = try XCTUnwrap(ProgressTracker.Search(partition: 0).snapshot("search-1", declared: totals["search-1"], at: start))
+        let snapshot = try XCTUnwrap(SearchProgressPublisher.Search(partition: 0).snapshot("search-1", declared: totals["search-1"], at: start))
         let stored = try codec.record(snapshot, topic: topics.progress, key: "search-1")
         let batch = [ConsumerRecord(topic: topics.progress, partition: 0, offset: 0, key: stored.key, value: stored.value),
                      try partRecord(completed: 2, at: start)]
