@@ -10,6 +10,8 @@ import Streaming
 protocol CoordinatorTables {
     func account(_ id: AccountID) -> AccountConfig?
     func offer(_ id: OfferID) -> OfferConfig?
+    /// Why the offers table skipped the offer's latest record, if it did (``KafkaTable/refusal(of:)``).
+    func offerRefusal(_ id: OfferID) -> String?
     func override(of leadID: LeadID) -> LeadOverride?
     func billingEvent(of accountID: AccountID) -> AccountBillingEvent?
 }
@@ -813,12 +815,18 @@ struct CoordinatorCore<Source> {
     // MARK: - Decisions
 
     /// Why a new lead cannot run: its account or offer is unknown (the tables were read up to
-    /// where they were when the lead's batch was polled, so one written before it is known).
+    /// where they were when the lead's batch was polled, so one written before it is known), or
+    /// the offer's configuration was published but refused when read (a list beyond the bounds
+    /// readers take, say), which the reason says with the refusal.
     func unknownConfiguration(of lead: LeadDiscovered, _ tables: some CoordinatorTables) -> String? {
         if tables.account(lead.accountID) == nil {
             return "unknown account '\(lead.accountID)': publish its configuration first (leadctl account put)"
         }
         if tables.offer(lead.offerID) == nil {
+            if let refusal = tables.offerRefusal(lead.offerID) {
+                return "offer '\(lead.offerID)': its configuration was published but refused when read (\(refusal)); "
+                    + "publish it again within the bounds (leadctl offer put checks them)"
+            }
             return "unknown offer '\(lead.offerID)': publish its configuration first (leadctl offer put)"
         }
         return nil

@@ -16,7 +16,8 @@ public enum DeadLetterKind: String, CaseIterable, Sendable {
     /// The schema's fields are there but wrong: missing, mistyped, out of range, too long, or a
     /// rule of the message broken.
     case invalid
-    /// The lead's account or offer was never published.
+    /// The lead's account or offer was never published, or the offer's configuration was
+    /// refused when read.
     case unknownConfiguration = "unknown-configuration"
     /// The broker refused to store the record for another reason.
     case refused
@@ -32,7 +33,12 @@ public enum DeadLetterKind: String, CaseIterable, Sendable {
     public init(reason: String) {
         let text = reason.lowercased()
         func has(_ words: String...) -> Bool { words.contains { text.contains($0) } }
-        if has("exceeds the limit", "msg_size_too_large", "message_too_large", "record_list_too_large", "too large") {
+        // First: the reason quotes the refusal, which may use any of the words below.
+        if has("refused when read") {
+            self = .unknownConfiguration
+        } else if has("did not finish within") {
+            self = .timedOut
+        } else if has("exceeds the limit", "msg_size_too_large", "message_too_large", "record_list_too_large", "too large") {
             self = .tooLarge
         } else if has("malformed json", "not an object", "duplicate key", "control character", "nul (") {
             self = .malformed
@@ -42,8 +48,6 @@ public enum DeadLetterKind: String, CaseIterable, Sendable {
             self = .unknownConfiguration
         } else if has("missing field", "wrong type", "invalid", "too long", "the limit is", "must ", "is above", "is not a", "not allowed") {
             self = .invalid
-        } else if has("did not finish within") {
-            self = .timedOut
         } else if has("refused", "broker") {
             self = .refused
         } else {

@@ -22,6 +22,8 @@ public protocol FollowedTable: Sendable {
 /// hand-written mistake) is logged, counted (`pipeline_table_records_skipped_total`, by topic)
 /// and skipped: the key keeps its previous row, which is the writer's to correct. Forgetting the
 /// row instead would make a typo in one account refuse every new lead of it (unknown account).
+/// Why the key's latest record was skipped is kept until a later one is applied
+/// (``refusal(of:)``), so that a reader finding no row can say the record was refused, not missing.
 public final class KafkaTable<Value: Message>: FollowedTable {
     private let configuration: KafkaConfiguration
     /// The compacted topic it reads.
@@ -29,6 +31,8 @@ public final class KafkaTable<Value: Message>: FollowedTable {
     private let codec: MessageCodec
     private let logger: Logger
     private let rows = Mutex<[String: Value]>([:])
+    /// Why the latest record of each key was skipped, for keys whose latest record was.
+    private let refusals = Mutex<[String: String]>([:])
     /// One past the last offset applied, per partition.
     private let applied = Mutex<[TopicPartition: Int64]>([:])
     private let partitions = Mutex<[TopicPartition]>([])
@@ -71,6 +75,11 @@ public final class KafkaTable<Value: Message>: FollowedTable {
 
     /// Every row.
     public var all: [String: Value] { rows.withLock { $0 } }
+
+    /// Why the latest record of `key` was skipped (undecodable, or refused by its type's rules:
+    /// ``Message/validate()``), if it was: the key keeps its previous row, or has none. nil once
+    /// a later record of the key is applied.
+    public func refusal(of key: String) -> String? { refusals.withLock { $0[key] } }
 
     /// The row under `key`; when there is none, the row after the table caught up with its
     /// topic (``catchUp(timeout:)``, up to `timeout`): for a key another process may have read
@@ -166,12 +175,15 @@ public final class KafkaTable<Value: Message>: FollowedTable {
         defer { changedKeys?.withLock { _ = $0.insert(key) } }
         guard record.value != nil else {
             rows.withLock { $0[key] = nil }
+            refusals.withLock { _ = $0.removeValue(forKey: key) }
             return
         }
         do {
             let value = try codec.decode(Value.self, record: record)
             rows.withLock { $0[key] = value }
+            refusals.withLock { _ = $0.removeValue(forKey: key) }
         } catch {
+            refusals.withLock { $0[key] = "\(error)" }
             skipped?.increment()
             logger.warning("skipping undecodable table record, keeping the key's previous row: \(error)",
                            [LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset)])

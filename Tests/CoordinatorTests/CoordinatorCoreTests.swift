@@ -27,9 +27,12 @@ final class CoordinatorCoreTests: XCTestCase {
         var offers: [OfferID: OfferConfig] = ["offer-1": OfferConfig.sample(offerID: "offer-1", accountID: "acct-1")]
         var overrides: [LeadID: LeadOverride] = [:]
         var billingEvents: [AccountID: AccountBillingEvent] = [:]
+        /// Why the offers table skipped an offer's latest record, as ``KafkaTable/refusal(of:)`` says.
+        var offerRefusals: [OfferID: String] = [:]
 
         func account(_ id: AccountID) -> AccountConfig? { accounts[id] }
         func offer(_ id: OfferID) -> OfferConfig? { offers[id] }
+        func offerRefusal(_ id: OfferID) -> String? { offerRefusals[id] }
         func override(of leadID: LeadID) -> LeadOverride? { overrides[leadID] }
         func billingEvent(of accountID: AccountID) -> AccountBillingEvent? { billingEvents[accountID] }
 
@@ -515,6 +518,38 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(reason.hasSuffix("(waited 30 s)"), reason)
         XCTAssertEqual(messages(effects, LeadState.self).map(\.status), [.refused], "counted refused for its search")
         XCTAssertTrue(core.awaitingConfiguration.isEmpty)
+    }
+
+    /// A lead of an offer that was published but refused when read (its vocabulary beyond the
+    /// 2,000 entries readers take: the offers table skipped it and holds no row) waits for its
+    /// configuration as any lead of an unknown offer, and is then dead-lettered with a reason
+    /// that says the offer's configuration was refused and why, naming the bound, not that it
+    /// was never published. Before: "unknown offer 'offer-wide': publish its configuration
+    /// first", which the operator had done.
+    func testALeadOfAnOfferRefusedWhenReadIsDeadLetteredWithTheRefusal() throws {
+        var core = core(configurationWait: .seconds(30))
+        var offer = OfferConfig.sample(offerID: "offer-wide", accountID: "acct-1")
+        offer.vocabulary = VocabularyExtension(functions: Dictionary(uniqueKeysWithValues: (0..<700).map {
+            ("function \($0)", ["phrase \($0)", "another \($0)"])
+        }))
+        let refusal: String
+        do {
+            _ = try MessageCodec().decode(OfferConfig.self, from: try MessageCodec().encode(offer))
+            return XCTFail("the offer was read")
+        } catch {
+            refusal = "\(error)"  // as the offers table keeps it
+        }
+        tables.offerRefusals["offer-wide"] = refusal
+        XCTAssertTrue(discover(lead("lead-1", offer: "offer-wide"), &core).isEmpty, "it waits for its configuration")
+        clock.advance(by: 30)
+        let effects = core.resolveAwaitingLeads(tables)
+        guard case .deadLetter("lead-1", let reason) = effects.first else { return XCTFail("\(effects)") }
+        XCTAssertFalse(reason.contains("unknown offer"), reason)
+        XCTAssertTrue(reason.hasPrefix("offer 'offer-wide': its configuration was published but refused when read"), reason)
+        XCTAssertTrue(reason.contains("vocabulary holds 2100 entries in all"), reason)
+        XCTAssertTrue(reason.contains("at most 2000"), reason)
+        XCTAssertEqual(DeadLetterKind(reason: reason), .unknownConfiguration, "counted as a configuration not in force")
+        XCTAssertEqual(messages(effects, LeadState.self).map(\.status), [.refused], "counted refused for its search")
     }
 
     func testABillingPauseHoldsALeadBeforeItsPaidPhaseUntilTheEventSaysActive() {

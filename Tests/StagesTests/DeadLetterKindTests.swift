@@ -22,6 +22,9 @@ final class DeadLetterKindTests: XCTestCase {
             (DecodeError.invalidValue(field: "mode", reason: "unknown mode 'fast'").description, .invalid),
             (DecodeError.tooLong(field: "name", length: 5_000, limit: 200).description, .invalid),
             ("unknown account 'acct-never': publish its account.config first (waited 30 s)", .unknownConfiguration),
+            ("offer 'offer-wide': its configuration was published but refused when read (invalid content: icp.industries holds "
+                + "6000 entries; an offer's list holds at most 5000); publish it again within the bounds (leadctl offer put checks "
+                + "them) (waited 30 s)", .unknownConfiguration),
             ("request for phase scoring on the activity stage's topic", .other),
         ]
         for (reason, kind) in cases {

@@ -111,6 +111,39 @@ final class KafkaTableTests: XCTestCase {
         }
     }
 
+    /// An offer refused when read (a list of more than the 5,000 entries readers take) leaves its
+    /// key without a row, as any undecodable record does, and the table keeps why
+    /// (`refusal(of:)`), naming the list and the bound, so that a reader finding no row can say
+    /// the offer was published but refused rather than never published; a later record of the
+    /// offer that is applied clears it. Before: no row, and nothing said why.
+    func testARefusedRecordIsRememberedUntilALaterOneIsApplied() async throws {
+        try await withTestTopic(prefix: "table") { topic in
+            var offer = OfferConfig(
+                offerID: "offer-wide", accountID: "acct-a", name: "Outbound",
+                icp: IdealCustomerProfile(titles: ["Head of Sales"], industries: (0..<6_000).map { "industry \($0)" }),
+                updatedAt: Date(timeIntervalSince1970: 1_764_000_000))
+            let producer = try KafkaProducer(configuration: TestBroker.configuration())
+            _ = try await producer.send([ProducerRecord(topic: topic, key: "offer-wide", value: try codec.encode(offer))])
+            let table = KafkaTable<OfferConfig>(configuration: TestBroker.configuration(), topic: topic, codec: codec,
+                                                logger: Logger(service: "table-test", level: .error))
+            try await table.start()
+            XCTAssertNil(table["offer-wide"])
+            // No assertion throws before the table is stopped: one left following fails the next test.
+            let refusal = table.refusal(of: "offer-wide")
+            XCTAssertTrue(refusal?.contains("icp.industries holds 6000 entries; an offer's list holds at most 5000") == true,
+                          refusal ?? "no refusal kept")
+            XCTAssertNil(table.refusal(of: "offer-none"))
+
+            offer.icp.industries = ["Software"]
+            _ = try await producer.send([ProducerRecord(topic: topic, key: "offer-wide", value: try codec.encode(offer))])
+            try? await waitUntil("the table applies the offer published again", timeoutSeconds: 20) { table["offer-wide"] != nil }
+            XCTAssertNotNil(table["offer-wide"], "the offer published again is applied")
+            XCTAssertNil(table.refusal(of: "offer-wide"), "cleared by the record applied")
+            await table.stop()
+            await producer.close()
+        }
+    }
+
     /// A set reads its tables (of different types, two of them on one topic) with one reader and
     /// follows them with one consumer: each table gets its own topic's rows, a topic read by two
     /// tables feeds both, and every table follows what is written after the start.
