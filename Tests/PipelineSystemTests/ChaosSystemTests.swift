@@ -13,7 +13,7 @@ import XCTest
 /// start with five times more leads than its two coordinators hold waiting
 /// (`COORDINATOR_MAX_WAITING_LEADS` each): the rest park in the backlog while the first
 /// account's standard leads go on through it, and through the kills, until it resumes after the
-/// fourth kill.
+/// fourth kill once some of them are ready (at the eighth kill whatever is).
 /// Sized by CHAOS_LEADS (default 300), CHAOS_KILL_SECONDS (default 2) and
 /// CHAOS_BROKER_PAUSE_SECONDS (default 10); `Deploy/chaos.sh` runs it with 5,000 leads.
 final class ChaosSystemTests: XCTestCase {
@@ -64,10 +64,14 @@ final class ChaosSystemTests: XCTestCase {
                 }
                 let ready = try await harness.readAll(LeadPoolEntry.self, topic: harness.environment.topics.leadPool)
                 if Set(ready.map(\.key)).count >= leads.count { break }
-                if kills == 4 && othersReadyAtResume == nil {
-                    // Standard leads only: intent leads start at once, whatever the backlog holds.
-                    let otherIDs = Set(others.filter { !$0.source.isIntent }.map(\.leadID.rawValue))
-                    othersReadyAtResume = Set(ready.map(\.key)).filter(otherIDs.contains).count
+                // Standard leads only: intent leads start at once, whatever the backlog holds.
+                let otherIDs = Set(others.filter { !$0.source.isIntent }.map(\.leadID.rawValue))
+                let othersReady = Set(ready.map(\.key)).filter(otherIDs.contains).count
+                // From the fourth kill on, once some of the other account's leads went on (the
+                // first four victims all coordinators, the broker's pause between them, left none
+                // ready at 21 s in a CI run at 86444f6), or at the eighth whatever went on.
+                if kills >= 4 && othersReadyAtResume == nil && (othersReady > 0 || kills >= 8) {
+                    othersReadyAtResume = othersReady
                     events.append(String(format: "%.0fs ", Date().timeIntervalSince(started)) + "\(pausedAccount) resumed")
                     try await harness.publishBilling(.active, account: pausedAccount)
                 }
