@@ -107,17 +107,18 @@ struct Gazetteer: Sendable {
         }
     }
 
-    /// Whether the city names `name` and `other` name one city or two cities of one
-    /// metropolitan area (``metroAreas`` in places.json: "Oakland" and "San Francisco"), folded or not.
-    func isOneMetroArea(_ name: String, _ other: String) -> Bool {
-        let (name, other) = (Self.folded(name), Self.folded(other))
-        return name == other || !(metroAreasByName[name] ?? []).isDisjoint(with: metroAreasByName[other] ?? [])
-    }
-
     /// The metropolitan areas (indices of ``metroAreas`` in places.json) the city named `name`
-    /// is in, folded or not: none for a city of none ("Portland"), two for "Aurora".
+    /// is in, folded or not: none for a city of none ("Portland"), two for "Aurora". Whether two
+    /// cities are of one area is ``isOneMetroArea(_:_:)`` of theirs.
     func metroAreas(of name: String) -> Set<Int> {
         metroAreasByName[Self.folded(name)] ?? []
+    }
+
+    /// Whether a city in the metropolitan areas `areas` and one in `other` (each as
+    /// ``metroAreas(of:)`` gives them, read once) are of one metropolitan area: "Oakland" and
+    /// "San Francisco", "Jersey City" and "New York"; not a city of none ("Portland") and any other.
+    static func isOneMetroArea(_ areas: Set<Int>, _ other: Set<Int>) -> Bool {
+        !areas.isDisjoint(with: other)
     }
 
     /// The countries of the city the gazetteer lists by the name `name` (one), normalised; nil

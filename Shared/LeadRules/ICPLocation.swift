@@ -178,18 +178,18 @@ extension RuleBasedScorer {
         func namesOnlyOtherCities(_ other: PlaceAreas) -> Bool {
             guard isKnownCity, !other.hasPartNamingNoCity else { return false }
             return !other.cities.isEmpty && other.cities.indices.allSatisfy { index in
-                !names.contains(other.cities[index]) && other.citiesMetroAreas[index].isDisjoint(with: metroAreas)
+                !names.contains(other.cities[index]) && !Gazetteer.isOneMetroArea(other.citiesMetroAreas[index], metroAreas)
             }
         }
 
         /// Whether `other` names a city the scorer knows where `other` says it is
         /// (``PlaceAreas/cities``) that is in a metropolitan area of ``place``, a city it knows
-        /// (``Gazetteer/metroAreas(of:)``), whatever state or province each is in: "Jersey City"
+        /// (``Gazetteer/isOneMetroArea(_:_:)``), whatever state or province each is in: "Jersey City"
         /// or "Newark, NJ" for New York City, "Gatineau, QC" for Ottawa, "Kansas City, KS" and
         /// "Overland Park" for "Kansas City, MO", "Noida" for Gurgaon (not "Portland, ME" for
         /// "Portland, OR": a name of two cities, of no one area).
         func namesCityOfItsMetroArea(_ other: PlaceAreas) -> Bool {
-            isKnownCity && other.citiesMetroAreas.contains { !$0.isDisjoint(with: metroAreas) }
+            isKnownCity && other.citiesMetroAreas.contains { Gazetteer.isOneMetroArea($0, metroAreas) }
         }
 
         /// Whether `other`, which names ``place``, names it only as another city of its name

@@ -171,9 +171,14 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {}, "statesOfCities": {"Texas": ["Paris"]}}"#.utf8)))
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"]}, "regions": {}, "subdivisions": {}, "statesOfCities": {"Texas": ["Dallas"]}}"#.utf8)))
         // A metropolitan area's cities, by any of their names, and none of two countries.
-        XCTAssertTrue(gazetteer.isOneMetroArea("Köln", "Düsseldorf"))
-        XCTAssertTrue(gazetteer.isOneMetroArea("Brooklyn", "New York"))
-        XCTAssertFalse(gazetteer.isOneMetroArea("Berlin", "Munich"))
+        func isOneMetroArea(_ name: String, _ other: String) -> Bool {
+            Gazetteer.isOneMetroArea(gazetteer.metroAreas(of: name), gazetteer.metroAreas(of: other))
+        }
+        XCTAssertTrue(isOneMetroArea("Köln", "Düsseldorf"))
+        XCTAssertTrue(isOneMetroArea("Brooklyn", "New York"))
+        XCTAssertTrue(isOneMetroArea("Oakland", "SF"), "by another name of the city")
+        XCTAssertFalse(isOneMetroArea("Berlin", "Munich"))
+        XCTAssertFalse(isOneMetroArea("Portland", "Portland"), "a city of no area")
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"], "germany": ["Berlin"]}, "regions": {}, "subdivisions": {}, "metroAreas": [["Paris", "Berlin"]]}"#.utf8)))
     }
 
