@@ -486,24 +486,21 @@ public enum XBioRole {
     }
 
     /// Whether `capitals`, written after a dot that follows `name`, are where the person is, not
-    /// the name's ending: a city's abbreviation (``cityAbbreviations``: "Acme.NYC based",
-    /// "Acme.SF. Ex-Google", "Acme.LA"), or a country's or region's (``regionAbbreviations``)
+    /// the name's ending: a city's abbreviation (places.json's `cityAbbreviations`,
+    /// ``Gazetteer/isCityAbbreviation(_:)``: "Acme.NYC based", "Acme.SF. Ex-Google", "Acme.LA";
+    /// no US state's code but NY's and DC's, as the others are as often a domain's ending,
+    /// "Acme.CO", "Acme.ME"), or a country's or region's (``regionAbbreviations``)
     /// before a word in lowercase ("Acme.UK and EU", "Acme.US based"), as those end domains
     /// ("Europa.EU", "Acme.US"); never after a word in capitals, a dotted name ("GOV.UK", "NHS.UK").
     private static func isPlace(_ capitals: Substring, after name: Substring) -> Bool {
         let word = name.reversed().prefix(while: \.isLetter)
         guard !word.allSatisfy(\.isUppercase) else { return false }
+        if Gazetteer.standard.isCityAbbreviation(String(capitals)) { return true }
         let abbreviation = capitals.lowercased()
-        if cityAbbreviations.contains(abbreviation) { return true }
         guard regionAbbreviations.contains(abbreviation) else { return false }
         let rest = name.base[capitals.endIndex...]
         return rest.first?.isWhitespace == true && rest.drop(while: \.isWhitespace).first?.isLowercase == true
     }
-
-    /// Abbreviations of cities, lowercase, that people write after their employer and a dot for
-    /// where they are ("Acme.NYC based", "Acme.SF"). Not the US states' codes, which are as often
-    /// a domain's ending ("Acme.CO", "Acme.ME").
-    private static let cityAbbreviations: Set<String> = ["nyc", "ny", "sf", "la", "dc", "atl", "atx", "chi", "ldn"]
 
     /// Abbreviations of countries and regions, lowercase, that people write after their employer
     /// and a dot for where they are ("Acme.UK and EU") and that end domains too ("Europa.EU").

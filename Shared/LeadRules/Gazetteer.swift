@@ -28,6 +28,14 @@ struct Gazetteer: Sendable {
     /// Each name of a city in a metropolitan area (``metroAreas`` in places.json), folded, with
     /// the indices of the areas it is in: two for a name of two ("aurora").
     private var metroAreasByName: [String: Set<Int>] = [:]
+    /// Abbreviations people write for the city they are in, as written ("LA", "L.A.", "NYC"),
+    /// each with the city it stands for as the scorer reads it ("Los Angeles"): ``cityAbbreviations``
+    /// in places.json. A lead's place reads one as a part of its own
+    /// (``RuleBasedScorer/citiesOfAbbreviationsAlone``), an X bio after an employer's dot
+    /// (``isCityAbbreviation(_:)``).
+    private(set) var cityAbbreviations: [String: String] = [:]
+    /// The abbreviations of ``cityAbbreviations``, lowercase.
+    private var lowercasedCityAbbreviations: Set<String> = []
     /// The first word of each name of ``areas``, with the most words of a name starting with it:
     /// a word of a place that starts none is passed over at once.
     private var longestNameByFirstWord: [String: Int] = [:]
@@ -58,6 +66,7 @@ struct Gazetteer: Sendable {
             var otherNames: [[String]]?
             var statesOfCities: [String: [String]]?
             var metroAreas: [[String]]?
+            var cityAbbreviations: [String: String]?
         }
         let places = try JSONDecoder().decode(Places.self, from: json)
         for (country, names) in places.cities {
@@ -105,6 +114,13 @@ struct Gazetteer: Sendable {
                 for name in [key] + (otherNamesByName[key] ?? []) { metroAreasByName[name, default: []].insert(index) }
             }
         }
+        cityAbbreviations = places.cityAbbreviations ?? [:]
+        lowercasedCityAbbreviations = Set(cityAbbreviations.keys.map { $0.lowercased() })
+    }
+
+    /// Whether `text` is one of ``cityAbbreviations`` in any case ("NYC", "nyc", "L.a.").
+    func isCityAbbreviation(_ text: String) -> Bool {
+        lowercasedCityAbbreviations.contains(text.lowercased())
     }
 
     /// The metropolitan areas (indices of ``metroAreas`` in places.json) the city named `name`

@@ -27,9 +27,9 @@ extension RuleBasedScorer {
     /// be in, the cities it names, the state or province it names, and the forms of its text
     /// the ICP locations are looked for in, so that placing it against each costs lookups only.
     struct PlaceAreas {
-        /// The place as read: as written, with a part it lists that is only a city's short name
-        /// written out (``shortCityNames``: "LA / NYC" is "Los Angeles / NYC"; "Baton Rouge, LA"
-        /// stays) and a comma before a code after a name (``withCommasBeforeCodes(_:)``).
+        /// The place as read: as written, with a part it lists that is only a city's abbreviation
+        /// written out (``citiesOfAbbreviationsAlone``: "LA / NYC" is "Los Angeles / NYC";
+        /// "Baton Rouge, LA" stays) and a comma before a code after a name (``withCommasBeforeCodes(_:)``).
         var phrase: SignalDetector.Phrase
         /// ``phrase`` without accents (``Gazetteer/folded(_:)``).
         var folded: SignalDetector.Phrase
@@ -98,7 +98,7 @@ extension RuleBasedScorer {
         let parts = listedParts(of: written.text)
         var text = written.text
         for part in parts.reversed() {
-            if let name = shortCityNames[String(part)] { text.replaceSubrange(part.startIndex..<part.endIndex, with: name) }
+            if let name = citiesOfAbbreviationsAlone[String(part)] { text.replaceSubrange(part.startIndex..<part.endIndex, with: name) }
         }
         text = withCommasBeforeCodes(text)
         let place = text == written.text ? written : SignalDetector.Phrase(text)
@@ -308,9 +308,15 @@ extension RuleBasedScorer {
         return false
     }
 
-    /// Short names of cities that name the city only as a part of a place of their own ("LA /
-    /// NYC", "LA"): after a comma "LA" is Louisiana's code, and "la" a word of many names.
-    private static let shortCityNames = ["LA": "Los Angeles", "L.A.": "Los Angeles"]
+    /// The cities' abbreviations (``Gazetteer/cityAbbreviations``, as written) that name the city
+    /// only as a part of a place of their own ("LA / NYC", "LA", "ATL"), with the city each is
+    /// written out as: those in which the scorer reads no area nor US state otherwise ("LA" is
+    /// Louisiana's code only after a comma, and "la" a word of many names), not "NYC", "SF" nor
+    /// "NY", which it reads as they are wherever they are written, nor "DC", the District
+    /// (``usStatesNamed(in:)``; written out, "LA / DC" would end with its code).
+    private static let citiesOfAbbreviationsAlone: [String: String] = Gazetteer.standard.cityAbbreviations.filter { abbreviation, _ in
+        namedAreas(of: SignalDetector.Phrase(abbreviation)).named.isEmpty && usStatesNamed(in: Gazetteer.folded(abbreviation)).isEmpty
+    }
 
     /// Where a lead's place, as ``areas(of:)`` reads it, stands against the ICP location
     /// `wanted`. For a country, a region of the ``Gazetteer`` ("EMEA", "North America") or a list

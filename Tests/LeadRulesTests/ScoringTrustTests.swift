@@ -964,6 +964,29 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "Manchester & Leeds", of: "London")
     }
 
+    /// A place of its own that is a city's abbreviation the scorer reads no place in otherwise
+    /// (places.json's `cityAbbreviations`, which an X bio's "Acme.ATL" reads too) is that city,
+    /// alone or listed beside another: "ATL" is Atlanta, "ATX" Austin, "CHI" Chicago and "LDN"
+    /// London, as "LA" is Los Angeles; one inside a place's words ("Based in ATL") stays as
+    /// written, and "DC", read as the District already, stays so ("LA / DC" is in California by
+    /// Los Angeles). Before, only "LA" and "L.A." were written out (the place reading's own
+    /// list), and these were places the scorer did not know: no evidence either way.
+    func testACitysAbbreviationAsAPlaceOfItsOwnIsTheCity() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Atlanta", ["ATL", "ATL / NYC"], ["Based in ATL"], ["ATX", "CHI", "LDN"]),
+            ("Georgia", ["ATL"], [], ["ATX", "CHI"]),
+            ("Texas", ["ATX"], [], ["ATL", "LDN"]),
+            ("Illinois", ["CHI"], [], ["ATX"]),
+            ("United States", ["ATL", "ATX", "CHI"], [], ["LDN"]),
+            ("United Kingdom", ["LDN"], [], ["ATL"]),
+            ("London", ["LDN", "LDN / NYC"], [], ["CHI"]),
+            ("California", ["LA / DC", "LA / ATL"], [], ["ATL / CHI"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "ATL", in: "Atlanta")
+        assertOutside(at: "CHI", of: "Texas")
+    }
+
     /// A lead in a city of the ICP city's metropolitan area (places.json's metroAreas) is no
     /// evidence either way in another state or province too, as in the city's own: "Jersey City"
     /// and "Newark, NJ" for New York City, "Gatineau, QC" for Ottawa, "Overland Park" and "Kansas
