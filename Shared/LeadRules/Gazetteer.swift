@@ -137,13 +137,6 @@ struct Gazetteer: Sendable {
         !areas.isDisjoint(with: other)
     }
 
-    /// The countries of the city the gazetteer lists by the name `name` (one), normalised; nil
-    /// when it lists none by that name (a region's name is none).
-    func countries(ofCity name: String) -> Set<String>? {
-        let key = Self.folded(name)
-        return regions[key] == nil ? areas[key] : nil
-    }
-
     /// The US states or provinces the city `name` names may lie in (``statesOfCities`` in
     /// places.json), folded: "ontario" for "Toronto"; none for a name the gazetteer does not
     /// list a state for.

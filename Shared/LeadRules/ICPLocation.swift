@@ -51,8 +51,9 @@ extension RuleBasedScorer {
         init(_ wanted: String, isWhereAPlaceLies: Bool = false, isBeforeAComma: Bool = false) {
             phrase = SignalDetector.Phrase(wanted)
             let normalized = SignalDetector.normalize(wanted)
-            country = countryNames[normalized] ?? normalized
-            isCountry = RuleBasedScorer.isCountry(country)
+            let namedCountry = RuleBasedScorer.country(named: normalized)
+            country = namedCountry ?? normalized
+            isCountry = namedCountry != nil
             scope = isCountry ? [country] : Gazetteer.standard.regions[Gazetteer.folded(wanted)] ?? RuleBasedScorer.countries(listedIn: normalized)
             usState = usStatesByName[normalized] ?? usStatesByCode[normalized]
             // "Victoria" alone is a city, a state and a name (places.json): only its name is read.
@@ -135,7 +136,7 @@ extension RuleBasedScorer {
                                 isBeforeAComma: true)
             var otherReadings = Array(readings.dropFirst())
             if let country = countriesOfStateCodes[SignalDetector.normalize(after)] {
-                if RuleBasedScorer.countries(ofCity: name).contains(SignalDetector.normalize(country)) {
+                if RuleBasedScorer.countries(namedIn: name).contains(SignalDetector.normalize(country)) {
                     holder = ICPLocation(country, isWhereAPlaceLies: true)
                 } else {
                     otherReadings = [ICPLocation(country, isWhereAPlaceLies: true)]
@@ -200,12 +201,14 @@ extension RuleBasedScorer {
         }
     }
 
-    /// The countries (normalised) of the city the scorer knows by the name `name`: one the
-    /// gazetteer lists, or one of its own (``ownCities``: London, New York City); none for
-    /// any other name.
+    /// The countries (normalised) of the city the scorer knows by the name `name`, folded or
+    /// not: one the ``Gazetteer`` lists (one country; a region's name is no city), or one of
+    /// its own (``ownCities``: London, New York City); none for any other name, even one naming
+    /// a city among other words ("North Vancouver": ``countries(namedIn:)`` reads those).
     static func countries(ofKnownCity name: String) -> Set<String> {
         let key = Gazetteer.folded(name)
-        return Gazetteer.standard.countries(ofCity: key) ?? ownCities[key].map { [$0] } ?? []
+        if Gazetteer.standard.regions[key] == nil, let countries = Gazetteer.standard.areas[key] { return countries }
+        return ownCities[key].map { [$0] } ?? []
     }
 
     /// The cities the scorer knows that `place` names, folded: the gazetteer's and its own
@@ -229,17 +232,19 @@ extension RuleBasedScorer {
 
     /// Cities the scorer knows by its own names, not the gazetteer's, folded, with their country:
     /// London (a name of the United Kingdom in ``locationAliases``) and New York City.
-    private static let ownCities: [String: String] = [
+    static let ownCities: [String: String] = [
         "london": unitedKingdom, "new york": unitedStates, "nyc": unitedStates, "new york city": unitedStates,
     ]
     /// The names of ``ownCities`` that name the city in a place: not "New York", as often the state.
     static let ownCityPhrases = ["london", "nyc", "new york city"].map(SignalDetector.Phrase.init)
 
-    /// The countries the scorer knows the city `name` in: by its ``namedAreas(of:)`` or as one of
-    /// ``citiesAbroad``, normalised.
-    static func countries(ofCity name: String) -> Set<String> {
-        var countries = Set(namedAreas(of: SignalDetector.Phrase(name)).named.joined())
-        if let city = citiesAbroad[SignalDetector.normalize(name)] { countries.insert(city.country) }
+    /// The countries, normalised, that `text` names as a lead's place names them
+    /// (``namedAreas(of:)``: a country, an alias, a city or region of the ``Gazetteer`` in it,
+    /// "North Vancouver" is Canada's), with the country of one of ``citiesAbroad`` that it is
+    /// ("Cali": Colombia): where a city written before a code may be ("Cali, CO").
+    static func countries(namedIn text: String) -> Set<String> {
+        var countries = Set(namedAreas(of: SignalDetector.Phrase(text)).named.joined())
+        if let city = citiesAbroad[SignalDetector.normalize(text)] { countries.insert(city.country) }
         return countries
     }
 
@@ -355,8 +360,7 @@ extension RuleBasedScorer {
             // The longest name starting here (a country's has at most four words: "United States of America").
             let longest = (1...min(4, words.count - start)).reversed().lazy.compactMap { length -> (Int, Set<String>)? in
                 let name = words[start..<start + length].joined(separator: " ")
-                let country = countryNames[" \(name) "] ?? " \(name) "
-                if isCountry(country) { return (length, [country]) }
+                if let country = country(named: " \(name) ") { return (length, [country]) }
                 return Gazetteer.standard.regions[Gazetteer.folded(name)].map { (length, $0) }
             }.first
             guard let (length, named) = longest else { return nil }

@@ -147,7 +147,7 @@ extension RuleBasedScorer {
                state.map({ states.isEmpty || states.contains($0) }) ?? true {
                 reading.cities.append(city)
                 reading.citiesMetroAreas.append(Gazetteer.standard.metroAreas(of: city))
-                if Gazetteer.standard.countries(ofCity: city) != nil { reading.citiesStates.append(states) }
+                if ownCities[city] == nil { reading.citiesStates.append(states) }
             } else {
                 reading.namesakes.append(city)
             }
@@ -173,7 +173,7 @@ extension RuleBasedScorer {
             let place = country == unitedKingdom ? withoutUKLookalikes : place
             return locationAliases[country, default: []].contains { $0.occurs(in: place) }
         }.map { [$0] }
-        named += otherCountryPhrases.filter { $0.occurs(in: place) }.map { [countryNames[$0.text] ?? $0.text] }
+        named += otherCountryPhrases.filter { $0.occurs(in: place) }.compactMap { country(named: $0.text).map { Set([$0]) } }
         let isKnown = !named.isEmpty
         return (named + gazetteer(), nil, isKnown)
     }
@@ -457,7 +457,7 @@ extension RuleBasedScorer {
             let named = words.reversed().drop(while: directionWords.contains)
             guard named.count > 1, let last = named.first, streetWords.contains(last) else { return !leadingStreetWords.contains(words[0]) }
             return stateCodeStreetWords.contains(last) && !(words[0].first?.isNumber ?? false)
-                && parts[(index + 1)...].allSatisfy { isCountry(countryNames[SignalDetector.normalize(String($0))] ?? SignalDetector.normalize(String($0))) }
+                && parts[(index + 1)...].allSatisfy { country(named: SignalDetector.normalize(String($0))) != nil }
         }
         return kept.count == parts.count ? place : SignalDetector.Phrase(kept.map { parts[$0] }.joined(separator: ","))
     }
@@ -610,8 +610,7 @@ extension RuleBasedScorer {
         if let reading = codeReading(after: place) { return country(ofReading: reading) }
         // A province or state of another country: "London, Ontario" is not in the United Kingdom.
         if parts.count > 1, let country = Gazetteer.standard.subdivisions[Gazetteer.folded(String(last))] { return country }
-        let country = countryNames[name] ?? ukCountries[name] ?? name
-        return isCountry(country) ? country : nil
+        return country(named: name) ?? ukCountries[name]
     }
 
     /// The countries of the United Kingdom, normalised, that end a place in it ("Perth,
@@ -705,7 +704,7 @@ extension RuleBasedScorer {
         let rest = parts.dropFirst().joined(separator: ",")
         let context: Set<String>
         if SignalDetector.Phrase(rest).isBlank {
-            context = countries(ofCity: city)
+            context = countries(namedIn: city)
         } else {
             let location = ICPLocation(rest, isWhereAPlaceLies: true)
             context = location.isCountry ? [location.country] : location.countries
@@ -760,7 +759,17 @@ extension RuleBasedScorer {
         }
     }
 
-    /// Whether the scorer knows `normalized` as a country's name.
+    /// The country `normalized` (``SignalDetector/normalize(_:)``'s) names by the scorer's name
+    /// for it or another of its names (``countryNames``: "usa", "uk", "türkiye"), as the scorer
+    /// names it; nil when it names none. How an ICP location, a list of countries and a place's
+    /// last part are read as a country.
+    static func country(named normalized: String) -> String? {
+        let country = countryNames[normalized] ?? normalized
+        return isCountry(country) ? country : nil
+    }
+
+    /// Whether `normalized` is a country's name as the scorer names it (``country(named:)`` reads
+    /// its other names too).
     static func isCountry(_ normalized: String) -> Bool {
         otherCountries.contains(normalized) || locationAliases[normalized] != nil
     }
