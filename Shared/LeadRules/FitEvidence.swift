@@ -463,7 +463,7 @@ public enum XBioRole {
 
     /// Whether `word` is a city's, country's or region's abbreviation in capitals ("NYC", "LA", "UK").
     private static func isPlaceAbbreviation(_ word: Substring) -> Bool {
-        word.allSatisfy(\.isUppercase) && (cityAbbreviations.contains(word.lowercased()) || regionAbbreviations.contains(word.lowercased()))
+        word.allSatisfy(\.isUppercase) && (Gazetteer.standard.isCityAbbreviation(String(word)) || regionAbbreviations.contains(word.lowercased()))
     }
 
     /// Whether the character at `index` of `text` ends the employer's name there: a comma, "!"
