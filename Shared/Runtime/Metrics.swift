@@ -81,11 +81,11 @@ public enum MetricNames {
         help: "Input records passed without output or dead letter: the broker refused both for what they are (a letter failing unclassified stops the stage instead; the log names each).",
         kind: .counter, labelNames: ["stage"])
     /// Input records whose handler did not finish within `STAGE_RECORD_TIMEOUT_SECONDS`:
-    /// dead-lettered with the reason and answered (handed back when their partition was
+    /// dead-lettered with the reason, unanswered (handed back when their partition was
     /// revoked meanwhile); the handler is left running.
     public static let stageRecordsTimedOut = MetricDescriptor(
         name: "pipeline_stage_records_timed_out_total",
-        help: "Input records whose handler did not finish within STAGE_RECORD_TIMEOUT_SECONDS: dead-lettered with the reason and answered, their key and commit point freed; the handler is left running.",
+        help: "Input records whose handler did not finish within STAGE_RECORD_TIMEOUT_SECONDS: dead-lettered with the reason, their key and commit point freed (outputs waiting for the broker are not timed); the handler is left running.",
         kind: .counter, labelNames: ["stage"])
     /// Commits at a partition revocation that the broker refused or did not answer in time.
     public static let stageRevocationCommitFailures = MetricDescriptor(

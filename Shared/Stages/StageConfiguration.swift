@@ -9,7 +9,7 @@ import Streaming
 /// | `STAGE_MAX_IN_FLIGHT` | 256 | requests handled at once per process (see ``StageRunnerSettings/maxInFlight``) |
 /// | `SCORING_CONTRIBUTION_WINDOW_MS` | 20 | scoring: the heat contributions of one account scored within this many milliseconds go out as one record (``ContributionBatcher``); 0: one record per lead, version 1 (for a rolling upgrade from a release whose aggregator reads only version 1) |
 /// | `ACCOUNT_HEAT_WRITE_INTERVAL_SECONDS` | 5 | scoring: how long the heat aggregator holds a company's changed state before writing it to `account.heat` (its changes in between one record); the contributions' offsets are stored only as far as the written states reach; 0 writes after every poll |
-/// | `STAGE_RECORD_TIMEOUT_SECONDS` | 600 | how long a request's handler may run before the request is timed out: dead-lettered with the reason and answered failed, its lead and partition freed (``StageRunnerSettings/recordTimeout``) |
+/// | `STAGE_RECORD_TIMEOUT_SECONDS` | 600 | how long a request's handler may run before the request is timed out: dead-lettered with the reason, its lead and partition freed (``StageRunnerSettings/recordTimeout``) |
 /// | `STAGE_ORDERING` | `key` | `key`: one request per lead at a time; `partition`: one per partition at a time (for comparison only; see ``StageRunnerSettings/Ordering``) |
 ///
 /// Consumer properties are not read from the environment here (`KAFKA_PROPERTY_*` covers them);

@@ -34,11 +34,12 @@ public struct StageRunnerSettings: Sendable {
     public static let maxRevocationWait: Duration = .seconds(60)
     /// What records are serialised on (see ``Ordering``).
     public var ordering: Ordering
-    /// How long a record's handler may run before the record is given up: dead-lettered with
-    /// the reason, its answer sent, its key freed and its offset passed, so a handler that hangs
-    /// (a call that never returns) holds neither its lead nor its partition's commit point.
-    /// Far past any wait a healthy handler makes (the coordinator's phase timeouts are 30 to 120
-    /// s): the coordinator has retried the phase long before.
+    /// How long a record's handler may run before the record is timed out: dead-lettered with
+    /// the reason, its key freed and its offset passed, so a handler that hangs (a call that
+    /// never returns) holds neither its lead nor its partition's commit point. Only the handler
+    /// is timed, not the sending of its outputs. Far past any wait a healthy handler makes (the
+    /// coordinator's phase timeouts are 30 to 120 s): the coordinator has retried the phase long
+    /// before.
     public var recordTimeout: Duration
     /// Records of one partition from its first unfinished one on, finished or not, above which
     /// the partition is paused: its commit point waits for that record, so a crash would run
@@ -504,10 +505,9 @@ public final class StageRunner: Service {
         guard !completed.isEmpty else { return }
         var commitPoints: [TopicPartition: Int64] = [:]
         for completion in completed {
-            let id = RecordID(partition: completion.partition, offset: completion.offset, generation: completion.generation)
             // A record timed out (``timeOutHungRecords(_:)``) is done by its time-out's completion: its handler's own, if it ever comes, changes nothing.
-            if !completion.isTimeOut, state.timedOut.remove(id) != nil { continue }
-            state.started[id] = nil
+            if !completion.isTimeOut, state.timedOut.remove(completion.run) != nil { continue }
+            state.running[completion.run] = nil
             state.inFlight -= 1
             state.inFlightByPartition[completion.partition, default: 0] -= 1
             state.bufferedBytes -= completion.bytes
@@ -554,9 +554,10 @@ public final class StageRunner: Service {
             state.inFlight += 1
             state.inFlightByPartition[record.topicPartition, default: 0] += 1
             let generation = state.generations[record.topicPartition] ?? 0
-            state.started[RecordID(partition: record.topicPartition, offset: record.offset, generation: generation)] =
-                StartedRecord(record: record, key: key, at: ContinuousClock.now)
-            start(record, key: key, generation: generation, stop: state.stops[record.topicPartition] ?? gracefulShutdown,
+            state.lastRun += 1
+            state.running[state.lastRun] = RunningHandler(record: record, key: key, generation: generation, since: ContinuousClock.now)
+            start(record, run: state.lastRun, key: key, generation: generation,
+                  stop: state.stops[record.topicPartition] ?? gracefulShutdown,
                   abandonment: state.abandonments[record.topicPartition] ?? Abandonment())
         }
         return waiting
@@ -565,69 +566,74 @@ public final class StageRunner: Service {
     /// Times out, once a second, the records whose handler has run longer than the record
     /// timeout (``StageRunnerSettings/recordTimeout``): a handler that hangs would hold its key,
     /// and its partition's commit point, for good (the partition paused at
-    /// ``StageRunnerSettings/maxUncommitted``). A record of its partition's current assignment is
-    /// dead-lettered with the reason and answered, as one whose outputs the broker refused; one
-    /// of a revoked partition is handed back, its next owner's. Either frees its slot and key. Its
-    /// handler is left running: what it returns, if it ever does, is sent as it would be by a
-    /// slow one (the coordinator takes it as a late answer of an earlier attempt).
+    /// ``StageRunnerSettings/maxUncommitted``). Only the handler is timed: outputs waiting for a
+    /// broker that is away are waited for however long it takes. A record of its partition's
+    /// current assignment is dead-lettered with the reason, unanswered (the coordinator's phase
+    /// timeout, far shorter, has sent another attempt, which runs once this one is done); one of
+    /// a revoked partition is handed back, its next owner's. Either frees its slot and key. Its
+    /// handler is left running: what it returns, if it ever does, is sent as a slow one's is (a
+    /// late answer of an earlier attempt).
     private func timeOutHungRecords(_ state: inout LoopState) {
         let now = ContinuousClock.now
-        guard now - state.hungRecordsCheckedAt >= .seconds(1), !state.started.isEmpty else { return }
+        guard now - state.hungRecordsCheckedAt >= .seconds(1) else { return }
         state.hungRecordsCheckedAt = now
+        for run in inbox.handlersReturned.drain() { state.running[run] = nil }
         let timeout = settings.recordTimeout
-        for (id, started) in state.started where now - started.at >= timeout {
-            state.started[id] = nil
-            state.timedOut.insert(id)
-            let record = started.record
-            let isCurrent = id.generation == state.generations[id.partition] && state.abandonments[id.partition] != nil
+        for (run, handler) in state.running where now - handler.since >= timeout {
+            state.running[run] = nil
+            state.timedOut.insert(run)
+            let record = handler.record
+            let partition = record.topicPartition
+            let isCurrent = handler.generation == state.generations[partition] && state.abandonments[partition] != nil
             metrics?.recordsTimedOut.increment()
             logger.error("record timed out: its handler did not finish within \(timeout)", [
                 LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset),
                 "deadLettered": String(isCurrent),
             ])
-            let reason = "the stage's handler did not finish within \(timeout) (STAGE_RECORD_TIMEOUT_SECONDS): timed out, answered failed"
-            let (delivery, inbox) = (self.delivery, self.inbox)
-            let stop = state.stops[id.partition] ?? gracefulShutdown
-            let abandonment = state.abandonments[id.partition] ?? Abandonment()
-            let key = started.key
+            let reason = "the stage's handler did not finish within \(timeout) (STAGE_RECORD_TIMEOUT_SECONDS): timed out"
+            let (delivery, inbox, metrics) = (self.delivery, self.inbox, self.metrics)
+            let stop = state.stops[partition] ?? gracefulShutdown
+            let abandonment = state.abandonments[partition] ?? Abandonment()
+            let completion = { (outcome: DeliveryOutcome) in
+                Completion(partition: partition, offset: record.offset, key: handler.key, bytes: record.value?.count ?? 0,
+                           generation: handler.generation, outcome: outcome, run: run, isTimeOut: true)
+            }
             Task {
-                var outcome = DeliveryOutcome.handedBack
-                if isCurrent {
-                    let letter = RecordOutputs([delivery.deadLetter(record, reason)]) { _ in
-                        RecordOutputs(delivery.answer?(record, reason).map { [$0] } ?? [], next: nil)
-                    }
-                    outcome = await delivery.deliver(steps: letter, for: record, unless: abandonment, stoppingOn: stop).0
-                }
-                inbox.completions.append(Completion(partition: id.partition, offset: id.offset, key: key,
-                                                    bytes: record.value?.count ?? 0, generation: id.generation,
-                                                    outcome: outcome, isTimeOut: true))
+                guard isCurrent else { return inbox.completions.append(completion(.handedBack)) }
+                let (outcome, written) = await delivery.deliver(steps: RecordOutputs([delivery.deadLetter(record, reason)], next: nil),
+                                                                for: record, unless: abandonment, stoppingOn: stop)
+                metrics?.recordProduced(written)
+                inbox.completions.append(completion(outcome))
             }
         }
     }
 
     /// Runs `record` (``process(_:handler:delivery:metrics:stop:abandonment:)``) in a task of
     /// its own, and hands its outcome to the loop.
-    private func start(_ record: ConsumerRecord, key: KeyID, generation: Int, stop: GracefulShutdown, abandonment: Abandonment) {
+    private func start(_ record: ConsumerRecord, run: Int, key: KeyID, generation: Int, stop: GracefulShutdown,
+                       abandonment: Abandonment) {
         let (handler, delivery, inbox, metrics) = (self.handler, self.delivery, self.inbox, self.metrics)
         Task {
             let outcome = await Self.process(record, handler: handler, delivery: delivery, metrics: metrics, stop: stop,
-                                             abandonment: abandonment)
+                                             abandonment: abandonment, handlerReturned: { inbox.handlersReturned.append(run) })
             inbox.completions.append(Completion(partition: record.topicPartition, offset: record.offset, key: key,
-                                                bytes: record.value?.count ?? 0, generation: generation, outcome: outcome))
+                                                bytes: record.value?.count ?? 0, generation: generation, outcome: outcome, run: run))
         }
     }
 
-    /// What the task of one record does: counts it consumed, runs its handler, then sends its
-    /// outputs step by step, each send unless `abandonment` (its partition's assignment's) or the
+    /// What the task of one record does: counts it consumed, runs its handler (`handlerReturned`
+    /// called once it returned), then sends its outputs step by step, each send unless `abandonment` (its partition's assignment's) or the
     /// runner's is raised by then, and counts what it produced
     /// (``StageRunnerMetrics/recordSettled(_:_:written:after:)``). A record is counted consumed
     /// here, when it runs, not when it is polled: one dropped unstarted at its partition's
     /// revocation is its next owner's to count.
     static func process(_ record: ConsumerRecord, handler: StagedRecordHandler, delivery: OutputDelivery,
-                        metrics: StageRunnerMetrics?, stop: GracefulShutdown, abandonment: Abandonment) async -> DeliveryOutcome {
+                        metrics: StageRunnerMetrics?, stop: GracefulShutdown, abandonment: Abandonment,
+                        handlerReturned: @Sendable () -> Void = {}) async -> DeliveryOutcome {
         metrics?.recordStarted(record)
         let started = ContinuousClock.now
         let step = await handler(record, stop)
+        handlerReturned()
         let (outcome, written) = await delivery.deliver(steps: step, for: record, unless: abandonment, stoppingOn: stop)
         metrics?.recordSettled(record, outcome, written: written, after: ContinuousClock.now - started)
         return outcome
@@ -841,10 +847,13 @@ private struct LoopState {
     /// When the drain must end, once a SIGTERM came during a revocation's wait.
     var shutdownDeadline: ContinuousClock.Instant?
     var bufferedBytes = 0
-    /// The records in flight, when each started (``StageRunner/timeOutHungRecords(_:)``).
-    var started: [RecordID: StartedRecord] = [:]
-    /// The records timed out whose handler has not returned yet: its completion is not theirs.
-    var timedOut: Set<RecordID> = []
+    /// The handlers running, by the number of their run (``StageRunner/timeOutHungRecords(_:)``);
+    /// those that returned are dropped at the next check.
+    var running: [Int: RunningHandler] = [:]
+    /// The number of the last run started: each record's run has its own, whatever its offset.
+    var lastRun = 0
+    /// The runs timed out whose handler has not returned yet: its completion is not theirs.
+    var timedOut: Set<Int> = []
     var hungRecordsCheckedAt = ContinuousClock.now
     var hasJoinedGroup = false
     var lagUpdatedAt = ContinuousClock.now - .seconds(3600)
@@ -873,28 +882,27 @@ private struct Completion: Sendable {
     let generation: Int
     /// Whether the offset may move past it, and why.
     let outcome: DeliveryOutcome
+    /// The record's run (``LoopState/lastRun``).
+    let run: Int
     /// Whether the runner timed the record out (``StageRunner/timeOutHungRecords(_:)``), rather
     /// than its handler's task finishing it.
     var isTimeOut = false
 }
 
-/// One read of a record: where it is, and under which assignment of its partition.
-private struct RecordID: Hashable {
-    let partition: TopicPartition
-    let offset: Int64
-    let generation: Int
-}
-
-/// A record in flight: what a time-out needs of it, and when its handler started.
-private struct StartedRecord {
+/// A record whose handler runs: what a time-out needs of it, and when the handler started.
+private struct RunningHandler {
     let record: ConsumerRecord
     let key: KeyID
-    let at: ContinuousClock.Instant
+    /// The partition's assignment the record was read under (``LoopState/generations``).
+    let generation: Int
+    let since: ContinuousClock.Instant
 }
 
 /// What other tasks and the rebalance callback hand to the run loop.
 private final class Inbox: Sendable {
     let completions = Mailbox<Completion>()
+    /// The runs whose handler returned (``StageRunner/timeOutHungRecords(_:)``).
+    let handlersReturned = Mailbox<Int>()
     let rebalances = Mailbox<RebalanceEvent>()
     /// Raised when the drain stops waiting: in-flight records stop retrying, send nothing more
     /// and are handed back.

@@ -342,8 +342,55 @@ final class StageRunnerTests: XCTestCase {
                 XCTAssertTrue(values.first?.contains("did not finish within 1") == true, "the hung record's letter first: \(values)")
                 XCTAssertEqual(Array(values.dropFirst()), ["done", "done"], "the records behind it, of its key")
                 XCTAssertEqual(registry.value(MetricNames.stageRecordsTimedOut, ["stage": "hung"]), 1)
+                XCTAssertEqual(registry.value(MetricNames.stageRecordsProduced, ["stage": "hung", "topic": output]), 3,
+                               "the letter is counted as produced, with the two outputs")
             }
         }
+    }
+
+    /// Outputs waiting for a broker that is away are no hung handler: a record whose handler
+    /// returned at once, its outputs waiting past the record timeout (a private broker suspended
+    /// by the handler for 2.5 s, the bound 1 s), is not timed out: its output is written when the
+    /// broker is back, and no dead letter. A broker outage of any length is waited out.
+    func testOutputsWaitingForTheBrokerPastTheRecordTimeoutAreNotTimedOut() async throws {
+        let broker = PrivateBroker()
+        defer { broker.stop() }
+        let (input, output) = (uniqueTopicName("wait-in"), uniqueTopicName("wait-out"))
+        let group = uniqueTopicName("group")
+        let admin = try KafkaAdmin(configuration: broker.configuration(clientID: "admin"))
+        _ = try await admin.createTopics([TopicSpecification(name: input, partitions: 1), TopicSpecification(name: output, partitions: 1)])
+        let registry = MetricsRegistry()
+        let suspended = Atomic(false)
+        let producer = try KafkaProducer(configuration: broker.configuration(clientID: "stage"))
+        let runner = try StageRunner(
+            configuration: broker.configuration(clientID: "stage"), groupID: group, topics: [input],
+            consumerProperties: TestBroker.fastGroupProperties, producer: producer,
+            settings: StageRunnerSettings(maxInFlight: 10, recordTimeout: .seconds(1)),
+            logger: Logger(service: "test-stage", level: .error),
+            metrics: StageRunnerMetrics(registry: registry, stage: "waiting"), deadLetter: testDeadLetter(topic: output)
+        ) { record in
+            if !suspended.exchange(true, ordering: .relaxed) { broker.suspend() }
+            return [ProducerRecord(topic: output, key: record.key, value: Array("done".utf8))]
+        }
+        let task = Task { try await runner.run() }
+        _ = try await producer.send(ProducerRecord(topic: input, key: "lead-1", value: [1]))
+        try await waitUntil("the handler ran", timeoutSeconds: 60) { registry.value(MetricNames.stageRecordsConsumed, ["stage": "waiting", "topic": input]) == 1 }
+        try await Task.sleep(for: .milliseconds(2_500))  // the outage: past the record timeout and its check, within the session timeout (3 s)
+        broker.resume()
+        let partition = TopicPartition(topic: input, partition: 0)
+        let committed: Void? = try? await waitUntil("the record committed", timeoutSeconds: 30) {
+            try await admin.committedOffsets(group: group, partitions: [partition])[partition] == 1
+        }
+        task.cancel()
+        try await task.value
+        await producer.close()
+        XCTAssertNotNil(committed)
+        let written = try await KafkaConsumer.records(at: [TopicPartition(topic: output, partition: 0): [0, 1]],
+                                                      configuration: broker.configuration(), timeout: .seconds(5))
+        let values = written[TopicPartition(topic: output, partition: 0)]?.sorted { $0.key < $1.key }
+            .map { String(decoding: $0.value.value ?? [], as: UTF8.self) } ?? []
+        XCTAssertEqual(values, ["done"], "the output alone, no dead letter")
+        XCTAssertEqual(registry.value(MetricNames.stageRecordsTimedOut, ["stage": "waiting"]), 0)
     }
 
     /// A record whose outputs go in steps, the second refused by the broker: its request is
