@@ -311,18 +311,10 @@ final class StageRunnerTests: XCTestCase {
                 defer { released.begin() }
                 let registry = MetricsRegistry()
                 let group = uniqueTopicName("group")
-                let producer = try KafkaProducer(configuration: TestBroker.configuration(clientID: "stage"))
-                let runner = try StageRunner(
-                    configuration: TestBroker.configuration(clientID: "stage"), groupID: group, topics: [input],
-                    consumerProperties: TestBroker.fastGroupProperties, producer: producer,
-                    settings: StageRunnerSettings(maxInFlight: 10, recordTimeout: .seconds(1)),
-                    logger: Logger(service: "test-stage", level: .error),
-                    metrics: StageRunnerMetrics(registry: registry, stage: "hung"), deadLetter: testDeadLetter(topic: output)
-                ) { record in
+                let (task, producer) = try runTimedStage(TestBroker.configuration(clientID: "stage"), input: input, output: output,
+                                                         group: group, registry: registry, stage: "hung") { record in
                     if record.offset == 0 { _ = await released.sleep(for: .seconds(3600)) }
-                    return [ProducerRecord(topic: output, key: record.key, value: Array("done".utf8))]
                 }
-                let task = Task { try await runner.run() }
                 _ = try await producer.send((0..<3).map { ProducerRecord(topic: input, key: "lead-1", value: Array("v\($0)".utf8)) })
                 let admin = try KafkaAdmin(configuration: TestBroker.configuration())
                 let partition = TopicPartition(topic: input, partition: 0)
@@ -361,18 +353,10 @@ final class StageRunnerTests: XCTestCase {
         _ = try await admin.createTopics([TopicSpecification(name: input, partitions: 1), TopicSpecification(name: output, partitions: 1)])
         let registry = MetricsRegistry()
         let suspended = Atomic(false)
-        let producer = try KafkaProducer(configuration: broker.configuration(clientID: "stage"))
-        let runner = try StageRunner(
-            configuration: broker.configuration(clientID: "stage"), groupID: group, topics: [input],
-            consumerProperties: TestBroker.fastGroupProperties, producer: producer,
-            settings: StageRunnerSettings(maxInFlight: 10, recordTimeout: .seconds(1)),
-            logger: Logger(service: "test-stage", level: .error),
-            metrics: StageRunnerMetrics(registry: registry, stage: "waiting"), deadLetter: testDeadLetter(topic: output)
-        ) { record in
+        let (task, producer) = try runTimedStage(broker.configuration(clientID: "stage"), input: input, output: output,
+                                                 group: group, registry: registry, stage: "waiting") { _ in
             if !suspended.exchange(true, ordering: .relaxed) { broker.suspend() }
-            return [ProducerRecord(topic: output, key: record.key, value: Array("done".utf8))]
         }
-        let task = Task { try await runner.run() }
         _ = try await producer.send(ProducerRecord(topic: input, key: "lead-1", value: [1]))
         try await waitUntil("the handler ran", timeoutSeconds: 60) { registry.value(MetricNames.stageRecordsConsumed, ["stage": "waiting", "topic": input]) == 1 }
         try await Task.sleep(for: .milliseconds(2_500))  // the outage: past the record timeout and its check, within the session timeout (3 s)
@@ -391,6 +375,24 @@ final class StageRunnerTests: XCTestCase {
             .map { String(decoding: $0.value.value ?? [], as: UTF8.self) } ?? []
         XCTAssertEqual(values, ["done"], "the output alone, no dead letter")
         XCTAssertEqual(registry.value(MetricNames.stageRecordsTimedOut, ["stage": "waiting"]), 0)
+    }
+
+    /// A runner of `input` with a record timeout of 1 s, started, counting in `registry` as
+    /// `stage`: each record runs `work`, then writes "done" to `output`, where its dead letters go.
+    private func runTimedStage(_ configuration: KafkaConfiguration, input: String, output: String, group: String,
+                               registry: MetricsRegistry, stage: String,
+                               work: @escaping @Sendable (ConsumerRecord) async -> Void) throws -> (Task<Void, Error>, KafkaProducer) {
+        let producer = try KafkaProducer(configuration: configuration)
+        let runner = try StageRunner(
+            configuration: configuration, groupID: group, topics: [input], consumerProperties: TestBroker.fastGroupProperties,
+            producer: producer, settings: StageRunnerSettings(maxInFlight: 10, recordTimeout: .seconds(1)),
+            logger: Logger(service: "test-stage", level: .error),
+            metrics: StageRunnerMetrics(registry: registry, stage: stage), deadLetter: testDeadLetter(topic: output)
+        ) { record in
+            await work(record)
+            return [ProducerRecord(topic: output, key: record.key, value: Array("done".utf8))]
+        }
+        return (Task { try await runner.run() }, producer)
     }
 
     /// A record whose outputs go in steps, the second refused by the broker: its request is
