@@ -252,7 +252,7 @@ public enum XBioRole {
     private static func parseRole(_ part: String, vocabulary: ScoringVocabulary) -> Parsed? {
         var namesAPastRole = false
         for marker in [" at ", " @ ", " @", ", ", " of "] {
-            guard let range = marker == " of " ? employerOf(in: part) : range(of: marker, in: part) else { continue }
+            guard let range = marker == " of " ? employerOf(in: part, vocabulary: vocabulary) : range(of: marker, in: part) else { continue }
             let title = String(part[..<range.lowerBound]).trimming(spaces)
             let rest = String(part[range.upperBound...])
             // "Director, Information Security": what follows the comma is the function, not an employer.
@@ -263,7 +263,7 @@ public enum XBioRole {
             // Acme"), not "Head of Sales".
             if marker == " of ", ![.founder, .cLevel].contains(role.seniority), !isChiefOfStaff(title) { continue }
             guard role.seniority != nil || !role.functions.isEmpty else { continue }
-            var company = companyName(rest, isHandle: marker == " @")
+            var company = companyName(rest, isHandle: marker == " @", vocabulary: vocabulary)
             // After a comma only a name is an employer: "VP Demand Gen, EMEA", "CEO, husband, dad" name none.
             if marker == ", ", let name = company, !isWrittenAsEmployer(name) { company = nil }
             // "Growth nerd at heart", "Builder at scale": an idiom, no employer.
@@ -279,20 +279,24 @@ public enum XBioRole {
         return Parsed(title: part, company: nil)
     }
 
-    /// The first " of " of `part` that may name an employer: not the one of "Chief of Staff", a
-    /// title (a director in operations), not a chief at Staff.
-    private static func employerOf(in part: String) -> Range<String.Index>? {
+    /// The first " of " of `part` that may name an employer: not one after the word "Chief"
+    /// before a word that names a function with it, which makes a title: "Chief of Staff" (a
+    /// director in operations), "Chief of Sales", "Chief of Staffing" are no chiefs at Staff,
+    /// Sales or Staffing. "Chief of Staffordshire County Council" is a chief there.
+    private static func employerOf(in part: String, vocabulary: ScoringVocabulary) -> Range<String.Index>? {
         var found = range(of: " of ", in: part)
-        while let range = found, part[..<range.lowerBound].lowercased().hasSuffix("chief"),
-              part[range.upperBound...].lowercased().hasPrefix("staff") {
+        while let range = found, part[..<range.lowerBound].split(whereSeparator: { !$0.isLetter }).last?.lowercased() == "chief",
+              let word = part[range.upperBound...].split(whereSeparator: \.isWhitespace).first,
+              vocabulary.role(ofTitle: "chief of \(word)")?.functions.isEmpty == false {
             found = part.range(of: " of ", options: .caseInsensitive, range: range.upperBound..<part.endIndex)
         }
         return found
     }
 
-    /// Whether `title` ends in "Chief of Staff", written in any case.
+    /// Whether `title` ends in "Chief of Staff" as words of its own, written in any case.
     private static func isChiefOfStaff<Title: StringProtocol>(_ title: Title) -> Bool {
-        title.lowercased().hasSuffix("chief of staff")
+        let lowered = title.lowercased()
+        return lowered.hasSuffix("chief of staff") && lowered.dropLast("chief of staff".count).last?.isLetter != true
     }
 
     /// What follows "at" in a bio without naming an employer.
@@ -420,46 +424,106 @@ public enum XBioRole {
     }
 
     /// The employer up to the punctuation that ends it (``endsName(at:in:)``), without a leading
-    /// `@`, and up to where the bio goes on after it (``wordsOfName(_:startsWithHandle:)``).
+    /// `@`, and up to where the bio goes on after it (``wordsOfName(_:startsWithHandle:vocabulary:)``).
     /// `isHandle`: written after an "@" with no space. Nil when empty.
-    private static func companyName(_ text: String, isHandle: Bool) -> String? {
+    private static func companyName(_ text: String, isHandle: Bool, vocabulary: ScoringVocabulary) -> String? {
         var name = text.trimming(spaces)
         let isHandle = isHandle || name.hasPrefix("@")
         if name.hasPrefix("@") { name.removeFirst() }
         let end = name.indices.first { endsName(at: $0, in: name) } ?? name.endIndex
-        name = String(wordsOfName(name[..<end], startsWithHandle: isHandle)).trimming(spaces)
+        name = String(wordsOfName(name[..<end], startsWithHandle: isHandle, vocabulary: vocabulary)).trimming(spaces)
         return name.isEmpty ? nil : name
     }
 
     /// The words of `text` that are the employer's name when it starts with a capital, a digit
-    /// or a handle: up to a dash between spaces ("Acme - ex-Google"), or a word in lowercase
-    /// ("Acme based in NYC", "@acme building the future") unless it is one of a name's small words
-    /// before a capitalised one (``nameJoiners``: "Bank of America", "Rent the Runway"), and "in"
-    /// or "from" are no part of it before a place's abbreviation ("Acme in NYC", "Acme from LA").
-    /// A name after "@" goes on in capitals as after "at" ("@Orca Security"). A name starting in
-    /// lowercase otherwise is kept whole: in a lowercase bio ("head of sales at the trade desk")
-    /// nothing tells its words from the bio's.
-    private static func wordsOfName(_ text: Substring, startsWithHandle: Bool) -> Substring {
+    /// or a handle: up to a dash between spaces ("Acme - ex-Google"), a word with no letter or
+    /// digit ("Acme 🚀 hiring"), or a word in lowercase ("Acme based in NYC", "@acme building the
+    /// future") unless it is one of a name's small words before a capitalised one, past any other
+    /// small words (``nameJoiners``: "Bank of America", "Bank of the West", "Universidad de los
+    /// Andes"; an elided article joined to a capital is a capitalised word: "Banca d'Italia").
+    /// "and", "&" or "+" before a title join no name ("Acme & CEO at Beta", "Acme and Co-founder
+    /// of Beta": ``startsTitle(_:vocabulary:)``). "in" or "from", in any case, and a "based"
+    /// before them, are no part of it before a place (``startsWithPlace(_:)``: "Acme in NYC",
+    /// "Google in London", "Acme Based In NYC"). A name after "@" goes on in capitals as after
+    /// "at" ("@Orca Security"), unless its first word is a small word or starts a description
+    /// ("@the company", "@my startup": ``kindWords``). A name starting in lowercase otherwise is
+    /// kept whole: in a lowercase bio ("head of sales at the trade desk") nothing tells its words
+    /// from the bio's.
+    private static func wordsOfName(_ text: Substring, startsWithHandle: Bool, vocabulary: ScoringVocabulary) -> Substring {
         let words = text.split(whereSeparator: \.isWhitespace)
-        guard let first = words.first?.first, startsWithHandle || first.isUppercase || first.isNumber else { return text }
+        guard let first = words.first,
+              isCapitalised(first) || (startsWithHandle && !isSmallWord(first) && !kindWords.contains(first.lowercased()))
+        else { return text }
         for (index, word) in words.enumerated().dropFirst() {
-            if ["-", "\u{2013}", "\u{2014}"].contains(word) { return text[..<word.startIndex] }
-            let isJoiner = nameJoiners.contains(String(word)) || word == "&" || word == "+"
-            guard isJoiner || word.first?.isLowercase == true else { continue }
-            let next = index + 1 < words.count ? words[index + 1] : nil
-            let joinsCapitals = isJoiner && next?.first.map { $0.isUppercase || $0.isNumber } == true
-            let beforePlace = ["in", "from"].contains(word) && next.map { isPlaceAbbreviation($0) } == true
-            if !joinsCapitals || beforePlace { return text[..<word.startIndex] }
+            let before = text[..<word.startIndex]
+            if ["-", "\u{2013}", "\u{2014}"].contains(word) { return before }
+            if ["in", "from"].contains(word.lowercased()), startsWithPlace(words[(index + 1)...]) {
+                let previous = words[index - 1]
+                return index > 1 && previous.lowercased() == "based" ? text[..<previous.startIndex] : before
+            }
+            guard isSmallWord(word) || word == "&" || word == "+" else {
+                let endsName = (word.first?.isLowercase == true && !isCapitalised(word)) || !word.contains { $0.isLetter || $0.isNumber }
+                if endsName { return before }
+                continue
+            }
+            guard let next = words[(index + 1)...].firstIndex(where: { !isSmallWord($0) }), isCapitalised(words[next]),
+                  !["and", "&", "+"].contains(word) || !startsTitle(words[next...], vocabulary: vocabulary)
+            else { return before }
         }
         return text
     }
 
     /// Small words in lowercase that join a name's capitalised words, as "&" and "+" do: "Bank of
-    /// America", "Yes or No", "Universidad de Chile", "Made by Humans", "Women in Tech".
+    /// America", "Yes or No", "Universidad de Chile", "Made by Humans", "Women in Tech". Not
+    /// "at", which starts another role in a bio ("Acme & CEO at Beta").
     private static let nameJoiners: Set<String> = [
-        "of", "and", "or", "for", "the", "a", "an", "by", "on", "to", "in", "at", "with", "de", "del", "della", "da", "do",
+        "of", "and", "or", "for", "the", "a", "an", "by", "on", "to", "in", "with", "de", "del", "della", "da", "do",
         "dos", "das", "des", "du", "di", "la", "le", "les", "el", "los", "van", "von", "der", "den", "y", "e", "et", "und",
     ]
+
+    /// Articles written elided before the word they go with: "d'Italia", "l\u{2019}Intérieur", "dell'Arte".
+    private static let elidedArticles = ["d", "l", "dell", "dall", "nell", "all", "sull"].flatMap { ["\($0)'", "\($0)\u{2019}"] }
+
+    /// `word` without an elided article it starts with ("Italia" for "d'Italia").
+    private static func withoutElidedArticle(_ word: Substring) -> Substring {
+        guard let article = elidedArticles.first(where: word.hasPrefix) else { return word }
+        return word.dropFirst(article.count)
+    }
+
+    /// Whether `word` starts with a capital or a digit, after an elided article ("d'Italia").
+    private static func isCapitalised(_ word: Substring) -> Bool {
+        withoutElidedArticle(word).first.map { $0.isUppercase || $0.isNumber } ?? false
+    }
+
+    /// Whether `word` is one of a name's small words: ``nameJoiners``, or an elided article alone.
+    private static func isSmallWord(_ word: Substring) -> Bool {
+        nameJoiners.contains(String(word)) || withoutElidedArticle(word).isEmpty
+    }
+
+    /// Whether `words`, which follow "and", "&" or "+" in an employer, start another role: the
+    /// vocabulary reads a seniority in them up to an "at" or "@" ("CEO at Beta", "Co-founder of
+    /// Beta"), or a function before one ("Engineer at Beta"); "Acme Marketing & Sales Co" is a name.
+    private static func startsTitle(_ words: ArraySlice<Substring>, vocabulary: ScoringVocabulary) -> Bool {
+        let marker = words.firstIndex { $0.lowercased() == "at" || $0.hasPrefix("@") }
+        let title = words[..<(marker ?? words.endIndex)].joined(separator: " ")
+        guard let role = vocabulary.role(ofTitle: title) else { return false }
+        return role.seniority != nil || (marker != nil && !role.functions.isEmpty)
+    }
+
+    /// Whether `words`, which follow "in" or "from" in an employer, start with a place: a place's
+    /// abbreviation ("NYC", "UK"), or, in capitals, a city the scorer knows or a country ("London",
+    /// "San Francisco", "Germany"; not "Tech" of "Women in Tech").
+    private static func startsWithPlace(_ words: ArraySlice<Substring>) -> Bool {
+        guard let first = words.first else { return false }
+        if isPlaceAbbreviation(first) { return true }
+        let capitalised = words.prefix { $0.first?.isUppercase == true }.prefix(3)
+        guard !capitalised.isEmpty else { return false }
+        return (1...capitalised.count).contains { count in
+            let name = capitalised.prefix(count).joined(separator: " ")
+            return !RuleBasedScorer.countries(ofKnownCity: name).isEmpty
+                || RuleBasedScorer.country(named: SignalDetector.normalize(name)) != nil
+        }
+    }
 
     /// Whether `word` is a city's, country's or region's abbreviation in capitals ("NYC", "LA", "UK").
     private static func isPlaceAbbreviation(_ word: Substring) -> Bool {

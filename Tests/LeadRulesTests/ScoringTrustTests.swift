@@ -1263,13 +1263,15 @@ final class ScoringTrustTests: XCTestCase {
 
     /// An employer written with a capital ends where the bio goes on in lowercase after it ("CEO
     /// at Acme based in NYC", "Founder @Acme building the future"), at a dash between spaces
-    /// ("CEO at Acme - ex-Google"), and at "in" or "from" before a place's abbreviation ("Acme in
-    /// NYC"), after a handle as after a capital ("@acme building the future"), while a name's own
-    /// small words before a capital stay in it ("Bank of America",
-    /// "Procter and Gamble", "Rent the Runway", "Universidad de Chile"). Before, the employer was
-    /// the rest of the part ("Acme based in NYC"), which is the company a lead's signals and the
-    /// account's heat were counted under. A bio in lowercase is left as it is: nothing there tells
-    /// a name's words from the bio's ("head of sales at the trade desk").
+    /// ("CEO at Acme - ex-Google"), at a word with no letter or digit ("Acme 🚀 hiring"), at
+    /// "and" or "&" before another role ("Acme & CEO at Beta"), and at "in" or "from" before a
+    /// place ("Acme in NYC", "Google in London", "Acme Based In NYC"), after a handle as after a
+    /// capital ("@acme building the future", but "@the company" names none), while a name's own
+    /// small words before a capital stay in it, several in a row too ("Bank of America",
+    /// "Procter and Gamble", "Rent the Runway", "Bank of the West", "Banca d'Italia"). Before,
+    /// the employer was the rest of the part ("Acme based in NYC"), which is the company a lead's
+    /// signals and the account's heat were counted under. A bio in lowercase is left as it is:
+    /// nothing there tells a name's words from the bio's ("head of sales at the trade desk").
     func testAnEmployerEndsWhereTheBioGoesOnInLowercase() {
         for (bio, company) in [("CEO at Acme based in NYC", "Acme"),
                                ("Founder @Acme building the future of work", "Acme"),
@@ -1294,20 +1296,42 @@ final class ScoringTrustTests: XCTestCase {
                                ("Head of Research at Character.AI", "Character.AI"),
                                ("CTO at 3M", "3M"),
                                ("head of sales at the trade desk", "the trade desk"),
-                               ("Engineer at eBay", "eBay")] {
+                               ("Engineer at eBay", "eBay"),
+                               ("Head of Security @NORTHWIND ANALYTICS", "NORTHWIND ANALYTICS"),
+                               ("Director at Bank of the West", "Bank of the West"),
+                               ("Professor at Universidad de los Andes", "Universidad de los Andes"),
+                               ("Senior Economist at Banca d'Italia", "Banca d'Italia"),
+                               ("Director at Ministère de l\u{2019}Intérieur", "Ministère de l\u{2019}Intérieur"),
+                               ("Engineer @the trade desk", "the trade desk"),
+                               ("CTO at Acme & CEO at Beta", "Acme"),
+                               ("CEO at Acme and Co-founder of Beta", "Acme"),
+                               ("VP Sales at Acme Marketing & Sales Co", "Acme Marketing & Sales Co"),
+                               ("Director at Women in Data", "Women in Data"),
+                               ("Engineer at Google in London", "Google"),
+                               ("Engineer at Google from San Francisco", "Google"),
+                               ("Engineer at Acme in Germany", "Acme"),
+                               ("CEO At Acme Based In NYC", "Acme"),
+                               ("Founder at Acme \u{1F680} hiring", "Acme")] {
             XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
         }
+        assertNamesNoEmployer("Founder @the company")
     }
 
     /// "Chief of Staff" is a title whose "of" names no employer: "Chief of Staff of Orca
     /// Security" is a Chief of Staff (a director in operations) at Orca Security. Before, the bio
-    /// read a chief (C-level) at "Staff of Orca Security".
+    /// read a chief (C-level) at "Staff of Orca Security". So is "Chief of" before any word naming
+    /// a function ("Chief of Sales", "Chief of Staffing"), but not before a name that starts with
+    /// "Staff" ("Chief of Staffordshire County Council").
     func testChiefOfStaffIsATitleNotAChiefAtStaff() {
         for (bio, title, company) in [("Chief of Staff of Orca Security", "Chief of Staff", "Orca Security"),
                                       ("Chief of Staff of Initech (acquired)", "Chief of Staff", "Initech"),
                                       ("Chief of Staff at Outreach", "Chief of Staff", "Outreach"),
                                       ("Co-founder of Acme", "Co-founder", "Acme"),
-                                      ("Chief Revenue Officer of Acme", "Chief Revenue Officer", "Acme")] {
+                                      ("Chief Revenue Officer of Acme", "Chief Revenue Officer", "Acme"),
+                                      ("Chief of Staffordshire County Council", "Chief", "Staffordshire County Council"),
+                                      ("Chief of Staffing of Acme", "Chief of Staffing", "Acme"),
+                                      ("Chief of Staffing", "Chief of Staffing", nil),
+                                      ("Chief of Sales", "Chief of Sales", nil)] {
             assertRole(of: bio, title: title, company: company)
         }
         XCTAssertEqual(XBioRole.parse("Chief of Staff").map { ScoringVocabulary.standard.role(ofTitle: $0.title)?.seniority }, .director)
