@@ -1156,15 +1156,15 @@ public final class Coordinator: Service {
     /// or taken out, and returns their reports in order, under the produce policy every sender
     /// follows (``ProduceFailure``, ``SettlingSend``).
     ///
-    /// - A record that failed for a reason that may pass (the broker away, a timeout) is sent
-    ///   again, alone with the others that failed, in their order, until it is acknowledged:
-    ///   what was acknowledged is not sent twice.
-    /// - A record refused for what it is (``KafkaError/isRecordRejected``: too large, invalid), or
-    ///   failed for a reason not classified at each of its sends (UNKNOWN_SERVER_ERROR, six sends
-    ///   from the first delay), is replaced by a dead letter saying so; its report is nil. One
-    ///   record never stops the rest. A dead letter refused too is logged and dropped; one failed
-    ///   for a reason not classified throws ``StageRunnerError/deadLettersFail(topic:_:)`` (the
-    ///   broker may be failing every write so).
+    /// - A record that failed for a reason that may pass (the broker away, a timeout), or for a
+    ///   reason not classified (UNKNOWN_SERVER_ERROR: ``SettlingSend/Unclassified/waitedOut``),
+    ///   is sent again, alone with the others that failed, in their order, until it is
+    ///   acknowledged: what was acknowledged is not sent twice. Dead-lettering it instead would
+    ///   lose a lead's state or a charge for good (a `billing.usage` letter is not replayed), on
+    ///   a broker's passing fault.
+    /// - A record refused for what it is (``KafkaError/isRecordRejected``: too large, invalid) is
+    ///   replaced by a dead letter saying so; its report is nil. One record never stops the rest.
+    ///   A dead letter refused too is logged and dropped.
     /// - A record refused for its topic (``ProduceFailure/topicRefused``: TOPIC_EXCEPTION, a
     ///   partition the topic lacks, a format it does not take) throws
     ///   ``StageRunnerError/topicRefuses(topic:_:)``: every record sent there would be refused,
@@ -1176,7 +1176,7 @@ public final class Coordinator: Service {
     /// whose input offsets are not stored, is handled again after the restart.
     private func acknowledged(_ delivery: Delivery, _ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport?] {
         DeadLetterKind.count(records, in: metrics)
-        let sending = SettlingSend(send: { await producer.sendReportingEach($0) }, logger: logger)
+        let sending = SettlingSend(send: { await producer.sendReportingEach($0) }, logger: logger, unclassified: .waitedOut)
         var reports = [DeliveryReport?](repeating: nil, count: records.count)
         var letters: [ProducerRecord] = []
         for (index, settled) in try await sending.settle(records, first: delivery.results()).enumerated() {
@@ -1195,11 +1195,6 @@ public final class Coordinator: Service {
         DeadLetterKind.count(letters, in: metrics)
         for (letter, settled) in zip(letters, try await sending.settle(letters)) {
             guard case .refused(let error) = settled else { continue }
-            guard ProduceFailure(error) != .unclassified else {
-                logger.error("dead letter failed for a reason not classified: stopping, the batch uncommitted",
-                             Self.logFields(of: letter).merging([LogKey.error: ProduceFailure.summary(of: error)]) { $1 })
-                throw StageRunnerError.deadLettersFail(topic: letter.topic, error)
-            }
             logger.error("dead letter refused, dropped: \(ProduceFailure.summary(of: error))", Self.logFields(of: letter))
         }
         return reports

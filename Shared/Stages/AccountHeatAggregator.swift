@@ -218,8 +218,8 @@ public final class AccountHeatAggregator: Service {
             }
             // Before the poll's contributions, which read the overrides as they stand now.
             let overridden = overriddenHeat(&owned, at: now())
-            try await deliver(overridden.signals, producer)
-            try await deliver(overridden.changelog, producer)
+            try await deliver(overridden.signals, producer, unclassified: .takenAsTheRecords)
+            try await deliver(overridden.changelog, producer, unclassified: .waitedOut)
             let records = batch.filter { owned.partitions.contains($0.partition) }
             var outputs = Outputs()
             for record in records {
@@ -234,23 +234,23 @@ public final class AccountHeatAggregator: Service {
             if !records.isEmpty || !due.isEmpty {
                 let changelog = changelogRecords(due, owned: owned, deadLetters: &outputs.deadLetters)
                 let signals = signalRecords(&outputs)
-                try await deliver(signals + outputs.deadLetters, producer)
-                try await deliver(changelog, producer)
+                try await deliver(signals + outputs.deadLetters, producer, unclassified: .takenAsTheRecords)
+                try await deliver(changelog, producer, unclassified: .waitedOut)
                 try consumer.storeOffsets(unwritten.committable(consumed))
             }
             // After the poll's own signals, so a company's last signal is the refreshed one.
             if refreshedDay != AccountHeat.day(of: now) {
                 let (signals, changelog, isDone) = refreshed(&owned, at: now)
                 if isDone { refreshedDay = AccountHeat.day(of: now) }
-                try await deliver(signals, producer)
-                try await deliver(changelog, producer)
+                try await deliver(signals, producer, unclassified: .takenAsTheRecords)
+                try await deliver(changelog, producer, unclassified: .waitedOut)
             }
         }
         // Shutting down: write what is held, so the next owner has nothing to replay.
         var deadLetters: [ProducerRecord] = []
         let changelog = changelogRecords(unwritten.takeDue(heldSince: nil), owned: owned, deadLetters: &deadLetters)
-        try await deliver(deadLetters, producer)
-        try await deliver(changelog, producer)
+        try await deliver(deadLetters, producer, unclassified: .takenAsTheRecords)
+        try await deliver(changelog, producer, unclassified: .waitedOut)
         try consumer.storeOffsets(consumed)
     }
 
@@ -462,18 +462,23 @@ public final class AccountHeatAggregator: Service {
     /// Sends `records` and waits for the broker's acknowledgement under the produce policy every
     /// sender follows (``ProduceFailure``, ``SettlingSend``): what failed for a reason that may
     /// pass is sent again until it is stored (or, once cancelled, until ``shutdownGrace`` closes
-    /// the producer, and the offsets are not stored). A record refused for what it is (larger
-    /// than the broker takes, invalid), or failed for a reason not classified at each of its
-    /// sends, goes to dead letters with the reason instead; a dead letter refused too is sent
-    /// again without its copy of the original, and one refused even so is logged and dropped:
-    /// one company's heat must not stop the scoring stage, which would fail the same way after
-    /// every restart. A record refused for its topic (misnamed, a partition the changelog lacks,
+    /// the producer, and the offsets are not stored). What failed for a reason not classified
+    /// (UNKNOWN_SERVER_ERROR) is as `unclassified` says: the changelog's records are sent again
+    /// so too (``SettlingSend/Unclassified/waitedOut``), as a company's state dead-lettered
+    /// would be lost while its contributions are committed; signals are dead-lettered after
+    /// their sends (``SettlingSend/Unclassified/takenAsTheRecords``), as dead letters are. A
+    /// record refused for what it is (larger than the broker takes, invalid), or a signal failed
+    /// for a reason not classified at each of its sends, goes to dead letters with the reason
+    /// instead; a dead letter refused too is sent again without its copy of the original, and
+    /// one refused even so is logged and dropped: one company's heat must not stop the scoring
+    /// stage, which would fail the same way after every restart. A record refused for its topic (misnamed, a partition the changelog lacks,
     /// a format it does not take) stops the aggregator, and with it the process, the
     /// contributions uncommitted (``StageRunnerError/topicRefuses(topic:_:)``): every record
     /// would be refused so. So does a dead letter failed for a reason not classified
     /// (``StageRunnerError/deadLettersFail(topic:_:)``), and an unusable producer.
-    private func deliver(_ records: [ProducerRecord], _ producer: KafkaProducer) async throws {
-        let sending = SettlingSend(send: { await producer.sendReportingEach($0) }, logger: logger)
+    private func deliver(_ records: [ProducerRecord], _ producer: KafkaProducer, unclassified: SettlingSend.Unclassified) async throws {
+        let send: SettlingSend.Send = { await producer.sendReportingEach($0) }
+        var sending = SettlingSend(send: send, logger: logger, unclassified: unclassified)
         var pending = records
         while !pending.isEmpty {
             var letters: [ProducerRecord] = []
@@ -505,6 +510,8 @@ public final class AccountHeatAggregator: Service {
                 }
             }
             pending = letters
+            // A letter failed for a reason not classified at each of its sends stops the aggregator (above).
+            sending = SettlingSend(send: send, logger: logger, unclassified: .takenAsTheRecords)
         }
     }
 

@@ -7,11 +7,11 @@ import Runtime
 ///
 /// | class | what the sender does |
 /// |---|---|
-/// | ``transient`` | waits (100 ms doubling to 5 s) and sends the record again, for as long as it takes |
+/// | ``transient`` | waits (100 ms doubling to 5 s) and sends the record again, for as long as it takes; the progress tracker, which does not send a record again, publishes what it stood for again as it then stands after its next poll, without a wait of its own |
 /// | ``refused`` | the record is bad: it goes to dead letters with the reason (the stage core dead-letters its input), and the sender goes on |
 /// | ``topicRefused`` | the topic is wrong, not the record: the process stops, its input not committed, and nothing is dead-lettered |
 /// | ``fatal`` | the producer is unusable: the process stops, its input not committed, and restarts with a new producer |
-/// | ``unclassified`` | sent again from the first delay, ``unclassifiedAttempts`` sends at most, then taken as the record's (``refused``); a dead letter failing so too stops the process |
+/// | ``unclassified`` | sent again from the first delay, ``unclassifiedAttempts`` sends at most, then taken as the record's (``refused``); a dead letter failing so too stops the process. Records a dead letter cannot stand in for (the coordinator's, the heat aggregator's changelog: ``SettlingSend/Unclassified/waitedOut``) are sent again as for ``transient``, for as long as it takes |
 ///
 /// Policy reads the ``KafkaError`` classification (``KafkaError/isFatal``,
 /// ``KafkaError/isClientClosed``, ``KafkaError/isTopicRefusal``, ``KafkaError/isRecordRejected``,
@@ -41,7 +41,10 @@ public enum ProduceFailure: Sendable, Equatable {
     /// times (``unclassifiedAttempts``, from the first delay), then takes it as the record's (as
     /// ``refused``): stopping instead would have the restarted process send the record again and
     /// fail again, for ever. Not given up on its account: when the dead letter fails so too, the
-    /// broker may be failing every write, and the process stops.
+    /// broker may be failing every write, and the process stops. A record whose dead letter would
+    /// lose what cannot be got back (a lead's state, a charge, a changelog's state) is sent again
+    /// as a ``transient`` failure is instead, for as long as it takes
+    /// (``SettlingSend/Unclassified/waitedOut``): a broker failing so for a while loses nothing.
     case unclassified
 
     /// The class of `error`, an error the producer reported for one record.
@@ -106,10 +109,25 @@ public enum ProduceFailure: Sendable, Equatable {
 /// A record that failed for a reason that passes is sent again, alone with the others that
 /// failed, in their order (so what was acknowledged is not sent twice), after a wait of 100 ms
 /// doubling to 5 s, for as long as it takes: a broker outage of any length is waited out, also
-/// once the sender is cancelled (its shutdown bound closes the producer, which fails the sends).
-/// One failed for an unclassified reason is sent again from the first delay, at most
-/// ``ProduceFailure/unclassifiedAttempts`` times, then returned refused.
+/// once the sender is cancelled (the waits do not end early, so nothing spins; its shutdown
+/// bound closes the producer, which fails the sends, and the producer's error is thrown). One
+/// failed for an unclassified reason is sent again as the caller chose (``Unclassified``).
 public struct SettlingSend: Sendable {
+    /// What a failure for a reason not classified (``ProduceFailure/unclassified``, as
+    /// UNKNOWN_SERVER_ERROR) means for the caller's records.
+    public enum Unclassified: Sendable {
+        /// Sent again from the first delay, ``ProduceFailure/unclassifiedAttempts`` sends at
+        /// most, then returned refused, for the sender to dead-letter: for records a dead letter
+        /// stands in for (a heat signal, a dead letter itself).
+        case takenAsTheRecords
+        /// Sent again as a transient failure is (100 ms doubling to 5 s, a warning at the first
+        /// attempt and every tenth), for as long as it takes: for records whose dead letter would
+        /// lose what cannot be got back (the coordinator's `lead.state` record, a `billing.usage`
+        /// charge, the heat aggregator's changelog). A broker failing so for good holds the sender
+        /// until its shutdown bound closes the producer.
+        case waitedOut
+    }
+
     /// Sends records and reports each one's outcome, in order (``KafkaProducer/sendReportingEach(_:)``).
     public typealias Send = @Sendable ([ProducerRecord]) async -> [Result<DeliveryReport, KafkaError>]
 
@@ -118,18 +136,22 @@ public struct SettlingSend: Sendable {
         /// Acknowledged: where the broker stored it.
         case stored(DeliveryReport)
         /// Refused for what it is (``ProduceFailure/refused``), or failed for an unclassified
-        /// reason at each of its sends (``ProduceFailure/unclassified``): the sender dead-letters it.
+        /// reason at each of its sends (``ProduceFailure/unclassified``, under
+        /// ``Unclassified/takenAsTheRecords``): the sender dead-letters it.
         case refused(KafkaError)
     }
 
     let send: Send
     let logger: Logger
+    /// What a failure for a reason not classified means for the records.
+    let unclassified: Unclassified
     /// The first wait before a record is sent again (tests make it short).
     var retryDelay = ProduceFailure.firstRetryDelay
 
-    public init(send: @escaping Send, logger: Logger) {
+    public init(send: @escaping Send, logger: Logger, unclassified: Unclassified) {
         self.send = send
         self.logger = logger
+        self.unclassified = unclassified
     }
 
     /// Sends `records` until each is settled, and returns how each one ended, in order. `first`
@@ -145,7 +167,7 @@ public struct SettlingSend: Sendable {
         var results: [Result<DeliveryReport, KafkaError>]
         if let first { results = first } else { results = await send(records) }
         var settled = [Settled?](repeating: nil, count: records.count)
-        var retries = ProduceRetries(count: records.count, firstDelay: retryDelay)
+        var retries = ProduceRetries(count: records.count, firstDelay: retryDelay, unclassifiedIsTransient: unclassified == .waitedOut)
         var unsent = Array(records.indices)
         while true {
             let round = retries.classify(results, of: unsent) { settled[$0] = .stored($1) }
@@ -191,12 +213,15 @@ struct ProduceRetries {
 
     private var unclassifiedSends: [Int]
     private let firstDelay: Duration
+    /// Unclassified failures are classed ``ProduceFailure/transient`` (``SettlingSend/Unclassified/waitedOut``).
+    private let unclassifiedIsTransient: Bool
     private var delay: Duration
     private var attempt = 1
 
-    init(count: Int, firstDelay: Duration) {
+    init(count: Int, firstDelay: Duration, unclassifiedIsTransient: Bool = false) {
         unclassifiedSends = [Int](repeating: 0, count: count)
         self.firstDelay = firstDelay
+        self.unclassifiedIsTransient = unclassifiedIsTransient
         delay = firstDelay
     }
 
@@ -212,13 +237,18 @@ struct ProduceRetries {
                 continue
             case .failure(let failure): error = failure
             }
-            switch ProduceFailure(error) {
+            var failure = ProduceFailure(error)
+            if failure == .unclassified, unclassifiedIsTransient { failure = .transient }
+            switch failure {
             case .fatal:
                 round.fatal = round.fatal ?? error
             case .topicRefused:
                 round.topicRefusal = round.topicRefusal ?? (error, index)
             case .refused:
                 round.refused.append((index, error))
+            case .transient:
+                round.retry.append(index)
+                round.transient = round.transient ?? error
             case .unclassified:
                 unclassifiedSends[index] += 1
                 if unclassifiedSends[index] >= ProduceFailure.unclassifiedAttempts {
@@ -227,9 +257,6 @@ struct ProduceRetries {
                     round.retry.append(index)
                     round.unclassified = round.unclassified ?? (error, unclassifiedSends[index])
                 }
-            case .transient:
-                round.retry.append(index)
-                round.transient = round.transient ?? error
             }
         }
         return round

@@ -14,8 +14,30 @@ final class ProducePolicyTests: XCTestCase {
         ProduceFailure(KafkaError(code: code, isFatal: fatal, operation: "produce"))
     }
 
+    /// Fails every record unclassified (UNKNOWN_SERVER_ERROR) until closed, then as a closed producer does.
+    final class ClosingSend: Sendable {
+        private let state = Mutex<(sends: Int, isClosed: Bool)>((0, false))
+        var sends: Int { state.withLock { $0.sends } }
+        func close() { state.withLock { $0.isClosed = true } }
+
+        func callAsFunction(_ records: [ProducerRecord]) -> [Result<DeliveryReport, KafkaError>] {
+            let code: Int32 = state.withLock { state in
+                state.sends += 1
+                return state.isClosed ? -197 /* _DESTROY */ : -1
+            }
+            return records.map { _ in .failure(KafkaError(code: code, operation: "produce")) }
+        }
+    }
+
     private func sending(_ send: RefusingSend, _ lines: OutputDeliveryTests.Lines = .init()) -> SettlingSend {
-        var sending = SettlingSend(send: { send($0) }, logger: lines.logger)
+        var sending = SettlingSend(send: { send($0) }, logger: lines.logger, unclassified: .takenAsTheRecords)
+        sending.retryDelay = .milliseconds(1)
+        return sending
+    }
+
+    /// A SettlingSend for records that cannot be dead-lettered without loss.
+    private func waitingOut(_ send: RefusingSend, _ lines: OutputDeliveryTests.Lines) -> SettlingSend {
+        var sending = SettlingSend(send: { send($0) }, logger: lines.logger, unclassified: .waitedOut)
         sending.retryDelay = .milliseconds(1)
         return sending
     }
@@ -100,6 +122,47 @@ final class ProducePolicyTests: XCTestCase {
         guard case .refused(let error) = settled[1] else { return XCTFail("\(settled)") }
         XCTAssertEqual(error.code, -1)
         guard case .stored = settled[0], case .stored = settled[2] else { return XCTFail("\(settled)") }
+    }
+
+    /// For records whose dead letter would lose what cannot be got back (the coordinator's
+    /// `lead.state` and `billing.usage` records, the heat aggregator's changelog), a failure for a
+    /// reason not classified is waited out as a transient one: sent again, 100 ms doubling to 5 s,
+    /// until stored, with a warning at the first attempt and every tenth. Before, such a record
+    /// was returned refused after six sends, for the sender to dead-letter.
+    func testAnUnclassifiedFailureIsWaitedOutWhenTheCallerSaysSo() async throws {
+        let send = RefusingSend(["state": -1 /* UNKNOWN_SERVER_ERROR */], times: 10)
+        let lines = OutputDeliveryTests.Lines()
+        let settled = try await waitingOut(send, lines).settle(records("requests", "state"))
+        guard case .stored = settled[0], case .stored = settled[1] else { return XCTFail("\(settled)") }
+        XCTAssertEqual(send.records.count { $0.topic == "state" }, 11)
+        XCTAssertEqual(send.records.count { $0.topic != "state" }, 1, "what was stored was sent again")
+        let warnings = lines.all.filter { $0.contains("send failed, sending again") }
+        XCTAssertEqual(warnings.count, 2, "at the first attempt and the tenth: \(lines.all)")
+        XCTAssertTrue(warnings.allSatisfy { $0.contains("(-1)") }, "\(warnings)")
+    }
+
+    /// Waiting out a failure not classified does not spin once the sender is cancelled (a
+    /// SIGTERM), and ends when the shutdown's bound closes the producer: the closed producer's
+    /// error is thrown as it is.
+    func testAWaitedOutFailureEndsWhenTheProducerIsClosedAndDoesNotSpinOnceCancelled() async {
+        let send = ClosingSend()
+        var sending = SettlingSend(send: { send($0) }, logger: OutputDeliveryTests.Lines().logger, unclassified: .waitedOut)
+        sending.retryDelay = .milliseconds(1)
+        let state = records("state")
+        let task = Task { [sending] in try await sending.settle(state) }
+        task.cancel()
+        try? await Task.sleep(for: .milliseconds(300))
+        send.close()
+        do {
+            let settled = try await task.value
+            XCTFail("went on: \(settled)")
+        } catch let error as KafkaError {
+            XCTAssertEqual(error.code, -197)
+        } catch {
+            XCTFail("\(error)")
+        }
+        // 1, 2, 4, ... 256 ms waits in 300 ms: about ten sends, not thousands.
+        XCTAssertLessThan(send.sends, 15)
     }
 
     /// An unclassified failure that passes, a transient one and an epoch the producer bumped are
