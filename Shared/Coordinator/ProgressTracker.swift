@@ -117,8 +117,9 @@ final class ProgressTracker: Service {
     /// member's outage could land after the newer one of the member that took its partition
     /// over, and stand as the word on a search that then never changes. A record failed for a
     /// reason not classified is published so too, after a wait from the first delay, at most
-    /// ``ProduceFailure/unclassifiedAttempts`` times in a row (counted by topic and key), then
-    /// taken as refused. A record refused for good is logged and left out (`refused`); a record
+    /// ``ProduceFailure/unclassifiedAttempts`` times in a row (counted by topic and key,
+    /// ``RepublishingRetries``: a passing failure, the record stored, or a poll that does not send
+    /// the key starts the count again), then taken as refused. A record refused for good is logged and left out (`refused`); a record
     /// refused for its topic, or a fatal producer error, ends the loop, and the process
     /// (``StageRunnerError/topicRefuses(topic:_:)``, the producer's error).
     ///
@@ -149,8 +150,7 @@ final class ProgressTracker: Service {
         let admin = try KafkaAdmin(configuration: environment.kafka)
         let logger = environment.logger
         var catchingUp: [TopicPartition: Int64] = [:]  // the end each newly assigned partition had
-        // Records failed for a reason not classified, by topic and key: how many sends in a row.
-        var unclassifiedSends: [RecordIdentity: Int] = [:]
+        var retries = RepublishingRetries()
         var endsCheckedAt = ContinuousClock.now
         while !Task.isCancelled {
             let batch: [ConsumerRecord]
@@ -187,69 +187,42 @@ final class ProgressTracker: Service {
             let owned = Set(assignment.filter { $0.topic == topics[0] }.map(\.partition))
             let records = body(batch, owned, catchingUp.isEmpty)
             if !records.isEmpty {
-                var failed: [Int] = []
-                var leftOut: [Int] = []
-                var wait: Duration?
-                for (index, result) in await producer.sendReportingEach(records).enumerated() {
-                    let record = records[index]
-                    guard case .failure(let error) = result else {
-                        unclassifiedSends[RecordIdentity(record)] = nil
-                        continue
-                    }
-                    var failure = ProduceFailure(error)
-                    if failure == .unclassified {
-                        // Published again as it then stands, from the first delay, at most
-                        // ``ProduceFailure/unclassifiedAttempts`` times; then taken as the record's.
-                        let sends = unclassifiedSends[RecordIdentity(record), default: 0] + 1
-                        if sends >= ProduceFailure.unclassifiedAttempts {
-                            unclassifiedSends[RecordIdentity(record)] = nil
-                            failure = .refused
-                        } else {
-                            unclassifiedSends[RecordIdentity(record)] = sends
-                            let delay = min(ProduceFailure.firstRetryDelay * (1 << (sends - 1)), ProduceFailure.maxRetryDelay)
-                            wait = max(wait ?? .zero, delay)
-                            if sends == 1 || sends == ProduceFailure.unclassifiedAttempts - 1 {
-                                logger.warning("progress: a record failed for a reason not classified; published again, then left out", [
-                                    LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: record.topic, "attempt": String(sends),
-                                ])
-                            }
-                        }
-                    }
-                    switch failure {
-                    case .fatal where shutdown.isGivingUp(error):
-                        await shutdown.close(consumer, logger: logger)
-                        return
-                    case .fatal:
-                        await shutdown.close(consumer, logger: logger)
-                        throw error
-                    case .topicRefused:
-                        // Every record sent there would be refused so, and leaving them out would
-                        // break the order of a search's tombstones: stop, as a stage does.
-                        logger.error("progress: topic \(record.topic) refuses records for what it is (misnamed, without the partition asked for, or not taking their format): stopping",
-                                     [LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: record.topic])
-                        await shutdown.close(consumer, logger: logger)
-                        throw StageRunnerError.topicRefuses(topic: record.topic, error)
-                    case .refused:
-                        // Refused for good (too large, invalid): sent again it would be refused
-                        // again, every poll. What must follow it waits (``SearchProgressPublisher/leftOut(_:)``).
-                        logger.error("progress: a record refused for good; left out", [
-                            LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: record.topic,
-                        ])
-                        leftOut.append(index)
-                    case .unclassified:
-                        failed.append(index)
-                    case .transient:
-                        failed.append(index)
-                        if failed.count == 1 {
-                            logger.warning("progress: records not stored; published again as they stand after the next poll", [
-                                LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: record.topic,
-                            ])
-                        }
-                    }
+                let round = retries.classify(await producer.sendReportingEach(records), of: records)
+                if let error = round.fatal {
+                    await shutdown.close(consumer, logger: logger)
+                    if shutdown.isGivingUp(error) { return }
+                    throw error
                 }
-                if !leftOut.isEmpty { refused(leftOut) }
-                if !failed.isEmpty { unsent(failed) }
-                if let wait { try? await Task.sleep(for: wait) }  // a stop ends it at once
+                if let refusal = round.topicRefusal {
+                    // Every record sent there would be refused so, and leaving them out would
+                    // break the order of a search's tombstones: stop, as a stage does.
+                    let topic = records[refusal.index].topic
+                    logger.error("progress: topic \(topic) refuses records for what it is (misnamed, without the partition asked for, or not taking their format): stopping",
+                                 [LogKey.error: ProduceFailure.summary(of: refusal.error), LogKey.topic: topic])
+                    await shutdown.close(consumer, logger: logger)
+                    throw StageRunnerError.topicRefuses(topic: topic, refusal.error)
+                }
+                for (index, error) in round.refused {
+                    // Refused for good (too large, invalid), or failed unclassified
+                    // ``ProduceFailure/unclassifiedAttempts`` rounds in a row: sent again it would
+                    // be refused again, every poll. What must follow it waits (``SearchProgressPublisher/leftOut(_:)``).
+                    logger.error("progress: a record refused for good; left out", [
+                        LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: records[index].topic,
+                    ])
+                }
+                for (index, error, sends) in round.unclassified where sends == 1 || sends == ProduceFailure.unclassifiedAttempts - 1 {
+                    logger.warning("progress: a record failed for a reason not classified; published again, then left out", [
+                        LogKey.error: ProduceFailure.summary(of: error), LogKey.topic: records[index].topic, "attempt": String(sends),
+                    ])
+                }
+                if let transient = round.transient {
+                    logger.warning("progress: records not stored; published again as they stand after the next poll", [
+                        LogKey.error: ProduceFailure.summary(of: transient.error), LogKey.topic: records[transient.index].topic,
+                    ])
+                }
+                if !round.refused.isEmpty { refused(round.refused.map(\.index)) }
+                if !round.unsent.isEmpty { unsent(round.unsent) }
+                if let wait = round.wait { try? await Task.sleep(for: wait) }  // a stop ends it at once, and the loop
             }
         }
         await shutdown.close(consumer, logger: logger)
@@ -349,17 +322,5 @@ final class ProgressTracker: Service {
                 changed[accountID] = partition
             }
         })
-    }
-}
-
-/// A record's topic and key: what the progress tracker counts failures of across polls, as it
-/// publishes a search (or an account) again as a new record each time.
-private struct RecordIdentity: Hashable {
-    let topic: String
-    let key: [UInt8]?
-
-    init(_ record: ProducerRecord) {
-        topic = record.topic
-        key = record.key
     }
 }

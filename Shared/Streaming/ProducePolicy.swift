@@ -291,3 +291,84 @@ struct ProduceRetries {
         return (delay, false)
     }
 }
+
+/// The produce policy for a sender that does not send a failed record again but publishes what
+/// it stood for again, as it then stands, at its next round (the progress tracker: a record sent
+/// again after an outage could land after a newer one of the member that took its partition
+/// over). Classifies one round's results, and counts by topic and key the rounds in a row whose
+/// record failed for a reason not classified (``ProduceFailure/unclassified``), as each round's
+/// record of a search or an account is a new one.
+package struct RepublishingRetries {
+    /// What one round's results call for, records named by their positions in it.
+    package struct Round {
+        /// The first error of an unusable producer: the sender stops.
+        package var fatal: KafkaError?
+        /// The first record refused for its topic: the sender stops.
+        package var topicRefusal: (error: KafkaError, index: Int)?
+        /// Records refused for what they are, or failed unclassified
+        /// ``ProduceFailure/unclassifiedAttempts`` rounds in a row: left out, in order.
+        package var refused: [(index: Int, error: KafkaError)] = []
+        /// Records to publish again, as they then stand, at the next round, in order: failed
+        /// for a reason that passes, or unclassified fewer rounds in a row than the bound.
+        package var unsent: [Int] = []
+        /// The first transient failure, for the log line.
+        package var transient: (error: KafkaError, index: Int)?
+        /// Records failed unclassified and published again, with their key's rounds in a row so far.
+        package var unclassified: [(index: Int, error: KafkaError, sends: Int)] = []
+        /// The wait before the next round, for the unclassified failures: the first delay,
+        /// doubling with a key's rounds in a row, up to the longest; nil without one (a transient
+        /// failure waits for nothing but the next poll).
+        package var wait: Duration?
+    }
+
+    /// A record's topic and key: what is counted across rounds.
+    private struct Identity: Hashable {
+        let topic: String
+        let key: [UInt8]?
+    }
+
+    /// Per topic and key, the rounds in a row its record failed unclassified, up to the last
+    /// round: only keys of that round's records failed so are kept (a key not sent, stored,
+    /// refused or failed for a passing reason starts again from none).
+    private var unclassifiedSends: [Identity: Int] = [:]
+
+    package init() {}
+
+    /// How many keys have failures counted.
+    var countedKeys: Int { unclassifiedSends.count }
+
+    /// Classifies `results`, the outcomes of `records` sent in one round; the counts kept are
+    /// those of this round's records failed unclassified, so a key not in it is forgotten.
+    package mutating func classify(_ results: [Result<DeliveryReport, KafkaError>], of records: [ProducerRecord]) -> Round {
+        var round = Round()
+        var counted: [Identity: Int] = [:]
+        defer { unclassifiedSends = counted }
+        for (index, (record, result)) in zip(records, results).enumerated() {
+            guard case .failure(let error) = result else { continue }
+            switch ProduceFailure(error) {
+            case .fatal:
+                round.fatal = round.fatal ?? error
+            case .topicRefused:
+                round.topicRefusal = round.topicRefusal ?? (error, index)
+            case .refused:
+                round.refused.append((index, error))
+            case .unclassified:
+                let identity = Identity(topic: record.topic, key: record.key)
+                let sends = unclassifiedSends[identity, default: 0] + 1
+                if sends >= ProduceFailure.unclassifiedAttempts {
+                    round.refused.append((index, error))  // taken as the record's
+                } else {
+                    counted[identity] = sends
+                    round.unsent.append(index)
+                    round.unclassified.append((index, error, sends))
+                    let delay = min(ProduceFailure.firstRetryDelay * (1 << (sends - 1)), ProduceFailure.maxRetryDelay)
+                    round.wait = max(round.wait ?? .zero, delay)
+                }
+            case .transient:
+                round.unsent.append(index)
+                round.transient = round.transient ?? (error, index)
+            }
+        }
+        return round
+    }
+}
