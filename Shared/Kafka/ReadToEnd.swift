@@ -139,10 +139,10 @@ extension KafkaConsumer {
     /// The records at `offsets` of each partition, read with a reader of its own (closed before
     /// returning): a lead's state, or a document part, kept as its position. Each partition is
     /// read from its lowest offset wanted, skipping ahead (``seek(_:)``) to the next one when it
-    /// is far; an offset that has no record (compacted away, a transaction's marker, at or past
-    /// the partition's end) is left out once a later record of its partition arrives or the
-    /// reader reaches the end. Returns what was found when every offset was found or passed, or
-    /// when `timeout` is over.
+    /// is far; an offset that has no record (compacted away, a transaction's marker) is left out
+    /// once a later record of its partition arrives or the reader reaches the end past it, and one
+    /// at or past the end ``pastEndGrace`` after the reader reached it. Returns what was found
+    /// when every offset was found or passed, or when `timeout` is over.
     ///
     /// With `waiting`, a timeout is not the end while the broker may have been away: the offsets
     /// still wanted are records its caller saw acknowledged, so they are there unless deleted.
@@ -163,6 +163,12 @@ extension KafkaConsumer {
     /// costs a fetch).
     static let skipGap: Int64 = 500
 
+    /// How long ``records(at:configuration:timeout:whileBrokerUnreachable:)`` waits, once at a
+    /// partition's end, for offsets at or past it before leaving them out: long enough for a new
+    /// leader's high watermark to reach what was acknowledged before it took over, short beside
+    /// the read's periods (a position past the end held the coordinator's loop a minute).
+    static let pastEndGrace: Duration = .seconds(5)
+
     /// ``records(at:configuration:timeout:whileBrokerUnreachable:)``, with how many records the
     /// reader handed over to find them.
     static func recordsCountingReads(at offsets: [TopicPartition: Set<Int64>], configuration: KafkaConfiguration,
@@ -176,6 +182,7 @@ extension KafkaConsumer {
                                        properties: ["fetch.wait.max.ms": "50"])
         var found: [TopicPartition: [Int64: ConsumerRecord]] = [:]
         var deadline = ContinuousClock.now + timeout
+        var pastEndSince: [TopicPartition: ContinuousClock.Instant] = [:]
         var admin: KafkaAdmin?
         var answeredChecks = 0
         do {
@@ -208,12 +215,18 @@ extension KafkaConsumer {
                     remaining[record.topicPartition] = wanted.isEmpty ? nil : wanted
                     reached[record.topicPartition] = record.offset
                 }
-                // At the end reached, every record there was when the read began has come (a
-                // skip never passes an offset wanted): the offsets still wanted have none (a
-                // transaction's marker, compacted away, or at or past the end: a position nobody
-                // checked, or records a broker lost).
-                for partition in remaining.keys where reader.reachedEnd(of: partition) != nil {
-                    remaining[partition] = nil
+                // The end reached is past every offset wanted below it (a skip never passes one):
+                // those without a record (a transaction's marker, compacted away) are not there.
+                // Those at or past it are gone once they stay so for ``pastEndGrace`` (a position
+                // nobody checked, records a broker lost): a new leader's high watermark may trail
+                // the records acknowledged before it took over for a moment.
+                let now = ContinuousClock.now
+                for (partition, wanted) in remaining {
+                    guard let end = reader.reachedEnd(of: partition) else { continue }
+                    let beyond = wanted.filter { $0 >= end }
+                    let since = pastEndSince[partition] ?? now
+                    pastEndSince[partition] = since
+                    remaining[partition] = beyond.isEmpty || now - since >= pastEndGrace ? nil : beyond
                 }
                 // Far from the next offset wanted: read from there, not every record before it.
                 // Each partition skips only forward, to an offset it did not skip to yet: a record

@@ -590,8 +590,11 @@ public final class StageRunner: Service {
                 LogKey.topic: record.topic, LogKey.partition: String(record.partition), LogKey.offset: String(record.offset),
                 "deadLettered": String(isCurrent),
             ])
-            let reason = "the stage's handler did not finish within \(timeout) (STAGE_RECORD_TIMEOUT_SECONDS): timed out"
-            let (delivery, inbox, metrics) = (self.delivery, self.inbox, self.metrics)
+            let reason = Self.timedOutReason(after: timeout)
+            // The letter alone: one refused is dead-lettered again without its payload, and never answered.
+            var delivery = self.delivery
+            delivery.answer = nil
+            let (inbox, metrics) = (self.inbox, self.metrics)
             let stop = state.stops[partition] ?? gracefulShutdown
             let abandonment = state.abandonments[partition] ?? Abandonment()
             let completion = { (outcome: DeliveryOutcome) in
@@ -602,13 +605,18 @@ public final class StageRunner: Service {
                 guard isCurrent else { return inbox.completions.append(completion(.handedBack)) }
                 let (outcome, written) = await delivery.deliver(steps: RecordOutputs([delivery.deadLetter(record, reason)], next: nil),
                                                                 for: record, unless: abandonment, stoppingOn: stop)
-                metrics?.recordProduced(written)
+                metrics?.recordSettled(record, outcome, written: written, after: ContinuousClock.now - handler.since)
                 inbox.completions.append(completion(outcome))
             }
         }
     }
 
-    /// Runs `record` (``process(_:handler:delivery:metrics:stop:abandonment:)``) in a task of
+    /// The reason a timed-out record's dead letter gives (its kind ``DeadLetterKind/timedOut``).
+    public static func timedOutReason(after timeout: Duration) -> String {
+        "the stage's handler did not finish within \(timeout.components.seconds) s (STAGE_RECORD_TIMEOUT_SECONDS): timed out"
+    }
+
+    /// Runs `record` (``process(_:handler:delivery:metrics:stop:abandonment:handlerReturned:)``) in a task of
     /// its own, and hands its outcome to the loop.
     private func start(_ record: ConsumerRecord, run: Int, key: KeyID, generation: Int, stop: GracefulShutdown,
                        abandonment: Abandonment) {

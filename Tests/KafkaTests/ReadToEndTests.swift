@@ -197,7 +197,8 @@ final class ReadToEndTests: XCTestCase {
 
     /// An offset at or past the end the reader reached (a position from a record nobody checked,
     /// `Int64.max` in a lead's state, or one a broker lost) has no record: the read leaves it out
-    /// there, with the broker answering, instead of waiting two periods for it. It held the
+    /// 5 s after reaching the end (a new leader's high watermark may trail what was acknowledged
+    /// for a moment), with the broker answering, instead of waiting two periods for it. It held the
     /// coordinator's loop for a minute at each batch that read that lead. (Such an offset alone
     /// in its partition puts the reader past the end: Apache Kafka answers out of range and the
     /// reader starts over from the first record; the local broker answers with no records, so

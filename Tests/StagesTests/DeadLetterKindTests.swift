@@ -25,6 +25,7 @@ final class DeadLetterKindTests: XCTestCase {
             ("offer 'offer-wide': its configuration was published but refused when read (invalid content: icp.industries holds "
                 + "6000 entries; an offer's list holds at most 5000); publish it again within the bounds (leadctl offer put checks "
                 + "them) (waited 30 s)", .unknownConfiguration),
+            (StageRunner.timedOutReason(after: .seconds(600)), .timedOut),
             ("request for phase scoring on the activity stage's topic", .other),
         ]
         for (reason, kind) in cases {

@@ -331,7 +331,7 @@ final class StageRunnerTests: XCTestCase {
                 let values = written[TopicPartition(topic: output, partition: 0)]?.sorted { $0.key < $1.key }
                     .map { String(decoding: $0.value.value ?? [], as: UTF8.self) } ?? []
                 XCTAssertEqual(values.count, 3)
-                XCTAssertTrue(values.first?.contains("did not finish within 1") == true, "the hung record's letter first: \(values)")
+                XCTAssertTrue(values.first?.contains("did not finish within 1 s") == true, "the hung record's letter first: \(values)")
                 XCTAssertEqual(Array(values.dropFirst()), ["done", "done"], "the records behind it, of its key")
                 XCTAssertEqual(registry.value(MetricNames.stageRecordsTimedOut, ["stage": "hung"]), 1)
                 XCTAssertEqual(registry.value(MetricNames.stageRecordsProduced, ["stage": "hung", "topic": output]), 3,
@@ -359,7 +359,7 @@ final class StageRunnerTests: XCTestCase {
         }
         _ = try await producer.send(ProducerRecord(topic: input, key: "lead-1", value: [1]))
         try await waitUntil("the handler ran", timeoutSeconds: 60) { registry.value(MetricNames.stageRecordsConsumed, ["stage": "waiting", "topic": input]) == 1 }
-        try await Task.sleep(for: .milliseconds(2_500))  // the outage: past the record timeout and its check, within the session timeout (3 s)
+        try await Task.sleep(for: .milliseconds(2_500))  // the outage: past the record timeout and its check, within the session (10 s)
         broker.resume()
         let partition = TopicPartition(topic: input, partition: 0)
         let committed: Void? = try? await waitUntil("the record committed", timeoutSeconds: 30) {
@@ -379,12 +379,14 @@ final class StageRunnerTests: XCTestCase {
 
     /// A runner of `input` with a record timeout of 1 s, started, counting in `registry` as
     /// `stage`: each record runs `work`, then writes "done" to `output`, where its dead letters go.
+    /// The group's session outlasts a broker suspended for 2.5 s (10 s, not the tests' usual 3 s).
     private func runTimedStage(_ configuration: KafkaConfiguration, input: String, output: String, group: String,
                                registry: MetricsRegistry, stage: String,
                                work: @escaping @Sendable (ConsumerRecord) async -> Void) throws -> (Task<Void, Error>, KafkaProducer) {
         let producer = try KafkaProducer(configuration: configuration)
         let runner = try StageRunner(
-            configuration: configuration, groupID: group, topics: [input], consumerProperties: TestBroker.fastGroupProperties,
+            configuration: configuration, groupID: group, topics: [input],
+            consumerProperties: TestBroker.fastGroupProperties.merging(["session.timeout.ms": "10000"]) { _, new in new },
             producer: producer, settings: StageRunnerSettings(maxInFlight: 10, recordTimeout: .seconds(1)),
             logger: Logger(service: "test-stage", level: .error),
             metrics: StageRunnerMetrics(registry: registry, stage: stage), deadLetter: testDeadLetter(topic: output)
