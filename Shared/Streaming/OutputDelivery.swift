@@ -65,7 +65,7 @@ final class Abandonment: Sendable {
 /// Transient failures are retried with a backoff (100 ms doubling to 5 s), re-sending only the
 /// records that were not acknowledged, for as long as it takes: a broker outage of any length is
 /// waited out and no output is dropped. Unclassified failures (``ProduceFailure/unclassified``)
-/// are retried so too, at most ``unclassifiedAttempts`` sends of the record, then taken as the
+/// are retried so too, at most ``ProduceFailure/unclassifiedAttempts`` sends of the record, then taken as the
 /// record's: dead letter (a letter failing so too stops the runner, the input uncommitted: a
 /// broker failing every write must not have inputs given up); a wait before such a retry ends
 /// on the input's stop (its partition revoked, the process stopping) and hands the input back.
@@ -83,10 +83,6 @@ struct OutputDelivery: Sendable {
 
     /// The first wait before a retry; each later one doubles, up to 5 s.
     var retryDelay = ProduceFailure.firstRetryDelay
-
-    /// How many times a record failed for an unclassified reason is sent before the failure is
-    /// taken as the record's (``ProduceFailure/unclassifiedAttempts``).
-    static let unclassifiedAttempts = ProduceFailure.unclassifiedAttempts
 
     /// Keys of dead letters without the payload are dropped above this size too.
     static let maxKeptKeyBytes = 1024

@@ -130,7 +130,7 @@ final class OutputDeliveryTests: XCTestCase {
         guard case .deadLettered(let error, let letter, _) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(error.code, -1)
         XCTAssertTrue(String(decoding: letter.value ?? [], as: UTF8.self).contains("UNKNOWN"), "the reason names the error")
-        XCTAssertEqual(send.records.count { $0.topic == "out" }, OutputDelivery.unclassifiedAttempts)
+        XCTAssertEqual(send.records.count { $0.topic == "out" }, ProduceFailure.unclassifiedAttempts)
         XCTAssertTrue(outcome.isDone)
     }
 
@@ -157,7 +157,7 @@ final class OutputDeliveryTests: XCTestCase {
         guard case .fatal(.deadLettersFail(let topic, let error)) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(topic, "dead")
         XCTAssertEqual(error.code, -1)
-        XCTAssertEqual(send.records.count { $0.topic == "dead" }, OutputDelivery.unclassifiedAttempts, "the first letter, retried")
+        XCTAssertEqual(send.records.count { $0.topic == "dead" }, ProduceFailure.unclassifiedAttempts, "the first letter, retried")
     }
 
     /// A topic or broker refusing what the records are written as (a record format without
@@ -206,8 +206,8 @@ final class OutputDeliveryTests: XCTestCase {
         _ = await delivery.deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
                                    unless: Abandonment(), stoppingOn: GracefulShutdown())
         let times = sends.withLock { $0 }
-        XCTAssertEqual(times.count, outage + OutputDelivery.unclassifiedAttempts)
-        let unclassified = times[outage + OutputDelivery.unclassifiedAttempts - 1] - times[outage]
+        XCTAssertEqual(times.count, outage + ProduceFailure.unclassifiedAttempts)
+        let unclassified = times[outage + ProduceFailure.unclassifiedAttempts - 1] - times[outage]
         // From 20 ms: 20 + 40 + 80 + 160 + 320 = 620 ms; from the outage's delay: over 20 s.
         XCTAssertLessThan(unclassified, .seconds(2), "the unclassified retries' waits")
         let warnings = lines.all.filter { $0.contains("not classified") }
