@@ -501,13 +501,16 @@ public enum XBioRole {
     }
 
     /// Whether `words`, which follow "and", "&" or "+" in an employer, start another role: the
-    /// vocabulary reads a seniority in them up to an "at" or "@" ("CEO at Beta", "Co-founder of
-    /// Beta"), or a function before one ("Engineer at Beta"); "Acme Marketing & Sales Co" is a name.
+    /// vocabulary reads a seniority or a function in them before an "at", "@" or "of" ("CEO at
+    /// Beta", "Engineer at Beta", "Director of Beta"), or, with none, a founder or a chief
+    /// ("co-founder", "CEO"). "Acme Marketing & Sales Co", "Acme Principal & Lead Consultants"
+    /// and "Acme & Senior Living" are names: a lead or a senior alone is no role.
     private static func startsTitle(_ words: ArraySlice<Substring>, vocabulary: ScoringVocabulary) -> Bool {
-        let marker = words.firstIndex { $0.lowercased() == "at" || $0.hasPrefix("@") }
+        let marker = words.firstIndex { ["at", "of"].contains($0.lowercased()) || $0.hasPrefix("@") }
         let title = words[..<(marker ?? words.endIndex)].joined(separator: " ")
         guard let role = vocabulary.role(ofTitle: title) else { return false }
-        return role.seniority != nil || (marker != nil && !role.functions.isEmpty)
+        guard marker == nil else { return role.seniority != nil || !role.functions.isEmpty }
+        return [.founder, .cLevel].contains(role.seniority)
     }
 
     /// Whether `words`, which follow "in" or "from" in an employer, start with a place: a place's

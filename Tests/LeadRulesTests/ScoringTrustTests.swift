@@ -1317,6 +1317,24 @@ final class ScoringTrustTests: XCTestCase {
         assertNamesNoEmployer("Founder @the company")
     }
 
+    /// After "and", "&" or "+" in an employer, a seniority word starts another role only before
+    /// "at", "@" or "of" ("Acme & Head of Growth at Beta", "Acme & Director of Beta") or as a
+    /// founder or chief ("Acme & co-founder", "Acme and CEO"): "Acme Principal & Lead
+    /// Consultants", "Smith & Partners" and "Acme & Senior Living" are names. Before, any word
+    /// the vocabulary read a seniority in after "&" ended the name there ("Acme Principal").
+    func testASeniorityWordAfterAnAmpersandStartsARoleOnlyAsOne() {
+        for (bio, company) in [("Consultant at Acme Principal & Lead Consultants", "Acme Principal & Lead Consultants"),
+                               ("Engineer at Smith & Partners", "Smith & Partners"),
+                               ("Nurse at Acme & Senior Living", "Acme & Senior Living"),
+                               ("Analyst at Acme + Lead Partners", "Acme + Lead Partners"),
+                               ("VP Sales at Acme & Head of Growth at Beta", "Acme"),
+                               ("VP Sales at Acme & Director of Beta", "Acme"),
+                               ("CTO at Acme & co-founder", "Acme"),
+                               ("Engineer at Acme and CEO of Beta", "Acme")] {
+            XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
+        }
+    }
+
     /// "Chief of Staff" is a title whose "of" names no employer: "Chief of Staff of Orca
     /// Security" is a Chief of Staff (a director in operations) at Orca Security. Before, the bio
     /// read a chief (C-level) at "Staff of Orca Security". So is "Chief of" before any word naming
