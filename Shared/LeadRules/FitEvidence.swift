@@ -453,7 +453,7 @@ public enum XBioRole {
         let words = text.split(whereSeparator: \.isWhitespace)
         guard let first = words.first,
               isCapitalised(first) || (startsWithHandle && !isSmallWord(first) && !kindWords.contains(first.lowercased()))
-        else { return text }
+        else { return lowercaseName(text, words: words) }
         for (index, word) in words.enumerated().dropFirst() {
             let before = text[..<word.startIndex]
             if ["-", "\u{2013}", "\u{2014}"].contains(word) { return before }
@@ -469,6 +469,19 @@ public enum XBioRole {
             guard let next = words[(index + 1)...].firstIndex(where: { !isSmallWord($0) }), isCapitalised(words[next]),
                   !["and", "&", "+"].contains(word) || !startsTitle(words[next...], vocabulary: vocabulary)
             else { return before }
+        }
+        return text
+    }
+
+    /// The words of `text`, an employer written in lowercase, before "in" or "from" and a place
+    /// (``startsWithPlace(_:inAnyCase:)``: "acme in london"), and before "based in" or "based
+    /// from" whatever follows ("the trade desk based in nyc"); else all of them: in a lowercase
+    /// bio nothing else tells a name's words from the bio's ("women in tech").
+    private static func lowercaseName(_ text: Substring, words: [Substring]) -> Substring {
+        for (index, word) in words.enumerated().dropFirst() where ["in", "from"].contains(word.lowercased()) {
+            let previous = words[index - 1]
+            if index > 1, previous.lowercased() == "based" { return text[..<previous.startIndex] }
+            if startsWithPlace(words[(index + 1)...], inAnyCase: true) { return text[..<word.startIndex] }
         }
         return text
     }
@@ -514,12 +527,13 @@ public enum XBioRole {
     }
 
     /// Whether `words`, which follow "in" or "from" in an employer, start with a place: a place's
-    /// abbreviation ("NYC", "UK"), or, in capitals, a city the scorer knows or a country ("London",
-    /// "San Francisco", "Germany"; not "Tech" of "Women in Tech").
-    private static func startsWithPlace(_ words: ArraySlice<Substring>) -> Bool {
+    /// abbreviation in capitals ("NYC", "UK"), or a city the scorer knows or a country, in
+    /// capitals ("London", "San Francisco", "Germany"; not "Tech" of "Women in Tech") or, when
+    /// `inAnyCase`, written in any case ("london").
+    private static func startsWithPlace(_ words: ArraySlice<Substring>, inAnyCase: Bool = false) -> Bool {
         guard let first = words.first else { return false }
         if isPlaceAbbreviation(first) { return true }
-        let capitalised = words.prefix { $0.first?.isUppercase == true }.prefix(3)
+        let capitalised = words.prefix { inAnyCase || $0.first?.isUppercase == true }.prefix(3)
         guard !capitalised.isEmpty else { return false }
         return (1...capitalised.count).contains { count in
             let name = capitalised.prefix(count).joined(separator: " ")

@@ -1317,6 +1317,24 @@ final class ScoringTrustTests: XCTestCase {
         assertNamesNoEmployer("Founder @the company")
     }
 
+    /// An employer written in lowercase ends before "in" or "from" and a place, "based" before
+    /// them too, as a capitalised one does: in "head of sales at the trade desk based in nyc" the
+    /// employer is "the trade desk". A city or country is read in any case here ("london",
+    /// "germany"), an abbreviation only in capitals ("NYC"); "women in tech" stays whole. Before,
+    /// a lowercase employer was the rest of its part, place and all.
+    func testALowercaseEmployerEndsBeforeAPlace() {
+        for (bio, company) in [("head of sales at the trade desk based in nyc", "the trade desk"),
+                               ("head of sales at the trade desk based in NYC", "the trade desk"),
+                               ("engineer at acme in london", "acme"),
+                               ("engineer at acme from berlin", "acme"),
+                               ("founder @acme in San Francisco", "acme"),
+                               ("cto at acme labs in germany", "acme labs"),
+                               ("director at women in tech", "women in tech"),
+                               ("head of sales at the trade desk", "the trade desk")] {
+            XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
+        }
+    }
+
     /// After "and", "&" or "+" in an employer, a seniority word starts another role only before
     /// "at", "@" or "of" ("Acme & Head of Growth at Beta", "Acme & Director of Beta") or as a
     /// founder or chief ("Acme & co-founder", "Acme and CEO"): "Acme Principal & Lead
