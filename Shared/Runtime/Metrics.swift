@@ -87,6 +87,12 @@ public enum MetricNames {
         name: "pipeline_stage_records_timed_out_total",
         help: "Input records whose handler did not finish within STAGE_RECORD_TIMEOUT_SECONDS: dead-lettered with the reason, their key and commit point freed (outputs waiting for the broker are not timed); the handler is left running.",
         kind: .counter, labelNames: ["stage"])
+    /// Handlers timed out (``stageRecordsTimedOut``) that have not returned yet: their records
+    /// are done, their tasks still run. Above `STAGE_MAX_TIMED_OUT_HANDLERS` the stage stops.
+    public static let stageTimedOutHandlersRunning = MetricDescriptor(
+        name: "pipeline_stage_timed_out_handlers_running",
+        help: "Handlers timed out after STAGE_RECORD_TIMEOUT_SECONDS that are still running (their records dead-lettered); above STAGE_MAX_TIMED_OUT_HANDLERS the stage stops, so a restart ends them.",
+        kind: .gauge, labelNames: ["stage"])
     /// Commits at a partition revocation that the broker refused or did not answer in time.
     public static let stageRevocationCommitFailures = MetricDescriptor(
         name: "pipeline_stage_revocation_commit_failures_total",
@@ -319,7 +325,7 @@ public enum MetricNames {
 
     /// Every family above, for documentation and tests.
     public static let all: [MetricDescriptor] = [
-        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageRecordsGivenUp, stageRecordsTimedOut, stageRevocationCommitFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
+        stageRecordsConsumed, stageRecordsProduced, stageOutputFailures, stageRecordsGivenUp, stageRecordsTimedOut, stageTimedOutHandlersRunning, stageRevocationCommitFailures, stageInFlight, stageWaiting, stageProcessingSeconds,
         stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, stagePartitionCommitPoint, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, coordinatorLeadsParked, coordinatorTimeoutsHeld, coordinatorTableCatchUpTimeouts,

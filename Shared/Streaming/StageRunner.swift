@@ -41,6 +41,11 @@ public struct StageRunnerSettings: Sendable {
     /// coordinator's phase timeouts are 30 to 120 s): the coordinator has retried the phase long
     /// before.
     public var recordTimeout: Duration
+    /// Handlers timed out (``recordTimeout``) and still running above which the runner stops
+    /// (``StageRunnerError/handlersHang(running:bound:)``): a time-out frees the record, not the
+    /// handler's task, and hung tasks must not pile up for ever. The restarted process has none,
+    /// and its uncommitted records come back to the group.
+    public var maxTimedOutHandlers: Int
     /// Records of one partition from its first unfinished one on, finished or not, above which
     /// the partition is paused: its commit point waits for that record, so a crash would run
     /// them all again, and its tracker holds them. Four times ``maxInFlight`` (as it is now)
@@ -53,14 +58,39 @@ public struct StageRunnerSettings: Sendable {
 
     public init(maxInFlight: Int = 256, maxBufferedBytes: Int = 64 << 20, pollBatch: Int = 500,
                 drainTimeout: Duration = .seconds(8), ordering: Ordering = .key, maxUncommitted: Int? = nil,
-                recordTimeout: Duration = .seconds(600)) {
+                recordTimeout: Duration = .seconds(600), maxTimedOutHandlers: Int = 16) {
         self.uncommittedBound = maxUncommitted
         self.recordTimeout = recordTimeout
+        self.maxTimedOutHandlers = maxTimedOutHandlers
         self.maxInFlight = maxInFlight
         self.maxBufferedBytes = maxBufferedBytes
         self.pollBatch = pollBatch
         self.drainTimeout = drainTimeout
         self.ordering = ordering
+    }
+
+    /// Environment variable names ``init(environment:maxInFlight:)`` reads, besides
+    /// `SHUTDOWN_TIMEOUT_SECONDS` (``drainTimeout(environment:)``).
+    public enum Variable {
+        /// Seconds a record's handler may run before the record is timed out (``recordTimeout``); 1...86400.
+        public static let recordTimeout = "STAGE_RECORD_TIMEOUT_SECONDS"
+        /// Handlers timed out and still running above which the runner stops (``maxTimedOutHandlers``); 0...10000.
+        public static let maxTimedOutHandlers = "STAGE_MAX_TIMED_OUT_HANDLERS"
+        /// What records are serialised on (``Ordering``): `key` or `partition`.
+        public static let ordering = "STAGE_ORDERING"
+    }
+
+    /// The settings every process running a ``StageRunner`` reads from `environment` (see
+    /// ``Variable``), with `maxInFlight`, whose variable is each service's own; the rest keep
+    /// their defaults.
+    /// - Throws: ``Runtime/ConfigurationError`` naming the variable that is wrong.
+    public init(environment: [String: String], maxInFlight: Int) throws(ConfigurationError) {
+        let reader = EnvironmentReader(environment)
+        self.init(maxInFlight: maxInFlight)
+        ordering = try reader.choice(Variable.ordering, default: ordering)
+        drainTimeout = try Self.drainTimeout(environment: environment)
+        recordTimeout = .seconds(try reader.integer(Variable.recordTimeout, default: 600, range: 1...86_400))
+        maxTimedOutHandlers = try reader.integer(Variable.maxTimedOutHandlers, default: maxTimedOutHandlers, range: 0...10_000)
     }
 
     /// The drain that fits in the process's `SHUTDOWN_TIMEOUT_SECONDS` (10 s unless set): the
@@ -157,11 +187,17 @@ public enum StageRunnerError: Error, CustomStringConvertible {
     /// would commit it with neither its outputs nor a letter. The input is not committed, so
     /// the restarted stage redoes it.
     case deadLettersFail(topic: String, KafkaError)
+    /// `running` handlers timed out are still running, more than `bound`
+    /// (``StageRunnerSettings/maxTimedOutHandlers``): something hangs them, and only a restart
+    /// ends them. Their records are dead-lettered already; those the drain does not finish are
+    /// left uncommitted, so the restarted stage redoes them.
+    case handlersHang(running: Int, bound: Int)
 
-    /// The producer's error behind it.
-    public var cause: KafkaError {
+    /// The producer's error behind it; nil when none is (``handlersHang(running:bound:)``).
+    public var cause: KafkaError? {
         switch self {
         case .producerUnusable(let error), .topicRefuses(_, let error), .deadLettersFail(_, let error): error
+        case .handlersHang: nil
         }
     }
 
@@ -174,6 +210,10 @@ public enum StageRunnerError: Error, CustomStringConvertible {
         case .deadLettersFail(let topic, let error):
             "an output and then its input's dead letter to \(topic) failed for a reason not classified: "
                 + "\(ProduceFailure.summary(of: error)); the input is left uncommitted, to be redone"
+        case .handlersHang(let running, let bound):
+            "\(running) handlers timed out (\(StageRunnerSettings.Variable.recordTimeout)) are still running, more than "
+                + "\(StageRunnerSettings.Variable.maxTimedOutHandlers) (\(bound)): stopping, so that a restart ends them; "
+                + "the records not finished are left uncommitted, to be redone"
         }
     }
 }
@@ -572,16 +612,22 @@ public final class StageRunner: Service {
     /// timeout, far shorter, has sent another attempt, which runs once this one is done); one of
     /// a revoked partition is handed back, its next owner's. Either frees its slot and key. Its
     /// handler is left running: what it returns, if it ever does, is sent as a slow one's is (a
-    /// late answer of an earlier attempt).
+    /// late answer of an earlier attempt). More handlers timed out and still running than
+    /// ``StageRunnerSettings/maxTimedOutHandlers`` stop the runner
+    /// (``StageRunnerError/handlersHang(running:bound:)``): only the process's restart ends them.
     private func timeOutHungRecords(_ state: inout LoopState) {
         let now = ContinuousClock.now
         guard now - state.hungRecordsCheckedAt >= .seconds(1) else { return }
         state.hungRecordsCheckedAt = now
-        for run in inbox.handlersReturned.drain() { state.running[run] = nil }
+        for run in inbox.handlersReturned.drain() {
+            state.running[run] = nil
+            state.timedOutRunning.remove(run)
+        }
         let timeout = settings.recordTimeout
         for (run, handler) in state.running where now - handler.since >= timeout {
             state.running[run] = nil
             state.timedOut.insert(run)
+            state.timedOutRunning.insert(run)
             let record = handler.record
             let partition = record.topicPartition
             let isCurrent = handler.generation == state.generations[partition] && state.abandonments[partition] != nil
@@ -609,11 +655,14 @@ public final class StageRunner: Service {
                 inbox.completions.append(completion(outcome))
             }
         }
+        if state.timedOutRunning.count > settings.maxTimedOutHandlers {
+            state.fatalError = state.fatalError ?? .handlersHang(running: state.timedOutRunning.count, bound: settings.maxTimedOutHandlers)
+        }
     }
 
     /// The reason a timed-out record's dead letter gives (its kind ``DeadLetterKind/timedOut``).
     public static func timedOutReason(after timeout: Duration) -> String {
-        "the stage's handler did not finish within \(timeout.components.seconds) s (STAGE_RECORD_TIMEOUT_SECONDS): timed out"
+        "the stage's handler did not finish within \(timeout.components.seconds) s (\(StageRunnerSettings.Variable.recordTimeout)): timed out"
     }
 
     /// Runs `record` (``process(_:handler:delivery:metrics:stop:abandonment:handlerReturned:)``) in a task of
@@ -683,6 +732,7 @@ public final class StageRunner: Service {
         guard let metrics else { return }
         metrics.inFlight.set(Double(state.inFlight))
         metrics.waiting.set(Double(state.standardPending.count + state.priorityPending.count))
+        metrics.timedOutHandlersRunning.set(Double(state.timedOutRunning.count))
         metrics.pausedPartitions.set(Double(state.paused.count))
         let assignment = consumer.assignment
         metrics.assignedPartitions.set(Double(assignment.count))
@@ -716,6 +766,8 @@ public struct StageRunnerMetrics: Sendable {
     let recordsGivenUp: Counter
     /// Records whose handler ran past the record timeout.
     let recordsTimedOut: Counter
+    /// Handlers timed out that have not returned yet.
+    let timedOutHandlersRunning: Gauge
     /// Revocations whose commit failed or got no answer in time.
     let revocationCommitFailures: Counter
     /// How often the per-partition lag is recomputed.
@@ -737,10 +789,11 @@ public struct StageRunnerMetrics: Sendable {
         outputFailures = registry.counter(MetricNames.stageOutputFailures, labels)
         recordsGivenUp = registry.counter(MetricNames.stageRecordsGivenUp, labels)
         recordsTimedOut = registry.counter(MetricNames.stageRecordsTimedOut, labels)
+        timedOutHandlersRunning = registry.gauge(MetricNames.stageTimedOutHandlersRunning, labels)
         revocationCommitFailures = registry.counter(MetricNames.stageRevocationCommitFailures, labels)
         self.lagInterval = lagInterval
         perTopic = PerTopicSeries(registry: registry, stage: stage)
-        for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions] { gauge.set(0) }
+        for gauge in [inFlight, waiting, pausedPartitions, assignedPartitions, timedOutHandlersRunning] { gauge.set(0) }
         outputFailures.increment(by: 0)
         recordsGivenUp.increment(by: 0)
         recordsTimedOut.increment(by: 0)
@@ -860,8 +913,11 @@ private struct LoopState {
     var running: [Int: RunningHandler] = [:]
     /// The number of the last run started: each record's run has its own, whatever its offset.
     var lastRun = 0
-    /// The runs timed out whose handler has not returned yet: its completion is not theirs.
+    /// The runs timed out whose task has not finished yet: its completion is not theirs.
     var timedOut: Set<Int> = []
+    /// The runs timed out whose handler has not returned yet
+    /// (``StageRunnerSettings/maxTimedOutHandlers``).
+    var timedOutRunning: Set<Int> = []
     var hungRecordsCheckedAt = ContinuousClock.now
     var hasJoinedGroup = false
     var lagUpdatedAt = ContinuousClock.now - .seconds(3600)

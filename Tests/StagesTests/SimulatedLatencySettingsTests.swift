@@ -28,6 +28,18 @@ final class SimulatedLatencySettingsTests: XCTestCase {
         }
     }
 
+    /// Up to 16 handlers timed out may still run unless `STAGE_MAX_TIMED_OUT_HANDLERS` says
+    /// otherwise (``StageRunnerSettings/maxTimedOutHandlers``; 0 stops at the first); a value
+    /// out of range is an error naming it.
+    func testTheBoundOnTimedOutHandlersIsReadFromTheEnvironment() throws {
+        XCTAssertEqual(try StageConfiguration(environment: [:]).runner.maxTimedOutHandlers, 16)
+        XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_TIMED_OUT_HANDLERS": "0"]).runner.maxTimedOutHandlers, 0)
+        XCTAssertEqual(try StageConfiguration(environment: ["STAGE_MAX_TIMED_OUT_HANDLERS": "40"]).runner.maxTimedOutHandlers, 40)
+        XCTAssertThrowsError(try StageConfiguration(environment: ["STAGE_MAX_TIMED_OUT_HANDLERS": "-1"])) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_MAX_TIMED_OUT_HANDLERS")
+        }
+    }
+
     func testDefaultLatenciesAreTheRealisticOnes() throws {
         let simulation = try PipelineEnvironment(service: "test", environment: [:]).simulation
         XCTAssertEqual(simulation.linkedin.meanLatency, .milliseconds(800))

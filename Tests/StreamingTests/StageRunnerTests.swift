@@ -377,17 +377,93 @@ final class StageRunnerTests: XCTestCase {
         XCTAssertEqual(registry.value(MetricNames.stageRecordsTimedOut, ["stage": "waiting"]), 0)
     }
 
-    /// A runner of `input` with a record timeout of 1 s, started, counting in `registry` as
-    /// `stage`: each record runs `work`, then writes "done" to `output`, where its dead letters go.
+    /// A timed-out handler that still runs is counted (`pipeline_stage_timed_out_handlers_running`)
+    /// until it returns: two hung handlers count 2, then 1 once the first is released, then 0.
+    /// Before, nothing showed them: they had left the in-flight gauge at their time-out.
+    func testTimedOutHandlersAreCountedWhileTheyStillRun() async throws {
+        try await withTestTopic(partitions: 1, prefix: "still-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "still-out") { output in
+                let releases = ["lead-1": GracefulShutdown(), "lead-2": GracefulShutdown()]
+                defer { for release in releases.values { release.begin() } }
+                let registry = MetricsRegistry()
+                let (task, producer) = try runTimedStage(TestBroker.configuration(clientID: "stage"), input: input, output: output,
+                                                         group: uniqueTopicName("group"), registry: registry, stage: "still") { record in
+                    _ = await releases[record.keyString ?? ""]?.sleep(for: .seconds(3600))
+                }
+                _ = try await producer.send(["lead-1", "lead-2"].map { ProducerRecord(topic: input, key: $0, value: [1]) })
+                func running() -> Double? { registry.value(MetricNames.stageTimedOutHandlersRunning, ["stage": "still"]) }
+                let bothCounted: Void? = try? await waitUntil("both handlers timed out", timeoutSeconds: 30) { running() == 2 }
+                releases["lead-1"]?.begin()
+                let oneCounted: Void? = try? await waitUntil("the released handler returned", timeoutSeconds: 10) { running() == 1 }
+                releases["lead-2"]?.begin()
+                let noneCounted: Void? = try? await waitUntil("both handlers returned", timeoutSeconds: 10) { running() == 0 }
+                task.cancel()
+                try await task.value
+                await producer.close()
+                XCTAssertEqual(registry.value(MetricNames.stageRecordsTimedOut, ["stage": "still"]), 2)
+                XCTAssertNotNil(bothCounted, "two hung handlers counted: \(String(describing: running()))")
+                XCTAssertNotNil(oneCounted, "one counted once the other returned: \(String(describing: running()))")
+                XCTAssertNotNil(noneCounted, "none counted once both returned: \(String(describing: running()))")
+            }
+        }
+    }
+
+    /// More timed-out handlers still running than ``StageRunnerSettings/maxTimedOutHandlers``
+    /// stop the runner with ``StageRunnerError/handlersHang(running:bound:)``, so the process
+    /// exits and its restart ends them, rather than piling up hung tasks for ever. At the bound
+    /// it goes on: the runner stops at the second hung handler of a bound of 1, not the first.
+    func testMoreTimedOutHandlersStillRunningThanTheBoundStopTheRunner() async throws {
+        try await withTestTopic(partitions: 1, prefix: "pile-in") { input in
+            try await withTestTopic(partitions: 1, prefix: "pile-out") { output in
+                let released = GracefulShutdown()
+                defer { released.begin() }
+                let registry = MetricsRegistry()
+                let (task, producer) = try runTimedStage(TestBroker.configuration(clientID: "stage"), input: input, output: output,
+                                                         group: uniqueTopicName("group"), registry: registry, stage: "pile",
+                                                         maxTimedOutHandlers: 1) { record in
+                    if record.keyString != "lead-ok" { _ = await released.sleep(for: .seconds(3600)) }
+                }
+                _ = try await producer.send(ProducerRecord(topic: input, key: "lead-1", value: [1]))
+                let oneTimedOut: Void? = try? await waitUntil("the first handler timed out", timeoutSeconds: 30) {
+                    registry.value(MetricNames.stageRecordsTimedOut, ["stage": "pile"]) == 1
+                }
+                // At the bound the runner goes on: a record sent now is handled.
+                _ = try await producer.send(ProducerRecord(topic: input, key: "lead-ok", value: [1]))
+                let handledAtTheBound: Void? = try? await waitUntil("a record handled at the bound", timeoutSeconds: 30) {
+                    registry.value(MetricNames.stageRecordsProduced, ["stage": "pile", "topic": output]) == 2
+                }
+                _ = try await producer.send(ProducerRecord(topic: input, key: "lead-2", value: [1]))
+                let bound = Task {  // a bound on the wait, not a synchronisation: a runner that goes on is stopped
+                    try await Task.sleep(for: .seconds(30))
+                    task.cancel()
+                }
+                let stopped = await task.result
+                bound.cancel()
+                await producer.close()
+                XCTAssertNotNil(oneTimedOut)
+                XCTAssertNotNil(handledAtTheBound, "the runner stopped at the bound, not past it")
+                guard case .failure(let error as StageRunnerError) = stopped, case .handlersHang(let running, let limit) = error else {
+                    return XCTFail("the runner went on with two hung handlers: \(stopped)")
+                }
+                XCTAssertEqual(running, 2)
+                XCTAssertEqual(limit, 1)
+                XCTAssertTrue(error.description.contains("STAGE_MAX_TIMED_OUT_HANDLERS"), error.description)
+            }
+        }
+    }
+
+    /// A runner of `input` with a record timeout of 1 s (and `maxTimedOutHandlers`), started,
+    /// counting in `registry` as `stage`: each record runs `work`, then writes "done" to `output`, where its dead letters go.
     /// The group's session outlasts a broker suspended for 2.5 s (10 s, not the tests' usual 3 s).
     private func runTimedStage(_ configuration: KafkaConfiguration, input: String, output: String, group: String,
-                               registry: MetricsRegistry, stage: String,
+                               registry: MetricsRegistry, stage: String, maxTimedOutHandlers: Int = 16,
                                work: @escaping @Sendable (ConsumerRecord) async -> Void) throws -> (Task<Void, Error>, KafkaProducer) {
         let producer = try KafkaProducer(configuration: configuration)
         let runner = try StageRunner(
             configuration: configuration, groupID: group, topics: [input],
             consumerProperties: TestBroker.fastGroupProperties.merging(["session.timeout.ms": "10000"]) { _, new in new },
-            producer: producer, settings: StageRunnerSettings(maxInFlight: 10, recordTimeout: .seconds(1)),
+            producer: producer, settings: StageRunnerSettings(maxInFlight: 10, recordTimeout: .seconds(1),
+                                                                     maxTimedOutHandlers: maxTimedOutHandlers),
             logger: Logger(service: "test-stage", level: .error),
             metrics: StageRunnerMetrics(registry: registry, stage: stage), deadLetter: testDeadLetter(topic: output)
         ) { record in
