@@ -15,6 +15,9 @@ import Synchronization
 /// | `SIM_PROFILE_SEARCH_LATENCY_MS` | 300 | simulated search latency (times `SIM_LATENCY_SCALE`) |
 /// | `POOL_MATCHING_ENABLED` | true | match the lead pool against each new offer (``OfferPoolMatching``) |
 /// | `POOL_MATCH_MIN_FIT` | 60 (``LeadPoolMatcher``'s default) | 0...100: fit a pool profile needs to match an offer |
+///
+/// The runner's other settings (`STAGE_RECORD_TIMEOUT_SECONDS`, `STAGE_MAX_TIMED_OUT_HANDLERS`, `STAGE_ORDERING`,
+/// `SHUTDOWN_TIMEOUT_SECONDS`) are the stages': ``Streaming/StageRunnerSettings/init(environment:maxInFlight:)``.
 public struct ProfileFinderSettings: Sendable {
     /// Environment variable names this type reads.
     public enum Variable {
@@ -64,7 +67,7 @@ public struct ProfileFinderSettings: Sendable {
         let isPoolMatchingEnabled = try PipelineEnvironment.boolean(environment, Variable.poolMatchingEnabled, default: true)
         let minimumFit = try PipelineEnvironment.integer(environment, Variable.poolMatchMinimumFit,
                                                          default: LeadPoolMatcher().minimumFit, range: 0...100)
-        let runner = StageRunnerSettings(maxInFlight: inFlight, drainTimeout: try StageRunnerSettings.drainTimeout(environment: environment))
+        let runner = try StageRunnerSettings(environment: environment, maxInFlight: inFlight)
         self.init(minimumConfidence: confidence, runner: runner,
                   searchLatency: .milliseconds(Int64((Double(latency) * scale).rounded())),
                   isPoolMatchingEnabled: isPoolMatchingEnabled, poolMatchMinimumFit: minimumFit)

@@ -12,6 +12,9 @@ import Streaming
 /// | `WEB_ENRICHER_MAX_PAGE_BYTES` | 1048576 | larger pages are abandoned mid-transfer |
 /// | `WEB_ENRICHER_MAX_IN_FLIGHT` | 32 | requests handled at once |
 /// | `WEB_ENRICHER_ALLOW_LOOPBACK_HTTP` | false | tests only: also fetch `http://`, any port, `127.0.0.1`/`localhost` and domains resolving to loopback addresses (never private ones); logged as a warning at start-up |
+///
+/// The runner's other settings (`STAGE_RECORD_TIMEOUT_SECONDS`, `STAGE_MAX_TIMED_OUT_HANDLERS`, `STAGE_ORDERING`,
+/// `SHUTDOWN_TIMEOUT_SECONDS`) are the stages': ``Streaming/StageRunnerSettings/init(environment:maxInFlight:)``.
 public struct WebEnricherSettings: Sendable {
     /// Environment variable names this type reads.
     public enum Variable {
@@ -58,7 +61,7 @@ public struct WebEnricherSettings: Sendable {
         let isLoopbackHTTPAllowed = try PipelineEnvironment.boolean(environment, Variable.allowLoopbackHTTP, default: false)
         self.init(fetcher: WebFetcher(maxBytes: maxBytes, timeoutSeconds: timeout),
                   isLoopbackHTTPAllowed: isLoopbackHTTPAllowed,
-                  runner: StageRunnerSettings(maxInFlight: inFlight, drainTimeout: try StageRunnerSettings.drainTimeout(environment: environment)))
+                  runner: try StageRunnerSettings(environment: environment, maxInFlight: inFlight))
     }
 }
 

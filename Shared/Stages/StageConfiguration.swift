@@ -13,7 +13,8 @@ import Streaming
 /// | `STAGE_MAX_TIMED_OUT_HANDLERS` | 16 | handlers timed out and still running above which the stage stops, so its restart ends them (``StageRunnerSettings/maxTimedOutHandlers``) |
 /// | `STAGE_ORDERING` | `key` | `key`: one request per lead at a time; `partition`: one per partition at a time (for comparison only; see ``StageRunnerSettings/Ordering``) |
 ///
-/// The last three, and `SHUTDOWN_TIMEOUT_SECONDS`, are read by ``Streaming/StageRunnerSettings/init(environment:maxInFlight:)``.
+/// The last three, and `SHUTDOWN_TIMEOUT_SECONDS`, are read by ``Streaming/StageRunnerSettings/init(environment:maxInFlight:)``,
+/// as the profile finder and the web enricher read them.
 ///
 /// Consumer properties are not read from the environment here (`KAFKA_PROPERTY_*` covers them);
 /// tests pass short group timeouts through ``consumerProperties``.

@@ -256,6 +256,30 @@ final class PoolMatchingSettingsTests: XCTestCase {
         XCTAssertEqual(try WebEnricherSettings(environment: ["SHUTDOWN_TIMEOUT_SECONDS": "4"]).runner.drainTimeout, .seconds(3))
     }
 
+    /// The finder and the web enricher read the stages' runner settings, with the stages' reader
+    /// (``StageRunnerSettings/init(environment:maxInFlight:)``): a record timeout, a bound on
+    /// timed-out handlers and an ordering set reach their runners, and a wrong value is an error
+    /// naming its variable. Their in-flight bounds stay their own. Before, both ran with 600 s
+    /// whatever `STAGE_RECORD_TIMEOUT_SECONDS` said.
+    func testTheEnrichersReadTheStagesRunnerSettings() throws {
+        let environment = ["STAGE_RECORD_TIMEOUT_SECONDS": "90", "STAGE_MAX_TIMED_OUT_HANDLERS": "3", "STAGE_ORDERING": "partition"]
+        let finder = try ProfileFinderSettings(environment: environment).runner
+        let enricher = try WebEnricherSettings(environment: environment).runner
+        for (name, runner) in [("profile finder", finder), ("web enricher", enricher)] {
+            XCTAssertEqual(runner.recordTimeout, .seconds(90), name)
+            XCTAssertEqual(runner.maxTimedOutHandlers, 3, name)
+            XCTAssertEqual(runner.ordering, .partition, name)
+        }
+        XCTAssertEqual(finder.maxInFlight, 50)
+        XCTAssertEqual(enricher.maxInFlight, 32)
+        XCTAssertThrowsError(try ProfileFinderSettings(environment: ["STAGE_RECORD_TIMEOUT_SECONDS": "0"])) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_RECORD_TIMEOUT_SECONDS")
+        }
+        XCTAssertThrowsError(try WebEnricherSettings(environment: ["STAGE_MAX_TIMED_OUT_HANDLERS": "many"])) { error in
+            XCTAssertEqual((error as? ConfigurationError)?.variable, "STAGE_MAX_TIMED_OUT_HANDLERS")
+        }
+    }
+
     func testSettingsReadPoolMatchingVariables() throws {
         let defaults = try ProfileFinderSettings(environment: [:])
         // At most the vendors' default rate (100 a minute) × the longest wait for a slot (30 s) / 60:
