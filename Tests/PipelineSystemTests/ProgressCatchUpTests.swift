@@ -30,14 +30,13 @@ final class ProgressCatchUpTests: XCTestCase {
             let tracker = ProgressTracker(environment: environment, producer: producer,
                                           consumerProperties: TestBroker.fastGroupProperties, now: { Date() }, pollBatch: 7,
                                           retention: ProgressRetention(days: 7))
-            let running = Task { try await tracker.run() }
             var snapshots: [ProgressSnapshot] = []
-            try await waitUntil("the search's progress published", timeoutSeconds: 60, pollMilliseconds: 200) {
-                snapshots = try await self.readAll(ProgressSnapshot.self, topics.progress, environment)
-                return snapshots.contains { $0.completed == 60 }
+            try await withRunning({ _ = try? await tracker.run() }) {
+                try await waitUntil("the search's progress published", timeoutSeconds: 60, pollMilliseconds: 200) {
+                    snapshots = try await self.readAll(ProgressSnapshot.self, topics.progress, environment)
+                    return snapshots.contains { $0.completed == 60 }
+                }
             }
-            running.cancel()
-            _ = try? await running.value
             XCTAssertEqual(snapshots.map(\.completed), [60], "only where the parts end: \(snapshots.map(\.completed))")
             XCTAssertEqual(snapshots.first?.state, .completed)
         } catch {

@@ -42,42 +42,39 @@ final class AccountHeatAggregatorTests: XCTestCase {
 
             let first = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment),
                                               consumerProperties: TestBroker.fastGroupProperties, now: { Fixtures.now })
-            let firstRun = Task { try await first.run() }
-            _ = try await producer.send([
-                try send(contribution("lead-1"), "acct-1"), try send(contribution("lead-2"), "acct-1"),
-                try send(contribution("lead-9"), "acct-other"),
-                ProducerRecord(topic: topics.accountSignalContributions, key: "acct-1", value: Array("{not json".utf8)),
-            ])
-            let firstOutputs = try await consume(reader, count: 3, timeoutSeconds: 60)
-            XCTAssertEqual(firstOutputs.filter { $0.topic == topics.deadLetters }.count, 2, "a wrong key and garbage")
-            let signal = try firstOutputs.first { $0.topic == topics.accountSignals }.map { try codec.decode(AccountSignal.self, record: $0) }
+            let signal = try await withRunning({ try await first.run() }) {
+                _ = try await producer.send([
+                    try send(contribution("lead-1"), "acct-1"), try send(contribution("lead-2"), "acct-1"),
+                    try send(contribution("lead-9"), "acct-other"),
+                    ProducerRecord(topic: topics.accountSignalContributions, key: "acct-1", value: Array("{not json".utf8)),
+                ])
+                let firstOutputs = try await consume(reader, count: 3, timeoutSeconds: 60)
+                XCTAssertEqual(firstOutputs.filter { $0.topic == topics.deadLetters }.count, 2, "a wrong key and garbage")
+                return try firstOutputs.first { $0.topic == topics.accountSignals }.map { try codec.decode(AccountSignal.self, record: $0) }
+            }
             XCTAssertEqual(signal?.leadCount, 2)
-            firstRun.cancel()
-            try await firstRun.value
 
             // The successor restores the changelog: lead-2 again (a replay) changes nothing, lead-3 counts.
             let second = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment),
                                                consumerProperties: TestBroker.fastGroupProperties, now: { Fixtures.now })
-            let secondRun = Task { try await second.run() }
-            _ = try await producer.send([try send(contribution("lead-2"), "acct-1"), try send(contribution("lead-3"), "acct-1")])
-            let secondOutputs = try await consume(reader, count: 1, timeoutSeconds: 60)
-            let third = try secondOutputs.first.map { try codec.decode(AccountSignal.self, record: $0) }
+            let third = try await withRunning({ try await second.run() }) {
+                _ = try await producer.send([try send(contribution("lead-2"), "acct-1"), try send(contribution("lead-3"), "acct-1")])
+                let secondOutputs = try await consume(reader, count: 1, timeoutSeconds: 60)
+                return try secondOutputs.first.map { try codec.decode(AccountSignal.self, record: $0) }
+            }
             XCTAssertEqual(third?.leadCount, 3)
             XCTAssertGreaterThan(third?.heatScore ?? 0, signal?.heatScore ?? 100)
-            secondRun.cancel()
-            try await secondRun.value
 
             // Thirty days on, with no contribution: a successor cools the company it restores.
             let later = AccountHeatAggregator(environment: environment, overrides: overridesTable(environment),
                                               consumerProperties: TestBroker.fastGroupProperties,
                                               now: { Fixtures.now.addingTimeInterval(30 * 86_400) })
-            let laterRun = Task { try await later.run() }
-            let cooled = try await consume(reader, count: 1, timeoutSeconds: 60).first.map { try codec.decode(AccountSignal.self, record: $0) }
+            let cooled = try await withRunning({ try await later.run() }) {
+                try await consume(reader, count: 1, timeoutSeconds: 60).first.map { try codec.decode(AccountSignal.self, record: $0) }
+            }
             XCTAssertEqual(cooled?.leadCount, 3)
             XCTAssertLessThan(cooled?.heatScore ?? 100, third?.heatScore ?? 0)
             XCTAssertEqual(cooled?.trend, .cooling)
-            laterRun.cancel()
-            try await laterRun.value
             await reader.close()
             await producer.close()
 
@@ -110,20 +107,19 @@ final class AccountHeatAggregatorTests: XCTestCase {
                                                    consumerProperties: TestBroker.fastGroupProperties, now: { Fixtures.now },
                                                    metrics: metrics)
             XCTAssertEqual(metrics.value(MetricNames.tableRecordsSkipped, ["topic": topics.accountHeat]), 0)
-            let run = Task { try await aggregator.run() }
-            // Two people of the company: its signal, published once the restore is done, counts them alone.
             let reader = try KafkaConsumer(configuration: environment.kafka, groupID: uniqueTopicName("reader"),
                                            topics: [topics.accountSignals], properties: TestBroker.fastGroupProperties)
-            _ = try await producer.send(try ["lead-1", "lead-2"].map {
-                try environment.codec.record(contribution($0), topic: topics.accountSignalContributions, key: "acct-1")
-            })
-            let signal = try await consume(reader, count: 1, timeoutSeconds: 60).first.map {
-                try environment.codec.decode(AccountSignal.self, record: $0)
+            try await withRunning({ try await aggregator.run() }) {
+                // Two people of the company: its signal, published once the restore is done, counts them alone.
+                _ = try await producer.send(try ["lead-1", "lead-2"].map {
+                    try environment.codec.record(contribution($0), topic: topics.accountSignalContributions, key: "acct-1")
+                })
+                let signal = try await consume(reader, count: 1, timeoutSeconds: 60).first.map {
+                    try environment.codec.decode(AccountSignal.self, record: $0)
+                }
+                XCTAssertEqual(signal?.leadCount, 2)
+                XCTAssertEqual(metrics.value(MetricNames.tableRecordsSkipped, ["topic": topics.accountHeat]), 1)
             }
-            XCTAssertEqual(signal?.leadCount, 2)
-            XCTAssertEqual(metrics.value(MetricNames.tableRecordsSkipped, ["topic": topics.accountHeat]), 1)
-            run.cancel()
-            try await run.value
             await reader.close()
             await producer.close()
         }
@@ -242,7 +238,7 @@ final class AccountHeatAggregatorTests: XCTestCase {
             let ended = Mutex<String?>(nil)
             let aggregator = AccountHeatAggregator(environment: small, overrides: overridesTable(small),
                                                    consumerProperties: TestBroker.fastGroupProperties, writeInterval: .zero)
-            let run = Task {
+            let run: @Sendable () async throws -> Void = {
                 do { try await aggregator.run() } catch { ended.withLock { $0 = "\(error)" } }
                 ended.withLock { $0 = $0 ?? "returned" }
             }
@@ -254,16 +250,16 @@ final class AccountHeatAggregatorTests: XCTestCase {
                 })
             }
             func refusals() -> Int { lines.withLock { $0.filter { $0.contains("refused") }.count } }
-            try await send(1...6)
-            try await waitUntil("a refusal logged", timeoutSeconds: 60) { refusals() > 0 || ended.withLock { $0 } != nil }
-            let first = refusals()
-            try await send(7...8)
-            try await waitUntil("the next contributions handled too", timeoutSeconds: 60) {
-                refusals() > first || ended.withLock { $0 } != nil
+            try await withRunning(run) {
+                try await send(1...6)
+                try await waitUntil("a refusal logged", timeoutSeconds: 60) { refusals() > 0 || ended.withLock { $0 } != nil }
+                let first = refusals()
+                try await send(7...8)
+                try await waitUntil("the next contributions handled too", timeoutSeconds: 60) {
+                    refusals() > first || ended.withLock { $0 } != nil
+                }
+                XCTAssertNil(ended.withLock { $0 }, "the aggregator goes on")
             }
-            XCTAssertNil(ended.withLock { $0 }, "the aggregator goes on")
-            run.cancel()
-            _ = await run.value
             await producer.close()
 
             // A refused output's letter carries the output, so it is refused too: it is sent
@@ -290,15 +286,14 @@ final class AccountHeatAggregatorTests: XCTestCase {
                                                    consumerProperties: TestBroker.fastGroupProperties, writeInterval: .zero,
                                                    metrics: metrics)
             XCTAssertEqual(metrics.value(MetricNames.deadLetters, ["reason": "malformed"]), 0, "at zero from the start")
-            let run = Task { try await aggregator.run() }
             let producer = try KafkaProducer(configuration: environment.kafka)
-            _ = try await producer.send([ProducerRecord(topic: environment.topics.accountSignalContributions, key: "acct-1",
-                                                        value: Array("not json".utf8))])
-            try await waitUntil("the malformed contribution dead-lettered and counted", timeoutSeconds: 60) {
-                metrics.value(MetricNames.deadLetters, ["reason": "malformed"]) == 1
+            try await withRunning({ _ = try? await aggregator.run() }) {
+                _ = try await producer.send([ProducerRecord(topic: environment.topics.accountSignalContributions, key: "acct-1",
+                                                            value: Array("not json".utf8))])
+                try await waitUntil("the malformed contribution dead-lettered and counted", timeoutSeconds: 60) {
+                    metrics.value(MetricNames.deadLetters, ["reason": "malformed"]) == 1
+                }
             }
-            run.cancel()
-            _ = try? await run.value
             await producer.close()
             let letters = try await readAll(environment.topics.deadLetters, environment)
             XCTAssertEqual(letters.count, 1)

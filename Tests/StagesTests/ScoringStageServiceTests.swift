@@ -17,21 +17,20 @@ final class ScoringStageServiceTests: XCTestCase {
             let service = try StageService.makeScoringStage(
                 environment: environment, configuration: StageConfiguration(consumerProperties: TestBroker.fastGroupProperties),
                 scorer: FixedScorer.active())
-            let task = Task { try await service.run() }
-
-            let known = Fixtures.request(.scoring, profile: Fixtures.profile())
-            let unknown = Fixtures.request(.scoring, lead: Fixtures.lead(id: "lead-2", offer: "offer-x"))
-            _ = try await producer.send([
-                try codec.record(known, topic: topics.phaseRequests(.scoring), key: "lead-1"),
-                try codec.record(unknown, topic: topics.phaseRequests(.scoring), key: "lead-2"),
-            ])
-            let reader = try KafkaConsumer(
-                configuration: environment.kafka, groupID: uniqueTopicName("reader"),
-                topics: [topics.phaseResults, topics.autopilotEnrollments], properties: TestBroker.fastGroupProperties)
-            let outputs = try await consume(reader, count: 2, timeoutSeconds: 60)
-            await reader.close()
-            task.cancel()
-            try await task.value
+            let outputs = try await withRunning({ try await service.run() }) {
+                let known = Fixtures.request(.scoring, profile: Fixtures.profile())
+                let unknown = Fixtures.request(.scoring, lead: Fixtures.lead(id: "lead-2", offer: "offer-x"))
+                _ = try await producer.send([
+                    try codec.record(known, topic: topics.phaseRequests(.scoring), key: "lead-1"),
+                    try codec.record(unknown, topic: topics.phaseRequests(.scoring), key: "lead-2"),
+                ])
+                let reader = try KafkaConsumer(
+                    configuration: environment.kafka, groupID: uniqueTopicName("reader"),
+                    topics: [topics.phaseResults, topics.autopilotEnrollments], properties: TestBroker.fastGroupProperties)
+                let outputs = try await consume(reader, count: 2, timeoutSeconds: 60)
+                await reader.close()
+                return outputs
+            }
             await producer.close()
 
             let results = try outputs.filter { $0.topic == topics.phaseResults }.map { try codec.decode(PhaseResult.self, record: $0) }
