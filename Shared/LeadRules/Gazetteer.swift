@@ -17,6 +17,9 @@ struct Gazetteer: Sendable {
     private(set) var areas: [String: Set<String>] = [:]
     /// The region names, folded, with their countries: what an ICP location may name.
     private(set) var regions: [String: Set<String>] = [:]
+    /// The names of regions within one country (``Subregion``: "England", "Bay Area"), folded,
+    /// read only as an ICP location; not in ``areas`` nor ``regions``.
+    private(set) var subregions: [String: Subregion] = [:]
     /// States and provinces of other countries, folded, with their country; read only as a
     /// place's last part.
     private(set) var subdivisions: [String: String] = [:]
@@ -58,6 +61,7 @@ struct Gazetteer: Sendable {
         struct Region: Decodable {
             var names: [String]
             var countries: [String]
+            var within: [String]?
         }
         struct Places: Decodable {
             var cities: [String: [String]]
@@ -72,7 +76,7 @@ struct Gazetteer: Sendable {
         for (country, names) in places.cities {
             for name in names { try add(name, in: [SignalDetector.normalize(country)]) }
         }
-        for region in places.regions.values {
+        for region in places.regions.values where region.within == nil {
             let countries = Set(region.countries.map(SignalDetector.normalize))
             for name in region.names {
                 try add(name, in: countries)
@@ -114,8 +118,34 @@ struct Gazetteer: Sendable {
                 for name in [key] + (otherNamesByName[key] ?? []) { metroAreasByName[name, default: []].insert(index) }
             }
         }
+        for region in places.regions.values {
+            guard let within = region.within else { continue }
+            guard region.countries.count == 1 else {
+                throw LeadModelRuleError("the region \(region.names) within a country names \(region.countries.count) countries")
+            }
+            let keys = within.map(Self.folded)
+            let areas = Set(keys.flatMap { metroAreas(of: $0) })
+            let names = keys + keys.flatMap { otherNames(of: $0) } + metroAreasByName.filter { !$0.value.isDisjoint(with: areas) }.keys
+            let subregion = Subregion(country: SignalDetector.normalize(region.countries[0]), places: Set(names),
+                                      statesOfCities: Set(names.flatMap { states(ofCity: $0) }))
+            for name in region.names { subregions[Self.folded(name)] = subregion }
+        }
         cityAbbreviations = places.cityAbbreviations ?? [:]
         lowercasedCityAbbreviations = Set(cityAbbreviations.keys.map { $0.lowercased() })
+    }
+
+    /// A region within one country (a region of places.json with `within`): England, New
+    /// England, the Bay Area. An ICP location naming it holds the places it lists.
+    struct Subregion: Sendable {
+        /// Its country, normalised.
+        let country: String
+        /// The US states, provinces and cities in it, folded: those places.json lists, with each
+        /// city's other names and the names of its metropolitan areas (for the Bay Area, San
+        /// Francisco's: "Oakland", "Palo Alto", "SF", "Silicon Valley").
+        let places: Set<String>
+        /// The states or provinces its cities lie in (``states(ofCity:)``), folded: California
+        /// for the Bay Area, which a lead in Sacramento shares with it.
+        let statesOfCities: Set<String>
     }
 
     /// Whether `text` is one of ``cityAbbreviations`` in any case ("NYC", "nyc", "L.a.").

@@ -28,6 +28,9 @@ extension RuleBasedScorer {
         let province: String?
         /// The countries the areas it names lie in (for "Bay Area", the United States).
         let countries: Set<String>
+        /// The region within one country it names ("England", "New England", "Bay Area",
+        /// "Silicon Valley": ``Gazetteer/Subregion``), whose places it holds.
+        let subregion: Gazetteer.Subregion?
         /// The places it lists when they are not all countries and regions ("US & London", "New
         /// York, UK": ``places(listedIn:)``), each read on its own; empty otherwise.
         let places: [ICPLocation]
@@ -38,7 +41,8 @@ extension RuleBasedScorer {
         /// "Austin" "Austin, Texas"); nil otherwise.
         let held: HeldPlace?
         /// Whether placing a lead against it reads the lead's streets, state or province and
-        /// cities (``PlaceAreas/hasStatesAndCities``): it is a US state, a province, a place with
+        /// cities (``PlaceAreas/hasStatesAndCities``): it is a US state, a province, a region within
+        /// a country, a place with
         /// where it lies or a city, or lists one; a country or region reads only the areas named.
         let readsStatesAndCities: Bool
 
@@ -60,8 +64,9 @@ extension RuleBasedScorer {
             let isAmbiguous = !isWhereAPlaceLies && Gazetteer.folded(wanted) == "victoria"
             let provinceCountry = isAmbiguous ? nil : Gazetteer.standard.subdivisions[Gazetteer.folded(wanted)]
             province = provinceCountry == nil ? nil : Gazetteer.folded(wanted)
-            countries = Set(RuleBasedScorer.namedAreas(of: phrase).named.joined() + [provinceCountry].compactMap { $0 })
-            let isRegion = isCountry || scope != nil || usState != nil || province != nil
+            subregion = Gazetteer.standard.subregions[Gazetteer.folded(wanted)]
+            countries = Set(RuleBasedScorer.namedAreas(of: phrase).named.joined() + [provinceCountry, subregion?.country].compactMap { $0 })
+            let isRegion = isCountry || scope != nil || usState != nil || province != nil || subregion != nil
             places = isRegion ? [] : RuleBasedScorer.places(listedIn: wanted) ?? []
             // New York City is "New York, NY", the city named as its state; a city alone, the
             // one the scorer knows by its name, is that city with its state or country.
@@ -69,7 +74,8 @@ extension RuleBasedScorer {
                 ?? (isBeforeAComma ? nil : RuleBasedScorer.writtenWithWhereItLies(wanted).flatMap(HeldPlace.init))
             let otherNames = Gazetteer.standard.otherNames(of: wanted) + (usState == newYork ? ["nyc"] : [])
             names = ([Gazetteer.folded(wanted)] + otherNames).map(SignalDetector.Phrase.init)
-            readsStatesAndCities = usState != nil || province != nil || held != nil || places.contains(where: \.readsStatesAndCities)
+            readsStatesAndCities = usState != nil || province != nil || subregion != nil || held != nil
+                || places.contains(where: \.readsStatesAndCities)
         }
 
         /// Whether `place` names it by one of its ``names`` as whole words, with or without

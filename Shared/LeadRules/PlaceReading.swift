@@ -348,7 +348,9 @@ extension RuleBasedScorer {
     /// know, or a city of the same area ("United Kingdom", "Croydon, England", "Brooklyn, NY"),
     /// may be in the city's area or not, as the scorer does not know where a city's area ends
     /// nor every name of a city (only the common ones, ``ICPLocation/names``: München is
-    /// Munich), so it is no evidence against the ICP and gives no location points.
+    /// Munich), so it is no evidence against the ICP and gives no location points. For a region
+    /// within one country ("England", "New England", "Bay Area": ``ICPLocation/subregion``), by
+    /// the places it lists (``placement(of:in:named:)``).
     static func placement(of areas: PlaceAreas, in wanted: ICPLocation) -> Placement {
         if !wanted.places.isEmpty {
             let placements = wanted.places.map { placement(of: areas, in: $0) }
@@ -356,6 +358,7 @@ extension RuleBasedScorer {
             return placements.allSatisfy { $0 == .outside } ? .outside : .unknown
         }
         assert(areas.hasStatesAndCities || !wanted.readsStatesAndCities, "\(wanted.phrase.text) reads the place's states and cities")
+        if let subregion = wanted.subregion { return placement(of: areas, in: subregion, named: wanted) }
         if let held = wanted.held {
             guard placement(of: areas, in: held.holder) != .outside else {
                 if held.isNamed(in: areas), held.otherReadings.contains(where: { placement(of: areas, in: $0) == .inside }) {
@@ -396,6 +399,36 @@ extension RuleBasedScorer {
         guard !areas.named.isEmpty else { return .unknown }
         if areas.isKnownWithoutGazetteer { return .outside }
         return !wanted.countries.isEmpty && areas.named.allSatisfy({ $0.isDisjoint(with: wanted.countries) }) ? .outside : .unknown
+    }
+
+    /// Where a lead's place stands against `region`, a region within one country that the ICP
+    /// location `wanted` names ("England", "New England", "Bay Area"): outside when its last part
+    /// names another country ("London, Ontario"); inside when it names the region ("Croydon,
+    /// England"; not "Boston, New England" for England), or a state, province or city the region
+    /// lists or whose states it all lists ("Boston, MA", "Boston" for New England; "Oakland, CA",
+    /// "SF" for the Bay Area; "London" for England); outside when it names a state or province
+    /// of none of the region's places ("Austin, TX", "NYC" for the Bay Area), only cities of none
+    /// ("Los Angeles" for the Bay Area, "Glasgow" for England), or only areas of other countries;
+    /// else unknown: a lead naming only the country or a state the region shares with other
+    /// places ("California" or "Berkeley, CA" for the Bay Area), or a city of two states, one
+    /// the region's ("Portland" for New England).
+    private static func placement(of areas: PlaceAreas, in region: Gazetteer.Subregion, named wanted: ICPLocation) -> Placement {
+        if let country = areas.lastPartCountry, country != region.country { return .outside }
+        let isNamed = region.country == unitedKingdom
+            ? wanted.isNamed(in: areas.withoutUKLookalikes, folded: SignalDetector.Phrase(Gazetteer.folded(areas.withoutUKLookalikes.text)))
+            : wanted.isNamed(in: areas.phrase, folded: areas.folded)
+        if isNamed { return .inside }
+        let state = areas.usState.map(Gazetteer.folded) ?? areas.province
+        let citiesStates = areas.cities.map { Gazetteer.standard.states(ofCity: $0) }
+        if let state, region.places.contains(state) { return .inside }
+        if areas.cities.contains(where: region.places.contains)
+            || citiesStates.contains(where: { !$0.isEmpty && $0.isSubset(of: region.places) })
+            || areas.usStatesNamed.contains(where: { region.places.contains(Gazetteer.folded($0)) }) {
+            return .inside
+        }
+        if let state, !region.statesOfCities.contains(state) { return .outside }
+        if !areas.cities.isEmpty, citiesStates.allSatisfy({ $0.isDisjoint(with: region.places) }) { return .outside }
+        return !areas.named.isEmpty && areas.named.allSatisfy({ !$0.contains(region.country) }) ? .outside : .unknown
     }
 
     private static let otherCountryPhrases = otherCountries.sorted().map(SignalDetector.Phrase.init)

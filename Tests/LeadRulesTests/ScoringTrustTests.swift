@@ -1163,6 +1163,33 @@ final class ScoringTrustTests: XCTestCase {
         }
     }
 
+    /// A region within one country as an ICP location (places.json's regions with `within`:
+    /// England, New England, the Bay Area and Silicon Valley) holds the places within it: a lead
+    /// in one of its cities or states, or naming the region, is located in it, and one in another
+    /// city or state of the country, or in another country, is outside it; a lead naming only the
+    /// country, or a state the region shares with other places ("California" for the Bay Area),
+    /// is no evidence either way. Before, "London" was outside England (London names the United
+    /// Kingdom, which England is not), and a lead in Boston, Oakland or Palo Alto was no evidence
+    /// either way for New England or the Bay Area, as one in Los Angeles was.
+    func testARegionWithinACountryHoldsItsPlaces() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("England", ["London", "London, UK", "Manchester", "Leeds, UK", "Croydon, England", "England", "London, England, United Kingdom"],
+             ["United Kingdom", "UK"], ["Edinburgh, Scotland", "Glasgow", "Cardiff, Wales", "Paris, France", "Boston, New England", "London, Ontario"]),
+            ("New England", ["Boston", "Boston, MA", "Providence, RI", "Hartford", "Portland, ME", "Burlington, Vermont", "Greater Boston / New England"],
+             ["United States", "Portland"], ["Austin, TX", "Los Angeles", "New York", "London", "Portland, OR"]),
+            ("Bay Area", ["San Francisco", "Oakland, CA", "San Jose", "Palo Alto", "Mountain View, California", "SF", "Bay Area", "Silicon Valley"],
+             ["California", "United States", "Berkeley, CA"], ["Los Angeles", "Sacramento", "Austin, TX", "NYC", "London"]),
+            ("Silicon Valley", ["San Jose, CA", "Palo Alto", "Cupertino", "San Francisco", "Bay Area"],
+             ["California"], ["San Diego, CA", "Seattle", "Berlin"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "London", in: "England")
+        assertLocated(at: "Oakland, CA", in: "Bay Area")
+        assertLocated(at: "Boston, MA", in: "New England")
+        assertOutside(at: "Los Angeles", of: "Bay Area")
+        assertOutside(at: "California", of: "Bay Area", false)
+    }
+
     /// A city the scorer does not know, with a code that is a US state's and a country's too
     /// ("Wilmington, DE", "Carmel, IN"), is in the US state: "City, ST" is how US places are
     /// written, and the code is read as the country only where the scorer knows the city there
