@@ -172,7 +172,7 @@ extension RuleBasedScorer {
         /// names the city; "Albany, New York", "Upstate New York", "New York State" the state).
         /// A street named after it ("Oxford Street, London") does not name it.
         func isNamed(in other: PlaceAreas) -> Bool {
-            guard isCityNamedAsState else { return place.isNamed(in: other.streetless.phrase, folded: other.streetless.folded) }
+            guard isCityNamedAsState else { return place.isNamed(in: other.phrase, folded: other.folded) }
             return other.firstPart.map { place.isNamed(in: $0.phrase, folded: $0.folded) } ?? false
         }
 

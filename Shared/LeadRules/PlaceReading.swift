@@ -29,16 +29,16 @@ extension RuleBasedScorer {
     struct PlaceAreas {
         /// The place as read: as written, with a part it lists that is only a city's abbreviation
         /// written out (``citiesOfAbbreviationsAlone``: "LA / NYC" is "Los Angeles / NYC";
-        /// "Baton Rouge, LA" stays) and a comma before a code after a name (``withCommasBeforeCodes(_:)``).
+        /// "Baton Rouge, LA" stays), a comma before a code after a name (``withCommasBeforeCodes(_:)``),
+        /// and without its streets (``withoutStreets(_:)``: "Paris Avenue, New Orleans" is "New
+        /// Orleans", in no country, city or state a street is named after).
         var phrase: SignalDetector.Phrase
         /// ``phrase`` without accents (``Gazetteer/folded(_:)``).
         var folded: SignalDetector.Phrase
         /// ``phrase`` without "New South Wales" and "New England", which a name of the United
         /// Kingdom's ("Wales", "England") is not in (``withoutLookalikes(_:of:)``).
         var withoutUKLookalikes: SignalDetector.Phrase
-        /// ``phrase`` without its streets (``withoutStreets(_:)``), and folded.
-        var streetless: (phrase: SignalDetector.Phrase, folded: SignalDetector.Phrase)
-        /// The first comma-separated part of ``streetless``, and folded, where a city named as a
+        /// The first comma-separated part of ``phrase``, and folded, where a city named as a
         /// US state is named (``HeldPlace/isNamed(in:)``); nil when it says it means the state
         /// ("Upstate New York", "New York State").
         var firstPart: (phrase: SignalDetector.Phrase, folded: SignalDetector.Phrase)?
@@ -50,13 +50,13 @@ extension RuleBasedScorer {
         /// Whether the scorer knows an area of the place without the ``Gazetteer``'s cities and
         /// regions: a country, a US state, another alias (London).
         var isKnownWithoutGazetteer: Bool
-        /// The US state ``streetless`` names after its first part, by name or code, or as its
+        /// The US state ``phrase`` names after its first part, by name or code, or as its
         /// only part (``usState(ofParts:)``), normalised.
         var usState: String?
-        /// The province or state of another country ``streetless`` names after its first part
+        /// The province or state of another country ``phrase`` names after its first part
         /// (``province(ofParts:country:)``), folded.
         var province: String?
-        /// ``streetless`` folded without the cities the scorer knows (``Gazetteer/withoutCities(_:)``),
+        /// ``phrase`` folded without the cities the scorer knows (``Gazetteer/withoutCities(_:)``),
         /// where a state or province is named as a place ("Southern Ontario", not "Kansas City").
         var withoutCities: SignalDetector.Phrase
         /// The cities the scorer knows that the place names outside its streets, folded
@@ -82,8 +82,8 @@ extension RuleBasedScorer {
         /// ("Croydon" in "Manchester & Croydon", "Croydon, England", "England"): that part may
         /// be in any city.
         var hasPartNamingNoCity: Bool
-        /// Whether the reading holds the place's streets, state or province and cities (from
-        /// ``streetless`` to ``hasPartNamingNoCity``), which only ICP locations that
+        /// Whether the reading holds the place's state or province and cities (from
+        /// ``firstPart`` to ``hasPartNamingNoCity``), which only ICP locations that
         /// ``ICPLocation/readsStatesAndCities`` read; without them, those are empty.
         var hasStatesAndCities: Bool
     }
@@ -92,8 +92,8 @@ extension RuleBasedScorer {
     /// names, else the countries, their aliases (a US state, London) and the ``Gazetteer``'s
     /// cities and regions in it; with `readingStatesAndCities` (the ICP has a location that
     /// ``ICPLocation/readsStatesAndCities``), the cities it names, the state or province it names
-    /// and whether a part it lists names no city. The gazetteer reads it once (twice when it
-    /// names a street).
+    /// and whether a part it lists names no city. Its streets are left out first
+    /// (``withoutStreets(_:)``), and the gazetteer reads it once.
     static func areas(of written: SignalDetector.Phrase, readingStatesAndCities: Bool = true) -> PlaceAreas {
         let parts = listedParts(of: written.text)
         var text = written.text
@@ -101,47 +101,42 @@ extension RuleBasedScorer {
             if let name = citiesOfAbbreviationsAlone[String(part)] { text.replaceSubrange(part.startIndex..<part.endIndex, with: name) }
         }
         text = withCommasBeforeCodes(text)
-        let place = text == written.text ? written : SignalDetector.Phrase(text)
+        let place = withoutStreets(text == written.text ? written : SignalDetector.Phrase(text))
         guard readingStatesAndCities else {
             let folded = SignalDetector.Phrase(Gazetteer.folded(place.text))
             let named = namedAreas(of: place)
             return PlaceAreas(
                 phrase: place, folded: folded, withoutUKLookalikes: withoutLookalikes(place, of: unitedKingdom),
-                streetless: (place, folded), firstPart: nil, named: named.named, lastPartCountry: named.lastPartCountry,
+                firstPart: nil, named: named.named, lastPartCountry: named.lastPartCountry,
                 isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, usState: nil, province: nil, withoutCities: folded,
                 cities: [], citiesMetroAreas: [], citiesStates: [], namesakes: [], usStatesNamed: [], hasPartNamingNoCity: false,
                 hasStatesAndCities: false)
         }
-        let streetless = withoutStreets(place)
-        let hasStreets = streetless.text != place.text
         let foldedText = Gazetteer.folded(place.text)
-        let streetlessFoldedText = hasStreets ? Gazetteer.folded(streetless.text) : foldedText
-        let gazetteer = Gazetteer.standard.reading(ofFolded: streetlessFoldedText)
-        let named = namedAreas(of: place, gazetteer: hasStreets ? Gazetteer.standard.areas(in: place.text) : gazetteer.areas)
+        let gazetteer = Gazetteer.standard.reading(ofFolded: foldedText)
+        let named = namedAreas(of: place, gazetteer: gazetteer.areas)
         let folded = SignalDetector.Phrase(foldedText)
-        let streetlessFolded = hasStreets ? SignalDetector.Phrase(streetlessFoldedText) : folded
-        // The state or province the place names (as placement(of:inStateOrProvince:) reads it, its
-        // streets left out), and as the gazetteer's states of cities are written ("Perth, WA"
-        // names Western Australia, not Washington).
-        let streetlessCountry = hasStreets ? lastPartCountry(of: streetless.text) : named.lastPartCountry
-        let commaParts = streetless.text.split(separator: ",").map { Gazetteer.folded(String($0)) }
+        // The state or province the place names (as placement(of:inStateOrProvince:) reads it),
+        // and as the gazetteer's states of cities are written ("Perth, WA" names Western
+        // Australia, not Washington).
+        let commaParts = place.text.split(separator: ",").map { Gazetteer.folded(String($0)) }
         let usState = usState(ofParts: commaParts)
-        let province = province(ofParts: commaParts, country: streetlessCountry)
+        let province = province(ofParts: commaParts, country: named.lastPartCountry)
         let isInUnitedStates = named.lastPartCountry.map { $0 == unitedStates } ?? true
         let state = (isInUnitedStates ? usState.map(Gazetteer.folded) : nil) ?? province
         var reading = PlaceAreas(
             phrase: place, folded: folded, withoutUKLookalikes: withoutLookalikes(place, of: unitedKingdom),
-            streetless: (streetless, streetlessFolded), firstPart: nil, named: named.named, lastPartCountry: named.lastPartCountry,
+            firstPart: nil, named: named.named, lastPartCountry: named.lastPartCountry,
             isKnownWithoutGazetteer: named.isKnownWithoutGazetteer, usState: usState, province: province,
             withoutCities: SignalDetector.Phrase(gazetteer.withoutCities), cities: [], citiesMetroAreas: [], citiesStates: [],
             namesakes: [], usStatesNamed: usStatesNamed(in: gazetteer.withoutCities), hasPartNamingNoCity: false,
             hasStatesAndCities: true)
-        let first = String(streetless.text.prefix { $0 != "," })
+        let first = String(place.text.prefix { $0 != "," })
         if !SignalDetector.normalize(first).split(separator: " ").contains(where: stateWords.contains) {
-            reading.firstPart = first == streetless.text ? reading.streetless
+            reading.firstPart = first == place.text ? (place, folded)
                 : (SignalDetector.Phrase(first), SignalDetector.Phrase(Gazetteer.folded(first)))
         }
-        for city in gazetteer.cities + ownCityPhrases.filter({ $0.occurs(in: streetlessFolded) }).map(\.text) {
+        for city in gazetteer.cities + ownCityPhrases.filter({ $0.occurs(in: folded) }).map(\.text) {
             let states = Gazetteer.standard.states(ofCity: city)
             if named.lastPartCountry.map(countries(ofKnownCity: city).contains) ?? true,
                state.map({ states.isEmpty || states.contains($0) }) ?? true {
@@ -367,6 +362,8 @@ extension RuleBasedScorer {
                 // A city of the ICP city's area across a state or province line: "Jersey City" for New York City.
                 return held.namesCityOfItsMetroArea(areas) ? .unknown : .outside
             }
+            // The District is the city: "DC" and "Washington DC" name "Washington, DC".
+            if held.holder.usState == districtOfColumbia { return placement(of: areas, in: held.holder) }
             let part = held.place
             if !held.isCityNamedAsState, part.isCountry || part.scope != nil || part.usState != nil || part.province != nil {
                 return placement(of: areas, in: part)
@@ -435,7 +432,7 @@ extension RuleBasedScorer {
     /// The countries of ``locationAliases``, in order.
     private static let aliasedCountries = locationAliases.keys.sorted()
 
-    /// Where a lead's place, its streets left out (``PlaceAreas/streetless``), stands against `wanted`, a
+    /// Where a lead's place, its streets left out (``PlaceAreas/phrase``), stands against `wanted`, a
     /// US state or a province or state of another country, in the country of `wanted` or naming
     /// none: the state or province the place names after its first part, by name or code,
     /// decides ("Austin, TX" is in Texas, "Columbus, OH" is not, nor "Kansas City, MO" in
@@ -449,6 +446,10 @@ extension RuleBasedScorer {
     /// elsewhere in the country may be in it or not.
     private static func placement(of areas: PlaceAreas, inStateOrProvince wanted: ICPLocation) -> Placement {
         if let wantedState = wanted.usState, let state = areas.usState {
+            // "Washington" alone may be the District written short, as X users write it.
+            if wantedState == districtOfColumbia, state == washington, SignalDetector.normalize(areas.phrase.text) == washington {
+                return .unknown
+            }
             return state == wantedState ? .inside : .outside
         }
         if let wantedProvince = wanted.province, let province = areas.province {
@@ -537,13 +538,16 @@ extension RuleBasedScorer {
     }
 
     /// The US state a place names after its first comma-separated part, by name or postal code
-    /// ("Austin, TX, United States", "Houston, Texas"), or as its only part ("Texas"), normalised;
-    /// nil when none. `parts` are the place's comma-separated parts, folded (``Gazetteer/folded(_:)``).
+    /// ("Austin, TX, United States", "Houston, Texas"), or as its only part ("Texas"), normalised:
+    /// by a name of ``usStatesByPlaceName``, so "NYC" is New York's and "DC" or "Washington DC"
+    /// the District's; nil when none. "Washington" alone is the state, as LinkedIn writes a
+    /// state's leads ("Washington, United States"); for an ICP of the District it is no evidence
+    /// either way (``placement(of:inStateOrProvince:)``). `parts` are the place's comma-separated
+    /// parts, folded (``Gazetteer/folded(_:)``).
     private static func usState(ofParts parts: [String]) -> String? {
         for part in parts.count > 1 ? Array(parts.dropFirst().reversed()) : parts {
             let part = " \(part) "
-            if let state = usStatesByName[part] ?? (parts.count > 1 ? usStatesByCode[part] : nil) { return state }
-            if newYorkCityNames.contains(part) { return newYork }
+            if let state = usStatesByPlaceName[part] ?? (parts.count > 1 ? usStatesByCode[part] : nil) { return state }
         }
         return nil
     }
@@ -602,7 +606,8 @@ extension RuleBasedScorer {
         let words = name.split(separator: " ")
         lengths[words[0]] = max(lengths[words[0]] ?? 0, words.count)
     }
-    private static let districtOfColumbia = SignalDetector.normalize("district of columbia")
+    static let districtOfColumbia = SignalDetector.normalize("district of columbia")
+    private static let washington = SignalDetector.normalize("washington")
 
     /// New York City's names that are no US state's, normalised: in the state of New York.
     static let newYorkCityNames: Set<String> = Set(["nyc", "new york city"].map(SignalDetector.normalize))

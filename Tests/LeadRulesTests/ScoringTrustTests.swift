@@ -1190,6 +1190,31 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "California", of: "Bay Area", false)
     }
 
+    /// A street named after a country or a city names neither, for an ICP of a country or a
+    /// region as for one of a city: a lead on "Paris Avenue, New Orleans" is in the United
+    /// States, outside France. "Washington" alone is the state, as LinkedIn writes a state's
+    /// leads ("Washington, United States"), and no evidence either way for the District, as X
+    /// users write the city so too; "DC" alone is the District, as "Washington, DC" is. Before,
+    /// the street put the lead inside France, Germany or the United Kingdom with 10 points,
+    /// "DC" was no evidence either way for the District and the state, and "Washington" alone
+    /// was outside the District.
+    func testAStreetNamedAfterAPlaceAndWashingtonAloneAreReadAsASalespersonWould() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("France", ["Rue de Paris, Lyon", "Paris, France"], [], ["Paris Avenue, New Orleans", "Paris Ave, New Orleans, LA"]),
+            ("Europe", ["Rue de Paris, Lyon"], [], ["Paris Avenue, New Orleans"]),
+            ("Germany", [], [], ["Germany Road, Austin", "Berlin Street, Chicago"]),
+            ("United Kingdom", [], [], ["England Avenue, Boston", "London Road, Austin, TX"]),
+            ("United States", ["Paris Avenue, New Orleans", "Berlin Street, Chicago"], [], []),
+            ("Paris", [], [], ["Paris Avenue, New Orleans"]),
+            ("Washington", ["Washington", "Washington, United States", "Seattle"], [], ["DC", "Washington, DC"]),
+            ("Washington, DC", ["DC", "Washington DC", "Washington DC-Baltimore Area"], ["Washington"], ["Seattle", "Washington, United States"]),
+            ("DC", ["DC", "Washington, DC", "Washington DC-Baltimore Area"], ["Washington"], ["Seattle, WA", "Austin, TX"]),
+        ]
+        assertPlacements(placed)
+        assertOutside(at: "Paris Avenue, New Orleans", of: "France")
+        assertLocated(at: "DC", in: "Washington, DC")
+    }
+
     /// A city the scorer does not know, with a code that is a US state's and a country's too
     /// ("Wilmington, DE", "Carmel, IN"), is in the US state: "City, ST" is how US places are
     /// written, and the code is read as the country only where the scorer knows the city there
