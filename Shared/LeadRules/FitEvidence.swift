@@ -401,19 +401,21 @@ public enum XBioRole {
         "organization", "organisation", "org", "world", "industry", "space", "unicorn", "scaleup", "scale-up",
     ]
 
-    /// Regions a title is often followed by after a comma ("VP Sales, EMEA"), normalised.
-    private static let regions: Set<String> = [
-        "emea", "apac", "amer", "americas", "latam", "anz", "dach", "nordics", "benelux", "mena", "cee", "europe", "asia",
-        "africa", "na", "north america", "south america", "us", "usa", "uk", "global", "worldwide", "international",
-        "east", "west", "north", "south", "central", "east coast", "west coast", "us east", "us west",
+    /// Regions a title is often followed by after a comma ("VP Sales, West Coast") that are no
+    /// region of the ``Gazetteer`` nor a country, normalised: those are regions too ("VP Sales,
+    /// EMEA", "Director, UK": ``isWrittenAsEmployer(_:)``).
+    static let regions: Set<String> = [
+        "cee", "na", "global", "worldwide", "international", "east", "west", "north", "south", "central", "east coast",
+        "west coast", "us east", "us west",
     ]
 
     /// Whether `name`, written after a comma, reads as an employer: it starts with a capital
-    /// letter or a digit and is no region.
+    /// letter or a digit and is no region (``regions``, a region of the ``Gazetteer`` or a country).
     static func isWrittenAsEmployer(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first,
               CharacterSet.uppercaseLetters.contains(first) || CharacterSet.decimalDigits.contains(first) else { return false }
-        return !regions.contains(ScoringVocabulary.normalize(name).trimming(spaces))
+        return !regions.contains(ScoringVocabulary.normalize(name).trimming(spaces)) && Gazetteer.standard.regions[Gazetteer.folded(name)] == nil
+            && RuleBasedScorer.country(named: SignalDetector.normalize(name)) == nil
     }
 
     /// Whether `title` names a past role: its last clause starts with a past marker

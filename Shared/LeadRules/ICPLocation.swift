@@ -237,12 +237,15 @@ extension RuleBasedScorer {
     }
 
     /// Cities the scorer knows by its own names, not the gazetteer's, folded, with their country:
-    /// London (a name of the United Kingdom in ``locationAliases``) and New York City.
+    /// London and New York City. Each name but "New York" names its country in a lead's place
+    /// (``namedAreas(of:)``) and New York City's the state of New York (``newYorkCityNames``);
+    /// "New York" is as often the state, so it is the city only as a place with its state ("New
+    /// York, NY": ``HeldPlace/isCityNamedAsState``).
     static let ownCities: [String: String] = [
         "london": unitedKingdom, "new york": unitedStates, "nyc": unitedStates, "new york city": unitedStates,
     ]
-    /// The names of ``ownCities`` that name the city in a place: not "New York", as often the state.
-    static let ownCityPhrases = ["london", "nyc", "new york city"].map(SignalDetector.Phrase.init)
+    /// The names of ``ownCities`` that name the city in a place: not "New York".
+    static let ownCityPhrases = ownCities.keys.filter { $0 != "new york" }.sorted().map(SignalDetector.Phrase.init)
 
     /// The countries, normalised, that `text` names as a lead's place names them
     /// (``namedAreas(of:)``: a country, an alias, a city or region of the ``Gazetteer`` in it,
@@ -255,10 +258,10 @@ extension RuleBasedScorer {
     }
 
     /// The US states' postal codes that are as often a country's code after a city (normalised,
-    /// with the country's name): those of ``citiesAbroad``, with "WA" for Western Australia, and
-    /// ``codesOfCountriesToo``. Read as the country only where the scorer knows the city in it
-    /// (``HeldPlace/holder``). The other codes of both ("GA", "MD", "ME") are read as US states.
-    private static let countriesOfStateCodes: [String: String] = [
+    /// with the country's name): those of ``citiesAbroad``'s countries and ``codesOfCountriesToo``.
+    /// Read as the country only where the scorer knows the city in it (``HeldPlace/holder``,
+    /// ``lastPartCountry(of:)``). The other codes of both ("GA", "MD", "ME") are read as US states.
+    static let countriesOfStateCodes: [String: String] = [
         "ca": "Canada", "il": "Israel", "co": "Colombia", "ma": "Morocco", "pa": "Panama", "wa": "Australia",
         "de": "Germany", "in": "India", "ar": "Argentina", "id": "Indonesia",
     ].reduce(into: [:]) { codes, entry in codes[SignalDetector.normalize(entry.key)] = entry.value }

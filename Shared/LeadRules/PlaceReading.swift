@@ -169,6 +169,7 @@ extension RuleBasedScorer {
             return locationAliases[country, default: []].contains { $0.occurs(in: place) }
         }.map { [$0] }
         named += otherCountryPhrases.filter { $0.occurs(in: place) }.compactMap { country(named: $0.text).map { Set([$0]) } }
+        named += ownCityPhrases.filter { $0.occurs(in: place) }.compactMap { ownCities[$0.text].map { Set([$0]) } }
         let isKnown = !named.isEmpty
         return (named + gazetteer(), nil, isKnown)
     }
@@ -609,8 +610,9 @@ extension RuleBasedScorer {
     static let districtOfColumbia = SignalDetector.normalize("district of columbia")
     private static let washington = SignalDetector.normalize("washington")
 
-    /// New York City's names that are no US state's, normalised: in the state of New York.
-    static let newYorkCityNames: Set<String> = Set(["nyc", "new york city"].map(SignalDetector.normalize))
+    /// New York City's names that are no US state's (``ownCityPhrases`` in the United States),
+    /// normalised: in the state of New York.
+    static let newYorkCityNames = Set(ownCityPhrases.filter { ownCities[$0.text] == unitedStates }.map { SignalDetector.normalize($0.text) })
     static let newYork = SignalDetector.normalize("new york")
 
     /// The US states (and DC, written "DC" or "D.C.") by postal code and by name, normalised, each to its name.
@@ -631,7 +633,8 @@ extension RuleBasedScorer {
         usStatesByCode.values.map { ($0, $0) }, uniquingKeysWith: { first, _ in first })
 
     /// The country the last comma-separated part of `place` names, normalised, if it names one:
-    /// a country's name, or its two-letter code after one of its ``citiesAbroad``.
+    /// a country's name, or its two-letter code after one of its cities (``citiesAbroad``, or the
+    /// ``Gazetteer``'s there, for a code of ``countriesOfStateCodes``: "Toronto, CA", "Perth, WA").
     private static func lastPartCountry(of place: String) -> String? {
         let parts = place.split(separator: ",")
         guard let last = parts.last else { return nil }
@@ -639,8 +642,13 @@ extension RuleBasedScorer {
         if parts.count > 1, let city = citiesAbroad[SignalDetector.normalize(String(parts[0]))], city.code == name {
             return city.country
         }
-        // Any other Canadian city the gazetteer knows, with Canada's code: "Saskatoon, CA".
-        if parts.count > 1, name == canadaCode, Gazetteer.standard.areas(in: String(parts[0])) == [[canada]] { return canada }
+        // Not the codes that stay US states' here ("Berlin, DE" is read where it is written), and
+        // a province's code only after a city of the province: "Perth, WA", not "Sydney, WA".
+        if parts.count > 1, !codesOfCountriesToo.contains(name), let country = countriesOfStateCodes[name].map(SignalDetector.normalize),
+           Gazetteer.standard.areas(in: String(parts[0])) == [[country]],
+           provincesByCode[name].map({ !Gazetteer.standard.states(ofCity: String(parts[0])).isDisjoint(with: $0) }) ?? true {
+            return country
+        }
         // A US state's name ends a US place: "Santa Fe, New Mexico" is not in Mexico.
         if parts.count > 1, usStateNames.contains(name) { return unitedStates }
         if parts.count > 1, let country = regionCodes[name] { return country }
@@ -776,18 +784,19 @@ extension RuleBasedScorer {
     /// The US states' names (not their codes, nor DC's), normalised.
     private static let usStateNames = Set(usStatesByName.keys).subtracting([SignalDetector.normalize("district of columbia")])
 
-    /// Well-known cities of the countries whose two-letter code is also a US state's postal code,
-    /// with that code and the country, normalised: "Toronto, CA" is in Canada and "Tel Aviv, IL"
-    /// in Israel, while "San Diego, CA" and "Vancouver, WA" stay in the United States.
+    /// Cities of the countries whose two-letter code is also a US state's postal code that the
+    /// ``Gazetteer`` does not list (places.json leaves Halifax, Cali and Cartagena out as names of
+    /// places elsewhere too), with that code and the country, normalised, read only before the
+    /// code or the country's name: "Cali, CO" is in Colombia, "Fremantle, WA" in Australia, while
+    /// "San Diego, CA" stays in the United States. The gazetteer's cities there are read so too
+    /// (``lastPartCountry(of:)``: "Toronto, CA", "Tel Aviv, IL").
     static let citiesAbroad: [String: (code: String, country: String)] = [
-        ("ca", "canada", ["toronto", "montreal", "montréal", "vancouver", "calgary", "ottawa", "edmonton", "winnipeg",
-                          "mississauga", "halifax", "quebec city", "québec city", "kitchener"]),
-        ("il", "israel", ["tel aviv", "tel aviv yafo", "tel aviv-yafo", "jerusalem", "haifa", "herzliya", "ramat gan",
-                          "petah tikva", "beersheba", "be'er sheva"]),
-        ("co", "colombia", ["bogota", "bogotá", "medellin", "medellín", "cali", "barranquilla", "cartagena"]),
-        ("ma", "morocco", ["casablanca", "rabat", "marrakech", "marrakesh", "tangier"]),
+        ("ca", "canada", ["halifax"]),
+        ("il", "israel", ["ramat gan", "petah tikva", "beersheba", "be'er sheva"]),
+        ("co", "colombia", ["cali", "cartagena"]),
+        ("ma", "morocco", ["tangier"]),
         ("pa", "panama", ["panama city", "panamá"]),
-        ("wa", "australia", ["perth", "fremantle"]),
+        ("wa", "australia", ["fremantle"]),
         // The country Georgia, not the state.
         ("georgia", "georgia", ["tbilisi", "batumi", "kutaisi", "rustavi"]),
     ].reduce(into: [:]) { cities, entry in
@@ -823,8 +832,6 @@ extension RuleBasedScorer {
 
     private static let ukLookalikes = ["new south wales", "new england"].map(SignalDetector.Phrase.init)
     static let unitedKingdom = SignalDetector.normalize("united kingdom")
-    private static let canada = SignalDetector.normalize("canada")
-    private static let canadaCode = SignalDetector.normalize("ca")
 
     /// Countries besides those with aliases, normalised, that LinkedIn and X places end with.
     private static let otherCountries: Set<String> = Set([
@@ -840,9 +847,9 @@ extension RuleBasedScorer {
 
     /// Other names of the ICP locations that have them, keyed by the location normalised.
     /// Not "america" alone: Latin and South America are not the United States.
-    private static let locationAliases: [String: [SignalDetector.Phrase]] = [
+    static let locationAliases: [String: [SignalDetector.Phrase]] = [
         "united states": ["united states", "usa", "us", "u s", "u s a", "united states of america", "new england"] + usStates,
-        "united kingdom": ["united kingdom", "uk", "u k", "england", "scotland", "wales", "great britain", "britain", "london"],
+        "united kingdom": ["united kingdom", "uk", "u k", "england", "scotland", "wales", "great britain", "britain"],
     ].reduce(into: [:]) { aliases, entry in
         aliases[SignalDetector.normalize(entry.key)] = entry.value.map(SignalDetector.Phrase.init)
     }
@@ -867,6 +874,6 @@ extension RuleBasedScorer {
         "nevada", "new hampshire", "new jersey", "new mexico", "new york", "north carolina", "north dakota", "ohio",
         "oklahoma", "oregon", "pennsylvania", "rhode island", "south carolina", "south dakota", "tennessee", "texas",
         "utah", "vermont", "virginia", "washington", "west virginia", "wisconsin", "wyoming", "ca", "tx", "ny", "nj",
-        "wa", "ma", "il", "fl", "co", "ga", "nc", "va", "az", "pa", "mn", "ut", "sf", "nyc", "bay area", "silicon valley",
+        "wa", "ma", "il", "fl", "co", "ga", "nc", "va", "az", "pa", "mn", "ut",
     ]
 }

@@ -182,6 +182,27 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"], "germany": ["Berlin"]}, "regions": {}, "subdivisions": {}, "metroAreas": [["Paris", "Berlin"]]}"#.utf8)))
     }
 
+    /// Each name of a place lives in one vocabulary: a city places.json lists is not also one of
+    /// the scorer's cities abroad, a region or a country is not also in the list of regions a
+    /// title is followed by, and a city (SF, the Bay Area, NYC, London) is not also a name of
+    /// its country ("New York" is the state's, and the city's only as "New York, NY").
+    func testEachPlaceNameLivesInOneVocabulary() {
+        let gazetteer = Gazetteer.standard
+        for name in RuleBasedScorer.citiesAbroad.keys {
+            XCTAssertEqual(gazetteer.areas(in: name), [], "\(name): a city of places.json")
+        }
+        for name in XBioRole.regions {
+            XCTAssertNil(gazetteer.regions[Gazetteer.folded(name)], "\(name): a region of places.json")
+            XCTAssertNil(RuleBasedScorer.country(named: SignalDetector.normalize(name)), "\(name): a country")
+        }
+        for (country, aliases) in RuleBasedScorer.locationAliases {
+            for alias in aliases {
+                XCTAssertEqual(gazetteer.areas(in: alias.text), [], "\(alias.text) for \(country): a city or region of places.json")
+                XCTAssertFalse(RuleBasedScorer.ownCityPhrases.contains { $0.text == Gazetteer.folded(alias.text) }, "\(alias.text) for \(country): a city of the scorer's own")
+            }
+        }
+    }
+
     func testAnOfferExtendsTheVocabulary() {
         XCTAssertNil(vocabulary.role(ofTitle: "Chief Evangelist")?.functions.first)
         XCTAssertFalse(vocabulary.industry("Agritech", isUnder: "software"))
