@@ -468,7 +468,7 @@ public final class AccountHeatAggregator: Service {
     /// would be lost while its contributions are committed; signals are dead-lettered after
     /// their sends (``SettlingSend/Unclassified/takenAsTheRecords``), as dead letters are. A
     /// record refused for what it is (larger than the broker takes, invalid), or a signal failed
-    /// for a reason not classified at each of its sends, goes to dead letters with the reason
+    /// for a reason not classified 6 sends in a row, goes to dead letters with the reason
     /// instead; a dead letter refused too is sent again without its copy of the original, and
     /// one refused even so is logged and dropped: one company's heat must not stop the scoring
     /// stage, which would fail the same way after every restart. A record refused for its topic (misnamed, a partition the changelog lacks,
@@ -510,7 +510,7 @@ public final class AccountHeatAggregator: Service {
                 }
             }
             pending = letters
-            // A letter failed for a reason not classified at each of its sends stops the aggregator (above).
+            // A letter failed for a reason not classified 6 sends in a row stops the aggregator (above).
             sending = SettlingSend(send: send, logger: logger, unclassified: .takenAsTheRecords)
         }
     }

@@ -65,8 +65,8 @@ final class Abandonment: Sendable {
 /// Transient failures are retried with a backoff (100 ms doubling to 5 s), re-sending only the
 /// records that were not acknowledged, for as long as it takes: a broker outage of any length is
 /// waited out and no output is dropped. Unclassified failures (``ProduceFailure/unclassified``)
-/// are retried so too, at most ``ProduceFailure/unclassifiedAttempts`` sends of the record, then taken as the
-/// record's: dead letter (a letter failing so too stops the runner, the input uncommitted: a
+/// are retried so too, then taken as the record's at its ``ProduceFailure/unclassifiedAttempts``th
+/// such failure in a row (a passing failure between starts the count again): dead letter (a letter failing so too stops the runner, the input uncommitted: a
 /// broker failing every write must not have inputs given up); a wait before such a retry ends
 /// on the input's stop (its partition revoked, the process stopping) and hands the input back.
 /// Nothing is sent, nor sent again, for an input given up on: its next owner writes the outputs.

@@ -11,7 +11,7 @@ import Runtime
 /// | ``refused`` | the record is bad: it goes to dead letters with the reason (the stage core dead-letters its input), and the sender goes on |
 /// | ``topicRefused`` | the topic is wrong, not the record: the process stops, its input not committed, and nothing is dead-lettered |
 /// | ``fatal`` | the producer is unusable: the process stops, its input not committed, and restarts with a new producer |
-/// | ``unclassified`` | sent again from the first delay, ``unclassifiedAttempts`` sends at most, then taken as the record's (``refused``); a dead letter failing so too stops the process. Records a dead letter cannot stand in for (the coordinator's, the heat aggregator's changelog: ``SettlingSend/Unclassified/waitedOut``) are sent again as for ``transient``, for as long as it takes |
+/// | ``unclassified`` | sent again from the first delay, then taken as the record's (``refused``) at its ``unclassifiedAttempts``th such failure in a row (a passing failure between starts the count again); a dead letter failing so too stops the process. Records a dead letter cannot stand in for (the coordinator's, the heat aggregator's changelog: ``SettlingSend/Unclassified/waitedOut``) are sent again as for ``transient``, for as long as it takes |
 ///
 /// Policy reads the ``KafkaError`` classification (``KafkaError/isFatal``,
 /// ``KafkaError/isClientClosed``, ``KafkaError/isTopicRefusal``, ``KafkaError/isRecordRejected``,
@@ -37,9 +37,9 @@ public enum ProduceFailure: Sendable, Equatable {
     /// record alike: the process must stop, so it restarts with a new producer.
     case fatal
     /// Neither retriable nor known to be one record's (UNKNOWN_SERVER_ERROR, a code not classified
-    /// here): it may pass, or be the record's. A sender sends the record again a bounded number of
-    /// times (``unclassifiedAttempts``, from the first delay), then takes it as the record's (as
-    /// ``refused``): stopping instead would have the restarted process send the record again and
+    /// here): it may pass, or be the record's. A sender sends the record again from the first
+    /// delay and takes it as the record's (as ``refused``) when it failed so ``unclassifiedAttempts``
+    /// sends in a row (a passing failure between, as an outage, starts the count again): stopping instead would have the restarted process send the record again and
     /// fail again, for ever. Not given up on its account: when the dead letter fails so too, the
     /// broker may be failing every write, and the process stops. A record whose dead letter would
     /// lose what cannot be got back (a lead's state, a charge, a changelog's state) is sent again
@@ -62,7 +62,7 @@ public enum ProduceFailure: Sendable, Equatable {
         }
     }
 
-    /// How many times a record failed for an unclassified reason (``unclassified``) is sent
+    /// How many sends in a row a record fails for an unclassified reason (``unclassified``)
     /// before the failure is taken as the record's: about 3 s of waits at the default backoff
     /// (0.1 + 0.2 + 0.4 + 0.8 + 1.6 s), long enough for a broker's passing fault to clear and
     /// short of the phases' attempt timeouts (30 s for finalize, the shortest), so the
@@ -116,8 +116,8 @@ public struct SettlingSend: Sendable {
     /// What a failure for a reason not classified (``ProduceFailure/unclassified``, as
     /// UNKNOWN_SERVER_ERROR) means for the caller's records.
     public enum Unclassified: Sendable {
-        /// Sent again from the first delay, ``ProduceFailure/unclassifiedAttempts`` sends at
-        /// most, then returned refused, for the sender to dead-letter: for records a dead letter
+        /// Sent again from the first delay, and returned refused, for the sender to dead-letter,
+        /// at the ``ProduceFailure/unclassifiedAttempts``th such failure in a row: for records a dead letter
         /// stands in for (a heat signal, a dead letter itself).
         case takenAsTheRecords
         /// Sent again as a transient failure is (100 ms doubling to 5 s, a warning at the first
@@ -136,7 +136,7 @@ public struct SettlingSend: Sendable {
         /// Acknowledged: where the broker stored it.
         case stored(DeliveryReport)
         /// Refused for what it is (``ProduceFailure/refused``), or failed for an unclassified
-        /// reason at each of its sends (``ProduceFailure/unclassified``, under
+        /// reason ``ProduceFailure/unclassifiedAttempts`` sends in a row (``ProduceFailure/unclassified``, under
         /// ``Unclassified/takenAsTheRecords``): the sender dead-letters it.
         case refused(KafkaError)
     }
@@ -192,7 +192,7 @@ public struct SettlingSend: Sendable {
 }
 
 /// The retry state of records sent together under the produce policy (``ProduceFailure``): how
-/// many times each one failed for an unclassified reason, the wait before the next send, and
+/// many sends in a row each one failed for an unclassified reason, the wait before the next send, and
 /// the attempt. Shared by the stage core's ``OutputDelivery`` and ``SettlingSend``.
 struct ProduceRetries {
     /// What one send's results call for, records named by their positions.
@@ -201,7 +201,7 @@ struct ProduceRetries {
         var fatal: KafkaError?
         /// The first record refused for its topic: the sender stops.
         var topicRefusal: (error: KafkaError, index: Int)?
-        /// Records refused for what they are, or failed unclassified at each of their sends, in order.
+        /// Records refused for what they are, or failed unclassified the bound's sends in a row, in order.
         var refused: [(index: Int, error: KafkaError)] = []
         /// Records to send again, in order.
         var retry: [Int] = []
@@ -247,6 +247,7 @@ struct ProduceRetries {
             case .refused:
                 round.refused.append((index, error))
             case .transient:
+                unclassifiedSends[index] = 0  // only failures in a row count
                 round.retry.append(index)
                 round.transient = round.transient ?? error
             case .unclassified:

@@ -37,6 +37,32 @@ final class OutputDeliveryTests: XCTestCase {
         }
     }
 
+    /// A send that answers the records of `topic`, one after another across sends, with the codes
+    /// of `script` in turn (nil: stored), and stores the others and those past the script.
+    final class ScriptedSend: Sendable {
+        let topic: String
+        let script: [Int32?]
+        private let answered = Mutex(0)
+        init(_ topic: String, _ script: [Int32?]) {
+            self.topic = topic
+            self.script = script
+        }
+
+        /// How many records of `topic` were sent.
+        var sends: Int { answered.withLock { $0 } }
+
+        func callAsFunction(_ records: [ProducerRecord]) -> [Result<DeliveryReport, KafkaError>] {
+            records.map { record in
+                let code: Int32? = record.topic != topic ? nil : answered.withLock { answered in
+                    defer { answered += 1 }
+                    return answered < script.count ? script[answered] : nil
+                }
+                guard let code else { return .success(DeliveryReport(topic: record.topic, partition: 0, offset: 0)) }
+                return .failure(KafkaError(code: code, operation: "produce"))
+            }
+        }
+    }
+
     final class Lines: Sendable {
         private let lines = Mutex<[String]>([])
         var logger: Logger { Logger(service: "test-stage", level: .warning) { [self] line in lines.withLock { $0.append(line) } } }
@@ -183,6 +209,22 @@ final class OutputDeliveryTests: XCTestCase {
             guard case .fatal(.topicRefuses(let deadTopic, _)) = lettered else { XCTFail("\(code): \(lettered)"); continue }
             XCTAssertEqual(deadTopic, "dead")
         }
+    }
+
+    /// Only an output's failures for a reason not classified in a row dead-letter its input: one
+    /// failed so three times, then for a passing reason (the broker away), then so five times is
+    /// delivered at the next send. Before, the count ran on across the outage, and the input was
+    /// dead-lettered at the third failure after it.
+    func testOnlyUnclassifiedFailuresInARowDeadLetterTheInput() async {
+        let outage: [Int32?] = [-1, -1, -1, -185 /* _TIMED_OUT */]
+        let send = ScriptedSend("out", outage + Array(repeating: -1, count: ProduceFailure.unclassifiedAttempts - 1))
+        var delivery = OutputDelivery(send: { send($0) }, deadLetter: testDeadLetter(topic: "dead"), answer: nil, logger: Lines().logger,
+                                      abandonment: Abandonment())
+        delivery.retryDelay = .milliseconds(1)
+        let outcome = await delivery.deliver([ProducerRecord(topic: "out", key: "lead-1", value: [1])], for: input,
+                                             unless: Abandonment(), stoppingOn: GracefulShutdown())
+        XCTAssertEqual(send.sends, outage.count + ProduceFailure.unclassifiedAttempts, "stored at the sixth send after the outage")
+        guard case .delivered = outcome else { return XCTFail("\(outcome)") }
     }
 
     /// An output that waited out an outage (its backoff grown to its 5 s bound) and then fails

@@ -124,6 +124,26 @@ final class ProducePolicyTests: XCTestCase {
         guard case .stored = settled[0], case .stored = settled[2] else { return XCTFail("\(settled)") }
     }
 
+    /// Only failures for a reason not classified in a row take a record as the sender's to
+    /// dead-letter: a passing failure between (the broker away) starts the count again, so a
+    /// record failed so three times, then for a passing reason, then five times more is stored at
+    /// the next send, and one failed six times more is returned refused at the sixth. Before, the
+    /// count ran on across the outage, so both were returned refused at their third failure after it.
+    func testOnlyUnclassifiedFailuresInARowTakeARecordAsRefused() async throws {
+        let outage: [Int32?] = [-1, -1, -1, -195 /* _TRANSPORT */]
+        for (failures, isStored) in [(ProduceFailure.unclassifiedAttempts - 1, true), (ProduceFailure.unclassifiedAttempts, false)] {
+            let send = OutputDeliveryTests.ScriptedSend("state", outage + Array(repeating: -1, count: failures))
+            var sending = SettlingSend(send: { send($0) }, logger: OutputDeliveryTests.Lines().logger, unclassified: .takenAsTheRecords)
+            sending.retryDelay = .milliseconds(1)
+            let settled = try await sending.settle(records("state"))
+            XCTAssertEqual(send.sends, outage.count + ProduceFailure.unclassifiedAttempts, "\(failures) failures after the outage")
+            switch settled[0] {
+            case .stored: XCTAssertTrue(isStored, "\(failures) failures after the outage: stored")
+            case .refused(let error): XCTAssertFalse(isStored, "\(failures) failures after the outage: refused, \(error.code)")
+            }
+        }
+    }
+
     /// For records whose dead letter would lose what cannot be got back (the coordinator's
     /// `lead.state` and `billing.usage` records, the heat aggregator's changelog), a failure for a
     /// reason not classified is waited out as a transient one: sent again, 100 ms doubling to 5 s,
