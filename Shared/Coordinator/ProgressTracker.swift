@@ -221,8 +221,10 @@ final class ProgressTracker: Service {
                     ])
                 }
                 if !round.refused.isEmpty { refused(round.refused.map(\.index)) }
-                if !round.unsent.isEmpty { unsent(round.unsent) }
-                if let wait = round.wait { try? await Task.sleep(for: wait) }  // a stop ends it at once, and the loop
+                if !round.retry.isEmpty { unsent(round.retry) }
+                if let wait = RepublishingRetries.wait(after: round) {
+                    try? await Task.sleep(for: wait)  // a stop ends it at once, and the loop
+                }
             }
         }
         await shutdown.close(consumer, logger: logger)

@@ -216,7 +216,7 @@ struct OutputDelivery: Sendable {
         if acknowledged.count == records.count { return .delivered(acknowledged) }
         var unsent = Array(records.indices)
         var reports = [DeliveryReport?](repeating: nil, count: records.count)
-        var retries = ProduceRetries(count: records.count, firstDelay: retryDelay)
+        var retries = ProduceRetries(firstDelay: retryDelay)
         while true {
             let round = retries.classify(results, of: unsent) { reports[$0] = $1 }
             if let fatal = round.fatal { return .fatal(fatal) }

@@ -167,7 +167,7 @@ public struct SettlingSend: Sendable {
         var results: [Result<DeliveryReport, KafkaError>]
         if let first { results = first } else { results = await send(records) }
         var settled = [Settled?](repeating: nil, count: records.count)
-        var retries = ProduceRetries(count: records.count, firstDelay: retryDelay, unclassifiedIsTransient: unclassified == .waitedOut)
+        var retries = ProduceRetries(firstDelay: retryDelay, unclassifiedIsTransient: unclassified == .waitedOut)
         var unsent = Array(records.indices)
         while true {
             let round = retries.classify(results, of: unsent) { settled[$0] = .stored($1) }
@@ -191,44 +191,52 @@ public struct SettlingSend: Sendable {
     }
 }
 
-/// The retry state of records sent together under the produce policy (``ProduceFailure``): how
-/// many sends in a row each one failed for an unclassified reason, the wait before the next send, and
-/// the attempt. Shared by the stage core's ``OutputDelivery`` and ``SettlingSend``.
-struct ProduceRetries {
-    /// What one send's results call for, records named by their positions.
-    struct Round {
-        /// The first error of an unusable producer: the sender stops.
-        var fatal: KafkaError?
-        /// The first record refused for its topic: the sender stops.
-        var topicRefusal: (error: KafkaError, index: Int)?
-        /// Records refused for what they are, or failed unclassified the bound's sends in a row, in order.
-        var refused: [(index: Int, error: KafkaError)] = []
-        /// Records to send again, in order.
-        var retry: [Int] = []
-        /// The first transient failure, for the log line.
-        var transient: KafkaError?
-        /// The first unclassified failure sent again, with its record's sends so far.
-        var unclassified: (error: KafkaError, sends: Int)?
-    }
+/// What one send's results call for under the produce policy (``ProduceFailure``), records named
+/// by their positions, as ``ProduceClassifier`` classes them: what ``ProduceRetries`` (records
+/// sent again) and ``RepublishingRetries`` (what records stood for published again) act on.
+package struct ProduceRound {
+    /// The first error of an unusable producer: the sender stops.
+    package var fatal: KafkaError?
+    /// The first record refused for its topic: the sender stops.
+    package var topicRefusal: (error: KafkaError, index: Int)?
+    /// Records refused for what they are, or failed unclassified
+    /// ``ProduceFailure/unclassifiedAttempts`` sends in a row, in order.
+    package var refused: [(index: Int, error: KafkaError)] = []
+    /// Records failed for a reason that passes, or unclassified fewer sends in a row than the
+    /// bound, in order: to send again (the tracker: to publish again as they then stand).
+    package var retry: [Int] = []
+    /// The first transient failure, for the log line.
+    package var transient: (error: KafkaError, index: Int)?
+    /// Records failed unclassified and in ``retry``, with their failures in a row so far.
+    package var unclassified: [(index: Int, error: KafkaError, sends: Int)] = []
+}
 
-    private var unclassifiedSends: [Int]
-    private let firstDelay: Duration
+/// Classes the results of sends under the produce policy (``ProduceFailure``), and counts each
+/// record's failures for a reason not classified in a row, the record named across sends by a
+/// `Key` (the stage core and ``SettlingSend``: its position among the records sent together;
+/// the progress tracker: its topic and key). After each send only the counts of that send's
+/// records failed so are kept: a record stored, refused, failed for a passing reason or not
+/// sent starts from none again.
+struct ProduceClassifier<Key: Hashable> {
+    /// Per record, its failures for a reason not classified in a row, up to the last send.
+    private var unclassifiedInARow: [Key: Int] = [:]
     /// Unclassified failures are classed ``ProduceFailure/transient`` (``SettlingSend/Unclassified/waitedOut``).
     private let unclassifiedIsTransient: Bool
-    private var delay: Duration
-    private var attempt = 1
 
-    init(count: Int, firstDelay: Duration, unclassifiedIsTransient: Bool = false) {
-        unclassifiedSends = [Int](repeating: 0, count: count)
-        self.firstDelay = firstDelay
+    init(unclassifiedIsTransient: Bool = false) {
         self.unclassifiedIsTransient = unclassifiedIsTransient
-        delay = firstDelay
     }
 
-    /// Classifies `results`, the outcomes of the records at `positions`; hands each report to `stored`.
-    mutating func classify(_ results: [Result<DeliveryReport, KafkaError>], of positions: [Int],
-                           stored: (Int, DeliveryReport) -> Void) -> Round {
-        var round = Round()
+    /// How many records have failures counted.
+    var countedKeys: Int { unclassifiedInARow.count }
+
+    /// Classes `results`, the outcomes of the records at `positions`, each counted under
+    /// `key(position)`; hands each report to `stored`.
+    mutating func classify(_ results: [Result<DeliveryReport, KafkaError>], of positions: [Int], countedAs key: (Int) -> Key,
+                           stored: (Int, DeliveryReport) -> Void = { _, _ in }) -> ProduceRound {
+        var round = ProduceRound()
+        var counted: [Key: Int] = [:]
+        defer { unclassifiedInARow = counted }
         for (index, result) in zip(positions, results) {
             let error: KafkaError
             switch result {
@@ -247,32 +255,56 @@ struct ProduceRetries {
             case .refused:
                 round.refused.append((index, error))
             case .transient:
-                unclassifiedSends[index] = 0  // only failures in a row count
                 round.retry.append(index)
-                round.transient = round.transient ?? error
+                round.transient = round.transient ?? (error, index)
             case .unclassified:
-                unclassifiedSends[index] += 1
-                if unclassifiedSends[index] >= ProduceFailure.unclassifiedAttempts {
+                let record = key(index)
+                let sends = unclassifiedInARow[record, default: 0] + 1
+                if sends >= ProduceFailure.unclassifiedAttempts {
                     round.refused.append((index, error))  // taken as the record's
                 } else {
+                    counted[record] = sends
                     round.retry.append(index)
-                    round.unclassified = round.unclassified ?? (error, unclassifiedSends[index])
+                    round.unclassified.append((index, error, sends))
                 }
             }
         }
         return round
     }
+}
+
+/// The retry state of records sent together under the produce policy (``ProduceFailure``): the
+/// classification of each send (``ProduceClassifier``, records named by their positions), the
+/// wait before the next send, and the attempt. Shared by the stage core's ``OutputDelivery`` and
+/// ``SettlingSend``.
+struct ProduceRetries {
+    private var classifier: ProduceClassifier<Int>
+    private let firstDelay: Duration
+    private var delay: Duration
+    private var attempt = 1
+
+    init(firstDelay: Duration, unclassifiedIsTransient: Bool = false) {
+        classifier = ProduceClassifier(unclassifiedIsTransient: unclassifiedIsTransient)
+        self.firstDelay = firstDelay
+        delay = firstDelay
+    }
+
+    /// Classifies `results`, the outcomes of the records at `positions`; hands each report to `stored`.
+    mutating func classify(_ results: [Result<DeliveryReport, KafkaError>], of positions: [Int],
+                           stored: (Int, DeliveryReport) -> Void) -> ProduceRound {
+        classifier.classify(results, of: positions, countedAs: { $0 }, stored: stored)
+    }
 
     /// The wait before `round`'s records are sent again, and whether it is for an unclassified
     /// failure; logs a warning, with the `unclassified` line at a record's first and last retry,
     /// or the `transient` line at the first attempt and every tenth.
-    mutating func nextWait(after round: Round, logger: Logger, unclassified line: String, transient transientLine: String)
+    mutating func nextWait(after round: ProduceRound, logger: Logger, unclassified line: String, transient transientLine: String)
         -> (wait: Duration, isUnclassified: Bool) {
         defer {
             delay = min(delay * 2, ProduceFailure.maxRetryDelay)
             attempt += 1
         }
-        if let unclassified = round.unclassified {
+        if let unclassified = round.unclassified.first {
             // A first such failure waits from the first delay, not the one an outage before
             // it grew to 5 s: the record's sends stay within about 3 s of waits.
             if unclassified.sends == 1 { delay = firstDelay }
@@ -286,7 +318,7 @@ struct ProduceRetries {
         }
         if let transient = round.transient, attempt == 1 || attempt.isMultiple(of: 10) {
             logger.warning(transientLine, [
-                LogKey.error: ProduceFailure.summary(of: transient), "attempt": String(attempt), "records": String(round.retry.count),
+                LogKey.error: ProduceFailure.summary(of: transient.error), "attempt": String(attempt), "records": String(round.retry.count),
             ])
         }
         return (delay, false)
@@ -296,80 +328,33 @@ struct ProduceRetries {
 /// The produce policy for a sender that does not send a failed record again but publishes what
 /// it stood for again, as it then stands, at its next round (the progress tracker: a record sent
 /// again after an outage could land after a newer one of the member that took its partition
-/// over). Classifies one round's results, and counts by topic and key the rounds in a row whose
-/// record failed for a reason not classified (``ProduceFailure/unclassified``), as each round's
-/// record of a search or an account is a new one.
+/// over). Classifies one round's results (``ProduceClassifier``), counting the rounds in a row
+/// whose record failed for a reason not classified by topic and key, as each round's record of
+/// a search or an account is a new one.
 package struct RepublishingRetries {
-    /// What one round's results call for, records named by their positions in it.
-    package struct Round {
-        /// The first error of an unusable producer: the sender stops.
-        package var fatal: KafkaError?
-        /// The first record refused for its topic: the sender stops.
-        package var topicRefusal: (error: KafkaError, index: Int)?
-        /// Records refused for what they are, or failed unclassified
-        /// ``ProduceFailure/unclassifiedAttempts`` rounds in a row: left out, in order.
-        package var refused: [(index: Int, error: KafkaError)] = []
-        /// Records to publish again, as they then stand, at the next round, in order: failed
-        /// for a reason that passes, or unclassified fewer rounds in a row than the bound.
-        package var unsent: [Int] = []
-        /// The first transient failure, for the log line.
-        package var transient: (error: KafkaError, index: Int)?
-        /// Records failed unclassified and published again, with their key's rounds in a row so far.
-        package var unclassified: [(index: Int, error: KafkaError, sends: Int)] = []
-        /// The wait before the next round, for the unclassified failures: the first delay,
-        /// doubling with a key's rounds in a row, up to the longest; nil without one (a transient
-        /// failure waits for nothing but the next poll).
-        package var wait: Duration?
-    }
-
     /// A record's topic and key: what is counted across rounds.
     private struct Identity: Hashable {
         let topic: String
         let key: [UInt8]?
     }
 
-    /// Per topic and key, the rounds in a row its record failed unclassified, up to the last
-    /// round: only keys of that round's records failed so are kept (a key not sent, stored,
-    /// refused or failed for a passing reason starts again from none).
-    private var unclassifiedSends: [Identity: Int] = [:]
+    private var classifier = ProduceClassifier<Identity>()
 
     package init() {}
 
     /// How many keys have failures counted.
-    var countedKeys: Int { unclassifiedSends.count }
+    var countedKeys: Int { classifier.countedKeys }
 
-    /// Classifies `results`, the outcomes of `records` sent in one round; the counts kept are
-    /// those of this round's records failed unclassified, so a key not in it is forgotten.
-    package mutating func classify(_ results: [Result<DeliveryReport, KafkaError>], of records: [ProducerRecord]) -> Round {
-        var round = Round()
-        var counted: [Identity: Int] = [:]
-        defer { unclassifiedSends = counted }
-        for (index, (record, result)) in zip(records, results).enumerated() {
-            guard case .failure(let error) = result else { continue }
-            switch ProduceFailure(error) {
-            case .fatal:
-                round.fatal = round.fatal ?? error
-            case .topicRefused:
-                round.topicRefusal = round.topicRefusal ?? (error, index)
-            case .refused:
-                round.refused.append((index, error))
-            case .unclassified:
-                let identity = Identity(topic: record.topic, key: record.key)
-                let sends = unclassifiedSends[identity, default: 0] + 1
-                if sends >= ProduceFailure.unclassifiedAttempts {
-                    round.refused.append((index, error))  // taken as the record's
-                } else {
-                    counted[identity] = sends
-                    round.unsent.append(index)
-                    round.unclassified.append((index, error, sends))
-                    let delay = min(ProduceFailure.firstRetryDelay * (1 << (sends - 1)), ProduceFailure.maxRetryDelay)
-                    round.wait = max(round.wait ?? .zero, delay)
-                }
-            case .transient:
-                round.unsent.append(index)
-                round.transient = round.transient ?? (error, index)
-            }
-        }
-        return round
+    /// Classifies `results`, the outcomes of `records` sent in one round, records named by their
+    /// positions in it; a key not in the round is forgotten.
+    package mutating func classify(_ results: [Result<DeliveryReport, KafkaError>], of records: [ProducerRecord]) -> ProduceRound {
+        classifier.classify(results, of: Array(records.indices)) { Identity(topic: records[$0].topic, key: records[$0].key) }
+    }
+
+    /// The wait before the next round, for `round`'s unclassified failures: the first delay,
+    /// doubling with a key's rounds in a row, up to the longest; nil without one (a transient
+    /// failure waits for nothing but the next poll).
+    package static func wait(after round: ProduceRound) -> Duration? {
+        round.unclassified.map { min(ProduceFailure.firstRetryDelay * (1 << ($0.sends - 1)), ProduceFailure.maxRetryDelay) }.max()
     }
 }

@@ -220,7 +220,7 @@ final class ProducePolicyTests: XCTestCase {
 
     // MARK: - RepublishingRetries (the progress tracker's rounds)
 
-    private func round(_ retries: inout RepublishingRetries, _ outcomes: [(key: String, code: Int32?)]) -> RepublishingRetries.Round {
+    private func round(_ retries: inout RepublishingRetries, _ outcomes: [(key: String, code: Int32?)]) -> ProduceRound {
         let sent = outcomes.map { ProducerRecord(topic: "progress", key: $0.key, value: [1]) }
         let results: [Result<DeliveryReport, KafkaError>] = outcomes.map { outcome in
             guard let code = outcome.code else { return .success(DeliveryReport(topic: "progress", partition: 0, offset: 1)) }
@@ -234,17 +234,17 @@ final class ProducePolicyTests: XCTestCase {
     /// three failures, one outage and three more left the record out.
     func testOnlyUnclassifiedFailuresInARowAreCounted() {
         var retries = RepublishingRetries()
-        for _ in 1...3 { XCTAssertEqual(round(&retries, [("s1", -1)]).unsent, [0]) }
-        XCTAssertEqual(round(&retries, [("s1", -195 /* _TRANSPORT */)]).unsent, [0])
+        for _ in 1...3 { XCTAssertEqual(round(&retries, [("s1", -1)]).retry, [0]) }
+        XCTAssertEqual(round(&retries, [("s1", -195 /* _TRANSPORT */)]).retry, [0])
         for sends in 1..<ProduceFailure.unclassifiedAttempts {
             let sent = round(&retries, [("s1", -1)])
-            XCTAssertEqual(sent.unsent, [0], "round \(sends) after the outage")
+            XCTAssertEqual(sent.retry, [0], "round \(sends) after the outage")
             XCTAssertEqual(sent.unclassified.map(\.sends), [sends])
             XCTAssertTrue(sent.refused.isEmpty, "round \(sends) after the outage")
         }
         let last = round(&retries, [("s1", -1)])
         XCTAssertEqual(last.refused.map(\.index), [0], "the sixth in a row")
-        XCTAssertTrue(last.unsent.isEmpty)
+        XCTAssertTrue(last.retry.isEmpty)
     }
 
     /// A key that is not in a round (its partition revoked, its search gone) is no longer
@@ -254,8 +254,8 @@ final class ProducePolicyTests: XCTestCase {
     func testAKeyNotSentAgainIsForgotten() {
         var retries = RepublishingRetries()
         let first = round(&retries, [("s1", -1), ("s2", -1), ("s3", nil)])
-        XCTAssertEqual(first.unsent, [0, 1])
-        XCTAssertEqual(first.wait, ProduceFailure.firstRetryDelay)
+        XCTAssertEqual(first.retry, [0, 1])
+        XCTAssertEqual(RepublishingRetries.wait(after: first), ProduceFailure.firstRetryDelay)
         XCTAssertEqual(retries.countedKeys, 2)
         XCTAssertEqual(round(&retries, [("s2", -1)]).unclassified.map(\.sends), [2])
         XCTAssertEqual(retries.countedKeys, 1, "s1 was not sent")
@@ -263,7 +263,7 @@ final class ProducePolicyTests: XCTestCase {
         XCTAssertEqual(retries.countedKeys, 0)
         let again = round(&retries, [("s1", -1)])
         XCTAssertEqual(again.unclassified.map(\.sends), [1])
-        XCTAssertEqual(again.wait, ProduceFailure.firstRetryDelay)
+        XCTAssertEqual(RepublishingRetries.wait(after: again), ProduceFailure.firstRetryDelay)
     }
 
     /// A round's classes: the first fatal error and the first topic refusal stop the sender, a
@@ -273,9 +273,9 @@ final class ProducePolicyTests: XCTestCase {
         var retries = RepublishingRetries()
         let sent = round(&retries, [("a", nil), ("b", 10 /* MSG_SIZE_TOO_LARGE */), ("c", -195), ("d", 17), ("e", 90)])
         XCTAssertEqual(sent.refused.map(\.index), [1])
-        XCTAssertEqual(sent.unsent, [2])
+        XCTAssertEqual(sent.retry, [2])
         XCTAssertEqual(sent.transient?.index, 2)
-        XCTAssertNil(sent.wait)
+        XCTAssertNil(RepublishingRetries.wait(after: sent))
         XCTAssertEqual(sent.topicRefusal?.index, 3)
         XCTAssertEqual(sent.fatal?.code, 90)
     }
