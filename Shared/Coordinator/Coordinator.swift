@@ -1176,7 +1176,8 @@ public final class Coordinator: Service {
     /// whose input offsets are not stored, is handled again after the restart.
     private func acknowledged(_ delivery: Delivery, _ records: [ProducerRecord], producer: KafkaProducer) async throws -> [DeliveryReport?] {
         DeadLetterKind.count(records, in: metrics)
-        let sending = SettlingSend(send: { await producer.sendReportingEach($0) }, logger: logger, unclassified: .waitedOut)
+        let sending = SettlingSend(send: { await producer.sendReportingEach($0) }, logger: logger, unclassified: .waitedOut,
+                                   metrics: metrics)
         var reports = [DeliveryReport?](repeating: nil, count: records.count)
         var letters: [ProducerRecord] = []
         for (index, settled) in try await sending.settle(records, first: delivery.results()).enumerated() {

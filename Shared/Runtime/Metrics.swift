@@ -198,6 +198,17 @@ public enum MetricNames {
         help: "Batches handled with a table not caught up to its topic's end within the coordinator's wait (2 s), by topic.",
         kind: .counter, labelNames: ["topic"])
 
+    // MARK: senders of their own records (SettlingSend: the coordinator, the account heat aggregator)
+
+    /// Failed sends of a record, by the sending process's service, the record's topic and the
+    /// failure's class (`ProduceFailure`: `transient`, `refused`, `topic-refused`, `fatal`,
+    /// `unclassified`); a record sent again counts at each failed send. A series appears at its
+    /// first failure.
+    public static let produceFailures = MetricDescriptor(
+        name: "pipeline_produce_failures_total",
+        help: "Sends of a record that failed, by service, topic and class of the failure (transient, refused, topic-refused, fatal, unclassified); a record sent again counts at each failed send.",
+        kind: .counter, labelNames: ["service", "topic", "class"])
+
     // MARK: tables (KafkaTable: accounts, offers, overrides, billing events, search totals)
 
     /// Records of a table's topic that did not decode and were skipped, by topic; also the heat
@@ -329,7 +340,7 @@ public enum MetricNames {
         stageProviderFailures, scoringContributionRecords, scoringContributions, vendorLookups, vendorCredits, vendorCircuitOpen, stagePausedPartitions, stageAssignedPartitions, stagePartitionLag, stagePartitionCommitPoint, coordinatorLeads, coordinatorResultsHandled, coordinatorPartitionLag,
         coordinatorRecordsConsumed, coordinatorPhaseOutcomes, coordinatorAccountsBillingPaused,
         coordinatorTimersPending, coordinatorLeadsParked, coordinatorTimeoutsHeld, coordinatorTableCatchUpTimeouts,
-        tableRecordsSkipped, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
+        produceFailures, tableRecordsSkipped, serviceReady, deadLetters, buildInfo, processResidentMemoryBytes, processVirtualMemoryBytes,
         processCPUSeconds, processOpenFDs, processMaxFDs, processStartTimeSeconds,
         kafkaProducerQueueMessages, kafkaProducerQueueBytes, kafkaReplyQueueOps, kafkaBrokerUp, kafkaBrokerRTTSeconds,
         kafkaBrokerRTTP99Seconds, kafkaBrokerOutbufRequests, kafkaBrokerWaitrespRequests, kafkaBrokerTransmitErrors,

@@ -478,7 +478,7 @@ public final class AccountHeatAggregator: Service {
     /// (``StageRunnerError/deadLettersFail(topic:_:)``), and an unusable producer.
     private func deliver(_ records: [ProducerRecord], _ producer: KafkaProducer, unclassified: SettlingSend.Unclassified) async throws {
         let send: SettlingSend.Send = { await producer.sendReportingEach($0) }
-        var sending = SettlingSend(send: send, logger: logger, unclassified: unclassified)
+        var sending = SettlingSend(send: send, logger: logger, unclassified: unclassified, metrics: metrics)
         var pending = records
         while !pending.isEmpty {
             var letters: [ProducerRecord] = []
@@ -511,7 +511,7 @@ public final class AccountHeatAggregator: Service {
             }
             pending = letters
             // A letter failed for a reason not classified 6 sends in a row stops the aggregator (above).
-            sending = SettlingSend(send: send, logger: logger, unclassified: .takenAsTheRecords)
+            sending = SettlingSend(send: send, logger: logger, unclassified: .takenAsTheRecords, metrics: metrics)
         }
     }
 

@@ -16,7 +16,9 @@ import Runtime
 /// Policy reads the ``KafkaError`` classification (``KafkaError/isFatal``,
 /// ``KafkaError/isClientClosed``, ``KafkaError/isTopicRefusal``, ``KafkaError/isRecordRejected``,
 /// ``KafkaError/isRetriable``), never the message.
-public enum ProduceFailure: Sendable, Equatable {
+///
+/// The raw value is the class's `class` label in ``MetricNames/produceFailures``.
+public enum ProduceFailure: String, Sendable, Equatable {
     /// The broker is away or busy (timeouts, transport errors, a full queue, a leader moving),
     /// or the record was not stored for a reason the producer has mended itself (an epoch it
     /// bumped): sending the same record again can succeed, so it is retried for as long as it takes.
@@ -30,7 +32,7 @@ public enum ProduceFailure: Sendable, Equatable {
     /// process stops with its input uncommitted, so it is redone once the topic or the
     /// configuration naming it is fixed. Dead-lettering would fail every record alike (and lose
     /// what cannot be dead-lettered, as a lead's state).
-    case topicRefused
+    case topicRefused = "topic-refused"
     /// The producer cannot be used any more (a fatal error of the producer instance,
     /// `rd_kafka_fatal_error`, fenced, its idempotence state lost, the client closed or purged
     /// under us), or the principal is refused (authentication, an ACL), which refuses every
@@ -111,7 +113,9 @@ public enum ProduceFailure: Sendable, Equatable {
 /// doubling to 5 s, for as long as it takes: a broker outage of any length is waited out, also
 /// once the sender is cancelled (the waits do not end early, so nothing spins; its shutdown
 /// bound closes the producer, which fails the sends, and the producer's error is thrown). One
-/// failed for an unclassified reason is sent again as the caller chose (``Unclassified``).
+/// failed for an unclassified reason is sent again as the caller chose (``Unclassified``). Each
+/// failed send of a record is counted by its topic and class (``MetricNames/produceFailures``):
+/// a broker failing records for good shows there, not only in warnings.
 public struct SettlingSend: Sendable {
     /// What a failure for a reason not classified (``ProduceFailure/unclassified``, as
     /// UNKNOWN_SERVER_ERROR) means for the caller's records.
@@ -124,7 +128,7 @@ public struct SettlingSend: Sendable {
         /// attempt and every tenth), for as long as it takes: for records whose dead letter would
         /// lose what cannot be got back (the coordinator's `lead.state` record, a `billing.usage`
         /// charge, the heat aggregator's changelog). A broker failing so for good holds the sender
-        /// until its shutdown bound closes the producer.
+        /// until its shutdown bound closes the producer; its failures count as `unclassified`.
         case waitedOut
     }
 
@@ -145,13 +149,17 @@ public struct SettlingSend: Sendable {
     let logger: Logger
     /// What a failure for a reason not classified means for the records.
     let unclassified: Unclassified
+    /// Where each failed send of a record is counted (``MetricNames/produceFailures``, under the
+    /// logger's service), if anywhere.
+    let metrics: MetricsRegistry?
     /// The first wait before a record is sent again (tests make it short).
     var retryDelay = ProduceFailure.firstRetryDelay
 
-    public init(send: @escaping Send, logger: Logger, unclassified: Unclassified) {
+    public init(send: @escaping Send, logger: Logger, unclassified: Unclassified, metrics: MetricsRegistry?) {
         self.send = send
         self.logger = logger
         self.unclassified = unclassified
+        self.metrics = metrics
     }
 
     /// Sends `records` until each is settled, and returns how each one ended, in order. `first`
@@ -170,6 +178,7 @@ public struct SettlingSend: Sendable {
         var retries = ProduceRetries(firstDelay: retryDelay, unclassifiedIsTransient: unclassified == .waitedOut)
         var unsent = Array(records.indices)
         while true {
+            countFailures(results, of: unsent, in: records)
             let round = retries.classify(results, of: unsent) { settled[$0] = .stored($1) }
             if let fatal = round.fatal { throw fatal }
             if let refusal = round.topicRefusal {
@@ -187,6 +196,17 @@ public struct SettlingSend: Sendable {
             await sleepIgnoringCancellation(for: wait)
             unsent = round.retry
             results = await send(unsent.map { records[$0] })
+        }
+    }
+
+    /// Counts each failure of `results`, the outcomes of the records at `positions`, in
+    /// ``MetricNames/produceFailures`` as the class it is (an unclassified failure waited out too).
+    private func countFailures(_ results: [Result<DeliveryReport, KafkaError>], of positions: [Int], in records: [ProducerRecord]) {
+        guard let metrics else { return }
+        for (index, result) in zip(positions, results) {
+            guard case .failure(let error) = result else { continue }
+            let labels = ["service": logger.service, "topic": records[index].topic, "class": ProduceFailure(error).rawValue]
+            metrics.counter(MetricNames.produceFailures, labels).increment()
         }
     }
 }

@@ -30,14 +30,14 @@ final class ProducePolicyTests: XCTestCase {
     }
 
     private func sending(_ send: RefusingSend, _ lines: OutputDeliveryTests.Lines = .init()) -> SettlingSend {
-        var sending = SettlingSend(send: { send($0) }, logger: lines.logger, unclassified: .takenAsTheRecords)
+        var sending = SettlingSend(send: { send($0) }, logger: lines.logger, unclassified: .takenAsTheRecords, metrics: nil)
         sending.retryDelay = .milliseconds(1)
         return sending
     }
 
     /// A SettlingSend for records that cannot be dead-lettered without loss.
     private func waitingOut(_ send: RefusingSend, _ lines: OutputDeliveryTests.Lines) -> SettlingSend {
-        var sending = SettlingSend(send: { send($0) }, logger: lines.logger, unclassified: .waitedOut)
+        var sending = SettlingSend(send: { send($0) }, logger: lines.logger, unclassified: .waitedOut, metrics: nil)
         sending.retryDelay = .milliseconds(1)
         return sending
     }
@@ -133,7 +133,7 @@ final class ProducePolicyTests: XCTestCase {
         let outage: [Int32?] = [-1, -1, -1, -195 /* _TRANSPORT */]
         for (failures, isStored) in [(ProduceFailure.unclassifiedAttempts - 1, true), (ProduceFailure.unclassifiedAttempts, false)] {
             let send = OutputDeliveryTests.ScriptedSend("state", outage + Array(repeating: -1, count: failures))
-            var sending = SettlingSend(send: { send($0) }, logger: OutputDeliveryTests.Lines().logger, unclassified: .takenAsTheRecords)
+            var sending = SettlingSend(send: { send($0) }, logger: OutputDeliveryTests.Lines().logger, unclassified: .takenAsTheRecords, metrics: nil)
             sending.retryDelay = .milliseconds(1)
             let settled = try await sending.settle(records("state"))
             XCTAssertEqual(send.sends, outage.count + ProduceFailure.unclassifiedAttempts, "\(failures) failures after the outage")
@@ -161,12 +161,32 @@ final class ProducePolicyTests: XCTestCase {
         XCTAssertTrue(warnings.allSatisfy { $0.contains("(-1)") }, "\(warnings)")
     }
 
+    /// Each failed send of a record is counted by the sender's service, the record's topic and the
+    /// failure's class, a failure waited out as what it is (unclassified): the count an operator
+    /// alerts on when a broker keeps failing the coordinator's records for a reason not
+    /// classified. Before, nothing counted them: the coordinator logged a warning every tenth send.
+    func testEachFailedSendIsCountedByTopicAndClass() async throws {
+        let send = RefusingSend(["state": -1 /* UNKNOWN_SERVER_ERROR */, "usage": -195 /* _TRANSPORT */], times: 3)
+        let metrics = MetricsRegistry()
+        var sending = SettlingSend(send: { send($0) }, logger: OutputDeliveryTests.Lines().logger, unclassified: .waitedOut,
+                                   metrics: metrics)
+        sending.retryDelay = .milliseconds(1)
+        _ = try await sending.settle(records("requests", "state", "usage"))
+        func failures(_ topic: String, _ failure: ProduceFailure) -> Double? {
+            metrics.value(MetricNames.produceFailures, ["service": "test-stage", "topic": topic, "class": failure.rawValue])
+        }
+        XCTAssertEqual(failures("state", .unclassified), 3)
+        XCTAssertNil(failures("state", .transient), "counted as waited out")
+        XCTAssertEqual(failures("usage", .transient), 3)
+        XCTAssertEqual(metrics.labelSets(of: MetricNames.produceFailures).count, 2, "nothing for the record stored")
+    }
+
     /// Waiting out a failure not classified does not spin once the sender is cancelled (a
     /// SIGTERM), and ends when the shutdown's bound closes the producer: the closed producer's
     /// error is thrown as it is.
     func testAWaitedOutFailureEndsWhenTheProducerIsClosedAndDoesNotSpinOnceCancelled() async {
         let send = ClosingSend()
-        var sending = SettlingSend(send: { send($0) }, logger: OutputDeliveryTests.Lines().logger, unclassified: .waitedOut)
+        var sending = SettlingSend(send: { send($0) }, logger: OutputDeliveryTests.Lines().logger, unclassified: .waitedOut, metrics: nil)
         sending.retryDelay = .milliseconds(1)
         let state = records("state")
         let task = Task { [sending] in try await sending.settle(state) }
