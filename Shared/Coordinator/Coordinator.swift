@@ -43,7 +43,8 @@ import Streaming
 ///   (``CoordinatorCore/keptForHeldRecords``); one whose pool entry cannot be read is read
 ///   once, and the record dead-lettered with the reason when handled
 ///   (``CoordinatorCore/unreadablePoolEntries``); one whose state record cannot be read is
-///   read once too, and the record handled as one of a lead not loaded
+///   read once too, and the record handled as one of a lead not loaded: a re-enrich or a found
+///   profile is dead-lettered with the reason, a web enrichment changes nothing
 ///   (``CoordinatorCore/unreadableStates``).
 /// - Per poll batch: every record is applied to its lead's ``LeadStateMachine`` in order; the
 ///   commands, changelog records, billing usage and progress parts it causes are sent together.
@@ -1041,14 +1042,14 @@ public final class Coordinator: Service {
                 // Not read again while a backlog record of the lead is held (``CoordinatorCore/unreadableStates``).
                 guard let record = records[partition]?[offset] else {
                     logger.error("state of a ready lead not found in the changelog", [LogKey.leadID: leadID.rawValue])
-                    state.core.stateUnreadable(leadID)
+                    state.core.stateUnreadable(leadID, reason: "not found at offset \(offset) of \(partition)")
                     continue
                 }
                 do {
                     states[leadID] = try environment.codec.decode(LeadState.self, record: record)
                 } catch {
                     logger.error("undecodable changelog record of a ready lead: \(error)", [LogKey.leadID: leadID.rawValue])
-                    state.core.stateUnreadable(leadID)
+                    state.core.stateUnreadable(leadID, reason: "\(error)")
                 }
             }
         }

@@ -98,11 +98,11 @@ struct CoordinatorCore<Source> {
     /// is dead-lettered with the reason then.
     private(set) var unreadablePoolEntries: [LeadID: String] = [:]
     /// Ready leads whose state record could not be read back from the changelog (not found
-    /// where ``finished`` says, or undecodable): they stay ready where they were, and their
-    /// records are handled as those of a lead not loaded. Those of the loop's batch, and those of
+    /// where ``finished`` says, or undecodable), with the reason: they stay ready where they
+    /// were, and their commands are dead-lettered with it. Those of the loop's batch, and those of
     /// held backlog records until the record is handled, as ``unreadablePoolEntries``: a held
     /// command's lead is read once, not in every loop until the bound clears.
-    private(set) var unreadableStates: Set<LeadID> = []
+    private(set) var unreadableStates: [LeadID: String] = [:]
     /// Leads held by billing pause: checked against their account's billing state every second.
     var billingPaused: Set<LeadID> = []
     /// Leads waiting for their account's outreach window: checked against the account's window
@@ -365,12 +365,12 @@ struct CoordinatorCore<Source> {
     }
 
     /// A re-enrich request: a new run of a known lead (one whose run id is in its history starts
-    /// nothing); for an unknown lead, a copy to the backlog (the lead may wait there), or from
-    /// the backlog a dead letter.
+    /// nothing); for a lead not loaded, a copy to the backlog (the lead may wait there), or from
+    /// the backlog a dead letter saying why (``whyNotApplied(_:to:_:)``).
     mutating func reEnrich(_ request: ReEnrichRequested, runID: RunID, fromBacklog: Bool, source: Source,
                            _ tables: some CoordinatorTables) -> [Effect] {
         guard leads.contains(request.leadID) else {
-            return fromBacklog ? [.deadLetter(source, reason: "re-enrich of unknown lead \(request.leadID)")]
+            return fromBacklog ? [.deadLetter(source, reason: whyNotApplied("re-enrich of", to: request.leadID, tables))]
                 : [.queueInBacklog(source, runID: runID)]  // its lead may be waiting there
         }
         var effects: [Effect] = []
@@ -380,9 +380,9 @@ struct CoordinatorCore<Source> {
 
     /// A ``ProfileFound`` command.
     ///
-    /// - Unknown lead: copied to the backlog when not read from there (the lead may wait there);
-    ///   else a dead letter with the reason, as is a record whose key is not its lead id
-    ///   (`misaddressed`, the reason).
+    /// - Lead not loaded: copied to the backlog when not read from there (the lead may wait
+    ///   there); else a dead letter saying why (``whyNotApplied(_:to:_:)``), as is a record whose
+    ///   key is not its lead id (`misaddressed`, the reason).
     /// - The lead already has a URL for the platform: nothing (a redelivered record, or discovery
     ///   knew the profile already).
     /// - Otherwise the URL is added to the lead and its profile. A ready lead gets a re-enrich run
@@ -400,11 +400,26 @@ struct CoordinatorCore<Source> {
         }
         if let misaddressed { return [.deadLetter(source, reason: misaddressed)] }
         guard leads.read(found.leadID, { $0.machine.state != nil }) == true else {
-            return [.deadLetter(source, reason: "profile found for unknown lead \(found.leadID)")]
+            return [.deadLetter(source, reason: whyNotApplied("profile found for", to: found.leadID, tables))]
         }
         var effects: [Effect] = []
         apply(.profileFound(found, reEnrichRunID: reEnrichRunID, at: now()), to: found.leadID, tables, &effects)
         return effects
+    }
+
+    /// Why a backlog command (`command`: "re-enrich of", "profile found for") cannot be applied
+    /// to `leadID`, which is not loaded: the lead is ready but its state could not be read back
+    /// (``unreadableStates``; replayed once it can be), it has not started because it waits for
+    /// its configuration (``awaitingConfiguration``), or it is not known here.
+    private func whyNotApplied(_ command: String, to leadID: LeadID, _ tables: some CoordinatorTables) -> String {
+        if let reason = unreadableStates[leadID] {
+            return "\(command) lead \(leadID), whose state cannot be read back from the changelog (\(reason)); "
+                + "not applied: replay once it can be"
+        }
+        if let waiting = awaitingConfiguration[leadID], let problem = unknownConfiguration(of: waiting.lead, tables) {
+            return "\(command) lead \(leadID), which has not started: it waits for its configuration (\(problem))"
+        }
+        return "\(command) unknown lead \(leadID)"
     }
 
     /// Merges a completed web enrichment of a lead into the lead's profile and persists it; a
@@ -717,7 +732,7 @@ struct CoordinatorCore<Source> {
         let released = keptForHeldRecords.subtracting(leadIDs)
         keptForHeldRecords = leadIDs
         unreadablePoolEntries = unreadablePoolEntries.filter { leadIDs.contains($0.key) }
-        unreadableStates.formIntersection(leadIDs)
+        unreadableStates = unreadableStates.filter { leadIDs.contains($0.key) }
         return released
     }
 
@@ -728,12 +743,12 @@ struct CoordinatorCore<Source> {
     /// finalize answer that wrote the entry again further on is read without the profile, and
     /// the lead's state must learn where that is.
     func needsLoading(_ leadID: LeadID, isResult: Bool = false) -> Bool {
-        finished[leadID] != nil && (isResult || (unreadablePoolEntries[leadID] == nil && !unreadableStates.contains(leadID)))
+        finished[leadID] != nil && (isResult || (unreadablePoolEntries[leadID] == nil && unreadableStates[leadID] == nil))
     }
 
-    /// Notes that the ready lead's state record cannot be read back (``unreadableStates``).
-    mutating func stateUnreadable(_ leadID: LeadID) {
-        unreadableStates.insert(leadID)
+    /// Notes that the ready lead's state record cannot be read back, and why (``unreadableStates``).
+    mutating func stateUnreadable(_ leadID: LeadID, reason: String) {
+        unreadableStates[leadID] = reason
     }
 
     /// Notes that the ready lead's pool entry cannot be read (``unreadablePoolEntries``).

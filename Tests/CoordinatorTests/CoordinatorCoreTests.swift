@@ -424,7 +424,7 @@ final class CoordinatorCoreTests: XCTestCase {
         func loop(admitted: Bool) {
             if core.needsLoading("lead-1") {
                 reads += 1
-                core.stateUnreadable("lead-1")  // it stays in finished
+                core.stateUnreadable("lead-1", reason: "not found at offset 7")  // it stays in finished
             }
             var admission = core.admission
             XCTAssertEqual(core.admits(partition: 0, &admission), admitted)
@@ -440,6 +440,57 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(core.unreadableStates.isEmpty, "forgotten once its record is handled")
         XCTAssertEqual(core.finished["lead-1"]?.offset, 7, "the lead stays ready where it was")
         XCTAssertTrue(core.needsLoading("lead-1"), "a later record reads its state again")
+    }
+
+    /// A held re-enrich or found profile of a ready lead whose state record cannot be read back,
+    /// handled at last, is dead-lettered with that reason: the lead is known (ready where its
+    /// position says), and the operator replays the letter once the state can be read. Before:
+    /// "re-enrich of unknown lead lead-1" and "profile found for unknown lead lead-1".
+    func testAHeldCommandOfAReadyLeadWhoseStateCannotBeReadIsDeadLetteredWithThatReason() throws {
+        var core = core(maxRunning: 1)
+        let running = try readyLeadBehindTheRunningBound(&core)
+        core.stateUnreadable("lead-1", reason: "not found at offset 7 of lead.state[0]")
+        _ = core.keepLoaded(forHeld: ["lead-1"])
+        try runToReady(running, &core)
+
+        let (reEnrich, found) = backlogCommands(of: "lead-1", &core)
+        guard case .deadLetter("reenrich-1", let reason) = reEnrich.first, reEnrich.count == 1 else { return XCTFail("\(reEnrich)") }
+        XCTAssertFalse(reason.contains("unknown lead"), reason)
+        XCTAssertEqual(reason, "re-enrich of lead lead-1, whose state cannot be read back from the changelog "
+                       + "(not found at offset 7 of lead.state[0]); not applied: replay once it can be")
+        guard case .deadLetter("found-1", let foundReason) = found.first, found.count == 1 else { return XCTFail("\(found)") }
+        XCTAssertTrue(foundReason.hasPrefix("profile found for lead lead-1, whose state cannot be read back from the changelog"),
+                      foundReason)
+        XCTAssertEqual(core.finished["lead-1"]?.offset, 7, "the lead stays ready where it was")
+    }
+
+    /// A backlog re-enrich or found profile of a lead that waits for its account or offer (its
+    /// backlog record came first and is held by the core, not started) is dead-lettered saying
+    /// so, with what the lead waits for. Before: "re-enrich of unknown lead lead-1".
+    func testABacklogCommandOfALeadWaitingForItsConfigurationIsDeadLetteredSayingSo() throws {
+        var core = core(configurationWait: .seconds(30))
+        XCTAssertTrue(discover(lead("lead-1", account: "acct-later"), fromBacklog: true, &core).isEmpty)
+        XCTAssertNotNil(core.awaitingConfiguration["lead-1"])
+
+        let (reEnrich, found) = backlogCommands(of: "lead-1", &core)
+        guard case .deadLetter("reenrich-1", let reason) = reEnrich.first, reEnrich.count == 1 else { return XCTFail("\(reEnrich)") }
+        XCTAssertEqual(reason, "re-enrich of lead lead-1, which has not started: it waits for its configuration "
+                       + "(unknown account 'acct-later': publish its configuration first (leadctl account put))")
+        guard case .deadLetter("found-1", let foundReason) = found.first, found.count == 1 else { return XCTFail("\(found)") }
+        XCTAssertTrue(foundReason.hasPrefix("profile found for lead lead-1, which has not started: it waits for its configuration"),
+                      foundReason)
+        XCTAssertNotNil(core.awaitingConfiguration["lead-1"], "the lead still waits")
+    }
+
+    /// What the core decides for a re-enrich (source `reenrich-1`) and then a found X profile
+    /// (`found-1`) of `leadID`, both read from the backlog.
+    private func backlogCommands(of leadID: LeadID, _ core: inout Core) -> (reEnrich: [Core.Effect], found: [Core.Effect]) {
+        let request = ReEnrichRequested(leadID: leadID, types: [.linkedin], requestedAt: clock.now, requestedBy: "ops", requestID: "r1")
+        let reEnrich = core.reEnrich(request, runID: "run-re-1", fromBacklog: true, source: "reenrich-1", tables)
+        let found = ProfileFound(leadID: leadID, platform: .x, url: "https://x.com/janedoe", confidence: 0.9, foundBy: "test",
+                                 foundAt: clock.now)
+        return (reEnrich, core.profileFound(found, queueRunID: "run-queued", reEnrichRunID: "run-pf-1", fromBacklog: true,
+                                            misaddressed: nil, source: "found-1", tables))
     }
 
     /// A held lead whose record started nothing once handled (its run already in the history)
