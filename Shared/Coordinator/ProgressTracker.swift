@@ -195,12 +195,10 @@ final class ProgressTracker: Service {
                 }
                 if let refusal = round.topicRefusal {
                     // Every record sent there would be refused so, and leaving them out would
-                    // break the order of a search's tombstones: stop, as a stage does.
-                    let topic = records[refusal.index].topic
-                    logger.error("progress: topic \(topic) refuses records for what it is (misnamed, without the partition asked for, or not taking their format): stopping",
-                                 [LogKey.error: ProduceFailure.summary(of: refusal.error), LogKey.topic: topic])
+                    // break the order of a search's tombstones: stop, as a stage does. The error
+                    // names the topic; the process's exit line says it, once.
                     await shutdown.close(consumer, logger: logger)
-                    throw StageRunnerError.topicRefuses(topic: topic, refusal.error)
+                    throw StageRunnerError.topicRefuses(topic: records[refusal.index].topic, refusal.error)
                 }
                 for (index, error) in round.refused {
                     // Refused for good (too large, invalid), or failed unclassified

@@ -279,8 +279,7 @@ public final class KafkaTableSet: Sendable {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 } catch {
-                    logger?.error("tables: \(members.map(\.topic).joined(separator: ", ")) no longer followed: \(error); stopping")
-                    failure = error
+                    failure = error  // thrown by watch(): the process's exit line says it, once
                     break
                 }
                 for record in records { apply(record) }

@@ -63,6 +63,27 @@ final class TableFollowerFailureTests: XCTestCase {
         }
     }
 
+    /// Tables whose follower failed throw the error from ``KafkaTableSet/watch()`` and log
+    /// nothing of it: the process's runner (``ServiceRunner``) logs it once, as its exit. Before:
+    /// the follower logged "tables: ... no longer followed: ...; stopping" as well, so the
+    /// process said it twice.
+    func testTablesNoLongerFollowedLeaveTheirErrorToTheProcessToLog() async throws {
+        try await withNamespace { environment in
+            let log = LogLines()
+            let offers = KafkaTable<OfferConfig>(configuration: environment.kafka, topic: environment.topics.offers,
+                                                 codec: environment.codec, logger: log.logger(service: "table-follower"))
+            let tables = KafkaTableSet(configuration: environment.kafka, offers)
+            try await tables.start()
+            let ended = try await failFollowing(of: tables, andAwait: Task { try await tables.watch() })
+            await tables.stop()
+            let result = try XCTUnwrap(ended, "the watch still waits \(Self.stopBound) after the follower failed")
+            XCTAssertThrowsError(try result.get()) { error in
+                XCTAssertTrue("\(error)".contains("no longer followed"), "\(error)")
+            }
+            XCTAssertNil(log.first(containing: "no longer followed"), "the error thrown is the process runner's to log, not the follower's")
+        }
+    }
+
     /// A stage's tables fail to be followed: its run ends with the error. Before: it went on
     /// answering requests from the rows it held.
     func testAStageWhoseTablesAreNoLongerFollowedStops() async throws {
