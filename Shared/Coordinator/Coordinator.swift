@@ -503,6 +503,7 @@ public final class Coordinator: Service {
 
         func account(_ id: AccountID) -> AccountConfig? { accounts[id.rawValue] }
         func offer(_ id: OfferID) -> OfferConfig? { offers[id.rawValue] }
+        func accountRefusal(_ id: AccountID) -> String? { accounts.refusal(of: id.rawValue) }
         func offerRefusal(_ id: OfferID) -> String? { offers.refusal(of: id.rawValue) }
         func override(of leadID: LeadID) -> LeadOverride? { overrides[leadID.rawValue] }
         func billingEvent(of accountID: AccountID) -> AccountBillingEvent? { billingEvents[accountID.rawValue] }

@@ -10,7 +10,9 @@ import Streaming
 protocol CoordinatorTables {
     func account(_ id: AccountID) -> AccountConfig?
     func offer(_ id: OfferID) -> OfferConfig?
-    /// Why the offers table skipped the offer's latest record, if it did (``KafkaTable/refusal(of:)``).
+    /// Why the accounts table skipped the account's latest record, if it did (``KafkaTable/refusal(of:)``).
+    func accountRefusal(_ id: AccountID) -> String?
+    /// Why the offers table skipped the offer's latest record, if it did.
     func offerRefusal(_ id: OfferID) -> String?
     func override(of leadID: LeadID) -> LeadOverride?
     func billingEvent(of accountID: AccountID) -> AccountBillingEvent?
@@ -831,17 +833,18 @@ struct CoordinatorCore<Source> {
 
     /// Why a new lead cannot run: its account or offer is unknown (the tables were read up to
     /// where they were when the lead's batch was polled, so one written before it is known), or
-    /// the offer's configuration was published but refused when read (a list beyond the bounds
-    /// readers take, say), which the reason says with the refusal.
+    /// its configuration was published but refused when read (an offer's list beyond the bounds
+    /// readers take, an account's window in a time zone that does not exist, say), which the
+    /// reason says with the refusal (``ConfigurationRefusal``).
     func unknownConfiguration(of lead: LeadDiscovered, _ tables: some CoordinatorTables) -> String? {
         if tables.account(lead.accountID) == nil {
+            if let refusal = tables.accountRefusal(lead.accountID) {
+                return ConfigurationRefusal.account(lead.accountID, refusal: refusal)
+            }
             return "unknown account '\(lead.accountID)': publish its configuration first (leadctl account put)"
         }
         if tables.offer(lead.offerID) == nil {
-            if let refusal = tables.offerRefusal(lead.offerID) {
-                return "offer '\(lead.offerID)': its configuration was published but refused when read (\(refusal)); "
-                    + "publish it again within the bounds (leadctl offer put checks them)"
-            }
+            if let refusal = tables.offerRefusal(lead.offerID) { return ConfigurationRefusal.offer(lead.offerID, refusal: refusal) }
             return "unknown offer '\(lead.offerID)': publish its configuration first (leadctl offer put)"
         }
         return nil

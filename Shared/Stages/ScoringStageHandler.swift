@@ -10,7 +10,9 @@ import Streaming
 /// - Unknown offer, after the offers table caught up → failed, retriable, reason `unknown offer
 ///   <id>: …`: the coordinator admitted the lead because its own offers table held the offer, so
 ///   this stage's table is behind, and the coordinator's retry finds it. (Its last attempt failing,
-///   the coordinator skips the phase with that reason and the lead still becomes ready.)
+///   the coordinator skips the phase with that reason and the lead still becomes ready.) An offer
+///   whose latest record the table refused when read fails so too, its reason saying so and why
+///   (``ConfigurationRefusal``).
 /// - Account heat: the lead's contribution (its company and the signals detected against the
 ///   offer) is published keyed by account (``StageOutput/contribution``); the account's heat is
 ///   owned by the ``AccountHeatAggregator`` reading them, never by this handler, so any number of
@@ -29,6 +31,7 @@ public struct ScoringStageHandler: PhaseHandler {
 
     private let scorer: any Scorer
     private let offers: @Sendable (OfferID) async -> OfferConfig?
+    private let offerRefusal: @Sendable (OfferID) -> String?
     private let service: String
     private let now: @Sendable () -> Date
     private let simulatedLatency: SimulationSettings.ProviderBehavior
@@ -39,17 +42,21 @@ public struct ScoringStageHandler: PhaseHandler {
     /// - Parameters:
     ///   - offers: looks an offer up (the offers table, caught up first when the offer is
     ///     missing); nil when unknown.
+    ///   - offerRefusal: why the offers table skipped the offer's latest record, if it did
+    ///     (``KafkaTable/refusal(of:)``): asked when `offers` finds no row.
     ///   - simulatedLatency: slept before each scoring; nil takes `SIM_SCORING_LATENCY_MS` and
     ///     `SIM_LATENCY_JITTER` from the process environment (zero when unset), so the scoring
     ///     stage's executable honours them.
     public init(
         scorer: any Scorer = RuleBasedScorer(), offers: @escaping @Sendable (OfferID) async -> OfferConfig?,
+        offerRefusal: @escaping @Sendable (OfferID) -> String? = { _ in nil },
         service: String = "scoring-stage", now: @escaping @Sendable () -> Date = { Date() },
         simulatedLatency: SimulationSettings.ProviderBehavior? = nil
     ) {
         self.simulatedLatency = simulatedLatency ?? Self.simulatedLatencyFromProcessEnvironment()
         self.scorer = scorer
         self.offers = offers
+        self.offerRefusal = offerRefusal
         self.service = service
         self.now = now
     }
@@ -66,11 +73,12 @@ public struct ScoringStageHandler: PhaseHandler {
         if latency > .zero, await !stop.sleep(for: latency), stop.hasBegun { return nil }
         let at = now()
         guard let offer = await offers(request.offerID) else {
+            // Retriable either way: the offer published again within the bounds, a later attempt scores.
+            let reason = offerRefusal(request.offerID).map { ConfigurationRefusal.offer(request.offerID, refusal: $0) }
+                ?? "unknown offer \(request.offerID): not in this stage's offers table yet"
             return StageOutput(
-                result: PhaseResult(
-                    answering: request,
-                    outcome: .failed(reason: "unknown offer \(request.offerID): not in this stage's offers table yet", isRetriable: true),
-                    payload: .empty, finishedAt: at, service: service))
+                result: PhaseResult(answering: request, outcome: .failed(reason: reason, isRetriable: true), payload: .empty,
+                                    finishedAt: at, service: service))
         }
         // Without the activity's plain text: the rules do not read it, and the model scorer
         // renders it when the profile has none.

@@ -54,7 +54,8 @@ extension StageService {
         let offers = makeOffersTable(environment, metrics: metrics)
         let chosen: any Scorer = try providers.makeModelScorer(environment: environment) ?? scorer
         let handler = ScoringStageHandler(
-            scorer: chosen, offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) }, service: environment.service,
+            scorer: chosen, offers: { await offers.row($0.rawValue, catchingUpWithin: .seconds(2)) },
+            offerRefusal: { offers.refusal(of: $0.rawValue) }, service: environment.service,
             simulatedLatency: environment.simulation.scoring)
         let overrides = KafkaTable<LeadOverride>(
             configuration: environment.kafka, topic: environment.topics.leadOverrides, codec: environment.codec,

@@ -16,8 +16,8 @@ public enum DeadLetterKind: String, CaseIterable, Sendable {
     /// The schema's fields are there but wrong: missing, mistyped, out of range, too long, or a
     /// rule of the message broken.
     case invalid
-    /// The lead's account or offer was never published, or the offer's configuration was
-    /// refused when read.
+    /// The lead's account or offer was never published, or its configuration was refused when
+    /// read (``ConfigurationRefusal``).
     case unknownConfiguration = "unknown-configuration"
     /// The broker refused to store the record for another reason.
     case refused

@@ -29,10 +29,13 @@ final class CoordinatorCoreTests: XCTestCase {
         var billingEvents: [AccountID: AccountBillingEvent] = [:]
         /// Why the offers table skipped an offer's latest record, as ``KafkaTable/refusal(of:)`` says.
         var offerRefusals: [OfferID: String] = [:]
+        /// Why the accounts table skipped an account's latest record.
+        var accountRefusals: [AccountID: String] = [:]
 
         func account(_ id: AccountID) -> AccountConfig? { accounts[id] }
         func offer(_ id: OfferID) -> OfferConfig? { offers[id] }
         func offerRefusal(_ id: OfferID) -> String? { offerRefusals[id] }
+        func accountRefusal(_ id: AccountID) -> String? { accountRefusals[id] }
         func override(of leadID: LeadID) -> LeadOverride? { overrides[leadID] }
         func billingEvent(of accountID: AccountID) -> AccountBillingEvent? { billingEvents[accountID] }
 
@@ -571,6 +574,32 @@ final class CoordinatorCoreTests: XCTestCase {
         XCTAssertTrue(core.awaitingConfiguration.isEmpty)
     }
 
+    /// Why the codec refuses `configuration` when read, as its table keeps it
+    /// (``KafkaTable/refusal(of:)``); nil when it is read.
+    private func refusalWhenRead<T: Message>(_ configuration: T) throws -> String? {
+        let bytes = try MessageCodec().encode(configuration)
+        do {
+            _ = try MessageCodec().decode(T.self, from: bytes)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Discovers `lead`, which waits for its configuration, lets the whole wait (30 s) pass, and
+    /// returns the reason it is then dead-lettered with and the effects; nil (a failure noted)
+    /// when it is not.
+    private func deadLetteredAfterTheWait(_ lead: LeadDiscovered, _ core: inout Core) -> (reason: String, effects: [Core.Effect])? {
+        XCTAssertTrue(discover(lead, &core).isEmpty, "it waits for its configuration")
+        clock.advance(by: 30)
+        let effects = core.resolveAwaitingLeads(tables)
+        guard case .deadLetter(lead.leadID.rawValue, let reason) = effects.first else {
+            XCTFail("\(effects)")
+            return nil
+        }
+        return (reason, effects)
+    }
+
     /// A lead of an offer that was published but refused when read (its vocabulary beyond the
     /// 2,000 entries readers take: the offers table skipped it and holds no row) waits for its
     /// configuration as any lead of an unknown offer, and is then dead-lettered with a reason
@@ -583,22 +612,32 @@ final class CoordinatorCoreTests: XCTestCase {
         offer.vocabulary = VocabularyExtension(functions: Dictionary(uniqueKeysWithValues: (0..<700).map {
             ("function \($0)", ["phrase \($0)", "another \($0)"])
         }))
-        let refusal: String
-        do {
-            _ = try MessageCodec().decode(OfferConfig.self, from: try MessageCodec().encode(offer))
-            return XCTFail("the offer was read")
-        } catch {
-            refusal = "\(error)"  // as the offers table keeps it
-        }
-        tables.offerRefusals["offer-wide"] = refusal
-        XCTAssertTrue(discover(lead("lead-1", offer: "offer-wide"), &core).isEmpty, "it waits for its configuration")
-        clock.advance(by: 30)
-        let effects = core.resolveAwaitingLeads(tables)
-        guard case .deadLetter("lead-1", let reason) = effects.first else { return XCTFail("\(effects)") }
+        tables.offerRefusals["offer-wide"] = try XCTUnwrap(refusalWhenRead(offer), "the offer was read")
+        guard let (reason, effects) = deadLetteredAfterTheWait(lead("lead-1", offer: "offer-wide"), &core) else { return }
         XCTAssertFalse(reason.contains("unknown offer"), reason)
         XCTAssertTrue(reason.hasPrefix("offer 'offer-wide': its configuration was published but refused when read"), reason)
         XCTAssertTrue(reason.contains("vocabulary holds 2100 entries in all"), reason)
         XCTAssertTrue(reason.contains("at most 2000"), reason)
+        XCTAssertEqual(DeadLetterKind(reason: reason), .unknownConfiguration, "counted as a configuration not in force")
+        XCTAssertEqual(messages(effects, LeadState.self).map(\.status), [.refused], "counted refused for its search")
+    }
+
+    /// The same for an account whose configuration was published but refused when read (an
+    /// outreach window in a time zone that does not exist: the accounts table skipped it and
+    /// holds no row): its lead waits, then is dead-lettered with the refusal, not as a lead of an
+    /// account never published. Before: "unknown account 'acct-zoned': publish its configuration
+    /// first (leadctl account put)".
+    func testALeadOfAnAccountRefusedWhenReadIsDeadLetteredWithTheRefusal() throws {
+        var core = core(configurationWait: .seconds(30))
+        let account = AccountConfig(accountID: "acct-zoned", outreachWindow: OutreachWindow(timeZoneID: "Mars/Olympus_Mons"),
+                                    updatedAt: clock.now)
+        tables.accountRefusals["acct-zoned"] = try XCTUnwrap(refusalWhenRead(account), "the account was read")
+        tables.offers["offer-zoned"] = OfferConfig.sample(offerID: "offer-zoned", accountID: "acct-zoned")
+        guard let (reason, effects) = deadLetteredAfterTheWait(lead("lead-1", account: "acct-zoned", offer: "offer-zoned"), &core)
+        else { return }
+        XCTAssertFalse(reason.contains("unknown account"), reason)
+        XCTAssertTrue(reason.hasPrefix("account 'acct-zoned': its configuration was published but refused when read"), reason)
+        XCTAssertTrue(reason.contains("Mars/Olympus_Mons"), reason)
         XCTAssertEqual(DeadLetterKind(reason: reason), .unknownConfiguration, "counted as a configuration not in force")
         XCTAssertEqual(messages(effects, LeadState.self).map(\.status), [.refused], "counted refused for its search")
     }

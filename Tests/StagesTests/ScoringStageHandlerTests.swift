@@ -28,6 +28,24 @@ final class ScoringStageHandlerTests: XCTestCase {
         XCTAssertNil(output.enrollment)
     }
 
+    /// An offer published but refused when read (the stage's offers table skipped its record and
+    /// holds no row, ``KafkaTable/refusal(of:)``) fails the attempt with the refusal and how to
+    /// mend it, not as an offer the table has not caught up with yet. Before: "unknown offer
+    /// offer-x: not in this stage's offers table yet".
+    func testAnOfferRefusedWhenReadFailsWithTheRefusal() async {
+        let refusal = "invalid content: icp.industries holds 6000 entries; an offer's list holds at most 5000"
+        let handler = ScoringStageHandler(offers: { _ in nil }, offerRefusal: { $0 == "offer-x" ? refusal : nil }, service: "test",
+                                          now: Fixtures.clock)
+        let request = Fixtures.request(.scoring, lead: Fixtures.lead(offer: "offer-x"), profile: Fixtures.profile())
+        let output = await handler.handle(request)
+        guard case .failed(let reason, let isRetriable) = output.result.outcome else { return XCTFail("\(output.result.outcome)") }
+        XCTAssertFalse(reason.contains("unknown offer"), reason)
+        XCTAssertEqual(reason, "offer 'offer-x': its configuration was published but refused when read (\(refusal)); "
+                       + "publish it again within the bounds (leadctl offer put checks them)")
+        XCTAssertTrue(isRetriable, "published again within the bounds, a later attempt scores")
+        XCTAssertNil(output.result.payload.scores)
+    }
+
     func testScoresAgainstTheOffer() async {
         let profile = Fixtures.profile(posts: [Fixtures.post("Can anyone recommend a fix for manual prospecting?", daysAgo: 2)])
         let output = await handler().handle(Fixtures.request(.scoring, profile: profile))
