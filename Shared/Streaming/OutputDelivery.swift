@@ -89,18 +89,20 @@ struct OutputDelivery: Sendable {
 
     /// Sends the steps of `outputs` in turn (``RecordOutputs``), each once the one before it is
     /// acknowledged, unless `inputAbandonment` or the runner's is raised first; returns how they
-    /// ended and the records of the steps acknowledged. A step that hands the input back, the
-    /// first or a later one, ends them `.handedBack`: the input is not done, whatever the steps
-    /// before it wrote. `stop` is the input's (``StagedRecordHandler``): it ends the waits before
-    /// an unclassified failure is retried.
+    /// ended and the records written: those of the steps acknowledged, and the input's dead
+    /// letter when it was acknowledged but the answer's send then stopped the runner or handed
+    /// the input back (a `.deadLettered` outcome carries its letter and answer itself). A step that
+    /// hands the input back, the first or a later one, ends them `.handedBack`: the input is not
+    /// done, whatever the steps before it wrote. `stop` is the input's (``StagedRecordHandler``):
+    /// it ends the waits before an unclassified failure is retried.
     func deliver(steps outputs: RecordOutputs, for input: ConsumerRecord, unless inputAbandonment: Abandonment,
                  stoppingOn stop: GracefulShutdown) async -> (DeliveryOutcome, written: [ProducerRecord]) {
         var step = outputs
         var written: [ProducerRecord] = []
         while true {
             guard !step.isHandedBack else { return (.handedBack, written) }
-            let outcome = await deliver(step.records, for: input, unless: inputAbandonment, stoppingOn: stop)
-            guard case .delivered(let reports) = outcome else { return (outcome, written) }
+            let (outcome, letterIn) = await deliverReportingLetter(step.records, for: input, unless: inputAbandonment, stoppingOn: stop)
+            guard case .delivered(let reports) = outcome else { return (outcome, written + (letterIn.map { [$0] } ?? [])) }
             written += step.records
             guard let next = step.next else { return (outcome, written) }
             step = next(reports)
@@ -113,6 +115,14 @@ struct OutputDelivery: Sendable {
     /// the input is handed back.
     func deliver(_ outputs: [ProducerRecord], for input: ConsumerRecord, unless inputAbandonment: Abandonment,
                  stoppingOn stop: GracefulShutdown) async -> DeliveryOutcome {
+        await deliverReportingLetter(outputs, for: input, unless: inputAbandonment, stoppingOn: stop).outcome
+    }
+
+    /// ``deliver(_:for:unless:stoppingOn:)``, with the input's dead letter when it is in but the
+    /// outcome is not `.deadLettered`: the answer's send stopped the runner or handed the input
+    /// back. The letter is written all the same, and counted with what is.
+    private func deliverReportingLetter(_ outputs: [ProducerRecord], for input: ConsumerRecord, unless inputAbandonment: Abandonment,
+                                        stoppingOn stop: GracefulShutdown) async -> (outcome: DeliveryOutcome, letterIn: ProducerRecord?) {
         let isGivenUp = { @Sendable [abandonment] in abandonment.isRaised || inputAbandonment.isRaised }
         func sendUntilSettled(_ records: [ProducerRecord]) async -> Settled {
             await self.sendUntilSettled(records, unless: isGivenUp, stoppingOn: stop)
@@ -120,13 +130,13 @@ struct OutputDelivery: Sendable {
         let refusal: KafkaError
         let reason: String
         switch await sendUntilSettled(outputs) {
-        case .delivered(let reports): return .delivered(reports)
-        case .handedBack: return .handedBack
-        case .fatal(let error): return .fatal(.producerUnusable(error))
+        case .delivered(let reports): return (.delivered(reports), nil)
+        case .handedBack: return (.handedBack, nil)
+        case .fatal(let error): return (.fatal(.producerUnusable(error)), nil)
         case .refused(let error, let topic) where error.isTopicRefusal:
             // Misnamed, or without the partition asked for: every input's output would be refused
             // so, and dead-lettering them all would fail every lead's phase until it is fixed.
-            return stopping(for: topic, error, input, what: "output")
+            return (stopping(for: topic, error, input, what: "output"), nil)
         case .refused(let error, let topic):
             refusal = error
             reason = "output to \(topic) refused: \(ProduceFailure.summary(of: error))"
@@ -141,27 +151,27 @@ struct OutputDelivery: Sendable {
         for letter in letters {
             switch await sendUntilSettled([letter]) {
             case .delivered:
-                guard let answer = answer?(input, reason) else { return .deadLettered(refusal, letter: letter, answer: nil) }
+                guard let answer = answer?(input, reason) else { return (.deadLettered(refusal, letter: letter, answer: nil), nil) }
                 switch await sendUntilSettled([answer]) {
-                case .delivered: return .deadLettered(refusal, letter: letter, answer: answer)
-                case .handedBack: return .handedBack
-                case .fatal(let error): return .fatal(.producerUnusable(error))
+                case .delivered: return (.deadLettered(refusal, letter: letter, answer: answer), nil)
+                // The letter is in, and is written again when the input is redone (letters are at least once).
+                case .handedBack: return (.handedBack, letter)
+                case .fatal(let error): return (.fatal(.producerUnusable(error)), letter)
                 case .refused(let error, let topic) where error.isTopicRefusal:
-                    // Every answer would be refused so. The letter is in, and is written again
-                    // when the input is redone after the fix (letters are at least once).
-                    return stopping(for: topic, error, input, what: "answer")
+                    // Every answer would be refused so: stop until it is fixed.
+                    return (stopping(for: topic, error, input, what: "answer"), letter)
                 case .refused(let error, _):
                     // The letter is in: the input's sender waits for an answer as if there were none.
                     logger.warning("the answer to a dead-lettered input refused", fields(input, error))
-                    return .deadLettered(refusal, letter: letter, answer: nil)
+                    return (.deadLettered(refusal, letter: letter, answer: nil), nil)
                 }
-            case .handedBack: return .handedBack
-            case .fatal(let error): return .fatal(.producerUnusable(error))
+            case .handedBack: return (.handedBack, nil)
+            case .fatal(let error): return (.fatal(.producerUnusable(error)), nil)
             case .refused(let error, let topic) where error.isTopicRefusal:
                 // The dead-letter topic refuses letters for what it is (its name, its partitions):
                 // every refused input would be given up, so stop (an operator sees the exits and
                 // the error).
-                return stopping(for: topic, error, input, what: "dead-letter")
+                return (stopping(for: topic, error, input, what: "dead-letter"), nil)
             case .refused(let error, let topic) where !error.isRecordRejected:
                 // Failed unclassified after its retries, as the output may have been: the broker
                 // may be failing every write so, and giving the input up would commit it with
@@ -169,7 +179,7 @@ struct OutputDelivery: Sendable {
                 var given = fields(input, error)
                 given["outputTopic"] = topic
                 logger.error("dead letter failed for a reason not classified: stopping, the input uncommitted", given)
-                return .fatal(.deadLettersFail(topic: topic, error))
+                return (.fatal(.deadLettersFail(topic: topic, error)), nil)
             case .refused(let error, _):
                 logger.warning("dead letter refused", fields(input, error))
                 lastRefusal = error
@@ -181,7 +191,7 @@ struct OutputDelivery: Sendable {
         var given = fields(input, refusal)
         given[LogKey.error] = "\(ProduceFailure.summary(of: refusal)); dead letters: \(ProduceFailure.summary(of: lastRefusal))"
         logger.error("output and dead letters refused; input given up", given)
-        return .givenUp(refusal, letterRefusal: lastRefusal)
+        return (.givenUp(refusal, letterRefusal: lastRefusal), nil)
     }
 
     /// The outcome for records refused for their `topic` (``Kafka/KafkaError/isTopicRefusal``):

@@ -318,6 +318,35 @@ final class OutputStepsDeliveryTests: XCTestCase {
         XCTAssertEqual(send.records.map(\.topic), ["out"])
     }
 
+    /// An input whose output was refused and whose dead letter is in, but whose answer then
+    /// stops the runner (its topic refuses records for what it is) or is handed back (the
+    /// runner abandoned it), is not done, and its letter is among the records written: the
+    /// runner counts what is written by topic and the letters by kind (``StageRunnerMetrics``).
+    /// Before: written held nothing, so the letter in `dead.letters` was never counted.
+    func testALetterInBeforeTheAnswerTurnsFatalOrHandedBackIsWritten() async {
+        let input = input
+        func deliver(answerRefusal: Int32?, abandoningAtTheAnswer: Bool) async -> (DeliveryOutcome, written: [ProducerRecord]) {
+            let abandonment = Abandonment()
+            var refusals: [String: Int32] = ["out": 10 /* MSG_SIZE_TOO_LARGE */]
+            refusals["answers"] = answerRefusal
+            let send = OutputDeliveryTests.RefusingSend(refusals)
+            let delivery = OutputDelivery(send: { records in
+                if abandoningAtTheAnswer, records.contains(where: { $0.topic == "dead" }) { abandonment.raise() }
+                return send(records)
+            }, deadLetter: testDeadLetter(topic: "dead"), answer: { input, _ in
+                ProducerRecord(topic: "answers", key: input.key, value: [0])
+            }, logger: OutputDeliveryTests.Lines().logger, abandonment: Abandonment())
+            return await delivery.deliver(steps: RecordOutputs([ProducerRecord(topic: "out", key: "lead-1", value: [1])], next: nil),
+                                          for: input, unless: abandonment, stoppingOn: GracefulShutdown())
+        }
+        let (refused, refusedWritten) = await deliver(answerRefusal: -190 /* _UNKNOWN_PARTITION */, abandoningAtTheAnswer: false)
+        guard case .fatal(.topicRefuses(topic: "answers", _)) = refused else { return XCTFail("\(refused)") }
+        XCTAssertEqual(refusedWritten.map(\.topic), ["dead"], "the letter is in")
+        let (handedBack, handedBackWritten) = await deliver(answerRefusal: nil, abandoningAtTheAnswer: true)
+        guard case .handedBack = handedBack else { return XCTFail("\(handedBack)") }
+        XCTAssertEqual(handedBackWritten.map(\.topic), ["dead"], "the letter is in")
+    }
+
     /// Steps that all deliver end delivered, with every step's records written.
     func testStepsAreSentInTurn() async {
         let send = OutputDeliveryTests.RefusingSend([:])
