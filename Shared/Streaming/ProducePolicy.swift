@@ -168,8 +168,8 @@ public struct SettlingSend: Sendable {
     /// - Throws: the producer's ``KafkaError`` when it is unusable (``ProduceFailure/fatal``; as
     ///   it is, so a close at the end of a shutdown's grace reads as one,
     ///   ``ShutdownDeadline/isGivingUp(_:)``), or ``StageRunnerError/topicRefuses(topic:_:)``
-    ///   when a topic refuses records for what it is (``ProduceFailure/topicRefused``), logged
-    ///   with the topic. Either way nothing the caller has not seen stored counts as stored.
+    ///   when a topic refuses records for what it is (``ProduceFailure/topicRefused``), left to
+    ///   the process's exit line to log (it names the topic). Either way nothing the caller has not seen stored counts as stored.
     public func settle(_ records: [ProducerRecord], first: [Result<DeliveryReport, KafkaError>]? = nil) async throws -> [Settled] {
         guard !records.isEmpty else { return [] }
         var results: [Result<DeliveryReport, KafkaError>]
@@ -182,10 +182,7 @@ public struct SettlingSend: Sendable {
             let round = retries.classify(results, of: unsent) { settled[$0] = .stored($1) }
             if let fatal = round.fatal { throw fatal }
             if let refusal = round.topicRefusal {
-                let topic = records[refusal.index].topic
-                logger.error("topic \(topic) refuses records for what it is (misnamed, without the partition asked for, or not taking their format): stopping",
-                             [LogKey.topic: topic, LogKey.error: ProduceFailure.summary(of: refusal.error)])
-                throw StageRunnerError.topicRefuses(topic: topic, refusal.error)
+                throw StageRunnerError.topicRefuses(topic: records[refusal.index].topic, refusal.error)
             }
             for (index, error) in round.refused { settled[index] = .refused(error) }
             if round.retry.isEmpty { return settled.map { $0! } }
