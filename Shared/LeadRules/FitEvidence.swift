@@ -475,17 +475,37 @@ public enum XBioRole {
         return text
     }
 
-    /// The words of `text`, an employer written in lowercase, before "in" or "from" and a place
-    /// (``startsWithPlace(_:inAnyCase:)``: "acme in london"), and before "based in" or "based
-    /// from" whatever follows ("the trade desk based in nyc"); else all of them: in a lowercase
-    /// bio nothing else tells a name's words from the bio's ("women in tech").
+    /// The words of `text`, an employer written in lowercase, before "based in" or "based from"
+    /// whatever follows ("the trade desk based in nyc"), and before "in" or "from" and a place
+    /// that runs to the end of `text` (``endsWithPlace(_:)``: "acme in london"; `text` ends at
+    /// the name's punctuation). Else all of them: a place more words follow names something
+    /// ("made in america store", "jobs from india labs"), as one after a participle does
+    /// ("made in nyc", "born in china"), and in a lowercase bio nothing else tells a name's words
+    /// from the bio's ("women in tech"). A name that is a word and a place ("jobs in london") is
+    /// read as the word.
     private static func lowercaseName(_ text: Substring, words: [Substring]) -> Substring {
         for (index, word) in words.enumerated().dropFirst() where ["in", "from"].contains(word.lowercased()) {
             let previous = words[index - 1]
             if index > 1, previous.lowercased() == "based" { return text[..<previous.startIndex] }
-            if startsWithPlace(words[(index + 1)...], inAnyCase: true) { return text[..<word.startIndex] }
+            if !participles.contains(previous.lowercased()), endsWithPlace(words[(index + 1)...]) {
+                return text[..<word.startIndex]
+            }
         }
         return text
+    }
+
+    /// Participles a name puts before "in" and a place: "Made in NYC", "Born in China".
+    private static let participles: Set<String> = [
+        "made", "born", "lost", "built", "designed", "grown", "brewed", "printed", "crafted", "raised", "bred", "baked",
+    ]
+
+    /// Whether `words`, all that follow "in" or "from" in a lowercase employer, are one place
+    /// the scorer knows, in any case: a city ("london", "nyc", "san francisco") or a country.
+    private static func endsWithPlace(_ words: ArraySlice<Substring>) -> Bool {
+        guard (1...3).contains(words.count) else { return false }
+        let name = words.joined(separator: " ")
+        return !RuleBasedScorer.countries(ofKnownCity: name).isEmpty
+            || RuleBasedScorer.country(named: SignalDetector.normalize(name)) != nil
     }
 
     /// Small words in lowercase that join a name's capitalised words, as "&" and "+" do: "Bank of
@@ -518,24 +538,24 @@ public enum XBioRole {
     /// Whether `words`, which follow "and", "&" or "+" in an employer, start another role: the
     /// vocabulary reads a seniority or a function in them before an "at", "@" or "of" ("CEO at
     /// Beta", "Engineer at Beta", "Director of Beta"), or, with none, a founder or a chief
-    /// ("co-founder", "CEO"). "Acme Marketing & Sales Co", "Acme Principal & Lead Consultants"
-    /// and "Acme & Senior Living" are names: a lead or a senior alone is no role.
+    /// ("co-founder", "CEO") or a seniority with a function ("VP Sales"). "Acme Marketing & Sales
+    /// Co", "Acme Principal & Lead Consultants" and "Acme & Senior Living" are names: a lead or a
+    /// senior alone is no role.
     private static func startsTitle(_ words: ArraySlice<Substring>, vocabulary: ScoringVocabulary) -> Bool {
         let marker = words.firstIndex { ["at", "of"].contains($0.lowercased()) || $0.hasPrefix("@") }
         let title = words[..<(marker ?? words.endIndex)].joined(separator: " ")
         guard let role = vocabulary.role(ofTitle: title) else { return false }
         guard marker == nil else { return role.seniority != nil || !role.functions.isEmpty }
-        return [.founder, .cLevel].contains(role.seniority)
+        return [.founder, .cLevel].contains(role.seniority) || (role.seniority != nil && !role.functions.isEmpty)
     }
 
     /// Whether `words`, which follow "in" or "from" in an employer, start with a place: a place's
-    /// abbreviation in capitals ("NYC", "UK"), or a city the scorer knows or a country, in
-    /// capitals ("London", "San Francisco", "Germany"; not "Tech" of "Women in Tech") or, when
-    /// `inAnyCase`, written in any case ("london").
-    private static func startsWithPlace(_ words: ArraySlice<Substring>, inAnyCase: Bool = false) -> Bool {
+    /// abbreviation ("NYC", "UK"), or, in capitals, a city the scorer knows or a country ("London",
+    /// "San Francisco", "Germany"; not "Tech" of "Women in Tech").
+    private static func startsWithPlace(_ words: ArraySlice<Substring>) -> Bool {
         guard let first = words.first else { return false }
         if isPlaceAbbreviation(first) { return true }
-        let capitalised = words.prefix { inAnyCase || $0.first?.isUppercase == true }.prefix(3)
+        let capitalised = words.prefix { $0.first?.isUppercase == true }.prefix(3)
         guard !capitalised.isEmpty else { return false }
         return (1...capitalised.count).contains { count in
             let name = capitalised.prefix(count).joined(separator: " ")

@@ -1369,11 +1369,14 @@ final class ScoringTrustTests: XCTestCase {
         assertNamesNoEmployer("Founder @the company")
     }
 
-    /// An employer written in lowercase ends before "in" or "from" and a place, "based" before
-    /// them too, as a capitalised one does: in "head of sales at the trade desk based in nyc" the
-    /// employer is "the trade desk". A city or country is read in any case here ("london",
-    /// "germany"), an abbreviation only in capitals ("NYC"); "women in tech" stays whole. Before,
-    /// a lowercase employer was the rest of its part, place and all.
+    /// An employer written in lowercase ends before "in" or "from" and a place that ends the part
+    /// or a clause ("acme in london", "acme in london, building tools"), and before "based in"
+    /// whatever follows: in "head of sales at the trade desk based in nyc" the employer is "the
+    /// trade desk". A city or country is read in any case here ("london", "germany", "nyc"). A
+    /// place more words follow is part of a name ("made in america store", "jobs from india
+    /// labs"), and so is one after a participle ("made in nyc", "born in china", "lost in
+    /// berlin"); "women in tech" names no place. Before, a lowercase employer was the rest of its
+    /// part, place and all.
     func testALowercaseEmployerEndsBeforeAPlace() {
         for (bio, company) in [("head of sales at the trade desk based in nyc", "the trade desk"),
                                ("head of sales at the trade desk based in NYC", "the trade desk"),
@@ -1382,7 +1385,15 @@ final class ScoringTrustTests: XCTestCase {
                                ("founder @acme in San Francisco", "acme"),
                                ("cto at acme labs in germany", "acme labs"),
                                ("director at women in tech", "women in tech"),
-                               ("head of sales at the trade desk", "the trade desk")] {
+                               ("head of sales at the trade desk", "the trade desk"),
+                               ("engineer at bank of america in charlotte", "bank of america"),
+                               ("marketing at made in america store", "made in america store"),
+                               ("cto at born in china", "born in china"),
+                               ("engineer at lost in berlin", "lost in berlin"),
+                               ("ceo at jobs from india labs", "jobs from india labs"),
+                               ("founder at made in nyc", "made in nyc"),
+                               ("engineer at acme in london. ex-google", "acme"),
+                               ("engineer at acme in london, building tools", "acme")] {
             XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
         }
     }
@@ -1400,6 +1411,9 @@ final class ScoringTrustTests: XCTestCase {
                                ("VP Sales at Acme & Head of Growth at Beta", "Acme"),
                                ("VP Sales at Acme & Director of Beta", "Acme"),
                                ("CTO at Acme & co-founder", "Acme"),
+                               ("CTO at Acme & VP Sales", "Acme"),
+                               ("Founder at Acme & VP Engineering", "Acme"),
+                               ("Engineer at Acme & Head of Growth", "Acme"),
                                ("Engineer at Acme and CEO of Beta", "Acme")] {
             XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)
         }
