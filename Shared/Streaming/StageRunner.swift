@@ -171,7 +171,8 @@ public struct RecordOutputs: Sendable {
 }
 
 /// Why ``StageRunner/run()`` stopped by itself; the coordinator, its progress tracker and the
-/// account heat aggregator stop for the same reasons (``ProduceFailure``, ``SettlingSend``).
+/// account heat aggregator stop for the same produce failures (``ProduceFailure``,
+/// ``SettlingSend``; ``handlersHang(running:bound:)`` is the stage runner's alone).
 public enum StageRunnerError: Error, CustomStringConvertible {
     /// The producer cannot send any more (a fatal error, or closed under the runner); a restart
     /// makes a new one and redoes the uncommitted records.
@@ -350,8 +351,9 @@ public final class StageRunner: Service {
     /// The partitions this instance owns now.
     public var assignment: Set<TopicPartition> { consumer.assignment }
 
-    /// Subscribes (joins the group), then consumes until cancelled or until the producer is
-    /// unusable, and drains (see the type's documentation).
+    /// Subscribes (joins the group), then consumes until cancelled or until it stops by itself
+    /// (``StageRunnerError``: the producer unusable, a topic refusing its records, too many hung
+    /// handlers), and drains (see the type's documentation).
     public func run() async throws {
         try await withTaskCancellationHandler {
             try await consume()
@@ -660,6 +662,19 @@ public final class StageRunner: Service {
         }
     }
 
+    /// What ``handlerWorkIsDone()`` calls: the running record's `handlerReturned`.
+    @TaskLocal private static var handlerWorkDone: (@Sendable () -> Void)?
+
+    /// Ends the timing of the running record's handler (``StageRunnerSettings/recordTimeout``)
+    /// before it returns: for a handler that, its own work done, waits for the broker to take an
+    /// output it sends itself (the scoring stage's heat contribution, batched by account). A
+    /// broker outage of any length is waited out, as the runner's own sends of its outputs are;
+    /// timing that wait would dead-letter the requests of an outage past the time-out and stop
+    /// the stage for hung handlers. Nothing outside a record's handler.
+    public static func handlerWorkIsDone() {
+        handlerWorkDone?()
+    }
+
     /// The reason a timed-out record's dead letter gives (its kind ``DeadLetterKind/timedOut``).
     public static func timedOutReason(after timeout: Duration) -> String {
         "the stage's handler did not finish within \(timeout.components.seconds) s (\(StageRunnerSettings.Variable.recordTimeout)): timed out"
@@ -686,10 +701,10 @@ public final class StageRunner: Service {
     /// revocation is its next owner's to count.
     static func process(_ record: ConsumerRecord, handler: StagedRecordHandler, delivery: OutputDelivery,
                         metrics: StageRunnerMetrics?, stop: GracefulShutdown, abandonment: Abandonment,
-                        handlerReturned: @Sendable () -> Void = {}) async -> DeliveryOutcome {
+                        handlerReturned: @escaping @Sendable () -> Void = {}) async -> DeliveryOutcome {
         metrics?.recordStarted(record)
         let started = ContinuousClock.now
-        let step = await handler(record, stop)
+        let step = await $handlerWorkDone.withValue(handlerReturned) { await handler(record, stop) }
         handlerReturned()
         let (outcome, written) = await delivery.deliver(steps: step, for: record, unless: abandonment, stoppingOn: stop)
         metrics?.recordSettled(record, outcome, written: written, after: ContinuousClock.now - started)
