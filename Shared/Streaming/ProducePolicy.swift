@@ -248,7 +248,8 @@ struct ProduceClassifier<Key: Hashable> {
     var countedKeys: Int { unclassifiedInARow.count }
 
     /// Classes `results`, the outcomes of the records at `positions`, each counted under
-    /// `key(position)`; hands each report to `stored`.
+    /// `key(position)`; hands each report to `stored`. A record left out of a send loses its
+    /// count (it starts from none when sent again): send every record still retried each time.
     mutating func classify(_ results: [Result<DeliveryReport, KafkaError>], of positions: [Int], countedAs key: (Int) -> Key,
                            stored: (Int, DeliveryReport) -> Void = { _, _ in }) -> ProduceRound {
         var round = ProduceRound()
@@ -299,6 +300,8 @@ struct ProduceRetries {
     private let firstDelay: Duration
     private var delay: Duration
     private var attempt = 1
+    /// The runs of unclassified failures in a row so far (the first one's wait went back to the first delay).
+    private var unclassifiedRuns = 0
 
     init(firstDelay: Duration, unclassifiedIsTransient: Bool = false) {
         classifier = ProduceClassifier(unclassifiedIsTransient: unclassifiedIsTransient)
@@ -314,7 +317,10 @@ struct ProduceRetries {
 
     /// The wait before `round`'s records are sent again, and whether it is for an unclassified
     /// failure; logs a warning, with the `unclassified` line at a record's first and last retry,
-    /// or the `transient` line at the first attempt and every tenth.
+    /// or the `transient` line at the first attempt and every tenth. Only the records' first run
+    /// of unclassified failures starts from the first delay: runs broken by passing failures (a
+    /// broker whose leaders churn) wait and warn as an outage does, the wait growing and a
+    /// warning at every tenth attempt.
     mutating func nextWait(after round: ProduceRound, logger: Logger, unclassified line: String, transient transientLine: String)
         -> (wait: Duration, isUnclassified: Bool) {
         defer {
@@ -322,10 +328,16 @@ struct ProduceRetries {
             attempt += 1
         }
         if let unclassified = round.unclassified.first {
-            // A first such failure waits from the first delay, not the one an outage before
+            // The first such failure waits from the first delay, not the one an outage before
             // it grew to 5 s: the record's sends stay within about 3 s of waits.
-            if unclassified.sends == 1 { delay = firstDelay }
-            if unclassified.sends == 1 || unclassified.sends == ProduceFailure.unclassifiedAttempts - 1 {
+            if unclassified.sends == 1 {
+                unclassifiedRuns += 1
+                if unclassifiedRuns == 1 { delay = firstDelay }
+            }
+            let warns = unclassifiedRuns == 1
+                ? unclassified.sends == 1 || unclassified.sends == ProduceFailure.unclassifiedAttempts - 1
+                : attempt.isMultiple(of: 10)
+            if warns {
                 logger.warning(line, [
                     LogKey.error: ProduceFailure.summary(of: unclassified.error), "attempt": String(unclassified.sends),
                     "attempts": String(ProduceFailure.unclassifiedAttempts), "records": String(round.retry.count),

@@ -145,6 +145,27 @@ final class ProducePolicyTests: XCTestCase {
         }
     }
 
+    /// A record failing for a reason not classified and for a passing one in turn (a broker
+    /// whose leaders churn) is sent again with the wait growing, 100 ms doubling to 5 s, as in
+    /// an outage, and warned about at the first failure and then at every tenth attempt. Before
+    /// (since counting only in a row), each unclassified failure after a passing one was its
+    /// record's first: the wait went back to 100 ms and a warning was logged every other send,
+    /// about five sends a second for as long as the broker churned.
+    func testUnclassifiedAndPassingFailuresInTurnBackOffAndWarnSeldom() {
+        var retries = ProduceRetries(firstDelay: .milliseconds(100))
+        let lines = OutputDeliveryTests.Lines()
+        var waits: [Duration] = []
+        for attempt in 0..<20 {
+            let code: Int32 = attempt.isMultiple(of: 2) ? -1 /* UNKNOWN_SERVER_ERROR */ : -195 /* _TRANSPORT */
+            let round = retries.classify([.failure(KafkaError(code: code, operation: "produce"))], of: [0]) { _, _ in }
+            XCTAssertEqual(round.retry, [0], "attempt \(attempt): sent again")
+            waits.append(retries.nextWait(after: round, logger: lines.logger, unclassified: "unclassified", transient: "transient").wait)
+        }
+        XCTAssertEqual(Array(waits.prefix(7)), [100, 200, 400, 800, 1_600, 3_200, 5_000].map { .milliseconds($0) }, "\(waits)")
+        XCTAssertEqual(Set(waits.dropFirst(6)), [ProduceFailure.maxRetryDelay], "\(waits)")
+        XCTAssertLessThanOrEqual(lines.all.count, 4, "a warning at the first failure and every tenth attempt: \(lines.all)")
+    }
+
     /// For records whose dead letter would lose what cannot be got back (the coordinator's
     /// `lead.state` and `billing.usage` records, the heat aggregator's changelog), a failure for a
     /// reason not classified is waited out as a transient one: sent again, 100 ms doubling to 5 s,
