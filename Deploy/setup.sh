@@ -74,9 +74,16 @@ else
      apt-get source --download-only librdkafka)
   dsc=$(ls "$work"/librdkafka_*.dsc | head -n 1)
   (cd "$work" && dpkg-source -x --no-check "$(basename "$dsc")" build >/dev/null)
+  # Each patch is named for the release it was written against (librdkafka-<version>-...):
+  # another release stops the setup rather than take a patch that may no longer fit.
+  version=$(basename "$dsc" | sed -E 's/^librdkafka_([0-9.]+).*/\1/')
   for p in "$root"/Deploy/patches/librdkafka-*.patch; do
+    case "$(basename "$p")" in
+      "librdkafka-$version-"*) ;;
+      *) log "$(basename "$p") is not for librdkafka $version (Debian trixie's now): port it or remove it"; exit 1 ;;
+    esac
     log "applying $(basename "$p")"
-    patch -d "$work/build" -p1 --forward --quiet <"$p"
+    patch -d "$work/build" -p1 --forward --quiet --fuzz=0 <"$p"
   done
   (cd "$work/build" \
      && ./configure --prefix=/usr/local --disable-curl >/dev/null \
