@@ -406,7 +406,8 @@ extension RuleBasedScorer {
     /// lists or whose states it all lists ("Boston, MA", "Boston" for New England; "Oakland, CA",
     /// "SF" for the Bay Area; "London" for England); outside when it names a state or province
     /// of none of the region's places ("Austin, TX", "NYC" for the Bay Area), only cities of none
-    /// ("Los Angeles" for the Bay Area, "Glasgow" for England), or only areas of other countries;
+    /// ("Los Angeles" for the Bay Area, "Glasgow" for England), another nation of the United
+    /// Kingdom ("Scotland", "Wales" for England), or only areas of other countries;
     /// else unknown: a lead naming only the country or a state the region shares with other
     /// places ("California" or "Berkeley, CA" for the Bay Area), or a city of two states, one
     /// the region's ("Portland" for New England).
@@ -426,6 +427,12 @@ extension RuleBasedScorer {
         }
         if let state, !region.statesOfCities.contains(state) { return .outside }
         if !areas.cities.isEmpty, citiesStates.allSatisfy({ $0.isDisjoint(with: region.places) }) { return .outside }
+        // Another nation of the United Kingdom: "Scotland" for England (not "New South Wales").
+        if region.country == unitedKingdom, ukNations.contains(where: { nation in
+            !wanted.names.contains { $0.text == nation.text } && nation.occurs(in: areas.withoutUKLookalikes)
+        }) {
+            return .outside
+        }
         return !areas.named.isEmpty && areas.named.allSatisfy({ !$0.contains(region.country) }) ? .outside : .unknown
     }
 
@@ -664,6 +671,8 @@ extension RuleBasedScorer {
     /// ICP's country (``countryNames``).
     private static let ukCountries: [String: String] = ["england", "scotland", "wales", "northern ireland"]
         .reduce(into: [:]) { names, name in names[SignalDetector.normalize(name)] = unitedKingdom }
+    /// The names of ``ukCountries``, each a nation of the United Kingdom, as phrases.
+    private static let ukNations = ukCountries.keys.sorted().map(SignalDetector.Phrase.init)
 
     /// Whether free text written where a place goes names none: "Everywhere 🌍", "Remote",
     /// "Planet Earth", "he/him", an emoji: no word in it but ``noPlaceWords``.

@@ -1190,6 +1190,20 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "California", of: "Bay Area", false)
     }
 
+    /// A nation of the United Kingdom other than an ICP's region is outside it: for England, a
+    /// lead in "Scotland", "Wales" or "Northern Ireland" is evidence against the ICP, as one in
+    /// "Glasgow" or "Cardiff, Wales" is; "New South Wales" names no nation of it. Before (since
+    /// 4cb9d54), the nations named only the United Kingdom, England's country, so such a lead
+    /// was no evidence either way.
+    func testAnotherNationOfTheUnitedKingdomIsOutsideEngland() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("England", ["London / Scotland"], ["United Kingdom", "New South Wales"],
+             ["Scotland", "Wales", "Northern Ireland", "Scotland, UK", "Wales, United Kingdom", "Edinburgh, Scotland"]),
+        ]
+        assertPlacements(placed)
+        assertOutside(at: "Scotland", of: "England")
+    }
+
     /// A street named after a country or a city names neither, for an ICP of a country or a
     /// region as for one of a city: a lead on "Paris Avenue, New Orleans" is in the United
     /// States, outside France. "Washington" alone is the state, as LinkedIn writes a state's
