@@ -20,6 +20,9 @@ struct Gazetteer: Sendable {
     /// The names of regions within one country (``Subregion``: "England", "Bay Area"), folded,
     /// read only as an ICP location; not in ``areas`` nor ``regions``.
     private(set) var subregions: [String: Subregion] = [:]
+    /// The countries of its cities and regions, normalised: those the scorer names besides
+    /// (``RuleBasedScorer/isCountry(_:)``) and those only a region lists (Costa Rica, in LATAM).
+    private(set) var countries: Set<String> = []
     /// States and provinces of other countries, folded, with their country; read only as a
     /// place's last part.
     private(set) var subdivisions: [String: String] = [:]
@@ -186,6 +189,7 @@ struct Gazetteer: Sendable {
             throw LeadModelRuleError("'\(name)' is in the gazetteer for \(listed.sorted()) and \(countries.sorted())")
         }
         areas[key] = countries
+        self.countries.formUnion(countries)
         let words = key.split(separator: " ")
         if let first = words.first { longestNameByFirstWord[String(first)] = max(longestNameByFirstWord[String(first)] ?? 0, words.count) }
     }

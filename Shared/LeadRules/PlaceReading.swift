@@ -825,9 +825,10 @@ extension RuleBasedScorer {
     }
 
     /// Whether `normalized` is a country's name as the scorer names it (``country(named:)`` reads
-    /// its other names too).
+    /// its other names too): one of its own or one of the ``Gazetteer``'s cities or regions
+    /// (Costa Rica, which only LATAM lists).
     static func isCountry(_ normalized: String) -> Bool {
-        otherCountries.contains(normalized) || locationAliases[normalized] != nil
+        otherCountries.contains(normalized) || locationAliases[normalized] != nil || Gazetteer.standard.countries.contains(normalized)
     }
 
     /// Regions named after a part of the United Kingdom elsewhere: New England is in the United

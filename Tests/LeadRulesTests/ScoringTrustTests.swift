@@ -1204,6 +1204,26 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "Scotland", of: "England")
     }
 
+    /// A place whose last part names a country the scorer knows only from places.json's
+    /// regions (Latin America's "Costa Rica") is in that country, before any city it names is
+    /// read: "San Jose, Costa Rica" is outside the Bay Area, Silicon Valley and San Francisco,
+    /// and inside LATAM. Before, "Costa Rica" was no country the last part was read as, so the
+    /// lead was in San Jose, California: inside the Bay Area (since 4cb9d54; no evidence
+    /// either way before it).
+    func testAPlaceEndingWithACountryOfARegionIsInThatCountry() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Bay Area", ["San Jose, CA"], [], ["San Jose, Costa Rica", "Panama City, Panama"]),
+            ("Silicon Valley", [], [], ["San Jose, Costa Rica"]),
+            ("SF Bay Area", [], [], ["San Jose, Costa Rica"]),
+            ("San Francisco", [], [], ["San Jose, Costa Rica"]),
+            ("United States", [], [], ["San Jose, Costa Rica"]),
+            ("LATAM", ["San Jose, Costa Rica", "Costa Rica"], [], ["San Jose, CA"]),
+            ("Costa Rica", ["San Jose, Costa Rica"], [], ["San Jose, CA", "Berlin"]),
+        ]
+        assertPlacements(placed)
+        assertOutside(at: "San Jose, Costa Rica", of: "Bay Area")
+    }
+
     /// A street named after a country or a city names neither, for an ICP of a country or a
     /// region as for one of a city: a lead on "Paris Avenue, New Orleans" is in the United
     /// States, outside France. "Washington" alone is the state, as LinkedIn writes a state's
