@@ -9,7 +9,8 @@ extension RuleBasedScorer {
     /// An ICP location as written ("Germany", "EMEA", "US & Canada", "Texas", "Bay Area"), with what
     /// ``placement(of:in:)`` reads in it: read once per offer, not once per lead.
     struct ICPLocation: Sendable {
-        /// As written.
+        /// As written. Everything else is read from it, but for the District written alone
+        /// ("DC", "D.C.", "Washington DC", "Washington D.C."), read as "Washington, DC".
         let phrase: SignalDetector.Phrase
         /// As written and by the city's other names (``Gazetteer/otherNames(of:)``; "NYC" for New
         /// York), without accents (``Gazetteer/folded(_:)``): "Zurich" names "Zürich", "München" Munich.
@@ -47,13 +48,16 @@ extension RuleBasedScorer {
         let readsStatesAndCities: Bool
 
         /// - Parameters:
-        ///   - isWhereAPlaceLies: `wanted` follows a place's comma ("Melbourne, Victoria"),
+        ///   - isWhereAPlaceLies: `written` follows a place's comma ("Melbourne, Victoria"),
         ///     where a name of a province that is also a city's or a person's ("Victoria") is the
         ///     province; alone or in a list it is read by its name only.
-        ///   - isBeforeAComma: `wanted` is what a ``HeldPlace`` names before its comma, so a city
+        ///   - isBeforeAComma: `written` is what a ``HeldPlace`` names before its comma, so a city
         ///     is not written out with where it lies again.
-        init(_ wanted: String, isWhereAPlaceLies: Bool = false, isBeforeAComma: Bool = false) {
-            phrase = SignalDetector.Phrase(wanted)
+        init(_ written: String, isWhereAPlaceLies: Bool = false, isBeforeAComma: Bool = false) {
+            phrase = SignalDetector.Phrase(written)
+            // The District alone ("DC", "Washington D.C.") is the city, as "Washington, DC" is.
+            let isTheDistrict = !isWhereAPlaceLies && !isBeforeAComma && RuleBasedScorer.namesTheDistrict(SignalDetector.normalize(written))
+            let wanted = isTheDistrict ? "Washington, DC" : written
             let normalized = SignalDetector.normalize(wanted)
             let namedCountry = RuleBasedScorer.country(named: normalized)
             country = namedCountry ?? normalized
@@ -163,7 +167,7 @@ extension RuleBasedScorer {
             isKnownCity = !RuleBasedScorer.countries(ofKnownCity: name).isDisjoint(with: holderCountries)
             // The holder may name where it lies in turn ("New York, NY, USA": its first part is the state).
             isCityNamedAsState = usStatesByName[SignalDetector.normalize(name)] != nil
-                && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," })).usState) != nil
+                && (holder.usState ?? ICPLocation(String(after.prefix { $0 != "," }), isWhereAPlaceLies: true).usState) != nil
         }
 
         /// Whether `other` names ``place`` (``ICPLocation/isNamed(in:folded:)``: by any of its

@@ -609,6 +609,11 @@ extension RuleBasedScorer {
     private static let usStatesByPlaceName: [String: String] = usStatesByName
         .merging(["dc", "d c", "washington dc", "washington d c"].map { (SignalDetector.normalize($0), districtOfColumbia) }) { name, _ in name }
         .merging(newYorkCityNames.map { ($0, newYork) }) { name, _ in name }
+    /// Whether `normalized` (``SignalDetector/normalize(_:)``'s) is a name of the District alone:
+    /// "DC", "D.C.", "Washington DC", "Washington D.C.", "District of Columbia".
+    static func namesTheDistrict(_ normalized: String) -> Bool {
+        usStatesByPlaceName[normalized] == districtOfColumbia
+    }
     /// The first words of the names of ``usStatesByPlaceName``, with the most words of a name starting with each.
     private static let usStatePlaceNameLengths: [Substring: Int] = usStatesByPlaceName.keys.reduce(into: [:]) { lengths, name in
         let words = name.split(separator: " ")

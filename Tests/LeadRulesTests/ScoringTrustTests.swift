@@ -1249,6 +1249,23 @@ final class ScoringTrustTests: XCTestCase {
         assertLocated(at: "DC", in: "Washington, DC")
     }
 
+    /// An ICP location written "Washington DC", "Washington D.C.", "DC" or "D.C." is the
+    /// District, as "Washington, DC" is: a lead in "Washington D.C.", "Washington, D.C.", "DC"
+    /// or "D.C." is in it, one in "Seattle" or "Washington, United States" (the state) outside,
+    /// "Washington" alone no evidence either way. Before, "Washington DC" and "Washington D.C."
+    /// read the District's leads as outside and "DC" as no evidence either way, with "Seattle"
+    /// no evidence either way.
+    func testTheDistrictWrittenAnyWayIsWashingtonDC() {
+        let inside = ["Washington D.C.", "Washington, D.C.", "Washington DC", "Washington, DC", "DC", "D.C."]
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] =
+            ["Washington, DC", "Washington DC", "Washington D.C.", "Washington, D.C.", "DC", "D.C."].map { wanted in
+                (wanted, inside, ["Washington"], ["Seattle", "Washington, United States", "Austin, TX"])
+            }
+        assertPlacements(placed)
+        assertLocated(at: "Washington, D.C.", in: "Washington DC")
+        assertOutside(at: "Seattle", of: "Washington D.C.")
+    }
+
     /// A city the scorer does not know, with a code that is a US state's and a country's too
     /// ("Wilmington, DE", "Carmel, IN"), is in the US state: "City, ST" is how US places are
     /// written, and the code is read as the country only where the scorer knows the city there
