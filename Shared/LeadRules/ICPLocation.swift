@@ -9,8 +9,10 @@ extension RuleBasedScorer {
     /// An ICP location as written ("Germany", "EMEA", "US & Canada", "Texas", "Bay Area"), with what
     /// ``placement(of:in:)`` reads in it: read once per offer, not once per lead.
     struct ICPLocation: Sendable {
-        /// As written. Everything else is read from it, but for the District written alone
-        /// ("DC", "D.C.", "Washington DC", "Washington D.C."), read as "Washington, DC".
+        /// As written. Everything else is read from it, but for a city's metropolitan area,
+        /// read as the city (``RuleBasedScorer/city(ofItsArea:)``: "Greater Boston" is Boston),
+        /// and the District written alone ("DC", "D.C.", "Washington DC", "Washington D.C."),
+        /// read as "Washington, DC".
         let phrase: SignalDetector.Phrase
         /// As written and by the city's other names (``Gazetteer/otherNames(of:)``; "NYC" for New
         /// York), without accents (``Gazetteer/folded(_:)``): "Zurich" names "Zürich", "München" Munich.
@@ -55,9 +57,11 @@ extension RuleBasedScorer {
         ///     is not written out with where it lies again.
         init(_ written: String, isWhereAPlaceLies: Bool = false, isBeforeAComma: Bool = false) {
             phrase = SignalDetector.Phrase(written)
-            // The District alone ("DC", "Washington D.C.") is the city, as "Washington, DC" is.
-            let isTheDistrict = !isWhereAPlaceLies && !isBeforeAComma && RuleBasedScorer.namesTheDistrict(SignalDetector.normalize(written))
-            let wanted = isTheDistrict ? "Washington, DC" : written
+            // A city's area ("Greater Boston") is the city; the District alone ("DC", "Washington
+            // D.C.") is the city, as "Washington, DC" is.
+            let isAlone = !isWhereAPlaceLies && !isBeforeAComma
+            let city = isAlone ? RuleBasedScorer.city(ofItsArea: written) ?? written : written
+            let wanted = isAlone && RuleBasedScorer.namesTheDistrict(SignalDetector.normalize(city)) ? "Washington, DC" : city
             let normalized = SignalDetector.normalize(wanted)
             let namedCountry = RuleBasedScorer.country(named: normalized)
             country = namedCountry ?? normalized
@@ -209,6 +213,23 @@ extension RuleBasedScorer {
         func namesOnlyANamesake(_ other: PlaceAreas) -> Bool {
             isKnownCity && other.namesakes.contains(where: names.contains) && !other.cities.contains(where: names.contains)
         }
+    }
+
+    /// The city an ICP location naming its metropolitan area names, as written: "Boston" for
+    /// "Greater Boston", "Boston Area", "Boston Metro", "Boston Metro Area" and "Boston
+    /// Metropolitan Area", "DC" for "DC Metro Area"; nil unless what is left is a city the scorer
+    /// knows (``countries(ofKnownCity:)``) or the District (``namesTheDistrict(_:)``): not for "Bay Area",
+    /// a region.
+    static func city(ofItsArea written: String) -> String? {
+        guard !written.contains(",") else { return nil }
+        var words = written.split(whereSeparator: \.isWhitespace)
+        if words.first?.lowercased() == "greater" { words.removeFirst() }
+        if words.last?.lowercased() == "area" { words.removeLast() }
+        if let last = words.last?.lowercased(), last == "metro" || last == "metropolitan" { words.removeLast() }
+        let city = words.joined(separator: " ")
+        guard !words.isEmpty, city.count < written.trimmingCharacters(in: .whitespaces).count,
+              !countries(ofKnownCity: city).isEmpty || namesTheDistrict(SignalDetector.normalize(city)) else { return nil }
+        return city
     }
 
     /// The countries (normalised) of the city the scorer knows by the name `name`, folded or

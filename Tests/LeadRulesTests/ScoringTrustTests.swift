@@ -1266,6 +1266,25 @@ final class ScoringTrustTests: XCTestCase {
         assertOutside(at: "Seattle", of: "Washington D.C.")
     }
 
+    /// An ICP location naming a city's metropolitan area ("Greater Boston", "Boston Area",
+    /// "Boston Metro", "Greater London", "DC Metro Area") is that city, as the city alone is
+    /// read; "Bay Area" stays the region. Before, "Greater Boston" named no place the scorer
+    /// knew, so "Boston, MA" and "Cambridge, MA" were outside it and "Boston" no evidence either way.
+    func testAMetropolitanAreaOfACityIsTheCity() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Greater Boston", ["Boston", "Boston, MA", "Greater Boston / New England"], ["Cambridge, MA", "Massachusetts"],
+             ["Austin, TX", "London"]),
+            ("Boston Area", ["Boston, MA"], [], ["Austin, TX"]),
+            ("Boston Metropolitan Area", ["Boston, MA"], [], ["Austin, TX"]),
+            ("Greater London", ["London", "London, UK"], ["Croydon, England"], ["Manchester", "Paris, France"]),
+            ("Denver Metro", ["Denver, CO"], ["Aurora, CO"], ["Austin, TX"]),
+            ("DC Metro Area", ["Washington, D.C.", "DC"], ["Washington"], ["Seattle"]),
+            ("Bay Area", ["Oakland, CA"], [], ["Los Angeles"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "Boston, MA", in: "Greater Boston")
+    }
+
     /// A city the scorer does not know, with a code that is a US state's and a country's too
     /// ("Wilmington, DE", "Carmel, IN"), is in the US state: "City, ST" is how US places are
     /// written, and the code is read as the country only where the scorer knows the city there
