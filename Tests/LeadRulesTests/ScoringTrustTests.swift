@@ -1285,6 +1285,23 @@ final class ScoringTrustTests: XCTestCase {
         assertLocated(at: "Boston, MA", in: "Greater Boston")
     }
 
+    /// Scotland, Wales and Northern Ireland are regions within the United Kingdom as England
+    /// is (places.json's `within`), each holding its main cities: for "Scotland", "Edinburgh"
+    /// and "Glasgow" are inside, "London" and "Cardiff" outside; for "Wales", "Cardiff" inside and
+    /// "New South Wales" no evidence either way. Before, an ICP of a nation other than England
+    /// named only the United Kingdom, so its cities were no evidence either way.
+    func testScotlandWalesAndNorthernIrelandHoldTheirCities() {
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
+            ("Scotland", ["Edinburgh", "Glasgow", "Aberdeen, UK", "Dundee", "Perth, Scotland"], ["United Kingdom"],
+             ["London", "Cardiff", "England", "Manchester, UK", "Paris, France"]),
+            ("Wales", ["Cardiff", "Cardiff, UK"], ["United Kingdom", "New South Wales"], ["London", "Glasgow", "Scotland"]),
+            ("Northern Ireland", ["Belfast"], ["UK"], ["Dublin", "London", "Edinburgh"]),
+            ("England", ["London"], [], ["Edinburgh", "Belfast", "Cardiff"]),
+        ]
+        assertPlacements(placed)
+        assertLocated(at: "Edinburgh", in: "Scotland")
+    }
+
     /// A city the scorer does not know, with a code that is a US state's and a country's too
     /// ("Wilmington, DE", "Carmel, IN"), is in the US state: "City, ST" is how US places are
     /// written, and the code is read as the country only where the scorer knows the city there
