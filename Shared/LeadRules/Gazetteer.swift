@@ -59,7 +59,8 @@ struct Gazetteer: Sendable {
     /// two countries, as the file keeps out names of several places, when a city's other
     /// names are not all cities of one country it lists, and when a city's state is not one of
     /// its country (a province of ``subdivisions`` of another country, or one of those for a US
-    /// city) or the city is not one it lists.
+    /// city) or the city is not one it lists, and when a region within one country (`within`)
+    /// lists a name that is no state, province or city the scorer knows in that country.
     init(json: Data) throws {
         struct Region: Decodable {
             var names: [String]
@@ -126,10 +127,20 @@ struct Gazetteer: Sendable {
             guard region.countries.count == 1 else {
                 throw LeadModelRuleError("the region \(region.names) within a country names \(region.countries.count) countries")
             }
+            let country = SignalDetector.normalize(region.countries[0])
+            for name in within {
+                let key = Self.folded(name)
+                guard subdivisions[key] == country || (regions[key] == nil && self.areas[key] == [country])
+                        || RuleBasedScorer.ownCities[key] == country
+                        || (country == unitedStates && RuleBasedScorer.usStatesByName[SignalDetector.normalize(name)] != nil)
+                else {
+                    throw LeadModelRuleError("'\(name)' within the region \(region.names) is no state, province or city the scorer knows in \(region.countries[0])")
+                }
+            }
             let keys = within.map(Self.folded)
             let areas = Set(keys.flatMap { metroAreas(of: $0) })
             let names = keys + keys.flatMap { otherNames(of: $0) } + metroAreasByName.filter { !$0.value.isDisjoint(with: areas) }.keys
-            let subregion = Subregion(country: SignalDetector.normalize(region.countries[0]), places: Set(names),
+            let subregion = Subregion(country: country, places: Set(names),
                                       statesOfCities: Set(names.flatMap { states(ofCity: $0) }))
             for name in region.names { subregions[Self.folded(name)] = subregion }
         }

@@ -180,6 +180,19 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertFalse(isOneMetroArea("Berlin", "Munich"))
         XCTAssertFalse(isOneMetroArea("Portland", "Portland"), "a city of no area")
         XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {"france": ["Paris"], "germany": ["Berlin"]}, "regions": {}, "subdivisions": {}, "metroAreas": [["Paris", "Berlin"]]}"#.utf8)))
+        // A region within a country lists only states, provinces and cities the scorer knows there.
+        func region(within names: String, of country: String = "france") -> Data {
+            Data(#"{"cities": {"france": ["Paris", "Lyon"], "germany": ["Berlin"]}, "subdivisions": {"canada": ["Ontario"]}, "regions": {"r": {"names": ["Region"], "countries": ["\#(country)"], "within": [\#(names)]}}}"#.utf8)
+        }
+        XCTAssertNoThrow(try Gazetteer(json: region(within: #""Paris", "Lyon""#)))
+        XCTAssertNoThrow(try Gazetteer(json: region(within: #""Ontario""#, of: "canada")))
+        XCTAssertNoThrow(try Gazetteer(json: region(within: #""Texas", "New York City""#, of: "united states")))
+        XCTAssertNoThrow(try Gazetteer(json: region(within: #""London""#, of: "united kingdom")))
+        XCTAssertThrowsError(try Gazetteer(json: region(within: #""Paris", "Atlantis""#)), "a name of no place")
+        XCTAssertThrowsError(try Gazetteer(json: region(within: #""Paris", "Berlin""#)), "a city of another country")
+        XCTAssertThrowsError(try Gazetteer(json: region(within: #""Ontario""#)), "a province of another country")
+        XCTAssertThrowsError(try Gazetteer(json: region(within: #""Texas""#)), "a US state in France")
+        XCTAssertThrowsError(try Gazetteer(json: region(within: #""London""#)), "the scorer's own city of another country")
     }
 
     /// Each name of a place lives in one vocabulary: a city places.json lists is not also one of
