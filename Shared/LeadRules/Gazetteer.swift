@@ -31,6 +31,9 @@ struct Gazetteer: Sendable {
     /// Each city name, folded, with the US states or provinces of ``subdivisions`` it may lie
     /// in, folded: one for most ("toronto": "ontario"), two for a name of two ("portland").
     private var statesByCity: [String: Set<String>] = [:]
+    /// Each city with its boroughs, folded, which are the city (``boroughs`` in places.json:
+    /// New York City's Manhattan, Brooklyn, Queens, the Bronx and Staten Island).
+    private var boroughsByCity: [String: [String]] = [:]
     /// Each name of a city in a metropolitan area (``metroAreas`` in places.json), folded, with
     /// the indices of the areas it is in: two for a name of two ("aurora").
     private var metroAreasByName: [String: Set<Int>] = [:]
@@ -60,7 +63,8 @@ struct Gazetteer: Sendable {
     /// names are not all cities of one country it lists, and when a city's state is not one of
     /// its country (a province of ``subdivisions`` of another country, or one of those for a US
     /// city) or the city is not one it lists, and when a region within one country (`within`)
-    /// lists a name that is no state, province or city the scorer knows in that country.
+    /// lists a name that is no state, province or city the scorer knows in that country, or
+    /// `boroughs` lists those of no city the scorer knows.
     init(json: Data) throws {
         struct Region: Decodable {
             var names: [String]
@@ -75,6 +79,7 @@ struct Gazetteer: Sendable {
             var statesOfCities: [String: [String]]?
             var metroAreas: [[String]]?
             var cityAbbreviations: [String: String]?
+            var boroughs: [String: [String]]?
         }
         let places = try JSONDecoder().decode(Places.self, from: json)
         for (country, names) in places.cities {
@@ -144,6 +149,13 @@ struct Gazetteer: Sendable {
                                       statesOfCities: Set(names.flatMap { states(ofCity: $0) }))
             for name in region.names { subregions[Self.folded(name)] = subregion }
         }
+        for (city, boroughs) in places.boroughs ?? [:] {
+            let key = Self.folded(city)
+            guard (regions[key] == nil && areas[key]?.count == 1) || RuleBasedScorer.ownCities[key] != nil else {
+                throw LeadModelRuleError("'\(city)', whose boroughs places.json lists, is no city the scorer knows")
+            }
+            boroughsByCity[key] = boroughs.map(Self.folded)
+        }
         cityAbbreviations = places.cityAbbreviations ?? [:]
         lowercasedCityAbbreviations = Set(cityAbbreviations.keys.map { $0.lowercased() })
     }
@@ -186,6 +198,12 @@ struct Gazetteer: Sendable {
     /// list a state for.
     func states(ofCity name: String) -> Set<String> {
         statesByCity[Self.folded(name)] ?? []
+    }
+
+    /// The boroughs of the city `name` names, folded, each of which is the city: New York
+    /// City's ("manhattan", "brooklyn", ...); none for any other.
+    func boroughs(of name: String) -> [String] {
+        boroughsByCity[Self.folded(name)] ?? []
     }
 
     /// The other names of the city `name` names ("Munich" for "München", "Bangalore" for

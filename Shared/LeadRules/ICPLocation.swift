@@ -14,8 +14,8 @@ extension RuleBasedScorer {
         /// and the District written alone ("DC", "D.C.", "Washington DC", "Washington D.C."),
         /// read as "Washington, DC".
         let phrase: SignalDetector.Phrase
-        /// As written and by the city's other names (``Gazetteer/otherNames(of:)``; "NYC" for New
-        /// York), without accents (``Gazetteer/folded(_:)``): "Zurich" names "Zürich", "München" Munich.
+        /// As written and by the city's other names (``Gazetteer/otherNames(of:)``; "NYC" and
+        /// its boroughs, ``Gazetteer/boroughs(of:)``, for New York), without accents (``Gazetteer/folded(_:)``): "Zurich" names "Zürich", "München" Munich.
         let names: [SignalDetector.Phrase]
         /// Normalised, a country's other names ("USA") as the country's.
         let country: String
@@ -80,7 +80,9 @@ extension RuleBasedScorer {
             // one the scorer knows by its name, is that city with its state or country.
             held = isRegion || !places.isEmpty ? nil : HeldPlace(newYorkCityNames.contains(normalized) ? "New York, NY" : wanted)
                 ?? (isBeforeAComma ? nil : RuleBasedScorer.writtenWithWhereItLies(wanted).flatMap(HeldPlace.init))
-            let otherNames = Gazetteer.standard.otherNames(of: wanted) + (usState == newYork ? ["nyc"] : [])
+            // New York as a city named as its state is New York City: "NYC" and its boroughs.
+            let otherNames = Gazetteer.standard.otherNames(of: wanted)
+                + (usState == newYork ? ["nyc"] + Gazetteer.standard.boroughs(of: "new york city") : [])
             names = ([Gazetteer.folded(wanted)] + otherNames).map(SignalDetector.Phrase.init)
             readsStatesAndCities = usState != nil || province != nil || subregion != nil || held != nil
                 || places.contains(where: \.readsStatesAndCities)

@@ -341,7 +341,7 @@ extension RuleBasedScorer {
     /// the ICP's city being one it knows there (``HeldPlace/namesOnlyOtherCities(_:)``:
     /// "Manchester, UK", "Houston, TX"; not "Oakland" for "San Francisco"); and unknown
     /// otherwise: a place naming only the city's country or state, a place the scorer does not
-    /// know, or a city of the same area ("United Kingdom", "Croydon, England", "Brooklyn, NY"),
+    /// know, or a city of the same area ("United Kingdom", "Croydon, England", "Yonkers, NY"),
     /// may be in the city's area or not, as the scorer does not know where a city's area ends
     /// nor every name of a city (only the common ones, ``ICPLocation/names``: München is
     /// Munich), so it is no evidence against the ICP and gives no location points. For a region

@@ -681,8 +681,8 @@ final class ScoringTrustTests: XCTestCase {
     func testAStateNamedCityOrACountryCodeAfterACommaIsReadAsWritten() {
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
             // Newark is of New York's area, across the state line (testAMetroAreaAcrossAStateOrProvinceLineIsNoEvidenceEitherWay).
-            ("New York, NY", ["New York", "New York, NY", "New York, New York", "New York, NY, United States", "New York City"],
-             ["Albany, New York", "Brooklyn, NY", "Upstate New York", "New York State", "Newark, NJ"],
+            ("New York, NY", ["New York", "New York, NY", "New York, New York", "New York, NY, United States", "New York City", "Brooklyn, NY"],
+             ["Albany, New York", "Upstate New York", "New York State", "Newark, NJ"],
              ["Austin, TX", "Trenton, NJ", "London", "Buffalo, NY"]),
             ("Washington, DC", ["Washington, DC", "Washington, D.C.", "Washington DC"], [],
              ["Seattle, WA", "Spokane, Washington", "Austin, TX", "London"]),
@@ -710,7 +710,7 @@ final class ScoringTrustTests: XCTestCase {
         ]
         assertPlacements(placed)
 
-        for (wanted, place, isInside) in [("New York, NY", "Brooklyn, NY", false), ("New York, NY", "New York, NY", true),
+        for (wanted, place, isInside) in [("New York, NY", "Brooklyn, NY", true), ("New York, NY", "New York, NY", true),
                                           ("Toronto, CA", "Toronto", true), ("Munich, DE", "Munich, Germany", true),
                                           ("Bangalore, IN", "Bangalore, India", true), ("Tel Aviv, IL", "Tel Aviv, Israel", true),
                                           ("Buenos Aires, AR", "Buenos Aires", true)] {
@@ -884,7 +884,7 @@ final class ScoringTrustTests: XCTestCase {
     /// without ("London" is "London, UK", as the city the scorer knows by the name; "Toronto" is
     /// "Toronto, ON"): a lead in another city the scorer knows is outside it, in its country or
     /// not ("Manchester, UK" for "London"), unless the two are one metropolitan area (places.json's
-    /// metroAreas: "Oakland" for "San Francisco", "Mississauga" for "Toronto", "Brooklyn" for New
+    /// metroAreas: "Oakland" for "San Francisco", "Mississauga" for "Toronto", "Yonkers" for New
     /// York), and a lead naming only the country or state, or a place the scorer does not know
     /// ("United Kingdom", "Croydon, England"), is no evidence either way, as the scorer does not
     /// know where a city's area ends; the same for an ICP city the scorer does not know
@@ -998,7 +998,7 @@ final class ScoringTrustTests: XCTestCase {
     /// written with its country ("Ottawa, Canada", "Gurgaon, India") gave no evidence either way.
     func testAMetroAreaAcrossAStateOrProvinceLineIsNoEvidenceEitherWay() {
         let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = [
-            ("New York City", ["NYC"], ["Jersey City", "Jersey City, NJ", "Newark", "Newark, NJ", "Brooklyn"],
+            ("New York City", ["NYC", "Brooklyn"], ["Jersey City", "Jersey City, NJ", "Newark", "Newark, NJ"],
              ["Newark, DE", "Trenton, NJ", "Philadelphia", "New Jersey"]),
             ("New York, NY", [], ["Jersey City", "Newark, NJ", "Yonkers"], ["Philadelphia, PA", "Boston"]),
             ("Ottawa", ["Ottawa, ON"], ["Gatineau", "Gatineau, QC", "Gatineau, Quebec, Canada"], ["Montreal, QC", "Quebec City", "Toronto"]),
@@ -1147,12 +1147,12 @@ final class ScoringTrustTests: XCTestCase {
             ("Vienna", ["Wien", "Wien, Austria"], [], ["Berlin, Germany"]),
             ("Prague, Czechia", ["Praha", "Praha, Czech Republic"], ["Czechia"], ["Berlin, Germany", "Brno"]),
             ("Bangalore, IN", ["Bengaluru", "Bengaluru, Karnataka, India"], ["India"], ["Austin, TX", "Mumbai, India"]),
-            ("New York, NY", ["NYC", "NYC, NY", "New York City"], ["Brooklyn"], ["Austin, TX", "Buffalo, NY"]),
+            ("New York, NY", ["NYC", "NYC, NY", "New York City", "Brooklyn"], [], ["Austin, TX", "Buffalo, NY"]),
             ("New York", ["NYC"], [], ["Austin, TX"]),
             ("Texas", ["Austin, TX"], [], ["NYC", "New York City"]),
             ("United States", ["NYC"], [], ["Berlin"]),
-            ("NYC", ["New York, NY", "New York", "NYC", "New York City"], ["Albany, New York", "Brooklyn"], ["Austin, TX", "Berlin"]),
-            ("New York City", ["New York, NY", "NYC"], ["Manhattan"], ["Austin, TX", "Buffalo, NY"]),
+            ("NYC", ["New York, NY", "New York", "NYC", "New York City", "Brooklyn"], ["Albany, New York"], ["Austin, TX", "Berlin"]),
+            ("New York City", ["New York, NY", "NYC", "Manhattan"], [], ["Austin, TX", "Buffalo, NY"]),
         ]
         assertPlacements(placed)
 
@@ -1300,6 +1300,21 @@ final class ScoringTrustTests: XCTestCase {
         ]
         assertPlacements(placed)
         assertLocated(at: "Edinburgh", in: "Scotland")
+    }
+
+    /// New York City's boroughs are the city (places.json's `boroughs`): for "NYC", "New York
+    /// City" or "New York, NY", a lead in Manhattan, Brooklyn, Queens, the Bronx or Staten
+    /// Island is located in it, as "NYC" is; a city of its area across the state line ("Jersey
+    /// City") stays no evidence either way. Before, a borough was no evidence either way, and
+    /// "Queens", "The Bronx" and "Staten Island" named no place the scorer knew.
+    func testNewYorkCitysBoroughsAreTheCity() {
+        let boroughs = ["Manhattan", "Brooklyn", "Brooklyn, NY", "Queens", "Queens, NY", "The Bronx", "Bronx, NY", "Staten Island",
+                        "Manhattan, New York, United States"]
+        let placed: [(wanted: String, inside: [String], unknown: [String], outside: [String])] = ["NYC", "New York City", "New York, NY"].map {
+            ($0, boroughs, ["Jersey City", "United States"], ["Buffalo, NY", "Austin, TX", "Queens University, Kingston, Ontario"])
+        }
+        assertPlacements(placed)
+        assertLocated(at: "Brooklyn, NY", in: "NYC")
     }
 
     /// A city the scorer does not know, with a code that is a US state's and a country's too

@@ -193,6 +193,8 @@ final class ScoringVocabularyTests: XCTestCase {
         XCTAssertThrowsError(try Gazetteer(json: region(within: #""Ontario""#)), "a province of another country")
         XCTAssertThrowsError(try Gazetteer(json: region(within: #""Texas""#)), "a US state in France")
         XCTAssertThrowsError(try Gazetteer(json: region(within: #""London""#)), "the scorer's own city of another country")
+        XCTAssertThrowsError(try Gazetteer(json: Data(#"{"cities": {}, "regions": {}, "subdivisions": {}, "boroughs": {"Atlantis": ["Poseidonia"]}}"#.utf8)),
+                             "the boroughs of no city")
     }
 
     /// Each name of a place lives in one vocabulary: a city places.json lists is not also one of
@@ -207,6 +209,12 @@ final class ScoringVocabularyTests: XCTestCase {
         for name in XBioRole.regions {
             XCTAssertNil(gazetteer.regions[Gazetteer.folded(name)], "\(name): a region of places.json")
             XCTAssertNil(RuleBasedScorer.country(named: SignalDetector.normalize(name)), "\(name): a country")
+        }
+        for borough in gazetteer.boroughs(of: "New York City") {
+            XCTAssertNil(gazetteer.regions[borough], "\(borough): a region of places.json")
+            XCTAssertNil(RuleBasedScorer.country(named: SignalDetector.normalize(borough)), "\(borough): a country")
+            XCTAssertNil(RuleBasedScorer.ownCities[borough], "\(borough): a city of the scorer's own")
+            XCTAssertTrue(gazetteer.areas(in: borough).allSatisfy { $0 == [RuleBasedScorer.unitedStates] }, "\(borough): a city abroad")
         }
         for (country, aliases) in RuleBasedScorer.locationAliases {
             for alias in aliases {
