@@ -448,9 +448,10 @@ public enum XBioRole {
     /// before them, are no part of it before a place (``startsWithPlace(_:)``: "Acme in NYC",
     /// "Google in London", "Acme Based In NYC"). A name after "@" goes on in capitals as after
     /// "at" ("@Orca Security"), unless its first word is a small word or starts a description
-    /// ("@the company", "@my startup": ``kindWords``). A name starting in lowercase otherwise is
-    /// kept whole: in a lowercase bio ("head of sales at the trade desk") nothing tells its words
-    /// from the bio's.
+    /// ("@the company", "@my startup": ``kindWords``). A name starting in lowercase otherwise ends
+    /// only before a place or "based in" (``lowercaseName(_:words:)``): in a lowercase bio ("head
+    /// of sales at the trade desk") nothing else tells its words from the bio's. A participle
+    /// before "in" keeps the place in the name in any case ("Made in NYC": ``participles``).
     private static func wordsOfName(_ text: Substring, startsWithHandle: Bool, vocabulary: ScoringVocabulary) -> Substring {
         let words = text.split(whereSeparator: \.isWhitespace)
         guard let first = words.first,
@@ -459,7 +460,8 @@ public enum XBioRole {
         for (index, word) in words.enumerated().dropFirst() {
             let before = text[..<word.startIndex]
             if ["-", "\u{2013}", "\u{2014}"].contains(word) { return before }
-            if ["in", "from"].contains(word.lowercased()), startsWithPlace(words[(index + 1)...]) {
+            if ["in", "from"].contains(word.lowercased()), !participles.contains(words[index - 1].lowercased()),
+               startsWithPlace(words[(index + 1)...]) {
                 let previous = words[index - 1]
                 return index > 1 && previous.lowercased() == "based" ? text[..<previous.startIndex] : before
             }

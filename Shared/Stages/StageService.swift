@@ -294,10 +294,8 @@ public struct StageRecordProcessor: Sendable {
             logger.info("stopping or revoked: the request is handed back unanswered", fields())
             return .handedBack
         }
-        if let contribution = handled.contribution, let contributions {
-            // The scoring is done: the wait for the broker is an output's, which no record time-out bounds.
-            StageRunner.handlerWorkIsDone()
-            if await contributions.send(contribution) { handled.contribution = nil }
+        if let contribution = handled.contribution, let contributions, await contributions.send(contribution) {
+            handled.contribution = nil
         }
         var output = handled
         for case (let provider, .failed?) in Self.providerOutcomes(output.result.payload, phase: handler.phase) {

@@ -11,7 +11,7 @@ import Runtime
 /// | ``refused`` | the record is bad: it goes to dead letters with the reason (the stage core dead-letters its input), and the sender goes on |
 /// | ``topicRefused`` | the topic is wrong, not the record: the process stops, its input not committed, and nothing is dead-lettered |
 /// | ``fatal`` | the producer is unusable: the process stops, its input not committed, and restarts with a new producer |
-/// | ``unclassified`` | sent again from the first delay, then taken as the record's (``refused``) at its ``unclassifiedAttempts``th such failure in a row (a passing failure between starts the count again); a dead letter failing so too stops the process. Records a dead letter cannot stand in for (the coordinator's, the heat aggregator's changelog: ``SettlingSend/Unclassified/waitedOut``) are sent again as for ``transient``, for as long as it takes |
+/// | ``unclassified`` | sent again from the first delay (a later run of them, after a passing failure, from where the wait grew), then taken as the record's (``refused``) at its ``unclassifiedAttempts``th such failure in a row (a passing failure between starts the count again); a dead letter failing so too stops the process. Records a dead letter cannot stand in for (the coordinator's, the heat aggregator's changelog: ``SettlingSend/Unclassified/waitedOut``) are sent again as for ``transient``, for as long as it takes |
 ///
 /// Policy reads the ``KafkaError`` classification (``KafkaError/isFatal``,
 /// ``KafkaError/isClientClosed``, ``KafkaError/isTopicRefusal``, ``KafkaError/isRecordRejected``,
@@ -66,7 +66,8 @@ public enum ProduceFailure: String, Sendable, Equatable {
 
     /// How many sends in a row a record fails for an unclassified reason (``unclassified``)
     /// before the failure is taken as the record's: about 3 s of waits at the default backoff
-    /// (0.1 + 0.2 + 0.4 + 0.8 + 1.6 s), long enough for a broker's passing fault to clear and
+    /// (0.1 + 0.2 + 0.4 + 0.8 + 1.6 s) for the records' first run of them (a later one, after a
+    /// passing failure, waits as an outage does, up to 5 s a send), long enough for a broker's passing fault to clear and
     /// short of the phases' attempt timeouts (30 s for finalize, the shortest), so the
     /// coordinator gets a stage's failed answer, not a timeout, and retries the phase itself.
     public static let unclassifiedAttempts = 6

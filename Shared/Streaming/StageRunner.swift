@@ -194,14 +194,6 @@ public enum StageRunnerError: Error, CustomStringConvertible {
     /// left uncommitted, so the restarted stage redoes them.
     case handlersHang(running: Int, bound: Int)
 
-    /// The producer's error behind it; nil when none is (``handlersHang(running:bound:)``).
-    public var cause: KafkaError? {
-        switch self {
-        case .producerUnusable(let error), .topicRefuses(_, let error), .deadLettersFail(_, let error): error
-        case .handlersHang: nil
-        }
-    }
-
     public var description: String {
         switch self {
         case .producerUnusable(let error): "the producer is unusable: \(ProduceFailure.summary(of: error))"
@@ -662,19 +654,6 @@ public final class StageRunner: Service {
         }
     }
 
-    /// What ``handlerWorkIsDone()`` calls: the running record's `handlerReturned`.
-    @TaskLocal private static var handlerWorkDone: (@Sendable () -> Void)?
-
-    /// Ends the timing of the running record's handler (``StageRunnerSettings/recordTimeout``)
-    /// before it returns: for a handler that, its own work done, waits for the broker to take an
-    /// output it sends itself (the scoring stage's heat contribution, batched by account). A
-    /// broker outage of any length is waited out, as the runner's own sends of its outputs are;
-    /// timing that wait would dead-letter the requests of an outage past the time-out and stop
-    /// the stage for hung handlers. Nothing outside a record's handler.
-    public static func handlerWorkIsDone() {
-        handlerWorkDone?()
-    }
-
     /// The reason a timed-out record's dead letter gives (its kind ``DeadLetterKind/timedOut``).
     public static func timedOutReason(after timeout: Duration) -> String {
         "the stage's handler did not finish within \(timeout.components.seconds) s (\(StageRunnerSettings.Variable.recordTimeout)): timed out"
@@ -701,10 +680,10 @@ public final class StageRunner: Service {
     /// revocation is its next owner's to count.
     static func process(_ record: ConsumerRecord, handler: StagedRecordHandler, delivery: OutputDelivery,
                         metrics: StageRunnerMetrics?, stop: GracefulShutdown, abandonment: Abandonment,
-                        handlerReturned: @escaping @Sendable () -> Void = {}) async -> DeliveryOutcome {
+                        handlerReturned: @Sendable () -> Void = {}) async -> DeliveryOutcome {
         metrics?.recordStarted(record)
         let started = ContinuousClock.now
-        let step = await $handlerWorkDone.withValue(handlerReturned) { await handler(record, stop) }
+        let step = await handler(record, stop)
         handlerReturned()
         let (outcome, written) = await delivery.deliver(steps: step, for: record, unless: abandonment, stoppingOn: stop)
         metrics?.recordSettled(record, outcome, written: written, after: ContinuousClock.now - started)

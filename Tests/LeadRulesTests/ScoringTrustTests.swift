@@ -1494,6 +1494,9 @@ final class ScoringTrustTests: XCTestCase {
                                ("engineer at lost in berlin", "lost in berlin"),
                                ("ceo at jobs from india labs", "jobs from india labs"),
                                ("founder at made in nyc", "made in nyc"),
+                               ("CTO at Made in NYC", "Made in NYC"),
+                               ("Marketing at Made in America Store", "Made in America Store"),
+                               ("Engineer at Born in China Studio", "Born in China Studio"),
                                ("engineer at acme in london. ex-google", "acme"),
                                ("engineer at acme in london, building tools", "acme")] {
             XCTAssertEqual(XBioRole.parse(bio)?.company, company, bio)

@@ -408,49 +408,6 @@ final class StageRunnerTests: XCTestCase {
         }
     }
 
-    /// A handler whose own work is done, waiting for the broker to take an output it sends
-    /// itself (the scoring stage's heat contribution), says so (``StageRunner/handlerWorkIsDone()``)
-    /// and is no longer timed: a broker outage past the record timeout is waited out, its request
-    /// answered, not dead-lettered, and not counted hung. lead-1 (offset 0, started first) says so
-    /// and waits; lead-2 (offset 1) hangs: when lead-2 is timed out, lead-1 has run as long.
-    func testAHandlerWaitingForTheBrokerAfterItsWorkIsNotTimedOut() async throws {
-        try await withTestTopic(partitions: 1, prefix: "done-in") { input in
-            try await withTestTopic(partitions: 1, prefix: "done-out") { output in
-                let released = GracefulShutdown()
-                defer { released.begin() }
-                let registry = MetricsRegistry()
-                let (task, producer) = try runTimedStage(TestBroker.configuration(clientID: "stage"), input: input, output: output,
-                                                         group: uniqueTopicName("group"), registry: registry, stage: "done") { record in
-                    if record.keyString == "lead-1" { StageRunner.handlerWorkIsDone() }
-                    _ = await released.sleep(for: .seconds(3600))
-                }
-                _ = try await producer.send(["lead-1", "lead-2"].map { ProducerRecord(topic: input, key: $0, value: [1]) })
-                func timedOut() -> Double? { registry.value(MetricNames.stageRecordsTimedOut, ["stage": "done"]) }
-                let lead2TimedOut: Void? = try? await waitUntil("lead-2 timed out", timeoutSeconds: 30) { timedOut() == 1 }
-                let running = registry.value(MetricNames.stageTimedOutHandlersRunning, ["stage": "done"])
-                released.begin()
-                // lead-2's letter, lead-1's answer, and lead-2's late answer once released.
-                let written = try? await waitUntil("every output written", timeoutSeconds: 30) {
-                    registry.value(MetricNames.stageRecordsProduced, ["stage": "done", "topic": output]) == 3
-                }
-                task.cancel()
-                try await task.value
-                await producer.close()
-                XCTAssertNotNil(lead2TimedOut, "the hung handler timed out")
-                XCTAssertEqual(timedOut(), 1, "lead-1, waiting for the broker, was not timed out")
-                XCTAssertEqual(running, 1, "only lead-2 counted hung")
-                XCTAssertNotNil(written, "three outputs: \(String(describing: registry.value(MetricNames.stageRecordsProduced, ["stage": "done", "topic": output])))")
-                let records = try await KafkaConsumer.records(at: [TopicPartition(topic: output, partition: 0): [0, 1, 2]],
-                                                              configuration: TestBroker.configuration(), timeout: .seconds(10))
-                let byKey = Dictionary(grouping: (records[TopicPartition(topic: output, partition: 0)] ?? [:]).sorted { $0.key < $1.key }
-                    .map { ($0.value.keyString ?? "", String(decoding: $0.value.value ?? [], as: UTF8.self)) }) { $0.0 }
-                    .mapValues { $0.map(\.1) }
-                XCTAssertEqual(byKey["lead-1"], ["done"], "lead-1 answered, never lettered: \(byKey)")
-                XCTAssertTrue(byKey["lead-2"]?.first?.contains("did not finish within 1 s") == true, "lead-2 lettered: \(byKey)")
-            }
-        }
-    }
-
     /// More timed-out handlers still running than ``StageRunnerSettings/maxTimedOutHandlers``
     /// stop the runner with ``StageRunnerError/handlersHang(running:bound:)``, so the process
     /// exits and its restart ends them, rather than piling up hung tasks for ever. At the bound
