@@ -504,10 +504,12 @@ public enum XBioRole {
     /// Whether `words`, all that follow "in" or "from" in a lowercase employer, are one place
     /// the scorer knows, in any case: a city ("london", "nyc", "san francisco") or a country.
     private static func endsWithPlace(_ words: ArraySlice<Substring>) -> Bool {
-        guard (1...3).contains(words.count) else { return false }
-        let name = words.joined(separator: " ")
-        return !RuleBasedScorer.countries(ofKnownCity: name).isEmpty
-            || RuleBasedScorer.country(named: SignalDetector.normalize(name)) != nil
+        (1...3).contains(words.count) && isKnownPlace(words.joined(separator: " "))
+    }
+
+    /// Whether `name` is a city the scorer knows or a country, in any case.
+    private static func isKnownPlace(_ name: String) -> Bool {
+        !RuleBasedScorer.countries(ofKnownCity: name).isEmpty || RuleBasedScorer.country(named: SignalDetector.normalize(name)) != nil
     }
 
     /// Small words in lowercase that join a name's capitalised words, as "&" and "+" do: "Bank of
@@ -559,11 +561,7 @@ public enum XBioRole {
         if isPlaceAbbreviation(first) { return true }
         let capitalised = words.prefix { $0.first?.isUppercase == true }.prefix(3)
         guard !capitalised.isEmpty else { return false }
-        return (1...capitalised.count).contains { count in
-            let name = capitalised.prefix(count).joined(separator: " ")
-            return !RuleBasedScorer.countries(ofKnownCity: name).isEmpty
-                || RuleBasedScorer.country(named: SignalDetector.normalize(name)) != nil
-        }
+        return (1...capitalised.count).contains { isKnownPlace(capitalised.prefix($0).joined(separator: " ")) }
     }
 
     /// Whether `word` is a city's, country's or region's abbreviation in capitals ("NYC", "LA", "UK").

@@ -89,7 +89,7 @@ public struct StageRunnerSettings: Sendable {
         self.init(maxInFlight: maxInFlight)
         ordering = try reader.choice(Variable.ordering, default: ordering)
         drainTimeout = try Self.drainTimeout(environment: environment)
-        recordTimeout = .seconds(try reader.integer(Variable.recordTimeout, default: 600, range: 1...86_400))
+        recordTimeout = .seconds(try reader.integer(Variable.recordTimeout, default: Int(recordTimeout.components.seconds), range: 1...86_400))
         maxTimedOutHandlers = try reader.integer(Variable.maxTimedOutHandlers, default: maxTimedOutHandlers, range: 0...10_000)
     }
 
